@@ -1,1 +1,9 @@
+//! tq: a derivation checker for the mathematics of deep learning.
+//!
+//! The pipeline: source → [`syntax`] (parse, print) → [`check`] (names, indices,
+//! ranks, ranges) → derivations ([`sym`], claims) → reports.
+//! See ARCHITECTURE.md for the code map and its invariants.
 
+pub mod diag;
+pub mod sym;
+pub mod syntax;

@@ -1,0 +1,179 @@
+//! The one diagnostic type of tq: a code, a message, a span and a hint.
+//!
+//! Every stage (parse, check, claims) reports problems as [`Diagnostic`]s; rendering
+//! happens only at the edge ([`render_plain`] for snapshots and pipes, the binary's
+//! fancy handler for terminals, [`Diagnostic::to_json`] for `--format json`).
+
+use crate::syntax::span::{line_col, Span};
+use std::fmt;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Error,
+    Warning,
+    Note,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Note => "note",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    /// A code such as `E0202`, documented in docs/diagnostics.md.
+    pub code: &'static str,
+    /// Lower-case, no final period, names the thing and the mismatch.
+    pub message: String,
+    pub span: Span,
+    /// A label shown under the span.
+    pub label: Option<String>,
+    /// What to do about it.
+    pub hint: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn error(code: &'static str, span: Span, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Error,
+            code,
+            message: message.into(),
+            span,
+            label: None,
+            hint: None,
+        }
+    }
+
+    pub fn warning(code: &'static str, span: Span, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(code, span, message)
+        }
+    }
+
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Diagnostic {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    pub fn with_label(mut self, label: impl Into<String>) -> Diagnostic {
+        self.label = Some(label.into());
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+
+    /// One-based line and column of the start of the span in `src`.
+    pub fn line_col(&self, src: &str) -> (usize, usize) {
+        line_col(src, self.span.start as usize)
+    }
+
+    /// The JSON object of the command-line contract.
+    pub fn to_json(&self, src: &str) -> serde_json::Value {
+        let (line, column) = self.line_col(src);
+        serde_json::json!({
+            "severity": self.severity.as_str(),
+            "code": self.code,
+            "message": self.message,
+            "line": line,
+            "column": column,
+            "hint": self.hint,
+        })
+    }
+
+    /// A miette report for this diagnostic over the named source.
+    pub fn to_report(&self, path: &str, src: &str) -> miette::Report {
+        let src_owned = src.to_string();
+        let start = (self.span.start as usize).min(src.len());
+        let len = (self.span.len()).min(src.len() - start);
+        let report = MietteDiag {
+            code: self.code,
+            message: self.message.clone(),
+            severity: match self.severity {
+                Severity::Error => miette::Severity::Error,
+                Severity::Warning => miette::Severity::Warning,
+                Severity::Note => miette::Severity::Advice,
+            },
+            span: miette::SourceSpan::new(start.into(), len),
+            label: self.label.clone().unwrap_or_else(|| "here".to_string()),
+            hint: self.hint.clone(),
+        };
+        miette::Report::new(report)
+            .with_source_code(miette::NamedSource::new(path, src_owned).with_language("tq"))
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}[{}]: {}", self.severity.as_str(), self.code, self.message)
+    }
+}
+
+#[derive(Debug)]
+struct MietteDiag {
+    code: &'static str,
+    message: String,
+    severity: miette::Severity,
+    span: miette::SourceSpan,
+    label: String,
+    hint: Option<String>,
+}
+
+impl fmt::Display for MietteDiag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for MietteDiag {}
+
+impl miette::Diagnostic for MietteDiag {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(self.code))
+    }
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(self.severity)
+    }
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.hint
+            .as_ref()
+            .map(|h| Box::new(h.clone()) as Box<dyn fmt::Display>)
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        Some(Box::new(std::iter::once(miette::LabeledSpan::new_with_span(
+            Some(self.label.clone()),
+            self.span,
+        ))))
+    }
+}
+
+/// Renders diagnostics as miette draws them, without colour (for snapshots and pipes).
+pub fn render_plain(path: &str, src: &str, diags: &[Diagnostic]) -> String {
+    render_with(path, src, diags, miette::GraphicalTheme::unicode_nocolor())
+}
+
+/// Renders diagnostics with the given miette theme.
+pub fn render_with(
+    path: &str,
+    src: &str,
+    diags: &[Diagnostic],
+    theme: miette::GraphicalTheme,
+) -> String {
+    let handler = miette::GraphicalReportHandler::new_themed(theme).with_width(100);
+    let mut out = String::new();
+    for d in diags {
+        let report = d.to_report(path, src);
+        let _ = handler.render_report(&mut out, report.as_ref());
+        let (line, col) = d.line_col(src);
+        out.push_str(&format!("  at {path}:{line}:{col}\n"));
+    }
+    out
+}

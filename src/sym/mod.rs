@@ -1,0 +1,1 @@
+//! Exact symbolic algebra (filled in by the sym work).

@@ -1,0 +1,316 @@
+//! The abstract syntax of `.tq` files.
+//!
+//! Every node that a diagnostic may point at carries a [`Span`] into the original
+//! source. Names are stored in their canonical ASCII spelling (`σ_W` is stored as
+//! `sigma_W`, `Δx` as `dx`), so later stages never see Unicode variants.
+//!
+//! Equality of programs for the printer round-trip ignores spans: compare
+//! `strip_spans(a) == strip_spans(b)` (see [`Program::without_spans`]).
+
+use super::span::Span;
+
+/// A whole `.tq` file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Program {
+    pub items: Vec<Item>,
+}
+
+/// One statement, with the span of its logical line(s).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Item {
+    pub kind: ItemKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ItemKind {
+    /// `size B, X, Y, J`
+    Size(Vec<Ident>),
+    /// `index dx, dy : D` (the indices range over `0..D`); `centered` makes them range
+    /// over `-(D-1)/2 ..= (D-1)/2`.
+    Index {
+        names: Vec<Ident>,
+        size: Ident,
+        centered: bool,
+    },
+    /// `symbol sigma_W, mu` — real parameters that appear in formulas.
+    Symbol(Vec<Ident>),
+    /// `scalar a, b` — the inputs of a scalar program.
+    Scalar(Vec<Ident>),
+    /// `boundary zero|circular|valid`
+    Boundary(Boundary),
+    /// `param`, `input`, `grad` declarations.
+    Decl(Decl),
+    /// `T[i, j] = expr`, `+=`, `-=`, or a scalar `x = expr`.
+    Equation(Equation),
+    /// `for l in 0..L-1:` followed by an indented block (families over layers, time, scales).
+    Loop(Loop),
+    /// `for b,x,y,j: stmt` or `for b,x,y,j:` followed by an indented block (the seeds' loop form).
+    ForIndices(ForIndices),
+    /// `rule A over t:` followed by an indented block of update equations.
+    Rule(Rule),
+    /// `at a = 2, b = 1` — the point at which a scalar program is evaluated.
+    At(Vec<Binding>),
+    /// `sample B = 2, X = 8` — concrete sizes and values for numeric runs.
+    Sample(Vec<Binding>),
+    /// `claim ...`
+    Claim(Claim),
+    /// `expect error E0102` — the whole file is expected to be rejected with this code.
+    ExpectError(Ident),
+}
+
+/// The rule for reading a tensor outside its extent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Boundary {
+    Zero,
+    Circular,
+    Valid,
+}
+
+/// An identifier in canonical ASCII spelling.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ident {
+    pub name: String,
+    pub span: Span,
+}
+
+/// A possibly decorated name: `W^{h,R}_{l+1}`, `L_l`, `sigma_W`, `j'`, `h'`.
+///
+/// Whether a subscript is a family index (`L_l`) or part of the name (`sigma_W`)
+/// is decided by the checker: a base declared as a family takes its subscripts as
+/// index expressions; any other name is looked up by its full printed spelling.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Name {
+    pub base: String,
+    pub primes: u8,
+    /// Superscript labels: `W^{h,R}` has `["h", "R"]`.
+    pub sup: Vec<String>,
+    /// Subscripts: `L_{l+1}` has `[l+1]`, `sigma_W` has `[W]`.
+    pub sub: Vec<IndexExpr>,
+    pub span: Span,
+}
+
+/// A reference to a tensor, a scalar or a symbol: a name, optionally `.grad`,
+/// optionally followed by an index list.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ref {
+    pub name: Name,
+    pub grad: bool,
+    pub indices: Option<Vec<IndexExpr>>,
+    pub span: Span,
+}
+
+/// An index position: an affine expression over indices (`x+dx`, `2*x+1`, `s*x+DX`,
+/// `t-1`, `J'`, `0`), or an integer-valued lookup (`w[t]`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum IndexExpr {
+    Affine(Affine),
+    Lookup(Box<Ref>),
+}
+
+/// `sum of coef * product-of-names + constant`. In `s*x + dx`, the term `s*x` has
+/// factors `[s, x]`; the checker decides which factor is the index.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Affine {
+    pub terms: Vec<AffineTerm>,
+    pub constant: i64,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct AffineTerm {
+    pub coef: i64,
+    pub factors: Vec<Ident>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnOp {
+    Neg,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinOp {
+    Add,
+    Sub,
+    /// Written `*`.
+    Mul,
+    /// Written by juxtaposition (`W[j,I] x[b,I]`, `2 a`); means the same as `Mul`.
+    Jux,
+    Div,
+    Pow,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RelOp {
+    Eq,
+    Le,
+    Ge,
+    Lt,
+    Gt,
+    /// `~=` or `≈`
+    Approx,
+}
+
+/// Assignment operators of equations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AssignOp {
+    Set,
+    AddAssign,
+    SubAssign,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expr {
+    /// A numeric literal as written: `2`, `0.04338`, `1e-6`.
+    Num(String, Span),
+    /// A tensor element, a scalar, a size or a symbol.
+    Ref(Ref),
+    Unary(UnOp, Box<Expr>, Span),
+    Binary(BinOp, Box<Expr>, Box<Expr>, Span),
+    /// A relation, inside `claim`, `given`, `solve(...)`.
+    Rel(RelOp, Box<Expr>, Box<Expr>, Span),
+    /// A function application: activations (`sigmoid`, `tanh`, `relu`, `exp`, `ln`,
+    /// `sqrt`), moment operators (`E`, `Var`, `Cov`), and claim functions (`solve`,
+    /// `mults`, `order`, `equivalent`, ...). `E[u]` is stored as `E(u)` with
+    /// `brackets = true`.
+    Call(Call),
+    /// `sum_{i,j}(expr)` — an explicit sum over the listed indices.
+    Sum(Vec<Ident>, Box<Expr>, Span),
+    /// `softmax_{w}(expr)` — softmax over index `w`.
+    Softmax(Ident, Box<Expr>, Span),
+    /// `d(u)/d(a)` — the derivative of a scalar-program value.
+    Deriv(Box<Ref>, Box<Ref>, Span),
+    /// `[a > 0]` — an Iverson bracket (1 when the relation holds, else 0).
+    Iverson(Box<Expr>, Span),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Call {
+    pub func: Ident,
+    pub args: Vec<Expr>,
+    pub brackets: bool,
+    pub span: Span,
+}
+
+/// `name = expr` in `at`, `sample`, `given` lists.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Binding {
+    pub name: Ident,
+    pub value: Expr,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeclKind {
+    /// `param W[J, K] ~ normal(0, 1/K)` — a trainable parameter (gets a gradient).
+    Param,
+    /// `input x[B, K] ~ normal(0, 1)` — data; also the start of a family or recurrence.
+    Input,
+    /// `grad L_L ~ normal(0, 1)` — the distribution of the gradient arriving at a tensor.
+    Grad,
+}
+
+/// `param W_{l}[D, D, J, J] ~ normal(0, sigma_W^2) for l in 1..L`
+#[derive(Clone, Debug, PartialEq)]
+pub struct Decl {
+    pub kind: DeclKind,
+    /// The declared tensor; its index list gives the shape: a size (`J`) or an index
+    /// (`j`) is a full dimension, an integer (`0`) a fixed position (a start slice).
+    pub target: Ref,
+    pub init: Option<Init>,
+    /// `for l in 1..L`: the declaration is for a family member.
+    pub family: Option<Range>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Init {
+    /// `~ normal(0, sigma^2)`
+    Dist(Call),
+    /// `= 0`
+    Value(Expr),
+}
+
+/// `l in 0..L-1` (both ends inclusive).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Range {
+    pub var: Ident,
+    pub from: Expr,
+    pub to: Expr,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Equation {
+    pub lhs: Ref,
+    pub op: AssignOp,
+    pub rhs: Expr,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Loop {
+    pub range: Range,
+    pub body: Vec<Item>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ForIndices {
+    pub indices: Vec<Ident>,
+    pub body: Vec<Item>,
+    /// Written on one line: `for b,j: T[b,j] += ...`.
+    pub inline: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rule {
+    pub name: Ident,
+    pub var: Ident,
+    pub body: Vec<Item>,
+}
+
+/// What a claim is expected to come out as (`expect refuted` before it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expectation {
+    Refuted,
+    Undecided,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Claim {
+    /// A relation (`Var(y) == d sigma^2`) or a predicate call (`equivalent(A, B)`).
+    pub body: Expr,
+    /// `tol 1e-3` for `~=`.
+    pub tol: Option<Expr>,
+    /// `given x = 1, y > 0`: assumptions (relations).
+    pub given: Vec<Expr>,
+    /// `at a = 2, b = 1`: a point.
+    pub at: Vec<Binding>,
+    pub expect: Option<Expectation>,
+    /// The claim's source text as written (for reports).
+    pub text: String,
+}
+
+impl Expr {
+    pub fn span(&self) -> Span {
+        match self {
+            Expr::Num(_, s)
+            | Expr::Unary(_, _, s)
+            | Expr::Binary(_, _, _, s)
+            | Expr::Rel(_, _, _, s)
+            | Expr::Sum(_, _, s)
+            | Expr::Softmax(_, _, s)
+            | Expr::Deriv(_, _, s)
+            | Expr::Iverson(_, s) => *s,
+            Expr::Ref(r) => r.span,
+            Expr::Call(c) => c.span,
+        }
+    }
+}
+
+impl IndexExpr {
+    pub fn span(&self) -> Span {
+        match self {
+            IndexExpr::Affine(a) => a.span,
+            IndexExpr::Lookup(r) => r.span,
+        }
+    }
+}

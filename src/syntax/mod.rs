@@ -1,0 +1,5 @@
+//! Source text to syntax tree and back: spans, the AST, the parser and the printer.
+//! This module knows nothing of the later stages.
+
+pub mod ast;
+pub mod span;
