@@ -3,3 +3,6 @@
 
 pub mod ast;
 pub mod span;
+pub mod lines;
+pub mod parser;
+pub mod printer;

@@ -1,0 +1,245 @@
+//! The first pass over a source file: Unicode spellings to ASCII (keeping a map back
+//! to the original byte offsets), comments blanked out, and the text cut into
+//! logical lines arranged in blocks by indentation.
+
+use super::span::Span;
+
+/// The transliterated text and, for each of its bytes, the original offset.
+pub struct Ascii {
+    pub text: String,
+    /// `map[i]` is the offset in the original source of byte `i` of `text`;
+    /// `map[text.len()]` is the source length.
+    pub map: Vec<u32>,
+}
+
+impl Ascii {
+    /// The original span of a byte range of the ASCII text.
+    pub fn span(&self, start: usize, end: usize) -> Span {
+        let s = self.map[start.min(self.map.len() - 1)];
+        let e = if end > start {
+            // The end of the last byte's original character.
+            let last = self.map[(end - 1).min(self.map.len() - 1)];
+            let next = self.map[end.min(self.map.len() - 1)];
+            next.max(last + 1)
+        } else {
+            s
+        };
+        Span { start: s, end: e }
+    }
+}
+
+/// The ASCII spelling of a Unicode character, if it has one.
+fn spell(ch: char, next: Option<char>) -> Option<&'static str> {
+    Some(match ch {
+        'σ' => "sigma",
+        'μ' => "mu",
+        'η' => "eta",
+        'λ' => "lambda",
+        'α' => "alpha",
+        'β' => "beta",
+        'γ' => "gamma",
+        'χ' => "chi",
+        'ε' | 'ϵ' => "epsilon",
+        'θ' => "theta",
+        'π' => "pi",
+        'ρ' => "rho",
+        'τ' => "tau",
+        'φ' | 'ϕ' => "phi",
+        'ω' => "omega",
+        'δ' => "delta",
+        'ν' => "nu",
+        'κ' => "kappa",
+        'ξ' => "xi",
+        'ψ' => "psi",
+        'ζ' => "zeta",
+        'Φ' => "Phi",
+        'Ψ' => "Psi",
+        'Ω' => "Omega",
+        'Γ' => "Gamma",
+        'Λ' => "Lambda",
+        'Θ' => "Theta",
+        'Σ' => "sum",
+        'ℓ' => "l",
+        'Δ' => match next {
+            Some(c) if c.is_ascii_uppercase() => "D",
+            _ => "d",
+        },
+        '∂' => "d",
+        '≈' => "~=",
+        '≤' => "<=",
+        '≥' => ">=",
+        '≠' => "!=",
+        '−' | '–' => "-",
+        '·' | '×' | '⋅' => "*",
+        '′' | '’' => "'",
+        '″' => "''",
+        '←' => "left",
+        '↑' => "up",
+        '→' => "right",
+        '↓' => "down",
+        '∈' => "in",
+        '…' => "..",
+        '\t' => "    ",
+        '\u{a0}' => " ",
+        _ => return None,
+    })
+}
+
+/// Transliterates the source to ASCII and blanks out comments. Characters without an
+/// ASCII spelling are kept as they are; the parser reports them.
+pub fn transliterate(src: &str) -> Ascii {
+    let mut text = String::with_capacity(src.len());
+    let mut map = Vec::with_capacity(src.len() + 1);
+    let mut chars = src.char_indices().peekable();
+    let mut in_comment = false;
+    while let Some((i, ch)) = chars.next() {
+        if ch == '\n' {
+            in_comment = false;
+        } else if ch == '#' {
+            in_comment = true;
+        }
+        if in_comment {
+            // Keep one blank per original byte so columns stay put.
+            for _ in 0..ch.len_utf8().min(1) {
+                text.push(' ');
+                map.push(i as u32);
+            }
+            continue;
+        }
+        let next = chars.peek().map(|&(_, c)| c);
+        match spell(ch, next) {
+            Some(s) => {
+                for b in s.bytes() {
+                    text.push(b as char);
+                    map.push(i as u32);
+                }
+            }
+            None => {
+                let mut buf = [0u8; 4];
+                for _ in ch.encode_utf8(&mut buf).bytes() {
+                    map.push(i as u32);
+                }
+                text.push(ch);
+            }
+        }
+    }
+    map.push(src.len() as u32);
+    Ascii { text, map }
+}
+
+/// A logical line: a byte range of the ASCII text (possibly spanning several physical
+/// lines), its indentation and the lines of the block it opens.
+#[derive(Debug)]
+pub struct Line {
+    pub start: usize,
+    pub end: usize,
+    pub indent: usize,
+    /// The line ends with `:` and owns the more indented lines that follow.
+    pub opens_block: bool,
+    pub children: Vec<Line>,
+    /// The block depth exceeded the limit; the children were dropped.
+    pub too_deep: bool,
+}
+
+/// The deepest block nesting accepted.
+pub const MAX_DEPTH: usize = 32;
+
+struct Physical {
+    start: usize,
+    end: usize,
+    indent: usize,
+}
+
+fn physical_lines(text: &str) -> Vec<Physical> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (i, ch) in text.char_indices().chain(std::iter::once((text.len(), '\n'))) {
+        if ch == '\n' {
+            let line = &text[start..i.min(text.len())];
+            let trimmed = line.trim_end();
+            if !trimmed.trim().is_empty() {
+                let indent = line.len() - line.trim_start().len();
+                out.push(Physical {
+                    start: start + indent,
+                    end: start + trimmed.len(),
+                    indent,
+                });
+            }
+            start = i + 1;
+        }
+    }
+    out
+}
+
+fn bracket_balance(s: &str) -> i64 {
+    let mut depth = 0i64;
+    for ch in s.chars() {
+        match ch {
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth -= 1,
+            _ => {}
+        }
+    }
+    depth
+}
+
+/// Cuts the text into logical lines and nests them into blocks.
+pub fn logical_lines(text: &str) -> Vec<Line> {
+    let phys = physical_lines(text);
+    // Join continuation lines into logical lines.
+    let mut flat: Vec<Line> = Vec::new();
+    let mut i = 0;
+    while i < phys.len() {
+        let first = &phys[i];
+        let mut end = first.end;
+        let mut depth = bracket_balance(&text[first.start..first.end]);
+        let mut j = i + 1;
+        while j < phys.len() {
+            let current = &text[first.start..end];
+            let opens = current.ends_with(':') && depth <= 0;
+            let continues = depth > 0 || (!opens && phys[j].indent > first.indent);
+            if !continues {
+                break;
+            }
+            depth += bracket_balance(&text[phys[j].start..phys[j].end]);
+            end = phys[j].end;
+            j += 1;
+        }
+        let opens_block = text[first.start..end].ends_with(':');
+        flat.push(Line {
+            start: first.start,
+            end,
+            indent: first.indent,
+            opens_block,
+            children: Vec::new(),
+            too_deep: false,
+        });
+        i = j;
+    }
+    nest(&mut flat.into_iter().peekable(), 0)
+}
+
+fn nest(lines: &mut std::iter::Peekable<std::vec::IntoIter<Line>>, depth: usize) -> Vec<Line> {
+    let mut out: Vec<Line> = Vec::new();
+    while let Some(mut line) = lines.next() {
+        if line.opens_block {
+            let indent = line.indent;
+            let mut block = Vec::new();
+            while let Some(next) = lines.peek() {
+                if next.indent <= indent {
+                    break;
+                }
+                if let Some(l) = lines.next() {
+                    block.push(l);
+                }
+            }
+            if depth + 1 > MAX_DEPTH {
+                line.too_deep = true;
+            } else {
+                line.children = nest(&mut block.into_iter().peekable(), depth + 1);
+            }
+        }
+        out.push(line);
+    }
+    out
+}
