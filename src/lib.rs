@@ -4,6 +4,10 @@
 //! ranks, ranges) → derivations ([`sym`], claims) → reports.
 //! See ARCHITECTURE.md for the code map and its invariants.
 
+pub mod check;
+pub mod claims;
+pub mod derive;
 pub mod diag;
+pub mod report;
 pub mod sym;
 pub mod syntax;

@@ -1,1 +1,199 @@
-fn main() {}
+//! The `tq` command line: all IO happens here.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use tq::report::{self, FileReport, Options};
+
+#[derive(Parser)]
+#[command(name = "tq", version, about = "A derivation checker for the mathematics of deep learning")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum CheckFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum DeriveFormat {
+    Text,
+    Latex,
+    Markdown,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Parse and check files, decide every claim; exit 1 on an error or a refuted claim.
+    Check {
+        /// Files or directories (searched recursively for .tq files).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: CheckFormat,
+        /// Seed of every random choice (random points, Monte Carlo).
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Undecided claims fail the check.
+        #[arg(long)]
+        strict: bool,
+    },
+    /// Print everything tq derives about one file.
+    Derive {
+        file: PathBuf,
+        #[arg(long, value_enum, default_value = "text")]
+        format: DeriveFormat,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
+}
+
+/// The largest file tq reads, in bytes (the parser refuses larger sources too).
+const MAX_FILE_BYTES: u64 = 1 << 20;
+
+fn collect_files(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if meta.is_dir() {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+            .map_err(|e| format!("{}: {e}", path.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        entries.sort();
+        for p in entries {
+            if p.is_dir() || p.extension().is_some_and(|e| e == "tq") {
+                collect_files(&p, out)?;
+            }
+        }
+    } else {
+        out.push(path.to_path_buf());
+    }
+    Ok(())
+}
+
+fn read_source(path: &Path) -> Result<String, String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(format!(
+            "{}: the file is {} bytes, more than the limit of {MAX_FILE_BYTES} bytes",
+            path.display(),
+            meta.len()
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    String::from_utf8(bytes).map_err(|_| format!("{}: the file is not valid UTF-8", path.display()))
+}
+
+fn theme() -> Option<miette::GraphicalTheme> {
+    if std::io::stdout().is_terminal() {
+        Some(miette::GraphicalTheme::unicode())
+    } else {
+        None
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match cli.command {
+        Command::Check {
+            paths,
+            format,
+            seed,
+            strict,
+        } => {
+            let opts = Options { seed, strict };
+            let mut files = Vec::new();
+            for p in &paths {
+                if let Err(e) = collect_files(p, &mut files) {
+                    eprintln!("tq: {e}");
+                    return ExitCode::from(2);
+                }
+            }
+            let mut reports: Vec<FileReport> = Vec::new();
+            for f in &files {
+                let src = match read_source(f) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        eprintln!("tq: {e}");
+                        return ExitCode::from(2);
+                    }
+                };
+                reports.push(report::check_source(&f.display().to_string(), &src, &opts));
+            }
+            let failed = reports.iter().filter(|r| !r.passed(&opts)).count();
+            match format {
+                CheckFormat::Json => {
+                    let doc = serde_json::json!({
+                        "files": reports.iter().map(|r| r.to_json()).collect::<Vec<_>>(),
+                        "summary": report::summary_json(&reports),
+                    });
+                    println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+                }
+                CheckFormat::Text => {
+                    let t = theme();
+                    for r in &reports {
+                        print!("{}", report::text_report(r, &opts, t.clone()));
+                    }
+                    let s = report::summary_json(&reports);
+                    println!(
+                        "{} file{}, {} failed; {} claims: {} proved, {} confirmed, {} refuted, {} undecided; {} errors",
+                        reports.len(),
+                        if reports.len() == 1 { "" } else { "s" },
+                        failed,
+                        s["claims"],
+                        s["proved"],
+                        s["confirmed"],
+                        s["refuted"],
+                        s["undecided"],
+                        s["errors"]
+                    );
+                }
+            }
+            if failed > 0 {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Command::Derive { file, format, seed } => {
+            let src = match read_source(&file) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("tq: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let opts = Options {
+                seed,
+                strict: false,
+            };
+            let r = report::check_source(&file.display().to_string(), &src, &opts);
+            let out = match format {
+                DeriveFormat::Json => serde_json::to_string_pretty(&tq::derive::derive_json(&r))
+                    .unwrap_or_default(),
+                DeriveFormat::Text => tq::derive::derive_text(&r, theme()),
+                DeriveFormat::Latex | DeriveFormat::Markdown => {
+                    eprintln!("tq: --format latex and markdown are not built yet; use text or json");
+                    return ExitCode::from(2);
+                }
+            };
+            print!("{out}");
+            if r.unexpected_errors() > 0 {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+    }
+}

@@ -1,0 +1,79 @@
+//! The symbol table the checker builds and later stages read.
+
+use crate::syntax::ast::Boundary;
+use crate::syntax::span::Span;
+use std::collections::BTreeMap;
+
+/// What a tensor is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TensorKind {
+    /// Declared with `param`: trainable, gets a gradient.
+    Param,
+    /// Declared with `input`: data or the start of a family or recurrence.
+    Input,
+    /// Defined by an equation.
+    Computed,
+}
+
+#[derive(Clone, Debug)]
+pub struct TensorInfo {
+    /// The number of indices in brackets.
+    pub rank: usize,
+    /// The number of family subscripts (`L_l`: 1, `L_{l,s}`: 2, plain tensors: 0).
+    pub family_arity: usize,
+    pub kind: TensorKind,
+    /// Where it was declared or first defined.
+    pub span: Span,
+    /// Per dimension: the size name, `@c` for a fixed position (a start slice), `~v`
+    /// for a dimension along loop variable `v`, `?` when unknown.
+    pub dims: Vec<String>,
+    /// Integer-valued (`~ categorical(n)`): may be used as an index.
+    pub is_int: bool,
+    /// Family members declared as starts (`input L_0` gives `[0]`).
+    pub start_members: Vec<Vec<i64>>,
+    /// Fixed positions declared as starts (`input h[B, 0, J]` gives `(1, 0)`).
+    pub start_positions: Vec<(usize, i64)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct IndexInfo {
+    pub size: String,
+    pub centered: bool,
+    pub span: Span,
+}
+
+/// Everything declared or defined in a file.
+#[derive(Clone, Debug, Default)]
+pub struct Env {
+    pub sizes: BTreeMap<String, Span>,
+    pub indices: BTreeMap<String, IndexInfo>,
+    pub symbols: BTreeMap<String, Span>,
+    /// Scalar inputs (`scalar a, b`) and scalar values defined by equations.
+    pub scalars: BTreeMap<String, Span>,
+    /// Scalars in the order they were declared or defined.
+    pub scalar_order: Vec<String>,
+    pub tensors: BTreeMap<String, TensorInfo>,
+    /// Tensors in the order they were declared or defined.
+    pub decl_order: Vec<String>,
+    pub boundary: Option<Boundary>,
+    pub rules: BTreeMap<String, Span>,
+    /// `grad T ~ ...` declarations.
+    pub grad_seeds: Vec<(String, Span)>,
+}
+
+impl Env {
+    /// What kind of thing a name already is, if anything.
+    pub fn kind_of(&self, name: &str) -> Option<&'static str> {
+        if self.sizes.contains_key(name) {
+            Some("size")
+        } else if self.symbols.contains_key(name) {
+            Some("symbol")
+        } else if self.scalars.contains_key(name) {
+            Some("scalar")
+        } else if self.tensors.contains_key(name) {
+            Some("tensor")
+        } else {
+            None
+        }
+    }
+}

@@ -1,0 +1,173 @@
+//! The pipeline for one file: parse, check, decide the claims; and the report that
+//! the command line prints as text or JSON. No IO here: the caller reads the file.
+
+use crate::check;
+use crate::claims::{self, ClaimReport, Verdict};
+use crate::diag::{Diagnostic, Severity};
+use crate::syntax::ast::{ItemKind, Program};
+use crate::syntax::parser;
+use serde_json::json;
+
+/// Options that change how claims are decided.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The seed of every random choice (random points, Monte Carlo).
+    pub seed: u64,
+    /// Undecided claims fail the file.
+    pub strict: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            seed: 0,
+            strict: false,
+        }
+    }
+}
+
+/// Everything tq says about one file.
+#[derive(Debug)]
+pub struct FileReport {
+    pub path: String,
+    pub source: String,
+    pub program: Program,
+    pub env: check::Env,
+    pub diagnostics: Vec<Diagnostic>,
+    pub claims: Vec<ClaimReport>,
+    /// `expect error CODE` in the file, and whether it was reported.
+    pub expected_error: Option<(String, bool)>,
+}
+
+impl FileReport {
+    /// Errors that count against the file (an expected error does not).
+    pub fn unexpected_errors(&self) -> usize {
+        match &self.expected_error {
+            Some((_, true)) => 0,
+            _ => self.diagnostics.iter().filter(|d| d.is_error()).count(),
+        }
+    }
+
+    /// Whether the file passes `tq check`.
+    pub fn passed(&self, opts: &Options) -> bool {
+        self.unexpected_errors() == 0
+            && self.claims.iter().all(|c| c.acceptable(opts.strict))
+    }
+
+    pub fn count(&self, v: Verdict) -> usize {
+        self.claims.iter().filter(|c| c.verdict == v).count()
+    }
+
+    /// The JSON object of the command-line contract.
+    pub fn to_json(&self) -> serde_json::Value {
+        json!({
+            "path": self.path,
+            "diagnostics": self.diagnostics.iter().map(|d| d.to_json(&self.source)).collect::<Vec<_>>(),
+            "expected_error": self.expected_error.as_ref().map(|(c, found)| json!({"code": c, "reported": found})),
+            "claims": self.claims.iter().map(|c| c.to_json()).collect::<Vec<_>>(),
+            "gradcheck": Vec::<serde_json::Value>::new(),
+        })
+    }
+}
+
+/// Runs the pipeline on one file's text.
+pub fn check_source(path: &str, source: &str, opts: &Options) -> FileReport {
+    let parsed = parser::parse(source);
+    let mut diagnostics = parsed.diagnostics;
+    let (env, check_diags) = check::check(&parsed.program);
+    diagnostics.extend(check_diags);
+    diagnostics.sort_by_key(|d| (d.span.start, d.code));
+    let has_errors = diagnostics.iter().any(|d| d.severity == Severity::Error);
+    let claims = if has_errors {
+        Vec::new()
+    } else {
+        claims::decide_all(&parsed.program, &env, source, opts)
+    };
+    let expected_error = parsed.program.items.iter().find_map(|i| match &i.kind {
+        ItemKind::ExpectError(code) => Some(code.name.clone()),
+        _ => None,
+    });
+    let expected_error = expected_error.map(|code| {
+        let found = diagnostics.iter().any(|d| d.is_error() && d.code == code);
+        (code, found)
+    });
+    if let Some((code, false)) = &expected_error {
+        let span = parsed
+            .program
+            .items
+            .iter()
+            .find(|i| matches!(i.kind, ItemKind::ExpectError(_)))
+            .map(|i| i.span)
+            .unwrap_or_default();
+        diagnostics.push(
+            Diagnostic::error(
+                "E0503",
+                span,
+                format!("the file expects error {code}, which was not reported"),
+            )
+            .with_hint("fix the transcription, or the expectation"),
+        );
+    }
+    FileReport {
+        path: path.to_string(),
+        source: source.to_string(),
+        program: parsed.program,
+        env,
+        diagnostics,
+        claims,
+        expected_error,
+    }
+}
+
+/// The `summary` object of the JSON contract over several files.
+pub fn summary_json(reports: &[FileReport]) -> serde_json::Value {
+    let n = |v: Verdict| reports.iter().map(|r| r.count(v)).sum::<usize>();
+    json!({
+        "files": reports.len(),
+        "claims": reports.iter().map(|r| r.claims.len()).sum::<usize>(),
+        "proved": n(Verdict::Proved),
+        "confirmed": n(Verdict::Confirmed),
+        "refuted": n(Verdict::Refuted),
+        "undecided": n(Verdict::Undecided),
+        "errors": reports.iter().map(|r| r.unexpected_errors()).sum::<usize>(),
+    })
+}
+
+/// The plain-text report of one file (diagnostics drawn without colour unless a
+/// theme is given).
+pub fn text_report(r: &FileReport, opts: &Options, theme: Option<miette::GraphicalTheme>) -> String {
+    let mut out = String::new();
+    let status = if r.passed(opts) { "ok" } else { "FAILED" };
+    out.push_str(&format!(
+        "{}: {status} — {} claim{}: {} proved, {} confirmed, {} refuted, {} undecided",
+        r.path,
+        r.claims.len(),
+        if r.claims.len() == 1 { "" } else { "s" },
+        r.count(Verdict::Proved),
+        r.count(Verdict::Confirmed),
+        r.count(Verdict::Refuted),
+        r.count(Verdict::Undecided),
+    ));
+    if let Some((code, found)) = &r.expected_error {
+        out.push_str(&format!(
+            "; expected error {code} {}",
+            if *found { "reported" } else { "NOT reported" }
+        ));
+    }
+    out.push('\n');
+    if !r.diagnostics.is_empty() {
+        let rendered = match theme {
+            Some(t) => crate::diag::render_with(&r.path, &r.source, &r.diagnostics, t),
+            None => crate::diag::render_plain(&r.path, &r.source, &r.diagnostics),
+        };
+        for line in rendered.lines() {
+            out.push_str("  ");
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    for c in &r.claims {
+        out.push_str(&format!("  {}\n", c.text_line()));
+    }
+    out
+}
