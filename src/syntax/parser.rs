@@ -22,6 +22,8 @@ pub const MAX_SOURCE_BYTES: usize = 1 << 20;
 /// The deepest expression nesting accepted.
 pub const MAX_EXPR_DEPTH: usize = 64;
 
+const TOO_DEEP: &str = "a shallower expression";
+
 /// Words that end an expression (they introduce the next part of a statement).
 const RESERVED: &[&str] = &["given", "at", "tol", "for", "in", "over"];
 
@@ -392,7 +394,7 @@ impl<'s> Ctx<'s> {
     ) -> PResult<'a, T> {
         let d = self.depth.get();
         if d >= MAX_EXPR_DEPTH {
-            return failure(i, "a shallower expression (nesting limit reached)");
+            return failure(i, TOO_DEEP);
         }
         self.depth.set(d + 1);
         let r = f(i);
@@ -1022,6 +1024,17 @@ impl Ctx<'_> {
                 } else {
                     e.expected.to_string()
                 };
+                if e.expected == TOO_DEEP {
+                    diags.push(
+                        Diagnostic::error(
+                            "E0003",
+                            self.ascii.span(off, off + tok.len()),
+                            format!("the expression is nested more than {MAX_EXPR_DEPTH} deep"),
+                        )
+                        .with_hint("split it into several equations"),
+                    );
+                    return None;
+                }
                 diags.push(
                     Diagnostic::error(
                         "E0001",

