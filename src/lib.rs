@@ -8,6 +8,7 @@ pub mod check;
 pub mod claims;
 pub mod derive;
 pub mod diag;
+pub mod grad;
 pub mod report;
 pub mod sym;
 pub mod syntax;

@@ -57,8 +57,8 @@ pub struct Env {
     pub decl_order: Vec<String>,
     pub boundary: Option<Boundary>,
     pub rules: BTreeMap<String, Span>,
-    /// `grad T ~ ...` declarations.
-    pub grad_seeds: Vec<(String, Span)>,
+    /// `grad T ~ ...` declarations: the key and the member as written (`L_L`).
+    pub grad_seeds: Vec<(String, String)>,
 }
 
 impl Env {

@@ -349,7 +349,7 @@ impl Checker {
             print_name(n)
         };
         if d.kind == DeclKind::Grad {
-            self.env.grad_seeds.push((key, d.target.span));
+            self.env.grad_seeds.push((key, print_name(n)));
             return;
         }
         let rank = d.target.indices.as_ref().map_or(0, |v| v.len());

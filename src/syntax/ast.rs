@@ -250,6 +250,8 @@ pub struct Equation {
 pub struct Loop {
     pub range: Range,
     pub body: Vec<Item>,
+    /// `for l in 0..L-1 reversed:` runs from the last value down (backward passes).
+    pub reverse: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]

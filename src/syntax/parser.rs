@@ -25,7 +25,7 @@ pub const MAX_EXPR_DEPTH: usize = 64;
 const TOO_DEEP: &str = "a shallower expression";
 
 /// Words that end an expression (they introduce the next part of a statement).
-const RESERVED: &[&str] = &["given", "at", "tol", "for", "in", "over"];
+const RESERVED: &[&str] = &["given", "at", "tol", "for", "in", "over", "reversed"];
 
 /// A parse error: the furthest position reached and what was expected there.
 #[derive(Debug)]
@@ -1195,13 +1195,21 @@ impl Ctx<'_> {
                 let is_range = (|i| self.ident(i), keyword("in")).parse(i).is_ok();
                 if is_range {
                     let (i, range) = self.range(i)?;
+                    let (i, reverse) = opt(keyword("reversed")).parse(i)?;
                     let (i, _) = match sym(":")(i) {
                         Ok(r) => r,
                         Err(_) => return failure(i, "`:` after the range"),
                     };
                     needs_block("an indented block after `:`")?;
                     let body = self.block(&line.children, diags, BlockKind::Loop);
-                    return Ok((i, item(ItemKind::Loop(Loop { range, body }))));
+                    return Ok((
+                        i,
+                        item(ItemKind::Loop(Loop {
+                            range,
+                            body,
+                            reverse: reverse.is_some(),
+                        })),
+                    ));
                 }
                 let (i, indices) = self.ident_list(i)?;
                 let (i, _) = match sym(":")(i) {

@@ -92,11 +92,12 @@ pub fn print_item(item: &Item, indent: usize, out: &mut String) {
             out.push('\n');
         }
         ItemKind::Loop(l) => {
-            out.push_str(&format!("for {}:\n", print_range(&l.range)));
+            let rev = if l.reverse { " reversed" } else { "" };
+            out.push_str(&format!("for {}{rev}:\n", print_range(&l.range)));
             print_items(&l.body, indent + 1, out);
         }
         ItemKind::ForIndices(f) => {
-            let head = format!("for {}:", idents(&f.indices));
+            let head = format!("for {}:", idents_compact(&f.indices));
             if f.inline && f.body.len() == 1 {
                 if let ItemKind::Equation(eq) = &f.body[0].kind {
                     out.push_str(&format!("{head} {}\n", print_equation(eq)));

@@ -1,0 +1,670 @@
+//! Reverse-mode differentiation as a program transformation: a checked forward
+//! program in, its backpropagation program out, as `.tq` items on `.grad` tensors.
+//!
+//! Each right-hand occurrence of a tensor that the loss depends on contributes one
+//! statement, in the seeds' loop-and-scatter form:
+//! `for <indices>: A.grad[<A's indices>] += T.grad[<T's indices>] * dRHS/dA`,
+//! where the loop runs over the left-hand indices of the forward equation and the
+//! indices summed in the term of the occurrence. Forward loops are run backwards
+//! (`reversed`), statements in reverse order. A contribution with a negative sign is
+//! written `-=` (the seeds' bias convention); a tensor that receives exactly one
+//! contribution, through plain indices, is assigned with `=`.
+//!
+//! [`gather`] solves the scatter indices so that every statement reads like a
+//! definition of one `.grad` element (the form an implementer needs).
+
+mod gather;
+
+pub use gather::{gather_form, Gathered};
+
+use crate::check::Env;
+use crate::syntax::ast::*;
+use crate::syntax::span::Span;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The derived backward program and what was noticed on the way.
+#[derive(Clone, Debug)]
+pub struct Backward {
+    /// The `.grad` statements, in loop-and-scatter form, inside reversed loops.
+    pub items: Vec<Item>,
+    /// The tensors whose gradients arrive from outside (`grad L_L ~ ...`, or the loss).
+    pub seeds: Vec<String>,
+    /// Remarks for the reader (unsupported constructs, simplifications used).
+    pub notes: Vec<String>,
+}
+
+/// One contribution before it becomes an item.
+struct Contribution {
+    target: Ref,
+    op: AssignOp,
+    rhs: Expr,
+    indices: Vec<String>,
+}
+
+/// Derives the backward program of a checked program.
+pub fn backward(program: &Program, env: &Env) -> Backward {
+    let mut d = Deriver {
+        env,
+        needs: BTreeSet::new(),
+        notes: Vec::new(),
+        counts: BTreeMap::new(),
+    };
+    let mut seeds: Vec<String> = env.grad_seeds.iter().map(|(k, _)| k.clone()).collect();
+    let mut seed_names: Vec<String> = env.grad_seeds.iter().map(|(_, n)| n.clone()).collect();
+    if seeds.is_empty() {
+        // A scalar program or a model with a scalar loss: the last scalar defined.
+        if let Some(loss) = last_scalar_definition(&program.items) {
+            seed_names.push(loss.clone());
+            seeds.push(loss);
+        }
+    }
+    d.needs.extend(seeds.iter().cloned());
+    // The tensors the seeds depend on: a fixed point over all equations.
+    loop {
+        let before = d.needs.len();
+        d.mark_needs(&program.items);
+        if d.needs.len() == before {
+            break;
+        }
+    }
+    // Count contributions per gradient tensor first (to choose `=` or `+=`).
+    let mut probe = d.items(&program.items, &[]);
+    d.counts = BTreeMap::new();
+    count_targets(&probe, &mut d.counts);
+    probe.clear();
+    let mut items = Vec::new();
+    // A scalar loss starts the backward pass at 1.
+    if env.grad_seeds.is_empty() {
+        if let Some(loss) = seeds.first() {
+            items.push(item(ItemKind::Equation(Equation {
+                lhs: scalar_ref(loss, true),
+                op: AssignOp::Set,
+                rhs: num("1"),
+                span: Span::default(),
+            })));
+        }
+    }
+    items.extend(d.items(&program.items, &[]));
+    Backward {
+        items,
+        seeds: seed_names,
+        notes: d.notes,
+    }
+}
+
+fn last_scalar_definition(items: &[Item]) -> Option<String> {
+    let mut last = None;
+    for item in items {
+        if let ItemKind::Equation(eq) = &item.kind {
+            if eq.lhs.indices.is_none() && eq.lhs.name.sub.is_empty() {
+                last = Some(eq.lhs.name.base.clone());
+            }
+        }
+    }
+    last
+}
+
+fn count_targets(items: &[Item], counts: &mut BTreeMap<String, usize>) {
+    for it in items {
+        match &it.kind {
+            ItemKind::Equation(eq) => *counts.entry(family_key(&eq.lhs.name)).or_default() += 1,
+            ItemKind::ForIndices(f) => count_targets(&f.body, counts),
+            ItemKind::Loop(l) => count_targets(&l.body, counts),
+            _ => {}
+        }
+    }
+}
+
+struct Deriver<'e> {
+    env: &'e Env,
+    /// Keys of tensors (and scalars) whose gradient is needed.
+    needs: BTreeSet<String>,
+    notes: Vec<String>,
+    /// How many contributions each gradient tensor receives.
+    counts: BTreeMap<String, usize>,
+}
+
+/// The key of a name without family subscripts (as the checker stores families).
+fn family_key(n: &Name) -> String {
+    let mut s = n.base.clone();
+    for _ in 0..n.primes {
+        s.push('\'');
+    }
+    if !n.sup.is_empty() {
+        s.push_str(&format!("^{{{}}}", n.sup.join(",")));
+    }
+    s
+}
+
+impl Deriver<'_> {
+    fn key(&self, n: &Name) -> String {
+        let fk = family_key(n);
+        if self
+            .env
+            .tensors
+            .get(&fk)
+            .is_some_and(|t| t.family_arity > 0)
+        {
+            fk
+        } else {
+            crate::syntax::printer::print_name(n)
+        }
+    }
+
+    /// Whether a reference is to something that carries a gradient.
+    fn differentiable(&self, r: &Ref) -> bool {
+        let key = self.key(&r.name);
+        if let Some(t) = self.env.tensors.get(&key) {
+            return !t.is_int;
+        }
+        self.env.scalars.contains_key(&key)
+    }
+
+    fn mark_needs(&mut self, items: &[Item]) {
+        for it in items {
+            match &it.kind {
+                ItemKind::Equation(eq) => {
+                    if self.needs.contains(&self.key(&eq.lhs.name)) {
+                        let mut found = Vec::new();
+                        crate::check::walk_refs(&eq.rhs, &mut |r| found.push(r.clone()));
+                        for r in found {
+                            if self.differentiable(&r) {
+                                self.needs.insert(self.key(&r.name));
+                            }
+                        }
+                    }
+                }
+                ItemKind::ForIndices(f) => self.mark_needs(&f.body),
+                ItemKind::Loop(l) => self.mark_needs(&l.body),
+                _ => {}
+            }
+        }
+    }
+
+    /// The backward items of a block, in reverse order.
+    fn items(&mut self, items: &[Item], loop_indices: &[Ident]) -> Vec<Item> {
+        let mut out = Vec::new();
+        for it in items.iter().rev() {
+            match &it.kind {
+                ItemKind::Equation(eq) => {
+                    for c in self.equation(eq, loop_indices) {
+                        out.push(self.contribution_item(c));
+                    }
+                }
+                ItemKind::ForIndices(f) => {
+                    let mut idx = loop_indices.to_vec();
+                    idx.extend(f.indices.iter().cloned());
+                    out.extend(self.items(&f.body, &idx));
+                }
+                ItemKind::Loop(l) => {
+                    let body = self.items(&l.body, loop_indices);
+                    if !body.is_empty() {
+                        out.push(item(ItemKind::Loop(Loop {
+                            range: l.range.clone(),
+                            body,
+                            reverse: !l.reverse,
+                        })));
+                    }
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    fn contribution_item(&self, c: Contribution) -> Item {
+        let key = family_key(&c.target.name);
+        let single = self.counts.get(&key).copied().unwrap_or(0) == 1;
+        let target_vars = plain_vars(&c.target);
+        let op = if single
+            && c.op == AssignOp::AddAssign
+            && target_vars.as_ref().is_some_and(|v| {
+                let set: BTreeSet<&String> = v.iter().collect();
+                set.len() == v.len() && set.len() == c.indices.len()
+            }) {
+            AssignOp::Set
+        } else {
+            c.op
+        };
+        let eq = Equation {
+            lhs: c.target,
+            op,
+            rhs: c.rhs,
+            span: Span::default(),
+        };
+        if c.indices.is_empty() {
+            return item(ItemKind::Equation(eq));
+        }
+        item(ItemKind::ForIndices(ForIndices {
+            indices: c
+                .indices
+                .iter()
+                .map(|n| Ident {
+                    name: n.clone(),
+                    span: Span::default(),
+                })
+                .collect(),
+            body: vec![item(ItemKind::Equation(eq))],
+            inline: true,
+        }))
+    }
+
+    /// The contributions of one forward equation.
+    fn equation(&mut self, eq: &Equation, loop_indices: &[Ident]) -> Vec<Contribution> {
+        let lhs_key = self.key(&eq.lhs.name);
+        if !self.needs.contains(&lhs_key) {
+            return vec![];
+        }
+        let mut lhs_grad = eq.lhs.clone();
+        lhs_grad.grad = true;
+        // Loop indices: the `for` list, or the left-hand indices.
+        let mut base_indices: Vec<String> = loop_indices.iter().map(|i| i.name.clone()).collect();
+        if base_indices.is_empty() {
+            for ix in eq.lhs.indices.iter().flatten() {
+                for v in index_vars(ix) {
+                    if !is_capital(&v) && !base_indices.contains(&v) && self.is_index(&v) {
+                        base_indices.push(v);
+                    }
+                }
+            }
+        }
+        let sign_of_op = match eq.op {
+            AssignOp::SubAssign => -1,
+            _ => 1,
+        };
+        let mut occurrences = Vec::new();
+        collect_occurrences(&eq.rhs, &mut occurrences);
+        // Backward statements run in reverse order of the forward reads, as the seeds list them.
+        occurrences.reverse();
+        let mut out = Vec::new();
+        for occ in occurrences {
+            if !self.differentiable(occ) {
+                continue;
+            }
+            let ctx = DerivCtx {
+                target: occ,
+                lhs: &eq.lhs,
+                whole: &eq.rhs,
+            };
+            let Some(local) = ctx.d(&eq.rhs) else {
+                continue;
+            };
+            // The capitals summed in the occurrence's term become loop indices.
+            let mut capitals: Vec<String> = Vec::new();
+            for ix in occ.indices.iter().flatten() {
+                for v in index_vars(ix) {
+                    if is_capital(&v) && !capitals.contains(&v) {
+                        capitals.push(v);
+                    }
+                }
+            }
+            let rename: BTreeMap<String, String> = capitals
+                .iter()
+                .map(|c| (c.clone(), c.to_lowercase()))
+                .collect();
+            let mut target = occ.clone();
+            target.grad = true;
+            rename_ref(&mut target, &rename);
+            let local = rename_expr(&local, &rename);
+            let mut indices = base_indices.clone();
+            for c in &capitals {
+                let low = c.to_lowercase();
+                if !indices.contains(&low) {
+                    indices.push(low);
+                }
+            }
+            for ix in target.indices.iter().flatten() {
+                for v in index_vars(ix) {
+                    if !is_capital(&v) && !indices.contains(&v) && self.is_index(&v) {
+                        indices.push(v);
+                    }
+                }
+            }
+            let (sign, local) = split_sign(simplify(local));
+            let rhs = match local {
+                None => Expr::Ref(lhs_grad.clone()),
+                Some(f) => jux(Expr::Ref(lhs_grad.clone()), f),
+            };
+            let op = if sign * sign_of_op < 0 {
+                AssignOp::SubAssign
+            } else {
+                AssignOp::AddAssign
+            };
+            out.push(Contribution {
+                target,
+                op,
+                rhs,
+                indices,
+            });
+        }
+        out
+    }
+
+    fn is_index(&self, name: &str) -> bool {
+        let base = name.trim_end_matches('\'');
+        self.env.indices.contains_key(name)
+            || self.env.indices.contains_key(base)
+            || self.env.sizes.contains_key(&base.to_uppercase())
+    }
+}
+
+fn item(kind: ItemKind) -> Item {
+    Item {
+        kind,
+        span: Span::default(),
+    }
+}
+
+fn num(s: &str) -> Expr {
+    Expr::Num(s.to_string(), Span::default())
+}
+
+fn scalar_ref(name: &str, grad: bool) -> Ref {
+    Ref {
+        name: Name {
+            base: name.to_string(),
+            primes: 0,
+            sup: vec![],
+            sub: vec![],
+            span: Span::default(),
+        },
+        grad,
+        indices: None,
+        span: Span::default(),
+    }
+}
+
+fn bin(op: BinOp, l: Expr, r: Expr) -> Expr {
+    Expr::Binary(op, Box::new(l), Box::new(r), Span::default())
+}
+
+fn jux(l: Expr, r: Expr) -> Expr {
+    bin(BinOp::Jux, l, r)
+}
+
+fn neg(e: Expr) -> Expr {
+    Expr::Unary(UnOp::Neg, Box::new(e), Span::default())
+}
+
+fn call(f: &str, arg: Expr) -> Expr {
+    Expr::Call(Call {
+        func: Ident {
+            name: f.to_string(),
+            span: Span::default(),
+        },
+        args: vec![arg],
+        brackets: false,
+        span: Span::default(),
+    })
+}
+
+fn is_capital(name: &str) -> bool {
+    name.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+}
+
+fn index_vars(ix: &IndexExpr) -> Vec<String> {
+    match ix {
+        IndexExpr::Affine(a) => a
+            .terms
+            .iter()
+            .flat_map(|t| t.factors.iter().map(|f| f.name.clone()))
+            .collect(),
+        IndexExpr::Lookup(r) => r
+            .indices
+            .iter()
+            .flatten()
+            .flat_map(index_vars)
+            .collect(),
+    }
+}
+
+/// The index names of a reference whose positions are all plain single indices.
+fn plain_vars(r: &Ref) -> Option<Vec<String>> {
+    let mut out = Vec::new();
+    for ix in r.indices.iter().flatten() {
+        match ix {
+            IndexExpr::Affine(a)
+                if a.terms.len() == 1
+                    && a.terms[0].coef == 1
+                    && a.terms[0].factors.len() == 1
+                    && a.constant == 0 =>
+            {
+                out.push(a.terms[0].factors[0].name.clone())
+            }
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
+fn collect_occurrences<'a>(e: &'a Expr, out: &mut Vec<&'a Ref>) {
+    match e {
+        Expr::Ref(r) => out.push(r),
+        Expr::Unary(_, x, _) | Expr::Sum(_, x, _) | Expr::Softmax(_, x, _) => {
+            collect_occurrences(x, out)
+        }
+        Expr::Binary(_, l, r, _) => {
+            collect_occurrences(l, out);
+            collect_occurrences(r, out);
+        }
+        Expr::Call(c) => c.args.iter().for_each(|a| collect_occurrences(a, out)),
+        Expr::Num(..) | Expr::Rel(..) | Expr::Iverson(..) | Expr::Deriv(..) => {}
+    }
+}
+
+fn contains(e: &Expr, target: &Ref) -> bool {
+    let mut v = Vec::new();
+    collect_occurrences(e, &mut v);
+    v.iter().any(|r| std::ptr::eq(*r, target))
+}
+
+/// Differentiation with respect to one occurrence of a tensor element.
+struct DerivCtx<'a> {
+    target: &'a Ref,
+    /// The left-hand side of the equation (`G` in `G = σ(...)` gives σ' = G (1 − G)).
+    lhs: &'a Ref,
+    /// The whole right-hand side.
+    whole: &'a Expr,
+}
+
+impl DerivCtx<'_> {
+    /// The derivative of `e` with respect to the target occurrence, `None` when `e`
+    /// does not contain it. `Some(num 1)` is the identity.
+    fn d(&self, e: &Expr) -> Option<Expr> {
+        if !contains(e, self.target) {
+            return None;
+        }
+        Some(match e {
+            Expr::Ref(_) => num("1"),
+            Expr::Unary(UnOp::Neg, x, _) => neg(self.d(x)?),
+            Expr::Binary(op, l, r, _) => {
+                let in_left = contains(l, self.target);
+                match op {
+                    BinOp::Add => {
+                        if in_left {
+                            self.d(l)?
+                        } else {
+                            self.d(r)?
+                        }
+                    }
+                    BinOp::Sub => {
+                        if in_left {
+                            self.d(l)?
+                        } else {
+                            neg(self.d(r)?)
+                        }
+                    }
+                    BinOp::Mul | BinOp::Jux => {
+                        if in_left {
+                            jux(self.d(l)?, (**r).clone())
+                        } else {
+                            jux((**l).clone(), self.d(r)?)
+                        }
+                    }
+                    BinOp::Div => {
+                        if in_left {
+                            bin(BinOp::Div, self.d(l)?, (**r).clone())
+                        } else {
+                            neg(jux(
+                                bin(
+                                    BinOp::Div,
+                                    (**l).clone(),
+                                    bin(BinOp::Pow, (**r).clone(), num("2")),
+                                ),
+                                self.d(r)?,
+                            ))
+                        }
+                    }
+                    BinOp::Pow => {
+                        if in_left {
+                            let n = (**r).clone();
+                            let n_minus_1 = match &n {
+                                Expr::Num(t, _) => match t.parse::<i64>() {
+                                    Ok(v) => num(&(v - 1).to_string()),
+                                    Err(_) => bin(BinOp::Sub, n.clone(), num("1")),
+                                },
+                                _ => bin(BinOp::Sub, n.clone(), num("1")),
+                            };
+                            let power = if matches!(&n_minus_1, Expr::Num(t, _) if t == "1") {
+                                (**l).clone()
+                            } else {
+                                bin(BinOp::Pow, (**l).clone(), n_minus_1)
+                            };
+                            jux(jux(n, power), self.d(l)?)
+                        } else {
+                            jux(
+                                jux(e.clone(), call("ln", (**l).clone())),
+                                self.d(r)?,
+                            )
+                        }
+                    }
+                }
+            }
+            Expr::Call(c) if c.args.len() == 1 => {
+                let arg = &c.args[0];
+                let inner = self.d(arg)?;
+                let whole = std::ptr::eq(e, self.whole);
+                let value = if whole {
+                    Expr::Ref(self.lhs.clone())
+                } else {
+                    e.clone()
+                };
+                let outer = match c.func.name.as_str() {
+                    "sigmoid" | "sigma" => {
+                        jux(value.clone(), bin(BinOp::Sub, num("1"), value))
+                    }
+                    "tanh" => bin(BinOp::Sub, num("1"), bin(BinOp::Pow, value, num("2"))),
+                    "relu" => Expr::Iverson(
+                        Box::new(Expr::Rel(
+                            RelOp::Gt,
+                            Box::new(arg.clone()),
+                            Box::new(num("0")),
+                            Span::default(),
+                        )),
+                        Span::default(),
+                    ),
+                    "exp" => value,
+                    "ln" | "log" => bin(BinOp::Div, num("1"), arg.clone()),
+                    "sqrt" => bin(BinOp::Div, num("1"), jux(num("2"), value)),
+                    _ => return None,
+                };
+                jux(outer, inner)
+            }
+            Expr::Sum(_, x, _) => self.d(x)?,
+            _ => return None,
+        })
+    }
+}
+
+/// Removes factors of 1 and pulls negations outward.
+fn simplify(e: Expr) -> Expr {
+    match e {
+        Expr::Binary(op @ (BinOp::Mul | BinOp::Jux), l, r, s) => {
+            let l = simplify(*l);
+            let r = simplify(*r);
+            let one = |x: &Expr| matches!(x, Expr::Num(t, _) if t == "1");
+            match (l, r) {
+                (l, r) if one(&l) => r,
+                (l, r) if one(&r) => l,
+                (Expr::Unary(UnOp::Neg, a, _), b) | (b, Expr::Unary(UnOp::Neg, a, _)) => {
+                    neg(simplify(Expr::Binary(op, a, Box::new(b), s)))
+                }
+                (l, r) => Expr::Binary(op, Box::new(l), Box::new(r), s),
+            }
+        }
+        Expr::Binary(BinOp::Div, l, r, s) => {
+            let l = simplify(*l);
+            let r = simplify(*r);
+            match l {
+                Expr::Unary(UnOp::Neg, a, _) => {
+                    neg(Expr::Binary(BinOp::Div, a, Box::new(r), s))
+                }
+                l => Expr::Binary(BinOp::Div, Box::new(l), Box::new(r), s),
+            }
+        }
+        Expr::Unary(UnOp::Neg, x, s) => match simplify(*x) {
+            Expr::Unary(UnOp::Neg, y, _) => *y,
+            y => Expr::Unary(UnOp::Neg, Box::new(y), s),
+        },
+        other => other,
+    }
+}
+
+/// Splits a leading negation off: (sign, factor or `None` for 1).
+fn split_sign(e: Expr) -> (i32, Option<Expr>) {
+    match e {
+        Expr::Unary(UnOp::Neg, x, _) => {
+            let (s, f) = split_sign(*x);
+            (-s, f)
+        }
+        Expr::Num(t, _) if t == "1" => (1, None),
+        other => (1, Some(other)),
+    }
+}
+
+fn rename_ref(r: &mut Ref, map: &BTreeMap<String, String>) {
+    if map.is_empty() {
+        return;
+    }
+    for ix in r.indices.iter_mut().flatten() {
+        rename_index(ix, map);
+    }
+}
+
+fn rename_index(ix: &mut IndexExpr, map: &BTreeMap<String, String>) {
+    match ix {
+        IndexExpr::Affine(a) => {
+            for t in &mut a.terms {
+                for f in &mut t.factors {
+                    if let Some(n) = map.get(&f.name) {
+                        f.name = n.clone();
+                    }
+                }
+            }
+        }
+        IndexExpr::Lookup(r) => rename_ref(r, map),
+    }
+}
+
+/// Renames summed capitals in the factors of a product (not inside function
+/// arguments, which are their own summation scopes).
+fn rename_expr(e: &Expr, map: &BTreeMap<String, String>) -> Expr {
+    if map.is_empty() {
+        return e.clone();
+    }
+    match e {
+        Expr::Ref(r) => {
+            let mut r = r.clone();
+            rename_ref(&mut r, map);
+            Expr::Ref(r)
+        }
+        Expr::Unary(op, x, s) => Expr::Unary(*op, Box::new(rename_expr(x, map)), *s),
+        Expr::Binary(op, l, r, s) => Expr::Binary(
+            *op,
+            Box::new(rename_expr(l, map)),
+            Box::new(rename_expr(r, map)),
+            *s,
+        ),
+        other => other.clone(),
+    }
+}
