@@ -524,10 +524,18 @@ impl Checker {
         let n = &eq.lhs.name;
         let family = self.is_family_ref(n);
         let key = self.key_of(n);
-        if self.env.tensors.contains_key(&key)
-            || self.env.scalars.contains_key(&key)
-            || self.env.symbols.contains_key(&key)
-        {
+        let constants = if family {
+            self.constant_subscripts(n)
+        } else {
+            None
+        };
+        if let Some(t) = self.env.tensors.get_mut(&key) {
+            if let Some(cs) = constants {
+                t.start_members.push(cs);
+            }
+            return;
+        }
+        if self.env.scalars.contains_key(&key) || self.env.symbols.contains_key(&key) {
             return;
         }
         let rank = eq.lhs.indices.as_ref().map_or(0, |v| v.len());
@@ -562,7 +570,7 @@ impl Checker {
                 span: eq.lhs.span,
                 dims,
                 is_int: false,
-                start_members: vec![],
+                start_members: constants.into_iter().collect(),
                 start_positions: vec![],
             },
         );
@@ -877,7 +885,10 @@ impl Checker {
         for ix in &n.sub {
             for v in affine_vars(ix) {
                 let label = matches!(v.name.as_str(), "left" | "up" | "right" | "down");
-                if label || scope.is_loop_var(&v.name) || self.env.symbols.contains_key(&v.name)
+                if label
+                    || scope.is_loop_var(&v.name)
+                    || self.env.symbols.contains_key(&v.name)
+                    || self.env.sizes.contains_key(&v.name)
                 {
                     continue;
                 }
@@ -1298,6 +1309,16 @@ impl Checker {
 
     /// Claims: every name must be defined, functions known.
     fn claim(&mut self, c: &Claim, scope: &Scope) {
+        if let Some(block) = &c.includes {
+            let mut inner = scope.clone();
+            for v in self.loop_vars.clone() {
+                if !inner.is_loop_var(&v) {
+                    inner.loops.push((v, Expr::Num("0".into(), Span::default())));
+                }
+            }
+            self.items(block, &mut inner);
+            return;
+        }
         let mut names = Vec::new();
         collect_claim_refs(&c.body, &mut names);
         for g in &c.given {
@@ -1522,6 +1543,14 @@ fn walk_ref<'a>(r: &'a Ref, f: &mut dyn FnMut(&'a Ref)) {
 
 fn collect_claim_refs<'a>(e: &'a Expr, out: &mut Vec<&'a Ref>) {
     match e {
+        // `order(backward, L)`: the first argument names a pass.
+        Expr::Call(c) if c.func.name == "order" => {
+            c.args.iter().skip(1).for_each(|a| collect_claim_refs(a, out))
+        }
+        Expr::Rel(_, l, r, _) => {
+            collect_claim_refs(l, out);
+            collect_claim_refs(r, out);
+        }
         // `solve(rel, unknown)`: the unknown is a name or power of one, checked like the rest.
         Expr::Call(c) if c.func.name == "equivalent" => {}
         _ => walk_refs(e, &mut |r| out.push(r)),

@@ -286,9 +286,14 @@ pub struct Claim {
     pub given: Vec<Expr>,
     /// `at a = 2, b = 1`: a point.
     pub at: Vec<Binding>,
+    /// `given boundary zero`: the claim is about the model under another boundary rule.
+    pub boundary: Option<Boundary>,
     pub expect: Option<Expectation>,
     /// The claim's source text as written (for reports).
     pub text: String,
+    /// `claim backprop includes:` followed by a block of statements that the derived
+    /// backward program must contain (then `body` is the name `backprop`).
+    pub includes: Option<Vec<Item>>,
 }
 
 impl Expr {

@@ -25,7 +25,9 @@ pub const MAX_EXPR_DEPTH: usize = 64;
 const TOO_DEEP: &str = "a shallower expression";
 
 /// Words that end an expression (they introduce the next part of a statement).
-const RESERVED: &[&str] = &["given", "at", "tol", "for", "in", "over", "reversed"];
+const RESERVED: &[&str] = &[
+    "given", "at", "tol", "for", "in", "over", "reversed", "includes",
+];
 
 /// A parse error: the furthest position reached and what was expected there.
 #[derive(Debug)]
@@ -581,6 +583,24 @@ impl<'s> Ctx<'s> {
         }
         let (i, items) = separated_list1(sym(","), |i| self.rel_expr(i, false)).parse(i)?;
         let (i, _) = ws(i)?;
+        if let Ok((after_comma, _)) = char::<_, PErr>(',').parse(i) {
+            // The argument after this comma did not parse: report where it failed.
+            let err = match self.rel_expr(after_comma, false) {
+                Err(nom::Err::Error(e)) | Err(nom::Err::Failure(e)) => e,
+                _ => PErr {
+                    offset: after_comma.location_offset(),
+                    expected: "an argument",
+                },
+            };
+            return Err(nom::Err::Failure(PErr {
+                offset: err.offset,
+                expected: if err.expected.is_empty() {
+                    "an argument"
+                } else {
+                    err.expected
+                },
+            }));
+        }
         let (i, _) = match char::<_, PErr>(close).parse(i) {
             Ok(r) => r,
             Err(_) => return failure(i, if close == ')' { "`,` or `)`" } else { "`,` or `]`" }),
@@ -715,7 +735,11 @@ impl<'s> Ctx<'s> {
     // ----- statements -----
 
     fn binding<'a>(&self, i: In<'a>) -> PResult<'a, Binding> {
-        let (i, name) = self.ident(i)?;
+        let (i, n) = self.name(i)?;
+        let name = Ident {
+            name: super::printer::print_name(&n),
+            span: n.span,
+        };
         let (i, _) = sym("=")(i)?;
         let (i, value) = self.expr(i)?;
         Ok((i, Binding { name, value }))
@@ -813,6 +837,7 @@ impl<'s> Ctx<'s> {
         let mut tol = None;
         let mut given = Vec::new();
         let mut at = Vec::new();
+        let mut boundary = None;
         let mut i = i;
         loop {
             if let Ok((r, _)) = keyword("tol")(i) {
@@ -820,9 +845,28 @@ impl<'s> Ctx<'s> {
                 tol = Some(e);
                 i = r;
             } else if let Ok((r, _)) = keyword("given")(i) {
-                let (r, g) =
-                    separated_list1(sym(","), |i| self.rel_expr(i, true)).parse(r)?;
-                given = g;
+                let (r, g) = separated_list1(sym(","), |i| {
+                    if let Ok((r, _)) = keyword("boundary")(i) {
+                        let (r, _) = ws(r)?;
+                        let (r2, w) = word(r)?;
+                        let b = match *w.fragment() {
+                            "zero" => Boundary::Zero,
+                            "circular" => Boundary::Circular,
+                            "valid" => Boundary::Valid,
+                            _ => return failure(r, "`zero`, `circular` or `valid`"),
+                        };
+                        return Ok((r2, GivenItem::Boundary(b)));
+                    }
+                    let (r, e) = self.rel_expr(i, true)?;
+                    Ok((r, GivenItem::Rel(e)))
+                })
+                .parse(r)?;
+                for item in g {
+                    match item {
+                        GivenItem::Boundary(b) => boundary = Some(b),
+                        GivenItem::Rel(e) => given.push(e),
+                    }
+                }
                 i = r;
             } else if let Ok((r, _)) = keyword("at")(i) {
                 let (r, b) = self.bindings(r)?;
@@ -842,11 +886,17 @@ impl<'s> Ctx<'s> {
                 tol,
                 given,
                 at,
+                boundary,
                 expect: None,
                 text,
+                includes: None,
             },
         ))
     }
+}
+
+fn print_ref_text(r: &Ref) -> String {
+    super::printer::print_ref(r)
 }
 
 /// The result of parsing: the program (with what could be read) and the diagnostics.
@@ -1144,6 +1194,29 @@ impl Ctx<'_> {
             }
             "claim" => {
                 let (i, _) = keyword("claim")(i)?;
+                if line.opens_block {
+                    let (i, _) = ws(i)?;
+                    let body_start = i;
+                    let (i, what) = self.reference(i)?;
+                    let (i, _) = keyword("includes")(i)?;
+                    let (i, _) = sym(":")(i)?;
+                    let body = self.block(&line.children, diags, BlockKind::ForIndices);
+                    let text = format!("{} includes ({} statements)", print_ref_text(&what), body.len());
+                    let _ = body_start;
+                    return Ok((
+                        i,
+                        item(ItemKind::Claim(Claim {
+                            body: Expr::Ref(what),
+                            tol: None,
+                            given: vec![],
+                            at: vec![],
+                            boundary: None,
+                            expect: None,
+                            text,
+                            includes: Some(body),
+                        })),
+                    ));
+                }
                 let (i, c) = self.claim(i)?;
                 Ok((i, item(ItemKind::Claim(c))))
             }
@@ -1245,7 +1318,7 @@ impl Ctx<'_> {
             }
             _ => {
                 if line.opens_block {
-                    return failure(i, "a statement (only `for` and `rule` open blocks)");
+                    return failure(i, "a statement (only `for`, `rule` and `claim ... includes` open blocks)");
                 }
                 let _ = kind;
                 let (i, eq) = self.equation(i)?;
@@ -1253,6 +1326,11 @@ impl Ctx<'_> {
             }
         }
     }
+}
+
+enum GivenItem {
+    Boundary(Boundary),
+    Rel(Expr),
 }
 
 enum LineResult {

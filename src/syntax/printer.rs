@@ -55,14 +55,7 @@ pub fn print_item(item: &Item, indent: usize, out: &mut String) {
         }
         ItemKind::Symbol(ids) => out.push_str(&format!("symbol {}\n", idents(ids))),
         ItemKind::Scalar(ids) => out.push_str(&format!("scalar {}\n", idents(ids))),
-        ItemKind::Boundary(b) => out.push_str(&format!(
-            "boundary {}\n",
-            match b {
-                Boundary::Zero => "zero",
-                Boundary::Circular => "circular",
-                Boundary::Valid => "valid",
-            }
-        )),
+        ItemKind::Boundary(b) => out.push_str(&format!("boundary {}\n", boundary_word(*b))),
         ItemKind::Decl(d) => {
             out.push_str(match d.kind {
                 DeclKind::Param => "param ",
@@ -127,6 +120,12 @@ pub fn print_item(item: &Item, indent: usize, out: &mut String) {
                 None => {}
             }
             out.push_str("claim ");
+            if let Some(block) = &c.includes {
+                out.push_str(&print_expr(&c.body));
+                out.push_str(" includes:\n");
+                print_items(block, indent + 1, out);
+                return;
+            }
             out.push_str(&print_claim_body(c));
             out.push('\n');
         }
@@ -141,21 +140,28 @@ pub fn print_claim_body(c: &Claim) -> String {
         out.push_str(" tol ");
         out.push_str(&print_expr(t));
     }
-    if !c.given.is_empty() {
+    let mut given: Vec<String> = Vec::new();
+    if let Some(b) = c.boundary {
+        given.push(format!("boundary {}", boundary_word(b)));
+    }
+    given.extend(c.given.iter().map(print_expr));
+    if !given.is_empty() {
         out.push_str(" given ");
-        out.push_str(
-            &c.given
-                .iter()
-                .map(print_expr)
-                .collect::<Vec<_>>()
-                .join(", "),
-        );
+        out.push_str(&given.join(", "));
     }
     if !c.at.is_empty() {
         out.push_str(" at ");
         out.push_str(&bindings(&c.at));
     }
     out
+}
+
+pub fn boundary_word(b: Boundary) -> &'static str {
+    match b {
+        Boundary::Zero => "zero",
+        Boundary::Circular => "circular",
+        Boundary::Valid => "valid",
+    }
 }
 
 pub fn print_range(r: &Range) -> String {
@@ -390,6 +396,9 @@ fn strip_item(item: &mut Item) {
             }
             c.given.iter_mut().for_each(strip_expr);
             c.at.iter_mut().for_each(strip_binding);
+            if let Some(block) = &mut c.includes {
+                block.iter_mut().for_each(strip_item);
+            }
         }
         ItemKind::ExpectError(code) => z(&mut code.span),
     }
