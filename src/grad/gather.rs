@@ -70,10 +70,20 @@ fn solve(eq: &Equation, loop_idx: &[Ident], original: &Item, boundary: Option<Bo
     let mut new_lhs = eq.lhs.clone();
     let mut outputs: Vec<String> = Vec::new();
     let mut shifted: Vec<String> = Vec::new();
+    let mut consts: BTreeMap<String, i64> = BTreeMap::new();
     for ix in new_lhs.indices.iter_mut().flatten() {
         let IndexExpr::Affine(a) = ix else {
             return keep(format!("`{name}` is written through a lookup; it stays a scatter (rows of the lookup table accumulate)"));
         };
+        if a.terms.len() == 1 && a.terms[0].coef == 1 && a.terms[0].factors.len() == 1 && a.constant != 0 {
+            // `t-1`: the old t is the new t shifted back.
+            let v = a.terms[0].factors[0].name.clone();
+            consts.insert(v.clone(), -a.constant);
+            subst.insert(v.clone(), vec![]);
+            a.constant = 0;
+            outputs.push(v);
+            continue;
+        }
         if a.constant != 0 || a.terms.iter().any(|t| t.coef != 1 || t.factors.len() != 1) {
             return keep(format!(
                 "`{name}` is written at a strided or constant position; it stays a scatter (solving it needs divisibility conditions)"
@@ -98,7 +108,7 @@ fn solve(eq: &Equation, loop_idx: &[Ident], original: &Item, boundary: Option<Bo
         .filter(|i| !outputs.contains(&i.name))
         .map(|i| (i.name.clone(), i.name.to_uppercase()))
         .collect();
-    let rhs = rewrite_expr(&eq.rhs, &subst, &summed);
+    let rhs = rewrite_expr(&eq.rhs, &subst, &summed, &consts);
     let new_eq = Equation {
         lhs: new_lhs,
         op: eq.op,
@@ -106,6 +116,13 @@ fn solve(eq: &Equation, loop_idx: &[Ident], original: &Item, boundary: Option<Bo
         span: eq.span,
     };
     let mut notes = Vec::new();
+    for (v, c) in &consts {
+        notes.push(format!(
+            "`{}`: the recurrence index is shifted ({v} here stands for {v}{:+} of the scatter form, so it runs one step earlier)",
+            crate::syntax::printer::print_ref(&new_eq.lhs),
+            -c
+        ));
+    }
     if !shifted.is_empty() {
         let rule = match boundary {
             Some(Boundary::Zero) => "terms whose shifted reads fall outside the extent are zero (zero padding)",
@@ -139,11 +156,20 @@ fn rewrite_index(
     ix: &IndexExpr,
     subst: &BTreeMap<String, Vec<(i64, String)>>,
     summed: &BTreeMap<String, String>,
+    consts: &BTreeMap<String, i64>,
 ) -> IndexExpr {
     match ix {
-        IndexExpr::Lookup(r) => IndexExpr::Lookup(Box::new(rewrite_ref(r, subst, summed))),
+        IndexExpr::Lookup(r) => IndexExpr::Lookup(Box::new(rewrite_ref(r, subst, summed, consts))),
         IndexExpr::Affine(a) => {
             let mut terms: Vec<AffineTerm> = Vec::new();
+            let mut constant = a.constant;
+            for t in &a.terms {
+                if t.factors.len() == 1 {
+                    if let Some(c) = consts.get(&t.factors[0].name) {
+                        constant += t.coef * c;
+                    }
+                }
+            }
             for t in &a.terms {
                 let mut push = |coef: i64, name: &str, template: &Ident| {
                     let name = summed.get(name).cloned().unwrap_or_else(|| name.to_string());
@@ -185,7 +211,7 @@ fn rewrite_index(
             terms.retain(|t| t.coef != 0);
             IndexExpr::Affine(Affine {
                 terms,
-                constant: a.constant,
+                constant,
                 span: a.span,
             })
         }
@@ -196,12 +222,16 @@ fn rewrite_ref(
     r: &Ref,
     subst: &BTreeMap<String, Vec<(i64, String)>>,
     summed: &BTreeMap<String, String>,
+    consts: &BTreeMap<String, i64>,
 ) -> Ref {
     let mut r = r.clone();
     if let Some(idx) = &mut r.indices {
         for ix in idx.iter_mut() {
-            *ix = rewrite_index(ix, subst, summed);
+            *ix = rewrite_index(ix, subst, summed, consts);
         }
+    }
+    for ix in r.name.sub.iter_mut() {
+        *ix = rewrite_index(ix, &BTreeMap::new(), &BTreeMap::new(), consts);
     }
     r
 }
@@ -210,26 +240,27 @@ fn rewrite_expr(
     e: &Expr,
     subst: &BTreeMap<String, Vec<(i64, String)>>,
     summed: &BTreeMap<String, String>,
+    consts: &BTreeMap<String, i64>,
 ) -> Expr {
     match e {
-        Expr::Ref(r) => Expr::Ref(rewrite_ref(r, subst, summed)),
-        Expr::Unary(op, x, s) => Expr::Unary(*op, Box::new(rewrite_expr(x, subst, summed)), *s),
+        Expr::Ref(r) => Expr::Ref(rewrite_ref(r, subst, summed, consts)),
+        Expr::Unary(op, x, s) => Expr::Unary(*op, Box::new(rewrite_expr(x, subst, summed, consts)), *s),
         Expr::Binary(op, l, r, s) => Expr::Binary(
             *op,
-            Box::new(rewrite_expr(l, subst, summed)),
-            Box::new(rewrite_expr(r, subst, summed)),
+            Box::new(rewrite_expr(l, subst, summed, consts)),
+            Box::new(rewrite_expr(r, subst, summed, consts)),
             *s,
         ),
         Expr::Call(c) => {
             let mut c = c.clone();
-            c.args = c.args.iter().map(|a| rewrite_expr(a, subst, summed)).collect();
+            c.args = c.args.iter().map(|a| rewrite_expr(a, subst, summed, consts)).collect();
             Expr::Call(c)
         }
-        Expr::Iverson(x, s) => Expr::Iverson(Box::new(rewrite_expr(x, subst, summed)), *s),
+        Expr::Iverson(x, s) => Expr::Iverson(Box::new(rewrite_expr(x, subst, summed, consts)), *s),
         Expr::Rel(op, l, r, s) => Expr::Rel(
             *op,
-            Box::new(rewrite_expr(l, subst, summed)),
-            Box::new(rewrite_expr(r, subst, summed)),
+            Box::new(rewrite_expr(l, subst, summed, consts)),
+            Box::new(rewrite_expr(r, subst, summed, consts)),
             *s,
         ),
         other => other.clone(),

@@ -48,6 +48,7 @@ pub fn backward(program: &Program, env: &Env) -> Backward {
         needs: BTreeSet::new(),
         notes: Vec::new(),
         counts: BTreeMap::new(),
+        bound: Vec::new(),
     };
     let mut seeds: Vec<String> = env.grad_seeds.iter().map(|(k, _)| k.clone()).collect();
     let mut seed_names: Vec<String> = env.grad_seeds.iter().map(|(_, n)| n.clone()).collect();
@@ -122,6 +123,8 @@ struct Deriver<'e> {
     notes: Vec<String>,
     /// How many contributions each gradient tensor receives.
     counts: BTreeMap<String, usize>,
+    /// Variables of the enclosing `for v in a..b` loops (not loop indices of statements).
+    bound: Vec<String>,
 }
 
 /// The key of a name without family subscripts (as the checker stores families).
@@ -197,7 +200,9 @@ impl Deriver<'_> {
                     out.extend(self.items(&f.body, &idx));
                 }
                 ItemKind::Loop(l) => {
+                    self.bound.push(l.range.var.name.clone());
                     let body = self.items(&l.body, loop_indices);
+                    self.bound.pop();
                     if !body.is_empty() {
                         out.push(item(ItemKind::Loop(Loop {
                             range: l.range.clone(),
@@ -215,7 +220,8 @@ impl Deriver<'_> {
     fn contribution_item(&self, c: Contribution) -> Item {
         let key = family_key(&c.target.name);
         let single = self.counts.get(&key).copied().unwrap_or(0) == 1;
-        let target_vars = plain_vars(&c.target);
+        let target_vars = plain_vars(&c.target)
+            .map(|v| v.into_iter().filter(|n| !self.bound.contains(n)).collect::<Vec<_>>());
         let op = if single
             && c.op == AssignOp::AddAssign
             && target_vars.as_ref().is_some_and(|v| {
@@ -323,7 +329,13 @@ impl Deriver<'_> {
             let (sign, local) = split_sign(simplify(local));
             let rhs = match local {
                 None => Expr::Ref(lhs_grad.clone()),
-                Some(f) => jux(Expr::Ref(lhs_grad.clone()), f),
+                Some(f) => {
+                    let mut factors = vec![Expr::Ref(lhs_grad.clone())];
+                    flatten_product(f, &mut factors);
+                    let mut it = factors.into_iter();
+                    let first = it.next().unwrap_or_else(|| num("1"));
+                    it.fold(first, jux)
+                }
             };
             let op = if sign * sign_of_op < 0 {
                 AssignOp::SubAssign
@@ -341,6 +353,9 @@ impl Deriver<'_> {
     }
 
     fn is_index(&self, name: &str) -> bool {
+        if self.bound.iter().any(|b| b == name) {
+            return false;
+        }
         let base = name.trim_end_matches('\'');
         self.env.indices.contains_key(name)
             || self.env.indices.contains_key(base)
@@ -607,6 +622,17 @@ fn simplify(e: Expr) -> Expr {
             y => Expr::Unary(UnOp::Neg, Box::new(y), s),
         },
         other => other,
+    }
+}
+
+/// The factors of a product (juxtaposition or `*`), left to right.
+fn flatten_product(e: Expr, out: &mut Vec<Expr>) {
+    match e {
+        Expr::Binary(BinOp::Jux | BinOp::Mul, l, r, _) => {
+            flatten_product(*l, out);
+            flatten_product(*r, out);
+        }
+        other => out.push(other),
     }
 }
 
