@@ -1,0 +1,105 @@
+//! Every erratum of the seeds is pinned: the literal transcription in problems/errata/
+//! must be rejected with the right code at the right place, or its wrong claim refuted.
+
+use std::path::Path;
+use tq::claims::Verdict;
+use tq::report::{check_source, FileReport, Options};
+
+fn report(prefix: &str) -> FileReport {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("problems/errata");
+    let mut found: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(prefix) && n.ends_with(".tq"))
+        })
+        .collect();
+    assert_eq!(found.len(), 1, "exactly one erratum file starts with {prefix}");
+    let path = found.remove(0);
+    let src = std::fs::read_to_string(&path).unwrap();
+    check_source(&path.display().to_string(), &src, &Options::default())
+}
+
+/// The error with this code, its line and column, and the source text it points at.
+fn error(r: &FileReport, code: &str) -> (usize, usize, String, String) {
+    let d = r
+        .diagnostics
+        .iter()
+        .find(|d| d.is_error() && d.code == code)
+        .unwrap_or_else(|| panic!("{}: no {code} among {:?}", r.path, r.diagnostics));
+    let (line, col) = d.line_col(&r.source);
+    let text = r.source[d.span.start as usize..d.span.end as usize].to_string();
+    (line, col, text, d.message.clone())
+}
+
+fn line_of(r: &FileReport, needle: &str) -> usize {
+    r.source
+        .lines()
+        .position(|l| !l.trim_start().starts_with('#') && l.contains(needle))
+        .map(|i| i + 1)
+        .unwrap_or_else(|| panic!("{}: no line contains {needle}", r.path))
+}
+
+#[test]
+fn erratum_1_pyramid_rank_mismatch() {
+    let r = report("e1_");
+    let (line, _col, text, message) = error(&r, "E0202");
+    assert!(r.passed(&Options::default()), "the expected error makes the file pass");
+    // The message names the tensor, its declared rank and the rank used.
+    assert!(message.contains("W_{") || message.contains('W'), "{message}");
+    assert!(message.contains("rank 4"), "{message}");
+    assert!(message.contains("3 indices") || message.contains("5 indices"), "{message}");
+    assert!(text.contains('['), "the span covers the index list: {text}");
+    assert!(line >= line_of(&r, "L_{l+1,s}"), "points at the transcribed equation");
+}
+
+#[test]
+fn erratum_2_ugcnn_time_index() {
+    let r = report("e2_");
+    let (line, _col, text, message) = error(&r, "E0402");
+    assert_eq!(text, "t", "points at the stray t");
+    assert!(message.contains('t'), "{message}");
+    assert_eq!(line, line_of(&r, "G_t"));
+    assert!(r.passed(&Options::default()));
+}
+
+#[test]
+fn erratum_3_two_gates_stray_factor() {
+    let r = report("e3_");
+    let (line, _col, text, message) = error(&r, "E0202");
+    assert!(text.starts_with("B^{GR}") || text.starts_with('R'), "{text}");
+    assert!(message.contains("B^{GR}") || message.contains("`R`"), "{message}");
+    assert_eq!(line, line_of(&r, "B^{GR}"));
+    assert!(r.passed(&Options::default()));
+}
+
+#[test]
+fn erratum_4_softmax_index_not_in_argument() {
+    let r = report("e4_");
+    let (line, _col, _text, message) = error(&r, "E0207");
+    assert!(message.contains("softmax"), "{message}");
+    assert_eq!(line, line_of(&r, "softmax"));
+    assert!(r.passed(&Options::default()));
+}
+
+#[test]
+fn errata_5_to_7_are_refuted_when_decidable() {
+    for prefix in ["e5_", "e6_", "e7_"] {
+        let r = report(prefix);
+        assert_eq!(r.unexpected_errors(), 0, "{}: {:?}", r.path, r.diagnostics);
+        let expected: Vec<_> = r.claims.iter().filter(|c| c.expect.is_some()).collect();
+        assert!(!expected.is_empty(), "{}: no `expect refuted` claim", r.path);
+        for c in expected {
+            // Never proved or confirmed: a wrong answer must not pass as right.
+            assert!(
+                matches!(c.verdict, Verdict::Refuted | Verdict::Undecided),
+                "{}: line {} came out {:?}",
+                r.path,
+                c.line,
+                c.verdict
+            );
+        }
+    }
+}
