@@ -156,6 +156,9 @@ impl Checker {
                     }
                 }
                 ItemKind::ForIndices(f) => self.collect_loop_vars(&f.body),
+                ItemKind::Rule(r) => {
+                    self.loop_vars.insert(r.var.name.clone());
+                }
                 _ => {}
             }
         }

@@ -175,6 +175,15 @@ impl<'s> Ctx<'s> {
         if RESERVED.contains(w.fragment()) {
             return fail(start, "a name");
         }
+        let mut base = w.fragment().to_string();
+        // A rule's sequence named from outside the rule: `A.v`, `B.theta`.
+        if let Ok((rest, (_, member))) = (char::<_, PErr>('.'), word).parse(i) {
+            if *member.fragment() != "grad" {
+                base.push('.');
+                base.push_str(member.fragment());
+                i = rest;
+            }
+        }
         let (rest, primes) = take_while(|c| c == '\'').parse(i)?;
         i = rest;
         let mut sup = Vec::new();
@@ -198,7 +207,7 @@ impl<'s> Ctx<'s> {
         Ok((
             i,
             Name {
-                base: w.fragment().to_string(),
+                base,
                 primes: primes.fragment().len() as u8,
                 sup,
                 sub,
