@@ -1123,20 +1123,8 @@ impl Checker {
             Expr::Unary(UnOp::Neg, x, _) => self.expr_terms(x, scope),
             _ => {
                 let t = self.term(e, scope);
-                // A summed capital that is also free in the same term.
-                for (name, span) in &t.summed {
-                    let low = lower(name);
-                    if t.free.contains_key(&low) {
-                        self.err(
-                            Diagnostic::error(
-                                "E0205",
-                                *span,
-                                format!("`{name}` sums over `{low}`, which is also a free index of this term"),
-                            )
-                            .with_hint(format!("use a primed index: `{}'`", name)),
-                        );
-                    }
-                }
+                // A summed capital beside a free index of the same letter (`W[i,I] h[I]`)
+                // is the seeds' notation: I sums over a copy of i, so it is accepted.
                 vec![t]
             }
         }

@@ -49,6 +49,7 @@ pub fn backward(program: &Program, env: &Env) -> Backward {
         notes: Vec::new(),
         counts: BTreeMap::new(),
         bound: Vec::new(),
+        unit_seed: None,
     };
     let mut seeds: Vec<String> = env.grad_seeds.iter().map(|(k, _)| k.clone()).collect();
     let mut seed_names: Vec<String> = env.grad_seeds.iter().map(|(_, n)| n.clone()).collect();
@@ -60,6 +61,9 @@ pub fn backward(program: &Program, env: &Env) -> Backward {
         }
     }
     d.needs.extend(seeds.iter().cloned());
+    if env.grad_seeds.is_empty() {
+        d.unit_seed = seeds.first().cloned();
+    }
     // The tensors the seeds depend on: a fixed point over all equations.
     loop {
         let before = d.needs.len();
@@ -93,13 +97,22 @@ pub fn backward(program: &Program, env: &Env) -> Backward {
     }
 }
 
+/// The loss: the last scalar defined (at the top level or accumulated in a loop).
 fn last_scalar_definition(items: &[Item]) -> Option<String> {
     let mut last = None;
     for item in items {
-        if let ItemKind::Equation(eq) = &item.kind {
-            if eq.lhs.indices.is_none() && eq.lhs.name.sub.is_empty() {
-                last = Some(eq.lhs.name.base.clone());
+        match &item.kind {
+            ItemKind::Equation(eq) => {
+                if eq.lhs.indices.is_none() && eq.lhs.name.sub.is_empty() {
+                    last = Some(eq.lhs.name.base.clone());
+                }
             }
+            ItemKind::Loop(l) => {
+                if let Some(name) = last_scalar_definition(&l.body) {
+                    last = Some(name);
+                }
+            }
+            _ => {}
         }
     }
     last
@@ -125,6 +138,8 @@ struct Deriver<'e> {
     counts: BTreeMap<String, usize>,
     /// Variables of the enclosing `for v in a..b` loops (not loop indices of statements).
     bound: Vec<String>,
+    /// The scalar loss whose gradient is 1, if the backward pass starts from one.
+    unit_seed: Option<String>,
 }
 
 /// The key of a name without family subscripts (as the checker stores families).
@@ -222,20 +237,22 @@ impl Deriver<'_> {
         let single = self.counts.get(&key).copied().unwrap_or(0) == 1;
         let target_vars = plain_vars(&c.target)
             .map(|v| v.into_iter().filter(|n| !self.bound.contains(n)).collect::<Vec<_>>());
-        let op = if single
-            && c.op == AssignOp::AddAssign
+        // A tensor written once per iteration of every enclosing loop.
+        let per_iteration = self.bound.iter().all(|b| mentions(&c.target, b));
+        let assign = single
+            && per_iteration
             && target_vars.as_ref().is_some_and(|v| {
                 let set: BTreeSet<&String> = v.iter().collect();
                 set.len() == v.len() && set.len() == c.indices.len()
-            }) {
-            AssignOp::Set
-        } else {
-            c.op
+            });
+        let (op, rhs) = match (assign, c.op) {
+            (true, AssignOp::AddAssign) => (AssignOp::Set, c.rhs),
+            (_, op) => (op, c.rhs),
         };
         let eq = Equation {
             lhs: c.target,
             op,
-            rhs: c.rhs,
+            rhs,
             span: Span::default(),
         };
         if c.indices.is_empty() {
@@ -304,17 +321,25 @@ impl Deriver<'_> {
                     }
                 }
             }
-            let rename: BTreeMap<String, String> = capitals
-                .iter()
-                .map(|c| (c.clone(), c.to_lowercase()))
-                .collect();
+            // Each summed capital becomes a fresh lower-case loop index (`I` → `i`, or `i'`
+            // when `i` is already free, as in the seeds' `W[i,I] h[I]`).
+            let mut taken: BTreeSet<String> = base_indices.iter().cloned().collect();
+            let mut rename: BTreeMap<String, String> = BTreeMap::new();
+            for c in &capitals {
+                let mut fresh = c.to_lowercase();
+                while taken.contains(&fresh) {
+                    fresh.push('\'');
+                }
+                taken.insert(fresh.clone());
+                rename.insert(c.clone(), fresh);
+            }
             let mut target = occ.clone();
             target.grad = true;
             rename_ref(&mut target, &rename);
             let local = rename_expr(&local, &rename);
             let mut indices = base_indices.clone();
             for c in &capitals {
-                let low = c.to_lowercase();
+                let low = rename[c].clone();
                 if !indices.contains(&low) {
                     indices.push(low);
                 }
@@ -327,8 +352,17 @@ impl Deriver<'_> {
                 }
             }
             let (sign, local) = split_sign(simplify(local));
+            // The gradient of a scalar loss is 1: it is left out of the products.
+            let unit = self.unit_seed.as_deref() == Some(lhs_key.as_str());
             let rhs = match local {
                 None => Expr::Ref(lhs_grad.clone()),
+                Some(f) if unit => {
+                    let mut factors = Vec::new();
+                    flatten_product(f, &mut factors);
+                    let mut it = factors.into_iter();
+                    let first = it.next().unwrap_or_else(|| num("1"));
+                    it.fold(first, jux)
+                }
                 Some(f) => {
                     let mut factors = vec![Expr::Ref(lhs_grad.clone())];
                     flatten_product(f, &mut factors);
@@ -623,6 +657,15 @@ fn simplify(e: Expr) -> Expr {
         },
         other => other,
     }
+}
+
+/// Whether a reference mentions a variable in its subscripts or indices.
+fn mentions(r: &Ref, var: &str) -> bool {
+    r.name
+        .sub
+        .iter()
+        .chain(r.indices.iter().flatten())
+        .any(|ix| index_vars(ix).iter().any(|v| v == var))
 }
 
 /// The factors of a product (juxtaposition or `*`), left to right.
