@@ -7,7 +7,11 @@ use std::process::ExitCode;
 use tq::report::{self, FileReport, Options};
 
 #[derive(Parser)]
-#[command(name = "tq", version, about = "A derivation checker for the mathematics of deep learning")]
+#[command(
+    name = "tq",
+    version,
+    about = "A derivation checker for the mathematics of deep learning"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -180,11 +184,14 @@ fn main() -> ExitCode {
             };
             let r = report::check_source(&file.display().to_string(), &src, &opts);
             let out = match format {
-                DeriveFormat::Json => serde_json::to_string_pretty(&tq::derive::derive_json(&r))
-                    .unwrap_or_default(),
+                DeriveFormat::Json => {
+                    serde_json::to_string_pretty(&tq::derive::derive_json(&r)).unwrap_or_default()
+                }
                 DeriveFormat::Text => tq::derive::derive_text(&r, theme()),
                 DeriveFormat::Latex | DeriveFormat::Markdown => {
-                    eprintln!("tq: --format latex and markdown are not built yet; use text or json");
+                    eprintln!(
+                        "tq: --format latex and markdown are not built yet; use text or json"
+                    );
                     return ExitCode::from(2);
                 }
             };

@@ -9,7 +9,7 @@ use crate::syntax::parser;
 use serde_json::json;
 
 /// Options that change how claims are decided.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Options {
     /// The seed of every random choice (random points, Monte Carlo).
     pub seed: u64,
@@ -17,14 +17,6 @@ pub struct Options {
     pub strict: bool,
 }
 
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            seed: 0,
-            strict: false,
-        }
-    }
-}
 
 /// Everything tq says about one file.
 #[derive(Debug)]
@@ -50,8 +42,7 @@ impl FileReport {
 
     /// Whether the file passes `tq check`.
     pub fn passed(&self, opts: &Options) -> bool {
-        self.unexpected_errors() == 0
-            && self.claims.iter().all(|c| c.acceptable(opts.strict))
+        self.unexpected_errors() == 0 && self.claims.iter().all(|c| c.acceptable(opts.strict))
     }
 
     pub fn count(&self, v: Verdict) -> usize {
@@ -135,7 +126,11 @@ pub fn summary_json(reports: &[FileReport]) -> serde_json::Value {
 
 /// The plain-text report of one file (diagnostics drawn without colour unless a
 /// theme is given).
-pub fn text_report(r: &FileReport, opts: &Options, theme: Option<miette::GraphicalTheme>) -> String {
+pub fn text_report(
+    r: &FileReport,
+    opts: &Options,
+    theme: Option<miette::GraphicalTheme>,
+) -> String {
     let mut out = String::new();
     let status = if r.passed(opts) { "ok" } else { "FAILED" };
     out.push_str(&format!(

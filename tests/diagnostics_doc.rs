@@ -28,7 +28,11 @@ fn examples() -> Vec<(String, String)> {
 #[test]
 fn every_documented_code_has_a_working_example() {
     let examples = examples();
-    assert!(examples.len() >= 20, "found only {} examples", examples.len());
+    assert!(
+        examples.len() >= 20,
+        "found only {} examples",
+        examples.len()
+    );
     for (code, src) in examples {
         let report = check_source("example.tq", &src, &Options::default());
         let codes: Vec<&str> = report.diagnostics.iter().map(|d| d.code).collect();

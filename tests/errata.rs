@@ -16,7 +16,11 @@ fn report(prefix: &str) -> FileReport {
                 .is_some_and(|n| n.starts_with(prefix) && n.ends_with(".tq"))
         })
         .collect();
-    assert_eq!(found.len(), 1, "exactly one erratum file starts with {prefix}");
+    assert_eq!(
+        found.len(),
+        1,
+        "exactly one erratum file starts with {prefix}"
+    );
     let path = found.remove(0);
     let src = std::fs::read_to_string(&path).unwrap();
     check_source(&path.display().to_string(), &src, &Options::default())
@@ -46,13 +50,25 @@ fn line_of(r: &FileReport, needle: &str) -> usize {
 fn erratum_1_pyramid_rank_mismatch() {
     let r = report("e1_");
     let (line, _col, text, message) = error(&r, "E0202");
-    assert!(r.passed(&Options::default()), "the expected error makes the file pass");
+    assert!(
+        r.passed(&Options::default()),
+        "the expected error makes the file pass"
+    );
     // The message names the tensor, its declared rank and the rank used.
-    assert!(message.contains("W_{") || message.contains('W'), "{message}");
+    assert!(
+        message.contains("W_{") || message.contains('W'),
+        "{message}"
+    );
     assert!(message.contains("rank 4"), "{message}");
-    assert!(message.contains("3 indices") || message.contains("5 indices"), "{message}");
+    assert!(
+        message.contains("3 indices") || message.contains("5 indices"),
+        "{message}"
+    );
     assert!(text.contains('['), "the span covers the index list: {text}");
-    assert!(line >= line_of(&r, "L_{l+1,s}"), "points at the transcribed equation");
+    assert!(
+        line >= line_of(&r, "L_{l+1,s}"),
+        "points at the transcribed equation"
+    );
 }
 
 #[test]
@@ -69,9 +85,15 @@ fn erratum_2_ugcnn_time_index() {
 fn erratum_3_two_gates_stray_factor() {
     let r = report("e3_");
     let (line, _col, text, message) = error(&r, "E0202");
-    assert!(text.starts_with("B^{GR}") || text.starts_with('R'), "{text}");
-    assert!(message.contains("B^{GR}") || message.contains("`R`"), "{message}");
-    assert_eq!(line, line_of(&r, "B^{GR}"));
+    assert!(
+        text.starts_with("B^{GR}") || text.starts_with('R'),
+        "{text}"
+    );
+    assert!(
+        message.contains("B^{GR}") || message.contains("`R`"),
+        "{message}"
+    );
+    assert_eq!(line, line_of(&r, "B^{GR} R[j]"));
     assert!(r.passed(&Options::default()));
 }
 
@@ -90,7 +112,11 @@ fn errata_5_to_7_are_refuted_when_decidable() {
         let r = report(prefix);
         assert_eq!(r.unexpected_errors(), 0, "{}: {:?}", r.path, r.diagnostics);
         let expected: Vec<_> = r.claims.iter().filter(|c| c.expect.is_some()).collect();
-        assert!(!expected.is_empty(), "{}: no `expect refuted` claim", r.path);
+        assert!(
+            !expected.is_empty(),
+            "{}: no `expect refuted` claim",
+            r.path
+        );
         for c in expected {
             // Never proved or confirmed: a wrong answer must not pass as right.
             assert!(

@@ -16,13 +16,83 @@ use tq::report::{check_source, Options};
 
 /// Fragments a mutation may insert: the language's tokens and some hostile ones.
 const FRAGMENTS: &[&str] = &[
-    "[", "]", "(", ")", "{", "}", "_", "^", "^{", "_{", "'", ",", ":", "=", "+=", "-=", "==",
-    "~=", "<=", "~", "..", ".grad", "+", "-", "*", "/", " ", "\n", "\n  ", "\t", "#", "0", "1",
-    "-1", "99999999999999999999", "1e400", "0.5", "x", "I", "J'", "dx", "DX", "l", "l+1",
-    "t-1", "2x+1", "for ", "for l in 0..L-1:\n  ", "claim ", "expect refuted\n", "expect error E0202\n",
-    "param ", "input ", "grad ", "size ", "index ", "symbol ", "boundary zero\n", "softmax_{w}(",
-    "sum_{i}(", "sigmoid(", "σ", "Δx", "≈", "ℓ", "←", "é", "\u{0}", "d(u)/d(a)", "Var(", "E[",
-    "solve(", "at a = 2", "given ", "sample B = 1000000000\n", "[a > 0]", "w[t]",
+    "[",
+    "]",
+    "(",
+    ")",
+    "{",
+    "}",
+    "_",
+    "^",
+    "^{",
+    "_{",
+    "'",
+    ",",
+    ":",
+    "=",
+    "+=",
+    "-=",
+    "==",
+    "~=",
+    "<=",
+    "~",
+    "..",
+    ".grad",
+    "+",
+    "-",
+    "*",
+    "/",
+    " ",
+    "\n",
+    "\n  ",
+    "\t",
+    "#",
+    "0",
+    "1",
+    "-1",
+    "99999999999999999999",
+    "1e400",
+    "0.5",
+    "x",
+    "I",
+    "J'",
+    "dx",
+    "DX",
+    "l",
+    "l+1",
+    "t-1",
+    "2x+1",
+    "for ",
+    "for l in 0..L-1:\n  ",
+    "claim ",
+    "expect refuted\n",
+    "expect error E0202\n",
+    "param ",
+    "input ",
+    "grad ",
+    "size ",
+    "index ",
+    "symbol ",
+    "boundary zero\n",
+    "softmax_{w}(",
+    "sum_{i}(",
+    "sigmoid(",
+    "σ",
+    "Δx",
+    "≈",
+    "ℓ",
+    "←",
+    "é",
+    "\u{0}",
+    "d(u)/d(a)",
+    "Var(",
+    "E[",
+    "solve(",
+    "at a = 2",
+    "given ",
+    "sample B = 1000000000\n",
+    "[a > 0]",
+    "w[t]",
 ];
 
 #[derive(Debug, Clone)]
@@ -38,7 +108,11 @@ fn mutation() -> impl Strategy<Value = Mutation> {
         (any::<usize>(), 1usize..40).prop_map(|(at, len)| Mutation::Delete { at, len }),
         (any::<usize>(), 0..FRAGMENTS.len()).prop_map(|(at, frag)| Mutation::Insert { at, frag }),
         (any::<usize>(), 1usize..80).prop_map(|(at, len)| Mutation::Duplicate { at, len }),
-        (any::<usize>(), any::<usize>(), 1usize..20).prop_map(|(a, b, len)| Mutation::Swap { a, b, len }),
+        (any::<usize>(), any::<usize>(), 1usize..20).prop_map(|(a, b, len)| Mutation::Swap {
+            a,
+            b,
+            len
+        }),
     ]
 }
 
@@ -86,7 +160,10 @@ fn apply(src: &str, muts: &[Mutation]) -> String {
 
 fn problem_sources() -> Vec<String> {
     fn walk(dir: &Path, out: &mut Vec<String>) {
-        let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
         entries.sort();
         for p in entries {
             if p.is_dir() {
@@ -97,7 +174,10 @@ fn problem_sources() -> Vec<String> {
         }
     }
     let mut out = Vec::new();
-    walk(&Path::new(env!("CARGO_MANIFEST_DIR")).join("problems"), &mut out);
+    walk(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("problems"),
+        &mut out,
+    );
     out
 }
 

@@ -184,8 +184,7 @@ impl Checker {
     fn collect_family_keys(&mut self, items: &[Item]) {
         let loop_vars = self.loop_vars.clone();
         let visit = |r: &Ref, keys: &mut BTreeSet<String>| {
-            if r
-                .name
+            if r.name
                 .sub
                 .iter()
                 .flat_map(affine_vars)
@@ -201,10 +200,8 @@ impl Checker {
                     visit(&eq.lhs, &mut keys);
                     walk_refs(&eq.rhs, &mut |r| visit(r, &mut keys));
                 }
-                ItemKind::Decl(d) => {
-                    if d.family.is_some() {
-                        keys.insert(family_key(&d.target.name));
-                    }
+                ItemKind::Decl(d) if d.family.is_some() => {
+                    keys.insert(family_key(&d.target.name));
                 }
                 ItemKind::Claim(c) => walk_refs(&c.body, &mut |r| visit(r, &mut keys)),
                 ItemKind::Loop(l) => self.collect_family_keys(&l.body),
@@ -683,7 +680,9 @@ impl Checker {
         }
         if is_sample && self.env.sizes.contains_key(name) {
             let ok = match &b.value {
-                Expr::Num(t, _) => t.parse::<i64>().is_ok_and(|v| (1..=MAX_SAMPLE_SIZE).contains(&v)),
+                Expr::Num(t, _) => t
+                    .parse::<i64>()
+                    .is_ok_and(|v| (1..=MAX_SAMPLE_SIZE).contains(&v)),
                 _ => false,
             };
             if !ok {
@@ -714,9 +713,14 @@ impl Checker {
                                     Diagnostic::error(
                                         "E0402",
                                         v.span,
-                                        format!("`{}` is not the step variable `{var}` of rule `{}`", v.name, r.name.name),
+                                        format!(
+                                            "`{}` is not the step variable `{var}` of rule `{}`",
+                                            v.name, r.name.name
+                                        ),
                                     )
-                                    .with_hint(format!("index sequences by `{var}`, e.g. `v[{var}+1]`")),
+                                    .with_hint(format!(
+                                        "index sequences by `{var}`, e.g. `v[{var}+1]`"
+                                    )),
                                 );
                             }
                         }
@@ -851,9 +855,15 @@ impl Checker {
             Diagnostic::error(
                 "E0202",
                 span,
-                format!("`{key}` has rank {declared} but is used with {used} ind{}", if used == 1 { "ex" } else { "ices" }),
+                format!(
+                    "`{key}` has rank {declared} but is used with {used} ind{}",
+                    if used == 1 { "ex" } else { "ices" }
+                ),
             )
-            .with_label(format!("{used} ind{} here", if used == 1 { "ex" } else { "ices" }))
+            .with_label(format!(
+                "{used} ind{} here",
+                if used == 1 { "ex" } else { "ices" }
+            ))
             .with_hint(format!(
                 "`{key}` was declared with {declared} ind{}; give one index per dimension",
                 if declared == 1 { "ex" } else { "ices" }
@@ -963,8 +973,7 @@ impl Checker {
                             continue;
                         }
                         if self.env.symbols.contains_key(name)
-                            || (self.env.sizes.contains_key(name)
-                                && !self.summed_index_ok(name))
+                            || (self.env.sizes.contains_key(name) && !self.summed_index_ok(name))
                         {
                             continue;
                         }
@@ -975,7 +984,9 @@ impl Checker {
                                     Diagnostic::error(
                                         "E0201",
                                         f.span,
-                                        format!("summed index `{name}` has no size (no index `{low}`)"),
+                                        format!(
+                                            "summed index `{name}` has no size (no index `{low}`)"
+                                        ),
                                     )
                                     .with_hint(format!(
                                         "declare `size {}` or `index {low} : N`",
@@ -1304,7 +1315,9 @@ impl Checker {
             let mut inner = scope.clone();
             for v in self.loop_vars.clone() {
                 if !inner.is_loop_var(&v) {
-                    inner.loops.push((v, Expr::Num("0".into(), Span::default())));
+                    inner
+                        .loops
+                        .push((v, Expr::Num("0".into(), Span::default())));
                 }
             }
             self.items(block, &mut inner);
@@ -1343,7 +1356,10 @@ impl Checker {
         collect_calls(&c.body, &mut calls);
         for call in calls {
             let name = call.func.name.as_str();
-            let known = FUNCTIONS.iter().chain(CLAIM_FUNCTIONS).find(|(n, _)| *n == name);
+            let known = FUNCTIONS
+                .iter()
+                .chain(CLAIM_FUNCTIONS)
+                .find(|(n, _)| *n == name);
             match known {
                 None => self.err(
                     Diagnostic::error(
@@ -1443,7 +1459,13 @@ impl Checker {
                             .dims
                             .iter()
                             .enumerate()
-                            .map(|(i, d)| if i == p { needed.to_string() } else { d.trim_start_matches('~').to_string() })
+                            .map(|(i, d)| {
+                                if i == p {
+                                    needed.to_string()
+                                } else {
+                                    d.trim_start_matches('~').to_string()
+                                }
+                            })
                             .collect();
                         format!("input {key}[{}] ~ normal(0, 1)", dims.join(", "))
                     }
@@ -1464,7 +1486,11 @@ impl Checker {
 fn fixed_positions(dims: &[String]) -> Vec<(usize, i64)> {
     dims.iter()
         .enumerate()
-        .filter_map(|(i, d)| d.strip_prefix('@').and_then(|v| v.parse().ok()).map(|v| (i, v)))
+        .filter_map(|(i, d)| {
+            d.strip_prefix('@')
+                .and_then(|v| v.parse().ok())
+                .map(|v| (i, v))
+        })
         .collect()
 }
 
@@ -1508,9 +1534,10 @@ pub fn walk_refs<'a>(e: &'a Expr, f: &mut dyn FnMut(&'a Ref)) {
     match e {
         Expr::Num(..) => {}
         Expr::Ref(r) => walk_ref(r, f),
-        Expr::Unary(_, x, _) | Expr::Iverson(x, _) | Expr::Sum(_, x, _) | Expr::Softmax(_, x, _) => {
-            walk_refs(x, f)
-        }
+        Expr::Unary(_, x, _)
+        | Expr::Iverson(x, _)
+        | Expr::Sum(_, x, _)
+        | Expr::Softmax(_, x, _) => walk_refs(x, f),
         Expr::Binary(_, l, r, _) | Expr::Rel(_, l, r, _) => {
             walk_refs(l, f);
             walk_refs(r, f);
@@ -1535,9 +1562,11 @@ fn walk_ref<'a>(r: &'a Ref, f: &mut dyn FnMut(&'a Ref)) {
 fn collect_claim_refs<'a>(e: &'a Expr, out: &mut Vec<&'a Ref>) {
     match e {
         // `order(backward, L)`: the first argument names a pass.
-        Expr::Call(c) if c.func.name == "order" => {
-            c.args.iter().skip(1).for_each(|a| collect_claim_refs(a, out))
-        }
+        Expr::Call(c) if c.func.name == "order" => c
+            .args
+            .iter()
+            .skip(1)
+            .for_each(|a| collect_claim_refs(a, out)),
         Expr::Rel(_, l, r, _) => {
             collect_claim_refs(l, out);
             collect_claim_refs(r, out);
@@ -1554,9 +1583,10 @@ fn collect_calls<'a>(e: &'a Expr, out: &mut Vec<&'a Call>) {
             out.push(c);
             c.args.iter().for_each(|a| collect_calls(a, out));
         }
-        Expr::Unary(_, x, _) | Expr::Iverson(x, _) | Expr::Sum(_, x, _) | Expr::Softmax(_, x, _) => {
-            collect_calls(x, out)
-        }
+        Expr::Unary(_, x, _)
+        | Expr::Iverson(x, _)
+        | Expr::Sum(_, x, _)
+        | Expr::Softmax(_, x, _) => collect_calls(x, out),
         Expr::Binary(_, l, r, _) | Expr::Rel(_, l, r, _) => {
             collect_calls(l, out);
             collect_calls(r, out);

@@ -84,13 +84,21 @@ pub fn derive_json(r: &FileReport) -> serde_json::Value {
     let d = derivation(r);
     let backward = d
         .as_ref()
-        .map(|d| print_items(&d.backward.items).lines().map(str::to_string).collect::<Vec<_>>())
+        .map(|d| {
+            print_items(&d.backward.items)
+                .lines()
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
         .unwrap_or_default();
     let gather = d
         .as_ref()
         .map(|d| {
             let items: Vec<Item> = d.gather.iter().map(|g| g.item.clone()).collect();
-            print_items(&items).lines().map(str::to_string).collect::<Vec<_>>()
+            print_items(&items)
+                .lines()
+                .map(str::to_string)
+                .collect::<Vec<_>>()
         })
         .unwrap_or_default();
     json!({

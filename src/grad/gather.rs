@@ -11,6 +11,10 @@ use std::collections::BTreeMap;
 pub struct Gathered {
     pub item: Item,
     pub notes: Vec<String>,
+    /// The recurrence variable and shift when the statement's target was written at
+    /// `t - c` in scatter form (it must run first in its iteration, and once more
+    /// after the loop for the targets below the loop's start).
+    pub recurrence: Option<(String, i64)>,
 }
 
 /// Rewrites backward items into gather form (loops kept, statements solved).
@@ -21,13 +25,50 @@ pub fn gather_form(items: &[Item], boundary: Option<Boundary>) -> Vec<Gathered> 
             ItemKind::Loop(l) => {
                 let body = gather_form(&l.body, boundary);
                 let mut notes = Vec::new();
-                let body_items = body
+                // Statements whose target is shifted read only the finished iteration
+                // t+c, and their target t is read by the rest of this iteration: they
+                // run first.
+                let (first, rest): (Vec<Gathered>, Vec<Gathered>) =
+                    body.into_iter().partition(|g| {
+                        g.recurrence
+                            .as_ref()
+                            .is_some_and(|(v, _)| *v == l.range.var.name)
+                    });
+                let start = match &l.range.from {
+                    Expr::Num(n, _) => n.parse::<i64>().ok(),
+                    _ => None,
+                };
+                let mut after = Vec::new();
+                for g in &first {
+                    let c = g.recurrence.as_ref().map_or(0, |r| r.1);
+                    match start {
+                        Some(lo) => {
+                            for k in 1..=c {
+                                after.push(fix_var_item(&g.item, &l.range.var.name, lo - k));
+                            }
+                        }
+                        None => notes.push(format!(
+                            "`{}` is also needed below the loop's start; run its statement once more there",
+                            l.range.var.name
+                        )),
+                    }
+                }
+                if !first.is_empty() {
+                    notes.push(format!(
+                        "statements with a shifted recurrence index run first in each iteration; at the last {} their reads one step later are zero, and they run once more after the loop for the first targets",
+                        l.range.var.name
+                    ));
+                }
+                let body_items = first
                     .into_iter()
+                    .chain(rest)
                     .map(|g| {
                         notes.extend(g.notes);
                         g.item
                     })
                     .collect();
+                let mut seen = std::collections::BTreeSet::new();
+                notes.retain(|n| seen.insert(n.clone()));
                 out.push(Gathered {
                     item: Item {
                         kind: ItemKind::Loop(Loop {
@@ -38,7 +79,13 @@ pub fn gather_form(items: &[Item], boundary: Option<Boundary>) -> Vec<Gathered> 
                         span: it.span,
                     },
                     notes,
+                    recurrence: None,
                 });
+                out.extend(after.into_iter().map(|item| Gathered {
+                    item,
+                    notes: vec![],
+                    recurrence: None,
+                }));
             }
             ItemKind::ForIndices(f) if f.body.len() == 1 => {
                 if let ItemKind::Equation(eq) = &f.body[0].kind {
@@ -47,22 +94,30 @@ pub fn gather_form(items: &[Item], boundary: Option<Boundary>) -> Vec<Gathered> 
                     out.push(Gathered {
                         item: it.clone(),
                         notes: vec![],
+                        recurrence: None,
                     });
                 }
             }
             _ => out.push(Gathered {
                 item: it.clone(),
                 notes: vec![],
+                recurrence: None,
             }),
         }
     }
     out
 }
 
-fn solve(eq: &Equation, loop_idx: &[Ident], original: &Item, boundary: Option<Boundary>) -> Gathered {
+fn solve(
+    eq: &Equation,
+    loop_idx: &[Ident],
+    original: &Item,
+    boundary: Option<Boundary>,
+) -> Gathered {
     let keep = |why: String| Gathered {
         item: original.clone(),
         notes: vec![why],
+        recurrence: None,
     };
     let name = crate::syntax::printer::print_ref(&eq.lhs);
     // For each left position: the output variable and what the old variables become.
@@ -75,7 +130,11 @@ fn solve(eq: &Equation, loop_idx: &[Ident], original: &Item, boundary: Option<Bo
         let IndexExpr::Affine(a) = ix else {
             return keep(format!("`{name}` is written through a lookup; it stays a scatter (rows of the lookup table accumulate)"));
         };
-        if a.terms.len() == 1 && a.terms[0].coef == 1 && a.terms[0].factors.len() == 1 && a.constant != 0 {
+        if a.terms.len() == 1
+            && a.terms[0].coef == 1
+            && a.terms[0].factors.len() == 1
+            && a.constant != 0
+        {
             // `t-1`: the old t is the new t shifted back.
             let v = a.terms[0].factors[0].name.clone();
             consts.insert(v.clone(), -a.constant);
@@ -125,9 +184,13 @@ fn solve(eq: &Equation, loop_idx: &[Ident], original: &Item, boundary: Option<Bo
     }
     if !shifted.is_empty() {
         let rule = match boundary {
-            Some(Boundary::Zero) => "terms whose shifted reads fall outside the extent are zero (zero padding)",
+            Some(Boundary::Zero) => {
+                "terms whose shifted reads fall outside the extent are zero (zero padding)"
+            }
             Some(Boundary::Circular) => "shifted reads wrap around (circular padding)",
-            Some(Boundary::Valid) => "only terms whose shifted reads lie inside the extent are summed (valid ranges)",
+            Some(Boundary::Valid) => {
+                "only terms whose shifted reads lie inside the extent are summed (valid ranges)"
+            }
             None => "shifted reads must stay inside the extent",
         };
         let reads: Vec<String> = shifted
@@ -149,6 +212,54 @@ fn solve(eq: &Equation, loop_idx: &[Ident], original: &Item, boundary: Option<Bo
             span: original.span,
         },
         notes,
+        recurrence: consts.iter().next().map(|(v, c)| (v.clone(), *c)),
+    }
+}
+
+/// The item with every occurrence of the index variable `var` replaced by `val`.
+fn fix_var_item(item: &Item, var: &str, val: i64) -> Item {
+    let mut item = item.clone();
+    if let ItemKind::Equation(eq) = &mut item.kind {
+        fix_ref(&mut eq.lhs, var, val);
+        fix_expr(&mut eq.rhs, var, val);
+    }
+    item
+}
+
+fn fix_ref(r: &mut Ref, var: &str, val: i64) {
+    for ix in r.indices.iter_mut().flatten().chain(r.name.sub.iter_mut()) {
+        match ix {
+            IndexExpr::Affine(a) => {
+                for t in &a.terms {
+                    if t.factors.len() == 1 && t.factors[0].name == var {
+                        a.constant += t.coef * val;
+                    }
+                }
+                a.terms
+                    .retain(|t| !(t.factors.len() == 1 && t.factors[0].name == var));
+            }
+            IndexExpr::Lookup(r) => fix_ref(r, var, val),
+        }
+    }
+}
+
+fn fix_expr(e: &mut Expr, var: &str, val: i64) {
+    match e {
+        Expr::Ref(r) => fix_ref(r, var, val),
+        Expr::Unary(_, x, _)
+        | Expr::Iverson(x, _)
+        | Expr::Sum(_, x, _)
+        | Expr::Softmax(_, x, _) => fix_expr(x, var, val),
+        Expr::Binary(_, l, r, _) | Expr::Rel(_, l, r, _) => {
+            fix_expr(l, var, val);
+            fix_expr(r, var, val);
+        }
+        Expr::Call(c) => c.args.iter_mut().for_each(|a| fix_expr(a, var, val)),
+        Expr::Deriv(a, b, _) => {
+            fix_ref(a, var, val);
+            fix_ref(b, var, val);
+        }
+        Expr::Num(..) => {}
     }
 }
 
@@ -172,7 +283,10 @@ fn rewrite_index(
             }
             for t in &a.terms {
                 let mut push = |coef: i64, name: &str, template: &Ident| {
-                    let name = summed.get(name).cloned().unwrap_or_else(|| name.to_string());
+                    let name = summed
+                        .get(name)
+                        .cloned()
+                        .unwrap_or_else(|| name.to_string());
                     if let Some(existing) = terms
                         .iter_mut()
                         .find(|x| x.factors.len() == 1 && x.factors[0].name == name)
@@ -244,7 +358,9 @@ fn rewrite_expr(
 ) -> Expr {
     match e {
         Expr::Ref(r) => Expr::Ref(rewrite_ref(r, subst, summed, consts)),
-        Expr::Unary(op, x, s) => Expr::Unary(*op, Box::new(rewrite_expr(x, subst, summed, consts)), *s),
+        Expr::Unary(op, x, s) => {
+            Expr::Unary(*op, Box::new(rewrite_expr(x, subst, summed, consts)), *s)
+        }
         Expr::Binary(op, l, r, s) => Expr::Binary(
             *op,
             Box::new(rewrite_expr(l, subst, summed, consts)),
@@ -253,7 +369,11 @@ fn rewrite_expr(
         ),
         Expr::Call(c) => {
             let mut c = c.clone();
-            c.args = c.args.iter().map(|a| rewrite_expr(a, subst, summed, consts)).collect();
+            c.args = c
+                .args
+                .iter()
+                .map(|a| rewrite_expr(a, subst, summed, consts))
+                .collect();
             Expr::Call(c)
         }
         Expr::Iverson(x, s) => Expr::Iverson(Box::new(rewrite_expr(x, subst, summed, consts)), *s),

@@ -102,10 +102,8 @@ fn last_scalar_definition(items: &[Item]) -> Option<String> {
     let mut last = None;
     for item in items {
         match &item.kind {
-            ItemKind::Equation(eq) => {
-                if eq.lhs.indices.is_none() && eq.lhs.name.sub.is_empty() {
-                    last = Some(eq.lhs.name.base.clone());
-                }
+            ItemKind::Equation(eq) if eq.lhs.indices.is_none() && eq.lhs.name.sub.is_empty() => {
+                last = Some(eq.lhs.name.base.clone());
             }
             ItemKind::Loop(l) => {
                 if let Some(name) = last_scalar_definition(&l.body) {
@@ -181,14 +179,12 @@ impl Deriver<'_> {
     fn mark_needs(&mut self, items: &[Item]) {
         for it in items {
             match &it.kind {
-                ItemKind::Equation(eq) => {
-                    if self.needs.contains(&self.key(&eq.lhs.name)) {
-                        let mut found = Vec::new();
-                        crate::check::walk_refs(&eq.rhs, &mut |r| found.push(r.clone()));
-                        for r in found {
-                            if self.differentiable(&r) {
-                                self.needs.insert(self.key(&r.name));
-                            }
+                ItemKind::Equation(eq) if self.needs.contains(&self.key(&eq.lhs.name)) => {
+                    let mut found = Vec::new();
+                    crate::check::walk_refs(&eq.rhs, &mut |r| found.push(r.clone()));
+                    for r in found {
+                        if self.differentiable(&r) {
+                            self.needs.insert(self.key(&r.name));
                         }
                     }
                 }
@@ -235,8 +231,11 @@ impl Deriver<'_> {
     fn contribution_item(&self, c: Contribution) -> Item {
         let key = family_key(&c.target.name);
         let single = self.counts.get(&key).copied().unwrap_or(0) == 1;
-        let target_vars = plain_vars(&c.target)
-            .map(|v| v.into_iter().filter(|n| !self.bound.contains(n)).collect::<Vec<_>>());
+        let target_vars = plain_vars(&c.target).map(|v| {
+            v.into_iter()
+                .filter(|n| !self.bound.contains(n))
+                .collect::<Vec<_>>()
+        });
         // A tensor written once per iteration of every enclosing loop.
         let per_iteration = self.bound.iter().all(|b| mentions(&c.target, b));
         let assign = single
@@ -458,12 +457,7 @@ fn index_vars(ix: &IndexExpr) -> Vec<String> {
             .iter()
             .flat_map(|t| t.factors.iter().map(|f| f.name.clone()))
             .collect(),
-        IndexExpr::Lookup(r) => r
-            .indices
-            .iter()
-            .flatten()
-            .flat_map(index_vars)
-            .collect(),
+        IndexExpr::Lookup(r) => r.indices.iter().flatten().flat_map(index_vars).collect(),
     }
 }
 
@@ -581,10 +575,7 @@ impl DerivCtx<'_> {
                             };
                             jux(jux(n, power), self.d(l)?)
                         } else {
-                            jux(
-                                jux(e.clone(), call("ln", (**l).clone())),
-                                self.d(r)?,
-                            )
+                            jux(jux(e.clone(), call("ln", (**l).clone())), self.d(r)?)
                         }
                     }
                 }
@@ -599,9 +590,7 @@ impl DerivCtx<'_> {
                     e.clone()
                 };
                 let outer = match c.func.name.as_str() {
-                    "sigmoid" | "sigma" => {
-                        jux(value.clone(), bin(BinOp::Sub, num("1"), value))
-                    }
+                    "sigmoid" | "sigma" => jux(value.clone(), bin(BinOp::Sub, num("1"), value)),
                     "tanh" => bin(BinOp::Sub, num("1"), bin(BinOp::Pow, value, num("2"))),
                     "relu" => Expr::Iverson(
                         Box::new(Expr::Rel(
@@ -645,9 +634,7 @@ fn simplify(e: Expr) -> Expr {
             let l = simplify(*l);
             let r = simplify(*r);
             match l {
-                Expr::Unary(UnOp::Neg, a, _) => {
-                    neg(Expr::Binary(BinOp::Div, a, Box::new(r), s))
-                }
+                Expr::Unary(UnOp::Neg, a, _) => neg(Expr::Binary(BinOp::Div, a, Box::new(r), s)),
                 l => Expr::Binary(BinOp::Div, Box::new(l), Box::new(r), s),
             }
         }

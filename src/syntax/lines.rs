@@ -153,7 +153,10 @@ struct Physical {
 fn physical_lines(text: &str) -> Vec<Physical> {
     let mut out = Vec::new();
     let mut start = 0;
-    for (i, ch) in text.char_indices().chain(std::iter::once((text.len(), '\n'))) {
+    for (i, ch) in text
+        .char_indices()
+        .chain(std::iter::once((text.len(), '\n')))
+    {
         if ch == '\n' {
             let line = &text[start..i.min(text.len())];
             let trimmed = line.trim_end();

@@ -2,7 +2,7 @@
 //! This module knows nothing of the later stages.
 
 pub mod ast;
-pub mod span;
 pub mod lines;
 pub mod parser;
 pub mod printer;
+pub mod span;

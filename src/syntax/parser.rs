@@ -398,11 +398,7 @@ impl<'s> Ctx<'s> {
 
     // ----- expressions -----
 
-    fn deeper<'a, T>(
-        &self,
-        i: In<'a>,
-        f: impl FnOnce(In<'a>) -> PResult<'a, T>,
-    ) -> PResult<'a, T> {
+    fn deeper<'a, T>(&self, i: In<'a>, f: impl FnOnce(In<'a>) -> PResult<'a, T>) -> PResult<'a, T> {
         let d = self.depth.get();
         if d >= MAX_EXPR_DEPTH {
             return failure(i, TOO_DEEP);
@@ -437,8 +433,7 @@ impl<'s> Ctx<'s> {
             }
         }
         if single_eq {
-            if let Ok((rest, _)) = (char::<_, PErr>('='), peek(satisfy(|c| c != '='))).parse(i2)
-            {
+            if let Ok((rest, _)) = (char::<_, PErr>('='), peek(satisfy(|c| c != '='))).parse(i2) {
                 let (rest, rhs) = self.expr(rest)?;
                 return Ok((
                     rest,
@@ -582,7 +577,10 @@ impl<'s> Ctx<'s> {
         if text.fragment().len() > 40 {
             return failure(start, "a number of at most 40 characters");
         }
-        Ok((i, Expr::Num(text.fragment().to_string(), self.span(start, i))))
+        Ok((
+            i,
+            Expr::Num(text.fragment().to_string(), self.span(start, i)),
+        ))
     }
 
     fn args<'a>(&self, i: In<'a>, close: char) -> PResult<'a, Vec<Expr>> {
@@ -612,7 +610,16 @@ impl<'s> Ctx<'s> {
         }
         let (i, _) = match char::<_, PErr>(close).parse(i) {
             Ok(r) => r,
-            Err(_) => return failure(i, if close == ')' { "`,` or `)`" } else { "`,` or `]`" }),
+            Err(_) => {
+                return failure(
+                    i,
+                    if close == ')' {
+                        "`,` or `)`"
+                    } else {
+                        "`,` or `]`"
+                    },
+                )
+            }
         };
         Ok((i, items))
     }
@@ -789,8 +796,7 @@ impl<'s> Ctx<'s> {
             (r, AssignOp::AddAssign)
         } else if let Ok((r, _)) = tag::<_, _, PErr>("-=").parse(i) {
             (r, AssignOp::SubAssign)
-        } else if let Ok((r, _)) = (char::<_, PErr>('='), peek(satisfy(|c| c != '='))).parse(i)
-        {
+        } else if let Ok((r, _)) = (char::<_, PErr>('='), peek(satisfy(|c| c != '='))).parse(i) {
             (r, AssignOp::Set)
         } else {
             return fail(i, "`=`, `+=` or `-=`");
@@ -963,12 +969,10 @@ impl Ctx<'_> {
                 Some(LineResult::Expect(e, span)) => {
                     if let Some((_, old)) = pending_expect.replace((e, span)) {
                         diags.push(
-                            Diagnostic::error(
-                                "E0004",
-                                old,
-                                "`expect` is not followed by a claim",
-                            )
-                            .with_hint("put `expect refuted` on the line just before its claim"),
+                            Diagnostic::error("E0004", old, "`expect` is not followed by a claim")
+                                .with_hint(
+                                    "put `expect refuted` on the line just before its claim",
+                                ),
                         );
                     }
                 }
@@ -989,7 +993,7 @@ impl Ctx<'_> {
                             );
                         }
                     }
-                    items.push(item);
+                    items.push(*item);
                 }
                 None => {}
             }
@@ -1003,7 +1007,12 @@ impl Ctx<'_> {
         items
     }
 
-    fn line(&self, line: &Line, diags: &mut Vec<Diagnostic>, kind: BlockKind) -> Option<LineResult> {
+    fn line(
+        &self,
+        line: &Line,
+        diags: &mut Vec<Diagnostic>,
+        kind: BlockKind,
+    ) -> Option<LineResult> {
         let full = In::new(self.ascii.text.as_str());
         let Ok((at, _)) = nom::bytes::complete::take::<_, _, PErr>(line.start).parse(full) else {
             return None;
@@ -1117,7 +1126,12 @@ impl Ctx<'_> {
         kind: BlockKind,
     ) -> PResult<'a, Option<LineResult>> {
         let start = i;
-        let item = |k: ItemKind| Some(LineResult::Item(Item { kind: k, span: Span::default() }));
+        let item = |k: ItemKind| {
+            Some(LineResult::Item(Box::new(Item {
+                kind: k,
+                span: Span::default(),
+            })))
+        };
         let first = word(i).map(|(_, w)| *w.fragment()).unwrap_or("");
         let needs_block = |what: &'static str| -> Result<(), nom::Err<PErr>> {
             if !line.opens_block {
@@ -1210,7 +1224,11 @@ impl Ctx<'_> {
                     let (i, _) = keyword("includes")(i)?;
                     let (i, _) = sym(":")(i)?;
                     let body = self.block(&line.children, diags, BlockKind::ForIndices);
-                    let text = format!("{} includes ({} statements)", print_ref_text(&what), body.len());
+                    let text = format!(
+                        "{} includes ({} statements)",
+                        print_ref_text(&what),
+                        body.len()
+                    );
                     let _ = body_start;
                     return Ok((
                         i,
@@ -1327,7 +1345,10 @@ impl Ctx<'_> {
             }
             _ => {
                 if line.opens_block {
-                    return failure(i, "a statement (only `for`, `rule` and `claim ... includes` open blocks)");
+                    return failure(
+                        i,
+                        "a statement (only `for`, `rule` and `claim ... includes` open blocks)",
+                    );
                 }
                 let _ = kind;
                 let (i, eq) = self.equation(i)?;
@@ -1343,6 +1364,6 @@ enum GivenItem {
 }
 
 enum LineResult {
-    Item(Item),
+    Item(Box<Item>),
     Expect(Expectation, Span),
 }

@@ -263,12 +263,7 @@ pub fn print_affine(a: &Affine) -> String {
 }
 
 pub fn print_call(c: &Call) -> String {
-    let args = c
-        .args
-        .iter()
-        .map(print_expr)
-        .collect::<Vec<_>>()
-        .join(", ");
+    let args = c.args.iter().map(print_expr).collect::<Vec<_>>().join(", ");
     if c.brackets {
         format!("{}[{}]", c.func.name, args)
     } else {
