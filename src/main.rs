@@ -116,7 +116,11 @@ fn main() -> ExitCode {
             seed,
             strict,
         } => {
-            let opts = Options { seed, strict };
+            let opts = Options {
+                seed,
+                strict,
+                ..Options::default()
+            };
             let mut files = Vec::new();
             for p in &paths {
                 if let Err(e) = collect_files(p, &mut files) {
@@ -178,9 +182,11 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
+            // `tq derive` prints derivations; the gradient checks belong to `tq check`.
             let opts = Options {
                 seed,
                 strict: false,
+                no_numeric: true,
             };
             let r = report::check_source(&file.display().to_string(), &src, &opts);
             let out = match format {

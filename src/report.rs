@@ -4,7 +4,8 @@
 use crate::check;
 use crate::claims::{self, ClaimReport, Verdict};
 use crate::diag::{Diagnostic, Severity};
-use crate::syntax::ast::{ItemKind, Program};
+use crate::num::gradcheck::{self, GradCheck};
+use crate::syntax::ast::{Item as ItemT, ItemKind, Program};
 use crate::syntax::parser;
 use serde_json::json;
 
@@ -15,8 +16,10 @@ pub struct Options {
     pub seed: u64,
     /// Undecided claims fail the file.
     pub strict: bool,
+    /// Leave out the numeric runs (gradient checks). The fuzz harness uses this for
+    /// its long run; `tq check` always runs them.
+    pub no_numeric: bool,
 }
-
 
 /// Everything tq says about one file.
 #[derive(Debug)]
@@ -29,6 +32,11 @@ pub struct FileReport {
     pub claims: Vec<ClaimReport>,
     /// `expect error CODE` in the file, and whether it was reported.
     pub expected_error: Option<(String, bool)>,
+    /// Gradient checks of the derived backward program (empty when the file has no
+    /// differentiable program).
+    pub gradcheck: Vec<GradCheck>,
+    /// Why the gradient check could not run, when it could not.
+    pub gradcheck_skipped: Option<String>,
 }
 
 impl FileReport {
@@ -42,7 +50,9 @@ impl FileReport {
 
     /// Whether the file passes `tq check`.
     pub fn passed(&self, opts: &Options) -> bool {
-        self.unexpected_errors() == 0 && self.claims.iter().all(|c| c.acceptable(opts.strict))
+        self.unexpected_errors() == 0
+            && self.claims.iter().all(|c| c.acceptable(opts.strict))
+            && self.gradcheck.iter().all(|g| g.passed)
     }
 
     pub fn count(&self, v: Verdict) -> usize {
@@ -56,7 +66,8 @@ impl FileReport {
             "diagnostics": self.diagnostics.iter().map(|d| d.to_json(&self.source)).collect::<Vec<_>>(),
             "expected_error": self.expected_error.as_ref().map(|(c, found)| json!({"code": c, "reported": found})),
             "claims": self.claims.iter().map(|c| c.to_json()).collect::<Vec<_>>(),
-            "gradcheck": Vec::<serde_json::Value>::new(),
+            "gradcheck": self.gradcheck.iter().map(|g| g.to_json()).collect::<Vec<_>>(),
+            "gradcheck_skipped": self.gradcheck_skipped,
         })
     }
 }
@@ -99,7 +110,7 @@ pub fn check_source(path: &str, source: &str, opts: &Options) -> FileReport {
             .with_hint("fix the transcription, or the expectation"),
         );
     }
-    FileReport {
+    let mut report = FileReport {
         path: path.to_string(),
         source: source.to_string(),
         program: parsed.program,
@@ -107,7 +118,32 @@ pub fn check_source(path: &str, source: &str, opts: &Options) -> FileReport {
         diagnostics,
         claims,
         expected_error,
+        gradcheck: Vec::new(),
+        gradcheck_skipped: None,
+    };
+    let derived = if opts.no_numeric {
+        None
+    } else {
+        crate::derive::derivation(&report)
+    };
+    if let Some(d) = derived {
+        if !d.backward.items.is_empty() {
+            let gather: Vec<ItemT> = d.gather.iter().map(|g| g.item.clone()).collect();
+            let loss = d.backward.seeds.first().map(String::as_str);
+            match gradcheck::gradcheck(
+                &report.program,
+                &report.env,
+                &d.backward.items,
+                &gather,
+                loss,
+                opts.seed,
+            ) {
+                Ok(g) => report.gradcheck = g,
+                Err(e) => report.gradcheck_skipped = Some(e.message),
+            }
+        }
     }
+    report
 }
 
 /// The `summary` object of the JSON contract over several files.
@@ -163,6 +199,37 @@ pub fn text_report(
     }
     for c in &r.claims {
         out.push_str(&format!("  {}\n", c.text_line()));
+    }
+    if !r.gradcheck.is_empty() {
+        let worst = r
+            .gradcheck
+            .iter()
+            .map(|g| g.max_rel_error)
+            .fold(0.0, f64::max);
+        let failed: Vec<&str> = r
+            .gradcheck
+            .iter()
+            .filter(|g| !g.passed)
+            .map(|g| g.tensor.as_str())
+            .collect();
+        if failed.is_empty() {
+            out.push_str(&format!(
+                "  gradcheck  passed  {} checks, max relative error {worst:.1e}\n",
+                r.gradcheck.len()
+            ));
+        } else {
+            for g in r.gradcheck.iter().filter(|g| !g.passed) {
+                out.push_str(&format!(
+                    "  gradcheck  FAILED  {}: relative error {:.3e} > {:.0e}\n",
+                    g.tensor,
+                    g.max_rel_error,
+                    gradcheck::THRESHOLD
+                ));
+            }
+        }
+    }
+    if let Some(why) = &r.gradcheck_skipped {
+        out.push_str(&format!("  gradcheck  not run: {why}\n"));
     }
     out
 }

@@ -188,6 +188,21 @@ fn fuzz_parse_and_check() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(100_000);
+    fuzz(cases, false, Duration::from_secs(1));
+}
+
+/// The numeric runs (gradient checks) on mutated files: fewer cases, each slower.
+#[test]
+#[ignore = "the fuzz run is long; see docs/fuzzing.md"]
+fn fuzz_numeric() {
+    let cases: u32 = std::env::var("TQ_FUZZ_NUMERIC_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2_000);
+    fuzz(cases, true, Duration::from_secs(10));
+}
+
+fn fuzz(cases: u32, numeric: bool, limit: Duration) {
     let sources = problem_sources();
     assert!(!sources.is_empty());
     let config = Config {
@@ -203,20 +218,30 @@ fn fuzz_parse_and_check() {
     let result = runner.run(&strategy, |(file, muts)| {
         let src = apply(&sources[file], &muts);
         let start = Instant::now();
-        let report = check_source("fuzz.tq", &src, &Options::default());
+        let opts = Options {
+            no_numeric: !numeric,
+            ..Options::default()
+        };
+        let report = check_source("fuzz.tq", &src, &opts);
         let _ = tq::derive::derive_text(&report, None);
         let took = start.elapsed();
         count.set(count.get() + 1);
         if took > slowest.get() {
             slowest.set(took);
         }
-        prop_assert!(took < Duration::from_secs(1), "took {took:?} on:\n{src}");
+        prop_assert!(took < limit, "took {took:?} on:\n{src}");
         Ok(())
     });
+    // A panic or a slow input fails the run (proptest shrinks it and reports it).
+    result.unwrap();
     println!(
-        "fuzz: {} inputs, 0 panics, slowest {:?}",
+        "fuzz ({}): {} inputs, 0 panics, slowest {:?}",
+        if numeric {
+            "with gradient checks"
+        } else {
+            "parse, check, derive"
+        },
         count.get(),
         slowest.get()
     );
-    result.unwrap();
 }

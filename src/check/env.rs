@@ -62,6 +62,43 @@ pub struct Env {
 }
 
 impl Env {
+    /// The size of a lower-case index: declared with `index`, or its upper-case letter
+    /// (primes stripped) declared with `size`.
+    pub fn index_size(&self, name: &str) -> Option<String> {
+        if let Some(info) = self.indices.get(name) {
+            return Some(info.size.clone());
+        }
+        let base = name.trim_end_matches('\'');
+        if let Some(info) = self.indices.get(base) {
+            return Some(info.size.clone());
+        }
+        let up = base.to_uppercase();
+        if self.sizes.contains_key(&up) {
+            return Some(up);
+        }
+        None
+    }
+
+    /// Whether an index ranges symmetrically around zero (`index dx : D centered`).
+    pub fn index_centered(&self, name: &str) -> bool {
+        let base = name.trim_end_matches('\'');
+        self.indices
+            .get(name)
+            .or_else(|| self.indices.get(base))
+            .is_some_and(|i| i.centered)
+    }
+
+    /// The key of the tensor a name refers to: the family key (`L`, `W^{h,R}`) for a
+    /// family member, the printed name otherwise.
+    pub fn key_of(&self, n: &crate::syntax::ast::Name) -> String {
+        let fk = super::family_key(n);
+        if self.tensors.get(&fk).is_some_and(|t| t.family_arity > 0) {
+            fk
+        } else {
+            crate::syntax::printer::print_name(n)
+        }
+    }
+
     /// What kind of thing a name already is, if anything.
     pub fn kind_of(&self, name: &str) -> Option<&'static str> {
         if self.sizes.contains_key(name) {

@@ -113,7 +113,7 @@ fn is_capital(name: &str) -> bool {
 }
 
 /// The name of a tensor without its family subscripts: `W^{h,R}` for `W^{h,R}_{l+1}`.
-fn family_key(n: &Name) -> String {
+pub(crate) fn family_key(n: &Name) -> String {
     let mut s = n.base.clone();
     for _ in 0..n.primes {
         s.push('\'');
@@ -462,18 +462,7 @@ impl Checker {
     /// The size of a lower-case index: declared with `index`, or its upper-case letter
     /// (primes stripped) declared with `size`.
     fn index_size(&self, name: &str) -> Option<String> {
-        if let Some(info) = self.env.indices.get(name) {
-            return Some(info.size.clone());
-        }
-        let base = name.trim_end_matches('\'');
-        if let Some(info) = self.env.indices.get(base) {
-            return Some(info.size.clone());
-        }
-        let up = base.to_uppercase();
-        if self.env.sizes.contains_key(&up) {
-            return Some(up);
-        }
-        None
+        self.env.index_size(name)
     }
 
     fn check_distribution(&mut self, c: &Call) {
@@ -1152,7 +1141,19 @@ impl Checker {
                 } else {
                     let key = self.key_of(&r.name);
                     self.check_family_subscripts(&r.name, scope);
+                    let plain = !r.grad
+                        && r.name.sub.is_empty()
+                        && r.name.sup.is_empty()
+                        && r.name.primes == 0;
                     match self.env.tensors.get(&key) {
+                        // `[w == w[t]]`: a bare index whose name is also a tensor's is the index.
+                        Some(t)
+                            if t.rank > 0
+                                && plain
+                                && self.env.index_size(&r.name.base).is_some() =>
+                        {
+                            out.free.insert(r.name.base.clone(), r.span);
+                        }
                         Some(t) if t.rank > 0 => {
                             let rank = t.rank;
                             self.rank_error(&key, rank, 0, r.span);

@@ -161,13 +161,28 @@ fn solve(
         }
         outputs.push(out_var);
     }
-    // Loop indices that are not outputs become summed capitals.
-    let summed: BTreeMap<String, String> = loop_idx
+    // Loop indices that are not outputs become summed capitals, when they occur in a
+    // factor of the product itself; one that occurs only inside a parenthesized sum
+    // gets an explicit `sum_{n}(...)` (a capital there would be summed inside the
+    // parentheses only).
+    let mut direct = Vec::new();
+    direct_vars(&eq.rhs, &mut direct);
+    let (summed, explicit): (Vec<&Ident>, Vec<&Ident>) = loop_idx
         .iter()
         .filter(|i| !outputs.contains(&i.name))
+        .partition(|i| direct.contains(&i.name));
+    let summed: BTreeMap<String, String> = summed
+        .into_iter()
         .map(|i| (i.name.clone(), i.name.to_uppercase()))
         .collect();
-    let rhs = rewrite_expr(&eq.rhs, &subst, &summed, &consts);
+    let mut rhs = rewrite_expr(&eq.rhs, &subst, &summed, &consts);
+    if !explicit.is_empty() {
+        rhs = Expr::Sum(
+            explicit.into_iter().cloned().collect(),
+            Box::new(rhs),
+            eq.rhs.span(),
+        );
+    }
     let new_eq = Equation {
         lhs: new_lhs,
         op: eq.op,
@@ -213,6 +228,31 @@ fn solve(
         },
         notes,
         recurrence: consts.iter().next().map(|(v, c)| (v.clone(), *c)),
+    }
+}
+
+/// Index variables of the references that are factors of the product itself (not
+/// inside a parenthesized sum or a function argument).
+fn direct_vars(e: &Expr, out: &mut Vec<String>) {
+    match e {
+        Expr::Ref(r) => {
+            for ix in r.indices.iter().flatten() {
+                if let IndexExpr::Affine(a) = ix {
+                    out.extend(
+                        a.terms
+                            .iter()
+                            .flat_map(|t| t.factors.iter())
+                            .map(|f| f.name.clone()),
+                    );
+                }
+            }
+        }
+        Expr::Unary(_, x, _) => direct_vars(x, out),
+        Expr::Binary(BinOp::Mul | BinOp::Jux | BinOp::Div | BinOp::Pow, l, r, _) => {
+            direct_vars(l, out);
+            direct_vars(r, out);
+        }
+        _ => {}
     }
 }
 

@@ -50,6 +50,7 @@ pub fn backward(program: &Program, env: &Env) -> Backward {
         counts: BTreeMap::new(),
         bound: Vec::new(),
         unit_seed: None,
+        folded: BTreeMap::new(),
     };
     let mut seeds: Vec<String> = env.grad_seeds.iter().map(|(k, _)| k.clone()).collect();
     let mut seed_names: Vec<String> = env.grad_seeds.iter().map(|(_, n)| n.clone()).collect();
@@ -63,6 +64,14 @@ pub fn backward(program: &Program, env: &Env) -> Backward {
     d.needs.extend(seeds.iter().cloned());
     if env.grad_seeds.is_empty() {
         d.unit_seed = seeds.first().cloned();
+        if let Some(loss) = &d.unit_seed {
+            d.folded = log_loss_softmax(&program.items, loss, env);
+            for p in d.folded.keys() {
+                d.notes.push(format!(
+                    "softmax with log-loss: the gradient of `{p}` is folded into its input's, P − onehot"
+                ));
+            }
+        }
     }
     // The tensors the seeds depend on: a fixed point over all equations.
     loop {
@@ -138,6 +147,10 @@ struct Deriver<'e> {
     bound: Vec<String>,
     /// The scalar loss whose gradient is 1, if the backward pass starts from one.
     unit_seed: Option<String>,
+    /// Softmax outputs read only by the log-loss (`Loss += -ln(P[t, w[t]])`): their
+    /// gradient is folded into the softmax input's (`P - onehot`), keyed by the
+    /// softmax output with the lookup that selects the target class.
+    folded: BTreeMap<String, IndexExpr>,
 }
 
 /// The key of a name without family subscripts (as the checker stores families).
@@ -294,6 +307,9 @@ impl Deriver<'_> {
             AssignOp::SubAssign => -1,
             _ => 1,
         };
+        if let Expr::Softmax(w, arg, _) = &eq.rhs {
+            return self.softmax(eq, w, arg, base_indices);
+        }
         let mut occurrences = Vec::new();
         collect_occurrences(&eq.rhs, &mut occurrences);
         // Backward statements run in reverse order of the forward reads, as the seeds list them.
@@ -301,6 +317,11 @@ impl Deriver<'_> {
         let mut out = Vec::new();
         for occ in occurrences {
             if !self.differentiable(occ) {
+                continue;
+            }
+            if self.unit_seed.as_deref() == Some(lhs_key.as_str())
+                && self.folded.contains_key(&self.key(&occ.name))
+            {
                 continue;
             }
             let ctx = DerivCtx {
@@ -337,6 +358,13 @@ impl Deriver<'_> {
             rename_ref(&mut target, &rename);
             let local = rename_expr(&local, &rename);
             let mut indices = base_indices.clone();
+            let mut sums = Vec::new();
+            enclosing_sums(&eq.rhs, occ, &mut sums);
+            for s in sums {
+                if !indices.contains(&s) {
+                    indices.push(s);
+                }
+            }
             for c in &capitals {
                 let low = rename[c].clone();
                 if !indices.contains(&low) {
@@ -385,6 +413,77 @@ impl Deriver<'_> {
         out
     }
 
+    /// `P[..,w,..] = softmax_{w}(s[..,w,..])`: `s.grad += P.grad P - P Σ_W P.grad P`, or
+    /// with the log-loss folded, `s.grad += P - [w == target]`.
+    fn softmax(
+        &mut self,
+        eq: &Equation,
+        w: &Ident,
+        arg: &Expr,
+        mut indices: Vec<String>,
+    ) -> Vec<Contribution> {
+        let Expr::Ref(s) = arg else {
+            self.notes.push(format!(
+                "softmax of an expression (not a single tensor) in `{}` is not differentiated yet",
+                crate::syntax::printer::print_ref(&eq.lhs)
+            ));
+            return vec![];
+        };
+        if !self.differentiable(s) {
+            return vec![];
+        }
+        if !indices.contains(&w.name) {
+            indices.push(w.name.clone());
+        }
+        let mut target = s.clone();
+        target.grad = true;
+        let p = Expr::Ref(eq.lhs.clone());
+        if let Some(class) = self.folded.get(&self.key(&eq.lhs.name)).cloned() {
+            let onehot = Expr::Iverson(
+                Box::new(Expr::Rel(
+                    RelOp::Eq,
+                    Box::new(Expr::Ref(scalar_ref(&w.name, false))),
+                    Box::new(match class {
+                        IndexExpr::Lookup(r) => Expr::Ref(*r),
+                        IndexExpr::Affine(a) => Expr::Ref(Ref {
+                            indices: Some(vec![IndexExpr::Affine(a)]),
+                            ..scalar_ref(&w.name, false)
+                        }),
+                    }),
+                    Span::default(),
+                )),
+                Span::default(),
+            );
+            return vec![Contribution {
+                target,
+                op: AssignOp::AddAssign,
+                rhs: Expr::Binary(BinOp::Sub, Box::new(p), Box::new(onehot), Span::default()),
+                indices,
+            }];
+        }
+        let mut pg = eq.lhs.clone();
+        pg.grad = true;
+        let cap: BTreeMap<String, String> = [(w.name.clone(), w.name.to_uppercase())].into();
+        let mut p_cap = eq.lhs.clone();
+        rename_ref(&mut p_cap, &cap);
+        let mut pg_cap = pg.clone();
+        rename_ref(&mut pg_cap, &cap);
+        vec![
+            Contribution {
+                target: target.clone(),
+                op: AssignOp::AddAssign,
+                rhs: jux(Expr::Ref(pg), p.clone()),
+                indices: indices.clone(),
+            },
+            Contribution {
+                target,
+                op: AssignOp::SubAssign,
+                rhs: jux(jux(p, Expr::Ref(pg_cap)), Expr::Ref(p_cap)),
+                indices,
+            },
+        ]
+    }
+
     fn is_index(&self, name: &str) -> bool {
         if self.bound.iter().any(|b| b == name) {
             return false;
@@ -393,6 +492,79 @@ impl Deriver<'_> {
         self.env.indices.contains_key(name)
             || self.env.indices.contains_key(base)
             || self.env.sizes.contains_key(&base.to_uppercase())
+    }
+}
+
+/// Softmax outputs whose only reader is `loss += -ln(P[.., lookup, ..])` (or
+/// `loss -= ln(...)`): the output's key and the index that selects the class.
+fn log_loss_softmax(items: &[Item], loss: &str, env: &Env) -> BTreeMap<String, IndexExpr> {
+    let mut softmax: BTreeMap<String, usize> = BTreeMap::new();
+    let mut eqs = Vec::new();
+    fn flat<'a>(items: &'a [Item], out: &mut Vec<&'a Equation>) {
+        for it in items {
+            match &it.kind {
+                ItemKind::Equation(e) => out.push(e),
+                ItemKind::Loop(l) => flat(&l.body, out),
+                ItemKind::ForIndices(f) => flat(&f.body, out),
+                _ => {}
+            }
+        }
+    }
+    flat(items, &mut eqs);
+    for e in &eqs {
+        if let Expr::Softmax(w, _, _) = &e.rhs {
+            let pos = e.lhs.indices.iter().flatten().position(|ix| {
+                matches!(ix, IndexExpr::Affine(a) if a.terms.len() == 1 && a.terms[0].factors.len() == 1 && a.terms[0].factors[0].name == w.name)
+            });
+            if let Some(pos) = pos {
+                softmax.insert(env.key_of(&e.lhs.name), pos);
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    for (p, pos) in softmax {
+        let mut readers = 0;
+        let mut class = None;
+        for e in &eqs {
+            let mut refs = Vec::new();
+            crate::check::walk_refs(&e.rhs, &mut |r| {
+                if env.key_of(&r.name) == p {
+                    refs.push(r.clone())
+                }
+            });
+            if refs.is_empty() {
+                continue;
+            }
+            readers += refs.len();
+            let is_loss =
+                e.lhs.indices.is_none() && e.lhs.name.base == loss && e.lhs.name.sub.is_empty();
+            let log_read = match (&e.op, &e.rhs) {
+                (AssignOp::AddAssign, Expr::Unary(UnOp::Neg, x, _)) => log_arg(x),
+                (AssignOp::SubAssign, x) => log_arg(x),
+                _ => None,
+            };
+            if let (true, Some(r)) = (is_loss, log_read) {
+                if env.key_of(&r.name) == p {
+                    class = r.indices.as_ref().and_then(|ix| ix.get(pos)).cloned();
+                }
+            }
+        }
+        if let (1, Some(c)) = (readers, class) {
+            out.insert(p, c);
+        }
+    }
+    out
+}
+
+fn log_arg(e: &Expr) -> Option<&Ref> {
+    match e {
+        Expr::Call(c) if (c.func.name == "ln" || c.func.name == "log") && c.args.len() == 1 => {
+            match &c.args[0] {
+                Expr::Ref(r) => Some(r),
+                _ => None,
+            }
+        }
+        _ => None,
     }
 }
 
@@ -492,6 +664,28 @@ fn collect_occurrences<'a>(e: &'a Expr, out: &mut Vec<&'a Ref>) {
         }
         Expr::Call(c) => c.args.iter().for_each(|a| collect_occurrences(a, out)),
         Expr::Num(..) | Expr::Rel(..) | Expr::Iverson(..) | Expr::Deriv(..) => {}
+    }
+}
+
+/// The indices of the explicit sums (`sum_{n}(...)`) that enclose an occurrence.
+fn enclosing_sums(e: &Expr, target: &Ref, acc: &mut Vec<String>) -> bool {
+    match e {
+        Expr::Ref(r) => std::ptr::eq(r, target),
+        Expr::Sum(ids, x, _) => {
+            let n = acc.len();
+            acc.extend(ids.iter().map(|i| i.name.clone()));
+            if enclosing_sums(x, target, acc) {
+                return true;
+            }
+            acc.truncate(n);
+            false
+        }
+        Expr::Unary(_, x, _) | Expr::Softmax(_, x, _) => enclosing_sums(x, target, acc),
+        Expr::Binary(_, l, r, _) => {
+            enclosing_sums(l, target, acc) || enclosing_sums(r, target, acc)
+        }
+        Expr::Call(c) => c.args.iter().any(|a| enclosing_sums(a, target, acc)),
+        Expr::Num(..) | Expr::Rel(..) | Expr::Iverson(..) | Expr::Deriv(..) => false,
     }
 }
 

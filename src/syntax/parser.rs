@@ -1014,10 +1014,12 @@ impl Ctx<'_> {
         kind: BlockKind,
     ) -> Option<LineResult> {
         let full = In::new(self.ascii.text.as_str());
-        let Ok((at, _)) = nom::bytes::complete::take::<_, _, PErr>(line.start).parse(full) else {
+        // Byte offsets (the `take` parser would count characters).
+        let bytes = self.ascii.text.len();
+        if line.start > line.end || line.end > bytes {
             return None;
-        };
-        let text = at.take(line.end - line.start);
+        }
+        let text = full.take_from(line.start).take(line.end - line.start);
         let span = self.ascii.span(line.start, line.end);
         if line.too_deep {
             diags.push(

@@ -1,0 +1,266 @@
+//! Gradient checks: the derived backward program against central finite differences
+//! of the forward program, along random directions, and the scatter form against the
+//! gather form. The rules are in docs/numeric.md.
+
+use super::{Machine, NumError};
+use crate::check::Env;
+use crate::syntax::ast::*;
+use crate::syntax::printer::print_ref;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, StandardNormal};
+
+/// The largest relative error a gradient check accepts.
+pub const THRESHOLD: f64 = 1e-6;
+/// The finite-difference step along a unit-variance random direction.
+pub const STEP: f64 = 1e-5;
+/// Directional derivatives smaller than this fraction of the objective are compared
+/// absolutely (see docs/numeric.md).
+pub const FLOOR: f64 = 1e-4;
+/// Element evaluations allowed for all the runs of one file's gradient check
+/// (about a second); larger `sample` sizes are refused before the first run.
+pub const BUDGET: u64 = 8_000_000;
+/// Random directions per tensor.
+pub const DIRECTIONS: usize = 2;
+
+/// One line of the JSON `gradcheck` list.
+#[derive(Clone, Debug)]
+pub struct GradCheck {
+    /// The declared tensor (`W_l`, `x`), or `gather form` for the scatter/gather comparison.
+    pub tensor: String,
+    pub max_rel_error: f64,
+    pub passed: bool,
+}
+
+impl GradCheck {
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "tensor": self.tensor,
+            "max_rel_error": self.max_rel_error,
+            "passed": self.passed,
+        })
+    }
+}
+
+type Element = (String, Vec<i64>);
+
+/// A leaf of the program: a declared tensor (all its members) or a scalar input.
+struct Leaf {
+    name: String,
+    elements: Vec<Element>,
+}
+
+fn leaves(program: &Program, env: &Env, m: &mut Machine) -> Result<Vec<Leaf>, NumError> {
+    let mut out = Vec::new();
+    for item in &program.items {
+        match &item.kind {
+            ItemKind::Decl(d) if d.kind != DeclKind::Grad => {
+                let key = env.key_of(&d.target.name);
+                if env.tensors.get(&key).is_some_and(|t| t.is_int) {
+                    continue;
+                }
+                out.push(Leaf {
+                    name: print_ref(&Ref {
+                        indices: None,
+                        ..d.target.clone()
+                    }),
+                    elements: m.decl_elements(d)?,
+                });
+            }
+            ItemKind::Scalar(names) => {
+                for n in names {
+                    out.push(Leaf {
+                        name: n.name.clone(),
+                        elements: vec![(n.name.clone(), vec![])],
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+/// The objective: the seeded tensors weighted by their incoming gradients, plus the loss.
+struct Objective {
+    weighted: Vec<(Element, f64)>,
+    loss: Option<String>,
+}
+
+impl Objective {
+    fn value(&self, m: &Machine) -> f64 {
+        let get = |e: &Element| {
+            m.vals
+                .get(&(e.0.clone(), false))
+                .and_then(|t| t.get(&e.1))
+                .copied()
+                .unwrap_or(0.0)
+        };
+        let mut f: f64 = self.weighted.iter().map(|(e, g)| g * get(e)).sum();
+        if let Some(l) = &self.loss {
+            f += get(&(l.clone(), vec![]));
+        }
+        f
+    }
+}
+
+fn forward<'a>(base: &Machine<'a>, program: &Program) -> Result<Machine<'a>, NumError> {
+    let mut m = base.clone();
+    m.run_items(&program.items, &mut Vec::new())?;
+    Ok(m)
+}
+
+fn grad_of(m: &Machine, e: &Element) -> f64 {
+    m.vals
+        .get(&(e.0.clone(), true))
+        .and_then(|t| t.get(&e.1))
+        .copied()
+        .unwrap_or(0.0)
+}
+
+/// Runs the gradient checks of one file. `scatter` and `gather` are the derived
+/// backward programs; `loss` is the scalar loss when no `grad` declaration seeds it.
+pub fn gradcheck(
+    program: &Program,
+    env: &Env,
+    scatter: &[Item],
+    gather: &[Item],
+    loss: Option<&str>,
+    seed: u64,
+) -> Result<Vec<GradCheck>, NumError> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut base = Machine::new(program, env)?;
+    base.stand_in = true;
+    base.sample_leaves(program, &mut rng)?;
+    // Scalar inputs without an `at` value get a random one.
+    for item in &program.items {
+        if let ItemKind::Scalar(names) = &item.kind {
+            for n in names {
+                let key = (n.name.clone(), false);
+                if !base.vals.get(&key).is_some_and(|t| t.contains_key(&vec![])) {
+                    let z: f64 = StandardNormal.sample(&mut rng);
+                    base.vals.entry(key).or_default().insert(vec![], z);
+                }
+            }
+        }
+    }
+    // Incoming gradients.
+    let mut weighted = Vec::new();
+    for item in &program.items {
+        if let ItemKind::Decl(d) = &item.kind {
+            if d.kind == DeclKind::Grad {
+                let Some(init) = &d.init else { continue };
+                for e in base.decl_elements(d)? {
+                    let g = base.draw(init, &mut rng)?;
+                    weighted.push((e, g));
+                }
+            }
+        }
+    }
+    let objective = Objective {
+        loss: if weighted.is_empty() {
+            loss.map(str::to_string)
+        } else {
+            None
+        },
+        weighted,
+    };
+    if objective.weighted.is_empty() && objective.loss.is_none() {
+        return Ok(vec![]);
+    }
+    let leaves = leaves(program, env, &mut base)?;
+    base.max_steps = BUDGET;
+    let fwd = forward(&base, program)?;
+    // Forward runs: two per direction and leaf; backward runs cost about as much.
+    let runs = (2 * DIRECTIONS * leaves.len() + 3) as u64;
+    if fwd.steps().saturating_mul(runs) > BUDGET {
+        return Err(NumError {
+            message: format!(
+                "a gradient check needs about {} element evaluations here, more than {BUDGET}; use smaller sizes on the `sample` line",
+                fwd.steps().saturating_mul(runs)
+            ),
+        });
+    }
+    let f0 = objective.value(&fwd);
+    let run_backward = |items: &[Item]| -> Result<Machine, NumError> {
+        let mut m = fwd.clone();
+        for ((member, pos), g) in &objective.weighted {
+            m.vals
+                .entry((member.clone(), true))
+                .or_default()
+                .insert(pos.clone(), *g);
+        }
+        m.run_items(items, &mut Vec::new())?;
+        Ok(m)
+    };
+    let back = run_backward(scatter)?;
+    let all_zero = leaves
+        .iter()
+        .flat_map(|l| l.elements.iter())
+        .all(|e| grad_of(&back, e) == 0.0);
+    if f0 == 0.0 && all_zero {
+        return Err(NumError {
+            message: "the objective and every gradient are zero at the sampled point; the check would be vacuous".into(),
+        });
+    }
+    let back_gather = run_backward(gather)?;
+    let mut out = Vec::new();
+    // Below this size a directional derivative is compared absolutely: a central
+    // difference cannot resolve it to 1e-6 relative (its rounding error is about
+    // 2^-52 |F| / STEP ≈ 1e-11 |F|).
+    let floor = FLOOR * f0.abs().max(1.0);
+    let mut gather_diff: f64 = 0.0;
+    let mut gather_scale: f64 = 1.0;
+    for leaf in &leaves {
+        let mut worst: f64 = 0.0;
+        for _ in 0..DIRECTIONS {
+            let dir: Vec<f64> = leaf
+                .elements
+                .iter()
+                .map(|_| StandardNormal.sample(&mut rng))
+                .collect();
+            let analytic: f64 = leaf
+                .elements
+                .iter()
+                .zip(&dir)
+                .map(|(e, d)| grad_of(&back, e) * d)
+                .sum();
+            let shifted = |sign: f64| -> Result<f64, NumError> {
+                let mut m = base.clone();
+                for (e, d) in leaf.elements.iter().zip(&dir) {
+                    let slot = m.vals.entry((e.0.clone(), false)).or_default();
+                    let v = slot.get(&e.1).copied().unwrap_or(0.0);
+                    slot.insert(e.1.clone(), v + sign * STEP * d);
+                }
+                Ok(objective.value(&forward(&m, program)?))
+            };
+            let numeric = (shifted(1.0)? - shifted(-1.0)?) / (2.0 * STEP);
+            let scale = numeric.abs().max(analytic.abs()).max(floor);
+            let rel = (numeric - analytic).abs() / scale;
+            if std::env::var("TQ_DEBUG_GRADCHECK").is_ok() {
+                eprintln!(
+                    "{}: f0 {f0:e} numeric {numeric:e} analytic {analytic:e}",
+                    leaf.name
+                );
+            }
+            worst = worst.max(if rel.is_nan() { f64::INFINITY } else { rel });
+        }
+        for e in &leaf.elements {
+            let (a, b) = (grad_of(&back, e), grad_of(&back_gather, e));
+            gather_diff = gather_diff.max((a - b).abs());
+            gather_scale = gather_scale.max(a.abs());
+        }
+        out.push(GradCheck {
+            tensor: leaf.name.clone(),
+            max_rel_error: worst,
+            passed: worst <= THRESHOLD,
+        });
+    }
+    let rel = gather_diff / gather_scale;
+    out.push(GradCheck {
+        tensor: "gather form".to_string(),
+        max_rel_error: rel,
+        passed: rel <= THRESHOLD,
+    });
+    Ok(out)
+}

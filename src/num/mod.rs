@@ -1,0 +1,778 @@
+//! The numeric interpreter: runs a checked program (and its derived backward program)
+//! on f64 values, with the sizes and symbols of the file's `sample` line and the
+//! points of its `at` line.
+//!
+//! Storage is by element: every tensor member (`L_3`, `W^{h,R}`, `h`) maps index
+//! tuples to values, so families over layers, time and scales, fixed start slices
+//! (`h[B, 0, J]`), strided and shifted writes and lookups need no shape inference.
+//! This is the reference semantics used by gradient checks; the Monte Carlo engine
+//! will lower contractions to matrix products on top of it.
+//!
+//! Semantics (documented in docs/numeric.md):
+//! - A capital index in a term (a maximal product, not crossing `+`/`-`, not entering
+//!   function arguments) is summed over the range of its lower-case index.
+//! - A shifted read (`x+dx`, `s*x+dx`) outside `0..size` on a size dimension follows
+//!   the boundary rule: circular wraps, zero and valid read 0. A shifted write there
+//!   wraps (circular) or is dropped.
+//! - An element never written reads as 0 (gradients are accumulators that start at 0;
+//!   a gather-form read one step past the end of a loop is 0).
+//! - Work and memory are bounded: a run is refused when it would exceed
+//!   [`MAX_STEPS`] element evaluations or [`MAX_ELEMENTS`] stored values.
+
+pub mod gradcheck;
+
+use crate::check::Env;
+use crate::syntax::ast::*;
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, StandardNormal};
+use std::collections::{BTreeMap, HashMap};
+
+/// Element evaluations allowed in one run.
+pub const MAX_STEPS: u64 = 200_000_000;
+/// Stored values allowed in one run.
+pub const MAX_ELEMENTS: usize = 20_000_000;
+
+/// Why a numeric run could not be made.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NumError {
+    pub message: String,
+}
+
+impl std::fmt::Display for NumError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+fn err<T>(m: impl Into<String>) -> Result<T, NumError> {
+    Err(NumError { message: m.into() })
+}
+
+/// One tensor member's values, or its gradient's.
+pub type Store = HashMap<(String, bool), HashMap<Vec<i64>, f64>>;
+
+/// The interpreter state: constants (sizes, symbols) and stored values.
+#[derive(Clone)]
+pub struct Machine<'a> {
+    pub env: &'a Env,
+    pub consts: BTreeMap<String, f64>,
+    pub vals: Store,
+    pub boundary: Option<Boundary>,
+    /// Sample distributions given only by their moments (`moments(m, s)`: mean m,
+    /// second moment s) or symmetry (`symmetric(v)`: variance v) as normals with the
+    /// same mean and variance. Gradient checks use this (a derivative does not depend
+    /// on the distribution); Monte Carlo of moment claims must not.
+    pub stand_in: bool,
+    /// Element evaluations allowed (at most [`MAX_STEPS`]).
+    pub max_steps: u64,
+    steps: u64,
+    elements: usize,
+}
+
+type Bind = Vec<(String, i64)>;
+
+fn lookup(b: &Bind, name: &str) -> Option<i64> {
+    b.iter().rev().find(|(n, _)| n == name).map(|(_, v)| *v)
+}
+
+fn is_capital(name: &str) -> bool {
+    name.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+}
+
+impl<'a> Machine<'a> {
+    /// A machine with the file's `sample` values (and `at` points for scalar inputs).
+    pub fn new(program: &Program, env: &'a Env) -> Result<Self, NumError> {
+        let mut m = Machine {
+            env,
+            consts: BTreeMap::new(),
+            vals: HashMap::new(),
+            boundary: env.boundary,
+            stand_in: false,
+            max_steps: MAX_STEPS,
+            steps: 0,
+            elements: 0,
+        };
+        for item in &program.items {
+            if let ItemKind::Sample(bs) = &item.kind {
+                for b in bs {
+                    let v = m.const_expr(&b.value)?;
+                    m.consts.insert(b.name.name.clone(), v);
+                }
+            }
+        }
+        for item in &program.items {
+            if let ItemKind::At(bs) = &item.kind {
+                for b in bs {
+                    let v = m.const_expr(&b.value)?;
+                    if env.scalars.contains_key(&b.name.name) {
+                        m.set((b.name.name.clone(), false), vec![], v)?;
+                    } else {
+                        m.consts.insert(b.name.name.clone(), v);
+                    }
+                }
+            }
+        }
+        for s in env.sizes.keys() {
+            if !m.consts.contains_key(s) {
+                return err(format!(
+                    "size `{s}` has no value: add it to the `sample` line"
+                ));
+            }
+        }
+        Ok(m)
+    }
+
+    fn tick(&mut self) -> Result<(), NumError> {
+        self.steps += 1;
+        if self.steps > self.max_steps {
+            return err(format!(
+                "the numeric run needs more than {} element evaluations; use smaller sizes on the `sample` line",
+                self.max_steps
+            ));
+        }
+        Ok(())
+    }
+
+    fn set(&mut self, key: (String, bool), ix: Vec<i64>, v: f64) -> Result<(), NumError> {
+        let slot = self.vals.entry(key).or_default();
+        if slot.insert(ix, v).is_none() {
+            self.elements += 1;
+            if self.elements > MAX_ELEMENTS {
+                return err(format!(
+                    "the numeric run would store more than {MAX_ELEMENTS} values; use smaller sizes on the `sample` line"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// A constant expression: numbers, sizes, symbols, arithmetic and functions.
+    pub fn const_expr(&mut self, e: &Expr) -> Result<f64, NumError> {
+        self.eval(e, &Vec::new())
+    }
+
+    /// The integer range of a lower-case index (both ends inclusive).
+    pub fn index_range(&self, name: &str) -> Result<(i64, i64), NumError> {
+        let lower = name.to_lowercase();
+        let Some(size) = self.env.index_size(&lower) else {
+            return err(format!("index `{name}` has no size"));
+        };
+        let Some(&n) = self.consts.get(&size) else {
+            return err(format!("size `{size}` has no value"));
+        };
+        let n = n as i64;
+        if self.env.index_centered(&lower) {
+            let lo = -(n - 1) / 2;
+            Ok((lo, lo + n - 1))
+        } else {
+            Ok((0, n - 1))
+        }
+    }
+
+    fn int_of(&self, name: &str, b: &Bind) -> Result<i64, NumError> {
+        if let Some(v) = lookup(b, name) {
+            return Ok(v);
+        }
+        match self.consts.get(name) {
+            Some(v) if v.fract() == 0.0 => Ok(*v as i64),
+            Some(v) => err(format!(
+                "`{name}` = {v} is used as an index but is not an integer"
+            )),
+            None => err(format!("index `{name}` is not bound here")),
+        }
+    }
+
+    fn affine(&mut self, a: &Affine, b: &Bind) -> Result<i64, NumError> {
+        let mut v = a.constant;
+        for t in &a.terms {
+            let mut p = t.coef;
+            for f in &t.factors {
+                p = p.saturating_mul(self.int_of(&f.name, b)?);
+            }
+            v = v.saturating_add(p);
+        }
+        Ok(v)
+    }
+
+    fn index(&mut self, ix: &IndexExpr, b: &Bind) -> Result<i64, NumError> {
+        match ix {
+            IndexExpr::Affine(a) => self.affine(a, b),
+            IndexExpr::Lookup(r) => {
+                let v = self.read(r, b)?;
+                Ok(v.round() as i64)
+            }
+        }
+    }
+
+    /// The stored name of a member: `L_{3}`, `W_{2,up}`, or the printed name.
+    fn member(&mut self, n: &Name, b: &Bind) -> Result<String, NumError> {
+        let key = self.env.key_of(n);
+        let fam = self
+            .env
+            .tensors
+            .get(&key)
+            .is_some_and(|t| t.family_arity > 0);
+        if !fam {
+            return Ok(key);
+        }
+        let mut parts = Vec::new();
+        for s in &n.sub {
+            if let IndexExpr::Affine(a) = s {
+                if a.constant == 0
+                    && a.terms.len() == 1
+                    && a.terms[0].coef == 1
+                    && a.terms[0].factors.len() == 1
+                {
+                    let f = &a.terms[0].factors[0].name;
+                    if lookup(b, f).is_none() && !self.consts.contains_key(f) {
+                        parts.push(f.clone());
+                        continue;
+                    }
+                }
+            }
+            parts.push(self.index(s, b)?.to_string());
+        }
+        Ok(format!("{key}_{{{}}}", parts.join(",")))
+    }
+
+    /// The dimension kinds of a tensor (size names for extents).
+    fn dims(&self, n: &Name) -> Vec<String> {
+        let key = self.env.key_of(n);
+        self.env
+            .tensors
+            .get(&key)
+            .map(|t| t.dims.clone())
+            .unwrap_or_default()
+    }
+
+    /// Index tuple of a reference; `None` when a shifted position falls outside and
+    /// the boundary rule makes it zero (reads) or dropped (writes).
+    fn position(&mut self, r: &Ref, b: &Bind) -> Result<Option<Vec<i64>>, NumError> {
+        let Some(ixs) = &r.indices else {
+            return Ok(Some(vec![]));
+        };
+        let dims = self.dims(&r.name);
+        let mut out = Vec::with_capacity(ixs.len());
+        for (k, ix) in ixs.iter().enumerate() {
+            let v = self.index(ix, b)?;
+            let shifted = match ix {
+                IndexExpr::Affine(a) => {
+                    a.terms.len() > 1 || a.terms.iter().any(|t| t.factors.len() > 1 || t.coef != 1)
+                }
+                IndexExpr::Lookup(_) => false,
+            };
+            let extent = dims
+                .get(k)
+                .and_then(|d| self.consts.get(d))
+                .map(|n| *n as i64);
+            match extent {
+                Some(n) if shifted && (v < 0 || v >= n) => {
+                    if self.boundary == Some(Boundary::Circular) && n > 0 {
+                        out.push(v.rem_euclid(n));
+                    } else {
+                        return Ok(None);
+                    }
+                }
+                _ => out.push(v),
+            }
+        }
+        Ok(Some(out))
+    }
+
+    /// The value of a reference at a binding.
+    pub fn read(&mut self, r: &Ref, b: &Bind) -> Result<f64, NumError> {
+        if r.indices.is_none() && !r.grad {
+            let printed = crate::syntax::printer::print_name(&r.name);
+            if let Some(v) = self.consts.get(&printed) {
+                return Ok(*v);
+            }
+            if r.name.sub.is_empty() {
+                if let Some(v) = lookup(b, &r.name.base) {
+                    return Ok(v as f64);
+                }
+            }
+        }
+        let member = self.member(&r.name, b)?;
+        let Some(pos) = self.position(r, b)? else {
+            return Ok(0.0);
+        };
+        Ok(self
+            .vals
+            .get(&(member, r.grad))
+            .and_then(|m| m.get(&pos))
+            .copied()
+            .unwrap_or(0.0))
+    }
+
+    /// The capital indices summed over the term `e`: those occurring outside any
+    /// parenthesized sum of the term, and those shared by two of its parenthesized
+    /// sums (a capital inside one sum only is summed there).
+    fn term_capitals(&self, e: &Expr, b: &Bind) -> Vec<String> {
+        let mut direct = Vec::new();
+        let mut opaque: Vec<Vec<String>> = Vec::new();
+        self.split_capitals(e, b, &mut direct, &mut opaque);
+        let mut out = direct;
+        for (k, set) in opaque.iter().enumerate() {
+            for c in set {
+                if !out.contains(c) && opaque.iter().skip(k + 1).any(|o| o.contains(c)) {
+                    out.push(c.clone());
+                }
+            }
+        }
+        out
+    }
+
+    fn split_capitals(
+        &self,
+        e: &Expr,
+        b: &Bind,
+        direct: &mut Vec<String>,
+        opaque: &mut Vec<Vec<String>>,
+    ) {
+        match e {
+            Expr::Binary(BinOp::Add | BinOp::Sub, ..) => {
+                let mut set = Vec::new();
+                self.capitals(e, b, &mut set);
+                opaque.push(set);
+            }
+            Expr::Unary(_, x, _) | Expr::Iverson(x, _) => self.split_capitals(x, b, direct, opaque),
+            Expr::Binary(_, l, r, _) | Expr::Rel(_, l, r, _) => {
+                self.split_capitals(l, b, direct, opaque);
+                self.split_capitals(r, b, direct, opaque);
+            }
+            Expr::Ref(_) => self.capitals(e, b, direct),
+            _ => {}
+        }
+    }
+
+    fn capitals(&self, e: &Expr, b: &Bind, out: &mut Vec<String>) {
+        fn in_ref(m: &Machine, r: &Ref, b: &Bind, out: &mut Vec<String>) {
+            for ix in r.indices.iter().flatten() {
+                match ix {
+                    IndexExpr::Affine(a) => {
+                        for f in a.terms.iter().flat_map(|t| t.factors.iter()) {
+                            if is_capital(&f.name)
+                                && lookup(b, &f.name).is_none()
+                                && m.env.index_size(&f.name.to_lowercase()).is_some()
+                                && !out.contains(&f.name)
+                            {
+                                out.push(f.name.clone());
+                            }
+                        }
+                    }
+                    IndexExpr::Lookup(r) => in_ref(m, r, b, out),
+                }
+            }
+        }
+        match e {
+            Expr::Ref(r) => in_ref(self, r, b, out),
+            Expr::Unary(_, x, _) | Expr::Iverson(x, _) => self.capitals(x, b, out),
+            Expr::Binary(_, l, r, _) | Expr::Rel(_, l, r, _) => {
+                self.capitals(l, b, out);
+                self.capitals(r, b, out);
+            }
+            _ => {}
+        }
+    }
+
+    /// Evaluates an expression; capital indices of each term are summed.
+    pub fn eval(&mut self, e: &Expr, b: &Bind) -> Result<f64, NumError> {
+        match e {
+            Expr::Binary(BinOp::Add, l, r, _) => Ok(self.eval(l, b)? + self.eval(r, b)?),
+            Expr::Binary(BinOp::Sub, l, r, _) => Ok(self.eval(l, b)? - self.eval(r, b)?),
+            _ => {
+                let caps = self.term_capitals(e, b);
+                if caps.is_empty() {
+                    self.term(e, b)
+                } else {
+                    let mut b2 = b.clone();
+                    self.sum_over(&caps, 0, e, &mut b2)
+                }
+            }
+        }
+    }
+
+    fn sum_over(
+        &mut self,
+        caps: &[String],
+        k: usize,
+        e: &Expr,
+        b: &mut Bind,
+    ) -> Result<f64, NumError> {
+        if k == caps.len() {
+            return self.term(e, b);
+        }
+        let (lo, hi) = self.index_range(&caps[k])?;
+        let mut acc = 0.0;
+        for v in lo..=hi {
+            b.push((caps[k].clone(), v));
+            let r = self.sum_over(caps, k + 1, e, b);
+            b.pop();
+            acc += r?;
+        }
+        Ok(acc)
+    }
+
+    fn term(&mut self, e: &Expr, b: &Bind) -> Result<f64, NumError> {
+        self.tick()?;
+        match e {
+            Expr::Num(s, _) => s
+                .parse::<f64>()
+                .or_else(|_| err(format!("`{s}` is not a number"))),
+            Expr::Ref(r) => self.read(r, b),
+            Expr::Unary(UnOp::Neg, x, _) => Ok(-self.eval(x, b)?),
+            Expr::Binary(op, l, r, _) => {
+                let x = self.eval(l, b)?;
+                let y = self.eval(r, b)?;
+                Ok(match op {
+                    BinOp::Add => x + y,
+                    BinOp::Sub => x - y,
+                    BinOp::Mul | BinOp::Jux => x * y,
+                    BinOp::Div => x / y,
+                    BinOp::Pow => x.powf(y),
+                })
+            }
+            Expr::Iverson(x, _) => Ok(if self.truth(x, b)? { 1.0 } else { 0.0 }),
+            Expr::Rel(..) => Ok(if self.truth(e, b)? { 1.0 } else { 0.0 }),
+            Expr::Call(c) => self.call(c, b),
+            Expr::Sum(ids, body, _) => {
+                let caps: Vec<String> = ids.iter().map(|i| i.name.clone()).collect();
+                let mut b2 = b.clone();
+                self.sum_over(&caps, 0, body, &mut b2)
+            }
+            Expr::Softmax(w, body, _) => {
+                let (lo, hi) = self.index_range(&w.name)?;
+                let mut b2 = b.clone();
+                let mut xs = Vec::new();
+                for v in lo..=hi {
+                    b2.push((w.name.clone(), v));
+                    let x = self.eval(body, &b2);
+                    b2.pop();
+                    xs.push(x?);
+                }
+                let Some(me) = lookup(b, &w.name) else {
+                    return err(format!(
+                        "softmax over `{}` needs `{}` bound on the left side",
+                        w.name, w.name
+                    ));
+                };
+                let mx = xs.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+                let z: f64 = xs.iter().map(|x| (x - mx).exp()).sum();
+                let k = (me - lo) as usize;
+                Ok(xs.get(k).map_or(0.0, |x| (x - mx).exp() / z))
+            }
+            Expr::Deriv(..) => err("d(u)/d(a) is a claim form, not a program value"),
+        }
+    }
+
+    fn truth(&mut self, e: &Expr, b: &Bind) -> Result<bool, NumError> {
+        match e {
+            Expr::Rel(op, l, r, _) => {
+                let x = self.eval(l, b)?;
+                let y = self.eval(r, b)?;
+                Ok(match op {
+                    RelOp::Eq => x == y,
+                    RelOp::Le => x <= y,
+                    RelOp::Ge => x >= y,
+                    RelOp::Lt => x < y,
+                    RelOp::Gt => x > y,
+                    RelOp::Approx => (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0),
+                })
+            }
+            other => Ok(self.eval(other, b)? != 0.0),
+        }
+    }
+
+    fn call(&mut self, c: &Call, b: &Bind) -> Result<f64, NumError> {
+        let f = c.func.name.as_str();
+        let mut args = Vec::with_capacity(c.args.len());
+        for a in &c.args {
+            args.push(self.eval(a, b)?);
+        }
+        let one = |args: &[f64]| -> Result<f64, NumError> {
+            if args.len() == 1 {
+                Ok(args[0])
+            } else {
+                err(format!("`{f}` takes one argument"))
+            }
+        };
+        Ok(match f {
+            "sigma" | "sigmoid" => {
+                let x = one(&args)?;
+                1.0 / (1.0 + (-x).exp())
+            }
+            "tanh" => one(&args)?.tanh(),
+            "relu" => one(&args)?.max(0.0),
+            "exp" => one(&args)?.exp(),
+            "ln" | "log" => one(&args)?.ln(),
+            "sqrt" => one(&args)?.sqrt(),
+            "abs" => one(&args)?.abs(),
+            "min" if !args.is_empty() => args.iter().cloned().fold(f64::INFINITY, f64::min),
+            "max" if !args.is_empty() => args.iter().cloned().fold(f64::NEG_INFINITY, f64::max),
+            _ => return err(format!("`{f}` cannot be evaluated numerically")),
+        })
+    }
+
+    /// Free lower-case indices of a left side that the binding does not fix.
+    fn free_lhs(&self, r: &Ref, b: &Bind) -> Vec<String> {
+        let mut out = Vec::new();
+        for ix in r.indices.iter().flatten() {
+            if let IndexExpr::Affine(a) = ix {
+                for f in a.terms.iter().flat_map(|t| t.factors.iter()) {
+                    if lookup(b, &f.name).is_none()
+                        && !self.consts.contains_key(&f.name)
+                        && !out.contains(&f.name)
+                    {
+                        out.push(f.name.clone());
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn equation(&mut self, eq: &Equation, b: &mut Bind) -> Result<(), NumError> {
+        let free = self.free_lhs(&eq.lhs, b);
+        self.equation_over(eq, &free, 0, b)
+    }
+
+    fn equation_over(
+        &mut self,
+        eq: &Equation,
+        free: &[String],
+        k: usize,
+        b: &mut Bind,
+    ) -> Result<(), NumError> {
+        if k < free.len() {
+            let (lo, hi) = self.index_range(&free[k])?;
+            for v in lo..=hi {
+                b.push((free[k].clone(), v));
+                let r = self.equation_over(eq, free, k + 1, b);
+                b.pop();
+                r?;
+            }
+            return Ok(());
+        }
+        let v = self.eval(&eq.rhs, b)?;
+        let member = self.member(&eq.lhs.name, b)?;
+        let Some(pos) = self.position(&eq.lhs, b)? else {
+            return Ok(());
+        };
+        let key = (member, eq.lhs.grad);
+        let old = self
+            .vals
+            .get(&key)
+            .and_then(|m| m.get(&pos))
+            .copied()
+            .unwrap_or(0.0);
+        let new = match eq.op {
+            AssignOp::Set => v,
+            AssignOp::AddAssign => old + v,
+            AssignOp::SubAssign => old - v,
+        };
+        self.set(key, pos, new)
+    }
+
+    fn for_indices(
+        &mut self,
+        idx: &[Ident],
+        k: usize,
+        body: &[Item],
+        b: &mut Bind,
+    ) -> Result<(), NumError> {
+        if k == idx.len() {
+            return self.run_items(body, b);
+        }
+        let (lo, hi) = self.index_range(&idx[k].name)?;
+        for v in lo..=hi {
+            b.push((idx[k].name.clone(), v));
+            let r = self.for_indices(idx, k + 1, body, b);
+            b.pop();
+            r?;
+        }
+        Ok(())
+    }
+
+    /// Runs the equations and loops of a program (declarations and claims are skipped).
+    /// Element evaluations so far.
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    pub fn run_items(&mut self, items: &[Item], b: &mut Bind) -> Result<(), NumError> {
+        for item in items {
+            match &item.kind {
+                ItemKind::Equation(eq) => self.equation(eq, b)?,
+                ItemKind::ForIndices(f) => self.for_indices(&f.indices, 0, &f.body, b)?,
+                ItemKind::Loop(l) => {
+                    let lo = self.eval(&l.range.from, b)?.round() as i64;
+                    let hi = self.eval(&l.range.to, b)?.round() as i64;
+                    let vals: Vec<i64> = if l.reverse {
+                        (lo..=hi).rev().collect()
+                    } else {
+                        (lo..=hi).collect()
+                    };
+                    for v in vals {
+                        b.push((l.range.var.name.clone(), v));
+                        let r = self.run_items(&l.body, b);
+                        b.pop();
+                        r?;
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Every element a declaration covers: (member, position) pairs.
+    pub fn decl_elements(&mut self, d: &Decl) -> Result<Vec<(String, Vec<i64>)>, NumError> {
+        let mut out = Vec::new();
+        let mut b: Bind = Vec::new();
+        let fam: Vec<i64> = match &d.family {
+            Some(r) => {
+                let lo = self.eval(&r.from, &b)?.round() as i64;
+                let hi = self.eval(&r.to, &b)?.round() as i64;
+                (lo..=hi).collect()
+            }
+            None => vec![0],
+        };
+        for fv in fam {
+            if let Some(r) = &d.family {
+                b = vec![(r.var.name.clone(), fv)];
+            }
+            let member = self.member(&d.target.name, &b)?;
+            // Per dimension: the values it takes.
+            let mut axes: Vec<Vec<i64>> = Vec::new();
+            if d.target.indices.is_none() {
+                // `grad L_L ~ ...`: every element of the tensor as defined.
+                let key = self.env.key_of(&d.target.name);
+                let dims = self
+                    .env
+                    .tensors
+                    .get(&key)
+                    .map(|t| t.dims.clone())
+                    .unwrap_or_default();
+                for dim in dims {
+                    if let Some(c) = dim.strip_prefix('@').and_then(|c| c.parse::<i64>().ok()) {
+                        axes.push(vec![c]);
+                    } else if let Some(n) = self.consts.get(&dim) {
+                        axes.push((0..*n as i64).collect());
+                    } else {
+                        return err(format!(
+                            "cannot enumerate the elements of `{member}` (dimension `{dim}`); declare it with indices"
+                        ));
+                    }
+                }
+            }
+            for ix in d.target.indices.iter().flatten() {
+                let vals = match ix {
+                    IndexExpr::Affine(a) if a.terms.is_empty() => vec![a.constant],
+                    IndexExpr::Affine(a)
+                        if a.terms.len() == 1
+                            && a.terms[0].factors.len() == 1
+                            && a.constant == 0 =>
+                    {
+                        let n = &a.terms[0].factors[0].name;
+                        if let Some(v) = lookup(&b, n) {
+                            vec![v]
+                        } else if self.env.sizes.contains_key(n) {
+                            let s = self.consts.get(n).copied().unwrap_or(0.0) as i64;
+                            (0..s).collect()
+                        } else {
+                            let (lo, hi) = self.index_range(n)?;
+                            (lo..=hi).collect()
+                        }
+                    }
+                    _ => vec![self.index(ix, &b)?],
+                };
+                axes.push(vals);
+            }
+            let total: usize = axes.iter().map(|a| a.len()).product();
+            if total > MAX_ELEMENTS {
+                return err(format!(
+                    "`{member}` would have {total} elements; use smaller sizes on the `sample` line"
+                ));
+            }
+            let mut pos = vec![0usize; axes.len()];
+            'outer: loop {
+                out.push((
+                    member.clone(),
+                    pos.iter().zip(&axes).map(|(&p, a)| a[p]).collect(),
+                ));
+                for k in (0..axes.len()).rev() {
+                    pos[k] += 1;
+                    if pos[k] < axes[k].len() {
+                        continue 'outer;
+                    }
+                    pos[k] = 0;
+                }
+                break;
+            }
+            if axes.iter().any(|a| a.is_empty()) {
+                out.pop();
+            }
+        }
+        Ok(out)
+    }
+
+    /// Samples one value of a declaration's initializer.
+    pub fn draw(&mut self, init: &Init, rng: &mut ChaCha8Rng) -> Result<f64, NumError> {
+        match init {
+            Init::Value(e) => self.const_expr(e),
+            Init::Dist(c) => {
+                let mut args = Vec::new();
+                for a in &c.args {
+                    args.push(self.const_expr(a)?);
+                }
+                match (c.func.name.as_str(), args.as_slice()) {
+                    ("normal", [m, v]) => {
+                        let z: f64 = StandardNormal.sample(rng);
+                        Ok(m + v.max(0.0).sqrt() * z)
+                    }
+                    ("uniform", [a, b]) => Ok(a + (b - a) * rng.random::<f64>()),
+                    ("bernoulli", [p]) => Ok(if rng.random::<f64>() < *p { 1.0 } else { 0.0 }),
+                    ("categorical", [n]) if *n >= 1.0 => {
+                        Ok(rng.random_range(0..(*n as i64)) as f64)
+                    }
+                    ("moments", [m, s]) if self.stand_in => {
+                        let z: f64 = StandardNormal.sample(rng);
+                        Ok(m + (s - m * m).max(0.0).sqrt() * z)
+                    }
+                    ("symmetric", [v]) if self.stand_in => {
+                        let z: f64 = StandardNormal.sample(rng);
+                        Ok(v.max(0.0).sqrt() * z)
+                    }
+                    (name, _) => err(format!("cannot sample from `{name}`")),
+                }
+            }
+        }
+    }
+
+    /// Samples every `param` and `input` declaration (the leaves of the program).
+    pub fn sample_leaves(
+        &mut self,
+        program: &Program,
+        rng: &mut ChaCha8Rng,
+    ) -> Result<(), NumError> {
+        for item in &program.items {
+            if let ItemKind::Decl(d) = &item.kind {
+                if d.kind == DeclKind::Grad {
+                    continue;
+                }
+                let Some(init) = &d.init else {
+                    return err(format!(
+                        "`{}` has no distribution or value to run it with",
+                        crate::syntax::printer::print_ref(&d.target)
+                    ));
+                };
+                for (member, pos) in self.decl_elements(d)? {
+                    let v = self.draw(init, rng)?;
+                    self.set((member, false), pos, v)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}

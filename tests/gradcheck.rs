@@ -1,0 +1,177 @@
+//! Gradient checks: every differentiable model passes, a planted wrong derivative
+//! fails, and every derived program is itself a `.tq` program that checks.
+
+use std::path::Path;
+use tq::report::{check_source, FileReport, Options};
+use tq::syntax::ast::{Item, ItemKind, Program};
+use tq::syntax::{parser, printer};
+
+fn report(rel: &str) -> FileReport {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(rel);
+    let src = std::fs::read_to_string(&path).unwrap();
+    check_source(rel, &src, &Options::default())
+}
+
+#[test]
+fn the_seed_models_pass_gradcheck() {
+    for name in [
+        "resnet",
+        "ugrnn",
+        "ugrnn_two_gates",
+        "gru",
+        "rnn_lm",
+        "ugcnn",
+        "video_cnn",
+        "pyramid",
+        "conv",
+        "batchnorm",
+        "comp_graph",
+        "multihead_mlp",
+        "residual_mlp",
+        "deep_linear",
+    ] {
+        let r = report(&format!("problems/{name}.tq"));
+        assert!(
+            r.gradcheck_skipped.is_none(),
+            "{name}: {:?}",
+            r.gradcheck_skipped
+        );
+        assert!(
+            r.gradcheck.len() >= 2,
+            "{name}: a check per leaf and the gather form"
+        );
+        for g in &r.gradcheck {
+            assert!(g.passed && g.max_rel_error <= 1e-6, "{name}: {g:?}");
+        }
+        let json = r.to_json();
+        assert_eq!(
+            json["gradcheck"].as_array().unwrap().len(),
+            r.gradcheck.len()
+        );
+    }
+}
+
+/// Removes the `k`-th equation (in program order) from a list of items and returns it.
+fn drop_equation(items: &mut Vec<Item>, k: &mut usize) -> Option<Item> {
+    let mut i = 0;
+    while i < items.len() {
+        let hit = match &mut items[i].kind {
+            ItemKind::Equation(_) => {
+                if *k == 0 {
+                    true
+                } else {
+                    *k -= 1;
+                    false
+                }
+            }
+            ItemKind::ForIndices(f)
+                if f.body.len() == 1 && matches!(f.body[0].kind, ItemKind::Equation(_)) =>
+            {
+                if *k == 0 {
+                    true
+                } else {
+                    *k -= 1;
+                    false
+                }
+            }
+            ItemKind::Loop(l) => {
+                if let Some(it) = drop_equation(&mut l.body, k) {
+                    return Some(it);
+                }
+                false
+            }
+            _ => false,
+        };
+        if hit {
+            return Some(items.remove(i));
+        }
+        i += 1;
+    }
+    None
+}
+
+#[test]
+fn a_dropped_term_fails_gradcheck() {
+    for name in ["gru", "resnet", "rnn_lm"] {
+        let r = report(&format!("problems/{name}.tq"));
+        let d = tq::derive::derivation(&r).expect("derivable");
+        let gather: Vec<Item> = d.gather.iter().map(|g| g.item.clone()).collect();
+        let loss = d.backward.seeds.first().map(String::as_str);
+        // Each statement of the loop body dropped in turn: every one must be noticed,
+        // by the finite differences or by the gather form.
+        let mut k = 0;
+        loop {
+            let mut planted = d.backward.items.clone();
+            let mut which = k;
+            let Some(dropped) = drop_equation(&mut planted, &mut which) else {
+                break;
+            };
+            k += 1;
+            // `Loss.grad = 1` is never read: the unit gradient is left out of products.
+            if let ItemKind::Equation(eq) = &dropped.kind {
+                if eq.lhs.grad
+                    && eq.lhs.indices.is_none()
+                    && loss == Some(eq.lhs.name.base.as_str())
+                {
+                    continue;
+                }
+            }
+            let checks =
+                tq::num::gradcheck::gradcheck(&r.program, &r.env, &planted, &gather, loss, 0)
+                    .unwrap();
+            assert!(
+                checks.iter().any(|g| !g.passed),
+                "{name}: dropping statement {} went unnoticed: {checks:?}",
+                k - 1
+            );
+        }
+        assert!(k >= 3, "{name}: only {k} statements");
+    }
+}
+
+#[test]
+fn every_derived_program_parses_and_checks_again() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("problems");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&root).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("tq") {
+            continue;
+        }
+        let rel = format!("problems/{}", path.file_name().unwrap().to_str().unwrap());
+        let r = report(&rel);
+        let Some(d) = tq::derive::derivation(&r) else {
+            continue;
+        };
+        if d.backward.items.is_empty() {
+            continue;
+        }
+        // The model's declarations and equations, then the derived program.
+        let forward: Vec<Item> = r
+            .program
+            .items
+            .iter()
+            .filter(|i| !matches!(i.kind, ItemKind::Claim(_)))
+            .cloned()
+            .collect();
+        for backward in [
+            d.backward.items.clone(),
+            d.gather.iter().map(|g| g.item.clone()).collect::<Vec<_>>(),
+        ] {
+            let mut items = forward.clone();
+            items.extend(backward);
+            let text = printer::print_program(&Program { items });
+            let parsed = parser::parse(&text);
+            assert!(
+                parsed.diagnostics.is_empty(),
+                "{rel}: {:?}\n{text}",
+                parsed.diagnostics
+            );
+            let (_, diags) = tq::check::check(&parsed.program);
+            let errors: Vec<_> = diags.iter().filter(|d| d.is_error()).collect();
+            assert!(errors.is_empty(), "{rel}: {errors:?}\n{text}");
+        }
+        n += 1;
+    }
+    assert!(n >= 12, "only {n} derived programs");
+}
