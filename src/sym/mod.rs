@@ -1,1 +1,832 @@
-//! Exact symbolic algebra (filled in by the sym work).
+//! Exact symbolic algebra over rationals (BigRational), written for tq.
+//!
+//! Every constructor returns the canonical normal form (docs/symbolic.md):
+//! - sums are flat, their terms sorted by the total order of [`Expr`], like terms
+//!   collected into one rational coefficient, the constant (if any) last;
+//! - products are flat, equal bases collected into one power (exponents added), the
+//!   rational coefficient kept in front, factors sorted;
+//! - powers fold when exact (rational to an integer power, perfect roots), `x^0 = 1`,
+//!   `x^1 = x`, `(x^a)^n = x^(a n)` for integer n, `(x y)^n = x^n y^n` for integer n;
+//! - `sqrt(x)` is `x^(1/2)`; `exp(ln x) = x`, `ln(exp x) = x`, `ln 1 = 0`, `exp 0 = 1`,
+//!   `sigmoid 0 = 1/2`, `tanh 0 = 0`, relu of a rational folds.
+//!
+//! Products of sums are not multiplied out automatically; [`expand`] does that, and
+//! [`together`] brings an expression over one denominator. Identity testing
+//! ([`relation`]) uses both and falls back to exact evaluation at random points.
+
+mod parse;
+mod print;
+mod relation;
+mod solve;
+
+pub use parse::{parse_ascii, ParseError};
+pub use relation::{check_relation, CheckOptions, Decision, Rel};
+pub use solve::{approx_one_plus_pow, solve, ApproxStep};
+
+use num_bigint::BigInt;
+use num_rational::BigRational;
+use num_traits::{One, Signed, ToPrimitive, Zero};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Functions of one argument.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Func {
+    Ln,
+    Exp,
+    Sigmoid,
+    Tanh,
+    Relu,
+    Abs,
+    /// The Heaviside step `[x > 0]` (relu's derivative).
+    Step,
+}
+
+impl Func {
+    pub fn name(self) -> &'static str {
+        match self {
+            Func::Ln => "log",
+            Func::Exp => "exp",
+            Func::Sigmoid => "sigmoid",
+            Func::Tanh => "tanh",
+            Func::Relu => "relu",
+            Func::Abs => "abs",
+            Func::Step => "step",
+        }
+    }
+
+    pub fn from_name(n: &str) -> Option<Func> {
+        Some(match n {
+            "ln" | "log" => Func::Ln,
+            "exp" => Func::Exp,
+            "sigmoid" | "sigma" => Func::Sigmoid,
+            "tanh" => Func::Tanh,
+            "relu" => Func::Relu,
+            "abs" => Func::Abs,
+            "step" => Func::Step,
+            _ => return None,
+        })
+    }
+}
+
+/// An expression in canonical form. Build it with the constructors, never directly.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Expr {
+    Num(BigRational),
+    Sym(String),
+    Pow(Box<Expr>, Box<Expr>),
+    Func(Func, Box<Expr>),
+    Mul(Vec<Expr>),
+    Add(Vec<Expr>),
+}
+
+/// Integer exponents beyond this are not folded (they stay symbolic powers).
+pub const MAX_EXPONENT: i64 = 4096;
+/// Numbers beyond this many bits are not produced by folding.
+pub const MAX_BITS: u64 = 1 << 16;
+/// `expand` gives up (leaves the expression as it is) beyond this many terms.
+pub const MAX_TERMS: usize = 20_000;
+
+fn rat(n: i64, d: i64) -> BigRational {
+    BigRational::new(BigInt::from(n), BigInt::from(d))
+}
+
+fn bits(r: &BigRational) -> u64 {
+    r.numer().bits() + r.denom().bits()
+}
+
+/// Exact `r^n` when the result stays small.
+pub fn rat_pow(r: &BigRational, n: i64) -> Option<BigRational> {
+    if n.abs() > MAX_EXPONENT || (bits(r) as u128) * (n.unsigned_abs() as u128) > MAX_BITS as u128 {
+        return None;
+    }
+    if r.is_zero() && n < 0 {
+        return None;
+    }
+    let mut out = BigRational::one();
+    let base = if n < 0 { r.recip() } else { r.clone() };
+    for _ in 0..n.unsigned_abs() {
+        out *= &base;
+    }
+    Some(out)
+}
+
+/// The exact `q`-th root of a non-negative integer, if it is one.
+fn int_root(n: &BigInt, q: u32) -> Option<BigInt> {
+    if n.is_negative() {
+        return None;
+    }
+    let r = n.nth_root(q);
+    if num_traits::pow(r.clone(), q as usize) == *n {
+        Some(r)
+    } else {
+        None
+    }
+}
+
+impl Expr {
+    pub fn num(r: BigRational) -> Expr {
+        Expr::Num(r)
+    }
+    pub fn int(n: i64) -> Expr {
+        Expr::Num(BigRational::from_integer(BigInt::from(n)))
+    }
+    pub fn rat(n: i64, d: i64) -> Expr {
+        if d == 0 {
+            return Expr::int(0);
+        }
+        Expr::Num(rat(n, d))
+    }
+    pub fn sym(name: &str) -> Expr {
+        Expr::Sym(name.to_string())
+    }
+    pub fn zero() -> Expr {
+        Expr::int(0)
+    }
+    pub fn one() -> Expr {
+        Expr::int(1)
+    }
+
+    pub fn as_num(&self) -> Option<&BigRational> {
+        match self {
+            Expr::Num(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    pub fn is_zero(&self) -> bool {
+        self.as_num().is_some_and(|r| r.is_zero())
+    }
+
+    pub fn as_int(&self) -> Option<i64> {
+        self.as_num()
+            .filter(|r| r.is_integer())
+            .and_then(|r| r.to_integer().to_i64())
+    }
+
+    /// The rational coefficient and the rest of a term (`3 x y` → (3, x y)).
+    pub fn split_coef(&self) -> (BigRational, Expr) {
+        match self {
+            Expr::Num(r) => (r.clone(), Expr::one()),
+            Expr::Mul(fs) => match fs.first() {
+                Some(Expr::Num(r)) => {
+                    let rest: Vec<Expr> = fs[1..].to_vec();
+                    (
+                        r.clone(),
+                        if rest.len() == 1 {
+                            rest[0].clone()
+                        } else {
+                            Expr::Mul(rest)
+                        },
+                    )
+                }
+                _ => (BigRational::one(), self.clone()),
+            },
+            _ => (BigRational::one(), self.clone()),
+        }
+    }
+
+    /// A canonical sum.
+    pub fn add(terms: Vec<Expr>) -> Expr {
+        let mut coef: BTreeMap<Expr, BigRational> = BTreeMap::new();
+        let mut constant = BigRational::zero();
+        let mut stack = terms;
+        while let Some(t) = stack.pop() {
+            match t {
+                Expr::Add(ts) => stack.extend(ts),
+                Expr::Num(r) => constant += r,
+                other => {
+                    let (c, rest) = other.split_coef();
+                    *coef.entry(rest).or_insert_with(BigRational::zero) += c;
+                }
+            }
+        }
+        let mut out: Vec<Expr> = coef
+            .into_iter()
+            .filter(|(_, c)| !c.is_zero())
+            .map(|(rest, c)| Expr::mul(vec![Expr::Num(c), rest]))
+            .collect();
+        out.sort();
+        if !constant.is_zero() {
+            out.push(Expr::Num(constant));
+        }
+        match out.len() {
+            0 => Expr::zero(),
+            1 => out.pop().unwrap_or_else(Expr::zero),
+            _ => Expr::Add(out),
+        }
+    }
+
+    /// A canonical product.
+    pub fn mul(factors: Vec<Expr>) -> Expr {
+        let mut c = BigRational::one();
+        let mut powers: BTreeMap<Expr, Vec<Expr>> = BTreeMap::new();
+        let mut stack = factors;
+        while let Some(f) = stack.pop() {
+            match f {
+                Expr::Mul(fs) => stack.extend(fs),
+                Expr::Num(r) => c *= r,
+                Expr::Pow(b, e) => powers.entry(*b).or_default().push(*e),
+                other => powers.entry(other).or_default().push(Expr::one()),
+            }
+        }
+        if c.is_zero() {
+            return Expr::zero();
+        }
+        let mut out = Vec::new();
+        for (base, exps) in powers {
+            let e = Expr::add(exps);
+            match Expr::pow(base, e) {
+                Expr::Num(r) => c *= r,
+                Expr::Mul(fs) => {
+                    for f in fs {
+                        match f {
+                            Expr::Num(r) => c *= r,
+                            other => out.push(other),
+                        }
+                    }
+                }
+                other => out.push(other),
+            }
+        }
+        if c.is_zero() {
+            return Expr::zero();
+        }
+        // Merging again is needed when a power split into factors that repeat bases.
+        out.sort();
+        let mut merged: Vec<Expr> = Vec::new();
+        for f in out {
+            if let Some(last) = merged.last() {
+                let (lb, le) = last.base_exp();
+                let (fb, fe) = f.base_exp();
+                if lb == fb {
+                    let e = Expr::add(vec![le, fe]);
+                    merged.pop();
+                    match Expr::pow(lb, e) {
+                        Expr::Num(r) => c *= r,
+                        other => merged.push(other),
+                    }
+                    continue;
+                }
+            }
+            merged.push(f);
+        }
+        merged.retain(|f| f.as_num().is_none_or(|r| !r.is_one()));
+        if merged.is_empty() {
+            return Expr::Num(c);
+        }
+        if !c.is_one() {
+            merged.insert(0, Expr::Num(c));
+        }
+        if merged.len() == 1 {
+            merged.pop().unwrap_or_else(Expr::one)
+        } else {
+            Expr::Mul(merged)
+        }
+    }
+
+    fn base_exp(&self) -> (Expr, Expr) {
+        match self {
+            Expr::Pow(b, e) => ((**b).clone(), (**e).clone()),
+            other => (other.clone(), Expr::one()),
+        }
+    }
+
+    /// A canonical power.
+    pub fn pow(base: Expr, exp: Expr) -> Expr {
+        if exp.is_zero() {
+            return Expr::one();
+        }
+        if exp.as_num().is_some_and(|r| r.is_one()) {
+            return base;
+        }
+        if let (Expr::Num(b), Expr::Num(e)) = (&base, &exp) {
+            if b.is_one() {
+                return Expr::one();
+            }
+            if e.is_integer() {
+                if let Some(n) = e.to_integer().to_i64() {
+                    if let Some(r) = rat_pow(b, n) {
+                        return Expr::Num(r);
+                    }
+                }
+            } else if let (Some(p), Some(q)) = (e.numer().to_i64(), e.denom().to_u32()) {
+                // Exact roots: (n/d)^(p/q) when n and d are perfect q-th powers.
+                if q <= 64 && !b.is_negative() {
+                    if let (Some(rn), Some(rd)) = (int_root(b.numer(), q), int_root(b.denom(), q)) {
+                        let root = BigRational::new(rn, rd);
+                        if let Some(r) = rat_pow(&root, p) {
+                            return Expr::Num(r);
+                        }
+                    }
+                }
+            }
+            if b.is_zero() && e.is_positive() {
+                return Expr::zero();
+            }
+        }
+        if base.is_zero() && exp.as_num().is_some_and(|e| e.is_positive()) {
+            return Expr::zero();
+        }
+        if let Some(n) = exp.as_int() {
+            match &base {
+                Expr::Pow(b, e) => {
+                    return Expr::pow((**b).clone(), Expr::mul(vec![(**e).clone(), Expr::int(n)]));
+                }
+                Expr::Mul(fs) => {
+                    return Expr::mul(
+                        fs.iter()
+                            .map(|f| Expr::pow(f.clone(), Expr::int(n)))
+                            .collect(),
+                    );
+                }
+                _ => {}
+            }
+        }
+        // (x^a)^(p/q) with a integer and x^a known non-negative is not simplified: the
+        // sign of x is unknown.
+        Expr::Pow(Box::new(base), Box::new(exp))
+    }
+
+    /// A canonical function application.
+    pub fn func(f: Func, x: Expr) -> Expr {
+        match (f, &x) {
+            (Func::Exp, Expr::Func(Func::Ln, a)) => return (**a).clone(),
+            (Func::Ln, Expr::Func(Func::Exp, a)) => return (**a).clone(),
+            (Func::Ln, Expr::Num(r)) if r.is_one() => return Expr::zero(),
+            (Func::Exp, Expr::Num(r)) if r.is_zero() => return Expr::one(),
+            (Func::Sigmoid, Expr::Num(r)) if r.is_zero() => return Expr::rat(1, 2),
+            (Func::Tanh, Expr::Num(r)) if r.is_zero() => return Expr::zero(),
+            (Func::Relu, Expr::Num(r)) => {
+                return Expr::Num(if r.is_positive() {
+                    r.clone()
+                } else {
+                    BigRational::zero()
+                })
+            }
+            (Func::Abs, Expr::Num(r)) => return Expr::Num(r.abs()),
+            (Func::Step, Expr::Num(r)) => return Expr::int(if r.is_positive() { 1 } else { 0 }),
+            _ => {}
+        }
+        Expr::Func(f, Box::new(x))
+    }
+
+    pub fn sqrt(x: Expr) -> Expr {
+        Expr::pow(x, Expr::rat(1, 2))
+    }
+    pub fn ln(x: Expr) -> Expr {
+        Expr::func(Func::Ln, x)
+    }
+    pub fn exp(x: Expr) -> Expr {
+        Expr::func(Func::Exp, x)
+    }
+
+    /// Rebuilds the expression through the constructors (idempotent on canonical input).
+    pub fn normalize(&self) -> Expr {
+        match self {
+            Expr::Num(_) | Expr::Sym(_) => self.clone(),
+            Expr::Add(ts) => Expr::add(ts.iter().map(|t| t.normalize()).collect()),
+            Expr::Mul(fs) => Expr::mul(fs.iter().map(|f| f.normalize()).collect()),
+            Expr::Pow(b, e) => Expr::pow(b.normalize(), e.normalize()),
+            Expr::Func(f, x) => Expr::func(*f, x.normalize()),
+        }
+    }
+
+    /// The symbols occurring in the expression.
+    pub fn free_symbols(&self) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        self.collect_symbols(&mut out);
+        out
+    }
+
+    fn collect_symbols(&self, out: &mut BTreeSet<String>) {
+        match self {
+            Expr::Num(_) => {}
+            Expr::Sym(s) => {
+                out.insert(s.clone());
+            }
+            Expr::Add(v) | Expr::Mul(v) => v.iter().for_each(|x| x.collect_symbols(out)),
+            Expr::Pow(b, e) => {
+                b.collect_symbols(out);
+                e.collect_symbols(out);
+            }
+            Expr::Func(_, x) => x.collect_symbols(out),
+        }
+    }
+
+    /// Symbols that appear in exponents (they are sampled as integers).
+    pub fn exponent_symbols(&self, out: &mut BTreeSet<String>) {
+        match self {
+            Expr::Num(_) | Expr::Sym(_) => {}
+            Expr::Add(v) | Expr::Mul(v) => v.iter().for_each(|x| x.exponent_symbols(out)),
+            Expr::Pow(b, e) => {
+                b.exponent_symbols(out);
+                e.collect_symbols(out);
+            }
+            Expr::Func(_, x) => x.exponent_symbols(out),
+        }
+    }
+
+    /// Replaces a symbol by an expression.
+    pub fn subs(&self, name: &str, value: &Expr) -> Expr {
+        match self {
+            Expr::Sym(s) if s == name => value.clone(),
+            Expr::Num(_) | Expr::Sym(_) => self.clone(),
+            Expr::Add(ts) => Expr::add(ts.iter().map(|t| t.subs(name, value)).collect()),
+            Expr::Mul(fs) => Expr::mul(fs.iter().map(|f| f.subs(name, value)).collect()),
+            Expr::Pow(b, e) => Expr::pow(b.subs(name, value), e.subs(name, value)),
+            Expr::Func(f, x) => Expr::func(*f, x.subs(name, value)),
+        }
+    }
+
+    /// The derivative with respect to a symbol.
+    pub fn diff(&self, x: &str) -> Expr {
+        match self {
+            Expr::Num(_) => Expr::zero(),
+            Expr::Sym(s) => Expr::int(if s == x { 1 } else { 0 }),
+            Expr::Add(ts) => Expr::add(ts.iter().map(|t| t.diff(x)).collect()),
+            Expr::Mul(fs) => {
+                let mut terms = Vec::new();
+                for k in 0..fs.len() {
+                    let d = fs[k].diff(x);
+                    if d.is_zero() {
+                        continue;
+                    }
+                    let mut prod: Vec<Expr> = fs.clone();
+                    prod[k] = d;
+                    terms.push(Expr::mul(prod));
+                }
+                Expr::add(terms)
+            }
+            Expr::Pow(b, e) => {
+                let db = b.diff(x);
+                let de = e.diff(x);
+                let mut terms = Vec::new();
+                if !db.is_zero() {
+                    // e b^(e-1) b'
+                    terms.push(Expr::mul(vec![
+                        (**e).clone(),
+                        Expr::pow((**b).clone(), Expr::add(vec![(**e).clone(), Expr::int(-1)])),
+                        db,
+                    ]));
+                }
+                if !de.is_zero() {
+                    // b^e ln(b) e'
+                    terms.push(Expr::mul(vec![self.clone(), Expr::ln((**b).clone()), de]));
+                }
+                Expr::add(terms)
+            }
+            Expr::Func(f, a) => {
+                let da = a.diff(x);
+                if da.is_zero() {
+                    return Expr::zero();
+                }
+                let a = (**a).clone();
+                let outer = match f {
+                    Func::Ln => Expr::pow(a, Expr::int(-1)),
+                    Func::Exp => self.clone(),
+                    Func::Sigmoid => Expr::mul(vec![
+                        self.clone(),
+                        Expr::add(vec![
+                            Expr::one(),
+                            Expr::mul(vec![Expr::int(-1), self.clone()]),
+                        ]),
+                    ]),
+                    Func::Tanh => Expr::add(vec![
+                        Expr::one(),
+                        Expr::mul(vec![Expr::int(-1), Expr::pow(self.clone(), Expr::int(2))]),
+                    ]),
+                    Func::Relu => Expr::func(Func::Step, a),
+                    Func::Abs => Expr::mul(vec![
+                        a.clone(),
+                        Expr::pow(Expr::func(Func::Abs, a), Expr::int(-1)),
+                    ]),
+                    Func::Step => Expr::zero(),
+                };
+                Expr::mul(vec![outer, da])
+            }
+        }
+    }
+
+    /// Exact value at a point; fails on unbound symbols, division by zero, irrational
+    /// results and numbers too large to fold.
+    pub fn eval_exact(&self, at: &BTreeMap<String, BigRational>) -> Result<BigRational, String> {
+        match self {
+            Expr::Num(r) => Ok(r.clone()),
+            Expr::Sym(s) => at
+                .get(s)
+                .cloned()
+                .ok_or_else(|| format!("`{s}` has no value")),
+            Expr::Add(ts) => {
+                let mut acc = BigRational::zero();
+                for t in ts {
+                    acc += t.eval_exact(at)?;
+                }
+                Ok(acc)
+            }
+            Expr::Mul(fs) => {
+                let mut acc = BigRational::one();
+                for f in fs {
+                    acc *= f.eval_exact(at)?;
+                    if bits(&acc) > MAX_BITS {
+                        return Err("the exact value is too large".into());
+                    }
+                }
+                Ok(acc)
+            }
+            Expr::Pow(b, e) => {
+                let bv = b.eval_exact(at)?;
+                let ev = e.eval_exact(at)?;
+                match Expr::pow(Expr::Num(bv), Expr::Num(ev)) {
+                    Expr::Num(r) => Ok(r),
+                    _ => Err("the value is irrational (or too large) at this point".into()),
+                }
+            }
+            Expr::Func(f, x) => {
+                let v = x.eval_exact(at)?;
+                match Expr::func(*f, Expr::Num(v)) {
+                    Expr::Num(r) => Ok(r),
+                    _ => Err(format!("{} is not rational at this point", f.name())),
+                }
+            }
+        }
+    }
+
+    /// Floating-point value at a point.
+    pub fn eval_f64(&self, at: &BTreeMap<String, f64>) -> Result<f64, String> {
+        Ok(match self {
+            Expr::Num(r) => r.to_f64().unwrap_or(f64::NAN),
+            Expr::Sym(s) => *at.get(s).ok_or_else(|| format!("`{s}` has no value"))?,
+            Expr::Add(ts) => {
+                let mut acc = 0.0;
+                for t in ts {
+                    acc += t.eval_f64(at)?;
+                }
+                acc
+            }
+            Expr::Mul(fs) => {
+                let mut acc = 1.0;
+                for f in fs {
+                    acc *= f.eval_f64(at)?;
+                }
+                acc
+            }
+            Expr::Pow(b, e) => b.eval_f64(at)?.powf(e.eval_f64(at)?),
+            Expr::Func(f, x) => {
+                let v = x.eval_f64(at)?;
+                match f {
+                    Func::Ln => v.ln(),
+                    Func::Exp => v.exp(),
+                    Func::Sigmoid => 1.0 / (1.0 + (-v).exp()),
+                    Func::Tanh => v.tanh(),
+                    Func::Relu => v.max(0.0),
+                    Func::Abs => v.abs(),
+                    Func::Step => {
+                        if v > 0.0 {
+                            1.0
+                        } else {
+                            0.0
+                        }
+                    }
+                }
+            }
+        })
+    }
+}
+
+impl std::ops::Add for Expr {
+    type Output = Expr;
+    fn add(self, o: Expr) -> Expr {
+        Expr::add(vec![self, o])
+    }
+}
+impl std::ops::Sub for Expr {
+    type Output = Expr;
+    fn sub(self, o: Expr) -> Expr {
+        Expr::add(vec![self, Expr::mul(vec![Expr::int(-1), o])])
+    }
+}
+impl std::ops::Mul for Expr {
+    type Output = Expr;
+    fn mul(self, o: Expr) -> Expr {
+        Expr::mul(vec![self, o])
+    }
+}
+impl std::ops::Div for Expr {
+    type Output = Expr;
+    fn div(self, o: Expr) -> Expr {
+        Expr::mul(vec![self, Expr::pow(o, Expr::int(-1))])
+    }
+}
+impl std::ops::Neg for Expr {
+    type Output = Expr;
+    fn neg(self) -> Expr {
+        Expr::mul(vec![Expr::int(-1), self])
+    }
+}
+
+/// Multiplies out products of sums and positive integer powers of sums. Returns the
+/// expression unchanged when the result would exceed [`MAX_TERMS`] terms.
+pub fn expand(e: &Expr) -> Expr {
+    expand_inner(e).unwrap_or_else(|| e.clone())
+}
+
+fn terms_of(e: &Expr) -> Vec<Expr> {
+    match e {
+        Expr::Add(ts) => ts.clone(),
+        other => vec![other.clone()],
+    }
+}
+
+fn expand_inner(e: &Expr) -> Option<Expr> {
+    Some(match e {
+        Expr::Num(_) | Expr::Sym(_) => e.clone(),
+        Expr::Add(ts) => {
+            let mut out = Vec::new();
+            for t in ts {
+                out.push(expand_inner(t)?);
+            }
+            Expr::add(out)
+        }
+        Expr::Mul(fs) => {
+            let mut acc: Vec<Expr> = vec![Expr::one()];
+            for f in fs {
+                let ft = terms_of(&expand_inner(f)?);
+                if acc.len().saturating_mul(ft.len()) > MAX_TERMS {
+                    return None;
+                }
+                let mut next = Vec::with_capacity(acc.len() * ft.len());
+                for a in &acc {
+                    for b in &ft {
+                        next.push(Expr::mul(vec![a.clone(), b.clone()]));
+                    }
+                }
+                acc = terms_of(&Expr::add(next));
+            }
+            Expr::add(acc)
+        }
+        Expr::Pow(b, ex) => {
+            let b2 = expand_inner(b)?;
+            match (ex.as_int(), &b2) {
+                (Some(n), Expr::Add(_)) if (1..=64).contains(&n) => {
+                    let bt = terms_of(&b2);
+                    let mut acc: Vec<Expr> = vec![Expr::one()];
+                    for _ in 0..n {
+                        if acc.len().saturating_mul(bt.len()) > MAX_TERMS {
+                            return None;
+                        }
+                        let mut next = Vec::with_capacity(acc.len() * bt.len());
+                        for x in &acc {
+                            for y in &bt {
+                                next.push(Expr::mul(vec![x.clone(), y.clone()]));
+                            }
+                        }
+                        acc = terms_of(&Expr::add(next));
+                    }
+                    Expr::add(acc)
+                }
+                _ => Expr::pow(b2, expand_inner(ex)?),
+            }
+        }
+        Expr::Func(f, x) => Expr::func(*f, expand_inner(x)?),
+    })
+}
+
+/// The expression as numerator / denominator, both expanded polynomials in its atoms
+/// (symbols, non-integer powers, functions).
+pub fn together(e: &Expr) -> (Expr, Expr) {
+    match e {
+        Expr::Add(ts) => {
+            let mut num = Expr::zero();
+            let mut den = Expr::one();
+            for t in ts {
+                let (n, d) = together(t);
+                if d == den {
+                    num = expand(&Expr::add(vec![num, n]));
+                } else {
+                    num = expand(&Expr::add(vec![
+                        Expr::mul(vec![num, d.clone()]),
+                        Expr::mul(vec![n, den.clone()]),
+                    ]));
+                    den = expand(&Expr::mul(vec![den, d]));
+                }
+            }
+            (num, den)
+        }
+        Expr::Mul(fs) => {
+            let mut num = Expr::one();
+            let mut den = Expr::one();
+            for f in fs {
+                let (n, d) = together(f);
+                num = expand(&Expr::mul(vec![num, n]));
+                den = expand(&Expr::mul(vec![den, d]));
+            }
+            (num, den)
+        }
+        Expr::Pow(b, ex) => match ex.as_int() {
+            Some(n) if (-64..0).contains(&n) => {
+                let (bn, bd) = together(b);
+                (
+                    expand(&Expr::pow(bd, Expr::int(-n))),
+                    expand(&Expr::pow(bn, Expr::int(-n))),
+                )
+            }
+            Some(n) if (1..=64).contains(&n) => {
+                let (bn, bd) = together(b);
+                (
+                    expand(&Expr::pow(bn, Expr::int(n))),
+                    expand(&Expr::pow(bd, Expr::int(n))),
+                )
+            }
+            _ => (e.clone(), Expr::one()),
+        },
+        Expr::Num(r) => (
+            Expr::Num(BigRational::from_integer(r.numer().clone())),
+            Expr::Num(BigRational::from_integer(r.denom().clone())),
+        ),
+        _ => (e.clone(), Expr::one()),
+    }
+}
+
+/// Whether `a - b` is zero as a rational function of its atoms (a proof of identity
+/// wherever both sides are defined).
+pub fn identical(a: &Expr, b: &Expr) -> bool {
+    let diff = Expr::add(vec![a.clone(), Expr::mul(vec![Expr::int(-1), b.clone()])]);
+    if diff.is_zero() || expand(&diff).is_zero() {
+        return true;
+    }
+    let (n, _) = together(&diff);
+    expand(&n).is_zero()
+}
+
+/// A simpler equal form: the shortest printed of the expression, its expansion, and
+/// its form over one denominator.
+pub fn simplify(e: &Expr) -> Expr {
+    let mut best = e.clone();
+    let mut best_len = print::to_ascii(e).len();
+    let expanded = expand(e);
+    let (n, d) = together(e);
+    let over = Expr::mul(vec![n, Expr::pow(d, Expr::int(-1))]);
+    for cand in [expanded, over] {
+        let l = print::to_ascii(&cand).len();
+        if l < best_len {
+            best = cand;
+            best_len = l;
+        }
+    }
+    best
+}
+
+pub use print::{to_ascii, to_latex, to_text};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(n: &str) -> Expr {
+        Expr::sym(n)
+    }
+
+    #[test]
+    fn like_terms_and_powers_collect() {
+        let a = s("a");
+        assert_eq!(a.clone() + a.clone(), Expr::int(2) * a.clone());
+        assert_eq!(a.clone() * a.clone(), Expr::pow(a.clone(), Expr::int(2)));
+        assert_eq!(a.clone() - a.clone(), Expr::zero());
+        assert_eq!(Expr::pow(Expr::int(8), Expr::rat(1, 3)), Expr::int(2));
+        assert_eq!(Expr::sqrt(Expr::rat(4, 9)), Expr::rat(2, 3));
+        assert_eq!(a.clone() / a.clone(), Expr::one());
+    }
+
+    #[test]
+    fn comp_graph_partials() {
+        let (a, b) = (s("a"), s("b"));
+        let x = Expr::pow(a.clone(), Expr::int(2));
+        let y = Expr::pow(b.clone(), Expr::int(2));
+        let v = x.clone() + y + Expr::one();
+        let u = x / v.clone();
+        let du_da = u.diff("a");
+        let want = Expr::int(2) * a.clone() * (Expr::pow(b.clone(), Expr::int(2)) + Expr::one())
+            / Expr::pow(v.clone(), Expr::int(2));
+        assert!(identical(&du_da, &want));
+        let at: BTreeMap<String, BigRational> =
+            [("a".to_string(), rat(2, 1)), ("b".to_string(), rat(1, 1))].into();
+        assert_eq!(du_da.eval_exact(&at).unwrap(), rat(2, 9));
+        assert_eq!(u.diff("b").eval_exact(&at).unwrap(), rat(-2, 9));
+    }
+
+    #[test]
+    fn binomial_identity() {
+        let x = s("x");
+        let l = Expr::pow(Expr::one() + x.clone(), Expr::int(2));
+        let r = Expr::one() + Expr::int(2) * x.clone() + Expr::pow(x.clone(), Expr::int(2));
+        assert!(identical(&l, &r));
+        assert!(!identical(&l, &(Expr::one() + Expr::pow(x, Expr::int(2)))));
+    }
+
+    #[test]
+    fn huge_exponents_stay_symbolic() {
+        let e = Expr::pow(Expr::int(10), Expr::int(1_000_000));
+        assert!(matches!(e, Expr::Pow(..)));
+        assert!(e.eval_exact(&BTreeMap::new()).is_err());
+    }
+}
