@@ -758,15 +758,17 @@ pub fn identical(a: &Expr, b: &Expr) -> bool {
     expand(&n).is_zero()
 }
 
-/// A simpler equal form: the shortest printed of the expression, its expansion, and
-/// its form over one denominator.
+/// A simpler equal form: the shortest printed of the expression, its expansion, its
+/// form over one expanded denominator, and its form over the product of its own
+/// denominators with the numerator's common factor taken out (`2 a (b^2 + 1)/(a^2 + b^2 + 1)^2`).
 pub fn simplify(e: &Expr) -> Expr {
     let mut best = e.clone();
     let mut best_len = print::to_ascii(e).len();
     let expanded = expand(e);
     let (n, d) = together(e);
     let over = Expr::mul(vec![n, Expr::pow(d, Expr::int(-1))]);
-    for cand in [expanded, over] {
+    let factored = over_factored_denominator(e);
+    for cand in [expanded, over, factored] {
         let l = print::to_ascii(&cand).len();
         if l < best_len {
             best = cand;
@@ -774,6 +776,92 @@ pub fn simplify(e: &Expr) -> Expr {
         }
     }
     best
+}
+
+/// `Σ terms` as `content · (numerator) / Π base^k`, keeping the denominators' bases
+/// as they are (not multiplied out).
+fn over_factored_denominator(e: &Expr) -> Expr {
+    let ex = expand(e);
+    let terms = terms_of(&ex);
+    // The largest negative integer power of each base.
+    let mut den: BTreeMap<Expr, i64> = BTreeMap::new();
+    let factors_of = |t: &Expr| -> Vec<Expr> {
+        match t {
+            Expr::Mul(fs) => fs.clone(),
+            other => vec![other.clone()],
+        }
+    };
+    for t in &terms {
+        for f in factors_of(t) {
+            if let Expr::Pow(b, k) = &f {
+                if let Some(k) = k.as_int() {
+                    if k < 0 {
+                        let slot = den.entry((**b).clone()).or_insert(0);
+                        *slot = (*slot).max(-k);
+                    }
+                }
+            }
+        }
+    }
+    if den.is_empty() {
+        return ex;
+    }
+    let d = Expr::mul(
+        den.iter()
+            .map(|(b, k)| Expr::pow(b.clone(), Expr::int(*k)))
+            .collect(),
+    );
+    // Each term times the denominator first, so that its powers cancel, then expanded.
+    let numer = expand(&Expr::add(
+        terms
+            .iter()
+            .map(|t| Expr::mul(vec![t.clone(), d.clone()]))
+            .collect(),
+    ));
+    // Common content of the numerator: rational gcd and common atom powers.
+    let nterms = terms_of(&numer);
+    let mut common: Option<BTreeMap<Expr, i64>> = None;
+    let mut g: Option<BigRational> = None;
+    for t in &nterms {
+        let (c, rest) = t.split_coef();
+        g = Some(match g {
+            None => c.abs(),
+            Some(g0) => {
+                let n = g0.numer() * c.denom();
+                let m = c.numer() * g0.denom();
+                BigRational::new(num_integer::Integer::gcd(&n, &m), g0.denom() * c.denom())
+            }
+        });
+        let mut here: BTreeMap<Expr, i64> = BTreeMap::new();
+        for f in factors_of(&rest) {
+            let (b, k) = f.base_exp();
+            if let Some(k) = k.as_int() {
+                if k > 0 && f.as_num().is_none() {
+                    here.insert(b, k);
+                }
+            }
+        }
+        common = Some(match common {
+            None => here,
+            Some(c0) => c0
+                .into_iter()
+                .filter_map(|(b, k)| here.get(&b).map(|k2| (b, k.min(*k2))))
+                .collect(),
+        });
+    }
+    let mut content = vec![Expr::Num(g.unwrap_or_else(BigRational::one))];
+    for (b, k) in common.unwrap_or_default() {
+        content.push(Expr::pow(b, Expr::int(k)));
+    }
+    let content = Expr::mul(content);
+    if content.is_zero() {
+        return Expr::zero();
+    }
+    let inner = expand(&Expr::mul(vec![
+        numer,
+        Expr::pow(content.clone(), Expr::int(-1)),
+    ]));
+    Expr::mul(vec![content, inner, Expr::pow(d, Expr::int(-1))])
 }
 
 pub use print::{to_ascii, to_latex, to_text};
@@ -812,6 +900,15 @@ mod tests {
             [("a".to_string(), rat(2, 1)), ("b".to_string(), rat(1, 1))].into();
         assert_eq!(du_da.eval_exact(&at).unwrap(), rat(2, 9));
         assert_eq!(u.diff("b").eval_exact(&at).unwrap(), rat(-2, 9));
+        assert_eq!(
+            to_ascii(&simplify(&du_da)),
+            "2*a*(b^2 + 1)/(a^2 + b^2 + 1)^2"
+        );
+        assert_eq!(
+            to_ascii(&simplify(&u.diff("b"))),
+            "-2*a^2*b/(a^2 + b^2 + 1)^2"
+        );
+        assert_eq!(to_text(&simplify(&du_da)), "2a(b² + 1)/(a² + b² + 1)²");
     }
 
     #[test]

@@ -108,7 +108,7 @@ fn prec(e: &Expr) -> u8 {
 
 fn p(e: &Expr, style: Style, ctx: u8) -> String {
     let s = raw(e, style);
-    if prec(e) < ctx || (ctx > 0 && matches!(e, Expr::Mul(_)) && s.starts_with('-')) {
+    if prec(e) < ctx || (ctx >= 2 && matches!(e, Expr::Mul(_)) && s.starts_with('-')) {
         match style {
             Style::Latex => format!("\\left({s}\\right)"),
             _ => format!("({s})"),
@@ -212,8 +212,8 @@ fn raw(e: &Expr, style: Style) -> String {
         }
         Expr::Mul(fs) => {
             let mut coef = BigRational::one();
-            let mut up = Vec::new();
-            let mut down = Vec::new();
+            let mut up: Vec<Expr> = Vec::new();
+            let mut down: Vec<Expr> = Vec::new();
             for f in fs {
                 match f {
                     Expr::Num(r) => coef *= r,
@@ -223,8 +223,23 @@ fn raw(e: &Expr, style: Style) -> String {
                     other => up.push(other.clone()),
                 }
             }
+            up.sort_by_key(order_key);
+            down.sort_by_key(order_key);
             quotient(&up, &down, &coef, style)
         }
+    }
+}
+
+/// Factors print symbols first, alphabetically (`a^2 b`, not `b a^2`), then the rest
+/// in their canonical order.
+fn order_key(f: &Expr) -> (u8, String) {
+    let base = match f {
+        Expr::Pow(b, _) => &**b,
+        other => other,
+    };
+    match base {
+        Expr::Sym(s) => (0, s.clone()),
+        _ => (1, String::new()),
     }
 }
 
