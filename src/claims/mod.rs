@@ -1,9 +1,14 @@
 //! Claims and their verdicts. Each claim is routed to the engine that can decide it;
 //! a claim no engine decides is `undecided` with the reason, never `proved`.
 
+pub mod scalar;
+
 use crate::check::Env;
 use crate::report::Options;
-use crate::syntax::ast::{Claim, Expectation, Item, ItemKind, Program};
+use crate::sym::{self, Expr, Rel};
+use crate::syntax::ast::{
+    self as ast, Binding, Claim, Expectation, Item, ItemKind, Program, RelOp,
+};
 use crate::syntax::span::line_col;
 use serde_json::json;
 
@@ -90,10 +95,11 @@ impl ClaimReport {
 pub fn decide_all(program: &Program, env: &Env, source: &str, opts: &Options) -> Vec<ClaimReport> {
     let mut out = Vec::new();
     let mut claims = Vec::new();
-    collect(&program.items, &mut claims);
-    for (item, claim) in claims {
+    collect(&program.items, &mut Vec::new(), &mut claims);
+    let scalar = scalar::scalar_program(program, env);
+    for (item, claim, at) in claims {
         let (line, column) = line_col(source, item.span.start as usize);
-        let (verdict, method, evidence) = decide(claim, program, env, opts);
+        let (verdict, method, evidence) = decide(claim, &at, scalar.as_ref(), env, opts);
         out.push(ClaimReport {
             line,
             column,
@@ -107,25 +113,125 @@ pub fn decide_all(program: &Program, env: &Env, source: &str, opts: &Options) ->
     out
 }
 
-fn collect<'a>(items: &'a [Item], out: &mut Vec<(&'a Item, &'a Claim)>) {
+/// Claims with the point (`at a = 2, b = 1`) in force where they stand.
+fn collect<'a>(
+    items: &'a [Item],
+    at: &mut Vec<Binding>,
+    out: &mut Vec<(&'a Item, &'a Claim, Vec<Binding>)>,
+) {
     for item in items {
         match &item.kind {
-            ItemKind::Claim(c) => out.push((item, c)),
-            ItemKind::Loop(l) => collect(&l.body, out),
+            ItemKind::At(bs) => *at = bs.clone(),
+            ItemKind::Claim(c) => {
+                let mut here = at.clone();
+                here.extend(c.at.iter().cloned());
+                out.push((item, c, here));
+            }
+            ItemKind::Loop(l) => collect(&l.body, &mut at.clone(), out),
             _ => {}
         }
     }
 }
 
+fn undecided(why: impl Into<String>) -> (Verdict, String, String) {
+    (Verdict::Undecided, "none".to_string(), why.into())
+}
+
 fn decide(
-    _claim: &Claim,
-    _program: &Program,
-    _env: &Env,
-    _opts: &Options,
+    claim: &Claim,
+    at: &[Binding],
+    program: Option<&scalar::ScalarProgram>,
+    env: &Env,
+    opts: &Options,
 ) -> (Verdict, String, String) {
-    (
-        Verdict::Undecided,
-        "none".to_string(),
-        "no engine decides this kind of claim yet".to_string(),
-    )
+    if claim.includes.is_some() {
+        return undecided(
+            "matching `includes` blocks against the derived program is not built yet",
+        );
+    }
+    if claim.boundary.is_some() {
+        return undecided(
+            "claims under another boundary rule need the moments engine, which is not built yet",
+        );
+    }
+    let ast::Expr::Rel(op, l, r, _) = &claim.body else {
+        return undecided("predicate claims (`f(...)`) are not decided yet");
+    };
+    let scope = program.map(|p| p.scope()).unwrap_or_default();
+    let lower = |e: &ast::Expr| scalar::lower(e, &scope);
+    let (mut lhs, mut rhs) = match (lower(l), lower(r)) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(e), _) | (_, Err(e)) => return undecided(e),
+    };
+    let rel = match op {
+        RelOp::Eq => Rel::Eq,
+        RelOp::Le => Rel::Le,
+        RelOp::Ge => Rel::Ge,
+        RelOp::Lt => Rel::Lt,
+        RelOp::Gt => Rel::Gt,
+        RelOp::Approx => {
+            let tol = match &claim.tol {
+                Some(t) => match lower(t).ok().and_then(|t| t.as_num().cloned()) {
+                    Some(t) => num_traits::ToPrimitive::to_f64(&t).unwrap_or(0.0),
+                    None => return undecided("the tolerance is not a number"),
+                },
+                None => 1e-6,
+            };
+            Rel::Approx(tol)
+        }
+    };
+    // Givens: `x == value` substitutes, other relations restrict the points.
+    let mut assumptions = Vec::new();
+    for g in &claim.given {
+        let ast::Expr::Rel(gop, gl, gr, _) = g else {
+            return undecided("a given that is not a relation");
+        };
+        let (a, b) = match (lower(gl), lower(gr)) {
+            (Ok(a), Ok(b)) => (a, b),
+            (Err(e), _) | (_, Err(e)) => return undecided(format!("given: {e}")),
+        };
+        match (gop, &a) {
+            (RelOp::Eq, Expr::Sym(name)) => {
+                lhs = lhs.subs(name, &b);
+                rhs = rhs.subs(name, &b);
+            }
+            (RelOp::Eq, Expr::Pow(base, e))
+                if matches!(**base, Expr::Sym(_)) && e.as_int().is_some() =>
+            {
+                // `sigma_W^2 == v`: substitute sigma_W = v^(1/n) (sigma_W > 0 is implied
+                // by a variance parameter).
+                let Expr::Sym(name) = &**base else { continue };
+                let root = Expr::pow(b.clone(), Expr::pow((**e).clone(), Expr::int(-1)));
+                lhs = lhs.subs(name, &root);
+                rhs = rhs.subs(name, &root);
+            }
+            _ => {
+                let r = match gop {
+                    RelOp::Eq => Rel::Eq,
+                    RelOp::Le => Rel::Le,
+                    RelOp::Ge => Rel::Ge,
+                    RelOp::Lt => Rel::Lt,
+                    RelOp::Gt => Rel::Gt,
+                    RelOp::Approx => Rel::Approx(1e-6),
+                };
+                assumptions.push((a, r, b));
+            }
+        }
+    }
+    if !at.is_empty() {
+        let pt = match scalar::point(at) {
+            Ok(p) => p,
+            Err(e) => return undecided(format!("the point: {e}")),
+        };
+        lhs = scalar::at(&lhs, &pt);
+        rhs = scalar::at(&rhs, &pt);
+    }
+    let opts = sym::CheckOptions {
+        seed: opts.seed,
+        integer_symbols: env.sizes.keys().cloned().collect(),
+        assumptions,
+        ..Default::default()
+    };
+    let d = sym::check_relation(&lhs, &rel, &rhs, &opts);
+    (d.verdict, d.method, d.evidence)
 }

@@ -1,8 +1,10 @@
 //! `tq derive`: everything derivable about one file, as text or JSON.
 
+use crate::claims::scalar::scalar_program;
 use crate::grad;
 use crate::report::FileReport;
-use crate::syntax::ast::{Item, Program};
+use crate::sym;
+use crate::syntax::ast::{Item, ItemKind, Program};
 use crate::syntax::printer::print_program;
 use serde_json::json;
 
@@ -14,6 +16,87 @@ const NOT_YET: &[&str] = &["variance recurrences and closed forms", "operation c
 pub struct Derivation {
     pub backward: grad::Backward,
     pub gather: Vec<grad::Gathered>,
+    /// A scalar program's values, adjoints and partials, exactly.
+    pub scalar: Option<ScalarDerivation>,
+}
+
+/// One derived scalar quantity: its expression in the inputs and its value at the point.
+#[derive(Clone, Debug)]
+pub struct Quantity {
+    pub name: String,
+    pub expr: sym::Expr,
+    pub at: Option<sym::Expr>,
+}
+
+impl Quantity {
+    fn text(&self) -> String {
+        match &self.at {
+            Some(v) => format!(
+                "{} = {}    at the point: {}",
+                self.name,
+                sym::to_text(&self.expr),
+                sym::to_text(v)
+            ),
+            None => format!("{} = {}", self.name, sym::to_text(&self.expr)),
+        }
+    }
+    fn json(&self) -> serde_json::Value {
+        json!({
+            "name": self.name,
+            "expr": sym::to_ascii(&self.expr),
+            "latex": sym::to_latex(&self.expr),
+            "at": self.at.as_ref().map(sym::to_ascii),
+        })
+    }
+}
+
+/// A scalar program evaluated exactly: forward values, adjoints (the derived backward
+/// program run on exact expressions), and the partial derivatives of the loss.
+#[derive(Clone, Debug)]
+pub struct ScalarDerivation {
+    pub point: Vec<(String, sym::Expr)>,
+    pub values: Vec<Quantity>,
+    pub adjoints: Vec<Quantity>,
+    pub partials: Vec<Quantity>,
+}
+
+fn scalar_derivation(r: &FileReport) -> Option<ScalarDerivation> {
+    let p = scalar_program(&r.program, &r.env)?;
+    let point = r
+        .program
+        .items
+        .iter()
+        .find_map(|i| match &i.kind {
+            ItemKind::At(bs) => crate::claims::scalar::point(bs).ok(),
+            _ => None,
+        })
+        .unwrap_or_default();
+    let q = |name: String, e: &sym::Expr| {
+        let expr = sym::simplify(e);
+        let at =
+            (!point.is_empty()).then(|| sym::simplify(&crate::claims::scalar::at(&expr, &point)));
+        Quantity { name, expr, at }
+    };
+    let values = p.values.iter().map(|(n, e)| q(n.clone(), e)).collect();
+    let adjoints = p
+        .adjoints
+        .iter()
+        .map(|(n, e)| q(format!("{n}.grad"), e))
+        .collect();
+    let mut partials = Vec::new();
+    if let Some(loss) = &p.loss {
+        if let Some((_, u)) = p.values.iter().find(|(n, _)| n == loss) {
+            for a in &p.inputs {
+                partials.push(q(format!("d({loss})/d({a})"), &u.diff(a)));
+            }
+        }
+    }
+    Some(ScalarDerivation {
+        point,
+        values,
+        adjoints,
+        partials,
+    })
 }
 
 /// Derives what can be derived from a file without errors.
@@ -23,7 +106,12 @@ pub fn derivation(r: &FileReport) -> Option<Derivation> {
     }
     let backward = grad::backward(&r.program, &r.env);
     let gather = grad::gather_form(&backward.items, r.env.boundary);
-    Some(Derivation { backward, gather })
+    let scalar = scalar_derivation(r);
+    Some(Derivation {
+        backward,
+        gather,
+        scalar,
+    })
 }
 
 fn print_items(items: &[Item]) -> String {
@@ -64,6 +152,32 @@ pub fn derive_text(r: &FileReport, theme: Option<miette::GraphicalTheme>) -> Str
         }
         for n in &d.backward.notes {
             out.push_str(&format!("# note: {n}\n"));
+        }
+    }
+    if let Some(sc) = &d.scalar {
+        let pt: Vec<String> = sc
+            .point
+            .iter()
+            .map(|(n, v)| format!("{n} = {}", sym::to_text(v)))
+            .collect();
+        out.push_str(&format!(
+            "\n# scalar program, exactly{}\n# forward values\n",
+            if pt.is_empty() {
+                String::new()
+            } else {
+                format!(" (the point: {})", pt.join(", "))
+            }
+        ));
+        for v in &sc.values {
+            out.push_str(&format!("{}\n", v.text()));
+        }
+        out.push_str("# backward adjoints (the derived program run exactly), in the order they are completed\n");
+        for v in &sc.adjoints {
+            out.push_str(&format!("{}\n", v.text()));
+        }
+        out.push_str("# partial derivatives of the loss\n");
+        for v in &sc.partials {
+            out.push_str(&format!("{}\n", v.text()));
         }
     }
     out.push_str("\n# not derived yet: ");
@@ -107,6 +221,12 @@ pub fn derive_json(r: &FileReport) -> serde_json::Value {
         "program": print_program(&r.program).lines().collect::<Vec<_>>(),
         "backward": backward,
         "backward_gather": gather,
+        "scalar": d.as_ref().and_then(|d| d.scalar.as_ref()).map(|sc| json!({
+            "point": sc.point.iter().map(|(n, v)| json!({"name": n, "value": sym::to_ascii(v)})).collect::<Vec<_>>(),
+            "values": sc.values.iter().map(Quantity::json).collect::<Vec<_>>(),
+            "adjoints": sc.adjoints.iter().map(Quantity::json).collect::<Vec<_>>(),
+            "partials": sc.partials.iter().map(Quantity::json).collect::<Vec<_>>(),
+        })),
         "not_derived_yet": NOT_YET,
         "claims": r.claims.iter().map(|c| c.to_json()).collect::<Vec<_>>(),
     })

@@ -1,0 +1,215 @@
+//! Scalar expressions and scalar programs lowered to the exact symbolic engine:
+//! claims about them are decided exactly, and `tq derive` prints their forward values
+//! and adjoints.
+
+use crate::check::Env;
+use crate::grad;
+use crate::sym::{self, Expr, Func};
+use crate::syntax::ast::{self as ast, AssignOp, BinOp, ItemKind, Program, UnOp};
+use crate::syntax::printer::print_name;
+use num_bigint::BigInt;
+use num_rational::BigRational;
+use std::collections::BTreeMap;
+
+/// A decimal or scientific literal as an exact rational (`0.5` → 1/2, `1e-3` → 1/1000).
+pub fn parse_number(s: &str) -> Option<BigRational> {
+    let (mant, exp) = match s.find(['e', 'E']) {
+        Some(k) => (&s[..k], s[k + 1..].parse::<i32>().ok()?),
+        None => (s, 0),
+    };
+    if exp.unsigned_abs() > 400 {
+        return None;
+    }
+    let (int, frac) = mant.split_once('.').unwrap_or((mant, ""));
+    if int.is_empty() && frac.is_empty() {
+        return None;
+    }
+    let digits: BigInt = format!("{int}{frac}").parse().ok()?;
+    let scale = exp - frac.len() as i32;
+    let ten = BigInt::from(10);
+    Some(if scale >= 0 {
+        BigRational::from_integer(digits * num_traits::pow(ten, scale as usize))
+    } else {
+        BigRational::new(digits, num_traits::pow(ten, (-scale) as usize))
+    })
+}
+
+/// What lowering needs: scalar definitions and, for `.grad` references, adjoints.
+#[derive(Default, Clone)]
+pub struct Scope {
+    pub defs: BTreeMap<String, Expr>,
+    pub grads: BTreeMap<String, Expr>,
+}
+
+/// Lowers a tq expression to an exact symbolic one, or says why it cannot.
+pub fn lower(e: &ast::Expr, sc: &Scope) -> Result<Expr, String> {
+    Ok(match e {
+        ast::Expr::Num(s, _) => Expr::num(
+            parse_number(s).ok_or_else(|| format!("`{s}` is not a number tq reads exactly"))?,
+        ),
+        ast::Expr::Ref(r) => {
+            let name = print_name(&r.name);
+            if r.indices.is_some() {
+                return Err(format!("`{name}[...]` is a tensor element; claims about tensor elements are not decided yet"));
+            }
+            if r.grad {
+                return sc
+                    .grads
+                    .get(&name)
+                    .cloned()
+                    .ok_or_else(|| format!("`{name}.grad` is not a scalar program's adjoint"));
+            }
+            sc.defs
+                .get(&name)
+                .cloned()
+                .unwrap_or_else(|| Expr::sym(&name))
+        }
+        ast::Expr::Unary(UnOp::Neg, x, _) => -lower(x, sc)?,
+        ast::Expr::Binary(op, l, r, _) => {
+            let (a, b) = (lower(l, sc)?, lower(r, sc)?);
+            match op {
+                BinOp::Add => a + b,
+                BinOp::Sub => a - b,
+                BinOp::Mul | BinOp::Jux => a * b,
+                BinOp::Div => a / b,
+                BinOp::Pow => Expr::pow(a, b),
+            }
+        }
+        ast::Expr::Call(c) => {
+            let f = c.func.name.as_str();
+            if c.args.len() != 1 {
+                return Err(format!("`{f}(...)` claims are not decided yet"));
+            }
+            let x = lower(&c.args[0], sc)?;
+            match f {
+                "sqrt" => Expr::sqrt(x),
+                "E" | "Var" | "Cov" => {
+                    return Err(format!(
+                        "`{f}` needs the moments engine, which is not built yet"
+                    ))
+                }
+                _ => match Func::from_name(f) {
+                    Some(func) => Expr::func(func, x),
+                    None => return Err(format!("`{f}(...)` claims are not decided yet")),
+                },
+            }
+        }
+        ast::Expr::Deriv(u, a, _) => {
+            if u.indices.is_some() || a.indices.is_some() {
+                return Err("derivatives of tensor elements are not decided yet".into());
+            }
+            let value = lower(&ast::Expr::Ref((**u).clone()), sc)?;
+            value.diff(&print_name(&a.name))
+        }
+        ast::Expr::Sum(..) => return Err("explicit sums in claims are not decided yet".into()),
+        ast::Expr::Softmax(..) => return Err("softmax in claims is not decided yet".into()),
+        ast::Expr::Iverson(..) | ast::Expr::Rel(..) => {
+            return Err("relations inside expressions are not decided yet".into())
+        }
+    })
+}
+
+/// A scalar program (`scalar a, b` and scalar equations), evaluated symbolically.
+#[derive(Clone, Debug)]
+pub struct ScalarProgram {
+    pub inputs: Vec<String>,
+    /// Each defined value as an expression in the inputs, in program order.
+    pub values: Vec<(String, Expr)>,
+    /// Each adjoint as an expression in the inputs, in the order of its last write.
+    pub adjoints: Vec<(String, Expr)>,
+    /// The value the backward program starts from.
+    pub loss: Option<String>,
+}
+
+impl ScalarProgram {
+    pub fn scope(&self) -> Scope {
+        Scope {
+            defs: self.values.iter().cloned().collect(),
+            grads: self.adjoints.iter().cloned().collect(),
+        }
+    }
+}
+
+/// The scalar program of a file, when it has one (`scalar` inputs).
+pub fn scalar_program(program: &Program, env: &Env) -> Option<ScalarProgram> {
+    let mut inputs = Vec::new();
+    for item in &program.items {
+        if let ItemKind::Scalar(names) = &item.kind {
+            inputs.extend(names.iter().map(|n| n.name.clone()));
+        }
+    }
+    if inputs.is_empty() {
+        return None;
+    }
+    let mut sc = Scope::default();
+    let mut values = Vec::new();
+    for item in &program.items {
+        if let ItemKind::Equation(eq) = &item.kind {
+            if eq.lhs.indices.is_some() || eq.lhs.grad {
+                continue;
+            }
+            let name = print_name(&eq.lhs.name);
+            let Ok(v) = lower(&eq.rhs, &sc) else { continue };
+            let v = match (eq.op, sc.defs.get(&name)) {
+                (AssignOp::Set, _) => v,
+                (AssignOp::AddAssign, old) => old.cloned().unwrap_or_else(Expr::zero) + v,
+                (AssignOp::SubAssign, old) => old.cloned().unwrap_or_else(Expr::zero) - v,
+            };
+            sc.defs.insert(name.clone(), v.clone());
+            values.retain(|(n, _)| *n != name);
+            values.push((name, v));
+        }
+    }
+    // Adjoints: the derived backward program, run exactly.
+    let back = grad::backward(program, env);
+    let mut order: Vec<String> = Vec::new();
+    for item in &back.items {
+        let ItemKind::Equation(eq) = &item.kind else {
+            continue;
+        };
+        if !eq.lhs.grad || eq.lhs.indices.is_some() {
+            continue;
+        }
+        let name = print_name(&eq.lhs.name);
+        let Ok(v) = lower(&eq.rhs, &sc) else { continue };
+        let v = match (eq.op, sc.grads.get(&name)) {
+            (AssignOp::Set, _) => v,
+            (AssignOp::AddAssign, old) => old.cloned().unwrap_or_else(Expr::zero) + v,
+            (AssignOp::SubAssign, old) => old.cloned().unwrap_or_else(Expr::zero) - v,
+        };
+        sc.grads.insert(name.clone(), v);
+        order.retain(|n| *n != name);
+        order.push(name);
+    }
+    let adjoints = order
+        .into_iter()
+        .map(|n| {
+            let v = sc.grads[&n].clone();
+            (n, v)
+        })
+        .collect();
+    Some(ScalarProgram {
+        inputs,
+        values,
+        adjoints,
+        loss: back.seeds.first().cloned(),
+    })
+}
+
+/// The values of a point (`at a = 2, b = 1`) as exact rationals.
+pub fn point(bindings: &[ast::Binding]) -> Result<Vec<(String, Expr)>, String> {
+    bindings
+        .iter()
+        .map(|b| {
+            Ok((
+                b.name.name.clone(),
+                sym::simplify(&lower(&b.value, &Scope::default())?),
+            ))
+        })
+        .collect()
+}
+
+/// Substitutes a point into an expression.
+pub fn at(e: &Expr, pt: &[(String, Expr)]) -> Expr {
+    pt.iter().fold(e.clone(), |acc, (n, v)| acc.subs(n, v))
+}
