@@ -97,3 +97,27 @@ fn derive_json_carries_values_adjoints_and_partials() {
         assert!(tq::sym::identical(&g, &w));
     }
 }
+
+#[test]
+fn element_claims_are_confirmed_on_a_run_and_a_wrong_one_refuted() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("problems/rnn_lm.tq");
+    let base = std::fs::read_to_string(path).unwrap();
+    let r = check_source("rnn_lm.tq", &base, &Options::default());
+    let c = r
+        .claims
+        .iter()
+        .find(|c| c.source.starts_with("s.grad[t,w]"))
+        .unwrap();
+    assert_eq!(c.verdict, Verdict::Confirmed, "{}", c.evidence);
+    assert_eq!(c.method, "numeric");
+    // The onehot dropped: refuted at an element, with both values.
+    let src = format!("{base}\nclaim s.grad[t,w] == P[t,w]\n");
+    let r = check_source("planted.tq", &src, &Options::default());
+    let c = r.claims.last().unwrap();
+    assert_eq!(c.verdict, Verdict::Refuted, "{}", c.evidence);
+    assert!(
+        c.evidence.contains("left") && c.evidence.contains("right"),
+        "{}",
+        c.evidence
+    );
+}

@@ -77,6 +77,11 @@ pub fn lower(e: &ast::Expr, sc: &Scope) -> Result<Expr, String> {
         }
         ast::Expr::Call(c) => {
             let f = c.func.name.as_str();
+            if matches!(f, "E" | "Var" | "Cov") {
+                return Err(format!(
+                    "`{f}` needs the moments engine, which is not built yet"
+                ));
+            }
             if c.args.len() != 1 {
                 return Err(format!("`{f}(...)` claims are not decided yet"));
             }

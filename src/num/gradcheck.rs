@@ -118,16 +118,19 @@ fn grad_of(m: &Machine, e: &Element) -> f64 {
         .unwrap_or(0.0)
 }
 
-/// Runs the gradient checks of one file. `scatter` and `gather` are the derived
-/// backward programs; `loss` is the scalar loss when no `grad` declaration seeds it.
-pub fn gradcheck(
+/// The sampled leaves, the incoming gradients and the generator, ready to run.
+struct Prepared<'a> {
+    base: Machine<'a>,
+    objective: Objective,
+    rng: ChaCha8Rng,
+}
+
+fn prepare<'a>(
     program: &Program,
-    env: &Env,
-    scatter: &[Item],
-    gather: &[Item],
+    env: &'a Env,
     loss: Option<&str>,
     seed: u64,
-) -> Result<Vec<GradCheck>, NumError> {
+) -> Result<Prepared<'a>, NumError> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut base = Machine::new(program, env)?;
     base.stand_in = true;
@@ -165,11 +168,63 @@ pub fn gradcheck(
         },
         weighted,
     };
+    base.max_steps = BUDGET;
+    Ok(Prepared {
+        base,
+        objective,
+        rng,
+    })
+}
+
+fn run_backward<'a>(
+    fwd: &Machine<'a>,
+    objective: &Objective,
+    items: &[Item],
+) -> Result<Machine<'a>, NumError> {
+    let mut m = fwd.clone();
+    for ((member, pos), g) in &objective.weighted {
+        m.vals
+            .entry((member.clone(), true))
+            .or_default()
+            .insert(pos.clone(), *g);
+    }
+    m.run_items(items, &mut Vec::new())?;
+    Ok(m)
+}
+
+/// The model run once at sampled values: forward, then the derived backward program.
+/// Claims about tensor elements are evaluated on the result.
+pub fn run_model<'a>(
+    program: &Program,
+    env: &'a Env,
+    scatter: &[Item],
+    loss: Option<&str>,
+    seed: u64,
+) -> Result<Machine<'a>, NumError> {
+    let p = prepare(program, env, loss, seed)?;
+    let fwd = forward(&p.base, program)?;
+    run_backward(&fwd, &p.objective, scatter)
+}
+
+/// Runs the gradient checks of one file. `scatter` and `gather` are the derived
+/// backward programs; `loss` is the scalar loss when no `grad` declaration seeds it.
+pub fn gradcheck(
+    program: &Program,
+    env: &Env,
+    scatter: &[Item],
+    gather: &[Item],
+    loss: Option<&str>,
+    seed: u64,
+) -> Result<Vec<GradCheck>, NumError> {
+    let Prepared {
+        mut base,
+        objective,
+        mut rng,
+    } = prepare(program, env, loss, seed)?;
     if objective.weighted.is_empty() && objective.loss.is_none() {
         return Ok(vec![]);
     }
     let leaves = leaves(program, env, &mut base)?;
-    base.max_steps = BUDGET;
     let fwd = forward(&base, program)?;
     // Forward runs: two per direction and leaf; backward runs cost about as much.
     let runs = (2 * DIRECTIONS * leaves.len() + 3) as u64;
@@ -182,18 +237,7 @@ pub fn gradcheck(
         });
     }
     let f0 = objective.value(&fwd);
-    let run_backward = |items: &[Item]| -> Result<Machine, NumError> {
-        let mut m = fwd.clone();
-        for ((member, pos), g) in &objective.weighted {
-            m.vals
-                .entry((member.clone(), true))
-                .or_default()
-                .insert(pos.clone(), *g);
-        }
-        m.run_items(items, &mut Vec::new())?;
-        Ok(m)
-    };
-    let back = run_backward(scatter)?;
+    let back = run_backward(&fwd, &objective, scatter)?;
     let all_zero = leaves
         .iter()
         .flat_map(|l| l.elements.iter())
@@ -203,7 +247,7 @@ pub fn gradcheck(
             message: "the objective and every gradient are zero at the sampled point; the check would be vacuous".into(),
         });
     }
-    let back_gather = run_backward(gather)?;
+    let back_gather = run_backward(&fwd, &objective, gather)?;
     let mut out = Vec::new();
     // Below this size a directional derivative is compared absolutely: a central
     // difference cannot resolve it to 1e-6 relative (its rounding error is about

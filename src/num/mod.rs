@@ -70,7 +70,8 @@ pub struct Machine<'a> {
     elements: usize,
 }
 
-type Bind = Vec<(String, i64)>;
+/// Values of index and loop variables, innermost last.
+pub type Bind = Vec<(String, i64)>;
 
 fn lookup(b: &Bind, name: &str) -> Option<i64> {
     b.iter().rev().find(|(n, _)| n == name).map(|(_, v)| *v)
@@ -236,6 +237,50 @@ impl<'a> Machine<'a> {
         Ok(format!("{key}_{{{}}}", parts.join(",")))
     }
 
+    /// Whether every tensor member an expression reads has been written (symbols,
+    /// sizes and bound indices always exist).
+    pub fn all_exist(&mut self, e: &Expr, b: &Bind) -> bool {
+        // Summed capitals at the first value of their range.
+        let mut b = b.clone();
+        let mut caps = Vec::new();
+        self.capitals_deep(e, &b, &mut caps);
+        for c in caps {
+            if let Ok((lo, _)) = self.index_range(&c) {
+                b.push((c, lo));
+            }
+        }
+        let b = &b;
+        let mut refs = Vec::new();
+        crate::check::walk_refs(e, &mut |r| refs.push(r.clone()));
+        refs.iter().all(|r| {
+            if r.indices.is_none() && !r.grad {
+                let printed = crate::syntax::printer::print_name(&r.name);
+                if self.consts.contains_key(&printed)
+                    || (r.name.sub.is_empty() && lookup(b, &r.name.base).is_some())
+                {
+                    return true;
+                }
+            }
+            let Ok(m) = self.member(&r.name, b) else {
+                return false;
+            };
+            if r.grad || r.indices.is_none() {
+                // Gradients are accumulators: an element never written is 0.
+                return self.vals.contains_key(&(m, r.grad));
+            }
+            // A value must have been computed at this element.
+            match self.position(r, b) {
+                Ok(Some(pos)) => self
+                    .vals
+                    .get(&(m, false))
+                    .is_some_and(|t| t.contains_key(&pos)),
+                Ok(None) => true,
+                // Summed capitals are not bound here: the member must exist.
+                Err(_) => self.vals.contains_key(&(m, false)),
+            }
+        })
+    }
+
     /// The dimension kinds of a tensor (size names for extents).
     fn dims(&self, n: &Name) -> Vec<String> {
         let key = self.env.key_of(n);
@@ -343,6 +388,15 @@ impl<'a> Machine<'a> {
             }
             Expr::Ref(_) => self.capitals(e, b, direct),
             _ => {}
+        }
+    }
+
+    /// Every unbound capital index anywhere in the expression.
+    fn capitals_deep(&self, e: &Expr, b: &Bind, out: &mut Vec<String>) {
+        let mut refs = Vec::new();
+        crate::check::walk_refs(e, &mut |r| refs.push(r.clone()));
+        for r in refs {
+            self.capitals(&Expr::Ref(r), b, out);
         }
     }
 

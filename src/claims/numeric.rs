@@ -1,0 +1,199 @@
+//! Claims about tensor elements (`b.grad[j] == 0`, `s.grad[t,w] == P[t,w] - [w == w[t]]`),
+//! evaluated on one sampled run of the model and its derived backward program, at every
+//! element where all the quantities of the claim exist. Agreement is `confirmed`
+//! (numeric), never `proved`; a disagreement is `refuted` with the element and both values.
+
+use super::Verdict;
+use crate::num::{Bind, Machine};
+use crate::syntax::ast::{self as ast, IndexExpr, ItemKind, Program};
+
+/// Elements evaluated at most per claim.
+const MAX_ELEMENTS: usize = 200_000;
+
+fn free_vars(e: &ast::Expr, m: &Machine, out: &mut Vec<String>) {
+    crate::check::walk_refs(e, &mut |r| {
+        for ix in r.indices.iter().flatten().chain(r.name.sub.iter()) {
+            if let IndexExpr::Affine(a) = ix {
+                for f in a.terms.iter().flat_map(|t| t.factors.iter()) {
+                    let n = &f.name;
+                    let lower = n.chars().next().is_some_and(|c| c.is_ascii_lowercase());
+                    if lower && !m.consts.contains_key(n) && !out.contains(n) {
+                        out.push(n.clone());
+                    }
+                }
+            }
+        }
+    });
+}
+
+/// Indices bound by explicit sums (`sum_{n}(...)`): not free.
+fn sum_ids(e: &ast::Expr, out: &mut Vec<String>) {
+    match e {
+        ast::Expr::Sum(ids, x, _) => {
+            out.extend(ids.iter().map(|i| i.name.clone()));
+            sum_ids(x, out);
+        }
+        ast::Expr::Unary(_, x, _) | ast::Expr::Iverson(x, _) | ast::Expr::Softmax(_, x, _) => {
+            sum_ids(x, out)
+        }
+        ast::Expr::Binary(_, l, r, _) | ast::Expr::Rel(_, l, r, _) => {
+            sum_ids(l, out);
+            sum_ids(r, out);
+        }
+        ast::Expr::Call(c) => c.args.iter().for_each(|a| sum_ids(a, out)),
+        _ => {}
+    }
+}
+
+fn loop_range(items: &[ast::Item], var: &str) -> Option<(ast::Expr, ast::Expr)> {
+    for it in items {
+        match &it.kind {
+            ItemKind::Loop(l) if l.range.var.name == var => {
+                return Some((l.range.from.clone(), l.range.to.clone()))
+            }
+            ItemKind::Loop(l) => {
+                if let Some(r) = loop_range(&l.body, var) {
+                    return Some(r);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Decides `lhs == rhs` over tensor elements on a model run.
+/// `given` relations restrict the elements (`given 1 <= l, l <= L-1`); an element where
+/// one does not hold is skipped.
+pub fn decide(
+    lhs: &ast::Expr,
+    rhs: &ast::Expr,
+    given: &[ast::Expr],
+    program: &Program,
+    m: &mut Machine,
+    seed: u64,
+) -> (Verdict, String, String) {
+    let und = |why: String| (Verdict::Undecided, "none".to_string(), why);
+    for g in given {
+        let mut whole = None;
+        crate::check::walk_refs(g, &mut |r| {
+            let key = m.env.key_of(&r.name);
+            if r.indices.is_none() && m.env.tensors.get(&key).is_some_and(|t| t.rank > 0) {
+                whole = Some(key);
+            }
+        });
+        if let Some(t) = whole {
+            return und(format!(
+                "the given `{}` is about the whole tensor `{t}`; givens that set tensors are not supported yet",
+                crate::syntax::printer::print_expr(g)
+            ));
+        }
+    }
+    let mut vars = Vec::new();
+    free_vars(lhs, m, &mut vars);
+    free_vars(rhs, m, &mut vars);
+    for g in given {
+        free_vars(g, m, &mut vars);
+    }
+    let mut bound = Vec::new();
+    sum_ids(lhs, &mut bound);
+    sum_ids(rhs, &mut bound);
+    vars.retain(|v| !bound.contains(v));
+    let mut ranges = Vec::new();
+    for v in &vars {
+        let r = if m.env.index_size(v).is_some() {
+            m.index_range(v).ok()
+        } else {
+            loop_range(&program.items, v).and_then(|(a, b)| {
+                let lo = m.const_expr(&a).ok()?.round() as i64;
+                let hi = m.const_expr(&b).ok()?.round() as i64;
+                Some((lo, hi))
+            })
+        };
+        match r {
+            Some(r) => ranges.push(r),
+            None => return und(format!("the range of `{v}` is not known")),
+        }
+    }
+    let total: usize = ranges
+        .iter()
+        .map(|(lo, hi)| (hi - lo + 1).max(0) as usize)
+        .product();
+    if total > MAX_ELEMENTS {
+        return und(format!(
+            "{total} elements to evaluate, more than {MAX_ELEMENTS}"
+        ));
+    }
+    let mut checked = 0usize;
+    let mut excluded = 0usize;
+    let mut pos: Vec<i64> = ranges.iter().map(|r| r.0).collect();
+    if ranges.iter().any(|(lo, hi)| hi < lo) {
+        return und("an empty range".into());
+    }
+    loop {
+        let b: Bind = vars.iter().cloned().zip(pos.iter().cloned()).collect();
+        let mut applies = true;
+        for g in given {
+            match m.eval(&ast::Expr::Iverson(Box::new(g.clone()), g.span()), &b) {
+                Ok(v) => applies &= v != 0.0,
+                Err(e) => {
+                    return und(format!(
+                        "cannot evaluate the given `{}`: {e}",
+                        crate::syntax::printer::print_expr(g)
+                    ))
+                }
+            }
+        }
+        if !applies {
+            excluded += 1;
+        }
+        if applies && m.all_exist(lhs, &b) && m.all_exist(rhs, &b) {
+            let (l, r) = match (m.eval(lhs, &b), m.eval(rhs, &b)) {
+                (Ok(l), Ok(r)) => (l, r),
+                (Err(e), _) | (_, Err(e)) => return und(format!("cannot evaluate: {e}")),
+            };
+            let tol = 1e-9 * l.abs().max(r.abs()).max(1.0);
+            let agrees = (l - r).abs() <= tol;
+            if !agrees {
+                let at: Vec<String> = b.iter().map(|(n, v)| format!("{n} = {v}")).collect();
+                return (
+                    Verdict::Refuted,
+                    "numeric".into(),
+                    format!(
+                        "at {}: left {l:.10}, right {r:.10} (one sampled run, seed {seed})",
+                        at.join(", ")
+                    ),
+                );
+            }
+            checked += 1;
+        }
+        // The next element (an odometer over the ranges); done after the last.
+        let mut carried_out = true;
+        let mut k = pos.len();
+        while k > 0 {
+            k -= 1;
+            pos[k] += 1;
+            if pos[k] <= ranges[k].1 {
+                carried_out = false;
+                break;
+            }
+            pos[k] = ranges[k].0;
+        }
+        if carried_out {
+            break;
+        }
+    }
+    if checked == 0 && excluded > 0 {
+        return und(
+            "the givens hold at no element of the sampled run (they ask for other parameter values than the declared ones)".into(),
+        );
+    }
+    if checked == 0 {
+        return und("no element where every quantity of the claim exists".into());
+    }
+    (
+        Verdict::Confirmed,
+        "numeric".into(),
+        format!("holds at all {checked} elements of one sampled run (seed {seed}), relative tolerance 1e-9"),
+    )
+}
