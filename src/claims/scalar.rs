@@ -135,6 +135,16 @@ impl ScalarProgram {
     }
 }
 
+/// The value after `=`, `+=` or `-=` (an unset value counts as 0).
+fn assign(op: AssignOp, old: Option<&Expr>, v: Expr) -> Expr {
+    let old = || old.cloned().unwrap_or_else(Expr::zero);
+    match op {
+        AssignOp::Set => v,
+        AssignOp::AddAssign => old() + v,
+        AssignOp::SubAssign => old() - v,
+    }
+}
+
 /// The scalar program of a file, when it has one (`scalar` inputs).
 pub fn scalar_program(program: &Program, env: &Env) -> Option<ScalarProgram> {
     let mut inputs = Vec::new();
@@ -155,11 +165,7 @@ pub fn scalar_program(program: &Program, env: &Env) -> Option<ScalarProgram> {
             }
             let name = print_name(&eq.lhs.name);
             let Ok(v) = lower(&eq.rhs, &sc) else { continue };
-            let v = match (eq.op, sc.defs.get(&name)) {
-                (AssignOp::Set, _) => v,
-                (AssignOp::AddAssign, old) => old.cloned().unwrap_or_else(Expr::zero) + v,
-                (AssignOp::SubAssign, old) => old.cloned().unwrap_or_else(Expr::zero) - v,
-            };
+            let v = assign(eq.op, sc.defs.get(&name), v);
             sc.defs.insert(name.clone(), v.clone());
             values.retain(|(n, _)| *n != name);
             values.push((name, v));
@@ -177,11 +183,7 @@ pub fn scalar_program(program: &Program, env: &Env) -> Option<ScalarProgram> {
         }
         let name = print_name(&eq.lhs.name);
         let Ok(v) = lower(&eq.rhs, &sc) else { continue };
-        let v = match (eq.op, sc.grads.get(&name)) {
-            (AssignOp::Set, _) => v,
-            (AssignOp::AddAssign, old) => old.cloned().unwrap_or_else(Expr::zero) + v,
-            (AssignOp::SubAssign, old) => old.cloned().unwrap_or_else(Expr::zero) - v,
-        };
+        let v = assign(eq.op, sc.grads.get(&name), v);
         sc.grads.insert(name.clone(), v);
         order.retain(|n| *n != name);
         order.push(name);

@@ -98,6 +98,23 @@ fn show(at: &BTreeMap<String, BigRational>) -> String {
         .join(", ")
 }
 
+/// A counterexample: the point (when there are symbols) and both values.
+fn refuted(
+    syms: &BTreeSet<String>,
+    at: &BTreeMap<String, BigRational>,
+    values: String,
+) -> Decision {
+    if syms.is_empty() {
+        decision(Verdict::Refuted, "exact-eval", values)
+    } else {
+        decision(
+            Verdict::Refuted,
+            "random-points",
+            format!("at {}: {values}", show(at)),
+        )
+    }
+}
+
 /// Decides `lhs rel rhs`.
 pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) -> Decision {
     // Symbolic proof of an identity.
@@ -168,22 +185,7 @@ pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) ->
                     agreed += 1;
                     continue;
                 }
-                Some(false) => {
-                    let where_ = if syms.is_empty() {
-                        String::new()
-                    } else {
-                        format!("at {}: ", show(&at))
-                    };
-                    return decision(
-                        Verdict::Refuted,
-                        if syms.is_empty() {
-                            "exact-eval"
-                        } else {
-                            "random-points"
-                        },
-                        format!("{where_}left {l}, right {r}"),
-                    );
-                }
+                Some(false) => return refuted(&syms, &at, format!("left {l}, right {r}")),
                 None => exact_all = false,
             },
             _ => exact_all = false,
@@ -193,20 +195,7 @@ pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) ->
                 if holds(l, rel, r) {
                     agreed += 1;
                 } else {
-                    let where_ = if syms.is_empty() {
-                        String::new()
-                    } else {
-                        format!("at {}: ", show(&at))
-                    };
-                    return decision(
-                        Verdict::Refuted,
-                        if syms.is_empty() {
-                            "exact-eval"
-                        } else {
-                            "random-points"
-                        },
-                        format!("{where_}left {l:.10}, right {r:.10}"),
-                    );
+                    return refuted(&syms, &at, format!("left {l:.10}, right {r:.10}"));
                 }
             }
             (Err(e), _) | (_, Err(e)) => last_failure = e,
