@@ -92,6 +92,33 @@ fn read_source(path: &Path) -> Result<String, String> {
     String::from_utf8(bytes).map_err(|_| format!("{}: the file is not valid UTF-8", path.display()))
 }
 
+/// Checks the files on as many threads as the machine has cores; the reports come back
+/// in file order, so the output does not depend on the scheduling.
+fn check_all(sources: &[(String, String)], opts: &Options) -> Vec<FileReport> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(sources.len().max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut slots: Vec<Option<FileReport>> = (0..sources.len()).map(|_| None).collect();
+    let done = std::sync::Mutex::new(&mut slots);
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| loop {
+                let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some((path, src)) = sources.get(k) else {
+                    break;
+                };
+                let r = report::check_source(path, src, opts);
+                if let Ok(mut slots) = done.lock() {
+                    slots[k] = Some(r);
+                }
+            });
+        }
+    });
+    slots.into_iter().flatten().collect()
+}
+
 fn theme() -> Option<miette::GraphicalTheme> {
     if std::io::stdout().is_terminal() {
         Some(miette::GraphicalTheme::unicode())
@@ -128,17 +155,17 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             }
-            let mut reports: Vec<FileReport> = Vec::new();
+            let mut sources = Vec::new();
             for f in &files {
-                let src = match read_source(f) {
-                    Ok(s) => s,
+                match read_source(f) {
+                    Ok(s) => sources.push((f.display().to_string(), s)),
                     Err(e) => {
                         eprintln!("tq: {e}");
                         return ExitCode::from(2);
                     }
-                };
-                reports.push(report::check_source(&f.display().to_string(), &src, &opts));
+                }
             }
+            let reports = check_all(&sources, &opts);
             let failed = reports.iter().filter(|r| !r.passed(&opts)).count();
             match format {
                 CheckFormat::Json => {

@@ -121,3 +121,62 @@ fn element_claims_are_confirmed_on_a_run_and_a_wrong_one_refuted() {
         c.evidence
     );
 }
+
+fn problem(name: &str) -> String {
+    std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("problems")
+            .join(name),
+    )
+    .unwrap()
+}
+
+#[test]
+fn includes_blocks_are_confirmed_and_planted_mistakes_refuted() {
+    let r = check_source("resnet.tq", &problem("resnet.tq"), &Options::default());
+    let c = r
+        .claims
+        .iter()
+        .find(|c| c.source.contains("includes"))
+        .unwrap();
+    assert_eq!(c.verdict, Verdict::Confirmed, "{}", c.evidence);
+    // A subset of the derived statements is included too.
+    let ok =
+        "\nclaim backprop includes:\n  for b,x,y,j: L_l.grad[b,x,y,j] += L_{l+1}.grad[b,x,y,j]\n";
+    // A dropped factor, a flipped sign, and a statement tq does not derive.
+    let planted = [
+        "\nclaim backprop includes:\n  for b,x,y,j,dx,dy,j': L_l.grad[b,x+dx,y+dy,j'] += R_{l+1}.grad[b,x,y,j]\n",
+        "\nclaim backprop includes:\n  for b,x,y,j: B_{l+1}.grad[j] += R_{l+1}.grad[b,x,y,j]\n",
+        "\nclaim backprop includes:\n  for b,x,y,j: R_{l+1}.grad[b,x,y,j] = L_l.grad[b,x,y,j]\n",
+    ];
+    let r = check_source(
+        "ok.tq",
+        &format!("{}{ok}", problem("resnet.tq")),
+        &Options::default(),
+    );
+    let c = r.claims.last().unwrap();
+    assert_eq!(c.verdict, Verdict::Confirmed, "{}", c.evidence);
+    for p in planted {
+        let r = check_source(
+            "planted.tq",
+            &format!("{}{p}", problem("resnet.tq")),
+            &Options::default(),
+        );
+        let c = r.claims.last().unwrap();
+        assert_eq!(c.verdict, Verdict::Refuted, "{p}: {}", c.evidence);
+    }
+}
+
+#[test]
+fn a_grouped_gru_statement_with_a_dropped_term_is_refuted() {
+    // The seeds group G_2's two contributions as h.grad (R - h[t-1]); dropping `- h[t-1]`
+    // leaves one derived statement's worth, which is a different gradient.
+    let wrong = "\nclaim backprop includes:\n  for b,j: G_2.grad[b,t,j] = h.grad[b,t,j] R[b,t,j] h[b,t-1,j]\n";
+    let r = check_source(
+        "planted.tq",
+        &format!("{}{wrong}", problem("gru.tq")),
+        &Options::default(),
+    );
+    let c = r.claims.last().unwrap();
+    assert_eq!(c.verdict, Verdict::Refuted, "{}", c.evidence);
+}

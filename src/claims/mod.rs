@@ -1,6 +1,7 @@
 //! Claims and their verdicts. Each claim is routed to the engine that can decide it;
 //! a claim no engine decides is `undecided` with the reason, never `proved`.
 
+pub mod includes;
 pub mod numeric;
 pub mod scalar;
 
@@ -100,34 +101,36 @@ pub fn decide_all(program: &Program, env: &Env, source: &str, opts: &Options) ->
     let scalar = scalar::scalar_program(program, env);
     // One sampled run of the model and its derived backward program, made when a claim
     // about tensor elements first needs it.
-    let mut model: Option<Result<crate::num::Machine, String>> = None;
+    let mut model: Option<Result<crate::num::gradcheck::ModelRun, String>> = None;
     for (item, claim, at) in claims {
         let (line, column) = line_col(source, item.span.start as usize);
         let (mut verdict, mut method, mut evidence) =
             decide(claim, &at, scalar.as_ref(), env, opts);
-        if verdict == Verdict::Undecided
+        let numeric_claim = verdict == Verdict::Undecided
             && (evidence.contains("tensor element") || evidence.contains("explicit sums"))
-            && at.is_empty()
-        {
-            if let ast::Expr::Rel(RelOp::Eq, l, r, _) = &claim.body {
-                let m = model.get_or_insert_with(|| {
-                    let back = crate::grad::backward(program, env);
-                    crate::num::gradcheck::run_model(
-                        program,
-                        env,
-                        &back.items,
-                        back.seeds.first().map(String::as_str),
-                        opts.seed,
-                    )
-                    .map_err(|e| e.message)
-                });
-                match m {
-                    Ok(m) => {
-                        (verdict, method, evidence) =
-                            numeric::decide(l, r, &claim.given, program, m, opts.seed)
-                    }
-                    Err(e) => evidence = format!("{evidence}; the model cannot be run: {e}"),
+            && at.is_empty();
+        if claim.includes.is_some() || numeric_claim {
+            let m = model.get_or_insert_with(|| {
+                let back = crate::grad::backward(program, env);
+                crate::num::gradcheck::run_model(
+                    program,
+                    env,
+                    &back.items,
+                    back.seeds.first().map(String::as_str),
+                    opts.seed,
+                )
+                .map_err(|e| e.message)
+            });
+            match (m, &claim.includes, &claim.body) {
+                (Err(e), _, _) => evidence = format!("{evidence}; the model cannot be run: {e}"),
+                (Ok(m), Some(block), _) => {
+                    (verdict, method, evidence) = includes::decide(block, program, m, opts.seed)
                 }
+                (Ok(m), None, ast::Expr::Rel(RelOp::Eq, l, r, _)) => {
+                    (verdict, method, evidence) =
+                        numeric::decide(l, r, &claim.given, program, &mut m.machine, opts.seed)
+                }
+                _ => {}
             }
         }
         out.push(ClaimReport {

@@ -192,18 +192,33 @@ fn run_backward<'a>(
     Ok(m)
 }
 
+/// A sampled run of a model and its derived backward program.
+pub struct ModelRun<'a> {
+    /// The values after the forward and the backward program.
+    pub machine: Machine<'a>,
+    /// The values after the forward program only.
+    pub forward: Machine<'a>,
+    /// The incoming gradients (`grad T ~ ...`), element by element.
+    pub seeds: Vec<((String, Vec<i64>), f64)>,
+}
+
 /// The model run once at sampled values: forward, then the derived backward program.
-/// Claims about tensor elements are evaluated on the result.
+/// Claims about tensor elements and `includes` blocks are evaluated on the result.
 pub fn run_model<'a>(
     program: &Program,
     env: &'a Env,
     scatter: &[Item],
     loss: Option<&str>,
     seed: u64,
-) -> Result<Machine<'a>, NumError> {
+) -> Result<ModelRun<'a>, NumError> {
     let p = prepare(program, env, loss, seed)?;
     let fwd = forward(&p.base, program)?;
-    run_backward(&fwd, &p.objective, scatter)
+    let machine = run_backward(&fwd, &p.objective, scatter)?;
+    Ok(ModelRun {
+        machine,
+        forward: fwd,
+        seeds: p.objective.weighted,
+    })
 }
 
 /// Runs the gradient checks of one file. `scatter` and `gather` are the derived

@@ -66,6 +66,14 @@ pub struct Machine<'a> {
     pub stand_in: bool,
     /// Element evaluations allowed (at most [`MAX_STEPS`]).
     pub max_steps: u64,
+    /// Ranges of loop variables (`t`, `l`) used as statement indices (`for b,t,j:`),
+    /// for running claims written outside their loop.
+    pub loop_ranges: BTreeMap<String, (i64, i64)>,
+    /// When set, statements do not change the values: each statement's contribution
+    /// (`=` and `+=` add, `-=` subtracts) is accumulated here instead, and a statement is
+    /// skipped at an element where a value it reads (or the member it writes) does not
+    /// exist. Used to compare statements of claims with derived statements.
+    pub shadow: Option<Store>,
     steps: u64,
     elements: usize,
 }
@@ -91,6 +99,8 @@ impl<'a> Machine<'a> {
             boundary: env.boundary,
             stand_in: false,
             max_steps: MAX_STEPS,
+            loop_ranges: BTreeMap::new(),
+            shadow: None,
             steps: 0,
             elements: 0,
         };
@@ -155,6 +165,9 @@ impl<'a> Machine<'a> {
 
     /// The integer range of a lower-case index (both ends inclusive).
     pub fn index_range(&self, name: &str) -> Result<(i64, i64), NumError> {
+        if let Some(r) = self.loop_ranges.get(name) {
+            return Ok(*r);
+        }
         let lower = name.to_lowercase();
         let Some(size) = self.env.index_size(&lower) else {
             return err(format!("index `{name}` has no size"));
@@ -608,12 +621,26 @@ impl<'a> Machine<'a> {
             }
             return Ok(());
         }
+        if self.shadow.is_some() {
+            let target = Expr::Ref(eq.lhs.clone());
+            if !(self.all_exist(&eq.rhs, b) && self.all_exist(&target, b)) {
+                return Ok(());
+            }
+        }
         let v = self.eval(&eq.rhs, b)?;
         let member = self.member(&eq.lhs.name, b)?;
         let Some(pos) = self.position(&eq.lhs, b)? else {
             return Ok(());
         };
         let key = (member, eq.lhs.grad);
+        if let Some(sh) = &mut self.shadow {
+            let slot = sh.entry(key).or_default().entry(pos).or_insert(0.0);
+            match eq.op {
+                AssignOp::SubAssign => *slot -= v,
+                _ => *slot += v,
+            }
+            return Ok(());
+        }
         let old = self
             .vals
             .get(&key)

@@ -1,0 +1,230 @@
+//! `claim backprop includes:` blocks, decided on a sampled run of the model and its
+//! derived program. Each statement of the block and each statement of the derived
+//! program is run on its own, reading the run's final values, and its contribution to
+//! the gradient it writes is recorded. A block statement is included when its
+//! contribution equals that of one derived statement or the sum of several (the block
+//! may group terms: `G.grad = h.grad (R - h[t-1])` is two derived statements).
+//! Agreement is `confirmed` (numeric, one sampled run), never `proved`; a statement that
+//! no combination matches is `refuted`.
+
+use super::Verdict;
+use crate::num::gradcheck::ModelRun;
+use crate::num::{Machine, Store};
+use crate::syntax::ast::{BinOp, Expr, Item, ItemKind, Loop, Program, Range};
+use crate::syntax::printer::print_program;
+
+fn und(why: impl Into<String>) -> (Verdict, String, String) {
+    (Verdict::Undecided, "none".into(), why.into())
+}
+
+/// The loops of the program, outer first, with their ranges.
+fn loops(items: &[Item], out: &mut Vec<Range>) {
+    for it in items {
+        if let ItemKind::Loop(l) = &it.kind {
+            if !out.iter().any(|r| r.var.name == l.range.var.name) {
+                out.push(l.range.clone());
+            }
+            loops(&l.body, out);
+        }
+    }
+}
+
+/// Every statement of a derived program with the loops around it, as a runnable item.
+fn statements(items: &[Item], around: &[Range], out: &mut Vec<(Item, String)>) {
+    for it in items {
+        match &it.kind {
+            ItemKind::Loop(l) => {
+                let mut a = around.to_vec();
+                a.push(l.range.clone());
+                statements(&l.body, &a, out);
+            }
+            ItemKind::Equation(_) | ItemKind::ForIndices(_) => {
+                out.push((wrap(it.clone(), around), target_key(it)))
+            }
+            _ => {}
+        }
+    }
+}
+
+fn wrap(item: Item, around: &[Range]) -> Item {
+    around.iter().rev().fold(item, |body, r| Item {
+        kind: ItemKind::Loop(Loop {
+            range: r.clone(),
+            body: vec![body],
+            reverse: false,
+        }),
+        span: Default::default(),
+    })
+}
+
+fn target_key(it: &Item) -> String {
+    match &it.kind {
+        ItemKind::Equation(eq) => crate::syntax::printer::print_name(&crate::syntax::ast::Name {
+            sub: vec![],
+            ..eq.lhs.name.clone()
+        }),
+        ItemKind::ForIndices(f) => f.body.first().map(target_key).unwrap_or_default(),
+        _ => String::new(),
+    }
+}
+
+fn widen(r: &Range) -> Range {
+    let one = |s| Box::new(Expr::Num("1".into(), s));
+    Range {
+        from: Expr::Binary(BinOp::Sub, Box::new(r.from.clone()), one(r.span), r.span),
+        to: Expr::Binary(BinOp::Add, Box::new(r.to.clone()), one(r.span), r.span),
+        ..r.clone()
+    }
+}
+
+/// One statement's contribution, element by element.
+fn contribution(m: &Machine, item: &Item) -> Result<Store, String> {
+    let mut m = m.clone();
+    m.shadow = Some(Store::new());
+    m.run_items(std::slice::from_ref(item), &mut Vec::new())
+        .map_err(|e| e.message)?;
+    Ok(m.shadow.unwrap_or_default())
+}
+
+fn same(a: &Store, b: &Store) -> Option<String> {
+    for (key, t) in a.iter().chain(b.iter()) {
+        for pos in t.keys() {
+            let x = a.get(key).and_then(|t| t.get(pos)).copied().unwrap_or(0.0);
+            let y = b.get(key).and_then(|t| t.get(pos)).copied().unwrap_or(0.0);
+            if (x - y).abs() > 1e-9 * x.abs().max(y.abs()).max(1.0) {
+                return Some(format!("{}.grad{pos:?}: {x:.10} against {y:.10}", key.0));
+            }
+        }
+    }
+    None
+}
+
+fn sum(parts: &[&Store]) -> Store {
+    let mut out = Store::new();
+    for p in parts {
+        for (k, t) in p.iter() {
+            let slot = out.entry(k.clone()).or_default();
+            for (pos, v) in t {
+                *slot.entry(pos.clone()).or_insert(0.0) += v;
+            }
+        }
+    }
+    out
+}
+
+pub fn decide(
+    block: &[Item],
+    program: &Program,
+    run: &ModelRun,
+    seed: u64,
+) -> (Verdict, String, String) {
+    let back = crate::grad::backward(program, run.machine.env);
+    let mut derived = Vec::new();
+    statements(&back.items, &[], &mut derived);
+    let mut all_loops = Vec::new();
+    loops(&program.items, &mut all_loops);
+    let mut m = run.machine.clone();
+    for r in &all_loops {
+        if let (Ok(lo), Ok(hi)) = (m.const_expr(&r.from), m.const_expr(&r.to)) {
+            m.loop_ranges
+                .insert(r.var.name.clone(), (lo.round() as i64, hi.round() as i64));
+        }
+    }
+    let mut derived_parts: Vec<(String, Store)> = Vec::new();
+    for (item, key) in &derived {
+        match contribution(&m, item) {
+            Ok(c) => derived_parts.push((key.clone(), c)),
+            Err(e) => return und(format!("a derived statement cannot be run: {e}")),
+        }
+    }
+    let mut matched = 0;
+    for it in block {
+        let key = target_key(it);
+        if key.is_empty() {
+            return und("an `includes` block lists statements (`for ...: T.grad[...] += ...`)");
+        }
+        // The loops the statement stands in: those of the program whose variable it
+        // uses without listing it, one step wider on each side (a statement about layer
+        // l may hold at l = L too); elements where it reads nothing computed are skipped.
+        let listed: Vec<String> = match &it.kind {
+            ItemKind::ForIndices(f) => f.indices.iter().map(|i| i.name.clone()).collect(),
+            _ => vec![],
+        };
+        let text = print_program(&Program {
+            items: vec![it.clone()],
+        });
+        let around: Vec<Range> = all_loops
+            .iter()
+            .filter(|r| !listed.contains(&r.var.name) && mentions(&text, &r.var.name))
+            .map(widen)
+            .collect();
+        let mine = match contribution(&m, &wrap(it.clone(), &around)) {
+            Ok(c) => c,
+            Err(e) => return und(format!("`{}` cannot be run: {e}", text.trim())),
+        };
+        let candidates: Vec<&Store> = derived_parts
+            .iter()
+            .filter(|(k, _)| *k == key)
+            .map(|(_, c)| c)
+            .collect();
+        if candidates.len() > 14 {
+            return und(format!(
+                "{} derived statements write {key}.grad; too many to combine",
+                candidates.len()
+            ));
+        }
+        let mut found = false;
+        let mut closest = None;
+        for mask in 1u32..(1u32 << candidates.len()) {
+            let parts: Vec<&Store> = (0..candidates.len())
+                .filter(|k| mask & (1 << k) != 0)
+                .map(|k| candidates[k])
+                .collect();
+            match same(&mine, &sum(&parts)) {
+                None => {
+                    found = true;
+                    break;
+                }
+                Some(d) => {
+                    if closest.is_none() {
+                        closest = Some(d);
+                    }
+                }
+            }
+        }
+        if !found {
+            let why = if candidates.is_empty() {
+                format!("tq's derived program has no statement writing {key}.grad")
+            } else {
+                format!(
+                    "no combination of tq's {} derived statements writing {key}.grad gives it (for example {})",
+                    candidates.len(),
+                    closest.unwrap_or_default()
+                )
+            };
+            return (
+                Verdict::Refuted,
+                "numeric".into(),
+                format!("`{}`: {why} (one sampled run, seed {seed})", text.trim()),
+            );
+        }
+        matched += 1;
+    }
+    (
+        Verdict::Confirmed,
+        "numeric".into(),
+        format!(
+            "each of the {matched} statements equals one statement of tq's derived program or the sum of several, element by element (one sampled run, seed {seed})"
+        ),
+    )
+}
+
+/// Whether a statement's text uses a variable as a whole word.
+fn mentions(text: &str, var: &str) -> bool {
+    text.match_indices(var).any(|(k, _)| {
+        let before = text[..k].chars().last();
+        let after = text[k + var.len()..].chars().next();
+        let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '\'');
+        !word(before) && !word(after)
+    })
+}
