@@ -209,11 +209,10 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            // `tq derive` prints derivations; the gradient checks belong to `tq check`.
+            // The same claims verdicts as `tq check` (the numeric runs included).
             let opts = Options {
                 seed,
-                strict: false,
-                no_numeric: true,
+                ..Options::default()
             };
             let r = report::check_source(&file.display().to_string(), &src, &opts);
             let out = match format {

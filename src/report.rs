@@ -16,8 +16,8 @@ pub struct Options {
     pub seed: u64,
     /// Undecided claims fail the file.
     pub strict: bool,
-    /// Leave out the numeric runs (gradient checks). The fuzz harness uses this for
-    /// its long run; `tq check` always runs them.
+    /// Leave out the numeric runs (gradient checks, claims decided on a sampled run).
+    /// The fuzz harness and `tq derive` use this; `tq check` always runs them.
     pub no_numeric: bool,
 }
 
