@@ -19,6 +19,9 @@ pub struct Options {
     /// Leave out the numeric runs (gradient checks, claims decided on a sampled run).
     /// The fuzz harness and `tq derive` use this; `tq check` always runs them.
     pub no_numeric: bool,
+    /// Leave out the Monte Carlo runs of moment claims only (tests that look at other
+    /// engines use this to stay fast).
+    pub no_monte_carlo: bool,
 }
 
 /// Everything tq says about one file.

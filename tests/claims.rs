@@ -6,6 +6,14 @@ use std::path::Path;
 use tq::claims::Verdict;
 use tq::report::{check_source, Options};
 
+/// Everything but the Monte Carlo runs of moment claims (tests/errata.rs covers those).
+fn fast() -> Options {
+    Options {
+        no_monte_carlo: true,
+        ..Options::default()
+    }
+}
+
 fn comp_graph() -> String {
     std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("problems/comp_graph.tq"))
         .unwrap()
@@ -13,7 +21,7 @@ fn comp_graph() -> String {
 
 #[test]
 fn every_comp_graph_claim_is_proved() {
-    let r = check_source("comp_graph.tq", &comp_graph(), &Options::default());
+    let r = check_source("comp_graph.tq", &comp_graph(), &fast());
     assert!(r.claims.len() >= 19);
     for c in &r.claims {
         assert_eq!(
@@ -33,18 +41,18 @@ fn a_wrong_partial_is_refuted_with_the_true_value() {
         "{}\nat a = 2, b = 1\nclaim d(u)/d(a) == 1/9\nclaim a.grad == 1/9\n",
         comp_graph()
     );
-    let r = check_source("planted.tq", &src, &Options::default());
+    let r = check_source("planted.tq", &src, &fast());
     let planted: Vec<_> = r.claims.iter().rev().take(2).collect();
     for c in planted {
         assert_eq!(c.verdict, Verdict::Refuted, "{}", c.source);
         assert!(c.evidence.contains("2/9"), "{}", c.evidence);
     }
-    assert!(!r.passed(&Options::default()));
+    assert!(!r.passed(&fast()));
 }
 
 #[test]
 fn derive_json_carries_values_adjoints_and_partials() {
-    let r = check_source("comp_graph.tq", &comp_graph(), &Options::default());
+    let r = check_source("comp_graph.tq", &comp_graph(), &fast());
     let j = tq::derive::derive_json(&r);
     let sc = &j["scalar"];
     let at = |list: &str, name: &str| -> String {
@@ -102,7 +110,7 @@ fn derive_json_carries_values_adjoints_and_partials() {
 fn element_claims_are_confirmed_on_a_run_and_a_wrong_one_refuted() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("problems/rnn_lm.tq");
     let base = std::fs::read_to_string(path).unwrap();
-    let r = check_source("rnn_lm.tq", &base, &Options::default());
+    let r = check_source("rnn_lm.tq", &base, &fast());
     let c = r
         .claims
         .iter()
@@ -112,7 +120,7 @@ fn element_claims_are_confirmed_on_a_run_and_a_wrong_one_refuted() {
     assert_eq!(c.method, "numeric");
     // The onehot dropped: refuted at an element, with both values.
     let src = format!("{base}\nclaim s.grad[t,w] == P[t,w]\n");
-    let r = check_source("planted.tq", &src, &Options::default());
+    let r = check_source("planted.tq", &src, &fast());
     let c = r.claims.last().unwrap();
     assert_eq!(c.verdict, Verdict::Refuted, "{}", c.evidence);
     assert!(
@@ -133,7 +141,7 @@ fn problem(name: &str) -> String {
 
 #[test]
 fn includes_blocks_are_confirmed_and_planted_mistakes_refuted() {
-    let r = check_source("resnet.tq", &problem("resnet.tq"), &Options::default());
+    let r = check_source("resnet.tq", &problem("resnet.tq"), &fast());
     let c = r
         .claims
         .iter()
@@ -149,18 +157,14 @@ fn includes_blocks_are_confirmed_and_planted_mistakes_refuted() {
         "\nclaim backprop includes:\n  for b,x,y,j: B_{l+1}.grad[j] += R_{l+1}.grad[b,x,y,j]\n",
         "\nclaim backprop includes:\n  for b,x,y,j: R_{l+1}.grad[b,x,y,j] = L_l.grad[b,x,y,j]\n",
     ];
-    let r = check_source(
-        "ok.tq",
-        &format!("{}{ok}", problem("resnet.tq")),
-        &Options::default(),
-    );
+    let r = check_source("ok.tq", &format!("{}{ok}", problem("resnet.tq")), &fast());
     let c = r.claims.last().unwrap();
     assert_eq!(c.verdict, Verdict::Confirmed, "{}", c.evidence);
     for p in planted {
         let r = check_source(
             "planted.tq",
             &format!("{}{p}", problem("resnet.tq")),
-            &Options::default(),
+            &fast(),
         );
         let c = r.claims.last().unwrap();
         assert_eq!(c.verdict, Verdict::Refuted, "{p}: {}", c.evidence);
@@ -175,7 +179,7 @@ fn a_grouped_gru_statement_with_a_dropped_term_is_refuted() {
     let r = check_source(
         "planted.tq",
         &format!("{}{wrong}", problem("gru.tq")),
-        &Options::default(),
+        &fast(),
     );
     let c = r.claims.last().unwrap();
     assert_eq!(c.verdict, Verdict::Refuted, "{}", c.evidence);

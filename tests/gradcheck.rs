@@ -9,7 +9,11 @@ use tq::syntax::{parser, printer};
 fn report(rel: &str) -> FileReport {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(rel);
     let src = std::fs::read_to_string(&path).unwrap();
-    check_source(rel, &src, &Options::default())
+    let opts = Options {
+        no_monte_carlo: true,
+        ..Options::default()
+    };
+    check_source(rel, &src, &opts)
 }
 
 #[test]

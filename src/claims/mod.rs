@@ -2,6 +2,7 @@
 //! a claim no engine decides is `undecided` with the reason, never `proved`.
 
 pub mod includes;
+pub mod montecarlo;
 pub mod numeric;
 pub mod scalar;
 
@@ -13,6 +14,7 @@ use crate::syntax::ast::{
 };
 use crate::syntax::span::line_col;
 use serde_json::json;
+use std::collections::BTreeMap;
 
 /// The verdict of a claim.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -102,10 +104,32 @@ pub fn decide_all(program: &Program, env: &Env, source: &str, opts: &Options) ->
     // One sampled run of the model and its derived backward program, made when a claim
     // about tensor elements first needs it.
     let mut model: Option<Result<crate::num::gradcheck::ModelRun, String>> = None;
+    let mut back: Option<crate::grad::Backward> = None;
+    let moment_keys = montecarlo::moment_keys(program, env);
+    let mut trials = BTreeMap::new();
     for (item, claim, at) in claims {
         let (line, column) = line_col(source, item.span.start as usize);
         let (mut verdict, mut method, mut evidence) =
             decide(claim, &at, scalar.as_ref(), env, opts);
+        if verdict == Verdict::Undecided
+            && !opts.no_numeric
+            && !opts.no_monte_carlo
+            && claim.includes.is_none()
+        {
+            let back = back.get_or_insert_with(|| crate::grad::backward(program, env));
+            if let Some(o) = montecarlo::decide(
+                claim,
+                program,
+                env,
+                &back.items,
+                back.seeds.first().map(String::as_str),
+                opts.seed,
+                &moment_keys,
+                &mut trials,
+            ) {
+                (verdict, method, evidence) = o;
+            }
+        }
         let numeric_claim = verdict == Verdict::Undecided
             && (evidence.contains("tensor element") || evidence.contains("explicit sums"))
             && at.is_empty();

@@ -125,15 +125,21 @@ struct Prepared<'a> {
     rng: ChaCha8Rng,
 }
 
+/// Changes a machine before anything is sampled (sizes, symbols, boundary, stand-ins).
+pub type Setup<'s> = &'s dyn Fn(&mut Machine) -> Result<(), NumError>;
+
 fn prepare<'a>(
     program: &Program,
     env: &'a Env,
     loss: Option<&str>,
     seed: u64,
+    setup: Setup,
 ) -> Result<Prepared<'a>, NumError> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut base = Machine::new(program, env)?;
     base.stand_in = true;
+    base.max_steps = BUDGET;
+    setup(&mut base)?;
     base.sample_leaves(program, &mut rng)?;
     // Scalar inputs without an `at` value get a random one.
     for item in &program.items {
@@ -168,7 +174,6 @@ fn prepare<'a>(
         },
         weighted,
     };
-    base.max_steps = BUDGET;
     Ok(Prepared {
         base,
         objective,
@@ -211,7 +216,19 @@ pub fn run_model<'a>(
     loss: Option<&str>,
     seed: u64,
 ) -> Result<ModelRun<'a>, NumError> {
-    let p = prepare(program, env, loss, seed)?;
+    run_model_with(program, env, scatter, loss, seed, &|_| Ok(()))
+}
+
+/// [`run_model`] with the machine changed before sampling.
+pub fn run_model_with<'a>(
+    program: &Program,
+    env: &'a Env,
+    scatter: &[Item],
+    loss: Option<&str>,
+    seed: u64,
+    setup: Setup,
+) -> Result<ModelRun<'a>, NumError> {
+    let p = prepare(program, env, loss, seed, setup)?;
     let fwd = forward(&p.base, program)?;
     let machine = run_backward(&fwd, &p.objective, scatter)?;
     Ok(ModelRun {
@@ -235,7 +252,7 @@ pub fn gradcheck(
         mut base,
         objective,
         mut rng,
-    } = prepare(program, env, loss, seed)?;
+    } = prepare(program, env, loss, seed, &|_| Ok(()))?;
     if objective.weighted.is_empty() && objective.loss.is_none() {
         return Ok(vec![]);
     }

@@ -64,6 +64,8 @@ pub struct Machine<'a> {
     /// same mean and variance. Gradient checks use this (a derivative does not depend
     /// on the distribution); Monte Carlo of moment claims must not.
     pub stand_in: bool,
+    /// Whether a stand-in distribution was actually sampled.
+    pub stood_in: bool,
     /// Element evaluations allowed (at most [`MAX_STEPS`]).
     pub max_steps: u64,
     /// Ranges of loop variables (`t`, `l`) used as statement indices (`for b,t,j:`),
@@ -98,6 +100,7 @@ impl<'a> Machine<'a> {
             vals: HashMap::new(),
             boundary: env.boundary,
             stand_in: false,
+            stood_in: false,
             max_steps: MAX_STEPS,
             loop_ranges: BTreeMap::new(),
             shadow: None,
@@ -292,6 +295,11 @@ impl<'a> Machine<'a> {
                 Err(_) => self.vals.contains_key(&(m, false)),
             }
         })
+    }
+
+    /// The stored name of a member at a binding (`L_{3}` for `L_{l+1}` at l = 2).
+    pub fn member_of(&mut self, n: &Name, b: &Bind) -> Result<String, NumError> {
+        self.member(n, b)
     }
 
     /// The dimension kinds of a tensor (size names for extents).
@@ -818,10 +826,12 @@ impl<'a> Machine<'a> {
                         Ok(rng.random_range(0..(*n as i64)) as f64)
                     }
                     ("moments", [m, s]) if self.stand_in => {
+                        self.stood_in = true;
                         let z: f64 = StandardNormal.sample(rng);
                         Ok(m + (s - m * m).max(0.0).sqrt() * z)
                     }
                     ("symmetric", [v]) if self.stand_in => {
+                        self.stood_in = true;
                         let z: f64 = StandardNormal.sample(rng);
                         Ok(v.max(0.0).sqrt() * z)
                     }
