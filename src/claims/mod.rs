@@ -107,6 +107,7 @@ pub fn decide_all(program: &Program, env: &Env, source: &str, opts: &Options) ->
     let mut back: Option<crate::grad::Backward> = None;
     let moment_keys = montecarlo::moment_keys(program, env);
     let mut trials = BTreeMap::new();
+    let mut mc_budget = montecarlo::FILE_BUDGET;
     for (item, claim, at) in claims {
         let (line, column) = line_col(source, item.span.start as usize);
         let (mut verdict, mut method, mut evidence) =
@@ -126,6 +127,7 @@ pub fn decide_all(program: &Program, env: &Env, source: &str, opts: &Options) ->
                 opts.seed,
                 &moment_keys,
                 &mut trials,
+                &mut mc_budget,
             ) {
                 (verdict, method, evidence) = o;
             }

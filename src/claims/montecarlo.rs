@@ -20,8 +20,10 @@ use crate::syntax::ast::{
 use crate::syntax::printer::print_expr;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Element evaluations all the trials of one claim may use.
+/// Element evaluations the trials of one setting may use.
 pub const BUDGET: u64 = 10_000_000;
+/// Element evaluations all the Monte Carlo runs of one file may use together.
+pub const FILE_BUDGET: u64 = 20_000_000;
 /// Trials at most, and at least (fewer than this and the claim stays undecided).
 pub const MAX_TRIALS: usize = 400;
 pub const MIN_TRIALS: usize = 40;
@@ -226,6 +228,7 @@ fn run_trials<'a>(
     seed: u64,
     setup: Setup,
     keys: &BTreeSet<String>,
+    budget: &mut u64,
 ) -> Result<Trials<'a>, String> {
     let mut stores = Vec::new();
     let mut first = None;
@@ -244,12 +247,15 @@ fn run_trials<'a>(
         let m = run.machine;
         if k == 0 {
             let steps = m.steps().max(1);
-            n_trials = ((BUDGET / steps) as usize).min(MAX_TRIALS);
+            let allowed = BUDGET.min(*budget);
+            n_trials = ((allowed / steps) as usize).min(MAX_TRIALS);
             if n_trials < MIN_TRIALS {
+                *budget = budget.saturating_sub(steps);
                 return Err(format!(
-                    "one trial needs {steps} element evaluations; {MIN_TRIALS} trials exceed the Monte Carlo budget of {BUDGET} (use smaller sizes)"
+                    "one trial needs {steps} element evaluations; {MIN_TRIALS} trials exceed the Monte Carlo budget left ({allowed} of {BUDGET} per setting, {FILE_BUDGET} per file; use smaller sizes)"
                 ));
             }
+            *budget = budget.saturating_sub(steps.saturating_mul(n_trials as u64));
         }
         let store: Store = m
             .vals
@@ -285,6 +291,7 @@ pub fn decide<'a>(
     seed: u64,
     keys: &BTreeSet<String>,
     cache: &mut BTreeMap<String, Result<Trials<'a>, String>>,
+    budget: &mut u64,
 ) -> Option<Outcome> {
     let ast::Expr::Rel(op, l, r, _) = &claim.body else {
         return None;
@@ -388,7 +395,7 @@ pub fn decide<'a>(
     );
     let trials = match cache
         .entry(key)
-        .or_insert_with(|| run_trials(program, env, back, loss, seed, &setup, keys))
+        .or_insert_with(|| run_trials(program, env, back, loss, seed, &setup, keys, budget))
     {
         Ok(t) => t,
         Err(e) => return Some(und(e.clone())),

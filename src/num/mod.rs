@@ -302,23 +302,15 @@ impl<'a> Machine<'a> {
         self.member(n, b)
     }
 
-    /// The dimension kinds of a tensor (size names for extents).
-    fn dims(&self, n: &Name) -> Vec<String> {
-        let key = self.env.key_of(n);
-        self.env
-            .tensors
-            .get(&key)
-            .map(|t| t.dims.clone())
-            .unwrap_or_default()
-    }
-
     /// Index tuple of a reference; `None` when a shifted position falls outside and
     /// the boundary rule makes it zero (reads) or dropped (writes).
     fn position(&mut self, r: &Ref, b: &Bind) -> Result<Option<Vec<i64>>, NumError> {
         let Some(ixs) = &r.indices else {
             return Ok(Some(vec![]));
         };
-        let dims = self.dims(&r.name);
+        // The extents are looked up only for shifted positions (most reads are plain).
+        let env = self.env;
+        let mut dims: Option<&[String]> = None;
         let mut out = Vec::with_capacity(ixs.len());
         for (k, ix) in ixs.iter().enumerate() {
             let v = self.index(ix, b)?;
@@ -328,6 +320,16 @@ impl<'a> Machine<'a> {
                 }
                 IndexExpr::Lookup(_) => false,
             };
+            if !shifted {
+                out.push(v);
+                continue;
+            }
+            let dims = dims.get_or_insert_with(|| {
+                env.tensors
+                    .get(&env.key_of(&r.name))
+                    .map(|t| t.dims.as_slice())
+                    .unwrap_or(&[])
+            });
             let extent = dims
                 .get(k)
                 .and_then(|d| self.consts.get(d))
