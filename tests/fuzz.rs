@@ -199,7 +199,7 @@ fn fuzz_numeric() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(2_000);
-    fuzz(cases, true, Duration::from_secs(10));
+    fuzz(cases, true, Duration::from_secs(30));
 }
 
 fn fuzz(cases: u32, numeric: bool, limit: Duration) {
