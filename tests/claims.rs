@@ -184,3 +184,37 @@ fn a_grouped_gru_statement_with_a_dropped_term_is_refuted() {
     let c = r.claims.last().unwrap();
     assert_eq!(c.verdict, Verdict::Refuted, "{}", c.evidence);
 }
+
+#[test]
+fn operation_counts_from_the_index_spaces() {
+    let r = check_source("conv.tq", &problem("conv.tq"), &fast());
+    let c = r
+        .claims
+        .iter()
+        .find(|c| c.source.starts_with("mults(R)"))
+        .unwrap();
+    assert_eq!(c.verdict, Verdict::Proved, "{}", c.evidence);
+    let j = tq::derive::derive_json(&r);
+    let conv = j["mults"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "mults(R)")
+        .unwrap()["expr"]
+        .clone();
+    assert_eq!(conv, "B*DX*DY*I*J*X*Y");
+    // The RNN language model's backward pass is linear in T, not quadratic.
+    let r = check_source("rnn_lm.tq", &problem("rnn_lm.tq"), &fast());
+    for c in r.claims.iter().filter(|c| c.source.starts_with("order(")) {
+        let want = if c.expect.is_some() {
+            Verdict::Refuted
+        } else {
+            Verdict::Proved
+        };
+        assert_eq!(c.verdict, want, "{}: {}", c.source, c.evidence);
+    }
+    // A wrong count is refuted.
+    let src = format!("{}\nclaim mults(R) == B X Y DX DY I\n", problem("conv.tq"));
+    let r = check_source("planted.tq", &src, &fast());
+    assert_eq!(r.claims.last().unwrap().verdict, Verdict::Refuted);
+}

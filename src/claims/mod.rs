@@ -1,6 +1,7 @@
 //! Claims and their verdicts. Each claim is routed to the engine that can decide it;
 //! a claim no engine decides is `undecided` with the reason, never `proved`.
 
+pub mod cost;
 pub mod includes;
 pub mod montecarlo;
 pub mod numeric;
@@ -110,8 +111,14 @@ pub fn decide_all(program: &Program, env: &Env, source: &str, opts: &Options) ->
     let mut mc_budget = montecarlo::FILE_BUDGET;
     for (item, claim, at) in claims {
         let (line, column) = line_col(source, item.span.start as usize);
-        let (mut verdict, mut method, mut evidence) =
-            decide(claim, &at, scalar.as_ref(), env, opts);
+        let (mut verdict, mut method, mut evidence) = decide(
+            claim,
+            &at,
+            cost::cost_calls(&claim.body, program, env),
+            scalar.as_ref(),
+            env,
+            opts,
+        );
         if verdict == Verdict::Undecided
             && !opts.no_numeric
             && !opts.no_monte_carlo
@@ -201,6 +208,7 @@ fn undecided(why: impl Into<String>) -> (Verdict, String, String) {
 fn decide(
     claim: &Claim,
     at: &[Binding],
+    calls: BTreeMap<String, Result<Expr, String>>,
     program: Option<&scalar::ScalarProgram>,
     env: &Env,
     opts: &Options,
@@ -216,7 +224,8 @@ fn decide(
     let ast::Expr::Rel(op, l, r, _) = &claim.body else {
         return undecided("predicate claims (`f(...)`) are not decided yet");
     };
-    let scope = program.map(|p| p.scope()).unwrap_or_default();
+    let mut scope = program.map(|p| p.scope()).unwrap_or_default();
+    scope.calls = calls;
     let lower = |e: &ast::Expr| scalar::lower(e, &scope);
     let (mut lhs, mut rhs) = match (lower(l), lower(r)) {
         (Ok(a), Ok(b)) => (a, b),

@@ -39,6 +39,9 @@ pub fn parse_number(s: &str) -> Option<BigRational> {
 pub struct Scope {
     pub defs: BTreeMap<String, Expr>,
     pub grads: BTreeMap<String, Expr>,
+    /// Values of derived calls in the claim (`mults(R)`, `order(backward, T)`), keyed by
+    /// their printed text.
+    pub calls: BTreeMap<String, Result<Expr, String>>,
 }
 
 /// Lowers a tq expression to an exact symbolic one, or says why it cannot.
@@ -74,6 +77,13 @@ pub fn lower(e: &ast::Expr, sc: &Scope) -> Result<Expr, String> {
                 BinOp::Div => a / b,
                 BinOp::Pow => Expr::pow(a, b),
             }
+        }
+        ast::Expr::Call(c)
+            if sc
+                .calls
+                .contains_key(&crate::syntax::printer::print_expr(e)) =>
+        {
+            return sc.calls[&crate::syntax::printer::print_expr(e)].clone();
         }
         ast::Expr::Call(c) => {
             let f = c.func.name.as_str();
@@ -131,6 +141,7 @@ impl ScalarProgram {
         Scope {
             defs: self.values.iter().cloned().collect(),
             grads: self.adjoints.iter().cloned().collect(),
+            calls: BTreeMap::new(),
         }
     }
 }

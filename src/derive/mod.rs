@@ -10,7 +10,8 @@ use serde_json::json;
 
 /// The parts of a derivation that tq does not produce yet, named in the output so
 /// nobody mistakes their absence for an empty result.
-const NOT_YET: &[&str] = &["variance recurrences and closed forms", "operation counts"];
+const NOT_YET: &[&str] =
+    &["variance recurrences and closed forms (moment claims are checked by Monte Carlo)"];
 
 /// The derived results of a checked file.
 pub struct Derivation {
@@ -18,6 +19,34 @@ pub struct Derivation {
     pub gather: Vec<grad::Gathered>,
     /// A scalar program's values, adjoints and partials, exactly.
     pub scalar: Option<ScalarDerivation>,
+    /// Multiplications: per computed tensor of the forward program, then the forward and
+    /// the backward program in total (polynomials in the sizes).
+    pub costs: Vec<(String, sym::Expr)>,
+}
+
+fn costs(r: &FileReport, backward: &grad::Backward) -> Vec<(String, sym::Expr)> {
+    use crate::claims::cost::mults;
+    let mut out = Vec::new();
+    for key in &r.env.decl_order {
+        if r.env
+            .tensors
+            .get(key)
+            .is_some_and(|t| t.kind == crate::check::TensorKind::Computed)
+        {
+            if let Ok(c) = mults(&r.program.items, &r.env, Some(key)) {
+                if !c.is_zero() {
+                    out.push((format!("mults({key})"), c));
+                }
+            }
+        }
+    }
+    if let Ok(c) = mults(&r.program.items, &r.env, None) {
+        out.push(("forward".to_string(), c));
+    }
+    if let Ok(c) = mults(&backward.items, &r.env, None) {
+        out.push(("backward".to_string(), c));
+    }
+    out
 }
 
 /// One derived scalar quantity: its expression in the inputs and its value at the point.
@@ -107,10 +136,12 @@ pub fn derivation(r: &FileReport) -> Option<Derivation> {
     let backward = grad::backward(&r.program, &r.env);
     let gather = grad::gather_form(&backward.items, r.env.boundary);
     let scalar = scalar_derivation(r);
+    let costs = costs(r, &backward);
     Some(Derivation {
         backward,
         gather,
         scalar,
+        costs,
     })
 }
 
@@ -180,6 +211,12 @@ pub fn derive_text(r: &FileReport, theme: Option<miette::GraphicalTheme>) -> Str
             out.push_str(&format!("{}\n", v.text()));
         }
     }
+    if !d.costs.is_empty() {
+        out.push_str("\n# multiplications (from the index spaces)\n");
+        for (name, c) in &d.costs {
+            out.push_str(&format!("{name} = {}\n", sym::to_text(c)));
+        }
+    }
     out.push_str("\n# not derived yet: ");
     out.push_str(&NOT_YET.join("; "));
     out.push('\n');
@@ -227,6 +264,7 @@ pub fn derive_json(r: &FileReport) -> serde_json::Value {
             "adjoints": sc.adjoints.iter().map(Quantity::json).collect::<Vec<_>>(),
             "partials": sc.partials.iter().map(Quantity::json).collect::<Vec<_>>(),
         })),
+        "mults": d.as_ref().map(|d| d.costs.iter().map(|(n, c)| json!({"name": n, "expr": sym::to_ascii(c)})).collect::<Vec<_>>()).unwrap_or_default(),
         "not_derived_yet": NOT_YET,
         "claims": r.claims.iter().map(|c| c.to_json()).collect::<Vec<_>>(),
     })
