@@ -14,14 +14,18 @@
 //! [`together`] brings an expression over one denominator. Identity testing
 //! ([`relation`]) uses both and falls back to exact evaluation at random points.
 
+mod eval;
 mod parse;
 mod print;
 mod relation;
 mod solve;
 
-pub use parse::{parse_ascii, ParseError};
-pub use relation::{check_relation, CheckOptions, Decision, Rel};
-pub use solve::{approx_one_plus_pow, solve, ApproxStep};
+pub use eval::{eval_exact, eval_f64, EvalError};
+pub use parse::{parse_ascii, parse_relation, ParseError};
+pub use relation::{check_relation, Assumption, CheckOptions, Decision, Rel};
+pub use solve::{
+    approx_one_plus_pow, solve, solve_linear, solve_one_plus_pow, solve_pow, ApproxStep,
+};
 
 use num_bigint::BigInt;
 use num_rational::BigRational;
@@ -31,17 +35,27 @@ use std::collections::{BTreeMap, BTreeSet};
 /// Functions of one argument.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Func {
+    /// The natural logarithm (printed `log` in ASCII, `ln` in text and LaTeX).
     Ln,
+    /// The exponential.
     Exp,
+    /// The logistic function `1/(1 + exp(-x))`.
     Sigmoid,
+    /// The hyperbolic tangent.
     Tanh,
+    /// `max(x, 0)`.
     Relu,
+    /// The absolute value.
     Abs,
     /// The Heaviside step `[x > 0]` (relu's derivative).
     Step,
+    /// The square root. Only a constructor argument: [`Expr::func`] turns it into the
+    /// power `x^(1/2)`, so it never occurs in a canonical expression.
+    Sqrt,
 }
 
 impl Func {
+    /// The name in the ASCII syntax (`log` for the natural logarithm).
     pub fn name(self) -> &'static str {
         match self {
             Func::Ln => "log",
@@ -51,9 +65,12 @@ impl Func {
             Func::Relu => "relu",
             Func::Abs => "abs",
             Func::Step => "step",
+            Func::Sqrt => "sqrt",
         }
     }
 
+    /// The function called `n` (`ln` and `log` both name the natural logarithm,
+    /// `sigma` the sigmoid).
     pub fn from_name(n: &str) -> Option<Func> {
         Some(match n {
             "ln" | "log" => Func::Ln,
@@ -63,6 +80,7 @@ impl Func {
             "relu" => Func::Relu,
             "abs" => Func::Abs,
             "step" => Func::Step,
+            "sqrt" => Func::Sqrt,
             _ => return None,
         })
     }
@@ -70,12 +88,22 @@ impl Func {
 
 /// An expression in canonical form. Build it with the constructors, never directly.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+///
+/// The derived order (by variant, then contents: numbers < symbols < powers <
+/// functions < products < sums) is the total, deterministic order used to sort terms
+/// and factors.
 pub enum Expr {
+    /// An exact rational number.
     Num(BigRational),
+    /// A named symbol.
     Sym(String),
+    /// `base^exp`; never with exponent 0 or 1, never a foldable rational power.
     Pow(Box<Expr>, Box<Expr>),
+    /// A function application (never [`Func::Sqrt`], which is a power).
     Func(Func, Box<Expr>),
+    /// A product of at least two factors, the rational coefficient (if not 1) first.
     Mul(Vec<Expr>),
+    /// A sum of at least two terms, the constant (if not 0) last.
     Add(Vec<Expr>),
 }
 
@@ -96,7 +124,9 @@ fn bits(r: &BigRational) -> u64 {
 
 /// Exact `r^n` when the result stays small.
 pub fn rat_pow(r: &BigRational, n: i64) -> Option<BigRational> {
-    if n.abs() > MAX_EXPONENT || (bits(r) as u128) * (n.unsigned_abs() as u128) > MAX_BITS as u128 {
+    if n.unsigned_abs() > MAX_EXPONENT as u64
+        || (bits(r) as u128) * (n.unsigned_abs() as u128) > MAX_BITS as u128
+    {
         return None;
     }
     if r.is_zero() && n < 0 {
@@ -124,28 +154,36 @@ fn int_root(n: &BigInt, q: u32) -> Option<BigInt> {
 }
 
 impl Expr {
+    /// A rational constant.
     pub fn num(r: BigRational) -> Expr {
         Expr::Num(r)
     }
+    /// An integer constant.
     pub fn int(n: i64) -> Expr {
         Expr::Num(BigRational::from_integer(BigInt::from(n)))
     }
+    /// The rational `n/d` (reduced); a zero denominator gives 0 rather than a panic —
+    /// build divisions with `/` to keep them symbolic.
     pub fn rat(n: i64, d: i64) -> Expr {
         if d == 0 {
             return Expr::int(0);
         }
         Expr::Num(rat(n, d))
     }
+    /// A symbol.
     pub fn sym(name: &str) -> Expr {
         Expr::Sym(name.to_string())
     }
+    /// The constant 0.
     pub fn zero() -> Expr {
         Expr::int(0)
     }
+    /// The constant 1.
     pub fn one() -> Expr {
         Expr::int(1)
     }
 
+    /// The value, when the expression is a rational constant.
     pub fn as_num(&self) -> Option<&BigRational> {
         match self {
             Expr::Num(r) => Some(r),
@@ -153,10 +191,12 @@ impl Expr {
         }
     }
 
+    /// Whether the expression is the constant 0.
     pub fn is_zero(&self) -> bool {
         self.as_num().is_some_and(|r| r.is_zero())
     }
 
+    /// The value, when the expression is an integer constant that fits an `i64`.
     pub fn as_int(&self) -> Option<i64> {
         self.as_num()
             .filter(|r| r.is_integer())
@@ -350,6 +390,7 @@ impl Expr {
     /// A canonical function application.
     pub fn func(f: Func, x: Expr) -> Expr {
         match (f, &x) {
+            (Func::Sqrt, _) => return Expr::sqrt(x),
             (Func::Exp, Expr::Func(Func::Ln, a)) => return (**a).clone(),
             (Func::Ln, Expr::Func(Func::Exp, a)) => return (**a).clone(),
             (Func::Ln, Expr::Num(r)) if r.is_one() => return Expr::zero(),
@@ -370,12 +411,15 @@ impl Expr {
         Expr::Func(f, Box::new(x))
     }
 
+    /// `x^(1/2)`.
     pub fn sqrt(x: Expr) -> Expr {
         Expr::pow(x, Expr::rat(1, 2))
     }
+    /// The natural logarithm.
     pub fn ln(x: Expr) -> Expr {
         Expr::func(Func::Ln, x)
     }
+    /// The exponential.
     pub fn exp(x: Expr) -> Expr {
         Expr::func(Func::Exp, x)
     }
@@ -501,6 +545,8 @@ impl Expr {
                         Expr::pow(Expr::func(Func::Abs, a), Expr::int(-1)),
                     ]),
                     Func::Step => Expr::zero(),
+                    // Never canonical (it is a power); kept for hand-built trees.
+                    Func::Sqrt => Expr::mul(vec![Expr::rat(1, 2), Expr::pow(a, Expr::rat(-1, 2))]),
                 };
                 Expr::mul(vec![outer, da])
             }
@@ -508,88 +554,16 @@ impl Expr {
     }
 
     /// Exact value at a point; fails on unbound symbols, division by zero, irrational
-    /// results and numbers too large to fold.
+    /// results and numbers too large to fold. The error is [`EvalError`] as text; use
+    /// the free function [`eval_exact`] for the typed error.
     pub fn eval_exact(&self, at: &BTreeMap<String, BigRational>) -> Result<BigRational, String> {
-        match self {
-            Expr::Num(r) => Ok(r.clone()),
-            Expr::Sym(s) => at
-                .get(s)
-                .cloned()
-                .ok_or_else(|| format!("`{s}` has no value")),
-            Expr::Add(ts) => {
-                let mut acc = BigRational::zero();
-                for t in ts {
-                    acc += t.eval_exact(at)?;
-                }
-                Ok(acc)
-            }
-            Expr::Mul(fs) => {
-                let mut acc = BigRational::one();
-                for f in fs {
-                    acc *= f.eval_exact(at)?;
-                    if bits(&acc) > MAX_BITS {
-                        return Err("the exact value is too large".into());
-                    }
-                }
-                Ok(acc)
-            }
-            Expr::Pow(b, e) => {
-                let bv = b.eval_exact(at)?;
-                let ev = e.eval_exact(at)?;
-                match Expr::pow(Expr::Num(bv), Expr::Num(ev)) {
-                    Expr::Num(r) => Ok(r),
-                    _ => Err("the value is irrational (or too large) at this point".into()),
-                }
-            }
-            Expr::Func(f, x) => {
-                let v = x.eval_exact(at)?;
-                match Expr::func(*f, Expr::Num(v)) {
-                    Expr::Num(r) => Ok(r),
-                    _ => Err(format!("{} is not rational at this point", f.name())),
-                }
-            }
-        }
+        eval::eval_exact(self, at).map_err(|e| e.to_string())
     }
 
-    /// Floating-point value at a point.
+    /// Floating-point value at a point (non-finite values are returned, not refused);
+    /// fails only on unbound symbols. See [`eval_f64`] for the typed error.
     pub fn eval_f64(&self, at: &BTreeMap<String, f64>) -> Result<f64, String> {
-        Ok(match self {
-            Expr::Num(r) => r.to_f64().unwrap_or(f64::NAN),
-            Expr::Sym(s) => *at.get(s).ok_or_else(|| format!("`{s}` has no value"))?,
-            Expr::Add(ts) => {
-                let mut acc = 0.0;
-                for t in ts {
-                    acc += t.eval_f64(at)?;
-                }
-                acc
-            }
-            Expr::Mul(fs) => {
-                let mut acc = 1.0;
-                for f in fs {
-                    acc *= f.eval_f64(at)?;
-                }
-                acc
-            }
-            Expr::Pow(b, e) => b.eval_f64(at)?.powf(e.eval_f64(at)?),
-            Expr::Func(f, x) => {
-                let v = x.eval_f64(at)?;
-                match f {
-                    Func::Ln => v.ln(),
-                    Func::Exp => v.exp(),
-                    Func::Sigmoid => 1.0 / (1.0 + (-v).exp()),
-                    Func::Tanh => v.tanh(),
-                    Func::Relu => v.max(0.0),
-                    Func::Abs => v.abs(),
-                    Func::Step => {
-                        if v > 0.0 {
-                            1.0
-                        } else {
-                            0.0
-                        }
-                    }
-                }
-            }
-        })
+        eval::eval_f64(self, at).map_err(|e| e.to_string())
     }
 }
 
@@ -865,6 +839,28 @@ fn over_factored_denominator(e: &Expr) -> Expr {
 }
 
 pub use print::{to_ascii, to_latex, to_text};
+
+/// Re-canonicalises `e` through the constructors; idempotent.
+pub fn normalize(e: &Expr) -> Expr {
+    e.normalize()
+}
+
+/// `e` with every occurrence of the symbol `name` replaced by `value`, in normal form.
+pub fn subs(e: &Expr, name: &str, value: &Expr) -> Expr {
+    e.subs(name, value)
+}
+
+/// The symbols occurring in `e`.
+pub fn free_symbols(e: &Expr) -> BTreeSet<String> {
+    e.free_symbols()
+}
+
+/// The derivative of `e` with respect to the symbol `var`, in normal form (not
+/// simplified; see [`simplify`]). Every construct is differentiable: `relu' = step`,
+/// `step' = 0` (almost everywhere), `abs'(x) = x/abs(x)`.
+pub fn diff(e: &Expr, var: &str) -> Expr {
+    e.diff(var)
+}
 
 #[cfg(test)]
 mod tests {
