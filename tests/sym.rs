@@ -604,3 +604,59 @@ fn guards_refuse_instead_of_hanging() {
     assert!(matches!(p, Expr::Pow(..)));
     assert!(sym::parse_ascii(&"7".repeat(200_000)).is_err());
 }
+
+// ---------------------------------------------------------------------------------
+// Trees with functions, roots and symbolic exponents.
+
+fn rich() -> impl Strategy<Value = Expr> {
+    let leaf = prop_oneof![
+        (-5i64..6, 1i64..4).prop_map(|(n, d)| Expr::rat(n, d)),
+        (0usize..3).prop_map(|k| Expr::sym(NAMES[k])),
+        Just(Expr::sym("sigma_W")),
+        Just(Expr::sym("L")),
+    ];
+    let funcs = [
+        sym::Func::Ln,
+        sym::Func::Exp,
+        sym::Func::Sigmoid,
+        sym::Func::Tanh,
+        sym::Func::Relu,
+        sym::Func::Abs,
+        sym::Func::Step,
+        sym::Func::Sqrt,
+    ];
+    leaf.prop_recursive(4, 24, 2, move |inner| {
+        prop_oneof![
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| a + b),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| a - b),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| a * b),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| a / b),
+            (inner.clone(), -3i64..4, 1i64..4).prop_map(|(a, n, d)| Expr::pow(a, Expr::rat(n, d))),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| Expr::pow(a, b)),
+            (inner, 0usize..8).prop_map(move |(a, k)| Expr::func(funcs[k], a)),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    #[test]
+    fn rich_trees_normalize_idempotently_and_round_trip(e in rich()) {
+        prop_assert_eq!(&e.normalize(), &e);
+        prop_assume!(!divides_by_zero(&e));
+        let text = sym::to_ascii(&e);
+        let back = sym::parse_ascii(&text);
+        prop_assert_eq!(back.as_ref().ok(), Some(&e), "printed as {}", text);
+        // The other printers never panic.
+        let _ = sym::to_text(&e);
+        let _ = sym::to_latex(&e);
+        let _ = sym::simplify(&e);
+    }
+
+    #[test]
+    fn rich_trees_differentiate_without_panicking(e in rich()) {
+        let d = sym::diff(&e, "a");
+        prop_assert_eq!(&d.normalize(), &d);
+    }
+}

@@ -258,6 +258,10 @@ impl Expr {
 
     /// A canonical product.
     pub fn mul(factors: Vec<Expr>) -> Expr {
+        Expr::mul_depth(factors, 0)
+    }
+
+    fn mul_depth(factors: Vec<Expr>, depth: usize) -> Expr {
         let mut c = BigRational::one();
         let mut powers: BTreeMap<Expr, Vec<Expr>> = BTreeMap::new();
         let mut stack = factors;
@@ -291,25 +295,18 @@ impl Expr {
         if c.is_zero() {
             return Expr::zero();
         }
-        // Merging again is needed when a power split into factors that repeat bases.
+        // A power may have split into factors whose bases repeat (`(a^2)^-1 = a^-2`
+        // beside `a`): merge them by base, through the constructor again. Each round
+        // merges at least two factors; the depth bound is a guard, not a limit reached
+        // in practice.
         out.sort();
-        let mut merged: Vec<Expr> = Vec::new();
-        for f in out {
-            if let Some(last) = merged.last() {
-                let (lb, le) = last.base_exp();
-                let (fb, fe) = f.base_exp();
-                if lb == fb {
-                    let e = Expr::add(vec![le, fe]);
-                    merged.pop();
-                    match Expr::pow(lb, e) {
-                        Expr::Num(r) => c *= r,
-                        other => merged.push(other),
-                    }
-                    continue;
-                }
-            }
-            merged.push(f);
+        let mut seen = BTreeSet::new();
+        let repeats = out.iter().any(|f| !seen.insert(f.base_exp().0));
+        if repeats && depth < 16 {
+            out.push(Expr::Num(c));
+            return Expr::mul_depth(out, depth + 1);
         }
+        let mut merged = out;
         merged.retain(|f| f.as_num().is_none_or(|r| !r.is_one()));
         if merged.is_empty() {
             return Expr::Num(c);
@@ -914,6 +911,21 @@ mod tests {
         let r = Expr::one() + Expr::int(2) * x.clone() + Expr::pow(x.clone(), Expr::int(2));
         assert!(identical(&l, &r));
         assert!(!identical(&l, &(Expr::one() + Expr::pow(x, Expr::int(2)))));
+    }
+
+    #[test]
+    fn split_powers_merge_with_their_base() {
+        // (a^2)^(b - 1) (a^2)^(-b) a = (a^2)^(-1) a = a^-1: the split power must merge
+        // with the factor a even though they are not neighbours in the sort.
+        let (a, b) = (s("a"), s("b"));
+        let a2 = Expr::pow(a.clone(), Expr::int(2));
+        let e = Expr::mul(vec![
+            Expr::pow(a2.clone(), b.clone() - Expr::one()),
+            Expr::pow(a2, -b),
+            a.clone(),
+        ]);
+        assert_eq!(e, Expr::pow(a, Expr::int(-1)));
+        assert_eq!(e.normalize(), e);
     }
 
     #[test]
