@@ -660,3 +660,18 @@ proptest! {
         prop_assert_eq!(&d.normalize(), &d);
     }
 }
+
+#[test]
+fn many_denominators_stay_fast() {
+    // Σ 1/(a + b + c + k) over 40 terms: the common denominator outgrows the term cap;
+    // the check must still finish (and honestly refute `== 0`).
+    let (a, b, c) = (Expr::sym("a"), Expr::sym("b"), Expr::sym("c"));
+    let terms: Vec<Expr> = (1..=40)
+        .map(|k| Expr::int(1) / (a.clone() + b.clone() + c.clone() + Expr::int(k)))
+        .collect();
+    let sum = Expr::add(terms);
+    let start = std::time::Instant::now();
+    let d = sym::check_relation(&sum, &sym::Rel::Eq, &Expr::int(0), &Default::default());
+    assert_eq!(d.verdict, tq::claims::Verdict::Refuted);
+    assert!(start.elapsed().as_secs() < 5, "{:?}", start.elapsed());
+}

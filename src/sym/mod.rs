@@ -113,6 +113,12 @@ pub const MAX_EXPONENT: i64 = 4096;
 pub const MAX_BITS: u64 = 1 << 16;
 /// `expand` gives up (leaves the expression as it is) beyond this many terms.
 pub const MAX_TERMS: usize = 20_000;
+/// `expand` gives up beyond this many term-by-term products in one call (a bound on
+/// its time: roughly a few seconds at worst).
+pub const MAX_EXPAND_WORK: usize = 400_000;
+/// `together` (and so the proof step of `identical`) gives up beyond this many
+/// term-by-term products in one call.
+pub const MAX_TOGETHER_WORK: usize = 100_000;
 
 fn rat(n: i64, d: i64) -> BigRational {
     BigRational::new(BigInt::from(n), BigInt::from(d))
@@ -598,7 +604,17 @@ impl std::ops::Neg for Expr {
 /// Multiplies out products of sums and positive integer powers of sums. Returns the
 /// expression unchanged when the result would exceed [`MAX_TERMS`] terms.
 pub fn expand(e: &Expr) -> Expr {
-    expand_inner(e).unwrap_or_else(|| e.clone())
+    let mut budget = MAX_EXPAND_WORK;
+    expand_inner(e, &mut budget).unwrap_or_else(|| e.clone())
+}
+
+/// Charges `cost` products to the budget; `None` when the cap or the budget is exceeded.
+fn charge(budget: &mut usize, cost: usize) -> Option<()> {
+    if cost > MAX_TERMS || cost > *budget {
+        return None;
+    }
+    *budget -= cost;
+    Some(())
 }
 
 fn terms_of(e: &Expr) -> Vec<Expr> {
@@ -608,23 +624,21 @@ fn terms_of(e: &Expr) -> Vec<Expr> {
     }
 }
 
-fn expand_inner(e: &Expr) -> Option<Expr> {
+fn expand_inner(e: &Expr, budget: &mut usize) -> Option<Expr> {
     Some(match e {
         Expr::Num(_) | Expr::Sym(_) => e.clone(),
         Expr::Add(ts) => {
             let mut out = Vec::new();
             for t in ts {
-                out.push(expand_inner(t)?);
+                out.push(expand_inner(t, budget)?);
             }
             Expr::add(out)
         }
         Expr::Mul(fs) => {
             let mut acc: Vec<Expr> = vec![Expr::one()];
             for f in fs {
-                let ft = terms_of(&expand_inner(f)?);
-                if acc.len().saturating_mul(ft.len()) > MAX_TERMS {
-                    return None;
-                }
+                let ft = terms_of(&expand_inner(f, budget)?);
+                charge(budget, acc.len().saturating_mul(ft.len()))?;
                 let mut next = Vec::with_capacity(acc.len() * ft.len());
                 for a in &acc {
                     for b in &ft {
@@ -636,15 +650,13 @@ fn expand_inner(e: &Expr) -> Option<Expr> {
             Expr::add(acc)
         }
         Expr::Pow(b, ex) => {
-            let b2 = expand_inner(b)?;
+            let b2 = expand_inner(b, budget)?;
             match (ex.as_int(), &b2) {
                 (Some(n), Expr::Add(_)) if (1..=64).contains(&n) => {
                     let bt = terms_of(&b2);
                     let mut acc: Vec<Expr> = vec![Expr::one()];
                     for _ in 0..n {
-                        if acc.len().saturating_mul(bt.len()) > MAX_TERMS {
-                            return None;
-                        }
+                        charge(budget, acc.len().saturating_mul(bt.len()))?;
                         let mut next = Vec::with_capacity(acc.len() * bt.len());
                         for x in &acc {
                             for y in &bt {
@@ -655,30 +667,40 @@ fn expand_inner(e: &Expr) -> Option<Expr> {
                     }
                     Expr::add(acc)
                 }
-                _ => Expr::pow(b2, expand_inner(ex)?),
+                _ => Expr::pow(b2, expand_inner(ex, budget)?),
             }
         }
-        Expr::Func(f, x) => Expr::func(*f, expand_inner(x)?),
+        Expr::Func(f, x) => Expr::func(*f, expand_inner(x, budget)?),
     })
 }
 
 /// The expression as numerator / denominator, both expanded polynomials in its atoms
-/// (symbols, non-integer powers, functions).
+/// (symbols, non-integer powers, functions). Beyond [`MAX_TERMS`] terms in any
+/// intermediate expansion it gives up and returns `(e, 1)`.
 pub fn together(e: &Expr) -> (Expr, Expr) {
-    match e {
+    let mut budget = MAX_TOGETHER_WORK;
+    together_checked(e, &mut budget).unwrap_or_else(|| (e.clone(), Expr::one()))
+}
+
+/// [`together`], or `None` when an expansion would exceed [`MAX_TERMS`] terms.
+fn together_checked(e: &Expr, budget: &mut usize) -> Option<(Expr, Expr)> {
+    Some(match e {
         Expr::Add(ts) => {
             let mut num = Expr::zero();
             let mut den = Expr::one();
             for t in ts {
-                let (n, d) = together(t);
+                let (n, d) = together_checked(t, budget)?;
                 if d == den {
-                    num = expand(&Expr::add(vec![num, n]));
+                    num = expand_inner(&Expr::add(vec![num, n]), budget)?;
                 } else {
-                    num = expand(&Expr::add(vec![
-                        Expr::mul(vec![num, d.clone()]),
-                        Expr::mul(vec![n, den.clone()]),
-                    ]));
-                    den = expand(&Expr::mul(vec![den, d]));
+                    num = expand_inner(
+                        &Expr::add(vec![
+                            Expr::mul(vec![num, d.clone()]),
+                            Expr::mul(vec![n, den.clone()]),
+                        ]),
+                        budget,
+                    )?;
+                    den = expand_inner(&Expr::mul(vec![den, d]), budget)?;
                 }
             }
             (num, den)
@@ -687,25 +709,25 @@ pub fn together(e: &Expr) -> (Expr, Expr) {
             let mut num = Expr::one();
             let mut den = Expr::one();
             for f in fs {
-                let (n, d) = together(f);
-                num = expand(&Expr::mul(vec![num, n]));
-                den = expand(&Expr::mul(vec![den, d]));
+                let (n, d) = together_checked(f, budget)?;
+                num = expand_inner(&Expr::mul(vec![num, n]), budget)?;
+                den = expand_inner(&Expr::mul(vec![den, d]), budget)?;
             }
             (num, den)
         }
         Expr::Pow(b, ex) => match ex.as_int() {
             Some(n) if (-64..0).contains(&n) => {
-                let (bn, bd) = together(b);
+                let (bn, bd) = together_checked(b, budget)?;
                 (
-                    expand(&Expr::pow(bd, Expr::int(-n))),
-                    expand(&Expr::pow(bn, Expr::int(-n))),
+                    expand_inner(&Expr::pow(bd, Expr::int(-n)), budget)?,
+                    expand_inner(&Expr::pow(bn, Expr::int(-n)), budget)?,
                 )
             }
             Some(n) if (1..=64).contains(&n) => {
-                let (bn, bd) = together(b);
+                let (bn, bd) = together_checked(b, budget)?;
                 (
-                    expand(&Expr::pow(bn, Expr::int(n))),
-                    expand(&Expr::pow(bd, Expr::int(n))),
+                    expand_inner(&Expr::pow(bn, Expr::int(n)), budget)?,
+                    expand_inner(&Expr::pow(bd, Expr::int(n)), budget)?,
                 )
             }
             _ => (e.clone(), Expr::one()),
@@ -715,7 +737,7 @@ pub fn together(e: &Expr) -> (Expr, Expr) {
             Expr::Num(BigRational::from_integer(r.denom().clone())),
         ),
         _ => (e.clone(), Expr::one()),
-    }
+    })
 }
 
 /// Whether `a - b` is zero as a rational function of its atoms (a proof of identity
@@ -725,8 +747,11 @@ pub fn identical(a: &Expr, b: &Expr) -> bool {
     if diff.is_zero() || expand(&diff).is_zero() {
         return true;
     }
-    let (n, _) = together(&diff);
-    expand(&n).is_zero()
+    let mut budget = MAX_TOGETHER_WORK;
+    match together_checked(&diff, &mut budget) {
+        Some((n, _)) => n.is_zero() || expand(&n).is_zero(),
+        None => false,
+    }
 }
 
 /// A simpler equal form: the shortest printed of the expression, its expansion, its

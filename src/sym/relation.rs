@@ -308,7 +308,7 @@ pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) ->
         .with_points(1);
     }
     // Ordering of polynomials with a constant difference is decided exactly.
-    let d = lhs.clone() - rhs.clone();
+    let d = super::expand(&(lhs.clone() - rhs.clone()));
     if let Expr::Num(c) = &d {
         let ok = match rel {
             Rel::Le => !c.is_positive(),
