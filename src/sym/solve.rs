@@ -250,6 +250,7 @@ mod tests {
         let err = st.error_at(&at).unwrap();
         let want = 1.001f64.powf(10.0) - 0.01f64.exp();
         assert!((err - want).abs() < 1e-15, "{err} vs {want}");
-        assert!(st.relative_error_at(&at).unwrap().abs() < 1e-4);
+        let rel = st.relative_error_at(&at).unwrap();
+        assert!((rel + 5e-6).abs() < 1e-7, "{rel}");
     }
 }
