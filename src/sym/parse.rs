@@ -9,7 +9,9 @@ use num_rational::BigRational;
 /// Where and why the text is not an expression.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ParseError {
+    /// Byte offset in the input where reading failed.
     pub offset: usize,
+    /// What was expected or wrong there.
     pub message: String,
 }
 
