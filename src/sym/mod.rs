@@ -14,14 +14,18 @@
 //! [`together`] brings an expression over one denominator. Identity testing
 //! ([`relation`]) uses both and falls back to exact evaluation at random points.
 
+mod eval;
 mod parse;
 mod print;
 mod relation;
 mod solve;
 
-pub use parse::{parse_ascii, ParseError};
-pub use relation::{check_relation, CheckOptions, Decision, Rel};
-pub use solve::{approx_one_plus_pow, solve, ApproxStep};
+pub use eval::{eval_exact, eval_f64, EvalError};
+pub use parse::{parse_ascii, parse_relation, ParseError};
+pub use relation::{check_relation, Assumption, CheckOptions, Decision, Rel};
+pub use solve::{
+    approx_one_plus_pow, solve, solve_linear, solve_one_plus_pow, solve_pow, ApproxStep,
+};
 
 use num_bigint::BigInt;
 use num_rational::BigRational;
@@ -31,17 +35,27 @@ use std::collections::{BTreeMap, BTreeSet};
 /// Functions of one argument.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Func {
+    /// The natural logarithm (printed `log` in ASCII, `ln` in text and LaTeX).
     Ln,
+    /// The exponential.
     Exp,
+    /// The logistic function `1/(1 + exp(-x))`.
     Sigmoid,
+    /// The hyperbolic tangent.
     Tanh,
+    /// `max(x, 0)`.
     Relu,
+    /// The absolute value.
     Abs,
     /// The Heaviside step `[x > 0]` (relu's derivative).
     Step,
+    /// The square root. Only a constructor argument: [`Expr::func`] turns it into the
+    /// power `x^(1/2)`, so it never occurs in a canonical expression.
+    Sqrt,
 }
 
 impl Func {
+    /// The name in the ASCII syntax (`log` for the natural logarithm).
     pub fn name(self) -> &'static str {
         match self {
             Func::Ln => "log",
@@ -51,9 +65,12 @@ impl Func {
             Func::Relu => "relu",
             Func::Abs => "abs",
             Func::Step => "step",
+            Func::Sqrt => "sqrt",
         }
     }
 
+    /// The function called `n` (`ln` and `log` both name the natural logarithm,
+    /// `sigma` the sigmoid).
     pub fn from_name(n: &str) -> Option<Func> {
         Some(match n {
             "ln" | "log" => Func::Ln,
@@ -63,6 +80,7 @@ impl Func {
             "relu" => Func::Relu,
             "abs" => Func::Abs,
             "step" => Func::Step,
+            "sqrt" => Func::Sqrt,
             _ => return None,
         })
     }
@@ -70,12 +88,22 @@ impl Func {
 
 /// An expression in canonical form. Build it with the constructors, never directly.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+///
+/// The derived order (by variant, then contents: numbers < symbols < powers <
+/// functions < products < sums) is the total, deterministic order used to sort terms
+/// and factors.
 pub enum Expr {
+    /// An exact rational number.
     Num(BigRational),
+    /// A named symbol.
     Sym(String),
+    /// `base^exp`; never with exponent 0 or 1, never a foldable rational power.
     Pow(Box<Expr>, Box<Expr>),
+    /// A function application (never [`Func::Sqrt`], which is a power).
     Func(Func, Box<Expr>),
+    /// A product of at least two factors, the rational coefficient (if not 1) first.
     Mul(Vec<Expr>),
+    /// A sum of at least two terms, the constant (if not 0) last.
     Add(Vec<Expr>),
 }
 
@@ -85,6 +113,12 @@ pub const MAX_EXPONENT: i64 = 4096;
 pub const MAX_BITS: u64 = 1 << 16;
 /// `expand` gives up (leaves the expression as it is) beyond this many terms.
 pub const MAX_TERMS: usize = 20_000;
+/// `expand` gives up beyond this many term-by-term products in one call (a bound on
+/// its time: roughly a few seconds at worst).
+pub const MAX_EXPAND_WORK: usize = 400_000;
+/// `together` (and so the proof step of `identical`) gives up beyond this many
+/// term-by-term products in one call.
+pub const MAX_TOGETHER_WORK: usize = 100_000;
 
 fn rat(n: i64, d: i64) -> BigRational {
     BigRational::new(BigInt::from(n), BigInt::from(d))
@@ -96,7 +130,9 @@ fn bits(r: &BigRational) -> u64 {
 
 /// Exact `r^n` when the result stays small.
 pub fn rat_pow(r: &BigRational, n: i64) -> Option<BigRational> {
-    if n.abs() > MAX_EXPONENT || (bits(r) as u128) * (n.unsigned_abs() as u128) > MAX_BITS as u128 {
+    if n.unsigned_abs() > MAX_EXPONENT as u64
+        || (bits(r) as u128) * (n.unsigned_abs() as u128) > MAX_BITS as u128
+    {
         return None;
     }
     if r.is_zero() && n < 0 {
@@ -124,28 +160,36 @@ fn int_root(n: &BigInt, q: u32) -> Option<BigInt> {
 }
 
 impl Expr {
+    /// A rational constant.
     pub fn num(r: BigRational) -> Expr {
         Expr::Num(r)
     }
+    /// An integer constant.
     pub fn int(n: i64) -> Expr {
         Expr::Num(BigRational::from_integer(BigInt::from(n)))
     }
+    /// The rational `n/d` (reduced); a zero denominator gives 0 rather than a panic —
+    /// build divisions with `/` to keep them symbolic.
     pub fn rat(n: i64, d: i64) -> Expr {
         if d == 0 {
             return Expr::int(0);
         }
         Expr::Num(rat(n, d))
     }
+    /// A symbol.
     pub fn sym(name: &str) -> Expr {
         Expr::Sym(name.to_string())
     }
+    /// The constant 0.
     pub fn zero() -> Expr {
         Expr::int(0)
     }
+    /// The constant 1.
     pub fn one() -> Expr {
         Expr::int(1)
     }
 
+    /// The value, when the expression is a rational constant.
     pub fn as_num(&self) -> Option<&BigRational> {
         match self {
             Expr::Num(r) => Some(r),
@@ -153,10 +197,12 @@ impl Expr {
         }
     }
 
+    /// Whether the expression is the constant 0.
     pub fn is_zero(&self) -> bool {
         self.as_num().is_some_and(|r| r.is_zero())
     }
 
+    /// The value, when the expression is an integer constant that fits an `i64`.
     pub fn as_int(&self) -> Option<i64> {
         self.as_num()
             .filter(|r| r.is_integer())
@@ -218,6 +264,10 @@ impl Expr {
 
     /// A canonical product.
     pub fn mul(factors: Vec<Expr>) -> Expr {
+        Expr::mul_depth(factors, 0)
+    }
+
+    fn mul_depth(factors: Vec<Expr>, depth: usize) -> Expr {
         let mut c = BigRational::one();
         let mut powers: BTreeMap<Expr, Vec<Expr>> = BTreeMap::new();
         let mut stack = factors;
@@ -251,25 +301,18 @@ impl Expr {
         if c.is_zero() {
             return Expr::zero();
         }
-        // Merging again is needed when a power split into factors that repeat bases.
+        // A power may have split into factors whose bases repeat (`(a^2)^-1 = a^-2`
+        // beside `a`): merge them by base, through the constructor again. Each round
+        // merges at least two factors; the depth bound is a guard, not a limit reached
+        // in practice.
         out.sort();
-        let mut merged: Vec<Expr> = Vec::new();
-        for f in out {
-            if let Some(last) = merged.last() {
-                let (lb, le) = last.base_exp();
-                let (fb, fe) = f.base_exp();
-                if lb == fb {
-                    let e = Expr::add(vec![le, fe]);
-                    merged.pop();
-                    match Expr::pow(lb, e) {
-                        Expr::Num(r) => c *= r,
-                        other => merged.push(other),
-                    }
-                    continue;
-                }
-            }
-            merged.push(f);
+        let mut seen = BTreeSet::new();
+        let repeats = out.iter().any(|f| !seen.insert(f.base_exp().0));
+        if repeats && depth < 16 {
+            out.push(Expr::Num(c));
+            return Expr::mul_depth(out, depth + 1);
         }
+        let mut merged = out;
         merged.retain(|f| f.as_num().is_none_or(|r| !r.is_one()));
         if merged.is_empty() {
             return Expr::Num(c);
@@ -350,6 +393,7 @@ impl Expr {
     /// A canonical function application.
     pub fn func(f: Func, x: Expr) -> Expr {
         match (f, &x) {
+            (Func::Sqrt, _) => return Expr::sqrt(x),
             (Func::Exp, Expr::Func(Func::Ln, a)) => return (**a).clone(),
             (Func::Ln, Expr::Func(Func::Exp, a)) => return (**a).clone(),
             (Func::Ln, Expr::Num(r)) if r.is_one() => return Expr::zero(),
@@ -370,12 +414,15 @@ impl Expr {
         Expr::Func(f, Box::new(x))
     }
 
+    /// `x^(1/2)`.
     pub fn sqrt(x: Expr) -> Expr {
         Expr::pow(x, Expr::rat(1, 2))
     }
+    /// The natural logarithm.
     pub fn ln(x: Expr) -> Expr {
         Expr::func(Func::Ln, x)
     }
+    /// The exponential.
     pub fn exp(x: Expr) -> Expr {
         Expr::func(Func::Exp, x)
     }
@@ -501,6 +548,8 @@ impl Expr {
                         Expr::pow(Expr::func(Func::Abs, a), Expr::int(-1)),
                     ]),
                     Func::Step => Expr::zero(),
+                    // Never canonical (it is a power); kept for hand-built trees.
+                    Func::Sqrt => Expr::mul(vec![Expr::rat(1, 2), Expr::pow(a, Expr::rat(-1, 2))]),
                 };
                 Expr::mul(vec![outer, da])
             }
@@ -508,88 +557,16 @@ impl Expr {
     }
 
     /// Exact value at a point; fails on unbound symbols, division by zero, irrational
-    /// results and numbers too large to fold.
+    /// results and numbers too large to fold. The error is [`EvalError`] as text; use
+    /// the free function [`eval_exact`] for the typed error.
     pub fn eval_exact(&self, at: &BTreeMap<String, BigRational>) -> Result<BigRational, String> {
-        match self {
-            Expr::Num(r) => Ok(r.clone()),
-            Expr::Sym(s) => at
-                .get(s)
-                .cloned()
-                .ok_or_else(|| format!("`{s}` has no value")),
-            Expr::Add(ts) => {
-                let mut acc = BigRational::zero();
-                for t in ts {
-                    acc += t.eval_exact(at)?;
-                }
-                Ok(acc)
-            }
-            Expr::Mul(fs) => {
-                let mut acc = BigRational::one();
-                for f in fs {
-                    acc *= f.eval_exact(at)?;
-                    if bits(&acc) > MAX_BITS {
-                        return Err("the exact value is too large".into());
-                    }
-                }
-                Ok(acc)
-            }
-            Expr::Pow(b, e) => {
-                let bv = b.eval_exact(at)?;
-                let ev = e.eval_exact(at)?;
-                match Expr::pow(Expr::Num(bv), Expr::Num(ev)) {
-                    Expr::Num(r) => Ok(r),
-                    _ => Err("the value is irrational (or too large) at this point".into()),
-                }
-            }
-            Expr::Func(f, x) => {
-                let v = x.eval_exact(at)?;
-                match Expr::func(*f, Expr::Num(v)) {
-                    Expr::Num(r) => Ok(r),
-                    _ => Err(format!("{} is not rational at this point", f.name())),
-                }
-            }
-        }
+        eval::eval_exact(self, at).map_err(|e| e.to_string())
     }
 
-    /// Floating-point value at a point.
+    /// Floating-point value at a point (non-finite values are returned, not refused);
+    /// fails only on unbound symbols. See [`eval_f64`] for the typed error.
     pub fn eval_f64(&self, at: &BTreeMap<String, f64>) -> Result<f64, String> {
-        Ok(match self {
-            Expr::Num(r) => r.to_f64().unwrap_or(f64::NAN),
-            Expr::Sym(s) => *at.get(s).ok_or_else(|| format!("`{s}` has no value"))?,
-            Expr::Add(ts) => {
-                let mut acc = 0.0;
-                for t in ts {
-                    acc += t.eval_f64(at)?;
-                }
-                acc
-            }
-            Expr::Mul(fs) => {
-                let mut acc = 1.0;
-                for f in fs {
-                    acc *= f.eval_f64(at)?;
-                }
-                acc
-            }
-            Expr::Pow(b, e) => b.eval_f64(at)?.powf(e.eval_f64(at)?),
-            Expr::Func(f, x) => {
-                let v = x.eval_f64(at)?;
-                match f {
-                    Func::Ln => v.ln(),
-                    Func::Exp => v.exp(),
-                    Func::Sigmoid => 1.0 / (1.0 + (-v).exp()),
-                    Func::Tanh => v.tanh(),
-                    Func::Relu => v.max(0.0),
-                    Func::Abs => v.abs(),
-                    Func::Step => {
-                        if v > 0.0 {
-                            1.0
-                        } else {
-                            0.0
-                        }
-                    }
-                }
-            }
-        })
+        eval::eval_f64(self, at).map_err(|e| e.to_string())
     }
 }
 
@@ -627,7 +604,17 @@ impl std::ops::Neg for Expr {
 /// Multiplies out products of sums and positive integer powers of sums. Returns the
 /// expression unchanged when the result would exceed [`MAX_TERMS`] terms.
 pub fn expand(e: &Expr) -> Expr {
-    expand_inner(e).unwrap_or_else(|| e.clone())
+    let mut budget = MAX_EXPAND_WORK;
+    expand_inner(e, &mut budget).unwrap_or_else(|| e.clone())
+}
+
+/// Charges `cost` products to the budget; `None` when the cap or the budget is exceeded.
+fn charge(budget: &mut usize, cost: usize) -> Option<()> {
+    if cost > MAX_TERMS || cost > *budget {
+        return None;
+    }
+    *budget -= cost;
+    Some(())
 }
 
 fn terms_of(e: &Expr) -> Vec<Expr> {
@@ -637,23 +624,21 @@ fn terms_of(e: &Expr) -> Vec<Expr> {
     }
 }
 
-fn expand_inner(e: &Expr) -> Option<Expr> {
+fn expand_inner(e: &Expr, budget: &mut usize) -> Option<Expr> {
     Some(match e {
         Expr::Num(_) | Expr::Sym(_) => e.clone(),
         Expr::Add(ts) => {
             let mut out = Vec::new();
             for t in ts {
-                out.push(expand_inner(t)?);
+                out.push(expand_inner(t, budget)?);
             }
             Expr::add(out)
         }
         Expr::Mul(fs) => {
             let mut acc: Vec<Expr> = vec![Expr::one()];
             for f in fs {
-                let ft = terms_of(&expand_inner(f)?);
-                if acc.len().saturating_mul(ft.len()) > MAX_TERMS {
-                    return None;
-                }
+                let ft = terms_of(&expand_inner(f, budget)?);
+                charge(budget, acc.len().saturating_mul(ft.len()))?;
                 let mut next = Vec::with_capacity(acc.len() * ft.len());
                 for a in &acc {
                     for b in &ft {
@@ -665,15 +650,13 @@ fn expand_inner(e: &Expr) -> Option<Expr> {
             Expr::add(acc)
         }
         Expr::Pow(b, ex) => {
-            let b2 = expand_inner(b)?;
+            let b2 = expand_inner(b, budget)?;
             match (ex.as_int(), &b2) {
                 (Some(n), Expr::Add(_)) if (1..=64).contains(&n) => {
                     let bt = terms_of(&b2);
                     let mut acc: Vec<Expr> = vec![Expr::one()];
                     for _ in 0..n {
-                        if acc.len().saturating_mul(bt.len()) > MAX_TERMS {
-                            return None;
-                        }
+                        charge(budget, acc.len().saturating_mul(bt.len()))?;
                         let mut next = Vec::with_capacity(acc.len() * bt.len());
                         for x in &acc {
                             for y in &bt {
@@ -684,30 +667,40 @@ fn expand_inner(e: &Expr) -> Option<Expr> {
                     }
                     Expr::add(acc)
                 }
-                _ => Expr::pow(b2, expand_inner(ex)?),
+                _ => Expr::pow(b2, expand_inner(ex, budget)?),
             }
         }
-        Expr::Func(f, x) => Expr::func(*f, expand_inner(x)?),
+        Expr::Func(f, x) => Expr::func(*f, expand_inner(x, budget)?),
     })
 }
 
 /// The expression as numerator / denominator, both expanded polynomials in its atoms
-/// (symbols, non-integer powers, functions).
+/// (symbols, non-integer powers, functions). Beyond [`MAX_TERMS`] terms in any
+/// intermediate expansion it gives up and returns `(e, 1)`.
 pub fn together(e: &Expr) -> (Expr, Expr) {
-    match e {
+    let mut budget = MAX_TOGETHER_WORK;
+    together_checked(e, &mut budget).unwrap_or_else(|| (e.clone(), Expr::one()))
+}
+
+/// [`together`], or `None` when an expansion would exceed [`MAX_TERMS`] terms.
+fn together_checked(e: &Expr, budget: &mut usize) -> Option<(Expr, Expr)> {
+    Some(match e {
         Expr::Add(ts) => {
             let mut num = Expr::zero();
             let mut den = Expr::one();
             for t in ts {
-                let (n, d) = together(t);
+                let (n, d) = together_checked(t, budget)?;
                 if d == den {
-                    num = expand(&Expr::add(vec![num, n]));
+                    num = expand_inner(&Expr::add(vec![num, n]), budget)?;
                 } else {
-                    num = expand(&Expr::add(vec![
-                        Expr::mul(vec![num, d.clone()]),
-                        Expr::mul(vec![n, den.clone()]),
-                    ]));
-                    den = expand(&Expr::mul(vec![den, d]));
+                    num = expand_inner(
+                        &Expr::add(vec![
+                            Expr::mul(vec![num, d.clone()]),
+                            Expr::mul(vec![n, den.clone()]),
+                        ]),
+                        budget,
+                    )?;
+                    den = expand_inner(&Expr::mul(vec![den, d]), budget)?;
                 }
             }
             (num, den)
@@ -716,25 +709,25 @@ pub fn together(e: &Expr) -> (Expr, Expr) {
             let mut num = Expr::one();
             let mut den = Expr::one();
             for f in fs {
-                let (n, d) = together(f);
-                num = expand(&Expr::mul(vec![num, n]));
-                den = expand(&Expr::mul(vec![den, d]));
+                let (n, d) = together_checked(f, budget)?;
+                num = expand_inner(&Expr::mul(vec![num, n]), budget)?;
+                den = expand_inner(&Expr::mul(vec![den, d]), budget)?;
             }
             (num, den)
         }
         Expr::Pow(b, ex) => match ex.as_int() {
             Some(n) if (-64..0).contains(&n) => {
-                let (bn, bd) = together(b);
+                let (bn, bd) = together_checked(b, budget)?;
                 (
-                    expand(&Expr::pow(bd, Expr::int(-n))),
-                    expand(&Expr::pow(bn, Expr::int(-n))),
+                    expand_inner(&Expr::pow(bd, Expr::int(-n)), budget)?,
+                    expand_inner(&Expr::pow(bn, Expr::int(-n)), budget)?,
                 )
             }
             Some(n) if (1..=64).contains(&n) => {
-                let (bn, bd) = together(b);
+                let (bn, bd) = together_checked(b, budget)?;
                 (
-                    expand(&Expr::pow(bn, Expr::int(n))),
-                    expand(&Expr::pow(bd, Expr::int(n))),
+                    expand_inner(&Expr::pow(bn, Expr::int(n)), budget)?,
+                    expand_inner(&Expr::pow(bd, Expr::int(n)), budget)?,
                 )
             }
             _ => (e.clone(), Expr::one()),
@@ -744,7 +737,7 @@ pub fn together(e: &Expr) -> (Expr, Expr) {
             Expr::Num(BigRational::from_integer(r.denom().clone())),
         ),
         _ => (e.clone(), Expr::one()),
-    }
+    })
 }
 
 /// Whether `a - b` is zero as a rational function of its atoms (a proof of identity
@@ -754,8 +747,11 @@ pub fn identical(a: &Expr, b: &Expr) -> bool {
     if diff.is_zero() || expand(&diff).is_zero() {
         return true;
     }
-    let (n, _) = together(&diff);
-    expand(&n).is_zero()
+    let mut budget = MAX_TOGETHER_WORK;
+    match together_checked(&diff, &mut budget) {
+        Some((n, _)) => n.is_zero() || expand(&n).is_zero(),
+        None => false,
+    }
 }
 
 /// A simpler equal form: the shortest printed of the expression, its expansion, its
@@ -866,6 +862,28 @@ fn over_factored_denominator(e: &Expr) -> Expr {
 
 pub use print::{to_ascii, to_latex, to_text};
 
+/// Re-canonicalises `e` through the constructors; idempotent.
+pub fn normalize(e: &Expr) -> Expr {
+    e.normalize()
+}
+
+/// `e` with every occurrence of the symbol `name` replaced by `value`, in normal form.
+pub fn subs(e: &Expr, name: &str, value: &Expr) -> Expr {
+    e.subs(name, value)
+}
+
+/// The symbols occurring in `e`.
+pub fn free_symbols(e: &Expr) -> BTreeSet<String> {
+    e.free_symbols()
+}
+
+/// The derivative of `e` with respect to the symbol `var`, in normal form (not
+/// simplified; see [`simplify`]). Every construct is differentiable: `relu' = step`,
+/// `step' = 0` (almost everywhere), `abs'(x) = x/abs(x)`.
+pub fn diff(e: &Expr, var: &str) -> Expr {
+    e.diff(var)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -918,6 +936,21 @@ mod tests {
         let r = Expr::one() + Expr::int(2) * x.clone() + Expr::pow(x.clone(), Expr::int(2));
         assert!(identical(&l, &r));
         assert!(!identical(&l, &(Expr::one() + Expr::pow(x, Expr::int(2)))));
+    }
+
+    #[test]
+    fn split_powers_merge_with_their_base() {
+        // (a^2)^(b - 1) (a^2)^(-b) a = (a^2)^(-1) a = a^-1: the split power must merge
+        // with the factor a even though they are not neighbours in the sort.
+        let (a, b) = (s("a"), s("b"));
+        let a2 = Expr::pow(a.clone(), Expr::int(2));
+        let e = Expr::mul(vec![
+            Expr::pow(a2.clone(), b.clone() - Expr::one()),
+            Expr::pow(a2, -b),
+            a.clone(),
+        ]);
+        assert_eq!(e, Expr::pow(a, Expr::int(-1)));
+        assert_eq!(e.normalize(), e);
     }
 
     #[test]

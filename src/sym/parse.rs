@@ -9,7 +9,9 @@ use num_rational::BigRational;
 /// Where and why the text is not an expression.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ParseError {
+    /// Byte offset in the input where reading failed.
     pub offset: usize,
+    /// What was expected or wrong there.
     pub message: String,
 }
 
@@ -35,6 +37,61 @@ pub fn parse_ascii(s: &str) -> Result<Expr, ParseError> {
         return p.err("unexpected text after the expression");
     }
     Ok(e)
+}
+
+/// Reads a relation `lhs op rhs` with `op` one of `==` (or `=`), `<=`, `>=`, `<`, `>`,
+/// `~=` (absolute tolerance 1e-6): the form of an [`super::Assumption`] such as
+/// `x > 0` or `p >= 1/2`. The operator is the first one outside parentheses.
+pub fn parse_relation(s: &str) -> Result<(Expr, super::Rel, Expr), ParseError> {
+    use super::Rel;
+    if s.len() > MAX_LEN {
+        return Err(ParseError {
+            offset: MAX_LEN,
+            message: format!("longer than {MAX_LEN} bytes"),
+        });
+    }
+    let b = s.as_bytes();
+    let mut depth: i64 = 0;
+    let mut found: Option<(usize, usize, Rel)> = None;
+    for (i, &c) in b.iter().enumerate() {
+        match c {
+            b'(' => depth += 1,
+            b')' => depth -= 1,
+            b'<' | b'>' | b'=' | b'~' if depth == 0 => {
+                let next = b.get(i + 1).copied();
+                found = Some(match (c, next) {
+                    (b'<', Some(b'=')) => (i, 2, Rel::Le),
+                    (b'>', Some(b'=')) => (i, 2, Rel::Ge),
+                    (b'=', Some(b'=')) => (i, 2, Rel::Eq),
+                    (b'~', Some(b'=')) => (i, 2, Rel::Approx(1e-6)),
+                    (b'<', _) => (i, 1, Rel::Lt),
+                    (b'>', _) => (i, 1, Rel::Gt),
+                    (b'=', _) => (i, 1, Rel::Eq),
+                    _ => {
+                        return Err(ParseError {
+                            offset: i,
+                            message: "`~` must be followed by `=`".into(),
+                        })
+                    }
+                });
+                break;
+            }
+            _ => {}
+        }
+    }
+    let Some((i, len, rel)) = found else {
+        return Err(ParseError {
+            offset: s.len(),
+            message: "expected a relation (==, <=, >=, <, >, ~=)".into(),
+        });
+    };
+    // Operators are ASCII, so both cuts fall on character boundaries.
+    let left = parse_ascii(&s[..i])?;
+    let right = parse_ascii(&s[i + len..]).map_err(|e| ParseError {
+        offset: e.offset + i + len,
+        message: e.message,
+    })?;
+    Ok((left, rel, right))
 }
 
 struct P<'a> {

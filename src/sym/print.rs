@@ -155,6 +155,7 @@ fn raw(e: &Expr, style: Style) -> String {
                         Func::Relu => "\\operatorname{relu}",
                         Func::Abs => "\\operatorname{abs}",
                         Func::Step => "\\operatorname{step}",
+                        Func::Sqrt => "\\operatorname{sqrt}",
                     };
                     format!("{n}\\left({arg}\\right)")
                 }

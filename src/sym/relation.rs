@@ -14,24 +14,59 @@ use std::collections::{BTreeMap, BTreeSet};
 /// The relation claimed.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Rel {
+    /// `==`
     Eq,
+    /// `<=`
     Le,
+    /// `>=`
     Ge,
+    /// `<`
     Lt,
+    /// `>`
     Gt,
-    /// `|l − r| ≤ tol` (absolute).
+    /// `|l − r| ≤ tol` (absolute tolerance).
     Approx(f64),
+    /// `|l − r| ≤ tol · max(|l|, |r|)` (relative tolerance).
+    ApproxRel(f64),
 }
+
+impl Rel {
+    /// The operator as written in the ASCII syntax (`~=` for both approximations).
+    pub fn symbol(&self) -> &'static str {
+        match self {
+            Rel::Eq => "==",
+            Rel::Le => "<=",
+            Rel::Ge => ">=",
+            Rel::Lt => "<",
+            Rel::Gt => ">",
+            Rel::Approx(_) | Rel::ApproxRel(_) => "~=",
+        }
+    }
+}
+
+/// A restriction on the sampled points, `lhs rel rhs` (`x > 0`, `p >= 1/2`); read one
+/// with [`super::parse_relation`].
+pub type Assumption = (Expr, Rel, Expr);
 
 /// How points are chosen.
 #[derive(Clone, Debug)]
 pub struct CheckOptions {
+    /// Seed of the `ChaCha8Rng` that draws the points.
     pub seed: u64,
+    /// How many points must agree for `confirmed` (default 8).
     pub points: usize,
-    /// Sampled as integers 1..=12 (sizes, depths, exponents).
+    /// Sampled as integers 1..=12 (sizes, depths, exponents); symbols in exponents are
+    /// added automatically.
     pub integer_symbols: BTreeSet<String>,
-    /// Assumptions every point must satisfy: (lhs, rel, rhs).
-    pub assumptions: Vec<(Expr, Rel, Expr)>,
+    /// Assumptions every point must satisfy: (lhs, rel, rhs). Points are drawn and
+    /// rejected until they hold (at most 20 tries per point wanted).
+    pub assumptions: Vec<Assumption>,
+    /// Symbols known to be positive. Every non-integer symbol is sampled positive
+    /// unless it is in `signed_symbols`; listing it here overrides `signed_symbols`.
+    pub positive_symbols: BTreeSet<String>,
+    /// Symbols that may take either sign: sampled as ±n/d. Symbols under `log`, bases
+    /// of non-integer powers and `positive_symbols` stay positive regardless.
+    pub signed_symbols: BTreeSet<String>,
 }
 
 impl Default for CheckOptions {
@@ -41,6 +76,8 @@ impl Default for CheckOptions {
             points: 8,
             integer_symbols: BTreeSet::new(),
             assumptions: Vec::new(),
+            positive_symbols: BTreeSet::new(),
+            signed_symbols: BTreeSet::new(),
         }
     }
 }
@@ -48,9 +85,17 @@ impl Default for CheckOptions {
 /// A verdict and what it rests on.
 #[derive(Clone, Debug)]
 pub struct Decision {
+    /// proved, confirmed, refuted or undecided (docs/symbolic.md says exactly when).
     pub verdict: Verdict,
+    /// `symbolic`, `exact-eval`, `random-points`, `numeric` or `none`.
     pub method: String,
+    /// What the verdict rests on: the counterexample with both values, the number of
+    /// agreeing points, or why nothing could be decided.
     pub evidence: String,
+    /// Points evaluated that counted: agreeing points for confirmed (and for a proof
+    /// by exact evaluation), the agreeing points plus the counterexample for refuted,
+    /// 0 for a proof from the normal form.
+    pub points: usize,
 }
 
 fn decision(verdict: Verdict, method: &str, evidence: String) -> Decision {
@@ -58,6 +103,14 @@ fn decision(verdict: Verdict, method: &str, evidence: String) -> Decision {
         verdict,
         method: method.to_string(),
         evidence,
+        points: 0,
+    }
+}
+
+impl Decision {
+    fn with_points(mut self, n: usize) -> Decision {
+        self.points = n;
+        self
     }
 }
 
@@ -70,6 +123,7 @@ fn holds(l: f64, rel: &Rel, r: f64) -> bool {
         Rel::Lt => l < r,
         Rel::Gt => l > r,
         Rel::Approx(t) => (l - r).abs() <= *t,
+        Rel::ApproxRel(t) => (l - r).abs() <= *t * l.abs().max(r.abs()),
     }
 }
 
@@ -87,6 +141,10 @@ fn holds_exact(l: &BigRational, rel: &Rel, r: &BigRational) -> Option<bool> {
                 return None;
             }
             d <= *t
+        }
+        Rel::ApproxRel(t) => {
+            let t = BigRational::from_float(*t)?;
+            (l - r).abs() <= t * l.abs().max(r.abs())
         }
     })
 }
@@ -134,6 +192,13 @@ pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) ->
     let mut ints = opts.integer_symbols.clone();
     lhs.exponent_symbols(&mut ints);
     rhs.exponent_symbols(&mut ints);
+    let mut must_be_positive = opts.positive_symbols.clone();
+    positive_required(lhs, &mut must_be_positive);
+    positive_required(rhs, &mut must_be_positive);
+    for (a, _, b) in &opts.assumptions {
+        positive_required(a, &mut must_be_positive);
+        positive_required(b, &mut must_be_positive);
+    }
     let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
     let points = if syms.is_empty() {
         1
@@ -152,10 +217,18 @@ pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) ->
                 let v = if ints.contains(s) {
                     BigRational::from_integer(BigInt::from(rng.random_range(1..=12)))
                 } else {
-                    BigRational::new(
+                    let v = BigRational::new(
                         BigInt::from(rng.random_range(1..=40)),
                         BigInt::from(rng.random_range(1..=12)),
-                    )
+                    );
+                    if opts.signed_symbols.contains(s)
+                        && !must_be_positive.contains(s)
+                        && rng.random_bool(0.5)
+                    {
+                        -v
+                    } else {
+                        v
+                    }
                 };
                 (s.clone(), v)
             })
@@ -185,7 +258,10 @@ pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) ->
                     agreed += 1;
                     continue;
                 }
-                Some(false) => return refuted(&syms, &at, format!("left {l}, right {r}")),
+                Some(false) => {
+                    return refuted(&syms, &at, format!("left {l}, right {r}"))
+                        .with_points(agreed + 1)
+                }
                 None => exact_all = false,
             },
             _ => exact_all = false,
@@ -195,7 +271,8 @@ pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) ->
                 if holds(l, rel, r) {
                     agreed += 1;
                 } else {
-                    return refuted(&syms, &at, format!("left {l:.10}, right {r:.10}"));
+                    return refuted(&syms, &at, format!("left {l:.10}, right {r:.10}"))
+                        .with_points(agreed + 1);
                 }
             }
             (Err(e), _) | (_, Err(e)) => last_failure = e,
@@ -211,24 +288,27 @@ pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) ->
             } else {
                 format!("cannot evaluate: {last_failure}")
             },
-        );
+        )
+        .with_points(agreed);
     }
     if syms.is_empty() && exact_all {
         return decision(
             Verdict::Proved,
             "exact-eval",
             format!("left {}, right {}", to_ascii(lhs), to_ascii(rhs)),
-        );
+        )
+        .with_points(1);
     }
     if syms.is_empty() {
         return decision(
             Verdict::Confirmed,
             "numeric",
             "holds in floating point (a side is irrational)".into(),
-        );
+        )
+        .with_points(1);
     }
     // Ordering of polynomials with a constant difference is decided exactly.
-    let d = lhs.clone() - rhs.clone();
+    let d = super::expand(&(lhs.clone() - rhs.clone()));
     if let Expr::Num(c) = &d {
         let ok = match rel {
             Rel::Le => !c.is_positive(),
@@ -236,14 +316,17 @@ pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) ->
             Rel::Lt => c.is_negative(),
             Rel::Gt => c.is_positive(),
             Rel::Eq => c.is_zero(),
-            Rel::Approx(t) => c.abs().to_f64().is_some_and(|x| x <= *t),
+            Rel::Approx(t) => BigRational::from_float(*t).is_some_and(|t| c.abs() <= t),
+            // A relative tolerance depends on the values, not only on the difference.
+            Rel::ApproxRel(_) => false,
         };
         if ok {
             return decision(
                 Verdict::Proved,
                 "symbolic",
                 format!("the difference is the constant {c}"),
-            );
+            )
+            .with_points(agreed);
         }
     }
     decision(
@@ -254,4 +337,27 @@ pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) ->
             if exact_all { " (exactly)" } else { "" }
         ),
     )
+    .with_points(agreed)
+}
+
+/// Symbols that must be sampled positive: those under `log` and in the bases of
+/// non-integer powers.
+fn positive_required(e: &Expr, out: &mut BTreeSet<String>) {
+    match e {
+        Expr::Num(_) | Expr::Sym(_) => {}
+        Expr::Add(v) | Expr::Mul(v) => v.iter().for_each(|x| positive_required(x, out)),
+        Expr::Pow(b, x) => {
+            if x.as_int().is_none() {
+                out.extend(b.free_symbols());
+            }
+            positive_required(b, out);
+            positive_required(x, out);
+        }
+        Expr::Func(f, x) => {
+            if matches!(f, super::Func::Ln | super::Func::Sqrt) {
+                out.extend(x.free_symbols());
+            }
+            positive_required(x, out);
+        }
+    }
 }
