@@ -156,6 +156,7 @@ pub fn cost_calls(
     e: &ast::Expr,
     program: &ast::Program,
     env: &Env,
+    backward: &[Item],
 ) -> std::collections::BTreeMap<String, Result<Expr, String>> {
     let mut out = std::collections::BTreeMap::new();
     let mut calls = Vec::new();
@@ -167,7 +168,7 @@ pub fn cost_calls(
             ("order", [ast::Expr::Ref(which), ast::Expr::Ref(var)]) => {
                 let cost = match which.name.base.as_str() {
                     "forward" => mults(&program.items, env, None),
-                    "backward" => mults(&crate::grad::backward(program, env).items, env, None),
+                    "backward" => mults(backward, env, None),
                     other => Err(format!("`order` is of `forward` or `backward`, not `{other}`")),
                 };
                 cost.map(|c| order(&c, &crate::syntax::printer::print_name(&var.name)))

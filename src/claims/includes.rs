@@ -7,7 +7,7 @@
 //! Agreement is `confirmed` (numeric, one sampled run), never `proved`; a statement that
 //! no combination matches is `refuted`.
 
-use super::Verdict;
+use super::{mentions, program_loops, Verdict};
 use crate::num::gradcheck::ModelRun;
 use crate::num::{Machine, Store};
 use crate::syntax::ast::{BinOp, Expr, Item, ItemKind, Loop, Program, Range};
@@ -15,18 +15,6 @@ use crate::syntax::printer::print_program;
 
 fn und(why: impl Into<String>) -> (Verdict, String, String) {
     (Verdict::Undecided, "none".into(), why.into())
-}
-
-/// The loops of the program, outer first, with their ranges.
-fn loops(items: &[Item], out: &mut Vec<Range>) {
-    for it in items {
-        if let ItemKind::Loop(l) = &it.kind {
-            if !out.iter().any(|r| r.var.name == l.range.var.name) {
-                out.push(l.range.clone());
-            }
-            loops(&l.body, out);
-        }
-    }
 }
 
 /// Every statement of a derived program with the loops around it, as a runnable item.
@@ -112,31 +100,42 @@ fn sum(parts: &[&Store]) -> Store {
     out
 }
 
-pub fn decide(
-    block: &[Item],
-    program: &Program,
-    run: &ModelRun,
-    seed: u64,
-) -> (Verdict, String, String) {
-    let back = crate::grad::backward(program, run.machine.env);
-    let mut derived = Vec::new();
-    statements(&back.items, &[], &mut derived);
-    let mut all_loops = Vec::new();
-    loops(&program.items, &mut all_loops);
-    let mut m = run.machine.clone();
-    for r in &all_loops {
-        if let (Ok(lo), Ok(hi)) = (m.const_expr(&r.from), m.const_expr(&r.to)) {
-            m.loop_ranges
-                .insert(r.var.name.clone(), (lo.round() as i64, hi.round() as i64));
+/// The derived program's statements run on a sampled run, each on its own: what each
+/// contributes to the gradient it writes. Made once per file.
+pub struct Derived<'a> {
+    machine: Machine<'a>,
+    parts: Vec<(String, Store)>,
+    loops: Vec<Range>,
+}
+
+impl<'a> Derived<'a> {
+    pub fn new(backward: &[Item], program: &Program, run: &ModelRun<'a>) -> Result<Self, String> {
+        let mut derived = Vec::new();
+        statements(backward, &[], &mut derived);
+        let loops = program_loops(&program.items);
+        let mut m = run.machine.clone();
+        for r in &loops {
+            if let (Ok(lo), Ok(hi)) = (m.const_expr(&r.from), m.const_expr(&r.to)) {
+                m.loop_ranges
+                    .insert(r.var.name.clone(), (lo.round() as i64, hi.round() as i64));
+            }
         }
-    }
-    let mut derived_parts: Vec<(String, Store)> = Vec::new();
-    for (item, key) in &derived {
-        match contribution(&m, item) {
-            Ok(c) => derived_parts.push((key.clone(), c)),
-            Err(e) => return und(format!("a derived statement cannot be run: {e}")),
+        let mut parts = Vec::new();
+        for (item, key) in &derived {
+            let c = contribution(&m, item)
+                .map_err(|e| format!("a derived statement cannot be run: {e}"))?;
+            parts.push((key.clone(), c));
         }
+        Ok(Derived {
+            machine: m,
+            parts,
+            loops,
+        })
     }
+}
+
+pub fn decide(block: &[Item], derived: &Derived, seed: u64) -> (Verdict, String, String) {
+    let (m, derived_parts, all_loops) = (&derived.machine, &derived.parts, &derived.loops);
     let mut matched = 0;
     for it in block {
         let key = target_key(it);
@@ -158,7 +157,7 @@ pub fn decide(
             .filter(|r| !listed.contains(&r.var.name) && mentions(&text, &r.var.name))
             .map(widen)
             .collect();
-        let mine = match contribution(&m, &wrap(it.clone(), &around)) {
+        let mine = match contribution(m, &wrap(it.clone(), &around)) {
             Ok(c) => c,
             Err(e) => return und(format!("`{}` cannot be run: {e}", text.trim())),
         };
@@ -217,14 +216,4 @@ pub fn decide(
             "each of the {matched} statements equals one statement of tq's derived program or the sum of several, element by element (one sampled run, seed {seed})"
         ),
     )
-}
-
-/// Whether a statement's text uses a variable as a whole word.
-fn mentions(text: &str, var: &str) -> bool {
-    text.match_indices(var).any(|(k, _)| {
-        let before = text[..k].chars().last();
-        let after = text[k + var.len()..].chars().next();
-        let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '\'');
-        !word(before) && !word(after)
-    })
 }

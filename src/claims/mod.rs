@@ -96,6 +96,32 @@ impl ClaimReport {
     }
 }
 
+/// The loops of a program (`for l in 0..L-1`), outer first, each variable once.
+pub fn program_loops(items: &[Item]) -> Vec<ast::Range> {
+    fn walk(items: &[Item], out: &mut Vec<ast::Range>) {
+        for it in items {
+            if let ItemKind::Loop(l) = &it.kind {
+                if !out.iter().any(|r| r.var.name == l.range.var.name) {
+                    out.push(l.range.clone());
+                }
+                walk(&l.body, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(items, &mut out);
+    out
+}
+
+/// Whether `text` uses the variable `var` as a name of its own (`l` in `h_l`, `l+1`,
+/// not in `ln` or `l'`).
+pub fn mentions(text: &str, var: &str) -> bool {
+    text.match_indices(var).any(|(k, _)| {
+        let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '\'');
+        !word(text[..k].chars().last()) && !word(text[k + var.len()..].chars().next())
+    })
+}
+
 /// Decides every claim of a checked program, in file order.
 pub fn decide_all(program: &Program, env: &Env, source: &str, opts: &Options) -> Vec<ClaimReport> {
     let mut out = Vec::new();
@@ -105,7 +131,10 @@ pub fn decide_all(program: &Program, env: &Env, source: &str, opts: &Options) ->
     // One sampled run of the model and its derived backward program, made when a claim
     // about tensor elements first needs it.
     let mut model: Option<Result<crate::num::gradcheck::ModelRun, String>> = None;
-    let mut back: Option<crate::grad::Backward> = None;
+    // The derived statements' contributions on that run, for `includes` blocks.
+    let mut derived: Option<Result<includes::Derived, String>> = None;
+    let back = crate::grad::backward(program, env);
+    let loss = back.seeds.first().map(String::as_str);
     let moment_keys = montecarlo::moment_keys(program, env);
     let mut trials = BTreeMap::new();
     let mut mc_budget = montecarlo::FILE_BUDGET;
@@ -114,7 +143,7 @@ pub fn decide_all(program: &Program, env: &Env, source: &str, opts: &Options) ->
         let (mut verdict, mut method, mut evidence) = decide(
             claim,
             &at,
-            cost::cost_calls(&claim.body, program, env),
+            cost::cost_calls(&claim.body, program, env, &back.items),
             scalar.as_ref(),
             env,
             opts,
@@ -124,13 +153,12 @@ pub fn decide_all(program: &Program, env: &Env, source: &str, opts: &Options) ->
             && !opts.no_monte_carlo
             && claim.includes.is_none()
         {
-            let back = back.get_or_insert_with(|| crate::grad::backward(program, env));
             if let Some(o) = montecarlo::decide(
                 claim,
                 program,
                 env,
                 &back.items,
-                back.seeds.first().map(String::as_str),
+                loss,
                 opts.seed,
                 &moment_keys,
                 &mut trials,
@@ -146,20 +174,18 @@ pub fn decide_all(program: &Program, env: &Env, source: &str, opts: &Options) ->
             evidence = format!("{evidence}; numeric runs are turned off");
         } else if claim.includes.is_some() || numeric_claim {
             let m = model.get_or_insert_with(|| {
-                let back = crate::grad::backward(program, env);
-                crate::num::gradcheck::run_model(
-                    program,
-                    env,
-                    &back.items,
-                    back.seeds.first().map(String::as_str),
-                    opts.seed,
-                )
-                .map_err(|e| e.message)
+                crate::num::gradcheck::run_model(program, env, &back.items, loss, opts.seed)
+                    .map_err(|e| e.message)
             });
             match (m, &claim.includes, &claim.body) {
                 (Err(e), _, _) => evidence = format!("{evidence}; the model cannot be run: {e}"),
                 (Ok(m), Some(block), _) => {
-                    (verdict, method, evidence) = includes::decide(block, program, m, opts.seed)
+                    let d = derived
+                        .get_or_insert_with(|| includes::Derived::new(&back.items, program, m));
+                    (verdict, method, evidence) = match d {
+                        Ok(d) => includes::decide(block, d, opts.seed),
+                        Err(e) => (Verdict::Undecided, "none".into(), e.clone()),
+                    }
                 }
                 (Ok(m), None, ast::Expr::Rel(RelOp::Eq, l, r, _)) => {
                     (verdict, method, evidence) =

@@ -133,17 +133,6 @@ fn extract(e: &ast::Expr, out: &mut Vec<Moment>) -> Result<ast::Expr, String> {
     })
 }
 
-fn loops(items: &[Item], out: &mut Vec<ast::Range>) {
-    for it in items {
-        if let ItemKind::Loop(l) = &it.kind {
-            if !out.iter().any(|r| r.var.name == l.range.var.name) {
-                out.push(l.range.clone());
-            }
-            loops(&l.body, out);
-        }
-    }
-}
-
 /// Trial means of x and x² over the elements of a moment's tensor (fixed indices fixed,
 /// free indices pooled), for every trial.
 fn means(m0: &mut Machine, stores: &[Store], target: &Ref, b: &Bind) -> Option<Vec<(f64, f64)>> {
@@ -373,19 +362,10 @@ pub fn decide<'a>(
         }
         Ok(())
     };
-    // Loop variables the claim uses: every value of the loop, one wider on each side,
-    // where the tensors exist.
-    let mut all_loops = Vec::new();
-    loops(&program.items, &mut all_loops);
-    let text = claim.text.clone();
-    let used: Vec<ast::Range> = all_loops
+    // Loop variables the claim uses: every value of the loop where the tensors exist.
+    let used: Vec<ast::Range> = super::program_loops(&program.items)
         .into_iter()
-        .filter(|r| {
-            text.match_indices(&r.var.name).any(|(k, _)| {
-                let w = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '\'');
-                !w(text[..k].chars().last()) && !w(text[k + r.var.name.len()..].chars().next())
-            })
-        })
+        .filter(|r| super::mentions(&claim.text, &r.var.name))
         .collect();
     // Trials, shared by the claims with the same setting.
     let key = format!(

@@ -5,7 +5,7 @@
 
 use super::Verdict;
 use crate::num::{Bind, Machine};
-use crate::syntax::ast::{self as ast, IndexExpr, ItemKind, Program};
+use crate::syntax::ast::{self as ast, IndexExpr, Program};
 
 /// Elements evaluated at most per claim.
 const MAX_ELEMENTS: usize = 200_000;
@@ -43,23 +43,6 @@ fn sum_ids(e: &ast::Expr, out: &mut Vec<String>) {
         ast::Expr::Call(c) => c.args.iter().for_each(|a| sum_ids(a, out)),
         _ => {}
     }
-}
-
-fn loop_range(items: &[ast::Item], var: &str) -> Option<(ast::Expr, ast::Expr)> {
-    for it in items {
-        match &it.kind {
-            ItemKind::Loop(l) if l.range.var.name == var => {
-                return Some((l.range.from.clone(), l.range.to.clone()))
-            }
-            ItemKind::Loop(l) => {
-                if let Some(r) = loop_range(&l.body, var) {
-                    return Some(r);
-                }
-            }
-            _ => {}
-        }
-    }
-    None
 }
 
 /// Decides `lhs == rhs` over tensor elements on a model run.
@@ -104,11 +87,14 @@ pub fn decide(
         let r = if m.env.index_size(v).is_some() {
             m.index_range(v).ok()
         } else {
-            loop_range(&program.items, v).and_then(|(a, b)| {
-                let lo = m.const_expr(&a).ok()?.round() as i64;
-                let hi = m.const_expr(&b).ok()?.round() as i64;
-                Some((lo, hi))
-            })
+            super::program_loops(&program.items)
+                .into_iter()
+                .find(|r| r.var.name == *v)
+                .and_then(|r| {
+                    let lo = m.const_expr(&r.from).ok()?.round() as i64;
+                    let hi = m.const_expr(&r.to).ok()?.round() as i64;
+                    Some((lo, hi))
+                })
         };
         match r {
             Some(r) => ranges.push(r),
