@@ -341,7 +341,8 @@ pub fn decide<'a>(
             .ok()
             .and_then(|t| t.eval_f64(&BTreeMap::new()).ok())
             .unwrap_or(0.0),
-        None => 0.0,
+        // The same default as the exact engines (docs/language.md).
+        None => 1e-6,
     };
     // The constants the claim sees: the sample line changed by the givens (in order).
     // Values that are numbers first (`L == 10`), then those computed from them.
