@@ -9,6 +9,7 @@ pub mod claims;
 pub mod derive;
 pub mod diag;
 pub mod grad;
+pub mod moments;
 pub mod num;
 pub mod report;
 pub mod sym;

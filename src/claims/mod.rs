@@ -3,6 +3,7 @@
 
 pub mod cost;
 pub mod includes;
+pub mod moments;
 pub mod montecarlo;
 pub mod numeric;
 pub mod scalar;
@@ -136,14 +137,16 @@ pub fn decide_all(program: &Program, env: &Env, source: &str, opts: &Options) ->
     let back = crate::grad::backward(program, env);
     let loss = back.seeds.first().map(String::as_str);
     let moment_keys = montecarlo::moment_keys(program, env);
+    let analysis = crate::moments::analyze(program, env, &back.items);
     let mut trials = BTreeMap::new();
     let mut mc_budget = montecarlo::FILE_BUDGET;
     for (item, claim, at) in claims {
         let (line, column) = line_col(source, item.span.start as usize);
-        let (mut verdict, mut method, mut evidence) = decide(
+        let (mut verdict, mut method, mut evidence) = decide_with_moments(
             claim,
             &at,
             cost::cost_calls(&claim.body, program, env, &back.items),
+            &analysis,
             scalar.as_ref(),
             env,
             opts,
@@ -225,6 +228,156 @@ fn collect<'a>(
             _ => {}
         }
     }
+}
+
+/// Decides a claim with its moments (`E`, `Var`, `Cov`, `solve`) lowered by the moments
+/// engine; see [`moments`] for when such a claim may be proved.
+fn decide_with_moments(
+    claim: &Claim,
+    at: &[Binding],
+    mut calls: BTreeMap<String, Result<Expr, String>>,
+    analysis: &crate::moments::Analysis,
+    program: Option<&scalar::ScalarProgram>,
+    env: &Env,
+    opts: &Options,
+) -> (Verdict, String, String) {
+    let mc = moments::calls(claim, analysis, env);
+    if !mc.any() || claim.boundary.is_some() {
+        return decide(claim, at, calls, program, env, opts);
+    }
+    calls.extend(mc.calls.clone());
+    let rules = |extra: &str| {
+        let mut r: Vec<String> = mc.rules.iter().cloned().collect();
+        r.extend(mc.notes.iter().cloned());
+        if r.is_empty() {
+            extra.to_string()
+        } else {
+            format!("{}; {extra}", r.join("; "))
+        }
+    };
+    // Results that hold away from the border are exact for claims about a generic
+    // element (no fixed position).
+    let fixed = claim.text.contains('[');
+    let mut approx = mc.approx.clone();
+    let border = approx.remove(moments::BORDER);
+    if border && fixed {
+        return undecided(
+            "the moments depend on the position under zero padding (the moments engine derives them away from the border)",
+        );
+    }
+    let (v, m, e) = decide(claim, at, calls.clone(), program, env, opts);
+    let opaque = !mc.opaque.is_empty();
+    // An equation that holds at random values of the unknown moments holds for every
+    // value (they cancel); nothing else may rest on an unknown's sampled value.
+    let equation = matches!(&claim.body, ast::Expr::Rel(RelOp::Eq, ..));
+    let sound = !opaque
+        || (v == Verdict::Proved && m == "symbolic")
+        || (equation && v == Verdict::Confirmed);
+    if sound && v != Verdict::Undecided {
+        if !approx.is_empty() {
+            return undecided(format!(
+                "{} under approximations ({}), so not decided by the moments engine: {e}",
+                v.as_str(),
+                approx.iter().cloned().collect::<Vec<_>>().join("; ")
+            ));
+        }
+        let where_ = if border { " (away from the border)" } else { "" };
+        return (v, "moments".into(), rules(&format!("{m}{where_}: {e}")));
+    }
+    // Inequalities through a bound on the variance.
+    if let ast::Expr::Rel(op @ (RelOp::Le | RelOp::Lt), l, _, _) = &claim.body {
+        let text = crate::syntax::printer::print_expr(l);
+        // The bound in terms of the input first (Lipschitz), then the range bound.
+        for (b, why) in mc.bounds.get(&text).into_iter().flatten().rev() {
+            let mut c2 = calls.clone();
+            c2.insert(text.clone(), Ok(b.clone()));
+            let (bv, bm, be) = decide(claim, at, c2, program, env, opts);
+            let _ = op;
+            if (bv == Verdict::Proved || bv == Verdict::Confirmed) && approx.is_empty() {
+                return (
+                    bv,
+                    "moments".into(),
+                    format!(
+                        "{why}; then {} {} {}: {bm}: {be}",
+                        crate::sym::to_ascii(b),
+                        if matches!(op, RelOp::Lt) { "<" } else { "≤" },
+                        crate::syntax::printer::print_expr(match &claim.body {
+                            ast::Expr::Rel(_, _, r, _) => r,
+                            _ => l,
+                        })
+                    ),
+                );
+            }
+        }
+    }
+    // `E(relu(y)) > 0` for a symmetric input of positive variance (given).
+    if let ast::Expr::Rel(RelOp::Gt, l, r, _) = &claim.body {
+        let text = crate::syntax::printer::print_expr(l);
+        let zero = crate::syntax::printer::print_expr(r) == "0";
+        let positive_given = claim
+            .given
+            .iter()
+            .any(|g| matches!(g, ast::Expr::Rel(RelOp::Gt, _, _, _)));
+        if let Some(o) = mc.opaque.get(&text) {
+            if zero && o.positive && positive_given && approx.is_empty() {
+                return (
+                    Verdict::Proved,
+                    "moments".into(),
+                    format!(
+                        "{text} is the mean of relu of a symmetric input, positive when the input's variance is (the givens make it so): E[relu(y)] = E[|y|]/2 > 0"
+                    ),
+                );
+            }
+        }
+    }
+    // Moments of a function of a Gaussian, by quadrature.
+    let given: Vec<(String, Expr)> = claim
+        .given
+        .iter()
+        .filter_map(|g| match g {
+            ast::Expr::Rel(RelOp::Eq, gl, gr, _) => {
+                let s = scalar::lower(gr, &scalar::Scope::default()).ok()?;
+                Some((crate::syntax::printer::print_expr(gl), s))
+            }
+            _ => None,
+        })
+        .collect();
+    if let Some(values) = moments::quadrature(&mc, &given) {
+        if !values.is_empty() && values.len() == mc.opaque.len() {
+            let mut c2 = calls.clone();
+            for (name, v) in &values {
+                if let Some(r) = moments::rational(*v) {
+                    c2.insert(name.clone(), Ok(r));
+                }
+            }
+            let (qv, qm, qe) = decide(claim, at, c2, program, env, opts);
+            if qv != Verdict::Undecided && approx.is_empty() {
+                let qv = if qv == Verdict::Proved {
+                    Verdict::Confirmed
+                } else {
+                    qv
+                };
+                let shown: Vec<String> =
+                    values.iter().map(|(n, v)| format!("{n} = {v:.6}")).collect();
+                return (
+                    qv,
+                    "quadrature".into(),
+                    format!(
+                        "64-point Gauss–Hermite quadrature over the Gaussian input: {} ({qm}: {qe})",
+                        shown.join(", ")
+                    ),
+                );
+            }
+        }
+    }
+    if opaque && v != Verdict::Undecided {
+        let names: Vec<String> = mc.opaque.keys().cloned().collect();
+        return undecided(format!(
+            "{} has no exact closed form in the moments engine (only bounds or approximations)",
+            names.join(", ")
+        ));
+    }
+    (v, m, e)
 }
 
 fn undecided(why: impl Into<String>) -> (Verdict, String, String) {
