@@ -52,6 +52,9 @@ pub struct ClaimReport {
     pub method: String,
     pub evidence: String,
     pub expect: Option<Expectation>,
+    /// The second, numeric check of a claim the moments engine decided: Monte Carlo's
+    /// verdict, method and evidence.
+    pub numeric: Option<(Verdict, String, String)>,
 }
 
 impl ClaimReport {
@@ -77,6 +80,11 @@ impl ClaimReport {
                 Expectation::Refuted => "refuted",
                 Expectation::Undecided => "undecided",
             }),
+            "numeric": self.numeric.as_ref().map(|(v, m, e)| json!({
+                "verdict": v.as_str(),
+                "method": m,
+                "evidence": e,
+            })),
         })
     }
 
@@ -86,8 +94,12 @@ impl ClaimReport {
             Some(Expectation::Undecided) => " (expected undecided)",
             None => "",
         };
+        let second = match &self.numeric {
+            Some((v, m, e)) => format!("\n             and {m}: {}: {e}", v.as_str()),
+            None => String::new(),
+        };
         format!(
-            "line {:>3}  {:<9}  {}{expect}\n             {}: {}",
+            "line {:>3}  {:<9}  {}{expect}\n             {}: {}{second}",
             self.line,
             self.verdict.as_str(),
             self.source,
@@ -151,7 +163,9 @@ pub fn decide_all(program: &Program, env: &Env, source: &str, opts: &Options) ->
             env,
             opts,
         );
-        if verdict == Verdict::Undecided
+        let mut numeric = None;
+        let by_moments = method == "moments" || method == "quadrature";
+        if (verdict == Verdict::Undecided || by_moments)
             && !opts.no_numeric
             && !opts.no_monte_carlo
             && claim.includes.is_none()
@@ -167,7 +181,26 @@ pub fn decide_all(program: &Program, env: &Env, source: &str, opts: &Options) ->
                 &mut trials,
                 &mut mc_budget,
             ) {
-                (verdict, method, evidence) = o;
+                if by_moments {
+                    // The second check: Monte Carlo on the model itself.
+                    let disagree = matches!(
+                        (verdict, o.0),
+                        (Verdict::Proved | Verdict::Confirmed, Verdict::Refuted)
+                            | (Verdict::Refuted, Verdict::Confirmed)
+                    );
+                    if disagree {
+                        evidence = format!(
+                            "the moments engine and Monte Carlo disagree — moments: {} ({evidence}); Monte Carlo: {} ({})",
+                            verdict.as_str(),
+                            o.0.as_str(),
+                            o.2
+                        );
+                        verdict = Verdict::Undecided;
+                    }
+                    numeric = Some(o);
+                } else {
+                    (verdict, method, evidence) = o;
+                }
             }
         }
         let numeric_claim = verdict == Verdict::Undecided
@@ -205,6 +238,7 @@ pub fn decide_all(program: &Program, env: &Env, source: &str, opts: &Options) ->
             method,
             evidence,
             expect: claim.expect,
+            numeric,
         });
     }
     out
@@ -281,7 +315,11 @@ fn decide_with_moments(
                 approx.iter().cloned().collect::<Vec<_>>().join("; ")
             ));
         }
-        let where_ = if border { " (away from the border)" } else { "" };
+        let where_ = if border {
+            " (away from the border)"
+        } else {
+            ""
+        };
         return (v, "moments".into(), rules(&format!("{m}{where_}: {e}")));
     }
     // Inequalities through a bound on the variance.
@@ -357,8 +395,10 @@ fn decide_with_moments(
                 } else {
                     qv
                 };
-                let shown: Vec<String> =
-                    values.iter().map(|(n, v)| format!("{n} = {v:.6}")).collect();
+                let shown: Vec<String> = values
+                    .iter()
+                    .map(|(n, v)| format!("{n} = {v:.6}"))
+                    .collect();
                 return (
                     qv,
                     "quadrature".into(),

@@ -90,7 +90,9 @@ fn solve_call(
     out: &mut MomentCalls,
 ) -> Result<Expr, String> {
     let [ast::Expr::Rel(RelOp::Eq, l, r, _), target] = c.args.as_slice() else {
-        return Err("`solve` takes an equation and the unknown: solve(Var(y) == 1, sigma^2)".into());
+        return Err(
+            "`solve` takes an equation and the unknown: solve(Var(y) == 1, sigma^2)".into(),
+        );
     };
     // The moments inside the equation.
     let mut inner = Vec::new();
@@ -111,7 +113,9 @@ fn solve_call(
     let rhs = scalar::lower(r, &scope)?;
     // The unknown: a symbol, or a symbol squared (a variance parameter).
     let (name, squared) = match target {
-        ast::Expr::Ref(t) if t.indices.is_none() => (crate::syntax::printer::print_name(&t.name), false),
+        ast::Expr::Ref(t) if t.indices.is_none() => {
+            (crate::syntax::printer::print_name(&t.name), false)
+        }
         ast::Expr::Binary(BinOp::Pow, b, p, _)
             if matches!(&**b, ast::Expr::Ref(t) if t.indices.is_none())
                 && matches!(&**p, ast::Expr::Num(n, _) if n == "2") =>
@@ -126,7 +130,11 @@ fn solve_call(
     let (lhs, rhs, x) = if squared {
         let u = Expr::sym("#u");
         let root = Expr::sqrt(u);
-        (sym::simplify(&lhs.subs(&name, &root)), sym::simplify(&rhs.subs(&name, &root)), "#u")
+        (
+            sym::simplify(&lhs.subs(&name, &root)),
+            sym::simplify(&rhs.subs(&name, &root)),
+            "#u",
+        )
     } else {
         (lhs, rhs, name.as_str())
     };
@@ -168,7 +176,7 @@ fn solve_call(
                 if print_expr(gl) == name && print_expr(gr) == "0")
         }) || squared;
         if positive {
-            sols.retain(|s| is_positive(s));
+            sols.retain(is_positive);
         }
     }
     match sols.as_slice() {
@@ -184,7 +192,10 @@ fn solve_call(
         many => Err(format!(
             "{} solutions: {}",
             many.len(),
-            many.iter().map(sym::to_ascii).collect::<Vec<_>>().join(", ")
+            many.iter()
+                .map(sym::to_ascii)
+                .collect::<Vec<_>>()
+                .join(", ")
         )),
     }
 }
@@ -228,11 +239,28 @@ fn approx_note(lhs: &Expr, rhs: &Expr, x: &str, name: &str, squared: bool) -> Op
         Expr::one() + sym::simplify(&(a * approx)),
         (**n).clone(),
     ));
+    // The error at a few depths, when the exponent is a single size.
+    let mut at_depths = Vec::new();
+    if let Expr::Sym(depth) = &**n {
+        for d in [1i64, 2, 10, 100] {
+            let v = reached.subs(depth, &Expr::int(d));
+            let want = c.subs(depth, &Expr::int(d));
+            let at: BTreeMap<String, f64> = BTreeMap::new();
+            if let (Ok(v), Ok(w)) = (v.eval_f64(&at), want.eval_f64(&at)) {
+                at_depths.push(format!("{depth} = {d}: {v:.4} (error {:.4})", w - v));
+            }
+        }
+    }
     Some(format!(
-        "the seeds' step {}: {shown}, which gives {} instead of {}",
+        "the seeds' step {}: {shown}, which gives {} instead of {}{}",
         step.label,
         sym::to_ascii(&reached),
-        sym::to_ascii(c)
+        sym::to_ascii(c),
+        if at_depths.is_empty() {
+            String::new()
+        } else {
+            format!(" — at {}", at_depths.join(", "))
+        }
     ))
 }
 

@@ -29,7 +29,7 @@ pub type Key = (String, bool);
 /// What is known of one tensor's elements.
 #[derive(Clone, Debug)]
 pub enum Entry {
-    Plain(Rv),
+    Plain(Box<Rv>),
     Family {
         /// Members at fixed subscripts (the start, the first iteration).
         members: Vec<(Expr, Rv)>,
@@ -105,7 +105,7 @@ pub fn index_expr(ix: &IndexExpr) -> Result<Expr, String> {
     }
 }
 
-fn position(indices: &Option<Vec<IndexExpr>>) -> Option<Vec<(Vec<(String, i64)>, i64)>> {
+fn position(indices: &Option<Vec<IndexExpr>>) -> Option<rv::Position> {
     let mut out = Vec::new();
     for ix in indices.as_ref()? {
         let IndexExpr::Affine(a) = ix else {
@@ -257,7 +257,7 @@ impl<'a> Walker<'a> {
 
     fn store(&mut self, key: Key, subs: Vec<Expr>, rv: Rv) {
         if subs.is_empty() {
-            self.a.entries.insert(key, Entry::Plain(rv));
+            self.a.entries.insert(key, Entry::Plain(Box::new(rv)));
             return;
         }
         let sub = subs[0].clone();
@@ -282,7 +282,7 @@ impl<'a> Walker<'a> {
     fn lookup(&self, key: &Key, subs: &[Expr]) -> Result<Rv, String> {
         let text = member_text(key, subs);
         match self.a.entries.get(key) {
-            Some(Entry::Plain(rv)) if subs.is_empty() => Ok(rv.clone()),
+            Some(Entry::Plain(rv)) if subs.is_empty() => Ok((**rv).clone()),
             Some(Entry::Family { members, templates }) if subs.len() == 1 => {
                 let sub = &subs[0];
                 if let Some((_, rv)) = members.iter().find(|(s, _)| sym::identical(s, sub)) {
@@ -301,7 +301,7 @@ impl<'a> Walker<'a> {
     fn why(&self, key: &Key, text: &str) -> String {
         match self.a.unknown.get(key) {
             Some(w) => format!("the moments of {text} are not known: {w}"),
-            None if self.is_family(key) && key.1 == false => {
+            None if self.is_family(key) && !key.1 => {
                 format!("the moments of {text} are not known (tq has none for that member)")
             }
             None => format!("the moments of {text} are not known"),
@@ -348,9 +348,11 @@ impl<'a> Walker<'a> {
                 rv.sources.insert(Source::whole("past"));
             }
         }
-        let shifted = r.indices.iter().flatten().any(|ix| {
-            matches!(ix, IndexExpr::Affine(a) if a.terms.len() >= 2)
-        });
+        let shifted = r
+            .indices
+            .iter()
+            .flatten()
+            .any(|ix| matches!(ix, IndexExpr::Affine(a) if a.terms.len() >= 2));
         if shifted && self.env.boundary == Some(ast::Boundary::Zero) {
             rv.approx.insert(crate::claims::moments::BORDER.into());
         }
@@ -423,10 +425,7 @@ impl<'a> Walker<'a> {
                 let t = self.product(body)?;
                 self.sum_over(t, body, &names)
             }
-            _ => Err(format!(
-                "`{}` has no moments rule",
-                print_expr(e)
-            )),
+            _ => Err(format!("`{}` has no moments rule", print_expr(e))),
         }
     }
 
@@ -629,7 +628,7 @@ impl<'a> Walker<'a> {
             return false;
         }
         let lhs_vars = refs_vars(&eq.lhs);
-        let mut by_member: BTreeMap<String, Vec<Vec<(Vec<(String, i64)>, i64)>>> = BTreeMap::new();
+        let mut by_member: BTreeMap<String, Vec<rv::Position>> = BTreeMap::new();
         for r in refs_in(&eq.rhs) {
             let key = self.key(r);
             if !self.env.tensors.contains_key(&key.0) && !self.a.entries.contains_key(&key) {
@@ -648,7 +647,10 @@ impl<'a> Walker<'a> {
             let Some(pos) = position(&r.indices) else {
                 return false;
             };
-            by_member.entry(member_text(&key, &subs)).or_default().push(pos);
+            by_member
+                .entry(member_text(&key, &subs))
+                .or_default()
+                .push(pos);
         }
         // Reads of one member: per dimension the same variable and coefficient, and
         // constants closer together than the stride.
@@ -803,14 +805,16 @@ impl<'a> Walker<'a> {
                 offs.len() == 1
                     && !k.1
                     && !writes.contains_key(*k)
-                    && self.env.tensors.get(&k.0).is_some_and(|t| {
-                        t.kind != crate::check::TensorKind::Computed
-                    })
+                    && self
+                        .env
+                        .tensors
+                        .get(&k.0)
+                        .is_some_and(|t| t.kind != crate::check::TensorKind::Computed)
             })
             .map(|(k, _)| k.0.clone())
             .collect();
         if complex {
-            for (k, _) in &writes {
+            for k in writes.keys() {
                 self.a.unknown.insert(
                     k.clone(),
                     "its loop has subscripts tq does not solve recurrences for (two subscripts, or a subscript that is not the loop variable plus a constant)".into(),
@@ -830,8 +834,10 @@ impl<'a> Walker<'a> {
         for (k, cr, cw) in &states {
             let n0 = sym::simplify(&(first.clone() + Expr::int(*cr)));
             let n1 = sym::simplify(&(first.clone() + Expr::int(*cw)));
-            let (Ok(s0), Ok(s1)) = (self.lookup(k, &[n0.clone()]), self.lookup(k, &[n1]))
-            else {
+            let (Ok(s0), Ok(s1)) = (
+                self.lookup(k, std::slice::from_ref(&n0)),
+                self.lookup(k, &[n1]),
+            ) else {
                 self.a.unknown.insert(
                     k.clone(),
                     format!(
@@ -886,13 +892,12 @@ impl<'a> Walker<'a> {
             let steps = |n: Expr| sym::simplify(&((n - n0.clone()) * Expr::int(dir)));
             let rec = solve_state(k, &next, s0, &var, *cr, *cw, n0, &steps);
             if let (Some(mc), Some(vc)) = (&rec.mean_closed, &rec.var_closed) {
-                let at = |e: &Expr, c: i64| sym::simplify(&e.subs("#n", &(Expr::sym(&var) + Expr::int(c))));
+                let at = |e: &Expr, c: i64| {
+                    sym::simplify(&e.subs("#n", &(Expr::sym(&var) + Expr::int(c))))
+                };
                 let mean_state = at(mc, *cr);
                 closed.insert(mean_sym(k), mean_state.clone());
-                closed.insert(
-                    m2_sym(k),
-                    at(vc, *cr) + Expr::pow(mean_state, Expr::int(2)),
-                );
+                closed.insert(m2_sym(k), at(vc, *cr) + Expr::pow(mean_state, Expr::int(2)));
                 closed_by_key.insert(k.clone(), (at(mc, *cw), at(vc, *cw)));
             }
             recs.push(rec);
@@ -921,7 +926,9 @@ impl<'a> Walker<'a> {
             }
             if let Some((m, v)) = closed_by_key.get(k) {
                 // The state's own closed form reads better than the step applied to it.
-                rv.m2 = Some(sym::simplify(&(v.clone() + Expr::pow(m.clone(), Expr::int(2)))));
+                rv.m2 = Some(sym::simplify(
+                    &(v.clone() + Expr::pow(m.clone(), Expr::int(2))),
+                ));
                 rv.mean = Some(m.clone());
             }
             rv.sources.retain(|s| s.member != "past");
@@ -975,7 +982,11 @@ pub fn subs_rv(rv: &Rv, name: &str, value: &Expr) -> Rv {
     out.mean = rv.mean.as_ref().map(s);
     out.m2 = rv.m2.as_ref().map(s);
     out.approx_mean = rv.approx_mean.as_ref().map(|(e, r)| (s(e), r.clone()));
-    out.var_bounds = rv.var_bounds.iter().map(|(e, r)| (s(e), r.clone())).collect();
+    out.var_bounds = rv
+        .var_bounds
+        .iter()
+        .map(|(e, r)| (s(e), r.clone()))
+        .collect();
     out.quad = rv.quad.as_ref().map(|q| rv::Quad {
         func: q.func,
         mean: s(&q.mean),
@@ -998,7 +1009,9 @@ fn geometric(a: &Expr, b: &Expr, x0: &Expr, k: &Expr) -> Expr {
     if b.is_zero() {
         return sym::simplify(&(ak * x0.clone()));
     }
-    sym::simplify(&(ak.clone() * x0.clone() + b.clone() * (ak - Expr::one()) / (a.clone() - Expr::one())))
+    sym::simplify(
+        &(ak.clone() * x0.clone() + b.clone() * (ak - Expr::one()) / (a.clone() - Expr::one())),
+    )
 }
 
 /// Splits `f(x)` into `a x + b` when it is linear in `x` with a, b free of `others`.
@@ -1056,7 +1069,8 @@ fn solve_state(
     };
     rec.mean_step = sym::simplify(&mean.subs(&ms, &Expr::sym("x")));
     let Some((am, bm)) = linear_in(mean, &ms, &[var, &vs]) else {
-        rec.unsolved = Some("the mean's recurrence is not linear with constant coefficients".into());
+        rec.unsolved =
+            Some("the mean's recurrence is not linear with constant coefficients".into());
         return rec;
     };
     // Var(next) in terms of Var(state) and E(state).
@@ -1067,7 +1081,9 @@ fn solve_state(
         &(v_in.clone() + Expr::pow(Expr::sym(&ms), Expr::int(2))),
     ));
     rec.var_step = Some(sym::simplify(
-        &v_next_in_var.subs("#v", &Expr::sym("x")).subs(&ms, &Expr::sym("E")),
+        &v_next_in_var
+            .subs("#v", &Expr::sym("x"))
+            .subs(&ms, &Expr::sym("E")),
     ));
     let n = Expr::sym("#n");
     let kk = steps(n.clone());
@@ -1370,7 +1386,9 @@ mod tests {
         let ast::Expr::Rel(_, l, _, _) = &c.body else {
             panic!()
         };
-        let ast::Expr::Call(call) = &**l else { panic!() };
+        let ast::Expr::Call(call) = &**l else {
+            panic!()
+        };
         match a.moment(env, call) {
             Ok(m) => sym::to_ascii(&m.value),
             Err(e) => format!("error: {e}"),

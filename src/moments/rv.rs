@@ -7,13 +7,17 @@
 use crate::sym::{Expr, Func};
 use std::collections::BTreeSet;
 
+/// A position: per dimension, the index variables with their coefficients, and the
+/// constant.
+pub type Position = Vec<(Vec<(String, i64)>, i64)>;
+
 /// A random leaf a value depends on: a member of a declared tensor (or `past`, the
 /// state of a recurrence), at one position or (`pos: None`) at any.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Source {
     pub member: String,
     /// Per dimension: the index variables with their coefficients, and the constant.
-    pub pos: Option<Vec<(Vec<(String, i64)>, i64)>>,
+    pub pos: Option<Position>,
 }
 
 impl Source {
@@ -210,10 +214,7 @@ impl Rv {
         Rv {
             mean: self.mean.clone().map(|m| c.clone() * m),
             m2: self.m2.clone().map(|m| c2.clone() * m),
-            approx_mean: self
-                .approx_mean
-                .clone()
-                .map(|(m, r)| (c.clone() * m, r)),
+            approx_mean: self.approx_mean.clone().map(|(m, r)| (c.clone() * m, r)),
             var_bounds: self
                 .var_bounds
                 .iter()
@@ -241,16 +242,11 @@ impl Rv {
             mean: self.mean.clone().map(|m| m + c.clone()),
             m2: match (&self.m2, &self.mean) {
                 (Some(m2), Some(m)) => Some(
-                    m2.clone()
-                        + two * c.clone() * m.clone()
-                        + Expr::pow(c.clone(), Expr::int(2)),
+                    m2.clone() + two * c.clone() * m.clone() + Expr::pow(c.clone(), Expr::int(2)),
                 ),
                 _ => None,
             },
-            approx_mean: self
-                .approx_mean
-                .clone()
-                .map(|(m, r)| (m + c.clone(), r)),
+            approx_mean: self.approx_mean.clone().map(|(m, r)| (m + c.clone(), r)),
             var_bounds: self.var_bounds.clone(),
             positive_mean: false,
             quad: None,
@@ -276,7 +272,10 @@ impl Rv {
         if self.lin0.iter().any(|p| !other.depends_on(p))
             || other.lin0.iter().any(|p| !self.depends_on(p))
         {
-            return Ok((Expr::zero(), "zero-mean weights: the terms are uncorrelated"));
+            return Ok((
+                Expr::zero(),
+                "zero-mean weights: the terms are uncorrelated",
+            ));
         }
         if self.independent(other) {
             if let (Some(a), Some(b)) = (&self.mean, &other.mean) {
@@ -450,11 +449,10 @@ impl Rv {
             gauss: Gauss::No,
             lin0: vec![],
             sources: self.sources.clone(),
-            finite: self.finite.clone().map(|s| {
-                s.into_iter()
-                    .map(|(v, p)| (Expr::func(f, v), p))
-                    .collect()
-            }),
+            finite: self
+                .finite
+                .clone()
+                .map(|s| s.into_iter().map(|(v, p)| (Expr::func(f, v), p)).collect()),
             approx: self.approx.clone(),
             rules: self.rules.clone(),
         };
@@ -469,8 +467,10 @@ impl Rv {
                     out.positive_mean = true;
                 }
                 if let Some(v) = &var_in {
-                    out.var_bounds
-                        .push((v.clone(), "relu is 1-Lipschitz: Var(relu(y)) ≤ Var(y)".into()));
+                    out.var_bounds.push((
+                        v.clone(),
+                        "relu is 1-Lipschitz: Var(relu(y)) ≤ Var(y)".into(),
+                    ));
                 }
                 if gauss_input && zero_mean {
                     let v = var_in.clone().unwrap_or_else(Expr::zero);
