@@ -80,9 +80,9 @@ impl ClaimReport {
                 Expectation::Refuted => "refuted",
                 Expectation::Undecided => "undecided",
             }),
-            "numeric": self.numeric.as_ref().map(|(v, m, e)| json!({
+            "numeric": self.numeric.as_ref().map(|(v, _, e)| json!({
                 "verdict": v.as_str(),
-                "method": m,
+                "method": "monte-carlo",
                 "evidence": e,
             })),
         })
@@ -95,7 +95,11 @@ impl ClaimReport {
             None => "",
         };
         let second = match &self.numeric {
-            Some((v, m, e)) => format!("\n             and {m}: {}: {e}", v.as_str()),
+            Some((v, m, e)) => format!(
+                "\n             checked again by {}: {}: {e}",
+                if m == "none" { "monte-carlo" } else { m },
+                v.as_str()
+            ),
             None => String::new(),
         };
         format!(
@@ -159,6 +163,7 @@ pub fn decide_all(program: &Program, env: &Env, source: &str, opts: &Options) ->
             &at,
             cost::cost_calls(&claim.body, program, env, &back.items),
             &analysis,
+            program,
             scalar.as_ref(),
             env,
             opts,
@@ -271,10 +276,14 @@ fn decide_with_moments(
     at: &[Binding],
     mut calls: BTreeMap<String, Result<Expr, String>>,
     analysis: &crate::moments::Analysis,
+    whole: &Program,
     program: Option<&scalar::ScalarProgram>,
     env: &Env,
     opts: &Options,
 ) -> (Verdict, String, String) {
+    if let Some(o) = moments::decide_by_position(claim, whole, env, analysis) {
+        return o;
+    }
     let mc = moments::calls(claim, analysis, env);
     if !mc.any() || claim.boundary.is_some() {
         return decide(claim, at, calls, program, env, opts);

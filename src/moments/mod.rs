@@ -11,6 +11,7 @@
 //! state's moments as unknowns, reads off the first-order recurrence and solves it when
 //! it is linear with constant coefficients.
 
+pub mod position;
 pub mod rv;
 
 use crate::check::Env;
@@ -79,6 +80,20 @@ pub struct Analysis {
     pub recurrences: Vec<Recurrence>,
     /// Remarks (the boundary rule the results hold under).
     pub notes: Vec<String>,
+    /// One symbolic iteration per loop: the members it reads and writes, in terms of
+    /// the loop variable, before the closed forms are put in (for covariances between
+    /// members of the same iteration).
+    pub iterations: Vec<Iteration>,
+}
+
+/// The distributions of one symbolic iteration.
+#[derive(Clone, Debug)]
+pub struct Iteration {
+    pub var: String,
+    /// Per tensor: (subscript − loop variable, distribution).
+    pub members: BTreeMap<Key, Vec<(Expr, Rv)>>,
+    /// The state placeholders' closed forms at this iteration.
+    pub closed: BTreeMap<String, Expr>,
 }
 
 /// The placeholder symbols of a recurrence state.
@@ -854,7 +869,8 @@ impl<'a> Walker<'a> {
             );
             ph.symmetric = s0.symmetric && s1.symmetric;
             ph.gauss = s0.gauss.min(s1.gauss);
-            ph.rules = s1.rules.clone();
+            // The step's rules are the symbolic iteration's own; the start's
+            // approximations carry over.
             ph.approx = s1.approx.clone();
             if !(iid_first.contains(k)) {
                 self.iid.remove(k);
@@ -936,7 +952,27 @@ impl<'a> Walker<'a> {
             self.template(k.clone(), var.clone(), Expr::int(cw), rv);
         }
         // Members at subscripts in the loop variable were the symbolic run's; the
-        // templates stand for them now.
+        // templates stand for them now (the iteration keeps them for covariances).
+        let mut iteration = Iteration {
+            var: var.clone(),
+            members: BTreeMap::new(),
+            closed: closed.clone(),
+        };
+        for (k, e) in &self.a.entries {
+            if let Entry::Family { members, .. } = e {
+                for (sub, rv) in members {
+                    if sub.free_symbols().contains(&var) {
+                        let off = sym::simplify(&(sub.clone() - Expr::sym(&var)));
+                        iteration
+                            .members
+                            .entry(k.clone())
+                            .or_default()
+                            .push((off, rv.clone()));
+                    }
+                }
+            }
+        }
+        self.a.iterations.push(iteration);
         for e in self.a.entries.values_mut() {
             if let Entry::Family { members, .. } = e {
                 members.retain(|(s, _)| !s.free_symbols().contains(&var));
@@ -1262,6 +1298,63 @@ pub struct Opaque {
 }
 
 impl Analysis {
+    /// Cov of two family members written or read in the same iteration of a loop
+    /// (`Cov(L_l[...], R_{l+1}[...])`), from that iteration's distributions.
+    #[allow(clippy::type_complexity)]
+    fn same_iteration_cov(
+        &self,
+        env: &Env,
+        x: &ast::Expr,
+        y: &ast::Expr,
+    ) -> Option<Result<(Expr, BTreeSet<String>), String>> {
+        let (ast::Expr::Ref(rx), ast::Expr::Ref(ry)) = (x, y) else {
+            return None;
+        };
+        let sub = |r: &Ref| -> Option<(Key, Expr)> {
+            if r.name.sub.len() != 1 {
+                return None;
+            }
+            Some((
+                (env.key_of(&r.name), r.grad),
+                index_expr(&r.name.sub[0]).ok()?,
+            ))
+        };
+        let ((kx, sx), (ky, sy)) = (sub(rx)?, sub(ry)?);
+        for it in &self.iterations {
+            let (Some(mx), Some(my)) = (it.members.get(&kx), it.members.get(&ky)) else {
+                continue;
+            };
+            for (ox, a) in mx {
+                for (oy, b) in my {
+                    let tx = sym::simplify(&(sx.clone() - ox.clone()));
+                    let ty = sym::simplify(&(sy.clone() - oy.clone()));
+                    if !sym::identical(&tx, &ty) {
+                        continue;
+                    }
+                    let result = a.cross(b).and_then(|(cross, rule)| {
+                        let (Some(ma), Some(mb)) = (&a.mean, &b.mean) else {
+                            return Err("the means are not known".to_string());
+                        };
+                        let mut v = cross - ma.clone() * mb.clone();
+                        for (name, c) in &it.closed {
+                            v = v.subs(name, c);
+                        }
+                        let v = sym::simplify(&v.subs(&it.var, &tx));
+                        let mut rules: BTreeSet<String> =
+                            a.rules.union(&b.rules).cloned().collect();
+                        rules.insert(format!(
+                            "Cov within one iteration of the loop over {}: {rule}",
+                            it.var
+                        ));
+                        Ok((v, rules))
+                    });
+                    return Some(result);
+                }
+            }
+        }
+        None
+    }
+
     /// The distribution of the element a reference names (`L_{l+1}`, `y`, `x_k^2`,
     /// `L_l[b,x,y,j]`), with the family subscripts as written.
     pub fn element(&self, env: &Env, e: &ast::Expr) -> Result<Rv, String> {
@@ -1347,6 +1440,12 @@ impl Analysis {
                 };
             }
             ("Cov", [x, y]) => {
+                if let Some(v) = self.same_iteration_cov(env, x, y) {
+                    let (value, rules) = v?;
+                    m.value = value;
+                    m.rules = rules;
+                    return Ok(m);
+                }
                 let a = self.element(env, x)?;
                 let b = self.element(env, y)?;
                 let (cross, rule) = a.cross(&b)?;
