@@ -271,6 +271,7 @@ fn collect<'a>(
 
 /// Decides a claim with its moments (`E`, `Var`, `Cov`, `solve`) lowered by the moments
 /// engine; see [`moments`] for when such a claim may be proved.
+#[allow(clippy::too_many_arguments)]
 fn decide_with_moments(
     claim: &Claim,
     at: &[Binding],
