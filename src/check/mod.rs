@@ -637,6 +637,36 @@ impl Checker {
                     }
                 }
                 ItemKind::Claim(c) => self.claim(c, scope),
+                ItemKind::Derivation(d) => {
+                    for st in &d.steps {
+                        if let Some(r) = &st.rule {
+                            if !crate::syntax::ast::DERIVATION_RULES
+                                .iter()
+                                .any(|(n, _)| *n == r.name)
+                            {
+                                self.err(
+                                    Diagnostic::error(
+                                        "E0703",
+                                        r.span,
+                                        format!("`{}` is not a rule tq knows", r.name),
+                                    )
+                                    .with_label("unknown rule")
+                                    .with_hint(format!(
+                                        "the rules are listed in docs/derivations.md: {}",
+                                        crate::syntax::ast::DERIVATION_RULES
+                                            .iter()
+                                            .map(|(n, _)| *n)
+                                            .collect::<Vec<_>>()
+                                            .join(", ")
+                                    )),
+                                );
+                            }
+                        }
+                    }
+                    for (_, c) in d.step_claims() {
+                        self.claim(&c, scope);
+                    }
+                }
                 ItemKind::Decl(d) => {
                     if let Some(Init::Value(e)) = &d.init {
                         self.scalar_expr(e, scope, false);

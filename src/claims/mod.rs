@@ -156,8 +156,9 @@ pub fn decide_all(program: &Program, env: &Env, source: &str, opts: &Options) ->
     let analysis = crate::moments::analyze(program, env, &back.items);
     let mut trials = BTreeMap::new();
     let mut mc_budget = montecarlo::FILE_BUDGET;
-    for (item, claim, at) in claims {
-        let (line, column) = line_col(source, item.span.start as usize);
+    for (span, claim, at) in &claims {
+        let (claim, at) = (claim, at.clone());
+        let (line, column) = line_col(source, span.start as usize);
         let (mut verdict, mut method, mut evidence) = decide_with_moments(
             claim,
             &at,
@@ -249,11 +250,12 @@ pub fn decide_all(program: &Program, env: &Env, source: &str, opts: &Options) ->
     out
 }
 
-/// Claims with the point (`at a = 2, b = 1`) in force where they stand.
-fn collect<'a>(
-    items: &'a [Item],
+/// Claims with the point (`at a = 2, b = 1`) in force where they stand; each step of a
+/// derivation is a claim of its own, at its line.
+fn collect(
+    items: &[Item],
     at: &mut Vec<Binding>,
-    out: &mut Vec<(&'a Item, &'a Claim, Vec<Binding>)>,
+    out: &mut Vec<(crate::syntax::span::Span, Claim, Vec<Binding>)>,
 ) {
     for item in items {
         match &item.kind {
@@ -261,7 +263,12 @@ fn collect<'a>(
             ItemKind::Claim(c) => {
                 let mut here = at.clone();
                 here.extend(c.at.iter().cloned());
-                out.push((item, c, here));
+                out.push((item.span, c.clone(), here));
+            }
+            ItemKind::Derivation(d) => {
+                for (span, c) in d.step_claims() {
+                    out.push((span, c, at.clone()));
+                }
             }
             ItemKind::Loop(l) => collect(&l.body, &mut at.clone(), out),
             _ => {}

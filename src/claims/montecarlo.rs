@@ -199,6 +199,16 @@ pub fn moment_keys(program: &Program, env: &Env) -> BTreeSet<String> {
                     }
                     out.extend(ms.iter().map(|m| env.key_of(&m.target.name)));
                 }
+                ItemKind::Derivation(d) => {
+                    for (_, c) in d.step_claims() {
+                        let mut ms = Vec::new();
+                        if let ast::Expr::Rel(_, l, r, _) = &c.body {
+                            let _ = extract(l, &mut ms);
+                            let _ = extract(r, &mut ms);
+                        }
+                        out.extend(ms.iter().map(|m| env.key_of(&m.target.name)));
+                    }
+                }
                 ItemKind::Loop(l) => walk(&l.body, env, out),
                 _ => {}
             }

@@ -84,6 +84,9 @@ pub struct Analysis {
     /// the loop variable, before the closed forms are put in (for covariances between
     /// members of the same iteration).
     pub iterations: Vec<Iteration>,
+    /// The declared tensors and the iid ones, for reading claim expressions.
+    leaves: BTreeSet<Key>,
+    iid: BTreeSet<Key>,
 }
 
 /// The distributions of one symbolic iteration.
@@ -1264,6 +1267,8 @@ pub fn analyze(program: &Program, env: &Env, backward: &[Item]) -> Analysis {
         w.backward = true;
         w.items(&gathered, &[]);
     }
+    w.a.leaves = w.leaves.clone();
+    w.a.iid = w.iid.clone();
     match env.boundary {
         Some(ast::Boundary::Zero) => w.a.notes.push(
             "zero padding: the moments hold away from the border (positions whose shifted reads all fall inside); border positions have less variance".into(),
@@ -1365,9 +1370,9 @@ impl Analysis {
             fresh: BTreeSet::new(),
             symbolic: false,
             backward: false,
-            iid: BTreeSet::new(),
+            iid: self.iid.clone(),
             written: BTreeSet::new(),
-            leaves: BTreeSet::new(),
+            leaves: self.leaves.clone(),
         };
         w.value(e)
     }

@@ -57,6 +57,105 @@ pub enum ItemKind {
     Claim(Claim),
     /// `expect error E0102` — the whole file is expected to be rejected with this code.
     ExpectError(Ident),
+    /// `derivation NAME given ...:` followed by a start expression and steps
+    /// (`= expr  by rule`), each checked on its own.
+    Derivation(Derivation),
+}
+
+/// The rules a derivation step may cite (`by NAME`), with their one-line statements;
+/// docs/derivations.md gives an example of each.
+pub const DERIVATION_RULES: &[(&str, &str)] = &[
+    ("definition", "a name is replaced by the expression that defines it"),
+    ("algebra", "the two sides are equal as expressions (expand, collect, simplify)"),
+    ("linearity", "E[a X + b Y] = a E[X] + b E[Y]"),
+    ("zero_mean", "a declared zero-mean quantity has expectation 0, and so has anything linear in it"),
+    ("independence", "E[X Y] = E[X] E[Y] for independent X and Y"),
+    ("product_variance", "Var(X Y) = E[X]^2 Var(Y) + E[Y]^2 Var(X) + Var(X) Var(Y) for independent X and Y"),
+    ("uncorrelated_sum", "Var(sum of uncorrelated terms) = sum of the variances (a distinct zero-mean weight in each term)"),
+    ("iid_sum", "Var(sum of n independent identically distributed terms) = n Var(one term)"),
+    ("variance", "Var(X) = E[X^2] - E[X]^2"),
+    ("declared", "the moments of a declared distribution (normal, symmetric, moments, uniform, bernoulli)"),
+    ("symmetry", "f(-y) = c - f(y) and y symmetric about 0 give E[f(y)] = c/2 (sigmoid: 1/2, tanh: 0)"),
+    ("relu_half", "E[relu(y)^2] = E[y^2]/2 for y symmetric about 0"),
+    ("relu_gaussian", "E[relu(y)] = sqrt(v/(2 pi)) for y ~ N(0, v)"),
+    ("lipschitz", "Var(f(Y)) <= K^2 Var(Y) for a K-Lipschitz f (sigmoid: K = 1/4, tanh and relu: K = 1)"),
+    ("range", "Var(X) <= (b - a)^2/4 for X in [a, b] (Popoviciu)"),
+    ("recurrence", "a first-order linear recurrence with constant coefficients, solved in closed form"),
+    ("given", "the derivation's givens substituted"),
+    ("solve", "the equation solved for the unknown"),
+];
+
+/// A worked derivation: a chain of expressions, each related to the previous one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Derivation {
+    pub name: Ident,
+    /// Assumptions in force for every step (`given mu = 0, chi = 1`).
+    pub given: Vec<Expr>,
+    pub start: Expr,
+    pub steps: Vec<Step>,
+}
+
+/// One line of a derivation: `= Var(W[I] x[I])  by definition`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Step {
+    pub op: RelOp,
+    pub expr: Expr,
+    /// The rule the author cites (one of docs/derivations.md), as written.
+    pub rule: Option<Ident>,
+    pub span: Span,
+    /// `expect refuted` on the line before: a planted wrong step.
+    pub expect: Option<Expectation>,
+}
+
+impl Derivation {
+    /// Each step as a claim relating it to the previous expression, with the
+    /// derivation's givens; the text names the derivation, the step and its rule.
+    pub fn step_claims(&self) -> Vec<(Span, Claim)> {
+        let mut prev = &self.start;
+        let mut out = Vec::new();
+        for (k, st) in self.steps.iter().enumerate() {
+            let body = Expr::Rel(
+                st.op,
+                Box::new(prev.clone()),
+                Box::new(st.expr.clone()),
+                st.span,
+            );
+            let op = match st.op {
+                RelOp::Eq => "==",
+                RelOp::Le => "<=",
+                RelOp::Ge => ">=",
+                RelOp::Lt => "<",
+                RelOp::Gt => ">",
+                RelOp::Approx => "~=",
+            };
+            let text = format!(
+                "{} step {}{}: {} {op} {}",
+                self.name.name,
+                k + 1,
+                st.rule
+                    .as_ref()
+                    .map(|r| format!(" (by {})", r.name))
+                    .unwrap_or_default(),
+                crate::syntax::printer::print_expr(prev),
+                crate::syntax::printer::print_expr(&st.expr)
+            );
+            out.push((
+                st.span,
+                Claim {
+                    body,
+                    tol: None,
+                    given: self.given.clone(),
+                    at: vec![],
+                    boundary: None,
+                    expect: st.expect,
+                    text,
+                    includes: None,
+                },
+            ));
+            prev = &st.expr;
+        }
+        out
+    }
 }
 
 /// The rule for reading a tensor outside its extent.

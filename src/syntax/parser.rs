@@ -26,7 +26,7 @@ const TOO_DEEP: &str = "a shallower expression";
 
 /// Words that end an expression (they introduce the next part of a statement).
 const RESERVED: &[&str] = &[
-    "given", "at", "tol", "for", "in", "over", "reversed", "includes",
+    "given", "at", "tol", "for", "in", "over", "reversed", "includes", "by",
 ];
 
 /// A parse error: the furthest position reached and what was expected there.
@@ -958,9 +958,112 @@ enum BlockKind {
     Loop,
     Rule,
     ForIndices,
+    Derivation,
 }
 
 impl Ctx<'_> {
+    /// One line of a derivation: `[op] expr [by rule]`.
+    fn step<'a>(&self, i: In<'a>) -> PResult<'a, Option<LineResult>> {
+        let (i, _) = ws(i)?;
+        let start = i;
+        let ops: &[(&str, RelOp)] = &[
+            ("==", RelOp::Eq),
+            ("<=", RelOp::Le),
+            (">=", RelOp::Ge),
+            ("~=", RelOp::Approx),
+            ("<", RelOp::Lt),
+            (">", RelOp::Gt),
+            ("=", RelOp::Eq),
+        ];
+        let mut op = None;
+        let mut i = i;
+        for (s, o) in ops {
+            if let Ok((rest, _)) = tag::<_, _, PErr>(*s).parse(i) {
+                op = Some(*o);
+                i = rest;
+                break;
+            }
+        }
+        let (i, e) = self.expr(i)?;
+        let end = i;
+        let (i, rule) = match keyword("by")(i) {
+            Ok((r, _)) => {
+                let (r, _) = ws(r)?;
+                let (r2, w) = match take_while1::<_, _, PErr>(|c: char| c.is_ascii_alphanumeric() || c == '_').parse(r) {
+                    Ok(x) => x,
+                    Err(_) => return failure(r, "the name of a rule (docs/derivations.md)"),
+                };
+                (
+                    r2,
+                    Some(Ident {
+                        name: w.fragment().to_string(),
+                        span: self.span(w, r2),
+                    }),
+                )
+            }
+            Err(_) => (i, None),
+        };
+        Ok((
+            i,
+            Some(LineResult::Step(op, Box::new(e), rule, self.span(start, end))),
+        ))
+    }
+
+    /// The start and the steps of a derivation block.
+    fn derivation_lines(&self, line: &Line, diags: &mut Vec<Diagnostic>) -> Option<(Expr, Vec<Step>)> {
+        let mut start: Option<Expr> = None;
+        let mut steps = Vec::new();
+        let mut pending: Option<Expectation> = None;
+        for l in &line.children {
+            match self.line(l, diags, BlockKind::Derivation) {
+                Some(LineResult::Expect(e, _)) => pending = Some(e),
+                Some(LineResult::Step(op, e, rule, span)) => match (op, &start) {
+                    (None, None) => start = Some(*e),
+                    (None, Some(_)) => {
+                        diags.push(
+                            Diagnostic::error(
+                                "E0701",
+                                span,
+                                "a step of a derivation starts with its relation to the line before",
+                            )
+                            .with_hint("write `= expr`, `<= expr` or `~= expr`; only the first line is a bare expression"),
+                        );
+                    }
+                    (Some(_), None) => {
+                        diags.push(
+                            Diagnostic::error(
+                                "E0701",
+                                span,
+                                "the first line of a derivation is the expression it starts from",
+                            )
+                            .with_hint("put the starting expression (`Var(y)`) on the first line, without a relation"),
+                        );
+                        start = Some(*e);
+                    }
+                    (Some(op), Some(_)) => steps.push(Step {
+                        op,
+                        expr: *e,
+                        rule,
+                        span,
+                        expect: pending.take(),
+                    }),
+                },
+                _ => {}
+            }
+        }
+        let span = self.ascii.span(line.start, line.end);
+        match start {
+            Some(s) if !steps.is_empty() => Some((s, steps)),
+            _ => {
+                diags.push(
+                    Diagnostic::error("E0702", span, "a derivation needs a start and at least one step")
+                        .with_hint("indent the starting expression and then one `= expr  by rule` line per step"),
+                );
+                None
+            }
+        }
+    }
+
     fn block(&self, lines: &[Line], diags: &mut Vec<Diagnostic>, kind: BlockKind) -> Vec<Item> {
         let mut items: Vec<Item> = Vec::new();
         let mut pending_expect: Option<(Expectation, Span)> = None;
@@ -995,6 +1098,10 @@ impl Ctx<'_> {
                     }
                     items.push(*item);
                 }
+                Some(LineResult::Step(_, _, _, span)) => diags.push(
+                    Diagnostic::error("E0701", span, "a derivation step outside a `derivation` block")
+                        .with_hint("start the block with `derivation NAME:`"),
+                ),
                 None => {}
             }
         }
@@ -1134,6 +1241,9 @@ impl Ctx<'_> {
                 span: Span::default(),
             })))
         };
+        if kind == BlockKind::Derivation {
+            return self.step(i);
+        }
         let first = word(i).map(|(_, w)| *w.fragment()).unwrap_or("");
         let needs_block = |what: &'static str| -> Result<(), nom::Err<PErr>> {
             if !line.opens_block {
@@ -1215,6 +1325,39 @@ impl Ctx<'_> {
                     } else {
                         ItemKind::Sample(b)
                     }),
+                ))
+            }
+            "derivation" => {
+                let (i, _) = keyword("derivation")(i)?;
+                let (i, _) = ws(i)?;
+                let (i, w) = match take_while1::<_, _, PErr>(|c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-').parse(i) {
+                    Ok(r) => r,
+                    Err(_) => return failure(i, "the derivation's name"),
+                };
+                let name = Ident {
+                    name: w.fragment().to_string(),
+                    span: self.span(w, i),
+                };
+                let (i, given) = match keyword("given")(i) {
+                    Ok((r, _)) => separated_list1(sym(","), |i| self.rel_expr(i, true)).parse(r)?,
+                    Err(_) => (i, vec![]),
+                };
+                let (i, _) = match sym(":")(i) {
+                    Ok(r) => r,
+                    Err(_) => return failure(i, "`:` and the steps on the indented lines below"),
+                };
+                needs_block("the derivation's lines, indented below")?;
+                let Some((start, steps)) = self.derivation_lines(line, diags) else {
+                    return Ok((i, None));
+                };
+                Ok((
+                    i,
+                    item(ItemKind::Derivation(Derivation {
+                        name,
+                        given,
+                        start,
+                        steps,
+                    })),
                 ))
             }
             "claim" => {
@@ -1368,4 +1511,7 @@ enum GivenItem {
 enum LineResult {
     Item(Box<Item>),
     Expect(Expectation, Span),
+    /// A line of a derivation: the relation to the previous line (none on the first),
+    /// the expression, the rule cited.
+    Step(Option<RelOp>, Box<Expr>, Option<Ident>, Span),
 }

@@ -130,6 +130,37 @@ pub fn print_item(item: &Item, indent: usize, out: &mut String) {
             out.push('\n');
         }
         ItemKind::ExpectError(code) => out.push_str(&format!("expect error {}\n", code.name)),
+        ItemKind::Derivation(d) => {
+            out.push_str(&format!("derivation {}", d.name.name));
+            if !d.given.is_empty() {
+                let g: Vec<String> = d.given.iter().map(print_expr).collect();
+                out.push_str(&format!(" given {}", g.join(", ")));
+            }
+            out.push_str(":\n");
+            pad(indent + 1, out);
+            out.push_str(&print_expr(&d.start));
+            out.push('\n');
+            for st in &d.steps {
+                if st.expect == Some(Expectation::Refuted) {
+                    pad(indent + 1, out);
+                    out.push_str("expect refuted\n");
+                }
+                pad(indent + 1, out);
+                let op = match st.op {
+                    RelOp::Eq => "=",
+                    RelOp::Le => "<=",
+                    RelOp::Ge => ">=",
+                    RelOp::Lt => "<",
+                    RelOp::Gt => ">",
+                    RelOp::Approx => "~=",
+                };
+                out.push_str(&format!("{op} {}", print_expr(&st.expr)));
+                if let Some(r) = &st.rule {
+                    out.push_str(&format!("    by {}", r.name));
+                }
+                out.push('\n');
+            }
+        }
     }
 }
 
@@ -396,6 +427,18 @@ fn strip_item(item: &mut Item) {
             }
         }
         ItemKind::ExpectError(code) => z(&mut code.span),
+        ItemKind::Derivation(d) => {
+            z(&mut d.name.span);
+            d.given.iter_mut().for_each(strip_expr);
+            strip_expr(&mut d.start);
+            for st in &mut d.steps {
+                z(&mut st.span);
+                strip_expr(&mut st.expr);
+                if let Some(r) = &mut st.rule {
+                    z(&mut r.span);
+                }
+            }
+        }
     }
 }
 
