@@ -170,6 +170,35 @@ sample M = 8, K = 3, sigma = 0.3";
 }
 
 #[test]
+fn a_layer_and_its_own_weights_are_not_independent() {
+    // y_k depends on W_k, so Var(y_k[j] W_k[j,i]) is (M + 2) sigma^2 Var(y_{k-1}) sigma^2,
+    // not Var(y_k) Var(W_k): a claim of the product rule must not be proved, at a
+    // symbolic member, a concrete one, or a shifted one.
+    let chain = "size M, K
+index i, j : M
+symbol sigma
+param W_k[M, M] ~ normal(0, sigma^2) for k in 1..K
+input y_0[M] ~ normal(0, 1)
+for k in 1..K:
+  y_k[j] = W_k[j, I] y_{k-1}[I]
+sample M = 4, K = 3, sigma = 0.5";
+    for claim in [
+        "Var(y_k[j] W_k[j,i]) == Var(y_k[j]) Var(W_k[j,i])",
+        "Var(y_2[j] W_2[j,i]) == Var(y_2[j]) Var(W_2[j,i])",
+        "Var(y_{k-1}[j] W_{k-1}[j,i]) == Var(y_{k-1}[j]) Var(W_{k-1}[j,i])",
+    ] {
+        let (v, why) = verdict(chain, claim);
+        assert_ne!(v, Verdict::Proved, "{claim}: {why}");
+    }
+    // The earlier layer and the next weights are independent: the product rule holds.
+    let (v, why) = verdict(
+        chain,
+        "Var(W_k[j,i] y_{k-1}[i]) == Var(W_k[j,i]) Var(y_{k-1}[i])",
+    );
+    assert_eq!(v, Verdict::Proved, "{why}");
+}
+
+#[test]
 fn zero_padding_border_position_by_position() {
     let src = problem("resnet.tq");
     let r = check_source("resnet.tq", &src, &fast());

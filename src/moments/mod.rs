@@ -85,7 +85,7 @@ pub struct Analysis {
     /// members of the same iteration).
     pub iterations: Vec<Iteration>,
     /// The declared tensors and the iid ones, for reading claim expressions.
-    leaves: BTreeSet<Key>,
+    leaves: BTreeSet<(Key, Option<Expr>)>,
     iid: BTreeSet<Key>,
 }
 
@@ -157,8 +157,9 @@ struct Walker<'a> {
     iid: BTreeSet<Key>,
     /// Members written in the current iteration (for `+=` starting from zero).
     written: BTreeSet<String>,
-    /// Declared tensors (parameters, inputs, gradient seeds): random leaves.
-    leaves: BTreeSet<Key>,
+    /// Declared tensors (parameters, inputs, gradient seeds): random leaves; a family
+    /// declared for every member has `None`, a declared member its subscript.
+    leaves: BTreeSet<(Key, Option<Expr>)>,
 }
 
 fn sub_text(e: &Expr) -> String {
@@ -167,6 +168,15 @@ fn sub_text(e: &Expr) -> String {
         t
     } else {
         format!("{{{t}}}")
+    }
+}
+
+/// The name a declared tensor's sources carry: the family key, `.grad` for a seed.
+fn leaf_name(key: &Key) -> String {
+    if key.1 {
+        format!("{}.grad", key.0)
+    } else {
+        key.0.clone()
     }
 }
 
@@ -189,6 +199,12 @@ pub fn member_text(key: &Key, subs: &[Expr]) -> String {
 }
 
 impl<'a> Walker<'a> {
+    /// Whether a member is a declared random leaf.
+    fn is_leaf(&self, key: &Key, sub: Option<&Expr>) -> bool {
+        self.leaves.contains(&(key.clone(), None))
+            || sub.is_some_and(|s| self.leaves.contains(&(key.clone(), Some(s.clone()))))
+    }
+
     fn key(&self, r: &Ref) -> Key {
         (self.env.key_of(&r.name), r.grad)
     }
@@ -225,14 +241,18 @@ impl<'a> Walker<'a> {
     }
 
     /// The element distribution of a declaration.
-    fn declared(&self, key: &Key, member: &str, dist: &ast::Call) -> Result<(Rv, bool), String> {
+    fn declared(
+        &self,
+        key: &Key,
+        sub: Option<Expr>,
+        dist: &ast::Call,
+    ) -> Result<(Rv, bool), String> {
         let args: Vec<Expr> = dist
             .args
             .iter()
             .map(|a| self.lower_scalar(a))
             .collect::<Result<_, _>>()?;
-        let src = Source::whole(member);
-        let _ = key;
+        let src = Source::member(&leaf_name(key), sub);
         let rv = match (dist.func.name.as_str(), args.as_slice()) {
             ("normal", [m, v]) => {
                 let mut rv = Rv::leaf(
@@ -335,30 +355,28 @@ impl<'a> Walker<'a> {
         if rv.is_constant() {
             return Ok(rv);
         }
-        let leaf = self.leaves.contains(&key);
+        let leaf = self.is_leaf(&key, subs.first());
         // Reads of an iid tensor at a position: distinct positions are independent.
         let state = rv.sources.iter().any(|s| s.member == "past");
-        if self.iid.contains(&key) && (leaf || state) {
-            let pos = position(&r.indices);
-            let name = if state {
-                format!("past:{member}")
-            } else {
-                member.clone()
-            };
-            rv.sources = [Source { member: name, pos }].into();
-        }
-        if leaf && rv.mean.as_ref().is_some_and(|m| m.is_zero()) {
-            // A zero-mean leaf: anything linear in it is uncorrelated with what does
-            // not depend on it.
-            rv.lin0 = vec![member.clone()];
-            rv.sources = rv
-                .sources
-                .into_iter()
-                .map(|mut s| {
-                    s.member = member.clone();
-                    s
-                })
-                .collect();
+        let iid = self.iid.contains(&key);
+        if leaf {
+            let this = Source::member(&leaf_name(&key), subs.first().cloned());
+            if rv.mean.as_ref().is_some_and(|m| m.is_zero()) {
+                // A zero-mean leaf: anything linear in it is uncorrelated with what
+                // does not depend on it.
+                rv.lin0 = vec![this.clone()];
+            }
+            rv.sources = [Source {
+                pos: if iid { position(&r.indices) } else { None },
+                ..this
+            }]
+            .into();
+        } else if state && iid {
+            rv.sources = [Source {
+                pos: position(&r.indices),
+                ..Source::whole(&format!("past:{member}"))
+            }]
+            .into();
         }
         if self.symbolic && !state {
             let fresh = self.fresh.contains(&key.0) && !subs.is_empty();
@@ -492,7 +510,12 @@ impl<'a> Walker<'a> {
             reads.iter().any(|r| {
                 let key = self.key(r);
                 let subs = self.subs(r).unwrap_or_default();
-                member_text(&key, &subs) == **p && uses_all(r)
+                let same_sub = match (&p.sub, subs.first()) {
+                    (Some(a), Some(b)) => sym::identical(a, b),
+                    (None, None) => true,
+                    _ => false,
+                };
+                p.member == leaf_name(&key) && same_sub && uses_all(r)
             })
         });
         if let Some(p) = carrier {
@@ -508,7 +531,8 @@ impl<'a> Walker<'a> {
                 out.approx_mean = None;
                 out.positive_mean = false;
                 out.rules.insert(format!(
-                    "Var of a sum of uncorrelated terms (a distinct zero-mean weight of {p} in each): {} × the variance of one",
+                    "Var of a sum of uncorrelated terms (a distinct zero-mean weight of {} in each): {} × the variance of one",
+                    p.text(),
                     sym::to_ascii(&n)
                 ));
                 widen(&mut out);
@@ -717,13 +741,15 @@ impl<'a> Walker<'a> {
                 }
             }
         };
-        let member = if fam {
+        let _member = if fam {
             key.0.clone()
         } else {
             member_text(&key, &subs)
         };
         let rv = match &d.init {
-            Some(Init::Dist(c)) => self.declared(&key, &member, c).map(|(rv, _)| rv),
+            Some(Init::Dist(c)) => self
+                .declared(&key, subs.first().cloned(), c)
+                .map(|(rv, _)| rv),
             Some(Init::Value(v)) => self.lower_scalar(v).map(Rv::constant),
             None => Err("declared without a distribution".into()),
         };
@@ -735,14 +761,20 @@ impl<'a> Walker<'a> {
             }
         };
         self.iid.insert(key.clone());
-        self.leaves.insert(key.clone());
+        self.leaves.insert((
+            key.clone(),
+            if d.family.is_some() {
+                None
+            } else {
+                subs.first().cloned()
+            },
+        ));
         if let Some(range) = &d.family {
             // Every member: the source names the member by the family variable.
             let var = range.var.name.clone();
             let mut rv = rv;
-            let name = format!("{}_{var}", key.0);
             if !rv.is_constant() {
-                rv.sources = [Source::whole(&name)].into();
+                rv.sources = [Source::member(&leaf_name(&key), Some(Expr::sym(&var)))].into();
             }
             self.a.entries.insert(
                 key,
@@ -817,6 +849,15 @@ impl<'a> Walker<'a> {
             }
         }
         // Fresh families: parameters and inputs read at a single offset.
+        let fresh_offsets: Vec<(String, i64)> = reads
+            .iter()
+            .filter(|(k, offs)| {
+                offs.len() == 1
+                    && !writes.contains_key(*k)
+                    && self.leaves.contains(&((*k).clone(), None))
+            })
+            .map(|(k, offs)| (leaf_name(k), *offs.iter().next().unwrap_or(&0)))
+            .collect();
         let fresh: BTreeSet<String> = reads
             .iter()
             .filter(|(k, offs)| {
@@ -950,8 +991,35 @@ impl<'a> Walker<'a> {
                 ));
                 rv.mean = Some(m.clone());
             }
-            rv.sources.retain(|s| s.member != "past");
-            rv.sources.insert(Source::whole(&format!("{}@{var}", k.0)));
+            // `past` (what the earlier iterations computed) becomes what it stands
+            // for: the fresh families' members of the earlier iterations and this
+            // one, and whatever the starts depend on.
+            if rv
+                .sources
+                .iter()
+                .any(|s| s.member == "past" || s.member.starts_with("past:"))
+            {
+                rv.sources
+                    .retain(|s| s.member != "past" && !s.member.starts_with("past:"));
+                for (f, c) in &fresh_offsets {
+                    rv.sources.insert(Source {
+                        member: f.clone(),
+                        sub: Some(sym::simplify(&(Expr::sym(&var) + Expr::int(*c)))),
+                        reach: if dir > 0 {
+                            rv::Reach::UpTo
+                        } else {
+                            rv::Reach::From
+                        },
+                        pos: None,
+                    });
+                }
+                for (_, s0) in starts.values() {
+                    rv.sources.extend(s0.sources.iter().map(|s| Source {
+                        pos: None,
+                        ..s.clone()
+                    }));
+                }
+            }
             self.template(k.clone(), var.clone(), Expr::int(cw), rv);
         }
         // Members at subscripts in the loop variable were the symbolic run's; the
@@ -1036,6 +1104,8 @@ pub fn subs_rv(rv: &Rv, name: &str, value: &Expr) -> Rv {
         .finite
         .as_ref()
         .map(|f| f.iter().map(|(v, p)| (s(v), s(p))).collect());
+    out.sources = rv.sources.iter().map(|x| x.subs(name, value)).collect();
+    out.lin0 = rv.lin0.iter().map(|x| x.subs(name, value)).collect();
     out
 }
 

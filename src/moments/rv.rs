@@ -11,26 +11,70 @@ use std::collections::BTreeSet;
 /// constant.
 pub type Position = Vec<(Vec<(String, i64)>, i64)>;
 
-/// A random leaf a value depends on: a member of a declared tensor (or `past`, the
-/// state of a recurrence), at one position or (`pos: None`) at any.
+/// Which members of a family a source stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Reach {
+    /// The member at `sub`.
+    Exact,
+    /// Every member with a subscript up to `sub` (the earlier iterations of a loop).
+    UpTo,
+    /// Every member with a subscript from `sub` on (the earlier iterations of a
+    /// reversed loop).
+    From,
+}
+
+/// A random leaf a value depends on: a declared tensor (a family member at `sub`, or
+/// a range of members), `past` for a recurrence state, at one position or (`pos:
+/// None`) at any.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Source {
     pub member: String,
-    /// Per dimension: the index variables with their coefficients, and the constant.
+    pub sub: Option<Expr>,
+    pub reach: Reach,
     pub pos: Option<Position>,
 }
 
 impl Source {
-    /// The whole member.
+    /// The whole tensor (or every member of a family).
     pub fn whole(member: &str) -> Source {
         Source {
             member: member.to_string(),
+            sub: None,
+            reach: Reach::Exact,
             pos: None,
         }
     }
 
-    /// Whether the two may be the same random element: the same member, unless both
-    /// positions differ by a constant in some dimension with the same variables.
+    /// One member of a family.
+    pub fn member(key: &str, sub: Option<Expr>) -> Source {
+        Source {
+            member: key.to_string(),
+            sub,
+            reach: Reach::Exact,
+            pos: None,
+        }
+    }
+
+    /// How the source reads: `W_{l + 1}`, `W_{..l}`.
+    pub fn text(&self) -> String {
+        match &self.sub {
+            None => self.member.clone(),
+            Some(s) => {
+                let t = crate::sym::to_ascii(s);
+                match self.reach {
+                    Reach::Exact if t.chars().all(|c| c.is_ascii_alphanumeric()) => {
+                        format!("{}_{t}", self.member)
+                    }
+                    Reach::Exact => format!("{}_{{{t}}}", self.member),
+                    Reach::UpTo => format!("{}_{{..{t}}}", self.member),
+                    Reach::From => format!("{}_{{{t}..}}", self.member),
+                }
+            }
+        }
+    }
+
+    /// Whether the two may share a random element: the same tensor, unless the family
+    /// subscripts or the positions tell them apart.
     pub fn conflicts(&self, o: &Source) -> bool {
         let past = |a: &str, b: &str| a == "past" && b.starts_with("past:");
         if past(&self.member, &o.member) || past(&o.member, &self.member) {
@@ -39,10 +83,25 @@ impl Source {
         if self.member != o.member {
             return false;
         }
-        match (&self.pos, &o.pos) {
+        let positions = || match (&self.pos, &o.pos) {
             (Some(a), Some(b)) if a.len() == b.len() => {
                 !a.iter().zip(b).any(|(x, y)| x.0 == y.0 && x.1 != y.1)
             }
+            _ => true,
+        };
+        let (Some(sa), Some(sb)) = (&self.sub, &o.sub) else {
+            return positions();
+        };
+        let d = crate::sym::simplify(&(sa.clone() - sb.clone())).as_int();
+        let Some(d) = d else {
+            return true;
+        };
+        match (self.reach, o.reach) {
+            (Reach::Exact, Reach::Exact) => d == 0 && positions(),
+            (Reach::UpTo, Reach::Exact) | (Reach::UpTo, Reach::From) => d >= 0,
+            (Reach::Exact, Reach::UpTo) | (Reach::From, Reach::UpTo) => d <= 0,
+            (Reach::From, Reach::Exact) => d <= 0,
+            (Reach::Exact, Reach::From) => d >= 0,
             _ => true,
         }
     }
@@ -54,9 +113,23 @@ impl Source {
                 .any(|(vars, _)| vars.iter().any(|(v, _)| summed.contains(v)))
         });
         if uses {
-            Source::whole(&self.member)
+            Source {
+                pos: None,
+                ..self.clone()
+            }
         } else {
             self.clone()
+        }
+    }
+
+    /// The source with a symbol replaced in its subscript.
+    pub fn subs(&self, name: &str, value: &Expr) -> Source {
+        Source {
+            sub: self
+                .sub
+                .as_ref()
+                .map(|s| crate::sym::simplify(&s.subs(name, value))),
+            ..self.clone()
         }
     }
 }
@@ -104,7 +177,7 @@ pub struct Rv {
     /// The value is linear in the elements of each of these zero-mean leaves, with
     /// coefficients independent of it: then E[x · y] = 0 for every y that does not
     /// depend on it.
-    pub lin0: Vec<String>,
+    pub lin0: Vec<Source>,
     /// The random leaves (parameter and input members, `past` for a recurrence state)
     /// the value depends on.
     pub sources: BTreeSet<Source>,
@@ -192,9 +265,9 @@ impl Rv {
             .any(|a| other.sources.iter().any(|b| a.conflicts(b)))
     }
 
-    /// Whether the value depends on any element of this member.
-    pub fn depends_on(&self, member: &str) -> bool {
-        self.sources.iter().any(|s| s.member == member)
+    /// Whether the value may depend on this leaf.
+    pub fn depends_on(&self, leaf: &Source) -> bool {
+        self.sources.iter().any(|s| s.conflicts(leaf))
     }
 
     fn shared(&self, other: &Rv) -> String {
@@ -202,7 +275,7 @@ impl Rv {
             .sources
             .iter()
             .filter(|a| other.sources.iter().any(|b| a.conflicts(b)))
-            .map(|a| a.member.clone())
+            .map(|a| a.text())
             .collect();
         names.dedup();
         names.join(", ")
@@ -301,7 +374,7 @@ impl Rv {
         let (sources, approx, mut rules) = self.merged(other);
         rules.insert(format!("Var of a sum: {rule}"));
         let indep = self.independent(other);
-        let common: Vec<String> = self
+        let common: Vec<Source> = self
             .lin0
             .iter()
             .filter(|p| other.lin0.contains(p))
@@ -361,7 +434,7 @@ impl Rv {
             (Some(a), Some(b)) => Some(a.clone() * b.clone()),
             _ => None,
         };
-        let lin0: Vec<String> = self
+        let lin0: Vec<Source> = self
             .lin0
             .iter()
             .filter(|p| !other.depends_on(p))

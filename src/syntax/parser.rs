@@ -989,7 +989,11 @@ impl Ctx<'_> {
         let (i, rule) = match keyword("by")(i) {
             Ok((r, _)) => {
                 let (r, _) = ws(r)?;
-                let (r2, w) = match take_while1::<_, _, PErr>(|c: char| c.is_ascii_alphanumeric() || c == '_').parse(r) {
+                let (r2, w) = match take_while1::<_, _, PErr>(|c: char| {
+                    c.is_ascii_alphanumeric() || c == '_'
+                })
+                .parse(r)
+                {
                     Ok(x) => x,
                     Err(_) => return failure(r, "the name of a rule (docs/derivations.md)"),
                 };
@@ -1005,12 +1009,21 @@ impl Ctx<'_> {
         };
         Ok((
             i,
-            Some(LineResult::Step(op, Box::new(e), rule, self.span(start, end))),
+            Some(LineResult::Step(
+                op,
+                Box::new(e),
+                rule,
+                self.span(start, end),
+            )),
         ))
     }
 
     /// The start and the steps of a derivation block.
-    fn derivation_lines(&self, line: &Line, diags: &mut Vec<Diagnostic>) -> Option<(Expr, Vec<Step>)> {
+    fn derivation_lines(
+        &self,
+        line: &Line,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<(Expr, Vec<Step>)> {
         let mut start: Option<Expr> = None;
         let mut steps = Vec::new();
         let mut pending: Option<Expectation> = None;
@@ -1099,8 +1112,12 @@ impl Ctx<'_> {
                     items.push(*item);
                 }
                 Some(LineResult::Step(_, _, _, span)) => diags.push(
-                    Diagnostic::error("E0701", span, "a derivation step outside a `derivation` block")
-                        .with_hint("start the block with `derivation NAME:`"),
+                    Diagnostic::error(
+                        "E0701",
+                        span,
+                        "a derivation step outside a `derivation` block",
+                    )
+                    .with_hint("start the block with `derivation NAME:`"),
                 ),
                 None => {}
             }
@@ -1330,7 +1347,11 @@ impl Ctx<'_> {
             "derivation" => {
                 let (i, _) = keyword("derivation")(i)?;
                 let (i, _) = ws(i)?;
-                let (i, w) = match take_while1::<_, _, PErr>(|c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-').parse(i) {
+                let (i, w) = match take_while1::<_, _, PErr>(|c: char| {
+                    c.is_ascii_alphanumeric() || c == '_' || c == '-'
+                })
+                .parse(i)
+                {
                     Ok(r) => r,
                     Err(_) => return failure(i, "the derivation's name"),
                 };
