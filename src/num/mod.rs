@@ -19,6 +19,7 @@
 //! - Work and memory are bounded: a run is refused when it would exceed
 //!   [`MAX_STEPS`] element evaluations or [`MAX_ELEMENTS`] stored values.
 
+pub mod dense;
 pub mod gradcheck;
 
 use crate::check::Env;
@@ -376,7 +377,7 @@ impl<'a> Machine<'a> {
     /// The capital indices summed over the term `e`: those occurring outside any
     /// parenthesized sum of the term, and those shared by two of its parenthesized
     /// sums (a capital inside one sum only is summed there).
-    fn term_capitals(&self, e: &Expr, b: &Bind) -> Vec<String> {
+    pub(crate) fn term_capitals(&self, e: &Expr, b: &Bind) -> Vec<String> {
         let mut direct = Vec::new();
         let mut opaque: Vec<Vec<String>> = Vec::new();
         self.split_capitals(e, b, &mut direct, &mut opaque);
