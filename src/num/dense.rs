@@ -902,8 +902,72 @@ impl<'a> Dense<'a> {
                 ));
             }
         }
-        let val = self.eval_summed(&eq.rhs, b, &ctx, &extra)?;
-        self.write(&key, &eq.lhs, &lhs_ix, eq.op, val, b, &ctx, &lhs_vars)
+        // A shifted left side (`x+dx`) is written offset by offset: the small index of
+        // each shifted position is bound in turn (the contributions of a `+=` add up in
+        // any order), so each write is a shifted slice instead of a scatter.
+        let mut en = Vec::new();
+        if eq.op != AssignOp::Set {
+            en = Self::offsets(std::slice::from_ref(&eq.lhs), &ctx, &lhs_vars);
+            // Keep at least one index to write over.
+            if en.len() >= lhs_vars.len() {
+                en.clear();
+            }
+        }
+        let mut b2 = b.clone();
+        let ctx2 = Ctx {
+            axes: ctx
+                .axes
+                .iter()
+                .filter(|a| !en.contains(&a.0))
+                .cloned()
+                .collect(),
+        };
+        let lhs2: Vec<String> = lhs_vars
+            .iter()
+            .filter(|v| !en.contains(v))
+            .cloned()
+            .collect();
+        let ranges: Vec<(i64, usize)> = en.iter().map(|v| ctx.get(v).unwrap_or((0, 0))).collect();
+        let mut digits = vec![0usize; en.len()];
+        let combos: usize = ranges.iter().map(|r| r.1).product();
+        for _ in 0..combos {
+            b2.truncate(b.len());
+            for (k, v) in en.iter().enumerate() {
+                b2.push((v.clone(), ranges[k].0 + digits[k] as i64));
+            }
+            let val = self.eval_summed(&eq.rhs, &b2, &ctx2, &extra)?;
+            self.write(&key, &eq.lhs, &lhs_ix, eq.op, val, &b2, &ctx2, &lhs2)?;
+            let shape: Vec<usize> = ranges.iter().map(|r| r.1).collect();
+            bump(&mut digits, &shape);
+        }
+        Ok(())
+    }
+
+    /// Among `among`, the indices to bind one value at a time: in a position that adds
+    /// two array indices (`x+dx`), the one with fewer values (at most 32 of them).
+    fn offsets(refs: &[Ref], ctx: &Ctx, among: &[String]) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for r in refs {
+            for ix in r.indices.iter().flatten() {
+                let IndexExpr::Affine(a) = ix else { continue };
+                let axes: Vec<(&str, usize)> = a
+                    .terms
+                    .iter()
+                    .flat_map(|t| t.factors.iter())
+                    .filter_map(|f| ctx.get(&f.name).map(|r| (f.name.as_str(), r.1)))
+                    .collect();
+                if axes.len() < 2 {
+                    continue;
+                }
+                let Some(&(small, n)) = axes.iter().min_by_key(|x| x.1) else {
+                    continue;
+                };
+                if n <= 32 && among.iter().any(|v| v == small) && !out.iter().any(|o| o == small) {
+                    out.push(small.to_string());
+                }
+            }
+        }
+        out
     }
 
     fn mentions_axis_ix(&self, ix: &IndexExpr, ctx: &Ctx) -> bool {
@@ -1055,6 +1119,42 @@ impl<'a> Dense<'a> {
     /// A term: its factors (products, quotients, negations flattened) contracted, with
     /// the indices `sum` summed.
     fn chain(&mut self, e: &Expr, b: &Bind, ctx: &Ctx, sum: &[String]) -> R<Val> {
+        // A summed index in a shifted position (`L[b, x+dx, j']` summed over dx) is
+        // summed by binding it to each value in turn: each factor is then a shifted
+        // slice and each contraction a matrix product of the unshifted size.
+        let mut rs = Vec::new();
+        refs_of(e, &mut rs);
+        let en = Self::offsets(&rs, ctx, sum);
+        if !en.is_empty() {
+            let ranges: Vec<(i64, usize)> =
+                en.iter().map(|v| ctx.get(v).unwrap_or((0, 0))).collect();
+            let shape: Vec<usize> = ranges.iter().map(|r| r.1).collect();
+            let ctx2 = Ctx {
+                axes: ctx
+                    .axes
+                    .iter()
+                    .filter(|a| !en.contains(&a.0))
+                    .cloned()
+                    .collect(),
+            };
+            let sum2: Vec<String> = sum.iter().filter(|v| !en.contains(v)).cloned().collect();
+            let mut b2 = b.clone();
+            let mut digits = vec![0usize; en.len()];
+            let mut acc: Option<Val> = None;
+            for _ in 0..shape.iter().product::<usize>() {
+                b2.truncate(b.len());
+                for (k, v) in en.iter().enumerate() {
+                    b2.push((v.clone(), ranges[k].0 + digits[k] as i64));
+                }
+                let v = self.chain(e, &b2, &ctx2, &sum2)?;
+                acc = Some(match acc {
+                    None => v,
+                    Some(a) => self.zip(a, v, |x, y| x + y)?,
+                });
+                bump(&mut digits, &shape);
+            }
+            return Ok(acc.unwrap_or_else(|| Val::scalar(0.0)));
+        }
         fn flatten<'e>(e: &'e Expr, out: &mut Vec<(&'e Expr, bool)>, neg: &mut bool) {
             match e {
                 Expr::Binary(BinOp::Mul | BinOp::Jux, l, r, _) => {
@@ -1662,19 +1762,68 @@ impl<'a> Dense<'a> {
         let plan = plan_dims(&dims, &ordered);
         let mut out = vec![0.0; total];
         let mut idx = vec![0usize; ordered.len()];
-        for slot in out.iter_mut() {
-            if let Some(off) = locate(
-                &plan,
-                &idx,
-                &los,
-                &arr.lo,
-                arr.data.shape(),
-                &astr,
-                boundary,
-            ) {
-                *slot = src[off];
+        let nd = arr.lo.len();
+        match (
+            ordered.len(),
+            run_dim(&plan, ordered.len().wrapping_sub(1), nd),
+        ) {
+            (n, Some(k)) if n > 0 && total > 0 => {
+                // Contiguous runs along the innermost index.
+                let last = n - 1;
+                let n_in = shape[last];
+                for row in out.chunks_mut(n_in) {
+                    if let Some((off, p0)) = locate_run(
+                        &plan,
+                        &idx,
+                        &los,
+                        &arr.lo,
+                        arr.data.shape(),
+                        &astr,
+                        boundary,
+                        k,
+                    ) {
+                        let span =
+                            run_span(&plan[k], p0, n_in, arr.lo[k], arr.data.shape()[k], boundary);
+                        match span {
+                            Span::Range(a, b) if a < b => {
+                                let q = (p0 + a as i64 - arr.lo[k]) as usize;
+                                row[a..b].copy_from_slice(&src[off + q..off + q + (b - a)]);
+                            }
+                            Span::Range(..) => {}
+                            Span::Each => {
+                                for (t, slot) in row.iter_mut().enumerate() {
+                                    if let Some(q) = run_pos(
+                                        &plan[k],
+                                        p0 + t as i64,
+                                        arr.lo[k],
+                                        arr.data.shape()[k],
+                                        boundary,
+                                    ) {
+                                        *slot = src[off + q];
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    bump(&mut idx[..last], &shape[..last]);
+                }
             }
-            bump(&mut idx, &shape);
+            _ => {
+                for slot in out.iter_mut() {
+                    if let Some(off) = locate(
+                        &plan,
+                        &idx,
+                        &los,
+                        &arr.lo,
+                        arr.data.shape(),
+                        &astr,
+                        boundary,
+                    ) {
+                        *slot = src[off];
+                    }
+                    bump(&mut idx, &shape);
+                }
+            }
         }
         let data = ArrayD::from_shape_vec(IxDyn(&shape), out)
             .map_err(|e| DenseError::Unsupported(e.to_string()))?;
@@ -1878,8 +2027,15 @@ impl<'a> Dense<'a> {
             arr.mask.slice_mut(info).fill(true);
             return self.tick(0);
         }
-        // General scatter: every combination of the left side's indices.
-        let order: Vec<String> = lhs_vars.to_vec();
+        // General scatter: every combination of the left side's indices, in the value's
+        // order (its innermost index last).
+        let mut order: Vec<String> = val
+            .axes
+            .iter()
+            .filter(|a| lhs_vars.contains(a))
+            .cloned()
+            .collect();
+        order.extend(lhs_vars.iter().filter(|a| !val.axes.contains(a)).cloned());
         let shape: Vec<usize> = order
             .iter()
             .map(|a| ctx.get(a).map_or(1, |r| r.1))
@@ -1905,12 +2061,53 @@ impl<'a> Dense<'a> {
         let data = arr.data.as_slice_mut().expect("standard layout");
         let mask = arr.mask.as_slice_mut().expect("standard layout");
         let mut idx = vec![0usize; order.len()];
-        for v in bv.iter() {
-            if let Some(off) = locate(&plan, &idx, &los, &alo, &ashape, &astr, boundary) {
-                data[off] = f(data[off], *v);
-                mask[off] = true;
+        let nd = alo.len();
+        match (order.len(), run_dim(&plan, order.len().wrapping_sub(1), nd)) {
+            (n, Some(k)) if n > 0 && total > 0 => {
+                let last = n - 1;
+                let n_in = shape[last];
+                for lane in bv.lanes(Axis(last)) {
+                    if let Some((off, p0)) =
+                        locate_run(&plan, &idx, &los, &alo, &ashape, &astr, boundary, k)
+                    {
+                        match run_span(&plan[k], p0, n_in, alo[k], ashape[k], boundary) {
+                            Span::Range(a, b) if a < b => {
+                                let q = off + (p0 + a as i64 - alo[k]) as usize;
+                                for (t, v) in lane.iter().enumerate().take(b).skip(a) {
+                                    let o = q + t - a;
+                                    data[o] = f(data[o], *v);
+                                    mask[o] = true;
+                                }
+                            }
+                            Span::Range(..) => {}
+                            Span::Each => {
+                                for (t, v) in lane.iter().enumerate() {
+                                    if let Some(q) = run_pos(
+                                        &plan[k],
+                                        p0 + t as i64,
+                                        alo[k],
+                                        ashape[k],
+                                        boundary,
+                                    ) {
+                                        data[off + q] = f(data[off + q], *v);
+                                        mask[off + q] = true;
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    bump(&mut idx[..last], &shape[..last]);
+                }
             }
-            bump(&mut idx, &shape);
+            _ => {
+                for v in bv.iter() {
+                    if let Some(off) = locate(&plan, &idx, &los, &alo, &ashape, &astr, boundary) {
+                        data[off] = f(data[off], *v);
+                        mask[off] = true;
+                    }
+                    bump(&mut idx, &shape);
+                }
+            }
         }
         Ok(())
     }
@@ -2035,6 +2232,127 @@ fn locate(
         off += q as usize * astr[k];
     }
     Some(off)
+}
+
+/// The storage dimension along which the odometer's digit `inner` moves one position
+/// per step (coefficient 1, in no other dimension), when it is the last (contiguous) one.
+fn run_dim(plan: &[Pd], inner: usize, nd: usize) -> Option<usize> {
+    let mut found = None;
+    for (k, d) in plan.iter().enumerate() {
+        match d {
+            Pd::Fixed(_) => {}
+            Pd::Affine { terms, .. } => {
+                let hits: Vec<&(usize, i64)> = terms.iter().filter(|t| t.0 == inner).collect();
+                if hits.is_empty() {
+                    continue;
+                }
+                if hits.len() > 1 || hits[0].1 != 1 || found.is_some() {
+                    return None;
+                }
+                found = Some(k);
+            }
+            Pd::Lookup { digits, .. } => {
+                if digits.iter().any(|d| d.0 == inner) {
+                    return None;
+                }
+            }
+        }
+    }
+    let k = found?;
+    (k + 1 == nd).then_some(k)
+}
+
+/// The offset of a run's row (every dimension but `k`) and the raw position in `k` at
+/// the run's first step; `None` when the row lies outside.
+#[allow(clippy::too_many_arguments)]
+fn locate_run(
+    plan: &[Pd],
+    idx: &[usize],
+    los: &[i64],
+    alo: &[i64],
+    ashape: &[usize],
+    astr: &[usize],
+    boundary: Option<Boundary>,
+    k: usize,
+) -> Option<(usize, i64)> {
+    let mut off = 0usize;
+    let mut p0 = 0i64;
+    for (d, pd) in plan.iter().enumerate() {
+        if d == k {
+            if let Pd::Affine { c0, terms, .. } = pd {
+                p0 = *c0;
+                for (digit, coef) in terms {
+                    p0 += coef * (los[*digit] + idx[*digit] as i64);
+                }
+            }
+            continue;
+        }
+        let one = std::slice::from_ref(pd);
+        let sub = locate(
+            one,
+            idx,
+            los,
+            &alo[d..=d],
+            &ashape[d..=d],
+            &astr[d..=d],
+            boundary,
+        )?;
+        off += sub;
+    }
+    Some((off, p0))
+}
+
+enum Span {
+    /// Steps a..b read or write consecutive stored positions.
+    Range(usize, usize),
+    /// Positions wrap: step by step.
+    Each,
+}
+
+fn run_span(pd: &Pd, p0: i64, n: usize, lo: i64, len: usize, boundary: Option<Boundary>) -> Span {
+    let (shifted, extent) = match pd {
+        Pd::Affine {
+            shifted, extent, ..
+        } => (*shifted, *extent),
+        _ => (false, None),
+    };
+    let mut a = (lo - p0).max(0);
+    let mut b = (lo + len as i64 - p0).min(n as i64);
+    if let (true, Some(e)) = (shifted, extent) {
+        if boundary == Some(Boundary::Circular) && e > 0 {
+            if p0 < 0 || p0 + n as i64 > e {
+                return Span::Each;
+            }
+        } else {
+            a = a.max(-p0);
+            b = b.min(e - p0);
+        }
+    }
+    if a >= b {
+        return Span::Range(0, 0);
+    }
+    Span::Range(a as usize, b as usize)
+}
+
+/// The stored position (relative to the box) of raw position `p` in a run's dimension.
+fn run_pos(pd: &Pd, p: i64, lo: i64, len: usize, boundary: Option<Boundary>) -> Option<usize> {
+    let mut p = p;
+    if let Pd::Affine {
+        shifted: true,
+        extent: Some(e),
+        ..
+    } = pd
+    {
+        if p < 0 || p >= *e {
+            if boundary == Some(Boundary::Circular) && *e > 0 {
+                p = p.rem_euclid(*e);
+            } else {
+                return None;
+            }
+        }
+    }
+    let q = p - lo;
+    (q >= 0 && (q as usize) < len).then_some(q as usize)
 }
 
 fn bump(idx: &mut [usize], shape: &[usize]) {
