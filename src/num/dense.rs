@@ -26,7 +26,8 @@
 //!
 //! Work is counted in operations: one per multiply-add of a contraction, one per element
 //! of every other array operation and of every sampled value, and [`STATEMENT_COST`] per
-//! statement executed (its fixed cost, about a microsecond). Memory is bounded like the
+//! statement executed (its fixed cost); [`GATHER_COST`] per element gathered or scattered
+//! through shifted positions. An operation is about a nanosecond on the development machine. Memory is bounded like the
 //! element-wise interpreter's: the arrays stored may hold at most [`MAX_ELEMENTS`] values
 //! together, and no temporary array may be larger; both are checked before allocating.
 
@@ -42,8 +43,12 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Operations allowed in one dense run (about a minute of work at most).
 pub const MAX_OPS: u64 = 50_000_000_000;
-/// Operations counted for each statement executed (its fixed cost).
-pub const STATEMENT_COST: u64 = 1_000;
+/// Operations counted for each statement executed (its fixed cost: name resolution,
+/// index bookkeeping, small allocations; measured at 5–15 µs).
+pub const STATEMENT_COST: u64 = 10_000;
+/// Operations counted per element of a gather or scatter through shifted, strided or
+/// looked-up positions (index arithmetic per element).
+pub const GATHER_COST: u64 = 4;
 
 /// Why a dense run was not made.
 #[derive(Clone, Debug, PartialEq)]
@@ -930,7 +935,10 @@ impl<'a> Dense<'a> {
         let ranges: Vec<(i64, usize)> = en.iter().map(|v| ctx.get(v).unwrap_or((0, 0))).collect();
         let mut digits = vec![0usize; en.len()];
         let combos: usize = ranges.iter().map(|r| r.1).product();
-        for _ in 0..combos {
+        for c in 0..combos {
+            if c > 0 {
+                self.tick(STATEMENT_COST)?;
+            }
             b2.truncate(b.len());
             for (k, v) in en.iter().enumerate() {
                 b2.push((v.clone(), ranges[k].0 + digits[k] as i64));
@@ -947,6 +955,11 @@ impl<'a> Dense<'a> {
     /// two array indices (`x+dx`), the one with fewer values (at most 32 of them).
     fn offsets(refs: &[Ref], ctx: &Ctx, among: &[String]) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
+        // Small arrays are cheaper gathered whole (one statement instead of one per offset).
+        let size: f64 = ctx.axes.iter().map(|a| a.2 as f64).product();
+        if size < 65536.0 {
+            return out;
+        }
         for r in refs {
             for ix in r.indices.iter().flatten() {
                 let IndexExpr::Affine(a) = ix else { continue };
@@ -1754,7 +1767,7 @@ impl<'a> Dense<'a> {
             .collect();
         let total: usize = shape.iter().product();
         self.check_alloc(total)?;
-        self.tick(total as u64)?;
+        self.tick(GATHER_COST.saturating_mul(total as u64))?;
         let arr = self.arrays.get(&key).expect("checked above");
         let src = arr.data.as_slice().expect("standard layout");
         let astr = strides_of(arr.data.shape());
@@ -1763,10 +1776,25 @@ impl<'a> Dense<'a> {
         let mut out = vec![0.0; total];
         let mut idx = vec![0usize; ordered.len()];
         let nd = arr.lo.len();
+        let long_run = !ordered.is_empty() && shape[ordered.len() - 1] >= 16;
+        let tables = if long_run {
+            None
+        } else {
+            Tables::new(&plan, &shape, &los, &arr.lo, arr.data.shape(), &astr, boundary)
+        };
         match (
             ordered.len(),
             run_dim(&plan, ordered.len().wrapping_sub(1), nd),
         ) {
+            _ if tables.is_some() => {
+                if let Some(tb) = &tables {
+                    tb.for_each(total, |flat, off| {
+                        if let Some(off) = off {
+                            out[flat] = src[off];
+                        }
+                    });
+                }
+            }
             (n, Some(k)) if n > 0 && total > 0 => {
                 // Contiguous runs along the innermost index.
                 let last = n - 1;
@@ -2045,7 +2073,7 @@ impl<'a> Dense<'a> {
             .map(|a| ctx.get(a).map_or(0, |r| r.0))
             .collect();
         let total: usize = shape.iter().product();
-        self.tick(total as u64)?;
+        self.tick(GATHER_COST.saturating_mul(total as u64))?;
         if val.axes.iter().any(|a| !order.contains(a)) {
             return unsup("a value over indices its left side does not have");
         }
@@ -2062,7 +2090,25 @@ impl<'a> Dense<'a> {
         let mask = arr.mask.as_slice_mut().expect("standard layout");
         let mut idx = vec![0usize; order.len()];
         let nd = alo.len();
+        let long_run = !order.is_empty() && shape[order.len() - 1] >= 16;
+        let tables = if long_run {
+            None
+        } else {
+            Tables::new(&plan, &shape, &los, &alo, &ashape, &astr, boundary)
+        };
         match (order.len(), run_dim(&plan, order.len().wrapping_sub(1), nd)) {
+            _ if tables.is_some() => {
+                if let Some(tb) = &tables {
+                    let mut it = bv.iter();
+                    tb.for_each(total, |_, off| {
+                        let v = it.next().copied().unwrap_or(0.0);
+                        if let Some(off) = off {
+                            data[off] = f(data[off], v);
+                            mask[off] = true;
+                        }
+                    });
+                }
+            }
             (n, Some(k)) if n > 0 && total > 0 => {
                 let last = n - 1;
                 let n_in = shape[last];
@@ -2353,6 +2399,121 @@ fn run_pos(pd: &Pd, p: i64, lo: i64, len: usize, boundary: Option<Boundary>) -> 
     }
     let q = p - lo;
     (q >= 0 && (q as usize) < len).then_some(q as usize)
+}
+
+/// Per storage dimension, the offset contribution (or `None`: outside, read 0 / write
+/// dropped) of every combination of the odometer digits it depends on; the digits'
+/// steps in each table. Walking the odometer then costs a few table reads per element.
+struct Tables {
+    tabs: Vec<Vec<Option<usize>>>,
+    /// tstride[digit][dim]
+    tstride: Vec<Vec<usize>>,
+    shape: Vec<usize>,
+}
+
+impl Tables {
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        plan: &[Pd],
+        shape: &[usize],
+        los: &[i64],
+        alo: &[i64],
+        ashape: &[usize],
+        astr: &[usize],
+        boundary: Option<Boundary>,
+    ) -> Option<Tables> {
+        let nd = plan.len();
+        let mut tabs = Vec::with_capacity(nd);
+        let mut tstride = vec![vec![0usize; nd]; shape.len()];
+        for (k, pd) in plan.iter().enumerate() {
+            let (c0, terms, shifted, extent) = match pd {
+                Pd::Fixed(p) => (*p, Vec::new(), false, None),
+                Pd::Affine {
+                    c0,
+                    terms,
+                    shifted,
+                    extent,
+                } => (*c0, terms.clone(), *shifted, *extent),
+                Pd::Lookup { .. } => return None,
+            };
+            let mut digits: Vec<usize> = Vec::new();
+            for (d, _) in &terms {
+                if !digits.contains(d) {
+                    digits.push(*d);
+                }
+            }
+            let size: usize = digits.iter().map(|d| shape[*d]).product();
+            let mut st = 1usize;
+            for d in digits.iter().rev() {
+                tstride[*d][k] = st;
+                st *= shape[*d];
+            }
+            let mut tab = Vec::with_capacity(size);
+            let mut di = vec![0usize; digits.len()];
+            let dshape: Vec<usize> = digits.iter().map(|d| shape[*d]).collect();
+            for _ in 0..size {
+                let mut v = c0;
+                for (d, coef) in &terms {
+                    let j = digits.iter().position(|x| x == d).unwrap_or(0);
+                    v = v.saturating_add(coef * (los[*d] + di[j] as i64));
+                }
+                let mut pos = Some(v);
+                if let Some(n) = extent {
+                    if shifted && (v < 0 || v >= n) {
+                        pos = if boundary == Some(Boundary::Circular) && n > 0 {
+                            Some(v.rem_euclid(n))
+                        } else {
+                            None
+                        };
+                    }
+                }
+                tab.push(pos.and_then(|p| {
+                    let q = p.checked_sub(alo[k])?;
+                    (q >= 0 && (q as usize) < ashape[k]).then_some(q as usize * astr[k])
+                }));
+                bump(&mut di, &dshape);
+            }
+            tabs.push(tab);
+        }
+        Some(Tables {
+            tabs,
+            tstride,
+            shape: shape.to_vec(),
+        })
+    }
+
+    /// Calls `f(flat index, offset)` for every element of the odometer, in order.
+    fn for_each(&self, total: usize, mut f: impl FnMut(usize, Option<usize>)) {
+        let nd = self.tabs.len();
+        let mut t = vec![0usize; nd];
+        let mut idx = vec![0usize; self.shape.len()];
+        for flat in 0..total {
+            let mut off = Some(0usize);
+            for k in 0..nd {
+                match self.tabs[k].get(t[k]).copied().flatten() {
+                    Some(o) => off = off.map(|x| x + o),
+                    None => {
+                        off = None;
+                        break;
+                    }
+                }
+            }
+            f(flat, off);
+            for d in (0..idx.len()).rev() {
+                idx[d] += 1;
+                for k in 0..nd {
+                    t[k] += self.tstride[d][k];
+                }
+                if idx[d] < self.shape[d] {
+                    break;
+                }
+                for k in 0..nd {
+                    t[k] -= self.shape[d] * self.tstride[d][k];
+                }
+                idx[d] = 0;
+            }
+        }
+    }
 }
 
 fn bump(idx: &mut [usize], shape: &[usize]) {
