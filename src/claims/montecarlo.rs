@@ -11,8 +11,8 @@
 use super::scalar::{self, Scope};
 use super::Verdict;
 use crate::check::Env;
-use crate::num::gradcheck::{run_model_with, Setup};
 use crate::num::dense::{prune, Dense, DenseError, DenseModel, Needed};
+use crate::num::gradcheck::{run_model_with, Setup};
 use crate::num::{Bind, Machine, NumError, Store};
 use crate::sym::Expr;
 use crate::syntax::ast::{
@@ -251,7 +251,11 @@ fn family(member: &str) -> &str {
     member.split_once("_{").map_or(member, |(k, _)| k)
 }
 
-fn patterns_for<'t>(targets: &'t Targets, member: &str, grad: bool) -> Option<&'t BTreeSet<Pattern>> {
+fn patterns_for<'t>(
+    targets: &'t Targets,
+    member: &str,
+    grad: bool,
+) -> Option<&'t BTreeSet<Pattern>> {
     targets
         .patterns
         .get(&(family(member).to_string(), grad))
@@ -321,11 +325,13 @@ fn run_trials<'a>(
     let trial_seed = |k: usize| seed.wrapping_add(1_000_003).wrapping_add(k as u64);
     // Dense trials when the program lowers.
     match DenseModel::new(program, env, back, loss, setup, needed) {
-        Ok(model) => match dense_trials(&model, targets, &trial_seed, budget) {
-            Ok(t) => return Ok(t),
-            Err(DenseError::Refused(e)) => return Err(e.message),
-            Err(DenseError::Unsupported(_)) => {}
-        },
+        Ok(model) => {
+            match dense_trials(&model, targets, &trial_seed, budget, targets.settings.len()) {
+                Ok(t) => return Ok(t),
+                Err(DenseError::Refused(e)) => return Err(e.message),
+                Err(DenseError::Unsupported(_)) => {}
+            }
+        }
         Err(DenseError::Refused(e)) => {
             return Err(format!("the model cannot be run: {}", e.message))
         }
@@ -366,16 +372,22 @@ fn dense_trials<'a>(
     targets: &Targets,
     trial_seed: &dyn Fn(usize) -> u64,
     budget: &mut u64,
+    settings: usize,
 ) -> Result<Trials<'a>, DenseError> {
     let run = model.run(trial_seed(0))?;
     let ops = run.machine.ops.max(1);
-    let allowed = DENSE_BUDGET.min(budget.saturating_mul(OPS_PER_EVALUATION));
+    // The file's budget is shared equally by its settings (so the first ones do not
+    // starve the others), and never more than what is left.
+    let share = FILE_BUDGET.saturating_mul(OPS_PER_EVALUATION) / settings.max(1) as u64;
+    let allowed = DENSE_BUDGET
+        .min(share)
+        .min(budget.saturating_mul(OPS_PER_EVALUATION));
     let n_trials = ((allowed / ops) as usize).min(DENSE_MAX_TRIALS);
     if n_trials < MIN_TRIALS {
         *budget = budget.saturating_sub(ops / OPS_PER_EVALUATION);
         return Err(DenseError::Refused(NumError {
             message: format!(
-                "one trial needs {ops} operations on the dense executor; {MIN_TRIALS} trials exceed the Monte Carlo budget left ({allowed} of {DENSE_BUDGET} operations per setting, {} per file; use smaller sizes)",
+                "one trial needs {ops} operations on the dense executor; {MIN_TRIALS} trials exceed the Monte Carlo budget left ({allowed} of {DENSE_BUDGET} operations per setting, {} per file shared by its {settings} settings; use smaller sizes)",
                 FILE_BUDGET.saturating_mul(OPS_PER_EVALUATION)
             ),
         }));
@@ -679,7 +691,9 @@ pub fn decide<'a>(
             // be confirmed (a `~=` claim is weaker). Resolving 5% is not enough when the
             // tolerance is tighter: `Var(L_L) ~= 2 tol 0.01` at a true 1.955 must not be
             // confirmed by an interval of ±0.04 around 1.96.
-            RelOp::Approx => d.abs() + margin <= tol || (d.abs() <= margin && margin <= 0.05 * scale),
+            RelOp::Approx => {
+                d.abs() + margin <= tol || (d.abs() <= margin && margin <= 0.05 * scale)
+            }
             RelOp::Eq => margin <= 0.05 * scale,
         };
         if !decisive {

@@ -220,6 +220,9 @@ enum Draw {
     Categorical(i64),
 }
 
+/// A declaration's distribution and its elements: (member key, position).
+type DrawList = (Draw, Vec<(usize, Vec<i64>)>);
+
 #[derive(Clone, Debug)]
 struct LeafPlan {
     draw: Draw,
@@ -294,11 +297,10 @@ pub fn prune(items: &[Item], more: &[Item], env: &Env, needed: &Needed) -> (Vec<
         let mut out = Vec::new();
         for it in items {
             match &it.kind {
-                ItemKind::Equation(e) => {
-                    if live.contains(&(env.key_of(&e.lhs.name), e.lhs.grad)) {
-                        out.push(it.clone());
-                    }
+                ItemKind::Equation(e) if live.contains(&(env.key_of(&e.lhs.name), e.lhs.grad)) => {
+                    out.push(it.clone());
                 }
+                ItemKind::Equation(_) => {}
                 ItemKind::Loop(l) => {
                     let body = keep(&l.body, env, live);
                     if !body.is_empty() {
@@ -344,7 +346,9 @@ fn bbox(positions: &[&Vec<i64>]) -> Option<(Vec<i64>, Vec<usize>)> {
             hi[k] = hi[k].max(p[k]);
         }
     }
-    let shape = (0..nd).map(|k| (hi[k] - lo[k] + 1) as usize).collect();
+    let shape = (0..nd)
+        .map(|k| hi[k].saturating_sub(lo[k]).saturating_add(1).max(0) as usize)
+        .collect();
     Some((lo, shape))
 }
 
@@ -415,8 +419,8 @@ impl<'a> DenseModel<'a> {
                 }
             })
         };
-        let mut leaf_elems: Vec<(Draw, Vec<(usize, Vec<i64>)>)> = Vec::new();
-        let mut seed_elems: Vec<(Draw, Vec<(usize, Vec<i64>)>)> = Vec::new();
+        let mut leaf_elems: Vec<DrawList> = Vec::new();
+        let mut seed_elems: Vec<DrawList> = Vec::new();
         for item in &program.items {
             if let ItemKind::Decl(d) = &item.kind {
                 let Some(init) = &d.init else {
@@ -474,7 +478,7 @@ impl<'a> DenseModel<'a> {
             let Some((lo, shape)) = bbox(&refs) else {
                 return unsup("a declaration's elements have different ranks");
             };
-            let n: usize = shape.iter().product();
+            let n: usize = sprod(shape.iter().copied());
             total = total.saturating_add(n);
             if total > MAX_ELEMENTS {
                 return refuse(format!(
@@ -489,7 +493,7 @@ impl<'a> DenseModel<'a> {
                 template[*i].mask.as_slice_mut().expect("standard layout")[off] = true;
             }
         }
-        let plan = |list: Vec<(Draw, Vec<(usize, Vec<i64>)>)>, template: &[Arr]| {
+        let plan = |list: Vec<DrawList>, template: &[Arr]| {
             list.into_iter()
                 .map(|(draw, els)| LeafPlan {
                     draw,
@@ -718,8 +722,10 @@ impl<'a> Dense<'a> {
         if !changed {
             return Ok(());
         }
-        let shape: Vec<usize> = (0..nd).map(|k| (nhi[k] - nlo[k] + 1) as usize).collect();
-        let n: usize = shape.iter().product();
+        let shape: Vec<usize> = (0..nd)
+            .map(|k| nhi[k].saturating_sub(nlo[k]).saturating_add(1).max(0) as usize)
+            .collect();
+        let n: usize = sprod(shape.iter().copied());
         let total = self.stored - a.len() + n;
         if total > MAX_ELEMENTS {
             return refuse(format!(
@@ -898,9 +904,9 @@ impl<'a> Dense<'a> {
             if rm.as_deref() != Some(key.0.as_str()) {
                 continue;
             }
-            if !self.disjoint(r, &eq.lhs, b, &ctx)
-                && !(same_ref(r, &eq.lhs) && extra.is_empty() && self.lhs_injective(&eq.lhs, &ctx))
-            {
+            let same_place =
+                same_ref(r, &eq.lhs) && extra.is_empty() && self.lhs_injective(&eq.lhs, &ctx);
+            if !(self.disjoint(r, &eq.lhs, b, &ctx) || same_place) {
                 return unsup(format!(
                     "`{}` reads the tensor it writes at another position",
                     crate::syntax::printer::print_ref(&eq.lhs)
@@ -934,7 +940,7 @@ impl<'a> Dense<'a> {
             .collect();
         let ranges: Vec<(i64, usize)> = en.iter().map(|v| ctx.get(v).unwrap_or((0, 0))).collect();
         let mut digits = vec![0usize; en.len()];
-        let combos: usize = ranges.iter().map(|r| r.1).product();
+        let combos: usize = sprod(ranges.iter().map(|r| r.1));
         for c in 0..combos {
             if c > 0 {
                 self.tick(STATEMENT_COST)?;
@@ -1245,7 +1251,7 @@ impl<'a> Dense<'a> {
                 };
                 let _ = pos;
                 let v = self.eval(body, b, ctx)?;
-                let v = self.broadcast_to(v, &[w.name.clone()], ctx)?;
+                let v = self.broadcast_to(v, std::slice::from_ref(&w.name), ctx)?;
                 let k = v.axes.iter().position(|a| *a == w.name).unwrap_or(0);
                 self.tick(3 * v.data.len() as u64)?;
                 let mut data = v.data;
@@ -1363,7 +1369,7 @@ impl<'a> Dense<'a> {
         let shape: Vec<usize> = (0..axes.len())
             .map(|k| xv.shape()[k].max(yv.shape()[k]))
             .collect();
-        let n: usize = shape.iter().product();
+        let n: usize = sprod(shape.iter().copied());
         self.check_alloc(n)?;
         self.tick(n as u64)?;
         let (Some(xb), Some(yb)) = (xv.broadcast(IxDyn(&shape)), yv.broadcast(IxDyn(&shape)))
@@ -1386,7 +1392,7 @@ impl<'a> Dense<'a> {
             return Ok(v);
         }
         let shape: Vec<usize> = axes.iter().map(|a| ctx.get(a).map_or(1, |r| r.1)).collect();
-        let n: usize = shape.iter().product();
+        let n: usize = sprod(shape.iter().copied());
         self.check_alloc(n)?;
         self.tick(n as u64)?;
         let view = Self::align(&v, &axes);
@@ -1523,13 +1529,13 @@ impl<'a> Dense<'a> {
             .cloned()
             .collect();
         let len =
-            |v: &[String]| -> usize { v.iter().map(|a| ctx.get(a).map_or(1, |r| r.1)).product() };
+            |v: &[String]| -> usize { sprod(v.iter().map(|a| ctx.get(a).map_or(1, |r| r.1))) };
         let (nb, m, kk, n) = (len(&batch), len(&xf), len(&k), len(&yf));
         let ox: Vec<String> = batch.iter().chain(&xf).chain(&k).cloned().collect();
         let oy: Vec<String> = batch.iter().chain(&k).chain(&yf).cloned().collect();
-        let out_n = nb * m * n;
+        let out_n = sprod([nb, m, n].into_iter());
         self.check_alloc(out_n)?;
-        self.tick((nb * m * kk * n) as u64)?;
+        self.tick(sprod([nb, m, kk, n].into_iter()) as u64)?;
         let xa = Self::align(&x, &ox).as_standard_layout().into_owned();
         let ya = Self::align(&y, &oy).as_standard_layout().into_owned();
         let Ok(x3) = xa.into_shape_with_order((nb, m, kk)) else {
@@ -1765,7 +1771,7 @@ impl<'a> Dense<'a> {
             .iter()
             .map(|a| ctx.get(a).map_or(0, |r| r.0))
             .collect();
-        let total: usize = shape.iter().product();
+        let total: usize = sprod(shape.iter().copied());
         self.check_alloc(total)?;
         self.tick(GATHER_COST.saturating_mul(total as u64))?;
         let arr = self.arrays.get(&key).expect("checked above");
@@ -1780,7 +1786,15 @@ impl<'a> Dense<'a> {
         let tables = if long_run {
             None
         } else {
-            Tables::new(&plan, &shape, &los, &arr.lo, arr.data.shape(), &astr, boundary)
+            Tables::new(
+                &plan,
+                &shape,
+                &los,
+                &arr.lo,
+                arr.data.shape(),
+                &astr,
+                boundary,
+            )
         };
         match (
             ordered.len(),
@@ -1938,9 +1952,12 @@ impl<'a> Dense<'a> {
                     let (mut a, mut z) = (*c0, *c0);
                     for (ax, coef) in terms {
                         let (l, n) = ctx.get(ax).unwrap_or((0, 1));
-                        let (p, q) = (coef * l, coef * (l + n as i64 - 1));
-                        a += p.min(q);
-                        z += p.max(q);
+                        let (p, q) = (
+                            coef.saturating_mul(l),
+                            coef.saturating_mul(l + n as i64 - 1),
+                        );
+                        a = a.saturating_add(p.min(q));
+                        z = z.saturating_add(p.max(q));
                     }
                     if let (true, Some(n)) = (*shifted, extent) {
                         if self.m.boundary == Some(Boundary::Circular) && *n > 0 {
@@ -1968,9 +1985,11 @@ impl<'a> Dense<'a> {
         let mut arr = match self.arrays.remove(key) {
             Some(a) => a,
             None => {
-                let shape: Vec<usize> = (0..nd).map(|k| (hi[k] - lo[k] + 1) as usize).collect();
-                let n: usize = shape.iter().product();
-                if self.stored + n > MAX_ELEMENTS {
+                let shape: Vec<usize> = (0..nd)
+                    .map(|k| hi[k].saturating_sub(lo[k]).saturating_add(1).max(0) as usize)
+                    .collect();
+                let n: usize = sprod(shape.iter().copied());
+                if self.stored.saturating_add(n) > MAX_ELEMENTS {
                     return refuse(format!(
                         "the dense run would store more than {MAX_ELEMENTS} values; use smaller sizes on the `sample` line"
                     ));
@@ -2072,7 +2091,7 @@ impl<'a> Dense<'a> {
             .iter()
             .map(|a| ctx.get(a).map_or(0, |r| r.0))
             .collect();
-        let total: usize = shape.iter().product();
+        let total: usize = sprod(shape.iter().copied());
         self.tick(GATHER_COST.saturating_mul(total as u64))?;
         if val.axes.iter().any(|a| !order.contains(a)) {
             return unsup("a value over indices its left side does not have");
@@ -2169,6 +2188,11 @@ impl PopOne for Vec<Val> {
     }
 }
 
+/// A product of extents that saturates instead of overflowing (then refused as too large).
+fn sprod(it: impl Iterator<Item = usize>) -> usize {
+    it.fold(1usize, |a, b| a.saturating_mul(b))
+}
+
 fn strides_of(shape: &[usize]) -> Vec<usize> {
     let mut s = vec![1usize; shape.len()];
     for k in (0..shape.len().saturating_sub(1)).rev() {
@@ -2250,7 +2274,7 @@ fn locate(
             } => {
                 let mut v = *c0;
                 for (digit, coef) in terms {
-                    v += coef * (los[*digit] + idx[*digit] as i64);
+                    v = v.saturating_add(coef.saturating_mul(los[*digit] + idx[*digit] as i64));
                 }
                 match extent {
                     Some(n) if *shifted && (v < 0 || v >= *n) => {
@@ -2328,7 +2352,7 @@ fn locate_run(
             if let Pd::Affine { c0, terms, .. } = pd {
                 p0 = *c0;
                 for (digit, coef) in terms {
-                    p0 += coef * (los[*digit] + idx[*digit] as i64);
+                    p0 = p0.saturating_add(coef.saturating_mul(los[*digit] + idx[*digit] as i64));
                 }
             }
             continue;
@@ -2442,7 +2466,7 @@ impl Tables {
                     digits.push(*d);
                 }
             }
-            let size: usize = digits.iter().map(|d| shape[*d]).product();
+            let size: usize = sprod(digits.iter().map(|d| shape[*d]));
             let mut st = 1usize;
             for d in digits.iter().rev() {
                 tstride[*d][k] = st;
@@ -2455,7 +2479,7 @@ impl Tables {
                 let mut v = c0;
                 for (d, coef) in &terms {
                     let j = digits.iter().position(|x| x == d).unwrap_or(0);
-                    v = v.saturating_add(coef * (los[*d] + di[j] as i64));
+                    v = v.saturating_add(coef.saturating_mul(los[*d] + di[j] as i64));
                 }
                 let mut pos = Some(v);
                 if let Some(n) = extent {
@@ -2489,8 +2513,8 @@ impl Tables {
         let mut idx = vec![0usize; self.shape.len()];
         for flat in 0..total {
             let mut off = Some(0usize);
-            for k in 0..nd {
-                match self.tabs[k].get(t[k]).copied().flatten() {
+            for (tab, tk) in self.tabs.iter().zip(&t) {
+                match tab.get(*tk).copied().flatten() {
                     Some(o) => off = off.map(|x| x + o),
                     None => {
                         off = None;
@@ -2501,14 +2525,14 @@ impl Tables {
             f(flat, off);
             for d in (0..idx.len()).rev() {
                 idx[d] += 1;
-                for k in 0..nd {
-                    t[k] += self.tstride[d][k];
+                for (tk, st) in t.iter_mut().zip(&self.tstride[d]) {
+                    *tk += st;
                 }
                 if idx[d] < self.shape[d] {
                     break;
                 }
-                for k in 0..nd {
-                    t[k] -= self.shape[d] * self.tstride[d][k];
+                for (tk, st) in t.iter_mut().zip(&self.tstride[d]) {
+                    *tk -= self.shape[d] * st;
                 }
                 idx[d] = 0;
             }
