@@ -163,3 +163,26 @@ fn oversized_runs_are_refused_before_allocating() {
         Ok(_) => panic!("a 268M-element input was accepted"),
     }
 }
+
+#[test]
+fn a_statement_that_reads_what_it_writes_elsewhere_is_not_lowered() {
+    // In place, element by element, later iterations read x as already updated: whole
+    // arrays would read the old values. The dense run refuses; the interpreter runs it.
+    let src = "size N\nindex i, k : N\ninput x[N] ~ normal(0, 1)\nparam W[N, N] ~ normal(0, 1)\nfor i,k: x[i] += W[i,k] x[k]\nsample N = 3\n";
+    let opts = Options {
+        no_monte_carlo: true,
+        no_numeric: true,
+        ..Options::default()
+    };
+    let r = check_source("inline.tq", src, &opts);
+    assert_eq!(r.unexpected_errors(), 0, "{:?}", r.diagnostics);
+    let back = tq::grad::backward(&r.program, &r.env);
+    match run_model_dense(&r.program, &r.env, &back.items, None, 0, &|_| Ok(())) {
+        Err(DenseError::Unsupported(why)) => {
+            assert!(why.contains("reads the tensor it writes"), "{why}")
+        }
+        Err(e) => panic!("{e}"),
+        Ok(_) => panic!("lowered a statement whose iterations read each other's writes"),
+    }
+    assert!(run_model(&r.program, &r.env, &back.items, None, 0).is_ok());
+}

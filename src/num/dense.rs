@@ -860,7 +860,9 @@ impl<'a> Dense<'a> {
                         }
                     }
                 }
-                IndexExpr::Lookup(_) => return unsup("a left side with a looked-up position"),
+                // A looked-up position that depends on no array index is a fixed
+                // position; others are refused when the write is lowered.
+                IndexExpr::Lookup(_) => {}
             }
         }
         for s in &eq.lhs.name.sub {
@@ -1576,6 +1578,12 @@ impl<'a> Dense<'a> {
             match ix {
                 IndexExpr::Lookup(inner) => {
                     let mut v = self.read(inner, b, ctx, pref)?;
+                    if v.axes.is_empty() {
+                        // One position (`e[w[t], i]` at a bound t): not shifted.
+                        let p = v.data.iter().next().copied().unwrap_or(0.0).round() as i64;
+                        out.push(Dix::Fixed(Some(p)));
+                        continue;
+                    }
                     if v.data.as_slice().is_none() {
                         v.data = v.data.as_standard_layout().into_owned();
                     }
