@@ -4,9 +4,11 @@
 //! left − right gets a standard error from the trials (delta method). A claim is refuted
 //! only when the estimate lies beyond z standard errors, z chosen so that a true claim is
 //! refuted with probability below 1e−6 (split over the layers or steps tested); otherwise
-//! it is `confirmed` (method monte-carlo) — or stays `undecided` when a distribution given
-//! only by its moments or symmetry had to be stood in for by a normal (one instance can
-//! refute a claim about all such distributions, never confirm it).
+//! it is `confirmed` (method monte-carlo) — or stays `undecided` when a tensor the claim
+//! mentions depends on a distribution given only by its moments or symmetry, stood in for
+//! by a normal (one instance can refute a claim about all such distributions, never
+//! confirm it). Trials run on the dense executor ([`crate::num::dense`]) when the program
+//! lowers, pruned to the statements the setting's claims need, else on the interpreter.
 
 use super::scalar::{self, Scope};
 use super::Verdict;

@@ -5,8 +5,9 @@
 //! Storage is by element: every tensor member (`L_3`, `W^{h,R}`, `h`) maps index
 //! tuples to values, so families over layers, time and scales, fixed start slices
 //! (`h[B, 0, J]`), strided and shifted writes and lookups need no shape inference.
-//! This is the reference semantics used by gradient checks; the Monte Carlo engine
-//! will lower contractions to matrix products on top of it.
+//! This is the reference semantics used by gradient checks; the dense executor
+//! ([`dense`]) runs the same programs on whole arrays for the Monte Carlo engine and is
+//! tested against it.
 //!
 //! Semantics (documented in docs/numeric.md):
 //! - A capital index in a term (a maximal product, not crossing `+`/`-`, not entering
