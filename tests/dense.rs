@@ -186,3 +186,19 @@ fn a_statement_that_reads_what_it_writes_elsewhere_is_not_lowered() {
     }
     assert!(run_model(&r.program, &r.env, &back.items, None, 0).is_ok());
 }
+
+#[test]
+fn monte_carlo_falls_back_to_the_interpreter_when_a_statement_does_not_lower() {
+    // `x[i] += 0 x[k]` reads x where other iterations write it: not lowered. The claim is
+    // still tested, on the element-wise interpreter (at most 400 trials there).
+    let src = "size N\nindex i, k : N\ninput x[N] ~ normal(0, 1)\nfor i,k: x[i] += 0 x[k]\nclaim Var(x) == 1\nsample N = 4\n";
+    let r = check_source("inline.tq", src, &Options::default());
+    assert_eq!(r.unexpected_errors(), 0, "{:?}", r.diagnostics);
+    let c = &r.claims[0];
+    assert_ne!(c.verdict, tq::claims::Verdict::Refuted, "{}", c.evidence);
+    assert!(
+        c.evidence.contains("400 trials") || c.evidence.contains("400 independent trials"),
+        "{}",
+        c.evidence
+    );
+}
