@@ -24,6 +24,8 @@ pub const SIZES: [(&str, f64); 6] = [
 #[derive(Clone, Debug)]
 pub struct BenchResult {
     pub trials: usize,
+    /// Trials run at the same time (one per core).
+    pub threads: usize,
     pub seconds_per_trial: f64,
     /// Operations per trial (multiply-adds and element operations, docs/numeric.md).
     pub ops_per_trial: u64,
@@ -87,18 +89,52 @@ pub fn resnet(
     let warm = model.run(seed).map_err(|e| e.to_string())?;
     let ops = warm.machine.ops;
     let start = Instant::now();
-    let (mut vf, mut vb) = (0.0, 0.0);
-    for t in 0..trials {
+    // Trials are independent: one worker per core runs every `threads`-th trial (as the
+    // Monte Carlo engine does); results are summed in trial order.
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |t| t.get())
+        .min(trials.max(1));
+    let one = |t: usize| -> Result<(f64, f64), String> {
         let run = model
             .run(seed.wrapping_add(1 + t as u64))
             .map_err(|e| e.to_string())?;
-        vf += interior_var(&run.machine, &top).ok_or("L_L was not computed")?;
-        vb += interior_var(&run.machine, &bottom).ok_or("L_0.grad was not computed")?;
+        Ok((
+            interior_var(&run.machine, &top).ok_or("L_L was not computed")?,
+            interior_var(&run.machine, &bottom).ok_or("L_0.grad was not computed")?,
+        ))
+    };
+    let mut results: Vec<Option<Result<(f64, f64), String>>> = (0..trials).map(|_| None).collect();
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|w| {
+                let one = &one;
+                s.spawn(move || {
+                    (w..trials)
+                        .step_by(threads)
+                        .map(|t| (t, one(t)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for h in handles {
+            if let Ok(rs) = h.join() {
+                for (t, r) in rs {
+                    results[t] = Some(r);
+                }
+            }
+        }
+    });
+    let (mut vf, mut vb) = (0.0, 0.0);
+    for r in results {
+        let (a, b) = r.ok_or("a trial's worker failed")??;
+        vf += a;
+        vb += b;
     }
     let secs = start.elapsed().as_secs_f64();
     let n = trials.max(1) as f64;
     Ok(BenchResult {
         trials,
+        threads,
         seconds_per_trial: secs / n,
         ops_per_trial: ops,
         var_forward: vf / n,

@@ -235,13 +235,14 @@ fn main() -> ExitCode {
             match tq::bench::resnet(&r.program, &r.env, trials, seed) {
                 Ok(b) => {
                     println!(
-                        "tq dense: var(L_L)={:.4} closed={:.4} var(L_0.grad)={:.4} closed={:.4} sec/trial={:.4} ({} trials, {:.3e} operations per trial)",
+                        "tq dense: var(L_L)={:.4} closed={:.4} var(L_0.grad)={:.4} closed={:.4} sec/trial={:.4} ({} trials on {} threads, {:.3e} operations per trial)",
                         b.var_forward,
                         b.closed_form,
                         b.var_backward,
                         b.closed_form,
                         b.seconds_per_trial,
                         b.trials,
+                        b.threads,
                         b.ops_per_trial as f64
                     );
                     ExitCode::SUCCESS

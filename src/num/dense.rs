@@ -1170,6 +1170,11 @@ impl<'a> Dense<'a> {
                 let v = self.chain(e, &b2, &ctx2, &sum2)?;
                 acc = Some(match acc {
                     None => v,
+                    Some(mut a) if a.axes == v.axes && a.data.shape() == v.data.shape() => {
+                        self.tick(v.data.len() as u64)?;
+                        a.data += &v.data;
+                        a
+                    }
                     Some(a) => self.zip(a, v, |x, y| x + y)?,
                 });
                 bump(&mut digits, &shape);
@@ -1538,24 +1543,21 @@ impl<'a> Dense<'a> {
         let out_n = sprod([nb, m, n].into_iter());
         self.check_alloc(out_n)?;
         self.tick(sprod([nb, m, kk, n].into_iter()) as u64)?;
-        let xa = Self::align(&x, &ox).as_standard_layout().into_owned();
-        let ya = Self::align(&y, &oy).as_standard_layout().into_owned();
-        let Ok(x3) = xa.into_shape_with_order((nb, m, kk)) else {
+        // Copied only when the axes are not already in matrix order.
+        let xv = Self::align(&x, &ox);
+        let yv = Self::align(&y, &oy);
+        let xa = xv.as_standard_layout();
+        let ya = yv.as_standard_layout();
+        let Ok(x3) = xa.view().into_shape_with_order((nb, m, kk)) else {
             return unsup("a contraction could not be reshaped");
         };
-        let Ok(y3) = ya.into_shape_with_order((nb, kk, n)) else {
+        let Ok(y3) = ya.view().into_shape_with_order((nb, kk, n)) else {
             return unsup("a contraction could not be reshaped");
         };
         let mut c = ndarray::Array3::<f64>::zeros((nb, m, n));
         for bi in 0..nb {
-            let mut cv = c.index_axis_mut(Axis(0), bi);
-            general_mat_mul(
-                1.0,
-                &x3.index_axis(Axis(0), bi),
-                &y3.index_axis(Axis(0), bi),
-                0.0,
-                &mut cv,
-            );
+            let cv = c.index_axis_mut(Axis(0), bi);
+            matmul(x3.index_axis(Axis(0), bi), y3.index_axis(Axis(0), bi), cv);
         }
         let axes: Vec<String> = batch.iter().chain(&xf).chain(&yf).cloned().collect();
         let shape: Vec<usize> = axes.iter().map(|a| ctx.get(a).map_or(1, |r| r.1)).collect();
@@ -2194,6 +2196,39 @@ impl PopOne for Vec<Val> {
     fn pop_one(mut self) -> Val {
         self.pop().unwrap_or_else(|| Val::scalar(0.0))
     }
+}
+
+/// Multiply-adds from which a matrix product is split over the machine's cores.
+const PARALLEL_MACS: usize = 1 << 22;
+
+/// `c = a b`, the rows of `c` split over the available cores when the product is large.
+/// Every element is computed by the same kernel over the same k order whatever the
+/// split, so the result does not depend on the number of threads.
+fn matmul(
+    a: ndarray::ArrayView2<f64>,
+    b: ndarray::ArrayView2<f64>,
+    mut c: ndarray::ArrayViewMut2<f64>,
+) {
+    let (m, k) = a.dim();
+    let n = b.dim().1;
+    let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
+    if threads < 2 || m < 2 * threads || m.saturating_mul(k).saturating_mul(n) < PARALLEL_MACS {
+        general_mat_mul(1.0, &a, &b, 0.0, &mut c);
+        return;
+    }
+    let rows = m.div_ceil(threads);
+    std::thread::scope(|s| {
+        let mut rest_a = a;
+        let mut rest_c = c;
+        while rest_a.nrows() > rows {
+            let (top_a, bot_a) = rest_a.split_at(Axis(0), rows);
+            let (mut top_c, bot_c) = rest_c.split_at(Axis(0), rows);
+            s.spawn(move || general_mat_mul(1.0, &top_a, &b, 0.0, &mut top_c));
+            rest_a = bot_a;
+            rest_c = bot_c;
+        }
+        general_mat_mul(1.0, &rest_a, &b, 0.0, &mut rest_c);
+    });
 }
 
 /// A product of extents that saturates instead of overflowing (then refused as too large).
