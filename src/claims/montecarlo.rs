@@ -509,6 +509,7 @@ pub fn decide<'a>(
     }
     let boundary = claim.boundary;
     let rel = *op;
+    let explicit_tol = claim.tol.is_some();
     let tol = match &claim.tol {
         Some(t) => scalar::lower(t, &Scope::default())
             .ok()
@@ -689,19 +690,22 @@ pub fn decide<'a>(
         let decisive = match rel {
             RelOp::Le | RelOp::Lt => d + margin <= 0.0 || margin <= 0.05 * scale,
             RelOp::Ge | RelOp::Gt => d - margin >= 0.0 || margin <= 0.05 * scale,
-            // Within the tolerance for the whole interval, or as an `==` claim would
-            // be confirmed (a `~=` claim is weaker). Resolving 5% is not enough when the
-            // tolerance is tighter: `Var(L_L) ~= 2 tol 0.01` at a true 1.955 must not be
-            // confirmed by an interval of ±0.04 around 1.96.
-            RelOp::Approx => {
-                d.abs() + margin <= tol || (d.abs() <= margin && margin <= 0.05 * scale)
-            }
+            // An explicit tolerance is the resolution asked for: the whole interval
+            // must lie within it. Resolving 5% is not enough: `Var(L_L) ~= 2 tol 0.01`
+            // at a true 1.955 must not be confirmed by an interval of ±0.04 around 1.96.
+            RelOp::Approx if explicit_tol => d.abs() + margin <= tol,
+            RelOp::Approx => margin <= (0.05 * scale).max(tol),
             RelOp::Eq => margin <= 0.05 * scale,
         };
         if !decisive {
-            weak.push(format!(
-                "{line} (z × standard error = {margin:.3}, more than 5% of the values)"
-            ));
+            weak.push(if matches!(rel, RelOp::Approx) && explicit_tol {
+                format!(
+                    "{line} (|left − right| + z × standard error = {:.3}, more than the tolerance {tol})",
+                    d.abs() + margin
+                )
+            } else {
+                format!("{line} (z × standard error = {margin:.3}, more than 5% of the values)")
+            });
         }
         tested.push(line);
     }
