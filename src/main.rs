@@ -55,6 +55,19 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         seed: u64,
     },
+    /// Time the dense Monte Carlo engine on the workload of the peer script
+    /// (../shared/bench/peer_resnet_mc.py): the ResNet of FILE with B=16, X=Y=32, J=32,
+    /// D=3, L=8, zero padding, forward and input-gradient backward (docs/performance.md).
+    Bench {
+        /// The ResNet model.
+        #[arg(default_value = "problems/resnet.tq")]
+        file: PathBuf,
+        /// Timed trials (after one warm-up trial).
+        #[arg(long, default_value_t = 5)]
+        trials: usize,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
 }
 
 /// The largest file tq reads, in bytes (the parser refuses larger sources too).
@@ -199,6 +212,45 @@ fn main() -> ExitCode {
                 ExitCode::from(1)
             } else {
                 ExitCode::SUCCESS
+            }
+        }
+        Command::Bench { file, trials, seed } => {
+            let src = match read_source(&file) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("tq: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let opts = Options {
+                no_numeric: true,
+                no_monte_carlo: true,
+                ..Options::default()
+            };
+            let r = report::check_source(&file.display().to_string(), &src, &opts);
+            if r.unexpected_errors() > 0 {
+                eprintln!("tq: {} does not check", file.display());
+                return ExitCode::from(1);
+            }
+            match tq::bench::resnet(&r.program, &r.env, trials, seed) {
+                Ok(b) => {
+                    println!(
+                        "tq dense: var(L_L)={:.4} closed={:.4} var(L_0.grad)={:.4} closed={:.4} sec/trial={:.4} ({} trials on {} threads, {:.3e} operations per trial)",
+                        b.var_forward,
+                        b.closed_form,
+                        b.var_backward,
+                        b.closed_form,
+                        b.seconds_per_trial,
+                        b.trials,
+                        b.threads,
+                        b.ops_per_trial as f64
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("tq: {e}");
+                    ExitCode::from(1)
+                }
             }
         }
         Command::Derive { file, format, seed } => {

@@ -199,6 +199,31 @@ sample M = 4, K = 3, sigma = 0.5";
 }
 
 #[test]
+fn accumulating_into_a_declared_tensor_starts_from_its_value() {
+    // `+=` into a sampled input adds to the sample; reading the tensor being written
+    // (later iterations see earlier writes) is refused, not computed as if it did not.
+    let acc = "size N
+index i, k : N
+input x[N] ~ normal(0, 1)
+input y[N] ~ normal(0, 1)
+param W[N, N] ~ normal(0, 1)
+for i,k: x[i] += W[i,k] y[k]
+sample N = 3";
+    let (v, why) = verdict(acc, "Var(x) == 1 + N");
+    assert_eq!(v, Verdict::Proved, "{why}");
+    let (v, why) = verdict(acc, "Var(x) == N");
+    assert_eq!(v, Verdict::Refuted, "{why}");
+    let inplace = "size N
+index i, k : N
+input x[N] ~ normal(0, 1)
+for i,k: x[i] += 0 x[k]
+sample N = 3";
+    let (v, why) = verdict(inplace, "Var(x) == 0");
+    assert_ne!(v, Verdict::Proved, "{why}");
+    assert_ne!(v, Verdict::Refuted, "{why}");
+}
+
+#[test]
 fn zero_padding_border_position_by_position() {
     let src = problem("resnet.tq");
     let r = check_source("resnet.tq", &src, &fast());

@@ -4,13 +4,16 @@
 //! left − right gets a standard error from the trials (delta method). A claim is refuted
 //! only when the estimate lies beyond z standard errors, z chosen so that a true claim is
 //! refuted with probability below 1e−6 (split over the layers or steps tested); otherwise
-//! it is `confirmed` (method monte-carlo) — or stays `undecided` when a distribution given
-//! only by its moments or symmetry had to be stood in for by a normal (one instance can
-//! refute a claim about all such distributions, never confirm it).
+//! it is `confirmed` (method monte-carlo) — or stays `undecided` when a tensor the claim
+//! mentions depends on a distribution given only by its moments or symmetry, stood in for
+//! by a normal (one instance can refute a claim about all such distributions, never
+//! confirm it). Trials run on the dense executor ([`crate::num::dense`]) when the program
+//! lowers, pruned to the statements the setting's claims need, else on the interpreter.
 
 use super::scalar::{self, Scope};
 use super::Verdict;
 use crate::check::Env;
+use crate::num::dense::{prune, Dense, DenseError, DenseModel, Needed};
 use crate::num::gradcheck::{run_model_with, Setup};
 use crate::num::{Bind, Machine, NumError, Store};
 use crate::sym::Expr;
@@ -18,12 +21,20 @@ use crate::syntax::ast::{
     self as ast, Claim, IndexExpr, Item, ItemKind, Name, Program, Ref, RelOp,
 };
 use crate::syntax::printer::print_expr;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Element evaluations the trials of one setting may use.
 pub const BUDGET: u64 = 10_000_000;
 /// Element evaluations all the Monte Carlo runs of one file may use together.
 pub const FILE_BUDGET: u64 = 20_000_000;
+/// Operations (dense executor: multiply-adds, element operations, statement costs) the
+/// trials of one setting may use when the program lowers (docs/numeric.md).
+pub const DENSE_BUDGET: u64 = 2_000_000_000;
+/// An element evaluation of the interpreter costs about as much time as this many
+/// operations of the dense executor (about 250 ns); the file budget is shared at this rate.
+pub const OPS_PER_EVALUATION: u64 = 250;
+/// Dense trials at most.
+pub const DENSE_MAX_TRIALS: usize = 40_000;
 /// Trials at most, and at least (fewer than this and the claim stays undecided).
 pub const MAX_TRIALS: usize = 400;
 pub const MIN_TRIALS: usize = 40;
@@ -133,9 +144,34 @@ fn extract(e: &ast::Expr, out: &mut Vec<Moment>) -> Result<ast::Expr, String> {
     })
 }
 
+/// A tensor member's elements selected by fixed positions (`[0, x, y, 0]`: `Some(0)`,
+/// `None`, `None`, `Some(0)`).
+type Pattern = Vec<Option<i64>>;
+
+fn pattern_of(target: &Ref) -> Pattern {
+    target
+        .indices
+        .iter()
+        .flatten()
+        .map(|ix| match ix {
+            IndexExpr::Affine(a) if a.terms.is_empty() => Some(a.constant),
+            _ => None,
+        })
+        .collect()
+}
+
+/// One trial's statistics: count, sum and sum of squares of the selected elements, per
+/// (member, gradient or not, pattern).
+type TrialStats = HashMap<(String, bool, Pattern), (usize, f64, f64)>;
+
 /// Trial means of x and x² over the elements of a moment's tensor (fixed indices fixed,
 /// free indices pooled), for every trial.
-fn means(m0: &mut Machine, stores: &[Store], target: &Ref, b: &Bind) -> Option<Vec<(f64, f64)>> {
+fn means(
+    m0: &mut Machine,
+    stats: &[TrialStats],
+    target: &Ref,
+    b: &Bind,
+) -> Option<Vec<(f64, f64)>> {
     let probe = ast::Expr::Ref(Ref {
         indices: None,
         ..target.clone()
@@ -144,31 +180,10 @@ fn means(m0: &mut Machine, stores: &[Store], target: &Ref, b: &Bind) -> Option<V
         return None;
     }
     let member = m0.member_of(&target.name, b).ok()?;
-    let fixed: Vec<Option<i64>> = target
-        .indices
-        .iter()
-        .flatten()
-        .map(|ix| match ix {
-            IndexExpr::Affine(a) if a.terms.is_empty() => Some(a.constant),
-            _ => None,
-        })
-        .collect();
-    let key = (member, target.grad);
-    let mut out = Vec::with_capacity(stores.len());
-    for store in stores {
-        let vals = store.get(&key)?;
-        let (mut n, mut s1, mut s2) = (0usize, 0.0, 0.0);
-        for (pos, v) in vals {
-            if fixed
-                .iter()
-                .zip(pos)
-                .all(|(f, p)| f.is_none_or(|f| f == *p))
-            {
-                n += 1;
-                s1 += v;
-                s2 += v * v;
-            }
-        }
+    let key = (member, target.grad, pattern_of(target));
+    let mut out = Vec::with_capacity(stats.len());
+    for st in stats {
+        let (n, s1, s2) = *st.get(&key)?;
         if n == 0 {
             return None;
         }
@@ -177,36 +192,57 @@ fn means(m0: &mut Machine, stores: &[Store], target: &Ref, b: &Bind) -> Option<V
     Some(out)
 }
 
-/// Independent trials of one setting (sizes, symbols, boundary): the values of the
+/// Independent trials of one setting (sizes, symbols, boundary): the statistics of the
 /// tensors whose moments the file's claims mention, per trial.
 pub struct Trials<'a> {
+    /// The constants of the setting, and (as empty maps) the members the first trial wrote.
     first: Machine<'a>,
-    stores: Vec<Store>,
-    stood_in: bool,
+    stats: Vec<TrialStats>,
 }
 
-/// The family keys of every tensor whose moments a claim of the program mentions.
-pub fn moment_keys(program: &Program, env: &Env) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    fn walk(items: &[Item], env: &Env, out: &mut BTreeSet<String>) {
+/// What the moment claims of a file need from the trials.
+#[derive(Clone, Debug, Default)]
+pub struct Targets {
+    /// (family key, gradient or not) → the fixed-position patterns claims select.
+    patterns: BTreeMap<(String, bool), BTreeSet<Pattern>>,
+    /// Per setting (givens and boundary): the tensors its claims mention.
+    settings: BTreeMap<String, Needed>,
+}
+
+/// The trials' cache key of a claim: its givens and boundary rule.
+fn setting_key(claim: &Claim) -> String {
+    format!(
+        "{:?} {:?}",
+        claim.given.iter().map(print_expr).collect::<Vec<_>>(),
+        claim.boundary
+    )
+}
+
+/// Every tensor (and fixed positions) whose moments a claim of the program mentions.
+pub fn moment_keys(program: &Program, env: &Env) -> Targets {
+    let mut out = Targets::default();
+    fn add(c: &Claim, env: &Env, out: &mut Targets) {
+        let mut ms = Vec::new();
+        if let ast::Expr::Rel(_, l, r, _) = &c.body {
+            let _ = extract(l, &mut ms);
+            let _ = extract(r, &mut ms);
+        }
+        for m in &ms {
+            let k = (env.key_of(&m.target.name), m.target.grad);
+            out.patterns
+                .entry(k.clone())
+                .or_default()
+                .insert(pattern_of(&m.target));
+            out.settings.entry(setting_key(c)).or_default().insert(k);
+        }
+    }
+    fn walk(items: &[Item], env: &Env, out: &mut Targets) {
         for it in items {
             match &it.kind {
-                ItemKind::Claim(c) => {
-                    let mut ms = Vec::new();
-                    if let ast::Expr::Rel(_, l, r, _) = &c.body {
-                        let _ = extract(l, &mut ms);
-                        let _ = extract(r, &mut ms);
-                    }
-                    out.extend(ms.iter().map(|m| env.key_of(&m.target.name)));
-                }
+                ItemKind::Claim(c) => add(c, env, out),
                 ItemKind::Derivation(d) => {
                     for (_, c) in d.step_claims() {
-                        let mut ms = Vec::new();
-                        if let ast::Expr::Rel(_, l, r, _) = &c.body {
-                            let _ = extract(l, &mut ms);
-                            let _ = extract(r, &mut ms);
-                        }
-                        out.extend(ms.iter().map(|m| env.key_of(&m.target.name)));
+                        add(&c, env, out);
                     }
                 }
                 ItemKind::Loop(l) => walk(&l.body, env, out),
@@ -218,6 +254,70 @@ pub fn moment_keys(program: &Program, env: &Env) -> BTreeSet<String> {
     out
 }
 
+/// The family key of a stored member (`L_{3}` → `L`).
+fn family(member: &str) -> &str {
+    member.split_once("_{").map_or(member, |(k, _)| k)
+}
+
+fn patterns_for<'t>(
+    targets: &'t Targets,
+    member: &str,
+    grad: bool,
+) -> Option<&'t BTreeSet<Pattern>> {
+    targets
+        .patterns
+        .get(&(family(member).to_string(), grad))
+        .or_else(|| targets.patterns.get(&(member.to_string(), grad)))
+}
+
+fn stats_of_store(store: &Store, targets: &Targets) -> TrialStats {
+    let mut out = TrialStats::new();
+    for ((member, grad), vals) in store {
+        let Some(pats) = patterns_for(targets, member, *grad) else {
+            continue;
+        };
+        for fixed in pats {
+            let (mut n, mut s1, mut s2) = (0usize, 0.0, 0.0);
+            for (pos, v) in vals {
+                if fixed
+                    .iter()
+                    .zip(pos)
+                    .all(|(f, p)| f.is_none_or(|f| f == *p))
+                {
+                    n += 1;
+                    s1 += v;
+                    s2 += v * v;
+                }
+            }
+            out.insert((member.clone(), *grad, fixed.clone()), (n, s1, s2));
+        }
+    }
+    out
+}
+
+fn stats_of_dense(d: &Dense, targets: &Targets) -> TrialStats {
+    let mut out = TrialStats::new();
+    for ((member, grad), arr) in &d.arrays {
+        let Some(pats) = patterns_for(targets, member, *grad) else {
+            continue;
+        };
+        for fixed in pats {
+            out.insert((member.clone(), *grad, fixed.clone()), arr.moments(fixed));
+        }
+    }
+    out
+}
+
+/// The members a run wrote, as empty maps (what [`means`] asks of the first machine).
+fn keys_only<'a>(base: &Machine<'a>, keys: impl Iterator<Item = (String, bool)>) -> Machine<'a> {
+    let mut m = base.clone();
+    m.vals = keys.map(|k| (k, HashMap::new())).collect();
+    m
+}
+
+/// The work allowed for one setting's trials: [`BUDGET`] element evaluations
+/// element-wise, [`DENSE_BUDGET`] operations dense; `budget` is what the file has left
+/// of [`FILE_BUDGET`], in element evaluations (one is [`OPS_PER_EVALUATION`] operations).
 #[allow(clippy::too_many_arguments)]
 fn run_trials<'a>(
     program: &Program,
@@ -226,23 +326,32 @@ fn run_trials<'a>(
     loss: Option<&str>,
     seed: u64,
     setup: Setup,
-    keys: &BTreeSet<String>,
+    targets: &Targets,
+    needed: Option<&Needed>,
     budget: &mut u64,
 ) -> Result<Trials<'a>, String> {
-    let mut stores = Vec::new();
+    let trial_seed = |k: usize| seed.wrapping_add(1_000_003).wrapping_add(k as u64);
+    // Dense trials when the program lowers.
+    match DenseModel::new(program, env, back, loss, setup, needed) {
+        Ok(model) => {
+            match dense_trials(&model, targets, &trial_seed, budget, targets.settings.len()) {
+                Ok(t) => return Ok(t),
+                Err(DenseError::Refused(e)) => return Err(e.message),
+                Err(DenseError::Unsupported(_)) => {}
+            }
+        }
+        Err(DenseError::Refused(e)) => {
+            return Err(format!("the model cannot be run: {}", e.message))
+        }
+        Err(DenseError::Unsupported(_)) => {}
+    }
+    let mut stats = Vec::new();
     let mut first = None;
     let mut n_trials = MAX_TRIALS;
     let mut k = 0;
     while k < n_trials {
-        let run = run_model_with(
-            program,
-            env,
-            back,
-            loss,
-            seed.wrapping_add(1_000_003).wrapping_add(k as u64),
-            setup,
-        )
-        .map_err(|e| format!("the model cannot be run: {}", e.message))?;
+        let run = run_model_with(program, env, back, loss, trial_seed(k), setup)
+            .map_err(|e| format!("the model cannot be run: {}", e.message))?;
         let m = run.machine;
         if k == 0 {
             let steps = m.steps().max(1);
@@ -256,27 +365,87 @@ fn run_trials<'a>(
             }
             *budget = budget.saturating_sub(steps.saturating_mul(n_trials as u64));
         }
-        let store: Store = m
-            .vals
-            .iter()
-            .filter(|((member, _), _)| {
-                let key = member.split_once("_{").map_or(member.as_str(), |(k, _)| k);
-                keys.contains(key) || keys.contains(member)
-            })
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        stores.push(store);
+        stats.push(stats_of_store(&m.vals, targets));
         if k == 0 {
-            first = Some(m);
+            first = Some(keys_only(&m, m.vals.keys().cloned()));
         }
         k += 1;
     }
     let first = first.ok_or("no trial ran")?;
-    Ok(Trials {
-        stood_in: first.stood_in,
-        first,
-        stores,
-    })
+    Ok(Trials { first, stats })
+}
+
+fn dense_trials<'a>(
+    model: &DenseModel<'a>,
+    targets: &Targets,
+    trial_seed: &dyn Fn(usize) -> u64,
+    budget: &mut u64,
+    settings: usize,
+) -> Result<Trials<'a>, DenseError> {
+    let run = model.run(trial_seed(0))?;
+    let ops = run.machine.ops.max(1);
+    // The file's budget is shared equally by its settings (so the first ones do not
+    // starve the others), and never more than what is left.
+    let share = FILE_BUDGET.saturating_mul(OPS_PER_EVALUATION) / settings.max(1) as u64;
+    let allowed = DENSE_BUDGET
+        .min(share)
+        .min(budget.saturating_mul(OPS_PER_EVALUATION));
+    let n_trials = ((allowed / ops) as usize).min(DENSE_MAX_TRIALS);
+    if n_trials < MIN_TRIALS {
+        *budget = budget.saturating_sub(ops / OPS_PER_EVALUATION);
+        return Err(DenseError::Refused(NumError {
+            message: format!(
+                "one trial needs {ops} operations on the dense executor; {MIN_TRIALS} trials exceed the Monte Carlo budget left ({allowed} of {DENSE_BUDGET} operations per setting, {} per file shared by its {settings} settings; use smaller sizes)",
+                FILE_BUDGET.saturating_mul(OPS_PER_EVALUATION)
+            ),
+        }));
+    }
+    *budget = budget.saturating_sub(ops.saturating_mul(n_trials as u64) / OPS_PER_EVALUATION);
+    let first = keys_only(&run.machine.m, run.machine.arrays.keys().cloned());
+    let mut stats = vec![stats_of_dense(&run.machine, targets)];
+    for k in 1..n_trials {
+        let run = model.run(trial_seed(k))?;
+        stats.push(stats_of_dense(&run.machine, targets));
+    }
+    Ok(Trials { first, stats })
+}
+
+/// Whether the tensors of a claim depend on a leaf (or incoming gradient) whose
+/// distribution is given only by moments or symmetry (sampled as a normal stand-in).
+fn depends_on_stand_in(program: &Program, env: &Env, back: &[Item], targets: &Needed) -> bool {
+    let mut stand_ins: Needed = BTreeSet::new();
+    for item in &program.items {
+        if let ItemKind::Decl(d) = &item.kind {
+            if let Some(ast::Init::Dist(c)) = &d.init {
+                if matches!(c.func.name.as_str(), "moments" | "symmetric") {
+                    stand_ins.insert((env.key_of(&d.target.name), d.kind == ast::DeclKind::Grad));
+                }
+            }
+        }
+    }
+    if stand_ins.is_empty() {
+        return false;
+    }
+    let (fwd, bwd) = prune(&program.items, back, env, targets);
+    let mut live: Needed = targets.clone();
+    fn reads(items: &[Item], env: &Env, out: &mut Needed) {
+        for it in items {
+            match &it.kind {
+                ItemKind::Equation(e) => {
+                    out.insert((env.key_of(&e.lhs.name), e.lhs.grad));
+                    crate::check::walk_refs(&e.rhs, &mut |r| {
+                        out.insert((env.key_of(&r.name), r.grad));
+                    });
+                }
+                ItemKind::Loop(l) => reads(&l.body, env, out),
+                ItemKind::ForIndices(f) => reads(&f.body, env, out),
+                _ => {}
+            }
+        }
+    }
+    reads(&fwd, env, &mut live);
+    reads(&bwd, env, &mut live);
+    live.iter().any(|k| stand_ins.contains(k))
 }
 
 /// The values a claim's givens set (`X == 8`, `sigma_W^2 == ...` as sigma_W), numbers
@@ -350,7 +519,7 @@ pub fn decide<'a>(
     back: &[Item],
     loss: Option<&str>,
     seed: u64,
-    keys: &BTreeSet<String>,
+    keys: &Targets,
     cache: &mut BTreeMap<String, Result<Trials<'a>, String>>,
     budget: &mut u64,
 ) -> Option<Outcome> {
@@ -381,6 +550,7 @@ pub fn decide<'a>(
     };
     let boundary = claim.boundary;
     let rel = *op;
+    let explicit_tol = claim.tol.is_some();
     let tol = match &claim.tol {
         Some(t) => scalar::lower(t, &Scope::default())
             .ok()
@@ -396,21 +566,31 @@ pub fn decide<'a>(
         .filter(|r| super::mentions(&claim.text, &r.var.name))
         .collect();
     // Trials, shared by the claims with the same setting.
-    let key = format!(
-        "{:?} {:?}",
-        claim.given.iter().map(print_expr).collect::<Vec<_>>(),
-        boundary
-    );
-    let trials = match cache
-        .entry(key)
-        .or_insert_with(|| run_trials(program, env, back, loss, seed, &setup, keys, budget))
-    {
+    let key = setting_key(claim);
+    let needed = keys.settings.get(&key).cloned();
+    let trials = match cache.entry(key).or_insert_with(|| {
+        run_trials(
+            program,
+            env,
+            back,
+            loss,
+            seed,
+            &setup,
+            keys,
+            needed.as_ref(),
+            budget,
+        )
+    }) {
         Ok(t) => t,
         Err(e) => return Some(und(e.clone())),
     };
     let mut m0 = trials.first.clone();
     let consts = m0.consts.clone();
-    let stood_in = trials.stood_in;
+    let mine: Needed = moments
+        .iter()
+        .map(|m| (env.key_of(&m.target.name), m.target.grad))
+        .collect();
+    let stood_in = depends_on_stand_in(program, env, back, &mine);
     // Every combination of the used loops' values.
     let mut bindings: Vec<Bind> = vec![vec![]];
     for r in &used {
@@ -433,7 +613,7 @@ pub fn decide<'a>(
             .collect();
     }
     let nm = moments.len();
-    let n_tr = trials.stores.len();
+    let n_tr = trials.stats.len();
     let n = n_tr as f64;
     let z = z_for(FALSE_REFUTATION / bindings.len().max(1) as f64);
     let mut tested = Vec::new();
@@ -442,7 +622,7 @@ pub fn decide<'a>(
         // Means of the trial statistics; skip bindings where a tensor is missing.
         let Some(cols) = moments
             .iter()
-            .map(|mo| means(&mut m0, &trials.stores, &mo.target, b))
+            .map(|mo| means(&mut m0, &trials.stats, &mo.target, b))
             .collect::<Option<Vec<_>>>()
         else {
             continue;
@@ -533,13 +713,22 @@ pub fn decide<'a>(
         let decisive = match rel {
             RelOp::Le | RelOp::Lt => d + margin <= 0.0 || margin <= 0.05 * scale,
             RelOp::Ge | RelOp::Gt => d - margin >= 0.0 || margin <= 0.05 * scale,
+            // An explicit tolerance is the resolution asked for: the whole interval
+            // must lie within it. Resolving 5% is not enough: `Var(L_L) ~= 2 tol 0.01`
+            // at a true 1.955 must not be confirmed by an interval of ±0.04 around 1.96.
+            RelOp::Approx if explicit_tol => d.abs() + margin <= tol,
             RelOp::Approx => margin <= (0.05 * scale).max(tol),
             RelOp::Eq => margin <= 0.05 * scale,
         };
         if !decisive {
-            weak.push(format!(
-                "{line} (z × standard error = {margin:.3}, more than 5% of the values)"
-            ));
+            weak.push(if matches!(rel, RelOp::Approx) && explicit_tol {
+                format!(
+                    "{line} (|left − right| + z × standard error = {:.3}, more than the tolerance {tol})",
+                    d.abs() + margin
+                )
+            } else {
+                format!("{line} (z × standard error = {margin:.3}, more than 5% of the values)")
+            });
         }
         tested.push(line);
     }

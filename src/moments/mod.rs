@@ -630,13 +630,32 @@ impl<'a> Walker<'a> {
             .filter(|i| !lhs_vars.contains(*i))
             .cloned()
             .collect();
-        let result = self.value_with(&eq.rhs, &extra).and_then(|rhs| {
+        // A statement that reads the member it writes, other than a `=` reading each
+        // element where it writes it: later iterations see earlier writes.
+        let self_read = refs_in(&eq.rhs).into_iter().any(|r| {
+            let same = self.key(r) == key
+                && self.subs(r).map_or(true, |s| {
+                    s.len() == subs.len() && s.iter().zip(&subs).all(|(a, b)| sym::identical(a, b))
+                });
+            same && (eq.op != AssignOp::Set || r.indices != eq.lhs.indices)
+        });
+        let leaf_start = eq.op != AssignOp::Set
+            && !self.written.contains(&member)
+            && self.is_leaf(&key, subs.first());
+        let result = if self_read {
+            Err(format!(
+                "{member} is read by the statement that writes it (iterations see each other's writes)"
+            ))
+        } else {
+            self.value_with(&eq.rhs, &extra)
+        };
+        let result = result.and_then(|rhs| {
             let rhs = if eq.op == AssignOp::SubAssign {
                 rhs.scale(&Expr::int(-1))
             } else {
                 rhs
             };
-            if eq.op == AssignOp::Set || !self.written.contains(&member) {
+            if eq.op == AssignOp::Set || (!self.written.contains(&member) && !leaf_start) {
                 Ok(rhs)
             } else {
                 self.lookup(&key, &subs)?.add(&rhs)

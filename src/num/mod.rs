@@ -5,8 +5,9 @@
 //! Storage is by element: every tensor member (`L_3`, `W^{h,R}`, `h`) maps index
 //! tuples to values, so families over layers, time and scales, fixed start slices
 //! (`h[B, 0, J]`), strided and shifted writes and lookups need no shape inference.
-//! This is the reference semantics used by gradient checks; the Monte Carlo engine
-//! will lower contractions to matrix products on top of it.
+//! This is the reference semantics used by gradient checks; the dense executor
+//! ([`dense`]) runs the same programs on whole arrays for the Monte Carlo engine and is
+//! tested against it.
 //!
 //! Semantics (documented in docs/numeric.md):
 //! - A capital index in a term (a maximal product, not crossing `+`/`-`, not entering
@@ -19,6 +20,7 @@
 //! - Work and memory are bounded: a run is refused when it would exceed
 //!   [`MAX_STEPS`] element evaluations or [`MAX_ELEMENTS`] stored values.
 
+pub mod dense;
 pub mod gradcheck;
 
 use crate::check::Env;
@@ -376,7 +378,7 @@ impl<'a> Machine<'a> {
     /// The capital indices summed over the term `e`: those occurring outside any
     /// parenthesized sum of the term, and those shared by two of its parenthesized
     /// sums (a capital inside one sum only is summed there).
-    fn term_capitals(&self, e: &Expr, b: &Bind) -> Vec<String> {
+    pub(crate) fn term_capitals(&self, e: &Expr, b: &Bind) -> Vec<String> {
         let mut direct = Vec::new();
         let mut opaque: Vec<Vec<String>> = Vec::new();
         self.split_capitals(e, b, &mut direct, &mut opaque);

@@ -1,0 +1,144 @@
+//! `tq bench`: the Monte Carlo workload of ../shared/bench/peer_resnet_mc.py on the
+//! dense executor — problems/resnet.tq's program with B = 16, X = Y = 32, J = 32, D = 3,
+//! L = 8, sigma_W^2 = 1/(L D^2 J), zero padding, the forward program and the derived
+//! backward program pruned to the input gradient L_0.grad (the peer scripts compute no
+//! weight gradients either). Not a timed test: docs/performance.md has the numbers.
+
+use crate::check::Env;
+use crate::num::dense::{DenseError, DenseModel, Needed};
+use crate::num::Machine;
+use crate::syntax::ast::{Boundary, Program};
+use std::time::Instant;
+
+/// The workload's sizes.
+pub const SIZES: [(&str, f64); 6] = [
+    ("B", 16.0),
+    ("X", 32.0),
+    ("Y", 32.0),
+    ("J", 32.0),
+    ("D", 3.0),
+    ("L", 8.0),
+];
+
+/// What one benchmark run measured.
+#[derive(Clone, Debug)]
+pub struct BenchResult {
+    pub trials: usize,
+    /// Trials run at the same time (one per core).
+    pub threads: usize,
+    pub seconds_per_trial: f64,
+    /// Operations per trial (multiply-adds and element operations, docs/numeric.md).
+    pub ops_per_trial: u64,
+    /// Mean over trials of the variance over elements of L_L and of L_0.grad, at
+    /// positions two or more away from the border (as the peer script).
+    pub var_forward: f64,
+    pub var_backward: f64,
+    /// The closed form (1 + D^2 J sigma_W^2)^L.
+    pub closed_form: f64,
+}
+
+/// Variance over the elements at x, y in 2..=X-3 (all b, j) of a member.
+fn interior_var(run: &crate::num::dense::Dense, key: &(String, bool)) -> Option<f64> {
+    let a = run.arrays.get(key)?;
+    let (mut n, mut s1, mut s2) = (0usize, 0.0, 0.0);
+    let (x0, y0) = (a.lo.get(1)?, a.lo.get(2)?);
+    let (xh, yh) = (SIZES[1].1 as i64 - 3, SIZES[2].1 as i64 - 3);
+    for ((ix, v), m) in a.data.indexed_iter().zip(a.mask.iter()) {
+        let (x, y) = (x0 + ix[1] as i64, y0 + ix[2] as i64);
+        if *m && (2..=xh).contains(&x) && (2..=yh).contains(&y) {
+            n += 1;
+            s1 += v;
+            s2 += v * v;
+        }
+    }
+    if n == 0 {
+        return None;
+    }
+    let mean = s1 / n as f64;
+    Some(s2 / n as f64 - mean * mean)
+}
+
+/// Runs `trials` timed trials (after one warm-up trial) of the workload on `program`
+/// (problems/resnet.tq), seeds `seed`, `seed + 1`, ...
+pub fn resnet(
+    program: &Program,
+    env: &Env,
+    trials: usize,
+    seed: u64,
+) -> Result<BenchResult, String> {
+    let back = crate::grad::backward(program, env);
+    let l = SIZES[5].1;
+    let (d, j) = (SIZES[4].1, SIZES[3].1);
+    let setup = |m: &mut Machine| {
+        for (k, v) in SIZES {
+            m.consts.insert(k.to_string(), v);
+        }
+        m.consts
+            .insert("sigma_W".to_string(), (1.0 / (l * d * d * j)).sqrt());
+        m.boundary = Some(Boundary::Zero);
+        Ok(())
+    };
+    let needed: Needed = [("L".to_string(), false), ("L".to_string(), true)]
+        .into_iter()
+        .collect();
+    let model = DenseModel::new(program, env, &back.items, None, &setup, Some(&needed))
+        .map_err(|e: DenseError| e.to_string())?;
+    let top = (format!("L_{{{}}}", l as i64), false);
+    let bottom = ("L_{0}".to_string(), true);
+    // Warm-up.
+    let warm = model.run(seed).map_err(|e| e.to_string())?;
+    let ops = warm.machine.ops;
+    let start = Instant::now();
+    // Trials are independent: one worker per core runs every `threads`-th trial (as the
+    // Monte Carlo engine does); results are summed in trial order.
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |t| t.get())
+        .min(trials.max(1));
+    let one = |t: usize| -> Result<(f64, f64), String> {
+        let run = model
+            .run(seed.wrapping_add(1 + t as u64))
+            .map_err(|e| e.to_string())?;
+        Ok((
+            interior_var(&run.machine, &top).ok_or("L_L was not computed")?,
+            interior_var(&run.machine, &bottom).ok_or("L_0.grad was not computed")?,
+        ))
+    };
+    let mut results: Vec<Option<Result<(f64, f64), String>>> = (0..trials).map(|_| None).collect();
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|w| {
+                let one = &one;
+                s.spawn(move || {
+                    (w..trials)
+                        .step_by(threads)
+                        .map(|t| (t, one(t)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for h in handles {
+            if let Ok(rs) = h.join() {
+                for (t, r) in rs {
+                    results[t] = Some(r);
+                }
+            }
+        }
+    });
+    let (mut vf, mut vb) = (0.0, 0.0);
+    for r in results {
+        let (a, b) = r.ok_or("a trial's worker failed")??;
+        vf += a;
+        vb += b;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    let n = trials.max(1) as f64;
+    Ok(BenchResult {
+        trials,
+        threads,
+        seconds_per_trial: secs / n,
+        ops_per_trial: ops,
+        var_forward: vf / n,
+        var_backward: vb / n,
+        closed_form: (1.0 + 1.0 / l).powf(l),
+    })
+}
