@@ -5,7 +5,9 @@ pub mod cost;
 pub mod includes;
 pub mod montecarlo;
 pub mod numeric;
+pub mod rules;
 pub mod scalar;
+pub mod special;
 
 use crate::check::Env;
 use crate::report::Options;
@@ -140,15 +142,24 @@ pub fn decide_all(program: &Program, env: &Env, source: &str, opts: &Options) ->
     let mut mc_budget = montecarlo::FILE_BUDGET;
     for (item, claim, at) in claims {
         let (line, column) = line_col(source, item.span.start as usize);
-        let (mut verdict, mut method, mut evidence) = decide(
-            claim,
-            &at,
-            cost::cost_calls(&claim.body, program, env, &back.items),
-            scalar.as_ref(),
-            env,
-            opts,
-        );
-        if verdict == Verdict::Undecided
+        // Engines for particular claim forms (update rules, invariances, exact
+        // expectations over discrete distributions) answer first; `None` means the
+        // claim is not theirs.
+        let special = special::decide(claim, program, env, opts);
+        let handled = special.is_some();
+        let (mut verdict, mut method, mut evidence) = match special {
+            Some(o) => o,
+            None => decide(
+                claim,
+                &at,
+                cost::cost_calls(&claim.body, program, env, &back.items),
+                scalar.as_ref(),
+                env,
+                opts,
+            ),
+        };
+        if !handled
+            && verdict == Verdict::Undecided
             && !opts.no_numeric
             && !opts.no_monte_carlo
             && claim.includes.is_none()
@@ -167,7 +178,8 @@ pub fn decide_all(program: &Program, env: &Env, source: &str, opts: &Options) ->
                 (verdict, method, evidence) = o;
             }
         }
-        let numeric_claim = verdict == Verdict::Undecided
+        let numeric_claim = !handled
+            && verdict == Verdict::Undecided
             && (evidence.contains("tensor element") || evidence.contains("explicit sums"))
             && at.is_empty();
         if (claim.includes.is_some() || numeric_claim) && opts.no_numeric {
