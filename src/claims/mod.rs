@@ -2,12 +2,14 @@
 //! a claim no engine decides is `undecided` with the reason, never `proved`.
 
 pub mod cost;
+pub mod elements;
 pub mod includes;
 pub mod montecarlo;
 pub mod numeric;
 pub mod rules;
 pub mod scalar;
 pub mod special;
+pub mod tensor_sym;
 
 use crate::check::Env;
 use crate::report::Options;

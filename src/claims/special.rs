@@ -1,5 +1,6 @@
 //! Routing to the engines for particular claim forms: update rules over steps
-//! (`rules.rs`). Each returns `None` for a claim that is not its kind, so the general
+//! (`rules.rs`) and claims about tensor elements written out symbolically at a generic
+//! index (`tensor_sym.rs`, `elements.rs`). Each returns `None` for a claim that is not its kind, so the general
 //! engines (symbolic, sampled run, Monte Carlo) see every other claim unchanged.
 
 use super::Verdict;
@@ -16,4 +17,5 @@ pub fn decide(claim: &Claim, program: &Program, env: &Env, opts: &Options) -> Op
         return None;
     }
     super::rules::decide(claim, program, env, opts.seed)
+        .or_else(|| super::tensor_sym::decide(claim, program, env, opts))
 }
