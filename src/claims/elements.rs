@@ -47,6 +47,8 @@ pub struct Lowerer<'a> {
     pub unroll: Option<BTreeMap<String, i64>>,
     counter: usize,
     depth: usize,
+    /// Computed elements already written out, by their text (`mu_B[j]`).
+    cache: BTreeMap<String, Expr>,
 }
 
 fn fresh_name(k: usize) -> String {
@@ -132,7 +134,13 @@ impl<'a> Lowerer<'a> {
             unroll: None,
             counter: 0,
             depth: 0,
+            cache: BTreeMap::new(),
         }
+    }
+
+    /// Forgets the elements written out so far (after a given changes what they are).
+    pub fn clear_cache(&mut self) {
+        self.cache.clear();
     }
 
     fn fresh(&mut self) -> String {
@@ -300,6 +308,9 @@ impl<'a> Lowerer<'a> {
         if let Some(sub) = self.tensor_subs.get(key).cloned() {
             return self.lower_whole(&sub, ix);
         }
+        if let Some(v) = self.cache.get(&text) {
+            return Ok(v.clone());
+        }
         if let Some(eq) = self.eqs.get(key).copied() {
             let names: Vec<String> = match &eq.lhs.indices {
                 Some(v) => v.iter().map(crate::syntax::printer::print_index).collect(),
@@ -316,6 +327,9 @@ impl<'a> Lowerer<'a> {
             self.depth += 1;
             let v = self.lower_terms(&eq.rhs, &bind);
             self.depth -= 1;
+            if let Ok(v) = &v {
+                self.cache.insert(text, v.clone());
+            }
             return v;
         }
         if self
@@ -496,7 +510,13 @@ impl<'a> Lowerer<'a> {
     /// `sqrt(x)`, with the square of a positive symbol taken out of every term
     /// (`sqrt(c² q) = c sqrt(q)` for `c > 0`), and a perfect quotient cancelled.
     fn sqrt(&self, x: &Expr) -> Expr {
-        let mut x = sym::simplify(x);
+        // Written out at concrete sizes the expression is only evaluated: no need to
+        // simplify (which is costly on the long sums).
+        let mut x = if self.unroll.is_some() {
+            x.clone()
+        } else {
+            sym::simplify(x)
+        };
         let mut outside = Vec::new();
         for s in &self.positive {
             let ex = sym::expand(&x);

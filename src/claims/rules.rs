@@ -33,6 +33,9 @@ fn und(why: impl Into<String>) -> Outcome {
 
 /// Steps of the exact simulation.
 const STEPS: i64 = 20;
+/// State sequences of the rules compared, together, at most (the characteristic
+/// polynomial is computed symbolically).
+const MAX_STATES: usize = 8;
 /// Random gradient sequences (and parameter points) simulated.
 const SEQUENCES: usize = 6;
 
@@ -359,6 +362,11 @@ fn system(rules: &[&LinearRule]) -> Result<System, String> {
     gs.dedup();
     let mut xs = Vec::new();
     let total: usize = rules.iter().map(|r| r.states.len()).sum();
+    if total > MAX_STATES {
+        return Err(format!(
+            "the rules have {total} state sequences together; tq eliminates at most {MAX_STATES}"
+        ));
+    }
     let mut m = vec![vec![Expr::zero(); total]; total];
     let mut n = vec![vec![Expr::zero(); gs.len()]; total];
     let mut base = 0;
@@ -678,11 +686,18 @@ fn simulate(
             };
             if y != f {
                 let shown: Vec<String> = pt.iter().map(|(n, v)| format!("{n} = {v}")).collect();
+                let grads = if shown_g.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        ", gradients {}{}",
+                        shown_g.join(", "),
+                        if step > 1 { ", ..." } else { "" }
+                    )
+                };
                 return Err(format!(
-                    "exactly at {}, gradients {}{}: at {t} = {step}: left {y}, right {f}",
-                    shown.join(", "),
-                    shown_g.join(", "),
-                    if step > 0 { ", ..." } else { "" }
+                    "exactly at {}{grads}: at {t} = {step}: left {y}, right {f}",
+                    shown.join(", ")
                 ));
             }
             let g: Vec<BigRational> = sc

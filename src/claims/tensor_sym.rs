@@ -147,6 +147,7 @@ fn lowerer<'a>(
             None => n.clone(),
         };
         lw.elem_subs.push((key, v));
+        lw.clear_cache();
     }
     Ok((lw, syms))
 }
