@@ -58,8 +58,7 @@ fn fresh_name(k: usize) -> String {
 /// The level marker of canonical bound indices: `·1`, `·2`, ...
 fn level_of(s: &str) -> usize {
     let mut best = 0;
-    let mut it = s.char_indices().peekable();
-    while let Some((k, c)) = it.next() {
+    for (k, c) in s.char_indices() {
         if c == '·' {
             let digits: String = s[k + c.len_utf8()..]
                 .chars()
@@ -639,9 +638,7 @@ pub fn nonneg_certificate(d: &Expr, facts: &[Fact]) -> Option<Vec<(String, Expr)
         if is_nonneg_in(d, slacks) {
             return Some(used.clone());
         }
-        let Some((f, rest)) = facts.split_first() else {
-            return None;
-        };
+        let (f, rest) = facts.split_first()?;
         let f = sym::expand(f);
         let slack = format!("s{}", slacks.len() + 1);
         let mut cands: Vec<String> = f

@@ -991,8 +991,9 @@ fn solve_system(mut a: Mat, mut b: Vec<Expr>) -> Option<Vec<Expr>> {
                 continue;
             }
             let f = a[r][col].clone() / a[col][col].clone();
-            for k in col..n {
-                a[r][k] = sym::simplify(&(a[r][k].clone() - f.clone() * a[col][k].clone()));
+            let pivot_row = a[col].clone();
+            for (x, p) in a[r].iter_mut().zip(pivot_row).skip(col) {
+                *x = sym::simplify(&(x.clone() - f.clone() * p));
             }
             b[r] = sym::simplify(&(b[r].clone() - f.clone() * b[col].clone()));
         }
