@@ -27,6 +27,24 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// How deep definitions may nest while lowering (a guard against cycles).
 const MAX_DEPTH: usize = 48;
+/// The largest written-out element, in expression nodes (a guard against definitions
+/// that double in size at every level).
+const MAX_NODES: usize = 200_000;
+/// The largest size a sum is written out over (the exact checks use the small `sample`
+/// sizes of the problem files).
+pub const MAX_WRITTEN_SIZE: i64 = 8;
+/// Terms a written-out sum at concrete sizes may create, all sums of one lowering together.
+const MAX_UNROLLED: usize = 50_000;
+
+/// The number of nodes of an expression.
+pub fn node_count(e: &Expr) -> usize {
+    match e {
+        Expr::Num(_) | Expr::Sym(_) => 1,
+        Expr::Pow(b, x) => 1 + node_count(b) + node_count(x),
+        Expr::Func(_, x) => 1 + node_count(x),
+        Expr::Mul(v) | Expr::Add(v) => 1 + v.iter().map(node_count).sum::<usize>(),
+    }
+}
 
 /// A lowering of tensor elements to `sym` expressions.
 pub struct Lowerer<'a> {
@@ -49,6 +67,8 @@ pub struct Lowerer<'a> {
     depth: usize,
     /// Computed elements already written out, by their text (`mu_B[j]`).
     cache: BTreeMap<String, Expr>,
+    /// Terms created by sums written out at concrete sizes so far.
+    unrolled: usize,
 }
 
 fn fresh_name(k: usize) -> String {
@@ -134,6 +154,7 @@ impl<'a> Lowerer<'a> {
             counter: 0,
             depth: 0,
             cache: BTreeMap::new(),
+            unrolled: 0,
         }
     }
 
@@ -263,8 +284,14 @@ impl<'a> Lowerer<'a> {
         let n = self.unroll.as_ref().and_then(|u| u.get(size).copied());
         match n {
             Some(n) => {
-                if n > 64 {
+                if n > MAX_WRITTEN_SIZE {
                     return Err(format!("`{size}` = {n} is too large to write the sum out"));
+                }
+                self.unrolled = self
+                    .unrolled
+                    .saturating_add((n.max(0) as usize).saturating_mul(node_count(lowered)));
+                if self.unrolled > MAX_UNROLLED {
+                    return Err("the sums are too large to write out at the sample sizes".into());
                 }
                 // Rename the bound index in every symbol to each concrete value.
                 Ok(Expr::add(
@@ -327,6 +354,11 @@ impl<'a> Lowerer<'a> {
             let v = self.lower_terms(&eq.rhs, &bind);
             self.depth -= 1;
             if let Ok(v) = &v {
+                if node_count(v) > MAX_NODES {
+                    return Err(format!(
+                        "`{text}` written out has more than {MAX_NODES} nodes"
+                    ));
+                }
                 self.cache.insert(text, v.clone());
             }
             return v;

@@ -35,7 +35,7 @@ fn und(why: impl Into<String>) -> Outcome {
 const STEPS: i64 = 20;
 /// State sequences of the rules compared, together, at most (the characteristic
 /// polynomial is computed symbolically).
-const MAX_STATES: usize = 8;
+const MAX_STATES: usize = 6;
 /// Random gradient sequences (and parameter points) simulated.
 const SEQUENCES: usize = 6;
 

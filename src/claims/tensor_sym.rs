@@ -281,6 +281,11 @@ fn relation(
         Err(e) => {
             // Whole-tensor givens are beyond the other engines: decide on a sampled run.
             if !g.tensor.is_empty() {
+                if opts.no_numeric {
+                    return Some(und(format!(
+                        "not written out symbolically ({e}); numeric runs are turned off"
+                    )));
+                }
                 return Some(sampled_with_tensor_givens(
                     claim, program, env, &g, opts, &e,
                 ));
@@ -451,7 +456,7 @@ fn exact_check(
         ranges.push(n);
     }
     let combos: i64 = ranges.iter().product();
-    if combos > 64 {
+    if combos > 16 {
         return Err("too many elements to write out".into());
     }
     let mut sides = Vec::new();
@@ -697,7 +702,11 @@ fn invariant(
         }
         Ok(ok)
     })();
-    let numeric = perturbed_run(program, env, &tk, &xk, opts.seed);
+    let numeric = if opts.no_numeric {
+        Err(NumOutcome::Failed("numeric runs are turned off".into()))
+    } else {
+        perturbed_run(program, env, &tk, &xk, opts.seed)
+    };
     let ix = eq
         .lhs
         .indices
