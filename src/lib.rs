@@ -10,6 +10,7 @@ pub mod derive;
 pub mod diag;
 pub mod errata;
 pub mod grad;
+pub mod moments;
 pub mod num;
 pub mod report;
 pub mod sym;

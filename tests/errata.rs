@@ -108,10 +108,10 @@ fn erratum_4_softmax_index_not_in_argument() {
 
 #[test]
 fn errata_5_to_7_are_refuted() {
-    // Each wrong answer is refuted by Monte Carlo (e5: the exponent l instead of l + 1;
-    // e6: variance sigma instead of sigma^2; e7: (1 + ln 2 / L)^L taken for 2). The
-    // `expect refuted` claims that Monte Carlo cannot resolve at these sizes stay
-    // undecided, never proved or confirmed.
+    // Each wrong answer is refuted by the moments engine with a counterexample (e5: the
+    // exponent l instead of l + 1; e6: variance sigma instead of sigma^2; e7:
+    // (1 + ln 2 / L)^L taken for 2); Monte Carlo checks it a second time. No
+    // `expect refuted` claim comes out proved or confirmed.
     for (prefix, refuted_line) in [
         ("e5_", "Var(L_{l+1}) == (1 + D^2 J sigma_W^2)^l"),
         ("e6_", "Var(y) == 1"),
@@ -146,7 +146,9 @@ fn errata_5_to_7_are_refuted() {
             r.path,
             hit.evidence
         );
-        assert_eq!(hit.method, "monte-carlo");
+        // Refuted by the exact moments derivation, with a counterexample.
+        assert_eq!(hit.method, "moments", "{}", hit.evidence);
+        assert!(hit.evidence.contains("left"), "{}", hit.evidence);
         // Nothing outside the expectations is refuted.
         for c in &r.claims {
             if c.verdict == Verdict::Refuted {
@@ -167,7 +169,7 @@ fn errata_5_to_7_are_refuted() {
                 .iter()
                 .find(|c| c.source.starts_with("Var(L_L) == 1 + ln(2)"))
                 .unwrap();
-            assert_eq!(right.verdict, Verdict::Confirmed, "{}", right.evidence);
+            assert_eq!(right.verdict, Verdict::Proved, "{}", right.evidence);
         }
     }
 }

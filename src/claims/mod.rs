@@ -4,6 +4,7 @@
 pub mod cost;
 pub mod elements;
 pub mod includes;
+pub mod moments;
 pub mod montecarlo;
 pub mod numeric;
 pub mod rules;
@@ -55,6 +56,9 @@ pub struct ClaimReport {
     pub method: String,
     pub evidence: String,
     pub expect: Option<Expectation>,
+    /// The second, numeric check of a claim the moments engine decided: Monte Carlo's
+    /// verdict, method and evidence.
+    pub numeric: Option<(Verdict, String, String)>,
 }
 
 impl ClaimReport {
@@ -80,6 +84,11 @@ impl ClaimReport {
                 Expectation::Refuted => "refuted",
                 Expectation::Undecided => "undecided",
             }),
+            "numeric": self.numeric.as_ref().map(|(v, _, e)| json!({
+                "verdict": v.as_str(),
+                "method": "monte-carlo",
+                "evidence": e,
+            })),
         })
     }
 
@@ -89,8 +98,16 @@ impl ClaimReport {
             Some(Expectation::Undecided) => " (expected undecided)",
             None => "",
         };
+        let second = match &self.numeric {
+            Some((v, m, e)) => format!(
+                "\n             checked again by {}: {}: {e}",
+                if m == "none" { "monte-carlo" } else { m },
+                v.as_str()
+            ),
+            None => String::new(),
+        };
         format!(
-            "line {:>3}  {:<9}  {}{expect}\n             {}: {}",
+            "line {:>3}  {:<9}  {}{expect}\n             {}: {}{second}",
             self.line,
             self.verdict.as_str(),
             self.source,
@@ -140,6 +157,7 @@ pub fn decide_all(program: &Program, env: &Env, source: &str, opts: &Options) ->
     let back = crate::grad::backward(program, env);
     let loss = back.seeds.first().map(String::as_str);
     let moment_keys = montecarlo::moment_keys(program, env);
+    let analysis = crate::moments::analyze(program, env, &back.items);
     let mut trials = BTreeMap::new();
     let mut mc_budget = montecarlo::FILE_BUDGET;
     for (item, claim, at) in claims {
@@ -151,17 +169,21 @@ pub fn decide_all(program: &Program, env: &Env, source: &str, opts: &Options) ->
         let handled = special.is_some();
         let (mut verdict, mut method, mut evidence) = match special {
             Some(o) => o,
-            None => decide(
+            None => decide_with_moments(
                 claim,
                 &at,
                 cost::cost_calls(&claim.body, program, env, &back.items),
+                &analysis,
+                program,
                 scalar.as_ref(),
                 env,
                 opts,
             ),
         };
+        let mut numeric = None;
+        let by_moments = !handled && (method == "moments" || method == "quadrature");
         if !handled
-            && verdict == Verdict::Undecided
+            && (verdict == Verdict::Undecided || by_moments)
             && !opts.no_numeric
             && !opts.no_monte_carlo
             && claim.includes.is_none()
@@ -177,7 +199,26 @@ pub fn decide_all(program: &Program, env: &Env, source: &str, opts: &Options) ->
                 &mut trials,
                 &mut mc_budget,
             ) {
-                (verdict, method, evidence) = o;
+                if by_moments {
+                    // The second check: Monte Carlo on the model itself.
+                    let disagree = matches!(
+                        (verdict, o.0),
+                        (Verdict::Proved | Verdict::Confirmed, Verdict::Refuted)
+                            | (Verdict::Refuted, Verdict::Confirmed)
+                    );
+                    if disagree {
+                        evidence = format!(
+                            "the moments engine and Monte Carlo disagree — moments: {} ({evidence}); Monte Carlo: {} ({})",
+                            verdict.as_str(),
+                            o.0.as_str(),
+                            o.2
+                        );
+                        verdict = Verdict::Undecided;
+                    }
+                    numeric = Some(o);
+                } else {
+                    (verdict, method, evidence) = o;
+                }
             }
         }
         let numeric_claim = !handled
@@ -216,6 +257,7 @@ pub fn decide_all(program: &Program, env: &Env, source: &str, opts: &Options) ->
             method,
             evidence,
             expect: claim.expect,
+            numeric,
         });
     }
     out
@@ -239,6 +281,167 @@ fn collect<'a>(
             _ => {}
         }
     }
+}
+
+/// Decides a claim with its moments (`E`, `Var`, `Cov`, `solve`) lowered by the moments
+/// engine; see [`moments`] for when such a claim may be proved.
+#[allow(clippy::too_many_arguments)]
+fn decide_with_moments(
+    claim: &Claim,
+    at: &[Binding],
+    mut calls: BTreeMap<String, Result<Expr, String>>,
+    analysis: &crate::moments::Analysis,
+    whole: &Program,
+    program: Option<&scalar::ScalarProgram>,
+    env: &Env,
+    opts: &Options,
+) -> (Verdict, String, String) {
+    if let Some(o) = moments::decide_by_position(claim, whole, env, analysis) {
+        return o;
+    }
+    let mc = moments::calls(claim, analysis, env);
+    if !mc.any() || claim.boundary.is_some() {
+        return decide(claim, at, calls, program, env, opts);
+    }
+    calls.extend(mc.calls.clone());
+    let rules = |extra: &str| {
+        let mut r: Vec<String> = mc.rules.iter().cloned().collect();
+        r.extend(mc.notes.iter().cloned());
+        if r.is_empty() {
+            extra.to_string()
+        } else {
+            format!("{}; {extra}", r.join("; "))
+        }
+    };
+    // Results that hold away from the border are exact for claims about a generic
+    // element (no fixed position).
+    let fixed = claim.text.contains('[');
+    let mut approx = mc.approx.clone();
+    let border = approx.remove(moments::BORDER);
+    if border && fixed {
+        return undecided(
+            "the moments depend on the position under zero padding (the moments engine derives them away from the border)",
+        );
+    }
+    let (v, m, e) = decide(claim, at, calls.clone(), program, env, opts);
+    let opaque = !mc.opaque.is_empty();
+    // An equation that holds at random values of the unknown moments holds for every
+    // value (they cancel); nothing else may rest on an unknown's sampled value.
+    let equation = matches!(&claim.body, ast::Expr::Rel(RelOp::Eq, ..));
+    let sound = !opaque
+        || (v == Verdict::Proved && m == "symbolic")
+        || (equation && v == Verdict::Confirmed);
+    if sound && v != Verdict::Undecided {
+        if !approx.is_empty() {
+            return undecided(format!(
+                "{} under approximations ({}), so not decided by the moments engine: {e}",
+                v.as_str(),
+                approx.iter().cloned().collect::<Vec<_>>().join("; ")
+            ));
+        }
+        let where_ = if border {
+            " (away from the border)"
+        } else {
+            ""
+        };
+        return (v, "moments".into(), rules(&format!("{m}{where_}: {e}")));
+    }
+    // Inequalities through a bound on the variance.
+    if let ast::Expr::Rel(op @ (RelOp::Le | RelOp::Lt), l, _, _) = &claim.body {
+        let text = crate::syntax::printer::print_expr(l);
+        // The bound in terms of the input first (Lipschitz), then the range bound.
+        for (b, why) in mc.bounds.get(&text).into_iter().flatten().rev() {
+            let mut c2 = calls.clone();
+            c2.insert(text.clone(), Ok(b.clone()));
+            let (bv, bm, be) = decide(claim, at, c2, program, env, opts);
+            let _ = op;
+            if (bv == Verdict::Proved || bv == Verdict::Confirmed) && approx.is_empty() {
+                return (
+                    bv,
+                    "moments".into(),
+                    format!(
+                        "{why}; then {} {} {}: {bm}: {be}",
+                        crate::sym::to_ascii(b),
+                        if matches!(op, RelOp::Lt) { "<" } else { "≤" },
+                        crate::syntax::printer::print_expr(match &claim.body {
+                            ast::Expr::Rel(_, _, r, _) => r,
+                            _ => l,
+                        })
+                    ),
+                );
+            }
+        }
+    }
+    // `E(relu(y)) > 0` for a symmetric input of positive variance (given).
+    if let ast::Expr::Rel(RelOp::Gt, l, r, _) = &claim.body {
+        let text = crate::syntax::printer::print_expr(l);
+        let zero = crate::syntax::printer::print_expr(r) == "0";
+        let positive_given = claim
+            .given
+            .iter()
+            .any(|g| matches!(g, ast::Expr::Rel(RelOp::Gt, _, _, _)));
+        if let Some(o) = mc.opaque.get(&text) {
+            if zero && o.positive && positive_given && approx.is_empty() {
+                return (
+                    Verdict::Proved,
+                    "moments".into(),
+                    format!(
+                        "{text} is the mean of relu of a symmetric input, positive when the input's variance is (the givens make it so): E[relu(y)] = E[|y|]/2 > 0"
+                    ),
+                );
+            }
+        }
+    }
+    // Moments of a function of a Gaussian, by quadrature.
+    let given: Vec<(String, Expr)> = claim
+        .given
+        .iter()
+        .filter_map(|g| match g {
+            ast::Expr::Rel(RelOp::Eq, gl, gr, _) => {
+                let s = scalar::lower(gr, &scalar::Scope::default()).ok()?;
+                Some((crate::syntax::printer::print_expr(gl), s))
+            }
+            _ => None,
+        })
+        .collect();
+    if let Some(values) = moments::quadrature(&mc, &given) {
+        if !values.is_empty() && values.len() == mc.opaque.len() {
+            let mut c2 = calls.clone();
+            for (name, v) in &values {
+                if let Some(r) = moments::rational(*v) {
+                    c2.insert(name.clone(), Ok(r));
+                }
+            }
+            let (qv, qm, qe) = decide(claim, at, c2, program, env, opts);
+            if qv != Verdict::Undecided && approx.is_empty() {
+                let qv = if qv == Verdict::Proved {
+                    Verdict::Confirmed
+                } else {
+                    qv
+                };
+                let shown: Vec<String> = values
+                    .iter()
+                    .map(|(n, v)| format!("{n} = {v:.6}"))
+                    .collect();
+                return (
+                    qv,
+                    "quadrature".into(),
+                    format!(
+                        "64-point Gauss–Hermite quadrature over the Gaussian input: {} ({qm}: {qe})",
+                        shown.join(", ")
+                    ),
+                );
+            }
+        }
+    }
+    if opaque && v != Verdict::Undecided {
+        let names: Vec<String> = mc.opaque.keys().cloned().collect();
+        return undecided(format!(
+            "{} has no exact closed form in the moments engine (only bounds or approximations)",
+            names.join(", ")
+        ));
+    }
+    (v, m, e)
 }
 
 fn undecided(why: impl Into<String>) -> (Verdict, String, String) {

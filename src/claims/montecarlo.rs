@@ -269,6 +269,68 @@ fn run_trials<'a>(
     })
 }
 
+/// The values a claim's givens set (`X == 8`, `sigma_W^2 == ...` as sigma_W), numbers
+/// first, then those computed from them; an error for a given that sets nothing.
+pub fn given_values(claim: &Claim) -> Result<Vec<(String, Expr)>, String> {
+    let mut sets: Vec<(String, Expr)> = Vec::new();
+    for g in &claim.given {
+        let ast::Expr::Rel(RelOp::Eq, gl, gr, _) = g else {
+            return Err(format!(
+                "the given `{}` is not a value to set",
+                print_expr(g)
+            ));
+        };
+        let (Ok(a), Ok(b)) = (
+            scalar::lower(gl, &Scope::default()),
+            scalar::lower(gr, &Scope::default()),
+        ) else {
+            return Err(format!("the given `{}` cannot be read", print_expr(g)));
+        };
+        match &a {
+            Expr::Sym(n) => sets.push((n.clone(), b)),
+            Expr::Pow(base, e) if matches!(**base, Expr::Sym(_)) && e.as_int().is_some() => {
+                let Expr::Sym(n) = &**base else { continue };
+                sets.push((
+                    n.clone(),
+                    Expr::pow(b, Expr::pow((**e).clone(), Expr::int(-1))),
+                ));
+            }
+            _ => {
+                return Err(format!(
+                    "the given `{}` is not a value to set",
+                    print_expr(g)
+                ))
+            }
+        }
+    }
+    // The constants the claim sees: the sample line changed by the givens (in order).
+    sets.sort_by_key(|(_, v)| !v.free_symbols().is_empty());
+    Ok(sets)
+}
+
+/// Sets a machine's constants and boundary rule from a claim's givens.
+pub fn apply_givens(
+    m: &mut Machine,
+    env: &Env,
+    sets: &[(String, Expr)],
+    boundary: Option<ast::Boundary>,
+) -> Result<(), NumError> {
+    for (n, v) in sets {
+        let at: BTreeMap<String, f64> = m.consts.clone().into_iter().collect();
+        let x = v.eval_f64(&at).map_err(|e| NumError { message: e })?;
+        if env.sizes.contains_key(n) && (x.fract() != 0.0 || !(1.0..=1e6).contains(&x)) {
+            return Err(NumError {
+                message: format!("size {n} = {x} is not a positive integer"),
+            });
+        }
+        m.consts.insert(n.clone(), x);
+    }
+    if let Some(bd) = boundary {
+        m.boundary = Some(bd);
+    }
+    Ok(())
+}
+
 /// Decides a claim that mentions `Var` or `E`; `None` when it mentions neither.
 #[allow(clippy::too_many_arguments)]
 pub fn decide<'a>(
@@ -303,37 +365,10 @@ pub fn decide<'a>(
         (Err(e), _) | (_, Err(e)) => return Some(und(e)),
     };
     // Givens: sizes and symbols set (`X == 8`, `sigma_W^2 == ...`), a boundary rule.
-    let mut sets: Vec<(String, Expr)> = Vec::new();
-    for g in &claim.given {
-        let ast::Expr::Rel(RelOp::Eq, gl, gr, _) = g else {
-            return Some(und(format!(
-                "the given `{}` is not a value to set",
-                print_expr(g)
-            )));
-        };
-        let (Ok(a), Ok(b)) = (
-            scalar::lower(gl, &Scope::default()),
-            scalar::lower(gr, &Scope::default()),
-        ) else {
-            return Some(und(format!("the given `{}` cannot be read", print_expr(g))));
-        };
-        match &a {
-            Expr::Sym(n) => sets.push((n.clone(), b)),
-            Expr::Pow(base, e) if matches!(**base, Expr::Sym(_)) && e.as_int().is_some() => {
-                let Expr::Sym(n) = &**base else { continue };
-                sets.push((
-                    n.clone(),
-                    Expr::pow(b, Expr::pow((**e).clone(), Expr::int(-1))),
-                ));
-            }
-            _ => {
-                return Some(und(format!(
-                    "the given `{}` is not a value to set",
-                    print_expr(g)
-                )))
-            }
-        }
-    }
+    let sets = match given_values(claim) {
+        Ok(s) => s,
+        Err(e) => return Some(und(e)),
+    };
     let boundary = claim.boundary;
     let rel = *op;
     let tol = match &claim.tol {
@@ -344,25 +379,7 @@ pub fn decide<'a>(
         // The same default as the exact engines (docs/language.md).
         None => 1e-6,
     };
-    // The constants the claim sees: the sample line changed by the givens (in order).
-    // Values that are numbers first (`L == 10`), then those computed from them.
-    sets.sort_by_key(|(_, v)| !v.free_symbols().is_empty());
-    let setup = |m: &mut Machine| -> Result<(), NumError> {
-        for (n, v) in &sets {
-            let at: BTreeMap<String, f64> = m.consts.clone().into_iter().collect();
-            let x = v.eval_f64(&at).map_err(|e| NumError { message: e })?;
-            if env.sizes.contains_key(n) && (x.fract() != 0.0 || !(1.0..=1e6).contains(&x)) {
-                return Err(NumError {
-                    message: format!("size {n} = {x} is not a positive integer"),
-                });
-            }
-            m.consts.insert(n.clone(), x);
-        }
-        if let Some(bd) = boundary {
-            m.boundary = Some(bd);
-        }
-        Ok(())
-    };
+    let setup = |m: &mut Machine| apply_givens(m, env, &sets, boundary);
     // Loop variables the claim uses: every value of the loop where the tensors exist.
     let used: Vec<ast::Range> = super::program_loops(&program.items)
         .into_iter()

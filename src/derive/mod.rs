@@ -10,8 +10,240 @@ use serde_json::json;
 
 /// The parts of a derivation that tq does not produce yet, named in the output so
 /// nobody mistakes their absence for an empty result.
-const NOT_YET: &[&str] =
-    &["variance recurrences and closed forms (moment claims are checked by Monte Carlo)"];
+const NOT_YET: &[&str] = &[
+    "position-dependent moments under zero padding (border positions are checked by Monte Carlo claims)",
+];
+
+/// One derived moment: `Var(L_l) = (1 + D^2*J*sigma_W^2)^l`, with how it was obtained.
+#[derive(Clone, Debug)]
+pub struct MomentLine {
+    /// `forward`, `backward` or `initialization`.
+    pub section: &'static str,
+    pub name: String,
+    pub expr: String,
+    pub note: String,
+}
+
+fn moment_lines(r: &FileReport, backward: &grad::Backward) -> Vec<MomentLine> {
+    use crate::moments::{self, Entry};
+    let a = moments::analyze(&r.program, &r.env, &backward.items);
+    let mut out = Vec::new();
+    let status = |rv: &moments::rv::Rv| {
+        let mut parts: Vec<String> = Vec::new();
+        if rv.approx.is_empty() {
+            parts.push("exact".into());
+        } else {
+            parts.extend(rv.approx.iter().cloned());
+        }
+        parts.join("; ")
+    };
+    for rec in &a.recurrences {
+        let section = if rec.grad { "backward" } else { "forward" };
+        let g = if rec.grad { ".grad" } else { "" };
+        let member = |sub: &sym::Expr| {
+            format!(
+                "{}{g}",
+                moments::member_text(&(rec.tensor.clone(), false), std::slice::from_ref(sub))
+            )
+        };
+        let (from, to) = (member(&rec.from), member(&rec.to));
+        if let Some(step) = &rec.var_step {
+            // With the mean in closed form when it is a constant (zero-mean layers).
+            let mean = match &rec.mean_closed {
+                Some(m) if m.free_symbols().is_empty() => m.clone(),
+                _ => sym::Expr::sym(&format!("E({from})")),
+            };
+            let step = sym::simplify(&step.subs("E", &mean));
+            let step = sym::simplify(&step.subs("x", &sym::Expr::sym(&format!("Var({from})"))));
+            out.push(MomentLine {
+                section,
+                name: format!("Var({to})"),
+                expr: sym::to_ascii(&step),
+                note: format!(
+                    "recurrence; {}",
+                    if rec.approx.is_empty() {
+                        "exact".to_string()
+                    } else {
+                        rec.approx.iter().cloned().collect::<Vec<_>>().join("; ")
+                    }
+                ),
+            });
+        }
+        let n = sym::Expr::sym(&rec.var);
+        let at_n = |e: &sym::Expr| sym::to_ascii(&sym::simplify(&e.subs("#n", &n)));
+        let generic = member(&n);
+        if let Some(m) = &rec.mean_closed {
+            out.push(MomentLine {
+                section,
+                name: format!("E({generic})"),
+                expr: at_n(m),
+                note: "closed form".into(),
+            });
+        }
+        match (&rec.var_closed, &rec.unsolved) {
+            (Some(v), _) => out.push(MomentLine {
+                section,
+                name: format!("Var({generic})"),
+                expr: at_n(v),
+                note: format!("closed form, from Var({}) = {}", member(&rec.start), {
+                    let start =
+                        a.entries
+                            .get(&(rec.tensor.clone(), rec.grad))
+                            .and_then(|e| match e {
+                                Entry::Family { members, .. } => members
+                                    .iter()
+                                    .find(|(s, _)| sym::identical(s, &rec.start))
+                                    .and_then(|(_, rv)| rv.var()),
+                                _ => None,
+                            });
+                    start
+                        .map(|v| sym::to_ascii(&sym::simplify(&v)))
+                        .unwrap_or_else(|| "?".into())
+                }),
+            }),
+            (None, Some(why)) => out.push(MomentLine {
+                section,
+                name: format!("Var({generic})"),
+                expr: "(no closed form)".into(),
+                note: why.clone(),
+            }),
+            _ => {}
+        }
+    }
+    // Tensors outside recurrences.
+    for key in r.env.decl_order.iter().chain(&r.env.scalar_order) {
+        let k = (key.clone(), false);
+        if let Some(Entry::Plain(rv)) = a.entries.get(&k) {
+            if rv.is_constant()
+                || r.env
+                    .tensors
+                    .get(key)
+                    .is_some_and(|t| t.kind != crate::check::TensorKind::Computed)
+            {
+                continue;
+            }
+            if let Some(m) = &rv.mean {
+                out.push(MomentLine {
+                    section: "forward",
+                    name: format!("E({key})"),
+                    expr: sym::to_ascii(&sym::simplify(m)),
+                    note: status(rv),
+                });
+            } else if let Some((m, why)) = &rv.approx_mean {
+                out.push(MomentLine {
+                    section: "forward",
+                    name: format!("E({key})"),
+                    expr: sym::to_ascii(&sym::simplify(m)),
+                    note: format!("approximately: {why}"),
+                });
+            }
+            if let Some(v) = rv.var() {
+                out.push(MomentLine {
+                    section: "forward",
+                    name: format!("Var({key})"),
+                    expr: sym::to_ascii(&sym::simplify(&v)),
+                    note: status(rv),
+                });
+            }
+            for (b, why) in &rv.var_bounds {
+                out.push(MomentLine {
+                    section: "forward",
+                    name: format!("Var({key}) <="),
+                    expr: sym::to_ascii(&sym::simplify(b)),
+                    note: format!("bound: {why}"),
+                });
+            }
+            if let Some(q) = &rv.quad {
+                let mean = sym::simplify(&q.mean);
+                let var = sym::simplify(&q.var);
+                let at: std::collections::BTreeMap<String, f64> =
+                    [("pi".to_string(), std::f64::consts::PI)].into();
+                if let (Ok(m), Ok(v)) = (mean.eval_f64(&at), var.eval_f64(&at)) {
+                    if let Some((s1, s2)) = moments::rv::gauss_hermite(q.func, m, v) {
+                        out.push(MomentLine {
+                            section: "forward",
+                            name: format!("Var({key})"),
+                            expr: format!("{:.6}", s2 - s1 * s1),
+                            note: "Gauss–Hermite quadrature (64 points) over the Gaussian input"
+                                .into(),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    // Solved parameters: every `solve(...)` of the file's claims.
+    let mut seen = std::collections::BTreeSet::new();
+    collect_solves(&r.program.items, &mut |claim| {
+        let mc = crate::claims::moments::calls(claim, &a, &r.env);
+        // The claim's `x = value` givens, applied to the solution.
+        let mut givens = Vec::new();
+        for g in &claim.given {
+            if let crate::syntax::ast::Expr::Rel(crate::syntax::ast::RelOp::Eq, gl, gr, _) = g {
+                if let (crate::syntax::ast::Expr::Ref(_), Ok(v)) =
+                    (&**gl, crate::claims::scalar::lower(gr, &Default::default()))
+                {
+                    givens.push((
+                        crate::syntax::printer::print_expr(gl),
+                        v,
+                        crate::syntax::printer::print_expr(g),
+                    ));
+                }
+            }
+        }
+        for (text, v) in &mc.calls {
+            let shown = if givens.is_empty() {
+                text.clone()
+            } else {
+                format!(
+                    "{text} given {}",
+                    givens
+                        .iter()
+                        .map(|g| g.2.clone())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            };
+            if !text.starts_with("solve(") || !seen.insert(shown.clone()) {
+                continue;
+            }
+            let Ok(v) = v else { continue };
+            let v = givens
+                .iter()
+                .fold(v.clone(), |acc, (n, val, _)| acc.subs(n, val));
+            let v = sym::simplify(&v);
+            out.push(MomentLine {
+                section: "initialization",
+                name: shown,
+                expr: sym::to_ascii(&v),
+                note: if mc.notes.is_empty() {
+                    "exact".into()
+                } else {
+                    mc.notes.join("; ")
+                },
+            });
+        }
+    });
+    for n in &a.notes {
+        out.push(MomentLine {
+            section: "note",
+            name: String::new(),
+            expr: String::new(),
+            note: n.clone(),
+        });
+    }
+    out
+}
+
+fn collect_solves(items: &[Item], f: &mut dyn FnMut(&crate::syntax::ast::Claim)) {
+    for it in items {
+        match &it.kind {
+            ItemKind::Claim(c) if c.text.contains("solve(") => f(c),
+            ItemKind::Loop(l) => collect_solves(&l.body, f),
+            _ => {}
+        }
+    }
+}
 
 /// The derived results of a checked file.
 pub struct Derivation {
@@ -22,6 +254,8 @@ pub struct Derivation {
     /// Multiplications: per computed tensor of the forward program, then the forward and
     /// the backward program in total (polynomials in the sizes).
     pub costs: Vec<(String, sym::Expr)>,
+    /// Means, variances, recurrences, closed forms and solved parameters.
+    pub moments: Vec<MomentLine>,
     /// Two update rules: the hyperparameter mapping and starting values that make them
     /// equivalent (`rule A over t:`).
     pub rules: Option<crate::claims::rules::RuleDerivation>,
@@ -140,12 +374,14 @@ pub fn derivation(r: &FileReport) -> Option<Derivation> {
     let gather = grad::gather_form(&backward.items, r.env.boundary);
     let scalar = scalar_derivation(r);
     let costs = costs(r, &backward);
+    let moments = moment_lines(r, &backward);
     let rules = crate::claims::rules::derive(&r.program);
     Some(Derivation {
         backward,
         gather,
         scalar,
         costs,
+        moments,
         rules,
     })
 }
@@ -222,6 +458,38 @@ pub fn derive_text(r: &FileReport, theme: Option<miette::GraphicalTheme>) -> Str
             out.push_str(&format!("{name} = {}\n", sym::to_text(c)));
         }
     }
+    if !d.moments.is_empty() {
+        for section in ["forward", "backward", "initialization"] {
+            let lines: Vec<&MomentLine> =
+                d.moments.iter().filter(|m| m.section == section).collect();
+            if lines.is_empty() {
+                continue;
+            }
+            out.push_str(&format!("\n# moments ({section})\n"));
+            for m in lines {
+                out.push_str(
+                    &format!(
+                        "{} = {}    [{}]\n",
+                        m.name.trim_end_matches(" <="),
+                        m.expr,
+                        m.note
+                    )
+                    .replacen(
+                        &format!("{} = ", m.name.trim_end_matches(" <=")),
+                        &if m.name.ends_with(" <=") {
+                            format!("{} <= ", m.name.trim_end_matches(" <="))
+                        } else {
+                            format!("{} = ", m.name)
+                        },
+                        1,
+                    ),
+                );
+            }
+        }
+        for m in d.moments.iter().filter(|m| m.section == "note") {
+            out.push_str(&format!("# note: {}\n", m.note));
+        }
+    }
     if let Some(rd) = &d.rules {
         out.push_str(&rules_text(rd));
     }
@@ -273,6 +541,7 @@ pub fn derive_json(r: &FileReport) -> serde_json::Value {
             "partials": sc.partials.iter().map(Quantity::json).collect::<Vec<_>>(),
         })),
         "mults": d.as_ref().map(|d| d.costs.iter().map(|(n, c)| json!({"name": n, "expr": sym::to_ascii(c)})).collect::<Vec<_>>()).unwrap_or_default(),
+        "moments": d.as_ref().map(|d| d.moments.iter().map(|m| json!({"section": m.section, "name": m.name, "expr": m.expr, "note": m.note})).collect::<Vec<_>>()).unwrap_or_default(),
         "rules": d.as_ref().and_then(|d| d.rules.as_ref()).map(rules_json),
         "not_derived_yet": NOT_YET,
         "claims": r.claims.iter().map(|c| c.to_json()).collect::<Vec<_>>(),

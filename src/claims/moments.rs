@@ -1,0 +1,420 @@
+//! Claims about moments decided by the symbolic moments engine (`src/moments`): each
+//! `E(...)`, `Var(...)`, `Cov(...)` and `solve(...)` of a claim becomes an exact
+//! expression, and the relation is decided by the symbolic engine. Moments known only
+//! by bounds decide inequalities through the bound; moments of a function of a Gaussian
+//! are computed by quadrature (then the verdict is at most `confirmed`); results that
+//! rest on an approximation are never `proved` here.
+
+use super::scalar::{self, Scope};
+use crate::check::Env;
+use crate::moments::{Analysis, Opaque};
+use crate::sym::{self, Expr};
+use crate::syntax::ast::{self as ast, BinOp, RelOp};
+use crate::syntax::printer::print_expr;
+use num_rational::BigRational;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The marker of results that hold away from the border only (zero padding).
+pub const BORDER: &str = "zero padding: holds away from the border";
+
+/// The moments a claim mentions.
+#[derive(Clone, Debug, Default)]
+pub struct MomentCalls {
+    pub calls: BTreeMap<String, Result<Expr, String>>,
+    pub rules: BTreeSet<String>,
+    pub approx: BTreeSet<String>,
+    pub bounds: BTreeMap<String, Vec<(Expr, String)>>,
+    pub opaque: BTreeMap<String, Opaque>,
+    /// Notes for the evidence (the approximation step of a solution).
+    pub notes: Vec<String>,
+}
+
+impl MomentCalls {
+    pub fn any(&self) -> bool {
+        !self.calls.is_empty()
+    }
+}
+
+/// Lowers every moment and `solve` call of a claim.
+pub fn calls(claim: &ast::Claim, a: &Analysis, env: &Env) -> MomentCalls {
+    let mut out = MomentCalls::default();
+    let mut found = Vec::new();
+    find(&claim.body, &mut found);
+    for c in found {
+        let text = print_expr(&ast::Expr::Call(c.clone()));
+        if out.calls.contains_key(&text) {
+            continue;
+        }
+        let value = if c.func.name == "solve" {
+            solve_call(c, claim, a, env, &mut out)
+        } else {
+            match a.moment(env, c) {
+                Ok(m) => {
+                    out.rules.extend(m.rules);
+                    out.approx.extend(m.approx);
+                    if !m.bounds.is_empty() {
+                        out.bounds.insert(text.clone(), m.bounds);
+                    }
+                    out.opaque.extend(m.opaque);
+                    Ok(m.value)
+                }
+                Err(e) => Err(e),
+            }
+        };
+        out.calls.insert(text, value);
+    }
+    out
+}
+
+fn find<'a>(e: &'a ast::Expr, out: &mut Vec<&'a ast::Call>) {
+    match e {
+        ast::Expr::Call(c) if matches!(c.func.name.as_str(), "E" | "Var" | "Cov" | "solve") => {
+            out.push(c)
+        }
+        ast::Expr::Call(c) => c.args.iter().for_each(|a| find(a, out)),
+        ast::Expr::Unary(_, x, _) => find(x, out),
+        ast::Expr::Binary(_, l, r, _) | ast::Expr::Rel(_, l, r, _) => {
+            find(l, out);
+            find(r, out);
+        }
+        _ => {}
+    }
+}
+
+/// `solve(lhs == rhs, x)` or `solve(..., x^2)`: the solution, exactly.
+fn solve_call(
+    c: &ast::Call,
+    claim: &ast::Claim,
+    a: &Analysis,
+    env: &Env,
+    out: &mut MomentCalls,
+) -> Result<Expr, String> {
+    let [ast::Expr::Rel(RelOp::Eq, l, r, _), target] = c.args.as_slice() else {
+        return Err(
+            "`solve` takes an equation and the unknown: solve(Var(y) == 1, sigma^2)".into(),
+        );
+    };
+    // The moments inside the equation.
+    let mut inner = Vec::new();
+    find(l, &mut inner);
+    find(r, &mut inner);
+    let mut scope = Scope::default();
+    for ic in inner {
+        let text = print_expr(&ast::Expr::Call(ic.clone()));
+        let m = a.moment(env, ic)?;
+        if !m.opaque.is_empty() {
+            return Err(format!("{text} has no exact closed form to solve with"));
+        }
+        out.rules.extend(m.rules);
+        out.approx.extend(m.approx);
+        scope.calls.insert(text, Ok(m.value));
+    }
+    let lhs = scalar::lower(l, &scope)?;
+    let rhs = scalar::lower(r, &scope)?;
+    // The unknown: a symbol, or a symbol squared (a variance parameter).
+    let (name, squared) = match target {
+        ast::Expr::Ref(t) if t.indices.is_none() => {
+            (crate::syntax::printer::print_name(&t.name), false)
+        }
+        ast::Expr::Binary(BinOp::Pow, b, p, _)
+            if matches!(&**b, ast::Expr::Ref(t) if t.indices.is_none())
+                && matches!(&**p, ast::Expr::Num(n, _) if n == "2") =>
+        {
+            let ast::Expr::Ref(t) = &**b else {
+                unreachable!()
+            };
+            (crate::syntax::printer::print_name(&t.name), true)
+        }
+        _ => return Err("the unknown of `solve` is a symbol or a symbol squared".into()),
+    };
+    let (lhs, rhs, x) = if squared {
+        let u = Expr::sym("#u");
+        let root = Expr::sqrt(u);
+        (
+            sym::simplify(&lhs.subs(&name, &root)),
+            sym::simplify(&rhs.subs(&name, &root)),
+            "#u",
+        )
+    } else {
+        (lhs, rhs, name.as_str())
+    };
+    if squared && (lhs.free_symbols().contains(&name) || rhs.free_symbols().contains(&name)) {
+        return Err(format!("{name} does not appear only as {name}^2"));
+    }
+    let mut sols = sym::solve(&lhs, &rhs, x);
+    if sols.is_err() && !rhs.is_zero() {
+        // Consecutive members of a recurrence: Var(a_k) == Var(a_{k-1}) is the step
+        // factor equal to 1.
+        let ratio = sym::simplify(&(lhs.clone() / rhs.clone()));
+        sols = sym::solve(&ratio, &Expr::one(), x);
+        if sols.is_ok() {
+            out.notes
+                .push("solved as the ratio of the two sides equal to 1".into());
+        }
+    }
+    if sols.is_err() && !squared {
+        // x appearing as x^2 only: solve for x^2, then both roots.
+        let u = Expr::sym("#u");
+        let (l2, r2) = (
+            sym::simplify(&lhs.subs(x, &Expr::sqrt(u.clone()))),
+            sym::simplify(&rhs.subs(x, &Expr::sqrt(u))),
+        );
+        if !l2.free_symbols().contains(x) && !r2.free_symbols().contains(x) {
+            if let Ok(us) = sym::solve(&l2, &r2, "#u") {
+                sols = Ok(us
+                    .into_iter()
+                    .flat_map(|u| [Expr::sqrt(u.clone()), -Expr::sqrt(u)])
+                    .collect());
+            }
+        }
+    }
+    let mut sols = sols?;
+    if sols.len() > 1 {
+        // `given x > 0` picks the positive root.
+        let positive = claim.given.iter().any(|g| {
+            matches!(g, ast::Expr::Rel(RelOp::Gt, gl, gr, _)
+                if print_expr(gl) == name && print_expr(gr) == "0")
+        }) || squared;
+        if positive {
+            sols.retain(is_positive);
+        }
+    }
+    match sols.as_slice() {
+        [one] => {
+            let sol = sym::simplify(one);
+            // The seeds' approximation of (1 + a x)^N = c, as a labelled step.
+            if let Some(step) = approx_note(&lhs, &rhs, x, &name, squared) {
+                out.notes.push(step);
+            }
+            Ok(sol)
+        }
+        [] => Err("no solution of the required sign".into()),
+        many => Err(format!(
+            "{} solutions: {}",
+            many.len(),
+            many.iter()
+                .map(sym::to_ascii)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
+/// Whether an expression is positive at random positive values of its symbols.
+fn is_positive(e: &Expr) -> bool {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+    (0..5).all(|_| {
+        let at: BTreeMap<String, f64> = e
+            .free_symbols()
+            .into_iter()
+            .map(|s| (s, rng.random_range(1.0..5.0)))
+            .collect();
+        e.eval_f64(&at).is_ok_and(|v| v > 0.0)
+    })
+}
+
+/// For `(1 + a x)^N = c`: the seeds' step `(1 + e)^N ≈ exp(e N)` and what it gives.
+fn approx_note(lhs: &Expr, rhs: &Expr, x: &str, name: &str, squared: bool) -> Option<String> {
+    let (Expr::Pow(base, n), c) = (lhs, rhs) else {
+        return None;
+    };
+    if c.free_symbols().contains(x) || n.free_symbols().contains(x) {
+        return None;
+    }
+    let e = sym::simplify(&((**base).clone() - Expr::one()));
+    let a = sym::simplify(&e.diff(x));
+    if !sym::identical(&sym::simplify(&(a.clone() * Expr::sym(x))), &e) {
+        return None;
+    }
+    let step = sym::approx_one_plus_pow(&e, n);
+    // exp(a x N) = c  →  x = ln(c) / (a N).
+    let approx = sym::simplify(&(Expr::ln(c.clone()) / (a.clone() * (**n).clone())));
+    let shown = if squared {
+        format!("{name} = {}", sym::to_ascii(&Expr::sqrt(approx.clone())))
+    } else {
+        format!("{name} = {}", sym::to_ascii(&approx))
+    };
+    let reached = sym::simplify(&Expr::pow(
+        Expr::one() + sym::simplify(&(a * approx)),
+        (**n).clone(),
+    ));
+    // The error at a few depths, when the exponent is a single size.
+    let mut at_depths = Vec::new();
+    if let Expr::Sym(depth) = &**n {
+        for d in [1i64, 2, 10, 100] {
+            let v = reached.subs(depth, &Expr::int(d));
+            let want = c.subs(depth, &Expr::int(d));
+            let at: BTreeMap<String, f64> = BTreeMap::new();
+            if let (Ok(v), Ok(w)) = (v.eval_f64(&at), want.eval_f64(&at)) {
+                at_depths.push(format!("{depth} = {d}: {v:.4} (error {:.4})", w - v));
+            }
+        }
+    }
+    Some(format!(
+        "the seeds' step {}: {shown}, which gives {} instead of {}{}",
+        step.label,
+        sym::to_ascii(&reached),
+        sym::to_ascii(c),
+        if at_depths.is_empty() {
+            String::new()
+        } else {
+            format!(" — at {}", at_depths.join(", "))
+        }
+    ))
+}
+
+/// A rational close to a float (for quadrature values).
+pub fn rational(x: f64) -> Option<Expr> {
+    BigRational::from_float(x).map(Expr::num)
+}
+
+/// Numeric values of the quadrature moments of a claim, under the claim's `x = value`
+/// givens; `None` when some input is not a number.
+pub fn quadrature(mc: &MomentCalls, given: &[(String, Expr)]) -> Option<BTreeMap<String, f64>> {
+    let mut out = BTreeMap::new();
+    for (name, o) in &mc.opaque {
+        let Some((q, is_var)) = &o.quad else {
+            continue;
+        };
+        let num = |e: &Expr| -> Option<f64> {
+            let mut e = e.clone();
+            for (n, v) in given {
+                e = e.subs(n, v);
+            }
+            let at: BTreeMap<String, f64> = [("pi".to_string(), std::f64::consts::PI)].into();
+            e.eval_f64(&at).ok()
+        };
+        let (m, v) = (num(&q.mean)?, num(&q.var)?);
+        let (s1, s2) = crate::moments::rv::gauss_hermite(q.func, m, v)?;
+        out.insert(name.clone(), if *is_var { s2 - s1 * s1 } else { s1 });
+    }
+    Some(out)
+}
+
+/// `Var(T[...])` → `T[...]` and `E(T[...])` → 0 (the claim in terms of the
+/// second-moment program); `None` when something else is asked.
+fn to_second_moments(e: &ast::Expr, targets: &mut Vec<ast::Expr>) -> Option<ast::Expr> {
+    Some(match e {
+        ast::Expr::Call(c) if c.func.name == "Var" || c.func.name == "E" => {
+            let [x @ ast::Expr::Ref(r)] = c.args.as_slice() else {
+                return None;
+            };
+            r.indices.as_ref()?;
+            targets.push(x.clone());
+            if c.func.name == "Var" {
+                x.clone()
+            } else {
+                ast::Expr::Num("0".into(), c.span)
+            }
+        }
+        ast::Expr::Call(_) => return None,
+        ast::Expr::Unary(op, x, s) => {
+            ast::Expr::Unary(*op, Box::new(to_second_moments(x, targets)?), *s)
+        }
+        ast::Expr::Binary(op, l, r, s) => ast::Expr::Binary(
+            *op,
+            Box::new(to_second_moments(l, targets)?),
+            Box::new(to_second_moments(r, targets)?),
+            *s,
+        ),
+        ast::Expr::Sum(ids, b, s) => {
+            ast::Expr::Sum(ids.clone(), Box::new(to_second_moments(b, targets)?), *s)
+        }
+        ast::Expr::Num(..) | ast::Expr::Ref(_) => e.clone(),
+        _ => return None,
+    })
+}
+
+/// Claims about moments at given positions under zero padding, from the second-moment
+/// program run position by position (`crate::moments::position`); `None` when the
+/// claim is not of that kind.
+pub fn decide_by_position(
+    claim: &ast::Claim,
+    program: &ast::Program,
+    env: &Env,
+    a: &Analysis,
+) -> Option<(super::Verdict, String, String)> {
+    let zero = claim.boundary == Some(ast::Boundary::Zero)
+        || (claim.boundary.is_none() && env.boundary == Some(ast::Boundary::Zero));
+    let ast::Expr::Rel(op, l, r, _) = &claim.body else {
+        return None;
+    };
+    if !zero {
+        return None;
+    }
+    let mut targets = Vec::new();
+    let (l2, r2) = (
+        to_second_moments(l, &mut targets)?,
+        to_second_moments(r, &mut targets)?,
+    );
+    if targets.is_empty() {
+        return None;
+    }
+    let und = |why: String| Some((super::Verdict::Undecided, "none".to_string(), why));
+    // Only where positions differ: the claim asks for zero padding in a circular
+    // model, or the model's reads cross the border.
+    let border = targets.iter().any(|t| {
+        a.element(env, t)
+            .is_ok_and(|rv| rv.approx.iter().any(|x| x == BORDER))
+    });
+    if claim.boundary.is_none() && !border {
+        return None;
+    }
+    // The generic element: zero mean, uncorrelated sums (exact but for the border).
+    for t in &targets {
+        let rv = match a.element(env, t) {
+            Ok(rv) => rv,
+            Err(e) => return und(format!("position by position: {e}")),
+        };
+        let approx: Vec<&String> = rv.approx.iter().filter(|x| *x != BORDER).collect();
+        if !rv.mean.as_ref().is_some_and(|m| m.is_zero()) || !approx.is_empty() {
+            return und(format!(
+                "position by position needs zero-mean elements with exact moments; {} is not",
+                print_expr(t)
+            ));
+        }
+    }
+    let sets = match super::montecarlo::given_values(claim) {
+        Ok(s) => s,
+        Err(e) => return und(e),
+    };
+    let setup = |m: &mut crate::num::Machine| {
+        super::montecarlo::apply_givens(m, env, &sets, Some(ast::Boundary::Zero))
+    };
+    let mut m = match crate::moments::position::run(program, env, &setup) {
+        Ok(m) => m,
+        Err(_) => return None,
+    };
+    let (lv, rv) = match (m.eval(&l2, &vec![]), m.eval(&r2, &vec![])) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(e), _) | (_, Err(e)) => return und(format!("position by position: {}", e.message)),
+    };
+    let tol = claim
+        .tol
+        .as_ref()
+        .and_then(|t| scalar::lower(t, &Scope::default()).ok())
+        .and_then(|t| t.eval_f64(&BTreeMap::new()).ok())
+        .unwrap_or(1e-6);
+    let slack = 1e-9 * lv.abs().max(rv.abs()).max(1.0);
+    let holds = match op {
+        RelOp::Eq => (lv - rv).abs() <= slack,
+        RelOp::Approx => (lv - rv).abs() <= tol + slack,
+        RelOp::Le => lv <= rv + slack,
+        RelOp::Lt => lv < rv + slack,
+        RelOp::Ge => lv + slack >= rv,
+        RelOp::Gt => lv + slack > rv,
+    };
+    let verdict = if holds {
+        super::Verdict::Confirmed
+    } else {
+        super::Verdict::Refuted
+    };
+    Some((
+        verdict,
+        "moments-by-position".into(),
+        format!(
+            "the second-moment program (every zero-mean leaf replaced by its variance, coefficients squared; exact for uncorrelated sums) run under zero padding in floating point: left {lv:.6}, right {rv:.6}"
+        ),
+    ))
+}
