@@ -10,9 +10,7 @@ use serde_json::json;
 
 /// The parts of a derivation that tq does not produce yet, named in the output so
 /// nobody mistakes their absence for an empty result.
-const NOT_YET: &[&str] = &[
-    "position-dependent moments under zero padding (border positions are checked by Monte Carlo claims)",
-];
+const NOT_YET: &[&str] = &[];
 
 /// One derived moment: `Var(L_l) = (1 + D^2*J*sigma_W^2)^l`, with how it was obtained.
 #[derive(Clone, Debug)]
@@ -224,6 +222,7 @@ fn moment_lines(r: &FileReport, backward: &grad::Backward) -> Vec<MomentLine> {
             });
         }
     });
+    out.extend(border_lines(r, &a));
     for n in &a.notes {
         out.push(MomentLine {
             section: "note",
@@ -459,13 +458,17 @@ pub fn derive_text(r: &FileReport, theme: Option<miette::GraphicalTheme>) -> Str
         }
     }
     if !d.moments.is_empty() {
-        for section in ["forward", "backward", "initialization"] {
+        for section in ["forward", "backward", "initialization", "border"] {
             let lines: Vec<&MomentLine> =
                 d.moments.iter().filter(|m| m.section == section).collect();
             if lines.is_empty() {
                 continue;
             }
-            out.push_str(&format!("\n# moments ({section})\n"));
+            out.push_str(&if section == "border" {
+                "\n# moments under zero padding (the border effect)\n".to_string()
+            } else {
+                format!("\n# moments ({section})\n")
+            });
             for m in lines {
                 out.push_str(
                     &format!(
@@ -493,9 +496,11 @@ pub fn derive_text(r: &FileReport, theme: Option<miette::GraphicalTheme>) -> Str
     if let Some(rd) = &d.rules {
         out.push_str(&rules_text(rd));
     }
-    out.push_str("\n# not derived yet: ");
-    out.push_str(&NOT_YET.join("; "));
-    out.push('\n');
+    if !NOT_YET.is_empty() {
+        out.push_str("\n# not derived yet: ");
+        out.push_str(&NOT_YET.join("; "));
+        out.push('\n');
+    }
     if !r.claims.is_empty() {
         out.push_str("\n# claims\n");
         for c in &r.claims {
@@ -602,4 +607,112 @@ fn rules_json(rd: &crate::claims::rules::RuleDerivation) -> serde_json::Value {
         "starts_at_given": pairs(&rd.starts_at_given),
         "failure": rd.failure,
     })
+}
+
+/// The border effect under zero padding at the file's sample sizes: the second-moment
+/// program run position by position, for the last member of each forward recurrence.
+fn border_lines(r: &FileReport, a: &crate::moments::Analysis) -> Vec<MomentLine> {
+    use crate::syntax::ast::{Affine, IndexExpr, Name};
+    let mut out = Vec::new();
+    for rec in a
+        .recurrences
+        .iter()
+        .filter(|rec| !rec.grad && rec.var_closed.is_some())
+    {
+        let setup = |m: &mut crate::num::Machine| -> Result<(), crate::num::NumError> {
+            m.boundary = Some(crate::syntax::ast::Boundary::Zero);
+            Ok(())
+        };
+        let Ok(mut m) = crate::moments::position::run(&r.program, &r.env, &setup) else {
+            continue;
+        };
+        // The last member: the loop's end plus the written offset, at the sample.
+        let Some(range) = crate::claims::program_loops(&r.program.items)
+            .into_iter()
+            .find(|l| l.var.name == rec.var)
+        else {
+            continue;
+        };
+        let Ok(hi) = m.const_expr(&range.to) else {
+            continue;
+        };
+        let Some(off) = sym::simplify(&(rec.to.clone() - sym::Expr::sym(&rec.var))).as_int() else {
+            continue;
+        };
+        let last = hi.round() as i64 + off;
+        let span = range.span;
+        let name = Name {
+            base: rec.tensor.clone(),
+            primes: 0,
+            sup: vec![],
+            sub: vec![IndexExpr::Affine(Affine {
+                terms: vec![],
+                constant: last,
+                span,
+            })],
+            span,
+        };
+        let Ok(member) = m.member_of(&name, &vec![]) else {
+            continue;
+        };
+        let Some(vals) = m.vals.get(&(member.clone(), false)) else {
+            continue;
+        };
+        let mut items: Vec<(Vec<i64>, f64)> = vals.iter().map(|(p, v)| (p.clone(), *v)).collect();
+        if items.is_empty() {
+            continue;
+        }
+        items.sort_by(|x, y| x.0.cmp(&y.0));
+        let least = items
+            .iter()
+            .fold(&items[0], |acc, x| if x.1 < acc.1 { x } else { acc });
+        let most = items
+            .iter()
+            .fold(&items[0], |acc, x| if x.1 > acc.1 { x } else { acc });
+        let mean = items.iter().map(|x| x.1).sum::<f64>() / items.len() as f64;
+        let at: std::collections::BTreeMap<String, f64> = m.consts.clone().into_iter().collect();
+        let closed = rec
+            .var_closed
+            .as_ref()
+            .and_then(|c| c.subs("#n", &sym::Expr::int(last)).eval_f64(&at).ok());
+        let sizes: Vec<String> = r
+            .env
+            .sizes
+            .keys()
+            .filter_map(|k| m.consts.get(k).map(|v| format!("{k} = {v}")))
+            .collect();
+        let fmt = |p: &[i64]| {
+            format!(
+                "[{}]",
+                p.iter()
+                    .map(|i| i.to_string())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            )
+        };
+        // Only worth a section when positions differ.
+        if most.1 - least.1 <= 1e-12 * most.1.abs().max(1.0) {
+            continue;
+        }
+        out.push(MomentLine {
+            section: "border",
+            name: format!("Var({member})"),
+            expr: format!(
+                "{:.4} at {} (least) to {:.4} at {} (most), mean {mean:.4} over {} positions{}",
+                least.1,
+                fmt(&least.0),
+                most.1,
+                fmt(&most.0),
+                items.len(),
+                closed
+                    .map(|c| format!("; the closed form gives {c:.4} away from the border"))
+                    .unwrap_or_default()
+            ),
+            note: format!(
+                "zero padding at the sample sizes ({}): the second-moment program run position by position, exact for these sizes",
+                sizes.join(", ")
+            ),
+        });
+    }
+    out
 }
