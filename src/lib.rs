@@ -9,6 +9,7 @@ pub mod check;
 pub mod claims;
 pub mod derive;
 pub mod diag;
+pub mod errata;
 pub mod grad;
 pub mod moments;
 pub mod num;

@@ -47,6 +47,15 @@ enum Command {
         #[arg(long)]
         strict: bool,
     },
+    /// Print the Markdown page of the seeds' errata (docs/seed-errata.md) from erratum files;
+    /// exit 1 when an erratum is not caught.
+    Errata {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// The seed of every random choice.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
     /// Print everything tq derives about one file.
     Derive {
         file: PathBuf,
@@ -251,6 +260,36 @@ fn main() -> ExitCode {
                     eprintln!("tq: {e}");
                     ExitCode::from(1)
                 }
+            }
+        }
+        Command::Errata { paths, seed } => {
+            let opts = Options {
+                seed,
+                ..Options::default()
+            };
+            let mut files = Vec::new();
+            for p in &paths {
+                if let Err(e) = collect_files(p, &mut files) {
+                    eprintln!("tq: {e}");
+                    return ExitCode::from(2);
+                }
+            }
+            let mut sources = Vec::new();
+            for f in &files {
+                match read_source(f) {
+                    Ok(s) => sources.push((f.display().to_string(), s)),
+                    Err(e) => {
+                        eprintln!("tq: {e}");
+                        return ExitCode::from(2);
+                    }
+                }
+            }
+            let reports = check_all(&sources, &opts);
+            print!("{}", tq::errata::markdown(&reports, seed));
+            if reports.iter().any(|r| !r.passed(&opts)) {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
             }
         }
         Command::Derive { file, format, seed } => {

@@ -218,3 +218,270 @@ fn operation_counts_from_the_index_spaces() {
     let r = check_source("planted.tq", &src, &fast());
     assert_eq!(r.claims.last().unwrap().verdict, Verdict::Refuted);
 }
+
+// ---- update rules (seed 003 assignment 4) ----
+
+const RULES: &str = "symbol mu, eta, lambda, mu', eta', lambda'
+rule A over t:
+  v[t+1] = mu v[t] + g[t]
+  theta[t+1] = theta[t] - eta (v[t+1] + lambda theta[t])
+rule B over t:
+  v[t+1] = mu' v[t] + g[t] + lambda' theta[t]
+  theta[t+1] = theta[t] - eta' v[t+1]
+";
+
+fn rule_claim(given: &str) -> tq::claims::ClaimReport {
+    let src = format!("{RULES}claim equivalent(A, B)\n  given {given}\n");
+    let r = check_source("rules.tq", &src, &fast());
+    assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
+    r.claims[0].clone()
+}
+
+#[test]
+fn sgd_momentum_rules_are_decided() {
+    let r = check_source(
+        "sgd_l2_momentum.tq",
+        &problem("sgd_l2_momentum.tq"),
+        &fast(),
+    );
+    let v: Vec<Verdict> = r.claims.iter().map(|c| c.verdict).collect();
+    assert_eq!(
+        v,
+        [
+            Verdict::Proved,
+            Verdict::Proved,
+            Verdict::Refuted,
+            Verdict::Proved
+        ],
+        "{:#?}",
+        r.claims
+    );
+    assert!(r.passed(&fast()));
+    // The refutation carries exact values and the derived transient.
+    let refuted = &r.claims[2];
+    assert!(
+        refuted.evidence.contains("exactly at"),
+        "{}",
+        refuted.evidence
+    );
+    assert!(
+        refuted.evidence.contains("transient"),
+        "{}",
+        refuted.evidence
+    );
+    assert!(
+        refuted.evidence.contains("(1 - eta*lambda)^t"),
+        "{}",
+        refuted.evidence
+    );
+}
+
+#[test]
+fn a_planted_wrong_mapping_is_refuted() {
+    let right = "eta' = eta, mu' = mu (1 - eta lambda), lambda' = lambda (1 - mu), A.v[0] = 0, B.v[0] = lambda A.theta[0] / (1 - eta lambda), B.theta[0] = A.theta[0]";
+    assert_eq!(rule_claim(right).verdict, Verdict::Proved);
+    // mu' = mu (a common slip), lambda' = lambda, a wrong starting velocity.
+    for wrong in [
+        right.replace("mu' = mu (1 - eta lambda)", "mu' = mu"),
+        right.replace("lambda' = lambda (1 - mu)", "lambda' = lambda"),
+        right.replace(
+            "B.v[0] = lambda A.theta[0] / (1 - eta lambda)",
+            "B.v[0] = lambda A.theta[0]",
+        ),
+    ] {
+        let c = rule_claim(&wrong);
+        assert_eq!(c.verdict, Verdict::Refuted, "{wrong}: {}", c.evidence);
+        assert!(
+            c.evidence.contains("left") && c.evidence.contains("right"),
+            "{}",
+            c.evidence
+        );
+    }
+}
+
+#[test]
+fn a_wrong_transient_is_refuted() {
+    let src = format!(
+        "{RULES}claim B.theta[t] - A.theta[t] == eta mu lambda A.theta[0] (1 - eta lambda)^t\n  given eta' = eta, mu' = mu (1 - eta lambda), lambda' = lambda (1 - mu), A.v[0] = 0, B.v[0] = 0, B.theta[0] = A.theta[0]\n"
+    );
+    let r = check_source("rules.tq", &src, &fast());
+    assert_eq!(
+        r.claims[0].verdict,
+        Verdict::Refuted,
+        "{}",
+        r.claims[0].evidence
+    );
+}
+
+#[test]
+fn a_nonlinear_rule_is_undecided_with_the_reason() {
+    let src = "symbol mu\nrule A over t:\n  v[t+1] = mu v[t] v[t] + g[t]\nrule B over t:\n  v[t+1] = mu v[t] + g[t]\nclaim equivalent(A, B, v)\n";
+    let r = check_source("rules.tq", src, &fast());
+    assert_eq!(r.claims[0].verdict, Verdict::Undecided);
+    assert!(
+        r.claims[0].evidence.contains("not linear"),
+        "{}",
+        r.claims[0].evidence
+    );
+}
+
+#[test]
+fn derive_json_carries_the_mapping_and_the_starting_velocity() {
+    let r = check_source(
+        "sgd_l2_momentum.tq",
+        &problem("sgd_l2_momentum.tq"),
+        &fast(),
+    );
+    let j = tq::derive::derive_json(&r);
+    let get = |list: &str, name: &str| -> String {
+        j["rules"][list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|q| q["name"] == name)
+            .unwrap_or_else(|| panic!("{list} has no {name}: {}", j["rules"]))["expr"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(get("mapping", "eta'"), "eta");
+    assert_eq!(get("mapping", "mu'"), "mu*(1 - eta*lambda)");
+    assert_eq!(get("mapping", "lambda'"), "lambda*(1 - mu)");
+    assert_eq!(
+        get("starts_at_given", "B.v[0]"),
+        "A.theta[0]*lambda/(1 - eta*lambda)"
+    );
+    let text = tq::derive::derive_text(&r, None);
+    assert!(text.contains("mu' = μ(1 - η λ)"), "{text}");
+    assert!(text.contains("B.v[0]"), "{text}");
+}
+
+// ---- batch norm (seed 003 assignment 2) and 1-bit gradients (assignment 3 b) ----
+
+#[test]
+fn batchnorm_invariances_and_identities_are_proved() {
+    let r = check_source("batchnorm.tq", &problem("batchnorm.tq"), &fast());
+    for c in &r.claims {
+        // b.grad == 0 is evaluated on a sampled run; everything else is proved.
+        let want = if c.source.starts_with("b.grad") {
+            Verdict::Confirmed
+        } else {
+            Verdict::Proved
+        };
+        assert_eq!(c.verdict, want, "{}: {}", c.source, c.evidence);
+    }
+    assert!(r.claims.len() >= 7);
+    let scaling = r
+        .claims
+        .iter()
+        .find(|c| c.source.starts_with("U.grad"))
+        .unwrap();
+    assert!(
+        scaling.evidence.contains("homogeneity"),
+        "{}",
+        scaling.evidence
+    );
+}
+
+#[test]
+fn a_wrong_gradient_scaling_is_not_proved() {
+    let src = problem("batchnorm.tq");
+    // The factor c instead of 1/c: refuted on the sampled run.
+    let wrong = src.replace(
+        "claim U.grad[j,i] == W.grad[j,i] / c given",
+        "claim U.grad[j,i] == W.grad[j,i] c given",
+    );
+    let r = check_source("bn.tq", &wrong, &fast());
+    let c = r
+        .claims
+        .iter()
+        .find(|c| c.source.starts_with("U.grad"))
+        .unwrap();
+    assert_eq!(c.verdict, Verdict::Refuted, "{}", c.evidence);
+    // A loss that weighs the scaled copy twice: the homogeneity argument does not apply,
+    // and the sampled run refutes the claim.
+    let lopsided = src.replace(
+        "+ sum_{n,j}(r[n,j] BN^{c}[n,j])",
+        "+ 2 sum_{n,j}(r[n,j] BN^{c}[n,j])",
+    );
+    assert_ne!(lopsided, src);
+    let r = check_source("bn.tq", &lopsided, &fast());
+    let c = r
+        .claims
+        .iter()
+        .find(|c| c.source.starts_with("U.grad"))
+        .unwrap();
+    assert_eq!(c.verdict, Verdict::Refuted, "{}", c.evidence);
+}
+
+const BN: &str = "size B, I, J
+index n, n' : B
+symbol c
+param W[J, I] ~ normal(0, 1/I)
+param U[J, I] ~ normal(0, 1/I)
+param b[J] ~ normal(0, 1)
+input x[B, I] ~ normal(0, 1)
+a[n,j] = W[j,I] x[n,I] + b[j]
+mu_B[j] = sum_{n}(a[n,j]) / B
+sigma_B[j] = sqrt(sum_{n}((a[n,j] - mu_B[j])^2) / B)
+Z[n,j] = (a[n,j] - mu_B[j]) / sigma_B[j]
+a^{c}[n,j] = U[j,I] x[n,I] + b[j]
+mu^{c}_B[j] = sum_{n}(a^{c}[n,j]) / B
+sigma^{c}_B[j] = sqrt(sum_{n}((a^{c}[n,j] - mu^{c}_B[j])^2) / B)
+Z^{c}[n,j] = (a^{c}[n,j] - mu^{c}_B[j]) / sigma^{c}_B[j]
+U2[n,j] = a[n,j] / sigma_B[j]
+sample B = 4, I = 3, J = 2, c = 2.5
+";
+
+#[test]
+fn planted_wrong_batchnorm_claims_are_refuted() {
+    let src = format!(
+        "{BN}claim invariant(Z, b)\nclaim invariant(U2, b)\nclaim Z^{{c}}[n,j] == Z[n,j] given U = c W, c > 0\nclaim Z^{{c}}[n,j] == c Z[n,j] given U = c W, c > 0\nclaim sum_{{n}}(Z[n,j]) / B == 1\n"
+    );
+    let r = check_source("bn.tq", &src, &fast());
+    let v: Vec<Verdict> = r.claims.iter().map(|c| c.verdict).collect();
+    assert_eq!(
+        v,
+        [
+            Verdict::Proved,
+            Verdict::Refuted,
+            Verdict::Proved,
+            Verdict::Refuted,
+            Verdict::Refuted
+        ],
+        "{:#?}",
+        r.claims
+    );
+}
+
+#[test]
+fn one_bit_gradients_are_proved_exactly() {
+    let r = check_source("quantized_grad.tq", &problem("quantized_grad.tq"), &fast());
+    for c in &r.claims {
+        assert_eq!(c.verdict, Verdict::Proved, "{}: {}", c.source, c.evidence);
+        assert!(c.evidence.contains("exactly"), "{}", c.evidence);
+    }
+}
+
+#[test]
+fn planted_wrong_quantizer_claims_are_refuted() {
+    let src = "size n
+index i : n
+symbol a, b
+input g[n]
+input gtilde[i] ~ bernoulli((g[i] - b) / a)
+ghat[i] = a gtilde[i] + b
+claim E(ghat[i]) == g[i] + b given b <= min(g), a + b >= max(g)
+claim sum_{i}(Var(ghat[i])) == sum_{i}((g[i] - b) (a - g[i])) given b <= min(g), a + b >= max(g)
+claim sum_{i}(Var(ghat[i])) <= sum_{i}((g[i] - min(g)) (max(g) - g[i])) given b <= min(g), a + b >= max(g)
+sample n = 5
+";
+    let r = check_source("q.tq", src, &fast());
+    let v: Vec<Verdict> = r.claims.iter().map(|c| c.verdict).collect();
+    assert_eq!(
+        v,
+        [Verdict::Refuted, Verdict::Refuted, Verdict::Refuted],
+        "{:#?}",
+        r.claims
+    );
+}

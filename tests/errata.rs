@@ -173,3 +173,52 @@ fn errata_5_to_7_are_refuted() {
         }
     }
 }
+
+/// docs/seed-errata.md is what `tq errata problems/errata/` prints: regenerated here from
+/// the erratum files (the same checks, seed 0) and compared byte for byte.
+#[test]
+fn seed_errata_page_is_current() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files: Vec<_> = std::fs::read_dir(root.join("problems/errata"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "tq"))
+        .collect();
+    files.sort();
+    let reports: Vec<FileReport> = files
+        .iter()
+        .map(|p| {
+            let rel = format!(
+                "problems/errata/{}",
+                p.file_name().unwrap().to_str().unwrap()
+            );
+            check_source(
+                &rel,
+                &std::fs::read_to_string(p).unwrap(),
+                &Options::default(),
+            )
+        })
+        .collect();
+    let page = tq::errata::markdown(&reports, 0);
+    // Every erratum is caught, and the page says so with its explanation.
+    assert_eq!(page.matches("\n## Erratum ").count(), files.len());
+    assert_eq!(page.matches("Caught: yes").count(), files.len(), "{page}");
+    assert_eq!(page.matches("**What is right.** (not stated").count(), 0);
+    assert_eq!(page.matches("**The seed.** (not stated").count(), 0);
+    let on_disk = std::fs::read_to_string(root.join("docs/seed-errata.md")).unwrap_or_default();
+    assert!(
+        on_disk == page,
+        "docs/seed-errata.md is stale: regenerate it with\n  cargo run --release -- errata problems/errata/ > docs/seed-errata.md"
+    );
+}
+
+#[test]
+fn errata_header_sections_are_read() {
+    let h = tq::errata::header(
+        "# erratum 9: a title\n# source: seed 1\n#   problem 2\n# seed: says x\n# right: y\n#   and z\n# note: hidden\n#   also hidden\nsize n\n# not a header\n",
+    );
+    assert_eq!(h.title, "9: a title");
+    assert_eq!(h.source, "seed 1 problem 2");
+    assert_eq!(h.seed, "says x");
+    assert_eq!(h.right, "y and z");
+}

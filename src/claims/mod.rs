@@ -2,11 +2,15 @@
 //! a claim no engine decides is `undecided` with the reason, never `proved`.
 
 pub mod cost;
+pub mod elements;
 pub mod includes;
 pub mod moments;
 pub mod montecarlo;
 pub mod numeric;
+pub mod rules;
 pub mod scalar;
+pub mod special;
+pub mod tensor_sym;
 
 use crate::check::Env;
 use crate::report::Options;
@@ -159,19 +163,28 @@ pub fn decide_all(program: &Program, env: &Env, source: &str, opts: &Options) ->
     for (span, claim, at) in &claims {
         let (claim, at) = (claim, at.clone());
         let (line, column) = line_col(source, span.start as usize);
-        let (mut verdict, mut method, mut evidence) = decide_with_moments(
-            claim,
-            &at,
-            cost::cost_calls(&claim.body, program, env, &back.items),
-            &analysis,
-            program,
-            scalar.as_ref(),
-            env,
-            opts,
-        );
+        // Engines for particular claim forms (update rules, invariances, exact
+        // expectations over discrete distributions) answer first; `None` means the
+        // claim is not theirs.
+        let special = special::decide(claim, program, env, opts);
+        let handled = special.is_some();
+        let (mut verdict, mut method, mut evidence) = match special {
+            Some(o) => o,
+            None => decide_with_moments(
+                claim,
+                &at,
+                cost::cost_calls(&claim.body, program, env, &back.items),
+                &analysis,
+                program,
+                scalar.as_ref(),
+                env,
+                opts,
+            ),
+        };
         let mut numeric = None;
-        let by_moments = method == "moments" || method == "quadrature";
-        if (verdict == Verdict::Undecided || by_moments)
+        let by_moments = !handled && (method == "moments" || method == "quadrature");
+        if !handled
+            && (verdict == Verdict::Undecided || by_moments)
             && !opts.no_numeric
             && !opts.no_monte_carlo
             && claim.includes.is_none()
@@ -209,7 +222,8 @@ pub fn decide_all(program: &Program, env: &Env, source: &str, opts: &Options) ->
                 }
             }
         }
-        let numeric_claim = verdict == Verdict::Undecided
+        let numeric_claim = !handled
+            && verdict == Verdict::Undecided
             && (evidence.contains("tensor element") || evidence.contains("explicit sums"))
             && at.is_empty();
         if (claim.includes.is_some() || numeric_claim) && opts.no_numeric {

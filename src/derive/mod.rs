@@ -255,6 +255,9 @@ pub struct Derivation {
     pub costs: Vec<(String, sym::Expr)>,
     /// Means, variances, recurrences, closed forms and solved parameters.
     pub moments: Vec<MomentLine>,
+    /// Two update rules: the hyperparameter mapping and starting values that make them
+    /// equivalent (`rule A over t:`).
+    pub rules: Option<crate::claims::rules::RuleDerivation>,
 }
 
 fn costs(r: &FileReport, backward: &grad::Backward) -> Vec<(String, sym::Expr)> {
@@ -371,12 +374,14 @@ pub fn derivation(r: &FileReport) -> Option<Derivation> {
     let scalar = scalar_derivation(r);
     let costs = costs(r, &backward);
     let moments = moment_lines(r, &backward);
+    let rules = crate::claims::rules::derive(&r.program);
     Some(Derivation {
         backward,
         gather,
         scalar,
         costs,
         moments,
+        rules,
     })
 }
 
@@ -488,6 +493,9 @@ pub fn derive_text(r: &FileReport, theme: Option<miette::GraphicalTheme>) -> Str
             out.push_str(&format!("# note: {}\n", m.note));
         }
     }
+    if let Some(rd) = &d.rules {
+        out.push_str(&rules_text(rd));
+    }
     if !NOT_YET.is_empty() {
         out.push_str("\n# not derived yet: ");
         out.push_str(&NOT_YET.join("; "));
@@ -539,8 +547,65 @@ pub fn derive_json(r: &FileReport) -> serde_json::Value {
         })),
         "mults": d.as_ref().map(|d| d.costs.iter().map(|(n, c)| json!({"name": n, "expr": sym::to_ascii(c)})).collect::<Vec<_>>()).unwrap_or_default(),
         "moments": d.as_ref().map(|d| d.moments.iter().map(|m| json!({"section": m.section, "name": m.name, "expr": m.expr, "note": m.note})).collect::<Vec<_>>()).unwrap_or_default(),
+        "rules": d.as_ref().and_then(|d| d.rules.as_ref()).map(rules_json),
         "not_derived_yet": NOT_YET,
         "claims": r.claims.iter().map(|c| c.to_json()).collect::<Vec<_>>(),
+    })
+}
+
+fn rules_text(rd: &crate::claims::rules::RuleDerivation) -> String {
+    let mut out = format!(
+        "\n# update rules {} and {}, compared on {}\n# each rule's recurrence in {} (the state eliminated)\n",
+        rd.a,
+        rd.b,
+        rd.compared.join(", "),
+        rd.compared.join(", ")
+    );
+    for (name, rec) in &rd.recurrences {
+        out.push_str(&format!("{name}: {rec}\n"));
+    }
+    if let Some(f) = &rd.failure {
+        out.push_str(&format!("# no mapping derived: {f}\n"));
+        return out;
+    }
+    out.push_str(&format!(
+        "# {}'s hyperparameters that give the same recurrence\n",
+        rd.b
+    ));
+    for (n, v) in &rd.mapping {
+        out.push_str(&format!("{n} = {}\n", sym::to_text(v)));
+    }
+    out.push_str(&format!(
+        "# {}'s starting values that give the same response to the start\n",
+        rd.b
+    ));
+    for (n, v) in &rd.starts {
+        out.push_str(&format!("{n} = {}\n", sym::to_text(v)));
+    }
+    if !rd.starts_at_given.is_empty() {
+        out.push_str("# at the starts the equivalence claim gives\n");
+        for (n, v) in &rd.starts_at_given {
+            out.push_str(&format!("{n} = {}\n", sym::to_text(v)));
+        }
+    }
+    out
+}
+
+fn rules_json(rd: &crate::claims::rules::RuleDerivation) -> serde_json::Value {
+    let pairs = |v: &[(String, sym::Expr)]| {
+        v.iter()
+            .map(|(n, e)| json!({"name": n, "expr": sym::to_ascii(e), "latex": sym::to_latex(e)}))
+            .collect::<Vec<_>>()
+    };
+    json!({
+        "a": rd.a,
+        "b": rd.b,
+        "compared": rd.compared,
+        "recurrences": rd.recurrences.iter().map(|(n, r)| json!({"rule": n, "recurrence": r})).collect::<Vec<_>>(),
+        "mapping": pairs(&rd.mapping),
+        "starts": pairs(&rd.starts),
+        "starts_at_given": pairs(&rd.starts_at_given),
+        "failure": rd.failure,
     })
 }
 

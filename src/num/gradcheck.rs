@@ -134,6 +134,7 @@ fn prepare<'a>(
     loss: Option<&str>,
     seed: u64,
     setup: Setup,
+    after: Option<Setup>,
 ) -> Result<Prepared<'a>, NumError> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut base = Machine::new(program, env)?;
@@ -141,6 +142,9 @@ fn prepare<'a>(
     base.max_steps = BUDGET;
     setup(&mut base)?;
     base.sample_leaves(program, &mut rng)?;
+    if let Some(after) = after {
+        after(&mut base)?;
+    }
     // Scalar inputs without an `at` value get a random one.
     for item in &program.items {
         if let ItemKind::Scalar(names) = &item.kind {
@@ -228,7 +232,27 @@ pub fn run_model_with<'a>(
     seed: u64,
     setup: Setup,
 ) -> Result<ModelRun<'a>, NumError> {
-    let p = prepare(program, env, loss, seed, setup)?;
+    let p = prepare(program, env, loss, seed, setup, None)?;
+    let fwd = forward(&p.base, program)?;
+    let machine = run_backward(&fwd, &p.objective, scatter)?;
+    Ok(ModelRun {
+        machine,
+        forward: fwd,
+        seeds: p.objective.weighted,
+    })
+}
+
+/// [`run_model`] with the sampled leaves changed before the forward program runs (a
+/// given that sets a whole tensor, `U = c W`; a shifted bias for `invariant`).
+pub fn run_model_after<'a>(
+    program: &Program,
+    env: &'a Env,
+    scatter: &[Item],
+    loss: Option<&str>,
+    seed: u64,
+    after: Setup,
+) -> Result<ModelRun<'a>, NumError> {
+    let p = prepare(program, env, loss, seed, &|_| Ok(()), Some(after))?;
     let fwd = forward(&p.base, program)?;
     let machine = run_backward(&fwd, &p.objective, scatter)?;
     Ok(ModelRun {
@@ -252,7 +276,7 @@ pub fn gradcheck(
         mut base,
         objective,
         mut rng,
-    } = prepare(program, env, loss, seed, &|_| Ok(()))?;
+    } = prepare(program, env, loss, seed, &|_| Ok(()), None)?;
     if objective.weighted.is_empty() && objective.loss.is_none() {
         return Ok(vec![]);
     }

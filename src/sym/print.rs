@@ -162,6 +162,15 @@ fn raw(e: &Expr, style: Style) -> String {
             }
         }
         Expr::Add(ts) => {
+            // A sum whose first term is negative starts with its first positive term
+            // instead, as the course writes it: `1 - eta*lambda`, not `-eta*lambda + 1`.
+            let mut ts = ts.clone();
+            if ts.first().is_some_and(|t| t.split_coef().0.is_negative()) {
+                if let Some(k) = ts.iter().position(|t| !t.split_coef().0.is_negative()) {
+                    let t = ts.remove(k);
+                    ts.insert(0, t);
+                }
+            }
             let mut out = String::new();
             for (k, t) in ts.iter().enumerate() {
                 let (c, _) = t.split_coef();

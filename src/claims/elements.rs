@@ -1,0 +1,775 @@
+//! Tensor elements written out symbolically at a generic index: `BN[n,j]` becomes an
+//! expression in leaf elements (`W[j,⟨1⟩]`, `b[j]`, `beta[j]`), with every summation —
+//! a capital index or `sum_{n}(...)` — taken apart by linearity: a factor free of the
+//! summed index comes out (a constant sums to the size times itself), and what depends
+//! on it stays inside one atom, `sum_{·1}(W[j,·1]*x[n,·1])`, named canonically so that
+//! the same sum written twice is the same atom. Identities between such expressions are
+//! identities for every size and every value of the leaves (wherever both sides are
+//! defined), so they are `proved`.
+//!
+//! Also here: expectations over independent Bernoulli elements computed exactly
+//! (`E(f) = p f|₁ + (1 − p) f|₀` for each element), `min(T)` and `max(T)` as atoms bounding
+//! every element, and inequalities proved by a certificate: the facts (givens and the
+//! bounds of min and max) are turned into non-negative slack variables one by one, and the
+//! difference of the two sides must become a polynomial in the slacks with non-negative
+//! coefficients.
+
+use super::scalar;
+use crate::check::Env;
+use crate::sym::{self, Expr, Func};
+use crate::syntax::ast::{
+    self as ast, BinOp, DeclKind, Equation, IndexExpr, Init, ItemKind, Program, UnOp,
+};
+use crate::syntax::printer::{print_expr, print_name};
+use num_rational::BigRational;
+use num_traits::Signed;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// How deep definitions may nest while lowering (a guard against cycles).
+const MAX_DEPTH: usize = 48;
+/// The largest written-out element, in expression nodes (a guard against definitions
+/// that double in size at every level).
+const MAX_NODES: usize = 200_000;
+/// The largest size a sum is written out over (the exact checks use the small `sample`
+/// sizes of the problem files).
+pub const MAX_WRITTEN_SIZE: i64 = 8;
+/// Terms a written-out sum at concrete sizes may create, all sums of one lowering together.
+const MAX_UNROLLED: usize = 50_000;
+
+/// The number of nodes of an expression.
+pub fn node_count(e: &Expr) -> usize {
+    match e {
+        Expr::Num(_) | Expr::Sym(_) => 1,
+        Expr::Pow(b, x) => 1 + node_count(b) + node_count(x),
+        Expr::Func(_, x) => 1 + node_count(x),
+        Expr::Mul(v) | Expr::Add(v) => 1 + v.iter().map(node_count).sum::<usize>(),
+    }
+}
+
+/// A lowering of tensor elements to `sym` expressions.
+pub struct Lowerer<'a> {
+    env: &'a Env,
+    /// Each computed tensor's single defining equation (outside loops, `=`).
+    eqs: BTreeMap<String, &'a Equation>,
+    /// Bernoulli elements: tensor → (declared index names, parameter expression).
+    bernoulli: BTreeMap<String, (Vec<String>, &'a ast::Expr)>,
+    /// Tensors drawn from any other distribution: their moments are not computed here.
+    other_random: BTreeSet<String>,
+    /// Whole tensors set by a given (`U = c W`): tensor → the expression.
+    pub tensor_subs: BTreeMap<String, ast::Expr>,
+    /// Elements set by a given (`beta[j] = 1`): element text → value.
+    pub elem_subs: Vec<(String, Expr)>,
+    /// Symbols known to be positive (`given c > 0`): square roots take them out.
+    pub positive: BTreeSet<String>,
+    /// Concrete sizes: sums over them are written out term by term (the exact check).
+    pub unroll: Option<BTreeMap<String, i64>>,
+    counter: usize,
+    depth: usize,
+    /// Computed elements already written out, by their text (`mu_B[j]`).
+    cache: BTreeMap<String, Expr>,
+    /// Terms created by sums written out at concrete sizes so far.
+    unrolled: usize,
+}
+
+fn fresh_name(k: usize) -> String {
+    format!("⟨{k}⟩")
+}
+
+/// The level marker of canonical bound indices: `·1`, `·2`, ...
+fn level_of(s: &str) -> usize {
+    let mut best = 0;
+    for (k, c) in s.char_indices() {
+        if c == '·' {
+            let digits: String = s[k + c.len_utf8()..]
+                .chars()
+                .take_while(|d| d.is_ascii_digit())
+                .collect();
+            if let Ok(n) = digits.parse::<usize>() {
+                best = best.max(n);
+            }
+        }
+    }
+    best
+}
+
+/// Whether the symbol names an element of tensor `t` (`b[j]`, also inside sum atoms).
+pub fn mentions_tensor(sym_name: &str, t: &str) -> bool {
+    let pat = format!("{t}[");
+    sym_name.match_indices(&pat).any(|(k, _)| {
+        !sym_name[..k]
+            .chars()
+            .last()
+            .is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '\'' || c == '}' || c == '^')
+    })
+}
+
+impl<'a> Lowerer<'a> {
+    pub fn new(program: &'a Program, env: &'a Env) -> Self {
+        let mut eqs = BTreeMap::new();
+        let mut defined_twice = BTreeSet::new();
+        let mut bernoulli = BTreeMap::new();
+        let mut other_random = BTreeSet::new();
+        for item in &program.items {
+            match &item.kind {
+                ItemKind::Equation(eq) if eq.op == ast::AssignOp::Set && !eq.lhs.grad => {
+                    let key = env.key_of(&eq.lhs.name);
+                    if eqs.insert(key.clone(), eq).is_some() {
+                        defined_twice.insert(key);
+                    }
+                }
+                ItemKind::Equation(eq) => {
+                    defined_twice.insert(env.key_of(&eq.lhs.name));
+                }
+                ItemKind::Decl(d) if d.kind != DeclKind::Grad => {
+                    if let Some(Init::Dist(c)) = &d.init {
+                        if c.func.name == "bernoulli" && c.args.len() == 1 {
+                            let names = d
+                                .target
+                                .indices
+                                .iter()
+                                .flatten()
+                                .map(crate::syntax::printer::print_index)
+                                .collect();
+                            bernoulli.insert(env.key_of(&d.target.name), (names, &c.args[0]));
+                        } else {
+                            other_random.insert(env.key_of(&d.target.name));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        for k in defined_twice {
+            eqs.remove(&k);
+        }
+        Lowerer {
+            env,
+            eqs,
+            bernoulli,
+            other_random,
+            tensor_subs: BTreeMap::new(),
+            elem_subs: Vec::new(),
+            positive: BTreeSet::new(),
+            unroll: None,
+            counter: 0,
+            depth: 0,
+            cache: BTreeMap::new(),
+            unrolled: 0,
+        }
+    }
+
+    /// Forgets the elements written out so far (after a given changes what they are).
+    pub fn clear_cache(&mut self) {
+        self.cache.clear();
+    }
+
+    fn fresh(&mut self) -> String {
+        self.counter += 1;
+        fresh_name(self.counter)
+    }
+
+    /// The size a (lower-case) index ranges over.
+    fn size_of(&self, idx: &str) -> Result<String, String> {
+        self.env
+            .index_size(&idx.to_lowercase())
+            .ok_or_else(|| format!("the index `{idx}` has no size"))
+    }
+
+    fn is_capital(&self, name: &str) -> bool {
+        name.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+            && self.env.index_size(&name.to_lowercase()).is_some()
+    }
+
+    /// Capital (summed) indices of a term that are not bound yet.
+    fn capitals(&self, e: &ast::Expr, bind: &BTreeMap<String, String>) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        crate::check::walk_refs(e, &mut |r| {
+            for ix in r.indices.iter().flatten() {
+                if let IndexExpr::Affine(a) = ix {
+                    for t in &a.terms {
+                        for f in &t.factors {
+                            if self.is_capital(&f.name)
+                                && !bind.contains_key(&f.name)
+                                && !out.contains(&f.name)
+                            {
+                                out.push(f.name.clone());
+                            }
+                        }
+                    }
+                }
+            }
+        });
+        out
+    }
+
+    /// Σ over `var` (of size `size`) of `e`, by linearity.
+    fn sum_over(&mut self, var: &str, size: &str, e: &Expr) -> Expr {
+        let ex = sym::expand(e);
+        let terms = match &ex {
+            Expr::Add(ts) => ts.clone(),
+            other => vec![other.clone()],
+        };
+        let mut out = Vec::new();
+        for t in terms {
+            let factors = match &t {
+                Expr::Mul(fs) => fs.clone(),
+                other => vec![other.clone()],
+            };
+            let (dep, indep): (Vec<Expr>, Vec<Expr>) = factors
+                .into_iter()
+                .partition(|f| f.free_symbols().iter().any(|s| s.contains(var)));
+            if dep.is_empty() {
+                out.push(Expr::sym(size) * Expr::mul(indep));
+                continue;
+            }
+            let body = sym::to_ascii(&Expr::mul(dep));
+            let level = level_of(&body) + 1;
+            let canon = body.replace(var, &format!("·{level}"));
+            let atom = Expr::sym(&format!("sum_{{·{level}}}({canon})"));
+            out.push(atom * Expr::mul(indep));
+        }
+        Expr::add(out)
+    }
+
+    /// Lowers `e` as a context of additive terms: capitals are summed per term.
+    pub fn lower_terms(
+        &mut self,
+        e: &ast::Expr,
+        bind: &BTreeMap<String, String>,
+    ) -> Result<Expr, String> {
+        let mut terms: Vec<(bool, &ast::Expr)> = Vec::new();
+        fn flatten<'e>(e: &'e ast::Expr, neg: bool, out: &mut Vec<(bool, &'e ast::Expr)>) {
+            match e {
+                ast::Expr::Binary(BinOp::Add, l, r, _) => {
+                    flatten(l, neg, out);
+                    flatten(r, neg, out);
+                }
+                ast::Expr::Binary(BinOp::Sub, l, r, _) => {
+                    flatten(l, neg, out);
+                    flatten(r, !neg, out);
+                }
+                ast::Expr::Unary(UnOp::Neg, x, _) => flatten(x, !neg, out),
+                other => out.push((neg, other)),
+            }
+        }
+        flatten(e, false, &mut terms);
+        let mut out = Vec::new();
+        for (neg, t) in terms {
+            let caps = self.capitals(t, bind);
+            let mut b = bind.clone();
+            let mut vars = Vec::new();
+            for c in &caps {
+                let v = self.fresh();
+                b.insert(c.clone(), v.clone());
+                vars.push((v, self.size_of(c)?));
+            }
+            let mut x = self.lower(t, &b)?;
+            for (v, size) in vars.iter().rev() {
+                x = self.sum(v, size, &x, t, &b)?;
+            }
+            out.push(if neg { -x } else { x });
+        }
+        Ok(Expr::add(out))
+    }
+
+    /// A sum over `var`: by linearity, or written out when the size is concrete.
+    fn sum(
+        &mut self,
+        var: &str,
+        size: &str,
+        lowered: &Expr,
+        _src: &ast::Expr,
+        _bind: &BTreeMap<String, String>,
+    ) -> Result<Expr, String> {
+        let n = self.unroll.as_ref().and_then(|u| u.get(size).copied());
+        match n {
+            Some(n) => {
+                if n > MAX_WRITTEN_SIZE {
+                    return Err(format!("`{size}` = {n} is too large to write the sum out"));
+                }
+                self.unrolled = self
+                    .unrolled
+                    .saturating_add((n.max(0) as usize).saturating_mul(node_count(lowered)));
+                if self.unrolled > MAX_UNROLLED {
+                    return Err("the sums are too large to write out at the sample sizes".into());
+                }
+                // Rename the bound index in every symbol to each concrete value.
+                Ok(Expr::add(
+                    (0..n)
+                        .map(|k| rename(lowered, var, &k.to_string()))
+                        .collect(),
+                ))
+            }
+            None => Ok(self.sum_over(var, size, lowered)),
+        }
+    }
+
+    fn index_text(
+        &self,
+        ix: &IndexExpr,
+        bind: &BTreeMap<String, String>,
+    ) -> Result<String, String> {
+        let IndexExpr::Affine(a) = ix else {
+            return Err("lookups are not written out symbolically".into());
+        };
+        match a.terms.as_slice() {
+            [] => Ok(a.constant.to_string()),
+            [t] if t.coef == 1 && t.factors.len() == 1 && a.constant == 0 => {
+                let n = &t.factors[0].name;
+                Ok(bind.get(n).cloned().unwrap_or_else(|| n.clone()))
+            }
+            _ => Err(format!(
+                "the index `{}` is not written out symbolically (only plain indices are)",
+                crate::syntax::printer::print_index(ix)
+            )),
+        }
+    }
+
+    /// An element `T[ix]` with its indices as text.
+    fn element(&mut self, key: &str, ix: &[String]) -> Result<Expr, String> {
+        let text = format!("{key}[{}]", ix.join(","));
+        if let Some((_, v)) = self.elem_subs.iter().find(|(n, _)| *n == text) {
+            return Ok(v.clone());
+        }
+        if let Some(sub) = self.tensor_subs.get(key).cloned() {
+            return self.lower_whole(&sub, ix);
+        }
+        if let Some(v) = self.cache.get(&text) {
+            return Ok(v.clone());
+        }
+        if let Some(eq) = self.eqs.get(key).copied() {
+            let names: Vec<String> = match &eq.lhs.indices {
+                Some(v) => v.iter().map(crate::syntax::printer::print_index).collect(),
+                None => Vec::new(),
+            };
+            if names.len() != ix.len() {
+                return Err(format!("`{key}` is read with {} indices", ix.len()));
+            }
+            let bind: BTreeMap<String, String> =
+                names.into_iter().zip(ix.iter().cloned()).collect();
+            if self.depth > MAX_DEPTH {
+                return Err("definitions nest too deeply".into());
+            }
+            self.depth += 1;
+            let v = self.lower_terms(&eq.rhs, &bind);
+            self.depth -= 1;
+            if let Ok(v) = &v {
+                if node_count(v) > MAX_NODES {
+                    return Err(format!(
+                        "`{text}` written out has more than {MAX_NODES} nodes"
+                    ));
+                }
+                self.cache.insert(text, v.clone());
+            }
+            return v;
+        }
+        if self
+            .env
+            .tensors
+            .get(key)
+            .is_some_and(|t| t.kind == crate::check::TensorKind::Computed)
+        {
+            return Err(format!(
+                "`{key}` is computed in a loop or by several statements; tq writes out single definitions only"
+            ));
+        }
+        Ok(Expr::sym(&text))
+    }
+
+    /// A whole-tensor expression (`c W`) at the element `ix`.
+    fn lower_whole(&mut self, e: &ast::Expr, ix: &[String]) -> Result<Expr, String> {
+        let mut err = None;
+        let mut out = Vec::new();
+        crate::check::walk_refs(e, &mut |r| {
+            let key = self.env.key_of(&r.name);
+            let rank = self.env.tensors.get(&key).map(|t| t.rank);
+            if r.indices.is_none() && rank.is_some_and(|k| k > 0) {
+                if rank != Some(ix.len()) {
+                    err = Some(format!(
+                        "`{key}` does not have the shape of the tensor it sets"
+                    ));
+                }
+                out.push(key);
+            }
+        });
+        if let Some(e) = err {
+            return Err(e);
+        }
+        let mut vals = BTreeMap::new();
+        for key in out {
+            let v = self.element(&key, ix)?;
+            vals.insert(key, v);
+        }
+        self.lower_plain(e, &BTreeMap::new(), &vals)
+    }
+
+    /// Lowers an expression whose summations are already bound.
+    pub fn lower(
+        &mut self,
+        e: &ast::Expr,
+        bind: &BTreeMap<String, String>,
+    ) -> Result<Expr, String> {
+        self.lower_plain(e, bind, &BTreeMap::new())
+    }
+
+    fn lower_plain(
+        &mut self,
+        e: &ast::Expr,
+        bind: &BTreeMap<String, String>,
+        whole: &BTreeMap<String, Expr>,
+    ) -> Result<Expr, String> {
+        Ok(match e {
+            ast::Expr::Num(..) => scalar::lower(e, &scalar::Scope::default())?,
+            ast::Expr::Ref(r) => {
+                if r.grad {
+                    return Err("gradients are not written out symbolically".into());
+                }
+                let key = self.env.key_of(&r.name);
+                if !r.name.sub.is_empty()
+                    && self
+                        .env
+                        .tensors
+                        .get(&key)
+                        .is_some_and(|t| t.family_arity > 0)
+                {
+                    return Err("family members are not written out symbolically".into());
+                }
+                match &r.indices {
+                    None => {
+                        if let Some(v) = whole.get(&key) {
+                            return Ok(v.clone());
+                        }
+                        let name = print_name(&r.name);
+                        if self.env.tensors.get(&key).is_some_and(|t| t.rank > 0) {
+                            return Err(format!("the whole tensor `{name}` in a formula"));
+                        }
+                        if let Some(eq) = self.eqs.get(&key).copied() {
+                            if self.depth > MAX_DEPTH {
+                                return Err("definitions nest too deeply".into());
+                            }
+                            self.depth += 1;
+                            let v = self.lower_terms(&eq.rhs, &BTreeMap::new());
+                            self.depth -= 1;
+                            return v;
+                        }
+                        if let Some(v) = self.elem_subs.iter().find(|(n, _)| *n == name) {
+                            return Ok(v.1.clone());
+                        }
+                        Expr::sym(&name)
+                    }
+                    Some(ix) => {
+                        let texts = ix
+                            .iter()
+                            .map(|i| self.index_text(i, bind))
+                            .collect::<Result<Vec<_>, _>>()?;
+                        self.element(&key, &texts)?
+                    }
+                }
+            }
+            ast::Expr::Unary(UnOp::Neg, x, _) => -self.lower_plain(x, bind, whole)?,
+            ast::Expr::Binary(op, l, r, _) => {
+                let a = self.lower_plain(l, bind, whole)?;
+                let b = self.lower_plain(r, bind, whole)?;
+                match op {
+                    BinOp::Add => a + b,
+                    BinOp::Sub => a - b,
+                    BinOp::Mul | BinOp::Jux => a * b,
+                    BinOp::Div => a / b,
+                    BinOp::Pow => Expr::pow(a, b),
+                }
+            }
+            ast::Expr::Sum(ids, body, _) => {
+                let mut b = bind.clone();
+                let mut vars = Vec::new();
+                for id in ids {
+                    let v = self.fresh();
+                    b.insert(id.name.clone(), v.clone());
+                    vars.push((v, self.size_of(&id.name)?));
+                }
+                let mut x = self.lower_terms(body, &b)?;
+                for (v, size) in vars.iter().rev() {
+                    x = self.sum(v, size, &x, body, &b)?;
+                }
+                x
+            }
+            ast::Expr::Call(c) => self.call(c, bind)?,
+            other => {
+                return Err(format!(
+                    "`{}` is not written out symbolically",
+                    print_expr(other)
+                ))
+            }
+        })
+    }
+
+    fn call(&mut self, c: &ast::Call, bind: &BTreeMap<String, String>) -> Result<Expr, String> {
+        let f = c.func.name.as_str();
+        match (f, c.args.as_slice()) {
+            ("E", [x]) => {
+                let v = self.lower_terms(x, bind)?;
+                self.expect(&v)
+            }
+            ("Var", [x]) => {
+                let v = self.lower_terms(x, bind)?;
+                let m = self.expect(&v)?;
+                let s = self.expect(&sym::expand(&(v.clone() * v)))?;
+                Ok(sym::expand(&(s - m.clone() * m)))
+            }
+            ("Cov", [x, y]) => {
+                let (a, b) = (self.lower_terms(x, bind)?, self.lower_terms(y, bind)?);
+                let (ma, mb) = (self.expect(&a)?, self.expect(&b)?);
+                let s = self.expect(&sym::expand(&(a * b)))?;
+                Ok(sym::expand(&(s - ma * mb)))
+            }
+            ("min" | "max", [ast::Expr::Ref(r)]) if r.indices.is_none() => {
+                // An atom; the exact check fills in the concrete extreme.
+                let key = self.env.key_of(&r.name);
+                Ok(Expr::sym(&format!("{f}({key})")))
+            }
+            ("sqrt", [x]) => {
+                let v = self.lower_terms(x, bind)?;
+                Ok(self.sqrt(&v))
+            }
+            (_, [x]) => match Func::from_name(f) {
+                Some(func) => Ok(Expr::func(func, self.lower_terms(x, bind)?)),
+                None => Err(format!("`{f}(...)` is not written out symbolically")),
+            },
+            _ => Err(format!("`{f}(...)` is not written out symbolically")),
+        }
+    }
+
+    /// `sqrt(x)`, with the square of a positive symbol taken out of every term
+    /// (`sqrt(c² q) = c sqrt(q)` for `c > 0`), and a perfect quotient cancelled.
+    fn sqrt(&self, x: &Expr) -> Expr {
+        // Written out at concrete sizes the expression is only evaluated: no need to
+        // simplify (which is costly on the long sums).
+        let mut x = if self.unroll.is_some() {
+            x.clone()
+        } else {
+            sym::simplify(x)
+        };
+        let mut outside = Vec::new();
+        for s in &self.positive {
+            let ex = sym::expand(&x);
+            let terms = match &ex {
+                Expr::Add(ts) => ts.clone(),
+                other => vec![other.clone()],
+            };
+            let mut k = i64::MAX;
+            for t in &terms {
+                let fs = match t {
+                    Expr::Mul(fs) => fs.clone(),
+                    other => vec![other.clone()],
+                };
+                let mut p = 0;
+                for f in fs {
+                    match &f {
+                        Expr::Sym(n) if n == s => p += 1,
+                        Expr::Pow(b, e) if matches!(&**b, Expr::Sym(n) if n == s) => {
+                            p += e.as_int().unwrap_or(0)
+                        }
+                        _ => {}
+                    }
+                }
+                k = k.min(p);
+            }
+            if k != i64::MAX && k >= 2 && !terms.is_empty() {
+                let half = k / 2;
+                let sym_s = Expr::sym(s);
+                x = sym::expand(&(ex / Expr::pow(sym_s.clone(), Expr::int(2 * half))));
+                outside.push(Expr::pow(sym_s, Expr::int(half)));
+            }
+        }
+        outside.push(Expr::sqrt(x));
+        Expr::mul(outside)
+    }
+
+    /// The exact expectation over the Bernoulli elements in `v`.
+    fn expect(&mut self, v: &Expr) -> Result<Expr, String> {
+        for s in v.free_symbols() {
+            if let Some(t) = self.other_random.iter().find(|t| mentions_tensor(&s, t)) {
+                return Err(format!(
+                    "`{t}` is random with a distribution other than Bernoulli; its moments are not computed here"
+                ));
+            }
+        }
+        let mut out = v.clone();
+        let mut done: BTreeSet<String> = BTreeSet::new();
+        loop {
+            let next = out.free_symbols().into_iter().find(|s| {
+                !done.contains(s)
+                    && self
+                        .bernoulli
+                        .keys()
+                        .any(|k| s.starts_with(&format!("{k}[")) && s.ends_with(']'))
+            });
+            let Some(s) = next else { break };
+            if s.starts_with("sum_") {
+                return Err("expectations of sums of random elements are not computed".into());
+            }
+            let key = s.split('[').next().unwrap_or("").to_string();
+            let same_tensor: Vec<&String> = done
+                .iter()
+                .filter(|d| d.starts_with(&format!("{key}[")))
+                .collect();
+            if !same_tensor.is_empty() {
+                return Err(format!(
+                    "`{s}` and `{}` may be the same element; tq does not split the cases",
+                    same_tensor[0]
+                ));
+            }
+            let (names, p) = self.bernoulli[&key].clone();
+            let ix: Vec<String> = s[key.len() + 1..s.len() - 1]
+                .split(',')
+                .map(str::to_string)
+                .collect();
+            if ix.len() != names.len() {
+                return Err(format!("`{s}` has the wrong number of indices"));
+            }
+            let bind: BTreeMap<String, String> = names.into_iter().zip(ix).collect();
+            let p = self.lower_terms(p, &bind)?;
+            let one = out.subs(&s, &Expr::one());
+            let zero = out.subs(&s, &Expr::zero());
+            out = sym::expand(&(p.clone() * one + (Expr::one() - p) * zero));
+            done.insert(s);
+        }
+        Ok(out)
+    }
+}
+
+/// `e` with the bound index `var` replaced by `k` in every symbol.
+fn rename(e: &Expr, var: &str, k: &str) -> Expr {
+    match e {
+        Expr::Sym(s) if s.contains(var) => Expr::sym(&s.replace(var, k)),
+        Expr::Num(_) | Expr::Sym(_) => e.clone(),
+        Expr::Pow(b, x) => Expr::pow(rename(b, var, k), rename(x, var, k)),
+        Expr::Func(f, x) => Expr::func(*f, rename(x, var, k)),
+        Expr::Mul(fs) => Expr::mul(fs.iter().map(|x| rename(x, var, k)).collect()),
+        Expr::Add(ts) => Expr::add(ts.iter().map(|x| rename(x, var, k)).collect()),
+    }
+}
+
+/// A fact `expr >= 0`.
+pub type Fact = Expr;
+
+/// Proves `d >= 0` from facts `f_k >= 0` by slack variables: each fact, in some order,
+/// is solved for one of its symbols (`g = min + s₁`), and `d` must become a polynomial in
+/// the slacks with non-negative coefficients. Returns the substitution used.
+pub fn nonneg_certificate(d: &Expr, facts: &[Fact]) -> Option<Vec<(String, Expr)>> {
+    fn go(
+        d: &Expr,
+        facts: &[Fact],
+        used: &mut Vec<(String, Expr)>,
+        slacks: &mut Vec<String>,
+        budget: &mut usize,
+    ) -> Option<Vec<(String, Expr)>> {
+        if *budget == 0 {
+            return None;
+        }
+        *budget -= 1;
+        if is_nonneg_in(d, slacks) {
+            return Some(used.clone());
+        }
+        let (f, rest) = facts.split_first()?;
+        let f = sym::expand(f);
+        let slack = format!("s{}", slacks.len() + 1);
+        let mut cands: Vec<String> = f
+            .free_symbols()
+            .into_iter()
+            .filter(|s| !slacks.contains(s))
+            .collect();
+        cands.reverse();
+        for v in cands {
+            // Only a constant, non-zero coefficient makes `v = ...` a change of variables
+            // valid at every point.
+            if f.diff(&v)
+                .as_num()
+                .is_none_or(|c| c == &BigRational::from_integer(0.into()))
+            {
+                continue;
+            }
+            let Some(sol) = sym::solve_linear(&f, &Expr::sym(&slack), &v) else {
+                continue;
+            };
+            let sub = |e: &Expr| sym::expand(&e.subs(&v, &sol));
+            let d2 = sub(d);
+            let rest2: Vec<Expr> = rest.iter().map(sub).collect();
+            used.push((v.clone(), sol.clone()));
+            slacks.push(slack.clone());
+            if let Some(r) = go(&d2, &rest2, used, slacks, budget) {
+                return Some(r);
+            }
+            used.pop();
+            slacks.pop();
+        }
+        // The fact may not be needed.
+        go(d, rest, used, slacks, budget)
+    }
+    let mut budget = 2000;
+    go(
+        &sym::expand(d),
+        facts,
+        &mut Vec::new(),
+        &mut Vec::new(),
+        &mut budget,
+    )
+}
+
+/// Whether `d` (expanded) is a sum of non-negative multiples of products of slacks.
+fn is_nonneg_in(d: &Expr, slacks: &[String]) -> bool {
+    let d = sym::expand(d);
+    let terms = match &d {
+        Expr::Add(ts) => ts.clone(),
+        other => vec![other.clone()],
+    };
+    terms.iter().all(|t| {
+        let (c, rest) = t.split_coef();
+        !c.is_negative() && rest.free_symbols().iter().all(|s| slacks.contains(s)) && {
+            // Only products of (positive integer) powers of slacks.
+            let fs = match &rest {
+                Expr::Mul(fs) => fs.clone(),
+                other => vec![other.clone()],
+            };
+            fs.iter().all(|f| match f {
+                Expr::Sym(_) | Expr::Num(_) => true,
+                Expr::Pow(b, e) => {
+                    matches!(&**b, Expr::Sym(_)) && e.as_int().is_some_and(|k| k > 0)
+                }
+                _ => false,
+            })
+        }
+    })
+}
+
+/// The `min(T)`/`max(T)` atoms of an expression and the facts they bring for the
+/// elements of T that occur: `T[i] − min(T) ≥ 0`, `max(T) − T[i] ≥ 0`.
+pub fn extreme_facts(exprs: &[&Expr]) -> Vec<Fact> {
+    let mut syms = BTreeSet::new();
+    for e in exprs {
+        syms.extend(e.free_symbols());
+    }
+    let mut out = Vec::new();
+    for s in &syms {
+        for (f, lo) in [("min", true), ("max", false)] {
+            let Some(t) = s
+                .strip_prefix(&format!("{f}("))
+                .and_then(|r| r.strip_suffix(')'))
+            else {
+                continue;
+            };
+            for el in syms
+                .iter()
+                .filter(|e| e.starts_with(&format!("{t}[")) && !e.starts_with("sum_"))
+            {
+                let (a, b) = (Expr::sym(el), Expr::sym(s));
+                out.push(if lo { a - b } else { b - a });
+            }
+        }
+    }
+    out
+}
+
+/// A rational as an expression.
+pub fn num(r: BigRational) -> Expr {
+    Expr::num(r)
+}
