@@ -10,6 +10,7 @@ pub mod derive;
 pub mod diag;
 pub mod grad;
 pub mod num;
+pub mod render;
 pub mod report;
 pub mod sym;
 pub mod syntax;

@@ -55,6 +55,23 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         seed: u64,
     },
+    /// Write the problem and the solution tq derives as LaTeX or Markdown.
+    Render {
+        file: PathBuf,
+        #[arg(long, value_enum, default_value = "latex")]
+        format: RenderFormat,
+        /// No preamble: a fragment to include in another document.
+        #[arg(long)]
+        fragment: bool,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum RenderFormat {
+    Latex,
+    Markdown,
 }
 
 /// The largest file tq reads, in bytes (the parser refuses larger sources too).
@@ -220,15 +237,54 @@ fn main() -> ExitCode {
                     serde_json::to_string_pretty(&tq::derive::derive_json(&r)).unwrap_or_default()
                 }
                 DeriveFormat::Text => tq::derive::derive_text(&r, theme()),
-                DeriveFormat::Latex | DeriveFormat::Markdown => {
-                    eprintln!(
-                        "tq: --format latex and markdown are not built yet; use text or json"
-                    );
-                    return ExitCode::from(2);
-                }
+                DeriveFormat::Latex | DeriveFormat::Markdown => tq::render::render(
+                    &r,
+                    tq::render::RenderOptions {
+                        format: if format == DeriveFormat::Latex {
+                            tq::render::Format::Latex
+                        } else {
+                            tq::render::Format::Markdown
+                        },
+                        fragment: false,
+                    },
+                ),
             };
             print!("{out}");
             if r.unexpected_errors() > 0 {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Command::Render {
+            file,
+            format,
+            fragment,
+            seed,
+        } => {
+            let src = match read_source(&file) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("tq: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let opts = Options {
+                seed,
+                ..Options::default()
+            };
+            let r = report::check_source(&file.display().to_string(), &src, &opts);
+            let format = match format {
+                RenderFormat::Latex => tq::render::Format::Latex,
+                RenderFormat::Markdown => tq::render::Format::Markdown,
+            };
+            print!(
+                "{}",
+                tq::render::render(&r, tq::render::RenderOptions { format, fragment })
+            );
+            if r.unexpected_errors() > 0 {
+                let plain = tq::diag::render_plain(&r.path, &r.source, &r.diagnostics);
+                eprint!("{plain}");
                 ExitCode::from(1)
             } else {
                 ExitCode::SUCCESS
