@@ -57,6 +57,27 @@ pub enum ItemKind {
     Claim(Claim),
     /// `expect error E0102` — the whole file is expected to be rejected with this code.
     ExpectError(Ident),
+    /// `vary L in 2..12, J in {16, 32, 64}, sigma_W in 0.05..0.2` — parameter ranges
+    /// that `tq variants` samples.
+    Vary(Vec<VaryParam>),
+}
+
+/// One parameter of a `vary` line.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VaryParam {
+    pub name: Ident,
+    pub domain: VaryDomain,
+    pub span: Span,
+}
+
+/// The values a varied parameter takes.
+#[derive(Clone, Debug, PartialEq)]
+pub enum VaryDomain {
+    /// `a..b`, both ends included: whole numbers when both ends are whole, otherwise
+    /// steps of the finest decimal place written (`0.05..0.2` steps by 0.01).
+    Range(Expr, Expr),
+    /// `{16, 32, 64}`
+    Set(Vec<Expr>),
 }
 
 /// The rule for reading a tensor outside its extent.

@@ -130,6 +130,24 @@ pub fn print_item(item: &Item, indent: usize, out: &mut String) {
             out.push('\n');
         }
         ItemKind::ExpectError(code) => out.push_str(&format!("expect error {}\n", code.name)),
+        ItemKind::Vary(ps) => {
+            let ps: Vec<String> = ps.iter().map(print_vary).collect();
+            out.push_str(&format!("vary {}\n", ps.join(", ")));
+        }
+    }
+}
+
+/// One parameter of a `vary` line: `L in 2..12`, `J in {16, 32}`.
+pub fn print_vary(p: &VaryParam) -> String {
+    match &p.domain {
+        VaryDomain::Range(a, b) => {
+            format!("{} in {}..{}", p.name.name, print_expr(a), print_expr(b))
+        }
+        VaryDomain::Set(xs) => format!(
+            "{} in {{{}}}",
+            p.name.name,
+            xs.iter().map(print_expr).collect::<Vec<_>>().join(", ")
+        ),
     }
 }
 
@@ -396,6 +414,19 @@ fn strip_item(item: &mut Item) {
             }
         }
         ItemKind::ExpectError(code) => z(&mut code.span),
+        ItemKind::Vary(ps) => {
+            for p in ps {
+                z(&mut p.span);
+                z(&mut p.name.span);
+                match &mut p.domain {
+                    VaryDomain::Range(a, b) => {
+                        strip_expr(a);
+                        strip_expr(b);
+                    }
+                    VaryDomain::Set(xs) => xs.iter_mut().for_each(strip_expr),
+                }
+            }
+        }
     }
 }
 
