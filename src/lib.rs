@@ -14,3 +14,4 @@ pub mod render;
 pub mod report;
 pub mod sym;
 pub mod syntax;
+pub mod variants;

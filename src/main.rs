@@ -55,6 +55,18 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         seed: u64,
     },
+    /// Randomized versions of a problem from its `vary` lines, each checked.
+    Variants {
+        file: PathBuf,
+        /// How many distinct variants (at most 100).
+        #[arg(long, default_value_t = 5)]
+        count: usize,
+        /// Seed of the choice of variants and of every numeric run.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        #[arg(long, value_enum, default_value = "markdown")]
+        format: VariantsFormat,
+    },
     /// Write the problem and the solution tq derives as LaTeX or Markdown.
     Render {
         file: PathBuf,
@@ -66,6 +78,13 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         seed: u64,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum VariantsFormat {
+    Markdown,
+    Latex,
+    Json,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -109,6 +128,27 @@ fn read_source(path: &Path) -> Result<String, String> {
     String::from_utf8(bytes).map_err(|_| format!("{}: the file is not valid UTF-8", path.display()))
 }
 
+/// A progress bar on stderr for work that may take more than about a second; hidden
+/// when stderr is not a terminal (indicatif draws nothing then either).
+fn progress(len: usize, what: &str) -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() || len < 2 {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(len as u64),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} {elapsed}")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(what.to_string());
+    // Shown only once the work has taken about a second.
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    bar
+}
+
 /// Checks the files on as many threads as the machine has cores; the reports come back
 /// in file order, so the output does not depend on the scheduling.
 fn check_all(sources: &[(String, String)], opts: &Options) -> Vec<FileReport> {
@@ -117,6 +157,7 @@ fn check_all(sources: &[(String, String)], opts: &Options) -> Vec<FileReport> {
         .unwrap_or(1)
         .min(sources.len().max(1));
     let next = std::sync::atomic::AtomicUsize::new(0);
+    let bar = progress(sources.len(), "checking");
     let mut slots: Vec<Option<FileReport>> = (0..sources.len()).map(|_| None).collect();
     let done = std::sync::Mutex::new(&mut slots);
     std::thread::scope(|s| {
@@ -130,9 +171,11 @@ fn check_all(sources: &[(String, String)], opts: &Options) -> Vec<FileReport> {
                 if let Ok(mut slots) = done.lock() {
                     slots[k] = Some(r);
                 }
+                bar.inc(1);
             });
         }
     });
+    bar.finish_and_clear();
     slots.into_iter().flatten().collect()
 }
 
@@ -251,6 +294,86 @@ fn main() -> ExitCode {
             };
             print!("{out}");
             if r.unexpected_errors() > 0 {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Command::Variants {
+            file,
+            count,
+            seed,
+            format,
+        } => {
+            let src = match read_source(&file) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("tq: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let path = file.display().to_string();
+            let base = report::check_source(
+                &path,
+                &src,
+                &Options {
+                    seed,
+                    no_numeric: true,
+                    no_monte_carlo: true,
+                    ..Options::default()
+                },
+            );
+            if base.unexpected_errors() > 0 || base.expected_error.is_some() {
+                eprint!(
+                    "{}",
+                    tq::diag::render_plain(&base.path, &base.source, &base.diagnostics)
+                );
+                eprintln!("tq: variants are made only from a file without errors");
+                return ExitCode::from(1);
+            }
+            let plan = match tq::variants::plan(&base.program, count, seed) {
+                Ok(p) => p,
+                Err(e) => {
+                    eprintln!("tq: {path}: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            if (count as u64) > plan.available {
+                eprintln!(
+                    "tq: {path}: {count} variants were asked for, but the `vary` lines allow only {} distinct ones; all are printed",
+                    plan.available
+                );
+            }
+            let prepared: Vec<tq::variants::Prepared> = plan
+                .chosen
+                .iter()
+                .map(|vals| tq::variants::prepare(&base.program, &base.env, &plan.names, vals))
+                .collect();
+            let sources: Vec<(String, String)> = prepared
+                .iter()
+                .enumerate()
+                .map(|(k, p)| (format!("{path} (variant {})", k + 1), p.source.clone()))
+                .collect();
+            let opts = Options {
+                seed,
+                ..Options::default()
+            };
+            let reports = check_all(&sources, &opts);
+            let variants: Vec<tq::variants::Variant> = prepared
+                .into_iter()
+                .zip(reports)
+                .map(|(prepared, report)| tq::variants::Variant { prepared, report })
+                .collect();
+            let out = match format {
+                VariantsFormat::Markdown => tq::variants::markdown(&path, &plan, seed, &variants),
+                VariantsFormat::Latex => tq::variants::latex(&path, &plan, seed, &variants),
+                VariantsFormat::Json => serde_json::to_string_pretty(&tq::variants::to_json(
+                    &path, &plan, seed, &variants,
+                ))
+                .unwrap_or_default(),
+            };
+            println!("{}", out.trim_end());
+            if tq::variants::any_failed(&variants) {
                 ExitCode::from(1)
             } else {
                 ExitCode::SUCCESS

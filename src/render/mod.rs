@@ -267,7 +267,8 @@ fn claim_items(items: &[Item], out: &mut Vec<(Item, Claim)>) {
     }
 }
 
-fn claims_with_reports<'a>(r: &'a FileReport) -> Vec<(Claim, Option<&'a ClaimReport>)> {
+/// The claims of a checked file with their reports (matched by line), in file order.
+pub fn claims_with_reports<'a>(r: &'a FileReport) -> Vec<(Claim, Option<&'a ClaimReport>)> {
     let mut items = Vec::new();
     claim_items(&r.program.items, &mut items);
     items
