@@ -8,6 +8,7 @@ pub mod check;
 pub mod claims;
 pub mod derive;
 pub mod diag;
+pub mod emit;
 pub mod grad;
 pub mod num;
 pub mod render;

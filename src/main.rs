@@ -67,6 +67,12 @@ enum Command {
         #[arg(long, value_enum, default_value = "markdown")]
         format: VariantsFormat,
     },
+    /// Export the forward and the derived backward program as code.
+    Emit {
+        file: PathBuf,
+        #[arg(long, value_enum, default_value = "numpy")]
+        target: EmitTarget,
+    },
     /// Write the problem and the solution tq derives as LaTeX or Markdown.
     Render {
         file: PathBuf,
@@ -85,6 +91,11 @@ enum VariantsFormat {
     Markdown,
     Latex,
     Json,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum EmitTarget {
+    Numpy,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -377,6 +388,40 @@ fn main() -> ExitCode {
                 ExitCode::from(1)
             } else {
                 ExitCode::SUCCESS
+            }
+        }
+        Command::Emit { file, target } => {
+            let src = match read_source(&file) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("tq: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let opts = Options {
+                no_numeric: true,
+                no_monte_carlo: true,
+                ..Options::default()
+            };
+            let r = report::check_source(&file.display().to_string(), &src, &opts);
+            if r.unexpected_errors() > 0 {
+                eprint!(
+                    "{}",
+                    tq::diag::render_plain(&r.path, &r.source, &r.diagnostics)
+                );
+                return ExitCode::from(1);
+            }
+            match target {
+                EmitTarget::Numpy => match tq::emit::numpy(&r) {
+                    Ok(code) => {
+                        print!("{code}");
+                        ExitCode::SUCCESS
+                    }
+                    Err(e) => {
+                        eprintln!("tq: {}: cannot emit NumPy: {e}", r.path);
+                        ExitCode::from(1)
+                    }
+                },
             }
         }
         Command::Render {

@@ -7,8 +7,8 @@
 use crate::check::vary::{domain, Domain};
 use crate::check::Env;
 use crate::claims::scalar::{lower, scalar_program, Scope};
-use crate::report::FileReport;
 use crate::render::math;
+use crate::report::FileReport;
 use crate::sym;
 use crate::syntax::ast::*;
 use crate::syntax::printer::print_program;
@@ -100,12 +100,7 @@ pub fn plan(program: &Program, count: usize, seed: u64) -> Result<Plan, String> 
     }
     let chosen = picks
         .iter()
-        .map(|p| {
-            p.iter()
-                .zip(&domains)
-                .map(|(&k, d)| d.value(k))
-                .collect()
-        })
+        .map(|p| p.iter().zip(&domains).map(|(&k, d)| d.value(k)).collect())
         .collect();
     Ok(Plan {
         names,
@@ -414,7 +409,9 @@ pub fn markdown(path: &str, plan: &Plan, seed: u64, variants: &[Variant]) -> Str
                 "| {} | ${}$ | {} | {} |\n",
                 j + 1,
                 math::claim(c).replace('|', "\\vert "),
-                answer.map(|a| format!("${a}$")).unwrap_or_else(|| "—".into()),
+                answer
+                    .map(|a| format!("${a}$"))
+                    .unwrap_or_else(|| "—".into()),
                 verdict_of(*rep)
             ));
         }
@@ -432,12 +429,12 @@ fn gradcheck_line(r: &FileReport) -> String {
     }
     let failed = r.gradcheck.iter().filter(|g| !g.passed).count();
     if failed == 0 {
+        format!("Gradient check passed ({} checks).", r.gradcheck.len())
+    } else {
         format!(
-            "Gradient check passed ({} checks).",
+            "Gradient check FAILED for {failed} of {} checks.",
             r.gradcheck.len()
         )
-    } else {
-        format!("Gradient check FAILED for {failed} of {} checks.", r.gradcheck.len())
     }
 }
 
@@ -447,7 +444,10 @@ pub fn latex(path: &str, plan: &Plan, seed: u64, variants: &[Variant]) -> String
     let mut out = String::from(
         "\\documentclass[11pt]{article}\n\\usepackage[T1]{fontenc}\n\\usepackage[a4paper,margin=2cm]{geometry}\n\\usepackage{amsmath,amssymb}\n\\usepackage{longtable,array}\n\\setlength{\\parindent}{0pt}\n\\begin{document}\n",
     );
-    out.push_str(&format!("{{\\large\\bfseries {}}}\\par\n", esc(&heading(path, plan, seed))));
+    out.push_str(&format!(
+        "{{\\large\\bfseries {}}}\\par\n",
+        esc(&heading(path, plan, seed))
+    ));
     for (k, v) in variants.iter().enumerate() {
         out.push_str(&format!(
             "\\section*{{Variant {}: ${}$}}\n",
@@ -461,7 +461,9 @@ pub fn latex(path: &str, plan: &Plan, seed: u64, variants: &[Variant]) -> String
                 "{}. & ${}$ & {} & {} \\\\\n",
                 j + 1,
                 math::claim(c),
-                answer.map(|a| format!("${a}$")).unwrap_or_else(|| "---".into()),
+                answer
+                    .map(|a| format!("${a}$"))
+                    .unwrap_or_else(|| "---".into()),
                 esc(&verdict_of(*rep))
             ));
         }

@@ -16,9 +16,13 @@ fn reports() -> &'static Vec<(String, FileReport)> {
             .iter()
             .map(|f| {
                 let path = format!("problems/{f}.tq");
-                let src = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(&path))
-                    .expect("readable problem file");
-                (f.to_string(), check_source(&path, &src, &Options::default()))
+                let src =
+                    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(&path))
+                        .expect("readable problem file");
+                (
+                    f.to_string(),
+                    check_source(&path, &src, &Options::default()),
+                )
             })
             .collect()
     })
@@ -52,7 +56,10 @@ fn a_fragment_has_no_preamble_and_the_document_wraps_it() {
     let full = doc(r, Format::Latex, false);
     assert!(!frag.contains("\\documentclass") && !frag.contains("\\begin{document}"));
     assert!(full.starts_with("\\documentclass") && full.trim_end().ends_with("\\end{document}"));
-    assert!(full.contains(frag.trim()), "the document contains the fragment");
+    assert!(
+        full.contains(frag.trim()),
+        "the document contains the fragment"
+    );
 }
 
 #[test]

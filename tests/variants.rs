@@ -48,10 +48,16 @@ fn distinct_variants_identical_for_an_identical_seed() {
     assert_eq!(a, b);
     let heads: Vec<&str> = a.lines().filter(|l| l.starts_with("## Variant")).collect();
     assert_eq!(heads.len(), 5);
-    let values: std::collections::BTreeSet<&str> =
-        heads.iter().map(|h| h.split_once(": ").unwrap().1).collect();
+    let values: std::collections::BTreeSet<&str> = heads
+        .iter()
+        .map(|h| h.split_once(": ").unwrap().1)
+        .collect();
     assert_eq!(values.len(), 5, "the variants are distinct: {heads:?}");
-    assert_ne!(a, variants(GRAPH, 5, 8).unwrap(), "another seed, other variants");
+    assert_ne!(
+        a,
+        variants(GRAPH, 5, 8).unwrap(),
+        "another seed, other variants"
+    );
 }
 
 #[test]
@@ -70,10 +76,17 @@ fn answers_are_computed_for_each_variant_and_proved() {
 #[test]
 fn fewer_combinations_than_asked_and_the_limit() {
     let out = variants(GRAPH, 20, 1).unwrap();
-    assert!(out.contains("20 were asked for, but only 8 distinct exist"), "{out}");
+    assert!(
+        out.contains("20 were asked for, but only 8 distinct exist"),
+        "{out}"
+    );
     assert_eq!(out.matches("## Variant").count(), 8);
-    assert!(variants(GRAPH, 101, 1).unwrap_err().contains("from 1 to 100"));
+    assert!(variants(GRAPH, 101, 1)
+        .unwrap_err()
+        .contains("from 1 to 100"));
     assert!(variants(GRAPH, 0, 1).unwrap_err().contains("from 1 to 100"));
     let none = GRAPH.replace("vary a in 1..4, b in {1, 2}\n", "");
-    assert!(variants(&none, 3, 1).unwrap_err().contains("no `vary` line"));
+    assert!(variants(&none, 3, 1)
+        .unwrap_err()
+        .contains("no `vary` line"));
 }

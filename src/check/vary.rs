@@ -90,8 +90,14 @@ pub fn domain(p: &VaryParam) -> Result<Domain, (Span, String, String)> {
                     "write the ends as numbers, e.g. `2..12` or `0.05..0.2` (no names, no exponents, at most 9 decimal places)".to_string(),
                 )
             };
-            let (lo, dl) = literal(a).as_deref().and_then(scaled).ok_or_else(|| bad(a))?;
-            let (hi, dh) = literal(b).as_deref().and_then(scaled).ok_or_else(|| bad(b))?;
+            let (lo, dl) = literal(a)
+                .as_deref()
+                .and_then(scaled)
+                .ok_or_else(|| bad(a))?;
+            let (hi, dh) = literal(b)
+                .as_deref()
+                .and_then(scaled)
+                .ok_or_else(|| bad(b))?;
             let scale = dl.max(dh);
             let up = |v: i64, d: u32| v.checked_mul(10i64.pow(scale - d));
             let (Some(lo), Some(hi)) = (up(lo, dl), up(hi, dh)) else {
@@ -100,7 +106,10 @@ pub fn domain(p: &VaryParam) -> Result<Domain, (Span, String, String)> {
             if lo > hi {
                 return Err((
                     p.span,
-                    format!("the range of `{}` is empty: its start is above its end", p.name.name),
+                    format!(
+                        "the range of `{}` is empty: its start is above its end",
+                        p.name.name
+                    ),
                     "write the smaller end first, e.g. `2..12`".into(),
                 ));
             }
@@ -158,12 +167,8 @@ pub fn check(items: &[Item], env: &Env, diags: &mut Vec<Diagnostic>) {
             let name = &p.name.name;
             if seen.contains(name) {
                 diags.push(
-                    Diagnostic::error(
-                        "E0603",
-                        p.name.span,
-                        format!("`{name}` is varied twice"),
-                    )
-                    .with_hint("give each parameter one range"),
+                    Diagnostic::error("E0603", p.name.span, format!("`{name}` is varied twice"))
+                        .with_hint("give each parameter one range"),
                 );
                 continue;
             }

@@ -33,7 +33,9 @@ fn word(w: &str) -> String {
         return format!("\\{w}");
     }
     // Upper-case Greek where LaTeX has a letter for it.
-    let cap = ["Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Phi", "Psi", "Omega"];
+    let cap = [
+        "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Phi", "Psi", "Omega",
+    ];
     if cap.contains(&w) {
         return format!("\\{w}");
     }
@@ -277,11 +279,10 @@ pub fn claim(c: &Claim) -> String {
         s.push_str(&format!(" \\quad \\text{{given }} {}", given.join(",\\ ")));
     }
     if !c.at.is_empty() {
-        let at: Vec<String> = c
-            .at
-            .iter()
-            .map(|b| format!("{} = {}", ident(&b.name.name), expr(&b.value)))
-            .collect();
+        let at: Vec<String> =
+            c.at.iter()
+                .map(|b| format!("{} = {}", ident(&b.name.name), expr(&b.value)))
+                .collect();
         s.push_str(&format!(" \\quad \\text{{at }} {}", at.join(",\\ ")));
     }
     s

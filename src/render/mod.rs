@@ -177,7 +177,10 @@ pub fn esc_text(s: &str) -> String {
 fn esc_md(s: &str) -> String {
     let mut out = String::new();
     for c in s.chars() {
-        if matches!(c, '\\' | '*' | '_' | '`' | '[' | ']' | '<' | '>' | '|' | '$') {
+        if matches!(
+            c,
+            '\\' | '*' | '_' | '`' | '[' | ']' | '<' | '>' | '|' | '$'
+        ) {
             out.push('\\');
         }
         out.push(c);
@@ -206,7 +209,10 @@ fn declarations(p: &Program, env: &crate::check::Env) -> Vec<(String, String)> {
                 } else {
                     format!("0, \\dots, {n}-1")
                 };
-                out.push(("indices".into(), format!("{} \\in {{{range}}}", ids.join(", "))));
+                out.push((
+                    "indices".into(),
+                    format!("{} \\in {{{range}}}", ids.join(", ")),
+                ));
             }
             ItemKind::Symbol(ids) => {
                 let ids: Vec<String> = ids.iter().map(|i| math::ident(&i.name)).collect();
@@ -485,11 +491,10 @@ fn latex_derivation(r: &FileReport, d: &Derivation, out: &mut String) {
         ] {
             out.push_str(&format!("\\paragraph{{{title}.}}\n\\begin{{align*}}\n"));
             for q in qs.iter() {
-                let at = q
-                    .at
-                    .as_ref()
-                    .map(|v| format!(" &&= {}", sym::to_latex(v)))
-                    .unwrap_or_default();
+                let at =
+                    q.at.as_ref()
+                        .map(|v| format!(" &&= {}", sym::to_latex(v)))
+                        .unwrap_or_default();
                 out.push_str(&format!(
                     "{} &= {}{at} \\\\\n",
                     quantity_name(&q.name),
@@ -502,11 +507,7 @@ fn latex_derivation(r: &FileReport, d: &Derivation, out: &mut String) {
     if !d.costs.is_empty() {
         out.push_str("\\subsection*{Multiplications}\n\\begin{align*}\n");
         for (n, c) in &d.costs {
-            out.push_str(&format!(
-                "{} &= {} \\\\\n",
-                cost_name(n),
-                sym::to_latex(c)
-            ));
+            out.push_str(&format!("{} &= {} \\\\\n", cost_name(n), sym::to_latex(c)));
         }
         out.push_str("\\end{align*}\n");
     }
@@ -633,7 +634,9 @@ fn markdown(r: &FileReport, sol: &Solution) -> String {
         out.push('\n');
     }
     if !claims.is_empty() {
-        out.push_str("### The claims, checked\n\n| # | verdict | method: evidence |\n|---|---|---|\n");
+        out.push_str(
+            "### The claims, checked\n\n| # | verdict | method: evidence |\n|---|---|---|\n",
+        );
         for (k, (_, rep)) in claims.iter().enumerate() {
             match rep {
                 Some(rep) => out.push_str(&format!(
@@ -701,11 +704,10 @@ fn md_derivation(d: &Derivation, out: &mut String) {
         ] {
             out.push_str(&format!("**{title}.**\n\n"));
             for q in qs.iter() {
-                let at = q
-                    .at
-                    .as_ref()
-                    .map(|v| format!(" = {}", sym::to_latex(v)))
-                    .unwrap_or_default();
+                let at =
+                    q.at.as_ref()
+                        .map(|v| format!(" = {}", sym::to_latex(v)))
+                        .unwrap_or_default();
                 out.push_str(&format!(
                     "- ${} = {}{at}$\n",
                     quantity_name(&q.name),
