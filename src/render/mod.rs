@@ -211,7 +211,7 @@ fn declarations(p: &Program, env: &crate::check::Env) -> Vec<(String, String)> {
                 };
                 out.push((
                     "indices".into(),
-                    format!("{} \\in {{{range}}}", ids.join(", ")),
+                    format!("{} \\in \\{{{range}\\}}", ids.join(", ")),
                 ));
             }
             ItemKind::Symbol(ids) => {
@@ -274,7 +274,7 @@ fn claim_items(items: &[Item], out: &mut Vec<(Item, Claim)>) {
 }
 
 /// The claims of a checked file with their reports (matched by line), in file order.
-pub fn claims_with_reports<'a>(r: &'a FileReport) -> Vec<(Claim, Option<&'a ClaimReport>)> {
+pub fn claims_with_reports(r: &FileReport) -> Vec<(Claim, Option<&ClaimReport>)> {
     let mut items = Vec::new();
     claim_items(&r.program.items, &mut items);
     items

@@ -75,7 +75,7 @@ pub struct VaryParam {
 pub enum VaryDomain {
     /// `a..b`, both ends included: whole numbers when both ends are whole, otherwise
     /// steps of the finest decimal place written (`0.05..0.2` steps by 0.01).
-    Range(Expr, Expr),
+    Range(Box<Expr>, Box<Expr>),
     /// `{16, 32, 64}`
     Set(Vec<Expr>),
 }

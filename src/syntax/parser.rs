@@ -797,7 +797,7 @@ impl<'s> Ctx<'s> {
             i,
             VaryParam {
                 name,
-                domain: VaryDomain::Range(from, to),
+                domain: VaryDomain::Range(Box::new(from), Box::new(to)),
                 span,
             },
         ))
