@@ -11,6 +11,7 @@ pub mod diag;
 pub mod emit;
 pub mod grad;
 pub mod num;
+pub mod plot;
 pub mod render;
 pub mod report;
 pub mod sym;

@@ -73,6 +73,18 @@ enum Command {
         #[arg(long, value_enum, default_value = "numpy")]
         target: EmitTarget,
     },
+    /// Variance against depth as SVG: the claims' closed forms and sampled runs.
+    Plot {
+        file: PathBuf,
+        /// Write the SVG here instead of to standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        /// Independent runs of the model for the sampled points (2 to 10000).
+        #[arg(long, default_value_t = 200)]
+        trials: usize,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
     /// Write the problem and the solution tq derives as LaTeX or Markdown.
     Render {
         file: PathBuf,
@@ -388,6 +400,55 @@ fn main() -> ExitCode {
                 ExitCode::from(1)
             } else {
                 ExitCode::SUCCESS
+            }
+        }
+        Command::Plot {
+            file,
+            output,
+            trials,
+            seed,
+        } => {
+            let src = match read_source(&file) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("tq: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let opts = Options {
+                no_numeric: true,
+                no_monte_carlo: true,
+                ..Options::default()
+            };
+            let r = report::check_source(&file.display().to_string(), &src, &opts);
+            if r.unexpected_errors() > 0 {
+                eprint!(
+                    "{}",
+                    tq::diag::render_plain(&r.path, &r.source, &r.diagnostics)
+                );
+                return ExitCode::from(1);
+            }
+            let svg = tq::plot::series(&r, trials, seed).and_then(|s| {
+                tq::plot::svg(&format!("{}: variance against depth", r.path), &s, trials)
+            });
+            match svg {
+                Ok(svg) => match output {
+                    Some(p) => match std::fs::write(&p, svg) {
+                        Ok(()) => ExitCode::SUCCESS,
+                        Err(e) => {
+                            eprintln!("tq: {}: {e}", p.display());
+                            ExitCode::from(2)
+                        }
+                    },
+                    None => {
+                        print!("{svg}");
+                        ExitCode::SUCCESS
+                    }
+                },
+                Err(e) => {
+                    eprintln!("tq: {}: cannot plot: {e}", r.path);
+                    ExitCode::from(1)
+                }
             }
         }
         Command::Emit { file, target } => {

@@ -23,17 +23,35 @@ const GRAPH: &str = "scalar a, b\nx = a^2\nu = x / (b^2 + 1)\nat a = 2, b = 1\nc
 
 #[test]
 fn no_progress_bar_when_stderr_is_not_a_terminal() {
-    let out = tq(&["check", "problems/comp_graph.tq", "problems/gru.tq", "problems/conv.tq"]);
+    let out = tq(&[
+        "check",
+        "problems/comp_graph.tq",
+        "problems/gru.tq",
+        "problems/conv.tq",
+    ]);
     assert_eq!(out.status.code(), Some(0));
-    assert!(out.stderr.is_empty(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.stderr.is_empty(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
 fn variants_are_identical_for_an_identical_seed_and_refuse_bad_counts() {
     let f = temp("graph.tq", GRAPH);
-    let a = tq(&["variants", &f, "--count", "4", "--seed", "3", "--format", "json"]);
-    let b = tq(&["variants", &f, "--count", "4", "--seed", "3", "--format", "json"]);
-    assert_eq!(a.status.code(), Some(0), "{}", String::from_utf8_lossy(&a.stderr));
+    let a = tq(&[
+        "variants", &f, "--count", "4", "--seed", "3", "--format", "json",
+    ]);
+    let b = tq(&[
+        "variants", &f, "--count", "4", "--seed", "3", "--format", "json",
+    ]);
+    assert_eq!(
+        a.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&a.stderr)
+    );
     assert_eq!(a.stdout, b.stdout);
     let doc: serde_json::Value = serde_json::from_slice(&a.stdout).unwrap();
     assert_eq!(doc["variants"].as_array().unwrap().len(), 4);
@@ -55,7 +73,9 @@ fn render_and_emit_refuse_files_with_errors() {
     let bad = temp("bad.tq", "size B\ny[b] = W[b]\n");
     let r = tq(&["render", &bad, "--format", "markdown"]);
     assert_eq!(r.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&r.stdout).contains("Nothing is derived from a file with errors"));
+    assert!(
+        String::from_utf8_lossy(&r.stdout).contains("Nothing is derived from a file with errors")
+    );
     assert!(String::from_utf8_lossy(&r.stderr).contains("E0101"));
     let e = tq(&["emit", &bad, "--target", "numpy"]);
     assert_eq!(e.status.code(), Some(1));
