@@ -77,6 +77,65 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         seed: u64,
     },
+    /// Randomized versions of a problem from its `vary` lines, each checked.
+    Variants {
+        file: PathBuf,
+        /// How many distinct variants (at most 100).
+        #[arg(long, default_value_t = 5)]
+        count: usize,
+        /// Seed of the choice of variants and of every numeric run.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        #[arg(long, value_enum, default_value = "markdown")]
+        format: VariantsFormat,
+    },
+    /// Export the forward and the derived backward program as code.
+    Emit {
+        file: PathBuf,
+        #[arg(long, value_enum, default_value = "numpy")]
+        target: EmitTarget,
+    },
+    /// Variance against depth as SVG: the claims' closed forms and sampled runs.
+    Plot {
+        file: PathBuf,
+        /// Write the SVG here instead of to standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        /// Independent runs of the model for the sampled points (2 to 10000).
+        #[arg(long, default_value_t = 200)]
+        trials: usize,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
+    /// Write the problem and the solution tq derives as LaTeX or Markdown.
+    Render {
+        file: PathBuf,
+        #[arg(long, value_enum, default_value = "latex")]
+        format: RenderFormat,
+        /// No preamble: a fragment to include in another document.
+        #[arg(long)]
+        fragment: bool,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum VariantsFormat {
+    Markdown,
+    Latex,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum EmitTarget {
+    Numpy,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum RenderFormat {
+    Latex,
+    Markdown,
 }
 
 /// The largest file tq reads, in bytes (the parser refuses larger sources too).
@@ -114,6 +173,27 @@ fn read_source(path: &Path) -> Result<String, String> {
     String::from_utf8(bytes).map_err(|_| format!("{}: the file is not valid UTF-8", path.display()))
 }
 
+/// A progress bar on stderr for work that may take more than about a second; hidden
+/// when stderr is not a terminal (indicatif draws nothing then either).
+fn progress(len: usize, what: &str) -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() || len < 2 {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(len as u64),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} {elapsed}")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(what.to_string());
+    // Shown only once the work has taken about a second.
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    bar
+}
+
 /// Checks the files on as many threads as the machine has cores; the reports come back
 /// in file order, so the output does not depend on the scheduling.
 fn check_all(sources: &[(String, String)], opts: &Options) -> Vec<FileReport> {
@@ -122,6 +202,7 @@ fn check_all(sources: &[(String, String)], opts: &Options) -> Vec<FileReport> {
         .unwrap_or(1)
         .min(sources.len().max(1));
     let next = std::sync::atomic::AtomicUsize::new(0);
+    let bar = progress(sources.len(), "checking");
     let mut slots: Vec<Option<FileReport>> = (0..sources.len()).map(|_| None).collect();
     let done = std::sync::Mutex::new(&mut slots);
     std::thread::scope(|s| {
@@ -135,9 +216,11 @@ fn check_all(sources: &[(String, String)], opts: &Options) -> Vec<FileReport> {
                 if let Ok(mut slots) = done.lock() {
                     slots[k] = Some(r);
                 }
+                bar.inc(1);
             });
         }
     });
+    bar.finish_and_clear();
     slots.into_iter().flatten().collect()
 }
 
@@ -311,15 +394,217 @@ fn main() -> ExitCode {
                     serde_json::to_string_pretty(&tq::derive::derive_json(&r)).unwrap_or_default()
                 }
                 DeriveFormat::Text => tq::derive::derive_text(&r, theme()),
-                DeriveFormat::Latex | DeriveFormat::Markdown => {
-                    eprintln!(
-                        "tq: --format latex and markdown are not built yet; use text or json"
-                    );
-                    return ExitCode::from(2);
-                }
+                DeriveFormat::Latex | DeriveFormat::Markdown => tq::render::render(
+                    &r,
+                    tq::render::RenderOptions {
+                        format: if format == DeriveFormat::Latex {
+                            tq::render::Format::Latex
+                        } else {
+                            tq::render::Format::Markdown
+                        },
+                        fragment: false,
+                    },
+                ),
             };
             print!("{out}");
             if r.unexpected_errors() > 0 {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Command::Variants {
+            file,
+            count,
+            seed,
+            format,
+        } => {
+            let src = match read_source(&file) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("tq: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let path = file.display().to_string();
+            let base = report::check_source(
+                &path,
+                &src,
+                &Options {
+                    seed,
+                    no_numeric: true,
+                    no_monte_carlo: true,
+                    ..Options::default()
+                },
+            );
+            if base.unexpected_errors() > 0 || base.expected_error.is_some() {
+                eprint!(
+                    "{}",
+                    tq::diag::render_plain(&base.path, &base.source, &base.diagnostics)
+                );
+                eprintln!("tq: variants are made only from a file without errors");
+                return ExitCode::from(1);
+            }
+            let plan = match tq::variants::plan(&base.program, count, seed) {
+                Ok(p) => p,
+                Err(e) => {
+                    eprintln!("tq: {path}: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            if (count as u64) > plan.available {
+                eprintln!(
+                    "tq: {path}: {count} variants were asked for, but the `vary` lines allow only {} distinct ones; all are printed",
+                    plan.available
+                );
+            }
+            let prepared: Vec<tq::variants::Prepared> = plan
+                .chosen
+                .iter()
+                .map(|vals| tq::variants::prepare(&base.program, &base.env, &plan.names, vals))
+                .collect();
+            let sources: Vec<(String, String)> = prepared
+                .iter()
+                .enumerate()
+                .map(|(k, p)| (format!("{path} (variant {})", k + 1), p.source.clone()))
+                .collect();
+            let opts = Options {
+                seed,
+                ..Options::default()
+            };
+            let reports = check_all(&sources, &opts);
+            let variants: Vec<tq::variants::Variant> = prepared
+                .into_iter()
+                .zip(reports)
+                .map(|(prepared, report)| tq::variants::Variant { prepared, report })
+                .collect();
+            let out = match format {
+                VariantsFormat::Markdown => tq::variants::markdown(&path, &plan, seed, &variants),
+                VariantsFormat::Latex => tq::variants::latex(&path, &plan, seed, &variants),
+                VariantsFormat::Json => serde_json::to_string_pretty(&tq::variants::to_json(
+                    &path, &plan, seed, &variants,
+                ))
+                .unwrap_or_default(),
+            };
+            println!("{}", out.trim_end());
+            if tq::variants::any_failed(&variants) {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Command::Plot {
+            file,
+            output,
+            trials,
+            seed,
+        } => {
+            let src = match read_source(&file) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("tq: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let opts = Options {
+                no_numeric: true,
+                no_monte_carlo: true,
+                ..Options::default()
+            };
+            let r = report::check_source(&file.display().to_string(), &src, &opts);
+            if r.unexpected_errors() > 0 {
+                eprint!(
+                    "{}",
+                    tq::diag::render_plain(&r.path, &r.source, &r.diagnostics)
+                );
+                return ExitCode::from(1);
+            }
+            let svg = tq::plot::series(&r, trials, seed).and_then(|s| {
+                tq::plot::svg(&format!("{}: variance against depth", r.path), &s, trials)
+            });
+            match svg {
+                Ok(svg) => match output {
+                    Some(p) => match std::fs::write(&p, svg) {
+                        Ok(()) => ExitCode::SUCCESS,
+                        Err(e) => {
+                            eprintln!("tq: {}: {e}", p.display());
+                            ExitCode::from(2)
+                        }
+                    },
+                    None => {
+                        print!("{svg}");
+                        ExitCode::SUCCESS
+                    }
+                },
+                Err(e) => {
+                    eprintln!("tq: {}: cannot plot: {e}", r.path);
+                    ExitCode::from(1)
+                }
+            }
+        }
+        Command::Emit { file, target } => {
+            let src = match read_source(&file) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("tq: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let opts = Options {
+                no_numeric: true,
+                no_monte_carlo: true,
+                ..Options::default()
+            };
+            let r = report::check_source(&file.display().to_string(), &src, &opts);
+            if r.unexpected_errors() > 0 {
+                eprint!(
+                    "{}",
+                    tq::diag::render_plain(&r.path, &r.source, &r.diagnostics)
+                );
+                return ExitCode::from(1);
+            }
+            match target {
+                EmitTarget::Numpy => match tq::emit::numpy(&r) {
+                    Ok(code) => {
+                        print!("{code}");
+                        ExitCode::SUCCESS
+                    }
+                    Err(e) => {
+                        eprintln!("tq: {}: cannot emit NumPy: {e}", r.path);
+                        ExitCode::from(1)
+                    }
+                },
+            }
+        }
+        Command::Render {
+            file,
+            format,
+            fragment,
+            seed,
+        } => {
+            let src = match read_source(&file) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("tq: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let opts = Options {
+                seed,
+                ..Options::default()
+            };
+            let r = report::check_source(&file.display().to_string(), &src, &opts);
+            let format = match format {
+                RenderFormat::Latex => tq::render::Format::Latex,
+                RenderFormat::Markdown => tq::render::Format::Markdown,
+            };
+            print!(
+                "{}",
+                tq::render::render(&r, tq::render::RenderOptions { format, fragment })
+            );
+            if r.unexpected_errors() > 0 {
+                let plain = tq::diag::render_plain(&r.path, &r.source, &r.diagnostics);
+                eprint!("{plain}");
                 ExitCode::from(1)
             } else {
                 ExitCode::SUCCESS

@@ -4,6 +4,7 @@
 //! docs/diagnostics.md. The checker never stops at the first error.
 
 mod env;
+pub mod vary;
 
 pub use env::{Env, IndexInfo, TensorInfo, TensorKind};
 
@@ -67,6 +68,7 @@ pub fn check(program: &Program) -> (Env, Vec<Diagnostic>) {
     c.declare(&program.items);
     c.families_from_defs(&program.items);
     c.items(&program.items, &mut Scope::default());
+    vary::check(&program.items, &c.env, &mut c.diags);
     (c.env, c.diags)
 }
 

@@ -60,6 +60,27 @@ pub enum ItemKind {
     /// `derivation NAME given ...:` followed by a start expression and steps
     /// (`= expr  by rule`), each checked on its own.
     Derivation(Derivation),
+    /// `vary L in 2..12, J in {16, 32, 64}, sigma_W in 0.05..0.2` — parameter ranges
+    /// that `tq variants` samples.
+    Vary(Vec<VaryParam>),
+}
+
+/// One parameter of a `vary` line.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VaryParam {
+    pub name: Ident,
+    pub domain: VaryDomain,
+    pub span: Span,
+}
+
+/// The values a varied parameter takes.
+#[derive(Clone, Debug, PartialEq)]
+pub enum VaryDomain {
+    /// `a..b`, both ends included: whole numbers when both ends are whole, otherwise
+    /// steps of the finest decimal place written (`0.05..0.2` steps by 0.01).
+    Range(Box<Expr>, Box<Expr>),
+    /// `{16, 32, 64}`
+    Set(Vec<Expr>),
 }
 
 /// The rules a derivation step may cite (`by NAME`), with their one-line statements;

@@ -761,6 +761,48 @@ impl<'s> Ctx<'s> {
         Ok((i, Binding { name, value }))
     }
 
+    fn vary_param<'a>(&self, i: In<'a>) -> PResult<'a, VaryParam> {
+        let (i, _) = ws(i)?;
+        let start = i;
+        let (i, n) = self.name(i)?;
+        let name = Ident {
+            name: super::printer::print_name(&n),
+            span: n.span,
+        };
+        let (i, _) = match keyword("in")(i) {
+            Ok(r) => r,
+            Err(_) => return failure(i, "`in` and a range `a..b` or a set `{a, b}`"),
+        };
+        let (i, _) = ws(i)?;
+        if let Ok((r, _)) = char::<_, PErr>('{').parse(i) {
+            let (r, items) = self.deeper(r, |r| self.args(r, '}'))?;
+            let span = self.span(start, r);
+            return Ok((
+                r,
+                VaryParam {
+                    name,
+                    domain: VaryDomain::Set(items),
+                    span,
+                },
+            ));
+        }
+        let (i, from) = self.expr(i)?;
+        let (i, _) = match sym("..")(i) {
+            Ok(r) => r,
+            Err(_) => return failure(i, "`..` in the range"),
+        };
+        let (i, to) = self.expr(i)?;
+        let span = self.span(start, i);
+        Ok((
+            i,
+            VaryParam {
+                name,
+                domain: VaryDomain::Range(Box::new(from), Box::new(to)),
+                span,
+            },
+        ))
+    }
+
     fn bindings<'a>(&self, i: In<'a>) -> PResult<'a, Vec<Binding>> {
         separated_list1(sym(","), |i| self.binding(i)).parse(i)
     }
@@ -1380,6 +1422,11 @@ impl Ctx<'_> {
                         steps,
                     })),
                 ))
+            }
+            "vary" => {
+                let (i, _) = keyword("vary")(i)?;
+                let (i, ps) = separated_list1(sym(","), |i| self.vary_param(i)).parse(i)?;
+                Ok((i, item(ItemKind::Vary(ps))))
             }
             "claim" => {
                 let (i, _) = keyword("claim")(i)?;

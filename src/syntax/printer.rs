@@ -161,6 +161,24 @@ pub fn print_item(item: &Item, indent: usize, out: &mut String) {
                 out.push('\n');
             }
         }
+        ItemKind::Vary(ps) => {
+            let ps: Vec<String> = ps.iter().map(print_vary).collect();
+            out.push_str(&format!("vary {}\n", ps.join(", ")));
+        }
+    }
+}
+
+/// One parameter of a `vary` line: `L in 2..12`, `J in {16, 32}`.
+pub fn print_vary(p: &VaryParam) -> String {
+    match &p.domain {
+        VaryDomain::Range(a, b) => {
+            format!("{} in {}..{}", p.name.name, print_expr(a), print_expr(b))
+        }
+        VaryDomain::Set(xs) => format!(
+            "{} in {{{}}}",
+            p.name.name,
+            xs.iter().map(print_expr).collect::<Vec<_>>().join(", ")
+        ),
     }
 }
 
@@ -436,6 +454,19 @@ fn strip_item(item: &mut Item) {
                 strip_expr(&mut st.expr);
                 if let Some(r) = &mut st.rule {
                     z(&mut r.span);
+                }
+            }
+        }
+        ItemKind::Vary(ps) => {
+            for p in ps {
+                z(&mut p.span);
+                z(&mut p.name.span);
+                match &mut p.domain {
+                    VaryDomain::Range(a, b) => {
+                        strip_expr(a);
+                        strip_expr(b);
+                    }
+                    VaryDomain::Set(xs) => xs.iter_mut().for_each(strip_expr),
                 }
             }
         }

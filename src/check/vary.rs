@@ -1,0 +1,237 @@
+//! `vary` lines: the values each varied parameter takes. The checker reports bad
+//! ranges with E0601–E0603; `tq variants` enumerates and samples the values.
+
+use super::env::Env;
+use super::MAX_SAMPLE_SIZE;
+use crate::diag::Diagnostic;
+use crate::syntax::ast::{Expr, Item, ItemKind, UnOp, VaryDomain, VaryParam};
+use crate::syntax::span::Span;
+
+/// The finite list of values of one varied parameter, as exact decimal text.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Domain {
+    /// `lo..hi` in steps of `10^-scale`; `lo` and `hi` are scaled to whole numbers.
+    Steps { lo: i64, hi: i64, scale: u32 },
+    /// `{a, b, c}` as written.
+    Set(Vec<String>),
+}
+
+impl Domain {
+    /// How many values there are.
+    pub fn count(&self) -> u64 {
+        match self {
+            Domain::Steps { lo, hi, .. } => (hi - lo) as u64 + 1,
+            Domain::Set(v) => v.len() as u64,
+        }
+    }
+
+    /// The `k`-th value (`k < count()`), as decimal text that tq parses back.
+    pub fn value(&self, k: u64) -> String {
+        match self {
+            Domain::Steps { lo, scale, .. } => decimal(lo + k as i64, *scale),
+            Domain::Set(v) => v[k as usize].clone(),
+        }
+    }
+}
+
+fn decimal(v: i64, scale: u32) -> String {
+    if scale == 0 {
+        return v.to_string();
+    }
+    let sign = if v < 0 { "-" } else { "" };
+    let m = v.unsigned_abs();
+    let p = 10u64.pow(scale);
+    let frac = format!("{:0width$}", m % p, width = scale as usize);
+    let frac = frac.trim_end_matches('0');
+    if frac.is_empty() {
+        format!("{sign}{}", m / p)
+    } else {
+        format!("{sign}{}.{frac}", m / p)
+    }
+}
+
+/// The text of a number literal, with its sign (`-0.5`), or `None`.
+fn literal(e: &Expr) -> Option<String> {
+    match e {
+        Expr::Num(t, _) => Some(t.clone()),
+        Expr::Unary(UnOp::Neg, x, _) => match &**x {
+            Expr::Num(t, _) => Some(format!("-{t}")),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// A plain decimal as (digits without the point, places after it).
+fn scaled(t: &str) -> Option<(i64, u32)> {
+    if t.contains(['e', 'E']) {
+        return None;
+    }
+    let (neg, t) = match t.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, t),
+    };
+    let (int, frac) = t.split_once('.').unwrap_or((t, ""));
+    if frac.len() > 9 || int.len() > 12 {
+        return None;
+    }
+    let v: i64 = format!("{int}{frac}").parse().ok()?;
+    Some((if neg { -v } else { v }, frac.len() as u32))
+}
+
+/// The values of one parameter, or the span and message of what is wrong with them.
+pub fn domain(p: &VaryParam) -> Result<Domain, (Span, String, String)> {
+    match &p.domain {
+        VaryDomain::Range(a, b) => {
+            let bad = |e: &Expr| {
+                (
+                    e.span(),
+                    format!("the range of `{}` must have plain decimal numbers as its ends", p.name.name),
+                    "write the ends as numbers, e.g. `2..12` or `0.05..0.2` (no names, no exponents, at most 9 decimal places)".to_string(),
+                )
+            };
+            let (lo, dl) = literal(a)
+                .as_deref()
+                .and_then(scaled)
+                .ok_or_else(|| bad(a))?;
+            let (hi, dh) = literal(b)
+                .as_deref()
+                .and_then(scaled)
+                .ok_or_else(|| bad(b))?;
+            let scale = dl.max(dh);
+            let up = |v: i64, d: u32| v.checked_mul(10i64.pow(scale - d));
+            let (Some(lo), Some(hi)) = (up(lo, dl), up(hi, dh)) else {
+                return Err(bad(a));
+            };
+            if lo > hi {
+                return Err((
+                    p.span,
+                    format!(
+                        "the range of `{}` is empty: its start is above its end",
+                        p.name.name
+                    ),
+                    "write the smaller end first, e.g. `2..12`".into(),
+                ));
+            }
+            Ok(Domain::Steps { lo, hi, scale })
+        }
+        VaryDomain::Set(xs) => {
+            if xs.is_empty() {
+                return Err((
+                    p.span,
+                    format!("the set of values of `{}` is empty", p.name.name),
+                    "list the values, e.g. `{16, 32, 64}`".into(),
+                ));
+            }
+            let mut out: Vec<String> = Vec::new();
+            for x in xs {
+                let Some(t) = literal(x) else {
+                    return Err((
+                        x.span(),
+                        format!("a value of `{}` is not a number", p.name.name),
+                        "list numbers only, e.g. `{16, 32, 64}`".into(),
+                    ));
+                };
+                let v = crate::claims::scalar::parse_number(t.trim_start_matches('-'));
+                if out.iter().any(|o| {
+                    crate::claims::scalar::parse_number(o.trim_start_matches('-')) == v
+                        && o.starts_with('-') == t.starts_with('-')
+                }) {
+                    return Err((
+                        x.span(),
+                        format!("the value {t} of `{}` is listed twice", p.name.name),
+                        "list each value once".into(),
+                    ));
+                }
+                out.push(t);
+            }
+            Ok(Domain::Set(out))
+        }
+    }
+}
+
+/// Whether a value is a whole number from 1 to the sample limit (for sizes).
+fn valid_size(t: &str) -> bool {
+    t.parse::<i64>()
+        .is_ok_and(|v| (1..=MAX_SAMPLE_SIZE).contains(&v))
+}
+
+/// Checks every `vary` line of a program.
+pub fn check(items: &[Item], env: &Env, diags: &mut Vec<Diagnostic>) {
+    let mut seen: Vec<String> = Vec::new();
+    for item in items {
+        let ItemKind::Vary(ps) = &item.kind else {
+            continue;
+        };
+        for p in ps {
+            let name = &p.name.name;
+            if seen.contains(name) {
+                diags.push(
+                    Diagnostic::error("E0603", p.name.span, format!("`{name}` is varied twice"))
+                        .with_hint("give each parameter one range"),
+                );
+                continue;
+            }
+            seen.push(name.clone());
+            let is_size = env.sizes.contains_key(name);
+            if !(is_size || env.symbols.contains_key(name) || env.scalars.contains_key(name)) {
+                diags.push(
+                    Diagnostic::error(
+                        "E0601",
+                        p.name.span,
+                        format!("`{name}` is not a declared size, symbol or scalar input, so it cannot be varied"),
+                    )
+                    .with_hint("vary sizes (`size L`), symbols (`symbol sigma_W`) or the inputs of a scalar program (`scalar a`)"),
+                );
+                continue;
+            }
+            match domain(p) {
+                Err((span, msg, hint)) => {
+                    diags.push(Diagnostic::error("E0602", span, msg).with_hint(hint))
+                }
+                Ok(d) if is_size => {
+                    let whole = match &d {
+                        Domain::Steps { lo, hi, scale } => {
+                            valid_size(&decimal(*lo, *scale))
+                                && valid_size(&decimal(*hi, *scale))
+                                && (*scale == 0 || (lo % 10i64.pow(*scale) == 0 && lo == hi))
+                        }
+                        Domain::Set(v) => v.iter().all(|t| valid_size(t)),
+                    };
+                    if !whole {
+                        diags.push(
+                            Diagnostic::error(
+                                "E0602",
+                                p.span,
+                                format!("size `{name}` must be varied over whole numbers from 1 to {MAX_SAMPLE_SIZE}"),
+                            )
+                            .with_hint("use whole ends, e.g. `L in 2..12`, or a set of whole numbers"),
+                        );
+                    }
+                }
+                Ok(_) => {}
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimal_steps() {
+        let d = Domain::Steps {
+            lo: 5,
+            hi: 20,
+            scale: 2,
+        };
+        assert_eq!(d.count(), 16);
+        assert_eq!(d.value(0), "0.05");
+        assert_eq!(d.value(5), "0.1");
+        assert_eq!(d.value(15), "0.2");
+        assert_eq!(decimal(-150, 2), "-1.5");
+        assert_eq!(scaled("0.05"), Some((5, 2)));
+        assert_eq!(scaled("1e-3"), None);
+    }
+}

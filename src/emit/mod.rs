@@ -1,0 +1,763 @@
+//! `tq emit --target numpy`: the forward program and the derived backward program
+//! (loop-and-scatter form) as an executable Python module on NumPy.
+//!
+//! Each statement becomes one vectorized NumPy statement: the indices it iterates (the
+//! `for` indices and the free indices of its left side) and the capitals it sums are
+//! axes of one broadcast grid; a product summed over capitals is one `np.einsum`; reads
+//! and writes follow tq's reference semantics (docs/numeric.md): members of families
+//! are separate arrays (`L_{3}`), an element never written reads 0, shifted positions
+//! follow the boundary rule. Family loops (`for l in 0..L-1`) stay Python loops. No IO.
+
+use crate::check::Env;
+use crate::num::Machine;
+use crate::report::FileReport;
+use crate::syntax::ast::*;
+use crate::syntax::printer::{print_equation, print_name};
+use std::collections::{BTreeMap, BTreeSet};
+
+const RUNTIME: &str = include_str!("runtime.py");
+
+/// The most axes one statement may have (np.einsum's letters).
+const MAX_AXES: usize = 52;
+
+fn py_str(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
+}
+
+fn san(name: &str) -> String {
+    name.chars()
+        .map(|c| match c {
+            '\'' => "_p".to_string(),
+            c if c.is_ascii_alphanumeric() => c.to_string(),
+            _ => "_".to_string(),
+        })
+        .collect()
+}
+
+fn py_float(v: f64) -> String {
+    if v.is_finite() {
+        format!("{v:?}")
+    } else if v.is_nan() {
+        "float('nan')".into()
+    } else if v > 0.0 {
+        "float('inf')".into()
+    } else {
+        "float('-inf')".into()
+    }
+}
+
+fn is_capital(name: &str) -> bool {
+    name.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+}
+
+struct Gen<'a> {
+    env: &'a Env,
+    consts: &'a BTreeMap<String, f64>,
+    out: String,
+    depth: usize,
+    loop_vars: Vec<String>,
+    /// Axes of the statement being emitted.
+    axes: Vec<String>,
+    /// Every index name used (for the INDEX table).
+    used: BTreeSet<String>,
+}
+
+impl<'a> Gen<'a> {
+    fn line(&mut self, s: &str) {
+        for _ in 0..self.depth {
+            self.out.push_str("    ");
+        }
+        self.out.push_str(s);
+        self.out.push('\n');
+    }
+
+    fn items(&mut self, items: &[Item], outer: &[Ident]) -> Result<(), String> {
+        for item in items {
+            match &item.kind {
+                ItemKind::Equation(eq) => self.statement(outer, eq)?,
+                ItemKind::ForIndices(f) => {
+                    let mut idx = outer.to_vec();
+                    idx.extend(f.indices.iter().cloned());
+                    self.items(&f.body, &idx)?;
+                }
+                ItemKind::Loop(l) => {
+                    if !outer.is_empty() {
+                        return Err(
+                            "a `for v in a..b` loop inside a `for` over indices cannot be emitted"
+                                .into(),
+                        );
+                    }
+                    let v = format!("v_{}", san(&l.range.var.name));
+                    let lo = self.scalar(&l.range.from)?;
+                    let hi = self.scalar(&l.range.to)?;
+                    let (lo, hi) = (format!("int(round({lo}))"), format!("int(round({hi}))"));
+                    if l.reverse {
+                        self.line(&format!("for {v} in range({hi}, {lo} - 1, -1):"));
+                    } else {
+                        self.line(&format!("for {v} in range({lo}, {hi} + 1):"));
+                    }
+                    self.loop_vars.push(l.range.var.name.clone());
+                    self.depth += 1;
+                    let before = self.out.len();
+                    self.items(&l.body, &[])?;
+                    if self.out.len() == before {
+                        self.line("pass");
+                    }
+                    self.depth -= 1;
+                    self.loop_vars.pop();
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// A constant expression (loop bounds): sizes, symbols, loop variables.
+    fn scalar(&mut self, e: &Expr) -> Result<String, String> {
+        let saved = std::mem::take(&mut self.axes);
+        let r = self.eval(e, &BTreeSet::new());
+        self.axes = saved;
+        r
+    }
+
+    fn statement(&mut self, outer: &[Ident], eq: &Equation) -> Result<(), String> {
+        let mut axes: Vec<String> = Vec::new();
+        for i in outer {
+            if !axes.contains(&i.name) {
+                axes.push(i.name.clone());
+            }
+        }
+        // Free indices of the left side.
+        for ix in eq.lhs.indices.iter().flatten() {
+            if let IndexExpr::Affine(a) = ix {
+                for f in a.terms.iter().flat_map(|t| t.factors.iter()) {
+                    if !self.loop_vars.contains(&f.name)
+                        && !self.consts.contains_key(&f.name)
+                        && !axes.contains(&f.name)
+                    {
+                        axes.push(f.name.clone());
+                    }
+                }
+            }
+        }
+        let bound: BTreeSet<String> = axes.iter().cloned().collect();
+        // Every capital the right side may sum, and the indices of explicit sums.
+        let mut extra = Vec::new();
+        self.capitals_deep(&eq.rhs, &bound, &mut extra);
+        sum_ids(&eq.rhs, &mut extra);
+        for c in extra {
+            if !axes.contains(&c) {
+                axes.push(c);
+            }
+        }
+        if axes.len() > MAX_AXES {
+            return Err(format!(
+                "`{}` has more than {MAX_AXES} indices",
+                print_equation(eq)
+            ));
+        }
+        self.line(&format!("# {}", print_equation(eq)));
+        let n = axes.len();
+        for (k, a) in axes.iter().enumerate() {
+            let lower = a.to_lowercase();
+            if self.env.index_size(&lower).is_none() {
+                return Err(format!("index `{a}` has no size"));
+            }
+            self.used.insert(lower.clone());
+            self.line(&format!(
+                "i_{} = ax({k}, *rng_of({}), {n})",
+                san(a),
+                py_str(&lower)
+            ));
+        }
+        self.axes = axes;
+        let value = self.eval(&eq.rhs, &bound)?;
+        let (member, key, idx, shifted) = self.place(&eq.lhs, &bound)?;
+        let op = match eq.op {
+            AssignOp::Set => "=",
+            AssignOp::AddAssign => "+=",
+            AssignOp::SubAssign => "-=",
+        };
+        self.line(&format!(
+            "st.write({member}, {}, {key}, [{idx}], [{shifted}], {value}, {})",
+            if eq.lhs.grad { "True" } else { "False" },
+            py_str(op)
+        ));
+        self.axes.clear();
+        Ok(())
+    }
+
+    fn axis(&self, name: &str) -> Option<usize> {
+        self.axes.iter().position(|a| a == name)
+    }
+
+    fn capitals(&self, e: &Expr, bound: &BTreeSet<String>, out: &mut Vec<String>) {
+        fn in_ref(g: &Gen, r: &Ref, bound: &BTreeSet<String>, out: &mut Vec<String>) {
+            for ix in r.indices.iter().flatten() {
+                match ix {
+                    IndexExpr::Affine(a) => {
+                        for f in a.terms.iter().flat_map(|t| t.factors.iter()) {
+                            if is_capital(&f.name)
+                                && !bound.contains(&f.name)
+                                && g.env.index_size(&f.name.to_lowercase()).is_some()
+                                && !out.contains(&f.name)
+                            {
+                                out.push(f.name.clone());
+                            }
+                        }
+                    }
+                    IndexExpr::Lookup(r) => in_ref(g, r, bound, out),
+                }
+            }
+        }
+        match e {
+            Expr::Ref(r) => in_ref(self, r, bound, out),
+            Expr::Unary(_, x, _) | Expr::Iverson(x, _) => self.capitals(x, bound, out),
+            Expr::Binary(_, l, r, _) | Expr::Rel(_, l, r, _) => {
+                self.capitals(l, bound, out);
+                self.capitals(r, bound, out);
+            }
+            _ => {}
+        }
+    }
+
+    fn capitals_deep(&self, e: &Expr, bound: &BTreeSet<String>, out: &mut Vec<String>) {
+        let mut refs = Vec::new();
+        crate::check::walk_refs(e, &mut |r| refs.push(r.clone()));
+        for r in refs {
+            self.capitals(&Expr::Ref(r), bound, out);
+        }
+    }
+
+    /// The interpreter's rule: capitals outside any parenthesized sum of the term, and
+    /// those shared by two of its parenthesized sums.
+    fn term_capitals(&self, e: &Expr, bound: &BTreeSet<String>) -> Vec<String> {
+        let mut direct = Vec::new();
+        let mut opaque: Vec<Vec<String>> = Vec::new();
+        self.split(e, bound, &mut direct, &mut opaque);
+        let mut out = direct;
+        for (k, set) in opaque.iter().enumerate() {
+            for c in set {
+                if !out.contains(c) && opaque.iter().skip(k + 1).any(|o| o.contains(c)) {
+                    out.push(c.clone());
+                }
+            }
+        }
+        out
+    }
+
+    fn split(
+        &self,
+        e: &Expr,
+        bound: &BTreeSet<String>,
+        direct: &mut Vec<String>,
+        opaque: &mut Vec<Vec<String>>,
+    ) {
+        match e {
+            Expr::Binary(BinOp::Add | BinOp::Sub, ..) => {
+                let mut set = Vec::new();
+                self.capitals(e, bound, &mut set);
+                opaque.push(set);
+            }
+            Expr::Unary(_, x, _) | Expr::Iverson(x, _) => self.split(x, bound, direct, opaque),
+            Expr::Binary(_, l, r, _) | Expr::Rel(_, l, r, _) => {
+                self.split(l, bound, direct, opaque);
+                self.split(r, bound, direct, opaque);
+            }
+            Expr::Ref(_) => self.capitals(e, bound, direct),
+            _ => {}
+        }
+    }
+
+    fn eval(&mut self, e: &Expr, bound: &BTreeSet<String>) -> Result<String, String> {
+        match e {
+            Expr::Binary(BinOp::Add, l, r, _) => Ok(format!(
+                "({} + {})",
+                self.eval(l, bound)?,
+                self.eval(r, bound)?
+            )),
+            Expr::Binary(BinOp::Sub, l, r, _) => Ok(format!(
+                "({} - {})",
+                self.eval(l, bound)?,
+                self.eval(r, bound)?
+            )),
+            _ => {
+                let caps = self.term_capitals(e, bound);
+                if caps.is_empty() {
+                    return self.term(e, bound);
+                }
+                let mut inner = bound.clone();
+                inner.extend(caps.iter().cloned());
+                let mut ks = Vec::new();
+                for c in &caps {
+                    ks.push(
+                        self.axis(c)
+                            .ok_or_else(|| format!("capital `{c}` has no axis"))?
+                            .to_string(),
+                    );
+                }
+                let axes = format!("({},)", ks.join(", "));
+                let n = self.axes.len();
+                let mut factors = Vec::new();
+                product_factors(e, &mut factors);
+                if factors.len() > 1 {
+                    let mut fs = Vec::new();
+                    for f in factors {
+                        fs.push(self.eval(f, &inner)?);
+                    }
+                    Ok(format!("contract([{}], {axes}, {n})", fs.join(", ")))
+                } else {
+                    Ok(format!("total({}, {axes}, {n})", self.term(e, &inner)?))
+                }
+            }
+        }
+    }
+
+    fn term(&mut self, e: &Expr, bound: &BTreeSet<String>) -> Result<String, String> {
+        Ok(match e {
+            Expr::Num(t, _) => match t.parse::<f64>() {
+                Ok(v) => py_float(v),
+                Err(_) => return Err(format!("`{t}` is not a number")),
+            },
+            Expr::Ref(r) => self.read(r, bound)?,
+            Expr::Unary(UnOp::Neg, x, _) => format!("(-{})", self.eval(x, bound)?),
+            Expr::Binary(op, l, r, _) => {
+                let (a, b) = (self.eval(l, bound)?, self.eval(r, bound)?);
+                match op {
+                    BinOp::Add => format!("({a} + {b})"),
+                    BinOp::Sub => format!("({a} - {b})"),
+                    BinOp::Mul | BinOp::Jux => format!("({a} * {b})"),
+                    BinOp::Div => format!("({a} / {b})"),
+                    BinOp::Pow => format!("np.power(np.asarray({a}, dtype=float), {b})"),
+                }
+            }
+            Expr::Iverson(x, _) => format!("np.where({}, 1.0, 0.0)", self.truth(x, bound)?),
+            Expr::Rel(..) => format!("np.where({}, 1.0, 0.0)", self.truth(e, bound)?),
+            Expr::Call(c) => {
+                let mut args = Vec::new();
+                for a in &c.args {
+                    args.push(self.eval(a, bound)?);
+                }
+                let f = c.func.name.as_str();
+                let one = |name: &str| -> Result<String, String> {
+                    if args.len() == 1 {
+                        Ok(format!("{name}({})", args[0]))
+                    } else {
+                        Err(format!("`{f}` takes one argument"))
+                    }
+                };
+                match f {
+                    "sigma" | "sigmoid" => one("sigmoid")?,
+                    "tanh" => one("np.tanh")?,
+                    "relu" => one("relu")?,
+                    "exp" => one("np.exp")?,
+                    "ln" | "log" => one("np.log")?,
+                    "sqrt" => one("np.sqrt")?,
+                    "abs" => one("np.abs")?,
+                    "min" | "max" if !args.is_empty() => {
+                        let np_f = if f == "min" {
+                            "np.minimum"
+                        } else {
+                            "np.maximum"
+                        };
+                        let mut s = args[0].clone();
+                        for a in &args[1..] {
+                            s = format!("{np_f}({s}, {a})");
+                        }
+                        s
+                    }
+                    _ => return Err(format!("`{f}` cannot be emitted as NumPy")),
+                }
+            }
+            Expr::Sum(ids, body, _) => {
+                let mut inner = bound.clone();
+                let mut ks = Vec::new();
+                for i in ids {
+                    inner.insert(i.name.clone());
+                    ks.push(
+                        self.axis(&i.name)
+                            .ok_or_else(|| format!("summed index `{}` has no axis", i.name))?
+                            .to_string(),
+                    );
+                }
+                let n = self.axes.len();
+                format!(
+                    "total({}, ({},), {n})",
+                    self.term(body, &inner)?,
+                    ks.join(", ")
+                )
+            }
+            Expr::Softmax(w, body, _) => {
+                let k = self.axis(&w.name).ok_or_else(|| {
+                    format!(
+                        "softmax over `{}` needs `{}` on the left side",
+                        w.name, w.name
+                    )
+                })?;
+                let n = self.axes.len();
+                let r = py_str(&w.name.to_lowercase());
+                format!(
+                    "softmax({}, {k}, rng_of({r})[1] - rng_of({r})[0] + 1, {n})",
+                    self.eval(body, bound)?
+                )
+            }
+            Expr::Deriv(..) => return Err("d(u)/d(a) is a claim form, not a program value".into()),
+        })
+    }
+
+    fn truth(&mut self, e: &Expr, bound: &BTreeSet<String>) -> Result<String, String> {
+        match e {
+            Expr::Rel(op, l, r, _) => {
+                let (a, b) = (self.eval(l, bound)?, self.eval(r, bound)?);
+                Ok(match op {
+                    RelOp::Eq => format!("({a} == {b})"),
+                    RelOp::Le => format!("({a} <= {b})"),
+                    RelOp::Ge => format!("({a} >= {b})"),
+                    RelOp::Lt => format!("({a} < {b})"),
+                    RelOp::Gt => format!("({a} > {b})"),
+                    RelOp::Approx => format!(
+                        "(np.abs(({a}) - ({b})) <= 1e-9 * np.maximum(np.maximum(np.abs({a}), np.abs({b})), 1.0))"
+                    ),
+                })
+            }
+            other => Ok(format!("({} != 0)", self.eval(other, bound)?)),
+        }
+    }
+
+    fn factor(&self, name: &str, bound: &BTreeSet<String>) -> Result<String, String> {
+        if bound.contains(name) && self.axis(name).is_some() {
+            return Ok(format!("i_{}", san(name)));
+        }
+        if self.loop_vars.contains(&name.to_string()) {
+            return Ok(format!("v_{}", san(name)));
+        }
+        if self.axis(name).is_some() {
+            return Ok(format!("i_{}", san(name)));
+        }
+        if self.consts.contains_key(name) {
+            return Ok(format!("int(round(C[{}]))", py_str(name)));
+        }
+        Err(format!("index `{name}` is not bound here"))
+    }
+
+    fn index(&mut self, ix: &IndexExpr, bound: &BTreeSet<String>) -> Result<String, String> {
+        match ix {
+            IndexExpr::Affine(a) => {
+                let mut s = String::new();
+                for t in &a.terms {
+                    let mut fs = Vec::new();
+                    if t.coef.abs() != 1 {
+                        fs.push(t.coef.abs().to_string());
+                    }
+                    for f in &t.factors {
+                        fs.push(self.factor(&f.name, bound)?);
+                    }
+                    let body = fs.join(" * ");
+                    s.push_str(&match (s.is_empty(), t.coef < 0) {
+                        (true, false) => body,
+                        (true, true) => format!("-{body}"),
+                        (false, false) => format!(" + {body}"),
+                        (false, true) => format!(" - {body}"),
+                    });
+                }
+                if s.is_empty() {
+                    s = a.constant.to_string();
+                } else if a.constant > 0 {
+                    s.push_str(&format!(" + {}", a.constant));
+                } else if a.constant < 0 {
+                    s.push_str(&format!(" - {}", a.constant.unsigned_abs()));
+                }
+                Ok(if a.terms.len() + usize::from(a.constant != 0) > 1 {
+                    format!("({s})")
+                } else {
+                    s
+                })
+            }
+            IndexExpr::Lookup(r) => Ok(format!(
+                "np.rint({}).astype(np.int64)",
+                self.read(r, bound)?
+            )),
+        }
+    }
+
+    fn member(&mut self, n: &Name, bound: &BTreeSet<String>) -> Result<(String, String), String> {
+        let key = self.env.key_of(n);
+        let fam = self
+            .env
+            .tensors
+            .get(&key)
+            .is_some_and(|t| t.family_arity > 0);
+        if !fam {
+            return Ok((py_str(&key), py_str(&key)));
+        }
+        let mut parts = Vec::new();
+        for s in &n.sub {
+            if let IndexExpr::Affine(a) = s {
+                if a.constant == 0
+                    && a.terms.len() == 1
+                    && a.terms[0].coef == 1
+                    && a.terms[0].factors.len() == 1
+                {
+                    let f = &a.terms[0].factors[0].name;
+                    if !self.loop_vars.contains(f)
+                        && self.axis(f).is_none()
+                        && !self.consts.contains_key(f)
+                    {
+                        parts.push(py_str(f));
+                        continue;
+                    }
+                }
+            }
+            parts.push(self.index(s, bound)?);
+        }
+        Ok((
+            format!("mem({}, [{}])", py_str(&key), parts.join(", ")),
+            py_str(&key),
+        ))
+    }
+
+    fn place(
+        &mut self,
+        r: &Ref,
+        bound: &BTreeSet<String>,
+    ) -> Result<(String, String, String, String), String> {
+        let (member, key) = self.member(&r.name, bound)?;
+        let mut idx = Vec::new();
+        let mut shifted = Vec::new();
+        for ix in r.indices.iter().flatten() {
+            idx.push(self.index(ix, bound)?);
+            let s = match ix {
+                IndexExpr::Affine(a) => {
+                    a.terms.len() > 1 || a.terms.iter().any(|t| t.factors.len() > 1 || t.coef != 1)
+                }
+                IndexExpr::Lookup(_) => false,
+            };
+            shifted.push(if s { "True" } else { "False" });
+        }
+        Ok((member, key, idx.join(", "), shifted.join(", ")))
+    }
+
+    fn read(&mut self, r: &Ref, bound: &BTreeSet<String>) -> Result<String, String> {
+        if r.indices.is_none() && !r.grad {
+            let printed = print_name(&r.name);
+            if self.consts.contains_key(&printed) {
+                return Ok(format!("C[{}]", py_str(&printed)));
+            }
+            if r.name.sub.is_empty() {
+                let b = &r.name.base;
+                if self.loop_vars.contains(b) {
+                    return Ok(format!("float(v_{})", san(b)));
+                }
+                if bound.contains(b) && self.axis(b).is_some() {
+                    return Ok(format!("i_{}.astype(float)", san(b)));
+                }
+            }
+        }
+        let (member, key, idx, shifted) = self.place(r, bound)?;
+        Ok(format!(
+            "st.read({member}, {}, {key}, [{idx}], [{shifted}])",
+            if r.grad { "True" } else { "False" }
+        ))
+    }
+}
+
+fn product_factors<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
+    match e {
+        Expr::Binary(BinOp::Mul | BinOp::Jux, l, r, _) => {
+            product_factors(l, out);
+            product_factors(r, out);
+        }
+        _ => out.push(e),
+    }
+}
+
+fn sum_ids(e: &Expr, out: &mut Vec<String>) {
+    match e {
+        Expr::Sum(ids, x, _) => {
+            for i in ids {
+                if !out.contains(&i.name) {
+                    out.push(i.name.clone());
+                }
+            }
+            sum_ids(x, out);
+        }
+        Expr::Unary(_, x, _) | Expr::Iverson(x, _) | Expr::Softmax(_, x, _) => sum_ids(x, out),
+        Expr::Binary(_, l, r, _) | Expr::Rel(_, l, r, _) => {
+            sum_ids(l, out);
+            sum_ids(r, out);
+        }
+        Expr::Call(c) => c.args.iter().for_each(|a| sum_ids(a, out)),
+        _ => {}
+    }
+}
+
+/// The leaves of a declaration: members with the range of each dimension.
+fn leaf_lines(m: &mut Machine, d: &Decl) -> Result<Vec<String>, String> {
+    let (dist, args) = match &d.init {
+        Some(Init::Dist(c)) => {
+            let mut args = Vec::new();
+            for a in &c.args {
+                args.push(py_float(m.const_expr(a).map_err(|e| e.message)?));
+            }
+            (c.func.name.clone(), args)
+        }
+        Some(Init::Value(e)) => (
+            "value".to_string(),
+            vec![py_float(m.const_expr(e).map_err(|e| e.message)?)],
+        ),
+        None => return Ok(vec![]),
+    };
+    let elements = m.decl_elements(d).map_err(|e| e.message)?;
+    let mut by_member: BTreeMap<String, Vec<Vec<i64>>> = BTreeMap::new();
+    let mut order = Vec::new();
+    for (member, pos) in elements {
+        if !by_member.contains_key(&member) {
+            order.push(member.clone());
+        }
+        by_member.entry(member).or_default().push(pos);
+    }
+    let mut out = Vec::new();
+    for member in order {
+        let ps = &by_member[&member];
+        let rank = ps.first().map_or(0, |p| p.len());
+        let mut ranges = Vec::new();
+        let mut count: usize = 1;
+        for k in 0..rank {
+            let lo = ps.iter().map(|p| p[k]).min().unwrap_or(0);
+            let hi = ps.iter().map(|p| p[k]).max().unwrap_or(0);
+            count = count.saturating_mul((hi - lo + 1) as usize);
+            ranges.push(format!("({lo}, {hi})"));
+        }
+        if count != ps.len() {
+            return Err(format!("the elements of `{member}` do not form a grid"));
+        }
+        out.push(format!(
+            "    ({}, [{}], {}, [{}]),",
+            py_str(&member),
+            ranges.join(", "),
+            py_str(&dist),
+            args.join(", ")
+        ));
+    }
+    Ok(out)
+}
+
+/// The Python module for a checked file, or why it cannot be emitted.
+pub fn numpy(r: &FileReport) -> Result<String, String> {
+    if r.unexpected_errors() > 0 || r.expected_error.is_some() {
+        return Err("nothing is emitted from a file with errors".into());
+    }
+    let env = &r.env;
+    let mut m = Machine::new(&r.program, env).map_err(|e| e.message)?;
+    let back = crate::grad::backward(&r.program, env);
+    let mut consts = m.consts.clone();
+    // Scalar inputs are values of the program, not constants.
+    for s in env.scalars.keys() {
+        consts.remove(s);
+    }
+    let mut g = Gen {
+        env,
+        consts: &consts,
+        out: String::new(),
+        depth: 1,
+        loop_vars: Vec::new(),
+        axes: Vec::new(),
+        used: BTreeSet::new(),
+    };
+    g.items(&r.program.items, &[])?;
+    let fwd = std::mem::take(&mut g.out);
+    g.items(&back.items, &[])?;
+    let bwd = std::mem::take(&mut g.out);
+    let used = std::mem::take(&mut g.used);
+
+    let mut out = String::new();
+    out.push_str(&format!(
+        "\"\"\"Emitted by tq from {}: the forward program and the derived backward program\n(loop-and-scatter form) on NumPy, with tq's reference semantics.\n\nRun it: python3 THIS.py [--seed N] [--inputs FILE.json] [--json]\n\"\"\"\n",
+        r.path.replace('\\', "/").replace("\"\"\"", "'''")
+    ));
+    out.push_str("import json\nimport sys\n\nimport numpy as np\n\n");
+    out.push_str("# Sizes and symbols (the file's `sample` line).\nC = {\n");
+    for (k, v) in &consts {
+        out.push_str(&format!("    {}: {},\n", py_str(k), py_float(*v)));
+    }
+    out.push_str("}\n\n# Lower-case index -> (size, centered).\nINDEX = {\n");
+    for i in &used {
+        if let Some(size) = env.index_size(i) {
+            out.push_str(&format!(
+                "    {}: ({}, {}),\n",
+                py_str(i),
+                py_str(&size),
+                if env.index_centered(i) {
+                    "True"
+                } else {
+                    "False"
+                }
+            ));
+        }
+    }
+    out.push_str("}\n\n# Per tensor: the size of each dimension where shifted reads follow the boundary rule.\nDIMS = {\n");
+    for (key, t) in &env.tensors {
+        let dims: Vec<String> = t
+            .dims
+            .iter()
+            .map(|d| {
+                if consts.contains_key(d) {
+                    py_str(d)
+                } else {
+                    "None".into()
+                }
+            })
+            .collect();
+        out.push_str(&format!("    {}: [{}],\n", py_str(key), dims.join(", ")));
+    }
+    out.push_str("}\n\n");
+    out.push_str(&format!(
+        "BOUNDARY = {}\n\n",
+        env.boundary
+            .map(|b| py_str(crate::syntax::printer::boundary_word(b)))
+            .unwrap_or_else(|| "None".into())
+    ));
+    out.push_str("# Scalar inputs (the `at` line).\nAT = {\n");
+    for item in &r.program.items {
+        if let ItemKind::At(bs) = &item.kind {
+            for b in bs {
+                if env.scalars.contains_key(&b.name.name) {
+                    let v = m.const_expr(&b.value).map_err(|e| e.message)?;
+                    out.push_str(&format!("    {}: {},\n", py_str(&b.name.name), py_float(v)));
+                }
+            }
+        }
+    }
+    out.push_str(
+        "}\n\n# Leaves: (member, range of each dimension, distribution, arguments).\nLEAVES = [\n",
+    );
+    let mut seeds = Vec::new();
+    for item in &r.program.items {
+        if let ItemKind::Decl(d) = &item.kind {
+            let lines = leaf_lines(&mut m, d)?;
+            if d.kind == DeclKind::Grad {
+                seeds.extend(lines);
+            } else {
+                for l in lines {
+                    out.push_str(&l);
+                    out.push('\n');
+                }
+            }
+        }
+    }
+    out.push_str("]\n\n# Incoming gradients (`grad T ~ ...`).\nGRAD_SEEDS = [\n");
+    for l in seeds {
+        out.push_str(&l);
+        out.push('\n');
+    }
+    out.push_str("]\n\n\ndef forward(st):\n    \"\"\"The forward program.\"\"\"\n");
+    out.push_str(if fwd.is_empty() { "    pass\n" } else { &fwd });
+    out.push_str(&format!(
+        "\n\ndef backward(st):\n    \"\"\"The derived backward program (loop-and-scatter form), from {}.\"\"\"\n",
+        back.seeds.join(", ")
+    ));
+    out.push_str(if bwd.is_empty() { "    pass\n" } else { &bwd });
+    out.push('\n');
+    out.push_str(RUNTIME);
+    Ok(out)
+}

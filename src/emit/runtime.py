@@ -1,0 +1,248 @@
+
+# ---- runtime: tq's reference semantics (docs/numeric.md) on NumPy arrays ----------
+# Every tensor member (`L_{3}`, `W^{h,R}`, `h`) and its gradient is one array with an
+# offset per dimension; it grows to cover what is written. An element never written
+# reads as 0. A shifted read (`x+dx`) outside `0..size` on a size dimension wraps
+# (circular) or reads 0 (zero, valid); a shifted write there wraps or is dropped.
+
+LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def ax(k, lo, hi, ndim):
+    """The values lo..hi of an index along axis k of an ndim-dimensional statement."""
+    shape = [1] * ndim
+    shape[k] = hi - lo + 1
+    return np.arange(lo, hi + 1, dtype=np.int64).reshape(shape)
+
+
+def rng_of(name):
+    """The range (both ends included) of a lower-case index."""
+    size, centered = INDEX[name]
+    n = int(C[size])
+    lo = -((n - 1) // 2) if centered else 0
+    return lo, lo + n - 1
+
+
+def mem(key, parts):
+    return "%s_{%s}" % (key, ",".join(str(p) for p in parts))
+
+
+class Store:
+    def __init__(self):
+        self.t = {}
+
+    def _extent(self, key, k):
+        dims = DIMS.get(key)
+        if dims is None or k >= len(dims) or dims[k] is None:
+            return None
+        return int(C[dims[k]])
+
+    def _place(self, key, idx, shifted):
+        """Positions after the boundary rule, and the mask of those that exist."""
+        out, keep = [], True
+        for k, (i, s) in enumerate(zip(idx, shifted)):
+            i = np.asarray(i, dtype=np.int64)
+            n = self._extent(key, k) if s else None
+            if n is not None:
+                inside = (i >= 0) & (i < n)
+                if BOUNDARY == "circular" and n > 0:
+                    i = np.mod(i, n)
+                else:
+                    keep = keep & inside
+            out.append(i)
+        return out, keep
+
+    def read(self, member, grad, key, idx, shifted):
+        idx, keep = self._place(key, idx, shifted)
+        shape = np.broadcast_shapes(*[np.shape(i) for i in idx], np.shape(keep))
+        entry = self.t.get((member, grad))
+        if entry is None:
+            return np.zeros(shape)
+        off, a = entry
+        if a.ndim != len(idx):
+            raise ValueError("%s is read with %d indices, has %d" % (member, len(idx), a.ndim))
+        if a.ndim == 0:
+            return np.broadcast_to(a, shape).astype(float) * keep
+        pos, ok = [], keep
+        for i, o, n in zip(idx, off, a.shape):
+            p = i - o
+            ok = ok & (p >= 0) & (p < n)
+            pos.append(p)
+        pos = [np.clip(np.broadcast_to(p, shape), 0, max(n - 1, 0)) for p, n in zip(pos, a.shape)]
+        return np.where(np.broadcast_to(ok, shape), a[tuple(pos)], 0.0)
+
+    def _grow(self, member, grad, lo, hi):
+        entry = self.t.get((member, grad))
+        if entry is None:
+            a = np.zeros([h - l + 1 for l, h in zip(lo, hi)])
+            self.t[(member, grad)] = (list(lo), a)
+            return
+        off, a = entry
+        nlo = [min(l, o) for l, o in zip(lo, off)]
+        nhi = [max(h, o + n - 1) for h, o, n in zip(hi, off, a.shape)]
+        if nlo == off and all(h == o + n - 1 for h, o, n in zip(nhi, off, a.shape)):
+            return
+        b = np.zeros([h - l + 1 for l, h in zip(nlo, nhi)])
+        sl = tuple(slice(o - l, o - l + n) for o, l, n in zip(off, nlo, a.shape))
+        b[sl] = a
+        self.t[(member, grad)] = (nlo, b)
+
+    def write(self, member, grad, key, idx, shifted, val, op):
+        idx, keep = self._place(key, idx, shifted)
+        val = np.asarray(val, dtype=float)
+        shape = np.broadcast_shapes(*[np.shape(i) for i in idx], np.shape(keep), val.shape)
+        keep = np.broadcast_to(keep, shape).ravel()
+        val = np.broadcast_to(val, shape).ravel()[keep]
+        idx = [np.broadcast_to(i, shape).ravel()[keep] for i in idx]
+        if len(idx) == 0:
+            self._grow(member, grad, [], [])
+            off, a = self.t[(member, grad)]
+            v = val[-1] if val.size else 0.0
+            new = v if op == "=" else (a + v if op == "+=" else a - v)
+            self.t[(member, grad)] = ([], np.asarray(new, dtype=float))
+            return
+        if val.size == 0:
+            return
+        self._grow(member, grad, [int(i.min()) for i in idx], [int(i.max()) for i in idx])
+        off, a = self.t[(member, grad)]
+        pos = tuple(i - o for i, o in zip(idx, off))
+        if op == "=":
+            a[pos] = val
+        elif op == "+=":
+            np.add.at(a, pos, val)
+        else:
+            np.subtract.at(a, pos, val)
+
+    def set_elements(self, member, grad, positions, values):
+        positions = np.asarray(positions, dtype=np.int64).reshape(len(values), -1)
+        idx = [positions[:, k] for k in range(positions.shape[1])]
+        self.write(member, grad, None, idx, [False] * len(idx), np.asarray(values, dtype=float), "=")
+
+
+def total(x, axes, ndim):
+    """Sums a term over its summed capitals' axes, keeping the dimensions."""
+    x = np.asarray(x, dtype=float)
+    x = x.reshape((1,) * (ndim - x.ndim) + x.shape)
+    return np.sum(x, axis=tuple(axes), keepdims=True)
+
+
+def contract(factors, axes, ndim):
+    """A product of factors summed over `axes`, as one np.einsum (dimensions kept)."""
+    ops, subs = [], []
+    for f in factors:
+        f = np.asarray(f, dtype=float)
+        f = f.reshape((1,) * (ndim - f.ndim) + f.shape)
+        keep = [k for k in range(ndim) if f.shape[k] != 1]
+        ops.append(f.reshape([f.shape[k] for k in keep]))
+        subs.append("".join(LETTERS[k] for k in keep))
+    present = sorted(set("".join(subs)), key=LETTERS.index)
+    missing = [k for k in axes if LETTERS[k] not in present]
+    out = [c for c in present if LETTERS.index(c) not in axes]
+    r = np.einsum(",".join(subs) + "->" + "".join(out), *ops)
+    shape = [1] * ndim
+    for c, n in zip(out, np.shape(r)):
+        shape[LETTERS.index(c)] = n
+    r = np.reshape(r, shape)
+    if missing:
+        raise ValueError("a summed index that no factor reads")
+    return r
+
+
+def softmax(x, k, n, ndim):
+    x = np.asarray(x, dtype=float)
+    x = x.reshape((1,) * (ndim - x.ndim) + x.shape)
+    shape = list(x.shape)
+    shape[k] = n
+    x = np.broadcast_to(x, shape)
+    e = np.exp(x - np.max(x, axis=k, keepdims=True))
+    return e / np.sum(e, axis=k, keepdims=True)
+
+
+def sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def relu(x):
+    return np.maximum(x, 0.0)
+
+
+def draw(rnd, dist, args, n):
+    if dist == "value":
+        return np.full(n, args[0])
+    if dist in ("normal", "moments", "symmetric"):
+        if dist == "normal":
+            m, v = args
+        elif dist == "moments":
+            m, v = args[0], args[1] - args[0] ** 2
+        else:
+            m, v = 0.0, args[0]
+        return m + np.sqrt(max(v, 0.0)) * rnd.standard_normal(n)
+    if dist == "uniform":
+        return rnd.uniform(args[0], args[1], n)
+    if dist == "bernoulli":
+        return (rnd.random(n) < args[0]).astype(float)
+    if dist == "categorical":
+        return rnd.integers(0, int(args[0]), n).astype(float)
+    raise ValueError("cannot sample from " + dist)
+
+
+def grid(ranges):
+    axes = [np.arange(lo, hi + 1) for lo, hi in ranges]
+    if not axes:
+        return np.zeros((1, 0), dtype=np.int64)
+    return np.stack([g.ravel() for g in np.meshgrid(*axes, indexing="ij")], axis=1)
+
+
+def sample_inputs(seed):
+    """Random leaves and incoming gradients from the declared distributions."""
+    rnd = np.random.default_rng(seed)
+    st = Store()
+    for member, ranges, dist, args in LEAVES:
+        pos = grid(ranges)
+        st.set_elements(member, False, pos, draw(rnd, dist, args, len(pos)))
+    for name, value in AT.items():
+        st.set_elements(name, False, np.zeros((1, 0)), [value])
+    for member, ranges, dist, args in GRAD_SEEDS:
+        pos = grid(ranges)
+        st.set_elements(member, True, pos, draw(rnd, dist, args, len(pos)))
+    return st
+
+
+def load_inputs(path):
+    with open(path) as f:
+        doc = json.load(f)
+    st = Store()
+    for e in doc["values"]:
+        st.set_elements(e["member"], e["grad"], e["positions"], e["values"])
+    return st
+
+
+def dump(st):
+    out = []
+    for (member, grad), (off, a) in sorted(st.t.items()):
+        out.append({"member": member, "grad": grad, "offset": list(off),
+                    "shape": list(a.shape), "data": a.ravel().tolist()})
+    return {"values": out}
+
+
+def main(argv):
+    import argparse
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--inputs", help="a JSON file of leaves and incoming gradients (tq's format)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random inputs")
+    p.add_argument("--json", action="store_true", help="print every value and gradient as JSON")
+    a = p.parse_args(argv)
+    st = load_inputs(a.inputs) if a.inputs else sample_inputs(a.seed)
+    forward(st)
+    backward(st)
+    if a.json:
+        json.dump(dump(st), sys.stdout)
+        print()
+    else:
+        for (member, grad), (off, arr) in sorted(st.t.items()):
+            name = member + (".grad" if grad else "")
+            print("%-24s shape %-18s norm %.6g" % (name, tuple(arr.shape), float(np.sqrt(np.sum(arr * arr)))))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

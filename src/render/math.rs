@@ -1,0 +1,305 @@
+//! `.tq` syntax trees as LaTeX math in the course's notation: Greek letters (`sigma_W` →
+//! `\sigma_{W}`), `Δx` for `dx`, subscripted layers (`W_{l+1}`), capital summed
+//! indices kept as written (`W[j,I] x[b,I]`), juxtaposition as a thin space.
+
+use crate::syntax::ast::*;
+
+const GREEK: &[&str] = &[
+    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
+    "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "phi", "chi", "psi", "omega",
+];
+
+/// One identifier: Greek words become letters, `dx`/`DX` become `\Delta x`/`\Delta X`,
+/// longer words are set upright, a trailing `_W` becomes a subscript.
+pub fn ident(name: &str) -> String {
+    let primes = name.len() - name.trim_end_matches('\'').len();
+    let base = name.trim_end_matches('\'');
+    let (head, sub) = match base.split_once('_') {
+        Some((h, s)) if !h.is_empty() && !s.is_empty() => (h, Some(s)),
+        _ => (base, None),
+    };
+    let mut out = word(head);
+    if let Some(s) = sub {
+        out = format!("{out}_{{{}}}", word(s));
+    }
+    for _ in 0..primes {
+        out.push('\'');
+    }
+    out
+}
+
+fn word(w: &str) -> String {
+    if GREEK.contains(&w) {
+        return format!("\\{w}");
+    }
+    // Upper-case Greek where LaTeX has a letter for it.
+    let cap = [
+        "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Phi", "Psi", "Omega",
+    ];
+    if cap.contains(&w) {
+        return format!("\\{w}");
+    }
+    let b = w.as_bytes();
+    if b.len() == 2 && (b[0] == b'd' || b[0] == b'D') && b[1].is_ascii_alphabetic() {
+        let second = b[1] as char;
+        // `dx` ranges over `DX`: the seeds' Δx and ΔX.
+        if (b[0] == b'd') == second.is_ascii_lowercase() {
+            return format!("\\Delta {second}");
+        }
+    }
+    let ok = w.chars().all(|c| c.is_ascii_alphanumeric());
+    if !ok {
+        return format!("\\mathrm{{{}}}", escape_math_text(w));
+    }
+    if w.chars().count() <= 1 || w.chars().skip(1).all(|c| c.is_ascii_digit()) {
+        let (letter, digits) = w.split_at(1);
+        if digits.is_empty() {
+            letter.to_string()
+        } else {
+            format!("{letter}_{{{digits}}}")
+        }
+    } else {
+        format!("\\mathit{{{w}}}")
+    }
+}
+
+fn escape_math_text(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '_' | '#' | '$' | '%' | '&' | '{' | '}' => format!("\\{c}"),
+            c if c.is_ascii_graphic() => c.to_string(),
+            _ => "?".to_string(),
+        })
+        .collect()
+}
+
+/// A name with primes, superscript labels and subscripts: `W^{h,R}_{l+1}`.
+pub fn name(n: &Name) -> String {
+    let mut s = word(&n.base);
+    for _ in 0..n.primes {
+        s.push('\'');
+    }
+    if !n.sup.is_empty() {
+        let labels: Vec<String> = n.sup.iter().map(|l| word(l)).collect();
+        s = format!("{s}^{{{}}}", labels.join(","));
+    }
+    if !n.sub.is_empty() {
+        let subs: Vec<String> = n.sub.iter().map(index).collect();
+        s = format!("{s}_{{{}}}", subs.join(","));
+    }
+    s
+}
+
+/// A reference: `L_{l}.\mathrm{grad}[b, x+\Delta x, ...]`.
+pub fn reference(r: &Ref) -> String {
+    let mut s = name(&r.name);
+    if r.grad {
+        s = format!("{{{s}}}.\\mathrm{{grad}}");
+    }
+    if let Some(ix) = &r.indices {
+        let items: Vec<String> = ix.iter().map(index).collect();
+        s.push_str(&format!("[{}]", items.join(",")));
+    }
+    s
+}
+
+pub fn index(ix: &IndexExpr) -> String {
+    match ix {
+        IndexExpr::Lookup(r) => reference(r),
+        IndexExpr::Affine(a) => affine(a),
+    }
+}
+
+fn affine(a: &Affine) -> String {
+    let mut s = String::new();
+    for (k, t) in a.terms.iter().enumerate() {
+        let factors: Vec<String> = t.factors.iter().map(|f| ident(&f.name)).collect();
+        let factors = factors.join(" ");
+        let mag = t.coef.unsigned_abs();
+        let body = if mag == 1 {
+            factors
+        } else {
+            format!("{mag}{factors}")
+        };
+        if t.coef < 0 {
+            s.push('-');
+        } else if k > 0 {
+            s.push('+');
+        }
+        s.push_str(&body);
+    }
+    if a.terms.is_empty() {
+        s.push_str(&a.constant.to_string());
+    } else if a.constant > 0 {
+        s.push_str(&format!("+{}", a.constant));
+    } else if a.constant < 0 {
+        s.push_str(&format!("-{}", a.constant.unsigned_abs()));
+    }
+    s
+}
+
+fn prec(e: &Expr) -> u8 {
+    match e {
+        Expr::Rel(..) => 0,
+        Expr::Binary(BinOp::Add | BinOp::Sub, ..) => 1,
+        Expr::Binary(BinOp::Mul | BinOp::Jux, ..) => 2,
+        // A fraction is set as `\frac`, which needs no parentheses around it.
+        Expr::Binary(BinOp::Div, ..) => 5,
+        Expr::Unary(..) => 3,
+        Expr::Binary(BinOp::Pow, ..) => 4,
+        _ => 5,
+    }
+}
+
+fn wrap(e: &Expr, min: u8) -> String {
+    let s = expr(e);
+    if prec(e) < min {
+        format!("\\left({s}\\right)")
+    } else {
+        s
+    }
+}
+
+fn number(t: &str) -> String {
+    match t.split_once(['e', 'E']) {
+        Some((m, x)) => format!("{m} \\cdot 10^{{{}}}", x.trim_start_matches('+')),
+        None => t.to_string(),
+    }
+}
+
+/// An expression in LaTeX math.
+pub fn expr(e: &Expr) -> String {
+    match e {
+        Expr::Num(t, _) => number(t),
+        Expr::Ref(r) => reference(r),
+        Expr::Unary(UnOp::Neg, x, _) => format!("-{}", wrap(x, 3)),
+        Expr::Binary(op, l, r, _) => match op {
+            BinOp::Add => format!("{} + {}", wrap(l, 1), wrap(r, 2)),
+            BinOp::Sub => format!("{} - {}", wrap(l, 1), wrap(r, 2)),
+            BinOp::Mul => format!("{} \\cdot {}", wrap(l, 2), wrap(r, 3)),
+            BinOp::Jux => format!("{} \\, {}", wrap(l, 2), wrap(r, 4)),
+            BinOp::Div => format!("\\frac{{{}}}{{{}}}", expr(l), expr(r)),
+            BinOp::Pow => {
+                let base = wrap(l, 5);
+                // `x_{l}^{2}` reads fine; a base ending in a script needs braces.
+                format!("{{{base}}}^{{{}}}", expr(r))
+            }
+        },
+        Expr::Rel(op, l, r, _) => format!("{} {} {}", wrap(l, 1), relop(*op), wrap(r, 1)),
+        Expr::Call(c) => call(c),
+        Expr::Sum(ids, x, _) => {
+            let ids: Vec<String> = ids.iter().map(|i| ident(&i.name)).collect();
+            format!("\\sum_{{{}}} {}", ids.join(","), wrap(x, 5))
+        }
+        Expr::Softmax(id, x, _) => format!(
+            "\\operatorname{{softmax}}_{{{}}}\\left({}\\right)",
+            ident(&id.name),
+            expr(x)
+        ),
+        Expr::Deriv(n, d, _) => format!(
+            "\\frac{{\\partial {}}}{{\\partial {}}}",
+            reference(n),
+            reference(d)
+        ),
+        Expr::Iverson(x, _) => format!("\\left[{}\\right]", expr(x)),
+    }
+}
+
+pub fn relop(op: RelOp) -> &'static str {
+    match op {
+        RelOp::Eq => "=",
+        RelOp::Le => "\\le",
+        RelOp::Ge => "\\ge",
+        RelOp::Lt => "<",
+        RelOp::Gt => ">",
+        RelOp::Approx => "\\approx",
+    }
+}
+
+/// A function application or a distribution.
+pub fn call(c: &Call) -> String {
+    let args: Vec<String> = c.args.iter().map(expr).collect();
+    let args = args.join(", ");
+    let f = c.func.name.as_str();
+    match f {
+        "sqrt" if c.args.len() == 1 => format!("\\sqrt{{{args}}}"),
+        "sigma" | "sigmoid" => format!("\\sigma\\left({args}\\right)"),
+        "tanh" | "exp" | "ln" | "log" | "min" | "max" => {
+            format!("\\{f}\\left({args}\\right)")
+        }
+        "E" => format!("\\mathbb{{E}}\\left[{args}\\right]"),
+        "Var" | "Cov" => format!("\\operatorname{{{f}}}\\left({args}\\right)"),
+        "normal" => format!("\\mathcal{{N}}\\left({args}\\right)"),
+        "uniform" => format!("\\mathcal{{U}}\\left({args}\\right)"),
+        _ => format!(
+            "\\operatorname{{{}}}\\left({args}\\right)",
+            escape_math_text(f)
+        ),
+    }
+}
+
+/// `l = 0, \dots, L - 1`.
+pub fn range(r: &Range) -> String {
+    format!(
+        "{} = {}, \\dots, {}",
+        ident(&r.var.name),
+        expr(&r.from),
+        expr(&r.to)
+    )
+}
+
+pub fn equation(eq: &Equation) -> String {
+    let op = match eq.op {
+        AssignOp::Set => "=",
+        AssignOp::AddAssign => "\\mathrel{+}=",
+        AssignOp::SubAssign => "\\mathrel{-}=",
+    };
+    format!("{} {op} {}", reference(&eq.lhs), expr(&eq.rhs))
+}
+
+/// A claim's body with its tolerance, assumptions and point.
+pub fn claim(c: &Claim) -> String {
+    let mut s = if c.includes.is_some() {
+        "\\text{the backpropagation program includes}".to_string()
+    } else {
+        expr(&c.body)
+    };
+    if let Some(t) = &c.tol {
+        s.push_str(&format!(" \\quad (\\text{{tol }} {})", expr(t)));
+    }
+    let mut given: Vec<String> = Vec::new();
+    if let Some(b) = c.boundary {
+        given.push(format!(
+            "\\text{{boundary {}}}",
+            crate::syntax::printer::boundary_word(b)
+        ));
+    }
+    given.extend(c.given.iter().map(expr));
+    if !given.is_empty() {
+        s.push_str(&format!(" \\quad \\text{{given }} {}", given.join(",\\ ")));
+    }
+    if !c.at.is_empty() {
+        let at: Vec<String> =
+            c.at.iter()
+                .map(|b| format!("{} = {}", ident(&b.name.name), expr(&b.value)))
+                .collect();
+        s.push_str(&format!(" \\quad \\text{{at }} {}", at.join(",\\ ")));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifiers_in_the_course_notation() {
+        assert_eq!(ident("sigma_W"), "\\sigma_{W}");
+        assert_eq!(ident("dx"), "\\Delta x");
+        assert_eq!(ident("DX"), "\\Delta X");
+        assert_eq!(ident("j'"), "j'");
+        assert_eq!(ident("yhat"), "\\mathit{yhat}");
+        assert_eq!(ident("G1"), "G_{1}");
+        assert_eq!(ident("lambda"), "\\lambda");
+    }
+}

@@ -1,0 +1,505 @@
+//! `tq variants`: randomized versions of a problem. The parameters of the file's `vary`
+//! lines are sampled (`ChaCha8Rng::seed_from_u64(seed)`) into distinct combinations;
+//! each combination replaces the values of the `sample` line (sizes, symbols) or of the
+//! `at` line (scalar inputs), every answer is computed again, and the variant is checked
+//! by the claim engines like any file. No IO here.
+
+use crate::check::vary::{domain, Domain};
+use crate::check::Env;
+use crate::claims::scalar::{lower, scalar_program, Scope};
+use crate::render::math;
+use crate::report::FileReport;
+use crate::sym;
+use crate::syntax::ast::*;
+use crate::syntax::printer::print_program;
+use crate::syntax::span::Span;
+use num_rational::BigRational;
+use num_traits::Signed;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde_json::json;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The most variants one run makes.
+pub const MAX_VARIANTS: usize = 100;
+
+/// Below this many combinations all are listed and `count` of them are chosen without
+/// replacement; above it combinations are drawn until `count` distinct ones are found.
+const ENUMERATE_BELOW: u64 = 100_000;
+
+/// The variants to make: the parameter names and each variant's values.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub names: Vec<String>,
+    /// How many distinct combinations exist (saturating).
+    pub available: u64,
+    pub requested: usize,
+    pub chosen: Vec<Vec<String>>,
+}
+
+/// Chooses the variants: `count` distinct combinations, or all there are when fewer.
+pub fn plan(program: &Program, count: usize, seed: u64) -> Result<Plan, String> {
+    if count == 0 || count > MAX_VARIANTS {
+        return Err(format!(
+            "--count must be from 1 to {MAX_VARIANTS} (asked for {count})"
+        ));
+    }
+    let mut names = Vec::new();
+    let mut domains: Vec<Domain> = Vec::new();
+    for item in &program.items {
+        if let ItemKind::Vary(ps) = &item.kind {
+            for p in ps {
+                if names.contains(&p.name.name) {
+                    continue;
+                }
+                let d = domain(p).map_err(|(_, m, _)| m)?;
+                names.push(p.name.name.clone());
+                domains.push(d);
+            }
+        }
+    }
+    if names.is_empty() {
+        return Err(
+            "the file has no `vary` line: declare the parameter ranges, e.g. `vary L in 2..12, sigma_W in 0.05..0.2`"
+                .into(),
+        );
+    }
+    let available = domains
+        .iter()
+        .fold(1u64, |a, d| a.saturating_mul(d.count()));
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let want = (count as u64).min(available) as usize;
+    let decode = |mut k: u64| -> Vec<u64> {
+        let mut out = vec![0; domains.len()];
+        for (j, d) in domains.iter().enumerate().rev() {
+            out[j] = k % d.count();
+            k /= d.count();
+        }
+        out
+    };
+    let mut picks: Vec<Vec<u64>> = Vec::new();
+    if available <= ENUMERATE_BELOW {
+        // A partial Fisher–Yates shuffle of the combination numbers.
+        let mut all: Vec<u64> = (0..available).collect();
+        for k in 0..want {
+            let j = rng.random_range(k..all.len());
+            all.swap(k, j);
+            picks.push(decode(all[k]));
+        }
+    } else {
+        let mut seen = BTreeSet::new();
+        while picks.len() < want {
+            let p: Vec<u64> = domains
+                .iter()
+                .map(|d| rng.random_range(0..d.count()))
+                .collect();
+            if seen.insert(p.clone()) {
+                picks.push(p);
+            }
+        }
+    }
+    let chosen = picks
+        .iter()
+        .map(|p| p.iter().zip(&domains).map(|(&k, d)| d.value(k)).collect())
+        .collect();
+    Ok(Plan {
+        names,
+        available,
+        requested: count,
+        chosen,
+    })
+}
+
+fn num_expr(t: &str) -> Expr {
+    match t.strip_prefix('-') {
+        Some(r) => Expr::Unary(
+            UnOp::Neg,
+            Box::new(Expr::Num(r.to_string(), Span::default())),
+            Span::default(),
+        ),
+        None => Expr::Num(t.to_string(), Span::default()),
+    }
+}
+
+fn rational_expr(r: &BigRational) -> Expr {
+    let n = Expr::Num(r.numer().abs().to_string(), Span::default());
+    let e = if r.is_integer() {
+        n
+    } else {
+        Expr::Binary(
+            BinOp::Div,
+            Box::new(n),
+            Box::new(Expr::Num(r.denom().to_string(), Span::default())),
+            Span::default(),
+        )
+    };
+    if r.is_negative() {
+        Expr::Unary(UnOp::Neg, Box::new(e), Span::default())
+    } else {
+        e
+    }
+}
+
+/// A number literal, a negated one, or a quotient of them: a stated answer.
+fn is_constant(e: &Expr) -> bool {
+    match e {
+        Expr::Num(..) => true,
+        Expr::Unary(UnOp::Neg, x, _) => is_constant(x),
+        Expr::Binary(BinOp::Div, a, b, _) => is_constant(a) && is_constant(b),
+        _ => false,
+    }
+}
+
+/// One variant before it is checked.
+#[derive(Clone, Debug)]
+pub struct Prepared {
+    pub values: Vec<(String, String)>,
+    /// The variant as a `.tq` file (the printed program with the values substituted).
+    pub source: String,
+    /// Per claim, in file order: the answer tq computed for this variant, if it has one.
+    pub answers: Vec<Option<String>>,
+}
+
+fn set_binding(bs: &mut Vec<Binding>, name: &str, value: &str) {
+    match bs.iter_mut().find(|b| b.name.name == name) {
+        Some(b) => b.value = num_expr(value),
+        None => bs.push(Binding {
+            name: Ident {
+                name: name.to_string(),
+                span: Span::default(),
+            },
+            value: num_expr(value),
+        }),
+    }
+}
+
+fn claims_mut<'a>(items: &'a mut [Item], out: &mut Vec<&'a mut Claim>) {
+    for item in items {
+        match &mut item.kind {
+            ItemKind::Claim(c) => out.push(c),
+            ItemKind::Loop(l) => claims_mut(&mut l.body, out),
+            ItemKind::ForIndices(f) => claims_mut(&mut f.body, out),
+            ItemKind::Rule(r) => claims_mut(&mut r.body, out),
+            _ => {}
+        }
+    }
+}
+
+/// Substitutes one combination of values into the program and computes the answers.
+pub fn prepare(program: &Program, env: &Env, names: &[String], values: &[String]) -> Prepared {
+    let mut p = program.clone();
+    p.items.retain(|i| !matches!(i.kind, ItemKind::Vary(_)));
+    let is_point = |n: &str| env.scalars.contains_key(n) && !env.sizes.contains_key(n);
+    for (n, v) in names.iter().zip(values) {
+        let kind_at = is_point(n);
+        let mut done = false;
+        for item in p.items.iter_mut() {
+            match &mut item.kind {
+                ItemKind::At(bs) if kind_at => {
+                    set_binding(bs, n, v);
+                    done = true;
+                }
+                ItemKind::Sample(bs) if !kind_at => {
+                    set_binding(bs, n, v);
+                    done = true;
+                }
+                _ => {}
+            }
+        }
+        if !done {
+            let b = vec![Binding {
+                name: Ident {
+                    name: n.clone(),
+                    span: Span::default(),
+                },
+                value: num_expr(v),
+            }];
+            let kind = if kind_at {
+                ItemKind::At(b)
+            } else {
+                ItemKind::Sample(b)
+            };
+            // A new `at` line goes before the claims it is for; a `sample` line at the end.
+            let at = if kind_at {
+                p.items
+                    .iter()
+                    .position(|i| matches!(i.kind, ItemKind::Claim(_)))
+                    .unwrap_or(p.items.len())
+            } else {
+                p.items.len()
+            };
+            p.items.insert(
+                at,
+                Item {
+                    kind,
+                    span: Span::default(),
+                },
+            );
+        }
+    }
+    // The values every answer is evaluated at: the `sample` and `at` lines.
+    let mut consts: BTreeMap<String, BigRational> = BTreeMap::new();
+    for item in &p.items {
+        if let ItemKind::Sample(bs) | ItemKind::At(bs) = &item.kind {
+            for b in bs {
+                if let Ok(v) = lower(&b.value, &Scope::default()) {
+                    if let Some(r) = sym::simplify(&v).as_num() {
+                        consts.insert(b.name.name.clone(), r.clone());
+                    }
+                }
+            }
+        }
+    }
+    let subs_all = |e: &sym::Expr| {
+        let mut e = e.clone();
+        for (n, v) in &consts {
+            e = sym::subs(&e, n, &sym::Expr::num(v.clone()));
+        }
+        sym::simplify(&e)
+    };
+    let scalar = scalar_program(&p, env);
+    let scope = scalar.as_ref().map(|s| s.scope()).unwrap_or_default();
+    let mut answers = Vec::new();
+    let mut claims = Vec::new();
+    claims_mut(&mut p.items, &mut claims);
+    for c in claims {
+        let mut answer = None;
+        if let Expr::Rel(op, lhs, rhs, _) = &mut c.body {
+            // A stated number for a value the program defines: computed again.
+            let exact = (scalar.is_some() && is_constant(rhs) && c.at.is_empty())
+                .then(|| lower(lhs, &scope).ok())
+                .flatten()
+                .map(|v| subs_all(&v))
+                .and_then(|v| v.as_num().cloned());
+            if let Some(r) = exact.filter(|_| *op == RelOp::Eq) {
+                **rhs = rational_expr(&r);
+                answer = Some(sym::to_latex(&sym::Expr::num(r)));
+            } else if let Ok(v) = lower(rhs, &Scope::default()).map(|v| {
+                // The claim's own `given name = value` first, then the variant's values.
+                let mut v = v;
+                for g in &c.given {
+                    if let Expr::Rel(RelOp::Eq, gl, gr, _) = g {
+                        if let (Expr::Ref(n), Ok(x)) = (&**gl, lower(gr, &Scope::default())) {
+                            if n.indices.is_none() && !n.grad {
+                                let name = crate::syntax::printer::print_name(&n.name);
+                                v = sym::subs(&v, &name, &x);
+                            }
+                        }
+                    }
+                }
+                v
+            }) {
+                // A stated constant is the original answer, not one computed for the variant.
+                if is_constant(rhs) {
+                    answers.push(None);
+                    continue;
+                }
+                let v = subs_all(&v);
+                if v.free_symbols().is_empty() {
+                    answer = Some(match v.as_num() {
+                        Some(r) => sym::to_latex(&sym::Expr::num(r.clone())),
+                        None => match v.eval_f64(&BTreeMap::new()) {
+                            Ok(x) if x.is_finite() => {
+                                format!("{} \\approx {}", sym::to_latex(&v), sig(x))
+                            }
+                            _ => sym::to_latex(&v),
+                        },
+                    });
+                }
+            }
+        }
+        answers.push(answer);
+    }
+    Prepared {
+        values: names.iter().cloned().zip(values.iter().cloned()).collect(),
+        source: print_program(&p),
+        answers,
+    }
+}
+
+/// Four significant digits.
+fn sig(x: f64) -> String {
+    if x == 0.0 {
+        return "0".into();
+    }
+    let mag = x.abs().log10().floor() as i32;
+    if (-3..6).contains(&mag) {
+        let places = (3 - mag).max(0) as usize;
+        let s = format!("{x:.places$}");
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s
+        }
+    } else {
+        let s = format!("{x:.3e}");
+        match s.split_once('e') {
+            Some((m, e)) => format!("{m} \\cdot 10^{{{e}}}"),
+            None => s,
+        }
+    }
+}
+
+/// A checked variant.
+pub struct Variant {
+    pub prepared: Prepared,
+    pub report: FileReport,
+}
+
+impl Variant {
+    fn claims(&self) -> Vec<(Claim, Option<&crate::claims::ClaimReport>)> {
+        crate::render::claims_with_reports(&self.report)
+    }
+
+    /// Whether every claim came out as expected and nothing failed.
+    pub fn passed(&self) -> bool {
+        self.report.passed(&crate::report::Options::default())
+    }
+}
+
+fn values_math(v: &Prepared) -> String {
+    v.values
+        .iter()
+        .map(|(n, x)| format!("{} = {x}", math::ident(n)))
+        .collect::<Vec<_>>()
+        .join(",\\ ")
+}
+
+fn heading(path: &str, plan: &Plan, seed: u64) -> String {
+    let mut s = format!(
+        "{} variant{} of {path} (seed {seed}; {} distinct combination{} of {})",
+        plan.chosen.len(),
+        if plan.chosen.len() == 1 { "" } else { "s" },
+        plan.available,
+        if plan.available == 1 { "" } else { "s" },
+        plan.names.join(", ")
+    );
+    if (plan.requested as u64) > plan.available {
+        s.push_str(&format!(
+            "; {} were asked for, but only {} distinct exist",
+            plan.requested, plan.available
+        ));
+    }
+    s
+}
+
+fn verdict_of(rep: Option<&crate::claims::ClaimReport>) -> String {
+    match rep {
+        Some(r) if r.expect == Some(Expectation::Refuted) => {
+            format!("{} (expected refuted)", r.verdict.as_str())
+        }
+        Some(r) => r.verdict.as_str().to_string(),
+        None => "not decided".into(),
+    }
+}
+
+/// The variants as Markdown.
+pub fn markdown(path: &str, plan: &Plan, seed: u64, variants: &[Variant]) -> String {
+    let mut out = format!("# {}\n\n", heading(path, plan, seed));
+    for (k, v) in variants.iter().enumerate() {
+        out.push_str(&format!(
+            "## Variant {}: ${}$\n\n",
+            k + 1,
+            values_math(&v.prepared)
+        ));
+        out.push_str("| # | claim | answer | verdict |\n|---|---|---|---|\n");
+        for (j, (c, rep)) in v.claims().iter().enumerate() {
+            let answer = v.prepared.answers.get(j).cloned().flatten();
+            out.push_str(&format!(
+                "| {} | ${}$ | {} | {} |\n",
+                j + 1,
+                math::claim(c).replace('|', "\\vert "),
+                answer
+                    .map(|a| format!("${a}$"))
+                    .unwrap_or_else(|| "—".into()),
+                verdict_of(*rep)
+            ));
+        }
+        out.push_str(&format!("\n{}\n\n", gradcheck_line(&v.report)));
+    }
+    out
+}
+
+fn gradcheck_line(r: &FileReport) -> String {
+    if let Some(why) = &r.gradcheck_skipped {
+        return format!("Gradient check not run: {why}.");
+    }
+    if r.gradcheck.is_empty() {
+        return "No gradient check (no differentiable program).".into();
+    }
+    let failed = r.gradcheck.iter().filter(|g| !g.passed).count();
+    if failed == 0 {
+        format!("Gradient check passed ({} checks).", r.gradcheck.len())
+    } else {
+        format!(
+            "Gradient check FAILED for {failed} of {} checks.",
+            r.gradcheck.len()
+        )
+    }
+}
+
+/// The variants as a LaTeX document.
+pub fn latex(path: &str, plan: &Plan, seed: u64, variants: &[Variant]) -> String {
+    let esc = crate::render::esc_text;
+    let mut out = String::from(
+        "\\documentclass[11pt]{article}\n\\usepackage[T1]{fontenc}\n\\usepackage[a4paper,margin=2cm]{geometry}\n\\usepackage{amsmath,amssymb}\n\\usepackage{longtable,array}\n\\setlength{\\parindent}{0pt}\n\\begin{document}\n",
+    );
+    out.push_str(&format!(
+        "{{\\large\\bfseries {}}}\\par\n",
+        esc(&heading(path, plan, seed))
+    ));
+    for (k, v) in variants.iter().enumerate() {
+        out.push_str(&format!(
+            "\\section*{{Variant {}: ${}$}}\n",
+            k + 1,
+            values_math(&v.prepared)
+        ));
+        out.push_str("\\begin{longtable}{@{}r>{\\raggedright\\arraybackslash}p{0.5\\textwidth}>{\\raggedright\\arraybackslash}p{0.22\\textwidth}l@{}}\n");
+        for (j, (c, rep)) in v.claims().iter().enumerate() {
+            let answer = v.prepared.answers.get(j).cloned().flatten();
+            out.push_str(&format!(
+                "{}. & ${}$ & {} & {} \\\\\n",
+                j + 1,
+                math::claim(c),
+                answer
+                    .map(|a| format!("${a}$"))
+                    .unwrap_or_else(|| "---".into()),
+                esc(&verdict_of(*rep))
+            ));
+        }
+        out.push_str("\\end{longtable}\n");
+        out.push_str(&format!("{}\n\n", esc(&gradcheck_line(&v.report))));
+    }
+    out.push_str("\\end{document}\n");
+    out
+}
+
+/// The variants as JSON.
+pub fn to_json(path: &str, plan: &Plan, seed: u64, variants: &[Variant]) -> serde_json::Value {
+    json!({
+        "path": path,
+        "seed": seed,
+        "requested": plan.requested,
+        "available": plan.available,
+        "parameters": plan.names,
+        "variants": variants.iter().map(|v| json!({
+            "values": v.prepared.values.iter().map(|(n, x)| json!({"name": n, "value": x})).collect::<Vec<_>>(),
+            "passed": v.passed(),
+            "claims": v.claims().iter().enumerate().map(|(j, (c, rep))| json!({
+                "claim": crate::syntax::printer::print_claim_body(c),
+                "answer_latex": v.prepared.answers.get(j).cloned().flatten(),
+                "verdict": rep.map(|r| r.verdict.as_str()),
+                "method": rep.map(|r| r.method.clone()),
+                "evidence": rep.map(|r| r.evidence.clone()),
+            })).collect::<Vec<_>>(),
+            "gradcheck": v.report.gradcheck.iter().map(|g| g.to_json()).collect::<Vec<_>>(),
+            "gradcheck_skipped": v.report.gradcheck_skipped,
+            "diagnostics": v.report.diagnostics.iter().map(|d| d.to_json(&v.report.source)).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// Whether any verdict of the variants is `refuted` against expectation.
+pub fn any_failed(variants: &[Variant]) -> bool {
+    variants.iter().any(|v| !v.passed())
+}

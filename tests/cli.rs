@@ -1,0 +1,85 @@
+//! The command line of render, variants and emit: exit codes, messages, and a silent
+//! stderr when it is not a terminal (the progress bar draws only on terminals).
+
+use std::process::{Command, Output};
+
+fn tq(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tq"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("tq runs")
+}
+
+fn temp(name: &str, text: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("tq-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.display().to_string()
+}
+
+const GRAPH: &str = "scalar a, b\nx = a^2\nu = x / (b^2 + 1)\nat a = 2, b = 1\nclaim u == 2\nclaim a.grad == 2\nvary a in 1..3, b in {1, 2}\n";
+
+#[test]
+fn no_progress_bar_when_stderr_is_not_a_terminal() {
+    let out = tq(&[
+        "check",
+        "problems/comp_graph.tq",
+        "problems/gru.tq",
+        "problems/conv.tq",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        out.stderr.is_empty(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn variants_are_identical_for_an_identical_seed_and_refuse_bad_counts() {
+    let f = temp("graph.tq", GRAPH);
+    let a = tq(&[
+        "variants", &f, "--count", "4", "--seed", "3", "--format", "json",
+    ]);
+    let b = tq(&[
+        "variants", &f, "--count", "4", "--seed", "3", "--format", "json",
+    ]);
+    assert_eq!(
+        a.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&a.stderr)
+    );
+    assert_eq!(a.stdout, b.stdout);
+    let doc: serde_json::Value = serde_json::from_slice(&a.stdout).unwrap();
+    assert_eq!(doc["variants"].as_array().unwrap().len(), 4);
+    assert_eq!(doc["available"], 6);
+    let too_many = tq(&["variants", &f, "--count", "9", "--seed", "3"]);
+    assert_eq!(too_many.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&too_many.stderr).contains("only 6 distinct"));
+    let refused = tq(&["variants", &f, "--count", "1000"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("from 1 to 100"));
+    let plain = temp("plain.tq", "scalar a\nx = a^2\n");
+    let none = tq(&["variants", &plain]);
+    assert_eq!(none.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&none.stderr).contains("no `vary` line"));
+}
+
+#[test]
+fn render_and_emit_refuse_files_with_errors() {
+    let bad = temp("bad.tq", "size B\ny[b] = W[b]\n");
+    let r = tq(&["render", &bad, "--format", "markdown"]);
+    assert_eq!(r.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&r.stdout).contains("Nothing is derived from a file with errors")
+    );
+    assert!(String::from_utf8_lossy(&r.stderr).contains("E0101"));
+    let e = tq(&["emit", &bad, "--target", "numpy"]);
+    assert_eq!(e.status.code(), Some(1));
+    assert!(e.stdout.is_empty());
+    let missing = tq(&["render", "no/such/file.tq"]);
+    assert_eq!(missing.status.code(), Some(2));
+}

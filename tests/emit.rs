@@ -1,0 +1,169 @@
+//! `tq emit --target numpy`: the emitted module, run with python3 and NumPy on the
+//! inputs of tq's own sampled run, gives the same forward values and gradients as tq's
+//! interpreter. Skipped, with a note, when python3 or NumPy is missing.
+
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::path::Path;
+use tq::report::{check_source, Options};
+use tq::syntax::ast::{DeclKind, ItemKind};
+
+fn numpy_available() -> bool {
+    std::process::Command::new("python3")
+        .args(["-c", "import numpy"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Emits the module, runs it on tq's inputs, and compares every value and gradient.
+/// Returns the number of elements compared.
+fn compare(file: &str) -> usize {
+    let path = format!("problems/{file}.tq");
+    let src = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(&path)).unwrap();
+    let opts = Options {
+        no_numeric: true,
+        no_monte_carlo: true,
+        ..Options::default()
+    };
+    let r = check_source(&path, &src, &opts);
+    assert_eq!(r.unexpected_errors(), 0);
+    let module = tq::emit::numpy(&r).expect("the file can be emitted");
+    let back = tq::grad::backward(&r.program, &r.env);
+    let loss = back.seeds.first().map(String::as_str);
+    let run = tq::num::gradcheck::run_model(&r.program, &r.env, &back.items, loss, 0)
+        .expect("tq runs the model");
+
+    // The leaves (declared elements and scalar inputs) and the incoming gradients.
+    let mut fwd = run.forward.clone();
+    let mut values = Vec::new();
+    for item in &r.program.items {
+        match &item.kind {
+            ItemKind::Decl(d) if d.kind != DeclKind::Grad => {
+                for (member, pos) in fwd.decl_elements(d).unwrap() {
+                    let v = run.forward.vals[&(member.clone(), false)][&pos];
+                    values.push(
+                        json!({"member": member, "grad": false, "positions": [pos], "values": [v]}),
+                    );
+                }
+            }
+            ItemKind::Scalar(names) => {
+                for n in names {
+                    let v = run.forward.vals[&(n.name.clone(), false)][&vec![]];
+                    values.push(
+                        json!({"member": n.name, "grad": false, "positions": [[]], "values": [v]}),
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+    for ((member, pos), g) in &run.seeds {
+        values.push(json!({"member": member, "grad": true, "positions": [pos], "values": [g]}));
+    }
+    let dir = std::env::temp_dir().join(format!("tq-emit-test-{}-{file}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("model.py"), &module).unwrap();
+    std::fs::write(
+        dir.join("inputs.json"),
+        serde_json::to_string(&json!({ "values": values })).unwrap(),
+    )
+    .unwrap();
+    let out = std::process::Command::new("python3")
+        .arg(dir.join("model.py"))
+        .arg("--inputs")
+        .arg(dir.join("inputs.json"))
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{file}: the emitted module fails:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("the module prints JSON");
+    let _ = std::fs::remove_dir_all(&dir);
+
+    // NumPy's values by (member, grad) and position.
+    let mut py: BTreeMap<(String, bool), BTreeMap<Vec<i64>, f64>> = BTreeMap::new();
+    for e in doc["values"].as_array().unwrap() {
+        let member = e["member"].as_str().unwrap().to_string();
+        let grad = e["grad"].as_bool().unwrap();
+        let off: Vec<i64> = e["offset"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_i64().unwrap())
+            .collect();
+        let shape: Vec<i64> = e["shape"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_i64().unwrap())
+            .collect();
+        let data: Vec<f64> = e["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        let slot = py.entry((member, grad)).or_default();
+        for (k, v) in data.iter().enumerate() {
+            let mut rest = k as i64;
+            let mut pos = vec![0; shape.len()];
+            for d in (0..shape.len()).rev() {
+                pos[d] = off[d] + rest % shape[d];
+                rest /= shape[d];
+            }
+            slot.insert(pos, *v);
+        }
+    }
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0);
+    let mut n = 0;
+    for ((member, grad), elems) in &run.machine.vals {
+        for (pos, v) in elems {
+            let p = py
+                .get(&(member.clone(), *grad))
+                .and_then(|m| m.get(pos))
+                .copied()
+                .unwrap_or(0.0);
+            assert!(
+                close(*v, p),
+                "{file}: {member}{}{pos:?}: tq {v}, NumPy {p}",
+                if *grad { ".grad" } else { "" }
+            );
+            n += 1;
+        }
+    }
+    // And nothing NumPy computed that tq does not have (an element tq never wrote is 0).
+    for ((member, grad), elems) in &py {
+        for (pos, p) in elems {
+            let v = run
+                .machine
+                .vals
+                .get(&(member.clone(), *grad))
+                .and_then(|m| m.get(pos))
+                .copied()
+                .unwrap_or(0.0);
+            assert!(close(v, *p), "{file}: {member}{pos:?}: NumPy {p}, tq {v}");
+        }
+    }
+    n
+}
+
+#[test]
+fn emitted_numpy_agrees_with_the_interpreter() {
+    if !numpy_available() {
+        eprintln!("note: python3 with numpy is not available; the emitted NumPy is not run (pip install numpy)");
+        return;
+    }
+    for (file, at_least) in [("resnet", 1000), ("gru", 100), ("comp_graph", 10)] {
+        let n = compare(file);
+        assert!(n >= at_least, "{file}: only {n} elements compared");
+    }
+}
+
+#[test]
+fn a_file_with_errors_is_not_emitted() {
+    let r = check_source("bad.tq", "size B\ny[b] = W[b]\n", &Options::default());
+    assert!(tq::emit::numpy(&r).is_err());
+}

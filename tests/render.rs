@@ -1,0 +1,117 @@
+//! `tq render`: snapshots of the LaTeX and Markdown of a few problem files, and the
+//! LaTeX compiled with pdflatex when it is installed.
+
+use std::path::Path;
+use std::sync::OnceLock;
+use tq::render::{render, Format, RenderOptions};
+use tq::report::{check_source, FileReport, Options};
+
+const FILES: &[&str] = &["resnet", "comp_graph", "gru"];
+
+/// The reports of the files, made once (resnet's Monte Carlo claims take seconds).
+fn reports() -> &'static Vec<(String, FileReport)> {
+    static REPORTS: OnceLock<Vec<(String, FileReport)>> = OnceLock::new();
+    REPORTS.get_or_init(|| {
+        FILES
+            .iter()
+            .map(|f| {
+                let path = format!("problems/{f}.tq");
+                let src =
+                    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(&path))
+                        .expect("readable problem file");
+                (
+                    f.to_string(),
+                    check_source(&path, &src, &Options::default()),
+                )
+            })
+            .collect()
+    })
+}
+
+fn doc(r: &FileReport, format: Format, fragment: bool) -> String {
+    render(r, RenderOptions { format, fragment })
+}
+
+#[test]
+fn snapshots_of_rendered_documents() {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings.bind(|| {
+        for (name, r) in reports() {
+            insta::assert_snapshot!(format!("render_latex@{name}"), doc(r, Format::Latex, false));
+            insta::assert_snapshot!(
+                format!("render_markdown@{name}"),
+                doc(r, Format::Markdown, false)
+            );
+        }
+    });
+}
+
+#[test]
+fn a_fragment_has_no_preamble_and_the_document_wraps_it() {
+    let (_, r) = &reports()[1];
+    let frag = doc(r, Format::Latex, true);
+    let full = doc(r, Format::Latex, false);
+    assert!(!frag.contains("\\documentclass") && !frag.contains("\\begin{document}"));
+    assert!(full.starts_with("\\documentclass") && full.trim_end().ends_with("\\end{document}"));
+    assert!(
+        full.contains(frag.trim()),
+        "the document contains the fragment"
+    );
+}
+
+#[test]
+fn the_solution_carries_the_derived_program_and_the_verdicts() {
+    let (_, r) = &reports()[0];
+    let tex = doc(r, Format::Latex, false);
+    // The seeds' notation: σ_W, Δx, subscripted layers, the loop form.
+    assert!(tex.contains("\\sigma_{W}"));
+    assert!(tex.contains("x+\\Delta x"));
+    assert!(tex.contains("W_{l+1}"));
+    assert!(tex.contains("\\textbf{for}\\ l = 0, \\dots, L - 1\\ \\textbf{(reversed)}:"));
+    let confirmed = r
+        .claims
+        .iter()
+        .filter(|c| c.verdict == tq::claims::Verdict::Confirmed)
+        .count();
+    assert!(confirmed > 0);
+    assert_eq!(tex.matches("\\textbf{confirmed}").count(), confirmed);
+}
+
+#[test]
+fn the_latex_compiles_with_pdflatex() {
+    let found = std::process::Command::new("pdflatex")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        eprintln!("note: pdflatex is not installed; the LaTeX of tq render is not compiled (apt-get install texlive-latex-base)");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("tq-render-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (name, r) in reports() {
+        let tex = dir.join(format!("{name}.tex"));
+        std::fs::write(&tex, doc(r, Format::Latex, false)).unwrap();
+        let out = std::process::Command::new("pdflatex")
+            .args(["-interaction=nonstopmode", "-halt-on-error"])
+            .arg(format!("{name}.tex"))
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        let log = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{name}.tex does not compile:\n{}",
+            log.lines()
+                .filter(|l| l.starts_with('!') || l.starts_with("l."))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        let pdf = std::fs::metadata(dir.join(format!("{name}.pdf"))).unwrap();
+        assert!(pdf.len() > 1000, "{name}.pdf is empty");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,0 +1,92 @@
+//! `tq variants`: distinct variants, identical for an identical seed, answers computed
+//! for each variant and checked.
+
+use tq::report::{check_source, Options};
+use tq::variants::{markdown, plan, prepare, Variant};
+
+const GRAPH: &str = "scalar a, b
+x = a^2
+y = b^2
+v = x + y + 1
+u = x / v
+at a = 2, b = 1
+claim u == 2/3
+claim a.grad == 2/9
+claim d(u)/d(a) == 2 a (b^2 + 1) / (a^2 + b^2 + 1)^2
+vary a in 1..4, b in {1, 2}
+";
+
+fn variants(src: &str, count: usize, seed: u64) -> Result<String, String> {
+    let quick = Options {
+        seed,
+        no_numeric: true,
+        no_monte_carlo: true,
+        ..Options::default()
+    };
+    let base = check_source("graph.tq", src, &quick);
+    assert_eq!(base.unexpected_errors(), 0, "{:?}", base.diagnostics);
+    let p = plan(&base.program, count, seed)?;
+    let vs: Vec<Variant> = p
+        .chosen
+        .iter()
+        .map(|vals| {
+            let prepared = prepare(&base.program, &base.env, &p.names, vals);
+            let report = check_source("variant.tq", &prepared.source, &Options::default());
+            Variant { prepared, report }
+        })
+        .collect();
+    for v in &vs {
+        assert!(v.passed(), "a variant fails:\n{}", v.prepared.source);
+    }
+    Ok(markdown("graph.tq", &p, seed, &vs))
+}
+
+#[test]
+fn distinct_variants_identical_for_an_identical_seed() {
+    let a = variants(GRAPH, 5, 7).unwrap();
+    let b = variants(GRAPH, 5, 7).unwrap();
+    assert_eq!(a, b);
+    let heads: Vec<&str> = a.lines().filter(|l| l.starts_with("## Variant")).collect();
+    assert_eq!(heads.len(), 5);
+    let values: std::collections::BTreeSet<&str> = heads
+        .iter()
+        .map(|h| h.split_once(": ").unwrap().1)
+        .collect();
+    assert_eq!(values.len(), 5, "the variants are distinct: {heads:?}");
+    assert_ne!(
+        a,
+        variants(GRAPH, 5, 8).unwrap(),
+        "another seed, other variants"
+    );
+}
+
+#[test]
+fn answers_are_computed_for_each_variant_and_proved() {
+    let out = variants(GRAPH, 8, 0).unwrap();
+    // a = 1, b = 1: u = 1/3, a.grad = d(u)/d(a) = 2·1·2/9 = 4/9.
+    let v = out
+        .split("## Variant")
+        .find(|s| s.contains("a = 1,\\ b = 1$"))
+        .expect("all 8 combinations are listed");
+    assert!(v.contains("| $\\frac{1}{3}$ | proved |"), "{v}");
+    assert!(v.contains("| $\\frac{4}{9}$ | proved |"), "{v}");
+    assert!(!out.contains("refuted"));
+}
+
+#[test]
+fn fewer_combinations_than_asked_and_the_limit() {
+    let out = variants(GRAPH, 20, 1).unwrap();
+    assert!(
+        out.contains("20 were asked for, but only 8 distinct exist"),
+        "{out}"
+    );
+    assert_eq!(out.matches("## Variant").count(), 8);
+    assert!(variants(GRAPH, 101, 1)
+        .unwrap_err()
+        .contains("from 1 to 100"));
+    assert!(variants(GRAPH, 0, 1).unwrap_err().contains("from 1 to 100"));
+    let none = GRAPH.replace("vary a in 1..4, b in {1, 2}\n", "");
+    assert!(variants(&none, 3, 1)
+        .unwrap_err()
+        .contains("no `vary` line"));
+}
