@@ -63,6 +63,10 @@ enum Command {
         format: DeriveFormat,
         #[arg(long, default_value_t = 0)]
         seed: u64,
+        /// Also print each derived moment as a worked chain of steps, every line
+        /// labelled with its rule and checked by tq (text and json).
+        #[arg(long)]
+        steps: bool,
     },
     /// Time the dense Monte Carlo engine on the workload of the peer script
     /// (../shared/bench/peer_resnet_mc.py): the ResNet of FILE with B=16, X=Y=32, J=32,
@@ -375,7 +379,12 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS
             }
         }
-        Command::Derive { file, format, seed } => {
+        Command::Derive {
+            file,
+            format,
+            seed,
+            steps,
+        } => {
             let src = match read_source(&file) {
                 Ok(s) => s,
                 Err(e) => {
@@ -389,11 +398,32 @@ fn main() -> ExitCode {
                 ..Options::default()
             };
             let r = report::check_source(&file.display().to_string(), &src, &opts);
+            let chains = if steps && r.unexpected_errors() == 0 {
+                match tq::derive::steps_of(&r, seed) {
+                    Ok(c) => Some(c),
+                    Err(e) => {
+                        eprintln!("tq: {}: {e}", r.path);
+                        return ExitCode::from(1);
+                    }
+                }
+            } else {
+                None
+            };
             let out = match format {
                 DeriveFormat::Json => {
-                    serde_json::to_string_pretty(&tq::derive::derive_json(&r)).unwrap_or_default()
+                    let mut doc = tq::derive::derive_json(&r);
+                    if let Some(c) = &chains {
+                        doc["steps"] = tq::derive::steps::json(c);
+                    }
+                    serde_json::to_string_pretty(&doc).unwrap_or_default()
                 }
-                DeriveFormat::Text => tq::derive::derive_text(&r, theme()),
+                DeriveFormat::Text => {
+                    let mut t = tq::derive::derive_text(&r, theme());
+                    if let Some(c) = &chains {
+                        t.push_str(&tq::derive::steps::text(c));
+                    }
+                    t
+                }
                 DeriveFormat::Latex | DeriveFormat::Markdown => tq::render::render(
                     &r,
                     tq::render::RenderOptions {

@@ -8,6 +8,8 @@ use crate::syntax::ast::{Item, ItemKind, Program};
 use crate::syntax::printer::print_program;
 use serde_json::json;
 
+pub mod steps;
+
 /// The parts of a derivation that tq does not produce yet, named in the output so
 /// nobody mistakes their absence for an empty result.
 const NOT_YET: &[&str] = &[];
@@ -512,6 +514,12 @@ pub fn derive_text(r: &FileReport, theme: Option<miette::GraphicalTheme>) -> Str
 }
 
 /// The JSON form: program lines and derived expressions as strings.
+/// The worked chains of `tq derive --steps`, each line checked (see [`steps`]).
+pub fn steps_of(r: &FileReport, seed: u64) -> Result<Vec<steps::Chain>, String> {
+    let backward = grad::backward(&r.program, &r.env);
+    steps::checked(r, &backward, seed)
+}
+
 pub fn derive_json(r: &FileReport) -> serde_json::Value {
     let d = derivation(r);
     let backward = d

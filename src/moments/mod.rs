@@ -1011,8 +1011,8 @@ impl<'a> Walker<'a> {
                 rv.mean = Some(m.clone());
             }
             // `past` (what the earlier iterations computed) becomes what it stands
-            // for: the fresh families' members of the earlier iterations and this
-            // one, and whatever the starts depend on.
+            // for: the fresh families' members of the earlier iterations, and
+            // whatever the starts depend on.
             if rv
                 .sources
                 .iter()
@@ -1023,7 +1023,10 @@ impl<'a> Walker<'a> {
                 for (f, c) in &fresh_offsets {
                     rv.sources.insert(Source {
                         member: f.clone(),
-                        sub: Some(sym::simplify(&(Expr::sym(&var) + Expr::int(*c)))),
+                        // Members the earlier iterations read: up to var + c − 1
+                        // (from var + c + 1 when the loop runs backward); this
+                        // iteration's reads carry their own sources.
+                        sub: Some(sym::simplify(&(Expr::sym(&var) + Expr::int(*c - dir)))),
                         reach: if dir > 0 {
                             rv::Reach::UpTo
                         } else {
