@@ -684,11 +684,16 @@ pub fn decide<'a>(
             return Some(und("the estimate is not finite"));
         }
         let margin = z * se;
+        // Rounding: when the two sides agree trial by trial (a given such as
+        // `sigma^2 = 1/M` makes `M sigma^2 Var(y)` and `Var(y)` the same quantity), the
+        // standard error is at the level of rounding and so is the difference; a
+        // difference within floating-point accuracy of the values refutes nothing.
+        let rounding = 1e-9 * lv.abs().max(rv.abs());
         let fails = match rel {
-            RelOp::Eq => d.abs() > margin,
-            RelOp::Approx => d.abs() > tol + margin,
-            RelOp::Le | RelOp::Lt => d > margin,
-            RelOp::Ge | RelOp::Gt => d < -margin,
+            RelOp::Eq => d.abs() > margin + rounding,
+            RelOp::Approx => d.abs() > tol + margin + rounding,
+            RelOp::Le | RelOp::Lt => d > margin + rounding,
+            RelOp::Ge | RelOp::Gt => d < -(margin + rounding),
         };
         let at_text: Vec<String> = b.iter().map(|(v, x)| format!("{v} = {x}")).collect();
         let where_ = if at_text.is_empty() {
