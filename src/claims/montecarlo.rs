@@ -100,6 +100,22 @@ fn extract(e: &ast::Expr, out: &mut Vec<Moment>) -> Result<ast::Expr, String> {
                     c.func.name
                 ));
             };
+            // An upper-case name in an index position is a summed index (docs/language.md):
+            // `Var(x[I])` is the variance of a sum, not of one element.
+            let summed = r.indices.iter().flatten().any(|ix| match ix {
+                ast::IndexExpr::Affine(a) => a.terms.iter().any(|t| {
+                    t.factors
+                        .iter()
+                        .any(|f| f.name.starts_with(|ch: char| ch.is_ascii_uppercase()))
+                }),
+                ast::IndexExpr::Lookup(_) => false,
+            });
+            if summed {
+                return Err(format!(
+                    "`{}` of a sum over a capital index is not estimated yet",
+                    c.func.name
+                ));
+            }
             out.push(Moment {
                 var: c.func.name == "Var",
                 target: r.clone(),
