@@ -100,6 +100,22 @@ fn extract(e: &ast::Expr, out: &mut Vec<Moment>) -> Result<ast::Expr, String> {
                     c.func.name
                 ));
             };
+            // An upper-case name in an index position is a summed index (docs/language.md):
+            // `Var(x[I])` is the variance of a sum, not of one element.
+            let summed = r.indices.iter().flatten().any(|ix| match ix {
+                ast::IndexExpr::Affine(a) => a.terms.iter().any(|t| {
+                    t.factors
+                        .iter()
+                        .any(|f| f.name.starts_with(|ch: char| ch.is_ascii_uppercase()))
+                }),
+                ast::IndexExpr::Lookup(_) => false,
+            });
+            if summed {
+                return Err(format!(
+                    "`{}` of a sum over a capital index is not estimated yet",
+                    c.func.name
+                ));
+            }
             out.push(Moment {
                 var: c.func.name == "Var",
                 target: r.clone(),
@@ -684,11 +700,16 @@ pub fn decide<'a>(
             return Some(und("the estimate is not finite"));
         }
         let margin = z * se;
+        // Rounding: when the two sides agree trial by trial (a given such as
+        // `sigma^2 = 1/M` makes `M sigma^2 Var(y)` and `Var(y)` the same quantity), the
+        // standard error is at the level of rounding and so is the difference; a
+        // difference within floating-point accuracy of the values refutes nothing.
+        let rounding = 1e-9 * lv.abs().max(rv.abs());
         let fails = match rel {
-            RelOp::Eq => d.abs() > margin,
-            RelOp::Approx => d.abs() > tol + margin,
-            RelOp::Le | RelOp::Lt => d > margin,
-            RelOp::Ge | RelOp::Gt => d < -margin,
+            RelOp::Eq => d.abs() > margin + rounding,
+            RelOp::Approx => d.abs() > tol + margin + rounding,
+            RelOp::Le | RelOp::Lt => d > margin + rounding,
+            RelOp::Ge | RelOp::Gt => d < -(margin + rounding),
         };
         let at_text: Vec<String> = b.iter().map(|(v, x)| format!("{v} = {x}")).collect();
         let where_ = if at_text.is_empty() {

@@ -1068,12 +1068,27 @@ impl Ctx<'_> {
     ) -> Option<(Expr, Vec<Step>)> {
         let mut start: Option<Expr> = None;
         let mut steps = Vec::new();
-        let mut pending: Option<Expectation> = None;
+        let mut pending: Option<(Expectation, Span)> = None;
+        let dangling = |diags: &mut Vec<Diagnostic>, span: Span| {
+            diags.push(
+                Diagnostic::error("E0004", span, "`expect` is not followed by a step")
+                    .with_hint("put `expect refuted` on the line just before the step it is about"),
+            );
+        };
         for l in &line.children {
             match self.line(l, diags, BlockKind::Derivation) {
-                Some(LineResult::Expect(e, _)) => pending = Some(e),
+                Some(LineResult::Expect(e, span)) => {
+                    if let Some((_, old)) = pending.replace((e, span)) {
+                        dangling(diags, old);
+                    }
+                }
                 Some(LineResult::Step(op, e, rule, span)) => match (op, &start) {
-                    (None, None) => start = Some(*e),
+                    (None, None) => {
+                        if let Some((_, old)) = pending.take() {
+                            dangling(diags, old);
+                        }
+                        start = Some(*e)
+                    }
                     (None, Some(_)) => {
                         diags.push(
                             Diagnostic::error(
@@ -1100,11 +1115,14 @@ impl Ctx<'_> {
                         expr: *e,
                         rule,
                         span,
-                        expect: pending.take(),
+                        expect: pending.take().map(|(e, _)| e),
                     }),
                 },
                 _ => {}
             }
+        }
+        if let Some((_, old)) = pending.take() {
+            dangling(diags, old);
         }
         let span = self.ascii.span(line.start, line.end);
         match start {
@@ -1301,6 +1319,24 @@ impl Ctx<'_> {
             })))
         };
         if kind == BlockKind::Derivation {
+            // `expect refuted` before a step marks it; every other line is a step.
+            if let Ok((r, _)) = keyword("expect")(i) {
+                let (r, _) = ws(r)?;
+                let (r, w) = word(r)?;
+                return match *w.fragment() {
+                    "refuted" => Ok((
+                        r,
+                        Some(LineResult::Expect(
+                            Expectation::Refuted,
+                            self.span(start, r),
+                        )),
+                    )),
+                    _ => failure(
+                        i,
+                        "`expect refuted` (a derivation step can only be expected refuted)",
+                    ),
+                };
+            }
             return self.step(i);
         }
         let first = word(i).map(|(_, w)| *w.fragment()).unwrap_or("");
