@@ -177,6 +177,18 @@ fn read_source(path: &Path) -> Result<String, String> {
     String::from_utf8(bytes).map_err(|_| format!("{}: the file is not valid UTF-8", path.display()))
 }
 
+/// Every `.tq` file named or found under the paths, with its source, in order.
+fn read_paths(paths: &[PathBuf]) -> Result<Vec<(String, String)>, String> {
+    let mut files = Vec::new();
+    for p in paths {
+        collect_files(p, &mut files)?;
+    }
+    files
+        .iter()
+        .map(|f| read_source(f).map(|s| (f.display().to_string(), s)))
+        .collect()
+}
+
 /// A progress bar on stderr for work that may take more than about a second; hidden
 /// when stderr is not a terminal (indicatif draws nothing then either).
 fn progress(len: usize, what: &str) -> indicatif::ProgressBar {
@@ -257,23 +269,13 @@ fn main() -> ExitCode {
                 strict,
                 ..Options::default()
             };
-            let mut files = Vec::new();
-            for p in &paths {
-                if let Err(e) = collect_files(p, &mut files) {
+            let sources = match read_paths(&paths) {
+                Ok(s) => s,
+                Err(e) => {
                     eprintln!("tq: {e}");
                     return ExitCode::from(2);
                 }
-            }
-            let mut sources = Vec::new();
-            for f in &files {
-                match read_source(f) {
-                    Ok(s) => sources.push((f.display().to_string(), s)),
-                    Err(e) => {
-                        eprintln!("tq: {e}");
-                        return ExitCode::from(2);
-                    }
-                }
-            }
+            };
             let reports = check_all(&sources, &opts);
             let failed = reports.iter().filter(|r| !r.passed(&opts)).count();
             match format {
@@ -354,23 +356,13 @@ fn main() -> ExitCode {
                 seed,
                 ..Options::default()
             };
-            let mut files = Vec::new();
-            for p in &paths {
-                if let Err(e) = collect_files(p, &mut files) {
+            let sources = match read_paths(&paths) {
+                Ok(s) => s,
+                Err(e) => {
                     eprintln!("tq: {e}");
                     return ExitCode::from(2);
                 }
-            }
-            let mut sources = Vec::new();
-            for f in &files {
-                match read_source(f) {
-                    Ok(s) => sources.push((f.display().to_string(), s)),
-                    Err(e) => {
-                        eprintln!("tq: {e}");
-                        return ExitCode::from(2);
-                    }
-                }
-            }
+            };
             let reports = check_all(&sources, &opts);
             print!("{}", tq::errata::markdown(&reports, seed));
             if reports.iter().any(|r| !r.passed(&opts)) {

@@ -201,25 +201,17 @@ fn definition(ws: &[Writer]) -> Option<(ast::Expr, Vec<ast::Expr>)> {
     Some((total?, terms))
 }
 
-/// The terms of a sum, negated where subtracted.
+/// The terms of a sum (the moments engine's split), negated where subtracted.
 fn split_terms(e: &ast::Expr, neg: bool, out: &mut Vec<ast::Expr>) {
-    match e {
-        ast::Expr::Binary(BinOp::Add, l, r, _) => {
-            split_terms(l, neg, out);
-            split_terms(r, neg, out);
+    let mut terms = Vec::new();
+    moments::split_terms(e, neg, &mut terms);
+    out.extend(terms.into_iter().map(|(n, t)| {
+        if n {
+            ast::Expr::Unary(ast::UnOp::Neg, Box::new(t.clone()), t.span())
+        } else {
+            t.clone()
         }
-        ast::Expr::Binary(BinOp::Sub, l, r, _) => {
-            split_terms(l, neg, out);
-            split_terms(r, !neg, out);
-        }
-        ast::Expr::Unary(ast::UnOp::Neg, x, _) => split_terms(x, !neg, out),
-        _ if neg => out.push(ast::Expr::Unary(
-            ast::UnOp::Neg,
-            Box::new(e.clone()),
-            e.span(),
-        )),
-        _ => out.push(e.clone()),
-    }
+    }));
 }
 
 /// `Var(term)`: a term that is one element at plain indices is written as its tensor

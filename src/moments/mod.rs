@@ -1234,7 +1234,8 @@ fn solve_state(
 }
 
 /// The additive terms of an expression, with their signs.
-fn split_terms<'e>(e: &'e ast::Expr, neg: bool, out: &mut Vec<(bool, &'e ast::Expr)>) {
+/// The terms of a sum with their signs (`true`: subtracted).
+pub fn split_terms<'e>(e: &'e ast::Expr, neg: bool, out: &mut Vec<(bool, &'e ast::Expr)>) {
     match e {
         ast::Expr::Binary(BinOp::Add, l, r, _) => {
             split_terms(l, neg, out);
