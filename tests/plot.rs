@@ -1,0 +1,211 @@
+//! `tq plot`: the predicted curves are the moments engine's closed forms at the sample
+//! values, the sampled points agree with them within their intervals, the SVG shows both
+//! series and is the same for the same seed, and bad requests are refused with a message.
+
+use std::process::{Command, Output};
+use tq::report::{check_source, Options};
+
+fn tq(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tq"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("tq runs")
+}
+
+fn temp(name: &str, text: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("tq-plot-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.display().to_string()
+}
+
+fn report(path: &str) -> tq::report::FileReport {
+    let src = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path))
+        .unwrap();
+    let opts = Options {
+        no_numeric: true,
+        no_monte_carlo: true,
+        ..Options::default()
+    };
+    check_source(path, &src, &opts)
+}
+
+/// The default of `tq plot`.
+const TRIALS: usize = 200;
+
+#[test]
+fn resnet_predictions_are_the_closed_forms_and_the_samples_agree() {
+    let r = report("problems/resnet.tq");
+    let consts = tq::num::Machine::new(&r.program, &r.env).unwrap().consts;
+    let (d, j, s, l) = (consts["D"], consts["J"], consts["sigma_W"], consts["L"]);
+    // The seeds' answers (a) and (c): (1 + D^2 J sigma_W^2)^l and ^(L - l).
+    let step = 1.0 + d * d * j * s * s;
+    let plot = tq::plot::series(&r, TRIALS, 0).unwrap();
+    assert_eq!(plot.executor, "dense executor");
+    assert!(!plot.zero_padding);
+    assert_eq!(plot.series.len(), 2, "{:?}", plot.series);
+    for sr in &plot.series {
+        let members: Vec<f64> = sr.predicted.iter().map(|p| p.0).collect();
+        assert_eq!(
+            members,
+            (0..=l as i64).map(|k| k as f64).collect::<Vec<_>>(),
+            "{}",
+            sr.label
+        );
+        assert_eq!(sr.status, "exact");
+        for &(k, y) in &sr.predicted {
+            let want = if sr.grad {
+                step.powf(l - k)
+            } else {
+                step.powf(k)
+            };
+            assert!(
+                (y - want).abs() <= 1e-12 * want,
+                "{} at {k}: {y} vs {want}",
+                sr.label
+            );
+        }
+        assert_eq!(sr.sampled.len(), sr.predicted.len());
+        for (&(k, m, h), &(_, y)) in sr.sampled.iter().zip(&sr.predicted) {
+            assert!(h > 0.0 && h < 0.2 * y, "{} at {k}: interval {h}", sr.label);
+            assert!(
+                (m - y).abs() <= h,
+                "{} at {k}: sampled {m} ± {h}, predicted {y}",
+                sr.label
+            );
+        }
+    }
+    // Other seeds: every point within its interval widened to a family-wise 1% level
+    // over the ten points (Bonferroni, z = 3.29 instead of 1.96).
+    for seed in 1..5 {
+        let plot = tq::plot::series(&r, TRIALS, seed).unwrap();
+        for sr in &plot.series {
+            for (&(k, m, h), &(_, y)) in sr.sampled.iter().zip(&sr.predicted) {
+                assert!(
+                    (m - y).abs() <= h * 3.29 / 1.96,
+                    "seed {seed}, {} at {k}: sampled {m} ± {h}, predicted {y}",
+                    sr.label
+                );
+            }
+        }
+    }
+    assert_eq!(plot.series[0].label, "Var(L_l)");
+    assert_eq!(plot.series[1].label, "Var(L_l.grad)");
+    assert_eq!(plot.series[1].closed_form, "(D^2*J*sigma_W^2 + 1)^(L - l)");
+}
+
+#[test]
+fn resnet_svg_shows_both_series_and_is_reproducible() {
+    let dir = std::env::temp_dir().join(format!("tq-plot-svg-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (a, b, c) = (dir.join("a.svg"), dir.join("b.svg"), dir.join("c.svg"));
+    for (p, seed) in [(&a, "3"), (&b, "3"), (&c, "4")] {
+        let out = tq(&[
+            "plot",
+            "problems/resnet.tq",
+            "-o",
+            p.to_str().unwrap(),
+            "--seed",
+            seed,
+        ]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let (a, b, c) = (
+        std::fs::read_to_string(a).unwrap(),
+        std::fs::read_to_string(b).unwrap(),
+        std::fs::read_to_string(c).unwrap(),
+    );
+    assert!(a.starts_with("<svg"));
+    for label in [
+        "predicted Var(L_l) = (D^2*J*sigma_W^2 + 1)^l (moments engine",
+        "predicted Var(L_l.grad) = (D^2*J*sigma_W^2 + 1)^(L - l) (moments engine",
+        "sampled Var(L_l): 200 trials (seeds 3..202, dense executor), 95% interval",
+        "sampled Var(L_l.grad): 200 trials",
+    ] {
+        assert!(a.contains(label), "missing {label:?}");
+    }
+    // Five members per family: one marker each.
+    assert_eq!(
+        a.matches("<circle").count(),
+        2 * 5 + 2,
+        "markers and legend"
+    );
+    assert_eq!(a, b, "same seed, same SVG");
+    assert_ne!(a, c, "another seed samples other points");
+    // To standard output without -o.
+    let out = tq(&["plot", "problems/resnet.tq", "--seed", "3"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), a);
+}
+
+#[test]
+fn zero_padding_is_said_in_the_legend() {
+    let src = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("problems/resnet.tq"),
+    )
+    .unwrap()
+    .replace("boundary circular", "boundary zero");
+    let p = temp("resnet_zero.tq", &src);
+    let out = tq(&["plot", &p, "--trials", "20"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let svg = String::from_utf8_lossy(&out.stdout);
+    assert!(svg.contains("closed form, zero padding: holds away from the border)"));
+    assert!(svg.contains("zero padding: every position, border included"));
+}
+
+#[test]
+fn a_file_without_a_variance_recurrence_is_refused() {
+    let out = tq(&["plot", "problems/comp_graph.tq"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cannot plot: the moments engine derives no variance recurrence"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn bad_trial_counts_are_refused() {
+    for n in ["0", "1", "10001"] {
+        let out = tq(&["plot", "problems/resnet.tq", "--trials", n]);
+        assert_eq!(out.status.code(), Some(2), "--trials {n}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(&format!("--trials must be from 2 to 10000 (asked for {n})")),
+            "{err}"
+        );
+        assert!(out.stdout.is_empty());
+    }
+    // Within the range but over the work budget at these sizes: refused after the first
+    // trial measures the work, before the others run.
+    let src = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("problems/resnet.tq"),
+    )
+    .unwrap()
+    .replace(
+        "sample B = 2, X = 6, Y = 6, J = 3, D = 3, L = 4, sigma_W = 0.1",
+        "sample B = 4, X = 16, Y = 16, J = 8, D = 3, L = 4, sigma_W = 0.05",
+    );
+    let p = temp("resnet_big.tq", &src);
+    let out = tq(&["plot", &p, "--trials", "10000"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("operations on the dense executor") && err.contains("over the budget"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+}
