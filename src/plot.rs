@@ -318,8 +318,28 @@ pub fn svg(title: &str, plot: &Plot) -> Result<String, String> {
             .y_desc("variance")
             .draw()
             .map_err(|e| e.to_string())?;
+        // Forward in blues and greens, backward in reds and oranges; one colour per family.
+        const FORWARD: [RGBColor; 4] = [
+            RGBColor(31, 119, 180),
+            RGBColor(44, 160, 44),
+            RGBColor(23, 190, 207),
+            RGBColor(148, 103, 189),
+        ];
+        const BACKWARD: [RGBColor; 4] = [
+            RGBColor(214, 39, 40),
+            RGBColor(255, 127, 14),
+            RGBColor(227, 119, 194),
+            RGBColor(140, 86, 75),
+        ];
+        let (mut nf, mut nb) = (0, 0);
         for s in series {
-            let colour = if s.grad { RED } else { BLUE };
+            let colour = if s.grad {
+                nb += 1;
+                BACKWARD[(nb - 1) % BACKWARD.len()]
+            } else {
+                nf += 1;
+                FORWARD[(nf - 1) % FORWARD.len()]
+            };
             chart
                 .draw_series(LineSeries::new(
                     s.predicted.iter().copied(),

@@ -2,6 +2,7 @@
 //! values, the sampled points agree with them within their intervals, the SVG shows both
 //! series and is the same for the same seed, and bad requests are refused with a message.
 
+use std::path::Path;
 use std::process::{Command, Output};
 use tq::report::{check_source, Options};
 
@@ -208,4 +209,49 @@ fn bad_trial_counts_are_refused() {
         "{err}"
     );
     assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn every_plotted_problem_file_agrees_with_its_prediction() {
+    // Every file in problems/ that plots: with circular padding or no shifted reads, each
+    // sampled point lies within its interval widened to a family-wise 1% level over the
+    // file's points (Bonferroni); under zero padding the pooled points include the border,
+    // where the variance is lower, so they may only lie below.
+    let mut plotted = Vec::new();
+    let mut dir: Vec<_> = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("problems"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "tq"))
+        .collect();
+    dir.sort();
+    for p in dir {
+        let name = format!("problems/{}", p.file_name().unwrap().to_string_lossy());
+        let r = report(&name);
+        let Ok(plot) = tq::plot::series(&r, TRIALS, 0) else {
+            continue;
+        };
+        let points: usize = plot.series.iter().map(|s| s.sampled.len()).sum();
+        let z = tq::claims::montecarlo::z_for(0.01 / points as f64);
+        for sr in &plot.series {
+            assert_eq!(sr.sampled.len(), sr.predicted.len(), "{name}: {}", sr.label);
+            for (&(k, m, h), &(_, y)) in sr.sampled.iter().zip(&sr.predicted) {
+                let widened = h * z / 1.96;
+                let ok = if plot.zero_padding {
+                    m <= y + widened
+                } else {
+                    (m - y).abs() <= widened
+                };
+                assert!(
+                    ok,
+                    "{name}, {} at {k}: sampled {m} ± {h}, predicted {y}",
+                    sr.label
+                );
+            }
+        }
+        plotted.push(name);
+    }
+    assert!(
+        plotted.len() >= 4,
+        "expected resnet, deep_linear, pyramid, single_unit at least: {plotted:?}"
+    );
 }
