@@ -80,9 +80,28 @@ fn member_index(member: &str, key: &str) -> Option<i64> {
 /// Per-trial sums of one member: (elements, sum, sum of squares).
 type Sums = BTreeMap<(usize, i64), (usize, f64, f64)>;
 
+/// Where the trials run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Executor {
+    /// The dense executor when the program lowers, else the interpreter.
+    Auto,
+    /// The element-wise interpreter (the reference semantics).
+    Interpreter,
+}
+
 /// The predicted and sampled series of a checked file: `trials` trials, seeds `seed`,
 /// `seed + 1`, ...
 pub fn series(r: &FileReport, trials: usize, seed: u64) -> Result<Plot, String> {
+    series_on(r, trials, seed, Executor::Auto)
+}
+
+/// [`series`] on a chosen executor.
+pub fn series_on(
+    r: &FileReport,
+    trials: usize,
+    seed: u64,
+    executor: Executor,
+) -> Result<Plot, String> {
     if r.unexpected_errors() > 0 || r.expected_error.is_some() {
         return Err("nothing is plotted from a file with errors".into());
     }
@@ -146,14 +165,15 @@ pub fn series(r: &FileReport, trials: usize, seed: u64) -> Result<Plot, String> 
             }
         }
     };
-    let (consts, executor) = match DenseModel::new(
-        &r.program,
-        env,
-        &back.items,
-        loss,
-        &setup,
-        Some(&needed),
-    ) {
+    let dense = match executor {
+        Executor::Auto => {
+            DenseModel::new(&r.program, env, &back.items, loss, &setup, Some(&needed))
+        }
+        Executor::Interpreter => Err(DenseError::Unsupported(
+            "the interpreter was asked for".into(),
+        )),
+    };
+    let (consts, executor) = match dense {
         Ok(model) => {
             for t in 0..trials {
                 let run = model

@@ -255,3 +255,33 @@ fn every_plotted_problem_file_agrees_with_its_prediction() {
         "expected resnet, deep_linear, pyramid, single_unit at least: {plotted:?}"
     );
 }
+
+#[test]
+fn the_interpreter_samples_what_the_dense_executor_samples() {
+    // The same seeds draw the same samples on both executors (docs/numeric.md), so the
+    // sampled points agree to rounding; the predictions are the same closed forms.
+    let r = report("problems/resnet.tq");
+    let dense = tq::plot::series_on(&r, 20, 5, tq::plot::Executor::Auto).unwrap();
+    let interp = tq::plot::series_on(&r, 20, 5, tq::plot::Executor::Interpreter).unwrap();
+    assert_eq!(dense.executor, "dense executor");
+    assert_eq!(interp.executor, "interpreter");
+    assert_eq!(dense.series.len(), interp.series.len());
+    for (a, b) in dense.series.iter().zip(&interp.series) {
+        assert_eq!(a.label, b.label);
+        assert_eq!(a.predicted, b.predicted);
+        assert_eq!(a.sampled.len(), b.sampled.len());
+        for (p, q) in a.sampled.iter().zip(&b.sampled) {
+            assert_eq!(p.0, q.0);
+            assert!(
+                (p.1 - q.1).abs() <= 1e-9 * p.1.abs(),
+                "{}: {p:?} vs {q:?}",
+                a.label
+            );
+            assert!(
+                (p.2 - q.2).abs() <= 1e-6 * p.2.abs(),
+                "{}: {p:?} vs {q:?}",
+                a.label
+            );
+        }
+    }
+}
