@@ -7,8 +7,10 @@
 //! incoming gradients resampled each trial, seeds `seed`, `seed + 1`, ...), on the dense
 //! executor when the program lowers, else on the interpreter: per member, the mean over
 //! trials of the per-trial variance over the member's elements (taken about the mean of
-//! all trials), with a 95% interval from the spread across trials. No IO: the SVG is a
-//! string.
+//! all trials), with a 95% interval from the spread across trials. Under zero padding the
+//! closed form holds away from the border only; the samples pool every position, and a
+//! forward family also gets the mean over positions of the second-moment program
+//! (`moments::position`), which is what they estimate. No IO: the SVG is a string.
 
 use crate::claims::montecarlo::{DENSE_BUDGET, FILE_BUDGET};
 use crate::moments;
@@ -42,6 +44,11 @@ pub struct Series {
     pub predicted: Vec<(f64, f64)>,
     /// (member subscript, mean of the per-trial variances, half-width of the 95% interval).
     pub sampled: Vec<(f64, f64, f64)>,
+    /// Under zero padding, a forward family: (member subscript, the variance averaged over
+    /// all positions, border included) from the moments engine's second-moment program
+    /// run position by position (`moments::position`) — what the pooled samples estimate.
+    /// Empty otherwise, or when the program is not multilinear in zero-mean leaves.
+    pub pooled: Vec<(f64, f64)>,
 }
 
 /// Everything `tq plot` draws.
@@ -234,12 +241,27 @@ pub fn series_on(
     };
     let mut at = consts;
     at.insert("pi".into(), std::f64::consts::PI);
+    let zero_padding = r.env.boundary == Some(Boundary::Zero);
+    // Zero padding: every position's variance from the second-moment program.
+    let positions = if zero_padding {
+        moments::position::run(&r.program, env, &|_| Ok(())).ok()
+    } else {
+        None
+    };
     let mut out = Vec::new();
     for (w, acc) in wanted.iter().zip(sums) {
         let members: std::collections::BTreeSet<i64> = acc.keys().map(|(_, k)| *k).collect();
         let mut predicted = Vec::new();
         let mut sampled = Vec::new();
+        let mut pooled = Vec::new();
         for k in members {
+            if let (Some(m), false) = (&positions, w.grad) {
+                if let Some(vals) = m.vals.get(&(format!("{}_{{{k}}}", w.key), false)) {
+                    if !vals.is_empty() {
+                        pooled.push((k as f64, vals.values().sum::<f64>() / vals.len() as f64));
+                    }
+                }
+            }
             let y = w
                 .closed
                 .subs("#n", &sym::Expr::int(k))
@@ -280,6 +302,7 @@ pub fn series_on(
             status: w.status.clone(),
             predicted,
             sampled,
+            pooled,
         });
     }
     Ok(Plot {
@@ -288,7 +311,7 @@ pub fn series_on(
         trials,
         seed,
         executor,
-        zero_padding: r.env.boundary == Some(Boundary::Zero),
+        zero_padding,
     })
 }
 
@@ -313,6 +336,7 @@ pub fn svg(title: &str, plot: &Plot) -> Result<String, String> {
                 .iter()
                 .flat_map(|p| [p.1 - p.2, p.1 + p.2])
                 .chain(s.predicted.iter().map(|p| p.1))
+                .chain(s.pooled.iter().map(|p| p.1))
         });
         let (y0, y1) = ys
             .filter(|y| y.is_finite())
@@ -380,6 +404,23 @@ pub fn svg(title: &str, plot: &Plot) -> Result<String, String> {
                 .legend(move |(x, y)| {
                     PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
                 });
+            if !s.pooled.is_empty() {
+                chart
+                    .draw_series(DashedLineSeries::new(
+                        s.pooled.iter().copied(),
+                        6,
+                        4,
+                        colour.stroke_width(2),
+                    ))
+                    .map_err(|e| e.to_string())?
+                    .label(format!(
+                        "predicted {}, mean over all positions (second-moment program, zero padding)",
+                        s.label
+                    ))
+                    .legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 8, y)], colour.stroke_width(2))
+                    });
+            }
             chart
                 .draw_series(s.sampled.iter().map(|&(x, m, h)| {
                     PathElement::new(vec![(x, m - h), (x, m + h)], colour.stroke_width(1))

@@ -164,6 +164,41 @@ fn zero_padding_is_said_in_the_legend() {
     let svg = String::from_utf8_lossy(&out.stdout);
     assert!(svg.contains("closed form, zero padding: holds away from the border)"));
     assert!(svg.contains("zero padding: every position, border included"));
+    assert!(svg.contains(
+        "predicted Var(L_l), mean over all positions (second-moment program, zero padding)"
+    ));
+    // The pooled samples estimate the mean over positions of the second-moment program,
+    // which lies below the closed form once the border has had an effect (l >= 1).
+    let r = check_source(
+        &p,
+        &src,
+        &Options {
+            no_numeric: true,
+            no_monte_carlo: true,
+            ..Options::default()
+        },
+    );
+    let plot = tq::plot::series(&r, TRIALS, 0).unwrap();
+    assert!(plot.zero_padding);
+    let fwd = &plot.series[0];
+    assert_eq!(fwd.label, "Var(L_l)");
+    assert_eq!(fwd.pooled.len(), fwd.predicted.len());
+    assert!(
+        plot.series[1].pooled.is_empty(),
+        "backward: no pooled curve"
+    );
+    let z = tq::claims::montecarlo::z_for(0.01 / fwd.sampled.len() as f64);
+    for ((&(k, m, h), &(_, pool)), &(_, y)) in
+        fwd.sampled.iter().zip(&fwd.pooled).zip(&fwd.predicted)
+    {
+        if k >= 1.0 {
+            assert!(pool < y, "at {k}: pooled {pool} vs closed form {y}");
+        }
+        assert!(
+            (m - pool).abs() <= h * z / 1.96,
+            "at {k}: sampled {m} ± {h}, pooled prediction {pool}"
+        );
+    }
 }
 
 #[test]
@@ -241,6 +276,13 @@ fn every_plotted_problem_file_agrees_with_its_prediction() {
                 } else {
                     (m - y).abs() <= widened
                 };
+                if let Some(&(_, pool)) = sr.pooled.iter().find(|p| p.0 == k) {
+                    assert!(
+                        (m - pool).abs() <= widened,
+                        "{name}, {} at {k}: sampled {m} ± {h}, pooled prediction {pool}",
+                        sr.label
+                    );
+                }
                 assert!(
                     ok,
                     "{name}, {} at {k}: sampled {m} ± {h}, predicted {y}",
