@@ -438,7 +438,8 @@ pub fn svg(title: &str, plot: &Plot) -> Result<String, String> {
                     s.label,
                     plot.trials,
                     plot.seed,
-                    plot.seed.wrapping_add(plot.trials as u64 - 1),
+                    plot.seed
+                        .wrapping_add((plot.trials as u64).saturating_sub(1)),
                     plot.executor,
                     if plot.zero_padding {
                         "; zero padding: every position, border included"
