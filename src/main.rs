@@ -99,13 +99,13 @@ enum Command {
         #[arg(long, value_enum, default_value = "numpy")]
         target: EmitTarget,
     },
-    /// Variance against depth as SVG: the claims' closed forms and sampled runs.
+    /// Variance against depth as SVG: the moments engine's closed forms and sampled trials.
     Plot {
         file: PathBuf,
         /// Write the SVG here instead of to standard output.
         #[arg(long, short)]
         output: Option<PathBuf>,
-        /// Independent runs of the model for the sampled points (2 to 10000).
+        /// Independent trials of the model for the sampled points (2 to 10000).
         #[arg(long, default_value_t = 200)]
         trials: usize,
         #[arg(long, default_value_t = 0)]
@@ -521,6 +521,14 @@ fn main() -> ExitCode {
             trials,
             seed,
         } => {
+            if !(tq::plot::MIN_TRIALS..=tq::plot::MAX_TRIALS).contains(&trials) {
+                eprintln!(
+                    "tq: --trials must be from {} to {} (asked for {trials})",
+                    tq::plot::MIN_TRIALS,
+                    tq::plot::MAX_TRIALS
+                );
+                return ExitCode::from(2);
+            }
             let src = match read_source(&file) {
                 Ok(s) => s,
                 Err(e) => {
@@ -541,9 +549,8 @@ fn main() -> ExitCode {
                 );
                 return ExitCode::from(1);
             }
-            let svg = tq::plot::series(&r, trials, seed).and_then(|s| {
-                tq::plot::svg(&format!("{}: variance against depth", r.path), &s, trials)
-            });
+            let svg = tq::plot::series(&r, trials, seed)
+                .and_then(|p| tq::plot::svg(&format!("{}: variance against depth", r.path), &p));
             match svg {
                 Ok(svg) => match output {
                     Some(p) => match std::fs::write(&p, svg) {

@@ -1,21 +1,34 @@
-//! `tq plot`: variance against depth (or time) as an SVG. The predicted curve is the
-//! right side of the file's claims `Var(L_l) == f(l)` (forward) and `Var(L_l.grad) ==
-//! g(l)` (backward) at the `sample` values; the sampled points are the interpreter's
-//! variance of every member over independent runs (weights and inputs resampled per
-//! run), with 95% intervals from the spread across runs. No IO: the SVG is a string.
+//! `tq plot`: variance against depth (or time) as an SVG, forward and backward.
+//!
+//! The predicted curve of a family is the moments engine's closed form for its
+//! variance (`Var(L_l) = (D^2*J*sigma_W^2 + 1)^l`, `Var(L_l.grad) = (...)^(L - l)`, as
+//! `tq derive` prints it), evaluated at the file's `sample` values for every member.
+//! The sampled points come from independent trials of the model (weights, inputs and
+//! incoming gradients resampled each trial, seeds `seed`, `seed + 1`, ...), on the dense
+//! executor when the program lowers, else on the interpreter: per member, the mean over
+//! trials of the per-trial variance over the member's elements (taken about the mean of
+//! all trials), with a 95% interval from the spread across trials. Under zero padding the
+//! closed form holds away from the border only; the samples pool every position, and a
+//! forward family also gets the mean over positions of the second-moment program
+//! (`moments::position`), which is what they estimate. No IO: the SVG is a string.
 
-use crate::claims::scalar::{lower, Scope};
-use crate::num::gradcheck::run_model;
-use crate::num::Machine;
+use crate::claims::montecarlo::{DENSE_BUDGET, FILE_BUDGET};
+use crate::moments;
+use crate::num::dense::{DenseError, DenseModel, Needed};
+use crate::num::gradcheck::run_model_with;
 use crate::report::FileReport;
 use crate::sym;
-use crate::syntax::ast::*;
-use crate::syntax::printer::print_claim_body;
+use crate::syntax::ast::Boundary;
 use plotters::prelude::*;
 use std::collections::BTreeMap;
 
-/// The most runs `tq plot` makes.
+/// The most trials `tq plot` accepts (and the fewest: 2, for an interval).
 pub const MAX_TRIALS: usize = 10_000;
+pub const MIN_TRIALS: usize = 2;
+/// Operations all the trials of one plot may use on the dense executor.
+pub const PLOT_DENSE_BUDGET: u64 = DENSE_BUDGET;
+/// Element evaluations all the trials of one plot may use on the interpreter.
+pub const PLOT_BUDGET: u64 = FILE_BUDGET;
 
 /// One curve: predicted values and sampled points of one family's variance.
 #[derive(Clone, Debug)]
@@ -23,88 +36,42 @@ pub struct Series {
     /// `Var(L_l)` or `Var(L_l.grad)`.
     pub label: String,
     pub grad: bool,
-    /// The claim the prediction comes from.
-    pub claim: String,
-    /// (l, predicted variance).
+    /// The closed form the prediction comes from (ASCII, in the member subscript).
+    pub closed_form: String,
+    /// `exact`, or the approximations the closed form rests on.
+    pub status: String,
+    /// (member subscript, predicted variance).
     pub predicted: Vec<(f64, f64)>,
-    /// (l, mean of the per-run variances, half-width of the 95% interval).
+    /// (member subscript, mean of the per-trial variances, half-width of the 95% interval).
     pub sampled: Vec<(f64, f64, f64)>,
+    /// Under zero padding, a forward family: (member subscript, the variance averaged over
+    /// all positions, border included) from the moments engine's second-moment program
+    /// run position by position (`moments::position`) — what the pooled samples estimate.
+    /// Empty otherwise, or when the program is not multilinear in zero-mean leaves.
+    pub pooled: Vec<(f64, f64)>,
+}
+
+/// Everything `tq plot` draws.
+#[derive(Clone, Debug)]
+pub struct Plot {
+    pub series: Vec<Series>,
+    pub trials: usize,
+    pub seed: u64,
+    /// `dense executor` or `interpreter`.
+    pub executor: &'static str,
+    /// Zero padding: the closed form holds away from the border only, the sampled
+    /// points pool every position.
+    pub zero_padding: bool,
+    /// The loop variable of the first series (the x axis).
+    pub var: String,
 }
 
 struct Wanted {
     key: String,
-    var: String,
     grad: bool,
-    rhs: Expr,
-    text: String,
-    label: String,
-}
-
-fn claims(items: &[Item], out: &mut Vec<Claim>) {
-    for item in items {
-        match &item.kind {
-            ItemKind::Claim(c) => out.push(c.clone()),
-            ItemKind::Loop(l) => claims(&l.body, out),
-            _ => {}
-        }
-    }
-}
-
-/// The first claim `Var(F_v) == f(v)` and the first `Var(F_v.grad) == g(v)` over a loop
-/// variable `v`, without assumptions.
-fn wanted(r: &FileReport) -> Vec<Wanted> {
-    let loops: Vec<String> = crate::claims::program_loops(&r.program.items)
-        .into_iter()
-        .map(|l| l.var.name)
-        .collect();
-    let mut cs = Vec::new();
-    claims(&r.program.items, &mut cs);
-    let mut out: Vec<Wanted> = Vec::new();
-    for c in cs {
-        if !c.given.is_empty() || !c.at.is_empty() || c.boundary.is_some() || c.expect.is_some() {
-            continue;
-        }
-        let Expr::Rel(RelOp::Eq, lhs, rhs, _) = &c.body else {
-            continue;
-        };
-        let Expr::Call(call) = &**lhs else { continue };
-        if call.func.name != "Var" || call.args.len() != 1 {
-            continue;
-        }
-        let Expr::Ref(rf) = &call.args[0] else {
-            continue;
-        };
-        if rf.indices.is_some() || rf.name.sub.len() != 1 {
-            continue;
-        }
-        let IndexExpr::Affine(a) = &rf.name.sub[0] else {
-            continue;
-        };
-        if a.constant != 0
-            || a.terms.len() != 1
-            || a.terms[0].coef != 1
-            || a.terms[0].factors.len() != 1
-        {
-            continue;
-        }
-        let var = a.terms[0].factors[0].name.clone();
-        if !loops.contains(&var)
-            || out.iter().any(|w| w.grad == rf.grad)
-            || lower(rhs, &Scope::default()).is_err()
-        {
-            continue;
-        }
-        out.push(Wanted {
-            key: r.env.key_of(&rf.name),
-            var,
-            grad: rf.grad,
-            rhs: (**rhs).clone(),
-            text: print_claim_body(&c),
-            label: crate::syntax::printer::print_expr(lhs),
-        });
-    }
-    out.sort_by_key(|w| w.grad);
-    out
+    var: String,
+    closed: sym::Expr,
+    status: String,
 }
 
 /// The member number of `L_{3}` for family `L`.
@@ -117,86 +84,243 @@ fn member_index(member: &str, key: &str) -> Option<i64> {
         .ok()
 }
 
-/// The predicted and sampled series of a checked file.
-pub fn series(r: &FileReport, trials: usize, seed: u64) -> Result<Vec<Series>, String> {
+/// Per-trial sums of one member: (elements, sum, sum of squares).
+type Sums = BTreeMap<(usize, i64), (usize, f64, f64)>;
+
+/// Where the trials run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Executor {
+    /// The dense executor when the program lowers, else the interpreter.
+    Auto,
+    /// The element-wise interpreter (the reference semantics).
+    Interpreter,
+}
+
+/// The predicted and sampled series of a checked file: `trials` trials, seeds `seed`,
+/// `seed + 1`, ...
+pub fn series(r: &FileReport, trials: usize, seed: u64) -> Result<Plot, String> {
+    series_on(r, trials, seed, Executor::Auto)
+}
+
+/// [`series`] on a chosen executor.
+pub fn series_on(
+    r: &FileReport,
+    trials: usize,
+    seed: u64,
+    executor: Executor,
+) -> Result<Plot, String> {
     if r.unexpected_errors() > 0 || r.expected_error.is_some() {
         return Err("nothing is plotted from a file with errors".into());
     }
-    if !(2..=MAX_TRIALS).contains(&trials) {
+    if !(MIN_TRIALS..=MAX_TRIALS).contains(&trials) {
         return Err(format!(
-            "--trials must be from 2 to {MAX_TRIALS} (asked for {trials})"
+            "--trials must be from {MIN_TRIALS} to {MAX_TRIALS} (asked for {trials})"
         ));
     }
-    let wanted = wanted(r);
-    if wanted.is_empty() {
-        return Err("the file has no claim `Var(F_l) == ...` over a loop variable to plot (forward or backward, without `given`)".into());
-    }
     let env = &r.env;
-    let consts = Machine::new(&r.program, env).map_err(|e| e.message)?.consts;
     let back = crate::grad::backward(&r.program, env);
+    let analysis = moments::analyze(&r.program, env, &back.items);
+    let mut wanted: Vec<Wanted> = analysis
+        .recurrences
+        .iter()
+        .filter_map(|rec| {
+            let closed = rec.var_closed.as_ref()?;
+            Some(Wanted {
+                key: rec.tensor.clone(),
+                grad: rec.grad,
+                var: rec.var.clone(),
+                closed: sym::simplify(closed),
+                status: if rec.approx.is_empty() {
+                    "exact".into()
+                } else {
+                    rec.approx.iter().cloned().collect::<Vec<_>>().join("; ")
+                },
+            })
+        })
+        .collect();
+    wanted.sort_by_key(|w| w.grad);
+    if wanted.is_empty() {
+        let why = analysis
+            .recurrences
+            .iter()
+            .filter_map(|rec| {
+                rec.unsolved
+                    .as_ref()
+                    .map(|u| format!("{}: {u}", rec.tensor))
+            })
+            .collect::<Vec<_>>();
+        return Err(format!(
+            "the moments engine derives no variance recurrence with a closed form for this file{}",
+            if why.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", why.join("; "))
+            }
+        ));
+    }
     let loss = back.seeds.first().map(String::as_str);
-    // Per (series, member): the variance of each run.
-    let mut per: Vec<BTreeMap<i64, Vec<f64>>> = vec![BTreeMap::new(); wanted.len()];
-    for t in 0..trials {
-        let run = run_model(
-            &r.program,
-            env,
-            &back.items,
-            loss,
-            seed.wrapping_add(t as u64),
-        )
-        .map_err(|e| e.message)?;
-        for (w, acc) in wanted.iter().zip(per.iter_mut()) {
-            for ((member, grad), elems) in &run.machine.vals {
-                if *grad != w.grad || elems.is_empty() {
-                    continue;
-                }
-                let Some(k) = member_index(member, &w.key) else {
-                    continue;
-                };
-                let n = elems.len() as f64;
-                let mean = elems.values().sum::<f64>() / n;
-                let var = elems.values().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n;
-                acc.entry(k).or_default().push(var);
+    let needed: Needed = wanted.iter().map(|w| (w.key.clone(), w.grad)).collect();
+    let setup = |_: &mut crate::num::Machine| Ok(());
+    let mut sums: Vec<Sums> = vec![Sums::new(); wanted.len()];
+    let mut add = |t: usize, member: &str, grad: bool, n: usize, s1: f64, s2: f64| {
+        for (w, acc) in wanted.iter().zip(sums.iter_mut()) {
+            if w.grad != grad || n == 0 {
+                continue;
+            }
+            if let Some(k) = member_index(member, &w.key) {
+                acc.insert((t, k), (n, s1, s2));
             }
         }
-    }
+    };
+    let dense = match executor {
+        Executor::Auto => {
+            DenseModel::new(&r.program, env, &back.items, loss, &setup, Some(&needed))
+        }
+        Executor::Interpreter => Err(DenseError::Unsupported(
+            "the interpreter was asked for".into(),
+        )),
+    };
+    let (consts, executor) = match dense {
+        Ok(model) => {
+            for t in 0..trials {
+                let run = model
+                    .run(seed.wrapping_add(t as u64))
+                    .map_err(|e| format!("the model cannot be run: {e}"))?;
+                if t == 0 {
+                    let ops = run.machine.ops.max(1);
+                    let need = ops.saturating_mul(trials as u64);
+                    if need > PLOT_DENSE_BUDGET {
+                        return Err(format!(
+                            "{trials} trials need {need} operations on the dense executor ({ops} per trial), over the budget of {PLOT_DENSE_BUDGET}; at most {} trials at these sizes",
+                            PLOT_DENSE_BUDGET / ops
+                        ));
+                    }
+                }
+                for ((member, grad), arr) in &run.machine.arrays {
+                    let (n, s1, s2) = arr.moments(&[]);
+                    add(t, member, *grad, n, s1, s2);
+                }
+            }
+            (model.base.consts.clone(), "dense executor")
+        }
+        Err(DenseError::Refused(e)) => {
+            return Err(format!("the model cannot be run: {}", e.message))
+        }
+        Err(DenseError::Unsupported(_)) => {
+            let mut consts = BTreeMap::new();
+            for t in 0..trials {
+                let run = run_model_with(
+                    &r.program,
+                    env,
+                    &back.items,
+                    loss,
+                    seed.wrapping_add(t as u64),
+                    &setup,
+                )
+                .map_err(|e| format!("the model cannot be run: {}", e.message))?;
+                if t == 0 {
+                    let steps = run.machine.steps().max(1);
+                    let need = steps.saturating_mul(trials as u64);
+                    if need > PLOT_BUDGET {
+                        return Err(format!(
+                            "{trials} trials need {need} element evaluations on the interpreter ({steps} per trial), over the budget of {PLOT_BUDGET}; at most {} trials at these sizes",
+                            PLOT_BUDGET / steps
+                        ));
+                    }
+                    consts = run.machine.consts.clone();
+                }
+                for ((member, grad), elems) in &run.machine.vals {
+                    let n = elems.len();
+                    let s1 = elems.values().sum::<f64>();
+                    let s2 = elems.values().map(|x| x * x).sum::<f64>();
+                    add(t, member, *grad, n, s1, s2);
+                }
+            }
+            (consts, "interpreter")
+        }
+    };
+    let mut at = consts;
+    at.insert("pi".into(), std::f64::consts::PI);
+    let zero_padding = r.env.boundary == Some(Boundary::Zero);
+    // Zero padding: every position's variance from the second-moment program.
+    let positions = if zero_padding {
+        moments::position::run(&r.program, env, &|_| Ok(())).ok()
+    } else {
+        None
+    };
     let mut out = Vec::new();
-    for (w, acc) in wanted.iter().zip(per) {
-        let rhs = lower(&w.rhs, &Scope::default())?;
+    for (w, acc) in wanted.iter().zip(sums) {
+        let members: std::collections::BTreeSet<i64> = acc.keys().map(|(_, k)| *k).collect();
         let mut predicted = Vec::new();
         let mut sampled = Vec::new();
-        for (k, vs) in &acc {
-            let mut e = sym::subs(&rhs, &w.var, &sym::Expr::int(*k));
-            for (name, v) in &consts {
-                if let Some(q) = num_rational::BigRational::from_float(*v) {
-                    e = sym::subs(&e, name, &sym::Expr::num(q));
+        let mut pooled = Vec::new();
+        for k in members {
+            if let (Some(m), false) = (&positions, w.grad) {
+                if let Some(vals) = m.vals.get(&(format!("{}_{{{k}}}", w.key), false)) {
+                    if !vals.is_empty() {
+                        pooled.push((k as f64, vals.values().sum::<f64>() / vals.len() as f64));
+                    }
                 }
             }
-            if let Ok(y) = sym::simplify(&e).eval_f64(&BTreeMap::new()) {
-                predicted.push((*k as f64, y));
+            let y = w
+                .closed
+                .subs("#n", &sym::Expr::int(k))
+                .eval_f64(&at)
+                .map_err(|e| {
+                    format!(
+                        "the closed form {} cannot be evaluated at the sample values: {e}",
+                        sym::to_ascii(&w.closed)
+                    )
+                })?;
+            predicted.push((k as f64, y));
+            // Every trial's (n, mean, mean of squares) for this member.
+            let per: Vec<(f64, f64)> = (0..trials)
+                .filter_map(|t| acc.get(&(t, k)))
+                .map(|&(n, s1, s2)| (s1 / n as f64, s2 / n as f64))
+                .collect();
+            if per.len() < trials {
+                continue;
             }
-            let n = vs.len() as f64;
-            let m = vs.iter().sum::<f64>() / n;
-            let sd = (vs.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / (n - 1.0)).sqrt();
-            sampled.push((*k as f64, m, 1.96 * sd / n.sqrt()));
+            let nt = per.len() as f64;
+            let mu = per.iter().map(|p| p.0).sum::<f64>() / nt;
+            // The per-trial variance about the mean of all trials.
+            let v: Vec<f64> = per
+                .iter()
+                .map(|(m1, m2)| m2 - 2.0 * mu * m1 + mu * mu)
+                .collect();
+            let mean = v.iter().sum::<f64>() / nt;
+            let sd = (v.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (nt - 1.0)).sqrt();
+            sampled.push((k as f64, mean, 1.96 * sd / nt.sqrt()));
         }
+        let g = if w.grad { ".grad" } else { "" };
         out.push(Series {
-            label: w.label.clone(),
+            label: format!("Var({}_{}{g})", w.key, w.var),
             grad: w.grad,
-            claim: w.text.clone(),
+            closed_form: sym::to_ascii(&sym::simplify(
+                &w.closed.subs("#n", &sym::Expr::sym(&w.var)),
+            )),
+            status: w.status.clone(),
             predicted,
             sampled,
+            pooled,
         });
     }
-    Ok(out)
+    Ok(Plot {
+        var: wanted[0].var.clone(),
+        series: out,
+        trials,
+        seed,
+        executor,
+        zero_padding,
+    })
 }
 
-/// The SVG of the series.
-pub fn svg(title: &str, series: &[Series], trials: usize) -> Result<String, String> {
+/// The SVG of a plot.
+pub fn svg(title: &str, plot: &Plot) -> Result<String, String> {
+    let series = &plot.series;
     let mut buf = String::new();
     {
-        let root = SVGBackend::with_string(&mut buf, (800, 500)).into_drawing_area();
+        let root = SVGBackend::with_string(&mut buf, (900, 560)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| e.to_string())?;
         let xs = series.iter().flat_map(|s| {
             s.sampled
@@ -212,6 +336,7 @@ pub fn svg(title: &str, series: &[Series], trials: usize) -> Result<String, Stri
                 .iter()
                 .flat_map(|p| [p.1 - p.2, p.1 + p.2])
                 .chain(s.predicted.iter().map(|p| p.1))
+                .chain(s.pooled.iter().map(|p| p.1))
         });
         let (y0, y1) = ys
             .filter(|y| y.is_finite())
@@ -219,34 +344,83 @@ pub fn svg(title: &str, series: &[Series], trials: usize) -> Result<String, Stri
                 (a.min(y), b.max(y))
             });
         if !(x0.is_finite() && y0.is_finite()) {
-            return Err("nothing to plot: no member of the family was sampled".into());
+            return Err("nothing to plot: no member of the family was computed".into());
         }
         let pad = ((y1 - y0) * 0.1).max(1e-3);
+        // Room above the data for the legend.
+        let top = y1 + pad + (y1 - y0.min(0.0)) * 0.45;
         let mut chart = ChartBuilder::on(&root)
             .caption(title, ("sans-serif", 20))
             .margin(15)
             .x_label_area_size(40)
             .y_label_area_size(60)
-            .build_cartesian_2d((x0 - 0.5)..(x1 + 0.5), (y0 - pad).min(0.0)..(y1 + pad))
+            .build_cartesian_2d((x0 - 0.5)..(x1 + 0.5), (y0 - pad).min(0.0)..top)
             .map_err(|e| e.to_string())?;
         chart
             .configure_mesh()
-            .x_desc("layer (loop variable)")
+            .x_desc(format!("member subscript {}", plot.var))
             .y_desc("variance")
             .draw()
             .map_err(|e| e.to_string())?;
+        // Forward in blues and greens, backward in reds and oranges; one colour per family.
+        const FORWARD: [RGBColor; 4] = [
+            RGBColor(31, 119, 180),
+            RGBColor(44, 160, 44),
+            RGBColor(23, 190, 207),
+            RGBColor(148, 103, 189),
+        ];
+        const BACKWARD: [RGBColor; 4] = [
+            RGBColor(214, 39, 40),
+            RGBColor(255, 127, 14),
+            RGBColor(227, 119, 194),
+            RGBColor(140, 86, 75),
+        ];
+        let (mut nf, mut nb) = (0, 0);
         for s in series {
-            let colour = if s.grad { RED } else { BLUE };
+            let colour = if s.grad {
+                nb += 1;
+                BACKWARD[(nb - 1) % BACKWARD.len()]
+            } else {
+                nf += 1;
+                FORWARD[(nf - 1) % FORWARD.len()]
+            };
             chart
                 .draw_series(LineSeries::new(
                     s.predicted.iter().copied(),
                     colour.stroke_width(2),
                 ))
                 .map_err(|e| e.to_string())?
-                .label(format!("predicted: {}", s.claim))
+                .label(format!(
+                    "predicted {} = {} (moments engine, closed form, {}{})",
+                    s.label,
+                    s.closed_form,
+                    s.status,
+                    if plot.zero_padding && !s.status.contains("border") {
+                        "; zero padding: holds away from the border"
+                    } else {
+                        ""
+                    }
+                ))
                 .legend(move |(x, y)| {
                     PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
                 });
+            if !s.pooled.is_empty() {
+                chart
+                    .draw_series(DashedLineSeries::new(
+                        s.pooled.iter().copied(),
+                        6,
+                        4,
+                        colour.stroke_width(2),
+                    ))
+                    .map_err(|e| e.to_string())?
+                    .label(format!(
+                        "predicted {}, mean over all positions (second-moment program, zero padding)",
+                        s.label
+                    ))
+                    .legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 8, y)], colour.stroke_width(2))
+                    });
+            }
             chart
                 .draw_series(s.sampled.iter().map(|&(x, m, h)| {
                     PathElement::new(vec![(x, m - h), (x, m + h)], colour.stroke_width(1))
@@ -259,7 +433,20 @@ pub fn svg(title: &str, series: &[Series], trials: usize) -> Result<String, Stri
                         .map(|&(x, m, _)| Circle::new((x, m), 4, colour.filled())),
                 )
                 .map_err(|e| e.to_string())?
-                .label(format!("sampled {} ({trials} runs, 95% interval)", s.label))
+                .label(format!(
+                    "sampled {}: {} trials (seeds {}..{}, {}), 95% interval{}",
+                    s.label,
+                    plot.trials,
+                    plot.seed,
+                    plot.seed
+                        .wrapping_add((plot.trials as u64).saturating_sub(1)),
+                    plot.executor,
+                    if plot.zero_padding {
+                        "; zero padding: every position, border included"
+                    } else {
+                        ""
+                    }
+                ))
                 .legend(move |(x, y)| Circle::new((x + 10, y), 4, colour.filled()));
         }
         chart

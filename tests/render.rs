@@ -115,3 +115,40 @@ fn the_latex_compiles_with_pdflatex() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_moments_section_shows_what_the_moments_engine_derives() {
+    let (_, r) = &reports()[0];
+    let d = tq::derive::derivation(r).expect("resnet derives");
+    let rows = tq::render::moments_section(&d);
+    assert_eq!(rows.len(), d.moments.len(), "one row per derived moment");
+    for (row, m) in rows.iter().zip(&d.moments) {
+        if ["forward", "backward", "initialization"].contains(&m.section) {
+            assert!(row.math.is_some(), "not read as math: {}", row.text);
+        }
+    }
+    let md = doc(r, Format::Markdown, false);
+    let tex = doc(r, Format::Latex, false);
+    assert!(md.contains("### Moments (the moments engine)"));
+    assert!(tex.contains("\\subsection*{Moments (the moments engine)}"));
+    // The closed forms and solved initializations, as the symbolic engine writes them.
+    let mut shown = 0;
+    for m in &d.moments {
+        if m.note.starts_with("closed form, from") || m.name.starts_with("solve(") {
+            let e = tq::sym::parse_ascii(&m.expr).expect("derived expressions read back");
+            let latex = tq::sym::to_latex(&e);
+            assert!(md.contains(&latex), "{} = {} missing", m.name, m.expr);
+            assert!(tex.contains(&latex), "{} = {} missing", m.name, m.expr);
+            shown += 1;
+        }
+    }
+    // Var(L_l), Var(L_l.grad), and the two solutions for sigma_W.
+    assert_eq!(shown, 4);
+    // The section appears exactly when the engine derives something (comp_graph).
+    let (_, cg) = &reports()[1];
+    let dcg = tq::derive::derivation(cg).expect("comp_graph derives");
+    assert_eq!(
+        dcg.moments.is_empty(),
+        !doc(cg, Format::Markdown, false).contains("### Moments")
+    );
+}

@@ -4,7 +4,8 @@
 //! The problem part is the file itself (sizes, declarations, the model's equations, the
 //! statements to be shown); the solution part is what `tq derive` derives (the
 //! backpropagation program in scatter and gather form, a scalar program's values,
-//! adjoints and partials, the multiplication counts) and every claim with the verdict of
+//! adjoints and partials, the multiplication counts, the moments engine's recurrences,
+//! closed forms and solved initializations) and every claim with the verdict of
 //! the claim engines.
 
 pub mod math;
@@ -31,12 +32,156 @@ pub struct RenderOptions {
     pub fragment: bool,
 }
 
-/// A hook for the moments engine (variance recurrences, closed forms, solved
-/// initializations): when it exists, its results are rendered as one more section of
-/// the solution. It returns `None` until `src/moments` is built; the text of the
-/// section is the list of (title, LaTeX math) pairs it returns.
-pub fn moments_section(_r: &FileReport) -> Option<Vec<(String, String)>> {
-    None
+/// One result of the moments engine, as the solution shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MomentRow {
+    /// `Forward`, `Backward`, `Initialization`, `Zero padding (the border effect)` or
+    /// `Note`.
+    pub section: &'static str,
+    /// `name = expr` as LaTeX math, when it reads as an expression.
+    pub math: Option<String>,
+    /// `name = expr` as text, when it does not (the border's positions, notes).
+    pub text: String,
+    /// How it was obtained (`closed form, from Var(L_0) = 1`, `recurrence; exact`).
+    pub note: String,
+}
+
+/// `Var(L_{l + 1}) = Var(L_l) + ...` (the ASCII of `tq derive`) as LaTeX: read as a
+/// claim of the `.tq` language (`op` is `==` or `<=`, `given` the claim's givens) and
+/// written in the course's notation.
+fn moment_math(name: &str, op: &str, expr: &str, given: Option<&str>) -> Option<String> {
+    let given = given.map(|g| format!(" given {g}")).unwrap_or_default();
+    let src = format!("claim {name} {op} {expr}{given}\n");
+    let parsed = crate::syntax::parser::parse(&src);
+    if !parsed.diagnostics.is_empty() {
+        return None;
+    }
+    let [Item {
+        kind: ItemKind::Claim(c),
+        ..
+    }] = parsed.program.items.as_slice()
+    else {
+        return None;
+    };
+    let whole = math::claim(c);
+    // A right side in the sizes and symbols only: in the symbolic engine's notation
+    // (`D^{2} J`, fractions), as the multiplication counts are.
+    if let (Expr::Rel(rel, lhs, rhs, _), Ok(e)) = (&c.body, sym::parse_ascii(expr)) {
+        let prefix = format!(
+            "{} {} {}",
+            math::expr(lhs),
+            math::relop(*rel),
+            math::expr(rhs)
+        );
+        if let Some(rest) = whole.strip_prefix(&prefix) {
+            return Some(format!(
+                "{} {} {}{rest}",
+                math::expr(lhs),
+                math::relop(*rel),
+                sym::to_latex(&e)
+            ));
+        }
+    }
+    Some(whole)
+}
+
+/// The moments engine's results (variance recurrences, closed forms, solved
+/// initializations, the border effect under zero padding), as `tq derive` derives them
+/// ([`crate::derive::MomentLine`]), for the solution's Moments section.
+pub fn moments_section(d: &Derivation) -> Vec<MomentRow> {
+    d.moments
+        .iter()
+        .map(|m| {
+            let section = match m.section {
+                "forward" => "Forward",
+                "backward" => "Backward",
+                "initialization" => "Initialization",
+                "border" => "Zero padding (the border effect)",
+                _ => "Note",
+            };
+            if m.section == "note" {
+                return MomentRow {
+                    section,
+                    math: None,
+                    text: m.note.clone(),
+                    note: String::new(),
+                };
+            }
+            let (name, given) = match m.name.split_once(" given ") {
+                Some((n, g)) => (n, Some(g)),
+                None => (m.name.as_str(), None),
+            };
+            let (name, op, shown) = match name.strip_suffix(" <=") {
+                Some(n) => (n, "<=", "<="),
+                None => (name, "==", "="),
+            };
+            let math = if m.section == "border" {
+                None
+            } else {
+                moment_math(name, op, &m.expr, given)
+            };
+            MomentRow {
+                section,
+                math,
+                text: format!("{} {shown} {}", m.name.trim_end_matches(" <="), m.expr),
+                note: m.note.clone(),
+            }
+        })
+        .collect()
+}
+
+/// The Moments section in LaTeX.
+fn latex_moments(rows: &[MomentRow], out: &mut String) {
+    if rows.is_empty() {
+        return;
+    }
+    out.push_str("\\subsection*{Moments (the moments engine)}\n");
+    let mut last = "";
+    for r in rows {
+        if r.section != last {
+            out.push_str(&format!("\\paragraph{{{}.}}\n", esc_text(r.section)));
+            last = r.section;
+        }
+        let body = match &r.math {
+            Some(m) => format!("$\\displaystyle {m}$"),
+            None => esc_text(&r.text),
+        };
+        let note = if r.note.is_empty() {
+            String::new()
+        } else {
+            format!(" \\quad {{\\small [{}]}}", esc_text(&r.note))
+        };
+        out.push_str(&format!("\\tqline{{0em}}{{{body}{note}}}\n"));
+    }
+}
+
+/// The Moments section in Markdown.
+fn md_moments(rows: &[MomentRow], out: &mut String) {
+    if rows.is_empty() {
+        return;
+    }
+    out.push_str("### Moments (the moments engine)\n\n");
+    let mut last = "";
+    for r in rows {
+        if r.section != last {
+            if !last.is_empty() {
+                out.push('\n');
+            }
+            out.push_str(&format!("**{}.**\n\n", r.section));
+            last = r.section;
+        }
+        let body = match &r.math {
+            Some(m) => format!("${m}$"),
+            None => esc_md(&r.text),
+        };
+        let note = if r.note.is_empty() {
+            String::new()
+        } else {
+            format!(" [{}]", esc_md(&r.note))
+        };
+        out.push_str(&format!("- {body}{note}\n"));
+    }
+    out.push('\n');
 }
 
 /// One line of a program: its indentation depth and either math or a loop head.
@@ -405,11 +550,8 @@ fn latex(r: &FileReport, sol: &Solution, fragment: bool) -> String {
         None => out.push_str("Nothing is derived from a file with errors.\n"),
         Some(d) => latex_derivation(r, d, &mut out),
     }
-    if let Some(parts) = moments_section(r) {
-        out.push_str("\\subsection*{Moments}\n");
-        for (t, m) in parts {
-            out.push_str(&format!("{}: $\\displaystyle {m}$\n\n", esc_text(&t)));
-        }
+    if let Some(d) = &sol.derivation {
+        latex_moments(&moments_section(d), &mut out);
     }
     if !claims.is_empty() {
         out.push_str("\\subsection*{The claims, checked}\n");
@@ -626,12 +768,8 @@ fn markdown(r: &FileReport, sol: &Solution) -> String {
         None => out.push_str("Nothing is derived from a file with errors.\n\n"),
         Some(d) => md_derivation(d, &mut out),
     }
-    if let Some(parts) = moments_section(r) {
-        out.push_str("### Moments\n\n");
-        for (t, m) in parts {
-            out.push_str(&format!("- {}: ${m}$\n", esc_md(&t)));
-        }
-        out.push('\n');
+    if let Some(d) = &sol.derivation {
+        md_moments(&moments_section(d), &mut out);
     }
     if !claims.is_empty() {
         out.push_str(
