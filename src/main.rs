@@ -177,6 +177,29 @@ fn read_source(path: &Path) -> Result<String, String> {
     String::from_utf8(bytes).map_err(|_| format!("{}: the file is not valid UTF-8", path.display()))
 }
 
+/// A file checked without numeric runs, for commands that need only its program;
+/// exit 2 on an I/O error, 1 (with the diagnostics) when the file has errors.
+fn checked_without_runs(file: &Path) -> Result<FileReport, ExitCode> {
+    let src = read_source(file).map_err(|e| {
+        eprintln!("tq: {e}");
+        ExitCode::from(2)
+    })?;
+    let opts = Options {
+        no_numeric: true,
+        no_monte_carlo: true,
+        ..Options::default()
+    };
+    let r = report::check_source(&file.display().to_string(), &src, &opts);
+    if r.unexpected_errors() > 0 {
+        eprint!(
+            "{}",
+            tq::diag::render_plain(&r.path, &r.source, &r.diagnostics)
+        );
+        return Err(ExitCode::from(1));
+    }
+    Ok(r)
+}
+
 /// Every `.tq` file named or found under the paths, with its source, in order.
 fn read_paths(paths: &[PathBuf]) -> Result<Vec<(String, String)>, String> {
     let mut files = Vec::new();
@@ -529,26 +552,10 @@ fn main() -> ExitCode {
                 );
                 return ExitCode::from(2);
             }
-            let src = match read_source(&file) {
-                Ok(s) => s,
-                Err(e) => {
-                    eprintln!("tq: {e}");
-                    return ExitCode::from(2);
-                }
+            let r = match checked_without_runs(&file) {
+                Ok(r) => r,
+                Err(code) => return code,
             };
-            let opts = Options {
-                no_numeric: true,
-                no_monte_carlo: true,
-                ..Options::default()
-            };
-            let r = report::check_source(&file.display().to_string(), &src, &opts);
-            if r.unexpected_errors() > 0 {
-                eprint!(
-                    "{}",
-                    tq::diag::render_plain(&r.path, &r.source, &r.diagnostics)
-                );
-                return ExitCode::from(1);
-            }
             let svg = tq::plot::series(&r, trials, seed)
                 .and_then(|p| tq::plot::svg(&format!("{}: variance against depth", r.path), &p));
             match svg {
@@ -572,26 +579,10 @@ fn main() -> ExitCode {
             }
         }
         Command::Emit { file, target } => {
-            let src = match read_source(&file) {
-                Ok(s) => s,
-                Err(e) => {
-                    eprintln!("tq: {e}");
-                    return ExitCode::from(2);
-                }
+            let r = match checked_without_runs(&file) {
+                Ok(r) => r,
+                Err(code) => return code,
             };
-            let opts = Options {
-                no_numeric: true,
-                no_monte_carlo: true,
-                ..Options::default()
-            };
-            let r = report::check_source(&file.display().to_string(), &src, &opts);
-            if r.unexpected_errors() > 0 {
-                eprint!(
-                    "{}",
-                    tq::diag::render_plain(&r.path, &r.source, &r.diagnostics)
-                );
-                return ExitCode::from(1);
-            }
             match target {
                 EmitTarget::Numpy => match tq::emit::numpy(&r) {
                     Ok(code) => {
