@@ -109,10 +109,13 @@ pub fn resnet(
             .map(|w| {
                 let one = &one;
                 s.spawn(move || {
-                    (w..trials)
-                        .step_by(threads)
-                        .map(|t| (t, one(t)))
-                        .collect::<Vec<_>>()
+                    // Every core runs a trial: no nested threads in the products.
+                    crate::num::dense::serial_products(|| {
+                        (w..trials)
+                            .step_by(threads)
+                            .map(|t| (t, one(t)))
+                            .collect::<Vec<_>>()
+                    })
                 })
             })
             .collect();

@@ -4,6 +4,7 @@
 //! ranks, ranges) → derivations ([`sym`], claims) → reports.
 //! See ARCHITECTURE.md for the code map and its invariants.
 
+pub mod alloc;
 pub mod bench;
 pub mod check;
 pub mod claims;

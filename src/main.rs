@@ -272,6 +272,7 @@ fn theme() -> Option<miette::GraphicalTheme> {
 }
 
 fn main() -> ExitCode {
+    tq::alloc::tune();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

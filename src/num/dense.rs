@@ -2201,6 +2201,21 @@ impl PopOne for Vec<Val> {
 /// Multiply-adds from which a matrix product is split over the machine's cores.
 const PARALLEL_MACS: usize = 1 << 22;
 
+thread_local! {
+    /// Set on threads that already run one trial each (every core busy): their matrix
+    /// products stay on the calling thread instead of splitting their rows.
+    static SERIAL: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` with this thread's matrix products kept on this thread (for callers that
+/// run independent trials on every core already).
+pub fn serial_products<T>(f: impl FnOnce() -> T) -> T {
+    let old = SERIAL.with(|c| c.replace(true));
+    let out = f();
+    SERIAL.with(|c| c.set(old));
+    out
+}
+
 /// `c = a b`, the rows of `c` split over the available cores when the product is large.
 /// Every element is computed by the same kernel over the same k order whatever the
 /// split, so the result does not depend on the number of threads.
@@ -2211,7 +2226,11 @@ fn matmul(
 ) {
     let (m, k) = a.dim();
     let n = b.dim().1;
-    let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
+    let threads = if SERIAL.with(|c| c.get()) {
+        1
+    } else {
+        std::thread::available_parallelism().map_or(1, |t| t.get())
+    };
     if threads < 2 || m < 2 * threads || m.saturating_mul(k).saturating_mul(n) < PARALLEL_MACS {
         general_mat_mul(1.0, &a, &b, 0.0, &mut c);
         return;
