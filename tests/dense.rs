@@ -147,6 +147,43 @@ fn boundary_rules_and_pruning_agree_with_the_interpreter() {
     }
 }
 
+/// At these sizes (82,944 index combinations per convolution) the dense executor binds
+/// the filter offsets one at a time: the forward products accumulate into one array and
+/// the backward program writes shifted slices. Both must still agree with the
+/// interpreter element by element.
+#[test]
+fn offset_by_offset_products_agree_with_the_interpreter() {
+    let r = report("problems/resnet.tq");
+    let back = tq::grad::backward(&r.program, &r.env);
+    let loss = back.seeds.first().map(String::as_str);
+    for boundary in [
+        tq::syntax::ast::Boundary::Zero,
+        tq::syntax::ast::Boundary::Circular,
+    ] {
+        let setup = move |m: &mut tq::num::Machine| {
+            m.boundary = Some(boundary);
+            for (k, v) in [
+                ("B", 2.0),
+                ("X", 8.0),
+                ("Y", 9.0),
+                ("J", 8.0),
+                ("D", 3.0),
+                ("L", 2.0),
+            ] {
+                m.consts.insert(k.into(), v);
+            }
+            Ok(())
+        };
+        let reference =
+            tq::num::gradcheck::run_model_with(&r.program, &r.env, &back.items, loss, 5, &setup)
+                .unwrap()
+                .machine
+                .vals;
+        let dense = run_model_dense(&r.program, &r.env, &back.items, loss, 5, &setup).unwrap();
+        compare("resnet", &reference, &dense.machine.to_store());
+    }
+}
+
 #[test]
 fn oversized_runs_are_refused_before_allocating() {
     let r = report("problems/resnet.tq");

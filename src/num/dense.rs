@@ -1140,6 +1140,20 @@ impl<'a> Dense<'a> {
     /// A term: its factors (products, quotients, negations flattened) contracted, with
     /// the indices `sum` summed.
     fn chain(&mut self, e: &Expr, b: &Bind, ctx: &Ctx, sum: &[String]) -> R<Val> {
+        self.chain_into(e, b, ctx, sum, None)
+    }
+
+    /// [`Self::chain`] added to `acc` (when given): the last matrix product of each
+    /// term writes into `acc` directly when it has the same indices, so the terms of a
+    /// sum bound offset by offset need no temporary each.
+    fn chain_into(
+        &mut self,
+        e: &Expr,
+        b: &Bind,
+        ctx: &Ctx,
+        sum: &[String],
+        acc: Option<Val>,
+    ) -> R<Val> {
         // A summed index in a shifted position (`L[b, x+dx, j']` summed over dx) is
         // summed by binding it to each value in turn: each factor is then a shifted
         // slice and each contraction a matrix product of the unshifted size.
@@ -1161,22 +1175,13 @@ impl<'a> Dense<'a> {
             let sum2: Vec<String> = sum.iter().filter(|v| !en.contains(v)).cloned().collect();
             let mut b2 = b.clone();
             let mut digits = vec![0usize; en.len()];
-            let mut acc: Option<Val> = None;
+            let mut acc = acc;
             for _ in 0..shape.iter().product::<usize>() {
                 b2.truncate(b.len());
                 for (k, v) in en.iter().enumerate() {
                     b2.push((v.clone(), ranges[k].0 + digits[k] as i64));
                 }
-                let v = self.chain(e, &b2, &ctx2, &sum2)?;
-                acc = Some(match acc {
-                    None => v,
-                    Some(mut a) if a.axes == v.axes && a.data.shape() == v.data.shape() => {
-                        self.tick(v.data.len() as u64)?;
-                        a.data += &v.data;
-                        a
-                    }
-                    Some(a) => self.zip(a, v, |x, y| x + y)?,
-                });
+                acc = Some(self.chain_into(e, &b2, &ctx2, &sum2, acc)?);
                 bump(&mut digits, &shape);
             }
             return Ok(acc.unwrap_or_else(|| Val::scalar(0.0)));
@@ -1213,7 +1218,20 @@ impl<'a> Dense<'a> {
         if neg {
             fs.push(Val::scalar(-1.0));
         }
-        self.contract(fs, sum, ctx)
+        self.contract(fs, sum, ctx, acc)
+    }
+
+    /// `acc + v` (`v` when there is no `acc`).
+    fn accumulate(&mut self, acc: Option<Val>, v: Val) -> R<Val> {
+        match acc {
+            None => Ok(v),
+            Some(mut a) if a.axes == v.axes && a.data.shape() == v.data.shape() => {
+                self.tick(v.data.len() as u64)?;
+                a.data += &v.data;
+                Ok(a)
+            }
+            Some(a) => self.zip(a, v, |x, y| x + y),
+        }
     }
 
     /// A factor of a term (anything but a product).
@@ -1424,8 +1442,14 @@ impl<'a> Dense<'a> {
     }
 
     /// The product of the factors, summed over `sum`: pairwise contractions, the pair
-    /// with the smallest result first.
-    fn contract(&mut self, mut fs: Vec<Val>, sum: &[String], ctx: &Ctx) -> R<Val> {
+    /// with the smallest result first; added to `acc` when given.
+    fn contract(
+        &mut self,
+        mut fs: Vec<Val>,
+        sum: &[String],
+        ctx: &Ctx,
+        mut acc: Option<Val>,
+    ) -> R<Val> {
         let size = |axes: &[String]| -> f64 {
             axes.iter()
                 .map(|a| ctx.get(a).map_or(1.0, |r| r.1 as f64))
@@ -1471,7 +1495,13 @@ impl<'a> Dense<'a> {
                 .filter(|a| !fs.iter().any(|f| f.axes.contains(a)))
                 .cloned()
                 .collect();
-            let r = self.pair(x, y, &summable, ctx)?;
+            // The last product may write into the accumulator.
+            let into = if fs.is_empty() && absent == 1.0 {
+                acc.take()
+            } else {
+                None
+            };
+            let r = self.pair(x, y, &summable, ctx, into)?;
             fs.push(r);
         }
         let last = fs.pop().unwrap_or_else(|| Val::scalar(1.0));
@@ -1484,11 +1514,12 @@ impl<'a> Dense<'a> {
         if absent != 1.0 {
             out = self.map(out, |x| x * absent)?;
         }
-        Ok(out)
+        self.accumulate(acc, out)
     }
 
-    /// Two factors multiplied and summed over `summable` (indices no other factor has).
-    fn pair(&mut self, x: Val, y: Val, summable: &[String], ctx: &Ctx) -> R<Val> {
+    /// Two factors multiplied and summed over `summable` (indices no other factor has),
+    /// added to `acc` when given.
+    fn pair(&mut self, x: Val, y: Val, summable: &[String], ctx: &Ctx, acc: Option<Val>) -> R<Val> {
         let only_x: Vec<String> = x
             .axes
             .iter()
@@ -1509,7 +1540,8 @@ impl<'a> Dense<'a> {
             .cloned()
             .collect();
         if k.is_empty() {
-            return self.zip(x, y, |a, b| a * b);
+            let v = self.zip(x, y, |a, b| a * b)?;
+            return self.accumulate(acc, v);
         }
         // The larger operand gives the rows.
         let (x, y) = if x.data.len() >= y.data.len() {
@@ -1541,7 +1573,22 @@ impl<'a> Dense<'a> {
         let ox: Vec<String> = batch.iter().chain(&xf).chain(&k).cloned().collect();
         let oy: Vec<String> = batch.iter().chain(&k).chain(&yf).cloned().collect();
         let out_n = sprod([nb, m, n].into_iter());
-        self.check_alloc(out_n)?;
+        let axes: Vec<String> = batch.iter().chain(&xf).chain(&yf).cloned().collect();
+        let shape: Vec<usize> = axes.iter().map(|a| ctx.get(a).map_or(1, |r| r.1)).collect();
+        // Written into the accumulator when it has the product's indices in its order.
+        let (mut acc, mut into) = match acc {
+            Some(a)
+                if a.axes == axes
+                    && a.data.shape() == &shape[..]
+                    && a.data.is_standard_layout() =>
+            {
+                (None, Some(a))
+            }
+            other => (other, None),
+        };
+        if into.is_none() {
+            self.check_alloc(out_n)?;
+        }
         self.tick(sprod([nb, m, kk, n].into_iter()) as u64)?;
         // Copied only when the axes are not already in matrix order.
         let xv = Self::align(&x, &ox);
@@ -1554,17 +1601,39 @@ impl<'a> Dense<'a> {
         let Ok(y3) = ya.view().into_shape_with_order((nb, kk, n)) else {
             return unsup("a contraction could not be reshaped");
         };
+        if let Some(target) = into.as_mut() {
+            let Some(flat) = target.data.as_slice_mut() else {
+                return unsup("a contraction could not be reshaped");
+            };
+            let Ok(mut c) = ndarray::ArrayViewMut3::from_shape((nb, m, n), flat) else {
+                return unsup("a contraction could not be reshaped");
+            };
+            for bi in 0..nb {
+                let cv = c.index_axis_mut(Axis(0), bi);
+                matmul(
+                    x3.index_axis(Axis(0), bi),
+                    y3.index_axis(Axis(0), bi),
+                    cv,
+                    1.0,
+                );
+            }
+            return Ok(into.take().expect("set above"));
+        }
         let mut c = ndarray::Array3::<f64>::zeros((nb, m, n));
         for bi in 0..nb {
             let cv = c.index_axis_mut(Axis(0), bi);
-            matmul(x3.index_axis(Axis(0), bi), y3.index_axis(Axis(0), bi), cv);
+            matmul(
+                x3.index_axis(Axis(0), bi),
+                y3.index_axis(Axis(0), bi),
+                cv,
+                0.0,
+            );
         }
-        let axes: Vec<String> = batch.iter().chain(&xf).chain(&yf).cloned().collect();
-        let shape: Vec<usize> = axes.iter().map(|a| ctx.get(a).map_or(1, |r| r.1)).collect();
         let Ok(data) = c.into_dyn().into_shape_with_order(IxDyn(&shape)) else {
             return unsup("a contraction could not be reshaped");
         };
-        Ok(Val { axes, data })
+        let v = Val { axes, data };
+        self.accumulate(acc.take(), v)
     }
 
     /// How each dimension of a reference is indexed.
@@ -1994,6 +2063,52 @@ impl<'a> Dense<'a> {
         }
         let mut arr = match self.arrays.remove(key) {
             Some(a) => a,
+            None if op != AssignOp::Set || self.lhs_injective(lhs, ctx) => {
+                // A new member written whole by a value over exactly its indices, in
+                // their order: the value becomes the member (`+=` into zeros is `=`).
+                let names: Vec<&str> = dims
+                    .iter()
+                    .filter_map(|d| match d {
+                        Dix::Affine {
+                            c0, terms, shifted, ..
+                        } if *c0 == 0 && terms.len() == 1 && terms[0].1 == 1 && !shifted => {
+                            Some(terms[0].0.as_str())
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                let shape: Vec<usize> = (0..nd)
+                    .map(|k| hi[k].saturating_sub(lo[k]).saturating_add(1).max(0) as usize)
+                    .collect();
+                let whole = names.len() == nd
+                    && names.len() == lhs_vars.len()
+                    && val
+                        .axes
+                        .iter()
+                        .map(String::as_str)
+                        .eq(names.iter().copied())
+                    && val.data.shape() == &shape[..]
+                    && val.data.is_standard_layout();
+                let n: usize = sprod(shape.iter().copied());
+                if self.stored.saturating_add(n) > MAX_ELEMENTS {
+                    return refuse(format!(
+                        "the dense run would store more than {MAX_ELEMENTS} values; use smaller sizes on the `sample` line"
+                    ));
+                }
+                if whole {
+                    self.stored += n;
+                    self.tick(n as u64)?;
+                    let mut data = val.data;
+                    if op == AssignOp::SubAssign {
+                        data.mapv_inplace(|x| -x);
+                    }
+                    let mask = ArrayD::from_elem(IxDyn(&shape), true);
+                    self.arrays.insert(key.clone(), Arr { lo, data, mask });
+                    return Ok(());
+                }
+                self.stored += n;
+                Arr::new(lo.clone(), &shape)
+            }
             None => {
                 let shape: Vec<usize> = (0..nd)
                     .map(|k| hi[k].saturating_sub(lo[k]).saturating_add(1).max(0) as usize)
@@ -2078,9 +2193,13 @@ impl<'a> Dense<'a> {
                 return unsup("a value of another extent than its left side");
             };
             self.ops = self.ops.saturating_add(target.len() as u64);
-            Zip::from(&mut target)
-                .and(&bv)
-                .for_each(|t, v| *t = f(*t, *v));
+            match (bv.as_slice(), target.as_slice_mut()) {
+                // Both contiguous in the same order: slice to slice.
+                (Some(src), Some(dst)) => apply(op, dst, src),
+                _ => Zip::from(&mut target)
+                    .and(&bv)
+                    .for_each(|t, v| *t = f(*t, *v)),
+            }
             arr.mask.slice_mut(info).fill(true);
             return self.tick(0);
         }
@@ -2148,11 +2267,17 @@ impl<'a> Dense<'a> {
                         match run_span(&plan[k], p0, n_in, alo[k], ashape[k], boundary) {
                             Span::Range(a, b) if a < b => {
                                 let q = off + (p0 + a as i64 - alo[k]) as usize;
-                                for (t, v) in lane.iter().enumerate().take(b).skip(a) {
-                                    let o = q + t - a;
-                                    data[o] = f(data[o], *v);
-                                    mask[o] = true;
+                                let dst = &mut data[q..q + (b - a)];
+                                let part = lane.slice(ndarray::s![a..b]);
+                                match part.as_slice() {
+                                    Some(src) => apply(op, dst, src),
+                                    None => {
+                                        for (t, v) in dst.iter_mut().zip(part.iter()) {
+                                            *t = f(*t, *v);
+                                        }
+                                    }
                                 }
+                                mask[q..q + (b - a)].fill(true);
                             }
                             Span::Range(..) => {}
                             Span::Each => {
@@ -2219,10 +2344,21 @@ pub fn serial_products<T>(f: impl FnOnce() -> T) -> T {
 /// `c = a b`, the rows of `c` split over the available cores when the product is large.
 /// Every element is computed by the same kernel over the same k order whatever the
 /// split, so the result does not depend on the number of threads.
+/// `dst op= src` element by element (`=`, `+=`, `-=`), over slices of one length.
+fn apply(op: AssignOp, dst: &mut [f64], src: &[f64]) {
+    match op {
+        AssignOp::Set => dst.copy_from_slice(src),
+        AssignOp::AddAssign => dst.iter_mut().zip(src).for_each(|(d, s)| *d += *s),
+        AssignOp::SubAssign => dst.iter_mut().zip(src).for_each(|(d, s)| *d -= *s),
+    }
+}
+
+/// `c = a b + beta c`, with the rows split over the cores when it is large enough.
 fn matmul(
     a: ndarray::ArrayView2<f64>,
     b: ndarray::ArrayView2<f64>,
     mut c: ndarray::ArrayViewMut2<f64>,
+    beta: f64,
 ) {
     let (m, k) = a.dim();
     let n = b.dim().1;
@@ -2232,7 +2368,7 @@ fn matmul(
         std::thread::available_parallelism().map_or(1, |t| t.get())
     };
     if threads < 2 || m < 2 * threads || m.saturating_mul(k).saturating_mul(n) < PARALLEL_MACS {
-        general_mat_mul(1.0, &a, &b, 0.0, &mut c);
+        general_mat_mul(1.0, &a, &b, beta, &mut c);
         return;
     }
     let rows = m.div_ceil(threads);
@@ -2242,11 +2378,11 @@ fn matmul(
         while rest_a.nrows() > rows {
             let (top_a, bot_a) = rest_a.split_at(Axis(0), rows);
             let (mut top_c, bot_c) = rest_c.split_at(Axis(0), rows);
-            s.spawn(move || general_mat_mul(1.0, &top_a, &b, 0.0, &mut top_c));
+            s.spawn(move || general_mat_mul(1.0, &top_a, &b, beta, &mut top_c));
             rest_a = bot_a;
             rest_c = bot_c;
         }
-        general_mat_mul(1.0, &rest_a, &b, 0.0, &mut rest_c);
+        general_mat_mul(1.0, &rest_a, &b, beta, &mut rest_c);
     });
 }
 
