@@ -40,17 +40,38 @@ pub struct BenchResult {
 /// Variance over the elements at x, y in 2..=X-3 (all b, j) of a member.
 fn interior_var(run: &crate::num::dense::Dense, key: &(String, bool)) -> Option<f64> {
     let a = run.arrays.get(key)?;
-    let (mut n, mut s1, mut s2) = (0usize, 0.0, 0.0);
-    let (x0, y0) = (a.lo.get(1)?, a.lo.get(2)?);
-    let (xh, yh) = (SIZES[1].1 as i64 - 3, SIZES[2].1 as i64 - 3);
-    for ((ix, v), m) in a.data.indexed_iter().zip(a.mask.iter()) {
-        let (x, y) = (x0 + ix[1] as i64, y0 + ix[2] as i64);
-        if *m && (2..=xh).contains(&x) && (2..=yh).contains(&y) {
-            n += 1;
-            s1 += v;
-            s2 += v * v;
-        }
+    if a.lo.len() != 4 {
+        return None;
     }
+    // The interior box, in the array's own coordinates (it starts at `lo`).
+    let inner = |k: usize, hi: i64| -> Option<ndarray::SliceInfoElem> {
+        let n = a.data.shape()[k] as i64;
+        let s = (2 - a.lo[k]).clamp(0, n);
+        let e = (hi + 1 - a.lo[k]).clamp(s, n);
+        Some(ndarray::SliceInfoElem::Slice {
+            start: s as isize,
+            end: Some(e as isize),
+            step: 1,
+        })
+    };
+    let (xh, yh) = (SIZES[1].1 as i64 - 3, SIZES[2].1 as i64 - 3);
+    let all = ndarray::SliceInfoElem::Slice {
+        start: 0,
+        end: None,
+        step: 1,
+    };
+    let region = [all, inner(1, xh)?, inner(2, yh)?, all];
+    let info: &[ndarray::SliceInfoElem] = &region;
+    let (mut n, mut s1, mut s2) = (0usize, 0.0, 0.0);
+    ndarray::Zip::from(a.data.slice(info))
+        .and(a.mask.slice(info))
+        .for_each(|v, m| {
+            if *m {
+                n += 1;
+                s1 += v;
+                s2 += v * v;
+            }
+        });
     if n == 0 {
         return None;
     }

@@ -83,3 +83,28 @@ fn render_and_emit_refuse_files_with_errors() {
     let missing = tq(&["render", "no/such/file.tq"]);
     assert_eq!(missing.status.code(), Some(2));
 }
+
+/// `tq bench` (the workload of docs/performance.md): the variances it prints agree with
+/// the closed form (1 + 1/8)^8 = 2.5658 within the Monte Carlo error of two trials (less
+/// near the border under zero padding, hence the lower margin), and are the same on a
+/// second run with the same seed.
+#[test]
+fn bench_variances_match_the_closed_form_and_repeat() {
+    let vars = || -> Vec<f64> {
+        let out = tq(&["bench", "--trials", "2", "--seed", "3"]);
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        ["var(L_L)=", "var(L_0.grad)="]
+            .iter()
+            .map(|k| {
+                let rest = &text[text.find(k).unwrap_or_else(|| panic!("{text}")) + k.len()..];
+                rest.split_whitespace().next().unwrap().parse().unwrap()
+            })
+            .collect()
+    };
+    let first = vars();
+    for v in &first {
+        assert!((2.2..2.9).contains(v), "variance {v} far from 2.5658");
+    }
+    assert_eq!(first, vars());
+}

@@ -35,7 +35,11 @@ use super::{Bind, Machine, NumError, Store, MAX_ELEMENTS};
 use crate::check::Env;
 use crate::syntax::ast::*;
 use crate::syntax::printer::print_name;
-use ndarray::{linalg::general_mat_mul, ArrayD, ArrayViewD, Axis, IxDyn, Zip};
+use ndarray::{linalg::general_mat_mul, ArcArray, ArrayD, ArrayViewD, Axis, IxDyn, Zip};
+
+/// Values of a member or of an intermediate: shared, copied only when written while
+/// shared (a plain read of a whole member is not a copy).
+pub type Data = ArcArray<f64, IxDyn>;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
@@ -98,7 +102,7 @@ fn lookup(b: &Bind, name: &str) -> Option<i64> {
 #[derive(Clone, Debug)]
 pub struct Arr {
     pub lo: Vec<i64>,
-    pub data: ArrayD<f64>,
+    pub data: Data,
     pub mask: ArrayD<bool>,
 }
 
@@ -106,7 +110,7 @@ impl Arr {
     fn new(lo: Vec<i64>, shape: &[usize]) -> Arr {
         Arr {
             lo,
-            data: ArrayD::zeros(IxDyn(shape)),
+            data: Data::zeros(IxDyn(shape)),
             mask: ArrayD::from_elem(IxDyn(shape), false),
         }
     }
@@ -179,14 +183,14 @@ impl Arr {
 #[derive(Clone, Debug)]
 struct Val {
     axes: Vec<String>,
-    data: ArrayD<f64>,
+    data: Data,
 }
 
 impl Val {
     fn scalar(v: f64) -> Val {
         Val {
             axes: vec![],
-            data: ArrayD::from_elem(IxDyn(&[]), v),
+            data: Data::from_elem(IxDyn(&[]), v),
         }
     }
 }
@@ -1402,7 +1406,10 @@ impl<'a> Dense<'a> {
             return unsup("arrays of different extents");
         };
         let data = Zip::from(&xb).and(&yb).map_collect(|a, b| f(*a, *b));
-        Ok(Val { axes, data })
+        Ok(Val {
+            axes,
+            data: data.into_shared(),
+        })
     }
 
     /// `v` with the axes `more` added (repeated values).
@@ -1426,7 +1433,7 @@ impl<'a> Dense<'a> {
         };
         Ok(Val {
             axes,
-            data: bv.to_owned(),
+            data: bv.to_shared(),
         })
     }
 
@@ -1434,7 +1441,7 @@ impl<'a> Dense<'a> {
         for a in which {
             if let Some(k) = v.axes.iter().position(|x| x == a) {
                 self.tick(v.data.len() as u64)?;
-                v.data = v.data.sum_axis(Axis(k));
+                v.data = v.data.sum_axis(Axis(k)).into_shared();
                 v.axes.remove(k);
             }
         }
@@ -1632,7 +1639,10 @@ impl<'a> Dense<'a> {
         let Ok(data) = c.into_dyn().into_shape_with_order(IxDyn(&shape)) else {
             return unsup("a contraction could not be reshaped");
         };
-        let v = Val { axes, data };
+        let v = Val {
+            axes,
+            data: data.into_shared(),
+        };
         self.accumulate(acc.take(), v)
     }
 
@@ -1656,7 +1666,7 @@ impl<'a> Dense<'a> {
                         continue;
                     }
                     if v.data.as_slice().is_none() {
-                        v.data = v.data.as_standard_layout().into_owned();
+                        v.data = v.data.as_standard_layout().into_owned().into_shared();
                     }
                     out.push(Dix::Lookup(v));
                 }
@@ -1740,7 +1750,7 @@ impl<'a> Dense<'a> {
                     let data = ArrayD::from_shape_fn(IxDyn(&[n]), |ix| (lo + ix[0] as i64) as f64);
                     return Ok(Val {
                         axes: vec![r.name.base.clone()],
-                        data,
+                        data: data.into_shared(),
                     });
                 }
                 if let Some(v) = lookup(b, &r.name.base) {
@@ -1819,12 +1829,14 @@ impl<'a> Dense<'a> {
                 _ => false,
             });
             if inside {
-                let mut view = arr.data.view();
+                // The member's storage, shared (not copied) when the box read is laid
+                // out in row-major order within it.
+                let mut view = arr.data.clone();
                 let mut names = Vec::new();
                 for k in (0..dims.len()).rev() {
                     match &dims[k] {
                         Dix::Fixed(Some(p)) => {
-                            view = view.index_axis_move(Axis(k), (p - arr.lo[k]) as usize);
+                            view.index_axis_inplace(Axis(k), (p - arr.lo[k]) as usize);
                         }
                         Dix::Affine { terms, .. } => {
                             let (lo, n) = ctx.get(&terms[0].0).unwrap_or((0, 0));
@@ -1836,7 +1848,11 @@ impl<'a> Dense<'a> {
                     }
                 }
                 names.reverse();
-                let data = view.as_standard_layout().into_owned();
+                let data = if view.is_standard_layout() {
+                    view
+                } else {
+                    view.as_standard_layout().into_owned().into_shared()
+                };
                 self.tick(data.len() as u64)?;
                 return Ok(Val { axes: names, data });
             }
@@ -1950,7 +1966,7 @@ impl<'a> Dense<'a> {
             .map_err(|e| DenseError::Unsupported(e.to_string()))?;
         Ok(Val {
             axes: ordered,
-            data,
+            data: data.into_shared(),
         })
     }
 
