@@ -86,6 +86,7 @@ pub fn resnet(
     env: &Env,
     trials: usize,
     seed: u64,
+    threads: Option<usize>,
 ) -> Result<BenchResult, String> {
     let back = crate::grad::backward(program, env);
     let l = SIZES[5].1;
@@ -110,11 +111,12 @@ pub fn resnet(
     let warm = model.run(seed).map_err(|e| e.to_string())?;
     let ops = warm.machine.ops;
     let start = Instant::now();
-    // Trials are independent: one worker per core runs every `threads`-th trial (as the
-    // Monte Carlo engine does); results are summed in trial order.
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |t| t.get())
-        .min(trials.max(1));
+    // Trials are independent: one worker per core (or per `threads`) runs every
+    // `threads`-th trial; results are summed in trial order. With one worker, the large
+    // matrix products split their rows over the cores instead (as NumPy's BLAS does).
+    let threads = threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |t| t.get()))
+        .clamp(1, trials.max(1));
     let one = |t: usize| -> Result<(f64, f64), String> {
         let run = model
             .run(seed.wrapping_add(1 + t as u64))
@@ -130,13 +132,18 @@ pub fn resnet(
             .map(|w| {
                 let one = &one;
                 s.spawn(move || {
-                    // Every core runs a trial: no nested threads in the products.
-                    crate::num::dense::serial_products(|| {
+                    let mine = || {
                         (w..trials)
                             .step_by(threads)
                             .map(|t| (t, one(t)))
                             .collect::<Vec<_>>()
-                    })
+                    };
+                    if threads > 1 {
+                        // Every worker runs a trial: no nested threads in the products.
+                        crate::num::dense::serial_products(mine)
+                    } else {
+                        mine()
+                    }
                 })
             })
             .collect();

@@ -80,6 +80,9 @@ enum Command {
         trials: usize,
         #[arg(long, default_value_t = 0)]
         seed: u64,
+        /// Trials run at the same time, one per thread (default: one per core).
+        #[arg(long)]
+        threads: Option<usize>,
     },
     /// Randomized versions of a problem from its `vary` lines, each checked.
     Variants {
@@ -336,25 +339,21 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS
             }
         }
-        Command::Bench { file, trials, seed } => {
-            let src = match read_source(&file) {
-                Ok(s) => s,
-                Err(e) => {
-                    eprintln!("tq: {e}");
-                    return ExitCode::from(2);
-                }
+        Command::Bench {
+            file,
+            trials,
+            seed,
+            threads,
+        } => {
+            let r = match checked_without_runs(&file) {
+                Ok(r) => r,
+                Err(code) => return code,
             };
-            let opts = Options {
-                no_numeric: true,
-                no_monte_carlo: true,
-                ..Options::default()
-            };
-            let r = report::check_source(&file.display().to_string(), &src, &opts);
-            if r.unexpected_errors() > 0 {
-                eprintln!("tq: {} does not check", file.display());
-                return ExitCode::from(1);
+            if threads == Some(0) {
+                eprintln!("tq: --threads must be at least 1");
+                return ExitCode::from(2);
             }
-            match tq::bench::resnet(&r.program, &r.env, trials, seed) {
+            match tq::bench::resnet(&r.program, &r.env, trials, seed, threads) {
                 Ok(b) => {
                     println!(
                         "tq dense: var(L_L)={:.4} closed={:.4} var(L_0.grad)={:.4} closed={:.4} sec/trial={:.4} ({} trials on {} threads, {:.3e} operations per trial)",

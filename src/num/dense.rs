@@ -556,10 +556,15 @@ impl<'a> DenseModel<'a> {
         let mut ops = 0u64;
         let fill = |plans: &[LeafPlan], arrays: &mut [Arr], rng: &mut ChaCha8Rng, ops: &mut u64| {
             for lp in plans {
-                for (i, off) in &lp.elements {
-                    let v = Self::sample(&lp.draw, rng);
-                    arrays[*i].data.as_slice_mut().expect("standard layout")[*off] = v;
-                    arrays[*i].mask.as_slice_mut().expect("standard layout")[*off] = true;
+                // In sampling order; each run of elements of one member at once.
+                for run in lp.elements.chunk_by(|a, b| a.0 == b.0) {
+                    let arr = &mut arrays[run[0].0];
+                    let data = arr.data.as_slice_mut().expect("standard layout");
+                    let mask = arr.mask.as_slice_mut().expect("standard layout");
+                    for (_, off) in run {
+                        data[*off] = Self::sample(&lp.draw, rng);
+                        mask[*off] = true;
+                    }
                 }
                 *ops += lp.elements.len() as u64;
             }
@@ -1874,7 +1879,15 @@ impl<'a> Dense<'a> {
         let astr = strides_of(arr.data.shape());
         let boundary = self.m.boundary;
         let plan = plan_dims(&dims, &ordered);
-        let mut out = vec![0.0; total];
+        let long_rows = !ordered.is_empty()
+            && shape[ordered.len() - 1] >= 16
+            && run_dim(&plan, ordered.len() - 1, arr.lo.len()).is_some();
+        // Row-by-row gathers fill their own buffer.
+        let mut out = if long_rows {
+            Vec::new()
+        } else {
+            vec![0.0; total]
+        };
         let mut idx = vec![0usize; ordered.len()];
         let nd = arr.lo.len();
         let long_run = !ordered.is_empty() && shape[ordered.len() - 1] >= 16;
@@ -1905,10 +1918,13 @@ impl<'a> Dense<'a> {
                 }
             }
             (n, Some(k)) if n > 0 && total > 0 => {
-                // Contiguous runs along the innermost index.
+                // Contiguous runs along the innermost index, appended row by row (zeros
+                // only where a row reaches outside).
                 let last = n - 1;
                 let n_in = shape[last];
-                for row in out.chunks_mut(n_in) {
+                out = Vec::with_capacity(total);
+                for _ in 0..total / n_in {
+                    let start = out.len();
                     if let Some((off, p0)) = locate_run(
                         &plan,
                         &idx,
@@ -1924,24 +1940,26 @@ impl<'a> Dense<'a> {
                         match span {
                             Span::Range(a, b) if a < b => {
                                 let q = (p0 + a as i64 - arr.lo[k]) as usize;
-                                row[a..b].copy_from_slice(&src[off + q..off + q + (b - a)]);
+                                out.resize(start + a, 0.0);
+                                out.extend_from_slice(&src[off + q..off + q + (b - a)]);
                             }
                             Span::Range(..) => {}
                             Span::Each => {
-                                for (t, slot) in row.iter_mut().enumerate() {
-                                    if let Some(q) = run_pos(
+                                for t in 0..n_in {
+                                    let v = run_pos(
                                         &plan[k],
                                         p0 + t as i64,
                                         arr.lo[k],
                                         arr.data.shape()[k],
                                         boundary,
-                                    ) {
-                                        *slot = src[off + q];
-                                    }
+                                    )
+                                    .map_or(0.0, |q| src[off + q]);
+                                    out.push(v);
                                 }
                             }
                         }
                     }
+                    out.resize(start + n_in, 0.0);
                     bump(&mut idx[..last], &shape[..last]);
                 }
             }
@@ -2284,11 +2302,10 @@ impl<'a> Dense<'a> {
                             Span::Range(a, b) if a < b => {
                                 let q = off + (p0 + a as i64 - alo[k]) as usize;
                                 let dst = &mut data[q..q + (b - a)];
-                                let part = lane.slice(ndarray::s![a..b]);
-                                match part.as_slice() {
-                                    Some(src) => apply(op, dst, src),
+                                match lane.as_slice() {
+                                    Some(src) => apply(op, dst, &src[a..b]),
                                     None => {
-                                        for (t, v) in dst.iter_mut().zip(part.iter()) {
+                                        for (t, v) in dst.iter_mut().zip(lane.iter().skip(a)) {
                                             *t = f(*t, *v);
                                         }
                                     }
