@@ -112,52 +112,24 @@ pub fn resnet(
     let ops = warm.machine.ops;
     let start = Instant::now();
     // Trials are independent: one worker per core (or per `threads`) runs every
-    // `threads`-th trial; results are summed in trial order. With one worker, the large
-    // matrix products split their rows over the cores instead (as NumPy's BLAS does).
+    // `threads`-th trial, as the Monte Carlo engine does; results are summed in trial
+    // order. With one worker, the large matrix products split their rows over the cores
+    // instead (as NumPy's BLAS does).
     let threads = threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |t| t.get()))
+        .unwrap_or_else(crate::num::dense::cores)
         .clamp(1, trials.max(1));
-    let one = |t: usize| -> Result<(f64, f64), String> {
+    let results = crate::num::dense::parallel_trials(0..trials, threads, |t| {
         let run = model
             .run(seed.wrapping_add(1 + t as u64))
             .map_err(|e| e.to_string())?;
-        Ok((
+        Ok::<_, String>((
             interior_var(&run.machine, &top).ok_or("L_L was not computed")?,
             interior_var(&run.machine, &bottom).ok_or("L_0.grad was not computed")?,
         ))
-    };
-    let mut results: Vec<Option<Result<(f64, f64), String>>> = (0..trials).map(|_| None).collect();
-    std::thread::scope(|s| {
-        let handles: Vec<_> = (0..threads)
-            .map(|w| {
-                let one = &one;
-                s.spawn(move || {
-                    let mine = || {
-                        (w..trials)
-                            .step_by(threads)
-                            .map(|t| (t, one(t)))
-                            .collect::<Vec<_>>()
-                    };
-                    if threads > 1 {
-                        // Every worker runs a trial: no nested threads in the products.
-                        crate::num::dense::serial_products(mine)
-                    } else {
-                        mine()
-                    }
-                })
-            })
-            .collect();
-        for h in handles {
-            if let Ok(rs) = h.join() {
-                for (t, r) in rs {
-                    results[t] = Some(r);
-                }
-            }
-        }
     });
     let (mut vf, mut vb) = (0.0, 0.0);
     for r in results {
-        let (a, b) = r.ok_or("a trial's worker failed")??;
+        let (a, b) = r?;
         vf += a;
         vb += b;
     }

@@ -394,7 +394,7 @@ fn run_trials<'a>(
 fn dense_trials<'a>(
     model: &DenseModel<'a>,
     targets: &Targets,
-    trial_seed: &dyn Fn(usize) -> u64,
+    trial_seed: &(dyn Fn(usize) -> u64 + Sync),
     budget: &mut u64,
     settings: usize,
 ) -> Result<Trials<'a>, DenseError> {
@@ -419,9 +419,15 @@ fn dense_trials<'a>(
     *budget = budget.saturating_sub(ops.saturating_mul(n_trials as u64) / OPS_PER_EVALUATION);
     let first = keys_only(&run.machine.m, run.machine.arrays.keys().cloned());
     let mut stats = vec![stats_of_dense(&run.machine, targets)];
-    for k in 1..n_trials {
-        let run = model.run(trial_seed(k))?;
-        stats.push(stats_of_dense(&run.machine, targets));
+    // The other trials on every core; each is seeded from its number, so the results
+    // are the same whatever the number of cores.
+    let rest = crate::num::dense::parallel_trials(1..n_trials, crate::num::dense::cores(), |k| {
+        model
+            .run(trial_seed(k))
+            .map(|run| stats_of_dense(&run.machine, targets))
+    });
+    for r in rest {
+        stats.push(r?);
     }
     Ok(Trials { first, stats })
 }
