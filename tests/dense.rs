@@ -147,18 +147,22 @@ fn boundary_rules_and_pruning_agree_with_the_interpreter() {
     }
 }
 
-/// At these sizes (82,944 index combinations per convolution) the dense executor binds
-/// the filter offsets one at a time: the forward products accumulate into one array and
-/// the backward program writes shifted slices. Both must still agree with the
-/// interpreter element by element.
+/// At these sizes (82,944 and 331,776 index combinations per convolution) the dense
+/// executor binds the filter offsets one at a time: the forward products accumulate into
+/// one array and the backward program writes shifted slices. With J = 8 the shifted
+/// reads and writes go element by element through offset tables; with J = 16 they go
+/// row by row, a block of rows (one x, every y) located at once. Every way must still
+/// agree with the interpreter element by element.
 #[test]
 fn offset_by_offset_products_agree_with_the_interpreter() {
     let r = report("problems/resnet.tq");
     let back = tq::grad::backward(&r.program, &r.env);
     let loss = back.seeds.first().map(String::as_str);
-    for boundary in [
-        tq::syntax::ast::Boundary::Zero,
-        tq::syntax::ast::Boundary::Circular,
+    for (boundary, j) in [
+        (tq::syntax::ast::Boundary::Zero, 8.0),
+        (tq::syntax::ast::Boundary::Circular, 8.0),
+        (tq::syntax::ast::Boundary::Zero, 16.0),
+        (tq::syntax::ast::Boundary::Circular, 16.0),
     ] {
         let setup = move |m: &mut tq::num::Machine| {
             m.boundary = Some(boundary);
@@ -166,7 +170,7 @@ fn offset_by_offset_products_agree_with_the_interpreter() {
                 ("B", 2.0),
                 ("X", 8.0),
                 ("Y", 9.0),
-                ("J", 8.0),
+                ("J", j),
                 ("D", 3.0),
                 ("L", 2.0),
             ] {

@@ -1920,48 +1920,41 @@ impl<'a> Dense<'a> {
             (n, Some(k)) if n > 0 && total > 0 => {
                 // Contiguous runs along the innermost index, appended row by row (zeros
                 // only where a row reaches outside).
-                let last = n - 1;
-                let n_in = shape[last];
+                let n_in = shape[n - 1];
                 out = Vec::with_capacity(total);
-                for _ in 0..total / n_in {
-                    let start = out.len();
-                    if let Some((off, p0)) = locate_run(
-                        &plan,
-                        &idx,
-                        &los,
-                        &arr.lo,
-                        arr.data.shape(),
-                        &astr,
-                        boundary,
-                        k,
-                    ) {
-                        let span =
-                            run_span(&plan[k], p0, n_in, arr.lo[k], arr.data.shape()[k], boundary);
-                        match span {
-                            Span::Range(a, b) if a < b => {
-                                let q = (p0 + a as i64 - arr.lo[k]) as usize;
-                                out.resize(start + a, 0.0);
-                                out.extend_from_slice(&src[off + q..off + q + (b - a)]);
-                            }
-                            Span::Range(..) => {}
-                            Span::Each => {
-                                for t in 0..n_in {
-                                    let v = run_pos(
-                                        &plan[k],
-                                        p0 + t as i64,
-                                        arr.lo[k],
-                                        arr.data.shape()[k],
-                                        boundary,
-                                    )
-                                    .map_or(0.0, |q| src[off + q]);
-                                    out.push(v);
+                let (lo_k, len_k) = (arr.lo[k], arr.data.shape()[k]);
+                for_each_row(
+                    &plan,
+                    &shape,
+                    &los,
+                    &arr.lo,
+                    arr.data.shape(),
+                    &astr,
+                    boundary,
+                    k,
+                    |_, at| {
+                        let start = out.len();
+                        if let Some((off, p0)) = at {
+                            match run_span(&plan[k], p0, n_in, lo_k, len_k, boundary) {
+                                Span::Range(a, b) if a < b => {
+                                    let q = (p0 + a as i64 - lo_k) as usize;
+                                    out.resize(start + a, 0.0);
+                                    out.extend_from_slice(&src[off + q..off + q + (b - a)]);
+                                }
+                                Span::Range(..) => {}
+                                Span::Each => {
+                                    for t in 0..n_in {
+                                        let v =
+                                            run_pos(&plan[k], p0 + t as i64, lo_k, len_k, boundary)
+                                                .map_or(0.0, |q| src[off + q]);
+                                        out.push(v);
+                                    }
                                 }
                             }
                         }
-                    }
-                    out.resize(start + n_in, 0.0);
-                    bump(&mut idx[..last], &shape[..last]);
-                }
+                        out.resize(start + n_in, 0.0);
+                    },
+                );
             }
             _ => {
                 for slot in out.iter_mut() {
@@ -2294,19 +2287,40 @@ impl<'a> Dense<'a> {
             (n, Some(k)) if n > 0 && total > 0 => {
                 let last = n - 1;
                 let n_in = shape[last];
-                for lane in bv.lanes(Axis(last)) {
-                    if let Some((off, p0)) =
-                        locate_run(&plan, &idx, &los, &alo, &ashape, &astr, boundary, k)
-                    {
+                // The value's rows: slices of its storage when it is laid out in order,
+                // else its lanes (visited in the same order).
+                let flat = bv.as_slice();
+                let mut lanes = bv.lanes(Axis(last)).into_iter();
+                for_each_row(
+                    &plan,
+                    &shape,
+                    &los,
+                    &alo,
+                    &ashape,
+                    &astr,
+                    boundary,
+                    k,
+                    |row, at| {
+                        let lane = match flat {
+                            Some(_) => None,
+                            None => lanes.next(),
+                        };
+                        let Some((off, p0)) = at else { return };
+                        let src_row = flat.map(|s| &s[row * n_in..(row + 1) * n_in]);
+                        let value = |t: usize| match (src_row, &lane) {
+                            (Some(r), _) => r[t],
+                            (None, Some(l)) => l[t],
+                            (None, None) => 0.0,
+                        };
                         match run_span(&plan[k], p0, n_in, alo[k], ashape[k], boundary) {
                             Span::Range(a, b) if a < b => {
                                 let q = off + (p0 + a as i64 - alo[k]) as usize;
                                 let dst = &mut data[q..q + (b - a)];
-                                match lane.as_slice() {
-                                    Some(src) => apply(op, dst, &src[a..b]),
+                                match src_row {
+                                    Some(r) => apply(op, dst, &r[a..b]),
                                     None => {
-                                        for (t, v) in dst.iter_mut().zip(lane.iter().skip(a)) {
-                                            *t = f(*t, *v);
+                                        for (i, t) in dst.iter_mut().enumerate() {
+                                            *t = f(*t, value(a + i));
                                         }
                                     }
                                 }
@@ -2314,7 +2328,7 @@ impl<'a> Dense<'a> {
                             }
                             Span::Range(..) => {}
                             Span::Each => {
-                                for (t, v) in lane.iter().enumerate() {
+                                for t in 0..n_in {
                                     if let Some(q) = run_pos(
                                         &plan[k],
                                         p0 + t as i64,
@@ -2322,15 +2336,14 @@ impl<'a> Dense<'a> {
                                         ashape[k],
                                         boundary,
                                     ) {
-                                        data[off + q] = f(data[off + q], *v);
+                                        data[off + q] = f(data[off + q], value(t));
                                         mask[off + q] = true;
                                     }
                                 }
                             }
                         }
-                    }
-                    bump(&mut idx[..last], &shape[..last]);
-                }
+                    },
+                );
             }
             _ => {
                 for v in bv.iter() {
@@ -2646,6 +2659,123 @@ fn locate_run(
         off += sub;
     }
     Some((off, p0))
+}
+
+/// The storage dimension (other than `k`) in which the odometer's digit `digit` is the
+/// only term with coefficient 1, when no other dimension (and no lookup) depends on it:
+/// consecutive values of the digit are then consecutive rows of that dimension.
+fn block_dim(plan: &[Pd], digit: usize, k: usize) -> Option<usize> {
+    let mut found = None;
+    for (d, pd) in plan.iter().enumerate() {
+        match pd {
+            Pd::Fixed(_) => {}
+            Pd::Affine { terms, .. } => {
+                if !terms.iter().any(|t| t.0 == digit) {
+                    continue;
+                }
+                if d == k || terms.len() != 1 || terms[0].1 != 1 || found.is_some() {
+                    return None;
+                }
+                found = Some(d);
+            }
+            Pd::Lookup { digits, .. } => {
+                if digits.iter().any(|x| x.0 == digit) {
+                    return None;
+                }
+            }
+        }
+    }
+    found
+}
+
+/// Calls `f(row, located)` for every row of the odometer `shape` (every combination of
+/// its digits but the last, in order), with `located` as [`locate_run`] gives it for
+/// that row. When the second-to-last digit moves one storage row at a time
+/// ([`block_dim`]), the other dimensions are located once per block of rows instead of
+/// once per row.
+#[allow(clippy::too_many_arguments)]
+fn for_each_row(
+    plan: &[Pd],
+    shape: &[usize],
+    los: &[i64],
+    alo: &[i64],
+    ashape: &[usize],
+    astr: &[usize],
+    boundary: Option<Boundary>,
+    k: usize,
+    mut f: impl FnMut(usize, Option<(usize, i64)>),
+) {
+    let n = shape.len();
+    if n == 0 {
+        return;
+    }
+    let last = n - 1;
+    let rows: usize = sprod(shape[..last].iter().copied());
+    let mut idx = vec![0usize; n];
+    let blk = if n >= 2 {
+        block_dim(plan, last - 1, k)
+    } else {
+        None
+    };
+    let Some(k2) = blk else {
+        for row in 0..rows {
+            f(
+                row,
+                locate_run(plan, &idx, los, alo, ashape, astr, boundary, k),
+            );
+            bump(&mut idx[..last], &shape[..last]);
+        }
+        return;
+    };
+    let ny = shape[last - 1];
+    if ny == 0 {
+        return;
+    }
+    let mut row = 0;
+    for _ in 0..rows / ny {
+        // The block's first row: every dimension but `k2` located as for one row, with
+        // the block digit at 0 (it moves dimension `k2` alone).
+        let mut base = Some(0usize);
+        let mut p0 = 0i64;
+        let mut py = 0i64;
+        for (d, pd) in plan.iter().enumerate() {
+            if d == k || d == k2 {
+                if let Pd::Affine { c0, terms, .. } = pd {
+                    let mut p = *c0;
+                    for (digit, coef) in terms {
+                        p = p.saturating_add(coef.saturating_mul(los[*digit] + idx[*digit] as i64));
+                    }
+                    if d == k {
+                        p0 = p;
+                    } else {
+                        py = p;
+                    }
+                }
+                continue;
+            }
+            match locate(
+                std::slice::from_ref(pd),
+                &idx,
+                los,
+                &alo[d..=d],
+                &ashape[d..=d],
+                &astr[d..=d],
+                boundary,
+            ) {
+                Some(o) => base = base.map(|b| b + o),
+                None => base = None,
+            }
+        }
+        for t in 0..ny {
+            let at = base.and_then(|b| {
+                let q = run_pos(&plan[k2], py + t as i64, alo[k2], ashape[k2], boundary)?;
+                Some((b + q * astr[k2], p0))
+            });
+            f(row, at);
+            row += 1;
+        }
+        bump(&mut idx[..last - 1], &shape[..last - 1]);
+    }
 }
 
 enum Span {
