@@ -20,6 +20,9 @@ pub const SIZES: [(&str, f64); 6] = [
     ("L", 8.0),
 ];
 
+/// The most timed trials `tq bench` runs (a few minutes at the workload's size).
+pub const MAX_TRIALS: usize = 1000;
+
 /// What one benchmark run measured.
 #[derive(Clone, Debug)]
 pub struct BenchResult {

@@ -75,7 +75,7 @@ enum Command {
         /// The ResNet model.
         #[arg(default_value = "problems/resnet.tq")]
         file: PathBuf,
-        /// Timed trials (after one warm-up trial).
+        /// Timed trials, after one warm-up trial (1 to 1000).
         #[arg(long, default_value_t = 5)]
         trials: usize,
         #[arg(long, default_value_t = 0)]
@@ -353,17 +353,26 @@ fn main() -> ExitCode {
                 eprintln!("tq: --threads must be at least 1");
                 return ExitCode::from(2);
             }
+            if !(1..=tq::bench::MAX_TRIALS).contains(&trials) {
+                eprintln!(
+                    "tq: --trials must be from 1 to {} (asked for {trials}); each trial takes a fraction of a second",
+                    tq::bench::MAX_TRIALS
+                );
+                return ExitCode::from(2);
+            }
             match tq::bench::resnet(&r.program, &r.env, trials, seed, threads) {
                 Ok(b) => {
                     println!(
-                        "tq dense: var(L_L)={:.4} closed={:.4} var(L_0.grad)={:.4} closed={:.4} sec/trial={:.4} ({} trials on {} threads, {:.3e} operations per trial)",
+                        "tq dense: var(L_L)={:.4} closed={:.4} var(L_0.grad)={:.4} closed={:.4} sec/trial={:.4} ({} trial{} on {} thread{}, {:.3e} operations per trial)",
                         b.var_forward,
                         b.closed_form,
                         b.var_backward,
                         b.closed_form,
                         b.seconds_per_trial,
                         b.trials,
+                        if b.trials == 1 { "" } else { "s" },
                         b.threads,
+                        if b.threads == 1 { "" } else { "s" },
                         b.ops_per_trial as f64
                     );
                     ExitCode::SUCCESS

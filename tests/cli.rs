@@ -87,11 +87,20 @@ fn render_and_emit_refuse_files_with_errors() {
 /// `tq bench` (the workload of docs/performance.md): the variances it prints agree with
 /// the closed form (1 + 1/8)^8 = 2.5658 within the Monte Carlo error of two trials (less
 /// near the border under zero padding, hence the lower margin), and are the same on a
-/// second run with the same seed.
+/// second run with the same seed on one thread instead of one per core. Trial counts
+/// outside 1..=1000 are refused before anything runs.
 #[test]
 fn bench_variances_match_the_closed_form_and_repeat() {
-    let vars = || -> Vec<f64> {
-        let out = tq(&["bench", "--trials", "2", "--seed", "3"]);
+    let vars = |threads: &str| -> Vec<f64> {
+        let out = tq(&[
+            "bench",
+            "--trials",
+            "2",
+            "--seed",
+            "3",
+            "--threads",
+            threads,
+        ]);
         assert_eq!(out.status.code(), Some(0), "{out:?}");
         let text = String::from_utf8_lossy(&out.stdout).to_string();
         ["var(L_L)=", "var(L_0.grad)="]
@@ -102,9 +111,15 @@ fn bench_variances_match_the_closed_form_and_repeat() {
             })
             .collect()
     };
-    let first = vars();
+    let first = vars("2");
     for v in &first {
         assert!((2.2..2.9).contains(v), "variance {v} far from 2.5658");
     }
-    assert_eq!(first, vars());
+    assert_eq!(first, vars("1"));
+    for bad in ["0", "1001"] {
+        let out = tq(&["bench", "--trials", bad]);
+        assert_eq!(out.status.code(), Some(2), "{out:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("--trials must be from 1 to 1000"), "{err}");
+    }
 }
