@@ -35,7 +35,9 @@ use super::{Bind, Machine, NumError, Store, MAX_ELEMENTS};
 use crate::check::Env;
 use crate::syntax::ast::*;
 use crate::syntax::printer::print_name;
-use ndarray::{linalg::general_mat_mul, ArcArray, ArrayD, ArrayViewD, Axis, IxDyn, Zip};
+use ndarray::{
+    linalg::general_mat_mul, ArcArray, ArrayD, ArrayView1, ArrayViewD, Axis, IxDyn, Zip,
+};
 
 /// Values of a member or of an intermediate: shared, copied only when written while
 /// shared (a plain read of a whole member is not a copy).
@@ -1879,100 +1881,70 @@ impl<'a> Dense<'a> {
         let astr = strides_of(arr.data.shape());
         let boundary = self.m.boundary;
         let plan = plan_dims(&dims, &ordered);
-        let long_rows = !ordered.is_empty()
-            && shape[ordered.len() - 1] >= 16
-            && run_dim(&plan, ordered.len() - 1, arr.lo.len()).is_some();
-        // Row-by-row gathers fill their own buffer.
-        let mut out = if long_rows {
-            Vec::new()
-        } else {
-            vec![0.0; total]
+        let walk = Walk {
+            plan: &plan,
+            shape: &shape,
+            los: &los,
+            alo: &arr.lo,
+            ashape: arr.data.shape(),
+            astr: &astr,
+            boundary,
         };
-        let mut idx = vec![0usize; ordered.len()];
-        let nd = arr.lo.len();
+        // Short innermost rows go through offset tables, long ones row by row.
         let long_run = !ordered.is_empty() && shape[ordered.len() - 1] >= 16;
-        let tables = if long_run {
-            None
-        } else {
-            Tables::new(
-                &plan,
-                &shape,
-                &los,
-                &arr.lo,
-                arr.data.shape(),
-                &astr,
-                boundary,
-            )
-        };
-        match (
-            ordered.len(),
-            run_dim(&plan, ordered.len().wrapping_sub(1), nd),
-        ) {
-            _ if tables.is_some() => {
-                if let Some(tb) = &tables {
-                    tb.for_each(total, |flat, off| {
-                        if let Some(off) = off {
-                            out[flat] = src[off];
-                        }
-                    });
-                }
+        let tables = if long_run { None } else { walk.tables() };
+        let run = run_dim(&plan, ordered.len().wrapping_sub(1), arr.lo.len());
+        let out = match (&tables, run) {
+            (Some(tb), _) => {
+                let mut out = vec![0.0; total];
+                tb.for_each(total, |flat, off| {
+                    if let Some(off) = off {
+                        out[flat] = src[off];
+                    }
+                });
+                out
             }
-            (n, Some(k)) if n > 0 && total > 0 => {
+            (None, Some(k)) if total > 0 => {
                 // Contiguous runs along the innermost index, appended row by row (zeros
                 // only where a row reaches outside).
-                let n_in = shape[n - 1];
-                out = Vec::with_capacity(total);
+                let n_in = shape[ordered.len() - 1];
+                let mut out = Vec::with_capacity(total);
                 let (lo_k, len_k) = (arr.lo[k], arr.data.shape()[k]);
-                for_each_row(
-                    &plan,
-                    &shape,
-                    &los,
-                    &arr.lo,
-                    arr.data.shape(),
-                    &astr,
-                    boundary,
-                    k,
-                    |_, at| {
-                        let start = out.len();
-                        if let Some((off, p0)) = at {
-                            match run_span(&plan[k], p0, n_in, lo_k, len_k, boundary) {
-                                Span::Range(a, b) if a < b => {
-                                    let q = (p0 + a as i64 - lo_k) as usize;
-                                    out.resize(start + a, 0.0);
-                                    out.extend_from_slice(&src[off + q..off + q + (b - a)]);
-                                }
-                                Span::Range(..) => {}
-                                Span::Each => {
-                                    for t in 0..n_in {
-                                        let v =
-                                            run_pos(&plan[k], p0 + t as i64, lo_k, len_k, boundary)
-                                                .map_or(0.0, |q| src[off + q]);
-                                        out.push(v);
-                                    }
+                walk.rows(k, |_, at| {
+                    let start = out.len();
+                    if let Some((off, p0)) = at {
+                        match run_span(&plan[k], p0, n_in, lo_k, len_k, boundary) {
+                            Span::Range(a, b) if a < b => {
+                                let q = (p0 + a as i64 - lo_k) as usize;
+                                out.resize(start + a, 0.0);
+                                out.extend_from_slice(&src[off + q..off + q + (b - a)]);
+                            }
+                            Span::Range(..) => {}
+                            Span::Each => {
+                                for t in 0..n_in {
+                                    let v = run_pos(&plan[k], p0 + t as i64, lo_k, len_k, boundary)
+                                        .map_or(0.0, |q| src[off + q]);
+                                    out.push(v);
                                 }
                             }
                         }
-                        out.resize(start + n_in, 0.0);
-                    },
-                );
+                    }
+                    out.resize(start + n_in, 0.0);
+                });
+                out
             }
-            _ => {
+            (None, _) => {
+                let mut out = vec![0.0; total];
+                let mut idx = vec![0usize; ordered.len()];
                 for slot in out.iter_mut() {
-                    if let Some(off) = locate(
-                        &plan,
-                        &idx,
-                        &los,
-                        &arr.lo,
-                        arr.data.shape(),
-                        &astr,
-                        boundary,
-                    ) {
+                    if let Some(off) = walk.locate(&idx) {
                         *slot = src[off];
                     }
                     bump(&mut idx, &shape);
                 }
+                out
             }
-        }
+        };
         let data = ArrayD::from_shape_vec(IxDyn(&shape), out)
             .map_err(|e| DenseError::Unsupported(e.to_string()))?;
         Ok(Val {
@@ -2263,91 +2235,78 @@ impl<'a> Dense<'a> {
         let boundary = self.m.boundary;
         let data = arr.data.as_slice_mut().expect("standard layout");
         let mask = arr.mask.as_slice_mut().expect("standard layout");
-        let mut idx = vec![0usize; order.len()];
-        let nd = alo.len();
-        let long_run = !order.is_empty() && shape[order.len() - 1] >= 16;
-        let tables = if long_run {
-            None
-        } else {
-            Tables::new(&plan, &shape, &los, &alo, &ashape, &astr, boundary)
+        let walk = Walk {
+            plan: &plan,
+            shape: &shape,
+            los: &los,
+            alo: &alo,
+            ashape: &ashape,
+            astr: &astr,
+            boundary,
         };
-        match (order.len(), run_dim(&plan, order.len().wrapping_sub(1), nd)) {
-            _ if tables.is_some() => {
-                if let Some(tb) = &tables {
-                    let mut it = bv.iter();
-                    tb.for_each(total, |_, off| {
-                        let v = it.next().copied().unwrap_or(0.0);
-                        if let Some(off) = off {
-                            data[off] = f(data[off], v);
-                            mask[off] = true;
-                        }
-                    });
-                }
+        // Short innermost rows go through offset tables, long ones row by row.
+        let long_run = !order.is_empty() && shape[order.len() - 1] >= 16;
+        let tables = if long_run { None } else { walk.tables() };
+        match (
+            &tables,
+            run_dim(&plan, order.len().wrapping_sub(1), alo.len()),
+        ) {
+            (Some(tb), _) => {
+                let mut it = bv.iter();
+                tb.for_each(total, |_, off| {
+                    let v = it.next().copied().unwrap_or(0.0);
+                    if let Some(off) = off {
+                        data[off] = f(data[off], v);
+                        mask[off] = true;
+                    }
+                });
             }
-            (n, Some(k)) if n > 0 && total > 0 => {
-                let last = n - 1;
+            (None, Some(k)) if total > 0 => {
+                let last = order.len() - 1;
                 let n_in = shape[last];
                 // The value's rows: slices of its storage when it is laid out in order,
                 // else its lanes (visited in the same order).
                 let flat = bv.as_slice();
                 let mut lanes = bv.lanes(Axis(last)).into_iter();
-                for_each_row(
-                    &plan,
-                    &shape,
-                    &los,
-                    &alo,
-                    &ashape,
-                    &astr,
-                    boundary,
-                    k,
-                    |row, at| {
-                        let lane = match flat {
-                            Some(_) => None,
-                            None => lanes.next(),
-                        };
-                        let Some((off, p0)) = at else { return };
-                        let src_row = flat.map(|s| &s[row * n_in..(row + 1) * n_in]);
-                        let value = |t: usize| match (src_row, &lane) {
-                            (Some(r), _) => r[t],
-                            (None, Some(l)) => l[t],
-                            (None, None) => 0.0,
-                        };
-                        match run_span(&plan[k], p0, n_in, alo[k], ashape[k], boundary) {
-                            Span::Range(a, b) if a < b => {
-                                let q = off + (p0 + a as i64 - alo[k]) as usize;
-                                let dst = &mut data[q..q + (b - a)];
-                                match src_row {
-                                    Some(r) => apply(op, dst, &r[a..b]),
-                                    None => {
-                                        for (i, t) in dst.iter_mut().enumerate() {
-                                            *t = f(*t, value(a + i));
-                                        }
+                walk.rows(k, |row, at| {
+                    let lane = match flat {
+                        Some(s) => Some(ArrayView1::from(&s[row * n_in..(row + 1) * n_in])),
+                        None => lanes.next(),
+                    };
+                    let (Some((off, p0)), Some(lane)) = (at, lane) else {
+                        return;
+                    };
+                    match run_span(&plan[k], p0, n_in, alo[k], ashape[k], boundary) {
+                        Span::Range(a, b) if a < b => {
+                            let q = off + (p0 + a as i64 - alo[k]) as usize;
+                            let dst = &mut data[q..q + (b - a)];
+                            match lane.as_slice() {
+                                Some(src) => apply(op, dst, &src[a..b]),
+                                None => {
+                                    for (t, v) in dst.iter_mut().zip(lane.iter().skip(a)) {
+                                        *t = f(*t, *v);
                                     }
                                 }
-                                mask[q..q + (b - a)].fill(true);
                             }
-                            Span::Range(..) => {}
-                            Span::Each => {
-                                for t in 0..n_in {
-                                    if let Some(q) = run_pos(
-                                        &plan[k],
-                                        p0 + t as i64,
-                                        alo[k],
-                                        ashape[k],
-                                        boundary,
-                                    ) {
-                                        data[off + q] = f(data[off + q], value(t));
-                                        mask[off + q] = true;
-                                    }
+                            mask[q..q + (b - a)].fill(true);
+                        }
+                        Span::Range(..) => {}
+                        Span::Each => {
+                            for (t, v) in lane.iter().enumerate() {
+                                let p = p0 + t as i64;
+                                if let Some(q) = run_pos(&plan[k], p, alo[k], ashape[k], boundary) {
+                                    data[off + q] = f(data[off + q], *v);
+                                    mask[off + q] = true;
                                 }
                             }
                         }
-                    },
-                );
+                    }
+                });
             }
-            _ => {
+            (None, _) => {
+                let mut idx = vec![0usize; order.len()];
                 for v in bv.iter() {
-                    if let Some(off) = locate(&plan, &idx, &los, &alo, &ashape, &astr, boundary) {
+                    if let Some(off) = walk.locate(&idx) {
                         data[off] = f(data[off], *v);
                         mask[off] = true;
                     }
@@ -2541,58 +2500,6 @@ fn plan_dims<'v>(dims: &'v [Dix], order: &[String]) -> Vec<Pd<'v>> {
         .collect()
 }
 
-/// The flat offset of the element the odometer points at, or `None` (reads 0 / dropped).
-fn locate(
-    plan: &[Pd],
-    idx: &[usize],
-    los: &[i64],
-    alo: &[i64],
-    ashape: &[usize],
-    astr: &[usize],
-    boundary: Option<Boundary>,
-) -> Option<usize> {
-    let mut off = 0usize;
-    for (k, d) in plan.iter().enumerate() {
-        let p = match d {
-            Pd::Fixed(p) => *p,
-            Pd::Affine {
-                c0,
-                terms,
-                shifted,
-                extent,
-            } => {
-                let mut v = *c0;
-                for (digit, coef) in terms {
-                    v = v.saturating_add(coef.saturating_mul(los[*digit] + idx[*digit] as i64));
-                }
-                match extent {
-                    Some(n) if *shifted && (v < 0 || v >= *n) => {
-                        if boundary == Some(Boundary::Circular) && *n > 0 {
-                            v.rem_euclid(*n)
-                        } else {
-                            return None;
-                        }
-                    }
-                    _ => v,
-                }
-            }
-            Pd::Lookup { data, digits } => {
-                let mut o = 0usize;
-                for (digit, st) in digits {
-                    o += idx[*digit] * st;
-                }
-                data.get(o).copied().unwrap_or(0.0).round() as i64
-            }
-        };
-        let q = p.checked_sub(alo[k])?;
-        if q < 0 || q as usize >= ashape[k] {
-            return None;
-        }
-        off += q as usize * astr[k];
-    }
-    Some(off)
-}
-
 /// The storage dimension along which the odometer's digit `inner` moves one position
 /// per step (coefficient 1, in no other dimension), when it is the last (contiguous) one.
 fn run_dim(plan: &[Pd], inner: usize, nd: usize) -> Option<usize> {
@@ -2619,46 +2526,6 @@ fn run_dim(plan: &[Pd], inner: usize, nd: usize) -> Option<usize> {
     }
     let k = found?;
     (k + 1 == nd).then_some(k)
-}
-
-/// The offset of a run's row (every dimension but `k`) and the raw position in `k` at
-/// the run's first step; `None` when the row lies outside.
-#[allow(clippy::too_many_arguments)]
-fn locate_run(
-    plan: &[Pd],
-    idx: &[usize],
-    los: &[i64],
-    alo: &[i64],
-    ashape: &[usize],
-    astr: &[usize],
-    boundary: Option<Boundary>,
-    k: usize,
-) -> Option<(usize, i64)> {
-    let mut off = 0usize;
-    let mut p0 = 0i64;
-    for (d, pd) in plan.iter().enumerate() {
-        if d == k {
-            if let Pd::Affine { c0, terms, .. } = pd {
-                p0 = *c0;
-                for (digit, coef) in terms {
-                    p0 = p0.saturating_add(coef.saturating_mul(los[*digit] + idx[*digit] as i64));
-                }
-            }
-            continue;
-        }
-        let one = std::slice::from_ref(pd);
-        let sub = locate(
-            one,
-            idx,
-            los,
-            &alo[d..=d],
-            &ashape[d..=d],
-            &astr[d..=d],
-            boundary,
-        )?;
-        off += sub;
-    }
-    Some((off, p0))
 }
 
 /// The storage dimension (other than `k`) in which the odometer's digit `digit` is the
@@ -2688,93 +2555,156 @@ fn block_dim(plan: &[Pd], digit: usize, k: usize) -> Option<usize> {
     found
 }
 
-/// Calls `f(row, located)` for every row of the odometer `shape` (every combination of
-/// its digits but the last, in order), with `located` as [`locate_run`] gives it for
-/// that row. When the second-to-last digit moves one storage row at a time
-/// ([`block_dim`]), the other dimensions are located once per block of rows instead of
-/// once per row.
-#[allow(clippy::too_many_arguments)]
-fn for_each_row(
-    plan: &[Pd],
-    shape: &[usize],
-    los: &[i64],
-    alo: &[i64],
-    ashape: &[usize],
-    astr: &[usize],
+/// An odometer over `shape` (digit `i` runs from `los[i]`) and the positions `plan` gives
+/// it in a member's storage: the box `alo` of extent `ashape`, row-major strides `astr`,
+/// positions outside read 0 or drop the write unless `boundary` wraps them.
+struct Walk<'w> {
+    plan: &'w [Pd<'w>],
+    shape: &'w [usize],
+    los: &'w [i64],
+    alo: &'w [i64],
+    ashape: &'w [usize],
+    astr: &'w [usize],
     boundary: Option<Boundary>,
-    k: usize,
-    mut f: impl FnMut(usize, Option<(usize, i64)>),
-) {
-    let n = shape.len();
-    if n == 0 {
-        return;
-    }
-    let last = n - 1;
-    let rows: usize = sprod(shape[..last].iter().copied());
-    let mut idx = vec![0usize; n];
-    let blk = if n >= 2 {
-        block_dim(plan, last - 1, k)
-    } else {
-        None
-    };
-    let Some(k2) = blk else {
-        for row in 0..rows {
-            f(
-                row,
-                locate_run(plan, &idx, los, alo, ashape, astr, boundary, k),
-            );
-            bump(&mut idx[..last], &shape[..last]);
+}
+
+impl Walk<'_> {
+    /// Dimension `d`'s position before the boundary rule, for an affine dimension (0
+    /// for the others).
+    fn raw_pos(&self, d: usize, idx: &[usize]) -> i64 {
+        let Pd::Affine { c0, terms, .. } = &self.plan[d] else {
+            return 0;
+        };
+        let mut v = *c0;
+        for (digit, coef) in terms {
+            v = v.saturating_add(coef.saturating_mul(self.los[*digit] + idx[*digit] as i64));
         }
-        return;
-    };
-    let ny = shape[last - 1];
-    if ny == 0 {
-        return;
+        v
     }
-    let mut row = 0;
-    for _ in 0..rows / ny {
-        // The block's first row: every dimension but `k2` located as for one row, with
-        // the block digit at 0 (it moves dimension `k2` alone).
-        let mut base = Some(0usize);
-        let mut p0 = 0i64;
-        let mut py = 0i64;
-        for (d, pd) in plan.iter().enumerate() {
-            if d == k || d == k2 {
-                if let Pd::Affine { c0, terms, .. } = pd {
-                    let mut p = *c0;
-                    for (digit, coef) in terms {
-                        p = p.saturating_add(coef.saturating_mul(los[*digit] + idx[*digit] as i64));
+
+    /// Dimension `d`'s share of the flat offset of the element the odometer points at,
+    /// or `None` when that position lies outside.
+    fn dim_offset(&self, d: usize, idx: &[usize]) -> Option<usize> {
+        let p = match &self.plan[d] {
+            Pd::Fixed(p) => *p,
+            Pd::Affine {
+                shifted, extent, ..
+            } => {
+                let v = self.raw_pos(d, idx);
+                match extent {
+                    Some(n) if *shifted && (v < 0 || v >= *n) => {
+                        if self.boundary == Some(Boundary::Circular) && *n > 0 {
+                            v.rem_euclid(*n)
+                        } else {
+                            return None;
+                        }
                     }
-                    if d == k {
-                        p0 = p;
-                    } else {
-                        py = p;
-                    }
+                    _ => v,
                 }
-                continue;
             }
-            match locate(
-                std::slice::from_ref(pd),
-                &idx,
-                los,
-                &alo[d..=d],
-                &ashape[d..=d],
-                &astr[d..=d],
-                boundary,
-            ) {
-                Some(o) => base = base.map(|b| b + o),
-                None => base = None,
+            Pd::Lookup { data, digits } => {
+                let mut o = 0usize;
+                for (digit, st) in digits {
+                    o += idx[*digit] * st;
+                }
+                data.get(o).copied().unwrap_or(0.0).round() as i64
+            }
+        };
+        let q = p.checked_sub(self.alo[d])?;
+        if q < 0 || q as usize >= self.ashape[d] {
+            return None;
+        }
+        Some(q as usize * self.astr[d])
+    }
+
+    /// The flat offset of the element the odometer points at, leaving out the dimensions
+    /// in `skip`, or `None` (reads 0 / dropped).
+    fn locate_except(&self, idx: &[usize], skip: &[usize]) -> Option<usize> {
+        let mut off = 0usize;
+        for d in 0..self.plan.len() {
+            if !skip.contains(&d) {
+                off += self.dim_offset(d, idx)?;
             }
         }
-        for t in 0..ny {
-            let at = base.and_then(|b| {
-                let q = run_pos(&plan[k2], py + t as i64, alo[k2], ashape[k2], boundary)?;
-                Some((b + q * astr[k2], p0))
-            });
-            f(row, at);
-            row += 1;
+        Some(off)
+    }
+
+    /// The flat offset of the element the odometer points at, or `None` (reads 0 / dropped).
+    fn locate(&self, idx: &[usize]) -> Option<usize> {
+        self.locate_except(idx, &[])
+    }
+
+    /// The offset of a run's row (every dimension but `k`) and the raw position in `k` at
+    /// the run's first step; `None` when the row lies outside.
+    fn locate_run(&self, idx: &[usize], k: usize) -> Option<(usize, i64)> {
+        Some((self.locate_except(idx, &[k])?, self.raw_pos(k, idx)))
+    }
+
+    fn tables(&self) -> Option<Tables> {
+        Tables::new(
+            self.plan,
+            self.shape,
+            self.los,
+            self.alo,
+            self.ashape,
+            self.astr,
+            self.boundary,
+        )
+    }
+
+    /// Calls `f(row, located)` for every row of the odometer (every combination of its
+    /// digits but the last, in order), with `located` as [`Self::locate_run`] gives it
+    /// for that row, the run along storage dimension `k`. When the second-to-last digit
+    /// moves one storage row at a time ([`block_dim`]), the other dimensions are located
+    /// once per block of rows instead of once per row.
+    fn rows(&self, k: usize, mut f: impl FnMut(usize, Option<(usize, i64)>)) {
+        let shape = self.shape;
+        let n = shape.len();
+        if n == 0 {
+            return;
         }
-        bump(&mut idx[..last - 1], &shape[..last - 1]);
+        let last = n - 1;
+        let rows: usize = sprod(shape[..last].iter().copied());
+        let mut idx = vec![0usize; n];
+        let blk = if n >= 2 {
+            block_dim(self.plan, last - 1, k)
+        } else {
+            None
+        };
+        let Some(k2) = blk else {
+            for row in 0..rows {
+                f(row, self.locate_run(&idx, k));
+                bump(&mut idx[..last], &shape[..last]);
+            }
+            return;
+        };
+        let ny = shape[last - 1];
+        if ny == 0 {
+            return;
+        }
+        let mut row = 0;
+        for _ in 0..rows / ny {
+            // The block's first row, with the block digit at 0: it moves dimension `k2`
+            // alone, one stored row per step.
+            let base = self.locate_except(&idx, &[k, k2]);
+            let p0 = self.raw_pos(k, &idx);
+            let py = self.raw_pos(k2, &idx);
+            for t in 0..ny {
+                let at = base.and_then(|b| {
+                    let q = run_pos(
+                        &self.plan[k2],
+                        py + t as i64,
+                        self.alo[k2],
+                        self.ashape[k2],
+                        self.boundary,
+                    )?;
+                    Some((b + q * self.astr[k2], p0))
+                });
+                f(row, at);
+                row += 1;
+            }
+            bump(&mut idx[..last - 1], &shape[..last - 1]);
+        }
     }
 }
 
