@@ -5,6 +5,7 @@
 //! See ARCHITECTURE.md for the code map and its invariants.
 
 pub mod alloc;
+pub mod analysis;
 pub mod bench;
 pub mod check;
 pub mod claims;
@@ -13,11 +14,14 @@ pub mod diag;
 pub mod emit;
 pub mod errata;
 pub mod grad;
+pub mod lower;
 pub mod moments;
 pub mod num;
 pub mod plot;
 pub mod render;
 pub mod report;
+pub mod span;
 pub mod sym;
 pub mod syntax;
 pub mod variants;
+pub mod verdict;

@@ -1,6 +1,5 @@
 //! `tq derive`: everything derivable about one file, as text or JSON.
 
-use crate::claims::scalar::scalar_program;
 use crate::grad;
 use crate::report::FileReport;
 use crate::sym;
@@ -24,9 +23,9 @@ pub struct MomentLine {
     pub note: String,
 }
 
-fn moment_lines(r: &FileReport, backward: &grad::Backward) -> Vec<MomentLine> {
+fn moment_lines(r: &FileReport) -> Vec<MomentLine> {
     use crate::moments::{self, Entry};
-    let a = moments::analyze(&r.program, &r.env, &backward.items);
+    let a = r.analysis().moments();
     let mut out = Vec::new();
     let status = |rv: &moments::rv::Rv| {
         let mut parts: Vec<String> = Vec::new();
@@ -247,9 +246,9 @@ fn collect_solves(items: &[Item], f: &mut dyn FnMut(&crate::syntax::ast::Claim))
 }
 
 /// The derived results of a checked file.
-pub struct Derivation {
-    pub backward: grad::Backward,
-    pub gather: Vec<grad::Gathered>,
+pub struct Derivation<'a> {
+    pub backward: &'a grad::Backward,
+    pub gather: &'a [grad::Gathered],
     /// A scalar program's values, adjoints and partials, exactly.
     pub scalar: Option<ScalarDerivation>,
     /// Multiplications: per computed tensor of the forward program, then the forward and
@@ -328,7 +327,7 @@ pub struct ScalarDerivation {
 }
 
 fn scalar_derivation(r: &FileReport) -> Option<ScalarDerivation> {
-    let p = scalar_program(&r.program, &r.env)?;
+    let p = r.analysis().scalar()?;
     let point = r
         .program
         .items
@@ -367,15 +366,16 @@ fn scalar_derivation(r: &FileReport) -> Option<ScalarDerivation> {
 }
 
 /// Derives what can be derived from a file without errors.
-pub fn derivation(r: &FileReport) -> Option<Derivation> {
+pub fn derivation(r: &FileReport) -> Option<Derivation<'_>> {
     if r.unexpected_errors() > 0 || r.expected_error.is_some() {
         return None;
     }
-    let backward = grad::backward(&r.program, &r.env);
-    let gather = grad::gather_form(&backward.items, r.env.boundary);
+    let a = r.analysis();
+    let backward = a.backward();
+    let gather = a.gather();
     let scalar = scalar_derivation(r);
-    let costs = costs(r, &backward);
-    let moments = moment_lines(r, &backward);
+    let costs = costs(r, backward);
+    let moments = moment_lines(r);
     let rules = crate::claims::rules::derive(&r.program);
     Some(Derivation {
         backward,
@@ -418,7 +418,7 @@ pub fn derive_text(r: &FileReport, theme: Option<miette::GraphicalTheme>) -> Str
         out.push_str("\n# backpropagation program (gather form)\n");
         let items: Vec<Item> = d.gather.iter().map(|g| g.item.clone()).collect();
         out.push_str(&print_items(&items));
-        for g in &d.gather {
+        for g in d.gather {
             for n in &g.notes {
                 out.push_str(&format!("#   {n}\n"));
             }
@@ -516,8 +516,7 @@ pub fn derive_text(r: &FileReport, theme: Option<miette::GraphicalTheme>) -> Str
 /// The JSON form: program lines and derived expressions as strings.
 /// The worked chains of `tq derive --steps`, each line checked (see [`steps`]).
 pub fn steps_of(r: &FileReport, seed: u64) -> Result<Vec<steps::Chain>, String> {
-    let backward = grad::backward(&r.program, &r.env);
-    steps::checked(r, &backward, seed)
+    steps::checked(r, seed)
 }
 
 pub fn derive_json(r: &FileReport) -> serde_json::Value {

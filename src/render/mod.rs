@@ -442,8 +442,8 @@ fn verdict_word(v: Verdict, expected_refuted: bool) -> String {
 }
 
 /// The solution's parts that do not depend on the output language.
-struct Solution {
-    derivation: Option<Derivation>,
+struct Solution<'a> {
+    derivation: Option<Derivation<'a>>,
 }
 
 /// Renders a checked file.
@@ -486,7 +486,7 @@ fn latex_lines(lines: &[Line], out: &mut String) {
     }
 }
 
-fn latex(r: &FileReport, sol: &Solution, fragment: bool) -> String {
+fn latex(r: &FileReport, sol: &Solution<'_>, fragment: bool) -> String {
     let mut out = String::new();
     if !fragment {
         out.push_str(PREAMBLE);
@@ -705,7 +705,7 @@ fn md_lines(lines: &[Line], out: &mut String) {
     }
 }
 
-fn markdown(r: &FileReport, sol: &Solution) -> String {
+fn markdown(r: &FileReport, sol: &Solution<'_>) -> String {
     let mut out = String::new();
     out.push_str(&format!("# {}\n\n", esc_md(&title(r))));
     out.push_str(&format!(

@@ -7,32 +7,9 @@ use crate::grad;
 use crate::sym::{self, Expr, Func};
 use crate::syntax::ast::{self as ast, AssignOp, BinOp, ItemKind, Program, UnOp};
 use crate::syntax::printer::print_name;
-use num_bigint::BigInt;
-use num_rational::BigRational;
 use std::collections::BTreeMap;
 
-/// A decimal or scientific literal as an exact rational (`0.5` → 1/2, `1e-3` → 1/1000).
-pub fn parse_number(s: &str) -> Option<BigRational> {
-    let (mant, exp) = match s.find(['e', 'E']) {
-        Some(k) => (&s[..k], s[k + 1..].parse::<i32>().ok()?),
-        None => (s, 0),
-    };
-    if exp.unsigned_abs() > 400 {
-        return None;
-    }
-    let (int, frac) = mant.split_once('.').unwrap_or((mant, ""));
-    if int.is_empty() && frac.is_empty() {
-        return None;
-    }
-    let digits: BigInt = format!("{int}{frac}").parse().ok()?;
-    let scale = exp - frac.len() as i32;
-    let ten = BigInt::from(10);
-    Some(if scale >= 0 {
-        BigRational::from_integer(digits * num_traits::pow(ten, scale as usize))
-    } else {
-        BigRational::new(digits, num_traits::pow(ten, (-scale) as usize))
-    })
-}
+pub use crate::sym::parse_number;
 
 /// What lowering needs: scalar definitions and, for `.grad` references, adjoints.
 #[derive(Default, Clone)]
