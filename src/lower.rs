@@ -134,7 +134,11 @@ fn assign(op: AssignOp, old: Option<&Expr>, v: Expr) -> Expr {
 }
 
 /// The scalar program of a file, when it has one (`scalar` inputs).
-pub fn scalar_program(program: &Program, env: &Env) -> Option<ScalarProgram> {
+pub fn scalar_program(
+    program: &Program,
+    env: &Env,
+    back: &grad::Backward,
+) -> Option<ScalarProgram> {
     let mut inputs = Vec::new();
     for item in &program.items {
         if let ItemKind::Scalar(names) = &item.kind {
@@ -160,7 +164,6 @@ pub fn scalar_program(program: &Program, env: &Env) -> Option<ScalarProgram> {
         }
     }
     // Adjoints: the derived backward program, run exactly.
-    let back = grad::backward(program, env);
     let mut order: Vec<String> = Vec::new();
     for item in &back.items {
         let ItemKind::Equation(eq) = &item.kind else {
