@@ -84,7 +84,7 @@ impl<'a> Analysis<'a> {
     pub fn scalar(&self) -> Option<&'a ScalarProgram> {
         self.derived
             .scalar
-            .get_or_init(|| lower::scalar_program(self.program, self.env, self.backward()))
+            .get_or_init(|| lower::scalar_program(self.program, self.backward()))
             .as_ref()
     }
 }

@@ -2,7 +2,15 @@
 //!
 //! The pipeline: source → [`syntax`] (parse, print) → [`check`] (names, indices,
 //! ranks, ranges) → derivations ([`sym`], claims) → reports.
-//! See ARCHITECTURE.md for the code map and its invariants.
+//! See ARCHITECTURE.md for the code map, the layering (enforced by tests/layering.rs)
+//! and the invariants.
+//!
+//! - Stages, in pipeline order: [`syntax`], [`check`], [`grad`], [`num`], [`lower`],
+//!   [`moments`], [`analysis`], [`claims`], [`report`].
+//! - Outputs, which read a checked file and decide nothing: [`derive`], [`render`],
+//!   [`plot`], [`emit`], [`errata`], [`bench`], [`variants`].
+//! - Services every layer may share: [`span`], [`diag`], [`verdict`], [`sym`] (exact
+//!   symbolic algebra), [`alloc`].
 
 pub mod alloc;
 pub mod analysis;

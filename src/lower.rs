@@ -2,7 +2,6 @@
 //! claims about them are decided exactly, and `tq derive` prints their forward values
 //! and adjoints.
 
-use crate::check::Env;
 use crate::grad;
 use crate::sym::{self, Expr, Func};
 use crate::syntax::ast::{self as ast, AssignOp, BinOp, ItemKind, Program, UnOp};
@@ -134,11 +133,7 @@ fn assign(op: AssignOp, old: Option<&Expr>, v: Expr) -> Expr {
 }
 
 /// The scalar program of a file, when it has one (`scalar` inputs).
-pub fn scalar_program(
-    program: &Program,
-    env: &Env,
-    back: &grad::Backward,
-) -> Option<ScalarProgram> {
+pub fn scalar_program(program: &Program, back: &grad::Backward) -> Option<ScalarProgram> {
     let mut inputs = Vec::new();
     for item in &program.items {
         if let ItemKind::Scalar(names) = &item.kind {
