@@ -126,10 +126,13 @@ fn moment_lines(r: &FileReport) -> Vec<MomentLine> {
             };
             let step = sym::simplify(&step.subs("E", &mean));
             let step = sym::simplify(&step.subs("x", &sym::Expr::sym(&format!("Var({from})"))));
-            out.push(MomentLine::exact(
+            // The step reads the previous member's moments (`Var(L_l)` as a symbol of
+            // the recurrence): as a value it is text in the `.tq` notation, which render
+            // typesets as a claim's right side.
+            out.push(MomentLine::text(
                 section,
                 format!("Var({to})"),
-                step,
+                sym::to_ascii(&step),
                 format!(
                     "recurrence; {}",
                     if rec.approx.is_empty() {
