@@ -1,6 +1,7 @@
 //! `tq bench`: the dense Monte Carlo engine timed on the peer workload.
 
 use super::check::checked_without_runs;
+use super::io::{finish, say};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -10,19 +11,18 @@ pub fn bench(file: PathBuf, trials: usize, seed: u64, threads: Option<usize>) ->
         Err(code) => return code,
     };
     if threads == Some(0) {
-        eprintln!("tq: --threads must be at least 1");
+        say("--threads must be at least 1");
         return ExitCode::from(2);
     }
     if !(1..=tq::bench::MAX_TRIALS).contains(&trials) {
-        eprintln!(
-            "tq: --trials must be from 1 to {} (asked for {trials}); each trial takes a fraction of a second",
+        say(format!("--trials must be from 1 to {} (asked for {trials}); each trial takes a fraction of a second",
             tq::bench::MAX_TRIALS
-        );
+        ));
         return ExitCode::from(2);
     }
     match tq::bench::resnet(&r.program, &r.env, trials, seed, threads) {
         Ok(b) => {
-            println!(
+            let line = format!(
                 "tq dense: var(L_L)={:.4} closed={:.4} var(L_0.grad)={:.4} closed={:.4} sec/trial={:.4} ({} trial{} on {} thread{}, {:.3e} operations per trial)",
                 b.var_forward,
                 b.closed_form,
@@ -35,10 +35,10 @@ pub fn bench(file: PathBuf, trials: usize, seed: u64, threads: Option<usize>) ->
                 if b.threads == 1 { "" } else { "s" },
                 b.ops_per_trial as f64
             );
-            ExitCode::SUCCESS
+            finish(&format!("{line}\n"), ExitCode::SUCCESS)
         }
         Err(e) => {
-            eprintln!("tq: {e}");
+            say(format!("{e}"));
             ExitCode::from(1)
         }
     }

@@ -1,7 +1,7 @@
 //! `tq check` and `tq errata`: many files, checked on a pool of threads.
 
 use super::args::CheckFormat;
-use super::io::{progress, read_paths, read_source, theme};
+use super::io::{display_name, finish, progress, read_paths, read_source, say_raw, theme, Loaded};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use tq::report::{self, FileReport, Options};
@@ -12,31 +12,35 @@ pub fn check(paths: Vec<PathBuf>, format: CheckFormat, seed: u64, strict: bool) 
         strict,
         ..Options::default()
     };
-    let sources = match read_paths(&paths) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("tq: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let reports = check_all(&sources, &opts);
+    let (reports, unreadable) = check_paths(&paths, &opts);
     let failed = reports.iter().filter(|r| !r.passed(&opts)).count();
-    match format {
+    let status = if unreadable {
+        ExitCode::from(2)
+    } else if failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    };
+    let out = match format {
         CheckFormat::Json => {
             let doc = serde_json::json!({
                 "files": reports.iter().map(|r| r.to_json()).collect::<Vec<_>>(),
                 "summary": report::summary_json(&reports),
             });
-            println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+            format!(
+                "{}\n",
+                serde_json::to_string_pretty(&doc).unwrap_or_default()
+            )
         }
         CheckFormat::Text => {
             let t = theme();
+            let mut out = String::new();
             for r in &reports {
-                print!("{}", report::text_report(r, &opts, t.clone()));
+                out.push_str(&report::text_report(r, &opts, t.clone()));
             }
             let s = report::summary_json(&reports);
-            println!(
-                "{} file{}, {} failed; {} claims: {} proved, {} confirmed, {} refuted, {} undecided; {} errors",
+            out.push_str(&format!(
+                "{} file{}, {} failed; {} claims: {} proved, {} confirmed, {} refuted, {} undecided; {} errors\n",
                 reports.len(),
                 if reports.len() == 1 { "" } else { "s" },
                 failed,
@@ -46,14 +50,11 @@ pub fn check(paths: Vec<PathBuf>, format: CheckFormat, seed: u64, strict: bool) 
                 s["refuted"],
                 s["undecided"],
                 s["errors"]
-            );
+            ));
+            out
         }
-    }
-    if failed > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    }
+    };
+    finish(&out, status)
 }
 
 pub fn errata(paths: Vec<PathBuf>, seed: u64) -> ExitCode {
@@ -61,43 +62,56 @@ pub fn errata(paths: Vec<PathBuf>, seed: u64) -> ExitCode {
         seed,
         ..Options::default()
     };
-    let sources = match read_paths(&paths) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("tq: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let reports = check_all(&sources, &opts);
-    print!("{}", tq::errata::markdown(&reports, seed));
-    if reports.iter().any(|r| !r.passed(&opts)) {
+    let (reports, unreadable) = check_paths(&paths, &opts);
+    let status = if unreadable {
+        ExitCode::from(2)
+    } else if reports.iter().any(|r| !r.passed(&opts)) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
-    }
+    };
+    finish(&tq::errata::markdown(&reports, seed), status)
 }
 
 /// A file checked without numeric runs, for commands that need only its program;
 /// exit 2 on an I/O error, 1 (with the diagnostics) when the file has errors.
 pub fn checked_without_runs(file: &Path) -> Result<FileReport, ExitCode> {
-    let src = read_source(file).map_err(|e| {
-        eprintln!("tq: {e}");
-        ExitCode::from(2)
-    })?;
+    let src = read_source(file)?;
     let opts = Options {
         no_numeric: true,
         no_monte_carlo: true,
         ..Options::default()
     };
-    let r = report::check_source(&file.display().to_string(), &src, &opts);
+    let r = report::check_source(&display_name(file), &src, &opts);
     if r.unexpected_errors() > 0 {
-        eprint!(
-            "{}",
-            tq::diag::render_plain(&r.path, &r.source, &r.diagnostics)
-        );
+        say_raw(&tq::diag::render_plain(&r.path, &r.source, &r.diagnostics));
         return Err(ExitCode::from(1));
     }
     Ok(r)
+}
+
+/// Reads and checks every `.tq` file named or found under the paths, in order; a file
+/// that cannot be read is reported with its diagnostic (the others are still checked),
+/// and the flag says whether there was one.
+fn check_paths(paths: &[PathBuf], opts: &Options) -> (Vec<FileReport>, bool) {
+    let loaded = read_paths(paths);
+    let unreadable = loaded.iter().any(|l| matches!(l, Loaded::Unreadable(_)));
+    let sources: Vec<(String, String)> = loaded
+        .iter()
+        .filter_map(|l| match l {
+            Loaded::Text(name, text) => Some((name.clone(), text.clone())),
+            Loaded::Unreadable(_) => None,
+        })
+        .collect();
+    let mut checked = check_all(&sources, opts).into_iter();
+    let reports = loaded
+        .into_iter()
+        .filter_map(|l| match l {
+            Loaded::Text(..) => checked.next(),
+            Loaded::Unreadable(r) => Some(r),
+        })
+        .collect();
+    (reports, unreadable)
 }
 
 /// Checks the files on as many threads as the machine has cores; the reports come back

@@ -1,7 +1,7 @@
 //! `tq derive` and `tq render`: everything tq derives about one file.
 
 use super::args::{DeriveFormat, RenderFormat};
-use super::io::{read_source, theme};
+use super::io::{display_name, finish, read_source, say, say_raw, theme, write_out};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use tq::report::{self, Options};
@@ -9,22 +9,19 @@ use tq::report::{self, Options};
 pub fn derive(file: PathBuf, format: DeriveFormat, seed: u64, steps: bool) -> ExitCode {
     let src = match read_source(&file) {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("tq: {e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     // The same claims verdicts as `tq check` (the numeric runs included).
     let opts = Options {
         seed,
         ..Options::default()
     };
-    let r = report::check_source(&file.display().to_string(), &src, &opts);
+    let r = report::check_source(&display_name(&file), &src, &opts);
     let chains = if steps && r.unexpected_errors() == 0 {
         match tq::derive::steps_of(&r, seed) {
             Ok(c) => Some(c),
             Err(e) => {
-                eprintln!("tq: {}: {e}", r.path);
+                say(format!("{}: {e}", r.path));
                 return ExitCode::from(1);
             }
         }
@@ -58,38 +55,34 @@ pub fn derive(file: PathBuf, format: DeriveFormat, seed: u64, steps: bool) -> Ex
             },
         ),
     };
-    print!("{out}");
-    if r.unexpected_errors() > 0 {
+    let status = if r.unexpected_errors() > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
-    }
+    };
+    finish(&out, status)
 }
 
 pub fn render(file: PathBuf, format: RenderFormat, fragment: bool, seed: u64) -> ExitCode {
     let src = match read_source(&file) {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("tq: {e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let opts = Options {
         seed,
         ..Options::default()
     };
-    let r = report::check_source(&file.display().to_string(), &src, &opts);
+    let r = report::check_source(&display_name(&file), &src, &opts);
     let format = match format {
         RenderFormat::Latex => tq::render::Format::Latex,
         RenderFormat::Markdown => tq::render::Format::Markdown,
     };
-    print!(
-        "{}",
-        tq::render::render(&r, tq::render::RenderOptions { format, fragment })
-    );
+    let doc = tq::render::render(&r, tq::render::RenderOptions { format, fragment });
+    if let Err(code) = write_out(&doc) {
+        return code;
+    }
     if r.unexpected_errors() > 0 {
-        let plain = tq::diag::render_plain(&r.path, &r.source, &r.diagnostics);
-        eprint!("{plain}");
+        say_raw(&tq::diag::render_plain(&r.path, &r.source, &r.diagnostics));
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

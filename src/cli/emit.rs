@@ -2,6 +2,7 @@
 
 use super::args::EmitTarget;
 use super::check::checked_without_runs;
+use super::io::{finish, say};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -12,12 +13,9 @@ pub fn emit(file: PathBuf, target: EmitTarget) -> ExitCode {
     };
     match target {
         EmitTarget::Numpy => match tq::emit::numpy(&r) {
-            Ok(code) => {
-                print!("{code}");
-                ExitCode::SUCCESS
-            }
+            Ok(code) => finish(&code, ExitCode::SUCCESS),
             Err(e) => {
-                eprintln!("tq: {}: cannot emit NumPy: {e}", r.path);
+                say(format!("{}: cannot emit NumPy: {e}", r.path));
                 ExitCode::from(1)
             }
         },

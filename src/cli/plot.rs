@@ -1,16 +1,17 @@
 //! `tq plot`: variance against depth as SVG.
 
 use super::check::checked_without_runs;
+use super::io::{finish, say};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 pub fn plot(file: PathBuf, output: Option<PathBuf>, trials: usize, seed: u64) -> ExitCode {
     if !(tq::plot::MIN_TRIALS..=tq::plot::MAX_TRIALS).contains(&trials) {
-        eprintln!(
-            "tq: --trials must be from {} to {} (asked for {trials})",
+        say(format!(
+            "--trials must be from {} to {} (asked for {trials})",
             tq::plot::MIN_TRIALS,
             tq::plot::MAX_TRIALS
-        );
+        ));
         return ExitCode::from(2);
     }
     let r = match checked_without_runs(&file) {
@@ -24,17 +25,14 @@ pub fn plot(file: PathBuf, output: Option<PathBuf>, trials: usize, seed: u64) ->
             Some(p) => match std::fs::write(&p, svg) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
-                    eprintln!("tq: {}: {e}", p.display());
+                    say(format!("{}: {e}", p.display()));
                     ExitCode::from(2)
                 }
             },
-            None => {
-                print!("{svg}");
-                ExitCode::SUCCESS
-            }
+            None => finish(&svg, ExitCode::SUCCESS),
         },
         Err(e) => {
-            eprintln!("tq: {}: cannot plot: {e}", r.path);
+            say(format!("{}: cannot plot: {e}", r.path));
             ExitCode::from(1)
         }
     }

@@ -2,7 +2,7 @@
 
 use super::args::VariantsFormat;
 use super::check::check_all;
-use super::io::read_source;
+use super::io::{display_name, finish, read_source, say, say_raw};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use tq::report::{self, Options};
@@ -10,12 +10,9 @@ use tq::report::{self, Options};
 pub fn variants(file: PathBuf, count: usize, seed: u64, format: VariantsFormat) -> ExitCode {
     let src = match read_source(&file) {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("tq: {e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
-    let path = file.display().to_string();
+    let path = display_name(&file);
     let base = report::check_source(
         &path,
         &src,
@@ -27,25 +24,25 @@ pub fn variants(file: PathBuf, count: usize, seed: u64, format: VariantsFormat) 
         },
     );
     if base.unexpected_errors() > 0 || base.expected_error.is_some() {
-        eprint!(
-            "{}",
-            tq::diag::render_plain(&base.path, &base.source, &base.diagnostics)
-        );
-        eprintln!("tq: variants are made only from a file without errors");
+        say_raw(&tq::diag::render_plain(
+            &base.path,
+            &base.source,
+            &base.diagnostics,
+        ));
+        say("variants are made only from a file without errors");
         return ExitCode::from(1);
     }
     let plan = match tq::variants::plan(&base.program, count, seed) {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("tq: {path}: {e}");
+            say(format!("{path}: {e}"));
             return ExitCode::from(2);
         }
     };
     if (count as u64) > plan.available {
-        eprintln!(
-            "tq: {path}: {count} variants were asked for, but the `vary` lines allow only {} distinct ones; all are printed",
+        say(format!("{path}: {count} variants were asked for, but the `vary` lines allow only {} distinct ones; all are printed",
             plan.available
-        );
+        ));
     }
     let prepared: Vec<tq::variants::Prepared> = plan
         .chosen
@@ -75,10 +72,10 @@ pub fn variants(file: PathBuf, count: usize, seed: u64, format: VariantsFormat) 
                 .unwrap_or_default()
         }
     };
-    println!("{}", out.trim_end());
-    if tq::variants::any_failed(&variants) {
+    let status = if tq::variants::any_failed(&variants) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
-    }
+    };
+    finish(&format!("{}\n", out.trim_end()), status)
 }
