@@ -95,7 +95,7 @@ impl FileReport {
 /// columns count from the first character after it); bytes that are not UTF-8 give
 /// E0002 at the first bad byte, with the text decoded lossily (each bad sequence shown
 /// as U+FFFD) so that the diagnostic can be drawn and located.
-pub fn decode_source(bytes: &[u8]) -> Result<String, (String, Diagnostic)> {
+pub fn decode_source(bytes: &[u8]) -> Result<String, Box<(String, Diagnostic)>> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     match std::str::from_utf8(bytes) {
         Ok(s) => Ok(s.to_string()),
@@ -117,7 +117,7 @@ pub fn decode_source(bytes: &[u8]) -> Result<String, (String, Diagnostic)> {
             )
             .with_label("not UTF-8")
             .with_hint("save the file as UTF-8 (tq reads only UTF-8 text; a byte-order mark at the start is allowed)");
-            Err((lossy, d))
+            Err(Box::new((lossy, d)))
         }
     }
 }
@@ -126,7 +126,10 @@ pub fn decode_source(bytes: &[u8]) -> Result<String, (String, Diagnostic)> {
 pub fn check_bytes(path: &str, bytes: &[u8], opts: &Options) -> FileReport {
     match decode_source(bytes) {
         Ok(src) => check_source(path, &src, opts),
-        Err((shown, d)) => FileReport::unreadable(path, shown, d),
+        Err(e) => {
+            let (shown, d) = *e;
+            FileReport::unreadable(path, shown, d)
+        }
     }
 }
 

@@ -484,11 +484,16 @@ fn numbers_out_of_range_are_named_as_out_of_range() {
         "{m}"
     );
     let m = messages("size L\nsample L = 3\nvary L in {1, 2.5}\n", false);
-    assert!(m.contains("must be varied over whole numbers") && !m.contains("out of range"), "{m}");
+    assert!(
+        m.contains("must be varied over whole numbers") && !m.contains("out of range"),
+        "{m}"
+    );
     // `at`: a literal whose exponent is beyond exact arithmetic.
     let m = messages("scalar a\nx = a^2\nat a = 1e500\nclaim x == 1\n", false);
     assert!(
-        m.contains("`1e500` is out of range: tq reads exact numbers with exponents from -400 to 400"),
+        m.contains(
+            "`1e500` is out of range: tq reads exact numbers with exponents from -400 to 400"
+        ),
         "{m}"
     );
     assert!(!m.contains("is not a number"), "{m}");

@@ -38,7 +38,7 @@ pub fn bench(file: PathBuf, trials: usize, seed: u64, threads: Option<usize>) ->
             finish(&format!("{line}\n"), ExitCode::SUCCESS)
         }
         Err(e) => {
-            say(format!("{e}"));
+            say(e);
             ExitCode::from(1)
         }
     }

@@ -108,7 +108,7 @@ fn check_paths(paths: &[PathBuf], opts: &Options) -> (Vec<FileReport>, bool) {
         .into_iter()
         .filter_map(|l| match l {
             Loaded::Text(..) => checked.next(),
-            Loaded::Unreadable(r) => Some(r),
+            Loaded::Unreadable(r) => Some(*r),
         })
         .collect();
     (reports, unreadable)

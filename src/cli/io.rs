@@ -135,9 +135,10 @@ pub fn read_source(path: &Path) -> Result<String, ExitCode> {
     let name = display_name(path);
     let decoded = match read_bytes(path) {
         Ok(bytes) => tq::report::decode_source(&bytes),
-        Err(d) => Err((String::new(), d)),
+        Err(d) => Err(Box::new((String::new(), d))),
     };
-    decoded.map_err(|(shown, d)| {
+    decoded.map_err(|e| {
+        let (shown, d) = *e;
         say_raw(&tq::diag::render_plain(&name, &shown, &[d]));
         ExitCode::from(2)
     })
@@ -267,12 +268,15 @@ impl Walk {
 /// A source to check: its name and text, or the report of why it cannot be read.
 pub enum Loaded {
     Text(String, String),
-    Unreadable(tq::report::FileReport),
+    Unreadable(Box<tq::report::FileReport>),
 }
 
 /// Every `.tq` file named or found under the paths, read and decoded, in order; those
 /// that cannot be read are reports with one diagnostic each.
 pub fn read_paths(paths: &[PathBuf]) -> Vec<Loaded> {
+    let failed = |name: &str, shown: String, d: Diagnostic| {
+        Loaded::Unreadable(Box::new(tq::report::FileReport::unreadable(name, shown, d)))
+    };
     collect_files(paths)
         .into_iter()
         .map(|entry| match entry {
@@ -280,21 +284,14 @@ pub fn read_paths(paths: &[PathBuf]) -> Vec<Loaded> {
                 let name = display_name(&p);
                 match read_bytes(&p).map(|b| tq::report::decode_source(&b)) {
                     Ok(Ok(text)) => Loaded::Text(name, text),
-                    Ok(Err((shown, d))) => {
-                        Loaded::Unreadable(tq::report::FileReport::unreadable(&name, shown, d))
+                    Ok(Err(e)) => {
+                        let (shown, d) = *e;
+                        failed(&name, shown, d)
                     }
-                    Err(d) => Loaded::Unreadable(tq::report::FileReport::unreadable(
-                        &name,
-                        String::new(),
-                        d,
-                    )),
+                    Err(d) => failed(&name, String::new(), d),
                 }
             }
-            Entry::Failed(p, d) => Loaded::Unreadable(tq::report::FileReport::unreadable(
-                &display_name(&p),
-                String::new(),
-                d,
-            )),
+            Entry::Failed(p, d) => failed(&display_name(&p), String::new(), d),
         })
         .collect()
 }
