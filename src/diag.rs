@@ -4,7 +4,7 @@
 //! happens only at the edge ([`render_plain`] for snapshots and pipes, the binary's
 //! fancy handler for terminals, [`Diagnostic::to_json`] for `--format json`).
 
-use crate::syntax::span::{line_col, Span};
+use crate::span::{line_col, Span};
 use std::fmt;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

@@ -118,8 +118,8 @@ pub fn series_on(
         ));
     }
     let env = &r.env;
-    let back = crate::grad::backward(&r.program, env);
-    let analysis = moments::analyze(&r.program, env, &back.items);
+    let back = r.analysis().backward();
+    let analysis = r.analysis().moments();
     let mut wanted: Vec<Wanted> = analysis
         .recurrences
         .iter()

@@ -1,28 +1,16 @@
 //! The pipeline for one file: parse, check, decide the claims; and the report that
 //! the command line prints as text or JSON. No IO here: the caller reads the file.
 
+use crate::analysis::{Analysis, Derived};
 use crate::check;
 use crate::claims::{self, ClaimReport, Verdict};
 use crate::diag::{Diagnostic, Severity};
 use crate::num::gradcheck::{self, GradCheck};
-use crate::syntax::ast::{Item as ItemT, ItemKind, Program};
+use crate::syntax::ast::{ItemKind, Program};
 use crate::syntax::parser;
 use serde_json::json;
 
-/// Options that change how claims are decided.
-#[derive(Clone, Debug, Default)]
-pub struct Options {
-    /// The seed of every random choice (random points, Monte Carlo).
-    pub seed: u64,
-    /// Undecided claims fail the file.
-    pub strict: bool,
-    /// Leave out the numeric runs (gradient checks, claims decided on a sampled run).
-    /// The fuzz harness and `tq derive` use this; `tq check` always runs them.
-    pub no_numeric: bool,
-    /// Leave out the Monte Carlo runs of moment claims only (tests that look at other
-    /// engines use this to stay fast).
-    pub no_monte_carlo: bool,
-}
+pub use crate::claims::Options;
 
 /// Everything tq says about one file.
 #[derive(Debug)]
@@ -40,6 +28,8 @@ pub struct FileReport {
     pub gradcheck: Vec<GradCheck>,
     /// Why the gradient check could not run, when it could not.
     pub gradcheck_skipped: Option<String>,
+    /// What tq derived from the program, computed once (read it through [`FileReport::analysis`]).
+    pub derived: Derived,
 }
 
 impl FileReport {
@@ -56,7 +46,13 @@ impl FileReport {
             expected_error: None,
             gradcheck: Vec::new(),
             gradcheck_skipped: None,
+            derived: Derived::new(),
         }
+    }
+
+    /// The file's one analysis: the program, its environment and the derived values.
+    pub fn analysis(&self) -> Analysis<'_> {
+        Analysis::new(&self.program, &self.env, &self.derived)
     }
 
     /// Errors that count against the file (an expected error does not).
@@ -102,14 +98,13 @@ pub fn decode_source(bytes: &[u8]) -> Result<String, Box<(String, Diagnostic)>> 
         Err(e) => {
             let at = e.valid_up_to();
             let lossy = String::from_utf8_lossy(bytes).into_owned();
-            let (line, column) = crate::syntax::span::line_col(&lossy, at);
+            let (line, column) = crate::span::line_col(&lossy, at);
             let bad = e.error_len().unwrap_or(bytes.len() - at);
             let shown: Vec<String> = bytes[at..at + bad]
                 .iter()
                 .map(|b| format!("0x{b:02X}"))
                 .collect();
-            let span =
-                crate::syntax::span::Span::new(at, at + char::REPLACEMENT_CHARACTER.len_utf8());
+            let span = crate::span::Span::new(at, at + char::REPLACEMENT_CHARACTER.len_utf8());
             let d = Diagnostic::error(
                 "E0002",
                 span,
@@ -141,10 +136,15 @@ pub fn check_source(path: &str, source: &str, opts: &Options) -> FileReport {
     diagnostics.extend(check_diags);
     diagnostics.sort_by_key(|d| (d.span.start, d.code));
     let has_errors = diagnostics.iter().any(|d| d.severity == Severity::Error);
+    let derived = Derived::new();
     let claims = if has_errors {
         Vec::new()
     } else {
-        claims::decide_all(&parsed.program, &env, source, opts)
+        claims::decide_all(
+            &Analysis::new(&parsed.program, &env, &derived),
+            source,
+            opts,
+        )
     };
     let expected_error = parsed.program.items.iter().find_map(|i| match &i.kind {
         ItemKind::ExpectError(code) => Some(code.name.clone()),
@@ -181,22 +181,19 @@ pub fn check_source(path: &str, source: &str, opts: &Options) -> FileReport {
         expected_error,
         gradcheck: Vec::new(),
         gradcheck_skipped: None,
+        derived,
     };
-    let derived = if opts.no_numeric {
-        None
-    } else {
-        crate::derive::derivation(&report)
-    };
-    if let Some(d) = derived {
-        if !d.backward.items.is_empty() {
-            let gather: Vec<ItemT> = d.gather.iter().map(|g| g.item.clone()).collect();
-            let loss = d.backward.seeds.first().map(String::as_str);
+    let derivable =
+        !opts.no_numeric && report.unexpected_errors() == 0 && report.expected_error.is_none();
+    if derivable {
+        let a = report.analysis();
+        if !a.backward().items.is_empty() {
             match gradcheck::gradcheck(
-                &report.program,
-                &report.env,
-                &d.backward.items,
-                &gather,
-                loss,
+                a.program,
+                a.env,
+                &a.backward().items,
+                &a.gather_items(),
+                a.loss(),
                 opts.seed,
             ) {
                 Ok(g) => report.gradcheck = g,

@@ -257,7 +257,7 @@ pub fn prepare(program: &Program, env: &Env, names: &[String], values: &[String]
         }
         sym::simplify(&e)
     };
-    let scalar = scalar_program(&p, env);
+    let scalar = scalar_program(&p, &crate::grad::backward(&p, env));
     let scope = scalar.as_ref().map(|s| s.scope()).unwrap_or_default();
     let mut answers = Vec::new();
     let mut claims = Vec::new();

@@ -123,7 +123,7 @@ fn the_moments_section_shows_what_the_moments_engine_derives() {
     let rows = tq::render::moments_section(&d);
     assert_eq!(rows.len(), d.moments.len(), "one row per derived moment");
     for (row, m) in rows.iter().zip(&d.moments) {
-        if ["forward", "backward", "initialization"].contains(&m.section) {
+        if ["forward", "backward", "initialization"].contains(&m.section.as_str()) {
             assert!(row.math.is_some(), "not read as math: {}", row.text);
         }
     }

@@ -73,8 +73,7 @@ fn resnet_chains_forward_and_backward_with_a_rule_on_every_line() {
 #[test]
 fn a_tampered_line_is_refuted_at_that_line() {
     let r = report("resnet.tq");
-    let backward = tq::grad::backward(&r.program, &r.env);
-    let mut chains = steps::propose(&r, &backward);
+    let mut chains = steps::propose(&r);
     let fwd = chains
         .iter_mut()
         .find(|c| c.name == "forward_l_step")

@@ -148,9 +148,9 @@ pub fn domain(p: &VaryParam) -> Result<Domain, (Span, String, String)> {
                         "list numbers only, e.g. `{16, 32, 64}`".into(),
                     ));
                 };
-                let v = crate::claims::scalar::parse_number(t.trim_start_matches('-'));
+                let v = crate::sym::parse_number(t.trim_start_matches('-'));
                 if out.iter().any(|o| {
-                    crate::claims::scalar::parse_number(o.trim_start_matches('-')) == v
+                    crate::sym::parse_number(o.trim_start_matches('-')) == v
                         && o.starts_with('-') == t.starts_with('-')
                 }) {
                     return Err((

@@ -7,13 +7,15 @@ pub mod includes;
 pub mod moments;
 pub mod montecarlo;
 pub mod numeric;
+mod options;
 pub mod rules;
-pub mod scalar;
+/// The AST → sym lowering lives below the claims layer (the moments engine uses it too).
+pub use crate::lower as scalar;
 pub mod special;
 pub mod tensor_sym;
 
+use crate::analysis::Analysis;
 use crate::check::Env;
-use crate::report::Options;
 use crate::sym::{self, Expr, Rel};
 use crate::syntax::ast::{
     self as ast, Binding, Claim, Expectation, Item, ItemKind, Program, RelOp,
@@ -22,29 +24,8 @@ use crate::syntax::span::line_col;
 use serde_json::json;
 use std::collections::BTreeMap;
 
-/// The verdict of a claim.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Verdict {
-    /// Shown symbolically, or by exact rational evaluation at the stated point.
-    Proved,
-    /// Agrees numerically (random points, Monte Carlo) but is not proved.
-    Confirmed,
-    /// Shown false, with a counterexample.
-    Refuted,
-    /// No engine could decide it; the evidence says why.
-    Undecided,
-}
-
-impl Verdict {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Proved => "proved",
-            Verdict::Confirmed => "confirmed",
-            Verdict::Refuted => "refuted",
-            Verdict::Undecided => "undecided",
-        }
-    }
-}
+pub use crate::verdict::Verdict;
+pub use options::Options;
 
 /// A decided (or undecided) claim.
 #[derive(Clone, Debug)]
@@ -144,20 +125,20 @@ pub fn mentions(text: &str, var: &str) -> bool {
 }
 
 /// Decides every claim of a checked program, in file order.
-pub fn decide_all(program: &Program, env: &Env, source: &str, opts: &Options) -> Vec<ClaimReport> {
+pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport> {
+    let (program, env) = (a.program, a.env);
     let mut out = Vec::new();
     let mut claims = Vec::new();
     collect(&program.items, &mut Vec::new(), &mut claims);
-    let scalar = scalar::scalar_program(program, env);
+    let scalar = a.scalar();
     // One sampled run of the model and its derived backward program, made when a claim
     // about tensor elements first needs it.
     let mut model: Option<Result<crate::num::gradcheck::ModelRun, String>> = None;
     // The derived statements' contributions on that run, for `includes` blocks.
     let mut derived: Option<Result<includes::Derived, String>> = None;
-    let back = crate::grad::backward(program, env);
-    let loss = back.seeds.first().map(String::as_str);
+    let back = a.backward();
+    let loss = a.loss();
     let moment_keys = montecarlo::moment_keys(program, env);
-    let analysis = crate::moments::analyze(program, env, &back.items);
     let mut trials = BTreeMap::new();
     let mut mc_budget = montecarlo::FILE_BUDGET;
     for (span, claim, at) in &claims {
@@ -174,9 +155,9 @@ pub fn decide_all(program: &Program, env: &Env, source: &str, opts: &Options) ->
                 claim,
                 &at,
                 cost::cost_calls(&claim.body, program, env, &back.items),
-                &analysis,
+                a,
                 program,
-                scalar.as_ref(),
+                scalar,
                 env,
                 opts,
             ),
@@ -297,12 +278,13 @@ fn decide_with_moments(
     claim: &Claim,
     at: &[Binding],
     mut calls: BTreeMap<String, Result<Expr, String>>,
-    analysis: &crate::moments::Analysis,
+    a: &Analysis,
     whole: &Program,
     program: Option<&scalar::ScalarProgram>,
     env: &Env,
     opts: &Options,
 ) -> (Verdict, String, String) {
+    let analysis = a.moments();
     if let Some(o) = moments::decide_by_position(claim, whole, env, analysis) {
         return o;
     }

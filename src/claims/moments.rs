@@ -15,7 +15,7 @@ use num_rational::BigRational;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The marker of results that hold away from the border only (zero padding).
-pub const BORDER: &str = "zero padding: holds away from the border";
+pub use crate::moments::BORDER;
 
 /// The moments a claim mentions.
 #[derive(Clone, Debug, Default)]

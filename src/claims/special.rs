@@ -5,7 +5,7 @@
 
 use super::Verdict;
 use crate::check::Env;
-use crate::report::Options;
+use crate::claims::Options;
 use crate::syntax::ast::{Claim, Program};
 
 /// A verdict, its method and its evidence.

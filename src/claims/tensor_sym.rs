@@ -9,9 +9,9 @@
 use super::elements::{extreme_facts, mentions_tensor, nonneg_certificate, Fact, Lowerer};
 use super::Verdict;
 use crate::check::Env;
+use crate::claims::Options;
 use crate::num::gradcheck::run_model_after;
 use crate::num::{Machine, NumError};
-use crate::report::Options;
 use crate::sym::{self, Expr};
 use crate::syntax::ast::{self as ast, DeclKind, IndexExpr, Init, ItemKind, Program, RelOp};
 use crate::syntax::printer::{print_expr, print_name};

@@ -17,7 +17,7 @@ use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use tq::diag::Diagnostic;
-use tq::syntax::span::Span;
+use tq::span::Span;
 
 /// The largest file tq reads, in bytes (the parser refuses larger sources too).
 pub const MAX_FILE_BYTES: usize = tq::syntax::parser::MAX_SOURCE_BYTES;

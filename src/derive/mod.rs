@@ -1,6 +1,5 @@
 //! `tq derive`: everything derivable about one file, as text or JSON.
 
-use crate::claims::scalar::scalar_program;
 use crate::grad;
 use crate::report::FileReport;
 use crate::sym;
@@ -14,19 +13,87 @@ pub mod steps;
 /// nobody mistakes their absence for an empty result.
 const NOT_YET: &[&str] = &[];
 
+/// Where a derived moment belongs in the output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MomentSection {
+    Forward,
+    Backward,
+    /// Solved initializations (`solve(...)` claims).
+    Initialization,
+    /// Zero padding: the border effect, position by position.
+    Border,
+    /// A remark of the moments engine (no value).
+    Note,
+}
+
+impl MomentSection {
+    /// The section's name in the text and JSON output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MomentSection::Forward => "forward",
+            MomentSection::Backward => "backward",
+            MomentSection::Initialization => "initialization",
+            MomentSection::Border => "border",
+            MomentSection::Note => "note",
+        }
+    }
+}
+
 /// One derived moment: `Var(L_l) = (1 + D^2*J*sigma_W^2)^l`, with how it was obtained.
 #[derive(Clone, Debug)]
 pub struct MomentLine {
-    /// `forward`, `backward` or `initialization`.
-    pub section: &'static str,
+    pub section: MomentSection,
+    /// The moment in `.tq` notation (`Var(L_l)`, `solve(Var(L_L) == 2, sigma_W^2)`).
     pub name: String,
+    /// The claim givens the value holds under (`sigma^2 = 1`), as `.tq` text.
+    pub given: Option<String>,
+    /// `Var(x) <= value` (a bound) rather than `Var(x) = value`.
+    pub bound: bool,
+    /// The value as an exact symbolic expression, when it is one.
+    pub value: Option<sym::Expr>,
+    /// The value as text: the ASCII of `value`, or what is known otherwise (a
+    /// quadrature number, the border's positions, "(no closed form)").
     pub expr: String,
     pub note: String,
 }
 
-fn moment_lines(r: &FileReport, backward: &grad::Backward) -> Vec<MomentLine> {
+impl MomentLine {
+    fn exact(section: MomentSection, name: String, value: sym::Expr, note: String) -> MomentLine {
+        MomentLine {
+            section,
+            name,
+            given: None,
+            bound: false,
+            expr: sym::to_ascii(&value),
+            value: Some(value),
+            note,
+        }
+    }
+
+    fn text(section: MomentSection, name: String, expr: String, note: String) -> MomentLine {
+        MomentLine {
+            section,
+            name,
+            given: None,
+            bound: false,
+            value: None,
+            expr,
+            note,
+        }
+    }
+
+    /// The name with its givens, as the text output shows it.
+    pub fn shown_name(&self) -> String {
+        match &self.given {
+            Some(g) => format!("{} given {g}", self.name),
+            None => self.name.clone(),
+        }
+    }
+}
+
+fn moment_lines(r: &FileReport) -> Vec<MomentLine> {
     use crate::moments::{self, Entry};
-    let a = moments::analyze(&r.program, &r.env, &backward.items);
+    let a = r.analysis().moments();
     let mut out = Vec::new();
     let status = |rv: &moments::rv::Rv| {
         let mut parts: Vec<String> = Vec::new();
@@ -38,7 +105,11 @@ fn moment_lines(r: &FileReport, backward: &grad::Backward) -> Vec<MomentLine> {
         parts.join("; ")
     };
     for rec in &a.recurrences {
-        let section = if rec.grad { "backward" } else { "forward" };
+        let section = if rec.grad {
+            MomentSection::Backward
+        } else {
+            MomentSection::Forward
+        };
         let g = if rec.grad { ".grad" } else { "" };
         let member = |sub: &sym::Expr| {
             format!(
@@ -55,11 +126,11 @@ fn moment_lines(r: &FileReport, backward: &grad::Backward) -> Vec<MomentLine> {
             };
             let step = sym::simplify(&step.subs("E", &mean));
             let step = sym::simplify(&step.subs("x", &sym::Expr::sym(&format!("Var({from})"))));
-            out.push(MomentLine {
+            out.push(MomentLine::exact(
                 section,
-                name: format!("Var({to})"),
-                expr: sym::to_ascii(&step),
-                note: format!(
+                format!("Var({to})"),
+                step,
+                format!(
                     "recurrence; {}",
                     if rec.approx.is_empty() {
                         "exact".to_string()
@@ -67,25 +138,25 @@ fn moment_lines(r: &FileReport, backward: &grad::Backward) -> Vec<MomentLine> {
                         rec.approx.iter().cloned().collect::<Vec<_>>().join("; ")
                     }
                 ),
-            });
+            ));
         }
         let n = sym::Expr::sym(&rec.var);
-        let at_n = |e: &sym::Expr| sym::to_ascii(&sym::simplify(&e.subs("#n", &n)));
+        let at_n = |e: &sym::Expr| sym::simplify(&e.subs("#n", &n));
         let generic = member(&n);
         if let Some(m) = &rec.mean_closed {
-            out.push(MomentLine {
+            out.push(MomentLine::exact(
                 section,
-                name: format!("E({generic})"),
-                expr: at_n(m),
-                note: "closed form".into(),
-            });
+                format!("E({generic})"),
+                at_n(m),
+                "closed form".into(),
+            ));
         }
         match (&rec.var_closed, &rec.unsolved) {
-            (Some(v), _) => out.push(MomentLine {
+            (Some(v), _) => out.push(MomentLine::exact(
                 section,
-                name: format!("Var({generic})"),
-                expr: at_n(v),
-                note: format!("closed form, from Var({}) = {}", member(&rec.start), {
+                format!("Var({generic})"),
+                at_n(v),
+                format!("closed form, from Var({}) = {}", member(&rec.start), {
                     let start =
                         a.entries
                             .get(&(rec.tensor.clone(), rec.grad))
@@ -100,13 +171,13 @@ fn moment_lines(r: &FileReport, backward: &grad::Backward) -> Vec<MomentLine> {
                         .map(|v| sym::to_ascii(&sym::simplify(&v)))
                         .unwrap_or_else(|| "?".into())
                 }),
-            }),
-            (None, Some(why)) => out.push(MomentLine {
+            )),
+            (None, Some(why)) => out.push(MomentLine::text(
                 section,
-                name: format!("Var({generic})"),
-                expr: "(no closed form)".into(),
-                note: why.clone(),
-            }),
+                format!("Var({generic})"),
+                "(no closed form)".into(),
+                why.clone(),
+            )),
             _ => {}
         }
     }
@@ -123,34 +194,37 @@ fn moment_lines(r: &FileReport, backward: &grad::Backward) -> Vec<MomentLine> {
                 continue;
             }
             if let Some(m) = &rv.mean {
-                out.push(MomentLine {
-                    section: "forward",
-                    name: format!("E({key})"),
-                    expr: sym::to_ascii(&sym::simplify(m)),
-                    note: status(rv),
-                });
+                out.push(MomentLine::exact(
+                    MomentSection::Forward,
+                    format!("E({key})"),
+                    sym::simplify(m),
+                    status(rv),
+                ));
             } else if let Some((m, why)) = &rv.approx_mean {
-                out.push(MomentLine {
-                    section: "forward",
-                    name: format!("E({key})"),
-                    expr: sym::to_ascii(&sym::simplify(m)),
-                    note: format!("approximately: {why}"),
-                });
+                out.push(MomentLine::exact(
+                    MomentSection::Forward,
+                    format!("E({key})"),
+                    sym::simplify(m),
+                    format!("approximately: {why}"),
+                ));
             }
             if let Some(v) = rv.var() {
-                out.push(MomentLine {
-                    section: "forward",
-                    name: format!("Var({key})"),
-                    expr: sym::to_ascii(&sym::simplify(&v)),
-                    note: status(rv),
-                });
+                out.push(MomentLine::exact(
+                    MomentSection::Forward,
+                    format!("Var({key})"),
+                    sym::simplify(&v),
+                    status(rv),
+                ));
             }
             for (b, why) in &rv.var_bounds {
                 out.push(MomentLine {
-                    section: "forward",
-                    name: format!("Var({key}) <="),
-                    expr: sym::to_ascii(&sym::simplify(b)),
-                    note: format!("bound: {why}"),
+                    bound: true,
+                    ..MomentLine::exact(
+                        MomentSection::Forward,
+                        format!("Var({key})"),
+                        sym::simplify(b),
+                        format!("bound: {why}"),
+                    )
                 });
             }
             if let Some(q) = &rv.quad {
@@ -160,13 +234,12 @@ fn moment_lines(r: &FileReport, backward: &grad::Backward) -> Vec<MomentLine> {
                     [("pi".to_string(), std::f64::consts::PI)].into();
                 if let (Ok(m), Ok(v)) = (mean.eval_f64(&at), var.eval_f64(&at)) {
                     if let Some((s1, s2)) = moments::rv::gauss_hermite(q.func, m, v) {
-                        out.push(MomentLine {
-                            section: "forward",
-                            name: format!("Var({key})"),
-                            expr: format!("{:.6}", s2 - s1 * s1),
-                            note: "Gauss–Hermite quadrature (64 points) over the Gaussian input"
-                                .into(),
-                        });
+                        out.push(MomentLine::text(
+                            MomentSection::Forward,
+                            format!("Var({key})"),
+                            format!("{:.6}", s2 - s1 * s1),
+                            "Gauss–Hermite quadrature (64 points) over the Gaussian input".into(),
+                        ));
                     }
                 }
             }
@@ -192,19 +265,18 @@ fn moment_lines(r: &FileReport, backward: &grad::Backward) -> Vec<MomentLine> {
             }
         }
         for (text, v) in &mc.calls {
-            let shown = if givens.is_empty() {
-                text.clone()
-            } else {
-                format!(
-                    "{text} given {}",
-                    givens
-                        .iter()
-                        .map(|g| g.2.clone())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
+            let given = (!givens.is_empty()).then(|| {
+                givens
+                    .iter()
+                    .map(|g| g.2.clone())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            });
+            let shown = match &given {
+                Some(g) => format!("{text} given {g}"),
+                None => text.clone(),
             };
-            if !text.starts_with("solve(") || !seen.insert(shown.clone()) {
+            if !text.starts_with("solve(") || !seen.insert(shown) {
                 continue;
             }
             let Ok(v) = v else { continue };
@@ -213,25 +285,28 @@ fn moment_lines(r: &FileReport, backward: &grad::Backward) -> Vec<MomentLine> {
                 .fold(v.clone(), |acc, (n, val, _)| acc.subs(n, val));
             let v = sym::simplify(&v);
             out.push(MomentLine {
-                section: "initialization",
-                name: shown,
-                expr: sym::to_ascii(&v),
-                note: if mc.notes.is_empty() {
-                    "exact".into()
-                } else {
-                    mc.notes.join("; ")
-                },
+                given,
+                ..MomentLine::exact(
+                    MomentSection::Initialization,
+                    text.clone(),
+                    v,
+                    if mc.notes.is_empty() {
+                        "exact".into()
+                    } else {
+                        mc.notes.join("; ")
+                    },
+                )
             });
         }
     });
     out.extend(border_lines(r, &a));
     for n in &a.notes {
-        out.push(MomentLine {
-            section: "note",
-            name: String::new(),
-            expr: String::new(),
-            note: n.clone(),
-        });
+        out.push(MomentLine::text(
+            MomentSection::Note,
+            String::new(),
+            String::new(),
+            n.clone(),
+        ));
     }
     out
 }
@@ -247,9 +322,9 @@ fn collect_solves(items: &[Item], f: &mut dyn FnMut(&crate::syntax::ast::Claim))
 }
 
 /// The derived results of a checked file.
-pub struct Derivation {
-    pub backward: grad::Backward,
-    pub gather: Vec<grad::Gathered>,
+pub struct Derivation<'a> {
+    pub backward: &'a grad::Backward,
+    pub gather: &'a [grad::Gathered],
     /// A scalar program's values, adjoints and partials, exactly.
     pub scalar: Option<ScalarDerivation>,
     /// Multiplications: per computed tensor of the forward program, then the forward and
@@ -328,7 +403,7 @@ pub struct ScalarDerivation {
 }
 
 fn scalar_derivation(r: &FileReport) -> Option<ScalarDerivation> {
-    let p = scalar_program(&r.program, &r.env)?;
+    let p = r.analysis().scalar()?;
     let point = r
         .program
         .items
@@ -367,15 +442,16 @@ fn scalar_derivation(r: &FileReport) -> Option<ScalarDerivation> {
 }
 
 /// Derives what can be derived from a file without errors.
-pub fn derivation(r: &FileReport) -> Option<Derivation> {
+pub fn derivation(r: &FileReport) -> Option<Derivation<'_>> {
     if r.unexpected_errors() > 0 || r.expected_error.is_some() {
         return None;
     }
-    let backward = grad::backward(&r.program, &r.env);
-    let gather = grad::gather_form(&backward.items, r.env.boundary);
+    let a = r.analysis();
+    let backward = a.backward();
+    let gather = a.gather();
     let scalar = scalar_derivation(r);
-    let costs = costs(r, &backward);
-    let moments = moment_lines(r, &backward);
+    let costs = costs(r, backward);
+    let moments = moment_lines(r);
     let rules = crate::claims::rules::derive(&r.program);
     Some(Derivation {
         backward,
@@ -418,7 +494,7 @@ pub fn derive_text(r: &FileReport, theme: Option<miette::GraphicalTheme>) -> Str
         out.push_str("\n# backpropagation program (gather form)\n");
         let items: Vec<Item> = d.gather.iter().map(|g| g.item.clone()).collect();
         out.push_str(&print_items(&items));
-        for g in &d.gather {
+        for g in d.gather {
             for n in &g.notes {
                 out.push_str(&format!("#   {n}\n"));
             }
@@ -460,38 +536,37 @@ pub fn derive_text(r: &FileReport, theme: Option<miette::GraphicalTheme>) -> Str
         }
     }
     if !d.moments.is_empty() {
-        for section in ["forward", "backward", "initialization", "border"] {
+        for section in [
+            MomentSection::Forward,
+            MomentSection::Backward,
+            MomentSection::Initialization,
+            MomentSection::Border,
+        ] {
             let lines: Vec<&MomentLine> =
                 d.moments.iter().filter(|m| m.section == section).collect();
             if lines.is_empty() {
                 continue;
             }
-            out.push_str(&if section == "border" {
+            out.push_str(&if section == MomentSection::Border {
                 "\n# moments under zero padding (the border effect)\n".to_string()
             } else {
-                format!("\n# moments ({section})\n")
+                format!("\n# moments ({})\n", section.as_str())
             });
             for m in lines {
-                out.push_str(
-                    &format!(
-                        "{} = {}    [{}]\n",
-                        m.name.trim_end_matches(" <="),
-                        m.expr,
-                        m.note
-                    )
-                    .replacen(
-                        &format!("{} = ", m.name.trim_end_matches(" <=")),
-                        &if m.name.ends_with(" <=") {
-                            format!("{} <= ", m.name.trim_end_matches(" <="))
-                        } else {
-                            format!("{} = ", m.name)
-                        },
-                        1,
-                    ),
-                );
+                let rel = if m.bound { "<=" } else { "=" };
+                out.push_str(&format!(
+                    "{} {rel} {}    [{}]\n",
+                    m.shown_name(),
+                    m.expr,
+                    m.note
+                ));
             }
         }
-        for m in d.moments.iter().filter(|m| m.section == "note") {
+        for m in d
+            .moments
+            .iter()
+            .filter(|m| m.section == MomentSection::Note)
+        {
             out.push_str(&format!("# note: {}\n", m.note));
         }
     }
@@ -516,8 +591,7 @@ pub fn derive_text(r: &FileReport, theme: Option<miette::GraphicalTheme>) -> Str
 /// The JSON form: program lines and derived expressions as strings.
 /// The worked chains of `tq derive --steps`, each line checked (see [`steps`]).
 pub fn steps_of(r: &FileReport, seed: u64) -> Result<Vec<steps::Chain>, String> {
-    let backward = grad::backward(&r.program, &r.env);
-    steps::checked(r, &backward, seed)
+    steps::checked(r, seed)
 }
 
 pub fn derive_json(r: &FileReport) -> serde_json::Value {
@@ -554,7 +628,7 @@ pub fn derive_json(r: &FileReport) -> serde_json::Value {
             "partials": sc.partials.iter().map(Quantity::json).collect::<Vec<_>>(),
         })),
         "mults": d.as_ref().map(|d| d.costs.iter().map(|(n, c)| json!({"name": n, "expr": sym::to_ascii(c)})).collect::<Vec<_>>()).unwrap_or_default(),
-        "moments": d.as_ref().map(|d| d.moments.iter().map(|m| json!({"section": m.section, "name": m.name, "expr": m.expr, "note": m.note})).collect::<Vec<_>>()).unwrap_or_default(),
+        "moments": d.as_ref().map(|d| d.moments.iter().map(|m| json!({"section": m.section.as_str(), "name": if m.bound { format!("{} <=", m.shown_name()) } else { m.shown_name() }, "expr": m.expr, "note": m.note})).collect::<Vec<_>>()).unwrap_or_default(),
         "rules": d.as_ref().and_then(|d| d.rules.as_ref()).map(rules_json),
         "not_derived_yet": NOT_YET,
         "claims": r.claims.iter().map(|c| c.to_json()).collect::<Vec<_>>(),
@@ -702,10 +776,10 @@ fn border_lines(r: &FileReport, a: &crate::moments::Analysis) -> Vec<MomentLine>
         if most.1 - least.1 <= 1e-12 * most.1.abs().max(1.0) {
             continue;
         }
-        out.push(MomentLine {
-            section: "border",
-            name: format!("Var({member})"),
-            expr: format!(
+        out.push(MomentLine::text(
+            MomentSection::Border,
+            format!("Var({member})"),
+            format!(
                 "{:.4} at {} (least) to {:.4} at {} (most), mean {mean:.4} over {} positions{}",
                 least.1,
                 fmt(&least.0),
@@ -716,11 +790,11 @@ fn border_lines(r: &FileReport, a: &crate::moments::Analysis) -> Vec<MomentLine>
                     .map(|c| format!("; the closed form gives {c:.4} away from the border"))
                     .unwrap_or_default()
             ),
-            note: format!(
+            format!(
                 "zero padding at the sample sizes ({}): the second-moment program run position by position, exact for these sizes",
                 sizes.join(", ")
             ),
-        });
+        ));
     }
     out
 }

@@ -8,7 +8,6 @@
 //! taken on trust: every line is decided as a claim by the same engines as `tq check`
 //! (the Monte Carlo runs left out), and printed with its verdict.
 
-use crate::grad;
 use crate::moments::{self, rv::Rv, Analysis, Entry};
 use crate::report::{check_source, FileReport, Options};
 use crate::sym::{self, Expr};
@@ -279,12 +278,10 @@ fn line(op: &'static str, expr: String, rule: &'static str, why: String) -> Step
 }
 
 /// The chains for every recurrence and every computed tensor with known moments.
-pub fn propose(r: &FileReport, backward: &grad::Backward) -> Vec<Chain> {
-    let a: Analysis = moments::analyze(&r.program, &r.env, &backward.items);
-    let gather: Vec<Item> = grad::gather_form(&backward.items, r.env.boundary)
-        .into_iter()
-        .map(|g| g.item)
-        .collect();
+pub fn propose(r: &FileReport) -> Vec<Chain> {
+    let analysis = r.analysis();
+    let a: &Analysis = analysis.moments();
+    let gather: Vec<Item> = analysis.gather_items();
     let mut out = Vec::new();
     for rec in &a.recurrences {
         let Some(step) = &rec.var_step else { continue };
@@ -594,8 +591,8 @@ pub fn blocks(chains: &[Chain]) -> String {
 
 /// Proposes the chains and checks every line with tq's engines (no Monte Carlo): the
 /// blocks are appended to the file and the file is checked again.
-pub fn checked(r: &FileReport, backward: &grad::Backward, seed: u64) -> Result<Vec<Chain>, String> {
-    check(r, propose(r, backward), seed)
+pub fn checked(r: &FileReport, seed: u64) -> Result<Vec<Chain>, String> {
+    check(r, propose(r), seed)
 }
 
 /// Checks every line of the chains as a step of a `derivation` block of the file.

@@ -649,7 +649,7 @@ pub fn numpy(r: &FileReport) -> Result<String, String> {
     }
     let env = &r.env;
     let mut m = Machine::new(&r.program, env).map_err(|e| e.message)?;
-    let back = crate::grad::backward(&r.program, env);
+    let back = r.analysis().backward();
     let mut consts = m.consts.clone();
     // Scalar inputs are values of the program, not constants.
     for s in env.scalars.keys() {

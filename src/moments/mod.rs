@@ -15,7 +15,7 @@ pub mod position;
 pub mod rv;
 
 use crate::check::Env;
-use crate::claims::scalar::{self, Scope};
+use crate::lower::{self as scalar, Scope};
 use crate::sym::{self, Expr, Func};
 use crate::syntax::ast::{
     self as ast, AssignOp, BinOp, DeclKind, IndexExpr, Init, Item, ItemKind, Program, Ref, UnOp,
@@ -23,6 +23,9 @@ use crate::syntax::ast::{
 use crate::syntax::printer::{print_expr, print_name};
 use rv::{Gauss, Rv, Source};
 use std::collections::{BTreeMap, BTreeSet};
+
+/// The approximation note of a zero-padded moment that holds away from the border only.
+pub const BORDER: &str = "zero padding: holds away from the border";
 
 /// A tensor: its family key and whether it is the gradient.
 pub type Key = (String, bool);
@@ -390,7 +393,7 @@ impl<'a> Walker<'a> {
             .flatten()
             .any(|ix| matches!(ix, IndexExpr::Affine(a) if a.terms.len() >= 2));
         if shifted && self.env.boundary == Some(ast::Boundary::Zero) {
-            rv.approx.insert(crate::claims::moments::BORDER.into());
+            rv.approx.insert(BORDER.into());
         }
         if self.backward && !key.1 && !leaf {
             rv.sources.insert(Source::whole("forward pass"));

@@ -11,7 +11,7 @@
 pub mod math;
 
 use crate::claims::{ClaimReport, Verdict};
-use crate::derive::{derivation, Derivation};
+use crate::derive::{derivation, Derivation, MomentLine, MomentSection};
 use crate::report::FileReport;
 use crate::sym;
 use crate::syntax::ast::*;
@@ -46,12 +46,17 @@ pub struct MomentRow {
     pub note: String,
 }
 
-/// `Var(L_{l + 1}) = Var(L_l) + ...` (the ASCII of `tq derive`) as LaTeX: read as a
-/// claim of the `.tq` language (`op` is `==` or `<=`, `given` the claim's givens) and
-/// written in the course's notation.
-fn moment_math(name: &str, op: &str, expr: &str, given: Option<&str>) -> Option<String> {
-    let given = given.map(|g| format!(" given {g}")).unwrap_or_default();
-    let src = format!("claim {name} {op} {expr}{given}\n");
+/// `Var(L_{l + 1}) = Var(L_l) + ...` as LaTeX: the moment (`.tq` notation, read as the
+/// left side of a claim so that it is written in the course's notation, with the
+/// claim's givens) and the value, typeset from its symbolic form when it has one.
+fn moment_math(m: &MomentLine) -> Option<String> {
+    let op = if m.bound { "<=" } else { "==" };
+    let given = m
+        .given
+        .as_ref()
+        .map(|g| format!(" given {g}"))
+        .unwrap_or_default();
+    let src = format!("claim {} {op} {}{given}\n", m.name, m.expr);
     let parsed = crate::syntax::parser::parse(&src);
     if !parsed.diagnostics.is_empty() {
         return None;
@@ -64,9 +69,9 @@ fn moment_math(name: &str, op: &str, expr: &str, given: Option<&str>) -> Option<
         return None;
     };
     let whole = math::claim(c);
-    // A right side in the sizes and symbols only: in the symbolic engine's notation
+    // A right side with a symbolic value: in the symbolic engine's notation
     // (`D^{2} J`, fractions), as the multiplication counts are.
-    if let (Expr::Rel(rel, lhs, rhs, _), Ok(e)) = (&c.body, sym::parse_ascii(expr)) {
+    if let (Expr::Rel(rel, lhs, rhs, _), Some(e)) = (&c.body, &m.value) {
         let prefix = format!(
             "{} {} {}",
             math::expr(lhs),
@@ -78,7 +83,7 @@ fn moment_math(name: &str, op: &str, expr: &str, given: Option<&str>) -> Option<
                 "{} {} {}{rest}",
                 math::expr(lhs),
                 math::relop(*rel),
-                sym::to_latex(&e)
+                sym::to_latex(e)
             ));
         }
     }
@@ -93,13 +98,13 @@ pub fn moments_section(d: &Derivation) -> Vec<MomentRow> {
         .iter()
         .map(|m| {
             let section = match m.section {
-                "forward" => "Forward",
-                "backward" => "Backward",
-                "initialization" => "Initialization",
-                "border" => "Zero padding (the border effect)",
-                _ => "Note",
+                MomentSection::Forward => "Forward",
+                MomentSection::Backward => "Backward",
+                MomentSection::Initialization => "Initialization",
+                MomentSection::Border => "Zero padding (the border effect)",
+                MomentSection::Note => "Note",
             };
-            if m.section == "note" {
+            if m.section == MomentSection::Note {
                 return MomentRow {
                     section,
                     math: None,
@@ -107,23 +112,16 @@ pub fn moments_section(d: &Derivation) -> Vec<MomentRow> {
                     note: String::new(),
                 };
             }
-            let (name, given) = match m.name.split_once(" given ") {
-                Some((n, g)) => (n, Some(g)),
-                None => (m.name.as_str(), None),
-            };
-            let (name, op, shown) = match name.strip_suffix(" <=") {
-                Some(n) => (n, "<=", "<="),
-                None => (name, "==", "="),
-            };
-            let math = if m.section == "border" {
+            let shown = if m.bound { "<=" } else { "=" };
+            let math = if m.section == MomentSection::Border {
                 None
             } else {
-                moment_math(name, op, &m.expr, given)
+                moment_math(m)
             };
             MomentRow {
                 section,
                 math,
-                text: format!("{} {shown} {}", m.name.trim_end_matches(" <="), m.expr),
+                text: format!("{} {shown} {}", m.shown_name(), m.expr),
                 note: m.note.clone(),
             }
         })
@@ -442,8 +440,8 @@ fn verdict_word(v: Verdict, expected_refuted: bool) -> String {
 }
 
 /// The solution's parts that do not depend on the output language.
-struct Solution {
-    derivation: Option<Derivation>,
+struct Solution<'a> {
+    derivation: Option<Derivation<'a>>,
 }
 
 /// Renders a checked file.
@@ -486,7 +484,7 @@ fn latex_lines(lines: &[Line], out: &mut String) {
     }
 }
 
-fn latex(r: &FileReport, sol: &Solution, fragment: bool) -> String {
+fn latex(r: &FileReport, sol: &Solution<'_>, fragment: bool) -> String {
     let mut out = String::new();
     if !fragment {
         out.push_str(PREAMBLE);
@@ -705,7 +703,7 @@ fn md_lines(lines: &[Line], out: &mut String) {
     }
 }
 
-fn markdown(r: &FileReport, sol: &Solution) -> String {
+fn markdown(r: &FileReport, sol: &Solution<'_>) -> String {
     let mut out = String::new();
     out.push_str(&format!("# {}\n\n", esc_md(&title(r))));
     out.push_str(&format!(

@@ -21,7 +21,7 @@ mod relation;
 mod solve;
 
 pub use eval::{eval_exact, eval_f64, EvalError};
-pub use parse::{parse_ascii, parse_relation, ParseError};
+pub use parse::{parse_ascii, parse_number, parse_relation, ParseError};
 pub use relation::{check_relation, Assumption, CheckOptions, Decision, Rel};
 pub use solve::{
     approx_one_plus_pow, solve, solve_linear, solve_one_plus_pow, solve_pow, ApproxStep,

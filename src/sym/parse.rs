@@ -255,3 +255,26 @@ impl P<'_> {
         Ok(Expr::num(BigRational::new(n, d)))
     }
 }
+
+/// A decimal or scientific literal as an exact rational (`0.5` → 1/2, `1e-3` → 1/1000).
+pub fn parse_number(s: &str) -> Option<num_rational::BigRational> {
+    let (mant, exp) = match s.find(['e', 'E']) {
+        Some(k) => (&s[..k], s[k + 1..].parse::<i32>().ok()?),
+        None => (s, 0),
+    };
+    if exp.unsigned_abs() > 400 {
+        return None;
+    }
+    let (int, frac) = mant.split_once('.').unwrap_or((mant, ""));
+    if int.is_empty() && frac.is_empty() {
+        return None;
+    }
+    let digits: num_bigint::BigInt = format!("{int}{frac}").parse().ok()?;
+    let scale = exp - frac.len() as i32;
+    let ten = num_bigint::BigInt::from(10);
+    Some(if scale >= 0 {
+        num_rational::BigRational::from_integer(digits * num_traits::pow(ten, scale as usize))
+    } else {
+        num_rational::BigRational::new(digits, num_traits::pow(ten, (-scale) as usize))
+    })
+}

@@ -3,7 +3,7 @@
 //! with the point and both values, `undecided` with the reason.
 
 use super::{identical, to_ascii, Expr};
-use crate::claims::Verdict;
+use crate::verdict::Verdict;
 use num_bigint::BigInt;
 use num_rational::BigRational;
 use num_traits::{Signed, ToPrimitive, Zero};

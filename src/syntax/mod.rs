@@ -5,4 +5,5 @@ pub mod ast;
 pub mod lines;
 pub mod parser;
 pub mod printer;
-pub mod span;
+/// Spans live in the leaf module [`crate::span`] (diagnostics use them too).
+pub use crate::span;

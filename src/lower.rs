@@ -2,37 +2,13 @@
 //! claims about them are decided exactly, and `tq derive` prints their forward values
 //! and adjoints.
 
-use crate::check::Env;
 use crate::grad;
 use crate::sym::{self, Expr, Func};
 use crate::syntax::ast::{self as ast, AssignOp, BinOp, ItemKind, Program, UnOp};
 use crate::syntax::printer::print_name;
-use num_bigint::BigInt;
-use num_rational::BigRational;
 use std::collections::BTreeMap;
 
-/// A decimal or scientific literal as an exact rational (`0.5` → 1/2, `1e-3` → 1/1000).
-pub fn parse_number(s: &str) -> Option<BigRational> {
-    let (mant, exp) = match s.find(['e', 'E']) {
-        Some(k) => (&s[..k], s[k + 1..].parse::<i32>().ok()?),
-        None => (s, 0),
-    };
-    if exp.unsigned_abs() > 400 {
-        return None;
-    }
-    let (int, frac) = mant.split_once('.').unwrap_or((mant, ""));
-    if int.is_empty() && frac.is_empty() {
-        return None;
-    }
-    let digits: BigInt = format!("{int}{frac}").parse().ok()?;
-    let scale = exp - frac.len() as i32;
-    let ten = BigInt::from(10);
-    Some(if scale >= 0 {
-        BigRational::from_integer(digits * num_traits::pow(ten, scale as usize))
-    } else {
-        BigRational::new(digits, num_traits::pow(ten, (-scale) as usize))
-    })
-}
+pub use crate::sym::parse_number;
 
 /// Why [`parse_number`] refused a literal: an exponent beyond ±400 is out of range (the
 /// number is not mis-described as no number).
@@ -172,7 +148,7 @@ fn assign(op: AssignOp, old: Option<&Expr>, v: Expr) -> Expr {
 }
 
 /// The scalar program of a file, when it has one (`scalar` inputs).
-pub fn scalar_program(program: &Program, env: &Env) -> Option<ScalarProgram> {
+pub fn scalar_program(program: &Program, back: &grad::Backward) -> Option<ScalarProgram> {
     let mut inputs = Vec::new();
     for item in &program.items {
         if let ItemKind::Scalar(names) = &item.kind {
@@ -198,7 +174,6 @@ pub fn scalar_program(program: &Program, env: &Env) -> Option<ScalarProgram> {
         }
     }
     // Adjoints: the derived backward program, run exactly.
-    let back = grad::backward(program, env);
     let mut order: Vec<String> = Vec::new();
     for item in &back.items {
         let ItemKind::Equation(eq) = &item.kind else {

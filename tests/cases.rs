@@ -1,0 +1,118 @@
+//! Claims as data: every `.tq` file under tests/cases/ states, in its header comments,
+//! the verdict tq must give each of its claims, in file order:
+//!
+//! ```text
+//! # verdicts: proved refuted confirmed|proved undecided
+//! # options: fast            (optional: no Monte Carlo runs of moment claims)
+//! # evidence: 1/9            (optional: text every refuted or undecided claim's evidence contains)
+//! ```
+//!
+//! A wrong claim is planted in a file with `expect refuted` before it, so the file also
+//! passes `tq check`. Adding a case is adding a file.
+
+mod common;
+
+use tq::report::{check_source, Options};
+
+struct Expected {
+    verdicts: Vec<Vec<String>>,
+    fast: bool,
+    evidence: Vec<String>,
+}
+
+fn header(src: &str) -> Expected {
+    let mut e = Expected {
+        verdicts: Vec::new(),
+        fast: false,
+        evidence: Vec::new(),
+    };
+    for line in src.lines().take_while(|l| l.starts_with('#')) {
+        let line = line.trim_start_matches('#').trim();
+        if let Some(v) = line.strip_prefix("verdicts:") {
+            e.verdicts = v
+                .split_whitespace()
+                .map(|alts| alts.split('|').map(str::to_string).collect())
+                .collect();
+        } else if let Some(o) = line.strip_prefix("options:") {
+            e.fast = o.split_whitespace().any(|w| w == "fast");
+        } else if let Some(t) = line.strip_prefix("evidence:") {
+            e.evidence.push(t.trim().to_string());
+        }
+    }
+    e
+}
+
+#[test]
+fn every_case_gets_its_stated_verdicts() {
+    let files = common::tq_files(&common::root().join("tests/cases"));
+    assert!(files.len() >= 6, "too few cases under tests/cases/");
+    let mut failures = Vec::new();
+    for path in &files {
+        let name = common::rel(path);
+        let src = std::fs::read_to_string(path).unwrap();
+        let want = header(&src);
+        assert!(
+            !want.verdicts.is_empty(),
+            "{name}: no `# verdicts:` line in the header"
+        );
+        let opts = if want.fast {
+            common::fast()
+        } else {
+            Options::default()
+        };
+        let r = check_source(&name, &src, &opts);
+        if r.unexpected_errors() > 0 {
+            failures.push(format!("{name}: errors {:?}", r.diagnostics));
+            continue;
+        }
+        let got: Vec<&str> = r.claims.iter().map(|c| c.verdict.as_str()).collect();
+        if got.len() != want.verdicts.len() {
+            failures.push(format!(
+                "{name}: {} claims, the header states {}",
+                got.len(),
+                want.verdicts.len()
+            ));
+            continue;
+        }
+        for (c, alts) in r.claims.iter().zip(&want.verdicts) {
+            let v = c.verdict.as_str();
+            if !alts.iter().any(|a| a == v) {
+                failures.push(format!(
+                    "{name}: `{}` is {v}, expected {} ({}: {})",
+                    c.source,
+                    alts.join(" or "),
+                    c.method,
+                    c.evidence
+                ));
+            }
+            if matches!(v, "refuted" | "undecided") {
+                for text in &want.evidence {
+                    if !c.evidence.contains(text.as_str()) {
+                        failures.push(format!(
+                            "{name}: `{}`: the evidence lacks `{text}`: {}",
+                            c.source, c.evidence
+                        ));
+                    }
+                }
+            }
+        }
+        if !r.passed(&opts) {
+            failures.push(format!("{name}: the file does not pass `tq check`"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn the_header_is_read() {
+    let e = header("# verdicts: proved refuted|undecided\n# options: fast\n# evidence: 1/9\nsize B\n# verdicts: ignored\n");
+    assert_eq!(
+        e.verdicts,
+        vec![
+            vec!["proved".to_string()],
+            vec!["refuted".into(), "undecided".into()]
+        ]
+    );
+    assert!(e.fast);
+    assert_eq!(e.evidence, vec!["1/9".to_string()]);
+}
