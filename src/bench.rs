@@ -6,6 +6,7 @@
 
 use crate::check::Env;
 use crate::num::dense::{DenseError, DenseModel, Needed};
+use crate::num::seed::{trial_seed, Domain};
 use crate::num::Machine;
 use crate::syntax::ast::{Boundary, Program};
 use std::time::Instant;
@@ -83,7 +84,8 @@ fn interior_var(run: &crate::num::dense::Dense, key: &(String, bool)) -> Option<
 }
 
 /// Runs `trials` timed trials (after one warm-up trial) of the workload on `program`
-/// (problems/resnet.tq), seeds `seed`, `seed + 1`, ...
+/// (problems/resnet.tq), trial t (0 the warm-up) seeded with
+/// [`trial_seed`]`(seed, Domain::Bench, t)`.
 pub fn resnet(
     program: &Program,
     env: &Env,
@@ -111,7 +113,9 @@ pub fn resnet(
     let top = (format!("L_{{{}}}", l as i64), false);
     let bottom = ("L_{0}".to_string(), true);
     // Warm-up.
-    let warm = model.run(seed).map_err(|e| e.to_string())?;
+    let warm = model
+        .run(trial_seed(seed, Domain::Bench, 0))
+        .map_err(|e| e.to_string())?;
     let ops = warm.machine.ops;
     let start = Instant::now();
     // Trials are independent: one worker per core (or per `threads`) runs every
@@ -123,7 +127,7 @@ pub fn resnet(
         .clamp(1, trials.max(1));
     let results = crate::num::dense::parallel_trials(0..trials, threads, |t| {
         let run = model
-            .run(seed.wrapping_add(1 + t as u64))
+            .run(trial_seed(seed, Domain::Bench, 1 + t as u64))
             .map_err(|e| e.to_string())?;
         Ok::<_, String>((
             interior_var(&run.machine, &top).ok_or("L_L was not computed")?,

@@ -10,6 +10,23 @@ use std::collections::BTreeMap;
 
 pub use crate::sym::parse_number;
 
+/// Why [`parse_number`] refused a literal: an exponent beyond ±400 is out of range (the
+/// number is not mis-described as no number).
+pub fn not_read_exactly(s: &str) -> String {
+    let exponent = s.find(['e', 'E']).map(|k| &s[k + 1..]);
+    let out_of_range = exponent.is_some_and(|e| {
+        let digits = e.trim_start_matches(['+', '-']);
+        !digits.is_empty()
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && e.parse::<i32>().map_or(true, |x| x.unsigned_abs() > 400)
+    });
+    if out_of_range {
+        format!("`{s}` is out of range: tq reads exact numbers with exponents from -400 to 400")
+    } else {
+        format!("`{s}` is not a number tq reads exactly")
+    }
+}
+
 /// What lowering needs: scalar definitions and, for `.grad` references, adjoints.
 #[derive(Default, Clone)]
 pub struct Scope {
@@ -23,9 +40,7 @@ pub struct Scope {
 /// Lowers a tq expression to an exact symbolic one, or says why it cannot.
 pub fn lower(e: &ast::Expr, sc: &Scope) -> Result<Expr, String> {
     Ok(match e {
-        ast::Expr::Num(s, _) => Expr::num(
-            parse_number(s).ok_or_else(|| format!("`{s}` is not a number tq reads exactly"))?,
-        ),
+        ast::Expr::Num(s, _) => Expr::num(parse_number(s).ok_or_else(|| not_read_exactly(s))?),
         ast::Expr::Ref(r) => {
             let name = print_name(&r.name);
             if r.indices.is_some() {

@@ -4,7 +4,7 @@
 //! variance (`Var(L_l) = (D^2*J*sigma_W^2 + 1)^l`, `Var(L_l.grad) = (...)^(L - l)`, as
 //! `tq derive` prints it), evaluated at the file's `sample` values for every member.
 //! The sampled points come from independent trials of the model (weights, inputs and
-//! incoming gradients resampled each trial, seeds `seed`, `seed + 1`, ...), on the dense
+//! incoming gradients resampled each trial, trial t seeded by `num::seed::trial_seed(seed, Plot, t)`), on the dense
 //! executor when the program lowers, else on the interpreter: per member, the mean over
 //! trials of the per-trial variance over the member's elements (taken about the mean of
 //! all trials), with a 95% interval from the spread across trials. Under zero padding the
@@ -96,8 +96,8 @@ pub enum Executor {
     Interpreter,
 }
 
-/// The predicted and sampled series of a checked file: `trials` trials, seeds `seed`,
-/// `seed + 1`, ...
+/// The predicted and sampled series of a checked file: `trials` trials, trial t seeded
+/// by [`crate::num::seed::trial_seed`]`(seed, Plot, t)`.
 pub fn series(r: &FileReport, trials: usize, seed: u64) -> Result<Plot, String> {
     series_on(r, trials, seed, Executor::Auto)
 }
@@ -184,7 +184,11 @@ pub fn series_on(
         Ok(model) => {
             for t in 0..trials {
                 let run = model
-                    .run(seed.wrapping_add(t as u64))
+                    .run(crate::num::seed::trial_seed(
+                        seed,
+                        crate::num::seed::Domain::Plot,
+                        t as u64,
+                    ))
                     .map_err(|e| format!("the model cannot be run: {e}"))?;
                 if t == 0 {
                     let ops = run.machine.ops.max(1);
@@ -214,7 +218,7 @@ pub fn series_on(
                     env,
                     &back.items,
                     loss,
-                    seed.wrapping_add(t as u64),
+                    crate::num::seed::trial_seed(seed, crate::num::seed::Domain::Plot, t as u64),
                     &setup,
                 )
                 .map_err(|e| format!("the model cannot be run: {}", e.message))?;
@@ -434,12 +438,10 @@ pub fn svg(title: &str, plot: &Plot) -> Result<String, String> {
                 )
                 .map_err(|e| e.to_string())?
                 .label(format!(
-                    "sampled {}: {} trials (seeds {}..{}, {}), 95% interval{}",
+                    "sampled {}: {} trials (seed {}, {}), 95% interval{}",
                     s.label,
                     plot.trials,
                     plot.seed,
-                    plot.seed
-                        .wrapping_add((plot.trials as u64).saturating_sub(1)),
                     plot.executor,
                     if plot.zero_padding {
                         "; zero padding: every position, border included"

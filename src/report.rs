@@ -33,6 +33,23 @@ pub struct FileReport {
 }
 
 impl FileReport {
+    /// The report of a file that could not be read or decoded: nothing but the
+    /// diagnostic that says why (over `source`, what could be shown of the file).
+    pub fn unreadable(path: &str, source: String, diagnostic: Diagnostic) -> FileReport {
+        FileReport {
+            path: path.to_string(),
+            source,
+            program: Program { items: Vec::new() },
+            env: check::Env::default(),
+            diagnostics: vec![diagnostic],
+            claims: Vec::new(),
+            expected_error: None,
+            gradcheck: Vec::new(),
+            gradcheck_skipped: None,
+            derived: Derived::new(),
+        }
+    }
+
     /// The file's one analysis: the program, its environment and the derived values.
     pub fn analysis(&self) -> Analysis<'_> {
         Analysis::new(&self.program, &self.env, &self.derived)
@@ -67,6 +84,47 @@ impl FileReport {
             "gradcheck": self.gradcheck.iter().map(|g| g.to_json()).collect::<Vec<_>>(),
             "gradcheck_skipped": self.gradcheck_skipped,
         })
+    }
+}
+
+/// A file's bytes as text: a UTF-8 byte-order mark at the start is dropped (so spans and
+/// columns count from the first character after it); bytes that are not UTF-8 give
+/// E0002 at the first bad byte, with the text decoded lossily (each bad sequence shown
+/// as U+FFFD) so that the diagnostic can be drawn and located.
+pub fn decode_source(bytes: &[u8]) -> Result<String, Box<(String, Diagnostic)>> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Ok(s.to_string()),
+        Err(e) => {
+            let at = e.valid_up_to();
+            let lossy = String::from_utf8_lossy(bytes).into_owned();
+            let (line, column) = crate::span::line_col(&lossy, at);
+            let bad = e.error_len().unwrap_or(bytes.len() - at);
+            let shown: Vec<String> = bytes[at..at + bad]
+                .iter()
+                .map(|b| format!("0x{b:02X}"))
+                .collect();
+            let span = crate::span::Span::new(at, at + char::REPLACEMENT_CHARACTER.len_utf8());
+            let d = Diagnostic::error(
+                "E0002",
+                span,
+                format!("the file is not valid UTF-8: byte {at} ({}) at line {line}, column {column}", shown.join(" ")),
+            )
+            .with_label("not UTF-8")
+            .with_hint("save the file as UTF-8 (tq reads only UTF-8 text; a byte-order mark at the start is allowed)");
+            Err(Box::new((lossy, d)))
+        }
+    }
+}
+
+/// Runs the pipeline on one file's bytes ([`decode_source`], then [`check_source`]).
+pub fn check_bytes(path: &str, bytes: &[u8], opts: &Options) -> FileReport {
+    match decode_source(bytes) {
+        Ok(src) => check_source(path, &src, opts),
+        Err(e) => {
+            let (shown, d) = *e;
+            FileReport::unreadable(path, shown, d)
+        }
     }
 }
 

@@ -700,19 +700,25 @@ impl Checker {
             );
         }
         if is_sample && self.env.sizes.contains_key(name) {
-            let ok = match &b.value {
-                Expr::Num(t, _) => t
-                    .parse::<i64>()
-                    .is_ok_and(|v| (1..=MAX_SAMPLE_SIZE).contains(&v)),
-                _ => false,
+            let problem = match &b.value {
+                Expr::Num(t, _) => match t.parse::<i64>() {
+                    Ok(v) if (1..=MAX_SAMPLE_SIZE).contains(&v) => None,
+                    // Whole, but 0 or too large for the limit (or for 64 bits).
+                    Ok(_) => Some(format!("`{name}` = {t} is out of range")),
+                    Err(_) if t.bytes().all(|c| c.is_ascii_digit()) => {
+                        Some(format!("`{name}` = {t} is out of range"))
+                    }
+                    Err(_) => Some(format!("`{name}` = {t} is not a whole number")),
+                },
+                _ => Some(format!("`{name}` is not a whole number")),
             };
-            if !ok {
+            if let Some(problem) = problem {
                 self.err(
                     Diagnostic::error(
                         "E0302",
                         b.value.span(),
                         format!(
-                            "sample size `{name}` must be a whole number from 1 to {MAX_SAMPLE_SIZE}"
+                            "sample size {problem}: sizes for numeric runs are whole numbers from 1 to {MAX_SAMPLE_SIZE}"
                         ),
                     )
                     .with_hint("numeric runs use small sizes; tq refuses larger ones before allocating"),

@@ -79,16 +79,32 @@ fn scaled(t: &str) -> Option<(i64, u32)> {
     Some((if neg { -v } else { v }, frac.len() as u32))
 }
 
+/// Whether `t` is written as a plain decimal (digits, at most one point, a sign).
+fn plain_decimal(t: &str) -> bool {
+    let t = t.strip_prefix('-').unwrap_or(t);
+    let (int, frac) = t.split_once('.').unwrap_or((t, ""));
+    !(int.is_empty() && frac.is_empty())
+        && int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit())
+}
+
 /// The values of one parameter, or the span and message of what is wrong with them.
 pub fn domain(p: &VaryParam) -> Result<Domain, (Span, String, String)> {
     match &p.domain {
         VaryDomain::Range(a, b) => {
             let bad = |e: &Expr| {
-                (
+                match literal(e).filter(|t| plain_decimal(t)) {
+                // A plain decimal with too many digits is a number out of range.
+                Some(t) => (
+                    e.span(),
+                    format!("the end {t} of the range of `{}` is out of range: range ends have at most 12 digits before the point and 9 after", p.name.name),
+                    "use smaller ends, e.g. `2..12` or `0.05..0.2`".to_string(),
+                ),
+                None => (
                     e.span(),
                     format!("the range of `{}` must have plain decimal numbers as its ends", p.name.name),
                     "write the ends as numbers, e.g. `2..12` or `0.05..0.2` (no names, no exponents, at most 9 decimal places)".to_string(),
-                )
+                ),
+            }
             };
             let (lo, dl) = literal(a)
                 .as_deref()
@@ -199,14 +215,24 @@ pub fn check(items: &[Item], env: &Env, diags: &mut Vec<Diagnostic>) {
                         Domain::Set(v) => v.iter().all(|t| valid_size(t)),
                     };
                     if !whole {
-                        diags.push(
-                            Diagnostic::error(
-                                "E0602",
-                                p.span,
-                                format!("size `{name}` must be varied over whole numbers from 1 to {MAX_SAMPLE_SIZE}"),
-                            )
-                            .with_hint("use whole ends, e.g. `L in 2..12`, or a set of whole numbers"),
-                        );
+                        // Whole values beyond the limit are out of range, not "not whole".
+                        let whole_values = match &d {
+                            Domain::Steps { lo, hi, scale } => {
+                                *scale == 0 || (lo % 10i64.pow(*scale) == 0 && lo == hi)
+                            }
+                            Domain::Set(v) => v.iter().all(|t| {
+                                let t = t.strip_prefix('-').unwrap_or(t);
+                                !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit())
+                            }),
+                        };
+                        let message = if whole_values {
+                            format!("size `{name}` is varied over values out of range: sizes for numeric runs are whole numbers from 1 to {MAX_SAMPLE_SIZE}")
+                        } else {
+                            format!("size `{name}` must be varied over whole numbers from 1 to {MAX_SAMPLE_SIZE}")
+                        };
+                        diags.push(Diagnostic::error("E0602", p.span, message).with_hint(
+                            "use whole ends, e.g. `L in 2..12`, or a set of whole numbers",
+                        ));
                     }
                 }
                 Ok(_) => {}

@@ -15,6 +15,7 @@ use super::Verdict;
 use crate::check::Env;
 use crate::num::dense::{prune, Dense, DenseError, DenseModel, Needed};
 use crate::num::gradcheck::{run_model_with, Setup};
+use crate::num::seed::Domain;
 use crate::num::{Bind, Machine, NumError, Store};
 use crate::sym::Expr;
 use crate::syntax::ast::{
@@ -346,7 +347,7 @@ fn run_trials<'a>(
     needed: Option<&Needed>,
     budget: &mut u64,
 ) -> Result<Trials<'a>, String> {
-    let trial_seed = |k: usize| seed.wrapping_add(1_000_003).wrapping_add(k as u64);
+    let trial_seed = |k: usize| crate::num::seed::trial_seed(seed, Domain::MonteCarlo, k as u64);
     // Dense trials when the program lowers.
     match DenseModel::new(program, env, back, loss, setup, needed) {
         Ok(model) => {
@@ -519,10 +520,22 @@ pub fn apply_givens(
     for (n, v) in sets {
         let at: BTreeMap<String, f64> = m.consts.clone().into_iter().collect();
         let x = v.eval_f64(&at).map_err(|e| NumError { message: e })?;
-        if env.sizes.contains_key(n) && (x.fract() != 0.0 || !(1.0..=1e6).contains(&x)) {
-            return Err(NumError {
-                message: format!("size {n} = {x} is not a positive integer"),
-            });
+        if env.sizes.contains_key(n) {
+            let max = crate::check::MAX_SAMPLE_SIZE;
+            let why = if !x.is_finite() || x.abs() > max as f64 || x < 1.0 && x.fract() == 0.0 {
+                Some(format!(
+                    "is out of range: sizes for numeric runs are whole numbers from 1 to {max}"
+                ))
+            } else if x.fract() != 0.0 {
+                Some("is not a whole number".to_string())
+            } else {
+                None
+            };
+            if let Some(why) = why {
+                return Err(NumError {
+                    message: format!("size {n} = {x} {why}"),
+                });
+            }
         }
         m.consts.insert(n.clone(), x);
     }

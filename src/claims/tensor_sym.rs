@@ -803,7 +803,11 @@ fn perturbed_run(
     let base = run_model_after(program, env, &[], None, seed, &|_| Ok(())).map_err(fail)?;
     let key = x.to_string();
     let shift = move |m: &mut Machine| -> Result<(), NumError> {
-        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed);
+        let mut rng = ChaCha8Rng::seed_from_u64(crate::num::seed::trial_seed(
+            seed,
+            crate::num::seed::Domain::Perturbation,
+            0,
+        ));
         let Some(store) = m.vals.get_mut(&(key.clone(), false)) else {
             return Err(NumError {
                 message: format!("`{key}` has no values in the run"),

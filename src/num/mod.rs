@@ -22,6 +22,7 @@
 
 pub mod dense;
 pub mod gradcheck;
+pub mod seed;
 
 use crate::check::Env;
 use crate::syntax::ast::*;

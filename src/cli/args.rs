@@ -1,0 +1,143 @@
+//! The command line's arguments (clap).
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(
+    name = "tq",
+    version,
+    about = "A derivation checker for the mathematics of deep learning"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum CheckFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum DeriveFormat {
+    Text,
+    Latex,
+    Markdown,
+    Json,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Parse and check files, decide every claim; exit 1 on an error or a refuted claim.
+    Check {
+        /// Files or directories (searched recursively for .tq files).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: CheckFormat,
+        /// Seed of every random choice (random points, Monte Carlo).
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Undecided claims fail the check.
+        #[arg(long)]
+        strict: bool,
+    },
+    /// Print the Markdown page of the seeds' errata (docs/seed-errata.md) from erratum files;
+    /// exit 1 when an erratum is not caught.
+    Errata {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// The seed of every random choice.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
+    /// Print everything tq derives about one file.
+    Derive {
+        file: PathBuf,
+        #[arg(long, value_enum, default_value = "text")]
+        format: DeriveFormat,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Also print each derived moment as a worked chain of steps, every line
+        /// labelled with its rule and checked by tq (text and json).
+        #[arg(long)]
+        steps: bool,
+    },
+    /// Time the dense Monte Carlo engine on the workload of the peer script
+    /// (../shared/bench/peer_resnet_mc.py): the ResNet of FILE with B=16, X=Y=32, J=32,
+    /// D=3, L=8, zero padding, forward and input-gradient backward (docs/performance.md).
+    Bench {
+        /// The ResNet model.
+        #[arg(default_value = "problems/resnet.tq")]
+        file: PathBuf,
+        /// Timed trials, after one warm-up trial (1 to 1000).
+        #[arg(long, default_value_t = 5)]
+        trials: usize,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Trials run at the same time, one per thread (default: one per core).
+        #[arg(long)]
+        threads: Option<usize>,
+    },
+    /// Randomized versions of a problem from its `vary` lines, each checked.
+    Variants {
+        file: PathBuf,
+        /// How many distinct variants (at most 100).
+        #[arg(long, default_value_t = 5)]
+        count: usize,
+        /// Seed of the choice of variants and of every numeric run.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        #[arg(long, value_enum, default_value = "markdown")]
+        format: VariantsFormat,
+    },
+    /// Export the forward and the derived backward program as code.
+    Emit {
+        file: PathBuf,
+        #[arg(long, value_enum, default_value = "numpy")]
+        target: EmitTarget,
+    },
+    /// Variance against depth as SVG: the moments engine's closed forms and sampled trials.
+    Plot {
+        file: PathBuf,
+        /// Write the SVG here instead of to standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        /// Independent trials of the model for the sampled points (2 to 10000).
+        #[arg(long, default_value_t = 200)]
+        trials: usize,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
+    /// Write the problem and the solution tq derives as LaTeX or Markdown.
+    Render {
+        file: PathBuf,
+        #[arg(long, value_enum, default_value = "latex")]
+        format: RenderFormat,
+        /// No preamble: a fragment to include in another document.
+        #[arg(long)]
+        fragment: bool,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum VariantsFormat {
+    Markdown,
+    Latex,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum EmitTarget {
+    Numpy,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum RenderFormat {
+    Latex,
+    Markdown,
+}

@@ -1,0 +1,45 @@
+//! `tq bench`: the dense Monte Carlo engine timed on the peer workload.
+
+use super::check::checked_without_runs;
+use super::io::{finish, say};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+pub fn bench(file: PathBuf, trials: usize, seed: u64, threads: Option<usize>) -> ExitCode {
+    let r = match checked_without_runs(&file) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    if threads == Some(0) {
+        say("--threads must be at least 1");
+        return ExitCode::from(2);
+    }
+    if !(1..=tq::bench::MAX_TRIALS).contains(&trials) {
+        say(format!("--trials must be from 1 to {} (asked for {trials}); each trial takes a fraction of a second",
+            tq::bench::MAX_TRIALS
+        ));
+        return ExitCode::from(2);
+    }
+    match tq::bench::resnet(&r.program, &r.env, trials, seed, threads) {
+        Ok(b) => {
+            let line = format!(
+                "tq dense: var(L_L)={:.4} closed={:.4} var(L_0.grad)={:.4} closed={:.4} sec/trial={:.4} ({} trial{} on {} thread{}, {:.3e} operations per trial)",
+                b.var_forward,
+                b.closed_form,
+                b.var_backward,
+                b.closed_form,
+                b.seconds_per_trial,
+                b.trials,
+                if b.trials == 1 { "" } else { "s" },
+                b.threads,
+                if b.threads == 1 { "" } else { "s" },
+                b.ops_per_trial as f64
+            );
+            finish(&format!("{line}\n"), ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            say(e);
+            ExitCode::from(1)
+        }
+    }
+}

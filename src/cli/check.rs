@@ -1,0 +1,145 @@
+//! `tq check` and `tq errata`: many files, checked on a pool of threads.
+
+use super::args::CheckFormat;
+use super::io::{display_name, finish, progress, read_paths, read_source, say_raw, theme, Loaded};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use tq::report::{self, FileReport, Options};
+
+pub fn check(paths: Vec<PathBuf>, format: CheckFormat, seed: u64, strict: bool) -> ExitCode {
+    let opts = Options {
+        seed,
+        strict,
+        ..Options::default()
+    };
+    let (reports, unreadable) = check_paths(&paths, &opts);
+    let failed = reports.iter().filter(|r| !r.passed(&opts)).count();
+    let status = if unreadable {
+        ExitCode::from(2)
+    } else if failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    };
+    let out = match format {
+        CheckFormat::Json => {
+            let doc = serde_json::json!({
+                "files": reports.iter().map(|r| r.to_json()).collect::<Vec<_>>(),
+                "summary": report::summary_json(&reports),
+            });
+            format!(
+                "{}\n",
+                serde_json::to_string_pretty(&doc).unwrap_or_default()
+            )
+        }
+        CheckFormat::Text => {
+            let t = theme();
+            let mut out = String::new();
+            for r in &reports {
+                out.push_str(&report::text_report(r, &opts, t.clone()));
+            }
+            let s = report::summary_json(&reports);
+            out.push_str(&format!(
+                "{} file{}, {} failed; {} claims: {} proved, {} confirmed, {} refuted, {} undecided; {} errors\n",
+                reports.len(),
+                if reports.len() == 1 { "" } else { "s" },
+                failed,
+                s["claims"],
+                s["proved"],
+                s["confirmed"],
+                s["refuted"],
+                s["undecided"],
+                s["errors"]
+            ));
+            out
+        }
+    };
+    finish(&out, status)
+}
+
+pub fn errata(paths: Vec<PathBuf>, seed: u64) -> ExitCode {
+    let opts = Options {
+        seed,
+        ..Options::default()
+    };
+    let (reports, unreadable) = check_paths(&paths, &opts);
+    let status = if unreadable {
+        ExitCode::from(2)
+    } else if reports.iter().any(|r| !r.passed(&opts)) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    };
+    finish(&tq::errata::markdown(&reports, seed), status)
+}
+
+/// A file checked without numeric runs, for commands that need only its program;
+/// exit 2 on an I/O error, 1 (with the diagnostics) when the file has errors.
+pub fn checked_without_runs(file: &Path) -> Result<FileReport, ExitCode> {
+    let src = read_source(file)?;
+    let opts = Options {
+        no_numeric: true,
+        no_monte_carlo: true,
+        ..Options::default()
+    };
+    let r = report::check_source(&display_name(file), &src, &opts);
+    if r.unexpected_errors() > 0 {
+        say_raw(&tq::diag::render_plain(&r.path, &r.source, &r.diagnostics));
+        return Err(ExitCode::from(1));
+    }
+    Ok(r)
+}
+
+/// Reads and checks every `.tq` file named or found under the paths, in order; a file
+/// that cannot be read is reported with its diagnostic (the others are still checked),
+/// and the flag says whether there was one.
+fn check_paths(paths: &[PathBuf], opts: &Options) -> (Vec<FileReport>, bool) {
+    let loaded = read_paths(paths);
+    let unreadable = loaded.iter().any(|l| matches!(l, Loaded::Unreadable(_)));
+    let sources: Vec<(String, String)> = loaded
+        .iter()
+        .filter_map(|l| match l {
+            Loaded::Text(name, text) => Some((name.clone(), text.clone())),
+            Loaded::Unreadable(_) => None,
+        })
+        .collect();
+    let mut checked = check_all(&sources, opts).into_iter();
+    let reports = loaded
+        .into_iter()
+        .filter_map(|l| match l {
+            Loaded::Text(..) => checked.next(),
+            Loaded::Unreadable(r) => Some(*r),
+        })
+        .collect();
+    (reports, unreadable)
+}
+
+/// Checks the files on as many threads as the machine has cores; the reports come back
+/// in file order, so the output does not depend on the scheduling.
+pub fn check_all(sources: &[(String, String)], opts: &Options) -> Vec<FileReport> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(sources.len().max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let bar = progress(sources.len(), "checking");
+    let mut slots: Vec<Option<FileReport>> = (0..sources.len()).map(|_| None).collect();
+    let done = std::sync::Mutex::new(&mut slots);
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| loop {
+                let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some((path, src)) = sources.get(k) else {
+                    break;
+                };
+                let r = report::check_source(path, src, opts);
+                if let Ok(mut slots) = done.lock() {
+                    slots[k] = Some(r);
+                }
+                bar.inc(1);
+            });
+        }
+    });
+    bar.finish_and_clear();
+    slots.into_iter().flatten().collect()
+}

@@ -1,0 +1,90 @@
+//! `tq derive` and `tq render`: everything tq derives about one file.
+
+use super::args::{DeriveFormat, RenderFormat};
+use super::io::{display_name, finish, read_source, say, say_raw, theme, write_out};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use tq::report::{self, Options};
+
+pub fn derive(file: PathBuf, format: DeriveFormat, seed: u64, steps: bool) -> ExitCode {
+    let src = match read_source(&file) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    // The same claims verdicts as `tq check` (the numeric runs included).
+    let opts = Options {
+        seed,
+        ..Options::default()
+    };
+    let r = report::check_source(&display_name(&file), &src, &opts);
+    let chains = if steps && r.unexpected_errors() == 0 {
+        match tq::derive::steps_of(&r, seed) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                say(format!("{}: {e}", r.path));
+                return ExitCode::from(1);
+            }
+        }
+    } else {
+        None
+    };
+    let out = match format {
+        DeriveFormat::Json => {
+            let mut doc = tq::derive::derive_json(&r);
+            if let Some(c) = &chains {
+                doc["steps"] = tq::derive::steps::json(c);
+            }
+            serde_json::to_string_pretty(&doc).unwrap_or_default()
+        }
+        DeriveFormat::Text => {
+            let mut t = tq::derive::derive_text(&r, theme());
+            if let Some(c) = &chains {
+                t.push_str(&tq::derive::steps::text(c));
+            }
+            t
+        }
+        DeriveFormat::Latex | DeriveFormat::Markdown => tq::render::render(
+            &r,
+            tq::render::RenderOptions {
+                format: if format == DeriveFormat::Latex {
+                    tq::render::Format::Latex
+                } else {
+                    tq::render::Format::Markdown
+                },
+                fragment: false,
+            },
+        ),
+    };
+    let status = if r.unexpected_errors() > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    };
+    finish(&out, status)
+}
+
+pub fn render(file: PathBuf, format: RenderFormat, fragment: bool, seed: u64) -> ExitCode {
+    let src = match read_source(&file) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let opts = Options {
+        seed,
+        ..Options::default()
+    };
+    let r = report::check_source(&display_name(&file), &src, &opts);
+    let format = match format {
+        RenderFormat::Latex => tq::render::Format::Latex,
+        RenderFormat::Markdown => tq::render::Format::Markdown,
+    };
+    let doc = tq::render::render(&r, tq::render::RenderOptions { format, fragment });
+    if let Err(code) = write_out(&doc) {
+        return code;
+    }
+    if r.unexpected_errors() > 0 {
+        say_raw(&tq::diag::render_plain(&r.path, &r.source, &r.diagnostics));
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}

@@ -1,0 +1,39 @@
+//! `tq plot`: variance against depth as SVG.
+
+use super::check::checked_without_runs;
+use super::io::{finish, say};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+pub fn plot(file: PathBuf, output: Option<PathBuf>, trials: usize, seed: u64) -> ExitCode {
+    if !(tq::plot::MIN_TRIALS..=tq::plot::MAX_TRIALS).contains(&trials) {
+        say(format!(
+            "--trials must be from {} to {} (asked for {trials})",
+            tq::plot::MIN_TRIALS,
+            tq::plot::MAX_TRIALS
+        ));
+        return ExitCode::from(2);
+    }
+    let r = match checked_without_runs(&file) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    let svg = tq::plot::series(&r, trials, seed)
+        .and_then(|p| tq::plot::svg(&format!("{}: variance against depth", r.path), &p));
+    match svg {
+        Ok(svg) => match output {
+            Some(p) => match std::fs::write(&p, svg) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    say(format!("{}: {e}", p.display()));
+                    ExitCode::from(2)
+                }
+            },
+            None => finish(&svg, ExitCode::SUCCESS),
+        },
+        Err(e) => {
+            say(format!("{}: cannot plot: {e}", r.path));
+            ExitCode::from(1)
+        }
+    }
+}

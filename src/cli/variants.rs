@@ -1,0 +1,81 @@
+//! `tq variants`: randomized versions of a problem, each checked.
+
+use super::args::VariantsFormat;
+use super::check::check_all;
+use super::io::{display_name, finish, read_source, say, say_raw};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use tq::report::{self, Options};
+
+pub fn variants(file: PathBuf, count: usize, seed: u64, format: VariantsFormat) -> ExitCode {
+    let src = match read_source(&file) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let path = display_name(&file);
+    let base = report::check_source(
+        &path,
+        &src,
+        &Options {
+            seed,
+            no_numeric: true,
+            no_monte_carlo: true,
+            ..Options::default()
+        },
+    );
+    if base.unexpected_errors() > 0 || base.expected_error.is_some() {
+        say_raw(&tq::diag::render_plain(
+            &base.path,
+            &base.source,
+            &base.diagnostics,
+        ));
+        say("variants are made only from a file without errors");
+        return ExitCode::from(1);
+    }
+    let plan = match tq::variants::plan(&base.program, count, seed) {
+        Ok(p) => p,
+        Err(e) => {
+            say(format!("{path}: {e}"));
+            return ExitCode::from(2);
+        }
+    };
+    if (count as u64) > plan.available {
+        say(format!("{path}: {count} variants were asked for, but the `vary` lines allow only {} distinct ones; all are printed",
+            plan.available
+        ));
+    }
+    let prepared: Vec<tq::variants::Prepared> = plan
+        .chosen
+        .iter()
+        .map(|vals| tq::variants::prepare(&base.program, &base.env, &plan.names, vals))
+        .collect();
+    let sources: Vec<(String, String)> = prepared
+        .iter()
+        .enumerate()
+        .map(|(k, p)| (format!("{path} (variant {})", k + 1), p.source.clone()))
+        .collect();
+    let opts = Options {
+        seed,
+        ..Options::default()
+    };
+    let reports = check_all(&sources, &opts);
+    let variants: Vec<tq::variants::Variant> = prepared
+        .into_iter()
+        .zip(reports)
+        .map(|(prepared, report)| tq::variants::Variant { prepared, report })
+        .collect();
+    let out = match format {
+        VariantsFormat::Markdown => tq::variants::markdown(&path, &plan, seed, &variants),
+        VariantsFormat::Latex => tq::variants::latex(&path, &plan, seed, &variants),
+        VariantsFormat::Json => {
+            serde_json::to_string_pretty(&tq::variants::to_json(&path, &plan, seed, &variants))
+                .unwrap_or_default()
+        }
+    };
+    let status = if tq::variants::any_failed(&variants) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    };
+    finish(&format!("{}\n", out.trim_end()), status)
+}
