@@ -576,17 +576,10 @@ impl<'a> Machine<'a> {
                 err(format!("`{f}` takes one argument"))
             }
         };
+        if let Some(b) = crate::sym::func::model_function(f) {
+            return Ok((b.f64)(one(&args)?));
+        }
         Ok(match f {
-            "sigma" | "sigmoid" => {
-                let x = one(&args)?;
-                1.0 / (1.0 + (-x).exp())
-            }
-            "tanh" => one(&args)?.tanh(),
-            "relu" => one(&args)?.max(0.0),
-            "exp" => one(&args)?.exp(),
-            "ln" | "log" => one(&args)?.ln(),
-            "sqrt" => one(&args)?.sqrt(),
-            "abs" => one(&args)?.abs(),
             "min" if !args.is_empty() => args.iter().cloned().fold(f64::INFINITY, f64::min),
             "max" if !args.is_empty() => args.iter().cloned().fold(f64::NEG_INFINITY, f64::max),
             _ => return err(format!("`{f}` cannot be evaluated numerically")),
