@@ -809,6 +809,7 @@ fn template(d: &D, x: &Expr, y: &Expr) -> Expr {
         D::Y => y.clone(),
         D::Int(n) => num(&n.to_string()),
         D::Pi => num("3.141592653589793"),
+        D::Const { decimal, .. } => num(decimal),
         D::Add(a, b) => bin(BinOp::Add, t(a), t(b)),
         D::Sub(a, b) => bin(BinOp::Sub, t(a), t(b)),
         D::Mul(a, b) => jux(t(a), t(b)),

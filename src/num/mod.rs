@@ -78,6 +78,11 @@ pub struct Machine<'a> {
     /// skipped at an element where a value it reads (or the member it writes) does not
     /// exist. Used to compare statements of claims with derived statements.
     pub shadow: Option<Store>,
+    /// A fingerprint of the side of every kink (relu, abs at 0: the table's `kinks`)
+    /// on which each argument of a kinked function fell, in evaluation order. Two runs
+    /// with different fingerprints lie on different sides of some kink, so a finite
+    /// difference between them is not a derivative (gradcheck.rs).
+    pub kink_sides: u64,
     steps: u64,
     elements: usize,
 }
@@ -106,6 +111,7 @@ impl<'a> Machine<'a> {
             max_steps: MAX_STEPS,
             loop_ranges: BTreeMap::new(),
             shadow: None,
+            kink_sides: 0,
             steps: 0,
             elements: 0,
         };
@@ -577,7 +583,12 @@ impl<'a> Machine<'a> {
             }
         };
         if let Some(b) = crate::sym::func::model_function(f) {
-            return Ok((b.f64)(one(&args)?));
+            let x = one(&args)?;
+            for &k in b.kinks {
+                let side = if x < k as f64 { 1 } else if x > k as f64 { 2 } else { 3 };
+                self.kink_sides = (self.kink_sides ^ side).wrapping_mul(0x0000_0100_0000_01b3);
+            }
+            return Ok((b.f64)(x));
         }
         Ok(match f {
             "min" if !args.is_empty() => args.iter().cloned().fold(f64::INFINITY, f64::min),

@@ -60,6 +60,12 @@ pub enum D {
     Int(i64),
     /// π (the symbol `pi` in sym; a decimal in a derived `.tq` program).
     Pi,
+    /// An irrational constant: exact (`exact`, built by sym) and as the decimal a derived
+    /// `.tq` program writes (`decimal`, the nearest double).
+    Const {
+        exact: &'static D,
+        decimal: &'static str,
+    },
     Add(&'static D, &'static D),
     Sub(&'static D, &'static D),
     Mul(&'static D, &'static D),
@@ -84,6 +90,7 @@ impl D {
             D::Y => y.clone(),
             D::Int(n) => Expr::int(*n),
             D::Pi => Expr::sym("pi"),
+            D::Const { exact, .. } => b(exact),
             D::Add(a, c) => Expr::add(vec![b(a), b(c)]),
             D::Sub(a, c) => Expr::add(vec![b(a), Expr::mul(vec![Expr::int(-1), b(c)])]),
             D::Mul(a, c) => Expr::mul(vec![b(a), b(c)]),
@@ -190,12 +197,15 @@ const PHI_CDF: D = D::Div(
     &D::Int(2),
 );
 /// φ(X) = exp(−X²/2)/√(2π).
-const PHI_PDF: D = D::Div(
+const PHI_PDF: D = D::Mul(
+    &D::Const {
+        exact: &D::Div(&D::Int(1), &D::Sqrt(&D::Mul(&D::Int(2), &D::Pi))),
+        decimal: "0.3989422804014327",
+    },
     &D::Call(
         Func::Exp,
         &D::Neg(&D::Div(&D::Pow(&D::X, &D::Int(2)), &D::Int(2))),
     ),
-    &D::Sqrt(&D::Mul(&D::Int(2), &D::Pi)),
 );
 
 fn int(n: i64) -> BigRational {
@@ -425,7 +435,10 @@ pub static TABLE: [Builtin; 11] = [
         domain: Domain::All,
         // 2/√π exp(−x²)
         derivative: &D::Mul(
-            &D::Div(&D::Int(2), &D::Sqrt(&D::Pi)),
+            &D::Const {
+                exact: &D::Div(&D::Int(2), &D::Sqrt(&D::Pi)),
+                decimal: "1.1283791670955126",
+            },
             &D::Call(Func::Exp, &D::Neg(&D::Pow(&D::X, &D::Int(2)))),
         ),
         kinks: &[],
@@ -745,6 +758,35 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The decimal of every irrational constant in a derivative is its exact value.
+    #[test]
+    fn constant_decimals_match_their_exact_values() {
+        fn walk(d: &D, n: &mut usize) {
+            match d {
+                D::Const { exact, decimal } => {
+                    *n += 1;
+                    let at: BTreeMap<String, f64> =
+                        [("pi".to_string(), std::f64::consts::PI)].into();
+                    let v = exact.build(&Expr::zero(), &Expr::zero()).eval_f64(&at).unwrap();
+                    assert_eq!(decimal.parse::<f64>().unwrap(), v, "{decimal}");
+                }
+                D::Add(a, b) | D::Sub(a, b) | D::Mul(a, b) | D::Div(a, b) | D::Pow(a, b) => {
+                    walk(a, n);
+                    walk(b, n);
+                }
+                D::Neg(a) | D::Sqrt(a) | D::Call(_, a) | D::Positive(a) | D::Negative(a) => {
+                    walk(a, n)
+                }
+                D::X | D::Y | D::Int(_) | D::Pi => {}
+            }
+        }
+        let mut n = 0;
+        for b in &TABLE {
+            walk(b.derivative, &mut n);
+        }
+        assert_eq!(n, 2);
     }
 
     #[test]
