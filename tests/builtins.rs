@@ -51,7 +51,12 @@ fn the_checker_accepts_exactly_the_table_names() {
     }
     // Names outside the table (and `step`, sym's own) are unknown functions, with
     // "did you mean" from the table.
-    for (n, want) in [("gleu", Some("gelu")), ("step", None), ("softmx", None), ("erff", Some("erf"))] {
+    for (n, want) in [
+        ("gleu", Some("gelu")),
+        ("step", None),
+        ("softmx", None),
+        ("erff", Some("erf")),
+    ] {
         let e = errors(&model(n));
         assert!(
             e.iter().any(|d| d.code == "E0103"),
@@ -60,10 +65,7 @@ fn the_checker_accepts_exactly_the_table_names() {
         if let Some(w) = want {
             let d = e.iter().find(|d| d.code == "E0103").unwrap();
             let hint = d.hint.clone().unwrap_or_default();
-            assert!(
-                hint.contains(&format!("did you mean `{w}`")),
-                "{n}: {hint}"
-            );
+            assert!(hint.contains(&format!("did you mean `{w}`")), "{n}: {hint}");
             assert!(hint.contains("gelu, softplus, erf"), "{hint}");
         }
     }
@@ -100,7 +102,11 @@ fn every_model_function_has_derivative_latex_numpy_and_passes_gradcheck() {
             tq::syntax::ast::ItemKind::Equation(eq) => &eq.rhs,
             _ => unreachable!(),
         });
-        let want = if b.func == Func::Sqrt { "\\sqrt" } else { b.latex };
+        let want = if b.func == Func::Sqrt {
+            "\\sqrt"
+        } else {
+            b.latex
+        };
         assert!(latex.starts_with(want), "{}: {latex}", b.name);
     }
 }
@@ -109,7 +115,12 @@ fn every_model_function_has_derivative_latex_numpy_and_passes_gradcheck() {
 /// not vacuous for them.
 #[test]
 fn the_gradient_check_tells_the_new_functions_apart() {
-    for (f, wrong) in [("gelu", "softplus"), ("softplus", "gelu"), ("erf", "tanh"), ("abs", "relu")] {
+    for (f, wrong) in [
+        ("gelu", "softplus"),
+        ("softplus", "gelu"),
+        ("erf", "tanh"),
+        ("abs", "relu"),
+    ] {
         // The model written with `f`, the derived program of the model written with
         // `wrong`: the finite differences of `f` disagree with it.
         // Arguments of both signs (abs and relu differ only for negative ones).
@@ -146,7 +157,11 @@ fn a_finite_difference_across_a_kink_does_not_pass() {
     assert!(!of("b").passed, "{:?}", r.gradcheck);
     assert!(of("x").passed, "{:?}", r.gradcheck);
     // Away from the kink the same model passes.
-    let r = check_source("t.tq", &src.replace("param b[I] = 0", "param b[I] ~ uniform(0.5, 1)"), &opts());
+    let r = check_source(
+        "t.tq",
+        &src.replace("param b[I] = 0", "param b[I] ~ uniform(0.5, 1)"),
+        &opts(),
+    );
     assert!(r.gradcheck.iter().all(|g| g.passed), "{:?}", r.gradcheck);
 }
 
@@ -156,7 +171,12 @@ fn sym_reads_the_table() {
     use tq::sym::{parse_ascii, Expr};
     for b in TABLE.iter().filter(|b| b.func != Func::Sqrt) {
         let e = Expr::func(b.func, Expr::sym("x"));
-        assert_eq!(tq::sym::to_ascii(&e), format!("{}(x)", b.name), "{}", b.name);
+        assert_eq!(
+            tq::sym::to_ascii(&e),
+            format!("{}(x)", b.name),
+            "{}",
+            b.name
+        );
         assert_eq!(parse_ascii(&tq::sym::to_ascii(&e)).ok(), Some(e.clone()));
         let d = e.diff("x");
         let want = b.derivative.build(&Expr::sym("x"), &e);

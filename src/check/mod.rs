@@ -1418,13 +1418,17 @@ impl Checker {
                     )
                     .with_hint(known_functions_hint(name, true)),
                 ),
-                Some((_, n)) if n != usize::MAX && n != call.args.len() => self.err(
-                    Diagnostic::error(
+                Some((_, n)) if n != usize::MAX && n != call.args.len() => {
+                    self.err(Diagnostic::error(
                         "E0502",
                         call.span,
-                        format!("`{name}` takes {n} argument{}, not {}", if n == 1 { "" } else { "s" }, call.args.len()),
-                    ),
-                ),
+                        format!(
+                            "`{name}` takes {n} argument{}, not {}",
+                            if n == 1 { "" } else { "s" },
+                            call.args.len()
+                        ),
+                    ))
+                }
                 _ => {}
             }
         }

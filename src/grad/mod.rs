@@ -18,9 +18,9 @@ mod gather;
 pub use gather::{gather_form, Gathered};
 
 use crate::check::Env;
+use crate::sym::func::D;
 use crate::syntax::ast::*;
 use crate::syntax::span::Span;
-use crate::sym::func::D;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The derived backward program and what was noticed on the way.
@@ -800,7 +800,12 @@ fn template(d: &D, x: &Expr, y: &Expr) -> Expr {
     let t = |d: &D| template(d, x, y);
     let iverson = |op: RelOp, a: &D| {
         Expr::Iverson(
-            Box::new(Expr::Rel(op, Box::new(t(a)), Box::new(num("0")), Span::default())),
+            Box::new(Expr::Rel(
+                op,
+                Box::new(t(a)),
+                Box::new(num("0")),
+                Span::default(),
+            )),
             Span::default(),
         )
     };

@@ -597,10 +597,7 @@ impl Rv {
             };
             out.var_bounds.push((
                 l2 * v.clone(),
-                format!(
-                    "{name} is {}-Lipschitz: Var({name}(y)) ≤ {bound}",
-                    l.text
-                ),
+                format!("{name} is {}-Lipschitz: Var({name}(y)) ≤ {bound}", l.text),
             ));
         }
         match b.moments {
@@ -610,10 +607,13 @@ impl Rv {
                 let m = Expr::int(k) * Expr::sqrt(v / (Expr::int(2) * Expr::sym("pi")));
                 if self.gauss == Gauss::Exact {
                     out.mean = Some(m);
-                    let coef = if k == 1 { String::new() } else { format!("{k} ") };
-                    out.rules.insert(format!(
-                        "E[{name}(z)] = {coef}sqrt(v/(2π)) for z ~ N(0, v)"
-                    ));
+                    let coef = if k == 1 {
+                        String::new()
+                    } else {
+                        format!("{k} ")
+                    };
+                    out.rules
+                        .insert(format!("E[{name}(z)] = {coef}sqrt(v/(2π)) for z ~ N(0, v)"));
                 } else {
                     out.approx_mean = Some((
                         m,

@@ -585,7 +585,13 @@ impl<'a> Machine<'a> {
         if let Some(b) = crate::sym::func::model_function(f) {
             let x = one(&args)?;
             for &k in b.kinks {
-                let side = if x < k as f64 { 1 } else if x > k as f64 { 2 } else { 3 };
+                let side = if x < k as f64 {
+                    1
+                } else if x > k as f64 {
+                    2
+                } else {
+                    3
+                };
                 self.kink_sides = (self.kink_sides ^ side).wrapping_mul(0x0000_0100_0000_01b3);
             }
             return Ok((b.f64)(x));

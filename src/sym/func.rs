@@ -741,7 +741,11 @@ mod tests {
                         ("pi".to_string(), std::f64::consts::PI),
                     ]
                     .into();
-                    assert!(d.eval_f64(&at).unwrap().abs() <= r(l.bound), "{} at {x}", b.name);
+                    assert!(
+                        d.eval_f64(&at).unwrap().abs() <= r(l.bound),
+                        "{} at {x}",
+                        b.name
+                    );
                 }
                 let ym = (b.f64)(-x);
                 match b.symmetry {
@@ -753,7 +757,11 @@ mod tests {
                     }
                 }
                 if let MomentRule::Homogeneous { pos, neg } = b.moments {
-                    let want = if x >= 0.0 { pos as f64 * x } else { -neg as f64 * x };
+                    let want = if x >= 0.0 {
+                        pos as f64 * x
+                    } else {
+                        -neg as f64 * x
+                    };
                     assert_eq!(y, want, "{}({x})", b.name);
                 }
             }
@@ -769,7 +777,10 @@ mod tests {
                     *n += 1;
                     let at: BTreeMap<String, f64> =
                         [("pi".to_string(), std::f64::consts::PI)].into();
-                    let v = exact.build(&Expr::zero(), &Expr::zero()).eval_f64(&at).unwrap();
+                    let v = exact
+                        .build(&Expr::zero(), &Expr::zero())
+                        .eval_f64(&at)
+                        .unwrap();
                     assert_eq!(decimal.parse::<f64>().unwrap(), v, "{decimal}");
                 }
                 D::Add(a, b) | D::Sub(a, b) | D::Mul(a, b) | D::Div(a, b) | D::Pow(a, b) => {
