@@ -548,7 +548,9 @@ impl Rv {
                 out.rules.insert(format!(
                     "{name} of a symmetric input keeps {share} its second moment"
                 ));
-                out.positive_mean = pos + neg > 0;
+                // E[f(y)] > 0 for a non-degenerate symmetric y; the claim route states
+                // it as relu's rule, so only relu-like entries (f = 0 below 0) set it.
+                out.positive_mean = pos > 0 && neg == 0;
             }
         }
         if let Symmetry::Odd | Symmetry::Complement(_) = b.symmetry {

@@ -8,7 +8,9 @@
 //! - powers fold when exact (rational to an integer power, perfect roots), `x^0 = 1`,
 //!   `x^1 = x`, `(x^a)^n = x^(a n)` for integer n, `(x y)^n = x^n y^n` for integer n;
 //! - `sqrt(x)` is `x^(1/2)`; `exp(ln x) = x`, `ln(exp x) = x`, `ln 1 = 0`, `exp 0 = 1`,
-//!   `sigmoid 0 = 1/2`, `tanh 0 = 0`, relu of a rational folds.
+//!   and a function of a rational folds where the built-in function table ([`func`])
+//!   has an exact value (`sigmoid 0 = 1/2`, `tanh 0 = 0`, `gelu 0 = 0`, relu and abs
+//!   of any rational); its derivative is the table's template.
 //!
 //! Products of sums are not multiplied out automatically; [`expand`] does that, and
 //! [`together`] brings an expression over one denominator. Identity testing
