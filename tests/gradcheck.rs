@@ -33,6 +33,7 @@ fn the_seed_models_pass_gradcheck() {
         "multihead_mlp",
         "residual_mlp",
         "deep_linear",
+        "gelu_mlp",
     ] {
         let r = report(&format!("problems/{name}.tq"));
         assert!(

@@ -14,18 +14,38 @@ use crate::syntax::printer::{print_name, print_ref};
 use crate::syntax::span::Span;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Functions an expression may apply, with their argument counts.
-pub const FUNCTIONS: &[(&str, usize)] = &[
-    ("sigmoid", 1),
-    ("sigma", 1),
-    ("tanh", 1),
-    ("relu", 1),
-    ("exp", 1),
-    ("ln", 1),
-    ("log", 1),
-    ("sqrt", 1),
-    ("abs", 1),
-];
+/// The argument count of a function an expression may apply: the built-in function
+/// table (`crate::sym::func`) is the one list.
+pub fn function_arity(name: &str) -> Option<usize> {
+    crate::sym::func::model_function(name).map(|_| 1)
+}
+
+/// "known functions: …", with "did you mean" when a known name is close.
+fn known_functions_hint(name: &str, with_claims: bool) -> String {
+    let names = crate::sym::func::model_names();
+    let mut all: Vec<&str> = names.clone();
+    if with_claims {
+        all.extend(CLAIM_FUNCTIONS.iter().map(|(n, _)| *n));
+    }
+    let mut hint = match crate::sym::func::suggest(name, all.iter().copied()) {
+        Some(s) => format!("did you mean `{s}`? "),
+        None => String::new(),
+    };
+    if with_claims {
+        let claim: Vec<&str> = CLAIM_FUNCTIONS.iter().map(|(n, _)| *n).collect();
+        hint.push_str(&format!(
+            "claim functions: {}; functions: {}",
+            claim.join(", "),
+            names.join(", ")
+        ));
+    } else {
+        hint.push_str(&format!(
+            "known functions: {}; for a product write `{name} (...)` with a space",
+            names.join(", ")
+        ));
+    }
+    hint
+}
 
 /// Functions that only claims may use (moment operators and claim predicates), with
 /// their argument counts (`usize::MAX`: any number).
@@ -42,7 +62,6 @@ pub const CLAIM_FUNCTIONS: &[(&str, usize)] = &[
     ("min", usize::MAX),
     ("max", usize::MAX),
     ("P", 1),
-    ("abs", 1),
 ];
 
 /// Distributions a declaration may use, with their argument counts.
@@ -1305,8 +1324,8 @@ impl Checker {
     /// An activation or other function in a model equation: its argument is a scope.
     fn function(&mut self, c: &Call, scope: &Scope) {
         let name = c.func.name.as_str();
-        match FUNCTIONS.iter().find(|(n, _)| *n == name) {
-            Some((_, n)) if *n != c.args.len() => self.err(Diagnostic::error(
+        match function_arity(name) {
+            Some(n) if n != c.args.len() => self.err(Diagnostic::error(
                 "E0103",
                 c.span,
                 format!("`{name}` takes {n} argument, not {}", c.args.len()),
@@ -1316,9 +1335,7 @@ impl Checker {
                 let hint = if CLAIM_FUNCTIONS.iter().any(|(n, _)| *n == name) {
                     format!("`{name}` may only be used in claims")
                 } else {
-                    format!(
-                        "known functions: sigmoid (σ), tanh, relu, exp, ln, sqrt; for a product write `{name} (...)` with a space"
-                    )
+                    known_functions_hint(name, false)
                 };
                 self.err(
                     Diagnostic::error("E0103", c.func.span, format!("unknown function `{name}`"))
@@ -1395,10 +1412,9 @@ impl Checker {
         collect_calls(&c.body, &mut calls);
         for call in calls {
             let name = call.func.name.as_str();
-            let known = FUNCTIONS
-                .iter()
-                .chain(CLAIM_FUNCTIONS)
-                .find(|(n, _)| *n == name);
+            let known = function_arity(name)
+                .map(|n| (name, n))
+                .or_else(|| CLAIM_FUNCTIONS.iter().find(|(n, _)| *n == name).copied());
             match known {
                 None => self.err(
                     Diagnostic::error(
@@ -1406,15 +1422,19 @@ impl Checker {
                         call.func.span,
                         format!("unknown function `{name}` in a claim"),
                     )
-                    .with_hint("claim functions: E, Var, Cov, solve, mults, order, equivalent, invariant; activations: sigmoid, tanh, relu, exp, ln, sqrt"),
+                    .with_hint(known_functions_hint(name, true)),
                 ),
-                Some((_, n)) if *n != usize::MAX && *n != call.args.len() => self.err(
-                    Diagnostic::error(
+                Some((_, n)) if n != usize::MAX && n != call.args.len() => {
+                    self.err(Diagnostic::error(
                         "E0502",
                         call.span,
-                        format!("`{name}` takes {n} argument{}, not {}", if *n == 1 { "" } else { "s" }, call.args.len()),
-                    ),
-                ),
+                        format!(
+                            "`{name}` takes {n} argument{}, not {}",
+                            if n == 1 { "" } else { "s" },
+                            call.args.len()
+                        ),
+                    ))
+                }
                 _ => {}
             }
         }

@@ -346,14 +346,10 @@ impl<'a> Gen<'a> {
                         Err(format!("`{f}` takes one argument"))
                     }
                 };
+                if let Some(b) = crate::sym::func::model_function(f) {
+                    return one(b.numpy);
+                }
                 match f {
-                    "sigma" | "sigmoid" => one("sigmoid")?,
-                    "tanh" => one("np.tanh")?,
-                    "relu" => one("relu")?,
-                    "exp" => one("np.exp")?,
-                    "ln" | "log" => one("np.log")?,
-                    "sqrt" => one("np.sqrt")?,
-                    "abs" => one("np.abs")?,
                     "min" | "max" if !args.is_empty() => {
                         let np_f = if f == "min" {
                             "np.minimum"

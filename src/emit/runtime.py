@@ -166,6 +166,27 @@ def relu(x):
     return np.maximum(x, 0.0)
 
 
+def step(x):
+    return np.where(np.asarray(x) > 0, 1.0, 0.0)
+
+
+def erf(x):
+    import math
+
+    return np.vectorize(math.erf, otypes=[float])(x)
+
+
+def gelu(x):
+    import math
+
+    x = np.asarray(x, dtype=float)
+    return x * 0.5 * np.vectorize(math.erfc, otypes=[float])(-x / math.sqrt(2.0))
+
+
+def softplus(x):
+    return np.logaddexp(0.0, x)
+
+
 def draw(rnd, dist, args, n):
     if dist == "value":
         return np.full(n, args[0])

@@ -18,6 +18,7 @@ mod gather;
 pub use gather::{gather_form, Gathered};
 
 use crate::check::Env;
+use crate::sym::func::D;
 use crate::syntax::ast::*;
 use crate::syntax::span::Span;
 use std::collections::{BTreeMap, BTreeSet};
@@ -783,28 +784,47 @@ impl DerivCtx<'_> {
                 } else {
                     e.clone()
                 };
-                let outer = match c.func.name.as_str() {
-                    "sigmoid" | "sigma" => jux(value.clone(), bin(BinOp::Sub, num("1"), value)),
-                    "tanh" => bin(BinOp::Sub, num("1"), bin(BinOp::Pow, value, num("2"))),
-                    "relu" => Expr::Iverson(
-                        Box::new(Expr::Rel(
-                            RelOp::Gt,
-                            Box::new(arg.clone()),
-                            Box::new(num("0")),
-                            Span::default(),
-                        )),
-                        Span::default(),
-                    ),
-                    "exp" => value,
-                    "ln" | "log" => bin(BinOp::Div, num("1"), arg.clone()),
-                    "sqrt" => bin(BinOp::Div, num("1"), jux(num("2"), value)),
-                    _ => return None,
-                };
+                let b = crate::sym::func::model_function(&c.func.name)?;
+                let outer = template(b.derivative, arg, &value);
                 jux(outer, inner)
             }
             Expr::Sum(_, x, _) => self.d(x)?,
             _ => return None,
         })
+    }
+}
+
+/// A derivative template of the built-in function table as a `.tq` expression, with
+/// `x` for the argument and `y` for the function's value.
+fn template(d: &D, x: &Expr, y: &Expr) -> Expr {
+    let t = |d: &D| template(d, x, y);
+    let iverson = |op: RelOp, a: &D| {
+        Expr::Iverson(
+            Box::new(Expr::Rel(
+                op,
+                Box::new(t(a)),
+                Box::new(num("0")),
+                Span::default(),
+            )),
+            Span::default(),
+        )
+    };
+    match d {
+        D::X => x.clone(),
+        D::Y => y.clone(),
+        D::Int(n) => num(&n.to_string()),
+        D::Pi => num("3.141592653589793"),
+        D::Const { decimal, .. } => num(decimal),
+        D::Add(a, b) => bin(BinOp::Add, t(a), t(b)),
+        D::Sub(a, b) => bin(BinOp::Sub, t(a), t(b)),
+        D::Mul(a, b) => jux(t(a), t(b)),
+        D::Div(a, b) => bin(BinOp::Div, t(a), t(b)),
+        D::Pow(a, b) => bin(BinOp::Pow, t(a), t(b)),
+        D::Neg(a) => neg(t(a)),
+        D::Sqrt(a) => call("sqrt", t(a)),
+        D::Call(f, a) => call(f.name(), t(a)),
+        D::Positive(a) => iverson(RelOp::Gt, a),
+        D::Negative(a) => iverson(RelOp::Lt, a),
     }
 }
 

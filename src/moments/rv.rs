@@ -4,6 +4,7 @@
 //! the rules need (symmetry, Gaussianity, linearity in a zero-mean leaf, the random
 //! leaves it depends on, a finite support).
 
+use crate::sym::func::{MomentRule, Rat, Symmetry};
 use crate::sym::{Expr, Func};
 use std::collections::BTreeSet;
 
@@ -531,81 +532,109 @@ impl Rv {
         };
         let var_in = self.var();
         let gauss_input = self.gauss != Gauss::No && self.finite.is_none();
-        match f {
-            Func::Relu => {
-                if self.symmetric {
-                    out.m2 = self.m2.clone().map(|m| m / Expr::int(2));
-                    out.rules
-                        .insert("relu of a symmetric input keeps half its second moment".into());
-                    out.positive_mean = true;
-                }
-                if let Some(v) = &var_in {
-                    out.var_bounds.push((
-                        v.clone(),
-                        "relu is 1-Lipschitz: Var(relu(y)) ≤ Var(y)".into(),
+        let b = f.entry();
+        let name = b.name;
+        let rat = |(n, d): Rat| Expr::rat(n, d);
+        if let MomentRule::Homogeneous { pos, neg } = b.moments {
+            // f(x) = pos·x for x > 0, −neg·x for x < 0.
+            if self.symmetric {
+                let keep = Expr::rat(pos * pos + neg * neg, 2);
+                out.m2 = self.m2.clone().map(|m| m * keep);
+                let share = match (pos * pos + neg * neg, 2) {
+                    (1, 2) => "half".to_string(),
+                    (2, 2) => "all of".to_string(),
+                    (n, d) => format!("{n}/{d} of"),
+                };
+                out.rules.insert(format!(
+                    "{name} of a symmetric input keeps {share} its second moment"
+                ));
+                // E[f(y)] > 0 for a non-degenerate symmetric y; the claim route states
+                // it as relu's rule, so only relu-like entries (f = 0 below 0) set it.
+                out.positive_mean = pos > 0 && neg == 0;
+            }
+        }
+        if let Symmetry::Odd | Symmetry::Complement(_) = b.symmetry {
+            if self.symmetric {
+                if let Symmetry::Complement(c) = b.symmetry {
+                    let two_c = (2 * c.0, c.1);
+                    out.mean = Some(rat(c));
+                    out.rules.insert(format!(
+                        "{name}(−y) = {} − {name}(y): mean {} for symmetric y",
+                        crate::sym::to_text(&rat(two_c)),
+                        crate::sym::to_text(&rat(c))
                     ));
-                }
-                if gauss_input && zero_mean {
-                    let v = var_in.clone().unwrap_or_else(Expr::zero);
-                    let m = Expr::sqrt(v / (Expr::int(2) * Expr::sym("pi")));
-                    if self.gauss == Gauss::Exact {
-                        out.mean = Some(m);
-                        out.rules
-                            .insert("E[relu(z)] = sqrt(v/(2π)) for z ~ N(0, v)".into());
-                    } else {
-                        out.approx_mean = Some((
-                            m,
-                            "Gaussian approximation of the input (a sum of many uncorrelated terms)"
-                                .into(),
-                        ));
-                    }
+                } else {
+                    out.mean = Some(Expr::zero());
+                    out.symmetric = true;
+                    out.rules
+                        .insert(format!("{name} is odd: mean 0 for symmetric y"));
                 }
             }
-            Func::Sigmoid | Func::Tanh => {
-                let (centre, range_var, lip2) = if f == Func::Sigmoid {
-                    (Expr::rat(1, 2), Expr::rat(1, 4), Expr::rat(1, 16))
-                } else {
-                    (Expr::zero(), Expr::one(), Expr::one())
-                };
-                if self.symmetric {
-                    out.mean = Some(centre);
-                    out.symmetric = f == Func::Tanh;
-                    out.rules.insert(if f == Func::Sigmoid {
-                        "sigmoid(−y) = 1 − sigmoid(y): mean 1/2 for symmetric y".into()
+        }
+        if let (Some(lo), Some(hi)) = b.range {
+            let half = Expr::rat(1, 2) * (rat(hi) - rat(lo));
+            let bound = Expr::pow(half, Expr::int(2));
+            let show = |r: Rat| {
+                let s = crate::sym::to_text(&rat(r));
+                s.replacen('-', "−", 1)
+            };
+            out.var_bounds.push((
+                bound.clone(),
+                format!(
+                    "{name}(y) ∈ [{}, {}], so Var ≤ {} (Popoviciu)",
+                    show(lo),
+                    show(hi),
+                    crate::sym::to_text(&bound)
+                ),
+            ));
+        }
+        if let (Some(l), Some(v)) = (b.lipschitz, &var_in) {
+            let l2 = Expr::pow(rat(l.bound), Expr::int(2));
+            let bound = if l.bound == (1, 1) {
+                "Var(y)".to_string()
+            } else if l.bound.0 == 1 {
+                format!("Var(y)/{}", l.bound.1 * l.bound.1)
+            } else {
+                format!("{} Var(y)", crate::sym::to_text(&l2))
+            };
+            out.var_bounds.push((
+                l2 * v.clone(),
+                format!("{name} is {}-Lipschitz: Var({name}(y)) ≤ {bound}", l.text),
+            ));
+        }
+        match b.moments {
+            MomentRule::Homogeneous { pos, neg } if gauss_input && zero_mean => {
+                let v = var_in.clone().unwrap_or_else(Expr::zero);
+                let k = pos + neg;
+                let m = Expr::int(k) * Expr::sqrt(v / (Expr::int(2) * Expr::sym("pi")));
+                if self.gauss == Gauss::Exact {
+                    out.mean = Some(m);
+                    let coef = if k == 1 {
+                        String::new()
                     } else {
-                        "tanh is odd: mean 0 for symmetric y".into()
+                        format!("{k} ")
+                    };
+                    out.rules
+                        .insert(format!("E[{name}(z)] = {coef}sqrt(v/(2π)) for z ~ N(0, v)"));
+                } else {
+                    out.approx_mean = Some((
+                        m,
+                        "Gaussian approximation of the input (a sum of many uncorrelated terms)"
+                            .into(),
+                    ));
+                }
+            }
+            MomentRule::Quadrature if gauss_input => {
+                if let (Some(m), Some(v)) = (&self.mean, &var_in) {
+                    out.quad = Some(Quad {
+                        func: f,
+                        mean: m.clone(),
+                        var: v.clone(),
+                        approx: self.gauss != Gauss::Exact,
                     });
                 }
-                out.var_bounds.push((
-                    range_var,
-                    if f == Func::Sigmoid {
-                        "sigmoid(y) ∈ [0, 1], so Var ≤ 1/4 (Popoviciu)".into()
-                    } else {
-                        "tanh(y) ∈ [−1, 1], so Var ≤ 1 (Popoviciu)".into()
-                    },
-                ));
-                if let Some(v) = &var_in {
-                    out.var_bounds.push((
-                        lip2 * v.clone(),
-                        if f == Func::Sigmoid {
-                            "sigmoid is 1/4-Lipschitz: Var(sigmoid(y)) ≤ Var(y)/16".into()
-                        } else {
-                            "tanh is 1-Lipschitz: Var(tanh(y)) ≤ Var(y)".into()
-                        },
-                    ));
-                }
-                if gauss_input {
-                    if let (Some(m), Some(v)) = (&self.mean, &var_in) {
-                        out.quad = Some(Quad {
-                            func: f,
-                            mean: m.clone(),
-                            var: v.clone(),
-                            approx: self.gauss != Gauss::Exact,
-                        });
-                    }
-                }
             }
-            Func::Exp | Func::Ln | Func::Abs | Func::Step | Func::Sqrt => {}
+            _ => {}
         }
         out.fill_from_support();
         if out.finite.is_some() {
@@ -642,12 +671,10 @@ pub fn gauss_hermite(f: Func, mean: f64, var: f64) -> Option<(f64, f64)> {
     }
     let (nodes, weights) = hermite_rule();
     let sd = var.sqrt();
-    let g = |x: f64| match f {
-        Func::Sigmoid => 1.0 / (1.0 + (-x).exp()),
-        Func::Tanh => x.tanh(),
-        Func::Relu => x.max(0.0),
-        _ => f64::NAN,
-    };
+    if f.entry().moments != MomentRule::Quadrature {
+        return None;
+    }
+    let g = |x: f64| f.eval_f64(x);
     let (mut s1, mut s2) = (0.0, 0.0);
     for (z, w) in nodes.iter().zip(&weights) {
         let y = g(mean + sd * z);

@@ -1356,16 +1356,10 @@ impl<'a> Dense<'a> {
             return unsup(format!("`{f}` takes one argument"));
         }
         let x = args.pop_one();
-        let g: fn(f64) -> f64 = match f {
-            "sigma" | "sigmoid" => |x| 1.0 / (1.0 + (-x).exp()),
-            "tanh" => f64::tanh,
-            "relu" => |x| x.max(0.0),
-            "exp" => f64::exp,
-            "ln" | "log" => f64::ln,
-            "sqrt" => f64::sqrt,
-            "abs" => f64::abs,
-            _ => return unsup(format!("`{f}` cannot be evaluated numerically")),
+        let Some(b) = crate::sym::func::model_function(f) else {
+            return unsup(format!("`{f}` cannot be evaluated numerically"));
         };
+        let g = b.f64;
         self.map(x, g)
     }
 

@@ -79,6 +79,11 @@ pub struct Machine<'a> {
     /// skipped at an element where a value it reads (or the member it writes) does not
     /// exist. Used to compare statements of claims with derived statements.
     pub shadow: Option<Store>,
+    /// A fingerprint of the side of every kink (relu, abs at 0: the table's `kinks`)
+    /// on which each argument of a kinked function fell, in evaluation order. Two runs
+    /// with different fingerprints lie on different sides of some kink, so a finite
+    /// difference between them is not a derivative (gradcheck.rs).
+    pub kink_sides: u64,
     steps: u64,
     elements: usize,
 }
@@ -107,6 +112,7 @@ impl<'a> Machine<'a> {
             max_steps: MAX_STEPS,
             loop_ranges: BTreeMap::new(),
             shadow: None,
+            kink_sides: 0,
             steps: 0,
             elements: 0,
         };
@@ -577,17 +583,21 @@ impl<'a> Machine<'a> {
                 err(format!("`{f}` takes one argument"))
             }
         };
-        Ok(match f {
-            "sigma" | "sigmoid" => {
-                let x = one(&args)?;
-                1.0 / (1.0 + (-x).exp())
+        if let Some(b) = crate::sym::func::model_function(f) {
+            let x = one(&args)?;
+            for &k in b.kinks {
+                let side = if x < k as f64 {
+                    1
+                } else if x > k as f64 {
+                    2
+                } else {
+                    3
+                };
+                self.kink_sides = (self.kink_sides ^ side).wrapping_mul(0x0000_0100_0000_01b3);
             }
-            "tanh" => one(&args)?.tanh(),
-            "relu" => one(&args)?.max(0.0),
-            "exp" => one(&args)?.exp(),
-            "ln" | "log" => one(&args)?.ln(),
-            "sqrt" => one(&args)?.sqrt(),
-            "abs" => one(&args)?.abs(),
+            return Ok((b.f64)(x));
+        }
+        Ok(match f {
             "min" if !args.is_empty() => args.iter().cloned().fold(f64::INFINITY, f64::min),
             "max" if !args.is_empty() => args.iter().cloned().fold(f64::NEG_INFINITY, f64::max),
             _ => return err(format!("`{f}` cannot be evaluated numerically")),

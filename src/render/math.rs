@@ -221,10 +221,14 @@ pub fn call(c: &Call) -> String {
     let args: Vec<String> = c.args.iter().map(expr).collect();
     let args = args.join(", ");
     let f = c.func.name.as_str();
+    if let Some(b) = crate::sym::func::model_function(f) {
+        if b.func != crate::sym::Func::Sqrt {
+            return format!("{}\\left({args}\\right)", b.latex);
+        }
+    }
     match f {
         "sqrt" if c.args.len() == 1 => format!("\\sqrt{{{args}}}"),
-        "sigma" | "sigmoid" => format!("\\sigma\\left({args}\\right)"),
-        "tanh" | "exp" | "ln" | "log" | "min" | "max" => {
+        "min" | "max" => {
             format!("\\{f}\\left({args}\\right)")
         }
         "E" => format!("\\mathbb{{E}}\\left[{args}\\right]"),

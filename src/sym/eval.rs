@@ -125,20 +125,24 @@ pub(super) fn pow_exact(b: &BigRational, x: &BigRational) -> Result<BigRational,
 }
 
 fn func_exact(f: Func, v: &BigRational) -> Result<BigRational, EvalError> {
-    match f {
-        Func::Ln if v.is_zero() => return Err(EvalError::DivisionByZero),
-        Func::Ln if v.is_negative() => {
-            return Err(EvalError::Undefined("log of a negative number".into()))
+    use super::func::Domain;
+    let b = f.entry();
+    match b.domain {
+        Domain::Positive if v.is_zero() => return Err(EvalError::DivisionByZero),
+        Domain::Positive | Domain::NonNegative if v.is_negative() => {
+            return Err(EvalError::Undefined(format!(
+                "{} of a negative number",
+                b.name
+            )))
         }
-        Func::Sqrt if v.is_negative() => {
-            return Err(EvalError::Undefined("sqrt of a negative number".into()))
-        }
-        Func::Sqrt => return pow_exact(v, &BigRational::new(1.into(), 2.into())),
         _ => {}
     }
-    match Expr::func(f, Expr::Num(v.clone())) {
-        Expr::Num(r) => Ok(r),
-        _ => Err(EvalError::Irrational(format!("{}({v})", f.name()))),
+    if f == Func::Sqrt {
+        return pow_exact(v, &BigRational::new(1.into(), 2.into()));
+    }
+    match (b.exact)(v) {
+        Some(r) => Ok(r),
+        None => Err(EvalError::Irrational(format!("{}({v})", f.name()))),
     }
 }
 
@@ -165,22 +169,7 @@ pub fn eval_f64(e: &Expr, at: &BTreeMap<String, f64>) -> Result<f64, EvalError> 
         Expr::Pow(b, x) => eval_f64(b, at)?.powf(eval_f64(x, at)?),
         Expr::Func(f, x) => {
             let v = eval_f64(x, at)?;
-            match f {
-                Func::Ln => v.ln(),
-                Func::Exp => v.exp(),
-                Func::Sigmoid => 1.0 / (1.0 + (-v).exp()),
-                Func::Tanh => v.tanh(),
-                Func::Relu => v.max(0.0),
-                Func::Abs => v.abs(),
-                Func::Sqrt => v.sqrt(),
-                Func::Step => {
-                    if v > 0.0 {
-                        1.0
-                    } else {
-                        0.0
-                    }
-                }
-            }
+            f.eval_f64(v)
         }
     })
 }

@@ -8,19 +8,23 @@
 //! - powers fold when exact (rational to an integer power, perfect roots), `x^0 = 1`,
 //!   `x^1 = x`, `(x^a)^n = x^(a n)` for integer n, `(x y)^n = x^n y^n` for integer n;
 //! - `sqrt(x)` is `x^(1/2)`; `exp(ln x) = x`, `ln(exp x) = x`, `ln 1 = 0`, `exp 0 = 1`,
-//!   `sigmoid 0 = 1/2`, `tanh 0 = 0`, relu of a rational folds.
+//!   and a function of a rational folds where the built-in function table ([`func`])
+//!   has an exact value (`sigmoid 0 = 1/2`, `tanh 0 = 0`, `gelu 0 = 0`, relu and abs
+//!   of any rational); its derivative is the table's template.
 //!
 //! Products of sums are not multiplied out automatically; [`expand`] does that, and
 //! [`together`] brings an expression over one denominator. Identity testing
 //! ([`relation`]) uses both and falls back to exact evaluation at random points.
 
 mod eval;
+pub mod func;
 mod parse;
 mod print;
 mod relation;
 mod solve;
 
 pub use eval::{eval_exact, eval_f64, EvalError};
+pub use func::Func;
 pub use parse::{parse_ascii, parse_number, parse_relation, ParseError};
 pub use relation::{check_relation, Assumption, CheckOptions, Decision, Rel};
 pub use solve::{
@@ -31,60 +35,6 @@ use num_bigint::BigInt;
 use num_rational::BigRational;
 use num_traits::{One, Signed, ToPrimitive, Zero};
 use std::collections::{BTreeMap, BTreeSet};
-
-/// Functions of one argument.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Func {
-    /// The natural logarithm (printed `log` in ASCII, `ln` in text and LaTeX).
-    Ln,
-    /// The exponential.
-    Exp,
-    /// The logistic function `1/(1 + exp(-x))`.
-    Sigmoid,
-    /// The hyperbolic tangent.
-    Tanh,
-    /// `max(x, 0)`.
-    Relu,
-    /// The absolute value.
-    Abs,
-    /// The Heaviside step `[x > 0]` (relu's derivative).
-    Step,
-    /// The square root. Only a constructor argument: [`Expr::func`] turns it into the
-    /// power `x^(1/2)`, so it never occurs in a canonical expression.
-    Sqrt,
-}
-
-impl Func {
-    /// The name in the ASCII syntax (`log` for the natural logarithm).
-    pub fn name(self) -> &'static str {
-        match self {
-            Func::Ln => "log",
-            Func::Exp => "exp",
-            Func::Sigmoid => "sigmoid",
-            Func::Tanh => "tanh",
-            Func::Relu => "relu",
-            Func::Abs => "abs",
-            Func::Step => "step",
-            Func::Sqrt => "sqrt",
-        }
-    }
-
-    /// The function called `n` (`ln` and `log` both name the natural logarithm,
-    /// `sigma` the sigmoid).
-    pub fn from_name(n: &str) -> Option<Func> {
-        Some(match n {
-            "ln" | "log" => Func::Ln,
-            "exp" => Func::Exp,
-            "sigmoid" | "sigma" => Func::Sigmoid,
-            "tanh" => Func::Tanh,
-            "relu" => Func::Relu,
-            "abs" => Func::Abs,
-            "step" => Func::Step,
-            "sqrt" => Func::Sqrt,
-            _ => return None,
-        })
-    }
-}
 
 /// An expression in canonical form. Build it with the constructors, never directly.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -396,19 +346,11 @@ impl Expr {
             (Func::Sqrt, _) => return Expr::sqrt(x),
             (Func::Exp, Expr::Func(Func::Ln, a)) => return (**a).clone(),
             (Func::Ln, Expr::Func(Func::Exp, a)) => return (**a).clone(),
-            (Func::Ln, Expr::Num(r)) if r.is_one() => return Expr::zero(),
-            (Func::Exp, Expr::Num(r)) if r.is_zero() => return Expr::one(),
-            (Func::Sigmoid, Expr::Num(r)) if r.is_zero() => return Expr::rat(1, 2),
-            (Func::Tanh, Expr::Num(r)) if r.is_zero() => return Expr::zero(),
-            (Func::Relu, Expr::Num(r)) => {
-                return Expr::Num(if r.is_positive() {
-                    r.clone()
-                } else {
-                    BigRational::zero()
-                })
+            (_, Expr::Num(r)) => {
+                if let Some(v) = (f.entry().exact)(r) {
+                    return Expr::Num(v);
+                }
             }
-            (Func::Abs, Expr::Num(r)) => return Expr::Num(r.abs()),
-            (Func::Step, Expr::Num(r)) => return Expr::int(if r.is_positive() { 1 } else { 0 }),
             _ => {}
         }
         Expr::Func(f, Box::new(x))
@@ -528,29 +470,7 @@ impl Expr {
                     return Expr::zero();
                 }
                 let a = (**a).clone();
-                let outer = match f {
-                    Func::Ln => Expr::pow(a, Expr::int(-1)),
-                    Func::Exp => self.clone(),
-                    Func::Sigmoid => Expr::mul(vec![
-                        self.clone(),
-                        Expr::add(vec![
-                            Expr::one(),
-                            Expr::mul(vec![Expr::int(-1), self.clone()]),
-                        ]),
-                    ]),
-                    Func::Tanh => Expr::add(vec![
-                        Expr::one(),
-                        Expr::mul(vec![Expr::int(-1), Expr::pow(self.clone(), Expr::int(2))]),
-                    ]),
-                    Func::Relu => Expr::func(Func::Step, a),
-                    Func::Abs => Expr::mul(vec![
-                        a.clone(),
-                        Expr::pow(Expr::func(Func::Abs, a), Expr::int(-1)),
-                    ]),
-                    Func::Step => Expr::zero(),
-                    // Never canonical (it is a power); kept for hand-built trees.
-                    Func::Sqrt => Expr::mul(vec![Expr::rat(1, 2), Expr::pow(a, Expr::rat(-1, 2))]),
-                };
+                let outer = f.entry().derivative.build(&a, self);
                 Expr::mul(vec![outer, da])
             }
         }

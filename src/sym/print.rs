@@ -1,7 +1,7 @@
 //! Printing in three syntaxes: ASCII for computer algebra systems (explicit `*` and
 //! `^`), the course's notation (juxtaposition, superscripts, Greek letters), LaTeX.
 
-use super::{Expr, Func};
+use super::Expr;
 use num_rational::BigRational;
 use num_traits::{One, Signed};
 
@@ -138,25 +138,9 @@ fn raw(e: &Expr, style: Style) -> String {
             let arg = p(x, style, 0);
             match style {
                 Style::Ascii => format!("{}({arg})", f.name()),
-                Style::Text => {
-                    let n = match f {
-                        Func::Ln => "ln",
-                        Func::Sigmoid => "σ",
-                        other => other.name(),
-                    };
-                    format!("{n}({arg})")
-                }
+                Style::Text => format!("{}({arg})", f.entry().text),
                 Style::Latex => {
-                    let n = match f {
-                        Func::Ln => "\\ln",
-                        Func::Exp => "\\exp",
-                        Func::Sigmoid => "\\sigma",
-                        Func::Tanh => "\\tanh",
-                        Func::Relu => "\\operatorname{relu}",
-                        Func::Abs => "\\operatorname{abs}",
-                        Func::Step => "\\operatorname{step}",
-                        Func::Sqrt => "\\operatorname{sqrt}",
-                    };
+                    let n = f.entry().latex;
                     format!("{n}\\left({arg}\\right)")
                 }
             }

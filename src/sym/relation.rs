@@ -354,7 +354,7 @@ fn positive_required(e: &Expr, out: &mut BTreeSet<String>) {
             positive_required(x, out);
         }
         Expr::Func(f, x) => {
-            if matches!(f, super::Func::Ln | super::Func::Sqrt) {
+            if f.entry().domain != super::func::Domain::All {
                 out.extend(x.free_symbols());
             }
             positive_required(x, out);
