@@ -204,7 +204,7 @@ fn moment_rules_of_the_new_functions() {
                r = abs(g)\n\
                e = erf(g)\n\
                s = softplus(g)\n\
-               claim E(r) == sqrt(2 alpha / pi)\n\
+               claim E(r) == 2 sqrt(alpha / (2 pi))\n\
                claim E(r^2) == alpha\n\
                claim E(e) == 0\n\
                claim Var(e) <= 1\n\
@@ -224,8 +224,15 @@ fn moment_rules_of_the_new_functions() {
     assert_eq!(
         verdicts,
         [
-            "proved", "proved", "proved", "proved", "proved", "confirmed", "confirmed",
-            "confirmed", "refuted"
+            "proved",
+            "proved",
+            "proved",
+            "proved",
+            "proved",
+            "confirmed",
+            "confirmed",
+            "confirmed",
+            "refuted"
         ],
         "{:#?}",
         r.claims
