@@ -249,7 +249,7 @@ fn check_all(sources: &[(String, String)], opts: &Options) -> Vec<FileReport> {
     let done = std::sync::Mutex::new(&mut slots);
     std::thread::scope(|s| {
         for _ in 0..threads {
-            s.spawn(|| loop {
+            let worker = || loop {
                 let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let Some((path, src)) = sources.get(k) else {
                     break;
@@ -259,7 +259,15 @@ fn check_all(sources: &[(String, String)], opts: &Options) -> Vec<FileReport> {
                     slots[k] = Some(r);
                 }
                 bar.inc(1);
-            });
+            };
+            if std::thread::Builder::new()
+                .stack_size(STACK_BYTES)
+                .spawn_scoped(s, worker)
+                .is_err()
+            {
+                // The other threads take this one's share of the files.
+                eprintln!("tq: could not start a checking thread");
+            }
         }
     });
     bar.finish_and_clear();
@@ -274,7 +282,26 @@ fn theme() -> Option<miette::GraphicalTheme> {
     }
 }
 
+/// The stack of every thread that runs the pipeline (the main work and each checking
+/// thread): the walks over expressions recurse, and the parser bounds an expression to
+/// [`tq::syntax::parser::MAX_EXPR_OPERATORS`] operators and
+/// [`tq::syntax::parser::MAX_EXPR_DEPTH`] levels, which this stack holds in every walk.
+const STACK_BYTES: usize = 64 << 20;
+
 fn main() -> ExitCode {
+    // Every command runs on one thread with the same generous stack as the checking
+    // threads of `tq check`.
+    match std::thread::Builder::new()
+        .stack_size(STACK_BYTES)
+        .spawn(run)
+        .map(|t| t.join())
+    {
+        Ok(Ok(code)) => code,
+        _ => ExitCode::from(101),
+    }
+}
+
+fn run() -> ExitCode {
     tq::alloc::tune();
     let cli = match Cli::try_parse() {
         Ok(c) => c,

@@ -190,7 +190,10 @@ impl Deriver<'_> {
     }
 
     fn mark_needs(&mut self, items: &[Item]) {
-        for it in items {
+        // Last statement first: a statement reads what earlier ones define, so straight-line
+        // code reaches the fixed point in one pass (first-to-last took one pass per
+        // statement of a chain: quadratic).
+        for it in items.iter().rev() {
             match &it.kind {
                 ItemKind::Equation(eq) if self.needs.contains(&self.key(&eq.lhs.name)) => {
                     let mut found = Vec::new();
@@ -324,11 +327,7 @@ impl Deriver<'_> {
             {
                 continue;
             }
-            let ctx = DerivCtx {
-                target: occ,
-                lhs: &eq.lhs,
-                whole: &eq.rhs,
-            };
+            let ctx = DerivCtx::new(occ, &eq.lhs, &eq.rhs);
             let Some(local) = ctx.d(&eq.rhs) else {
                 continue;
             };
@@ -689,33 +688,64 @@ fn enclosing_sums(e: &Expr, target: &Ref, acc: &mut Vec<String>) -> bool {
     }
 }
 
-fn contains(e: &Expr, target: &Ref) -> bool {
-    let mut v = Vec::new();
-    collect_occurrences(e, &mut v);
-    v.iter().any(|r| std::ptr::eq(*r, target))
+/// The nodes from `e` down to the one holding the occurrence `target` (descending as
+/// [`collect_occurrences`] does); false when `e` does not contain it.
+fn path_to(e: &Expr, target: &Ref, out: &mut Vec<*const Expr>) -> bool {
+    out.push(e as *const Expr);
+    let found = match e {
+        Expr::Ref(r) => std::ptr::eq(r, target),
+        Expr::Unary(_, x, _) | Expr::Sum(_, x, _) | Expr::Softmax(_, x, _) => {
+            path_to(x, target, out)
+        }
+        Expr::Binary(_, l, r, _) => path_to(l, target, out) || path_to(r, target, out),
+        Expr::Call(c) => c.args.iter().any(|a| path_to(a, target, out)),
+        Expr::Num(..) | Expr::Rel(..) | Expr::Iverson(..) | Expr::Deriv(..) => false,
+    };
+    if !found {
+        out.pop();
+    }
+    found
 }
 
 /// Differentiation with respect to one occurrence of a tensor element.
 struct DerivCtx<'a> {
-    target: &'a Ref,
     /// The left-hand side of the equation (`G` in `G = σ(...)` gives σ' = G (1 − G)).
     lhs: &'a Ref,
     /// The whole right-hand side.
     whole: &'a Expr,
+    /// The nodes of `whole` that contain the target: whether a subexpression contains
+    /// it is one look-up, so differentiating a chain of n terms is linear, not
+    /// quadratic, per occurrence (cubic per equation before).
+    path: std::collections::HashSet<*const Expr>,
 }
 
-impl DerivCtx<'_> {
+impl<'a> DerivCtx<'a> {
+    fn new(target: &'a Ref, lhs: &'a Ref, whole: &'a Expr) -> Self {
+        let mut path = Vec::new();
+        path_to(whole, target, &mut path);
+        DerivCtx {
+            lhs,
+            whole,
+            path: path.into_iter().collect(),
+        }
+    }
+
+    /// Whether the subexpression `e` (a node of `whole`) contains the target.
+    fn contains(&self, e: &Expr) -> bool {
+        self.path.contains(&(e as *const Expr))
+    }
+
     /// The derivative of `e` with respect to the target occurrence, `None` when `e`
     /// does not contain it. `Some(num 1)` is the identity.
     fn d(&self, e: &Expr) -> Option<Expr> {
-        if !contains(e, self.target) {
+        if !self.contains(e) {
             return None;
         }
         Some(match e {
             Expr::Ref(_) => num("1"),
             Expr::Unary(UnOp::Neg, x, _) => neg(self.d(x)?),
             Expr::Binary(op, l, r, _) => {
-                let in_left = contains(l, self.target);
+                let in_left = self.contains(l);
                 match op {
                     BinOp::Add => {
                         if in_left {
