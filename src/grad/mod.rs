@@ -20,7 +20,7 @@ pub use gather::{gather_form, Gathered};
 use crate::check::Env;
 use crate::syntax::ast::*;
 use crate::syntax::span::Span;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// The derived backward program and what was noticed on the way.
 #[derive(Clone, Debug)]
@@ -315,10 +315,15 @@ impl Deriver<'_> {
         }
         let mut occurrences = Vec::new();
         collect_occurrences(&eq.rhs, &mut occurrences);
+        // Which occurrences each node holds, numbered once for the whole equation.
+        let mut spans = HashMap::new();
+        number_occurrences(&eq.rhs, &mut 0, &mut spans);
+        let has_sums = has_explicit_sum(&eq.rhs);
         // Backward statements run in reverse order of the forward reads, as the seeds list them.
-        occurrences.reverse();
+        let mut numbered: Vec<(usize, &Ref)> = occurrences.into_iter().enumerate().collect();
+        numbered.reverse();
         let mut out = Vec::new();
-        for occ in occurrences {
+        for (number, occ) in numbered {
             if !self.differentiable(occ) {
                 continue;
             }
@@ -327,7 +332,12 @@ impl Deriver<'_> {
             {
                 continue;
             }
-            let ctx = DerivCtx::new(occ, &eq.lhs, &eq.rhs);
+            let ctx = DerivCtx {
+                number,
+                spans: &spans,
+                lhs: &eq.lhs,
+                whole: &eq.rhs,
+            };
             let Some(local) = ctx.d(&eq.rhs) else {
                 continue;
             };
@@ -358,7 +368,9 @@ impl Deriver<'_> {
             let local = rename_expr(&local, &rename);
             let mut indices = base_indices.clone();
             let mut sums = Vec::new();
-            enclosing_sums(&eq.rhs, occ, &mut sums);
+            if has_sums {
+                enclosing_sums(&eq.rhs, occ, &mut sums);
+            }
             for s in sums {
                 if !indices.contains(&s) {
                     indices.push(s);
@@ -688,23 +700,40 @@ fn enclosing_sums(e: &Expr, target: &Ref, acc: &mut Vec<String>) -> bool {
     }
 }
 
-/// The nodes from `e` down to the one holding the occurrence `target` (descending as
-/// [`collect_occurrences`] does); false when `e` does not contain it.
-fn path_to(e: &Expr, target: &Ref, out: &mut Vec<*const Expr>) -> bool {
-    out.push(e as *const Expr);
-    let found = match e {
-        Expr::Ref(r) => std::ptr::eq(r, target),
+/// Numbers the occurrences of `e` in the order of [`collect_occurrences`] and records,
+/// for every node, the numbers of the occurrences it holds (`start..end`).
+fn number_occurrences(
+    e: &Expr,
+    next: &mut usize,
+    spans: &mut HashMap<*const Expr, (usize, usize)>,
+) {
+    let start = *next;
+    match e {
+        Expr::Ref(_) => *next += 1,
         Expr::Unary(_, x, _) | Expr::Sum(_, x, _) | Expr::Softmax(_, x, _) => {
-            path_to(x, target, out)
+            number_occurrences(x, next, spans)
         }
-        Expr::Binary(_, l, r, _) => path_to(l, target, out) || path_to(r, target, out),
-        Expr::Call(c) => c.args.iter().any(|a| path_to(a, target, out)),
-        Expr::Num(..) | Expr::Rel(..) | Expr::Iverson(..) | Expr::Deriv(..) => false,
-    };
-    if !found {
-        out.pop();
+        Expr::Binary(_, l, r, _) => {
+            number_occurrences(l, next, spans);
+            number_occurrences(r, next, spans);
+        }
+        Expr::Call(c) => c
+            .args
+            .iter()
+            .for_each(|a| number_occurrences(a, next, spans)),
+        Expr::Num(..) | Expr::Rel(..) | Expr::Iverson(..) | Expr::Deriv(..) => {}
     }
-    found
+    spans.insert(e as *const Expr, (start, *next));
+}
+
+fn has_explicit_sum(e: &Expr) -> bool {
+    match e {
+        Expr::Sum(..) => true,
+        Expr::Unary(_, x, _) | Expr::Softmax(_, x, _) => has_explicit_sum(x),
+        Expr::Binary(_, l, r, _) => has_explicit_sum(l) || has_explicit_sum(r),
+        Expr::Call(c) => c.args.iter().any(has_explicit_sum),
+        Expr::Num(..) | Expr::Rel(..) | Expr::Iverson(..) | Expr::Deriv(..) | Expr::Ref(_) => false,
+    }
 }
 
 /// Differentiation with respect to one occurrence of a tensor element.
@@ -713,26 +742,20 @@ struct DerivCtx<'a> {
     lhs: &'a Ref,
     /// The whole right-hand side.
     whole: &'a Expr,
-    /// The nodes of `whole` that contain the target: whether a subexpression contains
-    /// it is one look-up, so differentiating a chain of n terms is linear, not
-    /// quadratic, per occurrence (cubic per equation before).
-    path: std::collections::HashSet<*const Expr>,
+    /// The target's number among the occurrences of `whole`.
+    number: usize,
+    /// The occurrences each node of `whole` holds (see [`number_occurrences`]): whether
+    /// a subexpression contains the target is one look-up, so differentiating an
+    /// equation of n terms is quadratic at worst, not cubic (a walk per node before).
+    spans: &'a HashMap<*const Expr, (usize, usize)>,
 }
 
-impl<'a> DerivCtx<'a> {
-    fn new(target: &'a Ref, lhs: &'a Ref, whole: &'a Expr) -> Self {
-        let mut path = Vec::new();
-        path_to(whole, target, &mut path);
-        DerivCtx {
-            lhs,
-            whole,
-            path: path.into_iter().collect(),
-        }
-    }
-
+impl DerivCtx<'_> {
     /// Whether the subexpression `e` (a node of `whole`) contains the target.
     fn contains(&self, e: &Expr) -> bool {
-        self.path.contains(&(e as *const Expr))
+        self.spans
+            .get(&(e as *const Expr))
+            .is_some_and(|&(a, b)| a <= self.number && self.number < b)
     }
 
     /// The derivative of `e` with respect to the target occurrence, `None` when `e`

@@ -95,8 +95,7 @@ struct Ctx<'s> {
 
 impl Ctx<'_> {
     fn span(&self, from: In<'_>, to: In<'_>) -> Span {
-        self.ascii
-            .span(off(&from), off(&to))
+        self.ascii.span(off(&from), off(&to))
     }
 }
 
@@ -1318,9 +1317,7 @@ impl Ctx<'_> {
                         Diagnostic::error(
                             "E0003",
                             self.ascii.span(off, off + tok.len()),
-                            format!(
-                                "the expression has more than {MAX_EXPR_OPERATORS} operators"
-                            ),
+                            format!("the expression has more than {MAX_EXPR_OPERATORS} operators"),
                         )
                         .with_label("operator over the limit")
                         .with_hint("split the sum or product into several equations or claims"),
