@@ -163,3 +163,99 @@ fn every_regression_file_ends_as_its_header_says() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
+
+fn codes_and_messages(src: &str) -> Vec<(String, String)> {
+    let r = tq::report::check_source(
+        "t.tq",
+        src,
+        &tq::report::Options {
+            no_numeric: true,
+            no_monte_carlo: true,
+            ..Default::default()
+        },
+    );
+    r.diagnostics
+        .iter()
+        .map(|d| (d.code.to_string(), d.message.clone()))
+        .collect()
+}
+
+#[test]
+fn nesting_and_chain_limits_state_the_limit_exceeded() {
+    let nested = |n: usize| format!("symbol a\nclaim {}a{} == a\n", "(".repeat(n), ")".repeat(n));
+    // One level per bracket: 64 brackets are accepted, 65 refused with "64".
+    assert!(codes_and_messages(&nested(63)).is_empty());
+    let d = codes_and_messages(&nested(65));
+    assert!(
+        d.iter()
+            .any(|(c, m)| c == "E0003" && m.contains("more than 64")),
+        "{d:?}"
+    );
+    let chain =
+        |n: usize, op: &str| format!("symbol a\nclaim {} == {n} a\n", vec!["a"; n].join(op));
+    // 4,000 operators are accepted (sums and products), 4,001 refused with "4000".
+    assert!(codes_and_messages(&chain(4001, " + ")).is_empty());
+    for op in [" + ", " * ", " - ", " "] {
+        let d = codes_and_messages(&chain(4002, op));
+        assert!(
+            d.iter()
+                .any(|(c, m)| c == "E0003" && m.contains("more than 4000 operators")),
+            "{op:?}: {d:?}"
+        );
+    }
+    // A chain inside brackets counts with the chain around it.
+    let inner = format!(
+        "symbol a\nclaim ({}) + ({}) == a\n",
+        vec!["a"; 2001].join(" + "),
+        vec!["a"; 2001].join(" + ")
+    );
+    assert!(codes_and_messages(&inner).iter().any(|(c, _)| c == "E0003"));
+}
+
+#[test]
+fn ranges_are_budgeted_whatever_their_origin() {
+    let model = |range: &str, sample: &str| {
+        format!(
+            "size J, L\nindex j : J\ninput h_0[J] ~ normal(0, 1)\nfor l in {range}:\n  h_{{l+1}}[j] = tanh(h_l[j])\nsample J = 2{sample}\n"
+        )
+    };
+    let e0302 = |src: &str| codes_and_messages(src).iter().any(|(c, _)| c == "E0302");
+    // Within the budget: literal and sampled ranges of up to 10,000 values.
+    assert!(!e0302(&model("0..9999", "")));
+    assert!(!e0302(&model("0..L-1", ", L = 10000")));
+    assert!(!e0302(&model("0..L-1", "")));
+    // Over it: a literal, a sampled size, products and powers that overflow i64.
+    assert!(e0302(&model("0..10000", "")));
+    assert!(e0302(&model("0..L-1", ", L = 10001")));
+    assert!(e0302(&model("0..L L L", ", L = 1000000")));
+    assert!(e0302(&model("0..L^9", ", L = 1000000")));
+    assert!(e0302(&model("0..2^200", "")));
+    assert!(e0302(&model("0..1000001", "")));
+    assert!(e0302(&model("0..9223372036854775808", "")));
+    // A nested range is bounded at the largest value of the outer one.
+    let nested = "size J\nindex j : J\ninput h_{0,0}[J] ~ normal(0, 1)\nfor l in 0..9000:\n  for s in 0..l+2000:\n    h_{l+1,s}[j] = tanh(h_{l,s}[j])\nsample J = 2\n";
+    assert!(e0302(nested));
+    // The total number of values stored.
+    let total = "size I, J\nindex i : I\nindex j : J\ninput x[I, J] ~ normal(0, 1)\ny[i, j] = 2 x[i, j]\nsample I = 100000, J = 1000\n";
+    assert!(e0302(total));
+    let fits = "size I, J\nindex i : I\nindex j : J\ninput x[I, J] ~ normal(0, 1)\ny[i, j] = 2 x[i, j]\nsample I = 1000, J = 1000\n";
+    assert!(!e0302(fits));
+}
+
+#[test]
+fn the_line_index_agrees_with_line_col() {
+    use tq::syntax::span::{line_col, LineIndex};
+    let texts = [
+        "",
+        "a",
+        "\n",
+        "ab\ncd\n\nσ = 1\nΔx ≈ 2\n",
+        "é\n\n\u{1F600}x\ny",
+    ];
+    for t in texts {
+        let ix = LineIndex::new(t);
+        for off in 0..=t.len() + 2 {
+            assert_eq!(ix.line_col(off), line_col(t, off), "{t:?} at {off}");
+        }
+    }
+}

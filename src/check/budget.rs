@@ -253,10 +253,7 @@ impl Budget<'_> {
                     None
                 }
             }
-            Expr::Unary(UnOp::Neg, x, _) => match self.eval(x, !upper)? {
-                Some(v) => Some(-v),
-                None => None,
-            },
+            Expr::Unary(UnOp::Neg, x, _) => self.eval(x, !upper)?.map(|v| -v),
             Expr::Binary(op, l, r, _) => {
                 let (Some(a), Some(b)) = (self.eval(l, upper)?, self.eval(r, upper)?) else {
                     return Ok(None);

@@ -1233,9 +1233,7 @@ impl Ctx<'_> {
         kind: BlockKind,
     ) -> Option<LineResult> {
         // Byte offsets (the `take` parser would count characters).
-        let Some(fragment) = self.ascii.text.get(line.start..line.end) else {
-            return None;
-        };
+        let fragment = self.ascii.text.get(line.start..line.end)?;
         let text = In::new_extra(fragment, line.start);
         let span = self.ascii.span(line.start, line.end);
         if line.too_deep {
