@@ -32,6 +32,34 @@ impl Span {
     }
 }
 
+/// The starts of the lines of a text, for many [`line_col`] look-ups: each costs a
+/// binary search and a scan of one line instead of a scan from the start of the text.
+pub struct LineIndex<'a> {
+    src: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    pub fn new(src: &'a str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(src.match_indices('\n').map(|(i, _)| i + 1));
+        LineIndex { src, starts }
+    }
+
+    /// The same as [`line_col`] on the text.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.src.len());
+        // Lines starting at or before the offset (the first always does).
+        let line = self.starts.partition_point(|&s| s <= offset).max(1);
+        let start = self.starts[line - 1];
+        let col = self.src[start..]
+            .char_indices()
+            .take_while(|(i, _)| start + i < offset)
+            .count();
+        (line, col + 1)
+    }
+}
+
 /// One-based line and column (in characters) of a byte offset.
 pub fn line_col(src: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(src.len());

@@ -1,9 +1,12 @@
-//! The fuzz run: proptest mutates the files in problems/ and runs parse, check and the
-//! claim engines on each mutant; no input may panic or take more than a second.
-//! Outside the normal suite (it is `#[ignore]`d):
+//! The fuzz run: proptest mutates the files in problems/ and tests/robustness/ (by
+//! characters and by the language's structure: lines, numbers, operator chains,
+//! nesting) and runs every command's library pipeline on each mutant (parse, check, the
+//! claim engines, derive, `derive --steps`, render, emit); no input may panic or take
+//! more than a second. A bounded run is part of the normal suite
+//! (`fuzz_pipeline_bounded`, `fuzz_binary_under_limits`); the long runs are `#[ignore]`d:
 //!
 //! ```text
-//! TQ_FUZZ_CASES=100000 cargo test --release --test fuzz -- --ignored --nocapture
+//! TQ_FUZZ_CASES=1000000 cargo test --release --test fuzz -- --ignored --nocapture
 //! ```
 //!
 //! The result of the last run is recorded in docs/fuzzing.md.
@@ -95,12 +98,80 @@ const FRAGMENTS: &[&str] = &[
     "w[t]",
 ];
 
+/// Numbers a grammar-aware mutation puts in place of a number of the file.
+const NUMBERS: &[&str] = &[
+    "0",
+    "-1",
+    "1",
+    "10000",
+    "10001",
+    "1000000",
+    "1000001",
+    "2147483648",
+    "999999999999",
+    "9223372036854775807",
+    "9223372036854775808",
+    "99999999999999999999999999999",
+    "1e400",
+    "-1e400",
+    "0.000001",
+    "4096",
+    "2000",
+    "800",
+];
+
 #[derive(Debug, Clone)]
 enum Mutation {
-    Delete { at: usize, len: usize },
-    Insert { at: usize, frag: usize },
-    Duplicate { at: usize, len: usize },
-    Swap { a: usize, b: usize, len: usize },
+    Delete {
+        at: usize,
+        len: usize,
+    },
+    Insert {
+        at: usize,
+        frag: usize,
+    },
+    Duplicate {
+        at: usize,
+        len: usize,
+    },
+    Swap {
+        a: usize,
+        b: usize,
+        len: usize,
+    },
+    /// Grammar-aware: whole lines.
+    DeleteLine {
+        line: usize,
+    },
+    DuplicateLine {
+        line: usize,
+        times: usize,
+    },
+    SwapLines {
+        a: usize,
+        b: usize,
+    },
+    /// The k-th number of the file becomes one of [`NUMBERS`].
+    Number {
+        k: usize,
+        value: usize,
+    },
+    /// The right-hand side of a line (after its last `=`) repeated as a sum or product.
+    Repeat {
+        line: usize,
+        times: usize,
+        product: bool,
+    },
+    /// The right-hand side of a line wrapped in brackets.
+    Deepen {
+        line: usize,
+        levels: usize,
+    },
+    /// A byte replaced (invalid UTF-8 is read lossily, as a file would be refused).
+    Byte {
+        at: usize,
+        value: u8,
+    },
 }
 
 fn mutation() -> impl Strategy<Value = Mutation> {
@@ -113,7 +184,51 @@ fn mutation() -> impl Strategy<Value = Mutation> {
             b,
             len
         }),
+        any::<usize>().prop_map(|line| Mutation::DeleteLine { line }),
+        (any::<usize>(), 1usize..4)
+            .prop_map(|(line, times)| Mutation::DuplicateLine { line, times }),
+        (any::<usize>(), any::<usize>()).prop_map(|(a, b)| Mutation::SwapLines { a, b }),
+        (any::<usize>(), 0..NUMBERS.len()).prop_map(|(k, value)| Mutation::Number { k, value }),
+        (
+            any::<usize>(),
+            prop_oneof![1usize..10, 10usize..300],
+            any::<bool>()
+        )
+            .prop_map(|(line, times, product)| Mutation::Repeat {
+                line,
+                times,
+                product
+            }),
+        (any::<usize>(), prop_oneof![1usize..8, 8usize..80])
+            .prop_map(|(line, levels)| Mutation::Deepen { line, levels }),
+        (any::<usize>(), any::<u8>()).prop_map(|(at, value)| Mutation::Byte { at, value }),
     ]
+}
+
+/// The lines of a text (without their ends).
+fn lines_of(s: &str) -> Vec<String> {
+    s.split('\n').map(str::to_string).collect()
+}
+
+/// The byte ranges of the numbers of a text.
+fn numbers_in(s: &str) -> Vec<(usize, usize)> {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        let starts = b[i].is_ascii_digit()
+            && (i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_'));
+        if starts {
+            let j = (i..b.len())
+                .find(|&j| !(b[j].is_ascii_digit() || b[j] == b'.'))
+                .unwrap_or(b.len());
+            out.push((i, j));
+            i = j;
+        } else {
+            i += 1;
+        }
+    }
+    out
 }
 
 fn floor_char(s: &str, i: usize) -> usize {
@@ -143,6 +258,75 @@ fn apply(src: &str, muts: &[Mutation]) -> String {
                 let b = floor_char(&s, a + len);
                 let piece = s[a..b].to_string();
                 s.insert_str(b, &piece);
+            }
+            Mutation::DeleteLine { line } => {
+                let mut ls = lines_of(&s);
+                let k = line % ls.len();
+                ls.remove(k);
+                s = ls.join("\n");
+            }
+            Mutation::DuplicateLine { line, times } => {
+                let mut ls = lines_of(&s);
+                let k = line % ls.len();
+                for _ in 0..times {
+                    ls.insert(k, ls[k].clone());
+                }
+                s = ls.join("\n");
+            }
+            Mutation::SwapLines { a, b } => {
+                let mut ls = lines_of(&s);
+                let n = ls.len();
+                ls.swap(a % n, b % n);
+                s = ls.join("\n");
+            }
+            Mutation::Number { k, value } => {
+                let nums = numbers_in(&s);
+                if !nums.is_empty() {
+                    let (a, b) = nums[k % nums.len()];
+                    s.replace_range(a..b, NUMBERS[value]);
+                }
+            }
+            Mutation::Repeat {
+                line,
+                times,
+                product,
+            } => {
+                let mut ls = lines_of(&s);
+                let k = line % ls.len();
+                if let Some(eq) = ls[k].rfind('=') {
+                    let rhs = ls[k][eq + 1..].trim().to_string();
+                    if !rhs.is_empty() {
+                        let sep = if product { " " } else { " + " };
+                        let piece = format!("({rhs})");
+                        let rep = vec![piece; times + 1].join(sep);
+                        ls[k] = format!("{} {rep}", &ls[k][..eq + 1]);
+                    }
+                }
+                s = ls.join("\n");
+            }
+            Mutation::Deepen { line, levels } => {
+                let mut ls = lines_of(&s);
+                let k = line % ls.len();
+                if let Some(eq) = ls[k].rfind('=') {
+                    let rhs = ls[k][eq + 1..].trim().to_string();
+                    if !rhs.is_empty() {
+                        ls[k] = format!(
+                            "{} {}{rhs}{}",
+                            &ls[k][..eq + 1],
+                            "(".repeat(levels),
+                            ")".repeat(levels)
+                        );
+                    }
+                }
+                s = ls.join("\n");
+            }
+            Mutation::Byte { at, value } => {
+                let mut bytes = s.into_bytes();
+                if !bytes.is_empty() {
+                    let k = at % bytes.len();
+                    bytes[k] = value;
+                }
+                s = String::from_utf8_lossy(&bytes).into_owned();
             }
             Mutation::Swap { a, b, len } => {
                 let a0 = floor_char(&s, a % n);
@@ -174,11 +358,110 @@ fn problem_sources() -> Vec<String> {
         }
     }
     let mut out = Vec::new();
-    walk(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("problems"),
-        &mut out,
-    );
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    walk(&root.join("problems"), &mut out);
+    walk(&root.join("tests/robustness"), &mut out);
     out
+}
+
+/// Every command's library pipeline on one source (the numeric runs when `numeric`).
+fn pipeline(src: &str, numeric: bool) {
+    let opts = Options {
+        no_numeric: !numeric,
+        no_monte_carlo: !numeric,
+        ..Options::default()
+    };
+    let report = check_source("fuzz.tq", src, &opts);
+    let _ = tq::derive::derive_text(&report, None);
+    let _ = tq::derive::derive_json(&report);
+    for format in [tq::render::Format::Latex, tq::render::Format::Markdown] {
+        let _ = tq::render::render(
+            &report,
+            tq::render::RenderOptions {
+                format,
+                fragment: false,
+            },
+        );
+    }
+    if report.unexpected_errors() == 0 {
+        let _ = tq::emit::numpy(&report);
+        if let Ok(chains) = tq::derive::steps_of(&report, 0) {
+            let _ = tq::derive::steps::text(&chains);
+        }
+    }
+}
+
+/// Runs `f` on a thread with the binary's stack (64 MiB), as every command runs.
+fn with_stack(f: impl FnOnce() + Send + 'static) {
+    std::thread::Builder::new()
+        .stack_size(64 << 20)
+        .spawn(f)
+        .expect("thread")
+        .join()
+        .expect("the fuzz run itself does not panic");
+}
+
+/// The bounded run of the normal suite: `TQ_FUZZ_BOUNDED_CASES` mutants (150 by default)
+/// through every command's library pipeline, without numeric runs, each under 5 s (the
+/// test machine is shared; the long run holds inputs to 1 s).
+#[test]
+fn fuzz_pipeline_bounded() {
+    let cases: u32 = std::env::var("TQ_FUZZ_BOUNDED_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(150);
+    with_stack(move || fuzz(cases, false, Duration::from_secs(5), [11u8; 32]));
+}
+
+/// A sample of mutants through the binary under `prlimit` (1 GB of address space, 20 s
+/// of CPU: `tq check` runs the numeric claims, whose Monte Carlo budget is about 5 s,
+/// docs/numeric.md): an abort, a stack overflow, a panic or a kill by a limit fails the
+/// test.
+#[test]
+fn fuzz_binary_under_limits() {
+    let cases: u32 = std::env::var("TQ_FUZZ_BINARY_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10);
+    let sources = problem_sources();
+    let config = Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    };
+    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &[13u8; 32]);
+    let mut runner = TestRunner::new_with_rng(config, rng);
+    let strategy = (0..sources.len(), prop::collection::vec(mutation(), 1..6));
+    let dir = std::env::temp_dir().join(format!("tq-fuzz-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("mutant.tq");
+    let result = runner.run(&strategy, |(k, muts)| {
+        let src = apply(&sources[k], &muts);
+        std::fs::write(&file, &src).unwrap();
+        {
+            let args = ["check"];
+            let out = std::process::Command::new("prlimit")
+                .args(["--as=1073741824", "--cpu=20", "--"])
+                .arg(env!("CARGO_BIN_EXE_tq"))
+                .args(args)
+                .arg(&file)
+                .stdin(std::process::Stdio::null())
+                .output()
+                .expect("prlimit runs");
+            let code = out.status.code();
+            // 0, 1 and 2 are tq's statuses; None is a signal (abort, stack overflow, a
+            // limit), 101 a panic.
+            prop_assert!(
+                matches!(code, Some(0..=2)),
+                "tq {args:?} ended with {:?} on:\n{src}\n{}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        Ok(())
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+    result.unwrap();
 }
 
 #[test]
@@ -188,7 +471,7 @@ fn fuzz_parse_and_check() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(100_000);
-    fuzz(cases, false, Duration::from_secs(1));
+    with_stack(move || fuzz(cases, false, Duration::from_secs(1), [7u8; 32]));
 }
 
 /// The numeric runs (gradient checks) on mutated files: fewer cases, each slower.
@@ -199,10 +482,10 @@ fn fuzz_numeric() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(2_000);
-    fuzz(cases, true, Duration::from_secs(30));
+    with_stack(move || fuzz(cases, true, Duration::from_secs(30), [7u8; 32]));
 }
 
-fn fuzz(cases: u32, numeric: bool, limit: Duration) {
+fn fuzz(cases: u32, numeric: bool, limit: Duration, seed: [u8; 32]) {
     let sources = problem_sources();
     assert!(!sources.is_empty());
     let config = Config {
@@ -210,7 +493,7 @@ fn fuzz(cases: u32, numeric: bool, limit: Duration) {
         failure_persistence: None,
         ..Config::default()
     };
-    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &[7u8; 32]);
+    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &seed);
     let mut runner = TestRunner::new_with_rng(config, rng);
     let strategy = (0..sources.len(), prop::collection::vec(mutation(), 1..6));
     let slowest = std::cell::Cell::new(Duration::ZERO);
@@ -218,12 +501,7 @@ fn fuzz(cases: u32, numeric: bool, limit: Duration) {
     let result = runner.run(&strategy, |(file, muts)| {
         let src = apply(&sources[file], &muts);
         let start = Instant::now();
-        let opts = Options {
-            no_numeric: !numeric,
-            ..Options::default()
-        };
-        let report = check_source("fuzz.tq", &src, &opts);
-        let _ = tq::derive::derive_text(&report, None);
+        pipeline(&src, numeric);
         let took = start.elapsed();
         count.set(count.get() + 1);
         if took > slowest.get() {

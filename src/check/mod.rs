@@ -3,6 +3,7 @@
 //! stages use); every problem becomes a [`Diagnostic`] with a code from
 //! docs/diagnostics.md. The checker never stops at the first error.
 
+pub mod budget;
 mod env;
 pub mod vary;
 
@@ -88,6 +89,7 @@ pub fn check(program: &Program) -> (Env, Vec<Diagnostic>) {
     c.families_from_defs(&program.items);
     c.items(&program.items, &mut Scope::default());
     vary::check(&program.items, &c.env, &mut c.diags);
+    budget::check(program, &c.env, &mut c.diags);
     (c.env, c.diags)
 }
 

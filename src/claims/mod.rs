@@ -20,7 +20,6 @@ use crate::sym::{self, Expr, Rel};
 use crate::syntax::ast::{
     self as ast, Binding, Claim, Expectation, Item, ItemKind, Program, RelOp,
 };
-use crate::syntax::span::line_col;
 use serde_json::json;
 use std::collections::BTreeMap;
 
@@ -141,9 +140,10 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
     let moment_keys = montecarlo::moment_keys(program, env);
     let mut trials = BTreeMap::new();
     let mut mc_budget = montecarlo::FILE_BUDGET;
+    let lines = crate::syntax::span::LineIndex::new(source);
     for (span, claim, at) in &claims {
         let (claim, at) = (claim, at.clone());
-        let (line, column) = line_col(source, span.start as usize);
+        let (line, column) = lines.line_col(span.start as usize);
         // Engines for particular claim forms (update rules, invariances, exact
         // expectations over discrete distributions) answer first; `None` means the
         // claim is not theirs.

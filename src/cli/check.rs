@@ -127,7 +127,7 @@ pub fn check_all(sources: &[(String, String)], opts: &Options) -> Vec<FileReport
     let done = std::sync::Mutex::new(&mut slots);
     std::thread::scope(|s| {
         for _ in 0..threads {
-            s.spawn(|| loop {
+            let worker = || loop {
                 let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let Some((path, src)) = sources.get(k) else {
                     break;
@@ -137,7 +137,15 @@ pub fn check_all(sources: &[(String, String)], opts: &Options) -> Vec<FileReport
                     slots[k] = Some(r);
                 }
                 bar.inc(1);
-            });
+            };
+            if std::thread::Builder::new()
+                .stack_size(crate::STACK_BYTES)
+                .spawn_scoped(s, worker)
+                .is_err()
+            {
+                // The other threads take this one's share of the files.
+                eprintln!("tq: could not start a checking thread");
+            }
         }
     });
     bar.finish_and_clear();

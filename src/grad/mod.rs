@@ -21,7 +21,7 @@ use crate::check::Env;
 use crate::sym::func::D;
 use crate::syntax::ast::*;
 use crate::syntax::span::Span;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// The derived backward program and what was noticed on the way.
 #[derive(Clone, Debug)]
@@ -191,7 +191,10 @@ impl Deriver<'_> {
     }
 
     fn mark_needs(&mut self, items: &[Item]) {
-        for it in items {
+        // Last statement first: a statement reads what earlier ones define, so straight-line
+        // code reaches the fixed point in one pass (first-to-last took one pass per
+        // statement of a chain: quadratic).
+        for it in items.iter().rev() {
             match &it.kind {
                 ItemKind::Equation(eq) if self.needs.contains(&self.key(&eq.lhs.name)) => {
                     let mut found = Vec::new();
@@ -313,10 +316,15 @@ impl Deriver<'_> {
         }
         let mut occurrences = Vec::new();
         collect_occurrences(&eq.rhs, &mut occurrences);
+        // Which occurrences each node holds, numbered once for the whole equation.
+        let mut spans = HashMap::new();
+        number_occurrences(&eq.rhs, &mut 0, &mut spans);
+        let has_sums = has_explicit_sum(&eq.rhs);
         // Backward statements run in reverse order of the forward reads, as the seeds list them.
-        occurrences.reverse();
+        let mut numbered: Vec<(usize, &Ref)> = occurrences.into_iter().enumerate().collect();
+        numbered.reverse();
         let mut out = Vec::new();
-        for occ in occurrences {
+        for (number, occ) in numbered {
             if !self.differentiable(occ) {
                 continue;
             }
@@ -326,7 +334,8 @@ impl Deriver<'_> {
                 continue;
             }
             let ctx = DerivCtx {
-                target: occ,
+                number,
+                spans: &spans,
                 lhs: &eq.lhs,
                 whole: &eq.rhs,
             };
@@ -360,7 +369,9 @@ impl Deriver<'_> {
             let local = rename_expr(&local, &rename);
             let mut indices = base_indices.clone();
             let mut sums = Vec::new();
-            enclosing_sums(&eq.rhs, occ, &mut sums);
+            if has_sums {
+                enclosing_sums(&eq.rhs, occ, &mut sums);
+            }
             for s in sums {
                 if !indices.contains(&s) {
                     indices.push(s);
@@ -690,33 +701,75 @@ fn enclosing_sums(e: &Expr, target: &Ref, acc: &mut Vec<String>) -> bool {
     }
 }
 
-fn contains(e: &Expr, target: &Ref) -> bool {
-    let mut v = Vec::new();
-    collect_occurrences(e, &mut v);
-    v.iter().any(|r| std::ptr::eq(*r, target))
+/// Numbers the occurrences of `e` in the order of [`collect_occurrences`] and records,
+/// for every node, the numbers of the occurrences it holds (`start..end`).
+fn number_occurrences(
+    e: &Expr,
+    next: &mut usize,
+    spans: &mut HashMap<*const Expr, (usize, usize)>,
+) {
+    let start = *next;
+    match e {
+        Expr::Ref(_) => *next += 1,
+        Expr::Unary(_, x, _) | Expr::Sum(_, x, _) | Expr::Softmax(_, x, _) => {
+            number_occurrences(x, next, spans)
+        }
+        Expr::Binary(_, l, r, _) => {
+            number_occurrences(l, next, spans);
+            number_occurrences(r, next, spans);
+        }
+        Expr::Call(c) => c
+            .args
+            .iter()
+            .for_each(|a| number_occurrences(a, next, spans)),
+        Expr::Num(..) | Expr::Rel(..) | Expr::Iverson(..) | Expr::Deriv(..) => {}
+    }
+    spans.insert(e as *const Expr, (start, *next));
+}
+
+fn has_explicit_sum(e: &Expr) -> bool {
+    match e {
+        Expr::Sum(..) => true,
+        Expr::Unary(_, x, _) | Expr::Softmax(_, x, _) => has_explicit_sum(x),
+        Expr::Binary(_, l, r, _) => has_explicit_sum(l) || has_explicit_sum(r),
+        Expr::Call(c) => c.args.iter().any(has_explicit_sum),
+        Expr::Num(..) | Expr::Rel(..) | Expr::Iverson(..) | Expr::Deriv(..) | Expr::Ref(_) => false,
+    }
 }
 
 /// Differentiation with respect to one occurrence of a tensor element.
 struct DerivCtx<'a> {
-    target: &'a Ref,
     /// The left-hand side of the equation (`G` in `G = σ(...)` gives σ' = G (1 − G)).
     lhs: &'a Ref,
     /// The whole right-hand side.
     whole: &'a Expr,
+    /// The target's number among the occurrences of `whole`.
+    number: usize,
+    /// The occurrences each node of `whole` holds (see [`number_occurrences`]): whether
+    /// a subexpression contains the target is one look-up, so differentiating an
+    /// equation of n terms is quadratic at worst, not cubic (a walk per node before).
+    spans: &'a HashMap<*const Expr, (usize, usize)>,
 }
 
 impl DerivCtx<'_> {
+    /// Whether the subexpression `e` (a node of `whole`) contains the target.
+    fn contains(&self, e: &Expr) -> bool {
+        self.spans
+            .get(&(e as *const Expr))
+            .is_some_and(|&(a, b)| a <= self.number && self.number < b)
+    }
+
     /// The derivative of `e` with respect to the target occurrence, `None` when `e`
     /// does not contain it. `Some(num 1)` is the identity.
     fn d(&self, e: &Expr) -> Option<Expr> {
-        if !contains(e, self.target) {
+        if !self.contains(e) {
             return None;
         }
         Some(match e {
             Expr::Ref(_) => num("1"),
             Expr::Unary(UnOp::Neg, x, _) => neg(self.d(x)?),
             Expr::Binary(op, l, r, _) => {
-                let in_left = contains(l, self.target);
+                let in_left = self.contains(l);
                 match op {
                     BinOp::Add => {
                         if in_left {

@@ -48,6 +48,16 @@ impl GradCheck {
 
 type Element = (String, Vec<i64>);
 
+/// Values that overflow f64 say nothing about the derivation: the check is not run
+/// (never failed) and says why.
+fn not_finite(what: &str) -> NumError {
+    NumError {
+        message: format!(
+            "{what} at the sampled point (f64 overflow); choose a point or sizes where the values are finite"
+        ),
+    }
+}
+
 /// A leaf of the program: a declared tensor (all its members) or a scalar input.
 struct Leaf {
     name: String,
@@ -297,7 +307,21 @@ pub fn gradcheck(
         });
     }
     let f0 = objective.value(&fwd);
+    if !f0.is_finite() {
+        return Err(not_finite(&format!("the objective is {f0}")));
+    }
     let back = run_backward(&fwd, &objective, scatter)?;
+    if let Some(e) = leaves
+        .iter()
+        .flat_map(|l| l.elements.iter())
+        .find(|e| !grad_of(&back, e).is_finite())
+    {
+        return Err(not_finite(&format!(
+            "the gradient of `{}` is {}",
+            e.0,
+            grad_of(&back, e)
+        )));
+    }
     let all_zero = leaves
         .iter()
         .flat_map(|l| l.elements.iter())
@@ -355,6 +379,12 @@ pub fn gradcheck(
             }
             checked += 1;
             let numeric = (plus - minus) / (2.0 * STEP);
+            if !numeric.is_finite() || !analytic.is_finite() {
+                return Err(not_finite(&format!(
+                    "along a direction of `{}` the finite difference is {numeric} and the derived gradient {analytic}",
+                    leaf.name
+                )));
+            }
             let scale = numeric.abs().max(analytic.abs()).max(floor);
             let rel = (numeric - analytic).abs() / scale;
             if std::env::var("TQ_DEBUG_GRADCHECK").is_ok() {
@@ -367,6 +397,12 @@ pub fn gradcheck(
         }
         for e in &leaf.elements {
             let (a, b) = (grad_of(&back, e), grad_of(&back_gather, e));
+            if !b.is_finite() {
+                return Err(not_finite(&format!(
+                    "the gather-form gradient of `{}` is {b}",
+                    e.0
+                )));
+            }
             gather_diff = gather_diff.max((a - b).abs());
             gather_scale = gather_scale.max(a.abs());
         }

@@ -738,6 +738,12 @@ impl<'a> Machine<'a> {
             Some(r) => {
                 let lo = self.eval(&r.from, &b)?.round() as i64;
                 let hi = self.eval(&r.to, &b)?.round() as i64;
+                if (hi as i128) - (lo as i128) >= MAX_ELEMENTS as i128 {
+                    return err(format!(
+                        "the family range of `{}` has more than {MAX_ELEMENTS} members",
+                        r.var.name
+                    ));
+                }
                 (lo..=hi).collect()
             }
             None => vec![0],

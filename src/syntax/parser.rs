@@ -12,17 +12,30 @@ use nom::character::complete::{char, digit1, satisfy};
 use nom::combinator::{opt, peek, recognize};
 use nom::error::{ErrorKind, ParseError};
 use nom::multi::separated_list1;
-use nom::{IResult, Input, Parser};
+use nom::{IResult, Parser};
 use nom_locate::LocatedSpan;
 
-type In<'a> = LocatedSpan<&'a str>;
+/// Input of the line parsers; `extra` is the offset of the line in the whole text, so
+/// a line is parsed without nom_locate counting the newlines before it (which made
+/// parsing a file quadratic in its length).
+type In<'a> = LocatedSpan<&'a str, usize>;
+
+/// The offset of an input position in the whole (transliterated) text.
+fn off(i: &In<'_>) -> usize {
+    i.location_offset() + i.extra
+}
 
 /// The largest source accepted, in bytes.
 pub const MAX_SOURCE_BYTES: usize = 1 << 20;
-/// The deepest expression nesting accepted.
+/// The deepest expression nesting accepted (brackets, calls, signs, powers).
 pub const MAX_EXPR_DEPTH: usize = 64;
+/// The most binary operators (`+`, `-`, `*`, `/`, juxtaposition) accepted in one
+/// expression (each side of an equation or relation): a chain of n terms is a tree n deep for every later walk (check, sym,
+/// grad, eval, moments, print), so chains are bounded like nesting.
+pub const MAX_EXPR_OPERATORS: usize = 4000;
 
 const TOO_DEEP: &str = "a shallower expression";
+const TOO_LONG: &str = "a shorter expression";
 
 /// Words that end an expression (they introduce the next part of a statement).
 const RESERVED: &[&str] = &[
@@ -39,7 +52,7 @@ struct PErr {
 impl<'a> ParseError<In<'a>> for PErr {
     fn from_error_kind(input: In<'a>, _kind: ErrorKind) -> Self {
         PErr {
-            offset: input.location_offset(),
+            offset: off(&input),
             expected: "",
         }
     }
@@ -59,14 +72,14 @@ type PResult<'a, T> = IResult<In<'a>, T, PErr>;
 
 fn fail<'a, T>(input: In<'a>, expected: &'static str) -> PResult<'a, T> {
     Err(nom::Err::Error(PErr {
-        offset: input.location_offset(),
+        offset: off(&input),
         expected,
     }))
 }
 
 fn failure<'a, T>(input: In<'a>, expected: &'static str) -> PResult<'a, T> {
     Err(nom::Err::Failure(PErr {
-        offset: input.location_offset(),
+        offset: off(&input),
         expected,
     }))
 }
@@ -76,12 +89,13 @@ fn failure<'a, T>(input: In<'a>, expected: &'static str) -> PResult<'a, T> {
 struct Ctx<'s> {
     ascii: &'s Ascii,
     depth: std::cell::Cell<usize>,
+    /// Binary operators read so far in the current statement.
+    operators: std::cell::Cell<usize>,
 }
 
 impl Ctx<'_> {
     fn span(&self, from: In<'_>, to: In<'_>) -> Span {
-        self.ascii
-            .span(from.location_offset(), to.location_offset())
+        self.ascii.span(off(&from), off(&to))
     }
 }
 
@@ -409,6 +423,19 @@ impl<'s> Ctx<'s> {
         r
     }
 
+    /// Counts one binary operator of the statement against [`MAX_EXPR_OPERATORS`].
+    fn count_operator(&self, i: In<'_>) -> Result<(), nom::Err<PErr>> {
+        let n = self.operators.get() + 1;
+        self.operators.set(n);
+        if n > MAX_EXPR_OPERATORS {
+            return Err(nom::Err::Failure(PErr {
+                offset: off(&i),
+                expected: TOO_LONG,
+            }));
+        }
+        Ok(())
+    }
+
     /// An expression, possibly a relation.
     fn rel_expr<'a>(&self, i: In<'a>, single_eq: bool) -> PResult<'a, Expr> {
         let (i, _) = ws(i)?;
@@ -450,6 +477,11 @@ impl<'s> Ctx<'s> {
     }
 
     fn expr<'a>(&self, i: In<'a>) -> PResult<'a, Expr> {
+        if self.depth.get() == 0 {
+            // Each outermost expression (a side of an equation or relation) has its own
+            // operator count, also when the statement parser tries several forms.
+            self.operators.set(0);
+        }
         self.deeper(i, |i| self.additive(i))
     }
 
@@ -473,6 +505,7 @@ impl<'s> Ctx<'s> {
             if op.0.fragment().starts_with('=') {
                 break;
             }
+            self.count_operator(rest)?;
             let (rest, rhs) = self.term(op.0)?;
             acc = Expr::Binary(op.1, Box::new(acc), Box::new(rhs), self.span(start, rest));
             i = rest;
@@ -495,6 +528,7 @@ impl<'s> Ctx<'s> {
             } else {
                 break;
             };
+            self.count_operator(rest)?;
             let (rest, rhs) = self.unary(rest)?;
             acc = Expr::Binary(op, Box::new(acc), Box::new(rhs), self.span(start, rest));
             i = rest;
@@ -595,7 +629,7 @@ impl<'s> Ctx<'s> {
             let err = match self.rel_expr(after_comma, false) {
                 Err(nom::Err::Error(e)) | Err(nom::Err::Failure(e)) => e,
                 _ => PErr {
-                    offset: after_comma.location_offset(),
+                    offset: off(&after_comma),
                     expected: "an argument",
                 },
             };
@@ -635,7 +669,7 @@ impl<'s> Ctx<'s> {
         }
         if c == '(' {
             let (r, _) = char('(').parse(i)?;
-            let (r, e) = self.deeper(r, |r| self.rel_expr(r, false))?;
+            let (r, e) = self.rel_expr(r, false)?;
             let (r, _) = match sym(")")(r) {
                 Ok(x) => x,
                 Err(_) => return failure(r, "`)`"),
@@ -644,7 +678,7 @@ impl<'s> Ctx<'s> {
         }
         if c == '[' {
             let (r, _) = char('[').parse(i)?;
-            let (r, e) = self.deeper(r, |r| self.rel_expr(r, false))?;
+            let (r, e) = self.rel_expr(r, false)?;
             let (r, _) = match sym("]")(r) {
                 Ok(x) => x,
                 Err(_) => return failure(r, "`]`"),
@@ -698,7 +732,7 @@ impl<'s> Ctx<'s> {
                     name: w.to_string(),
                     span: self.span(start, after_word),
                 };
-                let (r, args) = self.deeper(r, |r| self.args(r, ')'))?;
+                let (r, args) = self.args(r, ')')?;
                 return Ok((
                     r,
                     Expr::Call(Call {
@@ -715,7 +749,7 @@ impl<'s> Ctx<'s> {
                         name: w.to_string(),
                         span: self.span(start, after_word),
                     };
-                    let (r, args) = self.deeper(r, |r| self.args(r, ']'))?;
+                    let (r, args) = self.args(r, ']')?;
                     return Ok((
                         r,
                         Expr::Call(Call {
@@ -775,7 +809,7 @@ impl<'s> Ctx<'s> {
         };
         let (i, _) = ws(i)?;
         if let Ok((r, _)) = char::<_, PErr>('{').parse(i) {
-            let (r, items) = self.deeper(r, |r| self.args(r, '}'))?;
+            let (r, items) = self.args(r, '}')?;
             let span = self.span(start, r);
             return Ok((
                 r,
@@ -933,7 +967,7 @@ impl<'s> Ctx<'s> {
                 break;
             }
         }
-        let text = self.ascii.text[start.location_offset()..body_end.location_offset()]
+        let text = self.ascii.text[off(&start)..off(&body_end)]
             .trim()
             .to_string();
         Ok((
@@ -985,6 +1019,7 @@ pub fn parse(src: &str) -> Parsed {
     let ctx = Ctx {
         ascii: &ascii,
         depth: std::cell::Cell::new(0),
+        operators: std::cell::Cell::new(0),
     };
     let mut diagnostics = Vec::new();
     let items = ctx.block(&lines, &mut diagnostics, BlockKind::Top);
@@ -1197,13 +1232,9 @@ impl Ctx<'_> {
         diags: &mut Vec<Diagnostic>,
         kind: BlockKind,
     ) -> Option<LineResult> {
-        let full = In::new(self.ascii.text.as_str());
         // Byte offsets (the `take` parser would count characters).
-        let bytes = self.ascii.text.len();
-        if line.start > line.end || line.end > bytes {
-            return None;
-        }
-        let text = full.take_from(line.start).take(line.end - line.start);
+        let fragment = self.ascii.text.get(line.start..line.end)?;
+        let text = In::new_extra(fragment, line.start);
         let span = self.ascii.span(line.start, line.end);
         if line.too_deep {
             diags.push(
@@ -1229,11 +1260,12 @@ impl Ctx<'_> {
             return None;
         }
         self.depth.set(0);
+        self.operators.set(0);
         match self.statement(text, line, diags, kind) {
             Ok((rest, result)) => {
                 let (rest, _) = ws(rest).unwrap_or((rest, rest));
                 if !rest.fragment().is_empty() {
-                    let off = rest.location_offset();
+                    let off = off(&rest);
                     let tok: String = rest
                         .fragment()
                         .chars()
@@ -1278,6 +1310,18 @@ impl Ctx<'_> {
                 } else {
                     e.expected.to_string()
                 };
+                if e.expected == TOO_LONG {
+                    diags.push(
+                        Diagnostic::error(
+                            "E0003",
+                            self.ascii.span(off, off + tok.len()),
+                            format!("the expression has more than {MAX_EXPR_OPERATORS} operators"),
+                        )
+                        .with_label("operator over the limit")
+                        .with_hint("split the sum or product into several equations or claims"),
+                    );
+                    return None;
+                }
                 if e.expected == TOO_DEEP {
                     diags.push(
                         Diagnostic::error(

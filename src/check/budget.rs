@@ -1,0 +1,297 @@
+//! The size budget: one limit on how much a file may ask tq to allocate, whatever the
+//! origin of the number (a literal range, a `for` bound, a family declaration, a
+//! `sample` value), checked before anything is allocated (docs/numeric.md, E0302).
+//!
+//! - A number written in a range bound (`for l in 0..999999999999`,
+//!   `for t in 1..T 2147483648`) is at most [`MAX_SAMPLE_SIZE`].
+//! - A range, evaluated with the `sample` values (and the enclosing ranges at their
+//!   ends), has at most [`MAX_RANGE_VALUES`] values: loops and families are unrolled
+//!   member by member by the numeric, moments and emit engines.
+//! - The values stored by all declarations and equations together (members times the
+//!   product of their dimensions) are at most [`MAX_TOTAL_ELEMENTS`].
+//!
+//! All arithmetic is checked (`i128`, overflow is over the budget), so no size can wrap.
+
+use super::{Env, MAX_SAMPLE_SIZE};
+use crate::diag::Diagnostic;
+use crate::syntax::ast::*;
+use std::collections::BTreeMap;
+
+/// The most values one loop or family range may have.
+pub const MAX_RANGE_VALUES: i128 = 10_000;
+/// The most values all tensors of a file may store together at the `sample` sizes.
+pub const MAX_TOTAL_ELEMENTS: i128 = crate::num::MAX_ELEMENTS as i128;
+
+const HINT: &str = "tq unrolls loops and families member by member and refuses larger \
+ranges before allocating; use a size (`for l in 1..L`) with a small value on the `sample` line";
+
+/// Adds an E0302 for every range or total that exceeds the budget.
+pub fn check(program: &Program, env: &Env, diags: &mut Vec<Diagnostic>) {
+    let mut consts = BTreeMap::new();
+    for item in &program.items {
+        if let ItemKind::Sample(bs) = &item.kind {
+            for b in bs {
+                if let Expr::Num(t, _) = &b.value {
+                    if let Ok(v) = t.parse::<i64>() {
+                        if (1..=MAX_SAMPLE_SIZE).contains(&v) {
+                            consts.insert(b.name.name.clone(), v as i128);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let mut b = Budget {
+        env,
+        consts,
+        loops: Vec::new(),
+        total: 0,
+        reported_total: false,
+        diags,
+    };
+    b.items(&program.items);
+}
+
+struct Budget<'a> {
+    env: &'a Env,
+    /// Integer `sample` values.
+    consts: BTreeMap<String, i128>,
+    /// Enclosing loop variables: name, largest value, number of values (when known).
+    loops: Vec<(String, Option<i128>, Option<i128>)>,
+    total: i128,
+    reported_total: bool,
+    diags: &'a mut Vec<Diagnostic>,
+}
+
+/// Over the budget: overflow or a value too large.
+struct Over;
+
+impl Budget<'_> {
+    fn items(&mut self, items: &[Item]) {
+        for item in items {
+            match &item.kind {
+                ItemKind::Loop(l) => {
+                    let (hi, len) = self.range(&l.range);
+                    self.loops.push((l.range.var.name.clone(), hi, len));
+                    self.items(&l.body);
+                    self.loops.pop();
+                }
+                ItemKind::ForIndices(f) => self.items(&f.body),
+                ItemKind::Decl(d) => {
+                    let mut members = self.members();
+                    let mut fam_var = None;
+                    if let Some(r) = &d.family {
+                        let (hi, len) = self.range(r);
+                        members = mul(members, len);
+                        fam_var = Some((r.var.name.clone(), hi, len));
+                    }
+                    if let Some(v) = fam_var {
+                        self.loops.push(v);
+                    }
+                    let per = self.tensor_elements(&d.target);
+                    if d.family.is_some() {
+                        self.loops.pop();
+                    }
+                    self.add_total(mul(members, per), d.target.span);
+                }
+                ItemKind::Equation(eq) => {
+                    let members = self.members();
+                    let per = self.tensor_elements(&eq.lhs);
+                    self.add_total(mul(members, per), eq.lhs.span);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Family members of the enclosing loops (product of their lengths).
+    fn members(&self) -> Option<i128> {
+        self.loops.iter().try_fold(1i128, |acc, (_, _, len)| {
+            len.and_then(|l| acc.checked_mul(l.max(0)))
+        })
+    }
+
+    /// The elements of one member of a tensor (product of its dimensions' sizes).
+    fn tensor_elements(&self, r: &Ref) -> Option<i128> {
+        let key = self.env.key_of(&r.name);
+        let info = self.env.tensors.get(&key)?;
+        let mut n: i128 = 1;
+        for (k, dim) in info.dims.iter().enumerate() {
+            let d = if dim.starts_with('@') || dim == "?" {
+                1
+            } else if let Some(v) = dim.strip_prefix('~') {
+                // A dimension along a loop variable: written one value at a time inside
+                // its loop; a declaration over a family range stores them all.
+                let in_loop = self.loops.iter().rev().find(|(n, _, _)| n == v);
+                let written_here = r.indices.as_ref().and_then(|ix| ix.get(k)).is_some_and(
+                    |ix| matches!(ix, IndexExpr::Affine(a) if a.terms.len() == 1 && a.constant == 0 && a.terms[0].factors.len() == 1 && a.terms[0].factors[0].name == v),
+                );
+                match in_loop {
+                    Some(_) if written_here => 1,
+                    Some((_, _, len)) => (*len)?,
+                    None => 1,
+                }
+            } else {
+                *self.consts.get(dim)?
+            };
+            n = n.checked_mul(d.max(0))?;
+        }
+        Some(n)
+    }
+
+    fn add_total(&mut self, n: Option<i128>, span: crate::syntax::span::Span) {
+        let Some(n) = n else { return };
+        self.total = self.total.saturating_add(n);
+        if self.total > MAX_TOTAL_ELEMENTS && !self.reported_total {
+            self.reported_total = true;
+            self.diags.push(
+                Diagnostic::error(
+                    "E0302",
+                    span,
+                    format!(
+                        "at the `sample` sizes the tensors up to here hold more than {MAX_TOTAL_ELEMENTS} values"
+                    ),
+                )
+                .with_hint(
+                    "numeric runs store every element; use smaller sizes on the `sample` line or shorter ranges",
+                ),
+            );
+        }
+    }
+
+    /// Checks a range; returns its largest value and its number of values when known.
+    fn range(&mut self, r: &Range) -> (Option<i128>, Option<i128>) {
+        let mut literal_bad = false;
+        for e in [&r.from, &r.to] {
+            for_each_num(e, &mut |text, span| {
+                let ok = text
+                    .parse::<f64>()
+                    .is_ok_and(|v| v.abs() <= MAX_SAMPLE_SIZE as f64);
+                if !ok && !literal_bad {
+                    literal_bad = true;
+                    self.diags.push(
+                        Diagnostic::error(
+                            "E0302",
+                            span,
+                            format!(
+                                "the number `{text}` in the range of `{}` is larger than {MAX_SAMPLE_SIZE}",
+                                r.var.name
+                            ),
+                        )
+                        .with_label("too large")
+                        .with_hint(HINT),
+                    );
+                }
+            });
+        }
+        if literal_bad {
+            return (None, None);
+        }
+        let lo = self.eval(&r.from, false);
+        let hi = self.eval(&r.to, true);
+        let (lo, hi) = match (lo, hi) {
+            (Ok(Some(lo)), Ok(Some(hi))) => (lo, hi),
+            (Err(Over), _) | (_, Err(Over)) => {
+                self.range_error(r, None);
+                return (None, None);
+            }
+            _ => return (None, None),
+        };
+        let len = (hi - lo + 1).max(0);
+        if len > MAX_RANGE_VALUES {
+            self.range_error(r, Some(len));
+            return (Some(hi), None);
+        }
+        (Some(hi), Some(len))
+    }
+
+    fn range_error(&mut self, r: &Range, len: Option<i128>) {
+        let what = match len {
+            Some(n) => format!("{n} values"),
+            None => "a bound too large to compute".to_string(),
+        };
+        self.diags.push(
+            Diagnostic::error(
+                "E0302",
+                r.to.span(),
+                format!(
+                    "the range of `{}` has {what}, more than the limit of {MAX_RANGE_VALUES}",
+                    r.var.name
+                ),
+            )
+            .with_hint(HINT),
+        );
+    }
+
+    /// An integer bound: `Ok(None)` when it is not known (a size without a sample
+    /// value, a symbol), `Err(Over)` on overflow or a value out of range. Enclosing
+    /// loop variables take their largest value when `upper` (else their smallest, 0).
+    fn eval(&self, e: &Expr, upper: bool) -> Result<Option<i128>, Over> {
+        const LIMIT: i128 = 1 << 62;
+        let check = |v: Option<i128>| match v {
+            Some(v) if v.abs() > LIMIT => Err(Over),
+            Some(v) => Ok(Some(v)),
+            None => Err(Over),
+        };
+        Ok(match e {
+            Expr::Num(t, _) => match t.parse::<i128>() {
+                Ok(v) => check(Some(v))?,
+                Err(_) => return Ok(None),
+            },
+            Expr::Ref(r) if r.indices.is_none() && !r.grad && r.name.sub.is_empty() => {
+                let name = &r.name.base;
+                if let Some(v) = self.consts.get(name) {
+                    Some(*v)
+                } else if let Some((_, hi, _)) = self.loops.iter().rev().find(|(n, _, _)| n == name)
+                {
+                    if upper {
+                        *hi
+                    } else {
+                        Some(0)
+                    }
+                } else {
+                    None
+                }
+            }
+            Expr::Unary(UnOp::Neg, x, _) => self.eval(x, !upper)?.map(|v| -v),
+            Expr::Binary(op, l, r, _) => {
+                let (Some(a), Some(b)) = (self.eval(l, upper)?, self.eval(r, upper)?) else {
+                    return Ok(None);
+                };
+                match op {
+                    BinOp::Add => check(a.checked_add(b))?,
+                    BinOp::Sub => check(a.checked_sub(b))?,
+                    BinOp::Mul | BinOp::Jux => check(a.checked_mul(b))?,
+                    BinOp::Div if b != 0 && a % b == 0 => Some(a / b),
+                    BinOp::Div => return Ok(None),
+                    BinOp::Pow => match u32::try_from(b) {
+                        Ok(k) => check(a.checked_pow(k))?,
+                        Err(_) if b < 0 => return Ok(None),
+                        Err(_) if a.abs() <= 1 => Some(a),
+                        Err(_) => return Err(Over),
+                    },
+                }
+            }
+            _ => None,
+        })
+    }
+}
+
+fn mul(a: Option<i128>, b: Option<i128>) -> Option<i128> {
+    a?.checked_mul(b?).or(Some(i128::MAX))
+}
+
+/// Every number literal of an expression, with its span.
+fn for_each_num(e: &Expr, f: &mut dyn FnMut(&str, crate::syntax::span::Span)) {
+    match e {
+        Expr::Num(t, s) => f(t, *s),
+        Expr::Unary(_, x, _) | Expr::Iverson(x, _) => for_each_num(x, f),
+        Expr::Binary(_, l, r, _) | Expr::Rel(_, l, r, _) => {
+            for_each_num(l, f);
+            for_each_num(r, f);
+        }
+        Expr::Call(c) => c.args.iter().for_each(|a| for_each_num(a, f)),
+        Expr::Sum(_, x, _) | Expr::Softmax(_, x, _) => for_each_num(x, f),
+        Expr::Ref(_) | Expr::Deriv(..) => {}
+    }
+}

@@ -1,0 +1,261 @@
+//! The regression files of issue #15: every file in tests/robustness/ is run by the
+//! binary under resource limits (1 GB of address space, 2 s of CPU time, via
+//! `prlimit`), and must end with the exit status and diagnostic code its header states:
+//!
+//! ```text
+//! # expect: exit 1, E0302
+//! # command: derive            (optional; `check` by default, several lines allowed)
+//! # output: gradcheck  not run (optional; a text the output must contain)
+//! ```
+//!
+//! An abort, a panic (exit 101), a stack overflow or a run over the limits fails the test.
+//! The wall time and peak memory of each file are recorded in docs/fuzzing.md.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Address-space limit of each run.
+pub const MEMORY_BYTES: u64 = 1 << 30;
+/// CPU-time limit of each run (the kernel stops the process beyond it).
+pub const CPU_SECONDS: u64 = 2;
+/// Wall-clock limit: generous, because the test machine is shared; the CPU limit is
+/// the one that bounds tq's own work.
+pub const WALL: Duration = Duration::from_secs(20);
+
+struct Expect {
+    status: i32,
+    code: Option<String>,
+    commands: Vec<String>,
+    outputs: Vec<String>,
+}
+
+fn expectations(src: &str, path: &Path) -> Expect {
+    let mut e = Expect {
+        status: -1,
+        code: None,
+        commands: vec![],
+        outputs: vec![],
+    };
+    for line in src.lines().take_while(|l| l.starts_with('#')) {
+        let line = line.trim_start_matches('#').trim();
+        if let Some(rest) = line.strip_prefix("expect:") {
+            let mut parts = rest.split(',').map(str::trim);
+            let status = parts.next().and_then(|s| s.strip_prefix("exit "));
+            e.status = status
+                .and_then(|s| s.trim().parse().ok())
+                .unwrap_or_else(|| panic!("{}: bad `# expect:` line", path.display()));
+            e.code = parts.next().map(str::to_string);
+        } else if let Some(rest) = line.strip_prefix("command:") {
+            e.commands.push(rest.trim().to_string());
+        } else if let Some(rest) = line.strip_prefix("output:") {
+            e.outputs.push(rest.trim().to_string());
+        }
+    }
+    assert!(
+        e.status >= 0,
+        "{}: no `# expect: exit N` header",
+        path.display()
+    );
+    if e.commands.is_empty() {
+        e.commands.push("check".to_string());
+    }
+    e
+}
+
+/// Runs `tq ARGS FILE` under the limits; returns (exit status, stdout + stderr, wall).
+pub fn run_limited(args: &[&str], file: &Path) -> (Option<i32>, String, Duration) {
+    let start = Instant::now();
+    let mut child = Command::new("prlimit")
+        .arg(format!("--as={MEMORY_BYTES}"))
+        .arg(format!("--cpu={CPU_SECONDS}"))
+        .arg("--")
+        .arg(env!("CARGO_BIN_EXE_tq"))
+        .args(args)
+        .arg(file)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("prlimit (util-linux) runs");
+    let out_pipe = child.stdout.take();
+    let err_pipe = child.stderr.take();
+    let reader = |p: Option<std::process::ChildStdout>| {
+        std::thread::spawn(move || {
+            let mut s = Vec::new();
+            if let Some(mut p) = p {
+                let _ = std::io::Read::read_to_end(&mut p, &mut s);
+            }
+            s
+        })
+    };
+    let out_t = reader(out_pipe);
+    let err_t = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        if let Some(mut p) = err_pipe {
+            let _ = std::io::Read::read_to_end(&mut p, &mut s);
+        }
+        s
+    });
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s;
+        }
+        if start.elapsed() > WALL {
+            let _ = child.kill();
+            break child.wait().expect("wait");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let wall = start.elapsed();
+    let mut text = String::from_utf8_lossy(&out_t.join().unwrap_or_default()).to_string();
+    text.push_str(&String::from_utf8_lossy(&err_t.join().unwrap_or_default()));
+    (status.code(), text, wall)
+}
+
+fn files() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/robustness");
+    let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("tests/robustness exists")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "tq"))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn every_regression_file_ends_as_its_header_says() {
+    let files = files();
+    assert!(files.len() >= 15, "the regression files are missing");
+    let mut failures = Vec::new();
+    for f in &files {
+        let src = std::fs::read_to_string(f).expect("readable");
+        let e = expectations(&src, f);
+        for cmd in &e.commands {
+            let args: Vec<&str> = cmd.split_whitespace().collect();
+            let (status, text, wall) = run_limited(&args, f);
+            let name = format!("{} ({cmd})", f.display());
+            if status != Some(e.status) {
+                failures.push(format!(
+                    "{name}: exit {status:?} (killed by a signal or a limit when None), expected {} after {wall:?}\n{}",
+                    e.status,
+                    text.chars().take(2000).collect::<String>()
+                ));
+                continue;
+            }
+            if let Some(code) = &e.code {
+                // The code and a located message (`FILE:LINE:COL`).
+                let located = format!("{}:", f.display());
+                if !text.contains(code.as_str()) || !text.contains(&located) {
+                    failures.push(format!(
+                        "{name}: no located {code} in the output\n{}",
+                        text.chars().take(2000).collect::<String>()
+                    ));
+                }
+            }
+            for o in &e.outputs {
+                if !text.contains(o.as_str()) {
+                    failures.push(format!("{name}: the output lacks `{o}`"));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+fn codes_and_messages(src: &str) -> Vec<(String, String)> {
+    let r = tq::report::check_source(
+        "t.tq",
+        src,
+        &tq::report::Options {
+            no_numeric: true,
+            no_monte_carlo: true,
+            ..Default::default()
+        },
+    );
+    r.diagnostics
+        .iter()
+        .map(|d| (d.code.to_string(), d.message.clone()))
+        .collect()
+}
+
+#[test]
+fn nesting_and_chain_limits_state_the_limit_exceeded() {
+    let nested = |n: usize| format!("symbol a\nclaim {}a{} == a\n", "(".repeat(n), ")".repeat(n));
+    // One level per bracket: 64 brackets are accepted, 65 refused with "64".
+    assert!(codes_and_messages(&nested(63)).is_empty());
+    let d = codes_and_messages(&nested(65));
+    assert!(
+        d.iter()
+            .any(|(c, m)| c == "E0003" && m.contains("more than 64")),
+        "{d:?}"
+    );
+    let chain =
+        |n: usize, op: &str| format!("symbol a\nclaim {} == {n} a\n", vec!["a"; n].join(op));
+    // 4,000 operators are accepted (sums and products), 4,001 refused with "4000".
+    assert!(codes_and_messages(&chain(4001, " + ")).is_empty());
+    for op in [" + ", " * ", " - ", " "] {
+        let d = codes_and_messages(&chain(4002, op));
+        assert!(
+            d.iter()
+                .any(|(c, m)| c == "E0003" && m.contains("more than 4000 operators")),
+            "{op:?}: {d:?}"
+        );
+    }
+    // A chain inside brackets counts with the chain around it.
+    let inner = format!(
+        "symbol a\nclaim ({}) + ({}) == a\n",
+        vec!["a"; 2001].join(" + "),
+        vec!["a"; 2001].join(" + ")
+    );
+    assert!(codes_and_messages(&inner).iter().any(|(c, _)| c == "E0003"));
+}
+
+#[test]
+fn ranges_are_budgeted_whatever_their_origin() {
+    let model = |range: &str, sample: &str| {
+        format!(
+            "size J, L\nindex j : J\ninput h_0[J] ~ normal(0, 1)\nfor l in {range}:\n  h_{{l+1}}[j] = tanh(h_l[j])\nsample J = 2{sample}\n"
+        )
+    };
+    let e0302 = |src: &str| codes_and_messages(src).iter().any(|(c, _)| c == "E0302");
+    // Within the budget: literal and sampled ranges of up to 10,000 values.
+    assert!(!e0302(&model("0..9999", "")));
+    assert!(!e0302(&model("0..L-1", ", L = 10000")));
+    assert!(!e0302(&model("0..L-1", "")));
+    // Over it: a literal, a sampled size, products and powers that overflow i64.
+    assert!(e0302(&model("0..10000", "")));
+    assert!(e0302(&model("0..L-1", ", L = 10001")));
+    assert!(e0302(&model("0..L L L", ", L = 1000000")));
+    assert!(e0302(&model("0..L^9", ", L = 1000000")));
+    assert!(e0302(&model("0..2^200", "")));
+    assert!(e0302(&model("0..1000001", "")));
+    assert!(e0302(&model("0..9223372036854775808", "")));
+    // A nested range is bounded at the largest value of the outer one.
+    let nested = "size J\nindex j : J\ninput h_{0,0}[J] ~ normal(0, 1)\nfor l in 0..9000:\n  for s in 0..l+2000:\n    h_{l+1,s}[j] = tanh(h_{l,s}[j])\nsample J = 2\n";
+    assert!(e0302(nested));
+    // The total number of values stored.
+    let total = "size I, J\nindex i : I\nindex j : J\ninput x[I, J] ~ normal(0, 1)\ny[i, j] = 2 x[i, j]\nsample I = 100000, J = 1000\n";
+    assert!(e0302(total));
+    let fits = "size I, J\nindex i : I\nindex j : J\ninput x[I, J] ~ normal(0, 1)\ny[i, j] = 2 x[i, j]\nsample I = 1000, J = 1000\n";
+    assert!(!e0302(fits));
+}
+
+#[test]
+fn the_line_index_agrees_with_line_col() {
+    use tq::syntax::span::{line_col, LineIndex};
+    let texts = [
+        "",
+        "a",
+        "\n",
+        "ab\ncd\n\nσ = 1\nΔx ≈ 2\n",
+        "é\n\n\u{1F600}x\ny",
+    ];
+    for t in texts {
+        let ix = LineIndex::new(t);
+        for off in 0..=t.len() + 2 {
+            assert_eq!(ix.line_col(off), line_col(t, off), "{t:?} at {off}");
+        }
+    }
+}
