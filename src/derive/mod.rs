@@ -372,7 +372,7 @@ pub fn derivation(r: &FileReport) -> Option<Derivation> {
         return None;
     }
     let backward = grad::backward(&r.program, &r.env);
-    let gather = grad::gather_form(&backward.items, r.env.boundary);
+    let gather = grad::gather_form(&backward.items, &r.env);
     let scalar = scalar_derivation(r);
     let costs = costs(r, &backward);
     let moments = moment_lines(r, &backward);

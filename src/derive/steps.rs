@@ -281,7 +281,7 @@ fn line(op: &'static str, expr: String, rule: &'static str, why: String) -> Step
 /// The chains for every recurrence and every computed tensor with known moments.
 pub fn propose(r: &FileReport, backward: &grad::Backward) -> Vec<Chain> {
     let a: Analysis = moments::analyze(&r.program, &r.env, &backward.items);
-    let gather: Vec<Item> = grad::gather_form(&backward.items, r.env.boundary)
+    let gather: Vec<Item> = grad::gather_form(&backward.items, &r.env)
         .into_iter()
         .map(|g| g.item)
         .collect();
