@@ -216,7 +216,11 @@ fn solve(eq: &Equation, loop_idx: &[Ident], original: &Item, env: &Env) -> Gathe
                     .is_none_or(|ds| ds.iter().all(|d| *d == extent))
         });
         let Some(p) = pick else {
-            let why = if a.terms.iter().any(|t| t.coef.abs() != 1 || t.factors.len() != 1) {
+            let why = if a
+                .terms
+                .iter()
+                .any(|t| t.coef.abs() != 1 || t.factors.len() != 1)
+            {
                 "a strided position: no index of the statement runs over it alone with step 1, so each element receives a number of terms that depends on its position (solving it needs divisibility conditions)"
             } else {
                 "a position no index of the statement solves one to one (an index over another extent, or read elsewhere at another extent)"
@@ -349,7 +353,12 @@ fn solved_text(v: &str, sol: &Solved, summed: &BTreeMap<String, String>) -> Stri
         let names: Vec<String> = t
             .factors
             .iter()
-            .map(|f| summed.get(&f.name).cloned().unwrap_or_else(|| f.name.clone()))
+            .map(|f| {
+                summed
+                    .get(&f.name)
+                    .cloned()
+                    .unwrap_or_else(|| f.name.clone())
+            })
             .collect();
         let mag = t.coef.unsigned_abs();
         let body = if mag == 1 {
@@ -372,7 +381,9 @@ fn rhs_index_dims(e: &Expr, env: &Env, out: &mut BTreeMap<String, Vec<String>>) 
     let mut visit = |r: &Ref| {
         if r.indices.is_none() && r.name.sub.is_empty() && !r.grad {
             // An index used as a number.
-            out.entry(r.name.base.clone()).or_default().push("#value".into());
+            out.entry(r.name.base.clone())
+                .or_default()
+                .push("#value".into());
         }
         let dims = env
             .tensors
@@ -399,7 +410,9 @@ fn rhs_index_dims(e: &Expr, env: &Env, out: &mut BTreeMap<String, Vec<String>>) 
             if let IndexExpr::Affine(a) = ix {
                 for t in &a.terms {
                     for f in &t.factors {
-                        out.entry(f.name.clone()).or_default().push("#subscript".into());
+                        out.entry(f.name.clone())
+                            .or_default()
+                            .push("#subscript".into());
                     }
                 }
             }

@@ -414,8 +414,8 @@ impl<'a> Walker<'a> {
             let IndexExpr::Affine(a) = ix else {
                 return false;
             };
-            let wraps = a.terms.len() >= 2
-                || a.terms.iter().any(|t| t.coef != 1 || t.factors.len() != 1);
+            let wraps =
+                a.terms.len() >= 2 || a.terms.iter().any(|t| t.coef != 1 || t.factors.len() != 1);
             if wraps {
                 return match self.env.boundary {
                     Some(ast::Boundary::Circular) => false,
@@ -436,8 +436,7 @@ impl<'a> Walker<'a> {
                 };
             }
             a.constant != 0
-                && a
-                    .terms
+                && a.terms
                     .iter()
                     .all(|t| t.factors.iter().all(|f| !self.bind.contains_key(&f.name)))
                 && !a.terms.is_empty()
