@@ -444,7 +444,7 @@ fn walk_refs(e: &Expr, f: &mut dyn FnMut(&Ref)) {
 /// Index variables read inside a function's argument, a bracket, an explicit sum or a
 /// softmax (`all`: every index variable of the expression).
 fn nested_vars(e: &Expr, all: bool, out: &mut Vec<String>) {
-    let mut inner = |x: &Expr, out: &mut Vec<String>| {
+    let inner = |x: &Expr, out: &mut Vec<String>| {
         walk_refs(x, &mut |r: &Ref| {
             for ix in r.indices.iter().flatten() {
                 if let IndexExpr::Affine(a) = ix {
