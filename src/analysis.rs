@@ -60,7 +60,7 @@ impl<'a> Analysis<'a> {
     pub fn gather(&self) -> &'a [Gathered] {
         self.derived
             .gather
-            .get_or_init(|| grad::gather_form(&self.backward().items, self.env.boundary))
+            .get_or_init(|| grad::gather_form(&self.backward().items, self.env))
     }
 
     /// The gather-form statements alone.

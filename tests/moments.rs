@@ -244,3 +244,148 @@ fn zero_padding_border_position_by_position() {
         .unwrap();
     assert_eq!(corner.verdict, Verdict::Refuted, "{}", corner.evidence);
 }
+
+/// A convolution over time with the read position `off` (issue 14, class 1).
+fn conv_over_time(off: &str, boundary: &str) -> String {
+    format!(
+        "size B, T, C, D, L
+index dt : D
+symbol sigma_W
+boundary {boundary}
+param W_{{l}}[D, C, C] ~ normal(0, sigma_W^2) for l in 1..L
+input h_0[B, T, C] ~ normal(0, 1)
+grad h_L ~ normal(0, 1)
+for l in 0..L-1:
+  h_{{l+1}}[b,t,c] = W_{{l+1}}[DT,C',c] h_l[b, {off}, C']
+claim Var(h_l.grad) == (D C sigma_W^2)^(L - l)
+claim Var(h_l) == (D C sigma_W^2)^l
+sample B = 2, T = 8, C = 3, D = 2, L = 3, sigma_W = 0.5
+"
+    )
+}
+
+/// Causal, dilated, negative and reflected offsets: the gradient of every input position
+/// receives D C terms, one per tap and channel, under circular padding (Monte Carlo
+/// agrees, element by element pooled); tq used to count C for every position written
+/// as `t - DT`, `t ± 2DT` and print it `[exact]`.
+#[test]
+fn every_offset_form_of_a_convolution_over_time_counts_every_tap() {
+    for off in [
+        "t + DT",
+        "t - DT",
+        "t + 2 DT",
+        "t - 2 DT",
+        "t - 2 DT + 1",
+        "DT - t",
+        "-t - 3 DT",
+    ] {
+        let src = conv_over_time(off, "circular");
+        let r = check_source("conv_t.tq", &src, &Options::default());
+        assert!(r.diagnostics.is_empty(), "{off}: {:?}", r.diagnostics);
+        for c in &r.claims {
+            assert_eq!(
+                c.verdict,
+                Verdict::Proved,
+                "{off}: {}: {}",
+                c.source,
+                c.evidence
+            );
+            let (mc, _, ev) = c.numeric.as_ref().expect("checked by Monte Carlo");
+            assert_eq!(*mc, Verdict::Confirmed, "{off}: {}: {ev}", c.source);
+        }
+        let text = tq::derive::derive_text(&r, None);
+        assert!(
+            text.contains(
+                "Var(h_l.grad) = C*D*Var(h_{l + 1}.grad)*sigma_W^2    [recurrence; exact]"
+            ),
+            "{off}:\n{text}"
+        );
+        assert!(
+            text.contains("Var(h_l.grad) = (C*D*sigma_W^2)^(L - l)"),
+            "{off}:\n{text}"
+        );
+        assert!(!text.contains("strided or constant"), "{off}:\n{text}");
+        // The wrong count is refuted.
+        let wrong = src.replace(
+            "claim Var(h_l.grad) == (D C sigma_W^2)^(L - l)",
+            "claim Var(h_l.grad) == (C sigma_W^2)^(L - l)",
+        );
+        let (v, ev) = verdict(&wrong, "Var(h_0.grad) == (C sigma_W^2)^L");
+        assert_eq!(v, Verdict::Refuted, "{off}: {ev}");
+    }
+}
+
+/// Under zero padding and valid ranges the reads outside the extent are zero: every
+/// moment through a shifted, strided or reflected read holds away from the border only,
+/// forward and backward, and is never labelled exact.
+#[test]
+fn shifted_reads_under_zero_padding_and_valid_ranges_hold_away_from_the_border() {
+    for boundary in ["zero", "valid"] {
+        for off in ["t + DT", "t - 2 DT", "DT - t", "2 t + DT"] {
+            let src = conv_over_time(off, boundary);
+            let r = check_source("conv_t.tq", &src, &fast());
+            let text = tq::derive::derive_text(&r, None);
+            let moments = &text[text.find("# moments (forward)").unwrap()..];
+            assert!(
+                !moments.contains("recurrence; exact"),
+                "{boundary} {off}:\n{moments}"
+            );
+            assert!(
+                moments.contains("Var(h_{l + 1}) = C*D*Var(h_l)*sigma_W^2    [recurrence; zero padding: holds away from the border]"),
+                "{boundary} {off}:\n{moments}"
+            );
+            for c in &r.claims {
+                assert_ne!(
+                    c.verdict,
+                    Verdict::Refuted,
+                    "{boundary} {off}: {}",
+                    c.evidence
+                );
+            }
+        }
+    }
+}
+
+/// A strided write (`2t + dt` in the backward program) reaches positions with different
+/// numbers of terms: no closed form, and the reason says so (not "a constant position").
+#[test]
+fn strided_writes_give_no_backward_closed_form_and_say_why() {
+    for boundary in ["circular", "zero"] {
+        let src = conv_over_time("2 t + DT", boundary);
+        let r = check_source("conv_t.tq", &src, &fast());
+        let text = tq::derive::derive_text(&r, None);
+        assert!(!text.contains("Var(h_l.grad) = (C"), "{boundary}:\n{text}");
+        assert!(
+            text.contains("is written at a strided position"),
+            "{boundary}:\n{text}"
+        );
+        let c = r
+            .claims
+            .iter()
+            .find(|c| c.source.starts_with("Var(h_l.grad)"))
+            .unwrap();
+        assert_ne!(c.verdict, Verdict::Proved, "{}", c.evidence);
+        assert!(c.evidence.contains("strided position"), "{}", c.evidence);
+    }
+}
+
+/// A read at an index plus a constant (`x+1`) is never wrapped: the last element reads
+/// an element nobody wrote, under every boundary rule, so the moment holds away from the
+/// edge only; along a loop's own variable (`h[b,t-1,j]` for t in 1..T) it is exact.
+#[test]
+fn constant_offsets_off_the_loop_variable_hold_away_from_the_edge() {
+    let src = "size X, I
+symbol sigma
+boundary circular
+param W[I] ~ normal(0, sigma^2)
+input u[X, I] ~ normal(0, 1)
+y[x] = W[I] u[x+1, I]
+sample X = 4, I = 3, sigma = 1
+";
+    let r = check_source("edge.tq", src, &fast());
+    let text = tq::derive::derive_text(&r, None);
+    assert!(
+        text.contains("Var(y) = I*sigma^2    [zero padding: holds away from the border]"),
+        "{text}"
+    );
+}

@@ -3,8 +3,20 @@
 //! (`x - DX`) and the remaining loop indices summed (capitals). Strides and lookups
 //! cannot be solved this way; those statements stay in scatter form, with a note.
 
+use crate::check::Env;
 use crate::syntax::ast::*;
 use std::collections::BTreeMap;
+
+/// What a solved loop index becomes on the right side: `v_old = sign·v + Σ rest + constant`
+/// (`t - 2dt` written at `t` gives `t_old = t + 2dt`).
+#[derive(Clone, Debug)]
+struct Solved {
+    sign: i64,
+    rest: Vec<AffineTerm>,
+    constant: i64,
+}
+
+type Subst = BTreeMap<String, Solved>;
 
 /// A gather-form statement and the remarks about its ranges.
 #[derive(Clone, Debug)]
@@ -18,12 +30,20 @@ pub struct Gathered {
 }
 
 /// Rewrites backward items into gather form (loops kept, statements solved).
-pub fn gather_form(items: &[Item], boundary: Option<Boundary>) -> Vec<Gathered> {
+///
+/// A written position `a·v + Σ c·u + k` is solved for the loop index `v` when its
+/// coefficient `a` is ±1, `v` runs over the written dimension's extent (same size, not
+/// centered), occurs nowhere else on the left, and is read on the right only in
+/// dimensions of that extent: then `v_old = a·(v − Σ c·u − k)` for every written `v`,
+/// one to one (circular padding wraps both ways; under zero padding and valid ranges
+/// the writes dropped outside are the reads outside, which are zero). Positions without
+/// such an index (strides `2x + dx`, lookups) stay scatters, with the reason.
+pub fn gather_form(items: &[Item], env: &Env) -> Vec<Gathered> {
     let mut out = Vec::new();
     for it in items {
         match &it.kind {
             ItemKind::Loop(l) => {
-                let body = gather_form(&l.body, boundary);
+                let body = gather_form(&l.body, env);
                 let mut notes = Vec::new();
                 // Statements whose target is shifted read only the finished iteration
                 // t+c, and their target t is read by the rest of this iteration: they
@@ -89,7 +109,7 @@ pub fn gather_form(items: &[Item], boundary: Option<Boundary>) -> Vec<Gathered> 
             }
             ItemKind::ForIndices(f) if f.body.len() == 1 => {
                 if let ItemKind::Equation(eq) = &f.body[0].kind {
-                    out.push(solve(eq, &f.indices, it, boundary));
+                    out.push(solve(eq, &f.indices, it, env));
                 } else {
                     out.push(Gathered {
                         item: it.clone(),
@@ -108,25 +128,41 @@ pub fn gather_form(items: &[Item], boundary: Option<Boundary>) -> Vec<Gathered> 
     out
 }
 
-fn solve(
-    eq: &Equation,
-    loop_idx: &[Ident],
-    original: &Item,
-    boundary: Option<Boundary>,
-) -> Gathered {
+fn solve(eq: &Equation, loop_idx: &[Ident], original: &Item, env: &Env) -> Gathered {
+    let boundary = env.boundary;
     let keep = |why: String| Gathered {
         item: original.clone(),
         notes: vec![why],
         recurrence: None,
     };
     let name = crate::syntax::printer::print_ref(&eq.lhs);
+    let dims: Vec<String> = env
+        .tensors
+        .get(&env.key_of(&eq.lhs.name))
+        .map(|t| t.dims.clone())
+        .unwrap_or_default();
+    // How often each variable occurs on the left, and the extents it is read at on the
+    // right.
+    let mut lhs_count: BTreeMap<String, usize> = BTreeMap::new();
+    for ix in eq.lhs.indices.iter().flatten() {
+        if let IndexExpr::Affine(a) = ix {
+            for t in &a.terms {
+                for f in &t.factors {
+                    *lhs_count.entry(f.name.clone()).or_default() += 1;
+                }
+            }
+        }
+    }
+    let mut read_dims: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    rhs_index_dims(&eq.rhs, env, &mut read_dims);
+    let is_loop = |v: &str| loop_idx.iter().any(|i| i.name == v);
     // For each left position: the output variable and what the old variables become.
-    let mut subst: BTreeMap<String, Vec<(i64, String)>> = BTreeMap::new();
+    let mut subst: Subst = BTreeMap::new();
     let mut new_lhs = eq.lhs.clone();
     let mut outputs: Vec<String> = Vec::new();
     let mut shifted: Vec<String> = Vec::new();
     let mut consts: BTreeMap<String, i64> = BTreeMap::new();
-    for ix in new_lhs.indices.iter_mut().flatten() {
+    for (k, ix) in new_lhs.indices.iter_mut().flatten().enumerate() {
         let IndexExpr::Affine(a) = ix else {
             return keep(format!("`{name}` is written through a lookup; it stays a scatter (rows of the lookup table accumulate)"));
         };
@@ -138,27 +174,85 @@ fn solve(
             // `t-1`: the old t is the new t shifted back.
             let v = a.terms[0].factors[0].name.clone();
             consts.insert(v.clone(), -a.constant);
-            subst.insert(v.clone(), vec![]);
+            subst.insert(
+                v.clone(),
+                Solved {
+                    sign: 1,
+                    rest: vec![],
+                    constant: 0,
+                },
+            );
             a.constant = 0;
             outputs.push(v);
             continue;
         }
-        if a.constant != 0 || a.terms.iter().any(|t| t.coef != 1 || t.factors.len() != 1) {
-            return keep(format!(
-                "`{name}` is written at a strided or constant position; it stays a scatter (solving it needs divisibility conditions)"
-            ));
-        }
-        let vars: Vec<String> = a.terms.iter().map(|t| t.factors[0].name.clone()).collect();
-        let Some(out_var) = vars.first().cloned() else {
+        if a.terms.is_empty() {
+            // A fixed position: the left side is already one element.
             continue;
-        };
-        if vars.len() > 1 {
-            // out = v0 + v1 + ...  ⇒  v0 = out − v1 − ...
-            let rest: Vec<(i64, String)> = vars[1..].iter().map(|v| (-1, v.clone())).collect();
-            subst.insert(out_var.clone(), rest);
-            shifted.push(out_var.clone());
-            a.terms.truncate(1);
         }
+        if a.terms.len() == 1
+            && a.terms[0].coef == 1
+            && a.terms[0].factors.len() == 1
+            && a.constant == 0
+        {
+            outputs.push(a.terms[0].factors[0].name.clone());
+            continue;
+        }
+        // `a·v + Σ c·u + k`: solve for an index v with a = ±1 that runs over this
+        // dimension's extent.
+        let extent = dims.get(k).cloned().unwrap_or_default();
+        let pick = a.terms.iter().position(|t| {
+            let [f] = t.factors.as_slice() else {
+                return false;
+            };
+            let v = f.name.as_str();
+            t.coef.abs() == 1
+                && is_loop(v)
+                && !env.index_centered(v)
+                && env.index_size(v).is_some_and(|s| s == extent)
+                && lhs_count.get(v) == Some(&1)
+                && read_dims
+                    .get(v)
+                    .is_none_or(|ds| ds.iter().all(|d| *d == extent))
+        });
+        let Some(p) = pick else {
+            let why = if a
+                .terms
+                .iter()
+                .any(|t| t.coef.abs() != 1 || t.factors.len() != 1)
+            {
+                "a strided position: no index of the statement runs over it alone with step 1, so each element receives a number of terms that depends on its position (solving it needs divisibility conditions)"
+            } else {
+                "a position no index of the statement solves one to one (an index over another extent, or read elsewhere at another extent)"
+            };
+            return keep(format!("`{name}` is written at {why}; it stays a scatter"));
+        };
+        let out_var = a.terms[p].factors[0].name.clone();
+        let sign = a.terms[p].coef;
+        let rest: Vec<AffineTerm> = a
+            .terms
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != p)
+            .map(|(_, t)| AffineTerm {
+                coef: -sign * t.coef,
+                factors: t.factors.clone(),
+            })
+            .collect();
+        subst.insert(
+            out_var.clone(),
+            Solved {
+                sign,
+                rest,
+                constant: -sign * a.constant,
+            },
+        );
+        shifted.push(out_var.clone());
+        a.terms = vec![AffineTerm {
+            coef: 1,
+            factors: a.terms[p].factors.clone(),
+        }];
+        a.constant = 0;
         outputs.push(out_var);
     }
     // Loop indices that are not outputs become summed capitals, when they occur in a
@@ -167,10 +261,30 @@ fn solve(
     // parentheses only).
     let mut direct = Vec::new();
     direct_vars(&eq.rhs, &mut direct);
+    // A solved index read directly brings the indices it was solved with.
+    for (v, sol) in &subst {
+        if direct.contains(v) {
+            for t in &sol.rest {
+                direct.extend(t.factors.iter().map(|f| f.name.clone()));
+            }
+        }
+    }
+    // A capital is summed over its own scope: inside a function's argument or a
+    // bracket it would be summed there, and a capital the right side already uses
+    // (`tanh(W[DT,C',c] h[b,t+DT,C'])`) would be merged with it. Such indices are
+    // summed explicitly, under their own names.
+    let mut nested = Vec::new();
+    nested_vars(&eq.rhs, false, &mut nested);
+    let mut caps = Vec::new();
+    nested_vars(&eq.rhs, true, &mut caps);
     let (summed, explicit): (Vec<&Ident>, Vec<&Ident>) = loop_idx
         .iter()
         .filter(|i| !outputs.contains(&i.name))
-        .partition(|i| direct.contains(&i.name));
+        .partition(|i| {
+            direct.contains(&i.name)
+                && !nested.contains(&i.name)
+                && !caps.contains(&i.name.to_uppercase())
+        });
     let summed: BTreeMap<String, String> = summed
         .into_iter()
         .map(|i| (i.name.clone(), i.name.to_uppercase()))
@@ -210,10 +324,7 @@ fn solve(
         };
         let reads: Vec<String> = shifted
             .iter()
-            .map(|v| {
-                let offs: Vec<String> = subst[v].iter().map(|(_, s)| s.to_uppercase()).collect();
-                format!("{v} − {}", offs.join(" − "))
-            })
+            .map(|v| solved_text(v, &subst[v], &summed))
             .collect();
         notes.push(format!(
             "`{}` reads {} for every summed offset; {rule}",
@@ -228,6 +339,139 @@ fn solve(
         },
         notes,
         recurrence: consts.iter().next().map(|(v, c)| (v.clone(), *c)),
+    }
+}
+
+/// `x − DX`, `t + 2DT`, `−x + DX − 1`: what a solved index stands for, as a reader sees it.
+fn solved_text(v: &str, sol: &Solved, summed: &BTreeMap<String, String>) -> String {
+    let mut s = if sol.sign < 0 {
+        format!("−{v}")
+    } else {
+        v.to_string()
+    };
+    for t in &sol.rest {
+        let names: Vec<String> = t
+            .factors
+            .iter()
+            .map(|f| {
+                summed
+                    .get(&f.name)
+                    .cloned()
+                    .unwrap_or_else(|| f.name.clone())
+            })
+            .collect();
+        let mag = t.coef.unsigned_abs();
+        let body = if mag == 1 {
+            names.join("*")
+        } else {
+            format!("{mag}{}", names.join("*"))
+        };
+        s.push_str(if t.coef < 0 { " − " } else { " + " });
+        s.push_str(&body);
+    }
+    if sol.constant != 0 {
+        s.push_str(if sol.constant < 0 { " − " } else { " + " });
+        s.push_str(&sol.constant.unsigned_abs().to_string());
+    }
+    s
+}
+
+/// The extents (size names) at which each index variable is read on the right side.
+fn rhs_index_dims(e: &Expr, env: &Env, out: &mut BTreeMap<String, Vec<String>>) {
+    let mut visit = |r: &Ref| {
+        if r.indices.is_none() && r.name.sub.is_empty() && !r.grad {
+            // An index used as a number.
+            out.entry(r.name.base.clone())
+                .or_default()
+                .push("#value".into());
+        }
+        let dims = env
+            .tensors
+            .get(&env.key_of(&r.name))
+            .map(|t| t.dims.clone())
+            .unwrap_or_default();
+        for (k, ix) in r.indices.iter().flatten().enumerate() {
+            let d = dims.get(k).cloned().unwrap_or_else(|| "?".into());
+            match ix {
+                IndexExpr::Affine(a) => {
+                    for t in &a.terms {
+                        for f in &t.factors {
+                            out.entry(f.name.clone()).or_default().push(d.clone());
+                        }
+                    }
+                }
+                IndexExpr::Lookup(inner) => {
+                    // An index inside a lookup is read at the looked-up tensor's extents.
+                    rhs_index_dims(&Expr::Ref((**inner).clone()), env, out);
+                }
+            }
+        }
+        for ix in &r.name.sub {
+            if let IndexExpr::Affine(a) = ix {
+                for t in &a.terms {
+                    for f in &t.factors {
+                        out.entry(f.name.clone())
+                            .or_default()
+                            .push("#subscript".into());
+                    }
+                }
+            }
+        }
+    };
+    walk_refs(e, &mut visit);
+}
+
+fn walk_refs(e: &Expr, f: &mut dyn FnMut(&Ref)) {
+    match e {
+        Expr::Ref(r) => f(r),
+        Expr::Unary(_, x, _)
+        | Expr::Iverson(x, _)
+        | Expr::Sum(_, x, _)
+        | Expr::Softmax(_, x, _) => walk_refs(x, f),
+        Expr::Binary(_, l, r, _) | Expr::Rel(_, l, r, _) => {
+            walk_refs(l, f);
+            walk_refs(r, f);
+        }
+        Expr::Call(c) => c.args.iter().for_each(|a| walk_refs(a, f)),
+        Expr::Deriv(a, b, _) => {
+            f(a);
+            f(b);
+        }
+        Expr::Num(..) => {}
+    }
+}
+
+/// Index variables read inside a function's argument, a bracket, an explicit sum or a
+/// softmax (`all`: every index variable of the expression).
+fn nested_vars(e: &Expr, all: bool, out: &mut Vec<String>) {
+    let inner = |x: &Expr, out: &mut Vec<String>| {
+        walk_refs(x, &mut |r: &Ref| {
+            for ix in r.indices.iter().flatten() {
+                if let IndexExpr::Affine(a) = ix {
+                    out.extend(
+                        a.terms
+                            .iter()
+                            .flat_map(|t| t.factors.iter())
+                            .map(|f| f.name.clone()),
+                    );
+                }
+            }
+        })
+    };
+    if all {
+        inner(e, out);
+        return;
+    }
+    match e {
+        Expr::Ref(_) | Expr::Num(..) => {}
+        Expr::Unary(_, x, _) => nested_vars(x, all, out),
+        Expr::Binary(_, l, r, _) | Expr::Rel(_, l, r, _) => {
+            nested_vars(l, all, out);
+            nested_vars(r, all, out);
+        }
+        Expr::Call(c) => c.args.iter().for_each(|a| inner(a, out)),
+        Expr::Iverson(x, _) | Expr::Sum(_, x, _) | Expr::Softmax(_, x, _) => inner(x, out),
+        Expr::Deriv(..) => {}
     }
 }
 
@@ -305,7 +549,7 @@ fn fix_expr(e: &mut Expr, var: &str, val: i64) {
 
 fn rewrite_index(
     ix: &IndexExpr,
-    subst: &BTreeMap<String, Vec<(i64, String)>>,
+    subst: &Subst,
     summed: &BTreeMap<String, String>,
     consts: &BTreeMap<String, i64>,
 ) -> IndexExpr {
@@ -321,6 +565,7 @@ fn rewrite_index(
                     }
                 }
             }
+            let mut extra: Vec<AffineTerm> = Vec::new();
             for t in &a.terms {
                 let mut push = |coef: i64, name: &str, template: &Ident| {
                     let name = summed
@@ -344,11 +589,23 @@ fn rewrite_index(
                 };
                 if t.factors.len() == 1 {
                     let f = &t.factors[0];
-                    if let Some(rest) = subst.get(&f.name) {
-                        push(t.coef, &f.name, f);
-                        for (c, v) in rest {
-                            push(t.coef * c, v, f);
+                    if let Some(sol) = subst.get(&f.name) {
+                        push(t.coef * sol.sign, &f.name, f);
+                        for r in &sol.rest {
+                            if let [g] = r.factors.as_slice() {
+                                push(t.coef * r.coef, &g.name, g);
+                            } else {
+                                let mut r = r.clone();
+                                r.coef *= t.coef;
+                                for g in &mut r.factors {
+                                    if let Some(n) = summed.get(&g.name) {
+                                        g.name = n.clone();
+                                    }
+                                }
+                                extra.push(r);
+                            }
                         }
+                        constant += t.coef * sol.constant;
                         continue;
                     }
                     push(t.coef, &f.name, f);
@@ -362,6 +619,7 @@ fn rewrite_index(
                     terms.push(t);
                 }
             }
+            terms.extend(extra);
             terms.retain(|t| t.coef != 0);
             IndexExpr::Affine(Affine {
                 terms,
@@ -374,7 +632,7 @@ fn rewrite_index(
 
 fn rewrite_ref(
     r: &Ref,
-    subst: &BTreeMap<String, Vec<(i64, String)>>,
+    subst: &Subst,
     summed: &BTreeMap<String, String>,
     consts: &BTreeMap<String, i64>,
 ) -> Ref {
@@ -392,7 +650,7 @@ fn rewrite_ref(
 
 fn rewrite_expr(
     e: &Expr,
-    subst: &BTreeMap<String, Vec<(i64, String)>>,
+    subst: &Subst,
     summed: &BTreeMap<String, String>,
     consts: &BTreeMap<String, i64>,
 ) -> Expr {

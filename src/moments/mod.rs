@@ -387,12 +387,7 @@ impl<'a> Walker<'a> {
                 rv.sources.insert(Source::whole("past"));
             }
         }
-        let shifted = r
-            .indices
-            .iter()
-            .flatten()
-            .any(|ix| matches!(ix, IndexExpr::Affine(a) if a.terms.len() >= 2));
-        if shifted && self.env.boundary == Some(ast::Boundary::Zero) {
+        if self.edge_dependent(r) {
             rv.approx.insert(BORDER.into());
         }
         if self.backward && !key.1 && !leaf {
@@ -402,6 +397,53 @@ impl<'a> Walker<'a> {
             );
         }
         Ok(rv)
+    }
+
+    /// Whether the element a read gives depends on where the reading element is:
+    /// positions that follow the boundary rule (two indices, a stride, a sign or a
+    /// symbol factor: `x+dx`, `t-2dt`, `2x+1`, `-x`) read zeros outside the extent
+    /// under zero padding, valid ranges and no rule (only circular padding wraps them);
+    /// an index plus a constant (`x+1`) is never wrapped (docs/numeric.md), so the
+    /// last elements read elements nobody wrote, under every rule — except along a
+    /// loop's own variable, whose range the loop sets (`h[b,t-1,j]` for t in 1..T).
+    fn edge_dependent(&self, r: &Ref) -> bool {
+        let dims = self
+            .env
+            .tensors
+            .get(&self.env.key_of(&r.name))
+            .map(|t| t.dims.clone())
+            .unwrap_or_default();
+        r.indices.iter().flatten().enumerate().any(|(k, ix)| {
+            let IndexExpr::Affine(a) = ix else {
+                return false;
+            };
+            let wraps =
+                a.terms.len() >= 2 || a.terms.iter().any(|t| t.coef != 1 || t.factors.len() != 1);
+            if wraps {
+                return match self.env.boundary {
+                    Some(ast::Boundary::Circular) => false,
+                    // Valid ranges: a tensor declared with its own extent (`X0` read at
+                    // `s*x+dx`) is sized so that every read falls inside, as the rule
+                    // says; a read at the extent of its own index (`t-2dt` on a `T`
+                    // dimension) falls outside at the border and reads 0.
+                    Some(ast::Boundary::Valid) => a.terms.iter().any(|t| {
+                        t.factors.iter().any(|f| {
+                            let lower = f.name.to_lowercase();
+                            self.env
+                                .index_size(&lower)
+                                .or_else(|| self.env.index_size(&f.name))
+                                .is_some_and(|s| dims.get(k) == Some(&s))
+                        })
+                    }),
+                    _ => true,
+                };
+            }
+            a.constant != 0
+                && a.terms
+                    .iter()
+                    .all(|t| t.factors.iter().all(|f| !self.bind.contains_key(&f.name)))
+                && !a.terms.is_empty()
+        })
     }
 
     /// The distribution of one summand of a right-hand side (a product term).
@@ -649,6 +691,11 @@ impl<'a> Walker<'a> {
             Err(format!(
                 "{member} is read by the statement that writes it (iterations see each other's writes)"
             ))
+        } else if let Some(why) = scattered(&eq.lhs) {
+            // Elements written through a stride or a lookup receive a number of terms
+            // that depends on the position (or on the looked-up values): the summed
+            // indices do not count them.
+            Err(format!("{member} is written at {why}"))
         } else {
             self.value_with(&eq.rhs, &extra)
         };
@@ -1236,6 +1283,36 @@ fn solve_state(
     rec
 }
 
+/// Why the elements of a left side are not each written by the same number of terms
+/// of the statement: a position with a stride, two indices, a symbol factor or a
+/// lookup (the gather form leaves such writes as scatters). `None` for plain indices,
+/// an index plus a constant and fixed positions.
+fn scattered(lhs: &Ref) -> Option<String> {
+    for ix in lhs.indices.iter().flatten() {
+        match ix {
+            IndexExpr::Lookup(_) => {
+                return Some(format!(
+                    "a looked-up position ({}): how many terms reach each element depends on the looked-up values",
+                    crate::syntax::printer::print_ref(lhs)
+                ))
+            }
+            IndexExpr::Affine(a) => {
+                let plain = a.terms.is_empty()
+                    || (a.terms.len() == 1
+                        && a.terms[0].coef == 1
+                        && a.terms[0].factors.len() == 1);
+                if !plain {
+                    return Some(format!(
+                        "a strided position ({}, a scatter in the gather form): how many terms reach each element depends on the element, and tq does not count them",
+                        crate::syntax::printer::print_ref(lhs)
+                    ));
+                }
+            }
+        }
+    }
+    None
+}
+
 /// The additive terms of an expression, with their signs.
 /// The terms of a sum with their signs (`true`: subtracted).
 pub fn split_terms<'e>(e: &'e ast::Expr, neg: bool, out: &mut Vec<(bool, &'e ast::Expr)>) {
@@ -1356,7 +1433,7 @@ pub fn analyze(program: &Program, env: &Env, backward: &[Item]) -> Analysis {
     };
     w.items(&program.items, &[]);
     if !backward.is_empty() {
-        let gathered: Vec<Item> = crate::grad::gather_form(backward, env.boundary)
+        let gathered: Vec<Item> = crate::grad::gather_form(backward, env)
             .into_iter()
             .map(|g| g.item)
             .collect();
