@@ -838,13 +838,128 @@ impl DerivCtx<'_> {
                     e.clone()
                 };
                 let b = crate::sym::func::model_function(&c.func.name)?;
-                let outer = template(b.derivative, arg, &value);
+                // The template may put the argument outside the call (`[x > 0]`,
+                // `x exp(-x^2/2)`), where its capitals would be summed over the whole
+                // term instead of inside the argument: they become explicit sums.
+                let lhs = Expr::Ref(self.lhs.clone());
+                let arg = explicit_capitals(arg, &[self.whole, &lhs]);
+                let outer = template(b.derivative, &arg, &value);
                 jux(outer, inner)
             }
             Expr::Sum(_, x, _) => self.d(x)?,
             _ => return None,
         })
     }
+}
+
+/// `x` with its summed capitals (those outside nested calls, which scope their own)
+/// written as one explicit sum under fresh lower-case names: `W[i,I] h[I]` becomes
+/// `sum_{i'}(W[i,i'] h[i'])`, which means the same wherever it is placed.
+fn explicit_capitals(x: &Expr, context: &[&Expr]) -> Expr {
+    fn caps(e: &Expr, out: &mut Vec<String>, used: &mut BTreeSet<String>) {
+        match e {
+            Expr::Ref(r) => {
+                for ix in r.indices.iter().flatten() {
+                    for v in index_vars(ix) {
+                        if is_capital(&v) {
+                            if !out.contains(&v) {
+                                out.push(v);
+                            }
+                        } else {
+                            used.insert(v);
+                        }
+                    }
+                }
+            }
+            Expr::Unary(_, x, _) | Expr::Iverson(x, _) => caps(x, out, used),
+            Expr::Sum(ids, x, _) => {
+                used.extend(ids.iter().map(|i| i.name.clone()));
+                caps(x, out, used)
+            }
+            Expr::Softmax(id, x, _) => {
+                used.insert(id.name.clone());
+                caps(x, out, used)
+            }
+            Expr::Binary(_, l, r, _) | Expr::Rel(_, l, r, _) => {
+                caps(l, out, used);
+                caps(r, out, used);
+            }
+            // A call's argument sums its own capitals; only its lower-case names count.
+            Expr::Call(c) => {
+                let mut inner = Vec::new();
+                for a in &c.args {
+                    caps(a, &mut inner, used);
+                }
+                used.extend(inner.iter().map(|v| v.to_lowercase()));
+            }
+            Expr::Num(..) | Expr::Deriv(..) => {}
+        }
+    }
+    fn rename(e: &Expr, map: &BTreeMap<String, String>) -> Expr {
+        let ix = |ix: &IndexExpr| match ix {
+            IndexExpr::Affine(a) => {
+                let mut a = a.clone();
+                for t in &mut a.terms {
+                    for f in &mut t.factors {
+                        if let Some(n) = map.get(&f.name) {
+                            f.name = n.clone();
+                        }
+                    }
+                }
+                IndexExpr::Affine(a)
+            }
+            other => other.clone(),
+        };
+        match e {
+            Expr::Ref(r) => {
+                let mut r = r.clone();
+                if let Some(list) = &mut r.indices {
+                    *list = list.iter().map(ix).collect();
+                }
+                Expr::Ref(r)
+            }
+            Expr::Unary(op, x, s) => Expr::Unary(*op, Box::new(rename(x, map)), *s),
+            Expr::Iverson(x, s) => Expr::Iverson(Box::new(rename(x, map)), *s),
+            Expr::Sum(ids, x, s) => Expr::Sum(ids.clone(), Box::new(rename(x, map)), *s),
+            Expr::Softmax(id, x, s) => Expr::Softmax(id.clone(), Box::new(rename(x, map)), *s),
+            Expr::Binary(op, l, r, s) => {
+                Expr::Binary(*op, Box::new(rename(l, map)), Box::new(rename(r, map)), *s)
+            }
+            Expr::Rel(op, l, r, s) => {
+                Expr::Rel(*op, Box::new(rename(l, map)), Box::new(rename(r, map)), *s)
+            }
+            other => other.clone(),
+        }
+    }
+    let mut found = Vec::new();
+    let mut used = BTreeSet::new();
+    caps(x, &mut found, &mut used);
+    if found.is_empty() {
+        return x.clone();
+    }
+    // Every lower-case name of the statement is taken, and so is each capital's own
+    // lower case (the seeds' `h[i] = W[i,I] h[I]` uses both).
+    for c in context {
+        let mut ignored = Vec::new();
+        caps(c, &mut ignored, &mut used);
+    }
+    let mut map = BTreeMap::new();
+    for cap in &found {
+        let mut fresh = format!("{}'", cap.to_lowercase());
+        while used.contains(&fresh) {
+            fresh.push('\'');
+        }
+        used.insert(fresh.clone());
+        map.insert(cap.clone(), fresh);
+    }
+    let ids = found
+        .iter()
+        .map(|c| Ident {
+            name: map[c].clone(),
+            span: Span::default(),
+        })
+        .collect();
+    Expr::Sum(ids, Box::new(rename(x, &map)), x.span())
 }
 
 /// A derivative template of the built-in function table as a `.tq` expression, with
