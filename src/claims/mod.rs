@@ -147,7 +147,7 @@ pub fn mentions(text: &str, var: &str) -> bool {
 pub fn decide_all(program: &Program, env: &Env, source: &str, opts: &Options) -> Vec<ClaimReport> {
     let mut out = Vec::new();
     let mut claims = Vec::new();
-    collect(&program.items, &mut Vec::new(), &mut claims);
+    collect(&program.items, env, &mut Vec::new(), &mut claims);
     let scalar = scalar::scalar_program(program, env);
     // One sampled run of the model and its derived backward program, made when a claim
     // about tensor elements first needs it.
@@ -265,26 +265,57 @@ pub fn decide_all(program: &Program, env: &Env, source: &str, opts: &Options) ->
 }
 
 /// Claims with the point (`at a = 2, b = 1`) in force where they stand; each step of a
-/// derivation is a claim of its own, at its line.
+/// derivation is a claim of its own, at its line. The scoping rule (docs/language.md,
+/// "Claims"): the file-level `at` lines before the claim give the point (a later line
+/// sets its names again), a claim's own
+/// `at` overrides it name by name, and a name the claim's `given` sets takes the
+/// given's value. Every claim's givens are solved here, once, in dependency order
+/// ([`crate::check::givens`]): every engine reads the resolved givens.
 fn collect(
     items: &[Item],
+    env: &Env,
     at: &mut Vec<Binding>,
     out: &mut Vec<(crate::syntax::span::Span, Claim, Vec<Binding>)>,
 ) {
+    let scoped = |c: &Claim, at: &[Binding]| -> (Claim, Vec<Binding>) {
+        let mut c = c.clone();
+        c.given = crate::check::givens::resolved(&c.given, &c.at, env);
+        let set = |name: &str| {
+            c.at.iter().any(|b| b.name.name == name)
+                || c.given.iter().any(|g| match g {
+                    ast::Expr::Rel(RelOp::Eq, l, _, _) => {
+                        let l = match &**l {
+                            ast::Expr::Binary(ast::BinOp::Pow, b, _, _) => b,
+                            l => l,
+                        };
+                        matches!(l, ast::Expr::Ref(r) if r.indices.is_none()
+                            && crate::syntax::printer::print_name(&r.name) == name)
+                    }
+                    _ => false,
+                })
+        };
+        let mut here: Vec<Binding> = at.iter().filter(|b| !set(&b.name.name)).cloned().collect();
+        here.extend(c.at.iter().cloned());
+        (c, here)
+    };
     for item in items {
         match &item.kind {
-            ItemKind::At(bs) => *at = bs.clone(),
+            // A later `at` line sets its names again and keeps the others.
+            ItemKind::At(bs) => {
+                at.retain(|b| !bs.iter().any(|n| n.name.name == b.name.name));
+                at.extend(bs.iter().cloned());
+            }
             ItemKind::Claim(c) => {
-                let mut here = at.clone();
-                here.extend(c.at.iter().cloned());
-                out.push((item.span, c.clone(), here));
+                let (c, here) = scoped(c, at);
+                out.push((item.span, c, here));
             }
             ItemKind::Derivation(d) => {
                 for (span, c) in d.step_claims() {
-                    out.push((span, c, at.clone()));
+                    let (c, here) = scoped(&c, at);
+                    out.push((span, c, here));
                 }
             }
-            ItemKind::Loop(l) => collect(&l.body, &mut at.clone(), out),
+            ItemKind::Loop(l) => collect(&l.body, env, &mut at.clone(), out),
             _ => {}
         }
     }

@@ -178,7 +178,7 @@ fn moment_lines(r: &FileReport, backward: &grad::Backward) -> Vec<MomentLine> {
         let mc = crate::claims::moments::calls(claim, &a, &r.env);
         // The claim's `x = value` givens, applied to the solution.
         let mut givens = Vec::new();
-        for g in &claim.given {
+        for g in &crate::check::givens::resolved(&claim.given, &claim.at, &r.env) {
             if let crate::syntax::ast::Expr::Rel(crate::syntax::ast::RelOp::Eq, gl, gr, _) = g {
                 if let (crate::syntax::ast::Expr::Ref(_), Ok(v)) =
                     (&**gl, crate::claims::scalar::lower(gr, &Default::default()))
