@@ -14,7 +14,7 @@ use crate::diag::Diagnostic;
 use crate::syntax::ast::{BinOp, Binding, Expr, RelOp};
 use crate::syntax::printer::{print_expr, print_name};
 use crate::syntax::span::Span;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 /// One setting: `name = value`, or `name^power = value` (then name = value^(1/power)).
 #[derive(Clone, Debug)]
@@ -249,15 +249,25 @@ fn names(e: &Expr, out: &mut BTreeSet<String>) {
     });
 }
 
-/// The value of an expression without names, when it has one.
-fn constant(e: &Expr) -> Option<f64> {
-    let mut any_ref = false;
-    super::walk_refs(e, &mut |_| any_ref = true);
-    if any_ref {
-        return None;
-    }
-    let v = crate::claims::scalar::lower(e, &Default::default()).ok()?;
-    v.eval_f64(&BTreeMap::new()).ok().filter(|x| x.is_finite())
+/// The value of an expression without names, when it has one (numbers, `+ - * / ^`;
+/// anything else has none).
+pub fn constant(e: &Expr) -> Option<f64> {
+    let v = match e {
+        Expr::Num(s, _) => s.parse::<f64>().ok()?,
+        Expr::Unary(_, x, _) => -constant(x)?,
+        Expr::Binary(op, l, r, _) => {
+            let (a, b) = (constant(l)?, constant(r)?);
+            match op {
+                BinOp::Add => a + b,
+                BinOp::Sub => a - b,
+                BinOp::Mul | BinOp::Jux => a * b,
+                BinOp::Div => a / b,
+                BinOp::Pow => a.powf(b),
+            }
+        }
+        _ => return None,
+    };
+    v.is_finite().then_some(v)
 }
 
 /// `e` with every resolved setting substituted (`a^2` with `a^2 = v` becomes `v`).

@@ -3,6 +3,7 @@
 //! stages use); every problem becomes a [`Diagnostic`] with a code from
 //! docs/diagnostics.md. The checker never stops at the first error.
 
+pub mod domains;
 mod env;
 pub mod givens;
 pub mod vary;
@@ -70,6 +71,7 @@ pub fn check(program: &Program) -> (Env, Vec<Diagnostic>) {
     c.families_from_defs(&program.items);
     c.items(&program.items, &mut Scope::default());
     vary::check(&program.items, &c.env, &mut c.diags);
+    c.env.domains = domains::infer(program, &c.env);
     (c.env, c.diags)
 }
 

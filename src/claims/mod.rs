@@ -578,9 +578,47 @@ fn decide(
     let opts = sym::CheckOptions {
         seed: opts.seed,
         integer_symbols: env.sizes.keys().cloned().collect(),
+        domains: claim_domains(env, &assumptions),
         assumptions,
         ..Default::default()
     };
     let d = sym::check_relation(&lhs, &rel, &rhs, &opts);
     (d.verdict, d.method, d.evidence)
+}
+
+/// The domains a claim's points are drawn from: the file's (inferred from the
+/// declarations, `crate::check::domains`) narrowed by the claim's givens that bound a
+/// symbol by a number (`c > 0`, `3 <= t`, `p <= 1/2`).
+pub fn claim_domains(env: &Env, assumptions: &[sym::Assumption]) -> BTreeMap<String, sym::Domain> {
+    let mut out = env.domains.clone();
+    for (a, r, b) in assumptions {
+        let flip = |op: &str| {
+            match op {
+                ">" => "<",
+                ">=" => "<=",
+                "<" => ">",
+                "<=" => ">=",
+                o => o,
+            }
+            .to_string()
+        };
+        let op = match r {
+            Rel::Gt => ">",
+            Rel::Ge => ">=",
+            Rel::Lt => "<",
+            Rel::Le => "<=",
+            _ => continue,
+        };
+        let (name, op, c) = match (a, b) {
+            (Expr::Sym(n), Expr::Num(c)) => (n, op.to_string(), c),
+            (Expr::Num(c), Expr::Sym(n)) => (n, flip(op), c),
+            _ => continue,
+        };
+        if let Some(d) = sym::Domain::relation(&op, c.clone(), "given") {
+            out.entry(name.clone())
+                .and_modify(|o| o.meet(&d))
+                .or_insert(d);
+        }
+    }
+    out
 }

@@ -14,12 +14,14 @@
 //! [`together`] brings an expression over one denominator. Identity testing
 //! ([`relation`]) uses both and falls back to exact evaluation at random points.
 
+mod domain;
 mod eval;
 mod parse;
 mod print;
 mod relation;
 mod solve;
 
+pub use domain::Domain;
 pub use eval::{eval_exact, eval_f64, EvalError};
 pub use parse::{parse_ascii, parse_relation, ParseError};
 pub use relation::{check_relation, Assumption, CheckOptions, Decision, Rel};
