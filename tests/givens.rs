@@ -114,3 +114,34 @@ fn a_given_no_value_satisfies_is_a_located_diagnostic() {
     let n = r.diagnostics.iter().filter(|d| d.code == "E0511").count();
     assert_eq!(n, 1, "{:?}", r.diagnostics);
 }
+
+#[test]
+fn domains_are_inferred_from_the_declarations_and_shown_by_derive() {
+    let src = "symbol p, v, sigma, q, mu, n\nsize B\ninput mask[B] ~ bernoulli(p)\ninput z[B] ~ normal(mu, v)\ninput w[B] ~ normal(0, sigma^2 / B)\ninput u[B] ~ moments(mu, q)\ninput c[B] ~ categorical(n)\nsample B = 2, p = 0.5, v = 1, sigma = 1, q = 1, mu = 0, n = 3\n";
+    let r = check_source("d.tq", src, &Options::default());
+    assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
+    let j = tq::derive::derive_json(&r);
+    let shown: Vec<String> = j["domains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["domain"].as_str().unwrap().to_string())
+        .collect();
+    for want in [
+        "B in {1, 2, ...}",
+        "p in [0, 1]",
+        "v >= 0",
+        "sigma > 0",
+        "q >= 0",
+        "n in {1, 2, ...}",
+    ] {
+        assert!(shown.iter().any(|s| s == want), "{want} not in {shown:?}");
+    }
+    // A mean has no domain.
+    assert!(!shown.iter().any(|s| s.starts_with("mu ")), "{shown:?}");
+    let text = tq::derive::derive_text(&r, None);
+    assert!(
+        text.contains("p in [0, 1]   (a probability in bernoulli(p))"),
+        "{text}"
+    );
+}
