@@ -190,36 +190,36 @@ impl Domain {
 
     /// `p in [0, 1]`, `sigma > 0`, `L in {1, 2, ...}`.
     pub fn show(&self, name: &str) -> String {
-        let ends = |b: &Option<Bound>, open: &str, closed: &str, inf: &str| match b {
-            Some((v, true)) => (format!("{v}"), open.to_string()),
-            Some((v, false)) => (format!("{v}"), closed.to_string()),
-            None => (inf.to_string(), open.to_string()),
-        };
         if self.integer {
             return match (&self.lo, &self.hi) {
                 (Some((a, false)), None) if a.is_integer() => {
                     format!("{name} in {{{a}, {}, ...}}", a + BigRational::one())
                 }
-                _ => format!("{name} whole, {}", self.interval(name, &ends)),
+                _ => format!("{name} whole, {}", self.interval(name)),
             };
         }
-        self.interval(name, &ends)
+        self.interval(name)
     }
 
-    fn interval(
-        &self,
-        name: &str,
-        ends: &dyn Fn(&Option<Bound>, &str, &str, &str) -> (String, String),
-    ) -> String {
+    fn interval(&self, name: &str) -> String {
         match (&self.lo, &self.hi) {
             (Some((a, s)), None) => format!("{name} {} {a}", if *s { ">" } else { ">=" }),
             (None, Some((b, s))) => format!("{name} {} {b}", if *s { "<" } else { "<=" }),
             (None, None) => format!("{name} real"),
             _ => {
-                let (a, l) = ends(&self.lo, "(", "[", "-inf");
-                let (b, r) = ends(&self.hi, ")", "]", "inf");
+                let (a, l) = end(&self.lo, "(", "[", "-inf");
+                let (b, r) = end(&self.hi, ")", "]", "inf");
                 format!("{name} in {l}{a}, {b}{r}")
             }
         }
+    }
+}
+
+/// One end of an interval as text, with its bracket.
+fn end(b: &Option<Bound>, open: &str, closed: &str, inf: &str) -> (String, String) {
+    match b {
+        Some((v, true)) => (format!("{v}"), open.to_string()),
+        Some((v, false)) => (format!("{v}"), closed.to_string()),
+        None => (inf.to_string(), open.to_string()),
     }
 }
