@@ -277,7 +277,7 @@ pub fn prepare(program: &Program, env: &Env, names: &[String], values: &[String]
             } else if let Ok(v) = lower(rhs, &Scope::default()).map(|v| {
                 // The claim's own `given name = value` first, then the variant's values.
                 let mut v = v;
-                for g in &c.given {
+                for g in &crate::check::givens::resolved(&c.given, &c.at, env) {
                     if let Expr::Rel(RelOp::Eq, gl, gr, _) = g {
                         if let (Expr::Ref(n), Ok(x)) = (&**gl, lower(gr, &Scope::default())) {
                             if n.indices.is_none() && !n.grad {

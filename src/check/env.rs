@@ -59,6 +59,9 @@ pub struct Env {
     pub rules: BTreeMap<String, Span>,
     /// `grad T ~ ...` declarations: the key and the member as written (`L_L`).
     pub grad_seeds: Vec<(String, String)>,
+    /// The domains of sizes and symbols, inferred from the declarations
+    /// ([`super::domains::infer`]).
+    pub domains: BTreeMap<String, crate::sym::Domain>,
 }
 
 impl Env {

@@ -4,7 +4,9 @@
 //! docs/diagnostics.md. The checker never stops at the first error.
 
 pub mod budget;
+pub mod domains;
 mod env;
+pub mod givens;
 pub mod vary;
 
 pub use env::{Env, IndexInfo, TensorInfo, TensorKind};
@@ -90,6 +92,7 @@ pub fn check(program: &Program) -> (Env, Vec<Diagnostic>) {
     c.items(&program.items, &mut Scope::default());
     vary::check(&program.items, &c.env, &mut c.diags);
     budget::check(program, &c.env, &mut c.diags);
+    c.env.domains = domains::infer(program, &c.env);
     (c.env, c.diags)
 }
 
@@ -659,8 +662,12 @@ impl Checker {
                         self.binding(b, is_sample);
                     }
                 }
-                ItemKind::Claim(c) => self.claim(c, scope),
+                ItemKind::Claim(c) => {
+                    self.claim(c, scope);
+                    self.givens(&c.given, &c.at);
+                }
                 ItemKind::Derivation(d) => {
+                    self.givens(&d.given, &[]);
                     for st in &d.steps {
                         if let Some(r) = &st.rule {
                             if !crate::syntax::ast::DERIVATION_RULES
@@ -1365,6 +1372,14 @@ impl Checker {
                 );
             }
         });
+    }
+
+    /// A claim's givens must solve as a system (no cycle, no name set twice, no setting
+    /// that no real value satisfies).
+    fn givens(&mut self, given: &[Expr], at: &[Binding]) {
+        if let Err(d) = givens::resolve(given, at, &self.env) {
+            self.err(d);
+        }
     }
 
     /// Claims: every name must be defined, functions known.

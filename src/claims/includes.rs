@@ -56,13 +56,63 @@ fn target_key(it: &Item) -> String {
     }
 }
 
-fn widen(r: &Range) -> Range {
-    let one = |s| Box::new(Expr::Num("1".into(), s));
+/// The range a block statement runs over for a loop variable it does not list: the
+/// loop's own range, one step wider at the top (a statement about layer l may hold at
+/// l = L too), and at the bottom only as far as the statement reads ahead (a gather-form
+/// `h.grad[b,t,j] += h.grad[b,t+1,j] G[b,t+1,j]` at t stands for the loop's step t+1, so
+/// it runs from one step before the loop's start). It never runs where the loop never
+/// ran: with `for t in 2..T`, `x.grad[b,t,j] += h.grad[b,t,j]` is not run at t = 1.
+fn widen(r: &Range, item: &Item) -> Range {
+    let num = |k: i64, s| Box::new(Expr::Num(k.to_string(), s));
+    let ahead = reads_ahead(item, &r.var.name);
     Range {
-        from: Expr::Binary(BinOp::Sub, Box::new(r.from.clone()), one(r.span), r.span),
-        to: Expr::Binary(BinOp::Add, Box::new(r.to.clone()), one(r.span), r.span),
+        from: if ahead > 0 {
+            Expr::Binary(
+                BinOp::Sub,
+                Box::new(r.from.clone()),
+                num(ahead, r.span),
+                r.span,
+            )
+        } else {
+            r.from.clone()
+        },
+        to: Expr::Binary(BinOp::Add, Box::new(r.to.clone()), num(1, r.span), r.span),
         ..r.clone()
     }
+}
+
+/// The largest k of a position `var + k` in a statement (0 when there is none).
+fn reads_ahead(item: &Item, var: &str) -> i64 {
+    fn of_ref(r: &crate::syntax::ast::Ref, var: &str, best: &mut i64) {
+        for ix in r.indices.iter().flatten().chain(r.name.sub.iter()) {
+            if let crate::syntax::ast::IndexExpr::Affine(a) = ix {
+                if let [t] = a.terms.as_slice() {
+                    if t.coef == 1 && t.factors.len() == 1 && t.factors[0].name == var {
+                        *best = (*best).max(a.constant);
+                    }
+                }
+            }
+        }
+    }
+    let mut best = 0;
+    match &item.kind {
+        ItemKind::Equation(eq) => {
+            of_ref(&eq.lhs, var, &mut best);
+            crate::check::walk_refs(&eq.rhs, &mut |r| of_ref(r, var, &mut best));
+        }
+        ItemKind::ForIndices(f) => {
+            for it in &f.body {
+                best = best.max(reads_ahead(it, var));
+            }
+        }
+        ItemKind::Loop(l) => {
+            for it in &l.body {
+                best = best.max(reads_ahead(it, var));
+            }
+        }
+        _ => {}
+    }
+    best
 }
 
 /// One statement's contribution, element by element.
@@ -143,8 +193,8 @@ pub fn decide(block: &[Item], derived: &Derived, seed: u64) -> (Verdict, String,
             return und("an `includes` block lists statements (`for ...: T.grad[...] += ...`)");
         }
         // The loops the statement stands in: those of the program whose variable it
-        // uses without listing it, one step wider on each side (a statement about layer
-        // l may hold at l = L too); elements where it reads nothing computed are skipped.
+        // uses without listing it, over the ranges `widen` gives; elements where it
+        // reads nothing computed are skipped.
         let listed: Vec<String> = match &it.kind {
             ItemKind::ForIndices(f) => f.indices.iter().map(|i| i.name.clone()).collect(),
             _ => vec![],
@@ -155,7 +205,7 @@ pub fn decide(block: &[Item], derived: &Derived, seed: u64) -> (Verdict, String,
         let around: Vec<Range> = all_loops
             .iter()
             .filter(|r| !listed.contains(&r.var.name) && mentions(&text, &r.var.name))
-            .map(widen)
+            .map(|r| widen(r, it))
             .collect();
         let mine = match contribution(m, &wrap(it.clone(), &around)) {
             Ok(c) => c,

@@ -128,7 +128,7 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
     let (program, env) = (a.program, a.env);
     let mut out = Vec::new();
     let mut claims = Vec::new();
-    collect(&program.items, &mut Vec::new(), &mut claims);
+    collect(&program.items, env, &mut Vec::new(), &mut claims);
     let scalar = a.scalar();
     // One sampled run of the model and its derived backward program, made when a claim
     // about tensor elements first needs it.
@@ -246,26 +246,57 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
 }
 
 /// Claims with the point (`at a = 2, b = 1`) in force where they stand; each step of a
-/// derivation is a claim of its own, at its line.
+/// derivation is a claim of its own, at its line. The scoping rule (docs/language.md,
+/// "Claims"): the file-level `at` lines before the claim give the point (a later line
+/// sets its names again), a claim's own
+/// `at` overrides it name by name, and a name the claim's `given` sets takes the
+/// given's value. Every claim's givens are solved here, once, in dependency order
+/// ([`crate::check::givens`]): every engine reads the resolved givens.
 fn collect(
     items: &[Item],
+    env: &Env,
     at: &mut Vec<Binding>,
     out: &mut Vec<(crate::syntax::span::Span, Claim, Vec<Binding>)>,
 ) {
+    let scoped = |c: &Claim, at: &[Binding]| -> (Claim, Vec<Binding>) {
+        let mut c = c.clone();
+        c.given = crate::check::givens::resolved(&c.given, &c.at, env);
+        let set = |name: &str| {
+            c.at.iter().any(|b| b.name.name == name)
+                || c.given.iter().any(|g| match g {
+                    ast::Expr::Rel(RelOp::Eq, l, _, _) => {
+                        let l = match &**l {
+                            ast::Expr::Binary(ast::BinOp::Pow, b, _, _) => b,
+                            l => l,
+                        };
+                        matches!(l, ast::Expr::Ref(r) if r.indices.is_none()
+                            && crate::syntax::printer::print_name(&r.name) == name)
+                    }
+                    _ => false,
+                })
+        };
+        let mut here: Vec<Binding> = at.iter().filter(|b| !set(&b.name.name)).cloned().collect();
+        here.extend(c.at.iter().cloned());
+        (c, here)
+    };
     for item in items {
         match &item.kind {
-            ItemKind::At(bs) => *at = bs.clone(),
+            // A later `at` line sets its names again and keeps the others.
+            ItemKind::At(bs) => {
+                at.retain(|b| !bs.iter().any(|n| n.name.name == b.name.name));
+                at.extend(bs.iter().cloned());
+            }
             ItemKind::Claim(c) => {
-                let mut here = at.clone();
-                here.extend(c.at.iter().cloned());
-                out.push((item.span, c.clone(), here));
+                let (c, here) = scoped(c, at);
+                out.push((item.span, c, here));
             }
             ItemKind::Derivation(d) => {
                 for (span, c) in d.step_claims() {
-                    out.push((span, c, at.clone()));
+                    let (c, here) = scoped(&c, at);
+                    out.push((span, c, here));
                 }
             }
-            ItemKind::Loop(l) => collect(&l.body, &mut at.clone(), out),
+            ItemKind::Loop(l) => collect(&l.body, env, &mut at.clone(), out),
             _ => {}
         }
     }
@@ -529,9 +560,47 @@ fn decide(
     let opts = sym::CheckOptions {
         seed: opts.seed,
         integer_symbols: env.sizes.keys().cloned().collect(),
+        domains: claim_domains(env, &assumptions),
         assumptions,
         ..Default::default()
     };
     let d = sym::check_relation(&lhs, &rel, &rhs, &opts);
     (d.verdict, d.method, d.evidence)
+}
+
+/// The domains a claim's points are drawn from: the file's (inferred from the
+/// declarations, `crate::check::domains`) narrowed by the claim's givens that bound a
+/// symbol by a number (`c > 0`, `3 <= t`, `p <= 1/2`).
+pub fn claim_domains(env: &Env, assumptions: &[sym::Assumption]) -> BTreeMap<String, sym::Domain> {
+    let mut out = env.domains.clone();
+    for (a, r, b) in assumptions {
+        let flip = |op: &str| {
+            match op {
+                ">" => "<",
+                ">=" => "<=",
+                "<" => ">",
+                "<=" => ">=",
+                o => o,
+            }
+            .to_string()
+        };
+        let op = match r {
+            Rel::Gt => ">",
+            Rel::Ge => ">=",
+            Rel::Lt => "<",
+            Rel::Le => "<=",
+            _ => continue,
+        };
+        let (name, op, c) = match (a, b) {
+            (Expr::Sym(n), Expr::Num(c)) => (n, op.to_string(), c),
+            (Expr::Num(c), Expr::Sym(n)) => (n, flip(op), c),
+            _ => continue,
+        };
+        if let Some(d) = sym::Domain::relation(&op, c.clone(), "given") {
+            out.entry(name.clone())
+                .and_modify(|o| o.meet(&d))
+                .or_insert(d);
+        }
+    }
+    out
 }

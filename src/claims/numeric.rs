@@ -46,6 +46,7 @@ fn sum_ids(e: &ast::Expr, out: &mut Vec<String>) {
 }
 
 /// Decides `lhs == rhs` over tensor elements on a model run.
+/// Free indices range over their sizes and loop variables over their loops' ranges;
 /// `given` relations restrict the elements (`given 1 <= l, l <= L-1`); an element where
 /// one does not hold is skipped.
 pub fn decide(
@@ -83,18 +84,21 @@ pub fn decide(
     sum_ids(rhs, &mut bound);
     vars.retain(|v| !bound.contains(v));
     let mut ranges = Vec::new();
+    let loops = super::program_loops(&program.items);
     for v in &vars {
-        let r = if m.env.index_size(v).is_some() {
-            m.index_range(v).ok()
-        } else {
-            super::program_loops(&program.items)
-                .into_iter()
-                .find(|r| r.var.name == *v)
-                .and_then(|r| {
-                    let lo = m.const_expr(&r.from).ok()?.round() as i64;
-                    let hi = m.const_expr(&r.to).ok()?.round() as i64;
-                    Some((lo, hi))
-                })
+        // A loop variable ranges over its loop's own range (`for t in 1..T`: 1..T, never
+        // t = 0 where the loop never wrote), even when it also indexes a dimension of
+        // size T; other indices over their sizes.
+        let of_loop = loops.iter().find(|r| r.var.name == *v);
+        let loop_range = of_loop.and_then(|r| {
+            let lo = m.const_expr(&r.from).ok()?.round() as i64;
+            let hi = m.const_expr(&r.to).ok()?.round() as i64;
+            Some((lo, hi))
+        });
+        let r = match loop_range {
+            Some(r) => Some(r),
+            None if of_loop.is_some() && m.env.index_size(v).is_none() => None,
+            None => m.index_range(v).ok(),
         };
         match r {
             Some(r) => ranges.push(r),

@@ -614,6 +614,7 @@ fn rat(n: i64, d: i64) -> BigRational {
 fn simulate(
     sc: &SeqClaim,
     sample: &BTreeMap<String, BigRational>,
+    domains: &BTreeMap<String, sym::Domain>,
     seed: u64,
 ) -> Result<usize, String> {
     let t = &sc.sys.var;
@@ -637,8 +638,11 @@ fn simulate(
         }
         let mut pt: BTreeMap<String, BigRational> = BTreeMap::new();
         for p in &params {
+            let inside = domains.get(p).and_then(|d| d.sample(&mut rng));
             let v = match sample.get(p) {
                 Some(v) if k == 0 => v.clone(),
+                // A symbol with a domain is drawn inside it (docs/symbolic.md).
+                _ if inside.is_some() => inside.unwrap_or_else(|| rat(1, 2)),
                 _ if p.ends_with("[0]") => rat(rng.random_range(-20..=20), rng.random_range(1..=8)),
                 _ => rat(rng.random_range(1..=9), rng.random_range(10..=12)),
             };
@@ -730,9 +734,14 @@ fn simulate(
 }
 
 /// Decides a sequence claim: symbolic proof and exact simulation.
-fn decide_seq(sc: &SeqClaim, sample: &BTreeMap<String, BigRational>, seed: u64) -> Outcome {
+fn decide_seq(
+    sc: &SeqClaim,
+    sample: &BTreeMap<String, BigRational>,
+    domains: &BTreeMap<String, sym::Domain>,
+    seed: u64,
+) -> Outcome {
     let proof = prove(sc);
-    let sim = simulate(sc, sample, seed);
+    let sim = simulate(sc, sample, domains, seed);
     let sims = |n: usize| {
         format!(
             "{n} random rational gradient sequences of {STEPS} steps agree exactly (seed {seed})"
@@ -821,7 +830,7 @@ pub fn decide(claim: &ast::Claim, program: &Program, env: &Env, seed: u64) -> Op
     let rules: Vec<LinearRule> = all.into_iter().filter_map(Result::ok).collect();
     let sample = sample_point(program);
     Some(match &claim.body {
-        ast::Expr::Call(c) => equivalence(c, claim, &rules, &names, &sample, seed),
+        ast::Expr::Call(c) => equivalence(c, claim, &rules, &names, &sample, &env.domains, seed),
         ast::Expr::Rel(RelOp::Eq, l, r, _) => {
             let used: Vec<&LinearRule> = rules
                 .iter()
@@ -845,7 +854,7 @@ pub fn decide(claim: &ast::Claim, program: &Program, env: &Env, seed: u64) -> Op
                     &b,
                     format!("{} == {}", print_expr(l), print_expr(r)),
                 )?;
-                Ok(decide_seq(&sc, &sample, seed))
+                Ok(decide_seq(&sc, &sample, &env.domains, seed))
             };
             run().unwrap_or_else(und)
         }
@@ -920,6 +929,7 @@ fn equivalence(
     rules: &[LinearRule],
     names: &BTreeSet<String>,
     sample: &BTreeMap<String, BigRational>,
+    domains: &BTreeMap<String, sym::Domain>,
     seed: u64,
 ) -> Outcome {
     let find = |e: &ast::Expr| -> Option<&LinearRule> {
@@ -940,7 +950,7 @@ fn equivalence(
             let lhs = Expr::sym(&at_t(&b.name, x, &a.var)) - Expr::sym(&at_t(&a.name, x, &a.var));
             let label = format!("{}.{x}[{t}] − {}.{x}[{t}] == 0", b.name, a.name, t = a.var);
             let sc = seq_claim(sys, &g, &lhs, &Expr::zero(), label)?;
-            let mut o = decide_seq(&sc, sample, seed);
+            let mut o = decide_seq(&sc, sample, domains, seed);
             if o.0 == Verdict::Refuted {
                 if let Some(tr) = transient(&sc) {
                     o.2 = format!("{}; {tr}", o.2);

@@ -587,6 +587,17 @@ fn exact_check(
         }
         let mut pt: BTreeMap<String, BigRational> = BTreeMap::new();
         for s in &draw_syms {
+            // A symbol with a domain (docs/symbolic.md, "Domains") is drawn inside it.
+            if let Some(v) = env.domains.get(s).and_then(|d| {
+                let mut d = d.clone();
+                if g.positive.contains(s) {
+                    d.meet(&sym::Domain::nonnegative(true, "given"));
+                }
+                d.sample(&mut rng)
+            }) {
+                pt.insert(s.clone(), v);
+                continue;
+            }
             let v = if g.positive.contains(s) || env.sizes.contains_key(s) {
                 rat(rng.random_range(1..=40), rng.random_range(1..=12))
             } else if s.contains('[') {

@@ -254,7 +254,7 @@ fn moment_lines(r: &FileReport) -> Vec<MomentLine> {
         let mc = crate::claims::moments::calls(claim, &a, &r.env);
         // The claim's `x = value` givens, applied to the solution.
         let mut givens = Vec::new();
-        for g in &claim.given {
+        for g in &crate::check::givens::resolved(&claim.given, &claim.at, &r.env) {
             if let crate::syntax::ast::Expr::Rel(crate::syntax::ast::RelOp::Eq, gl, gr, _) = g {
                 if let (crate::syntax::ast::Expr::Ref(_), Ok(v)) =
                     (&**gl, crate::claims::scalar::lower(gr, &Default::default()))
@@ -488,6 +488,21 @@ pub fn derive_text(r: &FileReport, theme: Option<miette::GraphicalTheme>) -> Str
     };
     out.push_str(&format!("# {} — the checked program\n", r.path));
     out.push_str(&print_program(&r.program));
+    // The symbols' domains (sizes are whole numbers >= 1 and are not listed): every
+    // random point and exact evaluation of a claim is drawn inside them.
+    let domains: Vec<String> = r
+        .env
+        .domains
+        .iter()
+        .filter(|(n, _)| !r.env.sizes.contains_key(*n))
+        .map(|(n, dom)| format!("{}   ({})\n", dom.show(n), dom.why.join("; ")))
+        .collect();
+    if !domains.is_empty() {
+        out.push_str(
+            "\n# domains of the symbols (from the declarations; claims draw points inside them)\n",
+        );
+        out.push_str(&domains.concat());
+    }
     if !d.backward.items.is_empty() {
         out.push_str(&format!(
             "\n# backpropagation program (loop-and-scatter form), from {}\n",
@@ -624,6 +639,14 @@ pub fn derive_json(r: &FileReport) -> serde_json::Value {
         "program": print_program(&r.program).lines().collect::<Vec<_>>(),
         "backward": backward,
         "backward_gather": gather,
+        "domains": r.env.domains.iter().map(|(n, dom)| json!({
+            "name": n,
+            "domain": dom.show(n),
+            "integer": dom.integer,
+            "lower": dom.lo.as_ref().map(|(v, strict)| json!({"value": v.to_string(), "strict": strict})),
+            "upper": dom.hi.as_ref().map(|(v, strict)| json!({"value": v.to_string(), "strict": strict})),
+            "from": dom.why,
+        })).collect::<Vec<_>>(),
         "scalar": d.as_ref().and_then(|d| d.scalar.as_ref()).map(|sc| json!({
             "point": sc.point.iter().map(|(n, v)| json!({"name": n, "value": sym::to_ascii(v)})).collect::<Vec<_>>(),
             "values": sc.values.iter().map(Quantity::json).collect::<Vec<_>>(),

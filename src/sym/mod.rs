@@ -16,6 +16,7 @@
 //! [`together`] brings an expression over one denominator. Identity testing
 //! ([`relation`]) uses both and falls back to exact evaluation at random points.
 
+mod domain;
 mod eval;
 pub mod func;
 mod parse;
@@ -23,6 +24,7 @@ mod print;
 mod relation;
 mod solve;
 
+pub use domain::Domain;
 pub use eval::{eval_exact, eval_f64, EvalError};
 pub use func::Func;
 pub use parse::{parse_ascii, parse_number, parse_relation, ParseError};

@@ -67,6 +67,10 @@ pub struct CheckOptions {
     /// Symbols that may take either sign: sampled as ±n/d. Symbols under `log`, bases
     /// of non-integer powers and `positive_symbols` stay positive regardless.
     pub signed_symbols: BTreeSet<String>,
+    /// The symbols' domains (from the declarations and the givens): a symbol with a
+    /// domain is drawn inside it (docs/symbolic.md, "Domains"), so no point lies
+    /// outside what the model allows.
+    pub domains: BTreeMap<String, super::Domain>,
 }
 
 impl Default for CheckOptions {
@@ -78,6 +82,7 @@ impl Default for CheckOptions {
             assumptions: Vec::new(),
             positive_symbols: BTreeSet::new(),
             signed_symbols: BTreeSet::new(),
+            domains: BTreeMap::new(),
         }
     }
 }
@@ -214,6 +219,18 @@ pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) ->
         let at: BTreeMap<String, BigRational> = syms
             .iter()
             .map(|s| {
+                if let Some(d) = opts.domains.get(s) {
+                    let mut d = d.clone();
+                    if must_be_positive.contains(s) {
+                        d.meet(&super::Domain::nonnegative(true, "positive"));
+                    }
+                    if ints.contains(s) {
+                        d.integer = true;
+                    }
+                    if let Some(v) = d.sample(&mut rng) {
+                        return (s.clone(), v);
+                    }
+                }
                 let v = if ints.contains(s) {
                     BigRational::from_integer(BigInt::from(rng.random_range(1..=12)))
                 } else {

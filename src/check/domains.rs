@@ -1,0 +1,133 @@
+//! Symbol domains, inferred once per file from the declarations (the one place that
+//! does): a size is a whole number ≥ 1; a `bernoulli(p)` probability lies in [0, 1]; a
+//! variance (`normal(m, v)`, `symmetric(v)`) and a second moment (`moments(m, s)`) are
+//! ≥ 0, and a standard deviation written squared in them (`normal(0, sigma^2)`) is > 0;
+//! `categorical(n)` makes n a whole number ≥ 1. A claim's givens narrow them further
+//! (`given c > 0`, `given 3 <= t`, in the claim engines). Shown by `tq derive`.
+
+use super::Env;
+use crate::sym::Domain;
+use crate::syntax::ast::{BinOp, Expr, Init, Item, ItemKind, Program};
+use crate::syntax::printer::{print_expr, print_name};
+use std::collections::BTreeMap;
+
+/// The domains of a file's sizes and symbols.
+pub fn infer(program: &Program, env: &Env) -> BTreeMap<String, Domain> {
+    let mut out: BTreeMap<String, Domain> = BTreeMap::new();
+    for s in env.sizes.keys() {
+        out.insert(s.clone(), Domain::size("a size"));
+    }
+    let mut add = |name: String, d: Domain| {
+        if env.symbols.contains_key(&name) || env.sizes.contains_key(&name) {
+            out.entry(name).and_modify(|o| o.meet(&d)).or_insert(d);
+        }
+    };
+    fn walk(items: &[Item], f: &mut dyn FnMut(&crate::syntax::ast::Call)) {
+        for it in items {
+            match &it.kind {
+                ItemKind::Decl(d) => {
+                    if let Some(Init::Dist(c)) = &d.init {
+                        f(c);
+                    }
+                }
+                ItemKind::Loop(l) => walk(&l.body, f),
+                ItemKind::ForIndices(l) => walk(&l.body, f),
+                _ => {}
+            }
+        }
+    }
+    walk(&program.items, &mut |c| {
+        let dist = c.func.name.as_str();
+        let why = format!(
+            "{dist}({})",
+            c.args.iter().map(print_expr).collect::<Vec<_>>().join(", ")
+        );
+        let arg = |k: usize| c.args.get(k);
+        match dist {
+            "bernoulli" => {
+                if let Some(Expr::Ref(r)) = arg(0) {
+                    if r.indices.is_none() {
+                        add(
+                            print_name(&r.name),
+                            Domain::probability(&format!("a probability in {why}")),
+                        );
+                    }
+                }
+            }
+            "categorical" => {
+                if let Some(Expr::Ref(r)) = arg(0) {
+                    if r.indices.is_none() {
+                        add(
+                            print_name(&r.name),
+                            Domain::size(&format!("a count in {why}")),
+                        );
+                    }
+                }
+            }
+            "normal" | "symmetric" | "moments" => {
+                let k = if dist == "symmetric" { 0 } else { 1 };
+                let what = if dist == "moments" {
+                    "a second moment"
+                } else {
+                    "a variance"
+                };
+                if let Some(v) = arg(k) {
+                    let mut factors = Vec::new();
+                    if monomial(v, 1, &mut factors) {
+                        let free: Vec<&(String, i64)> = factors
+                            .iter()
+                            .filter(|(n, p)| p % 2 != 0 && !env.sizes.contains_key(n))
+                            .collect();
+                        for (n, p) in &factors {
+                            if p % 2 == 0 {
+                                add(
+                                    n.clone(),
+                                    Domain::nonnegative(
+                                        true,
+                                        &format!("a standard deviation in {why}"),
+                                    ),
+                                );
+                            }
+                        }
+                        if let [(n, _)] = free.as_slice() {
+                            add(
+                                n.clone(),
+                                Domain::nonnegative(false, &format!("{what} in {why}")),
+                            );
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    });
+    out
+}
+
+/// A product or quotient of names, their whole powers and positive numbers: the
+/// names with their powers (`sigma_W^2 / J` gives sigma_W², J⁻¹).
+fn monomial(e: &Expr, sign: i64, out: &mut Vec<(String, i64)>) -> bool {
+    match e {
+        Expr::Num(s, _) => s.parse::<f64>().is_ok_and(|v| v > 0.0),
+        Expr::Ref(r) if r.indices.is_none() && !r.grad => {
+            out.push((print_name(&r.name), sign));
+            true
+        }
+        Expr::Binary(BinOp::Mul | BinOp::Jux, l, r, _) => {
+            monomial(l, sign, out) && monomial(r, sign, out)
+        }
+        Expr::Binary(BinOp::Div, l, r, _) => monomial(l, sign, out) && monomial(r, -sign, out),
+        Expr::Binary(BinOp::Pow, b, p, _) => match (&**b, super::givens::constant(p)) {
+            (Expr::Ref(r), Some(n)) if r.indices.is_none() && n.fract() == 0.0 && n != 0.0 => {
+                out.push((print_name(&r.name), sign * n as i64));
+                true
+            }
+            (_, Some(n)) if n.fract() == 0.0 && (n as i64) % 2 == 0 => {
+                // An even power of anything is ≥ 0; its names stay unconstrained.
+                true
+            }
+            _ => false,
+        },
+        _ => false,
+    }
+}

@@ -1,0 +1,350 @@
+//! A claim's givens solved as a system: the one resolved substitution every engine reads.
+//!
+//! A given `name = expr` (or `name^n = expr`, or `expr = name` with a number on the left)
+//! sets a size, a symbol or a scalar. The settings are solved in dependency order: each
+//! right side has the values of the names it reads substituted, so that the result is
+//! the same whatever order the givens are written in (`given a = 2, s = a` and
+//! `given s = a, a = 2` both set s = 2). The other givens (inequalities, element and
+//! whole-tensor givens) get the same values substituted. A cycle among the settings, a
+//! name set twice, and a setting that no real value satisfies are diagnostics (E0511,
+//! E0512; docs/diagnostics.md).
+
+use super::Env;
+use crate::diag::Diagnostic;
+use crate::syntax::ast::{BinOp, Binding, Expr, RelOp};
+use crate::syntax::printer::{print_expr, print_name};
+use crate::syntax::span::Span;
+use std::collections::BTreeSet;
+
+/// One setting: `name = value`, or `name^power = value` (then name = value^(1/power)).
+#[derive(Clone, Debug)]
+struct Setting {
+    name: String,
+    /// The name as written (a reference without indices).
+    target: Expr,
+    power: Option<i64>,
+    value: Expr,
+    span: Span,
+}
+
+/// The givens of a claim resolved: the settings first, in dependency order, each with
+/// a right side that reads no name another setting sets; then every other given with
+/// the settings substituted. `at` is the claim's own point (its names may not be set by
+/// a given as well). Returns a located diagnostic for a cycle, a name set twice or a
+/// setting no real value satisfies.
+pub fn resolve(given: &[Expr], at: &[Binding], env: &Env) -> Result<Vec<Expr>, Diagnostic> {
+    let mut settings: Vec<Setting> = Vec::new();
+    let mut others: Vec<Expr> = Vec::new();
+    for g in given {
+        match setting(g, env) {
+            Some(s) => {
+                if let Some(first) = settings.iter().find(|f| f.name == s.name) {
+                    return Err(twice(&s.name, s.span, first.span));
+                }
+                if let Some(b) = at.iter().find(|b| b.name.name == s.name) {
+                    return Err(twice(&s.name, s.span, b.name.span));
+                }
+                settings.push(s);
+            }
+            None => {
+                if let Expr::Rel(RelOp::Eq, l, r, span) = g {
+                    if let (Some(a), Some(b)) = (constant(l), constant(r)) {
+                        if (a - b).abs() > 1e-12 * a.abs().max(b.abs()).max(1.0) {
+                            return Err(Diagnostic::error(
+                                "E0512",
+                                *span,
+                                format!("the given `{}` is false", print_expr(g)),
+                            )
+                            .with_label("no value satisfies this")
+                            .with_hint(
+                                "a given sets a name (`a = 2`) or restricts one (`a > 0`)",
+                            ));
+                        }
+                    }
+                }
+                others.push(g.clone());
+            }
+        }
+    }
+    // Dependency order: a setting after the settings its right side reads.
+    let set: BTreeSet<String> = settings.iter().map(|s| s.name.clone()).collect();
+    let deps: Vec<BTreeSet<String>> = settings
+        .iter()
+        .map(|s| {
+            let mut d = BTreeSet::new();
+            names(&s.value, &mut d);
+            d.retain(|n| set.contains(n));
+            d
+        })
+        .collect();
+    let mut order: Vec<usize> = Vec::new();
+    let mut state = vec![0u8; settings.len()]; // 0 new, 1 on the stack, 2 done
+    fn visit(
+        k: usize,
+        settings: &[Setting],
+        deps: &[BTreeSet<String>],
+        state: &mut [u8],
+        order: &mut Vec<usize>,
+        path: &mut Vec<usize>,
+    ) -> Result<(), Vec<usize>> {
+        match state[k] {
+            2 => return Ok(()),
+            1 => {
+                let from = path.iter().position(|&p| p == k).unwrap_or(0);
+                return Err(path[from..].to_vec());
+            }
+            _ => {}
+        }
+        state[k] = 1;
+        path.push(k);
+        for d in &deps[k] {
+            if let Some(j) = settings.iter().position(|s| &s.name == d) {
+                visit(j, settings, deps, state, order, path)?;
+            }
+        }
+        path.pop();
+        state[k] = 2;
+        order.push(k);
+        Ok(())
+    }
+    for k in 0..settings.len() {
+        if let Err(cycle) = visit(k, &settings, &deps, &mut state, &mut order, &mut Vec::new()) {
+            let first = &settings[cycle[0]];
+            let mut chain: Vec<String> = cycle.iter().map(|&j| settings[j].name.clone()).collect();
+            chain.push(first.name.clone());
+            return Err(Diagnostic::error(
+                "E0511",
+                first.span,
+                if cycle.len() == 1 {
+                    format!("the given sets `{}` from itself", first.name)
+                } else {
+                    format!("the givens set their names in a cycle: {}", chain.join(" ← "))
+                },
+            )
+            .with_label("this given reads a name that depends on it")
+            .with_hint("set each name once, from numbers or from names set by other givens, without going round (write `a = 2, s = a`, not `s = a, a = s`)"));
+        }
+    }
+    // Resolve in dependency order: each value reads only resolved values.
+    let mut resolved: Vec<Setting> = Vec::new();
+    for &k in &order {
+        let mut s = settings[k].clone();
+        s.value = substitute(&s.value, &resolved);
+        if let (Some(p), Some(v)) = (s.power, constant(&s.value)) {
+            if p % 2 == 0 && v < 0.0 {
+                return Err(Diagnostic::error(
+                    "E0512",
+                    s.span,
+                    format!(
+                        "the given sets `{}^{p}` to {}, which no real `{}` has",
+                        s.name,
+                        print_expr(&s.value),
+                        s.name
+                    ),
+                )
+                .with_label("an even power is never negative")
+                .with_hint("set the power to a non-negative value"));
+            }
+        }
+        resolved.push(s);
+    }
+    let mut out: Vec<Expr> = resolved
+        .iter()
+        .map(|s| {
+            let name = s.target.clone();
+            let lhs = match s.power {
+                Some(p) => Expr::Binary(
+                    BinOp::Pow,
+                    Box::new(name),
+                    Box::new(Expr::Num(p.to_string(), s.span)),
+                    s.span,
+                ),
+                None => name,
+            };
+            Expr::Rel(RelOp::Eq, Box::new(lhs), Box::new(s.value.clone()), s.span)
+        })
+        .collect();
+    for g in others {
+        out.push(match &g {
+            // An element or whole-tensor given keeps its left side.
+            Expr::Rel(op, l, r, span) if matches!(&**l, Expr::Ref(_)) && *op == RelOp::Eq => {
+                Expr::Rel(*op, l.clone(), Box::new(substitute(r, &resolved)), *span)
+            }
+            _ => substitute(&g, &resolved),
+        });
+    }
+    Ok(out)
+}
+
+/// The claim's givens resolved, or as written when they have a diagnostic (which the
+/// checker reports): what every engine reads.
+pub fn resolved(given: &[Expr], at: &[Binding], env: &Env) -> Vec<Expr> {
+    resolve(given, at, env).unwrap_or_else(|_| given.to_vec())
+}
+
+fn twice(name: &str, span: Span, first: Span) -> Diagnostic {
+    let _ = first;
+    Diagnostic::error("E0512", span, format!("`{name}` is set twice"))
+        .with_label("set again here")
+        .with_hint(format!(
+            "set `{name}` once, in the claim's `given` or in its `at`, not both"
+        ))
+}
+
+/// The name a given sets, if it sets one.
+fn setting(g: &Expr, env: &Env) -> Option<Setting> {
+    let Expr::Rel(RelOp::Eq, l, r, span) = g else {
+        return None;
+    };
+    if let Some((name, power, target)) = settable(l, env) {
+        return Some(Setting {
+            name,
+            target,
+            power,
+            value: (**r).clone(),
+            span: *span,
+        });
+    }
+    // `2 = a`: a number on the left sets the name on the right.
+    if matches!(&**l, Expr::Num(..)) {
+        if let Some((name, power, target)) = settable(r, env) {
+            return Some(Setting {
+                name,
+                target,
+                power,
+                value: (**l).clone(),
+                span: *span,
+            });
+        }
+    }
+    None
+}
+
+/// `a` or `a^n` (a whole n ≥ 1) for a name that is not a tensor, a rule's sequence or a
+/// gradient.
+fn settable(e: &Expr, env: &Env) -> Option<(String, Option<i64>, Expr)> {
+    match e {
+        Expr::Ref(r) if r.indices.is_none() && !r.grad && !r.name.base.contains('.') => {
+            let name = print_name(&r.name);
+            (!env.tensors.contains_key(&name)).then(|| (name, None, e.clone()))
+        }
+        Expr::Binary(BinOp::Pow, b, p, _) => {
+            let Expr::Num(n, _) = &**p else { return None };
+            let n: i64 = n.parse().ok().filter(|n| *n >= 1)?;
+            let (name, None, target) = settable(b, env)? else {
+                return None;
+            };
+            Some((name, if n == 1 { None } else { Some(n) }, target))
+        }
+        _ => None,
+    }
+}
+
+/// The names (sizes, symbols, scalars) an expression reads.
+fn names(e: &Expr, out: &mut BTreeSet<String>) {
+    super::walk_refs(e, &mut |r| {
+        if r.indices.is_none() && !r.grad {
+            out.insert(print_name(&r.name));
+        }
+    });
+}
+
+/// The value of an expression without names, when it has one (numbers, `+ - * / ^`;
+/// anything else has none).
+pub fn constant(e: &Expr) -> Option<f64> {
+    let v = match e {
+        Expr::Num(s, _) => s.parse::<f64>().ok()?,
+        Expr::Unary(_, x, _) => -constant(x)?,
+        Expr::Binary(op, l, r, _) => {
+            let (a, b) = (constant(l)?, constant(r)?);
+            match op {
+                BinOp::Add => a + b,
+                BinOp::Sub => a - b,
+                BinOp::Mul | BinOp::Jux => a * b,
+                BinOp::Div => a / b,
+                BinOp::Pow => a.powf(b),
+            }
+        }
+        _ => return None,
+    };
+    v.is_finite().then_some(v)
+}
+
+/// `e` with every resolved setting substituted (`a^2` with `a^2 = v` becomes `v`).
+fn substitute(e: &Expr, resolved: &[Setting]) -> Expr {
+    let find = |r: &crate::syntax::ast::Ref| {
+        (r.indices.is_none() && !r.grad)
+            .then(|| print_name(&r.name))
+            .and_then(|n| resolved.iter().find(|s| s.name == n))
+    };
+    let group = |v: &Expr| v.clone();
+    match e {
+        Expr::Ref(r) => match find(r) {
+            Some(s) => match s.power {
+                None => group(&s.value),
+                Some(p) => Expr::Binary(
+                    BinOp::Pow,
+                    Box::new(group(&s.value)),
+                    Box::new(Expr::Binary(
+                        BinOp::Div,
+                        Box::new(Expr::Num("1".into(), r.span)),
+                        Box::new(Expr::Num(p.to_string(), r.span)),
+                        r.span,
+                    )),
+                    r.span,
+                ),
+            },
+            None => e.clone(),
+        },
+        Expr::Binary(BinOp::Pow, b, x, span) => {
+            if let (Expr::Ref(r), Expr::Num(n, _)) = (&**b, &**x) {
+                if let (Some(s), Ok(n)) = (find(r), n.parse::<i64>()) {
+                    if let Some(p) = s.power {
+                        if n % p == 0 {
+                            let v = group(&s.value);
+                            return if n == p {
+                                v
+                            } else {
+                                Expr::Binary(
+                                    BinOp::Pow,
+                                    Box::new(v),
+                                    Box::new(Expr::Num((n / p).to_string(), *span)),
+                                    *span,
+                                )
+                            };
+                        }
+                    }
+                }
+            }
+            Expr::Binary(
+                BinOp::Pow,
+                Box::new(substitute(b, resolved)),
+                Box::new(substitute(x, resolved)),
+                *span,
+            )
+        }
+        Expr::Num(..) => e.clone(),
+        Expr::Unary(op, x, s) => Expr::Unary(*op, Box::new(substitute(x, resolved)), *s),
+        Expr::Binary(op, l, r, s) => Expr::Binary(
+            *op,
+            Box::new(substitute(l, resolved)),
+            Box::new(substitute(r, resolved)),
+            *s,
+        ),
+        Expr::Rel(op, l, r, s) => Expr::Rel(
+            *op,
+            Box::new(substitute(l, resolved)),
+            Box::new(substitute(r, resolved)),
+            *s,
+        ),
+        Expr::Iverson(x, s) => Expr::Iverson(Box::new(substitute(x, resolved)), *s),
+        Expr::Call(c) => {
+            let mut c = c.clone();
+            c.args = c.args.iter().map(|a| substitute(a, resolved)).collect();
+            Expr::Call(c)
+        }
+        // Sums, softmax and derivatives bind indices of their own; names inside them
+        // are left as written.
+        _ => e.clone(),
+    }
+}

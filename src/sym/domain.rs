@@ -1,0 +1,225 @@
+//! The domain of a symbol: an interval (each end open or closed, or absent), possibly
+//! of whole numbers. Inferred once per file from the declarations
+//! (`crate::check::domains`) and narrowed by a claim's givens; every random-point and
+//! exact-evaluation test draws its points inside the domains, so a counterexample is
+//! always a point the model can have (docs/symbolic.md, "Domains").
+
+use num_bigint::BigInt;
+use num_rational::BigRational;
+use num_traits::{One, Signed, Zero};
+use rand::Rng;
+
+/// One end of an interval: the value and whether it is excluded.
+pub type Bound = (BigRational, bool);
+
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Domain {
+    pub lo: Option<Bound>,
+    pub hi: Option<Bound>,
+    pub integer: bool,
+    /// Where it comes from (`size`, `bernoulli(p)`, `normal(0, sigma^2)`, `given`).
+    pub why: Vec<String>,
+}
+
+fn int(n: i64) -> BigRational {
+    BigRational::from_integer(BigInt::from(n))
+}
+
+impl Domain {
+    /// A size: a whole number ≥ 1.
+    pub fn size(why: &str) -> Domain {
+        Domain {
+            lo: Some((int(1), false)),
+            hi: None,
+            integer: true,
+            why: vec![why.to_string()],
+        }
+    }
+
+    /// A probability: [0, 1].
+    pub fn probability(why: &str) -> Domain {
+        Domain {
+            lo: Some((int(0), false)),
+            hi: Some((int(1), false)),
+            integer: false,
+            why: vec![why.to_string()],
+        }
+    }
+
+    /// `x ≥ 0` (strict: `x > 0`).
+    pub fn nonnegative(strict: bool, why: &str) -> Domain {
+        Domain {
+            lo: Some((int(0), strict)),
+            hi: None,
+            integer: false,
+            why: vec![why.to_string()],
+        }
+    }
+
+    /// `x op c` for a given (`op` one of `<`, `<=`, `>`, `>=`, `=`), or `None`.
+    pub fn relation(op: &str, c: BigRational, why: &str) -> Option<Domain> {
+        let mut d = Domain {
+            why: vec![why.to_string()],
+            ..Domain::default()
+        };
+        match op {
+            ">" => d.lo = Some((c, true)),
+            ">=" => d.lo = Some((c, false)),
+            "<" => d.hi = Some((c, true)),
+            "<=" => d.hi = Some((c, false)),
+            "=" => {
+                d.lo = Some((c.clone(), false));
+                d.hi = Some((c, false));
+            }
+            _ => return None,
+        }
+        Some(d)
+    }
+
+    /// The intersection.
+    pub fn meet(&mut self, o: &Domain) {
+        self.integer |= o.integer;
+        if let Some((v, s)) = &o.lo {
+            let tighter = match &self.lo {
+                None => true,
+                Some((w, t)) => v > w || (v == w && *s && !*t),
+            };
+            if tighter {
+                self.lo = Some((v.clone(), *s));
+            }
+        }
+        if let Some((v, s)) = &o.hi {
+            let tighter = match &self.hi {
+                None => true,
+                Some((w, t)) => v < w || (v == w && *s && !*t),
+            };
+            if tighter {
+                self.hi = Some((v.clone(), *s));
+            }
+        }
+        for w in &o.why {
+            if !self.why.contains(w) {
+                self.why.push(w.clone());
+            }
+        }
+    }
+
+    pub fn contains(&self, v: &BigRational) -> bool {
+        if self.integer && !v.is_integer() {
+            return false;
+        }
+        let lo_ok = match &self.lo {
+            None => true,
+            Some((b, strict)) => v > b || (!strict && v == b),
+        };
+        let hi_ok = match &self.hi {
+            None => true,
+            Some((b, strict)) => v < b || (!strict && v == b),
+        };
+        lo_ok && hi_ok
+    }
+
+    /// Whether every value of the domain is positive.
+    pub fn positive(&self) -> bool {
+        matches!(&self.lo, Some((b, s)) if b.is_positive() || (b.is_zero() && *s))
+    }
+
+    /// Whether no value is negative.
+    pub fn nonnegative_only(&self) -> bool {
+        matches!(&self.lo, Some((b, _)) if !b.is_negative())
+    }
+
+    /// A point inside the domain, small where possible: whole numbers 1..12 above the
+    /// lower end for integers, simple fractions strictly inside an interval. `None`
+    /// when the domain is empty.
+    pub fn sample(&self, rng: &mut impl Rng) -> Option<BigRational> {
+        if self.integer {
+            let lo = match &self.lo {
+                Some((b, s)) => {
+                    let c = b.ceil().to_integer();
+                    if *s && BigRational::from_integer(c.clone()) == *b {
+                        c + 1
+                    } else {
+                        c
+                    }
+                }
+                None => BigInt::from(1),
+            };
+            let hi = match &self.hi {
+                Some((b, s)) => {
+                    let f = b.floor().to_integer();
+                    if *s && BigRational::from_integer(f.clone()) == *b {
+                        f - 1
+                    } else {
+                        f
+                    }
+                }
+                None => lo.clone() + 11,
+            };
+            if hi < lo {
+                return None;
+            }
+            let span: i64 = (hi.clone() - lo.clone()).try_into().unwrap_or(11).min(11);
+            let k = rng.random_range(0..=span);
+            return Some(BigRational::from_integer(lo + k));
+        }
+        let mut frac = || -> BigRational {
+            BigRational::new(
+                BigInt::from(rng.random_range(1..=40)),
+                BigInt::from(rng.random_range(1..=12)),
+            )
+        };
+        match (&self.lo, &self.hi) {
+            (Some((a, sa)), Some((b, sb))) => {
+                if a > b || (a == b && (*sa || *sb)) {
+                    return None;
+                }
+                if a == b {
+                    return Some(a.clone());
+                }
+                // Strictly inside: a + (b − a) k/n.
+                let n = rng.random_range(2..=12);
+                let k = rng.random_range(1..n);
+                Some(a + (b - a) * BigRational::new(BigInt::from(k), BigInt::from(n)))
+            }
+            (Some((a, _)), None) => Some(a + frac()),
+            (None, Some((b, _))) => Some(b - frac()),
+            (None, None) => Some(frac()),
+        }
+    }
+
+    /// `p in [0, 1]`, `sigma > 0`, `L in {1, 2, ...}`.
+    pub fn show(&self, name: &str) -> String {
+        if self.integer {
+            return match (&self.lo, &self.hi) {
+                (Some((a, false)), None) if a.is_integer() => {
+                    format!("{name} in {{{a}, {}, ...}}", a + BigRational::one())
+                }
+                _ => format!("{name} whole, {}", self.interval(name)),
+            };
+        }
+        self.interval(name)
+    }
+
+    fn interval(&self, name: &str) -> String {
+        match (&self.lo, &self.hi) {
+            (Some((a, s)), None) => format!("{name} {} {a}", if *s { ">" } else { ">=" }),
+            (None, Some((b, s))) => format!("{name} {} {b}", if *s { "<" } else { "<=" }),
+            (None, None) => format!("{name} real"),
+            _ => {
+                let (a, l) = end(&self.lo, "(", "[", "-inf");
+                let (b, r) = end(&self.hi, ")", "]", "inf");
+                format!("{name} in {l}{a}, {b}{r}")
+            }
+        }
+    }
+}
+
+/// One end of an interval as text, with its bracket.
+fn end(b: &Option<Bound>, open: &str, closed: &str, inf: &str) -> (String, String) {
+    match b {
+        Some((v, true)) => (format!("{v}"), open.to_string()),
+        Some((v, false)) => (format!("{v}"), closed.to_string()),
+        None => (inf.to_string(), open.to_string()),
+    }
+}
