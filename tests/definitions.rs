@@ -120,9 +120,24 @@ claim invariant(w, s)
 at a = 2, b = 3
 ";
     let r = run(src);
-    assert_eq!(verdict(&r, src, 6).0, Verdict::Proved, "{:?}", verdict(&r, src, 6));
-    assert_eq!(verdict(&r, src, 7).0, Verdict::Refuted, "{:?}", verdict(&r, src, 7));
-    assert_eq!(verdict(&r, src, 8).0, Verdict::Refuted, "{:?}", verdict(&r, src, 8));
+    assert_eq!(
+        verdict(&r, src, 6).0,
+        Verdict::Proved,
+        "{:?}",
+        verdict(&r, src, 6)
+    );
+    assert_eq!(
+        verdict(&r, src, 7).0,
+        Verdict::Refuted,
+        "{:?}",
+        verdict(&r, src, 7)
+    );
+    assert_eq!(
+        verdict(&r, src, 8).0,
+        Verdict::Refuted,
+        "{:?}",
+        verdict(&r, src, 8)
+    );
 }
 
 #[test]
@@ -339,9 +354,5 @@ z[b,x,j] = W[DX,I,j] x[b,2x+DX,I] + y[b,x,j]
 sample B = 1, X = 4, I = 2, J = 2, D = 3
 ";
     let r = run(src);
-    assert!(
-        !codes(&r).contains(&"E0210"),
-        "{:?}",
-        r.diagnostics
-    );
+    assert!(!codes(&r).contains(&"E0210"), "{:?}", r.diagnostics);
 }

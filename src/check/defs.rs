@@ -67,9 +67,8 @@ fn may(a: &[Slot], b: &[Slot]) -> bool {
     a.len() != b.len()
         || a.iter().zip(b).all(|(x, y)| match (x, y) {
             (Slot::Const(p), Slot::Const(q)) => p == q,
-            (Slot::Const(k), Slot::Text(_, Some(min))) | (Slot::Text(_, Some(min)), Slot::Const(k)) => {
-                k >= min
-            }
+            (Slot::Const(k), Slot::Text(_, Some(min)))
+            | (Slot::Text(_, Some(min)), Slot::Const(k)) => k >= min,
             _ => true,
         })
 }
@@ -155,7 +154,10 @@ impl Checker {
     }
 
     fn is_family(&self, key: &str) -> bool {
-        self.env.tensors.get(key).is_some_and(|t| t.family_arity > 0)
+        self.env
+            .tensors
+            .get(key)
+            .is_some_and(|t| t.family_arity > 0)
     }
 
     fn collect_writes<'a>(

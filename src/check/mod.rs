@@ -375,7 +375,9 @@ impl Checker {
                 format!("`{key}` is declared twice (already a {prev})"),
             )
             .with_label("declared again here")
-            .with_hint("a name is a size, a symbol, a scalar or a tensor, not two of them: rename one");
+            .with_hint(
+                "a name is a size, a symbol, a scalar or a tensor, not two of them: rename one",
+            );
             if let Some(sp) = first {
                 diag = diag.with_related(sp, "first declared here");
             }

@@ -715,12 +715,15 @@ fn invariant(
         return und("`invariant(T, x)` names two whole tensors");
     }
     if t.grad || x.grad {
-        return und("`invariant(T, x)` is decided for values of the forward program, not gradients");
+        return und(
+            "`invariant(T, x)` is decided for values of the forward program, not gradients",
+        );
     }
     let (tk, xk) = (env.key_of(&t.name), env.key_of(&x.name));
-    let declared_scalar = program.items.iter().any(|it| {
-        matches!(&it.kind, ItemKind::Scalar(ids) if ids.iter().any(|i| i.name == xk))
-    });
+    let declared_scalar = program
+        .items
+        .iter()
+        .any(|it| matches!(&it.kind, ItemKind::Scalar(ids) if ids.iter().any(|i| i.name == xk)));
     let (x_computed, x_rank0) = match env.tensors.get(&xk) {
         Some(info) => (info.kind == crate::check::TensorKind::Computed, info.rank == 0),
         None if env.scalars.contains_key(&xk) => (!declared_scalar, true),
@@ -747,12 +750,18 @@ fn invariant(
         perturbed_run(program, env, &tk, &xk, x_computed, opts.seed)
     };
     let how = if x_computed {
-        format!("`{xk}` is computed: shifting it where it is computed and recomputing what reads it")
+        format!(
+            "`{xk}` is computed: shifting it where it is computed and recomputing what reads it"
+        )
     } else {
         format!("shifting every element of `{xk}`")
     };
     if let Err(NumOutcome::Changed(w)) = numeric {
-        return (Verdict::Refuted, "numeric".into(), format!("{w}; {how} changes `{tk}`"));
+        return (
+            Verdict::Refuted,
+            "numeric".into(),
+            format!("{w}; {how} changes `{tk}`"),
+        );
     }
     if !depends {
         let num = match &numeric {
@@ -978,12 +987,10 @@ fn perturbed_run(
 ) -> Result<usize, NumOutcome> {
     let fail = |e: NumError| NumOutcome::Failed(e.message);
     let split = if x_computed {
-        let Some(last) = program
-            .items
-            .iter()
-            .rposition(|it| item_writes(it, env, x))
-        else {
-            return Err(NumOutcome::Failed(format!("no top-level statement computes `{x}`")));
+        let Some(last) = program.items.iter().rposition(|it| item_writes(it, env, x)) else {
+            return Err(NumOutcome::Failed(format!(
+                "no top-level statement computes `{x}`"
+            )));
         };
         if program.items[..=last]
             .iter()
