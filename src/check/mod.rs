@@ -75,6 +75,9 @@ pub fn check(program: &Program) -> (Env, Vec<Diagnostic>) {
     (c.env, c.diags)
 }
 
+/// A declared member's fixed positions and where it was declared.
+type MemberDecl = (Vec<(usize, i64)>, Span);
+
 #[derive(Default)]
 struct Checker {
     env: Env,
@@ -85,7 +88,7 @@ struct Checker {
     family_keys: BTreeSet<String>,
     /// Declared members (`x`, `L_0`) with their fixed positions and where they were
     /// declared: a second declaration of the same member is E0102.
-    member_decls: BTreeMap<String, Vec<(Vec<(usize, i64)>, Span)>>,
+    member_decls: BTreeMap<String, Vec<MemberDecl>>,
     /// `grad` declarations by member, where they were made.
     grad_decls: BTreeMap<String, Span>,
     /// Names given a value on a file-level `sample` line, where.
