@@ -20,6 +20,14 @@ use crate::syntax::ast::*;
 use crate::syntax::printer::{print_expr, print_index, print_name};
 use crate::syntax::span::Span;
 
+fn article(what: &str) -> &'static str {
+    if what.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    }
+}
+
 /// One slot of a region: a family subscript or a position.
 #[derive(Clone, Debug, PartialEq)]
 enum Slot {
@@ -245,22 +253,24 @@ impl Checker {
                 let diag = match (p.kind, w.kind) {
                     // Declared twice: E0102, reported where declarations are read.
                     (WriteKind::Declared(_), WriteKind::Declared(_)) => continue,
+                    // Contributions added to a value, or in place to a declared tensor.
                     (WriteKind::Accumulate, WriteKind::Accumulate)
-                    | (WriteKind::Set, WriteKind::Accumulate) => continue,
+                    | (WriteKind::Set, WriteKind::Accumulate)
+                    | (WriteKind::Declared(_), WriteKind::Accumulate) => continue,
                     (WriteKind::Declared(what), _) => Diagnostic::error(
                         "E0104",
                         w.span,
-                        format!("`{key}` is declared as a {what} and also defined by an equation"),
+                        format!("`{key}` is declared as {} {what} and also defined by an equation", article(what)),
                     )
                     .with_label("defined here")
-                    .with_related(p.span, format!("declared as a {what} here"))
+                    .with_related(p.span, format!("declared as {} {what} here", article(what)))
                     .with_hint(format!(
                         "a declared {what} is not computed: rename the computed value or remove the declaration"
                     )),
                     (_, WriteKind::Declared(what)) => Diagnostic::error(
                         "E0104",
                         w.span,
-                        format!("`{key}` is defined by an equation and declared again as a {what}"),
+                        format!("`{key}` is defined by an equation and declared again as {} {what}", article(what)),
                     )
                     .with_label("declared here")
                     .with_related(p.span, "defined here")
