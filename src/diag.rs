@@ -36,6 +36,9 @@ pub struct Diagnostic {
     pub label: Option<String>,
     /// What to do about it.
     pub hint: Option<String>,
+    /// Other places the diagnostic refers to, each with its label (the first of two
+    /// definitions that contradict each other).
+    pub related: Vec<(Span, String)>,
 }
 
 impl Diagnostic {
@@ -47,6 +50,7 @@ impl Diagnostic {
             span,
             label: None,
             hint: None,
+            related: Vec::new(),
         }
     }
 
@@ -64,6 +68,12 @@ impl Diagnostic {
 
     pub fn with_label(mut self, label: impl Into<String>) -> Diagnostic {
         self.label = Some(label.into());
+        self
+    }
+
+    /// Labels another place in the source (shown beside the main span).
+    pub fn with_related(mut self, span: Span, label: impl Into<String>) -> Diagnostic {
+        self.related.push((span, label.into()));
         self
     }
 
@@ -94,6 +104,15 @@ impl Diagnostic {
         let src_owned = src.to_string();
         let start = (self.span.start as usize).min(src.len());
         let len = (self.span.len()).min(src.len() - start);
+        let related = self
+            .related
+            .iter()
+            .map(|(sp, l)| {
+                let s = (sp.start as usize).min(src.len());
+                let n = sp.len().min(src.len() - s);
+                (miette::SourceSpan::new(s.into(), n), l.clone())
+            })
+            .collect();
         let report = MietteDiag {
             code: self.code,
             message: self.message.clone(),
@@ -105,6 +124,7 @@ impl Diagnostic {
             span: miette::SourceSpan::new(start.into(), len),
             label: self.label.clone().unwrap_or_else(|| "here".to_string()),
             hint: self.hint.clone(),
+            related,
         };
         miette::Report::new(report)
             .with_source_code(miette::NamedSource::new(path, src_owned).with_language("tq"))
@@ -131,6 +151,7 @@ struct MietteDiag {
     span: miette::SourceSpan,
     label: String,
     hint: Option<String>,
+    related: Vec<(miette::SourceSpan, String)>,
 }
 
 impl fmt::Display for MietteDiag {
@@ -154,9 +175,17 @@ impl miette::Diagnostic for MietteDiag {
             .map(|h| Box::new(h.clone()) as Box<dyn fmt::Display>)
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
-        Some(Box::new(std::iter::once(
-            miette::LabeledSpan::new_with_span(Some(self.label.clone()), self.span),
-        )))
+        Some(Box::new(
+            std::iter::once(miette::LabeledSpan::new_with_span(
+                Some(self.label.clone()),
+                self.span,
+            ))
+            .chain(
+                self.related
+                    .iter()
+                    .map(|(s, l)| miette::LabeledSpan::new_with_span(Some(l.clone()), *s)),
+            ),
+        ))
     }
 }
 

@@ -5,6 +5,7 @@
 
 pub mod budget;
 pub mod domains;
+mod defs;
 mod env;
 pub mod givens;
 pub mod vary;
@@ -90,11 +91,16 @@ pub fn check(program: &Program) -> (Env, Vec<Diagnostic>) {
     c.declare(&program.items);
     c.families_from_defs(&program.items);
     c.items(&program.items, &mut Scope::default());
+    c.grad_extents(&program.items);
+    c.definitions(&program.items);
     vary::check(&program.items, &c.env, &mut c.diags);
     budget::check(program, &c.env, &mut c.diags);
     c.env.domains = domains::infer(program, &c.env);
     (c.env, c.diags)
 }
+
+/// A declared member's fixed positions and where it was declared.
+type MemberDecl = (Vec<(usize, i64)>, Span);
 
 #[derive(Default)]
 struct Checker {
@@ -104,6 +110,13 @@ struct Checker {
     loop_vars: BTreeSet<String>,
     /// Names used somewhere with a loop variable in a subscript: families.
     family_keys: BTreeSet<String>,
+    /// Declared members (`x`, `L_0`) with their fixed positions and where they were
+    /// declared: a second declaration of the same member is E0102.
+    member_decls: BTreeMap<String, Vec<MemberDecl>>,
+    /// `grad` declarations by member, where they were made.
+    grad_decls: BTreeMap<String, Span>,
+    /// Names given a value on a file-level `sample` line, where.
+    sampled: BTreeMap<String, Span>,
 }
 
 /// What is bound at a point of the program.
@@ -374,8 +387,46 @@ impl Checker {
         } else {
             print_name(n)
         };
+        // A tensor may share its letter with a size (the seeds' bias `B[j]` beside the
+        // batch size `B`: an index position tells them apart), not with a symbol or a
+        // scalar, which formulas read without indices.
+        if let Some(prev) = self
+            .env
+            .kind_of(&key)
+            .filter(|k| matches!(*k, "symbol" | "scalar"))
+        {
+            let first = self.first_span(&key);
+            let mut diag = Diagnostic::error(
+                "E0102",
+                n.span,
+                format!("`{key}` is declared twice (already a {prev})"),
+            )
+            .with_label("declared again here")
+            .with_hint(
+                "a name is a size, a symbol, a scalar or a tensor, not two of them: rename one",
+            );
+            if let Some(sp) = first {
+                diag = diag.with_related(sp, "first declared here");
+            }
+            self.err(diag);
+        }
         if d.kind == DeclKind::Grad {
-            self.env.grad_seeds.push((key, print_name(n)));
+            let member = print_name(n);
+            if let Some(first) = self.grad_decls.get(&member).copied() {
+                self.err(
+                    Diagnostic::error(
+                        "E0102",
+                        n.span,
+                        format!("the gradient arriving at `{member}` is declared twice"),
+                    )
+                    .with_label("declared again here")
+                    .with_related(first, "first declared here")
+                    .with_hint("keep one `grad` declaration per tensor"),
+                );
+            } else {
+                self.grad_decls.insert(member.clone(), n.span);
+            }
+            self.env.grad_seeds.push((key, member));
             return;
         }
         let rank = d.target.indices.as_ref().map_or(0, |v| v.len());
@@ -387,6 +438,25 @@ impl Checker {
         let is_int = matches!(&d.init, Some(Init::Dist(c)) if c.func.name == "categorical");
         if let Some(Init::Dist(c)) = &d.init {
             self.check_distribution(c);
+        }
+        {
+            let member = print_name(n);
+            let fixed = fixed_positions(&dims);
+            let seen = self.member_decls.entry(member.clone()).or_default();
+            if let Some((_, first)) = seen.iter().find(|(f, _)| *f == fixed).cloned() {
+                self.err(
+                    Diagnostic::error(
+                        "E0102",
+                        d.target.span,
+                        format!("`{member}` is declared twice"),
+                    )
+                    .with_label("declared again here")
+                    .with_related(first, "first declared here")
+                    .with_hint("keep one declaration; a family or a recurrence declares each start once (`input L_0[...]`, `input h[B, 0, J]`)"),
+                );
+            } else {
+                seen.push((fixed, d.target.span));
+            }
         }
         if let Some(existing) = self.env.tensors.get(&key) {
             if existing.rank != rank {
@@ -661,6 +731,13 @@ impl Checker {
                     for b in bs {
                         self.binding(b, is_sample);
                     }
+                    if is_sample {
+                        for b in bs {
+                            self.bound_once(b, "sample");
+                        }
+                    } else {
+                        self.bindings_once(bs, "at");
+                    }
                 }
                 ItemKind::Claim(c) => {
                     self.claim(c, scope);
@@ -826,8 +903,9 @@ impl Checker {
                     self.rank_error(&lhs_key, r, idx.len(), eq.lhs.span);
                 }
             }
-            for ix in idx {
+            for (pos, ix) in idx.iter().enumerate() {
                 let ti = self.index_expr(ix, scope);
+                self.extent_check(&lhs_key, pos, ix, scope, eq.lhs.grad);
                 if let Some((name, span)) = ti.summed.iter().next() {
                     self.err(
                         Diagnostic::error(
@@ -1116,6 +1194,9 @@ impl Checker {
             for (pos, ix) in idx.iter().enumerate() {
                 let ti = self.index_expr(ix, scope);
                 self.range_check(&key, pos, ix, scope);
+                if self.env.tensors.get(&key).is_some_and(|t| t.rank == used) {
+                    self.extent_check(&key, pos, ix, scope, r.grad);
+                }
                 out.free.extend(ti.free);
                 out.summed.extend(ti.summed);
             }
@@ -1142,6 +1223,130 @@ impl Checker {
             Diagnostic::error("E0101", r.name.span, format!("`{key}` is not declared"))
                 .with_hint(hint),
         );
+    }
+
+    /// A plain index (`j`, `J`, `j'`) in a position of a tensor ranges over its own size,
+    /// which must be the extent of that dimension (E0210): `U[J]` on `param U[I]` reads
+    /// U beyond (or short of) its extent. Shifted and strided positions (`x+dx`, `2x`)
+    /// are reads under the boundary rule (E0301); positions along a loop variable and
+    /// fixed positions are the family and start rules' business.
+    fn extent_check(&mut self, key: &str, pos: usize, ix: &IndexExpr, scope: &Scope, grad: bool) {
+        let IndexExpr::Affine(a) = ix else { return };
+        let plain = a.terms.len() == 1
+            && a.terms[0].coef == 1
+            && a.terms[0].factors.len() == 1
+            && a.constant == 0;
+        if !plain {
+            return;
+        }
+        let f = &a.terms[0].factors[0];
+        let name = f.name.as_str();
+        if scope.is_loop_var(name)
+            || self.loop_vars.contains(name)
+            || self.env.symbols.contains_key(name)
+        {
+            return;
+        }
+        let size = if is_capital(name) {
+            if !self.summed_index_ok(name) {
+                return;
+            }
+            self.index_size(&lower(name))
+        } else {
+            self.index_size(name)
+        };
+        let Some(size) = size else { return };
+        let Some(t) = self.env.tensors.get(key) else {
+            return;
+        };
+        let Some(dim) = t.dims.get(pos).cloned() else {
+            return;
+        };
+        if dim.starts_with(['@', '~', '?']) || dim == size {
+            return;
+        }
+        let first = t.span;
+        let what = if grad {
+            format!("`{key}.grad`")
+        } else {
+            format!("`{key}`")
+        };
+        let how = if is_capital(name) {
+            format!("the summed index `{name}` runs over `{size}`")
+        } else {
+            format!("the index `{name}` runs over `{size}`")
+        };
+        self.err(
+            Diagnostic::error(
+                "E0210",
+                f.span,
+                format!(
+                    "{how}, but dimension {} of {what} has extent `{dim}`",
+                    pos + 1
+                ),
+            )
+            .with_label(format!("runs over `{size}`"))
+            .with_related(first, format!("dimension {} has extent `{dim}`", pos + 1))
+            .with_hint(format!(
+                "index that dimension with an index of size `{dim}` (`{}`, or `{dim}` to sum over it); if the two sizes are the same, declare one size",
+                lower(&dim)
+            )),
+        );
+    }
+
+    /// `grad T[...] ~ ...`: the gradient has the shape of T, dimension by dimension.
+    fn grad_extents(&mut self, items: &[Item]) {
+        for item in items {
+            match &item.kind {
+                ItemKind::Decl(d) if d.kind == DeclKind::Grad => {
+                    let key = self.key_of(&d.target.name);
+                    let Some(t) = self.env.tensors.get(&key) else {
+                        continue;
+                    };
+                    let tdims = t.dims.clone();
+                    let tspan = t.span;
+                    for (pos, ix) in d.target.indices.iter().flatten().enumerate() {
+                        let IndexExpr::Affine(a) = ix else { continue };
+                        if a.terms.len() != 1 || a.terms[0].factors.len() != 1 {
+                            continue;
+                        }
+                        let f = &a.terms[0].factors[0];
+                        if self.loop_vars.contains(&f.name) {
+                            continue;
+                        }
+                        let Some(mine) = self
+                            .env
+                            .sizes
+                            .contains_key(&f.name)
+                            .then(|| f.name.clone())
+                            .or_else(|| self.index_size(&f.name))
+                        else {
+                            continue;
+                        };
+                        let Some(dim) = tdims.get(pos) else { continue };
+                        if dim.starts_with(['@', '~', '?']) || *dim == mine {
+                            continue;
+                        }
+                        self.err(
+                            Diagnostic::error(
+                                "E0210",
+                                f.span,
+                                format!(
+                                    "the gradient arriving at `{}` is declared with extent `{mine}` in dimension {}, but `{key}` has extent `{dim}` there",
+                                    print_name(&d.target.name),
+                                    pos + 1
+                                ),
+                            )
+                            .with_label(format!("extent `{mine}`"))
+                            .with_related(tspan, format!("extent `{dim}`"))
+                            .with_hint(format!("a gradient has the shape of its tensor: write `{dim}`")),
+                        );
+                    }
+                }
+                ItemKind::Loop(l) => self.grad_extents(&l.body),
+                _ => {}
+            }
+        }
     }
 
     /// Out-of-extent reads need a declared boundary rule.
@@ -1422,6 +1627,10 @@ impl Checker {
                 if t.rank != idx.len() {
                     let rank = t.rank;
                     self.rank_error(&key, rank, idx.len(), r.span);
+                } else {
+                    for (pos, ix) in idx.iter().enumerate() {
+                        self.extent_check(&key, pos, ix, scope, r.grad);
+                    }
                 }
             }
         }
@@ -1468,6 +1677,59 @@ impl Checker {
         for b in &c.at {
             self.binding(b, false);
         }
+        self.bindings_once(&c.at, "at");
+    }
+
+    /// One `at` list binds each name once (a later `at` line may change the point).
+    fn bindings_once(&mut self, bs: &[Binding], what: &str) {
+        let mut seen: BTreeMap<String, Span> = BTreeMap::new();
+        for b in bs {
+            let name = &b.name.name;
+            if let Some(first) = seen.get(name).copied() {
+                self.err(
+                    Diagnostic::error(
+                        "E0102",
+                        b.name.span,
+                        format!("`{name}` is given two values on one `{what}` line"),
+                    )
+                    .with_label("second value")
+                    .with_related(first, "first value")
+                    .with_hint(format!("give `{name}` one value")),
+                );
+            } else {
+                seen.insert(name.clone(), b.name.span);
+            }
+        }
+    }
+
+    /// A name takes one `sample` value in the file.
+    fn bound_once(&mut self, b: &Binding, what: &str) {
+        let name = &b.name.name;
+        if let Some(first) = self.sampled.get(name).copied() {
+            self.err(
+                Diagnostic::error(
+                    "E0102",
+                    b.name.span,
+                    format!("`{name}` is given a `{what}` value twice"),
+                )
+                .with_label("second value")
+                .with_related(first, "first value")
+                .with_hint(format!("give `{name}` one `{what}` value")),
+            );
+        } else {
+            self.sampled.insert(name.clone(), b.name.span);
+        }
+    }
+
+    /// Where a size, symbol, scalar or tensor was first declared or defined.
+    fn first_span(&self, key: &str) -> Option<Span> {
+        self.env
+            .sizes
+            .get(key)
+            .or_else(|| self.env.symbols.get(key))
+            .or_else(|| self.env.scalars.get(key))
+            .copied()
+            .or_else(|| self.env.tensors.get(key).map(|t| t.span))
     }
 
     /// Family members read at a lower offset than the one the loop defines need a start.

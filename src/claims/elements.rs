@@ -61,6 +61,12 @@ pub struct Lowerer<'a> {
     pub elem_subs: Vec<(String, Expr)>,
     /// Symbols known to be positive (`given c > 0`): square roots take them out.
     pub positive: BTreeSet<String>,
+    /// Computed tensors and scalars kept as atoms instead of written out (`invariant(T,
+    /// m)` shifts the computed `m` itself).
+    pub opaque: BTreeSet<String>,
+    /// Values computed in loops or by several statements: never written out, and never
+    /// taken for free symbols either.
+    unexpanded: BTreeSet<String>,
     /// Concrete sizes: sums over them are written out term by term (the exact check).
     pub unroll: Option<BTreeMap<String, i64>>,
     counter: usize,
@@ -142,6 +148,23 @@ impl<'a> Lowerer<'a> {
         for k in defined_twice {
             eqs.remove(&k);
         }
+        fn all_eqs<'b>(items: &'b [ast::Item], out: &mut Vec<&'b Equation>) {
+            for item in items {
+                match &item.kind {
+                    ItemKind::Equation(eq) if !eq.lhs.grad => out.push(eq),
+                    ItemKind::Loop(l) => all_eqs(&l.body, out),
+                    ItemKind::ForIndices(f) => all_eqs(&f.body, out),
+                    _ => {}
+                }
+            }
+        }
+        let mut every = Vec::new();
+        all_eqs(&program.items, &mut every);
+        let unexpanded = every
+            .iter()
+            .map(|eq| env.key_of(&eq.lhs.name))
+            .filter(|k| !eqs.contains_key(k))
+            .collect();
         Lowerer {
             env,
             eqs,
@@ -150,6 +173,8 @@ impl<'a> Lowerer<'a> {
             tensor_subs: BTreeMap::new(),
             elem_subs: Vec::new(),
             positive: BTreeSet::new(),
+            opaque: BTreeSet::new(),
+            unexpanded,
             unroll: None,
             counter: 0,
             depth: 0,
@@ -328,6 +353,9 @@ impl<'a> Lowerer<'a> {
     /// An element `T[ix]` with its indices as text.
     fn element(&mut self, key: &str, ix: &[String]) -> Result<Expr, String> {
         let text = format!("{key}[{}]", ix.join(","));
+        if self.opaque.contains(key) {
+            return Ok(Expr::sym(&text));
+        }
         if let Some((_, v)) = self.elem_subs.iter().find(|(n, _)| *n == text) {
             return Ok(v.clone());
         }
@@ -443,6 +471,9 @@ impl<'a> Lowerer<'a> {
                         if self.env.tensors.get(&key).is_some_and(|t| t.rank > 0) {
                             return Err(format!("the whole tensor `{name}` in a formula"));
                         }
+                        if self.opaque.contains(&key) {
+                            return Ok(Expr::sym(&name));
+                        }
                         if let Some(eq) = self.eqs.get(&key).copied() {
                             if self.depth > MAX_DEPTH {
                                 return Err("definitions nest too deeply".into());
@@ -454,6 +485,11 @@ impl<'a> Lowerer<'a> {
                         }
                         if let Some(v) = self.elem_subs.iter().find(|(n, _)| *n == name) {
                             return Ok(v.1.clone());
+                        }
+                        if self.unexpanded.contains(&key) {
+                            return Err(format!(
+                                "`{name}` is computed in a loop or by several statements; tq writes out single definitions only"
+                            ));
                         }
                         Expr::sym(&name)
                     }

@@ -276,6 +276,25 @@ pub fn run_model_after<'a>(
     })
 }
 
+/// The forward program at the sampled leaves with the values changed between two
+/// statements: the top-level items before `split` run, then `between` changes the
+/// machine, then the rest runs (an intervention on a computed value, for `invariant`).
+pub fn run_forward_split<'a>(
+    program: &Program,
+    env: &'a Env,
+    seed: u64,
+    split: usize,
+    between: Setup,
+) -> Result<Machine<'a>, NumError> {
+    let p = prepare(program, env, None, seed, &|_| Ok(()), None)?;
+    let mut m = p.base;
+    let split = split.min(program.items.len());
+    m.run_items(&program.items[..split], &mut Vec::new())?;
+    between(&mut m)?;
+    m.run_items(&program.items[split..], &mut Vec::new())?;
+    Ok(m)
+}
+
 /// Runs the gradient checks of one file. `scatter` and `gather` are the derived
 /// backward programs; `loss` is the scalar loss when no `grad` declaration seeds it.
 pub fn gradcheck(

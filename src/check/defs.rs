@@ -1,0 +1,428 @@
+//! Definitions that contradict themselves: a tensor or scalar defined twice, or defined
+//! although it is declared as an input (E0104), and a value read before any statement
+//! has computed it: defined from itself, or two values defined from each other, without
+//! a shift along a loop (E0105).
+//!
+//! Every statement that writes a value (a declaration, an equation) covers a region:
+//! per family subscript and per position, the whole extent (a plain index `b`), one
+//! fixed position (`0`), or a position along a loop (`t-1` in `for t in 1..T`, kept as
+//! its text with the loop's range). Two regions surely overlap when every slot does (the
+//! whole extent overlaps anything, equal fixed positions, equal loop texts); they may
+//! overlap unless two fixed positions differ. Both checks only report sure overlaps, so
+//! the legitimate multi-part definitions stay accepted: starts and recurrences (`input
+//! h[B, 0, J]` with `h[b,t,j]` in a loop), constant family members beside the loop
+//! (`h_0`, `h_{l+1}`), parts over different fixed positions, and accumulations (`=`
+//! followed by `+=`/`-=`, or `+=` alone).
+
+use super::Checker;
+use crate::diag::Diagnostic;
+use crate::syntax::ast::*;
+use crate::syntax::printer::{print_expr, print_index, print_name};
+use crate::syntax::span::Span;
+
+fn article(what: &str) -> &'static str {
+    if what.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    }
+}
+
+/// One slot of a region: a family subscript or a position.
+#[derive(Clone, Debug, PartialEq)]
+enum Slot {
+    /// A plain index: the whole extent.
+    Full,
+    /// A fixed position or constant subscript.
+    Const(i64),
+    /// A position along loop variables (or another index form), as text with the
+    /// ranges of the loops it uses, and its smallest value when that is known (`t` in
+    /// `for t in 1..T` is at least 1, `l+1` in `for l in 0..L-1` at least 1).
+    Text(String, Option<i64>),
+}
+
+/// A loop around a statement: its variable, its range as text, its first value when it
+/// is a number.
+#[derive(Clone, Debug)]
+struct LoopCtx {
+    var: String,
+    range: String,
+    from: Option<i64>,
+}
+
+fn loop_ctx(r: &Range) -> LoopCtx {
+    LoopCtx {
+        var: r.var.name.clone(),
+        range: format!("{}..{}", print_expr(&r.from), print_expr(&r.to)),
+        from: match &r.from {
+            Expr::Num(t, _) => t.parse().ok(),
+            _ => None,
+        },
+    }
+}
+
+fn sure(a: &[Slot], b: &[Slot]) -> bool {
+    a.len() == b.len()
+        && a.iter().zip(b).all(|(x, y)| match (x, y) {
+            (Slot::Full, _) | (_, Slot::Full) => true,
+            (Slot::Const(p), Slot::Const(q)) => p == q,
+            (Slot::Text(p, _), Slot::Text(q, _)) => p == q,
+            _ => false,
+        })
+}
+
+fn may(a: &[Slot], b: &[Slot]) -> bool {
+    a.len() != b.len()
+        || a.iter().zip(b).all(|(x, y)| match (x, y) {
+            (Slot::Const(p), Slot::Const(q)) => p == q,
+            (Slot::Const(k), Slot::Text(_, Some(min)))
+            | (Slot::Text(_, Some(min)), Slot::Const(k)) => k >= min,
+            _ => true,
+        })
+}
+
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum WriteKind {
+    /// `param`, `input`, `scalar`, `symbol`, `size`.
+    Declared(&'static str),
+    Set,
+    Accumulate,
+}
+
+struct Write<'a> {
+    key: String,
+    region: Vec<Slot>,
+    kind: WriteKind,
+    span: Span,
+    /// The equation, for definitions.
+    eq: Option<&'a Equation>,
+    /// The loops around it.
+    loops: Vec<LoopCtx>,
+}
+
+impl Checker {
+    /// E0104 and E0105 over the whole program (claims and rules aside).
+    pub(super) fn definitions(&mut self, items: &[Item]) {
+        let mut writes: Vec<Write> = Vec::new();
+        self.collect_writes(items, &mut Vec::new(), &mut writes);
+        self.defined_twice(&writes);
+        self.read_before_computed(&writes);
+        for item in items {
+            if let ItemKind::Rule(r) = &item.kind {
+                self.rule_defined_twice(r);
+            }
+        }
+    }
+
+    fn slot(&self, ix: &IndexExpr, loops: &[LoopCtx]) -> Slot {
+        let IndexExpr::Affine(a) = ix else {
+            return Slot::Text(print_index(ix), None);
+        };
+        if a.terms.is_empty() {
+            return Slot::Const(a.constant);
+        }
+        let vars: Vec<&str> = a
+            .terms
+            .iter()
+            .flat_map(|t| t.factors.iter())
+            .map(|f| f.name.as_str())
+            .collect();
+        let in_loop: Vec<&LoopCtx> = loops
+            .iter()
+            .filter(|l| vars.contains(&l.var.as_str()))
+            .collect();
+        let plain = a.terms.len() == 1
+            && a.terms[0].coef == 1
+            && a.terms[0].factors.len() == 1
+            && a.constant == 0;
+        if plain && in_loop.is_empty() && !self.loop_vars.contains(vars[0]) {
+            return Slot::Full;
+        }
+        // `v + c` along one loop starting at a number: its smallest value.
+        let min = match (a.terms.as_slice(), in_loop.as_slice()) {
+            ([t], [l]) if t.coef == 1 && t.factors.len() == 1 && t.factors[0].name == l.var => {
+                l.from.map(|f| f + a.constant)
+            }
+            _ => None,
+        };
+        let mut text = print_index(ix);
+        for l in in_loop {
+            text.push_str(&format!(" {}∈{}", l.var, l.range));
+        }
+        Slot::Text(text, min)
+    }
+
+    fn region(&self, r: &Ref, loops: &[LoopCtx], family: bool) -> Vec<Slot> {
+        let mut out = Vec::new();
+        if family {
+            out.extend(r.name.sub.iter().map(|ix| self.slot(ix, loops)));
+        }
+        out.extend(r.indices.iter().flatten().map(|ix| self.slot(ix, loops)));
+        out
+    }
+
+    fn is_family(&self, key: &str) -> bool {
+        self.env
+            .tensors
+            .get(key)
+            .is_some_and(|t| t.family_arity > 0)
+    }
+
+    fn collect_writes<'a>(
+        &self,
+        items: &'a [Item],
+        loops: &mut Vec<LoopCtx>,
+        out: &mut Vec<Write<'a>>,
+    ) {
+        for item in items {
+            match &item.kind {
+                ItemKind::Size(ids) | ItemKind::Symbol(ids) | ItemKind::Scalar(ids) => {
+                    let what = match &item.kind {
+                        ItemKind::Size(_) => "size",
+                        ItemKind::Symbol(_) => "symbol",
+                        _ => "scalar input",
+                    };
+                    for id in ids {
+                        out.push(Write {
+                            key: id.name.clone(),
+                            region: vec![],
+                            kind: WriteKind::Declared(what),
+                            span: id.span,
+                            eq: None,
+                            loops: loops.clone(),
+                        });
+                    }
+                }
+                ItemKind::Decl(d) if d.kind != DeclKind::Grad => {
+                    let key = self.key_of(&d.target.name);
+                    let mut inner = loops.clone();
+                    if let Some(r) = &d.family {
+                        inner.push(loop_ctx(r));
+                    }
+                    let region = self.region(&d.target, &inner, self.is_family(&key));
+                    let what = if d.kind == DeclKind::Param {
+                        "parameter"
+                    } else {
+                        "input"
+                    };
+                    out.push(Write {
+                        key,
+                        region,
+                        kind: WriteKind::Declared(what),
+                        span: d.target.span,
+                        eq: None,
+                        loops: inner,
+                    });
+                }
+                ItemKind::Equation(eq) if !eq.lhs.grad => {
+                    let key = self.key_of(&eq.lhs.name);
+                    let region = self.region(&eq.lhs, loops, self.is_family(&key));
+                    out.push(Write {
+                        key,
+                        region,
+                        kind: if eq.op == AssignOp::Set {
+                            WriteKind::Set
+                        } else {
+                            WriteKind::Accumulate
+                        },
+                        span: eq.lhs.span,
+                        eq: Some(eq),
+                        loops: loops.clone(),
+                    });
+                }
+                ItemKind::Loop(l) => {
+                    loops.push(loop_ctx(&l.range));
+                    self.collect_writes(&l.body, loops, out);
+                    loops.pop();
+                }
+                ItemKind::ForIndices(f) => self.collect_writes(&f.body, loops, out),
+                _ => {}
+            }
+        }
+    }
+
+    /// E0104: a definition that overlaps an earlier one (`=` after `=` or after `+=`), or
+    /// a definition of a declared input, parameter, scalar input, symbol or size.
+    fn defined_twice(&mut self, writes: &[Write]) {
+        for (i, w) in writes.iter().enumerate() {
+            for p in &writes[..i] {
+                if p.key != w.key || !sure(&p.region, &w.region) {
+                    continue;
+                }
+                let key = &w.key;
+                let diag = match (p.kind, w.kind) {
+                    // Declared twice: E0102, reported where declarations are read.
+                    (WriteKind::Declared(_), WriteKind::Declared(_)) => continue,
+                    // Contributions added to a value, or in place to a declared tensor.
+                    (WriteKind::Accumulate, WriteKind::Accumulate)
+                    | (WriteKind::Set, WriteKind::Accumulate)
+                    | (WriteKind::Declared(_), WriteKind::Accumulate) => continue,
+                    (WriteKind::Declared(what), _) => Diagnostic::error(
+                        "E0104",
+                        w.span,
+                        format!("`{key}` is declared as {} {what} and also defined by an equation", article(what)),
+                    )
+                    .with_label("defined here")
+                    .with_related(p.span, format!("declared as {} {what} here", article(what)))
+                    .with_hint(format!(
+                        "a declared {what} is not computed: rename the computed value or remove the declaration"
+                    )),
+                    (_, WriteKind::Declared(what)) => Diagnostic::error(
+                        "E0104",
+                        w.span,
+                        format!("`{key}` is defined by an equation and declared again as {} {what}", article(what)),
+                    )
+                    .with_label("declared here")
+                    .with_related(p.span, "defined here")
+                    .with_hint(format!(
+                        "a declared {what} is not computed: rename the computed value or remove the declaration"
+                    )),
+                    (WriteKind::Accumulate, WriteKind::Set) => Diagnostic::error(
+                        "E0104",
+                        w.span,
+                        format!("`{key}` is set here after contributions were added to it"),
+                    )
+                    .with_label("set again here")
+                    .with_related(p.span, "contributions added here")
+                    .with_hint("the `=` would discard what `+=` added: start with `=`, then add with `+=`"),
+                    (WriteKind::Set, WriteKind::Set) => Diagnostic::error(
+                        "E0104",
+                        w.span,
+                        format!("`{key}` is defined twice"),
+                    )
+                    .with_label("defined again here")
+                    .with_related(p.span, "first defined here")
+                    .with_hint("keep one definition; add contributions with `+=`, or define the parts at different fixed positions or family members"),
+                };
+                self.err(diag);
+                break;
+            }
+        }
+    }
+
+    /// E0105: a statement reads a computed value that no earlier statement wrote, and
+    /// that this statement or a later one writes at the same position (the same
+    /// iteration of every loop): a definition from itself without a shift.
+    fn read_before_computed(&mut self, writes: &[Write]) {
+        for (i, w) in writes.iter().enumerate() {
+            let Some(eq) = w.eq else { continue };
+            let mut reads: Vec<&Ref> = Vec::new();
+            super::walk_refs(&eq.rhs, &mut |r| reads.push(r));
+            for r in reads {
+                if r.grad {
+                    continue;
+                }
+                let key = self.key_of(&r.name);
+                let computed = writes.iter().any(|x| x.key == key && x.eq.is_some());
+                if !computed {
+                    continue;
+                }
+                let region = self.region(r, &w.loops, self.is_family(&key));
+                if writes[..i]
+                    .iter()
+                    .any(|p| p.key == key && may(&p.region, &region))
+                {
+                    continue;
+                }
+                let Some((j, later)) = writes
+                    .iter()
+                    .enumerate()
+                    .skip(i)
+                    .find(|(_, x)| x.key == key && x.eq.is_some() && sure(&x.region, &region))
+                else {
+                    continue;
+                };
+                let shown = print_name(&r.name);
+                let diag = if j == i {
+                    Diagnostic::error(
+                        "E0105",
+                        r.span,
+                        format!("`{shown}` is defined from itself without a shift"),
+                    )
+                    .with_label("reads the value this statement defines")
+                    .with_related(w.span, "defined here")
+                    .with_hint(if r.indices.is_none() && r.name.sub.is_empty() {
+                        format!(
+                            "a value cannot depend on itself: if `{shown}` is an input, declare it (`scalar {shown}`) and name the result differently (`{shown}' = ...`)"
+                        )
+                    } else {
+                        format!(
+                            "a value cannot depend on itself: a recurrence reads an earlier step along its loop (`{shown}[b,t-1,j]`, `{shown}_l`) and declares its start"
+                        )
+                    })
+                } else {
+                    let back = self.reads_through(writes, j, &w.key);
+                    let msg = if back {
+                        format!(
+                            "`{}` is defined from itself through `{shown}`, without a shift",
+                            print_name(&eq.lhs.name)
+                        )
+                    } else {
+                        format!("`{shown}` is read before it is computed")
+                    };
+                    Diagnostic::error("E0105", later.span, msg)
+                        .with_label(format!("`{shown}` is computed here"))
+                        .with_related(r.span, format!("`{shown}` is read here, before it is computed"))
+                        .with_hint("compute a value before reading it; a recurrence reads an earlier step along its loop (`h[t-1]`, `L_l`) and declares its start")
+                };
+                self.err(diag);
+            }
+        }
+    }
+
+    /// Whether the statement `j` reads `key`, directly or through the values it reads
+    /// (the definitions of a cycle).
+    fn reads_through(&self, writes: &[Write], j: usize, key: &str) -> bool {
+        let reads_of = |w: &Write| -> Vec<String> {
+            let mut out = Vec::new();
+            if let Some(eq) = w.eq {
+                super::walk_refs(&eq.rhs, &mut |x| {
+                    if !x.grad {
+                        out.push(self.key_of(&x.name));
+                    }
+                });
+            }
+            out
+        };
+        let mut seen: Vec<String> = Vec::new();
+        let mut stack = reads_of(&writes[j]);
+        while let Some(k) = stack.pop() {
+            if k == key {
+                return true;
+            }
+            if seen.contains(&k) {
+                continue;
+            }
+            for w in writes.iter().filter(|w| w.key == k) {
+                stack.extend(reads_of(w));
+            }
+            seen.push(k);
+        }
+        false
+    }
+
+    /// Each state of a rule is updated once.
+    fn rule_defined_twice(&mut self, r: &Rule) {
+        let mut seen: Vec<(String, Span)> = Vec::new();
+        for item in &r.body {
+            if let ItemKind::Equation(eq) = &item.kind {
+                let name = print_name(&eq.lhs.name);
+                if let Some((_, first)) = seen.iter().find(|(n, _)| *n == name) {
+                    let first = *first;
+                    self.err(
+                        Diagnostic::error(
+                            "E0104",
+                            eq.lhs.span,
+                            format!("state `{name}` of rule `{}` is updated twice", r.name.name),
+                        )
+                        .with_label("updated again here")
+                        .with_related(first, "first updated here")
+                        .with_hint("update each state once per step"),
+                    );
+                } else {
+                    seen.push((name, eq.lhs.span));
+                }
+            }
+        }
+    }
+}
