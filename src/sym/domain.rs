@@ -599,7 +599,7 @@ pub fn range(e: &Expr, dom: &Domains) -> Interval {
             let bi = range(b, dom);
             match x.as_int() {
                 Some(n) if n != 0 && n.unsigned_abs() <= super::MAX_EXPONENT as u64 => bi.powi(n),
-                Some(n) if n % 2 == 0 && n > 0 => {
+                Some(n) if n % 2 == 0 && n > 0 && !bi.lo_above_zero(true) => {
                     if bi.excludes_zero() {
                         Interval::positive()
                     } else {
@@ -614,7 +614,13 @@ pub fn range(e: &Expr, dom: &Domains) -> Interval {
                     let base_le_1 =
                         bi.lo_above_zero(true) && matches!(&bi.hi, End::At(b, _) if *b <= one);
                     let (x_ge_0, x_le_0) = (xi.lo_above_zero(false), xi.hi_below_zero(false));
-                    if (base_ge_1 && x_ge_0) || (base_le_1 && x_le_0) {
+                    let base_gt_1 = match &bi.lo {
+                        End::At(a, o) => *a > one || (*a == one && *o),
+                        End::Unbounded => false,
+                    };
+                    if base_gt_1 && xi.lo_above_zero(true) {
+                        Interval::new(open(one), End::Unbounded)
+                    } else if (base_ge_1 && x_ge_0) || (base_le_1 && x_le_0) {
                         Interval::new(closed(one), End::Unbounded)
                     } else if (base_ge_1 && x_le_0) || (base_le_1 && x_ge_0) {
                         Interval::new(open(BigRational::zero()), closed(one))
