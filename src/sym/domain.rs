@@ -912,8 +912,14 @@ mod tests {
 
     #[test]
     fn enclosures_do_not_separate_underflow_from_zero() {
+        // exp(−10⁵) underflows to 0 in floating point: no enclosure at all.
         let e = Expr::exp(Expr::int(-100000));
-        let (lo, hi) = enclose(&e, &BTreeMap::new()).unwrap();
-        assert!(lo <= 0.0 && hi > 0.0);
+        assert_eq!(enclose(&e, &BTreeMap::new()), None);
+        // 10^400 overflows.
+        let big = Expr::pow(Expr::int(10), Expr::int(400));
+        assert_eq!(enclose(&big, &BTreeMap::new()), None);
+        // An ordinary value is enclosed tightly.
+        let (lo, hi) = enclose(&Expr::exp(Expr::one()), &BTreeMap::new()).unwrap();
+        assert!(lo < std::f64::consts::E && std::f64::consts::E < hi && hi - lo < 1e-10);
     }
 }
