@@ -552,7 +552,10 @@ fn underflow_and_overflow_decide_nothing_and_range_facts_decide() {
         assert_eq!(c.rule, Some(tq::claims::ProofRule::RangeBound), "{claim}");
     }
     let refuted = [
-        ("claim sigmoid(1000) == 1", "left sigmoid(1000) ∈ [1/2, 1), right 1"),
+        (
+            "claim sigmoid(1000) == 1",
+            "left sigmoid(1000) ∈ [1/2, 1), right 1",
+        ),
         ("claim exp(-100000) == 0", "right 0"),
         ("claim tanh(10000) == 1", "right 1"),
         ("claim exp(-1000 x) <= 0", "at x = 0"),
@@ -613,4 +616,39 @@ fn every_proof_names_a_rule() {
             assert!(c.text_line().contains(&format!("[rule: {}]", rule.name())));
         }
     }
+}
+
+#[test]
+fn a_defined_value_keeps_the_conditions_of_its_definition() {
+    let src = "scalar x, a\nu = x / x\nv = log(a) - log(a)\nt = u + 1\nw = (a^2 + 1) / (a^2 + 1)\n\
+               claim u == 1\nclaim v == 0\nclaim t == 2\nclaim w == 1\nclaim u == 1 given x > 0\n";
+    let c = verdicts_of(src);
+    let v: Vec<Verdict> = c.iter().map(|c| c.verdict).collect();
+    assert_eq!(
+        v,
+        [
+            Verdict::Undecided,
+            Verdict::Undecided,
+            Verdict::Undecided,
+            Verdict::Proved,
+            Verdict::Proved
+        ],
+        "{c:#?}"
+    );
+    assert!(
+        c[0].evidence.contains("undefined at x = 0"),
+        "{}",
+        c[0].evidence
+    );
+    assert!(
+        c[1].evidence.contains("undefined at a = 0"),
+        "{}",
+        c[1].evidence
+    );
+    // Through a value defined from another one.
+    assert!(
+        c[2].evidence.contains("undefined at x = 0"),
+        "{}",
+        c[2].evidence
+    );
 }

@@ -100,6 +100,12 @@ pub fn collecting<T>(f: impl FnOnce() -> T) -> (T, Vec<Condition>) {
     (out, mine.into_iter().collect())
 }
 
+/// Records a condition in the open [`collecting`] scope (a no-op outside one): for a
+/// lowering that reuses an expression built earlier, whose conditions it kept.
+pub fn note_condition(c: Condition) {
+    note(c)
+}
+
 fn note(c: Condition) {
     COLLECT.with(|cell| {
         if let Ok(mut b) = cell.try_borrow_mut() {
