@@ -35,6 +35,10 @@ pub struct Scope {
     /// Values of derived calls in the claim (`mults(R)`, `order(backward, T)`), keyed by
     /// their printed text.
     pub calls: BTreeMap<String, Result<Expr, String>>,
+    /// The definedness conditions of each defined value (its divisions, logs and roots,
+    /// and those of the values it reads), noted again wherever the value is used, so
+    /// that `u = x/x` then `claim u == 1` keeps `x ≠ 0` (docs/soundness.md).
+    pub def_conditions: BTreeMap<String, Vec<sym::Condition>>,
 }
 
 /// Lowers a tq expression to an exact symbolic one, or says why it cannot.
@@ -52,6 +56,9 @@ pub fn lower(e: &ast::Expr, sc: &Scope) -> Result<Expr, String> {
                     .get(&name)
                     .cloned()
                     .ok_or_else(|| format!("`{name}.grad` is not a scalar program's adjoint"));
+            }
+            if let Some(cs) = sc.def_conditions.get(&name) {
+                cs.iter().cloned().for_each(sym::defined::note_condition);
             }
             sc.defs
                 .get(&name)
@@ -123,6 +130,8 @@ pub struct ScalarProgram {
     pub values: Vec<(String, Expr)>,
     /// Each adjoint as an expression in the inputs, in the order of its last write.
     pub adjoints: Vec<(String, Expr)>,
+    /// The definedness conditions of each value (see [`Scope::def_conditions`]).
+    pub conditions: BTreeMap<String, Vec<sym::Condition>>,
     /// The value the backward program starts from.
     pub loss: Option<String>,
 }
@@ -133,6 +142,7 @@ impl ScalarProgram {
             defs: self.values.iter().cloned().collect(),
             grads: self.adjoints.iter().cloned().collect(),
             calls: BTreeMap::new(),
+            def_conditions: self.conditions.clone(),
         }
     }
 }
@@ -166,7 +176,12 @@ pub fn scalar_program(program: &Program, back: &grad::Backward) -> Option<Scalar
                 continue;
             }
             let name = print_name(&eq.lhs.name);
-            let Ok(v) = lower(&eq.rhs, &sc) else { continue };
+            let (v, mut conds) = sym::collecting(|| lower(&eq.rhs, &sc));
+            let Ok(v) = v else { continue };
+            if let Some(old) = sc.def_conditions.get(&name) {
+                conds.extend(old.iter().cloned());
+            }
+            sc.def_conditions.insert(name.clone(), conds);
             let v = assign(eq.op, sc.defs.get(&name), v);
             sc.defs.insert(name.clone(), v.clone());
             values.retain(|(n, _)| *n != name);
@@ -200,6 +215,7 @@ pub fn scalar_program(program: &Program, back: &grad::Backward) -> Option<Scalar
         inputs,
         values,
         adjoints,
+        conditions: sc.def_conditions.clone(),
         loss: back.seeds.first().cloned(),
     })
 }

@@ -342,3 +342,170 @@ fn one_bit_gradients_are_proved_exactly() {
         assert!(c.evidence.contains("exactly"), "{}", c.evidence);
     }
 }
+
+// Issue 14, class 7: arithmetic that is not what it says. Undefined is never proved; a
+// float that under- or overflowed decides nothing; exact range facts decide instead.
+
+fn verdicts_of(src: &str) -> Vec<tq::claims::ClaimReport> {
+    let r = check_source("class7.tq", src, &fast());
+    assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
+    r.claims
+}
+
+fn one(src: &str) -> tq::claims::ClaimReport {
+    let mut c = verdicts_of(src);
+    assert_eq!(c.len(), 1);
+    c.remove(0)
+}
+
+#[test]
+fn undefined_claims_are_never_proved() {
+    for (claim, why) in [
+        ("claim 0/0 == 0", "0 ≠ 0 fails everywhere"),
+        ("claim (x-x)/(x-x) == 0", "0 ≠ 0 fails everywhere"),
+        ("claim 0 ln(0) == 0", "0 > 0 fails everywhere"),
+        // Our own cases of the class.
+        ("claim (x - x) ln(x - x) == 0", "fails everywhere"),
+        ("claim 1/(2 - 2) - 1/(2 - 2) == 0", "0 ≠ 0 fails everywhere"),
+        ("claim sqrt(-1) - sqrt(-1) == 0", "fails everywhere"),
+        ("claim x/x == 1", "undefined at x = 0 (x ≠ 0 fails)"),
+        ("claim x^2/x == x", "undefined at x = 0"),
+        ("claim log(x^2) == 2 log(x)", "undefined at x = 0"),
+    ] {
+        let c = one(&format!("scalar x\n{claim}\n"));
+        assert_eq!(c.verdict, Verdict::Undecided, "{claim}: {}", c.evidence);
+        assert!(c.evidence.contains(why), "{claim}: {}", c.evidence);
+        assert!(c.rule.is_none());
+    }
+}
+
+#[test]
+fn a_division_is_proved_where_the_domain_keeps_it_defined() {
+    // x > 0 given: x/x == 1 is an identity on the domain.
+    let c = one("scalar x\nclaim x/x == 1 given x > 0\n");
+    assert_eq!(c.verdict, Verdict::Proved, "{}", c.evidence);
+    assert_eq!(c.rule, Some(tq::claims::ProofRule::NormalForm));
+    // A size is a positive integer.
+    let c = one("size N\nclaim N/N == 1\n");
+    assert_eq!(c.verdict, Verdict::Proved, "{}", c.evidence);
+    // a² + 1 never vanishes.
+    let c = one("scalar a\nclaim (a^2 + 1)/(a^2 + 1) == 1\n");
+    assert_eq!(c.verdict, Verdict::Proved, "{}", c.evidence);
+}
+
+#[test]
+fn underflow_and_overflow_decide_nothing_and_range_facts_decide() {
+    let proved = [
+        "claim 2^(-4097) > 0",
+        "claim exp(-1000 x) > 0",
+        "claim exp(-100000) > 0",
+        "claim x^2 + 1 > 0",
+        "claim 1 - sigmoid(1000) > 0",
+        "claim 3^(5000) > 1",
+    ];
+    for claim in proved {
+        let c = one(&format!("scalar x\n{claim}\n"));
+        assert_eq!(c.verdict, Verdict::Proved, "{claim}: {}", c.evidence);
+        assert_eq!(c.rule, Some(tq::claims::ProofRule::RangeBound), "{claim}");
+    }
+    let refuted = [
+        (
+            "claim sigmoid(1000) == 1",
+            "left sigmoid(1000) ∈ [1/2, 1), right 1",
+        ),
+        ("claim exp(-100000) == 0", "right 0"),
+        ("claim tanh(10000) == 1", "right 1"),
+        ("claim exp(-1000 x) <= 0", "at x = 0"),
+        ("claim 2^(-4097) == 0", "right 0"),
+    ];
+    for (claim, shown) in refuted {
+        let c = one(&format!("scalar x\n{claim}\n"));
+        assert_eq!(c.verdict, Verdict::Refuted, "{claim}: {}", c.evidence);
+        assert!(c.evidence.contains(shown), "{claim}: {}", c.evidence);
+        let w = c.witness.as_ref().expect("a refutation carries a witness");
+        assert!(w.checked_by.starts_with("range"), "{claim}: {w:?}");
+        assert_ne!(c.method, "exact-eval", "{claim}");
+    }
+    // A float result is never labelled exact: 10^(-5000) underflows, and an exact
+    // evaluation refused for its size does not fall back to floating point.
+    let c = one("claim 10^(-5000) + 1 == 1\n");
+    assert_ne!(c.verdict, Verdict::Proved, "{}", c.evidence);
+    assert_ne!(c.verdict, Verdict::Confirmed, "{}", c.evidence);
+}
+
+#[test]
+fn refutations_carry_small_re_checked_witnesses() {
+    // The simplest point first: 0 for a real, 1 for a size.
+    let c = one("scalar x\nclaim 3 x == 1\n");
+    assert_eq!(c.verdict, Verdict::Refuted);
+    let w = c.witness.as_ref().unwrap();
+    assert_eq!(w.point.get("x").map(|v| v.to_string()), Some("0".into()));
+    assert_eq!(w.checked_by, "exact evaluation");
+    assert_eq!(c.evidence, "at x = 0: left 0, right 1");
+    // sqrt(x²) == x is false for negative x: the witness is -1, not a 50-digit rational.
+    let c = one("scalar x\nclaim sqrt(x^2) == x\n");
+    assert_eq!(c.verdict, Verdict::Refuted, "{}", c.evidence);
+    assert_eq!(c.evidence, "at x = -1: left 1, right -1");
+    // A claim whose only witnesses are fractions: 2x is an integer only at half-integers
+    // and integers; floor-free, `4 x^2 == 1` fails everywhere but at ±1/2, and
+    // `(2x - 1)^2 > 0` fails only at 1/2 — a simple fraction, found.
+    let c = one("scalar x\nclaim (2 x - 1)^2 > 0\n");
+    assert_eq!(c.verdict, Verdict::Refuted, "{}", c.evidence);
+    assert_eq!(c.evidence, "at x = 1/2: left 0, right 0");
+    let c = one("size N\nsymbol s\nclaim N s == 2 s\n");
+    assert_eq!(c.verdict, Verdict::Refuted, "{}", c.evidence);
+    assert_eq!(c.evidence, "at N = 1, s = 1: left 1, right 2");
+    // The witness is in the JSON report.
+    let j = c.to_json();
+    assert_eq!(j["witness"]["point"]["N"], "1");
+    assert_eq!(j["witness"]["left"], "1");
+    assert_eq!(j["witness"]["checked_by"], "exact evaluation");
+    assert!(j["rule"].is_null());
+}
+
+#[test]
+fn every_proof_names_a_rule() {
+    let r = check_source("comp_graph.tq", &comp_graph(), &fast());
+    for c in &r.claims {
+        if c.verdict == Verdict::Proved {
+            let rule = c.rule.expect("a proof names its rule");
+            assert_eq!(c.to_json()["rule"], rule.name());
+            assert!(c.text_line().contains(&format!("[rule: {}]", rule.name())));
+        }
+    }
+}
+
+#[test]
+fn a_defined_value_keeps_the_conditions_of_its_definition() {
+    let src = "scalar x, a\nu = x / x\nv = log(a) - log(a)\nt = u + 1\nw = (a^2 + 1) / (a^2 + 1)\n\
+               claim u == 1\nclaim v == 0\nclaim t == 2\nclaim w == 1\nclaim u == 1 given x > 0\n";
+    let c = verdicts_of(src);
+    let v: Vec<Verdict> = c.iter().map(|c| c.verdict).collect();
+    assert_eq!(
+        v,
+        [
+            Verdict::Undecided,
+            Verdict::Undecided,
+            Verdict::Undecided,
+            Verdict::Proved,
+            Verdict::Proved
+        ],
+        "{c:#?}"
+    );
+    assert!(
+        c[0].evidence.contains("undefined at x = 0"),
+        "{}",
+        c[0].evidence
+    );
+    assert!(
+        c[1].evidence.contains("undefined at a = 0"),
+        "{}",
+        c[1].evidence
+    );
+    // Through a value defined from another one.
+    assert!(
+        c[2].evidence.contains("undefined at x = 0"),
+        "{}",
+        c[2].evidence
+    );
+}

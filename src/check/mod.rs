@@ -4,8 +4,8 @@
 //! docs/diagnostics.md. The checker never stops at the first error.
 
 pub mod budget;
-pub mod domains;
 mod defs;
+pub mod domains;
 mod env;
 pub mod givens;
 pub mod vary;

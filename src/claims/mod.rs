@@ -17,6 +17,7 @@ pub mod tensor_sym;
 use crate::analysis::Analysis;
 use crate::check::Env;
 use crate::sym::{self, Expr, Rel};
+pub use crate::sym::{ProofRule, Witness};
 use crate::syntax::ast::{
     self as ast, Binding, Claim, Expectation, Item, ItemKind, Program, RelOp,
 };
@@ -39,6 +40,44 @@ pub struct ClaimReport {
     /// The second, numeric check of a claim the moments engine decided: Monte Carlo's
     /// verdict, method and evidence.
     pub numeric: Option<(Verdict, String, String)>,
+    /// The rule of a `proved` verdict (docs/soundness.md lists them); never `None`
+    /// when proved.
+    pub rule: Option<ProofRule>,
+    /// The re-checked counterexample of a `refuted` verdict from the exact engine.
+    pub witness: Option<Witness>,
+}
+
+/// A verdict with its method, evidence, proving rule and witness.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub verdict: Verdict,
+    pub method: String,
+    pub evidence: String,
+    pub rule: Option<ProofRule>,
+    pub witness: Option<Witness>,
+}
+
+impl Outcome {
+    /// An engine's `(verdict, method, evidence)`, proved by `rule` when proved.
+    pub fn from_triple(t: (Verdict, String, String), rule: Option<ProofRule>) -> Outcome {
+        Outcome {
+            rule: if t.0 == Verdict::Proved { rule } else { None },
+            verdict: t.0,
+            method: t.1,
+            evidence: t.2,
+            witness: None,
+        }
+    }
+
+    fn from_decision(d: sym::Decision) -> Outcome {
+        Outcome {
+            verdict: d.verdict,
+            method: d.method,
+            evidence: d.evidence,
+            rule: d.rule,
+            witness: d.witness,
+        }
+    }
 }
 
 impl ClaimReport {
@@ -59,6 +98,8 @@ impl ClaimReport {
             "source": self.source,
             "verdict": self.verdict.as_str(),
             "method": self.method,
+            "rule": self.rule.map(ProofRule::name),
+            "witness": self.witness.as_ref().map(Witness::to_json),
             "evidence": self.evidence,
             "expected": self.expect.map(|e| match e {
                 Expectation::Refuted => "refuted",
@@ -86,8 +127,12 @@ impl ClaimReport {
             ),
             None => String::new(),
         };
+        let rule = match self.rule {
+            Some(r) => format!(" [rule: {}]", r.name()),
+            None => String::new(),
+        };
         format!(
-            "line {:>3}  {:<9}  {}{expect}\n             {}: {}{second}",
+            "line {:>3}  {:<9}  {}{expect}\n             {}: {}{rule}{second}",
             self.line,
             self.verdict.as_str(),
             self.source,
@@ -149,8 +194,8 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
         // claim is not theirs.
         let special = special::decide(claim, program, env, opts);
         let handled = special.is_some();
-        let (mut verdict, mut method, mut evidence) = match special {
-            Some(o) => o,
+        let first = match special {
+            Some((o, rule)) => Outcome::from_triple(o, Some(rule)),
             None => decide_with_moments(
                 claim,
                 &at,
@@ -162,6 +207,8 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
                 opts,
             ),
         };
+        let (mut verdict, mut method, mut evidence) = (first.verdict, first.method, first.evidence);
+        let (mut rule, mut witness) = (first.rule, first.witness);
         let mut numeric = None;
         let by_moments = !handled && (method == "moments" || method == "quadrature");
         if !handled
@@ -200,8 +247,15 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
                     numeric = Some(o);
                 } else {
                     (verdict, method, evidence) = o;
+                    (rule, witness) = (None, None);
                 }
             }
+        }
+        if verdict != Verdict::Proved {
+            rule = None;
+        }
+        if verdict != Verdict::Refuted {
+            witness = None;
         }
         let numeric_claim = !handled
             && verdict == Verdict::Undecided
@@ -222,14 +276,22 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
                     (verdict, method, evidence) = match d {
                         Ok(d) => includes::decide(block, d, opts.seed),
                         Err(e) => (Verdict::Undecided, "none".into(), e.clone()),
-                    }
+                    };
+                    (rule, witness) = (None, None);
                 }
                 (Ok(m), None, ast::Expr::Rel(RelOp::Eq, l, r, _)) => {
                     (verdict, method, evidence) =
-                        numeric::decide(l, r, &claim.given, program, &mut m.machine, opts.seed)
+                        numeric::decide(l, r, &claim.given, program, &mut m.machine, opts.seed);
+                    (rule, witness) = (None, None);
                 }
                 _ => {}
             }
+        }
+        // Only a documented rule may prove.
+        if verdict == Verdict::Proved && rule.is_none() {
+            verdict = Verdict::Undecided;
+            evidence = format!("{evidence} (not counted as a proof: no proving rule applies)");
+            method = "none".into();
         }
         out.push(ClaimReport {
             line,
@@ -240,6 +302,8 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
             evidence,
             expect: claim.expect,
             numeric,
+            rule,
+            witness,
         });
     }
     out
@@ -314,10 +378,10 @@ fn decide_with_moments(
     program: Option<&scalar::ScalarProgram>,
     env: &Env,
     opts: &Options,
-) -> (Verdict, String, String) {
+) -> Outcome {
     let analysis = a.moments();
     if let Some(o) = moments::decide_by_position(claim, whole, env, analysis) {
-        return o;
+        return Outcome::from_triple(o, Some(ProofRule::MomentsByPosition));
     }
     let mc = moments::calls(claim, analysis, env);
     if !mc.any() || claim.boundary.is_some() {
@@ -343,7 +407,8 @@ fn decide_with_moments(
             "the moments depend on the position under zero padding (the moments engine derives them away from the border)",
         );
     }
-    let (v, m, e) = decide(claim, at, calls.clone(), program, env, opts);
+    let first = decide(claim, at, calls.clone(), program, env, opts);
+    let (v, m, e) = (first.verdict, first.method.clone(), first.evidence.clone());
     let opaque = !mc.opaque.is_empty();
     // An equation that holds at random values of the unknown moments holds for every
     // value (they cancel); nothing else may rest on an unknown's sampled value.
@@ -364,7 +429,13 @@ fn decide_with_moments(
         } else {
             ""
         };
-        return (v, "moments".into(), rules(&format!("{m}{where_}: {e}")));
+        return Outcome {
+            verdict: v,
+            method: "moments".into(),
+            evidence: rules(&format!("{m}{where_}: {e}")),
+            rule: (v == Verdict::Proved).then_some(ProofRule::MomentsClosedForm),
+            witness: first.witness,
+        };
     }
     // Inequalities through a bound on the variance.
     if let ast::Expr::Rel(op @ (RelOp::Le | RelOp::Lt), l, _, _) = &claim.body {
@@ -373,21 +444,25 @@ fn decide_with_moments(
         for (b, why) in mc.bounds.get(&text).into_iter().flatten().rev() {
             let mut c2 = calls.clone();
             c2.insert(text.clone(), Ok(b.clone()));
-            let (bv, bm, be) = decide(claim, at, c2, program, env, opts);
+            let bo = decide(claim, at, c2, program, env, opts);
+            let (bv, bm, be) = (bo.verdict, bo.method, bo.evidence);
             let _ = op;
             if (bv == Verdict::Proved || bv == Verdict::Confirmed) && approx.is_empty() {
-                return (
-                    bv,
-                    "moments".into(),
-                    format!(
-                        "{why}; then {} {} {}: {bm}: {be}",
-                        crate::sym::to_ascii(b),
-                        if matches!(op, RelOp::Lt) { "<" } else { "≤" },
-                        crate::syntax::printer::print_expr(match &claim.body {
-                            ast::Expr::Rel(_, _, r, _) => r,
-                            _ => l,
-                        })
+                return Outcome::from_triple(
+                    (
+                        bv,
+                        "moments".into(),
+                        format!(
+                            "{why}; then {} {} {}: {bm}: {be}",
+                            crate::sym::to_ascii(b),
+                            if matches!(op, RelOp::Lt) { "<" } else { "≤" },
+                            crate::syntax::printer::print_expr(match &claim.body {
+                                ast::Expr::Rel(_, _, r, _) => r,
+                                _ => l,
+                            })
+                        ),
                     ),
+                    Some(ProofRule::MomentsBound),
                 );
             }
         }
@@ -402,12 +477,15 @@ fn decide_with_moments(
             .any(|g| matches!(g, ast::Expr::Rel(RelOp::Gt, _, _, _)));
         if let Some(o) = mc.opaque.get(&text) {
             if zero && o.positive && positive_given && approx.is_empty() {
-                return (
-                    Verdict::Proved,
-                    "moments".into(),
-                    format!(
-                        "{text} is the mean of relu of a symmetric input, positive when the input's variance is (the givens make it so): E[relu(y)] = E[|y|]/2 > 0"
+                return Outcome::from_triple(
+                    (
+                        Verdict::Proved,
+                        "moments".into(),
+                        format!(
+                            "{text} is the mean of relu of a symmetric input, positive when the input's variance is (the givens make it so): E[relu(y)] = E[|y|]/2 > 0"
+                        ),
                     ),
+                    Some(ProofRule::ReluMeanPositive),
                 );
             }
         }
@@ -432,7 +510,8 @@ fn decide_with_moments(
                     c2.insert(name.clone(), Ok(r));
                 }
             }
-            let (qv, qm, qe) = decide(claim, at, c2, program, env, opts);
+            let qo = decide(claim, at, c2, program, env, opts);
+            let (qv, qm, qe) = (qo.verdict, qo.method, qo.evidence);
             if qv != Verdict::Undecided && approx.is_empty() {
                 let qv = if qv == Verdict::Proved {
                     Verdict::Confirmed
@@ -443,13 +522,16 @@ fn decide_with_moments(
                     .iter()
                     .map(|(n, v)| format!("{n} = {v:.6}"))
                     .collect();
-                return (
-                    qv,
-                    "quadrature".into(),
-                    format!(
-                        "64-point Gauss–Hermite quadrature over the Gaussian input: {} ({qm}: {qe})",
-                        shown.join(", ")
+                return Outcome::from_triple(
+                    (
+                        qv,
+                        "quadrature".into(),
+                        format!(
+                            "64-point Gauss–Hermite quadrature over the Gaussian input: {} ({qm}: {qe})",
+                            shown.join(", ")
+                        ),
                     ),
+                    None,
                 );
             }
         }
@@ -461,11 +543,11 @@ fn decide_with_moments(
             names.join(", ")
         ));
     }
-    (v, m, e)
+    first
 }
 
-fn undecided(why: impl Into<String>) -> (Verdict, String, String) {
-    (Verdict::Undecided, "none".to_string(), why.into())
+fn undecided(why: impl Into<String>) -> Outcome {
+    Outcome::from_triple((Verdict::Undecided, "none".to_string(), why.into()), None)
 }
 
 fn decide(
@@ -475,7 +557,7 @@ fn decide(
     program: Option<&scalar::ScalarProgram>,
     env: &Env,
     opts: &Options,
-) -> (Verdict, String, String) {
+) -> Outcome {
     if claim.includes.is_some() {
         return undecided("`includes` blocks are decided on a sampled run of the model");
     }
@@ -490,7 +572,11 @@ fn decide(
     let mut scope = program.map(|p| p.scope()).unwrap_or_default();
     scope.calls = calls;
     let lower = |e: &ast::Expr| scalar::lower(e, &scope);
-    let (mut lhs, mut rhs) = match (lower(l), lower(r)) {
+    // The sides with the definedness conditions of what they divide by, take the log
+    // of or take a root of, before the normal form folds them (`x/x`, `0 ln 0`).
+    let ((lowered_l, lowered_r), conditions) = sym::collecting(|| (lower(l), lower(r)));
+    let mut conditions = conditions;
+    let (mut lhs, mut rhs) = match (lowered_l, lowered_r) {
         (Ok(a), Ok(b)) => (a, b),
         (Err(e), _) | (_, Err(e)) => return undecided(e),
     };
@@ -525,6 +611,10 @@ fn decide(
             (RelOp::Eq, Expr::Sym(name)) => {
                 lhs = lhs.subs(name, &b);
                 rhs = rhs.subs(name, &b);
+                conditions = conditions
+                    .iter()
+                    .map(|c| c.map(|e| e.subs(name, &b)))
+                    .collect();
             }
             (RelOp::Eq, Expr::Pow(base, e))
                 if matches!(**base, Expr::Sym(_)) && e.as_int().is_some() =>
@@ -535,6 +625,10 @@ fn decide(
                 let root = Expr::pow(b.clone(), Expr::pow((**e).clone(), Expr::int(-1)));
                 lhs = lhs.subs(name, &root);
                 rhs = rhs.subs(name, &root);
+                conditions = conditions
+                    .iter()
+                    .map(|c| c.map(|e| e.subs(name, &root)))
+                    .collect();
             }
             _ => {
                 let r = match gop {
@@ -556,16 +650,22 @@ fn decide(
         };
         lhs = scalar::at(&lhs, &pt);
         rhs = scalar::at(&rhs, &pt);
+        conditions = conditions
+            .iter()
+            .map(|c| c.map(|e| scalar::at(e, &pt)))
+            .collect();
     }
     let opts = sym::CheckOptions {
         seed: opts.seed,
         integer_symbols: env.sizes.keys().cloned().collect(),
         domains: claim_domains(env, &assumptions),
         assumptions,
+        // Scalar inputs range over the reals (0 and negative values included).
+        signed_symbols: env.scalars.keys().cloned().collect(),
+        conditions,
         ..Default::default()
     };
-    let d = sym::check_relation(&lhs, &rel, &rhs, &opts);
-    (d.verdict, d.method, d.evidence)
+    Outcome::from_decision(sym::check_relation(&lhs, &rel, &rhs, &opts))
 }
 
 /// The domains a claim's points are drawn from: the file's (inferred from the

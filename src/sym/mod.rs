@@ -16,6 +16,7 @@
 //! [`together`] brings an expression over one denominator. Identity testing
 //! ([`relation`]) uses both and falls back to exact evaluation at random points.
 
+pub mod defined;
 mod domain;
 mod eval;
 pub mod func;
@@ -24,11 +25,12 @@ mod print;
 mod relation;
 mod solve;
 
+pub use defined::{collecting, Condition, Domains, Interval};
 pub use domain::Domain;
 pub use eval::{eval_exact, eval_f64, EvalError};
 pub use func::Func;
 pub use parse::{parse_ascii, parse_number, parse_relation, ParseError};
-pub use relation::{check_relation, Assumption, CheckOptions, Decision, Rel};
+pub use relation::{check_relation, Assumption, CheckOptions, Decision, ProofRule, Rel, Witness};
 pub use solve::{
     approx_one_plus_pow, solve, solve_linear, solve_one_plus_pow, solve_pow, ApproxStep,
 };
@@ -288,6 +290,7 @@ impl Expr {
 
     /// A canonical power.
     pub fn pow(base: Expr, exp: Expr) -> Expr {
+        defined::note_pow(&base, &exp);
         if exp.is_zero() {
             return Expr::one();
         }
@@ -344,6 +347,7 @@ impl Expr {
 
     /// A canonical function application.
     pub fn func(f: Func, x: Expr) -> Expr {
+        defined::note_func(f, &x);
         match (f, &x) {
             (Func::Sqrt, _) => return Expr::sqrt(x),
             (Func::Exp, Expr::Func(Func::Ln, a)) => return (**a).clone(),

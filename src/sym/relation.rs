@@ -2,7 +2,10 @@
 //! form (or exact constants), `confirmed` from agreement at random points, `refuted`
 //! with the point and both values, `undecided` with the reason.
 
-use super::{identical, to_ascii, Expr};
+use super::defined::{
+    condition_holds, conditions_of, enclose, range, Condition, Domains, Interval,
+};
+use super::{eval_exact, identical, to_ascii, Expr};
 use crate::verdict::Verdict;
 use num_bigint::BigInt;
 use num_rational::BigRational;
@@ -64,13 +67,18 @@ pub struct CheckOptions {
     /// Symbols known to be positive. Every non-integer symbol is sampled positive
     /// unless it is in `signed_symbols`; listing it here overrides `signed_symbols`.
     pub positive_symbols: BTreeSet<String>,
-    /// Symbols that may take either sign: sampled as ±n/d. Symbols under `log`, bases
-    /// of non-integer powers and `positive_symbols` stay positive regardless.
+    /// Symbols that may take either sign (their domain is every real): sampled as
+    /// ±n/d. Symbols under `log`, bases of non-integer powers and `positive_symbols`
+    /// stay positive in the random draws regardless; the search for small witnesses
+    /// and for points where a side is undefined covers the whole domain, 0 included.
     pub signed_symbols: BTreeSet<String>,
     /// The symbols' domains (from the declarations and the givens): a symbol with a
     /// domain is drawn inside it (docs/symbolic.md, "Domains"), so no point lies
     /// outside what the model allows.
     pub domains: BTreeMap<String, super::Domain>,
+    /// Definedness conditions of the sides as written, collected while they were built
+    /// (see [`super::collecting`]): what the normal form may have folded away (`x/x`).
+    pub conditions: Vec<Condition>,
 }
 
 impl Default for CheckOptions {
@@ -83,7 +91,100 @@ impl Default for CheckOptions {
             positive_symbols: BTreeSet::new(),
             signed_symbols: BTreeSet::new(),
             domains: BTreeMap::new(),
+            conditions: Vec::new(),
         }
+    }
+}
+
+/// The rule a `proved` verdict rests on. Only these may prove (docs/soundness.md lists
+/// them with what each establishes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ProofRule {
+    /// Both sides have the same normal form (directly, expanded, or over one
+    /// denominator), and every definedness condition holds on the domains.
+    NormalForm,
+    /// Both sides are constants whose exact rational values satisfy the relation.
+    ExactEvaluation,
+    /// The expanded difference of the sides is a rational constant of the right sign.
+    ConstantDifference,
+    /// Exact interval bounds on the difference of the sides over the domains
+    /// (`exp > 0`, `sigmoid ∈ (0, 1)`, a positive base to any power is positive, …).
+    RangeBound,
+    /// The moments engine's exact closed form, then one of the rules above on it.
+    MomentsClosedForm,
+    /// The moments engine's exact variance at a fixed position under zero padding.
+    MomentsByPosition,
+    /// A bound on a moment (Lipschitz or range) proved by the moments engine, then the
+    /// bound compared by one of the rules above.
+    MomentsBound,
+    /// `E[relu(y)] = E[|y|]/2 > 0` for a symmetric input of positive variance.
+    ReluMeanPositive,
+    /// An update rule's linear recurrence (Cayley–Hamilton / Faddeev–LeVerrier): both
+    /// sides obey the same recurrence and agree on its first steps.
+    LinearRecurrence,
+    /// A claim about tensor elements written out symbolically at a generic element:
+    /// an identity, a non-negativity certificate, a gradient scaling, or an invariance
+    /// (the element unchanged, as an identity, when a leaf is shifted).
+    TensorSymbolic,
+}
+
+impl ProofRule {
+    /// The name printed in reports and JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            ProofRule::NormalForm => "normal-form",
+            ProofRule::ExactEvaluation => "exact-evaluation",
+            ProofRule::ConstantDifference => "constant-difference",
+            ProofRule::RangeBound => "range-bound",
+            ProofRule::MomentsClosedForm => "moments-closed-form",
+            ProofRule::MomentsByPosition => "moments-by-position",
+            ProofRule::MomentsBound => "moments-bound",
+            ProofRule::ReluMeanPositive => "relu-mean-positive",
+            ProofRule::LinearRecurrence => "linear-recurrence",
+            ProofRule::TensorSymbolic => "tensor-symbolic",
+        }
+    }
+}
+
+/// A point at which the relation fails, re-checked by a path other than the one that
+/// found it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Witness {
+    /// The value of every symbol of the claim (empty for constants).
+    pub point: BTreeMap<String, BigRational>,
+    /// The left side there (exact, or `≈` a floating-point value, or its range).
+    pub left: String,
+    /// The right side there.
+    pub right: String,
+    /// How the failure was re-checked: `exact evaluation`, `interval enclosure`,
+    /// `range`.
+    pub checked_by: String,
+}
+
+impl Witness {
+    /// `at a = 2, b = 1: left 2/9, right 1/9` (`left …, right …` for constants).
+    pub fn describe(&self) -> String {
+        let values = format!("left {}, right {}", self.left, self.right);
+        if self.point.is_empty() {
+            values
+        } else {
+            format!("at {}: {values}", show(&self.point))
+        }
+    }
+
+    /// The JSON form: `{"point":{"x":"1/2"},"left","right","checked_by"}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        let point: serde_json::Map<String, serde_json::Value> = self
+            .point
+            .iter()
+            .map(|(k, v)| (k.clone(), serde_json::Value::String(v.to_string())))
+            .collect();
+        serde_json::json!({
+            "point": point,
+            "left": self.left,
+            "right": self.right,
+            "checked_by": self.checked_by,
+        })
     }
 }
 
@@ -101,6 +202,10 @@ pub struct Decision {
     /// by exact evaluation), the agreeing points plus the counterexample for refuted,
     /// 0 for a proof from the normal form.
     pub points: usize,
+    /// The rule of a `proved` verdict (always set then).
+    pub rule: Option<ProofRule>,
+    /// The counterexample of a `refuted` verdict (always set then).
+    pub witness: Option<Witness>,
 }
 
 fn decision(verdict: Verdict, method: &str, evidence: String) -> Decision {
@@ -109,7 +214,15 @@ fn decision(verdict: Verdict, method: &str, evidence: String) -> Decision {
         method: method.to_string(),
         evidence,
         points: 0,
+        rule: None,
+        witness: None,
     }
+}
+
+fn proof(rule: ProofRule, method: &str, evidence: String) -> Decision {
+    let mut d = decision(Verdict::Proved, method, evidence);
+    d.rule = Some(rule);
+    d
 }
 
 impl Decision {
@@ -129,6 +242,19 @@ fn holds(l: f64, rel: &Rel, r: f64) -> bool {
         Rel::Gt => l > r,
         Rel::Approx(t) => (l - r).abs() <= *t,
         Rel::ApproxRel(t) => (l - r).abs() <= *t * l.abs().max(r.abs()),
+    }
+}
+
+/// Whether the relation certainly fails for every pair of values in the enclosures.
+fn fails_enclosed(l: (f64, f64), rel: &Rel, r: (f64, f64)) -> bool {
+    match rel {
+        Rel::Eq => l.1 < r.0 || r.1 < l.0,
+        Rel::Le => l.0 > r.1,
+        Rel::Lt => l.0 >= r.1,
+        Rel::Ge => l.1 < r.0,
+        Rel::Gt => l.1 <= r.0,
+        Rel::Approx(t) => l.0 - r.1 > *t || r.0 - l.1 > *t,
+        Rel::ApproxRel(_) => false,
     }
 }
 
@@ -162,34 +288,363 @@ fn show(at: &BTreeMap<String, BigRational>) -> String {
 }
 
 /// A counterexample: the point (when there are symbols) and both values.
-fn refuted(
-    syms: &BTreeSet<String>,
-    at: &BTreeMap<String, BigRational>,
-    values: String,
-) -> Decision {
-    if syms.is_empty() {
-        decision(Verdict::Refuted, "exact-eval", values)
+fn refuted(syms: &BTreeSet<String>, w: Witness, exact: bool) -> Decision {
+    let method = if syms.is_empty() {
+        if exact {
+            "exact-eval"
+        } else {
+            "numeric"
+        }
     } else {
-        decision(
-            Verdict::Refuted,
-            "random-points",
-            format!("at {}: {values}", show(at)),
-        )
+        "random-points"
+    };
+    let mut d = decision(Verdict::Refuted, method, w.describe());
+    d.witness = Some(w);
+    d
+}
+
+/// What is known of the definedness conditions on the domains.
+struct Definedness {
+    /// Conditions not shown to hold everywhere on the domains.
+    open: Vec<Condition>,
+}
+
+/// The sides, the relation and the domains: what every step of the decision reads.
+struct Problem<'a> {
+    lhs: &'a Expr,
+    rel: &'a Rel,
+    rhs: &'a Expr,
+    opts: &'a CheckOptions,
+    dom: Domains,
+    syms: BTreeSet<String>,
+    conds: Vec<Condition>,
+}
+
+impl Problem<'_> {
+    fn assumptions_hold(&self, at: &BTreeMap<String, BigRational>) -> bool {
+        let atf = to_f64_point(at);
+        self.opts
+            .assumptions
+            .iter()
+            .all(|(a, r, b)| match (a.eval_exact(at), b.eval_exact(at)) {
+                (Ok(x), Ok(y)) => holds_exact(&x, r, &y).unwrap_or(false),
+                _ => match (a.eval_f64(&atf), b.eval_f64(&atf)) {
+                    (Ok(x), Ok(y)) => holds(x, r, y),
+                    _ => false,
+                },
+            })
     }
+
+    /// Whether every definedness condition holds at the point: `Some(false)` when one
+    /// fails, `None` when one cannot be decided there.
+    fn defined_at(&self, at: &BTreeMap<String, BigRational>) -> Option<bool> {
+        let mut all = Some(true);
+        for c in &self.conds {
+            match eval_exact(c.expr(), at) {
+                Ok(v) => {
+                    if !c.holds_at(&v) {
+                        return Some(false);
+                    }
+                }
+                Err(_) => match enclose(c.expr(), at) {
+                    Some((lo, hi)) => {
+                        let ok = match c {
+                            Condition::NonZero(_) => lo > 0.0 || hi < 0.0,
+                            Condition::Positive(_) => lo > 0.0,
+                            Condition::NonNegative(_) => lo >= 0.0,
+                        };
+                        let bad = match c {
+                            Condition::NonZero(_) => false,
+                            Condition::Positive(_) => hi <= 0.0,
+                            Condition::NonNegative(_) => hi < 0.0,
+                        };
+                        if bad {
+                            return Some(false);
+                        }
+                        if !ok {
+                            all = None;
+                        }
+                    }
+                    None => all = None,
+                },
+            }
+        }
+        all
+    }
+
+    /// Small points of the domains, simplest first (at most `cap`).
+    fn small_points(&self, cap: usize) -> Vec<BTreeMap<String, BigRational>> {
+        let names: Vec<&String> = self.syms.iter().collect();
+        let cands: Vec<Vec<BigRational>> = names.iter().map(|s| self.dom.candidates(s)).collect();
+        if cands.iter().any(|c| c.is_empty()) {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        // Tuples of candidate indices by increasing sum (simplest values first).
+        fn fill(
+            k: usize,
+            left: usize,
+            lens: &[usize],
+            idx: &mut Vec<usize>,
+            out: &mut Vec<Vec<usize>>,
+            cap: usize,
+        ) {
+            if out.len() >= cap {
+                return;
+            }
+            if k == lens.len() {
+                if left == 0 {
+                    out.push(idx.clone());
+                }
+                return;
+            }
+            for i in 0..lens[k].min(left + 1) {
+                idx.push(i);
+                fill(k + 1, left - i, lens, idx, out, cap);
+                idx.pop();
+            }
+        }
+        let lens: Vec<usize> = cands.iter().map(Vec::len).collect();
+        let max_sum: usize = lens.iter().map(|l| l - 1).sum();
+        let mut tuples = Vec::new();
+        for total in 0..=max_sum {
+            fill(0, total, &lens, &mut Vec::new(), &mut tuples, cap);
+            if tuples.len() >= cap {
+                break;
+            }
+        }
+        for idx in tuples {
+            out.push(
+                names
+                    .iter()
+                    .zip(&idx)
+                    .zip(&cands)
+                    .map(|((n, &i), c)| ((*n).clone(), c[i].clone()))
+                    .collect(),
+            );
+        }
+        out
+    }
+
+    /// The verdict at one point: `Ok(true)` holds, `Err(witness)` fails (re-checked),
+    /// `Ok(false)` cannot tell there.
+    fn at_point(&self, at: &BTreeMap<String, BigRational>) -> PointResult {
+        if !self.assumptions_hold(at) {
+            return PointResult::Skip("the assumptions do not hold".into());
+        }
+        match self.defined_at(at) {
+            Some(true) => {}
+            Some(false) => return PointResult::Skip("a side is undefined".into()),
+            None => return PointResult::Skip("cannot tell whether a side is defined".into()),
+        }
+        if let (Ok(l), Ok(r)) = (eval_exact(self.lhs, at), eval_exact(self.rhs, at)) {
+            match holds_exact(&l, self.rel, &r) {
+                Some(true) => return PointResult::Holds { exact: true },
+                Some(false) => {
+                    return PointResult::Fails(Witness {
+                        point: at.clone(),
+                        left: l.to_string(),
+                        right: r.to_string(),
+                        checked_by: "exact evaluation".into(),
+                    })
+                }
+                None => {}
+            }
+        }
+        let atf = to_f64_point(at);
+        let (Ok(l), Ok(r)) = (self.lhs.eval_f64(&atf), self.rhs.eval_f64(&atf)) else {
+            return PointResult::Skip("a side cannot be evaluated".into());
+        };
+        // A floating-point comparison counts only where both sides have an enclosure
+        // (no overflow, no underflow).
+        let (Some(le), Some(re)) = (enclose(self.lhs, at), enclose(self.rhs, at)) else {
+            return PointResult::Skip(
+                "a side under- or overflows in floating point, which decides nothing".into(),
+            );
+        };
+        if !l.is_finite() || !r.is_finite() {
+            return PointResult::Skip("a side is not finite".into());
+        }
+        if holds(l, self.rel, r) {
+            return PointResult::Holds { exact: false };
+        }
+        if fails_enclosed(le, self.rel, re) {
+            PointResult::Fails(Witness {
+                point: at.clone(),
+                left: format!("≈ {l:.10}"),
+                right: format!("≈ {r:.10}"),
+                checked_by: "interval enclosure".into(),
+            })
+        } else {
+            PointResult::Skip(format!(
+                "at {}: left ≈ {l:.10}, right ≈ {r:.10} differ in floating point, but interval bounds cannot confirm it",
+                show(at)
+            ))
+        }
+    }
+
+    /// A simpler witness: each coordinate replaced by the simplest candidate at which
+    /// the relation still fails (re-checked at the final point).
+    fn shrink(&self, w: Witness) -> Witness {
+        let mut best = w;
+        for s in self.syms.iter() {
+            for c in self.dom.candidates(s) {
+                if best.point.get(s) == Some(&c) {
+                    break;
+                }
+                let mut p = best.point.clone();
+                p.insert(s.clone(), c);
+                if let PointResult::Fails(w2) = self.at_point(&p) {
+                    best = w2;
+                    break;
+                }
+            }
+        }
+        best
+    }
+
+    fn definedness(&self) -> Definedness {
+        Definedness {
+            open: self
+                .conds
+                .iter()
+                .filter(|c| !condition_holds(c, &self.dom))
+                .cloned()
+                .collect(),
+        }
+    }
+
+    /// `undecided` when a proof would rest on a condition not shown on the domains,
+    /// with a point where the claim is undefined when one is found.
+    fn undefined(&self, d: &Definedness, what: &str) -> Option<Decision> {
+        self.undefined_where(d, what).map(|(u, _)| u)
+    }
+
+    /// [`Problem::undefined`], and whether a point where the claim is undefined was found.
+    fn undefined_where(&self, d: &Definedness, what: &str) -> Option<(Decision, bool)> {
+        if d.open.is_empty() {
+            return None;
+        }
+        let shown: Vec<String> = d.open.iter().map(|c| c.to_string()).collect();
+        for p in self.small_points(256) {
+            if !self.assumptions_hold(&p) {
+                continue;
+            }
+            for c in &d.open {
+                if let Ok(v) = eval_exact(c.expr(), &p) {
+                    if !c.holds_at(&v) {
+                        let at = if p.is_empty() {
+                            "everywhere".to_string()
+                        } else {
+                            format!("at {}", show(&p))
+                        };
+                        return Some((
+                            decision(
+                                Verdict::Undecided,
+                                "none",
+                                format!("{what}, but the claim is undefined {at} ({c} fails)"),
+                            ),
+                            true,
+                        ));
+                    }
+                }
+            }
+        }
+        Some((
+            decision(
+                Verdict::Undecided,
+                "none",
+                format!(
+                    "{what}, but tq cannot show that the claim is defined on the domains ({})",
+                    shown.join(", ")
+                ),
+            ),
+            false,
+        ))
+    }
+
+    /// The range of `lhs − rhs` over the domains and whether it decides the relation:
+    /// `Some(true)` proved, `Some(false)` false everywhere.
+    fn by_range(&self) -> (Interval, Option<bool>) {
+        let d = self.lhs.clone() - self.rhs.clone();
+        let i = range(&d, &self.dom);
+        let verdict = match self.rel {
+            Rel::Ge if i.lo_above_zero(false) => Some(true),
+            Rel::Gt if i.lo_above_zero(true) => Some(true),
+            Rel::Le if i.hi_below_zero(false) => Some(true),
+            Rel::Lt if i.hi_below_zero(true) => Some(true),
+            Rel::Eq if i.excludes_zero() => Some(false),
+            Rel::Ge if i.hi_below_zero(true) => Some(false),
+            Rel::Gt if i.hi_below_zero(false) => Some(false),
+            Rel::Le if i.lo_above_zero(true) => Some(false),
+            Rel::Lt if i.lo_above_zero(false) => Some(false),
+            _ => None,
+        };
+        (i, verdict)
+    }
+
+    /// A refutation by range: a defined point of the domains, where the ranges of the
+    /// two sides (the point substituted) separate.
+    fn range_witness(&self, i: &Interval) -> Option<Witness> {
+        for p in self.small_points(256) {
+            if !self.assumptions_hold(&p) || self.defined_at(&p) != Some(true) {
+                continue;
+            }
+            let (l, r) = (subs_point(self.lhs, &p), subs_point(self.rhs, &p));
+            let (li, ri) = (range(&l, &self.dom), range(&r, &self.dom));
+            let dl = range(&(l.clone() - r.clone()), &self.dom);
+            let fails = match self.rel {
+                Rel::Eq => dl.excludes_zero(),
+                Rel::Ge => dl.hi_below_zero(true),
+                Rel::Gt => dl.hi_below_zero(false),
+                Rel::Le => dl.lo_above_zero(true),
+                Rel::Lt => dl.lo_above_zero(false),
+                _ => false,
+            };
+            if fails {
+                let side = |e: &Expr, i: &Interval| match e.as_num() {
+                    Some(v) => v.to_string(),
+                    None => format!("{} ∈ {i}", to_ascii(e)),
+                };
+                return Some(Witness {
+                    point: p,
+                    left: side(&l, &li),
+                    right: side(&r, &ri),
+                    checked_by: format!("range (left − right ∈ {i} on the domains)"),
+                });
+            }
+        }
+        None
+    }
+}
+
+enum PointResult {
+    Holds { exact: bool },
+    Fails(Witness),
+    Skip(String),
+}
+
+fn to_f64_point(at: &BTreeMap<String, BigRational>) -> BTreeMap<String, f64> {
+    at.iter()
+        .map(|(k, v)| (k.clone(), v.to_f64().unwrap_or(f64::NAN)))
+        .collect()
+}
+
+fn subs_point(e: &Expr, at: &BTreeMap<String, BigRational>) -> Expr {
+    let mut out = e.clone();
+    for (k, v) in at {
+        out = out.subs(k, &Expr::num(v.clone()));
+    }
+    out
 }
 
 /// Decides `lhs rel rhs`.
 pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) -> Decision {
-    // Symbolic proof of an identity.
-    if *rel == Rel::Eq && identical(lhs, rhs) {
-        return decision(
-            Verdict::Proved,
-            "symbolic",
-            "both sides have the same normal form (as rational functions of their atoms)".into(),
-        );
-    }
     let mut syms = lhs.free_symbols();
     syms.extend(rhs.free_symbols());
+    for c in &opts.conditions {
+        syms.extend(c.expr().free_symbols());
+    }
     for (a, _, b) in &opts.assumptions {
         syms.extend(a.free_symbols());
         syms.extend(b.free_symbols());
@@ -203,6 +658,99 @@ pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) ->
     for (a, _, b) in &opts.assumptions {
         positive_required(a, &mut must_be_positive);
         positive_required(b, &mut must_be_positive);
+    }
+    // The domains: integers, positive reals, reals; bounds from the assumptions.
+    let mut dom = Domains {
+        integers: ints.clone(),
+        positive: opts.positive_symbols.clone(),
+        real: opts.signed_symbols.clone(),
+        bounds: BTreeMap::new(),
+    };
+    for (a, r, b) in &opts.assumptions {
+        dom.assume(a, r, b);
+    }
+    // The symbols' declared domains (a probability in [0, 1], a variance >= 0, sizes):
+    // every small point and every witness lies inside them.
+    for (s, d) in &opts.domains {
+        if d.integer {
+            dom.integers.insert(s.clone());
+        }
+        let x = Expr::sym(s);
+        if let Some((v, open)) = &d.lo {
+            let r = if *open { Rel::Gt } else { Rel::Ge };
+            dom.assume(&x, &r, &Expr::num(v.clone()));
+        }
+        if let Some((v, open)) = &d.hi {
+            let r = if *open { Rel::Lt } else { Rel::Le };
+            dom.assume(&x, &r, &Expr::num(v.clone()));
+        }
+    }
+    // The definedness conditions: those collected while building the sides and those
+    // still visible in their normal forms.
+    let mut all = BTreeSet::new();
+    for c in &opts.conditions {
+        all.insert(c.map(|e| e.normalize()));
+    }
+    conditions_of(lhs, &mut all);
+    conditions_of(rhs, &mut all);
+    for c in &all {
+        if let Some(v) = c.expr().as_num() {
+            if !c.holds_at(v) {
+                return decision(
+                    Verdict::Undecided,
+                    "none",
+                    format!("undefined: {c} fails everywhere (a division by zero, the log of a non-positive number, or a fractional power of a negative number)"),
+                );
+            }
+        }
+    }
+    let conds: Vec<Condition> = all
+        .into_iter()
+        .filter(|c| c.expr().as_num().is_none())
+        .collect();
+    // A symbol that only the conditions still mention (`x/x`) has a domain too.
+    for c in &conds {
+        syms.extend(c.expr().free_symbols());
+    }
+    let pb = Problem {
+        lhs,
+        rel,
+        rhs,
+        opts,
+        dom,
+        syms: syms.clone(),
+        conds,
+    };
+    let definedness = pb.definedness();
+    // Symbolic proof of an identity.
+    if *rel == Rel::Eq && identical(lhs, rhs) {
+        if let Some(u) = pb.undefined(&definedness, "both sides have the same normal form") {
+            return u;
+        }
+        return proof(
+            ProofRule::NormalForm,
+            "symbolic",
+            "both sides have the same normal form (as rational functions of their atoms)".into(),
+        );
+    }
+    // A relation false everywhere by exact range facts (`sigmoid(1000) == 1`).
+    let (range_of_difference, by_range) = pb.by_range();
+    if by_range == Some(false) {
+        if let Some(w) = pb.range_witness(&range_of_difference) {
+            let mut d = decision(Verdict::Refuted, "range", w.describe());
+            d.witness = Some(w);
+            return d;
+        }
+    }
+    // Small points first: the simplest witness when there is one.
+    for p in pb.small_points(64) {
+        if p.is_empty() {
+            break;
+        }
+        if let PointResult::Fails(w) = pb.at_point(&p) {
+            let exact = w.checked_by == "exact evaluation";
+            return refuted(&syms, w, exact).with_points(1);
+        }
     }
     let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
     let points = if syms.is_empty() {
@@ -250,53 +798,51 @@ pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) ->
                 (s.clone(), v)
             })
             .collect();
-        let atf: BTreeMap<String, f64> = at
-            .iter()
-            .map(|(k, v)| (k.clone(), v.to_f64().unwrap_or(f64::NAN)))
-            .collect();
         // Assumptions.
-        let mut ok = true;
-        for (a, r, b) in &opts.assumptions {
-            match (a.eval_f64(&atf), b.eval_f64(&atf)) {
-                (Ok(x), Ok(y)) if holds(x, r, y) => {}
-                _ => {
-                    ok = false;
-                    break;
-                }
-            }
-        }
-        if !ok {
+        if !pb.assumptions_hold(&at) {
             continue;
         }
-        // Exact values when both sides are rational here.
-        match (lhs.eval_exact(&at), rhs.eval_exact(&at)) {
-            (Ok(l), Ok(r)) => match holds_exact(&l, rel, &r) {
-                Some(true) => {
-                    agreed += 1;
-                    continue;
-                }
-                Some(false) => {
-                    return refuted(&syms, &at, format!("left {l}, right {r}"))
-                        .with_points(agreed + 1)
-                }
-                None => exact_all = false,
-            },
-            _ => exact_all = false,
-        }
-        match (lhs.eval_f64(&atf), rhs.eval_f64(&atf)) {
-            (Ok(l), Ok(r)) if l.is_finite() && r.is_finite() => {
-                if holds(l, rel, r) {
-                    agreed += 1;
-                } else {
-                    return refuted(&syms, &at, format!("left {l:.10}, right {r:.10}"))
-                        .with_points(agreed + 1);
-                }
+        match pb.at_point(&at) {
+            PointResult::Holds { exact } => {
+                agreed += 1;
+                exact_all &= exact;
             }
-            (Err(e), _) | (_, Err(e)) => last_failure = e,
-            _ => last_failure = "a side is not finite".into(),
+            PointResult::Fails(w) => {
+                let exact = w.checked_by == "exact evaluation";
+                let w = if exact { pb.shrink(w) } else { w };
+                return refuted(&syms, w, exact).with_points(agreed + 1);
+            }
+            PointResult::Skip(why) => {
+                exact_all = false;
+                last_failure = why;
+            }
         }
     }
+    let range_proof = |agreed: usize| -> Option<Decision> {
+        if by_range == Some(true) {
+            if let Some(u) = pb.undefined(
+                &definedness,
+                &format!("left − right ∈ {range_of_difference} on the domains"),
+            ) {
+                return Some(u);
+            }
+            return Some(
+                proof(
+                    ProofRule::RangeBound,
+                    "range",
+                    format!(
+                        "left − right ∈ {range_of_difference} on the domains (exact range facts)"
+                    ),
+                )
+                .with_points(agreed),
+            );
+        }
+        None
+    };
     if agreed < points {
+        if let Some(d) = range_proof(agreed) {
+            return d;
+        }
         return decision(
             Verdict::Undecided,
             "none",
@@ -309,18 +855,13 @@ pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) ->
         .with_points(agreed);
     }
     if syms.is_empty() && exact_all {
-        return decision(
-            Verdict::Proved,
+        if let Some(u) = pb.undefined(&definedness, "exact evaluation agrees") {
+            return u;
+        }
+        return proof(
+            ProofRule::ExactEvaluation,
             "exact-eval",
             format!("left {}, right {}", to_ascii(lhs), to_ascii(rhs)),
-        )
-        .with_points(1);
-    }
-    if syms.is_empty() {
-        return decision(
-            Verdict::Confirmed,
-            "numeric",
-            "holds in floating point (a side is irrational)".into(),
         )
         .with_points(1);
     }
@@ -337,14 +878,35 @@ pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) ->
             // A relative tolerance depends on the values, not only on the difference.
             Rel::ApproxRel(_) => false,
         };
-        if ok {
-            return decision(
-                Verdict::Proved,
+        if ok && !syms.is_empty() {
+            if let Some(u) =
+                pb.undefined(&definedness, &format!("the difference is the constant {c}"))
+            {
+                return u;
+            }
+            return proof(
+                ProofRule::ConstantDifference,
                 "symbolic",
                 format!("the difference is the constant {c}"),
             )
             .with_points(agreed);
         }
+    }
+    if let Some(d) = range_proof(agreed) {
+        return d;
+    }
+    // Agreement where defined is not agreement: a claim undefined at a point of the
+    // domains is not confirmed.
+    if let Some((u, true)) = pb.undefined_where(&definedness, "holds where defined") {
+        return u.with_points(agreed);
+    }
+    if syms.is_empty() {
+        return decision(
+            Verdict::Confirmed,
+            "numeric",
+            "holds in floating point (a side is irrational)".into(),
+        )
+        .with_points(1);
     }
     decision(
         Verdict::Confirmed,

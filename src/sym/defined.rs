@@ -1,0 +1,939 @@
+//! Where expressions are defined, and what is known of their values.
+//!
+//! - **Definedness conditions.** The normal form folds `x · x⁻¹` to 1 and `0 · ln 0` to
+//!   0, so it forgets where an expression was undefined. While a [`collecting`] scope
+//!   is open, the constructors record a [`Condition`] for every division
+//!   (`base⁻ⁿ`: base ≠ 0), every fractional power (base ≥ 0, or > 0 for a negative
+//!   exponent) and every logarithm (argument > 0) they build, before any folding; the
+//!   relation checker requires them (docs/soundness.md).
+//! - **Ranges.** [`range`] bounds an expression over the symbols' domains with exact
+//!   rational endpoints, open or closed, using only facts that hold exactly:
+//!   `exp > 0`, `sigmoid ∈ (0, 1)`, `tanh ∈ (−1, 1)`, `relu, abs ≥ 0`, `step ∈ [0, 1]`,
+//!   a positive base to any power is positive, even powers are non-negative, and
+//!   interval arithmetic on sums and products. No floating point.
+//! - **Enclosures.** [`enclose`] bounds the value at a point in floating point with
+//!   every operation widened outward by 10⁻¹² relative plus 10⁻³⁰⁰ absolute (far
+//!   beyond the library functions' error of about 10⁻¹⁶), giving up on overflow. It
+//!   re-checks a refutation found in floating point: an underflowed or overflowed
+//!   value never separates from what it is compared with.
+
+use super::{rat_pow, Expr, Func};
+use num_bigint::BigInt;
+use num_rational::BigRational;
+use num_traits::{One, Signed, ToPrimitive, Zero};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+/// What must hold for an expression to be defined.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Condition {
+    /// A denominator: `e ≠ 0`.
+    NonZero(Expr),
+    /// The argument of a logarithm, or the base of a negative fractional power: `e > 0`.
+    Positive(Expr),
+    /// The base of a positive fractional power: `e ≥ 0`.
+    NonNegative(Expr),
+}
+
+impl Condition {
+    /// The expression the condition is about.
+    pub fn expr(&self) -> &Expr {
+        match self {
+            Condition::NonZero(e) | Condition::Positive(e) | Condition::NonNegative(e) => e,
+        }
+    }
+
+    /// The same condition on `f(expr)` (after a substitution).
+    pub fn map(&self, f: impl Fn(&Expr) -> Expr) -> Condition {
+        match self {
+            Condition::NonZero(e) => Condition::NonZero(f(e)),
+            Condition::Positive(e) => Condition::Positive(f(e)),
+            Condition::NonNegative(e) => Condition::NonNegative(f(e)),
+        }
+    }
+
+    /// Whether a value satisfies it.
+    pub fn holds_at(&self, v: &BigRational) -> bool {
+        match self {
+            Condition::NonZero(_) => !v.is_zero(),
+            Condition::Positive(_) => v.is_positive(),
+            Condition::NonNegative(_) => !v.is_negative(),
+        }
+    }
+
+    /// Whether every value in the interval satisfies it.
+    fn holds_on(&self, i: &Interval) -> bool {
+        match self {
+            Condition::NonZero(_) => i.excludes_zero(),
+            Condition::Positive(_) => i.lo_above_zero(true),
+            Condition::NonNegative(_) => i.lo_above_zero(false),
+        }
+    }
+}
+
+impl fmt::Display for Condition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Condition::NonZero(e) => write!(f, "{} ≠ 0", super::to_ascii(e)),
+            Condition::Positive(e) => write!(f, "{} > 0", super::to_ascii(e)),
+            Condition::NonNegative(e) => write!(f, "{} ≥ 0", super::to_ascii(e)),
+        }
+    }
+}
+
+thread_local! {
+    static COLLECT: RefCell<Option<BTreeSet<Condition>>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` and returns, with its result, the definedness conditions of every power
+/// and logarithm the constructors built meanwhile (before folding). Scopes nest: the
+/// inner scope's conditions are also the outer's.
+pub fn collecting<T>(f: impl FnOnce() -> T) -> (T, Vec<Condition>) {
+    let outer = COLLECT.with(|c| c.borrow_mut().replace(BTreeSet::new()));
+    let out = f();
+    let mine = COLLECT.with(|c| c.borrow_mut().take()).unwrap_or_default();
+    if let Some(mut o) = outer {
+        o.extend(mine.iter().cloned());
+        COLLECT.with(|c| *c.borrow_mut() = Some(o));
+    }
+    (out, mine.into_iter().collect())
+}
+
+/// Records a condition in the open [`collecting`] scope (a no-op outside one): for a
+/// lowering that reuses an expression built earlier, whose conditions it kept.
+pub fn note_condition(c: Condition) {
+    note(c)
+}
+
+fn note(c: Condition) {
+    COLLECT.with(|cell| {
+        if let Ok(mut b) = cell.try_borrow_mut() {
+            if let Some(set) = b.as_mut() {
+                set.insert(c);
+            }
+        }
+    });
+}
+
+fn active() -> bool {
+    COLLECT.with(|c| c.try_borrow().map(|b| b.is_some()).unwrap_or(false))
+}
+
+/// Called by [`Expr::pow`] before it folds anything.
+pub(super) fn note_pow(base: &Expr, exp: &Expr) {
+    if !active() {
+        return;
+    }
+    let Some(x) = exp.as_num() else { return };
+    let cond = if x.is_integer() {
+        if !x.is_negative() {
+            return;
+        }
+        Condition::NonZero(base.clone())
+    } else if x.is_negative() {
+        Condition::Positive(base.clone())
+    } else {
+        Condition::NonNegative(base.clone())
+    };
+    if let Some(b) = base.as_num() {
+        if cond.holds_at(b) {
+            return;
+        }
+    }
+    note(cond);
+}
+
+/// Called by [`Expr::func`] before it folds anything.
+pub(super) fn note_func(f: Func, x: &Expr) {
+    if !active() || f != Func::Ln {
+        return;
+    }
+    if x.as_num().is_some_and(|v| v.is_positive()) {
+        return;
+    }
+    note(Condition::Positive(x.clone()));
+}
+
+/// The conditions visible in a canonical expression: its negative and fractional
+/// powers and its logarithms (what folding kept).
+pub fn conditions_of(e: &Expr, out: &mut BTreeSet<Condition>) {
+    match e {
+        Expr::Num(_) | Expr::Sym(_) => {}
+        Expr::Add(v) | Expr::Mul(v) => v.iter().for_each(|x| conditions_of(x, out)),
+        Expr::Pow(b, x) => {
+            if let Some(r) = x.as_num() {
+                if r.is_integer() && r.is_negative() {
+                    out.insert(Condition::NonZero((**b).clone()));
+                } else if !r.is_integer() {
+                    out.insert(if r.is_negative() {
+                        Condition::Positive((**b).clone())
+                    } else {
+                        Condition::NonNegative((**b).clone())
+                    });
+                }
+            }
+            conditions_of(b, out);
+            conditions_of(x, out);
+        }
+        Expr::Func(f, x) => {
+            if *f == Func::Ln {
+                out.insert(Condition::Positive((**x).clone()));
+            }
+            conditions_of(x, out);
+        }
+    }
+}
+
+/// One end of an interval: unbounded, or a rational that is excluded (`open`) or not.
+#[derive(Clone, Debug, PartialEq)]
+pub enum End {
+    Unbounded,
+    At(BigRational, bool),
+}
+
+/// An interval of the reals with exact ends (`lo` is −∞ when unbounded, `hi` +∞).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Interval {
+    pub lo: End,
+    pub hi: End,
+}
+
+fn closed(r: BigRational) -> End {
+    End::At(r, false)
+}
+fn open(r: BigRational) -> End {
+    End::At(r, true)
+}
+
+impl Interval {
+    /// Every real.
+    pub fn all() -> Interval {
+        Interval {
+            lo: End::Unbounded,
+            hi: End::Unbounded,
+        }
+    }
+    /// One value.
+    pub fn point(r: BigRational) -> Interval {
+        Interval {
+            lo: closed(r.clone()),
+            hi: closed(r),
+        }
+    }
+    fn new(lo: End, hi: End) -> Interval {
+        Interval { lo, hi }
+    }
+    fn positive() -> Interval {
+        Interval::new(open(BigRational::zero()), End::Unbounded)
+    }
+    fn nonnegative() -> Interval {
+        Interval::new(closed(BigRational::zero()), End::Unbounded)
+    }
+
+    /// Whether 0 is outside.
+    pub fn excludes_zero(&self) -> bool {
+        self.lo_above_zero(true) || self.hi_below_zero(true)
+    }
+    /// Every value > 0 (`strict`) or ≥ 0.
+    pub fn lo_above_zero(&self, strict: bool) -> bool {
+        match &self.lo {
+            End::Unbounded => false,
+            End::At(r, o) => r.is_positive() || (r.is_zero() && (*o || !strict)),
+        }
+    }
+    /// Every value < 0 (`strict`) or ≤ 0.
+    pub fn hi_below_zero(&self, strict: bool) -> bool {
+        match &self.hi {
+            End::Unbounded => false,
+            End::At(r, o) => r.is_negative() || (r.is_zero() && (*o || !strict)),
+        }
+    }
+    fn as_point(&self) -> Option<&BigRational> {
+        match (&self.lo, &self.hi) {
+            (End::At(a, false), End::At(b, false)) if a == b => Some(a),
+            _ => None,
+        }
+    }
+    fn contains_zero_attained(&self) -> bool {
+        !self.excludes_zero()
+    }
+
+    fn intersect(&self, o: &Interval) -> Interval {
+        let lo = match (&self.lo, &o.lo) {
+            (End::Unbounded, x) | (x, End::Unbounded) => x.clone(),
+            (End::At(a, ao), End::At(b, bo)) => {
+                if a > b || (a == b && *ao) {
+                    End::At(a.clone(), *ao)
+                } else {
+                    End::At(b.clone(), *bo)
+                }
+            }
+        };
+        let hi = match (&self.hi, &o.hi) {
+            (End::Unbounded, x) | (x, End::Unbounded) => x.clone(),
+            (End::At(a, ao), End::At(b, bo)) => {
+                if a < b || (a == b && *ao) {
+                    End::At(a.clone(), *ao)
+                } else {
+                    End::At(b.clone(), *bo)
+                }
+            }
+        };
+        Interval { lo, hi }
+    }
+
+    fn add(&self, o: &Interval) -> Interval {
+        let f = |a: &End, b: &End| match (a, b) {
+            (End::At(x, xo), End::At(y, yo)) => End::At(x + y, *xo || *yo),
+            _ => End::Unbounded,
+        };
+        Interval::new(f(&self.lo, &o.lo), f(&self.hi, &o.hi))
+    }
+
+    fn neg(&self) -> Interval {
+        let f = |a: &End| match a {
+            End::At(x, o) => End::At(-x, *o),
+            End::Unbounded => End::Unbounded,
+        };
+        Interval::new(f(&self.hi), f(&self.lo))
+    }
+
+    /// The sign class: (may be negative, may be zero, may be positive).
+    fn signs(&self) -> (bool, bool, bool) {
+        let neg = !self.lo_above_zero(false);
+        let pos = !self.hi_below_zero(false);
+        (neg, self.contains_zero_attained(), pos)
+    }
+
+    fn mul(&self, o: &Interval) -> Interval {
+        if let Some(c) = self.as_point() {
+            return o.scale(c);
+        }
+        if let Some(c) = o.as_point() {
+            return self.scale(c);
+        }
+        if let (End::At(a, ao), End::At(b, bo), End::At(c, co), End::At(d, do_)) =
+            (&self.lo, &self.hi, &o.lo, &o.hi)
+        {
+            let combos = [
+                (a * c, *ao || *co),
+                (a * d, *ao || *do_),
+                (b * c, *bo || *co),
+                (b * d, *bo || *do_),
+            ];
+            let min = combos.iter().map(|x| x.0.clone()).min();
+            let max = combos.iter().map(|x| x.0.clone()).max();
+            let (Some(min), Some(max)) = (min, max) else {
+                return Interval::all();
+            };
+            let zero_attained = self.contains_zero_attained() || o.contains_zero_attained();
+            let openness = |v: &BigRational| {
+                if v.is_zero() {
+                    !zero_attained
+                } else {
+                    combos.iter().filter(|x| &x.0 == v).all(|x| x.1)
+                }
+            };
+            let (lo_o, hi_o) = (openness(&min), openness(&max));
+            return Interval::new(End::At(min, lo_o), End::At(max, hi_o));
+        }
+        // Unbounded: by signs only.
+        let (n1, z1, p1) = self.signs();
+        let (n2, z2, p2) = o.signs();
+        let pos = (p1 && p2) || (n1 && n2);
+        let neg = (p1 && n2) || (n1 && p2);
+        let zero = z1 || z2;
+        match (neg, zero, pos) {
+            (false, false, true) => Interval::positive(),
+            (false, true, true) | (false, true, false) => Interval::nonnegative(),
+            (true, false, false) => Interval::positive().neg(),
+            (true, true, false) => Interval::nonnegative().neg(),
+            _ => Interval::all(),
+        }
+    }
+
+    fn scale(&self, c: &BigRational) -> Interval {
+        if c.is_zero() {
+            return Interval::point(BigRational::zero());
+        }
+        let f = |a: &End| match a {
+            End::At(x, o) => End::At(x * c, *o),
+            End::Unbounded => End::Unbounded,
+        };
+        if c.is_positive() {
+            Interval::new(f(&self.lo), f(&self.hi))
+        } else {
+            Interval::new(f(&self.hi), f(&self.lo))
+        }
+    }
+
+    /// `x^n` for an integer `n ≠ 0`.
+    fn powi(&self, n: i64) -> Interval {
+        let pw = |r: &BigRational| rat_pow(r, n);
+        if n > 0 {
+            let even = n % 2 == 0;
+            if !even {
+                // Monotone increasing.
+                let f = |a: &End| match a {
+                    End::At(x, o) => pw(x).map_or(End::Unbounded, |v| End::At(v, *o)),
+                    End::Unbounded => End::Unbounded,
+                };
+                let (lo, hi) = (f(&self.lo), f(&self.hi));
+                // An end that was too large to compute is only known by sign.
+                let lo = match (&self.lo, lo) {
+                    (End::At(x, _), End::Unbounded) if !x.is_negative() => {
+                        closed(BigRational::zero())
+                    }
+                    (_, l) => l,
+                };
+                return Interval::new(lo, hi);
+            }
+            let a = self.abs();
+            let f = |e: &End| match e {
+                End::At(x, o) => pw(x).map(|v| End::At(v, *o)),
+                End::Unbounded => Some(End::Unbounded),
+            };
+            return match (f(&a.lo), f(&a.hi)) {
+                (Some(lo), Some(hi)) => Interval::new(lo, hi),
+                _ => {
+                    if a.excludes_zero() {
+                        Interval::positive()
+                    } else {
+                        Interval::nonnegative()
+                    }
+                }
+            };
+        }
+        // Negative powers: 1/x^|n| where x excludes 0.
+        if !self.excludes_zero() {
+            return Interval::all();
+        }
+        let p = self.powi(-n);
+        if p.lo_above_zero(true) {
+            match (&p.lo, &p.hi) {
+                (End::At(a, ao), End::At(b, bo)) if a.is_positive() => {
+                    Interval::new(End::At(b.recip(), *bo), End::At(a.recip(), *ao))
+                }
+                (End::At(a, ao), End::Unbounded) if a.is_positive() => {
+                    Interval::new(open(BigRational::zero()), End::At(a.recip(), *ao))
+                }
+                _ => Interval::positive(),
+            }
+        } else {
+            let q = p.neg();
+            q.powi_recip_positive().neg()
+        }
+    }
+
+    fn powi_recip_positive(&self) -> Interval {
+        match (&self.lo, &self.hi) {
+            (End::At(a, ao), End::At(b, bo)) if a.is_positive() => {
+                Interval::new(End::At(b.recip(), *bo), End::At(a.recip(), *ao))
+            }
+            (End::At(a, ao), End::Unbounded) if a.is_positive() => {
+                Interval::new(open(BigRational::zero()), End::At(a.recip(), *ao))
+            }
+            _ => Interval::positive(),
+        }
+    }
+
+    fn abs(&self) -> Interval {
+        if self.lo_above_zero(false) {
+            return self.clone();
+        }
+        if self.hi_below_zero(false) {
+            return self.neg();
+        }
+        let hi = match (&self.lo, &self.hi) {
+            (End::At(a, ao), End::At(b, bo)) => {
+                if a.abs() > b.abs() {
+                    End::At(a.abs(), *ao)
+                } else {
+                    End::At(b.abs(), *bo)
+                }
+            }
+            _ => End::Unbounded,
+        };
+        Interval::new(closed(BigRational::zero()), hi)
+    }
+}
+
+impl fmt::Display for Interval {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let lo = match &self.lo {
+            End::Unbounded => "(−∞".to_string(),
+            End::At(r, o) => format!("{}{r}", if *o { "(" } else { "[" }),
+        };
+        let hi = match &self.hi {
+            End::Unbounded => "∞)".to_string(),
+            End::At(r, o) => format!("{r}{}", if *o { ")" } else { "]" }),
+        };
+        write!(f, "{lo}, {hi}")
+    }
+}
+
+/// The domains of the symbols, for ranges and for the search of small points.
+#[derive(Clone, Debug, Default)]
+pub struct Domains {
+    /// Positive integers (sizes, depths).
+    pub integers: BTreeSet<String>,
+    /// Positive reals.
+    pub positive: BTreeSet<String>,
+    /// Every other symbol named here ranges over all reals; a symbol in none of the
+    /// sets is treated as positive (the sampling convention of docs/symbolic.md).
+    pub real: BTreeSet<String>,
+    /// Bounds read from the assumptions (`x > 0`, `p <= 1`).
+    pub bounds: BTreeMap<String, Interval>,
+}
+
+impl Domains {
+    /// The interval of a symbol.
+    pub fn of(&self, s: &str) -> Interval {
+        let base = if self.integers.contains(s) {
+            Interval::new(closed(BigRational::one()), End::Unbounded)
+        } else if self.real.contains(s) && !self.positive.contains(s) {
+            Interval::all()
+        } else {
+            Interval::positive()
+        };
+        match self.bounds.get(s) {
+            Some(b) => base.intersect(b),
+            None => base,
+        }
+    }
+
+    /// Adds the bound of an assumption `lhs rel rhs` when one side is a symbol and the
+    /// other a number.
+    pub fn assume(&mut self, lhs: &Expr, rel: &super::Rel, rhs: &Expr) {
+        use super::Rel;
+        let (name, rel, c) = match (lhs, rhs) {
+            (Expr::Sym(s), Expr::Num(c)) => (s, rel.clone(), c),
+            (Expr::Num(c), Expr::Sym(s)) => (
+                s,
+                match rel {
+                    Rel::Lt => Rel::Gt,
+                    Rel::Gt => Rel::Lt,
+                    Rel::Le => Rel::Ge,
+                    Rel::Ge => Rel::Le,
+                    r => r.clone(),
+                },
+                c,
+            ),
+            _ => return,
+        };
+        let i = match rel {
+            Rel::Gt => Interval::new(open(c.clone()), End::Unbounded),
+            Rel::Ge => Interval::new(closed(c.clone()), End::Unbounded),
+            Rel::Lt => Interval::new(End::Unbounded, open(c.clone())),
+            Rel::Le => Interval::new(End::Unbounded, closed(c.clone())),
+            Rel::Eq => Interval::point(c.clone()),
+            _ => return,
+        };
+        let next = match self.bounds.get(name) {
+            Some(b) => b.intersect(&i),
+            None => i,
+        };
+        self.bounds.insert(name.clone(), next);
+    }
+
+    /// Small candidate values of a symbol, simplest first, inside its domain.
+    pub fn candidates(&self, s: &str) -> Vec<BigRational> {
+        let r = |n: i64, d: i64| BigRational::new(BigInt::from(n), BigInt::from(d));
+        let raw: Vec<BigRational> = if self.integers.contains(s) {
+            (1..=4).map(|n| r(n, 1)).collect()
+        } else {
+            [
+                (0, 1),
+                (1, 1),
+                (-1, 1),
+                (2, 1),
+                (-2, 1),
+                (1, 2),
+                (-1, 2),
+                (3, 1),
+                (1, 3),
+                (3, 2),
+                (-3, 1),
+                (2, 3),
+                (-1, 3),
+            ]
+            .iter()
+            .map(|(n, d)| r(*n, *d))
+            .collect()
+        };
+        let dom = self.of(s);
+        raw.into_iter().filter(|v| dom.contains(v)).collect()
+    }
+}
+
+impl Interval {
+    /// Whether the value lies inside.
+    pub fn contains(&self, v: &BigRational) -> bool {
+        let lo = match &self.lo {
+            End::Unbounded => true,
+            End::At(a, o) => v > a || (!*o && v == a),
+        };
+        let hi = match &self.hi {
+            End::Unbounded => true,
+            End::At(b, o) => v < b || (!*o && v == b),
+        };
+        lo && hi
+    }
+}
+
+/// Bounds of `e` over the domains, from exact facts only (see the module docs).
+pub fn range(e: &Expr, dom: &Domains) -> Interval {
+    match e {
+        Expr::Num(r) => Interval::point(r.clone()),
+        Expr::Sym(s) => dom.of(s),
+        Expr::Add(ts) => {
+            let mut acc = Interval::point(BigRational::zero());
+            for t in ts {
+                acc = acc.add(&range(t, dom));
+            }
+            acc
+        }
+        Expr::Mul(fs) => {
+            let mut acc = Interval::point(BigRational::one());
+            for f in fs {
+                acc = acc.mul(&range(f, dom));
+            }
+            acc
+        }
+        Expr::Pow(b, x) => {
+            let bi = range(b, dom);
+            match x.as_int() {
+                Some(n) if n != 0 && n.unsigned_abs() <= super::MAX_EXPONENT as u64 => bi.powi(n),
+                Some(n) if n % 2 == 0 && n > 0 && !bi.lo_above_zero(true) => {
+                    if bi.excludes_zero() {
+                        Interval::positive()
+                    } else {
+                        Interval::nonnegative()
+                    }
+                }
+                _ => {
+                    // a^x ≥ 1 for a ≥ 1, x ≥ 0 (and ≤ 1 when either is reversed).
+                    let xi = range(x, dom);
+                    let one = BigRational::one();
+                    let base_ge_1 = matches!(&bi.lo, End::At(a, _) if *a >= one);
+                    let base_le_1 =
+                        bi.lo_above_zero(true) && matches!(&bi.hi, End::At(b, _) if *b <= one);
+                    let (x_ge_0, x_le_0) = (xi.lo_above_zero(false), xi.hi_below_zero(false));
+                    let base_gt_1 = match &bi.lo {
+                        End::At(a, o) => *a > one || (*a == one && *o),
+                        End::Unbounded => false,
+                    };
+                    if base_gt_1 && xi.lo_above_zero(true) {
+                        Interval::new(open(one), End::Unbounded)
+                    } else if (base_ge_1 && x_ge_0) || (base_le_1 && x_le_0) {
+                        Interval::new(closed(one), End::Unbounded)
+                    } else if (base_ge_1 && x_le_0) || (base_le_1 && x_ge_0) {
+                        Interval::new(open(BigRational::zero()), closed(one))
+                    } else if bi.lo_above_zero(true) {
+                        Interval::positive()
+                    } else if bi.lo_above_zero(false) {
+                        Interval::nonnegative()
+                    } else {
+                        Interval::all()
+                    }
+                }
+            }
+        }
+        Expr::Func(f, x) => {
+            let xi = range(x, dom);
+            let z = BigRational::zero;
+            let one = BigRational::one;
+            match f {
+                Func::Exp => {
+                    if xi.lo_above_zero(false) {
+                        Interval::new(closed(one()), End::Unbounded)
+                    } else if xi.hi_below_zero(false) {
+                        Interval::new(open(z()), closed(one()))
+                    } else {
+                        Interval::positive()
+                    }
+                }
+                Func::Sigmoid => {
+                    let half = BigRational::new(1.into(), 2.into());
+                    if xi.lo_above_zero(false) {
+                        Interval::new(closed(half), open(one()))
+                    } else if xi.hi_below_zero(false) {
+                        Interval::new(open(z()), closed(half))
+                    } else {
+                        Interval::new(open(z()), open(one()))
+                    }
+                }
+                Func::Tanh => {
+                    if xi.lo_above_zero(false) {
+                        Interval::new(closed(z()), open(one()))
+                    } else if xi.hi_below_zero(false) {
+                        Interval::new(open(-one()), closed(z()))
+                    } else {
+                        Interval::new(open(-one()), open(one()))
+                    }
+                }
+                Func::Relu => {
+                    let lo = match &xi.lo {
+                        End::At(a, o) if a.is_positive() => End::At(a.clone(), *o),
+                        _ => closed(z()),
+                    };
+                    let hi = match &xi.hi {
+                        End::At(b, o) if b.is_positive() => End::At(b.clone(), *o),
+                        End::At(_, _) => closed(z()),
+                        End::Unbounded => End::Unbounded,
+                    };
+                    Interval::new(lo, hi)
+                }
+                Func::Abs => xi.abs(),
+                // softplus(x) = ln(1 + e^x) > 0; erf maps into (-1, 1); gelu is only
+                // bounded below (by about -0.17), which no exact fact here states.
+                Func::Softplus => Interval::positive(),
+                Func::Erf => Interval::new(open(-one()), open(one())),
+                Func::Gelu => Interval::all(),
+                Func::Step => {
+                    if xi.lo_above_zero(true) {
+                        Interval::point(one())
+                    } else if xi.hi_below_zero(false) {
+                        Interval::point(z())
+                    } else {
+                        Interval::new(closed(z()), closed(one()))
+                    }
+                }
+                Func::Ln => {
+                    let ge1 = matches!(&xi.lo, End::At(a, _) if *a >= one());
+                    let le1 =
+                        xi.lo_above_zero(true) && matches!(&xi.hi, End::At(b, _) if *b <= one());
+                    if ge1 {
+                        Interval::nonnegative()
+                    } else if le1 {
+                        Interval::nonnegative().neg()
+                    } else {
+                        Interval::all()
+                    }
+                }
+                Func::Sqrt => {
+                    if xi.lo_above_zero(false) {
+                        Interval::nonnegative()
+                    } else {
+                        Interval::all()
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Whether the condition holds at every point of the domains, by [`range`].
+pub fn condition_holds(c: &Condition, dom: &Domains) -> bool {
+    c.holds_on(&range(c.expr(), dom))
+}
+
+/// An interval of floating-point numbers known to contain a value.
+pub type Enclosure = (f64, f64);
+
+const REL: f64 = 1e-12;
+const ABS: f64 = 1e-300;
+
+fn widen(lo: f64, hi: f64) -> Option<Enclosure> {
+    if !lo.is_finite() || !hi.is_finite() {
+        return None;
+    }
+    // An end that underflowed (subnormal) has lost its relative accuracy.
+    if lo.is_subnormal() || hi.is_subnormal() {
+        return None;
+    }
+    Some((lo - lo.abs() * REL - ABS, hi + hi.abs() * REL + ABS))
+}
+
+/// A floating-point enclosure of the value of `e` at the point, widened outward at
+/// every operation; `None` when it overflows or leaves the domain of a function.
+pub fn enclose(e: &Expr, at: &BTreeMap<String, BigRational>) -> Option<Enclosure> {
+    match e {
+        Expr::Num(r) => {
+            let v = r.to_f64()?;
+            widen(v, v)
+        }
+        Expr::Sym(s) => {
+            let v = at.get(s)?.to_f64()?;
+            widen(v, v)
+        }
+        Expr::Add(ts) => {
+            let (mut lo, mut hi) = (0.0, 0.0);
+            for t in ts {
+                let (a, b) = enclose(t, at)?;
+                lo += a;
+                hi += b;
+            }
+            widen(lo, hi)
+        }
+        Expr::Mul(fs) => {
+            let (mut lo, mut hi) = (1.0, 1.0);
+            for f in fs {
+                let (a, b) = enclose(f, at)?;
+                let c = [lo * a, lo * b, hi * a, hi * b];
+                let pairs = [(lo, a), (lo, b), (hi, a), (hi, b)];
+                if pairs
+                    .iter()
+                    .any(|(x, y)| x * y == 0.0 && *x != 0.0 && *y != 0.0)
+                {
+                    return None;
+                }
+                lo = c.iter().cloned().fold(f64::INFINITY, f64::min);
+                hi = c.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+                let (l, h) = widen(lo, hi)?;
+                lo = l;
+                hi = h;
+            }
+            Some((lo, hi))
+        }
+        Expr::Pow(b, x) => {
+            let (bl, bh) = enclose(b, at)?;
+            if let Some(n) = x.as_int() {
+                let n32 = i32::try_from(n).ok()?;
+                let p = n32.unsigned_abs() as i32;
+                let (mut lo, mut hi) = if p % 2 == 0 {
+                    let (al, ah) = if bl >= 0.0 {
+                        (bl, bh)
+                    } else if bh <= 0.0 {
+                        (-bh, -bl)
+                    } else {
+                        (0.0, bl.abs().max(bh))
+                    };
+                    (al.powi(p), ah.powi(p))
+                } else {
+                    (bl.powi(p), bh.powi(p))
+                };
+                if (lo == 0.0 && bl != 0.0 && bh != 0.0 && (bl > 0.0 || bh < 0.0))
+                    || (hi == 0.0 && bh != 0.0)
+                {
+                    return None;
+                }
+                if n < 0 {
+                    if lo <= 0.0 && hi >= 0.0 {
+                        return None;
+                    }
+                    (lo, hi) = (1.0 / hi, 1.0 / lo);
+                }
+                return widen(lo, hi);
+            }
+            if bl <= 0.0 {
+                return None;
+            }
+            let (xl, xh) = enclose(x, at)?;
+            let c = [bl.powf(xl), bl.powf(xh), bh.powf(xl), bh.powf(xh)];
+            if c.contains(&0.0) {
+                return None;
+            }
+            widen(
+                c.iter().cloned().fold(f64::INFINITY, f64::min),
+                c.iter().cloned().fold(f64::NEG_INFINITY, f64::max),
+            )
+        }
+        Expr::Func(f, x) => {
+            let (l, h) = enclose(x, at)?;
+            // A monotone function; a result that underflowed to 0 (exp(−10⁵)) is no
+            // enclosure.
+            let mono = |g: fn(f64) -> f64| {
+                let (a, b) = (g(l), g(h));
+                let lost = |_: f64, y: f64| y == 0.0 && matches!(f, Func::Exp | Func::Sigmoid);
+                if lost(l, a) || lost(h, b) {
+                    return None;
+                }
+                widen(a, b)
+            };
+            match f {
+                Func::Exp => mono(f64::exp),
+                Func::Sigmoid => mono(|v| 1.0 / (1.0 + (-v).exp())),
+                Func::Tanh => mono(f64::tanh),
+                Func::Relu => mono(|v| v.max(0.0)),
+                // No enclosure for these (their f64 implementations carry no error
+                // bound here): a float comparison of them decides nothing.
+                Func::Gelu | Func::Softplus | Func::Erf => None,
+                Func::Step => {
+                    if l > 0.0 {
+                        Some((1.0, 1.0))
+                    } else if h <= 0.0 {
+                        Some((0.0, 0.0))
+                    } else {
+                        Some((0.0, 1.0))
+                    }
+                }
+                Func::Abs => {
+                    if l >= 0.0 {
+                        widen(l, h)
+                    } else if h <= 0.0 {
+                        widen(-h, -l)
+                    } else {
+                        widen(0.0, (-l).max(h))
+                    }
+                }
+                Func::Ln => {
+                    if l <= 0.0 {
+                        None
+                    } else {
+                        mono(f64::ln)
+                    }
+                }
+                Func::Sqrt => {
+                    if l < 0.0 {
+                        None
+                    } else {
+                        mono(f64::sqrt)
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn collecting_keeps_conditions_that_folding_drops() {
+        let x = Expr::sym("x");
+        let (e, conds) = collecting(|| x.clone() / x.clone());
+        assert_eq!(e, Expr::one());
+        assert_eq!(conds, vec![Condition::NonZero(x.clone())]);
+        let (e, conds) = collecting(|| Expr::zero() * Expr::ln(Expr::zero()));
+        assert_eq!(e, Expr::zero());
+        assert_eq!(conds, vec![Condition::Positive(Expr::zero())]);
+        // Outside a scope nothing is recorded (and nothing is slowed beyond one check).
+        let (_, none) = collecting(|| ());
+        assert!(none.is_empty());
+    }
+
+    #[test]
+    fn ranges_from_exact_facts() {
+        let dom = Domains {
+            real: ["x".to_string()].into(),
+            ..Default::default()
+        };
+        let x = Expr::sym("x");
+        let r = range(&Expr::exp(Expr::int(-1000) * x.clone()), &dom);
+        assert!(r.lo_above_zero(true));
+        let s = range(
+            &(Expr::func(Func::Sigmoid, Expr::int(1000)) - Expr::one()),
+            &dom,
+        );
+        assert!(s.hi_below_zero(true), "{s}");
+        let sq = range(&(Expr::pow(x.clone(), Expr::int(2)) + Expr::one()), &dom);
+        assert!(sq.lo_above_zero(true), "{sq}");
+        assert!(!range(&x, &dom).excludes_zero());
+    }
+
+    #[test]
+    fn enclosures_do_not_separate_underflow_from_zero() {
+        // exp(−10⁵) underflows to 0 in floating point: no enclosure at all.
+        let e = Expr::exp(Expr::int(-100000));
+        assert_eq!(enclose(&e, &BTreeMap::new()), None);
+        // 10^400 overflows.
+        let big = Expr::pow(Expr::int(10), Expr::int(400));
+        assert_eq!(enclose(&big, &BTreeMap::new()), None);
+        // An ordinary value is enclosed tightly.
+        let (lo, hi) = enclose(&Expr::exp(Expr::one()), &BTreeMap::new()).unwrap();
+        assert!(lo < std::f64::consts::E && std::f64::consts::E < hi && hi - lo < 1e-10);
+    }
+}
