@@ -164,20 +164,30 @@ fn every_regression_file_ends_as_its_header_says() {
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
+/// The diagnostics of `src`, checked on a thread with the binary's stack (64 MiB: every
+/// command of `tq` runs on one), since the walks over an expression recurse.
 fn codes_and_messages(src: &str) -> Vec<(String, String)> {
-    let r = tq::report::check_source(
-        "t.tq",
-        src,
-        &tq::report::Options {
-            no_numeric: true,
-            no_monte_carlo: true,
-            ..Default::default()
-        },
-    );
-    r.diagnostics
-        .iter()
-        .map(|d| (d.code.to_string(), d.message.clone()))
-        .collect()
+    let src = src.to_string();
+    std::thread::Builder::new()
+        .stack_size(64 << 20)
+        .spawn(move || {
+            let r = tq::report::check_source(
+                "t.tq",
+                &src,
+                &tq::report::Options {
+                    no_numeric: true,
+                    no_monte_carlo: true,
+                    ..Default::default()
+                },
+            );
+            r.diagnostics
+                .iter()
+                .map(|d| (d.code.to_string(), d.message.clone()))
+                .collect()
+        })
+        .expect("a checking thread")
+        .join()
+        .expect("no panic")
 }
 
 #[test]

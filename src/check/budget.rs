@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 /// The most values one loop or family range may have.
 pub const MAX_RANGE_VALUES: i128 = 10_000;
 /// The most values all tensors of a file may store together at the `sample` sizes.
-pub const MAX_TOTAL_ELEMENTS: i128 = crate::num::MAX_ELEMENTS as i128;
+pub const MAX_TOTAL_ELEMENTS: i128 = 20_000_000;
 
 const HINT: &str = "tq unrolls loops and families member by member and refuses larger \
 ranges before allocating; use a size (`for l in 1..L`) with a small value on the `sample` line";

@@ -853,8 +853,9 @@ impl DerivCtx<'_> {
 }
 
 /// `x` with its summed capitals (those outside nested calls, which scope their own)
-/// written as one explicit sum under fresh lower-case names: `W[i,I] h[I]` becomes
-/// `sum_{i'}(W[i,i'] h[i'])`, which means the same wherever it is placed.
+/// written as explicit sums, one per additive term, under fresh lower-case names:
+/// `W[i,I] h[I] - 1` becomes `sum_{i'''}(W[i,i'''] h[i''']) - 1`, which means the same
+/// wherever it is placed.
 fn explicit_capitals(x: &Expr, context: &[&Expr]) -> Expr {
     fn caps(e: &Expr, out: &mut Vec<String>, used: &mut BTreeSet<String>) {
         match e {
@@ -931,6 +932,22 @@ fn explicit_capitals(x: &Expr, context: &[&Expr]) -> Expr {
             other => other.clone(),
         }
     }
+    // A capital is summed over the additive term of the argument it occurs in
+    // (`W[i,I] x[I] - 1` sums the product only): each term becomes its own sum.
+    match x {
+        Expr::Binary(op @ (BinOp::Add | BinOp::Sub), l, r, s) => {
+            return Expr::Binary(
+                *op,
+                Box::new(explicit_capitals(l, context)),
+                Box::new(explicit_capitals(r, context)),
+                *s,
+            );
+        }
+        Expr::Unary(UnOp::Neg, inner, s) => {
+            return Expr::Unary(UnOp::Neg, Box::new(explicit_capitals(inner, context)), *s);
+        }
+        _ => {}
+    }
     let mut found = Vec::new();
     let mut used = BTreeSet::new();
     caps(x, &mut found, &mut used);
@@ -945,7 +962,9 @@ fn explicit_capitals(x: &Expr, context: &[&Expr]) -> Expr {
     }
     let mut map = BTreeMap::new();
     for cap in &found {
-        let mut fresh = format!("{}'", cap.to_lowercase());
+        // Three primes: the derived statement names its own copies of a summed index
+        // with one or two (`W.grad[i,i']`), and a fresh name must not meet them.
+        let mut fresh = format!("{}'''", cap.to_lowercase());
         while used.contains(&fresh) {
             fresh.push('\'');
         }

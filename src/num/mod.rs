@@ -34,7 +34,7 @@ use std::collections::{BTreeMap, HashMap};
 /// Element evaluations allowed in one run.
 pub const MAX_STEPS: u64 = 200_000_000;
 /// Stored values allowed in one run.
-pub const MAX_ELEMENTS: usize = 20_000_000;
+pub const MAX_ELEMENTS: usize = crate::check::budget::MAX_TOTAL_ELEMENTS as usize;
 
 /// Why a numeric run could not be made.
 #[derive(Clone, Debug, PartialEq)]
