@@ -37,8 +37,9 @@ pub struct Diagnostic {
     /// What to do about it.
     pub hint: Option<String>,
     /// Other places the diagnostic refers to, each with its label (the first of two
-    /// definitions that contradict each other).
-    pub related: Vec<(Span, String)>,
+    /// definitions that contradict each other). Boxed: most diagnostics have none, and
+    /// a small `Diagnostic` keeps `Result<_, Diagnostic>` cheap.
+    pub related: Option<Box<Vec<(Span, String)>>>,
 }
 
 impl Diagnostic {
@@ -50,7 +51,7 @@ impl Diagnostic {
             span,
             label: None,
             hint: None,
-            related: Vec::new(),
+            related: None,
         }
     }
 
@@ -73,7 +74,9 @@ impl Diagnostic {
 
     /// Labels another place in the source (shown beside the main span).
     pub fn with_related(mut self, span: Span, label: impl Into<String>) -> Diagnostic {
-        self.related.push((span, label.into()));
+        self.related
+            .get_or_insert_with(Default::default)
+            .push((span, label.into()));
         self
     }
 
@@ -107,6 +110,7 @@ impl Diagnostic {
         let related = self
             .related
             .iter()
+            .flat_map(|r| r.iter())
             .map(|(sp, l)| {
                 let s = (sp.start as usize).min(src.len());
                 let n = sp.len().min(src.len() - s);

@@ -38,6 +38,7 @@ fn located(r: &Report, src: &str, code: &str) -> Vec<(usize, usize, Vec<usize>)>
             let rel = d
                 .related
                 .iter()
+                .flat_map(|r| r.iter())
                 .map(|(s, _)| tq::syntax::span::line_col(src, s.start as usize).0)
                 .collect();
             (l, c, rel)

@@ -32,6 +32,9 @@ struct Setting {
 /// the settings substituted. `at` is the claim's own point (its names may not be set by
 /// a given as well). Returns a located diagnostic for a cycle, a name set twice or a
 /// setting no real value satisfies.
+// The error is the one diagnostic a claim's givens produce, on a path taken once per
+// claim: its size does not matter here.
+#[allow(clippy::result_large_err)]
 pub fn resolve(given: &[Expr], at: &[Binding], env: &Env) -> Result<Vec<Expr>, Diagnostic> {
     let mut settings: Vec<Setting> = Vec::new();
     let mut others: Vec<Expr> = Vec::new();

@@ -251,7 +251,7 @@ fn moment_lines(r: &FileReport) -> Vec<MomentLine> {
     // Solved parameters: every `solve(...)` of the file's claims.
     let mut seen = std::collections::BTreeSet::new();
     collect_solves(&r.program.items, &mut |claim| {
-        let mc = crate::claims::moments::calls(claim, &a, &r.env);
+        let mc = crate::claims::moments::calls(claim, a, &r.env);
         // The claim's `x = value` givens, applied to the solution.
         let mut givens = Vec::new();
         for g in &crate::check::givens::resolved(&claim.given, &claim.at, &r.env) {
@@ -302,7 +302,7 @@ fn moment_lines(r: &FileReport) -> Vec<MomentLine> {
             });
         }
     });
-    out.extend(border_lines(r, &a));
+    out.extend(border_lines(r, a));
     for n in &a.notes {
         out.push(MomentLine::text(
             MomentSection::Note,
