@@ -11,9 +11,10 @@
 //!
 //! The result of the last run is recorded in docs/fuzzing.md.
 
+mod common;
+
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
-use std::path::Path;
 use std::time::{Duration, Instant};
 use tq::report::{check_source, Options};
 
@@ -343,25 +344,12 @@ fn apply(src: &str, muts: &[Mutation]) -> String {
 }
 
 fn problem_sources() -> Vec<String> {
-    fn walk(dir: &Path, out: &mut Vec<String>) {
-        let mut entries: Vec<_> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .collect();
-        entries.sort();
-        for p in entries {
-            if p.is_dir() {
-                walk(&p, out);
-            } else if p.extension().is_some_and(|e| e == "tq") {
-                out.push(std::fs::read_to_string(&p).unwrap());
-            }
-        }
-    }
-    let mut out = Vec::new();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    walk(&root.join("problems"), &mut out);
-    walk(&root.join("tests/robustness"), &mut out);
-    out
+    let root = common::root();
+    common::tq_files(&root.join("problems"))
+        .into_iter()
+        .chain(common::tq_files(&root.join("tests/robustness")))
+        .map(|p| std::fs::read_to_string(&p).unwrap())
+        .collect()
 }
 
 /// Every command's library pipeline on one source (the numeric runs when `numeric`).

@@ -1,8 +1,10 @@
 //! The layering of ARCHITECTURE.md, enforced: every `crate::` path in the library's
 //! sources must name a module that the table lets the file's top-level module depend on.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 type Table = BTreeMap<String, BTreeSet<String>>;
 
@@ -99,21 +101,6 @@ fn strip_comments(text: &str) -> String {
         .join("\n")
 }
 
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            rust_files(&p, out);
-        } else if p.extension().is_some_and(|e| e == "rs") {
-            out.push(p);
-        }
-    }
-}
-
 /// The top-level library module a file of `src/` belongs to; `None` for the crate
 /// root and for the binary (`main.rs`, `cli/`), which sit above every layer.
 fn top_module(src: &Path, file: &Path) -> Option<String> {
@@ -207,8 +194,7 @@ fn every_crate_path_respects_the_layering_table() {
         panic!("the layering table has a cycle: {}", cycle.join(" -> "));
     }
     let src = root.join("src");
-    let mut files = Vec::new();
-    rust_files(&src, &mut files);
+    let files = common::files_with_extension(&src, "rs");
     let sources: Vec<(String, String)> = files
         .iter()
         .filter_map(|f| Some((top_module(&src, f)?, std::fs::read_to_string(f).unwrap())))

@@ -2,6 +2,8 @@
 //! `tq check` says, what `tq derive` prints), the printer round-trip, and the pins of
 //! the seeds' errata.
 
+mod common;
+
 use std::path::Path;
 use tq::report::{check_source, text_report, Options};
 use tq::syntax::{parser, printer};
@@ -54,7 +56,7 @@ fn snapshots_of_every_problem_file() {
 fn printer_round_trip_for_every_problem_file() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("problems");
     let mut n = 0;
-    for path in files(&root) {
+    for path in common::tq_files(&root) {
         let src = std::fs::read_to_string(&path).unwrap();
         let first = parser::parse(&src);
         let printed = printer::print_program(&first.program);
@@ -76,21 +78,4 @@ fn printer_round_trip_for_every_problem_file() {
         n += 1;
     }
     assert!(n >= 20, "only {n} problem files");
-}
-
-fn files(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            out.extend(files(&p));
-        } else if p.extension().is_some_and(|e| e == "tq") {
-            out.push(p);
-        }
-    }
-    out
 }

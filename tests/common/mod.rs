@@ -39,6 +39,11 @@ pub fn report_of_problem(name: &str) -> FileReport {
 
 /// Every `.tq` file under `dir`, sorted.
 pub fn tq_files(dir: &Path) -> Vec<PathBuf> {
+    files_with_extension(dir, "tq")
+}
+
+/// Every file under `dir` (recursively) whose extension is `ext`, sorted by path.
+pub fn files_with_extension(dir: &Path, ext: &str) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -49,7 +54,7 @@ pub fn tq_files(dir: &Path) -> Vec<PathBuf> {
             let p = e.path();
             if p.is_dir() {
                 stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "tq") {
+            } else if p.extension().is_some_and(|x| x == ext) {
                 out.push(p);
             }
         }
