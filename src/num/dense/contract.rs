@@ -1,11 +1,12 @@
 //! Contraction: a product of factors summed over some indices, contracted pairwise
 //! (the pair with the smallest result first), each pair as a batched matrix product
 //! (permute, reshape, `dot`) or a broadcast product; large matrix products split their
-//! rows over the cores (unless the thread already runs one trial of several).
+//! rows over the cores (unless the thread already runs one trial of several:
+//! [`serial_products`]).
 
 use super::storage::{Ctx, Dense, Val};
-use super::threads::SERIAL;
-use super::{cores, sprod, unsup, R};
+use super::{sprod, unsup, R};
+use crate::num::trials::cores;
 use ndarray::{linalg::general_mat_mul, Axis, IxDyn};
 
 impl<'a> Dense<'a> {
@@ -217,6 +218,21 @@ impl<'a> Dense<'a> {
 
 /// Multiply-adds from which a matrix product is split over the machine's cores.
 const PARALLEL_MACS: usize = 1 << 22;
+
+thread_local! {
+    /// Set on threads that already run one trial each (every core busy): their matrix
+    /// products stay on the calling thread instead of splitting their rows.
+    static SERIAL: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` with this thread's matrix products kept on this thread (for callers that
+/// run independent trials on every core already).
+pub fn serial_products<T>(f: impl FnOnce() -> T) -> T {
+    let old = SERIAL.with(|c| c.replace(true));
+    let out = f();
+    SERIAL.with(|c| c.set(old));
+    out
+}
 
 /// `c = a b + beta c`, with the rows split over the cores when it is large enough.
 /// Every element is computed by the same kernel over the same k order whatever the

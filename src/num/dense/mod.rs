@@ -42,13 +42,15 @@
 //!   that refuse other semantics;
 //! - `eval.rs`: expressions as values over array indices (element-wise maps,
 //!   broadcasting, sums distributed over `+`);
-//! - `contract.rs`: products of factors contracted pairwise as matrix products;
+//! - `contract.rs`: products of factors contracted pairwise as matrix products (large
+//!   ones split over the cores unless [`serial_products`] asks otherwise);
 //! - `access.rs`: how a reference's dimensions are indexed (fixed, affine, shifted,
 //!   looked up) and reads (views or gathers);
 //! - `write.rs`: writes (slice assignments or scatters) into a member's box;
 //! - `walk.rs`: the odometer that maps shifted, strided or looked-up positions to
-//!   storage offsets under the boundary rule;
-//! - `threads.rs`: independent trials on several cores.
+//!   storage offsets under the boundary rule.
+//!
+//! Independent trials of a model (on every core) are run by [`super::trials`].
 //!
 //! [`Machine`]: super::Machine
 //! [`MAX_ELEMENTS`]: super::MAX_ELEMENTS
@@ -59,13 +61,12 @@ mod eval;
 mod model;
 mod statement;
 mod storage;
-mod threads;
 mod walk;
 mod write;
 
+pub use contract::serial_products;
 pub use model::{prune, DenseModel, DenseRun, Needed};
 pub use storage::{Arr, Data, Dense};
-pub use threads::{cores, parallel_trials, serial_products};
 
 use super::{Bind, NumError, Store};
 use crate::check::Env;
