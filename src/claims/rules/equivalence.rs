@@ -7,7 +7,8 @@ use super::present::present;
 use super::sequence::{
     decide_seq, outputs, prove, read_givens, seq_claim, system, SeqClaim, System,
 };
-use super::{und, Outcome};
+use super::und;
+use crate::claims::Outcome;
 use crate::claims::Verdict;
 use crate::sym::{self, Expr};
 use crate::syntax::ast::{self as ast, RelOp};
@@ -91,9 +92,9 @@ pub(super) fn equivalence(
             let label = format!("{}.{x}[{t}] − {}.{x}[{t}] == 0", b.name, a.name, t = a.var);
             let sc = seq_claim(sys, &g, &lhs, &Expr::zero(), label)?;
             let mut o = decide_seq(&sc, sample, domains, seed);
-            if o.0 == Verdict::Refuted {
+            if o.verdict == Verdict::Refuted {
                 if let Some(tr) = transient(&sc) {
-                    o.2 = format!("{}; {tr}", o.2);
+                    o.evidence = format!("{}; {tr}", o.evidence);
                 }
             }
             parts.push(o);
@@ -105,11 +106,11 @@ pub(super) fn equivalence(
             Verdict::Proved,
         ]
         .into_iter()
-        .find(|v| parts.iter().any(|p| p.0 == *v))
+        .find(|v| parts.iter().any(|p| p.verdict == *v))
         .unwrap_or(Verdict::Undecided);
         let chosen = parts
             .iter()
-            .find(|p| p.0 == worst)
+            .find(|p| p.verdict == worst)
             .cloned()
             .unwrap_or_else(|| und("nothing compared"));
         let what = format!(
@@ -118,18 +119,17 @@ pub(super) fn equivalence(
             b.name,
             xs.join(", ")
         );
-        Ok((
-            chosen.0,
-            chosen.1,
-            format!(
+        Ok(Outcome {
+            evidence: format!(
                 "{what}: {}",
                 parts
                     .iter()
-                    .map(|p| p.2.clone())
+                    .map(|p| p.evidence.clone())
                     .collect::<Vec<_>>()
                     .join("; ")
             ),
-        ))
+            ..chosen
+        })
     };
     run().unwrap_or_else(und)
 }

@@ -34,8 +34,8 @@ pub use matrix::char_poly;
 pub use present::present;
 
 use super::scalar::{self, Scope};
-use super::Verdict;
 use crate::check::Env;
+use crate::claims::Outcome;
 use crate::sym::Expr;
 use crate::syntax::ast::{self as ast, ItemKind, Program, RelOp};
 use crate::syntax::printer::{print_expr, print_name};
@@ -44,10 +44,8 @@ use num_rational::BigRational;
 use sequence::{decide_seq, lower_claim, read_givens, seq_claim, system};
 use std::collections::{BTreeMap, BTreeSet};
 
-type Outcome = (Verdict, String, String);
-
 fn und(why: impl Into<String>) -> Outcome {
-    (Verdict::Undecided, "none".into(), why.into())
+    Outcome::undecided(why)
 }
 
 /// Steps of the exact simulation.
@@ -86,17 +84,12 @@ fn mentions_rule(e: &ast::Expr, rule_names: &BTreeSet<String>) -> bool {
     found
 }
 
-/// Decides a claim about update rules, or `None` when the claim is not about them.
-pub fn decide(claim: &ast::Claim, program: &Program, env: &Env, seed: u64) -> Option<Outcome> {
-    // The checker lists the rules: a file without any is not scanned again for each of
-    // its claims (which made checking many claims quadratic).
-    if env.rules.is_empty() {
-        return None;
-    }
+/// Every rule of a program read as a linear system, or its name and why it is not one.
+type ReadRules = Vec<Result<LinearRule, (String, String)>>;
+
+/// The program's rules read as linear systems, and their names (each once).
+fn read_rules(program: &Program) -> (ReadRules, BTreeSet<String>) {
     let all = rules(program);
-    if all.is_empty() {
-        return None;
-    }
     let names: BTreeSet<String> = all
         .iter()
         .map(|r| match r {
@@ -104,16 +97,35 @@ pub fn decide(claim: &ast::Claim, program: &Program, env: &Env, seed: u64) -> Op
             Err((n, _)) => n.clone(),
         })
         .collect();
-    let is_equiv = matches!(&claim.body, ast::Expr::Call(c) if c.func.name == "equivalent");
-    if !is_equiv && !mentions_rule(&claim.body, &names) {
-        return None;
+    (all, names)
+}
+
+/// Whether the claim is this engine's: `equivalent(A, B)`, or a claim that names a rule's
+/// sequence (`B.theta[t]`), in a file with rules. The claim router
+/// ([`crate::claims::route`]) gives such claims to [`decide`] alone.
+pub fn owns(claim: &ast::Claim, program: &Program, env: &Env) -> bool {
+    // The checker lists the rules: a file without any is not scanned again for each of
+    // its claims (which made checking many claims quadratic).
+    if env.rules.is_empty() {
+        return false;
     }
+    let (all, names) = read_rules(program);
+    if all.is_empty() {
+        return false;
+    }
+    let is_equiv = matches!(&claim.body, ast::Expr::Call(c) if c.func.name == "equivalent");
+    is_equiv || mentions_rule(&claim.body, &names)
+}
+
+/// Decides a claim about update rules (one [`owns`]).
+pub fn decide(claim: &ast::Claim, program: &Program, env: &Env, seed: u64) -> Outcome {
+    let (all, names) = read_rules(program);
     if let Some(bad) = all.iter().find_map(|r| r.as_ref().err()) {
-        return Some(und(format!("rule `{}`: {}", bad.0, bad.1)));
+        return und(format!("rule `{}`: {}", bad.0, bad.1));
     }
     let rules: Vec<LinearRule> = all.into_iter().filter_map(Result::ok).collect();
     let sample = sample_point(program);
-    Some(match &claim.body {
+    match &claim.body {
         ast::Expr::Call(c) => equivalence(c, claim, &rules, &names, &sample, &env.domains, seed),
         ast::Expr::Rel(RelOp::Eq, l, r, _) => {
             let used: Vec<&LinearRule> = rules
@@ -124,7 +136,7 @@ pub fn decide(claim: &ast::Claim, program: &Program, env: &Env, seed: u64) -> Op
                 })
                 .collect();
             if used.is_empty() {
-                return Some(und("the claim names no rule's sequence"));
+                return und("the claim names no rule's sequence");
             }
             let var = used[0].var.clone();
             let run = || -> Result<Outcome, String> {
@@ -143,7 +155,7 @@ pub fn decide(claim: &ast::Claim, program: &Program, env: &Env, seed: u64) -> Op
             run().unwrap_or_else(und)
         }
         _ => und("rule claims are equations or `equivalent(A, B)`"),
-    })
+    }
 }
 
 fn mentions_rule_named(e: &ast::Expr, rule: &str) -> bool {

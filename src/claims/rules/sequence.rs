@@ -4,8 +4,9 @@
 
 use super::linear::{at_0, at_t, input_sym, literal, lower_with, offset, LinearRule};
 use super::matrix::{apply, char_poly, input_coefficients, mat_subs, shift, Mat};
-use super::{und, Outcome, MAX_STATES, SEQUENCES, STEPS};
+use super::{und, MAX_STATES, SEQUENCES, STEPS};
 use crate::claims::Verdict;
+use crate::claims::{Method, Outcome, ProofRule};
 use crate::sym::{self, Expr};
 use crate::syntax::ast::{self as ast, RelOp};
 use crate::syntax::printer::{print_expr, print_name};
@@ -436,10 +437,14 @@ pub(super) fn decide_seq(
         )
     };
     match (proof, sim) {
-        (_, Err(cx)) => (Verdict::Refuted, "exact-eval".into(), format!("{}: {cx}", sc.label)),
-        (Ok(()), Ok(n)) if n > 0 => (
-            Verdict::Proved,
-            "symbolic".into(),
+        (_, Err(cx)) => Outcome::new(
+            Verdict::Refuted,
+            Method::ExactEval,
+            format!("{}: {cx}", sc.label),
+        ),
+        (Ok(()), Ok(n)) if n > 0 => Outcome::proved(
+            ProofRule::LinearRecurrence,
+            Method::Symbolic,
             format!(
                 "{}: no input term in its recurrence, the right side obeys the same recurrence (order {}), and both sides agree at the first {} steps; {}",
                 sc.label,
@@ -448,14 +453,14 @@ pub(super) fn decide_seq(
                 sims(n)
             ),
         ),
-        (Ok(()), Ok(_)) => (
-            Verdict::Proved,
-            "symbolic".into(),
+        (Ok(()), Ok(_)) => Outcome::proved(
+            ProofRule::LinearRecurrence,
+            Method::Symbolic,
             format!("{}: proved from the recurrence (no point could be simulated)", sc.label),
         ),
-        (Err(why), Ok(n)) if n > 0 => (
+        (Err(why), Ok(n)) if n > 0 => Outcome::new(
             Verdict::Confirmed,
-            "random-points".into(),
+            Method::RandomPoints,
             format!("{}: {} (exactly); no symbolic proof: {why}", sc.label, sims(n)),
         ),
         (Err(why), Ok(_)) => und(format!("{}: no symbolic proof ({why}) and no point could be simulated", sc.label)),

@@ -14,10 +14,18 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::collections::{BTreeMap, BTreeSet};
 
+/// What the exact check found.
+pub(super) enum Exact {
+    /// Both sides agree at `points` random points (`floating`: some comparison was in
+    /// floating point, where a square root is irrational).
+    Agrees { points: usize, floating: bool },
+    /// A counterexample, exactly.
+    Refuted(String),
+}
+
 /// Exact evaluation at random rational points satisfying the givens, with the sums over
-/// the sample sizes written out and every free index run over its range. `Ok((points,
-/// whether some comparison was in floating point))`,
-/// `Err("refuted: ...")` with a counterexample, or `Err(why not)`.
+/// the sample sizes written out and every free index run over its range; `Err(why not)`
+/// when it cannot be done.
 pub(super) fn exact_check(
     op: RelOp,
     claim: &ast::Claim,
@@ -25,7 +33,7 @@ pub(super) fn exact_check(
     env: &Env,
     g: &Givens,
     seed: u64,
-) -> Result<(usize, bool), String> {
+) -> Result<Exact, String> {
     let ast::Expr::Rel(_, l, r, _) = &claim.body else {
         return Err("not a relation".into());
     };
@@ -231,20 +239,23 @@ pub(super) fn exact_check(
                 .filter(|(k, _)| !env.sizes.contains_key(*k))
                 .map(|(k, v)| format!("{k} = {v}"))
                 .collect();
-            return Err(format!(
-                "refuted: exactly at {} ({}): {b}",
+            return Ok(Exact::Refuted(format!(
+                "exactly at {} ({}): {b}",
                 shown.join(", "),
                 sizes
                     .iter()
                     .map(|(k, v)| format!("{k} = {v}"))
                     .collect::<Vec<_>>()
                     .join(", ")
-            ));
+            )));
         }
         good += 1;
     }
     if good < POINTS {
         return Err(format!("only {good} random points satisfied the givens"));
     }
-    Ok((good, floating))
+    Ok(Exact::Agrees {
+        points: good,
+        floating,
+    })
 }

@@ -2,11 +2,12 @@
 //! structure of the program and checked by a perturbed run.
 
 use super::givens::{lower_side, lowerer, read_givens};
-use super::{und, Outcome};
+use super::und;
 use crate::check::Env;
 use crate::claims::elements::mentions_tensor;
 use crate::claims::Options;
 use crate::claims::Verdict;
+use crate::claims::{Method, Outcome, ProofRule};
 use crate::num::gradcheck::run_forward_split;
 use crate::num::{Machine, NumError};
 use crate::sym::{self, Expr};
@@ -77,9 +78,9 @@ pub(super) fn invariant(
         format!("shifting every element of `{xk}`")
     };
     if let Err(NumOutcome::Changed(w)) = numeric {
-        return (
+        return Outcome::new(
             Verdict::Refuted,
-            "numeric".into(),
+            Method::Numeric,
             format!("{w}; {how} changes `{tk}`"),
         );
     }
@@ -89,9 +90,9 @@ pub(super) fn invariant(
             Err(NumOutcome::Failed(e)) => format!("no numeric check: {e}"),
             Err(NumOutcome::Changed(_)) => unreachable!("handled above"),
         };
-        return (
-            Verdict::Proved,
-            "dependency".into(),
+        return Outcome::proved(
+            ProofRule::TensorSymbolic,
+            Method::Dependency,
             format!("no statement that computes `{tk}` reads `{xk}`, directly or through the values it reads; {num}"),
         );
     }
@@ -148,22 +149,22 @@ pub(super) fn invariant(
     };
     match (symbolic, numeric) {
         (_, Err(NumOutcome::Changed(_))) => unreachable!("handled above"),
-        (Ok(true), Ok(n)) => (
-            Verdict::Proved,
-            "symbolic".into(),
+        (Ok(true), Ok(n)) => Outcome::proved(
+            ProofRule::TensorSymbolic,
+            Method::Symbolic,
             format!(
                 "`{tk}[{ix}]` written out in the leaf elements{kept} (sums taken apart by linearity) is unchanged, as an identity, when any element of `{xk}` is shifted by δ; numerically, {how} changes none of the {n} elements of `{tk}` (one sampled run, seed {})",
                 opts.seed
             ),
         ),
-        (Ok(true), Err(NumOutcome::Failed(e))) => (
-            Verdict::Proved,
-            "symbolic".into(),
+        (Ok(true), Err(NumOutcome::Failed(e))) => Outcome::proved(
+            ProofRule::TensorSymbolic,
+            Method::Symbolic,
             format!("`{tk}[{ix}]` written out in the leaf elements{kept} is unchanged, as an identity, when any element of `{xk}` is shifted by δ (no numeric check: {e})"),
         ),
-        (Ok(false), Ok(n)) | (Err(_), Ok(n)) => (
+        (Ok(false), Ok(n)) | (Err(_), Ok(n)) => Outcome::new(
             Verdict::Confirmed,
-            "numeric".into(),
+            Method::Numeric,
             format!("{how} changes none of the {n} elements of `{tk}` (one sampled run, seed {}); not proved symbolically", opts.seed),
         ),
         (Ok(false), Err(NumOutcome::Failed(e))) | (Err(_), Err(NumOutcome::Failed(e))) => und(format!(

@@ -6,7 +6,8 @@
 //! sampled run of the model. What is not proved is confirmed or refuted by those checks,
 //! or left to the general engines.
 //!
-//! Files: `mod.rs` the entry point ([`decide`]: which element claims this engine takes);
+//! Files: `mod.rs` the entry points ([`decide_invariant`], [`decide_relation`]) and what
+//! counts as a claim about elements;
 //! `givens.rs` the givens and the lowering at a generic index; `relation.rs` relations
 //! between elements (proof, certificate, cross-checks); `exact.rs` exact evaluation at
 //! random rational points; `invariant.rs` `invariant(T, x)` and the perturbed run;
@@ -20,26 +21,24 @@ mod relation;
 mod sampled;
 mod scaling;
 
-use super::Verdict;
 use crate::check::Env;
 use crate::claims::Options;
+use crate::claims::Outcome;
 use crate::syntax::ast::{self as ast, DeclKind, Init, ItemKind, Program};
 use crate::syntax::printer::print_expr;
 use invariant::invariant;
 use relation::relation;
 use std::collections::BTreeSet;
 
-type Outcome = (Verdict, String, String);
-
 fn und(why: impl Into<String>) -> Outcome {
-    (Verdict::Undecided, "none".into(), why.into())
+    Outcome::undecided(why)
 }
 
 /// Random points of the exact check.
 const POINTS: usize = 8;
 
 /// Whether the expression reads tensor elements, explicit sums or `invariant`.
-fn about_elements(e: &ast::Expr) -> bool {
+pub(in crate::claims) fn about_elements(e: &ast::Expr) -> bool {
     let mut found = false;
     crate::check::walk_refs(e, &mut |r| {
         if r.indices.is_some() {
@@ -73,18 +72,28 @@ fn has_moment(e: &ast::Expr) -> bool {
     ["E(", "E[", "Var(", "Cov("].iter().any(|p| t.contains(p))
 }
 
-/// Decides the claim when it is about tensor elements and this engine can say something.
-pub fn decide(claim: &ast::Claim, program: &Program, env: &Env, opts: &Options) -> Option<Outcome> {
-    if claim.boundary.is_some() || !claim.at.is_empty() {
-        return None;
-    }
+/// Decides `invariant(T, x)` (the claim router gives this engine every such claim
+/// without a boundary rule or a point of its own).
+pub fn decide_invariant(
+    call: &ast::Call,
+    claim: &ast::Claim,
+    program: &Program,
+    env: &Env,
+    opts: &Options,
+) -> Outcome {
+    invariant(call, claim, program, env, opts)
+}
+
+/// Decides a relation between tensor elements (or explicit sums) when this engine can
+/// say something; `None` leaves the claim to the general engines.
+pub fn decide_relation(
+    claim: &ast::Claim,
+    program: &Program,
+    env: &Env,
+    opts: &Options,
+) -> Option<Outcome> {
     match &claim.body {
-        ast::Expr::Call(c) if c.func.name == "invariant" => {
-            Some(invariant(c, claim, program, env, opts))
-        }
-        ast::Expr::Rel(op, l, r, _) if about_elements(&claim.body) => {
-            relation(*op, l, r, claim, program, env, opts)
-        }
+        ast::Expr::Rel(op, l, r, _) => relation(*op, l, r, claim, program, env, opts),
         _ => None,
     }
 }

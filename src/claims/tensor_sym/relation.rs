@@ -2,15 +2,16 @@
 //! symbolic proof (identity, non-negativity certificate, term by term over sums), and
 //! which cross-check confirms or refutes what is not proved.
 
-use super::exact::exact_check;
+use super::exact::{exact_check, Exact};
 use super::givens::{fact_expr, lower_side, lowerer, read_givens, Givens};
 use super::sampled::sampled_with_tensor_givens;
 use super::scaling::gradient_scaling;
-use super::{has_moment, non_bernoulli_random, und, Outcome};
+use super::{has_moment, non_bernoulli_random, und};
 use crate::check::Env;
 use crate::claims::elements::{extreme_facts, mentions_tensor, nonneg_certificate, Fact};
 use crate::claims::Options;
 use crate::claims::Verdict;
+use crate::claims::{Method, Outcome, ProofRule};
 use crate::sym::{self, Expr};
 use crate::syntax::ast::{self as ast, IndexExpr, Program, RelOp};
 use num_bigint::BigInt;
@@ -89,23 +90,23 @@ pub(super) fn relation(
                         ))
                     };
                     match numeric {
-                        Some(n) if n.0 == Verdict::Refuted => (
+                        Some(n) if n.verdict == Verdict::Refuted => Outcome::new(
                             Verdict::Undecided,
-                            "none".into(),
+                            Method::None,
                             format!(
                                 "the symbolic argument ({text}) and the sampled run disagree: {}",
-                                n.2
+                                n.evidence
                             ),
                         ),
-                        Some(n) if n.0 == Verdict::Confirmed => (
-                            Verdict::Proved,
-                            "symbolic".into(),
+                        Some(n) if n.verdict == Verdict::Confirmed => Outcome::proved(
+                            ProofRule::TensorSymbolic,
+                            Method::Symbolic,
                             format!(
                                 "{text}; on a sampled run with the givens applied: {}",
-                                n.2.split(", with ").next().unwrap_or("")
+                                n.evidence.split(", with ").next().unwrap_or("")
                             ),
                         ),
-                        _ => (Verdict::Proved, "symbolic".into(), text),
+                        _ => Outcome::proved(ProofRule::TensorSymbolic, Method::Symbolic, text),
                     }
                 }
                 Err(why) => {
@@ -188,24 +189,20 @@ pub(super) fn relation(
     // The exact check at random points, with the sums written out at the sample sizes.
     let check = exact_check(op, claim, program, env, &g, opts.seed);
     Some(match (proof, check) {
-        (_, Err(cx)) if cx.starts_with("refuted:") => (
-            Verdict::Refuted,
-            "exact-eval".into(),
-            cx.trim_start_matches("refuted:").trim().to_string(),
-        ),
-        (Some(p), Ok((n, fl))) => (
-            Verdict::Proved,
-            "symbolic".into(),
+        (_, Ok(Exact::Refuted(cx))) => Outcome::new(Verdict::Refuted, Method::ExactEval, cx),
+        (Some(p), Ok(Exact::Agrees { points: n, floating: fl })) => Outcome::proved(
+            ProofRule::TensorSymbolic,
+            Method::Symbolic,
             format!("{p}; evaluation at {n} random points with the sums written out at the sample sizes agrees ({})", exactness(fl)),
         ),
-        (Some(p), Err(why)) => (
-            Verdict::Proved,
-            "symbolic".into(),
+        (Some(p), Err(why)) => Outcome::proved(
+            ProofRule::TensorSymbolic,
+            Method::Symbolic,
             format!("{p}; (no exact check: {why})"),
         ),
-        (None, Ok((n, fl))) => (
+        (None, Ok(Exact::Agrees { points: n, floating: fl })) => Outcome::new(
             Verdict::Confirmed,
-            "random-points".into(),
+            Method::RandomPoints,
             format!("holds at {n} random points with the sums written out at the sample sizes ({}); not proved symbolically", exactness(fl)),
         ),
         (None, Err(why)) => {

@@ -2,9 +2,10 @@
 //! those tensors put in, the claim evaluated element by element.
 
 use super::givens::Givens;
-use super::{und, Outcome};
+use super::und;
 use crate::check::Env;
 use crate::claims::Options;
+use crate::claims::Outcome;
 use crate::num::gradcheck::run_model_after;
 use crate::num::{Machine, NumError};
 use crate::syntax::ast::{self as ast, IndexExpr, Program, RelOp};
@@ -49,20 +50,20 @@ pub(super) fn sampled_with_tensor_givens(
         .filter(|e| !matches!(e, ast::Expr::Rel(RelOp::Eq, l, _, _) if matches!(&**l, ast::Expr::Ref(r) if r.indices.is_none() && env.tensors.get(&env.key_of(&r.name)).is_some_and(|t| t.rank > 0))))
         .cloned()
         .collect();
-    let (v, m, e) = crate::claims::numeric::decide(l, r, &rest, program, &mut machine, opts.seed);
+    let o = crate::claims::numeric::decide(l, r, &rest, program, &mut machine, opts.seed);
     let sets: Vec<String> = g
         .tensor
         .iter()
         .map(|(k, e)| format!("{k} = {}", print_expr(e)))
         .collect();
-    (
-        v,
-        m,
-        format!(
-            "{e}, with {} set in the run; not proved symbolically: {why_not_symbolic}",
+    Outcome {
+        evidence: format!(
+            "{}, with {} set in the run; not proved symbolically: {why_not_symbolic}",
+            o.evidence,
             sets.join(", ")
         ),
-    )
+        ..o
+    }
 }
 
 /// Sets every element of `key` from a whole-tensor expression (`c W`).
