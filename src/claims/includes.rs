@@ -8,13 +8,14 @@
 //! no combination matches is `refuted`.
 
 use super::{mentions, program_loops, Verdict};
+use crate::claims::{Method, Outcome};
 use crate::num::gradcheck::ModelRun;
 use crate::num::{Machine, Store};
 use crate::syntax::ast::{BinOp, Expr, Item, ItemKind, Loop, Program, Range};
 use crate::syntax::printer::print_program;
 
-fn und(why: impl Into<String>) -> (Verdict, String, String) {
-    (Verdict::Undecided, "none".into(), why.into())
+fn und(why: impl Into<String>) -> Outcome {
+    Outcome::undecided(why)
 }
 
 /// Every statement of a derived program with the loops around it, as a runnable item.
@@ -184,7 +185,7 @@ impl<'a> Derived<'a> {
     }
 }
 
-pub fn decide(block: &[Item], derived: &Derived, seed: u64) -> (Verdict, String, String) {
+pub fn decide(block: &[Item], derived: &Derived, seed: u64) -> Outcome {
     let (m, derived_parts, all_loops) = (&derived.machine, &derived.parts, &derived.loops);
     let mut matched = 0;
     for it in block {
@@ -251,17 +252,17 @@ pub fn decide(block: &[Item], derived: &Derived, seed: u64) -> (Verdict, String,
                     closest.unwrap_or_default()
                 )
             };
-            return (
+            return Outcome::new(
                 Verdict::Refuted,
-                "numeric".into(),
+                Method::Numeric,
                 format!("`{}`: {why} (one sampled run, seed {seed})", text.trim()),
             );
         }
         matched += 1;
     }
-    (
+    Outcome::new(
         Verdict::Confirmed,
-        "numeric".into(),
+        Method::Numeric,
         format!(
             "each of the {matched} statements equals one statement of tq's derived program or the sum of several, element by element (one sampled run, seed {seed})"
         ),

@@ -13,6 +13,7 @@
 use super::scalar::{self, Scope};
 use super::Verdict;
 use crate::check::Env;
+use crate::claims::{Method, Outcome};
 use crate::num::dense::{prune, Needed};
 use crate::num::gradcheck::Setup;
 use crate::num::seed::Domain;
@@ -43,10 +44,8 @@ pub const MIN_TRIALS: usize = 40;
 /// The probability of refuting a true claim.
 pub const FALSE_REFUTATION: f64 = 1e-6;
 
-type Outcome = (Verdict, String, String);
-
 fn und(why: impl Into<String>) -> Outcome {
-    (Verdict::Undecided, "none".into(), why.into())
+    Outcome::undecided(why)
 }
 
 /// erfc with fractional error below 1.2e-7 (Numerical Recipes' erfcc).
@@ -712,9 +711,9 @@ pub fn decide<'a>(
         };
         let line = format!("{where_}left {lv:.4}, right {rv:.4}, standard error {se:.2e}");
         if fails {
-            return Some((
+            return Some(Outcome::new(
                 Verdict::Refuted,
-                "monte-carlo".into(),
+                Method::MonteCarlo,
                 format!(
                     "{line}; left − right = {d:.4} lies beyond {z:.2} standard errors{} ({} independent trials, weights resampled each trial)",
                     if matches!(rel, RelOp::Approx) { format!(" plus the tolerance {tol}") } else { String::new() },
@@ -766,5 +765,9 @@ pub fn decide<'a>(
             "consistent with Monte Carlo using normal stand-ins for distributions given by moments or symmetry, which does not establish it for all of them: {summary}"
         )));
     }
-    Some((Verdict::Confirmed, "monte-carlo".into(), summary))
+    Some(Outcome::new(
+        Verdict::Confirmed,
+        Method::MonteCarlo,
+        summary,
+    ))
 }
