@@ -66,7 +66,7 @@ pub enum Command {
         steps: bool,
     },
     /// Time the dense Monte Carlo engine on the workload of the peer script
-    /// (../shared/bench/peer_resnet_mc.py): the ResNet of FILE with B=16, X=Y=32, J=32,
+    /// (bench/peer/peer_resnet_mc.py): the ResNet of FILE with B=16, X=Y=32, J=32,
     /// D=3, L=8, zero padding, forward and input-gradient backward (docs/performance.md).
     Bench {
         /// The ResNet model.
