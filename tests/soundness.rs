@@ -101,7 +101,6 @@ fn derivative(act: &str, a: &str, h: &str) -> String {
         "erf" => format!("2 exp(-{a}^2) / sqrt(pi)"),
         "gelu" => format!("((1 + erf({a} / sqrt(2))) / 2 + {a} exp(-{a}^2 / 2) / sqrt(2 pi))"),
         "exp" => h.to_string(),
-        "step" => "0".into(),
         other => panic!("no derivative for {other}"),
     }
 }
@@ -300,8 +299,6 @@ impl Model {
     /// chain rule written by hand), and the same perturbed: (text, true?).
     fn element_claims(&self) -> Vec<(String, bool)> {
         let mut out = Vec::new();
-        // A perturbation is false only where the gradient is not identically zero.
-        let live = self.act != "step";
         match self.layer {
             Layer::Time => {
                 let (w, r, _) = self.time_positions();
@@ -312,7 +309,7 @@ impl Model {
                     format!("backprop includes:\n  for b,c,k: h.grad[b,{r},k] += a.grad[b,{w},c] W[c,k]"),
                     true,
                 ));
-                if live {
+                {
                     out.push((format!("a.grad[b,{w},c] == 2 h.grad[b,{w},c] {d}"), false));
                     out.push((format!("x.grad[b,t,c] == -U[C',c] a.grad[b,{w},C']"), false));
                     out.push((
@@ -389,7 +386,6 @@ fn model() -> impl Strategy<Value = Model> {
                 1 => Just("erf"),
                 1 => Just("abs"),
                 1 => Just("exp"),
-                1 => Just("step"),
             ],
             any::<bool>(),
             prop_oneof![3 => Just(false), 1 => Just(true)],
@@ -423,7 +419,6 @@ fn model() -> impl Strategy<Value = Model> {
                 let exp_ok = matches!(layer, Layer::Dense) && dropout == Dropout::None;
                 let act = match act {
                     "exp" if !exp_ok => "softplus",
-                    "step" if time => "relu",
                     a => a,
                 };
                 Model {
@@ -465,6 +460,8 @@ struct Tally {
     gradients: usize,
     /// Claims refuted (each must carry a witness).
     refuted: usize,
+    /// Gradient checks that could not be made (a kink hit exactly).
+    kinks: usize,
     disagreements: Vec<String>,
 }
 
@@ -514,6 +511,14 @@ fn check_model(model: &Model, seed: u64) -> Tally {
         Ok(checks) => {
             for g in checks {
                 tally.gradients += 1;
+                // A kink (relu, abs at 0) hit exactly: a dropout mask's zeros make the
+                // next layer's argument exactly 0, every direction straddles it and
+                // the check cannot be made (docs/numeric.md). Not a disagreement.
+                let kink = matches!(model.act, "relu" | "abs") && model.dropout != Dropout::None;
+                if !g.passed && kink && g.max_rel_error.is_infinite() {
+                    tally.kinks += 1;
+                    continue;
+                }
                 if !g.passed {
                     fail(format!(
                         "gradient check of {} fails: relative error {:e}",
@@ -669,9 +674,7 @@ fn check_model(model: &Model, seed: u64) -> Tally {
         _ => format!("h_{}", model.layers),
     };
     add(format!("Var({last}) >= 0"), true);
-    if model.act != "step" {
-        add(format!("Var({last}) <= 0"), false);
-    }
+    add(format!("Var({last}) <= 0"), false);
     for (text, truth) in model.element_claims() {
         add(text, truth);
     }

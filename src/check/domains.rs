@@ -185,7 +185,9 @@ fn affine(e: &Expr, env: &Env) -> Option<(BTreeMap<String, BigRational>, BigRati
     use crate::syntax::ast::UnOp;
     let scale = |(m, c): (BTreeMap<String, BigRational>, BigRational), f: &BigRational| {
         (
-            m.into_iter().map(|(k, v)| (k, v * f)).collect::<BTreeMap<_, _>>(),
+            m.into_iter()
+                .map(|(k, v)| (k, v * f))
+                .collect::<BTreeMap<_, _>>(),
             c * f,
         )
     };
@@ -251,7 +253,11 @@ fn affine_in_one(e: &Expr, env: &Env) -> Option<(String, BigRational, BigRationa
 }
 
 /// `hi − lo` as `k s + c` in one symbol.
-fn difference_in_one(hi: &Expr, lo: &Expr, env: &Env) -> Option<(String, BigRational, BigRational)> {
+fn difference_in_one(
+    hi: &Expr,
+    lo: &Expr,
+    env: &Env,
+) -> Option<(String, BigRational, BigRational)> {
     let (mut m, c) = affine(hi, env)?;
     let (n, d) = affine(lo, env)?;
     for (k, v) in n {

@@ -180,6 +180,9 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
     let mut model: Option<Result<crate::num::gradcheck::ModelRun, String>> = None;
     // The derived statements' contributions on that run, for `includes` blocks.
     let mut derived: Option<Result<includes::Derived, String>> = None;
+    // A second run whose backward program is the gather form: the independent path
+    // that re-checks a refutation by the sampled run.
+    let mut gather_run: Option<Result<crate::num::gradcheck::ModelRun, String>> = None;
     let back = a.backward();
     let loss = a.loss();
     let moment_keys = montecarlo::moment_keys(program, env);
@@ -217,7 +220,8 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
             && !opts.no_monte_carlo
             && claim.includes.is_none()
         {
-            if let Some(o) = montecarlo::decide(
+            let mut found = None;
+            if let Some(o) = montecarlo::decide_found(
                 claim,
                 program,
                 env,
@@ -227,6 +231,7 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
                 &moment_keys,
                 &mut trials,
                 &mut mc_budget,
+                &mut found,
             ) {
                 if by_moments {
                     // The second check: Monte Carlo on the model itself.
@@ -247,7 +252,7 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
                     numeric = Some(o);
                 } else {
                     (verdict, method, evidence) = o;
-                    (rule, witness) = (None, None);
+                    (rule, witness) = (None, found);
                 }
             }
         }
@@ -273,16 +278,74 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
                 (Ok(m), Some(block), _) => {
                     let d = derived
                         .get_or_insert_with(|| includes::Derived::new(&back.items, program, m));
+                    let mut found = None;
                     (verdict, method, evidence) = match d {
-                        Ok(d) => includes::decide(block, d, opts.seed),
+                        Ok(d) => includes::decide_found(block, d, opts.seed, &mut found),
                         Err(e) => (Verdict::Undecided, "none".into(), e.clone()),
                     };
                     (rule, witness) = (None, None);
+                    if let (Verdict::Refuted, Some(f)) = (verdict, found) {
+                        witness = Some(sym::Witness::of_run(
+                            &run_values(&m.machine.consts, env),
+                            match &f.element {
+                                Some(e) => format!("{} (`{}`)", e, f.statement),
+                                None => format!("`{}`", f.statement),
+                            },
+                            opts.seed,
+                            format!("≈ {:.10}", f.left),
+                            format!("≈ {:.10}", f.right),
+                            "none independent: the statement's and the derived statements' contributions on one sampled run".into(),
+                        ));
+                    }
                 }
                 (Ok(m), None, ast::Expr::Rel(RelOp::Eq, l, r, _)) => {
-                    (verdict, method, evidence) =
-                        numeric::decide(l, r, &claim.given, program, &mut m.machine, opts.seed);
+                    let mut found = None;
+                    (verdict, method, evidence) = numeric::decide_found(
+                        l,
+                        r,
+                        &claim.given,
+                        program,
+                        &mut m.machine,
+                        opts.seed,
+                        &mut found,
+                    );
                     (rule, witness) = (None, None);
+                    if let (Verdict::Refuted, Some(f)) = (verdict, found) {
+                        // Re-checked on a second run whose backward program is the
+                        // gather form (other statements computing the same gradients).
+                        let second = gather_run.get_or_insert_with(|| {
+                            crate::num::gradcheck::run_model(
+                                program,
+                                env,
+                                &a.gather_items(),
+                                loss,
+                                opts.seed,
+                            )
+                            .map_err(|e| e.message)
+                        });
+                        match recheck_element(second, l, r, &f) {
+                            Ok(checked_by) => {
+                                witness = Some(sym::Witness::of_run(
+                                    &run_values(&m.machine.consts, env),
+                                    f.bind
+                                        .iter()
+                                        .map(|(n, v)| format!("{n} = {v}"))
+                                        .collect::<Vec<_>>()
+                                        .join(", "),
+                                    opts.seed,
+                                    format!("≈ {:.10}", f.left),
+                                    format!("≈ {:.10}", f.right),
+                                    checked_by,
+                                ));
+                            }
+                            Err(why) => {
+                                verdict = Verdict::Undecided;
+                                method = "none".into();
+                                evidence =
+                                    format!("{evidence}; not counted as a refutation: {why}");
+                            }
+                        }
+                    }
                 }
                 _ => {}
             }
@@ -703,4 +766,47 @@ pub fn claim_domains(env: &Env, assumptions: &[sym::Assumption]) -> BTreeMap<Str
         }
     }
     out
+}
+
+/// The sizes and symbols of a run, by their sample values.
+fn run_values(consts: &BTreeMap<String, f64>, env: &Env) -> BTreeMap<String, f64> {
+    consts
+        .iter()
+        .filter(|(k, _)| env.sizes.contains_key(*k) || env.symbols.contains_key(*k))
+        .map(|(k, v)| (k.clone(), *v))
+        .collect()
+}
+
+/// Re-evaluates both sides of an element claim at the element a sampled run refuted
+/// it, on the run with the gather-form backward program (same seed, same values):
+/// the refutation stands when they differ there too.
+fn recheck_element(
+    second: &mut Result<crate::num::gradcheck::ModelRun, String>,
+    l: &ast::Expr,
+    r: &ast::Expr,
+    f: &numeric::Found,
+) -> Result<String, String> {
+    let run = second
+        .as_mut()
+        .map_err(|e| format!("the gather form cannot be run to re-check it: {e}"))?;
+    let m = &mut run.machine;
+    let (x, y) = match (m.eval(l, &f.bind), m.eval(r, &f.bind)) {
+        (Ok(x), Ok(y)) => (x, y),
+        (Err(e), _) | (_, Err(e)) => {
+            return Err(format!(
+                "the gather-form run cannot evaluate it: {}",
+                e.message
+            ))
+        }
+    };
+    let tol = 1e-9 * x.abs().max(y.abs()).max(1.0);
+    if (x - y).abs() > tol {
+        Ok(format!(
+            "the gather-form backward program run again (left {x:.10}, right {y:.10})"
+        ))
+    } else {
+        Err(format!(
+            "on the gather-form backward program the sides agree there (left {x:.10}, right {y:.10}): the two forms of the derived program disagree"
+        ))
+    }
 }
