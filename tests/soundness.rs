@@ -403,7 +403,7 @@ fn model() -> impl Strategy<Value = Model> {
                 1 => Just(Dropout::Expr)
             ],
             prop_oneof![Just("1/2"), Just("1/4"), Just("2/3")],
-            prop_oneof![5 => Just(false), 1 => Just(true)],
+            prop_oneof![29 => Just(false), 1 => Just(true)],
         ),
     )
         .prop_map(
@@ -651,7 +651,9 @@ fn check_model(model: &Model, seed: u64) -> Tally {
         claims.push_str(&format!("claim {text}\n"));
         expect.push((truth, text));
     };
-    for t in &targets {
+    // With the checker's Monte Carlo on, the claims it decides are the two about the
+    // last member below (each Monte Carlo run costs seconds).
+    for t in targets.iter().filter(|_| !model.monte_carlo) {
         let v = &t.closed.1;
         add(format!("Var({}) == {v}", t.text), true);
         add(format!("E({}) == {}", t.text, t.closed.0), true);
@@ -675,7 +677,11 @@ fn check_model(model: &Model, seed: u64) -> Tally {
     };
     add(format!("Var({last}) >= 0"), true);
     add(format!("Var({last}) <= 0"), false);
-    for (text, truth) in model.element_claims() {
+    for (text, truth) in model
+        .element_claims()
+        .into_iter()
+        .filter(|_| !model.monte_carlo)
+    {
         add(text, truth);
     }
     let full = format!("{src}{claims}");
@@ -789,7 +795,24 @@ fn long_run() {
     let mut exact_models = 0usize;
     for _ in 0..n {
         let (m, seed) = strategy.new_tree(&mut runner).expect("a model").current();
+        let started = std::time::Instant::now();
         let t = check_model(&m, seed);
+        if std::env::var("TQ_SOUNDNESS_TIMES").is_ok() {
+            eprintln!(
+                "TIME {:.2} mc={} layer={:?} act={} head={:?} drop={:?} gate={:?} layers={} t={} c={} d={}",
+                started.elapsed().as_secs_f64(),
+                m.monte_carlo,
+                m.layer,
+                m.act,
+                m.head,
+                m.dropout,
+                m.gate,
+                m.layers,
+                m.t,
+                m.c,
+                m.d
+            );
+        }
         models += 1;
         if t.moments > 0 {
             exact_models += 1;
