@@ -40,7 +40,10 @@ fn an_element_claim_refuted_by_the_sampled_run_has_a_rechecked_witness() {
     assert_eq!(w.point.get("s").map(|v| v.to_string()), Some("1/2".into()));
     assert_eq!(w.point.get("I").map(|v| v.to_string()), Some("3".into()));
     let element = w.element.as_deref().expect("the element");
-    assert!(element.contains("i = ") && element.contains("k = "), "{element}");
+    assert!(
+        element.contains("i = ") && element.contains("k = "),
+        "{element}"
+    );
     assert_eq!(w.seed, Some(0));
     assert!(w.checked_by.contains("gather-form"), "{}", w.checked_by);
     // The two sides differ by the planted factor 2.
@@ -74,7 +77,10 @@ fn an_includes_block_refuted_names_the_statement_and_element() {
     assert_eq!(c.verdict, Verdict::Refuted, "{}", c.evidence);
     let w = c.witness.as_ref().expect("a witness");
     let element = w.element.as_deref().unwrap();
-    assert!(element.contains("x.grad") && element.contains("3 y.grad"), "{element}");
+    assert!(
+        element.contains("x.grad") && element.contains("3 y.grad"),
+        "{element}"
+    );
     assert_eq!(c.to_json()["witness"]["seed"], 0);
 }
 
@@ -89,8 +95,14 @@ fn a_moment_claim_refuted_by_monte_carlo_has_its_estimate_and_interval() {
     assert_eq!(w.point.get("s").map(|v| v.to_string()), Some("1/2".into()));
     assert!(w.seed.is_some());
     let est = w.estimate.as_deref().expect("the estimate");
-    assert!(est.contains("interval [") && est.contains("trials"), "{est}");
+    assert!(
+        est.contains("interval [") && est.contains("trials"),
+        "{est}"
+    );
     assert!(w.checked_by.contains("each half"), "{}", w.checked_by);
     let j = c.to_json();
-    assert!(j["witness"]["estimate"].as_str().unwrap().contains("interval"));
+    assert!(j["witness"]["estimate"]
+        .as_str()
+        .unwrap()
+        .contains("interval"));
 }

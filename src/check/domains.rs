@@ -57,7 +57,14 @@ pub fn infer(program: &Program, env: &Env) -> BTreeMap<String, Domain> {
                 }
                 // `bernoulli(1 - p)`: 0 <= c + k p <= 1 bounds p.
                 Some(e) => {
-                    if let Some((name, k, c)) = affine_in_one(e, env) {
+                    let Some((name, k, c)) = affine_in_one(e, env) else {
+                        // `bernoulli(p q)`: 0 <= p q <= 1 as relations of its symbols.
+                        let (zero, one) =
+                            (Expr::Num("0".into(), c.span), Expr::Num("1".into(), c.span));
+                        relate(&mut add, env, e, &[(&zero, "<=", e), (e, "<=", &one)], &why);
+                        return;
+                    };
+                    {
                         let zero = BigRational::zero();
                         let one = BigRational::one();
                         let (a, b) = ((&zero - &c) / &k, (&one - &c) / &k);
@@ -69,6 +76,7 @@ pub fn infer(program: &Program, env: &Env) -> BTreeMap<String, Domain> {
                                 hi: Some((hi, false)),
                                 integer: false,
                                 why: vec![format!("a probability in {why}")],
+                                relations: Vec::new(),
                             },
                         );
                     }
@@ -79,7 +87,18 @@ pub fn infer(program: &Program, env: &Env) -> BTreeMap<String, Domain> {
             // that bounds s (`uniform(-sigma, sigma)`: sigma > 0).
             "uniform" => {
                 if let (Some(lo), Some(hi)) = (arg(0), arg(1)) {
-                    if let Some((name, k, c)) = difference_in_one(hi, lo, env) {
+                    let Some((name, k, c)) = difference_in_one(hi, lo, env) else {
+                        // `uniform(a, b)`: a < b as a relation of a and b.
+                        let both = Expr::Binary(
+                            BinOp::Sub,
+                            Box::new(hi.clone()),
+                            Box::new(lo.clone()),
+                            c.span,
+                        );
+                        relate(&mut add, env, &both, &[(lo, "<", hi)], &why);
+                        return;
+                    };
+                    {
                         let edge = -c / &k;
                         let d = if k.is_positive() {
                             Domain {
@@ -265,4 +284,73 @@ fn difference_in_one(
         *e -= v;
     }
     one_symbol((m, c - d))
+}
+
+/// The arithmetic of numbers and symbols as a `sym` expression (`None` for anything
+/// else: tensors, functions).
+fn to_sym(e: &Expr, env: &Env) -> Option<crate::sym::Expr> {
+    use crate::sym::Expr as S;
+    use crate::syntax::ast::UnOp;
+    Some(match e {
+        Expr::Num(s, _) => S::num(crate::sym::parse_number(s)?),
+        Expr::Ref(r) if r.indices.is_none() && !r.grad => {
+            let n = print_name(&r.name);
+            if !env.symbols.contains_key(&n) && !env.sizes.contains_key(&n) {
+                return None;
+            }
+            S::sym(&n)
+        }
+        Expr::Unary(UnOp::Neg, x, _) => -to_sym(x, env)?,
+        Expr::Binary(op, l, r, _) => {
+            let (a, b) = (to_sym(l, env)?, to_sym(r, env)?);
+            match op {
+                BinOp::Add => a + b,
+                BinOp::Sub => a - b,
+                BinOp::Mul | BinOp::Jux => a * b,
+                BinOp::Div => a / b,
+                BinOp::Pow => S::pow(a, b),
+            }
+        }
+        _ => return None,
+    })
+}
+
+/// Relations (`lhs op rhs`) of the symbols `e` mentions, kept on each of them.
+fn relate(
+    add: &mut dyn FnMut(String, Domain),
+    env: &Env,
+    e: &Expr,
+    rels: &[(&Expr, &str, &Expr)],
+    why: &str,
+) {
+    let mut names = Vec::new();
+    super::walk_refs(e, &mut |r| {
+        let n = print_name(&r.name);
+        if r.indices.is_none() && env.symbols.contains_key(&n) && !names.contains(&n) {
+            names.push(n);
+        }
+    });
+    let parsed: Vec<_> = rels
+        .iter()
+        .filter_map(|(l, op, r)| {
+            let rel = match *op {
+                "<" => crate::sym::Rel::Lt,
+                _ => crate::sym::Rel::Le,
+            };
+            Some((to_sym(l, env)?, rel, to_sym(r, env)?))
+        })
+        .collect();
+    if parsed.len() != rels.len() {
+        return;
+    }
+    for n in names {
+        add(
+            n,
+            Domain {
+                why: vec![format!("a relation in {why}")],
+                relations: parsed.clone(),
+                ..Domain::default()
+            },
+        );
+    }
 }

@@ -706,6 +706,15 @@ fn decide(
             }
         }
     }
+    // Relations between symbols from the declarations (`uniform(a, b)`: a < b): every
+    // point satisfies them too.
+    for d in env.domains.values() {
+        for rel in &d.relations {
+            if !assumptions.contains(rel) {
+                assumptions.push(rel.clone());
+            }
+        }
+    }
     if !at.is_empty() {
         let pt = match scalar::point(at) {
             Ok(p) => p,
