@@ -90,7 +90,7 @@ fn a_moment_claim_refuted_by_monte_carlo_has_its_estimate_and_interval() {
     let r = report("expect refuted\nclaim Var(y) <= 0\n", true);
     let c = &r.claims[0];
     assert_eq!(c.verdict, Verdict::Refuted, "{}", c.evidence);
-    assert_eq!(c.method, "monte-carlo");
+    assert_eq!(c.method.as_str(), "monte-carlo");
     let w = c.witness.as_ref().expect("a witness");
     assert_eq!(w.point.get("s").map(|v| v.to_string()), Some("1/2".into()));
     assert!(w.seed.is_some());

@@ -8,13 +8,14 @@
 //! no combination matches is `refuted`.
 
 use super::{mentions, program_loops, Verdict};
+use crate::claims::{Method, Outcome};
 use crate::num::gradcheck::ModelRun;
 use crate::num::{Machine, Store};
 use crate::syntax::ast::{BinOp, Expr, Item, ItemKind, Loop, Program, Range};
 use crate::syntax::printer::print_program;
 
-fn und(why: impl Into<String>) -> (Verdict, String, String) {
-    (Verdict::Undecided, "none".into(), why.into())
+fn und(why: impl Into<String>) -> Outcome {
+    Outcome::undecided(why)
 }
 
 /// Every statement of a derived program with the loops around it, as a runnable item.
@@ -196,7 +197,7 @@ impl<'a> Derived<'a> {
     }
 }
 
-pub fn decide(block: &[Item], derived: &Derived, seed: u64) -> (Verdict, String, String) {
+pub fn decide(block: &[Item], derived: &Derived, seed: u64) -> Outcome {
     decide_found(block, derived, seed, &mut None)
 }
 
@@ -206,7 +207,7 @@ pub fn decide_found(
     derived: &Derived,
     seed: u64,
     found_at: &mut Option<Found>,
-) -> (Verdict, String, String) {
+) -> Outcome {
     let (m, derived_parts, all_loops) = (&derived.machine, &derived.parts, &derived.loops);
     let mut matched = 0;
     for it in block {
@@ -297,17 +298,17 @@ pub fn decide_found(
                 left,
                 right,
             });
-            return (
+            return Outcome::new(
                 Verdict::Refuted,
-                "numeric".into(),
+                Method::Numeric,
                 format!("`{}`: {why} (one sampled run, seed {seed})", text.trim()),
             );
         }
         matched += 1;
     }
-    (
+    Outcome::new(
         Verdict::Confirmed,
-        "numeric".into(),
+        Method::Numeric,
         format!(
             "each of the {matched} statements equals one statement of tq's derived program or the sum of several, element by element (one sampled run, seed {seed})"
         ),

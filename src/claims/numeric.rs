@@ -4,6 +4,7 @@
 //! (numeric), never `proved`; a disagreement is `refuted` with the element and both values.
 
 use super::Verdict;
+use crate::claims::{Method, Outcome};
 use crate::num::{Bind, Machine};
 use crate::syntax::ast::{self as ast, IndexExpr, Program};
 
@@ -56,7 +57,7 @@ pub fn decide(
     program: &Program,
     m: &mut Machine,
     seed: u64,
-) -> (Verdict, String, String) {
+) -> Outcome {
     decide_found(lhs, rhs, given, program, m, seed, &mut None)
 }
 
@@ -78,8 +79,8 @@ pub fn decide_found(
     m: &mut Machine,
     seed: u64,
     found: &mut Option<Found>,
-) -> (Verdict, String, String) {
-    let und = |why: String| (Verdict::Undecided, "none".to_string(), why);
+) -> Outcome {
+    let und = Outcome::undecided;
     for g in given {
         let mut whole = None;
         crate::check::walk_refs(g, &mut |r| {
@@ -173,9 +174,9 @@ pub fn decide_found(
                     left: l,
                     right: r,
                 });
-                return (
+                return Outcome::new(
                     Verdict::Refuted,
-                    "numeric".into(),
+                    Method::Numeric,
                     format!(
                         "at {}: left {l:.10}, right {r:.10} (one sampled run, seed {seed})",
                         at.join(", ")
@@ -208,9 +209,9 @@ pub fn decide_found(
     if checked == 0 {
         return und("no element where every quantity of the claim exists".into());
     }
-    (
+    Outcome::new(
         Verdict::Confirmed,
-        "numeric".into(),
+        Method::Numeric,
         format!("holds at all {checked} elements of one sampled run (seed {seed}), relative tolerance 1e-9"),
     )
 }

@@ -6,6 +6,7 @@ mod bench;
 mod check;
 mod derive;
 mod emit;
+mod fmt;
 mod io;
 mod plot;
 mod variants;
@@ -64,5 +65,6 @@ pub fn run() -> ExitCode {
             seed,
             threads,
         } => bench::bench(file, trials, seed, threads),
+        Command::Fmt { paths, check } => fmt::fmt(paths, check),
     }
 }

@@ -6,7 +6,7 @@ use super::defined::{
     condition_holds, conditions_of, enclose, range, Condition, Domains, Interval,
 };
 use super::{eval_exact, identical, to_ascii, Expr};
-use crate::verdict::Verdict;
+use crate::verdict::{Method, Verdict};
 use num_bigint::BigInt;
 use num_rational::BigRational;
 use num_traits::{Signed, ToPrimitive, Zero};
@@ -246,8 +246,8 @@ impl Witness {
 pub struct Decision {
     /// proved, confirmed, refuted or undecided (docs/symbolic.md says exactly when).
     pub verdict: Verdict,
-    /// `symbolic`, `exact-eval`, `random-points`, `numeric` or `none`.
-    pub method: String,
+    /// `symbolic`, `exact-eval`, `random-points`, `numeric`, `range` or `none`.
+    pub method: Method,
     /// What the verdict rests on: the counterexample with both values, the number of
     /// agreeing points, or why nothing could be decided.
     pub evidence: String,
@@ -261,10 +261,10 @@ pub struct Decision {
     pub witness: Option<Witness>,
 }
 
-fn decision(verdict: Verdict, method: &str, evidence: String) -> Decision {
+fn decision(verdict: Verdict, method: Method, evidence: String) -> Decision {
     Decision {
         verdict,
-        method: method.to_string(),
+        method,
         evidence,
         points: 0,
         rule: None,
@@ -272,7 +272,7 @@ fn decision(verdict: Verdict, method: &str, evidence: String) -> Decision {
     }
 }
 
-fn proof(rule: ProofRule, method: &str, evidence: String) -> Decision {
+fn proof(rule: ProofRule, method: Method, evidence: String) -> Decision {
     let mut d = decision(Verdict::Proved, method, evidence);
     d.rule = Some(rule);
     d
@@ -344,12 +344,12 @@ fn show(at: &BTreeMap<String, BigRational>) -> String {
 fn refuted(syms: &BTreeSet<String>, w: Witness, exact: bool) -> Decision {
     let method = if syms.is_empty() {
         if exact {
-            "exact-eval"
+            Method::ExactEval
         } else {
-            "numeric"
+            Method::Numeric
         }
     } else {
-        "random-points"
+        Method::RandomPoints
     };
     let mut d = decision(Verdict::Refuted, method, w.describe());
     d.witness = Some(w);
@@ -596,7 +596,7 @@ impl Problem<'_> {
                         return Some((
                             decision(
                                 Verdict::Undecided,
-                                "none",
+                                Method::None,
                                 format!("{what}, but the claim is undefined {at} ({c} fails)"),
                             ),
                             true,
@@ -608,7 +608,7 @@ impl Problem<'_> {
         Some((
             decision(
                 Verdict::Undecided,
-                "none",
+                Method::None,
                 format!(
                     "{what}, but tq cannot show that the claim is defined on the domains ({})",
                     shown.join(", ")
@@ -754,7 +754,7 @@ pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) ->
             if !c.holds_at(v) {
                 return decision(
                     Verdict::Undecided,
-                    "none",
+                    Method::None,
                     format!("undefined: {c} fails everywhere (a division by zero, the log of a non-positive number, or a fractional power of a negative number)"),
                 );
             }
@@ -785,7 +785,7 @@ pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) ->
         }
         return proof(
             ProofRule::NormalForm,
-            "symbolic",
+            Method::Symbolic,
             "both sides have the same normal form (as rational functions of their atoms)".into(),
         );
     }
@@ -793,7 +793,7 @@ pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) ->
     let (range_of_difference, by_range) = pb.by_range();
     if by_range == Some(false) {
         if let Some(w) = pb.range_witness(&range_of_difference) {
-            let mut d = decision(Verdict::Refuted, "range", w.describe());
+            let mut d = decision(Verdict::Refuted, Method::Range, w.describe());
             d.witness = Some(w);
             return d;
         }
@@ -885,7 +885,7 @@ pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) ->
             return Some(
                 proof(
                     ProofRule::RangeBound,
-                    "range",
+                    Method::Range,
                     format!(
                         "left − right ∈ {range_of_difference} on the domains (exact range facts)"
                     ),
@@ -901,7 +901,7 @@ pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) ->
         }
         return decision(
             Verdict::Undecided,
-            "none",
+            Method::None,
             if last_failure.is_empty() {
                 format!("could not find {points} points satisfying the assumptions")
             } else {
@@ -916,7 +916,7 @@ pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) ->
         }
         return proof(
             ProofRule::ExactEvaluation,
-            "exact-eval",
+            Method::ExactEval,
             format!("left {}, right {}", to_ascii(lhs), to_ascii(rhs)),
         )
         .with_points(1);
@@ -942,7 +942,7 @@ pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) ->
             }
             return proof(
                 ProofRule::ConstantDifference,
-                "symbolic",
+                Method::Symbolic,
                 format!("the difference is the constant {c}"),
             )
             .with_points(agreed);
@@ -959,14 +959,14 @@ pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) ->
     if syms.is_empty() {
         return decision(
             Verdict::Confirmed,
-            "numeric",
+            Method::Numeric,
             "holds in floating point (a side is irrational)".into(),
         )
         .with_points(1);
     }
     decision(
         Verdict::Confirmed,
-        "random-points",
+        Method::RandomPoints,
         format!(
             "holds at {points} random points{}",
             if exact_all { " (exactly)" } else { "" }
