@@ -155,6 +155,9 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
     let mut model: Option<Result<crate::num::gradcheck::ModelRun, String>> = None;
     // The derived statements' contributions on that run, for `includes` blocks.
     let mut derived: Option<Result<includes::Derived, String>> = None;
+    // A second run whose backward program is the gather form: the independent path
+    // that re-checks a refutation by the sampled run.
+    let mut gather_run: Option<Result<crate::num::gradcheck::ModelRun, String>> = None;
     let back = a.backward();
     let loss = a.loss();
     let moment_keys = montecarlo::moment_keys(program, env);
@@ -258,13 +261,72 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
                 (Ok(m), Some(block), _) => {
                     let d = derived
                         .get_or_insert_with(|| includes::Derived::new(&back.items, program, m));
+                    let mut found = None;
                     o = match d {
-                        Ok(d) => includes::decide(block, d, opts.seed),
+                        Ok(d) => includes::decide_found(block, d, opts.seed, &mut found),
                         Err(e) => undecided(e.clone()),
                     };
+                    if let (Verdict::Refuted, Some(f)) = (o.verdict, found) {
+                        o.witness = Some(sym::Witness::of_run(
+                            &run_values(&m.machine.consts, env),
+                            match &f.element {
+                                Some(e) => format!("{} (`{}`)", e, f.statement),
+                                None => format!("`{}`", f.statement),
+                            },
+                            opts.seed,
+                            format!("≈ {:.10}", f.left),
+                            format!("≈ {:.10}", f.right),
+                            "none independent: the statement's and the derived statements' contributions on one sampled run".into(),
+                        ));
+                    }
                 }
                 (Ok(m), None, ast::Expr::Rel(RelOp::Eq, l, r, _)) => {
-                    o = numeric::decide(l, r, &claim.given, program, &mut m.machine, opts.seed);
+                    let mut found = None;
+                    o = numeric::decide_found(
+                        l,
+                        r,
+                        &claim.given,
+                        program,
+                        &mut m.machine,
+                        opts.seed,
+                        &mut found,
+                    );
+                    if let (Verdict::Refuted, Some(f)) = (o.verdict, found) {
+                        // Re-checked on a second run whose backward program is the
+                        // gather form (other statements computing the same gradients).
+                        let second = gather_run.get_or_insert_with(|| {
+                            crate::num::gradcheck::run_model(
+                                program,
+                                env,
+                                &a.gather_items(),
+                                loss,
+                                opts.seed,
+                            )
+                            .map_err(|e| e.message)
+                        });
+                        match recheck_element(second, l, r, &f) {
+                            Ok(checked_by) => {
+                                o.witness = Some(sym::Witness::of_run(
+                                    &run_values(&m.machine.consts, env),
+                                    f.bind
+                                        .iter()
+                                        .map(|(n, v)| format!("{n} = {v}"))
+                                        .collect::<Vec<_>>()
+                                        .join(", "),
+                                    opts.seed,
+                                    format!("≈ {:.10}", f.left),
+                                    format!("≈ {:.10}", f.right),
+                                    checked_by,
+                                ));
+                            }
+                            Err(why) => {
+                                o = undecided(format!(
+                                    "{}; not counted as a refutation: {why}",
+                                    o.evidence
+                                ));
+                            }
+                        }
+                    }
                 }
                 _ => {}
             }
@@ -627,6 +689,15 @@ fn decide(
             }
         }
     }
+    // Relations between symbols from the declarations (`uniform(a, b)`: a < b): every
+    // point satisfies them too.
+    for d in env.domains.values() {
+        for rel in &d.relations {
+            if !assumptions.contains(rel) {
+                assumptions.push(rel.clone());
+            }
+        }
+    }
     if !at.is_empty() {
         let pt = match scalar::point(at) {
             Ok(p) => p,
@@ -687,4 +758,47 @@ pub fn claim_domains(env: &Env, assumptions: &[sym::Assumption]) -> BTreeMap<Str
         }
     }
     out
+}
+
+/// The sizes and symbols of a run, by their sample values.
+fn run_values(consts: &BTreeMap<String, f64>, env: &Env) -> BTreeMap<String, f64> {
+    consts
+        .iter()
+        .filter(|(k, _)| env.sizes.contains_key(*k) || env.symbols.contains_key(*k))
+        .map(|(k, v)| (k.clone(), *v))
+        .collect()
+}
+
+/// Re-evaluates both sides of an element claim at the element a sampled run refuted
+/// it, on the run with the gather-form backward program (same seed, same values):
+/// the refutation stands when they differ there too.
+fn recheck_element(
+    second: &mut Result<crate::num::gradcheck::ModelRun, String>,
+    l: &ast::Expr,
+    r: &ast::Expr,
+    f: &numeric::Found,
+) -> Result<String, String> {
+    let run = second
+        .as_mut()
+        .map_err(|e| format!("the gather form cannot be run to re-check it: {e}"))?;
+    let m = &mut run.machine;
+    let (x, y) = match (m.eval(l, &f.bind), m.eval(r, &f.bind)) {
+        (Ok(x), Ok(y)) => (x, y),
+        (Err(e), _) | (_, Err(e)) => {
+            return Err(format!(
+                "the gather-form run cannot evaluate it: {}",
+                e.message
+            ))
+        }
+    };
+    let tol = 1e-9 * x.abs().max(y.abs()).max(1.0);
+    if (x - y).abs() > tol {
+        Ok(format!(
+            "the gather-form backward program run again (left {x:.10}, right {y:.10})"
+        ))
+    } else {
+        Err(format!(
+            "on the gather-form backward program the sides agree there (left {x:.10}, right {y:.10}): the two forms of the derived program disagree"
+        ))
+    }
 }

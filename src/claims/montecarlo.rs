@@ -520,6 +520,65 @@ pub fn apply_givens(
 }
 
 /// Decides a claim that mentions `Var` or `E`; `None` when it mentions neither.
+
+/// Left, right and the standard error of left − right over the trials `range` (the
+/// delta method, as in [`decide`]).
+fn estimate(
+    lhs: &Expr,
+    rhs: &Expr,
+    moments: &[Moment],
+    cols: &[Vec<(f64, f64)>],
+    at: &BTreeMap<String, f64>,
+    range: std::ops::Range<usize>,
+) -> Option<(f64, f64, f64)> {
+    let n = range.len() as f64;
+    let nm = moments.len();
+    let mean1: Vec<f64> = cols
+        .iter()
+        .map(|c| c[range.clone()].iter().map(|x| x.0).sum::<f64>() / n)
+        .collect();
+    let mean2: Vec<f64> = cols
+        .iter()
+        .map(|c| c[range.clone()].iter().map(|x| x.1).sum::<f64>() / n)
+        .collect();
+    let mut at = at.clone();
+    for j in 0..nm {
+        let v = if moments[j].var {
+            mean2[j] - mean1[j] * mean1[j]
+        } else {
+            mean1[j]
+        };
+        at.insert(format!("mc_{j}"), v);
+    }
+    let (lv, rv) = (lhs.eval_f64(&at).ok()?, rhs.eval_f64(&at).ok()?);
+    let f = lhs.clone() - rhs.clone();
+    let grads: Vec<f64> = (0..nm)
+        .map(|j| f.diff(&format!("mc_{j}")).eval_f64(&at).unwrap_or(f64::NAN))
+        .collect();
+    let lin: Vec<f64> = range
+        .map(|t| {
+            (0..nm)
+                .map(|j| {
+                    let (m1, m2) = cols[j][t];
+                    grads[j]
+                        * if moments[j].var {
+                            m2 - 2.0 * mean1[j] * m1
+                        } else {
+                            m1
+                        }
+                })
+                .sum()
+        })
+        .collect();
+    let lm = lin.iter().sum::<f64>() / n;
+    let sd = (lin.iter().map(|x| (x - lm) * (x - lm)).sum::<f64>() / (n - 1.0)).sqrt();
+    Some((lv, rv, sd / n.sqrt()))
+}
+
+///
+/// A refutation carries its witness: the run's sizes and symbols, the layer or step,
+/// the seed, both estimates and the interval of their difference, re-checked on each
+/// half of the trials on its own.
 #[allow(clippy::too_many_arguments)]
 pub fn decide<'a>(
     claim: &Claim,
@@ -712,7 +771,66 @@ pub fn decide<'a>(
         };
         let line = format!("{where_}left {lv:.4}, right {rv:.4}, standard error {se:.2e}");
         if fails {
-            return Some(Outcome::new(
+            // The independent re-check: each half of the trials on its own must refute
+            // too (at the same z, with its own standard error).
+            let half = n_tr / 2;
+            let halves = [0..half, half..n_tr];
+            let base: BTreeMap<String, f64> = at
+                .iter()
+                .filter(|(k, _)| !k.starts_with("mc_"))
+                .map(|(k, v)| (k.clone(), *v))
+                .collect();
+            let mut seen = Vec::new();
+            for h in halves {
+                let Some((hl, hr, hse)) = estimate(&lhs, &rhs, &moments, &cols, &base, h) else {
+                    break;
+                };
+                let hd = hl - hr;
+                let m = z * hse + 1e-9 * hl.abs().max(hr.abs());
+                let ok = match rel {
+                    RelOp::Eq => hd.abs() > m,
+                    RelOp::Approx => hd.abs() > tol + m,
+                    RelOp::Le | RelOp::Lt => hd > m,
+                    RelOp::Ge | RelOp::Gt => hd < -m,
+                };
+                if !ok || !hd.is_finite() {
+                    break;
+                }
+                seen.push(format!("{hd:.4} ± {m:.2e}"));
+            }
+            if seen.len() < 2 {
+                weak.push(format!(
+                    "{line} (refuted by all {n_tr} trials, but not by each half of them on its own)"
+                ));
+                tested.push(line);
+                continue;
+            }
+            let values: BTreeMap<String, f64> = consts
+                .iter()
+                .filter(|(k, _)| env.sizes.contains_key(*k) || env.symbols.contains_key(*k))
+                .map(|(k, v)| (k.clone(), *v))
+                .collect();
+            let mut w = crate::sym::Witness::of_run(
+                &values,
+                if at_text.is_empty() {
+                    "the whole tensors".to_string()
+                } else {
+                    at_text.join(", ")
+                },
+                seed,
+                format!("≈ {lv:.6}"),
+                format!("≈ {rv:.6}"),
+                format!(
+                    "each half of the trials ({half} independent trials) on its own: left − right = {}",
+                    seen.join(" and ")
+                ),
+            );
+            w.estimate = Some(format!(
+                "left − right = {d:.6}, interval [{:.6}, {:.6}] (z = {z:.2} standard errors of {se:.2e}; {n_tr} trials)",
+                d - margin,
+                d + margin
+            ));
+            let mut o = Outcome::new(
                 Verdict::Refuted,
                 Method::MonteCarlo,
                 format!(
@@ -720,7 +838,9 @@ pub fn decide<'a>(
                     if matches!(rel, RelOp::Approx) { format!(" plus the tolerance {tol}") } else { String::new() },
                     n_tr
                 ),
-            ));
+            );
+            o.witness = Some(w);
+            return Some(o);
         }
         // Confirmation needs power: the test must resolve 5% of the values compared.
         let scale = lv.abs().max(rv.abs()).max(1e-12);

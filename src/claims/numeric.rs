@@ -58,6 +58,28 @@ pub fn decide(
     m: &mut Machine,
     seed: u64,
 ) -> Outcome {
+    decide_found(lhs, rhs, given, program, m, seed, &mut None)
+}
+
+/// Where a sampled run refuted a claim about tensor elements: the element and both
+/// sides there (the witness, to be re-checked by another path).
+#[derive(Clone, Debug)]
+pub struct Found {
+    pub bind: Bind,
+    pub left: f64,
+    pub right: f64,
+}
+
+/// [`decide`], and on a refutation the element where the sides differ in `found`.
+pub fn decide_found(
+    lhs: &ast::Expr,
+    rhs: &ast::Expr,
+    given: &[ast::Expr],
+    program: &Program,
+    m: &mut Machine,
+    seed: u64,
+    found: &mut Option<Found>,
+) -> Outcome {
     let und = Outcome::undecided;
     for g in given {
         let mut whole = None;
@@ -147,6 +169,11 @@ pub fn decide(
             let agrees = (l - r).abs() <= tol;
             if !agrees {
                 let at: Vec<String> = b.iter().map(|(n, v)| format!("{n} = {v}")).collect();
+                *found = Some(Found {
+                    bind: b.clone(),
+                    left: l,
+                    right: r,
+                });
                 return Outcome::new(
                     Verdict::Refuted,
                     Method::Numeric,

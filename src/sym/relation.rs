@@ -148,17 +148,27 @@ impl ProofRule {
 
 /// A point at which the relation fails, re-checked by a path other than the one that
 /// found it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct Witness {
-    /// The value of every symbol of the claim (empty for constants).
+    /// The value of every symbol of the claim (empty for constants); for a refutation
+    /// by a sampled run or Monte Carlo, every size and symbol of the run.
     pub point: BTreeMap<String, BigRational>,
-    /// The left side there (exact, or `≈` a floating-point value, or its range).
+    /// The left side there (exact, or `≈` a floating-point value, or its range; a
+    /// Monte Carlo estimate).
     pub left: String,
     /// The right side there.
     pub right: String,
     /// How the failure was re-checked: `exact evaluation`, `interval enclosure`,
-    /// `range`.
+    /// `range`, the gather form of the backward program, the halves of the trials.
     pub checked_by: String,
+    /// Sampled runs and Monte Carlo: the element (`b = 0, t = 1, c = 0`), the
+    /// statement of an `includes` block, or the layer or step the moments are taken at.
+    pub element: Option<String>,
+    /// Sampled runs and Monte Carlo: the seed of the run or of the trials.
+    pub seed: Option<u64>,
+    /// Monte Carlo: the estimate of left − right, its interval (estimate ± z standard
+    /// errors) and the number of trials.
+    pub estimate: Option<String>,
 }
 
 impl Witness {
@@ -172,6 +182,36 @@ impl Witness {
         }
     }
 
+    /// A witness of a sampled run or of Monte Carlo: the run's sizes and symbols (as
+    /// exact rationals where the sample value is one), the element, the seed.
+    pub fn of_run(
+        values: &BTreeMap<String, f64>,
+        element: String,
+        seed: u64,
+        left: String,
+        right: String,
+        checked_by: String,
+    ) -> Witness {
+        let point = values
+            .iter()
+            .filter_map(|(k, v)| {
+                let r = BigRational::from_float(*v)?;
+                // Sample values are written as short decimals or fractions: the
+                // simplest rational within rounding of the float stands for it.
+                Some((k.clone(), simplest_near(*v).unwrap_or(r)))
+            })
+            .collect();
+        Witness {
+            point,
+            left,
+            right,
+            checked_by,
+            element: Some(element),
+            seed: Some(seed),
+            estimate: None,
+        }
+    }
+
     /// The JSON form: `{"point":{"x":"1/2"},"left","right","checked_by"}`.
     pub fn to_json(&self) -> serde_json::Value {
         let point: serde_json::Map<String, serde_json::Value> = self
@@ -179,12 +219,25 @@ impl Witness {
             .iter()
             .map(|(k, v)| (k.clone(), serde_json::Value::String(v.to_string())))
             .collect();
-        serde_json::json!({
+        let mut out = serde_json::json!({
             "point": point,
             "left": self.left,
             "right": self.right,
             "checked_by": self.checked_by,
-        })
+        });
+        // The fields of sampled-run and Monte Carlo witnesses, only where they apply.
+        if let Some(o) = out.as_object_mut() {
+            if let Some(e) = &self.element {
+                o.insert("element".into(), serde_json::Value::String(e.clone()));
+            }
+            if let Some(s) = self.seed {
+                o.insert("seed".into(), serde_json::json!(s));
+            }
+            if let Some(e) = &self.estimate {
+                o.insert("estimate".into(), serde_json::Value::String(e.clone()));
+            }
+        }
+        out
     }
 }
 
@@ -446,6 +499,7 @@ impl Problem<'_> {
                         left: l.to_string(),
                         right: r.to_string(),
                         checked_by: "exact evaluation".into(),
+                        ..Witness::default()
                     })
                 }
                 None => {}
@@ -474,6 +528,7 @@ impl Problem<'_> {
                 left: format!("≈ {l:.10}"),
                 right: format!("≈ {r:.10}"),
                 checked_by: "interval enclosure".into(),
+                ..Witness::default()
             })
         } else {
             PointResult::Skip(format!(
@@ -611,6 +666,7 @@ impl Problem<'_> {
                     left: side(&l, &li),
                     right: side(&r, &ri),
                     checked_by: format!("range (left − right ∈ {i} on the domains)"),
+                    ..Witness::default()
                 });
             }
         }
@@ -939,4 +995,17 @@ fn positive_required(e: &Expr, out: &mut BTreeSet<String>) {
             positive_required(x, out);
         }
     }
+}
+
+/// The rational with the smallest denominator (up to 10⁴) within 10⁻¹² relative of `v`:
+/// `0.1` as 1/10, not its binary expansion.
+fn simplest_near(v: f64) -> Option<BigRational> {
+    if !v.is_finite() || v.abs() > 1e12 {
+        return None;
+    }
+    (1i64..=10_000).find_map(|d| {
+        let n = (v * d as f64).round();
+        ((n / d as f64 - v).abs() <= 1e-12 * v.abs().max(1e-300))
+            .then(|| BigRational::new(BigInt::from(n as i64), BigInt::from(d)))
+    })
 }
