@@ -137,7 +137,17 @@ pub enum Command {
         fragment: bool,
         #[arg(long, default_value_t = 0)]
         seed: u64,
+        /// `key`: the problem and the worked solution, checked; `student`: the problem
+        /// and its questions only.
+        #[arg(long, value_enum, default_value = "key")]
+        audience: Audience,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Audience {
+    Key,
+    Student,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]

@@ -46,7 +46,8 @@ pub fn run() -> ExitCode {
             format,
             fragment,
             seed,
-        } => derive::render(file, format, fragment, seed),
+            audience,
+        } => derive::render(file, format, fragment, seed, audience),
         Command::Variants {
             file,
             count,
