@@ -3,8 +3,8 @@
 //! arities of tensors defined by equations.
 
 use super::{
-    affine_vars, family_key, fixed_positions, is_capital, walk_refs, Checker, IndexInfo, Scope,
-    TensorInfo, TensorKind, DISTRIBUTIONS,
+    affine_vars, family_key, fixed_positions, walk_refs, Checker, IndexInfo, Scope, TensorInfo,
+    TensorKind, DISTRIBUTIONS,
 };
 use crate::diag::Diagnostic;
 use crate::syntax::ast::*;
@@ -150,7 +150,7 @@ impl Checker {
                         );
                     }
                     for n in names {
-                        if is_capital(&n.name) {
+                        if is_summed_index(&n.name) {
                             self.err(
                                 Diagnostic::error(
                                     "E0201",

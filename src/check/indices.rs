@@ -1,7 +1,7 @@
 //! Index positions: free and summed indices, tensor accesses, extents and the
 //! boundary rule for out-of-extent reads.
 
-use super::{affine_vars, is_capital, lower, Checker, Scope, TermIndices};
+use super::{affine_vars, lower, Checker, Scope, TermIndices};
 use crate::diag::Diagnostic;
 use crate::syntax::ast::*;
 use crate::syntax::printer::print_name;
@@ -50,7 +50,7 @@ impl Checker {
                         {
                             continue;
                         }
-                        if is_capital(name) {
+                        if is_summed_index(name) {
                             let low = lower(name);
                             if self.index_size(&low).is_none() {
                                 self.err(
@@ -194,7 +194,7 @@ impl Checker {
         {
             return;
         }
-        let size = if is_capital(name) {
+        let size = if is_summed_index(name) {
             if !self.summed_index_ok(name) {
                 return;
             }
@@ -218,7 +218,7 @@ impl Checker {
         } else {
             format!("`{key}`")
         };
-        let how = if is_capital(name) {
+        let how = if is_summed_index(name) {
             format!("the summed index `{name}` runs over `{size}`")
         } else {
             format!("the index `{name}` runs over `{size}`")

@@ -107,10 +107,6 @@ fn lower(name: &str) -> String {
     name.to_lowercase()
 }
 
-fn is_capital(name: &str) -> bool {
-    name.chars().next().is_some_and(|c| c.is_ascii_uppercase())
-}
-
 /// The name of a tensor without its family subscripts: `W^{h,R}` for `W^{h,R}_{l+1}`.
 pub(crate) fn family_key(n: &Name) -> String {
     let mut s = n.base.clone();

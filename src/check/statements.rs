@@ -1,9 +1,7 @@
 //! The third pass: every statement in order with what is in scope (bindings, rules,
 //! equations, family subscripts and family starts).
 
-use super::{
-    affine_vars, family_key, is_capital, lower, walk_refs, Checker, Scope, MAX_SAMPLE_SIZE,
-};
+use super::{affine_vars, family_key, lower, walk_refs, Checker, Scope, MAX_SAMPLE_SIZE};
 use crate::diag::Diagnostic;
 use crate::syntax::ast::*;
 use crate::syntax::printer::{print_name, print_ref};
@@ -51,7 +49,7 @@ impl Checker {
                     let mut inner = scope.clone();
                     let mut set = scope.for_indices.clone().unwrap_or_default();
                     for ix in &f.indices {
-                        if is_capital(&ix.name) || self.index_size(&ix.name).is_none() {
+                        if is_summed_index(&ix.name) || self.index_size(&ix.name).is_none() {
                             self.err(
                                 Diagnostic::error(
                                     "E0201",

@@ -1,36 +1,9 @@
-//! Walks over expressions that collect references and calls.
+//! Walks over expressions that collect the references of a claim and the calls of an
+//! expression (built on [`crate::syntax::visit`]).
 
 use crate::syntax::ast::*;
-
-/// Calls `f` on every reference in an expression (including lookups in index lists).
-pub fn walk_refs<'a>(e: &'a Expr, f: &mut dyn FnMut(&'a Ref)) {
-    match e {
-        Expr::Num(..) => {}
-        Expr::Ref(r) => walk_ref(r, f),
-        Expr::Unary(_, x, _)
-        | Expr::Iverson(x, _)
-        | Expr::Sum(_, x, _)
-        | Expr::Softmax(_, x, _) => walk_refs(x, f),
-        Expr::Binary(_, l, r, _) | Expr::Rel(_, l, r, _) => {
-            walk_refs(l, f);
-            walk_refs(r, f);
-        }
-        Expr::Call(c) => c.args.iter().for_each(|a| walk_refs(a, f)),
-        Expr::Deriv(n, d, _) => {
-            walk_ref(n, f);
-            walk_ref(d, f);
-        }
-    }
-}
-
-pub(super) fn walk_ref<'a>(r: &'a Ref, f: &mut dyn FnMut(&'a Ref)) {
-    f(r);
-    for ix in r.indices.iter().flatten() {
-        if let IndexExpr::Lookup(inner) = ix {
-            walk_ref(inner, f);
-        }
-    }
-}
+use crate::syntax::visit::walk_expr;
+pub use crate::syntax::visit::walk_refs;
 
 pub(super) fn collect_claim_refs<'a>(e: &'a Expr, out: &mut Vec<&'a Ref>) {
     match e {
@@ -50,20 +23,12 @@ pub(super) fn collect_claim_refs<'a>(e: &'a Expr, out: &mut Vec<&'a Ref>) {
     }
 }
 
+/// Every call of an expression, outer calls before the calls in their arguments.
 pub(super) fn collect_calls<'a>(e: &'a Expr, out: &mut Vec<&'a Call>) {
-    match e {
-        Expr::Call(c) => {
+    walk_expr(e, |x| {
+        if let Expr::Call(c) = x {
             out.push(c);
-            c.args.iter().for_each(|a| collect_calls(a, out));
         }
-        Expr::Unary(_, x, _)
-        | Expr::Iverson(x, _)
-        | Expr::Sum(_, x, _)
-        | Expr::Softmax(_, x, _) => collect_calls(x, out),
-        Expr::Binary(_, l, r, _) | Expr::Rel(_, l, r, _) => {
-            collect_calls(l, out);
-            collect_calls(r, out);
-        }
-        _ => {}
-    }
+        true
+    });
 }

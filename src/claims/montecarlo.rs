@@ -104,11 +104,10 @@ fn extract(e: &ast::Expr, out: &mut Vec<Moment>) -> Result<ast::Expr, String> {
             // An upper-case name in an index position is a summed index (docs/language.md):
             // `Var(x[I])` is the variance of a sum, not of one element.
             let summed = r.indices.iter().flatten().any(|ix| match ix {
-                ast::IndexExpr::Affine(a) => a.terms.iter().any(|t| {
-                    t.factors
-                        .iter()
-                        .any(|f| f.name.starts_with(|ch: char| ch.is_ascii_uppercase()))
-                }),
+                ast::IndexExpr::Affine(a) => a
+                    .terms
+                    .iter()
+                    .any(|t| t.factors.iter().any(|f| ast::is_summed_index(&f.name))),
                 ast::IndexExpr::Lookup(_) => false,
             });
             if summed {

@@ -4,6 +4,7 @@
 use super::occurrences::index_vars;
 use crate::syntax::ast::*;
 use crate::syntax::span::Span;
+use crate::syntax::visit::map_children;
 use std::collections::BTreeMap;
 
 pub(super) fn item(kind: ItemKind) -> Item {
@@ -124,13 +125,7 @@ pub(super) fn rename_expr(e: &Expr, map: &BTreeMap<String, String>) -> Expr {
             rename_ref(&mut r, map);
             Expr::Ref(r)
         }
-        Expr::Unary(op, x, s) => Expr::Unary(*op, Box::new(rename_expr(x, map)), *s),
-        Expr::Binary(op, l, r, s) => Expr::Binary(
-            *op,
-            Box::new(rename_expr(l, map)),
-            Box::new(rename_expr(r, map)),
-            *s,
-        ),
+        Expr::Unary(..) | Expr::Binary(..) => map_children(e, |x| rename_expr(x, map)),
         other => other.clone(),
     }
 }

@@ -3,10 +3,11 @@
 //! and the simplification of the result.
 
 use super::build::{bin, call, jux, neg, num};
-use super::occurrences::{index_vars, is_capital};
+use super::occurrences::index_vars;
 use crate::sym::func::D;
 use crate::syntax::ast::*;
 use crate::syntax::span::Span;
+use crate::syntax::visit::{children, map_children};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Differentiation with respect to one occurrence of a tensor element.
@@ -134,7 +135,7 @@ pub(super) fn explicit_capitals(x: &Expr, context: &[&Expr]) -> Expr {
             Expr::Ref(r) => {
                 for ix in r.indices.iter().flatten() {
                     for v in index_vars(ix) {
-                        if is_capital(&v) {
+                        if is_summed_index(&v) {
                             if !out.contains(&v) {
                                 out.push(v);
                             }
@@ -144,19 +145,6 @@ pub(super) fn explicit_capitals(x: &Expr, context: &[&Expr]) -> Expr {
                     }
                 }
             }
-            Expr::Unary(_, x, _) | Expr::Iverson(x, _) => caps(x, out, used),
-            Expr::Sum(ids, x, _) => {
-                used.extend(ids.iter().map(|i| i.name.clone()));
-                caps(x, out, used)
-            }
-            Expr::Softmax(id, x, _) => {
-                used.insert(id.name.clone());
-                caps(x, out, used)
-            }
-            Expr::Binary(_, l, r, _) | Expr::Rel(_, l, r, _) => {
-                caps(l, out, used);
-                caps(r, out, used);
-            }
             // A call's argument sums its own capitals; only its lower-case names count.
             Expr::Call(c) => {
                 let mut inner = Vec::new();
@@ -165,7 +153,14 @@ pub(super) fn explicit_capitals(x: &Expr, context: &[&Expr]) -> Expr {
                 }
                 used.extend(inner.iter().map(|v| v.to_lowercase()));
             }
-            Expr::Num(..) | Expr::Deriv(..) => {}
+            Expr::Sum(ids, ..) => used.extend(ids.iter().map(|i| i.name.clone())),
+            Expr::Softmax(id, ..) => {
+                used.insert(id.name.clone());
+            }
+            _ => {}
+        }
+        if !matches!(e, Expr::Call(_)) {
+            children(e).for_each(|x| caps(x, out, used));
         }
     }
     fn rename(e: &Expr, map: &BTreeMap<String, String>) -> Expr {
@@ -191,17 +186,9 @@ pub(super) fn explicit_capitals(x: &Expr, context: &[&Expr]) -> Expr {
                 }
                 Expr::Ref(r)
             }
-            Expr::Unary(op, x, s) => Expr::Unary(*op, Box::new(rename(x, map)), *s),
-            Expr::Iverson(x, s) => Expr::Iverson(Box::new(rename(x, map)), *s),
-            Expr::Sum(ids, x, s) => Expr::Sum(ids.clone(), Box::new(rename(x, map)), *s),
-            Expr::Softmax(id, x, s) => Expr::Softmax(id.clone(), Box::new(rename(x, map)), *s),
-            Expr::Binary(op, l, r, s) => {
-                Expr::Binary(*op, Box::new(rename(l, map)), Box::new(rename(r, map)), *s)
-            }
-            Expr::Rel(op, l, r, s) => {
-                Expr::Rel(*op, Box::new(rename(l, map)), Box::new(rename(r, map)), *s)
-            }
-            other => other.clone(),
+            // A call's arguments keep their own capitals.
+            Expr::Call(_) => e.clone(),
+            _ => map_children(e, |x| rename(x, map)),
         }
     }
     // A capital is summed over the additive term of the argument it occurs in

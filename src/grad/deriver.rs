@@ -6,8 +6,8 @@ use super::build::{
 };
 use super::derivative::{simplify, DerivCtx};
 use super::occurrences::{
-    collect_occurrences, enclosing_sums, has_explicit_sum, index_vars, is_capital,
-    number_occurrences, plain_vars,
+    collect_occurrences, enclosing_sums, has_explicit_sum, index_vars, number_occurrences,
+    plain_vars,
 };
 use super::Contribution;
 use crate::check::Env;
@@ -179,7 +179,7 @@ impl Deriver<'_> {
         if base_indices.is_empty() {
             for ix in eq.lhs.indices.iter().flatten() {
                 for v in index_vars(ix) {
-                    if !is_capital(&v) && !base_indices.contains(&v) && self.is_index(&v) {
+                    if !is_summed_index(&v) && !base_indices.contains(&v) && self.is_index(&v) {
                         base_indices.push(v);
                     }
                 }
@@ -224,7 +224,7 @@ impl Deriver<'_> {
             let mut capitals: Vec<String> = Vec::new();
             for ix in occ.indices.iter().flatten() {
                 for v in index_vars(ix) {
-                    if is_capital(&v) && !capitals.contains(&v) {
+                    if is_summed_index(&v) && !capitals.contains(&v) {
                         capitals.push(v);
                     }
                 }
@@ -263,7 +263,7 @@ impl Deriver<'_> {
             }
             for ix in target.indices.iter().flatten() {
                 for v in index_vars(ix) {
-                    if !is_capital(&v) && !indices.contains(&v) && self.is_index(&v) {
+                    if !is_summed_index(&v) && !indices.contains(&v) && self.is_index(&v) {
                         indices.push(v);
                     }
                 }

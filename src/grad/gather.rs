@@ -5,6 +5,7 @@
 
 use crate::check::Env;
 use crate::syntax::ast::*;
+use crate::syntax::visit::{children, children_mut, map_children, walk_expr, walk_operand_refs};
 use std::collections::BTreeMap;
 
 /// What a solved loop index becomes on the right side: `v_old = sign·v + Σ rest + constant`
@@ -438,34 +439,14 @@ fn rhs_index_dims(e: &Expr, env: &Env, out: &mut BTreeMap<String, Vec<String>>) 
             }
         }
     };
-    walk_refs(e, &mut visit);
-}
-
-fn walk_refs(e: &Expr, f: &mut dyn FnMut(&Ref)) {
-    match e {
-        Expr::Ref(r) => f(r),
-        Expr::Unary(_, x, _)
-        | Expr::Iverson(x, _)
-        | Expr::Sum(_, x, _)
-        | Expr::Softmax(_, x, _) => walk_refs(x, f),
-        Expr::Binary(_, l, r, _) | Expr::Rel(_, l, r, _) => {
-            walk_refs(l, f);
-            walk_refs(r, f);
-        }
-        Expr::Call(c) => c.args.iter().for_each(|a| walk_refs(a, f)),
-        Expr::Deriv(a, b, _) => {
-            f(a);
-            f(b);
-        }
-        Expr::Num(..) => {}
-    }
+    walk_operand_refs(e, &mut visit);
 }
 
 /// Index variables read inside a function's argument, a bracket, an explicit sum or a
 /// softmax (`all`: every index variable of the expression).
 fn nested_vars(e: &Expr, all: bool, out: &mut Vec<String>) {
     let inner = |x: &Expr, out: &mut Vec<String>| {
-        walk_refs(x, &mut |r: &Ref| {
+        walk_operand_refs(x, &mut |r: &Ref| {
             for ix in r.indices.iter().flatten() {
                 if let IndexExpr::Affine(a) = ix {
                     out.extend(
@@ -482,17 +463,15 @@ fn nested_vars(e: &Expr, all: bool, out: &mut Vec<String>) {
         inner(e, out);
         return;
     }
-    match e {
-        Expr::Ref(_) | Expr::Num(..) => {}
-        Expr::Unary(_, x, _) => nested_vars(x, all, out),
-        Expr::Binary(_, l, r, _) | Expr::Rel(_, l, r, _) => {
-            nested_vars(l, all, out);
-            nested_vars(r, all, out);
+    // Signs, operators and relations are walked through; what is below a call, a
+    // bracket, a sum or a softmax counts as nested.
+    walk_expr(e, |x| match x {
+        Expr::Call(_) | Expr::Iverson(..) | Expr::Sum(..) | Expr::Softmax(..) => {
+            children(x).for_each(|a| inner(a, out));
+            false
         }
-        Expr::Call(c) => c.args.iter().for_each(|a| inner(a, out)),
-        Expr::Iverson(x, _) | Expr::Sum(_, x, _) | Expr::Softmax(_, x, _) => inner(x, out),
-        Expr::Deriv(..) => {}
-    }
+        _ => true,
+    });
 }
 
 /// Index variables of the references that are factors of the product itself (not
@@ -550,20 +529,11 @@ fn fix_ref(r: &mut Ref, var: &str, val: i64) {
 fn fix_expr(e: &mut Expr, var: &str, val: i64) {
     match e {
         Expr::Ref(r) => fix_ref(r, var, val),
-        Expr::Unary(_, x, _)
-        | Expr::Iverson(x, _)
-        | Expr::Sum(_, x, _)
-        | Expr::Softmax(_, x, _) => fix_expr(x, var, val),
-        Expr::Binary(_, l, r, _) | Expr::Rel(_, l, r, _) => {
-            fix_expr(l, var, val);
-            fix_expr(r, var, val);
-        }
-        Expr::Call(c) => c.args.iter_mut().for_each(|a| fix_expr(a, var, val)),
         Expr::Deriv(a, b, _) => {
             fix_ref(a, var, val);
             fix_ref(b, var, val);
         }
-        Expr::Num(..) => {}
+        _ => children_mut(e).for_each(|x| fix_expr(x, var, val)),
     }
 }
 
@@ -676,25 +646,6 @@ fn rewrite_expr(
 ) -> Expr {
     match e {
         Expr::Ref(r) => Expr::Ref(rewrite_ref(r, subst, summed, consts)),
-        Expr::Unary(op, x, s) => {
-            Expr::Unary(*op, Box::new(rewrite_expr(x, subst, summed, consts)), *s)
-        }
-        Expr::Binary(op, l, r, s) => Expr::Binary(
-            *op,
-            Box::new(rewrite_expr(l, subst, summed, consts)),
-            Box::new(rewrite_expr(r, subst, summed, consts)),
-            *s,
-        ),
-        Expr::Call(c) => {
-            let mut c = c.clone();
-            c.args = c
-                .args
-                .iter()
-                .map(|a| rewrite_expr(a, subst, summed, consts))
-                .collect();
-            Expr::Call(c)
-        }
-        Expr::Iverson(x, s) => Expr::Iverson(Box::new(rewrite_expr(x, subst, summed, consts)), *s),
         // An explicit sum or a softmax binds its own indices; every other index inside
         // is the statement's and is rewritten like anywhere else (`sum_{dt'}(W[dt',c]
         // h[b,t-dt',c])` read at the solved `t + dt`).
@@ -714,13 +665,8 @@ fn rewrite_expr(
                 *s,
             )
         }
-        Expr::Rel(op, l, r, s) => Expr::Rel(
-            *op,
-            Box::new(rewrite_expr(l, subst, summed, consts)),
-            Box::new(rewrite_expr(r, subst, summed, consts)),
-            *s,
-        ),
-        other => other.clone(),
+        Expr::Deriv(..) => e.clone(),
+        _ => map_children(e, |x| rewrite_expr(x, subst, summed, consts)),
     }
 }
 

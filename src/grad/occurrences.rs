@@ -2,11 +2,8 @@
 //! them, and their numbering.
 
 use crate::syntax::ast::*;
+use crate::syntax::visit::{children, walk_expr};
 use std::collections::HashMap;
-
-pub(super) fn is_capital(name: &str) -> bool {
-    name.chars().next().is_some_and(|c| c.is_ascii_uppercase())
-}
 
 pub(super) fn index_vars(ix: &IndexExpr) -> Vec<String> {
     match ix {
@@ -38,19 +35,20 @@ pub(super) fn plain_vars(r: &Ref) -> Option<Vec<String>> {
     Some(out)
 }
 
+/// Relations, Iverson brackets and derivatives are constant for differentiation: no
+/// occurrence inside them is differentiated.
+fn opaque(e: &Expr) -> bool {
+    matches!(e, Expr::Rel(..) | Expr::Iverson(..) | Expr::Deriv(..))
+}
+
+/// The references of `e` that are differentiated, in source order.
 pub(super) fn collect_occurrences<'a>(e: &'a Expr, out: &mut Vec<&'a Ref>) {
-    match e {
-        Expr::Ref(r) => out.push(r),
-        Expr::Unary(_, x, _) | Expr::Sum(_, x, _) | Expr::Softmax(_, x, _) => {
-            collect_occurrences(x, out)
+    walk_expr(e, |x| {
+        if let Expr::Ref(r) = x {
+            out.push(r);
         }
-        Expr::Binary(_, l, r, _) => {
-            collect_occurrences(l, out);
-            collect_occurrences(r, out);
-        }
-        Expr::Call(c) => c.args.iter().for_each(|a| collect_occurrences(a, out)),
-        Expr::Num(..) | Expr::Rel(..) | Expr::Iverson(..) | Expr::Deriv(..) => {}
-    }
+        !opaque(x)
+    });
 }
 
 /// The indices of the explicit sums (`sum_{n}(...)`) that enclose an occurrence.
@@ -66,12 +64,8 @@ pub(super) fn enclosing_sums(e: &Expr, target: &Ref, acc: &mut Vec<String>) -> b
             acc.truncate(n);
             false
         }
-        Expr::Unary(_, x, _) | Expr::Softmax(_, x, _) => enclosing_sums(x, target, acc),
-        Expr::Binary(_, l, r, _) => {
-            enclosing_sums(l, target, acc) || enclosing_sums(r, target, acc)
-        }
-        Expr::Call(c) => c.args.iter().any(|a| enclosing_sums(a, target, acc)),
-        Expr::Num(..) | Expr::Rel(..) | Expr::Iverson(..) | Expr::Deriv(..) => false,
+        _ if opaque(e) => false,
+        _ => children(e).any(|x| enclosing_sums(x, target, acc)),
     }
 }
 
@@ -83,20 +77,10 @@ pub(super) fn number_occurrences(
     spans: &mut HashMap<*const Expr, (usize, usize)>,
 ) {
     let start = *next;
-    match e {
-        Expr::Ref(_) => *next += 1,
-        Expr::Unary(_, x, _) | Expr::Sum(_, x, _) | Expr::Softmax(_, x, _) => {
-            number_occurrences(x, next, spans)
-        }
-        Expr::Binary(_, l, r, _) => {
-            number_occurrences(l, next, spans);
-            number_occurrences(r, next, spans);
-        }
-        Expr::Call(c) => c
-            .args
-            .iter()
-            .for_each(|a| number_occurrences(a, next, spans)),
-        Expr::Num(..) | Expr::Rel(..) | Expr::Iverson(..) | Expr::Deriv(..) => {}
+    if let Expr::Ref(_) = e {
+        *next += 1;
+    } else if !opaque(e) {
+        children(e).for_each(|x| number_occurrences(x, next, spans));
     }
     spans.insert(e as *const Expr, (start, *next));
 }
@@ -104,9 +88,7 @@ pub(super) fn number_occurrences(
 pub(super) fn has_explicit_sum(e: &Expr) -> bool {
     match e {
         Expr::Sum(..) => true,
-        Expr::Unary(_, x, _) | Expr::Softmax(_, x, _) => has_explicit_sum(x),
-        Expr::Binary(_, l, r, _) => has_explicit_sum(l) || has_explicit_sum(r),
-        Expr::Call(c) => c.args.iter().any(has_explicit_sum),
-        Expr::Num(..) | Expr::Rel(..) | Expr::Iverson(..) | Expr::Deriv(..) | Expr::Ref(_) => false,
+        _ if opaque(e) => false,
+        _ => children(e).any(has_explicit_sum),
     }
 }

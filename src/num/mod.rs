@@ -96,10 +96,6 @@ fn lookup(b: &Bind, name: &str) -> Option<i64> {
     b.iter().rev().find(|(n, _)| n == name).map(|(_, v)| *v)
 }
 
-fn is_capital(name: &str) -> bool {
-    name.chars().next().is_some_and(|c| c.is_ascii_uppercase())
-}
-
 impl<'a> Machine<'a> {
     /// A machine with the file's `sample` values (and `at` points for scalar inputs).
     pub fn new(program: &Program, env: &'a Env) -> Result<Self, NumError> {
@@ -439,7 +435,7 @@ impl<'a> Machine<'a> {
                 match ix {
                     IndexExpr::Affine(a) => {
                         for f in a.terms.iter().flat_map(|t| t.factors.iter()) {
-                            if is_capital(&f.name)
+                            if is_summed_index(&f.name)
                                 && lookup(b, &f.name).is_none()
                                 && m.env.index_size(&f.name.to_lowercase()).is_some()
                                 && !out.contains(&f.name)
