@@ -276,3 +276,45 @@ pub fn point(bindings: &[ast::Binding]) -> Result<Vec<(String, Expr)>, String> {
 pub fn at(e: &Expr, pt: &[(String, Expr)]) -> Expr {
     pt.iter().fold(e.clone(), |acc, (n, v)| acc.subs(n, v))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn why(src: &str) -> Unlowered {
+        let p = crate::syntax::parser::parse(&format!("claim {src} == 0\n")).program;
+        let ItemKind::Claim(c) = &p.items[0].kind else {
+            panic!("not a claim")
+        };
+        let ast::Expr::Rel(_, l, _, _) = &c.body else {
+            panic!("not a relation")
+        };
+        lower_or_why(l, &Scope::default()).expect_err("does not lower")
+    }
+
+    #[test]
+    fn tensor_elements_and_explicit_sums_are_typed_obstacles() {
+        for e in [
+            "x[i] + 1",
+            "2 sum_{i}(x[i])",
+            "d(y[i])/d(x[i])",
+            "exp(a) + w[j]",
+        ] {
+            let u = why(e);
+            assert!(u.elements, "{e}: {}", u.message);
+        }
+        for e in ["softmax_{i}(x)", "foo(a, b)", "E(a) + 1"] {
+            let u = why(e);
+            assert!(!u.elements, "{e}: {}", u.message);
+            // The untyped lowering says the same in words.
+            let p = crate::syntax::parser::parse(&format!("claim {e} == 0\n")).program;
+            let ItemKind::Claim(c) = &p.items[0].kind else {
+                panic!()
+            };
+            let ast::Expr::Rel(_, l, _, _) = &c.body else {
+                panic!()
+            };
+            assert_eq!(lower(l, &Scope::default()), Err(u.message));
+        }
+    }
+}

@@ -129,7 +129,11 @@ pub fn series_on(
                 status: if rec.approx.is_empty() {
                     "exact".into()
                 } else {
-                    rec.approx.iter().cloned().collect::<Vec<_>>().join("; ")
+                    rec.approx
+                        .iter()
+                        .map(|a| a.text())
+                        .collect::<Vec<_>>()
+                        .join("; ")
                 },
             })
         })

@@ -173,9 +173,9 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
         let owned = match (route, &claim.body) {
             (Route::UpdateRules, _) => Some(rules::decide(claim, program, env, opts.seed)),
             (Route::Invariant, ast::Expr::Call(c)) => {
-                Some(tensor_sym::decide_invariant(c, claim, program, env, opts))
+                Some(tensor_sym::decide_invariant(c, claim, a, opts))
             }
-            (Route::Elements, _) => tensor_sym::decide_relation(claim, program, env, opts),
+            (Route::Elements, _) => tensor_sym::decide_relation(claim, a, opts),
             _ => None,
         };
         let handled = owned.is_some();
@@ -436,7 +436,7 @@ fn decide_with_moments(
     }
     calls.extend(mc.calls.clone());
     let rules = |extra: &str| {
-        let mut r: Vec<String> = mc.rules.iter().cloned().collect();
+        let mut r: Vec<String> = mc.rules.iter().map(|a| a.text.clone()).collect();
         r.extend(mc.notes.iter().cloned());
         if r.is_empty() {
             extra.to_string()
@@ -448,7 +448,7 @@ fn decide_with_moments(
     // element (no fixed position).
     let fixed = claim.text.contains('[');
     let mut approx = mc.approx.clone();
-    let border = approx.remove(moments::BORDER);
+    let border = approx.remove(&crate::moments::Approximation::Border);
     if border && fixed {
         return undecided(
             "the moments depend on the position under zero padding (the moments engine derives them away from the border)",
@@ -468,7 +468,11 @@ fn decide_with_moments(
             return undecided(format!(
                 "{} under approximations ({}), so not decided by the moments engine: {e}",
                 v.as_str(),
-                approx.iter().cloned().collect::<Vec<_>>().join("; ")
+                approx
+                    .iter()
+                    .map(|a| a.text())
+                    .collect::<Vec<_>>()
+                    .join("; ")
             ));
         }
         let where_ = if border {

@@ -15,16 +15,15 @@ use crate::syntax::printer::print_expr;
 use num_rational::BigRational;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// The marker of results that hold away from the border only (zero padding).
-pub use crate::moments::BORDER;
+use crate::moments::{Applied, Approximation};
 
 /// The moments a claim mentions.
 #[derive(Clone, Debug, Default)]
 pub struct MomentCalls {
     pub calls: BTreeMap<String, Result<Expr, String>>,
-    pub rules: BTreeSet<String>,
-    pub approx: BTreeSet<String>,
-    pub bounds: BTreeMap<String, Vec<(Expr, String)>>,
+    pub rules: BTreeSet<Applied>,
+    pub approx: BTreeSet<Approximation>,
+    pub bounds: BTreeMap<String, Vec<(Expr, Applied)>>,
     pub opaque: BTreeMap<String, Opaque>,
     /// Notes for the evidence (the approximation step of a solution).
     pub notes: Vec<String>,
@@ -357,7 +356,7 @@ pub fn decide_by_position(
     // model, or the model's reads cross the border.
     let border = targets.iter().any(|t| {
         a.element(env, t)
-            .is_ok_and(|rv| rv.approx.iter().any(|x| x == BORDER))
+            .is_ok_and(|rv| rv.approx.contains(&Approximation::Border))
     });
     if claim.boundary.is_none() && !border {
         return None;
@@ -368,7 +367,11 @@ pub fn decide_by_position(
             Ok(rv) => rv,
             Err(e) => return und(format!("position by position: {e}")),
         };
-        let approx: Vec<&String> = rv.approx.iter().filter(|x| *x != BORDER).collect();
+        let approx: Vec<&Approximation> = rv
+            .approx
+            .iter()
+            .filter(|x| **x != Approximation::Border)
+            .collect();
         if !rv.mean.as_ref().is_some_and(|m| m.is_zero()) || !approx.is_empty() {
             return und(format!(
                 "position by position needs zero-mean elements with exact moments; {} is not",

@@ -52,3 +52,64 @@ impl Route {
         matches!(self, Route::Elements | Route::General)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::ast::ItemKind;
+
+    /// The route of every claim of a source, in file order.
+    fn routes(src: &str) -> Vec<Route> {
+        let parsed = crate::syntax::parser::parse(src);
+        assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
+        let program = parsed.program;
+        let (env, diags) = crate::check::check(&program);
+        assert!(diags.is_empty(), "{diags:?}");
+        program
+            .items
+            .iter()
+            .filter_map(|it| match &it.kind {
+                ItemKind::Claim(c) => Some(Route::of(c, &program, &env)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn update_rules_own_their_sequences_and_equivalence() {
+        let src = "symbol mu, eta\nrule A over t:\n  v[t+1] = mu v[t] + g[t]\n  theta[t+1] = theta[t] - eta v[t+1]\nrule B over t:\n  v[t+1] = mu v[t] + g[t]\n  theta[t+1] = theta[t] - eta v[t+1]\nclaim equivalent(A, B)\nclaim B.theta[t] == A.theta[t]\n  given A.v[0] = 0, B.v[0] = 0, B.theta[0] = A.theta[0]\nclaim mu + eta == eta + mu\n";
+        assert_eq!(
+            routes(src),
+            [Route::UpdateRules, Route::UpdateRules, Route::General]
+        );
+    }
+
+    #[test]
+    fn element_claims_invariance_and_the_rest() {
+        let src = "size d\nindex i : d\nsymbol sigma\nparam W[d] ~ normal(0, sigma^2)\nparam b[d]\ninput x[d] ~ normal(0, 1)\ny[i] = W[i] x[i] + b[i]\ns = y[I]\nclaim invariant(W, b)\nclaim y[i] - b[i] == W[i] x[i]\nclaim sum_{i}(y[i]) == s\nclaim Var(s) == d*sigma^2\nclaim s == s\n";
+        assert_eq!(
+            routes(src),
+            [
+                Route::Invariant,
+                Route::Elements,
+                Route::Elements,
+                Route::General,
+                Route::General
+            ]
+        );
+    }
+
+    #[test]
+    fn a_point_or_boundary_of_its_own_leaves_the_general_engines() {
+        let src = "size d\nindex i : d\nparam b[d]\ninput x[d]\ny[i] = x[i] + b[i]\nclaim invariant(y, b) at d = 2\nclaim y[i] == x[i] + b[i] at d = 2\n";
+        assert_eq!(routes(src), [Route::General, Route::General]);
+    }
+
+    #[test]
+    fn includes_blocks_go_to_the_sampled_run() {
+        let src = "size d\nindex i : d\nparam w[d]\ninput x[d]\ny = w[I] x[I]\nLoss = y^2\nclaim backprop includes:\n  y.grad = 2 y\n";
+        let r = routes(src);
+        assert_eq!(r, [Route::Includes]);
+        assert!(!r[0].general());
+    }
+}

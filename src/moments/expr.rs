@@ -2,6 +2,7 @@
 //! (independence, linearity in zero-mean leaves), and of a whole expression.
 
 use super::refs::{capitals, refs_in, split_terms};
+use super::rule::{Applied, Rule};
 use super::rv::{Gauss, Rv};
 use super::walker::{leaf_name, Walker};
 use crate::sym::{self, Expr, Func};
@@ -139,10 +140,13 @@ impl Walker<'_> {
                 out.quad = None;
                 out.approx_mean = None;
                 out.positive_mean = false;
-                out.rules.insert(format!(
-                    "Var of a sum of uncorrelated terms (a distinct zero-mean weight of {} in each): {} × the variance of one",
-                    p.text(),
-                    sym::to_ascii(&n)
+                out.rules.insert(Applied::new(
+                    Rule::SumUncorrelatedWeights,
+                    format!(
+                        "Var of a sum of uncorrelated terms (a distinct zero-mean weight of {} in each): {} × the variance of one",
+                        p.text(),
+                        sym::to_ascii(&n)
+                    ),
                 ));
                 widen(&mut out);
                 return Ok(out);
@@ -180,9 +184,12 @@ impl Walker<'_> {
             out.quad = None;
             out.approx_mean = None;
             out.lin0 = vec![];
-            out.rules.insert(format!(
-                "Var of a sum of independent terms (iid elements): {} × the variance of one",
-                sym::to_ascii(&n)
+            out.rules.insert(Applied::new(
+                Rule::SumIid,
+                format!(
+                    "Var of a sum of independent terms (iid elements): {} × the variance of one",
+                    sym::to_ascii(&n)
+                ),
             ));
             widen(&mut out);
             return Ok(out);

@@ -25,6 +25,7 @@ pub mod position;
 mod query;
 mod recurrence;
 mod refs;
+pub mod rule;
 pub mod rv;
 mod statements;
 mod walker;
@@ -32,6 +33,7 @@ mod walker;
 pub use query::{Moment, Opaque};
 pub use recurrence::subs_rv;
 pub use refs::split_terms;
+pub use rule::{Applied, Approximation, Cross, Rule};
 pub use walker::member_text;
 
 use crate::check::Env;
@@ -40,9 +42,6 @@ use crate::syntax::ast::{self as ast, IndexExpr, Item, Program};
 use rv::Rv;
 use std::collections::{BTreeMap, BTreeSet};
 use walker::Walker;
-
-/// The approximation note of a zero-padded moment that holds away from the border only.
-pub const BORDER: &str = "zero padding: holds away from the border";
 
 /// A tensor: its family key and whether it is the gradient.
 pub type Key = (String, bool);
@@ -85,8 +84,8 @@ pub struct Recurrence {
     pub var_closed: Option<Expr>,
     /// The start member's subscript.
     pub start: Expr,
-    pub rules: BTreeSet<String>,
-    pub approx: BTreeSet<String>,
+    pub rules: BTreeSet<Applied>,
+    pub approx: BTreeSet<Approximation>,
     /// Why no closed form, when there is none.
     pub unsolved: Option<String>,
 }

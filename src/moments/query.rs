@@ -1,5 +1,6 @@
 //! `E`, `Var` and `Cov` of claim expressions, read off a finished [`Analysis`].
 
+use super::rule::{Applied, Approximation, Rule};
 use super::rv::Rv;
 use super::walker::Walker;
 use super::{index_expr, rv, Analysis, Key};
@@ -13,10 +14,10 @@ use std::collections::{BTreeMap, BTreeSet};
 #[derive(Clone, Debug)]
 pub struct Moment {
     pub value: Expr,
-    pub rules: BTreeSet<String>,
-    pub approx: BTreeSet<String>,
+    pub rules: BTreeSet<Applied>,
+    pub approx: BTreeSet<Approximation>,
     /// Upper bounds when the value itself is an unknown symbol.
-    pub bounds: Vec<(Expr, String)>,
+    pub bounds: Vec<(Expr, Applied)>,
     /// Opaque symbols in `value` with their approximate values and reasons.
     pub opaque: BTreeMap<String, Opaque>,
 }
@@ -38,7 +39,7 @@ impl Analysis {
         env: &Env,
         x: &ast::Expr,
         y: &ast::Expr,
-    ) -> Option<Result<(Expr, BTreeSet<String>), String>> {
+    ) -> Option<Result<(Expr, BTreeSet<Applied>), String>> {
         let (ast::Expr::Ref(rx), ast::Expr::Ref(ry)) = (x, y) else {
             return None;
         };
@@ -72,11 +73,15 @@ impl Analysis {
                             v = v.subs(name, c);
                         }
                         let v = sym::simplify(&v.subs(&it.var, &tx));
-                        let mut rules: BTreeSet<String> =
+                        let mut rules: BTreeSet<Applied> =
                             a.rules.union(&b.rules).cloned().collect();
-                        rules.insert(format!(
-                            "Cov within one iteration of the loop over {}: {rule}",
-                            it.var
+                        rules.insert(Applied::new(
+                            Rule::CovWithinIteration(rule),
+                            format!(
+                                "Cov within one iteration of the loop over {}: {}",
+                                it.var,
+                                rule.text()
+                            ),
                         ));
                         Ok((v, rules))
                     });
@@ -185,7 +190,10 @@ impl Analysis {
                     return Err("the means are not known".into());
                 };
                 m.rules = a.rules.union(&b.rules).cloned().collect();
-                m.rules.insert(format!("Cov: {rule}"));
+                m.rules.insert(Applied::new(
+                    Rule::Cov(rule),
+                    format!("Cov: {}", rule.text()),
+                ));
                 m.approx = a.approx.union(&b.approx).cloned().collect();
                 m.value = sym::simplify(&(cross - ma.clone() * mb.clone()));
             }

@@ -3,8 +3,9 @@
 //! sits at the border of a zero-padded tensor.
 
 use super::recurrence::subs_rv;
+use super::rule::Approximation;
 use super::rv::{Gauss, Rv, Source};
-use super::{index_expr, position, Analysis, Entry, Key, BORDER};
+use super::{index_expr, position, Analysis, Entry, Key};
 use crate::check::Env;
 use crate::lower::{self as scalar, Scope};
 use crate::sym::{self, Expr};
@@ -254,13 +255,11 @@ impl<'a> Walker<'a> {
             }
         }
         if self.edge_dependent(r) {
-            rv.approx.insert(BORDER.into());
+            rv.approx.insert(Approximation::Border);
         }
         if self.backward && !key.1 && !leaf {
             rv.sources.insert(Source::whole("forward pass"));
-            rv.approx.insert(
-                "the gradients are taken independent of the forward values they are multiplied by (the usual assumption of Glorot & Bengio)".into(),
-            );
+            rv.approx.insert(Approximation::GradientIndependence);
         }
         Ok(rv)
     }

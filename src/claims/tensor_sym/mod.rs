@@ -21,6 +21,7 @@ mod relation;
 mod sampled;
 mod scaling;
 
+use crate::analysis::Analysis;
 use crate::check::Env;
 use crate::claims::Options;
 use crate::claims::Outcome;
@@ -77,23 +78,17 @@ fn has_moment(e: &ast::Expr) -> bool {
 pub fn decide_invariant(
     call: &ast::Call,
     claim: &ast::Claim,
-    program: &Program,
-    env: &Env,
+    a: &Analysis,
     opts: &Options,
 ) -> Outcome {
-    invariant(call, claim, program, env, opts)
+    invariant(call, claim, a.program, a.env, opts)
 }
 
 /// Decides a relation between tensor elements (or explicit sums) when this engine can
 /// say something; `None` leaves the claim to the general engines.
-pub fn decide_relation(
-    claim: &ast::Claim,
-    program: &Program,
-    env: &Env,
-    opts: &Options,
-) -> Option<Outcome> {
+pub fn decide_relation(claim: &ast::Claim, a: &Analysis, opts: &Options) -> Option<Outcome> {
     match &claim.body {
-        ast::Expr::Rel(op, l, r, _) => relation(*op, l, r, claim, program, env, opts),
+        ast::Expr::Rel(op, l, r, _) => relation(*op, l, r, claim, a, opts),
         _ => None,
     }
 }

@@ -7,6 +7,7 @@ use super::givens::{fact_expr, lower_side, lowerer, read_givens, Givens};
 use super::sampled::sampled_with_tensor_givens;
 use super::scaling::gradient_scaling;
 use super::{has_moment, non_bernoulli_random, und};
+use crate::analysis::Analysis;
 use crate::check::Env;
 use crate::claims::elements::{extreme_facts, mentions_tensor, nonneg_certificate, Fact};
 use crate::claims::Options;
@@ -69,25 +70,23 @@ pub(super) fn relation(
     l: &ast::Expr,
     r: &ast::Expr,
     claim: &ast::Claim,
-    program: &Program,
-    env: &Env,
+    a: &Analysis,
     opts: &Options,
 ) -> Option<Outcome> {
+    let (program, env) = (a.program, a.env);
     let g = match read_givens(&claim.given, env) {
         Ok(g) => g,
         Err(_) => return None,
     };
     // The gradient under a scaling given (`U.grad == W.grad / c given U = c W`).
     if !g.tensor.is_empty() {
-        if let Some(proof) = gradient_scaling(l, r, &g, program, env) {
+        if let Some(proof) = gradient_scaling(l, r, &g, a) {
             return Some(match proof {
                 Ok(text) => {
                     let numeric = if opts.no_numeric {
                         None
                     } else {
-                        Some(sampled_with_tensor_givens(
-                            claim, program, env, &g, opts, "—",
-                        ))
+                        Some(sampled_with_tensor_givens(claim, a, &g, opts, "—"))
                     };
                     match numeric {
                         Some(n) if n.verdict == Verdict::Refuted => Outcome::new(
@@ -115,7 +114,7 @@ pub(super) fn relation(
                             "not proved symbolically ({why}); numeric runs are turned off"
                         ))
                     } else {
-                        sampled_with_tensor_givens(claim, program, env, &g, opts, &why)
+                        sampled_with_tensor_givens(claim, a, &g, opts, &why)
                     }
                 }
             });
@@ -149,9 +148,7 @@ pub(super) fn relation(
                         "not written out symbolically ({e}); numeric runs are turned off"
                     )));
                 }
-                return Some(sampled_with_tensor_givens(
-                    claim, program, env, &g, opts, &e,
-                ));
+                return Some(sampled_with_tensor_givens(claim, a, &g, opts, &e));
             }
             return None;
         }

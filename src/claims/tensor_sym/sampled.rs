@@ -3,12 +3,13 @@
 
 use super::givens::Givens;
 use super::und;
+use crate::analysis::Analysis;
 use crate::check::Env;
 use crate::claims::Options;
 use crate::claims::Outcome;
 use crate::num::gradcheck::run_model_after;
 use crate::num::{Machine, NumError};
-use crate::syntax::ast::{self as ast, IndexExpr, Program, RelOp};
+use crate::syntax::ast::{self as ast, IndexExpr, RelOp};
 use crate::syntax::printer::print_expr;
 
 /// A claim about tensor elements with givens that set whole tensors (`U = c W`): the
@@ -16,8 +17,7 @@ use crate::syntax::printer::print_expr;
 /// element by element (confirmed at best).
 pub(super) fn sampled_with_tensor_givens(
     claim: &ast::Claim,
-    program: &Program,
-    env: &Env,
+    a: &Analysis,
     g: &Givens,
     opts: &Options,
     why_not_symbolic: &str,
@@ -25,8 +25,9 @@ pub(super) fn sampled_with_tensor_givens(
     let ast::Expr::Rel(RelOp::Eq, l, r, _) = &claim.body else {
         return und(format!("not proved symbolically ({why_not_symbolic}); only equations are evaluated on a sampled run"));
     };
-    let back = crate::grad::backward(program, env);
-    let loss = back.seeds.first().map(String::as_str);
+    let (program, env) = (a.program, a.env);
+    let back = a.backward();
+    let loss = a.loss();
     let tensor = g.tensor.clone();
     let setup = move |m: &mut Machine| -> Result<(), NumError> {
         for (key, e) in &tensor {

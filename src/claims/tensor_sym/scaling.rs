@@ -2,10 +2,11 @@
 //! homogeneity of the written-out loss.
 
 use super::givens::{lowerer, Givens};
+use crate::analysis::Analysis;
 use crate::check::Env;
 use crate::claims::elements::mentions_tensor;
 use crate::sym::{self, Expr};
-use crate::syntax::ast::{self as ast, IndexExpr, Program};
+use crate::syntax::ast::{self as ast, IndexExpr};
 use crate::syntax::printer::print_expr;
 use std::collections::BTreeMap;
 
@@ -92,9 +93,9 @@ pub(super) fn gradient_scaling(
     l: &ast::Expr,
     r: &ast::Expr,
     g: &Givens,
-    program: &Program,
-    env: &Env,
+    a: &Analysis,
 ) -> Option<Result<String, String>> {
+    let (program, env) = (a.program, a.env);
     let ast::Expr::Ref(xr) = l else { return None };
     if !xr.grad || xr.indices.is_none() {
         return None;
@@ -134,7 +135,7 @@ pub(super) fn gradient_scaling(
         if !env.grad_seeds.is_empty() {
             return Err("the gradient starts from `grad` declarations, not from a loss".into());
         }
-        let back = crate::grad::backward(program, env);
+        let back = a.backward();
         let loss = back.seeds.first().ok_or("no loss")?.clone();
         let loss_ref = ast::Expr::Ref(ast::Ref {
             name: ast::Name {
