@@ -47,13 +47,11 @@ pub fn infer(program: &Program, env: &Env) -> BTreeMap<String, Domain> {
         let arg = |k: usize| c.args.get(k);
         match dist {
             "bernoulli" => match arg(0) {
-                Some(Expr::Ref(r)) => {
-                    if r.indices.is_none() {
-                        add(
-                            print_name(&r.name),
-                            Domain::probability(&format!("a probability in {why}")),
-                        );
-                    }
+                Some(Expr::Ref(r)) if r.indices.is_none() => {
+                    add(
+                        print_name(&r.name),
+                        Domain::probability(&format!("a probability in {why}")),
+                    );
                 }
                 // `bernoulli(1 - p)`: 0 <= c + k p <= 1 bounds p.
                 Some(e) => {

@@ -518,8 +518,6 @@ pub fn apply_givens(
     Ok(())
 }
 
-/// Decides a claim that mentions `Var` or `E`; `None` when it mentions neither.
-
 /// Left, right and the standard error of left − right over the trials `range` (the
 /// delta method, as in [`decide`]).
 fn estimate(
@@ -574,6 +572,7 @@ fn estimate(
     Some((lv, rv, sd / n.sqrt()))
 }
 
+/// Decides a claim that mentions `Var` or `E`; `None` when it mentions neither.
 ///
 /// A refutation carries its witness: the run's sizes and symbols, the layer or step,
 /// the seed, both estimates and the interval of their difference, re-checked on each
