@@ -193,10 +193,7 @@ pub fn series_on(
     // The first trial gives the cost of one; a dense run that does not lower falls back
     // to the interpreter.
     let first = match model.run(0) {
-        Err(TrialError::Unsupported(_)) if model.is_dense() => {
-            model.fall_back();
-            model.run(0)
-        }
+        Err(TrialError::Unsupported(_)) if model.fall_back() => model.run(0),
         other => other,
     }
     .map_err(|e| format!("the model cannot be run: {e}"))?;

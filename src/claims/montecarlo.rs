@@ -342,7 +342,8 @@ fn run_trials<'a>(
     loop {
         match sampled_trials(&model, targets, budget, targets.settings.len()) {
             Ok(t) => return Ok(t),
-            Err(TrialError::Unsupported(_)) if model.is_dense() => model.fall_back(),
+            // A dense trial that does not lower: all of them again on the interpreter.
+            Err(TrialError::Unsupported(_)) if model.fall_back() => {}
             Err(TrialError::Failed(e)) => {
                 return Err(format!("the model cannot be run: {}", e.message))
             }

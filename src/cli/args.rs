@@ -64,6 +64,11 @@ pub enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Print what a diagnostic code means, with an example (docs/diagnostics.md).
+    Explain {
+        /// A code such as E0203 (or 203).
+        code: String,
+    },
     /// Print everything tq derives about one file.
     Derive {
         file: PathBuf,

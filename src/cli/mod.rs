@@ -6,6 +6,7 @@ mod bench;
 mod check;
 mod derive;
 mod emit;
+mod explain;
 mod fmt;
 mod io;
 mod plot;
@@ -66,5 +67,6 @@ pub fn run() -> ExitCode {
             threads,
         } => bench::bench(file, trials, seed, threads),
         Command::Fmt { paths, check } => fmt::fmt(paths, check),
+        Command::Explain { code } => explain::explain(code),
     }
 }

@@ -13,7 +13,8 @@
 //! ([`TrialModel::run_all`]): on several threads on the dense executor (each thread's
 //! matrix products then stay on that thread), one after another on the interpreter.
 //! When a dense run turns out not to lower ([`TrialError::Unsupported`]), the caller
-//! may [`TrialModel::fall_back`] to the interpreter and start again. What is measured
+//! may [`TrialModel::fall_back`] to the interpreter and start again (unless it asked
+//! for [`Executor::Dense`]). What is measured
 //! from a trial (statistics of some members, variances of a region) is the caller's.
 
 use super::dense::{serial_products, DenseError, DenseModel, DenseRun, Needed};
@@ -146,6 +147,7 @@ pub struct TrialModel<'p, 'a> {
     loss: Option<&'p str>,
     setup: Setup<'p>,
     dense: Option<DenseModel<'a>>,
+    executor: Executor,
     seed: u64,
     domain: Domain,
 }
@@ -185,6 +187,7 @@ impl<'p, 'a> TrialModel<'p, 'a> {
             loss,
             setup,
             dense,
+            executor,
             seed,
             domain,
         })
@@ -209,10 +212,20 @@ impl<'p, 'a> TrialModel<'p, 'a> {
         }
     }
 
+    /// Whether the trials may move to the interpreter: they run on the dense executor,
+    /// and [`Executor::Auto`] was asked for.
+    pub fn can_fall_back(&self) -> bool {
+        self.dense.is_some() && self.executor == Executor::Auto
+    }
+
     /// Runs the trials on the interpreter from now on (after a dense run that did not
-    /// lower).
-    pub fn fall_back(&mut self) {
-        self.dense = None;
+    /// lower), when [`Self::can_fall_back`]; whether it did.
+    pub fn fall_back(&mut self) -> bool {
+        let can = self.can_fall_back();
+        if can {
+            self.dense = None;
+        }
+        can
     }
 
     /// The generator seed of trial `t`.
