@@ -7,6 +7,7 @@
 
 use super::scalar::{self, Scope};
 use crate::check::Env;
+use crate::claims::{Method, Outcome};
 use crate::moments::{Analysis, Opaque};
 use crate::sym::{self, Expr};
 use crate::syntax::ast::{self as ast, BinOp, RelOp};
@@ -334,7 +335,7 @@ pub fn decide_by_position(
     program: &ast::Program,
     env: &Env,
     a: &Analysis,
-) -> Option<(super::Verdict, String, String)> {
+) -> Option<Outcome> {
     let zero = claim.boundary == Some(ast::Boundary::Zero)
         || (claim.boundary.is_none() && env.boundary == Some(ast::Boundary::Zero));
     let ast::Expr::Rel(op, l, r, _) = &claim.body else {
@@ -351,7 +352,7 @@ pub fn decide_by_position(
     if targets.is_empty() {
         return None;
     }
-    let und = |why: String| Some((super::Verdict::Undecided, "none".to_string(), why));
+    let und = |why: String| Some(Outcome::undecided(why));
     // Only where positions differ: the claim asks for zero padding in a circular
     // model, or the model's reads cross the border.
     let border = targets.iter().any(|t| {
@@ -410,9 +411,9 @@ pub fn decide_by_position(
     } else {
         super::Verdict::Refuted
     };
-    Some((
+    Some(Outcome::new(
         verdict,
-        "moments-by-position".into(),
+        Method::MomentsByPosition,
         format!(
             "the second-moment program (every zero-mean leaf replaced by its variance, coefficients squared; exact for uncorrelated sums) run under zero padding in floating point: left {lv:.6}, right {rv:.6}"
         ),

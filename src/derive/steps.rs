@@ -627,7 +627,7 @@ pub fn check(r: &FileReport, mut chains: Vec<Chain>, seed: u64) -> Result<Vec<Ch
                 return Err("fewer verdicts than steps (a tq bug)".into());
             };
             l.verdict = cr.verdict.as_str().to_string();
-            l.method = cr.method.clone();
+            l.method = cr.method.to_string();
             l.evidence = cr.evidence.clone();
         }
     }

@@ -170,6 +170,17 @@ fn solve(eq: &Equation, loop_idx: &[Ident], original: &Item, env: &Env) -> Gathe
         if a.terms.len() == 1
             && a.terms[0].coef == 1
             && a.terms[0].factors.len() == 1
+            && a.constant > 0
+        {
+            // `t+1`: written one step ahead of the iteration that computes it (a loop
+            // `for t in 0..T-1` writing `h[t+1]`). The write is already one element per
+            // iteration and runs where the scatter form runs it: kept as written.
+            outputs.push(a.terms[0].factors[0].name.clone());
+            continue;
+        }
+        if a.terms.len() == 1
+            && a.terms[0].coef == 1
+            && a.terms[0].factors.len() == 1
             && a.constant != 0
         {
             // `t-1`: the old t is the new t shifted back.
@@ -276,6 +287,15 @@ fn solve(eq: &Equation, loop_idx: &[Ident], original: &Item, env: &Env) -> Gathe
     // summed explicitly, under their own names.
     let mut nested = Vec::new();
     nested_vars(&eq.rhs, false, &mut nested);
+    // A solved index read inside a function's argument or a sum brings the indices
+    // it was solved with there (`sigmoid(G[c,C''] h[b,t,C''])` read at `t + dt`).
+    for (v, sol) in &subst {
+        if nested.contains(v) {
+            for t in &sol.rest {
+                nested.extend(t.factors.iter().map(|f| f.name.clone()));
+            }
+        }
+    }
     let mut caps = Vec::new();
     nested_vars(&eq.rhs, true, &mut caps);
     let (summed, explicit): (Vec<&Ident>, Vec<&Ident>) = loop_idx
@@ -626,8 +646,54 @@ fn rewrite_expr(
 ) -> Expr {
     match e {
         Expr::Ref(r) => Expr::Ref(rewrite_ref(r, subst, summed, consts)),
-        // Sums, softmax and derivatives are left as written.
-        Expr::Sum(..) | Expr::Softmax(..) | Expr::Deriv(..) => e.clone(),
+        // An explicit sum or a softmax binds its own indices; every other index inside
+        // is the statement's and is rewritten like anywhere else (`sum_{dt'}(W[dt',c]
+        // h[b,t-dt',c])` read at the solved `t + dt`).
+        Expr::Sum(vars, x, s) => {
+            let (subst, summed, consts) = unbound(vars, subst, summed, consts);
+            Expr::Sum(
+                vars.clone(),
+                Box::new(rewrite_expr(x, &subst, &summed, &consts)),
+                *s,
+            )
+        }
+        Expr::Softmax(v, x, s) => {
+            let (subst, summed, consts) = unbound(std::slice::from_ref(v), subst, summed, consts);
+            Expr::Softmax(
+                v.clone(),
+                Box::new(rewrite_expr(x, &subst, &summed, &consts)),
+                *s,
+            )
+        }
+        // Derivatives are left as written.
+        Expr::Deriv(..) => e.clone(),
         _ => map_children(e, |x| rewrite_expr(x, subst, summed, consts)),
     }
+}
+
+/// The rewriting maps without the indices a sum or a softmax binds.
+fn unbound(
+    vars: &[Ident],
+    subst: &Subst,
+    summed: &BTreeMap<String, String>,
+    consts: &BTreeMap<String, i64>,
+) -> (Subst, BTreeMap<String, String>, BTreeMap<String, i64>) {
+    let free = |k: &String| !vars.iter().any(|v| &v.name == k);
+    (
+        subst
+            .iter()
+            .filter(|(k, _)| free(k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        summed
+            .iter()
+            .filter(|(k, _)| free(k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        consts
+            .iter()
+            .filter(|(k, _)| free(k))
+            .map(|(k, v)| (k.clone(), *v))
+            .collect(),
+    )
 }

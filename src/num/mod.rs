@@ -23,6 +23,7 @@
 pub mod dense;
 pub mod gradcheck;
 pub mod seed;
+pub mod trials;
 
 use crate::check::Env;
 use crate::syntax::ast::*;

@@ -563,7 +563,7 @@ fn latex(r: &FileReport, sol: &Solution<'_>, fragment: bool) -> String {
                         rep.verdict,
                         rep.expect == Some(Expectation::Refuted)
                     )),
-                    esc_text(&rep.method),
+                    esc_text(rep.method.as_str()),
                     esc_text(&rep.evidence)
                 )),
                 None => out.push_str(&format!("{}. & --- & not decided \\\\\n", k + 1)),
@@ -779,7 +779,7 @@ fn markdown(r: &FileReport, sol: &Solution<'_>) -> String {
                     "| {} | **{}** | {}: {} |\n",
                     k + 1,
                     verdict_word(rep.verdict, rep.expect == Some(Expectation::Refuted)),
-                    esc_md(&rep.method),
+                    esc_md(rep.method.as_str()),
                     esc_md(&rep.evidence)
                 )),
                 None => out.push_str(&format!("| {} | — | not decided |\n", k + 1)),

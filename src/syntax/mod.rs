@@ -3,6 +3,7 @@
 //! This module knows nothing of the later stages.
 
 pub mod ast;
+pub mod format;
 pub mod lines;
 pub mod parser;
 pub mod printer;
