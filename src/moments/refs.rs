@@ -60,9 +60,7 @@ pub(super) fn capitals(e: &ast::Expr) -> Vec<String> {
                     if let IndexExpr::Affine(a) = ix {
                         for t in &a.terms {
                             for f in &t.factors {
-                                if f.name.chars().next().is_some_and(|c| c.is_uppercase())
-                                    && !out.contains(&f.name)
-                                {
+                                if ast::is_summed_index(&f.name) && !out.contains(&f.name) {
                                     out.push(f.name.clone());
                                 }
                             }
