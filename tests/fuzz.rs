@@ -830,13 +830,13 @@ fn fuzz_long() {
                     .expect("prlimit runs");
                 *camp.stages.entry("binary tq check").or_default() += 1;
                 let code = out.status.code();
-                *camp
-                    .binary_status
-                    .entry(format!("{code:?}"))
-                    .or_default() += 1;
+                *camp.binary_status.entry(format!("{code:?}")).or_default() += 1;
                 if !matches!(code, Some(0..=2)) {
-                    camp.findings
-                        .push(format!("tq check ended with {:?} on {}", out.status, what()));
+                    camp.findings.push(format!(
+                        "tq check ended with {:?} on {}",
+                        out.status,
+                        what()
+                    ));
                 }
             }
             if camp.findings.len() > camp.saved {
