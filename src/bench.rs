@@ -5,8 +5,9 @@
 //! weight gradients either). Not a timed test: docs/performance.md has the numbers.
 
 use crate::check::Env;
-use crate::num::dense::{DenseError, DenseModel, Needed};
-use crate::num::seed::{trial_seed, Domain};
+use crate::num::dense::Needed;
+use crate::num::seed::Domain;
+use crate::num::trials::{cores, Executor, TrialModel, TrialRun};
 use crate::num::Machine;
 use crate::syntax::ast::{Boundary, Program};
 use std::time::Instant;
@@ -85,7 +86,7 @@ fn interior_var(run: &crate::num::dense::Dense, key: &(String, bool)) -> Option<
 
 /// Runs `trials` timed trials (after one warm-up trial) of the workload on `program`
 /// (problems/resnet.tq), trial t (0 the warm-up) seeded with
-/// [`trial_seed`]`(seed, Domain::Bench, t)`.
+/// [`crate::num::seed::trial_seed`]`(seed, Domain::Bench, t)`.
 pub fn resnet(
     program: &Program,
     env: &Env,
@@ -108,35 +109,42 @@ pub fn resnet(
     let needed: Needed = [("L".to_string(), false), ("L".to_string(), true)]
         .into_iter()
         .collect();
-    let model = DenseModel::new(program, env, &back.items, None, &setup, Some(&needed))
-        .map_err(|e: DenseError| e.to_string())?;
+    let model = TrialModel::new(
+        program,
+        env,
+        &back.items,
+        None,
+        &setup,
+        Some(&needed),
+        Executor::Dense,
+        seed,
+        Domain::Bench,
+    )
+    .map_err(|e| e.to_string())?;
     let top = (format!("L_{{{}}}", l as i64), false);
     let bottom = ("L_{0}".to_string(), true);
-    // Warm-up.
-    let warm = model
-        .run(trial_seed(seed, Domain::Bench, 0))
-        .map_err(|e| e.to_string())?;
-    let ops = warm.machine.ops;
+    let interior = |run: &TrialRun| -> Result<(f64, f64), String> {
+        let TrialRun::Dense(run) = run else {
+            return Err("the bench runs on the dense executor".into());
+        };
+        Ok((
+            interior_var(&run.machine, &top).ok_or("L_L was not computed")?,
+            interior_var(&run.machine, &bottom).ok_or("L_0.grad was not computed")?,
+        ))
+    };
+    // Warm-up: trial 0.
+    let warm = model.run(0).map_err(|e| e.to_string())?;
+    let ops = warm.work();
     let start = Instant::now();
     // Trials are independent: one worker per core (or per `threads`) runs every
     // `threads`-th trial, as the Monte Carlo engine does; results are summed in trial
     // order. With one worker, the large matrix products split their rows over the cores
     // instead (as NumPy's BLAS does).
-    let threads = threads
-        .unwrap_or_else(crate::num::dense::cores)
-        .clamp(1, trials.max(1));
-    let results = crate::num::dense::parallel_trials(0..trials, threads, |t| {
-        let run = model
-            .run(trial_seed(seed, Domain::Bench, 1 + t as u64))
-            .map_err(|e| e.to_string())?;
-        Ok::<_, String>((
-            interior_var(&run.machine, &top).ok_or("L_L was not computed")?,
-            interior_var(&run.machine, &bottom).ok_or("L_0.grad was not computed")?,
-        ))
-    });
+    let threads = threads.unwrap_or_else(cores).clamp(1, trials.max(1));
+    let results = model.run_all(1..trials + 1, threads, |_, run| interior(&run));
     let (mut vf, mut vb) = (0.0, 0.0);
     for r in results {
-        let (a, b) = r?;
+        let (a, b) = r.map_err(|e| e.to_string())??;
         vf += a;
         vb += b;
     }

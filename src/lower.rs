@@ -41,21 +41,50 @@ pub struct Scope {
     pub def_conditions: BTreeMap<String, Vec<sym::Condition>>,
 }
 
+/// Why an expression could not be lowered: what it met, and the reason in words.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unlowered {
+    /// The expression reads tensor elements or explicit sums (a scalar claim cannot
+    /// hold them; a sampled run of the model can).
+    pub elements: bool,
+    pub message: String,
+}
+
+impl From<String> for Unlowered {
+    fn from(message: String) -> Unlowered {
+        Unlowered {
+            elements: false,
+            message,
+        }
+    }
+}
+
+fn on_elements(message: String) -> Unlowered {
+    Unlowered {
+        elements: true,
+        message,
+    }
+}
+
 /// Lowers a tq expression to an exact symbolic one, or says why it cannot.
 pub fn lower(e: &ast::Expr, sc: &Scope) -> Result<Expr, String> {
+    lower_or_why(e, sc).map_err(|u| u.message)
+}
+
+/// [`lower`], with what stopped it typed ([`Unlowered`]).
+pub fn lower_or_why(e: &ast::Expr, sc: &Scope) -> Result<Expr, Unlowered> {
+    let lower = lower_or_why;
     Ok(match e {
         ast::Expr::Num(s, _) => Expr::num(parse_number(s).ok_or_else(|| not_read_exactly(s))?),
         ast::Expr::Ref(r) => {
             let name = print_name(&r.name);
             if r.indices.is_some() {
-                return Err(format!("`{name}[...]` is a tensor element; claims about tensor elements are not decided yet"));
+                return Err(on_elements(format!("`{name}[...]` is a tensor element; claims about tensor elements are not decided yet")));
             }
             if r.grad {
-                return sc
-                    .grads
-                    .get(&name)
-                    .cloned()
-                    .ok_or_else(|| format!("`{name}.grad` is not a scalar program's adjoint"));
+                return sc.grads.get(&name).cloned().ok_or_else(|| {
+                    format!("`{name}.grad` is not a scalar program's adjoint").into()
+                });
             }
             if let Some(cs) = sc.def_conditions.get(&name) {
                 cs.iter().cloned().for_each(sym::defined::note_condition);
@@ -81,43 +110,53 @@ pub fn lower(e: &ast::Expr, sc: &Scope) -> Result<Expr, String> {
                 .calls
                 .contains_key(&crate::syntax::printer::print_expr(e)) =>
         {
-            return sc.calls[&crate::syntax::printer::print_expr(e)].clone();
+            return sc.calls[&crate::syntax::printer::print_expr(e)]
+                .clone()
+                .map_err(Unlowered::from);
         }
         ast::Expr::Call(c) => {
             let f = c.func.name.as_str();
             if matches!(f, "E" | "Var" | "Cov") {
-                return Err(format!(
-                    "`{f}` needs the moments engine, which is not built yet"
-                ));
+                return Err(
+                    format!("`{f}` needs the moments engine, which is not built yet").into(),
+                );
             }
             if c.args.len() != 1 {
-                return Err(format!("`{f}(...)` claims are not decided yet"));
+                return Err(format!("`{f}(...)` claims are not decided yet").into());
             }
             let x = lower(&c.args[0], sc)?;
             match f {
                 "sqrt" => Expr::sqrt(x),
                 "E" | "Var" | "Cov" => {
-                    return Err(format!(
-                        "`{f}` needs the moments engine, which is not built yet"
-                    ))
+                    return Err(
+                        format!("`{f}` needs the moments engine, which is not built yet").into(),
+                    )
                 }
                 _ => match Func::from_name(f) {
                     Some(func) => Expr::func(func, x),
-                    None => return Err(format!("`{f}(...)` claims are not decided yet")),
+                    None => return Err(format!("`{f}(...)` claims are not decided yet").into()),
                 },
             }
         }
         ast::Expr::Deriv(u, a, _) => {
             if u.indices.is_some() || a.indices.is_some() {
-                return Err("derivatives of tensor elements are not decided yet".into());
+                return Err(on_elements(
+                    "derivatives of tensor elements are not decided yet".into(),
+                ));
             }
             let value = lower(&ast::Expr::Ref((**u).clone()), sc)?;
             value.diff(&print_name(&a.name))
         }
-        ast::Expr::Sum(..) => return Err("explicit sums in claims are not decided yet".into()),
-        ast::Expr::Softmax(..) => return Err("softmax in claims is not decided yet".into()),
+        ast::Expr::Sum(..) => {
+            return Err(on_elements(
+                "explicit sums in claims are not decided yet".into(),
+            ))
+        }
+        ast::Expr::Softmax(..) => {
+            return Err(String::from("softmax in claims is not decided yet").into())
+        }
         ast::Expr::Iverson(..) | ast::Expr::Rel(..) => {
-            return Err("relations inside expressions are not decided yet".into())
+            return Err(String::from("relations inside expressions are not decided yet").into())
         }
     })
 }
@@ -236,4 +275,46 @@ pub fn point(bindings: &[ast::Binding]) -> Result<Vec<(String, Expr)>, String> {
 /// Substitutes a point into an expression.
 pub fn at(e: &Expr, pt: &[(String, Expr)]) -> Expr {
     pt.iter().fold(e.clone(), |acc, (n, v)| acc.subs(n, v))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn why(src: &str) -> Unlowered {
+        let p = crate::syntax::parser::parse(&format!("claim {src} == 0\n")).program;
+        let ItemKind::Claim(c) = &p.items[0].kind else {
+            panic!("not a claim")
+        };
+        let ast::Expr::Rel(_, l, _, _) = &c.body else {
+            panic!("not a relation")
+        };
+        lower_or_why(l, &Scope::default()).expect_err("does not lower")
+    }
+
+    #[test]
+    fn tensor_elements_and_explicit_sums_are_typed_obstacles() {
+        for e in [
+            "x[i] + 1",
+            "2 sum_{i}(x[i])",
+            "d(y[i])/d(x[i])",
+            "exp(a) + w[j]",
+        ] {
+            let u = why(e);
+            assert!(u.elements, "{e}: {}", u.message);
+        }
+        for e in ["softmax_{i}(x)", "foo(a, b)", "E(a) + 1"] {
+            let u = why(e);
+            assert!(!u.elements, "{e}: {}", u.message);
+            // The untyped lowering says the same in words.
+            let p = crate::syntax::parser::parse(&format!("claim {e} == 0\n")).program;
+            let ItemKind::Claim(c) = &p.items[0].kind else {
+                panic!()
+            };
+            let ast::Expr::Rel(_, l, _, _) = &c.body else {
+                panic!()
+            };
+            assert_eq!(lower(l, &Scope::default()), Err(u.message));
+        }
+    }
 }

@@ -14,8 +14,9 @@
 
 use crate::claims::montecarlo::{DENSE_BUDGET, FILE_BUDGET};
 use crate::moments;
-use crate::num::dense::{DenseError, DenseModel, Needed};
-use crate::num::gradcheck::run_model_with;
+use crate::num::dense::Needed;
+use crate::num::seed::Domain;
+use crate::num::trials::{cores, TrialError, TrialModel, TrialRun};
 use crate::report::FileReport;
 use crate::sym;
 use crate::syntax::ast::Boundary;
@@ -87,14 +88,9 @@ fn member_index(member: &str, key: &str) -> Option<i64> {
 /// Per-trial sums of one member: (elements, sum, sum of squares).
 type Sums = BTreeMap<(usize, i64), (usize, f64, f64)>;
 
-/// Where the trials run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Executor {
-    /// The dense executor when the program lowers, else the interpreter.
-    Auto,
-    /// The element-wise interpreter (the reference semantics).
-    Interpreter,
-}
+/// Where the trials run ([`Executor::Auto`]: the dense executor when the program
+/// lowers, else the interpreter).
+pub use crate::num::trials::Executor;
 
 /// The predicted and sampled series of a checked file: `trials` trials, trial t seeded
 /// by [`crate::num::seed::trial_seed`]`(seed, Plot, t)`.
@@ -133,7 +129,11 @@ pub fn series_on(
                 status: if rec.approx.is_empty() {
                     "exact".into()
                 } else {
-                    rec.approx.iter().cloned().collect::<Vec<_>>().join("; ")
+                    rec.approx
+                        .iter()
+                        .map(|a| a.text())
+                        .collect::<Vec<_>>()
+                        .join("; ")
                 },
             })
         })
@@ -172,77 +172,61 @@ pub fn series_on(
             }
         }
     };
-    let dense = match executor {
-        Executor::Auto => {
-            DenseModel::new(&r.program, env, &back.items, loss, &setup, Some(&needed))
-        }
-        Executor::Interpreter => Err(DenseError::Unsupported(
-            "the interpreter was asked for".into(),
-        )),
+    // Per member of a trial: (member, grad, elements, sum, sum of squares).
+    let members = |run: &TrialRun| -> Vec<(String, bool, usize, f64, f64)> {
+        run.keys()
+            .into_iter()
+            .filter_map(|k| {
+                let (n, s1, s2) = run.moments(&k, &[])?;
+                Some((k.0, k.1, n, s1, s2))
+            })
+            .collect()
     };
-    let (consts, executor) = match dense {
-        Ok(model) => {
-            for t in 0..trials {
-                let run = model
-                    .run(crate::num::seed::trial_seed(
-                        seed,
-                        crate::num::seed::Domain::Plot,
-                        t as u64,
-                    ))
-                    .map_err(|e| format!("the model cannot be run: {e}"))?;
-                if t == 0 {
-                    let ops = run.machine.ops.max(1);
-                    let need = ops.saturating_mul(trials as u64);
-                    if need > PLOT_DENSE_BUDGET {
-                        return Err(format!(
-                            "{trials} trials need {need} operations on the dense executor ({ops} per trial), over the budget of {PLOT_DENSE_BUDGET}; at most {} trials at these sizes",
-                            PLOT_DENSE_BUDGET / ops
-                        ));
-                    }
-                }
-                for ((member, grad), arr) in &run.machine.arrays {
-                    let (n, s1, s2) = arr.moments(&[]);
-                    add(t, member, *grad, n, s1, s2);
-                }
-            }
-            (model.base.consts.clone(), "dense executor")
+    let mut model = TrialModel::new(
+        &r.program,
+        env,
+        &back.items,
+        loss,
+        &setup,
+        Some(&needed),
+        executor,
+        seed,
+        Domain::Plot,
+    )
+    .map_err(|e| format!("the model cannot be run: {e}"))?;
+    // The first trial gives the cost of one; a dense run that does not lower falls back
+    // to the interpreter.
+    let first = match model.run(0) {
+        Err(TrialError::Unsupported(_)) if model.fall_back() => model.run(0),
+        other => other,
+    }
+    .map_err(|e| format!("the model cannot be run: {e}"))?;
+    let work = first.work().max(1);
+    let need = work.saturating_mul(trials as u64);
+    if model.is_dense() && need > PLOT_DENSE_BUDGET {
+        return Err(format!(
+            "{trials} trials need {need} operations on the dense executor ({work} per trial), over the budget of {PLOT_DENSE_BUDGET}; at most {} trials at these sizes",
+            PLOT_DENSE_BUDGET / work
+        ));
+    }
+    if !model.is_dense() && need > PLOT_BUDGET {
+        return Err(format!(
+            "{trials} trials need {need} element evaluations on the interpreter ({work} per trial), over the budget of {PLOT_BUDGET}; at most {} trials at these sizes",
+            PLOT_BUDGET / work
+        ));
+    }
+    let consts = first.machine().consts.clone();
+    for (member, grad, n, s1, s2) in members(&first) {
+        add(0, &member, grad, n, s1, s2);
+    }
+    drop(first);
+    for (t, r) in (1..).zip(model.run_all(1..trials, cores(), |_, run| members(&run))) {
+        let per = r.map_err(|e| format!("the model cannot be run: {e}"))?;
+        for (member, grad, n, s1, s2) in per {
+            add(t, &member, grad, n, s1, s2);
         }
-        Err(DenseError::Refused(e)) => {
-            return Err(format!("the model cannot be run: {}", e.message))
-        }
-        Err(DenseError::Unsupported(_)) => {
-            let mut consts = BTreeMap::new();
-            for t in 0..trials {
-                let run = run_model_with(
-                    &r.program,
-                    env,
-                    &back.items,
-                    loss,
-                    crate::num::seed::trial_seed(seed, crate::num::seed::Domain::Plot, t as u64),
-                    &setup,
-                )
-                .map_err(|e| format!("the model cannot be run: {}", e.message))?;
-                if t == 0 {
-                    let steps = run.machine.steps().max(1);
-                    let need = steps.saturating_mul(trials as u64);
-                    if need > PLOT_BUDGET {
-                        return Err(format!(
-                            "{trials} trials need {need} element evaluations on the interpreter ({steps} per trial), over the budget of {PLOT_BUDGET}; at most {} trials at these sizes",
-                            PLOT_BUDGET / steps
-                        ));
-                    }
-                    consts = run.machine.consts.clone();
-                }
-                for ((member, grad), elems) in &run.machine.vals {
-                    let n = elems.len();
-                    let s1 = elems.values().sum::<f64>();
-                    let s2 = elems.values().map(|x| x * x).sum::<f64>();
-                    add(t, member, *grad, n, s1, s2);
-                }
-            }
-            (consts, "interpreter")
-        }
-    };
+    }
+    let executor = model.executor_name();
     let mut at = consts;
     at.insert("pi".into(), std::f64::consts::PI);
     let zero_padding = r.env.boundary == Some(Boundary::Zero);

@@ -489,7 +489,7 @@ pub fn to_json(path: &str, plan: &Plan, seed: u64, variants: &[Variant]) -> serd
                 "claim": crate::syntax::printer::print_claim_body(c),
                 "answer_latex": v.prepared.answers.get(j).cloned().flatten(),
                 "verdict": rep.map(|r| r.verdict.as_str()),
-                "method": rep.map(|r| r.method.clone()),
+                "method": rep.map(|r| r.method.as_str()),
                 "evidence": rep.map(|r| r.evidence.clone()),
             })).collect::<Vec<_>>(),
             "gradcheck": v.report.gradcheck.iter().map(|g| g.to_json()).collect::<Vec<_>>(),

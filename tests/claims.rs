@@ -3,7 +3,7 @@
 //! strings. Planted wrong claims live in tests/cases/ (run by tests/cases.rs).
 
 use std::path::Path;
-use tq::claims::Verdict;
+use tq::claims::{Method, Verdict};
 use tq::report::{check_source, Options};
 
 /// Everything but the Monte Carlo runs of moment claims (tests/errata.rs covers those).
@@ -102,7 +102,7 @@ fn element_claims_are_confirmed_on_a_run_and_a_wrong_one_refuted() {
         .find(|c| c.source.starts_with("s.grad[t,w]"))
         .unwrap();
     assert_eq!(c.verdict, Verdict::Confirmed, "{}", c.evidence);
-    assert_eq!(c.method, "numeric");
+    assert_eq!(c.method, Method::Numeric);
     // The onehot dropped: refuted at an element, with both values.
     let src = format!("{base}\nclaim s.grad[t,w] == P[t,w]\n");
     let r = check_source("planted.tq", &src, &fast());
@@ -424,7 +424,7 @@ fn underflow_and_overflow_decide_nothing_and_range_facts_decide() {
         assert!(c.evidence.contains(shown), "{claim}: {}", c.evidence);
         let w = c.witness.as_ref().expect("a refutation carries a witness");
         assert!(w.checked_by.starts_with("range"), "{claim}: {w:?}");
-        assert_ne!(c.method, "exact-eval", "{claim}");
+        assert_ne!(c.method, Method::ExactEval, "{claim}");
     }
     // A float result is never labelled exact: 10^(-5000) underflows, and an exact
     // evaluation refused for its size does not fall back to floating point.

@@ -123,3 +123,33 @@ fn bench_variances_match_the_closed_form_and_repeat() {
         assert!(err.contains("--trials must be from 1 to 1000"), "{err}");
     }
 }
+
+#[test]
+fn explain_prints_a_codes_section_and_refuses_unknown_codes() {
+    let page = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/diagnostics.md"))
+        .unwrap();
+    for code in ["E0203", "e0203", "203"] {
+        let out = tq(&["explain", code]);
+        assert_eq!(out.status.code(), Some(0), "{code}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.starts_with("## E0203 — "), "{code}: {text}");
+        assert!(text.contains("```tq"), "no example: {text}");
+        assert!(
+            !text.contains("## E0204"),
+            "ran into the next section: {text}"
+        );
+    }
+    // Every code of the page can be explained.
+    for line in page.lines().filter(|l| l.starts_with("## E")) {
+        let code = line[3..].split_whitespace().next().unwrap();
+        let out = tq(&["explain", code]);
+        assert_eq!(out.status.code(), Some(0), "{code}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).starts_with(line),
+            "{code}"
+        );
+    }
+    let out = tq(&["explain", "E9999"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("E0203"));
+}

@@ -62,7 +62,11 @@ fn a_step_with_a_dropped_factor_is_refuted_at_its_line_and_the_others_still_hold
         c.evidence
     );
     // Monte Carlo refutes it too, at the sample values.
-    let (v, _, ev) = c.numeric.as_ref().expect("a second, numeric check");
+    let tq::claims::Outcome {
+        verdict: v,
+        evidence: ev,
+        ..
+    } = c.numeric.as_ref().expect("a second, numeric check");
     assert_eq!(*v, Verdict::Refuted, "{ev}");
     let (l, rr) = (number_after(ev, "left "), number_after(ev, "right "));
     assert!(l > 2.0 * rr, "{ev}");
@@ -161,7 +165,11 @@ fn a_monte_carlo_check_of_sides_equal_in_every_trial_is_not_refuted_by_rounding(
     let src = "size M, K\nindex i, j : M\nsymbol sigma\nparam W_k[M, M] ~ normal(0, sigma^2) for k in 1..K\ninput y_0[M] ~ normal(0, 1)\nfor k in 1..K:\n  y_k[j] = W_k[j, I] y_{k-1}[I]\nclaim M sigma^2 Var(y_{k-1}) == Var(y_{k-1}) given sigma^2 = 1/M\nsample M = 8, K = 3, sigma = 0.3\n";
     let r = check_source("rounding.tq", src, &Options::default());
     let c = &r.claims[0];
-    let (v, _, ev) = c.numeric.as_ref().expect("a Monte Carlo check");
+    let tq::claims::Outcome {
+        verdict: v,
+        evidence: ev,
+        ..
+    } = c.numeric.as_ref().expect("a Monte Carlo check");
     assert_ne!(*v, Verdict::Refuted, "{ev}");
     assert_eq!(c.verdict, Verdict::Proved, "{}", c.evidence);
 }
@@ -172,7 +180,11 @@ fn monte_carlo_does_not_read_a_sum_over_a_capital_index_as_one_element() {
     let r = check_source("sum.tq", src, &Options::default());
     let c = &r.claims[0];
     assert_eq!(c.verdict, Verdict::Proved, "{}", c.evidence);
-    let (v, _, ev) = c.numeric.as_ref().expect("a Monte Carlo check");
+    let tq::claims::Outcome {
+        verdict: v,
+        evidence: ev,
+        ..
+    } = c.numeric.as_ref().expect("a Monte Carlo check");
     assert_eq!(*v, Verdict::Undecided, "{ev}");
     assert!(ev.contains("capital index"), "{ev}");
 }

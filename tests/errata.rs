@@ -2,7 +2,7 @@
 //! must be rejected with the right code at the right place, or its wrong claim refuted.
 
 use std::path::Path;
-use tq::claims::Verdict;
+use tq::claims::{Method, Verdict};
 use tq::report::{check_source, FileReport, Options};
 
 fn report(prefix: &str) -> FileReport {
@@ -146,7 +146,7 @@ fn errata_5_to_7_are_refuted() {
             hit.evidence
         );
         // Refuted by the exact moments derivation, with a counterexample.
-        assert_eq!(hit.method, "moments", "{}", hit.evidence);
+        assert_eq!(hit.method, Method::Moments, "{}", hit.evidence);
         assert!(hit.evidence.contains("left"), "{}", hit.evidence);
         // Nothing outside the expectations is refuted.
         for c in &r.claims {

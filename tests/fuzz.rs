@@ -452,6 +452,7 @@ fn pipeline(src: &str, numeric: bool) {
             tq::render::RenderOptions {
                 format,
                 fragment: false,
+                audience: Default::default(),
             },
         );
     }

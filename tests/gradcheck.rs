@@ -180,3 +180,45 @@ fn every_derived_program_parses_and_checks_again() {
     }
     assert!(n >= 12, "only {n} derived programs");
 }
+
+/// A correct gradient whose objective is a cubic with a tiny slope along the direction
+/// tried (one shared scalar weight over three residual layers): the central difference's
+/// truncation error alone exceeded 1e-6 of the slope (found by the soundness generator,
+/// `--seed 643054`); Richardson's step resolves it. The planted wrong derivatives of
+/// `a_dropped_term_fails_gradcheck` still fail.
+#[test]
+fn a_cubic_objective_with_a_tiny_slope_passes() {
+    let src = "size B, T, C, D, L, V
+index dt : D
+symbol sigma_W
+boundary circular
+param W[D, C, C] ~ normal(0, sigma_W^2)
+param Emb[V, C] ~ normal(1/2, 1)
+input tok[B, T] ~ categorical(V)
+grad h_L ~ normal(0, 1)
+h_0[b, t, c] = Emb[tok[b, t], c]
+for l in 0..L-1:
+  h_{l+1}[b, t, c] = h_l[b, t, c] + W[DT, C', c] h_l[b, t + DT, C']
+sample B = 2, T = 4, C = 1, D = 1, L = 3, V = 3, sigma_W = 1/2
+";
+    for seed in [643054, 0, 1, 2] {
+        let opts = Options {
+            no_monte_carlo: true,
+            seed,
+            ..Options::default()
+        };
+        let r = check_source("cubic.tq", src, &opts);
+        assert!(
+            !r.gradcheck.is_empty(),
+            "no gradient check: {:?}",
+            r.gradcheck_skipped
+        );
+        for g in &r.gradcheck {
+            assert!(
+                g.passed,
+                "seed {seed}: {} relative error {}",
+                g.tensor, g.max_rel_error
+            );
+        }
+    }
+}

@@ -29,7 +29,14 @@ fn reports() -> &'static Vec<(String, FileReport)> {
 }
 
 fn doc(r: &FileReport, format: Format, fragment: bool) -> String {
-    render(r, RenderOptions { format, fragment })
+    render(
+        r,
+        RenderOptions {
+            format,
+            fragment,
+            audience: Default::default(),
+        },
+    )
 }
 
 #[test]
@@ -151,4 +158,76 @@ fn the_moments_section_shows_what_the_moments_engine_derives() {
         dcg.moments.is_empty(),
         !doc(cg, Format::Markdown, false).contains("### Moments")
     );
+}
+
+const WITH_A_FALSE_CLAIM: &str = "# title: Dropout, scaled
+# author: Course staff
+# A dropout layer.
+symbol p, s
+input x ~ moments(0, s)
+input m ~ bernoulli(p)
+y = x m / p
+claim Var(y) == s / p
+expect refuted
+claim Var(y) == s
+";
+
+fn page(src: &str, format: Format, audience: tq::render::Audience) -> String {
+    let r = check_source("dropout.tq", src, &Options::default());
+    render(
+        &r,
+        RenderOptions {
+            format,
+            fragment: false,
+            audience,
+        },
+    )
+}
+
+#[test]
+fn a_claim_expected_refuted_is_never_asked_to_be_shown() {
+    use tq::render::Audience;
+    for format in [Format::Latex, Format::Markdown] {
+        for audience in [Audience::Key, Audience::Student] {
+            let doc = page(WITH_A_FALSE_CLAIM, format, audience);
+            let show = doc.find("Show that.").expect("a Show that list");
+            let false_list = doc
+                .find("Each of the following is false. Find the error.")
+                .expect("a list of the false claims");
+            assert!(show < false_list, "{doc}");
+            // The first claim is asked to be shown, the second (false) one is not.
+            let between = &doc[show..false_list];
+            assert_eq!(between.matches("Var").count(), 1, "{between}");
+            assert!(doc[false_list..].contains("2."), "{doc}");
+        }
+    }
+}
+
+#[test]
+fn the_student_page_has_the_questions_and_no_solution() {
+    use tq::render::Audience;
+    for format in [Format::Latex, Format::Markdown] {
+        let key = page(WITH_A_FALSE_CLAIM, format, Audience::Key);
+        let student = page(WITH_A_FALSE_CLAIM, format, Audience::Student);
+        for doc in [&key, &student] {
+            assert!(
+                doc.contains("Dropout, scaled"),
+                "title from the header: {doc}"
+            );
+            assert!(
+                doc.contains("Course staff"),
+                "author from the header: {doc}"
+            );
+            assert!(doc.contains("A dropout layer."), "{doc}");
+            assert!(!doc.contains("title:"), "{doc}");
+        }
+        assert!(key.contains("Solution (derived by tq)"));
+        assert!(key.contains("refuted"), "{key}");
+        assert!(!student.contains("Solution"), "{student}");
+        assert!(!student.contains("refuted"), "{student}");
+        assert!(!student.contains("proved"), "{student}");
+        if format == Format::Latex {
+            assert!(student.trim_end().ends_with("\\end{document}"), "{student}");
+        }
+    }
 }

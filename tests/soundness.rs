@@ -25,7 +25,8 @@ use std::collections::BTreeMap;
 use tq::claims::Verdict;
 use tq::report::{check_source, Options};
 
-/// One generated model.
+/// One generated model: a layer family (dense or convolution) or a time recurrence with
+/// one weight shared over the steps.
 #[derive(Clone, Debug)]
 struct Model {
     boundary: &'static str,
@@ -34,17 +35,46 @@ struct Model {
     t: u32,
     d: u32,
     layers: u32,
-    /// The family starts at layer 0 or 1.
+    /// The family (layers or time steps) starts at 0 or 1.
     start: u32,
     layer: Layer,
     act: &'static str,
+    /// A gate: the layer's value times `gate(V_{l+1}[...] h_l[...])`.
+    gate: Option<&'static str>,
     residual: bool,
     /// One weight for every layer (`W`) instead of a family (`W_{l+1}`).
     shared: bool,
     weight: &'static str,
     input: &'static str,
-    dropout: bool,
+    /// How the first member is made.
+    head: Head,
+    dropout: Dropout,
     sigma: &'static str,
+    /// The dropout probability's sample value.
+    p: &'static str,
+    /// Whether the checker's Monte Carlo engine decides the moment claims too.
+    monte_carlo: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Head {
+    /// `input h_s[B, T, C] ~ ...`
+    Input,
+    /// `h_s[b, t, c] = E[tok[b, t], c]`, `tok ~ categorical(V)`
+    Embed,
+    /// `h_s = (x - mean) / std` over the batch and positions, per channel.
+    Norm,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Dropout {
+    None,
+    /// `Z / p`, `Z ~ bernoulli(p)`
+    Scaled,
+    /// `Z`, `Z ~ bernoulli(p)`: a mask of mean p, not rescaled.
+    Unscaled,
+    /// `Z / (1 - p)`, `Z ~ bernoulli(1 - p)`: the parameter an expression.
+    Expr,
 }
 
 #[derive(Clone, Debug)]
@@ -53,6 +83,26 @@ enum Layer {
     Dense,
     /// `W_{l+1}[DT, C', c] h_l[b, k t + s m DT + k0, C']`
     Conv { k: i64, s: i64, m: i64, k0: i64 },
+    /// `a[b,t,c] = W[c,C'] h[b,t-1,C'] + U[c,C'] x[b,t,C']`, `h[b,t,c] = act(a[b,t,c])`:
+    /// a recurrence over positions with one weight for every step.
+    Time,
+}
+
+/// The derivative of an activation at `a` (the pre-activation) whose value is `h`, as
+/// the table of docs/language.md writes it.
+fn derivative(act: &str, a: &str, h: &str) -> String {
+    match act {
+        "none" => "1".into(),
+        "tanh" => format!("(1 - {h}^2)"),
+        "sigmoid" => format!("{h} (1 - {h})"),
+        "relu" => format!("[{a} > 0]"),
+        "abs" => format!("([{a} > 0] - [{a} < 0])"),
+        "softplus" => format!("sigmoid({a})"),
+        "erf" => format!("2 exp(-{a}^2) / sqrt(pi)"),
+        "gelu" => format!("((1 + erf({a} / sqrt(2))) / 2 + {a} exp(-{a}^2 / 2) / sqrt(2 pi))"),
+        "exp" => h.to_string(),
+        other => panic!("no derivative for {other}"),
+    }
 }
 
 fn affine(k: i64, s: i64, m: i64, k0: i64) -> String {
@@ -77,19 +127,47 @@ fn affine(k: i64, s: i64, m: i64, k0: i64) -> String {
 }
 
 impl Model {
-    fn source(&self) -> String {
-        let mut s = String::new();
-        s.push_str("size B, T, C, D, L\nindex dt : D\nsymbol sigma_W, p\n");
-        s.push_str(&format!("boundary {}\n", self.boundary));
-        let w_dims = match self.layer {
-            Layer::Dense => "C, C",
-            Layer::Conv { .. } => "D, C, C",
-        };
-        let dist = match self.weight {
+    fn weight_dist(&self) -> &'static str {
+        match self.weight {
             "normal" => "normal(0, sigma_W^2)",
             "symmetric" => "symmetric(sigma_W^2)",
             _ => "uniform(-sigma_W, sigma_W)",
+        }
+    }
+
+    fn input_dist(&self) -> &'static str {
+        match self.input {
+            "normal" => "normal(0, 1)",
+            "mean" => "normal(1/2, 1)",
+            _ => "moments(0, 1)",
+        }
+    }
+
+    /// The dropout factor of layer `n` (`Z_{l+1}[b, t, c] / p`), if any.
+    fn mask(&self, at: &str) -> Option<String> {
+        match self.dropout {
+            Dropout::None => None,
+            Dropout::Scaled => Some(format!("Z_{{l+1}}[{at}] / p")),
+            Dropout::Unscaled => Some(format!("Z_{{l+1}}[{at}]")),
+            Dropout::Expr => Some(format!("Z_{{l+1}}[{at}] / (1 - p)")),
+        }
+    }
+
+    fn source(&self) -> String {
+        if let Layer::Time = self.layer {
+            return self.time_source();
+        }
+        let mut s = String::new();
+        let v = if self.head == Head::Embed { ", V" } else { "" };
+        s.push_str(&format!(
+            "size B, T, C, D, L{v}\nindex dt : D\nsymbol sigma_W, p\n"
+        ));
+        s.push_str(&format!("boundary {}\n", self.boundary));
+        let w_dims = match self.layer {
+            Layer::Conv { .. } => "D, C, C",
+            _ => "C, C",
         };
+        let dist = self.weight_dist();
         let first = self.start + 1;
         if self.shared {
             s.push_str(&format!("param W[{w_dims}] ~ {dist}\n"));
@@ -98,32 +176,57 @@ impl Model {
                 "param W_{{l}}[{w_dims}] ~ {dist} for l in {first}..L\n"
             ));
         }
-        if self.dropout {
+        if self.gate.is_some() {
             s.push_str(&format!(
-                "input Z_{{l}}[B, T, C] ~ bernoulli(p) for l in {first}..L\n"
+                "param G_{{l}}[C, C] ~ {dist} for l in {first}..L\n"
             ));
         }
-        let input = match self.input {
-            "normal" => "normal(0, 1)",
-            "mean" => "normal(1/2, 1)",
-            _ => "moments(0, 1)",
-        };
-        s.push_str(&format!("input h_{}[B, T, C] ~ {input}\n", self.start));
+        match self.dropout {
+            Dropout::None => {}
+            Dropout::Expr => s.push_str(&format!(
+                "input Z_{{l}}[B, T, C] ~ bernoulli(1 - p) for l in {first}..L\n"
+            )),
+            _ => s.push_str(&format!(
+                "input Z_{{l}}[B, T, C] ~ bernoulli(p) for l in {first}..L\n"
+            )),
+        }
+        let input = self.input_dist();
+        let h0 = format!("h_{}", self.start);
+        match self.head {
+            Head::Input => s.push_str(&format!("input {h0}[B, T, C] ~ {input}\n")),
+            Head::Embed => {
+                s.push_str(&format!("param Emb[V, C] ~ {input}\n"));
+                s.push_str("input tok[B, T] ~ categorical(V)\n");
+            }
+            Head::Norm => s.push_str(&format!("input x[B, T, C] ~ {input}\n")),
+        }
         s.push_str("grad h_L ~ normal(0, 1)\n");
+        match self.head {
+            Head::Input => {}
+            Head::Embed => s.push_str(&format!("{h0}[b, t, c] = Emb[tok[b, t], c]\n")),
+            Head::Norm => {
+                s.push_str("mu[c] = sum_{b,t}(x[b, t, c]) / (B T)\n");
+                s.push_str("sd[c] = sqrt(sum_{b,t}((x[b, t, c] - mu[c])^2) / (B T))\n");
+                s.push_str(&format!("{h0}[b, t, c] = (x[b, t, c] - mu[c]) / sd[c]\n"));
+            }
+        }
         let w = if self.shared { "W" } else { "W_{l+1}" };
         let body = match &self.layer {
-            Layer::Dense => format!("{w}[c, C'] h_l[b, t, C']"),
             Layer::Conv { k, s: sg, m, k0 } => {
                 format!("{w}[DT, C', c] h_l[b, {}, C']", affine(*k, *sg, *m, *k0))
             }
+            _ => format!("{w}[c, C'] h_l[b, t, C']"),
         };
         let mut rhs = if self.act == "none" {
             body
         } else {
             format!("{}({body})", self.act)
         };
-        if self.dropout {
-            rhs = format!("({rhs}) Z_{{l+1}}[b, t, c] / p");
+        if let Some(g) = self.gate {
+            rhs = format!("{rhs} {g}(G_{{l+1}}[c, C''] h_l[b, t, C''])");
+        }
+        if let Some(z) = self.mask("b, t, c") {
+            rhs = format!("({rhs}) {z}");
         }
         if self.residual {
             rhs = format!("h_l[b, t, c] + {rhs}");
@@ -132,17 +235,123 @@ impl Model {
             "for l in {}..L-1:\n  h_{{l+1}}[b, t, c] = {rhs}\n",
             self.start
         ));
+        s
+    }
+
+    fn sample_line(&self) -> String {
+        match self.layer {
+            Layer::Time => format!(
+                "sample B = 2, T = {}, C = {}, sigma_W = {}\n",
+                self.t, self.c, self.sigma
+            ),
+            _ => format!(
+                "sample B = 2, T = {}, C = {}, D = {}, L = {}{}, sigma_W = {}, p = {}\n",
+                self.t,
+                self.c,
+                self.d,
+                self.layers,
+                if self.head == Head::Embed {
+                    ", V = 3"
+                } else {
+                    ""
+                },
+                self.sigma,
+                self.p
+            ),
+        }
+    }
+
+    /// A recurrence over positions with weights shared by every step, from `h[b, 0, c]`:
+    /// the loop `for t in 1..T` (reads `t - 1`) or `for t in 0..T-1` (writes `t + 1`).
+    fn time_source(&self) -> String {
+        let mut s = String::from("size B, T, C\nindex k : C\nsymbol sigma_W\n");
+        let dist = self.weight_dist();
+        s.push_str(&format!("param W[C, C] ~ {dist}\nparam U[C, C] ~ {dist}\n"));
+        s.push_str(&format!("input h[B, 0, C] ~ {}\n", self.input_dist()));
+        let (w, r, range) = self.time_positions();
         s.push_str(&format!(
-            "sample B = 2, T = {}, C = {}, D = {}, L = {}, sigma_W = {}, p = 1/2\n",
-            self.t, self.c, self.d, self.layers, self.sigma
+            "input x[B, t, C] ~ normal(0, 1) for t in {range}\ngrad h[B, t, C] ~ normal(0, 1) for t in 1..T\n"
+        ));
+        let act = |a: &str| {
+            if self.act == "none" {
+                a.to_string()
+            } else {
+                format!("{}({a})", self.act)
+            }
+        };
+        s.push_str(&format!(
+            "for t in {range}:\n  a[b, {w}, c] = W[c, C'] h[b, {r}, C'] + U[c, C'] x[b, t, C']\n  h[b, {w}, c] = {}\n",
+            act(&format!("a[b, {w}, c]"))
         ));
         s
+    }
+
+    /// The written position, the read position and the loop range of a time model.
+    fn time_positions(&self) -> (&'static str, &'static str, &'static str) {
+        if self.start == 1 {
+            ("t", "t-1", "1..T")
+        } else {
+            ("t+1", "t", "0..T-1")
+        }
+    }
+
+    /// Claims about gradient elements that hold for every model of this shape (the
+    /// chain rule written by hand), and the same perturbed: (text, true?).
+    fn element_claims(&self) -> Vec<(String, bool)> {
+        let mut out = Vec::new();
+        match self.layer {
+            Layer::Time => {
+                let (w, r, _) = self.time_positions();
+                let d = derivative(self.act, &format!("a[b,{w},c]"), &format!("h[b,{w},c]"));
+                out.push((format!("a.grad[b,{w},c] == h.grad[b,{w},c] {d}"), true));
+                out.push((format!("x.grad[b,t,c] == U[C',c] a.grad[b,{w},C']"), true));
+                out.push((
+                    format!("backprop includes:\n  for b,c,k: h.grad[b,{r},k] += a.grad[b,{w},c] W[c,k]"),
+                    true,
+                ));
+                {
+                    out.push((format!("a.grad[b,{w},c] == 2 h.grad[b,{w},c] {d}"), false));
+                    out.push((format!("x.grad[b,t,c] == -U[C',c] a.grad[b,{w},C']"), false));
+                    out.push((
+                        format!("backprop includes:\n  for b,c,k: h.grad[b,{r},k] += 2 a.grad[b,{w},c] W[c,k]"),
+                        false,
+                    ));
+                }
+            }
+            Layer::Dense if self.gate.is_none() => {
+                let w = if self.shared { "W" } else { "W_{l+1}" };
+                let simple = self.act == "none";
+                let by_value = matches!(self.act, "tanh" | "sigmoid" | "exp")
+                    && !self.residual
+                    && self.dropout == Dropout::None;
+                if !simple && !by_value {
+                    return out;
+                }
+                let d = derivative(self.act, "", "h_{l+1}[b,t,C']");
+                let mut chain = format!("{w}[C',c] h_{{l+1}}.grad[b,t,C']");
+                if d != "1" {
+                    chain = format!("{chain} {d}");
+                }
+                if let Some(z) = self.mask("b,t,C'") {
+                    chain = format!("{chain} {z}");
+                }
+                let res = if self.residual {
+                    "h_{l+1}.grad[b,t,c] + "
+                } else {
+                    ""
+                };
+                out.push((format!("h_l.grad[b,t,c] == {res}{chain}"), true));
+                out.push((format!("h_l.grad[b,t,c] == {res}2 {chain}"), false));
+            }
+            _ => {}
+        }
+        out
     }
 }
 
 fn model() -> impl Strategy<Value = Model> {
     let layer = prop_oneof![
-        1 => Just(Layer::Dense),
+        2 => Just(Layer::Dense),
         4 => (
             prop_oneof![4 => Just(1i64), 1 => Just(-1i64), 1 => Just(2i64)],
             prop_oneof![Just(1i64), Just(-1i64)],
@@ -150,6 +359,7 @@ fn model() -> impl Strategy<Value = Model> {
             -1i64..=1
         )
             .prop_map(|(k, s, m, k0)| Layer::Conv { k, s, m, k0 }),
+        1 => Just(Layer::Time),
     ];
     (
         (
@@ -167,44 +377,74 @@ fn model() -> impl Strategy<Value = Model> {
         layer,
         (
             prop_oneof![
-                3 => Just("none"),
-                1 => Just("relu"),
+                6 => Just("none"),
+                2 => Just("relu"),
                 1 => Just("tanh"),
-                1 => Just("sigmoid")
+                1 => Just("sigmoid"),
+                1 => Just("gelu"),
+                1 => Just("softplus"),
+                1 => Just("erf"),
+                1 => Just("abs"),
+                1 => Just("exp"),
             ],
             any::<bool>(),
             prop_oneof![3 => Just(false), 1 => Just(true)],
             prop_oneof![Just("normal"), Just("symmetric"), Just("uniform")],
             prop_oneof![Just("normal"), Just("mean"), Just("moments")],
-            prop_oneof![4 => Just(false), 1 => Just(true)],
             prop_oneof![Just("1/2"), Just("3/5"), Just("1")],
+        ),
+        (
+            prop_oneof![4 => Just(None), 1 => Just(Some("sigmoid")), 1 => Just(Some("tanh"))],
+            prop_oneof![4 => Just(Head::Input), 1 => Just(Head::Embed), 1 => Just(Head::Norm)],
+            prop_oneof![
+                4 => Just(Dropout::None),
+                1 => Just(Dropout::Scaled),
+                1 => Just(Dropout::Unscaled),
+                1 => Just(Dropout::Expr)
+            ],
+            prop_oneof![Just("1/2"), Just("1/4"), Just("2/3")],
+            prop_oneof![29 => Just(false), 1 => Just(true)],
         ),
     )
         .prop_map(
             |(
                 (boundary, c, t, d, layers, start),
                 layer,
-                (act, residual, shared, weight, input, dropout, sigma),
-            )| Model {
-                // Known bug, not of the moments engine (docs/soundness.md): the derived
-                // relu derivative inlines its argument, `[W[DT,C',c] h_l[b,t+DT,C'] > 0]`,
-                // whose capitals the interpreter sums over the whole statement; a relu
-                // layer with a summed index fails its gradient check. Left out until
-                // fixed.
-                act: if act == "relu" { "tanh" } else { act },
-                boundary,
-                c,
-                t,
-                d,
-                layers: layers.max(start + 1),
-                start,
-                layer,
-                residual,
-                shared,
-                weight,
-                input,
-                dropout,
-                sigma,
+                (act, residual, shared, weight, input, sigma),
+                (gate, head, dropout, p, monte_carlo),
+            )| {
+                let time = matches!(layer, Layer::Time);
+                // exp of a sum of exps overflows beyond two dense layers: exp only
+                // where the values stay finite.
+                let exp_ok = matches!(layer, Layer::Dense) && dropout == Dropout::None;
+                let act = match act {
+                    "exp" if !exp_ok => "softplus",
+                    a => a,
+                };
+                Model {
+                    boundary,
+                    c,
+                    t,
+                    d,
+                    layers: if act == "exp" {
+                        1 + start
+                    } else {
+                        layers.max(start + 1)
+                    },
+                    start,
+                    layer,
+                    act,
+                    gate: if time { None } else { gate },
+                    residual: residual && !time,
+                    shared,
+                    weight,
+                    input,
+                    head: if time { Head::Input } else { head },
+                    dropout: if time { Dropout::None } else { dropout },
+                    sigma: if act == "exp" { "1/2" } else { sigma },
+                    p,
+                    monte_carlo,
+                }
             },
         )
 }
@@ -218,6 +458,10 @@ struct Tally {
     claims: usize,
     /// Gradient checks.
     gradients: usize,
+    /// Claims refuted (each must carry a witness).
+    refuted: usize,
+    /// Gradient checks that could not be made (a kink hit exactly).
+    kinks: usize,
     disagreements: Vec<String>,
 }
 
@@ -234,9 +478,11 @@ fn member_stats(m: &tq::num::Machine, member: &str, grad: bool) -> Option<(f64, 
 }
 
 const TRIALS: usize = 240;
+/// Fresh trials that must confirm a failure of the first 240.
+const SECOND: usize = 4000;
 
 fn check_model(model: &Model, seed: u64) -> Tally {
-    let src = model.source();
+    let src = format!("{}{}", model.source(), model.sample_line());
     let mut tally = Tally::default();
     let fail = |what: String| {
         tally_push(&src, what);
@@ -267,6 +513,14 @@ fn check_model(model: &Model, seed: u64) -> Tally {
         Ok(checks) => {
             for g in checks {
                 tally.gradients += 1;
+                // A kink (relu, abs at 0) hit exactly: a dropout mask's zeros make the
+                // next layer's argument exactly 0, every direction straddles it and
+                // the check cannot be made (docs/numeric.md). Not a disagreement.
+                let kink = matches!(model.act, "relu" | "abs") && model.dropout != Dropout::None;
+                if !g.passed && kink && g.max_rel_error.is_infinite() {
+                    tally.kinks += 1;
+                    continue;
+                }
                 if !g.passed {
                     fail(format!(
                         "gradient check of {} fails: relative error {:e}",
@@ -302,7 +556,8 @@ fn check_model(model: &Model, seed: u64) -> Tally {
     consts.insert("pi".into(), std::f64::consts::PI);
     let layers = model.layers as i64;
     let mut targets = Vec::new();
-    for rec in &a.recurrences {
+    let family = !matches!(model.layer, Layer::Time);
+    for rec in a.recurrences.iter().filter(|_| family) {
         if !rec.approx.is_empty() {
             continue;
         }
@@ -334,34 +589,33 @@ fn check_model(model: &Model, seed: u64) -> Tally {
         }
     }
     if !targets.is_empty() {
-        // Trials: per target, per trial (mean of x, mean of x²).
-        let mut stats: Vec<Vec<(f64, f64)>> = vec![Vec::new(); targets.len()];
-        for trial in 0..TRIALS {
-            let run = match tq::num::gradcheck::run_model(
-                &program,
-                &env,
-                &back.items,
-                None,
-                seed.wrapping_mul(1_000_003).wrapping_add(trial as u64 + 1),
-            ) {
-                Ok(r) => r,
-                Err(e) => {
-                    fail(format!("a trial did not run: {}", e.message));
-                    return take(tally);
-                }
-            };
-            for (k, t) in targets.iter().enumerate() {
-                if let Some(s) = member_stats(&run.machine, &t.member, t.grad) {
-                    stats[k].push(s);
+        // Trials: per target, per trial (mean of x, mean of x²); trials numbered from
+        // `first` (each with its own seeded streams).
+        let collect = |n: usize, first: u64| -> Result<Vec<Vec<(f64, f64)>>, String> {
+            let mut stats: Vec<Vec<(f64, f64)>> = vec![Vec::new(); targets.len()];
+            for trial in 0..n as u64 {
+                let run = tq::num::gradcheck::run_model(
+                    &program,
+                    &env,
+                    &back.items,
+                    None,
+                    seed.wrapping_mul(1_000_003).wrapping_add(first + trial + 1),
+                )
+                .map_err(|e| format!("a trial did not run: {}", e.message))?;
+                for (k, t) in targets.iter().enumerate() {
+                    if let Some(s) = member_stats(&run.machine, &t.member, t.grad) {
+                        stats[k].push(s);
+                    }
                 }
             }
-        }
+            Ok(stats)
+        };
         let tests = (2 * targets.len()) as f64;
         let z = tq::claims::montecarlo::z_for(1e-6 / tests);
-        for (t, st) in targets.iter().zip(&stats) {
-            if st.len() < TRIALS {
-                fail(format!("{} has no elements in some trials", t.text));
-                continue;
+        // The interval test of one target over some trials: what fails, if anything.
+        let judge = |t: &Target, st: &[(f64, f64)], want: usize| -> Vec<String> {
+            if st.len() < want {
+                return vec![format!("{} has no elements in some trials", t.text)];
             }
             let n = st.len() as f64;
             let m1 = st.iter().map(|s| s.0).sum::<f64>() / n;
@@ -375,71 +629,138 @@ fn check_model(model: &Model, seed: u64) -> Tally {
             let se_var = ((g1 * g1 * c11 + c22 + 2.0 * g1 * c12) / n).max(0.0).sqrt();
             let est_var = m2 - m1 * m1;
             let slack = 1e-9 * (1.0 + t.var.abs());
-            tally.moments += 1;
+            let mut out = Vec::new();
             if (m1 - t.mean).abs() > z * se_mean + slack {
-                fail(format!(
-                    "E({}) = {} [exact] is {:.4} by Monte Carlo (standard error {:.2e}, z {z:.2})",
-                    t.text, t.closed.0, m1, se_mean
+                out.push(format!(
+                    "E({}) = {} [exact] is {:.4} by Monte Carlo ({} trials, standard error {:.2e}, z {z:.2})",
+                    t.text, t.closed.0, m1, st.len(), se_mean
                 ));
             }
             if (est_var - t.var).abs() > z * se_var + slack {
-                fail(format!(
-                    "Var({}) = {} = {:.4} [exact] is {:.4} by Monte Carlo (standard error {:.2e}, z {z:.2})",
-                    t.text, t.closed.1, t.var, est_var, se_var
+                out.push(format!(
+                    "Var({}) = {} = {:.4} [exact] is {:.4} by Monte Carlo ({} trials, standard error {:.2e}, z {z:.2})",
+                    t.text, t.closed.1, t.var, est_var, st.len(), se_var
                 ));
             }
-        }
-        // The closed forms as claims, and perturbed.
-        let mut claims = String::new();
-        let mut expect: Vec<(bool, String)> = Vec::new();
-        for t in &targets {
-            let v = &t.closed.1;
-            let mut add = |text: String, truth: bool| {
-                claims.push_str(&format!("claim {text}\n"));
-                expect.push((truth, text));
-            };
-            add(format!("Var({}) == {v}", t.text), true);
-            add(format!("E({}) == {}", t.text, t.closed.0), true);
-            if t.var.abs() > 1e-12 {
-                add(format!("Var({}) == 2 ({v})", t.text), false);
-                add(format!("Var({}) == -({v})", t.text), false);
-                if (t.var - 1.0).abs() > 1e-9 {
-                    add(format!("Var({}) == ({v})^2", t.text), false);
-                }
-            }
-            add(format!("E({}) == {} + 1", t.text, t.closed.0), false);
-        }
-        let full = format!("{src}{claims}");
-        let opts = Options {
-            seed,
-            strict: false,
-            no_numeric: true,
-            no_monte_carlo: true,
+            out
         };
-        let report = check_source("generated.tq", &full, &opts);
-        if report.unexpected_errors() > 0 {
+        let stats = match collect(TRIALS, 0) {
+            Ok(s) => s,
+            Err(e) => {
+                fail(e);
+                return take(tally);
+            }
+        };
+        let mut second: Option<Vec<Vec<(f64, f64)>>> = None;
+        for (k, (t, st)) in targets.iter().zip(&stats).enumerate() {
+            tally.moments += 1;
+            if judge(t, st, TRIALS).is_empty() {
+                continue;
+            }
+            // Two stages: with one scalar weight per layer (C = D = 1) the per-trial
+            // statistics are heavy-tailed and 240 trials underestimate the standard
+            // error; a failure counts only when SECOND fresh trials fail it too.
+            if second.is_none() {
+                second = Some(match collect(SECOND, 1_000_000) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        fail(e);
+                        return take(tally);
+                    }
+                });
+            }
+            for f in judge(t, &second.as_ref().expect("collected")[k], SECOND) {
+                fail(f);
+            }
+        }
+    }
+    // The closed forms as claims, and perturbed; bounds around them; the gradient
+    // elements by the chain rule, and perturbed.
+    let mut claims = String::new();
+    let mut expect: Vec<(bool, String)> = Vec::new();
+    let mut add = |text: String, truth: bool| {
+        claims.push_str(&format!("claim {text}\n"));
+        expect.push((truth, text));
+    };
+    // With the checker's Monte Carlo on, the claims it decides are the two about the
+    // last member below (each Monte Carlo run costs seconds).
+    for t in targets.iter().filter(|_| !model.monte_carlo) {
+        let v = &t.closed.1;
+        add(format!("Var({}) == {v}", t.text), true);
+        add(format!("E({}) == {}", t.text, t.closed.0), true);
+        if t.var.abs() > 1e-12 {
+            add(format!("Var({}) == 2 ({v})", t.text), false);
+            add(format!("Var({}) == -({v})", t.text), false);
+            if (t.var - 1.0).abs() > 1e-9 {
+                add(format!("Var({}) == ({v})^2", t.text), false);
+            }
+            add(format!("Var({}) >= ({v}) / 2", t.text), true);
+            add(format!("Var({}) <= 2 ({v})", t.text), true);
+            add(format!("Var({}) >= 2 ({v})", t.text), false);
+            add(format!("Var({}) <= ({v}) / 2", t.text), false);
+        }
+        add(format!("E({}) == {} + 1", t.text, t.closed.0), false);
+    }
+    // Every model: a variance is never negative; the last member's is not zero.
+    let last = match model.layer {
+        Layer::Time => "h".to_string(),
+        _ => format!("h_{}", model.layers),
+    };
+    add(format!("Var({last}) >= 0"), true);
+    add(format!("Var({last}) <= 0"), false);
+    for (text, truth) in model
+        .element_claims()
+        .into_iter()
+        .filter(|_| !model.monte_carlo)
+    {
+        add(text, truth);
+    }
+    let full = format!("{src}{claims}");
+    let opts = Options {
+        seed,
+        strict: false,
+        no_numeric: false,
+        no_monte_carlo: !model.monte_carlo,
+    };
+    let report = check_source("generated.tq", &full, &opts);
+    if report.unexpected_errors() > 0 {
+        fail(format!(
+            "the generated claims do not check: {:?}",
+            report
+                .diagnostics
+                .iter()
+                .map(|d| d.message.clone())
+                .collect::<Vec<_>>()
+        ));
+    }
+    if report.claims.len() != expect.len() {
+        fail(format!(
+            "{} claims written, {} decided",
+            expect.len(),
+            report.claims.len()
+        ));
+    }
+    for (c, (truth, text)) in report.claims.iter().zip(&expect) {
+        tally.claims += 1;
+        let bad = if *truth {
+            c.verdict == Verdict::Refuted
+        } else {
+            matches!(c.verdict, Verdict::Proved | Verdict::Confirmed)
+        };
+        if bad {
             fail(format!(
-                "the claims of the derived closed forms do not check: {:?}",
-                report
-                    .diagnostics
-                    .iter()
-                    .map(|d| d.message.clone())
-                    .collect::<Vec<_>>()
+                "claim `{text}` ({}) is {:?}: {}",
+                if *truth { "true" } else { "perturbed" },
+                c.verdict,
+                c.evidence
             ));
         }
-        for (c, (truth, text)) in report.claims.iter().zip(&expect) {
-            tally.claims += 1;
-            let bad = if *truth {
-                c.verdict == Verdict::Refuted
-            } else {
-                matches!(c.verdict, Verdict::Proved | Verdict::Confirmed)
-            };
-            if bad {
+        if c.verdict == Verdict::Refuted {
+            tally.refuted += 1;
+            if c.witness.is_none() {
                 fail(format!(
-                    "claim `{text}` ({}) is {:?}: {}",
-                    if *truth { "true" } else { "perturbed" },
-                    c.verdict,
-                    c.evidence
+                    "claim `{text}` is refuted without a witness ({}): {}",
+                    c.method, c.evidence
                 ));
             }
         }
@@ -505,7 +826,24 @@ fn long_run() {
     let mut exact_models = 0usize;
     for _ in 0..n {
         let (m, seed) = strategy.new_tree(&mut runner).expect("a model").current();
+        let started = std::time::Instant::now();
         let t = check_model(&m, seed);
+        if std::env::var("TQ_SOUNDNESS_TIMES").is_ok() {
+            eprintln!(
+                "TIME {:.2} mc={} layer={:?} act={} head={:?} drop={:?} gate={:?} layers={} t={} c={} d={}",
+                started.elapsed().as_secs_f64(),
+                m.monte_carlo,
+                m.layer,
+                m.act,
+                m.head,
+                m.dropout,
+                m.gate,
+                m.layers,
+                m.t,
+                m.c,
+                m.d
+            );
+        }
         models += 1;
         if t.moments > 0 {
             exact_models += 1;
@@ -513,15 +851,17 @@ fn long_run() {
         total.moments += t.moments;
         total.claims += t.claims;
         total.gradients += t.gradients;
+        total.refuted += t.refuted;
         for d in &t.disagreements {
             eprintln!("DISAGREEMENT (seed {seed}):\n{d}\n");
         }
         total.disagreements.extend(t.disagreements);
     }
     eprintln!(
-        "soundness long run: {models} models ({exact_models} with exact closed forms), {} closed forms against Monte Carlo, {} claims, {} gradient checks, {} disagreements",
+        "soundness long run: {models} models ({exact_models} with exact closed forms), {} closed forms against Monte Carlo, {} claims ({} refuted, each with a witness), {} gradient checks, {} disagreements",
         total.moments,
         total.claims,
+        total.refuted,
         total.gradients,
         total.disagreements.len()
     );

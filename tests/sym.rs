@@ -174,7 +174,7 @@ fn point_agreement_is_never_called_proved() {
         &Default::default(),
     );
     assert_eq!(d.verdict, tq::claims::Verdict::Confirmed);
-    assert_eq!(d.method, "random-points");
+    assert_eq!(d.method, tq::verdict::Method::RandomPoints);
 }
 
 #[test]
@@ -285,7 +285,7 @@ fn partials_of_the_graph_are_proved_equal_to_the_course_forms() {
     let opts = sym::CheckOptions::default();
     let d = sym::check_relation(&sym::diff(&u, "a"), &sym::Rel::Eq, &du_da, &opts);
     assert_eq!(d.verdict, proved(), "{}", d.evidence);
-    assert_eq!(d.method, "symbolic");
+    assert_eq!(d.method, tq::verdict::Method::Symbolic);
     assert_eq!(d.points, 0);
     let d = sym::check_relation(&sym::diff(&u, "b"), &sym::Rel::Eq, &du_db, &opts);
     assert_eq!(d.verdict, proved(), "{}", d.evidence);
@@ -410,7 +410,7 @@ fn orderings_and_approximations() {
         &opts,
     );
     assert_eq!(d.verdict, Verdict::Confirmed, "{d:?}");
-    assert_eq!(d.method, "numeric");
+    assert_eq!(d.method, tq::verdict::Method::Numeric);
 }
 
 #[test]

@@ -283,15 +283,10 @@ fn mul(a: Option<i128>, b: Option<i128>) -> Option<i128> {
 
 /// Every number literal of an expression, with its span.
 fn for_each_num(e: &Expr, f: &mut dyn FnMut(&str, crate::syntax::span::Span)) {
-    match e {
-        Expr::Num(t, s) => f(t, *s),
-        Expr::Unary(_, x, _) | Expr::Iverson(x, _) => for_each_num(x, f),
-        Expr::Binary(_, l, r, _) | Expr::Rel(_, l, r, _) => {
-            for_each_num(l, f);
-            for_each_num(r, f);
+    crate::syntax::visit::walk_expr(e, |x| {
+        if let Expr::Num(t, s) = x {
+            f(t, *s);
         }
-        Expr::Call(c) => c.args.iter().for_each(|a| for_each_num(a, f)),
-        Expr::Sum(_, x, _) | Expr::Softmax(_, x, _) => for_each_num(x, f),
-        Expr::Ref(_) | Expr::Deriv(..) => {}
-    }
+        true
+    });
 }

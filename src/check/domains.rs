@@ -9,6 +9,8 @@ use super::Env;
 use crate::sym::Domain;
 use crate::syntax::ast::{BinOp, Expr, Init, Item, ItemKind, Program};
 use crate::syntax::printer::{print_expr, print_name};
+use num_rational::BigRational;
+use num_traits::{One, Signed, Zero};
 use std::collections::BTreeMap;
 
 /// The domains of a file's sizes and symbols.
@@ -44,12 +46,76 @@ pub fn infer(program: &Program, env: &Env) -> BTreeMap<String, Domain> {
         );
         let arg = |k: usize| c.args.get(k);
         match dist {
-            "bernoulli" => {
-                if let Some(Expr::Ref(r)) = arg(0) {
-                    if r.indices.is_none() {
+            "bernoulli" => match arg(0) {
+                Some(Expr::Ref(r)) if r.indices.is_none() => {
+                    add(
+                        print_name(&r.name),
+                        Domain::probability(&format!("a probability in {why}")),
+                    );
+                }
+                Some(Expr::Ref(_)) => {}
+                // `bernoulli(1 - p)`: 0 <= c + k p <= 1 bounds p.
+                Some(e) => {
+                    let Some((name, k, c)) = affine_in_one(e, env) else {
+                        // `bernoulli(p q)`: 0 <= p q <= 1 as relations of its symbols.
+                        let (zero, one) =
+                            (Expr::Num("0".into(), c.span), Expr::Num("1".into(), c.span));
+                        relate(&mut add, env, e, &[(&zero, "<=", e), (e, "<=", &one)], &why);
+                        return;
+                    };
+                    {
+                        let zero = BigRational::zero();
+                        let one = BigRational::one();
+                        let (a, b) = ((&zero - &c) / &k, (&one - &c) / &k);
+                        let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
                         add(
-                            print_name(&r.name),
-                            Domain::probability(&format!("a probability in {why}")),
+                            name,
+                            Domain {
+                                lo: Some((lo, false)),
+                                hi: Some((hi, false)),
+                                integer: false,
+                                why: vec![format!("a probability in {why}")],
+                                relations: Vec::new(),
+                            },
+                        );
+                    }
+                }
+                None => {}
+            },
+            // `uniform(lo, hi)` needs lo < hi: when hi − lo is `k s + c` in one symbol,
+            // that bounds s (`uniform(-sigma, sigma)`: sigma > 0).
+            "uniform" => {
+                if let (Some(lo), Some(hi)) = (arg(0), arg(1)) {
+                    let Some((name, k, c)) = difference_in_one(hi, lo, env) else {
+                        // `uniform(a, b)`: a < b as a relation of a and b.
+                        let both = Expr::Binary(
+                            BinOp::Sub,
+                            Box::new(hi.clone()),
+                            Box::new(lo.clone()),
+                            c.span,
+                        );
+                        relate(&mut add, env, &both, &[(lo, "<", hi)], &why);
+                        return;
+                    };
+                    {
+                        let edge = -c / &k;
+                        let d = if k.is_positive() {
+                            Domain {
+                                lo: Some((edge, true)),
+                                ..Domain::default()
+                            }
+                        } else {
+                            Domain {
+                                hi: Some((edge, true)),
+                                ..Domain::default()
+                            }
+                        };
+                        add(
+                            name,
+                            Domain {
+                                why: vec![format!("lower end below the upper in {why}")],
+                                ..d
+                            },
                         );
                     }
                 }
@@ -129,5 +195,161 @@ fn monomial(e: &Expr, sign: i64, out: &mut Vec<(String, i64)>) -> bool {
             _ => false,
         },
         _ => false,
+    }
+}
+
+/// An affine form `Σ k_s s + c` of symbols (no sizes, tensors or functions), exactly.
+fn affine(e: &Expr, env: &Env) -> Option<(BTreeMap<String, BigRational>, BigRational)> {
+    use crate::syntax::ast::UnOp;
+    let scale = |(m, c): (BTreeMap<String, BigRational>, BigRational), f: &BigRational| {
+        (
+            m.into_iter()
+                .map(|(k, v)| (k, v * f))
+                .collect::<BTreeMap<_, _>>(),
+            c * f,
+        )
+    };
+    let constant = |x: &(BTreeMap<String, BigRational>, BigRational)| {
+        x.0.values().all(|v| v.is_zero()).then(|| x.1.clone())
+    };
+    match e {
+        Expr::Num(s, _) => Some((BTreeMap::new(), crate::sym::parse_number(s)?)),
+        Expr::Ref(r) if r.indices.is_none() && !r.grad => {
+            let n = print_name(&r.name);
+            env.symbols.contains_key(&n).then(|| {
+                (
+                    BTreeMap::from([(n, BigRational::one())]),
+                    BigRational::zero(),
+                )
+            })
+        }
+        Expr::Unary(UnOp::Neg, x, _) => Some(scale(affine(x, env)?, &-BigRational::one())),
+        Expr::Binary(op @ (BinOp::Add | BinOp::Sub), l, r, _) => {
+            let (mut m, c) = affine(l, env)?;
+            let (n, d) = affine(r, env)?;
+            let sign = if *op == BinOp::Add {
+                BigRational::one()
+            } else {
+                -BigRational::one()
+            };
+            for (k, v) in n {
+                let e = m.entry(k).or_insert_with(BigRational::zero);
+                *e += v * &sign;
+            }
+            Some((m, c + d * sign))
+        }
+        Expr::Binary(BinOp::Mul | BinOp::Jux, l, r, _) => {
+            let (a, b) = (affine(l, env)?, affine(r, env)?);
+            match (constant(&a), constant(&b)) {
+                (Some(f), _) => Some(scale(b, &f)),
+                (_, Some(f)) => Some(scale(a, &f)),
+                _ => None,
+            }
+        }
+        Expr::Binary(BinOp::Div, l, r, _) => {
+            let f = constant(&affine(r, env)?)?;
+            if f.is_zero() {
+                return None;
+            }
+            Some(scale(affine(l, env)?, &f.recip()))
+        }
+        _ => None,
+    }
+}
+
+/// `k s + c` with one symbol s and k ≠ 0: (s, k, c).
+fn one_symbol(
+    (m, c): (BTreeMap<String, BigRational>, BigRational),
+) -> Option<(String, BigRational, BigRational)> {
+    let mut live = m.into_iter().filter(|(_, v)| !v.is_zero());
+    let (name, k) = live.next()?;
+    live.next().is_none().then_some((name, k, c))
+}
+
+fn affine_in_one(e: &Expr, env: &Env) -> Option<(String, BigRational, BigRational)> {
+    one_symbol(affine(e, env)?)
+}
+
+/// `hi − lo` as `k s + c` in one symbol.
+fn difference_in_one(
+    hi: &Expr,
+    lo: &Expr,
+    env: &Env,
+) -> Option<(String, BigRational, BigRational)> {
+    let (mut m, c) = affine(hi, env)?;
+    let (n, d) = affine(lo, env)?;
+    for (k, v) in n {
+        let e = m.entry(k).or_insert_with(BigRational::zero);
+        *e -= v;
+    }
+    one_symbol((m, c - d))
+}
+
+/// The arithmetic of numbers and symbols as a `sym` expression (`None` for anything
+/// else: tensors, functions).
+fn to_sym(e: &Expr, env: &Env) -> Option<crate::sym::Expr> {
+    use crate::sym::Expr as S;
+    use crate::syntax::ast::UnOp;
+    Some(match e {
+        Expr::Num(s, _) => S::num(crate::sym::parse_number(s)?),
+        Expr::Ref(r) if r.indices.is_none() && !r.grad => {
+            let n = print_name(&r.name);
+            if !env.symbols.contains_key(&n) && !env.sizes.contains_key(&n) {
+                return None;
+            }
+            S::sym(&n)
+        }
+        Expr::Unary(UnOp::Neg, x, _) => -to_sym(x, env)?,
+        Expr::Binary(op, l, r, _) => {
+            let (a, b) = (to_sym(l, env)?, to_sym(r, env)?);
+            match op {
+                BinOp::Add => a + b,
+                BinOp::Sub => a - b,
+                BinOp::Mul | BinOp::Jux => a * b,
+                BinOp::Div => a / b,
+                BinOp::Pow => S::pow(a, b),
+            }
+        }
+        _ => return None,
+    })
+}
+
+/// Relations (`lhs op rhs`) of the symbols `e` mentions, kept on each of them.
+fn relate(
+    add: &mut dyn FnMut(String, Domain),
+    env: &Env,
+    e: &Expr,
+    rels: &[(&Expr, &str, &Expr)],
+    why: &str,
+) {
+    let mut names = Vec::new();
+    super::walk_refs(e, &mut |r| {
+        let n = print_name(&r.name);
+        if r.indices.is_none() && env.symbols.contains_key(&n) && !names.contains(&n) {
+            names.push(n);
+        }
+    });
+    let parsed: Vec<_> = rels
+        .iter()
+        .filter_map(|(l, op, r)| {
+            let rel = match *op {
+                "<" => crate::sym::Rel::Lt,
+                _ => crate::sym::Rel::Le,
+            };
+            Some((to_sym(l, env)?, rel, to_sym(r, env)?))
+        })
+        .collect();
+    if parsed.len() != rels.len() {
+        return;
+    }
+    for n in names {
+        add(
+            n,
+            Domain {
+                why: vec![format!("a relation in {why}")],
+                relations: parsed.clone(),
+                ..Domain::default()
+            },
+        );
     }
 }

@@ -14,6 +14,7 @@ use crate::diag::Diagnostic;
 use crate::syntax::ast::{BinOp, Binding, Expr, RelOp};
 use crate::syntax::printer::{print_expr, print_name};
 use crate::syntax::span::Span;
+use crate::syntax::visit::map_children;
 use std::collections::BTreeSet;
 
 /// One setting: `name = value`, or `name^power = value` (then name = value^(1/power)).
@@ -326,28 +327,9 @@ fn substitute(e: &Expr, resolved: &[Setting]) -> Expr {
                 *span,
             )
         }
-        Expr::Num(..) => e.clone(),
-        Expr::Unary(op, x, s) => Expr::Unary(*op, Box::new(substitute(x, resolved)), *s),
-        Expr::Binary(op, l, r, s) => Expr::Binary(
-            *op,
-            Box::new(substitute(l, resolved)),
-            Box::new(substitute(r, resolved)),
-            *s,
-        ),
-        Expr::Rel(op, l, r, s) => Expr::Rel(
-            *op,
-            Box::new(substitute(l, resolved)),
-            Box::new(substitute(r, resolved)),
-            *s,
-        ),
-        Expr::Iverson(x, s) => Expr::Iverson(Box::new(substitute(x, resolved)), *s),
-        Expr::Call(c) => {
-            let mut c = c.clone();
-            c.args = c.args.iter().map(|a| substitute(a, resolved)).collect();
-            Expr::Call(c)
-        }
         // Sums, softmax and derivatives bind indices of their own; names inside them
         // are left as written.
-        _ => e.clone(),
+        Expr::Sum(..) | Expr::Softmax(..) | Expr::Deriv(..) => e.clone(),
+        _ => map_children(e, |x| substitute(x, resolved)),
     }
 }

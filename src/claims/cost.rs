@@ -19,9 +19,7 @@ fn capitals(e: &ast::Expr, out: &mut Vec<String>) {
         for ix in r.indices.iter().flatten() {
             if let IndexExpr::Affine(a) = ix {
                 for f in a.terms.iter().flat_map(|t| t.factors.iter()) {
-                    if f.name.starts_with(|c: char| c.is_ascii_uppercase())
-                        && !out.contains(&f.name)
-                    {
+                    if crate::syntax::ast::is_summed_index(&f.name) && !out.contains(&f.name) {
                         out.push(f.name.clone());
                     }
                 }

@@ -201,7 +201,7 @@ impl<'a> Lowerer<'a> {
     }
 
     fn is_capital(&self, name: &str) -> bool {
-        name.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+        crate::syntax::ast::is_summed_index(name)
             && self.env.index_size(&name.to_lowercase()).is_some()
     }
 

@@ -8,13 +8,14 @@
 //! no combination matches is `refuted`.
 
 use super::{mentions, program_loops, Verdict};
+use crate::claims::{Method, Outcome};
 use crate::num::gradcheck::ModelRun;
 use crate::num::{Machine, Store};
 use crate::syntax::ast::{BinOp, Expr, Item, ItemKind, Loop, Program, Range};
 use crate::syntax::printer::print_program;
 
-fn und(why: impl Into<String>) -> (Verdict, String, String) {
-    (Verdict::Undecided, "none".into(), why.into())
+fn und(why: impl Into<String>) -> Outcome {
+    Outcome::undecided(why)
 }
 
 /// Every statement of a derived program with the loops around it, as a runnable item.
@@ -124,17 +125,29 @@ fn contribution(m: &Machine, item: &Item) -> Result<Store, String> {
     Ok(m.shadow.unwrap_or_default())
 }
 
-fn same(a: &Store, b: &Store) -> Option<String> {
+/// The first element where two contributions differ: its text and both values.
+fn same(a: &Store, b: &Store) -> Option<(String, f64, f64)> {
     for (key, t) in a.iter().chain(b.iter()) {
         for pos in t.keys() {
             let x = a.get(key).and_then(|t| t.get(pos)).copied().unwrap_or(0.0);
             let y = b.get(key).and_then(|t| t.get(pos)).copied().unwrap_or(0.0);
             if (x - y).abs() > 1e-9 * x.abs().max(y.abs()).max(1.0) {
-                return Some(format!("{}.grad{pos:?}: {x:.10} against {y:.10}", key.0));
+                return Some((format!("{}.grad{pos:?}", key.0), x, y));
             }
         }
     }
     None
+}
+
+/// Where a sampled run refuted an `includes` block: the statement, the element of the
+/// gradient it writes, the statement's contribution there and the closest combination
+/// of the derived statements' (absent when no derived statement writes the gradient).
+#[derive(Clone, Debug)]
+pub struct Found {
+    pub statement: String,
+    pub element: Option<String>,
+    pub left: f64,
+    pub right: f64,
 }
 
 fn sum(parts: &[&Store]) -> Store {
@@ -184,7 +197,17 @@ impl<'a> Derived<'a> {
     }
 }
 
-pub fn decide(block: &[Item], derived: &Derived, seed: u64) -> (Verdict, String, String) {
+pub fn decide(block: &[Item], derived: &Derived, seed: u64) -> Outcome {
+    decide_found(block, derived, seed, &mut None)
+}
+
+/// [`decide`], and on a refutation the statement and element in `found`.
+pub fn decide_found(
+    block: &[Item],
+    derived: &Derived,
+    seed: u64,
+    found_at: &mut Option<Found>,
+) -> Outcome {
     let (m, derived_parts, all_loops) = (&derived.machine, &derived.parts, &derived.loops);
     let mut matched = 0;
     for it in block {
@@ -248,20 +271,44 @@ pub fn decide(block: &[Item], derived: &Derived, seed: u64) -> (Verdict, String,
                 format!(
                     "no combination of tq's {} derived statements writing {key}.grad gives it (for example {})",
                     candidates.len(),
-                    closest.unwrap_or_default()
+                    closest
+                        .as_ref()
+                        .map(|(e, x, y)| format!("{e}: {x:.10} against {y:.10}"))
+                        .unwrap_or_default()
                 )
             };
-            return (
+            // The statement's largest contribution stands for it when nothing derived
+            // writes the gradient.
+            let (element, left, right) = match closest {
+                Some((e, x, y)) => (Some(e), x, y),
+                None => {
+                    let top = mine
+                        .iter()
+                        .flat_map(|(k, t)| t.iter().map(move |(p, v)| (k, p, *v)))
+                        .max_by(|a, b| a.2.abs().total_cmp(&b.2.abs()));
+                    match top {
+                        Some((k, p, v)) => (Some(format!("{}.grad{p:?}", k.0)), v, 0.0),
+                        None => (None, 0.0, 0.0),
+                    }
+                }
+            };
+            *found_at = Some(Found {
+                statement: text.trim().to_string(),
+                element,
+                left,
+                right,
+            });
+            return Outcome::new(
                 Verdict::Refuted,
-                "numeric".into(),
+                Method::Numeric,
                 format!("`{}`: {why} (one sampled run, seed {seed})", text.trim()),
             );
         }
         matched += 1;
     }
-    (
+    Outcome::new(
         Verdict::Confirmed,
-        "numeric".into(),
+        Method::Numeric,
         format!(
             "each of the {matched} statements equals one statement of tq's derived program or the sum of several, element by element (one sampled run, seed {seed})"
         ),

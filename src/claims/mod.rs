@@ -8,10 +8,11 @@ pub mod moments;
 pub mod montecarlo;
 pub mod numeric;
 mod options;
+mod outcome;
+pub mod route;
 pub mod rules;
 /// The AST → sym lowering lives below the claims layer (the moments engine uses it too).
 pub use crate::lower as scalar;
-pub mod special;
 pub mod tensor_sym;
 
 use crate::analysis::Analysis;
@@ -24,8 +25,10 @@ use crate::syntax::ast::{
 use serde_json::json;
 use std::collections::BTreeMap;
 
-pub use crate::verdict::Verdict;
+pub use crate::verdict::{Method, Verdict};
 pub use options::Options;
+pub use outcome::Outcome;
+pub use route::Route;
 
 /// A decided (or undecided) claim.
 #[derive(Clone, Debug)]
@@ -34,50 +37,17 @@ pub struct ClaimReport {
     pub column: usize,
     pub source: String,
     pub verdict: Verdict,
-    pub method: String,
+    pub method: Method,
     pub evidence: String,
     pub expect: Option<Expectation>,
     /// The second, numeric check of a claim the moments engine decided: Monte Carlo's
-    /// verdict, method and evidence.
-    pub numeric: Option<(Verdict, String, String)>,
+    /// outcome.
+    pub numeric: Option<Outcome>,
     /// The rule of a `proved` verdict (docs/soundness.md lists them); never `None`
     /// when proved.
     pub rule: Option<ProofRule>,
     /// The re-checked counterexample of a `refuted` verdict from the exact engine.
     pub witness: Option<Witness>,
-}
-
-/// A verdict with its method, evidence, proving rule and witness.
-#[derive(Clone, Debug)]
-pub struct Outcome {
-    pub verdict: Verdict,
-    pub method: String,
-    pub evidence: String,
-    pub rule: Option<ProofRule>,
-    pub witness: Option<Witness>,
-}
-
-impl Outcome {
-    /// An engine's `(verdict, method, evidence)`, proved by `rule` when proved.
-    pub fn from_triple(t: (Verdict, String, String), rule: Option<ProofRule>) -> Outcome {
-        Outcome {
-            rule: if t.0 == Verdict::Proved { rule } else { None },
-            verdict: t.0,
-            method: t.1,
-            evidence: t.2,
-            witness: None,
-        }
-    }
-
-    fn from_decision(d: sym::Decision) -> Outcome {
-        Outcome {
-            verdict: d.verdict,
-            method: d.method,
-            evidence: d.evidence,
-            rule: d.rule,
-            witness: d.witness,
-        }
-    }
 }
 
 impl ClaimReport {
@@ -97,7 +67,7 @@ impl ClaimReport {
             "column": self.column,
             "source": self.source,
             "verdict": self.verdict.as_str(),
-            "method": self.method,
+            "method": self.method.as_str(),
             "rule": self.rule.map(ProofRule::name),
             "witness": self.witness.as_ref().map(Witness::to_json),
             "evidence": self.evidence,
@@ -105,10 +75,10 @@ impl ClaimReport {
                 Expectation::Refuted => "refuted",
                 Expectation::Undecided => "undecided",
             }),
-            "numeric": self.numeric.as_ref().map(|(v, _, e)| json!({
-                "verdict": v.as_str(),
-                "method": "monte-carlo",
-                "evidence": e,
+            "numeric": self.numeric.as_ref().map(|o| json!({
+                "verdict": o.verdict.as_str(),
+                "method": Method::MonteCarlo.as_str(),
+                "evidence": o.evidence,
             })),
         })
     }
@@ -120,10 +90,15 @@ impl ClaimReport {
             None => "",
         };
         let second = match &self.numeric {
-            Some((v, m, e)) => format!(
-                "\n             checked again by {}: {}: {e}",
-                if m == "none" { "monte-carlo" } else { m },
-                v.as_str()
+            Some(o) => format!(
+                "\n             checked again by {}: {}: {}",
+                if o.method == Method::None {
+                    Method::MonteCarlo
+                } else {
+                    o.method
+                },
+                o.verdict.as_str(),
+                o.evidence
             ),
             None => String::new(),
         };
@@ -180,6 +155,9 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
     let mut model: Option<Result<crate::num::gradcheck::ModelRun, String>> = None;
     // The derived statements' contributions on that run, for `includes` blocks.
     let mut derived: Option<Result<includes::Derived, String>> = None;
+    // A second run whose backward program is the gather form: the independent path
+    // that re-checks a refutation by the sampled run.
+    let mut gather_run: Option<Result<crate::num::gradcheck::ModelRun, String>> = None;
     let back = a.backward();
     let loss = a.loss();
     let moment_keys = montecarlo::moment_keys(program, env);
@@ -189,13 +167,23 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
     for (span, claim, at) in &claims {
         let (claim, at) = (claim, at.clone());
         let (line, column) = lines.line_col(span.start as usize);
-        // Engines for particular claim forms (update rules, invariances, exact
-        // expectations over discrete distributions) answer first; `None` means the
-        // claim is not theirs.
-        let special = special::decide(claim, program, env, opts);
-        let handled = special.is_some();
-        let first = match special {
-            Some((o, rule)) => Outcome::from_triple(o, Some(rule)),
+        // The engine that owns the claim's form answers first (`Elements` may leave the
+        // claim to the general engines by answering `None`).
+        let route = Route::of(claim, program, env);
+        let owned = match (route, &claim.body) {
+            (Route::UpdateRules, _) => Some(rules::decide(claim, program, env, opts.seed)),
+            (Route::Invariant, ast::Expr::Call(c)) => {
+                Some(tensor_sym::decide_invariant(c, claim, a, opts))
+            }
+            (Route::Elements, _) => tensor_sym::decide_relation(claim, a, opts),
+            _ => None,
+        };
+        let handled = owned.is_some();
+        let mut o = match owned {
+            Some(o) => o,
+            None if route == Route::Includes => {
+                undecided("`includes` blocks are decided on a sampled run of the model")
+            }
             None => decide_with_moments(
                 claim,
                 &at,
@@ -207,17 +195,15 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
                 opts,
             ),
         };
-        let (mut verdict, mut method, mut evidence) = (first.verdict, first.method, first.evidence);
-        let (mut rule, mut witness) = (first.rule, first.witness);
         let mut numeric = None;
-        let by_moments = !handled && (method == "moments" || method == "quadrature");
-        if !handled
-            && (verdict == Verdict::Undecided || by_moments)
+        let by_moments = !handled && matches!(o.method, Method::Moments | Method::Quadrature);
+        if route.general()
+            && !handled
+            && (o.verdict == Verdict::Undecided || by_moments)
             && !opts.no_numeric
             && !opts.no_monte_carlo
-            && claim.includes.is_none()
         {
-            if let Some(o) = montecarlo::decide(
+            if let Some(mc) = montecarlo::decide(
                 claim,
                 program,
                 env,
@@ -231,79 +217,140 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
                 if by_moments {
                     // The second check: Monte Carlo on the model itself.
                     let disagree = matches!(
-                        (verdict, o.0),
+                        (o.verdict, mc.verdict),
                         (Verdict::Proved | Verdict::Confirmed, Verdict::Refuted)
                             | (Verdict::Refuted, Verdict::Confirmed)
                     );
                     if disagree {
-                        evidence = format!(
-                            "the moments engine and Monte Carlo disagree — moments: {} ({evidence}); Monte Carlo: {} ({})",
-                            verdict.as_str(),
-                            o.0.as_str(),
-                            o.2
+                        o.evidence = format!(
+                            "the moments engine and Monte Carlo disagree — moments: {} ({}); Monte Carlo: {} ({})",
+                            o.verdict.as_str(),
+                            o.evidence,
+                            mc.verdict.as_str(),
+                            mc.evidence
                         );
-                        verdict = Verdict::Undecided;
+                        o.verdict = Verdict::Undecided;
                     }
-                    numeric = Some(o);
+                    numeric = Some(mc);
                 } else {
-                    (verdict, method, evidence) = o;
-                    (rule, witness) = (None, None);
+                    o = mc;
                 }
             }
         }
-        if verdict != Verdict::Proved {
-            rule = None;
+        if o.verdict != Verdict::Proved {
+            o.rule = None;
         }
-        if verdict != Verdict::Refuted {
-            witness = None;
+        if o.verdict != Verdict::Refuted {
+            o.witness = None;
         }
-        let numeric_claim = !handled
-            && verdict == Verdict::Undecided
-            && (evidence.contains("tensor element") || evidence.contains("explicit sums"))
-            && at.is_empty();
-        if (claim.includes.is_some() || numeric_claim) && opts.no_numeric {
-            evidence = format!("{evidence}; numeric runs are turned off");
-        } else if claim.includes.is_some() || numeric_claim {
+        // A sampled run of the model decides `includes` blocks, and the claims the
+        // general engines left undecided because they read tensor elements.
+        let sampled = route == Route::Includes
+            || (!handled && o.verdict == Verdict::Undecided && o.on_elements && at.is_empty());
+        if sampled && opts.no_numeric {
+            o.evidence = format!("{}; numeric runs are turned off", o.evidence);
+        } else if sampled {
             let m = model.get_or_insert_with(|| {
                 crate::num::gradcheck::run_model(program, env, &back.items, loss, opts.seed)
                     .map_err(|e| e.message)
             });
             match (m, &claim.includes, &claim.body) {
-                (Err(e), _, _) => evidence = format!("{evidence}; the model cannot be run: {e}"),
+                (Err(e), _, _) => {
+                    o.evidence = format!("{}; the model cannot be run: {e}", o.evidence)
+                }
                 (Ok(m), Some(block), _) => {
                     let d = derived
                         .get_or_insert_with(|| includes::Derived::new(&back.items, program, m));
-                    (verdict, method, evidence) = match d {
-                        Ok(d) => includes::decide(block, d, opts.seed),
-                        Err(e) => (Verdict::Undecided, "none".into(), e.clone()),
+                    let mut found = None;
+                    o = match d {
+                        Ok(d) => includes::decide_found(block, d, opts.seed, &mut found),
+                        Err(e) => undecided(e.clone()),
                     };
-                    (rule, witness) = (None, None);
+                    if let (Verdict::Refuted, Some(f)) = (o.verdict, found) {
+                        o.witness = Some(sym::Witness::of_run(
+                            &run_values(&m.machine.consts, env),
+                            match &f.element {
+                                Some(e) => format!("{} (`{}`)", e, f.statement),
+                                None => format!("`{}`", f.statement),
+                            },
+                            opts.seed,
+                            format!("≈ {:.10}", f.left),
+                            format!("≈ {:.10}", f.right),
+                            "none independent: the statement's and the derived statements' contributions on one sampled run".into(),
+                        ));
+                    }
                 }
                 (Ok(m), None, ast::Expr::Rel(RelOp::Eq, l, r, _)) => {
-                    (verdict, method, evidence) =
-                        numeric::decide(l, r, &claim.given, program, &mut m.machine, opts.seed);
-                    (rule, witness) = (None, None);
+                    let mut found = None;
+                    o = numeric::decide_found(
+                        l,
+                        r,
+                        &claim.given,
+                        program,
+                        &mut m.machine,
+                        opts.seed,
+                        &mut found,
+                    );
+                    if let (Verdict::Refuted, Some(f)) = (o.verdict, found) {
+                        // Re-checked on a second run whose backward program is the
+                        // gather form (other statements computing the same gradients).
+                        let second = gather_run.get_or_insert_with(|| {
+                            crate::num::gradcheck::run_model(
+                                program,
+                                env,
+                                &a.gather_items(),
+                                loss,
+                                opts.seed,
+                            )
+                            .map_err(|e| e.message)
+                        });
+                        match recheck_element(second, l, r, &f) {
+                            Ok(checked_by) => {
+                                o.witness = Some(sym::Witness::of_run(
+                                    &run_values(&m.machine.consts, env),
+                                    f.bind
+                                        .iter()
+                                        .map(|(n, v)| format!("{n} = {v}"))
+                                        .collect::<Vec<_>>()
+                                        .join(", "),
+                                    opts.seed,
+                                    format!("≈ {:.10}", f.left),
+                                    format!("≈ {:.10}", f.right),
+                                    checked_by,
+                                ));
+                            }
+                            Err(why) => {
+                                o = undecided(format!(
+                                    "{}; not counted as a refutation: {why}",
+                                    o.evidence
+                                ));
+                            }
+                        }
+                    }
                 }
                 _ => {}
             }
         }
         // Only a documented rule may prove.
-        if verdict == Verdict::Proved && rule.is_none() {
-            verdict = Verdict::Undecided;
-            evidence = format!("{evidence} (not counted as a proof: no proving rule applies)");
-            method = "none".into();
+        if o.verdict == Verdict::Proved && o.rule.is_none() {
+            o.verdict = Verdict::Undecided;
+            o.evidence = format!(
+                "{} (not counted as a proof: no proving rule applies)",
+                o.evidence
+            );
+            o.method = Method::None;
         }
         out.push(ClaimReport {
             line,
             column,
             source: claim.text.clone(),
-            verdict,
-            method,
-            evidence,
+            verdict: o.verdict,
+            method: o.method,
+            evidence: o.evidence,
             expect: claim.expect,
             numeric,
-            rule,
-            witness,
+            rule: o.rule,
+            witness: o.witness,
         });
     }
     out
@@ -381,7 +428,7 @@ fn decide_with_moments(
 ) -> Outcome {
     let analysis = a.moments();
     if let Some(o) = moments::decide_by_position(claim, whole, env, analysis) {
-        return Outcome::from_triple(o, Some(ProofRule::MomentsByPosition));
+        return o;
     }
     let mc = moments::calls(claim, analysis, env);
     if !mc.any() || claim.boundary.is_some() {
@@ -389,7 +436,7 @@ fn decide_with_moments(
     }
     calls.extend(mc.calls.clone());
     let rules = |extra: &str| {
-        let mut r: Vec<String> = mc.rules.iter().cloned().collect();
+        let mut r: Vec<String> = mc.rules.iter().map(|a| a.text.clone()).collect();
         r.extend(mc.notes.iter().cloned());
         if r.is_empty() {
             extra.to_string()
@@ -401,27 +448,31 @@ fn decide_with_moments(
     // element (no fixed position).
     let fixed = claim.text.contains('[');
     let mut approx = mc.approx.clone();
-    let border = approx.remove(moments::BORDER);
+    let border = approx.remove(&crate::moments::Approximation::Border);
     if border && fixed {
         return undecided(
             "the moments depend on the position under zero padding (the moments engine derives them away from the border)",
         );
     }
     let first = decide(claim, at, calls.clone(), program, env, opts);
-    let (v, m, e) = (first.verdict, first.method.clone(), first.evidence.clone());
+    let (v, m, e) = (first.verdict, first.method, first.evidence.clone());
     let opaque = !mc.opaque.is_empty();
     // An equation that holds at random values of the unknown moments holds for every
     // value (they cancel); nothing else may rest on an unknown's sampled value.
     let equation = matches!(&claim.body, ast::Expr::Rel(RelOp::Eq, ..));
     let sound = !opaque
-        || (v == Verdict::Proved && m == "symbolic")
+        || (v == Verdict::Proved && m == Method::Symbolic)
         || (equation && v == Verdict::Confirmed);
     if sound && v != Verdict::Undecided {
         if !approx.is_empty() {
             return undecided(format!(
                 "{} under approximations ({}), so not decided by the moments engine: {e}",
                 v.as_str(),
-                approx.iter().cloned().collect::<Vec<_>>().join("; ")
+                approx
+                    .iter()
+                    .map(|a| a.text())
+                    .collect::<Vec<_>>()
+                    .join("; ")
             ));
         }
         let where_ = if border {
@@ -430,11 +481,13 @@ fn decide_with_moments(
             ""
         };
         return Outcome {
-            verdict: v,
-            method: "moments".into(),
-            evidence: rules(&format!("{m}{where_}: {e}")),
-            rule: (v == Verdict::Proved).then_some(ProofRule::MomentsClosedForm),
             witness: first.witness,
+            ..Outcome::by_rule(
+                v,
+                ProofRule::MomentsClosedForm,
+                Method::Moments,
+                rules(&format!("{m}{where_}: {e}")),
+            )
         };
     }
     // Inequalities through a bound on the variance.
@@ -448,21 +501,19 @@ fn decide_with_moments(
             let (bv, bm, be) = (bo.verdict, bo.method, bo.evidence);
             let _ = op;
             if (bv == Verdict::Proved || bv == Verdict::Confirmed) && approx.is_empty() {
-                return Outcome::from_triple(
-                    (
-                        bv,
-                        "moments".into(),
-                        format!(
-                            "{why}; then {} {} {}: {bm}: {be}",
-                            crate::sym::to_ascii(b),
-                            if matches!(op, RelOp::Lt) { "<" } else { "≤" },
-                            crate::syntax::printer::print_expr(match &claim.body {
-                                ast::Expr::Rel(_, _, r, _) => r,
-                                _ => l,
-                            })
-                        ),
+                return Outcome::by_rule(
+                    bv,
+                    ProofRule::MomentsBound,
+                    Method::Moments,
+                    format!(
+                        "{why}; then {} {} {}: {bm}: {be}",
+                        crate::sym::to_ascii(b),
+                        if matches!(op, RelOp::Lt) { "<" } else { "≤" },
+                        crate::syntax::printer::print_expr(match &claim.body {
+                            ast::Expr::Rel(_, _, r, _) => r,
+                            _ => l,
+                        })
                     ),
-                    Some(ProofRule::MomentsBound),
                 );
             }
         }
@@ -477,15 +528,12 @@ fn decide_with_moments(
             .any(|g| matches!(g, ast::Expr::Rel(RelOp::Gt, _, _, _)));
         if let Some(o) = mc.opaque.get(&text) {
             if zero && o.positive && positive_given && approx.is_empty() {
-                return Outcome::from_triple(
-                    (
-                        Verdict::Proved,
-                        "moments".into(),
-                        format!(
-                            "{text} is the mean of relu of a symmetric input, positive when the input's variance is (the givens make it so): E[relu(y)] = E[|y|]/2 > 0"
-                        ),
+                return Outcome::proved(
+                    ProofRule::ReluMeanPositive,
+                    Method::Moments,
+                    format!(
+                        "{text} is the mean of relu of a symmetric input, positive when the input's variance is (the givens make it so): E[relu(y)] = E[|y|]/2 > 0"
                     ),
-                    Some(ProofRule::ReluMeanPositive),
                 );
             }
         }
@@ -522,16 +570,13 @@ fn decide_with_moments(
                     .iter()
                     .map(|(n, v)| format!("{n} = {v:.6}"))
                     .collect();
-                return Outcome::from_triple(
-                    (
-                        qv,
-                        "quadrature".into(),
-                        format!(
-                            "64-point Gauss–Hermite quadrature over the Gaussian input: {} ({qm}: {qe})",
-                            shown.join(", ")
-                        ),
+                return Outcome::new(
+                    qv,
+                    Method::Quadrature,
+                    format!(
+                        "64-point Gauss–Hermite quadrature over the Gaussian input: {} ({qm}: {qe})",
+                        shown.join(", ")
                     ),
-                    None,
                 );
             }
         }
@@ -547,7 +592,7 @@ fn decide_with_moments(
 }
 
 fn undecided(why: impl Into<String>) -> Outcome {
-    Outcome::from_triple((Verdict::Undecided, "none".to_string(), why.into()), None)
+    Outcome::undecided(why)
 }
 
 fn decide(
@@ -571,14 +616,19 @@ fn decide(
     };
     let mut scope = program.map(|p| p.scope()).unwrap_or_default();
     scope.calls = calls;
-    let lower = |e: &ast::Expr| scalar::lower(e, &scope);
+    let lower = |e: &ast::Expr| scalar::lower_or_why(e, &scope);
+    // Unlowered because of tensor elements or explicit sums: a sampled run owns it next.
+    let unlowered = |u: scalar::Unlowered, prefix: &str| Outcome {
+        on_elements: u.elements,
+        ..undecided(format!("{prefix}{}", u.message))
+    };
     // The sides with the definedness conditions of what they divide by, take the log
     // of or take a root of, before the normal form folds them (`x/x`, `0 ln 0`).
     let ((lowered_l, lowered_r), conditions) = sym::collecting(|| (lower(l), lower(r)));
     let mut conditions = conditions;
     let (mut lhs, mut rhs) = match (lowered_l, lowered_r) {
         (Ok(a), Ok(b)) => (a, b),
-        (Err(e), _) | (_, Err(e)) => return undecided(e),
+        (Err(e), _) | (_, Err(e)) => return unlowered(e, ""),
     };
     let rel = match op {
         RelOp::Eq => Rel::Eq,
@@ -605,7 +655,7 @@ fn decide(
         };
         let (a, b) = match (lower(gl), lower(gr)) {
             (Ok(a), Ok(b)) => (a, b),
-            (Err(e), _) | (_, Err(e)) => return undecided(format!("given: {e}")),
+            (Err(e), _) | (_, Err(e)) => return unlowered(e, "given: "),
         };
         match (gop, &a) {
             (RelOp::Eq, Expr::Sym(name)) => {
@@ -640,6 +690,15 @@ fn decide(
                     RelOp::Approx => Rel::Approx(1e-6),
                 };
                 assumptions.push((a, r, b));
+            }
+        }
+    }
+    // Relations between symbols from the declarations (`uniform(a, b)`: a < b): every
+    // point satisfies them too.
+    for d in env.domains.values() {
+        for rel in &d.relations {
+            if !assumptions.contains(rel) {
+                assumptions.push(rel.clone());
             }
         }
     }
@@ -703,4 +762,47 @@ pub fn claim_domains(env: &Env, assumptions: &[sym::Assumption]) -> BTreeMap<Str
         }
     }
     out
+}
+
+/// The sizes and symbols of a run, by their sample values.
+fn run_values(consts: &BTreeMap<String, f64>, env: &Env) -> BTreeMap<String, f64> {
+    consts
+        .iter()
+        .filter(|(k, _)| env.sizes.contains_key(*k) || env.symbols.contains_key(*k))
+        .map(|(k, v)| (k.clone(), *v))
+        .collect()
+}
+
+/// Re-evaluates both sides of an element claim at the element a sampled run refuted
+/// it, on the run with the gather-form backward program (same seed, same values):
+/// the refutation stands when they differ there too.
+fn recheck_element(
+    second: &mut Result<crate::num::gradcheck::ModelRun, String>,
+    l: &ast::Expr,
+    r: &ast::Expr,
+    f: &numeric::Found,
+) -> Result<String, String> {
+    let run = second
+        .as_mut()
+        .map_err(|e| format!("the gather form cannot be run to re-check it: {e}"))?;
+    let m = &mut run.machine;
+    let (x, y) = match (m.eval(l, &f.bind), m.eval(r, &f.bind)) {
+        (Ok(x), Ok(y)) => (x, y),
+        (Err(e), _) | (_, Err(e)) => {
+            return Err(format!(
+                "the gather-form run cannot evaluate it: {}",
+                e.message
+            ))
+        }
+    };
+    let tol = 1e-9 * x.abs().max(y.abs()).max(1.0);
+    if (x - y).abs() > tol {
+        Ok(format!(
+            "the gather-form backward program run again (left {x:.10}, right {y:.10})"
+        ))
+    } else {
+        Err(format!(
+            "on the gather-form backward program the sides agree there (left {x:.10}, right {y:.10}): the two forms of the derived program disagree"
+        ))
+    }
 }

@@ -7,6 +7,7 @@
 
 use super::scalar::{self, Scope};
 use crate::check::Env;
+use crate::claims::{Method, Outcome};
 use crate::moments::{Analysis, Opaque};
 use crate::sym::{self, Expr};
 use crate::syntax::ast::{self as ast, BinOp, RelOp};
@@ -14,16 +15,15 @@ use crate::syntax::printer::print_expr;
 use num_rational::BigRational;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// The marker of results that hold away from the border only (zero padding).
-pub use crate::moments::BORDER;
+use crate::moments::{Applied, Approximation};
 
 /// The moments a claim mentions.
 #[derive(Clone, Debug, Default)]
 pub struct MomentCalls {
     pub calls: BTreeMap<String, Result<Expr, String>>,
-    pub rules: BTreeSet<String>,
-    pub approx: BTreeSet<String>,
-    pub bounds: BTreeMap<String, Vec<(Expr, String)>>,
+    pub rules: BTreeSet<Applied>,
+    pub approx: BTreeSet<Approximation>,
+    pub bounds: BTreeMap<String, Vec<(Expr, Applied)>>,
     pub opaque: BTreeMap<String, Opaque>,
     /// Notes for the evidence (the approximation step of a solution).
     pub notes: Vec<String>,
@@ -334,7 +334,7 @@ pub fn decide_by_position(
     program: &ast::Program,
     env: &Env,
     a: &Analysis,
-) -> Option<(super::Verdict, String, String)> {
+) -> Option<Outcome> {
     let zero = claim.boundary == Some(ast::Boundary::Zero)
         || (claim.boundary.is_none() && env.boundary == Some(ast::Boundary::Zero));
     let ast::Expr::Rel(op, l, r, _) = &claim.body else {
@@ -351,12 +351,12 @@ pub fn decide_by_position(
     if targets.is_empty() {
         return None;
     }
-    let und = |why: String| Some((super::Verdict::Undecided, "none".to_string(), why));
+    let und = |why: String| Some(Outcome::undecided(why));
     // Only where positions differ: the claim asks for zero padding in a circular
     // model, or the model's reads cross the border.
     let border = targets.iter().any(|t| {
         a.element(env, t)
-            .is_ok_and(|rv| rv.approx.iter().any(|x| x == BORDER))
+            .is_ok_and(|rv| rv.approx.contains(&Approximation::Border))
     });
     if claim.boundary.is_none() && !border {
         return None;
@@ -367,7 +367,11 @@ pub fn decide_by_position(
             Ok(rv) => rv,
             Err(e) => return und(format!("position by position: {e}")),
         };
-        let approx: Vec<&String> = rv.approx.iter().filter(|x| *x != BORDER).collect();
+        let approx: Vec<&Approximation> = rv
+            .approx
+            .iter()
+            .filter(|x| **x != Approximation::Border)
+            .collect();
         if !rv.mean.as_ref().is_some_and(|m| m.is_zero()) || !approx.is_empty() {
             return und(format!(
                 "position by position needs zero-mean elements with exact moments; {} is not",
@@ -410,9 +414,9 @@ pub fn decide_by_position(
     } else {
         super::Verdict::Refuted
     };
-    Some((
+    Some(Outcome::new(
         verdict,
-        "moments-by-position".into(),
+        Method::MomentsByPosition,
         format!(
             "the second-moment program (every zero-mean leaf replaced by its variance, coefficients squared; exact for uncorrelated sums) run under zero padding in floating point: left {lv:.6}, right {rv:.6}"
         ),

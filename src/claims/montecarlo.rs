@@ -13,10 +13,12 @@
 use super::scalar::{self, Scope};
 use super::Verdict;
 use crate::check::Env;
-use crate::num::dense::{prune, Dense, DenseError, DenseModel, Needed};
-use crate::num::gradcheck::{run_model_with, Setup};
+use crate::claims::{Method, Outcome};
+use crate::num::dense::{prune, Needed};
+use crate::num::gradcheck::Setup;
 use crate::num::seed::Domain;
-use crate::num::{Bind, Machine, NumError, Store};
+use crate::num::trials::{cores, Executor, TrialError, TrialModel, TrialRun};
+use crate::num::{Bind, Machine, NumError};
 use crate::sym::Expr;
 use crate::syntax::ast::{
     self as ast, Claim, IndexExpr, Item, ItemKind, Name, Program, Ref, RelOp,
@@ -42,10 +44,8 @@ pub const MIN_TRIALS: usize = 40;
 /// The probability of refuting a true claim.
 pub const FALSE_REFUTATION: f64 = 1e-6;
 
-type Outcome = (Verdict, String, String);
-
 fn und(why: impl Into<String>) -> Outcome {
-    (Verdict::Undecided, "none".into(), why.into())
+    Outcome::undecided(why)
 }
 
 /// erfc with fractional error below 1.2e-7 (Numerical Recipes' erfcc).
@@ -104,11 +104,10 @@ fn extract(e: &ast::Expr, out: &mut Vec<Moment>) -> Result<ast::Expr, String> {
             // An upper-case name in an index position is a summed index (docs/language.md):
             // `Var(x[I])` is the variance of a sum, not of one element.
             let summed = r.indices.iter().flatten().any(|ix| match ix {
-                ast::IndexExpr::Affine(a) => a.terms.iter().any(|t| {
-                    t.factors
-                        .iter()
-                        .any(|f| f.name.starts_with(|ch: char| ch.is_ascii_uppercase()))
-                }),
+                ast::IndexExpr::Affine(a) => a
+                    .terms
+                    .iter()
+                    .any(|t| t.factors.iter().any(|f| ast::is_summed_index(&f.name))),
                 ast::IndexExpr::Lookup(_) => false,
             });
             if summed {
@@ -287,39 +286,17 @@ fn patterns_for<'t>(
         .or_else(|| targets.patterns.get(&(member.to_string(), grad)))
 }
 
-fn stats_of_store(store: &Store, targets: &Targets) -> TrialStats {
+/// The statistics one trial gives of the members the claims ask about.
+fn stats_of(run: &TrialRun, targets: &Targets) -> TrialStats {
     let mut out = TrialStats::new();
-    for ((member, grad), vals) in store {
-        let Some(pats) = patterns_for(targets, member, *grad) else {
+    for key in run.keys() {
+        let Some(pats) = patterns_for(targets, &key.0, key.1) else {
             continue;
         };
         for fixed in pats {
-            let (mut n, mut s1, mut s2) = (0usize, 0.0, 0.0);
-            for (pos, v) in vals {
-                if fixed
-                    .iter()
-                    .zip(pos)
-                    .all(|(f, p)| f.is_none_or(|f| f == *p))
-                {
-                    n += 1;
-                    s1 += v;
-                    s2 += v * v;
-                }
+            if let Some(m) = run.moments(&key, fixed) {
+                out.insert((key.0.clone(), key.1, fixed.clone()), m);
             }
-            out.insert((member.clone(), *grad, fixed.clone()), (n, s1, s2));
-        }
-    }
-    out
-}
-
-fn stats_of_dense(d: &Dense, targets: &Targets) -> TrialStats {
-    let mut out = TrialStats::new();
-    for ((member, grad), arr) in &d.arrays {
-        let Some(pats) = patterns_for(targets, member, *grad) else {
-            continue;
-        };
-        for fixed in pats {
-            out.insert((member.clone(), *grad, fixed.clone()), arr.moments(fixed));
         }
     }
     out
@@ -335,6 +312,8 @@ fn keys_only<'a>(base: &Machine<'a>, keys: impl Iterator<Item = (String, bool)>)
 /// The work allowed for one setting's trials: [`BUDGET`] element evaluations
 /// element-wise, [`DENSE_BUDGET`] operations dense; `budget` is what the file has left
 /// of [`FILE_BUDGET`], in element evaluations (one is [`OPS_PER_EVALUATION`] operations).
+/// Trials run on the dense executor when the program lowers (if a trial does not, they
+/// all run again on the interpreter).
 #[allow(clippy::too_many_arguments)]
 fn run_trials<'a>(
     program: &Program,
@@ -347,87 +326,81 @@ fn run_trials<'a>(
     needed: Option<&Needed>,
     budget: &mut u64,
 ) -> Result<Trials<'a>, String> {
-    let trial_seed = |k: usize| crate::num::seed::trial_seed(seed, Domain::MonteCarlo, k as u64);
-    // Dense trials when the program lowers.
-    match DenseModel::new(program, env, back, loss, setup, needed) {
-        Ok(model) => {
-            match dense_trials(&model, targets, &trial_seed, budget, targets.settings.len()) {
-                Ok(t) => return Ok(t),
-                Err(DenseError::Refused(e)) => return Err(e.message),
-                Err(DenseError::Unsupported(_)) => {}
+    let mut model = TrialModel::new(
+        program,
+        env,
+        back,
+        loss,
+        setup,
+        needed,
+        Executor::Auto,
+        seed,
+        Domain::MonteCarlo,
+    )
+    .map_err(|e| format!("the model cannot be run: {}", e.message()))?;
+    loop {
+        match sampled_trials(&model, targets, budget, targets.settings.len()) {
+            Ok(t) => return Ok(t),
+            // A dense trial that does not lower: all of them again on the interpreter.
+            Err(TrialError::Unsupported(_)) if model.fall_back() => {}
+            Err(TrialError::Failed(e)) => {
+                return Err(format!("the model cannot be run: {}", e.message))
             }
+            Err(e) => return Err(e.message().to_string()),
         }
-        Err(DenseError::Refused(e)) => {
-            return Err(format!("the model cannot be run: {}", e.message))
-        }
-        Err(DenseError::Unsupported(_)) => {}
     }
-    let mut stats = Vec::new();
-    let mut first = None;
-    let mut n_trials = MAX_TRIALS;
-    let mut k = 0;
-    while k < n_trials {
-        let run = run_model_with(program, env, back, loss, trial_seed(k), setup)
-            .map_err(|e| format!("the model cannot be run: {}", e.message))?;
-        let m = run.machine;
-        if k == 0 {
-            let steps = m.steps().max(1);
-            let allowed = BUDGET.min(*budget);
-            n_trials = ((allowed / steps) as usize).min(MAX_TRIALS);
-            if n_trials < MIN_TRIALS {
-                *budget = budget.saturating_sub(steps);
-                return Err(format!(
-                    "one trial needs {steps} element evaluations; {MIN_TRIALS} trials exceed the Monte Carlo budget left ({allowed} of {BUDGET} per setting, {FILE_BUDGET} per file; use smaller sizes)"
-                ));
-            }
-            *budget = budget.saturating_sub(steps.saturating_mul(n_trials as u64));
-        }
-        stats.push(stats_of_store(&m.vals, targets));
-        if k == 0 {
-            first = Some(keys_only(&m, m.vals.keys().cloned()));
-        }
-        k += 1;
-    }
-    let first = first.ok_or("no trial ran")?;
-    Ok(Trials { first, stats })
 }
 
-fn dense_trials<'a>(
-    model: &DenseModel<'a>,
+/// The trials of one setting: the first to learn what a trial costs, then as many as
+/// the budget allows (at most [`DENSE_MAX_TRIALS`] dense, [`MAX_TRIALS`] element-wise),
+/// the dense ones on every core.
+fn sampled_trials<'a>(
+    model: &TrialModel<'_, 'a>,
     targets: &Targets,
-    trial_seed: &(dyn Fn(usize) -> u64 + Sync),
     budget: &mut u64,
     settings: usize,
-) -> Result<Trials<'a>, DenseError> {
-    let run = model.run(trial_seed(0))?;
-    let ops = run.machine.ops.max(1);
-    // The file's budget is shared equally by its settings (so the first ones do not
-    // starve the others), and never more than what is left.
-    let share = FILE_BUDGET.saturating_mul(OPS_PER_EVALUATION) / settings.max(1) as u64;
-    let allowed = DENSE_BUDGET
-        .min(share)
-        .min(budget.saturating_mul(OPS_PER_EVALUATION));
-    let n_trials = ((allowed / ops) as usize).min(DENSE_MAX_TRIALS);
-    if n_trials < MIN_TRIALS {
-        *budget = budget.saturating_sub(ops / OPS_PER_EVALUATION);
-        return Err(DenseError::Refused(NumError {
-            message: format!(
-                "one trial needs {ops} operations on the dense executor; {MIN_TRIALS} trials exceed the Monte Carlo budget left ({allowed} of {DENSE_BUDGET} operations per setting, {} per file shared by its {settings} settings; use smaller sizes)",
-                FILE_BUDGET.saturating_mul(OPS_PER_EVALUATION)
-            ),
-        }));
-    }
-    *budget = budget.saturating_sub(ops.saturating_mul(n_trials as u64) / OPS_PER_EVALUATION);
-    let first = keys_only(&run.machine.m, run.machine.arrays.keys().cloned());
-    let mut stats = vec![stats_of_dense(&run.machine, targets)];
-    // The other trials on every core; each is seeded from its number, so the results
-    // are the same whatever the number of cores.
-    let rest = crate::num::dense::parallel_trials(1..n_trials, crate::num::dense::cores(), |k| {
-        model
-            .run(trial_seed(k))
-            .map(|run| stats_of_dense(&run.machine, targets))
-    });
-    for r in rest {
+) -> Result<Trials<'a>, TrialError> {
+    let run = model.run(0)?;
+    let n_trials = if model.is_dense() {
+        let ops = run.work().max(1);
+        // The file's budget is shared equally by its settings (so the first ones do not
+        // starve the others), and never more than what is left.
+        let share = FILE_BUDGET.saturating_mul(OPS_PER_EVALUATION) / settings.max(1) as u64;
+        let allowed = DENSE_BUDGET
+            .min(share)
+            .min(budget.saturating_mul(OPS_PER_EVALUATION));
+        let n_trials = ((allowed / ops) as usize).min(DENSE_MAX_TRIALS);
+        if n_trials < MIN_TRIALS {
+            *budget = budget.saturating_sub(ops / OPS_PER_EVALUATION);
+            return Err(TrialError::Refused(NumError {
+                message: format!(
+                    "one trial needs {ops} operations on the dense executor; {MIN_TRIALS} trials exceed the Monte Carlo budget left ({allowed} of {DENSE_BUDGET} operations per setting, {} per file shared by its {settings} settings; use smaller sizes)",
+                    FILE_BUDGET.saturating_mul(OPS_PER_EVALUATION)
+                ),
+            }));
+        }
+        *budget = budget.saturating_sub(ops.saturating_mul(n_trials as u64) / OPS_PER_EVALUATION);
+        n_trials
+    } else {
+        let steps = run.work().max(1);
+        let allowed = BUDGET.min(*budget);
+        let n_trials = ((allowed / steps) as usize).min(MAX_TRIALS);
+        if n_trials < MIN_TRIALS {
+            *budget = budget.saturating_sub(steps);
+            return Err(TrialError::Refused(NumError {
+                message: format!(
+                    "one trial needs {steps} element evaluations; {MIN_TRIALS} trials exceed the Monte Carlo budget left ({allowed} of {BUDGET} per setting, {FILE_BUDGET} per file; use smaller sizes)"
+                ),
+            }));
+        }
+        *budget = budget.saturating_sub(steps.saturating_mul(n_trials as u64));
+        n_trials
+    };
+    let first = keys_only(run.machine(), run.keys().into_iter());
+    let mut stats = vec![stats_of(&run, targets)];
+    // The other trials; each is seeded from its number, so the results are the same
+    // whatever the number of cores.
+    for r in model.run_all(1..n_trials, cores(), |_, run| stats_of(&run, targets)) {
         stats.push(r?);
     }
     Ok(Trials { first, stats })
@@ -545,7 +518,65 @@ pub fn apply_givens(
     Ok(())
 }
 
+/// Left, right and the standard error of left − right over the trials `range` (the
+/// delta method, as in [`decide`]).
+fn estimate(
+    lhs: &Expr,
+    rhs: &Expr,
+    moments: &[Moment],
+    cols: &[Vec<(f64, f64)>],
+    at: &BTreeMap<String, f64>,
+    range: std::ops::Range<usize>,
+) -> Option<(f64, f64, f64)> {
+    let n = range.len() as f64;
+    let nm = moments.len();
+    let mean1: Vec<f64> = cols
+        .iter()
+        .map(|c| c[range.clone()].iter().map(|x| x.0).sum::<f64>() / n)
+        .collect();
+    let mean2: Vec<f64> = cols
+        .iter()
+        .map(|c| c[range.clone()].iter().map(|x| x.1).sum::<f64>() / n)
+        .collect();
+    let mut at = at.clone();
+    for j in 0..nm {
+        let v = if moments[j].var {
+            mean2[j] - mean1[j] * mean1[j]
+        } else {
+            mean1[j]
+        };
+        at.insert(format!("mc_{j}"), v);
+    }
+    let (lv, rv) = (lhs.eval_f64(&at).ok()?, rhs.eval_f64(&at).ok()?);
+    let f = lhs.clone() - rhs.clone();
+    let grads: Vec<f64> = (0..nm)
+        .map(|j| f.diff(&format!("mc_{j}")).eval_f64(&at).unwrap_or(f64::NAN))
+        .collect();
+    let lin: Vec<f64> = range
+        .map(|t| {
+            (0..nm)
+                .map(|j| {
+                    let (m1, m2) = cols[j][t];
+                    grads[j]
+                        * if moments[j].var {
+                            m2 - 2.0 * mean1[j] * m1
+                        } else {
+                            m1
+                        }
+                })
+                .sum()
+        })
+        .collect();
+    let lm = lin.iter().sum::<f64>() / n;
+    let sd = (lin.iter().map(|x| (x - lm) * (x - lm)).sum::<f64>() / (n - 1.0)).sqrt();
+    Some((lv, rv, sd / n.sqrt()))
+}
+
 /// Decides a claim that mentions `Var` or `E`; `None` when it mentions neither.
+///
+/// A refutation carries its witness: the run's sizes and symbols, the layer or step,
+/// the seed, both estimates and the interval of their difference, re-checked on each
+/// half of the trials on its own.
 #[allow(clippy::too_many_arguments)]
 pub fn decide<'a>(
     claim: &Claim,
@@ -738,15 +769,76 @@ pub fn decide<'a>(
         };
         let line = format!("{where_}left {lv:.4}, right {rv:.4}, standard error {se:.2e}");
         if fails {
-            return Some((
+            // The independent re-check: each half of the trials on its own must refute
+            // too (at the same z, with its own standard error).
+            let half = n_tr / 2;
+            let halves = [0..half, half..n_tr];
+            let base: BTreeMap<String, f64> = at
+                .iter()
+                .filter(|(k, _)| !k.starts_with("mc_"))
+                .map(|(k, v)| (k.clone(), *v))
+                .collect();
+            let mut seen = Vec::new();
+            for h in halves {
+                let Some((hl, hr, hse)) = estimate(&lhs, &rhs, &moments, &cols, &base, h) else {
+                    break;
+                };
+                let hd = hl - hr;
+                let m = z * hse + 1e-9 * hl.abs().max(hr.abs());
+                let ok = match rel {
+                    RelOp::Eq => hd.abs() > m,
+                    RelOp::Approx => hd.abs() > tol + m,
+                    RelOp::Le | RelOp::Lt => hd > m,
+                    RelOp::Ge | RelOp::Gt => hd < -m,
+                };
+                if !ok || !hd.is_finite() {
+                    break;
+                }
+                seen.push(format!("{hd:.4} ± {m:.2e}"));
+            }
+            if seen.len() < 2 {
+                weak.push(format!(
+                    "{line} (refuted by all {n_tr} trials, but not by each half of them on its own)"
+                ));
+                tested.push(line);
+                continue;
+            }
+            let values: BTreeMap<String, f64> = consts
+                .iter()
+                .filter(|(k, _)| env.sizes.contains_key(*k) || env.symbols.contains_key(*k))
+                .map(|(k, v)| (k.clone(), *v))
+                .collect();
+            let mut w = crate::sym::Witness::of_run(
+                &values,
+                if at_text.is_empty() {
+                    "the whole tensors".to_string()
+                } else {
+                    at_text.join(", ")
+                },
+                seed,
+                format!("≈ {lv:.6}"),
+                format!("≈ {rv:.6}"),
+                format!(
+                    "each half of the trials ({half} independent trials) on its own: left − right = {}",
+                    seen.join(" and ")
+                ),
+            );
+            w.estimate = Some(format!(
+                "left − right = {d:.6}, interval [{:.6}, {:.6}] (z = {z:.2} standard errors of {se:.2e}; {n_tr} trials)",
+                d - margin,
+                d + margin
+            ));
+            let mut o = Outcome::new(
                 Verdict::Refuted,
-                "monte-carlo".into(),
+                Method::MonteCarlo,
                 format!(
                     "{line}; left − right = {d:.4} lies beyond {z:.2} standard errors{} ({} independent trials, weights resampled each trial)",
                     if matches!(rel, RelOp::Approx) { format!(" plus the tolerance {tol}") } else { String::new() },
                     n_tr
                 ),
-            ));
+            );
+            o.witness = Some(w);
+            return Some(o);
         }
         // Confirmation needs power: the test must resolve 5% of the values compared.
         let scale = lv.abs().max(rv.abs()).max(1e-12);
@@ -792,5 +884,9 @@ pub fn decide<'a>(
             "consistent with Monte Carlo using normal stand-ins for distributions given by moments or symmetry, which does not establish it for all of them: {summary}"
         )));
     }
-    Some((Verdict::Confirmed, "monte-carlo".into(), summary))
+    Some(Outcome::new(
+        Verdict::Confirmed,
+        Method::MonteCarlo,
+        summary,
+    ))
 }

@@ -4,6 +4,7 @@
 //! (numeric), never `proved`; a disagreement is `refuted` with the element and both values.
 
 use super::Verdict;
+use crate::claims::{Method, Outcome};
 use crate::num::{Bind, Machine};
 use crate::syntax::ast::{self as ast, IndexExpr, Program};
 
@@ -56,8 +57,30 @@ pub fn decide(
     program: &Program,
     m: &mut Machine,
     seed: u64,
-) -> (Verdict, String, String) {
-    let und = |why: String| (Verdict::Undecided, "none".to_string(), why);
+) -> Outcome {
+    decide_found(lhs, rhs, given, program, m, seed, &mut None)
+}
+
+/// Where a sampled run refuted a claim about tensor elements: the element and both
+/// sides there (the witness, to be re-checked by another path).
+#[derive(Clone, Debug)]
+pub struct Found {
+    pub bind: Bind,
+    pub left: f64,
+    pub right: f64,
+}
+
+/// [`decide`], and on a refutation the element where the sides differ in `found`.
+pub fn decide_found(
+    lhs: &ast::Expr,
+    rhs: &ast::Expr,
+    given: &[ast::Expr],
+    program: &Program,
+    m: &mut Machine,
+    seed: u64,
+    found: &mut Option<Found>,
+) -> Outcome {
+    let und = Outcome::undecided;
     for g in given {
         let mut whole = None;
         crate::check::walk_refs(g, &mut |r| {
@@ -146,9 +169,14 @@ pub fn decide(
             let agrees = (l - r).abs() <= tol;
             if !agrees {
                 let at: Vec<String> = b.iter().map(|(n, v)| format!("{n} = {v}")).collect();
-                return (
+                *found = Some(Found {
+                    bind: b.clone(),
+                    left: l,
+                    right: r,
+                });
+                return Outcome::new(
                     Verdict::Refuted,
-                    "numeric".into(),
+                    Method::Numeric,
                     format!(
                         "at {}: left {l:.10}, right {r:.10} (one sampled run, seed {seed})",
                         at.join(", ")
@@ -181,9 +209,9 @@ pub fn decide(
     if checked == 0 {
         return und("no element where every quantity of the claim exists".into());
     }
-    (
+    Outcome::new(
         Verdict::Confirmed,
-        "numeric".into(),
+        Method::Numeric,
         format!("holds at all {checked} elements of one sampled run (seed {seed}), relative tolerance 1e-9"),
     )
 }

@@ -53,6 +53,22 @@ pub enum Command {
         #[arg(long, default_value_t = 0)]
         seed: u64,
     },
+    /// Rewrite files in the canonical layout, comments kept (docs/cli.md); `-` prints the
+    /// formatted standard input. Exit 1 when a file does not parse or, with --check, is
+    /// not formatted.
+    Fmt {
+        /// Files or directories (searched recursively for .tq files), or `-`.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Change nothing; list the files that are not formatted and exit 1 if any.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Print what a diagnostic code means, with an example (docs/diagnostics.md).
+    Explain {
+        /// A code such as E0203 (or 203).
+        code: String,
+    },
     /// Print everything tq derives about one file.
     Derive {
         file: PathBuf,
@@ -121,7 +137,17 @@ pub enum Command {
         fragment: bool,
         #[arg(long, default_value_t = 0)]
         seed: u64,
+        /// `key`: the problem and the worked solution, checked; `student`: the problem
+        /// and its questions only.
+        #[arg(long, value_enum, default_value = "key")]
+        audience: Audience,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Audience {
+    Key,
+    Student,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]

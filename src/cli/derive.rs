@@ -1,6 +1,6 @@
 //! `tq derive` and `tq render`: everything tq derives about one file.
 
-use super::args::{DeriveFormat, RenderFormat};
+use super::args::{Audience, DeriveFormat, RenderFormat};
 use super::io::{display_name, finish, read_source, say, say_raw, theme, write_out};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -52,6 +52,7 @@ pub fn derive(file: PathBuf, format: DeriveFormat, seed: u64, steps: bool) -> Ex
                     tq::render::Format::Markdown
                 },
                 fragment: false,
+                audience: tq::render::Audience::Key,
             },
         ),
     };
@@ -63,13 +64,27 @@ pub fn derive(file: PathBuf, format: DeriveFormat, seed: u64, steps: bool) -> Ex
     finish(&out, status)
 }
 
-pub fn render(file: PathBuf, format: RenderFormat, fragment: bool, seed: u64) -> ExitCode {
+pub fn render(
+    file: PathBuf,
+    format: RenderFormat,
+    fragment: bool,
+    seed: u64,
+    audience: Audience,
+) -> ExitCode {
     let src = match read_source(&file) {
         Ok(s) => s,
         Err(code) => return code,
     };
+    let audience = match audience {
+        Audience::Key => tq::render::Audience::Key,
+        Audience::Student => tq::render::Audience::Student,
+    };
+    // The student page shows no verdicts: nothing is run.
+    let student = audience == tq::render::Audience::Student;
     let opts = Options {
         seed,
+        no_numeric: student,
+        no_monte_carlo: student,
         ..Options::default()
     };
     let r = report::check_source(&display_name(&file), &src, &opts);
@@ -77,7 +92,14 @@ pub fn render(file: PathBuf, format: RenderFormat, fragment: bool, seed: u64) ->
         RenderFormat::Latex => tq::render::Format::Latex,
         RenderFormat::Markdown => tq::render::Format::Markdown,
     };
-    let doc = tq::render::render(&r, tq::render::RenderOptions { format, fragment });
+    let doc = tq::render::render(
+        &r,
+        tq::render::RenderOptions {
+            format,
+            fragment,
+            audience,
+        },
+    );
     if let Err(code) = write_out(&doc) {
         return code;
     }

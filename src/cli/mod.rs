@@ -6,6 +6,8 @@ mod bench;
 mod check;
 mod derive;
 mod emit;
+mod explain;
+mod fmt;
 mod io;
 mod plot;
 mod variants;
@@ -44,7 +46,8 @@ pub fn run() -> ExitCode {
             format,
             fragment,
             seed,
-        } => derive::render(file, format, fragment, seed),
+            audience,
+        } => derive::render(file, format, fragment, seed, audience),
         Command::Variants {
             file,
             count,
@@ -64,5 +67,7 @@ pub fn run() -> ExitCode {
             seed,
             threads,
         } => bench::bench(file, trials, seed, threads),
+        Command::Fmt { paths, check } => fmt::fmt(paths, check),
+        Command::Explain { code } => explain::explain(code),
     }
 }

@@ -100,7 +100,7 @@ fn moment_lines(r: &FileReport) -> Vec<MomentLine> {
         if rv.approx.is_empty() {
             parts.push("exact".into());
         } else {
-            parts.extend(rv.approx.iter().cloned());
+            parts.extend(rv.approx.iter().map(|a| a.text().to_string()));
         }
         parts.join("; ")
     };
@@ -138,7 +138,11 @@ fn moment_lines(r: &FileReport) -> Vec<MomentLine> {
                     if rec.approx.is_empty() {
                         "exact".to_string()
                     } else {
-                        rec.approx.iter().cloned().collect::<Vec<_>>().join("; ")
+                        rec.approx
+                            .iter()
+                            .map(|a| a.text())
+                            .collect::<Vec<_>>()
+                            .join("; ")
                     }
                 ),
             ));

@@ -8,9 +8,9 @@
 //! taken on trust: every line is decided as a claim by the same engines as `tq check`
 //! (the Monte Carlo runs left out), and printed with its verdict.
 
-use crate::moments::{self, rv::Rv, Analysis, Entry};
+use crate::moments::{self, rv::Rv, Analysis, Applied, Cross, Entry, Rule};
 use crate::report::{check_source, FileReport, Options};
-use crate::sym::{self, Expr};
+use crate::sym::{self, Expr, Func};
 use crate::syntax::ast::{self, AssignOp, BinOp, IndexExpr, Item, ItemKind};
 use crate::syntax::printer::{print_expr, print_ref};
 use std::collections::{BTreeMap, BTreeSet};
@@ -37,32 +37,47 @@ pub struct Chain {
     pub lines: Vec<StepLine>,
 }
 
-/// The engine's rule texts as the name of a derivation rule (docs/derivations.md).
-fn rule_name(rules: &BTreeSet<String>) -> &'static str {
-    let has = |s: &str| rules.iter().any(|r| r.contains(s));
-    if has("relu of a symmetric input") {
+/// The engine's rules as the name of a derivation rule (docs/derivations.md), the
+/// most specific rule first.
+fn rule_name(rules: &BTreeSet<Applied>) -> &'static str {
+    let has = |p: &dyn Fn(Rule) -> bool| rules.iter().any(|a| p(a.rule));
+    if has(&|r| r == Rule::SymmetricShare(Func::Relu)) {
         "relu_half"
-    } else if has("E[relu(z)]") {
+    } else if has(&|r| r == Rule::GaussianMean(Func::Relu)) {
         "relu_gaussian"
-    } else if has("Lipschitz") {
+    } else if has(&|r| matches!(r, Rule::Lipschitz(_))) {
         "lipschitz"
-    } else if has("Popoviciu") {
+    } else if has(&|r| matches!(r, Rule::Popoviciu(_))) {
         "range"
-    } else if has("mean 1/2 for symmetric") || has("mean 0 for symmetric") {
+    } else if has(&|r| {
+        matches!(
+            r,
+            Rule::OddMean(_) | Rule::ComplementMean(_, 1, 2) | Rule::ComplementMean(_, 0, _)
+        )
+    }) {
         "symmetry"
-    } else if has("product of independent factors") {
+    } else if has(&|r| r == Rule::ProductIndependent) {
         "product_variance"
-    } else if has("uncorrelated") {
+    } else if has(&|r| {
+        matches!(
+            r,
+            Rule::SumUncorrelatedWeights
+                | Rule::SumOfTwo(Cross::UncorrelatedWeights)
+                | Rule::Cov(Cross::UncorrelatedWeights)
+                | Rule::CovWithinIteration(Cross::UncorrelatedWeights)
+        )
+    }) {
         "uncorrelated_sum"
-    } else if has("finite distribution") {
+    } else if has(&|r| r == Rule::FiniteEnumerated) {
         "declared"
     } else {
         "algebra"
     }
 }
 
-fn why(rules: &BTreeSet<String>) -> String {
-    let v: Vec<&str> = rules.iter().map(String::as_str).collect();
+/// The texts of the rules, in order.
+fn why(rules: &BTreeSet<Applied>) -> String {
+    let v: Vec<&str> = rules.iter().map(|a| a.text.as_str()).collect();
     v.join("; ")
 }
 
@@ -344,7 +359,7 @@ pub fn propose(r: &FileReport) -> Vec<Chain> {
                     .map(|rv| {
                         rv.rules
                             .iter()
-                            .filter(|s| s.starts_with("Var of a sum"))
+                            .filter(|a| a.rule.is_sum())
                             .cloned()
                             .collect::<BTreeSet<_>>()
                     })
@@ -412,7 +427,7 @@ pub fn propose(r: &FileReport) -> Vec<Chain> {
                 }
                 if known.iter().all(Option::is_some) {
                     let parts: Vec<String> = known.iter().flatten().map(sym::to_ascii).collect();
-                    rules.retain(|s| !s.starts_with("Var of a sum:"));
+                    rules.retain(|a| !matches!(a.rule, Rule::SumOfTwo(_)));
                     lines.push(line("=", parts.join(" + "), rule_name(&rules), why(&rules)));
                 }
                 lines.push(factored(&total, &from));
@@ -534,7 +549,7 @@ pub fn propose(r: &FileReport) -> Vec<Chain> {
                 "<=",
                 sym::to_ascii(&sym::simplify(b)),
                 rule_name(&BTreeSet::from([w.clone()])),
-                w.clone(),
+                w.text.clone(),
             ));
         } else {
             continue;
@@ -561,15 +576,30 @@ fn ident(key: &str) -> String {
     s.trim_matches('_').to_string()
 }
 
-fn mean_rule(rules: &BTreeSet<String>, mean: &Expr) -> &'static str {
-    let has = |s: &str| rules.iter().any(|r| r.contains(s));
-    if has("E[relu(z)]") {
+fn mean_rule(rules: &BTreeSet<Applied>, mean: &Expr) -> &'static str {
+    let has = |p: &dyn Fn(Rule) -> bool| rules.iter().any(|a| p(a.rule));
+    if has(&|r| r == Rule::GaussianMean(Func::Relu)) {
         "relu_gaussian"
-    } else if has("symmetric") {
+    } else if has(&|r| {
+        matches!(
+            r,
+            Rule::SymmetricShare(_) | Rule::ComplementMean(..) | Rule::OddMean(_)
+        )
+    }) {
         "symmetry"
-    } else if mean.is_zero() && has("zero-mean") {
+    } else if mean.is_zero()
+        && has(&|r| {
+            matches!(
+                r,
+                Rule::SumUncorrelatedWeights
+                    | Rule::SumOfTwo(Cross::UncorrelatedWeights)
+                    | Rule::Cov(Cross::UncorrelatedWeights)
+                    | Rule::CovWithinIteration(Cross::UncorrelatedWeights)
+            )
+        })
+    {
         "zero_mean"
-    } else if has("product of independent") {
+    } else if has(&|r| r == Rule::ProductIndependent) {
         "independence"
     } else {
         "linearity"
@@ -630,7 +660,7 @@ pub fn check(r: &FileReport, mut chains: Vec<Chain>, seed: u64) -> Result<Vec<Ch
                 return Err("fewer verdicts than steps (a tq bug)".into());
             };
             l.verdict = cr.verdict.as_str().to_string();
-            l.method = cr.method.clone();
+            l.method = cr.method.to_string();
             l.evidence = cr.evidence.clone();
         }
     }
@@ -676,4 +706,81 @@ pub fn json(chains: &[Chain]) -> serde_json::Value {
             })).collect::<Vec<_>>(),
         }))
         .collect::<Vec<_>>())
+}
+
+#[cfg(test)]
+mod rule_tests {
+    use super::*;
+
+    fn set(rules: &[Rule]) -> BTreeSet<Applied> {
+        // The texts say nothing: the names come from the typed rules alone.
+        rules
+            .iter()
+            .enumerate()
+            .map(|(k, r)| Applied::new(*r, format!("rule {k}")))
+            .collect()
+    }
+
+    #[test]
+    fn derivation_rules_are_named_from_the_typed_rules() {
+        let cases: &[(&[Rule], &str)] = &[
+            (&[Rule::SymmetricShare(Func::Relu)], "relu_half"),
+            (&[Rule::SymmetricShare(Func::Abs)], "algebra"),
+            (
+                &[Rule::GaussianMean(Func::Relu), Rule::ProductIndependent],
+                "relu_gaussian",
+            ),
+            (&[Rule::GaussianMean(Func::Abs)], "algebra"),
+            (&[Rule::Lipschitz(Func::Tanh)], "lipschitz"),
+            (&[Rule::Popoviciu(Func::Sigmoid)], "range"),
+            (&[Rule::ComplementMean(Func::Sigmoid, 1, 2)], "symmetry"),
+            (&[Rule::ComplementMean(Func::Sigmoid, 1, 1)], "algebra"),
+            (&[Rule::OddMean(Func::Tanh), Rule::SumIid], "symmetry"),
+            (
+                &[
+                    Rule::ProductIndependent,
+                    Rule::SumOfTwo(Cross::UncorrelatedWeights),
+                ],
+                "product_variance",
+            ),
+            (
+                &[Rule::SumOfTwo(Cross::UncorrelatedWeights)],
+                "uncorrelated_sum",
+            ),
+            (&[Rule::SumOfTwo(Cross::Independent)], "algebra"),
+            (&[Rule::SumIid], "algebra"),
+            (&[Rule::FiniteEnumerated], "declared"),
+            (&[Rule::Constant], "algebra"),
+        ];
+        for (rules, name) in cases {
+            assert_eq!(rule_name(&set(rules)), *name, "{rules:?}");
+        }
+    }
+
+    #[test]
+    fn mean_rules_are_named_from_the_typed_rules() {
+        let zero = Expr::zero();
+        let one = Expr::one();
+        assert_eq!(
+            mean_rule(&set(&[Rule::GaussianMean(Func::Relu)]), &one),
+            "relu_gaussian"
+        );
+        assert_eq!(
+            mean_rule(&set(&[Rule::SymmetricShare(Func::Abs)]), &one),
+            "symmetry"
+        );
+        assert_eq!(
+            mean_rule(&set(&[Rule::SumUncorrelatedWeights]), &zero),
+            "zero_mean"
+        );
+        assert_eq!(
+            mean_rule(&set(&[Rule::SumUncorrelatedWeights]), &one),
+            "linearity"
+        );
+        assert_eq!(
+            mean_rule(&set(&[Rule::ProductIndependent]), &one),
+            "independence"
+        );
+        assert_eq!(mean_rule(&set(&[Rule::SumIid]), &zero), "linearity");
+    }
 }

@@ -46,10 +46,6 @@ fn py_float(v: f64) -> String {
     }
 }
 
-fn is_capital(name: &str) -> bool {
-    name.chars().next().is_some_and(|c| c.is_ascii_uppercase())
-}
-
 struct Gen<'a> {
     env: &'a Env,
     consts: &'a BTreeMap<String, f64>,
@@ -197,7 +193,7 @@ impl<'a> Gen<'a> {
                 match ix {
                     IndexExpr::Affine(a) => {
                         for f in a.terms.iter().flat_map(|t| t.factors.iter()) {
-                            if is_capital(&f.name)
+                            if is_summed_index(&f.name)
                                 && !bound.contains(&f.name)
                                 && g.env.index_size(&f.name.to_lowercase()).is_some()
                                 && !out.contains(&f.name)

@@ -5,6 +5,7 @@
 
 use crate::check::Env;
 use crate::syntax::ast::*;
+use crate::syntax::visit::{children, children_mut, map_children, walk_expr, walk_operand_refs};
 use std::collections::BTreeMap;
 
 /// What a solved loop index becomes on the right side: `v_old = sign·v + Σ rest + constant`
@@ -169,6 +170,17 @@ fn solve(eq: &Equation, loop_idx: &[Ident], original: &Item, env: &Env) -> Gathe
         if a.terms.len() == 1
             && a.terms[0].coef == 1
             && a.terms[0].factors.len() == 1
+            && a.constant > 0
+        {
+            // `t+1`: written one step ahead of the iteration that computes it (a loop
+            // `for t in 0..T-1` writing `h[t+1]`). The write is already one element per
+            // iteration and runs where the scatter form runs it: kept as written.
+            outputs.push(a.terms[0].factors[0].name.clone());
+            continue;
+        }
+        if a.terms.len() == 1
+            && a.terms[0].coef == 1
+            && a.terms[0].factors.len() == 1
             && a.constant != 0
         {
             // `t-1`: the old t is the new t shifted back.
@@ -275,6 +287,15 @@ fn solve(eq: &Equation, loop_idx: &[Ident], original: &Item, env: &Env) -> Gathe
     // summed explicitly, under their own names.
     let mut nested = Vec::new();
     nested_vars(&eq.rhs, false, &mut nested);
+    // A solved index read inside a function's argument or a sum brings the indices
+    // it was solved with there (`sigmoid(G[c,C''] h[b,t,C''])` read at `t + dt`).
+    for (v, sol) in &subst {
+        if nested.contains(v) {
+            for t in &sol.rest {
+                nested.extend(t.factors.iter().map(|f| f.name.clone()));
+            }
+        }
+    }
     let mut caps = Vec::new();
     nested_vars(&eq.rhs, true, &mut caps);
     let (summed, explicit): (Vec<&Ident>, Vec<&Ident>) = loop_idx
@@ -418,34 +439,14 @@ fn rhs_index_dims(e: &Expr, env: &Env, out: &mut BTreeMap<String, Vec<String>>) 
             }
         }
     };
-    walk_refs(e, &mut visit);
-}
-
-fn walk_refs(e: &Expr, f: &mut dyn FnMut(&Ref)) {
-    match e {
-        Expr::Ref(r) => f(r),
-        Expr::Unary(_, x, _)
-        | Expr::Iverson(x, _)
-        | Expr::Sum(_, x, _)
-        | Expr::Softmax(_, x, _) => walk_refs(x, f),
-        Expr::Binary(_, l, r, _) | Expr::Rel(_, l, r, _) => {
-            walk_refs(l, f);
-            walk_refs(r, f);
-        }
-        Expr::Call(c) => c.args.iter().for_each(|a| walk_refs(a, f)),
-        Expr::Deriv(a, b, _) => {
-            f(a);
-            f(b);
-        }
-        Expr::Num(..) => {}
-    }
+    walk_operand_refs(e, &mut visit);
 }
 
 /// Index variables read inside a function's argument, a bracket, an explicit sum or a
 /// softmax (`all`: every index variable of the expression).
 fn nested_vars(e: &Expr, all: bool, out: &mut Vec<String>) {
     let inner = |x: &Expr, out: &mut Vec<String>| {
-        walk_refs(x, &mut |r: &Ref| {
+        walk_operand_refs(x, &mut |r: &Ref| {
             for ix in r.indices.iter().flatten() {
                 if let IndexExpr::Affine(a) = ix {
                     out.extend(
@@ -462,17 +463,15 @@ fn nested_vars(e: &Expr, all: bool, out: &mut Vec<String>) {
         inner(e, out);
         return;
     }
-    match e {
-        Expr::Ref(_) | Expr::Num(..) => {}
-        Expr::Unary(_, x, _) => nested_vars(x, all, out),
-        Expr::Binary(_, l, r, _) | Expr::Rel(_, l, r, _) => {
-            nested_vars(l, all, out);
-            nested_vars(r, all, out);
+    // Signs, operators and relations are walked through; what is below a call, a
+    // bracket, a sum or a softmax counts as nested.
+    walk_expr(e, |x| match x {
+        Expr::Call(_) | Expr::Iverson(..) | Expr::Sum(..) | Expr::Softmax(..) => {
+            children(x).for_each(|a| inner(a, out));
+            false
         }
-        Expr::Call(c) => c.args.iter().for_each(|a| inner(a, out)),
-        Expr::Iverson(x, _) | Expr::Sum(_, x, _) | Expr::Softmax(_, x, _) => inner(x, out),
-        Expr::Deriv(..) => {}
-    }
+        _ => true,
+    });
 }
 
 /// Index variables of the references that are factors of the product itself (not
@@ -530,20 +529,11 @@ fn fix_ref(r: &mut Ref, var: &str, val: i64) {
 fn fix_expr(e: &mut Expr, var: &str, val: i64) {
     match e {
         Expr::Ref(r) => fix_ref(r, var, val),
-        Expr::Unary(_, x, _)
-        | Expr::Iverson(x, _)
-        | Expr::Sum(_, x, _)
-        | Expr::Softmax(_, x, _) => fix_expr(x, var, val),
-        Expr::Binary(_, l, r, _) | Expr::Rel(_, l, r, _) => {
-            fix_expr(l, var, val);
-            fix_expr(r, var, val);
-        }
-        Expr::Call(c) => c.args.iter_mut().for_each(|a| fix_expr(a, var, val)),
         Expr::Deriv(a, b, _) => {
             fix_ref(a, var, val);
             fix_ref(b, var, val);
         }
-        Expr::Num(..) => {}
+        _ => children_mut(e).for_each(|x| fix_expr(x, var, val)),
     }
 }
 
@@ -656,31 +646,53 @@ fn rewrite_expr(
 ) -> Expr {
     match e {
         Expr::Ref(r) => Expr::Ref(rewrite_ref(r, subst, summed, consts)),
-        Expr::Unary(op, x, s) => {
-            Expr::Unary(*op, Box::new(rewrite_expr(x, subst, summed, consts)), *s)
+        // An explicit sum or a softmax binds its own indices; every other index inside
+        // is the statement's and is rewritten like anywhere else (`sum_{dt'}(W[dt',c]
+        // h[b,t-dt',c])` read at the solved `t + dt`).
+        Expr::Sum(vars, x, s) => {
+            let (subst, summed, consts) = unbound(vars, subst, summed, consts);
+            Expr::Sum(
+                vars.clone(),
+                Box::new(rewrite_expr(x, &subst, &summed, &consts)),
+                *s,
+            )
         }
-        Expr::Binary(op, l, r, s) => Expr::Binary(
-            *op,
-            Box::new(rewrite_expr(l, subst, summed, consts)),
-            Box::new(rewrite_expr(r, subst, summed, consts)),
-            *s,
-        ),
-        Expr::Call(c) => {
-            let mut c = c.clone();
-            c.args = c
-                .args
-                .iter()
-                .map(|a| rewrite_expr(a, subst, summed, consts))
-                .collect();
-            Expr::Call(c)
+        Expr::Softmax(v, x, s) => {
+            let (subst, summed, consts) = unbound(std::slice::from_ref(v), subst, summed, consts);
+            Expr::Softmax(
+                v.clone(),
+                Box::new(rewrite_expr(x, &subst, &summed, &consts)),
+                *s,
+            )
         }
-        Expr::Iverson(x, s) => Expr::Iverson(Box::new(rewrite_expr(x, subst, summed, consts)), *s),
-        Expr::Rel(op, l, r, s) => Expr::Rel(
-            *op,
-            Box::new(rewrite_expr(l, subst, summed, consts)),
-            Box::new(rewrite_expr(r, subst, summed, consts)),
-            *s,
-        ),
-        other => other.clone(),
+        Expr::Deriv(..) => e.clone(),
+        _ => map_children(e, |x| rewrite_expr(x, subst, summed, consts)),
     }
+}
+
+/// The rewriting maps without the indices a sum or a softmax binds.
+fn unbound(
+    vars: &[Ident],
+    subst: &Subst,
+    summed: &BTreeMap<String, String>,
+    consts: &BTreeMap<String, i64>,
+) -> (Subst, BTreeMap<String, String>, BTreeMap<String, i64>) {
+    let free = |k: &String| !vars.iter().any(|v| &v.name == k);
+    (
+        subst
+            .iter()
+            .filter(|(k, _)| free(k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        summed
+            .iter()
+            .filter(|(k, _)| free(k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        consts
+            .iter()
+            .filter(|(k, _)| free(k))
+            .map(|(k, v)| (k.clone(), *v))
+            .collect(),
+    )
 }

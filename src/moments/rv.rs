@@ -4,6 +4,7 @@
 //! the rules need (symmetry, Gaussianity, linearity in a zero-mean leaf, the random
 //! leaves it depends on, a finite support).
 
+use super::rule::{Applied, Approximation, Cross, Rule};
 use crate::sym::func::{MomentRule, Rat, Symmetry};
 use crate::sym::{Expr, Func};
 use std::collections::BTreeSet;
@@ -167,7 +168,7 @@ pub struct Rv {
     /// E[x] under the Gaussian approximation of the input, with the reason.
     pub approx_mean: Option<(Expr, String)>,
     /// Upper bounds on Var(x), each with its reason.
-    pub var_bounds: Vec<(Expr, String)>,
+    pub var_bounds: Vec<(Expr, Applied)>,
     /// E[x] > 0 is known (relu of a non-degenerate symmetric input).
     pub positive_mean: bool,
     /// The value is f(z) of a Gaussian z: its moments by quadrature.
@@ -185,9 +186,9 @@ pub struct Rv {
     /// A finite support: (value, probability) pairs.
     pub finite: Option<Vec<(Expr, Expr)>>,
     /// Approximations the value rests on (empty: exact).
-    pub approx: BTreeSet<String>,
-    /// The rules used, for the reader.
-    pub rules: BTreeSet<String>,
+    pub approx: BTreeSet<Approximation>,
+    /// The rules used, each with its text for the reader.
+    pub rules: BTreeSet<Applied>,
 }
 
 /// The largest finite support tq enumerates.
@@ -200,7 +201,7 @@ impl Rv {
             mean: Some(c.clone()),
             m2: Some(Expr::pow(c.clone(), Expr::int(2))),
             approx_mean: None,
-            var_bounds: vec![(Expr::zero(), "a constant".into())],
+            var_bounds: vec![(Expr::zero(), Applied::new(Rule::Constant, "a constant"))],
             positive_mean: false,
             quad: None,
             symmetric: c.is_zero(),
@@ -250,7 +251,8 @@ impl Rv {
         Some(self.m2.clone()? - Expr::pow(self.mean.clone()?, Expr::int(2)))
     }
 
-    fn merged(&self, other: &Rv) -> (BTreeSet<Source>, BTreeSet<String>, BTreeSet<String>) {
+    #[allow(clippy::type_complexity)]
+    fn merged(&self, other: &Rv) -> (BTreeSet<Source>, BTreeSet<Approximation>, BTreeSet<Applied>) {
         (
             self.sources.union(&other.sources).cloned().collect(),
             self.approx.union(&other.approx).cloned().collect(),
@@ -342,18 +344,15 @@ impl Rv {
     }
 
     /// E[x · y] when tq knows it, with the rule used.
-    pub fn cross(&self, other: &Rv) -> Result<(Expr, &'static str), String> {
+    pub fn cross(&self, other: &Rv) -> Result<(Expr, Cross), String> {
         if self.lin0.iter().any(|p| !other.depends_on(p))
             || other.lin0.iter().any(|p| !self.depends_on(p))
         {
-            return Ok((
-                Expr::zero(),
-                "zero-mean weights: the terms are uncorrelated",
-            ));
+            return Ok((Expr::zero(), Cross::UncorrelatedWeights));
         }
         if self.independent(other) {
             if let (Some(a), Some(b)) = (&self.mean, &other.mean) {
-                return Ok((a.clone() * b.clone(), "independent terms"));
+                return Ok((a.clone() * b.clone(), Cross::Independent));
             }
             return Err("the means of independent terms are not known".into());
         }
@@ -373,7 +372,10 @@ impl Rv {
         }
         let (cross, rule) = self.cross(other)?;
         let (sources, approx, mut rules) = self.merged(other);
-        rules.insert(format!("Var of a sum: {rule}"));
+        rules.insert(Applied::new(
+            Rule::SumOfTwo(rule),
+            format!("Var of a sum: {}", rule.text()),
+        ));
         let indep = self.independent(other);
         let common: Vec<Source> = self
             .lin0
@@ -430,7 +432,10 @@ impl Rv {
             ));
         }
         let (sources, approx, mut rules) = self.merged(other);
-        rules.insert("moments of a product of independent factors".into());
+        rules.insert(Applied::new(
+            Rule::ProductIndependent,
+            "moments of a product of independent factors",
+        ));
         let both = |a: &Option<Expr>, b: &Option<Expr>| match (a, b) {
             (Some(a), Some(b)) => Some(a.clone() * b.clone()),
             _ => None,
@@ -545,8 +550,9 @@ impl Rv {
                     (2, 2) => "all of".to_string(),
                     (n, d) => format!("{n}/{d} of"),
                 };
-                out.rules.insert(format!(
-                    "{name} of a symmetric input keeps {share} its second moment"
+                out.rules.insert(Applied::new(
+                    Rule::SymmetricShare(f),
+                    format!("{name} of a symmetric input keeps {share} its second moment"),
                 ));
                 // E[f(y)] > 0 for a non-degenerate symmetric y; the claim route states
                 // it as relu's rule, so only relu-like entries (f = 0 below 0) set it.
@@ -558,16 +564,21 @@ impl Rv {
                 if let Symmetry::Complement(c) = b.symmetry {
                     let two_c = (2 * c.0, c.1);
                     out.mean = Some(rat(c));
-                    out.rules.insert(format!(
-                        "{name}(−y) = {} − {name}(y): mean {} for symmetric y",
-                        crate::sym::to_text(&rat(two_c)),
-                        crate::sym::to_text(&rat(c))
+                    out.rules.insert(Applied::new(
+                        Rule::ComplementMean(f, c.0, c.1),
+                        format!(
+                            "{name}(−y) = {} − {name}(y): mean {} for symmetric y",
+                            crate::sym::to_text(&rat(two_c)),
+                            crate::sym::to_text(&rat(c))
+                        ),
                     ));
                 } else {
                     out.mean = Some(Expr::zero());
                     out.symmetric = true;
-                    out.rules
-                        .insert(format!("{name} is odd: mean 0 for symmetric y"));
+                    out.rules.insert(Applied::new(
+                        Rule::OddMean(f),
+                        format!("{name} is odd: mean 0 for symmetric y"),
+                    ));
                 }
             }
         }
@@ -580,11 +591,14 @@ impl Rv {
             };
             out.var_bounds.push((
                 bound.clone(),
-                format!(
-                    "{name}(y) ∈ [{}, {}], so Var ≤ {} (Popoviciu)",
-                    show(lo),
-                    show(hi),
-                    crate::sym::to_text(&bound)
+                Applied::new(
+                    Rule::Popoviciu(f),
+                    format!(
+                        "{name}(y) ∈ [{}, {}], so Var ≤ {} (Popoviciu)",
+                        show(lo),
+                        show(hi),
+                        crate::sym::to_text(&bound)
+                    ),
                 ),
             ));
         }
@@ -599,7 +613,10 @@ impl Rv {
             };
             out.var_bounds.push((
                 l2 * v.clone(),
-                format!("{name} is {}-Lipschitz: Var({name}(y)) ≤ {bound}", l.text),
+                Applied::new(
+                    Rule::Lipschitz(f),
+                    format!("{name} is {}-Lipschitz: Var({name}(y)) ≤ {bound}", l.text),
+                ),
             ));
         }
         match b.moments {
@@ -614,8 +631,10 @@ impl Rv {
                     } else {
                         format!("{k} ")
                     };
-                    out.rules
-                        .insert(format!("E[{name}(z)] = {coef}sqrt(v/(2π)) for z ~ N(0, v)"));
+                    out.rules.insert(Applied::new(
+                        Rule::GaussianMean(f),
+                        format!("E[{name}(z)] = {coef}sqrt(v/(2π)) for z ~ N(0, v)"),
+                    ));
                 } else {
                     out.approx_mean = Some((
                         m,
@@ -638,8 +657,10 @@ impl Rv {
         }
         out.fill_from_support();
         if out.finite.is_some() {
-            out.rules
-                .insert("moments of a finite distribution, enumerated".into());
+            out.rules.insert(Applied::new(
+                Rule::FiniteEnumerated,
+                "moments of a finite distribution, enumerated",
+            ));
         }
         Ok(out)
     }

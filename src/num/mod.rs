@@ -23,6 +23,7 @@
 pub mod dense;
 pub mod gradcheck;
 pub mod seed;
+pub mod trials;
 
 use crate::check::Env;
 use crate::syntax::ast::*;
@@ -93,10 +94,6 @@ pub type Bind = Vec<(String, i64)>;
 
 fn lookup(b: &Bind, name: &str) -> Option<i64> {
     b.iter().rev().find(|(n, _)| n == name).map(|(_, v)| *v)
-}
-
-fn is_capital(name: &str) -> bool {
-    name.chars().next().is_some_and(|c| c.is_ascii_uppercase())
 }
 
 impl<'a> Machine<'a> {
@@ -438,7 +435,7 @@ impl<'a> Machine<'a> {
                 match ix {
                     IndexExpr::Affine(a) => {
                         for f in a.terms.iter().flat_map(|t| t.factors.iter()) {
-                            if is_capital(&f.name)
+                            if is_summed_index(&f.name)
                                 && lookup(b, &f.name).is_none()
                                 && m.env.index_size(&f.name.to_lowercase()).is_some()
                                 && !out.contains(&f.name)

@@ -30,6 +30,19 @@ pub struct RenderOptions {
     pub format: Format,
     /// A fragment to include in another document (no preamble, no `\begin{document}`).
     pub fragment: bool,
+    /// Who the page is for: the key (problem and worked solution) or students (the
+    /// problem and its questions only).
+    pub audience: Audience,
+}
+
+/// Who a rendered page is for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Audience {
+    /// The problem, the claims as questions, and the solution derived and checked by tq.
+    #[default]
+    Key,
+    /// The problem and the claims as questions: no solution, no verdicts.
+    Student,
 }
 
 /// One result of the moments engine, as the solution shows it.
@@ -238,13 +251,36 @@ fn program_lines(items: &[Item], depth: usize, out: &mut Vec<Line>) {
 
 /// The description of the problem: the first comment line of the file's leading
 /// comment block that is not a reference to a seed document (`NNN_xxx.txt ...`).
+/// A header line of the file's first comments: `# title: ...` or `# author: ...`.
+fn header(comment: &str) -> Option<(&str, &str)> {
+    let (key, value) = comment.split_once(':')?;
+    let key = key.trim();
+    (key.eq_ignore_ascii_case("title") || key.eq_ignore_ascii_case("author"))
+        .then(|| (key, value.trim()))
+        .filter(|(_, v)| !v.is_empty())
+}
+
+/// The value of a header (`title`, `author`) among the file's leading comment lines.
+fn header_value(source: &str, wanted: &str) -> Option<String> {
+    source
+        .lines()
+        .map_while(|l| {
+            l.trim_start()
+                .strip_prefix('#')
+                .or(l.trim().is_empty().then_some(""))
+        })
+        .filter_map(|t| header(t.trim()))
+        .find(|(k, _)| k.eq_ignore_ascii_case(wanted))
+        .map(|(_, v)| v.to_string())
+}
+
 fn description(source: &str) -> Option<String> {
     for line in source.lines() {
         let Some(text) = line.trim_start().strip_prefix('#') else {
             break;
         };
         let text = text.trim();
-        if text.is_empty() || text.contains(".txt") {
+        if text.is_empty() || text.contains(".txt") || header(text).is_some() {
             continue;
         }
         return Some(text.to_string());
@@ -444,18 +480,33 @@ struct Solution<'a> {
     derivation: Option<Derivation<'a>>,
 }
 
+/// The two lists of questions: the claims to show, and the claims the file marks
+/// `expect refuted`, which are false and are never asked to be shown.
+const QUESTIONS: [(&str, bool); 2] = [
+    ("Show that.", false),
+    ("Each of the following is false. Find the error.", true),
+];
+
+/// A claim the file states to be false (`expect refuted`).
+fn stated_false(c: &Claim) -> bool {
+    c.expect == Some(Expectation::Refuted)
+}
+
 /// Renders a checked file.
 pub fn render(r: &FileReport, opts: RenderOptions) -> String {
     let sol = Solution {
         derivation: derivation(r),
     };
     match opts.format {
-        Format::Latex => latex(r, &sol, opts.fragment),
-        Format::Markdown => markdown(r, &sol),
+        Format::Latex => latex(r, &sol, opts),
+        Format::Markdown => markdown(r, &sol, opts.audience),
     }
 }
 
 fn title(r: &FileReport) -> String {
+    if let Some(t) = header_value(&r.source, "title") {
+        return t;
+    }
     std::path::Path::new(&r.path)
         .file_stem()
         .map(|s| s.to_string_lossy().to_string())
@@ -484,7 +535,8 @@ fn latex_lines(lines: &[Line], out: &mut String) {
     }
 }
 
-fn latex(r: &FileReport, sol: &Solution<'_>, fragment: bool) -> String {
+fn latex(r: &FileReport, sol: &Solution<'_>, opts: RenderOptions) -> String {
+    let fragment = opts.fragment;
     let mut out = String::new();
     if !fragment {
         out.push_str(PREAMBLE);
@@ -492,6 +544,9 @@ fn latex(r: &FileReport, sol: &Solution<'_>, fragment: bool) -> String {
             "\\begin{{document}}\n{{\\Large\\bfseries {}}}\\par\\medskip\n",
             esc_text(&title(r))
         ));
+        if let Some(a) = header_value(&r.source, "author") {
+            out.push_str(&format!("{}\\par\\medskip\n", esc_text(&a)));
+        }
     }
     out.push_str(&format!(
         "% Rendered by tq from {}; the solution is derived and checked by tq.\n",
@@ -531,10 +586,19 @@ fn latex(r: &FileReport, sol: &Solution<'_>, fragment: bool) -> String {
         latex_lines(&lines, &mut out);
     }
     let claims = claims_with_reports(r);
-    if !claims.is_empty() {
-        out.push_str("\\paragraph{Show that.}\n\\begin{enumerate}\n");
-        for (c, _) in &claims {
-            out.push_str(&format!("\\item ${}$\n", math::claim(c)));
+    for (heading, false_ones) in QUESTIONS {
+        let listed: Vec<(usize, &Claim)> = claims
+            .iter()
+            .enumerate()
+            .filter(|(_, (c, _))| stated_false(c) == false_ones)
+            .map(|(k, (c, _))| (k + 1, c))
+            .collect();
+        if listed.is_empty() {
+            continue;
+        }
+        out.push_str(&format!("\\paragraph{{{heading}}}\n\\begin{{enumerate}}\n"));
+        for (k, c) in listed {
+            out.push_str(&format!("\\item[{k}.] ${}$\n", math::claim(c)));
             if let Some(block) = &c.includes {
                 let mut lines = Vec::new();
                 program_lines(block, 1, &mut lines);
@@ -542,6 +606,12 @@ fn latex(r: &FileReport, sol: &Solution<'_>, fragment: bool) -> String {
             }
         }
         out.push_str("\\end{enumerate}\n");
+    }
+    if opts.audience == Audience::Student {
+        if !fragment {
+            out.push_str("\\end{document}\n");
+        }
+        return out;
     }
     out.push_str("\\section*{Solution (derived by tq)}\n");
     match &sol.derivation {
@@ -563,7 +633,7 @@ fn latex(r: &FileReport, sol: &Solution<'_>, fragment: bool) -> String {
                         rep.verdict,
                         rep.expect == Some(Expectation::Refuted)
                     )),
-                    esc_text(&rep.method),
+                    esc_text(rep.method.as_str()),
                     esc_text(&rep.evidence)
                 )),
                 None => out.push_str(&format!("{}. & --- & not decided \\\\\n", k + 1)),
@@ -703,9 +773,12 @@ fn md_lines(lines: &[Line], out: &mut String) {
     }
 }
 
-fn markdown(r: &FileReport, sol: &Solution<'_>) -> String {
+fn markdown(r: &FileReport, sol: &Solution<'_>, audience: Audience) -> String {
     let mut out = String::new();
     out.push_str(&format!("# {}\n\n", esc_md(&title(r))));
+    if let Some(a) = header_value(&r.source, "author") {
+        out.push_str(&format!("{}\n\n", esc_md(&a)));
+    }
     out.push_str(&format!(
         "<!-- Rendered by tq from {}; the solution is derived and checked by tq. -->\n\n",
         r.path.replace("--", "- -")
@@ -745,10 +818,19 @@ fn markdown(r: &FileReport, sol: &Solution<'_>) -> String {
         out.push('\n');
     }
     let claims = claims_with_reports(r);
-    if !claims.is_empty() {
-        out.push_str("**Show that.**\n\n");
-        for (k, (c, _)) in claims.iter().enumerate() {
-            out.push_str(&format!("{}. ${}$\n", k + 1, math::claim(c)));
+    for (heading, false_ones) in QUESTIONS {
+        let listed: Vec<(usize, &Claim)> = claims
+            .iter()
+            .enumerate()
+            .filter(|(_, (c, _))| stated_false(c) == false_ones)
+            .map(|(k, (c, _))| (k + 1, c))
+            .collect();
+        if listed.is_empty() {
+            continue;
+        }
+        out.push_str(&format!("**{heading}**\n\n"));
+        for (k, c) in listed {
+            out.push_str(&format!("{k}. ${}$\n", math::claim(c)));
             if let Some(block) = &c.includes {
                 let mut lines = Vec::new();
                 program_lines(block, 0, &mut lines);
@@ -760,6 +842,9 @@ fn markdown(r: &FileReport, sol: &Solution<'_>) -> String {
             }
         }
         out.push('\n');
+    }
+    if audience == Audience::Student {
+        return out;
     }
     out.push_str("## Solution (derived by tq)\n\n");
     match &sol.derivation {
@@ -779,7 +864,7 @@ fn markdown(r: &FileReport, sol: &Solution<'_>) -> String {
                     "| {} | **{}** | {}: {} |\n",
                     k + 1,
                     verdict_word(rep.verdict, rep.expect == Some(Expectation::Refuted)),
-                    esc_md(&rep.method),
+                    esc_md(rep.method.as_str()),
                     esc_md(&rep.evidence)
                 )),
                 None => out.push_str(&format!("| {} | — | not decided |\n", k + 1)),

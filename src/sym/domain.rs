@@ -19,6 +19,10 @@ pub struct Domain {
     pub integer: bool,
     /// Where it comes from (`size`, `bernoulli(p)`, `normal(0, sigma^2)`, `given`).
     pub why: Vec<String>,
+    /// Relations with other symbols that no interval says (`uniform(a, b)`: a < b;
+    /// `bernoulli(p q)`: 0 <= p q <= 1), kept on each symbol they involve: every
+    /// random point must satisfy them (they become assumptions of the claim).
+    pub relations: Vec<(super::Expr, super::Rel, super::Expr)>,
 }
 
 fn int(n: i64) -> BigRational {
@@ -33,6 +37,7 @@ impl Domain {
             hi: None,
             integer: true,
             why: vec![why.to_string()],
+            relations: Vec::new(),
         }
     }
 
@@ -43,6 +48,7 @@ impl Domain {
             hi: Some((int(1), false)),
             integer: false,
             why: vec![why.to_string()],
+            relations: Vec::new(),
         }
     }
 
@@ -53,6 +59,7 @@ impl Domain {
             hi: None,
             integer: false,
             why: vec![why.to_string()],
+            relations: Vec::new(),
         }
     }
 
@@ -100,6 +107,11 @@ impl Domain {
         for w in &o.why {
             if !self.why.contains(w) {
                 self.why.push(w.clone());
+            }
+        }
+        for r in &o.relations {
+            if !self.relations.contains(r) {
+                self.relations.push(r.clone());
             }
         }
     }
@@ -190,15 +202,37 @@ impl Domain {
 
     /// `p in [0, 1]`, `sigma > 0`, `L in {1, 2, ...}`.
     pub fn show(&self, name: &str) -> String {
-        if self.integer {
-            return match (&self.lo, &self.hi) {
+        let base = if self.integer {
+            match (&self.lo, &self.hi) {
                 (Some((a, false)), None) if a.is_integer() => {
                     format!("{name} in {{{a}, {}, ...}}", a + BigRational::one())
                 }
                 _ => format!("{name} whole, {}", self.interval(name)),
-            };
+            }
+        } else {
+            self.interval(name)
+        };
+        if self.relations.is_empty() {
+            return base;
         }
-        self.interval(name)
+        // `a < b` for a relation with another symbol; alone when no interval is known.
+        let rels: Vec<String> = self
+            .relations
+            .iter()
+            .map(|(l, r, rr)| {
+                format!(
+                    "{} {} {}",
+                    super::to_ascii(l),
+                    r.symbol(),
+                    super::to_ascii(rr)
+                )
+            })
+            .collect();
+        if self.lo.is_none() && self.hi.is_none() && !self.integer {
+            rels.join(", ")
+        } else {
+            format!("{base}, {}", rels.join(", "))
+        }
     }
 
     fn interval(&self, name: &str) -> String {

@@ -6,7 +6,7 @@ use super::defined::{
     condition_holds, conditions_of, enclose, range, Condition, Domains, Interval,
 };
 use super::{eval_exact, identical, to_ascii, Expr};
-use crate::verdict::Verdict;
+use crate::verdict::{Method, Verdict};
 use num_bigint::BigInt;
 use num_rational::BigRational;
 use num_traits::{Signed, ToPrimitive, Zero};
@@ -148,17 +148,27 @@ impl ProofRule {
 
 /// A point at which the relation fails, re-checked by a path other than the one that
 /// found it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct Witness {
-    /// The value of every symbol of the claim (empty for constants).
+    /// The value of every symbol of the claim (empty for constants); for a refutation
+    /// by a sampled run or Monte Carlo, every size and symbol of the run.
     pub point: BTreeMap<String, BigRational>,
-    /// The left side there (exact, or `≈` a floating-point value, or its range).
+    /// The left side there (exact, or `≈` a floating-point value, or its range; a
+    /// Monte Carlo estimate).
     pub left: String,
     /// The right side there.
     pub right: String,
     /// How the failure was re-checked: `exact evaluation`, `interval enclosure`,
-    /// `range`.
+    /// `range`, the gather form of the backward program, the halves of the trials.
     pub checked_by: String,
+    /// Sampled runs and Monte Carlo: the element (`b = 0, t = 1, c = 0`), the
+    /// statement of an `includes` block, or the layer or step the moments are taken at.
+    pub element: Option<String>,
+    /// Sampled runs and Monte Carlo: the seed of the run or of the trials.
+    pub seed: Option<u64>,
+    /// Monte Carlo: the estimate of left − right, its interval (estimate ± z standard
+    /// errors) and the number of trials.
+    pub estimate: Option<String>,
 }
 
 impl Witness {
@@ -172,6 +182,36 @@ impl Witness {
         }
     }
 
+    /// A witness of a sampled run or of Monte Carlo: the run's sizes and symbols (as
+    /// exact rationals where the sample value is one), the element, the seed.
+    pub fn of_run(
+        values: &BTreeMap<String, f64>,
+        element: String,
+        seed: u64,
+        left: String,
+        right: String,
+        checked_by: String,
+    ) -> Witness {
+        let point = values
+            .iter()
+            .filter_map(|(k, v)| {
+                let r = BigRational::from_float(*v)?;
+                // Sample values are written as short decimals or fractions: the
+                // simplest rational within rounding of the float stands for it.
+                Some((k.clone(), simplest_near(*v).unwrap_or(r)))
+            })
+            .collect();
+        Witness {
+            point,
+            left,
+            right,
+            checked_by,
+            element: Some(element),
+            seed: Some(seed),
+            estimate: None,
+        }
+    }
+
     /// The JSON form: `{"point":{"x":"1/2"},"left","right","checked_by"}`.
     pub fn to_json(&self) -> serde_json::Value {
         let point: serde_json::Map<String, serde_json::Value> = self
@@ -179,12 +219,25 @@ impl Witness {
             .iter()
             .map(|(k, v)| (k.clone(), serde_json::Value::String(v.to_string())))
             .collect();
-        serde_json::json!({
+        let mut out = serde_json::json!({
             "point": point,
             "left": self.left,
             "right": self.right,
             "checked_by": self.checked_by,
-        })
+        });
+        // The fields of sampled-run and Monte Carlo witnesses, only where they apply.
+        if let Some(o) = out.as_object_mut() {
+            if let Some(e) = &self.element {
+                o.insert("element".into(), serde_json::Value::String(e.clone()));
+            }
+            if let Some(s) = self.seed {
+                o.insert("seed".into(), serde_json::json!(s));
+            }
+            if let Some(e) = &self.estimate {
+                o.insert("estimate".into(), serde_json::Value::String(e.clone()));
+            }
+        }
+        out
     }
 }
 
@@ -193,8 +246,8 @@ impl Witness {
 pub struct Decision {
     /// proved, confirmed, refuted or undecided (docs/symbolic.md says exactly when).
     pub verdict: Verdict,
-    /// `symbolic`, `exact-eval`, `random-points`, `numeric` or `none`.
-    pub method: String,
+    /// `symbolic`, `exact-eval`, `random-points`, `numeric`, `range` or `none`.
+    pub method: Method,
     /// What the verdict rests on: the counterexample with both values, the number of
     /// agreeing points, or why nothing could be decided.
     pub evidence: String,
@@ -208,10 +261,10 @@ pub struct Decision {
     pub witness: Option<Witness>,
 }
 
-fn decision(verdict: Verdict, method: &str, evidence: String) -> Decision {
+fn decision(verdict: Verdict, method: Method, evidence: String) -> Decision {
     Decision {
         verdict,
-        method: method.to_string(),
+        method,
         evidence,
         points: 0,
         rule: None,
@@ -219,7 +272,7 @@ fn decision(verdict: Verdict, method: &str, evidence: String) -> Decision {
     }
 }
 
-fn proof(rule: ProofRule, method: &str, evidence: String) -> Decision {
+fn proof(rule: ProofRule, method: Method, evidence: String) -> Decision {
     let mut d = decision(Verdict::Proved, method, evidence);
     d.rule = Some(rule);
     d
@@ -291,12 +344,12 @@ fn show(at: &BTreeMap<String, BigRational>) -> String {
 fn refuted(syms: &BTreeSet<String>, w: Witness, exact: bool) -> Decision {
     let method = if syms.is_empty() {
         if exact {
-            "exact-eval"
+            Method::ExactEval
         } else {
-            "numeric"
+            Method::Numeric
         }
     } else {
-        "random-points"
+        Method::RandomPoints
     };
     let mut d = decision(Verdict::Refuted, method, w.describe());
     d.witness = Some(w);
@@ -446,6 +499,7 @@ impl Problem<'_> {
                         left: l.to_string(),
                         right: r.to_string(),
                         checked_by: "exact evaluation".into(),
+                        ..Witness::default()
                     })
                 }
                 None => {}
@@ -474,6 +528,7 @@ impl Problem<'_> {
                 left: format!("≈ {l:.10}"),
                 right: format!("≈ {r:.10}"),
                 checked_by: "interval enclosure".into(),
+                ..Witness::default()
             })
         } else {
             PointResult::Skip(format!(
@@ -541,7 +596,7 @@ impl Problem<'_> {
                         return Some((
                             decision(
                                 Verdict::Undecided,
-                                "none",
+                                Method::None,
                                 format!("{what}, but the claim is undefined {at} ({c} fails)"),
                             ),
                             true,
@@ -553,7 +608,7 @@ impl Problem<'_> {
         Some((
             decision(
                 Verdict::Undecided,
-                "none",
+                Method::None,
                 format!(
                     "{what}, but tq cannot show that the claim is defined on the domains ({})",
                     shown.join(", ")
@@ -611,6 +666,7 @@ impl Problem<'_> {
                     left: side(&l, &li),
                     right: side(&r, &ri),
                     checked_by: format!("range (left − right ∈ {i} on the domains)"),
+                    ..Witness::default()
                 });
             }
         }
@@ -698,7 +754,7 @@ pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) ->
             if !c.holds_at(v) {
                 return decision(
                     Verdict::Undecided,
-                    "none",
+                    Method::None,
                     format!("undefined: {c} fails everywhere (a division by zero, the log of a non-positive number, or a fractional power of a negative number)"),
                 );
             }
@@ -729,7 +785,7 @@ pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) ->
         }
         return proof(
             ProofRule::NormalForm,
-            "symbolic",
+            Method::Symbolic,
             "both sides have the same normal form (as rational functions of their atoms)".into(),
         );
     }
@@ -737,7 +793,7 @@ pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) ->
     let (range_of_difference, by_range) = pb.by_range();
     if by_range == Some(false) {
         if let Some(w) = pb.range_witness(&range_of_difference) {
-            let mut d = decision(Verdict::Refuted, "range", w.describe());
+            let mut d = decision(Verdict::Refuted, Method::Range, w.describe());
             d.witness = Some(w);
             return d;
         }
@@ -829,7 +885,7 @@ pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) ->
             return Some(
                 proof(
                     ProofRule::RangeBound,
-                    "range",
+                    Method::Range,
                     format!(
                         "left − right ∈ {range_of_difference} on the domains (exact range facts)"
                     ),
@@ -845,7 +901,7 @@ pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) ->
         }
         return decision(
             Verdict::Undecided,
-            "none",
+            Method::None,
             if last_failure.is_empty() {
                 format!("could not find {points} points satisfying the assumptions")
             } else {
@@ -860,7 +916,7 @@ pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) ->
         }
         return proof(
             ProofRule::ExactEvaluation,
-            "exact-eval",
+            Method::ExactEval,
             format!("left {}, right {}", to_ascii(lhs), to_ascii(rhs)),
         )
         .with_points(1);
@@ -886,7 +942,7 @@ pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) ->
             }
             return proof(
                 ProofRule::ConstantDifference,
-                "symbolic",
+                Method::Symbolic,
                 format!("the difference is the constant {c}"),
             )
             .with_points(agreed);
@@ -903,14 +959,14 @@ pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) ->
     if syms.is_empty() {
         return decision(
             Verdict::Confirmed,
-            "numeric",
+            Method::Numeric,
             "holds in floating point (a side is irrational)".into(),
         )
         .with_points(1);
     }
     decision(
         Verdict::Confirmed,
-        "random-points",
+        Method::RandomPoints,
         format!(
             "holds at {points} random points{}",
             if exact_all { " (exactly)" } else { "" }
@@ -939,4 +995,17 @@ fn positive_required(e: &Expr, out: &mut BTreeSet<String>) {
             positive_required(x, out);
         }
     }
+}
+
+/// The rational with the smallest denominator (up to 10⁴) within 10⁻¹² relative of `v`:
+/// `0.1` as 1/10, not its binary expansion.
+fn simplest_near(v: f64) -> Option<BigRational> {
+    if !v.is_finite() || v.abs() > 1e12 {
+        return None;
+    }
+    (1i64..=10_000).find_map(|d| {
+        let n = (v * d as f64).round();
+        ((n / d as f64 - v).abs() <= 1e-12 * v.abs().max(1e-300))
+            .then(|| BigRational::new(BigInt::from(n as i64), BigInt::from(d)))
+    })
 }

@@ -187,6 +187,13 @@ pub enum Boundary {
     Valid,
 }
 
+/// The capital-means-summed rule: an index written with a capital letter (`I`, `J'`)
+/// is summed over the range of its lower case (`i`, `j'`); a lower-case index is free.
+/// The stages that read index names ask this rather than test the first letter.
+pub fn is_summed_index(name: &str) -> bool {
+    name.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+}
+
 /// An identifier in canonical ASCII spelling.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Ident {
@@ -438,6 +445,21 @@ impl IndexExpr {
         match self {
             IndexExpr::Affine(a) => a.span,
             IndexExpr::Lookup(r) => r.span,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_summed_index;
+
+    #[test]
+    fn capital_indices_are_summed_and_lower_case_ones_free() {
+        for summed in ["I", "J'", "DX", "Tb"] {
+            assert!(is_summed_index(summed), "{summed}");
+        }
+        for free in ["i", "j'", "dx", "t2", ""] {
+            assert!(!is_summed_index(free), "{free}");
         }
     }
 }

@@ -1,0 +1,255 @@
+//! Claims and their `at`/`sample` bindings, and family starts.
+
+use super::functions::known_functions_hint;
+use super::walk::{collect_calls, collect_claim_refs};
+use super::{
+    collect_equations, function_arity, givens, single_offset_sub, var_offset, walk_refs, Checker,
+    Scope, CLAIM_FUNCTIONS,
+};
+use crate::diag::Diagnostic;
+use crate::syntax::ast::*;
+use crate::syntax::span::Span;
+use std::collections::BTreeMap;
+
+impl Checker {
+    /// A claim's givens must solve as a system (no cycle, no name set twice, no setting
+    /// that no real value satisfies).
+    pub(super) fn givens(&mut self, given: &[Expr], at: &[Binding]) {
+        if let Err(d) = givens::resolve(given, at, &self.env) {
+            self.err(d);
+        }
+    }
+
+    /// Claims: every name must be defined, functions known.
+    pub(super) fn claim(&mut self, c: &Claim, scope: &Scope) {
+        if let Some(block) = &c.includes {
+            let mut inner = scope.clone();
+            for v in self.loop_vars.clone() {
+                if !inner.is_loop_var(&v) {
+                    inner
+                        .loops
+                        .push((v, Expr::Num("0".into(), Span::default())));
+                }
+            }
+            self.items(block, &mut inner);
+            return;
+        }
+        let mut names = Vec::new();
+        collect_claim_refs(&c.body, &mut names);
+        for g in &c.given {
+            collect_claim_refs(g, &mut names);
+        }
+        for r in names {
+            let key = self.key_of(&r.name);
+            let rule_member = r.name.base.contains('.');
+            let known = self.env.tensors.contains_key(&key)
+                || self.is_scalar_name(&key, scope)
+                || self.env.rules.contains_key(&key)
+                || rule_member;
+            if !known {
+                self.err(
+                    Diagnostic::error(
+                        "E0501",
+                        r.name.span,
+                        format!("the claim names `{key}`, which is not defined in this file"),
+                    )
+                    .with_hint("claims may name declared tensors, computed tensors, scalars, sizes and symbols"),
+                );
+            }
+            if let (Some(t), Some(idx)) = (self.env.tensors.get(&key), &r.indices) {
+                if t.rank != idx.len() {
+                    let rank = t.rank;
+                    self.rank_error(&key, rank, idx.len(), r.span);
+                } else {
+                    for (pos, ix) in idx.iter().enumerate() {
+                        self.extent_check(&key, pos, ix, scope, r.grad);
+                    }
+                }
+            }
+        }
+        let mut calls = Vec::new();
+        collect_calls(&c.body, &mut calls);
+        for call in calls {
+            let name = call.func.name.as_str();
+            let known = function_arity(name)
+                .map(|n| (name, n))
+                .or_else(|| CLAIM_FUNCTIONS.iter().find(|(n, _)| *n == name).copied());
+            match known {
+                None => self.err(
+                    Diagnostic::error(
+                        "E0103",
+                        call.func.span,
+                        format!("unknown function `{name}` in a claim"),
+                    )
+                    .with_hint(known_functions_hint(name, true)),
+                ),
+                Some((_, n)) if n != usize::MAX && n != call.args.len() => {
+                    self.err(Diagnostic::error(
+                        "E0502",
+                        call.span,
+                        format!(
+                            "`{name}` takes {n} argument{}, not {}",
+                            if n == 1 { "" } else { "s" },
+                            call.args.len()
+                        ),
+                    ))
+                }
+                _ => {}
+            }
+        }
+        if !matches!(c.body, Expr::Rel(..) | Expr::Call(_)) {
+            self.err(
+                Diagnostic::error(
+                    "E0502",
+                    c.body.span(),
+                    "a claim must be a relation (`==`, `<=`, `>=`, `~=`) or a predicate such as `equivalent(A, B)`",
+                )
+                .with_hint("write `claim LEFT == RIGHT`"),
+            );
+        }
+        for b in &c.at {
+            self.binding(b, false);
+        }
+        self.bindings_once(&c.at, "at");
+    }
+
+    /// One `at` list binds each name once (a later `at` line may change the point).
+    pub(super) fn bindings_once(&mut self, bs: &[Binding], what: &str) {
+        let mut seen: BTreeMap<String, Span> = BTreeMap::new();
+        for b in bs {
+            let name = &b.name.name;
+            if let Some(first) = seen.get(name).copied() {
+                self.err(
+                    Diagnostic::error(
+                        "E0102",
+                        b.name.span,
+                        format!("`{name}` is given two values on one `{what}` line"),
+                    )
+                    .with_label("second value")
+                    .with_related(first, "first value")
+                    .with_hint(format!("give `{name}` one value")),
+                );
+            } else {
+                seen.insert(name.clone(), b.name.span);
+            }
+        }
+    }
+
+    /// A name takes one `sample` value in the file.
+    pub(super) fn bound_once(&mut self, b: &Binding, what: &str) {
+        let name = &b.name.name;
+        if let Some(first) = self.sampled.get(name).copied() {
+            self.err(
+                Diagnostic::error(
+                    "E0102",
+                    b.name.span,
+                    format!("`{name}` is given a `{what}` value twice"),
+                )
+                .with_label("second value")
+                .with_related(first, "first value")
+                .with_hint(format!("give `{name}` one `{what}` value")),
+            );
+        } else {
+            self.sampled.insert(name.clone(), b.name.span);
+        }
+    }
+
+    /// Where a size, symbol, scalar or tensor was first declared or defined.
+    pub(super) fn first_span(&self, key: &str) -> Option<Span> {
+        self.env
+            .sizes
+            .get(key)
+            .or_else(|| self.env.symbols.get(key))
+            .or_else(|| self.env.scalars.get(key))
+            .copied()
+            .or_else(|| self.env.tensors.get(key).map(|t| t.span))
+    }
+
+    /// Family members read at a lower offset than the one the loop defines need a start.
+    pub(super) fn check_starts(&mut self, body: &[Item], var: &str, from: &Expr) {
+        let from_value = match from {
+            Expr::Num(t, _) => t.parse::<i64>().ok(),
+            _ => None,
+        };
+        // Offsets defined in this loop: family subscript or recurrence position.
+        let mut defined: BTreeMap<(String, Option<usize>), i64> = BTreeMap::new();
+        let mut reads: Vec<(String, Option<usize>, i64, Span)> = Vec::new();
+        let eqs = collect_equations(body);
+        for eq in &eqs {
+            let key = self.key_of(&eq.lhs.name);
+            if let Some(off) = single_offset_sub(&eq.lhs.name, var) {
+                defined.entry((key.clone(), None)).or_insert(off);
+            }
+            for (pos, ix) in eq.lhs.indices.iter().flatten().enumerate() {
+                if let Some(off) = var_offset(ix, var) {
+                    defined.entry((key.clone(), Some(pos))).or_insert(off);
+                }
+            }
+        }
+        for eq in &eqs {
+            walk_refs(&eq.rhs, &mut |r| {
+                let key = self.key_of(&r.name);
+                if let Some(off) = single_offset_sub(&r.name, var) {
+                    reads.push((key.clone(), None, off, r.span));
+                }
+                for (pos, ix) in r.indices.iter().flatten().enumerate() {
+                    if let Some(off) = var_offset(ix, var) {
+                        reads.push((key.clone(), Some(pos), off, r.span));
+                    }
+                }
+            });
+        }
+        for (key, pos, off, span) in reads {
+            let Some(&def) = defined.get(&(key.clone(), pos)) else {
+                continue;
+            };
+            if off >= def {
+                continue;
+            }
+            let Some(from) = from_value else { continue };
+            let needed = from + off;
+            let Some(t) = self.env.tensors.get(&key) else {
+                continue;
+            };
+            let has_start = match pos {
+                None => t
+                    .start_members
+                    .iter()
+                    .any(|m| m.len() == 1 && m[0] == needed),
+                Some(p) => t.start_positions.contains(&(p, needed)),
+            };
+            if !has_start {
+                let member = match pos {
+                    None => format!("{key}_{needed}"),
+                    Some(p) => format!("{key} at position {} = {needed}", p + 1),
+                };
+                let example = match pos {
+                    None => format!("input {key}_{needed}[...] ~ normal(0, 1)"),
+                    Some(p) => {
+                        let dims: Vec<String> = t
+                            .dims
+                            .iter()
+                            .enumerate()
+                            .map(|(i, d)| {
+                                if i == p {
+                                    needed.to_string()
+                                } else {
+                                    d.trim_start_matches('~').to_string()
+                                }
+                            })
+                            .collect();
+                        format!("input {key}[{}] ~ normal(0, 1)", dims.join(", "))
+                    }
+                };
+                self.err(
+                    Diagnostic::error(
+                        "E0401",
+                        span,
+                        format!("`{member}` is read in the first iteration but has no start"),
+                    )
+                    .with_hint(format!("declare the start: `{example}`")),
+                );
+            }
+        }
+    }
+}

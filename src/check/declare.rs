@@ -1,0 +1,494 @@
+//! The first two passes: loop variables and family names, then the declarations
+//! (sizes, indices, symbols, scalars, tensors, distributions) and the ranks and family
+//! arities of tensors defined by equations.
+
+use super::{
+    affine_vars, family_key, fixed_positions, walk_refs, Checker, IndexInfo, Scope, TensorInfo,
+    TensorKind, DISTRIBUTIONS,
+};
+use crate::diag::Diagnostic;
+use crate::syntax::ast::*;
+use crate::syntax::printer::print_name;
+use std::collections::BTreeSet;
+
+impl Checker {
+    pub(super) fn collect_loop_vars(&mut self, items: &[Item]) {
+        for item in items {
+            match &item.kind {
+                ItemKind::Loop(l) => {
+                    self.loop_vars.insert(l.range.var.name.clone());
+                    self.collect_loop_vars(&l.body);
+                }
+                ItemKind::Decl(d) => {
+                    if let Some(r) = &d.family {
+                        self.loop_vars.insert(r.var.name.clone());
+                    }
+                }
+                ItemKind::ForIndices(f) => self.collect_loop_vars(&f.body),
+                ItemKind::Rule(r) => {
+                    self.loop_vars.insert(r.var.name.clone());
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Whether a name's subscripts are family indices: its key is declared as a family,
+    /// or a subscript mentions a loop variable.
+    pub(super) fn is_family_ref(&self, n: &Name) -> bool {
+        if n.sub.is_empty() {
+            return false;
+        }
+        if let Some(t) = self.env.tensors.get(&family_key(n)) {
+            return t.family_arity > 0;
+        }
+        self.family_keys.contains(&family_key(n))
+            || n.sub
+                .iter()
+                .flat_map(affine_vars)
+                .any(|v| self.loop_vars.contains(&v.name))
+    }
+
+    /// Finds the names used with a loop variable in a subscript anywhere in the file.
+    pub(super) fn collect_family_keys(&mut self, items: &[Item]) {
+        let loop_vars = self.loop_vars.clone();
+        let visit = |r: &Ref, keys: &mut BTreeSet<String>| {
+            if r.name
+                .sub
+                .iter()
+                .flat_map(affine_vars)
+                .any(|v| loop_vars.contains(&v.name))
+            {
+                keys.insert(family_key(&r.name));
+            }
+        };
+        let mut keys = BTreeSet::new();
+        for item in items {
+            match &item.kind {
+                ItemKind::Equation(eq) => {
+                    visit(&eq.lhs, &mut keys);
+                    walk_refs(&eq.rhs, &mut |r| visit(r, &mut keys));
+                }
+                ItemKind::Decl(d) if d.family.is_some() => {
+                    keys.insert(family_key(&d.target.name));
+                }
+                ItemKind::Claim(c) => walk_refs(&c.body, &mut |r| visit(r, &mut keys)),
+                ItemKind::Loop(l) => self.collect_family_keys(&l.body),
+                ItemKind::ForIndices(f) => self.collect_family_keys(&f.body),
+                _ => {}
+            }
+        }
+        self.family_keys.extend(keys);
+    }
+
+    /// The key under which a referenced name is stored.
+    pub(super) fn key_of(&self, n: &Name) -> String {
+        if self.is_family_ref(n) {
+            family_key(n)
+        } else {
+            print_name(n)
+        }
+    }
+
+    pub(super) fn declare_name(&mut self, id: &Ident, what: &'static str) -> bool {
+        if let Some(prev) = self.env.kind_of(&id.name) {
+            self.err(
+                Diagnostic::error(
+                    "E0102",
+                    id.span,
+                    format!("`{}` is declared twice (already a {prev})", id.name),
+                )
+                .with_hint("remove one of the declarations or rename one"),
+            );
+            return false;
+        }
+        let _ = what;
+        true
+    }
+
+    /// First pass: sizes, indices, symbols, scalars, boundary and tensor declarations.
+    pub(super) fn declare(&mut self, items: &[Item]) {
+        for item in items {
+            match &item.kind {
+                ItemKind::Size(ids) => {
+                    for id in ids {
+                        if self.declare_name(id, "size") {
+                            self.env.sizes.insert(id.name.clone(), id.span);
+                        }
+                    }
+                }
+                ItemKind::Symbol(ids) => {
+                    for id in ids {
+                        if self.declare_name(id, "symbol") {
+                            self.env.symbols.insert(id.name.clone(), id.span);
+                        }
+                    }
+                }
+                ItemKind::Scalar(ids) => {
+                    for id in ids {
+                        if self.declare_name(id, "scalar") {
+                            self.env.scalars.insert(id.name.clone(), id.span);
+                            self.env.scalar_order.push(id.name.clone());
+                        }
+                    }
+                }
+                ItemKind::Index {
+                    names,
+                    size,
+                    centered,
+                } => {
+                    if !self.env.sizes.contains_key(&size.name)
+                        && !self.env.symbols.contains_key(&size.name)
+                    {
+                        self.err(
+                            Diagnostic::error(
+                                "E0101",
+                                size.span,
+                                format!("size `{}` is not declared", size.name),
+                            )
+                            .with_hint(format!("declare it first: `size {}`", size.name)),
+                        );
+                    }
+                    for n in names {
+                        if is_summed_index(&n.name) {
+                            self.err(
+                                Diagnostic::error(
+                                    "E0201",
+                                    n.span,
+                                    format!("index `{}` starts with a capital letter", n.name),
+                                )
+                                .with_hint("indices are lower-case; their capital form is the summed index"),
+                            );
+                            continue;
+                        }
+                        if self.env.indices.contains_key(&n.name) {
+                            self.err(Diagnostic::error(
+                                "E0102",
+                                n.span,
+                                format!("index `{}` is declared twice", n.name),
+                            ));
+                            continue;
+                        }
+                        self.env.indices.insert(
+                            n.name.clone(),
+                            IndexInfo {
+                                size: size.name.clone(),
+                                centered: *centered,
+                                span: n.span,
+                            },
+                        );
+                    }
+                }
+                ItemKind::Boundary(b) => {
+                    if self.env.boundary.is_some() {
+                        self.err(
+                            Diagnostic::error("E0102", item.span, "the boundary is declared twice")
+                                .with_hint("one `boundary` line per file"),
+                        );
+                    }
+                    self.env.boundary = Some(*b);
+                }
+                ItemKind::Decl(d) => self.declare_tensor(d),
+                ItemKind::Loop(l) => self.declare(&l.body),
+                ItemKind::Rule(r) => {
+                    if self.env.rules.contains_key(&r.name.name) {
+                        self.err(Diagnostic::error(
+                            "E0102",
+                            r.name.span,
+                            format!("rule `{}` is declared twice", r.name.name),
+                        ));
+                    }
+                    self.env.rules.insert(r.name.name.clone(), r.name.span);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    pub(super) fn declare_tensor(&mut self, d: &Decl) {
+        let n = &d.target.name;
+        let family_arity = if d.family.is_some() || self.is_family_ref(n) {
+            n.sub.len()
+        } else {
+            0
+        };
+        let key = if family_arity > 0 {
+            family_key(n)
+        } else {
+            print_name(n)
+        };
+        // A tensor may share its letter with a size (the seeds' bias `B[j]` beside the
+        // batch size `B`: an index position tells them apart), not with a symbol or a
+        // scalar, which formulas read without indices.
+        if let Some(prev) = self
+            .env
+            .kind_of(&key)
+            .filter(|k| matches!(*k, "symbol" | "scalar"))
+        {
+            let first = self.first_span(&key);
+            let mut diag = Diagnostic::error(
+                "E0102",
+                n.span,
+                format!("`{key}` is declared twice (already a {prev})"),
+            )
+            .with_label("declared again here")
+            .with_hint(
+                "a name is a size, a symbol, a scalar or a tensor, not two of them: rename one",
+            );
+            if let Some(sp) = first {
+                diag = diag.with_related(sp, "first declared here");
+            }
+            self.err(diag);
+        }
+        if d.kind == DeclKind::Grad {
+            let member = print_name(n);
+            if let Some(first) = self.grad_decls.get(&member).copied() {
+                self.err(
+                    Diagnostic::error(
+                        "E0102",
+                        n.span,
+                        format!("the gradient arriving at `{member}` is declared twice"),
+                    )
+                    .with_label("declared again here")
+                    .with_related(first, "first declared here")
+                    .with_hint("keep one `grad` declaration per tensor"),
+                );
+            } else {
+                self.grad_decls.insert(member.clone(), n.span);
+            }
+            self.env.grad_seeds.push((key, member));
+            return;
+        }
+        let rank = d.target.indices.as_ref().map_or(0, |v| v.len());
+        // Dimensions: sizes, indices, or fixed positions (the start of a recurrence).
+        let mut dims = Vec::new();
+        for ix in d.target.indices.iter().flatten() {
+            dims.push(self.decl_dim(ix));
+        }
+        let is_int = matches!(&d.init, Some(Init::Dist(c)) if c.func.name == "categorical");
+        if let Some(Init::Dist(c)) = &d.init {
+            self.check_distribution(c);
+        }
+        {
+            let member = print_name(n);
+            let fixed = fixed_positions(&dims);
+            let seen = self.member_decls.entry(member.clone()).or_default();
+            if let Some((_, first)) = seen.iter().find(|(f, _)| *f == fixed).cloned() {
+                self.err(
+                    Diagnostic::error(
+                        "E0102",
+                        d.target.span,
+                        format!("`{member}` is declared twice"),
+                    )
+                    .with_label("declared again here")
+                    .with_related(first, "first declared here")
+                    .with_hint("keep one declaration; a family or a recurrence declares each start once (`input L_0[...]`, `input h[B, 0, J]`)"),
+                );
+            } else {
+                seen.push((fixed, d.target.span));
+            }
+        }
+        if let Some(existing) = self.env.tensors.get(&key) {
+            if existing.rank != rank {
+                let span = d.target.span;
+                let (r0, k) = (existing.rank, key.clone());
+                self.err(
+                    Diagnostic::error(
+                        "E0202",
+                        span,
+                        format!("`{k}` is declared with rank {r0} and here with rank {rank}"),
+                    )
+                    .with_hint("every member of a family has the same rank"),
+                );
+            }
+            let constants = self.constant_subscripts(n);
+            if let Some(t) = self.env.tensors.get_mut(&key) {
+                if let Some(cs) = constants {
+                    t.start_members.push(cs);
+                }
+                t.start_positions.extend(fixed_positions(&dims));
+            }
+            return;
+        }
+        let constants = self.constant_subscripts(n);
+        let kind = match d.kind {
+            DeclKind::Param => TensorKind::Param,
+            _ => TensorKind::Input,
+        };
+        let fixed = fixed_positions(&dims);
+        self.env.tensors.insert(
+            key.clone(),
+            TensorInfo {
+                rank,
+                family_arity,
+                kind,
+                span: d.target.span,
+                dims,
+                is_int,
+                start_members: constants.into_iter().collect(),
+                start_positions: fixed,
+            },
+        );
+        self.env.decl_order.push(key);
+    }
+
+    /// The integer values of a family member's subscripts (`L_0` → [0]), if all constant.
+    pub(super) fn constant_subscripts(&self, n: &Name) -> Option<Vec<i64>> {
+        if n.sub.is_empty() {
+            return None;
+        }
+        n.sub
+            .iter()
+            .map(|ix| match ix {
+                IndexExpr::Affine(a) if a.terms.is_empty() => Some(a.constant),
+                _ => None,
+            })
+            .collect()
+    }
+
+    pub(super) fn decl_dim(&mut self, ix: &IndexExpr) -> String {
+        match ix {
+            IndexExpr::Affine(a) if a.terms.is_empty() => format!("@{}", a.constant),
+            IndexExpr::Affine(a) if a.terms.len() == 1 && a.terms[0].factors.len() == 1 => {
+                let f = &a.terms[0].factors[0];
+                if self.env.sizes.contains_key(&f.name) {
+                    f.name.clone()
+                } else if let Some(size) = self.index_size(&f.name) {
+                    size
+                } else {
+                    let name = f.name.clone();
+                    self.err(
+                        Diagnostic::error(
+                            "E0201",
+                            f.span,
+                            format!("`{name}` is neither a declared size nor an index with a size"),
+                        )
+                        .with_hint(format!(
+                            "declare `size {}` or use a declared size",
+                            name.to_uppercase()
+                        )),
+                    );
+                    "?".to_string()
+                }
+            }
+            other => {
+                self.err(
+                    Diagnostic::error(
+                        "E0201",
+                        other.span(),
+                        "a declared dimension must be a size, an index or an integer position",
+                    )
+                    .with_hint("write the size, e.g. `W[J, I]`"),
+                );
+                "?".to_string()
+            }
+        }
+    }
+
+    /// The size of a lower-case index: declared with `index`, or its upper-case letter
+    /// (primes stripped) declared with `size`.
+    pub(super) fn index_size(&self, name: &str) -> Option<String> {
+        self.env.index_size(name)
+    }
+
+    pub(super) fn check_distribution(&mut self, c: &Call) {
+        match DISTRIBUTIONS.iter().find(|(n, _)| *n == c.func.name) {
+            None => {
+                let known: Vec<&str> = DISTRIBUTIONS.iter().map(|(n, _)| *n).collect();
+                self.err(
+                    Diagnostic::error(
+                        "E0103",
+                        c.func.span,
+                        format!("unknown distribution `{}`", c.func.name),
+                    )
+                    .with_hint(format!("known distributions: {}", known.join(", "))),
+                );
+            }
+            Some((name, n)) if *n != c.args.len() => {
+                self.err(Diagnostic::error(
+                    "E0103",
+                    c.span,
+                    format!(
+                        "distribution `{name}` takes {n} argument{}, not {}",
+                        if *n == 1 { "" } else { "s" },
+                        c.args.len()
+                    ),
+                ));
+            }
+            _ => {}
+        }
+        let scope = Scope::default();
+        for a in &c.args {
+            self.scalar_expr(a, &scope, false);
+        }
+    }
+
+    /// Second pass: tensors defined by equations get their rank and family arity.
+    pub(super) fn families_from_defs(&mut self, items: &[Item]) {
+        for item in items {
+            match &item.kind {
+                ItemKind::Equation(eq) => self.define_from(eq),
+                ItemKind::Loop(l) => self.families_from_defs(&l.body),
+                ItemKind::ForIndices(f) => self.families_from_defs(&f.body),
+                _ => {}
+            }
+        }
+    }
+
+    pub(super) fn define_from(&mut self, eq: &Equation) {
+        let n = &eq.lhs.name;
+        let family = self.is_family_ref(n);
+        let key = self.key_of(n);
+        let constants = if family {
+            self.constant_subscripts(n)
+        } else {
+            None
+        };
+        if let Some(t) = self.env.tensors.get_mut(&key) {
+            if let Some(cs) = constants {
+                t.start_members.push(cs);
+            }
+            return;
+        }
+        if self.env.scalars.contains_key(&key) || self.env.symbols.contains_key(&key) {
+            return;
+        }
+        let rank = eq.lhs.indices.as_ref().map_or(0, |v| v.len());
+        if rank == 0 && !family {
+            self.env.scalars.insert(key.clone(), eq.lhs.span);
+            self.env.scalar_order.push(key);
+            return;
+        }
+        let dims = eq
+            .lhs
+            .indices
+            .iter()
+            .flatten()
+            .map(|ix| match ix {
+                IndexExpr::Affine(a) if a.terms.len() == 1 && a.terms[0].factors.len() == 1 => {
+                    let f = &a.terms[0].factors[0].name;
+                    if self.loop_vars.contains(f) {
+                        format!("~{f}")
+                    } else {
+                        self.index_size(f).unwrap_or_else(|| "?".into())
+                    }
+                }
+                _ => "?".to_string(),
+            })
+            .collect();
+        self.env.tensors.insert(
+            key.clone(),
+            TensorInfo {
+                rank,
+                family_arity: if family { n.sub.len() } else { 0 },
+                kind: TensorKind::Computed,
+                span: eq.lhs.span,
+                dims,
+                is_int: false,
+                start_members: constants.into_iter().collect(),
+                start_positions: vec![],
+            },
+        );
+        self.env.decl_order.push(key);
+    }
+}

@@ -1,0 +1,66 @@
+//! The names an expression may apply: model functions (from the built-in function
+//! table), claim-only functions and distributions.
+
+/// The argument count of a function an expression may apply: the built-in function
+/// table (`crate::sym::func`) is the one list.
+pub fn function_arity(name: &str) -> Option<usize> {
+    crate::sym::func::model_function(name).map(|_| 1)
+}
+
+/// "known functions: …", with "did you mean" when a known name is close.
+pub(super) fn known_functions_hint(name: &str, with_claims: bool) -> String {
+    let names = crate::sym::func::model_names();
+    let mut all: Vec<&str> = names.clone();
+    if with_claims {
+        all.extend(CLAIM_FUNCTIONS.iter().map(|(n, _)| *n));
+    }
+    let mut hint = match crate::sym::func::suggest(name, all.iter().copied()) {
+        Some(s) => format!("did you mean `{s}`? "),
+        None => String::new(),
+    };
+    if with_claims {
+        let claim: Vec<&str> = CLAIM_FUNCTIONS.iter().map(|(n, _)| *n).collect();
+        hint.push_str(&format!(
+            "claim functions: {}; functions: {}",
+            claim.join(", "),
+            names.join(", ")
+        ));
+    } else {
+        hint.push_str(&format!(
+            "known functions: {}; for a product write `{name} (...)` with a space",
+            names.join(", ")
+        ));
+    }
+    hint
+}
+
+/// Functions that only claims may use (moment operators and claim predicates), with
+/// their argument counts (`usize::MAX`: any number).
+pub const CLAIM_FUNCTIONS: &[(&str, usize)] = &[
+    ("E", 1),
+    ("Var", 1),
+    ("Cov", 2),
+    ("Std", 1),
+    ("solve", 2),
+    ("mults", 1),
+    ("order", 2),
+    ("equivalent", usize::MAX),
+    ("invariant", usize::MAX),
+    ("min", usize::MAX),
+    ("max", usize::MAX),
+    ("P", 1),
+];
+
+/// Distributions a declaration may use, with their argument counts.
+pub const DISTRIBUTIONS: &[(&str, usize)] = &[
+    ("normal", 2),
+    ("uniform", 2),
+    ("symmetric", 1),
+    ("moments", 2),
+    ("bernoulli", 1),
+    ("categorical", 1),
+    ("const", 1),
+];
+
+/// The largest value a size may take in `sample`.
+pub const MAX_SAMPLE_SIZE: i64 = 1_000_000;

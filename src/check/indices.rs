@@ -1,0 +1,331 @@
+//! Index positions: free and summed indices, tensor accesses, extents and the
+//! boundary rule for out-of-extent reads.
+
+use super::{affine_vars, lower, Checker, Scope, TermIndices};
+use crate::diag::Diagnostic;
+use crate::syntax::ast::*;
+use crate::syntax::printer::print_name;
+
+impl Checker {
+    /// The free and summed indices of an index position.
+    pub(super) fn index_expr(&mut self, ix: &IndexExpr, scope: &Scope) -> TermIndices {
+        let mut out = TermIndices::default();
+        match ix {
+            IndexExpr::Lookup(r) => {
+                let key = self.key_of(&r.name);
+                match self.env.tensors.get(&key) {
+                    None => self.err(
+                        Diagnostic::error(
+                            "E0101",
+                            r.name.span,
+                            format!("lookup tensor `{key}` is not declared"),
+                        )
+                        .with_hint(format!("declare it: `input {key}[T] ~ categorical(V)`")),
+                    ),
+                    Some(t) if !t.is_int => self.err(
+                        Diagnostic::error(
+                            "E0209",
+                            r.name.span,
+                            format!("`{key}` is used as an index but is not integer-valued"),
+                        )
+                        .with_hint("declare it with `~ categorical(n)`"),
+                    ),
+                    _ => {}
+                }
+                let t = self.access(r, scope);
+                out.free.extend(t.free);
+                out.summed.extend(t.summed);
+            }
+            IndexExpr::Affine(a) => {
+                for term in &a.terms {
+                    let mut n_index = 0;
+                    for f in &term.factors {
+                        let name = &f.name;
+                        if scope.is_loop_var(name) {
+                            n_index += 1;
+                            continue;
+                        }
+                        if self.env.symbols.contains_key(name)
+                            || (self.env.sizes.contains_key(name) && !self.summed_index_ok(name))
+                        {
+                            continue;
+                        }
+                        if is_summed_index(name) {
+                            let low = lower(name);
+                            if self.index_size(&low).is_none() {
+                                self.err(
+                                    Diagnostic::error(
+                                        "E0201",
+                                        f.span,
+                                        format!(
+                                            "summed index `{name}` has no size (no index `{low}`)"
+                                        ),
+                                    )
+                                    .with_hint(format!(
+                                        "declare `size {}` or `index {low} : N`",
+                                        name.trim_end_matches('\'')
+                                    )),
+                                );
+                            }
+                            out.summed.insert(name.clone(), f.span);
+                            n_index += 1;
+                        } else if self.index_size(name).is_some() {
+                            out.free.insert(name.clone(), f.span);
+                            n_index += 1;
+                        } else {
+                            self.err(
+                                Diagnostic::error(
+                                    "E0201",
+                                    f.span,
+                                    format!("index `{name}` has no size"),
+                                )
+                                .with_hint(format!(
+                                    "declare `size {}` or `index {name} : N`",
+                                    name.trim_end_matches('\'').to_uppercase()
+                                )),
+                            );
+                            n_index += 1;
+                        }
+                    }
+                    if n_index != 1 {
+                        self.err(
+                            Diagnostic::error(
+                                "E0208",
+                                a.span,
+                                format!(
+                                    "each term of an index expression needs exactly one index, this one has {n_index}"
+                                ),
+                            )
+                            .with_hint("write strides as `s*x` with `s` a declared symbol, offsets as `x+dx`"),
+                        );
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Whether an upper-case name in an index position is a summed index (its lower
+    /// case has a size) rather than a size symbol used as a coefficient.
+    pub(super) fn summed_index_ok(&self, name: &str) -> bool {
+        self.index_size(&lower(name)).is_some()
+    }
+
+    /// Checks a tensor access (rank, family subscripts) and returns its indices.
+    pub(super) fn access(&mut self, r: &Ref, scope: &Scope) -> TermIndices {
+        let key = self.key_of(&r.name);
+        self.check_family_subscripts(&r.name, scope);
+        let mut out = TermIndices::default();
+        let used = r.indices.as_ref().map_or(0, |v| v.len());
+        match self.env.tensors.get(&key) {
+            Some(t) => {
+                if t.rank != used {
+                    let rank = t.rank;
+                    self.rank_error(&key, rank, used, r.span);
+                }
+            }
+            None => {
+                if used > 0 || !self.is_scalar_name(&key, scope) {
+                    self.undeclared(r, &key);
+                }
+            }
+        }
+        if let Some(idx) = &r.indices {
+            for (pos, ix) in idx.iter().enumerate() {
+                let ti = self.index_expr(ix, scope);
+                self.range_check(&key, pos, ix, scope);
+                if self.env.tensors.get(&key).is_some_and(|t| t.rank == used) {
+                    self.extent_check(&key, pos, ix, scope, r.grad);
+                }
+                out.free.extend(ti.free);
+                out.summed.extend(ti.summed);
+            }
+        }
+        out
+    }
+
+    pub(super) fn is_scalar_name(&self, key: &str, scope: &Scope) -> bool {
+        self.env.sizes.contains_key(key)
+            || self.env.symbols.contains_key(key)
+            || self.env.scalars.contains_key(key)
+            || scope.is_loop_var(key)
+            || self.loop_vars.contains(key)
+            || matches!(key, "pi" | "e")
+    }
+
+    pub(super) fn undeclared(&mut self, r: &Ref, key: &str) {
+        let hint = if r.indices.is_some() {
+            format!("declare it with `param {key}[...]` or `input {key}[...]`, or define it by an equation")
+        } else {
+            format!("declare it with `symbol {key}`, `size {key}` or `scalar {key}`")
+        };
+        self.err(
+            Diagnostic::error("E0101", r.name.span, format!("`{key}` is not declared"))
+                .with_hint(hint),
+        );
+    }
+
+    /// A plain index (`j`, `J`, `j'`) in a position of a tensor ranges over its own size,
+    /// which must be the extent of that dimension (E0210): `U[J]` on `param U[I]` reads
+    /// U beyond (or short of) its extent. Shifted and strided positions (`x+dx`, `2x`)
+    /// are reads under the boundary rule (E0301); positions along a loop variable and
+    /// fixed positions are the family and start rules' business.
+    pub(super) fn extent_check(
+        &mut self,
+        key: &str,
+        pos: usize,
+        ix: &IndexExpr,
+        scope: &Scope,
+        grad: bool,
+    ) {
+        let IndexExpr::Affine(a) = ix else { return };
+        let plain = a.terms.len() == 1
+            && a.terms[0].coef == 1
+            && a.terms[0].factors.len() == 1
+            && a.constant == 0;
+        if !plain {
+            return;
+        }
+        let f = &a.terms[0].factors[0];
+        let name = f.name.as_str();
+        if scope.is_loop_var(name)
+            || self.loop_vars.contains(name)
+            || self.env.symbols.contains_key(name)
+        {
+            return;
+        }
+        let size = if is_summed_index(name) {
+            if !self.summed_index_ok(name) {
+                return;
+            }
+            self.index_size(&lower(name))
+        } else {
+            self.index_size(name)
+        };
+        let Some(size) = size else { return };
+        let Some(t) = self.env.tensors.get(key) else {
+            return;
+        };
+        let Some(dim) = t.dims.get(pos).cloned() else {
+            return;
+        };
+        if dim.starts_with(['@', '~', '?']) || dim == size {
+            return;
+        }
+        let first = t.span;
+        let what = if grad {
+            format!("`{key}.grad`")
+        } else {
+            format!("`{key}`")
+        };
+        let how = if is_summed_index(name) {
+            format!("the summed index `{name}` runs over `{size}`")
+        } else {
+            format!("the index `{name}` runs over `{size}`")
+        };
+        self.err(
+            Diagnostic::error(
+                "E0210",
+                f.span,
+                format!(
+                    "{how}, but dimension {} of {what} has extent `{dim}`",
+                    pos + 1
+                ),
+            )
+            .with_label(format!("runs over `{size}`"))
+            .with_related(first, format!("dimension {} has extent `{dim}`", pos + 1))
+            .with_hint(format!(
+                "index that dimension with an index of size `{dim}` (`{}`, or `{dim}` to sum over it); if the two sizes are the same, declare one size",
+                lower(&dim)
+            )),
+        );
+    }
+
+    /// `grad T[...] ~ ...`: the gradient has the shape of T, dimension by dimension.
+    pub(super) fn grad_extents(&mut self, items: &[Item]) {
+        for item in items {
+            match &item.kind {
+                ItemKind::Decl(d) if d.kind == DeclKind::Grad => {
+                    let key = self.key_of(&d.target.name);
+                    let Some(t) = self.env.tensors.get(&key) else {
+                        continue;
+                    };
+                    let tdims = t.dims.clone();
+                    let tspan = t.span;
+                    for (pos, ix) in d.target.indices.iter().flatten().enumerate() {
+                        let IndexExpr::Affine(a) = ix else { continue };
+                        if a.terms.len() != 1 || a.terms[0].factors.len() != 1 {
+                            continue;
+                        }
+                        let f = &a.terms[0].factors[0];
+                        if self.loop_vars.contains(&f.name) {
+                            continue;
+                        }
+                        let Some(mine) = self
+                            .env
+                            .sizes
+                            .contains_key(&f.name)
+                            .then(|| f.name.clone())
+                            .or_else(|| self.index_size(&f.name))
+                        else {
+                            continue;
+                        };
+                        let Some(dim) = tdims.get(pos) else { continue };
+                        if dim.starts_with(['@', '~', '?']) || *dim == mine {
+                            continue;
+                        }
+                        self.err(
+                            Diagnostic::error(
+                                "E0210",
+                                f.span,
+                                format!(
+                                    "the gradient arriving at `{}` is declared with extent `{mine}` in dimension {}, but `{key}` has extent `{dim}` there",
+                                    print_name(&d.target.name),
+                                    pos + 1
+                                ),
+                            )
+                            .with_label(format!("extent `{mine}`"))
+                            .with_related(tspan, format!("extent `{dim}`"))
+                            .with_hint(format!("a gradient has the shape of its tensor: write `{dim}`")),
+                        );
+                    }
+                }
+                ItemKind::Loop(l) => self.grad_extents(&l.body),
+                _ => {}
+            }
+        }
+    }
+
+    /// Out-of-extent reads need a declared boundary rule.
+    pub(super) fn range_check(&mut self, key: &str, pos: usize, ix: &IndexExpr, scope: &Scope) {
+        if self.env.boundary.is_some() {
+            return;
+        }
+        let IndexExpr::Affine(a) = ix else { return };
+        // Positions along a loop variable (recurrences) are checked by the start rule.
+        if affine_vars(ix).iter().any(|v| scope.is_loop_var(&v.name)) {
+            return;
+        }
+        let plain = a.terms.len() == 1
+            && a.terms[0].coef == 1
+            && a.terms[0].factors.len() == 1
+            && a.constant == 0;
+        let constant = a.terms.is_empty();
+        if plain || constant {
+            return;
+        }
+        let Some(t) = self.env.tensors.get(key) else {
+            return;
+        };
+        let dim = t.dims.get(pos).cloned().unwrap_or_default();
+        let text = crate::syntax::printer::print_affine(a);
+        self.err(
+            Diagnostic::error(
+                "E0301",
+                a.span,
+                format!("`{key}` is read at `{text}`, which can fall outside its extent {dim}"),
+            )
+            .with_hint("declare how reads outside a tensor behave: `boundary zero`, `boundary circular` or `boundary valid`"),
+        );
+    }
+}

@@ -1,0 +1,416 @@
+//! The third pass: every statement in order with what is in scope (bindings, rules,
+//! equations, family subscripts and family starts).
+
+use super::{affine_vars, family_key, lower, walk_refs, Checker, Scope, MAX_SAMPLE_SIZE};
+use crate::diag::Diagnostic;
+use crate::syntax::ast::*;
+use crate::syntax::printer::{print_name, print_ref};
+use crate::syntax::span::Span;
+use std::collections::BTreeMap;
+
+impl Checker {
+    /// Third pass: every statement in order, with what is in scope.
+    pub(super) fn items(&mut self, items: &[Item], scope: &mut Scope) {
+        let mut defined_here: Vec<(String, Vec<IndexExpr>, Option<Vec<IndexExpr>>)> = Vec::new();
+        for item in items {
+            match &item.kind {
+                ItemKind::Equation(eq) => {
+                    self.equation(eq, scope);
+                    defined_here.push((
+                        self.key_of(&eq.lhs.name),
+                        eq.lhs.name.sub.clone(),
+                        eq.lhs.indices.clone(),
+                    ));
+                }
+                ItemKind::Loop(l) => {
+                    self.scalar_expr(&l.range.from, scope, false);
+                    self.scalar_expr(&l.range.to, scope, false);
+                    if scope.is_loop_var(&l.range.var.name) {
+                        self.err(
+                            Diagnostic::error(
+                                "E0102",
+                                l.range.var.span,
+                                format!(
+                                    "loop variable `{}` is already bound by an enclosing loop",
+                                    l.range.var.name
+                                ),
+                            )
+                            .with_hint("use another name for the inner loop"),
+                        );
+                    }
+                    scope
+                        .loops
+                        .push((l.range.var.name.clone(), l.range.from.clone()));
+                    self.items(&l.body, scope);
+                    self.check_starts(&l.body, &l.range.var.name, &l.range.from);
+                    scope.loops.pop();
+                }
+                ItemKind::ForIndices(f) => {
+                    let mut inner = scope.clone();
+                    let mut set = scope.for_indices.clone().unwrap_or_default();
+                    for ix in &f.indices {
+                        if is_summed_index(&ix.name) || self.index_size(&ix.name).is_none() {
+                            self.err(
+                                Diagnostic::error(
+                                    "E0201",
+                                    ix.span,
+                                    format!("loop index `{}` has no size", ix.name),
+                                )
+                                .with_hint(format!(
+                                    "declare `size {}` or `index {} : N`",
+                                    ix.name.trim_end_matches('\'').to_uppercase(),
+                                    ix.name
+                                )),
+                            );
+                        }
+                        set.insert(ix.name.clone());
+                    }
+                    inner.for_indices = Some(set);
+                    self.items(&f.body, &mut inner);
+                }
+                ItemKind::Rule(r) => {
+                    let mut inner = scope.clone();
+                    inner.rule_var = Some(r.var.name.clone());
+                    self.rule(r, &mut inner);
+                }
+                ItemKind::At(bs) | ItemKind::Sample(bs) => {
+                    let is_sample = matches!(item.kind, ItemKind::Sample(_));
+                    for b in bs {
+                        self.binding(b, is_sample);
+                    }
+                    if is_sample {
+                        for b in bs {
+                            self.bound_once(b, "sample");
+                        }
+                    } else {
+                        self.bindings_once(bs, "at");
+                    }
+                }
+                ItemKind::Claim(c) => {
+                    self.claim(c, scope);
+                    self.givens(&c.given, &c.at);
+                }
+                ItemKind::Derivation(d) => {
+                    self.givens(&d.given, &[]);
+                    for st in &d.steps {
+                        if let Some(r) = &st.rule {
+                            if !crate::syntax::ast::DERIVATION_RULES
+                                .iter()
+                                .any(|(n, _)| *n == r.name)
+                            {
+                                self.err(
+                                    Diagnostic::error(
+                                        "E0703",
+                                        r.span,
+                                        format!("`{}` is not a rule tq knows", r.name),
+                                    )
+                                    .with_label("unknown rule")
+                                    .with_hint(format!(
+                                        "the rules are listed in docs/derivations.md: {}",
+                                        crate::syntax::ast::DERIVATION_RULES
+                                            .iter()
+                                            .map(|(n, _)| *n)
+                                            .collect::<Vec<_>>()
+                                            .join(", ")
+                                    )),
+                                );
+                            }
+                        }
+                    }
+                    for (_, c) in d.step_claims() {
+                        self.claim(&c, scope);
+                    }
+                }
+                ItemKind::Decl(d) => {
+                    if let Some(Init::Value(e)) = &d.init {
+                        self.scalar_expr(e, scope, false);
+                    }
+                    if let Some(r) = &d.family {
+                        self.scalar_expr(&r.from, scope, false);
+                        self.scalar_expr(&r.to, scope, false);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let _ = defined_here;
+    }
+
+    pub(super) fn binding(&mut self, b: &Binding, is_sample: bool) {
+        let name = &b.name.name;
+        let known = self.env.sizes.contains_key(name)
+            || self.env.symbols.contains_key(name)
+            || self.env.scalars.contains_key(name);
+        if !known {
+            self.err(
+                Diagnostic::error(
+                    "E0101",
+                    b.name.span,
+                    format!("`{name}` is not a declared size, symbol or scalar"),
+                )
+                .with_hint("declare it with `size`, `symbol` or `scalar`"),
+            );
+        }
+        if is_sample && self.env.sizes.contains_key(name) {
+            let problem = match &b.value {
+                Expr::Num(t, _) => match t.parse::<i64>() {
+                    Ok(v) if (1..=MAX_SAMPLE_SIZE).contains(&v) => None,
+                    // Whole, but 0 or too large for the limit (or for 64 bits).
+                    Ok(_) => Some(format!("`{name}` = {t} is out of range")),
+                    Err(_) if t.bytes().all(|c| c.is_ascii_digit()) => {
+                        Some(format!("`{name}` = {t} is out of range"))
+                    }
+                    Err(_) => Some(format!("`{name}` = {t} is not a whole number")),
+                },
+                _ => Some(format!("`{name}` is not a whole number")),
+            };
+            if let Some(problem) = problem {
+                self.err(
+                    Diagnostic::error(
+                        "E0302",
+                        b.value.span(),
+                        format!(
+                            "sample size {problem}: sizes for numeric runs are whole numbers from 1 to {MAX_SAMPLE_SIZE}"
+                        ),
+                    )
+                    .with_hint("numeric runs use small sizes; tq refuses larger ones before allocating"),
+                );
+            }
+        }
+    }
+
+    pub(super) fn rule(&mut self, r: &Rule, scope: &mut Scope) {
+        let var = &r.var.name;
+        for item in &r.body {
+            match &item.kind {
+                ItemKind::Equation(eq) => {
+                    // Sequences: every index is an affine expression of the rule variable.
+                    for ix in eq.lhs.indices.iter().flatten() {
+                        for v in affine_vars(ix) {
+                            if &v.name != var {
+                                self.err(
+                                    Diagnostic::error(
+                                        "E0402",
+                                        v.span,
+                                        format!(
+                                            "`{}` is not the step variable `{var}` of rule `{}`",
+                                            v.name, r.name.name
+                                        ),
+                                    )
+                                    .with_hint(format!(
+                                        "index sequences by `{var}`, e.g. `v[{var}+1]`"
+                                    )),
+                                );
+                            }
+                        }
+                    }
+                    self.rule_expr(&eq.rhs, var, &r.name.name);
+                }
+                _ => self.err(
+                    Diagnostic::error(
+                        "E0001",
+                        item.span,
+                        "a rule holds only update equations such as `v[t+1] = mu v[t] + g[t]`",
+                    )
+                    .with_hint("move declarations and claims out of the rule"),
+                ),
+            }
+        }
+        let _ = scope;
+    }
+
+    pub(super) fn rule_expr(&mut self, e: &Expr, var: &str, rule: &str) {
+        walk_refs(e, &mut |r| {
+            if r.indices.is_none() {
+                let key = print_name(&r.name);
+                if !self.env.symbols.contains_key(&key) && !self.env.sizes.contains_key(&key) {
+                    self.err(
+                        Diagnostic::error(
+                            "E0101",
+                            r.name.span,
+                            format!("`{key}` is not declared (in rule `{rule}`)"),
+                        )
+                        .with_hint(format!("declare it with `symbol {key}`, or index it as a sequence: `{key}[{var}]`")),
+                    );
+                }
+            }
+        });
+    }
+
+    /// Checks one equation: the left side, every right-hand term's indices, ranks.
+    pub(super) fn equation(&mut self, eq: &Equation, scope: &Scope) {
+        let lhs_key = self.key_of(&eq.lhs.name);
+        self.check_family_subscripts(&eq.lhs.name, scope);
+        // The left-hand indices.
+        let mut lhs_free: BTreeMap<String, Span> = BTreeMap::new();
+        if let Some(idx) = &eq.lhs.indices {
+            if let Some(t) = self.env.tensors.get(&lhs_key) {
+                if t.rank != idx.len() {
+                    let r = t.rank;
+                    self.rank_error(&lhs_key, r, idx.len(), eq.lhs.span);
+                }
+            }
+            for (pos, ix) in idx.iter().enumerate() {
+                let ti = self.index_expr(ix, scope);
+                self.extent_check(&lhs_key, pos, ix, scope, eq.lhs.grad);
+                if let Some((name, span)) = ti.summed.iter().next() {
+                    self.err(
+                        Diagnostic::error(
+                            "E0204",
+                            *span,
+                            format!(
+                                "summed index `{name}` on the left-hand side of `{}`",
+                                print_ref(&eq.lhs)
+                            ),
+                        )
+                        .with_hint(format!(
+                            "the left side names one element: write `{}`",
+                            lower(name)
+                        )),
+                    );
+                }
+                lhs_free.extend(ti.free);
+            }
+        } else if let Some(t) = self.env.tensors.get(&lhs_key) {
+            if t.rank != 0 {
+                let r = t.rank;
+                self.rank_error(&lhs_key, r, 0, eq.lhs.span);
+            }
+        }
+        if let Some(list) = &scope.for_indices {
+            for (name, span) in &lhs_free {
+                if !list.contains(name) {
+                    self.err(
+                        Diagnostic::error(
+                            "E0206",
+                            *span,
+                            format!("index `{name}` is not listed in the enclosing `for`"),
+                        )
+                        .with_hint(format!("add `{name}` to the `for` list")),
+                    );
+                }
+            }
+        }
+        // The right-hand side, term by term.
+        let terms = self.expr_terms(&eq.rhs, scope);
+        for t in terms {
+            for (name, span) in &t.free {
+                let allowed = lhs_free.contains_key(name)
+                    || scope.for_indices.as_ref().is_some_and(|l| l.contains(name));
+                if !allowed {
+                    let hint = if scope.for_indices.is_some() {
+                        format!("list `{name}` in the `for` to sum over it")
+                    } else {
+                        format!(
+                            "sum over it with the capital `{}`, or add `{name}` to the left-hand side",
+                            name.to_uppercase()
+                        )
+                    };
+                    let code = if scope.for_indices.is_some() {
+                        "E0206"
+                    } else {
+                        "E0203"
+                    };
+                    self.err(
+                        Diagnostic::error(
+                            code,
+                            *span,
+                            format!(
+                                "index `{name}` on the right is not on the left-hand side `{}`",
+                                print_ref(&eq.lhs)
+                            ),
+                        )
+                        .with_hint(hint),
+                    );
+                }
+            }
+        }
+        if scope.for_indices.is_some() && eq.op == AssignOp::Set {
+            // `=` in the loop form: every listed index must be on the left.
+        }
+    }
+
+    pub(super) fn rank_error(&mut self, key: &str, declared: usize, used: usize, span: Span) {
+        self.err(
+            Diagnostic::error(
+                "E0202",
+                span,
+                format!(
+                    "`{key}` has rank {declared} but is used with {used} ind{}",
+                    if used == 1 { "ex" } else { "ices" }
+                ),
+            )
+            .with_label(format!(
+                "{used} ind{} here",
+                if used == 1 { "ex" } else { "ices" }
+            ))
+            .with_hint(format!(
+                "`{key}` was declared with {declared} ind{}; give one index per dimension",
+                if declared == 1 { "ex" } else { "ices" }
+            )),
+        );
+    }
+
+    /// Family subscripts must use bound loop variables and constants only.
+    pub(super) fn check_family_subscripts(&mut self, n: &Name, scope: &Scope) {
+        if !self.is_family_ref(n) {
+            return;
+        }
+        let key = family_key(n);
+        if let Some(t) = self.env.tensors.get(&key) {
+            if t.family_arity != n.sub.len() && t.family_arity > 0 {
+                let arity = t.family_arity;
+                self.err(
+                    Diagnostic::error(
+                        "E0403",
+                        n.span,
+                        format!(
+                            "family `{key}` takes {arity} subscript{} but `{}` has {}",
+                            if arity == 1 { "" } else { "s" },
+                            print_name(n),
+                            n.sub.len()
+                        ),
+                    )
+                    .with_hint("give one subscript per family variable"),
+                );
+            }
+        }
+        for ix in &n.sub {
+            for v in affine_vars(ix) {
+                let label = matches!(v.name.as_str(), "left" | "up" | "right" | "down");
+                if label
+                    || scope.is_loop_var(&v.name)
+                    || self.env.symbols.contains_key(&v.name)
+                    || self.env.sizes.contains_key(&v.name)
+                {
+                    continue;
+                }
+                let bound: Vec<String> = scope.loops.iter().map(|(v, _)| v.clone()).collect();
+                let hint = if bound.is_empty() {
+                    "family members outside a loop take constant subscripts, e.g. `L_0`".to_string()
+                } else {
+                    format!(
+                        "here the family is indexed by {}",
+                        bound
+                            .iter()
+                            .map(|b| format!("`{b}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                };
+                self.err(
+                    Diagnostic::error(
+                        "E0402",
+                        v.span,
+                        format!(
+                            "`{}` in `{}` is not a loop variable in scope",
+                            v.name,
+                            print_name(n)
+                        ),
+                    )
+                    .with_hint(hint),
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,207 @@
+//! Expressions as sums of terms: the indices of each product term, function
+//! arguments as their own scopes, and scalar expressions.
+
+use super::functions::known_functions_hint;
+use super::{function_arity, walk_refs, Checker, Scope, TermIndices, CLAIM_FUNCTIONS};
+use crate::diag::Diagnostic;
+use crate::syntax::ast::*;
+use std::collections::BTreeSet;
+
+impl Checker {
+    /// The additive terms of an expression with their indices; checks every access and
+    /// function on the way. Function arguments are their own summation scopes.
+    pub(super) fn expr_terms(&mut self, e: &Expr, scope: &Scope) -> Vec<TermIndices> {
+        match e {
+            Expr::Binary(BinOp::Add | BinOp::Sub, l, r, _) => {
+                let mut v = self.expr_terms(l, scope);
+                v.extend(self.expr_terms(r, scope));
+                v
+            }
+            Expr::Unary(UnOp::Neg, x, _) => self.expr_terms(x, scope),
+            _ => {
+                let t = self.term(e, scope);
+                // A summed capital beside a free index of the same letter (`W[i,I] h[I]`)
+                // is the seeds' notation: I sums over a copy of i, so it is accepted.
+                vec![t]
+            }
+        }
+    }
+
+    /// The indices of one product term (all its factors together).
+    pub(super) fn term(&mut self, e: &Expr, scope: &Scope) -> TermIndices {
+        let mut out = TermIndices::default();
+        match e {
+            Expr::Num(..) => {}
+            Expr::Ref(r) => {
+                if r.indices.is_some() {
+                    out = self.access(r, scope);
+                } else {
+                    let key = self.key_of(&r.name);
+                    self.check_family_subscripts(&r.name, scope);
+                    let plain = !r.grad
+                        && r.name.sub.is_empty()
+                        && r.name.sup.is_empty()
+                        && r.name.primes == 0;
+                    match self.env.tensors.get(&key) {
+                        // `[w == w[t]]`: a bare index whose name is also a tensor's is the index.
+                        Some(t)
+                            if t.rank > 0
+                                && plain
+                                && self.env.index_size(&r.name.base).is_some() =>
+                        {
+                            out.free.insert(r.name.base.clone(), r.span);
+                        }
+                        Some(t) if t.rank > 0 => {
+                            let rank = t.rank;
+                            self.rank_error(&key, rank, 0, r.span);
+                        }
+                        Some(_) => {}
+                        None => {
+                            if !self.is_scalar_name(&key, scope) {
+                                self.undeclared(r, &key);
+                            }
+                        }
+                    }
+                }
+            }
+            Expr::Unary(_, x, _) => out = self.term(x, scope),
+            Expr::Binary(_, l, r, _) => {
+                // Sums inside a product belong to the product's scope.
+                for side in [l, r] {
+                    let ts = self.flat_terms(side, scope);
+                    out.free.extend(ts.free);
+                    out.summed.extend(ts.summed);
+                }
+            }
+            Expr::Call(c) => {
+                self.function(c, scope);
+            }
+            Expr::Softmax(id, x, span) => {
+                let inner = self.expr_terms(x, scope);
+                let occurs = inner.iter().any(|t| t.free.contains_key(&id.name));
+                if !occurs {
+                    self.err(
+                        Diagnostic::error(
+                            "E0207",
+                            id.span,
+                            format!("softmax over `{}`, which does not occur in its argument", id.name),
+                        )
+                        .with_label("softmax index")
+                        .with_hint("the softmax index must be a free index of the argument, e.g. `softmax_{w}(s[t,w])`"),
+                    );
+                }
+                let _ = span;
+                for t in inner {
+                    out.free.extend(t.free);
+                }
+                if self.index_size(&id.name).is_none() {
+                    self.err(Diagnostic::error(
+                        "E0201",
+                        id.span,
+                        format!("softmax index `{}` has no size", id.name),
+                    ));
+                }
+                out.free.insert(id.name.clone(), id.span);
+            }
+            Expr::Sum(ids, x, _) => {
+                let inner = self.expr_terms(x, scope);
+                let bound: BTreeSet<&String> = ids.iter().map(|i| &i.name).collect();
+                for id in ids {
+                    if self.index_size(&id.name).is_none() {
+                        self.err(Diagnostic::error(
+                            "E0201",
+                            id.span,
+                            format!("summed index `{}` has no size", id.name),
+                        ));
+                    }
+                }
+                for t in inner {
+                    for (k, v) in t.free {
+                        if !bound.contains(&k) {
+                            out.free.insert(k, v);
+                        }
+                    }
+                }
+            }
+            Expr::Iverson(x, _) => {
+                for t in self.expr_terms(x, scope) {
+                    out.free.extend(t.free);
+                }
+            }
+            Expr::Rel(_, l, r, _) => {
+                for side in [l, r] {
+                    for t in self.expr_terms(side, scope) {
+                        out.free.extend(t.free);
+                    }
+                }
+            }
+            Expr::Deriv(..) => {}
+        }
+        out
+    }
+
+    /// All indices of an expression as one scope (used for sums inside products).
+    pub(super) fn flat_terms(&mut self, e: &Expr, scope: &Scope) -> TermIndices {
+        let mut out = TermIndices::default();
+        for t in self.expr_terms_noscope(e, scope) {
+            out.free.extend(t.free);
+            out.summed.extend(t.summed);
+        }
+        out
+    }
+
+    pub(super) fn expr_terms_noscope(&mut self, e: &Expr, scope: &Scope) -> Vec<TermIndices> {
+        match e {
+            Expr::Binary(BinOp::Add | BinOp::Sub, l, r, _) => {
+                let mut v = self.expr_terms_noscope(l, scope);
+                v.extend(self.expr_terms_noscope(r, scope));
+                v
+            }
+            _ => vec![self.term(e, scope)],
+        }
+    }
+
+    /// An activation or other function in a model equation: its argument is a scope.
+    pub(super) fn function(&mut self, c: &Call, scope: &Scope) {
+        let name = c.func.name.as_str();
+        match function_arity(name) {
+            Some(n) if n != c.args.len() => self.err(Diagnostic::error(
+                "E0103",
+                c.span,
+                format!("`{name}` takes {n} argument, not {}", c.args.len()),
+            )),
+            Some(_) => {}
+            None => {
+                let hint = if CLAIM_FUNCTIONS.iter().any(|(n, _)| *n == name) {
+                    format!("`{name}` may only be used in claims")
+                } else {
+                    known_functions_hint(name, false)
+                };
+                self.err(
+                    Diagnostic::error("E0103", c.func.span, format!("unknown function `{name}`"))
+                        .with_hint(hint),
+                );
+            }
+        }
+        for a in &c.args {
+            let _ = self.expr_terms(a, scope);
+        }
+    }
+
+    /// A scalar expression (ranges, distribution arguments, sample values).
+    pub(super) fn scalar_expr(&mut self, e: &Expr, scope: &Scope, in_claim: bool) {
+        walk_refs(e, &mut |r| {
+            let key = self.key_of(&r.name);
+            if r.indices.is_none()
+                && !self.env.tensors.contains_key(&key)
+                && !self.is_scalar_name(&key, scope)
+            {
+                let code = if in_claim { "E0501" } else { "E0101" };
+                self.err(
+                    Diagnostic::error(code, r.name.span, format!("`{key}` is not declared"))
+                        .with_hint(format!("declare it with `symbol {key}` or `size {key}`")),
+                );
+            }
+        });
+    }
+}

@@ -1,0 +1,191 @@
+//! One update rule read as a linear system `x[t+1] = M x[t] + N g[t]`: the state
+//! sequences and inputs of `rule A over t:` and the lowering of its updates.
+
+use crate::claims::scalar::{self, Scope};
+use crate::sym::{self, Expr};
+use crate::syntax::ast::{self as ast, BinOp, IndexExpr, ItemKind, Program, UnOp};
+use crate::syntax::printer::{print_expr, print_name};
+use std::collections::BTreeMap;
+
+/// One rule, linear: `x[t+1] = M x[t] + N g[t]`.
+#[derive(Clone, Debug)]
+pub struct LinearRule {
+    pub name: String,
+    pub var: String,
+    /// State sequences in assignment order (`v`, `theta`).
+    pub states: Vec<String>,
+    /// Input sequences, read only (`g`).
+    pub inputs: Vec<String>,
+    pub m: Vec<Vec<Expr>>,
+    pub n: Vec<Vec<Expr>>,
+}
+
+/// The symbol of a sequence at the current step: `A.theta[t]`.
+pub(super) fn at_t(rule: &str, x: &str, var: &str) -> String {
+    format!("{rule}.{x}[{var}]")
+}
+
+/// The symbol of a start value: `A.theta[0]`.
+pub(super) fn at_0(rule: &str, x: &str) -> String {
+    format!("{rule}.{x}[0]")
+}
+
+pub(super) fn input_sym(g: &str, var: &str) -> String {
+    format!("{g}[{var}]")
+}
+
+/// The offset `k` of an index `var + k`.
+pub(super) fn offset(ix: &IndexExpr, var: &str) -> Option<i64> {
+    let IndexExpr::Affine(a) = ix else {
+        return None;
+    };
+    match a.terms.as_slice() {
+        [] => None,
+        [t] if t.coef == 1 && t.factors.len() == 1 && t.factors[0].name == var => Some(a.constant),
+        _ => None,
+    }
+}
+
+/// A fixed position `k` (a literal index).
+pub(super) fn literal(ix: &IndexExpr) -> Option<i64> {
+    let IndexExpr::Affine(a) = ix else {
+        return None;
+    };
+    a.terms.is_empty().then_some(a.constant)
+}
+
+/// Lowers an expression with a resolver for references.
+pub(super) fn lower_with(
+    e: &ast::Expr,
+    refs: &mut dyn FnMut(&ast::Ref) -> Result<Expr, String>,
+) -> Result<Expr, String> {
+    Ok(match e {
+        ast::Expr::Num(..) => scalar::lower(e, &Scope::default())?,
+        ast::Expr::Ref(r) => refs(r)?,
+        ast::Expr::Unary(UnOp::Neg, x, _) => -lower_with(x, refs)?,
+        ast::Expr::Binary(op, l, r, _) => {
+            let (a, b) = (lower_with(l, refs)?, lower_with(r, refs)?);
+            match op {
+                BinOp::Add => a + b,
+                BinOp::Sub => a - b,
+                BinOp::Mul | BinOp::Jux => a * b,
+                BinOp::Div => a / b,
+                BinOp::Pow => Expr::pow(a, b),
+            }
+        }
+        ast::Expr::Call(c) if c.args.len() == 1 => match sym::Func::from_name(&c.func.name) {
+            Some(f) => Expr::func(f, lower_with(&c.args[0], refs)?),
+            None => return Err(format!("`{}(...)` is not read in rule claims", c.func.name)),
+        },
+        other => {
+            return Err(format!(
+                "`{}` is not read in rule claims",
+                print_expr(other)
+            ))
+        }
+    })
+}
+
+/// The rules of a program, linearised; a rule that is not linear gives the reason.
+pub fn rules(program: &Program) -> Vec<Result<LinearRule, (String, String)>> {
+    program
+        .items
+        .iter()
+        .filter_map(|it| match &it.kind {
+            ItemKind::Rule(r) => Some(linear_rule(r).map_err(|e| (r.name.name.clone(), e))),
+            _ => None,
+        })
+        .collect()
+}
+
+fn linear_rule(r: &ast::Rule) -> Result<LinearRule, String> {
+    let (name, var) = (r.name.name.clone(), r.var.name.clone());
+    let mut states: Vec<String> = Vec::new();
+    for item in &r.body {
+        if let ItemKind::Equation(eq) = &item.kind {
+            let x = print_name(&eq.lhs.name);
+            match eq.lhs.indices.as_deref() {
+                Some([ix]) if offset(ix, &var) == Some(1) => {}
+                _ => {
+                    return Err(format!(
+                        "`{x}` is not updated as `{x}[{var}+1] = ...` in rule `{name}`"
+                    ))
+                }
+            }
+            if eq.op != ast::AssignOp::Set || states.contains(&x) {
+                return Err(format!("`{x}` is updated more than once in rule `{name}`"));
+            }
+            states.push(x);
+        }
+    }
+    let mut inputs: Vec<String> = Vec::new();
+    let mut new: BTreeMap<String, Expr> = BTreeMap::new();
+    let mut updates = Vec::new();
+    for item in &r.body {
+        let ItemKind::Equation(eq) = &item.kind else {
+            continue;
+        };
+        let v = lower_with(&eq.rhs, &mut |rf| {
+            let x = print_name(&rf.name);
+            let Some(idx) = &rf.indices else {
+                return Ok(Expr::sym(&x));
+            };
+            let k = match idx.as_slice() {
+                [ix] => offset(ix, &var),
+                _ => None,
+            };
+            match (states.contains(&x), k) {
+                (true, Some(0)) => Ok(Expr::sym(&at_t(&name, &x, &var))),
+                (true, Some(1)) => new
+                    .get(&x)
+                    .cloned()
+                    .ok_or_else(|| format!("`{x}[{var}+1]` is read before it is updated")),
+                (false, Some(0)) => {
+                    if !inputs.contains(&x) {
+                        inputs.push(x.clone());
+                    }
+                    Ok(Expr::sym(&input_sym(&x, &var)))
+                }
+                _ => Err(format!(
+                    "`{}` is not a read at step `{var}` or `{var}+1`",
+                    crate::syntax::printer::print_ref(rf)
+                )),
+            }
+        })?;
+        new.insert(print_name(&eq.lhs.name), v.clone());
+        updates.push(v);
+    }
+    inputs.sort();
+    let xs: Vec<String> = states.iter().map(|x| at_t(&name, x, &var)).collect();
+    let gs: Vec<String> = inputs.iter().map(|g| input_sym(g, &var)).collect();
+    let (mut m, mut n) = (Vec::new(), Vec::new());
+    for (u, x) in updates.iter().zip(&states) {
+        let row: Vec<Expr> = xs.iter().map(|s| sym::expand(&u.diff(s))).collect();
+        let nrow: Vec<Expr> = gs.iter().map(|s| sym::expand(&u.diff(s))).collect();
+        let mut rest = u.clone();
+        for (c, s) in row.iter().zip(&xs).chain(nrow.iter().zip(&gs)) {
+            let fs = c.free_symbols();
+            if xs.iter().chain(&gs).any(|s| fs.contains(s)) {
+                return Err(format!(
+                    "the update of `{x}` in rule `{name}` is not linear in the state and the inputs"
+                ));
+            }
+            rest = rest - c.clone() * Expr::sym(s);
+        }
+        if !sym::expand(&rest).is_zero() {
+            return Err(format!(
+                "the update of `{x}` in rule `{name}` has a term free of the state and the inputs"
+            ));
+        }
+        m.push(row);
+        n.push(nrow);
+    }
+    Ok(LinearRule {
+        name,
+        var,
+        states,
+        inputs,
+        m,
+        n,
+    })
+}

@@ -1,0 +1,172 @@
+//! Update rules over steps (`rule A over t:`): claims about their sequences
+//! (`B.theta[t] == A.theta[t]`, closed forms in `t`) and `equivalent(A, B)`, decided by
+//! linear-system algebra in `sym`, and the hyperparameter mapping `tq derive` prints.
+//!
+//! A rule whose updates are linear in its state and inputs is a system
+//! `x[t+1] = M x[t] + N g[t]`. A quantity `y[t] = c·x[t]` (over one rule or several side
+//! by side) satisfies the recurrence of the characteristic polynomial p of M
+//! (Cayley–Hamilton): `Σ_k p_k y[t+k] = Σ_i d_i g[t+i]` with
+//! `d_i = c Σ_{k>i} p_k M^(k−1−i) N`. A claim `c·x[t] == f(t)` with f free of the inputs is
+//! proved when every d_i is identically 0, f satisfies the same recurrence (powers `r^t`
+//! are shifted as atoms), and both sides agree at `t = 0 .. n−1`: two sequences that obey
+//! one recurrence of order n and share n starting values are equal. Independently, both
+//! sides are compared exactly in rationals over 20 steps of random rational gradient
+//! sequences (seeded); a disagreement refutes the claim with the values.
+//!
+//! Files: `mod.rs` the entry point ([`decide`]: which rule claim is which) and the
+//! shared limits; `linear.rs` one rule read as a linear system; `matrix.rs` matrices of
+//! expressions (products, characteristic polynomial, input coefficients, exact solves);
+//! `sequence.rs` sequence claims (the system side by side, givens and starts, the
+//! recurrence proof, the exact simulation); `equivalence.rs` `equivalent(A, B)` and the
+//! transient closed form; `present.rs` expressions over one denominator for display;
+//! `derivation.rs` the hyperparameter mapping `tq derive` prints.
+
+mod derivation;
+mod equivalence;
+mod linear;
+mod matrix;
+mod present;
+mod sequence;
+
+pub use derivation::{derive, RuleDerivation};
+pub use linear::{rules, LinearRule};
+pub use matrix::char_poly;
+pub use present::present;
+
+use super::scalar::{self, Scope};
+use crate::check::Env;
+use crate::claims::Outcome;
+use crate::sym::Expr;
+use crate::syntax::ast::{self as ast, ItemKind, Program, RelOp};
+use crate::syntax::printer::{print_expr, print_name};
+use equivalence::equivalence;
+use num_rational::BigRational;
+use sequence::{decide_seq, lower_claim, read_givens, seq_claim, system};
+use std::collections::{BTreeMap, BTreeSet};
+
+fn und(why: impl Into<String>) -> Outcome {
+    Outcome::undecided(why)
+}
+
+/// Steps of the exact simulation.
+const STEPS: i64 = 20;
+/// State sequences of the rules compared, together, at most (the characteristic
+/// polynomial is computed symbolically).
+const MAX_STATES: usize = 6;
+/// Random gradient sequences (and parameter points) simulated.
+const SEQUENCES: usize = 6;
+
+/// The `sample` values as exact rationals.
+fn sample_point(program: &Program) -> BTreeMap<String, BigRational> {
+    let mut out = BTreeMap::new();
+    for it in &program.items {
+        if let ItemKind::Sample(bs) = &it.kind {
+            for b in bs {
+                if let Ok(Expr::Num(r)) = scalar::lower(&b.value, &Scope::default()) {
+                    out.insert(b.name.name.clone(), r);
+                }
+            }
+        }
+    }
+    out
+}
+
+fn mentions_rule(e: &ast::Expr, rule_names: &BTreeSet<String>) -> bool {
+    let mut found = false;
+    crate::check::walk_refs(e, &mut |r| {
+        let x = print_name(&r.name);
+        if x.split_once('.')
+            .is_some_and(|(a, _)| rule_names.contains(a))
+        {
+            found = true;
+        }
+    });
+    found
+}
+
+/// Every rule of a program read as a linear system, or its name and why it is not one.
+type ReadRules = Vec<Result<LinearRule, (String, String)>>;
+
+/// The program's rules read as linear systems, and their names (each once).
+fn read_rules(program: &Program) -> (ReadRules, BTreeSet<String>) {
+    let all = rules(program);
+    let names: BTreeSet<String> = all
+        .iter()
+        .map(|r| match r {
+            Ok(r) => r.name.clone(),
+            Err((n, _)) => n.clone(),
+        })
+        .collect();
+    (all, names)
+}
+
+/// Whether the claim is this engine's: `equivalent(A, B)`, or a claim that names a rule's
+/// sequence (`B.theta[t]`), in a file with rules. The claim router
+/// ([`crate::claims::route`]) gives such claims to [`decide`] alone.
+pub fn owns(claim: &ast::Claim, program: &Program, env: &Env) -> bool {
+    // The checker lists the rules: a file without any is not scanned again for each of
+    // its claims (which made checking many claims quadratic).
+    if env.rules.is_empty() {
+        return false;
+    }
+    let (all, names) = read_rules(program);
+    if all.is_empty() {
+        return false;
+    }
+    let is_equiv = matches!(&claim.body, ast::Expr::Call(c) if c.func.name == "equivalent");
+    is_equiv || mentions_rule(&claim.body, &names)
+}
+
+/// Decides a claim about update rules (one [`owns`]).
+pub fn decide(claim: &ast::Claim, program: &Program, env: &Env, seed: u64) -> Outcome {
+    let (all, names) = read_rules(program);
+    if let Some(bad) = all.iter().find_map(|r| r.as_ref().err()) {
+        return und(format!("rule `{}`: {}", bad.0, bad.1));
+    }
+    let rules: Vec<LinearRule> = all.into_iter().filter_map(Result::ok).collect();
+    let sample = sample_point(program);
+    match &claim.body {
+        ast::Expr::Call(c) => equivalence(c, claim, &rules, &names, &sample, &env.domains, seed),
+        ast::Expr::Rel(RelOp::Eq, l, r, _) => {
+            let used: Vec<&LinearRule> = rules
+                .iter()
+                .filter(|r| {
+                    mentions_rule_named(&claim.body, &r.name)
+                        || claim.given.iter().any(|g| mentions_rule_named(g, &r.name))
+                })
+                .collect();
+            if used.is_empty() {
+                return und("the claim names no rule's sequence");
+            }
+            let var = used[0].var.clone();
+            let run = || -> Result<Outcome, String> {
+                let sys = system(&used)?;
+                let g = read_givens(&claim.given, &names, &var)?;
+                let (a, b) = (lower_claim(l, &names, &var)?, lower_claim(r, &names, &var)?);
+                let sc = seq_claim(
+                    sys,
+                    &g,
+                    &a,
+                    &b,
+                    format!("{} == {}", print_expr(l), print_expr(r)),
+                )?;
+                Ok(decide_seq(&sc, &sample, &env.domains, seed))
+            };
+            run().unwrap_or_else(und)
+        }
+        _ => und("rule claims are equations or `equivalent(A, B)`"),
+    }
+}
+
+fn mentions_rule_named(e: &ast::Expr, rule: &str) -> bool {
+    let mut found = false;
+    crate::check::walk_refs(e, &mut |r| {
+        if print_name(&r.name)
+            .split_once('.')
+            .is_some_and(|(a, _)| a == rule)
+        {
+            found = true;
+        }
+    });
+    found
+}

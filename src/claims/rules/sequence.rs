@@ -1,0 +1,468 @@
+//! Claims about sequences of update rules (`B.theta[t] == A.theta[t]`, closed forms in
+//! `t`): the side-by-side system, the claim's givens and starts, the recurrence proof
+//! and the exact simulation over random rational gradient sequences.
+
+use super::linear::{at_0, at_t, input_sym, literal, lower_with, offset, LinearRule};
+use super::matrix::{apply, char_poly, input_coefficients, mat_subs, shift, Mat};
+use super::{und, MAX_STATES, SEQUENCES, STEPS};
+use crate::claims::Verdict;
+use crate::claims::{Method, Outcome, ProofRule};
+use crate::sym::{self, Expr};
+use crate::syntax::ast::{self as ast, RelOp};
+use crate::syntax::printer::{print_expr, print_name};
+use num_bigint::BigInt;
+use num_rational::BigRational;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Several rules side by side, with their starts.
+pub(super) struct System {
+    pub(super) var: String,
+    /// State symbols (`A.v[t]`, ...), with their rule and sequence names.
+    pub(super) xs: Vec<(String, String, String)>,
+    /// Input symbols shared by the rules (`g[t]`).
+    pub(super) gs: Vec<String>,
+    pub(super) m: Mat,
+    pub(super) n: Mat,
+}
+
+pub(super) fn system(rules: &[&LinearRule]) -> Result<System, String> {
+    let var = rules[0].var.clone();
+    if rules.iter().any(|r| r.var != var) {
+        return Err("the rules compared step over different variables".into());
+    }
+    let mut gs: Vec<String> = rules
+        .iter()
+        .flat_map(|r| r.inputs.iter().map(|g| input_sym(g, &var)))
+        .collect();
+    gs.sort();
+    gs.dedup();
+    let mut xs = Vec::new();
+    let total: usize = rules.iter().map(|r| r.states.len()).sum();
+    if total > MAX_STATES {
+        return Err(format!(
+            "the rules have {total} state sequences together; tq eliminates at most {MAX_STATES}"
+        ));
+    }
+    let mut m = vec![vec![Expr::zero(); total]; total];
+    let mut n = vec![vec![Expr::zero(); gs.len()]; total];
+    let mut base = 0;
+    for r in rules {
+        let rg: Vec<String> = r.inputs.iter().map(|g| input_sym(g, &var)).collect();
+        for (i, x) in r.states.iter().enumerate() {
+            xs.push((at_t(&r.name, x, &var), r.name.clone(), x.clone()));
+            for j in 0..r.states.len() {
+                m[base + i][base + j] = r.m[i][j].clone();
+            }
+            for (k, g) in rg.iter().enumerate() {
+                let col = gs.iter().position(|h| h == g).unwrap_or(0);
+                n[base + i][col] = r.n[i][k].clone();
+            }
+        }
+        base += r.states.len();
+    }
+    Ok(System { var, xs, gs, m, n })
+}
+
+/// What the givens of a claim set: hyperparameters and start values.
+#[derive(Default, Clone)]
+pub(super) struct Givens {
+    pub(super) params: Vec<(String, Expr)>,
+    pub(super) starts: Vec<(String, Expr)>,
+}
+
+fn rule_ref(
+    rf: &ast::Ref,
+    rule_names: &BTreeSet<String>,
+    var: &str,
+) -> Result<Option<Expr>, String> {
+    let x = print_name(&rf.name);
+    let Some((rule, seq)) = x.split_once('.') else {
+        return Ok(None);
+    };
+    if !rule_names.contains(rule) {
+        return Ok(None);
+    }
+    match rf.indices.as_deref() {
+        Some([ix]) if offset(ix, var) == Some(0) => Ok(Some(Expr::sym(&at_t(rule, seq, var)))),
+        Some([ix]) if literal(ix) == Some(0) => Ok(Some(Expr::sym(&at_0(rule, seq)))),
+        _ => Err(format!(
+            "`{}`: tq reads a rule's sequence at step `{var}` or at the start `0`",
+            crate::syntax::printer::print_ref(rf)
+        )),
+    }
+}
+
+pub(super) fn lower_claim(
+    e: &ast::Expr,
+    rule_names: &BTreeSet<String>,
+    var: &str,
+) -> Result<Expr, String> {
+    lower_with(e, &mut |rf| match rule_ref(rf, rule_names, var)? {
+        Some(s) => Ok(s),
+        None if rf.indices.is_none() && !rf.grad => Ok(Expr::sym(&print_name(&rf.name))),
+        None => Err(format!(
+            "`{}` is not a sequence of a rule",
+            crate::syntax::printer::print_ref(rf)
+        )),
+    })
+}
+
+pub(super) fn read_givens(
+    given: &[ast::Expr],
+    rule_names: &BTreeSet<String>,
+    var: &str,
+) -> Result<Givens, String> {
+    let mut g = Givens::default();
+    for e in given {
+        let ast::Expr::Rel(RelOp::Eq, l, r, _) = e else {
+            return Err(format!(
+                "the given `{}` is not an equation; rule claims take equations for hyperparameters and starts",
+                print_expr(e)
+            ));
+        };
+        let ast::Expr::Ref(lr) = &**l else {
+            return Err(format!("the given `{}` does not set a name", print_expr(e)));
+        };
+        let value = lower_claim(r, rule_names, var)?;
+        match rule_ref(lr, rule_names, var)? {
+            Some(Expr::Sym(s)) if s.ends_with("[0]") => g.starts.push((s, value)),
+            Some(_) => {
+                return Err(format!(
+                    "the given `{}` sets a sequence at every step; givens set starts (`[0]`)",
+                    print_expr(e)
+                ))
+            }
+            None if lr.indices.is_none() => g.params.push((print_name(&lr.name), value)),
+            None => {
+                return Err(format!(
+                    "the given `{}` sets a tensor element",
+                    print_expr(e)
+                ))
+            }
+        }
+    }
+    // Starts may refer to other starts (`B.theta[0] = A.theta[0]`); resolve them.
+    for _ in 0..4 {
+        let snapshot = g.starts.clone();
+        for (_, v) in g.starts.iter_mut() {
+            *v = apply(v, &snapshot);
+        }
+    }
+    Ok(g)
+}
+
+/// The start of every state of the system after the givens.
+pub(super) fn starts(sys: &System, g: &Givens) -> Vec<Expr> {
+    sys.xs
+        .iter()
+        .map(|(_, r, x)| {
+            let s = at_0(r, x);
+            let v = g
+                .starts
+                .iter()
+                .find(|(n, _)| *n == s)
+                .map_or_else(|| Expr::sym(&s), |(_, v)| v.clone());
+            apply(&v, &g.params)
+        })
+        .collect()
+}
+
+/// `c·x[k]` for k = 0..steps, symbolically, with inputs `g[0]`, `g[1]`, ...
+pub(super) fn outputs(
+    sys: &System,
+    m: &Mat,
+    n: &Mat,
+    x0: &[Expr],
+    c: &[Expr],
+    steps: usize,
+) -> Vec<Expr> {
+    let mut x = x0.to_vec();
+    let mut out = Vec::new();
+    for k in 0..steps {
+        out.push(sym::expand(&Expr::add(
+            c.iter()
+                .zip(&x)
+                .map(|(a, b)| a.clone() * b.clone())
+                .collect(),
+        )));
+        let g: Vec<Expr> = sys
+            .gs
+            .iter()
+            .map(|s| Expr::sym(&s.replace(&format!("[{}]", sys.var), &format!("[{k}]"))))
+            .collect();
+        x = (0..x.len())
+            .map(|i| {
+                let mut terms: Vec<Expr> = (0..x.len())
+                    .map(|j| m[i][j].clone() * x[j].clone())
+                    .collect();
+                terms.extend((0..g.len()).map(|j| n[i][j].clone() * g[j].clone()));
+                sym::expand(&Expr::add(terms))
+            })
+            .collect();
+    }
+    out
+}
+
+/// A claim `c·x[t] == f(t)` over a system, prepared for both engines.
+pub(super) struct SeqClaim {
+    pub(super) sys: System,
+    pub(super) m: Mat,
+    pub(super) n: Mat,
+    pub(super) x0: Vec<Expr>,
+    pub(super) c: Vec<Expr>,
+    pub(super) f: Expr,
+    /// The quantity as the claim writes it (for the evidence).
+    pub(super) label: String,
+}
+
+pub(super) fn seq_claim(
+    sys: System,
+    g: &Givens,
+    lhs: &Expr,
+    rhs: &Expr,
+    label: String,
+) -> Result<SeqClaim, String> {
+    let d = sym::expand(&apply(&(lhs.clone() - rhs.clone()), &g.params));
+    let mut c = Vec::new();
+    let mut rest = d.clone();
+    for (s, _, _) in &sys.xs {
+        let k = sym::expand(&d.diff(s));
+        let fs = k.free_symbols();
+        if sys.xs.iter().any(|(x, _, _)| fs.contains(x)) || fs.contains(&sys.var) {
+            return Err("the claim is not linear in the rules' sequences".into());
+        }
+        rest = rest - k.clone() * Expr::sym(s);
+        c.push(k);
+    }
+    let f = -sym::expand(&rest);
+    if f.free_symbols()
+        .iter()
+        .any(|s| sys.xs.iter().any(|(x, _, _)| x == s))
+    {
+        return Err("the claim is not linear in the rules' sequences".into());
+    }
+    let m = mat_subs(&sys.m, &g.params);
+    let n = mat_subs(&sys.n, &g.params);
+    let x0 = starts(&sys, g);
+    Ok(SeqClaim {
+        sys,
+        m,
+        n,
+        x0,
+        c,
+        f,
+        label,
+    })
+}
+
+/// The symbolic proof: `Ok(())` when proved, `Err(why not)` otherwise.
+pub(super) fn prove(sc: &SeqClaim) -> Result<(), String> {
+    let t = &sc.sys.var;
+    let p = char_poly(&sc.m);
+    let order = sc.m.len();
+    for (i, row) in input_coefficients(&sc.m, &sc.n, &sc.c, &p)
+        .iter()
+        .enumerate()
+    {
+        for (g, d) in sc.sys.gs.iter().zip(row) {
+            if !sym::identical(d, &Expr::zero()) {
+                return Err(format!(
+                    "the quantity depends on the input `{g}` (coefficient {} of {})",
+                    sym::to_ascii(&sym::simplify(d)),
+                    g.replace(&format!("[{t}]"), &format!("[{t}+{i}]"))
+                ));
+            }
+        }
+    }
+    let rec = Expr::add(
+        (0..=order)
+            .map(|k| p[k].clone() * shift(&sc.f, t, k as i64))
+            .collect(),
+    );
+    if !sym::identical(&rec, &Expr::zero()) {
+        return Err("the right side does not satisfy the rules' recurrence".into());
+    }
+    let ys = outputs(&sc.sys, &sc.m, &sc.n, &sc.x0, &sc.c, order);
+    for (k, y) in ys.iter().enumerate() {
+        let fk = sc.f.subs(t, &Expr::int(k as i64));
+        if !sym::identical(y, &fk) {
+            return Err(format!("the two sides differ at {t} = {k}"));
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn rat(n: i64, d: i64) -> BigRational {
+    BigRational::new(BigInt::from(n), BigInt::from(d))
+}
+
+/// The exact simulation: `Ok(points)` when both sides agree at every step of every
+/// sequence, `Err(counterexample)` at the first disagreement.
+fn simulate(
+    sc: &SeqClaim,
+    sample: &BTreeMap<String, BigRational>,
+    domains: &BTreeMap<String, sym::Domain>,
+    seed: u64,
+) -> Result<usize, String> {
+    let t = &sc.sys.var;
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut params: BTreeSet<String> = BTreeSet::new();
+    for e in
+        sc.m.iter()
+            .chain(&sc.n)
+            .flatten()
+            .chain(&sc.x0)
+            .chain(&sc.c)
+    {
+        params.extend(e.free_symbols());
+    }
+    params.extend(sc.f.free_symbols());
+    params.remove(t);
+    let mut used = 0;
+    for k in 0..SEQUENCES * 4 {
+        if used == SEQUENCES {
+            break;
+        }
+        let mut pt: BTreeMap<String, BigRational> = BTreeMap::new();
+        for p in &params {
+            let inside = domains.get(p).and_then(|d| d.sample(&mut rng));
+            let v = match sample.get(p) {
+                Some(v) if k == 0 => v.clone(),
+                // A symbol with a domain is drawn inside it (docs/symbolic.md).
+                _ if inside.is_some() => inside.unwrap_or_else(|| rat(1, 2)),
+                _ if p.ends_with("[0]") => rat(rng.random_range(-20..=20), rng.random_range(1..=8)),
+                _ => rat(rng.random_range(1..=9), rng.random_range(10..=12)),
+            };
+            pt.insert(p.clone(), v);
+        }
+        let ev = |e: &Expr, pt: &BTreeMap<String, BigRational>| sym::eval_exact(e, pt);
+        let Ok(m) =
+            sc.m.iter()
+                .map(|r| r.iter().map(|x| ev(x, &pt)).collect::<Result<Vec<_>, _>>())
+                .collect::<Result<Vec<_>, _>>()
+        else {
+            continue;
+        };
+        let Ok(n) =
+            sc.n.iter()
+                .map(|r| r.iter().map(|x| ev(x, &pt)).collect::<Result<Vec<_>, _>>())
+                .collect::<Result<Vec<_>, _>>()
+        else {
+            continue;
+        };
+        let Ok(mut x) = sc
+            .x0
+            .iter()
+            .map(|e| ev(e, &pt))
+            .collect::<Result<Vec<_>, _>>()
+        else {
+            continue;
+        };
+        let Ok(c) =
+            sc.c.iter()
+                .map(|e| ev(e, &pt))
+                .collect::<Result<Vec<_>, _>>()
+        else {
+            continue;
+        };
+        let mut ok = true;
+        let mut shown_g: Vec<String> = Vec::new();
+        for step in 0..=STEPS {
+            let y: BigRational = c.iter().zip(&x).map(|(a, b)| a * b).sum();
+            let mut ptt = pt.clone();
+            ptt.insert(t.clone(), rat(step, 1));
+            let Ok(f) = ev(&sc.f, &ptt) else {
+                ok = false;
+                break;
+            };
+            if y != f {
+                let shown: Vec<String> = pt.iter().map(|(n, v)| format!("{n} = {v}")).collect();
+                let grads = if shown_g.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        ", gradients {}{}",
+                        shown_g.join(", "),
+                        if step > 1 { ", ..." } else { "" }
+                    )
+                };
+                return Err(format!(
+                    "exactly at {}{grads}: at {t} = {step}: left {y}, right {f}",
+                    shown.join(", ")
+                ));
+            }
+            let g: Vec<BigRational> = sc
+                .sys
+                .gs
+                .iter()
+                .map(|_| rat(rng.random_range(-40..=40), rng.random_range(1..=10)))
+                .collect();
+            if shown_g.len() < 3 {
+                for (s, v) in sc.sys.gs.iter().zip(&g) {
+                    shown_g.push(format!(
+                        "{} = {v}",
+                        s.replace(&format!("[{t}]"), &format!("[{step}]"))
+                    ));
+                }
+            }
+            x = (0..x.len())
+                .map(|i| {
+                    let a: BigRational = (0..x.len()).map(|j| &m[i][j] * &x[j]).sum();
+                    let b: BigRational = (0..g.len()).map(|j| &n[i][j] * &g[j]).sum();
+                    a + b
+                })
+                .collect();
+        }
+        if ok {
+            used += 1;
+        }
+    }
+    Ok(used)
+}
+
+/// Decides a sequence claim: symbolic proof and exact simulation.
+pub(super) fn decide_seq(
+    sc: &SeqClaim,
+    sample: &BTreeMap<String, BigRational>,
+    domains: &BTreeMap<String, sym::Domain>,
+    seed: u64,
+) -> Outcome {
+    let proof = prove(sc);
+    let sim = simulate(sc, sample, domains, seed);
+    let sims = |n: usize| {
+        format!(
+            "{n} random rational gradient sequences of {STEPS} steps agree exactly (seed {seed})"
+        )
+    };
+    match (proof, sim) {
+        (_, Err(cx)) => Outcome::new(
+            Verdict::Refuted,
+            Method::ExactEval,
+            format!("{}: {cx}", sc.label),
+        ),
+        (Ok(()), Ok(n)) if n > 0 => Outcome::proved(
+            ProofRule::LinearRecurrence,
+            Method::Symbolic,
+            format!(
+                "{}: no input term in its recurrence, the right side obeys the same recurrence (order {}), and both sides agree at the first {} steps; {}",
+                sc.label,
+                sc.m.len(),
+                sc.m.len(),
+                sims(n)
+            ),
+        ),
+        (Ok(()), Ok(_)) => Outcome::proved(
+            ProofRule::LinearRecurrence,
+            Method::Symbolic,
+            format!("{}: proved from the recurrence (no point could be simulated)", sc.label),
+        ),
+        (Err(why), Ok(n)) if n > 0 => Outcome::new(
+            Verdict::Confirmed,
+            Method::RandomPoints,
+            format!("{}: {} (exactly); no symbolic proof: {why}", sc.label, sims(n)),
+        ),
+        (Err(why), Ok(_)) => und(format!("{}: no symbolic proof ({why}) and no point could be simulated", sc.label)),
+    }
+}

@@ -1,0 +1,261 @@
+//! The exact cross-check: both sides evaluated in rationals at random points satisfying
+//! the givens, with the sums written out at the `sample` sizes and every free index run
+//! over its range.
+
+use super::givens::{lower_side, lowerer, Givens};
+use super::relation::{free_indices, holds, rat};
+use super::POINTS;
+use crate::check::Env;
+use crate::num::Machine;
+use crate::sym::{self};
+use crate::syntax::ast::{self as ast, Program, RelOp};
+use num_rational::BigRational;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What the exact check found.
+pub(super) enum Exact {
+    /// Both sides agree at `points` random points (`floating`: some comparison was in
+    /// floating point, where a square root is irrational).
+    Agrees { points: usize, floating: bool },
+    /// A counterexample, exactly.
+    Refuted(String),
+}
+
+/// Exact evaluation at random rational points satisfying the givens, with the sums over
+/// the sample sizes written out and every free index run over its range; `Err(why not)`
+/// when it cannot be done.
+pub(super) fn exact_check(
+    op: RelOp,
+    claim: &ast::Claim,
+    program: &Program,
+    env: &Env,
+    g: &Givens,
+    seed: u64,
+) -> Result<Exact, String> {
+    let ast::Expr::Rel(_, l, r, _) = &claim.body else {
+        return Err("not a relation".into());
+    };
+    let m = Machine::new(program, env).map_err(|e| e.message)?;
+    let sizes: BTreeMap<String, i64> = env
+        .sizes
+        .keys()
+        .filter_map(|s| m.consts.get(s).map(|v| (s.clone(), *v as i64)))
+        .collect();
+    let free = free_indices(claim, env);
+    let mut ranges = Vec::new();
+    for v in &free {
+        let size = env.index_size(v).ok_or("an index without a size")?;
+        let n = *sizes.get(&size).ok_or("no sample size")?;
+        ranges.push(n);
+    }
+    let combos: i64 = ranges.iter().product();
+    if combos > 16 {
+        return Err("too many elements to write out".into());
+    }
+    let mut sides = Vec::new();
+    for k in 0..combos.max(1) {
+        let mut bind = BTreeMap::new();
+        let mut rest = k;
+        for (v, n) in free.iter().zip(&ranges) {
+            bind.insert(v.clone(), (rest % n).to_string());
+            rest /= n;
+        }
+        let (mut lw, syms) = lowerer(program, env, g, Some(sizes.clone()), &bind)?;
+        let a = lower_side(&mut lw, l, &bind, &syms)?;
+        let b = lower_side(&mut lw, r, &bind, &syms)?;
+        let mut facts = Vec::new();
+        for f in &g.facts {
+            let x = (
+                lower_side(&mut lw, &f.0, &bind, &syms)?,
+                f.1,
+                lower_side(&mut lw, &f.2, &bind, &syms)?,
+            );
+            facts.push(x);
+        }
+        let at: Vec<String> = bind.iter().map(|(n, v)| format!("{n} = {v}")).collect();
+        sides.push((at.join(", "), a, b, facts));
+    }
+    // The symbols to draw: leaf elements, parameters; min/max atoms are computed.
+    let mut syms_all: BTreeSet<String> = BTreeSet::new();
+    for (_, a, b, fs) in &sides {
+        syms_all.extend(a.free_symbols());
+        syms_all.extend(b.free_symbols());
+        for (x, _, y) in fs {
+            syms_all.extend(x.free_symbols());
+            syms_all.extend(y.free_symbols());
+        }
+    }
+    // Every element of a tensor under min/max.
+    let mut extremes: Vec<(String, String)> = Vec::new();
+    for s in &syms_all {
+        for f in ["min", "max"] {
+            if let Some(t) = s
+                .strip_prefix(&format!("{f}("))
+                .and_then(|x| x.strip_suffix(')'))
+            {
+                extremes.push((s.clone(), t.to_string()));
+            }
+        }
+    }
+    let mut extra: BTreeSet<String> = BTreeSet::new();
+    for (_, t) in &extremes {
+        let dims = env
+            .tensors
+            .get(t)
+            .map(|x| x.dims.clone())
+            .unwrap_or_default();
+        let mut count = 1i64;
+        for d in &dims {
+            count *= sizes.get(d).copied().unwrap_or(0);
+        }
+        if dims.len() == 1 {
+            for k in 0..count {
+                extra.insert(format!("{t}[{k}]"));
+            }
+        } else {
+            return Err("min and max are written out for vectors only".into());
+        }
+    }
+    let draw_syms: Vec<String> = syms_all
+        .iter()
+        .chain(&extra)
+        .filter(|s| !extremes.iter().any(|(e, _)| e == *s))
+        .cloned()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if draw_syms.iter().any(|s| s.starts_with("sum_")) {
+        return Err("a sum over a size without a sample value".into());
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut good = 0;
+    let mut floating = false;
+    for _ in 0..POINTS * 500 {
+        if good == POINTS {
+            break;
+        }
+        let mut pt: BTreeMap<String, BigRational> = BTreeMap::new();
+        for s in &draw_syms {
+            // A symbol with a domain (docs/symbolic.md, "Domains") is drawn inside it.
+            if let Some(v) = env.domains.get(s).and_then(|d| {
+                let mut d = d.clone();
+                if g.positive.contains(s) {
+                    d.meet(&sym::Domain::nonnegative(true, "given"));
+                }
+                d.sample(&mut rng)
+            }) {
+                pt.insert(s.clone(), v);
+                continue;
+            }
+            let v = if g.positive.contains(s) || env.sizes.contains_key(s) {
+                rat(rng.random_range(1..=40), rng.random_range(1..=12))
+            } else if s.contains('[') {
+                rat(rng.random_range(-40..=40), rng.random_range(1..=12))
+            } else {
+                // Parameters range wider than the elements, so that conditions such as
+                // `b <= min(g)` hold often enough.
+                rat(rng.random_range(-400..=400), rng.random_range(1..=4))
+            };
+            pt.insert(s.clone(), v);
+        }
+        for (s, v) in &sizes {
+            pt.insert(s.clone(), rat(*v, 1));
+        }
+        for (atom, t) in &extremes {
+            let vals: Vec<&BigRational> = pt
+                .iter()
+                .filter(|(k, _)| k.starts_with(&format!("{t}[")))
+                .map(|(_, v)| v)
+                .collect();
+            let v = if atom.starts_with("min") {
+                vals.iter().min().cloned()
+            } else {
+                vals.iter().max().cloned()
+            };
+            let Some(v) = v else {
+                return Err("an empty tensor".into());
+            };
+            pt.insert(atom.clone(), v.clone());
+        }
+        let mut ok = true;
+        let mut bad = None;
+        for (at, a, b, facts) in &sides {
+            for (x, fop, y) in facts {
+                match (sym::eval_exact(x, &pt), sym::eval_exact(y, &pt)) {
+                    (Ok(x), Ok(y)) if holds(*fop, &x, &y) => {}
+                    _ => ok = false,
+                }
+            }
+            if !ok {
+                break;
+            }
+            match (sym::eval_exact(a, &pt), sym::eval_exact(b, &pt)) {
+                (Ok(x), Ok(y)) => {
+                    if !holds(op, &x, &y) && bad.is_none() {
+                        bad = Some(format!("{at}: left {x}, right {y}"));
+                    }
+                }
+                (Err(sym::EvalError::Irrational(_)), _)
+                | (_, Err(sym::EvalError::Irrational(_))) => {
+                    // A square root of a non-square: compare in floating point.
+                    let fp: BTreeMap<String, f64> = pt
+                        .iter()
+                        .map(|(k, v)| {
+                            (
+                                k.clone(),
+                                num_traits::ToPrimitive::to_f64(v).unwrap_or(f64::NAN),
+                            )
+                        })
+                        .collect();
+                    match (sym::eval_f64(a, &fp), sym::eval_f64(b, &fp)) {
+                        (Ok(x), Ok(y)) if x.is_finite() && y.is_finite() => {
+                            floating = true;
+                            let tol = 1e-9 * x.abs().max(y.abs()).max(1.0);
+                            let fine = match op {
+                                RelOp::Eq | RelOp::Approx => (x - y).abs() <= tol,
+                                RelOp::Le | RelOp::Lt => x <= y + tol,
+                                RelOp::Ge | RelOp::Gt => x + tol >= y,
+                            };
+                            if !fine && bad.is_none() {
+                                bad = Some(format!(
+                                    "{at}: left {x:.12}, right {y:.12} (floating point)"
+                                ));
+                            }
+                        }
+                        _ => ok = false,
+                    }
+                }
+                _ => ok = false,
+            }
+        }
+        if !ok {
+            continue;
+        }
+        if let Some(b) = bad {
+            let shown: Vec<String> = pt
+                .iter()
+                .filter(|(k, _)| !env.sizes.contains_key(*k))
+                .map(|(k, v)| format!("{k} = {v}"))
+                .collect();
+            return Ok(Exact::Refuted(format!(
+                "exactly at {} ({}): {b}",
+                shown.join(", "),
+                sizes
+                    .iter()
+                    .map(|(k, v)| format!("{k} = {v}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        good += 1;
+    }
+    if good < POINTS {
+        return Err(format!("only {good} random points satisfied the givens"));
+    }
+    Ok(Exact::Agrees {
+        points: good,
+        floating,
+    })
+}

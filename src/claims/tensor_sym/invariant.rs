@@ -1,0 +1,378 @@
+//! `invariant(T, x)`: whether the tensor T depends on x, decided by the dependency
+//! structure of the program and checked by a perturbed run.
+
+use super::givens::{lower_side, lowerer, read_givens};
+use super::und;
+use crate::check::Env;
+use crate::claims::elements::mentions_tensor;
+use crate::claims::Options;
+use crate::claims::Verdict;
+use crate::claims::{Method, Outcome, ProofRule};
+use crate::num::gradcheck::run_forward_split;
+use crate::num::{Machine, NumError};
+use crate::sym::{self, Expr};
+use crate::syntax::ast::{self as ast, DeclKind, IndexExpr, Init, ItemKind, Program};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// `invariant(T, x)`: T's elements do not depend on x. For a leaf (an input, a parameter,
+/// a scalar input) that is T as a function of the leaves; for a computed tensor or value
+/// it is an intervention: x's values are changed where it is computed and everything
+/// that reads it is recomputed (docs/language.md). Decided by the dependency graph (T
+/// does not read x at all), by writing T out with x kept as an atom, and on a sampled
+/// run with x shifted.
+pub(super) fn invariant(
+    c: &ast::Call,
+    claim: &ast::Claim,
+    program: &Program,
+    env: &Env,
+    opts: &Options,
+) -> Outcome {
+    let (Some(ast::Expr::Ref(t)), Some(ast::Expr::Ref(x))) = (c.args.first(), c.args.get(1)) else {
+        return und("`invariant(T, x)` names a tensor and the tensor it does not depend on");
+    };
+    if c.args.len() != 2 || t.indices.is_some() || x.indices.is_some() {
+        return und("`invariant(T, x)` names two whole tensors");
+    }
+    if t.grad || x.grad {
+        return und(
+            "`invariant(T, x)` is decided for values of the forward program, not gradients",
+        );
+    }
+    let (tk, xk) = (env.key_of(&t.name), env.key_of(&x.name));
+    let declared_scalar = program
+        .items
+        .iter()
+        .any(|it| matches!(&it.kind, ItemKind::Scalar(ids) if ids.iter().any(|i| i.name == xk)));
+    let (x_computed, x_rank0) = match env.tensors.get(&xk) {
+        Some(info) => (info.kind == crate::check::TensorKind::Computed, info.rank == 0),
+        None if env.scalars.contains_key(&xk) => (!declared_scalar, true),
+        None => {
+            return und(format!(
+                "`{xk}` is a symbol or a size, not a value of the program: `invariant(T, x)` is about tensors and scalar values"
+            ))
+        }
+    };
+    let Some(eq) = program.items.iter().find_map(|it| match &it.kind {
+        ItemKind::Equation(eq) if env.key_of(&eq.lhs.name) == tk => Some(eq),
+        _ => None,
+    }) else {
+        return und(format!("`{tk}` is not computed by an equation"));
+    };
+    let g = match read_givens(&claim.given, env) {
+        Ok(g) => g,
+        Err(e) => return und(e),
+    };
+    let depends = tk == xk || depends_on(program, env, &claim.given, &tk, &xk);
+    let numeric = if opts.no_numeric {
+        Err(NumOutcome::Failed("numeric runs are turned off".into()))
+    } else {
+        perturbed_run(program, env, &tk, &xk, x_computed, opts.seed)
+    };
+    let how = if x_computed {
+        format!(
+            "`{xk}` is computed: shifting it where it is computed and recomputing what reads it"
+        )
+    } else {
+        format!("shifting every element of `{xk}`")
+    };
+    if let Err(NumOutcome::Changed(w)) = numeric {
+        return Outcome::new(
+            Verdict::Refuted,
+            Method::Numeric,
+            format!("{w}; {how} changes `{tk}`"),
+        );
+    }
+    if !depends {
+        let num = match &numeric {
+            Ok(n) => format!("numerically, {how} changes none of the {n} elements of `{tk}` (one sampled run, seed {})", opts.seed),
+            Err(NumOutcome::Failed(e)) => format!("no numeric check: {e}"),
+            Err(NumOutcome::Changed(_)) => unreachable!("handled above"),
+        };
+        return Outcome::proved(
+            ProofRule::TensorSymbolic,
+            Method::Dependency,
+            format!("no statement that computes `{tk}` reads `{xk}`, directly or through the values it reads; {num}"),
+        );
+    }
+    let symbolic = (|| -> Result<bool, String> {
+        let (mut lw, syms) = lowerer(program, env, &g, None, &BTreeMap::new())?;
+        if x_computed {
+            lw.opaque.insert(xk.clone());
+        }
+        let e = lower_side(
+            &mut lw,
+            &ast::Expr::Ref(eq.lhs.clone()),
+            &BTreeMap::new(),
+            &syms,
+        )?;
+        // Invariance: shifting each element of x (by a fresh symbol) leaves the element
+        // of T unchanged, as an identity; an x inside a sum atom is not taken apart.
+        // Every other atom is a leaf: computed values that cannot be written out (in
+        // loops, gradients, family members) make the lowering fail instead.
+        let mentions = |s: &str| {
+            if x_rank0 {
+                s == xk || (s.starts_with("sum_") && mentions_word(s, &xk))
+            } else {
+                mentions_tensor(s, &xk)
+            }
+        };
+        let mut ok = true;
+        for s in e.free_symbols() {
+            if mentions(&s) {
+                if s.starts_with("sum_") {
+                    ok = false;
+                    break;
+                }
+                let moved = e.subs(&s, &(Expr::sym(&s) + Expr::sym("δ")));
+                if !sym::identical(&moved, &e) {
+                    ok = false;
+                    break;
+                }
+            }
+        }
+        Ok(ok)
+    })();
+    let ix = eq
+        .lhs
+        .indices
+        .iter()
+        .flatten()
+        .map(crate::syntax::printer::print_index)
+        .collect::<Vec<_>>()
+        .join(",");
+    let kept = if x_computed {
+        format!(" (with `{xk}` kept as one atom per element: it is computed, and T may read it)")
+    } else {
+        String::new()
+    };
+    match (symbolic, numeric) {
+        (_, Err(NumOutcome::Changed(_))) => unreachable!("handled above"),
+        (Ok(true), Ok(n)) => Outcome::proved(
+            ProofRule::TensorSymbolic,
+            Method::Symbolic,
+            format!(
+                "`{tk}[{ix}]` written out in the leaf elements{kept} (sums taken apart by linearity) is unchanged, as an identity, when any element of `{xk}` is shifted by δ; numerically, {how} changes none of the {n} elements of `{tk}` (one sampled run, seed {})",
+                opts.seed
+            ),
+        ),
+        (Ok(true), Err(NumOutcome::Failed(e))) => Outcome::proved(
+            ProofRule::TensorSymbolic,
+            Method::Symbolic,
+            format!("`{tk}[{ix}]` written out in the leaf elements{kept} is unchanged, as an identity, when any element of `{xk}` is shifted by δ (no numeric check: {e})"),
+        ),
+        (Ok(false), Ok(n)) | (Err(_), Ok(n)) => Outcome::new(
+            Verdict::Confirmed,
+            Method::Numeric,
+            format!("{how} changes none of the {n} elements of `{tk}` (one sampled run, seed {}); not proved symbolically", opts.seed),
+        ),
+        (Ok(false), Err(NumOutcome::Failed(e))) | (Err(_), Err(NumOutcome::Failed(e))) => und(format!(
+            "`{tk}` depends on `{xk}` through the program, written out it still contains `{xk}` or cannot be written out, and the numeric check failed: {e}"
+        )),
+    }
+}
+
+/// Whether `word` occurs in `s` as a whole name (not part of a longer name).
+fn mentions_word(s: &str, word: &str) -> bool {
+    let ident = |c: char| c.is_alphanumeric() || matches!(c, '_' | '\'' | '^' | '{' | '}' | '.');
+    s.match_indices(word).any(|(k, _)| {
+        !s[..k].chars().last().is_some_and(ident)
+            && !s[k + word.len()..]
+                .chars()
+                .next()
+                .is_some_and(|c| ident(c) || c == '[')
+    })
+}
+
+/// Whether the value `t` depends on `x` through the program: the statements that compute
+/// `t` read `x`, or read values that depend on it (equations anywhere, lookups, strides,
+/// loop ranges, distribution arguments and the claim's givens all count).
+fn depends_on(program: &Program, env: &Env, given: &[ast::Expr], t: &str, x: &str) -> bool {
+    let mut deps: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    fn names(e: &ast::Expr, env: &Env, out: &mut BTreeSet<String>) {
+        crate::check::walk_refs(e, &mut |r| {
+            out.insert(env.key_of(&r.name));
+            refs_in_indices(r, out);
+        });
+    }
+    fn refs_in_indices(r: &ast::Ref, out: &mut BTreeSet<String>) {
+        for ix in r.name.sub.iter().chain(r.indices.iter().flatten()) {
+            if let IndexExpr::Affine(a) = ix {
+                for f in a.terms.iter().flat_map(|t| t.factors.iter()) {
+                    out.insert(f.name.clone());
+                }
+            }
+        }
+    }
+    fn walk(
+        items: &[ast::Item],
+        env: &Env,
+        ranges: &mut Vec<BTreeSet<String>>,
+        deps: &mut BTreeMap<String, BTreeSet<String>>,
+    ) {
+        for item in items {
+            match &item.kind {
+                ItemKind::Equation(eq) => {
+                    let mut read = BTreeSet::new();
+                    names(&eq.rhs, env, &mut read);
+                    refs_in_indices(&eq.lhs, &mut read);
+                    for ix in eq.lhs.indices.iter().flatten() {
+                        if let IndexExpr::Lookup(r) = ix {
+                            read.insert(env.key_of(&r.name));
+                        }
+                    }
+                    for r in ranges.iter() {
+                        read.extend(r.iter().cloned());
+                    }
+                    deps.entry(env.key_of(&eq.lhs.name))
+                        .or_default()
+                        .extend(read);
+                }
+                ItemKind::Decl(d) if d.kind != DeclKind::Grad => {
+                    let mut read = BTreeSet::new();
+                    match &d.init {
+                        Some(Init::Dist(c)) => c.args.iter().for_each(|a| names(a, env, &mut read)),
+                        Some(Init::Value(e)) => names(e, env, &mut read),
+                        None => {}
+                    }
+                    deps.entry(env.key_of(&d.target.name))
+                        .or_default()
+                        .extend(read);
+                }
+                ItemKind::Loop(l) => {
+                    let mut r = BTreeSet::new();
+                    names(&l.range.from, env, &mut r);
+                    names(&l.range.to, env, &mut r);
+                    ranges.push(r);
+                    walk(&l.body, env, ranges, deps);
+                    ranges.pop();
+                }
+                ItemKind::ForIndices(f) => walk(&f.body, env, ranges, deps),
+                _ => {}
+            }
+        }
+    }
+    walk(&program.items, env, &mut Vec::new(), &mut deps);
+    for gv in given {
+        if let ast::Expr::Rel(_, l, r, _) = gv {
+            if let ast::Expr::Ref(lr) = &**l {
+                let mut read = BTreeSet::new();
+                names(r, env, &mut read);
+                deps.entry(env.key_of(&lr.name)).or_default().extend(read);
+            }
+        }
+    }
+    let mut seen = BTreeSet::new();
+    let mut stack = vec![t.to_string()];
+    while let Some(k) = stack.pop() {
+        if !seen.insert(k.clone()) {
+            continue;
+        }
+        for d in deps.get(&k).into_iter().flatten() {
+            if d == x {
+                return true;
+            }
+            stack.push(d.clone());
+        }
+    }
+    false
+}
+
+enum NumOutcome {
+    Changed(String),
+    Failed(String),
+}
+
+/// Whether a top-level item writes the value `key` (in its loops, too).
+fn item_writes(item: &ast::Item, env: &Env, key: &str) -> bool {
+    match &item.kind {
+        ItemKind::Equation(eq) => !eq.lhs.grad && env.key_of(&eq.lhs.name) == key,
+        ItemKind::Loop(l) => l.body.iter().any(|i| item_writes(i, env, key)),
+        ItemKind::ForIndices(f) => f.body.iter().any(|i| item_writes(i, env, key)),
+        _ => false,
+    }
+}
+
+/// Runs the forward program twice on the same sampled leaves, the second time with every
+/// element of `x` shifted by a random amount — a leaf before the program runs, a computed
+/// value right after the last statement that computes it, so that only what reads it is
+/// recomputed — and compares the elements of `t`.
+fn perturbed_run(
+    program: &Program,
+    env: &Env,
+    t: &str,
+    x: &str,
+    x_computed: bool,
+    seed: u64,
+) -> Result<usize, NumOutcome> {
+    let fail = |e: NumError| NumOutcome::Failed(e.message);
+    let split = if x_computed {
+        let Some(last) = program.items.iter().rposition(|it| item_writes(it, env, x)) else {
+            return Err(NumOutcome::Failed(format!(
+                "no top-level statement computes `{x}`"
+            )));
+        };
+        if program.items[..=last]
+            .iter()
+            .any(|it| item_writes(it, env, t))
+        {
+            return Err(NumOutcome::Failed(format!(
+                "`{t}` is computed before `{x}` or in the same loop, so `{x}` cannot be shifted between them"
+            )));
+        }
+        last + 1
+    } else {
+        0
+    };
+    let base = run_forward_split(program, env, seed, split, &|_| Ok(())).map_err(fail)?;
+    let key = x.to_string();
+    let shift = move |m: &mut Machine| -> Result<(), NumError> {
+        let mut rng = ChaCha8Rng::seed_from_u64(crate::num::seed::trial_seed(
+            seed,
+            crate::num::seed::Domain::Perturbation,
+            0,
+        ));
+        let Some(store) = m.vals.get_mut(&(key.clone(), false)) else {
+            return Err(NumError {
+                message: format!("`{key}` has no values in the run"),
+            });
+        };
+        let mut ks: Vec<Vec<i64>> = store.keys().cloned().collect();
+        ks.sort();
+        for k in ks {
+            if let Some(v) = store.get_mut(&k) {
+                *v += rng.random_range(0.5..2.0);
+            }
+        }
+        Ok(())
+    };
+    let moved = run_forward_split(program, env, seed, split, &shift).map_err(fail)?;
+    let a = base.vals.get(&(t.to_string(), false));
+    let b = moved.vals.get(&(t.to_string(), false));
+    let (Some(a), Some(b)) = (a, b) else {
+        return Err(NumOutcome::Failed(format!(
+            "`{t}` has no values in the run"
+        )));
+    };
+    let mut ks: Vec<&Vec<i64>> = a.keys().collect();
+    ks.sort();
+    let mut n = 0;
+    for k in ks {
+        let va = a[k];
+        let vb = b.get(k).copied().unwrap_or(f64::NAN);
+        if !va.is_finite() || !vb.is_finite() {
+            return Err(NumOutcome::Failed(format!(
+                "`{t}{k:?}` is not a finite number in the run ({va} before, {vb} after the shift)"
+            )));
+        }
+        let tol = 1e-9 * va.abs().max(vb.abs()).max(1.0);
+        if (va - vb).abs() > tol {
+            return Err(NumOutcome::Changed(format!(
+                "at {t}{k:?}: {va:.10} before, {vb:.10} after (one sampled run, seed {seed})"
+            )));
+        }
+        n += 1;
+    }
+    Ok(n)
+}

@@ -1,0 +1,94 @@
+//! Claims about tensor elements decided symbolically at a generic index (`elements.rs`):
+//! `invariant(T, x)`, identities such as `BN^{c}[n,j] == BN[n,j] given U = c W, c > 0`,
+//! exact expectations over Bernoulli elements (`E(ghat[i]) == g[i]`), and inequalities
+//! with a non-negativity certificate. Each proof is cross-checked: by exact evaluation at
+//! random rational points with the sums written out at the `sample` sizes, or on a
+//! sampled run of the model. What is not proved is confirmed or refuted by those checks,
+//! or left to the general engines.
+//!
+//! Files: `mod.rs` the entry points ([`decide_invariant`], [`decide_relation`]) and what
+//! counts as a claim about elements;
+//! `givens.rs` the givens and the lowering at a generic index; `relation.rs` relations
+//! between elements (proof, certificate, cross-checks); `exact.rs` exact evaluation at
+//! random rational points; `invariant.rs` `invariant(T, x)` and the perturbed run;
+//! `sampled.rs` the sampled run with tensor givens; `scaling.rs` gradients under a
+//! scaling given.
+
+mod exact;
+mod givens;
+mod invariant;
+mod relation;
+mod sampled;
+mod scaling;
+
+use crate::analysis::Analysis;
+use crate::check::Env;
+use crate::claims::Options;
+use crate::claims::Outcome;
+use crate::syntax::ast::{self as ast, DeclKind, Init, ItemKind, Program};
+use crate::syntax::printer::print_expr;
+use invariant::invariant;
+use relation::relation;
+use std::collections::BTreeSet;
+
+fn und(why: impl Into<String>) -> Outcome {
+    Outcome::undecided(why)
+}
+
+/// Random points of the exact check.
+const POINTS: usize = 8;
+
+/// Whether the expression reads tensor elements, explicit sums or `invariant`.
+pub(in crate::claims) fn about_elements(e: &ast::Expr) -> bool {
+    let mut found = false;
+    crate::check::walk_refs(e, &mut |r| {
+        if r.indices.is_some() {
+            found = true;
+        }
+    });
+    found || print_expr(e).contains("sum_{")
+}
+
+/// Tensors whose elements are random with a distribution other than Bernoulli (their
+/// moments are the Monte Carlo and moments engines' business).
+fn non_bernoulli_random(program: &Program, env: &Env) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for it in &program.items {
+        if let ItemKind::Decl(d) = &it.kind {
+            if d.kind == DeclKind::Grad {
+                continue;
+            }
+            if let Some(Init::Dist(c)) = &d.init {
+                if c.func.name != "bernoulli" {
+                    out.insert(env.key_of(&d.target.name));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn has_moment(e: &ast::Expr) -> bool {
+    let t = print_expr(e);
+    ["E(", "E[", "Var(", "Cov("].iter().any(|p| t.contains(p))
+}
+
+/// Decides `invariant(T, x)` (the claim router gives this engine every such claim
+/// without a boundary rule or a point of its own).
+pub fn decide_invariant(
+    call: &ast::Call,
+    claim: &ast::Claim,
+    a: &Analysis,
+    opts: &Options,
+) -> Outcome {
+    invariant(call, claim, a.program, a.env, opts)
+}
+
+/// Decides a relation between tensor elements (or explicit sums) when this engine can
+/// say something; `None` leaves the claim to the general engines.
+pub fn decide_relation(claim: &ast::Claim, a: &Analysis, opts: &Options) -> Option<Outcome> {
+    match &claim.body {
+        ast::Expr::Rel(op, l, r, _) => relation(*op, l, r, claim, a, opts),
+        _ => None,
+    }
+}

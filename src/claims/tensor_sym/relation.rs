@@ -1,0 +1,284 @@
+//! Relations between tensor elements (`==`, `<=`, ...): the free indices of the claim, the
+//! symbolic proof (identity, non-negativity certificate, term by term over sums), and
+//! which cross-check confirms or refutes what is not proved.
+
+use super::exact::{exact_check, Exact};
+use super::givens::{fact_expr, lower_side, lowerer, read_givens, Givens};
+use super::sampled::sampled_with_tensor_givens;
+use super::scaling::gradient_scaling;
+use super::{has_moment, non_bernoulli_random, und};
+use crate::analysis::Analysis;
+use crate::check::Env;
+use crate::claims::elements::{extreme_facts, mentions_tensor, nonneg_certificate, Fact};
+use crate::claims::Options;
+use crate::claims::Verdict;
+use crate::claims::{Method, Outcome, ProofRule};
+use crate::sym::{self, Expr};
+use crate::syntax::ast::{self as ast, IndexExpr, Program, RelOp};
+use num_bigint::BigInt;
+use num_rational::BigRational;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Free lower-case indices of the claim (not bound by its explicit sums).
+pub(super) fn free_indices(claim: &ast::Claim, env: &Env) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut bound: Vec<String> = Vec::new();
+    fn sums(e: &ast::Expr, out: &mut Vec<String>) {
+        match e {
+            ast::Expr::Sum(ids, x, _) => {
+                out.extend(ids.iter().map(|i| i.name.clone()));
+                sums(x, out);
+            }
+            ast::Expr::Unary(_, x, _) | ast::Expr::Iverson(x, _) | ast::Expr::Softmax(_, x, _) => {
+                sums(x, out)
+            }
+            ast::Expr::Binary(_, l, r, _) | ast::Expr::Rel(_, l, r, _) => {
+                sums(l, out);
+                sums(r, out);
+            }
+            ast::Expr::Call(c) => c.args.iter().for_each(|a| sums(a, out)),
+            _ => {}
+        }
+    }
+    let all: Vec<&ast::Expr> = std::iter::once(&claim.body).chain(&claim.given).collect();
+    for e in &all {
+        sums(e, &mut bound);
+        crate::check::walk_refs(e, &mut |r| {
+            for ix in r.indices.iter().flatten() {
+                if let IndexExpr::Affine(a) = ix {
+                    for t in &a.terms {
+                        for f in &t.factors {
+                            let n = &f.name;
+                            if n.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+                                && env.index_size(n).is_some()
+                                && !out.contains(n)
+                            {
+                                out.push(n.clone());
+                            }
+                        }
+                    }
+                }
+            }
+        });
+    }
+    out.retain(|n| !bound.contains(n));
+    out
+}
+
+pub(super) fn relation(
+    op: RelOp,
+    l: &ast::Expr,
+    r: &ast::Expr,
+    claim: &ast::Claim,
+    a: &Analysis,
+    opts: &Options,
+) -> Option<Outcome> {
+    let (program, env) = (a.program, a.env);
+    let g = match read_givens(&claim.given, env) {
+        Ok(g) => g,
+        Err(_) => return None,
+    };
+    // The gradient under a scaling given (`U.grad == W.grad / c given U = c W`).
+    if !g.tensor.is_empty() {
+        if let Some(proof) = gradient_scaling(l, r, &g, a) {
+            return Some(match proof {
+                Ok(text) => {
+                    let numeric = if opts.no_numeric {
+                        None
+                    } else {
+                        Some(sampled_with_tensor_givens(claim, a, &g, opts, "—"))
+                    };
+                    match numeric {
+                        Some(n) if n.verdict == Verdict::Refuted => Outcome::new(
+                            Verdict::Undecided,
+                            Method::None,
+                            format!(
+                                "the symbolic argument ({text}) and the sampled run disagree: {}",
+                                n.evidence
+                            ),
+                        ),
+                        Some(n) if n.verdict == Verdict::Confirmed => Outcome::proved(
+                            ProofRule::TensorSymbolic,
+                            Method::Symbolic,
+                            format!(
+                                "{text}; on a sampled run with the givens applied: {}",
+                                n.evidence.split(", with ").next().unwrap_or("")
+                            ),
+                        ),
+                        _ => Outcome::proved(ProofRule::TensorSymbolic, Method::Symbolic, text),
+                    }
+                }
+                Err(why) => {
+                    if opts.no_numeric {
+                        und(format!(
+                            "not proved symbolically ({why}); numeric runs are turned off"
+                        ))
+                    } else {
+                        sampled_with_tensor_givens(claim, a, &g, opts, &why)
+                    }
+                }
+            });
+        }
+    }
+    let moment = has_moment(&claim.body);
+    // Moments of models with non-Bernoulli random elements belong to other engines.
+    let random = non_bernoulli_random(program, env);
+    let lowered = (|| -> Result<(Expr, Expr, Vec<Fact>), String> {
+        let (mut lw, syms) = lowerer(program, env, &g, None, &BTreeMap::new())?;
+        let bind = BTreeMap::new();
+        let (a, b) = (
+            lower_side(&mut lw, l, &bind, &syms)?,
+            lower_side(&mut lw, r, &bind, &syms)?,
+        );
+        let mut facts = Vec::new();
+        for f in &g.facts {
+            if let Some(x) = fact_expr(&mut lw, f, &syms, &bind)? {
+                facts.push(x);
+            }
+        }
+        Ok((a, b, facts))
+    })();
+    let (a, b, facts) = match lowered {
+        Ok(x) => x,
+        Err(e) => {
+            // Whole-tensor givens are beyond the other engines: decide on a sampled run.
+            if !g.tensor.is_empty() {
+                if opts.no_numeric {
+                    return Some(und(format!(
+                        "not written out symbolically ({e}); numeric runs are turned off"
+                    )));
+                }
+                return Some(sampled_with_tensor_givens(claim, a, &g, opts, &e));
+            }
+            return None;
+        }
+    };
+    if moment {
+        let syms: BTreeSet<String> = a.free_symbols().union(&b.free_symbols()).cloned().collect();
+        if syms
+            .iter()
+            .any(|s| random.iter().any(|t| mentions_tensor(s, t)))
+        {
+            return None;
+        }
+    }
+    let proof: Option<String> = match op {
+        RelOp::Eq if sym::identical(&a, &b) => Some(
+            "both sides written out in the leaf elements (sums taken apart by linearity, expectations over the Bernoulli elements exact) agree as rational functions"
+                .into(),
+        ),
+        RelOp::Ge | RelOp::Le | RelOp::Gt | RelOp::Lt => {
+            let strict = matches!(op, RelOp::Gt | RelOp::Lt);
+            let d = if matches!(op, RelOp::Ge | RelOp::Gt) { a.clone() - b.clone() } else { b.clone() - a.clone() };
+            let termwise = termwise(l, r, op, program, env, &g);
+            match termwise {
+                Some(w) if !strict => Some(w),
+                _ if strict => None,
+                _ => {
+                    let mut fs = facts.clone();
+                    fs.extend(extreme_facts(&[&a, &b]));
+                    nonneg_certificate(&d, &fs).map(|sub| certificate_text(&sub))
+                }
+            }
+        }
+        _ => None,
+    };
+    // The exact check at random points, with the sums written out at the sample sizes.
+    let check = exact_check(op, claim, program, env, &g, opts.seed);
+    Some(match (proof, check) {
+        (_, Ok(Exact::Refuted(cx))) => Outcome::new(Verdict::Refuted, Method::ExactEval, cx),
+        (Some(p), Ok(Exact::Agrees { points: n, floating: fl })) => Outcome::proved(
+            ProofRule::TensorSymbolic,
+            Method::Symbolic,
+            format!("{p}; evaluation at {n} random points with the sums written out at the sample sizes agrees ({})", exactness(fl)),
+        ),
+        (Some(p), Err(why)) => Outcome::proved(
+            ProofRule::TensorSymbolic,
+            Method::Symbolic,
+            format!("{p}; (no exact check: {why})"),
+        ),
+        (None, Ok(Exact::Agrees { points: n, floating: fl })) => Outcome::new(
+            Verdict::Confirmed,
+            Method::RandomPoints,
+            format!("holds at {n} random points with the sums written out at the sample sizes ({}); not proved symbolically", exactness(fl)),
+        ),
+        (None, Err(why)) => {
+            if g.tensor.is_empty() {
+                return None;
+            }
+            und(why)
+        }
+    })
+}
+
+fn exactness(floating: bool) -> &'static str {
+    if floating {
+        "in floating point where a square root is irrational, else exactly"
+    } else {
+        "exactly"
+    }
+}
+
+fn certificate_text(sub: &[(String, Expr)]) -> String {
+    let shown: Vec<String> = sub
+        .iter()
+        .map(|(n, v)| format!("{n} = {}", sym::to_ascii(&crate::claims::rules::present(v))))
+        .collect();
+    format!(
+        "the difference of the two sides is a polynomial with non-negative coefficients in non-negative slacks s_k (the givens and min ≤ element ≤ max), after {}",
+        shown.join(", ")
+    )
+}
+
+/// `sum_{i}(f) >= sum_{i}(h)` proved term by term: `f >= h` at a generic `i`.
+fn termwise(
+    l: &ast::Expr,
+    r: &ast::Expr,
+    op: RelOp,
+    program: &Program,
+    env: &Env,
+    g: &Givens,
+) -> Option<String> {
+    let (ast::Expr::Sum(i1, f, _), ast::Expr::Sum(i2, h, _)) = (l, r) else {
+        return None;
+    };
+    let n1: Vec<&str> = i1.iter().map(|i| i.name.as_str()).collect();
+    let n2: Vec<&str> = i2.iter().map(|i| i.name.as_str()).collect();
+    if n1 != n2 {
+        return None;
+    }
+    let (mut lw, syms) = lowerer(program, env, g, None, &BTreeMap::new()).ok()?;
+    let bind = BTreeMap::new();
+    let a = lower_side(&mut lw, f, &bind, &syms).ok()?;
+    let b = lower_side(&mut lw, h, &bind, &syms).ok()?;
+    let mut facts = Vec::new();
+    for x in &g.facts {
+        facts.push(fact_expr(&mut lw, x, &syms, &bind).ok()??);
+    }
+    facts.extend(extreme_facts(&[&a, &b]));
+    let d = if matches!(op, RelOp::Ge | RelOp::Gt) {
+        a - b
+    } else {
+        b - a
+    };
+    let sub = nonneg_certificate(&d, &facts)?;
+    Some(format!(
+        "term by term over {}: {}",
+        n1.join(","),
+        certificate_text(&sub)
+    ))
+}
+
+pub(super) fn rat(n: i64, d: i64) -> BigRational {
+    BigRational::new(BigInt::from(n), BigInt::from(d))
+}
+
+pub(super) fn holds(op: RelOp, a: &BigRational, b: &BigRational) -> bool {
+    match op {
+        RelOp::Eq | RelOp::Approx => a == b,
+        RelOp::Le => a <= b,
+        RelOp::Ge => a >= b,
+        RelOp::Lt => a < b,
+        RelOp::Gt => a > b,
+    }
+}

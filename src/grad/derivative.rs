@@ -1,0 +1,307 @@
+//! The derivative of a right-hand side with respect to one occurrence: the
+//! differentiation context, function derivative templates, explicit summed indices,
+//! and the simplification of the result.
+
+use super::build::{bin, call, jux, neg, num};
+use super::occurrences::index_vars;
+use crate::sym::func::D;
+use crate::syntax::ast::*;
+use crate::syntax::span::Span;
+use crate::syntax::visit::{children, map_children};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// Differentiation with respect to one occurrence of a tensor element.
+pub(super) struct DerivCtx<'a> {
+    /// The left-hand side of the equation (`G` in `G = σ(...)` gives σ' = G (1 − G)).
+    pub(super) lhs: &'a Ref,
+    /// The whole right-hand side.
+    pub(super) whole: &'a Expr,
+    /// The target's number among the occurrences of `whole`.
+    pub(super) number: usize,
+    /// The occurrences each node of `whole` holds (see [`number_occurrences`]): whether
+    /// a subexpression contains the target is one look-up, so differentiating an
+    /// equation of n terms is quadratic at worst, not cubic (a walk per node before).
+    pub(super) spans: &'a HashMap<*const Expr, (usize, usize)>,
+}
+
+impl DerivCtx<'_> {
+    /// Whether the subexpression `e` (a node of `whole`) contains the target.
+    pub(super) fn contains(&self, e: &Expr) -> bool {
+        self.spans
+            .get(&(e as *const Expr))
+            .is_some_and(|&(a, b)| a <= self.number && self.number < b)
+    }
+
+    /// The derivative of `e` with respect to the target occurrence, `None` when `e`
+    /// does not contain it. `Some(num 1)` is the identity.
+    pub(super) fn d(&self, e: &Expr) -> Option<Expr> {
+        if !self.contains(e) {
+            return None;
+        }
+        Some(match e {
+            Expr::Ref(_) => num("1"),
+            Expr::Unary(UnOp::Neg, x, _) => neg(self.d(x)?),
+            Expr::Binary(op, l, r, _) => {
+                let in_left = self.contains(l);
+                match op {
+                    BinOp::Add => {
+                        if in_left {
+                            self.d(l)?
+                        } else {
+                            self.d(r)?
+                        }
+                    }
+                    BinOp::Sub => {
+                        if in_left {
+                            self.d(l)?
+                        } else {
+                            neg(self.d(r)?)
+                        }
+                    }
+                    BinOp::Mul | BinOp::Jux => {
+                        if in_left {
+                            jux(self.d(l)?, (**r).clone())
+                        } else {
+                            jux((**l).clone(), self.d(r)?)
+                        }
+                    }
+                    BinOp::Div => {
+                        if in_left {
+                            bin(BinOp::Div, self.d(l)?, (**r).clone())
+                        } else {
+                            neg(jux(
+                                bin(
+                                    BinOp::Div,
+                                    (**l).clone(),
+                                    bin(BinOp::Pow, (**r).clone(), num("2")),
+                                ),
+                                self.d(r)?,
+                            ))
+                        }
+                    }
+                    BinOp::Pow => {
+                        if in_left {
+                            let n = (**r).clone();
+                            let n_minus_1 = match &n {
+                                Expr::Num(t, _) => match t.parse::<i64>() {
+                                    Ok(v) => num(&(v - 1).to_string()),
+                                    Err(_) => bin(BinOp::Sub, n.clone(), num("1")),
+                                },
+                                _ => bin(BinOp::Sub, n.clone(), num("1")),
+                            };
+                            let power = if matches!(&n_minus_1, Expr::Num(t, _) if t == "1") {
+                                (**l).clone()
+                            } else {
+                                bin(BinOp::Pow, (**l).clone(), n_minus_1)
+                            };
+                            jux(jux(n, power), self.d(l)?)
+                        } else {
+                            jux(jux(e.clone(), call("ln", (**l).clone())), self.d(r)?)
+                        }
+                    }
+                }
+            }
+            Expr::Call(c) if c.args.len() == 1 => {
+                let arg = &c.args[0];
+                let inner = self.d(arg)?;
+                let whole = std::ptr::eq(e, self.whole);
+                let value = if whole {
+                    Expr::Ref(self.lhs.clone())
+                } else {
+                    e.clone()
+                };
+                let b = crate::sym::func::model_function(&c.func.name)?;
+                // The template may put the argument outside the call (`[x > 0]`,
+                // `x exp(-x^2/2)`), where its capitals would be summed over the whole
+                // term instead of inside the argument: they become explicit sums.
+                let lhs = Expr::Ref(self.lhs.clone());
+                let arg = explicit_capitals(arg, &[self.whole, &lhs]);
+                let outer = template(b.derivative, &arg, &value);
+                jux(outer, inner)
+            }
+            Expr::Sum(_, x, _) => self.d(x)?,
+            _ => return None,
+        })
+    }
+}
+
+/// `x` with its summed capitals (those outside nested calls, which scope their own)
+/// written as explicit sums, one per additive term, under fresh lower-case names:
+/// `W[i,I] h[I] - 1` becomes `sum_{i'''}(W[i,i'''] h[i''']) - 1`, which means the same
+/// wherever it is placed.
+pub(super) fn explicit_capitals(x: &Expr, context: &[&Expr]) -> Expr {
+    fn caps(e: &Expr, out: &mut Vec<String>, used: &mut BTreeSet<String>) {
+        match e {
+            Expr::Ref(r) => {
+                for ix in r.indices.iter().flatten() {
+                    for v in index_vars(ix) {
+                        if is_summed_index(&v) {
+                            if !out.contains(&v) {
+                                out.push(v);
+                            }
+                        } else {
+                            used.insert(v);
+                        }
+                    }
+                }
+            }
+            // A call's argument sums its own capitals; only its lower-case names count.
+            Expr::Call(c) => {
+                let mut inner = Vec::new();
+                for a in &c.args {
+                    caps(a, &mut inner, used);
+                }
+                used.extend(inner.iter().map(|v| v.to_lowercase()));
+            }
+            Expr::Sum(ids, ..) => used.extend(ids.iter().map(|i| i.name.clone())),
+            Expr::Softmax(id, ..) => {
+                used.insert(id.name.clone());
+            }
+            _ => {}
+        }
+        if !matches!(e, Expr::Call(_)) {
+            children(e).for_each(|x| caps(x, out, used));
+        }
+    }
+    fn rename(e: &Expr, map: &BTreeMap<String, String>) -> Expr {
+        let ix = |ix: &IndexExpr| match ix {
+            IndexExpr::Affine(a) => {
+                let mut a = a.clone();
+                for t in &mut a.terms {
+                    for f in &mut t.factors {
+                        if let Some(n) = map.get(&f.name) {
+                            f.name = n.clone();
+                        }
+                    }
+                }
+                IndexExpr::Affine(a)
+            }
+            other => other.clone(),
+        };
+        match e {
+            Expr::Ref(r) => {
+                let mut r = r.clone();
+                if let Some(list) = &mut r.indices {
+                    *list = list.iter().map(ix).collect();
+                }
+                Expr::Ref(r)
+            }
+            // A call's arguments keep their own capitals.
+            Expr::Call(_) => e.clone(),
+            _ => map_children(e, |x| rename(x, map)),
+        }
+    }
+    // A capital is summed over the additive term of the argument it occurs in
+    // (`W[i,I] x[I] - 1` sums the product only): each term becomes its own sum.
+    match x {
+        Expr::Binary(op @ (BinOp::Add | BinOp::Sub), l, r, s) => {
+            return Expr::Binary(
+                *op,
+                Box::new(explicit_capitals(l, context)),
+                Box::new(explicit_capitals(r, context)),
+                *s,
+            );
+        }
+        Expr::Unary(UnOp::Neg, inner, s) => {
+            return Expr::Unary(UnOp::Neg, Box::new(explicit_capitals(inner, context)), *s);
+        }
+        _ => {}
+    }
+    let mut found = Vec::new();
+    let mut used = BTreeSet::new();
+    caps(x, &mut found, &mut used);
+    if found.is_empty() {
+        return x.clone();
+    }
+    // Every lower-case name of the statement is taken, and so is each capital's own
+    // lower case (the seeds' `h[i] = W[i,I] h[I]` uses both).
+    for c in context {
+        let mut ignored = Vec::new();
+        caps(c, &mut ignored, &mut used);
+    }
+    let mut map = BTreeMap::new();
+    for cap in &found {
+        // Three primes: the derived statement names its own copies of a summed index
+        // with one or two (`W.grad[i,i']`), and a fresh name must not meet them.
+        let mut fresh = format!("{}'''", cap.to_lowercase());
+        while used.contains(&fresh) {
+            fresh.push('\'');
+        }
+        used.insert(fresh.clone());
+        map.insert(cap.clone(), fresh);
+    }
+    let ids = found
+        .iter()
+        .map(|c| Ident {
+            name: map[c].clone(),
+            span: Span::default(),
+        })
+        .collect();
+    Expr::Sum(ids, Box::new(rename(x, &map)), x.span())
+}
+
+/// A derivative template of the built-in function table as a `.tq` expression, with
+/// `x` for the argument and `y` for the function's value.
+pub(super) fn template(d: &D, x: &Expr, y: &Expr) -> Expr {
+    let t = |d: &D| template(d, x, y);
+    let iverson = |op: RelOp, a: &D| {
+        Expr::Iverson(
+            Box::new(Expr::Rel(
+                op,
+                Box::new(t(a)),
+                Box::new(num("0")),
+                Span::default(),
+            )),
+            Span::default(),
+        )
+    };
+    match d {
+        D::X => x.clone(),
+        D::Y => y.clone(),
+        D::Int(n) => num(&n.to_string()),
+        D::Pi => num("3.141592653589793"),
+        D::Const { decimal, .. } => num(decimal),
+        D::Add(a, b) => bin(BinOp::Add, t(a), t(b)),
+        D::Sub(a, b) => bin(BinOp::Sub, t(a), t(b)),
+        D::Mul(a, b) => jux(t(a), t(b)),
+        D::Div(a, b) => bin(BinOp::Div, t(a), t(b)),
+        D::Pow(a, b) => bin(BinOp::Pow, t(a), t(b)),
+        D::Neg(a) => neg(t(a)),
+        D::Sqrt(a) => call("sqrt", t(a)),
+        D::Call(f, a) => call(f.name(), t(a)),
+        D::Positive(a) => iverson(RelOp::Gt, a),
+        D::Negative(a) => iverson(RelOp::Lt, a),
+    }
+}
+
+/// Removes factors of 1 and pulls negations outward.
+pub(super) fn simplify(e: Expr) -> Expr {
+    match e {
+        Expr::Binary(op @ (BinOp::Mul | BinOp::Jux), l, r, s) => {
+            let l = simplify(*l);
+            let r = simplify(*r);
+            let one = |x: &Expr| matches!(x, Expr::Num(t, _) if t == "1");
+            match (l, r) {
+                (l, r) if one(&l) => r,
+                (l, r) if one(&r) => l,
+                (Expr::Unary(UnOp::Neg, a, _), b) | (b, Expr::Unary(UnOp::Neg, a, _)) => {
+                    neg(simplify(Expr::Binary(op, a, Box::new(b), s)))
+                }
+                (l, r) => Expr::Binary(op, Box::new(l), Box::new(r), s),
+            }
+        }
+        Expr::Binary(BinOp::Div, l, r, s) => {
+            let l = simplify(*l);
+            let r = simplify(*r);
+            match l {
+                Expr::Unary(UnOp::Neg, a, _) => neg(Expr::Binary(BinOp::Div, a, Box::new(r), s)),
+                l => Expr::Binary(BinOp::Div, Box::new(l), Box::new(r), s),
+            }
+        }
+        Expr::Unary(UnOp::Neg, x, s) => match simplify(*x) {
+            Expr::Unary(UnOp::Neg, y, _) => *y,
+            y => Expr::Unary(UnOp::Neg, Box::new(y), s),
+        },
+        other => other,
+    }
+}

@@ -1,0 +1,386 @@
+//! The deriver: which tensors need a gradient, and each forward equation turned into
+//! one contribution per right-hand occurrence (softmax rows included).
+
+use super::build::{
+    flatten_product, item, jux, mentions, num, rename_expr, rename_ref, scalar_ref, split_sign,
+};
+use super::derivative::{simplify, DerivCtx};
+use super::occurrences::{
+    collect_occurrences, enclosing_sums, has_explicit_sum, index_vars, number_occurrences,
+    plain_vars,
+};
+use super::Contribution;
+use crate::check::Env;
+use crate::syntax::ast::*;
+use crate::syntax::span::Span;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+pub(super) struct Deriver<'e> {
+    pub(super) env: &'e Env,
+    /// Keys of tensors (and scalars) whose gradient is needed.
+    pub(super) needs: BTreeSet<String>,
+    pub(super) notes: Vec<String>,
+    /// How many contributions each gradient tensor receives.
+    pub(super) counts: BTreeMap<String, usize>,
+    /// Variables of the enclosing `for v in a..b` loops (not loop indices of statements).
+    pub(super) bound: Vec<String>,
+    /// The scalar loss whose gradient is 1, if the backward pass starts from one.
+    pub(super) unit_seed: Option<String>,
+    /// Softmax outputs read only by the log-loss (`Loss += -ln(P[t, w[t]])`): their
+    /// gradient is folded into the softmax input's (`P - onehot`), keyed by the
+    /// softmax output with the lookup that selects the target class.
+    pub(super) folded: BTreeMap<String, IndexExpr>,
+}
+
+/// The key of a name without family subscripts (as the checker stores families).
+pub(super) fn family_key(n: &Name) -> String {
+    let mut s = n.base.clone();
+    for _ in 0..n.primes {
+        s.push('\'');
+    }
+    if !n.sup.is_empty() {
+        s.push_str(&format!("^{{{}}}", n.sup.join(",")));
+    }
+    s
+}
+
+impl Deriver<'_> {
+    pub(super) fn key(&self, n: &Name) -> String {
+        let fk = family_key(n);
+        if self
+            .env
+            .tensors
+            .get(&fk)
+            .is_some_and(|t| t.family_arity > 0)
+        {
+            fk
+        } else {
+            crate::syntax::printer::print_name(n)
+        }
+    }
+
+    /// Whether a reference is to something that carries a gradient.
+    pub(super) fn differentiable(&self, r: &Ref) -> bool {
+        let key = self.key(&r.name);
+        if let Some(t) = self.env.tensors.get(&key) {
+            return !t.is_int;
+        }
+        self.env.scalars.contains_key(&key)
+    }
+
+    pub(super) fn mark_needs(&mut self, items: &[Item]) {
+        // Last statement first: a statement reads what earlier ones define, so straight-line
+        // code reaches the fixed point in one pass (first-to-last took one pass per
+        // statement of a chain: quadratic).
+        for it in items.iter().rev() {
+            match &it.kind {
+                ItemKind::Equation(eq) if self.needs.contains(&self.key(&eq.lhs.name)) => {
+                    let mut found = Vec::new();
+                    crate::check::walk_refs(&eq.rhs, &mut |r| found.push(r.clone()));
+                    for r in found {
+                        if self.differentiable(&r) {
+                            self.needs.insert(self.key(&r.name));
+                        }
+                    }
+                }
+                ItemKind::ForIndices(f) => self.mark_needs(&f.body),
+                ItemKind::Loop(l) => self.mark_needs(&l.body),
+                _ => {}
+            }
+        }
+    }
+
+    /// The backward items of a block, in reverse order.
+    pub(super) fn items(&mut self, items: &[Item], loop_indices: &[Ident]) -> Vec<Item> {
+        let mut out = Vec::new();
+        for it in items.iter().rev() {
+            match &it.kind {
+                ItemKind::Equation(eq) => {
+                    for c in self.equation(eq, loop_indices) {
+                        out.push(self.contribution_item(c));
+                    }
+                }
+                ItemKind::ForIndices(f) => {
+                    let mut idx = loop_indices.to_vec();
+                    idx.extend(f.indices.iter().cloned());
+                    out.extend(self.items(&f.body, &idx));
+                }
+                ItemKind::Loop(l) => {
+                    self.bound.push(l.range.var.name.clone());
+                    let body = self.items(&l.body, loop_indices);
+                    self.bound.pop();
+                    if !body.is_empty() {
+                        out.push(item(ItemKind::Loop(Loop {
+                            range: l.range.clone(),
+                            body,
+                            reverse: !l.reverse,
+                        })));
+                    }
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    pub(super) fn contribution_item(&self, c: Contribution) -> Item {
+        let key = family_key(&c.target.name);
+        let single = self.counts.get(&key).copied().unwrap_or(0) == 1;
+        let target_vars = plain_vars(&c.target).map(|v| {
+            v.into_iter()
+                .filter(|n| !self.bound.contains(n))
+                .collect::<Vec<_>>()
+        });
+        // A tensor written once per iteration of every enclosing loop.
+        let per_iteration = self.bound.iter().all(|b| mentions(&c.target, b));
+        let assign = single
+            && per_iteration
+            && target_vars.as_ref().is_some_and(|v| {
+                let set: BTreeSet<&String> = v.iter().collect();
+                set.len() == v.len() && set.len() == c.indices.len()
+            });
+        let (op, rhs) = match (assign, c.op) {
+            (true, AssignOp::AddAssign) => (AssignOp::Set, c.rhs),
+            (_, op) => (op, c.rhs),
+        };
+        let eq = Equation {
+            lhs: c.target,
+            op,
+            rhs,
+            span: Span::default(),
+        };
+        if c.indices.is_empty() {
+            return item(ItemKind::Equation(eq));
+        }
+        item(ItemKind::ForIndices(ForIndices {
+            indices: c
+                .indices
+                .iter()
+                .map(|n| Ident {
+                    name: n.clone(),
+                    span: Span::default(),
+                })
+                .collect(),
+            body: vec![item(ItemKind::Equation(eq))],
+            inline: true,
+        }))
+    }
+
+    /// The contributions of one forward equation.
+    pub(super) fn equation(&mut self, eq: &Equation, loop_indices: &[Ident]) -> Vec<Contribution> {
+        let lhs_key = self.key(&eq.lhs.name);
+        if !self.needs.contains(&lhs_key) {
+            return vec![];
+        }
+        let mut lhs_grad = eq.lhs.clone();
+        lhs_grad.grad = true;
+        // Loop indices: the `for` list, or the left-hand indices.
+        let mut base_indices: Vec<String> = loop_indices.iter().map(|i| i.name.clone()).collect();
+        if base_indices.is_empty() {
+            for ix in eq.lhs.indices.iter().flatten() {
+                for v in index_vars(ix) {
+                    if !is_summed_index(&v) && !base_indices.contains(&v) && self.is_index(&v) {
+                        base_indices.push(v);
+                    }
+                }
+            }
+        }
+        let sign_of_op = match eq.op {
+            AssignOp::SubAssign => -1,
+            _ => 1,
+        };
+        if let Expr::Softmax(w, arg, _) = &eq.rhs {
+            return self.softmax(eq, w, arg, base_indices);
+        }
+        let mut occurrences = Vec::new();
+        collect_occurrences(&eq.rhs, &mut occurrences);
+        // Which occurrences each node holds, numbered once for the whole equation.
+        let mut spans = HashMap::new();
+        number_occurrences(&eq.rhs, &mut 0, &mut spans);
+        let has_sums = has_explicit_sum(&eq.rhs);
+        // Backward statements run in reverse order of the forward reads, as the seeds list them.
+        let mut numbered: Vec<(usize, &Ref)> = occurrences.into_iter().enumerate().collect();
+        numbered.reverse();
+        let mut out = Vec::new();
+        for (number, occ) in numbered {
+            if !self.differentiable(occ) {
+                continue;
+            }
+            if self.unit_seed.as_deref() == Some(lhs_key.as_str())
+                && self.folded.contains_key(&self.key(&occ.name))
+            {
+                continue;
+            }
+            let ctx = DerivCtx {
+                number,
+                spans: &spans,
+                lhs: &eq.lhs,
+                whole: &eq.rhs,
+            };
+            let Some(local) = ctx.d(&eq.rhs) else {
+                continue;
+            };
+            // The capitals summed in the occurrence's term become loop indices.
+            let mut capitals: Vec<String> = Vec::new();
+            for ix in occ.indices.iter().flatten() {
+                for v in index_vars(ix) {
+                    if is_summed_index(&v) && !capitals.contains(&v) {
+                        capitals.push(v);
+                    }
+                }
+            }
+            // Each summed capital becomes a fresh lower-case loop index (`I` → `i`, or `i'`
+            // when `i` is already free, as in the seeds' `W[i,I] h[I]`).
+            let mut taken: BTreeSet<String> = base_indices.iter().cloned().collect();
+            let mut rename: BTreeMap<String, String> = BTreeMap::new();
+            for c in &capitals {
+                let mut fresh = c.to_lowercase();
+                while taken.contains(&fresh) {
+                    fresh.push('\'');
+                }
+                taken.insert(fresh.clone());
+                rename.insert(c.clone(), fresh);
+            }
+            let mut target = occ.clone();
+            target.grad = true;
+            rename_ref(&mut target, &rename);
+            let local = rename_expr(&local, &rename);
+            let mut indices = base_indices.clone();
+            let mut sums = Vec::new();
+            if has_sums {
+                enclosing_sums(&eq.rhs, occ, &mut sums);
+            }
+            for s in sums {
+                if !indices.contains(&s) {
+                    indices.push(s);
+                }
+            }
+            for c in &capitals {
+                let low = rename[c].clone();
+                if !indices.contains(&low) {
+                    indices.push(low);
+                }
+            }
+            for ix in target.indices.iter().flatten() {
+                for v in index_vars(ix) {
+                    if !is_summed_index(&v) && !indices.contains(&v) && self.is_index(&v) {
+                        indices.push(v);
+                    }
+                }
+            }
+            let (sign, local) = split_sign(simplify(local));
+            // The gradient of a scalar loss is 1: it is left out of the products.
+            let unit = self.unit_seed.as_deref() == Some(lhs_key.as_str());
+            let rhs = match local {
+                None => Expr::Ref(lhs_grad.clone()),
+                Some(f) if unit => {
+                    let mut factors = Vec::new();
+                    flatten_product(f, &mut factors);
+                    let mut it = factors.into_iter();
+                    let first = it.next().unwrap_or_else(|| num("1"));
+                    it.fold(first, jux)
+                }
+                Some(f) => {
+                    let mut factors = vec![Expr::Ref(lhs_grad.clone())];
+                    flatten_product(f, &mut factors);
+                    let mut it = factors.into_iter();
+                    let first = it.next().unwrap_or_else(|| num("1"));
+                    it.fold(first, jux)
+                }
+            };
+            let op = if sign * sign_of_op < 0 {
+                AssignOp::SubAssign
+            } else {
+                AssignOp::AddAssign
+            };
+            out.push(Contribution {
+                target,
+                op,
+                rhs,
+                indices,
+            });
+        }
+        out
+    }
+
+    /// `P[..,w,..] = softmax_{w}(s[..,w,..])`: `s.grad += P.grad P - P Σ_W P.grad P`, or
+    /// with the log-loss folded, `s.grad += P - [w == target]`.
+    pub(super) fn softmax(
+        &mut self,
+        eq: &Equation,
+        w: &Ident,
+        arg: &Expr,
+        mut indices: Vec<String>,
+    ) -> Vec<Contribution> {
+        let Expr::Ref(s) = arg else {
+            self.notes.push(format!(
+                "softmax of an expression (not a single tensor) in `{}` is not differentiated yet",
+                crate::syntax::printer::print_ref(&eq.lhs)
+            ));
+            return vec![];
+        };
+        if !self.differentiable(s) {
+            return vec![];
+        }
+        if !indices.contains(&w.name) {
+            indices.push(w.name.clone());
+        }
+        let mut target = s.clone();
+        target.grad = true;
+        let p = Expr::Ref(eq.lhs.clone());
+        if let Some(class) = self.folded.get(&self.key(&eq.lhs.name)).cloned() {
+            let onehot = Expr::Iverson(
+                Box::new(Expr::Rel(
+                    RelOp::Eq,
+                    Box::new(Expr::Ref(scalar_ref(&w.name, false))),
+                    Box::new(match class {
+                        IndexExpr::Lookup(r) => Expr::Ref(*r),
+                        IndexExpr::Affine(a) => Expr::Ref(Ref {
+                            indices: Some(vec![IndexExpr::Affine(a)]),
+                            ..scalar_ref(&w.name, false)
+                        }),
+                    }),
+                    Span::default(),
+                )),
+                Span::default(),
+            );
+            return vec![Contribution {
+                target,
+                op: AssignOp::AddAssign,
+                rhs: Expr::Binary(BinOp::Sub, Box::new(p), Box::new(onehot), Span::default()),
+                indices,
+            }];
+        }
+        let mut pg = eq.lhs.clone();
+        pg.grad = true;
+        let cap: BTreeMap<String, String> = [(w.name.clone(), w.name.to_uppercase())].into();
+        let mut p_cap = eq.lhs.clone();
+        rename_ref(&mut p_cap, &cap);
+        let mut pg_cap = pg.clone();
+        rename_ref(&mut pg_cap, &cap);
+        vec![
+            Contribution {
+                target: target.clone(),
+                op: AssignOp::AddAssign,
+                rhs: jux(Expr::Ref(pg), p.clone()),
+                indices: indices.clone(),
+            },
+            Contribution {
+                target,
+                op: AssignOp::SubAssign,
+                rhs: jux(jux(p, Expr::Ref(pg_cap)), Expr::Ref(p_cap)),
+                indices,
+            },
+        ]
+    }
+
+    pub(super) fn is_index(&self, name: &str) -> bool {
+        if self.bound.iter().any(|b| b == name) {
+            return false;
+        }
+        let base = name.trim_end_matches('\'');
+        self.env.indices.contains_key(name)
+            || self.env.indices.contains_key(base)
+            || self.env.sizes.contains_key(&base.to_uppercase())
+    }
+}

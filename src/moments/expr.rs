@@ -1,0 +1,232 @@
+//! Right-hand sides: the distribution of a product term, of a sum over summed indices
+//! (independence, linearity in zero-mean leaves), and of a whole expression.
+
+use super::refs::{capitals, refs_in, split_terms};
+use super::rule::{Applied, Rule};
+use super::rv::{Gauss, Rv};
+use super::walker::{leaf_name, Walker};
+use crate::sym::{self, Expr, Func};
+use crate::syntax::ast::{self as ast, BinOp, IndexExpr, Ref, UnOp};
+use crate::syntax::printer::{print_expr, print_name};
+use std::collections::BTreeSet;
+
+impl Walker<'_> {
+    /// The distribution of one summand of a right-hand side (a product term).
+    fn product(&self, e: &ast::Expr) -> Result<Rv, String> {
+        match e {
+            ast::Expr::Num(..) => Ok(Rv::constant(self.lower_scalar(e)?)),
+            ast::Expr::Ref(r) if r.indices.is_none() && !r.grad => {
+                let name = print_name(&r.name);
+                let key = (self.env.key_of(&r.name), false);
+                if self.env.tensors.contains_key(&key.0)
+                    || self.a.entries.contains_key(&key)
+                    || self.a.unknown.contains_key(&key)
+                {
+                    return self.read(r);
+                }
+                if let Some(v) = self.bind.get(&name) {
+                    return Ok(Rv::constant(v.clone()));
+                }
+                Ok(Rv::constant(Expr::sym(&name)))
+            }
+            ast::Expr::Ref(r) => self.read(r),
+            ast::Expr::Unary(UnOp::Neg, x, _) => Ok(self.value(x)?.scale(&Expr::int(-1))),
+            ast::Expr::Binary(op, l, r, _) => match op {
+                BinOp::Add | BinOp::Sub => self.value(e),
+                BinOp::Mul | BinOp::Jux => self.product(l)?.mul(&self.product(r)?),
+                BinOp::Div => {
+                    let d = self.product(r)?;
+                    let Some(c) = d.value() else {
+                        return Err("the moments of a quotient by a random value".into());
+                    };
+                    Ok(self.product(l)?.scale(&(Expr::one() / c.clone())))
+                }
+                BinOp::Pow => {
+                    let b = self.product(l)?;
+                    let p = self.lower_scalar(r)?;
+                    match (b.value(), p.as_int()) {
+                        (Some(v), _) => Ok(Rv::constant(Expr::pow(v.clone(), p))),
+                        (None, Some(2)) => Ok(b.square()),
+                        (None, Some(1)) => Ok(b),
+                        _ => Err("the moments of a power other than the square".into()),
+                    }
+                }
+            },
+            ast::Expr::Call(c) => {
+                let f = c.func.name.as_str();
+                let Some(func) = Func::from_name(f) else {
+                    return Err(format!("`{f}` has no moments rule"));
+                };
+                if c.args.len() != 1 {
+                    return Err(format!("`{f}` takes one argument"));
+                }
+                let x = self.value(&c.args[0])?;
+                if let Some(v) = x.value() {
+                    return Ok(Rv::constant(Expr::func(func, v.clone())));
+                }
+                x.activation(func)
+            }
+            ast::Expr::Sum(ids, body, _) => {
+                let names: Vec<String> = ids.iter().map(|i| i.name.clone()).collect();
+                let t = self.product(body)?;
+                self.sum_over(t, body, &names)
+            }
+            _ => Err(format!("`{}` has no moments rule", print_expr(e))),
+        }
+    }
+
+    /// The size of a summed index (`I` → the size of `i`).
+    fn summed_size(&self, name: &str) -> Result<Expr, String> {
+        let lower = name.to_lowercase();
+        self.env
+            .index_size(&lower)
+            .or_else(|| self.env.index_size(name))
+            .map(|s| Expr::sym(&s))
+            .ok_or_else(|| format!("the range of the summed index `{name}` is not known"))
+    }
+
+    /// Σ over `summed` of a term whose one summand has distribution `t`.
+    fn sum_over(&self, t: Rv, term: &ast::Expr, summed: &[String]) -> Result<Rv, String> {
+        if summed.is_empty() {
+            return Ok(t);
+        }
+        let mut n = Expr::one();
+        for s in summed {
+            n = n * self.summed_size(s)?;
+        }
+        let reads = refs_in(term);
+        let uses_all = |r: &Ref| {
+            let vars: BTreeSet<String> = r
+                .indices
+                .iter()
+                .flatten()
+                .filter_map(|ix| match ix {
+                    IndexExpr::Affine(a) => Some(
+                        a.terms
+                            .iter()
+                            .flat_map(|t| t.factors.iter().map(|f| f.name.clone())),
+                    ),
+                    _ => None,
+                })
+                .flatten()
+                .collect();
+            summed.iter().all(|s| vars.contains(s))
+        };
+        let widen = |rv: &mut Rv| {
+            rv.sources = rv.sources.iter().map(|s| s.summed_over(summed)).collect();
+        };
+        // Distinct zero-mean weights per summand: the summands are uncorrelated.
+        let carrier = t.lin0.iter().find(|p| {
+            reads.iter().any(|r| {
+                let key = self.key(r);
+                let subs = self.subs(r).unwrap_or_default();
+                let same_sub = match (&p.sub, subs.first()) {
+                    (Some(a), Some(b)) => sym::identical(a, b),
+                    (None, None) => true,
+                    _ => false,
+                };
+                p.member == leaf_name(&key) && same_sub && uses_all(r)
+            })
+        });
+        if let Some(p) = carrier {
+            {
+                let mut out = t.clone();
+                out.mean = Some(Expr::zero());
+                out.m2 = t.m2.clone().map(|m| n.clone() * m);
+                out.gauss = Gauss::Approx;
+                out.symmetric = true;
+                out.finite = None;
+                out.var_bounds.clear();
+                out.quad = None;
+                out.approx_mean = None;
+                out.positive_mean = false;
+                out.rules.insert(Applied::new(
+                    Rule::SumUncorrelatedWeights,
+                    format!(
+                        "Var of a sum of uncorrelated terms (a distinct zero-mean weight of {} in each): {} × the variance of one",
+                        p.text(),
+                        sym::to_ascii(&n)
+                    ),
+                ));
+                widen(&mut out);
+                return Ok(out);
+            }
+        }
+        // Summands built from iid elements at distinct positions: independent.
+        let mut random: Vec<&Ref> = Vec::new();
+        for r in reads.iter().copied() {
+            let key = self.key(r);
+            if !(self.env.tensors.contains_key(&key.0) || self.a.entries.contains_key(&key)) {
+                continue;
+            }
+            if !self.lookup(&key, &self.subs(r)?)?.is_constant() {
+                random.push(r);
+            }
+        }
+        if !random.is_empty()
+            && random
+                .iter()
+                .all(|r| self.iid.contains(&self.key(r)) && uses_all(r))
+        {
+            let (Some(m), Some(v)) = (t.mean.clone(), t.var()) else {
+                return Err("the moments of the summands are not known".into());
+            };
+            let mut out = t.clone();
+            out.mean = Some(n.clone() * m.clone());
+            out.m2 = Some(n.clone() * v + Expr::pow(n.clone() * m, Expr::int(2)));
+            out.gauss = if t.gauss == Gauss::Exact {
+                Gauss::Exact
+            } else {
+                Gauss::Approx
+            };
+            out.finite = None;
+            out.var_bounds.clear();
+            out.quad = None;
+            out.approx_mean = None;
+            out.lin0 = vec![];
+            out.rules.insert(Applied::new(
+                Rule::SumIid,
+                format!(
+                    "Var of a sum of independent terms (iid elements): {} × the variance of one",
+                    sym::to_ascii(&n)
+                ),
+            ));
+            widen(&mut out);
+            return Ok(out);
+        }
+        Err(format!(
+            "tq cannot tell whether the terms of the sum over {} are uncorrelated",
+            summed.join(", ")
+        ))
+    }
+
+    /// The distribution of an expression: its additive terms, each summed over its own
+    /// capital indices.
+    pub(super) fn value(&self, e: &ast::Expr) -> Result<Rv, String> {
+        self.value_with(e, &[])
+    }
+
+    pub(super) fn value_with(&self, e: &ast::Expr, extra: &[String]) -> Result<Rv, String> {
+        let mut terms = Vec::new();
+        split_terms(e, false, &mut terms);
+        let mut acc: Option<Rv> = None;
+        for (neg, t) in terms {
+            let mut summed: Vec<String> = capitals(t);
+            for x in extra {
+                if !summed.contains(x) {
+                    summed.push(x.clone());
+                }
+            }
+            let one = self.product(t)?;
+            let mut rv = self.sum_over(one, t, &summed)?;
+            if neg {
+                rv = rv.scale(&Expr::int(-1));
+            }
+            acc = Some(match acc {
+                None => rv,
+                Some(a) => a.add(&rv)?,
+            });
+        }
+        acc.ok_or_else(|| "an empty expression".into())
+    }
+}

@@ -1,0 +1,146 @@
+//! Recurrences: the state placeholders in a distribution, and first-order linear
+//! recurrences with constant coefficients solved in closed form.
+
+use super::rv::Rv;
+use super::{m2_sym, mean_sym, rv, Key, Recurrence};
+use crate::sym::{self, Expr};
+
+pub(super) fn mentions_state(rv: &Rv) -> bool {
+    let has = |e: &Option<Expr>| {
+        e.as_ref().is_some_and(|e| {
+            e.free_symbols()
+                .iter()
+                .any(|s| s.starts_with("E#") || s.starts_with("M#"))
+        })
+    };
+    has(&rv.mean) || has(&rv.m2)
+}
+
+/// Substitutes a symbol in every expression of a distribution.
+pub fn subs_rv(rv: &Rv, name: &str, value: &Expr) -> Rv {
+    let s = |e: &Expr| sym::simplify(&e.subs(name, value));
+    let mut out = rv.clone();
+    out.mean = rv.mean.as_ref().map(s);
+    out.m2 = rv.m2.as_ref().map(s);
+    out.approx_mean = rv.approx_mean.as_ref().map(|(e, r)| (s(e), r.clone()));
+    out.var_bounds = rv
+        .var_bounds
+        .iter()
+        .map(|(e, r)| (s(e), r.clone()))
+        .collect();
+    out.quad = rv.quad.as_ref().map(|q| rv::Quad {
+        func: q.func,
+        mean: s(&q.mean),
+        var: s(&q.var),
+        approx: q.approx,
+    });
+    out.finite = rv
+        .finite
+        .as_ref()
+        .map(|f| f.iter().map(|(v, p)| (s(v), s(p))).collect());
+    out.sources = rv.sources.iter().map(|x| x.subs(name, value)).collect();
+    out.lin0 = rv.lin0.iter().map(|x| x.subs(name, value)).collect();
+    out
+}
+
+/// `x' = a x + b` → the value after k steps from x0.
+fn geometric(a: &Expr, b: &Expr, x0: &Expr, k: &Expr) -> Expr {
+    if sym::identical(a, &Expr::one()) {
+        return sym::simplify(&(x0.clone() + b.clone() * k.clone()));
+    }
+    let ak = Expr::pow(a.clone(), k.clone());
+    if b.is_zero() {
+        return sym::simplify(&(ak * x0.clone()));
+    }
+    sym::simplify(
+        &(ak.clone() * x0.clone() + b.clone() * (ak - Expr::one()) / (a.clone() - Expr::one())),
+    )
+}
+
+/// Splits `f(x)` into `a x + b` when it is linear in `x` with a, b free of `others`.
+fn linear_in(f: &Expr, x: &str, others: &[&str]) -> Option<(Expr, Expr)> {
+    let f = sym::expand(f);
+    let a = sym::simplify(&f.diff(x));
+    let b = sym::simplify(&(f.clone() - a.clone() * Expr::sym(x)));
+    let free = |e: &Expr| {
+        let fs = e.free_symbols();
+        !fs.contains(x) && others.iter().all(|o| !fs.contains(*o))
+    };
+    if free(&a) && free(&b) {
+        Some((a, b))
+    } else {
+        None
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(super) fn solve_state(
+    k: &Key,
+    next: &Rv,
+    start: &Rv,
+    var: &str,
+    cr: i64,
+    cw: i64,
+    n0: &Expr,
+    steps: &dyn Fn(Expr) -> Expr,
+) -> Recurrence {
+    let (ms, vs) = (mean_sym(k), m2_sym(k));
+    let sub_read = sym::simplify(&(Expr::sym(var) + Expr::int(cr)));
+    let sub_write = sym::simplify(&(Expr::sym(var) + Expr::int(cw)));
+    let mut rec = Recurrence {
+        tensor: k.0.clone(),
+        grad: k.1,
+        var: var.to_string(),
+        from: sub_read,
+        to: sub_write,
+        mean_step: Expr::zero(),
+        var_step: None,
+        mean_closed: None,
+        var_closed: None,
+        start: n0.clone(),
+        rules: next.rules.clone(),
+        approx: next.approx.clone(),
+        unsolved: None,
+    };
+    let (Some(mean), Some(m2)) = (&next.mean, &next.m2) else {
+        rec.unsolved = Some("the next member's moments are not known exactly".into());
+        return rec;
+    };
+    let (Some(m0), Some(v0)) = (start.mean.clone(), start.var()) else {
+        rec.unsolved = Some("the start's moments are not known".into());
+        return rec;
+    };
+    rec.mean_step = sym::simplify(&mean.subs(&ms, &Expr::sym("x")));
+    let Some((am, bm)) = linear_in(mean, &ms, &[var, &vs]) else {
+        rec.unsolved =
+            Some("the mean's recurrence is not linear with constant coefficients".into());
+        return rec;
+    };
+    // Var(next) in terms of Var(state) and E(state).
+    let v_next = sym::simplify(&(m2.clone() - Expr::pow(mean.clone(), Expr::int(2))));
+    let v_in = Expr::sym("#v");
+    let v_next_in_var = sym::simplify(&v_next.subs(
+        &vs,
+        &(v_in.clone() + Expr::pow(Expr::sym(&ms), Expr::int(2))),
+    ));
+    rec.var_step = Some(sym::simplify(
+        &v_next_in_var
+            .subs("#v", &Expr::sym("x"))
+            .subs(&ms, &Expr::sym("E")),
+    ));
+    let n = Expr::sym("#n");
+    let kk = steps(n.clone());
+    let mean_closed = geometric(&am, &bm, &m0, &kk);
+    // The variance recurrence once the mean is known in closed form at the state.
+    let mean_at_state = mean_closed.subs("#n", &(Expr::sym(var) + Expr::int(cr)));
+    let v_only = sym::simplify(&v_next_in_var.subs(&ms, &mean_at_state));
+    let Some((av, bv)) = linear_in(&v_only, "#v", &[var]) else {
+        rec.unsolved =
+            Some("the variance's recurrence is not linear with constant coefficients".into());
+        rec.mean_closed = Some(mean_closed);
+        return rec;
+    };
+    rec.mean_closed = Some(mean_closed);
+    rec.var_closed = Some(geometric(&av, &bv, &v0, &kk));
+    rec
+}

@@ -1,0 +1,110 @@
+//! The typed vocabulary of the moments engine: the rules it applies and the
+//! approximations it makes, each recorded with its text for the reader. `tq derive
+//! --steps` names derivation rules from the rules; the claim engines read the
+//! approximations.
+
+use crate::sym::Func;
+
+/// How the cross moment `E[x y]` of two terms is known.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Cross {
+    /// Each term is linear in a zero-mean leaf the other does not read: `E[x y] = 0`.
+    UncorrelatedWeights,
+    /// Independent terms: `E[x y] = E[x] E[y]`.
+    Independent,
+}
+
+impl Cross {
+    pub fn text(self) -> &'static str {
+        match self {
+            Cross::UncorrelatedWeights => "zero-mean weights: the terms are uncorrelated",
+            Cross::Independent => "independent terms",
+        }
+    }
+}
+
+/// A rule of the moments engine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Rule {
+    /// `Var(x + y)` from the variances and the cross moment.
+    SumOfTwo(Cross),
+    /// `Var` of a sum over summed indices with a distinct zero-mean weight in each term.
+    SumUncorrelatedWeights,
+    /// `Var` of a sum of iid elements.
+    SumIid,
+    /// The moments of a product of independent factors.
+    ProductIndependent,
+    /// A positively homogeneous function (relu, abs) of a symmetric input keeps a share
+    /// of the second moment.
+    SymmetricShare(Func),
+    /// `f(−y) = 2c − f(y)`: mean `c` (numerator, denominator) for a symmetric input.
+    ComplementMean(Func, i64, i64),
+    /// An odd function: mean 0 for a symmetric input.
+    OddMean(Func),
+    /// `E[f(z)]` in closed form for `z ~ N(0, v)`.
+    GaussianMean(Func),
+    /// The moments of a finite distribution, enumerated.
+    FiniteEnumerated,
+    /// The variance of a constant is 0 (a bound).
+    Constant,
+    /// A function with values in `[a, b]` has variance at most `((b − a)/2)²`
+    /// (Popoviciu's inequality; a bound).
+    Popoviciu(Func),
+    /// An L-Lipschitz function of `y` has variance at most `L² Var(y)` (a bound).
+    Lipschitz(Func),
+    /// `Cov` of two terms.
+    Cov(Cross),
+    /// `Cov` of two members written in one iteration of a loop.
+    CovWithinIteration(Cross),
+}
+
+impl Rule {
+    /// Whether the rule is the variance of a sum (of two terms, or over summed indices).
+    pub fn is_sum(self) -> bool {
+        matches!(
+            self,
+            Rule::SumOfTwo(_) | Rule::SumUncorrelatedWeights | Rule::SumIid
+        )
+    }
+}
+
+/// A rule as applied: what it says here (the text the reader sees) and the rule. Sets
+/// of applied rules are ordered by their text.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Applied {
+    pub text: String,
+    pub rule: Rule,
+}
+
+impl Applied {
+    pub fn new(rule: Rule, text: impl Into<String>) -> Applied {
+        Applied {
+            text: text.into(),
+            rule,
+        }
+    }
+}
+
+impl std::fmt::Display for Applied {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// An approximation a moment rests on (it never proves an equality).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Approximation {
+    /// The gradients taken independent of the forward values they multiply.
+    GradientIndependence,
+    /// Zero padding: the moment holds away from the border only.
+    Border,
+}
+
+impl Approximation {
+    pub fn text(self) -> &'static str {
+        match self {
+            Approximation::GradientIndependence => "the gradients are taken independent of the forward values they are multiplied by (the usual assumption of Glorot & Bengio)",
+            Approximation::Border => "zero padding: holds away from the border",
+        }
+    }
+}

@@ -1,0 +1,496 @@
+//! Statements: equations, declarations, blocks, and loops: a family's recurrence read
+//! off one concrete and one symbolic iteration.
+
+use super::recurrence::{mentions_state, solve_state, subs_rv};
+use super::refs::{capitals, refs_in, refs_vars, scattered, visit_refs};
+use super::rv::{Rv, Source};
+use super::walker::{leaf_name, member_text, Walker};
+use super::{index_expr, m2_sym, mean_sym, position, rv, Entry, Iteration, Key, Template};
+use crate::sym::{self, Expr};
+use crate::syntax::ast::{self as ast, AssignOp, DeclKind, Init, Item, ItemKind};
+use std::collections::{BTreeMap, BTreeSet};
+
+impl Walker<'_> {
+    fn equation(&mut self, eq: &ast::Equation, for_indices: &[String]) {
+        let key = self.key(&eq.lhs);
+        let subs = match self.subs(&eq.lhs) {
+            Ok(s) => s,
+            Err(e) => {
+                self.a.unknown.insert(key, e);
+                return;
+            }
+        };
+        let member = member_text(&key, &subs);
+        let lhs_vars: BTreeSet<String> = refs_vars(&eq.lhs);
+        let extra: Vec<String> = for_indices
+            .iter()
+            .filter(|i| !lhs_vars.contains(*i))
+            .cloned()
+            .collect();
+        // A statement that reads the member it writes, other than a `=` reading each
+        // element where it writes it: later iterations see earlier writes.
+        let self_read = refs_in(&eq.rhs).into_iter().any(|r| {
+            let same = self.key(r) == key
+                && self.subs(r).map_or(true, |s| {
+                    s.len() == subs.len() && s.iter().zip(&subs).all(|(a, b)| sym::identical(a, b))
+                });
+            same && (eq.op != AssignOp::Set || r.indices != eq.lhs.indices)
+        });
+        let leaf_start = eq.op != AssignOp::Set
+            && !self.written.contains(&member)
+            && self.is_leaf(&key, subs.first());
+        let result = if self_read {
+            Err(format!(
+                "{member} is read by the statement that writes it (iterations see each other's writes)"
+            ))
+        } else if let Some(why) = scattered(&eq.lhs) {
+            // Elements written through a stride or a lookup receive a number of terms
+            // that depends on the position (or on the looked-up values): the summed
+            // indices do not count them.
+            Err(format!("{member} is written at {why}"))
+        } else {
+            self.value_with(&eq.rhs, &extra)
+        };
+        let result = result.and_then(|rhs| {
+            let rhs = if eq.op == AssignOp::SubAssign {
+                rhs.scale(&Expr::int(-1))
+            } else {
+                rhs
+            };
+            if eq.op == AssignOp::Set || (!self.written.contains(&member) && !leaf_start) {
+                Ok(rhs)
+            } else {
+                self.lookup(&key, &subs)?.add(&rhs)
+            }
+        });
+        let iid_out = eq.op == AssignOp::Set && extra.is_empty() && self.iid_output(eq);
+        self.written.insert(member);
+        match result {
+            Ok(rv) => {
+                if iid_out {
+                    self.iid.insert(key.clone());
+                } else {
+                    self.iid.remove(&key);
+                }
+                self.a.unknown.remove(&key);
+                self.store(key, subs, rv)
+            }
+            Err(e) => {
+                self.a.unknown.insert(key.clone(), e);
+                if let Some(Entry::Plain(_)) = self.a.entries.get(&key) {
+                    self.a.entries.remove(&key);
+                }
+            }
+        }
+    }
+
+    /// Whether every element of the left side is computed from its own, disjoint set of
+    /// iid elements (element-wise maps, and strided windows that do not overlap).
+    fn iid_output(&self, eq: &ast::Equation) -> bool {
+        if !capitals(&eq.rhs).is_empty() {
+            return false;
+        }
+        let lhs_vars = refs_vars(&eq.lhs);
+        let mut by_member: BTreeMap<String, Vec<rv::Position>> = BTreeMap::new();
+        for r in refs_in(&eq.rhs) {
+            let key = self.key(r);
+            if !self.env.tensors.contains_key(&key.0) && !self.a.entries.contains_key(&key) {
+                continue;
+            }
+            let Ok(subs) = self.subs(r) else { return false };
+            let Ok(rv) = self.lookup(&key, &subs) else {
+                return false;
+            };
+            if rv.is_constant() {
+                continue;
+            }
+            if !self.iid.contains(&key) || refs_vars(r) != lhs_vars {
+                return false;
+            }
+            let Some(pos) = position(&r.indices) else {
+                return false;
+            };
+            by_member
+                .entry(member_text(&key, &subs))
+                .or_default()
+                .push(pos);
+        }
+        // Reads of one member: per dimension the same variable and coefficient, and
+        // constants closer together than the stride.
+        by_member.values().all(|reads| {
+            let first = &reads[0];
+            (0..first.len()).all(|d| {
+                let vars = &first[d].0;
+                if reads.iter().any(|p| p[d].0 != *vars) {
+                    return false;
+                }
+                let stride = vars.first().map(|(_, c)| c.abs()).unwrap_or(1);
+                let lo = reads.iter().map(|p| p[d].1).min().unwrap_or(0);
+                let hi = reads.iter().map(|p| p[d].1).max().unwrap_or(0);
+                hi - lo < stride.max(1)
+            })
+        }) && by_member.len() <= 1
+    }
+
+    pub(super) fn items(&mut self, items: &[Item], for_indices: &[String]) {
+        for it in items {
+            match &it.kind {
+                ItemKind::Decl(d) => self.decl(d),
+                ItemKind::Equation(eq) => self.equation(eq, for_indices),
+                ItemKind::ForIndices(f) => {
+                    let mut ids = for_indices.to_vec();
+                    ids.extend(f.indices.iter().map(|i| i.name.clone()));
+                    self.items(&f.body, &ids);
+                }
+                ItemKind::Loop(l) => self.run_loop(l),
+                _ => {}
+            }
+        }
+    }
+
+    fn decl(&mut self, d: &ast::Decl) {
+        let key = (self.env.key_of(&d.target.name), d.kind == DeclKind::Grad);
+        let fam = d.family.is_some();
+        let subs = if fam {
+            vec![]
+        } else {
+            match self.subs(&d.target) {
+                Ok(s) => s,
+                Err(e) => {
+                    self.a.unknown.insert(key, e);
+                    return;
+                }
+            }
+        };
+        let _member = if fam {
+            key.0.clone()
+        } else {
+            member_text(&key, &subs)
+        };
+        let rv = match &d.init {
+            Some(Init::Dist(c)) => self
+                .declared(&key, subs.first().cloned(), c)
+                .map(|(rv, _)| rv),
+            Some(Init::Value(v)) => self.lower_scalar(v).map(Rv::constant),
+            None => Err("declared without a distribution".into()),
+        };
+        let rv = match rv {
+            Ok(rv) => rv,
+            Err(e) => {
+                self.a.unknown.insert(key, e);
+                return;
+            }
+        };
+        self.iid.insert(key.clone());
+        self.leaves.insert((
+            key.clone(),
+            if d.family.is_some() {
+                None
+            } else {
+                subs.first().cloned()
+            },
+        ));
+        if let Some(range) = &d.family {
+            // Every member: the source names the member by the family variable.
+            let var = range.var.name.clone();
+            let mut rv = rv;
+            if !rv.is_constant() {
+                rv.sources = [Source::member(&leaf_name(&key), Some(Expr::sym(&var)))].into();
+            }
+            self.a.entries.insert(
+                key,
+                Entry::Family {
+                    members: vec![],
+                    templates: vec![Template {
+                        var,
+                        offset: Expr::zero(),
+                        rv,
+                    }],
+                },
+            );
+        } else {
+            self.store(key, subs, rv);
+        }
+    }
+
+    fn run_loop(&mut self, lp: &ast::Loop) {
+        let var = lp.range.var.name.clone();
+        let (lo, hi) = match (
+            self.lower_scalar(&lp.range.from),
+            self.lower_scalar(&lp.range.to),
+        ) {
+            (Ok(a), Ok(b)) => (a, b),
+            _ => return,
+        };
+        // Offsets written and read per family (single subscript `var + c`).
+        let mut writes: BTreeMap<Key, BTreeSet<i64>> = BTreeMap::new();
+        let mut reads: BTreeMap<Key, BTreeSet<i64>> = BTreeMap::new();
+        let mut complex = false;
+        visit_refs(&lp.body, &mut |r, is_lhs| {
+            let key = self.key(r);
+            if !self.is_family(&key) {
+                return;
+            }
+            if r.name.sub.len() != 1 {
+                complex = true;
+                return;
+            }
+            let Ok(e) = index_expr(&r.name.sub[0]) else {
+                complex = true;
+                return;
+            };
+            let off = e.clone() - Expr::sym(&var);
+            match off.as_int() {
+                Some(c) => {
+                    if is_lhs {
+                        writes.entry(key).or_default().insert(c);
+                    } else {
+                        reads.entry(key).or_default().insert(c);
+                    }
+                }
+                None if e.free_symbols().contains(&var) => complex = true,
+                None => {}
+            }
+        });
+        let dir: i64 = if lp.reverse { -1 } else { 1 };
+        let first = if lp.reverse { hi.clone() } else { lo.clone() };
+        // State families: written at var + cw, read at var + cr with cw − cr = dir.
+        let mut states: Vec<(Key, i64, i64)> = Vec::new();
+        for (k, ws) in &writes {
+            if ws.len() != 1 {
+                continue;
+            }
+            let cw = *ws.iter().next().unwrap_or(&0);
+            if let Some(rs) = reads.get(k) {
+                for cr in rs {
+                    if *cr != cw && cw - cr == dir {
+                        states.push((k.clone(), *cr, cw));
+                    }
+                }
+            }
+        }
+        // Fresh families: parameters and inputs read at a single offset.
+        let fresh_offsets: Vec<(String, i64)> = reads
+            .iter()
+            .filter(|(k, offs)| {
+                offs.len() == 1
+                    && !writes.contains_key(*k)
+                    && self.leaves.contains(&((*k).clone(), None))
+            })
+            .map(|(k, offs)| (leaf_name(k), *offs.iter().next().unwrap_or(&0)))
+            .collect();
+        let fresh: BTreeSet<String> = reads
+            .iter()
+            .filter(|(k, offs)| {
+                offs.len() == 1
+                    && !k.1
+                    && !writes.contains_key(*k)
+                    && self
+                        .env
+                        .tensors
+                        .get(&k.0)
+                        .is_some_and(|t| t.kind != crate::check::TensorKind::Computed)
+            })
+            .map(|(k, _)| k.0.clone())
+            .collect();
+        if complex {
+            for k in writes.keys() {
+                self.a.unknown.insert(
+                    k.clone(),
+                    "its loop has subscripts tq does not solve recurrences for (two subscripts, or a subscript that is not the loop variable plus a constant)".into(),
+                );
+            }
+            return;
+        }
+        // The first iteration, concretely.
+        let saved_bind = self.bind.clone();
+        self.bind.insert(var.clone(), first.clone());
+        self.written.clear();
+        self.items(&lp.body, &[]);
+        let after_first = self.a.clone();
+        let iid_first = self.iid.clone();
+        // The symbolic iteration with the state's moments as unknowns.
+        let mut starts: BTreeMap<Key, (Expr, Rv)> = BTreeMap::new();
+        for (k, cr, cw) in &states {
+            let n0 = sym::simplify(&(first.clone() + Expr::int(*cr)));
+            let n1 = sym::simplify(&(first.clone() + Expr::int(*cw)));
+            let (Ok(s0), Ok(s1)) = (
+                self.lookup(k, std::slice::from_ref(&n0)),
+                self.lookup(k, &[n1]),
+            ) else {
+                self.a.unknown.insert(
+                    k.clone(),
+                    format!(
+                        "the start {} of its recurrence has no known distribution",
+                        member_text(k, &[n0])
+                    ),
+                );
+                continue;
+            };
+            let mut ph = Rv::leaf(
+                Source::whole("past"),
+                Expr::sym(&mean_sym(k)),
+                Expr::sym(&m2_sym(k)),
+            );
+            ph.symmetric = s0.symmetric && s1.symmetric;
+            ph.gauss = s0.gauss.min(s1.gauss);
+            // The step's rules are the symbolic iteration's own; the start's
+            // approximations carry over.
+            ph.approx = s1.approx.clone();
+            if !(iid_first.contains(k)) {
+                self.iid.remove(k);
+            }
+            starts.insert(k.clone(), (n0, s0));
+            let sub = sym::simplify(&(Expr::sym(&var) + Expr::int(*cr)));
+            self.store(k.clone(), vec![sub], ph);
+        }
+        let saved_fresh = std::mem::replace(&mut self.fresh, fresh);
+        let saved_sym = self.symbolic;
+        self.symbolic = true;
+        self.bind.insert(var.clone(), Expr::sym(&var));
+        self.written.clear();
+        self.items(&lp.body, &[]);
+        self.symbolic = saved_sym;
+        self.fresh = saved_fresh;
+        self.bind = saved_bind;
+        // Read off and solve the recurrences.
+        let mut closed: BTreeMap<String, Expr> = BTreeMap::new();
+        let mut closed_by_key: BTreeMap<Key, (Expr, Expr)> = BTreeMap::new();
+        let mut recs = Vec::new();
+        for (k, cr, cw) in &states {
+            let Some((n0, s0)) = starts.get(k) else {
+                continue;
+            };
+            let wsub = sym::simplify(&(Expr::sym(&var) + Expr::int(*cw)));
+            let next = match self.lookup(k, &[wsub]) {
+                Ok(n) => n,
+                Err(e) => {
+                    self.a.unknown.insert(k.clone(), e);
+                    continue;
+                }
+            };
+            // Steps from the start to member n: (n − n0)·dir.
+            let steps = |n: Expr| sym::simplify(&((n - n0.clone()) * Expr::int(dir)));
+            let rec = solve_state(k, &next, s0, &var, *cr, *cw, n0, &steps);
+            if let (Some(mc), Some(vc)) = (&rec.mean_closed, &rec.var_closed) {
+                let at = |e: &Expr, c: i64| {
+                    sym::simplify(&e.subs("#n", &(Expr::sym(&var) + Expr::int(c))))
+                };
+                let mean_state = at(mc, *cr);
+                closed.insert(mean_sym(k), mean_state.clone());
+                closed.insert(m2_sym(k), at(vc, *cr) + Expr::pow(mean_state, Expr::int(2)));
+                closed_by_key.insert(k.clone(), (at(mc, *cw), at(vc, *cw)));
+            }
+            recs.push(rec);
+        }
+        // Templates for every family written in the loop.
+        let unsolved = states.len() > closed.len() / 2;
+        for (k, ws) in &writes {
+            if ws.len() != 1 {
+                continue;
+            }
+            let cw = *ws.iter().next().unwrap_or(&0);
+            let wsub = sym::simplify(&(Expr::sym(&var) + Expr::int(cw)));
+            let Ok(rv) = self.lookup(k, &[wsub]) else {
+                continue;
+            };
+            if unsolved && mentions_state(&rv) {
+                self.a.unknown.insert(
+                    k.clone(),
+                    "its recurrence has no closed form tq can derive".into(),
+                );
+                continue;
+            }
+            let mut rv = rv;
+            for (s, v) in &closed {
+                rv = subs_rv(&rv, s, v);
+            }
+            if let Some((m, v)) = closed_by_key.get(k) {
+                // The state's own closed form reads better than the step applied to it.
+                rv.m2 = Some(sym::simplify(
+                    &(v.clone() + Expr::pow(m.clone(), Expr::int(2))),
+                ));
+                rv.mean = Some(m.clone());
+            }
+            // `past` (what the earlier iterations computed) becomes what it stands
+            // for: the fresh families' members of the earlier iterations, and
+            // whatever the starts depend on.
+            if rv
+                .sources
+                .iter()
+                .any(|s| s.member == "past" || s.member.starts_with("past:"))
+            {
+                rv.sources
+                    .retain(|s| s.member != "past" && !s.member.starts_with("past:"));
+                for (f, c) in &fresh_offsets {
+                    rv.sources.insert(Source {
+                        member: f.clone(),
+                        // Members the earlier iterations read: up to var + c − 1
+                        // (from var + c + 1 when the loop runs backward); this
+                        // iteration's reads carry their own sources.
+                        sub: Some(sym::simplify(&(Expr::sym(&var) + Expr::int(*c - dir)))),
+                        reach: if dir > 0 {
+                            rv::Reach::UpTo
+                        } else {
+                            rv::Reach::From
+                        },
+                        pos: None,
+                    });
+                }
+                for (_, s0) in starts.values() {
+                    rv.sources.extend(s0.sources.iter().map(|s| Source {
+                        pos: None,
+                        ..s.clone()
+                    }));
+                }
+            }
+            self.template(k.clone(), var.clone(), Expr::int(cw), rv);
+        }
+        // Members at subscripts in the loop variable were the symbolic run's; the
+        // templates stand for them now (the iteration keeps them for covariances).
+        let mut iteration = Iteration {
+            var: var.clone(),
+            members: BTreeMap::new(),
+            closed: closed.clone(),
+        };
+        for (k, e) in &self.a.entries {
+            if let Entry::Family { members, .. } = e {
+                for (sub, rv) in members {
+                    if sub.free_symbols().contains(&var) {
+                        let off = sym::simplify(&(sub.clone() - Expr::sym(&var)));
+                        iteration
+                            .members
+                            .entry(k.clone())
+                            .or_default()
+                            .push((off, rv.clone()));
+                    }
+                }
+            }
+        }
+        self.a.iterations.push(iteration);
+        for e in self.a.entries.values_mut() {
+            if let Entry::Family { members, .. } = e {
+                members.retain(|(s, _)| !s.free_symbols().contains(&var));
+            }
+        }
+        let _ = after_first;
+        self.iid = iid_first;
+        self.a.recurrences.extend(recs);
+    }
+
+    fn template(&mut self, key: Key, var: String, offset: Expr, rv: Rv) {
+        let t = Template { var, offset, rv };
+        match self.a.entries.get_mut(&key) {
+            Some(Entry::Family { templates, .. }) => templates.push(t),
+            _ => {
+                self.a.entries.insert(
+                    key,
+                    Entry::Family {
+                        members: vec![],
+                        templates: vec![t],
+                    },
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,313 @@
+//! The walker's state and its reads: the distribution of a tensor element at given
+//! subscripts (declared leaves, stored members, family templates), and whether a read
+//! sits at the border of a zero-padded tensor.
+
+use super::recurrence::subs_rv;
+use super::rule::Approximation;
+use super::rv::{Gauss, Rv, Source};
+use super::{index_expr, position, Analysis, Entry, Key};
+use crate::check::Env;
+use crate::lower::{self as scalar, Scope};
+use crate::sym::{self, Expr};
+use crate::syntax::ast::{self as ast, IndexExpr, Ref};
+use std::collections::{BTreeMap, BTreeSet};
+
+pub(super) struct Walker<'a> {
+    pub(super) env: &'a Env,
+    pub(super) a: Analysis,
+    /// Loop variables bound to their current value (a symbol or a number).
+    pub(super) bind: BTreeMap<String, Expr>,
+    /// Families whose members are fresh in the symbolic iteration (read at one offset).
+    pub(super) fresh: BTreeSet<String>,
+    /// Inside a symbolic iteration: reads of things that are not fresh depend on `past`.
+    pub(super) symbolic: bool,
+    /// Walking the backward program: reads of forward tensors are approximations.
+    pub(super) backward: bool,
+    /// iid tensors: every element independent, identically distributed.
+    pub(super) iid: BTreeSet<Key>,
+    /// Members written in the current iteration (for `+=` starting from zero).
+    pub(super) written: BTreeSet<String>,
+    /// Declared tensors (parameters, inputs, gradient seeds): random leaves; a family
+    /// declared for every member has `None`, a declared member its subscript.
+    pub(super) leaves: BTreeSet<(Key, Option<Expr>)>,
+}
+
+fn sub_text(e: &Expr) -> String {
+    let t = sym::to_ascii(e);
+    if t.len() == 1 {
+        t
+    } else {
+        format!("{{{t}}}")
+    }
+}
+
+/// The name a declared tensor's sources carry: the family key, `.grad` for a seed.
+pub(super) fn leaf_name(key: &Key) -> String {
+    if key.1 {
+        format!("{}.grad", key.0)
+    } else {
+        key.0.clone()
+    }
+}
+
+/// The printed member: `L_{l+1}`, `W_1`, `y`.
+pub fn member_text(key: &Key, subs: &[Expr]) -> String {
+    let mut s = key.0.clone();
+    if !subs.is_empty() {
+        let inner: Vec<String> = subs.iter().map(sym::to_ascii).collect();
+        let joined = inner.join(",");
+        if subs.len() == 1 {
+            s = format!("{s}_{}", sub_text(&subs[0]));
+        } else {
+            s = format!("{s}_{{{joined}}}");
+        }
+    }
+    if key.1 {
+        s.push_str(".grad");
+    }
+    s
+}
+
+impl<'a> Walker<'a> {
+    /// Whether a member is a declared random leaf.
+    pub(super) fn is_leaf(&self, key: &Key, sub: Option<&Expr>) -> bool {
+        self.leaves.contains(&(key.clone(), None))
+            || sub.is_some_and(|s| self.leaves.contains(&(key.clone(), Some(s.clone()))))
+    }
+
+    pub(super) fn key(&self, r: &Ref) -> Key {
+        (self.env.key_of(&r.name), r.grad)
+    }
+
+    pub(super) fn is_family(&self, key: &Key) -> bool {
+        self.env
+            .tensors
+            .get(&key.0)
+            .is_some_and(|t| t.family_arity > 0)
+    }
+
+    /// The subscripts of a family reference under the current bindings.
+    pub(super) fn subs(&self, r: &Ref) -> Result<Vec<Expr>, String> {
+        if !self.is_family(&self.key(r)) {
+            return Ok(vec![]);
+        }
+        let mut out = Vec::new();
+        for ix in &r.name.sub {
+            let mut e = index_expr(ix)?;
+            for (v, val) in &self.bind {
+                e = e.subs(v, val);
+            }
+            out.push(e);
+        }
+        Ok(out)
+    }
+
+    pub(super) fn lower_scalar(&self, e: &ast::Expr) -> Result<Expr, String> {
+        let mut x = scalar::lower(e, &Scope::default())?;
+        for (v, val) in &self.bind {
+            x = x.subs(v, val);
+        }
+        Ok(x)
+    }
+
+    /// The element distribution of a declaration.
+    pub(super) fn declared(
+        &self,
+        key: &Key,
+        sub: Option<Expr>,
+        dist: &ast::Call,
+    ) -> Result<(Rv, bool), String> {
+        let args: Vec<Expr> = dist
+            .args
+            .iter()
+            .map(|a| self.lower_scalar(a))
+            .collect::<Result<_, _>>()?;
+        let src = Source::member(&leaf_name(key), sub);
+        let rv = match (dist.func.name.as_str(), args.as_slice()) {
+            ("normal", [m, v]) => {
+                let mut rv = Rv::leaf(
+                    src,
+                    m.clone(),
+                    v.clone() + Expr::pow(m.clone(), Expr::int(2)),
+                );
+                rv.gauss = Gauss::Exact;
+                rv.symmetric = m.is_zero();
+                rv
+            }
+            ("symmetric", [v]) => {
+                let mut rv = Rv::leaf(src, Expr::zero(), v.clone());
+                rv.symmetric = true;
+                rv
+            }
+            ("moments", [m, s]) => Rv::leaf(src, m.clone(), s.clone()),
+            ("uniform", [a, b]) => {
+                let mean = (a.clone() + b.clone()) / Expr::int(2);
+                let m2 = (Expr::pow(a.clone(), Expr::int(2))
+                    + a.clone() * b.clone()
+                    + Expr::pow(b.clone(), Expr::int(2)))
+                    / Expr::int(3);
+                let mut rv = Rv::leaf(src, mean, m2);
+                rv.symmetric = (a.clone() + b.clone()).is_zero();
+                rv
+            }
+            ("bernoulli", [p]) => {
+                let mut rv = Rv::leaf(src, p.clone(), p.clone());
+                rv.finite = Some(vec![
+                    (Expr::zero(), Expr::one() - p.clone()),
+                    (Expr::one(), p.clone()),
+                ]);
+                rv
+            }
+            (f, _) => return Err(format!("the distribution `{f}` has no moments rule")),
+        };
+        Ok((rv, true))
+    }
+
+    pub(super) fn store(&mut self, key: Key, subs: Vec<Expr>, rv: Rv) {
+        if subs.is_empty() {
+            self.a.entries.insert(key, Entry::Plain(Box::new(rv)));
+            return;
+        }
+        let sub = subs[0].clone();
+        match self.a.entries.get_mut(&key) {
+            Some(Entry::Family { members, .. }) => {
+                members.retain(|(s, _)| *s != sub);
+                members.push((sub, rv));
+            }
+            _ => {
+                self.a.entries.insert(
+                    key,
+                    Entry::Family {
+                        members: vec![(sub, rv)],
+                        templates: vec![],
+                    },
+                );
+            }
+        }
+    }
+
+    /// The distribution of a member, if known.
+    pub(super) fn lookup(&self, key: &Key, subs: &[Expr]) -> Result<Rv, String> {
+        let text = member_text(key, subs);
+        match self.a.entries.get(key) {
+            Some(Entry::Plain(rv)) if subs.is_empty() => Ok((**rv).clone()),
+            Some(Entry::Family { members, templates }) if subs.len() == 1 => {
+                let sub = &subs[0];
+                if let Some((_, rv)) = members.iter().find(|(s, _)| sym::identical(s, sub)) {
+                    return Ok(rv.clone());
+                }
+                if let Some(t) = templates.last() {
+                    let val = sub.clone() - t.offset.clone();
+                    return Ok(subs_rv(&t.rv, &t.var, &val));
+                }
+                Err(self.why(key, &text))
+            }
+            _ => Err(self.why(key, &text)),
+        }
+    }
+
+    fn why(&self, key: &Key, text: &str) -> String {
+        match self.a.unknown.get(key) {
+            Some(w) => format!("the moments of {text} are not known: {w}"),
+            None if self.is_family(key) && !key.1 => {
+                format!("the moments of {text} are not known (tq has none for that member)")
+            }
+            None => format!("the moments of {text} are not known"),
+        }
+    }
+
+    /// The distribution of one read element.
+    pub(super) fn read(&self, r: &Ref) -> Result<Rv, String> {
+        let key = self.key(r);
+        let subs = self.subs(r)?;
+        let member = member_text(&key, &subs);
+        let mut rv = self.lookup(&key, &subs)?;
+        if rv.is_constant() {
+            return Ok(rv);
+        }
+        let leaf = self.is_leaf(&key, subs.first());
+        // Reads of an iid tensor at a position: distinct positions are independent.
+        let state = rv.sources.iter().any(|s| s.member == "past");
+        let iid = self.iid.contains(&key);
+        if leaf {
+            let this = Source::member(&leaf_name(&key), subs.first().cloned());
+            if rv.mean.as_ref().is_some_and(|m| m.is_zero()) {
+                // A zero-mean leaf: anything linear in it is uncorrelated with what
+                // does not depend on it.
+                rv.lin0 = vec![this.clone()];
+            }
+            rv.sources = [Source {
+                pos: if iid { position(&r.indices) } else { None },
+                ..this
+            }]
+            .into();
+        } else if state && iid {
+            rv.sources = [Source {
+                pos: position(&r.indices),
+                ..Source::whole(&format!("past:{member}"))
+            }]
+            .into();
+        }
+        if self.symbolic && !state {
+            let fresh = self.fresh.contains(&key.0) && !subs.is_empty();
+            if !fresh {
+                rv.sources.insert(Source::whole("past"));
+            }
+        }
+        if self.edge_dependent(r) {
+            rv.approx.insert(Approximation::Border);
+        }
+        if self.backward && !key.1 && !leaf {
+            rv.sources.insert(Source::whole("forward pass"));
+            rv.approx.insert(Approximation::GradientIndependence);
+        }
+        Ok(rv)
+    }
+
+    /// Whether the element a read gives depends on where the reading element is:
+    /// positions that follow the boundary rule (two indices, a stride, a sign or a
+    /// symbol factor: `x+dx`, `t-2dt`, `2x+1`, `-x`) read zeros outside the extent
+    /// under zero padding, valid ranges and no rule (only circular padding wraps them);
+    /// an index plus a constant (`x+1`) is never wrapped (docs/numeric.md), so the
+    /// last elements read elements nobody wrote, under every rule — except along a
+    /// loop's own variable, whose range the loop sets (`h[b,t-1,j]` for t in 1..T).
+    fn edge_dependent(&self, r: &Ref) -> bool {
+        let dims = self
+            .env
+            .tensors
+            .get(&self.env.key_of(&r.name))
+            .map(|t| t.dims.clone())
+            .unwrap_or_default();
+        r.indices.iter().flatten().enumerate().any(|(k, ix)| {
+            let IndexExpr::Affine(a) = ix else {
+                return false;
+            };
+            let wraps =
+                a.terms.len() >= 2 || a.terms.iter().any(|t| t.coef != 1 || t.factors.len() != 1);
+            if wraps {
+                return match self.env.boundary {
+                    Some(ast::Boundary::Circular) => false,
+                    // Valid ranges: a tensor declared with its own extent (`X0` read at
+                    // `s*x+dx`) is sized so that every read falls inside, as the rule
+                    // says; a read at the extent of its own index (`t-2dt` on a `T`
+                    // dimension) falls outside at the border and reads 0.
+                    Some(ast::Boundary::Valid) => a.terms.iter().any(|t| {
+                        t.factors.iter().any(|f| {
+                            let lower = f.name.to_lowercase();
+                            self.env
+                                .index_size(&lower)
+                                .or_else(|| self.env.index_size(&f.name))
+                                .is_some_and(|s| dims.get(k) == Some(&s))
+                        })
+                    }),
+                    _ => true,
+                };
+            }
+            a.constant != 0
+                && a.terms
+                    .iter()
+                    .all(|t| t.factors.iter().all(|f| !self.bind.contains_key(&f.name)))
+                && !a.terms.is_empty()
+        })
+    }
+}

@@ -1,0 +1,418 @@
+//! The model compiled for dense trials ([`DenseModel`]): the statements pruned to those
+//! the tensors asked for depend on, the members' boxes, and the sampling plan of the
+//! leaves, scalar inputs and incoming gradients; one run ([`DenseModel::run`]) samples
+//! them from a seeded generator in the element-wise run's order and executes.
+
+use super::{lower_err, refs_of, refuse, sprod, unsup, Arr, Dense, MAX_OPS, R};
+use crate::check::Env;
+use crate::num::{Machine, MAX_ELEMENTS};
+use crate::syntax::ast::*;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, StandardNormal};
+use std::collections::{BTreeSet, HashMap};
+
+/// A sampled declaration: its distribution and the elements it covers.
+#[derive(Clone, Debug)]
+enum Draw {
+    Value(f64),
+    Normal(f64, f64),
+    Uniform(f64, f64),
+    Bernoulli(f64),
+    Categorical(i64),
+}
+
+/// A declaration's distribution and its elements: (member key, position).
+type DrawList = (Draw, Vec<(usize, Vec<i64>)>);
+
+#[derive(Clone, Debug)]
+struct LeafPlan {
+    draw: Draw,
+    /// (member key, flat offset) per element, in the element-wise sampling order.
+    elements: Vec<(usize, usize)>,
+}
+
+/// A model compiled for dense trials: sizes and symbols fixed, the sampling plan of its
+/// leaves and incoming gradients, and the statements to run (pruned to those that the
+/// tensors asked for depend on).
+pub struct DenseModel<'a> {
+    pub base: Machine<'a>,
+    forward: Vec<Item>,
+    backward: Vec<Item>,
+    keys: Vec<(String, bool)>,
+    template: Vec<Arr>,
+    leaves: Vec<LeafPlan>,
+    /// Scalar inputs drawn at random (no `at` value): key index.
+    scalar_draws: Vec<usize>,
+    seeds: Vec<LeafPlan>,
+    seed_keys: BTreeSet<usize>,
+    /// Whether a distribution given only by moments or symmetry is sampled as a normal.
+    pub stood_in: bool,
+    pub max_ops: u64,
+}
+
+/// The tensors after a dense run.
+pub struct DenseRun<'a> {
+    pub machine: Dense<'a>,
+}
+
+/// (family key, grad) pairs of every tensor the statements kept must compute.
+pub type Needed = BTreeSet<(String, bool)>;
+
+/// The statements that the `needed` tensors depend on (all when `needed` is `None`).
+pub fn prune(items: &[Item], more: &[Item], env: &Env, needed: &Needed) -> (Vec<Item>, Vec<Item>) {
+    fn eqs<'b>(items: &'b [Item], out: &mut Vec<&'b Equation>) {
+        for it in items {
+            match &it.kind {
+                ItemKind::Equation(e) => out.push(e),
+                ItemKind::Loop(l) => eqs(&l.body, out),
+                ItemKind::ForIndices(f) => eqs(&f.body, out),
+                _ => {}
+            }
+        }
+    }
+    let mut all = Vec::new();
+    eqs(items, &mut all);
+    eqs(more, &mut all);
+    let mut live = needed.clone();
+    loop {
+        let before = live.len();
+        for eq in &all {
+            if live.contains(&(env.key_of(&eq.lhs.name), eq.lhs.grad)) {
+                let mut rs = Vec::new();
+                refs_of(&eq.rhs, &mut rs);
+                refs_of(&Expr::Ref(eq.lhs.clone()), &mut rs);
+                for r in rs {
+                    live.insert((env.key_of(&r.name), r.grad));
+                }
+            }
+        }
+        if live.len() == before {
+            break;
+        }
+    }
+    fn keep(items: &[Item], env: &Env, live: &Needed) -> Vec<Item> {
+        let mut out = Vec::new();
+        for it in items {
+            match &it.kind {
+                ItemKind::Equation(e) if live.contains(&(env.key_of(&e.lhs.name), e.lhs.grad)) => {
+                    out.push(it.clone());
+                }
+                ItemKind::Equation(_) => {}
+                ItemKind::Loop(l) => {
+                    let body = keep(&l.body, env, live);
+                    if !body.is_empty() {
+                        let mut l = l.clone();
+                        l.body = body;
+                        out.push(Item {
+                            kind: ItemKind::Loop(l),
+                            span: it.span,
+                        });
+                    }
+                }
+                ItemKind::ForIndices(f) => {
+                    let body = keep(&f.body, env, live);
+                    if !body.is_empty() {
+                        let mut f = f.clone();
+                        f.body = body;
+                        out.push(Item {
+                            kind: ItemKind::ForIndices(f),
+                            span: it.span,
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+    (keep(items, env, &live), keep(more, env, &live))
+}
+
+/// The box of a list of positions: lowest position and extent per dimension.
+fn bbox(positions: &[&Vec<i64>]) -> Option<(Vec<i64>, Vec<usize>)> {
+    let first = positions.first()?;
+    let nd = first.len();
+    let mut lo = (*first).clone();
+    let mut hi = (*first).clone();
+    for p in positions {
+        if p.len() != nd {
+            return None;
+        }
+        for k in 0..nd {
+            lo[k] = lo[k].min(p[k]);
+            hi[k] = hi[k].max(p[k]);
+        }
+    }
+    let shape = (0..nd)
+        .map(|k| hi[k].saturating_sub(lo[k]).saturating_add(1).max(0) as usize)
+        .collect();
+    Some((lo, shape))
+}
+
+impl<'a> DenseModel<'a> {
+    /// Compiles a model: `setup` changes the machine before anything is sampled (as in
+    /// [`crate::num::gradcheck::run_model_with`]); `needed` prunes the statements.
+    pub fn new(
+        program: &Program,
+        env: &'a Env,
+        back: &[Item],
+        loss: Option<&str>,
+        setup: crate::num::gradcheck::Setup,
+        needed: Option<&Needed>,
+    ) -> R<DenseModel<'a>> {
+        let _ = loss;
+        let mut base = Machine::new(program, env).map_err(lower_err)?;
+        base.stand_in = true;
+        setup(&mut base).map_err(lower_err)?;
+        let (forward, backward) = match needed {
+            Some(n) => prune(&program.items, back, env, n),
+            None => (program.items.clone(), back.to_vec()),
+        };
+        let mut keys: Vec<(String, bool)> = Vec::new();
+        let mut index: HashMap<(String, bool), usize> = HashMap::new();
+        let mut positions: Vec<Vec<Vec<i64>>> = Vec::new();
+        let mut key_of = |k: (String, bool), keys: &mut Vec<(String, bool)>| -> usize {
+            if let Some(i) = index.get(&k) {
+                return *i;
+            }
+            keys.push(k.clone());
+            index.insert(k, keys.len() - 1);
+            keys.len() - 1
+        };
+        // Values set before sampling (`at` scalars).
+        let mut initial: Vec<(usize, Vec<i64>, f64)> = Vec::new();
+        let mut init_keys: Vec<_> = base.vals.keys().cloned().collect();
+        init_keys.sort();
+        for k in init_keys {
+            let i = key_of(k.clone(), &mut keys);
+            for (p, v) in &base.vals[&k] {
+                initial.push((i, p.clone(), *v));
+            }
+        }
+        let mut stood_in = false;
+        let mut draw_of = |base: &mut Machine, init: &Init| -> R<Draw> {
+            Ok(match init {
+                Init::Value(e) => Draw::Value(base.const_expr(e).map_err(lower_err)?),
+                Init::Dist(c) => {
+                    let mut args = Vec::new();
+                    for a in &c.args {
+                        args.push(base.const_expr(a).map_err(lower_err)?);
+                    }
+                    match (c.func.name.as_str(), args.as_slice()) {
+                        ("normal", [m, v]) => Draw::Normal(*m, v.max(0.0).sqrt()),
+                        ("uniform", [a, b]) => Draw::Uniform(*a, *b),
+                        ("bernoulli", [p]) => Draw::Bernoulli(*p),
+                        ("categorical", [n]) if *n >= 1.0 => Draw::Categorical(*n as i64),
+                        ("moments", [m, s]) => {
+                            stood_in = true;
+                            Draw::Normal(*m, (s - m * m).max(0.0).sqrt())
+                        }
+                        ("symmetric", [v]) => {
+                            stood_in = true;
+                            Draw::Normal(0.0, v.max(0.0).sqrt())
+                        }
+                        (name, _) => return unsup(format!("cannot sample from `{name}`")),
+                    }
+                }
+            })
+        };
+        let mut leaf_elems: Vec<DrawList> = Vec::new();
+        let mut seed_elems: Vec<DrawList> = Vec::new();
+        for item in &program.items {
+            if let ItemKind::Decl(d) = &item.kind {
+                let Some(init) = &d.init else {
+                    if d.kind == DeclKind::Grad {
+                        continue;
+                    }
+                    return unsup(format!(
+                        "`{}` has no distribution or value",
+                        crate::syntax::printer::print_ref(&d.target)
+                    ));
+                };
+                let draw = draw_of(&mut base, init)?;
+                let grad = d.kind == DeclKind::Grad;
+                let mut els = Vec::new();
+                for (member, pos) in base.decl_elements(d).map_err(lower_err)? {
+                    let i = key_of((member, grad), &mut keys);
+                    els.push((i, pos));
+                }
+                if grad {
+                    seed_elems.push((draw, els));
+                } else {
+                    leaf_elems.push((draw, els));
+                }
+            }
+        }
+        let mut scalar_draws = Vec::new();
+        for item in &program.items {
+            if let ItemKind::Scalar(names) = &item.kind {
+                for n in names {
+                    let k = (n.name.clone(), false);
+                    if !base.vals.get(&k).is_some_and(|t| t.contains_key(&vec![])) {
+                        let i = key_of(k, &mut keys);
+                        scalar_draws.push(i);
+                    }
+                }
+            }
+        }
+        // Seeds are sampled after the scalar inputs (as in the element-wise run).
+        positions.resize(keys.len(), Vec::new());
+        for (i, p, _) in &initial {
+            positions[*i].push(p.clone());
+        }
+        for (_, els) in leaf_elems.iter().chain(&seed_elems) {
+            for (i, p) in els {
+                positions[*i].push(p.clone());
+            }
+        }
+        for i in &scalar_draws {
+            positions[*i].push(vec![]);
+        }
+        let mut template = Vec::new();
+        let mut total = 0usize;
+        for ps in &positions {
+            let refs: Vec<&Vec<i64>> = ps.iter().collect();
+            let Some((lo, shape)) = bbox(&refs) else {
+                return unsup("a declaration's elements have different ranks");
+            };
+            let n: usize = sprod(shape.iter().copied());
+            total = total.saturating_add(n);
+            if total > MAX_ELEMENTS {
+                return refuse(format!(
+                    "the dense run would store more than {MAX_ELEMENTS} values; use smaller sizes on the `sample` line"
+                ));
+            }
+            template.push(Arr::new(lo, &shape));
+        }
+        for (i, p, v) in &initial {
+            if let Some(off) = template[*i].offset(p) {
+                template[*i].data.as_slice_mut().expect("standard layout")[off] = *v;
+                template[*i].mask.as_slice_mut().expect("standard layout")[off] = true;
+            }
+        }
+        let plan = |list: Vec<DrawList>, template: &[Arr]| {
+            list.into_iter()
+                .map(|(draw, els)| LeafPlan {
+                    draw,
+                    elements: els
+                        .into_iter()
+                        .filter_map(|(i, p)| template[i].offset(&p).map(|o| (i, o)))
+                        .collect(),
+                })
+                .collect::<Vec<_>>()
+        };
+        let leaves = plan(leaf_elems, &template);
+        let seeds = plan(seed_elems, &template);
+        let seed_keys = seeds
+            .iter()
+            .flat_map(|p| p.elements.iter().map(|(i, _)| *i))
+            .collect();
+        Ok(DenseModel {
+            base,
+            forward,
+            backward,
+            keys,
+            template,
+            leaves,
+            scalar_draws,
+            seeds,
+            seed_keys,
+            stood_in,
+            max_ops: MAX_OPS,
+        })
+    }
+
+    fn sample(draw: &Draw, rng: &mut ChaCha8Rng) -> f64 {
+        match draw {
+            Draw::Value(v) => *v,
+            Draw::Normal(m, s) => {
+                let z: f64 = StandardNormal.sample(rng);
+                m + s * z
+            }
+            Draw::Uniform(a, b) => a + (b - a) * rng.random::<f64>(),
+            Draw::Bernoulli(p) => {
+                if rng.random::<f64>() < *p {
+                    1.0
+                } else {
+                    0.0
+                }
+            }
+            Draw::Categorical(n) => rng.random_range(0..*n) as f64,
+        }
+    }
+
+    /// One run with the generator seeded with `seed`: the same samples, in the same
+    /// order, as the element-wise run of [`crate::num::gradcheck::run_model_with`].
+    pub fn run(&self, seed: u64) -> R<DenseRun<'a>> {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut arrays = self.template.clone();
+        let mut ops = 0u64;
+        let fill = |plans: &[LeafPlan], arrays: &mut [Arr], rng: &mut ChaCha8Rng, ops: &mut u64| {
+            for lp in plans {
+                // In sampling order; each run of elements of one member at once.
+                for run in lp.elements.chunk_by(|a, b| a.0 == b.0) {
+                    let arr = &mut arrays[run[0].0];
+                    let data = arr.data.as_slice_mut().expect("standard layout");
+                    let mask = arr.mask.as_slice_mut().expect("standard layout");
+                    for (_, off) in run {
+                        data[*off] = Self::sample(&lp.draw, rng);
+                        mask[*off] = true;
+                    }
+                }
+                *ops += lp.elements.len() as u64;
+            }
+        };
+        fill(&self.leaves, &mut arrays, &mut rng, &mut ops);
+        for i in &self.scalar_draws {
+            let z: f64 = StandardNormal.sample(&mut rng);
+            arrays[*i].data.as_slice_mut().expect("standard layout")[0] = z;
+            arrays[*i].mask.as_slice_mut().expect("standard layout")[0] = true;
+        }
+        // The incoming gradients are drawn now and written after the forward program.
+        let mut seeds = Vec::new();
+        for lp in &self.seeds {
+            for (i, off) in &lp.elements {
+                seeds.push((*i, *off, Self::sample(&lp.draw, &mut rng)));
+            }
+        }
+        let stored: usize = arrays.iter().map(Arr::len).sum();
+        let mut map = HashMap::new();
+        let mut seed_arrays = Vec::new();
+        for (i, (k, a)) in self.keys.iter().zip(arrays).enumerate() {
+            if self.seed_keys.contains(&i) {
+                seed_arrays.push((i, k.clone(), a));
+            } else if a.mask.iter().any(|m| *m) {
+                map.insert(k.clone(), a);
+            }
+        }
+        let mut d = Dense {
+            m: self.base.clone(),
+            arrays: map,
+            ops,
+            max_ops: self.max_ops,
+            stored,
+        };
+        d.run_items(&self.forward, &mut Vec::new())?;
+        for (i, k, mut a) in seed_arrays {
+            for (si, off, v) in &seeds {
+                if *si == i {
+                    a.data.as_slice_mut().expect("standard layout")[*off] = *v;
+                    a.mask.as_slice_mut().expect("standard layout")[*off] = true;
+                }
+            }
+            // A seed written over a value the forward program left there replaces it.
+            match d.arrays.remove(&k) {
+                Some(old) => {
+                    let merged = d.merge(old, a)?;
+                    d.arrays.insert(k, merged);
+                }
+                None => {
+                    d.arrays.insert(k, a);
+                }
+            }
+        }
+        d.run_items(&self.backward, &mut Vec::new())?;
+        Ok(DenseRun { machine: d })
+    }
+}

@@ -1,0 +1,339 @@
+//! Statements: the program's items run in order (loops bound one value at a time,
+//! `for` blocks checked for statements that read each other's elements elsewhere), and
+//! one equation lowered for every value of its array indices, after the checks that
+//! refuse what would change its semantics (a `=` that several iterations write, a read
+//! of the tensor written at another position).
+
+use super::access::{is_plain, same_ref};
+use super::storage::{Ctx, Dense};
+use super::{bump, lookup, lower_err, refs_of, sprod, unsup, R, STATEMENT_COST};
+use crate::num::Bind;
+use crate::syntax::ast::*;
+
+impl<'a> Dense<'a> {
+    pub(super) fn run_items(&mut self, items: &[Item], b: &mut Bind) -> R<()> {
+        for item in items {
+            match &item.kind {
+                ItemKind::Equation(eq) => self.statement(eq, &[], b)?,
+                ItemKind::ForIndices(f) => self.for_block(f, b)?,
+                ItemKind::Loop(l) => {
+                    let lo = self.m.eval(&l.range.from, b).map_err(lower_err)?.round() as i64;
+                    let hi = self.m.eval(&l.range.to, b).map_err(lower_err)?.round() as i64;
+                    let vals: Vec<i64> = if l.reverse {
+                        (lo..=hi).rev().collect()
+                    } else {
+                        (lo..=hi).collect()
+                    };
+                    for v in vals {
+                        b.push((l.range.var.name.clone(), v));
+                        let r = self.run_items(&l.body, b);
+                        b.pop();
+                        r?;
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn for_block(&mut self, f: &ForIndices, b: &mut Bind) -> R<()> {
+        let vars: Vec<String> = f.indices.iter().map(|i| i.name.clone()).collect();
+        let mut eqs = Vec::new();
+        for it in &f.body {
+            match &it.kind {
+                ItemKind::Equation(e) => eqs.push(e),
+                _ => return unsup("a `for` block holds more than equations"),
+            }
+        }
+        if eqs.len() > 1 {
+            // Run statement by statement only when each iteration touches its own
+            // elements: every read of a tensor the block writes is at the position
+            // every statement writes it, and every write covers all the block's indices.
+            let plain_all = |r: &Ref| {
+                let mut seen = Vec::new();
+                for ix in r.indices.iter().flatten() {
+                    if let IndexExpr::Affine(a) = ix {
+                        if is_plain(a) && a.constant == 0 && a.terms.len() == 1 {
+                            seen.push(a.terms[0].factors[0].name.clone());
+                        }
+                    }
+                }
+                vars.iter().all(|v| seen.contains(v))
+            };
+            for w in &eqs {
+                if !plain_all(&w.lhs) {
+                    return unsup("a `for` block of several statements writes a tensor without all its indices");
+                }
+                let wk = (self.m.env.key_of(&w.lhs.name), w.lhs.grad);
+                for r in &eqs {
+                    let mut rs = Vec::new();
+                    refs_of(&r.rhs, &mut rs);
+                    for x in rs {
+                        if (self.m.env.key_of(&x.name), x.grad) == wk && !same_ref(&x, &w.lhs) {
+                            return unsup("a `for` block of several statements reads a tensor it writes at another position");
+                        }
+                    }
+                }
+            }
+        }
+        for eq in eqs {
+            self.statement(eq, &vars, b)?;
+        }
+        Ok(())
+    }
+
+    pub(super) fn range(&self, name: &str) -> R<(i64, usize)> {
+        let (lo, hi) = self.m.index_range(name).map_err(lower_err)?;
+        Ok((lo, (hi - lo + 1).max(0) as usize))
+    }
+
+    pub(super) fn add_axis(&self, ctx: &mut Ctx, name: &str, b: &Bind) -> R<()> {
+        if ctx.has(name) || lookup(b, name).is_some() {
+            return unsup(format!("index `{name}` is bound twice"));
+        }
+        let (lo, n) = self.range(name)?;
+        ctx.axes.push((name.to_string(), lo, n));
+        Ok(())
+    }
+
+    /// One equation, for every value of the block's indices and its free indices.
+    pub(super) fn statement(&mut self, eq: &Equation, for_vars: &[String], b: &Bind) -> R<()> {
+        self.tick(STATEMENT_COST)?;
+        let mut ctx = Ctx::default();
+        for v in for_vars {
+            self.add_axis(&mut ctx, v, b)?;
+        }
+        // Free indices of the left side.
+        for ix in eq.lhs.indices.iter().flatten() {
+            match ix {
+                IndexExpr::Affine(a) => {
+                    for f in a.terms.iter().flat_map(|t| t.factors.iter()) {
+                        if lookup(b, &f.name).is_none()
+                            && !self.m.consts.contains_key(&f.name)
+                            && !ctx.has(&f.name)
+                        {
+                            self.add_axis(&mut ctx, &f.name, b)?;
+                        }
+                    }
+                }
+                // A looked-up position that depends on no array index is a fixed
+                // position; others are refused when the write is lowered.
+                IndexExpr::Lookup(_) => {}
+            }
+        }
+        for s in &eq.lhs.name.sub {
+            if self.mentions_axis_ix(s, &ctx) {
+                return unsup("a family subscript that depends on an array index");
+            }
+        }
+        let member = self.m.member_of(&eq.lhs.name, b).map_err(lower_err)?;
+        let key = (member, eq.lhs.grad);
+        // Left-side dimensions.
+        let lhs_ix: Vec<IndexExpr> = eq.lhs.indices.clone().unwrap_or_default();
+        let mut lhs_vars: Vec<String> = Vec::new();
+        for ix in &lhs_ix {
+            if let IndexExpr::Affine(a) = ix {
+                for f in a.terms.iter().flat_map(|t| t.factors.iter()) {
+                    if ctx.has(&f.name) && !lhs_vars.contains(&f.name) {
+                        lhs_vars.push(f.name.clone());
+                    }
+                }
+            }
+        }
+        let extra: Vec<String> = ctx
+            .axes
+            .iter()
+            .map(|a| a.0.clone())
+            .filter(|v| !lhs_vars.contains(v))
+            .collect();
+        if eq.op == AssignOp::Set && !extra.is_empty() {
+            return unsup("a `=` statement with indices that its left side does not write (the last write wins)");
+        }
+        // Reads of the tensor written.
+        let mut rs = Vec::new();
+        refs_of(&eq.rhs, &mut rs);
+        for r in &rs {
+            if r.grad != eq.lhs.grad
+                || self.m.env.key_of(&r.name) != self.m.env.key_of(&eq.lhs.name)
+            {
+                continue;
+            }
+            let rm = self.m.member_of(&r.name, b).ok();
+            if rm.as_deref() != Some(key.0.as_str()) {
+                continue;
+            }
+            let same_place =
+                same_ref(r, &eq.lhs) && extra.is_empty() && self.lhs_injective(&eq.lhs, &ctx);
+            if !(self.disjoint(r, &eq.lhs, b, &ctx) || same_place) {
+                return unsup(format!(
+                    "`{}` reads the tensor it writes at another position",
+                    crate::syntax::printer::print_ref(&eq.lhs)
+                ));
+            }
+        }
+        // A shifted left side (`x+dx`) is written offset by offset: the small index of
+        // each shifted position is bound in turn (the contributions of a `+=` add up in
+        // any order), so each write is a shifted slice instead of a scatter.
+        let mut en = Vec::new();
+        if eq.op != AssignOp::Set {
+            en = Self::offsets(std::slice::from_ref(&eq.lhs), &ctx, &lhs_vars);
+            // Keep at least one index to write over.
+            if en.len() >= lhs_vars.len() {
+                en.clear();
+            }
+        }
+        let mut b2 = b.clone();
+        let ctx2 = Ctx {
+            axes: ctx
+                .axes
+                .iter()
+                .filter(|a| !en.contains(&a.0))
+                .cloned()
+                .collect(),
+        };
+        let lhs2: Vec<String> = lhs_vars
+            .iter()
+            .filter(|v| !en.contains(v))
+            .cloned()
+            .collect();
+        let ranges: Vec<(i64, usize)> = en.iter().map(|v| ctx.get(v).unwrap_or((0, 0))).collect();
+        let mut digits = vec![0usize; en.len()];
+        let combos: usize = sprod(ranges.iter().map(|r| r.1));
+        for c in 0..combos {
+            if c > 0 {
+                self.tick(STATEMENT_COST)?;
+            }
+            b2.truncate(b.len());
+            for (k, v) in en.iter().enumerate() {
+                b2.push((v.clone(), ranges[k].0 + digits[k] as i64));
+            }
+            let val = self.eval_summed(&eq.rhs, &b2, &ctx2, &extra)?;
+            self.write(&key, &eq.lhs, &lhs_ix, eq.op, val, &b2, &ctx2, &lhs2)?;
+            let shape: Vec<usize> = ranges.iter().map(|r| r.1).collect();
+            bump(&mut digits, &shape);
+        }
+        Ok(())
+    }
+
+    /// Among `among`, the indices to bind one value at a time: in a position that adds
+    /// two array indices (`x+dx`), the one with fewer values (at most 32 of them).
+    pub(super) fn offsets(refs: &[Ref], ctx: &Ctx, among: &[String]) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        // Small arrays are cheaper gathered whole (one statement instead of one per offset).
+        let size: f64 = ctx.axes.iter().map(|a| a.2 as f64).product();
+        if size < 65536.0 {
+            return out;
+        }
+        for r in refs {
+            for ix in r.indices.iter().flatten() {
+                let IndexExpr::Affine(a) = ix else { continue };
+                let axes: Vec<(&str, usize)> = a
+                    .terms
+                    .iter()
+                    .flat_map(|t| t.factors.iter())
+                    .filter_map(|f| ctx.get(&f.name).map(|r| (f.name.as_str(), r.1)))
+                    .collect();
+                if axes.len() < 2 {
+                    continue;
+                }
+                let Some(&(small, n)) = axes.iter().min_by_key(|x| x.1) else {
+                    continue;
+                };
+                if n <= 32 && among.iter().any(|v| v == small) && !out.iter().any(|o| o == small) {
+                    out.push(small.to_string());
+                }
+            }
+        }
+        out
+    }
+
+    pub(super) fn mentions_axis_ix(&self, ix: &IndexExpr, ctx: &Ctx) -> bool {
+        match ix {
+            IndexExpr::Affine(a) => a
+                .terms
+                .iter()
+                .flat_map(|t| t.factors.iter())
+                .any(|f| ctx.has(&f.name)),
+            IndexExpr::Lookup(_) => true,
+        }
+    }
+
+    /// Whether a read and a write of the same member can never meet: some dimension
+    /// where both positions are fixed and different.
+    pub(super) fn disjoint(&mut self, r: &Ref, w: &Ref, b: &Bind, ctx: &Ctx) -> bool {
+        let (Some(ri), Some(wi)) = (&r.indices, &w.indices) else {
+            return false;
+        };
+        for (x, y) in ri.iter().zip(wi) {
+            if self.mentions_axis_ix(x, ctx) || self.mentions_axis_ix(y, ctx) {
+                continue;
+            }
+            let px = self.fixed_pos(x, b);
+            let py = self.fixed_pos(y, b);
+            if let (Some(px), Some(py)) = (px, py) {
+                if px != py {
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
+    pub(super) fn fixed_pos(&mut self, ix: &IndexExpr, b: &Bind) -> Option<i64> {
+        let IndexExpr::Affine(a) = ix else {
+            return None;
+        };
+        let mut v = a.constant;
+        for t in &a.terms {
+            let mut p = t.coef;
+            for f in &t.factors {
+                let x = lookup(b, &f.name).or_else(|| {
+                    self.m
+                        .consts
+                        .get(&f.name)
+                        .filter(|c| c.fract() == 0.0)
+                        .map(|c| *c as i64)
+                })?;
+                p = p.saturating_mul(x);
+            }
+            v = v.saturating_add(p);
+        }
+        Some(v)
+    }
+
+    /// A left side whose every dimension is one plain index, each index once.
+    pub(super) fn lhs_injective(&self, w: &Ref, ctx: &Ctx) -> bool {
+        let mut seen: Vec<&str> = Vec::new();
+        for ix in w.indices.iter().flatten() {
+            let IndexExpr::Affine(a) = ix else {
+                return false;
+            };
+            let axes: Vec<&str> = a
+                .terms
+                .iter()
+                .flat_map(|t| t.factors.iter())
+                .filter(|f| ctx.has(&f.name))
+                .map(|f| f.name.as_str())
+                .collect();
+            if axes.is_empty() {
+                continue;
+            }
+            if axes.len() > 1 || !is_plain(a) || a.constant != 0 || seen.contains(&axes[0]) {
+                return false;
+            }
+            seen.push(axes[0]);
+        }
+        ctx.axes.iter().all(|(n, _, _)| seen.contains(&n.as_str()))
+    }
+
+    /// Binding with every array index at its first value (for the element-wise helpers
+    /// that only ask whether a name is bound).
+    pub(super) fn pseudo_bind(b: &Bind, ctx: &Ctx) -> Bind {
+        let mut out = b.clone();
+        for (n, lo, _) in &ctx.axes {
+            out.push((n.clone(), *lo));
+        }
+        out
+    }
+}

@@ -1,0 +1,248 @@
+//! Storage: the arrays of the tensors' members ([`Arr`]), the values over named array
+//! indices that statements compute ([`Val`]), the array indices in scope ([`Ctx`]), and
+//! the interpreter state ([`Dense`]) with its work and memory accounting (`tick`,
+//! `check_alloc`) and the growing and merging of members' boxes.
+
+use super::{refuse, sprod, unsup, R};
+use crate::num::{Machine, Store, MAX_ELEMENTS};
+use ndarray::{ArcArray, ArrayD, Axis, IxDyn, Zip};
+use std::collections::HashMap;
+
+/// Values of a member or of an intermediate: shared, copied only when written while
+/// shared (a plain read of a whole member is not a copy).
+pub type Data = ArcArray<f64, IxDyn>;
+
+/// One tensor member: values over a box of positions (`lo[k] .. lo[k] + shape[k]`),
+/// and which of them have been written. Always in standard (row-major) layout.
+#[derive(Clone, Debug)]
+pub struct Arr {
+    pub lo: Vec<i64>,
+    pub data: Data,
+    pub mask: ArrayD<bool>,
+}
+
+impl Arr {
+    pub(super) fn new(lo: Vec<i64>, shape: &[usize]) -> Arr {
+        Arr {
+            lo,
+            data: Data::zeros(IxDyn(shape)),
+            mask: ArrayD::from_elem(IxDyn(shape), false),
+        }
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.data.len()
+    }
+
+    /// The flat offset of a position, if it is inside the box.
+    pub(super) fn offset(&self, pos: &[i64]) -> Option<usize> {
+        if pos.len() != self.lo.len() {
+            return None;
+        }
+        let mut off = 0usize;
+        for (k, (&p, &lo)) in pos.iter().zip(&self.lo).enumerate() {
+            let n = self.data.shape()[k];
+            let q = p - lo;
+            if q < 0 || q as usize >= n {
+                return None;
+            }
+            off = off * n + q as usize;
+        }
+        Some(off)
+    }
+
+    /// Every written element: (position, value), in row-major order.
+    pub fn elements(&self) -> Vec<(Vec<i64>, f64)> {
+        let mut out = Vec::new();
+        for ((ix, v), m) in self.data.indexed_iter().zip(self.mask.iter()) {
+            if *m {
+                let pos = (0..self.lo.len())
+                    .map(|k| self.lo[k] + ix[k] as i64)
+                    .collect();
+                out.push((pos, *v));
+            }
+        }
+        out
+    }
+
+    /// Count, sum and sum of squares of the written elements whose positions match
+    /// `fixed` (`Some(p)`: position p in that dimension; `None`: any), compared
+    /// dimension by dimension as far as both go (as the element-wise Monte Carlo does).
+    pub fn moments(&self, fixed: &[Option<i64>]) -> (usize, f64, f64) {
+        let mut data = self.data.view();
+        let mut mask = self.mask.view();
+        let nd = self.lo.len().min(fixed.len());
+        for k in (0..nd).rev() {
+            if let Some(p) = fixed[k] {
+                let q = p - self.lo[k];
+                if q < 0 || q as usize >= data.shape()[k] {
+                    return (0, 0.0, 0.0);
+                }
+                data = data.index_axis_move(Axis(k), q as usize);
+                mask = mask.index_axis_move(Axis(k), q as usize);
+            }
+        }
+        let (mut n, mut s1, mut s2) = (0usize, 0.0, 0.0);
+        Zip::from(&data).and(&mask).for_each(|v, m| {
+            if *m {
+                n += 1;
+                s1 += v;
+                s2 += v * v;
+            }
+        });
+        (n, s1, s2)
+    }
+}
+
+/// A value over some array indices (named axes, each over its index's range).
+#[derive(Clone, Debug)]
+pub(super) struct Val {
+    pub(super) axes: Vec<String>,
+    pub(super) data: Data,
+}
+
+impl Val {
+    pub(super) fn scalar(v: f64) -> Val {
+        Val {
+            axes: vec![],
+            data: Data::from_elem(IxDyn(&[]), v),
+        }
+    }
+}
+
+/// The array indices in scope: name, first value, number of values.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Ctx {
+    pub(super) axes: Vec<(String, i64, usize)>,
+}
+
+impl Ctx {
+    pub(super) fn get(&self, name: &str) -> Option<(i64, usize)> {
+        self.axes
+            .iter()
+            .find(|(n, _, _)| n == name)
+            .map(|(_, lo, n)| (*lo, *n))
+    }
+
+    pub(super) fn has(&self, name: &str) -> bool {
+        self.axes.iter().any(|(n, _, _)| n == name)
+    }
+}
+
+/// The dense interpreter state.
+pub struct Dense<'a> {
+    /// Constants, boundary rule and the helpers of the element-wise machine.
+    pub m: Machine<'a>,
+    pub arrays: HashMap<(String, bool), Arr>,
+    /// Operations so far.
+    pub ops: u64,
+    pub max_ops: u64,
+    pub(super) stored: usize,
+}
+
+impl<'a> Dense<'a> {
+    pub(super) fn tick(&mut self, n: u64) -> R<()> {
+        self.ops = self.ops.saturating_add(n);
+        if self.ops > self.max_ops {
+            return refuse(format!(
+                "the dense run needs more than {} operations; use smaller sizes on the `sample` line",
+                self.max_ops
+            ));
+        }
+        Ok(())
+    }
+
+    pub(super) fn check_alloc(&self, n: usize) -> R<()> {
+        if n > MAX_ELEMENTS {
+            return refuse(format!(
+                "the dense run would need an array of {n} values, more than {MAX_ELEMENTS}; use smaller sizes on the `sample` line"
+            ));
+        }
+        Ok(())
+    }
+
+    /// The tensors as an element-wise store (written elements only).
+    pub fn to_store(&self) -> Store {
+        let mut out: Store = HashMap::new();
+        for (k, a) in &self.arrays {
+            let els = a.elements();
+            if !els.is_empty() {
+                out.insert(k.clone(), els.into_iter().collect());
+            }
+        }
+        out
+    }
+
+    /// `new` written over `old` (same member): the union of their boxes.
+    pub(super) fn merge(&mut self, old: Arr, new: Arr) -> R<Arr> {
+        let mut a = old;
+        let nd = a.lo.len();
+        if new.lo.len() != nd {
+            return unsup("a tensor is written with different ranks");
+        }
+        let hi: Vec<i64> = (0..nd)
+            .map(|k| new.lo[k] + new.data.shape()[k] as i64 - 1)
+            .collect();
+        self.grow(&mut a, &new.lo, &hi)?;
+        for (pos, v) in new.elements() {
+            if let Some(off) = a.offset(&pos) {
+                a.data.as_slice_mut().expect("standard layout")[off] = v;
+                a.mask.as_slice_mut().expect("standard layout")[off] = true;
+            }
+        }
+        Ok(a)
+    }
+
+    /// Grows an array's box to hold `lo..=hi`.
+    pub(super) fn grow(&mut self, a: &mut Arr, lo: &[i64], hi: &[i64]) -> R<()> {
+        let nd = a.lo.len();
+        let mut nlo = a.lo.clone();
+        let mut nhi: Vec<i64> = (0..nd)
+            .map(|k| a.lo[k] + a.data.shape()[k] as i64 - 1)
+            .collect();
+        let mut changed = false;
+        for k in 0..nd {
+            if lo[k] < nlo[k] {
+                nlo[k] = lo[k];
+                changed = true;
+            }
+            if hi[k] > nhi[k] {
+                nhi[k] = hi[k];
+                changed = true;
+            }
+        }
+        if !changed {
+            return Ok(());
+        }
+        let shape: Vec<usize> = (0..nd)
+            .map(|k| nhi[k].saturating_sub(nlo[k]).saturating_add(1).max(0) as usize)
+            .collect();
+        let n: usize = sprod(shape.iter().copied());
+        let total = self.stored - a.len() + n;
+        if total > MAX_ELEMENTS {
+            return refuse(format!(
+                "the dense run would store more than {MAX_ELEMENTS} values; use smaller sizes on the `sample` line"
+            ));
+        }
+        let mut b = Arr::new(nlo.clone(), &shape);
+        {
+            let region: Vec<ndarray::SliceInfoElem> = (0..nd)
+                .map(|k| {
+                    let s = (a.lo[k] - nlo[k]) as isize;
+                    ndarray::SliceInfoElem::Slice {
+                        start: s,
+                        end: Some(s + a.data.shape()[k] as isize),
+                        step: 1,
+                    }
+                })
+                .collect();
+            let info: &[ndarray::SliceInfoElem] = &region;
+            b.data.slice_mut(info).assign(&a.data);
+            b.mask.slice_mut(info).assign(&a.mask);
+        }
+        self.tick(n as u64)?;
+        self.stored = total;
+        *a = b;
+        Ok(())
+    }
+}

@@ -1,0 +1,336 @@
+//! Independent sampled trials of a model: the one runner behind Monte Carlo claims
+//! (`claims::montecarlo`), `tq plot` and `tq bench`.
+//!
+//! A [`TrialModel`] is the model ready for trials: compiled for the dense executor when
+//! it lowers to array operations, else run on the element-wise interpreter (the
+//! reference semantics). Trial `t` draws its leaves, scalar inputs and incoming
+//! gradients afresh from the generator seeded with
+//! [`trial_seed`]`(seed, domain, t)`, so each trial depends on its number only: the
+//! results are the same in any order and on any number of threads.
+//!
+//! A caller runs one trial first ([`TrialModel::run`]), to learn what a trial costs
+//! ([`TrialRun::work`]) and how many its budget allows, then the others
+//! ([`TrialModel::run_all`]): on several threads on the dense executor (each thread's
+//! matrix products then stay on that thread), one after another on the interpreter.
+//! When a dense run turns out not to lower ([`TrialError::Unsupported`]), the caller
+//! may [`TrialModel::fall_back`] to the interpreter and start again (unless it asked
+//! for [`Executor::Dense`]). What is measured
+//! from a trial (statistics of some members, variances of a region) is the caller's.
+
+use super::dense::{serial_products, DenseError, DenseModel, DenseRun, Needed};
+use super::gradcheck::{run_model_with, ModelRun, Setup};
+use super::seed::{trial_seed, Domain};
+use super::{Machine, NumError};
+use crate::check::Env;
+use crate::syntax::ast::{Item, Program};
+
+/// Where the trials run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Executor {
+    /// The dense executor when the program lowers, else the interpreter.
+    Auto,
+    /// The dense executor only: a program that does not lower is an error.
+    Dense,
+    /// The element-wise interpreter (the reference semantics).
+    Interpreter,
+}
+
+/// Why a trial was not run.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TrialError {
+    /// The program does not lower to array operations (a dense run only); the
+    /// interpreter can run it.
+    Unsupported(String),
+    /// Refused: over a work or memory budget.
+    Refused(NumError),
+    /// The interpreter's run failed.
+    Failed(NumError),
+}
+
+impl TrialError {
+    /// The message, without the executor's prefix.
+    pub fn message(&self) -> &str {
+        match self {
+            TrialError::Unsupported(m) => m,
+            TrialError::Refused(e) | TrialError::Failed(e) => &e.message,
+        }
+    }
+}
+
+impl std::fmt::Display for TrialError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TrialError::Unsupported(m) => {
+                write!(f, "{}", DenseError::Unsupported(m.clone()))
+            }
+            TrialError::Refused(e) | TrialError::Failed(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl From<DenseError> for TrialError {
+    fn from(e: DenseError) -> TrialError {
+        match e {
+            DenseError::Unsupported(m) => TrialError::Unsupported(m),
+            DenseError::Refused(e) => TrialError::Refused(e),
+        }
+    }
+}
+
+/// The tensors of one trial, from whichever executor ran it.
+pub enum TrialRun<'a> {
+    Dense(DenseRun<'a>),
+    Interpreter(ModelRun<'a>),
+}
+
+impl<'a> TrialRun<'a> {
+    /// The trial's work: operations on the dense executor, element evaluations on the
+    /// interpreter (docs/numeric.md).
+    pub fn work(&self) -> u64 {
+        match self {
+            TrialRun::Dense(r) => r.machine.ops,
+            TrialRun::Interpreter(r) => r.machine.steps(),
+        }
+    }
+
+    /// The machine of the run: its sizes, constants and boundary rule.
+    pub fn machine(&self) -> &Machine<'a> {
+        match self {
+            TrialRun::Dense(r) => &r.machine.m,
+            TrialRun::Interpreter(r) => &r.machine,
+        }
+    }
+
+    /// The members the run wrote: (member, grad).
+    pub fn keys(&self) -> Vec<(String, bool)> {
+        match self {
+            TrialRun::Dense(r) => r.machine.arrays.keys().cloned().collect(),
+            TrialRun::Interpreter(r) => r.machine.vals.keys().cloned().collect(),
+        }
+    }
+
+    /// Count, sum and sum of squares of the elements of member `key` whose positions
+    /// match `fixed` (`Some(p)`: position p in that dimension; `None`: any), compared
+    /// dimension by dimension as far as both go; `None` for a member not written.
+    pub fn moments(
+        &self,
+        key: &(String, bool),
+        fixed: &[Option<i64>],
+    ) -> Option<(usize, f64, f64)> {
+        match self {
+            TrialRun::Dense(r) => r.machine.arrays.get(key).map(|a| a.moments(fixed)),
+            TrialRun::Interpreter(r) => {
+                let vals = r.machine.vals.get(key)?;
+                let (mut n, mut s1, mut s2) = (0usize, 0.0, 0.0);
+                for (pos, v) in vals {
+                    if fixed
+                        .iter()
+                        .zip(pos)
+                        .all(|(f, p)| f.is_none_or(|f| f == *p))
+                    {
+                        n += 1;
+                        s1 += v;
+                        s2 += v * v;
+                    }
+                }
+                Some((n, s1, s2))
+            }
+        }
+    }
+}
+
+/// A model ready for trials (see the module's documentation).
+pub struct TrialModel<'p, 'a> {
+    program: &'p Program,
+    env: &'a Env,
+    back: &'p [Item],
+    loss: Option<&'p str>,
+    setup: Setup<'p>,
+    dense: Option<DenseModel<'a>>,
+    executor: Executor,
+    seed: u64,
+    domain: Domain,
+}
+
+impl<'p, 'a> TrialModel<'p, 'a> {
+    /// The model of `program` and its derived backward program `back`, `setup` applied
+    /// before anything is sampled, the statements pruned to those the `needed` tensors
+    /// depend on (on the dense executor), trial `t` seeded with
+    /// [`trial_seed`]`(seed, domain, t)`. An error when the dense model is refused (too
+    /// large), or does not lower and `executor` is [`Executor::Dense`].
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        program: &'p Program,
+        env: &'a Env,
+        back: &'p [Item],
+        loss: Option<&'p str>,
+        setup: Setup<'p>,
+        needed: Option<&Needed>,
+        executor: Executor,
+        seed: u64,
+        domain: Domain,
+    ) -> Result<TrialModel<'p, 'a>, TrialError> {
+        let dense = match executor {
+            Executor::Interpreter => None,
+            Executor::Auto | Executor::Dense => {
+                match DenseModel::new(program, env, back, loss, setup, needed) {
+                    Ok(m) => Some(m),
+                    Err(DenseError::Unsupported(_)) if executor == Executor::Auto => None,
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        };
+        Ok(TrialModel {
+            program,
+            env,
+            back,
+            loss,
+            setup,
+            dense,
+            executor,
+            seed,
+            domain,
+        })
+    }
+
+    /// Whether the trials run on the dense executor.
+    pub fn is_dense(&self) -> bool {
+        self.dense.is_some()
+    }
+
+    /// The dense model, when the trials run on the dense executor.
+    pub fn dense(&self) -> Option<&DenseModel<'a>> {
+        self.dense.as_ref()
+    }
+
+    /// `dense executor` or `interpreter`.
+    pub fn executor_name(&self) -> &'static str {
+        if self.is_dense() {
+            "dense executor"
+        } else {
+            "interpreter"
+        }
+    }
+
+    /// Whether the trials may move to the interpreter: they run on the dense executor,
+    /// and [`Executor::Auto`] was asked for.
+    pub fn can_fall_back(&self) -> bool {
+        self.dense.is_some() && self.executor == Executor::Auto
+    }
+
+    /// Runs the trials on the interpreter from now on (after a dense run that did not
+    /// lower), when [`Self::can_fall_back`]; whether it did.
+    pub fn fall_back(&mut self) -> bool {
+        let can = self.can_fall_back();
+        if can {
+            self.dense = None;
+        }
+        can
+    }
+
+    /// The generator seed of trial `t`.
+    pub fn seed_of(&self, t: usize) -> u64 {
+        trial_seed(self.seed, self.domain, t as u64)
+    }
+
+    /// Trial `t`.
+    pub fn run(&self, t: usize) -> Result<TrialRun<'a>, TrialError> {
+        let seed = self.seed_of(t);
+        match &self.dense {
+            Some(m) => Ok(TrialRun::Dense(m.run(seed)?)),
+            None => run_model_with(
+                self.program,
+                self.env,
+                self.back,
+                self.loss,
+                seed,
+                self.setup,
+            )
+            .map(TrialRun::Interpreter)
+            .map_err(TrialError::Failed),
+        }
+    }
+
+    /// `f(t, trial t)` for every trial `t` in `ts`, in the order of `ts`. On the dense
+    /// executor the trials run on `workers` threads ([`parallel_trials`]), every trial
+    /// to the end; on the interpreter one after another, up to the first that fails
+    /// (the last result then).
+    pub fn run_all<T: Send>(
+        &self,
+        ts: std::ops::Range<usize>,
+        workers: usize,
+        f: impl Fn(usize, TrialRun<'a>) -> T + Sync,
+    ) -> Vec<Result<T, TrialError>> {
+        match &self.dense {
+            Some(m) => {
+                let (seed, domain) = (self.seed, self.domain);
+                parallel_trials(ts, workers, |t| {
+                    m.run(trial_seed(seed, domain, t as u64))
+                        .map(|r| f(t, TrialRun::Dense(r)))
+                        .map_err(TrialError::from)
+                })
+            }
+            None => {
+                let mut out = Vec::with_capacity(ts.len());
+                for t in ts {
+                    let r = self.run(t).map(|r| f(t, r));
+                    let failed = r.is_err();
+                    out.push(r);
+                    if failed {
+                        break;
+                    }
+                }
+                out
+            }
+        }
+    }
+}
+
+/// `f(k)` for every `k` in `ks`, on `workers` threads (worker `w` takes every
+/// `workers`-th trial), the results in the order of `ks`: independent trials, each seeded
+/// from its own number, so the results do not depend on the number of workers. With
+/// more than one worker, each worker's matrix products stay on its thread.
+pub fn parallel_trials<T: Send>(
+    ks: std::ops::Range<usize>,
+    workers: usize,
+    f: impl Fn(usize) -> T + Sync,
+) -> Vec<T> {
+    let n = ks.len();
+    let workers = workers.clamp(1, n.max(1));
+    if workers == 1 {
+        return ks.map(f).collect();
+    }
+    let mut slots: Vec<Option<T>> = (0..n).map(|_| None).collect();
+    std::thread::scope(|s| {
+        let f = &f;
+        let start = ks.start;
+        let handles: Vec<_> = (0..workers)
+            .map(|w| {
+                s.spawn(move || {
+                    serial_products(|| {
+                        (w..n)
+                            .step_by(workers)
+                            .map(|i| (i, f(start + i)))
+                            .collect::<Vec<_>>()
+                    })
+                })
+            })
+            .collect();
+        for h in handles {
+            match h.join() {
+                Ok(rs) => {
+                    for (i, r) in rs {
+                        slots[i] = Some(r);
+                    }
+                }
+                Err(p) => std::panic::resume_unwind(p),
+            }
+        }
+    });
+    slots.into_iter().flatten().collect()
+}
+
+/// The number of cores (1 when unknown).
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |t| t.get())
+}

@@ -1,0 +1,102 @@
+//! The parser: logical lines (see [`super::lines`]) to [`Program`], with nom 8 over
+//! `nom_locate` spans. Each logical line is parsed on its own, so one bad line gives
+//! one diagnostic and the rest of the file is still read. nom's types stay in here.
+//!
+//! Files, by concept:
+//! - `mod.rs`: the entry point [`parse`], the limits, and the line results shared by
+//!   the files below.
+//! - `tokens.rs`: the located input, the parse error, the context, white space, words
+//!   and keywords.
+//! - `names.rs`: identifiers, subscripts, index expressions, tensor references.
+//! - `expressions.rs`: expressions by precedence, bounded in depth and operators.
+//! - `statements.rs`: declarations, equations, bindings and the statement dispatch.
+//! - `claims.rs`: claims and derivation blocks.
+//! - `recovery.rs`: blocks, one logical line at a time, and the diagnostics of a line
+//!   that fails.
+
+mod claims;
+mod expressions;
+mod names;
+mod recovery;
+mod statements;
+mod tokens;
+
+use super::ast::*;
+use super::lines::{logical_lines, transliterate};
+use super::span::Span;
+use crate::diag::Diagnostic;
+use tokens::Ctx;
+
+/// The largest source accepted, in bytes.
+pub const MAX_SOURCE_BYTES: usize = 1 << 20;
+/// The deepest expression nesting accepted (brackets, calls, signs, powers).
+pub const MAX_EXPR_DEPTH: usize = 64;
+/// The most binary operators (`+`, `-`, `*`, `/`, juxtaposition) accepted in one
+/// expression (each side of an equation or relation): a chain of n terms is a tree n deep for every later walk (check, sym,
+/// grad, eval, moments, print), so chains are bounded like nesting.
+pub const MAX_EXPR_OPERATORS: usize = 4000;
+
+fn print_ref_text(r: &Ref) -> String {
+    super::printer::print_ref(r)
+}
+
+/// The result of parsing: the program (with what could be read) and the diagnostics.
+pub struct Parsed {
+    pub program: Program,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Parses a whole source file. Never fails and never panics: what cannot be read is
+/// reported as diagnostics and left out of the program.
+pub fn parse(src: &str) -> Parsed {
+    if src.len() > MAX_SOURCE_BYTES {
+        return Parsed {
+            program: Program { items: vec![] },
+            diagnostics: vec![Diagnostic::error(
+                "E0003",
+                Span::new(0, 0),
+                format!(
+                    "the file is {} bytes, more than the limit of {} bytes",
+                    src.len(),
+                    MAX_SOURCE_BYTES
+                ),
+            )
+            .with_hint("split the problem into several files")],
+        };
+    }
+    let ascii = transliterate(src);
+    let lines = logical_lines(&ascii.text);
+    let ctx = Ctx {
+        ascii: &ascii,
+        depth: std::cell::Cell::new(0),
+        operators: std::cell::Cell::new(0),
+    };
+    let mut diagnostics = Vec::new();
+    let items = ctx.block(&lines, &mut diagnostics, BlockKind::Top);
+    Parsed {
+        program: Program { items },
+        diagnostics,
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum BlockKind {
+    Top,
+    Loop,
+    Rule,
+    ForIndices,
+    Derivation,
+}
+
+enum GivenItem {
+    Boundary(Boundary),
+    Rel(Expr),
+}
+
+enum LineResult {
+    Item(Box<Item>),
+    Expect(Expectation, Span),
+    /// A line of a derivation: the relation to the previous line (none on the first),
+    /// the expression, the rule cited.
+    Step(Option<RelOp>, Box<Expr>, Option<Ident>, Span),
+}

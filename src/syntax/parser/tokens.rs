@@ -1,0 +1,125 @@
+//! The lexical layer: the located input type, the parse error, the shared parsing
+//! context, white space, symbols, words and keywords.
+
+use crate::syntax::lines::Ascii;
+use crate::syntax::span::Span;
+use nom::bytes::complete::{tag, take_while};
+use nom::character::complete::satisfy;
+use nom::combinator::recognize;
+use nom::error::{ErrorKind, ParseError};
+use nom::{IResult, Parser};
+use nom_locate::LocatedSpan;
+
+/// Input of the line parsers; `extra` is the offset of the line in the whole text, so
+/// a line is parsed without nom_locate counting the newlines before it (which made
+/// parsing a file quadratic in its length).
+pub(super) type In<'a> = LocatedSpan<&'a str, usize>;
+
+/// The offset of an input position in the whole (transliterated) text.
+pub(super) fn off(i: &In<'_>) -> usize {
+    i.location_offset() + i.extra
+}
+
+pub(super) const TOO_DEEP: &str = "a shallower expression";
+pub(super) const TOO_LONG: &str = "a shorter expression";
+
+/// Words that end an expression (they introduce the next part of a statement).
+pub(super) const RESERVED: &[&str] = &[
+    "given", "at", "tol", "for", "in", "over", "reversed", "includes", "by",
+];
+
+/// A parse error: the furthest position reached and what was expected there.
+#[derive(Debug)]
+pub(super) struct PErr {
+    pub(super) offset: usize,
+    pub(super) expected: &'static str,
+}
+
+impl<'a> ParseError<In<'a>> for PErr {
+    fn from_error_kind(input: In<'a>, _kind: ErrorKind) -> Self {
+        PErr {
+            offset: off(&input),
+            expected: "",
+        }
+    }
+    fn append(_input: In<'a>, _kind: ErrorKind, other: Self) -> Self {
+        other
+    }
+    fn or(self, other: Self) -> Self {
+        if other.offset >= self.offset {
+            other
+        } else {
+            self
+        }
+    }
+}
+
+pub(super) type PResult<'a, T> = IResult<In<'a>, T, PErr>;
+
+pub(super) fn fail<'a, T>(input: In<'a>, expected: &'static str) -> PResult<'a, T> {
+    Err(nom::Err::Error(PErr {
+        offset: off(&input),
+        expected,
+    }))
+}
+
+pub(super) fn failure<'a, T>(input: In<'a>, expected: &'static str) -> PResult<'a, T> {
+    Err(nom::Err::Failure(PErr {
+        offset: off(&input),
+        expected,
+    }))
+}
+
+/// Parsing state shared by the line parsers: the map back to original offsets and the
+/// current expression depth.
+pub(super) struct Ctx<'s> {
+    pub(super) ascii: &'s Ascii,
+    pub(super) depth: std::cell::Cell<usize>,
+    /// Binary operators read so far in the current statement.
+    pub(super) operators: std::cell::Cell<usize>,
+}
+
+impl Ctx<'_> {
+    pub(super) fn span(&self, from: In<'_>, to: In<'_>) -> Span {
+        self.ascii.span(off(&from), off(&to))
+    }
+}
+
+pub(super) fn ws(i: In<'_>) -> PResult<'_, In<'_>> {
+    take_while(|c: char| c == ' ' || c == '\n' || c == '\r' || c == '\t').parse(i)
+}
+
+pub(super) fn sym<'a>(s: &'static str) -> impl FnMut(In<'a>) -> PResult<'a, In<'a>> {
+    move |i: In<'a>| {
+        let (i, _) = ws(i)?;
+        match tag::<_, _, PErr>(s).parse(i) {
+            Ok(r) => Ok(r),
+            Err(_) => fail(i, s),
+        }
+    }
+}
+
+pub(super) fn is_ident_start(c: char) -> bool {
+    c.is_ascii_alphabetic()
+}
+
+pub(super) fn is_ident_char(c: char) -> bool {
+    c.is_ascii_alphanumeric()
+}
+
+/// A bare word (letters then letters and digits).
+pub(super) fn word(i: In<'_>) -> PResult<'_, In<'_>> {
+    recognize((satisfy(is_ident_start), take_while(is_ident_char))).parse(i)
+}
+
+pub(super) fn keyword<'a>(kw: &'static str) -> impl FnMut(In<'a>) -> PResult<'a, In<'a>> {
+    move |i: In<'a>| {
+        let (i, _) = ws(i)?;
+        let (rest, w) = word(i)?;
+        if *w.fragment() == kw {
+            Ok((rest, w))
+        } else {
+            fail(i, kw)
+        }
+    }
+}
