@@ -799,6 +799,7 @@ fn fuzz_long() {
                             tq::render::RenderOptions {
                                 format,
                                 fragment: false,
+                                audience: Default::default(),
                             },
                         );
                     }
@@ -908,6 +909,7 @@ fn replay() {
                     tq::render::RenderOptions {
                         format,
                         fragment: false,
+                        audience: Default::default(),
                     },
                 );
             }
