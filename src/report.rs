@@ -183,8 +183,10 @@ pub fn check_source(path: &str, source: &str, opts: &Options) -> FileReport {
         gradcheck_skipped: None,
         derived,
     };
-    let derivable =
-        !opts.no_numeric && report.unexpected_errors() == 0 && report.expected_error.is_none();
+    let derivable = !opts.no_numeric
+        && !opts.no_gradcheck
+        && report.unexpected_errors() == 0
+        && report.expected_error.is_none();
     if derivable {
         let a = report.analysis();
         if !a.backward().items.is_empty() {

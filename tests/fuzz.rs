@@ -9,11 +9,95 @@
 //! TQ_FUZZ_CASES=1000000 cargo test --release --test fuzz -- --ignored --nocapture
 //! ```
 //!
+//! The campaign of a million executions and more is `fuzz_long` (in process, resource
+//! limits per input: a counting allocator for memory, the thread's CPU clock for time;
+//! a sample through the binary under `prlimit`):
+//!
+//! ```text
+//! TQ_FUZZ_LONG=1000000 cargo test --release --test fuzz -- --ignored --nocapture fuzz_long
+//! ```
+//!
 //! The result of the last run is recorded in docs/fuzzing.md.
 
 mod common;
 
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// The test binary's allocator: the system's, counting the bytes live and their peak,
+/// so that the long run can flag an input that needs more than 1 GB.
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+fn grew(by: usize) {
+    let now = LIVE.fetch_add(by, Ordering::Relaxed) + by;
+    PEAK.fetch_max(now, Ordering::Relaxed);
+}
+
+// SAFETY: every call is forwarded to the system allocator unchanged; the counters are
+// only statistics.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = System.alloc(layout);
+        if !p.is_null() {
+            grew(layout.size());
+        }
+        p
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        let p = System.alloc_zeroed(layout);
+        if !p.is_null() {
+            grew(layout.size());
+        }
+        p
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        System.dealloc(ptr, layout);
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let p = System.realloc(ptr, layout, new_size);
+        if !p.is_null() {
+            if new_size >= layout.size() {
+                grew(new_size - layout.size());
+            } else {
+                LIVE.fetch_sub(layout.size() - new_size, Ordering::Relaxed);
+            }
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// The CPU time of the calling thread (the wall clock where it cannot be read): the
+/// machine running the campaign is shared, so wall time would flag inputs for the load
+/// of other processes.
+fn thread_cpu() -> Duration {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: clock_gettime writes one timespec through a valid pointer.
+        if unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) } == 0 {
+            return Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32);
+        }
+    }
+    EPOCH.with(|e| e.elapsed())
+}
+
+thread_local! {
+    static EPOCH: Instant = Instant::now();
+}
+
 use proptest::prelude::*;
+use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use std::time::{Duration, Instant};
 use tq::report::{check_source, Options};
@@ -511,4 +595,340 @@ fn fuzz(cases: u32, numeric: bool, limit: Duration, seed: [u8; 32]) {
         count.get(),
         slowest.get()
     );
+}
+
+/// Limits of one input in the long run: the issue's 2 s of CPU and 1 GB of memory.
+const LONG_CPU: Duration = Duration::from_secs(2);
+const LONG_BYTES: usize = 1 << 30;
+/// The CPU limit of the in-process numeric stage (gradient checks, claims decided on a
+/// sampled run): their work budgets are about 2 s each by design (docs/numeric.md), so
+/// a file with both may take longer than the 2 s of the other stages.
+const LONG_NUMERIC_CPU: Duration = Duration::from_secs(10);
+
+/// What the long run counts: executions per stage, coverage, the worst input per stage
+/// and the findings.
+#[derive(Default)]
+struct Campaign {
+    stages: BTreeMap<&'static str, u64>,
+    codes: BTreeMap<String, u64>,
+    verdicts: BTreeMap<String, u64>,
+    clean: u64,
+    with_errors: u64,
+    slowest: BTreeMap<&'static str, Duration>,
+    peak: usize,
+    binary_status: BTreeMap<String, u64>,
+    findings: Vec<String>,
+    saved: usize,
+}
+
+impl Campaign {
+    fn stage(&mut self, name: &'static str, cpu: Duration) {
+        *self.stages.entry(name).or_default() += 1;
+        let s = self.slowest.entry(name).or_default();
+        if cpu > *s {
+            *s = cpu;
+        }
+    }
+
+    fn summary(&self, wall: Duration, executions: u64) -> String {
+        let mut out = format!(
+            "fuzz_long: {executions} inputs in {:.0} s, {} findings\nstages (executions, slowest CPU):\n",
+            wall.as_secs_f64(),
+            self.findings.len()
+        );
+        for (k, v) in &self.stages {
+            match self.slowest.get(k) {
+                Some(t) => out += &format!("  {k}: {v}, {t:?}\n"),
+                None => out += &format!("  {k}: {v}\n"),
+            }
+        }
+        out += &format!(
+            "inputs without error: {}, with diagnostics of severity error: {}\npeak live memory of one input: {} MB\n",
+            self.clean,
+            self.with_errors,
+            self.peak >> 20
+        );
+        out += "diagnostic codes reached (inputs):\n";
+        for (k, v) in &self.codes {
+            out += &format!("  {k}: {v}\n");
+        }
+        out += "claim verdicts (claims):\n";
+        for (k, v) in &self.verdicts {
+            out += &format!("  {k}: {v}\n");
+        }
+        out += "binary sample (exit statuses):\n";
+        for (k, v) in &self.binary_status {
+            out += &format!("  {k}: {v}\n");
+        }
+        for f in &self.findings {
+            out += &format!("FINDING: {f}\n");
+        }
+        out
+    }
+}
+
+/// Runs `f` with the input's limits: a panic, more than [`LONG_CPU`] of the thread's CPU
+/// or more than [`LONG_BYTES`] live at once is a finding.
+fn limited<T>(
+    camp: &mut Campaign,
+    stage: &'static str,
+    what: &dyn Fn() -> String,
+    f: impl FnOnce() -> T,
+) -> Option<T> {
+    let base = LIVE.load(Ordering::Relaxed);
+    PEAK.store(base, Ordering::Relaxed);
+    let start = thread_cpu();
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    let cpu = thread_cpu().saturating_sub(start);
+    let peak = PEAK.load(Ordering::Relaxed).saturating_sub(base);
+    camp.stage(stage, cpu);
+    camp.peak = camp.peak.max(peak);
+    match r {
+        Err(e) => {
+            let msg = e
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            camp.findings
+                .push(format!("panic in {stage} ({msg}) on {}", what()));
+            None
+        }
+        Ok(v) => {
+            let limit = if stage == "check with numeric runs" {
+                LONG_NUMERIC_CPU
+            } else {
+                LONG_CPU
+            };
+            if cpu > limit {
+                camp.findings
+                    .push(format!("{stage} took {cpu:?} of CPU on {}", what()));
+            }
+            if peak > LONG_BYTES {
+                camp.findings
+                    .push(format!("{stage} held {} MB on {}", peak >> 20, what()));
+            }
+            Some(v)
+        }
+    }
+}
+
+/// The long campaign: `TQ_FUZZ_LONG` executions (default 1,000,000), every one through
+/// parse, check and the symbolic claim engines; one in `TQ_FUZZ_LONG_PIPELINE` (4) also
+/// through derive (text, JSON, `--steps`), render (LaTeX, Markdown) and emit; one in
+/// `TQ_FUZZ_LONG_NUMERIC` (2,000) through `check` with its numeric runs in process; one
+/// in `TQ_FUZZ_LONG_BINARY` (10,000) through the binary's `tq check` under `prlimit`
+/// (1 GB, 20 s of CPU: Monte Carlo claims have a 5 s budget by design). The findings are
+/// collected, not shrunk, and the run goes on; each input is saved before it runs (an
+/// abort leaves it in `target/fuzz-long/current.tq`), each finding's input is saved
+/// beside it. `TQ_FUZZ_REPORT` names a file for the summary; `TQ_FUZZ_LONG_SECONDS`
+/// stops the run after that many seconds (the summary states the inputs actually run).
+#[test]
+#[ignore = "the campaign is long; see docs/fuzzing.md"]
+fn fuzz_long() {
+    let env = |k: &str, d: u64| {
+        std::env::var(k)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(d)
+    };
+    let total = env("TQ_FUZZ_LONG", 1_000_000);
+    let every_pipeline = env("TQ_FUZZ_LONG_PIPELINE", 4).max(1);
+    let every_numeric = env("TQ_FUZZ_LONG_NUMERIC", 2_000).max(1);
+    let every_binary = env("TQ_FUZZ_LONG_BINARY", 10_000).max(1);
+    let seed = env("TQ_FUZZ_LONG_SEED", 7) as u8;
+    let report_path = std::env::var("TQ_FUZZ_REPORT").ok();
+    let deadline = std::env::var("TQ_FUZZ_LONG_SECONDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map(Duration::from_secs);
+    with_stack(move || {
+        let sources = problem_sources_named();
+        let dir = common::root().join("target/fuzz-long");
+        std::fs::create_dir_all(&dir).unwrap();
+        let current = dir.join("current.tq");
+        let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &[seed; 32]);
+        let mut runner = TestRunner::new_with_rng(Config::default(), rng);
+        let strategy = (0..sources.len(), prop::collection::vec(mutation(), 1..6));
+        let mut camp = Campaign::default();
+        let hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        let start = Instant::now();
+        let mut done = 0;
+        for n in 0..total {
+            if deadline.is_some_and(|d| start.elapsed() > d) {
+                eprintln!("fuzz_long: stopped at the deadline after {n} inputs");
+                break;
+            }
+            done = n + 1;
+            let (k, muts) = strategy.new_tree(&mut runner).expect("a case").current();
+            let src = apply(&sources[k].1, &muts);
+            std::fs::write(&current, &src).unwrap();
+            let what = || format!("{} with {muts:?}", sources[k].0);
+            let cheap = Options {
+                no_numeric: true,
+                no_monte_carlo: true,
+                ..Options::default()
+            };
+            let Some(report) = limited(&mut camp, "parse+check+claims", &what, || {
+                check_source("fuzz.tq", &src, &cheap)
+            }) else {
+                continue;
+            };
+            let mut codes: Vec<&str> = report.diagnostics.iter().map(|d| d.code).collect();
+            codes.sort_unstable();
+            codes.dedup();
+            for c in codes {
+                *camp.codes.entry(c.to_string()).or_default() += 1;
+            }
+            for c in &report.claims {
+                *camp.verdicts.entry(format!("{:?}", c.verdict)).or_default() += 1;
+            }
+            if report.unexpected_errors() == 0 {
+                camp.clean += 1;
+            } else {
+                camp.with_errors += 1;
+            }
+            if n % every_pipeline == 0 {
+                limited(&mut camp, "derive+render+emit+steps", &what, || {
+                    let _ = tq::derive::derive_text(&report, None);
+                    let _ = tq::derive::derive_json(&report);
+                    for format in [tq::render::Format::Latex, tq::render::Format::Markdown] {
+                        let _ = tq::render::render(
+                            &report,
+                            tq::render::RenderOptions {
+                                format,
+                                fragment: false,
+                                audience: Default::default(),
+                            },
+                        );
+                    }
+                    if report.unexpected_errors() == 0 {
+                        let _ = tq::emit::numpy(&report);
+                        if let Ok(chains) = tq::derive::steps_of(&report, 0) {
+                            let _ = tq::derive::steps::text(&chains);
+                        }
+                    }
+                });
+            }
+            drop(report);
+            if n % every_numeric == 0 {
+                let numeric = Options {
+                    no_monte_carlo: true,
+                    ..Options::default()
+                };
+                limited(&mut camp, "check with numeric runs", &what, || {
+                    check_source("fuzz.tq", &src, &numeric)
+                });
+            }
+            if n % every_binary == 0 {
+                let out = std::process::Command::new("prlimit")
+                    .args(["--as=1073741824", "--cpu=20", "--"])
+                    .arg(env!("CARGO_BIN_EXE_tq"))
+                    .arg("check")
+                    .arg(&current)
+                    .stdin(std::process::Stdio::null())
+                    .output()
+                    .expect("prlimit runs");
+                *camp.stages.entry("binary tq check").or_default() += 1;
+                let code = out.status.code();
+                *camp.binary_status.entry(format!("{code:?}")).or_default() += 1;
+                if !matches!(code, Some(0..=2)) {
+                    camp.findings.push(format!(
+                        "tq check ended with {:?} on {}",
+                        out.status,
+                        what()
+                    ));
+                }
+            }
+            if camp.findings.len() > camp.saved {
+                for f in &camp.findings[camp.saved..] {
+                    eprintln!("fuzz_long: FINDING {f}");
+                }
+                camp.saved = camp.findings.len();
+                std::fs::write(dir.join(format!("finding-{}.tq", camp.saved)), &src).unwrap();
+            }
+            if (n + 1) % 50_000 == 0 {
+                eprintln!(
+                    "fuzz_long: {} inputs, {:.0} s, {} findings",
+                    n + 1,
+                    start.elapsed().as_secs_f64(),
+                    camp.findings.len()
+                );
+            }
+        }
+        std::panic::set_hook(hook);
+        let summary = camp.summary(start.elapsed(), done);
+        println!("{summary}");
+        if let Some(p) = report_path {
+            std::fs::write(p, &summary).unwrap();
+        }
+        assert!(camp.findings.is_empty(), "{summary}");
+    });
+}
+
+/// The corpus with each file's name.
+fn problem_sources_named() -> Vec<(String, String)> {
+    let root = common::root();
+    common::tq_files(&root.join("problems"))
+        .into_iter()
+        .chain(common::tq_files(&root.join("tests/robustness")))
+        .map(|p| (common::rel(&p), std::fs::read_to_string(&p).unwrap()))
+        .collect()
+}
+
+/// Replays one file through the stages of `fuzz_long` and prints the CPU time of each:
+/// `TQ_FUZZ_REPLAY=FILE cargo test --release --test fuzz -- --ignored --nocapture replay`.
+#[test]
+#[ignore = "a tool for findings of the long run"]
+fn replay() {
+    let Ok(path) = std::env::var("TQ_FUZZ_REPLAY") else {
+        return;
+    };
+    with_stack(move || {
+        let src = std::fs::read_to_string(&path).unwrap();
+        let mut camp = Campaign::default();
+        let what = || path.clone();
+        let cheap = Options {
+            no_numeric: true,
+            no_monte_carlo: true,
+            ..Options::default()
+        };
+        let report = limited(&mut camp, "parse+check+claims", &what, || {
+            check_source("fuzz.tq", &src, &cheap)
+        })
+        .unwrap();
+        limited(&mut camp, "derive", &what, || {
+            let _ = tq::derive::derive_text(&report, None);
+            let _ = tq::derive::derive_json(&report);
+        });
+        limited(&mut camp, "render", &what, || {
+            for format in [tq::render::Format::Latex, tq::render::Format::Markdown] {
+                let _ = tq::render::render(
+                    &report,
+                    tq::render::RenderOptions {
+                        format,
+                        fragment: false,
+                        audience: Default::default(),
+                    },
+                );
+            }
+        });
+        limited(&mut camp, "emit+steps", &what, || {
+            if report.unexpected_errors() == 0 {
+                let _ = tq::emit::numpy(&report);
+                if let Ok(chains) = tq::derive::steps_of(&report, 0) {
+                    let _ = tq::derive::steps::text(&chains);
+                }
+            }
+        });
+        let numeric = Options {
+            no_monte_carlo: true,
+            ..Options::default()
+        };
+        limited(&mut camp, "check with numeric runs", &what, || {
+            check_source("fuzz.tq", &src, &numeric)
+        });
+        println!("{}", camp.summary(Duration::ZERO, 1));
+    });
 }

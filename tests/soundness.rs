@@ -721,6 +721,7 @@ fn check_model(model: &Model, seed: u64) -> Tally {
         strict: false,
         no_numeric: false,
         no_monte_carlo: !model.monte_carlo,
+        no_gradcheck: false,
     };
     let report = check_source("generated.tq", &full, &opts);
     if report.unexpected_errors() > 0 {

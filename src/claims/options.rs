@@ -13,4 +13,7 @@ pub struct Options {
     /// Leave out the Monte Carlo runs of moment claims only (tests that look at other
     /// engines use this to stay fast).
     pub no_monte_carlo: bool,
+    /// Leave out the gradient check only (`derive --steps` re-checks its file to decide
+    /// the steps; the file's own gradient check has already run).
+    pub no_gradcheck: bool,
 }

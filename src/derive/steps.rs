@@ -635,6 +635,9 @@ pub fn check(r: &FileReport, mut chains: Vec<Chain>, seed: u64) -> Result<Vec<Ch
     let opts = Options {
         seed,
         no_monte_carlo: true,
+        // Only the steps' verdicts are read: the file's gradient check, which has its
+        // own budget of about 2 s, is not run a second time.
+        no_gradcheck: true,
         ..Options::default()
     };
     let rep = check_source(&r.path, &src, &opts);
