@@ -47,20 +47,12 @@ pub fn infer(program: &Program, env: &Env) -> BTreeMap<String, Domain> {
         let arg = |k: usize| c.args.get(k);
         match dist {
             "bernoulli" => match arg(0) {
-<<<<<<< HEAD
                 Some(Expr::Ref(r)) if r.indices.is_none() => {
                     add(
                         print_name(&r.name),
                         Domain::probability(&format!("a probability in {why}")),
                     );
                 }
-=======
-                Some(Expr::Ref(r)) if r.indices.is_none() => add(
-                    print_name(&r.name),
-                    Domain::probability(&format!("a probability in {why}")),
-                ),
-                // A tensor element: no symbol to bound.
->>>>>>> splits
                 Some(Expr::Ref(_)) => {}
                 // `bernoulli(1 - p)`: 0 <= c + k p <= 1 bounds p.
                 Some(e) => {
