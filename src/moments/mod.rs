@@ -262,7 +262,8 @@ mod tests {
             let (a, env, _) = analysis(&src(shifted));
             let v = var_of(&a, &env, "y_k");
             assert!(
-                v.starts_with("error") && v.contains("read before it is written in the same for block"),
+                v.starts_with("error")
+                    && v.contains("read before it is written in the same for block"),
                 "{shifted}: {v}"
             );
             let v = var_of(&a, &env, "y_1");

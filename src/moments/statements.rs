@@ -10,6 +10,9 @@ use crate::sym::{self, Expr};
 use crate::syntax::ast::{self as ast, AssignOp, DeclKind, Init, Item, ItemKind};
 use std::collections::{BTreeMap, BTreeSet};
 
+/// A member: its key and subscripts (None: subscripts tq cannot read).
+type Member = (Key, Option<Vec<Expr>>);
+
 impl Walker<'_> {
     fn equation(&mut self, eq: &ast::Equation, for_indices: &[String], early: Option<String>) {
         let key = self.key(&eq.lhs);
@@ -158,7 +161,7 @@ impl Walker<'_> {
             let subs = self.subs(r).ok();
             (key, subs)
         };
-        let same_member = |a: &(Key, Option<Vec<Expr>>), b: &(Key, Option<Vec<Expr>>)| {
+        let same_member = |a: &Member, b: &Member| {
             a.0 == b.0
                 && match (&a.1, &b.1) {
                     (Some(x), Some(y)) => {
@@ -168,7 +171,7 @@ impl Walker<'_> {
                     _ => true,
                 }
         };
-        let writes: Vec<(&ast::Equation, (Key, Option<Vec<Expr>>))> =
+        let writes: Vec<(&ast::Equation, Member)> =
             all.iter().map(|w| (*w, member(&w.lhs))).collect();
         let mut out = Vec::new();
         for eq in &all {
@@ -206,9 +209,7 @@ impl Walker<'_> {
                     return false;
                 };
                 let fixed = |e: &Expr| e.free_symbols().iter().all(|v| self.bind.contains_key(v));
-                fixed(&a)
-                    && fixed(&b)
-                    && sym::simplify(&(a - b)).as_int().is_some_and(|c| c != 0)
+                fixed(&a) && fixed(&b) && sym::simplify(&(a - b)).as_int().is_some_and(|c| c != 0)
             })
     }
 
