@@ -248,4 +248,35 @@ mod tests {
         assert_eq!(var_of(&a, &env, "y_k"), "(M*sigma^2)^k");
         assert_eq!(var_of(&a, &env, "y_2"), "M^2*sigma^4");
     }
+
+    /// A `for` block runs element by element: a statement reading, at another position,
+    /// a member the block writes sees it not yet written (or already updated). The
+    /// statement-at-a-time walk must not stand in for that.
+    #[test]
+    fn for_block_reads_before_writes_are_not_derived() {
+        let src = |second: &str| {
+            format!("size M, K\nindex i, j : M\nsymbol sigma\nboundary circular\nparam W_k[M, M] ~ normal(0, sigma^2) for k in 1..K\ninput y_0[M] ~ normal(0, 1)\nfor k in 1..K:\n  for j:\n    h_k[j] = W_k[j, I] y_{{k-1}}[I]\n    {second}\n")
+        };
+        for shifted in ["y_k[j] = h_k[j+1]", "y_k[j] = h_k[j-1]", "y_k[j] = h_k[I]"] {
+            let (a, env, _) = analysis(&src(shifted));
+            let v = var_of(&a, &env, "y_k");
+            assert!(
+                v.starts_with("error")
+                    && v.contains("read before it is written in the same for block"),
+                "{shifted}: {v}"
+            );
+            let v = var_of(&a, &env, "y_1");
+            assert!(v.starts_with("error"), "{shifted}: {v}");
+            // The tensor written before the shifted read keeps its moments.
+            assert_eq!(var_of(&a, &env, "h_1"), "M*sigma^2", "{shifted}");
+        }
+        // At the position written: exact.
+        let (a, env, _) = analysis(&src("y_k[j] = h_k[j]"));
+        assert_eq!(var_of(&a, &env, "y_k"), "(M*sigma^2)^k");
+        // A read of an earlier member of the family at another position is fine.
+        let (a, env, _) = analysis(
+            "size M, K\nindex i, j : M\nsymbol sigma\nboundary circular\nparam W_k[M, M] ~ normal(0, sigma^2) for k in 1..K\ninput y_0[M] ~ normal(0, 1)\nfor k in 1..K:\n  for j:\n    h_k[j] = W_k[j, I] y_{k-1}[I+1]\n    y_k[j] = h_k[j]\n",
+        );
+        assert_eq!(var_of(&a, &env, "y_k"), "(M*sigma^2)^k");
+    }
 }

@@ -10,8 +10,11 @@ use crate::sym::{self, Expr};
 use crate::syntax::ast::{self as ast, AssignOp, DeclKind, Init, Item, ItemKind};
 use std::collections::{BTreeMap, BTreeSet};
 
+/// A member: its key and subscripts (None: subscripts tq cannot read).
+type Member = (Key, Option<Vec<Expr>>);
+
 impl Walker<'_> {
-    fn equation(&mut self, eq: &ast::Equation, for_indices: &[String]) {
+    fn equation(&mut self, eq: &ast::Equation, for_indices: &[String], early: Option<String>) {
         let key = self.key(&eq.lhs);
         let subs = match self.subs(&eq.lhs) {
             Ok(s) => s,
@@ -43,6 +46,8 @@ impl Walker<'_> {
             Err(format!(
                 "{member} is read by the statement that writes it (iterations see each other's writes)"
             ))
+        } else if let Some(why) = early {
+            Err(why)
         } else if let Some(why) = scattered(&eq.lhs) {
             // Elements written through a stride or a lookup receive a number of terms
             // that depends on the position (or on the looked-up values): the summed
@@ -132,15 +137,110 @@ impl Walker<'_> {
         }) && by_member.len() <= 1
     }
 
+    /// The statements of a `for` block that read, at another position than the one
+    /// being written, a member some statement of the block writes (the block runs its
+    /// statements element by element, in order: such a read sees a value not yet
+    /// written, or one written by an earlier iteration, depending on the position and
+    /// the padding; the statement-at-a-time walk would see every element written).
+    /// Returned as (statement, reason), for the statements of the block at any depth.
+    fn early_reads<'i>(&self, body: &'i [Item]) -> Vec<(&'i ast::Equation, String)> {
+        fn eqs<'i>(items: &'i [Item], out: &mut Vec<&'i ast::Equation>) {
+            for it in items {
+                match &it.kind {
+                    ItemKind::Equation(e) => out.push(e),
+                    ItemKind::ForIndices(f) => eqs(&f.body, out),
+                    ItemKind::Loop(l) => eqs(&l.body, out),
+                    _ => {}
+                }
+            }
+        }
+        let mut all = Vec::new();
+        eqs(body, &mut all);
+        let member = |r: &ast::Ref| {
+            let key = self.key(r);
+            let subs = self.subs(r).ok();
+            (key, subs)
+        };
+        let same_member = |a: &Member, b: &Member| {
+            a.0 == b.0
+                && match (&a.1, &b.1) {
+                    (Some(x), Some(y)) => {
+                        x.len() == y.len() && x.iter().zip(y).all(|(p, q)| sym::identical(p, q))
+                    }
+                    // Subscripts tq cannot read: possibly the same member.
+                    _ => true,
+                }
+        };
+        let writes: Vec<(&ast::Equation, Member)> =
+            all.iter().map(|w| (*w, member(&w.lhs))).collect();
+        let mut out = Vec::new();
+        for eq in &all {
+            let hit = refs_in(&eq.rhs).into_iter().find_map(|r| {
+                let m = member(r);
+                writes.iter().find_map(|(w, wm)| {
+                    let at_write = position(&r.indices).is_some()
+                        && position(&r.indices) == position(&w.lhs.indices);
+                    (same_member(&m, wm) && !at_write && !self.disjoint(r, &w.lhs))
+                        .then(|| member_text(&m.0, &wm.1.clone().unwrap_or_default()))
+                })
+            });
+            if let Some(t) = hit {
+                out.push((
+                    *eq,
+                    format!(
+                        "it reads {t} at another position than the one written, and {t} is written in the same for block: read before it is written in the same for block (the block runs element by element)"
+                    ),
+                ));
+            }
+        }
+        out
+    }
+
+    /// Whether a read and a write of one member never touch the same element: in some
+    /// dimension both subscripts use only loop variables (fixed for the block) and
+    /// differ by a nonzero constant (`h.grad[b,t,j]` read, `h.grad[b,t-1,j]` written).
+    fn disjoint(&self, r: &ast::Ref, w: &ast::Ref) -> bool {
+        let (Some(ri), Some(wi)) = (&r.indices, &w.indices) else {
+            return false;
+        };
+        ri.len() == wi.len()
+            && ri.iter().zip(wi).any(|(a, b)| {
+                let (Ok(a), Ok(b)) = (index_expr(a), index_expr(b)) else {
+                    return false;
+                };
+                let fixed = |e: &Expr| e.free_symbols().iter().all(|v| self.bind.contains_key(v));
+                fixed(&a) && fixed(&b) && sym::simplify(&(a - b)).as_int().is_some_and(|c| c != 0)
+            })
+    }
+
     pub(super) fn items(&mut self, items: &[Item], for_indices: &[String]) {
+        self.items_early(items, for_indices, &[]);
+    }
+
+    fn items_early(
+        &mut self,
+        items: &[Item],
+        for_indices: &[String],
+        early: &[(&ast::Equation, String)],
+    ) {
         for it in items {
             match &it.kind {
                 ItemKind::Decl(d) => self.decl(d),
-                ItemKind::Equation(eq) => self.equation(eq, for_indices),
+                ItemKind::Equation(eq) => {
+                    let why = early
+                        .iter()
+                        .find(|(e, _)| std::ptr::eq(*e, eq))
+                        .map(|(_, w)| w.clone());
+                    self.equation(eq, for_indices, why)
+                }
                 ItemKind::ForIndices(f) => {
                     let mut ids = for_indices.to_vec();
                     ids.extend(f.indices.iter().map(|i| i.name.clone()));
-                    self.items(&f.body, &ids);
+                    let mut inner = early.to_vec();
+                    if for_indices.is_empty() {
+                        inner = self.early_reads(&f.body);
+                    }
+                    self.items_early(&f.body, &ids, &inner);
                 }
                 ItemKind::Loop(l) => self.run_loop(l),
                 _ => {}
