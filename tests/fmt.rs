@@ -1,6 +1,7 @@
 //! `tq fmt`: on every `.tq` file of the repository that parses, the formatter keeps the
 //! meaning (the same program, spans aside), is idempotent and keeps every comment in
-//! order; and the command rewrites, checks and refuses what does not parse.
+//! order; the files of problems/ are formatted (`tq fmt --check problems/` in CI); and the
+//! command rewrites, checks and refuses what does not parse.
 
 mod common;
 
@@ -48,6 +49,22 @@ fn formatting_keeps_meaning_and_comments_and_is_idempotent() {
         }
     }
     assert!(checked >= 40, "only {checked} files formatted");
+}
+
+#[test]
+fn problem_files_are_formatted() {
+    let mut unformatted = Vec::new();
+    for path in tq_files(&root().join("problems")) {
+        let src = std::fs::read_to_string(&path).unwrap();
+        match format_source(&src) {
+            Ok(f) if f == src => {}
+            _ => unformatted.push(rel(&path)),
+        }
+    }
+    assert!(
+        unformatted.is_empty(),
+        "run `tq fmt problems/`: {unformatted:?}"
+    );
 }
 
 #[test]
