@@ -541,10 +541,46 @@ pub fn expand(e: &Expr) -> Expr {
     expand_inner(e, &mut budget).unwrap_or_else(|| e.clone())
 }
 
-/// Charges `cost` products to the budget; `None` when the cap or the budget is exceeded.
+/// The term-by-term products one claim may spend in all its calls of [`expand`] and
+/// [`together`] together (see [`with_work_budget`]): each call has its own cap
+/// ([`MAX_EXPAND_WORK`]), but a decision procedure that expands thousands of times
+/// (a search over substitutions, a fixed point) is bounded only by this one.
+pub const CLAIM_WORK: usize = 1_000_000;
+
+thread_local! {
+    /// Products left in the current [`with_work_budget`] scope (`None`: no scope).
+    static SHARED_WORK: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
+    /// Whether a call gave up in the current scope because the shared budget ran out.
+    static SHARED_EXHAUSTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` with at most `limit` term-by-term products for all the expansions it makes
+/// on this thread, and says whether that budget ran out (then some expansion gave up
+/// and left its expression unexpanded, so a result that needed it is not a proof).
+/// Scopes nest: the inner one replaces the outer for its duration.
+pub fn with_work_budget<R>(limit: usize, f: impl FnOnce() -> R) -> (R, bool) {
+    let outer = SHARED_WORK.with(|w| w.replace(Some(limit)));
+    let outer_exhausted = SHARED_EXHAUSTED.with(|x| x.replace(false));
+    let r = f();
+    SHARED_WORK.with(|w| w.set(outer));
+    let exhausted = SHARED_EXHAUSTED.with(|x| x.replace(outer_exhausted));
+    (r, exhausted)
+}
+
+/// Charges `cost` products to the budget of the call and to the shared one of the
+/// current [`with_work_budget`] scope; `None` when a cap or a budget is exceeded.
 fn charge(budget: &mut usize, cost: usize) -> Option<()> {
     if cost > MAX_TERMS || cost > *budget {
         return None;
+    }
+    let shared = SHARED_WORK.with(|w| w.get());
+    if let Some(left) = shared {
+        if cost > left {
+            SHARED_EXHAUSTED.with(|x| x.set(true));
+            SHARED_WORK.with(|w| w.set(Some(0)));
+            return None;
+        }
+        SHARED_WORK.with(|w| w.set(Some(left - cost)));
     }
     *budget -= cost;
     Some(())
