@@ -537,6 +537,9 @@ impl std::ops::Neg for Expr {
 /// Multiplies out products of sums and positive integer powers of sums. Returns the
 /// expression unchanged when the result would exceed [`MAX_TERMS`] terms.
 pub fn expand(e: &Expr) -> Expr {
+    if work_exhausted() {
+        return e.clone();
+    }
     let mut budget = MAX_EXPAND_WORK;
     expand_inner(e, &mut budget).unwrap_or_else(|| e.clone())
 }
@@ -545,7 +548,7 @@ pub fn expand(e: &Expr) -> Expr {
 /// [`together`] together (see [`with_work_budget`]): each call has its own cap
 /// ([`MAX_EXPAND_WORK`]), but a decision procedure that expands thousands of times
 /// (a search over substitutions, a fixed point) is bounded only by this one.
-pub const CLAIM_WORK: usize = 1_000_000;
+pub const CLAIM_WORK: usize = 100_000;
 
 thread_local! {
     /// Products left in the current [`with_work_budget`] scope (`None`: no scope).
@@ -565,6 +568,12 @@ pub fn with_work_budget<R>(limit: usize, f: impl FnOnce() -> R) -> (R, bool) {
     SHARED_WORK.with(|w| w.set(outer));
     let exhausted = SHARED_EXHAUSTED.with(|x| x.replace(outer_exhausted));
     (r, exhausted)
+}
+
+/// Whether the shared budget of the current [`with_work_budget`] scope has run out
+/// (a search that expands at each step should stop: nothing more will expand).
+pub fn work_exhausted() -> bool {
+    SHARED_EXHAUSTED.with(|x| x.get())
 }
 
 /// Charges `cost` products to the budget of the call and to the shared one of the
