@@ -866,6 +866,26 @@ pub fn diff(e: &Expr, var: &str) -> Expr {
 mod tests {
     use super::*;
 
+    #[test]
+    fn shared_work_budget_spans_calls_and_is_reported() {
+        let (x, y) = (Expr::sym("x"), Expr::sym("y"));
+        let sq = Expr::pow(x.clone() + y.clone() + Expr::one(), Expr::int(2));
+        // Each call alone is far under its own cap; together they exceed a shared 20.
+        let (results, exhausted) =
+            with_work_budget(20, || (0..5).map(|_| expand(&sq)).collect::<Vec<_>>());
+        assert!(exhausted);
+        assert!(matches!(results[0], Expr::Add(_)), "the first call expands");
+        assert_eq!(
+            results[4], sq,
+            "a call past the budget leaves it unexpanded"
+        );
+        // Outside a scope nothing is shared, and the flag does not leak.
+        assert!(!work_exhausted());
+        assert!(matches!(expand(&sq), Expr::Add(_)));
+        let (_, exhausted) = with_work_budget(1_000, || expand(&sq));
+        assert!(!exhausted);
+    }
+
     fn s(n: &str) -> Expr {
         Expr::sym(n)
     }
