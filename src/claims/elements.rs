@@ -699,7 +699,7 @@ pub fn nonneg_certificate(d: &Expr, facts: &[Fact]) -> Option<Vec<(String, Expr)
         slacks: &mut Vec<String>,
         budget: &mut usize,
     ) -> Option<Vec<(String, Expr)>> {
-        if *budget == 0 {
+        if *budget == 0 || sym::work_exhausted() {
             return None;
         }
         *budget -= 1;

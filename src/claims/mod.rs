@@ -170,31 +170,47 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
         // The engine that owns the claim's form answers first (`Elements` may leave the
         // claim to the general engines by answering `None`).
         let route = Route::of(claim, program, env);
-        let owned = match (route, &claim.body) {
-            (Route::UpdateRules, _) => Some(rules::decide(claim, program, env, opts.seed)),
-            (Route::Invariant, ast::Expr::Call(c)) => {
-                Some(tensor_sym::decide_invariant(c, claim, a, opts))
-            }
-            (Route::Elements, _) => tensor_sym::decide_relation(claim, a, opts),
-            _ => None,
-        };
-        let handled = owned.is_some();
-        let mut o = match owned {
-            Some(o) => o,
-            None if route == Route::Includes => {
-                undecided("`includes` blocks are decided on a sampled run of the model")
-            }
-            None => decide_with_moments(
-                claim,
-                &at,
-                cost::cost_calls(&claim.body, program, env, &back.items),
-                a,
-                program,
-                scalar,
-                env,
-                opts,
-            ),
-        };
+        // All the symbolic work of one claim shares one budget of products
+        // (`sym::CLAIM_WORK`); beyond it the claim is undecided, whatever the engines
+        // concluded from expressions they could no longer expand.
+        let ((handled, o), exhausted) = sym::with_work_budget(sym::CLAIM_WORK, || {
+            let owned = match (route, &claim.body) {
+                (Route::UpdateRules, _) => Some(rules::decide(claim, program, env, opts.seed)),
+                (Route::Invariant, ast::Expr::Call(c)) => {
+                    Some(tensor_sym::decide_invariant(c, claim, a, opts))
+                }
+                (Route::Elements, _) => tensor_sym::decide_relation(claim, a, opts),
+                _ => None,
+            };
+            let handled = owned.is_some();
+            let o = match owned {
+                Some(o) => o,
+                None if route == Route::Includes => {
+                    undecided("`includes` blocks are decided on a sampled run of the model")
+                }
+                None => decide_with_moments(
+                    claim,
+                    &at,
+                    cost::cost_calls(&claim.body, program, env, &back.items),
+                    a,
+                    program,
+                    scalar,
+                    env,
+                    opts,
+                ),
+            };
+            (handled, o)
+        });
+        let mut o = o;
+        if exhausted && o.verdict != Verdict::Refuted {
+            o = Outcome {
+                on_elements: o.on_elements,
+                ..undecided(format!(
+                    "the symbolic work exceeded its budget of {} term-by-term products (sym::CLAIM_WORK)",
+                    sym::CLAIM_WORK
+                ))
+            };
+        }
         let mut numeric = None;
         let by_moments = !handled && matches!(o.method, Method::Moments | Method::Quadrature);
         if route.general()

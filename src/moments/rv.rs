@@ -317,6 +317,12 @@ impl Rv {
         Rv {
             mean: self.mean.clone().map(|m| m + c.clone()),
             m2: match (&self.m2, &self.mean) {
+                // A constant's E[x²] is its value squared: kept as that square rather
+                // than grown by one sum per shift (a chain of n shifts of a constant
+                // whose value is a sum was quadratic in n).
+                (Some(_), Some(m)) if self.is_constant() => {
+                    Some(Expr::pow(m.clone() + c.clone(), Expr::int(2)))
+                }
                 (Some(m2), Some(m)) => Some(
                     m2.clone() + two * c.clone() * m.clone() + Expr::pow(c.clone(), Expr::int(2)),
                 ),

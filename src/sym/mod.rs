@@ -537,14 +537,59 @@ impl std::ops::Neg for Expr {
 /// Multiplies out products of sums and positive integer powers of sums. Returns the
 /// expression unchanged when the result would exceed [`MAX_TERMS`] terms.
 pub fn expand(e: &Expr) -> Expr {
+    if work_exhausted() {
+        return e.clone();
+    }
     let mut budget = MAX_EXPAND_WORK;
     expand_inner(e, &mut budget).unwrap_or_else(|| e.clone())
 }
 
-/// Charges `cost` products to the budget; `None` when the cap or the budget is exceeded.
+/// The term-by-term products one claim may spend in all its calls of [`expand`] and
+/// [`together`] together (see [`with_work_budget`]): each call has its own cap
+/// ([`MAX_EXPAND_WORK`]), but a decision procedure that expands thousands of times
+/// (a search over substitutions, a fixed point) is bounded only by this one.
+pub const CLAIM_WORK: usize = 100_000;
+
+thread_local! {
+    /// Products left in the current [`with_work_budget`] scope (`None`: no scope).
+    static SHARED_WORK: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
+    /// Whether a call gave up in the current scope because the shared budget ran out.
+    static SHARED_EXHAUSTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` with at most `limit` term-by-term products for all the expansions it makes
+/// on this thread, and says whether that budget ran out (then some expansion gave up
+/// and left its expression unexpanded, so a result that needed it is not a proof).
+/// Scopes nest: the inner one replaces the outer for its duration.
+pub fn with_work_budget<R>(limit: usize, f: impl FnOnce() -> R) -> (R, bool) {
+    let outer = SHARED_WORK.with(|w| w.replace(Some(limit)));
+    let outer_exhausted = SHARED_EXHAUSTED.with(|x| x.replace(false));
+    let r = f();
+    SHARED_WORK.with(|w| w.set(outer));
+    let exhausted = SHARED_EXHAUSTED.with(|x| x.replace(outer_exhausted));
+    (r, exhausted)
+}
+
+/// Whether the shared budget of the current [`with_work_budget`] scope has run out
+/// (a search that expands at each step should stop: nothing more will expand).
+pub fn work_exhausted() -> bool {
+    SHARED_EXHAUSTED.with(|x| x.get())
+}
+
+/// Charges `cost` products to the budget of the call and to the shared one of the
+/// current [`with_work_budget`] scope; `None` when a cap or a budget is exceeded.
 fn charge(budget: &mut usize, cost: usize) -> Option<()> {
     if cost > MAX_TERMS || cost > *budget {
         return None;
+    }
+    let shared = SHARED_WORK.with(|w| w.get());
+    if let Some(left) = shared {
+        if cost > left {
+            SHARED_EXHAUSTED.with(|x| x.set(true));
+            SHARED_WORK.with(|w| w.set(Some(0)));
+            return None;
+        }
+        SHARED_WORK.with(|w| w.set(Some(left - cost)));
     }
     *budget -= cost;
     Some(())
@@ -820,6 +865,26 @@ pub fn diff(e: &Expr, var: &str) -> Expr {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shared_work_budget_spans_calls_and_is_reported() {
+        let (x, y) = (Expr::sym("x"), Expr::sym("y"));
+        let sq = Expr::pow(x.clone() + y.clone() + Expr::one(), Expr::int(2));
+        // Each call alone is far under its own cap; together they exceed a shared 20.
+        let (results, exhausted) =
+            with_work_budget(20, || (0..5).map(|_| expand(&sq)).collect::<Vec<_>>());
+        assert!(exhausted);
+        assert!(matches!(results[0], Expr::Add(_)), "the first call expands");
+        assert_eq!(
+            results[4], sq,
+            "a call past the budget leaves it unexpanded"
+        );
+        // Outside a scope nothing is shared, and the flag does not leak.
+        assert!(!work_exhausted());
+        assert!(matches!(expand(&sq), Expr::Add(_)));
+        let (_, exhausted) = with_work_budget(1_000, || expand(&sq));
+        assert!(!exhausted);
+    }
 
     fn s(n: &str) -> Expr {
         Expr::sym(n)
