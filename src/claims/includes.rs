@@ -304,6 +304,14 @@ pub fn decide_found(
                 format!("`{}`: {why} (one sampled run, seed {seed})", text.trim()),
             );
         }
+        // A statement whose contribution is 0 everywhere on this run (every mask 0, a
+        // gradient that does not reach) matches anything that is 0 too: no evidence.
+        if mine.values().all(|t| t.values().all(|v| *v == 0.0)) {
+            return und(format!(
+                "`{}` contributes 0 at every element of the sampled run (seed {seed}), which cannot tell it from a wrong statement (another --seed may give a run where it does not)",
+                text.trim()
+            ));
+        }
         matched += 1;
     }
     Outcome::new(

@@ -138,6 +138,9 @@ pub fn decide_found(
         ));
     }
     let mut checked = 0usize;
+    // Elements where either side is not 0: a run where both sides vanish everywhere (every
+    // dropout mask 0, a gradient that does not reach) cannot tell the claim from a wrong one.
+    let mut informative = 0usize;
     let mut excluded = 0usize;
     let mut pos: Vec<i64> = ranges.iter().map(|r| r.0).collect();
     if ranges.iter().any(|(lo, hi)| hi < lo) {
@@ -184,6 +187,9 @@ pub fn decide_found(
                 );
             }
             checked += 1;
+            if l != 0.0 || r != 0.0 {
+                informative += 1;
+            }
         }
         // The next element (an odometer over the ranges); done after the last.
         let mut carried_out = true;
@@ -208,6 +214,11 @@ pub fn decide_found(
     }
     if checked == 0 {
         return und("no element where every quantity of the claim exists".into());
+    }
+    if informative == 0 {
+        return und(format!(
+            "both sides are 0 at all {checked} elements of the sampled run (seed {seed}), which cannot tell the claim from a wrong one (another --seed may give a run where they are not)"
+        ));
     }
     Outcome::new(
         Verdict::Confirmed,
