@@ -308,8 +308,12 @@ fn a_wrong_gradient_scaling_is_not_proved() {
     let src = problem("batchnorm.tq");
     // The factor c instead of 1/c: refuted on the sampled run.
     let wrong = src.replace(
-        "claim U.grad[j,i] == W.grad[j,i] / c given",
+        "claim U.grad[j,i] == W.grad[j,i]/c given",
         "claim U.grad[j,i] == W.grad[j,i] c given",
+    );
+    assert_ne!(
+        wrong, src,
+        "the claim to plant the error in is not in the file"
     );
     let r = check_source("bn.tq", &wrong, &fast());
     let c = r
