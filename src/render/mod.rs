@@ -487,6 +487,26 @@ const QUESTIONS: [(&str, bool); 2] = [
     ("Each of the following is false. Find the error.", true),
 ];
 
+/// The non-empty lists of questions, each with its heading and its claims numbered as
+/// in the file.
+fn questions<'c>(
+    claims: &'c [(Claim, Option<&ClaimReport>)],
+) -> Vec<(&'static str, Vec<(usize, &'c Claim)>)> {
+    QUESTIONS
+        .iter()
+        .map(|&(heading, false_ones)| {
+            let listed = claims
+                .iter()
+                .enumerate()
+                .filter(|(_, (c, _))| stated_false(c) == false_ones)
+                .map(|(k, (c, _))| (k + 1, c))
+                .collect::<Vec<_>>();
+            (heading, listed)
+        })
+        .filter(|(_, listed)| !listed.is_empty())
+        .collect()
+}
+
 /// A claim the file states to be false (`expect refuted`).
 fn stated_false(c: &Claim) -> bool {
     c.expect == Some(Expectation::Refuted)
@@ -586,16 +606,7 @@ fn latex(r: &FileReport, sol: &Solution<'_>, opts: RenderOptions) -> String {
         latex_lines(&lines, &mut out);
     }
     let claims = claims_with_reports(r);
-    for (heading, false_ones) in QUESTIONS {
-        let listed: Vec<(usize, &Claim)> = claims
-            .iter()
-            .enumerate()
-            .filter(|(_, (c, _))| stated_false(c) == false_ones)
-            .map(|(k, (c, _))| (k + 1, c))
-            .collect();
-        if listed.is_empty() {
-            continue;
-        }
+    for (heading, listed) in questions(&claims) {
         out.push_str(&format!("\\paragraph{{{heading}}}\n\\begin{{enumerate}}\n"));
         for (k, c) in listed {
             out.push_str(&format!("\\item[{k}.] ${}$\n", math::claim(c)));
@@ -818,16 +829,7 @@ fn markdown(r: &FileReport, sol: &Solution<'_>, audience: Audience) -> String {
         out.push('\n');
     }
     let claims = claims_with_reports(r);
-    for (heading, false_ones) in QUESTIONS {
-        let listed: Vec<(usize, &Claim)> = claims
-            .iter()
-            .enumerate()
-            .filter(|(_, (c, _))| stated_false(c) == false_ones)
-            .map(|(k, (c, _))| (k + 1, c))
-            .collect();
-        if listed.is_empty() {
-            continue;
-        }
+    for (heading, listed) in questions(&claims) {
         out.push_str(&format!("**{heading}**\n\n"));
         for (k, c) in listed {
             out.push_str(&format!("{k}. ${}$\n", math::claim(c)));

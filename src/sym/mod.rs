@@ -548,7 +548,7 @@ pub fn expand(e: &Expr) -> Expr {
 /// [`together`] together (see [`with_work_budget`]): each call has its own cap
 /// ([`MAX_EXPAND_WORK`]), but a decision procedure that expands thousands of times
 /// (a search over substitutions, a fixed point) is bounded only by this one.
-pub const CLAIM_WORK: usize = 100_000;
+pub const CLAIM_WORK: usize = 50_000;
 
 thread_local! {
     /// Products left in the current [`with_work_budget`] scope (`None`: no scope).
