@@ -163,6 +163,7 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
     let moment_keys = montecarlo::moment_keys(program, env);
     let mut trials = BTreeMap::new();
     let mut mc_budget = montecarlo::FILE_BUDGET;
+    let mut sym_left = sym::FILE_WORK;
     let lines = crate::syntax::span::LineIndex::new(source);
     for (span, claim, at) in &claims {
         let (claim, at) = (claim, at.clone());
@@ -170,10 +171,12 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
         // The engine that owns the claim's form answers first (`Elements` may leave the
         // claim to the general engines by answering `None`).
         let route = Route::of(claim, program, env);
-        // All the symbolic work of one claim shares one budget of products
-        // (`sym::CLAIM_WORK`); beyond it the claim is undecided, whatever the engines
-        // concluded from expressions they could no longer expand.
-        let ((handled, o), exhausted) = sym::with_work_budget(sym::CLAIM_WORK, || {
+        // All the symbolic work of one claim shares one budget (`sym::CLAIM_WORK`), and
+        // all the claims of the file one more (`sym::FILE_WORK`); beyond either the claim
+        // is undecided, whatever the engines concluded from expressions they could no
+        // longer expand.
+        let limit = sym::CLAIM_WORK.min(sym_left);
+        let ((handled, o), work) = sym::with_work_budget(limit, || {
             let owned = match (route, &claim.body) {
                 (Route::UpdateRules, _) => Some(rules::decide(claim, program, env, opts.seed)),
                 (Route::Invariant, ast::Expr::Call(c)) => {
@@ -201,14 +204,23 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
             };
             (handled, o)
         });
+        sym_left -= work.used;
         let mut o = o;
-        if exhausted && o.verdict != Verdict::Refuted {
+        if work.exhausted && o.verdict != Verdict::Refuted {
+            let why = if limit < sym::CLAIM_WORK {
+                format!(
+                    "the symbolic work of this file exceeded its budget of {} units (sym::FILE_WORK), spent by the claims before this one",
+                    sym::FILE_WORK
+                )
+            } else {
+                format!(
+                    "the symbolic work exceeded its budget of {} units (sym::CLAIM_WORK)",
+                    sym::CLAIM_WORK
+                )
+            };
             o = Outcome {
                 on_elements: o.on_elements,
-                ..undecided(format!(
-                    "the symbolic work exceeded its budget of {} term-by-term products (sym::CLAIM_WORK)",
-                    sym::CLAIM_WORK
-                ))
+                ..undecided(why)
             };
         }
         let mut numeric = None;

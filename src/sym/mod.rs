@@ -544,11 +544,16 @@ pub fn expand(e: &Expr) -> Expr {
     expand_inner(e, &mut budget).unwrap_or_else(|| e.clone())
 }
 
-/// The term-by-term products one claim may spend in all its calls of [`expand`] and
-/// [`together`] together (see [`with_work_budget`]): each call has its own cap
-/// ([`MAX_EXPAND_WORK`]), but a decision procedure that expands thousands of times
-/// (a search over substitutions, a fixed point) is bounded only by this one.
-pub const CLAIM_WORK: usize = 50_000;
+/// The work (units of [`product_weight`]) one claim may spend in all its calls of
+/// [`expand`] and [`together`] together (see [`with_work_budget`]): each call has its
+/// own cap ([`MAX_EXPAND_WORK`]), but a decision procedure that expands thousands of
+/// times (a search over substitutions, a fixed point) is bounded only by this one.
+pub const CLAIM_WORK: usize = 250_000;
+
+/// The work all the claims of one file may spend together: a file of many claims, each
+/// under [`CLAIM_WORK`], is still bounded (the claims after the budget ran out are
+/// undecided with the reason).
+pub const FILE_WORK: usize = 600_000;
 
 thread_local! {
     /// Products left in the current [`with_work_budget`] scope (`None`: no scope).
@@ -557,17 +562,28 @@ thread_local! {
     static SHARED_EXHAUSTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
-/// Runs `f` with at most `limit` term-by-term products for all the expansions it makes
-/// on this thread, and says whether that budget ran out (then some expansion gave up
-/// and left its expression unexpanded, so a result that needed it is not a proof).
-/// Scopes nest: the inner one replaces the outer for its duration.
-pub fn with_work_budget<R>(limit: usize, f: impl FnOnce() -> R) -> (R, bool) {
+/// Runs `f` with at most `limit` units of expansion work (see [`product_weight`]) for all
+/// the expansions it makes on this thread, and says whether that budget ran out (then
+/// some expansion gave up and left its expression unexpanded, so a result that needed
+/// it is not a proof) and how much of it was used. Scopes nest: the inner one replaces
+/// the outer for its duration.
+pub fn with_work_budget<R>(limit: usize, f: impl FnOnce() -> R) -> (R, Work) {
     let outer = SHARED_WORK.with(|w| w.replace(Some(limit)));
     let outer_exhausted = SHARED_EXHAUSTED.with(|x| x.replace(false));
     let r = f();
-    SHARED_WORK.with(|w| w.set(outer));
+    let left = SHARED_WORK.with(|w| w.replace(outer)).unwrap_or(0);
     let exhausted = SHARED_EXHAUSTED.with(|x| x.replace(outer_exhausted));
-    (r, exhausted)
+    let used = if exhausted { limit } else { limit - left };
+    (r, Work { exhausted, used })
+}
+
+/// What a [`with_work_budget`] scope spent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Work {
+    /// The budget ran out: some expansion gave up.
+    pub exhausted: bool,
+    /// Units of work used (the whole limit when exhausted).
+    pub used: usize,
 }
 
 /// Whether the shared budget of the current [`with_work_budget`] scope has run out
@@ -576,23 +592,53 @@ pub fn work_exhausted() -> bool {
     SHARED_EXHAUSTED.with(|x| x.get())
 }
 
-/// Charges `cost` products to the budget of the call and to the shared one of the
-/// current [`with_work_budget`] scope; `None` when a cap or a budget is exceeded.
-fn charge(budget: &mut usize, cost: usize) -> Option<()> {
+/// Charges `cost` products to the budget of the call, and their `weight` to the shared
+/// one of the current [`with_work_budget`] scope; `None` when a cap or a budget is
+/// exceeded.
+fn charge(budget: &mut usize, cost: usize, weight: usize) -> Option<()> {
     if cost > MAX_TERMS || cost > *budget {
         return None;
     }
     let shared = SHARED_WORK.with(|w| w.get());
     if let Some(left) = shared {
-        if cost > left {
+        if weight > left {
             SHARED_EXHAUSTED.with(|x| x.set(true));
             SHARED_WORK.with(|w| w.set(Some(0)));
             return None;
         }
-        SHARED_WORK.with(|w| w.set(Some(left - cost)));
+        SHARED_WORK.with(|w| w.set(Some(left - weight)));
     }
     *budget -= cost;
     Some(())
+}
+
+/// The work of multiplying every term of `a` by every term of `b`, in units that
+/// follow the time it takes: one per product, plus the factors and coefficient words
+/// each product has to merge (a product of two 40-factor terms costs far more than one
+/// of two symbols, and a budget counted in products alone let a claim over long
+/// products of sums run for seconds).
+fn product_weight(a: &[Expr], b: &[Expr]) -> usize {
+    let size = |t: &[Expr]| -> usize { t.iter().map(term_size).fold(0, usize::saturating_add) };
+    let products = a.len().saturating_mul(b.len());
+    products
+        .saturating_add(size(a).saturating_mul(b.len()))
+        .saturating_add(size(b).saturating_mul(a.len()))
+}
+
+/// The factors of one term plus the 64-bit words of its coefficient.
+fn term_size(t: &Expr) -> usize {
+    let words = |r: &BigRational| (r.numer().bits() + r.denom().bits()).div_ceil(64) as usize;
+    match t {
+        Expr::Mul(fs) => fs
+            .iter()
+            .map(|f| match f {
+                Expr::Num(r) => words(r),
+                _ => 1,
+            })
+            .sum(),
+        Expr::Num(r) => words(r),
+        _ => 1,
+    }
 }
 
 fn terms_of(e: &Expr) -> Vec<Expr> {
@@ -616,7 +662,11 @@ fn expand_inner(e: &Expr, budget: &mut usize) -> Option<Expr> {
             let mut acc: Vec<Expr> = vec![Expr::one()];
             for f in fs {
                 let ft = terms_of(&expand_inner(f, budget)?);
-                charge(budget, acc.len().saturating_mul(ft.len()))?;
+                charge(
+                    budget,
+                    acc.len().saturating_mul(ft.len()),
+                    product_weight(&acc, &ft),
+                )?;
                 let mut next = Vec::with_capacity(acc.len() * ft.len());
                 for a in &acc {
                     for b in &ft {
@@ -634,7 +684,11 @@ fn expand_inner(e: &Expr, budget: &mut usize) -> Option<Expr> {
                     let bt = terms_of(&b2);
                     let mut acc: Vec<Expr> = vec![Expr::one()];
                     for _ in 0..n {
-                        charge(budget, acc.len().saturating_mul(bt.len()))?;
+                        charge(
+                            budget,
+                            acc.len().saturating_mul(bt.len()),
+                            product_weight(&acc, &bt),
+                        )?;
                         let mut next = Vec::with_capacity(acc.len() * bt.len());
                         for x in &acc {
                             for y in &bt {
@@ -871,9 +925,10 @@ mod tests {
         let (x, y) = (Expr::sym("x"), Expr::sym("y"));
         let sq = Expr::pow(x.clone() + y.clone() + Expr::one(), Expr::int(2));
         // Each call alone is far under its own cap; together they exceed a shared 20.
-        let (results, exhausted) =
-            with_work_budget(20, || (0..5).map(|_| expand(&sq)).collect::<Vec<_>>());
-        assert!(exhausted);
+        let (results, work) =
+            with_work_budget(40, || (0..5).map(|_| expand(&sq)).collect::<Vec<_>>());
+        assert!(work.exhausted);
+        assert_eq!(work.used, 40);
         assert!(matches!(results[0], Expr::Add(_)), "the first call expands");
         assert_eq!(
             results[4], sq,
@@ -882,8 +937,9 @@ mod tests {
         // Outside a scope nothing is shared, and the flag does not leak.
         assert!(!work_exhausted());
         assert!(matches!(expand(&sq), Expr::Add(_)));
-        let (_, exhausted) = with_work_budget(1_000, || expand(&sq));
-        assert!(!exhausted);
+        let (_, work) = with_work_budget(1_000, || expand(&sq));
+        assert!(!work.exhausted);
+        assert!(work.used > 0 && work.used < 1_000, "{work:?}");
     }
 
     fn s(n: &str) -> Expr {
