@@ -10,7 +10,7 @@ mod common;
 use common::root;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
@@ -596,6 +596,52 @@ fn code_actions_insert_the_backward_program_and_fix_a_refuted_claim() {
             claim.text_line()
         );
     }
+    assert!(c.finish().success());
+}
+
+/// Verdicts belong to a version: a change that arrives while the claims of the
+/// previous text are being decided makes those verdicts void; the hints that settle
+/// are the new text's, and no verdict of the old text is ever published.
+#[test]
+fn verdicts_of_an_older_version_are_discarded() {
+    let head = "size B, J\n\
+                param w[J] ~ normal(0, 1)\n\
+                input x[B, J] ~ normal(0, 1)\n\
+                y[b] = w[J] x[b, J]\n\
+                sample B = 2, J = 3\n";
+    let uri = "file:///tmp/tq-lsp-versions.tq";
+    let mut c = Client::start();
+    c.initialize();
+    c.open(uri, &format!("{head}claim Var(y) == 2 J\n"), 1);
+    c.change(uri, &format!("{head}claim Var(y) == J\n"), 2);
+    c.diagnostics(uri, 2, Duration::from_secs(10));
+    let hints = settled_hints(&mut c, uri, 10, Duration::from_secs(300));
+    assert_eq!(hints.len(), 1);
+    assert!(
+        hints[0]["label"].as_str().unwrap().starts_with("✓ proved"),
+        "{hints:?}"
+    );
+    // Back to the false claim: the hint and the warning follow.
+    c.change(uri, &format!("{head}claim Var(y) == 2 J\n"), 3);
+    c.diagnostics(uri, 3, Duration::from_secs(10));
+    let hints = settled_hints(&mut c, uri, 10, Duration::from_secs(300));
+    assert!(
+        hints[0]["label"].as_str().unwrap().starts_with("✗ refuted"),
+        "{hints:?}"
+    );
+    let d = c.diagnostics(uri, 3, Duration::from_secs(10));
+    assert_eq!(d["diagnostics"][0]["source"], "tq claims", "{d}");
+    // The first text's refutation was never published.
+    let stale: Vec<&Value> = c
+        .backlog
+        .iter()
+        .filter(|m| {
+            m["method"] == "textDocument/publishDiagnostics"
+                && m["params"]["version"] == 1
+                && m["params"]["diagnostics"] != json!([])
+        })
+        .collect();
+    assert!(stale.is_empty(), "{stale:?}");
     assert!(c.finish().success());
 }
 

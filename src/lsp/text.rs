@@ -63,7 +63,8 @@ impl LineMap {
         let (start, end) = self.line_range(text, line);
         let mut units = 0usize;
         for (i, c) in text[start..end].char_indices() {
-            if units >= pos.character as usize {
+            // At the character, or inside its surrogate pair.
+            if units + c.len_utf16() > pos.character as usize {
                 return start + i;
             }
             units += c.len_utf16();
