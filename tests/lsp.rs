@@ -798,3 +798,84 @@ fn diagnostics_follow_a_keystroke_quickly() {
     );
     assert!(c.finish().success());
 }
+
+/// Neovim as the client (Debian's `neovim`; 0.7 or later), headless: the script
+/// tests/nvim/lsp_session.lua opens problems/resnet.tq, waits for the diagnostics, a
+/// hover with the gradient, the claims' inlay hints, and the diagnostic of an error it
+/// types. Skipped without `nvim`, except under `CI=true`, where a missing `nvim` fails.
+#[test]
+fn neovim_headless_session() {
+    let found = Command::new("nvim")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !found {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "nvim is not installed (CI installs Debian's neovim in .ci/run)"
+        );
+        eprintln!("note: nvim not found; the Neovim test of tq lsp is skipped");
+        return;
+    }
+    let out = std::env::temp_dir().join(format!("tq-nvim-{}.txt", std::process::id()));
+    let _ = std::fs::remove_file(&out);
+    let mut child = Command::new("nvim")
+        .args(["--headless", "-u", "NONE", "-i", "NONE", "-n", "-c"])
+        .arg(format!(
+            "luafile {}",
+            root().join("tests/nvim/lsp_session.lua").display()
+        ))
+        .env("TQ_BIN", env!("CARGO_BIN_EXE_tq"))
+        .env("TQ_FILE", root().join("problems/resnet.tq"))
+        .env("TQ_OUT", &out)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("nvim starts");
+    let deadline = Instant::now() + Duration::from_secs(900);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the Neovim session did not end within 900 s");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let results = std::fs::read_to_string(&out).expect("the Neovim script wrote its results");
+    let _ = std::fs::remove_file(&out);
+    let get = |key: &str| -> Vec<&str> {
+        results
+            .lines()
+            .filter_map(|l| l.strip_prefix(key).and_then(|r| r.strip_prefix('\t')))
+            .collect()
+    };
+    assert_eq!(get("done"), ["ok"], "{results}");
+    assert_eq!(get("initial_diagnostics"), ["0"], "{results}");
+    let hover = get("hover").concat();
+    assert!(hover.contains("shape: `[B, X, Y, J]`"), "{hover}");
+    assert!(
+        hover.contains("for b,x,y,j: L_l.grad[b,x,y,j] += L_{l+1}.grad[b,x,y,j]"),
+        "{hover}"
+    );
+    assert!(
+        hover.contains("Var(L_l) = (D^2*J*sigma_W^2 + 1)^l"),
+        "{hover}"
+    );
+    assert_eq!(get("hints"), ["18"], "{results}");
+    let text = std::fs::read_to_string(root().join("problems/resnet.tq")).unwrap();
+    let closed = line_of(&text, "claim Var(L_l) == (1 + D^2 J sigma_W^2)^l") + 1;
+    assert!(
+        get("hint").contains(&format!("{closed} ✓ proved [moments-closed-form]").as_str()),
+        "{results}"
+    );
+    let broken = get("broken_line").concat();
+    let error = get("error").concat();
+    assert!(
+        error.starts_with(&format!(
+            "{broken} E0202 `W` has rank 4 but is used with 3 indices"
+        )),
+        "{results}"
+    );
+}
