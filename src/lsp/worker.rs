@@ -304,7 +304,9 @@ fn moment_tensor(name: &str, r: &FileReport) -> Option<String> {
         .map(|_| base.to_string())
 }
 
-fn derive_facts(r: &FileReport, version: i32) -> Derived {
+/// The derived values the editor shows for one version of a checked file (nothing but
+/// the reason when it has errors).
+pub fn derive_facts(r: &FileReport, version: i32) -> Derived {
     let mut d = Derived {
         version,
         ..Derived::default()
@@ -403,9 +405,21 @@ fn decide(
         return v;
     }
     let reports = claims::decide_all(&r.analysis(), &r.source, opts);
+    v.claims = claim_views(r, &reports, values);
+    v
+}
+
+/// The editor's view of decided claims: labels, details, and the replacement of a
+/// refuted claim's right side by a value of `values` (from [`derive_facts`]).
+pub fn claim_views(
+    r: &FileReport,
+    reports: &[claims::ClaimReport],
+    values: &HashMap<String, String>,
+) -> Vec<ClaimView> {
+    let mut out = Vec::new();
     let mut items = Vec::new();
     claim_items(&r.program.items, &mut items);
-    for c in &reports {
+    for c in reports {
         let label = match c.verdict {
             Verdict::Proved => match c.rule {
                 Some(rule) => format!("proved [{}]", rule.name()),
@@ -437,7 +451,7 @@ fn decide(
                 Some((s.start as usize, s.end as usize, value.clone()))
             })
             .flatten();
-        v.claims.push(ClaimView {
+        out.push(ClaimView {
             line: c.line,
             verdict: c.verdict,
             acceptable: c.acceptable(false),
@@ -446,5 +460,5 @@ fn decide(
             replacement,
         });
     }
-    v
+    out
 }
