@@ -53,8 +53,13 @@ fn uri_of(path: &Path) -> String {
 
 impl Client {
     fn start() -> Client {
+        Client::start_with(&[])
+    }
+
+    fn start_with(env: &[(&str, &str)]) -> Client {
         let mut child = Command::new(env!("CARGO_BIN_EXE_tq"))
             .arg("lsp")
+            .envs(env.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -596,6 +601,39 @@ fn code_actions_insert_the_backward_program_and_fix_a_refuted_claim() {
             claim.text_line()
         );
     }
+    assert!(c.finish().success());
+}
+
+/// A panic inside a handler (the deliberate one that `TQ_LSP_PANIC_TEST` enables) is an
+/// internal-error response to a request, and only a log line for a notification; the
+/// server answers the next requests as before. Without the variable the method does
+/// not exist.
+#[test]
+fn a_panic_in_a_handler_is_an_error_response_not_a_dead_server() {
+    let mut c = Client::start_with(&[("TQ_LSP_PANIC_TEST", "1")]);
+    c.initialize();
+    let r = c.request("tq/panicForTest", json!({}));
+    assert_eq!(r["error"]["code"], -32603, "{r}");
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("internal error in tq/panicForTest: a deliberate panic"),
+        "{r}"
+    );
+    c.notify("tq/panicForTest", json!({}));
+    let text = "size B\ninput x[B] ~ normal(0, 1)\n";
+    let uri = "file:///tmp/tq-lsp-panic.tq";
+    c.open(uri, text, 1);
+    c.diagnostics(uri, 1, Duration::from_secs(10));
+    let h = hover_text(&mut c, uri, pos_of(text, "x[B]", 0));
+    assert!(h.contains("**x** — input"), "{h}");
+    assert!(c.finish().success());
+
+    let mut c = Client::start();
+    c.initialize();
+    let r = c.request("tq/panicForTest", json!({}));
+    assert_eq!(r["error"]["code"], -32601, "{r}");
     assert!(c.finish().success());
 }
 

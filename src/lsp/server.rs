@@ -60,6 +60,15 @@ struct Server<'c> {
 
 type Reply = Result<Value, (ErrorCode, String)>;
 
+/// A request and notification that panic on purpose, answered only when the
+/// environment variable `TQ_LSP_PANIC_TEST` is set: tests/lsp.rs checks with it that a
+/// panic in a handler becomes an error response and the server goes on.
+const PANIC_TEST: &str = "tq/panicForTest";
+
+fn panic_test() -> bool {
+    std::env::var_os("TQ_LSP_PANIC_TEST").is_some()
+}
+
 fn params<P: serde::de::DeserializeOwned>(v: Value) -> Result<P, (ErrorCode, String)> {
     serde_json::from_value(v)
         .map_err(|e| (ErrorCode::InvalidParams, format!("invalid parameters: {e}")))
@@ -233,6 +242,7 @@ impl Server<'_> {
                 };
                 to_value(verdicts::code_lenses(doc))
             }
+            PANIC_TEST if panic_test() => panic!("a deliberate panic ({PANIC_TEST})"),
             m => Err((
                 ErrorCode::MethodNotFound,
                 format!("tq lsp does not handle {m}"),
@@ -249,6 +259,7 @@ impl Server<'_> {
 
     fn notify(&mut self, n: Notification) {
         match n.method.as_str() {
+            PANIC_TEST if panic_test() => panic!("a deliberate panic ({PANIC_TEST})"),
             DidOpenTextDocument::METHOD => {
                 let Ok(p) = serde_json::from_value::<DidOpenTextDocumentParams>(n.params) else {
                     return;
