@@ -90,8 +90,10 @@ fn loop_vars(items: &[Item], offset: usize, out: &mut Vec<(String, Span, bool)>)
 pub fn resolve(doc: &Document, offset: usize) -> Option<(usize, usize, Target)> {
     let (start, end, word) = word_at(doc.text(), offset)?;
     let env = &doc.report.env;
+    // Names are stored in their ASCII spelling (`σ_W` is `sigma_W`, `Δx` is `dx`).
+    let ascii = crate::syntax::lines::transliterate(word).text;
     // `L_` of `L_{l+1}`: the name before the subscript's braces.
-    let word = word.trim_end_matches('_');
+    let word = ascii.trim_end_matches('_');
     let mut candidates = vec![word.to_string()];
     // `L_l`, `W_l`: a family member written with a plain subscript.
     if let Some((base, _)) = word.split_once('_') {
@@ -319,4 +321,39 @@ pub fn document_symbols(doc: &Document) -> Vec<DocumentSymbol> {
     let _ = env;
     walk(doc, &doc.report.program.items, &mut out);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(text: &str) -> Document {
+        Document::new("file:///t.tq".parse().unwrap(), 1, text.to_string())
+    }
+
+    #[test]
+    fn unicode_spellings_resolve_to_their_ascii_names() {
+        let text = "size B, J\nsymbol σ_W\nindex Δx : J\nparam W[Δx, J] ~ normal(0, σ_W^2)\n";
+        let d = doc(text);
+        assert!(
+            d.report.diagnostics.is_empty(),
+            "{:?}",
+            d.report.diagnostics
+        );
+        let last = text.rfind("σ_W").unwrap();
+        assert_eq!(
+            resolve(&d, last + 1).map(|r| r.2),
+            Some(Target::Symbol("sigma_W".into()))
+        );
+        let dx = text.rfind("Δx").unwrap();
+        let Some((s, e, Target::Index(name, span))) = resolve(&d, dx) else {
+            panic!("Δx does not resolve to an index");
+        };
+        assert_eq!((name.as_str(), &text[s..e]), ("dx", "Δx"));
+        assert_eq!(span.start as usize, text.find("Δx").unwrap());
+        // In a comment: nothing.
+        let c = doc("size B  # B here\n");
+        assert_eq!(resolve(&c, 12), None);
+        assert_eq!(resolve(&c, 5).map(|r| r.2), Some(Target::Size("B".into())));
+    }
 }
