@@ -64,6 +64,13 @@ pub enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Run the language server over standard input and output (docs/editors.md):
+    /// diagnostics as you type, claims' verdicts, hover, go to definition, formatting.
+    Lsp {
+        /// The seed of the claims' random points and Monte Carlo runs.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
     /// Print what a diagnostic code means, with an example (docs/diagnostics.md).
     Explain {
         /// A code such as E0203 (or 203).

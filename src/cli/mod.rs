@@ -9,6 +9,7 @@ mod emit;
 mod explain;
 mod fmt;
 mod io;
+mod lsp;
 mod plot;
 mod variants;
 
@@ -68,6 +69,7 @@ pub fn run() -> ExitCode {
             threads,
         } => bench::bench(file, trials, seed, threads),
         Command::Fmt { paths, check } => fmt::fmt(paths, check),
+        Command::Lsp { seed } => lsp::lsp(seed),
         Command::Explain { code } => explain::explain(code),
     }
 }
