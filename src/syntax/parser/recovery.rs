@@ -175,6 +175,10 @@ impl Ctx<'_> {
                     );
                     return None;
                 }
+                if let Some(d) = self.unclosed_delimiter(line) {
+                    diags.push(d);
+                    return None;
+                }
                 diags.push(
                     Diagnostic::error(
                         "E0001",
@@ -188,5 +192,68 @@ impl Ctx<'_> {
             }
             Err(nom::Err::Incomplete(_)) => None,
         }
+    }
+
+    /// E0006: a line that failed to parse and leaves a bracket open (or closes it with
+    /// the wrong one), reported at the opening bracket, with the place it was expected
+    /// to close.
+    pub(super) fn unclosed_delimiter(&self, line: &Line) -> Option<Diagnostic> {
+        let text = self.ascii.text.get(line.start..line.end)?;
+        let mut stack: Vec<(usize, char)> = Vec::new();
+        let closer = |open: char| match open {
+            '(' => ')',
+            '[' => ']',
+            _ => '}',
+        };
+        for (k, ch) in text.char_indices() {
+            let at = line.start + k;
+            match ch {
+                '(' | '[' | '{' => stack.push((at, ch)),
+                ')' | ']' | '}' => match stack.pop() {
+                    Some((_, open)) if closer(open) == ch => {}
+                    Some((open_at, open)) => {
+                        let want = closer(open);
+                        return Some(
+                            Diagnostic::error(
+                                "E0006",
+                                self.ascii.span(open_at, open_at + 1),
+                                format!("mismatched closing delimiter: `{ch}` closes `{open}`"),
+                            )
+                            .with_label(format!("unclosed `{open}`"))
+                            .with_related(
+                                self.ascii.span(at, at + 1),
+                                format!("`{want}` expected here"),
+                            )
+                            .with_hint(format!("close `{open}` with `{want}`")),
+                        );
+                    }
+                    // An extra closing bracket: the parser's own message says where.
+                    None => return None,
+                },
+                _ => {}
+            }
+        }
+        let (open_at, open) = stack.pop()?;
+        let want = closer(open);
+        let end = self.ascii.span(line.end, line.end);
+        let mut d = Diagnostic::error(
+            "E0006",
+            self.ascii.span(open_at, open_at + 1),
+            format!("unclosed delimiter `{open}`"),
+        )
+        .with_label(format!("this `{open}` is never closed"))
+        .with_related(
+            end,
+            format!("`{want}` expected by the end of the statement"),
+        );
+        for (other_at, other) in stack.iter().rev() {
+            d = d.with_related(
+                self.ascii.span(*other_at, other_at + 1),
+                format!("`{other}` is not closed either"),
+            );
+        }
+        Some(d.with_hint(format!(
+            "add `{want}`; a statement goes on to the next line only while a bracket is open and that line is indented more"
+        )))
     }
 }
