@@ -4,7 +4,7 @@ use super::functions::known_functions_hint;
 use super::walk::{collect_calls, collect_claim_refs};
 use super::{
     collect_equations, function_arity, givens, single_offset_sub, var_offset, walk_refs, Checker,
-    Scope, CLAIM_FUNCTIONS,
+    Kind, Scope, CLAIM_FUNCTIONS,
 };
 use crate::diag::Diagnostic;
 use crate::syntax::ast::*;
@@ -47,13 +47,24 @@ impl Checker {
                 || self.env.rules.contains_key(&key)
                 || rule_member;
             if !known {
-                self.err(
+                let mean = self.did_you_mean(
+                    &key,
+                    &[
+                        Kind::Tensor,
+                        Kind::Scalar,
+                        Kind::Size,
+                        Kind::Symbol,
+                        Kind::Rule,
+                    ],
+                );
+                self.missing(
+                    &key,
                     Diagnostic::error(
                         "E0501",
                         r.name.span,
                         format!("the claim names `{key}`, which is not defined in this file"),
                     )
-                    .with_hint("claims may name declared tensors, computed tensors, scalars, sizes and symbols"),
+                    .with_hint(format!("{mean}claims may name declared tensors, computed tensors, scalars, sizes and symbols")),
                 );
             }
             if let (Some(t), Some(idx)) = (self.env.tensors.get(&key), &r.indices) {

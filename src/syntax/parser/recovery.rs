@@ -1,12 +1,14 @@
 //! Blocks and error recovery: each logical line parsed on its own, a failed line
 //! becomes one diagnostic at the furthest position reached.
 
-use super::tokens::{off, ws, Ctx, In, TOO_DEEP, TOO_LONG};
+use super::tokens::{off, sym, word, ws, Ctx, In, KEYWORDS, TOO_DEEP, TOO_LONG};
 use super::{BlockKind, LineResult, MAX_EXPR_DEPTH, MAX_EXPR_OPERATORS};
 use crate::diag::Diagnostic;
 use crate::syntax::ast::*;
 use crate::syntax::lines::{Line, MAX_DEPTH};
 use crate::syntax::span::Span;
+use nom::multi::separated_list1;
+use nom::Parser;
 
 impl Ctx<'_> {
     pub(super) fn block(
@@ -68,7 +70,94 @@ impl Ctx<'_> {
         items
     }
 
+    /// One logical line. A line that fails (with a diagnostic) leaves out what it
+    /// would have defined: those names are noted in [`Ctx::unparsed`], so the checker
+    /// does not report their uses as a second error of the same cause.
     pub(super) fn line(
+        &self,
+        line: &Line,
+        diags: &mut Vec<Diagnostic>,
+        kind: BlockKind,
+    ) -> Option<LineResult> {
+        let before = diags.len();
+        let result = self.parse_line(line, diags, kind);
+        if result.is_none() && diags.len() > before {
+            self.note_unparsed(line);
+        }
+        result
+    }
+
+    /// The names a line that failed would have defined (and those of its block).
+    fn note_unparsed(&self, line: &Line) {
+        let Some(fragment) = self.ascii.text.get(line.start..line.end) else {
+            return;
+        };
+        let text = In::new_extra(fragment, line.start);
+        // A keyword, or the keyword a misspelled one stands for (`parm W[I]`).
+        let written = word(text).map(|(_, w)| *w.fragment()).unwrap_or("");
+        let first: &'static str = match KEYWORDS.iter().find(|k| **k == written) {
+            Some(k) => k,
+            None if self.misspelled_keyword(line).is_some() => {
+                crate::sym::func::suggest(written, KEYWORDS.iter().copied()).unwrap_or("")
+            }
+            None => "",
+        };
+        // After the word as written (`keyword` would not match a misspelling).
+        let after = if first.is_empty() {
+            text
+        } else {
+            word(text).map(|(r, _)| r).unwrap_or(text)
+        };
+        let mut names: Vec<Name> = Vec::new();
+        let list = |i: In<'_>, names: &mut Vec<Name>| {
+            if let Ok((_, ns)) = separated_list1(sym(","), |i| self.name(i)).parse(i) {
+                names.extend(ns);
+            }
+        };
+        match first {
+            "size" | "symbol" | "scalar" | "index" => {
+                list(after, &mut names);
+            }
+            "param" | "input" | "grad" | "rule" => {
+                if let Ok((_, n)) = self.name(after) {
+                    names.push(n);
+                }
+            }
+            "for" => {
+                // `for b,j: y[b,j] = ...` defines what its equation defines.
+                if let Some(colon) = fragment.find(':') {
+                    let rest = In::new_extra(&fragment[colon + 1..], line.start + colon + 1);
+                    if let Ok((_, n)) = self.name(rest) {
+                        names.push(n);
+                    }
+                }
+            }
+            "at" | "sample" | "claim" | "expect" | "vary" | "boundary" | "derivation" => {}
+            _ => {
+                if let Ok((_, n)) = self.name(text) {
+                    names.push(n);
+                }
+            }
+        }
+        let mut out = self.unparsed.borrow_mut();
+        for n in &names {
+            out.push(crate::syntax::printer::print_name(n));
+            out.push(crate::check::family_key(n));
+            if !n.sub.is_empty() {
+                // A member of a family (`h_{l+1}`): every member `h_...` is left out.
+                out.push(format!("{}_", crate::check::family_key(n)));
+            }
+            if first == "index" {
+                out.push(n.base.to_uppercase());
+            }
+        }
+        drop(out);
+        for child in &line.children {
+            self.note_unparsed(child);
+        }
+    }
+
+    fn parse_line(
         &self,
         line: &Line,
         diags: &mut Vec<Diagnostic>,
@@ -107,6 +196,10 @@ impl Ctx<'_> {
             Ok((rest, result)) => {
                 let (rest, _) = ws(rest).unwrap_or((rest, rest));
                 if !rest.fragment().is_empty() {
+                    if let Some(d) = self.misspelled_keyword(line) {
+                        diags.push(d);
+                        return None;
+                    }
                     let off = off(&rest);
                     let tok: String = rest
                         .fragment()
@@ -173,6 +266,10 @@ impl Ctx<'_> {
                         )
                         .with_hint("split it into several equations"),
                     );
+                    return None;
+                }
+                if let Some(d) = self.misspelled_keyword(line) {
+                    diags.push(d);
                     return None;
                 }
                 if let Some(d) = self.unclosed_delimiter(line) {
@@ -255,5 +352,35 @@ impl Ctx<'_> {
         Some(d.with_hint(format!(
             "add `{want}`; a statement goes on to the next line only while a bracket is open and that line is indented more"
         )))
+    }
+
+    /// A line that failed and starts with a word close to a statement keyword, followed
+    /// by another word (`parm W[I] ~ ...`, `inptu x[B]`): a misspelled keyword.
+    pub(super) fn misspelled_keyword(&self, line: &Line) -> Option<Diagnostic> {
+        let text = self.ascii.text.get(line.start..line.end)?;
+        let len = text
+            .char_indices()
+            .find(|(_, c)| !c.is_ascii_alphanumeric())
+            .map_or(text.len(), |(k, _)| k);
+        let w = &text[..len];
+        if w.is_empty() || KEYWORDS.contains(&w) {
+            return None;
+        }
+        let rest = &text[len..];
+        let next = rest.trim_start_matches([' ', '\t', '\n', '\r']);
+        let spaced = rest.len() > next.len();
+        if !spaced || !next.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+            return None;
+        }
+        let kw = crate::sym::func::suggest(w, KEYWORDS.iter().copied())?;
+        Some(
+            Diagnostic::error(
+                "E0001",
+                self.ascii.span(line.start, line.start + len),
+                format!("`{w}` is not a statement keyword"),
+            )
+            .with_label("unknown keyword")
+            .with_hint(format!("did you mean `{kw}`?")),
+        )
     }
 }
