@@ -35,6 +35,7 @@ mod walk;
 
 pub use env::{Env, IndexInfo, TensorInfo, TensorKind};
 pub use functions::{function_arity, CLAIM_FUNCTIONS, DISTRIBUTIONS, MAX_SAMPLE_SIZE};
+pub use claims::resolve_index_capitals;
 pub use walk::walk_refs;
 
 use crate::diag::Diagnostic;

@@ -56,6 +56,15 @@ impl Checker {
                             self.rank_error(&key, rank, 0, r.span);
                         }
                         Some(_) => {}
+                        // `[w == y[t]]`: a bare lower-case index is the index, whatever
+                        // the label tensor is called.
+                        None if plain
+                            && !self.is_scalar_name(&key, scope)
+                            && is_bare_index(&r.name.base)
+                            && self.env.index_size(&r.name.base).is_some() =>
+                        {
+                            out.free.insert(r.name.base.clone(), r.span);
+                        }
                         None => {
                             if !self.is_scalar_name(&key, scope) {
                                 self.undeclared(r, &key);
@@ -229,4 +238,9 @@ impl Checker {
             }
         });
     }
+}
+
+/// A name that reads as a free index: it starts with a lower-case letter.
+pub(super) fn is_bare_index(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_lowercase())
 }
