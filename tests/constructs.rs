@@ -57,7 +57,8 @@ claim mults(y) == B X D
     let v: Vec<&str> = r.claims.iter().map(|c| c.verdict.as_str()).collect();
     assert_eq!(v, vec!["refuted", "proved"]);
     // A capital of no declared index stays undefined.
-    let src = "size B, X\ninput x[B, X] ~ normal(0, 1)\ny[b,x] = 2 x[b,x]\nclaim mults(y) == B X DQ\n";
+    let src =
+        "size B, X\ninput x[B, X] ~ normal(0, 1)\ny[b,x] = 2 x[b,x]\nclaim mults(y) == B X DQ\n";
     let r = check_source("t.tq", src, &fast());
     assert!(
         r.diagnostics.iter().any(|d| d.code == "E0501"),
@@ -78,11 +79,16 @@ fn a_bare_index_in_a_claim_needs_the_claim_to_index_with_it() {
         r.diagnostics
     );
     // In an equation, an index that no tensor is named like is the index.
-    let src = "size T, K\nindex k : K\ninput lab[T] ~ categorical(K)\nonehot[t,k] = [k == lab[t]]\n";
+    let src =
+        "size T, K\nindex k : K\ninput lab[T] ~ categorical(K)\nonehot[t,k] = [k == lab[t]]\n";
     let r = check_source("t.tq", src, &fast());
     assert_eq!(r.unexpected_errors(), 0, "{:?}", r.diagnostics);
     // An upper-case name is not taken as a bare index.
     let src = "size T, K\nindex k : K\ninput lab[T] ~ categorical(K)\nz[t] = [Q == lab[t]]\n";
     let r = check_source("t.tq", src, &fast());
-    assert!(r.diagnostics.iter().any(|d| d.code == "E0101"), "{:?}", r.diagnostics);
+    assert!(
+        r.diagnostics.iter().any(|d| d.code == "E0101"),
+        "{:?}",
+        r.diagnostics
+    );
 }

@@ -86,7 +86,9 @@ impl Env {
     /// with `index dx : D`, `DX` is `D`. Only for a capital that names nothing itself.
     pub fn index_capital(&self, name: &str) -> Option<String> {
         if name.is_empty()
-            || !name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
             || self.kind_of(name).is_some()
         {
             return None;

@@ -33,9 +33,9 @@ mod terms;
 pub mod vary;
 mod walk;
 
+pub use claims::resolve_index_capitals;
 pub use env::{Env, IndexInfo, TensorInfo, TensorKind};
 pub use functions::{function_arity, CLAIM_FUNCTIONS, DISTRIBUTIONS, MAX_SAMPLE_SIZE};
-pub use claims::resolve_index_capitals;
 pub use walk::walk_refs;
 
 use crate::diag::Diagnostic;

@@ -414,7 +414,11 @@ fn affine_value(a: &Affine) -> Expr {
         None => c,
         Some(x) if a.constant == 0 => x,
         Some(x) => Expr::Binary(
-            if a.constant < 0 { BinOp::Sub } else { BinOp::Add },
+            if a.constant < 0 {
+                BinOp::Sub
+            } else {
+                BinOp::Add
+            },
             Box::new(x),
             Box::new(c),
             Span::default(),
