@@ -187,6 +187,16 @@ fn misspelled_keywords_get_did_you_mean() {
             first.4
         );
     }
+    // A misspelled `given` inside a claim, at that word.
+    for (src, at) in [
+        ("symbol a, s\nclaim a == 2 givn s = 2\n", (2, 14)),
+        ("symbol a, s\nclaim a <= 2 gvien s = 2, a = 1\n", (2, 14)),
+    ] {
+        let d = diags(src);
+        assert_eq!(d.len(), 1, "{src}: {d:?}");
+        assert_eq!((d[0].1, d[0].2), at, "{src}: {d:?}");
+        assert!(d[0].4.contains("did you mean `given`?"), "{src}: {d:?}");
+    }
     // A word far from every keyword gets no suggestion.
     let h = hint_of("size B\nfrobnicate W[B] ~ normal(0, 1)\n", "E0001");
     assert!(!h.contains("did you mean"), "{h}");

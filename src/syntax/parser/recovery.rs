@@ -1,7 +1,7 @@
 //! Blocks and error recovery: each logical line parsed on its own, a failed line
 //! becomes one diagnostic at the furthest position reached.
 
-use super::tokens::{off, sym, word, ws, Ctx, In, KEYWORDS, TOO_DEEP, TOO_LONG};
+use super::tokens::{off, sym, word, ws, Ctx, In, KEYWORDS, RESERVED, TOO_DEEP, TOO_LONG};
 use super::{BlockKind, LineResult, MAX_EXPR_DEPTH, MAX_EXPR_OPERATORS};
 use crate::diag::Diagnostic;
 use crate::syntax::ast::*;
@@ -363,6 +363,9 @@ impl Ctx<'_> {
             .find(|(_, c)| !c.is_ascii_alphanumeric())
             .map_or(text.len(), |(k, _)| k);
         let w = &text[..len];
+        if w == "claim" {
+            return self.misspelled_claim_word(line);
+        }
         if w.is_empty() || KEYWORDS.contains(&w) {
             return None;
         }
@@ -382,5 +385,42 @@ impl Ctx<'_> {
             .with_label("unknown keyword")
             .with_hint(format!("did you mean `{kw}`?")),
         )
+    }
+
+    /// A claim line that failed with a word close to `given` (or `tol`, `boundary`)
+    /// where the claim's parts are (`claim Var(x) == 2 givn s = 2`).
+    fn misspelled_claim_word(&self, line: &Line) -> Option<Diagnostic> {
+        let text = self.ascii.text.get(line.start..line.end)?;
+        let mut k = "claim".len();
+        let bytes = text.as_bytes();
+        while k < bytes.len() {
+            if !bytes[k].is_ascii_alphabetic() || bytes[k - 1].is_ascii_alphanumeric() {
+                k += 1;
+                continue;
+            }
+            let len = text[k..]
+                .char_indices()
+                .find(|(_, c)| !c.is_ascii_alphanumeric())
+                .map_or(text.len() - k, |(n, _)| n);
+            let w = &text[k..k + len];
+            // Only a word of four letters or more, followed by a space (a name read as a
+            // factor of the relation's right side).
+            let spaced = text[k + len..].starts_with(' ');
+            if len >= 4 && spaced && !RESERVED.contains(&w) {
+                if let Some(kw) = crate::sym::func::suggest(w, ["given", "boundary"]) {
+                    return Some(
+                        Diagnostic::error(
+                            "E0001",
+                            self.ascii.span(line.start + k, line.start + k + len),
+                            format!("`{w}` is not a keyword of a claim"),
+                        )
+                        .with_label("unknown keyword")
+                        .with_hint(format!("did you mean `{kw}`?")),
+                    );
+                }
+            }
+            k += len;
+        }
+        None
     }
 }
