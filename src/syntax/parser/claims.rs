@@ -40,7 +40,6 @@ impl Ctx<'_> {
         let mut given = Vec::new();
         let mut at = Vec::new();
         let mut boundary = None;
-        let mut i = i;
         loop {
             if let Ok((r, _)) = keyword("tol")(i) {
                 let (r, e) = self.expr(r)?;
