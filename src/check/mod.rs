@@ -233,7 +233,7 @@ impl Checker {
                 }
             }
         }
-        match crate::sym::func::suggest(name, cands.iter().map(String::as_str)) {
+        match crate::diag::suggest(name, cands.iter().map(String::as_str)) {
             Some(s) => format!("did you mean `{s}`? "),
             None => String::new(),
         }

@@ -500,49 +500,6 @@ pub fn model_names() -> Vec<&'static str> {
         .collect()
 }
 
-/// The known name closest to `n`, for "did you mean": within a Damerau-Levenshtein
-/// distance (a transposition of neighbours counts as one edit, letter case is ignored)
-/// scaled by its length — one edit for names of up to four letters, two beyond — and
-/// less than its length. `n` itself is never suggested.
-pub fn suggest<'a>(n: &str, names: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let len = n.chars().count();
-    let allowed = if len <= 4 { 1 } else { 2 };
-    let mut best: Option<(usize, &str)> = None;
-    for cand in names {
-        if cand == n {
-            continue;
-        }
-        let d = edit_distance(n, cand);
-        if d <= allowed && d < len.max(1) && best.is_none_or(|(bd, _)| d < bd) {
-            best = Some((d, cand));
-        }
-    }
-    best.map(|(_, c)| c)
-}
-
-/// The optimal-string-alignment distance (Damerau-Levenshtein without edits of a
-/// substring twice), ignoring case.
-pub fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.to_lowercase().chars().collect();
-    let b: Vec<char> = b.to_lowercase().chars().collect();
-    // d[i][j]: distance between a[..i] and b[..j], three rows kept.
-    let mut before: Vec<usize> = vec![0; b.len() + 1];
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for i in 1..=a.len() {
-        let mut cur = vec![i; b.len() + 1];
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut d = (prev[j - 1] + cost).min(prev[j] + 1).min(cur[j - 1] + 1);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                d = d.min(before[j - 2] + 1);
-            }
-            cur[j] = d;
-        }
-        before = std::mem::replace(&mut prev, cur);
-    }
-    prev[b.len()]
-}
-
 fn sigmoid(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())
 }
@@ -813,31 +770,5 @@ mod tests {
             walk(b.derivative, &mut n);
         }
         assert_eq!(n, 2);
-    }
-
-    #[test]
-    fn suggestions() {
-        let names = model_names();
-        assert_eq!(suggest("gleu", names.iter().copied()), Some("gelu"));
-        assert_eq!(suggest("softpuls", names.iter().copied()), Some("softplus"));
-        assert_eq!(suggest("Relu", names.iter().copied()), Some("relu"));
-        assert_eq!(suggest("conv", names.iter().copied()), None);
-        // A transposition is one edit: `tahn` is one edit from `tanh` (two as plain
-        // Levenshtein, more than a four-letter name is allowed).
-        assert_eq!(edit_distance("tahn", "tanh"), 1);
-        assert_eq!(edit_distance("inptu", "input"), 1);
-        assert_eq!(edit_distance("sigmod", "sigmoid"), 1);
-        assert_eq!(edit_distance("ab", "ba"), 1);
-        assert_eq!(edit_distance("", "abc"), 3);
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
-        assert_eq!(suggest("tahn", names.iter().copied()), Some("tanh"));
-        assert_eq!(suggest("sigmod", names.iter().copied()), Some("sigmoid"));
-        // Scaled by length: two edits only for names of five letters or more.
-        assert_eq!(suggest("sqtr", names.iter().copied()), Some("sqrt"));
-        assert_eq!(suggest("q", names.iter().copied()), None);
-        assert_eq!(suggest("thna", ["tanh"]), None);
-        assert_eq!(suggest("sofplsu", ["softplus"]), Some("softplus"));
-        assert_eq!(suggest("a", ["b"]), None);
-        assert_eq!(suggest("aa", ["a"]), Some("a"));
     }
 }

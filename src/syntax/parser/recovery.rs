@@ -98,7 +98,7 @@ impl Ctx<'_> {
         let first: &'static str = match KEYWORDS.iter().find(|k| **k == written) {
             Some(k) => k,
             None if self.misspelled_keyword(line).is_some() => {
-                crate::sym::func::suggest(written, KEYWORDS.iter().copied()).unwrap_or("")
+                crate::diag::suggest(written, KEYWORDS.iter().copied()).unwrap_or("")
             }
             None => "",
         };
@@ -142,11 +142,17 @@ impl Ctx<'_> {
         let mut out = self.unparsed.borrow_mut();
         for n in &names {
             out.push(crate::syntax::printer::print_name(n));
-            out.push(crate::check::family_key(n));
+            // The family key as the checker spells it: `W^{h,R}` for `W^{h,R}_{l+1}`.
+            let mut key = n.base.clone();
+            key.push_str(&"'".repeat(n.primes as usize));
+            if !n.sup.is_empty() {
+                key.push_str(&format!("^{{{}}}", n.sup.join(",")));
+            }
             if !n.sub.is_empty() {
                 // A member of a family (`h_{l+1}`): every member `h_...` is left out.
-                out.push(format!("{}_", crate::check::family_key(n)));
+                out.push(format!("{key}_"));
             }
+            out.push(key);
             if first == "index" {
                 out.push(n.base.to_uppercase());
             }
@@ -375,7 +381,7 @@ impl Ctx<'_> {
         if !spaced || !next.starts_with(|c: char| c.is_ascii_alphanumeric()) {
             return None;
         }
-        let kw = crate::sym::func::suggest(w, KEYWORDS.iter().copied())?;
+        let kw = crate::diag::suggest(w, KEYWORDS.iter().copied())?;
         Some(
             Diagnostic::error(
                 "E0001",
@@ -407,7 +413,7 @@ impl Ctx<'_> {
             // factor of the relation's right side).
             let spaced = text[k + len..].starts_with(' ');
             if len >= 4 && spaced && !RESERVED.contains(&w) {
-                if let Some(kw) = crate::sym::func::suggest(w, ["given", "boundary"]) {
+                if let Some(kw) = crate::diag::suggest(w, ["given", "boundary"]) {
                     return Some(
                         Diagnostic::error(
                             "E0001",
