@@ -372,7 +372,12 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
         out.push(ClaimReport {
             line,
             column,
-            source: claim.text.clone(),
+            // As written, with its `tol`, `given` and `at` (which decide what it says).
+            source: format!(
+                "{}{}",
+                claim.text,
+                crate::syntax::printer::print_claim_tail(claim)
+            ),
             verdict: o.verdict,
             method: o.method,
             evidence: o.evidence,
