@@ -90,3 +90,19 @@ fn fewer_combinations_than_asked_and_the_limit() {
         .unwrap_err()
         .contains("no `vary` line"));
 }
+
+/// A claim stated to be false keeps its false number in every variant (it was restated
+/// with the true value, so the variant proved it against its `expect refuted` and failed).
+#[test]
+fn a_claim_stated_false_keeps_its_value() {
+    let src = GRAPH.replace(
+        "claim u == 2/3\n",
+        "claim u == 2/3\nexpect refuted\nclaim x == 5\n",
+    );
+    let out = variants(&src, 3, 0).unwrap();
+    assert_eq!(
+        out.matches("refuted (expected refuted)").count(),
+        3,
+        "{out}"
+    );
+}
