@@ -278,12 +278,14 @@ pub fn prepare(program: &Program, env: &Env, names: &[String], values: &[String]
             continue;
         }
         if let Expr::Rel(op, lhs, rhs, _) = &mut c.body {
-            // A stated number for a value the program defines: computed again.
-            let exact = (scalar.is_some() && is_constant(rhs) && c.at.is_empty())
-                .then(|| lower(lhs, &scope).ok())
-                .flatten()
-                .map(|v| subs_all(&v))
-                .and_then(|v| v.as_num().cloned());
+            // A stated number for a value the program defines: computed again (not under
+            // givens, which set values the variant's point does not have).
+            let exact =
+                (scalar.is_some() && is_constant(rhs) && c.at.is_empty() && c.given.is_empty())
+                    .then(|| lower(lhs, &scope).ok())
+                    .flatten()
+                    .map(|v| subs_all(&v))
+                    .and_then(|v| v.as_num().cloned());
             if let Some(r) = exact.filter(|_| *op == RelOp::Eq) {
                 **rhs = rational_expr(&r);
                 answer = Some(sym::to_latex(&sym::Expr::num(r.clone())));

@@ -386,6 +386,28 @@ fn only_vetted_claims_are_asked() {
         },
         "a `~=` claim is graded with its own tolerance"
     );
+    // A given that fixes a symbol of the answer by an equation (not `name == value`):
+    // the variants engine would evaluate the answer at the `at` value, so it is not asked.
+    let src = "scalar a, c\nu = a^2 c\nat a = 3, c = 1\nclaim u == 9 c\nclaim u == 9 c given c^2 == 4, c > 0\n";
+    let base = check_source("t.tq", src, &Options::default());
+    let (names, prepared) = tq::export::plan_file(&base, 1, 0).unwrap();
+    let variants: Vec<tq::variants::Variant> = prepared
+        .into_iter()
+        .map(|p| tq::variants::Variant {
+            report: check_source("t.tq", &p.source, &Options::default()),
+            prepared: p,
+        })
+        .collect();
+    let q = tq::export::question("t.tq", &base, &names, &variants, 0).unwrap();
+    let claims: Vec<usize> = q.answers.iter().map(|a| a.claim).collect();
+    assert_eq!(claims, vec![1], "{:?}", q.notes);
+    assert!(
+        q.notes
+            .iter()
+            .any(|n| n.contains("claim 2 not asked: its givens fix `c`")),
+        "{:?}",
+        q.notes
+    );
     // A file whose only claim is refuted gives no question.
     let src = "scalar a\nu = a^2\nat a = 3\nexpect refuted\nclaim u == 10\n";
     let base = check_source("t.tq", src, &Options::default());

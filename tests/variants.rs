@@ -106,3 +106,16 @@ fn a_claim_stated_false_keeps_its_value() {
         "{out}"
     );
 }
+
+/// A stated number under a given is not recomputed at the variant's point: `x == 4 given
+/// a == 2` holds in every variant (it was restated as `x == a^2` at the variant's `a`,
+/// which the given then refuted).
+#[test]
+fn a_stated_number_under_a_given_is_kept() {
+    let src = GRAPH.replace(
+        "claim u == 2/3\n",
+        "claim u == 2/3\nclaim x == 4 given a == 2\n",
+    );
+    let out = variants(&src, 4, 0).unwrap();
+    assert!(!out.contains("refuted"), "{out}");
+}

@@ -17,7 +17,7 @@ use crate::report::FileReport;
 use crate::sym;
 use crate::syntax::ast::*;
 use crate::variants::Variant;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The relative tolerance an exact answer (`==`) is graded with: four significant
 /// digits; PrairieLearn also accepts fractions such as `1/18`.
@@ -224,6 +224,33 @@ fn value_of(e: &sym::Expr) -> Result<(Value, Option<Vec<String>>), String> {
     ))
 }
 
+/// The plain names (no indices) an expression reads.
+fn names_in(e: &Expr) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    crate::syntax::visit::walk_refs(e, &mut |r| {
+        if r.indices.is_none() {
+            out.insert(crate::syntax::printer::print_name(&r.name));
+        }
+    });
+    out
+}
+
+/// A name the right side reads that one of the claim's givens fixes by an equation other
+/// than `name == value` (`sigma_W^2 == ln(2)/(L D^2 J)`): the variants engine substitutes
+/// only `name == value` givens, so the answer would be computed at the sample value
+/// instead of the given one.
+fn fixed_by_equation(c: &Claim, rhs: &Expr) -> Option<String> {
+    let read = names_in(rhs);
+    c.given.iter().find_map(|g| match g {
+        Expr::Rel(RelOp::Eq, l, _, _)
+            if !matches!(&**l, Expr::Ref(n) if n.indices.is_none() && !n.grad) =>
+        {
+            names_in(g).into_iter().find(|n| read.contains(n))
+        }
+        _ => None,
+    })
+}
+
 /// The claim's givens, point and boundary rule as LaTeX math.
 fn conditions(c: &Claim) -> Option<String> {
     let mut given: Vec<String> = Vec::new();
@@ -305,13 +332,20 @@ pub fn question(
     let mut answers = Vec::new();
     let mut values: Vec<Vec<Value>> = vec![Vec::new(); kept.len()];
     for (j, (c, _)) in base_claims.iter().enumerate() {
-        let Expr::Rel(op, lhs, _, _) = &c.body else {
+        let Expr::Rel(op, lhs, rhs, _) = &c.body else {
             continue;
         };
         if !matches!(op, RelOp::Eq | RelOp::Approx)
             || c.includes.is_some()
             || c.expect == Some(Expectation::Refuted)
         {
+            continue;
+        }
+        if let Some(name) = fixed_by_equation(c, rhs) {
+            notes.push(format!(
+                "claim {} not asked: its givens fix `{name}` by an equation, and the answer would use the sample value",
+                j + 1
+            ));
             continue;
         }
         let mut these = Vec::new();
