@@ -22,6 +22,7 @@ pub mod derive;
 pub mod diag;
 pub mod emit;
 pub mod errata;
+pub mod export;
 pub mod grad;
 pub mod lower;
 pub mod lsp;

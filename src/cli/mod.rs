@@ -7,6 +7,7 @@ mod check;
 mod derive;
 mod emit;
 mod explain;
+mod export;
 mod fmt;
 mod io;
 mod lsp;
@@ -62,6 +63,13 @@ pub fn run() -> ExitCode {
             seed,
         } => plot::plot(file, output, trials, seed),
         Command::Emit { file, target } => emit::emit(file, target),
+        Command::Export {
+            to,
+            out,
+            paths,
+            count,
+            seed,
+        } => export::export(to, out, paths, count, seed),
         Command::Bench {
             file,
             trials,

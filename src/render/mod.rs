@@ -529,6 +529,39 @@ pub fn render(r: &FileReport, opts: RenderOptions) -> String {
     }
 }
 
+/// The problem half of a page, for writers outside this module (`tq export`): the
+/// title, the one-line description, the declarations (kind, LaTeX math), the boundary
+/// sentence and the model's lines (indentation depth, LaTeX math or plain text).
+pub struct ProblemParts {
+    pub title: String,
+    pub author: Option<String>,
+    pub description: Option<String>,
+    pub declarations: Vec<(String, String)>,
+    pub boundary: Option<&'static str>,
+    /// (depth, text, whether `text` is LaTeX math).
+    pub model: Vec<(usize, String, bool)>,
+}
+
+/// The problem half of a checked file, as [`ProblemParts`].
+pub fn problem_parts(r: &FileReport) -> ProblemParts {
+    let mut lines = Vec::new();
+    program_lines(&r.program.items, 0, &mut lines);
+    ProblemParts {
+        title: title(r),
+        author: header_value(&r.source, "author"),
+        description: description(&r.source),
+        declarations: declarations(&r.program, &r.env),
+        boundary: boundary_sentence(r.env.boundary),
+        model: lines
+            .into_iter()
+            .map(|l| match l {
+                Line::Math(d, m) => (d, m, true),
+                Line::Text(d, t) => (d, t, false),
+            })
+            .collect(),
+    }
+}
+
 fn title(r: &FileReport) -> String {
     if let Some(t) = header_value(&r.source, "title") {
         return t;
