@@ -161,6 +161,15 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
     let back = a.backward();
     let loss = a.loss();
     let moment_keys = montecarlo::moment_keys(program, env);
+    let mc_ctx = montecarlo::Ctx {
+        program,
+        env,
+        back: &back.items,
+        loss,
+        seed: opts.seed,
+        targets: &moment_keys,
+        fixed_budget: false,
+    };
     let mut trials = BTreeMap::new();
     let mut mc_budget = montecarlo::FILE_BUDGET;
     let mut sym_left = sym::FILE_WORK;
@@ -231,17 +240,15 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
             && !opts.no_numeric
             && !opts.no_monte_carlo
         {
-            if let Some(mc) = montecarlo::decide(
-                claim,
-                program,
-                env,
-                &back.items,
-                loss,
-                opts.seed,
-                &moment_keys,
-                &mut trials,
-                &mut mc_budget,
-            ) {
+            // A claim the moments engine proved, or confirmed from its closed form, gets
+            // a sanity run, a refutation a re-check; Monte Carlo decides the others.
+            let need = match (by_moments, o.verdict) {
+                (false, _) => montecarlo::Need::Decide,
+                (true, Verdict::Refuted) => montecarlo::Need::Recheck,
+                (true, _) => montecarlo::Need::Sanity,
+            };
+            if let Some(mc) = montecarlo::decide(claim, &mc_ctx, &mut trials, &mut mc_budget, need)
+            {
                 if by_moments {
                     // The second check: Monte Carlo on the model itself.
                     let disagree = matches!(
