@@ -446,9 +446,9 @@ pub struct Ctx<'p, 'a> {
 impl<'a> Trials<'a> {
     /// The first trial of a setting, which learns what a trial costs and so how many the
     /// budget allows: [`BUDGET`] element evaluations element-wise, [`DENSE_BUDGET`]
-    /// operations dense, and the setting's equal share of what the file has left of
-    /// [`FILE_BUDGET`] (`budget`, in element evaluations; one is [`OPS_PER_EVALUATION`]
-    /// operations). Trials run on the dense executor when the program lowers (if a trial
+    /// operations dense, and the setting's equal share of [`FILE_BUDGET`] (in element
+    /// evaluations; one is [`OPS_PER_EVALUATION`] operations); `budget` is charged with
+    /// the trials run. Trials run on the dense executor when the program lowers (if a trial
     /// does not, they all run again on the interpreter).
     fn start(
         ctx: &Ctx<'_, 'a>,
@@ -487,26 +487,28 @@ impl<'a> Trials<'a> {
                 // The file's budget is shared equally by its settings (so the first ones
                 // do not starve the others), and never more than what is left.
                 let share = FILE_BUDGET.saturating_mul(OPS_PER_EVALUATION) / settings.max(1) as u64;
-                let allowed = DENSE_BUDGET
-                    .min(share)
-                    .min(budget.saturating_mul(OPS_PER_EVALUATION));
+                // (Not what the file has left: a setting's budget, and so its verdicts,
+                // must not depend on the claims decided before it, which the verdict
+                // cache may have read instead of running; the shares add up to the
+                // file's budget.)
+                let allowed = DENSE_BUDGET.min(share);
                 let n = ((allowed / ops) as usize).min(DENSE_MAX_TRIALS);
                 if n < MIN_TRIALS {
                     *budget = budget.saturating_sub(ops / OPS_PER_EVALUATION);
                     return Err(format!(
-                        "one trial needs {ops} operations on the dense executor; {MIN_TRIALS} trials exceed the Monte Carlo budget left ({allowed} of {DENSE_BUDGET} operations per setting, {} per file shared by its {settings} settings; use smaller sizes)",
+                        "one trial needs {ops} operations on the dense executor; {MIN_TRIALS} trials exceed the Monte Carlo budget ({allowed} of {DENSE_BUDGET} operations per setting, {} per file shared by its {settings} settings; use smaller sizes)",
                         FILE_BUDGET.saturating_mul(OPS_PER_EVALUATION)
                     ));
                 }
                 (n, (ops / OPS_PER_EVALUATION).max(1))
             } else {
                 let steps = run.work().max(1);
-                let allowed = BUDGET.min(*budget);
+                let allowed = BUDGET.min(FILE_BUDGET / settings.max(1) as u64);
                 let n = ((allowed / steps) as usize).min(MAX_TRIALS);
                 if n < MIN_TRIALS {
                     *budget = budget.saturating_sub(steps);
                     return Err(format!(
-                        "one trial needs {steps} element evaluations; {MIN_TRIALS} trials exceed the Monte Carlo budget left ({allowed} of {BUDGET} per setting, {FILE_BUDGET} per file; use smaller sizes)"
+                        "one trial needs {steps} element evaluations; {MIN_TRIALS} trials exceed the Monte Carlo budget ({allowed} of {BUDGET} per setting, {FILE_BUDGET} per file shared by its {settings} settings; use smaller sizes)"
                     ));
                 }
                 (n, steps)
