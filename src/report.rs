@@ -191,20 +191,79 @@ pub fn check_source(path: &str, source: &str, opts: &Options) -> FileReport {
     if derivable {
         let a = report.analysis();
         if !a.backward().items.is_empty() {
-            match gradcheck::gradcheck(
-                a.program,
-                a.env,
-                &a.backward().items,
-                &a.gather_items(),
-                a.loss(),
-                opts.seed,
-            ) {
+            // The verdict cache holds the gradient check too, under the program without
+            // its claims (which the check does not read) and the seed.
+            let key = opts.cache.as_ref().map(|c| {
+                let mut spans = Vec::new();
+                claims::claim_items(&a.program.items, &mut spans);
+                let context = claims::cache::context(source, &spans);
+                (c, c.key(&["gradcheck", &context, &opts.seed.to_string()]))
+            });
+            let cached = key
+                .as_ref()
+                .and_then(|(c, k)| c.get_value(k))
+                .and_then(|v| gradcheck_from_json(&v));
+            let result = match cached {
+                Some(r) => r,
+                None => {
+                    if let Some(p) = &opts.progress {
+                        p.say("gradient check");
+                    }
+                    let r = gradcheck::gradcheck(
+                        a.program,
+                        a.env,
+                        &a.backward().items,
+                        &a.gather_items(),
+                        a.loss(),
+                        opts.seed,
+                    )
+                    .map_err(|e| e.message);
+                    if let Some((c, k)) = &key {
+                        c.put_value(k, gradcheck_to_json(&r));
+                    }
+                    r
+                }
+            };
+            match result {
                 Ok(g) => report.gradcheck = g,
-                Err(e) => report.gradcheck_skipped = Some(e.message),
+                Err(e) => report.gradcheck_skipped = Some(e),
             }
         }
     }
     report
+}
+
+/// A gradient check's result as a verdict cache entry.
+fn gradcheck_to_json(r: &Result<Vec<GradCheck>, String>) -> serde_json::Value {
+    match r {
+        // The error as Rust prints it (the shortest text that parses back to the same
+        // f64): JSON numbers do not always read back to the last bit.
+        Ok(g) => json!({ "checks": g.iter().map(|g| json!({
+            "tensor": g.tensor,
+            "max_rel_error": format!("{:?}", g.max_rel_error),
+            "passed": g.passed,
+        })).collect::<Vec<_>>() }),
+        Err(e) => json!({ "skipped": e }),
+    }
+}
+
+/// The inverse of [`gradcheck_to_json`]; `None` on anything unexpected (the check then
+/// runs again).
+fn gradcheck_from_json(v: &serde_json::Value) -> Option<Result<Vec<GradCheck>, String>> {
+    if let Some(e) = v.get("skipped") {
+        return Some(Err(e.as_str()?.to_string()));
+    }
+    let checks = v.get("checks")?.as_array()?;
+    Some(Ok(checks
+        .iter()
+        .map(|g| {
+            Some(GradCheck {
+                tensor: g["tensor"].as_str()?.to_string(),
+                max_rel_error: g["max_rel_error"].as_str()?.parse().ok()?,
+                passed: g["passed"].as_bool()?,
+            })
+        })
+        .collect::<Option<Vec<_>>>()?))
 }
 
 /// The `summary` object of the JSON contract over several files.

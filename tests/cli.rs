@@ -5,6 +5,7 @@ use std::process::{Command, Output};
 
 fn tq(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_tq"))
+        .env("TQ_NO_CACHE", "1")
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()

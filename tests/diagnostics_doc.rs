@@ -65,6 +65,7 @@ fn run(kind: Kind, src: &str) -> Vec<(String, bool)> {
         Kind::Bytes => check_bytes("example.tq", &unescape(src), &Options::default()),
         Kind::Path => {
             let out = std::process::Command::new(env!("CARGO_BIN_EXE_tq"))
+                .env("TQ_NO_CACHE", "1")
                 .args(["check", "--format", "json", src.trim()])
                 .output()
                 .expect("tq runs");

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 fn tq() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_tq"));
     c.current_dir(env!("CARGO_MANIFEST_DIR"));
+    c.env("TQ_NO_CACHE", "1");
     c
 }
 

@@ -290,10 +290,13 @@ fn every_offset_form_of_a_convolution_over_time_counts_every_tap() {
                 c.source,
                 c.evidence
             );
+            // A proved claim gets a sanity run: trials until they resolve 20% of the
+            // values, which refutes the former count (C taps for D C: off by a factor
+            // D = 2) and any other gross error.
             let mc = c.numeric.as_ref().expect("checked by Monte Carlo");
-            assert_eq!(
-                mc.verdict,
-                Verdict::Confirmed,
+            assert!(
+                mc.verdict == Verdict::Confirmed
+                    || mc.verdict == Verdict::Undecided && mc.evidence.starts_with("sanity run"),
                 "{off}: {}: {}",
                 c.source,
                 mc.evidence

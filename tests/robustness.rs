@@ -71,6 +71,7 @@ pub fn run_limited(args: &[&str], file: &Path) -> (Option<i32>, String, Duration
         .arg(format!("--cpu={CPU_SECONDS}"))
         .arg("--")
         .arg(env!("CARGO_BIN_EXE_tq"))
+        .env("TQ_NO_CACHE", "1")
         .args(args)
         .arg(file)
         .stdin(Stdio::null())

@@ -763,6 +763,7 @@ fn check_model(model: &Model, seed: u64) -> Tally {
         no_numeric: false,
         no_monte_carlo: !model.monte_carlo,
         no_gradcheck: false,
+        ..Options::default()
     };
     let report = check_source("generated.tq", &full, &opts);
     if report.unexpected_errors() > 0 {

@@ -1,6 +1,7 @@
 //! Claims and their verdicts. Each claim is routed to the engine that can decide it;
 //! a claim no engine decides is `undecided` with the reason, never `proved`.
 
+pub mod cache;
 pub mod cost;
 pub mod elements;
 pub mod includes;
@@ -26,7 +27,7 @@ use serde_json::json;
 use std::collections::BTreeMap;
 
 pub use crate::verdict::{Method, Verdict};
-pub use options::Options;
+pub use options::{Options, Progress};
 pub use outcome::Outcome;
 pub use route::Route;
 
@@ -162,13 +163,76 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
     let back = a.backward();
     let loss = a.loss();
     let moment_keys = montecarlo::moment_keys(program, env);
+    let mc_ctx = montecarlo::Ctx {
+        program,
+        env,
+        back: &back.items,
+        loss,
+        seed: opts.seed,
+        targets: &moment_keys,
+        fixed_budget: false,
+    };
     let mut trials = BTreeMap::new();
     let mut mc_budget = montecarlo::FILE_BUDGET;
     let mut sym_left = sym::FILE_WORK;
     let lines = crate::syntax::span::LineIndex::new(source);
+    // The verdict cache: what every claim's key shares (the file without its claims,
+    // the options, what the moment claims ask of the trials).
+    let shared = opts.cache.as_ref().map(|_| {
+        let mut spans = Vec::new();
+        claim_items(&program.items, &mut spans);
+        format!(
+            "{}\u{0}{} {} {} {}\u{0}{:?}",
+            cache::context(source, &spans),
+            opts.seed,
+            opts.no_numeric,
+            opts.no_monte_carlo,
+            opts.no_gradcheck,
+            moment_keys
+        )
+    });
     for (span, claim, at) in &claims {
         let (claim, at) = (claim, at.clone());
         let (line, column) = lines.line_col(span.start as usize);
+        if let Some(p) = &opts.progress {
+            p.say(&format!("line {line}: {}", claim.text));
+        }
+        let limit = sym::CLAIM_WORK.min(sym_left);
+        let key = match (&opts.cache, &shared) {
+            (Some(c), Some(shared)) => {
+                let at_text: Vec<String> = at
+                    .iter()
+                    .map(|b| {
+                        format!(
+                            "{}={}",
+                            b.name.name,
+                            crate::syntax::printer::print_expr(&b.value)
+                        )
+                    })
+                    .collect();
+                Some(
+                    c.key(&[
+                        shared,
+                        source
+                            .get(span.start as usize..span.end as usize)
+                            .unwrap_or(""),
+                        &claim.text,
+                        &at_text.join(","),
+                        &limit.to_string(),
+                    ]),
+                )
+            }
+            _ => None,
+        };
+        if let (Some(c), Some(key)) = (&opts.cache, &key) {
+            if let Some((mut r, work)) = c.get(key) {
+                r.line = line;
+                r.column = column;
+                sym_left = sym_left.saturating_sub(work as usize);
+                out.push(r);
+                continue;
+            }
+        }
         // The engine that owns the claim's form answers first (`Elements` may leave the
         // claim to the general engines by answering `None`).
         let route = Route::of(claim, program, env);
@@ -176,7 +240,6 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
         // all the claims of the file one more (`sym::FILE_WORK`); beyond either the claim
         // is undecided, whatever the engines concluded from expressions they could no
         // longer expand.
-        let limit = sym::CLAIM_WORK.min(sym_left);
         let ((handled, o), work) = sym::with_work_budget(limit, || {
             let owned = match (route, &claim.body) {
                 (Route::UpdateRules, _) => Some(rules::decide(claim, program, env, opts.seed)),
@@ -232,17 +295,15 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
             && !opts.no_numeric
             && !opts.no_monte_carlo
         {
-            if let Some(mc) = montecarlo::decide(
-                claim,
-                program,
-                env,
-                &back.items,
-                loss,
-                opts.seed,
-                &moment_keys,
-                &mut trials,
-                &mut mc_budget,
-            ) {
+            // A claim the moments engine proved, or confirmed from its closed form, gets
+            // a sanity run, a refutation a re-check; Monte Carlo decides the others.
+            let need = match (by_moments, o.verdict) {
+                (false, _) => montecarlo::Need::Decide,
+                (true, Verdict::Refuted) => montecarlo::Need::Recheck,
+                (true, _) => montecarlo::Need::Sanity,
+            };
+            if let Some(mc) = montecarlo::decide(claim, &mc_ctx, &mut trials, &mut mc_budget, need)
+            {
                 if by_moments {
                     // The second check: Monte Carlo on the model itself.
                     let disagree = matches!(
@@ -369,7 +430,7 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
             );
             o.method = Method::None;
         }
-        out.push(ClaimReport {
+        let report = ClaimReport {
             line,
             column,
             // As written, with its `tol`, `given` and `at` (which decide what it says).
@@ -385,9 +446,25 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
             numeric,
             rule: o.rule,
             witness: o.witness,
-        });
+        };
+        if let (Some(c), Some(key)) = (&opts.cache, &key) {
+            c.put(key, &report, work.used as u64);
+        }
+        out.push(report);
     }
     out
+}
+
+/// The byte ranges of the `claim` items of a program (in loops too): what the verdict
+/// cache leaves out of the context every claim's key shares.
+pub fn claim_items(items: &[Item], out: &mut Vec<(usize, usize)>) {
+    for it in items {
+        match &it.kind {
+            ItemKind::Claim(_) => out.push((it.span.start as usize, it.span.end as usize)),
+            ItemKind::Loop(l) => claim_items(&l.body, out),
+            _ => {}
+        }
+    }
 }
 
 /// Claims with the point (`at a = 2, b = 1`) in force where they stand; each step of a

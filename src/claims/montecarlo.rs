@@ -15,7 +15,6 @@ use super::Verdict;
 use crate::check::Env;
 use crate::claims::{Method, Outcome};
 use crate::num::dense::{prune, Needed};
-use crate::num::gradcheck::Setup;
 use crate::num::seed::Domain;
 use crate::num::trials::{cores, Executor, TrialError, TrialModel, TrialRun};
 use crate::num::{Bind, Machine, NumError};
@@ -75,6 +74,116 @@ pub fn z_for(p: f64) -> f64 {
     for _ in 0..200 {
         let mid = 0.5 * (lo + hi);
         if erfc(mid / std::f64::consts::SQRT_2) > p {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    0.5 * (lo + hi)
+}
+
+/// ln Γ(x) for x > 0 (Lanczos, g = 7, nine terms; relative error about 1e−15).
+fn ln_gamma(x: f64) -> f64 {
+    const G: [f64; 9] = [
+        0.999_999_999_999_809_9,
+        676.520_368_121_885_1,
+        -1_259.139_216_722_402_8,
+        771.323_428_777_653_1,
+        -176.615_029_162_140_6,
+        12.507_343_278_686_905,
+        -0.138_571_095_265_720_12,
+        9.984_369_578_019_572e-6,
+        1.505_632_735_149_311_6e-7,
+    ];
+    if x < 0.5 {
+        // Reflection: Γ(x) Γ(1 − x) = π / sin(πx).
+        let pi = std::f64::consts::PI;
+        return (pi / (pi * x).sin()).ln() - ln_gamma(1.0 - x);
+    }
+    let x = x - 1.0;
+    let mut a = G[0];
+    let t = x + 7.5;
+    for (i, g) in G.iter().enumerate().skip(1) {
+        a += g / (x + i as f64);
+    }
+    0.5 * (2.0 * std::f64::consts::PI).ln() + (x + 0.5) * t.ln() - t + a.ln()
+}
+
+/// The continued fraction of the incomplete beta function (modified Lentz).
+fn beta_cf(a: f64, b: f64, x: f64) -> f64 {
+    let tiny = 1e-300;
+    let (qab, qap, qam) = (a + b, a + 1.0, a - 1.0);
+    let mut c = 1.0;
+    let mut d = 1.0 - qab * x / qap;
+    if d.abs() < tiny {
+        d = tiny;
+    }
+    d = 1.0 / d;
+    let mut h = d;
+    for m in 1..100_000 {
+        let m = m as f64;
+        let m2 = 2.0 * m;
+        let aa = m * (b - m) * x / ((qam + m2) * (a + m2));
+        d = 1.0 + aa * d;
+        if d.abs() < tiny {
+            d = tiny;
+        }
+        c = 1.0 + aa / c;
+        if c.abs() < tiny {
+            c = tiny;
+        }
+        d = 1.0 / d;
+        h *= d * c;
+        let aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
+        d = 1.0 + aa * d;
+        if d.abs() < tiny {
+            d = tiny;
+        }
+        c = 1.0 + aa / c;
+        if c.abs() < tiny {
+            c = tiny;
+        }
+        d = 1.0 / d;
+        let del = d * c;
+        h *= del;
+        if (del - 1.0).abs() < 1e-15 {
+            break;
+        }
+    }
+    h
+}
+
+/// The regularized incomplete beta function I_x(a, b).
+fn beta_inc(a: f64, b: f64, x: f64) -> f64 {
+    if x <= 0.0 {
+        return 0.0;
+    }
+    if x >= 1.0 {
+        return 1.0;
+    }
+    let front =
+        (ln_gamma(a + b) - ln_gamma(a) - ln_gamma(b) + a * x.ln() + b * (1.0 - x).ln()).exp();
+    if x < (a + 1.0) / (a + b + 2.0) {
+        front * beta_cf(a, b, x) / a
+    } else {
+        1.0 - front * beta_cf(b, a, 1.0 - x) / b
+    }
+}
+
+/// P(|T| > t) for Student's t with `df` degrees of freedom: I_{df/(df+t²)}(df/2, 1/2).
+pub fn t_tail(t: f64, df: f64) -> f64 {
+    beta_inc(0.5 * df, 0.5, df / (df + t * t))
+}
+
+/// The t with P(|T_df| > t) = p: the threshold of a test on `df + 1` trials. Student's
+/// quantile rather than the normal one, so that the early looks of a sequential test,
+/// on few trials, keep their level (at 40 trials and p = 1e−9 it is 8.0 where the normal
+/// quantile is 6.1).
+pub fn t_for(p: f64, df: f64) -> f64 {
+    let (mut lo, mut hi) = (0.0, 1e4);
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if t_tail(mid, df) > p {
             lo = mid;
         } else {
             hi = mid;
@@ -209,11 +318,22 @@ fn means(
 }
 
 /// Independent trials of one setting (sizes, symbols, boundary): the statistics of the
-/// tensors whose moments the file's claims mention, per trial.
+/// tensors whose moments the file's claims mention, per trial. The trials are run in
+/// rounds, as far as the claims of the setting ask ([`Trials::extend`]); every claim reads
+/// a prefix of them, so its verdict does not depend on the other claims.
 pub struct Trials<'a> {
     /// The constants of the setting, and (as empty maps) the members the first trial wrote.
     first: Machine<'a>,
     stats: Vec<TrialStats>,
+    /// The most trials the setting's budget allows.
+    max: usize,
+    /// The work of one trial, in element evaluations of the file's budget.
+    cost: u64,
+    /// Whether the trials run on the dense executor.
+    dense: bool,
+    sets: Vec<(String, Expr)>,
+    boundary: Option<ast::Boundary>,
+    needed: Option<Needed>,
 }
 
 /// What the moment claims of a file need from the trials.
@@ -309,101 +429,187 @@ fn keys_only<'a>(base: &Machine<'a>, keys: impl Iterator<Item = (String, bool)>)
     m
 }
 
-/// The work allowed for one setting's trials: [`BUDGET`] element evaluations
-/// element-wise, [`DENSE_BUDGET`] operations dense; `budget` is what the file has left
-/// of [`FILE_BUDGET`], in element evaluations (one is [`OPS_PER_EVALUATION`] operations).
-/// Trials run on the dense executor when the program lowers (if a trial does not, they
-/// all run again on the interpreter).
-#[allow(clippy::too_many_arguments)]
-fn run_trials<'a>(
-    program: &Program,
-    env: &'a Env,
-    back: &[Item],
-    loss: Option<&str>,
-    seed: u64,
-    setup: Setup,
-    targets: &Targets,
-    needed: Option<&Needed>,
-    budget: &mut u64,
-) -> Result<Trials<'a>, String> {
-    let mut model = TrialModel::new(
-        program,
-        env,
-        back,
-        loss,
-        setup,
-        needed,
-        Executor::Auto,
-        seed,
-        Domain::MonteCarlo,
-    )
-    .map_err(|e| format!("the model cannot be run: {}", e.message()))?;
-    loop {
-        match sampled_trials(&model, targets, budget, targets.settings.len()) {
-            Ok(t) => return Ok(t),
-            // A dense trial that does not lower: all of them again on the interpreter.
-            Err(TrialError::Unsupported(_)) if model.fall_back() => {}
-            Err(TrialError::Failed(e)) => {
-                return Err(format!("the model cannot be run: {}", e.message))
-            }
-            Err(e) => return Err(e.message().to_string()),
+/// What the trials of a file are run from.
+pub struct Ctx<'p, 'a> {
+    pub program: &'p Program,
+    pub env: &'a Env,
+    pub back: &'p [Item],
+    pub loss: Option<&'p str>,
+    pub seed: u64,
+    pub targets: &'p Targets,
+    /// The former fixed-budget rule instead of the sequential test: every trial the
+    /// budget allows, one look at the whole α with the normal threshold (kept to measure
+    /// the sequential test against it: tests/sequential.rs).
+    pub fixed_budget: bool,
+}
+
+impl<'a> Trials<'a> {
+    /// The first trial of a setting, which learns what a trial costs and so how many the
+    /// budget allows: [`BUDGET`] element evaluations element-wise, [`DENSE_BUDGET`]
+    /// operations dense, and the setting's equal share of [`FILE_BUDGET`] (in element
+    /// evaluations; one is [`OPS_PER_EVALUATION`] operations); `budget` is charged with
+    /// the trials run. Trials run on the dense executor when the program lowers (if a trial
+    /// does not, they all run again on the interpreter).
+    fn start(
+        ctx: &Ctx<'_, 'a>,
+        sets: Vec<(String, Expr)>,
+        boundary: Option<ast::Boundary>,
+        needed: Option<Needed>,
+        executor: Executor,
+        budget: &mut u64,
+    ) -> Result<Trials<'a>, String> {
+        let setup = |m: &mut Machine| apply_givens(m, ctx.env, &sets, boundary);
+        let mut model = TrialModel::new(
+            ctx.program,
+            ctx.env,
+            ctx.back,
+            ctx.loss,
+            &setup,
+            needed.as_ref(),
+            executor,
+            ctx.seed,
+            Domain::MonteCarlo,
+        )
+        .map_err(|e| format!("the model cannot be run: {}", e.message()))?;
+        let settings = ctx.targets.settings.len();
+        let (run, max, cost) = loop {
+            let run = match model.run(0) {
+                Ok(r) => r,
+                // A dense trial that does not lower: all of them on the interpreter.
+                Err(TrialError::Unsupported(_)) if model.fall_back() => continue,
+                Err(TrialError::Failed(e)) => {
+                    return Err(format!("the model cannot be run: {}", e.message))
+                }
+                Err(e) => return Err(e.message().to_string()),
+            };
+            let (max, cost) = if model.is_dense() {
+                let ops = run.work().max(1);
+                // The file's budget is shared equally by its settings (so the first ones
+                // do not starve the others), and never more than what is left.
+                let share = FILE_BUDGET.saturating_mul(OPS_PER_EVALUATION) / settings.max(1) as u64;
+                // (Not what the file has left: a setting's budget, and so its verdicts,
+                // must not depend on the claims decided before it, which the verdict
+                // cache may have read instead of running; the shares add up to the
+                // file's budget.)
+                let allowed = DENSE_BUDGET.min(share);
+                let n = ((allowed / ops) as usize).min(DENSE_MAX_TRIALS);
+                if n < MIN_TRIALS {
+                    *budget = budget.saturating_sub(ops / OPS_PER_EVALUATION);
+                    return Err(format!(
+                        "one trial needs {ops} operations on the dense executor; {MIN_TRIALS} trials exceed the Monte Carlo budget ({allowed} of {DENSE_BUDGET} operations per setting, {} per file shared by its {settings} settings; use smaller sizes)",
+                        FILE_BUDGET.saturating_mul(OPS_PER_EVALUATION)
+                    ));
+                }
+                (n, (ops / OPS_PER_EVALUATION).max(1))
+            } else {
+                let steps = run.work().max(1);
+                let allowed = BUDGET.min(FILE_BUDGET / settings.max(1) as u64);
+                let n = ((allowed / steps) as usize).min(MAX_TRIALS);
+                if n < MIN_TRIALS {
+                    *budget = budget.saturating_sub(steps);
+                    return Err(format!(
+                        "one trial needs {steps} element evaluations; {MIN_TRIALS} trials exceed the Monte Carlo budget ({allowed} of {BUDGET} per setting, {FILE_BUDGET} per file shared by its {settings} settings; use smaller sizes)"
+                    ));
+                }
+                (n, steps)
+            };
+            break (run, max, cost);
+        };
+        *budget = budget.saturating_sub(cost);
+        let first = keys_only(run.machine(), run.keys().into_iter());
+        let stats = vec![stats_of(&run, ctx.targets)];
+        Ok(Trials {
+            first,
+            stats,
+            max,
+            cost,
+            dense: model.is_dense(),
+            sets,
+            boundary,
+            needed,
+        })
+    }
+
+    /// Runs trials up to `to` (at most [`Self::max`]); each is seeded from its number,
+    /// so the results are the same whatever the number of cores and whichever claim asked
+    /// first. The dense ones run on every core.
+    fn extend(&mut self, ctx: &Ctx<'_, 'a>, to: usize, budget: &mut u64) -> Result<(), String> {
+        let to = to.min(self.max);
+        if self.stats.len() >= to {
+            return Ok(());
         }
+        let (sets, boundary) = (&self.sets, self.boundary);
+        let setup = |m: &mut Machine| apply_givens(m, ctx.env, sets, boundary);
+        let executor = if self.dense {
+            Executor::Dense
+        } else {
+            Executor::Interpreter
+        };
+        let model = TrialModel::new(
+            ctx.program,
+            ctx.env,
+            ctx.back,
+            ctx.loss,
+            &setup,
+            self.needed.as_ref(),
+            executor,
+            ctx.seed,
+            Domain::MonteCarlo,
+        )
+        .map_err(|e| format!("the model cannot be run: {}", e.message()))?;
+        let from = self.stats.len();
+        let mut fresh = Vec::with_capacity(to - from);
+        let mut unsupported = false;
+        for r in model.run_all(from..to, cores(), |_, run| stats_of(&run, ctx.targets)) {
+            match r {
+                Ok(s) => fresh.push(s),
+                Err(TrialError::Unsupported(_)) => unsupported = true,
+                Err(TrialError::Failed(e)) => {
+                    return Err(format!("the model cannot be run: {}", e.message))
+                }
+                Err(e) => return Err(e.message().to_string()),
+            }
+        }
+        *budget = budget.saturating_sub(self.cost.saturating_mul((to - from) as u64));
+        if unsupported {
+            // A dense trial that does not lower: every trial again on the interpreter
+            // (never a mixture of the two).
+            let mut again = Trials::start(
+                ctx,
+                self.sets.clone(),
+                self.boundary,
+                self.needed.clone(),
+                Executor::Interpreter,
+                budget,
+            )?;
+            again.extend(ctx, to, budget)?;
+            *self = again;
+            return Ok(());
+        }
+        self.stats.extend(fresh);
+        Ok(())
     }
 }
 
-/// The trials of one setting: the first to learn what a trial costs, then as many as
-/// the budget allows (at most [`DENSE_MAX_TRIALS`] dense, [`MAX_TRIALS`] element-wise),
-/// the dense ones on every core.
-fn sampled_trials<'a>(
-    model: &TrialModel<'_, 'a>,
-    targets: &Targets,
-    budget: &mut u64,
-    settings: usize,
-) -> Result<Trials<'a>, TrialError> {
-    let run = model.run(0)?;
-    let n_trials = if model.is_dense() {
-        let ops = run.work().max(1);
-        // The file's budget is shared equally by its settings (so the first ones do not
-        // starve the others), and never more than what is left.
-        let share = FILE_BUDGET.saturating_mul(OPS_PER_EVALUATION) / settings.max(1) as u64;
-        let allowed = DENSE_BUDGET
-            .min(share)
-            .min(budget.saturating_mul(OPS_PER_EVALUATION));
-        let n_trials = ((allowed / ops) as usize).min(DENSE_MAX_TRIALS);
-        if n_trials < MIN_TRIALS {
-            *budget = budget.saturating_sub(ops / OPS_PER_EVALUATION);
-            return Err(TrialError::Refused(NumError {
-                message: format!(
-                    "one trial needs {ops} operations on the dense executor; {MIN_TRIALS} trials exceed the Monte Carlo budget left ({allowed} of {DENSE_BUDGET} operations per setting, {} per file shared by its {settings} settings; use smaller sizes)",
-                    FILE_BUDGET.saturating_mul(OPS_PER_EVALUATION)
-                ),
-            }));
+/// The numbers of trials at which a claim is tested: [`MIN_TRIALS`], then doubling, up to
+/// `max` (the last look). Fixed before any trial is seen, as the spending rule requires.
+pub fn looks(max: usize) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut n = MIN_TRIALS.min(max);
+    loop {
+        out.push(n);
+        if n >= max {
+            return out;
         }
-        *budget = budget.saturating_sub(ops.saturating_mul(n_trials as u64) / OPS_PER_EVALUATION);
-        n_trials
-    } else {
-        let steps = run.work().max(1);
-        let allowed = BUDGET.min(*budget);
-        let n_trials = ((allowed / steps) as usize).min(MAX_TRIALS);
-        if n_trials < MIN_TRIALS {
-            *budget = budget.saturating_sub(steps);
-            return Err(TrialError::Refused(NumError {
-                message: format!(
-                    "one trial needs {steps} element evaluations; {MIN_TRIALS} trials exceed the Monte Carlo budget left ({allowed} of {BUDGET} per setting, {FILE_BUDGET} per file; use smaller sizes)"
-                ),
-            }));
-        }
-        *budget = budget.saturating_sub(steps.saturating_mul(n_trials as u64));
-        n_trials
-    };
-    let first = keys_only(run.machine(), run.keys().into_iter());
-    let mut stats = vec![stats_of(&run, targets)];
-    // The other trials; each is seeded from its number, so the results are the same
-    // whatever the number of cores.
-    for r in model.run_all(1..n_trials, cores(), |_, run| stats_of(&run, targets)) {
-        stats.push(r?);
+        n = (2 * n).min(max);
     }
-    Ok(Trials { first, stats })
+}
+
+/// The false-refutation probability spent at look `k` (from 0) of `count`: half of it at
+/// the last look, a quarter at the one before, and so on, α 2^(k − count); the looks
+/// together spend less than α = [`FALSE_REFUTATION`].
+pub fn spent_at(k: usize, count: usize) -> f64 {
+    FALSE_REFUTATION * 0.5f64.powi((count - k) as i32)
 }
 
 /// Whether the tensors of a claim depend on a leaf (or incoming gradient) whose
@@ -572,23 +778,80 @@ fn estimate(
     Some((lv, rv, sd / n.sqrt()))
 }
 
+/// How much a claim's Monte Carlo run has to establish.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Need {
+    /// Monte Carlo decides the claim (or re-checks a refutation): trials until it is
+    /// refuted or confirmed, or the budget is spent.
+    Decide,
+    /// A second check of a claim the moments engine refuted: trials until Monte Carlo
+    /// refutes it too, or confirms it, or its threshold is within [`RECHECK_RESOLUTION`]
+    /// of the values (an error of 5% or more is then refuted again).
+    Recheck,
+    /// A second check of a claim the moments engine proved (or confirmed from its exact
+    /// closed form): trials until its threshold is within [`SANITY_RESOLUTION`] of the
+    /// values (enough to refute an error of 20%), or earlier when it is refuted or
+    /// confirmed.
+    Sanity,
+}
+
+impl Need {
+    /// The resolution at which the run stops undecided, if any.
+    fn stop_at(self) -> Option<f64> {
+        match self {
+            Need::Decide => None,
+            Need::Recheck => Some(RECHECK_RESOLUTION),
+            Need::Sanity => Some(SANITY_RESOLUTION),
+        }
+    }
+}
+
+/// The resolution a confirmation needs: z × standard error ≤ 5% of the values compared.
+pub const RESOLUTION: f64 = 0.05;
+/// A sanity run stops once its refutation threshold (z × standard error) is within 10% of
+/// the values: an error of 20% or more then lies at least as far again beyond it, and is
+/// refuted unless the estimate falls z standard errors short of the truth.
+pub const SANITY_RESOLUTION: f64 = 0.1;
+/// A re-check of a refutation stops once its threshold is within 2.5% of the values:
+/// an error of 5% or more is refuted again.
+pub const RECHECK_RESOLUTION: f64 = 0.025;
+
+/// What one look at the first `n` trials says about every binding of the claim.
+enum Look {
+    /// Refuted at some binding (the outcome, with its witness).
+    Refuted(Outcome),
+    /// Not refuted: the tested lines, the bindings not yet resolved enough to confirm,
+    /// and the largest refutation threshold (z × standard error over the larger side)
+    /// over all the bindings.
+    Open {
+        tested: Vec<String>,
+        weak: Vec<String>,
+        worst: f64,
+    },
+    /// The claim cannot be decided by Monte Carlo (a reason).
+    Fails(String),
+}
+
 /// Decides a claim that mentions `Var` or `E`; `None` when it mentions neither.
+///
+/// Sequential: the claim is tested after [`MIN_TRIALS`] trials, then each time their
+/// number doubles, up to the setting's budget ([`looks`]); look k refutes only beyond the
+/// Student-t threshold for the probability [`spent_at`]`(k)` (split over the layers or
+/// steps tested), so a true claim is refuted with probability below [`FALSE_REFUTATION`]
+/// over all the looks together. The claim stops at the first look that refutes or
+/// confirms it (or, for [`Need::Sanity`], that resolves [`SANITY_RESOLUTION`]).
 ///
 /// A refutation carries its witness: the run's sizes and symbols, the layer or step,
 /// the seed, both estimates and the interval of their difference, re-checked on each
 /// half of the trials on its own.
-#[allow(clippy::too_many_arguments)]
 pub fn decide<'a>(
     claim: &Claim,
-    program: &Program,
-    env: &'a Env,
-    back: &[Item],
-    loss: Option<&str>,
-    seed: u64,
-    keys: &Targets,
+    ctx: &Ctx<'_, 'a>,
     cache: &mut BTreeMap<String, Result<Trials<'a>, String>>,
     budget: &mut u64,
+    need: Need,
 ) -> Option<Outcome> {
+    let (program, env, back, seed) = (ctx.program, ctx.env, ctx.back, ctx.seed);
     let ast::Expr::Rel(op, l, r, _) = &claim.body else {
         return None;
     };
@@ -625,7 +888,6 @@ pub fn decide<'a>(
         // The same default as the exact engines (docs/language.md).
         None => 1e-6,
     };
-    let setup = |m: &mut Machine| apply_givens(m, env, &sets, boundary);
     // Loop variables the claim uses: every value of the loop where the tensors exist.
     let used: Vec<ast::Range> = super::program_loops(&program.items)
         .into_iter()
@@ -633,20 +895,11 @@ pub fn decide<'a>(
         .collect();
     // Trials, shared by the claims with the same setting.
     let key = setting_key(claim);
-    let needed = keys.settings.get(&key).cloned();
-    let trials = match cache.entry(key).or_insert_with(|| {
-        run_trials(
-            program,
-            env,
-            back,
-            loss,
-            seed,
-            &setup,
-            keys,
-            needed.as_ref(),
-            budget,
-        )
-    }) {
+    let needed = ctx.targets.settings.get(&key).cloned();
+    let trials = match cache
+        .entry(key)
+        .or_insert_with(|| Trials::start(ctx, sets, boundary, needed, Executor::Auto, budget))
+    {
         Ok(t) => t,
         Err(e) => return Some(und(e.clone())),
     };
@@ -678,215 +931,308 @@ pub fn decide<'a>(
             })
             .collect();
     }
-    let nm = moments.len();
-    let n_tr = trials.stats.len();
-    let n = n_tr as f64;
-    let z = z_for(FALSE_REFUTATION / bindings.len().max(1) as f64);
-    let mut tested = Vec::new();
-    let mut weak = Vec::new();
-    for b in bindings.iter() {
-        // Means of the trial statistics; skip bindings where a tensor is missing.
-        let Some(cols) = moments
-            .iter()
-            .map(|mo| means(&mut m0, &trials.stats, &mo.target, b))
-            .collect::<Option<Vec<_>>>()
-        else {
-            continue;
-        };
-        let mean1: Vec<f64> = cols
-            .iter()
-            .map(|c| c.iter().map(|x| x.0).sum::<f64>() / n)
-            .collect();
-        let mean2: Vec<f64> = cols
-            .iter()
-            .map(|c| c.iter().map(|x| x.1).sum::<f64>() / n)
-            .collect();
-        let value: Vec<f64> = (0..nm)
-            .map(|j| {
-                if moments[j].var {
-                    mean2[j] - mean1[j] * mean1[j]
-                } else {
-                    mean1[j]
-                }
-            })
-            .collect();
-        let mut at: BTreeMap<String, f64> = consts.clone();
-        for (v, x) in b {
-            at.insert(v.clone(), *x as f64);
+    let schedule = if ctx.fixed_budget {
+        vec![trials.max]
+    } else {
+        looks(trials.max)
+    };
+    let claim_test = ClaimTest {
+        lhs: &lhs,
+        rhs: &rhs,
+        moments: &moments,
+        consts: &consts,
+        rel,
+        tol,
+        explicit_tol,
+        env,
+        seed,
+    };
+    for (k, &n) in schedule.iter().enumerate() {
+        if let Err(e) = trials.extend(ctx, n, budget) {
+            return Some(und(e));
         }
-        for (j, v) in value.iter().enumerate() {
-            at.insert(format!("mc_{j}"), *v);
-        }
-        let (Ok(lv), Ok(rv)) = (lhs.eval_f64(&at), rhs.eval_f64(&at)) else {
-            return Some(und(
-                "the claim's formula cannot be evaluated at the sample values",
-            ));
-        };
-        let f = lhs.clone() - rhs.clone();
-        // Delta method: per-trial linearized values of left − right.
-        let grads: Vec<f64> = (0..nm)
-            .map(|j| f.diff(&format!("mc_{j}")).eval_f64(&at).unwrap_or(f64::NAN))
-            .collect();
-        let lin: Vec<f64> = (0..n_tr)
-            .map(|t| {
-                (0..nm)
-                    .map(|j| {
-                        let (m1, m2) = cols[j][t];
-                        grads[j]
-                            * if moments[j].var {
-                                m2 - 2.0 * mean1[j] * m1
-                            } else {
-                                m1
-                            }
-                    })
-                    .sum()
-            })
-            .collect();
-        let lm = lin.iter().sum::<f64>() / n;
-        let sd = (lin.iter().map(|x| (x - lm) * (x - lm)).sum::<f64>() / (n - 1.0)).sqrt();
-        let se = sd / n.sqrt();
-        let d = lv - rv;
-        if !d.is_finite() || !se.is_finite() {
-            return Some(und("the estimate is not finite"));
-        }
-        let margin = z * se;
-        // Rounding: when the two sides agree trial by trial (a given such as
-        // `sigma^2 = 1/M` makes `M sigma^2 Var(y)` and `Var(y)` the same quantity), the
-        // standard error is at the level of rounding and so is the difference; a
-        // difference within floating-point accuracy of the values refutes nothing.
-        let rounding = 1e-9 * lv.abs().max(rv.abs());
-        let fails = match rel {
-            RelOp::Eq => d.abs() > margin + rounding,
-            RelOp::Approx => d.abs() > tol + margin + rounding,
-            RelOp::Le | RelOp::Lt => d > margin + rounding,
-            RelOp::Ge | RelOp::Gt => d < -(margin + rounding),
-        };
-        let at_text: Vec<String> = b.iter().map(|(v, x)| format!("{v} = {x}")).collect();
-        let where_ = if at_text.is_empty() {
-            String::new()
+        let n = n.min(trials.stats.len());
+        let last = k + 1 == schedule.len() || n < schedule[k];
+        let p = spent_at(k, schedule.len()) / bindings.len().max(1) as f64;
+        let alpha = FALSE_REFUTATION / bindings.len().max(1) as f64;
+        let (z, z_confirm) = if ctx.fixed_budget {
+            (z_for(alpha), z_for(alpha))
         } else {
-            format!("at {}: ", at_text.join(", "))
+            // The resolution asked of a confirmation is the fixed-budget rule's: the
+            // threshold of a single test at the whole α (with Student's correction on
+            // few trials), so that at the last look a claim is confirmed exactly when it
+            // was before the looks were added.
+            (t_for(p, (n - 1) as f64), t_for(alpha, (n - 1) as f64))
         };
-        let line = format!("{where_}left {lv:.4}, right {rv:.4}, standard error {se:.2e}");
-        if fails {
-            // The independent re-check: each half of the trials on its own must refute
-            // too (at the same z, with its own standard error).
-            let half = n_tr / 2;
-            let halves = [0..half, half..n_tr];
-            let base: BTreeMap<String, f64> = at
-                .iter()
-                .filter(|(k, _)| !k.starts_with("mc_"))
-                .map(|(k, v)| (k.clone(), *v))
-                .collect();
-            let mut seen = Vec::new();
-            for h in halves {
-                let Some((hl, hr, hse)) = estimate(&lhs, &rhs, &moments, &cols, &base, h) else {
-                    break;
-                };
-                let hd = hl - hr;
-                let m = z * hse + 1e-9 * hl.abs().max(hr.abs());
-                let ok = match rel {
-                    RelOp::Eq => hd.abs() > m,
-                    RelOp::Approx => hd.abs() > tol + m,
-                    RelOp::Le | RelOp::Lt => hd > m,
-                    RelOp::Ge | RelOp::Gt => hd < -m,
-                };
-                if !ok || !hd.is_finite() {
-                    break;
-                }
-                seen.push(format!("{hd:.4} ± {m:.2e}"));
-            }
-            if seen.len() < 2 {
-                weak.push(format!(
-                    "{line} (refuted by all {n_tr} trials, but not by each half of them on its own)"
-                ));
-                tested.push(line);
-                continue;
-            }
-            let values: BTreeMap<String, f64> = consts
-                .iter()
-                .filter(|(k, _)| env.sizes.contains_key(*k) || env.symbols.contains_key(*k))
-                .map(|(k, v)| (k.clone(), *v))
-                .collect();
-            let mut w = crate::sym::Witness::of_run(
-                &values,
-                if at_text.is_empty() {
-                    "the whole tensors".to_string()
-                } else {
-                    at_text.join(", ")
-                },
-                seed,
-                format!("≈ {lv:.6}"),
-                format!("≈ {rv:.6}"),
-                format!(
-                    "each half of the trials ({half} independent trials) on its own: left − right = {}",
-                    seen.join(" and ")
-                ),
-            );
-            w.estimate = Some(format!(
-                "left − right = {d:.6}, interval [{:.6}, {:.6}] (z = {z:.2} standard errors of {se:.2e}; {n_tr} trials)",
-                d - margin,
-                d + margin
+        let look_text = if schedule.len() > 1 {
+            format!("look {} of {}, ", k + 1, schedule.len())
+        } else {
+            String::new()
+        };
+        let (tested, weak, worst) = match claim_test.look(
+            &mut m0,
+            &trials.stats[..n],
+            &bindings,
+            (z, z_confirm),
+            &look_text,
+        ) {
+            Look::Refuted(o) => return Some(o),
+            Look::Fails(e) => return Some(und(e)),
+            Look::Open {
+                tested,
+                weak,
+                worst,
+            } => (tested, weak, worst),
+        };
+        if tested.is_empty() {
+            return Some(und(
+                "no layer or step where every tensor of the claim exists",
             ));
-            let mut o = Outcome::new(
-                Verdict::Refuted,
+        }
+        let summary = format!(
+            "{} ({n} independent trials, {look_text}refuted only beyond {z:.2} standard errors)",
+            tested.join("; "),
+        );
+        if weak.is_empty() {
+            if stood_in {
+                return Some(und(format!(
+                    "consistent with Monte Carlo using normal stand-ins for distributions given by moments or symmetry, which does not establish it for all of them: {summary}"
+                )));
+            }
+            return Some(Outcome::new(
+                Verdict::Confirmed,
                 Method::MonteCarlo,
-                format!(
-                    "{line}; left − right = {d:.4} lies beyond {z:.2} standard errors{} ({} independent trials, weights resampled each trial)",
-                    if matches!(rel, RelOp::Approx) { format!(" plus the tolerance {tol}") } else { String::new() },
-                    n_tr
-                ),
-            );
-            o.witness = Some(w);
-            return Some(o);
+                summary,
+            ));
         }
-        // Confirmation needs power: the test must resolve 5% of the values compared.
-        let scale = lv.abs().max(rv.abs()).max(1e-12);
-        let decisive = match rel {
-            RelOp::Le | RelOp::Lt => d + margin <= 0.0 || margin <= 0.05 * scale,
-            RelOp::Ge | RelOp::Gt => d - margin >= 0.0 || margin <= 0.05 * scale,
-            // An explicit tolerance is the resolution asked for: the whole interval
-            // must lie within it. Resolving 5% is not enough: `Var(L_L) ~= 2 tol 0.01`
-            // at a true 1.955 must not be confirmed by an interval of ±0.04 around 1.96.
-            RelOp::Approx if explicit_tol => d.abs() + margin <= tol,
-            RelOp::Approx => margin <= (0.05 * scale).max(tol),
-            RelOp::Eq => margin <= 0.05 * scale,
-        };
-        if !decisive {
-            weak.push(if matches!(rel, RelOp::Approx) && explicit_tol {
-                format!(
-                    "{line} (|left − right| + z × standard error = {:.3}, more than the tolerance {tol})",
-                    d.abs() + margin
-                )
+        if let Some(enough) = need.stop_at().filter(|r| worst <= *r) {
+            return Some(und(format!(
+                "{} run (the moments engine decided this claim, so Monte Carlo stops once it would refute an error of {:.0}%): not refuted by {n} trials, not precise enough to confirm: {}",
+                if need == Need::Sanity { "sanity" } else { "re-check" },
+                enough * 200.0,
+                weak[0]
+            )));
+        }
+        if last {
+            return Some(und(format!(
+                "not refuted, but Monte Carlo with {n} trials is not precise enough to confirm: {}",
+                weak[0]
+            )));
+        }
+    }
+    Some(und("no trials were run"))
+}
+
+/// A claim's test, applied at each look.
+struct ClaimTest<'c> {
+    lhs: &'c Expr,
+    rhs: &'c Expr,
+    moments: &'c [Moment],
+    consts: &'c BTreeMap<String, f64>,
+    rel: RelOp,
+    tol: f64,
+    explicit_tol: bool,
+    env: &'c Env,
+    seed: u64,
+}
+
+impl ClaimTest<'_> {
+    /// The test on the trials `stats` (a prefix of the setting's) at threshold `z`.
+    fn look(
+        &self,
+        m0: &mut Machine,
+        stats: &[TrialStats],
+        bindings: &[Bind],
+        (z, z_confirm): (f64, f64),
+        look_text: &str,
+    ) -> Look {
+        let (lhs, rhs, moments, rel, tol) = (self.lhs, self.rhs, self.moments, self.rel, self.tol);
+        let n_tr = stats.len();
+        let mut tested = Vec::new();
+        let mut weak = Vec::new();
+        let mut worst: f64 = 0.0;
+        for b in bindings.iter() {
+            // Means of the trial statistics; skip bindings where a tensor is missing.
+            let Some(cols) = moments
+                .iter()
+                .map(|mo| means(m0, stats, &mo.target, b))
+                .collect::<Option<Vec<_>>>()
+            else {
+                continue;
+            };
+            let mut at: BTreeMap<String, f64> = self.consts.clone();
+            for (v, x) in b {
+                at.insert(v.clone(), *x as f64);
+            }
+            let Some((lv, rv, se)) = estimate(lhs, rhs, moments, &cols, &at, 0..n_tr) else {
+                return Look::Fails(
+                    "the claim's formula cannot be evaluated at the sample values".into(),
+                );
+            };
+            let d = lv - rv;
+            if !d.is_finite() || !se.is_finite() {
+                return Look::Fails("the estimate is not finite".into());
+            }
+            let margin = z * se;
+            // Rounding: when the two sides agree trial by trial (a given such as
+            // `sigma^2 = 1/M` makes `M sigma^2 Var(y)` and `Var(y)` the same quantity),
+            // the standard error is at the level of rounding and so is the difference; a
+            // difference within floating-point accuracy of the values refutes nothing.
+            let rounding = 1e-9 * lv.abs().max(rv.abs());
+            let fails = match rel {
+                RelOp::Eq => d.abs() > margin + rounding,
+                RelOp::Approx => d.abs() > tol + margin + rounding,
+                RelOp::Le | RelOp::Lt => d > margin + rounding,
+                RelOp::Ge | RelOp::Gt => d < -(margin + rounding),
+            };
+            let at_text: Vec<String> = b.iter().map(|(v, x)| format!("{v} = {x}")).collect();
+            let where_ = if at_text.is_empty() {
+                String::new()
             } else {
-                format!("{line} (z × standard error = {margin:.3}, more than 5% of the values)")
-            });
+                format!("at {}: ", at_text.join(", "))
+            };
+            let line = format!("{where_}left {lv:.4}, right {rv:.4}, standard error {se:.2e}");
+            let scale = lv.abs().max(rv.abs()).max(1e-12);
+            worst = worst.max(margin / scale);
+            if fails {
+                // The independent re-check: each half of the trials on its own must
+                // refute too (at the same z, with its own standard error).
+                let half = n_tr / 2;
+                let halves = [0..half, half..n_tr];
+                let mut seen = Vec::new();
+                for h in halves {
+                    let Some((hl, hr, hse)) = estimate(lhs, rhs, moments, &cols, &at, h) else {
+                        break;
+                    };
+                    let hd = hl - hr;
+                    let m = z * hse + 1e-9 * hl.abs().max(hr.abs());
+                    let ok = match rel {
+                        RelOp::Eq => hd.abs() > m,
+                        RelOp::Approx => hd.abs() > tol + m,
+                        RelOp::Le | RelOp::Lt => hd > m,
+                        RelOp::Ge | RelOp::Gt => hd < -m,
+                    };
+                    if !ok || !hd.is_finite() {
+                        break;
+                    }
+                    seen.push(format!("{hd:.4} ± {m:.2e}"));
+                }
+                if seen.len() < 2 {
+                    weak.push(format!(
+                        "{line} (refuted by all {n_tr} trials, but not by each half of them on its own)"
+                    ));
+                    tested.push(line);
+                    continue;
+                }
+                let values: BTreeMap<String, f64> = self
+                    .consts
+                    .iter()
+                    .filter(|(k, _)| {
+                        self.env.sizes.contains_key(*k) || self.env.symbols.contains_key(*k)
+                    })
+                    .map(|(k, v)| (k.clone(), *v))
+                    .collect();
+                let mut w = crate::sym::Witness::of_run(
+                    &values,
+                    if at_text.is_empty() {
+                        "the whole tensors".to_string()
+                    } else {
+                        at_text.join(", ")
+                    },
+                    self.seed,
+                    format!("≈ {lv:.6}"),
+                    format!("≈ {rv:.6}"),
+                    format!(
+                        "each half of the trials ({half} independent trials) on its own: left − right = {}",
+                        seen.join(" and ")
+                    ),
+                );
+                w.estimate = Some(format!(
+                    "left − right = {d:.6}, interval [{:.6}, {:.6}] (z = {z:.2} standard errors of {se:.2e}; {n_tr} trials, {look_text}sequential test)",
+                    d - margin,
+                    d + margin
+                ));
+                let mut o = Outcome::new(
+                    Verdict::Refuted,
+                    Method::MonteCarlo,
+                    format!(
+                        "{line}; left − right = {d:.4} lies beyond {z:.2} standard errors{} ({n_tr} independent trials, {look_text}weights resampled each trial)",
+                        if matches!(rel, RelOp::Approx) { format!(" plus the tolerance {tol}") } else { String::new() },
+                    ),
+                );
+                o.witness = Some(w);
+                return Look::Refuted(o);
+            }
+            // Confirmation needs power: the test must resolve 5% of the values compared.
+            let margin = z_confirm * se;
+            let decisive = match rel {
+                RelOp::Le | RelOp::Lt => d + margin <= 0.0 || margin <= RESOLUTION * scale,
+                RelOp::Ge | RelOp::Gt => d - margin >= 0.0 || margin <= RESOLUTION * scale,
+                // An explicit tolerance is the resolution asked for: the whole interval
+                // must lie within it. Resolving 5% is not enough: `Var(L_L) ~= 2 tol
+                // 0.01` at a true 1.955 must not be confirmed by an interval of ±0.04
+                // around 1.96.
+                RelOp::Approx if self.explicit_tol => d.abs() + margin <= tol,
+                RelOp::Approx => margin <= (RESOLUTION * scale).max(tol),
+                RelOp::Eq => margin <= RESOLUTION * scale,
+            };
+            if !decisive {
+                weak.push(if matches!(rel, RelOp::Approx) && self.explicit_tol {
+                    format!(
+                        "{line} (|left − right| + z × standard error = {:.3}, more than the tolerance {tol})",
+                        d.abs() + margin
+                    )
+                } else {
+                    format!(
+                        "{line} (z × standard error = {margin:.3}, more than 5% of the values)"
+                    )
+                });
+            }
+            tested.push(line);
         }
-        tested.push(line);
+        Look::Open {
+            tested,
+            weak,
+            worst,
+        }
     }
-    if tested.is_empty() {
-        return Some(und(
-            "no layer or step where every tensor of the claim exists",
-        ));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn student_t_quantiles_match_the_tables() {
+        // Two-sided quantiles from the t table, and the normal limit.
+        for (p, df, t) in [
+            (0.05, 10.0, 2.228),
+            (0.01, 39.0, 2.708),
+            (0.001, 5.0, 6.869),
+            (0.05, 1.0, 12.706),
+        ] {
+            assert!(
+                (t_for(p, df) - t).abs() < 2e-3,
+                "t({p}, {df}) = {}",
+                t_for(p, df)
+            );
+        }
+        assert!((t_for(1e-6, 1e9) - z_for(1e-6)).abs() < 1e-3);
+        assert!((t_for(1e-6, 39_999.0) - 4.892).abs() < 0.01);
+        // A small sample needs a larger threshold than the normal one.
+        assert!(t_for(1e-9, 39.0) > z_for(1e-9) + 1.0);
     }
-    if let Some(w) = weak.first() {
-        return Some(und(format!(
-            "not refuted, but Monte Carlo with {n_tr} trials is not precise enough to confirm: {w}"
-        )));
+
+    #[test]
+    fn looks_double_to_the_budget_and_spend_less_than_alpha() {
+        assert_eq!(looks(40), vec![40]);
+        assert_eq!(looks(100), vec![40, 80, 100]);
+        assert_eq!(looks(400), vec![40, 80, 160, 320, 400]);
+        let l = looks(DENSE_MAX_TRIALS);
+        assert_eq!(*l.last().unwrap(), DENSE_MAX_TRIALS);
+        assert_eq!(l.len(), 11);
+        let spent: f64 = (0..l.len()).map(|k| spent_at(k, l.len())).sum();
+        assert!(spent < FALSE_REFUTATION);
+        assert_eq!(spent_at(l.len() - 1, l.len()), FALSE_REFUTATION / 2.0);
     }
-    let summary = format!(
-        "{} ({} independent trials; refuted only beyond {z:.2} standard errors)",
-        tested.join("; "),
-        n_tr
-    );
-    if stood_in {
-        return Some(und(format!(
-            "consistent with Monte Carlo using normal stand-ins for distributions given by moments or symmetry, which does not establish it for all of them: {summary}"
-        )));
-    }
-    Some(Outcome::new(
-        Verdict::Confirmed,
-        Method::MonteCarlo,
-        summary,
-    ))
 }

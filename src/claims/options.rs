@@ -16,4 +16,28 @@ pub struct Options {
     /// Leave out the gradient check only (`derive --steps` re-checks its file to decide
     /// the steps; the file's own gradient check has already run).
     pub no_gradcheck: bool,
+    /// The verdict cache to read and write claims' reports from (`tq check` and
+    /// `tq errata` unless `--no-cache`; none by default, so the library and the tests
+    /// compute every claim).
+    pub cache: Option<super::cache::VerdictCache>,
+    /// Told what is being decided or run (`line 45: Var(R_{l+1}) == …`, `gradient
+    /// check`), for a progress display; none by default.
+    pub progress: Option<Progress>,
+}
+
+/// A hook told what a check is doing (the command line draws it on a terminal).
+#[derive(Clone)]
+pub struct Progress(pub std::sync::Arc<dyn Fn(&str) + Send + Sync>);
+
+impl Progress {
+    /// Tells the hook.
+    pub fn say(&self, what: &str) {
+        (self.0)(what)
+    }
+}
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Progress")
+    }
 }

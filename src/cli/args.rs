@@ -43,6 +43,10 @@ pub enum Command {
         /// Undecided claims fail the check.
         #[arg(long)]
         strict: bool,
+        /// Decide every claim afresh: neither read nor write the verdict cache
+        /// (`.tq-cache/` beside each file; docs/cli.md).
+        #[arg(long)]
+        no_cache: bool,
     },
     /// Print the Markdown page of the seeds' errata (docs/seed-errata.md) from erratum files;
     /// exit 1 when an erratum is not caught.
@@ -52,6 +56,9 @@ pub enum Command {
         /// The seed of every random choice.
         #[arg(long, default_value_t = 0)]
         seed: u64,
+        /// Decide every claim afresh: neither read nor write the verdict cache.
+        #[arg(long)]
+        no_cache: bool,
     },
     /// Rewrite files in the canonical layout, comments kept (docs/cli.md); `-` prints the
     /// formatted standard input. Exit 1 when a file does not parse or, with --check, is

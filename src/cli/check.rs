@@ -1,18 +1,26 @@
 //! `tq check` and `tq errata`: many files, checked on a pool of threads.
 
 use super::args::CheckFormat;
-use super::io::{display_name, finish, progress, read_paths, read_source, say_raw, theme, Loaded};
+use super::io::{
+    display_name, file_progress, finish, progress, read_paths, read_source, say_raw, theme, Loaded,
+};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use tq::report::{self, FileReport, Options};
 
-pub fn check(paths: Vec<PathBuf>, format: CheckFormat, seed: u64, strict: bool) -> ExitCode {
+pub fn check(
+    paths: Vec<PathBuf>,
+    format: CheckFormat,
+    seed: u64,
+    strict: bool,
+    cache: bool,
+) -> ExitCode {
     let opts = Options {
         seed,
         strict,
         ..Options::default()
     };
-    let (reports, unreadable) = check_paths(&paths, &opts);
+    let (reports, unreadable) = check_paths(&paths, &opts, cache);
     let failed = reports.iter().filter(|r| !r.passed(&opts)).count();
     let status = if unreadable {
         ExitCode::from(2)
@@ -57,12 +65,12 @@ pub fn check(paths: Vec<PathBuf>, format: CheckFormat, seed: u64, strict: bool) 
     finish(&out, status)
 }
 
-pub fn errata(paths: Vec<PathBuf>, seed: u64) -> ExitCode {
+pub fn errata(paths: Vec<PathBuf>, seed: u64, cache: bool) -> ExitCode {
     let opts = Options {
         seed,
         ..Options::default()
     };
-    let (reports, unreadable) = check_paths(&paths, &opts);
+    let (reports, unreadable) = check_paths(&paths, &opts, cache);
     let status = if unreadable {
         ExitCode::from(2)
     } else if reports.iter().any(|r| !r.passed(&opts)) {
@@ -92,8 +100,9 @@ pub fn checked_without_runs(file: &Path) -> Result<FileReport, ExitCode> {
 
 /// Reads and checks every `.tq` file named or found under the paths, in order; a file
 /// that cannot be read is reported with its diagnostic (the others are still checked),
-/// and the flag says whether there was one.
-fn check_paths(paths: &[PathBuf], opts: &Options) -> (Vec<FileReport>, bool) {
+/// and the flag says whether there was one. With `cache`, claims' verdicts are read from
+/// and written to the verdict cache beside each file.
+fn check_paths(paths: &[PathBuf], opts: &Options, cache: bool) -> (Vec<FileReport>, bool) {
     let loaded = read_paths(paths);
     let unreadable = loaded.iter().any(|l| matches!(l, Loaded::Unreadable(_)));
     let sources: Vec<(String, String)> = loaded
@@ -103,7 +112,8 @@ fn check_paths(paths: &[PathBuf], opts: &Options) -> (Vec<FileReport>, bool) {
             Loaded::Unreadable(_) => None,
         })
         .collect();
-    let mut checked = check_all(&sources, opts).into_iter();
+    let tool = if cache { cache_tool() } else { None };
+    let mut checked = check_all_cached(&sources, opts, tool.as_deref()).into_iter();
     let reports = loaded
         .into_iter()
         .filter_map(|l| match l {
@@ -117,6 +127,62 @@ fn check_paths(paths: &[PathBuf], opts: &Options) -> (Vec<FileReport>, bool) {
 /// Checks the files on as many threads as the machine has cores; the reports come back
 /// in file order, so the output does not depend on the scheduling.
 pub fn check_all(sources: &[(String, String)], opts: &Options) -> Vec<FileReport> {
+    check_all_cached(sources, opts, None)
+}
+
+/// The environment variable that turns the verdict cache off (as `--no-cache` does);
+/// the tests that run tq set it.
+pub const NO_CACHE_VAR: &str = "TQ_NO_CACHE";
+
+/// The identity of this tq build in the verdict cache's keys: the version and the
+/// executable's size and modification time, so that another build (a changed engine)
+/// never reads this one's verdicts. `None` (no cache) when it cannot be known, or when
+/// `TQ_NO_CACHE` is set.
+fn cache_tool() -> Option<String> {
+    if std::env::var_os(NO_CACHE_VAR).is_some_and(|v| !v.is_empty()) {
+        return None;
+    }
+    let exe = std::env::current_exe().ok()?;
+    let meta = std::fs::metadata(exe).ok()?;
+    let modified = meta
+        .modified()
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?;
+    Some(format!(
+        "tq {} {} {}",
+        env!("CARGO_PKG_VERSION"),
+        meta.len(),
+        modified.as_nanos()
+    ))
+}
+
+/// The verdict cache of a file: `.tq-cache/` in its directory (none for standard input).
+fn cache_for(path: &str, tool: &str) -> Option<tq::claims::cache::VerdictCache> {
+    if path == super::io::STDIN_NAME {
+        return None;
+    }
+    let dir = Path::new(path)
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let dir = if dir.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        dir
+    };
+    Some(tq::claims::cache::VerdictCache::new(
+        dir.join(".tq-cache"),
+        tool,
+    ))
+}
+
+/// [`check_all`], each file with its verdict cache when `tool` (the build's identity)
+/// is given.
+fn check_all_cached(
+    sources: &[(String, String)],
+    opts: &Options,
+    tool: Option<&str>,
+) -> Vec<FileReport> {
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
@@ -132,7 +198,12 @@ pub fn check_all(sources: &[(String, String)], opts: &Options) -> Vec<FileReport
                 let Some((path, src)) = sources.get(k) else {
                     break;
                 };
-                let r = report::check_source(path, src, opts);
+                let opts = Options {
+                    cache: tool.and_then(|t| cache_for(path, t)),
+                    progress: Some(file_progress(&bar, path)),
+                    ..opts.clone()
+                };
+                let r = report::check_source(path, src, &opts);
                 if let Ok(mut slots) = done.lock() {
                     slots[k] = Some(r);
                 }

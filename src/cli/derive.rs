@@ -1,7 +1,9 @@
 //! `tq derive` and `tq render`: everything tq derives about one file.
 
 use super::args::{Audience, DeriveFormat, RenderFormat};
-use super::io::{display_name, finish, read_source, say, say_raw, theme, write_out};
+use super::io::{
+    display_name, file_progress, finish, read_source, say, say_raw, spinner, theme, write_out,
+};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use tq::report::{self, Options};
@@ -12,11 +14,14 @@ pub fn derive(file: PathBuf, format: DeriveFormat, seed: u64, steps: bool) -> Ex
         Err(code) => return code,
     };
     // The same claims verdicts as `tq check` (the numeric runs included).
+    let bar = spinner();
     let opts = Options {
         seed,
+        progress: Some(file_progress(&bar, &display_name(&file))),
         ..Options::default()
     };
     let r = report::check_source(&display_name(&file), &src, &opts);
+    bar.finish_and_clear();
     let chains = if steps && r.unexpected_errors() == 0 {
         match tq::derive::steps_of(&r, seed) {
             Ok(c) => Some(c),
@@ -81,13 +86,16 @@ pub fn render(
     };
     // The student page shows no verdicts: nothing is run.
     let student = audience == tq::render::Audience::Student;
+    let bar = spinner();
     let opts = Options {
         seed,
         no_numeric: student,
         no_monte_carlo: student,
+        progress: Some(file_progress(&bar, &display_name(&file))),
         ..Options::default()
     };
     let r = report::check_source(&display_name(&file), &src, &opts);
+    bar.finish_and_clear();
     let format = match format {
         RenderFormat::Latex => tq::render::Format::Latex,
         RenderFormat::Markdown => tq::render::Format::Markdown,

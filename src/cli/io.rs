@@ -26,7 +26,7 @@ pub const MAX_FILE_BYTES: usize = tq::syntax::parser::MAX_SOURCE_BYTES;
 const STDIN: &str = "-";
 
 /// How standard input is named in reports and messages.
-const STDIN_NAME: &str = "<stdin>";
+pub const STDIN_NAME: &str = "<stdin>";
 
 /// A message on standard error, best effort (a closed or full stderr is ignored).
 pub fn say(message: impl Display) {
@@ -300,22 +300,48 @@ pub fn read_paths(paths: &[PathBuf]) -> Vec<Loaded> {
 /// when stderr is not a terminal (indicatif draws nothing then either, and ignores
 /// errors when it draws).
 pub fn progress(len: usize, what: &str) -> indicatif::ProgressBar {
-    if !std::io::stderr().is_terminal() || len < 2 {
+    if !std::io::stderr().is_terminal() || len < 1 {
         return indicatif::ProgressBar::hidden();
     }
     let bar = indicatif::ProgressBar::with_draw_target(
         Some(len as u64),
         indicatif::ProgressDrawTarget::stderr(),
     );
-    if let Ok(style) =
-        indicatif::ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} {elapsed}")
-    {
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{spinner} [{bar:20}] {pos}/{len} {elapsed} {wide_msg}",
+    ) {
         bar.set_style(style.progress_chars("=> "));
     }
     bar.set_message(what.to_string());
     // Shown only once the work has taken about a second.
     bar.enable_steady_tick(std::time::Duration::from_millis(200));
     bar
+}
+
+/// A spinner on stderr that shows what one command on one file is doing (the file and
+/// the claim being decided), only when stderr is a terminal; hidden otherwise.
+pub fn spinner() -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar =
+        indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {elapsed} {wide_msg}") {
+        bar.set_style(style);
+    }
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    bar
+}
+
+/// Claims' progress of the file `path` as the message of `bar`
+/// (`problems/resnet.tq: line 45: Var(R_{l+1}) == …`).
+pub fn file_progress(bar: &indicatif::ProgressBar, path: &str) -> tq::claims::Progress {
+    let (bar, path) = (bar.clone(), path.to_string());
+    tq::claims::Progress(std::sync::Arc::new(move |what: &str| {
+        if !bar.is_hidden() {
+            bar.set_message(format!("{path}: {what}"));
+        }
+    }))
 }
 
 pub fn theme() -> Option<miette::GraphicalTheme> {

@@ -35,8 +35,13 @@ pub fn run() -> ExitCode {
             format,
             seed,
             strict,
-        } => check::check(paths, format, seed, strict),
-        Command::Errata { paths, seed } => check::errata(paths, seed),
+            no_cache,
+        } => check::check(paths, format, seed, strict, !no_cache),
+        Command::Errata {
+            paths,
+            seed,
+            no_cache,
+        } => check::errata(paths, seed, !no_cache),
         Command::Derive {
             file,
             format,

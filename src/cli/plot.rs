@@ -18,8 +18,11 @@ pub fn plot(file: PathBuf, output: Option<PathBuf>, trials: usize, seed: u64) ->
         Ok(r) => r,
         Err(code) => return code,
     };
+    let bar = super::io::spinner();
+    bar.set_message(format!("{}: {trials} trials and the closed forms", r.path));
     let svg = tq::plot::series(&r, trials, seed)
         .and_then(|p| tq::plot::svg(&format!("{}: variance against depth", r.path), &p));
+    bar.finish_and_clear();
     match svg {
         Ok(svg) => match output {
             Some(p) => match std::fs::write(&p, svg) {

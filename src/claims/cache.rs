@@ -1,0 +1,247 @@
+//! The verdict cache (issue 16, docs/cli.md "The verdict cache"): each claim's report
+//! stored under a hash of everything its verdict depends on, so that re-checking an
+//! unchanged file recomputes no claim and changing one claim recomputes only it.
+//!
+//! The key of a claim hashes: the cache format, the identity of the tq build (the
+//! caller's `tool` string), the file's text with every `claim` item blanked (its
+//! newlines kept, so the positions of the statements are part of it), the claim's own
+//! text and the point in force, the seed and the options that change verdicts, the
+//! symbolic work budget left to it, and what the file's moment claims ask of the Monte
+//! Carlo trials (the tensors they pool, which set the cost of a trial and so the
+//! trials' budget). Nothing else a claim's verdict reads: every engine reads only the
+//! program, the claim and these.
+//!
+//! An entry is a small JSON file named by its key; it repeats the key and the tool, and
+//! an entry that does not parse, or names another key or tool, is ignored (and written
+//! again). The cache is only an optimisation: writes that fail are ignored.
+
+use super::{ClaimReport, Method, Outcome, ProofRule, Verdict, Witness};
+use crate::syntax::ast::Expectation;
+use num_rational::BigRational;
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+
+/// The version of the entries' format (part of every key).
+const FORMAT: &str = "tq-verdict-cache-1";
+
+/// A cache directory and the identity of the tq build that writes to it.
+#[derive(Clone, Debug)]
+pub struct VerdictCache {
+    dir: PathBuf,
+    tool: String,
+}
+
+/// A 128-bit hash of the parts, as 32 hex digits (two SipHash runs with different
+/// prefixes, each part length-prefixed so that parts cannot run into each other).
+pub fn digest(parts: &[&str]) -> String {
+    let mut out = String::new();
+    for salt in ["first", "second"] {
+        #[allow(deprecated)]
+        let mut h = std::hash::SipHasher::new();
+        salt.hash(&mut h);
+        for p in parts {
+            p.len().hash(&mut h);
+            p.hash(&mut h);
+        }
+        out.push_str(&format!("{:016x}", h.finish()));
+    }
+    out
+}
+
+/// The file's text with the given byte ranges (its `claim` items) blanked, their line
+/// breaks kept.
+pub fn context(source: &str, claims: &[(usize, usize)]) -> String {
+    let mut out = String::with_capacity(source.len());
+    let mut at = 0;
+    let mut spans: Vec<(usize, usize)> = claims.to_vec();
+    spans.sort();
+    for (s, e) in spans {
+        let (s, e) = (s.max(at).min(source.len()), e.min(source.len()));
+        if s >= e || !source.is_char_boundary(s) || !source.is_char_boundary(e) {
+            continue;
+        }
+        out.push_str(&source[at..s]);
+        out.extend(source[s..e].chars().filter(|c| *c == '\n'));
+        at = e;
+    }
+    out.push_str(&source[at..]);
+    out
+}
+
+impl VerdictCache {
+    /// The cache in `dir`, for the build `tool`.
+    pub fn new(dir: impl Into<PathBuf>, tool: impl Into<String>) -> VerdictCache {
+        VerdictCache {
+            dir: dir.into(),
+            tool: tool.into(),
+        }
+    }
+
+    /// The directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The key of a claim from the parts its verdict depends on (the tool is added).
+    pub fn key(&self, parts: &[&str]) -> String {
+        let mut all = vec![FORMAT, self.tool.as_str()];
+        all.extend_from_slice(parts);
+        digest(&all)
+    }
+
+    fn path(&self, key: &str) -> PathBuf {
+        self.dir.join(format!("{key}.json"))
+    }
+
+    /// The stored report of `key` (its line and column are the caller's) and the
+    /// symbolic work it used; `None` when there is none, or it is corrupt or foreign.
+    pub fn get(&self, key: &str) -> Option<(ClaimReport, u64)> {
+        let v = self.get_value(key)?;
+        let work = v["work"].as_u64()?;
+        Some((report_from_json(&v["report"])?, work))
+    }
+
+    /// Stores the report of `key`; failures are ignored (the cache is an optimisation).
+    pub fn put(&self, key: &str, report: &ClaimReport, work: u64) {
+        self.put_value(
+            key,
+            serde_json::json!({ "work": work, "report": report.to_json() }),
+        );
+    }
+
+    /// The entry of `key`, when it parses and is this key's and this build's.
+    pub fn get_value(&self, key: &str) -> Option<serde_json::Value> {
+        let text = std::fs::read_to_string(self.path(key)).ok()?;
+        let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+        if v["format"] != FORMAT || v["key"] != key || v["tool"] != self.tool.as_str() {
+            return None;
+        }
+        Some(v["value"].clone())
+    }
+
+    /// Stores `value` under `key`; failures are ignored.
+    pub fn put_value(&self, key: &str, value: serde_json::Value) {
+        let v = serde_json::json!({
+            "format": FORMAT,
+            "key": key,
+            "tool": self.tool,
+            "value": value,
+        });
+        if std::fs::create_dir_all(&self.dir).is_err() {
+            return;
+        }
+        // Written under a temporary name and renamed, so a reader never sees half an
+        // entry (and two processes writing the same entry write the same text).
+        let tmp = self.dir.join(format!("{key}.{}.tmp", std::process::id()));
+        if std::fs::write(&tmp, v.to_string()).is_ok()
+            && std::fs::rename(&tmp, self.path(key)).is_err()
+        {
+            let _ = std::fs::remove_file(&tmp);
+        }
+    }
+}
+
+fn verdict(s: &str) -> Option<Verdict> {
+    [
+        Verdict::Proved,
+        Verdict::Confirmed,
+        Verdict::Refuted,
+        Verdict::Undecided,
+    ]
+    .into_iter()
+    .find(|v| v.as_str() == s)
+}
+
+fn method(s: &str) -> Option<Method> {
+    [
+        Method::Symbolic,
+        Method::ExactEval,
+        Method::RandomPoints,
+        Method::Numeric,
+        Method::Range,
+        Method::Moments,
+        Method::MomentsByPosition,
+        Method::Quadrature,
+        Method::MonteCarlo,
+        Method::Dependency,
+        Method::None,
+    ]
+    .into_iter()
+    .find(|m| m.as_str() == s)
+}
+
+fn rule(s: &str) -> Option<ProofRule> {
+    [
+        ProofRule::NormalForm,
+        ProofRule::ExactEvaluation,
+        ProofRule::ConstantDifference,
+        ProofRule::RangeBound,
+        ProofRule::MomentsClosedForm,
+        ProofRule::MomentsByPosition,
+        ProofRule::MomentsBound,
+        ProofRule::ReluMeanPositive,
+        ProofRule::LinearRecurrence,
+        ProofRule::TensorSymbolic,
+    ]
+    .into_iter()
+    .find(|r| r.name() == s)
+}
+
+fn witness(v: &serde_json::Value) -> Option<Witness> {
+    let point = v["point"]
+        .as_object()?
+        .iter()
+        .map(|(k, x)| Some((k.clone(), x.as_str()?.parse::<BigRational>().ok()?)))
+        .collect::<Option<_>>()?;
+    let opt = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string);
+    Some(Witness {
+        point,
+        left: v["left"].as_str()?.to_string(),
+        right: v["right"].as_str()?.to_string(),
+        checked_by: v["checked_by"].as_str()?.to_string(),
+        element: opt("element"),
+        seed: match v.get("seed") {
+            Some(s) => Some(s.as_u64()?),
+            None => None,
+        },
+        estimate: opt("estimate"),
+    })
+}
+
+/// The inverse of [`ClaimReport::to_json`]; `None` on anything unexpected.
+fn report_from_json(v: &serde_json::Value) -> Option<ClaimReport> {
+    let s = |k: &str| v[k].as_str();
+    let numeric = match &v["numeric"] {
+        serde_json::Value::Null => None,
+        n => Some(Outcome::new(
+            verdict(n["verdict"].as_str()?)?,
+            method(n["method"].as_str()?)?,
+            n["evidence"].as_str()?,
+        )),
+    };
+    Some(ClaimReport {
+        line: v["line"].as_u64()? as usize,
+        column: v["column"].as_u64()? as usize,
+        source: s("source")?.to_string(),
+        verdict: verdict(s("verdict")?)?,
+        method: method(s("method")?)?,
+        evidence: s("evidence")?.to_string(),
+        expect: match &v["expected"] {
+            serde_json::Value::Null => None,
+            e => Some(match e.as_str()? {
+                "refuted" => Expectation::Refuted,
+                "undecided" => Expectation::Undecided,
+                _ => return None,
+            }),
+        },
+        numeric,
+        rule: match &v["rule"] {
+            serde_json::Value::Null => None,
+            r => Some(rule(r.as_str()?)?),
+        },
+        witness: match &v["witness"] {
+            serde_json::Value::Null => None,
+            w => Some(witness(w)?),
+        },
+    })
+}

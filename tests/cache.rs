@@ -1,0 +1,153 @@
+//! The verdict cache (issue 16, docs/cli.md): `.tq-cache/` beside the file; an unchanged
+//! file recomputes no claim, a changed claim only itself; corrupt and foreign entries are
+//! ignored; `--no-cache` and `TQ_NO_CACHE` bypass it. Each test works in its own
+//! temporary directory, so no test reads another's cache.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A fresh directory holding a copy of `problems/<name>`.
+fn copy_of(name: &str, tag: &str) -> (PathBuf, PathBuf) {
+    let dir = std::env::temp_dir().join(format!("tq-cache-test-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join(name);
+    let src = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("problems")
+            .join(name),
+    )
+    .unwrap();
+    std::fs::write(&file, src).unwrap();
+    (dir, file)
+}
+
+fn check(file: &Path, extra: &[&str]) -> serde_json::Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_tq"))
+        .env_remove("TQ_NO_CACHE")
+        .args(["check", "--format", "json"])
+        .args(extra)
+        .arg(file)
+        .output()
+        .unwrap();
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+/// The cache's entries: name → contents.
+fn entries(dir: &Path) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = match std::fs::read_dir(dir.join(".tq-cache")) {
+        Ok(rd) => rd
+            .flatten()
+            .map(|e| {
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    std::fs::read_to_string(e.path()).unwrap_or_default(),
+                )
+            })
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    out.sort();
+    out
+}
+
+fn claims(v: &serde_json::Value) -> &Vec<serde_json::Value> {
+    v["files"][0]["claims"].as_array().unwrap()
+}
+
+#[test]
+fn an_unchanged_file_reads_every_verdict_and_a_changed_claim_only_itself() {
+    // dropout.tq: moments, Monte Carlo, `solve`: every engine's reports round-trip.
+    let (dir, file) = copy_of("dropout.tq", "unchanged");
+    let fresh = check(&file, &["--no-cache"]);
+    assert!(entries(&dir).is_empty(), "--no-cache writes nothing");
+    let first = check(&file, &[]);
+    assert_eq!(
+        first, fresh,
+        "the first cached run computes what --no-cache does"
+    );
+    let stored = entries(&dir);
+    assert_eq!(
+        stored.len(),
+        claims(&first).len() + 1,
+        "one entry per claim, and the gradient check's"
+    );
+    let second = check(&file, &[]);
+    assert_eq!(second, first, "read back from the cache, the same report");
+    assert_eq!(entries(&dir), stored, "nothing was recomputed or written");
+    // Change one claim: only it is decided again (one new entry), the others are read.
+    let src = std::fs::read_to_string(&file).unwrap();
+    let changed = src.replace("claim E(Z) == a p", "claim E(Z) == 2 a p");
+    assert_ne!(changed, src);
+    std::fs::write(&file, &changed).unwrap();
+    let third = check(&file, &[]);
+    let now = entries(&dir);
+    assert_eq!(now.len(), stored.len() + 1, "one claim decided again");
+    assert!(stored.iter().all(|e| now.contains(e)));
+    let (a, b) = (claims(&first), claims(&third));
+    assert_eq!(b[0]["verdict"], "refuted", "{}", b[0]);
+    assert_eq!(a[1..], b[1..]);
+    // And the same as a run without the cache.
+    assert_eq!(third, check(&file, &["--no-cache"]));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn corrupt_and_foreign_entries_are_ignored() {
+    let (dir, file) = copy_of("dropout.tq", "corrupt");
+    let fresh = check(&file, &["--no-cache"]);
+    check(&file, &[]);
+    let stored = entries(&dir);
+    assert!(!stored.is_empty());
+    let cache = dir.join(".tq-cache");
+    for (k, (name, text)) in stored.iter().enumerate() {
+        let garbage = match k % 4 {
+            0 => "not json at all {{{".to_string(),
+            1 => String::new(),
+            // Valid JSON, but another key's entry (a foreign file under this name).
+            2 => text.replace("\"key\":\"", "\"key\":\"0"),
+            // Another build's entry with a wrong verdict in it.
+            _ => text
+                .replace("\"tool\":\"tq ", "\"tool\":\"other ")
+                .replace("\"verdict\":\"proved\"", "\"verdict\":\"refuted\""),
+        };
+        std::fs::write(cache.join(name), garbage).unwrap();
+    }
+    // A planted entry that parses but lies, under a name no key has.
+    std::fs::write(cache.join("0123.json"), "{\"format\":1}").unwrap();
+    let after = check(&file, &[]);
+    assert_eq!(
+        after, fresh,
+        "verdicts decided again, not read from bad entries"
+    );
+    // The bad entries were written again, good this time.
+    let again = entries(&dir);
+    for (name, text) in &stored {
+        assert!(
+            again.contains(&(name.clone(), text.clone())),
+            "{name} rewritten"
+        );
+    }
+    assert_eq!(check(&file, &[]), fresh);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_environment_variable_turns_the_cache_off() {
+    let (dir, file) = copy_of("comp_graph.tq", "env");
+    let out = Command::new(env!("CARGO_BIN_EXE_tq"))
+        .env("TQ_NO_CACHE", "1")
+        .args(["check", "--format", "json"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(!dir.join(".tq-cache").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
