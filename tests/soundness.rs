@@ -736,9 +736,11 @@ fn check_model(model: &Model, seed: u64) -> Tally {
         add(format!("E({}) == {} + 1", t.text, t.closed.0), false);
     }
     // Every model: a variance is never negative; the last member's is not zero unless
-    // the interpreter finds it constant (a shifted read that falls outside at every
-    // position, such as `t - 2 DT - 1` reversed in time under `valid`, reads 0 there:
-    // then `Var <= 0` is true at the sample values, and the claim is kept as true).
+    // the interpreter finds it constant. A shifted read that falls outside at every
+    // position (`-t - 2 DT - 1`, reversed in time) reads 0 there, so the member is 0 at
+    // the sample sizes, while the moments engine's variance of a generic element (away
+    // from the border) is not 0: the two semantics differ and the claim says nothing
+    // the generator can label, so it is left out (docs/soundness.md).
     let (last, last_member) = match model.layer {
         Layer::Time => ("h".to_string(), "h".to_string()),
         _ => (
@@ -748,7 +750,9 @@ fn check_model(model: &Model, seed: u64) -> Tally {
     };
     let constant = last_is_constant(&program, &env, &back.items, &last_member, seed);
     add(format!("Var({last}) >= 0"), true);
-    add(format!("Var({last}) <= 0"), constant);
+    if !constant {
+        add(format!("Var({last}) <= 0"), false);
+    }
     for (text, truth) in model
         .element_claims()
         .into_iter()
