@@ -150,6 +150,7 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
     let mut claims = Vec::new();
     collect(&program.items, env, &mut Vec::new(), &mut claims);
     let scalar = a.scalar();
+    let base_scope = scalar::claim_scope(program, scalar);
     // One sampled run of the model and its derived backward program, made when a claim
     // about tensor elements first needs it.
     let mut model: Option<Result<crate::num::gradcheck::ModelRun, String>> = None;
@@ -197,7 +198,7 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
                     cost::cost_calls(&claim.body, program, env, &back.items),
                     a,
                     program,
-                    scalar,
+                    &base_scope,
                     env,
                     opts,
                 ),
@@ -455,7 +456,7 @@ fn decide_with_moments(
     mut calls: BTreeMap<String, Result<Expr, String>>,
     a: &Analysis,
     whole: &Program,
-    program: Option<&scalar::ScalarProgram>,
+    base: &scalar::Scope,
     env: &Env,
     opts: &Options,
 ) -> Outcome {
@@ -465,7 +466,7 @@ fn decide_with_moments(
     }
     let mc = moments::calls(claim, analysis, env);
     if !mc.any() || claim.boundary.is_some() {
-        return decide(claim, at, calls, program, env, opts);
+        return decide(claim, at, calls, base, env, opts);
     }
     calls.extend(mc.calls.clone());
     let rules = |extra: &str| {
@@ -487,7 +488,7 @@ fn decide_with_moments(
             "the moments depend on the position under zero padding (the moments engine derives them away from the border)",
         );
     }
-    let first = decide(claim, at, calls.clone(), program, env, opts);
+    let first = decide(claim, at, calls.clone(), base, env, opts);
     let (v, m, e) = (first.verdict, first.method, first.evidence.clone());
     let opaque = !mc.opaque.is_empty();
     // An equation that holds at random values of the unknown moments holds for every
@@ -530,7 +531,7 @@ fn decide_with_moments(
         for (b, why) in mc.bounds.get(&text).into_iter().flatten().rev() {
             let mut c2 = calls.clone();
             c2.insert(text.clone(), Ok(b.clone()));
-            let bo = decide(claim, at, c2, program, env, opts);
+            let bo = decide(claim, at, c2, base, env, opts);
             let (bv, bm, be) = (bo.verdict, bo.method, bo.evidence);
             let _ = op;
             if (bv == Verdict::Proved || bv == Verdict::Confirmed) && approx.is_empty() {
@@ -591,7 +592,7 @@ fn decide_with_moments(
                     c2.insert(name.clone(), Ok(r));
                 }
             }
-            let qo = decide(claim, at, c2, program, env, opts);
+            let qo = decide(claim, at, c2, base, env, opts);
             let (qv, qm, qe) = (qo.verdict, qo.method, qo.evidence);
             if qv != Verdict::Undecided && approx.is_empty() {
                 let qv = if qv == Verdict::Proved {
@@ -632,7 +633,7 @@ fn decide(
     claim: &Claim,
     at: &[Binding],
     calls: BTreeMap<String, Result<Expr, String>>,
-    program: Option<&scalar::ScalarProgram>,
+    base: &scalar::Scope,
     env: &Env,
     opts: &Options,
 ) -> Outcome {
@@ -647,7 +648,7 @@ fn decide(
     let ast::Expr::Rel(op, l, r, _) = &claim.body else {
         return undecided("predicate claims (`f(...)`) are not decided yet");
     };
-    let mut scope = program.map(|p| p.scope()).unwrap_or_default();
+    let mut scope = base.clone();
     scope.calls = calls;
     let lower = |e: &ast::Expr| scalar::lower_or_why(e, &scope);
     // Unlowered because of tensor elements or explicit sums: a sampled run owns it next.
@@ -747,6 +748,14 @@ fn decide(
             .map(|c| c.map(|e| scalar::at(e, &pt)))
             .collect();
     }
+    // Values the program computes that the scope could not write out stand as atoms:
+    // a proof over them holds for whatever they are, a counterexample need not be
+    // reachable.
+    let opaque: Vec<(String, String)> = [&lhs, &rhs]
+        .into_iter()
+        .flat_map(|e| scope.opaque_atoms(e))
+        .filter(|(n, _)| !env.symbols.contains_key(n) && !env.sizes.contains_key(n))
+        .collect();
     let opts = sym::CheckOptions {
         seed: opts.seed,
         integer_symbols: env.sizes.keys().cloned().collect(),
@@ -757,7 +766,17 @@ fn decide(
         conditions,
         ..Default::default()
     };
-    Outcome::from_decision(sym::check_relation(&lhs, &rel, &rhs, &opts))
+    let o = Outcome::from_decision(sym::check_relation(&lhs, &rel, &rhs, &opts));
+    if let (Verdict::Refuted, Some((name, why))) = (o.verdict, opaque.first()) {
+        return Outcome {
+            on_elements: true,
+            ..undecided(format!(
+                "fails only with `{name}` taken as a free value, but the program computes it ({why}), so the point need not be one it reaches: {}",
+                o.evidence
+            ))
+        };
+    }
+    o
 }
 
 /// The domains a claim's points are drawn from: the file's (inferred from the
