@@ -52,7 +52,7 @@ impl Document {
 pub fn quick_report(path: &str, text: &str) -> FileReport {
     let parsed = parser::parse(text);
     let mut diagnostics = parsed.diagnostics;
-    let (env, check_diags) = check::check(&parsed.program);
+    let (env, check_diags) = check::check_after_parse(&parsed.program, &parsed.unparsed);
     diagnostics.extend(check_diags);
     diagnostics.sort_by_key(|d| (d.span.start, d.code));
     FileReport {
