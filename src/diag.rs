@@ -193,6 +193,49 @@ impl miette::Diagnostic for MietteDiag {
     }
 }
 
+/// The known name closest to `n`, for "did you mean": within a Damerau-Levenshtein
+/// distance (a transposition of neighbours counts as one edit, letter case is ignored)
+/// scaled by its length — one edit for names of up to four letters, two beyond — and
+/// less than its length. `n` itself is never suggested.
+pub fn suggest<'a>(n: &str, names: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let len = n.chars().count();
+    let allowed = if len <= 4 { 1 } else { 2 };
+    let mut best: Option<(usize, &str)> = None;
+    for cand in names {
+        if cand == n {
+            continue;
+        }
+        let d = edit_distance(n, cand);
+        if d <= allowed && d < len.max(1) && best.is_none_or(|(bd, _)| d < bd) {
+            best = Some((d, cand));
+        }
+    }
+    best.map(|(_, c)| c)
+}
+
+/// The optimal-string-alignment distance (Damerau-Levenshtein without edits of a
+/// substring twice), ignoring case.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.to_lowercase().chars().collect();
+    let b: Vec<char> = b.to_lowercase().chars().collect();
+    // d[i][j]: distance between a[..i] and b[..j], three rows kept.
+    let mut before: Vec<usize> = vec![0; b.len() + 1];
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        let mut cur = vec![i; b.len() + 1];
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut d = (prev[j - 1] + cost).min(prev[j] + 1).min(cur[j - 1] + 1);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d = d.min(before[j - 2] + 1);
+            }
+            cur[j] = d;
+        }
+        before = std::mem::replace(&mut prev, cur);
+    }
+    prev[b.len()]
+}
+
 /// Renders diagnostics as miette draws them, without colour (for snapshots and pipes).
 pub fn render_plain(path: &str, src: &str, diags: &[Diagnostic]) -> String {
     render_with(path, src, diags, miette::GraphicalTheme::unicode_nocolor())
@@ -214,4 +257,40 @@ pub fn render_with(
         out.push_str(&format!("  at {path}:{line}:{col}\n"));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edit_distance_counts_a_swap_of_neighbours_once() {
+        assert_eq!(edit_distance("tahn", "tanh"), 1);
+        assert_eq!(edit_distance("inptu", "input"), 1);
+        assert_eq!(edit_distance("sigmod", "sigmoid"), 1);
+        assert_eq!(edit_distance("ab", "ba"), 1);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("Relu", "relu"), 0);
+    }
+
+    #[test]
+    fn suggestions_are_scaled_by_length() {
+        let names = ["tanh", "sigmoid", "sqrt", "softplus", "gelu", "relu", "exp"];
+        assert_eq!(suggest("gleu", names), Some("gelu"));
+        assert_eq!(suggest("softpuls", names), Some("softplus"));
+        assert_eq!(suggest("Relu", names), Some("relu"));
+        assert_eq!(suggest("conv", names), None);
+        assert_eq!(suggest("tahn", names), Some("tanh"));
+        assert_eq!(suggest("sigmod", names), Some("sigmoid"));
+        assert_eq!(suggest("sqtr", names), Some("sqrt"));
+        assert_eq!(suggest("q", names), None);
+        // Two edits only for names of five letters or more.
+        assert_eq!(suggest("thna", ["tanh"]), None);
+        assert_eq!(suggest("sofplsu", ["softplus"]), Some("softplus"));
+        // Never the name itself, never a whole-name replacement.
+        assert_eq!(suggest("a", ["b"]), None);
+        assert_eq!(suggest("aa", ["a"]), Some("a"));
+        assert_eq!(suggest("tanh", ["tanh"]), None);
+    }
 }

@@ -8,7 +8,8 @@
 //! - Stages, in pipeline order: [`syntax`], [`check`], [`grad`], [`num`], [`lower`],
 //!   [`moments`], [`analysis`], [`claims`], [`report`].
 //! - Outputs, which read a checked file and decide nothing: [`derive`], [`render`],
-//!   [`plot`], [`emit`], [`errata`], [`bench`], [`variants`].
+//!   [`plot`], [`emit`], [`errata`], [`bench`], [`variants`]; the language server
+//!   [`lsp`], a front end over all of them.
 //! - Services every layer may share: [`span`], [`diag`], [`verdict`], [`sym`] (exact
 //!   symbolic algebra), [`alloc`].
 
@@ -21,8 +22,10 @@ pub mod derive;
 pub mod diag;
 pub mod emit;
 pub mod errata;
+pub mod export;
 pub mod grad;
 pub mod lower;
+pub mod lsp;
 pub mod moments;
 pub mod num;
 pub mod plot;

@@ -4,9 +4,9 @@
 
 use crate::grad;
 use crate::sym::{self, Expr, Func};
-use crate::syntax::ast::{self as ast, AssignOp, BinOp, ItemKind, Program, UnOp};
+use crate::syntax::ast::{self as ast, AssignOp, BinOp, Item, ItemKind, Program, UnOp};
 use crate::syntax::printer::print_name;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 pub use crate::sym::parse_number;
 
@@ -39,6 +39,16 @@ pub struct Scope {
     /// and those of the values it reads), noted again wherever the value is used, so
     /// that `u = x/x` then `claim u == 1` keeps `x ≠ 0` (docs/soundness.md).
     pub def_conditions: BTreeMap<String, Vec<sym::Condition>>,
+    /// Values the program computes that are not in `defs` (a statement tq cannot write
+    /// out as an expression of the symbols: a sum over a tensor, a value computed in a
+    /// loop), with the reason. They lower to atoms of their own name, so a claim over
+    /// them holds for every value they could take (a proof stands), but a point where
+    /// it fails need not be one the program computes: no refutation may rest on one
+    /// (taking `b` of `b = a^2 + 1` as free refuted `b > 0` "at b = 0").
+    pub opaque: BTreeMap<String, String>,
+    /// Families whose members are computed in a loop (`h` of `h_{l+1} = ...`): a member
+    /// the scope does not define (`h_2`) is opaque too.
+    pub opaque_families: BTreeSet<String>,
 }
 
 /// Why an expression could not be lowered: what it met, and the reason in words.
@@ -89,10 +99,10 @@ pub fn lower_or_why(e: &ast::Expr, sc: &Scope) -> Result<Expr, Unlowered> {
             if let Some(cs) = sc.def_conditions.get(&name) {
                 cs.iter().cloned().for_each(sym::defined::note_condition);
             }
-            sc.defs
-                .get(&name)
-                .cloned()
-                .unwrap_or_else(|| Expr::sym(&name))
+            if let Some(v) = sc.defs.get(&name) {
+                return Ok(v.clone());
+            }
+            Expr::sym(&name)
         }
         ast::Expr::Unary(UnOp::Neg, x, _) => -lower(x, sc)?,
         ast::Expr::Binary(op, l, r, _) => {
@@ -161,6 +171,111 @@ pub fn lower_or_why(e: &ast::Expr, sc: &Scope) -> Result<Expr, Unlowered> {
     })
 }
 
+/// The index-free values of a program, each written out as an expression of the
+/// symbols where it can be (in program order), and the values it computes that cannot
+/// be (see [`Scope::opaque`]).
+fn values_in(program: &Program) -> (Scope, Vec<(String, Expr)>) {
+    let mut sc = Scope::default();
+    let mut values = Vec::new();
+    for item in &program.items {
+        match &item.kind {
+            ItemKind::Equation(eq) => {
+                if eq.lhs.indices.is_some() || eq.lhs.grad {
+                    continue;
+                }
+                let name = print_name(&eq.lhs.name);
+                if sc.opaque.contains_key(&name) {
+                    continue;
+                }
+                let (v, mut conds) = sym::collecting(|| lower(&eq.rhs, &sc));
+                let v = match v {
+                    Ok(v) => v,
+                    Err(_) => {
+                        sc.defs.remove(&name);
+                        values.retain(|(n, _)| *n != name);
+                        sc.opaque.insert(
+                            name,
+                            "its statement is not an expression of the symbols".into(),
+                        );
+                        continue;
+                    }
+                };
+                if let Some(old) = sc.def_conditions.get(&name) {
+                    conds.extend(old.iter().cloned());
+                }
+                sc.def_conditions.insert(name.clone(), conds);
+                let v = assign(eq.op, sc.defs.get(&name), v);
+                sc.defs.insert(name.clone(), v.clone());
+                values.retain(|(n, _)| *n != name);
+                values.push((name, v));
+            }
+            ItemKind::Loop(l) => opaque_in(&l.body, &mut sc),
+            ItemKind::ForIndices(f) => opaque_in(&f.body, &mut sc),
+            ItemKind::Rule(r) => opaque_in(&r.body, &mut sc),
+            _ => {}
+        }
+    }
+    (sc, values)
+}
+
+/// Marks the values written in a block (a loop, an update rule) as opaque: their
+/// members or final values are not written out.
+fn opaque_in(items: &[Item], sc: &mut Scope) {
+    for item in items {
+        match &item.kind {
+            ItemKind::Equation(eq) if !eq.lhs.grad => {
+                if eq.lhs.name.sub.is_empty() {
+                    let name = print_name(&eq.lhs.name);
+                    sc.defs.remove(&name);
+                    sc.opaque
+                        .insert(name, "a value written in a loop or an update rule".into());
+                } else {
+                    sc.opaque_families.insert(eq.lhs.name.base.clone());
+                }
+            }
+            ItemKind::Loop(l) => opaque_in(&l.body, sc),
+            ItemKind::ForIndices(f) => opaque_in(&f.body, sc),
+            ItemKind::Rule(r) => opaque_in(&r.body, sc),
+            _ => {}
+        }
+    }
+}
+
+impl Scope {
+    /// The atoms of `e` that stand for values the program computes but this scope does
+    /// not write out (see [`Scope::opaque`]), each with the reason.
+    pub fn opaque_atoms(&self, e: &Expr) -> Vec<(String, String)> {
+        e.free_symbols()
+            .into_iter()
+            .filter_map(|name| {
+                if let Some(why) = self.opaque.get(&name) {
+                    return Some((name, why.clone()));
+                }
+                let (base, sub) = name.split_once('_')?;
+                (!sub.is_empty() && self.opaque_families.contains(base))
+                    .then(|| (name.clone(), "a family member computed in a loop".into()))
+            })
+            .collect()
+    }
+}
+
+/// The scope in which a claim's sides are written out: the scalar program's when the
+/// file has one, otherwise the program's index-free values; with the computed values it
+/// cannot write out marked opaque either way (see [`Scope::opaque`]).
+pub fn claim_scope(program: &Program, scalar: Option<&ScalarProgram>) -> Scope {
+    let (mut sc, _) = values_in(program);
+    if let Some(p) = scalar {
+        let (opaque, families) = (sc.opaque, sc.opaque_families);
+        sc = p.scope();
+        sc.opaque = opaque
+            .into_iter()
+            .filter(|(n, _)| !sc.defs.contains_key(n))
+            .collect();
+        sc.opaque_families = families;
+    }
+    sc
+}
+
 /// A scalar program (`scalar a, b` and scalar equations), evaluated symbolically.
 #[derive(Clone, Debug)]
 pub struct ScalarProgram {
@@ -182,6 +297,7 @@ impl ScalarProgram {
             grads: self.adjoints.iter().cloned().collect(),
             calls: BTreeMap::new(),
             def_conditions: self.conditions.clone(),
+            ..Scope::default()
         }
     }
 }
@@ -207,26 +323,9 @@ pub fn scalar_program(program: &Program, back: &grad::Backward) -> Option<Scalar
     if inputs.is_empty() {
         return None;
     }
-    let mut sc = Scope::default();
-    let mut values = Vec::new();
-    for item in &program.items {
-        if let ItemKind::Equation(eq) = &item.kind {
-            if eq.lhs.indices.is_some() || eq.lhs.grad {
-                continue;
-            }
-            let name = print_name(&eq.lhs.name);
-            let (v, mut conds) = sym::collecting(|| lower(&eq.rhs, &sc));
-            let Ok(v) = v else { continue };
-            if let Some(old) = sc.def_conditions.get(&name) {
-                conds.extend(old.iter().cloned());
-            }
-            sc.def_conditions.insert(name.clone(), conds);
-            let v = assign(eq.op, sc.defs.get(&name), v);
-            sc.defs.insert(name.clone(), v.clone());
-            values.retain(|(n, _)| *n != name);
-            values.push((name, v));
-        }
-    }
+    let (mut sc, values) = values_in(program);
+    sc.opaque.clear();
+    sc.opaque_families.clear();
     // Adjoints: the derived backward program, run exactly.
     let mut order: Vec<String> = Vec::new();
     for item in &back.items {

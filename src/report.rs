@@ -130,9 +130,10 @@ pub fn check_bytes(path: &str, bytes: &[u8], opts: &Options) -> FileReport {
 
 /// Runs the pipeline on one file's text.
 pub fn check_source(path: &str, source: &str, opts: &Options) -> FileReport {
-    let parsed = parser::parse(source);
-    let mut diagnostics = parsed.diagnostics;
-    let (env, check_diags) = check::check(&parsed.program);
+    let mut parsed = parser::parse(source);
+    let mut diagnostics = std::mem::take(&mut parsed.diagnostics);
+    let (env, check_diags) = check::check_after_parse(&parsed.program, &parsed.unparsed);
+    check::resolve_index_capitals(&mut parsed.program, &env);
     diagnostics.extend(check_diags);
     diagnostics.sort_by_key(|d| (d.span.start, d.code));
     let has_errors = diagnostics.iter().any(|d| d.severity == Severity::Error);

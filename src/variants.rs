@@ -158,6 +158,11 @@ pub struct Prepared {
     pub source: String,
     /// Per claim, in file order: the answer tq computed for this variant, if it has one.
     pub answers: Vec<Option<String>>,
+    /// Per claim, in file order: the right side's exact value at this variant's values
+    /// (the claim's own givens applied first), for `tq export`: a number, or a formula in
+    /// the symbols left free (a family index such as `l`); `None` where `answers` has no
+    /// answer and the value is not a formula either.
+    pub values_exact: Vec<Option<sym::Expr>>,
 }
 
 fn set_binding(bs: &mut Vec<Binding>, name: &str, value: &str) {
@@ -260,20 +265,31 @@ pub fn prepare(program: &Program, env: &Env, names: &[String], values: &[String]
     let scalar = scalar_program(&p, &crate::grad::backward(&p, env));
     let scope = scalar.as_ref().map(|s| s.scope()).unwrap_or_default();
     let mut answers = Vec::new();
+    let mut values_exact = Vec::new();
     let mut claims = Vec::new();
     claims_mut(&mut p.items, &mut claims);
     for c in claims {
         let mut answer = None;
+        let mut exact_value = None;
+        // A claim stated to be false keeps its false value: it has no answer.
+        if c.expect == Some(Expectation::Refuted) {
+            answers.push(None);
+            values_exact.push(None);
+            continue;
+        }
         if let Expr::Rel(op, lhs, rhs, _) = &mut c.body {
-            // A stated number for a value the program defines: computed again.
-            let exact = (scalar.is_some() && is_constant(rhs) && c.at.is_empty())
-                .then(|| lower(lhs, &scope).ok())
-                .flatten()
-                .map(|v| subs_all(&v))
-                .and_then(|v| v.as_num().cloned());
+            // A stated number for a value the program defines: computed again (not under
+            // givens, which set values the variant's point does not have).
+            let exact =
+                (scalar.is_some() && is_constant(rhs) && c.at.is_empty() && c.given.is_empty())
+                    .then(|| lower(lhs, &scope).ok())
+                    .flatten()
+                    .map(|v| subs_all(&v))
+                    .and_then(|v| v.as_num().cloned());
             if let Some(r) = exact.filter(|_| *op == RelOp::Eq) {
                 **rhs = rational_expr(&r);
-                answer = Some(sym::to_latex(&sym::Expr::num(r)));
+                answer = Some(sym::to_latex(&sym::Expr::num(r.clone())));
+                exact_value = Some(sym::Expr::num(r));
             } else if let Ok(v) = lower(rhs, &Scope::default()).map(|v| {
                 // The claim's own `given name = value` first, then the variant's values.
                 let mut v = v;
@@ -289,12 +305,15 @@ pub fn prepare(program: &Program, env: &Env, names: &[String], values: &[String]
                 }
                 v
             }) {
-                // A stated constant is the original answer, not one computed for the variant.
-                if is_constant(rhs) {
+                // A stated constant is the original answer, not one computed for the variant
+                // (unless nothing varies: then it is the file's own answer).
+                if is_constant(rhs) && !names.is_empty() {
                     answers.push(None);
+                    values_exact.push(None);
                     continue;
                 }
                 let v = subs_all(&v);
+                exact_value = Some(v.clone());
                 if v.free_symbols().is_empty() {
                     answer = Some(match v.as_num() {
                         Some(r) => sym::to_latex(&sym::Expr::num(r.clone())),
@@ -309,11 +328,13 @@ pub fn prepare(program: &Program, env: &Env, names: &[String], values: &[String]
             }
         }
         answers.push(answer);
+        values_exact.push(exact_value);
     }
     Prepared {
         values: names.iter().cloned().zip(values.iter().cloned()).collect(),
         source: print_program(&p),
         answers,
+        values_exact,
     }
 }
 

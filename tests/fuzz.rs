@@ -1,7 +1,7 @@
 //! The fuzz run: proptest mutates the files in problems/ and tests/robustness/ (by
 //! characters and by the language's structure: lines, numbers, operator chains,
 //! nesting) and runs every command's library pipeline on each mutant (parse, check, the
-//! claim engines, derive, `derive --steps`, render, emit); no input may panic or take
+//! claim engines, derive, `derive --steps`, render, emit, and every feature of `tq lsp`); no input may panic or take
 //! more than a second. A bounded run is part of the normal suite
 //! (`fuzz_pipeline_bounded`, `fuzz_binary_under_limits`); the long runs are `#[ignore]`d:
 //!
@@ -437,7 +437,7 @@ fn problem_sources() -> Vec<String> {
 }
 
 /// Every command's library pipeline on one source (the numeric runs when `numeric`).
-fn pipeline(src: &str, numeric: bool) {
+fn pipeline(src: &str, numeric: bool) -> tq::report::FileReport {
     let opts = Options {
         no_numeric: !numeric,
         no_monte_carlo: !numeric,
@@ -462,6 +462,38 @@ fn pipeline(src: &str, numeric: bool) {
             let _ = tq::derive::steps::text(&chains);
         }
     }
+    report
+}
+
+/// Every feature of `tq lsp` on the mutant, as an editor would ask for it with the
+/// background results in place: diagnostics, hover and definition at every 7th byte,
+/// symbols, inlay hints, code lenses, code actions, formatting.
+fn lsp_features(report: &tq::report::FileReport) {
+    use tq::lsp::{diagnostics, document::Document, edits, hover, navigation, verdicts, worker};
+    let uri: lsp_types::Uri = "file:///fuzz.tq".parse().unwrap();
+    let mut doc = Document::new(uri, 1, report.source.clone());
+    let derived = worker::derive_facts(&doc.report, 1);
+    let views = worker::claim_views(report, &report.claims, &derived.values);
+    doc.derived = Some(derived);
+    doc.verdicts = Some(worker::Verdicts {
+        version: 1,
+        claims: views,
+        unavailable: None,
+    });
+    let _ = diagnostics::publish(&doc);
+    for offset in (0..=doc.text().len()).step_by(7) {
+        let _ = hover::hover(&doc, offset);
+        if let Some((_, _, t)) = navigation::resolve(&doc, offset) {
+            let _ = navigation::definition(&doc, &t);
+        }
+    }
+    let _ = navigation::document_symbols(&doc);
+    let end = doc.lines.position(doc.text(), doc.text().len());
+    let all = lsp_types::Range::new(lsp_types::Position::new(0, 0), end);
+    let _ = verdicts::inlay_hints(&doc, all);
+    let _ = verdicts::code_lenses(&doc);
+    let _ = edits::code_actions(&doc, all);
+    let _ = edits::format(&doc);
 }
 
 /// Runs `f` on a thread with the binary's stack (64 MiB), as every command runs.
@@ -579,8 +611,15 @@ fn fuzz(cases: u32, numeric: bool, limit: Duration, seed: [u8; 32]) {
         // without numeric runs; with them, trials on other threads are not counted, which
         // the numeric mode's generous limit allows for).
         let start = thread_cpu();
-        pipeline(&src, numeric);
+        let report = pipeline(&src, numeric);
         let took = thread_cpu().saturating_sub(start);
+        // The language server's features on the same text, under the same limit of
+        // their own (its derivation runs again, in the server's background thread).
+        let start = thread_cpu();
+        lsp_features(&report);
+        let took_lsp = thread_cpu().saturating_sub(start);
+        prop_assert!(took_lsp < limit, "tq lsp took {took_lsp:?} on:\n{src}");
+        let took = took.max(took_lsp);
         count.set(count.get() + 1);
         if took > slowest.get() {
             slowest.set(took);

@@ -90,3 +90,32 @@ fn fewer_combinations_than_asked_and_the_limit() {
         .unwrap_err()
         .contains("no `vary` line"));
 }
+
+/// A claim stated to be false keeps its false number in every variant (it was restated
+/// with the true value, so the variant proved it against its `expect refuted` and failed).
+#[test]
+fn a_claim_stated_false_keeps_its_value() {
+    let src = GRAPH.replace(
+        "claim u == 2/3\n",
+        "claim u == 2/3\nexpect refuted\nclaim x == 5\n",
+    );
+    let out = variants(&src, 3, 0).unwrap();
+    assert_eq!(
+        out.matches("refuted (expected refuted)").count(),
+        3,
+        "{out}"
+    );
+}
+
+/// A stated number under a given is not recomputed at the variant's point: `x == 4 given
+/// a == 2` holds in every variant (it was restated as `x == a^2` at the variant's `a`,
+/// which the given then refuted).
+#[test]
+fn a_stated_number_under_a_given_is_kept() {
+    let src = GRAPH.replace(
+        "claim u == 2/3\n",
+        "claim u == 2/3\nclaim x == 4 given a == 2\n",
+    );
+    let out = variants(&src, 4, 0).unwrap();
+    assert!(!out.contains("refuted"), "{out}");
+}

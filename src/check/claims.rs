@@ -4,7 +4,7 @@ use super::functions::known_functions_hint;
 use super::walk::{collect_calls, collect_claim_refs};
 use super::{
     collect_equations, function_arity, givens, single_offset_sub, var_offset, walk_refs, Checker,
-    Scope, CLAIM_FUNCTIONS,
+    Kind, Scope, CLAIM_FUNCTIONS,
 };
 use crate::diag::Diagnostic;
 use crate::syntax::ast::*;
@@ -36,6 +36,16 @@ impl Checker {
         }
         let mut names = Vec::new();
         collect_claim_refs(&c.body, &mut names);
+        let mut claim_indices: std::collections::BTreeSet<String> = Default::default();
+        walk_refs(&c.body, &mut |r| {
+            for ix in r.indices.iter().flatten() {
+                if let IndexExpr::Affine(a) = ix {
+                    for t in &a.terms {
+                        claim_indices.extend(t.factors.iter().map(|f| f.name.clone()));
+                    }
+                }
+            }
+        });
         for g in &c.given {
             collect_claim_refs(g, &mut names);
         }
@@ -44,16 +54,36 @@ impl Checker {
             let rule_member = r.name.base.contains('.');
             let known = self.env.tensors.contains_key(&key)
                 || self.is_scalar_name(&key, scope)
+                || (r.indices.is_none() && self.env.index_capital(&key).is_some())
+                // `[w == y[t]]` in an element claim: the index `w`, when the claim
+                // indexes a tensor with it (`s.grad[t,w] == ...`).
+                || (r.indices.is_none()
+                    && !r.grad
+                    && r.name.sub.is_empty()
+                    && super::terms::is_bare_index(&key)
+                    && self.env.index_size(&key).is_some()
+                    && claim_indices.contains(&key))
                 || self.env.rules.contains_key(&key)
                 || rule_member;
             if !known {
-                self.err(
+                let mean = self.did_you_mean(
+                    &key,
+                    &[
+                        Kind::Tensor,
+                        Kind::Scalar,
+                        Kind::Size,
+                        Kind::Symbol,
+                        Kind::Rule,
+                    ],
+                );
+                self.missing(
+                    &key,
                     Diagnostic::error(
                         "E0501",
                         r.name.span,
                         format!("the claim names `{key}`, which is not defined in this file"),
                     )
-                    .with_hint("claims may name declared tensors, computed tensors, scalars, sizes and symbols"),
+                    .with_hint(format!("{mean}claims may name declared tensors, computed tensors, scalars, sizes and symbols")),
                 );
             }
             if let (Some(t), Some(idx)) = (self.env.tensors.get(&key), &r.indices) {
@@ -252,4 +282,60 @@ impl Checker {
             }
         }
     }
+}
+
+/// Every declared index's capital names its size in claims and derivations: with
+/// `index dx : D`, `claim mults(y) == B X DX` is about `B X D`. Rewrites those names
+/// (a plain name, no indices, that names nothing itself) to the size, so every claim
+/// engine reads the size.
+pub fn resolve_index_capitals(program: &mut Program, env: &super::Env) {
+    fn expr(e: &mut Expr, env: &super::Env) {
+        if let Expr::Ref(r) = e {
+            let plain = r.indices.is_none()
+                && !r.grad
+                && r.name.sub.is_empty()
+                && r.name.sup.is_empty()
+                && r.name.primes == 0;
+            if plain {
+                if let Some(size) = env.index_capital(&r.name.base) {
+                    r.name.base = size;
+                }
+            }
+            return;
+        }
+        for c in crate::syntax::visit::children_mut(e) {
+            expr(c, env);
+        }
+    }
+    fn items(its: &mut [Item], env: &super::Env) {
+        for item in its {
+            match &mut item.kind {
+                ItemKind::Claim(c) if c.includes.is_none() => {
+                    expr(&mut c.body, env);
+                    if let Some(t) = &mut c.tol {
+                        expr(t, env);
+                    }
+                    for g in &mut c.given {
+                        expr(g, env);
+                    }
+                    for b in &mut c.at {
+                        expr(&mut b.value, env);
+                    }
+                }
+                ItemKind::Derivation(d) => {
+                    expr(&mut d.start, env);
+                    for s in &mut d.steps {
+                        expr(&mut s.expr, env);
+                    }
+                    for g in &mut d.given {
+                        expr(g, env);
+                    }
+                }
+                ItemKind::Loop(l) => items(&mut l.body, env),
+                ItemKind::ForIndices(f) => items(&mut f.body, env),
+                _ => {}
+            }
+        }
+    }
+    items(&mut program.items, env);
 }

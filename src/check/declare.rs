@@ -3,8 +3,8 @@
 //! arities of tensors defined by equations.
 
 use super::{
-    affine_vars, family_key, fixed_positions, walk_refs, Checker, IndexInfo, Scope, TensorInfo,
-    TensorKind, DISTRIBUTIONS,
+    affine_vars, family_key, fixed_positions, walk_refs, Checker, IndexInfo, Kind, Scope,
+    TensorInfo, TensorKind, DISTRIBUTIONS,
 };
 use crate::diag::Diagnostic;
 use crate::syntax::ast::*;
@@ -140,13 +140,15 @@ impl Checker {
                     if !self.env.sizes.contains_key(&size.name)
                         && !self.env.symbols.contains_key(&size.name)
                     {
-                        self.err(
+                        let mean = self.did_you_mean(&size.name, &[Kind::Size, Kind::Symbol]);
+                        self.missing(
+                            &size.name,
                             Diagnostic::error(
                                 "E0101",
                                 size.span,
                                 format!("size `{}` is not declared", size.name),
                             )
-                            .with_hint(format!("declare it first: `size {}`", size.name)),
+                            .with_hint(format!("{mean}declare it first: `size {}`", size.name)),
                         );
                     }
                     for n in names {
@@ -357,15 +359,17 @@ impl Checker {
                     size
                 } else {
                     let name = f.name.clone();
-                    self.err(
+                    let cause = name.trim_end_matches('\'').to_uppercase();
+                    let mean = self.did_you_mean(&name, &[Kind::Size, Kind::Index]);
+                    self.missing(
+                        &cause,
                         Diagnostic::error(
                             "E0201",
                             f.span,
                             format!("`{name}` is neither a declared size nor an index with a size"),
                         )
                         .with_hint(format!(
-                            "declare `size {}` or use a declared size",
-                            name.to_uppercase()
+                            "{mean}declare `size {cause}` or use a declared size"
                         )),
                     );
                     "?".to_string()

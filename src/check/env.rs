@@ -82,6 +82,21 @@ impl Env {
         None
     }
 
+    /// The size an index's capital stands for where a size is expected (in a claim):
+    /// with `index dx : D`, `DX` is `D`. Only for a capital that names nothing itself.
+    pub fn index_capital(&self, name: &str) -> Option<String> {
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+            || self.kind_of(name).is_some()
+        {
+            return None;
+        }
+        let info = self.indices.get(&name.to_lowercase())?;
+        (info.size != name).then(|| info.size.clone())
+    }
+
     /// Whether an index ranges symmetrically around zero (`index dx : D centered`).
     pub fn index_centered(&self, name: &str) -> bool {
         let base = name.trim_end_matches('\'');

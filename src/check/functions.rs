@@ -14,7 +14,7 @@ pub(super) fn known_functions_hint(name: &str, with_claims: bool) -> String {
     if with_claims {
         all.extend(CLAIM_FUNCTIONS.iter().map(|(n, _)| *n));
     }
-    let mut hint = match crate::sym::func::suggest(name, all.iter().copied()) {
+    let mut hint = match crate::diag::suggest(name, all.iter().copied()) {
         Some(s) => format!("did you mean `{s}`? "),
         None => String::new(),
     };

@@ -1,7 +1,7 @@
 //! Index positions: free and summed indices, tensor accesses, extents and the
 //! boundary rule for out-of-extent reads.
 
-use super::{affine_vars, lower, Checker, Scope, TermIndices};
+use super::{affine_vars, lower, Checker, Kind, Scope, TermIndices};
 use crate::diag::Diagnostic;
 use crate::syntax::ast::*;
 use crate::syntax::printer::print_name;
@@ -14,14 +14,20 @@ impl Checker {
             IndexExpr::Lookup(r) => {
                 let key = self.key_of(&r.name);
                 match self.env.tensors.get(&key) {
-                    None => self.err(
-                        Diagnostic::error(
-                            "E0101",
-                            r.name.span,
-                            format!("lookup tensor `{key}` is not declared"),
+                    None => {
+                        let mean = self.did_you_mean(&key, &[Kind::Tensor]);
+                        self.missing(
+                            &key,
+                            Diagnostic::error(
+                                "E0101",
+                                r.name.span,
+                                format!("lookup tensor `{key}` is not declared"),
+                            )
+                            .with_hint(format!(
+                                "{mean}declare it: `input {key}[T] ~ categorical(V)`"
+                            )),
                         )
-                        .with_hint(format!("declare it: `input {key}[T] ~ categorical(V)`")),
-                    ),
+                    }
                     Some(t) if !t.is_int => self.err(
                         Diagnostic::error(
                             "E0209",
@@ -53,7 +59,10 @@ impl Checker {
                         if is_summed_index(name) {
                             let low = lower(name);
                             if self.index_size(&low).is_none() {
-                                self.err(
+                                let cause = name.trim_end_matches('\'').to_string();
+                                let mean = self.did_you_mean(&cause, &[Kind::Summed]);
+                                self.missing(
+                                    &cause,
                                     Diagnostic::error(
                                         "E0201",
                                         f.span,
@@ -62,8 +71,7 @@ impl Checker {
                                         ),
                                     )
                                     .with_hint(format!(
-                                        "declare `size {}` or `index {low} : N`",
-                                        name.trim_end_matches('\'')
+                                        "{mean}declare `size {cause}` or `index {low} : N`"
                                     )),
                                 );
                             }
@@ -73,15 +81,17 @@ impl Checker {
                             out.free.insert(name.clone(), f.span);
                             n_index += 1;
                         } else {
-                            self.err(
+                            let cause = name.trim_end_matches('\'').to_uppercase();
+                            let mean = self.did_you_mean(name, &[Kind::Index]);
+                            self.missing(
+                                &cause,
                                 Diagnostic::error(
                                     "E0201",
                                     f.span,
                                     format!("index `{name}` has no size"),
                                 )
                                 .with_hint(format!(
-                                    "declare `size {}` or `index {name} : N`",
-                                    name.trim_end_matches('\'').to_uppercase()
+                                    "{mean}declare `size {cause}` or `index {name} : N`"
                                 )),
                             );
                             n_index += 1;
@@ -155,11 +165,15 @@ impl Checker {
 
     pub(super) fn undeclared(&mut self, r: &Ref, key: &str) {
         let hint = if r.indices.is_some() {
-            format!("declare it with `param {key}[...]` or `input {key}[...]`, or define it by an equation")
+            let mean = self.did_you_mean(key, &[Kind::Tensor]);
+            format!("{mean}declare it with `param {key}[...]` or `input {key}[...]`, or define it by an equation")
         } else {
-            format!("declare it with `symbol {key}`, `size {key}` or `scalar {key}`")
+            let mean =
+                self.did_you_mean(key, &[Kind::Tensor, Kind::Size, Kind::Symbol, Kind::Scalar]);
+            format!("{mean}declare it with `symbol {key}`, `size {key}` or `scalar {key}`")
         };
-        self.err(
+        self.missing(
+            key,
             Diagnostic::error("E0101", r.name.span, format!("`{key}` is not declared"))
                 .with_hint(hint),
         );

@@ -33,6 +33,7 @@ mod terms;
 pub mod vary;
 mod walk;
 
+pub use claims::resolve_index_capitals;
 pub use env::{Env, IndexInfo, TensorInfo, TensorKind};
 pub use functions::{function_arity, CLAIM_FUNCTIONS, DISTRIBUTIONS, MAX_SAMPLE_SIZE};
 pub use walk::walk_refs;
@@ -45,7 +46,17 @@ use std::collections::{BTreeMap, BTreeSet};
 /// Checks a parsed program. Returns the environment and the diagnostics (errors and
 /// warnings); the environment is usable even when there are errors.
 pub fn check(program: &Program) -> (Env, Vec<Diagnostic>) {
-    let mut c = Checker::default();
+    check_after_parse(program, &[])
+}
+
+/// [`check`] of a program whose lines that failed to parse would have defined
+/// `unparsed` (from [`crate::syntax::parser::Parsed::unparsed`]): uses of those names
+/// are consequences of the syntax error already reported, and are not reported again.
+pub fn check_after_parse(program: &Program, unparsed: &[String]) -> (Env, Vec<Diagnostic>) {
+    let mut c = Checker {
+        unparsed: unparsed.iter().cloned().collect(),
+        ..Checker::default()
+    };
     c.collect_loop_vars(&program.items);
     c.collect_family_keys(&program.items);
     c.declare(&program.items);
@@ -56,6 +67,7 @@ pub fn check(program: &Program) -> (Env, Vec<Diagnostic>) {
     vary::check(&program.items, &c.env, &mut c.diags);
     budget::check(program, &c.env, &mut c.diags);
     c.env.domains = domains::infer(program, &c.env);
+    c.report_missing();
     (c.env, c.diags)
 }
 
@@ -77,6 +89,25 @@ struct Checker {
     grad_decls: BTreeMap<String, Span>,
     /// Names given a value on a file-level `sample` line, where.
     sampled: BTreeMap<String, Span>,
+    /// Names that lines which failed to parse would have defined.
+    unparsed: BTreeSet<String>,
+    /// A missing name (a size, a tensor, an index's size) by the name to declare: the
+    /// diagnostic of its first use and the number of later uses (one diagnostic for one
+    /// cause, [`Checker::missing`]).
+    missing: BTreeMap<String, (Diagnostic, usize)>,
+}
+
+/// What a name could have been meant as, for "did you mean".
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Tensor,
+    Size,
+    Symbol,
+    Scalar,
+    Index,
+    /// A summed index: the capitals of declared indices, then the sizes.
+    Summed,
+    Rule,
 }
 
 /// What is bound at a point of the program.
@@ -135,6 +166,76 @@ impl Checker {
             .any(|o| o.code == d.code && o.span == d.span)
         {
             self.diags.push(d);
+        }
+    }
+}
+
+impl Checker {
+    /// Reports a use of a name that is not declared, once per name: `cause` is the name
+    /// to declare (a size `J` for an index `j` without a size). Only its first use in
+    /// the file is reported, with the number of later uses; a name a line that failed
+    /// to parse would have defined is not reported at all (the syntax error is the
+    /// cause).
+    fn missing(&mut self, cause: &str, d: Diagnostic) {
+        let member_of_unparsed = cause
+            .split_once('_')
+            .is_some_and(|(base, _)| self.unparsed.contains(&format!("{base}_")));
+        if self.unparsed.contains(cause) || member_of_unparsed {
+            return;
+        }
+        match self.missing.get_mut(cause) {
+            Some((first, later)) => {
+                *later += 1;
+                if d.span.start < first.span.start {
+                    *first = d;
+                }
+            }
+            None => {
+                self.missing.insert(cause.to_string(), (d, 0));
+            }
+        }
+    }
+
+    fn report_missing(&mut self) {
+        for (cause, (mut d, later)) in std::mem::take(&mut self.missing) {
+            if later > 0 {
+                let more = format!(
+                    "`{cause}` is used {later} more time{} below; those uses are not reported again",
+                    if later == 1 { "" } else { "s" }
+                );
+                d.hint = Some(match d.hint.take() {
+                    Some(h) => format!("{h} ({more})"),
+                    None => more,
+                });
+            }
+            self.err(d);
+        }
+    }
+
+    /// "did you mean `x`? " for a name close to one declared as one of `kinds`, or "".
+    fn did_you_mean(&self, name: &str, kinds: &[Kind]) -> String {
+        let env = &self.env;
+        let mut cands: Vec<String> = Vec::new();
+        for k in kinds {
+            match k {
+                Kind::Tensor => cands.extend(env.tensors.keys().cloned()),
+                Kind::Size => cands.extend(env.sizes.keys().cloned()),
+                Kind::Symbol => cands.extend(env.symbols.keys().cloned()),
+                Kind::Scalar => cands.extend(env.scalars.keys().cloned()),
+                Kind::Rule => cands.extend(env.rules.keys().cloned()),
+                Kind::Summed => {
+                    cands.extend(env.indices.keys().map(|s| s.to_uppercase()));
+                    cands.extend(env.sizes.keys().cloned());
+                }
+                Kind::Index => {
+                    cands.extend(env.indices.keys().cloned());
+                    cands.extend(env.sizes.keys().map(|s| s.to_lowercase()));
+                }
+            }
+        }
+        match crate::diag::suggest(name, cands.iter().map(String::as_str)) {
+            Some(s) => format!("did you mean `{s}`? "),
+            None => String::new(),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The third pass: every statement in order with what is in scope (bindings, rules,
 //! equations, family subscripts and family starts).
 
-use super::{affine_vars, family_key, lower, walk_refs, Checker, Scope, MAX_SAMPLE_SIZE};
+use super::{affine_vars, family_key, lower, walk_refs, Checker, Kind, Scope, MAX_SAMPLE_SIZE};
 use crate::diag::Diagnostic;
 use crate::syntax::ast::*;
 use crate::syntax::printer::{print_name, print_ref};
@@ -49,7 +49,7 @@ impl Checker {
                     let mut inner = scope.clone();
                     let mut set = scope.for_indices.clone().unwrap_or_default();
                     for ix in &f.indices {
-                        if is_summed_index(&ix.name) || self.index_size(&ix.name).is_none() {
+                        if is_summed_index(&ix.name) {
                             self.err(
                                 Diagnostic::error(
                                     "E0201",
@@ -59,6 +59,21 @@ impl Checker {
                                 .with_hint(format!(
                                     "declare `size {}` or `index {} : N`",
                                     ix.name.trim_end_matches('\'').to_uppercase(),
+                                    ix.name
+                                )),
+                            );
+                        } else if self.index_size(&ix.name).is_none() {
+                            let cause = ix.name.trim_end_matches('\'').to_uppercase();
+                            let mean = self.did_you_mean(&ix.name, &[Kind::Index]);
+                            self.missing(
+                                &cause,
+                                Diagnostic::error(
+                                    "E0201",
+                                    ix.span,
+                                    format!("loop index `{}` has no size", ix.name),
+                                )
+                                .with_hint(format!(
+                                    "{mean}declare `size {cause}` or `index {} : N`",
                                     ix.name
                                 )),
                             );
@@ -142,13 +157,17 @@ impl Checker {
             || self.env.symbols.contains_key(name)
             || self.env.scalars.contains_key(name);
         if !known {
-            self.err(
+            let mean = self.did_you_mean(name, &[Kind::Size, Kind::Symbol, Kind::Scalar]);
+            self.missing(
+                name,
                 Diagnostic::error(
                     "E0101",
                     b.name.span,
                     format!("`{name}` is not a declared size, symbol or scalar"),
                 )
-                .with_hint("declare it with `size`, `symbol` or `scalar`"),
+                .with_hint(format!(
+                    "{mean}declare it with `size`, `symbol` or `scalar`"
+                )),
             );
         }
         if is_sample && self.env.sizes.contains_key(name) {
@@ -224,13 +243,15 @@ impl Checker {
             if r.indices.is_none() {
                 let key = print_name(&r.name);
                 if !self.env.symbols.contains_key(&key) && !self.env.sizes.contains_key(&key) {
-                    self.err(
+                    let mean = self.did_you_mean(&key, &[Kind::Symbol, Kind::Size]);
+                    self.missing(
+                        &key,
                         Diagnostic::error(
                             "E0101",
                             r.name.span,
                             format!("`{key}` is not declared (in rule `{rule}`)"),
                         )
-                        .with_hint(format!("declare it with `symbol {key}`, or index it as a sequence: `{key}[{var}]`")),
+                        .with_hint(format!("{mean}declare it with `symbol {key}`, or index it as a sequence: `{key}[{var}]`")),
                     );
                 }
             }

@@ -2,7 +2,7 @@
 //! arguments as their own scopes, and scalar expressions.
 
 use super::functions::known_functions_hint;
-use super::{function_arity, walk_refs, Checker, Scope, TermIndices, CLAIM_FUNCTIONS};
+use super::{function_arity, walk_refs, Checker, Kind, Scope, TermIndices, CLAIM_FUNCTIONS};
 use crate::diag::Diagnostic;
 use crate::syntax::ast::*;
 use std::collections::BTreeSet;
@@ -56,6 +56,15 @@ impl Checker {
                             self.rank_error(&key, rank, 0, r.span);
                         }
                         Some(_) => {}
+                        // `[w == y[t]]`: a bare lower-case index is the index, whatever
+                        // the label tensor is called.
+                        None if plain
+                            && !self.is_scalar_name(&key, scope)
+                            && is_bare_index(&r.name.base)
+                            && self.env.index_size(&r.name.base).is_some() =>
+                        {
+                            out.free.insert(r.name.base.clone(), r.span);
+                        }
                         None => {
                             if !self.is_scalar_name(&key, scope) {
                                 self.undeclared(r, &key);
@@ -95,11 +104,20 @@ impl Checker {
                     out.free.extend(t.free);
                 }
                 if self.index_size(&id.name).is_none() {
-                    self.err(Diagnostic::error(
-                        "E0201",
-                        id.span,
-                        format!("softmax index `{}` has no size", id.name),
-                    ));
+                    let cause = id.name.trim_end_matches('\'').to_uppercase();
+                    let mean = self.did_you_mean(&id.name, &[Kind::Index]);
+                    self.missing(
+                        &cause,
+                        Diagnostic::error(
+                            "E0201",
+                            id.span,
+                            format!("softmax index `{}` has no size", id.name),
+                        )
+                        .with_hint(format!(
+                            "{mean}declare `size {cause}` or `index {} : N`",
+                            id.name
+                        )),
+                    );
                 }
                 out.free.insert(id.name.clone(), id.span);
             }
@@ -108,11 +126,20 @@ impl Checker {
                 let bound: BTreeSet<&String> = ids.iter().map(|i| &i.name).collect();
                 for id in ids {
                     if self.index_size(&id.name).is_none() {
-                        self.err(Diagnostic::error(
-                            "E0201",
-                            id.span,
-                            format!("summed index `{}` has no size", id.name),
-                        ));
+                        let cause = id.name.trim_end_matches('\'').to_uppercase();
+                        let mean = self.did_you_mean(&id.name, &[Kind::Index]);
+                        self.missing(
+                            &cause,
+                            Diagnostic::error(
+                                "E0201",
+                                id.span,
+                                format!("summed index `{}` has no size", id.name),
+                            )
+                            .with_hint(format!(
+                                "{mean}declare `size {cause}` or `index {} : N`",
+                                id.name
+                            )),
+                        );
                     }
                 }
                 for t in inner {
@@ -197,11 +224,23 @@ impl Checker {
                 && !self.is_scalar_name(&key, scope)
             {
                 let code = if in_claim { "E0501" } else { "E0101" };
-                self.err(
+                let mean = self.did_you_mean(
+                    &key,
+                    &[Kind::Size, Kind::Symbol, Kind::Scalar, Kind::Tensor],
+                );
+                self.missing(
+                    &key,
                     Diagnostic::error(code, r.name.span, format!("`{key}` is not declared"))
-                        .with_hint(format!("declare it with `symbol {key}` or `size {key}`")),
+                        .with_hint(format!(
+                            "{mean}declare it with `symbol {key}` or `size {key}`"
+                        )),
                 );
             }
         });
     }
+}
+
+/// A name that reads as a free index: it starts with a lower-case letter.
+pub(super) fn is_bare_index(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_lowercase())
 }

@@ -151,6 +151,7 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
     let mut claims = Vec::new();
     collect(&program.items, env, &mut Vec::new(), &mut claims);
     let scalar = a.scalar();
+    let base_scope = scalar::claim_scope(program, scalar);
     // One sampled run of the model and its derived backward program, made when a claim
     // about tensor elements first needs it.
     let mut model: Option<Result<crate::num::gradcheck::ModelRun, String>> = None;
@@ -260,7 +261,7 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
                     cost::cost_calls(&claim.body, program, env, &back.items),
                     a,
                     program,
-                    scalar,
+                    &base_scope,
                     env,
                     opts,
                 ),
@@ -432,7 +433,12 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
         let report = ClaimReport {
             line,
             column,
-            source: claim.text.clone(),
+            // As written, with its `tol`, `given` and `at` (which decide what it says).
+            source: format!(
+                "{}{}",
+                claim.text,
+                crate::syntax::printer::print_claim_tail(claim)
+            ),
             verdict: o.verdict,
             method: o.method,
             evidence: o.evidence,
@@ -527,7 +533,7 @@ fn decide_with_moments(
     mut calls: BTreeMap<String, Result<Expr, String>>,
     a: &Analysis,
     whole: &Program,
-    program: Option<&scalar::ScalarProgram>,
+    base: &scalar::Scope,
     env: &Env,
     opts: &Options,
 ) -> Outcome {
@@ -537,7 +543,7 @@ fn decide_with_moments(
     }
     let mc = moments::calls(claim, analysis, env);
     if !mc.any() || claim.boundary.is_some() {
-        return decide(claim, at, calls, program, env, opts);
+        return decide(claim, at, calls, base, env, opts);
     }
     calls.extend(mc.calls.clone());
     let rules = |extra: &str| {
@@ -559,7 +565,7 @@ fn decide_with_moments(
             "the moments depend on the position under zero padding (the moments engine derives them away from the border)",
         );
     }
-    let first = decide(claim, at, calls.clone(), program, env, opts);
+    let first = decide(claim, at, calls.clone(), base, env, opts);
     let (v, m, e) = (first.verdict, first.method, first.evidence.clone());
     let opaque = !mc.opaque.is_empty();
     // An equation that holds at random values of the unknown moments holds for every
@@ -602,7 +608,7 @@ fn decide_with_moments(
         for (b, why) in mc.bounds.get(&text).into_iter().flatten().rev() {
             let mut c2 = calls.clone();
             c2.insert(text.clone(), Ok(b.clone()));
-            let bo = decide(claim, at, c2, program, env, opts);
+            let bo = decide(claim, at, c2, base, env, opts);
             let (bv, bm, be) = (bo.verdict, bo.method, bo.evidence);
             let _ = op;
             if (bv == Verdict::Proved || bv == Verdict::Confirmed) && approx.is_empty() {
@@ -663,7 +669,7 @@ fn decide_with_moments(
                     c2.insert(name.clone(), Ok(r));
                 }
             }
-            let qo = decide(claim, at, c2, program, env, opts);
+            let qo = decide(claim, at, c2, base, env, opts);
             let (qv, qm, qe) = (qo.verdict, qo.method, qo.evidence);
             if qv != Verdict::Undecided && approx.is_empty() {
                 let qv = if qv == Verdict::Proved {
@@ -704,7 +710,7 @@ fn decide(
     claim: &Claim,
     at: &[Binding],
     calls: BTreeMap<String, Result<Expr, String>>,
-    program: Option<&scalar::ScalarProgram>,
+    base: &scalar::Scope,
     env: &Env,
     opts: &Options,
 ) -> Outcome {
@@ -719,7 +725,7 @@ fn decide(
     let ast::Expr::Rel(op, l, r, _) = &claim.body else {
         return undecided("predicate claims (`f(...)`) are not decided yet");
     };
-    let mut scope = program.map(|p| p.scope()).unwrap_or_default();
+    let mut scope = base.clone();
     scope.calls = calls;
     let lower = |e: &ast::Expr| scalar::lower_or_why(e, &scope);
     // Unlowered because of tensor elements or explicit sums: a sampled run owns it next.
@@ -819,6 +825,14 @@ fn decide(
             .map(|c| c.map(|e| scalar::at(e, &pt)))
             .collect();
     }
+    // Values the program computes that the scope could not write out stand as atoms:
+    // a proof over them holds for whatever they are, a counterexample need not be
+    // reachable.
+    let opaque: Vec<(String, String)> = [&lhs, &rhs]
+        .into_iter()
+        .flat_map(|e| scope.opaque_atoms(e))
+        .filter(|(n, _)| !env.symbols.contains_key(n) && !env.sizes.contains_key(n))
+        .collect();
     let opts = sym::CheckOptions {
         seed: opts.seed,
         integer_symbols: env.sizes.keys().cloned().collect(),
@@ -829,7 +843,17 @@ fn decide(
         conditions,
         ..Default::default()
     };
-    Outcome::from_decision(sym::check_relation(&lhs, &rel, &rhs, &opts))
+    let o = Outcome::from_decision(sym::check_relation(&lhs, &rel, &rhs, &opts));
+    if let (Verdict::Refuted, Some((name, why))) = (o.verdict, opaque.first()) {
+        return Outcome {
+            on_elements: true,
+            ..undecided(format!(
+                "fails only with `{name}` taken as a free value, but the program computes it ({why}), so the point need not be one it reaches: {}",
+                o.evidence
+            ))
+        };
+    }
+    o
 }
 
 /// The domains a claim's points are drawn from: the file's (inferred from the

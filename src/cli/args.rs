@@ -71,6 +71,13 @@ pub enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Run the language server over standard input and output (docs/editors.md):
+    /// diagnostics as you type, claims' verdicts, hover, go to definition, formatting.
+    Lsp {
+        /// The seed of the claims' random points and Monte Carlo runs.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
     /// Print what a diagnostic code means, with an example (docs/diagnostics.md).
     Explain {
         /// A code such as E0203 (or 203).
@@ -122,6 +129,26 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "numpy")]
         target: EmitTarget,
     },
+    /// Questions a learning platform grades: a PrairieLearn question directory per
+    /// file, or one Moodle XML quiz (docs/cli.md). Files without answers are skipped
+    /// with the reason.
+    Export {
+        /// The platform.
+        #[arg(long, value_enum)]
+        to: ExportTarget,
+        /// PrairieLearn: the directory the questions are written into; Moodle: the XML
+        /// file.
+        out: PathBuf,
+        /// Files or directories (searched recursively for .tq files).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Variants per file with `vary` lines (1 to 100).
+        #[arg(long, default_value_t = 5)]
+        count: usize,
+        /// Seed of the choice of variants and of every numeric run.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
     /// Variance against depth as SVG: the moments engine's closed forms and sampled trials.
     Plot {
         file: PathBuf,
@@ -162,6 +189,12 @@ pub enum VariantsFormat {
     Markdown,
     Latex,
     Json,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ExportTarget {
+    Prairielearn,
+    Moodle,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]

@@ -7,8 +7,10 @@ mod check;
 mod derive;
 mod emit;
 mod explain;
+mod export;
 mod fmt;
 mod io;
+mod lsp;
 mod plot;
 mod variants;
 
@@ -66,6 +68,13 @@ pub fn run() -> ExitCode {
             seed,
         } => plot::plot(file, output, trials, seed),
         Command::Emit { file, target } => emit::emit(file, target),
+        Command::Export {
+            to,
+            out,
+            paths,
+            count,
+            seed,
+        } => export::export(to, out, paths, count, seed),
         Command::Bench {
             file,
             trials,
@@ -73,6 +82,7 @@ pub fn run() -> ExitCode {
             threads,
         } => bench::bench(file, trials, seed, threads),
         Command::Fmt { paths, check } => fmt::fmt(paths, check),
+        Command::Lsp { seed } => lsp::lsp(seed),
         Command::Explain { code } => explain::explain(code),
     }
 }

@@ -335,10 +335,9 @@ impl Deriver<'_> {
                     Box::new(Expr::Ref(scalar_ref(&w.name, false))),
                     Box::new(match class {
                         IndexExpr::Lookup(r) => Expr::Ref(*r),
-                        IndexExpr::Affine(a) => Expr::Ref(Ref {
-                            indices: Some(vec![IndexExpr::Affine(a)]),
-                            ..scalar_ref(&w.name, false)
-                        }),
+                        // A fixed class (`P[t, 3]`, `P[t, c+1]`): the position's value,
+                        // not an element of a tensor named like the softmax index.
+                        IndexExpr::Affine(a) => affine_value(&a),
                     }),
                     Span::default(),
                 )),
@@ -382,5 +381,47 @@ impl Deriver<'_> {
         self.env.indices.contains_key(name)
             || self.env.indices.contains_key(base)
             || self.env.sizes.contains_key(&base.to_uppercase())
+    }
+}
+
+/// The value of an affine index position as an expression: `2x + 1` is `2 x + 1`.
+fn affine_value(a: &Affine) -> Expr {
+    let mut acc: Option<Expr> = None;
+    for t in &a.terms {
+        let mut term = Expr::Num(t.coef.unsigned_abs().to_string(), Span::default());
+        for f in &t.factors {
+            term = Expr::Binary(
+                BinOp::Jux,
+                Box::new(term),
+                Box::new(Expr::Ref(scalar_ref(&f.name, false))),
+                Span::default(),
+            );
+        }
+        acc = Some(match acc {
+            None if t.coef < 0 => Expr::Unary(UnOp::Neg, Box::new(term), Span::default()),
+            None => term,
+            Some(x) => Expr::Binary(
+                if t.coef < 0 { BinOp::Sub } else { BinOp::Add },
+                Box::new(x),
+                Box::new(term),
+                Span::default(),
+            ),
+        });
+    }
+    let c = Expr::Num(a.constant.unsigned_abs().to_string(), Span::default());
+    match acc {
+        None if a.constant < 0 => Expr::Unary(UnOp::Neg, Box::new(c), Span::default()),
+        None => c,
+        Some(x) if a.constant == 0 => x,
+        Some(x) => Expr::Binary(
+            if a.constant < 0 {
+                BinOp::Sub
+            } else {
+                BinOp::Add
+            },
+            Box::new(x),
+            Box::new(c),
+            Span::default(),
+        ),
     }
 }

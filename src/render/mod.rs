@@ -15,7 +15,6 @@ use crate::derive::{derivation, Derivation, MomentLine, MomentSection};
 use crate::report::FileReport;
 use crate::sym;
 use crate::syntax::ast::*;
-use crate::syntax::span::line_col;
 
 /// The output language.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -456,12 +455,19 @@ fn claim_items(items: &[Item], out: &mut Vec<(Item, Claim)>) {
 pub fn claims_with_reports(r: &FileReport) -> Vec<(Claim, Option<&ClaimReport>)> {
     let mut items = Vec::new();
     claim_items(&r.program.items, &mut items);
+    // One line table and one map from line to report: looking each claim up from the
+    // start of the file was quadratic (a 1 MiB file of claims took over a minute).
+    let lines = crate::span::LineIndex::new(&r.source);
+    let mut by_line: std::collections::HashMap<usize, &ClaimReport> =
+        std::collections::HashMap::new();
+    for c in r.claims.iter().rev() {
+        by_line.insert(c.line, c);
+    }
     items
         .into_iter()
         .map(|(item, c)| {
-            let (line, _) = line_col(&r.source, item.span.start as usize);
-            let rep = r.claims.iter().find(|c| c.line == line);
-            (c, rep)
+            let (line, _) = lines.line_col(item.span.start as usize);
+            (c, by_line.get(&line).copied())
         })
         .collect()
 }
@@ -523,6 +529,39 @@ pub fn render(r: &FileReport, opts: RenderOptions) -> String {
     }
 }
 
+/// The problem half of a page, for writers outside this module (`tq export`): the
+/// title, the one-line description, the declarations (kind, LaTeX math), the boundary
+/// sentence and the model's lines (indentation depth, LaTeX math or plain text).
+pub struct ProblemParts {
+    pub title: String,
+    pub author: Option<String>,
+    pub description: Option<String>,
+    pub declarations: Vec<(String, String)>,
+    pub boundary: Option<&'static str>,
+    /// (depth, text, whether `text` is LaTeX math).
+    pub model: Vec<(usize, String, bool)>,
+}
+
+/// The problem half of a checked file, as [`ProblemParts`].
+pub fn problem_parts(r: &FileReport) -> ProblemParts {
+    let mut lines = Vec::new();
+    program_lines(&r.program.items, 0, &mut lines);
+    ProblemParts {
+        title: title(r),
+        author: header_value(&r.source, "author"),
+        description: description(&r.source),
+        declarations: declarations(&r.program, &r.env),
+        boundary: boundary_sentence(r.env.boundary),
+        model: lines
+            .into_iter()
+            .map(|l| match l {
+                Line::Math(d, m) => (d, m, true),
+                Line::Text(d, t) => (d, t, false),
+            })
+            .collect(),
+    }
+}
+
 fn title(r: &FileReport) -> String {
     if let Some(t) = header_value(&r.source, "title") {
         return t;
@@ -578,8 +617,9 @@ fn latex(r: &FileReport, sol: &Solution<'_>, opts: RenderOptions) -> String {
     }
     if !r.diagnostics.is_empty() {
         out.push_str("\\paragraph{Diagnostics.}\n\\begin{itemize}\n");
+        let lines = crate::span::LineIndex::new(&r.source);
         for d in &r.diagnostics {
-            let (line, col) = line_col(&r.source, d.span.start as usize);
+            let (line, col) = lines.line_col(d.span.start as usize);
             out.push_str(&format!(
                 "\\item {} at line {line}, column {col}: {}\n",
                 esc_text(d.code),
@@ -800,8 +840,9 @@ fn markdown(r: &FileReport, sol: &Solution<'_>, audience: Audience) -> String {
     }
     if !r.diagnostics.is_empty() {
         out.push_str("**Diagnostics.**\n\n");
+        let lines = crate::span::LineIndex::new(&r.source);
         for d in &r.diagnostics {
-            let (line, col) = line_col(&r.source, d.span.start as usize);
+            let (line, col) = lines.line_col(d.span.start as usize);
             out.push_str(&format!(
                 "- {} at line {line}, column {col}: {}\n",
                 d.code,

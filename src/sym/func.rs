@@ -500,34 +500,6 @@ pub fn model_names() -> Vec<&'static str> {
         .collect()
 }
 
-/// The known name closest to `n` (edit distance at most 2, and less than its length),
-/// for "did you mean".
-pub fn suggest<'a>(n: &str, names: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let mut best: Option<(usize, &str)> = None;
-    for cand in names {
-        let d = edit_distance(n, cand);
-        if d <= 2 && d < n.chars().count().max(1) && best.is_none_or(|(bd, _)| d < bd) {
-            best = Some((d, cand));
-        }
-    }
-    best.map(|(_, c)| c)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.to_lowercase().chars().collect();
-    let b: Vec<char> = b.to_lowercase().chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != cb);
-            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
-
 fn sigmoid(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())
 }
@@ -798,14 +770,5 @@ mod tests {
             walk(b.derivative, &mut n);
         }
         assert_eq!(n, 2);
-    }
-
-    #[test]
-    fn suggestions() {
-        let names = model_names();
-        assert_eq!(suggest("gleu", names.iter().copied()), Some("gelu"));
-        assert_eq!(suggest("softpuls", names.iter().copied()), Some("softplus"));
-        assert_eq!(suggest("Relu", names.iter().copied()), Some("relu"));
-        assert_eq!(suggest("conv", names.iter().copied()), None);
     }
 }

@@ -22,6 +22,7 @@ mod eval;
 pub mod func;
 mod parse;
 mod print;
+pub mod rat;
 mod relation;
 mod solve;
 
@@ -101,7 +102,7 @@ pub fn rat_pow(r: &BigRational, n: i64) -> Option<BigRational> {
         num_traits::pow(r.denom().clone(), e),
     );
     Some(if n < 0 {
-        BigRational::new(den, num)
+        rat::normalized(den, num)
     } else {
         BigRational::new_raw(num, den)
     })
@@ -200,10 +201,11 @@ impl Expr {
         while let Some(t) = stack.pop() {
             match t {
                 Expr::Add(ts) => stack.extend(ts),
-                Expr::Num(r) => constant += r,
+                Expr::Num(r) => constant = rat::add(&constant, &r),
                 other => {
                     let (c, rest) = other.split_coef();
-                    *coef.entry(rest).or_insert_with(BigRational::zero) += c;
+                    let slot = coef.entry(rest).or_insert_with(BigRational::zero);
+                    *slot = rat::add(slot, &c);
                 }
             }
         }
@@ -235,7 +237,7 @@ impl Expr {
         while let Some(f) = stack.pop() {
             match f {
                 Expr::Mul(fs) => stack.extend(fs),
-                Expr::Num(r) => c *= r,
+                Expr::Num(r) => c = rat::mul(&c, &r),
                 Expr::Pow(b, e) => powers.entry(*b).or_default().push(*e),
                 other => powers.entry(other).or_default().push(Expr::one()),
             }
@@ -247,11 +249,11 @@ impl Expr {
         for (base, exps) in powers {
             let e = Expr::add(exps);
             match Expr::pow(base, e) {
-                Expr::Num(r) => c *= r,
+                Expr::Num(r) => c = rat::mul(&c, &r),
                 Expr::Mul(fs) => {
                     for f in fs {
                         match f {
-                            Expr::Num(r) => c *= r,
+                            Expr::Num(r) => c = rat::mul(&c, &r),
                             other => out.push(other),
                         }
                     }

@@ -200,7 +200,13 @@ pub fn logical_lines(text: &str) -> Vec<Line> {
         while j < phys.len() {
             let current = &text[first.start..end];
             let opens = current.ends_with(':') && depth <= 0;
-            let continues = depth > 0 || (!opens && phys[j].indent > first.indent);
+            let deeper = phys[j].indent > first.indent;
+            // An open bracket continues the statement on a more indented line, or on a
+            // line that starts by closing it; a line as little indented as the statement
+            // that does not close it starts a new statement (the parser then reports the
+            // bracket left open at its opening, E0005).
+            let closes = text[phys[j].start..phys[j].end].starts_with([')', ']', '}']);
+            let continues = (depth > 0 && (deeper || closes)) || (!opens && deeper);
             if !continues {
                 break;
             }

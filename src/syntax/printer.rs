@@ -185,6 +185,14 @@ pub fn print_vary(p: &VaryParam) -> String {
 /// A claim without the `claim` keyword: body, `tol`, `given`, `at`.
 pub fn print_claim_body(c: &Claim) -> String {
     let mut out = print_expr(&c.body);
+    out.push_str(&print_claim_tail(c));
+    out
+}
+
+/// What follows a claim's relation: ` tol ...`, ` given ...`, ` at ...` (empty when
+/// it has none).
+pub fn print_claim_tail(c: &Claim) -> String {
+    let mut out = String::new();
     if let Some(t) = &c.tol {
         out.push_str(" tol ");
         out.push_str(&print_expr(t));

@@ -7,20 +7,39 @@ use crate::syntax::ast::*;
 use crate::syntax::lines::Line;
 use crate::syntax::span::Span;
 use nom::bytes::complete::{tag, take_while1};
+use nom::character::complete::{char, satisfy};
+use nom::combinator::peek;
 use nom::multi::separated_list1;
 use nom::Parser;
 
 impl Ctx<'_> {
-    pub(super) fn claim<'a>(&self, i: In<'a>) -> PResult<'a, Claim> {
+    /// A claim, and the offset of a single `=` used where the claim needs a relation
+    /// (the caller reports it, E0504; the rest of the line is still read).
+    pub(super) fn claim<'a>(&self, i: In<'a>) -> PResult<'a, (Claim, Option<usize>)> {
         let (i, _) = ws(i)?;
         let start = i;
-        let (i, body) = self.rel_expr(i, true)?;
+        let (mut i, mut body) = self.rel_expr(i, false)?;
+        let mut single_eq = None;
+        if !matches!(body, Expr::Rel(..)) {
+            let (at_eq, _) = ws(i)?;
+            if let Ok((rest, _)) = (char::<_, PErr>('='), peek(satisfy(|c| c != '='))).parse(at_eq)
+            {
+                single_eq = Some(off(&at_eq));
+                let (rest, rhs) = self.expr(rest)?;
+                body = Expr::Rel(
+                    RelOp::Eq,
+                    Box::new(body),
+                    Box::new(rhs),
+                    self.span(start, rest),
+                );
+                i = rest;
+            }
+        }
         let body_end = i;
         let mut tol = None;
         let mut given = Vec::new();
         let mut at = Vec::new();
         let mut boundary = None;
-        let mut i = i;
         loop {
             if let Ok((r, _)) = keyword("tol")(i) {
                 let (r, e) = self.expr(r)?;
@@ -63,17 +82,36 @@ impl Ctx<'_> {
             .to_string();
         Ok((
             i,
-            Claim {
-                body,
-                tol,
-                given,
-                at,
-                boundary,
-                expect: None,
-                text,
-                includes: None,
-            },
+            (
+                Claim {
+                    body,
+                    tol,
+                    given,
+                    at,
+                    boundary,
+                    expect: None,
+                    text,
+                    includes: None,
+                },
+                single_eq,
+            ),
         ))
+    }
+
+    /// E0504: a claim written with `=` (an assignment) where it needs `==`; the hint
+    /// is the corrected line.
+    pub(super) fn single_eq_in_claim(&self, line: &Line, at: usize) -> Diagnostic {
+        let text = &self.ascii.text[line.start..line.end];
+        let k = at - line.start;
+        let fixed = format!("{}=={}", &text[..k], &text[k + 1..]);
+        let fixed = fixed.split_whitespace().collect::<Vec<_>>().join(" ");
+        Diagnostic::error(
+            "E0504",
+            self.ascii.span(at, at + 1),
+            "a claim compares with `==`, not `=`",
+        )
+        .with_label("`=` sets a value; a claim states a relation")
+        .with_hint(format!("write `==`: `{fixed}`"))
     }
 
     /// One line of a derivation: `[op] expr [by rule]`.

@@ -44,6 +44,11 @@ fn print_ref_text(r: &Ref) -> String {
 pub struct Parsed {
     pub program: Program,
     pub diagnostics: Vec<Diagnostic>,
+    /// The names lines that failed to parse would have defined (a tensor's printed name
+    /// and family key, the sizes and symbols of a `size` line): their uses are
+    /// consequences of the syntax error, not errors of their own
+    /// ([`crate::check::check_after_parse`]).
+    pub unparsed: Vec<String>,
 }
 
 /// Parses a whole source file. Never fails and never panics: what cannot be read is
@@ -52,6 +57,7 @@ pub fn parse(src: &str) -> Parsed {
     if src.len() > MAX_SOURCE_BYTES {
         return Parsed {
             program: Program { items: vec![] },
+            unparsed: vec![],
             diagnostics: vec![Diagnostic::error(
                 "E0003",
                 Span::new(0, 0),
@@ -70,12 +76,14 @@ pub fn parse(src: &str) -> Parsed {
         ascii: &ascii,
         depth: std::cell::Cell::new(0),
         operators: std::cell::Cell::new(0),
+        unparsed: Default::default(),
     };
     let mut diagnostics = Vec::new();
     let items = ctx.block(&lines, &mut diagnostics, BlockKind::Top);
     Parsed {
         program: Program { items },
         diagnostics,
+        unparsed: ctx.unparsed.into_inner(),
     }
 }
 

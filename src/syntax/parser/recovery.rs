@@ -1,12 +1,14 @@
 //! Blocks and error recovery: each logical line parsed on its own, a failed line
 //! becomes one diagnostic at the furthest position reached.
 
-use super::tokens::{off, ws, Ctx, In, TOO_DEEP, TOO_LONG};
+use super::tokens::{off, sym, word, ws, Ctx, In, KEYWORDS, RESERVED, TOO_DEEP, TOO_LONG};
 use super::{BlockKind, LineResult, MAX_EXPR_DEPTH, MAX_EXPR_OPERATORS};
 use crate::diag::Diagnostic;
 use crate::syntax::ast::*;
 use crate::syntax::lines::{Line, MAX_DEPTH};
 use crate::syntax::span::Span;
+use nom::multi::separated_list1;
+use nom::Parser;
 
 impl Ctx<'_> {
     pub(super) fn block(
@@ -68,7 +70,100 @@ impl Ctx<'_> {
         items
     }
 
+    /// One logical line. A line that fails (with a diagnostic) leaves out what it
+    /// would have defined: those names are noted in [`Ctx::unparsed`], so the checker
+    /// does not report their uses as a second error of the same cause.
     pub(super) fn line(
+        &self,
+        line: &Line,
+        diags: &mut Vec<Diagnostic>,
+        kind: BlockKind,
+    ) -> Option<LineResult> {
+        let before = diags.len();
+        let result = self.parse_line(line, diags, kind);
+        if result.is_none() && diags.len() > before {
+            self.note_unparsed(line);
+        }
+        result
+    }
+
+    /// The names a line that failed would have defined (and those of its block).
+    fn note_unparsed(&self, line: &Line) {
+        let Some(fragment) = self.ascii.text.get(line.start..line.end) else {
+            return;
+        };
+        let text = In::new_extra(fragment, line.start);
+        // A keyword, or the keyword a misspelled one stands for (`parm W[I]`).
+        let written = word(text).map(|(_, w)| *w.fragment()).unwrap_or("");
+        let first: &'static str = match KEYWORDS.iter().find(|k| **k == written) {
+            Some(k) => k,
+            None if self.misspelled_keyword(line).is_some() => {
+                crate::diag::suggest(written, KEYWORDS.iter().copied()).unwrap_or("")
+            }
+            None => "",
+        };
+        // After the word as written (`keyword` would not match a misspelling).
+        let after = if first.is_empty() {
+            text
+        } else {
+            word(text).map(|(r, _)| r).unwrap_or(text)
+        };
+        let mut names: Vec<Name> = Vec::new();
+        let list = |i: In<'_>, names: &mut Vec<Name>| {
+            if let Ok((_, ns)) = separated_list1(sym(","), |i| self.name(i)).parse(i) {
+                names.extend(ns);
+            }
+        };
+        match first {
+            "size" | "symbol" | "scalar" | "index" => {
+                list(after, &mut names);
+            }
+            "param" | "input" | "grad" | "rule" => {
+                if let Ok((_, n)) = self.name(after) {
+                    names.push(n);
+                }
+            }
+            "for" => {
+                // `for b,j: y[b,j] = ...` defines what its equation defines.
+                if let Some(colon) = fragment.find(':') {
+                    let rest = In::new_extra(&fragment[colon + 1..], line.start + colon + 1);
+                    if let Ok((_, n)) = self.name(rest) {
+                        names.push(n);
+                    }
+                }
+            }
+            "at" | "sample" | "claim" | "expect" | "vary" | "boundary" | "derivation" => {}
+            _ => {
+                if let Ok((_, n)) = self.name(text) {
+                    names.push(n);
+                }
+            }
+        }
+        let mut out = self.unparsed.borrow_mut();
+        for n in &names {
+            out.push(crate::syntax::printer::print_name(n));
+            // The family key as the checker spells it: `W^{h,R}` for `W^{h,R}_{l+1}`.
+            let mut key = n.base.clone();
+            key.push_str(&"'".repeat(n.primes as usize));
+            if !n.sup.is_empty() {
+                key.push_str(&format!("^{{{}}}", n.sup.join(",")));
+            }
+            if !n.sub.is_empty() {
+                // A member of a family (`h_{l+1}`): every member `h_...` is left out.
+                out.push(format!("{key}_"));
+            }
+            out.push(key);
+            if first == "index" {
+                out.push(n.base.to_uppercase());
+            }
+        }
+        drop(out);
+        for child in &line.children {
+            self.note_unparsed(child);
+        }
+    }
+
+    fn parse_line(
         &self,
         line: &Line,
         diags: &mut Vec<Diagnostic>,
@@ -107,6 +202,10 @@ impl Ctx<'_> {
             Ok((rest, result)) => {
                 let (rest, _) = ws(rest).unwrap_or((rest, rest));
                 if !rest.fragment().is_empty() {
+                    if let Some(d) = self.misspelled_keyword(line) {
+                        diags.push(d);
+                        return None;
+                    }
                     let off = off(&rest);
                     let tok: String = rest
                         .fragment()
@@ -175,6 +274,14 @@ impl Ctx<'_> {
                     );
                     return None;
                 }
+                if let Some(d) = self.misspelled_keyword(line) {
+                    diags.push(d);
+                    return None;
+                }
+                if let Some(d) = self.unclosed_delimiter(line) {
+                    diags.push(d);
+                    return None;
+                }
                 diags.push(
                     Diagnostic::error(
                         "E0001",
@@ -188,5 +295,138 @@ impl Ctx<'_> {
             }
             Err(nom::Err::Incomplete(_)) => None,
         }
+    }
+
+    /// E0006: a line that failed to parse and leaves a bracket open (or closes it with
+    /// the wrong one), reported at the opening bracket, with the place it was expected
+    /// to close.
+    pub(super) fn unclosed_delimiter(&self, line: &Line) -> Option<Diagnostic> {
+        let text = self.ascii.text.get(line.start..line.end)?;
+        let mut stack: Vec<(usize, char)> = Vec::new();
+        let closer = |open: char| match open {
+            '(' => ')',
+            '[' => ']',
+            _ => '}',
+        };
+        for (k, ch) in text.char_indices() {
+            let at = line.start + k;
+            match ch {
+                '(' | '[' | '{' => stack.push((at, ch)),
+                ')' | ']' | '}' => match stack.pop() {
+                    Some((_, open)) if closer(open) == ch => {}
+                    Some((open_at, open)) => {
+                        let want = closer(open);
+                        return Some(
+                            Diagnostic::error(
+                                "E0006",
+                                self.ascii.span(open_at, open_at + 1),
+                                format!("mismatched closing delimiter: `{ch}` closes `{open}`"),
+                            )
+                            .with_label(format!("unclosed `{open}`"))
+                            .with_related(
+                                self.ascii.span(at, at + 1),
+                                format!("`{want}` expected here"),
+                            )
+                            .with_hint(format!("close `{open}` with `{want}`")),
+                        );
+                    }
+                    // An extra closing bracket: the parser's own message says where.
+                    None => return None,
+                },
+                _ => {}
+            }
+        }
+        let (open_at, open) = stack.pop()?;
+        let want = closer(open);
+        let end = self.ascii.span(line.end, line.end);
+        let mut d = Diagnostic::error(
+            "E0006",
+            self.ascii.span(open_at, open_at + 1),
+            format!("unclosed delimiter `{open}`"),
+        )
+        .with_label(format!("this `{open}` is never closed"))
+        .with_related(
+            end,
+            format!("`{want}` expected by the end of the statement"),
+        );
+        for (other_at, other) in stack.iter().rev() {
+            d = d.with_related(
+                self.ascii.span(*other_at, other_at + 1),
+                format!("`{other}` is not closed either"),
+            );
+        }
+        Some(d.with_hint(format!(
+            "add `{want}`; a statement goes on to the next line only while a bracket is open and that line is indented more"
+        )))
+    }
+
+    /// A line that failed and starts with a word close to a statement keyword, followed
+    /// by another word (`parm W[I] ~ ...`, `inptu x[B]`): a misspelled keyword.
+    pub(super) fn misspelled_keyword(&self, line: &Line) -> Option<Diagnostic> {
+        let text = self.ascii.text.get(line.start..line.end)?;
+        let len = text
+            .char_indices()
+            .find(|(_, c)| !c.is_ascii_alphanumeric())
+            .map_or(text.len(), |(k, _)| k);
+        let w = &text[..len];
+        if w == "claim" {
+            return self.misspelled_claim_word(line);
+        }
+        if w.is_empty() || KEYWORDS.contains(&w) {
+            return None;
+        }
+        let rest = &text[len..];
+        let next = rest.trim_start_matches([' ', '\t', '\n', '\r']);
+        let spaced = rest.len() > next.len();
+        if !spaced || !next.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+            return None;
+        }
+        let kw = crate::diag::suggest(w, KEYWORDS.iter().copied())?;
+        Some(
+            Diagnostic::error(
+                "E0001",
+                self.ascii.span(line.start, line.start + len),
+                format!("`{w}` is not a statement keyword"),
+            )
+            .with_label("unknown keyword")
+            .with_hint(format!("did you mean `{kw}`?")),
+        )
+    }
+
+    /// A claim line that failed with a word close to `given` (or `tol`, `boundary`)
+    /// where the claim's parts are (`claim Var(x) == 2 givn s = 2`).
+    fn misspelled_claim_word(&self, line: &Line) -> Option<Diagnostic> {
+        let text = self.ascii.text.get(line.start..line.end)?;
+        let mut k = "claim".len();
+        let bytes = text.as_bytes();
+        while k < bytes.len() {
+            if !bytes[k].is_ascii_alphabetic() || bytes[k - 1].is_ascii_alphanumeric() {
+                k += 1;
+                continue;
+            }
+            let len = text[k..]
+                .char_indices()
+                .find(|(_, c)| !c.is_ascii_alphanumeric())
+                .map_or(text.len() - k, |(n, _)| n);
+            let w = &text[k..k + len];
+            // Only a word of four letters or more, followed by a space (a name read as a
+            // factor of the relation's right side).
+            let spaced = text[k + len..].starts_with(' ');
+            if len >= 4 && spaced && !RESERVED.contains(&w) {
+                if let Some(kw) = crate::diag::suggest(w, ["given", "boundary"]) {
+                    return Some(
+                        Diagnostic::error(
+                            "E0001",
+                            self.ascii.span(line.start + k, line.start + k + len),
+                            format!("`{w}` is not a keyword of a claim"),
+                        )
+                        .with_label("unknown keyword")
+                        .with_hint(format!("did you mean `{kw}`?")),
+                    );
+                }
+            }
+            k += len;
+        }
+        None
     }
 }

@@ -339,7 +339,11 @@ impl Ctx<'_> {
                         })),
                     ));
                 }
-                let (i, c) = self.claim(i)?;
+                let (i, (c, single_eq)) = self.claim(i)?;
+                if let Some(at) = single_eq {
+                    diags.push(self.single_eq_in_claim(line, at));
+                    return Ok((i, None));
+                }
                 Ok((i, item(ItemKind::Claim(c))))
             }
             "expect" => {

@@ -28,6 +28,27 @@ pub(super) const RESERVED: &[&str] = &[
     "given", "at", "tol", "for", "in", "over", "reversed", "includes", "by",
 ];
 
+/// The words that start a statement (the dispatch of `statements.rs`), for "did you
+/// mean" on a misspelled one.
+pub(super) const KEYWORDS: &[&str] = &[
+    "size",
+    "symbol",
+    "scalar",
+    "index",
+    "boundary",
+    "param",
+    "input",
+    "grad",
+    "at",
+    "sample",
+    "derivation",
+    "vary",
+    "claim",
+    "expect",
+    "rule",
+    "for",
+];
+
 /// A parse error: the furthest position reached and what was expected there.
 #[derive(Debug)]
 pub(super) struct PErr {
@@ -77,6 +98,8 @@ pub(super) struct Ctx<'s> {
     pub(super) depth: std::cell::Cell<usize>,
     /// Binary operators read so far in the current statement.
     pub(super) operators: std::cell::Cell<usize>,
+    /// Names that lines which failed to parse would have defined.
+    pub(super) unparsed: std::cell::RefCell<Vec<String>>,
 }
 
 impl Ctx<'_> {

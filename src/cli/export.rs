@@ -1,0 +1,189 @@
+//! `tq export`: PrairieLearn question directories or a Moodle XML quiz from problem files.
+
+use super::args::ExportTarget;
+use super::check::check_all;
+use super::io::{finish, read_paths, say, say_raw, Loaded};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use tq::export::{Kind, Question};
+use tq::report::{self, Options};
+
+/// One file on its way to a question.
+struct Pending {
+    path: String,
+    base: report::FileReport,
+    names: Vec<String>,
+    prepared: Vec<tq::variants::Prepared>,
+}
+
+pub fn export(
+    to: ExportTarget,
+    out: PathBuf,
+    paths: Vec<PathBuf>,
+    count: usize,
+    seed: u64,
+) -> ExitCode {
+    if count == 0 || count > tq::variants::MAX_VARIANTS {
+        say(format!(
+            "--count must be from 1 to {} (asked for {count})",
+            tq::variants::MAX_VARIANTS
+        ));
+        return ExitCode::from(2);
+    }
+    let mut status_io = false;
+    let mut lines: Vec<String> = Vec::new();
+    let mut pending: Vec<Pending> = Vec::new();
+    let base_opts = Options {
+        seed,
+        no_numeric: true,
+        no_monte_carlo: true,
+        ..Options::default()
+    };
+    for l in read_paths(&paths) {
+        let (path, src) = match l {
+            Loaded::Text(p, s) => (p, s),
+            Loaded::Unreadable(r) => {
+                say_raw(&tq::diag::render_plain(&r.path, &r.source, &r.diagnostics));
+                status_io = true;
+                continue;
+            }
+        };
+        let base = report::check_source(&path, &src, &base_opts);
+        let (names, prepared) = match tq::export::plan_file(&base, count, seed) {
+            Ok(p) => p,
+            Err(e) => {
+                lines.push(format!("skipped {path}: {e}"));
+                continue;
+            }
+        };
+        pending.push(Pending {
+            path,
+            base,
+            names,
+            prepared,
+        });
+    }
+    // Every variant of every file, checked on the thread pool in one go.
+    let sources: Vec<(String, String)> = pending
+        .iter()
+        .flat_map(|p| {
+            p.prepared.iter().enumerate().map(|(k, v)| {
+                let name = if p.names.is_empty() {
+                    p.path.clone()
+                } else {
+                    format!("{} (variant {})", p.path, k + 1)
+                };
+                (name, v.source.clone())
+            })
+        })
+        .collect();
+    let opts = Options {
+        seed,
+        ..Options::default()
+    };
+    let mut reports = check_all(&sources, &opts).into_iter();
+    let mut questions: Vec<Question> = Vec::new();
+    for p in pending {
+        let variants: Vec<tq::variants::Variant> = p
+            .prepared
+            .into_iter()
+            .filter_map(|prepared| {
+                reports
+                    .next()
+                    .map(|report| tq::variants::Variant { prepared, report })
+            })
+            .collect();
+        match tq::export::question(&p.path, &p.base, &p.names, &variants, seed) {
+            Ok(q) => {
+                if let Some(other) = questions.iter().find(|o| o.qid == q.qid) {
+                    lines.push(format!(
+                        "skipped {}: its question name `{}` is already taken by {}",
+                        p.path, q.qid, other.path
+                    ));
+                    continue;
+                }
+                questions.push(q);
+            }
+            Err(why) => lines.push(format!("skipped {}: {why}", p.path)),
+        }
+    }
+    let mut summary: Vec<String> = Vec::new();
+    for q in &questions {
+        let formulas = q
+            .answers
+            .iter()
+            .filter(|a| matches!(a.kind, Kind::Symbolic { .. }))
+            .count();
+        let dest = match to {
+            ExportTarget::Prairielearn => out.join(&q.qid).display().to_string(),
+            ExportTarget::Moodle => format!("{} (category tq/{})", out.display(), q.qid),
+        };
+        summary.push(format!(
+            "exported {} -> {dest}: {} answer{} ({} number{}, {} formula{}), {} variant{}",
+            q.path,
+            q.answers.len(),
+            plural(q.answers.len()),
+            q.answers.len() - formulas,
+            plural(q.answers.len() - formulas),
+            formulas,
+            plural(formulas),
+            q.variants.len(),
+            plural(q.variants.len())
+        ));
+        for n in &q.notes {
+            summary.push(format!("  note: {n}"));
+        }
+    }
+    summary.extend(lines);
+    if questions.is_empty() {
+        say("no file has an answer to export");
+        let _ = finish(&format!("{}\n", summary.join("\n")), ExitCode::SUCCESS);
+        return ExitCode::from(if status_io { 2 } else { 1 });
+    }
+    let written = match to {
+        ExportTarget::Prairielearn => write_prairielearn(&out, &questions),
+        ExportTarget::Moodle => {
+            let questions: Vec<&Question> = questions.iter().collect();
+            summary.push(format!(
+                "{}: {} numerical question{}",
+                out.display(),
+                tq::export::moodle::count(&questions),
+                plural(tq::export::moodle::count(&questions))
+            ));
+            write_file(&out, &tq::export::moodle::quiz(&questions))
+        }
+    };
+    if let Err(e) = written {
+        say(e);
+        return ExitCode::from(2);
+    }
+    let status = if status_io {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    };
+    finish(&format!("{}\n", summary.join("\n")), status)
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+fn write_file(path: &Path, text: &str) -> Result<(), String> {
+    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn write_prairielearn(dir: &Path, questions: &[Question]) -> Result<(), String> {
+    for q in questions {
+        let qdir = dir.join(&q.qid);
+        std::fs::create_dir_all(&qdir).map_err(|e| format!("{}: {e}", qdir.display()))?;
+        for (rel, text) in tq::export::prairielearn::files(q) {
+            write_file(&dir.join(rel), &text)?;
+        }
+    }
+    Ok(())
+}

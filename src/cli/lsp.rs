@@ -1,0 +1,27 @@
+//! `tq lsp`: the language server over standard input and output (`tq::lsp`).
+
+use std::process::ExitCode;
+
+/// Serves until the editor sends `exit` or closes standard input. Exit 0 after a clean
+/// `exit`, 1 when the protocol failed (the reason on stderr).
+pub fn lsp(seed: u64) -> ExitCode {
+    let (conn, io) = lsp_server::Connection::stdio();
+    let opts = tq::report::Options {
+        seed,
+        ..Default::default()
+    };
+    let served = tq::lsp::serve(&conn, opts);
+    drop(conn);
+    let joined = io.join();
+    match (served, joined) {
+        (Ok(()), Ok(())) => ExitCode::SUCCESS,
+        (Err(e), _) => {
+            eprintln!("tq lsp: {e}");
+            ExitCode::from(1)
+        }
+        (_, Err(e)) => {
+            eprintln!("tq lsp: {e}");
+            ExitCode::from(1)
+        }
+    }
+}

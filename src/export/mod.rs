@@ -1,0 +1,524 @@
+//! `tq export`: questions a learning platform grades by itself, from checked problem
+//! files. For every claim that states a value (an equality or `~=` whose right side is a
+//! number, or a formula in symbols left free such as a layer index `l`) and that tq
+//! proved or confirmed in every variant, the question asks for that value: the
+//! answer of each variant is the one tq's variants engine computed for it
+//! ([`crate::variants::prepare`]), and only variants that passed tq's check are kept.
+//! [`prairielearn`] writes one question directory (info.json, question.html, server.py),
+//! [`moodle`] a Moodle XML quiz. No IO: the command line writes the files.
+
+pub mod moodle;
+pub mod prairielearn;
+pub mod uuid;
+
+use crate::claims::{ClaimReport, Verdict};
+use crate::render::{self, math};
+use crate::report::FileReport;
+use crate::sym;
+use crate::syntax::ast::*;
+use crate::variants::Variant;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The relative tolerance an exact answer (`==`) is graded with: four significant
+/// digits; PrairieLearn also accepts fractions such as `1/18`.
+pub const EXACT_RTOL: f64 = 1e-3;
+/// The absolute tolerance of an exact answer (PrairieLearn's default), so that 0 can be
+/// answered.
+pub const EXACT_ATOL: f64 = 1e-8;
+/// The tolerance of `~=` without `tol` (docs/language.md).
+pub const DEFAULT_APPROX_TOL: f64 = 1e-6;
+/// The topic every exported question is filed under.
+pub const TOPIC: &str = "Mathematics of deep learning";
+
+/// The functions PrairieLearn's symbolic input knows by these names (its built-in
+/// function table); a formula with another function is not asked for symbolically.
+const SYMBOLIC_FUNCTIONS: &[&str] = &[
+    "exp", "log", "ln", "sqrt", "abs", "sin", "cos", "tan", "sinh", "cosh", "tanh",
+];
+/// Names PrairieLearn's symbolic input reserves (constants and the imaginary unit).
+const SYMBOLIC_RESERVED: &[&str] = &["e", "pi", "infty", "i", "j", "E", "I", "oo"];
+
+/// The name sym gives the constant π.
+const PI: &str = "pi";
+
+/// How an answer is entered and graded.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Kind {
+    /// A number, correct within `atol + rtol |answer|` (PrairieLearn's `relabs`).
+    Number { rtol: f64, atol: f64 },
+    /// A formula in these variables, graded by symbolic equivalence.
+    Symbolic { variables: Vec<String> },
+}
+
+/// One answer a question asks for.
+#[derive(Clone, Debug)]
+pub struct Answer {
+    /// `a1`, `a2`, ...: the name of the input and of its correct answer.
+    pub name: String,
+    /// The claim's number in file order (1-based).
+    pub claim: usize,
+    /// The claim's left side as LaTeX math: what is asked for.
+    pub label: String,
+    /// The claim's givens, point and boundary rule as LaTeX math, if any.
+    pub conditions: Option<String>,
+    pub kind: Kind,
+}
+
+/// One variant's correct answer to one [`Answer`].
+#[derive(Clone, Debug)]
+pub enum Value {
+    /// `latex` is the exact value (`\frac{1}{18}`).
+    Number { value: f64, latex: String },
+    /// `expr` in PrairieLearn's syntax (`**` for powers).
+    Formula { expr: String, latex: String },
+}
+
+/// One variant: the values of the varied parameters and the correct answers.
+#[derive(Clone, Debug)]
+pub struct QuestionVariant {
+    pub values: Vec<(String, String)>,
+    pub answers: Vec<Value>,
+}
+
+/// A question made from one checked file.
+pub struct Question {
+    pub path: String,
+    /// The question's directory name (the file's stem).
+    pub qid: String,
+    pub uuid: String,
+    pub title: String,
+    pub tags: Vec<String>,
+    pub parts: render::ProblemParts,
+    /// The `sample` and `at` values that are not varied: (LaTeX name, LaTeX value).
+    pub constants: Vec<(String, String)>,
+    /// The varied parameters (in the plan's order).
+    pub varied: Vec<String>,
+    pub answers: Vec<Answer>,
+    pub variants: Vec<QuestionVariant>,
+    /// What was left out and why (variants that failed, claims without an answer).
+    pub notes: Vec<String>,
+    pub seed: u64,
+}
+
+/// The question's directory name for a file: its stem, with characters other than ASCII
+/// letters, digits, `-` and `_` replaced by `_`.
+pub fn qid(path: &str) -> String {
+    let stem = std::path::Path::new(path)
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_else(|| path.to_string());
+    stem.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// The stable identifier of a question: the version-5 UUID of `tq-question:QID` in tq's
+/// namespace, so that exporting the same file again keeps it.
+pub fn question_uuid(qid: &str) -> String {
+    uuid::uuid5(&uuid::TQ_NAMESPACE, &format!("tq-question:{qid}"))
+}
+
+/// The variants to check for a file checked once (`base`): for a file with `vary` lines,
+/// `count` combinations chosen with `seed` ([`crate::variants::plan`]); otherwise the file
+/// itself, with nothing varied. Returns the varied names and each variant prepared (its
+/// source, to be checked by the claim engines, and its answers). `Err` says why the file
+/// gives no question.
+pub fn plan_file(
+    base: &FileReport,
+    count: usize,
+    seed: u64,
+) -> Result<(Vec<String>, Vec<crate::variants::Prepared>), String> {
+    if base.unexpected_errors() > 0 || base.expected_error.is_some() {
+        return Err("the file has errors (an `expect error` example or a file to fix)".into());
+    }
+    let varies = base
+        .program
+        .items
+        .iter()
+        .any(|i| matches!(i.kind, ItemKind::Vary(_)));
+    let (names, chosen) = if varies {
+        let p = crate::variants::plan(&base.program, count, seed)?;
+        (p.names, p.chosen)
+    } else {
+        (Vec::new(), vec![Vec::new()])
+    };
+    let prepared = chosen
+        .iter()
+        .map(|vals| crate::variants::prepare(&base.program, &base.env, &names, vals))
+        .collect();
+    Ok((names, prepared))
+}
+
+fn vetted(rep: Option<&ClaimReport>) -> bool {
+    rep.is_some_and(|r| {
+        matches!(r.verdict, Verdict::Proved | Verdict::Confirmed)
+            && r.expect != Some(Expectation::Refuted)
+    })
+}
+
+/// The identifiers applied as functions in an ASCII formula (`sqrt(`, `ln(`).
+fn functions_in(ascii: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut word = String::new();
+    for c in ascii.chars() {
+        if c.is_ascii_alphanumeric() || c == '_' {
+            word.push(c);
+        } else {
+            if c == '(' && !word.is_empty() && !word.chars().all(|d| d.is_ascii_digit()) {
+                out.push(word.clone());
+            }
+            word.clear();
+        }
+    }
+    out
+}
+
+/// A variant's value of one claim as an answer, or why it is none.
+fn value_of(e: &sym::Expr) -> Result<(Value, Option<Vec<String>>), String> {
+    // `pi` is the constant (the function table's π), for tq and for PrairieLearn alike.
+    let free: Vec<String> = e.free_symbols().into_iter().filter(|s| s != PI).collect();
+    if free.is_empty() {
+        let at = BTreeMap::from([(PI.to_string(), std::f64::consts::PI)]);
+        return match e.eval_f64(&at) {
+            Ok(x) if x.is_finite() => Ok((
+                Value::Number {
+                    value: x,
+                    latex: sym::to_latex(e),
+                },
+                None,
+            )),
+            _ => Err("its value is not a finite number".into()),
+        };
+    }
+    let ascii = sym::to_ascii(e).replace('^', "**");
+    if let Some(f) = functions_in(&ascii)
+        .into_iter()
+        .find(|f| !SYMBOLIC_FUNCTIONS.contains(&f.as_str()))
+    {
+        return Err(format!(
+            "its formula applies `{f}`, which PrairieLearn's symbolic input does not know"
+        ));
+    }
+    if let Some(v) = free.iter().find(|v| {
+        SYMBOLIC_RESERVED.contains(&v.as_str())
+            || SYMBOLIC_FUNCTIONS.contains(&v.as_str())
+            || !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            || v.starts_with(|c: char| c.is_ascii_digit())
+    }) {
+        return Err(format!(
+            "its formula is in `{v}`, a name PrairieLearn's symbolic input reserves or cannot read"
+        ));
+    }
+    Ok((
+        Value::Formula {
+            expr: ascii,
+            latex: sym::to_latex(e),
+        },
+        Some(free),
+    ))
+}
+
+/// The plain names (no indices) an expression reads.
+fn names_in(e: &Expr) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    crate::syntax::visit::walk_refs(e, &mut |r| {
+        if r.indices.is_none() {
+            out.insert(crate::syntax::printer::print_name(&r.name));
+        }
+    });
+    out
+}
+
+/// A name the right side reads that one of the claim's givens fixes by an equation other
+/// than `name == value` (`sigma_W^2 == ln(2)/(L D^2 J)`): the variants engine substitutes
+/// only `name == value` givens, so the answer would be computed at the sample value
+/// instead of the given one.
+fn fixed_by_equation(c: &Claim, rhs: &Expr) -> Option<String> {
+    let read = names_in(rhs);
+    c.given.iter().find_map(|g| match g {
+        Expr::Rel(RelOp::Eq, l, _, _)
+            if !matches!(&**l, Expr::Ref(n) if n.indices.is_none() && !n.grad) =>
+        {
+            names_in(g).into_iter().find(|n| read.contains(n))
+        }
+        _ => None,
+    })
+}
+
+/// The claim's givens, point and boundary rule as LaTeX math.
+fn conditions(c: &Claim) -> Option<String> {
+    let mut given: Vec<String> = Vec::new();
+    if let Some(b) = c.boundary {
+        given.push(format!(
+            "\\text{{boundary {}}}",
+            crate::syntax::printer::boundary_word(b)
+        ));
+    }
+    given.extend(c.given.iter().map(math::expr));
+    given.extend(
+        c.at.iter()
+            .map(|b| format!("{} = {}", math::ident(&b.name.name), math::expr(&b.value))),
+    );
+    (!given.is_empty()).then(|| given.join(",\\ "))
+}
+
+fn tolerance(c: &Claim, op: RelOp) -> Kind {
+    if op == RelOp::Approx {
+        let tol = c
+            .tol
+            .as_ref()
+            .and_then(|t| crate::lower::lower(t, &Default::default()).ok())
+            .and_then(|t| sym::simplify(&t).eval_f64(&BTreeMap::new()).ok())
+            .filter(|t| t.is_finite() && *t >= 0.0)
+            .unwrap_or(DEFAULT_APPROX_TOL);
+        Kind::Number {
+            rtol: 0.0,
+            atol: tol,
+        }
+    } else {
+        Kind::Number {
+            rtol: EXACT_RTOL,
+            atol: EXACT_ATOL,
+        }
+    }
+}
+
+/// The question of one file: `base` is the file checked once (its program and
+/// environment), `variants` its variants checked by the claim engines (one variant with
+/// no varied values for a file without `vary` lines). `Err` says why the file gives no
+/// question.
+pub fn question(
+    path: &str,
+    base: &FileReport,
+    varied: &[String],
+    variants: &[Variant],
+    seed: u64,
+) -> Result<Question, String> {
+    if base.unexpected_errors() > 0 || base.expected_error.is_some() {
+        return Err("the file has errors (an `expect error` example or a file to fix)".into());
+    }
+    let mut notes = Vec::new();
+    let kept: Vec<&Variant> = variants.iter().filter(|v| v.passed()).collect();
+    for (k, v) in variants.iter().enumerate() {
+        if !v.passed() {
+            notes.push(format!(
+                "variant {} ({}) left out: it did not pass tq's check",
+                k + 1,
+                v.prepared
+                    .values
+                    .iter()
+                    .map(|(n, x)| format!("{n} = {x}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+    }
+    if kept.is_empty() {
+        return Err(
+            "no variant passed tq's check (a claim refuted or a gradient check failed)".into(),
+        );
+    }
+    let base_claims = render::claims_with_reports(base);
+    let per_variant: Vec<Vec<(Claim, Option<&ClaimReport>)>> = kept
+        .iter()
+        .map(|v| render::claims_with_reports(&v.report))
+        .collect();
+    let mut answers = Vec::new();
+    let mut values: Vec<Vec<Value>> = vec![Vec::new(); kept.len()];
+    for (j, (c, _)) in base_claims.iter().enumerate() {
+        let Expr::Rel(op, lhs, rhs, _) = &c.body else {
+            continue;
+        };
+        if !matches!(op, RelOp::Eq | RelOp::Approx)
+            || c.includes.is_some()
+            || c.expect == Some(Expectation::Refuted)
+        {
+            continue;
+        }
+        if let Some(name) = fixed_by_equation(c, rhs) {
+            notes.push(format!(
+                "claim {} not asked: its givens fix `{name}` by an equation, and the answer would use the sample value",
+                j + 1
+            ));
+            continue;
+        }
+        let mut these = Vec::new();
+        let mut variables: Option<Option<Vec<String>>> = None;
+        let mut why = None;
+        for (v, claims) in kept.iter().zip(&per_variant) {
+            if !claims.get(j).is_some_and(|(_, rep)| vetted(*rep)) {
+                why = Some("not proved or confirmed in every variant".to_string());
+                break;
+            }
+            let Some(Some(e)) = v.prepared.values_exact.get(j) else {
+                why = Some(String::new());
+                break;
+            };
+            match value_of(e) {
+                Ok((value, vars)) => {
+                    if variables.as_ref().is_some_and(|w| *w != vars) {
+                        why = Some("a number in one variant and a formula in another".into());
+                        break;
+                    }
+                    variables = Some(vars);
+                    these.push(value);
+                }
+                Err(e) => {
+                    why = Some(e);
+                    break;
+                }
+            }
+        }
+        if let Some(why) = why {
+            if !why.is_empty() {
+                notes.push(format!("claim {} not asked: {why}", j + 1));
+            }
+            continue;
+        }
+        let kind = match variables.flatten() {
+            Some(variables) => Kind::Symbolic { variables },
+            None => tolerance(c, *op),
+        };
+        answers.push(Answer {
+            name: format!("a{}", answers.len() + 1),
+            claim: j + 1,
+            label: math::expr(lhs),
+            conditions: conditions(c),
+            kind,
+        });
+        for (slot, v) in values.iter_mut().zip(these) {
+            slot.push(v);
+        }
+    }
+    if answers.is_empty() {
+        return Err(format!(
+            "none of its {} claims states a value tq proved or confirmed (an `==` or `~=` whose right side is a number or a formula in the problem's symbols)",
+            base_claims.len()
+        ));
+    }
+    let mut constants = Vec::new();
+    for item in &base.program.items {
+        if let ItemKind::Sample(bs) | ItemKind::At(bs) = &item.kind {
+            for b in bs {
+                if !varied.contains(&b.name.name) {
+                    constants.push((math::ident(&b.name.name), math::expr(&b.value)));
+                }
+            }
+        }
+    }
+    let qid = qid(path);
+    let mut tags = vec!["tq".to_string(), qid.clone()];
+    if !varied.is_empty() {
+        tags.push("variants".into());
+    }
+    Ok(Question {
+        path: path.to_string(),
+        uuid: question_uuid(&qid),
+        qid,
+        title: render::problem_parts(base).title,
+        tags,
+        parts: render::problem_parts(base),
+        constants,
+        varied: varied.to_vec(),
+        answers,
+        variants: kept
+            .iter()
+            .zip(values)
+            .map(|(v, answers)| QuestionVariant {
+                values: v.prepared.values.clone(),
+                answers,
+            })
+            .collect(),
+        notes,
+        seed,
+    })
+}
+
+/// HTML text: `&`, `<`, `>` and `"` escaped.
+pub fn esc_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// How the problem's text is written for one platform.
+pub struct Style {
+    /// Inline math from LaTeX (already HTML-safe).
+    pub inline: fn(&str) -> String,
+    /// A varied parameter's value: a template placeholder, or the variant's value.
+    pub value: Box<dyn Fn(&str) -> String>,
+}
+
+/// The problem as HTML: description, declarations, boundary rule, the model's lines and
+/// the values of the sizes and symbols.
+pub fn problem_html(q: &Question, style: &Style) -> String {
+    let m = |latex: &str| (style.inline)(&esc_html(latex));
+    let p = &q.parts;
+    let mut out = String::new();
+    if let Some(d) = &p.description {
+        out.push_str(&format!("<p>{}</p>\n", esc_html(d)));
+    }
+    if !p.declarations.is_empty() {
+        out.push_str("<p><strong>Given.</strong></p>\n<ul>\n");
+        for (kind, decl) in &p.declarations {
+            out.push_str(&format!("<li>{}: {}</li>\n", esc_html(kind), m(decl)));
+        }
+        out.push_str("</ul>\n");
+    }
+    if let Some(b) = p.boundary {
+        out.push_str(&format!("<p>{}</p>\n", esc_html(b)));
+    }
+    if !p.model.is_empty() {
+        out.push_str("<p><strong>The model.</strong> A capital index is summed over the term in which it occurs; in a <strong>for</strong> line every listed index is iterated.</p>\n");
+        for (depth, line, is_math) in &p.model {
+            let body = if *is_math {
+                m(&format!("\\displaystyle {line}"))
+            } else {
+                esc_html(line)
+            };
+            out.push_str(&format!(
+                "<div style=\"margin-left: {}em\">{body}</div>\n",
+                2 * depth
+            ));
+        }
+    }
+    let mut values: Vec<String> = q
+        .constants
+        .iter()
+        .map(|(n, v)| m(&format!("{n} = {v}")))
+        .collect();
+    for n in &q.varied {
+        values.push(format!(
+            "{}{}",
+            m(&format!("{} =", math::ident(n))),
+            (style.value)(n)
+        ));
+    }
+    if !values.is_empty() {
+        out.push_str(&format!(
+            "<p><strong>Values.</strong> {}.</p>\n",
+            values.join(", ")
+        ));
+    }
+    out
+}
+
+/// A number as text that both Python and Moodle read back to the same value.
+/// (Rust's shortest round-trip form: `0.05555555555555555`, `1e-7`, `4.0`.)
+pub fn number(x: f64) -> String {
+    format!("{x:?}")
+}

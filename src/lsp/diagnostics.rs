@@ -1,0 +1,79 @@
+//! tq's diagnostics as the protocol's: the code, the span as a range (UTF-16
+//! columns), the message with its label and hint, the related places; and the claims
+//! that do not pass (refuted, or not as expected) once their verdicts arrive.
+
+use super::document::Document;
+use crate::diag::{self, Severity};
+use lsp_types::{
+    Diagnostic, DiagnosticRelatedInformation, DiagnosticSeverity, Location, NumberOrString,
+    PublishDiagnosticsParams,
+};
+
+/// One tq diagnostic over the document's text.
+pub fn to_lsp(doc: &Document, d: &diag::Diagnostic) -> Diagnostic {
+    let text = doc.text();
+    let range = doc
+        .lines
+        .range(text, d.span.start as usize, d.span.end as usize);
+    let mut message = d.message.clone();
+    if let Some(label) = &d.label {
+        message.push_str(&format!(" ({label})"));
+    }
+    if let Some(hint) = &d.hint {
+        message.push_str(&format!("\nhelp: {hint}"));
+    }
+    let related = d.related.as_ref().map(|r| {
+        r.iter()
+            .map(|(span, label)| DiagnosticRelatedInformation {
+                location: Location::new(
+                    doc.uri.clone(),
+                    doc.lines
+                        .range(text, span.start as usize, span.end as usize),
+                ),
+                message: label.clone(),
+            })
+            .collect()
+    });
+    Diagnostic {
+        range,
+        severity: Some(match d.severity {
+            Severity::Error => DiagnosticSeverity::ERROR,
+            Severity::Warning => DiagnosticSeverity::WARNING,
+            Severity::Note => DiagnosticSeverity::INFORMATION,
+        }),
+        code: Some(NumberOrString::String(d.code.to_string())),
+        source: Some("tq".into()),
+        message,
+        related_information: related,
+        ..Diagnostic::default()
+    }
+}
+
+/// Everything to publish for the document's current version: its diagnostics and,
+/// when the verdicts of this version have arrived, a warning on each claim that does
+/// not pass (refuted, or not what its `expect` line says).
+pub fn publish(doc: &Document) -> PublishDiagnosticsParams {
+    let mut out: Vec<Diagnostic> = doc
+        .report
+        .diagnostics
+        .iter()
+        .map(|d| to_lsp(doc, d))
+        .collect();
+    if let Some(v) = &doc.verdicts {
+        for c in v.claims.iter().filter(|c| !c.acceptable) {
+            let (start, end) = doc.lines.line_range(doc.text(), c.line.saturating_sub(1));
+            out.push(Diagnostic {
+                range: doc.lines.range(doc.text(), start, end),
+                severity: Some(DiagnosticSeverity::WARNING),
+                source: Some("tq claims".into()),
+                message: format!("claim {}\n{}", c.label, c.detail),
+                ..Diagnostic::default()
+            });
+        }
+    }
+    PublishDiagnosticsParams {
+        uri: doc.uri.clone(),
+        diagnostics: out,
+        version: Some(doc.version),
+    }
+}

@@ -1,0 +1,359 @@
+//! Names under the cursor, go to definition, and the document's symbols.
+//!
+//! A name is read off the text around the cursor (letters, digits, `_` and primes),
+//! then resolved against the checker's environment: a tensor (a family by its key:
+//! `L_l` and `L_{l+1}` are `L`), a size, an index (`b` ranges over `B`, `DX` over the
+//! offsets of `index dx`), a symbol, a scalar, a rule, or a loop variable.
+
+use super::document::Document;
+use crate::span::Span;
+use crate::syntax::ast::{DeclKind, Item, ItemKind};
+use crate::syntax::printer::print_name;
+use lsp_types::{DocumentSymbol, SymbolKind};
+
+/// What a name refers to.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Target {
+    Tensor(String),
+    Size(String),
+    /// An index and the declaration that gives its range (an `index` line or a size).
+    Index(String, Span),
+    Symbol(String),
+    Scalar(String),
+    Rule(String),
+    /// A loop or family variable (`l` of `for l in 0..L-1`).
+    LoopVar(String, Span),
+}
+
+fn is_name_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_' || c == '\''
+}
+
+/// The word around a byte offset, with its byte range; `None` in a comment or between
+/// words.
+pub fn word_at(text: &str, offset: usize) -> Option<(usize, usize, &str)> {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let line_start = text[..offset].rfind('\n').map(|i| i + 1).unwrap_or(0);
+    if text[line_start..offset].contains('#') {
+        return None;
+    }
+    let start = text[..offset]
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| is_name_char(*c))
+        .last()
+        .map(|(i, _)| i)
+        .unwrap_or(offset);
+    let end = text[offset..]
+        .char_indices()
+        .find(|(_, c)| !is_name_char(*c))
+        .map(|(i, _)| offset + i)
+        .unwrap_or(text.len());
+    (start < end).then(|| (start, end, &text[start..end]))
+}
+
+/// The end of an item with its block (a loop's span is its header line).
+fn extent_end(it: &Item) -> u32 {
+    let body = match &it.kind {
+        ItemKind::Loop(l) => &l.body,
+        ItemKind::ForIndices(f) => &f.body,
+        ItemKind::Rule(r) => &r.body,
+        _ => return it.span.end,
+    };
+    body.iter().map(extent_end).fold(it.span.end, u32::max)
+}
+
+/// The loop and family variables of a program with their spans, innermost last, and
+/// whether `offset` is inside their loop or declaration.
+fn loop_vars(items: &[Item], offset: usize, out: &mut Vec<(String, Span, bool)>) {
+    for it in items {
+        let inside = (it.span.start as usize) <= offset && offset <= extent_end(it) as usize;
+        match &it.kind {
+            ItemKind::Loop(l) => {
+                out.push((l.range.var.name.clone(), l.range.var.span, inside));
+                loop_vars(&l.body, offset, out);
+            }
+            ItemKind::Decl(d) => {
+                if let Some(r) = &d.family {
+                    out.push((r.var.name.clone(), r.var.span, inside));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// What the word at `offset` refers to, and the word's byte range.
+pub fn resolve(doc: &Document, offset: usize) -> Option<(usize, usize, Target)> {
+    let (start, end, word) = word_at(doc.text(), offset)?;
+    let env = &doc.report.env;
+    // Names are stored in their ASCII spelling (`σ_W` is `sigma_W`, `Δx` is `dx`).
+    let ascii = crate::syntax::lines::transliterate(word).text;
+    // `L_` of `L_{l+1}`: the name before the subscript's braces.
+    let word = ascii.trim_end_matches('_');
+    let mut candidates = vec![word.to_string()];
+    // `L_l`, `W_l`: a family member written with a plain subscript.
+    if let Some((base, _)) = word.split_once('_') {
+        candidates.push(base.to_string());
+    }
+    for (k, w) in candidates.iter().enumerate() {
+        let w = w.as_str();
+        if let Some(t) = env.tensors.get(w) {
+            if k == 0 || t.family_arity > 0 {
+                return Some((start, end, Target::Tensor(w.to_string())));
+            }
+        }
+        if k > 0 {
+            continue;
+        }
+        if env.sizes.contains_key(w) {
+            return Some((start, end, Target::Size(w.to_string())));
+        }
+        if env.symbols.contains_key(w) {
+            return Some((start, end, Target::Symbol(w.to_string())));
+        }
+        if env.scalars.contains_key(w) {
+            return Some((start, end, Target::Scalar(w.to_string())));
+        }
+        if env.rules.contains_key(w) {
+            return Some((start, end, Target::Rule(w.to_string())));
+        }
+        let mut vars = Vec::new();
+        loop_vars(&doc.report.program.items, offset, &mut vars);
+        let var = vars
+            .iter()
+            .rev()
+            .find(|(n, _, inside)| n == w && *inside)
+            .or_else(|| vars.iter().find(|(n, _, _)| n == w));
+        if let Some((n, span, _)) = var {
+            return Some((start, end, Target::LoopVar(n.clone(), *span)));
+        }
+        // An index: declared with `index`, or the lower case of a size; a capital
+        // (summed) index by its lower case.
+        let lower = w.to_lowercase();
+        for name in [w, lower.as_str()] {
+            let base = name.trim_end_matches('\'');
+            if let Some(info) = env.indices.get(name).or_else(|| env.indices.get(base)) {
+                return Some((start, end, Target::Index(w.to_string(), info.span)));
+            }
+        }
+        if let Some(size) = env.index_size(&lower) {
+            if let Some(span) = env.sizes.get(&size) {
+                return Some((start, end, Target::Index(w.to_string(), *span)));
+            }
+        }
+    }
+    None
+}
+
+/// Where a target is declared or first defined.
+pub fn definition(doc: &Document, t: &Target) -> Option<Span> {
+    let env = &doc.report.env;
+    match t {
+        Target::Tensor(k) => env.tensors.get(k).map(|t| t.span),
+        Target::Size(n) => env.sizes.get(n).copied(),
+        Target::Symbol(n) => env.symbols.get(n).copied(),
+        Target::Scalar(n) => env.scalars.get(n).copied(),
+        Target::Rule(n) => env.rules.get(n).copied(),
+        Target::Index(_, s) | Target::LoopVar(_, s) => Some(*s),
+    }
+}
+
+#[allow(deprecated)] // `DocumentSymbol::deprecated` must be written; it is `None`.
+fn symbol(
+    doc: &Document,
+    name: String,
+    detail: String,
+    kind: SymbolKind,
+    span: Span,
+    item: Span,
+) -> DocumentSymbol {
+    let text = doc.text();
+    let full = item.to(span);
+    DocumentSymbol {
+        name,
+        detail: Some(detail),
+        kind,
+        tags: None,
+        deprecated: None,
+        range: doc
+            .lines
+            .range(text, full.start as usize, full.end as usize),
+        selection_range: doc
+            .lines
+            .range(text, span.start as usize, span.end as usize),
+        children: None,
+    }
+}
+
+/// The document's symbols, in source order: sizes, indices, symbols, scalars,
+/// tensors (declared, and computed where first defined), rules, claims and derivations.
+pub fn document_symbols(doc: &Document) -> Vec<DocumentSymbol> {
+    let mut out = Vec::new();
+    let env = &doc.report.env;
+    fn walk(doc: &Document, items: &[Item], out: &mut Vec<DocumentSymbol>) {
+        let env = &doc.report.env;
+        for it in items {
+            match &it.kind {
+                ItemKind::Size(ids) => {
+                    for id in ids {
+                        out.push(symbol(
+                            doc,
+                            id.name.clone(),
+                            "size".into(),
+                            SymbolKind::CONSTANT,
+                            id.span,
+                            it.span,
+                        ));
+                    }
+                }
+                ItemKind::Index { names, size, .. } => {
+                    for id in names {
+                        out.push(symbol(
+                            doc,
+                            id.name.clone(),
+                            format!("index over {}", size.name),
+                            SymbolKind::TYPE_PARAMETER,
+                            id.span,
+                            it.span,
+                        ));
+                    }
+                }
+                ItemKind::Symbol(ids) => {
+                    for id in ids {
+                        out.push(symbol(
+                            doc,
+                            id.name.clone(),
+                            "symbol".into(),
+                            SymbolKind::CONSTANT,
+                            id.span,
+                            it.span,
+                        ));
+                    }
+                }
+                ItemKind::Scalar(ids) => {
+                    for id in ids {
+                        out.push(symbol(
+                            doc,
+                            id.name.clone(),
+                            "scalar".into(),
+                            SymbolKind::VARIABLE,
+                            id.span,
+                            it.span,
+                        ));
+                    }
+                }
+                ItemKind::Decl(d) => {
+                    let kind = match d.kind {
+                        DeclKind::Param => "param",
+                        DeclKind::Input => "input",
+                        DeclKind::Grad => "grad",
+                    };
+                    out.push(symbol(
+                        doc,
+                        print_name(&d.target.name),
+                        kind.into(),
+                        SymbolKind::FIELD,
+                        d.target.span,
+                        it.span,
+                    ));
+                }
+                ItemKind::Equation(eq) => {
+                    let key = env.key_of(&eq.lhs.name);
+                    let first = env
+                        .tensors
+                        .get(&key)
+                        .map(|t| t.span)
+                        .or_else(|| env.scalars.get(&key).copied());
+                    if !eq.lhs.grad
+                        && first.is_some_and(|s| s.start >= it.span.start && s.end <= it.span.end)
+                    {
+                        out.push(symbol(
+                            doc,
+                            print_name(&eq.lhs.name),
+                            "computed".into(),
+                            SymbolKind::VARIABLE,
+                            eq.lhs.span,
+                            it.span,
+                        ));
+                    }
+                }
+                ItemKind::Loop(l) => walk(doc, &l.body, out),
+                ItemKind::ForIndices(f) => walk(doc, &f.body, out),
+                ItemKind::Rule(r) => {
+                    out.push(symbol(
+                        doc,
+                        r.name.name.clone(),
+                        format!("rule over {}", r.var.name),
+                        SymbolKind::FUNCTION,
+                        r.name.span,
+                        it.span,
+                    ));
+                }
+                ItemKind::Claim(c) => {
+                    let text = c.text.split_whitespace().collect::<Vec<_>>().join(" ");
+                    out.push(symbol(
+                        doc,
+                        format!("claim {text}"),
+                        "claim".into(),
+                        SymbolKind::BOOLEAN,
+                        it.span,
+                        it.span,
+                    ));
+                }
+                ItemKind::Derivation(d) => {
+                    out.push(symbol(
+                        doc,
+                        format!("derivation {}", d.name.name),
+                        "derivation".into(),
+                        SymbolKind::FUNCTION,
+                        d.name.span,
+                        it.span,
+                    ));
+                }
+                _ => {}
+            }
+        }
+    }
+    let _ = env;
+    walk(doc, &doc.report.program.items, &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(text: &str) -> Document {
+        Document::new("file:///t.tq".parse().unwrap(), 1, text.to_string())
+    }
+
+    #[test]
+    fn unicode_spellings_resolve_to_their_ascii_names() {
+        let text = "size B, J\nsymbol σ_W\nindex Δx : J\nparam W[Δx, J] ~ normal(0, σ_W^2)\n";
+        let d = doc(text);
+        assert!(
+            d.report.diagnostics.is_empty(),
+            "{:?}",
+            d.report.diagnostics
+        );
+        let last = text.rfind("σ_W").unwrap();
+        assert_eq!(
+            resolve(&d, last + 1).map(|r| r.2),
+            Some(Target::Symbol("sigma_W".into()))
+        );
+        let dx = text.rfind("Δx").unwrap();
+        let Some((s, e, Target::Index(name, span))) = resolve(&d, dx) else {
+            panic!("Δx does not resolve to an index");
+        };
+        assert_eq!((name.as_str(), &text[s..e]), ("dx", "Δx"));
+        assert_eq!(span.start as usize, text.find("Δx").unwrap());
+        // In a comment: nothing.
+        let c = doc("size B  # B here\n");
+        assert_eq!(resolve(&c, 12), None);
+        assert_eq!(resolve(&c, 5).map(|r| r.2), Some(Target::Size("B".into())));
+    }
+}

@@ -1,0 +1,464 @@
+//! The background worker: for each new version of a document, first the derived
+//! backward program and moments (for hover and the code actions), then the claims'
+//! verdicts (for inlay hints, code lenses and the refuted-claim warnings).
+//!
+//! One thread, one job at a time. A job waiting for the thread is replaced when a newer
+//! version of its document arrives; a job already running is checked between its
+//! stages and dropped when a newer version exists, and whatever it delivers late is
+//! ignored by the server (the store keeps results only for the version it holds).
+
+use super::document::quick_report;
+use crate::claims::{self, Options, Verdict};
+use crate::derive;
+use crate::report::FileReport;
+use crate::sym;
+use crate::syntax::ast::{Expr, Item, ItemKind, RelOp};
+use crate::syntax::printer::{print_expr, print_item};
+use crossbeam_channel::Sender;
+use lsp_types::Uri;
+use std::collections::{BTreeMap, HashMap};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Arc, Condvar, Mutex};
+
+/// The stack of the worker thread (the walks over expressions recurse; the binary's
+/// threads have the same).
+const STACK_BYTES: usize = 64 << 20;
+
+/// What tq derived about one tensor (a family's key: `L` for `L_l`).
+#[derive(Clone, Debug, Default)]
+pub struct TensorFacts {
+    /// The backward program's statements that write its gradient, scatter form.
+    pub scatter: Vec<String>,
+    /// The same in gather form.
+    pub gather: Vec<String>,
+    /// Its moments and its gradient's, as `tq derive` prints them.
+    pub moments: Vec<String>,
+}
+
+/// The derived values of one version of a document.
+#[derive(Clone, Debug, Default)]
+pub struct Derived {
+    pub version: i32,
+    /// Why nothing was derived (errors in the file), if so.
+    pub unavailable: Option<String>,
+    pub tensors: BTreeMap<String, TensorFacts>,
+    /// The backward program as a `claim backprop includes:` block, if there is one.
+    pub backprop_block: Option<String>,
+    /// Derived values by the claim text they answer (whitespace removed): `Var(L_l)`,
+    /// `mults(R)`, `d(u)/d(a)`.
+    pub values: HashMap<String, String>,
+}
+
+/// One claim's verdict as the editor shows it.
+#[derive(Clone, Debug)]
+pub struct ClaimView {
+    /// 1-based line of the claim.
+    pub line: usize,
+    pub verdict: Verdict,
+    /// Whether the verdict lets the file pass (an `expect refuted` claim refuted does).
+    pub acceptable: bool,
+    /// A short label: the verdict and its reason or witness.
+    pub label: String,
+    /// The full report of the claim (`tq check`'s lines).
+    pub detail: String,
+    /// A refuted `lhs == rhs` claim whose left side tq derived: the byte range of the
+    /// right side and the derived value.
+    pub replacement: Option<(usize, usize, String)>,
+}
+
+/// The verdicts of one version of a document.
+#[derive(Clone, Debug, Default)]
+pub struct Verdicts {
+    pub version: i32,
+    pub claims: Vec<ClaimView>,
+    /// Why no claim was decided (errors in the file), if so.
+    pub unavailable: Option<String>,
+}
+
+/// What the worker delivers.
+pub enum Output {
+    Derived(Uri, Derived),
+    Verdicts(Uri, Verdicts),
+    /// A stage panicked: the message, for the log.
+    Failed(Uri, i32, String),
+}
+
+struct Job {
+    uri: Uri,
+    version: i32,
+    text: String,
+}
+
+#[derive(Default)]
+struct Queue {
+    pending: Vec<Job>,
+    latest: HashMap<Uri, i32>,
+    stopped: bool,
+}
+
+/// The handle the server keeps.
+pub struct Worker {
+    shared: Arc<(Mutex<Queue>, Condvar)>,
+}
+
+impl Worker {
+    /// Starts the thread; results go to `out`.
+    pub fn start(out: Sender<Output>, opts: Options) -> Worker {
+        let shared: Arc<(Mutex<Queue>, Condvar)> = Arc::default();
+        let s = shared.clone();
+        let spawned = std::thread::Builder::new()
+            .name("tq-lsp-worker".into())
+            .stack_size(STACK_BYTES)
+            .spawn(move || run(s, out, opts));
+        if let Err(e) = spawned {
+            eprintln!("tq lsp: cannot start the background worker: {e}");
+        }
+        Worker { shared }
+    }
+
+    /// Asks for the analysis of a document's version; replaces a waiting job of the
+    /// same document.
+    pub fn submit(&self, uri: Uri, version: i32, text: String) {
+        let (lock, cv) = &*self.shared;
+        let mut q = lock.lock().unwrap_or_else(|e| e.into_inner());
+        q.latest.insert(uri.clone(), version);
+        q.pending.retain(|j| j.uri != uri);
+        q.pending.push(Job { uri, version, text });
+        cv.notify_one();
+    }
+
+    /// Forgets a closed document (its waiting job is dropped, a running one ignored).
+    pub fn forget(&self, uri: &Uri) {
+        let (lock, _) = &*self.shared;
+        let mut q = lock.lock().unwrap_or_else(|e| e.into_inner());
+        q.latest.remove(uri);
+        q.pending.retain(|j| &j.uri != uri);
+    }
+
+    pub fn stop(&self) {
+        let (lock, cv) = &*self.shared;
+        lock.lock().unwrap_or_else(|e| e.into_inner()).stopped = true;
+        cv.notify_one();
+    }
+}
+
+fn current(shared: &(Mutex<Queue>, Condvar), uri: &Uri, version: i32) -> bool {
+    let q = shared.0.lock().unwrap_or_else(|e| e.into_inner());
+    !q.stopped && q.latest.get(uri) == Some(&version)
+}
+
+fn run(shared: Arc<(Mutex<Queue>, Condvar)>, out: Sender<Output>, opts: Options) {
+    loop {
+        let job = {
+            let (lock, cv) = &*shared;
+            let mut q = lock.lock().unwrap_or_else(|e| e.into_inner());
+            loop {
+                if q.stopped {
+                    return;
+                }
+                if !q.pending.is_empty() {
+                    break q.pending.remove(0);
+                }
+                q = cv.wait(q).unwrap_or_else(|e| e.into_inner());
+            }
+        };
+        let (uri, version) = (job.uri.clone(), job.version);
+        let report = match catch_unwind(AssertUnwindSafe(|| quick_report(uri.as_str(), &job.text)))
+        {
+            Ok(r) => r,
+            Err(p) => {
+                let _ = out.send(Output::Failed(uri, version, panic_text(&p)));
+                continue;
+            }
+        };
+        // Stage 1: the backward program and the moments.
+        let values = match catch_unwind(AssertUnwindSafe(|| derive_facts(&report, version))) {
+            Ok(d) => {
+                let values = d.values.clone();
+                if out.send(Output::Derived(uri.clone(), d)).is_err() {
+                    return;
+                }
+                values
+            }
+            Err(p) => {
+                let _ = out.send(Output::Failed(uri, version, panic_text(&p)));
+                continue;
+            }
+        };
+        if !current(&shared, &uri, version) {
+            continue;
+        }
+        // Stage 2: the claims.
+        match catch_unwind(AssertUnwindSafe(|| {
+            decide(&report, version, &opts, &values)
+        })) {
+            Ok(v) => {
+                if out.send(Output::Verdicts(uri, v)).is_err() {
+                    return;
+                }
+            }
+            Err(p) => {
+                let _ = out.send(Output::Failed(uri, version, panic_text(&p)));
+            }
+        }
+    }
+}
+
+/// A panic's message.
+pub fn panic_text(p: &Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = p.downcast_ref::<&str>() {
+        s.to_string()
+    } else if let Some(s) = p.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a panic".to_string()
+    }
+}
+
+fn errors_text(r: &FileReport) -> Option<String> {
+    let n = r.diagnostics.iter().filter(|d| d.is_error()).count();
+    (n > 0).then(|| {
+        format!(
+            "the file has {n} error{}: nothing is derived until it checks",
+            if n == 1 { "" } else { "s" }
+        )
+    })
+}
+
+/// Whitespace removed: the key under which derived values are looked up.
+pub fn value_key(text: &str) -> String {
+    text.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+/// The statements of a program with its loops removed (a family variable stays free)
+/// and every `for` block split into one-line `for` statements: the form of a
+/// `claim backprop includes:` block.
+pub fn flatten(items: &[Item]) -> Vec<Item> {
+    let mut out = Vec::new();
+    for it in items {
+        match &it.kind {
+            ItemKind::Loop(l) => out.extend(flatten(&l.body)),
+            ItemKind::ForIndices(f) => {
+                for inner in flatten(&f.body) {
+                    let merged = match inner.kind {
+                        ItemKind::ForIndices(g) => {
+                            let mut indices = f.indices.clone();
+                            indices.extend(g.indices);
+                            crate::syntax::ast::ForIndices {
+                                indices,
+                                body: g.body,
+                                inline: true,
+                            }
+                        }
+                        kind => crate::syntax::ast::ForIndices {
+                            indices: f.indices.clone(),
+                            body: vec![Item {
+                                kind,
+                                span: inner.span,
+                            }],
+                            inline: true,
+                        },
+                    };
+                    out.push(Item {
+                        kind: ItemKind::ForIndices(merged),
+                        span: it.span,
+                    });
+                }
+            }
+            _ => out.push(it.clone()),
+        }
+    }
+    out
+}
+
+fn printed(item: &Item) -> String {
+    let mut s = String::new();
+    print_item(item, 0, &mut s);
+    s.trim_end().to_string()
+}
+
+/// The tensor key a statement writes the gradient of, if it does.
+fn grad_target(item: &Item, r: &FileReport) -> Option<String> {
+    match &item.kind {
+        ItemKind::Equation(eq) if eq.lhs.grad => Some(r.env.key_of(&eq.lhs.name)),
+        ItemKind::ForIndices(f) => f.body.first().and_then(|i| grad_target(i, r)),
+        _ => None,
+    }
+}
+
+/// The tensor a moment line is about: `Var(L_{l + 1}.grad)` → `L`.
+fn moment_tensor(name: &str, r: &FileReport) -> Option<String> {
+    let inner = name
+        .strip_prefix("Var(")
+        .or_else(|| name.strip_prefix("E("))?;
+    let end = inner.find(['[', '(', ')', '.']).unwrap_or(inner.len());
+    let written = inner[..end].trim();
+    if r.env.tensors.contains_key(written) || r.env.scalars.contains_key(written) {
+        return Some(written.to_string());
+    }
+    let base = written.split('_').next()?.trim();
+    r.env
+        .tensors
+        .get(base)
+        .filter(|t| t.family_arity > 0)
+        .map(|_| base.to_string())
+}
+
+/// The derived values the editor shows for one version of a checked file (nothing but
+/// the reason when it has errors).
+pub fn derive_facts(r: &FileReport, version: i32) -> Derived {
+    let mut d = Derived {
+        version,
+        ..Derived::default()
+    };
+    if let Some(why) = errors_text(r) {
+        d.unavailable = Some(why);
+        return d;
+    }
+    let Some(dv) = derive::derivation(r) else {
+        d.unavailable = Some("nothing to derive".into());
+        return d;
+    };
+    let scatter = flatten(&dv.backward.items);
+    for it in &scatter {
+        if let Some(k) = grad_target(it, r) {
+            d.tensors.entry(k).or_default().scatter.push(printed(it));
+        }
+    }
+    for g in dv.gather {
+        for it in flatten(std::slice::from_ref(&g.item)) {
+            if let Some(k) = grad_target(&it, r) {
+                d.tensors.entry(k).or_default().gather.push(printed(&it));
+            }
+        }
+    }
+    if !scatter.is_empty() {
+        let mut block = String::from("claim backprop includes:\n");
+        for it in &scatter {
+            block.push_str("  ");
+            block.push_str(&printed(it));
+            block.push('\n');
+        }
+        d.backprop_block = Some(block);
+    }
+    for m in &dv.moments {
+        if let Some(k) = moment_tensor(&m.name, r) {
+            d.tensors.entry(k).or_default().moments.push(format!(
+                "{} {} {}    [{}]",
+                m.shown_name(),
+                if m.bound { "<=" } else { "=" },
+                m.expr,
+                m.note
+            ));
+        }
+        let exact = m.note == "exact" || m.note.starts_with("closed form");
+        if m.value.is_some() && !m.bound && m.given.is_none() && exact {
+            d.values.insert(value_key(&m.name), m.expr.clone());
+        }
+    }
+    for (name, c) in &dv.costs {
+        if name.starts_with("mults(") {
+            d.values.insert(value_key(name), sym::to_ascii(c));
+        }
+    }
+    if let Some(s) = &dv.scalar {
+        for q in s.values.iter().chain(&s.adjoints).chain(&s.partials) {
+            d.values.insert(value_key(&q.name), sym::to_ascii(&q.expr));
+        }
+    }
+    d
+}
+
+/// The claim items of a program, nested ones included.
+fn claim_items(items: &[Item], out: &mut Vec<Item>) {
+    for it in items {
+        match &it.kind {
+            ItemKind::Claim(_) => out.push(it.clone()),
+            ItemKind::Loop(l) => claim_items(&l.body, out),
+            _ => {}
+        }
+    }
+}
+
+fn short(text: &str, n: usize) -> String {
+    let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one_line.chars().count() <= n {
+        one_line
+    } else {
+        let cut: String = one_line.chars().take(n).collect();
+        format!("{cut}…")
+    }
+}
+
+fn decide(
+    r: &FileReport,
+    version: i32,
+    opts: &Options,
+    values: &HashMap<String, String>,
+) -> Verdicts {
+    let mut v = Verdicts {
+        version,
+        ..Verdicts::default()
+    };
+    if let Some(why) = errors_text(r) {
+        v.unavailable = Some(why);
+        return v;
+    }
+    let reports = claims::decide_all(&r.analysis(), &r.source, opts);
+    v.claims = claim_views(r, &reports, values);
+    v
+}
+
+/// The editor's view of decided claims: labels, details, and the replacement of a
+/// refuted claim's right side by a value of `values` (from [`derive_facts`]).
+pub fn claim_views(
+    r: &FileReport,
+    reports: &[claims::ClaimReport],
+    values: &HashMap<String, String>,
+) -> Vec<ClaimView> {
+    let mut out = Vec::new();
+    let mut items = Vec::new();
+    claim_items(&r.program.items, &mut items);
+    for c in reports {
+        let label = match c.verdict {
+            Verdict::Proved => match c.rule {
+                Some(rule) => format!("proved [{}]", rule.name()),
+                None => format!("proved ({})", c.method),
+            },
+            Verdict::Confirmed => format!("confirmed ({})", c.method),
+            Verdict::Refuted => match &c.witness {
+                Some(w) => format!("refuted: {}", short(&w.describe(), 100)),
+                None => format!("refuted: {}", short(&c.evidence, 100)),
+            },
+            Verdict::Undecided => format!("undecided: {}", short(&c.evidence, 100)),
+        };
+        let replacement = (c.verdict == Verdict::Refuted)
+            .then(|| {
+                let item = items.iter().find(|i| {
+                    crate::span::line_col(&r.source, i.span.start as usize).0 == c.line
+                })?;
+                let ItemKind::Claim(claim) = &item.kind else {
+                    return None;
+                };
+                if !claim.given.is_empty() || !claim.at.is_empty() || claim.boundary.is_some() {
+                    return None;
+                }
+                let Expr::Rel(RelOp::Eq, lhs, rhs, _) = &claim.body else {
+                    return None;
+                };
+                let value = values.get(&value_key(&print_expr(lhs)))?;
+                let s = rhs.span();
+                Some((s.start as usize, s.end as usize, value.clone()))
+            })
+            .flatten();
+        out.push(ClaimView {
+            line: c.line,
+            verdict: c.verdict,
+            acceptable: c.acceptable(false),
+            label,
+            detail: c.text_line(),
+            replacement,
+        });
+    }
+    out
+}

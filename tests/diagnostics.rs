@@ -1,0 +1,350 @@
+//! Diagnostics at the level of issue #18, item 4: `=` in a claim (E0504, with the
+//! corrected line), a bracket left open reported at its opening (E0006), "did you
+//! mean" for names, keywords and functions, and one diagnostic for one cause.
+
+use tq::report::{check_source, Options};
+
+/// (code, line, column, message, hint) of every diagnostic of `src`.
+fn diags(src: &str) -> Vec<(String, usize, usize, String, String)> {
+    let opts = Options {
+        no_monte_carlo: true,
+        ..Options::default()
+    };
+    let r = check_source("t.tq", src, &opts);
+    r.diagnostics
+        .iter()
+        .map(|d| {
+            let (l, c) = d.line_col(src);
+            (
+                d.code.to_string(),
+                l,
+                c,
+                d.message.clone(),
+                d.hint.clone().unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+fn codes(src: &str) -> Vec<String> {
+    diags(src).into_iter().map(|d| d.0).collect()
+}
+
+// ---- `=` in a claim ----
+
+#[test]
+fn single_equals_in_a_claim_is_an_error_with_the_corrected_line() {
+    let src = "size I\nsymbol sigma\ninput a[I] ~ normal(0, sigma^2)\nclaim Var(a) = I sigma^2\n";
+    let d = diags(src);
+    assert_eq!(d.len(), 1, "{d:?}");
+    let (code, line, col, _, hint) = &d[0];
+    assert_eq!(code, "E0504");
+    assert_eq!((*line, *col), (4, 14), "at the `=`");
+    assert!(
+        hint.contains("`claim Var(a) == I sigma^2`"),
+        "the hint shows the corrected line: {hint}"
+    );
+    // The corrected line is accepted.
+    let fixed = src.replace("Var(a) = I", "Var(a) == I");
+    assert!(codes(&fixed).is_empty());
+}
+
+#[test]
+fn single_equals_in_claims_of_other_shapes() {
+    // With a given and an `at`, on an element, in a scalar program: always E0504 at the `=`.
+    let cases = [
+        (
+            "symbol a, s\nsize B\ninput x[B] ~ moments(0, s)\nclaim Var(x) = 2 given s = 2\n",
+            (4, 14),
+            "`claim Var(x) == 2 given s = 2`",
+        ),
+        (
+            "scalar a\nu = a^2\nclaim u = 4 at a = 2\n",
+            (3, 9),
+            "`claim u == 4 at a = 2`",
+        ),
+        (
+            "size B\ninput x[B] ~ normal(0, 1)\ny[b] = 2 x[b]\nclaim y[b] = 2 x[b]\n",
+            (4, 12),
+            "`claim y[b] == 2 x[b]`",
+        ),
+    ];
+    for (src, at, fixed) in cases {
+        let d = diags(src);
+        assert_eq!(d.len(), 1, "{src}: {d:?}");
+        assert_eq!(d[0].0, "E0504", "{src}");
+        assert_eq!((d[0].1, d[0].2), at, "{src}");
+        assert!(d[0].4.contains(fixed), "{src}: {}", d[0].4);
+    }
+    // `=` inside a given still sets a value; `==`, `<=`, `~=` are relations.
+    for ok in [
+        "symbol a, s\nsize B\ninput x[B] ~ moments(0, s)\nclaim Var(x) == 2 given s = 2\n",
+        "symbol s\nsize B\ninput x[B] ~ moments(0, s)\nclaim Var(x) <= s\n",
+        "symbol s\nsize B\ninput x[B] ~ moments(0, s)\nclaim Var(x) ~= s tol 0.1\n",
+    ] {
+        assert!(!codes(ok).contains(&"E0504".to_string()), "{ok}");
+    }
+}
+
+// ---- unclosed delimiters ----
+
+#[test]
+fn an_unclosed_parenthesis_is_reported_at_its_opening() {
+    let src = "size B, J\ninput a[B, J] ~ normal(0, 1)\nh[b,j] = tanh(a[b,j]\ny[b] = sum_{j}(h[b,j])\nsample B = 4, J = 3\n";
+    let d = diags(src);
+    let first = &d[0];
+    assert_eq!(first.0, "E0006", "{d:?}");
+    assert_eq!((first.1, first.2), (3, 14), "at the `(` of `tanh(`: {d:?}");
+    assert!(first.3.contains("`(`"), "names the bracket: {}", first.3);
+    // The next line is read as its own statement: no error at its `=`.
+    assert!(
+        !d.iter().any(|x| x.0 == "E0001"),
+        "no syntax error at an unrelated token: {d:?}"
+    );
+    let opts = Options::default();
+    let r = check_source("t.tq", src, &opts);
+    let related = r.diagnostics[0]
+        .related
+        .as_ref()
+        .expect("a secondary label");
+    let (span, label) = &related[0];
+    // Expected to close at the end of the line `h[b,j] = tanh(a[b,j]`.
+    let end_of_line = src.find("a[b,j]\n").unwrap() + "a[b,j]".len();
+    assert_eq!(span.start as usize, end_of_line, "{label}");
+    assert!(label.contains("`)`"), "{label}");
+}
+
+#[test]
+fn unclosed_and_mismatched_brackets_of_each_kind() {
+    // An open `[`, an open `{`, a `(` closed by `]`, and an open bracket inside a block.
+    let cases = [
+        ("size B\ninput x[B ~ normal(0, 1)\ny[b] = x[b]\n", (2, 8), "`[`"),
+        ("size L\nvary L in {2, 4\nsymbol s\n", (2, 11), "`{`"),
+        (
+            "size B, J\ninput a[B, J] ~ normal(0, 1)\nh[b,j] = tanh(a[b,j]]\n",
+            (3, 14),
+            "`]` closes `(`",
+        ),
+        (
+            "size J, L\ninput h_0[J] ~ normal(0, 1)\nfor l in 0..L-1:\n  h_{l+1}[j] = tanh((h_l[j])\n  g_l[j] = h_l[j]\nsample J = 2, L = 3\n",
+            (4, 20),
+            "`(`",
+        ),
+    ];
+    for (src, at, what) in cases {
+        let d = diags(src);
+        assert!(!d.is_empty(), "{src}");
+        assert_eq!(d[0].0, "E0006", "{src}: {d:?}");
+        assert_eq!((d[0].1, d[0].2), at, "{src}: {d:?}");
+        assert!(d[0].3.contains(what), "{src}: {}", d[0].3);
+        assert!(!d.iter().any(|x| x.0 == "E0001"), "{src}: {d:?}");
+    }
+    // A bracket closed on a more indented line, or on a line that starts with it, is
+    // one statement, as before.
+    for ok in [
+        "size B\ninput x[B] ~ normal(0, 1)\ny[b] = tanh(x[b]\n         + 1)\n",
+        "size B\ninput x[B] ~ normal(0, 1)\ny[b] = tanh(x[b] +\n    1\n)\n",
+    ] {
+        let d = diags(ok);
+        assert!(d.is_empty(), "{ok}: {d:?}");
+    }
+}
+
+// ---- did you mean ----
+
+fn hint_of(src: &str, code: &str) -> String {
+    let d = diags(src);
+    d.iter()
+        .find(|x| x.0 == code)
+        .unwrap_or_else(|| panic!("{src}: no {code} in {d:?}"))
+        .4
+        .clone()
+}
+
+#[test]
+fn misspelled_keywords_get_did_you_mean() {
+    let cases = [
+        ("size B, I\nparm W[I] ~ normal(0, 1)\n", "param", (2, 1)),
+        ("size B, I\ninptu x[B, I] ~ normal(0, 1)\n", "input", (2, 1)),
+        (
+            "size B\ninput x[B] ~ normal(0, 1)\nclam Var(x) == 1\n",
+            "claim",
+            (3, 1),
+        ),
+        ("size B\nsmaple B = 3\n", "sample", (2, 1)),
+        ("szie B\n", "size", (1, 1)),
+        ("size B\nsymbl s\n", "symbol", (2, 1)),
+        ("size B\nindx b : B\n", "index", (2, 1)),
+    ];
+    for (src, kw, at) in cases {
+        let d = diags(src);
+        let first = d.first().unwrap_or_else(|| panic!("{src}: no diagnostic"));
+        assert_eq!(first.0, "E0001", "{src}: {d:?}");
+        assert_eq!((first.1, first.2), at, "{src}: at the word: {d:?}");
+        assert!(
+            first.4.contains(&format!("did you mean `{kw}`?")),
+            "{src}: {}",
+            first.4
+        );
+    }
+    // A misspelled `given` inside a claim, at that word.
+    for (src, at) in [
+        ("symbol a, s\nclaim a == 2 givn s = 2\n", (2, 14)),
+        ("symbol a, s\nclaim a <= 2 gvien s = 2, a = 1\n", (2, 14)),
+    ] {
+        let d = diags(src);
+        assert_eq!(d.len(), 1, "{src}: {d:?}");
+        assert_eq!((d[0].1, d[0].2), at, "{src}: {d:?}");
+        assert!(d[0].4.contains("did you mean `given`?"), "{src}: {d:?}");
+    }
+    // A word far from every keyword gets no suggestion.
+    let h = hint_of("size B\nfrobnicate W[B] ~ normal(0, 1)\n", "E0001");
+    assert!(!h.contains("did you mean"), "{h}");
+}
+
+#[test]
+fn misspelled_names_get_did_you_mean_from_the_environment() {
+    let cases = [
+        // A tensor read with indices.
+        (
+            "size B\ninput a[B] ~ normal(0, 1)\ny[b] = 2 aa[b]\n",
+            "E0101",
+            "`a`",
+        ),
+        // A tensor named in a claim.
+        (
+            "size B\ninput x[B] ~ normal(0, 1)\ny[b] = 2 x[b]\nclaim Var(yy) == 4\n",
+            "E0501",
+            "`y`",
+        ),
+        // A symbol in a distribution.
+        (
+            "size I\nsymbol sigma\nparam W[I] ~ normal(0, sigam^2)\n",
+            "E0101",
+            "`sigma`",
+        ),
+        // A size on a `sample` line and in an `index` declaration.
+        ("size B\nsample BB = 3\n", "E0101", "`B`"),
+        ("size D\nindex dx : DD\n", "E0101", "`D`"),
+        // A scalar in a scalar program.
+        ("scalar alpha\nu = alpah^2\n", "E0101", "`alpha`"),
+        // An index whose size is misspelled by one letter of a declared index.
+        (
+            "size B, D\nindex dx : D\ninput x[B, D] ~ normal(0, 1)\ny[b] = x[b, DY]\n",
+            "E0201",
+            "`DX`",
+        ),
+    ];
+    for (src, code, want) in cases {
+        let h = hint_of(src, code);
+        assert!(h.contains(&format!("did you mean {want}?")), "{src}: {h}");
+    }
+    // Nothing close: no suggestion.
+    let h = hint_of(
+        "size B\ninput a[B] ~ normal(0, 1)\ny[b] = 2 qqq[b]\n",
+        "E0101",
+    );
+    assert!(!h.contains("did you mean"), "{h}");
+}
+
+#[test]
+fn misspelled_functions_get_did_you_mean_from_the_function_table() {
+    for (bad, good) in [
+        ("tahn", "tanh"),
+        ("sigmod", "sigmoid"),
+        ("rleu", "relu"),
+        ("sofptlus", "softplus"),
+        ("gleu", "gelu"),
+    ] {
+        let src = format!("size B\ninput x[B] ~ normal(0, 1)\ny[b] = {bad}(x[b])\n");
+        let h = hint_of(&src, "E0103");
+        assert!(h.contains(&format!("did you mean `{good}`?")), "{bad}: {h}");
+    }
+}
+
+// ---- one diagnostic for one cause ----
+
+#[test]
+fn a_missing_size_is_reported_once_at_its_first_use() {
+    // Issue #18: eight cascaded errors before (the declaration, every use of `j`, the
+    // sum over `j`, the `sample` value of `J`).
+    let src = "size B, I
+param W[J, I] ~ normal(0, 1)
+input x[B, I] ~ normal(0, 1)
+h[b,j] = W[j,I] x[b,I]
+y[b,j] = tanh(h[b,j])
+z[b] = sum_{j}(y[b,j])
+sample B = 4, I = 3, J = 2
+";
+    let d = diags(src);
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert_eq!(d[0].0, "E0201");
+    assert_eq!((d[0].1, d[0].2), (2, 9), "at the first use");
+    assert!(d[0].4.contains("size J"), "{}", d[0].4);
+    assert!(d[0].4.contains("7 more times"), "{}", d[0].4);
+    // Declared, the file is clean.
+    assert!(codes(&src.replace("size B, I", "size B, I, J")).is_empty());
+}
+
+#[test]
+fn the_first_use_in_the_file_is_the_one_reported() {
+    // The equation comes before the declaration that reads the missing size: the
+    // diagnostic is at the equation (line 3), not at the declaration the checker reads
+    // first.
+    let src = "size B
+input x[B] ~ normal(0, 1)
+for b,k: y[b,k] = x[b]
+param W[K] ~ normal(0, 1)
+z[b] = W[K] y[b,K]
+";
+    let d = diags(src);
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert_eq!((d[0].1, d[0].2), (3, 7), "{d:?}");
+}
+
+#[test]
+fn each_missing_name_is_its_own_cause() {
+    // Two missing sizes and an undeclared tensor used three times: three diagnostics.
+    let src = "size B
+input x[B] ~ normal(0, 1)
+for b,j,k: h[b,j,k] = x[b] + q[b]
+y[b] = sum_{j}(sum_{k}(h[b,j,k])) q[b]
+z[b] = q[b] + y[b]
+";
+    let d = diags(src);
+    let mut got: Vec<(String, usize, usize)> = d.iter().map(|x| (x.0.clone(), x.1, x.2)).collect();
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            ("E0101".to_string(), 3, 30),
+            ("E0201".to_string(), 3, 7),
+            ("E0201".to_string(), 3, 9),
+        ],
+        "{d:#?}"
+    );
+}
+
+#[test]
+fn what_a_line_that_failed_to_parse_defines_is_not_reported_again() {
+    let cases = [
+        // An equation with an unclosed bracket: `h` is used twice below.
+        "size B, J\ninput a[B, J] ~ normal(0, 1)\nh[b,j] = tanh(a[b,j]\ny[b] = h[b,J]\nclaim Var(h) == 1\n",
+        // A declaration that does not parse.
+        "size B\nparam W[B] ~ normal(0, 1\ny[b] = W[b]\nz[b] = 2 W[b]\n",
+        // A `size` line that does not parse: its sizes are not reported missing.
+        "size B, J +\ninput x[B, J] ~ normal(0, 1)\nsample B = 2, J = 3\n",
+        // A misspelled keyword: what it declares is not reported missing.
+        "size B, I\nparm W[I] ~ normal(0, 1)\ninput x[B, I] ~ normal(0, 1)\ny[b] = W[I] x[b,I]\n",
+        // `=` in a claim, then a family whose loop header does not parse.
+        "size J, L\ninput h_0[J] ~ normal(0, 1)\nfor l in 0..L-1 +:\n  h_{l+1}[j] = tanh(h_l[j])\ny[j] = h_L[j]\n",
+    ];
+    for src in cases {
+        let d = diags(src);
+        assert_eq!(d.len(), 1, "{src}: {d:#?}");
+        assert!(
+            ["E0001", "E0006"].contains(&d[0].0.as_str()),
+            "{src}: {d:?}"
+        );
+    }
+}

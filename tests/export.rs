@@ -1,0 +1,666 @@
+//! `tq export`: PrairieLearn question directories (info.json valid against PrairieLearn's
+//! published schema, server.py run with the platform's calling convention) and Moodle XML
+//! (well-formed by xmllint and by a structural check here). A test that needs python3 or
+//! xmllint skips with a note when it is missing, and fails when `CI=true`.
+
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use tq::export::{Kind, Question};
+use tq::report::{check_source, Options};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A missing tool: a failure under CI, a note otherwise. Returns whether to go on.
+fn tool_available(program: &str, probe: &[&str]) -> bool {
+    let ok = Command::new(program)
+        .args(probe)
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{program} is needed by this test and CI=true: install it (.ci/run does)"
+        );
+        eprintln!("note: {program} is not installed; this test is skipped");
+    }
+    ok
+}
+
+/// The question of one problem file, made as `tq export` makes it.
+fn question(file: &str, count: usize) -> Question {
+    let path = format!("problems/{file}.tq");
+    let src = std::fs::read_to_string(root().join(&path)).unwrap();
+    let base = check_source(
+        &path,
+        &src,
+        &Options {
+            no_numeric: true,
+            no_monte_carlo: true,
+            ..Options::default()
+        },
+    );
+    let (names, prepared) = tq::export::plan_file(&base, count, 0).expect("the file has variants");
+    let variants: Vec<tq::variants::Variant> = prepared
+        .into_iter()
+        .map(|p| {
+            let report = check_source(&path, &p.source, &Options::default());
+            tq::variants::Variant {
+                prepared: p,
+                report,
+            }
+        })
+        .collect();
+    tq::export::question(&path, &base, &names, &variants, 0).expect("the file has answers")
+}
+
+/// problems/resnet.tq with 2 variants (seed 0), made once for the tests that need it:
+/// every variant runs resnet's Monte Carlo claims.
+fn resnet() -> &'static Question {
+    static Q: std::sync::OnceLock<Question> = std::sync::OnceLock::new();
+    Q.get_or_init(|| question("resnet", 2))
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("tq-export-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn write_question(q: &Question, dir: &Path) {
+    for (rel, text) in tq::export::prairielearn::files(q) {
+        let p = dir.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// A validator for the JSON-schema keywords PrairieLearn's infoQuestion schema uses.
+
+fn schema() -> Value {
+    serde_json::from_str(
+        &std::fs::read_to_string(root().join("tests/data/prairielearn/infoQuestion.schema.json"))
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+/// The subset of regular expressions the schema's patterns use: `^`, `$`, groups
+/// without alternation, character classes with ranges, literals, `{n}`. Anything else
+/// fails the test rather than passing unchecked.
+fn pattern_matches(pattern: &str, s: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    assert!(
+        p.first() == Some(&'^') && p.last() == Some(&'$'),
+        "unsupported pattern {pattern}"
+    );
+    let mut atoms: Vec<(Vec<(char, char)>, usize)> = Vec::new();
+    let mut i = 1;
+    while i < p.len() - 1 {
+        match p[i] {
+            '(' | ')' => i += 1,
+            '[' => {
+                let mut class = Vec::new();
+                i += 1;
+                while p[i] != ']' {
+                    if p[i + 1] == '-' && p[i + 2] != ']' {
+                        class.push((p[i], p[i + 2]));
+                        i += 3;
+                    } else {
+                        class.push((p[i], p[i]));
+                        i += 1;
+                    }
+                }
+                i += 1;
+                atoms.push((class, 1));
+            }
+            '{' => {
+                let end = i + p[i..].iter().position(|&c| c == '}').unwrap();
+                let n: usize = p[i + 1..end].iter().collect::<String>().parse().unwrap();
+                atoms.last_mut().unwrap().1 = n;
+                i = end + 1;
+            }
+            c if c.is_ascii_alphanumeric() || c == '-' => {
+                atoms.push((vec![(c, c)], 1));
+                i += 1;
+            }
+            c => panic!("unsupported pattern syntax `{c}` in {pattern}"),
+        }
+    }
+    let mut chars = s.chars();
+    for (class, n) in atoms {
+        for _ in 0..n {
+            match chars.next() {
+                Some(c) if class.iter().any(|&(a, b)| a <= c && c <= b) => {}
+                _ => return false,
+            }
+        }
+    }
+    chars.next().is_none()
+}
+
+fn validate(v: &Value, s: &Value, root: &Value, at: &str, errors: &mut Vec<String>) {
+    let Some(obj) = s.as_object() else {
+        return;
+    };
+    for (k, kv) in obj {
+        match k.as_str() {
+            "$schema" | "default" | "definitions" | "deprecated" | "description" | "title" => {}
+            "$ref" => {
+                let r = kv.as_str().unwrap();
+                let name = r.strip_prefix("#/definitions/").expect("a local reference");
+                validate(v, &root["definitions"][name], root, at, errors);
+            }
+            "type" => {
+                let ok = match kv.as_str().unwrap() {
+                    "object" => v.is_object(),
+                    "array" => v.is_array(),
+                    "string" => v.is_string(),
+                    "boolean" => v.is_boolean(),
+                    "integer" => v.is_i64() || v.is_u64(),
+                    "number" => v.is_number(),
+                    "null" => v.is_null(),
+                    t => panic!("unknown type {t}"),
+                };
+                if !ok {
+                    errors.push(format!("{at}: not of type {kv}"));
+                }
+            }
+            "enum" => {
+                if !kv.as_array().unwrap().contains(v) {
+                    errors.push(format!("{at}: {v} not in {kv}"));
+                }
+            }
+            "pattern" => {
+                if let Some(t) = v.as_str() {
+                    if !pattern_matches(kv.as_str().unwrap(), t) {
+                        errors.push(format!("{at}: {t:?} does not match {kv}"));
+                    }
+                }
+            }
+            "format" => match kv.as_str().unwrap() {
+                "uuid" => {
+                    if let Some(t) = v.as_str() {
+                        let p = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
+                        if !pattern_matches(p, t) {
+                            errors.push(format!("{at}: {t:?} is not a uuid"));
+                        }
+                    }
+                }
+                f => panic!("unknown format {f}"),
+            },
+            "minLength" | "maxLength" => {
+                if let Some(t) = v.as_str() {
+                    let n = t.chars().count() as u64;
+                    let b = kv.as_u64().unwrap();
+                    if (k == "minLength" && n < b) || (k == "maxLength" && n > b) {
+                        errors.push(format!("{at}: length {n} violates {k} {b}"));
+                    }
+                }
+            }
+            "minimum" | "maximum" => {
+                if let Some(x) = v.as_f64() {
+                    let b = kv.as_f64().unwrap();
+                    if (k == "minimum" && x < b) || (k == "maximum" && x > b) {
+                        errors.push(format!("{at}: {x} violates {k} {b}"));
+                    }
+                }
+            }
+            "maxItems" => {
+                if let Some(a) = v.as_array() {
+                    if a.len() as u64 > kv.as_u64().unwrap() {
+                        errors.push(format!("{at}: too many items"));
+                    }
+                }
+            }
+            "items" => {
+                if let Some(a) = v.as_array() {
+                    for (i, x) in a.iter().enumerate() {
+                        validate(x, kv, root, &format!("{at}[{i}]"), errors);
+                    }
+                }
+            }
+            "required" => {
+                if let Some(o) = v.as_object() {
+                    for r in kv.as_array().unwrap() {
+                        if !o.contains_key(r.as_str().unwrap()) {
+                            errors.push(format!("{at}: missing required {r}"));
+                        }
+                    }
+                }
+            }
+            "properties" => {
+                if let Some(o) = v.as_object() {
+                    for (name, sub) in kv.as_object().unwrap() {
+                        if let Some(x) = o.get(name) {
+                            validate(x, sub, root, &format!("{at}.{name}"), errors);
+                        }
+                    }
+                }
+            }
+            "additionalProperties" => {
+                if let Some(o) = v.as_object() {
+                    let declared = obj.get("properties").and_then(Value::as_object);
+                    for (name, x) in o {
+                        if declared.is_some_and(|d| d.contains_key(name)) {
+                            continue;
+                        }
+                        match kv {
+                            Value::Bool(false) => {
+                                errors.push(format!("{at}: property {name} is not allowed"))
+                            }
+                            Value::Bool(true) => {}
+                            sub => validate(x, sub, root, &format!("{at}.{name}"), errors),
+                        }
+                    }
+                }
+            }
+            "propertyNames" => {
+                if let Some(o) = v.as_object() {
+                    for name in o.keys() {
+                        validate(&json!(name), kv, root, &format!("{at} key {name}"), errors);
+                    }
+                }
+            }
+            "allOf" | "anyOf" => {
+                let results: Vec<Vec<String>> = kv
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|sub| {
+                        let mut e = Vec::new();
+                        validate(v, sub, root, at, &mut e);
+                        e
+                    })
+                    .collect();
+                if k == "allOf" {
+                    errors.extend(results.into_iter().flatten());
+                } else if results.iter().all(|e| !e.is_empty()) {
+                    errors.push(format!("{at}: matches none of anyOf"));
+                }
+            }
+            other => panic!("the schema uses `{other}`, which this validator does not check"),
+        }
+    }
+}
+
+fn schema_errors(v: &Value) -> Vec<String> {
+    let s = schema();
+    let mut errors = Vec::new();
+    validate(v, &s, &s, "info.json", &mut errors);
+    errors
+}
+
+#[test]
+fn the_validator_rejects_what_the_schema_forbids() {
+    let good = json!({"uuid": "886313e1-3b8a-5372-9b90-0c9aee199e5d", "title": "t", "topic": "x", "type": "v3", "tags": ["a"]});
+    assert!(
+        schema_errors(&good).is_empty(),
+        "{:?}",
+        schema_errors(&good)
+    );
+    let bad = [
+        json!({"uuid": "886313e1-3b8a-5372-9b90-0c9aee199e5", "title": "t", "topic": "x", "type": "v3"}),
+        json!({"uuid": "886313e1-3b8a-5372-9b90-0c9aee199e5d", "topic": "x", "type": "v3"}),
+        json!({"uuid": "886313e1-3b8a-5372-9b90-0c9aee199e5d", "title": "t", "topic": "x", "type": "v4"}),
+        json!({"uuid": "886313e1-3b8a-5372-9b90-0c9aee199e5d", "title": "t", "topic": "x", "type": "v3", "tags": "a"}),
+        json!({"uuid": "886313e1-3b8a-5372-9b90-0c9aee199e5d", "title": "t", "topic": "x", "type": "v3", "color": "red"}),
+        json!({"uuid": "886313e1-3b8a-5372-9b90-0c9aee199e5d", "title": "t", "topic": "x", "type": "v3", "singleVariant": "yes"}),
+    ];
+    for b in bad {
+        assert!(!schema_errors(&b).is_empty(), "{b} passed");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn info_json_is_valid_and_its_uuid_stable() {
+    for file in ["comp_graph", "dropout", "deep_linear"] {
+        let q = question(file, 1);
+        let info: Value = serde_json::from_str(&tq::export::prairielearn::info_json(&q)).unwrap();
+        let errors = schema_errors(&info);
+        assert!(errors.is_empty(), "{file}: {errors:?}");
+        assert_eq!(info["type"], "v3");
+        assert_eq!(info["singleVariant"], true, "{file} varies nothing");
+        // Derived from the question's name: the same on every export, different per file.
+        assert_eq!(info["uuid"], tq::export::question_uuid(file));
+        assert_eq!(info["uuid"], question(file, 1).uuid);
+    }
+    assert_ne!(
+        tq::export::question_uuid("resnet"),
+        tq::export::question_uuid("comp_graph")
+    );
+}
+
+#[test]
+fn comp_graph_asks_for_the_values_tq_proved() {
+    let q = question("comp_graph", 1);
+    assert_eq!(q.variants.len(), 1);
+    let value = |label: &str| {
+        let k = q
+            .answers
+            .iter()
+            .position(|a| a.label == label)
+            .unwrap_or_else(|| panic!("no answer {label}"));
+        match &q.variants[0].answers[k] {
+            tq::export::Value::Number { value, .. } => *value,
+            v => panic!("{v:?}"),
+        }
+    };
+    // Forward values and adjoints at a = 2, b = 1 (seed-problems.md).
+    assert_eq!(value("u"), 2.0 / 3.0);
+    assert_eq!(value("x"), 4.0);
+    assert_eq!(value("{x}.\\mathrm{grad}"), 1.0 / 18.0);
+    assert!(q.answers.iter().all(|a| matches!(
+        a.kind,
+        Kind::Number { rtol, .. } if rtol == tq::export::EXACT_RTOL
+    )));
+}
+
+/// A claim the file marks `expect refuted` is never asked; a `~=` claim keeps its tolerance.
+#[test]
+fn only_vetted_claims_are_asked() {
+    let src = "scalar a\nu = a^2\nat a = 3\nclaim u == 9\nexpect refuted\nclaim u == 10\nclaim u ~= 9.0001 tol 0.001\n";
+    let base = check_source("t.tq", src, &Options::default());
+    let (names, prepared) = tq::export::plan_file(&base, 1, 0).unwrap();
+    let variants: Vec<tq::variants::Variant> = prepared
+        .into_iter()
+        .map(|p| tq::variants::Variant {
+            report: check_source("t.tq", &p.source, &Options::default()),
+            prepared: p,
+        })
+        .collect();
+    let q = tq::export::question("t.tq", &base, &names, &variants, 0).unwrap();
+    let claims: Vec<usize> = q.answers.iter().map(|a| a.claim).collect();
+    assert_eq!(claims, vec![1, 3], "the refuted claim 2 is left out");
+    assert_eq!(
+        q.answers[1].kind,
+        Kind::Number {
+            rtol: 0.0,
+            atol: 0.001
+        },
+        "a `~=` claim is graded with its own tolerance"
+    );
+    // A given that fixes a symbol of the answer by an equation (not `name == value`):
+    // the variants engine would evaluate the answer at the `at` value, so it is not asked.
+    let src = "scalar a, c\nu = a^2 c\nat a = 3, c = 1\nclaim u == 9 c\nclaim u == 9 c given c^2 == 4, c > 0\n";
+    let base = check_source("t.tq", src, &Options::default());
+    let (names, prepared) = tq::export::plan_file(&base, 1, 0).unwrap();
+    let variants: Vec<tq::variants::Variant> = prepared
+        .into_iter()
+        .map(|p| tq::variants::Variant {
+            report: check_source("t.tq", &p.source, &Options::default()),
+            prepared: p,
+        })
+        .collect();
+    let q = tq::export::question("t.tq", &base, &names, &variants, 0).unwrap();
+    let claims: Vec<usize> = q.answers.iter().map(|a| a.claim).collect();
+    assert_eq!(claims, vec![1], "{:?}", q.notes);
+    assert!(
+        q.notes
+            .iter()
+            .any(|n| n.contains("claim 2 not asked: its givens fix `c`")),
+        "{:?}",
+        q.notes
+    );
+    // A file whose only claim is refuted gives no question.
+    let src = "scalar a\nu = a^2\nat a = 3\nexpect refuted\nclaim u == 10\n";
+    let base = check_source("t.tq", src, &Options::default());
+    let (names, prepared) = tq::export::plan_file(&base, 1, 0).unwrap();
+    let variants: Vec<tq::variants::Variant> = prepared
+        .into_iter()
+        .map(|p| tq::variants::Variant {
+            report: check_source("t.tq", &p.source, &Options::default()),
+            prepared: p,
+        })
+        .collect();
+    let err = tq::export::question("t.tq", &base, &names, &variants, 0)
+        .err()
+        .expect("no question");
+    assert!(err.contains("none of its 1 claims"), "{err}");
+}
+
+fn run_server_check(q: &Question, expect: Value) -> Value {
+    let dir = temp_dir(&q.qid);
+    write_question(q, &dir);
+    let expect_path = dir.join("expect.json");
+    std::fs::write(&expect_path, expect.to_string()).unwrap();
+    let out = Command::new("python3")
+        .arg(root().join("tests/data/prairielearn/check_server.py"))
+        .arg(dir.join(&q.qid))
+        .arg(&expect_path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}: {}",
+        q.qid,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn server_py_generates_checked_variants() {
+    if !tool_available("python3", &["--version"]) {
+        return;
+    }
+    // resnet: variants over L, J and sigma_W (D = 3 fixed); the answers recomputed here
+    // from the variant's params, independently of tq.
+    let q = resnet();
+    assert_eq!(q.variants.len(), 2, "{:?}", q.notes);
+    let symbolic = |label: &str| {
+        q.answers
+            .iter()
+            .find(|a| a.label == label)
+            .unwrap_or_else(|| {
+                let labels: Vec<&str> = q.answers.iter().map(|a| a.label.as_str()).collect();
+                panic!("no answer {label} among {labels:?}; notes {:?}", q.notes)
+            })
+            .name
+            .clone()
+    };
+    let solve = q
+        .answers
+        .iter()
+        .find(|a| a.label.starts_with("\\operatorname{solve}") && a.label.contains("^{2}"))
+        .unwrap()
+        .name
+        .clone();
+    let expect = json!({
+        "constants": {"D": 3.0},
+        "answers": {
+            symbolic("\\operatorname{Var}\\left(L_{l}\\right)"): "(1 + D**2*J*sigma_W**2)**l",
+            symbolic("\\operatorname{Var}\\left({L_{l}}.\\mathrm{grad}\\right)"): "(1 + D**2*J*sigma_W**2)**(L - l)",
+            solve: "(2**(1/L) - 1)/(D**2*J)",
+        }
+    });
+    let seen = run_server_check(q, expect);
+    assert!(
+        seen["variants_seen"].as_u64().unwrap() >= 2,
+        "generate() picks among the variants: {seen}"
+    );
+    // comp_graph: one variant, the values of seed-problems.md.
+    let q = question("comp_graph", 1);
+    let name = |label: &str| {
+        q.answers
+            .iter()
+            .find(|a| a.label == label)
+            .unwrap()
+            .name
+            .clone()
+    };
+    let expect = json!({"answers": {name("u"): "2/3", name("{a}.\\mathrm{grad}"): "2/9", name("{b}.\\mathrm{grad}"): "-2/9"}});
+    run_server_check(&q, expect);
+}
+
+// ---------------------------------------------------------------------------------------
+// Moodle XML.
+
+/// A structural check of the XML: tags balance, CDATA sections and comments close, and
+/// every numerical question has a name, a question text and one answer worth 100% with a
+/// number and a non-negative tolerance. Returns the numerical questions' (answer,
+/// tolerance).
+fn moodle_structure(xml: &str) -> Vec<(f64, f64)> {
+    assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<quiz>"));
+    let mut stack: Vec<String> = Vec::new();
+    let mut rest = &xml[xml.find("?>").unwrap() + 2..];
+    let mut found = Vec::new();
+    let mut current: Option<(Option<f64>, Option<f64>, usize)> = None;
+    let mut last_text = String::new();
+    while let Some(k) = rest.find('<') {
+        last_text.push_str(&rest[..k]);
+        rest = &rest[k..];
+        if let Some(r) = rest.strip_prefix("<![CDATA[") {
+            let end = r.find("]]>").expect("CDATA closes");
+            rest = &r[end + 3..];
+            continue;
+        }
+        if let Some(r) = rest.strip_prefix("<!--") {
+            let end = r.find("-->").expect("comment closes");
+            assert!(!r[..end].contains("--"), "`--` inside a comment");
+            rest = &r[end + 3..];
+            continue;
+        }
+        let end = rest.find('>').expect("tag closes");
+        let tag = &rest[1..end];
+        rest = &rest[end + 1..];
+        if let Some(name) = tag.strip_prefix('/') {
+            let open = stack.pop().expect("a closing tag has an opening one");
+            assert_eq!(open, name, "tags nest");
+            let text = std::mem::take(&mut last_text);
+            if let Some(cur) = current.as_mut() {
+                match (name, stack.last().map(String::as_str)) {
+                    ("text", Some("answer")) => cur.0 = Some(text.trim().parse().unwrap()),
+                    ("tolerance", _) => cur.1 = Some(text.trim().parse().unwrap()),
+                    ("question", _) => {
+                        let (a, t, answers) = current.take().unwrap();
+                        assert_eq!(answers, 1, "one answer per numerical question");
+                        let t = t.expect("a tolerance");
+                        assert!(t >= 0.0);
+                        found.push((a.expect("an answer"), t));
+                    }
+                    _ => {}
+                }
+            }
+            continue;
+        }
+        last_text.clear();
+        let name: String = tag.chars().take_while(|c| !c.is_whitespace()).collect();
+        if name == "question" && tag.contains("type=\"numerical\"") {
+            current = Some((None, None, 0));
+        }
+        if name == "answer" {
+            assert!(tag.contains("fraction=\"100\""));
+            if let Some(c) = current.as_mut() {
+                c.2 += 1;
+            }
+        }
+        if !tag.ends_with('/') {
+            stack.push(name);
+        }
+    }
+    assert!(stack.is_empty(), "unclosed tags {stack:?}");
+    found
+}
+
+#[test]
+fn moodle_quiz_is_well_formed() {
+    let comp_graph = question("comp_graph", 1);
+    let questions = [&comp_graph, resnet()];
+    let xml = tq::export::moodle::quiz(&questions);
+    let found = moodle_structure(&xml);
+    assert_eq!(found.len(), tq::export::moodle::count(&questions));
+    // comp_graph's 19 answers, and resnet's numeric answers in each of its 2 variants.
+    let resnet_numbers = resnet()
+        .answers
+        .iter()
+        .filter(|a| matches!(a.kind, Kind::Number { .. }))
+        .count();
+    assert!(resnet_numbers > 0);
+    assert_eq!(found.len(), 19 + 2 * resnet_numbers);
+    assert!(found.contains(&(1.0 / 18.0, 1e-8 + 1e-3 * (1.0 / 18.0))));
+    assert!(xml.contains("<text>$course$/top/tq/comp_graph</text>"));
+    assert!(xml.contains("<text>$course$/top/tq/resnet</text>"));
+    // The structural check itself fails on broken XML.
+    let broken = xml.replacen("</answer>", "", 1);
+    assert!(std::panic::catch_unwind(|| moodle_structure(&broken)).is_err());
+    if tool_available("xmllint", &["--version"]) {
+        let dir = temp_dir("moodle");
+        let path = dir.join("quiz.xml");
+        std::fs::write(&path, &xml).unwrap();
+        let out = Command::new("xmllint")
+            .arg("--noout")
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The command line.
+
+#[test]
+fn cli_exports_files_with_answers_and_skips_the_others() {
+    let dir = temp_dir("cli");
+    let run = || {
+        Command::new(env!("CARGO_BIN_EXE_tq"))
+            .current_dir(root())
+            .args(["export", "--to", "prairielearn"])
+            .arg(dir.join("out"))
+            .args(["problems/dropout.tq", "problems/gru.tq"])
+            .output()
+            .unwrap()
+    };
+    let out = run();
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("exported problems/dropout.tq"), "{stdout}");
+    assert!(
+        stdout.contains("skipped problems/gru.tq: none of its 2 claims states a value"),
+        "{stdout}"
+    );
+    let info = std::fs::read_to_string(dir.join("out/dropout/info.json")).unwrap();
+    assert!(dir.join("out/dropout/server.py").exists());
+    assert!(dir.join("out/dropout/question.html").exists());
+    assert!(!dir.join("out/gru").exists());
+    // Exported again: the same files, the same uuid.
+    assert!(run().status.success());
+    assert_eq!(
+        std::fs::read_to_string(dir.join("out/dropout/info.json")).unwrap(),
+        info
+    );
+    // Moodle: one file.
+    let out = Command::new(env!("CARGO_BIN_EXE_tq"))
+        .current_dir(root())
+        .args(["export", "--to", "moodle"])
+        .arg(dir.join("quiz.xml"))
+        .arg("problems/dropout.tq")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let xml = std::fs::read_to_string(dir.join("quiz.xml")).unwrap();
+    assert_eq!(moodle_structure(&xml).len(), 4);
+    // Nothing to export: status 1.
+    let out = Command::new(env!("CARGO_BIN_EXE_tq"))
+        .current_dir(root())
+        .args(["export", "--to", "moodle"])
+        .arg(dir.join("none.xml"))
+        .arg("problems/gru.tq")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let _ = std::fs::remove_dir_all(&dir);
+}

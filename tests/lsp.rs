@@ -1,0 +1,919 @@
+//! `tq lsp` driven as a child process over stdio with real JSON-RPC framing
+//! (`Content-Length` headers), as an editor drives it: initialize, open, hover, go to
+//! definition, symbols, verdicts as inlay hints and code lenses, a change that
+//! introduces an error, formatting, code actions, shutdown and exit. And every file of
+//! the robustness corpus (and mutations of the problems) through the same requests:
+//! the server must answer every one and never die.
+
+mod common;
+
+use common::root;
+use rand::{Rng, SeedableRng};
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+/// The client end of a `tq lsp` process.
+struct Client {
+    child: Child,
+    stdin: ChildStdin,
+    rx: Receiver<Value>,
+    next_id: i64,
+    /// Notifications and server requests received while waiting for something else.
+    backlog: Vec<Value>,
+}
+
+/// Reads one framed message; `None` at the end of the stream.
+fn read_message(r: &mut impl BufRead) -> Option<Value> {
+    let mut length = None;
+    loop {
+        let mut line = String::new();
+        if r.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some(v) = line.strip_prefix("Content-Length: ") {
+            length = v.parse::<usize>().ok();
+        }
+    }
+    let mut body = vec![0u8; length?];
+    r.read_exact(&mut body).ok()?;
+    serde_json::from_slice(&body).ok()
+}
+
+fn uri_of(path: &Path) -> String {
+    format!("file://{}", path.display())
+}
+
+impl Client {
+    fn start() -> Client {
+        Client::start_with(&[])
+    }
+
+    fn start_with(env: &[(&str, &str)]) -> Client {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tq"))
+            .arg("lsp")
+            .envs(env.iter().copied())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("tq lsp starts");
+        let stdin = child.stdin.take().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = channel();
+        std::thread::spawn(move || {
+            let mut r = BufReader::new(stdout);
+            while let Some(m) = read_message(&mut r) {
+                if tx.send(m).is_err() {
+                    break;
+                }
+            }
+        });
+        Client {
+            child,
+            stdin,
+            rx,
+            next_id: 0,
+            backlog: Vec::new(),
+        }
+    }
+
+    fn send(&mut self, v: Value) {
+        let body = v.to_string();
+        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+        self.stdin.flush().unwrap();
+    }
+
+    fn notify(&mut self, method: &str, params: Value) {
+        self.send(json!({"jsonrpc": "2.0", "method": method, "params": params}));
+    }
+
+    /// The next message, answering the server's own requests (refreshes) on the way.
+    fn next(&mut self, deadline: Instant) -> Option<Value> {
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.rx.recv_timeout(left) {
+                Ok(m) => {
+                    if m.get("method").is_some() && m.get("id").is_some() {
+                        let id = m["id"].clone();
+                        self.send(json!({"jsonrpc": "2.0", "id": id, "result": null}));
+                        self.backlog.push(m);
+                        continue;
+                    }
+                    return Some(m);
+                }
+                Err(RecvTimeoutError::Timeout) => return None,
+                Err(RecvTimeoutError::Disconnected) => panic!("tq lsp closed its output"),
+            }
+        }
+    }
+
+    /// Sends a request and waits for its response (the whole response object).
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        self.next_id += 1;
+        let id = self.next_id;
+        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let m = self
+                .next(deadline)
+                .unwrap_or_else(|| panic!("no response to {method} within 120 s"));
+            if m.get("id") == Some(&json!(id)) && m.get("method").is_none() {
+                return m;
+            }
+            self.backlog.push(m);
+        }
+    }
+
+    /// The result of a request, which must not be an error.
+    fn result(&mut self, method: &str, params: Value) -> Value {
+        let r = self.request(method, params);
+        assert!(r.get("error").is_none(), "{method} failed: {r}");
+        r["result"].clone()
+    }
+
+    /// Waits for the `publishDiagnostics` of `uri` at `version`.
+    fn diagnostics(&mut self, uri: &str, version: i64, timeout: Duration) -> Value {
+        let deadline = Instant::now() + timeout;
+        let matches = |m: &Value| {
+            m["method"] == "textDocument/publishDiagnostics"
+                && m["params"]["uri"] == uri
+                && m["params"]["version"] == version
+        };
+        if let Some(k) = self.backlog.iter().position(matches) {
+            return self.backlog.remove(k)["params"].clone();
+        }
+        loop {
+            let m = self
+                .next(deadline)
+                .unwrap_or_else(|| panic!("no diagnostics for {uri} version {version}"));
+            if matches(&m) {
+                return m["params"].clone();
+            }
+            self.backlog.push(m);
+        }
+    }
+
+    fn initialize(&mut self) -> Value {
+        let caps = json!({
+            "workspace": {"inlayHint": {"refreshSupport": true}, "codeLens": {"refreshSupport": true}},
+            "textDocument": {"hover": {"contentFormat": ["markdown", "plaintext"]}}
+        });
+        let r = self.result(
+            "initialize",
+            json!({"processId": null, "rootUri": null, "capabilities": caps}),
+        );
+        self.notify("initialized", json!({}));
+        r
+    }
+
+    fn open(&mut self, uri: &str, text: &str, version: i64) {
+        self.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri, "languageId": "tq", "version": version, "text": text}}),
+        );
+    }
+
+    fn change(&mut self, uri: &str, text: &str, version: i64) {
+        self.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text}]}),
+        );
+    }
+
+    /// shutdown, exit, and the process's exit status.
+    fn finish(mut self) -> std::process::ExitStatus {
+        let r = self.request("shutdown", Value::Null);
+        assert!(r.get("error").is_none(), "shutdown failed: {r}");
+        self.notify("exit", Value::Null);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "tq lsp did not exit after `exit`"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// The (line, UTF-16 column) of the first occurrence of `needle` in `text`, plus `k`
+/// characters.
+fn pos_of(text: &str, needle: &str, k: usize) -> Value {
+    let at = text
+        .find(needle)
+        .unwrap_or_else(|| panic!("{needle:?} not in the text"));
+    let before = &text[..at];
+    let line = before.matches('\n').count();
+    let col = before[before.rfind('\n').map(|i| i + 1).unwrap_or(0)..]
+        .encode_utf16()
+        .count()
+        + k;
+    json!({"line": line, "character": col})
+}
+
+fn line_of(text: &str, needle: &str) -> usize {
+    pos_of(text, needle, 0)["line"].as_u64().unwrap() as usize
+}
+
+fn hover_text(c: &mut Client, uri: &str, pos: Value) -> String {
+    let r = c.result(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": pos}),
+    );
+    r["contents"]["value"].as_str().unwrap_or("").to_string()
+}
+
+/// Polls the inlay hints of a document until no claim is still being decided.
+fn settled_hints(c: &mut Client, uri: &str, lines: usize, timeout: Duration) -> Vec<Value> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let r = c.result(
+            "textDocument/inlayHint",
+            json!({"textDocument": {"uri": uri}, "range": {"start": {"line": 0, "character": 0}, "end": {"line": lines, "character": 0}}}),
+        );
+        let hints = r.as_array().cloned().unwrap_or_default();
+        if !hints.is_empty()
+            && hints
+                .iter()
+                .all(|h| !h["label"].as_str().unwrap_or("").contains("deciding"))
+        {
+            return hints;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "claims still undecided after {timeout:?}: {hints:?}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn a_session_on_resnet_over_stdio() {
+    let path = root().join("problems/resnet.tq");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let uri = uri_of(&path);
+    let mut c = Client::start();
+    let init = c.initialize();
+    let caps = &init["capabilities"];
+    for cap in [
+        "hoverProvider",
+        "definitionProvider",
+        "documentSymbolProvider",
+        "documentFormattingProvider",
+        "codeActionProvider",
+        "inlayHintProvider",
+        "codeLensProvider",
+    ] {
+        assert!(!caps[cap].is_null(), "capability {cap} missing: {caps}");
+    }
+    assert_eq!(caps["positionEncoding"], "utf-16");
+
+    // Diagnostics on open: resnet.tq checks.
+    c.open(&uri, &text, 1);
+    let d = c.diagnostics(&uri, 1, Duration::from_secs(10));
+    assert_eq!(d["diagnostics"], json!([]), "{d}");
+
+    // Hover on `L_l` in the forward program: kind, shape, declaration at once; the
+    // gradient statements and the moments once the worker has derived them.
+    let forward = "L_{l+1}[b,x,y,j] = L_l[b,x,y,j]";
+    let at = pos_of(&text, forward, "L_{l+1}[b,x,y,j] = ".len() + 1);
+    let decl_line = line_of(&text, "input L_0[B,X,Y,J]") + 1;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let h = loop {
+        let h = hover_text(&mut c, &uri, at.clone());
+        assert!(h.contains("**L** — input, a family (1 subscript)"), "{h}");
+        assert!(h.contains("shape: `[B, X, Y, J]`"), "{h}");
+        assert!(
+            h.contains(&format!("declared at line {decl_line}:"))
+                && h.contains("input L_0[B,X,Y,J] ~ normal(0, 1)"),
+            "{h}"
+        );
+        if !h.contains("deriving") {
+            break h;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "hover never showed the derived values: {h}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(h.contains("**gradient**"), "{h}");
+    assert!(
+        h.contains("for b,x,y,j: L_l.grad[b,x,y,j] += L_{l+1}.grad[b,x,y,j]"),
+        "{h}"
+    );
+    assert!(
+        h.contains("for b,x,y,j,dx,dy,j': L_l.grad[b,x+dx,y+dy,j'] += R_{l+1}.grad[b,x,y,j] W_{l+1}[dx,dy,j',j]"),
+        "{h}"
+    );
+    assert!(h.contains("Var(L_l) = (D^2*J*sigma_W^2 + 1)^l"), "{h}");
+    assert!(
+        h.contains("Var(L_l.grad) = (D^2*J*sigma_W^2 + 1)^(L - l)"),
+        "{h}"
+    );
+    assert!(h.contains("E(L_l) = 0"), "{h}");
+
+    // Hover on a size and on an index; nothing in a comment.
+    let h = hover_text(&mut c, &uri, pos_of(&text, "sigma_W^2) for l", 2));
+    assert!(h.contains("**sigma_W** — symbol"), "{h}");
+    let h = hover_text(&mut c, &uri, pos_of(&text, "W_l[dx", 4));
+    assert!(
+        h.contains("**dx** — index over the centred offsets of D"),
+        "{h}"
+    );
+    let comment = c.result(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": pos_of(&text, "# Residual convolution", 4)}),
+    );
+    assert!(comment.is_null(), "{comment}");
+
+    // Go to definition: `W_{l+1}` to `param W_l`, `j'` to `index j' : J`, `l` to its loop.
+    let def = |c: &mut Client, pos: Value| {
+        let r = c.result(
+            "textDocument/definition",
+            json!({"textDocument": {"uri": uri}, "position": pos}),
+        );
+        assert_eq!(r["uri"], uri, "{r}");
+        r["range"]["start"]["line"].as_u64().unwrap() as usize
+    };
+    let use_line = "R_{l+1}[b,x,y,j] += W_{l+1}";
+    assert_eq!(
+        def(&mut c, pos_of(&text, use_line, use_line.len() - 7)),
+        line_of(&text, "param W_l")
+    );
+    assert_eq!(
+        def(&mut c, pos_of(&text, "W_{l+1}[dx,dy,j',j] L_l", 14)),
+        line_of(&text, "index j' : J")
+    );
+    assert_eq!(
+        def(&mut c, pos_of(&text, "R_{l+1}[b,x,y,j] -= B", 3)),
+        line_of(&text, "for l in 0..L - 1:")
+    );
+
+    // Document symbols: sizes, indices, tensors, claims.
+    let syms = c.result(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    let names: Vec<&str> = syms
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    for n in ["B", "dx", "j'", "sigma_W", "W_l", "L_0", "L_L", "R_{l+1}"] {
+        assert!(names.contains(&n), "{n} not among {names:?}");
+    }
+    assert!(
+        names.contains(&"claim Var(L_l) == (1 + D^2 J sigma_W^2)^l"),
+        "{names:?}"
+    );
+
+    // Verdicts as inlay hints, at the end of each claim's line.
+    let lines = text.lines().count();
+    let hints = settled_hints(&mut c, &uri, lines, Duration::from_secs(900));
+    assert_eq!(hints.len(), 18, "{hints:?}");
+    let closed = line_of(&text, "claim Var(L_l) == (1 + D^2 J sigma_W^2)^l");
+    let h = hints
+        .iter()
+        .find(|h| h["position"]["line"] == closed)
+        .expect("a hint on the closed-form claim's line");
+    assert_eq!(h["label"], "✓ proved [moments-closed-form]", "{h}");
+    let line_len = text.lines().nth(closed).unwrap().encode_utf16().count();
+    assert_eq!(h["position"]["character"], line_len);
+    for h in &hints {
+        let l = h["label"].as_str().unwrap();
+        assert!(l.contains("proved") || l.contains("confirmed"), "{h}");
+    }
+    let lenses = c.result(
+        "textDocument/codeLens",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    assert_eq!(lenses.as_array().unwrap().len(), 18, "{lenses}");
+    // The verdicts arrived with a refresh request for the hints.
+    assert!(
+        c.backlog
+            .iter()
+            .any(|m| m["method"] == "workspace/inlayHint/refresh"),
+        "no inlayHint refresh among {:?}",
+        c.backlog
+            .iter()
+            .map(|m| m["method"].clone())
+            .collect::<Vec<_>>()
+    );
+
+    // A change that introduces an error: diagnostics with its code, at its place.
+    let broken = text.replacen(
+        "W_{l+1}[dx,dy,j',j] L_l[b,x+dx,y+dy,j']",
+        "W_{l+1}[dx,dy,j'] L_l[b,x+dx,y+dy,j']",
+        1,
+    );
+    assert_ne!(broken, text);
+    c.change(&uri, &broken, 2);
+    let d = c.diagnostics(&uri, 2, Duration::from_secs(10));
+    let diags = d["diagnostics"].as_array().unwrap();
+    assert!(!diags.is_empty(), "{d}");
+    let first = &diags[0];
+    assert_eq!(first["severity"], 1, "{first}");
+    assert!(first["code"].as_str().unwrap().starts_with('E'), "{first}");
+    assert_eq!(first["source"], "tq");
+    assert_eq!(
+        first["range"]["start"]["line"],
+        line_of(&broken, "W_{l+1}[dx,dy,j'] L_l"),
+        "{first}"
+    );
+    // No verdicts for a file with errors, and no claim still "deciding".
+    let r = c.result(
+        "textDocument/inlayHint",
+        json!({"textDocument": {"uri": uri}, "range": {"start": {"line": 0, "character": 0}, "end": {"line": lines, "character": 0}}}),
+    );
+    assert_eq!(r, json!([]), "{r}");
+
+    // Formatting: the formatter's text, as one edit; nothing for a formatted file.
+    let messy = text.replacen("size B, X, Y, J, D, L", "size   B,X,  Y, J, D, L", 1);
+    c.change(&uri, &messy, 3);
+    let edits = c.result(
+        "textDocument/formatting",
+        json!({"textDocument": {"uri": uri}, "options": {"tabSize": 2, "insertSpaces": true}}),
+    );
+    let edits = edits.as_array().unwrap();
+    assert_eq!(edits.len(), 1, "{edits:?}");
+    assert_eq!(
+        edits[0]["newText"].as_str().unwrap(),
+        tq::syntax::format::format_source(&messy).unwrap()
+    );
+    assert!(edits[0]["newText"]
+        .as_str()
+        .unwrap()
+        .contains("size B, X, Y, J, D, L\n"));
+    let unparsable = text.replacen(
+        "input L_0[B,X,Y,J] ~ normal(0, 1)",
+        "input L_0[B,X,Y,J] ~ normal(0, 1",
+        1,
+    );
+    assert!(tq::syntax::format::format_source(&unparsable).is_err());
+    c.change(&uri, &unparsable, 4);
+    let r = c.request(
+        "textDocument/formatting",
+        json!({"textDocument": {"uri": uri}, "options": {"tabSize": 2, "insertSpaces": true}}),
+    );
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("does not parse") || m.contains("not formatted")),
+        "{r}"
+    );
+
+    // An unknown method is an error, not a crash; the server still answers after it.
+    let r = c.request("tq/noSuchThing", json!({}));
+    assert_eq!(r["error"]["code"], -32601, "{r}");
+    let status = c.finish();
+    assert!(status.success(), "{status:?}");
+}
+
+/// A small model with a refuted claim: the two code actions, applied, give claims
+/// that tq decides as true.
+#[test]
+fn code_actions_insert_the_backward_program_and_fix_a_refuted_claim() {
+    let text = "size B, J\n\
+                param w[J] ~ normal(0, 1)\n\
+                input x[B, J] ~ normal(0, 1)\n\
+                y[b] = w[J] x[b, J]\n\
+                grad y ~ normal(0, 1)\n\
+                claim Var(y) == 2 J\n\
+                claim mults(y) == 3 B J\n\
+                sample B = 2, J = 3\n";
+    let uri = "file:///tmp/tq-lsp-actions.tq";
+    let mut c = Client::start();
+    c.initialize();
+    c.open(uri, text, 1);
+    c.diagnostics(uri, 1, Duration::from_secs(10));
+    let hints = settled_hints(&mut c, uri, 10, Duration::from_secs(300));
+    assert_eq!(hints.len(), 2);
+    assert!(
+        hints
+            .iter()
+            .all(|h| h["label"].as_str().unwrap().starts_with("✗ refuted")),
+        "{hints:?}"
+    );
+    // The refuted claims are warnings too, once decided.
+    let d = c.diagnostics(uri, 1, Duration::from_secs(10));
+    let warnings: Vec<&Value> = d["diagnostics"].as_array().unwrap().iter().collect();
+    assert_eq!(warnings.len(), 2, "{d}");
+    assert!(warnings
+        .iter()
+        .all(|w| w["severity"] == 2 && w["source"] == "tq claims"));
+
+    let actions = |c: &mut Client, line: usize| {
+        c.result(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": uri}, "range": {"start": {"line": line, "character": 0}, "end": {"line": line, "character": 0}}, "context": {"diagnostics": []}}),
+        )
+        .as_array()
+        .unwrap()
+        .clone()
+    };
+    let apply = |text: &str, action: &Value| -> String {
+        let edits = action["edit"]["changes"][uri].as_array().unwrap();
+        assert_eq!(edits.len(), 1);
+        let e = &edits[0];
+        let offset = |p: &Value| {
+            let line = p["line"].as_u64().unwrap() as usize;
+            let col = p["character"].as_u64().unwrap() as usize;
+            let start: usize = text.split_inclusive('\n').take(line).map(str::len).sum();
+            start + col
+        };
+        let (s, t) = (offset(&e["range"]["start"]), offset(&e["range"]["end"]));
+        format!(
+            "{}{}{}",
+            &text[..s],
+            e["newText"].as_str().unwrap(),
+            &text[t..]
+        )
+    };
+    let var_actions = actions(&mut c, 5);
+    let fix = var_actions
+        .iter()
+        .find(|a| {
+            a["title"]
+                .as_str()
+                .unwrap()
+                .starts_with("Replace the right side")
+        })
+        .expect("a fix for the refuted Var claim");
+    assert_eq!(
+        fix["title"],
+        "Replace the right side by the derived value: J"
+    );
+    let insert = var_actions
+        .iter()
+        .find(|a| {
+            a["title"]
+                .as_str()
+                .unwrap()
+                .starts_with("Insert the derived backward program")
+        })
+        .expect("the backward-program action");
+    let mults_fix = actions(&mut c, 6)
+        .into_iter()
+        .find(|a| {
+            a["title"]
+                .as_str()
+                .unwrap()
+                .starts_with("Replace the right side")
+        })
+        .expect("a fix for the refuted mults claim");
+    assert_eq!(
+        mults_fix["title"],
+        "Replace the right side by the derived value: B*J"
+    );
+
+    let mut fixed = apply(text, fix);
+    assert!(fixed.contains("claim Var(y) == J\n"), "{fixed}");
+    // The mults claim's line is unchanged by the first edit: apply its edit too.
+    fixed = apply(&fixed, &mults_fix);
+    fixed = apply(&fixed, insert);
+    assert!(
+        fixed.contains("claim backprop includes:\n  for b,j: x.grad[b,j] = y.grad[b] w[j]\n"),
+        "{fixed}"
+    );
+    let r = tq::report::check_source("fixed.tq", &fixed, &tq::report::Options::default());
+    assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
+    assert_eq!(r.claims.len(), 3, "{fixed}");
+    for claim in &r.claims {
+        assert!(
+            matches!(
+                claim.verdict,
+                tq::claims::Verdict::Proved | tq::claims::Verdict::Confirmed
+            ),
+            "{}",
+            claim.text_line()
+        );
+    }
+    assert!(c.finish().success());
+}
+
+/// A panic inside a handler (the deliberate one that `TQ_LSP_PANIC_TEST` enables) is an
+/// internal-error response to a request, and only a log line for a notification; the
+/// server answers the next requests as before. Without the variable the method does
+/// not exist.
+#[test]
+fn a_panic_in_a_handler_is_an_error_response_not_a_dead_server() {
+    let mut c = Client::start_with(&[("TQ_LSP_PANIC_TEST", "1")]);
+    c.initialize();
+    let r = c.request("tq/panicForTest", json!({}));
+    assert_eq!(r["error"]["code"], -32603, "{r}");
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("internal error in tq/panicForTest: a deliberate panic"),
+        "{r}"
+    );
+    c.notify("tq/panicForTest", json!({}));
+    let text = "size B\ninput x[B] ~ normal(0, 1)\n";
+    let uri = "file:///tmp/tq-lsp-panic.tq";
+    c.open(uri, text, 1);
+    c.diagnostics(uri, 1, Duration::from_secs(10));
+    let h = hover_text(&mut c, uri, pos_of(text, "x[B]", 0));
+    assert!(h.contains("**x** — input"), "{h}");
+    assert!(c.finish().success());
+
+    let mut c = Client::start();
+    c.initialize();
+    let r = c.request("tq/panicForTest", json!({}));
+    assert_eq!(r["error"]["code"], -32601, "{r}");
+    assert!(c.finish().success());
+}
+
+/// Verdicts belong to a version: a change that arrives while the claims of the
+/// previous text are being decided makes those verdicts void; the hints that settle
+/// are the new text's, and no verdict of the old text is ever published.
+#[test]
+fn verdicts_of_an_older_version_are_discarded() {
+    let head = "size B, J\n\
+                param w[J] ~ normal(0, 1)\n\
+                input x[B, J] ~ normal(0, 1)\n\
+                y[b] = w[J] x[b, J]\n\
+                sample B = 2, J = 3\n";
+    let uri = "file:///tmp/tq-lsp-versions.tq";
+    let mut c = Client::start();
+    c.initialize();
+    c.open(uri, &format!("{head}claim Var(y) == 2 J\n"), 1);
+    c.change(uri, &format!("{head}claim Var(y) == J\n"), 2);
+    c.diagnostics(uri, 2, Duration::from_secs(10));
+    let hints = settled_hints(&mut c, uri, 10, Duration::from_secs(300));
+    assert_eq!(hints.len(), 1);
+    assert!(
+        hints[0]["label"].as_str().unwrap().starts_with("✓ proved"),
+        "{hints:?}"
+    );
+    // Back to the false claim: the hint and the warning follow.
+    c.change(uri, &format!("{head}claim Var(y) == 2 J\n"), 3);
+    c.diagnostics(uri, 3, Duration::from_secs(10));
+    let hints = settled_hints(&mut c, uri, 10, Duration::from_secs(300));
+    assert!(
+        hints[0]["label"].as_str().unwrap().starts_with("✗ refuted"),
+        "{hints:?}"
+    );
+    let d = c.diagnostics(uri, 3, Duration::from_secs(10));
+    assert_eq!(d["diagnostics"][0]["source"], "tq claims", "{d}");
+    // The first text's refutation was never published.
+    let stale: Vec<&Value> = c
+        .backlog
+        .iter()
+        .filter(|m| {
+            m["method"] == "textDocument/publishDiagnostics"
+                && m["params"]["version"] == 1
+                && m["params"]["diagnostics"] != json!([])
+        })
+        .collect();
+    assert!(stale.is_empty(), "{stale:?}");
+    assert!(c.finish().success());
+}
+
+/// Every file of the robustness corpus and the test cases, and seeded mutations of the
+/// problems (cut, deleted, duplicated ranges), through didOpen, didChange and every
+/// request at several positions: each request gets an answer that is not an internal
+/// error, and the server still shuts down cleanly at the end.
+#[test]
+fn no_text_kills_the_server() {
+    let mut files = common::files_with_extension(&root().join("tests/robustness"), "tq");
+    files.extend(common::files_with_extension(
+        &root().join("tests/cases"),
+        "tq",
+    ));
+    assert!(files.len() >= 40, "{} files", files.len());
+    let mut texts: Vec<(String, String)> = files
+        .iter()
+        .map(|p| {
+            let bytes = std::fs::read(p).unwrap();
+            (uri_of(p), String::from_utf8_lossy(&bytes).into_owned())
+        })
+        .collect();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(18);
+    for p in common::tq_files(&root().join("problems")) {
+        let text = std::fs::read_to_string(&p).unwrap();
+        for k in 0..4 {
+            let chars: Vec<char> = text.chars().collect();
+            let a = rng.random_range(0..chars.len());
+            let b = (a + rng.random_range(1..40)).min(chars.len());
+            let mutated: String = match k {
+                0 => chars[..a].iter().collect(),
+                1 => chars[..a].iter().chain(&chars[b..]).collect(),
+                2 => chars[..b].iter().chain(&chars[a..]).collect(),
+                _ => chars[..a]
+                    .iter()
+                    .chain(
+                        ['(', '[', '{', '_', '\'', 'σ', '𝑥', '\t', '\r']
+                            .iter()
+                            .take(b - a),
+                    )
+                    .chain(&chars[a..])
+                    .collect(),
+            };
+            texts.push((format!("{}#m{k}", uri_of(&p)), mutated));
+        }
+    }
+    let mut c = Client::start();
+    c.initialize();
+    let mut answered = 0;
+    for (i, (uri, text)) in texts.iter().enumerate() {
+        c.open(uri, text, 1);
+        c.diagnostics(uri, 1, Duration::from_secs(30));
+        // Change it once (the text reversed line by line: still any text).
+        let changed: String = text.lines().rev().collect::<Vec<_>>().join("\n");
+        c.change(uri, &changed, 2);
+        c.diagnostics(uri, 2, Duration::from_secs(30));
+        let lines = changed.lines().count().max(1);
+        let positions: Vec<Value> = (0..6)
+            .map(|k| {
+                let line = (k * 7 + i) % (lines + 1);
+                json!({"line": line, "character": (k * 5 + i) % 40})
+            })
+            .chain([json!({"line": 1_000_000, "character": 1_000_000})])
+            .collect();
+        let doc = json!({"uri": uri});
+        for pos in &positions {
+            for method in ["textDocument/hover", "textDocument/definition"] {
+                let r = c.request(method, json!({"textDocument": doc, "position": pos}));
+                assert!(r.get("error").is_none(), "{method} on {uri} at {pos}: {r}");
+                answered += 1;
+            }
+        }
+        let range =
+            json!({"start": {"line": 0, "character": 0}, "end": {"line": lines, "character": 0}});
+        for (method, params) in [
+            ("textDocument/documentSymbol", json!({"textDocument": doc})),
+            (
+                "textDocument/inlayHint",
+                json!({"textDocument": doc, "range": range}),
+            ),
+            ("textDocument/codeLens", json!({"textDocument": doc})),
+            (
+                "textDocument/codeAction",
+                json!({"textDocument": doc, "range": range, "context": {"diagnostics": []}}),
+            ),
+            (
+                "textDocument/formatting",
+                json!({"textDocument": doc, "options": {"tabSize": 2, "insertSpaces": true}}),
+            ),
+        ] {
+            let r = c.request(method, params);
+            // Formatting a text that does not parse is a request failure (-32803), the
+            // only error allowed; never an internal error.
+            if let Some(e) = r.get("error") {
+                assert!(
+                    method == "textDocument/formatting" && e["code"] == -32803,
+                    "{method} on {uri}: {r}"
+                );
+            }
+            answered += 1;
+        }
+        c.notify("textDocument/didClose", json!({"textDocument": doc}));
+    }
+    assert!(answered > texts.len() * 10);
+    // Malformed parameters are an error response, not a crash.
+    let r = c.request("textDocument/hover", json!({"textDocument": 3}));
+    assert_eq!(r["error"]["code"], -32602, "{r}");
+    assert!(c.finish().success());
+}
+
+/// The latency from a keystroke (`didChange`) to its `publishDiagnostics`, for every
+/// problem file, with the background worker busy deciding claims of earlier versions.
+/// docs/editors.md records the numbers; the target is 100 ms, the bound asserted here
+/// is looser because the test machine is shared.
+#[test]
+fn diagnostics_follow_a_keystroke_quickly() {
+    let mut c = Client::start();
+    c.initialize();
+    let mut worst = Duration::ZERO;
+    let mut report = Vec::new();
+    for p in common::tq_files(&root().join("problems")) {
+        let text = std::fs::read_to_string(&p).unwrap();
+        let uri = uri_of(&p);
+        c.open(&uri, &text, 1);
+        c.diagnostics(&uri, 1, Duration::from_secs(30));
+        let mut times = Vec::new();
+        for v in 2..=4 {
+            let edited = format!("{text}{}", " ".repeat(v as usize));
+            let t = Instant::now();
+            c.change(&uri, &edited, v);
+            c.diagnostics(&uri, v, Duration::from_secs(30));
+            times.push(t.elapsed());
+        }
+        let max = times.iter().max().copied().unwrap();
+        worst = worst.max(max);
+        report.push(format!(
+            "{:<40} {:>6.1} ms",
+            common::rel(&p),
+            max.as_secs_f64() * 1e3
+        ));
+        c.notify(
+            "textDocument/didClose",
+            json!({"textDocument": {"uri": uri}}),
+        );
+    }
+    eprintln!(
+        "didChange → publishDiagnostics (worst of 3):\n{}",
+        report.join("\n")
+    );
+    assert!(
+        worst < Duration::from_millis(1000),
+        "worst {worst:?}:\n{}",
+        report.join("\n")
+    );
+    assert!(c.finish().success());
+}
+
+/// Neovim as the client (Debian's `neovim`; 0.7 or later), headless: the script
+/// tests/nvim/lsp_session.lua opens problems/resnet.tq, waits for the diagnostics, a
+/// hover with the gradient, the claims' inlay hints, and the diagnostic of an error it
+/// types. Skipped without `nvim`, except under `CI=true`, where a missing `nvim` fails.
+#[test]
+fn neovim_headless_session() {
+    let found = Command::new("nvim")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !found {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "nvim is not installed (CI installs Debian's neovim in .ci/run)"
+        );
+        eprintln!("note: nvim not found; the Neovim test of tq lsp is skipped");
+        return;
+    }
+    let out = std::env::temp_dir().join(format!("tq-nvim-{}.txt", std::process::id()));
+    let _ = std::fs::remove_file(&out);
+    let mut child = Command::new("nvim")
+        .args(["--headless", "-u", "NONE", "-i", "NONE", "-n", "-c"])
+        .arg(format!(
+            "luafile {}",
+            root().join("tests/nvim/lsp_session.lua").display()
+        ))
+        .env("TQ_BIN", env!("CARGO_BIN_EXE_tq"))
+        .env("TQ_FILE", root().join("problems/resnet.tq"))
+        .env("TQ_OUT", &out)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("nvim starts");
+    let deadline = Instant::now() + Duration::from_secs(900);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the Neovim session did not end within 900 s");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let results = std::fs::read_to_string(&out).expect("the Neovim script wrote its results");
+    let _ = std::fs::remove_file(&out);
+    let get = |key: &str| -> Vec<&str> {
+        results
+            .lines()
+            .filter_map(|l| l.strip_prefix(key).and_then(|r| r.strip_prefix('\t')))
+            .collect()
+    };
+    assert_eq!(get("done"), ["ok"], "{results}");
+    assert_eq!(get("initial_diagnostics"), ["0"], "{results}");
+    let hover = get("hover").concat();
+    assert!(hover.contains("shape: `[B, X, Y, J]`"), "{hover}");
+    assert!(
+        hover.contains("for b,x,y,j: L_l.grad[b,x,y,j] += L_{l+1}.grad[b,x,y,j]"),
+        "{hover}"
+    );
+    assert!(
+        hover.contains("Var(L_l) = (D^2*J*sigma_W^2 + 1)^l"),
+        "{hover}"
+    );
+    assert_eq!(get("hints"), ["18"], "{results}");
+    let text = std::fs::read_to_string(root().join("problems/resnet.tq")).unwrap();
+    let closed = line_of(&text, "claim Var(L_l) == (1 + D^2 J sigma_W^2)^l") + 1;
+    assert!(
+        get("hint").contains(&format!("{closed} ✓ proved [moments-closed-form]").as_str()),
+        "{results}"
+    );
+    let broken = get("broken_line").concat();
+    let error = get("error").concat();
+    assert!(
+        error.starts_with(&format!(
+            "{broken} E0202 `W` has rank 4 but is used with 3 indices"
+        )),
+        "{results}"
+    );
+}
