@@ -167,8 +167,8 @@ fn plot_of_a_block_read_before_its_write_names_the_reason() {
         e.contains("no variance recurrence with a closed form"),
         "{e}"
     );
-    let e = tq::plot::series_on(&r, 40, 0, Executor::Dense)
-        .err()
-        .expect("no recurrence to plot");
+    let Err(e) = tq::plot::series_on(&r, 40, 0, Executor::Dense) else {
+        panic!("no recurrence to plot")
+    };
     assert!(e.contains("no variance recurrence"), "{e}");
 }
