@@ -160,9 +160,9 @@ fn a_dense_run_that_does_not_lower_falls_back_to_the_interpreter() {
 #[test]
 fn plot_of_a_block_read_before_its_write_names_the_reason() {
     let r = report("shifted_block.tq", SHIFTED_BLOCK);
-    let e = tq::plot::series(&r, 40, 0)
-        .err()
-        .expect("no recurrence to plot");
+    let Err(e) = tq::plot::series(&r, 40, 0) else {
+        panic!("no recurrence to plot")
+    };
     assert!(
         e.contains("no variance recurrence with a closed form"),
         "{e}"
