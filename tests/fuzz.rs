@@ -606,6 +606,11 @@ fn fuzz(cases: u32, numeric: bool, limit: Duration, seed: [u8; 32]) {
     let count = std::cell::Cell::new(0u64);
     let result = runner.run(&strategy, |(file, muts)| {
         let src = apply(&sources[file], &muts);
+        // `TQ_FUZZ_DUMP=FILE` writes each input before it runs (the last one is the
+        // culprit when a run hangs).
+        if let Some(p) = std::env::var_os("TQ_FUZZ_DUMP") {
+            let _ = std::fs::write(p, &src);
+        }
         // The thread's CPU time, not the wall clock: the limit bounds tq's work, and a
         // shared machine's load must not fail the run (the pipeline runs on this thread
         // without numeric runs; with them, trials on other threads are not counted, which
