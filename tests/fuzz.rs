@@ -628,6 +628,13 @@ fn fuzz(cases: u32, numeric: bool, limit: Duration, seed: [u8; 32]) {
         count.set(count.get() + 1);
         if took > slowest.get() {
             slowest.set(took);
+            // `TQ_FUZZ_SLOWEST=FILE` keeps the slowest input so far, with its stage times.
+            if let Some(p) = std::env::var_os("TQ_FUZZ_SLOWEST") {
+                let _ = std::fs::write(
+                    p,
+                    format!("# slowest stage {took:?} (tq lsp {took_lsp:?})\n{src}"),
+                );
+            }
         }
         prop_assert!(took < limit, "took {took:?} on:\n{src}");
         Ok(())

@@ -333,7 +333,7 @@ pub struct Derivation<'a> {
     pub backward: &'a grad::Backward,
     pub gather: &'a [grad::Gathered],
     /// A scalar program's values, adjoints and partials, exactly.
-    pub scalar: Option<ScalarDerivation>,
+    pub scalar: Option<&'a ScalarDerivation>,
     /// Multiplications: per computed tensor of the forward program, then the forward and
     /// the backward program in total (polynomials in the sizes).
     pub costs: Vec<(String, sym::Expr)>,
@@ -369,13 +369,7 @@ fn costs(r: &FileReport, backward: &grad::Backward) -> Vec<(String, sym::Expr)> 
     out
 }
 
-/// One derived scalar quantity: its expression in the inputs and its value at the point.
-#[derive(Clone, Debug)]
-pub struct Quantity {
-    pub name: String,
-    pub expr: sym::Expr,
-    pub at: Option<sym::Expr>,
-}
+pub use crate::analysis::{Quantity, ScalarDerivation};
 
 impl Quantity {
     fn text(&self) -> String {
@@ -399,63 +393,6 @@ impl Quantity {
     }
 }
 
-/// A scalar program evaluated exactly: forward values, adjoints (the derived backward
-/// program run on exact expressions), and the partial derivatives of the loss.
-#[derive(Clone, Debug)]
-pub struct ScalarDerivation {
-    pub point: Vec<(String, sym::Expr)>,
-    pub values: Vec<Quantity>,
-    pub adjoints: Vec<Quantity>,
-    pub partials: Vec<Quantity>,
-}
-
-fn scalar_derivation(r: &FileReport) -> Option<ScalarDerivation> {
-    // Every simplification of the derivation shares one budget of symbolic work (a
-    // simplification past it keeps the value as written): a mutated chain with two
-    // products of 50 copies of a sum expanded polynomials of degree 2,750 with
-    // 25,000-bit coefficients for every later value, for minutes.
-    sym::with_work_budget(sym::FILE_WORK, || scalar_derivation_within(r)).0
-}
-
-fn scalar_derivation_within(r: &FileReport) -> Option<ScalarDerivation> {
-    let p = r.analysis().scalar()?;
-    let point = r
-        .program
-        .items
-        .iter()
-        .find_map(|i| match &i.kind {
-            ItemKind::At(bs) => crate::claims::scalar::point(bs).ok(),
-            _ => None,
-        })
-        .unwrap_or_default();
-    let q = |name: String, e: &sym::Expr| {
-        let expr = sym::simplify(e);
-        let at =
-            (!point.is_empty()).then(|| sym::simplify(&crate::claims::scalar::at(&expr, &point)));
-        Quantity { name, expr, at }
-    };
-    let values = p.values.iter().map(|(n, e)| q(n.clone(), e)).collect();
-    let adjoints = p
-        .adjoints
-        .iter()
-        .map(|(n, e)| q(format!("{n}.grad"), e))
-        .collect();
-    let mut partials = Vec::new();
-    if let Some(loss) = &p.loss {
-        if let Some((_, u)) = p.values.iter().find(|(n, _)| n == loss) {
-            for a in &p.inputs {
-                partials.push(q(format!("d({loss})/d({a})"), &u.diff(a)));
-            }
-        }
-    }
-    Some(ScalarDerivation {
-        point,
-        values,
-        adjoints,
-        partials,
-    })
-}
-
 /// Derives what can be derived from a file without errors.
 pub fn derivation(r: &FileReport) -> Option<Derivation<'_>> {
     if r.unexpected_errors() > 0 || r.expected_error.is_some() {
@@ -464,7 +401,7 @@ pub fn derivation(r: &FileReport) -> Option<Derivation<'_>> {
     let a = r.analysis();
     let backward = a.backward();
     let gather = a.gather();
-    let scalar = scalar_derivation(r);
+    let scalar = a.scalar_derivation();
     let costs = costs(r, backward);
     let moments = moment_lines(r);
     let rules = crate::claims::rules::derive(&r.program);

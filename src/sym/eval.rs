@@ -53,7 +53,7 @@ pub fn eval_exact(e: &Expr, at: &BTreeMap<String, BigRational>) -> Result<BigRat
         Expr::Add(ts) => {
             let mut acc = BigRational::zero();
             for t in ts {
-                acc += eval_exact(t, at)?;
+                acc = super::rat::add(&acc, &eval_exact(t, at)?);
                 if bits(&acc) > MAX_BITS {
                     return Err(EvalError::TooLarge);
                 }
@@ -63,7 +63,7 @@ pub fn eval_exact(e: &Expr, at: &BTreeMap<String, BigRational>) -> Result<BigRat
         Expr::Mul(fs) => {
             let mut acc = BigRational::one();
             for f in fs {
-                acc *= eval_exact(f, at)?;
+                acc = super::rat::mul(&acc, &eval_exact(f, at)?);
                 if bits(&acc) > MAX_BITS {
                     return Err(EvalError::TooLarge);
                 }

@@ -793,13 +793,13 @@ pub fn identical(a: &Expr, b: &Expr) -> bool {
 /// denominators with the numerator's common factor taken out (`2 a (b^2 + 1)/(a^2 + b^2 + 1)^2`).
 pub fn simplify(e: &Expr) -> Expr {
     let mut best = e.clone();
-    let mut best_len = print::to_ascii(e).len();
+    let mut best_len = print::ascii_len(e);
     let expanded = expand(e);
     let (n, d) = together(e);
     let over = Expr::mul(vec![n, Expr::pow(d, Expr::int(-1))]);
     let factored = over_factored_denominator(e);
     for cand in [expanded, over, factored] {
-        let l = print::to_ascii(&cand).len();
+        let l = print::ascii_len(&cand);
         if l < best_len {
             best = cand;
             best_len = l;
@@ -894,7 +894,7 @@ fn over_factored_denominator(e: &Expr) -> Expr {
     Expr::mul(vec![content, inner, Expr::pow(d, Expr::int(-1))])
 }
 
-pub use print::{to_ascii, to_latex, to_text};
+pub use print::{ascii_len, to_ascii, to_latex, to_text};
 
 /// Re-canonicalises `e` through the constructors; idempotent.
 pub fn normalize(e: &Expr) -> Expr {

@@ -17,6 +17,43 @@ pub fn to_ascii(e: &Expr) -> String {
     p(e, Style::Ascii, 0)
 }
 
+thread_local! {
+    /// Set while [`ascii_len`] measures: integers past [`MEASURE_BITS`] are written as
+    /// placeholders of their estimated digit count instead of being converted to decimal.
+    static MEASURING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Integers wider than this are not converted to decimal when a printed length is only
+/// measured (a 25,000-bit integer takes about a millisecond to convert, and a
+/// simplification measures every candidate).
+const MEASURE_BITS: u64 = 128;
+
+/// The length of [`to_ascii`]'s text, exact except that an integer wider than 128 bits
+/// counts as its estimated number of decimal digits (off by at most one): the measure
+/// `simplify` compares candidates by, without converting huge numbers to decimal.
+pub fn ascii_len(e: &Expr) -> usize {
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            MEASURING.with(|m| m.set(false));
+        }
+    }
+    MEASURING.with(|m| m.set(true));
+    let _reset = Reset;
+    to_ascii(e).len()
+}
+
+/// An integer's decimal text, or under [`ascii_len`] a placeholder as long as its
+/// estimated digit count when it is wider than [`MEASURE_BITS`].
+fn int_text(n: &num_bigint::BigInt) -> String {
+    if n.bits() > MEASURE_BITS && MEASURING.with(|m| m.get()) {
+        let digits = (n.bits() as f64 * std::f64::consts::LOG10_2).ceil() as usize;
+        let sign = usize::from(n.is_negative());
+        return "9".repeat(digits + sign);
+    }
+    n.to_string()
+}
+
 /// The course's notation: `2a(b² + 1)/(a² + b² + 1)²`.
 pub fn to_text(e: &Expr) -> String {
     p(e, Style::Text, 0)
@@ -118,12 +155,51 @@ fn p(e: &Expr, style: Style, ctx: u8) -> String {
     }
 }
 
+/// Integers wider than this are shown to readers (text and LaTeX, never ASCII, which
+/// stays exact for machines and for the editor's replacements) by their leading digits
+/// and their size: `9.81490936196…×10¹³⁴`. No reader checks a 7,000-digit number by eye,
+/// and converting one to decimal for every line of a derivation took seconds.
+const SHOWN_BITS: u64 = 200;
+
+/// Leading significant digits shown of an abbreviated integer.
+const SHOWN_DIGITS: usize = 12;
+
+/// An integer as a reader sees it: exact up to [`SHOWN_BITS`], beyond that its first
+/// [`SHOWN_DIGITS`] digits (truncated, never rounded, and marked by `…`) and its power
+/// of ten.
+fn shown_int(n: &num_bigint::BigInt, style: Style) -> String {
+    if style == Style::Ascii || n.bits() <= SHOWN_BITS || MEASURING.with(|m| m.get()) {
+        return int_text(n);
+    }
+    use num_traits::Pow;
+    let sign = if n.is_negative() { "-" } else { "" };
+    let m = n.abs();
+    // floor(log10 m) lies within one of this estimate; drop all but about 20 digits with
+    // one exact division, then read the digits off the quotient.
+    let estimate = ((m.bits() - 1) as f64 * std::f64::consts::LOG10_2) as u32;
+    let drop = estimate.saturating_sub(20);
+    let head = (&m / num_bigint::BigInt::from(10u32).pow(drop)).to_string();
+    let exponent = head.len() as u64 - 1 + u64::from(drop);
+    let lead = &head[..1];
+    let rest = &head[1..SHOWN_DIGITS.min(head.len())];
+    match style {
+        Style::Latex => format!("{sign}{lead}.{rest}\\ldots{{}}\\times 10^{{{exponent}}}"),
+        _ => format!(
+            "{sign}{lead}.{rest}…×10{}",
+            superscript(&exponent.to_string()).unwrap_or_else(|| format!("^{exponent}"))
+        ),
+    }
+}
+
 fn num(r: &BigRational, style: Style) -> String {
     if r.is_integer() {
-        return r.numer().to_string();
+        return shown_int(r.numer(), style);
     }
     let sign = if r.is_negative() { "-" } else { "" };
-    let (n, d) = (r.numer().abs(), r.denom());
+    let (n, d) = (
+        shown_int(&r.numer().abs(), style),
+        shown_int(r.denom(), style),
+    );
     match style {
         Style::Latex => format!("{sign}\\frac{{{n}}}{{{d}}}"),
         _ => format!("{sign}{n}/{d}"),
@@ -210,7 +286,7 @@ fn raw(e: &Expr, style: Style) -> String {
             let mut down: Vec<Expr> = Vec::new();
             for f in fs {
                 match f {
-                    Expr::Num(r) => coef *= r,
+                    Expr::Num(r) => coef = super::rat::mul(&coef, r),
                     Expr::Pow(b, ex) if ex.as_num().is_some_and(|r| r.is_negative()) => {
                         down.push(Expr::pow((**b).clone(), -(**ex).clone()))
                     }
@@ -290,5 +366,57 @@ fn quotient(up: &[Expr], down: &[Expr], coef: &BigRational, style: Style) -> Str
             };
             format!("{sign}{t}/{b}")
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use num_bigint::BigInt;
+    use num_traits::Pow;
+
+    fn big(base: u32, exp: u32) -> Expr {
+        Expr::Num(BigRational::from_integer(BigInt::from(base).pow(exp)))
+    }
+
+    #[test]
+    fn huge_integers_are_shown_by_their_true_leading_digits_and_exponent() {
+        // 7^1000 = 1.25375...×10^845 (845 = floor(1000 log10 7)).
+        let e = big(7, 1000);
+        let exact = to_ascii(&e);
+        assert_eq!(exact.len(), 846, "ASCII stays exact");
+        let shown = to_text(&e);
+        assert_eq!(shown, format!("{}.{}…×10⁸⁴⁵", &exact[..1], &exact[1..12]));
+        let latex = to_latex(&-e.clone());
+        assert_eq!(
+            latex,
+            format!(
+                "-{}.{}\\ldots{{}}\\times 10^{{845}}",
+                &exact[..1],
+                &exact[1..12]
+            )
+        );
+        // A power of ten: the estimate of the digit count is exact at the boundary.
+        assert_eq!(to_text(&big(10, 100)), "1.00000000000…×10¹⁰⁰");
+        // Up to 200 bits, numbers are written out.
+        let small = big(3, 120);
+        assert_eq!(to_text(&small), to_ascii(&small));
+    }
+
+    #[test]
+    fn the_measured_length_is_the_printed_length_within_one_digit_per_huge_number() {
+        let a = Expr::sym("a");
+        for e in [
+            big(7, 1000),
+            Expr::add(vec![a.clone(), big(3, 500)]),
+            Expr::mul(vec![big(2, 9000), Expr::pow(a.clone(), Expr::int(3))]),
+            Expr::mul(vec![a.clone(), Expr::pow(big(5, 300), Expr::int(-1))]),
+            Expr::add(vec![a.clone(), Expr::int(12)]),
+        ] {
+            let (len, exact) = (ascii_len(&e), to_ascii(&e).len());
+            assert!(len.abs_diff(exact) <= 1, "{len} vs {exact}");
+        }
+        // Measuring leaves printing exact.
+        assert_eq!(to_ascii(&big(7, 1000)).len(), 846);
     }
 }

@@ -32,7 +32,7 @@ pub fn present(e: &Expr) -> Expr {
         Expr::pow(Expr::mul(vec![cd, rd]), Expr::int(-1)),
     ]);
     let s = sym::simplify(e);
-    if sym::to_ascii(&s).len() + 4 < sym::to_ascii(&out).len() {
+    if sym::ascii_len(&s) + 4 < sym::ascii_len(&out) {
         s
     } else {
         out
