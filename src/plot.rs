@@ -818,7 +818,7 @@ pub fn svg(title: &str, plot: &Plot) -> Result<String, String> {
     }
     legend.push((
         Mark::Text,
-        "dots: sampled estimates (mean over the trials of each trial's variance over the member's elements; bar: 95% interval; a faint line joins a family's dots) — never exact".into(),
+        "dots: sampled estimates, never exact (the mean over the trials of each trial's variance over the member's elements; bar: its 95% interval; faint lines join them)".into(),
     ));
     legend.push((
         Mark::Text,
@@ -989,7 +989,7 @@ pub fn svg(title: &str, plot: &Plot) -> Result<String, String> {
                 x + 34
             };
             bottom
-                .draw(&Text::new(clip(text.clone(), 150), (tx, y), font.clone()))
+                .draw(&Text::new(clip(text.clone(), 165), (tx, y), font.clone()))
                 .map_err(|e| e.to_string())?;
         }
         root.present().map_err(|e| e.to_string())?;
