@@ -195,7 +195,12 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
         let (claim, at) = (claim, at.clone());
         let (line, column) = lines.line_col(span.start as usize);
         if let Some(p) = &opts.progress {
-            p.say(&format!("line {line}: {}", claim.text));
+            // The claim as its report prints it, with its `tol`, `given` and `at`.
+            p.say(&format!(
+                "line {line}: {}{}",
+                claim.text,
+                crate::syntax::printer::print_claim_tail(claim)
+            ));
         }
         let limit = sym::CLAIM_WORK.min(sym_left);
         let key = match (&opts.cache, &shared) {
