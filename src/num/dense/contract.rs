@@ -165,7 +165,7 @@ impl<'a> Dense<'a> {
         if into.is_none() {
             self.check_alloc(out_n)?;
         }
-        self.tick(sprod([nb, m, kk, n].into_iter()) as u64)?;
+        self.array_op(sprod([nb, m, kk, n].into_iter()) as u64)?;
         // Copied only when the axes are not already in matrix order.
         let xv = Self::align(&x, &ox);
         let yv = Self::align(&y, &oy);

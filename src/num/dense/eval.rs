@@ -162,7 +162,7 @@ impl<'a> Dense<'a> {
         match acc {
             None => Ok(v),
             Some(mut a) if a.axes == v.axes && a.data.shape() == v.data.shape() => {
-                self.tick(v.data.len() as u64)?;
+                self.array_op(v.data.len() as u64)?;
                 a.data += &v.data;
                 Ok(a)
             }
@@ -172,7 +172,9 @@ impl<'a> Dense<'a> {
 
     /// A factor of a term (anything but a product).
     pub(super) fn factor(&mut self, e: &Expr, b: &Bind, ctx: &Ctx, pref: &[String]) -> R<Val> {
-        self.tick(1)?;
+        // The factor's own array operation (a read, a number, a call): one operation
+        // and its fixed cost.
+        self.array_op(1)?;
         match e {
             Expr::Num(s, _) => match s.parse::<f64>() {
                 Ok(v) => Ok(Val::scalar(v)),
@@ -281,7 +283,7 @@ impl<'a> Dense<'a> {
     }
 
     pub(super) fn map(&mut self, mut v: Val, f: impl Fn(f64) -> f64) -> R<Val> {
-        self.tick(v.data.len() as u64)?;
+        self.array_op(v.data.len() as u64)?;
         v.data.mapv_inplace(f);
         Ok(v)
     }
@@ -318,7 +320,7 @@ impl<'a> Dense<'a> {
             .collect();
         let n: usize = sprod(shape.iter().copied());
         self.check_alloc(n)?;
-        self.tick(n as u64)?;
+        self.array_op(n as u64)?;
         let (Some(xb), Some(yb)) = (xv.broadcast(IxDyn(&shape)), yv.broadcast(IxDyn(&shape)))
         else {
             return unsup("arrays of different extents");

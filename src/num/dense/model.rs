@@ -392,6 +392,7 @@ impl<'a> DenseModel<'a> {
             ops,
             max_ops: self.max_ops,
             stored,
+            statement_ops: 0,
         };
         d.run_items(&self.forward, &mut Vec::new())?;
         for (i, k, mut a) in seed_arrays {

@@ -6,7 +6,7 @@
 
 use super::access::{is_plain, same_ref};
 use super::storage::{Ctx, Dense};
-use super::{bump, lookup, lower_err, refs_of, sprod, unsup, R, STATEMENT_COST};
+use super::{bump, lookup, lower_err, refs_of, sprod, unsup, R};
 use crate::num::Bind;
 use crate::syntax::ast::*;
 
@@ -94,7 +94,7 @@ impl<'a> Dense<'a> {
 
     /// One equation, for every value of the block's indices and its free indices.
     pub(super) fn statement(&mut self, eq: &Equation, for_vars: &[String], b: &Bind) -> R<()> {
-        self.tick(STATEMENT_COST)?;
+        self.statement_start()?;
         let mut ctx = Ctx::default();
         for v in for_vars {
             self.add_axis(&mut ctx, v, b)?;
@@ -197,7 +197,7 @@ impl<'a> Dense<'a> {
         let combos: usize = sprod(ranges.iter().map(|r| r.1));
         for c in 0..combos {
             if c > 0 {
-                self.tick(STATEMENT_COST)?;
+                self.statement_start()?;
             }
             b2.truncate(b.len());
             for (k, v) in en.iter().enumerate() {

@@ -138,6 +138,9 @@ pub struct Dense<'a> {
     pub ops: u64,
     pub max_ops: u64,
     pub(super) stored: usize,
+    /// Array operations of the statement being executed (the first
+    /// [`super::STATEMENT_ARRAY_OPS`] are covered by its fixed cost).
+    pub(super) statement_ops: u64,
 }
 
 impl<'a> Dense<'a> {
@@ -150,6 +153,25 @@ impl<'a> Dense<'a> {
             ));
         }
         Ok(())
+    }
+
+    /// One array operation over `n` elements: the elements, plus the operation's fixed
+    /// cost ([`super::ARRAY_OP_COST`]) past the first [`super::STATEMENT_ARRAY_OPS`] of
+    /// its statement, whose fixed cost ([`super::STATEMENT_COST`]) covers those.
+    pub(super) fn array_op(&mut self, n: u64) -> R<()> {
+        self.statement_ops = self.statement_ops.saturating_add(1);
+        let fixed = if self.statement_ops > super::STATEMENT_ARRAY_OPS {
+            super::ARRAY_OP_COST
+        } else {
+            0
+        };
+        self.tick(n.saturating_add(fixed))
+    }
+
+    /// A statement starts: its fixed cost.
+    pub(super) fn statement_start(&mut self) -> R<()> {
+        self.statement_ops = 0;
+        self.tick(super::STATEMENT_COST)
     }
 
     pub(super) fn check_alloc(&self, n: usize) -> R<()> {
