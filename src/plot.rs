@@ -818,7 +818,7 @@ pub fn svg(title: &str, plot: &Plot) -> Result<String, String> {
     }
     legend.push((
         Mark::Text,
-        "dots: sampled estimates, never exact (the mean over the trials of each trial's variance over the member's elements; bar: its 95% interval; faint lines join them)".into(),
+        "dots: sampled estimates, never exact (mean over trials of each trial's variance over the member's elements; bar: pointwise 95% interval)".into(),
     ));
     legend.push((
         Mark::Text,
@@ -926,7 +926,19 @@ pub fn svg(title: &str, plot: &Plot) -> Result<String, String> {
                         .map_err(|e| e.to_string())?;
                 }
             }
-            if !s.pooled.is_empty() {
+            if tensors {
+                // One short dashed mark per tensor: tensors are not joined by lines.
+                for &(x, y) in &s.pooled {
+                    chart
+                        .draw_series(DashedLineSeries::new(
+                            [(x - 0.2, y), (x + 0.2, y)],
+                            6,
+                            4,
+                            colour.stroke_width(2),
+                        ))
+                        .map_err(|e| e.to_string())?;
+                }
+            } else if !s.pooled.is_empty() {
                 chart
                     .draw_series(DashedLineSeries::new(
                         s.pooled.iter().copied(),
