@@ -593,7 +593,7 @@ fn leaf_lines(m: &mut Machine, d: &Decl) -> Result<Vec<String>, String> {
                     Ok(v) => args.push(py_float(v)),
                     // An argument that reads the declared indices (or other tensors) is
                     // drawn element by element in `sample_dependent`.
-                    Err(_) if c.args.iter().any(|a| reads_names(a)) => return Ok(vec![]),
+                    Err(_) if c.args.iter().any(reads_names) => return Ok(vec![]),
                     Err(e) => return Err(e.message),
                 }
             }
