@@ -1196,6 +1196,19 @@ impl ClaimTest<'_> {
 mod tests {
     use super::*;
 
+    /// I_x(2, 3) = P(Binomial(4, x) >= 2), on both sides of the continued fraction's
+    /// switch at x = 3/7; I_x(1, 1) = x.
+    #[test]
+    fn incomplete_beta_matches_binomial_tails() {
+        for (x, want) in [
+            (0.3, 1.0 - 0.7f64.powi(4) - 4.0 * 0.3 * 0.7f64.powi(3)),
+            (0.5, 11.0 / 16.0),
+        ] {
+            assert!((beta_inc(2.0, 3.0, x) - want).abs() < 1e-12, "{x}");
+        }
+        assert!((beta_inc(1.0, 1.0, 0.25) - 0.25).abs() < 1e-12);
+    }
+
     #[test]
     fn student_t_quantiles_match_the_tables() {
         // Two-sided quantiles from the t table, and the normal limit.
