@@ -76,6 +76,84 @@ fn on_elements(message: String) -> Unlowered {
     }
 }
 
+/// How one lowering reads what the shared walk ([`lower_with`]) leaves to it: the one
+/// place where the lowerings differ. Scalar claims read a [`Scope`] (defined values,
+/// adjoints, derived calls); tensor-element claims write elements out at a generic index
+/// (`claims::elements`); update rules read a rule's states at a step (`claims::rules`).
+/// Numbers, arithmetic, the built-in functions, derivatives and the constructs no
+/// lowering writes out are the walk's, so each is read (or refused, with the same
+/// reason) alike everywhere.
+pub trait Atoms {
+    /// A reference: a value, a symbol, an adjoint, a tensor element, a rule's state.
+    fn reference(&mut self, r: &ast::Ref) -> Result<Expr, Unlowered>;
+    /// A call this lowering gives a meaning of its own (a derived count, a moment,
+    /// `min(T)`), or `None` for the shared reading.
+    fn call(&mut self, _e: &ast::Expr, _c: &ast::Call) -> Option<Result<Expr, Unlowered>> {
+        None
+    }
+    /// The argument of a built-in function.
+    fn argument(&mut self, x: &ast::Expr) -> Result<Expr, Unlowered> {
+        lower_with(x, self)
+    }
+    /// `sqrt` of a lowered argument.
+    fn sqrt(&mut self, x: Expr) -> Expr {
+        Expr::sqrt(x)
+    }
+    /// An explicit sum `sum_{i}(body)`.
+    fn sum(&mut self, _ids: &[ast::Ident], _body: &ast::Expr) -> Result<Expr, Unlowered> {
+        Err(on_elements(
+            "explicit sums in claims are not decided yet".into(),
+        ))
+    }
+}
+
+impl Atoms for &Scope {
+    fn reference(&mut self, r: &ast::Ref) -> Result<Expr, Unlowered> {
+        let name = print_name(&r.name);
+        if r.indices.is_some() {
+            return Err(on_elements(format!("`{name}[...]` is a tensor element; claims about tensor elements are not decided yet")));
+        }
+        if r.grad {
+            return self
+                .grads
+                .get(&name)
+                .cloned()
+                .ok_or_else(|| format!("`{name}.grad` is not a scalar program's adjoint").into());
+        }
+        if let Some(cs) = self.def_conditions.get(&name) {
+            cs.iter().cloned().for_each(sym::defined::note_condition);
+        }
+        if let Some(v) = self.defs.get(&name) {
+            return Ok(v.clone());
+        }
+        Ok(Expr::sym(&name))
+    }
+
+    fn call(&mut self, e: &ast::Expr, _c: &ast::Call) -> Option<Result<Expr, Unlowered>> {
+        if self.calls.is_empty() {
+            return None;
+        }
+        let text = crate::syntax::printer::print_expr(e);
+        self.calls
+            .get(&text)
+            .map(|v| v.clone().map_err(Unlowered::from))
+    }
+}
+
+/// [`lower_with`] where only references differ: `refs` reads each one.
+pub fn lower_refs(
+    e: &ast::Expr,
+    refs: &mut dyn FnMut(&ast::Ref) -> Result<Expr, String>,
+) -> Result<Expr, String> {
+    struct Refs<'f>(&'f mut dyn FnMut(&ast::Ref) -> Result<Expr, String>);
+    impl Atoms for Refs<'_> {
+        fn reference(&mut self, r: &ast::Ref) -> Result<Expr, Unlowered> {
+            (self.0)(r).map_err(Unlowered::from)
+        }
+    }
+    lower_with(e, &mut Refs(refs)).map_err(|u| u.message)
+}
+
 /// Lowers a tq expression to an exact symbolic one, or says why it cannot.
 pub fn lower(e: &ast::Expr, sc: &Scope) -> Result<Expr, String> {
     lower_or_why(e, sc).map_err(|u| u.message)
@@ -83,30 +161,18 @@ pub fn lower(e: &ast::Expr, sc: &Scope) -> Result<Expr, String> {
 
 /// [`lower`], with what stopped it typed ([`Unlowered`]).
 pub fn lower_or_why(e: &ast::Expr, sc: &Scope) -> Result<Expr, Unlowered> {
-    let lower = lower_or_why;
+    lower_with(e, &mut { sc })
+}
+
+/// The AST → `sym` lowering every engine shares: `atoms` reads the references (and the
+/// calls and sums it gives a meaning of its own), the rest is read here.
+pub fn lower_with<A: Atoms + ?Sized>(e: &ast::Expr, atoms: &mut A) -> Result<Expr, Unlowered> {
     Ok(match e {
         ast::Expr::Num(s, _) => Expr::num(parse_number(s).ok_or_else(|| not_read_exactly(s))?),
-        ast::Expr::Ref(r) => {
-            let name = print_name(&r.name);
-            if r.indices.is_some() {
-                return Err(on_elements(format!("`{name}[...]` is a tensor element; claims about tensor elements are not decided yet")));
-            }
-            if r.grad {
-                return sc.grads.get(&name).cloned().ok_or_else(|| {
-                    format!("`{name}.grad` is not a scalar program's adjoint").into()
-                });
-            }
-            if let Some(cs) = sc.def_conditions.get(&name) {
-                cs.iter().cloned().for_each(sym::defined::note_condition);
-            }
-            if let Some(v) = sc.defs.get(&name) {
-                return Ok(v.clone());
-            }
-            Expr::sym(&name)
-        }
-        ast::Expr::Unary(UnOp::Neg, x, _) => -lower(x, sc)?,
+        ast::Expr::Ref(r) => atoms.reference(r)?,
+        ast::Expr::Unary(UnOp::Neg, x, _) => -lower_with(x, atoms)?,
         ast::Expr::Binary(op, l, r, _) => {
-            let (a, b) = (lower(l, sc)?, lower(r, sc)?);
+            let (a, b) = (lower_with(l, atoms)?, lower_with(r, atoms)?);
             match op {
                 BinOp::Add => a + b,
                 BinOp::Sub => a - b,
@@ -115,37 +181,26 @@ pub fn lower_or_why(e: &ast::Expr, sc: &Scope) -> Result<Expr, Unlowered> {
                 BinOp::Pow => Expr::pow(a, b),
             }
         }
-        ast::Expr::Call(c)
-            if sc
-                .calls
-                .contains_key(&crate::syntax::printer::print_expr(e)) =>
-        {
-            return sc.calls[&crate::syntax::printer::print_expr(e)]
-                .clone()
-                .map_err(Unlowered::from);
-        }
         ast::Expr::Call(c) => {
+            if let Some(v) = atoms.call(e, c) {
+                return v;
+            }
             let f = c.func.name.as_str();
             if matches!(f, "E" | "Var" | "Cov") {
-                return Err(
-                    format!("`{f}` needs the moments engine, which is not built yet").into(),
-                );
+                return Err(format!(
+                    "`{f}(...)` is a moment, not an expression of the symbols (the moments engine decides moments)"
+                )
+                .into());
             }
-            if c.args.len() != 1 {
-                return Err(format!("`{f}(...)` claims are not decided yet").into());
-            }
-            let x = lower(&c.args[0], sc)?;
-            match f {
-                "sqrt" => Expr::sqrt(x),
-                "E" | "Var" | "Cov" => {
-                    return Err(
-                        format!("`{f}` needs the moments engine, which is not built yet").into(),
-                    )
-                }
-                _ => match Func::from_name(f) {
-                    Some(func) => Expr::func(func, x),
-                    None => return Err(format!("`{f}(...)` claims are not decided yet").into()),
-                },
+            let func = match (Func::from_name(f), c.args.as_slice()) {
+                (Some(func), [_]) => func,
+                _ => return Err(format!("`{f}(...)` claims are not decided yet").into()),
+            };
+            let x = atoms.argument(&c.args[0])?;
+            if func == Func::Sqrt {
+                atoms.sqrt(x)
+            } else {
+                Expr::func(func, x)
             }
         }
         ast::Expr::Deriv(u, a, _) => {
@@ -154,14 +209,23 @@ pub fn lower_or_why(e: &ast::Expr, sc: &Scope) -> Result<Expr, Unlowered> {
                     "derivatives of tensor elements are not decided yet".into(),
                 ));
             }
-            let value = lower(&ast::Expr::Ref((**u).clone()), sc)?;
-            value.diff(&print_name(&a.name))
+            let value = atoms.reference(u)?;
+            // Only a derivative with respect to a free symbol (an input) is the
+            // derivative of the value: a computed `x` is written out in the inputs, so
+            // `d(y)/d(x)` taken at its symbol would be 0 whatever y is.
+            let wrt = print_name(&a.name);
+            match (a.grad, atoms.reference(a)?) {
+                (false, Expr::Sym(s)) if s == wrt => value.diff(&wrt),
+                _ => {
+                    return Err(format!(
+                        "`d({})/d({wrt})`: `{wrt}` is computed by the program; tq takes derivatives with respect to inputs only",
+                        print_name(&u.name)
+                    )
+                    .into())
+                }
+            }
         }
-        ast::Expr::Sum(..) => {
-            return Err(on_elements(
-                "explicit sums in claims are not decided yet".into(),
-            ))
-        }
+        ast::Expr::Sum(ids, body, _) => atoms.sum(ids, body)?,
         ast::Expr::Softmax(..) => {
             return Err(String::from("softmax in claims is not decided yet").into())
         }

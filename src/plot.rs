@@ -1,27 +1,40 @@
-//! `tq plot`: variance against depth (or time) as an SVG, forward and backward.
+//! `tq plot`: variance against depth, time or scale as an SVG, forward and backward.
 //!
-//! The predicted curve of a family is the moments engine's closed form for its
-//! variance (`Var(L_l) = (D^2*J*sigma_W^2 + 1)^l`, `Var(L_l.grad) = (...)^(L - l)`, as
-//! `tq derive` prints it), evaluated at the file's `sample` values for every member.
-//! The sampled points come from independent trials of the model (weights, inputs and
-//! incoming gradients resampled each trial, trial t seeded by `num::seed::trial_seed(seed, Plot, t)`), on the dense
-//! executor when the program lowers, else on the interpreter: per member, the mean over
-//! trials of the per-trial variance over the member's elements (taken about the mean of
-//! all trials), with a 95% interval from the spread across trials. Under zero padding the
-//! closed form holds away from the border only; the samples pool every position, and a
-//! forward family also gets the mean over positions of the second-moment program
-//! (`moments::position`), which is what they estimate. No IO: the SVG is a string.
+//! Every family of the program (a tensor with members over a loop: `L_l`, `R_{l+1}`, or
+//! a tensor with the loop variable in its index list, `h[b,t,j]`, one member per step)
+//! is drawn member by member, forward and, where the derived backward program runs,
+//! backward (`L_l.grad`, `h.grad[b,t,j]`):
+//!
+//! - **sampled**: independent trials of the model (weights, inputs and incoming
+//!   gradients resampled each trial, trial t seeded by
+//!   `num::seed::trial_seed(seed, Plot, t)`), on the dense executor when the program
+//!   lowers, else on the interpreter: per member, the mean over trials of the per-trial
+//!   variance over the member's elements (taken about the mean of all trials), with a 95%
+//!   interval from the spread across trials;
+//! - **predicted**: what the moments engine derives for the member, where it derives
+//!   anything: the closed form of the family's variance recurrence (`Var(L_l) =
+//!   (D^2*J*sigma_W^2 + 1)^l`, as `tq derive` prints it) evaluated at the file's `sample`
+//!   values, else the member's own mean and second moment (the engine's value member by
+//!   member), each with its status (exact, or the approximations it rests on).
+//!
+//! A file with no family but random tensors (one layer) is drawn tensor by tensor in
+//! program order. A file with no random tensor (a scalar program, update rules) is
+//! refused with the reason. Under zero padding the engine's values hold away from the
+//! border only; the samples pool every position, and a forward family also gets the mean
+//! over positions of the second-moment program (`moments::position`), which is what they
+//! estimate. No IO: the SVG is a string.
 
+use crate::check::{Env, TensorKind};
 use crate::claims::montecarlo::{DENSE_BUDGET, FILE_BUDGET};
-use crate::moments;
+use crate::moments::{self, Entry};
 use crate::num::dense::Needed;
 use crate::num::seed::Domain;
 use crate::num::trials::{cores, TrialError, TrialModel, TrialRun};
 use crate::report::FileReport;
 use crate::sym;
-use crate::syntax::ast::Boundary;
+use crate::syntax::ast::{self, Boundary, Item, ItemKind};
 use plotters::prelude::*;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The most trials `tq plot` accepts (and the fewest: 2, for an interval).
 pub const MAX_TRIALS: usize = 10_000;
@@ -34,22 +47,27 @@ pub const PLOT_BUDGET: u64 = FILE_BUDGET;
 /// One curve: predicted values and sampled points of one family's variance.
 #[derive(Clone, Debug)]
 pub struct Series {
-    /// `Var(L_l)` or `Var(L_l.grad)`.
+    /// `Var(L_l)`, `Var(L_l.grad)`, `Var(h[t])`, or for a file drawn tensor by tensor
+    /// `Var(each tensor)`.
     pub label: String,
     pub grad: bool,
-    /// The closed form the prediction comes from (ASCII, in the member subscript).
+    /// The closed form the prediction comes from (ASCII, in the member subscript);
+    /// empty when the prediction is the engine's value member by member (or absent).
     pub closed_form: String,
-    /// `exact`, or the approximations the closed form rests on.
+    /// `exact`, or the approximations the predicted values rest on; empty when the
+    /// moments engine predicts no member.
     pub status: String,
-    /// (member subscript, predicted variance).
+    /// (member, predicted variance): the members the moments engine has a value for.
     pub predicted: Vec<(f64, f64)>,
-    /// (member subscript, mean of the per-trial variances, half-width of the 95% interval).
+    /// (member, mean of the per-trial variances, half-width of the 95% interval).
     pub sampled: Vec<(f64, f64, f64)>,
-    /// Under zero padding, a forward family: (member subscript, the variance averaged over
+    /// Under zero padding, a forward family: (member, the variance averaged over
     /// all positions, border included) from the moments engine's second-moment program
     /// run position by position (`moments::position`) — what the pooled samples estimate.
     /// Empty otherwise, or when the program is not multilinear in zero-mean leaves.
     pub pooled: Vec<(f64, f64)>,
+    /// Why the moments engine predicts no member (when `predicted` is empty).
+    pub unpredicted: String,
 }
 
 /// Everything `tq plot` draws.
@@ -60,19 +78,38 @@ pub struct Plot {
     pub seed: u64,
     /// `dense executor` or `interpreter`.
     pub executor: &'static str,
-    /// Zero padding: the closed form holds away from the border only, the sampled
+    /// Zero padding: the engine's values hold away from the border only, the sampled
     /// points pool every position.
     pub zero_padding: bool,
-    /// The loop variable of the first series (the x axis).
+    /// The x axis: the loop variables of the families (`l`, `t`), or `tensor`.
     pub var: String,
+    /// Names of the x positions when the file is drawn tensor by tensor (else empty: the
+    /// x positions are the members' subscripts or steps).
+    pub ticks: Vec<String>,
+    /// The file's `sample` values, as written (`B = 2, X = 6, ...`).
+    pub sample: String,
+    /// Why the backward families are not drawn (empty when they are, or there are none).
+    pub backward_note: String,
+}
+
+/// How a family's members are laid out.
+#[derive(Clone, Debug, PartialEq)]
+enum Along {
+    /// Members `L_{k}` (a one-subscript family).
+    Member,
+    /// Slices at position k of dimension d (`h[b,t,j]`: d = 1).
+    Dim(usize),
+    /// One tensor among the file's tensors: position k on the x axis.
+    Tensor(usize),
 }
 
 struct Wanted {
     key: String,
     grad: bool,
     var: String,
-    closed: sym::Expr,
-    status: String,
+    along: Along,
+    /// A closed form of the variance in `#n` with its status.
+    closed: Option<(sym::Expr, String)>,
 }
 
 /// The member number of `L_{3}` for family `L`.
@@ -91,6 +128,166 @@ type Sums = BTreeMap<(usize, i64), (usize, f64, f64)>;
 /// Where the trials run ([`Executor::Auto`]: the dense executor when the program
 /// lowers, else the interpreter).
 pub use crate::num::trials::Executor;
+
+/// The loop variable of every family written in a loop, and the range of each loop
+/// variable (as written).
+fn loop_vars(items: &[Item], env: &Env, cur: Option<&ast::Loop>, out: &mut LoopVars) {
+    for it in items {
+        match &it.kind {
+            ItemKind::Loop(lp) => {
+                out.ranges
+                    .entry(lp.range.var.name.clone())
+                    .or_insert((lp.range.from.clone(), lp.range.to.clone()));
+                loop_vars(&lp.body, env, Some(lp), out);
+            }
+            ItemKind::ForIndices(f) => loop_vars(&f.body, env, cur, out),
+            ItemKind::Equation(eq) => {
+                if let Some(lp) = cur {
+                    out.var
+                        .entry(env.key_of(&eq.lhs.name))
+                        .or_insert(lp.range.var.name.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+#[derive(Default)]
+struct LoopVars {
+    var: BTreeMap<String, String>,
+    ranges: BTreeMap<String, (ast::Expr, ast::Expr)>,
+}
+
+/// A loop bound at the sample values (sizes, symbols; `+ - *` and numbers).
+fn bound(e: &ast::Expr, at: &BTreeMap<String, f64>) -> Option<f64> {
+    match e {
+        ast::Expr::Num(s, _) => s.parse().ok(),
+        ast::Expr::Ref(r) if r.indices.is_none() && !r.grad => at
+            .get(&crate::syntax::printer::print_name(&r.name))
+            .copied(),
+        ast::Expr::Unary(ast::UnOp::Neg, a, _) => Some(-bound(a, at)?),
+        ast::Expr::Binary(op, a, b, _) => {
+            let (a, b) = (bound(a, at)?, bound(b, at)?);
+            match op {
+                ast::BinOp::Add => Some(a + b),
+                ast::BinOp::Sub => Some(a - b),
+                ast::BinOp::Mul | ast::BinOp::Jux => Some(a * b),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// The engine's variance of one element of a member, at the sample values, with the
+/// approximations it rests on; `None` when the engine does not know it.
+fn rv_var(rv: &moments::rv::Rv, at: &BTreeMap<String, f64>) -> Option<(f64, Vec<String>)> {
+    let (m, m2) = (rv.mean.as_ref()?, rv.m2.as_ref()?);
+    let v = (m2.clone() - m.clone() * m.clone()).eval_f64(at).ok()?;
+    v.is_finite()
+        .then(|| (v, rv.approx.iter().map(|a| a.text().to_string()).collect()))
+}
+
+/// The engine's value for member `k` of a family (a fixed member, else the loop's
+/// template, as the engine itself reads members).
+fn member_var(e: Option<&Entry>, k: i64, at: &BTreeMap<String, f64>) -> Option<(f64, Vec<String>)> {
+    match e? {
+        Entry::Plain(rv) => rv_var(rv, at),
+        Entry::Family { members, templates } => {
+            if let Some((_, rv)) = members
+                .iter()
+                .find(|(s, _)| s.eval_f64(at).ok() == Some(k as f64))
+            {
+                return rv_var(rv, at);
+            }
+            let t = templates.last()?;
+            let rv = moments::subs_rv(&t.rv, &t.var, &(sym::Expr::int(k) - t.offset.clone()));
+            rv_var(&rv, at)
+        }
+    }
+}
+
+/// What one trial measures of one wanted family (plain data, shared by the threads).
+struct Spec {
+    key: String,
+    grad: bool,
+    along: Along,
+    /// Positions probed along a dimension (`Along::Dim`).
+    range: (i64, i64),
+}
+
+/// Per member of a trial: (wanted family, member, elements, sum, sum of squares).
+fn measure(run: &TrialRun, specs: &[Spec]) -> Vec<(usize, i64, usize, f64, f64)> {
+    let mut out = Vec::new();
+    let keys = run.keys();
+    for (i, s) in specs.iter().enumerate() {
+        match s.along {
+            Along::Member => {
+                for k in &keys {
+                    if k.1 != s.grad {
+                        continue;
+                    }
+                    if let Some(m) = member_index(&k.0, &s.key) {
+                        if let Some((n, s1, s2)) = run.moments(k, &[]) {
+                            out.push((i, m, n, s1, s2));
+                        }
+                    }
+                }
+            }
+            Along::Dim(d) => {
+                let key = (s.key.clone(), s.grad);
+                let mut fixed = vec![None; d + 1];
+                for p in s.range.0..=s.range.1 {
+                    fixed[d] = Some(p);
+                    if let Some((n, s1, s2)) = run.moments(&key, &fixed) {
+                        out.push((i, p, n, s1, s2));
+                    }
+                }
+            }
+            Along::Tensor(x) => {
+                if let Some((n, s1, s2)) = run.moments(&(s.key.clone(), s.grad), &[]) {
+                    out.push((i, x as i64, n, s1, s2));
+                }
+            }
+        }
+    }
+    out.retain(|p| p.2 > 0);
+    out
+}
+
+/// The model and its first trial: with the backward program when `back` is given.
+#[allow(clippy::too_many_arguments)]
+fn first_trial<'p, 'a>(
+    program: &'p ast::Program,
+    env: &'a Env,
+    back: &'p [Item],
+    loss: Option<&'p str>,
+    setup: crate::num::gradcheck::Setup<'p>,
+    needed: &Needed,
+    executor: Executor,
+    seed: u64,
+) -> Result<(TrialModel<'p, 'a>, TrialRun<'a>), String> {
+    let mut model = TrialModel::new(
+        program,
+        env,
+        back,
+        loss,
+        setup,
+        Some(needed),
+        executor,
+        seed,
+        Domain::Plot,
+    )
+    .map_err(|e| format!("the model cannot be run: {e}"))?;
+    // A dense run that does not lower falls back to the interpreter.
+    let first = match model.run(0) {
+        Err(TrialError::Unsupported(_)) if model.fall_back() => model.run(0),
+        other => other,
+    }
+    .map_err(|e| format!("the model cannot be run: {e}"))?;
+    Ok((model, first))
+}
 
 /// The predicted and sampled series of a checked file: `trials` trials, trial t seeded
 /// by [`crate::num::seed::trial_seed`]`(seed, Plot, t)`.
@@ -116,91 +313,163 @@ pub fn series_on(
     let env = &r.env;
     let back = r.analysis().backward();
     let analysis = r.analysis().moments();
-    let mut wanted: Vec<Wanted> = analysis
-        .recurrences
+    let random = env
+        .tensors
+        .values()
+        .any(|t| t.kind != TensorKind::Computed && !t.is_int);
+    let rules = r
+        .program
+        .items
         .iter()
-        .filter_map(|rec| {
-            let closed = rec.var_closed.as_ref()?;
-            Some(Wanted {
-                key: rec.tensor.clone(),
-                grad: rec.grad,
-                var: rec.var.clone(),
-                closed: sym::simplify(closed),
-                status: if rec.approx.is_empty() {
-                    "exact".into()
-                } else {
-                    rec.approx
-                        .iter()
-                        .map(|a| a.text())
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                },
-            })
-        })
-        .collect();
-    wanted.sort_by_key(|w| w.grad);
-    if wanted.is_empty() {
-        let why = analysis
-            .recurrences
-            .iter()
-            .filter_map(|rec| {
-                rec.unsolved
-                    .as_ref()
-                    .map(|u| format!("{}: {u}", rec.tensor))
-            })
-            .collect::<Vec<_>>();
-        return Err(format!(
-            "the moments engine derives no variance recurrence with a closed form for this file{}",
-            if why.is_empty() {
-                String::new()
-            } else {
-                format!(" ({})", why.join("; "))
-            }
-        ));
+        .any(|it| matches!(it.kind, ItemKind::Rule(_)));
+    if !random {
+        return Err(if rules {
+            "the file's update rules run over steps on symbolic values (their sequences are compared exactly by its claims); it declares no random tensor, so there is no variance to sample or predict".into()
+        } else if env.tensors.is_empty() {
+            "the file declares no tensor (a scalar program has exact values at its `at` point, which `tq derive` prints); there is no variance to sample or predict".into()
+        } else {
+            "the file declares no random tensor (no `param` or `input`); there is no variance to sample or predict".into()
+        });
     }
-    let loss = back.seeds.first().map(String::as_str);
-    let needed: Needed = wanted.iter().map(|w| (w.key.clone(), w.grad)).collect();
-    let setup = |_: &mut crate::num::Machine| Ok(());
-    let mut sums: Vec<Sums> = vec![Sums::new(); wanted.len()];
-    let mut add = |t: usize, member: &str, grad: bool, n: usize, s1: f64, s2: f64| {
-        for (w, acc) in wanted.iter().zip(sums.iter_mut()) {
-            if w.grad != grad || n == 0 {
-                continue;
+    // Closed forms of the variance recurrences, by family.
+    let mut closed: BTreeMap<(String, bool), (sym::Expr, String, String)> = BTreeMap::new();
+    for rec in &analysis.recurrences {
+        if let Some(c) = &rec.var_closed {
+            let status = if rec.approx.is_empty() {
+                "exact".to_string()
+            } else {
+                rec.approx
+                    .iter()
+                    .map(|a| a.text())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            };
+            closed.entry((rec.tensor.clone(), rec.grad)).or_insert((
+                sym::simplify(c),
+                status,
+                rec.var.clone(),
+            ));
+        }
+    }
+    let mut lv = LoopVars::default();
+    loop_vars(&r.program.items, env, None, &mut lv);
+    let mut wanted: Vec<Wanted> = Vec::new();
+    let mut fams: BTreeSet<String> = BTreeSet::new();
+    for (name, t) in &env.tensors {
+        if t.kind == TensorKind::Param || t.is_int {
+            continue;
+        }
+        let computed = t.kind == TensorKind::Computed;
+        if t.family_arity == 1 && (computed || !t.start_members.is_empty()) {
+            fams.insert(name.clone());
+            for grad in [false, true] {
+                let c = closed.get(&(name.clone(), grad));
+                let var = c
+                    .map(|c| c.2.clone())
+                    .or_else(|| lv.var.get(name).cloned())
+                    .unwrap_or_else(|| "l".into());
+                wanted.push(Wanted {
+                    key: name.clone(),
+                    grad,
+                    var,
+                    along: Along::Member,
+                    closed: c.map(|c| (c.0.clone(), c.1.clone())),
+                });
             }
-            if let Some(k) = member_index(member, &w.key) {
-                acc.insert((t, k), (n, s1, s2));
+        } else if t.family_arity == 0 && (computed || !t.start_positions.is_empty()) {
+            let dim = t
+                .dims
+                .iter()
+                .enumerate()
+                .find_map(|(d, s)| s.strip_prefix('~').map(|v| (d, v.to_string())))
+                .or_else(|| {
+                    // A recurrence's start slice (`input h[B, 0, J]`): along its loop.
+                    let d = t.start_positions.first()?.0;
+                    Some((d, lv.var.get(name)?.clone()))
+                });
+            if let Some((d, var)) = dim {
+                fams.insert(name.clone());
+                for grad in [false, true] {
+                    wanted.push(Wanted {
+                        key: name.clone(),
+                        grad,
+                        var: var.clone(),
+                        along: Along::Dim(d),
+                        closed: None,
+                    });
+                }
             }
         }
-    };
-    // Per member of a trial: (member, grad, elements, sum, sum of squares).
-    let members = |run: &TrialRun| -> Vec<(String, bool, usize, f64, f64)> {
-        run.keys()
-            .into_iter()
-            .filter_map(|k| {
-                let (n, s1, s2) = run.moments(&k, &[])?;
-                Some((k.0, k.1, n, s1, s2))
-            })
-            .collect()
-    };
-    let mut model = TrialModel::new(
+    }
+    // A family the engine solves that the declarations did not name.
+    for ((key, grad), (c, status, var)) in &closed {
+        if !fams.contains(key) {
+            wanted.push(Wanted {
+                key: key.clone(),
+                grad: *grad,
+                var: var.clone(),
+                along: Along::Member,
+                closed: Some((c.clone(), status.clone())),
+            });
+        }
+    }
+    let mut ticks = Vec::new();
+    if wanted.is_empty() {
+        // No family: every random or computed tensor, in program order.
+        let mut ts: Vec<(&String, &crate::check::TensorInfo)> = env
+            .tensors
+            .iter()
+            .filter(|(_, t)| t.kind != TensorKind::Param && !t.is_int && t.family_arity == 0)
+            .collect();
+        ts.sort_by_key(|(_, t)| t.span.start);
+        for (i, (name, _)) in ts.iter().enumerate() {
+            ticks.push((*name).clone());
+            for grad in [false, true] {
+                wanted.push(Wanted {
+                    key: (*name).clone(),
+                    grad,
+                    var: "tensor".into(),
+                    along: Along::Tensor(i),
+                    closed: None,
+                });
+            }
+        }
+    }
+    if wanted.is_empty() {
+        return Err(
+            "the file has no family over layers, time or scale and no tensor to sample".into(),
+        );
+    }
+    wanted.sort_by(|a, b| a.grad.cmp(&b.grad).then(a.key.cmp(&b.key)));
+    let loss = back.seeds.first().map(String::as_str);
+    let all: Needed = wanted.iter().map(|w| (w.key.clone(), w.grad)).collect();
+    let forward: Needed = wanted
+        .iter()
+        .filter(|w| !w.grad)
+        .map(|w| (w.key.clone(), false))
+        .collect();
+    let setup = |_: &mut crate::num::Machine| Ok(());
+    let has_back = !back.items.is_empty();
+    let mut backward_note = String::new();
+    let (model, first) = match first_trial(
         &r.program,
         env,
-        &back.items,
+        if has_back { &back.items } else { &[] },
         loss,
         &setup,
-        Some(&needed),
+        &all,
         executor,
         seed,
-        Domain::Plot,
-    )
-    .map_err(|e| format!("the model cannot be run: {e}"))?;
-    // The first trial gives the cost of one; a dense run that does not lower falls back
-    // to the interpreter.
-    let first = match model.run(0) {
-        Err(TrialError::Unsupported(_)) if model.fall_back() => model.run(0),
-        other => other,
-    }
-    .map_err(|e| format!("the model cannot be run: {e}"))?;
+    ) {
+        Ok(x) => x,
+        Err(e) if has_back => {
+            let fwd = first_trial(&r.program, env, &[], None, &setup, &forward, executor, seed)?;
+            backward_note = format!("backward not sampled: {e}");
+            wanted.retain(|w| !w.grad);
+            fwd
+        }
+        Err(e) => return Err(e),
+    };
     let work = first.work().max(1);
     let need = work.saturating_mul(trials as u64);
     if model.is_dense() && need > PLOT_DENSE_BUDGET {
@@ -216,14 +485,33 @@ pub fn series_on(
         ));
     }
     let consts = first.machine().consts.clone();
-    for (member, grad, n, s1, s2) in members(&first) {
-        add(0, &member, grad, n, s1, s2);
+    let specs: Vec<Spec> = wanted
+        .iter()
+        .map(|w| {
+            let range = lv
+                .ranges
+                .get(&w.var)
+                .and_then(|(a, b)| Some((bound(a, &consts)?, bound(b, &consts)?)))
+                .map(|(a, b)| (a.min(b) as i64 - 1, a.max(b) as i64 + 1))
+                .filter(|(a, b)| b - a <= 4096)
+                .unwrap_or((0, 64));
+            Spec {
+                key: w.key.clone(),
+                grad: w.grad,
+                along: w.along.clone(),
+                range,
+            }
+        })
+        .collect();
+    let mut sums: Vec<Sums> = vec![Sums::new(); wanted.len()];
+    for (i, k, n, s1, s2) in measure(&first, &specs) {
+        sums[i].insert((0, k), (n, s1, s2));
     }
     drop(first);
-    for (t, r) in (1..).zip(model.run_all(1..trials, cores(), |_, run| members(&run))) {
-        let per = r.map_err(|e| format!("the model cannot be run: {e}"))?;
-        for (member, grad, n, s1, s2) in per {
-            add(t, &member, grad, n, s1, s2);
+    for (t, res) in (1..).zip(model.run_all(1..trials, cores(), |_, run| measure(&run, &specs))) {
+        let per = res.map_err(|e| format!("the model cannot be run: {e}"))?;
+        for (i, k, n, s1, s2) in per {
+            sums[i].insert((t, k), (n, s1, s2));
         }
     }
     let executor = model.executor_name();
@@ -236,32 +524,55 @@ pub fn series_on(
     } else {
         None
     };
-    let mut out = Vec::new();
+    let mut out: Vec<Series> = Vec::new();
     for (w, acc) in wanted.iter().zip(sums) {
-        let members: std::collections::BTreeSet<i64> = acc.keys().map(|(_, k)| *k).collect();
+        let members: BTreeSet<i64> = acc.keys().map(|(_, k)| *k).collect();
         let mut predicted = Vec::new();
         let mut sampled = Vec::new();
         let mut pooled = Vec::new();
+        let mut approx: BTreeSet<String> = BTreeSet::new();
+        let entry = analysis.entries.get(&(w.key.clone(), w.grad));
         for k in members {
-            if let (Some(m), false) = (&positions, w.grad) {
-                if let Some(vals) = m.vals.get(&(format!("{}_{{{k}}}", w.key), false)) {
+            let member = match w.along {
+                Along::Member => format!("{}_{{{k}}}", w.key),
+                _ => w.key.clone(),
+            };
+            if let (Some(m), false, false) = (&positions, w.grad, matches!(w.along, Along::Dim(_)))
+            {
+                if let Some(vals) = m.vals.get(&(member, false)) {
                     if !vals.is_empty() {
                         pooled.push((k as f64, vals.values().sum::<f64>() / vals.len() as f64));
                     }
                 }
             }
-            let y = w
-                .closed
-                .subs("#n", &sym::Expr::int(k))
-                .eval_f64(&at)
-                .map_err(|e| {
-                    format!(
-                        "the closed form {} cannot be evaluated at the sample values: {e}",
-                        sym::to_ascii(&w.closed)
-                    )
-                })?;
-            predicted.push((k as f64, y));
-            // Every trial's (n, mean, mean of squares) for this member.
+            match (&w.closed, &w.along) {
+                (Some((c, _)), _) => {
+                    let y = c
+                        .subs("#n", &sym::Expr::int(k))
+                        .eval_f64(&at)
+                        .map_err(|e| {
+                            format!(
+                                "the closed form {} cannot be evaluated at the sample values: {e}",
+                                sym::to_ascii(c)
+                            )
+                        })?;
+                    predicted.push((k as f64, y));
+                }
+                (None, Along::Member) => {
+                    if let Some((y, ap)) = member_var(entry, k, &at) {
+                        predicted.push((k as f64, y));
+                        approx.extend(ap);
+                    }
+                }
+                (None, Along::Tensor(_)) => {
+                    if let Some((y, ap)) = member_var(entry, 0, &at) {
+                        predicted.push((k as f64, y));
+                        approx.extend(ap);
+                    }
+                }
+                (None, Along::Dim(_)) => {}
+            }
+            // Every trial's (mean, mean of squares) for this member.
             let per: Vec<(f64, f64)> = (0..trials)
                 .filter_map(|t| acc.get(&(t, k)))
                 .map(|&(n, s1, s2)| (s1 / n as f64, s2 / n as f64))
@@ -280,36 +591,255 @@ pub fn series_on(
             let sd = (v.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (nt - 1.0)).sqrt();
             sampled.push((k as f64, mean, 1.96 * sd / nt.sqrt()));
         }
+        if sampled.is_empty() && predicted.is_empty() {
+            continue;
+        }
         let g = if w.grad { ".grad" } else { "" };
+        let (closed_form, status) = match &w.closed {
+            Some((c, s)) => (
+                sym::to_ascii(&sym::simplify(&c.subs("#n", &sym::Expr::sym(&w.var)))),
+                s.clone(),
+            ),
+            None if predicted.is_empty() => (String::new(), String::new()),
+            None if approx.is_empty() => (String::new(), "exact".into()),
+            None => (
+                String::new(),
+                approx.into_iter().collect::<Vec<_>>().join("; "),
+            ),
+        };
+        let unpredicted = if predicted.is_empty() {
+            match analysis.unknown.get(&(w.key.clone(), w.grad)) {
+                Some(why) => format!(
+                    "moments engine: no value ({})",
+                    why.split(": ").next().unwrap_or(why)
+                ),
+                None if matches!(w.along, Along::Dim(_)) => {
+                    "moments engine: no value per step".into()
+                }
+                None => "moments engine: no value".into(),
+            }
+        } else {
+            String::new()
+        };
+        let label = match w.along {
+            Along::Member => format!("Var({}_{}{g})", w.key, w.var),
+            Along::Dim(_) => format!("Var({}{g}[{}])", w.key, w.var),
+            Along::Tensor(_) => format!("Var(tensor{g})"),
+        };
+        // A file drawn tensor by tensor: one series per direction.
+        if let (Along::Tensor(_), Some(s)) = (&w.along, out.iter_mut().find(|s| s.label == label)) {
+            s.predicted.extend(predicted);
+            s.sampled.extend(sampled);
+            s.pooled.extend(pooled);
+            if !status.is_empty() && s.status != status {
+                s.status = if s.status.is_empty() || s.status == "exact" && status != "exact" {
+                    status
+                } else if status == "exact" {
+                    s.status.clone()
+                } else {
+                    format!("{}; {status}", s.status)
+                };
+            }
+            continue;
+        }
         out.push(Series {
-            label: format!("Var({}_{}{g})", w.key, w.var),
+            label,
             grad: w.grad,
-            closed_form: sym::to_ascii(&sym::simplify(
-                &w.closed.subs("#n", &sym::Expr::sym(&w.var)),
-            )),
-            status: w.status.clone(),
+            closed_form,
+            status,
             predicted,
             sampled,
             pooled,
+            unpredicted,
         });
     }
+    if out.iter().all(|s| s.sampled.is_empty()) {
+        return Err("nothing to plot: no member of a family was computed in every trial".into());
+    }
+    let mut vars: Vec<String> = Vec::new();
+    for w in &wanted {
+        if !vars.contains(&w.var) {
+            vars.push(w.var.clone());
+        }
+    }
+    let sample = r
+        .program
+        .items
+        .iter()
+        .find_map(|it| match &it.kind {
+            ItemKind::Sample(bs) => Some(
+                bs.iter()
+                    .map(|b| {
+                        format!(
+                            "{} = {}",
+                            b.name.name,
+                            crate::syntax::printer::print_expr(&b.value)
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+            _ => None,
+        })
+        .unwrap_or_default();
     Ok(Plot {
-        var: wanted[0].var.clone(),
+        var: vars.join(", "),
         series: out,
         trials,
         seed,
         executor,
         zero_padding,
+        ticks,
+        sample,
+        backward_note,
     })
+}
+
+/// A line of the legend: its mark and its text.
+enum Mark {
+    Line(RGBColor),
+    Dashed(RGBColor),
+    Cross(RGBColor),
+    Dot(RGBColor),
+    Text,
+}
+
+/// At most `n` characters of a legend line.
+fn clip(s: String, n: usize) -> String {
+    if s.chars().count() <= n {
+        s
+    } else {
+        format!("{}…", s.chars().take(n - 1).collect::<String>())
+    }
 }
 
 /// The SVG of a plot.
 pub fn svg(title: &str, plot: &Plot) -> Result<String, String> {
     let series = &plot.series;
+    // Forward in blues and greens, backward in reds and oranges; one colour per family.
+    const FORWARD: [RGBColor; 6] = [
+        RGBColor(31, 119, 180),
+        RGBColor(44, 160, 44),
+        RGBColor(23, 190, 207),
+        RGBColor(148, 103, 189),
+        RGBColor(0, 70, 130),
+        RGBColor(90, 130, 40),
+    ];
+    const BACKWARD: [RGBColor; 6] = [
+        RGBColor(214, 39, 40),
+        RGBColor(255, 127, 14),
+        RGBColor(227, 119, 194),
+        RGBColor(140, 86, 75),
+        RGBColor(160, 20, 60),
+        RGBColor(200, 160, 20),
+    ];
+    let (mut nf, mut nb) = (0, 0);
+    let colours: Vec<RGBColor> = series
+        .iter()
+        .map(|s| {
+            if s.grad {
+                nb += 1;
+                BACKWARD[(nb - 1) % BACKWARD.len()]
+            } else {
+                nf += 1;
+                FORWARD[(nf - 1) % FORWARD.len()]
+            }
+        })
+        .collect();
+    let tensors = !plot.ticks.is_empty();
+    // The legend, then the caption, under the chart.
+    let mut legend: Vec<(Mark, String)> = Vec::new();
+    for (s, &colour) in series.iter().zip(&colours) {
+        let zp = if plot.zero_padding && !s.status.contains("border") {
+            "; zero padding: holds away from the border"
+        } else {
+            ""
+        };
+        if !s.predicted.is_empty() {
+            let text = if !s.closed_form.is_empty() {
+                format!(
+                    "predicted {} = {} (moments engine, closed form, {}{zp})",
+                    s.label, s.closed_form, s.status
+                )
+            } else if tensors {
+                format!(
+                    "predicted {} of each tensor (moments engine, {}{zp})",
+                    s.label, s.status
+                )
+            } else {
+                format!(
+                    "predicted {}, member by member (moments engine, {}{zp})",
+                    s.label, s.status
+                )
+            };
+            legend.push((
+                if tensors || s.predicted.len() == 1 {
+                    Mark::Cross(colour)
+                } else {
+                    Mark::Line(colour)
+                },
+                text,
+            ));
+        }
+        if !s.pooled.is_empty() {
+            legend.push((
+                Mark::Dashed(colour),
+                format!(
+                    "predicted {}, mean over all positions (second-moment program, zero padding)",
+                    s.label
+                ),
+            ));
+        }
+        if !s.sampled.is_empty() {
+            legend.push((
+                Mark::Dot(colour),
+                format!(
+                    "sampled {}: {} trials (seed {}, {}), 95% interval{}{}",
+                    s.label,
+                    plot.trials,
+                    plot.seed,
+                    plot.executor,
+                    if plot.zero_padding {
+                        "; zero padding: every position, border included"
+                    } else {
+                        ""
+                    },
+                    if s.unpredicted.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; {}", s.unpredicted)
+                    }
+                ),
+            ));
+        }
+    }
+    if !plot.sample.is_empty() {
+        legend.push((Mark::Text, format!("sample values: {}", plot.sample)));
+    }
+    legend.push((
+        Mark::Text,
+        "dots: sampled estimates, never exact (the mean over the trials of each trial's variance over the member's elements; bar: its 95% interval; faint lines join them)".into(),
+    ));
+    legend.push((
+        Mark::Text,
+        if tensors {
+            "crosses: the moments engine's value for each tensor (exact, or the approximation named)".into()
+        } else {
+            "lines: the moments engine's values member by member (exact, or the approximation named); a family without a line has none".into()
+        },
+    ));
+    if !plot.backward_note.is_empty() {
+        legend.push((Mark::Text, plot.backward_note.clone()));
+    }
+    const W: u32 = 1000;
+    const CHART: u32 = 500;
+    const LINE: u32 = 18;
+    let height = CHART + 20 + LINE * legend.len() as u32;
     let mut buf = String::new();
     {
-        let root = SVGBackend::with_string(&mut buf, (900, 560)).into_drawing_area();
+        let root = SVGBackend::with_string(&mut buf, (W, height)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| e.to_string())?;
+        let (top, bottom) = root.split_vertically(CHART);
         let xs = series.iter().flat_map(|s| {
             s.sampled
                 .iter()
@@ -335,63 +865,67 @@ pub fn svg(title: &str, plot: &Plot) -> Result<String, String> {
             return Err("nothing to plot: no member of the family was computed".into());
         }
         let pad = ((y1 - y0) * 0.1).max(1e-3);
-        // Room above the data for the legend.
-        let top = y1 + pad + (y1 - y0.min(0.0)) * 0.45;
-        let mut chart = ChartBuilder::on(&root)
+        // Integer ticks: every member (every few when there are many).
+        let (lo, hi) = (x0.round() as i64, x1.round() as i64);
+        let step = ((hi - lo) / 20 + 1).max(1);
+        let nkeys = (lo..=hi).step_by(step as usize).count();
+        let names = plot.ticks.clone();
+        let fmt = move |x: &f64| -> String {
+            let k = x.round();
+            if (x - k).abs() > 1e-9 {
+                return String::new();
+            }
+            if names.is_empty() {
+                format!("{}", k as i64)
+            } else {
+                names.get(k as usize).cloned().unwrap_or_default()
+            }
+        };
+        let mut chart = ChartBuilder::on(&top)
             .caption(title, ("sans-serif", 20))
             .margin(15)
             .x_label_area_size(40)
-            .y_label_area_size(60)
-            .build_cartesian_2d((x0 - 0.5)..(x1 + 0.5), (y0 - pad).min(0.0)..top)
+            .y_label_area_size(70)
+            .build_cartesian_2d((x0 - 0.5)..(x1 + 0.5), (y0 - pad).min(0.0)..(y1 + pad))
             .map_err(|e| e.to_string())?;
         chart
             .configure_mesh()
-            .x_desc(format!("member subscript {}", plot.var))
+            .x_desc(if tensors {
+                "tensor, in program order".to_string()
+            } else {
+                plot.var.clone()
+            })
             .y_desc("variance")
+            .x_labels(nkeys)
+            .x_label_formatter(&fmt)
             .draw()
             .map_err(|e| e.to_string())?;
-        // Forward in blues and greens, backward in reds and oranges; one colour per family.
-        const FORWARD: [RGBColor; 4] = [
-            RGBColor(31, 119, 180),
-            RGBColor(44, 160, 44),
-            RGBColor(23, 190, 207),
-            RGBColor(148, 103, 189),
-        ];
-        const BACKWARD: [RGBColor; 4] = [
-            RGBColor(214, 39, 40),
-            RGBColor(255, 127, 14),
-            RGBColor(227, 119, 194),
-            RGBColor(140, 86, 75),
-        ];
-        let (mut nf, mut nb) = (0, 0);
-        for s in series {
-            let colour = if s.grad {
-                nb += 1;
-                BACKWARD[(nb - 1) % BACKWARD.len()]
+        for (s, &colour) in series.iter().zip(&colours) {
+            if tensors {
+                chart
+                    .draw_series(
+                        s.predicted
+                            .iter()
+                            .map(|&(x, y)| Cross::new((x, y), 7, colour.stroke_width(2))),
+                    )
+                    .map_err(|e| e.to_string())?;
             } else {
-                nf += 1;
-                FORWARD[(nf - 1) % FORWARD.len()]
-            };
-            chart
-                .draw_series(LineSeries::new(
-                    s.predicted.iter().copied(),
-                    colour.stroke_width(2),
-                ))
-                .map_err(|e| e.to_string())?
-                .label(format!(
-                    "predicted {} = {} (moments engine, closed form, {}{})",
-                    s.label,
-                    s.closed_form,
-                    s.status,
-                    if plot.zero_padding && !s.status.contains("border") {
-                        "; zero padding: holds away from the border"
-                    } else {
-                        ""
-                    }
-                ))
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
-                });
+                chart
+                    .draw_series(LineSeries::new(
+                        s.predicted.iter().copied(),
+                        colour.stroke_width(2),
+                    ))
+                    .map_err(|e| e.to_string())?;
+                if s.predicted.len() == 1 {
+                    chart
+                        .draw_series(
+                            s.predicted
+                                .iter()
+                                .map(|&(x, y)| Cross::new((x, y), 6, colour.stroke_width(2))),
+                        )
+                        .map_err(|e| e.to_string())?;
+                }
+            }
             if !s.pooled.is_empty() {
                 chart
                     .draw_series(DashedLineSeries::new(
@@ -400,14 +934,16 @@ pub fn svg(title: &str, plot: &Plot) -> Result<String, String> {
                         4,
                         colour.stroke_width(2),
                     ))
-                    .map_err(|e| e.to_string())?
-                    .label(format!(
-                        "predicted {}, mean over all positions (second-moment program, zero padding)",
-                        s.label
+                    .map_err(|e| e.to_string())?;
+            }
+            if !tensors {
+                // A thin faint line joins a family's sampled points, to follow it.
+                chart
+                    .draw_series(LineSeries::new(
+                        s.sampled.iter().map(|&(x, m, _)| (x, m)),
+                        colour.mix(0.35).stroke_width(1),
                     ))
-                    .legend(move |(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 8, y)], colour.stroke_width(2))
-                    });
+                    .map_err(|e| e.to_string())?;
             }
             chart
                 .draw_series(s.sampled.iter().map(|&(x, m, h)| {
@@ -420,28 +956,42 @@ pub fn svg(title: &str, plot: &Plot) -> Result<String, String> {
                         .iter()
                         .map(|&(x, m, _)| Circle::new((x, m), 4, colour.filled())),
                 )
-                .map_err(|e| e.to_string())?
-                .label(format!(
-                    "sampled {}: {} trials (seed {}, {}), 95% interval{}",
-                    s.label,
-                    plot.trials,
-                    plot.seed,
-                    plot.executor,
-                    if plot.zero_padding {
-                        "; zero padding: every position, border included"
-                    } else {
-                        ""
-                    }
-                ))
-                .legend(move |(x, y)| Circle::new((x + 10, y), 4, colour.filled()));
+                .map_err(|e| e.to_string())?;
         }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .position(SeriesLabelPosition::UpperLeft)
-            .draw()
-            .map_err(|e| e.to_string())?;
+        let font = ("sans-serif", 13).into_font();
+        for (i, (mark, text)) in legend.iter().enumerate() {
+            let y = 10 + (i as i32) * LINE as i32;
+            let (x, m) = (20, y + 6);
+            let drawn = match mark {
+                Mark::Line(c) => bottom.draw(&PathElement::new(
+                    vec![(x, m), (x + 24, m)],
+                    c.stroke_width(2),
+                )),
+                Mark::Dashed(c) => bottom
+                    .draw(&PathElement::new(
+                        vec![(x, m), (x + 8, m)],
+                        c.stroke_width(2),
+                    ))
+                    .and_then(|_| {
+                        bottom.draw(&PathElement::new(
+                            vec![(x + 14, m), (x + 22, m)],
+                            c.stroke_width(2),
+                        ))
+                    }),
+                Mark::Cross(c) => bottom.draw(&Cross::new((x + 12, m), 5, c.stroke_width(2))),
+                Mark::Dot(c) => bottom.draw(&Circle::new((x + 12, m), 4, c.filled())),
+                Mark::Text => Ok(()),
+            };
+            drawn.map_err(|e| e.to_string())?;
+            let tx = if matches!(mark, Mark::Text) {
+                x
+            } else {
+                x + 34
+            };
+            bottom
+                .draw(&Text::new(clip(text.clone(), 165), (tx, y), font.clone()))
+                .map_err(|e| e.to_string())?;
+        }
         root.present().map_err(|e| e.to_string())?;
     }
     Ok(buf)

@@ -33,27 +33,30 @@ fn tool_available(program: &str, probe: &[&str]) -> bool {
 fn question(file: &str, count: usize) -> Question {
     let path = format!("problems/{file}.tq");
     let src = std::fs::read_to_string(root().join(&path)).unwrap();
-    let base = check_source(
-        &path,
-        &src,
-        &Options {
-            no_numeric: true,
-            no_monte_carlo: true,
-            ..Options::default()
-        },
-    );
+    let fast = Options {
+        no_numeric: true,
+        no_monte_carlo: true,
+        ..Options::default()
+    };
+    question_of(&path, &src, &fast, count).expect("the file has answers")
+}
+
+/// The question of a source: the file checked with `opts`, `count` variants planned
+/// (seed 0) and each checked with the default options.
+fn question_of(path: &str, src: &str, opts: &Options, count: usize) -> Result<Question, String> {
+    let base = check_source(path, src, opts);
     let (names, prepared) = tq::export::plan_file(&base, count, 0).expect("the file has variants");
     let variants: Vec<tq::variants::Variant> = prepared
         .into_iter()
         .map(|p| {
-            let report = check_source(&path, &p.source, &Options::default());
+            let report = check_source(path, &p.source, &Options::default());
             tq::variants::Variant {
                 prepared: p,
                 report,
             }
         })
         .collect();
-    tq::export::question(&path, &base, &names, &variants, 0).expect("the file has answers")
+    tq::export::question(path, &base, &names, &variants, 0)
 }
 
 /// problems/resnet.tq with 2 variants (seed 0), made once for the tests that need it:
@@ -366,16 +369,7 @@ fn comp_graph_asks_for_the_values_tq_proved() {
 #[test]
 fn only_vetted_claims_are_asked() {
     let src = "scalar a\nu = a^2\nat a = 3\nclaim u == 9\nexpect refuted\nclaim u == 10\nclaim u ~= 9.0001 tol 0.001\n";
-    let base = check_source("t.tq", src, &Options::default());
-    let (names, prepared) = tq::export::plan_file(&base, 1, 0).unwrap();
-    let variants: Vec<tq::variants::Variant> = prepared
-        .into_iter()
-        .map(|p| tq::variants::Variant {
-            report: check_source("t.tq", &p.source, &Options::default()),
-            prepared: p,
-        })
-        .collect();
-    let q = tq::export::question("t.tq", &base, &names, &variants, 0).unwrap();
+    let q = question_of("t.tq", src, &Options::default(), 1).unwrap();
     let claims: Vec<usize> = q.answers.iter().map(|a| a.claim).collect();
     assert_eq!(claims, vec![1, 3], "the refuted claim 2 is left out");
     assert_eq!(
@@ -389,16 +383,7 @@ fn only_vetted_claims_are_asked() {
     // A given that fixes a symbol of the answer by an equation (not `name == value`):
     // the variants engine would evaluate the answer at the `at` value, so it is not asked.
     let src = "scalar a, c\nu = a^2 c\nat a = 3, c = 1\nclaim u == 9 c\nclaim u == 9 c given c^2 == 4, c > 0\n";
-    let base = check_source("t.tq", src, &Options::default());
-    let (names, prepared) = tq::export::plan_file(&base, 1, 0).unwrap();
-    let variants: Vec<tq::variants::Variant> = prepared
-        .into_iter()
-        .map(|p| tq::variants::Variant {
-            report: check_source("t.tq", &p.source, &Options::default()),
-            prepared: p,
-        })
-        .collect();
-    let q = tq::export::question("t.tq", &base, &names, &variants, 0).unwrap();
+    let q = question_of("t.tq", src, &Options::default(), 1).unwrap();
     let claims: Vec<usize> = q.answers.iter().map(|a| a.claim).collect();
     assert_eq!(claims, vec![1], "{:?}", q.notes);
     assert!(
@@ -410,16 +395,7 @@ fn only_vetted_claims_are_asked() {
     );
     // A file whose only claim is refuted gives no question.
     let src = "scalar a\nu = a^2\nat a = 3\nexpect refuted\nclaim u == 10\n";
-    let base = check_source("t.tq", src, &Options::default());
-    let (names, prepared) = tq::export::plan_file(&base, 1, 0).unwrap();
-    let variants: Vec<tq::variants::Variant> = prepared
-        .into_iter()
-        .map(|p| tq::variants::Variant {
-            report: check_source("t.tq", &p.source, &Options::default()),
-            prepared: p,
-        })
-        .collect();
-    let err = tq::export::question("t.tq", &base, &names, &variants, 0)
+    let err = question_of("t.tq", src, &Options::default(), 1)
         .err()
         .expect("no question");
     assert!(err.contains("none of its 1 claims"), "{err}");

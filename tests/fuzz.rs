@@ -444,11 +444,18 @@ fn pipeline(src: &str, numeric: bool) -> tq::report::FileReport {
         ..Options::default()
     };
     let report = check_source("fuzz.tq", src, &opts);
-    let _ = tq::derive::derive_text(&report, None);
-    let _ = tq::derive::derive_json(&report);
+    outputs(&report);
+    report
+}
+
+/// Every output of a checked file: derive (text, JSON), render (LaTeX, Markdown), and for
+/// a file without errors emit and `derive --steps`.
+fn outputs(report: &tq::report::FileReport) {
+    let _ = tq::derive::derive_text(report, None);
+    let _ = tq::derive::derive_json(report);
     for format in [tq::render::Format::Latex, tq::render::Format::Markdown] {
         let _ = tq::render::render(
-            &report,
+            report,
             tq::render::RenderOptions {
                 format,
                 fragment: false,
@@ -457,12 +464,11 @@ fn pipeline(src: &str, numeric: bool) -> tq::report::FileReport {
         );
     }
     if report.unexpected_errors() == 0 {
-        let _ = tq::emit::numpy(&report);
-        if let Ok(chains) = tq::derive::steps_of(&report, 0) {
+        let _ = tq::emit::numpy(report);
+        if let Ok(chains) = tq::derive::steps_of(report, 0) {
             let _ = tq::derive::steps::text(&chains);
         }
     }
-    report
 }
 
 /// Every feature of `tq lsp` on the mutant, as an editor would ask for it with the
@@ -847,24 +853,7 @@ fn fuzz_long() {
             }
             if n % every_pipeline == 0 {
                 limited(&mut camp, "derive+render+emit+steps", &what, || {
-                    let _ = tq::derive::derive_text(&report, None);
-                    let _ = tq::derive::derive_json(&report);
-                    for format in [tq::render::Format::Latex, tq::render::Format::Markdown] {
-                        let _ = tq::render::render(
-                            &report,
-                            tq::render::RenderOptions {
-                                format,
-                                fragment: false,
-                                audience: Default::default(),
-                            },
-                        );
-                    }
-                    if report.unexpected_errors() == 0 {
-                        let _ = tq::emit::numpy(&report);
-                        if let Ok(chains) = tq::derive::steps_of(&report, 0) {
-                            let _ = tq::derive::steps::text(&chains);
-                        }
-                    }
+                    outputs(&report)
                 });
             }
             drop(report);

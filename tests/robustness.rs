@@ -5,6 +5,7 @@
 //! ```text
 //! # expect: exit 1, E0302
 //! # command: derive            (optional; `check` by default, several lines allowed)
+//! # command: render -> exit 0   (optional: this command's own exit status)
 //! # output: gradcheck  not run (optional; a text the output must contain)
 //! ```
 //!
@@ -26,7 +27,8 @@ pub const WALL: Duration = Duration::from_secs(20);
 struct Expect {
     status: i32,
     code: Option<String>,
-    commands: Vec<String>,
+    /// Each command with its own exit status when it differs from `status`.
+    commands: Vec<(String, Option<i32>)>,
     outputs: Vec<String>,
 }
 
@@ -47,7 +49,19 @@ fn expectations(src: &str, path: &Path) -> Expect {
                 .unwrap_or_else(|| panic!("{}: bad `# expect:` line", path.display()));
             e.code = parts.next().map(str::to_string);
         } else if let Some(rest) = line.strip_prefix("command:") {
-            e.commands.push(rest.trim().to_string());
+            let (cmd, status) = match rest.split_once("->") {
+                Some((cmd, st)) => {
+                    let st = st
+                        .trim()
+                        .strip_prefix("exit ")
+                        .and_then(|s| s.trim().parse().ok());
+                    let st =
+                        st.unwrap_or_else(|| panic!("{}: bad `# command:` line", path.display()));
+                    (cmd, Some(st))
+                }
+                None => (rest, None),
+            };
+            e.commands.push((cmd.trim().to_string(), status));
         } else if let Some(rest) = line.strip_prefix("output:") {
             e.outputs.push(rest.trim().to_string());
         }
@@ -58,7 +72,7 @@ fn expectations(src: &str, path: &Path) -> Expect {
         path.display()
     );
     if e.commands.is_empty() {
-        e.commands.push("check".to_string());
+        e.commands.push(("check".to_string(), None));
     }
     e
 }
@@ -133,14 +147,14 @@ fn every_regression_file_ends_as_its_header_says() {
     for f in &files {
         let src = std::fs::read_to_string(f).expect("readable");
         let e = expectations(&src, f);
-        for cmd in &e.commands {
+        for (cmd, own) in &e.commands {
             let args: Vec<&str> = cmd.split_whitespace().collect();
             let (status, text, wall) = run_limited(&args, f);
             let name = format!("{} ({cmd})", f.display());
-            if status != Some(e.status) {
+            let expected = own.unwrap_or(e.status);
+            if status != Some(expected) {
                 failures.push(format!(
-                    "{name}: exit {status:?} (killed by a signal or a limit when None), expected {} after {wall:?}\n{}",
-                    e.status,
+                    "{name}: exit {status:?} (killed by a signal or a limit when None), expected {expected} after {wall:?}\n{}",
                     text.chars().take(2000).collect::<String>()
                 ));
                 continue;

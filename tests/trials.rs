@@ -152,23 +152,34 @@ fn a_dense_run_that_does_not_lower_falls_back_to_the_interpreter() {
 
 /// Before the shared runner, `tq plot` stopped with "the model cannot be run: not
 /// lowered to array operations" on such a program, where the Monte Carlo engine fell
-/// back to the interpreter. Since the moments engine refuses a tensor read at another
-/// position of the `for` block that writes it (a read before its write, issue #14), it
-/// has no recurrence for this model, and `tq plot` says so with the engine's reason
-/// rather than drawing a line (the interpreter fallback of the runner itself is tested
-/// above). A plot of sampled points alone is open (issue #17).
+/// back to the interpreter; then, since the moments engine refuses a tensor read at
+/// another position of the `for` block that writes it (a read before its write, issue
+/// #14), with "no variance recurrence with a closed form". Now (issue #17) it draws the
+/// sampled points of every family on the interpreter the runner falls back to, with the
+/// engine's values only where it has them (the start y_0).
 #[test]
-fn plot_of_a_block_read_before_its_write_names_the_reason() {
+fn plot_of_a_block_read_before_its_write_samples_on_the_interpreter() {
     let r = report("shifted_block.tq", SHIFTED_BLOCK);
-    let Err(e) = tq::plot::series(&r, 40, 0) else {
-        panic!("no recurrence to plot")
+    let plot = tq::plot::series(&r, 40, 0).unwrap();
+    assert_eq!(plot.executor, "interpreter");
+    assert_eq!(plot.var, "k");
+    let family = |label: &str| {
+        plot.series
+            .iter()
+            .find(|s| s.label == label)
+            .unwrap_or_else(|| panic!("{label}: {:?}", plot.series))
     };
-    assert!(
-        e.contains("no variance recurrence with a closed form"),
-        "{e}"
-    );
+    let members = |s: &tq::plot::Series| s.sampled.iter().map(|p| p.0).collect::<Vec<_>>();
+    assert_eq!(members(family("Var(h_k)")), [1.0, 2.0, 3.0]);
+    let y = family("Var(y_k)");
+    assert_eq!(members(y), [0.0, 1.0, 2.0, 3.0]);
+    // The input y_0 ~ normal(0, 1): the engine's exact value, and the samples near it.
+    assert_eq!(y.predicted.first(), Some(&(0.0, 1.0)), "{:?}", y.predicted);
+    let (_, m, h) = y.sampled[0];
+    assert!((m - 1.0).abs() <= h * 3.29 / 1.96, "y_0: {m} ± {h}");
+    // On the dense executor alone the run does not lower: nothing is drawn.
     let Err(e) = tq::plot::series_on(&r, 40, 0, Executor::Dense) else {
-        panic!("no recurrence to plot")
+        panic!("the dense executor lowered the shifted block")
     };
-    assert!(e.contains("no variance recurrence"), "{e}");
+    assert!(e.contains("the model cannot be run"), "{e}");
 }

@@ -21,6 +21,11 @@ use std::collections::BTreeMap;
 pub const MAX_RANGE_VALUES: i128 = 10_000;
 /// The most values all tensors of a file may store together at the `sample` sizes.
 pub const MAX_TOTAL_ELEMENTS: i128 = 20_000_000;
+/// The largest backward program a file may ask for, in expression nodes (see
+/// [`backward_size`]): the product rule writes each factor's gradient as the product
+/// of all the other factors, so a product of n factors has a backward program of about
+/// n² nodes, which every later engine (moments, lowering, printing) walks.
+pub const MAX_BACKWARD_NODES: u64 = 300_000;
 
 const HINT: &str = "tq unrolls loops and families member by member and refuses larger \
 ranges before allocating; use a size (`for l in 1..L`) with a small value on the `sample` line";
@@ -47,6 +52,8 @@ pub fn check(program: &Program, env: &Env, diags: &mut Vec<Diagnostic>) {
         loops: Vec::new(),
         total: 0,
         reported_total: false,
+        backward: 0,
+        reported_backward: false,
         diags,
     };
     b.items(&program.items);
@@ -60,6 +67,9 @@ struct Budget<'a> {
     loops: Vec<(String, Option<i128>, Option<i128>)>,
     total: i128,
     reported_total: bool,
+    /// The size of the backward program so far ([`backward_size`]).
+    backward: u64,
+    reported_backward: bool,
     diags: &'a mut Vec<Diagnostic>,
 }
 
@@ -98,6 +108,7 @@ impl Budget<'_> {
                     let members = self.members();
                     let per = self.tensor_elements(&eq.lhs);
                     self.add_total(mul(members, per), eq.lhs.span);
+                    self.add_backward(&eq.rhs);
                 }
                 _ => {}
             }
@@ -154,6 +165,30 @@ impl Budget<'_> {
                 )
                 .with_hint(
                     "numeric runs store every element; use smaller sizes on the `sample` line or shorter ranges",
+                ),
+            );
+        }
+    }
+
+    /// Counts the backward program of one statement's right-hand side; the first
+    /// statement that takes the file's count past [`MAX_BACKWARD_NODES`] gets E0003.
+    fn add_backward(&mut self, rhs: &Expr) {
+        let n = backward_size(rhs).cost;
+        self.backward = self.backward.saturating_add(n);
+        if self.backward > MAX_BACKWARD_NODES && !self.reported_backward {
+            self.reported_backward = true;
+            self.diags.push(
+                Diagnostic::error(
+                    "E0003",
+                    rhs.span(),
+                    format!(
+                        "the backward program derived up to this statement would have about {} expression nodes, more than the limit of {MAX_BACKWARD_NODES}",
+                        self.backward
+                    ),
+                )
+                .with_label("a product whose backward program is too large")
+                .with_hint(
+                    "the product rule writes each factor's gradient as the product of all the other factors (a product of n factors gives about n² nodes); write a repeated factor as a power (`(b + a)^282`) or split the product over several statements",
                 ),
             );
         }
@@ -277,6 +312,73 @@ impl Budget<'_> {
     }
 }
 
+/// The counts of [`backward_size`] for one subexpression.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BackwardSize {
+    /// Nodes of the expression.
+    pub nodes: u64,
+    /// References in it (each gets a gradient term).
+    pub refs: u64,
+    /// Nodes of the gradient terms of its references, counted from this node down: a
+    /// reference under a product carries the other factors, under a power or a call
+    /// the base or argument (f'(x) repeats x).
+    pub cost: u64,
+}
+
+/// The size of the backward program of an expression, in one bottom-up pass (linear
+/// in the expression): each reference's gradient term has about as many nodes as the
+/// factors beside it on its way up through products, powers and calls. A sum adds
+/// its terms' counts; a product of n factors of k nodes each counts about n²k.
+pub fn backward_size(e: &Expr) -> BackwardSize {
+    let leaf = |refs| BackwardSize {
+        nodes: 1,
+        refs,
+        cost: refs,
+    };
+    // Combines children whose gradients carry `carry(i)` extra nodes each.
+    let join = |parts: &[BackwardSize], carry: &dyn Fn(usize) -> u64| {
+        let mut out = BackwardSize {
+            nodes: 1,
+            ..BackwardSize::default()
+        };
+        for (i, p) in parts.iter().enumerate() {
+            out.nodes = out.nodes.saturating_add(p.nodes);
+            out.refs = out.refs.saturating_add(p.refs);
+            out.cost = out
+                .cost
+                .saturating_add(p.cost)
+                .saturating_add(p.refs.saturating_mul(carry(i)));
+        }
+        out
+    };
+    match e {
+        Expr::Num(..) => leaf(0),
+        Expr::Ref(_) | Expr::Deriv(..) => leaf(1),
+        Expr::Unary(_, x, _) | Expr::Sum(_, x, _) | Expr::Iverson(x, _) => {
+            join(&[backward_size(x)], &|_| 0)
+        }
+        Expr::Softmax(_, x, _) => {
+            let p = backward_size(x);
+            join(&[p], &|_| p.nodes)
+        }
+        Expr::Rel(_, l, r, _) => join(&[backward_size(l), backward_size(r)], &|_| 0),
+        Expr::Binary(op, l, r, _) => {
+            let parts = [backward_size(l), backward_size(r)];
+            let other = |i: usize| parts[1 - i].nodes;
+            match op {
+                BinOp::Add | BinOp::Sub => join(&parts, &|_| 0),
+                BinOp::Mul | BinOp::Jux | BinOp::Div => join(&parts, &other),
+                BinOp::Pow => join(&parts, &|_| parts[0].nodes.saturating_add(parts[1].nodes)),
+            }
+        }
+        Expr::Call(c) => {
+            let parts: Vec<BackwardSize> = c.args.iter().map(backward_size).collect();
+            let all = parts.iter().fold(0u64, |a, p| a.saturating_add(p.nodes));
+            join(&parts, &|_| all)
+        }
+    }
+}
+
 fn mul(a: Option<i128>, b: Option<i128>) -> Option<i128> {
     a?.checked_mul(b?).or(Some(i128::MAX))
 }
@@ -289,4 +391,44 @@ fn for_each_num(e: &Expr, f: &mut dyn FnMut(&str, crate::syntax::span::Span)) {
         }
         true
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rhs(src: &str) -> Expr {
+        let p = crate::syntax::parser::parse(src).program;
+        let Some(ItemKind::Equation(eq)) = p.items.last().map(|i| &i.kind) else {
+            panic!("no equation in {src}")
+        };
+        eq.rhs.clone()
+    }
+
+    #[test]
+    fn backward_size_is_quadratic_in_a_product_and_linear_in_a_sum() {
+        let product = |n: usize| {
+            let f = vec!["(b + a)"; n].join(" ");
+            backward_size(&rhs(&format!("scalar a, b\nc = {f}\n"))).cost
+        };
+        let sum = |n: usize| {
+            let f = vec!["a"; n].join(" + ");
+            backward_size(&rhs(&format!("scalar a\nc = {f}\n"))).cost
+        };
+        // Two factors of three nodes: each of the four references carries the other (3).
+        assert_eq!(product(2), 4 * (1 + 3));
+        // Doubling the factors about quadruples the count; doubling the terms doubles it.
+        let (p100, p200) = (product(100), product(200));
+        assert!(p200 > 3 * p100 && p200 < 5 * p100, "{p100} {p200}");
+        assert_eq!(sum(200), 2 * sum(100));
+        assert_eq!(sum(100), 100);
+        // The campaign's 282 copies are over the budget, 200 copies within it.
+        assert!(product(282) > MAX_BACKWARD_NODES);
+        assert!(product(200) <= MAX_BACKWARD_NODES);
+        // A power carries its base; a call its argument.
+        let pow = backward_size(&rhs("scalar a, b\nc = (a + b)^3\n")).cost;
+        assert_eq!(pow, 2 * (1 + 4));
+        let call = backward_size(&rhs("scalar a, b\nc = tanh(a b)\n")).cost;
+        assert_eq!(call, 2 * (1 + 1) + 2 * 3);
+    }
 }

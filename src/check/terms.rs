@@ -103,44 +103,14 @@ impl Checker {
                 for t in inner {
                     out.free.extend(t.free);
                 }
-                if self.index_size(&id.name).is_none() {
-                    let cause = id.name.trim_end_matches('\'').to_uppercase();
-                    let mean = self.did_you_mean(&id.name, &[Kind::Index]);
-                    self.missing(
-                        &cause,
-                        Diagnostic::error(
-                            "E0201",
-                            id.span,
-                            format!("softmax index `{}` has no size", id.name),
-                        )
-                        .with_hint(format!(
-                            "{mean}declare `size {cause}` or `index {} : N`",
-                            id.name
-                        )),
-                    );
-                }
+                self.index_needs_size(id, "softmax");
                 out.free.insert(id.name.clone(), id.span);
             }
             Expr::Sum(ids, x, _) => {
                 let inner = self.expr_terms(x, scope);
                 let bound: BTreeSet<&String> = ids.iter().map(|i| &i.name).collect();
                 for id in ids {
-                    if self.index_size(&id.name).is_none() {
-                        let cause = id.name.trim_end_matches('\'').to_uppercase();
-                        let mean = self.did_you_mean(&id.name, &[Kind::Index]);
-                        self.missing(
-                            &cause,
-                            Diagnostic::error(
-                                "E0201",
-                                id.span,
-                                format!("summed index `{}` has no size", id.name),
-                            )
-                            .with_hint(format!(
-                                "{mean}declare `size {cause}` or `index {} : N`",
-                                id.name
-                            )),
-                        );
-                    }
+                    self.index_needs_size(id, "summed");
                 }
                 for t in inner {
                     for (k, v) in t.free {
@@ -237,6 +207,28 @@ impl Checker {
                 );
             }
         });
+    }
+
+    /// E0201 for an index a softmax or a sum ranges over without a size (`what`:
+    /// "softmax", "summed").
+    fn index_needs_size(&mut self, id: &Ident, what: &str) {
+        if self.index_size(&id.name).is_some() {
+            return;
+        }
+        let cause = id.name.trim_end_matches('\'').to_uppercase();
+        let mean = self.did_you_mean(&id.name, &[Kind::Index]);
+        self.missing(
+            &cause,
+            Diagnostic::error(
+                "E0201",
+                id.span,
+                format!("{what} index `{}` has no size", id.name),
+            )
+            .with_hint(format!(
+                "{mean}declare `size {cause}` or `index {} : N`",
+                id.name
+            )),
+        );
     }
 }
 

@@ -16,11 +16,11 @@
 
 use super::scalar;
 use crate::check::Env;
-use crate::sym::{self, Expr, Func};
+use crate::sym::{self, Expr};
 use crate::syntax::ast::{
     self as ast, BinOp, DeclKind, Equation, IndexExpr, Init, ItemKind, Program, UnOp,
 };
-use crate::syntax::printer::{print_expr, print_name};
+use crate::syntax::printer::print_name;
 use num_rational::BigRational;
 use num_traits::Signed;
 use std::collections::{BTreeMap, BTreeSet};
@@ -446,132 +446,124 @@ impl<'a> Lowerer<'a> {
         bind: &BTreeMap<String, String>,
         whole: &BTreeMap<String, Expr>,
     ) -> Result<Expr, String> {
-        Ok(match e {
-            ast::Expr::Num(..) => scalar::lower(e, &scalar::Scope::default())?,
-            ast::Expr::Ref(r) => {
-                if r.grad {
-                    return Err("gradients are not written out symbolically".into());
-                }
-                let key = self.env.key_of(&r.name);
-                if !r.name.sub.is_empty()
-                    && self
-                        .env
-                        .tensors
-                        .get(&key)
-                        .is_some_and(|t| t.family_arity > 0)
-                {
-                    return Err("family members are not written out symbolically".into());
-                }
-                match &r.indices {
-                    None => {
-                        if let Some(v) = whole.get(&key) {
-                            return Ok(v.clone());
-                        }
-                        let name = print_name(&r.name);
-                        if self.env.tensors.get(&key).is_some_and(|t| t.rank > 0) {
-                            return Err(format!("the whole tensor `{name}` in a formula"));
-                        }
-                        if self.opaque.contains(&key) {
-                            return Ok(Expr::sym(&name));
-                        }
-                        if let Some(eq) = self.eqs.get(&key).copied() {
-                            if self.depth > MAX_DEPTH {
-                                return Err("definitions nest too deeply".into());
-                            }
-                            self.depth += 1;
-                            let v = self.lower_terms(&eq.rhs, &BTreeMap::new());
-                            self.depth -= 1;
-                            return v;
-                        }
-                        if let Some(v) = self.elem_subs.iter().find(|(n, _)| *n == name) {
-                            return Ok(v.1.clone());
-                        }
-                        if self.unexpanded.contains(&key) {
-                            return Err(format!(
-                                "`{name}` is computed in a loop or by several statements; tq writes out single definitions only"
-                            ));
-                        }
-                        Expr::sym(&name)
-                    }
-                    Some(ix) => {
-                        let texts = ix
-                            .iter()
-                            .map(|i| self.index_text(i, bind))
-                            .collect::<Result<Vec<_>, _>>()?;
-                        self.element(&key, &texts)?
-                    }
-                }
-            }
-            ast::Expr::Unary(UnOp::Neg, x, _) => -self.lower_plain(x, bind, whole)?,
-            ast::Expr::Binary(op, l, r, _) => {
-                let a = self.lower_plain(l, bind, whole)?;
-                let b = self.lower_plain(r, bind, whole)?;
-                match op {
-                    BinOp::Add => a + b,
-                    BinOp::Sub => a - b,
-                    BinOp::Mul | BinOp::Jux => a * b,
-                    BinOp::Div => a / b,
-                    BinOp::Pow => Expr::pow(a, b),
-                }
-            }
-            ast::Expr::Sum(ids, body, _) => {
-                let mut b = bind.clone();
-                let mut vars = Vec::new();
-                for id in ids {
-                    let v = self.fresh();
-                    b.insert(id.name.clone(), v.clone());
-                    vars.push((v, self.size_of(&id.name)?));
-                }
-                let mut x = self.lower_terms(body, &b)?;
-                for (v, size) in vars.iter().rev() {
-                    x = self.sum(v, size, &x, body, &b)?;
-                }
-                x
-            }
-            ast::Expr::Call(c) => self.call(c, bind)?,
-            other => {
-                return Err(format!(
-                    "`{}` is not written out symbolically",
-                    print_expr(other)
-                ))
-            }
-        })
+        scalar::lower_with(
+            e,
+            &mut Elements {
+                lw: self,
+                bind,
+                whole,
+            },
+        )
+        .map_err(|u| u.message)
     }
 
-    fn call(&mut self, c: &ast::Call, bind: &BTreeMap<String, String>) -> Result<Expr, String> {
-        let f = c.func.name.as_str();
-        match (f, c.args.as_slice()) {
-            ("E", [x]) => {
-                let v = self.lower_terms(x, bind)?;
-                self.expect(&v)
+    /// A reference: a scalar written out from its definition, or an element.
+    fn reference(
+        &mut self,
+        r: &ast::Ref,
+        bind: &BTreeMap<String, String>,
+        whole: &BTreeMap<String, Expr>,
+    ) -> Result<Expr, String> {
+        if r.grad {
+            return Err("gradients are not written out symbolically".into());
+        }
+        let key = self.env.key_of(&r.name);
+        if !r.name.sub.is_empty()
+            && self
+                .env
+                .tensors
+                .get(&key)
+                .is_some_and(|t| t.family_arity > 0)
+        {
+            return Err("family members are not written out symbolically".into());
+        }
+        let Some(ix) = &r.indices else {
+            if let Some(v) = whole.get(&key) {
+                return Ok(v.clone());
             }
-            ("Var", [x]) => {
+            let name = print_name(&r.name);
+            if self.env.tensors.get(&key).is_some_and(|t| t.rank > 0) {
+                return Err(format!("the whole tensor `{name}` in a formula"));
+            }
+            if self.opaque.contains(&key) {
+                return Ok(Expr::sym(&name));
+            }
+            if let Some(eq) = self.eqs.get(&key).copied() {
+                if self.depth > MAX_DEPTH {
+                    return Err("definitions nest too deeply".into());
+                }
+                self.depth += 1;
+                let v = self.lower_terms(&eq.rhs, &BTreeMap::new());
+                self.depth -= 1;
+                return v;
+            }
+            if let Some(v) = self.elem_subs.iter().find(|(n, _)| *n == name) {
+                return Ok(v.1.clone());
+            }
+            if self.unexpanded.contains(&key) {
+                return Err(format!(
+                    "`{name}` is computed in a loop or by several statements; tq writes out single definitions only"
+                ));
+            }
+            return Ok(Expr::sym(&name));
+        };
+        let texts = ix
+            .iter()
+            .map(|i| self.index_text(i, bind))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.element(&key, &texts)
+    }
+
+    /// `sum_{i,j}(body)`: by linearity, or written out at concrete sizes.
+    fn explicit_sum(
+        &mut self,
+        ids: &[ast::Ident],
+        body: &ast::Expr,
+        bind: &BTreeMap<String, String>,
+    ) -> Result<Expr, String> {
+        let mut b = bind.clone();
+        let mut vars = Vec::new();
+        for id in ids {
+            let v = self.fresh();
+            b.insert(id.name.clone(), v.clone());
+            vars.push((v, self.size_of(&id.name)?));
+        }
+        let mut x = self.lower_terms(body, &b)?;
+        for (v, size) in vars.iter().rev() {
+            x = self.sum(v, size, &x, body, &b)?;
+        }
+        Ok(x)
+    }
+
+    /// The calls this lowering reads itself: moments over Bernoulli elements (exact),
+    /// and `min(T)`/`max(T)` as atoms; `None` for the shared reading of the others.
+    fn call(
+        &mut self,
+        c: &ast::Call,
+        bind: &BTreeMap<String, String>,
+    ) -> Option<Result<Expr, String>> {
+        let f = c.func.name.as_str();
+        Some(match (f, c.args.as_slice()) {
+            ("E", [x]) => self.lower_terms(x, bind).and_then(|v| self.expect(&v)),
+            ("Var", [x]) => (|| {
                 let v = self.lower_terms(x, bind)?;
                 let m = self.expect(&v)?;
                 let s = self.expect(&sym::expand(&(v.clone() * v)))?;
                 Ok(sym::expand(&(s - m.clone() * m)))
-            }
-            ("Cov", [x, y]) => {
+            })(),
+            ("Cov", [x, y]) => (|| {
                 let (a, b) = (self.lower_terms(x, bind)?, self.lower_terms(y, bind)?);
                 let (ma, mb) = (self.expect(&a)?, self.expect(&b)?);
                 let s = self.expect(&sym::expand(&(a * b)))?;
                 Ok(sym::expand(&(s - ma * mb)))
-            }
+            })(),
             ("min" | "max", [ast::Expr::Ref(r)]) if r.indices.is_none() => {
                 // An atom; the exact check fills in the concrete extreme.
                 let key = self.env.key_of(&r.name);
                 Ok(Expr::sym(&format!("{f}({key})")))
             }
-            ("sqrt", [x]) => {
-                let v = self.lower_terms(x, bind)?;
-                Ok(self.sqrt(&v))
-            }
-            (_, [x]) => match Func::from_name(f) {
-                Some(func) => Ok(Expr::func(func, self.lower_terms(x, bind)?)),
-                None => Err(format!("`{f}(...)` is not written out symbolically")),
-            },
-            _ => Err(format!("`{f}(...)` is not written out symbolically")),
-        }
+            _ => return None,
+        })
     }
 
     /// `sqrt(x)`, with the square of a positive symbol taken out of every term
@@ -670,6 +662,35 @@ impl<'a> Lowerer<'a> {
             done.insert(s);
         }
         Ok(out)
+    }
+}
+
+/// The element lowering as [`scalar::Atoms`] of the shared lowering: summations bound
+/// by `bind`, whole tensors of a given by `whole`.
+struct Elements<'l, 'a> {
+    lw: &'l mut Lowerer<'a>,
+    bind: &'l BTreeMap<String, String>,
+    whole: &'l BTreeMap<String, Expr>,
+}
+
+impl scalar::Atoms for Elements<'_, '_> {
+    fn reference(&mut self, r: &ast::Ref) -> Result<Expr, scalar::Unlowered> {
+        Ok(self.lw.reference(r, self.bind, self.whole)?)
+    }
+    fn call(&mut self, _e: &ast::Expr, c: &ast::Call) -> Option<Result<Expr, scalar::Unlowered>> {
+        self.lw
+            .call(c, self.bind)
+            .map(|v| v.map_err(scalar::Unlowered::from))
+    }
+    /// A function's argument is a context of terms of its own (capitals summed inside).
+    fn argument(&mut self, x: &ast::Expr) -> Result<Expr, scalar::Unlowered> {
+        Ok(self.lw.lower_terms(x, self.bind)?)
+    }
+    fn sqrt(&mut self, x: Expr) -> Expr {
+        self.lw.sqrt(&x)
+    }
+    fn sum(&mut self, ids: &[ast::Ident], body: &ast::Expr) -> Result<Expr, scalar::Unlowered> {
+        Ok(self.lw.explicit_sum(ids, body, self.bind)?)
     }
 }
 
@@ -808,4 +829,62 @@ pub fn extreme_facts(exprs: &[&Expr]) -> Vec<Fact> {
 /// A rational as an expression.
 pub fn num(r: BigRational) -> Expr {
     Expr::num(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::ast::Claim;
+
+    /// The left side of each claim of `src`.
+    fn sides(program: &Program) -> Vec<&ast::Expr> {
+        program
+            .items
+            .iter()
+            .filter_map(|it| match &it.kind {
+                ItemKind::Claim(Claim {
+                    body: ast::Expr::Rel(_, l, _, _),
+                    ..
+                }) => Some(&**l),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The scalar claims' lowering (a `Scope`), the update rules' (`lower_refs`, names
+    /// as atoms) and the tensor elements' (`Lowerer`) read each construct alike: the
+    /// same value, or the same reason for refusing it.
+    #[test]
+    fn the_three_lowerings_agree_on_each_construct() {
+        let src = "size N\nscalar a, b\nc = 2 a\nclaim sqrt(a) + gelu(b) / 3 == 0\nclaim abs(a - b)^2 == 0\nclaim d(c)/d(a) == 0\nclaim d(c)/d(c) == 0\nclaim softmax_{i}(a) == 0\nclaim [a > 0] + b == 0\nclaim foo(a) == 0\nclaim max(a, b) == 0\nclaim Var(a) + E(b) == 0\nclaim 1e999 + a == 0\n";
+        let p = crate::syntax::parser::parse(src).program;
+        let (env, _) = crate::check::check(&p);
+        let mut scope = scalar::Scope::default();
+        scope.defs.insert("c".into(), Expr::int(2) * Expr::sym("a"));
+        let mut lw = Lowerer::new(&p, &env);
+        let sides = sides(&p);
+        assert_eq!(sides.len(), 10);
+        let mut refused = 0;
+        for e in sides {
+            let by_scope = scalar::lower(e, &scope);
+            let by_refs = scalar::lower_refs(e, &mut |r| match print_name(&r.name).as_str() {
+                "c" => Ok(Expr::int(2) * Expr::sym("a")),
+                x => Ok(Expr::sym(x)),
+            });
+            let by_elements = lw.lower(e, &BTreeMap::new());
+            let text = crate::syntax::printer::print_expr(e);
+            assert_eq!(by_scope, by_refs, "{text}");
+            // The moments of constants are exact over Bernoulli elements: only there do
+            // the element claims read more than the others.
+            if text.starts_with("Var(") {
+                assert!(by_scope.is_err() && by_elements.is_ok(), "{text}");
+                continue;
+            }
+            assert_eq!(by_scope, by_elements, "{text}");
+            refused += usize::from(by_scope.is_err());
+        }
+        // softmax, the Iverson bracket, an unknown function, `max` of two, `d(c)/d(c)`
+        // with `c` computed, and a literal out of range are refused everywhere.
+        assert_eq!(refused, 6);
+    }
 }

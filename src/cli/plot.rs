@@ -1,4 +1,4 @@
-//! `tq plot`: variance against depth as SVG.
+//! `tq plot`: variance against depth, time or scale as SVG.
 
 use super::check::checked_without_runs;
 use super::io::{finish, say};
@@ -19,9 +19,18 @@ pub fn plot(file: PathBuf, output: Option<PathBuf>, trials: usize, seed: u64) ->
         Err(code) => return code,
     };
     let bar = super::io::spinner();
-    bar.set_message(format!("{}: {trials} trials and the closed forms", r.path));
-    let svg = tq::plot::series(&r, trials, seed)
-        .and_then(|p| tq::plot::svg(&format!("{}: variance against depth", r.path), &p));
+    bar.set_message(format!(
+        "{}: {trials} trials and the moments engine's values",
+        r.path
+    ));
+    let svg = tq::plot::series(&r, trials, seed).and_then(|p| {
+        let what = if p.ticks.is_empty() {
+            format!("variance against {}", p.var)
+        } else {
+            "variance of each tensor".to_string()
+        };
+        tq::plot::svg(&format!("{}: {what}", r.path), &p)
+    });
     bar.finish_and_clear();
     match svg {
         Ok(svg) => match output {

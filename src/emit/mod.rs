@@ -589,7 +589,13 @@ fn leaf_lines(m: &mut Machine, d: &Decl) -> Result<Vec<String>, String> {
         Some(Init::Dist(c)) => {
             let mut args = Vec::new();
             for a in &c.args {
-                args.push(py_float(m.const_expr(a).map_err(|e| e.message)?));
+                match m.const_expr(a) {
+                    Ok(v) => args.push(py_float(v)),
+                    // An argument that reads the declared indices (or other tensors) is
+                    // drawn element by element in `sample_dependent`.
+                    Err(_) if c.args.iter().any(reads_names) => return Ok(vec![]),
+                    Err(e) => return Err(e.message),
+                }
             }
             (c.func.name.clone(), args)
         }
@@ -634,6 +640,65 @@ fn leaf_lines(m: &mut Machine, d: &Decl) -> Result<Vec<String>, String> {
     Ok(out)
 }
 
+/// Whether an expression reads a name (an index, a tensor, a symbol without a value):
+/// a distribution argument that does is drawn element by element.
+fn reads_names(e: &Expr) -> bool {
+    match e {
+        Expr::Ref(_) => true,
+        Expr::Num(..) => false,
+        Expr::Unary(_, x, _)
+        | Expr::Iverson(x, _)
+        | Expr::Softmax(_, x, _)
+        | Expr::Sum(_, x, _) => reads_names(x),
+        Expr::Binary(_, l, r, _) | Expr::Rel(_, l, r, _) => reads_names(l) || reads_names(r),
+        Expr::Call(c) => c.args.iter().any(reads_names),
+        Expr::Deriv(..) => true,
+    }
+}
+
+impl Gen<'_> {
+    /// A declaration whose distribution's arguments read its indices or other values
+    /// (`input gtilde[i] ~ bernoulli((g[i] - b)/a)`): each argument is computed as the
+    /// right side of an equation for the declared tensor, taken out of the store, and
+    /// the elements are drawn from their own parameters.
+    fn dependent_leaf(&mut self, d: &Decl) -> Result<(), String> {
+        let Some(Init::Dist(c)) = &d.init else {
+            return Ok(());
+        };
+        if d.family.is_some() {
+            return Err(format!(
+                "cannot emit `{}`: a family's distribution arguments must be constants",
+                crate::syntax::printer::print_ref(&d.target)
+            ));
+        }
+        let member = py_str(&print_name(&d.target.name));
+        self.line(&format!(
+            "# {} ~ {}(...)",
+            crate::syntax::printer::print_ref(&d.target),
+            c.func.name
+        ));
+        self.line(&format!("if ({member}, False) not in st.t:"));
+        self.depth += 1;
+        self.line("args = []");
+        for a in &c.args {
+            let eq = Equation {
+                lhs: d.target.clone(),
+                op: AssignOp::Set,
+                rhs: a.clone(),
+                span: c.span,
+            };
+            self.statement(&[], &eq)?;
+            self.line(&format!("args.append(st.t.pop(({member}, False)))"));
+        }
+        self.line(&format!(
+            "st.t[({member}, False)] = (args[0][0], draw_each(rnd, {}, [a for _, a in args]))",
+            py_str(&c.func.name)
+        ));
+        self.depth -= 1;
+        Ok(())
+    }
+}
+
 /// The Python module for a checked file, or why it cannot be emitted.
 pub fn numpy(r: &FileReport) -> Result<String, String> {
     if r.unexpected_errors() > 0 || r.expected_error.is_some() {
@@ -660,6 +725,19 @@ pub fn numpy(r: &FileReport) -> Result<String, String> {
     let fwd = std::mem::take(&mut g.out);
     g.items(&back.items, &[])?;
     let bwd = std::mem::take(&mut g.out);
+    for item in &r.program.items {
+        if let ItemKind::Decl(d) = &item.kind {
+            if let Some(Init::Dist(c)) = &d.init {
+                if d.kind != DeclKind::Grad
+                    && c.args.iter().any(|a| m.const_expr(a).is_err())
+                    && c.args.iter().any(reads_names)
+                {
+                    g.dependent_leaf(d)?;
+                }
+            }
+        }
+    }
+    let dependent = std::mem::take(&mut g.out);
     let used = std::mem::take(&mut g.used);
 
     let mut out = String::new();
@@ -749,6 +827,14 @@ pub fn numpy(r: &FileReport) -> Result<String, String> {
         back.seeds.join(", ")
     ));
     out.push_str(if bwd.is_empty() { "    pass\n" } else { &bwd });
+    out.push_str(
+        "\n\ndef sample_dependent(st, rnd):\n    \"\"\"Leaves whose distribution's arguments read their indices or other values.\"\"\"\n",
+    );
+    out.push_str(if dependent.is_empty() {
+        "    pass\n"
+    } else {
+        &dependent
+    });
     out.push('\n');
     out.push_str(RUNTIME);
     Ok(out)

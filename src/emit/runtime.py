@@ -207,6 +207,19 @@ def draw(rnd, dist, args, n):
     raise ValueError("cannot sample from " + dist)
 
 
+def draw_each(rnd, dist, args):
+    """One draw per element, each from its own parameters (arrays of one shape)."""
+    args = [np.asarray(a, dtype=float) for a in args]
+    shape = args[0].shape
+    if dist == "normal":
+        return args[0] + np.sqrt(np.maximum(args[1], 0.0)) * rnd.standard_normal(shape)
+    if dist == "uniform":
+        return args[0] + (args[1] - args[0]) * rnd.random(shape)
+    if dist == "bernoulli":
+        return (rnd.random(shape) < args[0]).astype(float)
+    raise ValueError("cannot sample element by element from " + dist)
+
+
 def grid(ranges):
     axes = [np.arange(lo, hi + 1) for lo, hi in ranges]
     if not axes:
@@ -214,18 +227,24 @@ def grid(ranges):
     return np.stack([g.ravel() for g in np.meshgrid(*axes, indexing="ij")], axis=1)
 
 
-def sample_inputs(seed):
-    """Random leaves and incoming gradients from the declared distributions."""
+def sample_inputs(seed, st=None):
+    """Random leaves and incoming gradients from the declared distributions, for those
+    that `st` (the values of --inputs) does not already hold. An input without a
+    distribution, or a symbol without a `sample` value, must come from --inputs."""
     rnd = np.random.default_rng(seed)
-    st = Store()
+    st = st if st is not None else Store()
     for member, ranges, dist, args in LEAVES:
-        pos = grid(ranges)
-        st.set_elements(member, False, pos, draw(rnd, dist, args, len(pos)))
+        if (member, False) not in st.t:
+            pos = grid(ranges)
+            st.set_elements(member, False, pos, draw(rnd, dist, args, len(pos)))
     for name, value in AT.items():
-        st.set_elements(name, False, np.zeros((1, 0)), [value])
+        if (name, False) not in st.t:
+            st.set_elements(name, False, np.zeros((1, 0)), [value])
+    sample_dependent(st, rnd)
     for member, ranges, dist, args in GRAD_SEEDS:
-        pos = grid(ranges)
-        st.set_elements(member, True, pos, draw(rnd, dist, args, len(pos)))
+        if (member, True) not in st.t:
+            pos = grid(ranges)
+            st.set_elements(member, True, pos, draw(rnd, dist, args, len(pos)))
     return st
 
 
@@ -253,7 +272,7 @@ def main(argv):
     p.add_argument("--seed", type=int, default=0, help="seed of the random inputs")
     p.add_argument("--json", action="store_true", help="print every value and gradient as JSON")
     a = p.parse_args(argv)
-    st = load_inputs(a.inputs) if a.inputs else sample_inputs(a.seed)
+    st = sample_inputs(a.seed, load_inputs(a.inputs) if a.inputs else None)
     forward(st)
     backward(st)
     if a.json:

@@ -198,13 +198,18 @@ pub fn document_symbols(doc: &Document) -> Vec<DocumentSymbol> {
         let env = &doc.report.env;
         for it in items {
             match &it.kind {
-                ItemKind::Size(ids) => {
+                ItemKind::Size(ids) | ItemKind::Symbol(ids) | ItemKind::Scalar(ids) => {
+                    let (detail, kind) = match &it.kind {
+                        ItemKind::Size(_) => ("size", SymbolKind::CONSTANT),
+                        ItemKind::Symbol(_) => ("symbol", SymbolKind::CONSTANT),
+                        _ => ("scalar", SymbolKind::VARIABLE),
+                    };
                     for id in ids {
                         out.push(symbol(
                             doc,
                             id.name.clone(),
-                            "size".into(),
-                            SymbolKind::CONSTANT,
+                            detail.into(),
+                            kind,
                             id.span,
                             it.span,
                         ));
@@ -217,30 +222,6 @@ pub fn document_symbols(doc: &Document) -> Vec<DocumentSymbol> {
                             id.name.clone(),
                             format!("index over {}", size.name),
                             SymbolKind::TYPE_PARAMETER,
-                            id.span,
-                            it.span,
-                        ));
-                    }
-                }
-                ItemKind::Symbol(ids) => {
-                    for id in ids {
-                        out.push(symbol(
-                            doc,
-                            id.name.clone(),
-                            "symbol".into(),
-                            SymbolKind::CONSTANT,
-                            id.span,
-                            it.span,
-                        ));
-                    }
-                }
-                ItemKind::Scalar(ids) => {
-                    for id in ids {
-                        out.push(symbol(
-                            doc,
-                            id.name.clone(),
-                            "scalar".into(),
-                            SymbolKind::VARIABLE,
                             id.span,
                             it.span,
                         ));

@@ -32,6 +32,30 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 use std::collections::{BTreeMap, HashMap};
 
+/// Whether `x op y` holds (`~=` within a relative 1e-9): the interpreter's and the dense
+/// executor's reading of a relation.
+pub fn holds(op: RelOp, x: f64, y: f64) -> bool {
+    match op {
+        RelOp::Eq => x == y,
+        RelOp::Le => x <= y,
+        RelOp::Ge => x >= y,
+        RelOp::Lt => x < y,
+        RelOp::Gt => x > y,
+        RelOp::Approx => (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0),
+    }
+}
+
+/// The values a loop's variable takes, in order: `lo..=hi` (bounds rounded), reversed for
+/// a `reversed` loop.
+pub fn loop_values(lo: f64, hi: f64, reverse: bool) -> Vec<i64> {
+    let (lo, hi) = (lo.round() as i64, hi.round() as i64);
+    if reverse {
+        (lo..=hi).rev().collect()
+    } else {
+        (lo..=hi).collect()
+    }
+}
+
 /// Element evaluations allowed in one run.
 pub const MAX_STEPS: u64 = 200_000_000;
 /// Stored values allowed in one run.
@@ -559,14 +583,7 @@ impl<'a> Machine<'a> {
             Expr::Rel(op, l, r, _) => {
                 let x = self.eval(l, b)?;
                 let y = self.eval(r, b)?;
-                Ok(match op {
-                    RelOp::Eq => x == y,
-                    RelOp::Le => x <= y,
-                    RelOp::Ge => x >= y,
-                    RelOp::Lt => x < y,
-                    RelOp::Gt => x > y,
-                    RelOp::Approx => (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0),
-                })
+                Ok(holds(*op, x, y))
             }
             other => Ok(self.eval(other, b)? != 0.0),
         }
@@ -712,14 +729,8 @@ impl<'a> Machine<'a> {
                 ItemKind::Equation(eq) => self.equation(eq, b)?,
                 ItemKind::ForIndices(f) => self.for_indices(&f.indices, 0, &f.body, b)?,
                 ItemKind::Loop(l) => {
-                    let lo = self.eval(&l.range.from, b)?.round() as i64;
-                    let hi = self.eval(&l.range.to, b)?.round() as i64;
-                    let vals: Vec<i64> = if l.reverse {
-                        (lo..=hi).rev().collect()
-                    } else {
-                        (lo..=hi).collect()
-                    };
-                    for v in vals {
+                    let (lo, hi) = (self.eval(&l.range.from, b)?, self.eval(&l.range.to, b)?);
+                    for v in loop_values(lo, hi, l.reverse) {
                         b.push((l.range.var.name.clone(), v));
                         let r = self.run_items(&l.body, b);
                         b.pop();

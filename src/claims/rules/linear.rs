@@ -1,10 +1,10 @@
 //! One update rule read as a linear system `x[t+1] = M x[t] + N g[t]`: the state
 //! sequences and inputs of `rule A over t:` and the lowering of its updates.
 
-use crate::claims::scalar::{self, Scope};
+use crate::claims::scalar;
 use crate::sym::{self, Expr};
-use crate::syntax::ast::{self as ast, BinOp, IndexExpr, ItemKind, Program, UnOp};
-use crate::syntax::printer::{print_expr, print_name};
+use crate::syntax::ast::{self as ast, IndexExpr, ItemKind, Program};
+use crate::syntax::printer::print_name;
 use std::collections::BTreeMap;
 
 /// One rule, linear: `x[t+1] = M x[t] + N g[t]`.
@@ -54,38 +54,6 @@ pub(super) fn literal(ix: &IndexExpr) -> Option<i64> {
     a.terms.is_empty().then_some(a.constant)
 }
 
-/// Lowers an expression with a resolver for references.
-pub(super) fn lower_with(
-    e: &ast::Expr,
-    refs: &mut dyn FnMut(&ast::Ref) -> Result<Expr, String>,
-) -> Result<Expr, String> {
-    Ok(match e {
-        ast::Expr::Num(..) => scalar::lower(e, &Scope::default())?,
-        ast::Expr::Ref(r) => refs(r)?,
-        ast::Expr::Unary(UnOp::Neg, x, _) => -lower_with(x, refs)?,
-        ast::Expr::Binary(op, l, r, _) => {
-            let (a, b) = (lower_with(l, refs)?, lower_with(r, refs)?);
-            match op {
-                BinOp::Add => a + b,
-                BinOp::Sub => a - b,
-                BinOp::Mul | BinOp::Jux => a * b,
-                BinOp::Div => a / b,
-                BinOp::Pow => Expr::pow(a, b),
-            }
-        }
-        ast::Expr::Call(c) if c.args.len() == 1 => match sym::Func::from_name(&c.func.name) {
-            Some(f) => Expr::func(f, lower_with(&c.args[0], refs)?),
-            None => return Err(format!("`{}(...)` is not read in rule claims", c.func.name)),
-        },
-        other => {
-            return Err(format!(
-                "`{}` is not read in rule claims",
-                print_expr(other)
-            ))
-        }
-    })
-}
-
 /// The rules of a program, linearised; a rule that is not linear gives the reason.
 pub fn rules(program: &Program) -> Vec<Result<LinearRule, (String, String)>> {
     program
@@ -125,8 +93,13 @@ fn linear_rule(r: &ast::Rule) -> Result<LinearRule, String> {
         let ItemKind::Equation(eq) = &item.kind else {
             continue;
         };
-        let v = lower_with(&eq.rhs, &mut |rf| {
+        let v = scalar::lower_refs(&eq.rhs, &mut |rf| {
             let x = print_name(&rf.name);
+            if rf.grad {
+                return Err(format!(
+                    "`{x}.grad` is not a state or an input of rule `{name}`"
+                ));
+            }
             let Some(idx) = &rf.indices else {
                 return Ok(Expr::sym(&x));
             };

@@ -2,7 +2,7 @@
 //! `t`): the side-by-side system, the claim's givens and starts, the recurrence proof
 //! and the exact simulation over random rational gradient sequences.
 
-use super::linear::{at_0, at_t, input_sym, literal, lower_with, offset, LinearRule};
+use super::linear::{at_0, at_t, input_sym, literal, offset, LinearRule};
 use super::matrix::{apply, char_poly, input_coefficients, mat_subs, shift, Mat};
 use super::{und, MAX_STATES, SEQUENCES, STEPS};
 use crate::claims::Verdict;
@@ -99,7 +99,7 @@ pub(super) fn lower_claim(
     rule_names: &BTreeSet<String>,
     var: &str,
 ) -> Result<Expr, String> {
-    lower_with(e, &mut |rf| match rule_ref(rf, rule_names, var)? {
+    crate::claims::scalar::lower_refs(e, &mut |rf| match rule_ref(rf, rule_names, var)? {
         Some(s) => Ok(s),
         None if rf.indices.is_none() && !rf.grad => Ok(Expr::sym(&print_name(&rf.name))),
         None => Err(format!(

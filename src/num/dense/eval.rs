@@ -234,15 +234,7 @@ impl<'a> Dense<'a> {
                 let y = self.eval(r, b, ctx)?;
                 let op = *op;
                 self.zip(x, y, move |x, y| {
-                    let t = match op {
-                        RelOp::Eq => x == y,
-                        RelOp::Le => x <= y,
-                        RelOp::Ge => x >= y,
-                        RelOp::Lt => x < y,
-                        RelOp::Gt => x > y,
-                        RelOp::Approx => (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0),
-                    };
-                    if t {
+                    if crate::num::holds(op, x, y) {
                         1.0
                     } else {
                         0.0

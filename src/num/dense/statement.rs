@@ -17,14 +17,9 @@ impl<'a> Dense<'a> {
                 ItemKind::Equation(eq) => self.statement(eq, &[], b)?,
                 ItemKind::ForIndices(f) => self.for_block(f, b)?,
                 ItemKind::Loop(l) => {
-                    let lo = self.m.eval(&l.range.from, b).map_err(lower_err)?.round() as i64;
-                    let hi = self.m.eval(&l.range.to, b).map_err(lower_err)?.round() as i64;
-                    let vals: Vec<i64> = if l.reverse {
-                        (lo..=hi).rev().collect()
-                    } else {
-                        (lo..=hi).collect()
-                    };
-                    for v in vals {
+                    let lo = self.m.eval(&l.range.from, b).map_err(lower_err)?;
+                    let hi = self.m.eval(&l.range.to, b).map_err(lower_err)?;
+                    for v in crate::num::loop_values(lo, hi, l.reverse) {
                         b.push((l.range.var.name.clone(), v));
                         let r = self.run_items(&l.body, b);
                         b.pop();
