@@ -570,6 +570,11 @@ fn decide_with_moments(
             "the moments depend on the position under zero padding (the moments engine derives them away from the border)",
         );
     }
+    if border {
+        if let Some(why) = moments::no_interior(claim, whole, env, analysis) {
+            return undecided(why);
+        }
+    }
     let first = decide(claim, at, calls.clone(), base, env, opts);
     let (v, m, e) = (first.verdict, first.method, first.evidence.clone());
     let opaque = !mc.opaque.is_empty();

@@ -422,3 +422,75 @@ pub fn decide_by_position(
         ),
     ))
 }
+
+/// The references whose moments a claim's `E`, `Var` and `Cov` take.
+fn moment_refs<'e>(e: &'e ast::Expr, out: &mut Vec<&'e ast::Ref>) {
+    match e {
+        ast::Expr::Call(c) if matches!(c.func.name.as_str(), "E" | "Var" | "Cov") => {
+            for a in &c.args {
+                if let ast::Expr::Ref(r) = a {
+                    out.push(r);
+                }
+            }
+        }
+        ast::Expr::Call(c) => c.args.iter().for_each(|a| moment_refs(a, out)),
+        ast::Expr::Unary(_, x, _) => moment_refs(x, out),
+        ast::Expr::Binary(_, l, r, _) | ast::Expr::Rel(_, l, r, _) => {
+            moment_refs(l, out);
+            moment_refs(r, out);
+        }
+        _ => {}
+    }
+}
+
+/// Moments that hold away from the border are no element's when no element is away
+/// from the border: then why (a claim resting on them is `undecided`). Checked with the
+/// interior program (`crate::moments::position::interior_exists`) at the sizes the claim
+/// is decided at: the file's `sample` values and the claim's givens.
+pub fn no_interior(
+    claim: &ast::Claim,
+    program: &ast::Program,
+    env: &Env,
+    a: &Analysis,
+) -> Option<String> {
+    let mut refs = Vec::new();
+    moment_refs(&claim.body, &mut refs);
+    let sets = match super::montecarlo::given_values(claim) {
+        Ok(s) => s,
+        Err(e) => {
+            return Some(format!(
+                "the moments hold away from the border only, and tq cannot set the claim's sizes to find an element there: {e}"
+            ))
+        }
+    };
+    let boundary = claim.boundary.or(env.boundary);
+    let setup =
+        |m: &mut crate::num::Machine| super::montecarlo::apply_givens(m, env, &sets, boundary);
+    let mut seen = BTreeSet::new();
+    for r in refs {
+        let text = crate::syntax::printer::print_ref(r);
+        if !seen.insert(text.clone()) {
+            continue;
+        }
+        let border = a
+            .element(env, &ast::Expr::Ref(r.clone()))
+            .is_ok_and(|rv| rv.approx.contains(&Approximation::Border));
+        if !border {
+            continue;
+        }
+        match crate::moments::position::interior_exists(program, env, r, &setup) {
+            Ok(Some(true)) | Ok(None) => {}
+            Ok(Some(false)) => {
+                return Some(format!(
+                    "no element of {text} is away from the border at the sizes the claim is decided at (the `sample` values and the givens): every element reads outside the range, or reads an element that does; the moments engine's value holds away from the border only, so it is no element's value here"
+                ))
+            }
+            Err(e) => {
+                return Some(format!(
+                    "the moments of {text} hold away from the border only, and tq could not establish that an element is away from the border: {e}"
+                ))
+            }
+        }
+    }
+    None
+}

@@ -166,3 +166,211 @@ pub fn run<'a>(
         .map_err(|e| e.message)?;
     Ok(m)
 }
+
+// ---------------------------------------------------------------------------------
+// Whether any element is away from the border.
+//
+// The moments engine's value for a read that crosses the border (zero padding, valid
+// ranges, an index plus a constant) is that of an element *away from the border*: one
+// whose every read, of its window and recursively of the elements it reads, falls inside
+// the range and on an element away from the border itself. At small sizes, or for some
+// read forms at every size (a reversed read `-t + DT - 1`: every window starts below 0),
+// no element is; the engine's value is then no element's, and no verdict may rest on it.
+//
+// The *interior program* computes, element by element, whether it is away from the
+// border: every declared leaf is 1, and every statement writes 1 where all the reads of
+// its right side (every element of their windows: the same capitals and sums) read 1,
+// and 2 where some read does not; an element outside the range, or never written, reads
+// 0. A read's defect is `(r - 1)(r - 1)` (summed over the read's own capitals, as a
+// product term), zero exactly when it reads 1; `[defects > 0]` is 0 exactly on the
+// interior (a function's argument, an explicit sum: the same, inside). An accumulation (`+=`) keeps 1 only while every
+// contribution is away from the border.
+// ---------------------------------------------------------------------------------
+
+/// `[x > 0]`: 1 where some read of `x`'s defects is not away from the border.
+fn positive(x: ast::Expr, span: Span) -> ast::Expr {
+    ast::Expr::Iverson(
+        Box::new(ast::Expr::Rel(
+            ast::RelOp::Gt,
+            Box::new(x),
+            Box::new(num("0", span)),
+            span,
+        )),
+        span,
+    )
+}
+
+fn bin(op: BinOp, l: ast::Expr, r: ast::Expr, span: Span) -> ast::Expr {
+    ast::Expr::Binary(op, Box::new(l), Box::new(r), span)
+}
+
+fn total(terms: Vec<ast::Expr>, span: Span) -> Option<ast::Expr> {
+    terms.into_iter().reduce(|a, b| bin(BinOp::Add, a, b, span))
+}
+
+/// The defects of the reads of an expression: terms that are zero exactly when every
+/// read (over its window) reads an element away from the border.
+fn defects(e: &ast::Expr, env: &Env, out: &mut Vec<ast::Expr>) {
+    match e {
+        ast::Expr::Ref(r) => {
+            let tensor =
+                r.indices.is_some() || r.grad || env.tensors.contains_key(&env.key_of(&r.name));
+            if tensor {
+                let s = r.span;
+                let d = bin(BinOp::Sub, e.clone(), num("1", s), s);
+                out.push(bin(BinOp::Mul, d.clone(), d, s));
+            }
+        }
+        ast::Expr::Unary(_, x, _) => defects(x, env, out),
+        ast::Expr::Binary(_, l, r, _) | ast::Expr::Rel(_, l, r, _) => {
+            defects(l, env, out);
+            defects(r, env, out);
+        }
+        ast::Expr::Call(c) => {
+            let mut inner = Vec::new();
+            for a in &c.args {
+                defects(a, env, &mut inner);
+            }
+            if let Some(t) = total(inner, c.span) {
+                out.push(positive(t, c.span));
+            }
+        }
+        ast::Expr::Iverson(x, s) => {
+            let mut inner = Vec::new();
+            defects(x, env, &mut inner);
+            if let Some(t) = total(inner, *s) {
+                out.push(positive(t, *s));
+            }
+        }
+        ast::Expr::Sum(ids, b, s) => {
+            let mut inner = Vec::new();
+            defects(b, env, &mut inner);
+            if let Some(t) = total(inner, *s) {
+                out.push(ast::Expr::Sum(ids.clone(), Box::new(t), *s));
+            }
+        }
+        ast::Expr::Softmax(id, b, s) => {
+            let mut inner = Vec::new();
+            defects(b, env, &mut inner);
+            if let Some(t) = total(inner, *s) {
+                out.push(ast::Expr::Sum(vec![id.clone()], Box::new(t), *s));
+            }
+        }
+        ast::Expr::Num(..) | ast::Expr::Deriv(..) => {}
+    }
+}
+
+fn interior_items(its: &[Item], env: &Env) -> Vec<Item> {
+    let mut out = Vec::new();
+    for it in its {
+        let kind = match &it.kind {
+            ItemKind::Decl(d) => {
+                let categorical =
+                    matches!(&d.init, Some(Init::Dist(c)) if c.func.name == "categorical");
+                let init = if categorical {
+                    d.init.clone()
+                } else {
+                    Some(Init::Value(num("1", it.span)))
+                };
+                ItemKind::Decl(Decl { init, ..d.clone() })
+            }
+            ItemKind::Equation(eq) => {
+                let s = eq.span;
+                let mut ds = Vec::new();
+                defects(&eq.rhs, env, &mut ds);
+                let bad = match total(ds, s) {
+                    Some(t) => positive(t, s),
+                    None => num("0", s),
+                };
+                let mut eq = eq.clone();
+                if eq.op == AssignOp::Set {
+                    eq.rhs = bin(BinOp::Add, num("1", s), bad, s);
+                } else {
+                    // Unwritten (0) and good: 1; written and good: unchanged; bad: ≥ 2.
+                    let old = ast::Expr::Ref(eq.lhs.clone());
+                    let first = positive(bin(BinOp::Sub, num("1", s), old, s), s);
+                    let good = bin(BinOp::Sub, num("1", s), bad.clone(), s);
+                    eq.rhs = bin(
+                        BinOp::Add,
+                        bin(BinOp::Mul, first, good, s),
+                        bin(BinOp::Mul, num("2", s), bad, s),
+                        s,
+                    );
+                    eq.op = AssignOp::AddAssign;
+                }
+                ItemKind::Equation(eq)
+            }
+            ItemKind::Loop(l) => {
+                let mut l = l.clone();
+                l.body = interior_items(&l.body, env);
+                ItemKind::Loop(l)
+            }
+            ItemKind::ForIndices(f) => {
+                let mut f = f.clone();
+                f.body = interior_items(&f.body, env);
+                ItemKind::ForIndices(f)
+            }
+            ItemKind::Claim(_) => continue,
+            other => other.clone(),
+        };
+        out.push(Item {
+            kind,
+            span: it.span,
+        });
+    }
+    out
+}
+
+/// The interior program of a forward program and (for gradients) its derived backward
+/// program in gather form: every element 1 exactly where it is away from the border.
+pub fn interior_program(program: &Program, env: &Env, backward: bool) -> Program {
+    let mut items = interior_items(&program.items, env);
+    if backward {
+        let back = crate::grad::backward(program, env);
+        let gathered: Vec<Item> = crate::grad::gather_form(&back.items, env)
+            .into_iter()
+            .map(|g| g.item)
+            .collect();
+        items.extend(interior_items(&gathered, env));
+    }
+    Program { items }
+}
+
+/// Whether some element of the tensor `target` (a member without fixed positions, or
+/// a gradient) is away from the border, at the sizes the machine is set up with by
+/// `setup`: `Ok(None)` when the member cannot be named without a loop variable (a
+/// family's generic member).
+pub fn interior_exists(
+    program: &Program,
+    env: &Env,
+    target: &ast::Ref,
+    setup: &dyn Fn(&mut Machine) -> Result<(), NumError>,
+) -> Result<Option<bool>, String> {
+    let ip = interior_program(program, env, target.grad);
+    let mut m = Machine::new(&ip, env).map_err(|e| e.message)?;
+    m.max_steps = BUDGET;
+    setup(&mut m).map_err(|e| e.message)?;
+    let Ok(member) = m.member_of(&target.name, &Vec::new()) else {
+        return Ok(None);
+    };
+    let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(0);
+    m.sample_leaves(&ip, &mut rng).map_err(|e| e.message)?;
+    if target.grad {
+        for it in &ip.items {
+            if let ItemKind::Decl(d) = &it.kind {
+                if d.kind == DeclKind::Grad {
+                    for (mb, pos) in m.decl_elements(d).map_err(|e| e.message)? {
+                        m.set((mb, true), pos, 1.0).map_err(|e| e.message)?;
+                    }
+                }
+            }
+        }
+    }
+    m.run_items(&ip.items, &mut Vec::new())
+        .map_err(|e| e.message)?;
+    Ok(Some(
+        m.vals
+            .get(&(member, target.grad))
+            .is_some_and(|vals| vals.values().any(|v| *v == 1.0)),
+    ))
+}

@@ -178,7 +178,12 @@ impl<'a> Machine<'a> {
         Ok(())
     }
 
-    fn set(&mut self, key: (String, bool), ix: Vec<i64>, v: f64) -> Result<(), NumError> {
+    pub(crate) fn set(
+        &mut self,
+        key: (String, bool),
+        ix: Vec<i64>,
+        v: f64,
+    ) -> Result<(), NumError> {
         let slot = self.vals.entry(key).or_default();
         if slot.insert(ix, v).is_none() {
             self.elements += 1;
