@@ -785,7 +785,11 @@ fn check_model(model: &Model, seed: u64) -> Tally {
     // A member that is constant (every read outside its range) has variance 0: then the
     // claim is true and must not be refuted (by a value away from the border that no
     // element has, docs/soundness.md).
-    add(format!("Var({last}) <= 0"), constant);
+    // Three runs can all be 0 by chance when dropout masks are all 0 (p = 1/4): then
+    // the claim is left out, as its truth is not known.
+    if !constant || model.dropout == Dropout::None {
+        add(format!("Var({last}) <= 0"), constant);
+    }
     for (text, truth) in model
         .element_claims()
         .into_iter()
