@@ -162,6 +162,25 @@ fn hint_of(src: &str, code: &str) -> String {
 }
 
 #[test]
+fn an_unknown_first_word_is_named_with_the_statement_forms() {
+    // `dim N = 2` is no tq (it is `size N` and `sample N = 2`): the message names the word,
+    // not the `N` after it, and the hint lists the keywords.
+    let d = diags("blah N = 2\n");
+    let first = d.first().unwrap_or_else(|| panic!("no diagnostic"));
+    assert_eq!(
+        (first.0.as_str(), first.1, first.2),
+        ("E0001", 1, 1),
+        "{d:?}"
+    );
+    assert!(
+        first.3.contains("`blah` is not a statement keyword"),
+        "{d:?}"
+    );
+    assert!(first.4.contains("size, symbol"), "{d:?}");
+    assert!(first.4.contains("name[indices] = ..."), "{d:?}");
+}
+
+#[test]
 fn misspelled_keywords_get_did_you_mean() {
     let cases = [
         ("size B, I\nparm W[I] ~ normal(0, 1)\n", "param", (2, 1)),
@@ -175,6 +194,10 @@ fn misspelled_keywords_get_did_you_mean() {
         ("szie B\n", "size", (1, 1)),
         ("size B\nsymbl s\n", "symbol", (2, 1)),
         ("size B\nindx b : B\n", "index", (2, 1)),
+        // Words other notations use for the same statement.
+        ("dim N\n", "size", (1, 1)),
+        ("size I\nweight W[I] ~ normal(0, 1)\n", "param", (2, 1)),
+        ("symbol a\nassert a == a\n", "claim", (2, 1)),
     ];
     for (src, kw, at) in cases {
         let d = diags(src);

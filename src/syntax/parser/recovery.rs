@@ -381,7 +381,17 @@ impl Ctx<'_> {
         if !spaced || !next.starts_with(|c: char| c.is_ascii_alphanumeric()) {
             return None;
         }
-        let kw = crate::diag::suggest(w, KEYWORDS.iter().copied())?;
+        let hint = match crate::diag::suggest(w, KEYWORDS.iter().copied())
+            .or_else(|| keyword_for(w))
+        {
+            Some(kw) => format!("did you mean `{kw}`?"),
+            // Two words where an equation (`y[b] = ...`) or a statement was expected: the
+            // first is taken for a keyword tq does not have.
+            None => format!(
+                "a line starts with a statement keyword ({}) or is an equation `name[indices] = ...` (docs/language.md)",
+                KEYWORDS.join(", ")
+            ),
+        };
         Some(
             Diagnostic::error(
                 "E0001",
@@ -389,7 +399,7 @@ impl Ctx<'_> {
                 format!("`{w}` is not a statement keyword"),
             )
             .with_label("unknown keyword")
-            .with_hint(format!("did you mean `{kw}`?")),
+            .with_hint(hint),
         )
     }
 
@@ -429,4 +439,20 @@ impl Ctx<'_> {
         }
         None
     }
+}
+
+/// The keyword for a word other languages and notations use for the same statement
+/// (`dim N` for `size N`, `weight W[I, J]` for `param W[I, J]`).
+fn keyword_for(w: &str) -> Option<&'static str> {
+    Some(match w.to_ascii_lowercase().as_str() {
+        "dim" | "dims" | "dimension" | "dimensions" | "sizes" => "size",
+        "weight" | "weights" | "parameter" | "parameters" | "params" => "param",
+        "data" | "inputs" | "observed" | "observe" => "input",
+        "const" | "constant" | "constants" | "symbols" => "symbol",
+        "scalars" => "scalar",
+        "indices" => "index",
+        "claims" | "assert" | "check" | "prove" => "claim",
+        "set" | "sizes_at" => "sample",
+        _ => return None,
+    })
 }
