@@ -137,6 +137,13 @@ pub fn decide_found(
             "{total} elements to evaluate, more than {MAX_ELEMENTS}"
         ));
     }
+    // The additive terms of both sides: a term that is 0 at every element of the run
+    // (every dropout mask it reads 0, a gradient that does not reach it) is not tested by
+    // the run, so the run cannot tell the claim from one with that term changed.
+    let mut terms = Vec::new();
+    additive_terms(lhs, &mut terms);
+    additive_terms(rhs, &mut terms);
+    let mut term_seen = vec![terms.len() < 2; terms.len()];
     let mut checked = 0usize;
     // Elements where either side is not 0: a run where both sides vanish everywhere (every
     // dropout mask 0, a gradient that does not reach) cannot tell the claim from a wrong one.
@@ -190,6 +197,11 @@ pub fn decide_found(
             if l != 0.0 || r != 0.0 {
                 informative += 1;
             }
+            for (t, seen) in terms.iter().zip(term_seen.iter_mut()) {
+                if !*seen {
+                    *seen = m.eval(t, &b).is_ok_and(|v| v != 0.0);
+                }
+            }
         }
         // The next element (an odometer over the ranges); done after the last.
         let mut carried_out = true;
@@ -220,9 +232,35 @@ pub fn decide_found(
             "both sides are 0 at all {checked} elements of the sampled run (seed {seed}), which cannot tell the claim from a wrong one (another --seed may give a run where they are not)"
         ));
     }
+    if let Some(k) = term_seen.iter().position(|seen| !seen) {
+        return und(format!(
+            "the term `{}` is 0 at all {checked} elements of the sampled run (seed {seed}), so the run does not test it (another --seed may give a run where it is not)",
+            crate::syntax::printer::print_expr(terms[k])
+        ));
+    }
     Outcome::new(
         Verdict::Confirmed,
         Method::Numeric,
         format!("holds at all {checked} elements of one sampled run (seed {seed}), relative tolerance 1e-9"),
     )
+}
+
+/// The terms of a sum as written (`a + b - c`: a, b, c; a negation is its operand).
+fn additive_terms<'e>(e: &'e ast::Expr, out: &mut Vec<&'e ast::Expr>) {
+    match e {
+        ast::Expr::Binary(ast::BinOp::Add | ast::BinOp::Sub, l, r, _) => {
+            additive_terms(l, out);
+            additive_terms(r, out);
+        }
+        ast::Expr::Unary(ast::UnOp::Neg, x, _) => additive_terms(x, out),
+        other => {
+            // Only a term that reads a tensor element can vanish by chance; a constant
+            // (`== 0`) is what it is.
+            let mut reads = false;
+            crate::check::walk_refs(other, &mut |r| reads |= r.indices.is_some() || r.grad);
+            if reads {
+                out.push(other);
+            }
+        }
+    }
 }
