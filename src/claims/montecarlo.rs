@@ -195,7 +195,48 @@ struct Moment {
 
 /// Replaces `Var(T)` and `E[T]` by symbols `mc_k`; other calls that cannot be estimated
 /// are reported.
+/// `x` when the arguments are the one expression `x^2` with `x` a reference.
+fn square_of_ref(args: &[ast::Expr]) -> Option<&ast::Expr> {
+    match args {
+        [ast::Expr::Binary(ast::BinOp::Pow, x, k, _)]
+            if matches!(**x, ast::Expr::Ref(_))
+                && matches!(&**k, ast::Expr::Num(n, _) if n.parse::<f64>() == Ok(2.0)) =>
+        {
+            Some(x)
+        }
+        _ => None,
+    }
+}
+
 fn extract(e: &ast::Expr, out: &mut Vec<Moment>) -> Result<ast::Expr, String> {
+    // `E(x^2)` of an element is `Var(x) + E(x)^2`, both estimated.
+    if let ast::Expr::Call(c) = e {
+        if let (true, Some(x)) = (c.func.name == "E", square_of_ref(&c.args)) {
+            let call = |name: &str| {
+                ast::Expr::Call(ast::Call {
+                    func: ast::Ident {
+                        name: name.into(),
+                        span: c.func.span,
+                    },
+                    args: vec![x.clone()],
+                    brackets: c.brackets,
+                    span: c.span,
+                })
+            };
+            let second = ast::Expr::Binary(
+                ast::BinOp::Add,
+                Box::new(call("Var")),
+                Box::new(ast::Expr::Binary(
+                    ast::BinOp::Pow,
+                    Box::new(call("E")),
+                    Box::new(ast::Expr::Num("2".into(), c.span)),
+                    c.span,
+                )),
+                c.span,
+            );
+            return extract(&second, out);
+        }
+    }
     Ok(match e {
         ast::Expr::Call(c) if matches!(c.func.name.as_str(), "Var" | "E") => {
             let [ast::Expr::Ref(r)] = c.args.as_slice() else {
