@@ -898,7 +898,11 @@ pub fn decide<'a>(
         Err(e) => return Some(und(e.clone())),
     };
     let mut m0 = trials.first.clone();
-    let consts = m0.consts.clone();
+    let mut consts = m0.consts.clone();
+    // The named constants a formula may read (`sqrt(v/(2 pi))`), unless the file
+    // gives the name a value of its own.
+    consts.entry("pi".into()).or_insert(std::f64::consts::PI);
+    consts.entry("e".into()).or_insert(std::f64::consts::E);
     let mine: Needed = moments
         .iter()
         .map(|m| (env.key_of(&m.target.name), m.target.grad))
