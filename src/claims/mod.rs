@@ -914,6 +914,14 @@ fn decide(
         assumptions,
         // Scalar inputs range over the reals (0 and negative values included).
         signed_symbols: env.scalars.keys().cloned().collect(),
+        // A declared symbol named `pi` or `e` is the file's symbol, not the constant
+        // (symbols are drawn positive anyway).
+        positive_symbols: env
+            .symbols
+            .keys()
+            .filter(|k| matches!(k.as_str(), "pi" | "e"))
+            .cloned()
+            .collect(),
         conditions,
         ..Default::default()
     };

@@ -304,6 +304,46 @@ fn extract(e: &ast::Expr, out: &mut Vec<Moment>) -> Result<ast::Expr, String> {
     })
 }
 
+/// Why Monte Carlo's pooled statistics do not estimate the moment of `target`'s element:
+/// a position that is neither a number nor a plain index of its own (a loop variable
+/// the claim binds, an index repeated, an index with an offset or a factor).
+fn unpooled_position(target: &Ref, loop_vars: &[String]) -> Option<String> {
+    let mut seen = std::collections::BTreeSet::new();
+    let name = &target.name.base;
+    for ix in target.indices.iter().flatten() {
+        let IndexExpr::Affine(a) = ix else {
+            return Some(format!(
+                "Monte Carlo does not estimate the moment of `{name}` at a looked-up position yet"
+            ));
+        };
+        if a.terms.is_empty() {
+            continue;
+        }
+        let plain = match a.terms.as_slice() {
+            [t] if a.constant == 0 && t.coef == 1 && t.factors.len() == 1 => {
+                Some(t.factors[0].name.clone())
+            }
+            _ => None,
+        };
+        let Some(v) = plain else {
+            return Some(format!(
+                "Monte Carlo pools the elements of `{name}` over its free positions; a shifted or scaled position selects other elements, which it does not estimate yet"
+            ));
+        };
+        if loop_vars.contains(&v) {
+            return Some(format!(
+                "Monte Carlo pools the elements of `{name}` over its free positions; a position at the loop variable `{v}` selects the elements of one step, which it does not estimate yet"
+            ));
+        }
+        if !seen.insert(v.clone()) {
+            return Some(format!(
+                "Monte Carlo pools the elements of `{name}` over its free positions; the index `{v}` repeated selects a diagonal, which it does not estimate yet"
+            ));
+        }
+    }
+    None
+}
+
 /// A tensor member's elements selected by fixed positions (`[0, x, y, 0]`: `Some(0)`,
 /// `None`, `None`, `Some(0)`).
 type Pattern = Vec<Option<i64>>;
@@ -928,6 +968,17 @@ pub fn decide<'a>(
         .into_iter()
         .filter(|r| super::mentions(&claim.text, &r.var.name))
         .collect();
+    // A trial's statistics pool the elements of a member over every position not fixed
+    // by a number. That estimates one element's moment only when the positions are
+    // distinct plain indices: a position read at a loop variable the claim binds
+    // (`Var(h[b,t,j]) == 4^t`), a repeated index (the diagonal `s[t,t]`) or a shifted one
+    // selects other elements than the pool, and was compared with the pool's moment.
+    let loop_vars: Vec<String> = used.iter().map(|r| r.var.name.clone()).collect();
+    for m in &moments {
+        if let Some(why) = unpooled_position(&m.target, &loop_vars) {
+            return Some(und(why));
+        }
+    }
     // Trials, shared by the claims with the same setting.
     let key = setting_key(claim);
     let needed = ctx.targets.settings.get(&key).cloned();
@@ -939,7 +990,11 @@ pub fn decide<'a>(
         Err(e) => return Some(und(e.clone())),
     };
     let mut m0 = trials.first.clone();
-    let consts = m0.consts.clone();
+    let mut consts = m0.consts.clone();
+    // The named constants a formula may read (`sqrt(v/(2 pi))`), unless the file
+    // gives the name a value of its own.
+    consts.entry("pi".into()).or_insert(std::f64::consts::PI);
+    consts.entry("e".into()).or_insert(std::f64::consts::E);
     let mine: Needed = moments
         .iter()
         .map(|m| (env.key_of(&m.target.name), m.target.grad))
