@@ -87,19 +87,49 @@ fn the_solution_carries_the_derived_program_and_the_verdicts() {
     assert_eq!(tex.matches("\\textbf{confirmed}").count(), confirmed);
 }
 
+/// The reports of every problem file (the claims decided, as `tq render` does), made
+/// once.
+fn every_problem() -> &'static Vec<(String, FileReport)> {
+    static REPORTS: OnceLock<Vec<(String, FileReport)>> = OnceLock::new();
+    REPORTS.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("problems");
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .expect("problems/")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "tq"))
+            .collect();
+        files.sort();
+        assert!(files.len() >= 20, "the problem files");
+        files
+            .iter()
+            .map(|p| {
+                let name = p.file_stem().unwrap().to_string_lossy().to_string();
+                let src = std::fs::read_to_string(p).expect("readable problem file");
+                let path = format!("problems/{name}.tq");
+                (name, check_source(&path, &src, &Options::default()))
+            })
+            .collect()
+    })
+}
+
 #[test]
-fn the_latex_compiles_with_pdflatex() {
+fn the_latex_of_every_problem_file_compiles_with_pdflatex() {
     let found = std::process::Command::new("pdflatex")
         .arg("--version")
         .output()
         .is_ok_and(|o| o.status.success());
     if !found {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "pdflatex is needed by this test and CI=true: install texlive-latex-base"
+        );
         eprintln!("note: pdflatex is not installed; the LaTeX of tq render is not compiled (apt-get install texlive-latex-base)");
         return;
     }
     let dir = std::env::temp_dir().join(format!("tq-render-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    for (name, r) in reports() {
+    let mut overfull = Vec::new();
+    for (name, r) in every_problem() {
         let tex = dir.join(format!("{name}.tex"));
         std::fs::write(&tex, doc(r, Format::Latex, false)).unwrap();
         let out = std::process::Command::new("pdflatex")
@@ -119,8 +149,177 @@ fn the_latex_compiles_with_pdflatex() {
         );
         let pdf = std::fs::metadata(dir.join(format!("{name}.pdf"))).unwrap();
         assert!(pdf.len() > 1000, "{name}.pdf is empty");
+        overfull.extend(
+            log.lines()
+                .filter(|l| l.starts_with("Overfull \\hbox"))
+                .map(|l| format!("{name}: {l}")),
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
+    eprintln!(
+        "{} overfull boxes:\n{}",
+        overfull.len(),
+        overfull.join("\n")
+    );
+}
+
+/// The prose of a LaTeX page: the text outside math (`$...$`, `\(...\)`,
+/// `\ensuremath{...}`, `align*`), without the preamble and the comment lines.
+fn prose_of_latex(tex: &str) -> String {
+    let body = tex.split_once("\\begin{document}").map_or(tex, |(_, b)| b);
+    let mut out = String::new();
+    let mut math = false;
+    let mut align = false;
+    for line in body.lines() {
+        if line.starts_with('%') {
+            continue;
+        }
+        if line.starts_with("\\begin{align*}") || line.starts_with("\\end{align*}") {
+            align = line.starts_with("\\begin");
+            continue;
+        }
+        if align {
+            continue;
+        }
+        let chars: Vec<char> = line.chars().collect();
+        let mut i = 0;
+        while i < chars.len() {
+            let rest: String = chars[i..].iter().take(12).collect();
+            if !math && rest == "\\ensuremath{" {
+                let mut depth = 0;
+                while i < chars.len() {
+                    match chars[i] {
+                        '{' => depth += 1,
+                        '}' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                    i += 1;
+                }
+                i += 1;
+                continue;
+            }
+            match chars[i] {
+                '\\' if i + 1 < chars.len() => {
+                    let n = chars[i + 1];
+                    if n == '(' || n == ')' {
+                        math = n == '(';
+                    } else if !math {
+                        out.push('\\');
+                        out.push(n);
+                    }
+                    i += 2;
+                }
+                '$' => {
+                    math = !math;
+                    i += 1;
+                }
+                c => {
+                    if !math {
+                        out.push(c);
+                    }
+                    i += 1;
+                }
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// The lines of a LaTeX page whose prose holds ASCII math: an escaped `_` or `^`
+/// (`Var(y\_0)`, `D\textasciicircum{}2`), or a raw `^`, `_` or `*` (other than the star
+/// of `\section*`).
+/// Also a formula set as upright text inside math (`\mathrm{y^\{relu\}}`).
+fn ascii_math_in_latex_prose(tex: &str) -> Vec<String> {
+    let upright = tex.lines().filter(|l| {
+        l.split("\\mathrm{").skip(1).any(|rest| {
+            let word = rest.split('}').next().unwrap_or("");
+            word.contains(['^', '*']) || word.contains("\\{") || word.contains("\\_")
+        })
+    });
+    prose_of_latex(tex)
+        .lines()
+        .map(|l| l.replace("\\section*", "").replace("\\subsection*", ""))
+        .filter(|l| {
+            l.contains("\\_") || l.contains("textasciicircum") || l.contains(['^', '_', '*'])
+        })
+        .chain(upright.map(String::from))
+        .collect()
+}
+
+/// The same for Markdown: outside `$...$` (and the comment), an escaped `_` or `*`, or
+/// a `^`.
+fn ascii_math_in_markdown_prose(md: &str) -> Vec<String> {
+    md.lines()
+        .filter(|l| !l.starts_with("<!--"))
+        .map(|l| l.split('$').step_by(2).collect::<Vec<_>>().join(" "))
+        .filter(|l| l.contains("\\_") || l.contains("\\*") || l.contains('^'))
+        .collect()
+}
+
+#[test]
+fn the_check_for_ascii_math_in_prose_finds_what_the_pages_used_to_show() {
+    // Lines of the page of worked_004 before names and evidence were typeset.
+    for old in [
+        "\\tqline{0em}{$\\displaystyle x$ \\quad {\\small [closed form, from Var(y\\_0) = 1]}}",
+        "The gradient arrives at $y_{K}$, $\\mathrm{y^\\{relu\\}}_{K}$.",
+        "1. & \\textbf{proved} & moments: E(x\\_k) is the mean of relu \\\\",
+        "(a distinct zero-mean weight of W\\_\\{l + 1\\} in each): D\\textasciicircum{}2*J \\ensuremath{\\times} the variance",
+    ] {
+        assert_eq!(ascii_math_in_latex_prose(old).len(), 1, "not found in: {old}");
+    }
+    for new in [
+        "\\tqline{0em}{$\\displaystyle x$ \\quad {\\small [closed form, from $\\operatorname{Var}\\left(y_{0}\\right) = 1$]}}",
+        "The gradient arrives at $y_{K}$, $y^{\\mathrm{relu}}_{K}$.",
+        "\\subsection*{Moments} \\ensuremath{^2}",
+    ] {
+        assert!(ascii_math_in_latex_prose(new).is_empty(), "found in: {new}");
+    }
+    assert_eq!(
+        ascii_math_in_markdown_prose("- $x$ [closed form, from Var(y\\_0) = 1]").len(),
+        1
+    );
+    assert!(ascii_math_in_markdown_prose("- $x_0^2$ [closed form, from $y_{0}$]").is_empty());
+}
+
+#[test]
+fn no_ascii_math_is_left_in_the_prose_of_any_problem_file() {
+    let mut found = Vec::new();
+    for (name, r) in every_problem() {
+        for l in ascii_math_in_latex_prose(&doc(r, Format::Latex, false)) {
+            found.push(format!("{name}.tex: {l}"));
+        }
+        for l in ascii_math_in_markdown_prose(&doc(r, Format::Markdown, false)) {
+            found.push(format!("{name}.md: {l}"));
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "ASCII math in prose:\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn the_gradient_seeds_are_typeset_from_their_declarations() {
+    let (_, r) = every_problem()
+        .iter()
+        .find(|(n, _)| n == "worked_004")
+        .expect("worked_004");
+    let tex = doc(r, Format::Latex, false);
+    assert!(
+        tex.contains("The gradient arrives at $y_{K}$, $y^{\\mathrm{relu}}_{K}$."),
+        "{tex}"
+    );
+    // The moments engine's note names the start of the recurrence as math.
+    assert!(tex.contains(
+        "[closed form, from $\\operatorname{Var}\\left(y^{\\mathrm{relu}}_{0}\\right) = 1$]"
+    ));
 }
 
 #[test]

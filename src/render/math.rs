@@ -63,6 +63,16 @@ fn word(w: &str) -> String {
     }
 }
 
+/// A superscript label: a word (`relu`, `out`) is set upright, as a label and not a
+/// product of letters; a letter or a Greek name as [`ident`] sets it.
+pub fn label(w: &str) -> String {
+    let shown = word(w);
+    match shown.strip_prefix("\\mathit{") {
+        Some(rest) => format!("\\mathrm{{{rest}"),
+        None => shown,
+    }
+}
+
 fn escape_math_text(s: &str) -> String {
     s.chars()
         .map(|c| match c {
@@ -80,7 +90,7 @@ pub fn name(n: &Name) -> String {
         s.push('\'');
     }
     if !n.sup.is_empty() {
-        let labels: Vec<String> = n.sup.iter().map(|l| word(l)).collect();
+        let labels: Vec<String> = n.sup.iter().map(|l| label(l)).collect();
         s = format!("{s}^{{{}}}", labels.join(","));
     }
     if !n.sub.is_empty() {
@@ -305,5 +315,8 @@ mod tests {
         assert_eq!(ident("yhat"), "\\mathit{yhat}");
         assert_eq!(ident("G1"), "G_{1}");
         assert_eq!(ident("lambda"), "\\lambda");
+        assert_eq!(label("relu"), "\\mathrm{relu}");
+        assert_eq!(label("R"), "R");
+        assert_eq!(label("sigma"), "\\sigma");
     }
 }

@@ -7,11 +7,22 @@
 //! adjoints and partials, the multiplication counts, the moments engine's recurrences,
 //! closed forms and solved initializations) and every claim with the verdict of
 //! the claim engines.
+//!
+//! Layers: [`build`] makes one typed [`doc::Document`] of the page (sections, paragraphs
+//! of text and math runs, program lines, aligned equations, questions, the table of
+//! claims) from the checked file; [`latex`] and [`markdown`] print it. Formulas are set
+//! from their typed form by [`math`] (syntax trees) and `sym::to_latex`; the engines'
+//! prose (evidence, notes, diagnostics) has its formulas typeset by [`prose`].
 
+pub mod build;
+pub mod doc;
+pub mod latex;
+pub mod markdown;
 pub mod math;
+pub mod prose;
 
 use crate::claims::{ClaimReport, Verdict};
-use crate::derive::{derivation, Derivation, MomentLine, MomentSection};
+use crate::derive::{Derivation, MomentLine, MomentSection};
 use crate::report::FileReport;
 use crate::sym;
 use crate::syntax::ast::*;
@@ -140,114 +151,6 @@ pub fn moments_section(d: &Derivation) -> Vec<MomentRow> {
         .collect()
 }
 
-/// The Moments section in LaTeX.
-fn latex_moments(rows: &[MomentRow], out: &mut String) {
-    if rows.is_empty() {
-        return;
-    }
-    out.push_str("\\subsection*{Moments (the moments engine)}\n");
-    let mut last = "";
-    for r in rows {
-        if r.section != last {
-            out.push_str(&format!("\\paragraph{{{}.}}\n", esc_text(r.section)));
-            last = r.section;
-        }
-        let body = match &r.math {
-            Some(m) => format!("$\\displaystyle {m}$"),
-            None => esc_text(&r.text),
-        };
-        let note = if r.note.is_empty() {
-            String::new()
-        } else {
-            format!(" \\quad {{\\small [{}]}}", esc_text(&r.note))
-        };
-        out.push_str(&format!("\\tqline{{0em}}{{{body}{note}}}\n"));
-    }
-}
-
-/// The Moments section in Markdown.
-fn md_moments(rows: &[MomentRow], out: &mut String) {
-    if rows.is_empty() {
-        return;
-    }
-    out.push_str("### Moments (the moments engine)\n\n");
-    let mut last = "";
-    for r in rows {
-        if r.section != last {
-            if !last.is_empty() {
-                out.push('\n');
-            }
-            out.push_str(&format!("**{}.**\n\n", r.section));
-            last = r.section;
-        }
-        let body = match &r.math {
-            Some(m) => format!("${m}$"),
-            None => esc_md(&r.text),
-        };
-        let note = if r.note.is_empty() {
-            String::new()
-        } else {
-            format!(" [{}]", esc_md(&r.note))
-        };
-        out.push_str(&format!("- {body}{note}\n"));
-    }
-    out.push('\n');
-}
-
-/// One line of a program: its indentation depth and either math or a loop head.
-enum Line {
-    Math(usize, String),
-    Text(usize, String),
-}
-
-fn program_lines(items: &[Item], depth: usize, out: &mut Vec<Line>) {
-    for item in items {
-        match &item.kind {
-            ItemKind::Equation(eq) => out.push(Line::Math(depth, math::equation(eq))),
-            ItemKind::Loop(l) => {
-                let head = format!(
-                    "\\textbf{{for}}\\ {}{}:",
-                    math::range(&l.range),
-                    if l.reverse {
-                        "\\ \\textbf{(reversed)}"
-                    } else {
-                        ""
-                    }
-                );
-                out.push(Line::Math(depth, head));
-                program_lines(&l.body, depth + 1, out);
-            }
-            ItemKind::ForIndices(f) => {
-                let ids: Vec<String> = f.indices.iter().map(|i| math::ident(&i.name)).collect();
-                let head = format!("\\textbf{{for}}\\ {}:", ids.join(","));
-                if f.body.len() == 1 {
-                    if let ItemKind::Equation(eq) = &f.body[0].kind {
-                        out.push(Line::Math(
-                            depth,
-                            format!("{head}\\quad {}", math::equation(eq)),
-                        ));
-                        continue;
-                    }
-                }
-                out.push(Line::Math(depth, head));
-                program_lines(&f.body, depth + 1, out);
-            }
-            ItemKind::Rule(r) => {
-                out.push(Line::Text(
-                    depth,
-                    format!(
-                        "Update rule {} over {}:",
-                        esc_text(&r.name.name),
-                        esc_text(&r.var.name)
-                    ),
-                ));
-                program_lines(&r.body, depth + 1, out);
-            }
-            _ => {}
-        }
-    }
-}
-
 /// The description of the problem: the first comment line of the file's leading
 /// comment block that is not a reference to a seed document (`NNN_xxx.txt ...`).
 /// A header line of the file's first comments: `# title: ...` or `# author: ...`.
@@ -342,26 +245,14 @@ pub fn esc_text(s: &str) -> String {
             'ℓ' => out.push_str("\\ensuremath{\\ell}"),
             '′' => out.push('\''),
             c if c.is_ascii() => out.push(c),
-            _ => out.push('?'),
+            c => match prose::unicode_math(c) {
+                Some(m) => out.push_str(&format!("\\ensuremath{{{}}}", m.trim())),
+                None => out.push('?'),
+            },
         }
     }
     if code {
         out.push('}');
-    }
-    out
-}
-
-/// Markdown text: the characters Markdown would interpret are escaped.
-fn esc_md(s: &str) -> String {
-    let mut out = String::new();
-    for c in s.chars() {
-        if matches!(
-            c,
-            '\\' | '*' | '_' | '`' | '[' | ']' | '<' | '>' | '|' | '$'
-        ) {
-            out.push('\\');
-        }
-        out.push(c);
     }
     out
 }
@@ -481,11 +372,6 @@ fn verdict_word(v: Verdict, expected_refuted: bool) -> String {
     }
 }
 
-/// The solution's parts that do not depend on the output language.
-struct Solution<'a> {
-    derivation: Option<Derivation<'a>>,
-}
-
 /// The two lists of questions: the claims to show, and the claims the file marks
 /// `expect refuted`, which are false and are never asked to be shown.
 const QUESTIONS: [(&str, bool); 2] = [
@@ -518,14 +404,13 @@ fn stated_false(c: &Claim) -> bool {
     c.expect == Some(Expectation::Refuted)
 }
 
-/// Renders a checked file.
+/// Renders a checked file: one [`doc::Document`] built from the analysis, printed by the
+/// writer of the format.
 pub fn render(r: &FileReport, opts: RenderOptions) -> String {
-    let sol = Solution {
-        derivation: derivation(r),
-    };
+    let doc = build::document(r, opts.audience);
     match opts.format {
-        Format::Latex => latex(r, &sol, opts),
-        Format::Markdown => markdown(r, &sol, opts.audience),
+        Format::Latex => latex::write(&doc, opts.fragment),
+        Format::Markdown => markdown::write(&doc),
     }
 }
 
@@ -545,7 +430,7 @@ pub struct ProblemParts {
 /// The problem half of a checked file, as [`ProblemParts`].
 pub fn problem_parts(r: &FileReport) -> ProblemParts {
     let mut lines = Vec::new();
-    program_lines(&r.program.items, 0, &mut lines);
+    build::program_lines(&r.program.items, 0, &mut lines);
     ProblemParts {
         title: title(r),
         author: header_value(&r.source, "author"),
@@ -554,12 +439,22 @@ pub fn problem_parts(r: &FileReport) -> ProblemParts {
         boundary: boundary_sentence(r.env.boundary),
         model: lines
             .into_iter()
-            .map(|l| match l {
-                Line::Math(d, m) => (d, m, true),
-                Line::Text(d, t) => (d, t, false),
+            .map(|l| match l.content.as_slice() {
+                [doc::Inline::Math(m)] => (l.depth, m.clone(), true),
+                runs => (l.depth, math_of(runs), true),
             })
             .collect(),
     }
+}
+
+/// Runs of text and math as one formula (text in `\text{...}`).
+fn math_of(runs: &[doc::Inline]) -> String {
+    runs.iter()
+        .map(|r| match r {
+            doc::Inline::Math(m) => m.clone(),
+            doc::Inline::Text(t) | doc::Inline::Strong(t) => format!("\\text{{{}}}", esc_text(t)),
+        })
+        .collect()
 }
 
 fn title(r: &FileReport) -> String {
@@ -570,422 +465,4 @@ fn title(r: &FileReport) -> String {
         .file_stem()
         .map(|s| s.to_string_lossy().to_string())
         .unwrap_or_else(|| r.path.clone())
-}
-
-const PREAMBLE: &str = "\\documentclass[11pt]{article}
-\\usepackage[T1]{fontenc}
-\\usepackage[a4paper,margin=2cm]{geometry}
-\\usepackage{amsmath,amssymb}
-\\usepackage{longtable,array}
-\\setlength{\\parindent}{0pt}
-\\setlength{\\parskip}{3pt}
-\\newcommand{\\tqline}[2]{\\par\\hangindent=\\dimexpr#1\\relax\\hangafter=0 #2\\par}
-";
-
-fn latex_lines(lines: &[Line], out: &mut String) {
-    for l in lines {
-        match l {
-            Line::Math(d, m) => out.push_str(&format!(
-                "\\tqline{{{}em}}{{$\\displaystyle {m}$}}\n",
-                2 * d
-            )),
-            Line::Text(d, t) => out.push_str(&format!("\\tqline{{{}em}}{{{t}}}\n", 2 * d)),
-        }
-    }
-}
-
-fn latex(r: &FileReport, sol: &Solution<'_>, opts: RenderOptions) -> String {
-    let fragment = opts.fragment;
-    let mut out = String::new();
-    if !fragment {
-        out.push_str(PREAMBLE);
-        out.push_str(&format!(
-            "\\begin{{document}}\n{{\\Large\\bfseries {}}}\\par\\medskip\n",
-            esc_text(&title(r))
-        ));
-        if let Some(a) = header_value(&r.source, "author") {
-            out.push_str(&format!("{}\\par\\medskip\n", esc_text(&a)));
-        }
-    }
-    out.push_str(&format!(
-        "% Rendered by tq from {}; the solution is derived and checked by tq.\n",
-        esc_text(&r.path).replace('\n', " ")
-    ));
-    out.push_str("\\section*{Problem}\n");
-    if let Some(d) = description(&r.source) {
-        out.push_str(&format!("{}\n\n", esc_text(&d)));
-    }
-    if !r.diagnostics.is_empty() {
-        out.push_str("\\paragraph{Diagnostics.}\n\\begin{itemize}\n");
-        let lines = crate::span::LineIndex::new(&r.source);
-        for d in &r.diagnostics {
-            let (line, col) = lines.line_col(d.span.start as usize);
-            out.push_str(&format!(
-                "\\item {} at line {line}, column {col}: {}\n",
-                esc_text(d.code),
-                esc_text(&d.message)
-            ));
-        }
-        out.push_str("\\end{itemize}\n");
-    }
-    let decls = declarations(&r.program, &r.env);
-    if !decls.is_empty() {
-        out.push_str("\\paragraph{Given.}\n\\begin{itemize}\n");
-        for (kind, m) in &decls {
-            out.push_str(&format!("\\item {}: ${m}$\n", esc_text(kind)));
-        }
-        out.push_str("\\end{itemize}\n");
-    }
-    if let Some(s) = boundary_sentence(r.env.boundary) {
-        out.push_str(&format!("{s}\n\n"));
-    }
-    let mut lines = Vec::new();
-    program_lines(&r.program.items, 0, &mut lines);
-    if !lines.is_empty() {
-        out.push_str("\\paragraph{The model.} A capital index is summed over the term in which it occurs (the course's notation); in a \\textbf{for} line every listed index is iterated and \\(\\mathrel{+}=\\) accumulates.\n\n");
-        latex_lines(&lines, &mut out);
-    }
-    let claims = claims_with_reports(r);
-    for (heading, listed) in questions(&claims) {
-        out.push_str(&format!("\\paragraph{{{heading}}}\n\\begin{{enumerate}}\n"));
-        for (k, c) in listed {
-            out.push_str(&format!("\\item[{k}.] ${}$\n", math::claim(c)));
-            if let Some(block) = &c.includes {
-                let mut lines = Vec::new();
-                program_lines(block, 1, &mut lines);
-                latex_lines(&lines, &mut out);
-            }
-        }
-        out.push_str("\\end{enumerate}\n");
-    }
-    if opts.audience == Audience::Student {
-        if !fragment {
-            out.push_str("\\end{document}\n");
-        }
-        return out;
-    }
-    out.push_str("\\section*{Solution (derived by tq)}\n");
-    match &sol.derivation {
-        None => out.push_str("Nothing is derived from a file with errors.\n"),
-        Some(d) => latex_derivation(r, d, &mut out),
-    }
-    if let Some(d) = &sol.derivation {
-        latex_moments(&moments_section(d), &mut out);
-    }
-    if !claims.is_empty() {
-        out.push_str("\\subsection*{The claims, checked}\n");
-        out.push_str("\\begin{longtable}{@{}r>{\\raggedright\\arraybackslash}p{0.2\\textwidth}>{\\raggedright\\arraybackslash}p{0.66\\textwidth}@{}}\n");
-        for (k, (_, rep)) in claims.iter().enumerate() {
-            match rep {
-                Some(rep) => out.push_str(&format!(
-                    "{}. & \\textbf{{{}}} & {}: {} \\\\\n",
-                    k + 1,
-                    esc_text(&verdict_word(
-                        rep.verdict,
-                        rep.expect == Some(Expectation::Refuted)
-                    )),
-                    esc_text(rep.method.as_str()),
-                    esc_text(&rep.evidence)
-                )),
-                None => out.push_str(&format!("{}. & --- & not decided \\\\\n", k + 1)),
-            }
-        }
-        out.push_str("\\end{longtable}\n");
-    }
-    if !fragment {
-        out.push_str("\\end{document}\n");
-    }
-    out
-}
-
-fn latex_derivation(r: &FileReport, d: &Derivation, out: &mut String) {
-    if !d.backward.items.is_empty() {
-        let seeds: Vec<String> = d
-            .backward
-            .seeds
-            .iter()
-            .map(|s| format!("${}$", math::ident(s)))
-            .collect();
-        out.push_str(&format!(
-            "\\subsection*{{Backpropagation (loop-and-scatter form)}}\nThe gradient arrives at {}.\n\n",
-            seeds.join(", ")
-        ));
-        let mut lines = Vec::new();
-        program_lines(&d.backward.items, 0, &mut lines);
-        latex_lines(&lines, out);
-        out.push_str("\\subsection*{Backpropagation (gather form)}\n");
-        let items: Vec<Item> = d.gather.iter().map(|g| g.item.clone()).collect();
-        let mut lines = Vec::new();
-        program_lines(&items, 0, &mut lines);
-        latex_lines(&lines, out);
-        let notes: Vec<&String> = d
-            .gather
-            .iter()
-            .flat_map(|g| g.notes.iter())
-            .chain(d.backward.notes.iter())
-            .collect();
-        if !notes.is_empty() {
-            out.push_str("\\begin{itemize}\n");
-            for n in notes {
-                out.push_str(&format!("\\item {}\n", esc_text(n)));
-            }
-            out.push_str("\\end{itemize}\n");
-        }
-    }
-    if let Some(sc) = &d.scalar {
-        out.push_str("\\subsection*{The scalar program, exactly}\n");
-        if !sc.point.is_empty() {
-            let pt: Vec<String> = sc
-                .point
-                .iter()
-                .map(|(n, v)| format!("{} = {}", math::ident(n), sym::to_latex(v)))
-                .collect();
-            out.push_str(&format!("At ${}$.\n\n", pt.join(",\\ ")));
-        }
-        for (title, qs) in [
-            ("Forward values", &sc.values),
-            (
-                "Backward adjoints (the derived program run exactly)",
-                &sc.adjoints,
-            ),
-            ("Partial derivatives of the loss", &sc.partials),
-        ] {
-            out.push_str(&format!("\\paragraph{{{title}.}}\n\\begin{{align*}}\n"));
-            for q in qs.iter() {
-                let at =
-                    q.at.as_ref()
-                        .map(|v| format!(" &&= {}", sym::to_latex(v)))
-                        .unwrap_or_default();
-                out.push_str(&format!(
-                    "{} &= {}{at} \\\\\n",
-                    quantity_name(&q.name),
-                    sym::to_latex(&q.expr)
-                ));
-            }
-            out.push_str("\\end{align*}\n");
-        }
-    }
-    if !d.costs.is_empty() {
-        out.push_str("\\subsection*{Multiplications}\n\\begin{align*}\n");
-        for (n, c) in &d.costs {
-            out.push_str(&format!("{} &= {} \\\\\n", cost_name(n), sym::to_latex(c)));
-        }
-        out.push_str("\\end{align*}\n");
-    }
-    let _ = r;
-}
-
-/// `u.grad` → `u.\mathrm{grad}`, `d(u)/d(a)` → `\partial u/\partial a`.
-fn quantity_name(n: &str) -> String {
-    if let Some(base) = n.strip_suffix(".grad") {
-        return format!("{}.\\mathrm{{grad}}", math::ident(base));
-    }
-    if let Some(rest) = n.strip_prefix("d(") {
-        if let Some((u, a)) = rest.split_once(")/d(") {
-            let a = a.trim_end_matches(')');
-            return format!(
-                "\\frac{{\\partial {}}}{{\\partial {}}}",
-                math::ident(u),
-                math::ident(a)
-            );
-        }
-    }
-    math::ident(n)
-}
-
-/// `mults(R)` → `\operatorname{mults}(R)`; `forward`, `backward` as words.
-fn cost_name(n: &str) -> String {
-    match n.strip_prefix("mults(").and_then(|s| s.strip_suffix(')')) {
-        Some(t) => {
-            let parsed = crate::syntax::parser::parse(&format!("x = {t}"));
-            let shown = parsed
-                .program
-                .items
-                .first()
-                .and_then(|i| match &i.kind {
-                    ItemKind::Equation(eq) if parsed.diagnostics.is_empty() => {
-                        Some(math::expr(&eq.rhs))
-                    }
-                    _ => None,
-                })
-                .unwrap_or_else(|| format!("\\mathrm{{{}}}", esc_text(t)));
-            format!("\\operatorname{{mults}}({shown})")
-        }
-        None => format!("\\text{{{} program}}", esc_text(n)),
-    }
-}
-
-fn md_lines(lines: &[Line], out: &mut String) {
-    for l in lines {
-        match l {
-            Line::Math(d, m) => out.push_str(&format!("{}- ${m}$\n", "  ".repeat(*d))),
-            Line::Text(d, t) => out.push_str(&format!("{}- {t}\n", "  ".repeat(*d))),
-        }
-    }
-}
-
-fn markdown(r: &FileReport, sol: &Solution<'_>, audience: Audience) -> String {
-    let mut out = String::new();
-    out.push_str(&format!("# {}\n\n", esc_md(&title(r))));
-    if let Some(a) = header_value(&r.source, "author") {
-        out.push_str(&format!("{}\n\n", esc_md(&a)));
-    }
-    out.push_str(&format!(
-        "<!-- Rendered by tq from {}; the solution is derived and checked by tq. -->\n\n",
-        r.path.replace("--", "- -")
-    ));
-    out.push_str("## Problem\n\n");
-    if let Some(d) = description(&r.source) {
-        out.push_str(&format!("{}\n\n", esc_md(&d)));
-    }
-    if !r.diagnostics.is_empty() {
-        out.push_str("**Diagnostics.**\n\n");
-        let lines = crate::span::LineIndex::new(&r.source);
-        for d in &r.diagnostics {
-            let (line, col) = lines.line_col(d.span.start as usize);
-            out.push_str(&format!(
-                "- {} at line {line}, column {col}: {}\n",
-                d.code,
-                esc_md(&d.message)
-            ));
-        }
-        out.push('\n');
-    }
-    let decls = declarations(&r.program, &r.env);
-    if !decls.is_empty() {
-        out.push_str("**Given.**\n\n");
-        for (kind, m) in &decls {
-            out.push_str(&format!("- {kind}: ${m}$\n"));
-        }
-        out.push('\n');
-    }
-    if let Some(s) = boundary_sentence(r.env.boundary) {
-        out.push_str(&format!("{s}\n\n"));
-    }
-    let mut lines = Vec::new();
-    program_lines(&r.program.items, 0, &mut lines);
-    if !lines.is_empty() {
-        out.push_str("**The model.** A capital index is summed over the term in which it occurs (the course's notation); in a **for** line every listed index is iterated and $\\mathrel{+}=$ accumulates.\n\n");
-        md_lines(&lines, &mut out);
-        out.push('\n');
-    }
-    let claims = claims_with_reports(r);
-    for (heading, listed) in questions(&claims) {
-        out.push_str(&format!("**{heading}**\n\n"));
-        for (k, c) in listed {
-            out.push_str(&format!("{k}. ${}$\n", math::claim(c)));
-            if let Some(block) = &c.includes {
-                let mut lines = Vec::new();
-                program_lines(block, 0, &mut lines);
-                let mut sub = String::new();
-                md_lines(&lines, &mut sub);
-                for l in sub.lines() {
-                    out.push_str(&format!("    {l}\n"));
-                }
-            }
-        }
-        out.push('\n');
-    }
-    if audience == Audience::Student {
-        return out;
-    }
-    out.push_str("## Solution (derived by tq)\n\n");
-    match &sol.derivation {
-        None => out.push_str("Nothing is derived from a file with errors.\n\n"),
-        Some(d) => md_derivation(d, &mut out),
-    }
-    if let Some(d) = &sol.derivation {
-        md_moments(&moments_section(d), &mut out);
-    }
-    if !claims.is_empty() {
-        out.push_str(
-            "### The claims, checked\n\n| # | verdict | method: evidence |\n|---|---|---|\n",
-        );
-        for (k, (_, rep)) in claims.iter().enumerate() {
-            match rep {
-                Some(rep) => out.push_str(&format!(
-                    "| {} | **{}** | {}: {} |\n",
-                    k + 1,
-                    verdict_word(rep.verdict, rep.expect == Some(Expectation::Refuted)),
-                    esc_md(rep.method.as_str()),
-                    esc_md(&rep.evidence)
-                )),
-                None => out.push_str(&format!("| {} | — | not decided |\n", k + 1)),
-            }
-        }
-        out.push('\n');
-    }
-    out
-}
-
-fn md_derivation(d: &Derivation, out: &mut String) {
-    if !d.backward.items.is_empty() {
-        out.push_str(&format!(
-            "### Backpropagation (loop-and-scatter form)\n\nThe gradient arrives at {}.\n\n",
-            d.backward
-                .seeds
-                .iter()
-                .map(|s| format!("${}$", math::ident(s)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-        let mut lines = Vec::new();
-        program_lines(&d.backward.items, 0, &mut lines);
-        md_lines(&lines, out);
-        out.push_str("\n### Backpropagation (gather form)\n\n");
-        let items: Vec<Item> = d.gather.iter().map(|g| g.item.clone()).collect();
-        let mut lines = Vec::new();
-        program_lines(&items, 0, &mut lines);
-        md_lines(&lines, out);
-        out.push('\n');
-        for n in d
-            .gather
-            .iter()
-            .flat_map(|g| g.notes.iter())
-            .chain(d.backward.notes.iter())
-        {
-            out.push_str(&format!("> {}\n", esc_md(n)));
-        }
-        out.push('\n');
-    }
-    if let Some(sc) = &d.scalar {
-        out.push_str("### The scalar program, exactly\n\n");
-        if !sc.point.is_empty() {
-            let pt: Vec<String> = sc
-                .point
-                .iter()
-                .map(|(n, v)| format!("{} = {}", math::ident(n), sym::to_latex(v)))
-                .collect();
-            out.push_str(&format!("At ${}$.\n\n", pt.join(",\\ ")));
-        }
-        for (title, qs) in [
-            ("Forward values", &sc.values),
-            (
-                "Backward adjoints (the derived program run exactly)",
-                &sc.adjoints,
-            ),
-            ("Partial derivatives of the loss", &sc.partials),
-        ] {
-            out.push_str(&format!("**{title}.**\n\n"));
-            for q in qs.iter() {
-                let at =
-                    q.at.as_ref()
-                        .map(|v| format!(" = {}", sym::to_latex(v)))
-                        .unwrap_or_default();
-                out.push_str(&format!(
-                    "- ${} = {}{at}$\n",
-                    quantity_name(&q.name),
-                    sym::to_latex(&q.expr)
-                ));
-            }
-            out.push('\n');
-        }
-    }
-    if !d.costs.is_empty() {
-        out.push_str("### Multiplications\n\n");
-        for (n, c) in &d.costs {
-            out.push_str(&format!("- ${} = {}$\n", cost_name(n), sym::to_latex(c)));
-        }
-        out.push('\n');
-    }
 }

@@ -1,0 +1,359 @@
+//! The page of a checked file as a [`Document`]: the problem (description, declarations,
+//! boundary rule, model, questions) and, for the key, the solution `tq derive` derives
+//! (backpropagation in scatter and gather form, the scalar program exactly, the
+//! multiplication counts, the moments engine's results, the claims with their
+//! verdicts). Every formula is set from its typed form: the syntax tree
+//! ([`super::math`]), a `sym::Expr` (`sym::to_latex`), or, for the engines' prose, the
+//! formulas in it ([`super::prose`]).
+
+use super::doc::{AlignRow, Block, ClaimRow, Document, Inline, Line, Question};
+use super::prose::{formula, prose};
+use super::{
+    claims_with_reports, declarations, description, header_value, math, moments_section, questions,
+    title, verdict_word, Audience,
+};
+use crate::derive::{derivation, Derivation};
+use crate::report::FileReport;
+use crate::sym;
+use crate::syntax::ast::*;
+
+fn text(s: &str) -> Inline {
+    Inline::Text(s.to_string())
+}
+
+fn para(body: Vec<Inline>) -> Block {
+    Block::Paragraph { lead: None, body }
+}
+
+fn lead(s: &str) -> Block {
+    Block::Paragraph {
+        lead: Some(s.to_string()),
+        body: Vec::new(),
+    }
+}
+
+/// The lines of a program: equations as math, loop heads, update rules.
+pub(crate) fn program_lines(items: &[Item], depth: usize, out: &mut Vec<Line>) {
+    for item in items {
+        match &item.kind {
+            ItemKind::Equation(eq) => out.push(Line::math(depth, math::equation(eq))),
+            ItemKind::Loop(l) => {
+                let head = format!(
+                    "\\textbf{{for}}\\ {}{}:",
+                    math::range(&l.range),
+                    if l.reverse {
+                        "\\ \\textbf{(reversed)}"
+                    } else {
+                        ""
+                    }
+                );
+                out.push(Line::math(depth, head));
+                program_lines(&l.body, depth + 1, out);
+            }
+            ItemKind::ForIndices(f) => {
+                let ids: Vec<String> = f.indices.iter().map(|i| math::ident(&i.name)).collect();
+                let head = format!("\\textbf{{for}}\\ {}:", ids.join(","));
+                if f.body.len() == 1 {
+                    if let ItemKind::Equation(eq) = &f.body[0].kind {
+                        out.push(Line::math(
+                            depth,
+                            format!("{head}\\quad {}", math::equation(eq)),
+                        ));
+                        continue;
+                    }
+                }
+                out.push(Line::math(depth, head));
+                program_lines(&f.body, depth + 1, out);
+            }
+            ItemKind::Rule(r) => {
+                out.push(Line {
+                    depth,
+                    content: vec![
+                        text("Update rule "),
+                        Inline::Math(math::ident(&r.name.name)),
+                        text(" over "),
+                        Inline::Math(math::ident(&r.var.name)),
+                        text(":"),
+                    ],
+                    note: Vec::new(),
+                });
+                program_lines(&r.body, depth + 1, out);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The page of a checked file for `audience`.
+pub fn document(r: &FileReport, audience: Audience) -> Document {
+    let mut blocks = vec![Block::Section("Problem".into())];
+    if let Some(d) = description(&r.source) {
+        blocks.push(para(prose(&d)));
+    }
+    if !r.diagnostics.is_empty() {
+        blocks.push(lead("Diagnostics."));
+        let lines = crate::span::LineIndex::new(&r.source);
+        let items = r
+            .diagnostics
+            .iter()
+            .map(|d| {
+                let (line, col) = lines.line_col(d.span.start as usize);
+                let mut item = vec![text(&format!("{} at line {line}, column {col}: ", d.code))];
+                item.extend(prose(&d.message));
+                item
+            })
+            .collect();
+        blocks.push(Block::Items(items));
+    }
+    let decls = declarations(&r.program, &r.env);
+    if !decls.is_empty() {
+        blocks.push(lead("Given."));
+        blocks.push(Block::Items(
+            decls
+                .into_iter()
+                .map(|(kind, m)| vec![text(&format!("{kind}: ")), Inline::Math(m)])
+                .collect(),
+        ));
+    }
+    if let Some(s) = super::boundary_sentence(r.env.boundary) {
+        blocks.push(para(vec![text(s)]));
+    }
+    let mut lines = Vec::new();
+    program_lines(&r.program.items, 0, &mut lines);
+    if !lines.is_empty() {
+        blocks.push(Block::Paragraph {
+            lead: Some("The model.".into()),
+            body: vec![
+                text("A capital index is summed over the term in which it occurs (the course's notation); in a "),
+                Inline::Strong("for".into()),
+                text(" line every listed index is iterated and "),
+                Inline::Math("\\mathrel{+}=".into()),
+                text(" accumulates."),
+            ],
+        });
+        blocks.push(Block::Lines(lines));
+    }
+    let claims = claims_with_reports(r);
+    for (heading, listed) in questions(&claims) {
+        blocks.push(lead(heading));
+        blocks.push(Block::Questions(
+            listed
+                .into_iter()
+                .map(|(number, c)| {
+                    let mut lines = Vec::new();
+                    if let Some(block) = &c.includes {
+                        program_lines(block, 0, &mut lines);
+                    }
+                    Question {
+                        number,
+                        math: math::claim(c),
+                        lines,
+                    }
+                })
+                .collect(),
+        ));
+    }
+    if audience == Audience::Key {
+        blocks.push(Block::Section("Solution (derived by tq)".into()));
+        match derivation(r) {
+            None => blocks.push(para(vec![text(
+                "Nothing is derived from a file with errors.",
+            )])),
+            Some(d) => {
+                solution(r, &d, &mut blocks);
+                moments(&d, &mut blocks);
+            }
+        }
+        if !claims.is_empty() {
+            blocks.push(Block::Subsection("The claims, checked".into()));
+            let rows = claims
+                .iter()
+                .enumerate()
+                .map(|(k, (_, rep))| match rep {
+                    Some(rep) => {
+                        let mut evidence = vec![text(&format!("{}: ", rep.method.as_str()))];
+                        evidence.extend(prose(&rep.evidence));
+                        ClaimRow {
+                            number: k + 1,
+                            verdict: Some(verdict_word(
+                                rep.verdict,
+                                rep.expect == Some(Expectation::Refuted),
+                            )),
+                            evidence,
+                        }
+                    }
+                    None => ClaimRow {
+                        number: k + 1,
+                        verdict: None,
+                        evidence: vec![text("not decided")],
+                    },
+                })
+                .collect();
+            blocks.push(Block::Claims(rows));
+        }
+    }
+    Document {
+        // A title from the header is prose; the file's name (`worked_004`) is words.
+        title: match header_value(&r.source, "title") {
+            Some(t) => prose(&t),
+            None => vec![text(&title(r).replace('_', " "))],
+        },
+        author: header_value(&r.source, "author").map(|a| prose(&a)),
+        path: r.path.clone(),
+        blocks,
+    }
+}
+
+/// The tensors the gradient arrives at, typeset from their declarations (`grad
+/// y^{relu}_K ~ ...`); a scalar loss (no declaration) by its name.
+fn seeds(r: &FileReport, d: &Derivation) -> Vec<String> {
+    let declared: Vec<String> = r
+        .program
+        .items
+        .iter()
+        .filter_map(|i| match &i.kind {
+            ItemKind::Decl(decl) if decl.kind == DeclKind::Grad => {
+                Some(math::name(&decl.target.name))
+            }
+            _ => None,
+        })
+        .collect();
+    if !declared.is_empty() && declared.len() == d.backward.seeds.len() {
+        return declared;
+    }
+    d.backward.seeds.iter().map(|s| formula(s)).collect()
+}
+
+fn solution(r: &FileReport, d: &Derivation, blocks: &mut Vec<Block>) {
+    if !d.backward.items.is_empty() {
+        blocks.push(Block::Subsection(
+            "Backpropagation (loop-and-scatter form)".into(),
+        ));
+        let mut body = vec![text("The gradient arrives at ")];
+        for (k, s) in seeds(r, d).into_iter().enumerate() {
+            if k > 0 {
+                body.push(text(", "));
+            }
+            body.push(Inline::Math(s));
+        }
+        body.push(text("."));
+        blocks.push(para(body));
+        let mut lines = Vec::new();
+        program_lines(&d.backward.items, 0, &mut lines);
+        blocks.push(Block::Lines(lines));
+        blocks.push(Block::Subsection("Backpropagation (gather form)".into()));
+        let items: Vec<Item> = d.gather.iter().map(|g| g.item.clone()).collect();
+        let mut lines = Vec::new();
+        program_lines(&items, 0, &mut lines);
+        blocks.push(Block::Lines(lines));
+        blocks.push(Block::Notes(
+            d.gather
+                .iter()
+                .flat_map(|g| g.notes.iter())
+                .chain(d.backward.notes.iter())
+                .map(|n| prose(n))
+                .collect(),
+        ));
+    }
+    if let Some(sc) = &d.scalar {
+        blocks.push(Block::Subsection("The scalar program, exactly".into()));
+        if !sc.point.is_empty() {
+            let pt: Vec<String> = sc
+                .point
+                .iter()
+                .map(|(n, v)| format!("{} = {}", math::ident(n), sym::to_latex(v)))
+                .collect();
+            blocks.push(para(vec![
+                text("At "),
+                Inline::Math(pt.join(",\\ ")),
+                text("."),
+            ]));
+        }
+        for (title, qs) in [
+            ("Forward values.", &sc.values),
+            (
+                "Backward adjoints (the derived program run exactly).",
+                &sc.adjoints,
+            ),
+            ("Partial derivatives of the loss.", &sc.partials),
+        ] {
+            blocks.push(lead(title));
+            blocks.push(Block::Align(
+                qs.iter()
+                    .map(|q| AlignRow {
+                        lhs: quantity_name(&q.name),
+                        rhs: sym::to_latex(&q.expr),
+                        at: q.at.as_ref().map(sym::to_latex),
+                    })
+                    .collect(),
+            ));
+        }
+    }
+    if !d.costs.is_empty() {
+        blocks.push(Block::Subsection("Multiplications".into()));
+        blocks.push(Block::Align(
+            d.costs
+                .iter()
+                .map(|(n, c)| AlignRow {
+                    lhs: cost_name(n),
+                    rhs: sym::to_latex(c),
+                    at: None,
+                })
+                .collect(),
+        ));
+    }
+}
+
+/// The moments engine's results, section by section.
+fn moments(d: &Derivation, blocks: &mut Vec<Block>) {
+    let rows = moments_section(d);
+    if rows.is_empty() {
+        return;
+    }
+    blocks.push(Block::Subsection("Moments (the moments engine)".into()));
+    let mut last = "";
+    for r in rows {
+        if r.section != last {
+            blocks.push(lead(&format!("{}.", r.section)));
+            blocks.push(Block::Lines(Vec::new()));
+            last = r.section;
+        }
+        let line = Line {
+            depth: 0,
+            content: match r.math {
+                Some(m) => vec![Inline::Math(m)],
+                None => prose(&r.text),
+            },
+            note: prose(&r.note),
+        };
+        if let Some(Block::Lines(lines)) = blocks.last_mut() {
+            lines.push(line);
+        }
+    }
+}
+
+/// `u.grad` → `u.\mathrm{grad}`, `d(u)/d(a)` → `\partial u/\partial a`.
+fn quantity_name(n: &str) -> String {
+    if let Some(base) = n.strip_suffix(".grad") {
+        return format!("{}.\\mathrm{{grad}}", math::ident(base));
+    }
+    if let Some(rest) = n.strip_prefix("d(") {
+        if let Some((u, a)) = rest.split_once(")/d(") {
+            let a = a.trim_end_matches(')');
+            return format!(
+                "\\frac{{\\partial {}}}{{\\partial {}}}",
+                math::ident(u),
+                math::ident(a)
+            );
+        }
+    }
+    math::ident(n)
+}
+
+/// `mults(R)` → `\operatorname{mults}(R)`; `forward`, `backward` as words.
+fn cost_name(n: &str) -> String {
+    match n.strip_prefix("mults(").and_then(|s| s.strip_suffix(')')) {
+        Some(t) => format!("\\operatorname{{mults}}({})", formula(t)),
+        None => format!("\\text{{{} program}}", super::esc_text(n)),
+    }
+}

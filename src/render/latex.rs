@@ -1,0 +1,134 @@
+//! The LaTeX writer: a [`Document`] as a standalone `article` (or a fragment to
+//! `\input`). Text is escaped ([`esc_text`]); math is set in `$...$`.
+
+use super::doc::{Block, Document, Inline, Line};
+use super::esc_text;
+
+const PREAMBLE: &str = "\\documentclass[11pt]{article}
+\\usepackage[T1]{fontenc}
+\\usepackage[a4paper,margin=2cm]{geometry}
+\\usepackage{amsmath,amssymb}
+\\usepackage{longtable,array}
+\\setlength{\\parindent}{0pt}
+\\setlength{\\parskip}{3pt}
+\\newcommand{\\tqline}[2]{\\par\\hangindent=\\dimexpr#1\\relax\\hangafter=0 #2\\par}
+";
+
+/// Runs of text and math.
+fn inlines(runs: &[Inline]) -> String {
+    runs.iter()
+        .map(|r| match r {
+            Inline::Text(t) => esc_text(t),
+            Inline::Math(m) => format!("${m}$"),
+            Inline::Strong(t) => format!("\\textbf{{{}}}", esc_text(t)),
+        })
+        .collect()
+}
+
+/// Lines, each indented by `2 * (depth + indent)` em; a line of math alone is set in
+/// display style.
+fn lines(ls: &[Line], indent: usize, out: &mut String) {
+    for l in ls {
+        let body = match l.content.as_slice() {
+            [Inline::Math(m)] => format!("$\\displaystyle {m}$"),
+            runs => inlines(runs),
+        };
+        let note = if l.note.is_empty() {
+            String::new()
+        } else {
+            format!(" \\quad {{\\small [{}]}}", inlines(&l.note))
+        };
+        out.push_str(&format!(
+            "\\tqline{{{}em}}{{{body}{note}}}\n",
+            2 * (l.depth + indent)
+        ));
+    }
+}
+
+fn itemize(items: &[Vec<Inline>], out: &mut String) {
+    if items.is_empty() {
+        return;
+    }
+    out.push_str("\\begin{itemize}\n");
+    for i in items {
+        out.push_str(&format!("\\item {}\n", inlines(i)));
+    }
+    out.push_str("\\end{itemize}\n");
+}
+
+/// The document in LaTeX; `fragment` leaves out the preamble, the title and
+/// `\begin{document}`/`\end{document}`.
+pub fn write(doc: &Document, fragment: bool) -> String {
+    let mut out = String::new();
+    if !fragment {
+        out.push_str(PREAMBLE);
+        out.push_str(&format!(
+            "\\begin{{document}}\n{{\\Large\\bfseries {}}}\\par\\medskip\n",
+            inlines(&doc.title)
+        ));
+        if let Some(a) = &doc.author {
+            out.push_str(&format!("{}\\par\\medskip\n", inlines(a)));
+        }
+    }
+    out.push_str(&format!(
+        "% Rendered by tq from {}; the solution is derived and checked by tq.\n",
+        esc_text(&doc.path).replace('\n', " ")
+    ));
+    for b in &doc.blocks {
+        match b {
+            Block::Section(t) => out.push_str(&format!("\\section*{{{}}}\n", esc_text(t))),
+            Block::Subsection(t) => out.push_str(&format!("\\subsection*{{{}}}\n", esc_text(t))),
+            Block::Paragraph { lead, body } => match lead {
+                Some(l) if body.is_empty() => {
+                    out.push_str(&format!("\\paragraph{{{}}}\n", esc_text(l)))
+                }
+                Some(l) => out.push_str(&format!(
+                    "\\paragraph{{{}}} {}\n\n",
+                    esc_text(l),
+                    inlines(body)
+                )),
+                None => out.push_str(&format!("{}\n\n", inlines(body))),
+            },
+            Block::Items(items) | Block::Notes(items) => itemize(items, &mut out),
+            Block::Lines(ls) => lines(ls, 0, &mut out),
+            Block::Questions(qs) => {
+                out.push_str("\\begin{enumerate}\n");
+                for q in qs {
+                    out.push_str(&format!("\\item[{}.] ${}$\n", q.number, q.math));
+                    lines(&q.lines, 1, &mut out);
+                }
+                out.push_str("\\end{enumerate}\n");
+            }
+            Block::Align(rows) => {
+                out.push_str("\\begin{align*}\n");
+                for r in rows {
+                    let at =
+                        r.at.as_ref()
+                            .map(|v| format!(" &&= {v}"))
+                            .unwrap_or_default();
+                    out.push_str(&format!("{} &= {}{at} \\\\\n", r.lhs, r.rhs));
+                }
+                out.push_str("\\end{align*}\n");
+            }
+            Block::Claims(rows) => {
+                out.push_str("\\begin{longtable}{@{}r>{\\raggedright\\arraybackslash}p{0.2\\textwidth}>{\\raggedright\\arraybackslash}p{0.66\\textwidth}@{}}\n");
+                for r in rows {
+                    let verdict = match &r.verdict {
+                        Some(v) => format!("\\textbf{{{}}}", esc_text(v)),
+                        None => "---".into(),
+                    };
+                    out.push_str(&format!(
+                        "{}. & {verdict} & {} \\\\\n",
+                        r.number,
+                        inlines(&r.evidence)
+                    ));
+                }
+                out.push_str("\\end{longtable}\n");
+            }
+        }
+    }
+    if !fragment {
+        out.push_str("\\end{document}\n");
+    }
+    out
+}
