@@ -40,12 +40,17 @@ struct Expander {
     /// The unrolled loops' variables and their ranges (the first loop of each name).
     unrolled: BTreeMap<String, (i64, i64)>,
     diags: Vec<Diagnostic>,
+    /// Names whose uses are consequences of an error reported here (`N_` for every
+    /// member of `N`, `h_` for the members a dropped loop defines), for the checker's
+    /// `unparsed`.
+    suppress: BTreeSet<String>,
 }
 
 /// Expands per-member sizes and fixed sizes in place (see the module comment);
-/// returns the diagnostics. A program without `size ... for` or `size X = value`
-/// lines is left as it is.
-pub fn expand(program: &mut Program) -> Vec<Diagnostic> {
+/// returns the diagnostics, and adds to `unparsed` the names whose uses are
+/// consequences of them (see [`crate::check::check_after_parse`]). A program without
+/// `size ... for` or `size X = value` lines is left as it is.
+pub fn expand(program: &mut Program, unparsed: &mut Vec<String>) -> Vec<Diagnostic> {
     let uses = program.items.iter().any(|i| {
         matches!(
             i.kind,
@@ -65,10 +70,12 @@ pub fn expand(program: &mut Program) -> Vec<Diagnostic> {
     for item in items {
         match item.kind {
             ItemKind::SizeValue { name, value } => {
+                x.suppress.insert(name.name.clone());
                 let mut value = value;
                 x.subst_expr(&mut value);
                 match eval_const(&value) {
                     Some(Exact::Int(v)) if (1..=1_000_000).contains(&v) => {
+                        x.suppress.remove(&name.name);
                         x.consts.insert(name.name.clone(), v);
                     }
                     Some(Exact::Int(v)) => x.diags.push(
@@ -118,6 +125,8 @@ pub fn expand(program: &mut Program) -> Vec<Diagnostic> {
             x.subst_expr(&mut range.from);
             x.subst_expr(&mut range.to);
             let Some((a, b)) = x.fixed_range(range, "the per-member size") else {
+                x.suppress
+                    .extend(names.iter().map(|n| format!("{}_", n.name)));
                 continue;
             };
             let mut ids = Vec::new();
@@ -148,6 +157,7 @@ pub fn expand(program: &mut Program) -> Vec<Diagnostic> {
     x.check_members(&expanded);
     x.check_samples(&expanded);
     program.items = expanded;
+    unparsed.extend(x.suppress);
     x.diags
 }
 
@@ -241,6 +251,7 @@ impl Expander {
                         };
                         let r = l.range.clone();
                         self.fixed_range(&r, "a loop that uses per-member sizes");
+                        self.suppress_defined(&item);
                         return;
                     }
                     let ItemKind::Loop(l) = &mut item.kind else {
@@ -293,6 +304,7 @@ impl Expander {
                         };
                         let r = d.family.clone().expect("a family");
                         self.fixed_range(&r, "a family that uses per-member sizes");
+                        self.suppress_defined(&item);
                         return;
                     }
                     self.subst_item(&mut item);
@@ -325,6 +337,30 @@ impl Expander {
                 out.push(item);
             }
         }
+    }
+
+    /// The names an item that is dropped would define: their uses are not reported.
+    fn suppress_defined(&mut self, item: &Item) {
+        match &item.kind {
+            ItemKind::Decl(d) => self.suppress_name(&d.target.name),
+            ItemKind::Equation(eq) => self.suppress_name(&eq.lhs.name),
+            ItemKind::Loop(l) => l.body.iter().for_each(|b| self.suppress_defined(b)),
+            ItemKind::ForIndices(f) => f.body.iter().for_each(|b| self.suppress_defined(b)),
+            _ => {}
+        }
+    }
+
+    fn suppress_name(&mut self, n: &Name) {
+        let plain = Name {
+            sub: vec![],
+            span: n.span,
+            ..n.clone()
+        };
+        let p = crate::syntax::printer::print_name(&plain);
+        if !n.sub.is_empty() {
+            self.suppress.insert(format!("{p}_"));
+        }
+        self.suppress.insert(p);
     }
 
     /// A claim that uses an unrolled loop's variable becomes one claim per member.
@@ -561,6 +597,9 @@ impl Expander {
         bad.sort_by_key(|b| b.0.start);
         bad.dedup();
         for (span, msg, hint) in bad {
+            if let Some((base, _)) = msg.trim_start_matches('`').split_once('_') {
+                self.suppress.insert(format!("{}_", base.to_uppercase()));
+            }
             self.diags.push(
                 Diagnostic::error("E0411", span, msg)
                     .with_label("here")
@@ -899,5 +938,50 @@ fn item_parts<'a>(item: &'a Item, refs: &mut Vec<&'a Ref>, factors: &mut Vec<&'a
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn member_names_split_into_base_subscript_and_primes() {
+        assert_eq!(split_member("N_{l-1}"), Some(("N", "l-1", "")));
+        assert_eq!(split_member("n_l'"), Some(("n", "l", "'")));
+        assert_eq!(split_member("N_0"), Some(("N", "0", "")));
+        assert_eq!(split_member("N"), None);
+        assert_eq!(split_member("_x"), None);
+    }
+
+    #[test]
+    fn subscripts_evaluate_with_the_values_in_scope() {
+        let vals: BTreeMap<String, i64> = [("l".to_string(), 2), ("L".to_string(), 3)].into();
+        assert_eq!(eval_subscript("l-1", &vals), Some(1));
+        assert_eq!(eval_subscript("2l+1", &vals), Some(5));
+        assert_eq!(eval_subscript("2*l - L", &vals), Some(1));
+        assert_eq!(eval_subscript("L", &vals), Some(3));
+        assert_eq!(eval_subscript("k", &vals), None);
+        assert_eq!(eval_subscript("l,1", &vals), None);
+        assert_eq!(eval_subscript("l+", &vals), None);
+    }
+
+    #[test]
+    fn constant_values_are_exact_and_round_only_by_floor_and_ceil() {
+        let v = |src: &str| {
+            let p = crate::syntax::parser::parse(&format!("size X = {src}\n")).program;
+            match &p.items[0].kind {
+                ItemKind::SizeValue { value, .. } => eval_const(value),
+                k => panic!("{k:?}"),
+            }
+        };
+        assert_eq!(v("floor((32 - 3)/2) + 1"), Some(Exact::Int(15)));
+        assert_eq!(v("ceil(29/2)"), Some(Exact::Int(15)));
+        assert_eq!(v("ceil(28/2)"), Some(Exact::Int(14)));
+        assert_eq!(v("floor(-1/2)"), Some(Exact::Int(-1)));
+        assert_eq!(v("7/2"), Some(Exact::Frac(7, 2)));
+        assert_eq!(v("2^10"), Some(Exact::Int(1024)));
+        assert_eq!(v("1/0"), None);
+        assert_eq!(v("J + 1"), None);
     }
 }
