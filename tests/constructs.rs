@@ -222,12 +222,21 @@ sample J = 4
     assert!(e[0].1.contains("takes no sample value"), "{e:?}");
     // A value that is not a whole number, or not fixed.
     assert_eq!(errors("size L = 0\n")[0].0, "E0412");
-    let e = errors("size J\nsize L = J + 1\ninput x[J] ~ normal(0, 1)\n");
+    let e = errors("size J\nsize L = 2 ceil(J/2)\ninput x[J] ~ normal(0, 1)\n");
     assert_eq!(e.len(), 1, "{e:?}");
     assert!(
         e[0].1.contains("not a whole number tq can compute"),
         "{e:?}"
     );
+    // A value of sizes that vary, without rounding, is a derived size (its relation a
+    // given of the claims).
+    let r = check_source(
+        "t.tq",
+        "size J\nsize L = J + 1\ninput x[J] ~ normal(0, 1)\nclaim L == J + 1\n",
+        &fast(),
+    );
+    assert_eq!(r.unexpected_errors(), 0, "{:?}", r.diagnostics);
+    assert_eq!(r.claims[0].verdict.as_str(), "proved");
 }
 
 #[test]
@@ -305,4 +314,77 @@ sample N_0 = 3, N_1 = 3, N_2 = 3, M_0 = 2, M_1 = 2, M_2 = 2
     assert_eq!(eqs, vec!["x_1[n_1]", "x_0[n_0]"]);
     let got: Vec<&str> = r.claims.iter().map(|c| c.verdict.as_str()).collect();
     assert_eq!(got, vec!["proved", "proved"]);
+}
+
+#[test]
+fn the_derived_size_example_of_the_language_page_is_checked() {
+    let src = language_example("### Sizes derived from other sizes");
+    let r = check_source("example.tq", &src, &Options::default());
+    assert_eq!(r.unexpected_errors(), 0, "{:?}", r.diagnostics);
+    let got: Vec<&str> = r.claims.iter().map(|c| c.verdict.as_str()).collect();
+    assert_eq!(got, vec!["proved", "proved", "refuted"]);
+    assert!(r.passed(&Options::default()));
+    // Y = floor((9 - 3)/2) + 1 = 4 is added to the sample line; the gradient check runs
+    // on y[B, 4] and x[B, 9].
+    assert!(!r.gradcheck.is_empty() && r.gradcheck.iter().all(|g| g.passed));
+    let sampled: Vec<String> = r
+        .program
+        .items
+        .iter()
+        .filter_map(|i| match &i.kind {
+            tq::syntax::ast::ItemKind::Sample(bs) => Some(
+                bs.iter()
+                    .map(|b| {
+                        format!(
+                            "{}={}",
+                            b.name.name,
+                            tq::syntax::printer::print_expr(&b.value)
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(","),
+            ),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(sampled, vec!["B=2,X=9,D=3,Y=4"]);
+}
+
+#[test]
+fn derived_sizes_round_only_where_the_rounding_is_known() {
+    let src = "size B, X, D
+size Y = ceil((X - D + 1)/3)
+size Z = X - D + 1
+input x[B, X] ~ normal(0, 1)
+claim Z == X - D + 1
+claim Y == 2 given X = 7, D = 2
+expect refuted
+claim Y == 3 given X = 7, D = 2
+expect refuted
+claim Y == (X - D + 1)/3
+claim 3 Y >= X - D + 1
+sample B = 2, X = 8, D = 3
+";
+    let r = check_source("t.tq", src, &fast());
+    assert_eq!(r.unexpected_errors(), 0, "{:?}", r.diagnostics);
+    let got: Vec<&str> = r.claims.iter().map(|c| c.verdict.as_str()).collect();
+    // The last one needs the ceiling's inequality: proved, or undecided with a reason,
+    // never refuted.
+    assert_eq!(
+        &got[..4],
+        &["proved", "proved", "refuted", "refuted"],
+        "{got:?}"
+    );
+    assert_ne!(got[4], "refuted");
+    // Derived sizes take no sample value, and must be whole at the sample values.
+    let e = errors("size X, D\nsize Y = floor((X - D)/2) + 1\ninput x[X] ~ normal(0, 1)\nsample X = 9, D = 3, Y = 4\n");
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(e[0].1.contains("derived"), "{e:?}");
+    let e =
+        errors("size X, D\nsize Y = (X - D)/2\ninput x[X] ~ normal(0, 1)\nsample X = 8, D = 3\n");
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(e[0].1.contains("5/2"), "{e:?}");
+    // `floor` inside another expression than `floor(e) + c`.
+    let e = errors("size X\nsize Y = 2 floor(X/2)\n");
+    assert_eq!(e[0].0, "E0412", "{e:?}");
 }

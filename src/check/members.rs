@@ -44,6 +44,9 @@ struct Expander {
     /// member of `N`, `h_` for the members a dropped loop defines), for the checker's
     /// `unparsed`.
     suppress: BTreeSet<String>,
+    /// Sizes derived from sizes that vary (`size Y = floor((X - DX)/2) + 1`): the name,
+    /// the value, and the givens that state it in claims.
+    derived: Vec<(Ident, Expr, Vec<Expr>)>,
 }
 
 /// Expands per-member sizes and fixed sizes in place (see the module comment);
@@ -96,20 +99,33 @@ pub fn expand(program: &mut Program, unparsed: &mut Vec<String>) -> Vec<Diagnost
                         .with_label("this value")
                         .with_hint("a size is a whole number: round it with `floor(...)` or `ceil(...)`"),
                     ),
-                    None => x.diags.push(
-                        Diagnostic::error(
-                            "E0412",
-                            value.span(),
-                            format!(
-                                "the value of `{}` is not a whole number tq can compute from the file",
-                                name.name
+                    None => match derived_givens(&name, &value) {
+                        Some(givens) => {
+                            // A size derived from sizes that vary: declared as a size,
+                            // its relation a given of every claim, its sample value
+                            // computed from the sample line.
+                            x.suppress.remove(&name.name);
+                            x.derived.push((name.clone(), value.clone(), givens));
+                            rest.push(Item {
+                                kind: ItemKind::Size(vec![name]),
+                                span: item.span,
+                            });
+                        }
+                        None => x.diags.push(
+                            Diagnostic::error(
+                                "E0412",
+                                value.span(),
+                                format!(
+                                    "the value of `{}` is not a whole number tq can compute from the file",
+                                    name.name
+                                ),
+                            )
+                            .with_label("not a fixed number")
+                            .with_hint(
+                                "write a number or an expression of sizes fixed before it (`size L = 3`), or a size derived from others as `floor(...)` or `ceil(...)` plus a whole number (`size Y = floor((X - DX)/2) + 1`)",
                             ),
-                        )
-                        .with_label("not a fixed number")
-                        .with_hint(
-                            "write a number or an expression of sizes fixed before it (`size L = 3`, `size M = 2 L`); a size that varies is declared `size M` and given a value by `sample`",
                         ),
-                    ),
+                    },
                 }
             }
             kind => rest.push(Item {
@@ -154,6 +170,7 @@ pub fn expand(program: &mut Program, unparsed: &mut Vec<String>) -> Vec<Diagnost
     for item in items {
         x.claim_members(item, &mut expanded);
     }
+    x.derived_sizes(&mut expanded);
     x.check_members(&expanded);
     x.check_samples(&expanded);
     program.items = expanded;
@@ -569,6 +586,140 @@ impl Expander {
         }
     }
 
+    /// Derived sizes: their givens added to every claim, their sample values computed
+    /// from the sample line (E0412 when they cannot be, or when one is given).
+    fn derived_sizes(&mut self, items: &mut [Item]) {
+        if self.derived.is_empty() {
+            return;
+        }
+        // Index capitals in values (`DX` with `index dx : D`) take their size's value.
+        let mut capitals = BTreeMap::new();
+        for item in items.iter() {
+            if let ItemKind::Index { names, size, .. } = &item.kind {
+                for n in names {
+                    capitals.insert(n.name.to_uppercase(), size.name.clone());
+                }
+            }
+        }
+        for item in items.iter_mut() {
+            if let ItemKind::Claim(c) = &mut item.kind {
+                // Givens that fix sizes to whole numbers (`given X = 9, D = 3`): a
+                // derived size they determine is given its exact value.
+                let mut vals = BTreeMap::new();
+                for g in &c.given {
+                    if let Expr::Rel(RelOp::Eq, l, r, _) = g {
+                        if let (Expr::Ref(rf), Some(Exact::Int(v))) = (&**l, eval_const(r)) {
+                            if rf.indices.is_none() && rf.name.sub.is_empty() {
+                                vals.insert(rf.name.base.clone(), v);
+                            }
+                        }
+                    }
+                }
+                for (cap, size) in &capitals {
+                    if let Some(v) = vals.get(size).copied() {
+                        vals.entry(cap.clone()).or_insert(v);
+                    }
+                }
+                for (name, value, givens) in &self.derived {
+                    match eval_with(value, &vals) {
+                        Some(Exact::Int(v)) if !vals.contains_key(&name.name) => {
+                            vals.insert(name.name.clone(), v);
+                            let y = Expr::Ref(Ref {
+                                name: Name {
+                                    base: name.name.clone(),
+                                    primes: 0,
+                                    sup: vec![],
+                                    sub: vec![],
+                                    span: name.span,
+                                },
+                                grad: false,
+                                indices: None,
+                                span: name.span,
+                            });
+                            c.given.push(Expr::Rel(
+                                RelOp::Eq,
+                                Box::new(y),
+                                Box::new(Expr::Num(v.to_string(), value.span())),
+                                value.span(),
+                            ));
+                        }
+                        _ => c.given.extend(givens.iter().cloned()),
+                    }
+                }
+            }
+        }
+        let Some(first) = items
+            .iter()
+            .position(|i| matches!(i.kind, ItemKind::Sample(_)))
+        else {
+            return;
+        };
+        let mut vals = BTreeMap::new();
+        for item in items.iter() {
+            if let ItemKind::Sample(bs) = &item.kind {
+                for b in bs {
+                    if let Some(Exact::Int(v)) = eval_const(&b.value) {
+                        vals.insert(b.name.name.clone(), v);
+                    }
+                }
+            }
+        }
+        for (cap, size) in &capitals {
+            if let Some(v) = vals.get(size).copied() {
+                vals.entry(cap.clone()).or_insert(v);
+            }
+        }
+        let mut added = Vec::new();
+        for (name, value, _) in self.derived.clone() {
+            if let Some(b) = items.iter().find_map(|i| match &i.kind {
+                ItemKind::Sample(bs) => bs.iter().find(|b| b.name.name == name.name),
+                _ => None,
+            }) {
+                self.diags.push(
+                    Diagnostic::error(
+                        "E0412",
+                        b.name.span,
+                        format!(
+                            "`{}` is derived by its `size` line and takes no sample value",
+                            name.name
+                        ),
+                    )
+                    .with_label("derived size")
+                    .with_hint(format!(
+                        "remove `{}` from the `sample` line: its value is computed from the others",
+                        name.name
+                    )),
+                );
+                continue;
+            }
+            match eval_with(&value, &vals) {
+                Some(Exact::Int(v)) if (1..=1_000_000).contains(&v) => {
+                    vals.insert(name.name.clone(), v);
+                    added.push(Binding {
+                        name: name.clone(),
+                        value: Expr::Num(v.to_string(), name.span),
+                    });
+                }
+                got => self.diags.push(
+                    Diagnostic::error(
+                        "E0412",
+                        value.span(),
+                        match got {
+                            Some(Exact::Int(v)) => format!("`{}` would be {v} at the sample values: a size is a whole number from 1 to 1,000,000", name.name),
+                            Some(Exact::Frac(n, d)) => format!("`{}` would be {n}/{d} at the sample values, not a whole number", name.name),
+                            None => format!("`{}` cannot be computed at the sample values: a size it uses has no sample value", name.name),
+                        },
+                    )
+                    .with_label("this value")
+                    .with_hint("give the sizes it uses values on the `sample` line that make it a whole number of at least 1"),
+                ),
+            }
+        }
+        if let ItemKind::Sample(bs) = &mut items[first].kind {
+            bs.extend(added);
+        }
+    }
+
     /// Every remaining member reference names a member (E0411).
     fn check_members(&mut self, items: &[Item]) {
         let fams = self.families.clone();
@@ -648,6 +799,97 @@ impl Expander {
             }
         }
     }
+}
+
+/// The givens that state `name = value` in a claim, for a value the symbolic engine
+/// reads: `floor(e) + c` (`Y - c <= e` and `e < Y - c + 1`), `ceil(e) + c` (`e <= Y - c`
+/// and `Y - c - 1 < e`), or an expression without `floor` and `ceil` (`Y == value`).
+/// `None` for `floor`/`ceil` anywhere else.
+fn derived_givens(name: &Ident, value: &Expr) -> Option<Vec<Expr>> {
+    let sp = value.span();
+    let y = Expr::Ref(Ref {
+        name: Name {
+            base: name.name.clone(),
+            primes: 0,
+            sup: vec![],
+            sub: vec![],
+            span: name.span,
+        },
+        grad: false,
+        indices: None,
+        span: name.span,
+    });
+    let num = |n: i64| Expr::Num(n.to_string(), sp);
+    let bin = |op, a: Expr, b: Expr| Expr::Binary(op, Box::new(a), Box::new(b), sp);
+    let rel = |op, a: Expr, b: Expr| Expr::Rel(op, Box::new(a), Box::new(b), sp);
+    // value = round(e) + c
+    let split = |v: &Expr| -> Option<(bool, Expr, Expr)> {
+        let round = |x: &Expr| match x {
+            Expr::Call(c)
+                if c.args.len() == 1 && matches!(c.func.name.as_str(), "floor" | "ceil") =>
+            {
+                Some((c.func.name == "floor", c.args[0].clone()))
+            }
+            _ => None,
+        };
+        if let Some((f, e)) = round(v) {
+            return Some((f, e, num(0)));
+        }
+        match v {
+            Expr::Binary(BinOp::Add, a, b, _) => {
+                if let Some((f, e)) = round(a) {
+                    return Some((f, e, (**b).clone()));
+                }
+                round(b).map(|(f, e)| (f, e, (**a).clone()))
+            }
+            Expr::Binary(BinOp::Sub, a, b, _) => {
+                round(a).map(|(f, e)| (f, e, Expr::Unary(UnOp::Neg, b.clone(), sp)))
+            }
+            _ => None,
+        }
+    };
+    let has_round = |e: &Expr| {
+        let mut found = false;
+        crate::syntax::visit::walk_expr(e, |x| {
+            if let Expr::Call(c) = x {
+                if matches!(c.func.name.as_str(), "floor" | "ceil") {
+                    found = true;
+                }
+            }
+            true
+        });
+        found
+    };
+    if !has_round(value) {
+        return Some(vec![rel(RelOp::Eq, y, value.clone())]);
+    }
+    let (floor, e, c) = split(value)?;
+    if has_round(&e) || has_round(&c) {
+        return None;
+    }
+    let shifted = bin(BinOp::Sub, y, c);
+    Some(if floor {
+        vec![
+            rel(RelOp::Le, shifted.clone(), e.clone()),
+            rel(RelOp::Lt, e, bin(BinOp::Add, shifted, num(1))),
+        ]
+    } else {
+        vec![
+            rel(RelOp::Le, e.clone(), shifted.clone()),
+            rel(RelOp::Lt, bin(BinOp::Sub, shifted, num(1)), e),
+        ]
+    })
+}
+
+/// An expression with the names of `vals` replaced by their values, evaluated.
+fn eval_with(e: &Expr, vals: &BTreeMap<String, i64>) -> Option<Exact> {
+    let mut x = Expander {
+        consts: vals.clone(),
+        ..Expander::default()
+    };
+    let mut e = e.clone();
+    x.subst_expr(&mut e);
+    eval_const(&e)
 }
 
 /// `N_{l-1}'` as (`N`, `l-1`, `'`); `n_0` as (`n`, `0`, ``).
