@@ -132,6 +132,10 @@ pub fn check_bytes(path: &str, bytes: &[u8], opts: &Options) -> FileReport {
 pub fn check_source(path: &str, source: &str, opts: &Options) -> FileReport {
     let mut parsed = parser::parse(source);
     let mut diagnostics = std::mem::take(&mut parsed.diagnostics);
+    diagnostics.extend(check::members::expand(
+        &mut parsed.program,
+        &mut parsed.unparsed,
+    ));
     let (env, check_diags) = check::check_after_parse(&parsed.program, &parsed.unparsed);
     check::resolve_index_capitals(&mut parsed.program, &env);
     diagnostics.extend(check_diags);

@@ -92,3 +92,299 @@ fn a_bare_index_in_a_claim_needs_the_claim_to_index_with_it() {
         r.diagnostics
     );
 }
+
+/// The code block of docs/language.md under the heading `heading`.
+fn language_example(heading: &str) -> String {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/language.md"))
+        .expect("docs/language.md exists");
+    let at = doc
+        .find(heading)
+        .expect("the heading is in docs/language.md");
+    let rest = &doc[at..];
+    let start = rest.find("```\n").expect("a code block") + 4;
+    let end = rest[start..].find("```").expect("the block ends");
+    rest[start..start + end].to_string()
+}
+
+fn errors(src: &str) -> Vec<(&'static str, String)> {
+    let r = check_source("t.tq", src, &fast());
+    r.diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| (d.code, d.message.clone()))
+        .collect()
+}
+
+#[test]
+fn the_per_member_sizes_example_of_the_language_page_is_checked() {
+    let src = language_example("### Per-member sizes and fixed sizes");
+    let r = check_source("example.tq", &src, &Options::default());
+    assert_eq!(r.unexpected_errors(), 0, "{:?}", r.diagnostics);
+    let shown: Vec<(String, &str)> = r
+        .claims
+        .iter()
+        .map(|c| (c.source.clone(), c.verdict.as_str()))
+        .collect();
+    assert_eq!(
+        shown,
+        vec![
+            ("Var(a_l) == 2 (l = 1)".to_string(), "proved"),
+            ("Var(a_l) == 2 (l = 2)".to_string(), "proved"),
+            ("Var(a_l) == 2 (l = 3)".to_string(), "proved"),
+            (
+                "mults(a_1) + mults(a_2) + mults(a_3) == B (N_0 N_1 + N_1 N_2 + N_2 N_3)"
+                    .to_string(),
+                "proved"
+            ),
+        ]
+    );
+    // The numeric engines allocate each layer's own shape: the gradient check runs on
+    // the unrolled members and passes.
+    assert!(!r.gradcheck.is_empty(), "no gradient check ran");
+    assert!(
+        r.gradcheck.iter().all(|g| g.passed),
+        "{:?}",
+        r.gradcheck
+            .iter()
+            .map(|g| (&g.tensor, g.max_rel_error))
+            .collect::<Vec<_>>()
+    );
+    assert!(r.gradcheck.iter().any(|g| g.tensor == "W_2"));
+}
+
+#[test]
+fn per_member_sizes_reach_each_layer_with_its_own_width() {
+    // A wrong per-layer count (the widths swapped) and a variance that ignores the
+    // width ratio are refuted: the members are distinct sizes, not one.
+    let src = "size B
+size N_l for l in 0..2
+input x_0[B, N_0] ~ normal(0, 1)
+param W_l[N_l, N_{l-1}] ~ normal(0, 1) for l in 1..2
+for l in 1..2:
+  x_l[b, n_l] = W_l[n_l, N_{l-1}] x_{l-1}[b, N_{l-1}]
+claim Var(x_2) == N_0 N_1
+claim Var(x_l) == N_{l-1} Var(x_{l-1})
+claim mults(x_2) == B N_1 N_2
+expect refuted
+claim mults(x_2) == B N_0 N_1
+expect refuted
+claim Var(x_2) == N_1^2
+sample B = 2, N_0 = 3, N_1 = 5, N_2 = 2
+";
+    let r = check_source("t.tq", src, &fast());
+    assert_eq!(r.unexpected_errors(), 0, "{:?}", r.diagnostics);
+    let got: Vec<(&str, &str)> = r
+        .claims
+        .iter()
+        .map(|c| (c.source.as_str(), c.verdict.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("Var(x_2) == N_0 N_1", "proved"),
+            ("Var(x_l) == N_{l-1} Var(x_{l-1}) (l = 1)", "proved"),
+            ("Var(x_l) == N_{l-1} Var(x_{l-1}) (l = 2)", "proved"),
+            ("mults(x_2) == B N_1 N_2", "proved"),
+            ("mults(x_2) == B N_0 N_1", "refuted"),
+            ("Var(x_2) == N_1^2", "refuted"),
+        ]
+    );
+    assert!(r.passed(&fast()));
+}
+
+#[test]
+fn fixed_sizes_stand_for_their_value() {
+    // `size L = floor(7/2)` is 3: the loop runs 3 times, `h_L` is `h_3`, and `L` in a
+    // claim is the number.
+    let src = "size J
+size L = floor(7/2)
+size K = 2 L - 1
+input h_0[J] ~ normal(0, 1)
+param W_l[J, J] ~ normal(0, 1/J) for l in 1..L
+for l in 1..L:
+  h_l[j] = W_l[j, J'] h_{l-1}[J']
+claim Var(h_L) == 1
+claim Var(h_3) == 1
+claim K == 5
+claim L == 3
+expect refuted
+claim L == 4
+sample J = 4
+";
+    let r = check_source("t.tq", src, &fast());
+    assert_eq!(r.unexpected_errors(), 0, "{:?}", r.diagnostics);
+    let got: Vec<&str> = r.claims.iter().map(|c| c.verdict.as_str()).collect();
+    assert_eq!(got, vec!["proved", "proved", "proved", "proved", "refuted"]);
+    // A fixed size takes no sample value, and is not varied.
+    let e = errors("size J\nsize L = 3\ninput x[J] ~ normal(0, 1)\nsample J = 2, L = 3\n");
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert_eq!(e[0].0, "E0412");
+    assert!(e[0].1.contains("takes no sample value"), "{e:?}");
+    // A value that is not a whole number, or not fixed.
+    assert_eq!(errors("size L = 0\n")[0].0, "E0412");
+    let e = errors("size J\nsize L = 2 ceil(J/2)\ninput x[J] ~ normal(0, 1)\n");
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(
+        e[0].1.contains("not a whole number tq can compute"),
+        "{e:?}"
+    );
+    // A value of sizes that vary, without rounding, is a derived size (its relation a
+    // given of the claims).
+    let r = check_source(
+        "t.tq",
+        "size J\nsize L = J + 1\ninput x[J] ~ normal(0, 1)\nclaim L == J + 1\n",
+        &fast(),
+    );
+    assert_eq!(r.unexpected_errors(), 0, "{:?}", r.diagnostics);
+    assert_eq!(r.claims[0].verdict.as_str(), "proved");
+}
+
+#[test]
+fn per_member_sizes_are_refused_where_they_cannot_be_expanded() {
+    // A symbolic depth: the range is not fixed (one diagnostic, its uses not reported).
+    let e = errors("size B, L\nsize N_l for l in 0..L\ninput h_0[B, N_0] ~ normal(0, 1)\nclaim Var(h_0) == 1\n");
+    assert_eq!(
+        e.iter().map(|e| e.0).collect::<Vec<_>>(),
+        vec!["E0410"],
+        "{e:?}"
+    );
+    // A loop over a symbolic range that uses members.
+    let e = errors(
+        "size B, K\nsize N_l for l in 0..2\ninput h_0[B, N_0] ~ normal(0, 1)\nfor l in 1..K:\n  h_l[b, n_l] = h_{l-1}[b, n_{l-1}]\nclaim Var(h_1) == 1\n",
+    );
+    assert_eq!(
+        e.iter().map(|e| e.0).collect::<Vec<_>>(),
+        vec!["E0410"],
+        "{e:?}"
+    );
+    // A member outside the range, and one whose subscript is not fixed.
+    let e = errors("size B\nsize N_l for l in 0..2\ninput h_0[B, N_0] ~ normal(0, 1)\nparam W[N_3, N_0] ~ normal(0, 1)\n");
+    assert_eq!(
+        e.iter().map(|e| e.0).collect::<Vec<_>>(),
+        vec!["E0411"],
+        "{e:?}"
+    );
+    let e = errors("size B\nsize N_l for l in 0..2\ninput h_0[B, N_0] ~ normal(0, 1)\nparam W[N_k, N_0] ~ normal(0, 1)\n");
+    assert_eq!(
+        e.iter().map(|e| e.0).collect::<Vec<_>>(),
+        vec!["E0411"],
+        "{e:?}"
+    );
+    // A sampled run without a value for every member.
+    let e = errors("size B\nsize N_l for l in 0..1\ninput h_0[B, N_0] ~ normal(0, 1)\nparam W[N_1, N_0] ~ normal(0, 1)\nsample B = 2, N_0 = 3\n");
+    assert_eq!(
+        e.iter().map(|e| e.0).collect::<Vec<_>>(),
+        vec!["E0413"],
+        "{e:?}"
+    );
+    assert!(e[0].1.contains("N_1"), "{e:?}");
+    // A per-member size whose subscript is not the range's variable does not parse.
+    let e = errors("size N_k for l in 0..2\n");
+    assert_eq!(e[0].0, "E0001", "{e:?}");
+    // A `size` line inside a block.
+    let e = errors("size J\nfor l in 0..2:\n  size N_l for l in 0..2\n");
+    assert!(e.iter().any(|e| e.0 == "E0410"), "{e:?}");
+}
+
+#[test]
+fn a_reversed_loop_and_several_per_member_sizes_unroll_in_order() {
+    let src = "size N_l, M_l for l in 0..2
+input x_2[N_2] ~ normal(0, 1)
+input z[M_1] ~ normal(0, 1)
+param W_l[N_l, N_{l+1}] ~ normal(0, 1/N_{l+1}) for l in 0..1
+for l in 0..1 reversed:
+  x_l[n_l] = W_l[n_l, N_{l+1}] x_{l+1}[N_{l+1}]
+claim Var(x_0) == 1
+claim E(z) == 0
+sample N_0 = 3, N_1 = 3, N_2 = 3, M_0 = 2, M_1 = 2, M_2 = 2
+";
+    let r = check_source("t.tq", src, &fast());
+    assert_eq!(r.unexpected_errors(), 0, "{:?}", r.diagnostics);
+    let eqs: Vec<String> = r
+        .program
+        .items
+        .iter()
+        .filter_map(|i| match &i.kind {
+            tq::syntax::ast::ItemKind::Equation(eq) => {
+                Some(tq::syntax::printer::print_ref(&eq.lhs))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(eqs, vec!["x_1[n_1]", "x_0[n_0]"]);
+    let got: Vec<&str> = r.claims.iter().map(|c| c.verdict.as_str()).collect();
+    assert_eq!(got, vec!["proved", "proved"]);
+}
+
+#[test]
+fn the_derived_size_example_of_the_language_page_is_checked() {
+    let src = language_example("### Sizes derived from other sizes");
+    let r = check_source("example.tq", &src, &Options::default());
+    assert_eq!(r.unexpected_errors(), 0, "{:?}", r.diagnostics);
+    let got: Vec<&str> = r.claims.iter().map(|c| c.verdict.as_str()).collect();
+    assert_eq!(got, vec!["proved", "proved", "refuted"]);
+    assert!(r.passed(&Options::default()));
+    // Y = floor((9 - 3)/2) + 1 = 4 is added to the sample line; the gradient check runs
+    // on y[B, 4] and x[B, 9].
+    assert!(!r.gradcheck.is_empty() && r.gradcheck.iter().all(|g| g.passed));
+    let sampled: Vec<String> = r
+        .program
+        .items
+        .iter()
+        .filter_map(|i| match &i.kind {
+            tq::syntax::ast::ItemKind::Sample(bs) => Some(
+                bs.iter()
+                    .map(|b| {
+                        format!(
+                            "{}={}",
+                            b.name.name,
+                            tq::syntax::printer::print_expr(&b.value)
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(","),
+            ),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(sampled, vec!["B=2,X=9,D=3,Y=4"]);
+}
+
+#[test]
+fn derived_sizes_round_only_where_the_rounding_is_known() {
+    let src = "size B, X, D
+size Y = ceil((X - D + 1)/3)
+size Z = X - D + 1
+input x[B, X] ~ normal(0, 1)
+claim Z == X - D + 1
+claim Y == 2 given X = 7, D = 2
+expect refuted
+claim Y == 3 given X = 7, D = 2
+expect refuted
+claim Y == (X - D + 1)/3
+claim 3 Y >= X - D + 1
+sample B = 2, X = 8, D = 3
+";
+    let r = check_source("t.tq", src, &fast());
+    assert_eq!(r.unexpected_errors(), 0, "{:?}", r.diagnostics);
+    let got: Vec<&str> = r.claims.iter().map(|c| c.verdict.as_str()).collect();
+    // The last one needs the ceiling's inequality: proved, or undecided with a reason,
+    // never refuted.
+    assert_eq!(
+        &got[..4],
+        &["proved", "proved", "refuted", "refuted"],
+        "{got:?}"
+    );
+    assert_ne!(got[4], "refuted");
+    // Derived sizes take no sample value, and must be whole at the sample values.
+    let e = errors("size X, D\nsize Y = floor((X - D)/2) + 1\ninput x[X] ~ normal(0, 1)\nsample X = 9, D = 3, Y = 4\n");
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(e[0].1.contains("derived"), "{e:?}");
+    let e =
+        errors("size X, D\nsize Y = (X - D)/2\ninput x[X] ~ normal(0, 1)\nsample X = 8, D = 3\n");
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(e[0].1.contains("5/2"), "{e:?}");
+    // `floor` inside another expression than `floor(e) + c`.
+    let e = errors("size X\nsize Y = 2 floor(X/2)\n");
+    assert_eq!(e[0].0, "E0412", "{e:?}");
+}

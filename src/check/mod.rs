@@ -29,6 +29,7 @@ mod env;
 mod functions;
 pub mod givens;
 mod indices;
+pub mod members;
 mod statements;
 mod terms;
 pub mod vary;

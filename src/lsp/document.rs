@@ -50,8 +50,12 @@ impl Document {
 
 /// The parse and check of a text: a [`FileReport`] without claims or gradient checks.
 pub fn quick_report(path: &str, text: &str) -> FileReport {
-    let parsed = parser::parse(text);
+    let mut parsed = parser::parse(text);
     let mut diagnostics = parsed.diagnostics;
+    diagnostics.extend(check::members::expand(
+        &mut parsed.program,
+        &mut parsed.unparsed,
+    ));
     let (env, check_diags) = check::check_after_parse(&parsed.program, &parsed.unparsed);
     diagnostics.extend(check_diags);
     diagnostics.sort_by_key(|d| (d.span.start, d.code));

@@ -26,6 +26,12 @@ pub struct Item {
 pub enum ItemKind {
     /// `size B, X, Y, J`
     Size(Vec<Ident>),
+    /// `size N_l for l in 0..L`: one size per member (`N_0`, `N_1`, ... `N_L`); `names`
+    /// holds the bases (`N`). Expanded into plain sizes before checking
+    /// ([`crate::check::members`]).
+    SizeMembers { names: Vec<Ident>, range: Range },
+    /// `size L = 3`, `size Y = floor((X - DX)/2) + 1`: a size fixed by its value.
+    SizeValue { name: Ident, value: Expr },
     /// `index dx, dy : D` (the indices range over `0..D`); `centered` makes them range
     /// over `-(D-1)/2 ..= (D-1)/2`.
     Index {

@@ -42,6 +42,20 @@ pub fn print_item(item: &Item, indent: usize, out: &mut String) {
     pad(indent, out);
     match &item.kind {
         ItemKind::Size(ids) => out.push_str(&format!("size {}\n", idents(ids))),
+        ItemKind::SizeMembers { names, range } => {
+            let members: Vec<String> = names
+                .iter()
+                .map(|n| format!("{}_{}", n.name, range.var.name))
+                .collect();
+            out.push_str(&format!(
+                "size {} for {}\n",
+                members.join(", "),
+                print_range(range)
+            ))
+        }
+        ItemKind::SizeValue { name, value } => {
+            out.push_str(&format!("size {} = {}\n", name.name, print_expr(value)))
+        }
         ItemKind::Index {
             names,
             size,
@@ -412,6 +426,14 @@ fn strip_item(item: &mut Item) {
         ItemKind::Index { names, size, .. } => {
             names.iter_mut().for_each(|i| z(&mut i.span));
             z(&mut size.span);
+        }
+        ItemKind::SizeMembers { names, range } => {
+            names.iter_mut().for_each(|i| z(&mut i.span));
+            strip_range(range);
+        }
+        ItemKind::SizeValue { name, value } => {
+            z(&mut name.span);
+            strip_expr(value);
         }
         ItemKind::Boundary(_) => {}
         ItemKind::Decl(d) => {

@@ -226,8 +226,7 @@ impl Ctx<'_> {
             let (rest, _) = ws(i)?;
             match self.ident(rest) {
                 Ok((rest2, id)) if !RESERVED.contains(&id.name.as_str()) => {
-                    factors.push(id);
-                    i = rest2;
+                    factors.push(self.member_factor(id, rest, rest2, &mut i));
                 }
                 _ => break,
             }
@@ -241,6 +240,35 @@ impl Ctx<'_> {
             return fail(i, "an index");
         }
         Ok((i, (coef.unwrap_or(1), factors)))
+    }
+
+    /// A factor of an index position that may be a member of a per-member size or its
+    /// index (`N_l`, `N_{l-1}`, `n_0`, `n_{l}'`): kept by its printed spelling, which
+    /// [`crate::check::members`] resolves. `i` is set past the factor.
+    fn member_factor<'a>(&self, id: Ident, from: In<'a>, after: In<'a>, i: &mut In<'a>) -> Ident {
+        *i = after;
+        if id.name.ends_with('\'') {
+            return id;
+        }
+        let Ok((rest, sub)) = self.subscript(after) else {
+            return id;
+        };
+        let Ok((rest, primes)) = take_while::<_, _, PErr>(|c| c == '\'').parse(rest) else {
+            return id;
+        };
+        let mut name = crate::syntax::printer::print_name(&Name {
+            base: id.name,
+            primes: 0,
+            sup: vec![],
+            sub,
+            span: id.span,
+        });
+        name.push_str(primes.fragment());
+        *i = rest;
+        Ident {
+            name,
+            span: self.span(from, rest),
+        }
     }
 
     pub(super) fn index_list<'a>(&self, i: In<'a>) -> PResult<'a, Vec<IndexExpr>> {

@@ -199,6 +199,46 @@ impl Ctx<'_> {
             "size" => {
                 let (i, _) = keyword("size")(i)?;
                 let (i, ids) = self.name_list(i)?;
+                if let Ok((r, _)) = keyword("for")(i) {
+                    let (r, range) = self.range(r)?;
+                    let suffixes = [
+                        format!("_{}", range.var.name),
+                        format!("_{{{}}}", range.var.name),
+                    ];
+                    let mut names = Vec::new();
+                    for id in ids {
+                        let base = suffixes
+                            .iter()
+                            .find_map(|s| id.name.strip_suffix(s.as_str()))
+                            .filter(|b| {
+                                !b.is_empty() && b.chars().all(|c| c.is_ascii_alphanumeric())
+                            });
+                        match base {
+                            Some(b) => names.push(Ident {
+                                name: b.to_string(),
+                                span: id.span,
+                            }),
+                            None => {
+                                return failure(
+                                    i,
+                                    "a per-member size written with the range's variable as its subscript (`size N_l for l in 0..L`)",
+                                )
+                            }
+                        }
+                    }
+                    return Ok((r, item(ItemKind::SizeMembers { names, range })));
+                }
+                if let Ok((r, _)) = sym("=")(i) {
+                    if ids.len() != 1 {
+                        return failure(
+                            i,
+                            "one size before `=` (`size Y = floor((X - DX)/2) + 1`)",
+                        );
+                    }
+                    let (r, value) = self.expr(r)?;
+                    let name = ids.into_iter().next().expect("one name");
+                    return Ok((r, item(ItemKind::SizeValue { name, value })));
+                }
                 Ok((i, item(ItemKind::Size(ids))))
             }
             "symbol" => {
