@@ -486,8 +486,12 @@ fn last_is_constant(
     member: &str,
     seed: u64,
 ) -> bool {
+    // 20 runs: with one channel, a relu of a product of non-negative values and one
+    // weight is 0 everywhere whenever that weight is negative (probability 1/2 per
+    // run), so three runs called such a member constant one time in eight (the 20,000
+    // model run of session 10, model seed 716863, labelled a false `Var(h_3) <= 0` true).
     let mut seen: Option<f64> = None;
-    for k in 0..3u64 {
+    for k in 0..20u64 {
         let Ok(run) = tq::num::gradcheck::run_model(
             program,
             env,
