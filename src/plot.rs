@@ -335,15 +335,7 @@ pub fn series_on(
     let mut closed: BTreeMap<(String, bool), (sym::Expr, String, String)> = BTreeMap::new();
     for rec in &analysis.recurrences {
         if let Some(c) = &rec.var_closed {
-            let status = if rec.approx.is_empty() {
-                "exact".to_string()
-            } else {
-                rec.approx
-                    .iter()
-                    .map(|a| a.text())
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            };
+            let status = rec.status();
             closed.entry((rec.tensor.clone(), rec.grad)).or_insert((
                 sym::simplify(c),
                 status,

@@ -11,7 +11,7 @@ use common::root;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
@@ -52,13 +52,16 @@ fn uri_of(path: &Path) -> String {
 }
 
 impl Client {
+    /// A server without the verdict cache (tests must not read each other's verdicts
+    /// or write beside problems/).
     fn start() -> Client {
-        Client::start_with(&[])
+        Client::start_with(&[("TQ_NO_CACHE", "1")])
     }
 
     fn start_with(env: &[(&str, &str)]) -> Client {
         let mut child = Command::new(env!("CARGO_BIN_EXE_tq"))
             .arg("lsp")
+            .env_remove("TQ_NO_CACHE")
             .envs(env.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -610,7 +613,7 @@ fn code_actions_insert_the_backward_program_and_fix_a_refuted_claim() {
 /// not exist.
 #[test]
 fn a_panic_in_a_handler_is_an_error_response_not_a_dead_server() {
-    let mut c = Client::start_with(&[("TQ_LSP_PANIC_TEST", "1")]);
+    let mut c = Client::start_with(&[("TQ_LSP_PANIC_TEST", "1"), ("TQ_NO_CACHE", "1")]);
     c.initialize();
     let r = c.request("tq/panicForTest", json!({}));
     assert_eq!(r["error"]["code"], -32603, "{r}");
@@ -681,6 +684,93 @@ fn verdicts_of_an_older_version_are_discarded() {
         .collect();
     assert!(stale.is_empty(), "{stale:?}");
     assert!(c.finish().success());
+}
+
+/// The editor's verdicts go through the verdict cache beside the file, as `tq check`'s
+/// do: a first session writes one entry per claim, and a second session on the same
+/// text reads them (an entry whose evidence was replaced on disk shows the replaced
+/// evidence, so the verdict came from the cache and was not decided again).
+#[test]
+fn the_editor_reads_and_writes_the_verdict_cache() {
+    let dir = std::env::temp_dir().join(format!("tq lsp cache {}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("two claims.tq");
+    let text = "size B, J\n\
+                param w[J] ~ normal(0, 1)\n\
+                input x[B, J] ~ normal(0, 1)\n\
+                y[b] = w[J] x[b, J]\n\
+                sample B = 2, J = 3\n\
+                claim Var(y) == J\n\
+                claim E(y) == 0\n";
+    std::fs::write(&path, text).unwrap();
+    // The URI escapes the spaces of the path.
+    let uri = format!("file://{}", path.display()).replace(' ', "%20");
+    let entries = || -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(dir.join(".tq-cache"))
+            .map(|rd| rd.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        v.sort();
+        v
+    };
+    let mut c = Client::start_with(&[]);
+    c.initialize();
+    c.open(&uri, text, 1);
+    let first = settled_hints(&mut c, &uri, 10, Duration::from_secs(300));
+    assert_eq!(first.len(), 2, "{first:?}");
+    assert!(c.finish().success());
+    let stored = entries();
+    assert_eq!(stored.len(), 2, "one entry per claim: {stored:?}");
+    // Plant a mark in the stored evidence of every entry.
+    for e in &stored {
+        let mut v: Value = serde_json::from_str(&std::fs::read_to_string(e).unwrap()).unwrap();
+        let evidence = v["value"]["report"]["evidence"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no value.report.evidence in {v}"))
+            .to_string();
+        v["value"]["report"]["evidence"] = json!(format!("PLANTED {evidence}"));
+        std::fs::write(e, v.to_string()).unwrap();
+    }
+    let mut c = Client::start_with(&[]);
+    c.initialize();
+    c.open(&uri, text, 1);
+    let second = settled_hints(&mut c, &uri, 10, Duration::from_secs(300));
+    assert_eq!(second.len(), 2, "{second:?}");
+    for h in &second {
+        assert!(h.to_string().contains("PLANTED"), "not from the cache: {h}");
+    }
+    assert!(c.finish().success());
+    assert_eq!(entries().len(), 2, "nothing decided again");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The protocol's exit status: 0 after `shutdown` then `exit` (the other tests), 1 for
+/// an `exit` without `shutdown`, and 1 when the editor closes the connection without
+/// either.
+#[test]
+fn exit_without_shutdown_is_status_1() {
+    fn wait(child: &mut Child) -> std::process::ExitStatus {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "tq lsp did not exit");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    let mut c = Client::start();
+    c.initialize();
+    c.notify("exit", Value::Null);
+    assert_eq!(wait(&mut c.child).code(), Some(1));
+
+    let mut c = Client::start();
+    c.initialize();
+    let Client {
+        mut child, stdin, ..
+    } = c;
+    drop(stdin);
+    assert_eq!(wait(&mut child).code(), Some(1));
 }
 
 /// Every file of the robustness corpus and the test cases, and seeded mutations of the

@@ -20,6 +20,7 @@
 //!   what a claim varies.
 
 pub mod budget;
+pub mod capitals;
 mod claims;
 mod declare;
 mod defs;

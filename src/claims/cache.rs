@@ -68,6 +68,33 @@ pub fn context(source: &str, claims: &[(usize, usize)]) -> String {
     out
 }
 
+/// The environment variable that turns the verdict cache off (as `--no-cache` does);
+/// the tests that run tq set it.
+pub const NO_CACHE_VAR: &str = "TQ_NO_CACHE";
+
+/// The identity of this tq build in the verdict cache's keys: the version and the
+/// executable's size and modification time, so that another build (a changed engine)
+/// never reads this one's verdicts. `None` (no cache) when it cannot be known, or when
+/// `TQ_NO_CACHE` is set.
+pub fn tool_identity() -> Option<String> {
+    if std::env::var_os(NO_CACHE_VAR).is_some_and(|v| !v.is_empty()) {
+        return None;
+    }
+    let exe = std::env::current_exe().ok()?;
+    let meta = std::fs::metadata(exe).ok()?;
+    let modified = meta
+        .modified()
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?;
+    Some(format!(
+        "tq {} {} {}",
+        env!("CARGO_PKG_VERSION"),
+        meta.len(),
+        modified.as_nanos()
+    ))
+}
+
 impl VerdictCache {
     /// The cache in `dir`, for the build `tool`.
     pub fn new(dir: impl Into<PathBuf>, tool: impl Into<String>) -> VerdictCache {
@@ -75,6 +102,15 @@ impl VerdictCache {
             dir: dir.into(),
             tool: tool.into(),
         }
+    }
+
+    /// The cache of the file `path`: `.tq-cache/` in its directory.
+    pub fn beside(path: &Path, tool: &str) -> VerdictCache {
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        VerdictCache::new(dir.join(".tq-cache"), tool)
     }
 
     /// The directory.

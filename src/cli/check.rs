@@ -6,6 +6,7 @@ use super::io::{
 };
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use tq::claims::cache::{tool_identity, VerdictCache};
 use tq::report::{self, FileReport, Options};
 
 pub fn check(
@@ -112,7 +113,7 @@ fn check_paths(paths: &[PathBuf], opts: &Options, cache: bool) -> (Vec<FileRepor
             Loaded::Unreadable(_) => None,
         })
         .collect();
-    let tool = if cache { cache_tool() } else { None };
+    let tool = if cache { tool_identity() } else { None };
     let mut checked = check_all_cached(&sources, opts, tool.as_deref()).into_iter();
     let reports = loaded
         .into_iter()
@@ -130,50 +131,12 @@ pub fn check_all(sources: &[(String, String)], opts: &Options) -> Vec<FileReport
     check_all_cached(sources, opts, None)
 }
 
-/// The environment variable that turns the verdict cache off (as `--no-cache` does);
-/// the tests that run tq set it.
-pub const NO_CACHE_VAR: &str = "TQ_NO_CACHE";
-
-/// The identity of this tq build in the verdict cache's keys: the version and the
-/// executable's size and modification time, so that another build (a changed engine)
-/// never reads this one's verdicts. `None` (no cache) when it cannot be known, or when
-/// `TQ_NO_CACHE` is set.
-fn cache_tool() -> Option<String> {
-    if std::env::var_os(NO_CACHE_VAR).is_some_and(|v| !v.is_empty()) {
-        return None;
-    }
-    let exe = std::env::current_exe().ok()?;
-    let meta = std::fs::metadata(exe).ok()?;
-    let modified = meta
-        .modified()
-        .ok()?
-        .duration_since(std::time::UNIX_EPOCH)
-        .ok()?;
-    Some(format!(
-        "tq {} {} {}",
-        env!("CARGO_PKG_VERSION"),
-        meta.len(),
-        modified.as_nanos()
-    ))
-}
-
 /// The verdict cache of a file: `.tq-cache/` in its directory (none for standard input).
-fn cache_for(path: &str, tool: &str) -> Option<tq::claims::cache::VerdictCache> {
+fn cache_for(path: &str, tool: &str) -> Option<VerdictCache> {
     if path == super::io::STDIN_NAME {
         return None;
     }
-    let dir = Path::new(path)
-        .parent()
-        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    let dir = if dir.as_os_str().is_empty() {
-        PathBuf::from(".")
-    } else {
-        dir
-    };
-    Some(tq::claims::cache::VerdictCache::new(
-        dir.join(".tq-cache"),
-        tool,
-    ))
+    Some(VerdictCache::beside(Path::new(path), tool))
 }
 
 /// [`check_all`], each file with its verdict cache when `tool` (the build's identity)

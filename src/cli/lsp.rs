@@ -2,8 +2,9 @@
 
 use std::process::ExitCode;
 
-/// Serves until the editor sends `exit` or closes standard input. Exit 0 after a clean
-/// `exit`, 1 when the protocol failed (the reason on stderr).
+/// Serves until the editor sends `exit` or closes standard input. Exit 0 after
+/// `shutdown` and `exit`; 1 when `exit` (or the end of input) comes without
+/// `shutdown`, as the protocol says, or when the protocol failed (the reason on stderr).
 pub fn lsp(seed: u64) -> ExitCode {
     let (conn, io) = tq::lsp::transport::stdio();
     let opts = tq::report::Options {

@@ -133,18 +133,7 @@ fn moment_lines(r: &FileReport) -> Vec<MomentLine> {
                 section,
                 format!("Var({to})"),
                 sym::to_ascii(&step),
-                format!(
-                    "recurrence; {}",
-                    if rec.approx.is_empty() {
-                        "exact".to_string()
-                    } else {
-                        rec.approx
-                            .iter()
-                            .map(|a| a.text())
-                            .collect::<Vec<_>>()
-                            .join("; ")
-                    }
-                ),
+                format!("recurrence; {}", rec.status()),
             ));
         }
         let n = sym::Expr::sym(&rec.var);

@@ -187,82 +187,24 @@ impl<'a> Gen<'a> {
         self.axes.iter().position(|a| a == name)
     }
 
-    fn capitals(&self, e: &Expr, bound: &BTreeSet<String>, out: &mut Vec<String>) {
-        fn in_ref(g: &Gen, r: &Ref, bound: &BTreeSet<String>, out: &mut Vec<String>) {
-            for ix in r.indices.iter().flatten() {
-                match ix {
-                    IndexExpr::Affine(a) => {
-                        for f in a.terms.iter().flat_map(|t| t.factors.iter()) {
-                            if is_summed_index(&f.name)
-                                && !bound.contains(&f.name)
-                                && g.env.index_size(&f.name.to_lowercase()).is_some()
-                                && !out.contains(&f.name)
-                            {
-                                out.push(f.name.clone());
-                            }
-                        }
-                    }
-                    IndexExpr::Lookup(r) => in_ref(g, r, bound, out),
-                }
-            }
-        }
-        match e {
-            Expr::Ref(r) => in_ref(self, r, bound, out),
-            Expr::Unary(_, x, _) | Expr::Iverson(x, _) => self.capitals(x, bound, out),
-            Expr::Binary(_, l, r, _) | Expr::Rel(_, l, r, _) => {
-                self.capitals(l, bound, out);
-                self.capitals(r, bound, out);
-            }
-            _ => {}
-        }
-    }
-
+    /// Every unbound capital index anywhere in the expression.
     fn capitals_deep(&self, e: &Expr, bound: &BTreeSet<String>, out: &mut Vec<String>) {
-        let mut refs = Vec::new();
-        crate::check::walk_refs(e, &mut |r| refs.push(r.clone()));
-        for r in refs {
-            self.capitals(&Expr::Ref(r), bound, out);
+        let is_bound = |n: &str| bound.contains(n);
+        crate::check::capitals::Capitals {
+            env: self.env,
+            bound: &is_bound,
         }
+        .deep(e, out)
     }
 
-    /// The interpreter's rule: capitals outside any parenthesized sum of the term, and
-    /// those shared by two of its parenthesized sums.
+    /// The interpreter's rule (`check::capitals`): the capitals summed over the term.
     fn term_capitals(&self, e: &Expr, bound: &BTreeSet<String>) -> Vec<String> {
-        let mut direct = Vec::new();
-        let mut opaque: Vec<Vec<String>> = Vec::new();
-        self.split(e, bound, &mut direct, &mut opaque);
-        let mut out = direct;
-        for (k, set) in opaque.iter().enumerate() {
-            for c in set {
-                if !out.contains(c) && opaque.iter().skip(k + 1).any(|o| o.contains(c)) {
-                    out.push(c.clone());
-                }
-            }
+        let is_bound = |n: &str| bound.contains(n);
+        crate::check::capitals::Capitals {
+            env: self.env,
+            bound: &is_bound,
         }
-        out
-    }
-
-    fn split(
-        &self,
-        e: &Expr,
-        bound: &BTreeSet<String>,
-        direct: &mut Vec<String>,
-        opaque: &mut Vec<Vec<String>>,
-    ) {
-        match e {
-            Expr::Binary(BinOp::Add | BinOp::Sub, ..) => {
-                let mut set = Vec::new();
-                self.capitals(e, bound, &mut set);
-                opaque.push(set);
-            }
-            Expr::Unary(_, x, _) | Expr::Iverson(x, _) => self.split(x, bound, direct, opaque),
-            Expr::Binary(_, l, r, _) | Expr::Rel(_, l, r, _) => {
-                self.split(l, bound, direct, opaque);
-                self.split(r, bound, direct, opaque);
-            }
-            Expr::Ref(_) => self.capitals(e, bound, direct),
-            _ => {}
-        }
+        .of_term(e)
     }
 
     fn eval(&mut self, e: &Expr, bound: &BTreeSet<String>) -> Result<String, String> {

@@ -79,7 +79,8 @@ fn to_value<T: serde::Serialize>(t: T) -> Reply {
 }
 
 /// Runs the server on a connection (stdio for `tq lsp`, in memory for tests) until
-/// the editor sends `exit` or closes the connection. `opts` decides the claims (the
+/// the editor sends `exit` or closes the connection: `Ok` after a `shutdown` request,
+/// else an error (the protocol's exit status 1). `opts` decides the claims (the
 /// seed); the gradient check is not run.
 pub fn serve(conn: &Connection, opts: Options) -> Result<(), String> {
     let (id, init) = conn.initialize_start().map_err(|e| e.to_string())?;
@@ -119,12 +120,18 @@ pub fn serve(conn: &Connection, opts: Options) -> Result<(), String> {
                 Ok(Message::Request(r)) => server.request(r),
                 Ok(Message::Notification(n)) => {
                     if n.method == Exit::METHOD {
-                        break Ok(());
+                        // The protocol: exit 0 after `shutdown`, 1 without it.
+                        break if server.shutting_down {
+                            Ok(())
+                        } else {
+                            Err("`exit` came without a `shutdown` request before it".to_string())
+                        };
                     }
                     server.notification(n);
                 }
                 Ok(Message::Response(_)) => {}
-                Err(_) => break Ok(()),
+                Err(_) if server.shutting_down => break Ok(()),
+                Err(_) => break Err("the editor closed the connection without `shutdown` and `exit`".to_string()),
             },
             recv(rx) -> out => if let Ok(o) = out { server.deliver(o) },
         }

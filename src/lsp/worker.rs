@@ -8,6 +8,7 @@
 //! ignored by the server (the store keeps results only for the version it holds).
 
 use super::document::quick_report;
+use crate::claims::cache::VerdictCache;
 use crate::claims::{self, Options, Verdict};
 use crate::derive;
 use crate::report::FileReport;
@@ -148,6 +149,7 @@ fn current(shared: &(Mutex<Queue>, Condvar), uri: &Uri, version: i32) -> bool {
 }
 
 fn run(shared: Arc<(Mutex<Queue>, Condvar)>, out: Sender<Output>, opts: Options) {
+    let tool = crate::claims::cache::tool_identity();
     loop {
         let job = {
             let (lock, cv) = &*shared;
@@ -188,7 +190,13 @@ fn run(shared: Arc<(Mutex<Queue>, Condvar)>, out: Sender<Output>, opts: Options)
         if !current(&shared, &uri, version) {
             continue;
         }
-        // Stage 2: the claims.
+        // Stage 2: the claims, with the verdict cache beside the file (as `tq check`).
+        let opts = Options {
+            cache: tool
+                .as_deref()
+                .and_then(|t| file_path(&uri).map(|p| VerdictCache::beside(&p, t))),
+            ..opts.clone()
+        };
         match catch_unwind(AssertUnwindSafe(|| {
             decide(&report, version, &opts, &values)
         })) {
@@ -378,6 +386,31 @@ fn claim_items(items: &[Item], out: &mut Vec<Item>) {
             _ => {}
         }
     }
+}
+
+/// The local path of a `file:` URI (percent-escapes decoded); `None` for other schemes
+/// and for paths that are not valid UTF-8 once decoded.
+fn file_path(uri: &Uri) -> Option<std::path::PathBuf> {
+    let rest = uri.as_str().strip_prefix("file://")?;
+    // `file://host/path`: only the local host (empty or `localhost`).
+    let path = rest.strip_prefix("localhost").unwrap_or(rest);
+    if !path.starts_with('/') {
+        return None;
+    }
+    let bytes = path.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut k = 0;
+    while k < bytes.len() {
+        if bytes[k] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(k + 1..k + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            k += 3;
+        } else {
+            out.push(bytes[k]);
+            k += 1;
+        }
+    }
+    String::from_utf8(out).ok().map(std::path::PathBuf::from)
 }
 
 fn short(text: &str, n: usize) -> String {

@@ -90,6 +90,21 @@ pub struct Recurrence {
     pub unsolved: Option<String>,
 }
 
+impl Recurrence {
+    /// "exact", or the approximations the recurrence rests on, joined by `; `.
+    pub fn status(&self) -> String {
+        if self.approx.is_empty() {
+            "exact".to_string()
+        } else {
+            self.approx
+                .iter()
+                .map(|a| a.text())
+                .collect::<Vec<_>>()
+                .join("; ")
+        }
+    }
+}
+
 /// The moments of every tensor of a program.
 #[derive(Clone, Debug, Default)]
 pub struct Analysis {

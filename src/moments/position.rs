@@ -103,34 +103,51 @@ fn second_moment_of(init: &Init) -> Option<Init> {
 }
 
 fn items(its: &[Item], env: &Env) -> Option<Vec<Item>> {
-    let mut out = Vec::new();
-    for it in its {
-        let kind = match &it.kind {
-            ItemKind::Decl(d) if d.kind == DeclKind::Grad => continue,
-            ItemKind::Decl(d) => ItemKind::Decl(Decl {
+    rewrite_items(its, &mut |it| {
+        Some(match &it.kind {
+            ItemKind::Decl(d) if d.kind == DeclKind::Grad => None,
+            ItemKind::Decl(d) => Some(ItemKind::Decl(Decl {
                 init: Some(second_moment_of(d.init.as_ref()?)?),
                 ..d.clone()
-            }),
+            })),
             ItemKind::Equation(eq) => {
                 let mut eq = eq.clone();
                 eq.rhs = rhs(&eq.rhs, env)?;
                 if eq.op == AssignOp::SubAssign {
                     eq.op = AssignOp::AddAssign;
                 }
-                ItemKind::Equation(eq)
+                Some(ItemKind::Equation(eq))
             }
+            other => Some(other.clone()),
+        })
+    })
+}
+
+/// Rewrites a statement list for a derived program: `f` maps each statement other
+/// than a `for` block or a claim to its new form (`Some(None)` drops it, `None` gives
+/// up on the whole program); `for` blocks are rewritten inside and claims dropped.
+fn rewrite_items(
+    its: &[Item],
+    f: &mut dyn FnMut(&Item) -> Option<Option<ItemKind>>,
+) -> Option<Vec<Item>> {
+    let mut out = Vec::new();
+    for it in its {
+        let kind = match &it.kind {
             ItemKind::Loop(l) => {
                 let mut l = l.clone();
-                l.body = items(&l.body, env)?;
+                l.body = rewrite_items(&l.body, f)?;
                 ItemKind::Loop(l)
             }
-            ItemKind::ForIndices(f) => {
-                let mut f = f.clone();
-                f.body = items(&f.body, env)?;
-                ItemKind::ForIndices(f)
+            ItemKind::ForIndices(fi) => {
+                let mut fi = fi.clone();
+                fi.body = rewrite_items(&fi.body, f)?;
+                ItemKind::ForIndices(fi)
             }
             ItemKind::Claim(_) => continue,
-            other => other.clone(),
+            _ => match f(it)? {
+                Some(k) => k,
+                None => continue,
+            },
         };
         out.push(Item {
             kind,
@@ -261,9 +278,8 @@ fn defects(e: &ast::Expr, env: &Env, out: &mut Vec<ast::Expr>) {
 }
 
 fn interior_items(its: &[Item], env: &Env) -> Vec<Item> {
-    let mut out = Vec::new();
-    for it in its {
-        let kind = match &it.kind {
+    let rewritten = rewrite_items(its, &mut |it| {
+        Some(Some(match &it.kind {
             ItemKind::Decl(d) => {
                 let categorical =
                     matches!(&d.init, Some(Init::Dist(c)) if c.func.name == "categorical");
@@ -300,25 +316,11 @@ fn interior_items(its: &[Item], env: &Env) -> Vec<Item> {
                 }
                 ItemKind::Equation(eq)
             }
-            ItemKind::Loop(l) => {
-                let mut l = l.clone();
-                l.body = interior_items(&l.body, env);
-                ItemKind::Loop(l)
-            }
-            ItemKind::ForIndices(f) => {
-                let mut f = f.clone();
-                f.body = interior_items(&f.body, env);
-                ItemKind::ForIndices(f)
-            }
-            ItemKind::Claim(_) => continue,
             other => other.clone(),
-        };
-        out.push(Item {
-            kind,
-            span: it.span,
-        });
-    }
-    out
+        }))
+    });
+    // The statement rewrite above never gives up.
+    rewritten.unwrap_or_default()
 }
 
 /// The interior program of a forward program and (for gradients) its derived backward

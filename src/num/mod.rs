@@ -410,84 +410,24 @@ impl<'a> Machine<'a> {
             .unwrap_or(0.0))
     }
 
-    /// The capital indices summed over the term `e`: those occurring outside any
-    /// parenthesized sum of the term, and those shared by two of its parenthesized
-    /// sums (a capital inside one sum only is summed there).
+    /// The capital indices summed over the term `e` (`check::capitals`).
     pub(crate) fn term_capitals(&self, e: &Expr, b: &Bind) -> Vec<String> {
-        let mut direct = Vec::new();
-        let mut opaque: Vec<Vec<String>> = Vec::new();
-        self.split_capitals(e, b, &mut direct, &mut opaque);
-        let mut out = direct;
-        for (k, set) in opaque.iter().enumerate() {
-            for c in set {
-                if !out.contains(c) && opaque.iter().skip(k + 1).any(|o| o.contains(c)) {
-                    out.push(c.clone());
-                }
-            }
+        let bound = |n: &str| lookup(b, n).is_some();
+        crate::check::capitals::Capitals {
+            env: self.env,
+            bound: &bound,
         }
-        out
-    }
-
-    fn split_capitals(
-        &self,
-        e: &Expr,
-        b: &Bind,
-        direct: &mut Vec<String>,
-        opaque: &mut Vec<Vec<String>>,
-    ) {
-        match e {
-            Expr::Binary(BinOp::Add | BinOp::Sub, ..) => {
-                let mut set = Vec::new();
-                self.capitals(e, b, &mut set);
-                opaque.push(set);
-            }
-            Expr::Unary(_, x, _) | Expr::Iverson(x, _) => self.split_capitals(x, b, direct, opaque),
-            Expr::Binary(_, l, r, _) | Expr::Rel(_, l, r, _) => {
-                self.split_capitals(l, b, direct, opaque);
-                self.split_capitals(r, b, direct, opaque);
-            }
-            Expr::Ref(_) => self.capitals(e, b, direct),
-            _ => {}
-        }
+        .of_term(e)
     }
 
     /// Every unbound capital index anywhere in the expression.
     fn capitals_deep(&self, e: &Expr, b: &Bind, out: &mut Vec<String>) {
-        let mut refs = Vec::new();
-        crate::check::walk_refs(e, &mut |r| refs.push(r.clone()));
-        for r in refs {
-            self.capitals(&Expr::Ref(r), b, out);
+        let bound = |n: &str| lookup(b, n).is_some();
+        crate::check::capitals::Capitals {
+            env: self.env,
+            bound: &bound,
         }
-    }
-
-    fn capitals(&self, e: &Expr, b: &Bind, out: &mut Vec<String>) {
-        fn in_ref(m: &Machine, r: &Ref, b: &Bind, out: &mut Vec<String>) {
-            for ix in r.indices.iter().flatten() {
-                match ix {
-                    IndexExpr::Affine(a) => {
-                        for f in a.terms.iter().flat_map(|t| t.factors.iter()) {
-                            if is_summed_index(&f.name)
-                                && lookup(b, &f.name).is_none()
-                                && m.env.index_size(&f.name.to_lowercase()).is_some()
-                                && !out.contains(&f.name)
-                            {
-                                out.push(f.name.clone());
-                            }
-                        }
-                    }
-                    IndexExpr::Lookup(r) => in_ref(m, r, b, out),
-                }
-            }
-        }
-        match e {
-            Expr::Ref(r) => in_ref(self, r, b, out),
-            Expr::Unary(_, x, _) | Expr::Iverson(x, _) => self.capitals(x, b, out),
-            Expr::Binary(_, l, r, _) | Expr::Rel(_, l, r, _) => {
-                self.capitals(l, b, out);
-                self.capitals(r, b, out);
-            }
-            _ => {}
-        }
+        .deep(e, out)
     }
 
     /// Evaluates an expression; capital indices of each term are summed.
