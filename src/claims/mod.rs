@@ -307,8 +307,20 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
                 (true, Verdict::Refuted) => montecarlo::Need::Recheck,
                 (true, _) => montecarlo::Need::Sanity,
             };
-            if let Some(mc) = montecarlo::decide(claim, &mc_ctx, &mut trials, &mut mc_budget, need)
+            // A refutation at a point of the sizes and symbols is checked again there:
+            // Monte Carlo at the `sample` sizes tests another claim (the claim is about
+            // every size) and could not see the failure.
+            let at_witness = match (&o.witness, need) {
+                (Some(w), montecarlo::Need::Recheck) => claim_at_point(claim, &w.point),
+                _ => None,
+            };
+            let mc_claim = at_witness.as_ref().map_or(claim, |(c, _)| c);
+            if let Some(mut mc) =
+                montecarlo::decide(mc_claim, &mc_ctx, &mut trials, &mut mc_budget, need)
             {
+                if let Some((_, point)) = &at_witness {
+                    mc.evidence = format!("at the witness ({point}): {}", mc.evidence);
+                }
                 if by_moments {
                     // The second check: Monte Carlo on the model itself.
                     let disagree = matches!(
@@ -712,6 +724,58 @@ fn decide_with_moments(
     first
 }
 
+/// The claim with the point's values added as givens (`I == 1`, `sigma == 1/2`), those
+/// its own givens do not set already, and the point as text; `None` for an empty point
+/// or one that adds nothing.
+fn claim_at_point(
+    claim: &Claim,
+    point: &BTreeMap<String, num_rational::BigRational>,
+) -> Option<(Claim, String)> {
+    use crate::syntax::ast::{BinOp, Name, Ref};
+    use num_traits::Signed;
+    let set: Vec<String> = montecarlo::given_values(claim)
+        .ok()?
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    let span = claim.body.span();
+    let mut c = claim.clone();
+    let mut shown = Vec::new();
+    for (name, v) in point {
+        if set.contains(name) {
+            continue;
+        }
+        let num = |i: &num_bigint::BigInt| ast::Expr::Num(i.to_string(), span);
+        let mut value = num(&v.numer().abs());
+        if !v.is_integer() {
+            value = ast::Expr::Binary(BinOp::Div, Box::new(value), Box::new(num(v.denom())), span);
+        }
+        if v.is_negative() {
+            value = ast::Expr::Unary(ast::UnOp::Neg, Box::new(value), span);
+        }
+        let name_ref = ast::Expr::Ref(Ref {
+            name: Name {
+                base: name.clone(),
+                primes: 0,
+                sup: Vec::new(),
+                sub: Vec::new(),
+                span,
+            },
+            grad: false,
+            indices: None,
+            span,
+        });
+        c.given.push(ast::Expr::Rel(
+            RelOp::Eq,
+            Box::new(name_ref),
+            Box::new(value),
+            span,
+        ));
+        shown.push(format!("{name} = {v}"));
+    }
+    (!shown.is_empty()).then(|| (c, shown.join(", ")))
+}
+
 fn undecided(why: impl Into<String>) -> Outcome {
     Outcome::undecided(why)
 }
@@ -850,6 +914,14 @@ fn decide(
         assumptions,
         // Scalar inputs range over the reals (0 and negative values included).
         signed_symbols: env.scalars.keys().cloned().collect(),
+        // A declared symbol named `pi` or `e` is the file's symbol, not the constant
+        // (symbols are drawn positive anyway).
+        positive_symbols: env
+            .symbols
+            .keys()
+            .filter(|k| matches!(k.as_str(), "pi" | "e"))
+            .cloned()
+            .collect(),
         conditions,
         ..Default::default()
     };

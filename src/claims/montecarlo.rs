@@ -195,7 +195,48 @@ struct Moment {
 
 /// Replaces `Var(T)` and `E[T]` by symbols `mc_k`; other calls that cannot be estimated
 /// are reported.
+/// `x` when the arguments are the one expression `x^2` with `x` a reference.
+fn square_of_ref(args: &[ast::Expr]) -> Option<&ast::Expr> {
+    match args {
+        [ast::Expr::Binary(ast::BinOp::Pow, x, k, _)]
+            if matches!(**x, ast::Expr::Ref(_))
+                && matches!(&**k, ast::Expr::Num(n, _) if n.parse::<f64>() == Ok(2.0)) =>
+        {
+            Some(x)
+        }
+        _ => None,
+    }
+}
+
 fn extract(e: &ast::Expr, out: &mut Vec<Moment>) -> Result<ast::Expr, String> {
+    // `E(x^2)` of an element is `Var(x) + E(x)^2`, both estimated.
+    if let ast::Expr::Call(c) = e {
+        if let (true, Some(x)) = (c.func.name == "E", square_of_ref(&c.args)) {
+            let call = |name: &str| {
+                ast::Expr::Call(ast::Call {
+                    func: ast::Ident {
+                        name: name.into(),
+                        span: c.func.span,
+                    },
+                    args: vec![x.clone()],
+                    brackets: c.brackets,
+                    span: c.span,
+                })
+            };
+            let second = ast::Expr::Binary(
+                ast::BinOp::Add,
+                Box::new(call("Var")),
+                Box::new(ast::Expr::Binary(
+                    ast::BinOp::Pow,
+                    Box::new(call("E")),
+                    Box::new(ast::Expr::Num("2".into(), c.span)),
+                    c.span,
+                )),
+                c.span,
+            );
+            return extract(&second, out);
+        }
+    }
     Ok(match e {
         ast::Expr::Call(c) if matches!(c.func.name.as_str(), "Var" | "E") => {
             let [ast::Expr::Ref(r)] = c.args.as_slice() else {
@@ -261,6 +302,46 @@ fn extract(e: &ast::Expr, out: &mut Vec<Moment>) -> Result<ast::Expr, String> {
         ast::Expr::Sum(..) => return Err("sums of moments are not estimated yet".into()),
         other => other.clone(),
     })
+}
+
+/// Why Monte Carlo's pooled statistics do not estimate the moment of `target`'s element:
+/// a position that is neither a number nor a plain index of its own (a loop variable
+/// the claim binds, an index repeated, an index with an offset or a factor).
+fn unpooled_position(target: &Ref, loop_vars: &[String]) -> Option<String> {
+    let mut seen = std::collections::BTreeSet::new();
+    let name = &target.name.base;
+    for ix in target.indices.iter().flatten() {
+        let IndexExpr::Affine(a) = ix else {
+            return Some(format!(
+                "Monte Carlo does not estimate the moment of `{name}` at a looked-up position yet"
+            ));
+        };
+        if a.terms.is_empty() {
+            continue;
+        }
+        let plain = match a.terms.as_slice() {
+            [t] if a.constant == 0 && t.coef == 1 && t.factors.len() == 1 => {
+                Some(t.factors[0].name.clone())
+            }
+            _ => None,
+        };
+        let Some(v) = plain else {
+            return Some(format!(
+                "Monte Carlo pools the elements of `{name}` over its free positions; a shifted or scaled position selects other elements, which it does not estimate yet"
+            ));
+        };
+        if loop_vars.contains(&v) {
+            return Some(format!(
+                "Monte Carlo pools the elements of `{name}` over its free positions; a position at the loop variable `{v}` selects the elements of one step, which it does not estimate yet"
+            ));
+        }
+        if !seen.insert(v.clone()) {
+            return Some(format!(
+                "Monte Carlo pools the elements of `{name}` over its free positions; the index `{v}` repeated selects a diagonal, which it does not estimate yet"
+            ));
+        }
+    }
+    None
 }
 
 /// A tensor member's elements selected by fixed positions (`[0, x, y, 0]`: `Some(0)`,
@@ -887,6 +968,17 @@ pub fn decide<'a>(
         .into_iter()
         .filter(|r| super::mentions(&claim.text, &r.var.name))
         .collect();
+    // A trial's statistics pool the elements of a member over every position not fixed
+    // by a number. That estimates one element's moment only when the positions are
+    // distinct plain indices: a position read at a loop variable the claim binds
+    // (`Var(h[b,t,j]) == 4^t`), a repeated index (the diagonal `s[t,t]`) or a shifted one
+    // selects other elements than the pool, and was compared with the pool's moment.
+    let loop_vars: Vec<String> = used.iter().map(|r| r.var.name.clone()).collect();
+    for m in &moments {
+        if let Some(why) = unpooled_position(&m.target, &loop_vars) {
+            return Some(und(why));
+        }
+    }
     // Trials, shared by the claims with the same setting.
     let key = setting_key(claim);
     let needed = ctx.targets.settings.get(&key).cloned();
@@ -898,7 +990,11 @@ pub fn decide<'a>(
         Err(e) => return Some(und(e.clone())),
     };
     let mut m0 = trials.first.clone();
-    let consts = m0.consts.clone();
+    let mut consts = m0.consts.clone();
+    // The named constants a formula may read (`sqrt(v/(2 pi))`), unless the file
+    // gives the name a value of its own.
+    consts.entry("pi".into()).or_insert(std::f64::consts::PI);
+    consts.entry("e".into()).or_insert(std::f64::consts::E);
     let mine: Needed = moments
         .iter()
         .map(|m| (env.key_of(&m.target.name), m.target.grad))

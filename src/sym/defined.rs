@@ -755,7 +755,14 @@ pub fn enclose(e: &Expr, at: &BTreeMap<String, BigRational>) -> Option<Enclosure
             widen(v, v)
         }
         Expr::Sym(s) => {
-            let v = at.get(s)?.to_f64()?;
+            let v = match (at.get(s), s.as_str()) {
+                (Some(v), _) => v.to_f64()?,
+                // The named constants, when no point gives the name a value: the f64
+                // value is within one rounding of the constant, far inside the widening.
+                (None, "pi") => std::f64::consts::PI,
+                (None, "e") => std::f64::consts::E,
+                (None, _) => return None,
+            };
             widen(v, v)
         }
         Expr::Add(ts) => {
@@ -836,7 +843,9 @@ pub fn enclose(e: &Expr, at: &BTreeMap<String, BigRational>) -> Option<Enclosure
             // enclosure.
             let mono = |g: fn(f64) -> f64| {
                 let (a, b) = (g(l), g(h));
-                let lost = |_: f64, y: f64| y == 0.0 && matches!(f, Func::Exp | Func::Sigmoid);
+                let lost = |_: f64, y: f64| {
+                    y == 0.0 && matches!(f, Func::Exp | Func::Sigmoid | Func::Softplus)
+                };
                 if lost(l, a) || lost(h, b) {
                     return None;
                 }
@@ -847,9 +856,12 @@ pub fn enclose(e: &Expr, at: &BTreeMap<String, BigRational>) -> Option<Enclosure
                 Func::Sigmoid => mono(|v| 1.0 / (1.0 + (-v).exp())),
                 Func::Tanh => mono(f64::tanh),
                 Func::Relu => mono(|v| v.max(0.0)),
+                // Increasing; `max(x, 0) + ln_1p(e^(−|x|))` from the standard library's
+                // exp and ln_1p, within a few roundings (an underflow to 0 is no enclosure).
+                Func::Softplus => mono(|v| v.max(0.0) + (-v.abs()).exp().ln_1p()),
                 // No enclosure for these (their f64 implementations carry no error
                 // bound here): a float comparison of them decides nothing.
-                Func::Gelu | Func::Softplus | Func::Erf => None,
+                Func::Gelu | Func::Erf => None,
                 Func::Step => {
                     if l > 0.0 {
                         Some((1.0, 1.0))

@@ -371,11 +371,23 @@ struct Problem<'a> {
     dom: Domains,
     syms: BTreeSet<String>,
     conds: Vec<Condition>,
+    /// The named constants (`pi`, `e`) the sides read: never drawn, never exact,
+    /// evaluated in floating point with an enclosure and bounded in the range facts.
+    consts: BTreeMap<String, f64>,
 }
 
 impl Problem<'_> {
+    /// The point in floating point, with the named constants.
+    fn f64_point(&self, at: &BTreeMap<String, BigRational>) -> BTreeMap<String, f64> {
+        let mut atf = to_f64_point(at);
+        for (k, v) in &self.consts {
+            atf.entry(k.clone()).or_insert(*v);
+        }
+        atf
+    }
+
     fn assumptions_hold(&self, at: &BTreeMap<String, BigRational>) -> bool {
-        let atf = to_f64_point(at);
+        let atf = self.f64_point(at);
         self.opts
             .assumptions
             .iter()
@@ -505,7 +517,7 @@ impl Problem<'_> {
                 None => {}
             }
         }
-        let atf = to_f64_point(at);
+        let atf = self.f64_point(at);
         let (Ok(l), Ok(r)) = (self.lhs.eval_f64(&atf), self.rhs.eval_f64(&atf)) else {
             return PointResult::Skip("a side cannot be evaluated".into());
         };
@@ -725,6 +737,27 @@ pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) ->
     for (a, r, b) in &opts.assumptions {
         dom.assume(a, r, b);
     }
+    // The named constants `pi` and `e` (unless the file declares a symbol of that name):
+    // not free symbols. A point never gives them a value; exact evaluation leaves them
+    // irrational (so a claim reading them is decided in floating point, with an
+    // enclosure, or by the range facts), and the range facts know them to 9 digits.
+    let consts = named_constants(&syms, opts);
+    for (name, (lo, hi)) in CONSTANT_BOUNDS {
+        if consts.contains_key(*name) {
+            let x = Expr::sym(name);
+            dom.assume(
+                &x,
+                &Rel::Ge,
+                &Expr::num(BigRational::new((*lo).into(), 1_000_000_000.into())),
+            );
+            dom.assume(
+                &x,
+                &Rel::Le,
+                &Expr::num(BigRational::new((*hi).into(), 1_000_000_000.into())),
+            );
+        }
+    }
+    syms.retain(|s| !consts.contains_key(s));
     // The symbols' declared domains (a probability in [0, 1], a variance >= 0, sizes):
     // every small point and every witness lies inside them.
     for (s, d) in &opts.domains {
@@ -768,6 +801,7 @@ pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) ->
     for c in &conds {
         syms.extend(c.expr().free_symbols());
     }
+    syms.retain(|s| !consts.contains_key(s));
     let pb = Problem {
         lhs,
         rel,
@@ -776,6 +810,7 @@ pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) ->
         dom,
         syms: syms.clone(),
         conds,
+        consts,
     };
     let definedness = pb.definedness();
     // Symbolic proof of an identity.
@@ -973,6 +1008,29 @@ pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) ->
         ),
     )
     .with_points(agreed)
+}
+
+/// The named constants and their bounds (in units of 10⁻⁹): π ∈ [3.141592653,
+/// 3.141592654], e ∈ [2.718281828, 2.718281829].
+const CONSTANT_BOUNDS: &[(&str, (i64, i64))] = &[
+    ("pi", (3_141_592_653, 3_141_592_654)),
+    ("e", (2_718_281_828, 2_718_281_829)),
+];
+
+/// The named constants among `syms`: `pi` and `e`, unless the options give the name a
+/// domain or a sampling class (a symbol the file declares).
+fn named_constants(syms: &BTreeSet<String>, opts: &CheckOptions) -> BTreeMap<String, f64> {
+    let mut out = BTreeMap::new();
+    for (name, v) in [("pi", std::f64::consts::PI), ("e", std::f64::consts::E)] {
+        let declared = opts.domains.contains_key(name)
+            || opts.integer_symbols.contains(name)
+            || opts.positive_symbols.contains(name)
+            || opts.signed_symbols.contains(name);
+        if syms.contains(name) && !declared {
+            out.insert(name.to_string(), v);
+        }
+    }
+    out
 }
 
 /// Symbols that must be sampled positive: those under `log` and in the bases of

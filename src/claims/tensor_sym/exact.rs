@@ -137,6 +137,9 @@ pub(super) fn exact_check(
             break;
         }
         let mut pt: BTreeMap<String, BigRational> = BTreeMap::new();
+        // Half the points draw every element positive and the positive symbols small,
+        // so that givens such as `b <= min(g)` (b a positive symbol) hold often enough.
+        let (elements_positive, narrow) = (rng.random_bool(0.5), rng.random_bool(0.5));
         for s in &draw_syms {
             // A symbol with a domain (docs/symbolic.md, "Domains") is drawn inside it.
             if let Some(v) = env.domains.get(s).and_then(|d| {
@@ -152,7 +155,17 @@ pub(super) fn exact_check(
             let v = if g.positive.contains(s) || env.sizes.contains_key(s) {
                 rat(rng.random_range(1..=40), rng.random_range(1..=12))
             } else if s.contains('[') {
-                rat(rng.random_range(-40..=40), rng.random_range(1..=12))
+                let lo = if elements_positive { 1 } else { -40 };
+                rat(rng.random_range(lo..=40), rng.random_range(1..=12))
+            } else if env.symbols.contains_key(s) {
+                // A declared symbol without a narrower domain is a positive real (tq's
+                // convention, docs/soundness.md "The domains"): never drawn at 0 or below
+                // (`eps` in a layer norm's denominator was refuted at eps = -140/3).
+                if narrow {
+                    rat(rng.random_range(1..=40), rng.random_range(1..=12))
+                } else {
+                    rat(rng.random_range(1..=400), rng.random_range(1..=4))
+                }
             } else {
                 // Parameters range wider than the elements, so that conditions such as
                 // `b <= min(g)` hold often enough.
