@@ -58,6 +58,14 @@ impl<'a> LineIndex<'a> {
             .count();
         (line, col + 1)
     }
+
+    /// The byte offset where a one-based line starts (the text's length past its end).
+    pub fn line_start(&self, line: usize) -> usize {
+        match line.checked_sub(1) {
+            Some(k) => self.starts.get(k).copied().unwrap_or(self.src.len()),
+            None => 0,
+        }
+    }
 }
 
 /// One-based line and column (in characters) of a byte offset.

@@ -448,26 +448,49 @@ fn pipeline(src: &str, numeric: bool) -> tq::report::FileReport {
     report
 }
 
+/// The commands whose outputs [`outputs`] makes, one by one (the long run limits each).
+type Command = fn(&tq::report::FileReport);
+const COMMANDS: [(&str, Command); 6] = [
+    ("derive", |r| {
+        let _ = tq::derive::derive_text(r, None);
+    }),
+    ("derive --format json", |r| {
+        let _ = tq::derive::derive_json(r);
+    }),
+    ("render", |r| render_as(r, tq::render::Format::Latex)),
+    ("render --format markdown", |r| {
+        render_as(r, tq::render::Format::Markdown)
+    }),
+    ("emit", |r| {
+        if r.unexpected_errors() == 0 {
+            let _ = tq::emit::numpy(r);
+        }
+    }),
+    ("derive --steps", |r| {
+        if r.unexpected_errors() == 0 {
+            if let Ok(chains) = tq::derive::steps_of(r, 0) {
+                let _ = tq::derive::steps::text(&chains);
+            }
+        }
+    }),
+];
+
+fn render_as(report: &tq::report::FileReport, format: tq::render::Format) {
+    let _ = tq::render::render(
+        report,
+        tq::render::RenderOptions {
+            format,
+            fragment: false,
+            audience: Default::default(),
+        },
+    );
+}
+
 /// Every output of a checked file: derive (text, JSON), render (LaTeX, Markdown), and for
 /// a file without errors emit and `derive --steps`.
 fn outputs(report: &tq::report::FileReport) {
-    let _ = tq::derive::derive_text(report, None);
-    let _ = tq::derive::derive_json(report);
-    for format in [tq::render::Format::Latex, tq::render::Format::Markdown] {
-        let _ = tq::render::render(
-            report,
-            tq::render::RenderOptions {
-                format,
-                fragment: false,
-                audience: Default::default(),
-            },
-        );
-    }
-    if report.unexpected_errors() == 0 {
-        let _ = tq::emit::numpy(report);
-        if let Ok(chains) = tq::derive::steps_of(report, 0) {
-            let _ = tq::derive::steps::text(&chains);
-        }
+    for (_, command) in COMMANDS {
+        command(report);
     }
 }
 
@@ -777,7 +800,8 @@ fn limited<T>(
 
 /// The long campaign: `TQ_FUZZ_LONG` executions (default 1,000,000), every one through
 /// parse, check and the symbolic claim engines; one in `TQ_FUZZ_LONG_PIPELINE` (4) also
-/// through derive (text, JSON, `--steps`), render (LaTeX, Markdown) and emit; one in
+/// through derive (text, JSON, `--steps`), render (LaTeX, Markdown) and emit, each
+/// command limited on its own; one in
 /// `TQ_FUZZ_LONG_NUMERIC` (2,000) through `check` with its numeric runs in process; one
 /// in `TQ_FUZZ_LONG_BINARY` (10,000) through the binary's `tq check` under `prlimit`
 /// (1 GB, 20 s of CPU: Monte Carlo claims have a 5 s budget by design). The findings are
@@ -852,9 +876,10 @@ fn fuzz_long() {
                 camp.with_errors += 1;
             }
             if n % every_pipeline == 0 {
-                limited(&mut camp, "derive+render+emit+steps", &what, || {
-                    outputs(&report)
-                });
+                // Each command on its own: the limits are per command, as a user runs them.
+                for (stage, command) in COMMANDS {
+                    limited(&mut camp, stage, &what, || command(&report));
+                }
             }
             drop(report);
             if n % every_numeric == 0 {
@@ -892,7 +917,8 @@ fn fuzz_long() {
                     eprintln!("fuzz_long: FINDING {f}");
                 }
                 camp.saved = camp.findings.len();
-                std::fs::write(dir.join(format!("finding-{}.tq", camp.saved)), &src).unwrap();
+                let name = format!("finding-seed{seed}-{}.tq", camp.saved);
+                std::fs::write(dir.join(name), &src).unwrap();
             }
             if (n + 1) % 50_000 == 0 {
                 eprintln!(

@@ -284,3 +284,45 @@ fn the_line_index_agrees_with_line_col() {
         }
     }
 }
+
+/// `tq lsp` on hostile framing: a body announced but never sent, a header line without
+/// end, a length past every limit. Each ends with exit 1 and the reason, within the
+/// limits (`Content-Length: 2000000000` allocated 1.5 GB before, and `/dev/zero` grew
+/// without bound).
+#[test]
+fn lsp_framing_is_capped() {
+    use std::io::Write;
+    let inputs: [(&[u8], &str); 4] = [
+        (b"Content-Length: 2000000000\r\n\r\nxx", "over the limit"),
+        (
+            b"Content-Length: 99999999999999999999\r\n\r\n",
+            "over the limit",
+        ),
+        (
+            b"Content-Length: 1000\r\n\r\n{}",
+            "ended after 2 of the 1000",
+        ),
+        (&[0u8; 1 << 20], "longer than"),
+    ];
+    for (input, reason) in inputs {
+        let mut child = Command::new("prlimit")
+            .arg(format!("--as={MEMORY_BYTES}"))
+            .arg(format!("--cpu={CPU_SECONDS}"))
+            .arg("--")
+            .arg(env!("CARGO_BIN_EXE_tq"))
+            .arg("lsp")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("prlimit (util-linux) runs");
+        let mut stdin = child.stdin.take().expect("stdin");
+        // The server stops reading at the error: a write past it may fail.
+        let _ = stdin.write_all(input);
+        drop(stdin);
+        let out = child.wait_with_output().expect("wait");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{reason}: {err}");
+        assert!(err.contains(reason), "{reason}: {err}");
+    }
+}

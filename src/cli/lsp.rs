@@ -6,7 +6,7 @@ use std::process::ExitCode;
 /// `shutdown` and `exit`; 1 when `exit` (or the end of input) comes without
 /// `shutdown`, as the protocol says, or when the protocol failed (the reason on stderr).
 pub fn lsp(seed: u64) -> ExitCode {
-    let (conn, io) = lsp_server::Connection::stdio();
+    let (conn, io) = tq::lsp::transport::stdio();
     let opts = tq::report::Options {
         seed,
         ..Default::default()
@@ -16,11 +16,12 @@ pub fn lsp(seed: u64) -> ExitCode {
     let joined = io.join();
     match (served, joined) {
         (Ok(()), Ok(())) => ExitCode::SUCCESS,
-        (Err(e), _) => {
+        // A broken input stops the server too: its reason first.
+        (_, Err(e)) => {
             eprintln!("tq lsp: {e}");
             ExitCode::from(1)
         }
-        (_, Err(e)) => {
+        (Err(e), Ok(())) => {
             eprintln!("tq lsp: {e}");
             ExitCode::from(1)
         }

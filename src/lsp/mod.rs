@@ -7,6 +7,7 @@
 //!   [`text`]: byte offsets ↔ (line, UTF-16 column).
 //! - [`worker`]: the background thread that derives the backward program and the
 //!   moments, then decides the claims, for the newest version of each document.
+//! - [`transport`]: the stdio transport, with hard caps on headers and bodies.
 //! - Features: [`diagnostics`], [`navigation`] (go to definition, document symbols),
 //!   [`hover`], [`verdicts`] (inlay hints and code lenses), [`edits`] (formatting,
 //!   code actions).
@@ -18,6 +19,7 @@ pub mod hover;
 pub mod navigation;
 pub mod server;
 pub mod text;
+pub mod transport;
 pub mod verdicts;
 pub mod worker;
 

@@ -6,6 +6,7 @@ use super::linear::{at_0, rules, LinearRule};
 use super::matrix::{apply, char_poly, input_coefficients, mat_subs};
 use super::present::present;
 use super::sequence::{outputs, read_givens, starts, system, Givens};
+use super::MAX_STATES;
 use crate::sym::{self, Expr};
 use crate::syntax::ast::{self as ast, ItemKind, Program};
 use crate::syntax::printer::print_name;
@@ -120,6 +121,16 @@ pub fn derive(program: &Program) -> Option<RuleDerivation> {
         starts_at_given: Vec::new(),
         failure: None,
     };
+    // The claims engine's limit: the characteristic polynomial of a symbolic matrix
+    // grows combinatorially with its order (two dense rules of six states each took
+    // more than 10 s; a thousand states each, minutes).
+    let together = a.states.len() + b.states.len();
+    if together > MAX_STATES {
+        out.failure = Some(format!(
+            "the rules have {together} state sequences together; tq eliminates at most {MAX_STATES}"
+        ));
+        return Some(out);
+    }
     if a.states.len() != b.states.len() || a.var != b.var {
         out.failure = Some("the rules have different numbers of state sequences".into());
         return Some(out);
