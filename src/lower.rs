@@ -99,6 +99,12 @@ pub trait Atoms {
     fn sqrt(&mut self, x: Expr) -> Expr {
         Expr::sqrt(x)
     }
+    /// A value this lowering writes as an atom although the program computes it (see
+    /// [`Scope::opaque`]), with the reason: a derivative of it is unknown (its atom's
+    /// derivative would be 0), so `d(u)/d(a)` of such a value is not lowered.
+    fn opaque_in(&self, _e: &Expr) -> Option<(String, String)> {
+        None
+    }
     /// An explicit sum `sum_{i}(body)`.
     fn sum(&mut self, _ids: &[ast::Ident], _body: &ast::Expr) -> Result<Expr, Unlowered> {
         Err(on_elements(
@@ -108,6 +114,10 @@ pub trait Atoms {
 }
 
 impl Atoms for &Scope {
+    fn opaque_in(&self, e: &Expr) -> Option<(String, String)> {
+        self.opaque_atoms(e).into_iter().next()
+    }
+
     fn reference(&mut self, r: &ast::Ref) -> Result<Expr, Unlowered> {
         let name = print_name(&r.name);
         if r.indices.is_some() {
@@ -210,6 +220,14 @@ pub fn lower_with<A: Atoms + ?Sized>(e: &ast::Expr, atoms: &mut A) -> Result<Exp
                 ));
             }
             let value = atoms.reference(u)?;
+            if let Some((name, why)) = atoms.opaque_in(&value) {
+                return Err(format!(
+                    "`d({})/d({})`: `{name}` is computed by a statement tq cannot write out ({why}), so its derivative is not known",
+                    print_name(&u.name),
+                    print_name(&a.name)
+                )
+                .into());
+            }
             // Only a derivative with respect to a free symbol (an input) is the
             // derivative of the value: a computed `x` is written out in the inputs, so
             // `d(y)/d(x)` taken at its symbol would be 0 whatever y is.
@@ -392,6 +410,7 @@ pub fn scalar_program(program: &Program, back: &grad::Backward) -> Option<Scalar
     sc.opaque_families.clear();
     // Adjoints: the derived backward program, run exactly.
     let mut order: Vec<String> = Vec::new();
+    let mut failed: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
     for item in &back.items {
         let ItemKind::Equation(eq) = &item.kind else {
             continue;
@@ -400,7 +419,17 @@ pub fn scalar_program(program: &Program, back: &grad::Backward) -> Option<Scalar
             continue;
         }
         let name = print_name(&eq.lhs.name);
-        let Ok(v) = lower(&eq.rhs, &sc) else { continue };
+        if failed.contains(&name) {
+            continue;
+        }
+        // A contribution that cannot be lowered leaves the adjoint unknown: it is
+        // dropped, never kept without that term (and what reads it fails in turn).
+        let Ok(v) = lower(&eq.rhs, &sc) else {
+            sc.grads.remove(&name);
+            order.retain(|n| *n != name);
+            failed.insert(name);
+            continue;
+        };
         let v = assign(eq.op, sc.grads.get(&name), v);
         sc.grads.insert(name.clone(), v);
         order.retain(|n| *n != name);

@@ -35,6 +35,24 @@ fn every_comp_graph_claim_is_proved() {
     }
 }
 
+/// An adjoint one of whose contributions cannot be written out is dropped, never kept
+/// without that term: `a.grad += x[0]` (a tensor element) then `a.grad += 2 a` used to
+/// give the adjoint `a.grad = 2 a`.
+#[test]
+fn an_adjoint_missing_a_contribution_is_not_shown() {
+    let src = "size N\nscalar a\ninput x[N] ~ normal(0, 1)\nsample N = 3\nu = a^2 + a x[0]\n";
+    let r = check_source("partial.tq", src, &fast());
+    let j = tq::derive::derive_json(&r);
+    let adjoints: Vec<String> = j["scalar"]["adjoints"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no scalar adjoints: {j}"))
+        .iter()
+        .map(|q| q["name"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert!(adjoints.contains(&"u.grad".to_string()), "{adjoints:?}");
+    assert!(!adjoints.contains(&"a.grad".to_string()), "{adjoints:?}");
+}
+
 #[test]
 fn derive_json_carries_values_adjoints_and_partials() {
     let r = check_source("comp_graph.tq", &comp_graph(), &fast());
