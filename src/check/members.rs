@@ -624,18 +624,7 @@ impl Expander {
                     match eval_with(value, &vals) {
                         Some(Exact::Int(v)) if !vals.contains_key(&name.name) => {
                             vals.insert(name.name.clone(), v);
-                            let y = Expr::Ref(Ref {
-                                name: Name {
-                                    base: name.name.clone(),
-                                    primes: 0,
-                                    sup: vec![],
-                                    sub: vec![],
-                                    span: name.span,
-                                },
-                                grad: false,
-                                indices: None,
-                                span: name.span,
-                            });
+                            let y = Expr::Ref(Ref::plain(&name.name, name.span));
                             c.given.push(Expr::Rel(
                                 RelOp::Eq,
                                 Box::new(y),
@@ -807,18 +796,7 @@ impl Expander {
 /// `None` for `floor`/`ceil` anywhere else.
 fn derived_givens(name: &Ident, value: &Expr) -> Option<Vec<Expr>> {
     let sp = value.span();
-    let y = Expr::Ref(Ref {
-        name: Name {
-            base: name.name.clone(),
-            primes: 0,
-            sup: vec![],
-            sub: vec![],
-            span: name.span,
-        },
-        grad: false,
-        indices: None,
-        span: name.span,
-    });
+    let y = Expr::Ref(Ref::plain(&name.name, name.span));
     let num = |n: i64| Expr::Num(n.to_string(), sp);
     let bin = |op, a: Expr, b: Expr| Expr::Binary(op, Box::new(a), Box::new(b), sp);
     let rel = |op, a: Expr, b: Expr| Expr::Rel(op, Box::new(a), Box::new(b), sp);

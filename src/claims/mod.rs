@@ -731,7 +731,7 @@ fn claim_at_point(
     claim: &Claim,
     point: &BTreeMap<String, num_rational::BigRational>,
 ) -> Option<(Claim, String)> {
-    use crate::syntax::ast::{BinOp, Name, Ref};
+    use crate::syntax::ast::{BinOp, Ref};
     use num_traits::Signed;
     let set: Vec<String> = montecarlo::given_values(claim)
         .ok()?
@@ -753,18 +753,7 @@ fn claim_at_point(
         if v.is_negative() {
             value = ast::Expr::Unary(ast::UnOp::Neg, Box::new(value), span);
         }
-        let name_ref = ast::Expr::Ref(Ref {
-            name: Name {
-                base: name.clone(),
-                primes: 0,
-                sup: Vec::new(),
-                sub: Vec::new(),
-                span,
-            },
-            grad: false,
-            indices: None,
-            span,
-        });
+        let name_ref = ast::Expr::Ref(Ref::plain(name, span));
         c.given.push(ast::Expr::Rel(
             RelOp::Eq,
             Box::new(name_ref),

@@ -19,9 +19,7 @@ use crate::num::seed::Domain;
 use crate::num::trials::{cores, Executor, TrialError, TrialModel, TrialRun};
 use crate::num::{Bind, Machine, NumError};
 use crate::sym::Expr;
-use crate::syntax::ast::{
-    self as ast, Claim, IndexExpr, Item, ItemKind, Name, Program, Ref, RelOp,
-};
+use crate::syntax::ast::{self as ast, Claim, IndexExpr, Item, ItemKind, Program, Ref, RelOp};
 use crate::syntax::printer::print_expr;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -264,18 +262,7 @@ fn extract(e: &ast::Expr, out: &mut Vec<Moment>) -> Result<ast::Expr, String> {
                 var: c.func.name == "Var",
                 target: r.clone(),
             });
-            ast::Expr::Ref(Ref {
-                name: Name {
-                    base: format!("mc_{}", out.len() - 1),
-                    primes: 0,
-                    sup: vec![],
-                    sub: vec![],
-                    span: c.span,
-                },
-                grad: false,
-                indices: None,
-                span: c.span,
-            })
+            ast::Expr::Ref(Ref::plain(&format!("mc_{}", out.len() - 1), c.span))
         }
         ast::Expr::Call(c) if matches!(c.func.name.as_str(), "Cov" | "solve" | "sup") => {
             return Err(format!(

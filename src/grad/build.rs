@@ -20,16 +20,8 @@ pub(super) fn num(s: &str) -> Expr {
 
 pub(super) fn scalar_ref(name: &str, grad: bool) -> Ref {
     Ref {
-        name: Name {
-            base: name.to_string(),
-            primes: 0,
-            sup: vec![],
-            sub: vec![],
-            span: Span::default(),
-        },
         grad,
-        indices: None,
-        span: Span::default(),
+        ..Ref::plain(name, Span::default())
     }
 }
 

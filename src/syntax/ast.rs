@@ -429,6 +429,25 @@ pub struct Claim {
     pub includes: Option<Vec<Item>>,
 }
 
+impl Ref {
+    /// A reference by a plain name (no primes, labels, subscripts, `.grad` or indices):
+    /// a size, a symbol or a scalar value, as tq builds them for givens and programs.
+    pub fn plain(base: &str, span: Span) -> Ref {
+        Ref {
+            name: Name {
+                base: base.to_string(),
+                primes: 0,
+                sup: vec![],
+                sub: vec![],
+                span,
+            },
+            grad: false,
+            indices: None,
+            span,
+        }
+    }
+}
+
 impl Expr {
     pub fn span(&self) -> Span {
         match self {

@@ -137,18 +137,7 @@ pub(super) fn gradient_scaling(
         }
         let back = a.backward();
         let loss = back.seeds.first().ok_or("no loss")?.clone();
-        let loss_ref = ast::Expr::Ref(ast::Ref {
-            name: ast::Name {
-                base: loss.clone(),
-                primes: 0,
-                sup: vec![],
-                sub: vec![],
-                span: xr.span,
-            },
-            grad: false,
-            indices: None,
-            span: xr.span,
-        });
+        let loss_ref = ast::Expr::Ref(ast::Ref::plain(&loss, xr.span));
         let plain = Givens::default();
         let (mut lw, _) = lowerer(program, env, &plain, None, &BTreeMap::new())?;
         let l0 = lw.lower_terms(&loss_ref, &BTreeMap::new())?;
