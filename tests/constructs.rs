@@ -387,4 +387,18 @@ sample B = 2, X = 8, D = 3
     // `floor` inside another expression than `floor(e) + c`.
     let e = errors("size X\nsize Y = 2 floor(X/2)\n");
     assert_eq!(e[0].0, "E0412", "{e:?}");
+    // A value of fixed sizes that divides by zero or overflows is an error, not a
+    // size derived from nothing; at the sample values, the message says why.
+    for v in ["floor((X - D)/0)", "X/0", "2^100"] {
+        let e = errors(&format!("size X = 8\nsize D = 2\nsize Y = {v}\n"));
+        assert_eq!(e.len(), 1, "{v}: {e:?}");
+        assert_eq!(e[0].0, "E0412", "{v}: {e:?}");
+        assert!(e[0].1.contains("divides by zero"), "{v}: {e:?}");
+    }
+    let e = errors(
+        "size X, D\nsize Y = floor((X - D)/0)\ninput x[X] ~ normal(0, 1)\nsample X = 8, D = 2\n",
+    );
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(e[0].1.contains("divides by zero"), "{e:?}");
+    assert!(!e[0].1.contains("no sample value"), "{e:?}");
 }

@@ -99,6 +99,18 @@ pub fn expand(program: &mut Program, unparsed: &mut Vec<String>) -> Vec<Diagnost
                         .with_label("this value")
                         .with_hint("a size is a whole number: round it with `floor(...)` or `ceil(...)`"),
                     ),
+                    None if !uses_a_name(&value) => x.diags.push(
+                        Diagnostic::error(
+                            "E0412",
+                            value.span(),
+                            format!(
+                                "`{}` cannot be computed: it divides by zero or is too large to compute exactly",
+                                name.name
+                            ),
+                        )
+                        .with_label("this value")
+                        .with_hint("give the size a whole number from 1 to 1,000,000"),
+                    ),
                     None => match derived_givens(&name, &value) {
                         Some(givens) => {
                             // A size derived from sizes that vary: declared as a size,
@@ -696,7 +708,23 @@ impl Expander {
                         match got {
                             Some(Exact::Int(v)) => format!("`{}` would be {v} at the sample values: a size is a whole number from 1 to 1,000,000", name.name),
                             Some(Exact::Frac(n, d)) => format!("`{}` would be {n}/{d} at the sample values, not a whole number", name.name),
-                            None => format!("`{}` cannot be computed at the sample values: a size it uses has no sample value", name.name),
+                            None => {
+                                let mut missing: Vec<String> = Vec::new();
+                                crate::syntax::visit::walk_refs(&value, &mut |r| {
+                                    let n = &r.name.base;
+                                    if r.name.sub.is_empty()
+                                        && !vals.contains_key(n)
+                                        && !missing.contains(n)
+                                    {
+                                        missing.push(n.clone());
+                                    }
+                                });
+                                if missing.is_empty() {
+                                    format!("`{}` cannot be computed at the sample values: it divides by zero or is too large to compute exactly", name.name)
+                                } else {
+                                    format!("`{}` cannot be computed at the sample values: {} has no sample value", name.name, missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", "))
+                                }
+                            }
                         },
                     )
                     .with_label("this value")
@@ -988,6 +1016,15 @@ fn parts(x: Exact) -> (i64, i64) {
         Exact::Int(n) => (n, 1),
         Exact::Frac(n, d) => (n, d),
     }
+}
+
+/// Whether an expression names anything (after the fixed sizes were
+/// written in as numbers): a value without names that cannot be computed
+/// divides by zero or overflows.
+fn uses_a_name(e: &Expr) -> bool {
+    let mut any = false;
+    crate::syntax::visit::walk_refs(e, &mut |_| any = true);
+    any
 }
 
 /// The value of an expression of numbers, `+ - * /`, whole powers, `floor` and `ceil`
