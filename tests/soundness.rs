@@ -963,6 +963,14 @@ fn long_run() {
             eprintln!("DISAGREEMENT (seed {seed}):\n{d}\n");
         }
         total.disagreements.extend(t.disagreements);
+        if models % 1000 == 0 {
+            eprintln!(
+                "soundness long run: {models} of {n} models so far, {} claims, {} gradient checks, {} disagreements",
+                total.claims,
+                total.gradients,
+                total.disagreements.len()
+            );
+        }
     }
     eprintln!(
         "soundness long run: {models} models ({exact_models} with exact closed forms), {} closed forms against Monte Carlo, {} claims ({} refuted, each with a witness), {} gradient checks, {} disagreements",
