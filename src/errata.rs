@@ -79,8 +79,9 @@ fn claim_line(c: &ClaimReport) -> String {
     )
 }
 
-/// The Markdown page for the erratum files' reports, in the order given.
-pub fn markdown(reports: &[FileReport], seed: u64) -> String {
+/// The Markdown page for the erratum files' reports, in the order given (owned reports,
+/// or references to reports a caller shares, as the tests do).
+pub fn markdown<R: std::borrow::Borrow<FileReport>>(reports: &[R], seed: u64) -> String {
     let mut out = String::new();
     out.push_str("# The seeds' errata, as tq finds them\n\n");
     out.push_str(&format!(
@@ -90,6 +91,7 @@ pub fn markdown(reports: &[FileReport], seed: u64) -> String {
          and fails when it is stale.\n"
     ));
     for r in reports {
+        let r: &FileReport = r.borrow();
         let h = header(&r.source);
         let name = r.path.rsplit('/').next().unwrap_or(&r.path);
         let title = if h.title.is_empty() {

@@ -6,7 +6,7 @@ use std::path::Path;
 use tq::claims::{Method, Verdict};
 use tq::report::{check_source, Options};
 
-/// Everything but the Monte Carlo runs of moment claims (tests/errata.rs covers those).
+/// Everything but the Monte Carlo runs of moment claims (tests/problems/errata.rs covers those).
 fn fast() -> Options {
     Options {
         no_monte_carlo: true,

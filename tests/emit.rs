@@ -161,7 +161,7 @@ fn emitted_numpy_agrees_with_the_interpreter() {
         return;
     }
     // Every problem file: the emitted module's values and gradients are tq's, element by
-    // element, and tq's derived gradients pass finite differences (tests/gradcheck.rs),
+    // element, and tq's derived gradients pass finite differences (tests/problems/gradcheck.rs),
     // so the module's do too.
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("problems");
     let mut files: Vec<String> = std::fs::read_dir(&dir)

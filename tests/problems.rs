@@ -1,11 +1,19 @@
 //! Tests driven by the files in problems/: one insta snapshot per file (source, what
-//! `tq check` says, what `tq derive` prints), the printer round-trip, and the pins of
-//! the seeds' errata.
+//! `tq check` says, what `tq derive` prints), the printer round-trip, the pins of the
+//! seeds' errata (`errata`), `tq render` (`render`) and the gradient checks
+//! (`gradcheck`). One binary, so that each file is checked once with the options of
+//! `tq check` (`common::shared_report`) and every test reads that report.
 
 mod common;
+#[path = "problems/errata.rs"]
+mod errata;
+#[path = "problems/gradcheck.rs"]
+mod gradcheck;
+#[path = "problems/render.rs"]
+mod render;
 
 use std::path::Path;
-use tq::report::{check_source, text_report, Options};
+use tq::report::{text_report, Options};
 use tq::syntax::{parser, printer};
 
 fn rel(path: &Path) -> String {
@@ -41,11 +49,12 @@ fn snapshots_of_every_problem_file() {
         insta::glob!("../problems", "**/*.tq", |path| {
             let src = std::fs::read_to_string(path).expect("readable problem file");
             let opts = Options::default();
-            let report = check_source(&rel(path), &src, &opts);
+            let report = common::shared_report(&rel(path), "full", common::full);
+            assert_eq!(report.source, src);
             let out = format!(
                 "{src}\n======== tq check ========\n{}\n======== tq derive ========\n{}",
-                stable(&text_report(&report, &opts, None)),
-                tq::derive::derive_text(&report, None)
+                stable(&text_report(report, &opts, None)),
+                tq::derive::derive_text(report, None)
             );
             insta::assert_snapshot!(out);
         });

@@ -62,3 +62,47 @@ pub fn files_with_extension(dir: &Path, ext: &str) -> Vec<PathBuf> {
     out.sort();
     out
 }
+
+/// The report of the repository file `rel` (e.g. `problems/resnet.tq`) under the options
+/// `opts` makes, computed once per test binary and shared by every test that asks for the
+/// same file under the same `label` (each label must always name the same options). Two
+/// tests asking for the same file at once wait for one computation; different files are
+/// computed in parallel.
+pub fn shared_report(rel: &str, label: &'static str, opts: fn() -> Options) -> &'static FileReport {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    type Cell = &'static OnceLock<FileReport>;
+    static CELLS: OnceLock<Mutex<HashMap<(String, &'static str), Cell>>> = OnceLock::new();
+    let cell: Cell = *CELLS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .entry((rel.to_string(), label))
+        .or_insert_with(|| Box::leak(Box::new(OnceLock::new())));
+    cell.get_or_init(|| {
+        let src =
+            std::fs::read_to_string(root().join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"));
+        check_source(rel, &src, &opts())
+    })
+}
+
+/// The options of `tq check` (`Options::default()`), for [`shared_report`].
+pub fn full() -> Options {
+    Options::default()
+}
+
+/// Everything but the Monte Carlo runs of moment claims (the same as [`fast`]), for
+/// [`shared_report`] under the label `"no_monte_carlo"`.
+pub fn no_monte_carlo() -> Options {
+    fast()
+}
+
+/// Neither the numeric runs nor the Monte Carlo runs: the program, its checks and the
+/// claims the symbolic engines decide, for [`shared_report`] under the label `"quick"`.
+pub fn quick() -> Options {
+    Options {
+        no_numeric: true,
+        no_monte_carlo: true,
+        ..Options::default()
+    }
+}

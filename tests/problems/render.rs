@@ -1,6 +1,7 @@
 //! `tq render`: snapshots of the LaTeX and Markdown of a few problem files, and the
 //! LaTeX compiled with pdflatex when it is installed.
 
+use crate::common;
 use std::path::Path;
 use std::sync::OnceLock;
 use tq::render::{render, Format, RenderOptions};
@@ -8,20 +9,18 @@ use tq::report::{check_source, FileReport, Options};
 
 const FILES: &[&str] = &["resnet", "comp_graph", "gru"];
 
-/// The reports of the files, made once (resnet's Monte Carlo claims take seconds).
-fn reports() -> &'static Vec<(String, FileReport)> {
-    static REPORTS: OnceLock<Vec<(String, FileReport)>> = OnceLock::new();
+/// The reports of the files, made once in this binary (resnet's Monte Carlo claims take
+/// seconds) and shared with the snapshot test of every problem file.
+fn reports() -> &'static Vec<(String, &'static FileReport)> {
+    static REPORTS: OnceLock<Vec<(String, &'static FileReport)>> = OnceLock::new();
     REPORTS.get_or_init(|| {
         FILES
             .iter()
             .map(|f| {
                 let path = format!("problems/{f}.tq");
-                let src =
-                    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(&path))
-                        .expect("readable problem file");
                 (
                     f.to_string(),
-                    check_source(&path, &src, &Options::default()),
+                    common::shared_report(&path, "full", common::full),
                 )
             })
             .collect()
@@ -88,9 +87,9 @@ fn the_solution_carries_the_derived_program_and_the_verdicts() {
 }
 
 /// The reports of every problem file (the claims decided, as `tq render` does), made
-/// once.
-fn every_problem() -> &'static Vec<(String, FileReport)> {
-    static REPORTS: OnceLock<Vec<(String, FileReport)>> = OnceLock::new();
+/// once in this binary and shared with the other tests of problems/.
+fn every_problem() -> &'static Vec<(String, &'static FileReport)> {
+    static REPORTS: OnceLock<Vec<(String, &'static FileReport)>> = OnceLock::new();
     REPORTS.get_or_init(|| {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("problems");
         let mut files: Vec<_> = std::fs::read_dir(&dir)
@@ -104,9 +103,8 @@ fn every_problem() -> &'static Vec<(String, FileReport)> {
             .iter()
             .map(|p| {
                 let name = p.file_stem().unwrap().to_string_lossy().to_string();
-                let src = std::fs::read_to_string(p).expect("readable problem file");
                 let path = format!("problems/{name}.tq");
-                (name, check_source(&path, &src, &Options::default()))
+                (name, common::shared_report(&path, "full", common::full))
             })
             .collect()
     })

@@ -1,11 +1,14 @@
 //! Every erratum of the seeds is pinned: the literal transcription in problems/errata/
 //! must be rejected with the right code at the right place, or its wrong claim refuted.
 
+use crate::common;
 use std::path::Path;
 use tq::claims::{Method, Verdict};
-use tq::report::{check_source, FileReport, Options};
+use tq::report::{FileReport, Options};
 
-fn report(prefix: &str) -> FileReport {
+/// The report of the erratum file whose name starts with `prefix`, checked once with the
+/// options of `tq check` and shared with every test that reads it.
+fn report(prefix: &str) -> &'static FileReport {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("problems/errata");
     let mut found: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
@@ -22,8 +25,7 @@ fn report(prefix: &str) -> FileReport {
         "exactly one erratum file starts with {prefix}"
     );
     let path = found.remove(0);
-    let src = std::fs::read_to_string(&path).unwrap();
-    check_source(&path.display().to_string(), &src, &Options::default())
+    common::shared_report(&common::rel(&path), "full", common::full)
 }
 
 /// The error with this code, its line and column, and the source text it points at.
@@ -49,7 +51,7 @@ fn line_of(r: &FileReport, needle: &str) -> usize {
 #[test]
 fn erratum_1_pyramid_rank_mismatch() {
     let r = report("e1_");
-    let (line, _col, text, message) = error(&r, "E0202");
+    let (line, _col, text, message) = error(r, "E0202");
     assert!(
         r.passed(&Options::default()),
         "the expected error makes the file pass"
@@ -62,7 +64,7 @@ fn erratum_1_pyramid_rank_mismatch() {
     );
     assert!(text.contains('['), "the span covers the index list: {text}");
     assert!(
-        line >= line_of(&r, "L_{l+1,s}"),
+        line >= line_of(r, "L_{l+1,s}"),
         "points at the transcribed equation"
     );
 }
@@ -70,20 +72,20 @@ fn erratum_1_pyramid_rank_mismatch() {
 #[test]
 fn erratum_2_ugcnn_time_index() {
     let r = report("e2_");
-    let (line, _col, text, message) = error(&r, "E0402");
+    let (line, _col, text, message) = error(r, "E0402");
     assert_eq!(text, "t", "points at the stray t");
     assert!(
         message.contains("`t` in `G_t`") && message.contains("not a loop variable"),
         "{message}"
     );
-    assert_eq!(line, line_of(&r, "G_t"));
+    assert_eq!(line, line_of(r, "G_t"));
     assert!(r.passed(&Options::default()));
 }
 
 #[test]
 fn erratum_3_two_gates_stray_factor() {
     let r = report("e3_");
-    let (line, _col, text, message) = error(&r, "E0202");
+    let (line, _col, text, message) = error(r, "E0202");
     assert!(
         text.starts_with("B^{GR}") || text.starts_with('R'),
         "{text}"
@@ -92,16 +94,16 @@ fn erratum_3_two_gates_stray_factor() {
         message.contains("B^{GR}") || message.contains("`R`"),
         "{message}"
     );
-    assert_eq!(line, line_of(&r, "B^{GR} R[j]"));
+    assert_eq!(line, line_of(r, "B^{GR} R[j]"));
     assert!(r.passed(&Options::default()));
 }
 
 #[test]
 fn erratum_4_softmax_index_not_in_argument() {
     let r = report("e4_");
-    let (line, _col, _text, message) = error(&r, "E0207");
+    let (line, _col, _text, message) = error(r, "E0207");
     assert!(message.contains("softmax"), "{message}");
-    assert_eq!(line, line_of(&r, "softmax"));
+    assert_eq!(line, line_of(r, "softmax"));
     assert!(r.passed(&Options::default()));
 }
 
@@ -184,18 +186,14 @@ fn seed_errata_page_is_current() {
         .filter(|p| p.extension().is_some_and(|e| e == "tq"))
         .collect();
     files.sort();
-    let reports: Vec<FileReport> = files
+    let reports: Vec<&FileReport> = files
         .iter()
         .map(|p| {
             let rel = format!(
                 "problems/errata/{}",
                 p.file_name().unwrap().to_str().unwrap()
             );
-            check_source(
-                &rel,
-                &std::fs::read_to_string(p).unwrap(),
-                &Options::default(),
-            )
+            common::shared_report(&rel, "full", common::full)
         })
         .collect();
     let page = tq::errata::markdown(&reports, 0);

@@ -1,19 +1,17 @@
 //! Gradient checks: every differentiable model passes, a planted wrong derivative
 //! fails, and every derived program is itself a `.tq` program that checks.
 
+use crate::common;
 use std::path::Path;
 use tq::report::{check_source, FileReport, Options};
 use tq::syntax::ast::{Item, ItemKind, Program};
 use tq::syntax::{parser, printer};
 
-fn report(rel: &str) -> FileReport {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(rel);
-    let src = std::fs::read_to_string(&path).unwrap();
-    let opts = Options {
-        no_monte_carlo: true,
-        ..Options::default()
-    };
-    check_source(rel, &src, &opts)
+/// The report of a problem file as `tq check` makes it, computed once in this binary and
+/// shared with the snapshots, errata and render tests (the gradient check does not depend
+/// on the Monte Carlo runs; these tests read the gradient checks and the derivation only).
+fn report(rel: &str) -> &'static FileReport {
+    common::shared_report(rel, "full", common::full)
 }
 
 #[test]
@@ -99,7 +97,7 @@ fn drop_equation(items: &mut Vec<Item>, k: &mut usize) -> Option<Item> {
 fn a_dropped_term_fails_gradcheck() {
     for name in ["gru", "resnet", "rnn_lm"] {
         let r = report(&format!("problems/{name}.tq"));
-        let d = tq::derive::derivation(&r).expect("derivable");
+        let d = tq::derive::derivation(r).expect("derivable");
         let gather: Vec<Item> = d.gather.iter().map(|g| g.item.clone()).collect();
         let loss = d.backward.seeds.first().map(String::as_str);
         // Each statement of the loop body dropped in turn: every one must be noticed,
@@ -145,7 +143,7 @@ fn every_derived_program_parses_and_checks_again() {
         }
         let rel = format!("problems/{}", path.file_name().unwrap().to_str().unwrap());
         let r = report(&rel);
-        let Some(d) = tq::derive::derivation(&r) else {
+        let Some(d) = tq::derive::derivation(r) else {
             continue;
         };
         if d.backward.items.is_empty() {
