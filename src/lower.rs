@@ -49,6 +49,83 @@ pub struct Scope {
     /// Families whose members are computed in a loop (`h` of `h_{l+1} = ...`): a member
     /// the scope does not define (`h_2`) is opaque too.
     pub opaque_families: BTreeSet<String>,
+    /// Values of the scalar program not written out because they would have more than
+    /// [`MAX_VALUE_NODES`] nodes, or read such a value (they are in `opaque` too):
+    /// a value or adjoint of the program that reads one is not written out either.
+    pub large: BTreeSet<String>,
+}
+
+/// The most expression nodes ([`Expr::node_count`]) a value or an adjoint of a scalar
+/// program may have when written out in the inputs, counted as it is lowered (each
+/// value read counts its nodes). Substituting values into values can grow them
+/// geometrically along a chain (`u_{k+1} = (u_k + a) (u_k - a)` doubles at each
+/// statement); past this budget the value stays a name (opaque, see
+/// [`Scope::opaque`]) and an adjoint is left out, never written in part. The largest
+/// value among `problems/` and `tests/cases/` has far fewer nodes (docs/fuzzing.md).
+pub const MAX_VALUE_NODES: usize = 2_000;
+
+/// [`lower`] under [`MAX_VALUE_NODES`]: `Err` with `over` set when the written-out
+/// value would be larger, or reads a value that was (`Scope::large`).
+fn lower_counted(e: &ast::Expr, sc: &Scope) -> Result<Expr, (bool, String)> {
+    struct Counted<'s> {
+        sc: &'s Scope,
+        used: usize,
+        over: Option<String>,
+    }
+    impl Atoms for Counted<'_> {
+        fn reference(&mut self, r: &ast::Ref) -> Result<Expr, Unlowered> {
+            let name = print_name(&r.name);
+            if r.indices.is_none() && !r.grad && self.sc.large.contains(&name) {
+                let why = format!("it reads `{name}`, which is not written out");
+                self.over = Some(why.clone());
+                return Err(why.into());
+            }
+            let mut sc = self.sc;
+            let v = sc.reference(r)?;
+            // The value's definedness conditions are noted again where it is read:
+            // they count too (a chain of `1/(u_k + a)` carries one per statement).
+            let conds = self.sc.def_conditions.get(&name).map_or(0, |cs| {
+                cs.iter().map(|c| c.expr().node_count()).sum::<usize>()
+            });
+            self.used = self
+                .used
+                .saturating_add(v.node_count())
+                .saturating_add(conds);
+            if self.used > MAX_VALUE_NODES {
+                let why = format!(
+                    "written out in the inputs it would have more than {MAX_VALUE_NODES} expression nodes"
+                );
+                self.over = Some(why.clone());
+                return Err(why.into());
+            }
+            Ok(v)
+        }
+        fn call(&mut self, e: &ast::Expr, c: &ast::Call) -> Option<Result<Expr, Unlowered>> {
+            let mut sc = self.sc;
+            sc.call(e, c)
+        }
+        fn opaque_in(&self, e: &Expr) -> Option<(String, String)> {
+            let sc = self.sc;
+            Atoms::opaque_in(&sc, e)
+        }
+    }
+    let mut c = Counted {
+        sc,
+        used: 0,
+        over: None,
+    };
+    let v = lower_with(e, &mut c);
+    if let Some(why) = c.over {
+        return Err((true, why));
+    }
+    let v = v.map_err(|u| (false, u.message))?;
+    if v.node_count() > MAX_VALUE_NODES {
+        return Err((
+            true,
+            format!("written out in the inputs it would have more than {MAX_VALUE_NODES} expression nodes"),
+        ));
+    }
+    Ok(v)
 }
 
 /// Why an expression could not be lowered: what it met, and the reason in words.
@@ -269,16 +346,19 @@ fn values_in(program: &Program) -> (Scope, Vec<(String, Expr)>) {
                 if sc.opaque.contains_key(&name) {
                     continue;
                 }
-                let (v, mut conds) = sym::collecting(|| lower(&eq.rhs, &sc));
+                let (v, mut conds) = sym::collecting(|| lower_counted(&eq.rhs, &sc));
                 let v = match v {
                     Ok(v) => v,
-                    Err(_) => {
+                    Err((over, why)) => {
                         sc.defs.remove(&name);
                         values.retain(|(n, _)| *n != name);
-                        sc.opaque.insert(
-                            name,
-                            "its statement is not an expression of the symbols".into(),
-                        );
+                        let why = if over {
+                            sc.large.insert(name.clone());
+                            format!("it is not written out: {why}")
+                        } else {
+                            "its statement is not an expression of the symbols".into()
+                        };
+                        sc.opaque.insert(name, why);
                         continue;
                     }
                 };
@@ -287,6 +367,14 @@ fn values_in(program: &Program) -> (Scope, Vec<(String, Expr)>) {
                 }
                 sc.def_conditions.insert(name.clone(), conds);
                 let v = assign(eq.op, sc.defs.get(&name), v);
+                if v.node_count() > MAX_VALUE_NODES {
+                    // `+=` on a value: the sum of its parts is over the budget too.
+                    sc.defs.remove(&name);
+                    values.retain(|(n, _)| *n != name);
+                    sc.large.insert(name.clone());
+                    sc.opaque.insert(name, format!("it is not written out: written out in the inputs it would have more than {MAX_VALUE_NODES} expression nodes"));
+                    continue;
+                }
                 sc.defs.insert(name.clone(), v.clone());
                 values.retain(|(n, _)| *n != name);
                 values.push((name, v));
@@ -424,13 +512,19 @@ pub fn scalar_program(program: &Program, back: &grad::Backward) -> Option<Scalar
         }
         // A contribution that cannot be lowered leaves the adjoint unknown: it is
         // dropped, never kept without that term (and what reads it fails in turn).
-        let Ok(v) = lower(&eq.rhs, &sc) else {
+        let Ok(v) = lower_counted(&eq.rhs, &sc) else {
             sc.grads.remove(&name);
             order.retain(|n| *n != name);
             failed.insert(name);
             continue;
         };
         let v = assign(eq.op, sc.grads.get(&name), v);
+        if v.node_count() > MAX_VALUE_NODES {
+            sc.grads.remove(&name);
+            order.retain(|n| *n != name);
+            failed.insert(name);
+            continue;
+        }
         sc.grads.insert(name.clone(), v);
         order.retain(|n| *n != name);
         order.push(name);
@@ -482,6 +576,45 @@ mod tests {
             panic!("not a relation")
         };
         lower_or_why(l, &Scope::default()).expect_err("does not lower")
+    }
+
+    /// Chains whose values grow geometrically (or carry growing conditions): every
+    /// value written out stays under the node budget, and the chain's end, past it, is
+    /// opaque with the reason, never written out.
+    #[test]
+    fn chained_values_stay_under_the_node_budget() {
+        let forms = [
+            ("(u{k} + a) (u{k} - a)", true),
+            ("u{k} u{k} + u{k} a", true),
+            ("(u{k} + a) (u{k} + 2 a) (u{k} + 3 a)", true),
+            ("1/(u{k} + a) + 1/(u{k} - a)", true),
+            ("exp(u{k}) + exp(2 u{k})", true),
+            ("u{k} + a", false),
+        ];
+        for (form, grows) in forms {
+            let n = 60;
+            let mut src = String::from("scalar a\nu0 = a\n");
+            for k in 0..n {
+                src.push_str(&format!(
+                    "u{} = {}\n",
+                    k + 1,
+                    form.replace("{k}", &k.to_string())
+                ));
+            }
+            let p = crate::syntax::parser::parse(&src).program;
+            let (sc, values) = values_in(&p);
+            for (name, v) in &values {
+                assert!(v.node_count() <= MAX_VALUE_NODES, "{form}: {name}");
+            }
+            let last = format!("u{n}");
+            if grows {
+                assert!(sc.large.contains(&last), "{form}");
+                assert!(sc.opaque[&last].contains("not written out"), "{form}");
+                assert!(!sc.defs.contains_key(&last), "{form}");
+            } else {
+                assert!(sc.defs.contains_key(&last), "{form}");
+            }
+        }
     }
 
     #[test]

@@ -24,6 +24,7 @@ impl Checker {
     pub(super) fn claim(&mut self, c: &Claim, scope: &Scope) {
         if let Some(block) = &c.includes {
             let mut inner = scope.clone();
+            inner.backward = true;
             for v in self.loop_vars.clone() {
                 if !inner.is_loop_var(&v) {
                     inner

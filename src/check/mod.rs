@@ -121,6 +121,9 @@ struct Scope {
     for_indices: Option<BTreeSet<String>>,
     /// The variable of an enclosing `rule ... over t:`.
     rule_var: Option<String>,
+    /// Inside a `claim backprop includes:` block (backward statements, which read
+    /// gradients); outside, a statement is the forward program's.
+    backward: bool,
 }
 
 impl Scope {

@@ -258,8 +258,39 @@ impl Checker {
         });
     }
 
+    /// E0105: the forward program reads a gradient (`u = a.grad + a`). Gradients are
+    /// computed by the backward program, which runs after the forward one, so the read
+    /// is of a value not yet computed (the numeric run read 0 and the gradient check
+    /// failed). Reported once per statement, at the first such read.
+    fn gradient_read_forward(&mut self, eq: &Equation) {
+        let mut first: Option<(String, Span)> = None;
+        walk_refs(&eq.rhs, &mut |r| {
+            if r.grad && first.is_none() {
+                first = Some((print_ref(r), r.span));
+            }
+        });
+        if let Some((text, span)) = first {
+            self.err(
+                Diagnostic::error(
+                    "E0105",
+                    span,
+                    format!(
+                        "`{text}` is read in the forward program, but gradients are computed by the backward program, after it"
+                    ),
+                )
+                .with_label("a gradient read before it is computed")
+                .with_hint(
+                    "the forward program computes values from the inputs; state a property of the gradient as a claim (`claim d(u)/d(a) == ...` or `claim backprop includes:`)",
+                ),
+            );
+        }
+    }
+
     /// Checks one equation: the left side, every right-hand term's indices, ranks.
     pub(super) fn equation(&mut self, eq: &Equation, scope: &Scope) {
+        if !scope.backward {
+            self.gradient_read_forward(eq);
+        }
         let lhs_key = self.key_of(&eq.lhs.name);
         self.check_family_subscripts(&eq.lhs.name, scope);
         // The left-hand indices.

@@ -57,6 +57,7 @@ impl Walker<'_> {
             self.value_with(&eq.rhs, &extra)
         };
         let result = result.and_then(|rhs| {
+            moments_within_budget(&member, &rhs)?;
             let rhs = if eq.op == AssignOp::SubAssign {
                 rhs.scale(&Expr::int(-1))
             } else {
@@ -68,6 +69,7 @@ impl Walker<'_> {
                 self.lookup(&key, &subs)?.add(&rhs)
             }
         });
+        let result = result.and_then(|rv| moments_within_budget(&member, &rv).map(|()| rv));
         let iid_out = eq.op == AssignOp::Set && extra.is_empty() && self.iid_output(eq);
         self.written.insert(member);
         match result {
@@ -593,4 +595,35 @@ impl Walker<'_> {
             }
         }
     }
+}
+
+/// The most expression nodes the moments of one value may have (its exact moments,
+/// approximate mean, variance bounds, quadrature input and finite support together).
+/// Moments of a value written out in the inputs grow geometrically along a chain
+/// (`u_{k+1} = (u_k + a) (u_k - a)`: E[u²] doubles at each statement); past this budget
+/// the value's moments are unknown, with the reason, instead of a slow run
+/// (docs/fuzzing.md). The largest among `problems/` is far below it.
+pub const MAX_MOMENT_NODES: usize = 20_000;
+
+/// `Err` with the reason when `rv`'s expressions together exceed [`MAX_MOMENT_NODES`].
+fn moments_within_budget(member: &str, rv: &Rv) -> Result<(), String> {
+    let mut n = 0usize;
+    let mut add = |e: &Expr| n = n.saturating_add(e.node_count());
+    rv.mean.iter().chain(rv.m2.iter()).for_each(&mut add);
+    rv.approx_mean.iter().for_each(|(e, _)| add(e));
+    rv.var_bounds.iter().for_each(|(e, _)| add(e));
+    if let Some(q) = &rv.quad {
+        add(&q.mean);
+        add(&q.var);
+    }
+    rv.finite.iter().flatten().for_each(|(v, p)| {
+        add(v);
+        add(p);
+    });
+    if n > MAX_MOMENT_NODES {
+        return Err(format!(
+            "the moments of {member} written out would have more than {MAX_MOMENT_NODES} expression nodes"
+        ));
+    }
+    Ok(())
 }

@@ -395,6 +395,27 @@ impl Expr {
         }
     }
 
+    /// The number of nodes of the expression tree (numbers, symbols, sums, products,
+    /// powers, functions), counted without recursion. The scalar lowering bounds every
+    /// value it writes out by this count ([`crate::lower::MAX_VALUE_NODES`]).
+    pub fn node_count(&self) -> usize {
+        let mut n = 0usize;
+        let mut stack = vec![self];
+        while let Some(e) = stack.pop() {
+            n += 1;
+            match e {
+                Expr::Num(_) | Expr::Sym(_) => {}
+                Expr::Add(v) | Expr::Mul(v) => stack.extend(v.iter()),
+                Expr::Pow(b, x) => {
+                    stack.push(b);
+                    stack.push(x);
+                }
+                Expr::Func(_, x) => stack.push(x),
+            }
+        }
+        n
+    }
+
     /// The symbols occurring in the expression.
     pub fn free_symbols(&self) -> BTreeSet<String> {
         let mut out = BTreeSet::new();
