@@ -318,6 +318,21 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
             if let Some(mut mc) =
                 montecarlo::decide(mc_claim, &mc_ctx, &mut trials, &mut mc_budget, need)
             {
+                // Monte Carlo alone confirmed a claim at the sample values of its symbols:
+                // the claim is about every value of them, and one that holds only there
+                // (`(J sigma^2/2)^(l+1)` at J sigma^2 = 2) was confirmed. It is tested at
+                // other points of the symbols' domains too; a refutation there refutes it.
+                if need == montecarlo::Need::Decide && mc.verdict == Verdict::Confirmed {
+                    mc = confirm_elsewhere(claim, program, env, mc, |c| {
+                        montecarlo::decide(
+                            c,
+                            &mc_ctx,
+                            &mut trials,
+                            &mut mc_budget,
+                            montecarlo::Need::Decide,
+                        )
+                    });
+                }
                 if let Some((_, point)) = &at_witness {
                     mc.evidence = format!("at the witness ({point}): {}", mc.evidence);
                 }
@@ -763,6 +778,138 @@ fn claim_at_point(
         shown.push(format!("{name} = {v}"));
     }
     (!shown.is_empty()).then(|| (c, shown.join(", ")))
+}
+
+/// The points besides the sample values at which a claim Monte Carlo confirmed is
+/// tested again: every symbol of the file that the claim's givens do not set and that
+/// has a sample value, moved at once to 8 times and then to 1/8 of it (a value 0 to 1 and
+/// to −1); a value outside the symbol's domain is replaced by the midpoint between the
+/// sample value and the bound it crosses. A point where a symbol keeps its value or a
+/// relation between symbols (`uniform(a, b)`: a < b) constrains a moved one is skipped.
+/// Sizes keep their sample values (a run's cost grows with them).
+pub fn other_points(
+    claim: &Claim,
+    program: &ast::Program,
+    env: &Env,
+) -> Vec<BTreeMap<String, num_rational::BigRational>> {
+    use num_rational::BigRational;
+    use num_traits::{One, Zero};
+    let set: Vec<String> = match montecarlo::given_values(claim) {
+        Ok(s) => s.into_iter().map(|(n, _)| n).collect(),
+        Err(_) => return Vec::new(),
+    };
+    let mut sample: BTreeMap<String, BigRational> = BTreeMap::new();
+    for item in &program.items {
+        if let ItemKind::Sample(bs) = &item.kind {
+            for b in bs {
+                let name = &b.name.name;
+                if !env.symbols.contains_key(name) || set.contains(name) {
+                    continue;
+                }
+                if let Some(v) = scalar::lower(&b.value, &scalar::Scope::default())
+                    .ok()
+                    .and_then(|e| e.as_num().cloned())
+                {
+                    sample.insert(name.clone(), v);
+                }
+            }
+        }
+    }
+    if sample.is_empty() {
+        return Vec::new();
+    }
+    let eight = BigRational::from_integer(8.into());
+    let mut out = Vec::new();
+    for up in [true, false] {
+        let mut point = BTreeMap::new();
+        let mut ok = true;
+        for (name, x) in &sample {
+            let dom = env.domains.get(name);
+            if dom.is_some_and(|d| !d.relations.is_empty()) {
+                ok = false;
+                break;
+            }
+            let mut v = if x.is_zero() {
+                if up {
+                    BigRational::one()
+                } else {
+                    -BigRational::one()
+                }
+            } else if up {
+                x * &eight
+            } else {
+                x / &eight
+            };
+            if let Some(d) = dom {
+                if !d.contains(&v) {
+                    let bound = match (&d.lo, &d.hi) {
+                        (Some((lo, _)), _) if &v <= lo => Some(lo.clone()),
+                        (_, Some((hi, _))) if &v >= hi => Some(hi.clone()),
+                        _ => None,
+                    };
+                    match bound {
+                        Some(b) => v = (x + b) / BigRational::from_integer(2.into()),
+                        None => {
+                            ok = false;
+                            break;
+                        }
+                    }
+                    if !d.contains(&v) {
+                        ok = false;
+                        break;
+                    }
+                }
+            }
+            if &v == x {
+                ok = false;
+                break;
+            }
+            point.insert(name.clone(), v);
+        }
+        if ok {
+            out.push(point);
+        }
+    }
+    out
+}
+
+/// A claim Monte Carlo confirmed at the sample values, tested at [`other_points`]:
+/// refuted at the first point that refutes it (with that point's witness), confirmed
+/// when it held at every point tested, and the evidence names the points.
+fn confirm_elsewhere(
+    claim: &Claim,
+    program: &ast::Program,
+    env: &Env,
+    first: Outcome,
+    mut run: impl FnMut(&Claim) -> Option<Outcome>,
+) -> Outcome {
+    let mut held = Vec::new();
+    for point in other_points(claim, program, env) {
+        let Some((c, shown)) = claim_at_point(claim, &point) else {
+            continue;
+        };
+        match run(&c) {
+            Some(mut o) if o.verdict == Verdict::Refuted => {
+                o.evidence = format!(
+                    "at {shown} (it held at the sample values: {}): {}",
+                    first.evidence, o.evidence
+                );
+                return o;
+            }
+            Some(o) if o.verdict == Verdict::Confirmed => {
+                held.push(format!("confirmed at {shown}"))
+            }
+            Some(o) => held.push(format!("at {shown} not refuted ({})", o.evidence)),
+            None => {}
+        }
+    }
+    if held.is_empty() {
+        return first;
+    }
+    Outcome {
+        evidence: format!("{}; {}", first.evidence, held.join("; ")),
+        ..first
+    }
 }
 
 fn undecided(why: impl Into<String>) -> Outcome {

@@ -390,6 +390,10 @@ pub fn decide_by_position(
         Ok(m) => m,
         Err(_) => return None,
     };
+    let run_consts: BTreeMap<String, f64> = m.consts.clone().into_iter().collect();
+    if let Some(why) = super::montecarlo::unmet_condition(claim, &run_consts) {
+        return und(format!("position by position: {why}"));
+    }
     let (lv, rv) = match (m.eval(&l2, &vec![]), m.eval(&r2, &vec![])) {
         (Ok(a), Ok(b)) => (a, b),
         (Err(e), _) | (_, Err(e)) => return und(format!("position by position: {}", e.message)),

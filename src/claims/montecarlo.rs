@@ -717,6 +717,11 @@ fn depends_on_stand_in(program: &Program, env: &Env, back: &[Item], targets: &Ne
 pub fn given_values(claim: &Claim) -> Result<Vec<(String, Expr)>, String> {
     let mut sets: Vec<(String, Expr)> = Vec::new();
     for g in &claim.given {
+        // A condition (`c > 0`, a derived size's `Y - 0 <= X/2`) sets nothing: the run's
+        // values are checked against it ([`unmet_condition`]).
+        if matches!(g, ast::Expr::Rel(op, ..) if *op != RelOp::Eq && *op != RelOp::Approx) {
+            continue;
+        }
         let ast::Expr::Rel(RelOp::Eq, gl, gr, _) = g else {
             return Err(format!(
                 "the given `{}` is not a value to set",
@@ -749,6 +754,48 @@ pub fn given_values(claim: &Claim) -> Result<Vec<(String, Expr)>, String> {
     // The constants the claim sees: the sample line changed by the givens (in order).
     sets.sort_by_key(|(_, v)| !v.free_symbols().is_empty());
     Ok(sets)
+}
+
+/// The first of a claim's conditions (`c > 0`, `Y - 0 <= X/2`: a given that relates
+/// instead of setting) that the run's values `consts` do not satisfy, or that cannot be
+/// evaluated there (it reads a tensor, a loop variable): the reason the run does not test
+/// the claim. `None` when every condition holds at the run's values (in floating point,
+/// with a relative slack of 1e-12 against rounding: the values are the run's, not exact).
+pub fn unmet_condition(claim: &Claim, consts: &BTreeMap<String, f64>) -> Option<String> {
+    for g in &claim.given {
+        let ast::Expr::Rel(op, gl, gr, _) = g else {
+            continue;
+        };
+        if matches!(op, RelOp::Eq | RelOp::Approx) {
+            continue;
+        }
+        let val = |e: &ast::Expr| {
+            scalar::lower(e, &Scope::default())
+                .ok()
+                .and_then(|x| x.eval_f64(consts).ok())
+        };
+        let (Some(a), Some(b)) = (val(gl), val(gr)) else {
+            return Some(format!(
+                "the given `{}` cannot be evaluated at the run's sizes and symbols",
+                print_expr(g)
+            ));
+        };
+        let slack = 1e-12 * a.abs().max(b.abs());
+        let holds = match op {
+            RelOp::Le => a <= b + slack,
+            RelOp::Lt => a < b - slack,
+            RelOp::Ge => a + slack >= b,
+            RelOp::Gt => a > b + slack,
+            _ => true,
+        };
+        if !holds {
+            return Some(format!(
+                "the run's sizes and symbols do not satisfy the given `{}` ({a} against {b})",
+                print_expr(g)
+            ));
+        }
+    }
+    None
 }
 
 /// Sets a machine's constants and boundary rule from a claim's givens.
@@ -965,6 +1012,27 @@ pub fn decide<'a>(
         if let Some(why) = unpooled_position(&m.target, &loop_vars) {
             return Some(und(why));
         }
+        // A whole tensor along a loop (`Var(h)` of `h[b,t,j]` in `for t in 1..T`) is
+        // pooled over every step, the start included: the steps' elements have their own
+        // distributions (a leaky integrator's variance changes with t), and the pool was
+        // compared with the claim at each step (`Var(h) == beta^(2t) v0 + ...` refuted
+        // "at t = 3" by the pool's 0.77 against the step's 0.36).
+        if m.target.indices.is_none() {
+            let key = env.key_of(&m.target.name);
+            if let Some(v) = env.tensors.get(&key).and_then(|t| {
+                t.dims.iter().find_map(|d| match d.strip_prefix('~') {
+                    Some(v) => Some(format!("`{v}`")),
+                    // A start slice declared at a fixed position (`input h[B, 0, J]`):
+                    // the dimension of a recurrence.
+                    None => d.starts_with('@').then(|| "its recurrence".to_string()),
+                })
+            }) {
+                return Some(und(format!(
+                    "Monte Carlo pools the elements of `{}` over every step of {v}, whose elements need not share one distribution; name one step's elements (`{}[b, 2, j]`, a fixed step) to compare it",
+                    m.target.name.base, m.target.name.base
+                )));
+            }
+        }
     }
     // Trials, shared by the claims with the same setting.
     let key = setting_key(claim);
@@ -977,6 +1045,10 @@ pub fn decide<'a>(
         Err(e) => return Some(und(e.clone())),
     };
     let mut m0 = trials.first.clone();
+    let run_consts: BTreeMap<String, f64> = m0.consts.clone().into_iter().collect();
+    if let Some(why) = unmet_condition(claim, &run_consts) {
+        return Some(und(why));
+    }
     let mut consts = m0.consts.clone();
     // The named constants a formula may read (`sqrt(v/(2 pi))`), unless the file
     // gives the name a value of its own.
