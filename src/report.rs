@@ -132,13 +132,15 @@ pub fn check_bytes(path: &str, bytes: &[u8], opts: &Options) -> FileReport {
 pub fn check_source(path: &str, source: &str, opts: &Options) -> FileReport {
     let mut parsed = parser::parse(source);
     let mut diagnostics = std::mem::take(&mut parsed.diagnostics);
-    diagnostics.extend(check::members::expand(
-        &mut parsed.program,
-        &mut parsed.unparsed,
-    ));
+    let (member_diags, derived_sizes) =
+        check::members::expand_derived(&mut parsed.program, &mut parsed.unparsed);
+    diagnostics.extend(member_diags);
     let (env, check_diags) = check::check_after_parse(&parsed.program, &parsed.unparsed);
     check::resolve_index_capitals(&mut parsed.program, &env);
     diagnostics.extend(check_diags);
+    if !diagnostics.iter().any(|d| d.is_error()) {
+        diagnostics.extend(check::outputs::check(&parsed.program, &env, &derived_sizes));
+    }
     diagnostics.sort_by_key(|d| (d.span.start, d.code));
     let has_errors = diagnostics.iter().any(|d| d.severity == Severity::Error);
     let derived = Derived::new();

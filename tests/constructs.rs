@@ -402,3 +402,264 @@ sample B = 2, X = 8, D = 3
     assert!(e[0].1.contains("divides by zero"), "{e:?}");
     assert!(!e[0].1.contains("no sample value"), "{e:?}");
 }
+
+/// The output-size diagnostics (E0303, E0304) of every `.tq` file under a directory:
+/// (file, code, severity, message).
+fn output_size_diagnostics(dir: &str) -> Vec<(String, &'static str, bool, String)> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+    let mut out = Vec::new();
+    let mut stack = vec![root.clone()];
+    let mut files = Vec::new();
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "tq") {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    for p in files {
+        let src = std::fs::read_to_string(&p).unwrap();
+        let name = p.strip_prefix(&root).unwrap().display().to_string();
+        let r = tq::lsp::document::quick_report(&name, &src);
+        for d in &r.diagnostics {
+            if matches!(d.code, "E0303" | "E0304") {
+                out.push((name.clone(), d.code, d.is_error(), d.message.clone()));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn no_problem_or_case_file_gets_an_output_size_error() {
+    let mut warnings = Vec::new();
+    for dir in [
+        "problems",
+        "tests/cases",
+        "tests/givens",
+        "tests/robustness",
+    ] {
+        for (file, code, error, message) in output_size_diagnostics(dir) {
+            assert!(!error, "{dir}/{file}: {code}: {message}");
+            warnings.push(format!("{dir}/{file}"));
+        }
+    }
+    // The two files that read a dimension over its own extent under `valid` on purpose
+    // (reads outside give 0, as zero padding: docs/moments.md) get the warning, once per
+    // such read; nothing else does.
+    warnings.dedup();
+    assert_eq!(
+        warnings,
+        vec![
+            "tests/cases/soundness/border_interior_valid_and_constant_offsets.tq",
+            "tests/cases/soundness/valid_reads_outside_everywhere.tq",
+        ]
+    );
+}
+
+/// The output-size diagnostics of a source: (code, is an error, message, hint).
+fn sizes(src: &str) -> Vec<(&'static str, bool, String, String)> {
+    let r = tq::lsp::document::quick_report("t.tq", src);
+    r.diagnostics
+        .iter()
+        .filter(|d| matches!(d.code, "E0303" | "E0304"))
+        .map(|d| {
+            (
+                d.code,
+                d.is_error(),
+                d.message.clone(),
+                d.hint.clone().unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_output_size_example_of_the_language_page_is_checked() {
+    let src = language_example("### Output sizes and the boundary rule");
+    let r = check_source("example.tq", &src, &Options::default());
+    assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
+    let got: Vec<&str> = r.claims.iter().map(|c| c.verdict.as_str()).collect();
+    assert_eq!(got, vec!["proved", "proved"]);
+    assert!(!r.gradcheck.is_empty() && r.gradcheck.iter().all(|g| g.passed));
+    // The undilated size along y reads outside: E0303, found by the search over the
+    // sizes Y1 is computed from, and its hint names the size that fits.
+    let wrong = src.replace("size Y1 = Y - 2 DY + 2", "size Y1 = Y - DY + 1");
+    let d = sizes(&wrong);
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!((d[0].0, d[0].1), ("E0303", true), "{d:?}");
+    assert!(d[0].3.contains("size Y1 = Y - 2 DY + 2"), "{d:?}");
+    // Without the floor's `+ 1` the output is one short: E0304, a warning.
+    let short = src.replace("floor((X - DX)/2) + 1", "floor((X - DX)/2)");
+    let d = sizes(&short);
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!((d[0].0, d[0].1), ("E0304", false), "{d:?}");
+    assert!(d[0].3.contains("size X1 = floor((X - DX)/2) + 1"), "{d:?}");
+    // The same sizes under zero padding: X1 is below the `same` size ceil(X/2) = 5.
+    let zero = src.replace("boundary valid", "boundary zero");
+    let d = sizes(&zero);
+    assert!(
+        d.iter().any(|x| x.0 == "E0304" && x.2.contains("`same`")),
+        "{d:?}"
+    );
+}
+
+#[test]
+fn output_sizes_are_checked_at_a_claims_givens() {
+    let src = "size B, T, D, T1
+index dt : D
+boundary valid
+input x[B, T] ~ normal(0, 1)
+param W[D] ~ normal(0, 1/D)
+y[b,t1] = W[DT] x[b, t1 + DT]
+sample B = 2, T = 9, D = 3, T1 = 7
+claim mults(y) == B T1 D
+";
+    assert!(sizes(src).is_empty());
+    // T = 5 with T1 = 7 from the sample line: the reads reach 8, beyond 4.
+    let d = sizes(&format!("{src}claim mults(y) == B T1 D given T = 5\n"));
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert!(d[0].1 && d[0].2.contains("givens of a claim"), "{d:?}");
+    // ... and under the claim's own boundary rule: with zero padding the reads are
+    // defined, but positions 5 and 6 read only padding (full = 5): a warning; at T = 6
+    // (full = 6) still one, at T = 7 (same) none.
+    let zero = |t: i64| {
+        sizes(&format!(
+            "{src}claim mults(y) == B T1 D given boundary zero, T = {t}\n"
+        ))
+    };
+    let d = zero(5);
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert!(!d[0].1 && d[0].2.contains("`full` size 5"), "{d:?}");
+    assert_eq!(zero(6).len(), 1);
+    assert!(zero(7).is_empty());
+    // A symbol stride at its sample value: s = 2 reads up to 2 (T1 - 1) + 2 = 14 > 8.
+    let strided = src
+        .replace("size B, T, D, T1", "size B, T, D, T1\nsymbol s")
+        .replace("t1 + DT", "s*t1 + DT")
+        .replace("T1 = 7", "T1 = 7, s = 2");
+    let d = sizes(&strided);
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert!(d[0].1 && d[0].3.contains("floor((T - DT)/s) + 1"), "{d:?}");
+}
+
+/// A small deterministic generator (an LCG: the test needs no randomness source).
+struct Gen(u64);
+impl Gen {
+    fn next(&mut self, n: i64) -> i64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((self.0 >> 33) % n as u64) as i64
+    }
+}
+
+/// The reads of output positions 0..y of `x[s y + d dx + c]`, dx in 0..D-1.
+fn positions(s: i64, d: i64, c: i64, dd: i64, y: i64) -> Vec<Vec<i64>> {
+    (0..y)
+        .map(|u| (0..dd).map(|w| s * u + d * w + c).collect())
+        .collect()
+}
+
+#[test]
+fn generated_convolutions_get_the_size_the_rule_gives() {
+    // Strides, dilations (negative ones are causal reads), offsets, window and input
+    // sizes at random; what each boundary rule allows is computed here by listing every
+    // read of every position, independently of the checker, and the checker must
+    // agree: no diagnostic at the allowed sizes, E0303 (valid) or E0304 just outside.
+    let mut g = Gen(18);
+    let mut checked = 0;
+    for _ in 0..300 {
+        let s = 1 + g.next(3);
+        let d = [1, 2, 3, -1, -2][g.next(5) as usize];
+        let c = g.next(5) - 1;
+        let dd = 1 + g.next(4);
+        let x = 1 + g.next(16);
+        let boundary = ["valid", "zero", "circular"][g.next(3) as usize];
+        let inside = |v: &Vec<i64>| v.iter().all(|p| (0..x).contains(p));
+        let some_inside = |v: &Vec<i64>| v.iter().any(|p| (0..x).contains(p));
+        let same = (x + s - 1) / s;
+        // The allowed sizes, from 1 to 40.
+        let allowed: Vec<i64> = (1..=40)
+            .filter(|&y| {
+                let reads = positions(s, d, c, dd, y);
+                match boundary {
+                    "valid" => {
+                        reads.iter().all(inside)
+                            && !inside(&positions(s, d, c, dd, y + 1)[y as usize])
+                    }
+                    "zero" => y == same || (y > same && reads.iter().all(some_inside)),
+                    _ => y == same,
+                }
+            })
+            .collect();
+        let read = format!(
+            "{s}y + {}{} + {c}",
+            if d < 0 { "-" } else { "" },
+            match d.abs() {
+                1 => "DX".to_string(),
+                k => format!("{k}DX"),
+            }
+        )
+        .replace("+ -", "- ")
+        .replace("1y", "y");
+        for y in 1..=40 {
+            let src = format!(
+                "size B, X, D, Y\nindex dx : D\nboundary {boundary}\ninput x[B, X] ~ normal(0, 1)\nparam W[D] ~ normal(0, 1)\ny[b,y] = W[DX] x[b, {read}]\nsample B = 1, X = {x}, D = {dd}, Y = {y}\n"
+            );
+            let got = sizes(&src);
+            let ok = allowed.contains(&y);
+            assert_eq!(got.is_empty(), ok, "{src}allowed {allowed:?}: {got:?}");
+            if let Some(first) = got.first() {
+                let reads = positions(s, d, c, dd, y);
+                let error = boundary == "valid" && !reads.iter().all(inside);
+                assert_eq!(first.1, error, "{src}{got:?}");
+                assert_eq!(first.0, if error { "E0303" } else { "E0304" });
+            }
+            checked += 1;
+        }
+        // Under valid with a positive fit, the declaration in the hint removes the
+        // diagnostic at every size the search tries.
+        if boundary == "valid" && allowed.len() == 1 && s > 0 {
+            let src = format!(
+                "size B, X, D, Y\nindex dx : D\nboundary {boundary}\ninput x[B, X] ~ normal(0, 1)\nparam W[D] ~ normal(0, 1)\ny[b,y] = W[DX] x[b, {read}]\nsample B = 1, X = {x}, D = {dd}, Y = {}\n",
+                allowed[0] + 1
+            );
+            let got = sizes(&src);
+            let hint = &got[0].3;
+            if let Some(at) = hint.find("declare `") {
+                let decl = &hint[at + 9..];
+                let decl = &decl[..decl.find('`').unwrap()];
+                let fixed = src
+                    .replace("size B, X, D, Y\n", "size B, X, D\n")
+                    .replace("index dx : D\n", &format!("index dx : D\n{decl}\n"))
+                    .replace(&format!(", Y = {}", allowed[0] + 1), "");
+                let again = sizes(&fixed);
+                assert!(again.is_empty(), "{fixed}{again:?}");
+            }
+        }
+    }
+    assert_eq!(checked, 300 * 40);
+}
+
+#[test]
+fn output_sizes_with_extreme_coefficients_do_not_overflow() {
+    // Coefficients are below 10^9 (the parser's limit) and sizes at most 1,000,000;
+    // their products are decided exactly (within the value budget): the reads fall outside, E0303.
+    for read in [
+        "999999999y + 999999999DX",
+        "-999999999y - 999999999DX + 999999999",
+    ] {
+        let src = format!(
+            "size B, X, D, Y\nindex dx : D\nboundary valid\ninput x[B, X] ~ normal(0, 1)\nparam W[D] ~ normal(0, 1)\ny[b,y] = W[DX] x[b, {read}]\nsample B = 1, X = 1000000, D = 1000, Y = 1000\n"
+        );
+        let d = sizes(&src);
+        assert_eq!(d.len(), 1, "{read}: {d:?}");
+        assert!(d[0].1, "{read}: {d:?}");
+    }
+}

@@ -54,6 +54,15 @@ struct Expander {
 /// consequences of them (see [`crate::check::check_after_parse`]). A program without
 /// `size ... for` or `size X = value` lines is left as it is.
 pub fn expand(program: &mut Program, unparsed: &mut Vec<String>) -> Vec<Diagnostic> {
+    expand_derived(program, unparsed).0
+}
+
+/// [`expand`], with the sizes derived from sizes that vary and their values (for
+/// [`crate::check::outputs`]).
+pub fn expand_derived(
+    program: &mut Program,
+    unparsed: &mut Vec<String>,
+) -> (Vec<Diagnostic>, Vec<(String, Expr)>) {
     let uses = program.items.iter().any(|i| {
         matches!(
             i.kind,
@@ -63,7 +72,7 @@ pub fn expand(program: &mut Program, unparsed: &mut Vec<String>) -> Vec<Diagnost
     if !uses {
         let mut diags = Vec::new();
         nested_sizes(&program.items, false, &mut diags);
-        return diags;
+        return (diags, Vec::new());
     }
     let mut x = Expander::default();
     nested_sizes(&program.items, false, &mut x.diags);
@@ -187,7 +196,12 @@ pub fn expand(program: &mut Program, unparsed: &mut Vec<String>) -> Vec<Diagnost
     x.check_samples(&expanded);
     program.items = expanded;
     unparsed.extend(x.suppress);
-    x.diags
+    let derived = x
+        .derived
+        .iter()
+        .map(|(n, v, _)| (n.name.clone(), v.clone()))
+        .collect();
+    (x.diags, derived)
 }
 
 /// `size ... for` and `size X = ...` inside a block: they declare file-wide sizes.
@@ -888,7 +902,7 @@ fn derived_givens(name: &Ident, value: &Expr) -> Option<Vec<Expr>> {
 }
 
 /// An expression with the names of `vals` replaced by their values, evaluated.
-fn eval_with(e: &Expr, vals: &BTreeMap<String, i64>) -> Option<Exact> {
+pub(crate) fn eval_with(e: &Expr, vals: &BTreeMap<String, i64>) -> Option<Exact> {
     let mut x = Expander {
         consts: vals.clone(),
         ..Expander::default()

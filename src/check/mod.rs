@@ -30,6 +30,7 @@ mod functions;
 pub mod givens;
 mod indices;
 pub mod members;
+pub mod outputs;
 mod statements;
 mod terms;
 pub mod vary;

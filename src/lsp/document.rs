@@ -52,12 +52,14 @@ impl Document {
 pub fn quick_report(path: &str, text: &str) -> FileReport {
     let mut parsed = parser::parse(text);
     let mut diagnostics = parsed.diagnostics;
-    diagnostics.extend(check::members::expand(
-        &mut parsed.program,
-        &mut parsed.unparsed,
-    ));
+    let (member_diags, derived_sizes) =
+        check::members::expand_derived(&mut parsed.program, &mut parsed.unparsed);
+    diagnostics.extend(member_diags);
     let (env, check_diags) = check::check_after_parse(&parsed.program, &parsed.unparsed);
     diagnostics.extend(check_diags);
+    if !diagnostics.iter().any(|d| d.is_error()) {
+        diagnostics.extend(check::outputs::check(&parsed.program, &env, &derived_sizes));
+    }
     diagnostics.sort_by_key(|d| (d.span.start, d.code));
     FileReport {
         path: path.to_string(),

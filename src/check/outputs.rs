@@ -1,0 +1,850 @@
+//! Output sizes against the reads and the boundary rule (docs/language.md, "Output
+//! sizes and the boundary rule").
+//!
+//! A statement that writes `y[..., y, ...]` and reads `x[..., 2y + DX, ...]` ties the
+//! size of its written axis (Y) to the extent of the dimension it reads (X) through the
+//! read's index form (stride 2, window DX, offset 0) and the file's boundary rule:
+//!
+//! - `valid`: Y is the largest size whose every read is inside: each output position
+//!   reads in range, and one more position would read out of range. A read out of range
+//!   is E0303 (an error), a smaller Y is E0304 (a warning); both name the size that fits.
+//! - `zero`: Y is the `same` size, ceil(X/|s|) for stride s, or larger up to the `full`
+//!   size (the largest Y whose every position reads at least one element inside);
+//!   anything else is E0304.
+//! - `circular`: Y is the `same` size ceil(X/|s|); anything else is E0304.
+//!
+//! A read of a dimension whose extent is the output index's own size (`x + dx` on X for
+//! an output over X) is the `same` convolution by construction; under `valid` its reads
+//! that fall outside read 0 as under zero padding (docs/moments.md), which is E0304.
+//!
+//! Everything is decided exactly, in whole numbers, at points: the sample values, each
+//! claim's givens (with the sample values for the rest), and, where a size involved is
+//! derived (`size Y = floor((X - DX)/2) + 1`), every combination of the sizes its value
+//! uses from 1 to [`SEARCH_MAX`] (the other names at their sample values). A diagnostic
+//! names the point it was found at; no point, no diagnostic.
+
+use super::{givens, members, Env};
+use crate::diag::Diagnostic;
+use crate::syntax::ast::*;
+use crate::syntax::printer::print_affine;
+use crate::syntax::span::Span;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The largest value each base size of a derived size takes in the search.
+pub const SEARCH_MAX: i64 = 12;
+/// The most base sizes searched together.
+const SEARCH_NAMES: usize = 4;
+
+/// One term of a read's position other than the output index: `coef * syms * index`.
+#[derive(Clone, Debug)]
+struct Window {
+    coef: i64,
+    syms: Vec<String>,
+    size: String,
+    centered: bool,
+    /// The index's capital as written in a size (`DX` for `dx`).
+    capital: String,
+}
+
+/// A read of a dimension at a position that moves with the output index.
+#[derive(Clone, Debug)]
+struct Read {
+    span: Span,
+    tensor: String,
+    text: String,
+    extent: String,
+    /// The output index's coefficient: `coef * syms` (the stride).
+    coef: i64,
+    syms: Vec<String>,
+    windows: Vec<Window>,
+    constant: i64,
+}
+
+/// An output axis of one statement and the reads that move with it.
+#[derive(Clone, Debug)]
+struct Axis {
+    index: String,
+    index_span: Span,
+    size: String,
+    reads: Vec<Read>,
+}
+
+/// A point: a whole value for every size and symbol that has one there, and how to
+/// describe it.
+struct Point {
+    vals: BTreeMap<String, i64>,
+    boundary: Boundary,
+    what: String,
+    /// The claim whose givens make the point.
+    claim: Option<Span>,
+}
+
+/// Checks every output axis of `program` against its reads (see the module comment).
+/// `derived` lists the derived sizes and their values ([`members::expand_derived`]).
+pub fn check(program: &Program, env: &Env, derived: &[(String, Expr)]) -> Vec<Diagnostic> {
+    let Some(boundary) = env.boundary else {
+        return Vec::new();
+    };
+    let mut axes = Vec::new();
+    collect(&program.items, env, &BTreeSet::new(), &mut axes);
+    if axes.is_empty() {
+        return Vec::new();
+    }
+    let capitals = capitals(env);
+    let sample = sample_values(program, env, &capitals);
+    let mut points = Vec::new();
+    if let Some(vals) = &sample {
+        points.push(Point {
+            vals: vals.clone(),
+            boundary,
+            what: "at the sample values".to_string(),
+            claim: None,
+        });
+    }
+    for item in &program.items {
+        if let ItemKind::Claim(c) = &item.kind {
+            let base = sample.clone().unwrap_or_default();
+            let mut vals = base.clone();
+            for g in givens::resolved(&c.given, &c.at, env) {
+                let Expr::Rel(RelOp::Eq, l, r, _) = &g else {
+                    continue;
+                };
+                let Expr::Ref(rf) = &**l else { continue };
+                if rf.indices.is_some() || rf.grad {
+                    continue;
+                }
+                let name = crate::syntax::printer::print_name(&rf.name);
+                if !env.sizes.contains_key(&name) && !env.symbols.contains_key(&name) {
+                    continue;
+                }
+                if let Some(members::Exact::Int(v)) =
+                    members::eval_with(r, &with_caps(&base, &capitals))
+                {
+                    vals.insert(name, v);
+                }
+            }
+            recompute_derived(&mut vals, derived, &capitals, &base);
+            let b = c.boundary.unwrap_or(boundary);
+            if vals != base || b != boundary {
+                points.push(Point {
+                    vals,
+                    boundary: b,
+                    what: "at the givens of a claim".to_string(),
+                    claim: Some(item.span),
+                });
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for axis in &axes {
+        let mut found = None;
+        for p in &points {
+            found = judge(axis, p, env);
+            if found.is_some() {
+                break;
+            }
+        }
+        if found.is_none() {
+            found = search(axis, derived, &capitals, sample.as_ref(), boundary, env);
+        }
+        out.extend(found);
+    }
+    out
+}
+
+/// Index capitals to their sizes (`DX` to `D`), for values written with capitals.
+fn capitals(env: &Env) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for (name, info) in &env.indices {
+        let cap = name.trim_end_matches('\'').to_uppercase();
+        if cap != info.size && !env.sizes.contains_key(&cap) {
+            out.insert(cap, info.size.clone());
+        }
+    }
+    out
+}
+
+fn with_caps(
+    vals: &BTreeMap<String, i64>,
+    caps: &BTreeMap<String, String>,
+) -> BTreeMap<String, i64> {
+    let mut v = vals.clone();
+    for (cap, size) in caps {
+        if let Some(x) = vals.get(size) {
+            v.entry(cap.clone()).or_insert(*x);
+        }
+    }
+    v
+}
+
+/// The sample line's whole values (sizes, derived sizes, whole symbols).
+fn sample_values(
+    program: &Program,
+    env: &Env,
+    _caps: &BTreeMap<String, String>,
+) -> Option<BTreeMap<String, i64>> {
+    let mut vals = BTreeMap::new();
+    let mut any = false;
+    for item in &program.items {
+        if let ItemKind::Sample(bs) = &item.kind {
+            any = true;
+            for b in bs {
+                if !env.sizes.contains_key(&b.name.name) && !env.symbols.contains_key(&b.name.name)
+                {
+                    continue;
+                }
+                if let Some(members::Exact::Int(v)) = members::eval_const(&b.value) {
+                    vals.insert(b.name.name.clone(), v);
+                }
+            }
+        }
+    }
+    any.then_some(vals)
+}
+
+/// The derived sizes at a point whose other sizes changed (a claim's givens): computed
+/// again from their values, unless the point sets them itself.
+fn recompute_derived(
+    vals: &mut BTreeMap<String, i64>,
+    derived: &[(String, Expr)],
+    caps: &BTreeMap<String, String>,
+    base: &BTreeMap<String, i64>,
+) {
+    for (name, value) in derived {
+        if vals.get(name) != base.get(name) {
+            continue;
+        }
+        match members::eval_with(value, &with_caps(vals, caps)) {
+            Some(members::Exact::Int(v)) => {
+                vals.insert(name.clone(), v);
+            }
+            _ => {
+                vals.remove(name);
+            }
+        }
+    }
+}
+
+/// The output axes of every statement, with their moving reads.
+fn collect(items: &[Item], env: &Env, loop_vars: &BTreeSet<String>, out: &mut Vec<Axis>) {
+    for item in items {
+        match &item.kind {
+            ItemKind::Equation(eq) => axes_of(eq, env, loop_vars, out),
+            ItemKind::Loop(l) => {
+                let mut inner = loop_vars.clone();
+                inner.insert(l.range.var.name.clone());
+                collect(&l.body, env, &inner, out);
+            }
+            ItemKind::ForIndices(f) => collect(&f.body, env, loop_vars, out),
+            _ => {}
+        }
+    }
+}
+
+fn axes_of(eq: &Equation, env: &Env, loop_vars: &BTreeSet<String>, out: &mut Vec<Axis>) {
+    if eq.lhs.grad {
+        return;
+    }
+    let Some(lhs) = &eq.lhs.indices else { return };
+    for ix in lhs {
+        let IndexExpr::Affine(a) = ix else { continue };
+        let [t] = a.terms.as_slice() else { continue };
+        if t.coef != 1 || a.constant != 0 || t.factors.len() != 1 {
+            continue;
+        }
+        let u = &t.factors[0];
+        if loop_vars.contains(&u.name)
+            || is_summed_index(&u.name)
+            || env.symbols.contains_key(&u.name)
+        {
+            continue;
+        }
+        let Some(size) = env.index_size(&u.name) else {
+            continue;
+        };
+        if env.index_centered(&u.name) {
+            continue;
+        }
+        let mut reads = Vec::new();
+        crate::syntax::visit::walk_refs(&eq.rhs, &mut |r| {
+            reads_of(r, &u.name, env, loop_vars, &mut reads);
+        });
+        if !reads.is_empty() {
+            out.push(Axis {
+                index: u.name.clone(),
+                index_span: u.span,
+                size,
+                reads,
+            });
+        }
+    }
+}
+
+/// The positions of `r` that move with the output index `u`.
+fn reads_of(r: &Ref, u: &str, env: &Env, loop_vars: &BTreeSet<String>, out: &mut Vec<Read>) {
+    let Some(idx) = &r.indices else { return };
+    let key = env.key_of(&r.name);
+    let Some(t) = env.tensors.get(&key) else {
+        return;
+    };
+    'pos: for (q, ix) in idx.iter().enumerate() {
+        let IndexExpr::Affine(a) = ix else { continue };
+        let Some(extent) = t.dims.get(q) else {
+            continue;
+        };
+        if extent.starts_with(['@', '~', '?']) || !env.sizes.contains_key(extent) {
+            continue;
+        }
+        let plain = a.terms.len() == 1
+            && a.terms[0].coef == 1
+            && a.terms[0].factors.len() == 1
+            && a.constant == 0;
+        if plain {
+            continue;
+        }
+        let mut read = Read {
+            span: a.span,
+            tensor: key.clone(),
+            text: print_affine(a),
+            extent: extent.clone(),
+            coef: 0,
+            syms: Vec::new(),
+            windows: Vec::new(),
+            constant: a.constant,
+        };
+        let mut moves = false;
+        for term in &a.terms {
+            let mut syms = Vec::new();
+            let mut index = None;
+            for f in &term.factors {
+                let n = f.name.as_str();
+                if loop_vars.contains(n) {
+                    continue 'pos;
+                }
+                let coefficient = env.symbols.contains_key(n)
+                    || (env.sizes.contains_key(n) && env.index_size(&n.to_lowercase()).is_none());
+                if coefficient {
+                    syms.push(n.to_string());
+                } else if index.is_some() {
+                    continue 'pos;
+                } else {
+                    index = Some(n.to_string());
+                }
+            }
+            let Some(index) = index else { continue 'pos };
+            if index == u {
+                if moves {
+                    continue 'pos;
+                }
+                moves = true;
+                read.coef = term.coef;
+                read.syms = syms;
+                continue;
+            }
+            let low = if is_summed_index(&index) {
+                index.to_lowercase()
+            } else {
+                index.clone()
+            };
+            let Some(size) = env.index_size(&low) else {
+                continue 'pos;
+            };
+            read.windows.push(Window {
+                coef: term.coef,
+                syms,
+                size,
+                centered: env.index_centered(&low),
+                capital: low.trim_end_matches('\'').to_uppercase(),
+            });
+        }
+        if moves && read.coef != 0 {
+            out.push(read);
+        }
+    }
+}
+
+/// The range of a read's window (every term but the output index's) at a point.
+fn window(read: &Read, vals: &BTreeMap<String, i64>) -> Option<(i64, i64)> {
+    let (mut lo, mut hi) = (read.constant, read.constant);
+    for w in &read.windows {
+        let c = coefficient(w.coef, &w.syms, vals)?;
+        let n = *vals.get(&w.size)?;
+        if n < 1 {
+            return None;
+        }
+        let (a, b) = if w.centered {
+            let a = -(n - 1) / 2;
+            (a, a + n - 1)
+        } else {
+            (0, n - 1)
+        };
+        let (x, y) = (c.checked_mul(a)?, c.checked_mul(b)?);
+        lo = lo.checked_add(x.min(y))?;
+        hi = hi.checked_add(x.max(y))?;
+    }
+    Some((lo, hi))
+}
+
+fn coefficient(coef: i64, syms: &[String], vals: &BTreeMap<String, i64>) -> Option<i64> {
+    let mut c = coef;
+    for s in syms {
+        c = c.checked_mul(*vals.get(s)?)?;
+    }
+    Some(c)
+}
+
+/// What a read allows at a point: the stride, the window, the extent.
+/// In i128: the products of a source's coefficients (any i64) and sizes (at most
+/// 1,000,000 at a point) cannot overflow.
+struct Fit {
+    s: i128,
+    lo: i128,
+    hi: i128,
+    n: i128,
+}
+
+impl Fit {
+    fn at(read: &Read, vals: &BTreeMap<String, i64>) -> Option<Fit> {
+        let s = coefficient(read.coef, &read.syms, vals)?;
+        let (lo, hi) = window(read, vals)?;
+        let n = *vals.get(&read.extent)?;
+        (s != 0 && n >= 1).then_some(Fit {
+            s: s.into(),
+            lo: lo.into(),
+            hi: hi.into(),
+            n: n.into(),
+        })
+    }
+
+    /// The reads of the first `y` output positions: the lowest and the highest.
+    fn reach(&self, y: i128) -> (i128, i128) {
+        let last = self.s * (y - 1);
+        (self.lo + last.min(0), self.hi + last.max(0))
+    }
+
+    /// `valid`: the largest number of positions whose every read is inside (0 if the
+    /// first position already reads outside).
+    fn valid(&self) -> i128 {
+        if self.lo < 0 || self.hi > self.n - 1 {
+            return 0;
+        }
+        if self.s > 0 {
+            (self.n - 1 - self.hi).div_euclid(self.s) + 1
+        } else {
+            self.lo.div_euclid(-self.s) + 1
+        }
+    }
+
+    /// `same`: ceil(n/|s|).
+    fn same(&self) -> i128 {
+        let a = self.s.abs();
+        (self.n + a - 1) / a
+    }
+
+    /// `full` under zero padding: the number of positions from 0 that each read at
+    /// least one element inside, or None when position 0 reads only padding.
+    fn full(&self) -> Option<i128> {
+        // position u reads s u + lo ..= s u + hi
+        let inside = |u: i128| {
+            let a = self.s * u + self.lo;
+            let b = self.s * u + self.hi;
+            b >= 0 && a < self.n
+        };
+        if !inside(0) {
+            return None;
+        }
+        let last = if self.s > 0 {
+            (self.n - 1 - self.lo).div_euclid(self.s)
+        } else {
+            self.hi.div_euclid(-self.s)
+        };
+        Some(last + 1)
+    }
+}
+
+/// The diagnostic of an axis at a point, if its size breaks the rule there.
+fn judge(axis: &Axis, p: &Point, env: &Env) -> Option<Diagnostic> {
+    let d = judge_at(axis, p, env)?;
+    Some(match p.claim {
+        Some(span) => d.with_related(span, "the claim whose givens give these values"),
+        None => d,
+    })
+}
+
+fn judge_at(axis: &Axis, p: &Point, env: &Env) -> Option<Diagnostic> {
+    let y = i128::from(*p.vals.get(&axis.size)?);
+    if y < 1 {
+        return None;
+    }
+    let (own, other): (Vec<&Read>, Vec<&Read>) =
+        axis.reads.iter().partition(|r| r.extent == axis.size);
+    match p.boundary {
+        Boundary::Valid => {
+            // The reads of other extents decide the size: the smallest fit.
+            let mut best: Option<(i128, &Read, Fit)> = None;
+            for r in &other {
+                let Some(f) = Fit::at(r, &p.vals) else {
+                    continue;
+                };
+                let v = f.valid();
+                if best.as_ref().is_none_or(|b| v < b.0) {
+                    best = Some((v, r, f));
+                }
+            }
+            if let Some((fit, r, f)) = best {
+                if y > fit {
+                    return Some(valid_outside(axis, r, &f, y, fit, p, env));
+                }
+                if y < fit {
+                    return Some(valid_short(axis, &other, y, fit, p, env));
+                }
+            }
+            for r in &own {
+                let Some(f) = Fit::at(r, &p.vals) else {
+                    continue;
+                };
+                let (lo, hi) = f.reach(y);
+                if lo < 0 || hi > f.n - 1 {
+                    return Some(valid_own(axis, r, &f, y, p, env));
+                }
+            }
+            None
+        }
+        Boundary::Zero | Boundary::Circular => {
+            for r in &other {
+                let Some(f) = Fit::at(r, &p.vals) else {
+                    continue;
+                };
+                let same = f.same();
+                if y == same {
+                    continue;
+                }
+                if p.boundary == Boundary::Zero
+                    && y > same
+                    && f.full().is_some_and(|full| y <= full)
+                {
+                    continue;
+                }
+                return Some(padded(axis, r, &f, y, p, env));
+            }
+            None
+        }
+    }
+}
+
+fn rule(b: Boundary) -> &'static str {
+    match b {
+        Boundary::Zero => "zero",
+        Boundary::Circular => "circular",
+        Boundary::Valid => "valid",
+    }
+}
+
+/// The values of the sizes and symbols a read involves, for the message.
+fn point_text(axis: &Axis, r: &Read, p: &Point, env: &Env) -> String {
+    let mut names = vec![axis.size.clone(), r.extent.clone()];
+    names.extend(r.syms.iter().cloned());
+    for w in &r.windows {
+        names.push(w.size.clone());
+        names.extend(w.syms.iter().cloned());
+    }
+    let mut seen = BTreeSet::new();
+    let parts: Vec<String> = names
+        .into_iter()
+        .filter(|n| seen.insert(n.clone()))
+        .filter_map(|n| p.vals.get(&n).map(|v| format!("{n} = {v}")))
+        .collect();
+    let _ = env;
+    format!("{} ({})", p.what, parts.join(", "))
+}
+
+/// The size that fits under `valid` as a formula, where the read's form allows one:
+/// `floor((X - DX)/2) + 1`, `X - DX + 1`.
+fn valid_formula(r: &Read) -> Option<String> {
+    if r.coef <= 0 || r.windows.iter().any(|w| w.centered || !w.syms.is_empty()) {
+        return None;
+    }
+    // fit = floor((N - 1 - hi)/s) + 1, hi = c0 + sum_{c>0} c (W - 1)
+    let mut k = -1 - r.constant;
+    let mut text = r.extent.clone();
+    for w in &r.windows {
+        if w.coef > 0 {
+            k += w.coef;
+            if w.coef == 1 {
+                text.push_str(&format!(" - {}", w.capital));
+            } else {
+                text.push_str(&format!(" - {} {}", w.coef, w.capital));
+            }
+        }
+    }
+    let stride = if r.syms.is_empty() {
+        r.coef.to_string()
+    } else if r.coef == 1 {
+        r.syms.join(" ")
+    } else {
+        format!("{} {}", r.coef, r.syms.join(" "))
+    };
+    if stride == "1" {
+        k += 1;
+        return Some(match k {
+            0 => text,
+            k if k > 0 => format!("{text} + {k}"),
+            k => format!("{text} - {}", -k),
+        });
+    }
+    let inner = match k {
+        0 => text,
+        k if k > 0 => format!("{text} + {k}"),
+        k => format!("{text} - {}", -k),
+    };
+    Some(format!("floor(({inner})/{stride}) + 1"))
+}
+
+fn valid_outside(
+    axis: &Axis,
+    r: &Read,
+    f: &Fit,
+    y: i128,
+    fit: i128,
+    p: &Point,
+    env: &Env,
+) -> Diagnostic {
+    let (lo, hi) = f.reach(y);
+    let bad = if hi > f.n - 1 {
+        format!("up to position {hi}, beyond its last position {}", f.n - 1)
+    } else {
+        format!("down to position {lo}, below 0")
+    };
+    let fits = if fit == 0 {
+        "no output position fits: the first one already reads outside".to_string()
+    } else {
+        format!("{fit} output positions fit")
+    };
+    let formula = valid_formula(r)
+        .map(|f| format!(": declare `size {} = {f}`", axis.size))
+        .unwrap_or_default();
+    Diagnostic::error(
+        "E0303",
+        r.span,
+        format!(
+            "under `boundary valid`, `{}` is read at `{}` {bad} for the outputs `{}` in 0..{}-1, {}",
+            r.tensor,
+            r.text,
+            axis.index,
+            axis.size,
+            point_text(axis, r, p, env)
+        ),
+    )
+    .with_label(format!("reads outside `{}`", r.tensor))
+    .with_related(axis.index_span, format!("the output axis over `{}`", axis.size))
+    .with_hint(format!(
+        "{fits} ({} = {fit} there){formula}; or read under `boundary zero`",
+        axis.size
+    ))
+}
+
+fn valid_short(
+    axis: &Axis,
+    reads: &[&Read],
+    y: i128,
+    fit: i128,
+    p: &Point,
+    env: &Env,
+) -> Diagnostic {
+    let r = reads[0];
+    let formula = reads
+        .iter()
+        .filter_map(|r| valid_formula(r))
+        .next()
+        .filter(|_| reads.len() == 1)
+        .map(|f| format!(": declare `size {} = {f}`", axis.size))
+        .unwrap_or_default();
+    Diagnostic::warning(
+        "E0304",
+        axis.index_span,
+        format!(
+            "under `boundary valid`, the output axis `{}` has {y} positions but {fit} fit: position {y} reads only inside `{}` as well, {}",
+            axis.index,
+            r.tensor,
+            point_text(axis, r, p, env)
+        ),
+    )
+    .with_label(format!("over `{}`", axis.size))
+    .with_related(r.span, format!("`{}` read here", r.tensor))
+    .with_hint(format!(
+        "a valid output keeps every position whose reads are inside ({} = {fit} there){formula}",
+        axis.size
+    ))
+}
+
+fn valid_own(axis: &Axis, r: &Read, f: &Fit, y: i128, p: &Point, env: &Env) -> Diagnostic {
+    let inside = f.valid();
+    Diagnostic::warning(
+        "E0304",
+        r.span,
+        format!(
+            "under `boundary valid`, `{}` is read at `{}` over its own extent `{}`: outputs read outside, and those reads give 0 as under zero padding ({inside} of the {y} positions read only inside), {}",
+            r.tensor,
+            r.text,
+            r.extent,
+            point_text(axis, r, p, env)
+        ),
+    )
+    .with_label("reads outside at the border")
+    .with_related(axis.index_span, format!("the output axis over `{}`", axis.size))
+    .with_hint(format!(
+        "for a valid convolution, declare the output over a size of its own that fits the reads ({inside} positions there); for zero padding, say `boundary zero`"
+    ))
+}
+
+fn padded(axis: &Axis, r: &Read, f: &Fit, y: i128, p: &Point, env: &Env) -> Diagnostic {
+    let same = f.same();
+    let stride = f.s.abs();
+    let same_text = if stride == 1 {
+        format!("`{}`", r.extent)
+    } else {
+        format!("ceil({}/{stride})", r.extent)
+    };
+    let (why, allowed) = if p.boundary == Boundary::Zero {
+        let full = f.full();
+        let why = if y < same {
+            format!("smaller than the `same` size {same_text} = {same}")
+        } else {
+            match full {
+                Some(full) => format!(
+                    "larger than the `full` size {full}: the positions from {full} read only padding"
+                ),
+                None => "every position reads only padding".to_string(),
+            }
+        };
+        let allowed = match full {
+            Some(full) if full > same => format!("from {same} (`same`) to {full} (`full`)"),
+            _ => format!("{same} (`same`)"),
+        };
+        (why, allowed)
+    } else {
+        (
+            format!("not the `same` size {same_text} = {same}: the reads wrap around"),
+            format!("{same} (`same`)"),
+        )
+    };
+    Diagnostic::warning(
+        "E0304",
+        axis.index_span,
+        format!(
+            "under `boundary {}`, the output axis `{}` has {y} positions, {why}, {}",
+            rule(p.boundary),
+            axis.index,
+            point_text(axis, r, p, env)
+        ),
+    )
+    .with_label(format!("over `{}`", axis.size))
+    .with_related(r.span, format!("`{}` read here", r.tensor))
+    .with_hint(format!(
+        "under `boundary {}` the output size that fits these reads is {allowed} there",
+        rule(p.boundary)
+    ))
+}
+
+/// The search over the base sizes of the derived sizes an axis involves.
+fn search(
+    axis: &Axis,
+    derived: &[(String, Expr)],
+    caps: &BTreeMap<String, String>,
+    sample: Option<&BTreeMap<String, i64>>,
+    boundary: Boundary,
+    env: &Env,
+) -> Option<Diagnostic> {
+    let mut involved = BTreeSet::new();
+    involved.insert(axis.size.clone());
+    for r in &axis.reads {
+        involved.insert(r.extent.clone());
+        involved.extend(r.syms.iter().cloned());
+        for w in &r.windows {
+            involved.insert(w.size.clone());
+            involved.extend(w.syms.iter().cloned());
+        }
+    }
+    let mine: Vec<&(String, Expr)> = derived
+        .iter()
+        .filter(|(n, _)| involved.contains(n))
+        .collect();
+    if mine.is_empty() {
+        return None;
+    }
+    let mut bases = BTreeSet::new();
+    for (_, value) in &mine {
+        crate::syntax::visit::walk_refs(value, &mut |r| {
+            let n = r.name.base.clone();
+            let n = caps.get(&n).cloned().unwrap_or(n);
+            if env.sizes.contains_key(&n) && !derived.iter().any(|(d, _)| *d == n) {
+                bases.insert(n);
+            }
+        });
+    }
+    let bases: Vec<String> = bases.into_iter().collect();
+    if bases.is_empty() || bases.len() > SEARCH_NAMES {
+        return None;
+    }
+    let fixed = sample.cloned().unwrap_or_default();
+    let mut points: Vec<Vec<i64>> = vec![Vec::new()];
+    for _ in &bases {
+        points = points
+            .into_iter()
+            .flat_map(|p| {
+                (1..=SEARCH_MAX).map(move |v| {
+                    let mut q = p.clone();
+                    q.push(v);
+                    q
+                })
+            })
+            .collect();
+    }
+    points.sort_by_key(|p| (p.iter().sum::<i64>(), p.clone()));
+    for p in points {
+        let mut vals = fixed.clone();
+        for (n, v) in bases.iter().zip(&p) {
+            vals.insert(n.clone(), *v);
+        }
+        let mut ok = true;
+        for (name, value) in derived {
+            match members::eval_with(value, &with_caps(&vals, caps)) {
+                Some(members::Exact::Int(v)) if (1..=1_000_000).contains(&v) => {
+                    vals.insert(name.clone(), v);
+                }
+                _ => {
+                    if mine.iter().any(|(n, _)| n == name) {
+                        ok = false;
+                    }
+                    vals.remove(name);
+                }
+            }
+        }
+        if !ok {
+            continue;
+        }
+        let what = format!(
+            "at {} (the derived {} computed from them)",
+            bases
+                .iter()
+                .zip(&p)
+                .map(|(n, v)| format!("{n} = {v}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            mine.iter()
+                .map(|(n, _)| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let point = Point {
+            vals,
+            boundary,
+            what,
+            claim: None,
+        };
+        if let Some(d) = judge(axis, &point, env) {
+            return Some(d);
+        }
+    }
+    None
+}
