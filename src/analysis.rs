@@ -43,7 +43,16 @@ pub struct ScalarDerivation {
     pub values: Vec<Quantity>,
     pub adjoints: Vec<Quantity>,
     pub partials: Vec<Quantity>,
+    /// Quantities over [`MAX_SHOWN_NODES`], left out of the lists above (not simplified,
+    /// not shown): the name and the size of the expression.
+    pub omitted: Vec<(String, usize)>,
 }
+
+/// The largest expression (in nodes) a scalar derivation simplifies and shows. A chain
+/// of 200 nested `exp` has adjoints of 20,000 nodes whose simplification took minutes
+/// (`tests/robustness/scalar_chain_exp_200.tq`, `derive`); no problem file's quantity
+/// has more than 101.
+pub const MAX_SHOWN_NODES: usize = 2_000;
 
 impl Derived {
     /// An empty cache.
@@ -136,22 +145,40 @@ impl<'a> Analysis<'a> {
                 _ => None,
             })
             .unwrap_or_default();
+        let omitted = std::cell::RefCell::new(Vec::new());
         let q = |name: String, e: &sym::Expr| {
+            let nodes = e.node_count();
+            if nodes > MAX_SHOWN_NODES {
+                omitted.borrow_mut().push((name, nodes));
+                return None;
+            }
             let expr = sym::simplify(e);
             let at = (!point.is_empty()).then(|| sym::simplify(&lower::at(&expr, &point)));
-            Quantity { name, expr, at }
+            Some(Quantity { name, expr, at })
         };
-        let values = p.values.iter().map(|(n, e)| q(n.clone(), e)).collect();
+        let values = p
+            .values
+            .iter()
+            .filter_map(|(n, e)| q(n.clone(), e))
+            .collect();
         let adjoints = p
             .adjoints
             .iter()
-            .map(|(n, e)| q(format!("{n}.grad"), e))
+            .filter_map(|(n, e)| q(format!("{n}.grad"), e))
             .collect();
         let mut partials = Vec::new();
         if let Some(loss) = &p.loss {
             if let Some((_, u)) = p.values.iter().find(|(n, _)| n == loss) {
                 for a in &p.inputs {
-                    partials.push(q(format!("d({loss})/d({a})"), &u.diff(a)));
+                    let name = format!("d({loss})/d({a})");
+                    // A derivative can be quadratic in its value's size (200 nested
+                    // `exp`: 201 nodes, the derivative 20,301), so the value is bounded
+                    // before the derivative is built, and the derivative after.
+                    if u.node_count() > MAX_SHOWN_NODES / 2 {
+                        omitted.borrow_mut().push((name, u.node_count()));
+                        continue;
+                    }
+                    partials.extend(q(name, &u.diff(a)));
                 }
             }
         }
@@ -160,6 +187,7 @@ impl<'a> Analysis<'a> {
             values,
             adjoints,
             partials,
+            omitted: omitted.into_inner(),
         })
     }
 }

@@ -887,17 +887,34 @@ fn derived_givens(name: &Ident, value: &Expr) -> Option<Vec<Expr>> {
     if has_round(&e) || has_round(&c) {
         return None;
     }
-    let shifted = bin(BinOp::Sub, y, c);
+    // `Y - c` and `Y - c ± 1`, folded when c is a whole number (`(X - D)/2 < Y`, not
+    // `(X - D)/2 < Y - 1 + 1`).
+    let plus = |k: i64| match k {
+        0 => y.clone(),
+        k if k > 0 => bin(BinOp::Add, y.clone(), num(k)),
+        k => bin(BinOp::Sub, y.clone(), num(k.saturating_neg())),
+    };
+    let (shifted, next) = match eval_const(&c) {
+        Some(Exact::Int(k))
+            if k.checked_neg()
+                .is_some_and(|m| m.checked_add(1).is_some() && m.checked_sub(1).is_some()) =>
+        {
+            (plus(-k), plus(if floor { 1 - k } else { -k - 1 }))
+        }
+        _ => {
+            let shifted = bin(BinOp::Sub, y.clone(), c);
+            let next = if floor {
+                bin(BinOp::Add, shifted.clone(), num(1))
+            } else {
+                bin(BinOp::Sub, shifted.clone(), num(1))
+            };
+            (shifted, next)
+        }
+    };
     Some(if floor {
-        vec![
-            rel(RelOp::Le, shifted.clone(), e.clone()),
-            rel(RelOp::Lt, e, bin(BinOp::Add, shifted, num(1))),
-        ]
+        vec![rel(RelOp::Le, shifted, e.clone()), rel(RelOp::Lt, e, next)]
     } else {
-        vec![
-            rel(RelOp::Le, e.clone(), shifted.clone()),
-            rel(RelOp::Lt, bin(BinOp::Sub, shifted, num(1)), e),
-        ]
+        vec![rel(RelOp::Le, e.clone(), shifted), rel(RelOp::Lt, next, e)]
     })
 }
 

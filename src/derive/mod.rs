@@ -484,6 +484,17 @@ pub fn derive_text(r: &FileReport, theme: Option<miette::GraphicalTheme>) -> Str
         for v in &sc.partials {
             out.push_str(&format!("{}\n", v.text()));
         }
+        if !sc.omitted.is_empty() {
+            out.push_str(&format!(
+                "# not shown: {} (over the limit of {} expression nodes)\n",
+                sc.omitted
+                    .iter()
+                    .map(|(n, k)| format!("{n} ({k} nodes)"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                crate::analysis::MAX_SHOWN_NODES
+            ));
+        }
     }
     if !d.costs.is_empty() {
         out.push_str("\n# multiplications (from the index spaces)\n");
@@ -590,6 +601,7 @@ pub fn derive_json(r: &FileReport) -> serde_json::Value {
             "values": sc.values.iter().map(Quantity::json).collect::<Vec<_>>(),
             "adjoints": sc.adjoints.iter().map(Quantity::json).collect::<Vec<_>>(),
             "partials": sc.partials.iter().map(Quantity::json).collect::<Vec<_>>(),
+            "omitted": sc.omitted.iter().map(|(n, k)| json!({"name": n, "nodes": k})).collect::<Vec<_>>(),
         })),
         "mults": d.as_ref().map(|d| d.costs.iter().map(|(n, c)| json!({"name": n, "expr": sym::to_ascii(c)})).collect::<Vec<_>>()).unwrap_or_default(),
         "moments": d.as_ref().map(|d| d.moments.iter().map(|m| json!({"section": m.section.as_str(), "name": if m.bound { format!("{} <=", m.shown_name()) } else { m.shown_name() }, "expr": m.expr, "note": m.note})).collect::<Vec<_>>()).unwrap_or_default(),

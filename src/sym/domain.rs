@@ -200,6 +200,46 @@ impl Domain {
         }
     }
 
+    /// A point of the domain far from the small values `sample` draws: a whole number
+    /// 12 to 10^4 above the lower bound, or a rational scaled by 2^k, k in -12..=16,
+    /// from the bound it has (`N <= 12` or `a <= 40` holds at every small point and
+    /// fails here). A domain bounded on both sides is sampled as `sample` does.
+    pub fn sample_wide(&self, rng: &mut impl Rng) -> Option<BigRational> {
+        if self.lo.is_some() && self.hi.is_some() {
+            return self.sample(rng);
+        }
+        if self.integer {
+            let lo = match &self.lo {
+                Some((b, s)) => {
+                    let c = b.ceil().to_integer();
+                    if *s && BigRational::from_integer(c.clone()) == *b {
+                        c + 1
+                    } else {
+                        c
+                    }
+                }
+                None => BigInt::from(1),
+            };
+            let span = 10f64.powf(rng.random_range(1.0..4.0)) as i64;
+            return Some(BigRational::from_integer(lo + 12 + span));
+        }
+        let k: i32 = rng.random_range(-12..=16);
+        let scale = if k >= 0 {
+            BigRational::from_integer(BigInt::from(1u32) << k as usize)
+        } else {
+            BigRational::new(BigInt::from(1), BigInt::from(1u32) << (-k) as usize)
+        };
+        let frac = BigRational::new(
+            BigInt::from(rng.random_range(1..=40)),
+            BigInt::from(rng.random_range(1..=12)),
+        ) * scale;
+        match (&self.lo, &self.hi) {
+            (Some((a, _)), _) => Some(a + frac),
+            (None, Some((b, _))) => Some(b - frac),
+            (None, None) => Some(frac),
+        }
+    }
+
     /// `p in [0, 1]`, `sigma > 0`, `L in {1, 2, ...}`.
     pub fn show(&self, name: &str) -> String {
         let base = if self.integer {

@@ -9,7 +9,7 @@ use super::{eval_exact, identical, to_ascii, Expr};
 use crate::verdict::{Method, Verdict};
 use num_bigint::BigInt;
 use num_rational::BigRational;
-use num_traits::{Signed, ToPrimitive, Zero};
+use num_traits::{One, Signed, ToPrimitive, Zero};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::collections::{BTreeMap, BTreeSet};
@@ -398,6 +398,106 @@ impl Problem<'_> {
                     _ => false,
                 },
             })
+    }
+
+    /// The point with each whole-number symbol that the assumptions bound linearly
+    /// (`Y - 1 <= (X - D)/2` and `(X - D)/2 < Y`: a size derived by `floor`) set to the
+    /// smallest whole number they allow at the other symbols' values, so that random
+    /// points satisfy a derived size's relation instead of missing it almost always.
+    /// `None` when the bounds leave no whole number.
+    fn repair(
+        &self,
+        at: &BTreeMap<String, BigRational>,
+        ints: &BTreeSet<String>,
+    ) -> Option<BTreeMap<String, BigRational>> {
+        let mut at = at.clone();
+        for s in ints {
+            if !at.contains_key(s) {
+                continue;
+            }
+            // Bounds on s: (value, strict).
+            let mut lo: Option<(BigRational, bool)> = None;
+            let mut hi: Option<(BigRational, bool)> = None;
+            let mut tighten = |b: BigRational, strict: bool, lower: bool| {
+                let slot = if lower { &mut lo } else { &mut hi };
+                let better = match slot {
+                    None => true,
+                    Some((v, st)) => {
+                        if lower {
+                            b > *v || (b == *v && strict && !*st)
+                        } else {
+                            b < *v || (b == *v && strict && !*st)
+                        }
+                    }
+                };
+                if better {
+                    *slot = Some((b, strict));
+                }
+            };
+            let mut any = false;
+            for (a, r, b) in &self.opts.assumptions {
+                let d = super::expand(&(a.clone() - b.clone()));
+                if !d.free_symbols().contains(s) {
+                    continue;
+                }
+                let Some(c) = super::expand(&d.diff(s)).as_num().cloned() else {
+                    continue;
+                };
+                if c.is_zero() {
+                    continue;
+                }
+                let Ok(v) = d.subs(s, &Expr::zero()).eval_exact(&at) else {
+                    continue;
+                };
+                // c s + v  rel  0.
+                let x = -v / c.clone();
+                let flip = c.is_negative();
+                any = true;
+                match r {
+                    Rel::Eq => {
+                        tighten(x.clone(), false, true);
+                        tighten(x, false, false);
+                    }
+                    Rel::Le | Rel::Lt => tighten(x, matches!(r, Rel::Lt), flip),
+                    Rel::Ge | Rel::Gt => tighten(x, matches!(r, Rel::Gt), !flip),
+                    _ => {}
+                }
+            }
+            if !any {
+                continue;
+            }
+            if let Some(d) = self.opts.domains.get(s) {
+                if let Some((v, st)) = &d.lo {
+                    tighten(v.clone(), *st, true);
+                }
+                if let Some((v, st)) = &d.hi {
+                    tighten(v.clone(), *st, false);
+                }
+            }
+            let whole = |b: &BigRational, strict: bool, lower: bool| -> BigRational {
+                let n = if lower { b.ceil() } else { b.floor() };
+                match (strict && n == *b, lower) {
+                    (true, true) => n + BigRational::one(),
+                    (true, false) => n - BigRational::one(),
+                    _ => n,
+                }
+            };
+            let value = match (&lo, &hi) {
+                (Some((l, sl)), h) => {
+                    let v = whole(l, *sl, true);
+                    if let Some((h, sh)) = h {
+                        if v > whole(h, *sh, false) {
+                            return None;
+                        }
+                    }
+                    v
+                }
+                (None, Some((h, sh))) => whole(h, *sh, false),
+                (None, None) => continue,
+            };
+            at.insert(s.clone(), value);
+        }
+        Some(at)
     }
 
     /// Whether every definedness condition holds at the point: `Some(false)` when one
@@ -853,20 +953,46 @@ pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) ->
     let mut exact_all = true;
     let mut last_failure = String::new();
     let mut tries = 0;
-    while agreed < points && tries < points * 20 {
-        tries += 1;
-        let at: BTreeMap<String, BigRational> = syms
-            .iter()
+    // Symbols in exponents keep small values even at the wide points (`a^N` at N = 10^4
+    // is a number of 10^4 digits).
+    let mut exponents = BTreeSet::new();
+    lhs.exponent_symbols(&mut exponents);
+    rhs.exponent_symbols(&mut exponents);
+    let draw = |rng: &mut ChaCha8Rng, wide: bool| -> BTreeMap<String, BigRational> {
+        syms.iter()
             .map(|s| {
-                if let Some(d) = opts.domains.get(s) {
-                    let mut d = d.clone();
+                let wide = wide && !exponents.contains(s);
+                let mut d = opts.domains.get(s).cloned().unwrap_or_else(|| {
+                    if wide && ints.contains(s) {
+                        super::Domain::size("whole")
+                    } else {
+                        super::Domain::default()
+                    }
+                });
+                if opts.domains.contains_key(s) || wide {
                     if must_be_positive.contains(s) {
                         d.meet(&super::Domain::nonnegative(true, "positive"));
                     }
                     if ints.contains(s) {
                         d.integer = true;
                     }
-                    if let Some(v) = d.sample(&mut rng) {
+                    let v = if wide {
+                        d.sample_wide(rng).map(|v| {
+                            if opts.signed_symbols.contains(s)
+                                && !must_be_positive.contains(s)
+                                && d.lo.is_none()
+                                && d.hi.is_none()
+                                && rng.random_bool(0.5)
+                            {
+                                -v
+                            } else {
+                                v
+                            }
+                        })
+                    } else {
+                        d.sample(rng)
+                    };
+                    if let Some(v) = v {
                         return (s.clone(), v);
                     }
                 }
@@ -888,10 +1014,17 @@ pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) ->
                 };
                 (s.clone(), v)
             })
-            .collect();
+            .collect()
+    };
+    while agreed < points && tries < points * 20 {
+        tries += 1;
+        let mut at = draw(&mut rng, false);
         // Assumptions.
         if !pb.assumptions_hold(&at) {
-            continue;
+            match pb.repair(&at, &ints) {
+                Some(r) if pb.assumptions_hold(&r) => at = r,
+                _ => continue,
+            }
         }
         match pb.at_point(&at) {
             PointResult::Holds { exact } => {
@@ -999,15 +1132,43 @@ pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) ->
         )
         .with_points(1);
     }
+    // Points far from the small ones (whole numbers to 10^4, magnitudes 2^-12 to 2^16):
+    // `N <= 12` and `a <= 40` hold at every small point. Only an exact failure refutes
+    // here; a point where floating point overflows says nothing.
+    let mut wide = 0;
+    let mut wide_tries = 0;
+    while wide < points && wide_tries < points * 20 {
+        wide_tries += 1;
+        let mut at = draw(&mut rng, true);
+        if !pb.assumptions_hold(&at) {
+            match pb.repair(&at, &ints) {
+                Some(r) if pb.assumptions_hold(&r) => at = r,
+                _ => continue,
+            }
+        }
+        match pb.at_point(&at) {
+            PointResult::Holds { .. } => wide += 1,
+            PointResult::Fails(w) if w.checked_by == "exact evaluation" => {
+                let w = pb.shrink(w);
+                return refuted(&syms, w, true).with_points(agreed + wide + 1);
+            }
+            _ => {}
+        }
+    }
     decision(
         Verdict::Confirmed,
         Method::RandomPoints,
         format!(
-            "holds at {points} random points{}",
-            if exact_all { " (exactly)" } else { "" }
+            "holds at {points} random points{}{}",
+            if exact_all { " (exactly)" } else { "" },
+            if wide > 0 {
+                format!(" and at {wide} points of larger magnitude")
+            } else {
+                String::new()
+            }
         ),
     )
-    .with_points(agreed)
+    .with_points(agreed + wide)
 }
 
 /// The named constants and their bounds (in units of 10⁻⁹): π ∈ [3.141592653,

@@ -374,7 +374,16 @@ pub fn print_expr(e: &Expr) -> String {
             BinOp::Mul => format!("{} * {}", wrap(l, 2), wrap(r, 3)),
             BinOp::Div => format!("{}/{}", wrap(l, 2), wrap(r, 3)),
             // A juxtaposed factor must start like a primary: no leading minus.
-            BinOp::Jux => format!("{} {}", wrap(l, 2), wrap(r, 4)),
+            // A number after a factor is written with `*` (`2 * 3`, not `2 3`, once a
+            // given's value replaced `D` in `2 D`).
+            BinOp::Jux => {
+                let right = wrap(r, 4);
+                if right.starts_with(|c: char| c.is_ascii_digit() || c == '.') {
+                    format!("{} * {}", wrap(l, 2), wrap(r, 3))
+                } else {
+                    format!("{} {}", wrap(l, 2), right)
+                }
+            }
             BinOp::Pow => format!("{}^{}", wrap(l, 5), wrap(r, 5)),
         },
         Expr::Rel(op, l, r, _) => {
