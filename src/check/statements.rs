@@ -288,7 +288,10 @@ impl Checker {
 
     /// Checks one equation: the left side, every right-hand term's indices, ranks.
     pub(super) fn equation(&mut self, eq: &Equation, scope: &Scope) {
-        if !scope.backward {
+        // A statement that writes a gradient is a backward statement (a derived program
+        // printed after its model, as tests/problems/gradcheck.rs checks it): its reads
+        // of gradients are of values the backward program computed before it.
+        if !scope.backward && !eq.lhs.grad {
             self.gradient_read_forward(eq);
         }
         let lhs_key = self.key_of(&eq.lhs.name);

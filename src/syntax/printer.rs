@@ -374,12 +374,12 @@ pub fn print_expr(e: &Expr) -> String {
             BinOp::Mul => format!("{} * {}", wrap(l, 2), wrap(r, 3)),
             BinOp::Div => format!("{}/{}", wrap(l, 2), wrap(r, 3)),
             // A juxtaposed factor must start like a primary: no leading minus.
-            // A number after a factor is written with `*` (`2 * 3`, not `2 3`, once a
-            // given's value replaced `D` in `2 D`).
+            // A number after a factor is parenthesized (`2 (3)`, not `2 3`, once a
+            // given's value replaced `D` in `2 D`); it parses back to the same product.
             BinOp::Jux => {
                 let right = wrap(r, 4);
                 if right.starts_with(|c: char| c.is_ascii_digit() || c == '.') {
-                    format!("{} * {}", wrap(l, 2), wrap(r, 3))
+                    format!("{} ({right})", wrap(l, 2))
                 } else {
                     format!("{} {}", wrap(l, 2), right)
                 }
