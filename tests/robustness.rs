@@ -326,3 +326,75 @@ fn lsp_framing_is_capped() {
         assert!(err.contains(reason), "{reason}: {err}");
     }
 }
+
+/// Every command that reads a model, on every regression file (issue #15: "every
+/// hostile input, every command"): `derive --steps`, `render`, `emit`, `variants`,
+/// `plot`, `export`, `fmt --check` and `errata`, under the same limits as the header's
+/// commands. Each ends with a documented status (0, 1 or 2;
+/// never a signal, a limit or a panic's 101); on a file whose header expects an error
+/// code, every command that checks the model exits 1 and prints that code located
+/// (`fmt --check` and `errata` read only the text and the claims).
+#[test]
+fn every_command_ends_within_the_limits_on_every_file() {
+    let files = files();
+    let export_out = std::env::temp_dir().join(format!("tq-robustness-{}.xml", std::process::id()));
+    let export_out = export_out.display().to_string();
+    let commands: Vec<(Vec<&str>, bool)> = vec![
+        (vec!["derive", "--steps"], true),
+        (vec!["render"], true),
+        (vec!["emit"], true),
+        (vec!["variants", "--count", "2"], true),
+        (vec!["plot", "--trials", "2"], true),
+        (vec!["export", "--to", "moodle", &export_out], true),
+        (vec!["fmt", "--check"], false),
+        (vec!["errata"], false),
+    ];
+    // Two runs at a time: the machine's two cores.
+    let jobs: Vec<(&PathBuf, &(Vec<&str>, bool))> = files
+        .iter()
+        .flat_map(|f| commands.iter().map(move |c| (f, c)))
+        .collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let failures = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let Some((f, (args, checks_model))) = jobs.get(i) else {
+                    break;
+                };
+                let src = std::fs::read_to_string(f).expect("readable");
+                let e = expectations(&src, f);
+                let (status, text, wall) = run_limited(args, f);
+                let name = format!("{} ({})", f.display(), args.join(" "));
+                let fail = |why: String| {
+                    failures.lock().expect("lock").push(format!(
+                        "{name}: {why} after {wall:?}\n{}",
+                        text.chars().take(1500).collect::<String>()
+                    ))
+                };
+                match status {
+                    Some(0..=2) => {}
+                    other => {
+                        fail(format!(
+                            "exit {other:?} (None: killed by a signal or a limit)"
+                        ));
+                        continue;
+                    }
+                }
+                let error_code = e.code.as_deref().filter(|c| c.starts_with('E'));
+                if let (Some(code), true, 1) = (error_code, *checks_model, e.status) {
+                    let located = format!("{}:", f.display());
+                    if status != Some(1) || !text.contains(code) || !text.contains(&located) {
+                        fail(format!(
+                            "expected exit 1 with a located {code}, got {status:?}"
+                        ));
+                    }
+                }
+            });
+        }
+    });
+    let _ = std::fs::remove_file(&export_out);
+    let failures = failures.into_inner().expect("lock");
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
