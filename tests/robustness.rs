@@ -398,3 +398,71 @@ fn every_command_ends_within_the_limits_on_every_file() {
     let failures = failures.into_inner().expect("lock");
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
+
+/// The work budget (E0302, `check::budget::MAX_TOTAL_WORK` = 100,000,000) on generated
+/// contractions: n factors `x_k[A_k]` over sizes s each (s^n terms), summed capitals,
+/// free indices and `sum_{i}` variables alike, and inside a loop (members × work). A
+/// file is refused exactly when its work is over the budget.
+#[test]
+fn the_work_budget_counts_every_index_of_a_statement() {
+    const LIMIT: u128 = 100_000_000;
+    let e0302 = |src: &str| codes_and_messages(src).iter().any(|(c, _)| c == "E0302");
+    for n in 1..=4u32 {
+        for s in [10u128, 99, 100, 101, 317, 1000, 3000, 10_000] {
+            let names: Vec<String> = (0..n).map(|k| format!("A{k}")).collect();
+            let decls: String = names
+                .iter()
+                .enumerate()
+                .map(|(k, a)| format!("input x{k}[{a}] ~ normal(0, 1)\n"))
+                .collect();
+            let sample: Vec<String> = names.iter().map(|a| format!("{a} = {s}")).collect();
+            let work = s.pow(n);
+            // Summed capitals.
+            let product: Vec<String> = names
+                .iter()
+                .enumerate()
+                .map(|(k, a)| format!("x{k}[{a}]"))
+                .collect();
+            let src = format!(
+                "size {}\n{decls}y = {}\nsample {}\n",
+                names.join(", "),
+                product.join(" "),
+                sample.join(", ")
+            );
+            // Within the value budget whatever s is: only the work can refuse it.
+            assert_eq!(e0302(&src), work > LIMIT, "{n} factors of {s}: {src}");
+            // The same with `sum_{i}` variables over declared indices.
+            let idx: String = names
+                .iter()
+                .enumerate()
+                .map(|(k, a)| format!("index i{k} : {a}\n"))
+                .collect();
+            let mut body: String = names
+                .iter()
+                .enumerate()
+                .map(|(k, _)| format!("x{k}[i{k}]"))
+                .collect::<Vec<_>>()
+                .join(" ");
+            for k in (0..n).rev() {
+                body = format!("sum_{{i{k}}}({body})");
+            }
+            let src = format!(
+                "size {}\n{idx}{decls}y = {body}\nsample {}\n",
+                names.join(", "),
+                sample.join(", ")
+            );
+            assert_eq!(e0302(&src), work > LIMIT, "sum_ form, {n} of {s}: {src}");
+        }
+    }
+    // A free index counts as a summed one; a loop multiplies by its members.
+    let free = |j: u32, l: u32| {
+        format!(
+            "size J\nindex j : J\ninput h_0[J] ~ normal(0, 1)\nparam W[J, J] ~ normal(0, 1/J)\nfor l in 0..{}:\n  h_{{l+1}}[j] = W[j, J'] h_l[J']\nsample J = {j}\n",
+            l - 1
+        )
+    };
+    assert!(!e0302(&free(400, 600))); // 96,000,000
+    assert!(e0302(&free(400, 700))); // 112,000,000
+    assert!(!e0302(&free(1000, 100))); // 100,000,000 exactly
+    assert!(e0302(&free(1000, 101)));
+}
