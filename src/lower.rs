@@ -64,6 +64,22 @@ pub struct Scope {
 /// value among `problems/` and `tests/cases/` has far fewer nodes (docs/fuzzing.md).
 pub const MAX_VALUE_NODES: usize = 2_000;
 
+/// The most expression nodes all the values of a scalar program together may have
+/// written out in the inputs, and likewise all its adjoints (each counted as
+/// [`MAX_VALUE_NODES`] counts one): every value under [`MAX_VALUE_NODES`] can still
+/// make a chain of 200 statements of up to 2,000 nodes each, which every later engine
+/// (simplification in `tq derive`, moments, claims) walks statement by statement. Past
+/// this budget a value stays a name and an adjoint is left out, exactly as past
+/// [`MAX_VALUE_NODES`]. The largest scalar program among `problems/` and `tests/cases/`
+/// has far fewer nodes (docs/fuzzing.md).
+pub const MAX_PROGRAM_NODES: usize = 20_000;
+
+fn over_program_budget() -> String {
+    format!(
+        "the values written out before it already have more than {MAX_PROGRAM_NODES} expression nodes together"
+    )
+}
+
 /// [`lower`] under [`MAX_VALUE_NODES`]: `Err` with `over` set when the written-out
 /// value would be larger, or reads a value that was (`Scope::large`).
 fn lower_counted(e: &ast::Expr, sc: &Scope) -> Result<Expr, (bool, String)> {
@@ -335,7 +351,9 @@ pub fn lower_with<A: Atoms + ?Sized>(e: &ast::Expr, atoms: &mut A) -> Result<Exp
 /// be (see [`Scope::opaque`]).
 fn values_in(program: &Program) -> (Scope, Vec<(String, Expr)>) {
     let mut sc = Scope::default();
-    let mut values = Vec::new();
+    let mut values: Vec<(String, Expr)> = Vec::new();
+    // The nodes of the values written out so far ([`MAX_PROGRAM_NODES`]).
+    let mut file_nodes = 0usize;
     for item in &program.items {
         match &item.kind {
             ItemKind::Equation(eq) => {
@@ -344,6 +362,16 @@ fn values_in(program: &Program) -> (Scope, Vec<(String, Expr)>) {
                 }
                 let name = print_name(&eq.lhs.name);
                 if sc.opaque.contains_key(&name) {
+                    continue;
+                }
+                if file_nodes > MAX_PROGRAM_NODES {
+                    sc.defs.remove(&name);
+                    values.retain(|(n, _)| *n != name);
+                    sc.large.insert(name.clone());
+                    sc.opaque.insert(
+                        name,
+                        format!("it is not written out: {}", over_program_budget()),
+                    );
                     continue;
                 }
                 let (v, mut conds) = sym::collecting(|| lower_counted(&eq.rhs, &sc));
@@ -375,6 +403,7 @@ fn values_in(program: &Program) -> (Scope, Vec<(String, Expr)>) {
                     sc.opaque.insert(name, format!("it is not written out: written out in the inputs it would have more than {MAX_VALUE_NODES} expression nodes"));
                     continue;
                 }
+                file_nodes = file_nodes.saturating_add(v.node_count());
                 sc.defs.insert(name.clone(), v.clone());
                 values.retain(|(n, _)| *n != name);
                 values.push((name, v));
@@ -499,6 +528,8 @@ pub fn scalar_program(program: &Program, back: &grad::Backward) -> Option<Scalar
     // Adjoints: the derived backward program, run exactly.
     let mut order: Vec<String> = Vec::new();
     let mut failed: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    // The nodes of the adjoint contributions written out so far ([`MAX_PROGRAM_NODES`]).
+    let mut file_nodes = 0usize;
     for item in &back.items {
         let ItemKind::Equation(eq) = &item.kind else {
             continue;
@@ -510,6 +541,14 @@ pub fn scalar_program(program: &Program, back: &grad::Backward) -> Option<Scalar
         if failed.contains(&name) {
             continue;
         }
+        if file_nodes > MAX_PROGRAM_NODES {
+            // Past the file's budget every adjoint still to come is left out, and so
+            // is one whose contributions are not all in.
+            sc.grads.remove(&name);
+            order.retain(|n| *n != name);
+            failed.insert(name);
+            continue;
+        }
         // A contribution that cannot be lowered leaves the adjoint unknown: it is
         // dropped, never kept without that term (and what reads it fails in turn).
         let Ok(v) = lower_counted(&eq.rhs, &sc) else {
@@ -518,6 +557,7 @@ pub fn scalar_program(program: &Program, back: &grad::Backward) -> Option<Scalar
             failed.insert(name);
             continue;
         };
+        file_nodes = file_nodes.saturating_add(v.node_count());
         let v = assign(eq.op, sc.grads.get(&name), v);
         if v.node_count() > MAX_VALUE_NODES {
             sc.grads.remove(&name);

@@ -326,3 +326,143 @@ fn lsp_framing_is_capped() {
         assert!(err.contains(reason), "{reason}: {err}");
     }
 }
+
+/// Every command that reads a model, on every regression file (issue #15: "every
+/// hostile input, every command"): `derive --steps`, `render`, `emit`, `variants`,
+/// `plot`, `export`, `fmt --check` and `errata`, under the same limits as the header's
+/// commands. Each ends with a documented status (0, 1 or 2;
+/// never a signal, a limit or a panic's 101); on a file whose header expects an error
+/// code, every command that checks the model exits 1 and prints that code located
+/// (`fmt --check` and `errata` read only the text and the claims).
+#[test]
+fn every_command_ends_within_the_limits_on_every_file() {
+    let files = files();
+    let export_out = std::env::temp_dir().join(format!("tq-robustness-{}.xml", std::process::id()));
+    let export_out = export_out.display().to_string();
+    let commands: Vec<(Vec<&str>, bool)> = vec![
+        (vec!["derive", "--steps"], true),
+        (vec!["render"], true),
+        (vec!["emit"], true),
+        (vec!["variants", "--count", "2"], true),
+        (vec!["plot", "--trials", "2"], true),
+        (vec!["export", "--to", "moodle", &export_out], true),
+        (vec!["fmt", "--check"], false),
+        (vec!["errata"], false),
+    ];
+    // Two runs at a time: the machine's two cores.
+    let jobs: Vec<(&PathBuf, &(Vec<&str>, bool))> = files
+        .iter()
+        .flat_map(|f| commands.iter().map(move |c| (f, c)))
+        .collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let failures = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let Some((f, (args, checks_model))) = jobs.get(i) else {
+                    break;
+                };
+                let src = std::fs::read_to_string(f).expect("readable");
+                let e = expectations(&src, f);
+                let (status, text, wall) = run_limited(args, f);
+                let name = format!("{} ({})", f.display(), args.join(" "));
+                let fail = |why: String| {
+                    failures.lock().expect("lock").push(format!(
+                        "{name}: {why} after {wall:?}\n{}",
+                        text.chars().take(1500).collect::<String>()
+                    ))
+                };
+                match status {
+                    Some(0..=2) => {}
+                    other => {
+                        fail(format!(
+                            "exit {other:?} (None: killed by a signal or a limit)"
+                        ));
+                        continue;
+                    }
+                }
+                let error_code = e.code.as_deref().filter(|c| c.starts_with('E'));
+                if let (Some(code), true, 1) = (error_code, *checks_model, e.status) {
+                    let located = format!("{}:", f.display());
+                    if status != Some(1) || !text.contains(code) || !text.contains(&located) {
+                        fail(format!(
+                            "expected exit 1 with a located {code}, got {status:?}"
+                        ));
+                    }
+                }
+            });
+        }
+    });
+    let _ = std::fs::remove_file(&export_out);
+    let failures = failures.into_inner().expect("lock");
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// The work budget (E0302, `check::budget::MAX_TOTAL_WORK` = 100,000,000) on generated
+/// contractions: n factors `x_k[A_k]` over sizes s each (s^n terms), summed capitals,
+/// free indices and `sum_{i}` variables alike, and inside a loop (members × work). A
+/// file is refused exactly when its work is over the budget.
+#[test]
+fn the_work_budget_counts_every_index_of_a_statement() {
+    const LIMIT: u128 = 100_000_000;
+    let e0302 = |src: &str| codes_and_messages(src).iter().any(|(c, _)| c == "E0302");
+    for n in 1..=4u32 {
+        for s in [10u128, 99, 100, 101, 317, 1000, 3000, 10_000] {
+            let names: Vec<String> = (0..n).map(|k| format!("A{k}")).collect();
+            let decls: String = names
+                .iter()
+                .enumerate()
+                .map(|(k, a)| format!("input x{k}[{a}] ~ normal(0, 1)\n"))
+                .collect();
+            let sample: Vec<String> = names.iter().map(|a| format!("{a} = {s}")).collect();
+            let work = s.pow(n);
+            // Summed capitals.
+            let product: Vec<String> = names
+                .iter()
+                .enumerate()
+                .map(|(k, a)| format!("x{k}[{a}]"))
+                .collect();
+            let src = format!(
+                "size {}\n{decls}y = {}\nsample {}\n",
+                names.join(", "),
+                product.join(" "),
+                sample.join(", ")
+            );
+            // Within the value budget whatever s is: only the work can refuse it.
+            assert_eq!(e0302(&src), work > LIMIT, "{n} factors of {s}: {src}");
+            // The same with `sum_{i}` variables over declared indices.
+            let idx: String = names
+                .iter()
+                .enumerate()
+                .map(|(k, a)| format!("index i{k} : {a}\n"))
+                .collect();
+            let mut body: String = names
+                .iter()
+                .enumerate()
+                .map(|(k, _)| format!("x{k}[i{k}]"))
+                .collect::<Vec<_>>()
+                .join(" ");
+            for k in (0..n).rev() {
+                body = format!("sum_{{i{k}}}({body})");
+            }
+            let src = format!(
+                "size {}\n{idx}{decls}y = {body}\nsample {}\n",
+                names.join(", "),
+                sample.join(", ")
+            );
+            assert_eq!(e0302(&src), work > LIMIT, "sum_ form, {n} of {s}: {src}");
+        }
+    }
+    // A free index counts as a summed one; a loop multiplies by its members.
+    let free = |j: u32, l: u32| {
+        format!(
+            "size J\nindex j : J\ninput h_0[J] ~ normal(0, 1)\nparam W[J, J] ~ normal(0, 1/J)\nfor l in 0..{}:\n  h_{{l+1}}[j] = W[j, J'] h_l[J']\nsample J = {j}\n",
+            l - 1
+        )
+    };
+    assert!(!e0302(&free(400, 600))); // 96,000,000
+    assert!(e0302(&free(400, 700))); // 112,000,000
+    assert!(!e0302(&free(1000, 100))); // 100,000,000 exactly
+    assert!(e0302(&free(1000, 101)));
+}

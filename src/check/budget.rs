@@ -30,6 +30,15 @@ pub const MAX_TOTAL_ELEMENTS: i128 = 2_000_000;
 /// of all the other factors, so a product of n factors has a backward program of about
 /// n² nodes, which every later engine (moments, lowering, printing) walks.
 pub const MAX_BACKWARD_NODES: u64 = 300_000;
+/// The most work the statements of a file may ask for at the `sample` sizes, each
+/// statement's work being its members times the product of the ranges of every index
+/// it names, free or summed (see [`Budget::statement_work`]): a contraction
+/// `y = x[A] z[B] q[C]` at A = B = C = 3,000 is 2.7·10¹⁰ terms, which the element-wise
+/// interpreter would walk (at about 7 million element evaluations a second) until its
+/// own budget stopped it. 100,000,000 is a hundred times the work of a forward run the
+/// gradient check can afford (`num::gradcheck::BUDGET` is 8,000,000 evaluations for all
+/// of its runs).
+pub const MAX_TOTAL_WORK: i128 = 100_000_000;
 
 const HINT: &str = "tq unrolls loops and families member by member and refuses larger \
 ranges before allocating; use a size (`for l in 1..L`) with a small value on the `sample` line";
@@ -58,6 +67,8 @@ pub fn check(program: &Program, env: &Env, diags: &mut Vec<Diagnostic>) {
         reported_total: false,
         backward: 0,
         reported_backward: false,
+        work: 0,
+        reported_work: false,
         diags,
     };
     b.items(&program.items);
@@ -74,6 +85,9 @@ struct Budget<'a> {
     /// The size of the backward program so far ([`backward_size`]).
     backward: u64,
     reported_backward: bool,
+    /// The work of the statements so far ([`MAX_TOTAL_WORK`]).
+    work: i128,
+    reported_work: bool,
     diags: &'a mut Vec<Diagnostic>,
 }
 
@@ -113,6 +127,7 @@ impl Budget<'_> {
                     let per = self.tensor_elements(&eq.lhs);
                     self.add_total(mul(members, per), eq.lhs.span);
                     self.add_backward(&eq.rhs);
+                    self.add_work(mul(members, Some(self.statement_work(eq))), eq);
                 }
                 _ => {}
             }
@@ -169,6 +184,74 @@ impl Budget<'_> {
                 )
                 .with_hint(
                     "numeric runs store every element; use smaller sizes on the `sample` line or shorter ranges",
+                ),
+            );
+        }
+    }
+
+    /// The work of one member of a statement: the product of the ranges of the distinct
+    /// indices it names (free, summed capitals, `sum_{i}` variables, the factors of an
+    /// affine position such as `s*x + dx`), at the `sample` sizes. Names without a
+    /// known size count 1; loop variables are counted by the members.
+    fn statement_work(&self, eq: &Equation) -> i128 {
+        let mut names: std::collections::BTreeSet<String> = Default::default();
+        let mut add_ref = |r: &Ref| {
+            for ix in r.indices.iter().flatten() {
+                if let IndexExpr::Affine(a) = ix {
+                    for t in &a.terms {
+                        for f in &t.factors {
+                            names.insert(f.name.clone());
+                        }
+                    }
+                }
+            }
+        };
+        crate::syntax::visit::walk_ref(&eq.lhs, &mut add_ref);
+        crate::syntax::visit::walk_refs(&eq.rhs, &mut add_ref);
+        crate::syntax::visit::walk_expr(&eq.rhs, |x| {
+            if let Expr::Sum(vars, _, _) = x {
+                names.extend(vars.iter().map(|v| v.name.clone()));
+            }
+            true
+        });
+        let mut n: i128 = 1;
+        for name in &names {
+            let name = name.as_str();
+            if self.loops.iter().any(|(v, _, _)| v == name) {
+                continue;
+            }
+            let size = if self.env.sizes.contains_key(name) {
+                Some(name.to_string())
+            } else {
+                self.env.index_size(name)
+            };
+            let Some(v) = size.and_then(|s| self.consts.get(&s).copied()) else {
+                continue;
+            };
+            n = n.saturating_mul(v.max(1));
+        }
+        n
+    }
+
+    /// Adds a statement's work; the first statement that takes the file past
+    /// [`MAX_TOTAL_WORK`] gets E0302.
+    fn add_work(&mut self, n: Option<i128>, eq: &Equation) {
+        let Some(n) = n else { return };
+        self.work = self.work.saturating_add(n);
+        if self.work > MAX_TOTAL_WORK && !self.reported_work {
+            self.reported_work = true;
+            self.diags.push(
+                Diagnostic::error(
+                    "E0302",
+                    eq.span,
+                    format!(
+                        "at the `sample` sizes the statements up to here take more than {MAX_TOTAL_WORK} element operations (this one: {})",
+                        if n == i128::MAX { "too many to count".to_string() } else { n.to_string() }
+                    ),
+                )
+                .with_label("too much work")
+                .with_hint(
+                    "a statement costs the product of the ranges of all its indices, the summed capitals included (`x[A] z[B] q[C]` is A B C terms); use smaller sizes on the `sample` line",
                 ),
             );
         }

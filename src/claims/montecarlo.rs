@@ -351,11 +351,18 @@ fn pattern_of(target: &Ref) -> Pattern {
 /// (member, gradient or not, pattern).
 type TrialStats = HashMap<(String, bool, Pattern), (usize, f64, f64)>;
 
+/// The trial means already read, per tensor (member, gradient or not, pattern), for the
+/// trials of one setting: the trials only grow, so a prefix read once is read again from
+/// here (`None` for a trial that lacks the tensor). Without it every claim re-read every
+/// trial at every look (500 claims `Var(y) ~= 2 I` on 40,000 trials took 9 s).
+type MeansMemo = std::cell::RefCell<HashMap<(String, bool, Pattern), Vec<Option<(f64, f64)>>>>;
+
 /// Trial means of x and x² over the elements of a moment's tensor (fixed indices fixed,
 /// free indices pooled), for every trial.
 fn means(
     m0: &mut Machine,
     stats: &[TrialStats],
+    memo: &MeansMemo,
     target: &Ref,
     b: &Bind,
 ) -> Option<Vec<(f64, f64)>> {
@@ -368,15 +375,16 @@ fn means(
     }
     let member = m0.member_of(&target.name, b).ok()?;
     let key = (member, target.grad, pattern_of(target));
-    let mut out = Vec::with_capacity(stats.len());
-    for st in stats {
-        let (n, s1, s2) = *st.get(&key)?;
-        if n == 0 {
-            return None;
-        }
-        out.push((s1 / n as f64, s2 / n as f64));
+    let mut memo = memo.borrow_mut();
+    let read = memo.entry(key.clone()).or_default();
+    for st in stats.iter().skip(read.len()) {
+        let m = st
+            .get(&key)
+            .filter(|(n, _, _)| *n > 0)
+            .map(|(n, s1, s2)| (s1 / *n as f64, s2 / *n as f64));
+        read.push(m);
     }
-    Some(out)
+    read.get(..stats.len())?.iter().copied().collect()
 }
 
 /// Independent trials of one setting (sizes, symbols, boundary): the statistics of the
@@ -396,6 +404,8 @@ pub struct Trials<'a> {
     sets: Vec<(String, Expr)>,
     boundary: Option<ast::Boundary>,
     needed: Option<Needed>,
+    /// The means of the trials read so far ([`MeansMemo`]).
+    memo: MeansMemo,
 }
 
 /// What the moment claims of a file need from the trials.
@@ -589,6 +599,7 @@ impl<'a> Trials<'a> {
             sets,
             boundary,
             needed,
+            memo: Default::default(),
         })
     }
 
@@ -1121,6 +1132,7 @@ pub fn decide<'a>(
         let (tested, weak, worst) = match claim_test.look(
             &mut m0,
             &trials.stats[..n],
+            &trials.memo,
             &bindings,
             (z, z_confirm),
             &look_text,
@@ -1191,6 +1203,7 @@ impl ClaimTest<'_> {
         &self,
         m0: &mut Machine,
         stats: &[TrialStats],
+        memo: &MeansMemo,
         bindings: &[Bind],
         (z, z_confirm): (f64, f64),
         look_text: &str,
@@ -1204,7 +1217,7 @@ impl ClaimTest<'_> {
             // Means of the trial statistics; skip bindings where a tensor is missing.
             let Some(cols) = moments
                 .iter()
-                .map(|mo| means(m0, stats, &mo.target, b))
+                .map(|mo| means(m0, stats, memo, &mo.target, b))
                 .collect::<Option<Vec<_>>>()
             else {
                 continue;

@@ -49,6 +49,15 @@ pub fn export(
             }
         };
         let base = report::check_source(&path, &src, &base_opts);
+        // A file to fix (not an `expect error` example) says where: its diagnostics
+        // go to stderr, located, as `tq check` prints them.
+        if base.unexpected_errors() > 0 && base.expected_error.is_none() {
+            say_raw(&tq::diag::render_plain(
+                &base.path,
+                &base.source,
+                &base.diagnostics,
+            ));
+        }
         let (names, prepared) = match tq::export::plan_file(&base, count, seed) {
             Ok(p) => p,
             Err(e) => {
