@@ -963,7 +963,7 @@ fn long_run() {
             eprintln!("DISAGREEMENT (seed {seed}):\n{d}\n");
         }
         total.disagreements.extend(t.disagreements);
-        if models % 1000 == 0 {
+        if models.is_multiple_of(1000) {
             eprintln!(
                 "soundness long run: {models} of {n} models so far, {} claims, {} gradient checks, {} disagreements",
                 total.claims,
