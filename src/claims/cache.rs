@@ -218,6 +218,7 @@ fn rule(s: &str) -> Option<ProofRule> {
         ProofRule::ReluMeanPositive,
         ProofRule::LinearRecurrence,
         ProofRule::TensorSymbolic,
+        ProofRule::RealRootIsolation,
     ]
     .into_iter()
     .find(|r| r.name() == s)

@@ -799,27 +799,52 @@ pub fn other_points(
         Err(_) => return Vec::new(),
     };
     let mut sample: BTreeMap<String, BigRational> = BTreeMap::new();
+    let mut sizes: BTreeMap<String, BigRational> = BTreeMap::new();
     for item in &program.items {
         if let ItemKind::Sample(bs) = &item.kind {
             for b in bs {
                 let name = &b.name.name;
-                if !env.symbols.contains_key(name) || set.contains(name) {
+                if set.contains(name) {
+                    continue;
+                }
+                let is_symbol = env.symbols.contains_key(name);
+                if !is_symbol && !env.sizes.contains_key(name) {
                     continue;
                 }
                 if let Some(v) = scalar::lower(&b.value, &scalar::Scope::default())
                     .ok()
                     .and_then(|e| e.as_num().cloned())
                 {
-                    sample.insert(name.clone(), v);
+                    if is_symbol {
+                        sample.insert(name.clone(), v);
+                    } else if v.is_integer() && v >= BigRational::one() {
+                        sizes.insert(name.clone(), v);
+                    }
                 }
             }
         }
     }
+    // The sizes too: a claim true only at the sample sizes (`Var(y) == 4 sigma^2` where
+    // the truth is N sigma^2 and `sample N = 4`) is tested with every size the claim
+    // does not set one larger (derived sizes recomputed from them), the symbols at
+    // their sample values.
+    let mut out = Vec::new();
+    if !sizes.is_empty()
+        && sizes
+            .values()
+            .all(|v| *v < BigRational::from_integer(64.into()))
+    {
+        out.push(
+            sizes
+                .iter()
+                .map(|(n, v)| (n.clone(), v + BigRational::one()))
+                .collect(),
+        );
+    }
     if sample.is_empty() {
-        return Vec::new();
+        return out;
     }
     let eight = BigRational::from_integer(8.into());
-    let mut out = Vec::new();
     for up in [true, false] {
         let mut point = BTreeMap::new();
         let mut ok = true;

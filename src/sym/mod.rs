@@ -25,6 +25,7 @@ mod print;
 pub mod rat;
 mod relation;
 mod solve;
+pub mod sturm;
 
 pub use defined::{collecting, Condition, Domains, Interval};
 pub use domain::Domain;
