@@ -1024,11 +1024,28 @@ impl Gen<'_> {
     }
 
     fn elementwise(&mut self, a: Val, b: Val, op: &str) -> Result<Val, String> {
-        let (a, b) = (self.canon(a)?, self.canon(b)?);
-        let mut dims: Vec<usize> = a.dims.iter().chain(b.dims.iter()).copied().collect();
-        dims.sort();
-        dims.dedup();
-        let (x, y) = (self.expand(&a, &dims), self.expand(&b, &dims));
+        // With a scalar, or two values of the same dimensions, no transpose is needed
+        // (an einsum around it takes the dimensions in any order).
+        let (a, b, dims) = if b.dims.is_empty() || a.dims == b.dims {
+            let d = a.dims.clone();
+            (a, b, d)
+        } else if a.dims.is_empty() {
+            let d = b.dims.clone();
+            (a, b, d)
+        } else {
+            let (a, b) = (self.canon(a)?, self.canon(b)?);
+            let mut dims: Vec<usize> = a.dims.iter().chain(b.dims.iter()).copied().collect();
+            dims.sort();
+            dims.dedup();
+            (a, b, dims)
+        };
+        let (x, y) = if a.dims == dims && (b.dims == dims || b.dims.is_empty()) {
+            (a.code.clone(), b.code.clone())
+        } else if b.dims == dims && a.dims.is_empty() {
+            (a.code.clone(), b.code.clone())
+        } else {
+            (self.expand(&a, &dims), self.expand(&b, &dims))
+        };
         let code = match op {
             "**" => format!("np.power({}, {})", strip(&x), strip(&y)),
             "min" => format!("np.minimum({}, {})", strip(&x), strip(&y)),
