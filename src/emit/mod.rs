@@ -1,12 +1,14 @@
 //! `tq emit --target numpy`: the forward program and the derived backward program
 //! (loop-and-scatter form) as an executable Python module on NumPy.
 //!
-//! Each statement becomes one vectorized NumPy statement: the indices it iterates (the
-//! `for` indices and the free indices of its left side) and the capitals it sums are
-//! axes of one broadcast grid; a product summed over capitals is one `np.einsum`; reads
-//! and writes follow tq's reference semantics (docs/numeric.md): members of families
-//! are separate arrays (`L_{3}`), an element never written reads 0, shifted positions
-//! follow the boundary rule. Family loops (`for l in 0..L-1`) stay Python loops. No IO.
+//! Each statement is written in readable form where it has one (`readable.rs`): named
+//! arrays allocated at the extents of tq's own run, one `np.einsum` or slice statement
+//! per `.tq` statement, gathers and `np.add.at` for shifted positions, Python loops for
+//! family and time loops. A statement without one (and every statement when tq cannot
+//! run the model, so no extents are known) keeps the generic form below: the indices it
+//! iterates and the capitals it sums are axes of one broadcast grid and reads and writes
+//! go through the runtime's store (`runtime.py`), with tq's reference semantics
+//! (docs/numeric.md). No IO.
 
 use crate::check::Env;
 use crate::num::Machine;
@@ -16,6 +18,9 @@ use crate::syntax::printer::{print_equation, print_name};
 use std::collections::{BTreeMap, BTreeSet};
 
 mod readable;
+
+/// Per member (and gradient): the lowest and highest position of each dimension.
+type Extents = BTreeMap<(String, bool), Vec<(i64, i64)>>;
 
 const RUNTIME: &str = include_str!("runtime.py");
 
@@ -60,7 +65,7 @@ struct Gen<'a> {
     used: BTreeSet<String>,
     /// Per member (and gradient): the lowest and highest position of each dimension in
     /// tq's own run; `None` when tq cannot run the model (every statement is generic).
-    extents: Option<BTreeMap<(String, bool), Vec<(i64, i64)>>>,
+    extents: Option<Extents>,
     /// Whether statements get the readable form (else the generic runtime's calls).
     readable: bool,
     /// Python identifiers taken, of constants, of tensors, and those bound in the
@@ -767,7 +772,7 @@ pub fn numpy(r: &FileReport) -> Result<String, String> {
     let extents = crate::num::gradcheck::run_model(&r.program, env, &back.items, loss, 0)
         .ok()
         .map(|run| {
-            let mut ext: BTreeMap<(String, bool), Vec<(i64, i64)>> = BTreeMap::new();
+            let mut ext: Extents = BTreeMap::new();
             for (k, elems) in &run.machine.vals {
                 let mut e: Option<Vec<(i64, i64)>> = None;
                 for pos in elems.keys() {
@@ -787,8 +792,7 @@ pub fn numpy(r: &FileReport) -> Result<String, String> {
             }
             // Arrays start at position 0 (a centered index below it), and a gradient
             // has at least its tensor's extent: `h.grad[t]` is `h_grad[t]`.
-            let values: Vec<((String, bool), Vec<(i64, i64)>)> =
-                ext.iter().map(|(k, e)| (k.clone(), e.clone())).collect();
+            let values: Extents = ext.clone();
             for ((m, g), e) in &values {
                 if !*g {
                     if let Some(ge) = ext.get_mut(&(m.clone(), true)) {

@@ -1039,9 +1039,9 @@ impl Gen<'_> {
             dims.dedup();
             (a, b, dims)
         };
-        let (x, y) = if a.dims == dims && (b.dims == dims || b.dims.is_empty()) {
-            (a.code.clone(), b.code.clone())
-        } else if b.dims == dims && a.dims.is_empty() {
+        let (x, y) = if (a.dims == dims && (b.dims == dims || b.dims.is_empty()))
+            || (b.dims == dims && a.dims.is_empty())
+        {
             (a.code.clone(), b.code.clone())
         } else {
             (self.expand(&a, &dims), self.expand(&b, &dims))
