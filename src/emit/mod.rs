@@ -1,12 +1,14 @@
 //! `tq emit --target numpy`: the forward program and the derived backward program
 //! (loop-and-scatter form) as an executable Python module on NumPy.
 //!
-//! Each statement becomes one vectorized NumPy statement: the indices it iterates (the
-//! `for` indices and the free indices of its left side) and the capitals it sums are
-//! axes of one broadcast grid; a product summed over capitals is one `np.einsum`; reads
-//! and writes follow tq's reference semantics (docs/numeric.md): members of families
-//! are separate arrays (`L_{3}`), an element never written reads 0, shifted positions
-//! follow the boundary rule. Family loops (`for l in 0..L-1`) stay Python loops. No IO.
+//! Each statement is written in readable form where it has one (`readable.rs`): named
+//! arrays allocated at the extents of tq's own run, one `np.einsum` or slice statement
+//! per `.tq` statement, gathers and `np.add.at` for shifted positions, Python loops for
+//! family and time loops. A statement without one (and every statement when tq cannot
+//! run the model, so no extents are known) keeps the generic form below: the indices it
+//! iterates and the capitals it sums are axes of one broadcast grid and reads and writes
+//! go through the runtime's store (`runtime.py`), with tq's reference semantics
+//! (docs/numeric.md). No IO.
 
 use crate::check::Env;
 use crate::num::Machine;
@@ -14,6 +16,11 @@ use crate::report::FileReport;
 use crate::syntax::ast::*;
 use crate::syntax::printer::{print_equation, print_name};
 use std::collections::{BTreeMap, BTreeSet};
+
+mod readable;
+
+/// Per member (and gradient): the lowest and highest position of each dimension.
+type Extents = BTreeMap<(String, bool), Vec<(i64, i64)>>;
 
 const RUNTIME: &str = include_str!("runtime.py");
 
@@ -56,6 +63,27 @@ struct Gen<'a> {
     axes: Vec<String>,
     /// Every index name used (for the INDEX table).
     used: BTreeSet<String>,
+    /// Per member (and gradient): the lowest and highest position of each dimension in
+    /// tq's own run; `None` when tq cannot run the model (every statement is generic).
+    extents: Option<Extents>,
+    /// Whether statements get the readable form (else the generic runtime's calls).
+    readable: bool,
+    /// Python identifiers taken, of constants, of tensors, and those bound in the
+    /// function being emitted.
+    taken: BTreeSet<String>,
+    const_ids: BTreeMap<String, String>,
+    tensor_ids: BTreeMap<(String, bool), String>,
+    bound_here: Vec<(String, bool)>,
+    /// The loop variables in scope: (tq name, Python identifier).
+    loop_ids: Vec<(String, String)>,
+    loop_names: BTreeMap<String, String>,
+    /// The loop variables' ranges (tq name, lowest, highest), where known.
+    loop_ranges: Vec<(String, i64, i64)>,
+    stmt: readable::Stmt,
+    lines: crate::span::LineIndex<'a>,
+    /// Statements in readable form, and those left to the generic runtime (with why).
+    n_readable: usize,
+    fallbacks: Vec<String>,
 }
 
 impl<'a> Gen<'a> {
@@ -83,15 +111,50 @@ impl<'a> Gen<'a> {
                                 .into(),
                         );
                     }
-                    let v = format!("v_{}", san(&l.range.var.name));
-                    let lo = self.scalar(&l.range.from)?;
-                    let hi = self.scalar(&l.range.to)?;
-                    let (lo, hi) = (format!("int(round({lo}))"), format!("int(round({hi}))"));
+                    let name = l.range.var.name.clone();
+                    let v = match self.loop_names.get(&name) {
+                        Some(v) => v.clone(),
+                        None => {
+                            let v = self.fresh(&name);
+                            self.loop_names.insert(name.clone(), v.clone());
+                            v
+                        }
+                    };
+                    let (lo, hi) = match (self.r_scalar(&l.range.from), self.r_scalar(&l.range.to))
+                    {
+                        (Ok(lo), Ok(hi)) => (lo, hi),
+                        _ => {
+                            let lo = self.scalar(&l.range.from)?;
+                            let hi = self.scalar(&l.range.to)?;
+                            (format!("int(round({lo}))"), format!("int(round({hi}))"))
+                        }
+                    };
                     if l.reverse {
-                        self.line(&format!("for {v} in range({hi}, {lo} - 1, -1):"));
+                        let stop = match lo.parse::<i64>() {
+                            Ok(n) => (n - 1).to_string(),
+                            Err(_) => format!("{lo} - 1"),
+                        };
+                        self.line(&format!("for {v} in range({hi}, {stop}, -1):"));
                     } else {
-                        self.line(&format!("for {v} in range({lo}, {hi} + 1):"));
+                        let stop = match hi.strip_suffix(" - 1") {
+                            Some(h) => h.to_string(),
+                            None => match hi.parse::<i64>() {
+                                Ok(n) => (n + 1).to_string(),
+                                Err(_) => format!("{hi} + 1"),
+                            },
+                        };
+                        self.line(&format!("for {v} in range({lo}, {stop}):"));
                     }
+                    let range = match (
+                        self.bound_range(&l.range.from),
+                        self.bound_range(&l.range.to),
+                    ) {
+                        (Some(a), Some(b)) => (a.0, b.1),
+                        // Unknown: any position (reads and writes by it are generic).
+                        _ => (i64::MIN / 4, i64::MAX / 4),
+                    };
+                    self.loop_ranges.push((name.clone(), range.0, range.1));
+                    self.loop_ids.push((name, v));
                     self.loop_vars.push(l.range.var.name.clone());
                     self.depth += 1;
                     let before = self.out.len();
@@ -101,6 +164,8 @@ impl<'a> Gen<'a> {
                     }
                     self.depth -= 1;
                     self.loop_vars.pop();
+                    self.loop_ids.pop();
+                    self.loop_ranges.pop();
                 }
                 _ => {}
             }
@@ -117,6 +182,46 @@ impl<'a> Gen<'a> {
     }
 
     fn statement(&mut self, outer: &[Ident], eq: &Equation) -> Result<(), String> {
+        let names: Vec<&str> = outer.iter().map(|i| i.name.as_str()).collect();
+        let text = if names.is_empty() {
+            print_equation(eq)
+        } else {
+            format!("for {}: {}", names.join(","), print_equation(eq))
+        };
+        let label = if eq.span == crate::span::Span::default() {
+            format!("# backward: {text}")
+        } else {
+            format!(
+                "# line {}: {text}",
+                self.lines.line_col(eq.span.start as usize).0
+            )
+        };
+        if !self.readable {
+            self.line(&label);
+            return self.generic(outer, eq);
+        }
+        match self.r_statement(outer, eq) {
+            Ok(lines) => {
+                self.line(&label);
+                for l in lines {
+                    self.line(&l);
+                }
+                self.n_readable += 1;
+                Ok(())
+            }
+            Err(why) => {
+                self.line(&label);
+                self.line(&format!(
+                    "# (generic runtime: no readable NumPy form, {why})"
+                ));
+                self.fallbacks.push(format!("{text}: {why}"));
+                self.generic(outer, eq)
+            }
+        }
+    }
+
+    /// The statement as calls into the generic runtime (`st.read`, `st.write`).
+    fn generic(&mut self, outer: &[Ident], eq: &Equation) -> Result<(), String> {
         let mut axes: Vec<String> = Vec::new();
         for i in outer {
             if !axes.contains(&i.name) {
@@ -152,7 +257,6 @@ impl<'a> Gen<'a> {
                 print_equation(eq)
             ));
         }
-        self.line(&format!("# {}", print_equation(eq)));
         let n = axes.len();
         for (k, a) in axes.iter().enumerate() {
             let lower = a.to_lowercase();
@@ -181,6 +285,14 @@ impl<'a> Gen<'a> {
         ));
         self.axes.clear();
         Ok(())
+    }
+
+    fn loop_py(&self, name: &str) -> String {
+        self.loop_ids
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map_or_else(|| format!("v_{}", san(name)), |x| x.1.clone())
     }
 
     fn axis(&self, name: &str) -> Option<usize> {
@@ -331,7 +443,7 @@ impl<'a> Gen<'a> {
                 let n = self.axes.len();
                 let r = py_str(&w.name.to_lowercase());
                 format!(
-                    "softmax({}, {k}, rng_of({r})[1] - rng_of({r})[0] + 1, {n})",
+                    "softmax_grid({}, {k}, rng_of({r})[1] - rng_of({r})[0] + 1, {n})",
                     self.eval(body, bound)?
                 )
             }
@@ -363,7 +475,7 @@ impl<'a> Gen<'a> {
             return Ok(format!("i_{}", san(name)));
         }
         if self.loop_vars.contains(&name.to_string()) {
-            return Ok(format!("v_{}", san(name)));
+            return Ok(self.loop_py(name));
         }
         if self.axis(name).is_some() {
             return Ok(format!("i_{}", san(name)));
@@ -480,7 +592,7 @@ impl<'a> Gen<'a> {
             if r.name.sub.is_empty() {
                 let b = &r.name.base;
                 if self.loop_vars.contains(b) {
-                    return Ok(format!("float(v_{})", san(b)));
+                    return Ok(format!("float({})", self.loop_py(b)));
                 }
                 if bound.contains(b) && self.axis(b).is_some() {
                     return Ok(format!("i_{}.astype(float)", san(b)));
@@ -619,7 +731,7 @@ impl Gen<'_> {
             crate::syntax::printer::print_ref(&d.target),
             c.func.name
         ));
-        self.line(&format!("if ({member}, False) not in st.t:"));
+        self.line(&format!("if ({member}, False) not in st.given:"));
         self.depth += 1;
         self.line("args = []");
         for a in &c.args {
@@ -654,6 +766,52 @@ pub fn numpy(r: &FileReport) -> Result<String, String> {
     for s in env.scalars.keys() {
         consts.remove(s);
     }
+    // The extent of every member in tq's own run at the sample sizes: the readable
+    // form allocates each array once at it (the positions do not depend on the values).
+    let loss = back.seeds.first().map(String::as_str);
+    let extents = crate::num::gradcheck::run_model(&r.program, env, &back.items, loss, 0)
+        .ok()
+        .map(|run| {
+            let mut ext: Extents = BTreeMap::new();
+            for (k, elems) in &run.machine.vals {
+                let mut e: Option<Vec<(i64, i64)>> = None;
+                for pos in elems.keys() {
+                    match &mut e {
+                        None => e = Some(pos.iter().map(|p| (*p, *p)).collect()),
+                        Some(e) => {
+                            for (d, p) in e.iter_mut().zip(pos) {
+                                d.0 = d.0.min(*p);
+                                d.1 = d.1.max(*p);
+                            }
+                        }
+                    }
+                }
+                if let Some(e) = e {
+                    ext.insert(k.clone(), e);
+                }
+            }
+            // Arrays start at position 0 (a centered index below it), and a gradient
+            // has at least its tensor's extent: `h.grad[t]` is `h_grad[t]`.
+            let values: Extents = ext.clone();
+            for ((m, g), e) in &values {
+                if !*g {
+                    if let Some(ge) = ext.get_mut(&(m.clone(), true)) {
+                        if ge.len() == e.len() {
+                            for (d, v) in ge.iter_mut().zip(e) {
+                                *d = (d.0.min(v.0), d.1.max(v.1));
+                            }
+                        }
+                    }
+                }
+            }
+            for e in ext.values_mut() {
+                for d in e.iter_mut() {
+                    d.0 = d.0.min(0);
+                }
+            }
+            ext
+        });
+    // The extents must be small enough to allocate (they are the interpreter's own).
     let mut g = Gen {
         env,
         consts: &consts,
@@ -662,11 +820,34 @@ pub fn numpy(r: &FileReport) -> Result<String, String> {
         loop_vars: Vec::new(),
         axes: Vec::new(),
         used: BTreeSet::new(),
+        readable: extents.is_some(),
+        extents,
+        taken: BTreeSet::new(),
+        const_ids: BTreeMap::new(),
+        tensor_ids: BTreeMap::new(),
+        bound_here: Vec::new(),
+        loop_ids: Vec::new(),
+        loop_names: BTreeMap::new(),
+        loop_ranges: Vec::new(),
+        stmt: readable::Stmt::default(),
+        lines: crate::span::LineIndex::new(&r.source),
+        n_readable: 0,
+        fallbacks: Vec::new(),
     };
+    // Tensors get their own names first; a size or symbol of the same name gets a `_`.
+    for key in env.tensors.keys().chain(env.scalars.keys()) {
+        if !g.tensor_ids.contains_key(&(key.clone(), false)) {
+            let id = g.fresh(key);
+            g.tensor_ids.insert((key.clone(), false), id);
+        }
+    }
     g.items(&r.program.items, &[])?;
+    let fwd_bind = g.bindings();
     let fwd = std::mem::take(&mut g.out);
     g.items(&back.items, &[])?;
+    let bwd_bind = g.bindings();
     let bwd = std::mem::take(&mut g.out);
+    g.readable = false;
     for item in &r.program.items {
         if let ItemKind::Decl(d) = &item.kind {
             if let Some(Init::Dist(c)) = &d.init {
@@ -688,7 +869,36 @@ pub fn numpy(r: &FileReport) -> Result<String, String> {
         r.path.replace('\\', "/").replace("\"\"\"", "'''")
     ));
     out.push_str("import json\nimport sys\n\nimport numpy as np\n\n");
-    out.push_str("# Sizes and symbols (the file's `sample` line).\nC = {\n");
+    if g.extents.is_none() {
+        out.push_str("# tq cannot run this model on its own (an input without a distribution),\n# so no array extents are known: every statement uses the generic runtime.\n\n");
+    } else if g.fallbacks.is_empty() {
+        out.push_str(&format!(
+            "# {} statements, each in readable NumPy (no generic runtime call).\n\n",
+            g.n_readable
+        ));
+    } else {
+        out.push_str(&format!(
+            "# {} statements in readable NumPy; {} use the generic runtime (`st.read`, `st.write`):\n",
+            g.n_readable,
+            g.fallbacks.len()
+        ));
+        for f in &g.fallbacks {
+            out.push_str(&format!("#   {f}\n"));
+        }
+        out.push('\n');
+    }
+    out.push_str("# Sizes and symbols (the file's `sample` line).\n");
+    for (k, id) in &g.const_ids {
+        if let Some(v) = consts.get(k) {
+            let v = if v.fract() == 0.0 && v.abs() < 1e12 {
+                format!("{}", *v as i64)
+            } else {
+                py_float(*v)
+            };
+            out.push_str(&format!("{id} = {v}\n"));
+        }
+    }
+    out.push_str("C = {\n");
     for (k, v) in &consts {
         out.push_str(&format!("    {}: {},\n", py_str(k), py_float(*v)));
     }
@@ -762,12 +972,25 @@ pub fn numpy(r: &FileReport) -> Result<String, String> {
         out.push_str(&l);
         out.push('\n');
     }
-    out.push_str("]\n\n\ndef forward(st):\n    \"\"\"The forward program.\"\"\"\n");
+    out.push_str("]\n\n");
+    out.push_str("# Per member (and gradient): the positions of each dimension, from tq's own run;\n# the arrays are allocated once at these extents (an element never written is 0).\nEXTENTS = {\n");
+    for ((m, gr), e) in g.extents.iter().flatten() {
+        let ds: Vec<String> = e.iter().map(|(a, b)| format!("({a}, {b})")).collect();
+        out.push_str(&format!(
+            "    ({}, {}): [{}],\n",
+            py_str(m),
+            if *gr { "True" } else { "False" },
+            ds.join(", ")
+        ));
+    }
+    out.push_str("}\n\n\ndef forward(st):\n    \"\"\"The forward program.\"\"\"\n");
+    out.push_str(&fwd_bind);
     out.push_str(if fwd.is_empty() { "    pass\n" } else { &fwd });
     out.push_str(&format!(
         "\n\ndef backward(st):\n    \"\"\"The derived backward program (loop-and-scatter form), from {}.\"\"\"\n",
         back.seeds.join(", ")
     ));
+    out.push_str(&bwd_bind);
     out.push_str(if bwd.is_empty() { "    pass\n" } else { &bwd });
     out.push_str(
         "\n\ndef sample_dependent(st, rnd):\n    \"\"\"Leaves whose distribution's arguments read their indices or other values.\"\"\"\n",

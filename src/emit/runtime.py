@@ -30,6 +30,24 @@ def mem(key, parts):
 class Store:
     def __init__(self):
         self.t = {}
+        self.given = set()  # what set_elements wrote (--inputs): not sampled again
+        for (member, grad), ext in EXTENTS.items():
+            shape = [hi - lo + 1 for lo, hi in ext]
+            self.t[(member, grad)] = ([lo for lo, _ in ext], np.zeros(shape))
+
+    def array(self, member, grad=False):
+        """The array of a tensor (or of its gradient), allocated at its extent."""
+        return self.t[(member, grad)][1]
+
+    def family(self, key, grad=False):
+        """A family's members by subscript: L[3] is L_{3}, W[1, "left"] is W_{1,left}."""
+        out = {}
+        for (member, g), (off, a) in self.t.items():
+            if g == grad and member.startswith(key + "_{") and member.endswith("}"):
+                parts = [int(p) if p.lstrip("-").isdigit() else p
+                         for p in member[len(key) + 2:-1].split(",")]
+                out[parts[0] if len(parts) == 1 else tuple(parts)] = a
+        return out
 
     def _extent(self, key, k):
         dims = DIMS.get(key)
@@ -99,7 +117,7 @@ class Store:
             off, a = self.t[(member, grad)]
             v = val[-1] if val.size else 0.0
             new = v if op == "=" else (a + v if op == "+=" else a - v)
-            self.t[(member, grad)] = ([], np.asarray(new, dtype=float))
+            a[...] = new  # in place: the readable code holds this array
             return
         if val.size == 0:
             return
@@ -114,6 +132,7 @@ class Store:
             np.subtract.at(a, pos, val)
 
     def set_elements(self, member, grad, positions, values):
+        self.given.add((member, grad))
         positions = np.asarray(positions, dtype=np.int64).reshape(len(values), -1)
         idx = [positions[:, k] for k in range(positions.shape[1])]
         self.write(member, grad, None, idx, [False] * len(idx), np.asarray(values, dtype=float), "=")
@@ -148,7 +167,13 @@ def contract(factors, axes, ndim):
     return r
 
 
-def softmax(x, k, n, ndim):
+def softmax(x, axis):
+    """softmax along one axis."""
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def softmax_grid(x, k, n, ndim):
     x = np.asarray(x, dtype=float)
     x = x.reshape((1,) * (ndim - x.ndim) + x.shape)
     shape = list(x.shape)
@@ -234,15 +259,15 @@ def sample_inputs(seed, st=None):
     rnd = np.random.default_rng(seed)
     st = st if st is not None else Store()
     for member, ranges, dist, args in LEAVES:
-        if (member, False) not in st.t:
+        if (member, False) not in st.given:
             pos = grid(ranges)
             st.set_elements(member, False, pos, draw(rnd, dist, args, len(pos)))
     for name, value in AT.items():
-        if (name, False) not in st.t:
+        if (name, False) not in st.given:
             st.set_elements(name, False, np.zeros((1, 0)), [value])
     sample_dependent(st, rnd)
     for member, ranges, dist, args in GRAD_SEEDS:
-        if (member, True) not in st.t:
+        if (member, True) not in st.given:
             pos = grid(ranges)
             st.set_elements(member, True, pos, draw(rnd, dist, args, len(pos)))
     return st
