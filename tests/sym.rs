@@ -420,8 +420,12 @@ fn point_agreement_is_confirmed_with_a_count() {
     let relu = Expr::func(sym::Func::Relu, x.clone());
     let d = sym::check_relation(&relu, &sym::Rel::Eq, &x, &Default::default());
     assert_eq!(d.verdict, Verdict::Confirmed);
-    assert_eq!(d.points, 8);
-    assert_eq!(d.evidence, "holds at 8 random points (exactly)");
+    // 8 random points, then 8 of larger magnitude (docs/symbolic.md).
+    assert_eq!(d.points, 16);
+    assert_eq!(
+        d.evidence,
+        "holds at 8 random points (exactly) and at 8 points of larger magnitude"
+    );
     // Once x may be negative, relu(x) = x is refuted.
     let signed = sym::CheckOptions {
         signed_symbols: ["x".to_string()].into(),
@@ -457,6 +461,16 @@ fn assumptions_restrict_points_or_leave_it_undecided() {
         &Expr::pow(x.clone(), Expr::int(2)),
         &sym::Rel::Ge,
         &x,
+        &opts,
+    );
+    // A one-variable polynomial inequality: proved by real-root isolation.
+    assert_eq!(d.verdict, Verdict::Proved, "{d:?}");
+    // With a second variable the points decide, inside the assumption.
+    let y = Expr::sym("y");
+    let d = sym::check_relation(
+        &Expr::mul(vec![Expr::pow(x.clone(), Expr::int(2)), y.clone()]),
+        &sym::Rel::Ge,
+        &Expr::mul(vec![x.clone(), y.clone()]),
         &opts,
     );
     assert_eq!(d.verdict, Verdict::Confirmed, "{d:?}");

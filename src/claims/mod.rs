@@ -707,7 +707,9 @@ fn decide_with_moments(
                 }
             }
             let qo = decide(claim, at, c2, base, env, opts);
-            let (qv, qm, qe) = (qo.verdict, qo.method, qo.evidence);
+            // The inner engine compared the quadrature's floats as rationals: its method
+            // (`exact-eval`) is not shown, since nothing here is exact.
+            let (qv, qe) = (qo.verdict, qo.evidence);
             if qv != Verdict::Undecided && approx.is_empty() {
                 let qv = if qv == Verdict::Proved {
                     Verdict::Confirmed
@@ -722,7 +724,7 @@ fn decide_with_moments(
                     qv,
                     Method::Quadrature,
                     format!(
-                        "64-point Gauss–Hermite quadrature over the Gaussian input: {} ({qm}: {qe})",
+                        "64-point Gauss–Hermite quadrature over the Gaussian input: {} (its values compared as rationals, not exact: {qe})",
                         shown.join(", ")
                     ),
                 );

@@ -374,14 +374,16 @@ pub fn print_expr(e: &Expr) -> String {
             BinOp::Mul => format!("{} * {}", wrap(l, 2), wrap(r, 3)),
             BinOp::Div => format!("{}/{}", wrap(l, 2), wrap(r, 3)),
             // A juxtaposed factor must start like a primary: no leading minus.
-            // A number after a factor is parenthesized (`2 (3)`, not `2 3`, once a
+            // A number after a number is parenthesized (`2 (3)`, not `2 3`, once a
             // given's value replaced `D` in `2 D`); it parses back to the same product.
             BinOp::Jux => {
+                let left = wrap(l, 2);
                 let right = wrap(r, 4);
-                if right.starts_with(|c: char| c.is_ascii_digit() || c == '.') {
-                    format!("{} ({right})", wrap(l, 2))
+                let digit = |c: char| c.is_ascii_digit() || c == '.';
+                if right.starts_with(digit) && left.ends_with(digit) {
+                    format!("{left} ({right})")
                 } else {
-                    format!("{} {}", wrap(l, 2), right)
+                    format!("{left} {right}")
                 }
             }
             BinOp::Pow => format!("{}^{}", wrap(l, 5), wrap(r, 5)),
