@@ -7,6 +7,8 @@
 use crate::check::vary::{domain, Domain};
 use crate::check::Env;
 use crate::claims::scalar::{lower, scalar_program, Scope};
+use crate::claims::{ClaimReport, Verdict};
+use crate::render::doc::Inline;
 use crate::render::math;
 use crate::report::FileReport;
 use crate::sym;
@@ -314,7 +316,11 @@ pub fn prepare(program: &Program, env: &Env, names: &[String], values: &[String]
                 }
                 let v = subs_all(&v);
                 exact_value = Some(v.clone());
-                if v.free_symbols().is_empty() {
+                if !v.free_symbols().is_empty() {
+                    // A formula in what is left free (a layer index `l`): the answer is
+                    // the formula at the variant's values.
+                    answer = Some(sym::to_latex(&v));
+                } else {
                     answer = Some(match v.as_num() {
                         Some(r) => sym::to_latex(&sym::Expr::num(r.clone())),
                         None => match v.eval_f64(&BTreeMap::new()) {
@@ -414,8 +420,40 @@ fn verdict_of(rep: Option<&crate::claims::ClaimReport>) -> String {
     }
 }
 
-/// The variants as Markdown.
+/// The answer of claim `j` of a variant, as runs of text and math: the value tq computed
+/// for the variant; else, for a claim tq proved or confirmed in this variant, the right
+/// side as stated (a constant that holds here); for a claim stated to be false that tq
+/// refuted, "false" and how it was refuted; `None` when there is no answer.
+fn answer(v: &Variant, j: usize, c: &Claim, rep: Option<&ClaimReport>) -> Option<Vec<Inline>> {
+    if let Some(a) = v.prepared.answers.get(j).cloned().flatten() {
+        return Some(vec![Inline::Math(a)]);
+    }
+    let rep = rep?;
+    if c.expect == Some(Expectation::Refuted) {
+        if rep.verdict != Verdict::Refuted {
+            return None;
+        }
+        let mut runs = vec![Inline::Strong("false".into())];
+        runs.push(Inline::Text(format!(" ({}: ", rep.method.as_str())));
+        runs.extend(crate::render::prose::prose(&rep.evidence));
+        runs.push(Inline::Text(")".into()));
+        return Some(runs);
+    }
+    if !matches!(rep.verdict, Verdict::Proved | Verdict::Confirmed) {
+        return None;
+    }
+    match &c.body {
+        Expr::Rel(RelOp::Eq | RelOp::Approx, _, rhs, _) if is_constant(rhs) => {
+            Some(vec![Inline::Math(math::expr(rhs))])
+        }
+        _ => None,
+    }
+}
+
+/// The variants as Markdown: per variant its values, the problem (the student page's,
+/// with the variant's values) and the table of answers.
 pub fn markdown(path: &str, plan: &Plan, seed: u64, variants: &[Variant]) -> String {
+    use crate::render::markdown::{blocks, inlines};
     let mut out = format!("# {}\n\n", heading(path, plan, seed));
     for (k, v) in variants.iter().enumerate() {
         out.push_str(&format!(
@@ -423,15 +461,15 @@ pub fn markdown(path: &str, plan: &Plan, seed: u64, variants: &[Variant]) -> Str
             k + 1,
             values_math(&v.prepared)
         ));
-        out.push_str("| # | claim | answer | verdict |\n|---|---|---|---|\n");
+        blocks(&crate::render::variant_problem(&v.report), &mut out);
+        out.push_str("### Answers\n\n| # | claim | answer | verdict |\n|---|---|---|---|\n");
         for (j, (c, rep)) in v.claims().iter().enumerate() {
-            let answer = v.prepared.answers.get(j).cloned().flatten();
             out.push_str(&format!(
                 "| {} | ${}$ | {} | {} |\n",
                 j + 1,
                 math::claim(c).replace('|', "\\vert "),
-                answer
-                    .map(|a| format!("${a}$"))
+                answer(v, j, c, *rep)
+                    .map(|a| inlines(&a).replace('|', "\\vert "))
                     .unwrap_or_else(|| "—".into()),
                 verdict_of(*rep)
             ));
@@ -459,31 +497,35 @@ fn gradcheck_line(r: &FileReport) -> String {
     }
 }
 
-/// The variants as a LaTeX document.
+/// The variants as a LaTeX document: per variant, on its own page, its values, the
+/// problem and the table of answers.
 pub fn latex(path: &str, plan: &Plan, seed: u64, variants: &[Variant]) -> String {
+    use crate::render::latex::{blocks, inlines, PREAMBLE};
     let esc = crate::render::esc_text;
-    let mut out = String::from(
-        "\\documentclass[11pt]{article}\n\\usepackage[T1]{fontenc}\n\\usepackage[a4paper,margin=2cm]{geometry}\n\\usepackage{amsmath,amssymb}\n\\usepackage{longtable,array}\n\\setlength{\\parindent}{0pt}\n\\begin{document}\n",
-    );
+    let mut out = format!("{PREAMBLE}\\begin{{document}}\n");
     out.push_str(&format!(
         "{{\\large\\bfseries {}}}\\par\n",
         esc(&heading(path, plan, seed))
     ));
     for (k, v) in variants.iter().enumerate() {
+        if k > 0 {
+            out.push_str("\\clearpage\n");
+        }
         out.push_str(&format!(
             "\\section*{{Variant {}: ${}$}}\n",
             k + 1,
             values_math(&v.prepared)
         ));
-        out.push_str("\\begin{longtable}{@{}r>{\\raggedright\\arraybackslash}p{0.5\\textwidth}>{\\raggedright\\arraybackslash}p{0.22\\textwidth}l@{}}\n");
+        blocks(&crate::render::variant_problem(&v.report), &mut out);
+        out.push_str("\\subsection*{Answers}\n");
+        out.push_str("\\begin{longtable}{@{}r>{\\raggedright\\arraybackslash}p{0.42\\textwidth}>{\\raggedright\\arraybackslash}p{0.34\\textwidth}>{\\raggedright\\arraybackslash}p{0.14\\textwidth}@{}}\n");
         for (j, (c, rep)) in v.claims().iter().enumerate() {
-            let answer = v.prepared.answers.get(j).cloned().flatten();
             out.push_str(&format!(
                 "{}. & ${}$ & {} & {} \\\\\n",
                 j + 1,
                 math::claim(c),
-                answer
-                    .map(|a| format!("${a}$"))
+                answer(v, j, c, *rep)
+                    .map(|a| inlines(&a))
                     .unwrap_or_else(|| "---".into()),
                 esc(&verdict_of(*rep))
             ));
@@ -508,7 +550,10 @@ pub fn to_json(path: &str, plan: &Plan, seed: u64, variants: &[Variant]) -> serd
             "passed": v.passed(),
             "claims": v.claims().iter().enumerate().map(|(j, (c, rep))| json!({
                 "claim": crate::syntax::printer::print_claim_body(c),
-                "answer_latex": v.prepared.answers.get(j).cloned().flatten(),
+                "answer_latex": match answer(v, j, c, *rep).as_deref() {
+                    Some([Inline::Math(m)]) => Some(m.clone()),
+                    _ => None,
+                },
                 "verdict": rep.map(|r| r.verdict.as_str()),
                 "method": rep.map(|r| r.method.as_str()),
                 "evidence": rep.map(|r| r.evidence.clone()),

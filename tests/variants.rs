@@ -119,3 +119,71 @@ fn a_stated_number_under_a_given_is_kept() {
     let out = variants(&src, 4, 0).unwrap();
     assert!(!out.contains("refuted"), "{out}");
 }
+
+/// A variant that can be handed out (issue 17): the problem with the variant's values
+/// stated, and an answer for every claim that has one: a value computed for the variant,
+/// a stated constant the variant proved, a formula in what is left free, and for a
+/// claim stated to be false, "false" with the refutation's witness.
+#[test]
+fn a_variant_states_its_problem_values_and_every_answer() {
+    let src = "size B, I, J
+symbol sigma
+input x[B, I] ~ normal(0, 1)
+param W[J, I] ~ normal(0, sigma^2)
+a[b,j] = W[j,I] x[b,I]
+claim Var(a) == I sigma^2
+claim E(a) == 0
+expect refuted
+claim mults(a) == B I^2 J
+sample B = 2, I = 3, J = 2, sigma = 1/2
+vary I in 4..6
+";
+    let quick = Options {
+        no_numeric: true,
+        no_monte_carlo: true,
+        ..Options::default()
+    };
+    let base = check_source("w.tq", src, &quick);
+    assert_eq!(base.unexpected_errors(), 0, "{:?}", base.diagnostics);
+    let p = plan(&base.program, 3, 0).unwrap();
+    let vs: Vec<Variant> = p
+        .chosen
+        .iter()
+        .map(|vals| {
+            let prepared = prepare(&base.program, &base.env, &p.names, vals);
+            let report = check_source("variant.tq", &prepared.source, &quick);
+            Variant { prepared, report }
+        })
+        .collect();
+    let out = markdown("w.tq", &p, 0, &vs);
+    for v in out.split("## Variant ").skip(1) {
+        let i: u32 = v
+            .split_once("I = ")
+            .and_then(|(_, r)| r.split(|c: char| !c.is_ascii_digit()).next())
+            .and_then(|d| d.parse().ok())
+            .unwrap_or_else(|| panic!("no value of I in {v}"));
+        assert!(v.contains("### Problem"), "{v}");
+        assert!(
+            v.contains("$a[b,j] = W[j,I] \\, x[b,I]$"),
+            "the model: {v}"
+        );
+        assert!(
+            v.contains(&format!("**Values.** $B = 2,\\ I = {i},\\ J = 2,\\ \\sigma = \\frac{{1}}{{2}}$")),
+            "the values: {v}"
+        );
+        // Var(a) = I/4 at this variant's I.
+        let g = [4, 2, 1].into_iter().find(|g| i % g == 0).unwrap();
+        let var = if g == 4 {
+            format!("${}$", i / 4)
+        } else {
+            format!("$\\frac{{{}}}{{{}}}$", i / g, 4 / g)
+        };
+        assert!(v.contains(&format!("| {var} | proved |")), "Var(a): {v}");
+        assert!(v.contains("| $0$ | proved |"), "E(a): {v}");
+        assert!(
+            v.contains("| **false** (") && v.contains("| refuted (expected refuted) |"),
+            "the false claim: {v}"
+        );
+        assert!(!v.contains('—'), "every claim has an answer: {v}");
+    }
+}

@@ -4,7 +4,8 @@
 use super::doc::{Block, Document, Inline, Line};
 use super::esc_text;
 
-const PREAMBLE: &str = "\\documentclass[11pt]{article}
+/// The preamble of a standalone page (also `tq variants`'s).
+pub const PREAMBLE: &str = "\\documentclass[11pt]{article}
 \\usepackage[T1]{fontenc}
 \\usepackage[a4paper,margin=2cm]{geometry}
 \\usepackage{amsmath,amssymb}
@@ -15,7 +16,7 @@ const PREAMBLE: &str = "\\documentclass[11pt]{article}
 ";
 
 /// Runs of text and math.
-fn inlines(runs: &[Inline]) -> String {
+pub fn inlines(runs: &[Inline]) -> String {
     runs.iter()
         .map(|r| match r {
             Inline::Text(t) => esc_text(t),
@@ -74,7 +75,16 @@ pub fn write(doc: &Document, fragment: bool) -> String {
         "% Rendered by tq from {}; the solution is derived and checked by tq.\n",
         esc_text(&doc.path).replace('\n', " ")
     ));
-    for b in &doc.blocks {
+    blocks(&doc.blocks, &mut out);
+    if !fragment {
+        out.push_str("\\end{document}\n");
+    }
+    out
+}
+
+/// Blocks as LaTeX (a page's body, or a part of another page: `tq variants`).
+pub fn blocks(bs: &[Block], out: &mut String) {
+    for b in bs {
         match b {
             Block::Section(t) => out.push_str(&format!("\\section*{{{}}}\n", esc_text(t))),
             Block::Subsection(t) => out.push_str(&format!("\\subsection*{{{}}}\n", esc_text(t))),
@@ -89,13 +99,13 @@ pub fn write(doc: &Document, fragment: bool) -> String {
                 )),
                 None => out.push_str(&format!("{}\n\n", inlines(body))),
             },
-            Block::Items(items) | Block::Notes(items) => itemize(items, &mut out),
-            Block::Lines(ls) => lines(ls, 0, &mut out),
+            Block::Items(items) | Block::Notes(items) => itemize(items, out),
+            Block::Lines(ls) => lines(ls, 0, out),
             Block::Questions(qs) => {
                 out.push_str("\\begin{enumerate}\n");
                 for q in qs {
                     out.push_str(&format!("\\item[{}.] ${}$\n", q.number, q.math));
-                    lines(&q.lines, 1, &mut out);
+                    lines(&q.lines, 1, out);
                 }
                 out.push_str("\\end{enumerate}\n");
             }
@@ -127,8 +137,4 @@ pub fn write(doc: &Document, fragment: bool) -> String {
             }
         }
     }
-    if !fragment {
-        out.push_str("\\end{document}\n");
-    }
-    out
 }

@@ -18,7 +18,8 @@ pub fn esc_md(s: &str) -> String {
     out
 }
 
-fn inlines(runs: &[Inline]) -> String {
+/// Runs of text and math.
+pub fn inlines(runs: &[Inline]) -> String {
     runs.iter()
         .map(|r| match r {
             Inline::Text(t) => esc_md(t),
@@ -55,7 +56,13 @@ pub fn write(doc: &Document) -> String {
         "<!-- Rendered by tq from {}; the solution is derived and checked by tq. -->\n\n",
         doc.path.replace("--", "- -")
     ));
-    for b in &doc.blocks {
+    blocks(&doc.blocks, &mut out);
+    out
+}
+
+/// Blocks as Markdown (a page's body, or a part of another page: `tq variants`).
+pub fn blocks(bs: &[Block], out: &mut String) {
+    for b in bs {
         match b {
             Block::Section(t) => out.push_str(&format!("## {t}\n\n")),
             Block::Subsection(t) => out.push_str(&format!("### {t}\n\n")),
@@ -77,13 +84,13 @@ pub fn write(doc: &Document) -> String {
                 out.push('\n');
             }
             Block::Lines(ls) => {
-                lines(ls, "", &mut out);
+                lines(ls, "", out);
                 out.push('\n');
             }
             Block::Questions(qs) => {
                 for q in qs {
                     out.push_str(&format!("{}. ${}$\n", q.number, q.math));
-                    lines(&q.lines, "    ", &mut out);
+                    lines(&q.lines, "    ", out);
                 }
                 out.push('\n');
             }
@@ -111,5 +118,4 @@ pub fn write(doc: &Document) -> String {
             }
         }
     }
-    out
 }

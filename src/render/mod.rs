@@ -414,6 +414,63 @@ pub fn render(r: &FileReport, opts: RenderOptions) -> String {
     }
 }
 
+/// The problem of one variant (`tq variants`), as blocks to set under the variant's
+/// heading: the student page's problem (description, declarations, boundary rule, model,
+/// questions) one level down, with the values of the variant's `sample` and `at` lines
+/// stated before the questions, since the answers are computed at them.
+pub fn variant_problem(r: &FileReport) -> Vec<doc::Block> {
+    use doc::{Block, Inline};
+    let d = build::document(r, Audience::Student);
+    let mut out: Vec<Block> = d
+        .blocks
+        .into_iter()
+        .map(|b| match b {
+            Block::Section(t) => Block::Subsection(t),
+            b => b,
+        })
+        .collect();
+    let values = point_values(&r.program);
+    if !values.is_empty() {
+        let at = out
+            .iter()
+            .position(|b| {
+                matches!(b, Block::Paragraph { lead: Some(l), .. }
+                    if QUESTIONS.iter().any(|(h, _)| h == l))
+            })
+            .unwrap_or(out.len());
+        out.insert(
+            at,
+            Block::Paragraph {
+                lead: Some("Values.".into()),
+                body: vec![Inline::Math(values.join(",\\ "))],
+            },
+        );
+    }
+    out
+}
+
+/// The values of a program's `sample` and `at` lines, in order, as LaTeX `name = value`
+/// (a name given twice keeps its last value, at its first place).
+fn point_values(p: &Program) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    let mut values: Vec<String> = Vec::new();
+    for item in &p.items {
+        if let ItemKind::Sample(bs) | ItemKind::At(bs) = &item.kind {
+            for b in bs {
+                let v = format!("{} = {}", math::ident(&b.name.name), math::expr(&b.value));
+                match names.iter().position(|n| *n == b.name.name) {
+                    Some(k) => values[k] = v,
+                    None => {
+                        names.push(b.name.name.clone());
+                        values.push(v);
+                    }
+                }
+            }
+        }
+    }
+    values
+}
+
 /// The problem half of a page, for writers outside this module (`tq export`): the
 /// title, the one-line description, the declarations (kind, LaTeX math), the boundary
 /// sentence and the model's lines (indentation depth, LaTeX math or plain text).
