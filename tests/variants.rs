@@ -163,16 +163,15 @@ vary I in 4..6
             .and_then(|d| d.parse().ok())
             .unwrap_or_else(|| panic!("no value of I in {v}"));
         assert!(v.contains("### Problem"), "{v}");
+        assert!(v.contains("$a[b,j] = W[j,I] \\, x[b,I]$"), "the model: {v}");
         assert!(
-            v.contains("$a[b,j] = W[j,I] \\, x[b,I]$"),
-            "the model: {v}"
-        );
-        assert!(
-            v.contains(&format!("**Values.** $B = 2,\\ I = {i},\\ J = 2,\\ \\sigma = \\frac{{1}}{{2}}$")),
+            v.contains(&format!(
+                "**Values.** $B = 2,\\ I = {i},\\ J = 2,\\ \\sigma = \\frac{{1}}{{2}}$"
+            )),
             "the values: {v}"
         );
         // Var(a) = I/4 at this variant's I.
-        let g = [4, 2, 1].into_iter().find(|g| i % g == 0).unwrap();
+        let g = [4, 2, 1].into_iter().find(|g| i.is_multiple_of(*g)).unwrap();
         let var = if g == 4 {
             format!("${}$", i / 4)
         } else {

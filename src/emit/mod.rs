@@ -18,6 +18,7 @@ use crate::syntax::printer::{print_equation, print_name};
 use std::collections::{BTreeMap, BTreeSet};
 
 mod readable;
+mod rules;
 
 /// Per member (and gradient): the lowest and highest position of each dimension.
 type Extents = BTreeMap<(String, bool), Vec<(i64, i64)>>;
@@ -862,6 +863,11 @@ pub fn numpy(r: &FileReport) -> Result<String, String> {
     }
     let dependent = std::mem::take(&mut g.out);
     let used = std::mem::take(&mut g.used);
+    let (rules_py, n_rules) = rules::rules(
+        &r.program,
+        &env.symbols.keys().cloned().collect(),
+        &crate::span::LineIndex::new(&r.source),
+    )?;
 
     let mut out = String::new();
     out.push_str(&format!(
@@ -887,6 +893,12 @@ pub fn numpy(r: &FileReport) -> Result<String, String> {
         }
         out.push('\n');
     }
+    if n_rules > 0 {
+        out.push_str(&format!(
+            "# {n_rules} update rule{}, each a function `rule_NAME` run step by step (`RULES`).\n\n",
+            if n_rules == 1 { "" } else { "s" }
+        ));
+    }
     out.push_str("# Sizes and symbols (the file's `sample` line).\n");
     for (k, id) in &g.const_ids {
         if let Some(v) = consts.get(k) {
@@ -902,7 +914,8 @@ pub fn numpy(r: &FileReport) -> Result<String, String> {
     for (k, v) in &consts {
         out.push_str(&format!("    {}: {},\n", py_str(k), py_float(*v)));
     }
-    out.push_str("}\n\n# Lower-case index -> (size, centered).\nINDEX = {\n");
+    out.push_str("}\n\n# The symbols' values, for update rules (with those of --inputs on top).\nP = dict(C)\n");
+    out.push_str("\n# Lower-case index -> (size, centered).\nINDEX = {\n");
     for i in &used {
         if let Some(size) = env.index_size(i) {
             out.push_str(&format!(
@@ -1000,6 +1013,7 @@ pub fn numpy(r: &FileReport) -> Result<String, String> {
     } else {
         &dependent
     });
+    out.push_str(&rules_py);
     out.push('\n');
     out.push_str(RUNTIME);
     Ok(out)

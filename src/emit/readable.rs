@@ -42,7 +42,7 @@ enum Pos {
     Gather(String, i64, i64, bool),
 }
 
-const PY_RESERVED: &[&str] = &[
+pub(super) const PY_RESERVED: &[&str] = &[
     "False",
     "None",
     "True",

@@ -273,11 +273,14 @@ def sample_inputs(seed, st=None):
     return st
 
 
-def load_inputs(path):
+def read_json(path):
     with open(path) as f:
-        doc = json.load(f)
+        return json.load(f)
+
+
+def load_inputs(doc):
     st = Store()
-    for e in doc["values"]:
+    for e in doc.get("values", []):
         st.set_elements(e["member"], e["grad"], e["positions"], e["values"])
     return st
 
@@ -296,17 +299,58 @@ def main(argv):
     p.add_argument("--inputs", help="a JSON file of leaves and incoming gradients (tq's format)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random inputs")
     p.add_argument("--json", action="store_true", help="print every value and gradient as JSON")
+    p.add_argument("--steps", type=int, default=20, help="steps of each update rule")
     a = p.parse_args(argv)
-    st = sample_inputs(a.seed, load_inputs(a.inputs) if a.inputs else None)
+    doc = read_json(a.inputs) if a.inputs else {}
+    st = sample_inputs(a.seed, load_inputs(doc) if a.inputs else None)
     forward(st)
     backward(st)
+    rules, skipped = run_rules(a.seed, doc, a.steps)
     if a.json:
-        json.dump(dump(st), sys.stdout)
+        out = dump(st)
+        if RULES:
+            out["rules"] = {r: {s: list(map(float, x)) for s, x in seqs.items()} for r, seqs in rules.items()}
+            out["rules_not_run"] = skipped
+        json.dump(out, sys.stdout)
         print()
     else:
         for (member, grad), (off, arr) in sorted(st.t.items()):
             name = member + (".grad" if grad else "")
             print("%-24s shape %-18s norm %.6g" % (name, tuple(arr.shape), float(np.sqrt(np.sum(arr * arr)))))
+        for r, seqs in rules.items():
+            for s, x in seqs.items():
+                print("%-24s steps %-6d last %.6g" % (r + "." + s, len(x) - 1, float(x[-1])))
+        for r, why in skipped.items():
+            print("rule %s not run: %s" % (r, why))
+
+
+def run_rules(seed, doc, steps):
+    """Runs every update rule for `steps` steps. The input sequences (`"sequences":
+    {"g": [...]}`), the starts (`"starts": {"A.v": 0.0}`) and symbols without a `sample`
+    value (`"symbols": {"mu'": 0.89}`) come from --inputs; sequences and starts it does
+    not hold are drawn from a standard normal (seeded; one draw of each input sequence,
+    shared by every rule that reads it). A rule whose symbols have no value is not run."""
+    rnd = np.random.default_rng([seed, 1])
+    P.update(doc.get("symbols", {}))
+    seqs = dict(doc.get("sequences", {}))
+    starts = doc.get("starts", {})
+    done, skipped = {}, {}
+    for name, (f, states, inputs, symbols) in RULES.items():
+        missing = [s for s in symbols if s not in P]
+        if missing:
+            skipped[name] = "no value for " + ", ".join(missing) + " (give them in --inputs under \"symbols\")"
+            continue
+        for g in inputs:
+            if g not in seqs:
+                seqs[g] = rnd.standard_normal(steps).tolist()
+            if len(seqs[g]) < steps:
+                raise SystemExit("input sequence %s has %d entries; %d steps need %d" % (g, len(seqs[g]), steps, steps))
+        start = {}
+        for s in states:
+            key = name + "." + s
+            start[s] = float(starts[key]) if key in starts else float(rnd.standard_normal())
+        done[name] = f(steps, {g: seqs[g] for g in inputs}, start)
+    return done, skipped
 
 
 if __name__ == "__main__":
