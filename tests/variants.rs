@@ -171,7 +171,10 @@ vary I in 4..6
             "the values: {v}"
         );
         // Var(a) = I/4 at this variant's I.
-        let g = [4, 2, 1].into_iter().find(|g| i.is_multiple_of(*g)).unwrap();
+        let g = [4, 2, 1]
+            .into_iter()
+            .find(|g| i.is_multiple_of(*g))
+            .unwrap();
         let var = if g == 4 {
             format!("${}$", i / 4)
         } else {
