@@ -112,7 +112,21 @@ pub fn plan(program: &Program, count: usize, seed: u64) -> Result<Plan, String> 
     })
 }
 
+/// A value of a `vary` line as an expression: a number, or the constant expression
+/// it was written as (`1/3`, `sqrt(2)/4`), parsed back.
 fn num_expr(t: &str) -> Expr {
+    if !t
+        .trim_start_matches('-')
+        .bytes()
+        .all(|b| b.is_ascii_digit() || b == b'.')
+    {
+        let parsed = crate::syntax::parser::parse(&format!("sample v = {t}\n"));
+        if let Some(ItemKind::Sample(bs)) = parsed.program.items.first().map(|i| &i.kind) {
+            if let Some(b) = bs.first() {
+                return b.value.clone();
+            }
+        }
+    }
     match t.strip_prefix('-') {
         Some(r) => Expr::Unary(
             UnOp::Neg,
@@ -245,13 +259,14 @@ pub fn prepare(program: &Program, env: &Env, names: &[String], values: &[String]
         }
     }
     // The values every answer is evaluated at: the `sample` and `at` lines.
-    let mut consts: BTreeMap<String, BigRational> = BTreeMap::new();
+    let mut consts: BTreeMap<String, sym::Expr> = BTreeMap::new();
     for item in &p.items {
         if let ItemKind::Sample(bs) | ItemKind::At(bs) = &item.kind {
             for b in bs {
                 if let Ok(v) = lower(&b.value, &Scope::default()) {
-                    if let Some(r) = sym::simplify(&v).as_num() {
-                        consts.insert(b.name.name.clone(), r.clone());
+                    let v = sym::simplify(&v);
+                    if v.free_symbols().is_empty() {
+                        consts.insert(b.name.name.clone(), v);
                     }
                 }
             }
@@ -260,7 +275,7 @@ pub fn prepare(program: &Program, env: &Env, names: &[String], values: &[String]
     let subs_all = |e: &sym::Expr| {
         let mut e = e.clone();
         for (n, v) in &consts {
-            e = sym::subs(&e, n, &sym::Expr::num(v.clone()));
+            e = sym::subs(&e, n, v);
         }
         sym::simplify(&e)
     };
@@ -387,7 +402,7 @@ impl Variant {
 fn values_math(v: &Prepared) -> String {
     v.values
         .iter()
-        .map(|(n, x)| format!("{} = {x}", math::ident(n)))
+        .map(|(n, x)| format!("{} = {}", math::ident(n), math::expr(&num_expr(x))))
         .collect::<Vec<_>>()
         .join(",\\ ")
 }
@@ -518,12 +533,12 @@ pub fn latex(path: &str, plan: &Plan, seed: u64, variants: &[Variant]) -> String
         ));
         blocks(&crate::render::variant_problem(&v.report), &mut out);
         out.push_str("\\subsection*{Answers}\n");
-        out.push_str("\\begin{longtable}{@{}r>{\\raggedright\\arraybackslash}p{0.42\\textwidth}>{\\raggedright\\arraybackslash}p{0.34\\textwidth}>{\\raggedright\\arraybackslash}p{0.14\\textwidth}@{}}\n");
+        out.push_str("\\begin{longtable}{@{}r>{\\raggedright\\arraybackslash}p{0.40\\textwidth}>{\\raggedright\\arraybackslash}p{0.33\\textwidth}>{\\raggedright\\arraybackslash}p{0.14\\textwidth}@{}}\n");
         for (j, (c, rep)) in v.claims().iter().enumerate() {
             out.push_str(&format!(
-                "{}. & ${}$ & {} & {} \\\\\n",
+                "{}. & {} & {} & {} \\\\\n",
                 j + 1,
-                math::claim(c),
+                math::breakable(&math::claim(c)),
                 answer(v, j, c, *rep)
                     .map(|a| inlines(&a))
                     .unwrap_or_else(|| "---".into()),

@@ -189,3 +189,114 @@ vary I in 4..6
         assert!(!v.contains('—'), "every claim has an answer: {v}");
     }
 }
+
+/// The LaTeX of the variants compiles with pdflatex without an overfull line, even for
+/// claims with long lists of givens (the table's cells break between the givens).
+#[test]
+fn the_latex_of_variants_compiles_without_overfull_lines() {
+    let found = std::process::Command::new("pdflatex")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "pdflatex is needed by this test and CI=true: install texlive-latex-base"
+        );
+        eprintln!("note: pdflatex is not installed; the LaTeX of tq variants is not compiled");
+        return;
+    }
+    let src = "size B, I, J, K
+symbol sigma, rho
+input x[B, I] ~ normal(0, 1)
+param W[J, I] ~ normal(0, sigma^2)
+param U[K, J] ~ normal(0, rho^2)
+a[b,j] = W[j,I] x[b,I]
+z[b,k] = U[k,J] a[b,J]
+claim Var(z) == J rho^2 I sigma^2 given B = 2, I = 8, J = 8, K = 8, sigma^2 = (2^(1/I) - 1)/(I J), rho^2 = (2^(1/J) - 1)/(J K)
+claim Var(z) ~= 0.0001 tol 0.01 given B = 2, I = 8, J = 8, K = 8, sigma^2 = (2^(1/I) - 1)/(I J), rho^2 = (2^(1/J) - 1)/(J K)
+claim mults(z) + mults(a) == B K J + B J I
+sample B = 2, I = 3, J = 2, K = 2, sigma = 1/2, rho = 1/3
+vary I in 4..6, sigma in {1/2, 1/3}
+";
+    let quick = Options {
+        no_numeric: true,
+        no_monte_carlo: true,
+        ..Options::default()
+    };
+    let base = check_source("long.tq", src, &quick);
+    assert_eq!(base.unexpected_errors(), 0, "{:?}", base.diagnostics);
+    let p = plan(&base.program, 2, 0).unwrap();
+    let vs: Vec<Variant> = p
+        .chosen
+        .iter()
+        .map(|vals| {
+            let prepared = prepare(&base.program, &base.env, &p.names, vals);
+            let report = check_source("variant.tq", &prepared.source, &quick);
+            Variant { prepared, report }
+        })
+        .collect();
+    let dir = std::env::temp_dir().join(format!("tq-variants-latex-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("v.tex"),
+        tq::variants::latex("long.tq", &p, 0, &vs),
+    )
+    .unwrap();
+    let out = std::process::Command::new("pdflatex")
+        .args(["-interaction=nonstopmode", "-halt-on-error", "v.tex"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&out.stdout).to_string();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(out.status.success(), "v.tex does not compile:\n{log}");
+    let overfull: Vec<&str> = log
+        .lines()
+        .filter(|l| l.starts_with("Overfull \\hbox"))
+        .collect();
+    assert!(overfull.is_empty(), "{overfull:#?}");
+}
+
+/// A varied value may be a constant expression (issue 17): kept as written in the
+/// variant, answers computed with its exact value; a whole-number expression is a size.
+#[test]
+fn varied_values_may_be_constant_expressions() {
+    let src = "size B, I
+symbol sigma
+input x[B, I] ~ normal(0, 1)
+param W[I] ~ normal(0, sigma^2)
+a[b] = W[I] x[b,I]
+claim Var(a) == I sigma^2
+sample B = 2, I = 4, sigma = 1
+vary sigma in {sqrt(2)/4}, I in {2^2}
+";
+    let quick = Options {
+        no_numeric: true,
+        no_monte_carlo: true,
+        ..Options::default()
+    };
+    let base = check_source("x.tq", src, &quick);
+    assert_eq!(base.unexpected_errors(), 0, "{:?}", base.diagnostics);
+    let p = plan(&base.program, 1, 0).unwrap();
+    assert_eq!(
+        p.chosen,
+        vec![vec!["sqrt(2)/4".to_string(), "4".to_string()]]
+    );
+    let prepared = prepare(&base.program, &base.env, &p.names, &p.chosen[0]);
+    let report = check_source("variant.tq", &prepared.source, &quick);
+    let v = Variant { prepared, report };
+    assert!(v.passed(), "{}", v.prepared.source);
+    let out = markdown("x.tq", &p, 0, &[v]);
+    // Var(a) = 4 (sqrt(2)/4)^2 = 1/2.
+    assert!(out.contains("| $\\frac{1}{2}$ | proved |"), "{out}");
+    assert!(out.contains("\\sigma = \\frac{\\sqrt{2}}{4}"), "{out}");
+    for bad in ["{1/0}", "{0/0}", "{sqrt(-1)}", "{q}"] {
+        let r = check_source("bad.tq", &src.replace("{sqrt(2)/4}", bad), &quick);
+        assert!(
+            r.diagnostics.iter().any(|d| d.code == "E0602"),
+            "{bad}: {:?}",
+            r.diagnostics
+        );
+    }
+}

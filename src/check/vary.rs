@@ -141,17 +141,24 @@ pub fn domain(p: &VaryParam) -> Result<Domain, (Span, String, String)> {
             }
             let mut out: Vec<String> = Vec::new();
             for x in xs {
-                let Some(t) = literal(x) else {
+                let Some((t, v)) = literal(x)
+                    .filter(|t| plain_decimal(t))
+                    .or_else(|| constant(x))
+                    .and_then(|t| value(&t).map(|v| (t, v)))
+                    // A whole number written as an expression (`2^5`) is listed as the number.
+                    .map(|(t, v)| match v.as_num().filter(|r| r.is_integer()) {
+                        Some(r) => (r.to_integer().to_string(), v),
+                        None => (t, v),
+                    })
+                else {
                     return Err((
                         x.span(),
-                        format!("a value of `{}` is not a number", p.name.name),
-                        "list numbers only, e.g. `{16, 32, 64}`".into(),
+                        format!("a value of `{}` is not a number or a constant expression", p.name.name),
+                        "list numbers or expressions of numbers, e.g. `{16, 32, 64}` or `{1/2, 1/3, sqrt(2)/4}`".into(),
                     ));
                 };
-                let v = crate::sym::parse_number(t.trim_start_matches('-'));
                 if out.iter().any(|o| {
-                    crate::sym::parse_number(o.trim_start_matches('-')) == v
-                        && o.starts_with('-') == t.starts_with('-')
+                    value(o).is_some_and(|w| crate::sym::simplify(&(w - v.clone())).is_zero())
                 }) {
                     return Err((
                         x.span(),
@@ -166,10 +173,43 @@ pub fn domain(p: &VaryParam) -> Result<Domain, (Span, String, String)> {
     }
 }
 
-/// Whether a value is a whole number from 1 to the sample limit (for sizes).
+/// A value of a set written as an expression of numbers (`1/3`, `sqrt(2)/4`, `2^5`):
+/// its printed text, when it names nothing.
+fn constant(e: &Expr) -> Option<String> {
+    let mut names = false;
+    crate::syntax::visit::walk_refs(e, &mut |_| names = true);
+    (!names).then(|| crate::syntax::printer::print_expr(e))
+}
+
+/// The exact value of a set's value, when it is a finite real number.
+fn value(t: &str) -> Option<crate::sym::Expr> {
+    use crate::sym::defined::{collecting, condition_holds};
+    // Defined: every denominator non-zero, every logarithm and fractional power of a
+    // positive (or non-negative) base, as the constructors record them.
+    let (v, conditions) =
+        collecting(|| crate::sym::parse_ascii(t).map(|p| crate::sym::simplify(&p)));
+    let v = v.ok()?;
+    let defined = conditions
+        .iter()
+        .all(|c| condition_holds(c, &crate::sym::Domains::default()));
+    let finite = defined
+        && v.free_symbols().is_empty()
+        && v.eval_f64(&std::collections::BTreeMap::new())
+            .is_ok_and(|f| f.is_finite());
+    finite.then_some(v)
+}
+
+/// Whether a value is a whole number from 1 to the sample limit (for sizes); an
+/// expression counts by its exact value (`2^5` is 32).
 fn valid_size(t: &str) -> bool {
-    t.parse::<i64>()
-        .is_ok_and(|v| (1..=MAX_SAMPLE_SIZE).contains(&v))
+    if let Ok(v) = t.parse::<i64>() {
+        return (1..=MAX_SAMPLE_SIZE).contains(&v);
+    }
+    value(t).and_then(|v| v.as_num().cloned()).is_some_and(|r| {
+        r.is_integer()
+            && r >= num_rational::BigRational::from_integer(1.into())
+            && r <= num_rational::BigRational::from_integer(MAX_SAMPLE_SIZE.into())
+    })
 }
 
 /// Checks every `vary` line of a program.
@@ -259,5 +299,14 @@ mod tests {
         assert_eq!(decimal(-150, 2), "-1.5");
         assert_eq!(scaled("0.05"), Some((5, 2)));
         assert_eq!(scaled("1e-3"), None);
+    }
+
+    #[test]
+    fn set_values_are_finite_constants() {
+        assert!(super::value("1/0").is_none());
+        assert!(super::value("0/0").is_none());
+        assert!(super::value("sqrt(-1)").is_none());
+        assert!(super::value("sqrt(2)/4").is_some());
+        assert!(super::value("2^(-3)").is_some());
     }
 }

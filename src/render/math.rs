@@ -320,3 +320,52 @@ mod tests {
         assert_eq!(label("sigma"), "\\sigma");
     }
 }
+
+/// A formula as runs of inline math a line may break between: split at the separators
+/// of its top level (`,\ ` between givens and bindings, `\quad` before `given` and
+/// `tol`), never inside braces or a `\left ... \right` pair. Each piece is `$...$`.
+pub fn breakable(m: &str) -> String {
+    let mut pieces: Vec<(String, &str)> = Vec::new();
+    let (mut depth, mut cur, mut rest) = (0i64, String::new(), m);
+    while let Some(c) = rest.chars().next() {
+        let sep = [(",\\ ", ", "), (" \\quad ", " ")]
+            .into_iter()
+            .find(|(s, _)| depth == 0 && rest.starts_with(s));
+        if let Some((s, joint)) = sep {
+            pieces.push((std::mem::take(&mut cur), joint));
+            rest = &rest[s.len()..];
+            continue;
+        }
+        if rest.starts_with("\\left") {
+            depth += 1;
+        } else if rest.starts_with("\\right") {
+            depth -= 1;
+        } else if c == '{' {
+            depth += 1;
+        } else if c == '}' {
+            depth -= 1;
+        }
+        cur.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    pieces.push((cur, ""));
+    pieces
+        .into_iter()
+        .filter(|(p, _)| !p.trim().is_empty())
+        .map(|(p, joint)| format!("${p}${joint}"))
+        .collect::<String>()
+        .trim_end()
+        .to_string()
+}
+
+#[cfg(test)]
+mod breakable_tests {
+    #[test]
+    fn breakable_splits_only_at_the_top_level() {
+        assert_eq!(
+            super::breakable("a = 1 \\quad \\text{given } X = 8,\\ Y = \\left(1,\\ 2\\right)"),
+            "$a = 1$ $\\text{given } X = 8$, $Y = \\left(1,\\ 2\\right)$"
+        );
+        assert_eq!(super::breakable("x"), "$x$");
+    }
+}
