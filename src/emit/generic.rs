@@ -216,14 +216,10 @@ impl Gen<'_> {
             Expr::Rel(op, l, r, _) => {
                 let (a, b) = (self.eval(l, bound)?, self.eval(r, bound)?);
                 Ok(match op {
-                    RelOp::Eq => format!("({a} == {b})"),
-                    RelOp::Le => format!("({a} <= {b})"),
-                    RelOp::Ge => format!("({a} >= {b})"),
-                    RelOp::Lt => format!("({a} < {b})"),
-                    RelOp::Gt => format!("({a} > {b})"),
                     RelOp::Approx => format!(
                         "(np.abs(({a}) - ({b})) <= 1e-9 * np.maximum(np.maximum(np.abs({a}), np.abs({b})), 1.0))"
                     ),
+                    op => format!("({a} {} {b})", op.symbol()),
                 })
             }
             other => Ok(format!("({} != 0)", self.eval(other, bound)?)),

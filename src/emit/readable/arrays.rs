@@ -334,15 +334,10 @@ impl Gen<'_> {
         match e {
             Expr::Rel(op, l, r, _) => {
                 let (a, b) = (self.r_eval(l, bound)?, self.r_eval(r, bound)?);
-                let o = match op {
-                    RelOp::Eq => "==",
-                    RelOp::Le => "<=",
-                    RelOp::Ge => ">=",
-                    RelOp::Lt => "<",
-                    RelOp::Gt => ">",
-                    RelOp::Approx => return Err("`~=` in a program".into()),
-                };
-                self.elementwise(a, b, o)
+                if *op == RelOp::Approx {
+                    return Err("`~=` in a program".into());
+                }
+                self.elementwise(a, b, op.symbol())
             }
             other => {
                 let v = self.r_eval(other, bound)?;
