@@ -92,20 +92,11 @@ impl Gen<'_> {
                 self.eval(r, bound)?
             )),
             _ => {
-                let caps = self.term_capitals(e, bound);
-                if caps.is_empty() {
+                let (inner, ks) = self.split_capitals(e, bound, &self.axes)?;
+                if ks.is_empty() {
                     return self.term(e, bound);
                 }
-                let mut inner = bound.clone();
-                inner.extend(caps.iter().cloned());
-                let mut ks = Vec::new();
-                for c in &caps {
-                    ks.push(
-                        self.axis(c)
-                            .ok_or_else(|| format!("capital `{c}` has no axis"))?
-                            .to_string(),
-                    );
-                }
+                let ks: Vec<String> = ks.iter().map(usize::to_string).collect();
                 let axes = format!("({},)", ks.join(", "));
                 let n = self.axes.len();
                 let mut factors = Vec::new();

@@ -235,6 +235,30 @@ impl<'a> Gen<'a> {
         .deep(e, out)
     }
 
+    /// The capitals a term sums (the interpreter's rule, [`Gen::term_capitals`]), the
+    /// names bound inside it (`bound` and those capitals), and the axis of each capital
+    /// in `axes` (the module's grid or the readable statement's axes): the split both
+    /// forms make before a contraction or a total.
+    fn split_capitals(
+        &self,
+        e: &Expr,
+        bound: &BTreeSet<String>,
+        axes: &[String],
+    ) -> Result<(BTreeSet<String>, Vec<usize>), String> {
+        let caps = self.term_capitals(e, bound);
+        let mut inner = bound.clone();
+        inner.extend(caps.iter().cloned());
+        let ks = caps
+            .iter()
+            .map(|c| {
+                axes.iter()
+                    .position(|a| a == c)
+                    .ok_or_else(|| format!("capital `{c}` has no axis"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((inner, ks))
+    }
+
     /// The interpreter's rule (`check::capitals`): the capitals summed over the term.
     fn term_capitals(&self, e: &Expr, bound: &BTreeSet<String>) -> Vec<String> {
         let is_bound = |n: &str| bound.contains(n);
