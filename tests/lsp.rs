@@ -234,7 +234,7 @@ fn a_session_on_resnet_over_stdio() {
     assert!(
         r["error"]["message"]
             .as_str()
-            .is_some_and(|m| m.contains("does not parse") || m.contains("not formatted")),
+            .is_some_and(|m| m.starts_with("not formatted: the file does not parse (")),
         "{r}"
     );
 
