@@ -240,30 +240,7 @@ impl Gen<'_> {
     ) -> Result<String, String> {
         match ix {
             IndexExpr::Affine(a) => {
-                let mut s = String::new();
-                for t in &a.terms {
-                    let mut fs = Vec::new();
-                    if t.coef.abs() != 1 {
-                        fs.push(t.coef.abs().to_string());
-                    }
-                    for f in &t.factors {
-                        fs.push(self.factor(&f.name, bound)?);
-                    }
-                    let body = fs.join(" * ");
-                    s.push_str(&match (s.is_empty(), t.coef < 0) {
-                        (true, false) => body,
-                        (true, true) => format!("-{body}"),
-                        (false, false) => format!(" + {body}"),
-                        (false, true) => format!(" - {body}"),
-                    });
-                }
-                if s.is_empty() {
-                    s = a.constant.to_string();
-                } else if a.constant > 0 {
-                    s.push_str(&format!(" + {}", a.constant));
-                } else if a.constant < 0 {
-                    s.push_str(&format!(" - {}", a.constant.unsigned_abs()));
-                }
+                let s = affine_py(a, |n| self.factor(n, bound))?;
                 Ok(if a.terms.len() + usize::from(a.constant != 0) > 1 {
                     format!("({s})")
                 } else {

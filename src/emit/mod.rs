@@ -300,6 +300,47 @@ fn sum_ids(e: &Expr, out: &mut Vec<String>) {
     }
 }
 
+/// An affine index as Python (`2 * x - dx + 1`, no parentheses), each factor written by
+/// `factor`: the one writer of both forms (loop variables and constants in the readable
+/// form, every name in the generic one).
+fn affine_py(
+    a: &Affine,
+    mut factor: impl FnMut(&str) -> Result<String, String>,
+) -> Result<String, String> {
+    let mut s = String::new();
+    for t in &a.terms {
+        let mut fs = Vec::new();
+        if t.coef.abs() != 1 {
+            fs.push(t.coef.abs().to_string());
+        }
+        for f in &t.factors {
+            fs.push(factor(&f.name)?);
+        }
+        push_term(&mut s, &fs.join(" * "), t.coef < 0);
+    }
+    push_const(&mut s, a.constant);
+    Ok(s)
+}
+
+fn push_term(s: &mut String, body: &str, neg: bool) {
+    s.push_str(&match (s.is_empty(), neg) {
+        (true, false) => body.to_string(),
+        (true, true) => format!("-{body}"),
+        (false, false) => format!(" + {body}"),
+        (false, true) => format!(" - {body}"),
+    });
+}
+
+fn push_const(s: &mut String, c: i64) {
+    if s.is_empty() {
+        *s = c.to_string();
+    } else if c > 0 {
+        s.push_str(&format!(" + {c}"));
+    } else if c < 0 {
+        s.push_str(&format!(" - {}", c.unsigned_abs()));
+    }
+}
+
 /// The leaves of a declaration: members with the range of each dimension.
 fn leaf_lines(m: &mut Machine, d: &Decl) -> Result<Vec<String>, String> {
     let (dist, args) = match &d.init {

@@ -8,7 +8,7 @@
 //! is a gather with open grids (`np.ogrid`) over all of the statement's indices, from a
 //! zero-padded array (zero, valid, or outside the extent) or modulo the size (circular).
 
-use super::{py_float, san, Gen};
+use super::{push_const, push_term, py_float, san, Gen};
 use crate::syntax::ast::*;
 use std::collections::BTreeSet;
 
@@ -557,25 +557,6 @@ fn padded(base: &str, pads: &[(i64, i64)]) -> String {
         format!("np.pad({base}, ({},))", ps[0])
     } else {
         format!("np.pad({base}, ({}))", ps.join(", "))
-    }
-}
-
-fn push_term(s: &mut String, body: &str, neg: bool) {
-    s.push_str(&match (s.is_empty(), neg) {
-        (true, false) => body.to_string(),
-        (true, true) => format!("-{body}"),
-        (false, false) => format!(" + {body}"),
-        (false, true) => format!(" - {body}"),
-    });
-}
-
-fn push_const(s: &mut String, c: i64) {
-    if s.is_empty() {
-        *s = c.to_string();
-    } else if c > 0 {
-        s.push_str(&format!(" + {c}"));
-    } else if c < 0 {
-        s.push_str(&format!(" - {}", c.unsigned_abs()));
     }
 }
 
