@@ -169,7 +169,7 @@ fn stats_of(run: &TrialRun, targets: &Targets) -> TrialStats {
 /// The members a run wrote, as empty maps (what [`means`] asks of the first machine).
 fn keys_only<'a>(base: &Machine<'a>, keys: impl Iterator<Item = (String, bool)>) -> Machine<'a> {
     let mut m = base.clone();
-    m.vals = keys.map(|k| (k, HashMap::new())).collect();
+    m.vals = keys.map(|k| (k, Default::default())).collect();
     m
 }
 
