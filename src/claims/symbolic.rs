@@ -38,13 +38,9 @@ pub(super) fn decide(
         (Ok(a), Ok(b)) => (a, b),
         (Err(e), _) | (_, Err(e)) => return unlowered(e, ""),
     };
-    let rel = match op {
-        RelOp::Eq => Rel::Eq,
-        RelOp::Le => Rel::Le,
-        RelOp::Ge => Rel::Ge,
-        RelOp::Lt => Rel::Lt,
-        RelOp::Gt => Rel::Gt,
-        RelOp::Approx => {
+    let rel = match exact_rel(*op) {
+        Some(rel) => rel,
+        None => {
             let tol = match &claim.tol {
                 Some(t) => match lower(t).ok().and_then(|t| t.as_num().cloned()) {
                     Some(t) => num_traits::ToPrimitive::to_f64(&t).unwrap_or(0.0),
@@ -89,14 +85,7 @@ pub(super) fn decide(
                     .collect();
             }
             _ => {
-                let r = match gop {
-                    RelOp::Eq => Rel::Eq,
-                    RelOp::Le => Rel::Le,
-                    RelOp::Ge => Rel::Ge,
-                    RelOp::Lt => Rel::Lt,
-                    RelOp::Gt => Rel::Gt,
-                    RelOp::Approx => Rel::Approx(1e-6),
-                };
+                let r = exact_rel(*gop).unwrap_or(Rel::Approx(1e-6));
                 assumptions.push((a, r, b));
             }
         }
@@ -170,6 +159,19 @@ pub(super) fn decide(
         };
     }
     o
+}
+
+/// The relation `sym` decides for an operator, `None` for `~=` (whose tolerance the
+/// claim says).
+fn exact_rel(op: RelOp) -> Option<Rel> {
+    Some(match op {
+        RelOp::Eq => Rel::Eq,
+        RelOp::Le => Rel::Le,
+        RelOp::Ge => Rel::Ge,
+        RelOp::Lt => Rel::Lt,
+        RelOp::Gt => Rel::Gt,
+        RelOp::Approx => return None,
+    })
 }
 
 /// The most expression nodes ([`Expr::node_count`]) a scalar claim may have, its

@@ -201,21 +201,9 @@ impl Gen<'_> {
                 self.elementwise(a, b, if *op == BinOp::Add { "+" } else { "-" })
             }
             _ => {
-                let caps = self.term_capitals(e, bound);
-                if caps.is_empty() {
+                let (inner, sum) = self.split_capitals(e, bound, &self.stmt.axes)?;
+                if sum.is_empty() {
                     return self.r_term(e, bound);
-                }
-                let mut inner = bound.clone();
-                inner.extend(caps.iter().cloned());
-                let mut sum = Vec::new();
-                for c in &caps {
-                    sum.push(
-                        self.stmt
-                            .axes
-                            .iter()
-                            .position(|a| a == c)
-                            .ok_or_else(|| format!("capital `{c}` has no axis"))?,
-                    );
                 }
                 self.contract(e, &inner, &sum, &[])
             }
@@ -334,15 +322,10 @@ impl Gen<'_> {
         match e {
             Expr::Rel(op, l, r, _) => {
                 let (a, b) = (self.r_eval(l, bound)?, self.r_eval(r, bound)?);
-                let o = match op {
-                    RelOp::Eq => "==",
-                    RelOp::Le => "<=",
-                    RelOp::Ge => ">=",
-                    RelOp::Lt => "<",
-                    RelOp::Gt => ">",
-                    RelOp::Approx => return Err("`~=` in a program".into()),
-                };
-                self.elementwise(a, b, o)
+                if *op == RelOp::Approx {
+                    return Err("`~=` in a program".into());
+                }
+                self.elementwise(a, b, op.symbol())
             }
             other => {
                 let v = self.r_eval(other, bound)?;

@@ -13,19 +13,6 @@ pub(super) enum SectionResult {
     Fails(Witness),
 }
 
-/// Whether `v` lies between the ends.
-fn iv_contains(lo: &crate::sym::sturm::End, hi: &crate::sym::sturm::End, v: &BigRational) -> bool {
-    let above = match lo {
-        None => true,
-        Some((l, open)) => v > l || (!open && v == l),
-    };
-    let below = match hi {
-        None => true,
-        Some((h, open)) => v < h || (!open && v == h),
-    };
-    above && below
-}
-
 /// The end of an interval as [`crate::sym::sturm::End`].
 fn sturm_end(e: &crate::sym::defined::End) -> crate::sym::sturm::End {
     match e {
@@ -124,7 +111,9 @@ impl Problem<'_> {
         let any_failing = !candidates.is_empty();
         for v in candidates {
             let in_domain = |c: &BigRational| {
-                iv_contains(&lo, &hi, c) && (!integer || c.is_integer()) && fails_at(c)
+                crate::sym::domain::within(&lo, &hi, c)
+                    && (!integer || c.is_integer())
+                    && fails_at(c)
             };
             let v = &sturm::simpler(v, in_domain);
             if let Some(w) = self.recheck(&point(v)) {
