@@ -119,7 +119,7 @@ fn reads_ahead(item: &Item, var: &str) -> i64 {
 /// One statement's contribution, element by element.
 fn contribution(m: &Machine, item: &Item) -> Result<Store, String> {
     let mut m = m.clone();
-    m.shadow = Some(Store::new());
+    m.shadow = Some(Store::default());
     m.run_items(std::slice::from_ref(item), &mut Vec::new())
         .map_err(|e| e.message)?;
     Ok(m.shadow.unwrap_or_default())
@@ -151,7 +151,7 @@ pub struct Found {
 }
 
 fn sum(parts: &[&Store]) -> Store {
-    let mut out = Store::new();
+    let mut out = Store::default();
     for p in parts {
         for (k, t) in p.iter() {
             let slot = out.entry(k.clone()).or_default();

@@ -185,7 +185,7 @@ impl<'a> Dense<'a> {
 
     /// The tensors as an element-wise store (written elements only).
     pub fn to_store(&self) -> Store {
-        let mut out: Store = HashMap::new();
+        let mut out: Store = Store::default();
         for (k, a) in &self.arrays {
             let els = a.elements();
             if !els.is_empty() {

@@ -1,0 +1,482 @@
+//! Deciding one moment claim: the sequential test look by look, refutation with its
+//! re-check on each half of the trials, confirmation when the test resolves 5%.
+
+use super::extract::{extract, unpooled_position, Moment};
+use super::givens::{given_values, unmet_condition};
+use super::stats::{estimate, t_for, z_for};
+use super::trials::{
+    depends_on_stand_in, looks, means, setting_key, spent_at, Ctx, MeansMemo, TrialStats, Trials,
+};
+use super::{und, FALSE_REFUTATION};
+use crate::check::Env;
+use crate::claims::scalar::{self, Scope};
+use crate::claims::Verdict;
+use crate::claims::{Method, Outcome};
+use crate::num::dense::Needed;
+use crate::num::trials::Executor;
+use crate::num::{Bind, Machine};
+use crate::sym::Expr;
+use crate::syntax::ast::{self as ast, Claim, RelOp};
+use std::collections::BTreeMap;
+
+/// How much a claim's Monte Carlo run has to establish.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Need {
+    /// Monte Carlo decides the claim (or re-checks a refutation): trials until it is
+    /// refuted or confirmed, or the budget is spent.
+    Decide,
+    /// A second check of a claim the moments engine refuted: trials until Monte Carlo
+    /// refutes it too, or confirms it, or its threshold is within [`RECHECK_RESOLUTION`]
+    /// of the values (an error of 5% or more is then refuted again).
+    Recheck,
+    /// A second check of a claim the moments engine proved (or confirmed from its exact
+    /// closed form): trials until its threshold is within [`SANITY_RESOLUTION`] of the
+    /// values (enough to refute an error of 20%), or earlier when it is refuted or
+    /// confirmed.
+    Sanity,
+}
+
+impl Need {
+    /// The resolution at which the run stops undecided, if any.
+    fn stop_at(self) -> Option<f64> {
+        match self {
+            Need::Decide => None,
+            Need::Recheck => Some(RECHECK_RESOLUTION),
+            Need::Sanity => Some(SANITY_RESOLUTION),
+        }
+    }
+}
+
+/// The resolution a confirmation needs: z × standard error ≤ 5% of the values compared.
+pub const RESOLUTION: f64 = 0.05;
+/// A sanity run stops once its refutation threshold (z × standard error) is within 10% of
+/// the values: an error of 20% or more then lies at least as far again beyond it, and is
+/// refuted unless the estimate falls z standard errors short of the truth.
+pub const SANITY_RESOLUTION: f64 = 0.1;
+/// A re-check of a refutation stops once its threshold is within 2.5% of the values:
+/// an error of 5% or more is refuted again.
+pub const RECHECK_RESOLUTION: f64 = 0.025;
+
+/// What one look at the first `n` trials says about every binding of the claim.
+enum Look {
+    /// Refuted at some binding (the outcome, with its witness).
+    Refuted(Outcome),
+    /// Not refuted: the tested lines, the bindings not yet resolved enough to confirm,
+    /// and the largest refutation threshold (z × standard error over the larger side)
+    /// over all the bindings.
+    Open {
+        tested: Vec<String>,
+        weak: Vec<String>,
+        worst: f64,
+    },
+    /// The claim cannot be decided by Monte Carlo (a reason).
+    Fails(String),
+}
+
+/// Decides a claim that mentions `Var` or `E`; `None` when it mentions neither.
+///
+/// Sequential: the claim is tested after [`MIN_TRIALS`] trials, then each time their
+/// number doubles, up to the setting's budget ([`looks`]); look k refutes only beyond the
+/// Student-t threshold for the probability [`spent_at`]`(k)` (split over the layers or
+/// steps tested), so a true claim is refuted with probability below [`FALSE_REFUTATION`]
+/// over all the looks together. The claim stops at the first look that refutes or
+/// confirms it (or, for [`Need::Sanity`], that resolves [`SANITY_RESOLUTION`]).
+///
+/// A refutation carries its witness: the run's sizes and symbols, the layer or step,
+/// the seed, both estimates and the interval of their difference, re-checked on each
+/// half of the trials on its own.
+pub fn decide<'a>(
+    claim: &Claim,
+    ctx: &Ctx<'_, 'a>,
+    cache: &mut BTreeMap<String, Result<Trials<'a>, String>>,
+    budget: &mut u64,
+    need: Need,
+) -> Option<Outcome> {
+    let (program, env, back, seed) = (ctx.program, ctx.env, ctx.back, ctx.seed);
+    let ast::Expr::Rel(op, l, r, _) = &claim.body else {
+        return None;
+    };
+    let mut moments = Vec::new();
+    let (l, r) = match (extract(l, &mut moments), extract(r, &mut moments)) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(e), _) | (_, Err(e)) => {
+            return (!moments.is_empty() || e.contains("Var") || e.contains('E')).then(|| und(e))
+        }
+    };
+    if moments.is_empty() {
+        return None;
+    }
+    let (lhs, rhs) = match (
+        scalar::lower(&l, &Scope::default()),
+        scalar::lower(&r, &Scope::default()),
+    ) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(e), _) | (_, Err(e)) => return Some(und(e)),
+    };
+    // Givens: sizes and symbols set (`X == 8`, `sigma_W^2 == ...`), a boundary rule.
+    let sets = match given_values(claim) {
+        Ok(s) => s,
+        Err(e) => return Some(und(e)),
+    };
+    let boundary = claim.boundary;
+    let rel = *op;
+    let explicit_tol = claim.tol.is_some();
+    let tol = match &claim.tol {
+        Some(t) => scalar::lower(t, &Scope::default())
+            .ok()
+            .and_then(|t| t.eval_f64(&BTreeMap::new()).ok())
+            .unwrap_or(0.0),
+        // The same default as the exact engines (docs/language.md).
+        None => 1e-6,
+    };
+    // Loop variables the claim uses: every value of the loop where the tensors exist.
+    let used: Vec<ast::Range> = crate::claims::program_loops(&program.items)
+        .into_iter()
+        .filter(|r| crate::claims::mentions(&claim.text, &r.var.name))
+        .collect();
+    // A trial's statistics pool the elements of a member over every position not fixed
+    // by a number. That estimates one element's moment only when the positions are
+    // distinct plain indices: a position read at a loop variable the claim binds
+    // (`Var(h[b,t,j]) == 4^t`), a repeated index (the diagonal `s[t,t]`) or a shifted one
+    // selects other elements than the pool, and was compared with the pool's moment.
+    let loop_vars: Vec<String> = used.iter().map(|r| r.var.name.clone()).collect();
+    for m in &moments {
+        if let Some(why) = unpooled_position(&m.target, &loop_vars) {
+            return Some(und(why));
+        }
+        // A whole tensor along a loop (`Var(h)` of `h[b,t,j]` in `for t in 1..T`) is
+        // pooled over every step, the start included: the steps' elements have their own
+        // distributions (a leaky integrator's variance changes with t), and the pool was
+        // compared with the claim at each step (`Var(h) == beta^(2t) v0 + ...` refuted
+        // "at t = 3" by the pool's 0.77 against the step's 0.36).
+        if m.target.indices.is_none() {
+            let key = env.key_of(&m.target.name);
+            if let Some(v) = env.tensors.get(&key).and_then(|t| {
+                t.dims.iter().find_map(|d| match d.strip_prefix('~') {
+                    Some(v) => Some(format!("`{v}`")),
+                    // A start slice declared at a fixed position (`input h[B, 0, J]`):
+                    // the dimension of a recurrence.
+                    None => d.starts_with('@').then(|| "its recurrence".to_string()),
+                })
+            }) {
+                return Some(und(format!(
+                    "Monte Carlo pools the elements of `{}` over every step of {v}, whose elements need not share one distribution; name one step's elements (`{}[b, 2, j]`, a fixed step) to compare it",
+                    m.target.name.base, m.target.name.base
+                )));
+            }
+        }
+    }
+    // Trials, shared by the claims with the same setting.
+    let key = setting_key(claim);
+    let needed = ctx.targets.settings.get(&key).cloned();
+    let trials = match cache
+        .entry(key)
+        .or_insert_with(|| Trials::start(ctx, sets, boundary, needed, Executor::Auto, budget))
+    {
+        Ok(t) => t,
+        Err(e) => return Some(und(e.clone())),
+    };
+    let mut m0 = trials.first.clone();
+    let run_consts: BTreeMap<String, f64> = m0.consts.clone().into_iter().collect();
+    if let Some(why) = unmet_condition(claim, &run_consts) {
+        return Some(und(why));
+    }
+    let mut consts = m0.consts.clone();
+    // The named constants a formula may read (`sqrt(v/(2 pi))`), unless the file
+    // gives the name a value of its own.
+    consts.entry("pi".into()).or_insert(std::f64::consts::PI);
+    consts.entry("e".into()).or_insert(std::f64::consts::E);
+    let mine: Needed = moments
+        .iter()
+        .map(|m| (env.key_of(&m.target.name), m.target.grad))
+        .collect();
+    let stood_in = depends_on_stand_in(program, env, back, &mine);
+    // Every combination of the used loops' values.
+    let mut bindings: Vec<Bind> = vec![vec![]];
+    for r in &used {
+        let (Ok(lo), Ok(hi)) = (m0.const_expr(&r.from), m0.const_expr(&r.to)) else {
+            return Some(und(format!(
+                "the range of `{}` is not a constant",
+                r.var.name
+            )));
+        };
+        let (lo, hi) = (lo.round() as i64, hi.round() as i64);
+        bindings = bindings
+            .into_iter()
+            .flat_map(|b| {
+                (lo..=hi).map(move |v| {
+                    let mut b = b.clone();
+                    b.push((r.var.name.clone(), v));
+                    b
+                })
+            })
+            .collect();
+    }
+    let schedule = if ctx.fixed_budget {
+        vec![trials.max]
+    } else {
+        looks(trials.max)
+    };
+    let claim_test = ClaimTest {
+        lhs: &lhs,
+        rhs: &rhs,
+        moments: &moments,
+        consts: &consts,
+        rel,
+        tol,
+        explicit_tol,
+        env,
+        seed,
+    };
+    for (k, &n) in schedule.iter().enumerate() {
+        if let Err(e) = trials.extend(ctx, n, budget) {
+            return Some(und(e));
+        }
+        let n = n.min(trials.stats.len());
+        let last = k + 1 == schedule.len() || n < schedule[k];
+        let p = spent_at(k, schedule.len()) / bindings.len().max(1) as f64;
+        let alpha = FALSE_REFUTATION / bindings.len().max(1) as f64;
+        let (z, z_confirm) = if ctx.fixed_budget {
+            (z_for(alpha), z_for(alpha))
+        } else {
+            // The resolution asked of a confirmation is the fixed-budget rule's: the
+            // threshold of a single test at the whole α (with Student's correction on
+            // few trials), so that at the last look a claim is confirmed exactly when it
+            // was before the looks were added.
+            (t_for(p, (n - 1) as f64), t_for(alpha, (n - 1) as f64))
+        };
+        let look_text = if schedule.len() > 1 {
+            format!("look {} of {}, ", k + 1, schedule.len())
+        } else {
+            String::new()
+        };
+        let (tested, weak, worst) = match claim_test.look(
+            &mut m0,
+            &trials.stats[..n],
+            &trials.memo,
+            &bindings,
+            (z, z_confirm),
+            &look_text,
+        ) {
+            Look::Refuted(o) => return Some(o),
+            Look::Fails(e) => return Some(und(e)),
+            Look::Open {
+                tested,
+                weak,
+                worst,
+            } => (tested, weak, worst),
+        };
+        if tested.is_empty() {
+            return Some(und(
+                "no layer or step where every tensor of the claim exists",
+            ));
+        }
+        let summary = format!(
+            "{} ({n} independent trials, {look_text}refuted only beyond {z:.2} standard errors)",
+            tested.join("; "),
+        );
+        if weak.is_empty() {
+            if stood_in {
+                return Some(und(format!(
+                    "consistent with Monte Carlo using normal stand-ins for distributions given by moments or symmetry, which does not establish it for all of them: {summary}"
+                )));
+            }
+            return Some(Outcome::new(
+                Verdict::Confirmed,
+                Method::MonteCarlo,
+                summary,
+            ));
+        }
+        if let Some(enough) = need.stop_at().filter(|r| worst <= *r) {
+            return Some(und(format!(
+                "{} run (the moments engine decided this claim, so Monte Carlo stops once it would refute an error of {:.0}%): not refuted by {n} trials, not precise enough to confirm: {}",
+                if need == Need::Sanity { "sanity" } else { "re-check" },
+                enough * 200.0,
+                weak[0]
+            )));
+        }
+        if last {
+            return Some(und(format!(
+                "not refuted, but Monte Carlo with {n} trials is not precise enough to confirm: {}",
+                weak[0]
+            )));
+        }
+    }
+    Some(und("no trials were run"))
+}
+
+/// A claim's test, applied at each look.
+struct ClaimTest<'c> {
+    lhs: &'c Expr,
+    rhs: &'c Expr,
+    moments: &'c [Moment],
+    consts: &'c BTreeMap<String, f64>,
+    rel: RelOp,
+    tol: f64,
+    explicit_tol: bool,
+    env: &'c Env,
+    seed: u64,
+}
+
+impl ClaimTest<'_> {
+    /// The test on the trials `stats` (a prefix of the setting's) at threshold `z`.
+    fn look(
+        &self,
+        m0: &mut Machine,
+        stats: &[TrialStats],
+        memo: &MeansMemo,
+        bindings: &[Bind],
+        (z, z_confirm): (f64, f64),
+        look_text: &str,
+    ) -> Look {
+        let (lhs, rhs, moments, rel, tol) = (self.lhs, self.rhs, self.moments, self.rel, self.tol);
+        let n_tr = stats.len();
+        let mut tested = Vec::new();
+        let mut weak = Vec::new();
+        let mut worst: f64 = 0.0;
+        for b in bindings.iter() {
+            // Means of the trial statistics; skip bindings where a tensor is missing.
+            let Some(cols) = moments
+                .iter()
+                .map(|mo| means(m0, stats, memo, &mo.target, b))
+                .collect::<Option<Vec<_>>>()
+            else {
+                continue;
+            };
+            let mut at: BTreeMap<String, f64> = self.consts.clone();
+            for (v, x) in b {
+                at.insert(v.clone(), *x as f64);
+            }
+            let Some((lv, rv, se)) = estimate(lhs, rhs, moments, &cols, &at, 0..n_tr) else {
+                return Look::Fails(
+                    "the claim's formula cannot be evaluated at the sample values".into(),
+                );
+            };
+            let d = lv - rv;
+            if !d.is_finite() || !se.is_finite() {
+                return Look::Fails("the estimate is not finite".into());
+            }
+            let margin = z * se;
+            // Rounding: when the two sides agree trial by trial (a given such as
+            // `sigma^2 = 1/M` makes `M sigma^2 Var(y)` and `Var(y)` the same quantity),
+            // the standard error is at the level of rounding and so is the difference; a
+            // difference within floating-point accuracy of the values refutes nothing.
+            let rounding = 1e-9 * lv.abs().max(rv.abs());
+            let fails = match rel {
+                RelOp::Eq => d.abs() > margin + rounding,
+                RelOp::Approx => d.abs() > tol + margin + rounding,
+                RelOp::Le | RelOp::Lt => d > margin + rounding,
+                RelOp::Ge | RelOp::Gt => d < -(margin + rounding),
+            };
+            let at_text: Vec<String> = b.iter().map(|(v, x)| format!("{v} = {x}")).collect();
+            let where_ = if at_text.is_empty() {
+                String::new()
+            } else {
+                format!("at {}: ", at_text.join(", "))
+            };
+            let line = format!("{where_}left {lv:.4}, right {rv:.4}, standard error {se:.2e}");
+            let scale = lv.abs().max(rv.abs()).max(1e-12);
+            worst = worst.max(margin / scale);
+            if fails {
+                // The independent re-check: each half of the trials on its own must
+                // refute too (at the same z, with its own standard error).
+                let half = n_tr / 2;
+                let halves = [0..half, half..n_tr];
+                let mut seen = Vec::new();
+                for h in halves {
+                    let Some((hl, hr, hse)) = estimate(lhs, rhs, moments, &cols, &at, h) else {
+                        break;
+                    };
+                    let hd = hl - hr;
+                    let m = z * hse + 1e-9 * hl.abs().max(hr.abs());
+                    let ok = match rel {
+                        RelOp::Eq => hd.abs() > m,
+                        RelOp::Approx => hd.abs() > tol + m,
+                        RelOp::Le | RelOp::Lt => hd > m,
+                        RelOp::Ge | RelOp::Gt => hd < -m,
+                    };
+                    if !ok || !hd.is_finite() {
+                        break;
+                    }
+                    seen.push(format!("{hd:.4} ± {m:.2e}"));
+                }
+                if seen.len() < 2 {
+                    weak.push(format!(
+                        "{line} (refuted by all {n_tr} trials, but not by each half of them on its own)"
+                    ));
+                    tested.push(line);
+                    continue;
+                }
+                let values: BTreeMap<String, f64> = self
+                    .consts
+                    .iter()
+                    .filter(|(k, _)| {
+                        self.env.sizes.contains_key(*k) || self.env.symbols.contains_key(*k)
+                    })
+                    .map(|(k, v)| (k.clone(), *v))
+                    .collect();
+                let mut w = crate::sym::Witness::of_run(
+                    &values,
+                    if at_text.is_empty() {
+                        "the whole tensors".to_string()
+                    } else {
+                        at_text.join(", ")
+                    },
+                    self.seed,
+                    format!("≈ {lv:.6}"),
+                    format!("≈ {rv:.6}"),
+                    format!(
+                        "each half of the trials ({half} independent trials) on its own: left − right = {}",
+                        seen.join(" and ")
+                    ),
+                );
+                w.estimate = Some(format!(
+                    "left − right = {d:.6}, interval [{:.6}, {:.6}] (z = {z:.2} standard errors of {se:.2e}; {n_tr} trials, {look_text}sequential test)",
+                    d - margin,
+                    d + margin
+                ));
+                let mut o = Outcome::new(
+                    Verdict::Refuted,
+                    Method::MonteCarlo,
+                    format!(
+                        "{line}; left − right = {d:.4} lies beyond {z:.2} standard errors{} ({n_tr} independent trials, {look_text}weights resampled each trial)",
+                        if matches!(rel, RelOp::Approx) { format!(" plus the tolerance {tol}") } else { String::new() },
+                    ),
+                );
+                o.witness = Some(w);
+                return Look::Refuted(o);
+            }
+            // Confirmation needs power: the test must resolve 5% of the values compared.
+            let margin = z_confirm * se;
+            let decisive = match rel {
+                RelOp::Le | RelOp::Lt => d + margin <= 0.0 || margin <= RESOLUTION * scale,
+                RelOp::Ge | RelOp::Gt => d - margin >= 0.0 || margin <= RESOLUTION * scale,
+                // An explicit tolerance is the resolution asked for: the whole interval
+                // must lie within it. Resolving 5% is not enough: `Var(L_L) ~= 2 tol
+                // 0.01` at a true 1.955 must not be confirmed by an interval of ±0.04
+                // around 1.96.
+                RelOp::Approx if self.explicit_tol => d.abs() + margin <= tol,
+                RelOp::Approx => margin <= (RESOLUTION * scale).max(tol),
+                RelOp::Eq => margin <= RESOLUTION * scale,
+            };
+            if !decisive {
+                weak.push(if matches!(rel, RelOp::Approx) && self.explicit_tol {
+                    format!(
+                        "{line} (|left − right| + z × standard error = {:.3}, more than the tolerance {tol})",
+                        d.abs() + margin
+                    )
+                } else {
+                    format!(
+                        "{line} (z × standard error = {margin:.3}, more than 5% of the values)"
+                    )
+                });
+            }
+            tested.push(line);
+        }
+        Look::Open {
+            tested,
+            weak,
+            worst,
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! A claim's givens as the values and conditions of a run.
+
+use crate::check::Env;
+use crate::claims::scalar::{self, Scope};
+use crate::num::{Machine, NumError};
+use crate::sym::Expr;
+use crate::syntax::ast::{self as ast, Claim, RelOp};
+use crate::syntax::printer::print_expr;
+use std::collections::BTreeMap;
+
+/// The values a claim's givens set (`X == 8`, `sigma_W^2 == ...` as sigma_W), numbers
+/// first, then those computed from them; an error for a given that sets nothing.
+pub fn given_values(claim: &Claim) -> Result<Vec<(String, Expr)>, String> {
+    let mut sets: Vec<(String, Expr)> = Vec::new();
+    for g in &claim.given {
+        // A condition (`c > 0`, a derived size's `Y - 0 <= X/2`) sets nothing: the run's
+        // values are checked against it ([`unmet_condition`]).
+        if matches!(g, ast::Expr::Rel(op, ..) if *op != RelOp::Eq && *op != RelOp::Approx) {
+            continue;
+        }
+        let ast::Expr::Rel(RelOp::Eq, gl, gr, _) = g else {
+            return Err(format!(
+                "the given `{}` is not a value to set",
+                print_expr(g)
+            ));
+        };
+        let (Ok(a), Ok(b)) = (
+            scalar::lower(gl, &Scope::default()),
+            scalar::lower(gr, &Scope::default()),
+        ) else {
+            return Err(format!("the given `{}` cannot be read", print_expr(g)));
+        };
+        match &a {
+            Expr::Sym(n) => sets.push((n.clone(), b)),
+            Expr::Pow(base, e) if matches!(**base, Expr::Sym(_)) && e.as_int().is_some() => {
+                let Expr::Sym(n) = &**base else { continue };
+                sets.push((
+                    n.clone(),
+                    Expr::pow(b, Expr::pow((**e).clone(), Expr::int(-1))),
+                ));
+            }
+            _ => {
+                return Err(format!(
+                    "the given `{}` is not a value to set",
+                    print_expr(g)
+                ))
+            }
+        }
+    }
+    // The constants the claim sees: the sample line changed by the givens (in order).
+    sets.sort_by_key(|(_, v)| !v.free_symbols().is_empty());
+    Ok(sets)
+}
+
+/// The first of a claim's conditions (`c > 0`, `Y - 0 <= X/2`: a given that relates
+/// instead of setting) that the run's values `consts` do not satisfy, or that cannot be
+/// evaluated there (it reads a tensor, a loop variable): the reason the run does not test
+/// the claim. `None` when every condition holds at the run's values (in floating point,
+/// with a relative slack of 1e-12 against rounding: the values are the run's, not exact).
+pub fn unmet_condition(claim: &Claim, consts: &BTreeMap<String, f64>) -> Option<String> {
+    for g in &claim.given {
+        let ast::Expr::Rel(op, gl, gr, _) = g else {
+            continue;
+        };
+        if matches!(op, RelOp::Eq | RelOp::Approx) {
+            continue;
+        }
+        let val = |e: &ast::Expr| {
+            scalar::lower(e, &Scope::default())
+                .ok()
+                .and_then(|x| x.eval_f64(consts).ok())
+        };
+        let (Some(a), Some(b)) = (val(gl), val(gr)) else {
+            return Some(format!(
+                "the given `{}` cannot be evaluated at the run's sizes and symbols",
+                print_expr(g)
+            ));
+        };
+        let slack = 1e-12 * a.abs().max(b.abs());
+        let holds = match op {
+            RelOp::Le => a <= b + slack,
+            RelOp::Lt => a < b - slack,
+            RelOp::Ge => a + slack >= b,
+            RelOp::Gt => a > b + slack,
+            _ => true,
+        };
+        if !holds {
+            return Some(format!(
+                "the run's sizes and symbols do not satisfy the given `{}` ({a} against {b})",
+                print_expr(g)
+            ));
+        }
+    }
+    None
+}
+
+/// Sets a machine's constants and boundary rule from a claim's givens.
+pub fn apply_givens(
+    m: &mut Machine,
+    env: &Env,
+    sets: &[(String, Expr)],
+    boundary: Option<ast::Boundary>,
+) -> Result<(), NumError> {
+    for (n, v) in sets {
+        let at: BTreeMap<String, f64> = m.consts.clone().into_iter().collect();
+        let x = v.eval_f64(&at).map_err(|e| NumError { message: e })?;
+        if env.sizes.contains_key(n) {
+            let max = crate::check::MAX_SAMPLE_SIZE;
+            let why = if !x.is_finite() || x.abs() > max as f64 || x < 1.0 && x.fract() == 0.0 {
+                Some(format!(
+                    "is out of range: sizes for numeric runs are whole numbers from 1 to {max}"
+                ))
+            } else if x.fract() != 0.0 {
+                Some("is not a whole number".to_string())
+            } else {
+                None
+            };
+            if let Some(why) = why {
+                return Err(NumError {
+                    message: format!("size {n} = {x} {why}"),
+                });
+            }
+        }
+        m.consts.insert(n.clone(), x);
+    }
+    if let Some(bd) = boundary {
+        m.boundary = Some(bd);
+    }
+    Ok(())
+}

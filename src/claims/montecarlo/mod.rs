@@ -1,0 +1,46 @@
+//! Claims about moments (`Var(L_l) == (1 + D^2 J sigma_W^2)^l`, `E[u] == 1/2`) decided by
+//! Monte Carlo: the program is run in independent trials, each with freshly sampled
+//! weights and inputs; every moment is estimated from the trial means, and the claim's
+//! left − right gets a standard error from the trials (delta method). A claim is refuted
+//! only when the estimate lies beyond z standard errors, z chosen so that a true claim is
+//! refuted with probability below 1e−6 (split over the layers or steps tested); otherwise
+//! it is `confirmed` (method monte-carlo) — or stays `undecided` when a tensor the claim
+//! mentions depends on a distribution given only by its moments or symmetry, stood in for
+//! by a normal (one instance can refute a claim about all such distributions, never
+//! confirm it). Trials run on the dense executor ([`crate::num::dense`]) when the program
+//! lowers, pruned to the statements the setting's claims need, else on the interpreter.
+
+mod decide;
+mod extract;
+mod givens;
+mod stats;
+mod trials;
+
+pub use decide::{decide, Need, RECHECK_RESOLUTION, RESOLUTION, SANITY_RESOLUTION};
+pub use givens::{apply_givens, given_values, unmet_condition};
+pub use stats::{t_for, t_tail, z_for};
+pub use trials::{looks, moment_keys, spent_at, Ctx, Targets, Trials};
+
+use crate::claims::Outcome;
+
+/// Element evaluations the trials of one setting may use.
+pub const BUDGET: u64 = 10_000_000;
+/// Element evaluations all the Monte Carlo runs of one file may use together.
+pub const FILE_BUDGET: u64 = 20_000_000;
+/// Operations (dense executor: multiply-adds, element operations, statement costs) the
+/// trials of one setting may use when the program lowers (docs/numeric.md).
+pub const DENSE_BUDGET: u64 = 2_000_000_000;
+/// An element evaluation of the interpreter costs about as much time as this many
+/// operations of the dense executor (about 250 ns); the file budget is shared at this rate.
+pub const OPS_PER_EVALUATION: u64 = 250;
+/// Dense trials at most.
+pub const DENSE_MAX_TRIALS: usize = 40_000;
+/// Trials at most, and at least (fewer than this and the claim stays undecided).
+pub const MAX_TRIALS: usize = 400;
+pub const MIN_TRIALS: usize = 40;
+/// The probability of refuting a true claim.
+pub const FALSE_REFUTATION: f64 = 1e-6;
+
+fn und(why: impl Into<String>) -> Outcome {
+    Outcome::undecided(why)
+}

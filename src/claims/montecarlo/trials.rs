@@ -1,0 +1,425 @@
+//! The trials of one setting (sizes, symbols, boundary rule): run in rounds on the dense
+//! executor or the interpreter, their per-trial statistics and the looks of the
+//! sequential test.
+
+use super::extract::{extract, pattern_of, Pattern};
+use super::givens::apply_givens;
+use super::{
+    BUDGET, DENSE_BUDGET, DENSE_MAX_TRIALS, FALSE_REFUTATION, FILE_BUDGET, MAX_TRIALS, MIN_TRIALS,
+    OPS_PER_EVALUATION,
+};
+use crate::check::Env;
+use crate::num::dense::{prune, Needed};
+use crate::num::seed::Domain;
+use crate::num::trials::{cores, Executor, TrialError, TrialModel, TrialRun};
+use crate::num::{Bind, Machine};
+use crate::sym::Expr;
+use crate::syntax::ast::{self as ast, Claim, Item, ItemKind, Program, Ref};
+use crate::syntax::printer::print_expr;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// One trial's statistics: count, sum and sum of squares of the selected elements, per
+/// (member, gradient or not, pattern).
+pub(super) type TrialStats = HashMap<(String, bool, Pattern), (usize, f64, f64)>;
+
+/// The trial means already read, per tensor (member, gradient or not, pattern), for the
+/// trials of one setting: the trials only grow, so a prefix read once is read again from
+/// here (`None` for a trial that lacks the tensor). Without it every claim re-read every
+/// trial at every look (500 claims `Var(y) ~= 2 I` on 40,000 trials took 9 s).
+pub(super) type MeansMemo =
+    std::cell::RefCell<HashMap<(String, bool, Pattern), Vec<Option<(f64, f64)>>>>;
+
+/// Trial means of x and x² over the elements of a moment's tensor (fixed indices fixed,
+/// free indices pooled), for every trial.
+pub(super) fn means(
+    m0: &mut Machine,
+    stats: &[TrialStats],
+    memo: &MeansMemo,
+    target: &Ref,
+    b: &Bind,
+) -> Option<Vec<(f64, f64)>> {
+    let probe = ast::Expr::Ref(Ref {
+        indices: None,
+        ..target.clone()
+    });
+    if !m0.all_exist(&probe, b) {
+        return None;
+    }
+    let member = m0.member_of(&target.name, b).ok()?;
+    let key = (member, target.grad, pattern_of(target));
+    let mut memo = memo.borrow_mut();
+    let read = memo.entry(key.clone()).or_default();
+    for st in stats.iter().skip(read.len()) {
+        let m = st
+            .get(&key)
+            .filter(|(n, _, _)| *n > 0)
+            .map(|(n, s1, s2)| (s1 / *n as f64, s2 / *n as f64));
+        read.push(m);
+    }
+    read.get(..stats.len())?.iter().copied().collect()
+}
+
+/// Independent trials of one setting (sizes, symbols, boundary): the statistics of the
+/// tensors whose moments the file's claims mention, per trial. The trials are run in
+/// rounds, as far as the claims of the setting ask ([`Trials::extend`]); every claim reads
+/// a prefix of them, so its verdict does not depend on the other claims.
+pub struct Trials<'a> {
+    /// The constants of the setting, and (as empty maps) the members the first trial wrote.
+    pub(super) first: Machine<'a>,
+    pub(super) stats: Vec<TrialStats>,
+    /// The most trials the setting's budget allows.
+    pub(super) max: usize,
+    /// The work of one trial, in element evaluations of the file's budget.
+    pub(super) cost: u64,
+    /// Whether the trials run on the dense executor.
+    pub(super) dense: bool,
+    pub(super) sets: Vec<(String, Expr)>,
+    pub(super) boundary: Option<ast::Boundary>,
+    pub(super) needed: Option<Needed>,
+    /// The means of the trials read so far ([`MeansMemo`]).
+    pub(super) memo: MeansMemo,
+}
+
+/// What the moment claims of a file need from the trials.
+#[derive(Clone, Debug, Default)]
+pub struct Targets {
+    /// (family key, gradient or not) → the fixed-position patterns claims select.
+    patterns: BTreeMap<(String, bool), BTreeSet<Pattern>>,
+    /// Per setting (givens and boundary): the tensors its claims mention.
+    pub(super) settings: BTreeMap<String, Needed>,
+}
+
+/// The trials' cache key of a claim: its givens and boundary rule.
+pub(super) fn setting_key(claim: &Claim) -> String {
+    format!(
+        "{:?} {:?}",
+        claim.given.iter().map(print_expr).collect::<Vec<_>>(),
+        claim.boundary
+    )
+}
+
+/// Every tensor (and fixed positions) whose moments a claim of the program mentions.
+pub fn moment_keys(program: &Program, env: &Env) -> Targets {
+    let mut out = Targets::default();
+    fn add(c: &Claim, env: &Env, out: &mut Targets) {
+        let mut ms = Vec::new();
+        if let ast::Expr::Rel(_, l, r, _) = &c.body {
+            let _ = extract(l, &mut ms);
+            let _ = extract(r, &mut ms);
+        }
+        for m in &ms {
+            let k = (env.key_of(&m.target.name), m.target.grad);
+            out.patterns
+                .entry(k.clone())
+                .or_default()
+                .insert(pattern_of(&m.target));
+            out.settings.entry(setting_key(c)).or_default().insert(k);
+        }
+    }
+    fn walk(items: &[Item], env: &Env, out: &mut Targets) {
+        for it in items {
+            match &it.kind {
+                ItemKind::Claim(c) => add(c, env, out),
+                ItemKind::Derivation(d) => {
+                    for (_, c) in d.step_claims() {
+                        add(&c, env, out);
+                    }
+                }
+                ItemKind::Loop(l) => walk(&l.body, env, out),
+                _ => {}
+            }
+        }
+    }
+    walk(&program.items, env, &mut out);
+    out
+}
+
+/// The family key of a stored member (`L_{3}` → `L`).
+fn family(member: &str) -> &str {
+    member.split_once("_{").map_or(member, |(k, _)| k)
+}
+
+fn patterns_for<'t>(
+    targets: &'t Targets,
+    member: &str,
+    grad: bool,
+) -> Option<&'t BTreeSet<Pattern>> {
+    targets
+        .patterns
+        .get(&(family(member).to_string(), grad))
+        .or_else(|| targets.patterns.get(&(member.to_string(), grad)))
+}
+
+/// The statistics one trial gives of the members the claims ask about.
+fn stats_of(run: &TrialRun, targets: &Targets) -> TrialStats {
+    let mut out = TrialStats::new();
+    for key in run.keys() {
+        let Some(pats) = patterns_for(targets, &key.0, key.1) else {
+            continue;
+        };
+        for fixed in pats {
+            if let Some(m) = run.moments(&key, fixed) {
+                out.insert((key.0.clone(), key.1, fixed.clone()), m);
+            }
+        }
+    }
+    out
+}
+
+/// The members a run wrote, as empty maps (what [`means`] asks of the first machine).
+fn keys_only<'a>(base: &Machine<'a>, keys: impl Iterator<Item = (String, bool)>) -> Machine<'a> {
+    let mut m = base.clone();
+    m.vals = keys.map(|k| (k, Default::default())).collect();
+    m
+}
+
+/// What the trials of a file are run from.
+pub struct Ctx<'p, 'a> {
+    pub program: &'p Program,
+    pub env: &'a Env,
+    pub back: &'p [Item],
+    pub loss: Option<&'p str>,
+    pub seed: u64,
+    pub targets: &'p Targets,
+    /// The former fixed-budget rule instead of the sequential test: every trial the
+    /// budget allows, one look at the whole α with the normal threshold (kept to measure
+    /// the sequential test against it: tests/sequential.rs).
+    pub fixed_budget: bool,
+}
+
+impl<'a> Trials<'a> {
+    /// The first trial of a setting, which learns what a trial costs and so how many the
+    /// budget allows: [`BUDGET`] element evaluations element-wise, [`DENSE_BUDGET`]
+    /// operations dense, and the setting's equal share of [`FILE_BUDGET`] (in element
+    /// evaluations; one is [`OPS_PER_EVALUATION`] operations); `budget` is charged with
+    /// the trials run. Trials run on the dense executor when the program lowers (if a trial
+    /// does not, they all run again on the interpreter).
+    pub(super) fn start(
+        ctx: &Ctx<'_, 'a>,
+        sets: Vec<(String, Expr)>,
+        boundary: Option<ast::Boundary>,
+        needed: Option<Needed>,
+        executor: Executor,
+        budget: &mut u64,
+    ) -> Result<Trials<'a>, String> {
+        let setup = |m: &mut Machine| apply_givens(m, ctx.env, &sets, boundary);
+        let mut model = TrialModel::new(
+            ctx.program,
+            ctx.env,
+            ctx.back,
+            ctx.loss,
+            &setup,
+            needed.as_ref(),
+            executor,
+            ctx.seed,
+            Domain::MonteCarlo,
+        )
+        .map_err(|e| format!("the model cannot be run: {}", e.message()))?;
+        let settings = ctx.targets.settings.len();
+        let (run, max, cost) = loop {
+            let run = match model.run(0) {
+                Ok(r) => r,
+                // A dense trial that does not lower: all of them on the interpreter.
+                Err(TrialError::Unsupported(_)) if model.fall_back() => continue,
+                Err(TrialError::Failed(e)) => {
+                    return Err(format!("the model cannot be run: {}", e.message))
+                }
+                Err(e) => return Err(e.message().to_string()),
+            };
+            let (max, cost) = if model.is_dense() {
+                let ops = run.work().max(1);
+                // The file's budget is shared equally by its settings (so the first ones
+                // do not starve the others), and never more than what is left.
+                let share = FILE_BUDGET.saturating_mul(OPS_PER_EVALUATION) / settings.max(1) as u64;
+                // (Not what the file has left: a setting's budget, and so its verdicts,
+                // must not depend on the claims decided before it, which the verdict
+                // cache may have read instead of running; the shares add up to the
+                // file's budget.)
+                let allowed = DENSE_BUDGET.min(share);
+                let n = ((allowed / ops) as usize).min(DENSE_MAX_TRIALS);
+                if n < MIN_TRIALS {
+                    *budget = budget.saturating_sub(ops / OPS_PER_EVALUATION);
+                    return Err(format!(
+                        "one trial needs {ops} operations on the dense executor; {MIN_TRIALS} trials exceed the Monte Carlo budget ({allowed} of {DENSE_BUDGET} operations per setting, {} per file shared by its {settings} settings; use smaller sizes)",
+                        FILE_BUDGET.saturating_mul(OPS_PER_EVALUATION)
+                    ));
+                }
+                (n, (ops / OPS_PER_EVALUATION).max(1))
+            } else {
+                let steps = run.work().max(1);
+                let allowed = BUDGET.min(FILE_BUDGET / settings.max(1) as u64);
+                let n = ((allowed / steps) as usize).min(MAX_TRIALS);
+                if n < MIN_TRIALS {
+                    *budget = budget.saturating_sub(steps);
+                    return Err(format!(
+                        "one trial needs {steps} element evaluations; {MIN_TRIALS} trials exceed the Monte Carlo budget ({allowed} of {BUDGET} per setting, {FILE_BUDGET} per file shared by its {settings} settings; use smaller sizes)"
+                    ));
+                }
+                (n, steps)
+            };
+            break (run, max, cost);
+        };
+        *budget = budget.saturating_sub(cost);
+        let first = keys_only(run.machine(), run.keys().into_iter());
+        let stats = vec![stats_of(&run, ctx.targets)];
+        Ok(Trials {
+            first,
+            stats,
+            max,
+            cost,
+            dense: model.is_dense(),
+            sets,
+            boundary,
+            needed,
+            memo: Default::default(),
+        })
+    }
+
+    /// Runs trials up to `to` (at most [`Self::max`]); each is seeded from its number,
+    /// so the results are the same whatever the number of cores and whichever claim asked
+    /// first. The dense ones run on every core.
+    pub(super) fn extend(
+        &mut self,
+        ctx: &Ctx<'_, 'a>,
+        to: usize,
+        budget: &mut u64,
+    ) -> Result<(), String> {
+        let to = to.min(self.max);
+        if self.stats.len() >= to {
+            return Ok(());
+        }
+        let (sets, boundary) = (&self.sets, self.boundary);
+        let setup = |m: &mut Machine| apply_givens(m, ctx.env, sets, boundary);
+        let executor = if self.dense {
+            Executor::Dense
+        } else {
+            Executor::Interpreter
+        };
+        let model = TrialModel::new(
+            ctx.program,
+            ctx.env,
+            ctx.back,
+            ctx.loss,
+            &setup,
+            self.needed.as_ref(),
+            executor,
+            ctx.seed,
+            Domain::MonteCarlo,
+        )
+        .map_err(|e| format!("the model cannot be run: {}", e.message()))?;
+        let from = self.stats.len();
+        let mut fresh = Vec::with_capacity(to - from);
+        let mut unsupported = false;
+        for r in model.run_all(from..to, cores(), |_, run| stats_of(&run, ctx.targets)) {
+            match r {
+                Ok(s) => fresh.push(s),
+                Err(TrialError::Unsupported(_)) => unsupported = true,
+                Err(TrialError::Failed(e)) => {
+                    return Err(format!("the model cannot be run: {}", e.message))
+                }
+                Err(e) => return Err(e.message().to_string()),
+            }
+        }
+        *budget = budget.saturating_sub(self.cost.saturating_mul((to - from) as u64));
+        if unsupported {
+            // A dense trial that does not lower: every trial again on the interpreter
+            // (never a mixture of the two).
+            let mut again = Trials::start(
+                ctx,
+                self.sets.clone(),
+                self.boundary,
+                self.needed.clone(),
+                Executor::Interpreter,
+                budget,
+            )?;
+            again.extend(ctx, to, budget)?;
+            *self = again;
+            return Ok(());
+        }
+        self.stats.extend(fresh);
+        Ok(())
+    }
+}
+
+/// The numbers of trials at which a claim is tested: [`MIN_TRIALS`], then doubling, up to
+/// `max` (the last look). Fixed before any trial is seen, as the spending rule requires.
+pub fn looks(max: usize) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut n = MIN_TRIALS.min(max);
+    loop {
+        out.push(n);
+        if n >= max {
+            return out;
+        }
+        n = (2 * n).min(max);
+    }
+}
+
+/// The false-refutation probability spent at look `k` (from 0) of `count`: half of it at
+/// the last look, a quarter at the one before, and so on, α 2^(k − count); the looks
+/// together spend less than α = [`FALSE_REFUTATION`].
+pub fn spent_at(k: usize, count: usize) -> f64 {
+    FALSE_REFUTATION * 0.5f64.powi((count - k) as i32)
+}
+
+/// Whether the tensors of a claim depend on a leaf (or incoming gradient) whose
+/// distribution is given only by moments or symmetry (sampled as a normal stand-in).
+pub(super) fn depends_on_stand_in(
+    program: &Program,
+    env: &Env,
+    back: &[Item],
+    targets: &Needed,
+) -> bool {
+    let mut stand_ins: Needed = BTreeSet::new();
+    for item in &program.items {
+        if let ItemKind::Decl(d) = &item.kind {
+            if let Some(ast::Init::Dist(c)) = &d.init {
+                if matches!(c.func.name.as_str(), "moments" | "symmetric") {
+                    stand_ins.insert((env.key_of(&d.target.name), d.kind == ast::DeclKind::Grad));
+                }
+            }
+        }
+    }
+    if stand_ins.is_empty() {
+        return false;
+    }
+    let (fwd, bwd) = prune(&program.items, back, env, targets);
+    let mut live: Needed = targets.clone();
+    fn reads(items: &[Item], env: &Env, out: &mut Needed) {
+        for it in items {
+            match &it.kind {
+                ItemKind::Equation(e) => {
+                    out.insert((env.key_of(&e.lhs.name), e.lhs.grad));
+                    crate::check::walk_refs(&e.rhs, &mut |r| {
+                        out.insert((env.key_of(&r.name), r.grad));
+                    });
+                }
+                ItemKind::Loop(l) => reads(&l.body, env, out),
+                ItemKind::ForIndices(f) => reads(&f.body, env, out),
+                _ => {}
+            }
+        }
+    }
+    reads(&fwd, env, &mut live);
+    reads(&bwd, env, &mut live);
+    live.iter().any(|k| stand_ins.contains(k))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::claims::montecarlo::{DENSE_MAX_TRIALS, FALSE_REFUTATION};
+
+    #[test]
+    fn looks_double_to_the_budget_and_spend_less_than_alpha() {
+        assert_eq!(looks(40), vec![40]);
+        assert_eq!(looks(100), vec![40, 80, 100]);
+        assert_eq!(looks(400), vec![40, 80, 160, 320, 400]);
+        let l = looks(DENSE_MAX_TRIALS);
+        assert_eq!(*l.last().unwrap(), DENSE_MAX_TRIALS);
+        assert_eq!(l.len(), 11);
+        let spent: f64 = (0..l.len()).map(|k| spent_at(k, l.len())).sum();
+        assert!(spent < FALSE_REFUTATION);
+        assert_eq!(spent_at(l.len() - 1, l.len()), FALSE_REFUTATION / 2.0);
+    }
+}
