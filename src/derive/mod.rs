@@ -497,16 +497,8 @@ pub fn derive_text(r: &FileReport, theme: Option<miette::GraphicalTheme>) -> Str
         for v in &sc.partials {
             out.push_str(&format!("{}\n", v.text()));
         }
-        if !sc.omitted.is_empty() {
-            out.push_str(&format!(
-                "# not shown: {} (over the limit of {} expression nodes)\n",
-                sc.omitted
-                    .iter()
-                    .map(|(n, k)| format!("{n} ({k} nodes)"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                crate::analysis::MAX_SHOWN_NODES
-            ));
+        if let Some(note) = sc.omitted_note() {
+            out.push_str(&format!("# not shown: {note}\n"));
         }
     }
     if !d.costs.is_empty() {
