@@ -968,6 +968,7 @@ mod tests {
     /// erf and gelu are enclosed (reference values to 20 digits from an arbitrary-precision
     /// library): a float comparison of them can now refute, as for tanh and sigmoid.
     #[test]
+    #[allow(clippy::excessive_precision)]
     fn erf_and_gelu_enclosures_contain_the_true_values() {
         let cases = [
             (

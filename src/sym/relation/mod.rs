@@ -106,8 +106,6 @@ impl Default for CheckOptions {
     }
 }
 
-/// A point at which the relation fails, re-checked by a path other than the one that
-
 /// A verdict and what it rests on.
 #[derive(Clone, Debug)]
 pub struct Decision {
