@@ -320,10 +320,23 @@ fn moment_lines(r: &FileReport) -> Vec<MomentLine> {
     out
 }
 
+/// Whether a claim applies `solve(...)`, in its body or a given (read off the tree, not
+/// the claim's text).
+fn applies_solve(c: &crate::syntax::ast::Claim) -> bool {
+    let mut found = false;
+    for e in std::iter::once(&c.body).chain(&c.given) {
+        crate::syntax::visit::walk_expr(e, |x| {
+            found |= matches!(x, crate::syntax::ast::Expr::Call(k) if k.func.name == "solve");
+            !found
+        });
+    }
+    found
+}
+
 fn collect_solves(items: &[Item], f: &mut dyn FnMut(&crate::syntax::ast::Claim)) {
     for it in items {
         match &it.kind {
-            ItemKind::Claim(c) if c.text.contains("solve(") => f(c),
+            ItemKind::Claim(c) if applies_solve(c) => f(c),
             ItemKind::Loop(l) => collect_solves(&l.body, f),
             _ => {}
         }

@@ -92,20 +92,11 @@ impl Gen<'_> {
                 self.eval(r, bound)?
             )),
             _ => {
-                let caps = self.term_capitals(e, bound);
-                if caps.is_empty() {
+                let (inner, ks) = self.split_capitals(e, bound, &self.axes)?;
+                if ks.is_empty() {
                     return self.term(e, bound);
                 }
-                let mut inner = bound.clone();
-                inner.extend(caps.iter().cloned());
-                let mut ks = Vec::new();
-                for c in &caps {
-                    ks.push(
-                        self.axis(c)
-                            .ok_or_else(|| format!("capital `{c}` has no axis"))?
-                            .to_string(),
-                    );
-                }
+                let ks: Vec<String> = ks.iter().map(usize::to_string).collect();
                 let axes = format!("({},)", ks.join(", "));
                 let n = self.axes.len();
                 let mut factors = Vec::new();
@@ -249,30 +240,7 @@ impl Gen<'_> {
     ) -> Result<String, String> {
         match ix {
             IndexExpr::Affine(a) => {
-                let mut s = String::new();
-                for t in &a.terms {
-                    let mut fs = Vec::new();
-                    if t.coef.abs() != 1 {
-                        fs.push(t.coef.abs().to_string());
-                    }
-                    for f in &t.factors {
-                        fs.push(self.factor(&f.name, bound)?);
-                    }
-                    let body = fs.join(" * ");
-                    s.push_str(&match (s.is_empty(), t.coef < 0) {
-                        (true, false) => body,
-                        (true, true) => format!("-{body}"),
-                        (false, false) => format!(" + {body}"),
-                        (false, true) => format!(" - {body}"),
-                    });
-                }
-                if s.is_empty() {
-                    s = a.constant.to_string();
-                } else if a.constant > 0 {
-                    s.push_str(&format!(" + {}", a.constant));
-                } else if a.constant < 0 {
-                    s.push_str(&format!(" - {}", a.constant.unsigned_abs()));
-                }
+                let s = affine_py(a, |n| self.factor(n, bound))?;
                 Ok(if a.terms.len() + usize::from(a.constant != 0) > 1 {
                     format!("({s})")
                 } else {

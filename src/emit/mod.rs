@@ -235,6 +235,30 @@ impl<'a> Gen<'a> {
         .deep(e, out)
     }
 
+    /// The capitals a term sums (the interpreter's rule, [`Gen::term_capitals`]), the
+    /// names bound inside it (`bound` and those capitals), and the axis of each capital
+    /// in `axes` (the module's grid or the readable statement's axes): the split both
+    /// forms make before a contraction or a total.
+    fn split_capitals(
+        &self,
+        e: &Expr,
+        bound: &BTreeSet<String>,
+        axes: &[String],
+    ) -> Result<(BTreeSet<String>, Vec<usize>), String> {
+        let caps = self.term_capitals(e, bound);
+        let mut inner = bound.clone();
+        inner.extend(caps.iter().cloned());
+        let ks = caps
+            .iter()
+            .map(|c| {
+                axes.iter()
+                    .position(|a| a == c)
+                    .ok_or_else(|| format!("capital `{c}` has no axis"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((inner, ks))
+    }
+
     /// The interpreter's rule (`check::capitals`): the capitals summed over the term.
     fn term_capitals(&self, e: &Expr, bound: &BTreeSet<String>) -> Vec<String> {
         let is_bound = |n: &str| bound.contains(n);
@@ -273,6 +297,47 @@ fn sum_ids(e: &Expr, out: &mut Vec<String>) {
         }
         Expr::Call(c) => c.args.iter().for_each(|a| sum_ids(a, out)),
         _ => {}
+    }
+}
+
+/// An affine index as Python (`2 * x - dx + 1`, no parentheses), each factor written by
+/// `factor`: the one writer of both forms (loop variables and constants in the readable
+/// form, every name in the generic one).
+fn affine_py(
+    a: &Affine,
+    mut factor: impl FnMut(&str) -> Result<String, String>,
+) -> Result<String, String> {
+    let mut s = String::new();
+    for t in &a.terms {
+        let mut fs = Vec::new();
+        if t.coef.abs() != 1 {
+            fs.push(t.coef.abs().to_string());
+        }
+        for f in &t.factors {
+            fs.push(factor(&f.name)?);
+        }
+        push_term(&mut s, &fs.join(" * "), t.coef < 0);
+    }
+    push_const(&mut s, a.constant);
+    Ok(s)
+}
+
+fn push_term(s: &mut String, body: &str, neg: bool) {
+    s.push_str(&match (s.is_empty(), neg) {
+        (true, false) => body.to_string(),
+        (true, true) => format!("-{body}"),
+        (false, false) => format!(" + {body}"),
+        (false, true) => format!(" - {body}"),
+    });
+}
+
+fn push_const(s: &mut String, c: i64) {
+    if s.is_empty() {
+        *s = c.to_string();
+    } else if c > 0 {
+        s.push_str(&format!(" + {c}"));
+    } else if c < 0 {
+        s.push_str(&format!(" - {}", c.unsigned_abs()));
     }
 }
 

@@ -324,11 +324,7 @@ fn over_factored_denominator(e: &Expr) -> Expr {
         let (c, rest) = t.split_coef();
         g = Some(match g {
             None => c.abs(),
-            Some(g0) => {
-                let n = g0.numer() * c.denom();
-                let m = c.numer() * g0.denom();
-                BigRational::new(num_integer::Integer::gcd(&n, &m), g0.denom() * c.denom())
-            }
+            Some(g0) => super::rat::gcd_rational(&g0, &c),
         });
         let mut here: BTreeMap<Expr, i64> = BTreeMap::new();
         for f in factors_of(&rest) {

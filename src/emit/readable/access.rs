@@ -101,25 +101,15 @@ impl Gen<'_> {
 
     /// An affine expression of loop variables and constants.
     pub(super) fn int_affine(&mut self, a: &Affine) -> Result<String, String> {
-        let mut s = String::new();
-        for t in &a.terms {
-            let mut fs = Vec::new();
-            if t.coef.abs() != 1 {
-                fs.push(t.coef.abs().to_string());
+        crate::emit::affine_py(a, |name| {
+            if let Some(l) = self.loop_ident(name) {
+                Ok(l)
+            } else if self.consts.contains_key(name) {
+                Ok(self.const_ident(name))
+            } else {
+                Err(format!("`{name}` is not a loop variable or constant"))
             }
-            for f in &t.factors {
-                if let Some(l) = self.loop_ident(&f.name) {
-                    fs.push(l);
-                } else if self.consts.contains_key(&f.name) {
-                    fs.push(self.const_ident(&f.name));
-                } else {
-                    return Err(format!("`{}` is not a loop variable or constant", f.name));
-                }
-            }
-            push_term(&mut s, &fs.join(" * "), t.coef < 0);
-        }
-        push_const(&mut s, a.constant);
-        Ok(s)
+        })
     }
 
     /// The values of an affine expression of loop variables and constants over the loops.

@@ -201,21 +201,9 @@ impl Gen<'_> {
                 self.elementwise(a, b, if *op == BinOp::Add { "+" } else { "-" })
             }
             _ => {
-                let caps = self.term_capitals(e, bound);
-                if caps.is_empty() {
+                let (inner, sum) = self.split_capitals(e, bound, &self.stmt.axes)?;
+                if sum.is_empty() {
                     return self.r_term(e, bound);
-                }
-                let mut inner = bound.clone();
-                inner.extend(caps.iter().cloned());
-                let mut sum = Vec::new();
-                for c in &caps {
-                    sum.push(
-                        self.stmt
-                            .axes
-                            .iter()
-                            .position(|a| a == c)
-                            .ok_or_else(|| format!("capital `{c}` has no axis"))?,
-                    );
                 }
                 self.contract(e, &inner, &sum, &[])
             }

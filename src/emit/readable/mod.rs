@@ -8,7 +8,7 @@
 //! is a gather with open grids (`np.ogrid`) over all of the statement's indices, from a
 //! zero-padded array (zero, valid, or outside the extent) or modulo the size (circular).
 
-use super::{py_float, san, Gen};
+use super::{push_const, push_term, py_float, san, Gen};
 use crate::syntax::ast::*;
 use std::collections::BTreeSet;
 
@@ -45,6 +45,8 @@ enum Pos {
     Gather(String, i64, i64, bool),
 }
 
+/// Names the module already uses: Python's keywords and builtins it calls, and the
+/// runtime's functions (those of the built-in functions are [`reserved`]'s too).
 const PY_RESERVED: &[&str] = &[
     "False",
     "None",
@@ -93,12 +95,6 @@ const PY_RESERVED: &[&str] = &[
     "EXTENTS",
     "json",
     "sys",
-    "sigmoid",
-    "relu",
-    "step",
-    "erf",
-    "gelu",
-    "softplus",
     "softmax",
     "ax",
     "rng_of",
@@ -160,6 +156,13 @@ const PY_RESERVED: &[&str] = &[
     "seq",
 ];
 
+/// Whether a name is taken by Python or the module's runtime: [`PY_RESERVED`], and the
+/// runtime's function of each built-in function without a NumPy one (the table's
+/// `numpy` name: `sigmoid`, `relu`, `gelu`, ...).
+fn reserved(name: &str) -> bool {
+    PY_RESERVED.contains(&name) || crate::sym::Func::all().any(|f| f.entry().numpy == name)
+}
+
 impl Gen<'_> {
     /// A fresh Python identifier for `want` (sanitized, not reserved, not taken).
     pub(super) fn fresh(&mut self, want: &str) -> String {
@@ -179,7 +182,7 @@ impl Gen<'_> {
         if s.is_empty() || s.starts_with(|c: char| c.is_ascii_digit()) {
             s = format!("t_{s}");
         }
-        while PY_RESERVED.contains(&s.as_str()) || self.taken.contains(&s) {
+        while reserved(&s) || self.taken.contains(&s) {
             s.push('_');
         }
         self.taken.insert(s.clone());
@@ -361,10 +364,7 @@ impl Gen<'_> {
             }
             st.letters.push(letter.ok_or("no einsum letter left")?);
             let mut g = san(&lower);
-            while self.taken.contains(&g)
-                || PY_RESERVED.contains(&g.as_str())
-                || st.grids.contains(&g)
-            {
+            while self.taken.contains(&g) || reserved(&g) || st.grids.contains(&g) {
                 g.push('_');
             }
             st.grids.push(g);
@@ -417,19 +417,9 @@ impl Gen<'_> {
                 let v = self.r_eval(&eq.rhs, bound)?;
                 self.reduce(v, extras, true)?
             } else {
-                let caps = self.term_capitals(&eq.rhs, bound);
-                let mut inner = bound.clone();
-                inner.extend(caps.iter().cloned());
+                let (inner, caps) = self.split_capitals(&eq.rhs, bound, &self.stmt.axes)?;
                 let mut sum = extras.to_vec();
-                for c in &caps {
-                    sum.push(
-                        self.stmt
-                            .axes
-                            .iter()
-                            .position(|a| a == c)
-                            .ok_or("no axis")?,
-                    );
-                }
+                sum.extend(caps);
                 self.contract(&eq.rhs, &inner, &sum, extras)?
             }
         };
@@ -567,25 +557,6 @@ fn padded(base: &str, pads: &[(i64, i64)]) -> String {
         format!("np.pad({base}, ({},))", ps[0])
     } else {
         format!("np.pad({base}, ({}))", ps.join(", "))
-    }
-}
-
-fn push_term(s: &mut String, body: &str, neg: bool) {
-    s.push_str(&match (s.is_empty(), neg) {
-        (true, false) => body.to_string(),
-        (true, true) => format!("-{body}"),
-        (false, false) => format!(" + {body}"),
-        (false, true) => format!(" - {body}"),
-    });
-}
-
-fn push_const(s: &mut String, c: i64) {
-    if s.is_empty() {
-        *s = c.to_string();
-    } else if c > 0 {
-        s.push_str(&format!(" + {c}"));
-    } else if c < 0 {
-        s.push_str(&format!(" - {}", c.unsigned_abs()));
     }
 }
 

@@ -4,6 +4,7 @@ use super::{show, simplest_near};
 use num_rational::BigRational;
 use std::collections::BTreeMap;
 
+/// A point at which the relation fails, re-checked by a path other than the one that
 /// found it.
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct Witness {
