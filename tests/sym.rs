@@ -422,9 +422,11 @@ fn point_agreement_is_confirmed_with_a_count() {
     assert_eq!(d.verdict, Verdict::Confirmed);
     // 8 random points, then 8 of larger magnitude (docs/symbolic.md).
     assert_eq!(d.points, 16);
+    // One real variable: also a grid of its domain (positive here: 96 multiples of
+    // 1/8 and 7 powers of two; docs/soundness.md).
     assert_eq!(
         d.evidence,
-        "holds at 8 random points (exactly) and at 8 points of larger magnitude"
+        "holds at 8 random points (exactly), at 103 points of a grid of the domain of x and at 8 points of larger magnitude"
     );
     // Once x may be negative, relu(x) = x is refuted.
     let signed = sym::CheckOptions {
@@ -474,14 +476,22 @@ fn assumptions_restrict_points_or_leave_it_undecided() {
         &opts,
     );
     assert_eq!(d.verdict, Verdict::Confirmed, "{d:?}");
-    // An assumption no sampled point satisfies: undecided, with the reason.
+    // An assumption no sampled point satisfies: undecided, with the reason. (Above
+    // 1000 the grid of the domain now has 1024, where x == 2000 fails: refuted.)
     let opts = sym::CheckOptions {
-        assumptions: vec![sym::parse_relation("x > 1000").unwrap()],
+        assumptions: vec![sym::parse_relation("x > 1000000").unwrap()],
         ..Default::default()
     };
     let d = sym::check_relation(&x, &sym::Rel::Eq, &Expr::int(2000), &opts);
     assert_eq!(d.verdict, Verdict::Undecided, "{d:?}");
     assert!(d.evidence.contains("assumptions"), "{}", d.evidence);
+    let opts = sym::CheckOptions {
+        assumptions: vec![sym::parse_relation("x > 1000").unwrap()],
+        ..Default::default()
+    };
+    let d = sym::check_relation(&x, &sym::Rel::Eq, &Expr::int(2000), &opts);
+    assert_eq!(d.verdict, Verdict::Refuted, "{d:?}");
+    assert!(d.evidence.contains("at x = 1024"), "{}", d.evidence);
     // Unevaluable everywhere: undecided.
     let d = sym::check_relation(
         &Expr::pow(x.clone() - x.clone(), Expr::int(-1)),

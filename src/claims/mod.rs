@@ -367,6 +367,22 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
                 }
             }
         }
+        // A refutation by quadrature rests on floating point: it stands only when
+        // Monte Carlo on the model, an independent path, refutes the claim too.
+        if o.method == Method::Quadrature
+            && o.verdict == Verdict::Refuted
+            && !matches!(&numeric, Some(n) if n.verdict == Verdict::Refuted)
+        {
+            o = undecided(format!(
+                "{}; not re-checked: Monte Carlo on the model did not refute it ({}), and a floating-point value alone refutes nothing",
+                o.evidence,
+                numeric.as_ref().map_or("not run".to_string(), |n| format!(
+                    "{}: {}",
+                    n.verdict.as_str(),
+                    n.evidence
+                ))
+            ));
+        }
         if o.verdict != Verdict::Proved {
             o.rule = None;
         }

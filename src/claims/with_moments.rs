@@ -146,35 +146,54 @@ pub(super) fn decide_with_moments(
         })
         .collect();
     if let Some(values) = moments::quadrature(&mc, &given) {
-        if !values.is_empty() && values.len() == mc.opaque.len() {
-            let mut c2 = calls.clone();
-            for (name, v) in &values {
-                if let Some(r) = moments::rational(*v) {
-                    c2.insert(name.clone(), Ok(r));
+        if !values.is_empty() && values.len() == mc.opaque.len() && values.len() <= 4 {
+            // The quadrature's values are floats with an error estimate: the claim is
+            // decided at every corner of the box of their error intervals, and only a
+            // verdict that is the same at every corner counts. The inner engine compares
+            // rationals there; nothing here is exact, so a proof is at most `confirmed`,
+            // and a refutation is kept only if Monte Carlo's re-check refutes it too
+            // (`decide_all`).
+            let names: Vec<&String> = values.keys().collect();
+            let (mut holds, mut fails, mut unknown) = (0, 0, 0);
+            for corner in 0..(1u32 << names.len()) {
+                let mut c2 = calls.clone();
+                for (i, name) in names.iter().enumerate() {
+                    let (v, e) = values[*name];
+                    let x = if corner >> i & 1 == 1 { v + e } else { v - e };
+                    if let Some(r) = moments::rational(x) {
+                        c2.insert((*name).clone(), Ok(r));
+                    }
+                }
+                match decide(claim, at, c2, base, env, opts).verdict {
+                    Verdict::Proved | Verdict::Confirmed => holds += 1,
+                    Verdict::Refuted => fails += 1,
+                    Verdict::Undecided => unknown += 1,
                 }
             }
-            let qo = decide(claim, at, c2, base, env, opts);
-            // The inner engine compared the quadrature's floats as rationals: its method
-            // (`exact-eval`) is not shown, since nothing here is exact.
-            let (qv, qe) = (qo.verdict, qo.evidence);
-            if qv != Verdict::Undecided && approx.is_empty() {
-                let qv = if qv == Verdict::Proved {
-                    Verdict::Confirmed
-                } else {
-                    qv
-                };
-                let shown: Vec<String> = values
-                    .iter()
-                    .map(|(n, v)| format!("{n} = {v:.6}"))
-                    .collect();
-                return Outcome::new(
-                    qv,
-                    Method::Quadrature,
-                    format!(
-                        "64-point Gauss–Hermite quadrature over the Gaussian input: {} (its values compared as rationals, not exact: {qe})",
-                        shown.join(", ")
+            let shown: Vec<String> = values
+                .iter()
+                .map(|(n, (v, e))| format!("{n} = {v:.6} (error estimate {e:.0e})"))
+                .collect();
+            let what = format!(
+                "64-point Gauss–Hermite quadrature over the Gaussian input, not exact: {}",
+                shown.join(", ")
+            );
+            if unknown == 0 && approx.is_empty() {
+                return match (holds, fails) {
+                    (_, 0) => Outcome::new(
+                        Verdict::Confirmed,
+                        Method::Quadrature,
+                        format!("{what}; the claim holds over the whole error interval"),
                     ),
-                );
+                    (0, _) => Outcome::new(
+                        Verdict::Refuted,
+                        Method::Quadrature,
+                        format!("{what}; the claim fails over the whole error interval"),
+                    ),
+                    _ => undecided(format!(
+                        "{what}; the claim holds at one end of the error interval and fails at the other"
+                    )),
+                };
             }
         }
     }

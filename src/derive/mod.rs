@@ -229,13 +229,26 @@ fn moment_lines(r: &FileReport) -> Vec<MomentLine> {
                 let at: std::collections::BTreeMap<String, f64> =
                     [("pi".to_string(), std::f64::consts::PI)].into();
                 if let (Ok(m), Ok(v)) = (mean.eval_f64(&at), var.eval_f64(&at)) {
-                    if let Some((s1, s2)) = moments::rv::gauss_hermite(q.func, m, v) {
-                        out.push(MomentLine::text(
+                    match moments::rv::gauss_hermite_checked(q.func, m, v) {
+                        Some(g) if g.error <= moments::rv::QUAD_MAX_ERROR => {
+                            out.push(MomentLine::text(
+                                MomentSection::Forward,
+                                format!("Var({key})"),
+                                format!("{:.6}", g.m2 - g.mean * g.mean),
+                                "Gauss–Hermite quadrature (64 points) over the Gaussian input"
+                                    .into(),
+                            ))
+                        }
+                        Some(g) => out.push(MomentLine::text(
                             MomentSection::Forward,
                             format!("Var({key})"),
-                            format!("{:.6}", s2 - s1 * s1),
-                            "Gauss–Hermite quadrature (64 points) over the Gaussian input".into(),
-                        ));
+                            "unknown".into(),
+                            format!(
+                                "Gauss–Hermite quadrature does not converge (64 and 48 points differ by {:.1e})",
+                                g.error
+                            ),
+                        )),
+                        None => {}
                     }
                 }
             }

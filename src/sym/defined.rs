@@ -537,6 +537,23 @@ impl Domains {
         self.bounds.insert(name.clone(), next);
     }
 
+    /// A grid of values of a real symbol inside its domain: every multiple of 1/8 in
+    /// [−12, 12] and ±2^j for j = 4..10 (empty for a whole-number symbol). A claim in
+    /// one variable that random points miss on a short interval (`gelu(x) >= -0.16`
+    /// fails only on about (−1.05, −0.5)) is scanned on it.
+    pub fn grid(&self, s: &str) -> Vec<BigRational> {
+        if self.integers.contains(s) {
+            return Vec::new();
+        }
+        let r = |n: i64, d: i64| BigRational::new(BigInt::from(n), BigInt::from(d));
+        let dom = self.of(s);
+        (-96..=96)
+            .map(|k| r(k, 8))
+            .chain((4..=10).flat_map(|j| [r(1 << j, 1), r(-(1 << j), 1)]))
+            .filter(|v| dom.contains(v))
+            .collect()
+    }
+
     /// Small candidate values of a symbol, simplest first, inside its domain.
     pub fn candidates(&self, s: &str) -> Vec<BigRational> {
         let r = |n: i64, d: i64| BigRational::new(BigInt::from(n), BigInt::from(d));
@@ -859,9 +876,21 @@ pub fn enclose(e: &Expr, at: &BTreeMap<String, BigRational>) -> Option<Enclosure
                 // Increasing; `max(x, 0) + ln_1p(e^(−|x|))` from the standard library's
                 // exp and ln_1p, within a few roundings (an underflow to 0 is no enclosure).
                 Func::Softplus => mono(|v| v.max(0.0) + (-v.abs()).exp().ln_1p()),
-                // No enclosure for these (their f64 implementations carry no error
-                // bound here): a float comparison of them decides nothing.
-                Func::Gelu | Func::Erf => None,
+                // Increasing; `sym::func::erf` is accurate to about 10⁻¹⁵ relative
+                // (a series of positive terms, a continued fraction in the tails; its
+                // unit tests), far inside the widening.
+                Func::Erf => mono(super::func::erf),
+                // x Φ(x) is not monotone: the product of the enclosures of x and of
+                // Φ(x) = erfc(−x/√2)/2 (increasing), by interval arithmetic.
+                Func::Gelu => {
+                    let phi = |v: f64| 0.5 * super::func::erfc(-v / std::f64::consts::SQRT_2);
+                    let (pl, ph) = widen(phi(l), phi(h))?;
+                    let c = [l * pl, l * ph, h * pl, h * ph];
+                    widen(
+                        c.iter().cloned().fold(f64::INFINITY, f64::min),
+                        c.iter().cloned().fold(f64::NEG_INFINITY, f64::max),
+                    )
+                }
                 Func::Step => {
                     if l > 0.0 {
                         Some((1.0, 1.0))
@@ -934,6 +963,69 @@ mod tests {
         let sq = range(&(Expr::pow(x.clone(), Expr::int(2)) + Expr::one()), &dom);
         assert!(sq.lo_above_zero(true), "{sq}");
         assert!(!range(&x, &dom).excludes_zero());
+    }
+
+    /// erf and gelu are enclosed (reference values to 20 digits from an arbitrary-precision
+    /// library): a float comparison of them can now refute, as for tanh and sigmoid.
+    #[test]
+    #[allow(clippy::excessive_precision)]
+    fn erf_and_gelu_enclosures_contain_the_true_values() {
+        let cases = [
+            (
+                "-6",
+                -0.999_999_999_999_999_978_48,
+                -5.919_525_870_226_188_844_2e-9,
+            ),
+            (
+                "-3",
+                -0.999_977_909_503_001_414_56,
+                -0.004_049_694_094_890_283_58,
+            ),
+            (
+                "-3/4",
+                -0.711_155_633_653_515_131_6,
+                -0.169_970_514_282_651_149_5,
+            ),
+            (
+                "-1/10",
+                -0.112_462_916_018_284_892_2,
+                -0.046_017_216_272_297_101_853,
+            ),
+            (
+                "3/10",
+                0.328_626_759_459_127_427_64,
+                0.185_373_426_656_685_791_19,
+            ),
+            (
+                "1",
+                0.842_700_792_949_714_869_34,
+                0.841_344_746_068_542_948_59,
+            ),
+            (
+                "5/2",
+                0.999_593_047_982_555_041_06,
+                2.484_475_836_685_559_662_1,
+            ),
+            (
+                "4",
+                0.999_999_984_582_742_099_72,
+                3.999_873_315_032_667_520_3,
+            ),
+        ];
+        for (x, erf, gelu) in cases {
+            let at: BTreeMap<String, BigRational> =
+                [("x".to_string(), x.parse::<BigRational>().unwrap())].into();
+            let e = enclose(&Expr::func(Func::Erf, Expr::sym("x")), &at).unwrap();
+            assert!(
+                e.0 <= erf && erf <= e.1 && e.1 - e.0 < 1e-9,
+                "erf({x}): {e:?}"
+            );
+            let g = enclose(&Expr::func(Func::Gelu, Expr::sym("x")), &at).unwrap();
+            assert!(
+                g.0 <= gelu && gelu <= g.1 && g.1 - g.0 < 1e-9,
+                "gelu({x}): {g:?}"
+            );
+        }
     }
 
     #[test]

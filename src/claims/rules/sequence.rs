@@ -305,7 +305,7 @@ fn simulate(
     sample: &BTreeMap<String, BigRational>,
     domains: &BTreeMap<String, sym::Domain>,
     seed: u64,
-) -> Result<usize, String> {
+) -> Result<usize, Box<(String, sym::Witness)>> {
     let t = &sc.sys.var;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut params: BTreeSet<String> = BTreeSet::new();
@@ -388,10 +388,31 @@ fn simulate(
                         if step > 1 { ", ..." } else { "" }
                     )
                 };
-                return Err(format!(
-                    "exactly at {}{grads}: at {t} = {step}: left {y}, right {f}",
-                    shown.join(", ")
-                ));
+                // The structured witness (docs/soundness.md): the symbols and starts,
+                // the step and the gradients that reach it, both sides exactly.
+                let witness = sym::Witness {
+                    point: pt.clone(),
+                    left: y.to_string(),
+                    right: f.to_string(),
+                    checked_by: "exact simulation of the rules in rationals, step by step (no second path: the recurrence proof decides only identities)".into(),
+                    element: Some(format!(
+                        "{t} = {step}{}",
+                        if shown_g.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" (gradients {})", shown_g.join(", "))
+                        }
+                    )),
+                    seed: Some(seed),
+                    estimate: None,
+                };
+                return Err(Box::new((
+                    format!(
+                        "exactly at {}{grads}: at {t} = {step}: left {y}, right {f}",
+                        shown.join(", ")
+                    ),
+                    witness,
+                )));
             }
             let g: Vec<BigRational> = sc
                 .sys
@@ -437,11 +458,16 @@ pub(super) fn decide_seq(
         )
     };
     match (proof, sim) {
-        (_, Err(cx)) => Outcome::new(
-            Verdict::Refuted,
-            Method::ExactEval,
-            format!("{}: {cx}", sc.label),
-        ),
+        (_, Err(failure)) => {
+            let (cx, w) = *failure;
+            let mut o = Outcome::new(
+                Verdict::Refuted,
+                Method::ExactEval,
+                format!("{}: {cx}", sc.label),
+            );
+            o.witness = Some(w);
+            o
+        }
         (Ok(()), Ok(n)) if n > 0 => Outcome::proved(
             ProofRule::LinearRecurrence,
             Method::Symbolic,

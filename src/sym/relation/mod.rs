@@ -406,6 +406,32 @@ pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) ->
             return d;
         }
     }
+    // One real variable, not a polynomial claim: a grid of the domain (multiples of 1/8
+    // in [−12, 12], powers of two to 1024), so a failure on a short interval is not left
+    // to chance. A failure counts as at any point (exact, or separated by enclosures).
+    let mut grid_note = String::new();
+    if let (1, Some(s)) = (syms.len(), syms.iter().next()) {
+        let grid = pb.dom.grid(s);
+        let mut held = 0;
+        for v in &grid {
+            let at: BTreeMap<String, BigRational> = [(s.clone(), v.clone())].into();
+            if !pb.assumptions_hold(&at) {
+                continue;
+            }
+            match pb.at_point(&at) {
+                PointResult::Holds { .. } => held += 1,
+                PointResult::Fails(w) => {
+                    let exact = w.checked_by == "exact evaluation";
+                    let w = if exact { pb.shrink(w) } else { w };
+                    return refuted(&syms, w, exact).with_points(held + 1);
+                }
+                PointResult::Skip(_) => {}
+            }
+        }
+        if held > 0 {
+            grid_note = format!(", at {held} points of a grid of the domain of {s}");
+        }
+    }
     let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
     // The bases of the sections along each variable: the simplest point of the domains
     // where the claim holds, then the first random points.
@@ -619,7 +645,8 @@ pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) ->
             sections_note = format!(
                 " and at {n} points between and around the real roots in each variable \
                  (the others fixed at the simplest point of the domains that holds and at \
-                 the first random points, {} in all; Sturm sequences, exact)",
+                 the first random points, {} in all; evidence on these lines only, not a \
+                 proof: the points are evaluated exactly, other lines are not tested)",
                 bases.len()
             );
         }
@@ -652,7 +679,7 @@ pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) ->
         Verdict::Confirmed,
         Method::RandomPoints,
         format!(
-            "holds at {points} random points{}{sections_note}{}",
+            "holds at {points} random points{}{grid_note}{sections_note}{}",
             if exact_all { " (exactly)" } else { "" },
             if wide > 0 {
                 format!(" and at {wide} points of larger magnitude")

@@ -253,7 +253,7 @@ impl Problem<'_> {
         // (no overflow, no underflow).
         let (Some(le), Some(re)) = (enclose(self.lhs, at), enclose(self.rhs, at)) else {
             return PointResult::Skip(
-                "a side under- or overflows in floating point, which decides nothing".into(),
+                "a side has no interval enclosure (a value under- or overflows in floating point, or leaves a function's domain), so a floating-point comparison decides nothing".into(),
             );
         };
         if !l.is_finite() || !r.is_finite() {
