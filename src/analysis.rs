@@ -55,6 +55,25 @@ pub struct ScalarDerivation {
 /// has more than 101.
 pub const MAX_SHOWN_NODES: usize = 500;
 
+impl ScalarDerivation {
+    /// The quantities left out and why, `u3 (612 nodes), ... (over the limit of 500
+    /// expression nodes)`, which `tq derive` and `tq render` both print; `None` when
+    /// nothing was left out.
+    pub fn omitted_note(&self) -> Option<String> {
+        if self.omitted.is_empty() {
+            return None;
+        }
+        Some(format!(
+            "{} (over the limit of {MAX_SHOWN_NODES} expression nodes)",
+            self.omitted
+                .iter()
+                .map(|(n, k)| format!("{n} ({k} nodes)"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    }
+}
+
 impl Derived {
     /// An empty cache.
     pub fn new() -> Derived {

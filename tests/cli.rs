@@ -1,23 +1,16 @@
 //! The command line of render, variants and emit: exit codes, messages, and a silent
 //! stderr when it is not a terminal (the progress bar draws only on terminals).
 
-use std::process::{Command, Output};
+mod common;
+
+use std::process::Output;
 
 fn tq(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tq"))
-        .env("TQ_NO_CACHE", "1")
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("tq runs")
+    common::tq_bin(args)
 }
 
 fn temp(name: &str, text: &str) -> String {
-    let dir = std::env::temp_dir().join(format!("tq-cli-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
-    p.display().to_string()
+    common::temp_file("cli", name, text)
 }
 
 const GRAPH: &str = "scalar a, b\nx = a^2\nu = x / (b^2 + 1)\nat a = 2, b = 1\nclaim u == 2\nclaim a.grad == 2\nvary a in 1..3, b in {1, 2}\n";

@@ -3,30 +3,18 @@
 //! (well-formed by xmllint and by a structural check here). A test that needs python3 or
 //! xmllint skips with a note when it is missing, and fails when `CI=true`.
 
+mod common;
+
+use common::root;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use tq::export::{Kind, Question};
 use tq::report::{check_source, Options};
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
 /// A missing tool: a failure under CI, a note otherwise. Returns whether to go on.
 fn tool_available(program: &str, probe: &[&str]) -> bool {
-    let ok = Command::new(program)
-        .args(probe)
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "{program} is needed by this test and CI=true: install it (.ci/run does)"
-        );
-        eprintln!("note: {program} is not installed; this test is skipped");
-    }
-    ok
+    common::tool_available(program, probe, "install it (.ci/run does)")
 }
 
 /// The question of one problem file, made as `tq export` makes it.

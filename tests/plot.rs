@@ -2,25 +2,18 @@
 //! values, the sampled points agree with them within their intervals, the SVG shows both
 //! series and is the same for the same seed, and bad requests are refused with a message.
 
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Output};
 use tq::report::{check_source, Options};
 
 fn tq(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tq"))
-        .env("TQ_NO_CACHE", "1")
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("tq runs")
+    common::tq_bin(args)
 }
 
 fn temp(name: &str, text: &str) -> String {
-    let dir = std::env::temp_dir().join(format!("tq-plot-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
-    p.display().to_string()
+    common::temp_file("plot", name, text)
 }
 
 fn report(path: &str) -> tq::report::FileReport {

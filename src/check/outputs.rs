@@ -620,9 +620,7 @@ fn valid_outside(
     } else {
         format!("{fit} output positions fit")
     };
-    let formula = valid_formula(r)
-        .map(|f| format!(": declare `size {} = {f}`", axis.size))
-        .unwrap_or_default();
+    let formula = declare_size(axis, r);
     Diagnostic::error(
         "E0303",
         r.span,
@@ -643,6 +641,14 @@ fn valid_outside(
     ))
 }
 
+/// The end of the hints of E0303 and E0304: ": declare `size Y = X - DX + 1`" when the
+/// read gives the valid output size a formula ([`valid_formula`]), else nothing.
+fn declare_size(axis: &Axis, r: &Read) -> String {
+    valid_formula(r)
+        .map(|f| format!(": declare `size {} = {f}`", axis.size))
+        .unwrap_or_default()
+}
+
 fn valid_short(
     axis: &Axis,
     reads: &[&Read],
@@ -652,13 +658,12 @@ fn valid_short(
     env: &Env,
 ) -> Diagnostic {
     let r = reads[0];
-    let formula = reads
-        .iter()
-        .filter_map(|r| valid_formula(r))
-        .next()
-        .filter(|_| reads.len() == 1)
-        .map(|f| format!(": declare `size {} = {f}`", axis.size))
-        .unwrap_or_default();
+    // A size to declare only when one read decides the axis.
+    let formula = if reads.len() == 1 {
+        declare_size(axis, r)
+    } else {
+        String::new()
+    };
     Diagnostic::warning(
         "E0304",
         axis.index_span,

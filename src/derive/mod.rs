@@ -307,10 +307,23 @@ fn moment_lines(r: &FileReport) -> Vec<MomentLine> {
     out
 }
 
+/// Whether a claim applies `solve(...)`, in its body or a given (read off the tree, not
+/// the claim's text).
+fn applies_solve(c: &crate::syntax::ast::Claim) -> bool {
+    let mut found = false;
+    for e in std::iter::once(&c.body).chain(&c.given) {
+        crate::syntax::visit::walk_expr(e, |x| {
+            found |= matches!(x, crate::syntax::ast::Expr::Call(k) if k.func.name == "solve");
+            !found
+        });
+    }
+    found
+}
+
 fn collect_solves(items: &[Item], f: &mut dyn FnMut(&crate::syntax::ast::Claim)) {
     for it in items {
         match &it.kind {
-            ItemKind::Claim(c) if c.text.contains("solve(") => f(c),
+            ItemKind::Claim(c) if applies_solve(c) => f(c),
             ItemKind::Loop(l) => collect_solves(&l.body, f),
             _ => {}
         }
@@ -484,16 +497,8 @@ pub fn derive_text(r: &FileReport, theme: Option<miette::GraphicalTheme>) -> Str
         for v in &sc.partials {
             out.push_str(&format!("{}\n", v.text()));
         }
-        if !sc.omitted.is_empty() {
-            out.push_str(&format!(
-                "# not shown: {} (over the limit of {} expression nodes)\n",
-                sc.omitted
-                    .iter()
-                    .map(|(n, k)| format!("{n} ({k} nodes)"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                crate::analysis::MAX_SHOWN_NODES
-            ));
+        if let Some(note) = sc.omitted_note() {
+            out.push_str(&format!("# not shown: {note}\n"));
         }
     }
     if !d.costs.is_empty() {

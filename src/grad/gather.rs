@@ -274,13 +274,7 @@ fn solve(eq: &Equation, loop_idx: &[Ident], original: &Item, env: &Env) -> Gathe
     let mut direct = Vec::new();
     direct_vars(&eq.rhs, &mut direct);
     // A solved index read directly brings the indices it was solved with.
-    for (v, sol) in &subst {
-        if direct.contains(v) {
-            for t in &sol.rest {
-                direct.extend(t.factors.iter().map(|f| f.name.clone()));
-            }
-        }
-    }
+    bring_solved(&subst, &mut direct);
     // A capital is summed over its own scope: inside a function's argument or a
     // bracket it would be summed there, and a capital the right side already uses
     // (`tanh(W[DT,C',c] h[b,t+DT,C'])`) would be merged with it. Such indices are
@@ -289,13 +283,7 @@ fn solve(eq: &Equation, loop_idx: &[Ident], original: &Item, env: &Env) -> Gathe
     nested_vars(&eq.rhs, false, &mut nested);
     // A solved index read inside a function's argument or a sum brings the indices
     // it was solved with there (`sigmoid(G[c,C''] h[b,t,C''])` read at `t + dt`).
-    for (v, sol) in &subst {
-        if nested.contains(v) {
-            for t in &sol.rest {
-                nested.extend(t.factors.iter().map(|f| f.name.clone()));
-            }
-        }
-    }
+    bring_solved(&subst, &mut nested);
     let mut caps = Vec::new();
     nested_vars(&eq.rhs, true, &mut caps);
     let (summed, explicit): (Vec<&Ident>, Vec<&Ident>) = loop_idx
@@ -472,6 +460,18 @@ fn nested_vars(e: &Expr, all: bool, out: &mut Vec<String>) {
         }
         _ => true,
     });
+}
+
+/// Every solved index among `vars` brings the indices it was solved with (in `subst`'s
+/// order, so an index brought in by an earlier one brings its own too).
+fn bring_solved(subst: &Subst, vars: &mut Vec<String>) {
+    for (v, sol) in subst {
+        if vars.contains(v) {
+            for t in &sol.rest {
+                vars.extend(t.factors.iter().map(|f| f.name.clone()));
+            }
+        }
+    }
 }
 
 /// Index variables of the references that are factors of the product itself (not

@@ -1,14 +1,13 @@
 //! Right-hand sides: the distribution of a product term, of a sum over summed indices
 //! (independence, linearity in zero-mean leaves), and of a whole expression.
 
-use super::refs::{capitals, refs_in, split_terms};
+use super::refs::{capitals, refs_in, refs_vars, split_terms};
 use super::rule::{Applied, Rule};
 use super::rv::{Gauss, Rv};
 use super::walker::{leaf_name, Walker};
 use crate::sym::{self, Expr, Func};
-use crate::syntax::ast::{self as ast, BinOp, IndexExpr, Ref, UnOp};
+use crate::syntax::ast::{self as ast, BinOp, Ref, UnOp};
 use crate::syntax::printer::{print_expr, print_name};
-use std::collections::BTreeSet;
 
 impl Walker<'_> {
     /// The distribution of one summand of a right-hand side (a product term).
@@ -96,20 +95,7 @@ impl Walker<'_> {
         }
         let reads = refs_in(term);
         let uses_all = |r: &Ref| {
-            let vars: BTreeSet<String> = r
-                .indices
-                .iter()
-                .flatten()
-                .filter_map(|ix| match ix {
-                    IndexExpr::Affine(a) => Some(
-                        a.terms
-                            .iter()
-                            .flat_map(|t| t.factors.iter().map(|f| f.name.clone())),
-                    ),
-                    _ => None,
-                })
-                .flatten()
-                .collect();
+            let vars = refs_vars(r);
             summed.iter().all(|s| vars.contains(s))
         };
         let widen = |rv: &mut Rv| {

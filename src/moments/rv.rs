@@ -470,10 +470,12 @@ impl Rv {
         })
     }
 
-    /// x².
-    pub fn square(&self) -> Rv {
-        let mut out = Rv {
-            mean: self.m2.clone(),
+    /// `g(x)` for an element-wise `g` before anything about it is derived: the random
+    /// sources, the finite support mapped by `g`, the approximations and rules of `x`;
+    /// no moment, bound or symmetry yet (the rule for `g` fills those in).
+    fn mapped(&self, g: impl Fn(Expr) -> Expr) -> Rv {
+        Rv {
+            mean: None,
             m2: None,
             approx_mean: None,
             var_bounds: vec![],
@@ -483,13 +485,20 @@ impl Rv {
             gauss: Gauss::No,
             lin0: vec![],
             sources: self.sources.clone(),
-            finite: self.finite.clone().map(|s| {
-                s.into_iter()
-                    .map(|(v, p)| (Expr::pow(v, Expr::int(2)), p))
-                    .collect()
-            }),
+            finite: self
+                .finite
+                .clone()
+                .map(|s| s.into_iter().map(|(v, p)| (g(v), p)).collect()),
             approx: self.approx.clone(),
             rules: self.rules.clone(),
+        }
+    }
+
+    /// x².
+    pub fn square(&self) -> Rv {
+        let mut out = Rv {
+            mean: self.m2.clone(),
+            ..self.mapped(|v| Expr::pow(v, Expr::int(2)))
         };
         if self.gauss == Gauss::Exact && self.mean.as_ref().is_some_and(|m| m.is_zero()) {
             // E[z⁴] = 3 Var² for a zero-mean Gaussian.
@@ -523,24 +532,7 @@ impl Rv {
     /// An activation applied element-wise.
     pub fn activation(&self, f: Func) -> Result<Rv, String> {
         let zero_mean = self.mean.as_ref().is_some_and(|m| m.is_zero());
-        let mut out = Rv {
-            mean: None,
-            m2: None,
-            approx_mean: None,
-            var_bounds: vec![],
-            positive_mean: false,
-            quad: None,
-            symmetric: false,
-            gauss: Gauss::No,
-            lin0: vec![],
-            sources: self.sources.clone(),
-            finite: self
-                .finite
-                .clone()
-                .map(|s| s.into_iter().map(|(v, p)| (Expr::func(f, v), p)).collect()),
-            approx: self.approx.clone(),
-            rules: self.rules.clone(),
-        };
+        let mut out = self.mapped(|v| Expr::func(f, v));
         let var_in = self.var();
         let gauss_input = self.gauss != Gauss::No && self.finite.is_none();
         let b = f.entry();

@@ -288,16 +288,8 @@ fn solution(r: &FileReport, d: &Derivation, blocks: &mut Vec<Block>) {
                     .collect(),
             ));
         }
-        if !sc.omitted.is_empty() {
-            blocks.push(para(vec![text(&format!(
-                "Not shown: {} (over the limit of {} expression nodes).",
-                sc.omitted
-                    .iter()
-                    .map(|(n, k)| format!("{n} ({k} nodes)"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                crate::analysis::MAX_SHOWN_NODES
-            ))]));
+        if let Some(note) = sc.omitted_note() {
+            blocks.push(para(vec![text(&format!("Not shown: {note}."))]));
         }
     }
     if !d.costs.is_empty() {

@@ -29,6 +29,28 @@ fn int(n: i64) -> BigRational {
     BigRational::from_integer(BigInt::from(n))
 }
 
+/// Whether `v` lies between the ends (an absent end is unbounded, an end marked `true`
+/// excluded): the one interval test of domains, sections and real-root isolation.
+pub fn within(lo: &Option<Bound>, hi: &Option<Bound>, v: &BigRational) -> bool {
+    let above = match lo {
+        None => true,
+        Some((l, open)) => v > l || (!open && v == l),
+    };
+    let below = match hi {
+        None => true,
+        Some((h, open)) => v < h || (!open && v == h),
+    };
+    above && below
+}
+
+/// A simple positive fraction n/d, n in 1..=40, d in 1..=12 (numerator drawn first).
+fn small_fraction(rng: &mut impl Rng) -> BigRational {
+    BigRational::new(
+        BigInt::from(rng.random_range(1..=40)),
+        BigInt::from(rng.random_range(1..=12)),
+    )
+}
+
 impl Domain {
     /// A size: a whole number ≥ 1.
     pub fn size(why: &str) -> Domain {
@@ -120,15 +142,7 @@ impl Domain {
         if self.integer && !v.is_integer() {
             return false;
         }
-        let lo_ok = match &self.lo {
-            None => true,
-            Some((b, strict)) => v > b || (!strict && v == b),
-        };
-        let hi_ok = match &self.hi {
-            None => true,
-            Some((b, strict)) => v < b || (!strict && v == b),
-        };
-        lo_ok && hi_ok
+        within(&self.lo, &self.hi, v)
     }
 
     /// Whether every value of the domain is positive.
@@ -141,22 +155,28 @@ impl Domain {
         matches!(&self.lo, Some((b, _)) if !b.is_negative())
     }
 
+    /// The smallest whole number the lower end allows (1 when there is none): where
+    /// [`Domain::sample`] and [`Domain::sample_wide`] start counting.
+    fn least_whole(&self) -> BigInt {
+        match &self.lo {
+            Some((b, s)) => {
+                let c = b.ceil().to_integer();
+                if *s && BigRational::from_integer(c.clone()) == *b {
+                    c + 1
+                } else {
+                    c
+                }
+            }
+            None => BigInt::from(1),
+        }
+    }
+
     /// A point inside the domain, small where possible: whole numbers 1..12 above the
     /// lower end for integers, simple fractions strictly inside an interval. `None`
     /// when the domain is empty.
     pub fn sample(&self, rng: &mut impl Rng) -> Option<BigRational> {
         if self.integer {
-            let lo = match &self.lo {
-                Some((b, s)) => {
-                    let c = b.ceil().to_integer();
-                    if *s && BigRational::from_integer(c.clone()) == *b {
-                        c + 1
-                    } else {
-                        c
-                    }
-                }
-                None => BigInt::from(1),
-            };
+            let lo = self.least_whole();
             let hi = match &self.hi {
                 Some((b, s)) => {
                     let f = b.floor().to_integer();
@@ -175,12 +195,6 @@ impl Domain {
             let k = rng.random_range(0..=span);
             return Some(BigRational::from_integer(lo + k));
         }
-        let mut frac = || -> BigRational {
-            BigRational::new(
-                BigInt::from(rng.random_range(1..=40)),
-                BigInt::from(rng.random_range(1..=12)),
-            )
-        };
         match (&self.lo, &self.hi) {
             (Some((a, sa)), Some((b, sb))) => {
                 if a > b || (a == b && (*sa || *sb)) {
@@ -194,9 +208,9 @@ impl Domain {
                 let k = rng.random_range(1..n);
                 Some(a + (b - a) * BigRational::new(BigInt::from(k), BigInt::from(n)))
             }
-            (Some((a, _)), None) => Some(a + frac()),
-            (None, Some((b, _))) => Some(b - frac()),
-            (None, None) => Some(frac()),
+            (Some((a, _)), None) => Some(a + small_fraction(rng)),
+            (None, Some((b, _))) => Some(b - small_fraction(rng)),
+            (None, None) => Some(small_fraction(rng)),
         }
     }
 
@@ -209,17 +223,7 @@ impl Domain {
             return self.sample(rng);
         }
         if self.integer {
-            let lo = match &self.lo {
-                Some((b, s)) => {
-                    let c = b.ceil().to_integer();
-                    if *s && BigRational::from_integer(c.clone()) == *b {
-                        c + 1
-                    } else {
-                        c
-                    }
-                }
-                None => BigInt::from(1),
-            };
+            let lo = self.least_whole();
             let span = 10f64.powf(rng.random_range(1.0..4.0)) as i64;
             return Some(BigRational::from_integer(lo + 12 + span));
         }
@@ -229,10 +233,7 @@ impl Domain {
         } else {
             BigRational::new(BigInt::from(1), BigInt::from(1u32) << (-k) as usize)
         };
-        let frac = BigRational::new(
-            BigInt::from(rng.random_range(1..=40)),
-            BigInt::from(rng.random_range(1..=12)),
-        ) * scale;
+        let frac = small_fraction(rng) * scale;
         match (&self.lo, &self.hi) {
             (Some((a, _)), _) => Some(a + frac),
             (None, Some((b, _))) => Some(b - frac),

@@ -36,6 +36,13 @@ pub fn gcd(a: &BigInt, b: &BigInt) -> BigInt {
     small.gcd(&r)
 }
 
+/// The greatest common divisor of two rationals: the largest rational of which both are
+/// whole multiples, gcd(a_n b_d, b_n a_d) / (a_d b_d) (never negative).
+pub fn gcd_rational(a: &BigRational, b: &BigRational) -> BigRational {
+    let n = Integer::gcd(&(a.numer() * b.denom()), &(b.numer() * a.denom()));
+    BigRational::new(n, a.denom() * b.denom())
+}
+
 /// `a · b`, reduced.
 pub fn mul(a: &BigRational, b: &BigRational) -> BigRational {
     if a.is_zero() || b.is_zero() {

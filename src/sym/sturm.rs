@@ -286,7 +286,7 @@ fn mid(a: &BigRational, b: &BigRational) -> BigRational {
 
 /// An end of the interval a variable ranges over: `None` unbounded, else the value
 /// and whether it is excluded.
-pub type End = Option<(BigRational, bool)>;
+pub type End = Option<super::domain::Bound>;
 
 /// Test points for the sign of `p` over the interval (lo, hi) (ends as given): a point
 /// of the interval in every open interval between consecutive distinct real roots of
@@ -310,17 +310,7 @@ pub fn sections(p: &Poly, lo: &End, hi: &End, integer: bool) -> Option<Sections>
     if p.len() > MAX_DEGREE + 1 || too_big(p) {
         return None;
     }
-    let inside = |v: &BigRational| -> bool {
-        let above = match lo {
-            None => true,
-            Some((l, open)) => v > l || (!open && v == l),
-        };
-        let below = match hi {
-            None => true,
-            Some((h, open)) => v < h || (!open && v == h),
-        };
-        above && below
-    };
+    let inside = |v: &BigRational| super::domain::within(lo, hi, v);
     if p.len() <= 1 {
         // A constant: its sign is the same at any point of the interval.
         let pt = match (lo, hi) {

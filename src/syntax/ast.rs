@@ -147,14 +147,7 @@ impl Derivation {
                 Box::new(st.expr.clone()),
                 st.span,
             );
-            let op = match st.op {
-                RelOp::Eq => "==",
-                RelOp::Le => "<=",
-                RelOp::Ge => ">=",
-                RelOp::Lt => "<",
-                RelOp::Gt => ">",
-                RelOp::Approx => "~=",
-            };
+            let op = st.op.symbol();
             let text = format!(
                 "{} step {}{}: {} {op} {}",
                 self.name.name,
@@ -282,6 +275,22 @@ pub enum RelOp {
     Gt,
     /// `~=` or `≈`
     Approx,
+}
+
+impl RelOp {
+    /// The operator as written in ASCII `.tq` (and in Python): `==`, `<=`, `>=`, `<`,
+    /// `>`, `~=`. The one table the printer, the derivation steps and the NumPy emitter
+    /// read.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            RelOp::Eq => "==",
+            RelOp::Le => "<=",
+            RelOp::Ge => ">=",
+            RelOp::Lt => "<",
+            RelOp::Gt => ">",
+            RelOp::Approx => "~=",
+        }
+    }
 }
 
 /// Assignment operators of equations.

@@ -160,13 +160,10 @@ pub fn print_item(item: &Item, indent: usize, out: &mut String) {
                     out.push_str("expect refuted\n");
                 }
                 pad(indent + 1, out);
+                // A step of a derivation chain writes equality as `=`.
                 let op = match st.op {
                     RelOp::Eq => "=",
-                    RelOp::Le => "<=",
-                    RelOp::Ge => ">=",
-                    RelOp::Lt => "<",
-                    RelOp::Gt => ">",
-                    RelOp::Approx => "~=",
+                    op => op.symbol(),
                 };
                 out.push_str(&format!("{op} {}", print_expr(&st.expr)));
                 if let Some(r) = &st.rule {
@@ -389,15 +386,7 @@ pub fn print_expr(e: &Expr) -> String {
             BinOp::Pow => format!("{}^{}", wrap(l, 5), wrap(r, 5)),
         },
         Expr::Rel(op, l, r, _) => {
-            let o = match op {
-                RelOp::Eq => "==",
-                RelOp::Le => "<=",
-                RelOp::Ge => ">=",
-                RelOp::Lt => "<",
-                RelOp::Gt => ">",
-                RelOp::Approx => "~=",
-            };
-            format!("{} {} {}", wrap(l, 1), o, wrap(r, 1))
+            format!("{} {} {}", wrap(l, 1), op.symbol(), wrap(r, 1))
         }
         Expr::Call(c) => print_call(c),
         Expr::Sum(ids, x, _) => format!("sum_{{{}}}({})", idents_compact(ids), print_expr(x)),

@@ -106,3 +106,52 @@ pub fn quick() -> Options {
         ..Options::default()
     }
 }
+
+/// Whether a tool an optional test needs is there (`found`): when it is missing, a note
+/// and `false` (the test is skipped), or a failure under `CI=true`, where .ci/run
+/// installs it (`install` says how).
+pub fn optional_tool(found: bool, what: &str, install: &str) -> bool {
+    if !found {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{what} is needed by this test and CI=true: {install}"
+        );
+        eprintln!("note: {what} is not installed; this test is skipped ({install})");
+    }
+    found
+}
+
+/// Whether `program probe...` runs and succeeds; see [`optional_tool`].
+pub fn tool_available(program: &str, probe: &[&str], install: &str) -> bool {
+    let found = std::process::Command::new(program)
+        .args(probe)
+        .output()
+        .is_ok_and(|o| o.status.success());
+    optional_tool(found, program, install)
+}
+
+/// Whether python3 with NumPy is there (the emitted modules need it); see
+/// [`optional_tool`].
+pub fn numpy_available() -> bool {
+    tool_available("python3", &["-c", "import numpy"], "pip install numpy")
+}
+
+/// The `tq` binary run in the repository root with the verdict cache off.
+pub fn tq_bin(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_tq"))
+        .env("TQ_NO_CACHE", "1")
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("tq runs")
+}
+
+/// Writes `text` to `name` in a directory of this test process (`tq-PREFIX-test-PID`)
+/// and returns its path.
+pub fn temp_file(prefix: &str, name: &str, text: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("tq-{prefix}-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.display().to_string()
+}

@@ -56,11 +56,7 @@ fn content(e: &Expr) -> (Expr, Expr) {
         let (c, rest) = t.split_coef();
         g = Some(match g {
             None => c.clone(),
-            Some(g0) => {
-                let n =
-                    num_integer::Integer::gcd(&(g0.numer() * c.denom()), &(c.numer() * g0.denom()));
-                BigRational::new(n, g0.denom() * c.denom())
-            }
+            Some(g0) => sym::rat::gcd_rational(&g0, &c),
         });
         let fs = match &rest {
             Expr::Mul(fs) => fs.clone(),

@@ -46,7 +46,11 @@ pub(in crate::claims) fn about_elements(e: &ast::Expr) -> bool {
             found = true;
         }
     });
-    found || print_expr(e).contains("sum_{")
+    crate::syntax::visit::walk_expr(e, |x| {
+        found |= matches!(x, ast::Expr::Sum(..));
+        !found
+    });
+    found
 }
 
 /// Tensors whose elements are random with a distribution other than Bernoulli (their

@@ -118,18 +118,12 @@ impl Ctx<'_> {
     pub(super) fn step<'a>(&self, i: In<'a>) -> PResult<'a, Option<LineResult>> {
         let (i, _) = ws(i)?;
         let start = i;
-        let ops: &[(&str, RelOp)] = &[
-            ("==", RelOp::Eq),
-            ("<=", RelOp::Le),
-            (">=", RelOp::Ge),
-            ("~=", RelOp::Approx),
-            ("<", RelOp::Lt),
-            (">", RelOp::Gt),
-            ("=", RelOp::Eq),
-        ];
         let mut op = None;
         let mut i = i;
-        for (s, o) in ops {
+        for (s, o) in super::expressions::REL_OPS
+            .iter()
+            .chain(&[("=", RelOp::Eq)])
+        {
             if let Ok((rest, _)) = tag::<_, _, PErr>(*s).parse(i) {
                 op = Some(*o);
                 i = rest;

@@ -13,6 +13,17 @@ use nom::combinator::{opt, peek, recognize};
 use nom::multi::separated_list1;
 use nom::Parser;
 
+/// The relational operators as written (ASCII; `≤`, `≈` are transliterated before), the
+/// longer before the shorter they begin with. A derivation step also reads `=`.
+pub(super) const REL_OPS: &[(&str, RelOp)] = &[
+    ("==", RelOp::Eq),
+    ("<=", RelOp::Le),
+    (">=", RelOp::Ge),
+    ("~=", RelOp::Approx),
+    ("<", RelOp::Lt),
+    (">", RelOp::Gt),
+];
+
 impl Ctx<'_> {
     pub(super) fn deeper<'a, T>(
         &self,
@@ -48,15 +59,7 @@ impl Ctx<'_> {
         let start = i;
         let (i, lhs) = self.expr(i)?;
         let (i2, _) = ws(i)?;
-        let ops: &[(&str, RelOp)] = &[
-            ("==", RelOp::Eq),
-            ("<=", RelOp::Le),
-            (">=", RelOp::Ge),
-            ("~=", RelOp::Approx),
-            ("<", RelOp::Lt),
-            (">", RelOp::Gt),
-        ];
-        for (s, op) in ops {
+        for (s, op) in REL_OPS {
             if let Ok((rest, _)) = tag::<_, _, PErr>(*s).parse(i2) {
                 let (rest, rhs) = self.expr(rest)?;
                 return Ok((

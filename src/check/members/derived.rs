@@ -1,0 +1,231 @@
+//! Derived sizes (`size Y = floor((X - D)/2) + 1`): their givens added to every claim and
+//! their sample values computed from the sample line.
+
+use super::*;
+
+impl Expander {
+    /// Derived sizes: their givens added to every claim, their sample values computed
+    /// from the sample line (E0412 when they cannot be, or when one is given).
+    pub(super) fn derived_sizes(&mut self, items: &mut [Item]) {
+        if self.derived.is_empty() {
+            return;
+        }
+        // Index capitals in values (`DX` with `index dx : D`) take their size's value.
+        let mut capitals = BTreeMap::new();
+        for item in items.iter() {
+            if let ItemKind::Index { names, size, .. } = &item.kind {
+                for n in names {
+                    capitals.insert(n.name.to_uppercase(), size.name.clone());
+                }
+            }
+        }
+        for item in items.iter_mut() {
+            if let ItemKind::Claim(c) = &mut item.kind {
+                // Givens that fix sizes to whole numbers (`given X = 9, D = 3`): a
+                // derived size they determine is given its exact value.
+                let mut vals = BTreeMap::new();
+                for g in &c.given {
+                    if let Expr::Rel(RelOp::Eq, l, r, _) = g {
+                        if let (Expr::Ref(rf), Some(Exact::Int(v))) = (&**l, eval_const(r)) {
+                            if rf.indices.is_none() && rf.name.sub.is_empty() {
+                                vals.insert(rf.name.base.clone(), v);
+                            }
+                        }
+                    }
+                }
+                for (cap, size) in &capitals {
+                    if let Some(v) = vals.get(size).copied() {
+                        vals.entry(cap.clone()).or_insert(v);
+                    }
+                }
+                for (name, value, givens) in &self.derived {
+                    match eval_with(value, &vals) {
+                        Some(Exact::Int(v)) if !vals.contains_key(&name.name) => {
+                            vals.insert(name.name.clone(), v);
+                            let y = Expr::Ref(Ref::plain(&name.name, name.span));
+                            c.given.push(Expr::Rel(
+                                RelOp::Eq,
+                                Box::new(y),
+                                Box::new(Expr::Num(v.to_string(), value.span())),
+                                value.span(),
+                            ));
+                        }
+                        _ => c.given.extend(givens.iter().cloned()),
+                    }
+                }
+            }
+        }
+        let Some(first) = items
+            .iter()
+            .position(|i| matches!(i.kind, ItemKind::Sample(_)))
+        else {
+            return;
+        };
+        let mut vals = BTreeMap::new();
+        for item in items.iter() {
+            if let ItemKind::Sample(bs) = &item.kind {
+                for b in bs {
+                    if let Some(Exact::Int(v)) = eval_const(&b.value) {
+                        vals.insert(b.name.name.clone(), v);
+                    }
+                }
+            }
+        }
+        for (cap, size) in &capitals {
+            if let Some(v) = vals.get(size).copied() {
+                vals.entry(cap.clone()).or_insert(v);
+            }
+        }
+        let mut added = Vec::new();
+        for (name, value, _) in self.derived.clone() {
+            if let Some(b) = items.iter().find_map(|i| match &i.kind {
+                ItemKind::Sample(bs) => bs.iter().find(|b| b.name.name == name.name),
+                _ => None,
+            }) {
+                self.diags.push(
+                    Diagnostic::error(
+                        "E0412",
+                        b.name.span,
+                        format!(
+                            "`{}` is derived by its `size` line and takes no sample value",
+                            name.name
+                        ),
+                    )
+                    .with_label("derived size")
+                    .with_hint(format!(
+                        "remove `{}` from the `sample` line: its value is computed from the others",
+                        name.name
+                    )),
+                );
+                continue;
+            }
+            match eval_with(&value, &vals) {
+                Some(Exact::Int(v)) if (1..=1_000_000).contains(&v) => {
+                    vals.insert(name.name.clone(), v);
+                    added.push(Binding {
+                        name: name.clone(),
+                        value: Expr::Num(v.to_string(), name.span),
+                    });
+                }
+                got => self.diags.push(
+                    Diagnostic::error(
+                        "E0412",
+                        value.span(),
+                        match got {
+                            Some(Exact::Int(v)) => format!("`{}` would be {v} at the sample values: a size is a whole number from 1 to 1,000,000", name.name),
+                            Some(Exact::Frac(n, d)) => format!("`{}` would be {n}/{d} at the sample values, not a whole number", name.name),
+                            None => {
+                                let mut missing: Vec<String> = Vec::new();
+                                crate::syntax::visit::walk_refs(&value, &mut |r| {
+                                    let n = &r.name.base;
+                                    if r.name.sub.is_empty()
+                                        && !vals.contains_key(n)
+                                        && !missing.contains(n)
+                                    {
+                                        missing.push(n.clone());
+                                    }
+                                });
+                                if missing.is_empty() {
+                                    format!("`{}` cannot be computed at the sample values: it divides by zero or is too large to compute exactly", name.name)
+                                } else {
+                                    format!("`{}` cannot be computed at the sample values: {} has no sample value", name.name, missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", "))
+                                }
+                            }
+                        },
+                    )
+                    .with_label("this value")
+                    .with_hint("give the sizes it uses values on the `sample` line that make it a whole number of at least 1"),
+                ),
+            }
+        }
+        if let ItemKind::Sample(bs) = &mut items[first].kind {
+            bs.extend(added);
+        }
+    }
+}
+
+/// The givens that state `name = value` in a claim, for a value the symbolic engine
+/// reads: `floor(e) + c` (`Y - c <= e` and `e < Y - c + 1`), `ceil(e) + c` (`e <= Y - c`
+/// and `Y - c - 1 < e`), or an expression without `floor` and `ceil` (`Y == value`).
+/// `None` for `floor`/`ceil` anywhere else.
+pub(super) fn derived_givens(name: &Ident, value: &Expr) -> Option<Vec<Expr>> {
+    let sp = value.span();
+    let y = Expr::Ref(Ref::plain(&name.name, name.span));
+    let num = |n: i64| Expr::Num(n.to_string(), sp);
+    let bin = |op, a: Expr, b: Expr| Expr::Binary(op, Box::new(a), Box::new(b), sp);
+    let rel = |op, a: Expr, b: Expr| Expr::Rel(op, Box::new(a), Box::new(b), sp);
+    // value = round(e) + c
+    let split = |v: &Expr| -> Option<(bool, Expr, Expr)> {
+        let round = |x: &Expr| match x {
+            Expr::Call(c)
+                if c.args.len() == 1 && matches!(c.func.name.as_str(), "floor" | "ceil") =>
+            {
+                Some((c.func.name == "floor", c.args[0].clone()))
+            }
+            _ => None,
+        };
+        if let Some((f, e)) = round(v) {
+            return Some((f, e, num(0)));
+        }
+        match v {
+            Expr::Binary(BinOp::Add, a, b, _) => {
+                if let Some((f, e)) = round(a) {
+                    return Some((f, e, (**b).clone()));
+                }
+                round(b).map(|(f, e)| (f, e, (**a).clone()))
+            }
+            Expr::Binary(BinOp::Sub, a, b, _) => {
+                round(a).map(|(f, e)| (f, e, Expr::Unary(UnOp::Neg, b.clone(), sp)))
+            }
+            _ => None,
+        }
+    };
+    let has_round = |e: &Expr| {
+        let mut found = false;
+        crate::syntax::visit::walk_expr(e, |x| {
+            if let Expr::Call(c) = x {
+                if matches!(c.func.name.as_str(), "floor" | "ceil") {
+                    found = true;
+                }
+            }
+            true
+        });
+        found
+    };
+    if !has_round(value) {
+        return Some(vec![rel(RelOp::Eq, y, value.clone())]);
+    }
+    let (floor, e, c) = split(value)?;
+    if has_round(&e) || has_round(&c) {
+        return None;
+    }
+    // `Y - c` and `Y - c ± 1`, folded when c is a whole number (`(X - D)/2 < Y`, not
+    // `(X - D)/2 < Y - 1 + 1`).
+    let plus = |k: i64| match k {
+        0 => y.clone(),
+        k if k > 0 => bin(BinOp::Add, y.clone(), num(k)),
+        k => bin(BinOp::Sub, y.clone(), num(k.saturating_neg())),
+    };
+    let (shifted, next) = match eval_const(&c) {
+        Some(Exact::Int(k))
+            if k.checked_neg()
+                .is_some_and(|m| m.checked_add(1).is_some() && m.checked_sub(1).is_some()) =>
+        {
+            (plus(-k), plus(if floor { 1 - k } else { -k - 1 }))
+        }
+        _ => {
+            let shifted = bin(BinOp::Sub, y.clone(), c);
+            let next = if floor {
+                bin(BinOp::Add, shifted.clone(), num(1))
+            } else {
+                bin(BinOp::Sub, shifted.clone(), num(1))
+            };
+            (shifted, next)
+        }
+    };
+    Some(if floor {
+        vec![rel(RelOp::Le, shifted, e.clone()), rel(RelOp::Lt, e, next)]
+    } else {
+        vec![rel(RelOp::Le, e.clone(), shifted), rel(RelOp::Lt, next, e)]
+    })
+}

@@ -1,0 +1,234 @@
+//! Exact values of sizes and subscripts: member names split into base, subscript and
+//! primes, subscripts evaluated with the values in scope, constants as exact fractions.
+
+use super::*;
+
+/// An expression with the names of `vals` replaced by their values, evaluated.
+pub(crate) fn eval_with(e: &Expr, vals: &BTreeMap<String, i64>) -> Option<Exact> {
+    let mut x = Expander {
+        consts: vals.clone(),
+        ..Expander::default()
+    };
+    let mut e = e.clone();
+    x.subst_expr(&mut e);
+    eval_const(&e)
+}
+
+/// `N_{l-1}'` as (`N`, `l-1`, `'`); `n_0` as (`n`, `0`, ``).
+pub(super) fn split_member(name: &str) -> Option<(&str, &str, &str)> {
+    let (base, rest) = name.split_once('_')?;
+    if base.is_empty() || !base.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return None;
+    }
+    let body = rest.trim_end_matches('\'');
+    let primes = &rest[body.len()..];
+    let sub = body
+        .strip_prefix('{')
+        .and_then(|b| b.strip_suffix('}'))
+        .unwrap_or(body);
+    if sub.is_empty() {
+        return None;
+    }
+    Some((base, sub, primes))
+}
+
+/// An affine subscript (`l-1`, `2l+1`, `L`) with the values in scope; `None` when a
+/// name has no value or the text is not affine.
+pub(super) fn eval_subscript(sub: &str, vals: &BTreeMap<String, i64>) -> Option<i64> {
+    let s: String = sub.chars().filter(|c| !c.is_whitespace()).collect();
+    if s.is_empty() || s.contains(',') {
+        return None;
+    }
+    let mut total: i64 = 0;
+    let mut chars = s.chars().peekable();
+    let mut first = true;
+    while chars.peek().is_some() {
+        let mut sign = 1;
+        match chars.peek() {
+            Some('+') => {
+                chars.next();
+            }
+            Some('-') => {
+                sign = -1;
+                chars.next();
+            }
+            _ if !first => return None,
+            _ => {}
+        }
+        first = false;
+        let mut term: i64 = 1;
+        loop {
+            let mut tok = String::new();
+            while let Some(c) = chars.peek().copied() {
+                if c.is_ascii_digit() && (tok.is_empty() || tok.chars().all(|d| d.is_ascii_digit()))
+                {
+                    tok.push(c);
+                    chars.next();
+                } else if c.is_ascii_alphabetic() || (c.is_ascii_digit() && !tok.is_empty()) {
+                    if !tok.is_empty() && tok.chars().all(|d| d.is_ascii_digit()) {
+                        break; // `2l`: the coefficient ends before the name
+                    }
+                    tok.push(c);
+                    chars.next();
+                } else {
+                    break;
+                }
+            }
+            if tok.is_empty() {
+                return None;
+            }
+            let v = match tok.parse::<i64>() {
+                Ok(n) => n,
+                Err(_) => *vals.get(&tok)?,
+            };
+            term = term.checked_mul(v)?;
+            match chars.peek() {
+                Some('*') => {
+                    chars.next();
+                }
+                Some(c) if c.is_ascii_alphanumeric() => {}
+                _ => break,
+            }
+        }
+        total = total.checked_add(sign * term)?;
+    }
+    Some(total)
+}
+
+/// An exact rational value of a constant expression.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Exact {
+    Int(i64),
+    Frac(i64, i64),
+}
+
+pub(super) fn gcd(a: i64, b: i64) -> i64 {
+    if b == 0 {
+        a.abs()
+    } else {
+        gcd(b, a % b)
+    }
+}
+
+pub(super) fn norm(n: i64, d: i64) -> Option<Exact> {
+    if d == 0 {
+        return None;
+    }
+    let g = gcd(n, d).max(1);
+    let (mut n, mut d) = (n / g, d / g);
+    if d < 0 {
+        n = n.checked_neg()?;
+        d = d.checked_neg()?;
+    }
+    Some(if d == 1 {
+        Exact::Int(n)
+    } else {
+        Exact::Frac(n, d)
+    })
+}
+
+pub(super) fn parts(x: Exact) -> (i64, i64) {
+    match x {
+        Exact::Int(n) => (n, 1),
+        Exact::Frac(n, d) => (n, d),
+    }
+}
+
+/// Whether an expression names anything (after the fixed sizes were
+/// written in as numbers): a value without names that cannot be computed
+/// divides by zero or overflows.
+pub(super) fn uses_a_name(e: &Expr) -> bool {
+    let mut any = false;
+    crate::syntax::visit::walk_refs(e, &mut |_| any = true);
+    any
+}
+
+/// The value of an expression of numbers, `+ - * /`, whole powers, `floor` and `ceil`
+/// (with the fixed sizes already replaced by numbers), in checked exact arithmetic.
+pub(crate) fn eval_const(e: &Expr) -> Option<Exact> {
+    match e {
+        Expr::Num(s, _) => s.parse::<i64>().ok().map(Exact::Int),
+        Expr::Unary(UnOp::Neg, x, _) => {
+            let (n, d) = parts(eval_const(x)?);
+            norm(n.checked_neg()?, d)
+        }
+        Expr::Binary(op, l, r, _) => {
+            let (a, b) = (parts(eval_const(l)?), parts(eval_const(r)?));
+            match op {
+                BinOp::Add => norm(
+                    a.0.checked_mul(b.1)?.checked_add(b.0.checked_mul(a.1)?)?,
+                    a.1.checked_mul(b.1)?,
+                ),
+                BinOp::Sub => norm(
+                    a.0.checked_mul(b.1)?.checked_sub(b.0.checked_mul(a.1)?)?,
+                    a.1.checked_mul(b.1)?,
+                ),
+                BinOp::Mul | BinOp::Jux => norm(a.0.checked_mul(b.0)?, a.1.checked_mul(b.1)?),
+                BinOp::Div => norm(a.0.checked_mul(b.1)?, a.1.checked_mul(b.0)?),
+                BinOp::Pow => {
+                    if b.1 != 1 || !(0..=62).contains(&b.0) {
+                        return None;
+                    }
+                    let k = b.0 as u32;
+                    norm(a.0.checked_pow(k)?, a.1.checked_pow(k)?)
+                }
+            }
+        }
+        Expr::Call(c) if c.args.len() == 1 && matches!(c.func.name.as_str(), "floor" | "ceil") => {
+            let (n, d) = parts(eval_const(&c.args[0])?);
+            let q = n.div_euclid(d);
+            let v = if c.func.name == "floor" || n.rem_euclid(d) == 0 {
+                q
+            } else {
+                q.checked_add(1)?
+            };
+            Some(Exact::Int(v))
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn member_names_split_into_base_subscript_and_primes() {
+        assert_eq!(split_member("N_{l-1}"), Some(("N", "l-1", "")));
+        assert_eq!(split_member("n_l'"), Some(("n", "l", "'")));
+        assert_eq!(split_member("N_0"), Some(("N", "0", "")));
+        assert_eq!(split_member("N"), None);
+        assert_eq!(split_member("_x"), None);
+    }
+
+    #[test]
+    fn subscripts_evaluate_with_the_values_in_scope() {
+        let vals: BTreeMap<String, i64> = [("l".to_string(), 2), ("L".to_string(), 3)].into();
+        assert_eq!(eval_subscript("l-1", &vals), Some(1));
+        assert_eq!(eval_subscript("2l+1", &vals), Some(5));
+        assert_eq!(eval_subscript("2*l - L", &vals), Some(1));
+        assert_eq!(eval_subscript("L", &vals), Some(3));
+        assert_eq!(eval_subscript("k", &vals), None);
+        assert_eq!(eval_subscript("l,1", &vals), None);
+        assert_eq!(eval_subscript("l+", &vals), None);
+    }
+
+    #[test]
+    fn constant_values_are_exact_and_round_only_by_floor_and_ceil() {
+        let v = |src: &str| {
+            let p = crate::syntax::parser::parse(&format!("size X = {src}\n")).program;
+            match &p.items[0].kind {
+                ItemKind::SizeValue { value, .. } => eval_const(value),
+                k => panic!("{k:?}"),
+            }
+        };
+        assert_eq!(v("floor((32 - 3)/2) + 1"), Some(Exact::Int(15)));
+        assert_eq!(v("ceil(29/2)"), Some(Exact::Int(15)));
+        assert_eq!(v("ceil(28/2)"), Some(Exact::Int(14)));
+        assert_eq!(v("floor(-1/2)"), Some(Exact::Int(-1)));
+        assert_eq!(v("7/2"), Some(Exact::Frac(7, 2)));
+        assert_eq!(v("2^10"), Some(Exact::Int(1024)));
+        assert_eq!(v("1/0"), None);
+        assert_eq!(v("J + 1"), None);
+    }
+}

@@ -1,0 +1,530 @@
+//! Per-member sizes (`size N_l for l in 0..L`) and sizes fixed by a value
+//! (`size L = 3`), expanded into the plain program every later stage reads.
+//!
+//! The expansion runs before the checker ([`expand`]); a file with neither construct
+//! is returned untouched. With them:
+//! - a size with a whole-number value (`size L = 3`) is a constant: its name is
+//!   replaced by the number everywhere (ranges, subscripts, formulas, claims);
+//! - `size N_l for l in 0..3` declares the plain sizes `N_0`, ..., `N_3`; the range
+//!   must be fixed (E0410);
+//! - every `for l in a..b:` loop and every family declaration (`param W_l[...] ... for
+//!   l in 1..L`) whose range is fixed is unrolled into its members (`W_1`, `W_2`, ...);
+//!   a loop that uses per-member sizes over a range that is not fixed is E0410;
+//! - in index positions `N_{l-1}` is the size of member l-1 (a summed index over
+//!   `n_{l-1}`) and `n_l` the free index over `N_l`, as `J` and `j` are for `size J`;
+//! - a claim that uses the variable of an unrolled loop (`Var(h_l) == ...`) is one
+//!   claim per member, its text ending in `(l = 2)`;
+//! - a member reference must name a member (E0411), and a file that samples gives
+//!   every member a value (E0413).
+//!
+//! So the checker, the moments engine, the counts, the numeric engines, derive,
+//! render and emit see plain sizes `N_0`, `N_1` and members `W_1`, `h_2`; the depth is
+//! fixed in the file, which is what makes the per-layer widths nameable.
+
+use crate::diag::Diagnostic;
+use crate::syntax::ast::*;
+use crate::syntax::span::Span;
+use crate::syntax::visit::children_mut;
+use std::collections::{BTreeMap, BTreeSet};
+
+mod derived;
+mod exact;
+mod names;
+mod subst;
+
+use derived::derived_givens;
+pub(crate) use exact::{eval_const, eval_with, Exact};
+use exact::{eval_subscript, split_member, uses_a_name};
+use names::{visit_item_members, visit_item_names, visit_item_vars};
+
+/// The most members a per-member size or an unrolled loop may have.
+pub const MAX_MEMBERS: i64 = 256;
+
+/// The fixed sizes' values and the per-member sizes found while expanding.
+#[derive(Default)]
+struct Expander {
+    /// Sizes fixed by a value (`size L = 3`) and the unrolled loop variables in scope.
+    consts: BTreeMap<String, i64>,
+    /// Per-member sizes: base (`N`) to the first and last member and the declaration.
+    families: BTreeMap<String, (i64, i64, Span)>,
+    /// The unrolled loops' variables and their ranges (the first loop of each name).
+    unrolled: BTreeMap<String, (i64, i64)>,
+    diags: Vec<Diagnostic>,
+    /// Names whose uses are consequences of an error reported here (`N_` for every
+    /// member of `N`, `h_` for the members a dropped loop defines), for the checker's
+    /// `unparsed`.
+    suppress: BTreeSet<String>,
+    /// Sizes derived from sizes that vary (`size Y = floor((X - DX)/2) + 1`): the name,
+    /// the value, and the givens that state it in claims.
+    derived: Vec<(Ident, Expr, Vec<Expr>)>,
+}
+
+/// Expands per-member sizes and fixed sizes in place (see the module comment);
+/// returns the diagnostics, and adds to `unparsed` the names whose uses are
+/// consequences of them (see [`crate::check::check_after_parse`]). A program without
+/// `size ... for` or `size X = value` lines is left as it is.
+pub fn expand(program: &mut Program, unparsed: &mut Vec<String>) -> Vec<Diagnostic> {
+    expand_derived(program, unparsed).0
+}
+
+/// [`expand`], with the sizes derived from sizes that vary and their values (for
+/// [`crate::check::outputs`]).
+pub fn expand_derived(
+    program: &mut Program,
+    unparsed: &mut Vec<String>,
+) -> (Vec<Diagnostic>, Vec<(String, Expr)>) {
+    let uses = program.items.iter().any(|i| {
+        matches!(
+            i.kind,
+            ItemKind::SizeMembers { .. } | ItemKind::SizeValue { .. }
+        )
+    });
+    if !uses {
+        let mut diags = Vec::new();
+        nested_sizes(&program.items, false, &mut diags);
+        return (diags, Vec::new());
+    }
+    let mut x = Expander::default();
+    nested_sizes(&program.items, false, &mut x.diags);
+    let items = std::mem::take(&mut program.items);
+    // Fixed sizes first, in order: a value may use the sizes fixed before it.
+    let mut rest = Vec::new();
+    for item in items {
+        match item.kind {
+            ItemKind::SizeValue { name, value } => {
+                x.suppress.insert(name.name.clone());
+                let mut value = value;
+                x.subst_expr(&mut value);
+                match eval_const(&value) {
+                    Some(Exact::Int(v)) if (1..=1_000_000).contains(&v) => {
+                        x.suppress.remove(&name.name);
+                        x.consts.insert(name.name.clone(), v);
+                    }
+                    Some(Exact::Int(v)) => x.diags.push(
+                        Diagnostic::error(
+                            "E0412",
+                            value.span(),
+                            format!("`{}` would be {v}: a size is a whole number from 1 to 1,000,000", name.name),
+                        )
+                        .with_label("this value")
+                        .with_hint("give the size a value of at least 1"),
+                    ),
+                    Some(Exact::Frac(n, d)) => x.diags.push(
+                        Diagnostic::error(
+                            "E0412",
+                            value.span(),
+                            format!("`{}` would be {n}/{d}, not a whole number", name.name),
+                        )
+                        .with_label("this value")
+                        .with_hint("a size is a whole number: round it with `floor(...)` or `ceil(...)`"),
+                    ),
+                    None if !uses_a_name(&value) => x.diags.push(
+                        Diagnostic::error(
+                            "E0412",
+                            value.span(),
+                            format!(
+                                "`{}` cannot be computed: it divides by zero or is too large to compute exactly",
+                                name.name
+                            ),
+                        )
+                        .with_label("this value")
+                        .with_hint("give the size a whole number from 1 to 1,000,000"),
+                    ),
+                    None => match derived_givens(&name, &value) {
+                        Some(givens) => {
+                            // A size derived from sizes that vary: declared as a size,
+                            // its relation a given of every claim, its sample value
+                            // computed from the sample line.
+                            x.suppress.remove(&name.name);
+                            x.derived.push((name.clone(), value.clone(), givens));
+                            rest.push(Item {
+                                kind: ItemKind::Size(vec![name]),
+                                span: item.span,
+                            });
+                        }
+                        None => x.diags.push(
+                            Diagnostic::error(
+                                "E0412",
+                                value.span(),
+                                format!(
+                                    "the value of `{}` is not a whole number tq can compute from the file",
+                                    name.name
+                                ),
+                            )
+                            .with_label("not a fixed number")
+                            .with_hint(
+                                "write a number or an expression of sizes fixed before it (`size L = 3`), or a size derived from others as `floor(...)` or `ceil(...)` plus a whole number (`size Y = floor((X - DX)/2) + 1`)",
+                            ),
+                        ),
+                    },
+                }
+            }
+            kind => rest.push(Item {
+                kind,
+                span: item.span,
+            }),
+        }
+    }
+    // Per-member sizes: plain sizes `N_a` .. `N_b`.
+    let mut out = Vec::new();
+    for mut item in rest {
+        if let ItemKind::SizeMembers { names, range } = &mut item.kind {
+            x.subst_expr(&mut range.from);
+            x.subst_expr(&mut range.to);
+            let Some((a, b)) = x.fixed_range(range, "the per-member size") else {
+                x.suppress
+                    .extend(names.iter().map(|n| format!("{}_", n.name)));
+                continue;
+            };
+            let mut ids = Vec::new();
+            for n in names.iter() {
+                x.families.insert(n.name.clone(), (a, b, n.span));
+                ids.extend((a..=b).map(|k| Ident {
+                    name: format!("{}_{k}", n.name),
+                    span: n.span,
+                }));
+            }
+            out.push(Item {
+                kind: ItemKind::Size(ids),
+                span: item.span,
+            });
+        } else {
+            out.push(item);
+        }
+    }
+    let mut items = Vec::new();
+    for item in out {
+        x.item(item, &mut items);
+    }
+    // Claims over an unrolled loop's variable: one per member.
+    let mut expanded = Vec::new();
+    for item in items {
+        x.claim_members(item, &mut expanded);
+    }
+    x.derived_sizes(&mut expanded);
+    x.check_members(&expanded);
+    x.check_samples(&expanded);
+    program.items = expanded;
+    unparsed.extend(x.suppress);
+    let derived = x
+        .derived
+        .iter()
+        .map(|(n, v, _)| (n.name.clone(), v.clone()))
+        .collect();
+    (x.diags, derived)
+}
+
+/// `size ... for` and `size X = ...` inside a block: they declare file-wide sizes.
+fn nested_sizes(items: &[Item], nested: bool, diags: &mut Vec<Diagnostic>) {
+    for item in items {
+        match &item.kind {
+            ItemKind::SizeMembers { .. } | ItemKind::SizeValue { .. } if nested => {
+                diags.push(
+                    Diagnostic::error(
+                        "E0410",
+                        item.span,
+                        "a `size` line inside a block".to_string(),
+                    )
+                    .with_hint(
+                        "sizes are declared for the whole file: move the line to the top level",
+                    ),
+                );
+            }
+            ItemKind::Loop(l) => nested_sizes(&l.body, true, diags),
+            ItemKind::ForIndices(f) => nested_sizes(&f.body, true, diags),
+            ItemKind::Rule(r) => nested_sizes(&r.body, true, diags),
+            _ => {}
+        }
+    }
+}
+
+impl Expander {
+    /// The range's ends as whole numbers, or E0410.
+    fn fixed_range(&mut self, r: &Range, what: &str) -> Option<(i64, i64)> {
+        let ends = (eval_const(&r.from), eval_const(&r.to));
+        let (Some(Exact::Int(a)), Some(Exact::Int(b))) = ends else {
+            self.diags.push(
+                Diagnostic::error(
+                    "E0410",
+                    r.span,
+                    format!("the range of {what} is not fixed: its ends are not whole numbers tq can compute"),
+                )
+                .with_label("this range")
+                .with_hint(
+                    "per-member sizes need the number of members in the file: fix the depth with `size L = 3` (or write the number)",
+                ),
+            );
+            return None;
+        };
+        if b < a || b - a >= MAX_MEMBERS {
+            self.diags.push(
+                Diagnostic::error(
+                    "E0410",
+                    r.span,
+                    format!(
+                        "the range of {what} has {} members; per-member sizes allow 1 to {MAX_MEMBERS}",
+                        (b - a + 1).max(0)
+                    ),
+                )
+                .with_label("this range")
+                .with_hint("the first value comes first: `for l in 1..3`"),
+            );
+            return None;
+        }
+        Some((a, b))
+    }
+
+    /// Whether the item (or its block) names a per-member size or its index.
+    fn mentions_members(&self, item: &Item) -> bool {
+        let mut found = false;
+        let fams = &self.families;
+        visit_item_names(item, &mut |base: &str| {
+            if fams.contains_key(&base.to_uppercase()) {
+                found = true;
+            }
+        });
+        found
+    }
+
+    /// Expands one item into `out`: loops and family declarations over fixed ranges
+    /// are unrolled, everything else has the fixed sizes and loop variables replaced.
+    fn item(&mut self, mut item: Item, out: &mut Vec<Item>) {
+        match &mut item.kind {
+            ItemKind::Loop(l) => {
+                self.subst_expr(&mut l.range.from);
+                self.subst_expr(&mut l.range.to);
+                let fixed = matches!(
+                    (eval_const(&l.range.from), eval_const(&l.range.to)),
+                    (Some(Exact::Int(_)), Some(Exact::Int(_)))
+                );
+                if !fixed {
+                    if self.mentions_members(&item) {
+                        let ItemKind::Loop(l) = &item.kind else {
+                            unreachable!()
+                        };
+                        let r = l.range.clone();
+                        self.fixed_range(&r, "a loop that uses per-member sizes");
+                        self.suppress_defined(&item);
+                        return;
+                    }
+                    let ItemKind::Loop(l) = &mut item.kind else {
+                        unreachable!()
+                    };
+                    let body = std::mem::take(&mut l.body);
+                    for b in body {
+                        self.item(b, &mut l.body);
+                    }
+                    out.push(item);
+                    return;
+                }
+                let ItemKind::Loop(l) = item.kind else {
+                    unreachable!()
+                };
+                let Some((a, b)) = self.fixed_range(&l.range, "the loop") else {
+                    return;
+                };
+                let var = l.range.var.name.clone();
+                self.unrolled.entry(var.clone()).or_insert((a, b));
+                let values: Vec<i64> = if l.reverse {
+                    (a..=b).rev().collect()
+                } else {
+                    (a..=b).collect()
+                };
+                let saved = self.consts.get(&var).copied();
+                for v in values {
+                    self.consts.insert(var.clone(), v);
+                    for b in &l.body {
+                        self.item(b.clone(), out);
+                    }
+                }
+                match saved {
+                    Some(s) => self.consts.insert(var, s),
+                    None => self.consts.remove(&var),
+                };
+            }
+            ItemKind::Decl(d) if d.family.is_some() => {
+                let r = d.family.as_mut().expect("a family");
+                self.subst_expr(&mut r.from);
+                self.subst_expr(&mut r.to);
+                let fixed = matches!(
+                    (eval_const(&r.from), eval_const(&r.to)),
+                    (Some(Exact::Int(_)), Some(Exact::Int(_)))
+                );
+                if !fixed {
+                    if self.mentions_members(&item) {
+                        let ItemKind::Decl(d) = &item.kind else {
+                            unreachable!()
+                        };
+                        let r = d.family.clone().expect("a family");
+                        self.fixed_range(&r, "a family that uses per-member sizes");
+                        self.suppress_defined(&item);
+                        return;
+                    }
+                    self.subst_item(&mut item);
+                    out.push(item);
+                    return;
+                }
+                let r = r.clone();
+                let Some((a, b)) = self.fixed_range(&r, "the family") else {
+                    return;
+                };
+                let var = r.var.name.clone();
+                self.unrolled.entry(var.clone()).or_insert((a, b));
+                let saved = self.consts.get(&var).copied();
+                for v in a..=b {
+                    self.consts.insert(var.clone(), v);
+                    let mut m = item.clone();
+                    if let ItemKind::Decl(d) = &mut m.kind {
+                        d.family = None;
+                    }
+                    self.subst_item(&mut m);
+                    out.push(m);
+                }
+                match saved {
+                    Some(s) => self.consts.insert(var, s),
+                    None => self.consts.remove(&var),
+                };
+            }
+            _ => {
+                self.subst_item(&mut item);
+                out.push(item);
+            }
+        }
+    }
+
+    /// The names an item that is dropped would define: their uses are not reported.
+    fn suppress_defined(&mut self, item: &Item) {
+        match &item.kind {
+            ItemKind::Decl(d) => self.suppress_name(&d.target.name),
+            ItemKind::Equation(eq) => self.suppress_name(&eq.lhs.name),
+            ItemKind::Loop(l) => l.body.iter().for_each(|b| self.suppress_defined(b)),
+            ItemKind::ForIndices(f) => f.body.iter().for_each(|b| self.suppress_defined(b)),
+            _ => {}
+        }
+    }
+
+    fn suppress_name(&mut self, n: &Name) {
+        let plain = Name {
+            sub: vec![],
+            span: n.span,
+            ..n.clone()
+        };
+        let p = crate::syntax::printer::print_name(&plain);
+        if !n.sub.is_empty() {
+            self.suppress.insert(format!("{p}_"));
+        }
+        self.suppress.insert(p);
+    }
+
+    /// A claim that uses an unrolled loop's variable becomes one claim per member.
+    fn claim_members(&mut self, item: Item, out: &mut Vec<Item>) {
+        let ItemKind::Claim(c) = &item.kind else {
+            out.push(item);
+            return;
+        };
+        let mut used = BTreeSet::new();
+        let unrolled = &self.unrolled;
+        visit_item_vars(&item, &mut |name: &str| {
+            if unrolled.contains_key(name) {
+                used.insert(name.to_string());
+            }
+        });
+        let Some(var) = used.into_iter().next() else {
+            out.push(item);
+            return;
+        };
+        let (a, b) = self.unrolled[&var];
+        let text = c.text.clone();
+        for v in a..=b {
+            let mut m = item.clone();
+            self.consts.insert(var.clone(), v);
+            self.subst_item(&mut m);
+            self.consts.remove(&var);
+            if let ItemKind::Claim(c) = &mut m.kind {
+                c.text = format!("{text} ({var} = {v})");
+            }
+            // Another unrolled variable in the same claim: expanded in turn.
+            self.claim_members(m, out);
+        }
+    }
+
+    /// Every remaining member reference names a member (E0411).
+    fn check_members(&mut self, items: &[Item]) {
+        let fams = self.families.clone();
+        let mut bad: Vec<(Span, String, String)> = Vec::new();
+        for item in items {
+            visit_item_members(item, &mut |base: &str, sub: &str, span: Span| {
+                let Some((a, b, _)) = fams.get(&base.to_uppercase()) else {
+                    return;
+                };
+                let up = base.to_uppercase();
+                match sub.parse::<i64>() {
+                    Ok(k) if (*a..=*b).contains(&k) => {}
+                    Ok(k) => bad.push((
+                        span,
+                        format!("`{base}_{k}` is not a member: `{up}` has members {up}_{a} to {up}_{b}"),
+                        format!("use a member from {a} to {b}, or widen the range of `size {up}_l`"),
+                    )),
+                    Err(_) => bad.push((
+                        span,
+                        format!("`{base}_{{{sub}}}` does not name one member of `{up}`: its subscript is not fixed here"),
+                        "use the member inside a loop over fixed values (`for l in 1..3:`), or a number (`N_0`)".to_string(),
+                    )),
+                }
+            });
+        }
+        bad.sort_by_key(|b| b.0.start);
+        bad.dedup();
+        for (span, msg, hint) in bad {
+            if let Some((base, _)) = msg.trim_start_matches('`').split_once('_') {
+                self.suppress.insert(format!("{}_", base.to_uppercase()));
+            }
+            self.diags.push(
+                Diagnostic::error("E0411", span, msg)
+                    .with_label("here")
+                    .with_hint(hint),
+            );
+        }
+    }
+
+    /// A file that samples gives every member a value (E0413).
+    fn check_samples(&mut self, items: &[Item]) {
+        let mut sampled = BTreeSet::new();
+        let mut any = false;
+        for item in items {
+            if let ItemKind::Sample(bs) = &item.kind {
+                any = true;
+                sampled.extend(bs.iter().map(|b| b.name.name.clone()));
+            }
+        }
+        if !any {
+            return;
+        }
+        for (base, (a, b, span)) in &self.families {
+            let missing: Vec<String> = (*a..=*b)
+                .map(|k| format!("{base}_{k}"))
+                .filter(|n| !sampled.contains(n))
+                .collect();
+            if !missing.is_empty() {
+                self.diags.push(
+                    Diagnostic::error(
+                        "E0413",
+                        *span,
+                        format!(
+                            "the members {} of `{base}` have no sample value",
+                            missing.join(", ")
+                        ),
+                    )
+                    .with_label("per-member size")
+                    .with_hint(format!(
+                        "give every member a value on the `sample` line: `{}`",
+                        (*a..=*b)
+                            .map(|k| format!("{base}_{k} = 4"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )),
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,219 @@
+//! Scalar claims decided in `sym`: the claim lowered with its givens and point, its
+//! domains, and the node limit of the exact engines.
+
+use super::*;
+
+pub(super) fn decide(
+    claim: &Claim,
+    at: &[Binding],
+    calls: BTreeMap<String, Result<Expr, String>>,
+    base: &scalar::Scope,
+    env: &Env,
+    opts: &Options,
+) -> Outcome {
+    if claim.includes.is_some() {
+        return undecided("`includes` blocks are decided on a sampled run of the model");
+    }
+    if claim.boundary.is_some() {
+        return undecided(
+            "claims under another boundary rule need the moments engine, which is not built yet",
+        );
+    }
+    let ast::Expr::Rel(op, l, r, _) = &claim.body else {
+        return undecided("predicate claims (`f(...)`) are not decided yet");
+    };
+    let mut scope = base.clone();
+    scope.calls = calls;
+    let lower = |e: &ast::Expr| scalar::lower_or_why(e, &scope);
+    // Unlowered because of tensor elements or explicit sums: a sampled run owns it next.
+    let unlowered = |u: scalar::Unlowered, prefix: &str| Outcome {
+        on_elements: u.elements,
+        ..undecided(format!("{prefix}{}", u.message))
+    };
+    // The sides with the definedness conditions of what they divide by, take the log
+    // of or take a root of, before the normal form folds them (`x/x`, `0 ln 0`).
+    let ((lowered_l, lowered_r), conditions) = sym::collecting(|| (lower(l), lower(r)));
+    let mut conditions = conditions;
+    let (mut lhs, mut rhs) = match (lowered_l, lowered_r) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(e), _) | (_, Err(e)) => return unlowered(e, ""),
+    };
+    let rel = match exact_rel(*op) {
+        Some(rel) => rel,
+        None => {
+            let tol = match &claim.tol {
+                Some(t) => match lower(t).ok().and_then(|t| t.as_num().cloned()) {
+                    Some(t) => num_traits::ToPrimitive::to_f64(&t).unwrap_or(0.0),
+                    None => return undecided("the tolerance is not a number"),
+                },
+                None => 1e-6,
+            };
+            Rel::Approx(tol)
+        }
+    };
+    // Givens: `x == value` substitutes, other relations restrict the points.
+    let mut assumptions = Vec::new();
+    for g in &claim.given {
+        let ast::Expr::Rel(gop, gl, gr, _) = g else {
+            return undecided("a given that is not a relation");
+        };
+        let (a, b) = match (lower(gl), lower(gr)) {
+            (Ok(a), Ok(b)) => (a, b),
+            (Err(e), _) | (_, Err(e)) => return unlowered(e, "given: "),
+        };
+        match (gop, &a) {
+            (RelOp::Eq, Expr::Sym(name)) => {
+                lhs = lhs.subs(name, &b);
+                rhs = rhs.subs(name, &b);
+                conditions = conditions
+                    .iter()
+                    .map(|c| c.map(|e| e.subs(name, &b)))
+                    .collect();
+            }
+            (RelOp::Eq, Expr::Pow(base, e))
+                if matches!(**base, Expr::Sym(_)) && e.as_int().is_some() =>
+            {
+                // `sigma_W^2 == v`: substitute sigma_W = v^(1/n) (sigma_W > 0 is implied
+                // by a variance parameter).
+                let Expr::Sym(name) = &**base else { continue };
+                let root = Expr::pow(b.clone(), Expr::pow((**e).clone(), Expr::int(-1)));
+                lhs = lhs.subs(name, &root);
+                rhs = rhs.subs(name, &root);
+                conditions = conditions
+                    .iter()
+                    .map(|c| c.map(|e| e.subs(name, &root)))
+                    .collect();
+            }
+            _ => {
+                let r = exact_rel(*gop).unwrap_or(Rel::Approx(1e-6));
+                assumptions.push((a, r, b));
+            }
+        }
+    }
+    // Relations between symbols from the declarations (`uniform(a, b)`: a < b): every
+    // point satisfies them too.
+    for d in env.domains.values() {
+        for rel in &d.relations {
+            if !assumptions.contains(rel) {
+                assumptions.push(rel.clone());
+            }
+        }
+    }
+    if !at.is_empty() {
+        let pt = match scalar::point(at) {
+            Ok(p) => p,
+            Err(e) => return undecided(format!("the point: {e}")),
+        };
+        lhs = scalar::at(&lhs, &pt);
+        rhs = scalar::at(&rhs, &pt);
+        conditions = conditions
+            .iter()
+            .map(|c| c.map(|e| scalar::at(e, &pt)))
+            .collect();
+    }
+    // Values the program computes that the scope could not write out stand as atoms:
+    // a proof over them holds for whatever they are, a counterexample need not be
+    // reachable.
+    let opaque: Vec<(String, String)> = [&lhs, &rhs]
+        .into_iter()
+        .flat_map(|e| scope.opaque_atoms(e))
+        .filter(|(n, _)| !env.symbols.contains_key(n) && !env.sizes.contains_key(n))
+        .collect();
+    let opts = sym::CheckOptions {
+        seed: opts.seed,
+        integer_symbols: env.sizes.keys().cloned().collect(),
+        domains: claim_domains(env, &assumptions),
+        assumptions,
+        // Scalar inputs range over the reals (0 and negative values included).
+        signed_symbols: env.scalars.keys().cloned().collect(),
+        // A declared symbol named `pi` or `e` is the file's symbol, not the constant
+        // (symbols are drawn positive anyway).
+        positive_symbols: env
+            .symbols
+            .keys()
+            .filter(|k| matches!(k.as_str(), "pi" | "e"))
+            .cloned()
+            .collect(),
+        conditions,
+        ..Default::default()
+    };
+    // A claim whose sides (with the values and derivatives written out) are too large
+    // is not decided: every exact engine below walks them many times.
+    let nodes = [&lhs, &rhs]
+        .into_iter()
+        .chain(opts.conditions.iter().map(|c| c.expr()))
+        .fold(0usize, |n, e| n.saturating_add(e.node_count()));
+    if nodes > MAX_CLAIM_NODES {
+        return undecided(format!(
+            "written out in the inputs the claim has {nodes} expression nodes, more than the limit of {MAX_CLAIM_NODES} for the exact engines"
+        ));
+    }
+    let o = Outcome::from_decision(sym::check_relation(&lhs, &rel, &rhs, &opts));
+    if let (Verdict::Refuted, Some((name, why))) = (o.verdict, opaque.first()) {
+        return Outcome {
+            on_elements: true,
+            ..undecided(format!(
+                "fails only with `{name}` taken as a free value, but the program computes it ({why}), so the point need not be one it reaches: {}",
+                o.evidence
+            ))
+        };
+    }
+    o
+}
+
+/// The relation `sym` decides for an operator, `None` for `~=` (whose tolerance the
+/// claim says).
+fn exact_rel(op: RelOp) -> Option<Rel> {
+    Some(match op {
+        RelOp::Eq => Rel::Eq,
+        RelOp::Le => Rel::Le,
+        RelOp::Ge => Rel::Ge,
+        RelOp::Lt => Rel::Lt,
+        RelOp::Gt => Rel::Gt,
+        RelOp::Approx => return None,
+    })
+}
+
+/// The most expression nodes ([`Expr::node_count`]) a scalar claim may have, its
+/// sides and definedness conditions together, with the program's values and their
+/// derivatives written out (`d(u)/d(a)` of a 200-statement chain of `exp` has 20,000):
+/// past it the claim is undecided with the reason, before any exact engine walks it.
+/// The largest among `problems/` and `tests/cases/` is far below it (docs/fuzzing.md).
+pub const MAX_CLAIM_NODES: usize = 10_000;
+
+/// The domains a claim's points are drawn from: the file's (inferred from the
+/// declarations, `crate::check::domains`) narrowed by the claim's givens that bound a
+/// symbol by a number (`c > 0`, `3 <= t`, `p <= 1/2`).
+pub fn claim_domains(env: &Env, assumptions: &[sym::Assumption]) -> BTreeMap<String, sym::Domain> {
+    let mut out = env.domains.clone();
+    for (a, r, b) in assumptions {
+        let flip = |op: &str| {
+            match op {
+                ">" => "<",
+                ">=" => "<=",
+                "<" => ">",
+                "<=" => ">=",
+                o => o,
+            }
+            .to_string()
+        };
+        let op = match r {
+            Rel::Gt => ">",
+            Rel::Ge => ">=",
+            Rel::Lt => "<",
+            Rel::Le => "<=",
+            _ => continue,
+        };
+        let (name, op, c) = match (a, b) {
+            (Expr::Sym(n), Expr::Num(c)) => (n, op.to_string(), c),
+            (Expr::Num(c), Expr::Sym(n)) => (n, flip(op), c),
+            _ => continue,
+        };
+        if let Some(d) = sym::Domain::relation(&op, c.clone(), "given") {
+            out.entry(name.clone())
+                .and_modify(|o| o.meet(&d))
+                .or_insert(d);
+        }
+    }
+    out
+}

@@ -1,0 +1,387 @@
+//! Claims whose moments (`E`, `Var`, `Cov`, `solve`) the moments engine lowers, and the
+//! other points at which a claim Monte Carlo confirmed is tested again.
+
+use super::*;
+
+/// Decides a claim with its moments (`E`, `Var`, `Cov`, `solve`) lowered by the moments
+/// engine; see [`moments`] for when such a claim may be proved.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn decide_with_moments(
+    claim: &Claim,
+    at: &[Binding],
+    mut calls: BTreeMap<String, Result<Expr, String>>,
+    a: &Analysis,
+    whole: &Program,
+    base: &scalar::Scope,
+    env: &Env,
+    opts: &Options,
+) -> Outcome {
+    let analysis = a.moments();
+    if let Some(o) = moments::decide_by_position(claim, whole, env, analysis) {
+        return o;
+    }
+    let mc = moments::calls(claim, analysis, env);
+    if !mc.any() || claim.boundary.is_some() {
+        return decide(claim, at, calls, base, env, opts);
+    }
+    calls.extend(mc.calls.clone());
+    let rules = |extra: &str| {
+        let mut r: Vec<String> = mc.rules.iter().map(|a| a.text.clone()).collect();
+        r.extend(mc.notes.iter().cloned());
+        if r.is_empty() {
+            extra.to_string()
+        } else {
+            format!("{}; {extra}", r.join("; "))
+        }
+    };
+    // Results that hold away from the border are exact for claims about a generic
+    // element (no fixed position).
+    let fixed = claim.text.contains('[');
+    let mut approx = mc.approx.clone();
+    let border = approx.remove(&crate::moments::Approximation::Border);
+    if border && fixed {
+        return undecided(
+            "the moments depend on the position under zero padding (the moments engine derives them away from the border)",
+        );
+    }
+    if border {
+        if let Some(why) = moments::no_interior(claim, whole, env, analysis) {
+            return undecided(why);
+        }
+    }
+    let first = decide(claim, at, calls.clone(), base, env, opts);
+    let (v, m, e) = (first.verdict, first.method, first.evidence.clone());
+    let opaque = !mc.opaque.is_empty();
+    // An equation that holds at random values of the unknown moments holds for every
+    // value (they cancel); nothing else may rest on an unknown's sampled value.
+    let equation = matches!(&claim.body, ast::Expr::Rel(RelOp::Eq, ..));
+    let sound = !opaque
+        || (v == Verdict::Proved && m == Method::Symbolic)
+        || (equation && v == Verdict::Confirmed);
+    if sound && v != Verdict::Undecided {
+        if !approx.is_empty() {
+            return undecided(format!(
+                "{} under approximations ({}), so not decided by the moments engine: {e}",
+                v.as_str(),
+                approx
+                    .iter()
+                    .map(|a| a.text())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ));
+        }
+        let where_ = if border {
+            " (away from the border)"
+        } else {
+            ""
+        };
+        return Outcome {
+            witness: first.witness,
+            ..Outcome::by_rule(
+                v,
+                ProofRule::MomentsClosedForm,
+                Method::Moments,
+                rules(&format!("{m}{where_}: {e}")),
+            )
+        };
+    }
+    // Inequalities through a bound on the variance.
+    if let ast::Expr::Rel(op @ (RelOp::Le | RelOp::Lt), l, _, _) = &claim.body {
+        let text = crate::syntax::printer::print_expr(l);
+        // The bound in terms of the input first (Lipschitz), then the range bound.
+        for (b, why) in mc.bounds.get(&text).into_iter().flatten().rev() {
+            let mut c2 = calls.clone();
+            c2.insert(text.clone(), Ok(b.clone()));
+            let bo = decide(claim, at, c2, base, env, opts);
+            let (bv, bm, be) = (bo.verdict, bo.method, bo.evidence);
+            let _ = op;
+            if (bv == Verdict::Proved || bv == Verdict::Confirmed) && approx.is_empty() {
+                return Outcome::by_rule(
+                    bv,
+                    ProofRule::MomentsBound,
+                    Method::Moments,
+                    format!(
+                        "{why}; then {} {} {}: {bm}: {be}",
+                        crate::sym::to_ascii(b),
+                        if matches!(op, RelOp::Lt) { "<" } else { "≤" },
+                        crate::syntax::printer::print_expr(match &claim.body {
+                            ast::Expr::Rel(_, _, r, _) => r,
+                            _ => l,
+                        })
+                    ),
+                );
+            }
+        }
+    }
+    // `E(relu(y)) > 0` for a symmetric input of positive variance (given).
+    if let ast::Expr::Rel(RelOp::Gt, l, r, _) = &claim.body {
+        let text = crate::syntax::printer::print_expr(l);
+        let zero = crate::syntax::printer::print_expr(r) == "0";
+        let positive_given = claim
+            .given
+            .iter()
+            .any(|g| matches!(g, ast::Expr::Rel(RelOp::Gt, _, _, _)));
+        if let Some(o) = mc.opaque.get(&text) {
+            if zero && o.positive && positive_given && approx.is_empty() {
+                return Outcome::proved(
+                    ProofRule::ReluMeanPositive,
+                    Method::Moments,
+                    format!(
+                        "{text} is the mean of relu of a symmetric input, positive when the input's variance is (the givens make it so): E[relu(y)] = E[|y|]/2 > 0"
+                    ),
+                );
+            }
+        }
+    }
+    // Moments of a function of a Gaussian, by quadrature.
+    let given: Vec<(String, Expr)> = claim
+        .given
+        .iter()
+        .filter_map(|g| match g {
+            ast::Expr::Rel(RelOp::Eq, gl, gr, _) => {
+                let s = scalar::lower(gr, &scalar::Scope::default()).ok()?;
+                Some((crate::syntax::printer::print_expr(gl), s))
+            }
+            _ => None,
+        })
+        .collect();
+    if let Some(values) = moments::quadrature(&mc, &given) {
+        if !values.is_empty() && values.len() == mc.opaque.len() {
+            let mut c2 = calls.clone();
+            for (name, v) in &values {
+                if let Some(r) = moments::rational(*v) {
+                    c2.insert(name.clone(), Ok(r));
+                }
+            }
+            let qo = decide(claim, at, c2, base, env, opts);
+            // The inner engine compared the quadrature's floats as rationals: its method
+            // (`exact-eval`) is not shown, since nothing here is exact.
+            let (qv, qe) = (qo.verdict, qo.evidence);
+            if qv != Verdict::Undecided && approx.is_empty() {
+                let qv = if qv == Verdict::Proved {
+                    Verdict::Confirmed
+                } else {
+                    qv
+                };
+                let shown: Vec<String> = values
+                    .iter()
+                    .map(|(n, v)| format!("{n} = {v:.6}"))
+                    .collect();
+                return Outcome::new(
+                    qv,
+                    Method::Quadrature,
+                    format!(
+                        "64-point Gauss–Hermite quadrature over the Gaussian input: {} (its values compared as rationals, not exact: {qe})",
+                        shown.join(", ")
+                    ),
+                );
+            }
+        }
+    }
+    if opaque && v != Verdict::Undecided {
+        let names: Vec<String> = mc.opaque.keys().cloned().collect();
+        return undecided(format!(
+            "{} has no exact closed form in the moments engine (only bounds or approximations)",
+            names.join(", ")
+        ));
+    }
+    first
+}
+
+/// The claim with the point's values added as givens (`I == 1`, `sigma == 1/2`), those
+/// its own givens do not set already, and the point as text; `None` for an empty point
+/// or one that adds nothing.
+pub(super) fn claim_at_point(
+    claim: &Claim,
+    point: &BTreeMap<String, num_rational::BigRational>,
+) -> Option<(Claim, String)> {
+    use crate::syntax::ast::{BinOp, Ref};
+    use num_traits::Signed;
+    let set: Vec<String> = montecarlo::given_values(claim)
+        .ok()?
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    let span = claim.body.span();
+    let mut c = claim.clone();
+    let mut shown = Vec::new();
+    for (name, v) in point {
+        if set.contains(name) {
+            continue;
+        }
+        let num = |i: &num_bigint::BigInt| ast::Expr::Num(i.to_string(), span);
+        let mut value = num(&v.numer().abs());
+        if !v.is_integer() {
+            value = ast::Expr::Binary(BinOp::Div, Box::new(value), Box::new(num(v.denom())), span);
+        }
+        if v.is_negative() {
+            value = ast::Expr::Unary(ast::UnOp::Neg, Box::new(value), span);
+        }
+        let name_ref = ast::Expr::Ref(Ref::plain(name, span));
+        c.given.push(ast::Expr::Rel(
+            RelOp::Eq,
+            Box::new(name_ref),
+            Box::new(value),
+            span,
+        ));
+        shown.push(format!("{name} = {v}"));
+    }
+    (!shown.is_empty()).then(|| (c, shown.join(", ")))
+}
+
+/// The points besides the sample values at which a claim Monte Carlo confirmed is
+/// tested again: every symbol of the file that the claim's givens do not set and that
+/// has a sample value, moved at once to 8 times and then to 1/8 of it (a value 0 to 1 and
+/// to −1); a value outside the symbol's domain is replaced by the midpoint between the
+/// sample value and the bound it crosses. A point where a symbol keeps its value or a
+/// relation between symbols (`uniform(a, b)`: a < b) constrains a moved one is skipped.
+/// Sizes keep their sample values (a run's cost grows with them).
+pub fn other_points(
+    claim: &Claim,
+    program: &ast::Program,
+    env: &Env,
+) -> Vec<BTreeMap<String, num_rational::BigRational>> {
+    use num_rational::BigRational;
+    use num_traits::{One, Zero};
+    let set: Vec<String> = match montecarlo::given_values(claim) {
+        Ok(s) => s.into_iter().map(|(n, _)| n).collect(),
+        Err(_) => return Vec::new(),
+    };
+    let mut sample: BTreeMap<String, BigRational> = BTreeMap::new();
+    let mut sizes: BTreeMap<String, BigRational> = BTreeMap::new();
+    for item in &program.items {
+        if let ItemKind::Sample(bs) = &item.kind {
+            for b in bs {
+                let name = &b.name.name;
+                if set.contains(name) {
+                    continue;
+                }
+                let is_symbol = env.symbols.contains_key(name);
+                if !is_symbol && !env.sizes.contains_key(name) {
+                    continue;
+                }
+                if let Some(v) = scalar::lower(&b.value, &scalar::Scope::default())
+                    .ok()
+                    .and_then(|e| e.as_num().cloned())
+                {
+                    if is_symbol {
+                        sample.insert(name.clone(), v);
+                    } else if v.is_integer() && v >= BigRational::one() {
+                        sizes.insert(name.clone(), v);
+                    }
+                }
+            }
+        }
+    }
+    // The sizes too: a claim true only at the sample sizes (`Var(y) == 4 sigma^2` where
+    // the truth is N sigma^2 and `sample N = 4`) is tested with every size the claim
+    // does not set one larger (derived sizes recomputed from them), the symbols at
+    // their sample values.
+    let mut out = Vec::new();
+    if !sizes.is_empty()
+        && sizes
+            .values()
+            .all(|v| *v < BigRational::from_integer(64.into()))
+    {
+        out.push(
+            sizes
+                .iter()
+                .map(|(n, v)| (n.clone(), v + BigRational::one()))
+                .collect(),
+        );
+    }
+    if sample.is_empty() {
+        return out;
+    }
+    let eight = BigRational::from_integer(8.into());
+    for up in [true, false] {
+        let mut point = BTreeMap::new();
+        let mut ok = true;
+        for (name, x) in &sample {
+            let dom = env.domains.get(name);
+            if dom.is_some_and(|d| !d.relations.is_empty()) {
+                ok = false;
+                break;
+            }
+            let mut v = if x.is_zero() {
+                if up {
+                    BigRational::one()
+                } else {
+                    -BigRational::one()
+                }
+            } else if up {
+                x * &eight
+            } else {
+                x / &eight
+            };
+            if let Some(d) = dom {
+                if !d.contains(&v) {
+                    let bound = match (&d.lo, &d.hi) {
+                        (Some((lo, _)), _) if &v <= lo => Some(lo.clone()),
+                        (_, Some((hi, _))) if &v >= hi => Some(hi.clone()),
+                        _ => None,
+                    };
+                    match bound {
+                        Some(b) => v = (x + b) / BigRational::from_integer(2.into()),
+                        None => {
+                            ok = false;
+                            break;
+                        }
+                    }
+                    if !d.contains(&v) {
+                        ok = false;
+                        break;
+                    }
+                }
+            }
+            if &v == x {
+                ok = false;
+                break;
+            }
+            point.insert(name.clone(), v);
+        }
+        if ok {
+            out.push(point);
+        }
+    }
+    out
+}
+
+/// A claim Monte Carlo confirmed at the sample values, tested at [`other_points`]:
+/// refuted at the first point that refutes it (with that point's witness), confirmed
+/// when it held at every point tested, and the evidence names the points.
+pub(super) fn confirm_elsewhere(
+    claim: &Claim,
+    program: &ast::Program,
+    env: &Env,
+    first: Outcome,
+    mut run: impl FnMut(&Claim) -> Option<Outcome>,
+) -> Outcome {
+    let mut held = Vec::new();
+    for point in other_points(claim, program, env) {
+        let Some((c, shown)) = claim_at_point(claim, &point) else {
+            continue;
+        };
+        match run(&c) {
+            Some(mut o) if o.verdict == Verdict::Refuted => {
+                o.evidence = format!(
+                    "at {shown} (it held at the sample values: {}): {}",
+                    first.evidence, o.evidence
+                );
+                return o;
+            }
+            Some(o) if o.verdict == Verdict::Confirmed => {
+                held.push(format!("confirmed at {shown}"))
+            }
+            Some(o) => held.push(format!("at {shown} not refuted ({})", o.evidence)),
+            None => {}
+        }
+    }
+    if held.is_empty() {
+        return first;
+    }
+    Outcome {
+        evidence: format!("{}; {}", first.evidence, held.join("; ")),
+        ..first
+    }
+}

@@ -1,0 +1,318 @@
+//! The SVG of a plot (plotters): sampled points with their 95% intervals, predicted
+//! curves, a legend, as a string.
+
+use super::*;
+
+/// A line of the legend: its mark and its text.
+enum Mark {
+    Line(RGBColor),
+    Dashed(RGBColor),
+    Cross(RGBColor),
+    Dot(RGBColor),
+    Text,
+}
+
+/// At most `n` characters of a legend line.
+fn clip(s: String, n: usize) -> String {
+    if s.chars().count() <= n {
+        s
+    } else {
+        format!("{}…", s.chars().take(n - 1).collect::<String>())
+    }
+}
+
+/// The SVG of a plot.
+pub fn svg(title: &str, plot: &Plot) -> Result<String, String> {
+    let series = &plot.series;
+    // Forward in blues and greens, backward in reds and oranges; one colour per family.
+    const FORWARD: [RGBColor; 6] = [
+        RGBColor(31, 119, 180),
+        RGBColor(44, 160, 44),
+        RGBColor(23, 190, 207),
+        RGBColor(148, 103, 189),
+        RGBColor(0, 70, 130),
+        RGBColor(90, 130, 40),
+    ];
+    const BACKWARD: [RGBColor; 6] = [
+        RGBColor(214, 39, 40),
+        RGBColor(255, 127, 14),
+        RGBColor(227, 119, 194),
+        RGBColor(140, 86, 75),
+        RGBColor(160, 20, 60),
+        RGBColor(200, 160, 20),
+    ];
+    let (mut nf, mut nb) = (0, 0);
+    let colours: Vec<RGBColor> = series
+        .iter()
+        .map(|s| {
+            if s.grad {
+                nb += 1;
+                BACKWARD[(nb - 1) % BACKWARD.len()]
+            } else {
+                nf += 1;
+                FORWARD[(nf - 1) % FORWARD.len()]
+            }
+        })
+        .collect();
+    let tensors = !plot.ticks.is_empty();
+    // The legend, then the caption, under the chart.
+    let mut legend: Vec<(Mark, String)> = Vec::new();
+    for (s, &colour) in series.iter().zip(&colours) {
+        let zp = if plot.zero_padding && !s.status.contains("border") {
+            "; zero padding: holds away from the border"
+        } else {
+            ""
+        };
+        if !s.predicted.is_empty() {
+            let text = if !s.closed_form.is_empty() {
+                format!(
+                    "predicted {} = {} (moments engine, closed form, {}{zp})",
+                    s.label, s.closed_form, s.status
+                )
+            } else if tensors {
+                format!(
+                    "predicted {} of each tensor (moments engine, {}{zp})",
+                    s.label, s.status
+                )
+            } else {
+                format!(
+                    "predicted {}, member by member (moments engine, {}{zp})",
+                    s.label, s.status
+                )
+            };
+            legend.push((
+                if tensors || s.predicted.len() == 1 {
+                    Mark::Cross(colour)
+                } else {
+                    Mark::Line(colour)
+                },
+                text,
+            ));
+        }
+        if !s.pooled.is_empty() {
+            legend.push((
+                Mark::Dashed(colour),
+                format!(
+                    "predicted {}, mean over all positions (second-moment program, zero padding)",
+                    s.label
+                ),
+            ));
+        }
+        if !s.sampled.is_empty() {
+            legend.push((
+                Mark::Dot(colour),
+                format!(
+                    "sampled {}: {} trials (seed {}, {}), 95% interval{}{}",
+                    s.label,
+                    plot.trials,
+                    plot.seed,
+                    plot.executor,
+                    if plot.zero_padding {
+                        "; zero padding: every position, border included"
+                    } else {
+                        ""
+                    },
+                    if s.unpredicted.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; {}", s.unpredicted)
+                    }
+                ),
+            ));
+        }
+    }
+    if !plot.sample.is_empty() {
+        legend.push((Mark::Text, format!("sample values: {}", plot.sample)));
+    }
+    legend.push((
+        Mark::Text,
+        "dots: sampled estimates, never exact (mean over trials of each trial's variance over the member's elements; bar: pointwise 95% interval)".into(),
+    ));
+    legend.push((
+        Mark::Text,
+        if tensors {
+            "crosses: the moments engine's value for each tensor (exact, or the approximation named)".into()
+        } else {
+            "lines: the moments engine's values member by member (exact, or the approximation named); a family without a line has none".into()
+        },
+    ));
+    if !plot.backward_note.is_empty() {
+        legend.push((Mark::Text, plot.backward_note.clone()));
+    }
+    const W: u32 = 1000;
+    const CHART: u32 = 500;
+    const LINE: u32 = 18;
+    let height = CHART + 20 + LINE * legend.len() as u32;
+    let mut buf = String::new();
+    {
+        let root = SVGBackend::with_string(&mut buf, (W, height)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        let (top, bottom) = root.split_vertically(CHART);
+        let xs = series.iter().flat_map(|s| {
+            s.sampled
+                .iter()
+                .map(|p| p.0)
+                .chain(s.predicted.iter().map(|p| p.0))
+        });
+        let (x0, x1) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
+            (a.min(x), b.max(x))
+        });
+        let ys = series.iter().flat_map(|s| {
+            s.sampled
+                .iter()
+                .flat_map(|p| [p.1 - p.2, p.1 + p.2])
+                .chain(s.predicted.iter().map(|p| p.1))
+                .chain(s.pooled.iter().map(|p| p.1))
+        });
+        let (y0, y1) = ys
+            .filter(|y| y.is_finite())
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| {
+                (a.min(y), b.max(y))
+            });
+        if !(x0.is_finite() && y0.is_finite()) {
+            return Err("nothing to plot: no member of the family was computed".into());
+        }
+        let pad = ((y1 - y0) * 0.1).max(1e-3);
+        // Integer ticks: every member (every few when there are many).
+        let (lo, hi) = (x0.round() as i64, x1.round() as i64);
+        let step = ((hi - lo) / 20 + 1).max(1);
+        let nkeys = (lo..=hi).step_by(step as usize).count();
+        let names = plot.ticks.clone();
+        let fmt = move |x: &f64| -> String {
+            let k = x.round();
+            if (x - k).abs() > 1e-9 {
+                return String::new();
+            }
+            if names.is_empty() {
+                format!("{}", k as i64)
+            } else {
+                names.get(k as usize).cloned().unwrap_or_default()
+            }
+        };
+        let mut chart = ChartBuilder::on(&top)
+            .caption(title, ("sans-serif", 20))
+            .margin(15)
+            .x_label_area_size(40)
+            .y_label_area_size(70)
+            .build_cartesian_2d((x0 - 0.5)..(x1 + 0.5), (y0 - pad).min(0.0)..(y1 + pad))
+            .map_err(|e| e.to_string())?;
+        chart
+            .configure_mesh()
+            .x_desc(if tensors {
+                "tensor, in program order".to_string()
+            } else {
+                plot.var.clone()
+            })
+            .y_desc("variance")
+            .x_labels(nkeys)
+            .x_label_formatter(&fmt)
+            .draw()
+            .map_err(|e| e.to_string())?;
+        for (s, &colour) in series.iter().zip(&colours) {
+            if tensors {
+                chart
+                    .draw_series(
+                        s.predicted
+                            .iter()
+                            .map(|&(x, y)| Cross::new((x, y), 7, colour.stroke_width(2))),
+                    )
+                    .map_err(|e| e.to_string())?;
+            } else {
+                chart
+                    .draw_series(LineSeries::new(
+                        s.predicted.iter().copied(),
+                        colour.stroke_width(2),
+                    ))
+                    .map_err(|e| e.to_string())?;
+                if s.predicted.len() == 1 {
+                    chart
+                        .draw_series(
+                            s.predicted
+                                .iter()
+                                .map(|&(x, y)| Cross::new((x, y), 6, colour.stroke_width(2))),
+                        )
+                        .map_err(|e| e.to_string())?;
+                }
+            }
+            if tensors {
+                // One short dashed mark per tensor: tensors are not joined by lines.
+                for &(x, y) in &s.pooled {
+                    chart
+                        .draw_series(DashedLineSeries::new(
+                            [(x - 0.2, y), (x + 0.2, y)],
+                            6,
+                            4,
+                            colour.stroke_width(2),
+                        ))
+                        .map_err(|e| e.to_string())?;
+                }
+            } else if !s.pooled.is_empty() {
+                chart
+                    .draw_series(DashedLineSeries::new(
+                        s.pooled.iter().copied(),
+                        6,
+                        4,
+                        colour.stroke_width(2),
+                    ))
+                    .map_err(|e| e.to_string())?;
+            }
+            if !tensors {
+                // A thin faint line joins a family's sampled points, to follow it.
+                chart
+                    .draw_series(LineSeries::new(
+                        s.sampled.iter().map(|&(x, m, _)| (x, m)),
+                        colour.mix(0.35).stroke_width(1),
+                    ))
+                    .map_err(|e| e.to_string())?;
+            }
+            chart
+                .draw_series(s.sampled.iter().map(|&(x, m, h)| {
+                    PathElement::new(vec![(x, m - h), (x, m + h)], colour.stroke_width(1))
+                }))
+                .map_err(|e| e.to_string())?;
+            chart
+                .draw_series(
+                    s.sampled
+                        .iter()
+                        .map(|&(x, m, _)| Circle::new((x, m), 4, colour.filled())),
+                )
+                .map_err(|e| e.to_string())?;
+        }
+        let font = ("sans-serif", 13).into_font();
+        for (i, (mark, text)) in legend.iter().enumerate() {
+            let y = 10 + (i as i32) * LINE as i32;
+            let (x, m) = (20, y + 6);
+            let drawn = match mark {
+                Mark::Line(c) => bottom.draw(&PathElement::new(
+                    vec![(x, m), (x + 24, m)],
+                    c.stroke_width(2),
+                )),
+                Mark::Dashed(c) => bottom
+                    .draw(&PathElement::new(
+                        vec![(x, m), (x + 8, m)],
+                        c.stroke_width(2),
+                    ))
+                    .and_then(|_| {
+                        bottom.draw(&PathElement::new(
+                            vec![(x + 14, m), (x + 22, m)],
+                            c.stroke_width(2),
+                        ))
+                    }),
+                Mark::Cross(c) => bottom.draw(&Cross::new((x + 12, m), 5, c.stroke_width(2))),
+                Mark::Dot(c) => bottom.draw(&Circle::new((x + 12, m), 4, c.filled())),
+                Mark::Text => Ok(()),
+            };
+            drawn.map_err(|e| e.to_string())?;
+            let tx = if matches!(mark, Mark::Text) {
+                x
+            } else {
+                x + 34
+            };
+            bottom
+                .draw(&Text::new(clip(text.clone(), 165), (tx, y), font.clone()))
+                .map_err(|e| e.to_string())?;
+        }
+        root.present().map_err(|e| e.to_string())?;
+    }
+    Ok(buf)
+}

@@ -1,0 +1,723 @@
+//! Deciding relations between expressions, honestly: `proved` only from the normal
+//! form (or exact constants), `confirmed` from agreement at random points, `refuted`
+//! with the point and both values, `undecided` with the reason.
+
+use super::defined::{
+    condition_holds, conditions_of, enclose, range, Condition, Domains, Interval,
+};
+use super::sturm::{self, Poly};
+use super::{eval_exact, identical, to_ascii, Expr};
+use crate::verdict::{Method, Verdict};
+use num_bigint::BigInt;
+use num_rational::BigRational;
+use num_traits::{One, Signed, ToPrimitive, Zero};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::collections::{BTreeMap, BTreeSet};
+
+mod points;
+mod rule;
+mod sections;
+mod witness;
+
+pub use rule::ProofRule;
+use sections::{SectionResult, SECTION_BASES};
+pub use witness::Witness;
+
+/// The relation claimed.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Rel {
+    /// `==`
+    Eq,
+    /// `<=`
+    Le,
+    /// `>=`
+    Ge,
+    /// `<`
+    Lt,
+    /// `>`
+    Gt,
+    /// `|l − r| ≤ tol` (absolute tolerance).
+    Approx(f64),
+    /// `|l − r| ≤ tol · max(|l|, |r|)` (relative tolerance).
+    ApproxRel(f64),
+}
+
+impl Rel {
+    /// The operator as written in the ASCII syntax (`~=` for both approximations).
+    pub fn symbol(&self) -> &'static str {
+        match self {
+            Rel::Eq => "==",
+            Rel::Le => "<=",
+            Rel::Ge => ">=",
+            Rel::Lt => "<",
+            Rel::Gt => ">",
+            Rel::Approx(_) | Rel::ApproxRel(_) => "~=",
+        }
+    }
+}
+
+/// A restriction on the sampled points, `lhs rel rhs` (`x > 0`, `p >= 1/2`); read one
+/// with [`super::parse_relation`].
+pub type Assumption = (Expr, Rel, Expr);
+
+/// How points are chosen.
+#[derive(Clone, Debug)]
+pub struct CheckOptions {
+    /// Seed of the `ChaCha8Rng` that draws the points.
+    pub seed: u64,
+    /// How many points must agree for `confirmed` (default 8).
+    pub points: usize,
+    /// Sampled as integers 1..=12 (sizes, depths, exponents); symbols in exponents are
+    /// added automatically.
+    pub integer_symbols: BTreeSet<String>,
+    /// Assumptions every point must satisfy: (lhs, rel, rhs). Points are drawn and
+    /// rejected until they hold (at most 20 tries per point wanted).
+    pub assumptions: Vec<Assumption>,
+    /// Symbols known to be positive. Every non-integer symbol is sampled positive
+    /// unless it is in `signed_symbols`; listing it here overrides `signed_symbols`.
+    pub positive_symbols: BTreeSet<String>,
+    /// Symbols that may take either sign (their domain is every real): sampled as
+    /// ±n/d. Symbols under `log`, bases of non-integer powers and `positive_symbols`
+    /// stay positive in the random draws regardless; the search for small witnesses
+    /// and for points where a side is undefined covers the whole domain, 0 included.
+    pub signed_symbols: BTreeSet<String>,
+    /// The symbols' domains (from the declarations and the givens): a symbol with a
+    /// domain is drawn inside it (docs/symbolic.md, "Domains"), so no point lies
+    /// outside what the model allows.
+    pub domains: BTreeMap<String, super::Domain>,
+    /// Definedness conditions of the sides as written, collected while they were built
+    /// (see [`super::collecting`]): what the normal form may have folded away (`x/x`).
+    pub conditions: Vec<Condition>,
+}
+
+impl Default for CheckOptions {
+    fn default() -> Self {
+        CheckOptions {
+            seed: 0,
+            points: 8,
+            integer_symbols: BTreeSet::new(),
+            assumptions: Vec::new(),
+            positive_symbols: BTreeSet::new(),
+            signed_symbols: BTreeSet::new(),
+            domains: BTreeMap::new(),
+            conditions: Vec::new(),
+        }
+    }
+}
+
+/// A verdict and what it rests on.
+#[derive(Clone, Debug)]
+pub struct Decision {
+    /// proved, confirmed, refuted or undecided (docs/symbolic.md says exactly when).
+    pub verdict: Verdict,
+    /// `symbolic`, `exact-eval`, `random-points`, `numeric`, `range` or `none`.
+    pub method: Method,
+    /// What the verdict rests on: the counterexample with both values, the number of
+    /// agreeing points, or why nothing could be decided.
+    pub evidence: String,
+    /// Points evaluated that counted: agreeing points for confirmed (and for a proof
+    /// by exact evaluation), the agreeing points plus the counterexample for refuted,
+    /// 0 for a proof from the normal form.
+    pub points: usize,
+    /// The rule of a `proved` verdict (always set then).
+    pub rule: Option<ProofRule>,
+    /// The counterexample of a `refuted` verdict (always set then).
+    pub witness: Option<Witness>,
+}
+
+fn decision(verdict: Verdict, method: Method, evidence: String) -> Decision {
+    Decision {
+        verdict,
+        method,
+        evidence,
+        points: 0,
+        rule: None,
+        witness: None,
+    }
+}
+
+fn proof(rule: ProofRule, method: Method, evidence: String) -> Decision {
+    let mut d = decision(Verdict::Proved, method, evidence);
+    d.rule = Some(rule);
+    d
+}
+
+impl Decision {
+    fn with_points(mut self, n: usize) -> Decision {
+        self.points = n;
+        self
+    }
+}
+
+fn holds(l: f64, rel: &Rel, r: f64) -> bool {
+    let tol = 1e-9 * l.abs().max(r.abs()).max(1.0);
+    match rel {
+        Rel::Eq => (l - r).abs() <= tol,
+        Rel::Le => l <= r + tol,
+        Rel::Ge => l + tol >= r,
+        Rel::Lt => l < r,
+        Rel::Gt => l > r,
+        Rel::Approx(t) => (l - r).abs() <= *t,
+        Rel::ApproxRel(t) => (l - r).abs() <= *t * l.abs().max(r.abs()),
+    }
+}
+
+/// Whether the relation certainly fails for every pair of values in the enclosures.
+fn fails_enclosed(l: (f64, f64), rel: &Rel, r: (f64, f64)) -> bool {
+    match rel {
+        Rel::Eq => l.1 < r.0 || r.1 < l.0,
+        Rel::Le => l.0 > r.1,
+        Rel::Lt => l.0 >= r.1,
+        Rel::Ge => l.1 < r.0,
+        Rel::Gt => l.1 <= r.0,
+        Rel::Approx(t) => l.0 - r.1 > *t || r.0 - l.1 > *t,
+        Rel::ApproxRel(_) => false,
+    }
+}
+
+fn holds_exact(l: &BigRational, rel: &Rel, r: &BigRational) -> Option<bool> {
+    Some(match rel {
+        Rel::Eq => l == r,
+        Rel::Le => l <= r,
+        Rel::Ge => l >= r,
+        Rel::Lt => l < r,
+        Rel::Gt => l > r,
+        Rel::Approx(t) => {
+            let d = (l - r).abs().to_f64()?;
+            // Decide exactly unless within rounding of the tolerance.
+            if (d - t).abs() <= 1e-12 * t.abs().max(1e-300) {
+                return None;
+            }
+            d <= *t
+        }
+        Rel::ApproxRel(t) => {
+            let t = BigRational::from_float(*t)?;
+            (l - r).abs() <= t * l.abs().max(r.abs())
+        }
+    })
+}
+
+fn show(at: &BTreeMap<String, BigRational>) -> String {
+    at.iter()
+        .map(|(k, v)| format!("{k} = {v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A counterexample: the point (when there are symbols) and both values.
+fn refuted(syms: &BTreeSet<String>, w: Witness, exact: bool) -> Decision {
+    let method = if syms.is_empty() {
+        if exact {
+            Method::ExactEval
+        } else {
+            Method::Numeric
+        }
+    } else {
+        Method::RandomPoints
+    };
+    let mut d = decision(Verdict::Refuted, method, w.describe());
+    d.witness = Some(w);
+    d
+}
+
+/// What is known of the definedness conditions on the domains.
+struct Definedness {
+    /// Conditions not shown to hold everywhere on the domains.
+    open: Vec<Condition>,
+}
+
+/// The sides, the relation and the domains: what every step of the decision reads.
+struct Problem<'a> {
+    lhs: &'a Expr,
+    rel: &'a Rel,
+    rhs: &'a Expr,
+    opts: &'a CheckOptions,
+    dom: Domains,
+    syms: BTreeSet<String>,
+    conds: Vec<Condition>,
+    /// The named constants (`pi`, `e`) the sides read: never drawn, never exact,
+    /// evaluated in floating point with an enclosure and bounded in the range facts.
+    consts: BTreeMap<String, f64>,
+}
+
+enum PointResult {
+    Holds { exact: bool },
+    Fails(Witness),
+    Skip(String),
+}
+
+fn to_f64_point(at: &BTreeMap<String, BigRational>) -> BTreeMap<String, f64> {
+    at.iter()
+        .map(|(k, v)| (k.clone(), v.to_f64().unwrap_or(f64::NAN)))
+        .collect()
+}
+
+fn subs_point(e: &Expr, at: &BTreeMap<String, BigRational>) -> Expr {
+    let mut out = e.clone();
+    for (k, v) in at {
+        out = out.subs(k, &Expr::num(v.clone()));
+    }
+    out
+}
+
+/// Decides `lhs rel rhs`.
+pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) -> Decision {
+    let mut syms = lhs.free_symbols();
+    syms.extend(rhs.free_symbols());
+    for c in &opts.conditions {
+        syms.extend(c.expr().free_symbols());
+    }
+    for (a, _, b) in &opts.assumptions {
+        syms.extend(a.free_symbols());
+        syms.extend(b.free_symbols());
+    }
+    let mut ints = opts.integer_symbols.clone();
+    lhs.exponent_symbols(&mut ints);
+    rhs.exponent_symbols(&mut ints);
+    let mut must_be_positive = opts.positive_symbols.clone();
+    positive_required(lhs, &mut must_be_positive);
+    positive_required(rhs, &mut must_be_positive);
+    for (a, _, b) in &opts.assumptions {
+        positive_required(a, &mut must_be_positive);
+        positive_required(b, &mut must_be_positive);
+    }
+    // The domains: integers, positive reals, reals; bounds from the assumptions.
+    let mut dom = Domains {
+        integers: ints.clone(),
+        positive: opts.positive_symbols.clone(),
+        real: opts.signed_symbols.clone(),
+        bounds: BTreeMap::new(),
+    };
+    for (a, r, b) in &opts.assumptions {
+        dom.assume(a, r, b);
+    }
+    // The named constants `pi` and `e` (unless the file declares a symbol of that name):
+    // not free symbols. A point never gives them a value; exact evaluation leaves them
+    // irrational (so a claim reading them is decided in floating point, with an
+    // enclosure, or by the range facts), and the range facts know them to 9 digits.
+    let consts = named_constants(&syms, opts);
+    for (name, (lo, hi)) in CONSTANT_BOUNDS {
+        if consts.contains_key(*name) {
+            let x = Expr::sym(name);
+            dom.assume(
+                &x,
+                &Rel::Ge,
+                &Expr::num(BigRational::new((*lo).into(), 1_000_000_000.into())),
+            );
+            dom.assume(
+                &x,
+                &Rel::Le,
+                &Expr::num(BigRational::new((*hi).into(), 1_000_000_000.into())),
+            );
+        }
+    }
+    syms.retain(|s| !consts.contains_key(s));
+    // The symbols' declared domains (a probability in [0, 1], a variance >= 0, sizes):
+    // every small point and every witness lies inside them.
+    for (s, d) in &opts.domains {
+        if d.integer {
+            dom.integers.insert(s.clone());
+        }
+        let x = Expr::sym(s);
+        if let Some((v, open)) = &d.lo {
+            let r = if *open { Rel::Gt } else { Rel::Ge };
+            dom.assume(&x, &r, &Expr::num(v.clone()));
+        }
+        if let Some((v, open)) = &d.hi {
+            let r = if *open { Rel::Lt } else { Rel::Le };
+            dom.assume(&x, &r, &Expr::num(v.clone()));
+        }
+    }
+    // The definedness conditions: those collected while building the sides and those
+    // still visible in their normal forms.
+    let mut all = BTreeSet::new();
+    for c in &opts.conditions {
+        all.insert(c.map(|e| e.normalize()));
+    }
+    conditions_of(lhs, &mut all);
+    conditions_of(rhs, &mut all);
+    for c in &all {
+        if let Some(v) = c.expr().as_num() {
+            if !c.holds_at(v) {
+                return decision(
+                    Verdict::Undecided,
+                    Method::None,
+                    format!("undefined: {c} fails everywhere (a division by zero, the log of a non-positive number, or a fractional power of a negative number)"),
+                );
+            }
+        }
+    }
+    let conds: Vec<Condition> = all
+        .into_iter()
+        .filter(|c| c.expr().as_num().is_none())
+        .collect();
+    // A symbol that only the conditions still mention (`x/x`) has a domain too.
+    for c in &conds {
+        syms.extend(c.expr().free_symbols());
+    }
+    syms.retain(|s| !consts.contains_key(s));
+    let pb = Problem {
+        lhs,
+        rel,
+        rhs,
+        opts,
+        dom,
+        syms: syms.clone(),
+        conds,
+        consts,
+    };
+    let definedness = pb.definedness();
+    // Symbolic proof of an identity.
+    if *rel == Rel::Eq && identical(lhs, rhs) {
+        if let Some(u) = pb.undefined(&definedness, "both sides have the same normal form") {
+            return u;
+        }
+        return proof(
+            ProofRule::NormalForm,
+            Method::Symbolic,
+            "both sides have the same normal form (as rational functions of their atoms)".into(),
+        );
+    }
+    // A relation false everywhere by exact range facts (`sigmoid(1000) == 1`).
+    let (range_of_difference, by_range) = pb.by_range();
+    if by_range == Some(false) {
+        if let Some(w) = pb.range_witness(&range_of_difference) {
+            let mut d = decision(Verdict::Refuted, Method::Range, w.describe());
+            d.witness = Some(w);
+            return d;
+        }
+    }
+    // Small points first: the simplest witness when there is one.
+    for p in pb.small_points(64) {
+        if p.is_empty() {
+            break;
+        }
+        if let PointResult::Fails(w) = pb.at_point(&p) {
+            let exact = w.checked_by == "exact evaluation";
+            return refuted(&syms, w, exact).with_points(1);
+        }
+    }
+    // One variable, a polynomial or rational inequality: decided exactly between and
+    // around its real roots (docs/soundness.md, `real-root-isolation`).
+    // (A relation the range facts already prove keeps that simpler rule.)
+    if by_range != Some(true) {
+        if let Some(d) = pb.univariate(&definedness) {
+            return d;
+        }
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
+    // The bases of the sections along each variable: the simplest point of the domains
+    // where the claim holds, then the first random points.
+    let mut bases: Vec<BTreeMap<String, BigRational>> = pb
+        .small_points(8)
+        .into_iter()
+        .filter(|p| !p.is_empty() && matches!(pb.at_point(p), PointResult::Holds { .. }))
+        .take(1)
+        .collect();
+    let points = if syms.is_empty() {
+        1
+    } else {
+        opts.points.max(1)
+    };
+    let mut agreed = 0;
+    let mut exact_all = true;
+    let mut last_failure = String::new();
+    let mut tries = 0;
+    // Symbols in exponents keep small values even at the wide points (`a^N` at N = 10^4
+    // is a number of 10^4 digits).
+    let mut exponents = BTreeSet::new();
+    lhs.exponent_symbols(&mut exponents);
+    rhs.exponent_symbols(&mut exponents);
+    let draw = |rng: &mut ChaCha8Rng, wide: bool| -> BTreeMap<String, BigRational> {
+        syms.iter()
+            .map(|s| {
+                let wide = wide && !exponents.contains(s);
+                let mut d = opts.domains.get(s).cloned().unwrap_or_else(|| {
+                    if wide && ints.contains(s) {
+                        super::Domain::size("whole")
+                    } else {
+                        super::Domain::default()
+                    }
+                });
+                if opts.domains.contains_key(s) || wide {
+                    if must_be_positive.contains(s) {
+                        d.meet(&super::Domain::nonnegative(true, "positive"));
+                    }
+                    if ints.contains(s) {
+                        d.integer = true;
+                    }
+                    let v = if wide {
+                        d.sample_wide(rng).map(|v| {
+                            if opts.signed_symbols.contains(s)
+                                && !must_be_positive.contains(s)
+                                && d.lo.is_none()
+                                && d.hi.is_none()
+                                && rng.random_bool(0.5)
+                            {
+                                -v
+                            } else {
+                                v
+                            }
+                        })
+                    } else {
+                        d.sample(rng)
+                    };
+                    if let Some(v) = v {
+                        return (s.clone(), v);
+                    }
+                }
+                let v = if ints.contains(s) {
+                    BigRational::from_integer(BigInt::from(rng.random_range(1..=12)))
+                } else {
+                    let v = BigRational::new(
+                        BigInt::from(rng.random_range(1..=40)),
+                        BigInt::from(rng.random_range(1..=12)),
+                    );
+                    if opts.signed_symbols.contains(s)
+                        && !must_be_positive.contains(s)
+                        && rng.random_bool(0.5)
+                    {
+                        -v
+                    } else {
+                        v
+                    }
+                };
+                (s.clone(), v)
+            })
+            .collect()
+    };
+    while agreed < points && tries < points * 20 {
+        tries += 1;
+        let mut at = draw(&mut rng, false);
+        // Assumptions.
+        if !pb.assumptions_hold(&at) {
+            match pb.repair(&at, &ints) {
+                Some(r) if pb.assumptions_hold(&r) => at = r,
+                _ => continue,
+            }
+        }
+        match pb.at_point(&at) {
+            PointResult::Holds { exact } => {
+                agreed += 1;
+                exact_all &= exact;
+                if bases.len() < SECTION_BASES {
+                    bases.push(at);
+                }
+            }
+            PointResult::Fails(w) => {
+                let exact = w.checked_by == "exact evaluation";
+                let w = if exact { pb.shrink(w) } else { w };
+                return refuted(&syms, w, exact).with_points(agreed + 1);
+            }
+            PointResult::Skip(why) => {
+                exact_all = false;
+                last_failure = why;
+            }
+        }
+    }
+    let range_proof = |agreed: usize| -> Option<Decision> {
+        if by_range == Some(true) {
+            if let Some(u) = pb.undefined(
+                &definedness,
+                &format!("left − right ∈ {range_of_difference} on the domains"),
+            ) {
+                return Some(u);
+            }
+            return Some(
+                proof(
+                    ProofRule::RangeBound,
+                    Method::Range,
+                    format!(
+                        "left − right ∈ {range_of_difference} on the domains (exact range facts)"
+                    ),
+                )
+                .with_points(agreed),
+            );
+        }
+        None
+    };
+    if agreed < points {
+        if let Some(d) = range_proof(agreed) {
+            return d;
+        }
+        return decision(
+            Verdict::Undecided,
+            Method::None,
+            if last_failure.is_empty() {
+                format!("could not find {points} points satisfying the assumptions")
+            } else {
+                format!("cannot evaluate: {last_failure}")
+            },
+        )
+        .with_points(agreed);
+    }
+    if syms.is_empty() && exact_all {
+        if let Some(u) = pb.undefined(&definedness, "exact evaluation agrees") {
+            return u;
+        }
+        return proof(
+            ProofRule::ExactEvaluation,
+            Method::ExactEval,
+            format!("left {}, right {}", to_ascii(lhs), to_ascii(rhs)),
+        )
+        .with_points(1);
+    }
+    // Ordering of polynomials with a constant difference is decided exactly.
+    let d = super::expand(&(lhs.clone() - rhs.clone()));
+    if let Expr::Num(c) = &d {
+        let ok = match rel {
+            Rel::Le => !c.is_positive(),
+            Rel::Ge => !c.is_negative(),
+            Rel::Lt => c.is_negative(),
+            Rel::Gt => c.is_positive(),
+            Rel::Eq => c.is_zero(),
+            Rel::Approx(t) => BigRational::from_float(*t).is_some_and(|t| c.abs() <= t),
+            // A relative tolerance depends on the values, not only on the difference.
+            Rel::ApproxRel(_) => false,
+        };
+        if ok && !syms.is_empty() {
+            if let Some(u) =
+                pb.undefined(&definedness, &format!("the difference is the constant {c}"))
+            {
+                return u;
+            }
+            return proof(
+                ProofRule::ConstantDifference,
+                Method::Symbolic,
+                format!("the difference is the constant {c}"),
+            )
+            .with_points(agreed);
+        }
+    }
+    if let Some(d) = range_proof(agreed) {
+        return d;
+    }
+    // Agreement where defined is not agreement: a claim undefined at a point of the
+    // domains is not confirmed.
+    if let Some((u, true)) = pb.undefined_where(&definedness, "holds where defined") {
+        return u.with_points(agreed);
+    }
+    if syms.is_empty() {
+        return decision(
+            Verdict::Confirmed,
+            Method::Numeric,
+            "holds in floating point (a side is irrational)".into(),
+        )
+        .with_points(1);
+    }
+    // Several variables: a sign change that random points miss is looked for along each
+    // variable, the others fixed at the first random points.
+    let mut sections_note = String::new();
+    match pb.sections_along_each_variable(&bases) {
+        SectionResult::Fails(w) => {
+            let mut d = decision(Verdict::Refuted, Method::ExactEval, w.describe());
+            d.witness = Some(w);
+            return d.with_points(agreed + 1);
+        }
+        SectionResult::Held(n) if n > 0 => {
+            sections_note = format!(
+                " and at {n} points between and around the real roots in each variable \
+                 (the others fixed at the simplest point of the domains that holds and at \
+                 the first random points, {} in all; Sturm sequences, exact)",
+                bases.len()
+            );
+        }
+        SectionResult::Held(_) => {}
+    }
+    // Points far from the small ones (whole numbers to 10^4, magnitudes 2^-12 to 2^16):
+    // `N <= 12` and `a <= 40` hold at every small point. Only an exact failure refutes
+    // here; a point where floating point overflows says nothing.
+    let mut wide = 0;
+    let mut wide_tries = 0;
+    while wide < points && wide_tries < points * 20 {
+        wide_tries += 1;
+        let mut at = draw(&mut rng, true);
+        if !pb.assumptions_hold(&at) {
+            match pb.repair(&at, &ints) {
+                Some(r) if pb.assumptions_hold(&r) => at = r,
+                _ => continue,
+            }
+        }
+        match pb.at_point(&at) {
+            PointResult::Holds { .. } => wide += 1,
+            PointResult::Fails(w) if w.checked_by == "exact evaluation" => {
+                let w = pb.shrink(w);
+                return refuted(&syms, w, true).with_points(agreed + wide + 1);
+            }
+            _ => {}
+        }
+    }
+    decision(
+        Verdict::Confirmed,
+        Method::RandomPoints,
+        format!(
+            "holds at {points} random points{}{sections_note}{}",
+            if exact_all { " (exactly)" } else { "" },
+            if wide > 0 {
+                format!(" and at {wide} points of larger magnitude")
+            } else {
+                String::new()
+            }
+        ),
+    )
+    .with_points(agreed + wide)
+}
+
+/// The named constants and their bounds (in units of 10⁻⁹): π ∈ [3.141592653,
+/// 3.141592654], e ∈ [2.718281828, 2.718281829].
+const CONSTANT_BOUNDS: &[(&str, (i64, i64))] = &[
+    ("pi", (3_141_592_653, 3_141_592_654)),
+    ("e", (2_718_281_828, 2_718_281_829)),
+];
+
+/// The named constants among `syms`: `pi` and `e`, unless the options give the name a
+/// domain or a sampling class (a symbol the file declares).
+fn named_constants(syms: &BTreeSet<String>, opts: &CheckOptions) -> BTreeMap<String, f64> {
+    let mut out = BTreeMap::new();
+    for (name, v) in [("pi", std::f64::consts::PI), ("e", std::f64::consts::E)] {
+        let declared = opts.domains.contains_key(name)
+            || opts.integer_symbols.contains(name)
+            || opts.positive_symbols.contains(name)
+            || opts.signed_symbols.contains(name);
+        if syms.contains(name) && !declared {
+            out.insert(name.to_string(), v);
+        }
+    }
+    out
+}
+
+/// Symbols that must be sampled positive: those under `log` and in the bases of
+/// non-integer powers.
+fn positive_required(e: &Expr, out: &mut BTreeSet<String>) {
+    match e {
+        Expr::Num(_) | Expr::Sym(_) => {}
+        Expr::Add(v) | Expr::Mul(v) => v.iter().for_each(|x| positive_required(x, out)),
+        Expr::Pow(b, x) => {
+            if x.as_int().is_none() {
+                out.extend(b.free_symbols());
+            }
+            positive_required(b, out);
+            positive_required(x, out);
+        }
+        Expr::Func(f, x) => {
+            if f.entry().domain != super::func::Domain::All {
+                out.extend(x.free_symbols());
+            }
+            positive_required(x, out);
+        }
+    }
+}
+
+/// The rational with the smallest denominator (up to 10⁴) within 10⁻¹² relative of `v`:
+/// `0.1` as 1/10, not its binary expansion.
+fn simplest_near(v: f64) -> Option<BigRational> {
+    if !v.is_finite() || v.abs() > 1e12 {
+        return None;
+    }
+    (1i64..=10_000).find_map(|d| {
+        let n = (v * d as f64).round();
+        ((n / d as f64 - v).abs() <= 1e-12 * v.abs().max(1e-300))
+            .then(|| BigRational::new(BigInt::from(n as i64), BigInt::from(d)))
+    })
+}

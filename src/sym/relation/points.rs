@@ -1,0 +1,415 @@
+//! The relation at points: the assumptions, whole-number repairs, definedness, small
+//! points of the domains, the verdict at one point with its re-checked witness, and
+//! the range of the difference over the domains.
+
+use super::*;
+
+impl Problem<'_> {
+    /// The point in floating point, with the named constants.
+    pub(super) fn f64_point(&self, at: &BTreeMap<String, BigRational>) -> BTreeMap<String, f64> {
+        let mut atf = to_f64_point(at);
+        for (k, v) in &self.consts {
+            atf.entry(k.clone()).or_insert(*v);
+        }
+        atf
+    }
+
+    pub(super) fn assumptions_hold(&self, at: &BTreeMap<String, BigRational>) -> bool {
+        let atf = self.f64_point(at);
+        self.opts
+            .assumptions
+            .iter()
+            .all(|(a, r, b)| match (a.eval_exact(at), b.eval_exact(at)) {
+                (Ok(x), Ok(y)) => holds_exact(&x, r, &y).unwrap_or(false),
+                _ => match (a.eval_f64(&atf), b.eval_f64(&atf)) {
+                    (Ok(x), Ok(y)) => holds(x, r, y),
+                    _ => false,
+                },
+            })
+    }
+
+    /// The point with each whole-number symbol that the assumptions bound linearly
+    /// (`Y - 1 <= (X - D)/2` and `(X - D)/2 < Y`: a size derived by `floor`) set to the
+    /// smallest whole number they allow at the other symbols' values, so that random
+    /// points satisfy a derived size's relation instead of missing it almost always.
+    /// `None` when the bounds leave no whole number.
+    pub(super) fn repair(
+        &self,
+        at: &BTreeMap<String, BigRational>,
+        ints: &BTreeSet<String>,
+    ) -> Option<BTreeMap<String, BigRational>> {
+        let mut at = at.clone();
+        for s in ints {
+            if !at.contains_key(s) {
+                continue;
+            }
+            // Bounds on s: (value, strict).
+            let mut lo: Option<(BigRational, bool)> = None;
+            let mut hi: Option<(BigRational, bool)> = None;
+            let mut tighten = |b: BigRational, strict: bool, lower: bool| {
+                let slot = if lower { &mut lo } else { &mut hi };
+                let better = match slot {
+                    None => true,
+                    Some((v, st)) => {
+                        if lower {
+                            b > *v || (b == *v && strict && !*st)
+                        } else {
+                            b < *v || (b == *v && strict && !*st)
+                        }
+                    }
+                };
+                if better {
+                    *slot = Some((b, strict));
+                }
+            };
+            let mut any = false;
+            for (a, r, b) in &self.opts.assumptions {
+                let d = crate::sym::expand(&(a.clone() - b.clone()));
+                if !d.free_symbols().contains(s) {
+                    continue;
+                }
+                let Some(c) = crate::sym::expand(&d.diff(s)).as_num().cloned() else {
+                    continue;
+                };
+                if c.is_zero() {
+                    continue;
+                }
+                let Ok(v) = d.subs(s, &Expr::zero()).eval_exact(&at) else {
+                    continue;
+                };
+                // c s + v  rel  0.
+                let x = -v / c.clone();
+                let flip = c.is_negative();
+                any = true;
+                match r {
+                    Rel::Eq => {
+                        tighten(x.clone(), false, true);
+                        tighten(x, false, false);
+                    }
+                    Rel::Le | Rel::Lt => tighten(x, matches!(r, Rel::Lt), flip),
+                    Rel::Ge | Rel::Gt => tighten(x, matches!(r, Rel::Gt), !flip),
+                    _ => {}
+                }
+            }
+            if !any {
+                continue;
+            }
+            if let Some(d) = self.opts.domains.get(s) {
+                if let Some((v, st)) = &d.lo {
+                    tighten(v.clone(), *st, true);
+                }
+                if let Some((v, st)) = &d.hi {
+                    tighten(v.clone(), *st, false);
+                }
+            }
+            let whole = |b: &BigRational, strict: bool, lower: bool| -> BigRational {
+                let n = if lower { b.ceil() } else { b.floor() };
+                match (strict && n == *b, lower) {
+                    (true, true) => n + BigRational::one(),
+                    (true, false) => n - BigRational::one(),
+                    _ => n,
+                }
+            };
+            let value = match (&lo, &hi) {
+                (Some((l, sl)), h) => {
+                    let v = whole(l, *sl, true);
+                    if let Some((h, sh)) = h {
+                        if v > whole(h, *sh, false) {
+                            return None;
+                        }
+                    }
+                    v
+                }
+                (None, Some((h, sh))) => whole(h, *sh, false),
+                (None, None) => continue,
+            };
+            at.insert(s.clone(), value);
+        }
+        Some(at)
+    }
+
+    /// Whether every definedness condition holds at the point: `Some(false)` when one
+    /// fails, `None` when one cannot be decided there.
+    pub(super) fn defined_at(&self, at: &BTreeMap<String, BigRational>) -> Option<bool> {
+        let mut all = Some(true);
+        for c in &self.conds {
+            match eval_exact(c.expr(), at) {
+                Ok(v) => {
+                    if !c.holds_at(&v) {
+                        return Some(false);
+                    }
+                }
+                Err(_) => match enclose(c.expr(), at) {
+                    Some((lo, hi)) => {
+                        let ok = match c {
+                            Condition::NonZero(_) => lo > 0.0 || hi < 0.0,
+                            Condition::Positive(_) => lo > 0.0,
+                            Condition::NonNegative(_) => lo >= 0.0,
+                        };
+                        let bad = match c {
+                            Condition::NonZero(_) => false,
+                            Condition::Positive(_) => hi <= 0.0,
+                            Condition::NonNegative(_) => hi < 0.0,
+                        };
+                        if bad {
+                            return Some(false);
+                        }
+                        if !ok {
+                            all = None;
+                        }
+                    }
+                    None => all = None,
+                },
+            }
+        }
+        all
+    }
+
+    /// Small points of the domains, simplest first (at most `cap`).
+    pub(super) fn small_points(&self, cap: usize) -> Vec<BTreeMap<String, BigRational>> {
+        let names: Vec<&String> = self.syms.iter().collect();
+        let cands: Vec<Vec<BigRational>> = names.iter().map(|s| self.dom.candidates(s)).collect();
+        if cands.iter().any(|c| c.is_empty()) {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        // Tuples of candidate indices by increasing sum (simplest values first).
+        fn fill(
+            k: usize,
+            left: usize,
+            lens: &[usize],
+            idx: &mut Vec<usize>,
+            out: &mut Vec<Vec<usize>>,
+            cap: usize,
+        ) {
+            if out.len() >= cap {
+                return;
+            }
+            if k == lens.len() {
+                if left == 0 {
+                    out.push(idx.clone());
+                }
+                return;
+            }
+            for i in 0..lens[k].min(left + 1) {
+                idx.push(i);
+                fill(k + 1, left - i, lens, idx, out, cap);
+                idx.pop();
+            }
+        }
+        let lens: Vec<usize> = cands.iter().map(Vec::len).collect();
+        let max_sum: usize = lens.iter().map(|l| l - 1).sum();
+        let mut tuples = Vec::new();
+        for total in 0..=max_sum {
+            fill(0, total, &lens, &mut Vec::new(), &mut tuples, cap);
+            if tuples.len() >= cap {
+                break;
+            }
+        }
+        for idx in tuples {
+            out.push(
+                names
+                    .iter()
+                    .zip(&idx)
+                    .zip(&cands)
+                    .map(|((n, &i), c)| ((*n).clone(), c[i].clone()))
+                    .collect(),
+            );
+        }
+        out
+    }
+
+    /// The verdict at one point: `Ok(true)` holds, `Err(witness)` fails (re-checked),
+    /// `Ok(false)` cannot tell there.
+    pub(super) fn at_point(&self, at: &BTreeMap<String, BigRational>) -> PointResult {
+        if !self.assumptions_hold(at) {
+            return PointResult::Skip("the assumptions do not hold".into());
+        }
+        match self.defined_at(at) {
+            Some(true) => {}
+            Some(false) => return PointResult::Skip("a side is undefined".into()),
+            None => return PointResult::Skip("cannot tell whether a side is defined".into()),
+        }
+        if let (Ok(l), Ok(r)) = (eval_exact(self.lhs, at), eval_exact(self.rhs, at)) {
+            match holds_exact(&l, self.rel, &r) {
+                Some(true) => return PointResult::Holds { exact: true },
+                Some(false) => {
+                    return PointResult::Fails(Witness {
+                        point: at.clone(),
+                        left: l.to_string(),
+                        right: r.to_string(),
+                        checked_by: "exact evaluation".into(),
+                        ..Witness::default()
+                    })
+                }
+                None => {}
+            }
+        }
+        let atf = self.f64_point(at);
+        let (Ok(l), Ok(r)) = (self.lhs.eval_f64(&atf), self.rhs.eval_f64(&atf)) else {
+            return PointResult::Skip("a side cannot be evaluated".into());
+        };
+        // A floating-point comparison counts only where both sides have an enclosure
+        // (no overflow, no underflow).
+        let (Some(le), Some(re)) = (enclose(self.lhs, at), enclose(self.rhs, at)) else {
+            return PointResult::Skip(
+                "a side under- or overflows in floating point, which decides nothing".into(),
+            );
+        };
+        if !l.is_finite() || !r.is_finite() {
+            return PointResult::Skip("a side is not finite".into());
+        }
+        if holds(l, self.rel, r) {
+            return PointResult::Holds { exact: false };
+        }
+        if fails_enclosed(le, self.rel, re) {
+            PointResult::Fails(Witness {
+                point: at.clone(),
+                left: format!("≈ {l:.10}"),
+                right: format!("≈ {r:.10}"),
+                checked_by: "interval enclosure".into(),
+                ..Witness::default()
+            })
+        } else {
+            PointResult::Skip(format!(
+                "at {}: left ≈ {l:.10}, right ≈ {r:.10} differ in floating point, but interval bounds cannot confirm it",
+                show(at)
+            ))
+        }
+    }
+
+    /// A simpler witness: each coordinate replaced by the simplest candidate at which
+    /// the relation still fails (re-checked at the final point).
+    pub(super) fn shrink(&self, w: Witness) -> Witness {
+        let mut best = w;
+        for s in self.syms.iter() {
+            for c in self.dom.candidates(s) {
+                if best.point.get(s) == Some(&c) {
+                    break;
+                }
+                let mut p = best.point.clone();
+                p.insert(s.clone(), c);
+                if let PointResult::Fails(w2) = self.at_point(&p) {
+                    best = w2;
+                    break;
+                }
+            }
+        }
+        best
+    }
+
+    pub(super) fn definedness(&self) -> Definedness {
+        Definedness {
+            open: self
+                .conds
+                .iter()
+                .filter(|c| !condition_holds(c, &self.dom))
+                .cloned()
+                .collect(),
+        }
+    }
+
+    /// `undecided` when a proof would rest on a condition not shown on the domains,
+    /// with a point where the claim is undefined when one is found.
+    pub(super) fn undefined(&self, d: &Definedness, what: &str) -> Option<Decision> {
+        self.undefined_where(d, what).map(|(u, _)| u)
+    }
+
+    /// [`Problem::undefined`], and whether a point where the claim is undefined was found.
+    pub(super) fn undefined_where(&self, d: &Definedness, what: &str) -> Option<(Decision, bool)> {
+        if d.open.is_empty() {
+            return None;
+        }
+        let shown: Vec<String> = d.open.iter().map(|c| c.to_string()).collect();
+        for p in self.small_points(256) {
+            if !self.assumptions_hold(&p) {
+                continue;
+            }
+            for c in &d.open {
+                if let Ok(v) = eval_exact(c.expr(), &p) {
+                    if !c.holds_at(&v) {
+                        let at = if p.is_empty() {
+                            "everywhere".to_string()
+                        } else {
+                            format!("at {}", show(&p))
+                        };
+                        return Some((
+                            decision(
+                                Verdict::Undecided,
+                                Method::None,
+                                format!("{what}, but the claim is undefined {at} ({c} fails)"),
+                            ),
+                            true,
+                        ));
+                    }
+                }
+            }
+        }
+        Some((
+            decision(
+                Verdict::Undecided,
+                Method::None,
+                format!(
+                    "{what}, but tq cannot show that the claim is defined on the domains ({})",
+                    shown.join(", ")
+                ),
+            ),
+            false,
+        ))
+    }
+
+    /// The range of `lhs − rhs` over the domains and whether it decides the relation:
+    /// `Some(true)` proved, `Some(false)` false everywhere.
+    pub(super) fn by_range(&self) -> (Interval, Option<bool>) {
+        let d = self.lhs.clone() - self.rhs.clone();
+        let i = range(&d, &self.dom);
+        let verdict = match self.rel {
+            Rel::Ge if i.lo_above_zero(false) => Some(true),
+            Rel::Gt if i.lo_above_zero(true) => Some(true),
+            Rel::Le if i.hi_below_zero(false) => Some(true),
+            Rel::Lt if i.hi_below_zero(true) => Some(true),
+            Rel::Eq if i.excludes_zero() => Some(false),
+            Rel::Ge if i.hi_below_zero(true) => Some(false),
+            Rel::Gt if i.hi_below_zero(false) => Some(false),
+            Rel::Le if i.lo_above_zero(true) => Some(false),
+            Rel::Lt if i.lo_above_zero(false) => Some(false),
+            _ => None,
+        };
+        (i, verdict)
+    }
+
+    /// A refutation by range: a defined point of the domains, where the ranges of the
+    /// two sides (the point substituted) separate.
+    pub(super) fn range_witness(&self, i: &Interval) -> Option<Witness> {
+        for p in self.small_points(256) {
+            if !self.assumptions_hold(&p) || self.defined_at(&p) != Some(true) {
+                continue;
+            }
+            let (l, r) = (subs_point(self.lhs, &p), subs_point(self.rhs, &p));
+            let (li, ri) = (range(&l, &self.dom), range(&r, &self.dom));
+            let dl = range(&(l.clone() - r.clone()), &self.dom);
+            let fails = match self.rel {
+                Rel::Eq => dl.excludes_zero(),
+                Rel::Ge => dl.hi_below_zero(true),
+                Rel::Gt => dl.hi_below_zero(false),
+                Rel::Le => dl.lo_above_zero(true),
+                Rel::Lt => dl.lo_above_zero(false),
+                _ => false,
+            };
+            if fails {
+                let side = |e: &Expr, i: &Interval| match e.as_num() {
+                    Some(v) => v.to_string(),
+                    None => format!("{} ∈ {i}", to_ascii(e)),
+                };
+                return Some(Witness {
+                    point: p,
+                    left: side(&l, &li),
+                    right: side(&r, &ri),
+                    checked_by: format!("range (left − right ∈ {i} on the domains)"),
+                    ..Witness::default()
+                });
+            }
+        }
+        None
+    }
+}

@@ -1,0 +1,100 @@
+//! The witness of a refutation: the point, both values, and how the failure was re-checked.
+
+use super::{show, simplest_near};
+use num_rational::BigRational;
+use std::collections::BTreeMap;
+
+/// A point at which the relation fails, re-checked by a path other than the one that
+/// found it.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Witness {
+    /// The value of every symbol of the claim (empty for constants); for a refutation
+    /// by a sampled run or Monte Carlo, every size and symbol of the run.
+    pub point: BTreeMap<String, BigRational>,
+    /// The left side there (exact, or `≈` a floating-point value, or its range; a
+    /// Monte Carlo estimate).
+    pub left: String,
+    /// The right side there.
+    pub right: String,
+    /// How the failure was re-checked: `exact evaluation`, `interval enclosure`,
+    /// `range`, the gather form of the backward program, the halves of the trials.
+    pub checked_by: String,
+    /// Sampled runs and Monte Carlo: the element (`b = 0, t = 1, c = 0`), the
+    /// statement of an `includes` block, or the layer or step the moments are taken at.
+    pub element: Option<String>,
+    /// Sampled runs and Monte Carlo: the seed of the run or of the trials.
+    pub seed: Option<u64>,
+    /// Monte Carlo: the estimate of left − right, its interval (estimate ± z standard
+    /// errors) and the number of trials.
+    pub estimate: Option<String>,
+}
+
+impl Witness {
+    /// `at a = 2, b = 1: left 2/9, right 1/9` (`left …, right …` for constants).
+    pub fn describe(&self) -> String {
+        let values = format!("left {}, right {}", self.left, self.right);
+        if self.point.is_empty() {
+            values
+        } else {
+            format!("at {}: {values}", show(&self.point))
+        }
+    }
+
+    /// A witness of a sampled run or of Monte Carlo: the run's sizes and symbols (as
+    /// exact rationals where the sample value is one), the element, the seed.
+    pub fn of_run(
+        values: &BTreeMap<String, f64>,
+        element: String,
+        seed: u64,
+        left: String,
+        right: String,
+        checked_by: String,
+    ) -> Witness {
+        let point = values
+            .iter()
+            .filter_map(|(k, v)| {
+                let r = BigRational::from_float(*v)?;
+                // Sample values are written as short decimals or fractions: the
+                // simplest rational within rounding of the float stands for it.
+                Some((k.clone(), simplest_near(*v).unwrap_or(r)))
+            })
+            .collect();
+        Witness {
+            point,
+            left,
+            right,
+            checked_by,
+            element: Some(element),
+            seed: Some(seed),
+            estimate: None,
+        }
+    }
+
+    /// The JSON form: `{"point":{"x":"1/2"},"left","right","checked_by"}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        let point: serde_json::Map<String, serde_json::Value> = self
+            .point
+            .iter()
+            .map(|(k, v)| (k.clone(), serde_json::Value::String(v.to_string())))
+            .collect();
+        let mut out = serde_json::json!({
+            "point": point,
+            "left": self.left,
+            "right": self.right,
+            "checked_by": self.checked_by,
+        });
+        // The fields of sampled-run and Monte Carlo witnesses, only where they apply.
+        if let Some(o) = out.as_object_mut() {
+            if let Some(e) = &self.element {
+                o.insert("element".into(), serde_json::Value::String(e.clone()));
+            }
+            if let Some(s) = self.seed {
+                o.insert("seed".into(), serde_json::json!(s));
+            }
+            if let Some(e) = &self.estimate {
+                o.insert("estimate".into(), serde_json::Value::String(e.clone()));
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,330 @@
+//! The mutations of the fuzz run: by characters (fragments of the language and hostile
+//! ones, numbers at their limits) and by the language's structure (lines, numbers,
+//! operator chains, nesting), and how one is applied to a source.
+
+use super::*;
+
+/// Fragments a mutation may insert: the language's tokens and some hostile ones.
+pub(crate) const FRAGMENTS: &[&str] = &[
+    "[",
+    "]",
+    "(",
+    ")",
+    "{",
+    "}",
+    "_",
+    "^",
+    "^{",
+    "_{",
+    "'",
+    ",",
+    ":",
+    "=",
+    "+=",
+    "-=",
+    "==",
+    "~=",
+    "<=",
+    "~",
+    "..",
+    ".grad",
+    "+",
+    "-",
+    "*",
+    "/",
+    " ",
+    "\n",
+    "\n  ",
+    "\t",
+    "#",
+    "0",
+    "1",
+    "-1",
+    "99999999999999999999",
+    "1e400",
+    "0.5",
+    "x",
+    "I",
+    "J'",
+    "dx",
+    "DX",
+    "l",
+    "l+1",
+    "t-1",
+    "2x+1",
+    "for ",
+    "for l in 0..L-1:\n  ",
+    "claim ",
+    "expect refuted\n",
+    "expect error E0202\n",
+    "param ",
+    "input ",
+    "grad ",
+    "size ",
+    "index ",
+    "symbol ",
+    "boundary zero\n",
+    "softmax_{w}(",
+    "sum_{i}(",
+    "sigmoid(",
+    "σ",
+    "Δx",
+    "≈",
+    "ℓ",
+    "←",
+    "é",
+    "\u{0}",
+    "d(u)/d(a)",
+    "Var(",
+    "E[",
+    "solve(",
+    "at a = 2",
+    "given ",
+    "sample B = 1000000000\n",
+    "[a > 0]",
+    "w[t]",
+];
+
+/// Numbers a grammar-aware mutation puts in place of a number of the file.
+pub(crate) const NUMBERS: &[&str] = &[
+    "0",
+    "-1",
+    "1",
+    "10000",
+    "10001",
+    "1000000",
+    "1000001",
+    "2147483648",
+    "999999999999",
+    "9223372036854775807",
+    "9223372036854775808",
+    "99999999999999999999999999999",
+    "1e400",
+    "-1e400",
+    "0.000001",
+    "4096",
+    "2000",
+    "800",
+];
+
+#[derive(Debug, Clone)]
+pub(crate) enum Mutation {
+    Delete {
+        at: usize,
+        len: usize,
+    },
+    Insert {
+        at: usize,
+        frag: usize,
+    },
+    Duplicate {
+        at: usize,
+        len: usize,
+    },
+    Swap {
+        a: usize,
+        b: usize,
+        len: usize,
+    },
+    /// Grammar-aware: whole lines.
+    DeleteLine {
+        line: usize,
+    },
+    DuplicateLine {
+        line: usize,
+        times: usize,
+    },
+    SwapLines {
+        a: usize,
+        b: usize,
+    },
+    /// The k-th number of the file becomes one of [`NUMBERS`].
+    Number {
+        k: usize,
+        value: usize,
+    },
+    /// The right-hand side of a line (after its last `=`) repeated as a sum or product.
+    Repeat {
+        line: usize,
+        times: usize,
+        product: bool,
+    },
+    /// The right-hand side of a line wrapped in brackets.
+    Deepen {
+        line: usize,
+        levels: usize,
+    },
+    /// A byte replaced (invalid UTF-8 is read lossily, as a file would be refused).
+    Byte {
+        at: usize,
+        value: u8,
+    },
+}
+
+pub(crate) fn mutation() -> impl Strategy<Value = Mutation> {
+    prop_oneof![
+        (any::<usize>(), 1usize..40).prop_map(|(at, len)| Mutation::Delete { at, len }),
+        (any::<usize>(), 0..FRAGMENTS.len()).prop_map(|(at, frag)| Mutation::Insert { at, frag }),
+        (any::<usize>(), 1usize..80).prop_map(|(at, len)| Mutation::Duplicate { at, len }),
+        (any::<usize>(), any::<usize>(), 1usize..20).prop_map(|(a, b, len)| Mutation::Swap {
+            a,
+            b,
+            len
+        }),
+        any::<usize>().prop_map(|line| Mutation::DeleteLine { line }),
+        (any::<usize>(), 1usize..4)
+            .prop_map(|(line, times)| Mutation::DuplicateLine { line, times }),
+        (any::<usize>(), any::<usize>()).prop_map(|(a, b)| Mutation::SwapLines { a, b }),
+        (any::<usize>(), 0..NUMBERS.len()).prop_map(|(k, value)| Mutation::Number { k, value }),
+        (
+            any::<usize>(),
+            prop_oneof![1usize..10, 10usize..300],
+            any::<bool>()
+        )
+            .prop_map(|(line, times, product)| Mutation::Repeat {
+                line,
+                times,
+                product
+            }),
+        (any::<usize>(), prop_oneof![1usize..8, 8usize..80])
+            .prop_map(|(line, levels)| Mutation::Deepen { line, levels }),
+        (any::<usize>(), any::<u8>()).prop_map(|(at, value)| Mutation::Byte { at, value }),
+    ]
+}
+
+/// The lines of a text (without their ends).
+pub(crate) fn lines_of(s: &str) -> Vec<String> {
+    s.split('\n').map(str::to_string).collect()
+}
+
+/// The byte ranges of the numbers of a text.
+pub(crate) fn numbers_in(s: &str) -> Vec<(usize, usize)> {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        let starts = b[i].is_ascii_digit()
+            && (i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_'));
+        if starts {
+            let j = (i..b.len())
+                .find(|&j| !(b[j].is_ascii_digit() || b[j] == b'.'))
+                .unwrap_or(b.len());
+            out.push((i, j));
+            i = j;
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+pub(crate) fn floor_char(s: &str, i: usize) -> usize {
+    let mut i = i.min(s.len());
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+pub(crate) fn apply(src: &str, muts: &[Mutation]) -> String {
+    let mut s = src.to_string();
+    for m in muts {
+        let n = s.len().max(1);
+        match *m {
+            Mutation::Delete { at, len } => {
+                let a = floor_char(&s, at % n);
+                let b = floor_char(&s, a + len);
+                s.replace_range(a..b, "");
+            }
+            Mutation::Insert { at, frag } => {
+                let a = floor_char(&s, at % n);
+                s.insert_str(a, FRAGMENTS[frag]);
+            }
+            Mutation::Duplicate { at, len } => {
+                let a = floor_char(&s, at % n);
+                let b = floor_char(&s, a + len);
+                let piece = s[a..b].to_string();
+                s.insert_str(b, &piece);
+            }
+            Mutation::DeleteLine { line } => {
+                let mut ls = lines_of(&s);
+                let k = line % ls.len();
+                ls.remove(k);
+                s = ls.join("\n");
+            }
+            Mutation::DuplicateLine { line, times } => {
+                let mut ls = lines_of(&s);
+                let k = line % ls.len();
+                for _ in 0..times {
+                    ls.insert(k, ls[k].clone());
+                }
+                s = ls.join("\n");
+            }
+            Mutation::SwapLines { a, b } => {
+                let mut ls = lines_of(&s);
+                let n = ls.len();
+                ls.swap(a % n, b % n);
+                s = ls.join("\n");
+            }
+            Mutation::Number { k, value } => {
+                let nums = numbers_in(&s);
+                if !nums.is_empty() {
+                    let (a, b) = nums[k % nums.len()];
+                    s.replace_range(a..b, NUMBERS[value]);
+                }
+            }
+            Mutation::Repeat {
+                line,
+                times,
+                product,
+            } => {
+                let mut ls = lines_of(&s);
+                let k = line % ls.len();
+                if let Some(eq) = ls[k].rfind('=') {
+                    let rhs = ls[k][eq + 1..].trim().to_string();
+                    if !rhs.is_empty() {
+                        let sep = if product { " " } else { " + " };
+                        let piece = format!("({rhs})");
+                        let rep = vec![piece; times + 1].join(sep);
+                        ls[k] = format!("{} {rep}", &ls[k][..eq + 1]);
+                    }
+                }
+                s = ls.join("\n");
+            }
+            Mutation::Deepen { line, levels } => {
+                let mut ls = lines_of(&s);
+                let k = line % ls.len();
+                if let Some(eq) = ls[k].rfind('=') {
+                    let rhs = ls[k][eq + 1..].trim().to_string();
+                    if !rhs.is_empty() {
+                        ls[k] = format!(
+                            "{} {}{rhs}{}",
+                            &ls[k][..eq + 1],
+                            "(".repeat(levels),
+                            ")".repeat(levels)
+                        );
+                    }
+                }
+                s = ls.join("\n");
+            }
+            Mutation::Byte { at, value } => {
+                let mut bytes = s.into_bytes();
+                if !bytes.is_empty() {
+                    let k = at % bytes.len();
+                    bytes[k] = value;
+                }
+                s = String::from_utf8_lossy(&bytes).into_owned();
+            }
+            Mutation::Swap { a, b, len } => {
+                let a0 = floor_char(&s, a % n);
+                let a1 = floor_char(&s, a0 + len);
+                let piece = s[a0..a1].to_string();
+                s.replace_range(a0..a1, "");
+                let n2 = s.len().max(1);
+                let b0 = floor_char(&s, b % n2);
+                s.insert_str(b0, &piece);
+            }
+        }
+    }
+    s
+}
