@@ -346,12 +346,47 @@ pub fn lower_with<A: Atoms + ?Sized>(e: &ast::Expr, atoms: &mut A) -> Result<Exp
     })
 }
 
+/// Named entries in the order of their last write: writing a name again moves it to the
+/// end. (A `retain` over the whole list at every write made a chain of 50,000 scalar
+/// statements quadratic.)
+struct Latest<T> {
+    items: Vec<Option<(String, T)>>,
+    pos: std::collections::HashMap<String, usize>,
+}
+
+impl<T> Default for Latest<T> {
+    fn default() -> Self {
+        Latest {
+            items: Vec::new(),
+            pos: std::collections::HashMap::new(),
+        }
+    }
+}
+
+impl<T> Latest<T> {
+    fn remove(&mut self, name: &str) {
+        if let Some(i) = self.pos.remove(name) {
+            self.items[i] = None;
+        }
+    }
+
+    fn push(&mut self, name: String, v: T) {
+        self.remove(&name);
+        self.pos.insert(name.clone(), self.items.len());
+        self.items.push(Some((name, v)));
+    }
+
+    fn into_vec(self) -> Vec<(String, T)> {
+        self.items.into_iter().flatten().collect()
+    }
+}
+
 /// The index-free values of a program, each written out as an expression of the
 /// symbols where it can be (in program order), and the values it computes that cannot
 /// be (see [`Scope::opaque`]).
 fn values_in(program: &Program) -> (Scope, Vec<(String, Expr)>) {
     let mut sc = Scope::default();
-    let mut values: Vec<(String, Expr)> = Vec::new();
+    let mut values: Latest<Expr> = Latest::default();
     // The nodes of the values written out so far ([`MAX_PROGRAM_NODES`]).
     let mut file_nodes = 0usize;
     for item in &program.items {
@@ -366,7 +401,7 @@ fn values_in(program: &Program) -> (Scope, Vec<(String, Expr)>) {
                 }
                 if file_nodes > MAX_PROGRAM_NODES {
                     sc.defs.remove(&name);
-                    values.retain(|(n, _)| *n != name);
+                    values.remove(&name);
                     sc.large.insert(name.clone());
                     sc.opaque.insert(
                         name,
@@ -379,7 +414,7 @@ fn values_in(program: &Program) -> (Scope, Vec<(String, Expr)>) {
                     Ok(v) => v,
                     Err((over, why)) => {
                         sc.defs.remove(&name);
-                        values.retain(|(n, _)| *n != name);
+                        values.remove(&name);
                         let why = if over {
                             sc.large.insert(name.clone());
                             format!("it is not written out: {why}")
@@ -398,15 +433,14 @@ fn values_in(program: &Program) -> (Scope, Vec<(String, Expr)>) {
                 if v.node_count() > MAX_VALUE_NODES {
                     // `+=` on a value: the sum of its parts is over the budget too.
                     sc.defs.remove(&name);
-                    values.retain(|(n, _)| *n != name);
+                    values.remove(&name);
                     sc.large.insert(name.clone());
                     sc.opaque.insert(name, format!("it is not written out: written out in the inputs it would have more than {MAX_VALUE_NODES} expression nodes"));
                     continue;
                 }
                 file_nodes = file_nodes.saturating_add(v.node_count());
                 sc.defs.insert(name.clone(), v.clone());
-                values.retain(|(n, _)| *n != name);
-                values.push((name, v));
+                values.push(name, v);
             }
             ItemKind::Loop(l) => opaque_in(&l.body, &mut sc),
             ItemKind::ForIndices(f) => opaque_in(&f.body, &mut sc),
@@ -414,7 +448,7 @@ fn values_in(program: &Program) -> (Scope, Vec<(String, Expr)>) {
             _ => {}
         }
     }
-    (sc, values)
+    (sc, values.into_vec())
 }
 
 /// Marks the values written in a block (a loop, an update rule) as opaque: their
@@ -526,7 +560,7 @@ pub fn scalar_program(program: &Program, back: &grad::Backward) -> Option<Scalar
     sc.opaque.clear();
     sc.opaque_families.clear();
     // Adjoints: the derived backward program, run exactly.
-    let mut order: Vec<String> = Vec::new();
+    let mut order: Latest<()> = Latest::default();
     let mut failed: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
     // The nodes of the adjoint contributions written out so far ([`MAX_PROGRAM_NODES`]).
     let mut file_nodes = 0usize;
@@ -545,7 +579,7 @@ pub fn scalar_program(program: &Program, back: &grad::Backward) -> Option<Scalar
             // Past the file's budget every adjoint still to come is left out, and so
             // is one whose contributions are not all in.
             sc.grads.remove(&name);
-            order.retain(|n| *n != name);
+            order.remove(&name);
             failed.insert(name);
             continue;
         }
@@ -553,7 +587,7 @@ pub fn scalar_program(program: &Program, back: &grad::Backward) -> Option<Scalar
         // dropped, never kept without that term (and what reads it fails in turn).
         let Ok(v) = lower_counted(&eq.rhs, &sc) else {
             sc.grads.remove(&name);
-            order.retain(|n| *n != name);
+            order.remove(&name);
             failed.insert(name);
             continue;
         };
@@ -561,17 +595,17 @@ pub fn scalar_program(program: &Program, back: &grad::Backward) -> Option<Scalar
         let v = assign(eq.op, sc.grads.get(&name), v);
         if v.node_count() > MAX_VALUE_NODES {
             sc.grads.remove(&name);
-            order.retain(|n| *n != name);
+            order.remove(&name);
             failed.insert(name);
             continue;
         }
         sc.grads.insert(name.clone(), v);
-        order.retain(|n| *n != name);
-        order.push(name);
+        order.push(name, ());
     }
     let adjoints = order
+        .into_vec()
         .into_iter()
-        .map(|n| {
+        .map(|(n, ())| {
             let v = sc.grads[&n].clone();
             (n, v)
         })

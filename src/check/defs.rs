@@ -19,6 +19,18 @@ use crate::diag::Diagnostic;
 use crate::syntax::ast::*;
 use crate::syntax::printer::{print_expr, print_index, print_name};
 use crate::syntax::span::Span;
+use std::collections::{HashMap, HashSet};
+
+/// The positions in `writes` of each key's writes, in order: the checks below compare a
+/// write with the others of its key only (a scan of every earlier write made 50,000
+/// declarations or statements quadratic: 4 s and more than 20 s).
+fn by_key<'w>(writes: &'w [Write]) -> HashMap<&'w str, Vec<usize>> {
+    let mut out: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, w) in writes.iter().enumerate() {
+        out.entry(w.key.as_str()).or_default().push(i);
+    }
+    out
+}
 
 fn article(what: &str) -> &'static str {
     if what.starts_with(['a', 'e', 'i', 'o', 'u']) {
@@ -244,9 +256,11 @@ impl Checker {
     /// E0104: a definition that overlaps an earlier one (`=` after `=` or after `+=`), or
     /// a definition of a declared input, parameter, scalar input, symbol or size.
     fn defined_twice(&mut self, writes: &[Write]) {
+        let keys = by_key(writes);
         for (i, w) in writes.iter().enumerate() {
-            for p in &writes[..i] {
-                if p.key != w.key || !sure(&p.region, &w.region) {
+            let same = keys.get(w.key.as_str()).map_or(&[][..], |v| &v[..]);
+            for p in same.iter().take_while(|&&k| k < i).map(|&k| &writes[k]) {
+                if !sure(&p.region, &w.region) {
                     continue;
                 }
                 let key = &w.key;
@@ -304,6 +318,7 @@ impl Checker {
     /// that this statement or a later one writes at the same position (the same
     /// iteration of every loop): a definition from itself without a shift.
     fn read_before_computed(&mut self, writes: &[Write]) {
+        let keys = by_key(writes);
         for (i, w) in writes.iter().enumerate() {
             let Some(eq) = w.eq else { continue };
             let mut reads: Vec<&Ref> = Vec::new();
@@ -313,22 +328,23 @@ impl Checker {
                     continue;
                 }
                 let key = self.key_of(&r.name);
-                let computed = writes.iter().any(|x| x.key == key && x.eq.is_some());
+                let same = keys.get(key.as_str()).map_or(&[][..], |v| &v[..]);
+                let computed = same.iter().any(|&k| writes[k].eq.is_some());
                 if !computed {
                     continue;
                 }
                 let region = self.region(r, &w.loops, self.is_family(&key));
-                if writes[..i]
+                let split = same.partition_point(|&k| k < i);
+                if same[..split]
                     .iter()
-                    .any(|p| p.key == key && may(&p.region, &region))
+                    .any(|&k| may(&writes[k].region, &region))
                 {
                     continue;
                 }
-                let Some((j, later)) = writes
+                let Some((j, later)) = same[split..]
                     .iter()
-                    .enumerate()
-                    .skip(i)
-                    .find(|(_, x)| x.key == key && x.eq.is_some() && sure(&x.region, &region))
+                    .map(|&k| (k, &writes[k]))
+                    .find(|(_, x)| x.eq.is_some() && sure(&x.region, &region))
                 else {
                     continue;
                 };
@@ -351,7 +367,7 @@ impl Checker {
                         )
                     })
                 } else {
-                    let back = self.reads_through(writes, j, &w.key);
+                    let back = self.reads_through(writes, &keys, j, &w.key);
                     let msg = if back {
                         format!(
                             "`{}` is defined from itself through `{shown}`, without a shift",
@@ -372,7 +388,13 @@ impl Checker {
 
     /// Whether the statement `j` reads `key`, directly or through the values it reads
     /// (the definitions of a cycle).
-    fn reads_through(&self, writes: &[Write], j: usize, key: &str) -> bool {
+    fn reads_through(
+        &self,
+        writes: &[Write],
+        keys: &HashMap<&str, Vec<usize>>,
+        j: usize,
+        key: &str,
+    ) -> bool {
         let reads_of = |w: &Write| -> Vec<String> {
             let mut out = Vec::new();
             if let Some(eq) = w.eq {
@@ -384,7 +406,7 @@ impl Checker {
             }
             out
         };
-        let mut seen: Vec<String> = Vec::new();
+        let mut seen: HashSet<String> = HashSet::new();
         let mut stack = reads_of(&writes[j]);
         while let Some(k) = stack.pop() {
             if k == key {
@@ -393,10 +415,10 @@ impl Checker {
             if seen.contains(&k) {
                 continue;
             }
-            for w in writes.iter().filter(|w| w.key == k) {
-                stack.extend(reads_of(w));
+            for &w in keys.get(k.as_str()).map_or(&[][..], |v| &v[..]) {
+                stack.extend(reads_of(&writes[w]));
             }
-            seen.push(k);
+            seen.insert(k);
         }
         false
     }

@@ -14,8 +14,15 @@ use crate::diag::Diagnostic;
 use crate::syntax::ast::{BinOp, Binding, Expr, RelOp};
 use crate::syntax::printer::{print_expr, print_name};
 use crate::syntax::span::Span;
-use crate::syntax::visit::map_children;
-use std::collections::BTreeSet;
+use crate::syntax::visit::{map_children, walk_expr};
+use std::collections::{BTreeSet, HashMap};
+
+/// The most syntax nodes the resolved settings of one claim may hold together, counted
+/// before each value is substituted. A chain of settings each reading the one before
+/// (`s1 = s0 + 1, s2 = s1 + 1, …`) grows quadratically when written out, a chain of
+/// doublings (`s1 = s0 s0, s2 = s1 s1, …`) exponentially: 10,000 chained settings took
+/// 3.4 GB before. Past the budget the givens are E0513 at the setting that crosses it.
+pub const MAX_GIVEN_NODES: usize = 20_000;
 
 /// One setting: `name = value`, or `name^power = value` (then name = value^(1/power)).
 #[derive(Clone, Debug)]
@@ -38,13 +45,15 @@ struct Setting {
 #[allow(clippy::result_large_err)]
 pub fn resolve(given: &[Expr], at: &[Binding], env: &Env) -> Result<Vec<Expr>, Diagnostic> {
     let mut settings: Vec<Setting> = Vec::new();
+    let mut first_set: HashMap<String, Span> = HashMap::new();
     let mut others: Vec<Expr> = Vec::new();
     for g in given {
         match setting(g, env) {
             Some(s) => {
-                if let Some(first) = settings.iter().find(|f| f.name == s.name) {
-                    return Err(twice(&s.name, s.span, first.span));
+                if let Some(first) = first_set.get(&s.name) {
+                    return Err(twice(&s.name, s.span, *first));
                 }
+                first_set.insert(s.name.clone(), s.span);
                 if let Some(b) = at.iter().find(|b| b.name.name == s.name) {
                     return Err(twice(&s.name, s.span, b.name.span));
                 }
@@ -83,9 +92,14 @@ pub fn resolve(given: &[Expr], at: &[Binding], env: &Env) -> Result<Vec<Expr>, D
         .collect();
     let mut order: Vec<usize> = Vec::new();
     let mut state = vec![0u8; settings.len()]; // 0 new, 1 on the stack, 2 done
+    let index: HashMap<&str, usize> = settings
+        .iter()
+        .enumerate()
+        .map(|(k, s)| (s.name.as_str(), k))
+        .collect();
     fn visit(
         k: usize,
-        settings: &[Setting],
+        index: &HashMap<&str, usize>,
         deps: &[BTreeSet<String>],
         state: &mut [u8],
         order: &mut Vec<usize>,
@@ -102,8 +116,8 @@ pub fn resolve(given: &[Expr], at: &[Binding], env: &Env) -> Result<Vec<Expr>, D
         state[k] = 1;
         path.push(k);
         for d in &deps[k] {
-            if let Some(j) = settings.iter().position(|s| &s.name == d) {
-                visit(j, settings, deps, state, order, path)?;
+            if let Some(&j) = index.get(d.as_str()) {
+                visit(j, index, deps, state, order, path)?;
             }
         }
         path.pop();
@@ -112,7 +126,7 @@ pub fn resolve(given: &[Expr], at: &[Binding], env: &Env) -> Result<Vec<Expr>, D
         Ok(())
     }
     for k in 0..settings.len() {
-        if let Err(cycle) = visit(k, &settings, &deps, &mut state, &mut order, &mut Vec::new()) {
+        if let Err(cycle) = visit(k, &index, &deps, &mut state, &mut order, &mut Vec::new()) {
             let first = &settings[cycle[0]];
             let mut chain: Vec<String> = cycle.iter().map(|&j| settings[j].name.clone()).collect();
             chain.push(first.name.clone());
@@ -131,9 +145,27 @@ pub fn resolve(given: &[Expr], at: &[Binding], env: &Env) -> Result<Vec<Expr>, D
     }
     // Resolve in dependency order: each value reads only resolved values.
     let mut resolved: Vec<Setting> = Vec::new();
+    let mut by_name: HashMap<String, usize> = HashMap::new();
+    let mut sizes: HashMap<String, usize> = HashMap::new();
+    let mut total = 0usize;
     for &k in &order {
         let mut s = settings[k].clone();
-        s.value = substitute(&s.value, &resolved);
+        // The size the value will have written out, before writing it out.
+        let size = substituted_size(&s.value, &sizes);
+        total = total.saturating_add(size);
+        if total > MAX_GIVEN_NODES {
+            return Err(Diagnostic::error(
+                "E0513",
+                s.span,
+                format!(
+                    "the givens written out in each other grow past {MAX_GIVEN_NODES} syntax nodes at `{}`",
+                    s.name
+                ),
+            )
+            .with_label("the settings up to this one, with the names they read replaced by their values, are too large")
+            .with_hint("set the names to numbers or short expressions; a chain of settings that each read the one before grows with every link"));
+        }
+        s.value = substitute(&s.value, &resolved, &by_name);
         if let (Some(p), Some(v)) = (s.power, constant(&s.value)) {
             if p % 2 == 0 && v < 0.0 {
                 return Err(Diagnostic::error(
@@ -150,6 +182,8 @@ pub fn resolve(given: &[Expr], at: &[Binding], env: &Env) -> Result<Vec<Expr>, D
                 .with_hint("set the power to a non-negative value"));
             }
         }
+        sizes.insert(s.name.clone(), size);
+        by_name.insert(s.name.clone(), resolved.len());
         resolved.push(s);
     }
     let mut out: Vec<Expr> = resolved
@@ -172,9 +206,14 @@ pub fn resolve(given: &[Expr], at: &[Binding], env: &Env) -> Result<Vec<Expr>, D
         out.push(match &g {
             // An element or whole-tensor given keeps its left side.
             Expr::Rel(op, l, r, span) if matches!(&**l, Expr::Ref(_)) && *op == RelOp::Eq => {
-                Expr::Rel(*op, l.clone(), Box::new(substitute(r, &resolved)), *span)
+                Expr::Rel(
+                    *op,
+                    l.clone(),
+                    Box::new(substitute(r, &resolved, &by_name)),
+                    *span,
+                )
             }
-            _ => substitute(&g, &resolved),
+            _ => substitute(&g, &resolved, &by_name),
         });
     }
     Ok(out)
@@ -274,12 +313,31 @@ pub fn constant(e: &Expr) -> Option<f64> {
     v.is_finite().then_some(v)
 }
 
-/// `e` with every resolved setting substituted (`a^2` with `a^2 = v` becomes `v`).
-fn substitute(e: &Expr, resolved: &[Setting]) -> Expr {
+/// The syntax nodes of `e` with the resolved values (of the sizes in `sizes`) written in
+/// for the names they set (a power setting adds its exponent's 3 nodes).
+fn substituted_size(e: &Expr, sizes: &HashMap<String, usize>) -> usize {
+    let mut n = 0usize;
+    walk_expr(e, |x| {
+        let own = match x {
+            Expr::Ref(r) if r.indices.is_none() && !r.grad => sizes
+                .get(&print_name(&r.name))
+                .map_or(1, |s| s.saturating_add(3)),
+            _ => 1,
+        };
+        n = n.saturating_add(own);
+        // Sums, softmax and derivatives are not substituted into (see `substitute`).
+        !matches!(x, Expr::Sum(..) | Expr::Softmax(..) | Expr::Deriv(..))
+    });
+    n
+}
+
+/// `e` with every resolved setting substituted (`a^2` with `a^2 = v` becomes `v`);
+/// `by_name` is the position of each resolved name.
+fn substitute(e: &Expr, resolved: &[Setting], by_name: &HashMap<String, usize>) -> Expr {
     let find = |r: &crate::syntax::ast::Ref| {
         (r.indices.is_none() && !r.grad)
             .then(|| print_name(&r.name))
-            .and_then(|n| resolved.iter().find(|s| s.name == n))
+            .and_then(|n| by_name.get(&n).map(|&k| &resolved[k]))
     };
     let group = |v: &Expr| v.clone();
     match e {
@@ -322,14 +380,14 @@ fn substitute(e: &Expr, resolved: &[Setting]) -> Expr {
             }
             Expr::Binary(
                 BinOp::Pow,
-                Box::new(substitute(b, resolved)),
-                Box::new(substitute(x, resolved)),
+                Box::new(substitute(b, resolved, by_name)),
+                Box::new(substitute(x, resolved, by_name)),
                 *span,
             )
         }
         // Sums, softmax and derivatives bind indices of their own; names inside them
         // are left as written.
         Expr::Sum(..) | Expr::Softmax(..) | Expr::Deriv(..) => e.clone(),
-        _ => map_children(e, |x| substitute(x, resolved)),
+        _ => map_children(e, |x| substitute(x, resolved, by_name)),
     }
 }

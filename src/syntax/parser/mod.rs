@@ -35,6 +35,15 @@ pub const MAX_EXPR_DEPTH: usize = 64;
 /// expression (each side of an equation or relation): a chain of n terms is a tree n deep for every later walk (check, sym,
 /// grad, eval, moments, print), so chains are bounded like nesting.
 pub const MAX_EXPR_OPERATORS: usize = 4000;
+/// The parsing work one statement may take: this many names read (each attempt of the
+/// backtracking parser counted) per byte of the statement, plus [`PARSE_STEPS_MIN`].
+/// Nested subscripts were read again at each level on two paths (a reference, then an
+/// index term), so `h_{h_{…}}` 22 deep took 2.8 s and 2,000 deep never ended; past the
+/// limit the statement is E0003. The files of `problems/`, `tests/cases/` and
+/// `tests/robustness/` parse within 1 per byte (measured by setting this to 1).
+pub const PARSE_STEPS_PER_BYTE: usize = 16;
+/// See [`PARSE_STEPS_PER_BYTE`].
+pub const PARSE_STEPS_MIN: usize = 1_000;
 
 fn print_ref_text(r: &Ref) -> String {
     super::printer::print_ref(r)
@@ -76,6 +85,8 @@ pub fn parse(src: &str) -> Parsed {
         ascii: &ascii,
         depth: std::cell::Cell::new(0),
         operators: std::cell::Cell::new(0),
+        steps: std::cell::Cell::new(0),
+        steps_limit: std::cell::Cell::new(PARSE_STEPS_MIN),
         unparsed: Default::default(),
     };
     let mut diagnostics = Vec::new();

@@ -51,6 +51,7 @@ impl Ctx<'_> {
 
     /// A decorated name: base, primes, `^{labels}`, `_x` or `_{...}` in either order.
     pub(super) fn name<'a>(&self, i: In<'a>) -> PResult<'a, Name> {
+        self.parse_step(i)?;
         let (i, _) = ws(i)?;
         let start = i;
         let (mut i, w) = match word(i) {
@@ -127,9 +128,12 @@ impl Ctx<'_> {
     pub(super) fn subscript<'a>(&self, i: In<'a>) -> PResult<'a, Vec<IndexExpr>> {
         let (i, _) = char('_').parse(i)?;
         if let Ok((i2, _)) = char::<_, PErr>('{').parse(i) {
-            let (i2, items) = separated_list1(sym(","), |i| self.index_expr(i)).parse(i2)?;
-            let (i2, _) = sym("}")(i2)?;
-            return Ok((i2, items));
+            // A nesting level like a bracket (`h_{h_{…}}`), under the same depth limit.
+            return self.deeper(i2, |i2| {
+                let (i2, items) = separated_list1(sym(","), |i| self.index_expr(i)).parse(i2)?;
+                let (i2, _) = sym("}")(i2)?;
+                Ok((i2, items))
+            });
         }
         let start = i;
         let (i, tok) = take_while1(|c: char| c.is_ascii_alphanumeric()).parse(i)?;

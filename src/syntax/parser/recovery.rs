@@ -2,7 +2,10 @@
 //! becomes one diagnostic at the furthest position reached.
 
 use super::tokens::{off, sym, word, ws, Ctx, In, KEYWORDS, RESERVED, TOO_DEEP, TOO_LONG};
-use super::{BlockKind, LineResult, MAX_EXPR_DEPTH, MAX_EXPR_OPERATORS};
+use super::{
+    BlockKind, LineResult, MAX_EXPR_DEPTH, MAX_EXPR_OPERATORS, PARSE_STEPS_MIN,
+    PARSE_STEPS_PER_BYTE,
+};
 use crate::diag::Diagnostic;
 use crate::syntax::ast::*;
 use crate::syntax::lines::{Line, MAX_DEPTH};
@@ -198,7 +201,28 @@ impl Ctx<'_> {
         }
         self.depth.set(0);
         self.operators.set(0);
-        match self.statement(text, line, diags, kind) {
+        self.steps.set(0);
+        let bytes = line.end.saturating_sub(line.start);
+        self.steps_limit
+            .set(PARSE_STEPS_MIN.saturating_add(bytes.saturating_mul(PARSE_STEPS_PER_BYTE)));
+        let parsed = self.statement(text, line, diags, kind);
+        // Past the work limit every later step failed, whatever path the parser then
+        // took (an alternative may have swallowed the failure): the statement is refused.
+        if self.steps.get() > self.steps_limit.get() {
+            diags.push(
+                Diagnostic::error(
+                    "E0003",
+                    self.ascii.span(line.start, line.end.min(line.start + 1)),
+                    format!(
+                        "the statement needs more than {PARSE_STEPS_PER_BYTE} parsing steps per character"
+                    ),
+                )
+                .with_label("this statement")
+                .with_hint("names nested in subscripts are read again at every level: write the statement with fewer nested subscripts"),
+            );
+            return None;
+        }
+        match parsed {
             Ok((rest, result)) => {
                 let (rest, _) = ws(rest).unwrap_or((rest, rest));
                 if !rest.fragment().is_empty() {

@@ -22,6 +22,7 @@ pub(super) fn off(i: &In<'_>) -> usize {
 
 pub(super) const TOO_DEEP: &str = "a shallower expression";
 pub(super) const TOO_LONG: &str = "a shorter expression";
+pub(super) const TOO_MUCH: &str = "a statement that needs less parsing work";
 
 /// Words that end an expression (they introduce the next part of a statement).
 pub(super) const RESERVED: &[&str] = &[
@@ -98,11 +99,29 @@ pub(super) struct Ctx<'s> {
     pub(super) depth: std::cell::Cell<usize>,
     /// Binary operators read so far in the current statement.
     pub(super) operators: std::cell::Cell<usize>,
+    /// Names read so far in the current statement, each attempt counted (backtracking
+    /// reads a name again), against `steps_limit` ([`super::PARSE_STEPS_PER_BYTE`]).
+    pub(super) steps: std::cell::Cell<usize>,
+    pub(super) steps_limit: std::cell::Cell<usize>,
     /// Names that lines which failed to parse would have defined.
     pub(super) unparsed: std::cell::RefCell<Vec<String>>,
 }
 
 impl Ctx<'_> {
+    /// Counts one step of parsing work; past the statement's limit every later step
+    /// fails, and the statement is refused with E0003 (`recovery.rs`).
+    pub(super) fn parse_step<'a>(&self, i: In<'a>) -> Result<(), nom::Err<PErr>> {
+        let n = self.steps.get() + 1;
+        self.steps.set(n);
+        if n > self.steps_limit.get() {
+            return Err(nom::Err::Failure(PErr {
+                offset: off(&i),
+                expected: TOO_MUCH,
+            }));
+        }
+        Ok(())
+    }
+
     pub(super) fn span(&self, from: In<'_>, to: In<'_>) -> Span {
         self.ascii.span(off(&from), off(&to))
     }
