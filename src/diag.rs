@@ -111,6 +111,17 @@ impl Diagnostic {
     /// then costs each diagnostic its own lines, not the whole file (30,000 one-line
     /// errors in a 60 KB file took 9 s, each copying and scanning the file).
     fn report_over(&self, path: &str, src: &str, lines: Option<&LineIndex>) -> miette::Report {
+        self.report_drawn(path, src, lines, true)
+    }
+
+    /// The report, with the source lines drawn only when `draw` is set.
+    fn report_drawn(
+        &self,
+        path: &str,
+        src: &str,
+        lines: Option<&LineIndex>,
+        draw: bool,
+    ) -> miette::Report {
         let start = (self.span.start as usize).min(src.len());
         let len = (self.span.len()).min(src.len() - start);
         let related = self
@@ -136,6 +147,9 @@ impl Diagnostic {
             hint: self.hint.clone(),
             related,
         };
+        if !draw {
+            return miette::Report::new(report);
+        }
         let Some(lines) = lines else {
             let named = miette::NamedSource::new(path, src.to_string()).with_language("tq");
             return miette::Report::new(report).with_source_code(named);
@@ -319,17 +333,71 @@ pub fn render_with(
     let mut out = String::new();
     let lines = LineIndex::new(src);
     for d in diags {
-        let report = d.report_over(path, src, Some(&lines));
+        let widest = widest_drawn_line(d, src, &lines);
+        let draw = widest <= MAX_DRAWN_LINE;
+        let report = d.report_drawn(path, src, Some(&lines), draw);
         let _ = handler.render_report(&mut out, report.as_ref());
         let (line, col) = lines.line_col(d.span.start as usize);
+        if !draw {
+            out.push_str(&format!(
+                "  (line {line} is not drawn: a line it shows has {widest} bytes, more than {MAX_DRAWN_LINE})\n"
+            ));
+        }
         out.push_str(&format!("  at {path}:{line}:{col}\n"));
     }
     out
 }
 
+/// The longest source line (in bytes) a drawn report shows; a longer one is not drawn
+/// (the columns of miette's drawing are bounded, and such a line is unreadable anyway).
+pub const MAX_DRAWN_LINE: usize = 4_000;
+
+/// The widest line among those a report of `d` would draw (its spans' lines and the
+/// context around them).
+fn widest_drawn_line(d: &Diagnostic, src: &str, lines: &LineIndex) -> usize {
+    let spans = std::iter::once(d.span).chain(d.related.iter().flat_map(|r| r.iter()).map(|r| r.0));
+    let (lo, hi) = spans.fold((src.len(), 0), |(lo, hi), s| {
+        (
+            lo.min((s.start as usize).min(src.len())),
+            hi.max((s.start as usize + s.len()).min(src.len())),
+        )
+    });
+    let (first, _) = lines.line_col(lo.min(hi));
+    let (last, _) = lines.line_col(hi);
+    let first = first.saturating_sub(WINDOW_CONTEXT).max(1);
+    (first..=last + WINDOW_CONTEXT)
+        .map(|n| {
+            let a = lines.line_start(n);
+            lines.line_start(n + 1).max(a) - a
+        })
+        .max()
+        .unwrap_or(0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A diagnostic at a column past 65,535 made miette panic while drawing the line
+    /// (found by the fuzz campaign of 2026-12-04): a line over [`MAX_DRAWN_LINE`] is
+    /// not drawn, the report says so and still names the place.
+    #[test]
+    fn a_diagnostic_on_a_very_long_line_is_reported_without_drawing_it() {
+        for width in [MAX_DRAWN_LINE + 1, 70_000, 300_000] {
+            let src = format!("size B\nclaim {}q == 1\nsize C\n", "a + ".repeat(width / 4));
+            let at = src.find('q').unwrap();
+            let d = Diagnostic::error("E0501", Span::new(at, at + 1), "`q` is not defined");
+            let out = render_plain("long.tq", &src, &[d]);
+            assert!(out.contains("E0501"), "{out}");
+            assert!(out.contains("is not drawn"), "{out}");
+            assert!(out.contains(&format!("at long.tq:2:{}", at - 6)), "{out}");
+        }
+        // A line at the limit is still drawn.
+        let src = format!("size B\nclaim {}q == 1\n", "a".repeat(100));
+        let at = src.find('q').unwrap();
+        let d = Diagnostic::error("E0501", Span::new(at, at + 1), "`q` is not defined");
+        assert!(!render_plain("short.tq", &src, &[d]).contains("is not drawn"));
+    }
 
     #[test]
     fn edit_distance_counts_a_swap_of_neighbours_once() {
