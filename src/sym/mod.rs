@@ -19,6 +19,7 @@
 mod algebra;
 pub mod defined;
 mod domain;
+mod enclose;
 mod eval;
 pub mod func;
 mod parse;
