@@ -232,8 +232,30 @@ fn moment_rules_of_the_new_functions() {
             "confirmed",
             "confirmed",
             "confirmed",
-            "refuted"
+            "undecided"
         ],
+        "{:#?}",
+        r.claims
+    );
+    // The false value fails over quadrature's whole error interval, but a float alone
+    // refutes nothing (issue 14): without Monte Carlo it is undecided, with the reason.
+    assert!(
+        r.claims[8]
+            .evidence
+            .contains("a floating-point value alone refutes nothing"),
+        "{:#?}",
+        r.claims[8]
+    );
+    // With Monte Carlo re-checking it, a value off by half is refuted.
+    let src = "symbol alpha\n\
+               input g ~ normal(0, alpha)\n\
+               s = softplus(g)\n\
+               claim Var(s) ~= 0.4 tol 1e-6 given alpha = 1\n\
+               sample alpha = 1\n";
+    let r = check_source("t.tq", src, &Options::default());
+    assert_eq!(
+        format!("{:?}", r.claims[0].verdict),
+        "Refuted",
         "{:#?}",
         r.claims
     );
