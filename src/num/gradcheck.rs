@@ -52,6 +52,7 @@ type Element = (String, Vec<i64>);
 /// (never failed) and says why.
 fn not_finite(what: &str) -> NumError {
     NumError {
+        too_large: false,
         message: format!(
             "{what} at the sampled point (f64 overflow); choose a point or sizes where the values are finite"
         ),
@@ -319,6 +320,7 @@ pub fn gradcheck(
     let runs = (2 * DIRECTIONS * leaves.len() + 3) as u64;
     if fwd.steps().saturating_mul(runs) > BUDGET {
         return Err(NumError {
+            too_large: true,
             message: format!(
                 "a gradient check needs about {} element evaluations here, more than {BUDGET}; use smaller sizes on the `sample` line",
                 fwd.steps().saturating_mul(runs)
@@ -350,6 +352,7 @@ pub fn gradcheck(
         .all(|e| grad_of(&back, e) == 0.0);
     if f0 == 0.0 && all_zero {
         return Err(NumError {
+            too_large: false,
             message: "the objective and every gradient are zero at the sampled point; the check would be vacuous".into(),
         });
     }

@@ -67,6 +67,9 @@ pub const MAX_ELEMENTS: usize = 20_000_000;
 #[derive(Clone, Debug, PartialEq)]
 pub struct NumError {
     pub message: String,
+    /// The run was refused for its size (elements, evaluations): smaller `sample` sizes
+    /// would let it run. Other errors say the run cannot be made at all.
+    pub too_large: bool,
 }
 
 impl std::fmt::Display for NumError {
@@ -76,7 +79,18 @@ impl std::fmt::Display for NumError {
 }
 
 fn err<T>(m: impl Into<String>) -> Result<T, NumError> {
-    Err(NumError { message: m.into() })
+    Err(NumError {
+        too_large: false,
+        message: m.into(),
+    })
+}
+
+/// A run refused for its size: the message says which limit and asks for smaller sizes.
+fn too_large<T>(m: impl Into<String>) -> Result<T, NumError> {
+    Err(NumError {
+        too_large: true,
+        message: m.into(),
+    })
 }
 
 /// The hasher of the interpreter's maps: FxHash's multiply-rotate, word by word.
@@ -225,7 +239,7 @@ impl<'a> Machine<'a> {
     fn tick(&mut self) -> Result<(), NumError> {
         self.steps += 1;
         if self.steps > self.max_steps {
-            return err(format!(
+            return too_large(format!(
                 "the numeric run needs more than {} element evaluations; use smaller sizes on the `sample` line",
                 self.max_steps
             ));
@@ -243,7 +257,7 @@ impl<'a> Machine<'a> {
         if slot.insert(ix, v).is_none() {
             self.elements += 1;
             if self.elements > MAX_ELEMENTS {
-                return err(format!(
+                return too_large(format!(
                     "the numeric run would store more than {MAX_ELEMENTS} values; use smaller sizes on the `sample` line"
                 ));
             }
@@ -880,7 +894,7 @@ impl<'a> Machine<'a> {
             }
             let total: usize = axes.iter().map(|a| a.len()).product();
             if total > MAX_ELEMENTS {
-                return err(format!(
+                return too_large(format!(
                     "`{member}` would have {total} elements; use smaller sizes on the `sample` line"
                 ));
             }

@@ -26,7 +26,7 @@
 
 use crate::check::{Env, TensorKind};
 use crate::claims::montecarlo::{DENSE_BUDGET, FILE_BUDGET};
-use crate::moments::{self, Entry};
+use crate::moments::{self, Approximation, Entry};
 use crate::num::dense::Needed;
 use crate::num::seed::Domain;
 use crate::num::trials::{cores, TrialError, TrialModel, TrialRun};
@@ -61,6 +61,9 @@ pub struct Series {
     /// `exact`, or the approximations the predicted values rest on; empty when the
     /// moments engine predicts no member.
     pub status: String,
+    /// The approximations the predicted values rest on (empty when exact), typed: the
+    /// caption's border note is decided from these, never from `status`'s text.
+    pub approx: BTreeSet<Approximation>,
     /// (member, predicted variance): the members the moments engine has a value for.
     pub predicted: Vec<(f64, f64)>,
     /// (member, mean of the per-trial variances, half-width of the 95% interval).
@@ -113,7 +116,7 @@ struct Wanted {
     var: String,
     along: Along,
     /// A closed form of the variance in `#n` with its status.
-    closed: Option<(sym::Expr, String)>,
+    closed: Option<(sym::Expr, BTreeSet<Approximation>)>,
 }
 
 /// The member number of `L_{3}` for family `L`.
@@ -184,18 +187,40 @@ fn bound(e: &ast::Expr, at: &BTreeMap<String, f64>) -> Option<f64> {
     }
 }
 
+/// A series' status: empty when the engine predicts nothing, else `exact` or the
+/// approximations its values rest on, joined by `; `.
+fn status_text(predicts: bool, approx: &BTreeSet<Approximation>) -> String {
+    if !predicts {
+        String::new()
+    } else if approx.is_empty() {
+        "exact".into()
+    } else {
+        approx
+            .iter()
+            .map(|a| a.text())
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
 /// The engine's variance of one element of a member, at the sample values, with the
 /// approximations it rests on; `None` when the engine does not know it.
-fn rv_var(rv: &moments::rv::Rv, at: &BTreeMap<String, f64>) -> Option<(f64, Vec<String>)> {
+fn rv_var(
+    rv: &moments::rv::Rv,
+    at: &BTreeMap<String, f64>,
+) -> Option<(f64, BTreeSet<Approximation>)> {
     let (m, m2) = (rv.mean.as_ref()?, rv.m2.as_ref()?);
     let v = (m2.clone() - m.clone() * m.clone()).eval_f64(at).ok()?;
-    v.is_finite()
-        .then(|| (v, rv.approx.iter().map(|a| a.text().to_string()).collect()))
+    v.is_finite().then(|| (v, rv.approx.clone()))
 }
 
 /// The engine's value for member `k` of a family (a fixed member, else the loop's
 /// template, as the engine itself reads members).
-fn member_var(e: Option<&Entry>, k: i64, at: &BTreeMap<String, f64>) -> Option<(f64, Vec<String>)> {
+fn member_var(
+    e: Option<&Entry>,
+    k: i64,
+    at: &BTreeMap<String, f64>,
+) -> Option<(f64, BTreeSet<Approximation>)> {
     match e? {
         Entry::Plain(rv) => rv_var(rv, at),
         Entry::Family { members, templates } => {
@@ -336,13 +361,13 @@ pub fn series_on(
         });
     }
     // Closed forms of the variance recurrences, by family.
-    let mut closed: BTreeMap<(String, bool), (sym::Expr, String, String)> = BTreeMap::new();
+    let mut closed: BTreeMap<(String, bool), (sym::Expr, BTreeSet<Approximation>, String)> =
+        BTreeMap::new();
     for rec in &analysis.recurrences {
         if let Some(c) = &rec.var_closed {
-            let status = rec.status();
             closed.entry((rec.tensor.clone(), rec.grad)).or_insert((
                 sym::simplify(c),
-                status,
+                rec.approx.clone(),
                 rec.var.clone(),
             ));
         }
@@ -526,7 +551,7 @@ pub fn series_on(
         let mut predicted = Vec::new();
         let mut sampled = Vec::new();
         let mut pooled = Vec::new();
-        let mut approx: BTreeSet<String> = BTreeSet::new();
+        let mut approx: BTreeSet<Approximation> = BTreeSet::new();
         let entry = analysis.entries.get(&(w.key.clone(), w.grad));
         for k in members {
             let member = match w.along {
@@ -591,17 +616,12 @@ pub fn series_on(
             continue;
         }
         let g = if w.grad { ".grad" } else { "" };
-        let (closed_form, status) = match &w.closed {
-            Some((c, s)) => (
+        let (closed_form, approx) = match &w.closed {
+            Some((c, a)) => (
                 sym::to_ascii(&sym::simplify(&c.subs("#n", &sym::Expr::sym(&w.var)))),
-                s.clone(),
+                a.clone(),
             ),
-            None if predicted.is_empty() => (String::new(), String::new()),
-            None if approx.is_empty() => (String::new(), "exact".into()),
-            None => (
-                String::new(),
-                approx.into_iter().collect::<Vec<_>>().join("; "),
-            ),
+            None => (String::new(), approx),
         };
         let unpredicted = if predicted.is_empty() {
             match analysis.unknown.get(&(w.key.clone(), w.grad)) {
@@ -627,22 +647,16 @@ pub fn series_on(
             s.predicted.extend(predicted);
             s.sampled.extend(sampled);
             s.pooled.extend(pooled);
-            if !status.is_empty() && s.status != status {
-                s.status = if s.status.is_empty() || s.status == "exact" && status != "exact" {
-                    status
-                } else if status == "exact" {
-                    s.status.clone()
-                } else {
-                    format!("{}; {status}", s.status)
-                };
-            }
+            s.approx.extend(approx);
+            s.status = status_text(!s.predicted.is_empty(), &s.approx);
             continue;
         }
         out.push(Series {
             label,
             grad: w.grad,
             closed_form,
-            status,
+            status: status_text(!predicted.is_empty() || w.closed.is_some(), &approx),
+            approx,
             predicted,
             sampled,
             pooled,

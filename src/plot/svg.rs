@@ -58,7 +58,7 @@ pub fn svg(title: &str, plot: &Plot) -> Result<String, String> {
     // The legend, then the caption, under the chart.
     let mut legend: Vec<(Mark, String)> = Vec::new();
     for (s, &colour) in series.iter().zip(&colours) {
-        let zp = if plot.zero_padding && !s.status.contains("border") {
+        let zp = if plot.zero_padding && !s.approx.contains(&Approximation::Border) {
             "; zero padding: holds away from the border"
         } else {
             ""

@@ -103,7 +103,10 @@ pub fn apply_givens(
 ) -> Result<(), NumError> {
     for (n, v) in sets {
         let at: BTreeMap<String, f64> = m.consts.clone().into_iter().collect();
-        let x = v.eval_f64(&at).map_err(|e| NumError { message: e })?;
+        let x = v.eval_f64(&at).map_err(|e| NumError {
+            too_large: false,
+            message: e,
+        })?;
         if env.sizes.contains_key(n) {
             let max = crate::check::MAX_SAMPLE_SIZE;
             let why = if !x.is_finite() || x.abs() > max as f64 || x < 1.0 && x.fract() == 0.0 {
@@ -117,6 +120,7 @@ pub fn apply_givens(
             };
             if let Some(why) = why {
                 return Err(NumError {
+                    too_large: false,
                     message: format!("size {n} = {x} {why}"),
                 });
             }

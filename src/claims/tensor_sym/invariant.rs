@@ -335,6 +335,7 @@ fn perturbed_run(
         ));
         let Some(store) = m.vals.get_mut(&(key.clone(), false)) else {
             return Err(NumError {
+                too_large: false,
                 message: format!("`{key}` has no values in the run"),
             });
         };

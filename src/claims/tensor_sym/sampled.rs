@@ -71,6 +71,7 @@ pub(super) fn sampled_with_tensor_givens(
 fn set_tensor(m: &mut Machine, key: &str, e: &ast::Expr) -> Result<(), NumError> {
     let Some(store) = m.vals.get(&(key.to_string(), false)).cloned() else {
         return Err(NumError {
+            too_large: false,
             message: format!("`{key}` has no values to set"),
         });
     };

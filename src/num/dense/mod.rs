@@ -120,13 +120,16 @@ fn unsup<T>(m: impl Into<String>) -> R<T> {
 }
 
 fn refuse<T>(m: impl Into<String>) -> R<T> {
-    Err(DenseError::Refused(NumError { message: m.into() }))
+    Err(DenseError::Refused(NumError {
+        too_large: true,
+        message: m.into(),
+    }))
 }
 
 /// Errors of the element-wise helpers while lowering: the element-wise run will report
 /// them itself.
 fn lower_err(e: NumError) -> DenseError {
-    if e.message.contains("use smaller sizes") {
+    if e.too_large {
         DenseError::Refused(e)
     } else {
         DenseError::Unsupported(e.message)
