@@ -2,7 +2,7 @@
 //! for each variant and checked.
 
 use tq::report::{check_source, Options};
-use tq::variants::{markdown, plan, prepare, Variant};
+use tq::variants::{markdown, plan, prepare, Plan, Variant};
 
 const GRAPH: &str = "scalar a, b
 x = a^2
@@ -15,6 +15,32 @@ claim a.grad == 2/9
 claim d(u)/d(a) == 2 a (b^2 + 1) / (a^2 + b^2 + 1)^2
 vary a in 1..4, b in {1, 2}
 ";
+
+/// Options that skip the numeric checks (the structure of the variants is under test).
+fn quick() -> Options {
+    Options {
+        no_numeric: true,
+        no_monte_carlo: true,
+        ..Options::default()
+    }
+}
+
+/// The plan of `count` variants of `src` (seed 0) and each variant checked with `opts`.
+fn planned(name: &str, src: &str, count: usize, opts: &Options) -> (Plan, Vec<Variant>) {
+    let base = check_source(name, src, opts);
+    assert_eq!(base.unexpected_errors(), 0, "{:?}", base.diagnostics);
+    let p = plan(&base.program, count, 0).unwrap();
+    let vs = p
+        .chosen
+        .iter()
+        .map(|vals| {
+            let prepared = prepare(&base.program, &base.env, &p.names, vals);
+            let report = check_source("variant.tq", &prepared.source, opts);
+            Variant { prepared, report }
+        })
+        .collect();
+    (p, vs)
+}
 
 fn variants(src: &str, count: usize, seed: u64) -> Result<String, String> {
     let quick = Options {
@@ -138,23 +164,7 @@ claim mults(a) == B I^2 J
 sample B = 2, I = 3, J = 2, sigma = 1/2
 vary I in 4..6
 ";
-    let quick = Options {
-        no_numeric: true,
-        no_monte_carlo: true,
-        ..Options::default()
-    };
-    let base = check_source("w.tq", src, &quick);
-    assert_eq!(base.unexpected_errors(), 0, "{:?}", base.diagnostics);
-    let p = plan(&base.program, 3, 0).unwrap();
-    let vs: Vec<Variant> = p
-        .chosen
-        .iter()
-        .map(|vals| {
-            let prepared = prepare(&base.program, &base.env, &p.names, vals);
-            let report = check_source("variant.tq", &prepared.source, &quick);
-            Variant { prepared, report }
-        })
-        .collect();
+    let (p, vs) = planned("w.tq", src, 3, &quick());
     let out = markdown("w.tq", &p, 0, &vs);
     for v in out.split("## Variant ").skip(1) {
         let i: u32 = v
@@ -219,23 +229,7 @@ claim mults(z) + mults(a) == B K J + B J I
 sample B = 2, I = 3, J = 2, K = 2, sigma = 1/2, rho = 1/3
 vary I in 4..6, sigma in {1/2, 1/3}
 ";
-    let quick = Options {
-        no_numeric: true,
-        no_monte_carlo: true,
-        ..Options::default()
-    };
-    let base = check_source("long.tq", src, &quick);
-    assert_eq!(base.unexpected_errors(), 0, "{:?}", base.diagnostics);
-    let p = plan(&base.program, 2, 0).unwrap();
-    let vs: Vec<Variant> = p
-        .chosen
-        .iter()
-        .map(|vals| {
-            let prepared = prepare(&base.program, &base.env, &p.names, vals);
-            let report = check_source("variant.tq", &prepared.source, &quick);
-            Variant { prepared, report }
-        })
-        .collect();
+    let (p, vs) = planned("long.tq", src, 2, &quick());
     let dir = std::env::temp_dir().join(format!("tq-variants-latex-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(
@@ -271,11 +265,7 @@ claim Var(a) == I sigma^2
 sample B = 2, I = 4, sigma = 1
 vary sigma in {sqrt(2)/4}, I in {2^2}
 ";
-    let quick = Options {
-        no_numeric: true,
-        no_monte_carlo: true,
-        ..Options::default()
-    };
+    let quick = quick();
     let base = check_source("x.tq", src, &quick);
     assert_eq!(base.unexpected_errors(), 0, "{:?}", base.diagnostics);
     let p = plan(&base.program, 1, 0).unwrap();
