@@ -212,7 +212,24 @@ print(json.dumps({{"ok": bool(ok), "mean": (total / runs).tolist()}}))
         .args(["-c", &driver])
         .output()
         .unwrap();
+    // Run without --inputs, the module names the free values instead of computing with
+    // zeros (it printed NaN and norm 0 before).
+    let bare = std::process::Command::new("python3")
+        .arg(dir.join("model.py"))
+        .output()
+        .unwrap();
     let _ = std::fs::remove_dir_all(&dir);
+    assert!(!bare.status.success());
+    assert!(
+        String::from_utf8_lossy(&bare.stderr)
+            .contains("the file leaves g, a, b free (no distribution or `sample` value)"),
+        "{}",
+        String::from_utf8_lossy(&bare.stderr)
+    );
+    assert!(
+        program_part(&module).contains("ghat[...] = (a * gtilde) + b"),
+        "readable NumPy: {module}"
+    );
     assert!(
         out.status.success(),
         "{}",
@@ -352,8 +369,9 @@ fn every_problem_file_emits_and_counts_its_generic_statements() {
         }
     }
     generic.sort();
-    // quantized_grad: tq cannot run it (g has no distribution), so no extents are known.
-    assert_eq!(generic, ["quantized_grad"]);
+    // quantized_grad too: g, a and b have no values, and tq's run for the extents gives
+    // them arbitrary ones (the positions do not depend on them).
+    assert!(generic.is_empty(), "{generic:?}");
 }
 
 #[test]

@@ -458,6 +458,72 @@ impl Gen<'_> {
     }
 }
 
+/// The names the program's statements and distributions read (update rules aside: their
+/// symbols are the rules' own).
+fn program_reads(items: &[Item], out: &mut BTreeSet<String>) {
+    let mut add = |e: &Expr| {
+        crate::syntax::visit::walk_refs(e, &mut |r| {
+            out.insert(print_name(&r.name));
+        })
+    };
+    let mut bodies = Vec::new();
+    for item in items {
+        match &item.kind {
+            ItemKind::Equation(eq) => add(&eq.rhs),
+            ItemKind::Decl(d) => match &d.init {
+                Some(Init::Dist(c)) => c.args.iter().for_each(&mut add),
+                Some(Init::Value(e)) => add(e),
+                None => {}
+            },
+            ItemKind::Loop(l) => bodies.push(&l.body),
+            ItemKind::ForIndices(f) => bodies.push(&f.body),
+            _ => {}
+        }
+    }
+    for b in bodies {
+        program_reads(b, out);
+    }
+}
+
+/// tq's own run of the model for the extents of its arrays. A model with inputs declared
+/// without a distribution, or symbols without a `sample` value, is run with arbitrary
+/// values for them (standard normals, symbols 1) twice, with two seeds: the extents are
+/// taken only where both runs agree on them (positions read through a value, `P[t, w[t]]`
+/// with `w` an arbitrary input, would not).
+fn extents_run<'a>(
+    r: &'a FileReport,
+    scatter: &[Item],
+    loss: Option<&str>,
+) -> Option<crate::num::gradcheck::ModelRun<'a>> {
+    use crate::num::gradcheck::{run_model, run_model_with};
+    if let Ok(run) = run_model(&r.program, &r.env, scatter, loss, 0) {
+        return Some(run);
+    }
+    let arbitrary = |m: &mut Machine| {
+        m.arbitrary_inputs = true;
+        // A symbol without a value is read as a value of the program, as in the module.
+        for s in r.env.symbols.keys() {
+            if !m.consts.contains_key(s) {
+                m.vals
+                    .entry((s.clone(), false))
+                    .or_default()
+                    .insert(vec![], 1.0);
+            }
+        }
+        Ok(())
+    };
+    let a = run_model_with(&r.program, &r.env, scatter, loss, 0, &arbitrary).ok()?;
+    let b = run_model_with(&r.program, &r.env, scatter, loss, 1, &arbitrary).ok()?;
+    let positions = |run: &crate::num::gradcheck::ModelRun| {
+        run.machine
+            .vals
+            .iter()
+            .map(|(k, e)| (k.clone(), e.keys().cloned().collect::<BTreeSet<Vec<i64>>>()))
+            .collect::<BTreeMap<_, _>>()
+    };
+    (positions(&a) == positions(&b)).then_some(a)
+}
+
 /// The Python module for a checked file, or why it cannot be emitted.
 pub fn numpy(r: &FileReport) -> Result<String, String> {
     if r.unexpected_errors() > 0 || r.expected_error.is_some() {
@@ -474,48 +540,46 @@ pub fn numpy(r: &FileReport) -> Result<String, String> {
     // The extent of every member in tq's own run at the sample sizes: the readable
     // form allocates each array once at it (the positions do not depend on the values).
     let loss = back.seeds.first().map(String::as_str);
-    let extents = crate::num::gradcheck::run_model(&r.program, env, &back.items, loss, 0)
-        .ok()
-        .map(|run| {
-            let mut ext: Extents = BTreeMap::new();
-            for (k, elems) in &run.machine.vals {
-                let mut e: Option<Vec<(i64, i64)>> = None;
-                for pos in elems.keys() {
-                    match &mut e {
-                        None => e = Some(pos.iter().map(|p| (*p, *p)).collect()),
-                        Some(e) => {
-                            for (d, p) in e.iter_mut().zip(pos) {
-                                d.0 = d.0.min(*p);
-                                d.1 = d.1.max(*p);
-                            }
-                        }
-                    }
-                }
-                if let Some(e) = e {
-                    ext.insert(k.clone(), e);
-                }
-            }
-            // Arrays start at position 0 (a centered index below it), and a gradient
-            // has at least its tensor's extent: `h.grad[t]` is `h_grad[t]`.
-            let values: Extents = ext.clone();
-            for ((m, g), e) in &values {
-                if !*g {
-                    if let Some(ge) = ext.get_mut(&(m.clone(), true)) {
-                        if ge.len() == e.len() {
-                            for (d, v) in ge.iter_mut().zip(e) {
-                                *d = (d.0.min(v.0), d.1.max(v.1));
-                            }
+    let extents = extents_run(r, &back.items, loss).map(|run| {
+        let mut ext: Extents = BTreeMap::new();
+        for (k, elems) in &run.machine.vals {
+            let mut e: Option<Vec<(i64, i64)>> = None;
+            for pos in elems.keys() {
+                match &mut e {
+                    None => e = Some(pos.iter().map(|p| (*p, *p)).collect()),
+                    Some(e) => {
+                        for (d, p) in e.iter_mut().zip(pos) {
+                            d.0 = d.0.min(*p);
+                            d.1 = d.1.max(*p);
                         }
                     }
                 }
             }
-            for e in ext.values_mut() {
-                for d in e.iter_mut() {
-                    d.0 = d.0.min(0);
+            if let Some(e) = e {
+                ext.insert(k.clone(), e);
+            }
+        }
+        // Arrays start at position 0 (a centered index below it), and a gradient
+        // has at least its tensor's extent: `h.grad[t]` is `h_grad[t]`.
+        let values: Extents = ext.clone();
+        for ((m, g), e) in &values {
+            if !*g {
+                if let Some(ge) = ext.get_mut(&(m.clone(), true)) {
+                    if ge.len() == e.len() {
+                        for (d, v) in ge.iter_mut().zip(e) {
+                            *d = (d.0.min(v.0), d.1.max(v.1));
+                        }
+                    }
                 }
             }
-            ext
-        });
+        }
+        for e in ext.values_mut() {
+            for d in e.iter_mut() {
+                d.0 = d.0.min(0);
+            }
+        }
+        ext
+    });
     // The extents must be small enough to allocate (they are the interpreter's own).
     let mut g = Gen {
         env,
@@ -580,11 +644,12 @@ pub fn numpy(r: &FileReport) -> Result<String, String> {
     ));
     out.push_str("import json\nimport sys\n\nimport numpy as np\n\n");
     if g.extents.is_none() {
-        out.push_str("# tq cannot run this model on its own (an input without a distribution),\n# so no array extents are known: every statement uses the generic runtime.\n\n");
+        out.push_str("# tq cannot run this model on its own, even with arbitrary values for what the file\n# leaves free, so no array extents are known: every statement uses the generic runtime.\n\n");
     } else if g.fallbacks.is_empty() {
         out.push_str(&format!(
-            "# {} statements, each in readable NumPy (no generic runtime call).\n\n",
-            g.n_readable
+            "# {} statement{}, each in readable NumPy (no generic runtime call).\n\n",
+            g.n_readable,
+            if g.n_readable == 1 { "" } else { "s" }
         ));
     } else {
         out.push_str(&format!(
@@ -688,6 +753,24 @@ pub fn numpy(r: &FileReport) -> Result<String, String> {
     for l in seeds {
         out.push_str(&l);
         out.push('\n');
+    }
+    out.push_str("]\n\n");
+    // Values the file leaves free: inputs without a distribution and the symbols without a
+    // `sample` value that the program reads.
+    let mut reads = BTreeSet::new();
+    program_reads(&r.program.items, &mut reads);
+    out.push_str("# Values the file leaves free (an input without a distribution, a symbol without a\n# `sample` value that the program reads): --inputs must give them.\nFREE = [\n");
+    for item in &r.program.items {
+        if let ItemKind::Decl(d) = &item.kind {
+            if d.kind != DeclKind::Grad && d.init.is_none() {
+                out.push_str(&format!("    {},\n", py_str(&print_name(&d.target.name))));
+            }
+        }
+    }
+    for s in env.symbols.keys() {
+        if !m.consts.contains_key(s) && reads.contains(s) {
+            out.push_str(&format!("    {},\n", py_str(s)));
+        }
     }
     out.push_str("]\n\n");
     out.push_str("# Per member (and gradient): the positions of each dimension, from tq's own run;\n# the arrays are allocated once at these extents (an element never written is 0).\nEXTENTS = {\n");

@@ -258,6 +258,11 @@ def sample_inputs(seed, st=None):
     distribution, or a symbol without a `sample` value, must come from --inputs."""
     rnd = np.random.default_rng(seed)
     st = st if st is not None else Store()
+    missing = [name for name in FREE if (name, False) not in st.given]
+    if missing:
+        raise SystemExit(
+            "error: the file leaves %s free (no distribution or `sample` value): give %s in --inputs"
+            % (", ".join(missing), "them" if len(missing) > 1 else "it"))
     for member, ranges, dist, args in LEAVES:
         if (member, False) not in st.given:
             pos = grid(ranges)

@@ -163,6 +163,10 @@ pub struct Machine<'a> {
     pub stand_in: bool,
     /// Whether a stand-in distribution was actually sampled.
     pub stood_in: bool,
+    /// Draw an input declared without a distribution (a fixed but arbitrary value) from
+    /// a standard normal. Only for runs whose result does not depend on the values (the
+    /// extents `tq emit` allocates); never for a check.
+    pub arbitrary_inputs: bool,
     /// Element evaluations allowed (at most [`MAX_STEPS`]).
     pub max_steps: u64,
     /// Ranges of loop variables (`t`, `l`) used as statement indices (`for b,t,j:`),
@@ -182,6 +186,10 @@ pub struct Machine<'a> {
     elements: usize,
 }
 
+/// One element of a declaration: its member, its position, and the value of the
+/// declaration's family variable where it has one.
+type DeclElement = (String, Vec<i64>, Option<i64>);
+
 /// Values of index and loop variables, innermost last.
 pub type Bind = Vec<(String, i64)>;
 
@@ -199,6 +207,7 @@ impl<'a> Machine<'a> {
             boundary: env.boundary,
             stand_in: false,
             stood_in: false,
+            arbitrary_inputs: false,
             max_steps: MAX_STEPS,
             loop_ranges: BTreeMap::new(),
             shadow: None,
@@ -825,6 +834,16 @@ impl<'a> Machine<'a> {
 
     /// Every element a declaration covers: (member, position) pairs.
     pub fn decl_elements(&mut self, d: &Decl) -> Result<Vec<(String, Vec<i64>)>, NumError> {
+        Ok(self
+            .decl_elements_in(d)?
+            .into_iter()
+            .map(|(m, p, _)| (m, p))
+            .collect())
+    }
+
+    /// [`Machine::decl_elements`], each with the value of the declaration's family
+    /// variable (`l` of `W_{l}[...] for l in ...`) where it has one.
+    fn decl_elements_in(&mut self, d: &Decl) -> Result<Vec<DeclElement>, NumError> {
         let mut out = Vec::new();
         let mut b: Bind = Vec::new();
         let fam: Vec<i64> = match &d.family {
@@ -903,6 +922,7 @@ impl<'a> Machine<'a> {
                 out.push((
                     member.clone(),
                     pos.iter().zip(&axes).map(|(&p, a)| a[p]).collect(),
+                    d.family.as_ref().map(|_| fv),
                 ));
                 for k in (0..axes.len()).rev() {
                     pos[k] += 1;
@@ -922,12 +942,18 @@ impl<'a> Machine<'a> {
 
     /// Samples one value of a declaration's initializer.
     pub fn draw(&mut self, init: &Init, rng: &mut ChaCha8Rng) -> Result<f64, NumError> {
+        self.draw_in(init, rng, &Vec::new())
+    }
+
+    /// [`Machine::draw`] with the declaration's indices bound (element-wise parameters,
+    /// `gtilde[i] ~ bernoulli((g[i] - b)/a)`).
+    fn draw_in(&mut self, init: &Init, rng: &mut ChaCha8Rng, b: &Bind) -> Result<f64, NumError> {
         match init {
-            Init::Value(e) => self.const_expr(e),
+            Init::Value(e) => self.eval(e, b),
             Init::Dist(c) => {
                 let mut args = Vec::new();
                 for a in &c.args {
-                    args.push(self.const_expr(a)?);
+                    args.push(self.eval(a, b)?);
                 }
                 match (c.func.name.as_str(), args.as_slice()) {
                     ("normal", [m, v]) => {
@@ -967,17 +993,55 @@ impl<'a> Machine<'a> {
                     continue;
                 }
                 let Some(init) = &d.init else {
+                    if self.arbitrary_inputs {
+                        for (member, pos) in self.decl_elements(d)? {
+                            let z: f64 = StandardNormal.sample(rng);
+                            self.set((member, false), pos, z)?;
+                        }
+                        continue;
+                    }
                     return err(format!(
                         "`{}` has no distribution or value to run it with",
                         crate::syntax::printer::print_ref(&d.target)
                     ));
                 };
-                for (member, pos) in self.decl_elements(d)? {
-                    let v = self.draw(init, rng)?;
+                // Parameters that read the declaration's indices or family variable are
+                // evaluated element by element with them bound.
+                let args: &[Expr] = match init {
+                    Init::Value(e) => std::slice::from_ref(e),
+                    Init::Dist(c) => &c.args,
+                };
+                let element_wise = args.iter().any(|a| self.const_expr(a).is_err());
+                for (member, pos, fam) in self.decl_elements_in(d)? {
+                    let v = if element_wise {
+                        let b = decl_bind(d, &pos, fam);
+                        self.draw_in(init, rng, &b)?
+                    } else {
+                        self.draw(init, rng)?
+                    };
                     self.set((member, false), pos, v)?;
                 }
             }
         }
         Ok(())
     }
+}
+
+/// The values of a declaration's family variable and of its plain index names
+/// (`gtilde[i]`: `i`) at one element.
+fn decl_bind(d: &Decl, pos: &[i64], fam: Option<i64>) -> Bind {
+    let mut b: Bind = Vec::new();
+    if let (Some(r), Some(v)) = (&d.family, fam) {
+        b.push((r.var.name.clone(), v));
+    }
+    for (ix, &p) in d.target.indices.iter().flatten().zip(pos) {
+        if let IndexExpr::Affine(a) = ix {
+            if let ([t], 0) = (a.terms.as_slice(), a.constant) {
+                if t.coef == 1 && t.factors.len() == 1 && lookup(&b, &t.factors[0].name).is_none() {
+                    b.push((t.factors[0].name.clone(), p));
+                }
+            }
+        }
+    }
+    b
 }
