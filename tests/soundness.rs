@@ -791,8 +791,24 @@ fn check_model(model: &Model, seed: u64) -> Tally {
     // element has, docs/soundness.md).
     // Three runs can all be 0 by chance when dropout masks are all 0 (p = 1/4): then
     // the claim is left out, as its truth is not known.
+    // A constant member is constant at the sample sizes, not at every size (at D = 2,
+    // T = 4 the reversed read `-t + DT - 1` reaches inside: found by the 20,000-model run
+    // of 2026-12-04, seed 21, where tq refuted the claim at other sizes, rightly): the
+    // true claim pins the sizes with givens.
     if !constant || model.dropout == Dropout::None {
-        add(format!("Var({last}) <= 0"), constant);
+        let pinned = if constant {
+            let sizes: Vec<&str> = src
+                .lines()
+                .find_map(|l| l.strip_prefix("sample "))
+                .unwrap_or("")
+                .split(", ")
+                .filter(|b| b.starts_with(|c: char| c.is_ascii_uppercase()))
+                .collect();
+            format!(" given {}", sizes.join(", "))
+        } else {
+            String::new()
+        };
+        add(format!("Var({last}) <= 0{pinned}"), constant);
     }
     for (text, truth) in model
         .element_claims()
