@@ -29,7 +29,8 @@
 //! statement executed and [`ARRAY_OP_COST`] per array operation past the first
 //! [`STATEMENT_ARRAY_OPS`] of a statement (their fixed costs);
 //! [`GATHER_COST`] per element gathered or scattered
-//! through shifted positions. An operation is about a nanosecond on the development machine. Memory is bounded like the
+//! through shifted positions, and [`PAIR_SEARCH_COST`] per pair of factors the order search
+//! of a long product looks at (charged before it starts; past [`FREE_PAIR_SEARCHES`]). An operation is about a nanosecond on the development machine. Memory is bounded like the
 //! element-wise interpreter's: the arrays stored may hold at most [`MAX_ELEMENTS`] values
 //! together, and no temporary array may be larger; both are checked before allocating.
 //!
@@ -66,7 +67,7 @@ mod storage;
 mod walk;
 mod write;
 
-pub use contract::serial_products;
+pub use contract::{search_cost, serial_products, FREE_PAIR_SEARCHES, PAIR_SEARCH_COST};
 pub use model::{prune, DenseModel, DenseRun, Needed};
 pub use storage::{Arr, Data, Dense};
 
