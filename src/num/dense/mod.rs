@@ -95,6 +95,15 @@ pub const STATEMENT_ARRAY_OPS: u64 = 16;
 /// looked-up positions (index arithmetic per element).
 pub const GATHER_COST: u64 = 4;
 
+/// Operations counted per member array of a run past the first [`FREE_MEMBERS`]: its
+/// fixed cost in every trial (cloned from the model's template, kept in the run's map,
+/// read for the trial's statistics, dropped; six allocations and frees), measured at
+/// 0.25-0.9 µs on small arrays (3,000 families of 3 members: a trial that was charged
+/// 14,000 operations took 220 µs; 40,000 trials of 300 such families ran 8.8 s).
+pub const MEMBER_COST: u64 = 1_000;
+/// Member arrays of a run covered by its statements' fixed costs (as before this charge).
+pub const FREE_MEMBERS: u64 = 64;
+
 /// Why a dense run was not made.
 #[derive(Clone, Debug, PartialEq)]
 pub enum DenseError {
