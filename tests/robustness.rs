@@ -466,3 +466,56 @@ fn the_work_budget_counts_every_index_of_a_statement() {
     assert!(!e0302(&free(1000, 100))); // 100,000,000 exactly
     assert!(e0302(&free(1000, 101)));
 }
+
+/// The generator of long products (issue #15): products of `n` copies of a contraction,
+/// an element-wise factor and a scalar sum, each with a claim Monte Carlo or the symbolic
+/// engine decides, through `tq check` under the limits. Each ends with exit 0 or 1 and,
+/// on an error, a located code (a product over a budget is refused with E0003).
+#[test]
+fn generated_long_products_end_within_the_limits() {
+    let dir = std::env::temp_dir().join(format!("tq-long-products-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    let forms: [(&str, &str, &str); 3] = [
+        (
+            "contraction",
+            "size M\nindex i, j : M\nparam W[M,M] ~ normal(0, 1/M)\ninput x[M] ~ normal(0, 1)\ny[j] = ",
+            "(W[j,I] x[I])|claim Var(y) == 1\nsample M = 8\n",
+        ),
+        (
+            "elementwise",
+            "size N\nindex i : N\ninput x[N] ~ normal(0, 1)\nparam w[N] ~ normal(0, 1)\ny[i] = ",
+            "(x[i] + w[i])|claim E(y) == 0\nsample N = 4\n",
+        ),
+        (
+            "scalar",
+            "scalar a\nb = 2 a\nc = ",
+            "(b + a)|claim d(c)/d(a) == 0\nat a = 1\n",
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (name, head, tail) in forms {
+        let (factor, claims) = tail.split_once('|').expect("factor|claims");
+        for n in [58, 116, 250] {
+            let src = format!("{head}{}\n{claims}", vec![factor; n].join(" "));
+            let f = dir.join(format!("{name}_{n}.tq"));
+            std::fs::write(&f, src).expect("written");
+            let (status, text, wall) = run_limited(&["check"], &f);
+            let ok = match status {
+                Some(0) => true,
+                Some(1) => {
+                    text.contains(&format!("{}:", f.display()))
+                        && (text.contains("E0") || text.contains("refuted"))
+                }
+                _ => false,
+            };
+            if !ok {
+                failures.push(format!(
+                    "{name} × {n}: exit {status:?} after {wall:?}\n{}",
+                    text.chars().take(1500).collect::<String>()
+                ));
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}

@@ -139,7 +139,11 @@ pub fn domain(p: &VaryParam) -> Result<Domain, (Span, String, String)> {
                     "list the values, e.g. `{16, 32, 64}`".into(),
                 ));
             }
+            // Each value's text, exact value and floating-point value; a value that is
+            // not a finite constant stops the list there.
             let mut out: Vec<String> = Vec::new();
+            let mut vals: Vec<(crate::sym::Expr, f64)> = Vec::new();
+            let mut invalid = None;
             for x in xs {
                 let Some((t, v)) = literal(x)
                     .filter(|t| plain_decimal(t))
@@ -151,26 +155,71 @@ pub fn domain(p: &VaryParam) -> Result<Domain, (Span, String, String)> {
                         None => (t, v),
                     })
                 else {
-                    return Err((
-                        x.span(),
-                        format!("a value of `{}` is not a number or a constant expression", p.name.name),
-                        "list numbers or expressions of numbers, e.g. `{16, 32, 64}` or `{1/2, 1/3, sqrt(2)/4}`".into(),
-                    ));
+                    invalid = Some(x);
+                    break;
                 };
-                if out.iter().any(|o| {
-                    value(o).is_some_and(|w| crate::sym::simplify(&(w - v.clone())).is_zero())
-                }) {
-                    return Err((
-                        x.span(),
-                        format!("the value {t} of `{}` is listed twice", p.name.name),
-                        "list each value once".into(),
-                    ));
-                }
+                let f = v
+                    .eval_f64(&std::collections::BTreeMap::new())
+                    .unwrap_or(f64::NAN);
                 out.push(t);
+                vals.push((v, f));
+            }
+            // The first value listed twice, found among values whose floating-point
+            // values are close (equal exact values are), not by comparing every pair.
+            if let Some(k) = first_repeat(&vals) {
+                return Err((
+                    xs[k].span(),
+                    format!("the value {} of `{}` is listed twice", out[k], p.name.name),
+                    "list each value once".into(),
+                ));
+            }
+            if let Some(x) = invalid {
+                return Err((
+                    x.span(),
+                    format!("a value of `{}` is not a number or a constant expression", p.name.name),
+                    "list numbers or expressions of numbers, e.g. `{16, 32, 64}` or `{1/2, 1/3, sqrt(2)/4}`".into(),
+                ));
             }
             Ok(Domain::Set(out))
         }
     }
+}
+
+/// The smallest `k` whose value equals the value of some earlier one (exactly:
+/// `simplify(a - b)` is zero). Only values whose floating-point values lie within a
+/// relative 1e-9 of each other are compared exactly (sorted by value, runs of close
+/// neighbours), so a long list costs n log n plus its near-ties, not n² simplifications.
+fn first_repeat(vals: &[(crate::sym::Expr, f64)]) -> Option<usize> {
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1e-300);
+    let mut order: Vec<usize> = (0..vals.len()).collect();
+    order.sort_by(|&a, &b| vals[a].1.total_cmp(&vals[b].1));
+    let mut best: Option<usize> = None;
+    let mut start = 0;
+    while start < order.len() {
+        let mut end = start + 1;
+        while end < order.len()
+            && (close(vals[order[end - 1]].1, vals[order[end]].1) || vals[order[end]].1.is_nan())
+        {
+            end += 1;
+        }
+        // Within a run of close values, in the order they are listed.
+        let mut run: Vec<usize> = order[start..end].to_vec();
+        run.sort_unstable();
+        'run: for (b, &j) in run.iter().enumerate() {
+            if best.is_some_and(|k| j >= k) {
+                break;
+            }
+            for &i in &run[..b] {
+                let diff = crate::sym::simplify(&(vals[i].0.clone() - vals[j].0.clone()));
+                if diff.is_zero() {
+                    best = Some(j);
+                    break 'run;
+                }
+            }
+        }
+        start = end;
+    }
+    best
 }
 
 /// A value of a set written as an expression of numbers (`1/3`, `sqrt(2)/4`, `2^5`):

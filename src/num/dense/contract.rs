@@ -19,44 +19,22 @@ impl<'a> Dense<'a> {
         ctx: &Ctx,
         mut acc: Option<Val>,
     ) -> R<Val> {
-        let size = |axes: &[String]| -> f64 {
-            axes.iter()
-                .map(|a| ctx.get(a).map_or(1.0, |r| r.1 as f64))
-                .product()
-        };
         // A summed index no factor depends on multiplies by its number of values.
         let absent: f64 = sum
             .iter()
             .filter(|a| !fs.iter().any(|f| f.axes.contains(a)))
             .map(|a| ctx.get(a).map_or(1.0, |r| r.1 as f64))
             .product();
+        // The order search: every pair of the remaining factors is looked at before each
+        // contraction (n³/6 looks for n factors), charged before it starts.
+        self.tick(search_cost(fs.len()))?;
+        let mut order = if fs.len() > 2 {
+            Some(Order::new(&fs, sum, ctx)?)
+        } else {
+            None
+        };
         while fs.len() > 1 {
-            let mut best = (0, 1, f64::INFINITY);
-            for i in 0..fs.len() {
-                for j in i + 1..fs.len() {
-                    let mut u: Vec<String> = fs[i].axes.clone();
-                    for a in &fs[j].axes {
-                        if !u.contains(a) {
-                            u.push(a.clone());
-                        }
-                    }
-                    let out: Vec<String> = u
-                        .into_iter()
-                        .filter(|a| {
-                            !sum.contains(a)
-                                || fs
-                                    .iter()
-                                    .enumerate()
-                                    .any(|(k, f)| k != i && k != j && f.axes.contains(a))
-                        })
-                        .collect();
-                    let s = size(&out);
-                    if s < best.2 {
-                        best = (i, j, s);
-                    }
-                }
-            }
-            let (i, j, _) = best;
+            let (i, j) = order.as_ref().map_or((0, 1), Order::best);
             let y = fs.remove(j);
             let x = fs.remove(i);
             let summable: Vec<String> = sum
@@ -71,6 +49,9 @@ impl<'a> Dense<'a> {
                 None
             };
             let r = self.pair(x, y, &summable, ctx, into)?;
+            if let Some(o) = order.as_mut() {
+                o.merged(i, j, &r.axes);
+            }
             fs.push(r);
         }
         let last = fs.pop().unwrap_or_else(|| Val::scalar(1.0));
@@ -213,6 +194,107 @@ impl<'a> Dense<'a> {
             data: data.into_shared(),
         };
         self.accumulate(acc.take(), v)
+    }
+}
+
+/// Operations charged for each pair of factors the contraction order search looks at
+/// (measured: about 6 ns a look on the shared 2-core machine, where a statement's fixed
+/// cost is 1.5-3 ns per operation charged; tests/dense_cost.rs, docs/numeric.md).
+pub const PAIR_SEARCH_COST: u64 = 6;
+/// Looks of the order search covered by the statement's fixed cost: a product of up to
+/// 8 factors (84 looks) is charged nothing for its order, as before this charge existed.
+pub const FREE_PAIR_SEARCHES: u64 = 84;
+
+/// The operations charged for ordering a product of `n` factors: the looks at each pair
+/// of the remaining factors before each of the n − 1 contractions, C(n + 1, 3) in all,
+/// past the [`FREE_PAIR_SEARCHES`].
+pub fn search_cost(n: usize) -> u64 {
+    let n = n as u64;
+    let looks = (n + 1)
+        .saturating_mul(n)
+        .saturating_mul(n.saturating_sub(1))
+        / 6;
+    looks
+        .saturating_sub(FREE_PAIR_SEARCHES)
+        .saturating_mul(PAIR_SEARCH_COST)
+}
+
+/// The greedy order of a contraction (the pair with the smallest result first, the
+/// first such pair in factor order on a tie) on bit masks of the factors' indices: a
+/// look at a pair is a few word operations, not a walk over the other factors.
+struct Order {
+    masks: Vec<u64>,
+    names: Vec<String>,
+    sizes: Vec<f64>,
+    sum: u64,
+}
+
+impl Order {
+    fn new(fs: &[Val], sum: &[String], ctx: &Ctx) -> R<Order> {
+        let mut names: Vec<String> = Vec::new();
+        for a in fs.iter().flat_map(|f| f.axes.iter()).chain(sum) {
+            if !names.contains(a) {
+                names.push(a.clone());
+            }
+        }
+        if names.len() > 64 {
+            return unsup("a product over more than 64 indices");
+        }
+        let sizes = names
+            .iter()
+            .map(|a| ctx.get(a).map_or(1.0, |r| r.1 as f64))
+            .collect();
+        let mut o = Order {
+            masks: vec![],
+            names,
+            sizes,
+            sum: 0,
+        };
+        o.sum = o.mask(sum);
+        o.masks = fs.iter().map(|f| o.mask(&f.axes)).collect();
+        Ok(o)
+    }
+
+    fn mask(&self, axes: &[String]) -> u64 {
+        axes.iter()
+            .filter_map(|a| self.names.iter().position(|n| n == a))
+            .fold(0, |m, b| m | 1 << b)
+    }
+
+    /// The pair to contract next: the smallest result (its indices: those of either
+    /// factor, less the summed ones no other factor has).
+    fn best(&self) -> (usize, usize) {
+        // Indices held by at least two, and at least three, of the factors.
+        let (mut ge1, mut ge2, mut ge3) = (0u64, 0u64, 0u64);
+        for m in &self.masks {
+            ge3 |= ge2 & m;
+            ge2 |= ge1 & m;
+            ge1 |= m;
+        }
+        let mut best = (0, 1, f64::INFINITY);
+        for (i, &mi) in self.masks.iter().enumerate() {
+            for (j, &mj) in self.masks.iter().enumerate().skip(i + 1) {
+                let others = (mi & mj & ge3) | ((mi ^ mj) & ge2);
+                let mut out = (mi | mj) & !(self.sum & !others);
+                let mut s = 1.0;
+                while out != 0 {
+                    s *= self.sizes[out.trailing_zeros() as usize];
+                    out &= out - 1;
+                }
+                if s < best.2 {
+                    best = (i, j, s);
+                }
+            }
+        }
+        (best.0, best.1)
+    }
+
+    /// Factors `i < j` were replaced by their product (last), over `axes`.
+    fn merged(&mut self, i: usize, j: usize, axes: &[String]) {
+        self.masks.remove(j);
+        self.masks.remove(i);
+        let m = self.mask(axes);
+        self.masks.push(m);
     }
 }
 

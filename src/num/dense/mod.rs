@@ -29,7 +29,8 @@
 //! statement executed and [`ARRAY_OP_COST`] per array operation past the first
 //! [`STATEMENT_ARRAY_OPS`] of a statement (their fixed costs);
 //! [`GATHER_COST`] per element gathered or scattered
-//! through shifted positions. An operation is about a nanosecond on the development machine. Memory is bounded like the
+//! through shifted positions, and [`PAIR_SEARCH_COST`] per pair of factors the order search
+//! of a long product looks at (charged before it starts; past [`FREE_PAIR_SEARCHES`]). An operation is about a nanosecond on the development machine. Memory is bounded like the
 //! element-wise interpreter's: the arrays stored may hold at most [`MAX_ELEMENTS`] values
 //! together, and no temporary array may be larger; both are checked before allocating.
 //!
@@ -66,7 +67,7 @@ mod storage;
 mod walk;
 mod write;
 
-pub use contract::serial_products;
+pub use contract::{search_cost, serial_products, FREE_PAIR_SEARCHES, PAIR_SEARCH_COST};
 pub use model::{prune, DenseModel, DenseRun, Needed};
 pub use storage::{Arr, Data, Dense};
 
@@ -93,6 +94,15 @@ pub const STATEMENT_ARRAY_OPS: u64 = 16;
 /// Operations counted per element of a gather or scatter through shifted, strided or
 /// looked-up positions (index arithmetic per element).
 pub const GATHER_COST: u64 = 4;
+
+/// Operations counted per member array of a run past the first [`FREE_MEMBERS`]: its
+/// fixed cost in every trial (cloned from the model's template, kept in the run's map,
+/// read for the trial's statistics, dropped; six allocations and frees), measured at
+/// 0.25-0.9 µs on small arrays (3,000 families of 3 members: a trial that was charged
+/// 14,000 operations took 220 µs; 40,000 trials of 300 such families ran 8.8 s).
+pub const MEMBER_COST: u64 = 1_000;
+/// Member arrays of a run covered by its statements' fixed costs (as before this charge).
+pub const FREE_MEMBERS: u64 = 64;
 
 /// Why a dense run was not made.
 #[derive(Clone, Debug, PartialEq)]

@@ -347,7 +347,12 @@ impl<'a> DenseModel<'a> {
     pub fn run(&self, seed: u64) -> R<DenseRun<'a>> {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let mut arrays = self.template.clone();
-        let mut ops = 0u64;
+        // Each member array's fixed cost in a run (cloned from the template, kept in the
+        // run's map, read for the trial's statistics, dropped), past the first
+        // [`super::FREE_MEMBERS`].
+        let mut ops = (self.template.len() as u64)
+            .saturating_sub(super::FREE_MEMBERS)
+            .saturating_mul(super::MEMBER_COST);
         let fill = |plans: &[LeafPlan], arrays: &mut [Arr], rng: &mut ChaCha8Rng, ops: &mut u64| {
             for lp in plans {
                 // In sampling order; each run of elements of one member at once.
