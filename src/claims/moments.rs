@@ -345,8 +345,7 @@ fn to_second_moments(e: &ast::Expr, targets: &mut Vec<ast::Expr>) -> Option<ast:
 
 /// The runs of the second-moment program position by position made for the claims of
 /// one file, by the values their givens set (`None`: the program has none).
-pub type PositionRuns<'e> =
-    std::cell::RefCell<BTreeMap<String, Option<crate::num::Machine<'e>>>>;
+pub type PositionRuns<'e> = std::cell::RefCell<BTreeMap<String, Option<crate::num::Machine<'e>>>>;
 
 /// Claims about moments at given positions under zero padding, from the second-moment
 /// program run position by position (`crate::moments::position`); `None` when the
