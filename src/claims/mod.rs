@@ -181,6 +181,7 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
         fixed_budget: false,
     };
     let mut trials = BTreeMap::new();
+    let positions = moments::PositionRuns::default();
     let mut mc_budget = montecarlo::FILE_BUDGET;
     let mut sym_left = sym::FILE_WORK;
     let lines = crate::syntax::span::LineIndex::new(source);
@@ -277,6 +278,7 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
                     &base_scope,
                     env,
                     opts,
+                    &positions,
                 ),
             };
             (handled, o)

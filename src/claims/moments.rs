@@ -343,14 +343,19 @@ fn to_second_moments(e: &ast::Expr, targets: &mut Vec<ast::Expr>) -> Option<ast:
     })
 }
 
+/// The runs of the second-moment program position by position made for the claims of
+/// one file, by the values their givens set (`None`: the program has none).
+pub type PositionRuns<'e> = std::cell::RefCell<BTreeMap<String, Option<crate::num::Machine<'e>>>>;
+
 /// Claims about moments at given positions under zero padding, from the second-moment
 /// program run position by position (`crate::moments::position`); `None` when the
 /// claim is not of that kind.
-pub fn decide_by_position(
+pub fn decide_by_position<'e>(
     claim: &ast::Claim,
     program: &ast::Program,
-    env: &Env,
+    env: &'e Env,
     a: &Analysis,
+    runs: &PositionRuns<'e>,
 ) -> Option<Outcome> {
     let zero = claim.boundary == Some(ast::Boundary::Zero)
         || (claim.boundary.is_none() && env.boundary == Some(ast::Boundary::Zero));
@@ -400,13 +405,22 @@ pub fn decide_by_position(
         Ok(s) => s,
         Err(e) => return und(e),
     };
-    let setup = |m: &mut crate::num::Machine| {
-        super::montecarlo::apply_givens(m, env, &sets, Some(ast::Boundary::Zero))
+    // The run depends only on the program and the values the givens set (the same
+    // setting gives the same run, seeded with 0): made once per setting and cloned.
+    let key = format!("{sets:?}");
+    let memo = runs.borrow().get(&key).cloned();
+    let run = match memo {
+        Some(run) => run,
+        None => {
+            let setup = |m: &mut crate::num::Machine| {
+                super::montecarlo::apply_givens(m, env, &sets, Some(ast::Boundary::Zero))
+            };
+            let run = crate::moments::position::run(program, env, &setup).ok();
+            runs.borrow_mut().insert(key, run.clone());
+            run
+        }
     };
-    let mut m = match crate::moments::position::run(program, env, &setup) {
-        Ok(m) => m,
-        Err(_) => return None,
-    };
+    let mut m = run?;
     let run_consts: BTreeMap<String, f64> = m.consts.clone().into_iter().collect();
     if let Some(why) = super::montecarlo::unmet_condition(claim, &run_consts) {
         return und(format!("position by position: {why}"));

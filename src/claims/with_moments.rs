@@ -6,18 +6,19 @@ use super::*;
 /// Decides a claim with its moments (`E`, `Var`, `Cov`, `solve`) lowered by the moments
 /// engine; see [`moments`] for when such a claim may be proved.
 #[allow(clippy::too_many_arguments)]
-pub(super) fn decide_with_moments(
+pub(super) fn decide_with_moments<'e>(
     claim: &Claim,
     at: &[Binding],
     mut calls: BTreeMap<String, Result<Expr, String>>,
     a: &Analysis,
     whole: &Program,
     base: &scalar::Scope,
-    env: &Env,
+    env: &'e Env,
     opts: &Options,
+    positions: &moments::PositionRuns<'e>,
 ) -> Outcome {
     let analysis = a.moments();
-    if let Some(o) = moments::decide_by_position(claim, whole, env, analysis) {
+    if let Some(o) = moments::decide_by_position(claim, whole, env, analysis, positions) {
         return o;
     }
     let mc = moments::calls(claim, analysis, env);

@@ -359,18 +359,34 @@ impl<'a> Machine<'a> {
     }
 
     /// The stored name of a member: `L_{3}`, `W_{2,up}`, or the printed name.
+    ///
+    /// Called for every element read and written: the family key is borrowed when it is
+    /// the base name, and the member's name is written into one string (the same name
+    /// as `format!("{key}_{{{}}}", parts.join(","))` of the key [`Env::key_of`] gives).
     fn member(&mut self, n: &Name, b: &Bind) -> Result<String, NumError> {
-        let key = self.env.key_of(n);
-        let fam = self
-            .env
-            .tensors
-            .get(&key)
-            .is_some_and(|t| t.family_arity > 0);
-        if !fam {
-            return Ok(key);
-        }
-        let mut parts = Vec::new();
-        for s in &n.sub {
+        let env = self.env;
+        let is_family = |k: &str| env.tensors.get(k).is_some_and(|t| t.family_arity > 0);
+        let owned;
+        let fk: &str = if n.primes == 0 && n.sup.is_empty() {
+            &n.base
+        } else {
+            owned = crate::check::family_key(n);
+            &owned
+        };
+        let mut out = if is_family(fk) {
+            fk.to_string()
+        } else {
+            let key = crate::syntax::printer::print_name(n);
+            if !is_family(&key) {
+                return Ok(key);
+            }
+            key
+        };
+        out.push_str("_{");
+        for (k, s) in n.sub.iter().enumerate() {
+            if k > 0 {
+                out.push(',');
+            }
             if let IndexExpr::Affine(a) = s {
                 if a.constant == 0
                     && a.terms.len() == 1
@@ -379,14 +395,17 @@ impl<'a> Machine<'a> {
                 {
                     let f = &a.terms[0].factors[0].name;
                     if lookup(b, f).is_none() && !self.consts.contains_key(f) {
-                        parts.push(f.clone());
+                        out.push_str(f);
                         continue;
                     }
                 }
             }
-            parts.push(self.index(s, b)?.to_string());
+            let v = self.index(s, b)?;
+            use std::fmt::Write as _;
+            let _ = write!(out, "{v}");
         }
-        Ok(format!("{key}_{{{}}}", parts.join(",")))
+        out.push('}');
+        Ok(out)
     }
 
     /// Whether every tensor member an expression reads has been written (symbols,
