@@ -20,13 +20,30 @@ use crate::syntax::visit::walk_refs;
 
 /// Checks every read along a loop variable of `items` (see the module comment).
 pub fn check(items: &[Item], env: &Env, diags: &mut Vec<Diagnostic>) {
+    // Tensors declared over a loop's range (`input x[B, t, J] ~ ... for t in 1..T`) hold
+    // the positions of that range, not 0..T-1: their reads are not checked here.
+    fn ranged(items: &[Item], env: &Env, out: &mut std::collections::BTreeSet<String>) {
+        for it in items {
+            match &it.kind {
+                ItemKind::Decl(d) if d.family.is_some() => {
+                    out.insert(env.key_of(&d.target.name));
+                }
+                ItemKind::Loop(l) => ranged(&l.body, env, out),
+                ItemKind::ForIndices(f) => ranged(&f.body, env, out),
+                _ => {}
+            }
+        }
+    }
+    let mut skip = std::collections::BTreeSet::new();
+    ranged(items, env, &mut skip);
     let mut loops = Vec::new();
-    walk(items, env, &mut loops, diags);
+    walk(items, env, &skip, &mut loops, diags);
 }
 
 fn walk<'a>(
     items: &'a [Item],
     env: &Env,
+    skip: &std::collections::BTreeSet<String>,
     loops: &mut Vec<&'a Range>,
     diags: &mut Vec<Diagnostic>,
 ) {
@@ -34,12 +51,16 @@ fn walk<'a>(
         match &it.kind {
             ItemKind::Loop(l) => {
                 loops.push(&l.range);
-                walk(&l.body, env, loops, diags);
+                walk(&l.body, env, skip, loops, diags);
                 loops.pop();
             }
-            ItemKind::ForIndices(f) => walk(&f.body, env, loops, diags),
+            ItemKind::ForIndices(f) => walk(&f.body, env, skip, loops, diags),
             ItemKind::Equation(eq) if !loops.is_empty() => {
-                walk_refs(&eq.rhs, &mut |r| read(r, env, loops, diags));
+                walk_refs(&eq.rhs, &mut |r| {
+                    if !skip.contains(&env.key_of(&r.name)) {
+                        read(r, env, loops, diags)
+                    }
+                });
             }
             _ => {}
         }
