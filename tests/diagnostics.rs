@@ -371,3 +371,52 @@ fn what_a_line_that_failed_to_parse_defines_is_not_reported_again() {
         );
     }
 }
+
+// ---- the mistakes a new author makes (tests/new_author/) ----
+
+/// Every file under tests/new_author/ is one mistake a new author makes, written from the
+/// documentation; its first line states the one diagnostic it must get
+/// (`# diagnostic: E0201 4`: the code and the line). One mistake, one located
+/// diagnostic with a hint: no cascade, no diagnostic elsewhere.
+#[test]
+fn each_new_author_mistake_gets_one_located_diagnostic_with_a_hint() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/new_author");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "tq"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 20, "too few files under tests/new_author/");
+    let mut failures = Vec::new();
+    for path in &files {
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let src = std::fs::read_to_string(path).unwrap();
+        let want = src
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("# diagnostic:"))
+            .unwrap_or_else(|| panic!("{name}: no `# diagnostic:` first line"));
+        let mut it = want.split_whitespace();
+        let (code, line) = (
+            it.next().unwrap().to_string(),
+            it.next().unwrap().parse::<usize>().unwrap(),
+        );
+        let d = diags(&src);
+        match d.as_slice() {
+            [(c, l, _, msg, hint)] => {
+                if *c != code || *l != line {
+                    failures.push(format!(
+                        "{name}: got {c} at line {l} ({msg}), want {code} at line {line}"
+                    ));
+                } else if hint.trim().is_empty() {
+                    failures.push(format!("{name}: {c} has no hint"));
+                }
+            }
+            _ => failures.push(format!(
+                "{name}: want one diagnostic ({code} at line {line}), got {d:?}"
+            )),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

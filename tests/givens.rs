@@ -129,7 +129,7 @@ fn domains_are_inferred_from_the_declarations_and_shown_by_derive() {
         .collect();
     for want in [
         "B in {1, 2, ...}",
-        "p in [0, 1]",
+        "p in (0, 1]",
         "v >= 0",
         "sigma > 0",
         "q >= 0",
@@ -141,7 +141,7 @@ fn domains_are_inferred_from_the_declarations_and_shown_by_derive() {
     assert!(!shown.iter().any(|s| s.starts_with("mu ")), "{shown:?}");
     let text = tq::derive::derive_text(&r, None);
     assert!(
-        text.contains("p in [0, 1]   (a probability in bernoulli(p))"),
+        text.contains("p in (0, 1]   (a probability in bernoulli(p))"),
         "{text}"
     );
 }

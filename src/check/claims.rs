@@ -98,6 +98,7 @@ impl Checker {
                 }
             }
         }
+        self.derivatives_of_scalars(&c.body);
         let mut calls = Vec::new();
         collect_calls(&c.body, &mut calls);
         for call in calls {
@@ -142,6 +143,50 @@ impl Checker {
             self.binding(b, false);
         }
         self.bindings_once(&c.at, "at");
+    }
+
+    /// `d(u)/d(a)` is the derivative of a scalar value by a scalar: a whole tensor on
+    /// either side (`d(y)/d(a)` with `y[n] = a x[n]`) has no one derivative, and was
+    /// read as an unrelated name (a true element-wise claim refuted). E0505.
+    fn derivatives_of_scalars(&mut self, body: &Expr) {
+        let mut found = Vec::new();
+        crate::syntax::visit::walk_expr(body, |e| {
+            if let Expr::Deriv(u, a, _) = e {
+                found.push(((**u).clone(), (**a).clone()));
+            }
+            true
+        });
+        for (u, a) in found {
+            for (r, role) in [(&u, "value"), (&a, "variable")] {
+                let key = self.key_of(&r.name);
+                let Some(t) = self.env.tensors.get(&key) else {
+                    continue;
+                };
+                if t.rank == 0 {
+                    continue;
+                }
+                let rank = t.rank;
+                let hint = if role == "value" {
+                    format!(
+                        "`d(u)/d(a)` takes a scalar value u; state the derivative of a scalar computed from `{key}` (`s = sum_{{...}}({key}[...])`, then `d(s)/d(...)`), or a claim about an element of a gradient (`{key}.grad[...]`)"
+                    )
+                } else {
+                    format!(
+                        "`d(u)/d(a)` differentiates by a scalar input a; for a tensor, state a claim about an element of its gradient (`{key}.grad[...]`)"
+                    )
+                };
+                self.err(
+                    Diagnostic::error(
+                        "E0505",
+                        r.span,
+                        format!(
+                            "`d(u)/d(a)` of a tensor: `{key}` has rank {rank}, the derivative's {role} must be a scalar"
+                        ),
+                    )
+                    .with_hint(hint),
+                );
+            }
+        }
     }
 
     /// One `at` list binds each name once (a later `at` line may change the point).

@@ -425,6 +425,67 @@ impl Checker {
         for a in &c.args {
             self.scalar_expr(a, &scope, false);
         }
+        self.distribution_parameters(c);
+    }
+
+    /// A distribution's parameters that are numbers must lie in their range: a
+    /// probability in [0, 1], a variance or second moment >= 0 (a second moment at least
+    /// the mean squared), `uniform(lo, hi)` with lo < hi, `categorical(n)` a whole
+    /// number >= 1. A parameter that names symbols is left to the domains
+    /// (`check::domains`). E0106.
+    fn distribution_parameters(&mut self, c: &Call) {
+        use num_traits::{One, Zero};
+        let value = |e: &Expr| -> Option<num_rational::BigRational> {
+            let text = crate::syntax::printer::print_expr(e);
+            let x = crate::sym::parse_ascii(&text).ok()?;
+            if !x.free_symbols().is_empty() {
+                return None;
+            }
+            x.eval_exact(&Default::default()).ok()
+        };
+        let vals: Vec<Option<num_rational::BigRational>> = c.args.iter().map(value).collect();
+        let name = c.func.name.as_str();
+        let zero = num_rational::BigRational::zero();
+        let one = num_rational::BigRational::one();
+        let bad = |k: usize, what: &str, hint: &str| -> Option<(usize, String, String)> {
+            Some((k, what.to_string(), hint.to_string()))
+        };
+        let problem = match (name, vals.as_slice()) {
+            ("bernoulli", [Some(p)]) if *p < zero || *p > one => bad(
+                0,
+                &format!("the probability of `bernoulli` is {p}, outside [0, 1]"),
+                "a Bernoulli mask is 1 with probability p: write a number from 0 to 1 (`bernoulli(0.8)`), or a symbol (`symbol p`, `bernoulli(p)`)",
+            ),
+            ("normal" | "symmetric", [.., Some(v)]) if *v < zero => bad(
+                c.args.len() - 1,
+                &format!("the variance of `{name}` is {v}, which is negative"),
+                "the last parameter is the variance (not the standard deviation): write it >= 0, e.g. `normal(0, 1)` or `normal(0, sigma^2)`",
+            ),
+            ("moments", [m, Some(s)])
+                if *s < zero || m.as_ref().is_some_and(|m| *s < m * m) =>
+            {
+                bad(
+                    1,
+                    &format!("the second moment of `moments` is {s}, less than the mean squared"),
+                    "`moments(mean, second_moment)` takes E[x] and E[x^2], and E[x^2] >= E[x]^2",
+                )
+            }
+            ("uniform", [Some(lo), Some(hi)]) if lo >= hi => bad(
+                1,
+                &format!("`uniform({lo}, {hi})` has its upper end not above its lower end"),
+                "write `uniform(lo, hi)` with lo < hi",
+            ),
+            ("categorical", [Some(n)]) if !n.is_integer() || *n < one => bad(
+                0,
+                &format!("`categorical` takes the number of classes, a whole number >= 1, not {n}"),
+                "`categorical(n)` draws whole numbers 0..n-1: write a size (`categorical(V)`) or a whole number >= 1",
+            ),
+            _ => None,
+        };
+        if let Some((k, msg, hint)) = problem {
+            let span = c.args.get(k).map(|a| a.span()).unwrap_or(c.span);
+            self.err(Diagnostic::error("E0106", span, msg).with_hint(hint));
+        }
     }
 
     /// Second pass: tensors defined by equations get their rank and family arity.

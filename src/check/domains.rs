@@ -1,5 +1,5 @@
 //! Symbol domains, inferred once per file from the declarations (the one place that
-//! does): a size is a whole number ≥ 1; a `bernoulli(p)` probability lies in [0, 1]; a
+//! does): a size is a whole number ≥ 1; a `bernoulli(p)` probability lies in (0, 1]; a
 //! variance (`normal(m, v)`, `symmetric(v)`) and a second moment (`moments(m, s)`) are
 //! ≥ 0, and a standard deviation written squared in them (`normal(0, sigma^2)`) is > 0;
 //! `categorical(n)` makes n a whole number ≥ 1. A claim's givens narrow them further

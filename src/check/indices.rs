@@ -333,13 +333,35 @@ impl Checker {
         };
         let dim = t.dims.get(pos).cloned().unwrap_or_default();
         let text = crate::syntax::printer::print_affine(a);
+        // A capital in an index position sums (`h[b,T-1]` is the sum over t of
+        // h[b,t-1]), and a recurrence's extent is that of its loop (`@0`: from its start
+        // at 0): say both rather than print the internal extent.
+        let summed: Vec<String> = a
+            .terms
+            .iter()
+            .flat_map(|t| t.factors.iter())
+            .filter(|f| is_summed_index(&f.name) && self.env.sizes.contains_key(&f.name))
+            .map(|f| f.name.clone())
+            .collect();
+        let extent = if dim.starts_with('@') {
+            "the positions its loop writes".to_string()
+        } else {
+            format!("its extent {dim}")
+        };
+        let hint = match summed.first() {
+            Some(cap) => format!(
+                "`{cap}` in an index position is a summed index (over {}), not the number {cap}: `{text}` can fall outside; a fixed position is a whole number (`0`, `3`), and reads outside need a boundary rule: `boundary zero`, `boundary circular` or `boundary valid`",
+                lower(cap)
+            ),
+            None => "declare how reads outside a tensor behave: `boundary zero`, `boundary circular` or `boundary valid`".to_string(),
+        };
         self.err(
             Diagnostic::error(
                 "E0301",
                 a.span,
-                format!("`{key}` is read at `{text}`, which can fall outside its extent {dim}"),
+                format!("`{key}` is read at `{text}`, which can fall outside {extent}"),
             )
-            .with_hint("declare how reads outside a tensor behave: `boundary zero`, `boundary circular` or `boundary valid`"),
+            .with_hint(hint),
         );
     }
 }

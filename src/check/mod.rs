@@ -29,6 +29,7 @@ mod env;
 mod functions;
 pub mod givens;
 mod indices;
+pub mod loop_reads;
 pub mod members;
 pub mod outputs;
 mod statements;
@@ -67,6 +68,7 @@ pub fn check_after_parse(program: &Program, unparsed: &[String]) -> (Env, Vec<Di
     c.items(&program.items, &mut Scope::default());
     c.grad_extents(&program.items);
     c.definitions(&program.items);
+    loop_reads::check(&program.items, &c.env, &mut c.diags);
     vary::check(&program.items, &c.env, &mut c.diags);
     budget::check(program, &c.env, &mut c.diags);
     c.env.domains = domains::infer(program, &c.env);

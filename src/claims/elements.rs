@@ -391,11 +391,15 @@ impl<'a> Lowerer<'a> {
             }
             return v;
         }
-        if self
-            .env
-            .tensors
-            .get(key)
-            .is_some_and(|t| t.kind == crate::check::TensorKind::Computed)
+        // A tensor declared as an input for its start (`input h[B, 0]`) and computed in
+        // a loop after it is no leaf either: `h[b,1]` is the loop's value, and writing it
+        // as a free symbol refuted the true `h[b,1] == a h[b,0] + x[b,1]`.
+        if self.unexpanded.contains(key)
+            || self
+                .env
+                .tensors
+                .get(key)
+                .is_some_and(|t| t.kind == crate::check::TensorKind::Computed)
         {
             return Err(format!(
                 "`{key}` is computed in a loop or by several statements; tq writes out single definitions only"

@@ -64,9 +64,11 @@ impl Domain {
     }
 
     /// A probability: [0, 1].
+    /// The probability of `bernoulli(p)`: (0, 1]. p = 0 is left out: a mask that is never
+    /// 1 keeps nothing, and the rescaling of dropout (`x mask / p`) is undefined there.
     pub fn probability(why: &str) -> Domain {
         Domain {
-            lo: Some((int(0), false)),
+            lo: Some((int(0), true)),
             hi: Some((int(1), false)),
             integer: false,
             why: vec![why.to_string()],

@@ -318,6 +318,12 @@ pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) ->
     for (s, d) in &opts.domains {
         if d.integer {
             dom.integers.insert(s.clone());
+        } else if d.lo.is_some() && !opts.positive_symbols.contains(s) {
+            // A declared lower bound is the domain's own (a probability's 0, a
+            // variance's 0): the positive sampling convention must not remove it, or
+            // `v + m^2 > m^2` is proved for a variance v >= 0 and `(1 - p)^N < 1`
+            // confirmed for a probability p in [0, 1] (false at 0).
+            dom.real.insert(s.clone());
         }
         let x = Expr::sym(s);
         if let Some((v, open)) = &d.lo {
