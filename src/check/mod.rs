@@ -29,6 +29,7 @@ mod env;
 mod functions;
 pub mod givens;
 mod indices;
+pub mod loop_extents;
 pub mod members;
 pub mod outputs;
 mod statements;
@@ -69,6 +70,7 @@ pub fn check_after_parse(program: &Program, unparsed: &[String]) -> (Env, Vec<Di
     c.definitions(&program.items);
     vary::check(&program.items, &c.env, &mut c.diags);
     budget::check(program, &c.env, &mut c.diags);
+    loop_extents::check(program, &c.env, &mut c.diags);
     c.env.domains = domains::infer(program, &c.env);
     c.report_missing();
     (c.env, c.diags)

@@ -49,6 +49,18 @@ pub fn calls(claim: &ast::Claim, a: &Analysis, env: &Env) -> MomentCalls {
             solve_call(c, claim, a, env, &mut out)
         } else {
             match a.moment(env, c) {
+                // The engine's placeholders for a state's unknown moments (`M#h`) are
+                // not symbols of the file: a value that still holds one is not known.
+                Ok(m) if m.value.free_symbols().iter().any(|s| s.contains('#')) => Err(format!(
+                    "{text} depends on moments the engine does not know in closed form ({})",
+                    m.value
+                        .free_symbols()
+                        .iter()
+                        .filter(|s| s.contains('#'))
+                        .map(|s| s.replace("M#", "E[x^2] of ").replace("E#", "E of "))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
                 Ok(m) => {
                     out.rules.extend(m.rules);
                     out.approx.extend(m.approx);
@@ -403,7 +415,17 @@ pub fn decide_by_position(
     let setup = |m: &mut crate::num::Machine| {
         super::montecarlo::apply_givens(m, env, &sets, Some(ast::Boundary::Zero))
     };
-    let mut m = match crate::moments::position::run(program, env, &setup) {
+    // A gradient element needs the backward program too (the forward program alone
+    // leaves every gradient element at 0).
+    let run = if targets
+        .iter()
+        .any(|t| matches!(t, ast::Expr::Ref(r) if r.grad))
+    {
+        crate::moments::position::run_with_backward
+    } else {
+        crate::moments::position::run
+    };
+    let mut m = match run(program, env, &setup) {
         Ok(m) => m,
         Err(_) => return None,
     };
