@@ -62,6 +62,10 @@ pub struct Env {
     /// The domains of sizes and symbols, inferred from the declarations
     /// ([`super::domains::infer`]).
     pub domains: BTreeMap<String, crate::sym::Domain>,
+    /// Sizes derived from sizes that vary (`size Y = floor((X - DX)/2) + 1`) and their
+    /// values, set by the caller of the member expansion
+    /// ([`super::members::expand_derived`]); empty otherwise.
+    pub derived_sizes: Vec<(String, crate::syntax::ast::Expr)>,
 }
 
 impl Env {

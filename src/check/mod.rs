@@ -29,6 +29,7 @@ mod env;
 mod functions;
 pub mod givens;
 mod indices;
+pub mod loop_extents;
 pub mod loop_reads;
 pub mod members;
 pub mod outputs;
@@ -71,6 +72,16 @@ pub fn check_after_parse(program: &Program, unparsed: &[String]) -> (Env, Vec<Di
     loop_reads::check(&program.items, &c.env, &mut c.diags);
     vary::check(&program.items, &c.env, &mut c.diags);
     budget::check(program, &c.env, &mut c.diags);
+    // One diagnostic per read: a read `loop_reads` reported outside in every model is not
+    // reported again by `loop_extents` at the sample values.
+    let mut extents = Vec::new();
+    loop_extents::check(program, &c.env, &mut extents);
+    extents.retain(|d| {
+        !c.diags
+            .iter()
+            .any(|o| matches!(o.code, "E0301" | "E0303") && o.span == d.span)
+    });
+    c.diags.extend(extents);
     c.env.domains = domains::infer(program, &c.env);
     c.report_missing();
     (c.env, c.diags)

@@ -225,6 +225,22 @@ fn recompute_derived(
     }
 }
 
+/// The derived sizes (`env.derived_sizes`) computed again at a point of the other
+/// sizes (`vals`, which must not set them): `false` when one is not a whole number of at
+/// least 1 there (the point is no point of the model). Monte Carlo's other points use it.
+pub fn derive_sizes_at(vals: &mut BTreeMap<String, i64>, env: &Env) -> bool {
+    let caps = capitals(env);
+    for (name, value) in &env.derived_sizes {
+        match members::eval_with(value, &with_caps(vals, &caps)) {
+            Some(members::Exact::Int(v)) if v >= 1 => {
+                vals.insert(name.clone(), v);
+            }
+            _ => return false,
+        }
+    }
+    true
+}
+
 /// The output axes of every statement, with their moving reads.
 fn collect(items: &[Item], env: &Env, loop_vars: &BTreeSet<String>, out: &mut Vec<Axis>) {
     for item in items {

@@ -49,6 +49,18 @@ pub fn calls(claim: &ast::Claim, a: &Analysis, env: &Env) -> MomentCalls {
             solve_call(c, claim, a, env, &mut out)
         } else {
             match a.moment(env, c) {
+                // The engine's placeholders for a state's unknown moments (`M#h`) are
+                // not symbols of the file: a value that still holds one is not known.
+                Ok(m) if m.value.free_symbols().iter().any(|s| s.contains('#')) => Err(format!(
+                    "{text} depends on moments the engine does not know in closed form ({})",
+                    m.value
+                        .free_symbols()
+                        .iter()
+                        .filter(|s| s.contains('#'))
+                        .map(|s| s.replace("M#", "E[x^2] of ").replace("E#", "E of "))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
                 Ok(m) => {
                     out.rules.extend(m.rules);
                     out.approx.extend(m.approx);
@@ -405,9 +417,14 @@ pub fn decide_by_position<'e>(
         Ok(s) => s,
         Err(e) => return und(e),
     };
-    // The run depends only on the program and the values the givens set (the same
-    // setting gives the same run, seeded with 0): made once per setting and cloned.
-    let key = format!("{sets:?}");
+    // The run depends only on the program, the values the givens set and whether the
+    // backward program runs too (the same setting gives the same run, seeded with 0):
+    // made once per setting and cloned. A gradient element needs the backward program
+    // (the forward program alone leaves every gradient element at 0).
+    let backward = targets
+        .iter()
+        .any(|t| matches!(t, ast::Expr::Ref(r) if r.grad));
+    let key = format!("{sets:?} backward={backward}");
     let memo = runs.borrow().get(&key).cloned();
     let run = match memo {
         Some(run) => run,
@@ -415,7 +432,11 @@ pub fn decide_by_position<'e>(
             let setup = |m: &mut crate::num::Machine| {
                 super::montecarlo::apply_givens(m, env, &sets, Some(ast::Boundary::Zero))
             };
-            let run = crate::moments::position::run(program, env, &setup).ok();
+            let run = if backward {
+                crate::moments::position::run_with_backward(program, env, &setup).ok()
+            } else {
+                crate::moments::position::run(program, env, &setup).ok()
+            };
             runs.borrow_mut().insert(key, run.clone());
             run
         }

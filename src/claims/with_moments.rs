@@ -298,17 +298,34 @@ pub fn other_points(
     // does not set one larger (derived sizes recomputed from them), the symbols at
     // their sample values.
     let mut out = Vec::new();
+    // A derived size (`size Y = floor(X / 2)`, on the expanded sample line) is not moved
+    // with the others: it is computed again from their new values, and a point where it
+    // is not a whole number of at least 1 is skipped.
+    let derived: Vec<&String> = env.derived_sizes.iter().map(|(n, _)| n).collect();
+    let set_derived = derived.iter().any(|d| set.contains(*d));
+    sizes.retain(|n, _| !derived.contains(&n));
     if !sizes.is_empty()
+        && !set_derived
         && sizes
             .values()
             .all(|v| *v < BigRational::from_integer(64.into()))
     {
-        out.push(
-            sizes
-                .iter()
-                .map(|(n, v)| (n.clone(), v + BigRational::one()))
-                .collect(),
-        );
+        let moved: BTreeMap<String, BigRational> = sizes
+            .iter()
+            .map(|(n, v)| (n.clone(), v + BigRational::one()))
+            .collect();
+        let mut whole: BTreeMap<String, i64> = moved
+            .iter()
+            .filter_map(|(n, v)| Some((n.clone(), v.to_integer().try_into().ok()?)))
+            .collect();
+        if whole.len() == moved.len() && crate::check::outputs::derive_sizes_at(&mut whole, env) {
+            out.push(
+                whole
+                    .into_iter()
+                    .map(|(n, v)| (n, BigRational::from_integer(v.into())))
+                    .collect(),
+            );
+        }
     }
     if sample.is_empty() {
         return out;

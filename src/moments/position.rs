@@ -166,22 +166,84 @@ pub fn second_moment_program(program: &Program, env: &Env) -> Option<Program> {
 }
 
 /// Runs the second-moment program with the machine set up by `setup` (sizes, symbols,
-/// the boundary rule).
+/// the boundary rule). The forward program only: a gradient element reads 0 in it (use
+/// `run_with_backward` for gradients).
 pub fn run<'a>(
     program: &Program,
     env: &'a Env,
     setup: &dyn Fn(&mut Machine) -> Result<(), NumError>,
 ) -> Result<Machine<'a>, String> {
-    let sm = second_moment_program(program, env)
-        .ok_or("the program is not multilinear in zero-mean leaves")?;
+    run_program(program, env, setup, false)
+}
+
+/// The second-moment program of the forward program followed by that of the derived
+/// backward program in gather form, each `grad T ~ dist` seeding `T.grad` with the
+/// distribution's second moment (zero mean only). The gather form's terms are the
+/// scatter's, solved for the written position, so the same argument holds: a sum of
+/// uncorrelated zero-mean terms has the sum of their second moments. `Err` when either
+/// program is not multilinear in zero-mean leaves.
+pub fn run_with_backward<'a>(
+    program: &Program,
+    env: &'a Env,
+    setup: &dyn Fn(&mut Machine) -> Result<(), NumError>,
+) -> Result<Machine<'a>, String> {
+    run_program(program, env, setup, true)
+}
+
+fn run_program<'a>(
+    program: &Program,
+    env: &'a Env,
+    setup: &dyn Fn(&mut Machine) -> Result<(), NumError>,
+    backward: bool,
+) -> Result<Machine<'a>, String> {
+    let not_multilinear = "the program is not multilinear in zero-mean leaves";
+    let mut sm = second_moment_program(program, env).ok_or(not_multilinear)?;
+    // The gradient seeds: (declaration, its second moment).
+    let mut seeds = Vec::new();
+    if backward {
+        collect_grad_decls(&program.items, &mut seeds);
+        if seeds.is_empty() {
+            return Err("no gradient is declared (`grad T ~ ...`)".into());
+        }
+        let back = crate::grad::backward(program, env);
+        let gathered: Vec<Item> = crate::grad::gather_form(&back.items, env)
+            .into_iter()
+            .map(|g| g.item)
+            .collect();
+        sm.items
+            .extend(items(&gathered, env).ok_or("the backward program is not multilinear")?);
+    }
     let mut m = Machine::new(&sm, env).map_err(|e| e.message)?;
     m.max_steps = BUDGET;
     setup(&mut m).map_err(|e| e.message)?;
     let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(0);
     m.sample_leaves(&sm, &mut rng).map_err(|e| e.message)?;
+    for d in &seeds {
+        let Some(Init::Value(v)) = d.init.as_ref().and_then(second_moment_of) else {
+            return Err(format!(
+                "the gradient arriving at `{}` has no zero-mean distribution",
+                crate::syntax::printer::print_name(&d.target.name)
+            ));
+        };
+        let value = m.eval(&v, &Vec::new()).map_err(|e| e.message)?;
+        for (mb, pos) in m.decl_elements(d).map_err(|e| e.message)? {
+            m.set((mb, true), pos, value).map_err(|e| e.message)?;
+        }
+    }
     m.run_items(&sm.items, &mut Vec::new())
         .map_err(|e| e.message)?;
     Ok(m)
+}
+
+fn collect_grad_decls(its: &[Item], out: &mut Vec<Decl>) {
+    for it in its {
+        match &it.kind {
+            ItemKind::Decl(d) if d.kind == DeclKind::Grad => out.push(d.clone()),
+            ItemKind::Loop(l) => collect_grad_decls(&l.body, out),
+            ItemKind::ForIndices(fi) => collect_grad_decls(&fi.body, out),
+            _ => {}
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------

@@ -62,9 +62,14 @@ fn linear_in(f: &Expr, x: &str, others: &[&str]) -> Option<(Expr, Expr)> {
     let f = sym::expand(f);
     let a = sym::simplify(&f.diff(x));
     let b = sym::simplify(&(f.clone() - a.clone() * Expr::sym(x)));
+    // A coefficient that mentions the moments of another state of the loop (`M#h` of
+    // `h_l` in `acc_{l+1} = acc_l + h_{l+1}`) is not constant: that state changes from
+    // step to step, and a closed form that took it as a constant would be wrong.
     let free = |e: &Expr| {
         let fs = e.free_symbols();
-        !fs.contains(x) && others.iter().all(|o| !fs.contains(*o))
+        !fs.contains(x)
+            && others.iter().all(|o| !fs.contains(*o))
+            && !fs.iter().any(|s| s.contains('#'))
     };
     if free(&a) && free(&b) {
         Some((a, b))
