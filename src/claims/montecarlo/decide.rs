@@ -481,15 +481,19 @@ impl ClaimTest<'_> {
     }
 }
 
-/// Whether a claim calls `Var` or `E` anywhere: a claim about moments that Monte Carlo
-/// cannot estimate is undecided with the reason, any other claim is not its to decide.
+/// Whether a claim calls `Var` or `E` outside the forms Monte Carlo does not estimate
+/// at all (`solve`, `Cov`, `sup`, sums): a claim about a moment it cannot estimate is
+/// undecided with the reason; a claim in one of those forms is not its to decide.
 fn calls_var_or_mean(e: &ast::Expr) -> bool {
     let mut found = false;
-    crate::syntax::visit::walk_expr(e, |x| {
-        if let ast::Expr::Call(c) = x {
+    crate::syntax::visit::walk_expr(e, |x| match x {
+        ast::Expr::Call(c) if matches!(c.func.name.as_str(), "Cov" | "solve" | "sup") => false,
+        ast::Expr::Sum(..) => false,
+        ast::Expr::Call(c) => {
             found |= matches!(c.func.name.as_str(), "Var" | "E");
+            !found
         }
-        !found
+        _ => !found,
     });
     found
 }
