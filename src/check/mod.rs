@@ -71,6 +71,7 @@ pub fn check_after_parse(program: &Program, unparsed: &[String]) -> (Env, Vec<Di
     c.definitions(&program.items);
     loop_reads::check(&program.items, &c.env, &mut c.diags);
     vary::check(&program.items, &c.env, &mut c.diags);
+    vary::check_values(&program.items, &c.env, &mut c.diags);
     budget::check(program, &c.env, &mut c.diags);
     // One diagnostic per read: a read `loop_reads` reported outside in every model is not
     // reported again by `loop_extents` at the sample values.

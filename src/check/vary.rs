@@ -261,6 +261,40 @@ fn valid_size(t: &str) -> bool {
     })
 }
 
+/// E0107: a `sample` or `at` value of a symbol or scalar input written as a constant
+/// expression that is undefined or not finite (`sigma = log(0)`, `sqrt(-1)`, `1/0`), decided
+/// by the constructors' definedness conditions as for `vary` values. (A value that names
+/// other values is computed by the numeric run, which reports a non-finite estimate.)
+pub fn check_values(items: &[Item], env: &Env, diags: &mut Vec<Diagnostic>) {
+    for item in items {
+        let (ItemKind::Sample(bs) | ItemKind::At(bs)) = &item.kind else {
+            continue;
+        };
+        for b in bs {
+            let name = &b.name.name;
+            if env.sizes.contains_key(name) {
+                continue; // sizes: E0302
+            }
+            let Some(text) = constant(&b.value) else {
+                continue;
+            };
+            // Only a value tq reads exactly and finds undefined (a text it cannot read
+            // exactly, such as a numeral with an exponent, is left to the numeric run).
+            let readable = crate::sym::parse_ascii(&text).is_ok();
+            if readable && value(&text).is_none() {
+                diags.push(
+                    Diagnostic::error(
+                        "E0107",
+                        b.value.span(),
+                        format!("the value of `{name}`, `{text}`, is undefined or not a finite number"),
+                    )
+                    .with_hint("give a finite value (a division by zero, the log of a non-positive number or a fractional power of a negative number has none)"),
+                );
+            }
+        }
+    }
+}
+
 /// Checks every `vary` line of a program.
 pub fn check(items: &[Item], env: &Env, diags: &mut Vec<Diagnostic>) {
     let mut seen: Vec<String> = Vec::new();
