@@ -49,7 +49,7 @@ pub fn check(
             }
             let s = report::summary_json(&reports);
             out.push_str(&format!(
-                "{} file{}, {} failed; {} claims: {} proved, {} confirmed, {} refuted, {} undecided; {} errors\n",
+                "{} file{}, {} failed; {} claims: {} proved, {} confirmed, {} refuted, {} undecided; {} error{}\n",
                 reports.len(),
                 if reports.len() == 1 { "" } else { "s" },
                 failed,
@@ -58,7 +58,8 @@ pub fn check(
                 s["confirmed"],
                 s["refuted"],
                 s["undecided"],
-                s["errors"]
+                s["errors"],
+                if s["errors"] == 1 { "" } else { "s" }
             ));
             out
         }

@@ -68,7 +68,7 @@ fn rule_name(rules: &BTreeSet<Applied>) -> &'static str {
         )
     }) {
         "uncorrelated_sum"
-    } else if has(&|r| r == Rule::FiniteEnumerated) {
+    } else if has(&|r| matches!(r, Rule::FiniteEnumerated | Rule::GaussianPower)) {
         "declared"
     } else {
         "algebra"

@@ -3,7 +3,7 @@
 
 use super::refs::{capitals, refs_in, refs_vars, split_terms};
 use super::rule::{Applied, Rule};
-use super::rv::{Gauss, Rv};
+use super::rv::{Gauss, Rv, MAX_GAUSSIAN_POWER};
 use super::walker::{leaf_name, Walker};
 use crate::sym::{self, Expr, Func};
 use crate::syntax::ast::{self as ast, BinOp, Ref, UnOp};
@@ -47,6 +47,12 @@ impl Walker<'_> {
                         (Some(v), _) => Ok(Rv::constant(Expr::pow(v.clone(), p))),
                         (None, Some(2)) => Ok(b.square()),
                         (None, Some(1)) => Ok(b),
+                        (None, Some(n)) => b.gaussian_power(n).ok_or_else(|| {
+                            format!(
+                                "the moments of a power other than the square (tq writes out \
+                                 x^n for 3 <= n <= {MAX_GAUSSIAN_POWER} only when x is exactly Gaussian)"
+                            )
+                        }),
                         _ => Err("the moments of a power other than the square".into()),
                     }
                 }

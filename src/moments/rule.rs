@@ -43,6 +43,8 @@ pub enum Rule {
     OddMean(Func),
     /// `E[f(z)]` in closed form for `z ~ N(0, v)`.
     GaussianMean(Func),
+    /// The raw moments `E[xⁿ]` of an exactly Gaussian `x` (integer powers).
+    GaussianPower,
     /// The moments of a finite distribution, enumerated.
     FiniteEnumerated,
     /// The variance of a constant is 0 (a bound).

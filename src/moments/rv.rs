@@ -194,6 +194,10 @@ pub struct Rv {
 /// The largest finite support tq enumerates.
 const MAX_SUPPORT: usize = 64;
 
+/// The largest power `xⁿ` of a Gaussian whose moments tq writes out (they need the raw
+/// moment of order `2n`).
+pub const MAX_GAUSSIAN_POWER: i64 = 8;
+
 impl Rv {
     /// A constant.
     pub fn constant(c: Expr) -> Rv {
@@ -500,15 +504,67 @@ impl Rv {
             mean: self.m2.clone(),
             ..self.mapped(|v| Expr::pow(v, Expr::int(2)))
         };
-        if self.gauss == Gauss::Exact && self.mean.as_ref().is_some_and(|m| m.is_zero()) {
-            // E[z⁴] = 3 Var² for a zero-mean Gaussian.
-            out.m2 = self
-                .m2
-                .clone()
-                .map(|v| Expr::int(3) * Expr::pow(v, Expr::int(2)));
+        if let Some(m4) = self.gaussian_moment(4) {
+            // E[x⁴] of an exactly Gaussian x (3 Var² at mean 0).
+            out.m2 = Some(m4);
         }
         out.fill_from_support();
         out
+    }
+
+    /// `xⁿ` for an exactly Gaussian `x` and `3 ≤ n ≤ MAX_GAUSSIAN_POWER`: the mean and
+    /// second moment are its raw moments of orders `n` and `2n`. `None` when `x` is not
+    /// exactly Gaussian, its moments are not known, or `n` is out of that range.
+    pub fn gaussian_power(&self, n: i64) -> Option<Rv> {
+        if !(3..=MAX_GAUSSIAN_POWER).contains(&n) {
+            return None;
+        }
+        let mean = self.gaussian_moment(n)?;
+        let m2 = self.gaussian_moment(2 * n)?;
+        let mut out = self.mapped(|v| Expr::pow(v, Expr::int(n)));
+        out.mean = Some(mean);
+        out.m2 = Some(m2);
+        out.symmetric = self.symmetric && n % 2 == 1;
+        out.rules.insert(Applied::new(
+            Rule::GaussianPower,
+            format!(
+                "raw moments of a Gaussian: E[x^{n}] and E[x^{}] from its mean and variance",
+                2 * n
+            ),
+        ));
+        Some(out)
+    }
+
+    /// `E[xⁿ]` for an exactly Gaussian `x` with known moments:
+    /// `Σ_j C(n, 2j) μ^(n−2j) v^j (2j − 1)!!`, μ the mean and v the variance.
+    fn gaussian_moment(&self, n: i64) -> Option<Expr> {
+        if self.gauss != Gauss::Exact {
+            return None;
+        }
+        let mu = self.mean.clone()?;
+        let v = self.var()?;
+        let mut terms = vec![];
+        let mut binom: i64 = 1; // C(n, k), k = 0, 1, ...
+        let mut dfact: i64 = 1; // (2j − 1)!!
+        for k in 0..=n {
+            if k > 0 {
+                binom = binom.checked_mul(n - k + 1)? / k;
+            }
+            if k % 2 == 1 {
+                continue;
+            }
+            let j = k / 2;
+            if j > 0 {
+                dfact = dfact.checked_mul(2 * j - 1)?;
+            }
+            let coef = binom.checked_mul(dfact)?;
+            terms.push(
+                Expr::int(coef)
+                    * Expr::pow(mu.clone(), Expr::int(n - k))
+                    * Expr::pow(v.clone(), Expr::int(j)),
+            );
+        }
+        Some(Expr::add(terms))
     }
 
     /// Moments from a finite support, where they are not known otherwise.
