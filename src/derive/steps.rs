@@ -52,7 +52,10 @@ fn rule_name(rules: &BTreeSet<Applied>) -> &'static str {
     } else if has(&|r| {
         matches!(
             r,
-            Rule::OddMean(_) | Rule::ComplementMean(_, 1, 2) | Rule::ComplementMean(_, 0, _)
+            Rule::OddMean(_)
+                | Rule::OddPowerMean
+                | Rule::ComplementMean(_, 1, 2)
+                | Rule::ComplementMean(_, 0, _)
         )
     }) {
         "symmetry"

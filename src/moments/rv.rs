@@ -535,6 +535,35 @@ impl Rv {
         Some(out)
     }
 
+    /// `xⁿ` for an odd `n ≥ 3` and `x` symmetric about 0: symmetric, mean 0 (its second
+    /// moment is not known).
+    pub fn odd_power(&self, n: i64) -> Option<Rv> {
+        if n < 3 || n % 2 == 0 || !self.symmetric {
+            return None;
+        }
+        let mut out = self.mapped(|v| Expr::pow(v, Expr::int(n)));
+        out.mean = Some(Expr::zero());
+        out.symmetric = true;
+        out.rules.insert(Applied::new(
+            Rule::OddPowerMean,
+            format!("an odd power of a symmetric input: E[x^{n}] = 0"),
+        ));
+        out.fill_from_support();
+        Some(out)
+    }
+
+    /// `xⁿ` for `x` with a finite support: the support mapped and enumerated.
+    pub fn finite_power(&self, n: i64) -> Option<Rv> {
+        self.finite.as_ref()?;
+        let mut out = self.mapped(|v| Expr::pow(v, Expr::int(n)));
+        out.fill_from_support();
+        out.rules.insert(Applied::new(
+            Rule::FiniteEnumerated,
+            "moments of a finite distribution, enumerated",
+        ));
+        Some(out)
+    }
+
     /// `E[xⁿ]` for an exactly Gaussian `x` with known moments:
     /// `Σ_j C(n, 2j) μ^(n−2j) v^j (2j − 1)!!`, μ the mean and v the variance.
     fn gaussian_moment(&self, n: i64) -> Option<Expr> {

@@ -227,6 +227,7 @@ pub fn decide<'a>(
         explicit_tol,
         env,
         seed,
+        decides: need == Need::Decide,
     };
     for (k, &n) in schedule.iter().enumerate() {
         if let Err(e) = trials.extend(ctx, n, budget) {
@@ -316,6 +317,8 @@ struct ClaimTest<'c> {
     explicit_tol: bool,
     env: &'c Env,
     seed: u64,
+    /// Monte Carlo decides the claim (not a second check of the moments engine's verdict).
+    decides: bool,
 }
 
 impl ClaimTest<'_> {
@@ -467,7 +470,13 @@ impl ClaimTest<'_> {
                     )
                 } else {
                     format!(
-                        "{line} (z × standard error = {margin:.3}, more than 5% of the values)"
+                        "{line} (z × standard error = {margin:.3}, more than 5% of the values{})",
+                        if self.decides && rv == 0.0 && matches!(rel, RelOp::Eq | RelOp::Approx) {
+                            "; a claim that a value is 0 is resolved only by an absolute \
+                             tolerance: write `~= 0 tol t`"
+                        } else {
+                            ""
+                        }
                     )
                 });
             }
