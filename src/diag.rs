@@ -303,18 +303,34 @@ impl miette::SourceCode for Window {
         let c = <str as miette::SourceCode>::read_span(&self.text, &local, before, after)?;
         let global =
             miette::SourceSpan::new((c.span().offset() + self.start).into(), c.span().len());
+        // miette counts the column of the header (`FILE:LINE:COL`, read with no context
+        // lines) in bytes; tq's columns are characters (the `at` line, JSON), so a line
+        // with `σ` or `𝒩` before the span had its header a column or three too far.
+        let column = if before == 0 && after == 0 {
+            char_column(&self.text, offset).unwrap_or(c.column())
+        } else {
+            c.column()
+        };
         Ok(Box::new(
             miette::MietteSpanContents::new_named(
                 self.name.clone(),
                 c.data(),
                 global,
                 c.line() + self.line,
-                c.column(),
+                column,
                 c.line_count(),
             )
             .with_language("tq"),
         ))
     }
+}
+
+/// The zero-based column in characters of byte `offset` of `text` (from the start of its
+/// line: after the last `\n` or `\r` before it); `None` inside a character.
+fn char_column(text: &str, offset: usize) -> Option<usize> {
+    let before = text.get(..offset)?;
+    let start = before.rfind(['\n', '\r']).map_or(0, |i| i + 1);
+    Some(before[start..].chars().count())
 }
 
 /// Renders diagnostics as miette draws them, without colour (for snapshots and pipes).

@@ -422,6 +422,12 @@ fn heading(path: &str, plan: &Plan, seed: u64) -> String {
             plan.requested, plan.available
         ));
     }
+    if plan.chosen.len() > 1 {
+        s.push_str(&format!(
+            "; the {} variants share one file's Monte Carlo budget",
+            plan.chosen.len()
+        ));
+    }
     s
 }
 

@@ -420,3 +420,56 @@ fn each_new_author_mistake_gets_one_located_diagnostic_with_a_hint() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+// ---- columns are characters (issue #15, item 5) ----
+
+/// A line with `σ` (two bytes, one UTF-16 unit) and `𝒩` (four bytes, two UTF-16 units)
+/// before the error: the text report's header, its `at` line and the JSON count
+/// characters, the language server UTF-16 code units.
+#[test]
+fn columns_count_characters_after_greek_and_astral_letters() {
+    use std::str::FromStr;
+    let src = "scalar σ\n# 𝒩 σ\nclaim σ + 𝒩 + σ == 2\n";
+    // The error is at `𝒩` on line 3: `claim σ + ` is 10 characters (11 bytes).
+    let d = diags(src);
+    assert_eq!(d.len(), 1, "{d:?}");
+    let (code, line, col, _, _) = &d[0];
+    assert_eq!((code.as_str(), *line, *col), ("E0001", 3, 11), "{d:?}");
+
+    let r = check_source("t.tq", src, &Options::default());
+    let text = tq::diag::render_plain("t.tq", src, &r.diagnostics);
+    assert!(text.contains("[t.tq:3:11]"), "the drawn header: {text}");
+    assert!(text.contains("at t.tq:3:11"), "the at line: {text}");
+    let json = r.diagnostics[0].to_json(src);
+    assert_eq!(json["line"], 3, "{json}");
+    assert_eq!(json["column"], 11, "{json}");
+
+    // The language server: 0-based line 2, UTF-16 character 10 (σ is one unit).
+    let uri = lsp_types::Uri::from_str("file:///t.tq").unwrap();
+    let doc = tq::lsp::document::Document::new(uri, 1, src.to_string());
+    let published = tq::lsp::diagnostics::publish(&doc);
+    let e = published
+        .diagnostics
+        .iter()
+        .find(|d| d.code == Some(lsp_types::NumberOrString::String("E0001".into())))
+        .expect("the E0001 diagnostic is published");
+    assert_eq!((e.range.start.line, e.range.start.character), (2, 10));
+    // And after the astral letter: `σ` past `𝒩` is two units further than characters.
+    let src2 = "scalar σ\nclaim 𝒩 + q == 2\n";
+    let doc = tq::lsp::document::Document::new(
+        lsp_types::Uri::from_str("file:///u.tq").unwrap(),
+        1,
+        src2.to_string(),
+    );
+    let r2 = check_source("u.tq", src2, &Options::default());
+    let text2 = tq::diag::render_plain("u.tq", src2, &r2.diagnostics);
+    assert!(text2.contains("[u.tq:2:7]"), "{text2}");
+    let published = tq::lsp::diagnostics::publish(&doc);
+    assert!(
+        published
+            .diagnostics
+            .iter()
+            .any(|d| (d.range.start.line, d.range.start.character) == (1, 6)),
+        "{published:?}"
+    );
+}

@@ -324,3 +324,87 @@ fn random_edit_sequences_long() {
         start.elapsed()
     );
 }
+
+/// `$/cancelRequest` for requests sent while the server is busy: a model whose check
+/// runs its Monte Carlo claims in the background (`problems/pyramid.tq`, many seconds),
+/// a large document being formatted, and requests queued behind it, each cancelled at
+/// once. Every one is answered with its result or the RequestCancelled error (-32800),
+/// within [`BOUND`]; the server keeps answering afterwards and exits 0.
+#[test]
+fn cancelled_requests_during_a_slow_check_are_answered_and_the_server_lives() {
+    let mut c = Client::start();
+    c.initialize();
+    let slow = uri_of(Path::new("/cancel/pyramid.tq"));
+    let pyramid = std::fs::read_to_string(root().join("problems/pyramid.tq")).unwrap();
+    c.open(&slow, &pyramid, 1);
+    // A document large enough that formatting it takes a while (about 200 KB).
+    let big_uri = uri_of(Path::new("/cancel/big.tq"));
+    let mut big = String::from("scalar a\n");
+    for k in 0..8_000 {
+        big.push_str(&format!("claim   a*{k}   ==   {k}*a\n"));
+    }
+    c.open(&big_uri, &big, 1);
+    let mut pending: HashMap<i64, (String, Instant)> = HashMap::new();
+    let mut id = 5_000_000i64;
+    for round in 0..5 {
+        for (method, uri) in [
+            ("textDocument/formatting", &big_uri),
+            ("textDocument/codeLens", &slow),
+            ("textDocument/hover", &slow),
+            ("textDocument/inlayHint", &slow),
+        ] {
+            id += 1;
+            let params = match method {
+                "textDocument/formatting" => {
+                    json!({"textDocument": {"uri": uri}, "options": {"tabSize": 2, "insertSpaces": true}})
+                }
+                "textDocument/inlayHint" => json!({"textDocument": {"uri": uri}, "range": {
+                    "start": {"line": 0, "character": 0}, "end": {"line": 200, "character": 0}}}),
+                "textDocument/hover" => json!({"textDocument": {"uri": uri},
+                    "position": {"line": 40 + round, "character": 8}}),
+                _ => json!({"textDocument": {"uri": uri}}),
+            };
+            c.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+            c.notify("$/cancelRequest", json!({"id": id}));
+            pending.insert(id, (method.to_string(), Instant::now()));
+        }
+        // A change of the slow model restarts its background check while requests wait.
+        c.change(
+            &slow,
+            &format!("{pyramid}\n# round {round}\n"),
+            2 + round as i64,
+        );
+    }
+    let mut cancelled = 0;
+    while !pending.is_empty() {
+        let oldest = pending.values().map(|p| p.1).min().expect("pending");
+        let m = c
+            .next(oldest + BOUND)
+            .unwrap_or_else(|| panic!("no response within {BOUND:?} to {pending:?}"));
+        let Some(rid) = m.get("id").and_then(Value::as_i64) else {
+            continue;
+        };
+        if m.get("method").is_some() {
+            continue;
+        }
+        let Some((method, sent)) = pending.remove(&rid) else {
+            continue;
+        };
+        assert!(sent.elapsed() <= BOUND, "{method} answered late");
+        if let Some(e) = m.get("error") {
+            assert_eq!(e["code"], json!(-32800), "{method} failed: {m}");
+            cancelled += 1;
+        } else {
+            assert!(m.get("result").is_some(), "{method}: {m}");
+        }
+    }
+    // Still alive and answering.
+    let r = c.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": slow}, "position": {"line": 40, "character": 8}}),
+    );
+    assert!(r.get("result").is_some(), "{r}");
+    eprintln!("cancel test: 20 requests answered, {cancelled} of them with RequestCancelled");
+    let status = c.finish();
+    assert!(status.success(), "tq lsp exited with {status}");
+}

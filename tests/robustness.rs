@@ -519,3 +519,71 @@ fn generated_long_products_end_within_the_limits() {
     let _ = std::fs::remove_dir_all(&dir);
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
+
+/// The classes of the three slow findings of the 2026-12-04 afternoon campaign
+/// (docs/fuzzing.md), generated at several sizes and run through `tq check` under the
+/// limits: long statements of nested subscripts (each level was parsed twice: the work
+/// doubled per level up to the statement's parse budget, 4.5 s of CPU for 500 KB), sums
+/// of many copies inside a scalar chain (the moments engine's work per file), and
+/// `includes` statements reading a member far past the family (skipped elements were
+/// not counted).
+#[test]
+fn generated_slow_finding_classes_end_within_the_limits() {
+    let dir = std::env::temp_dir().join(format!("tq-slow-classes-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    let nest = |depth: usize| format!("{}a{}", "h_{".repeat(depth), "}".repeat(depth));
+    let mut cases: Vec<(String, String, i32)> = Vec::new();
+    for (depth, copies) in [(60, 40), (2000, 8), (2000, 40)] {
+        let one = format!("({})", nest(depth));
+        let src = format!(
+            "scalar a\nu = {}\nv = {}\n",
+            vec![one.as_str(); copies].join(" "),
+            vec![one.as_str(); copies / 2].join(" ")
+        );
+        cases.push((format!("nest_{depth}_x{copies}"), src, 1));
+    }
+    for copies in [50, 169, 400] {
+        let mut src = String::from("scalar a\nu0 = a\n");
+        for k in 1..=40 {
+            if k == 13 {
+                let t = format!("sqrt(u{} + a)", k - 1);
+                src.push_str(&format!(
+                    "u{k} = {}\n",
+                    vec![t.as_str(); copies].join(" + ")
+                ));
+            } else {
+                src.push_str(&format!("u{k} = sqrt(u{} + a)\n", k - 1));
+            }
+        }
+        src.push_str("claim d(u40)/d(a) == 0\nat a = 2\n");
+        cases.push((format!("sqrt_sum_{copies}"), src, 0));
+    }
+    for far in [100, 10_000, 1_000_000] {
+        let src = format!(
+            "size B, L, J\nindex i, j : J\nparam W_l[J,J] ~ normal(0, 1/J) for l in 1..L\ninput h_0[B,J] ~ normal(0, 1)\ngrad h_L ~ normal(0, 1)\nfor l in 0..L-1:\n  h_{{l+1}}[b,j] = tanh(W_{{l+1}}[j,I] h_l[b,I])\nclaim backprop includes:\n  for b,j,i: h_l.grad[b,i] += h_{{l+1}}.grad[b,j] (1 - h_{{l+1}}[b,j]^2) W_{{l+{far}}}[j,i]\nsample B = 2, L = 4, J = 3\n"
+        );
+        cases.push((format!("includes_far_{far}"), src, -1));
+    }
+    let mut failures = Vec::new();
+    for (name, src, want) in cases {
+        let f = dir.join(format!("{name}.tq"));
+        std::fs::write(&f, &src).expect("written");
+        let (status, text, wall) = run_limited(&["check"], &f);
+        let located = text.contains(&format!("{}:", f.display()));
+        let ok = match (status, want) {
+            (Some(s), -1) => (s == 0 || s == 1) && located,
+            // Nested subscripts: E0003 past the depth limit, or an undeclared name below it.
+            (Some(1), 1) => located && (text.contains("E0003") || text.contains("E0101")),
+            (Some(s), w) => s == w && located,
+            _ => false,
+        };
+        if !ok {
+            failures.push(format!(
+                "{name}: exit {status:?} after {wall:?}\n{}",
+                text.chars().take(1500).collect::<String>()
+            ));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}

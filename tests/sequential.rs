@@ -53,6 +53,7 @@ fn run(src: &str, need: Need, seed: u64, fixed_budget: bool) -> Outcome {
         seed,
         targets: &targets,
         fixed_budget,
+        shares: 1,
     };
     let mut cache = BTreeMap::new();
     let mut budget = montecarlo::FILE_BUDGET;

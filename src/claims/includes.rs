@@ -13,6 +13,7 @@ use crate::num::gradcheck::ModelRun;
 use crate::num::{Machine, Store};
 use crate::syntax::ast::{BinOp, Expr, Item, ItemKind, Loop, Program, Range};
 use crate::syntax::printer::print_program;
+use std::cell::Cell;
 
 fn und(why: impl Into<String>) -> Outcome {
     Outcome::undecided(why)
@@ -116,12 +117,32 @@ fn reads_ahead(item: &Item, var: &str) -> i64 {
     best
 }
 
-/// One statement's contribution, element by element.
-fn contribution(m: &Machine, item: &Item) -> Result<Store, String> {
+/// Element evaluations all the statement runs of one file's `includes` blocks may use
+/// together (the derived program's statements and the blocks' own, each run on its
+/// own); an element the run visits and skips (a member that does not exist) counts like
+/// one it evaluates. Each run had the sampled run's own budget afresh and skipped
+/// elements counted nothing, so a block statement that stands in for a loop over many
+/// steps (a read `W_{l+10000}` widens the loops of `l` and `s` by 10,000 steps each) ran
+/// for minutes (docs/fuzz-findings/2026-12-04-pyramid-derive-steps.tq.txt); past this budget the
+/// block is `undecided` with the reason (docs/fuzzing.md). The largest use among
+/// `problems/` is 1,346,910 (`problems/ugcnn.tq`), then 533,150 (`problems/pyramid.tq`).
+pub const INCLUDES_STEPS: u64 = 2_000_000;
+
+/// One statement's contribution, element by element, charged to the file's budget
+/// `left` ([`INCLUDES_STEPS`]).
+fn contribution(m: &Machine, item: &Item, left: &Cell<u64>) -> Result<Store, String> {
     let mut m = m.clone();
     m.shadow = Some(Store::default());
-    m.run_items(std::slice::from_ref(item), &mut Vec::new())
-        .map_err(|e| e.message)?;
+    let start = m.steps();
+    m.max_steps = start.saturating_add(left.get()).min(m.max_steps);
+    let r = m.run_items(std::slice::from_ref(item), &mut Vec::new());
+    left.set(left.get().saturating_sub(m.steps().saturating_sub(start)));
+    if r.is_err() && left.get() == 0 {
+        return Err(format!(
+            "the sampled runs of this file's `includes` blocks exceeded their budget of {INCLUDES_STEPS} element evaluations"
+        ));
+    }
+    r.map_err(|e| e.message)?;
     Ok(m.shadow.unwrap_or_default())
 }
 
@@ -169,6 +190,8 @@ pub struct Derived<'a> {
     machine: Machine<'a>,
     parts: Vec<(String, Store)>,
     loops: Vec<Range>,
+    /// What is left of the file's [`INCLUDES_STEPS`].
+    left: Cell<u64>,
 }
 
 impl<'a> Derived<'a> {
@@ -184,8 +207,9 @@ impl<'a> Derived<'a> {
             }
         }
         let mut parts = Vec::new();
+        let left = Cell::new(INCLUDES_STEPS);
         for (item, key) in &derived {
-            let c = contribution(&m, item)
+            let c = contribution(&m, item, &left)
                 .map_err(|e| format!("a derived statement cannot be run: {e}"))?;
             parts.push((key.clone(), c));
         }
@@ -193,6 +217,7 @@ impl<'a> Derived<'a> {
             machine: m,
             parts,
             loops,
+            left,
         })
     }
 }
@@ -230,7 +255,7 @@ pub fn decide_found(
             .filter(|r| !listed.contains(&r.var.name) && mentions(&text, &r.var.name))
             .map(|r| widen(r, it))
             .collect();
-        let mine = match contribution(m, &wrap(it.clone(), &around)) {
+        let mine = match contribution(m, &wrap(it.clone(), &around), &derived.left) {
             Ok(c) => c,
             Err(e) => return und(format!("`{}` cannot be run: {e}", text.trim())),
         };

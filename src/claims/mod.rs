@@ -179,6 +179,7 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
         seed: opts.seed,
         targets: &moment_keys,
         fixed_budget: false,
+        shares: opts.monte_carlo_shares.max(1),
     };
     let mut trials = BTreeMap::new();
     let positions = moments::PositionRuns::default();
@@ -191,12 +192,13 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
         let mut spans = Vec::new();
         claim_items(&program.items, &mut spans);
         format!(
-            "{}\u{0}{} {} {} {}\u{0}{:?}",
+            "{}\u{0}{} {} {} {} {}\u{0}{:?}",
             cache::context(source, &spans),
             opts.seed,
             opts.no_numeric,
             opts.no_monte_carlo,
             opts.no_gradcheck,
+            opts.monte_carlo_shares.max(1),
             moment_keys
         )
     });

@@ -16,6 +16,10 @@ pub struct Options {
     /// Leave out the gradient check only (`derive --steps` re-checks its file to decide
     /// the steps; the file's own gradient check has already run).
     pub no_gradcheck: bool,
+    /// How many checks share one file's Monte Carlo budgets (`tq variants` and
+    /// `tq export`: the variants of a file); each trial setting gets this share of its
+    /// budget, so K variants together do the work of one file. 0 or 1: the whole budget.
+    pub monte_carlo_shares: u64,
     /// The verdict cache to read and write claims' reports from (`tq check` and
     /// `tq errata` unless `--no-cache`; none by default, so the library and the tests
     /// compute every claim).

@@ -86,8 +86,14 @@ pub fn export(
             })
         })
         .collect();
+    // A file's variants share its Monte Carlo budget (docs/cli.md); the files do not.
     let opts = Options {
         seed,
+        monte_carlo_shares: pending
+            .iter()
+            .map(|p| p.prepared.len() as u64)
+            .max()
+            .unwrap_or(1),
         ..Options::default()
     };
     let mut reports = check_all(&sources, &opts).into_iter();

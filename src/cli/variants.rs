@@ -54,8 +54,10 @@ pub fn variants(file: PathBuf, count: usize, seed: u64, format: VariantsFormat) 
         .enumerate()
         .map(|(k, p)| (format!("{path} (variant {})", k + 1), p.source.clone()))
         .collect();
+    // The variants share one file's Monte Carlo budget (docs/cli.md).
     let opts = Options {
         seed,
+        monte_carlo_shares: sources.len() as u64,
         ..Options::default()
     };
     let reports = check_all(&sources, &opts);

@@ -10,8 +10,15 @@ use crate::syntax::ast::{self as ast, BinOp, Ref, UnOp};
 use crate::syntax::printer::{print_expr, print_name};
 
 impl Walker<'_> {
-    /// The distribution of one summand of a right-hand side (a product term).
+    /// The distribution of one summand of a right-hand side (a product term), charged to
+    /// the file's work ([`super::walker::MOMENT_FILE_WORK`]).
     fn product(&self, e: &ast::Expr) -> Result<Rv, String> {
+        self.spent()?;
+        let rv = self.product_uncharged(e)?;
+        self.charge(rv)
+    }
+
+    fn product_uncharged(&self, e: &ast::Expr) -> Result<Rv, String> {
         match e {
             ast::Expr::Num(..) => Ok(Rv::constant(self.lower_scalar(e)?)),
             ast::Expr::Ref(r) if r.indices.is_none() && !r.grad => {
@@ -199,6 +206,12 @@ impl Walker<'_> {
     }
 
     pub(super) fn value_with(&self, e: &ast::Expr, extra: &[String]) -> Result<Rv, String> {
+        self.spent()?;
+        let rv = self.value_uncharged(e, extra)?;
+        self.charge(rv)
+    }
+
+    fn value_uncharged(&self, e: &ast::Expr, extra: &[String]) -> Result<Rv, String> {
         let mut terms = Vec::new();
         split_terms(e, false, &mut terms);
         let mut acc: Option<Rv> = None;
@@ -225,7 +238,7 @@ impl Walker<'_> {
             }
             acc = Some(match acc {
                 None => rv,
-                Some(a) => a.add(&rv)?,
+                Some(a) => self.charge(a.add(&rv)?)?,
             });
         }
         acc.ok_or_else(|| "an empty expression".into())

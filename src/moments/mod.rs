@@ -42,6 +42,7 @@ use crate::syntax::ast::{self as ast, IndexExpr, Item, Program};
 use rv::Rv;
 use std::collections::{BTreeMap, BTreeSet};
 use walker::Walker;
+pub use walker::MOMENT_FILE_WORK;
 
 /// A tensor: its family key and whether it is the gradient.
 pub type Key = (String, bool);
@@ -189,6 +190,7 @@ pub fn analyze(program: &Program, env: &Env, backward: &[Item]) -> Analysis {
         iid: BTreeSet::new(),
         written: BTreeSet::new(),
         leaves: BTreeSet::new(),
+        work: Default::default(),
     };
     w.items(&program.items, &[]);
     if !backward.is_empty() {
@@ -201,6 +203,9 @@ pub fn analyze(program: &Program, env: &Env, backward: &[Item]) -> Analysis {
     }
     w.a.leaves = w.leaves.clone();
     w.a.iid = w.iid.clone();
+    if w.spent().is_err() {
+        w.a.notes.push(walker::work_spent());
+    }
     match env.boundary {
         Some(ast::Boundary::Zero) => w.a.notes.push(
             "zero padding: the moments hold away from the border (positions whose shifted reads all fall inside); border positions have less variance".into(),

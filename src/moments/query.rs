@@ -105,6 +105,7 @@ impl Analysis {
             iid: self.iid.clone(),
             written: BTreeSet::new(),
             leaves: self.leaves.clone(),
+            work: Default::default(),
         };
         w.value(e)
     }

@@ -493,8 +493,14 @@ impl Walker<'_> {
             }
             let cw = *ws.iter().next().unwrap_or(&0);
             let wsub = sym::simplify(&(Expr::sym(&var) + Expr::int(cw)));
-            let Ok(rv) = self.lookup(k, &[wsub]) else {
-                continue;
+            let rv = match self.lookup(k, &[wsub]) {
+                Ok(rv) => rv,
+                Err(e) => {
+                    if self.spent().is_err() {
+                        self.a.unknown.insert(k.clone(), e);
+                    }
+                    continue;
+                }
             };
             if unsolved && mentions_state(&rv) {
                 self.a.unknown.insert(
@@ -607,19 +613,7 @@ pub const MAX_MOMENT_NODES: usize = 20_000;
 
 /// `Err` with the reason when `rv`'s expressions together exceed [`MAX_MOMENT_NODES`].
 fn moments_within_budget(member: &str, rv: &Rv) -> Result<(), String> {
-    let mut n = 0usize;
-    let mut add = |e: &Expr| n = n.saturating_add(e.node_count());
-    rv.mean.iter().chain(rv.m2.iter()).for_each(&mut add);
-    rv.approx_mean.iter().for_each(|(e, _)| add(e));
-    rv.var_bounds.iter().for_each(|(e, _)| add(e));
-    if let Some(q) = &rv.quad {
-        add(&q.mean);
-        add(&q.var);
-    }
-    rv.finite.iter().flatten().for_each(|(v, p)| {
-        add(v);
-        add(p);
-    });
+    let n = super::walker::rv_nodes(rv);
     if n > MAX_MOMENT_NODES {
         return Err(format!(
             "the moments of {member} written out would have more than {MAX_MOMENT_NODES} expression nodes"

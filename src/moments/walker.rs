@@ -30,6 +30,49 @@ pub(super) struct Walker<'a> {
     /// Declared tensors (parameters, inputs, gradient seeds): random leaves; a family
     /// declared for every member has `None`, a declared member its subscript.
     pub(super) leaves: BTreeSet<(Key, Option<Expr>)>,
+    /// The work done so far, in expression nodes read, combined and stored
+    /// ([`MOMENT_FILE_WORK`]).
+    pub(super) work: std::cell::Cell<u64>,
+}
+
+/// The work the moments engine may do on one file (one [`super::analyze`] call or one
+/// query), counted in expression nodes: every distribution read (cloned from a stored
+/// member), every product and sum of distributions computed (its result's nodes), and
+/// every statement's result. Each of these costs time in proportion to its nodes (clones,
+/// products of the means and second moments, drops), so the count follows the time
+/// without measuring it. A product of 149 factors in each of 300 backward statements
+/// (`tests/robustness/scalar_product_150_copies.tq`) or a chain of square roots read
+/// through a sum of 169 copies took seconds with every value under
+/// [`super::statements::MAX_MOMENT_NODES`]; past this budget every later statement's
+/// moments are unknown with the reason (docs/fuzzing.md). The largest use among
+/// `problems/` and `tests/cases/` is 5,833 (`tests/cases/red14c/adam_bias.tq`).
+pub const MOMENT_FILE_WORK: u64 = 1_000_000;
+
+/// The reason given for a statement whose moments were not derived because the file's
+/// work budget ([`MOMENT_FILE_WORK`]) was spent.
+pub(super) fn work_spent() -> String {
+    format!(
+        "the moments engine's work on this file exceeded its budget of {MOMENT_FILE_WORK} expression nodes (not derived further)"
+    )
+}
+
+/// The expression nodes of a distribution (its exact moments, approximate mean,
+/// variance bounds, quadrature input and finite support together).
+pub(super) fn rv_nodes(rv: &Rv) -> usize {
+    let mut n = 0usize;
+    let mut add = |e: &Expr| n = n.saturating_add(e.node_count());
+    rv.mean.iter().chain(rv.m2.iter()).for_each(&mut add);
+    rv.approx_mean.iter().for_each(|(e, _)| add(e));
+    rv.var_bounds.iter().for_each(|(e, _)| add(e));
+    if let Some(q) = &rv.quad {
+        add(&q.mean);
+        add(&q.var);
+    }
+    rv.finite.iter().flatten().for_each(|(v, p)| {
+        add(v);
+        add(p);
+    });
+    n
 }
 
 fn sub_text(e: &Expr) -> String {
@@ -69,6 +112,24 @@ pub fn member_text(key: &Key, subs: &[Expr]) -> String {
 }
 
 impl<'a> Walker<'a> {
+    /// Charges `rv`'s nodes to the file's work ([`MOMENT_FILE_WORK`]); `Err` with the
+    /// reason once it is spent.
+    pub(super) fn charge(&self, rv: Rv) -> Result<Rv, String> {
+        self.spent()?;
+        let w = self.work.get().saturating_add(rv_nodes(&rv) as u64);
+        self.work.set(w);
+        self.spent()?;
+        Ok(rv)
+    }
+
+    /// `Err` with the reason when the file's work budget is spent.
+    pub(super) fn spent(&self) -> Result<(), String> {
+        if self.work.get() > MOMENT_FILE_WORK {
+            return Err(work_spent());
+        }
+        Ok(())
+    }
+
     /// Whether a member is a declared random leaf.
     pub(super) fn is_leaf(&self, key: &Key, sub: Option<&Expr>) -> bool {
         self.leaves.contains(&(key.clone(), None))
@@ -190,15 +251,15 @@ impl<'a> Walker<'a> {
     pub(super) fn lookup(&self, key: &Key, subs: &[Expr]) -> Result<Rv, String> {
         let text = member_text(key, subs);
         match self.a.entries.get(key) {
-            Some(Entry::Plain(rv)) if subs.is_empty() => Ok((**rv).clone()),
+            Some(Entry::Plain(rv)) if subs.is_empty() => self.charge((**rv).clone()),
             Some(Entry::Family { members, templates }) if subs.len() == 1 => {
                 let sub = &subs[0];
                 if let Some((_, rv)) = members.iter().find(|(s, _)| sym::identical(s, sub)) {
-                    return Ok(rv.clone());
+                    return self.charge(rv.clone());
                 }
                 if let Some(t) = templates.last() {
                     let val = sub.clone() - t.offset.clone();
-                    return Ok(subs_rv(&t.rv, &t.var, &val));
+                    return self.charge(subs_rv(&t.rv, &t.var, &val));
                 }
                 Err(self.why(key, &text))
             }

@@ -772,6 +772,10 @@ impl<'a> Machine<'a> {
             return Ok(());
         }
         if self.shadow.is_some() {
+            // Every element visited counts, run or skipped: a statement standing in for a
+            // loop over far members (`W_{l+10000}` in an `includes` block) skipped
+            // 10⁸ elements without counting one.
+            self.tick()?;
             let target = Expr::Ref(eq.lhs.clone());
             if !(self.all_exist(&eq.rhs, b) && self.all_exist(&target, b)) {
                 return Ok(());
@@ -839,6 +843,10 @@ impl<'a> Machine<'a> {
                 ItemKind::Loop(l) => {
                     let (lo, hi) = (self.eval(&l.range.from, b)?, self.eval(&l.range.to, b)?);
                     for v in loop_values(lo, hi, l.reverse) {
+                        if self.shadow.is_some() {
+                            // The iterations of a widened loop count (see `equation_over`).
+                            self.tick()?;
+                        }
                         b.push((l.range.var.name.clone(), v));
                         let r = self.run_items(&l.body, b);
                         b.pop();

@@ -185,6 +185,9 @@ pub struct Ctx<'p, 'a> {
     /// budget allows, one look at the whole α with the normal threshold (kept to measure
     /// the sequential test against it: tests/sequential.rs).
     pub fixed_budget: bool,
+    /// How many checks share the file's budgets (`tq variants`: its variants); each
+    /// setting gets `1/shares` of its budget (at least 1).
+    pub shares: u64,
 }
 
 impl<'a> Trials<'a> {
@@ -235,24 +238,26 @@ impl<'a> Trials<'a> {
                 // must not depend on the claims decided before it, which the verdict
                 // cache may have read instead of running; the shares add up to the
                 // file's budget.)
-                let allowed = DENSE_BUDGET.min(share);
+                let allowed = DENSE_BUDGET.min(share) / ctx.shares.max(1);
                 let n = ((allowed / ops) as usize).min(DENSE_MAX_TRIALS);
                 if n < MIN_TRIALS {
                     *budget = budget.saturating_sub(ops / OPS_PER_EVALUATION);
                     return Err(format!(
-                        "one trial needs {ops} operations on the dense executor; {MIN_TRIALS} trials exceed the Monte Carlo budget ({allowed} of {DENSE_BUDGET} operations per setting, {} per file shared by its {settings} settings; use smaller sizes)",
-                        FILE_BUDGET.saturating_mul(OPS_PER_EVALUATION)
+                        "one trial needs {ops} operations on the dense executor; {MIN_TRIALS} trials exceed the Monte Carlo budget ({allowed} of {DENSE_BUDGET} operations per setting, {} per file shared by its {settings} settings{}; use smaller sizes)",
+                        FILE_BUDGET.saturating_mul(OPS_PER_EVALUATION),
+                        shared_by(ctx.shares)
                     ));
                 }
                 (n, (ops / OPS_PER_EVALUATION).max(1))
             } else {
                 let steps = run.work().max(1);
-                let allowed = BUDGET.min(FILE_BUDGET / settings.max(1) as u64);
+                let allowed = BUDGET.min(FILE_BUDGET / settings.max(1) as u64) / ctx.shares.max(1);
                 let n = ((allowed / steps) as usize).min(MAX_TRIALS);
                 if n < MIN_TRIALS {
                     *budget = budget.saturating_sub(steps);
                     return Err(format!(
-                        "one trial needs {steps} element evaluations; {MIN_TRIALS} trials exceed the Monte Carlo budget ({allowed} of {BUDGET} per setting, {FILE_BUDGET} per file shared by its {settings} settings; use smaller sizes)"
+                        "one trial needs {steps} element evaluations; {MIN_TRIALS} trials exceed the Monte Carlo budget ({allowed} of {BUDGET} per setting, {FILE_BUDGET} per file shared by its {settings} settings{}; use smaller sizes)",
+                        shared_by(ctx.shares)
                     ));
                 }
                 (n, steps)
@@ -338,6 +343,15 @@ impl<'a> Trials<'a> {
         }
         self.stats.extend(fresh);
         Ok(())
+    }
+}
+
+/// The words naming a budget shared by several checks (`tq variants`), or nothing.
+fn shared_by(shares: u64) -> String {
+    if shares > 1 {
+        format!(", and by the {shares} variants checked together")
+    } else {
+        String::new()
     }
 }
 

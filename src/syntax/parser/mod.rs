@@ -87,6 +87,7 @@ pub fn parse(src: &str) -> Parsed {
         operators: std::cell::Cell::new(0),
         steps: std::cell::Cell::new(0),
         steps_limit: std::cell::Cell::new(PARSE_STEPS_MIN),
+        subscripts: Default::default(),
         unparsed: Default::default(),
     };
     let mut diagnostics = Vec::new();

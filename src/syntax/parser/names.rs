@@ -1,7 +1,7 @@
 //! Names and what hangs off them: identifiers, sub- and superscripts, index
 //! expressions and tensor references.
 
-use super::tokens::{fail, failure, sym, word, ws, Ctx, In, PErr, PResult, RESERVED};
+use super::tokens::{fail, failure, off, sym, word, ws, Ctx, In, PErr, PResult, RESERVED};
 use crate::syntax::ast::*;
 use nom::bytes::complete::{tag, take_while, take_while1};
 use nom::character::complete::{char, digit1, satisfy};
@@ -128,12 +128,22 @@ impl Ctx<'_> {
     pub(super) fn subscript<'a>(&self, i: In<'a>) -> PResult<'a, Vec<IndexExpr>> {
         let (i, _) = char('_').parse(i)?;
         if let Ok((i2, _)) = char::<_, PErr>('{').parse(i) {
+            let at = off(&i2);
+            if let Some((end, items)) = self.subscripts.borrow().get(&at) {
+                // Read before at this offset (see `Ctx::subscripts`).
+                let rest = nom::Input::take_from(&i2, end - at);
+                return Ok((rest, items.clone()));
+            }
             // A nesting level like a bracket (`h_{h_{…}}`), under the same depth limit.
-            return self.deeper(i2, |i2| {
+            let (rest, items) = self.deeper(i2, |i2| {
                 let (i2, items) = separated_list1(sym(","), |i| self.index_expr(i)).parse(i2)?;
                 let (i2, _) = sym("}")(i2)?;
                 Ok((i2, items))
-            });
+            })?;
+            self.subscripts
+                .borrow_mut()
+                .insert(at, (off(&rest), items.clone()));
+            return Ok((rest, items));
         }
         let start = i;
         let (i, tok) = take_while1(|c: char| c.is_ascii_alphanumeric()).parse(i)?;

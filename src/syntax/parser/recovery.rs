@@ -202,6 +202,7 @@ impl Ctx<'_> {
         self.depth.set(0);
         self.operators.set(0);
         self.steps.set(0);
+        self.subscripts.borrow_mut().clear();
         let bytes = line.end.saturating_sub(line.start);
         self.steps_limit
             .set(PARSE_STEPS_MIN.saturating_add(bytes.saturating_mul(PARSE_STEPS_PER_BYTE)));

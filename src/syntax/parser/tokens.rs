@@ -1,6 +1,7 @@
 //! The lexical layer: the located input type, the parse error, the shared parsing
 //! context, white space, symbols, words and keywords.
 
+use crate::syntax::ast::IndexExpr;
 use crate::syntax::lines::Ascii;
 use crate::syntax::span::Span;
 use nom::bytes::complete::{tag, take_while};
@@ -103,6 +104,13 @@ pub(super) struct Ctx<'s> {
     /// reads a name again), against `steps_limit` ([`super::PARSE_STEPS_PER_BYTE`]).
     pub(super) steps: std::cell::Cell<usize>,
     pub(super) steps_limit: std::cell::Cell<usize>,
+    /// Braced subscripts already read in the current statement, by offset: (the offset
+    /// after the `}`, the items). An index term is read as a reference first and, when
+    /// no `[` follows, again as an affine term, so each level of `h_{h_{…}}` read its
+    /// subscript twice; with this a subscript read successfully is read once (a failure
+    /// is still read again: docs/fuzzing.md).
+    pub(super) subscripts:
+        std::cell::RefCell<std::collections::HashMap<usize, (usize, Vec<IndexExpr>)>>,
     /// Names that lines which failed to parse would have defined.
     pub(super) unparsed: std::cell::RefCell<Vec<String>>,
 }
