@@ -139,64 +139,43 @@ fn files() -> Vec<PathBuf> {
     v
 }
 
-/// What is wrong with one regression file: each command of its header, run by
-/// [`run_limited`], against the exit status, code and outputs the header states.
-fn regression_failures(f: &Path) -> Vec<String> {
-    let mut failures = Vec::new();
-    let src = std::fs::read_to_string(f).expect("readable");
-    let e = expectations(&src, f);
-    for (cmd, own) in &e.commands {
-        let args: Vec<&str> = cmd.split_whitespace().collect();
-        let (status, text, wall) = run_limited(&args, f);
-        let name = format!("{} ({cmd})", f.display());
-        let expected = own.unwrap_or(e.status);
-        if status != Some(expected) {
-            failures.push(format!(
-                "{name}: exit {status:?} (killed by a signal or a limit when None), expected {expected} after {wall:?}\n{}",
-                text.chars().take(2000).collect::<String>()
-            ));
-            continue;
-        }
-        if let Some(code) = &e.code {
-            // The code and a located message (`FILE:LINE:COL`).
-            let located = format!("{}:", f.display());
-            if !text.contains(code.as_str()) || !text.contains(&located) {
-                failures.push(format!(
-                    "{name}: no located {code} in the output\n{}",
-                    text.chars().take(2000).collect::<String>()
-                ));
-            }
-        }
-        for o in &e.outputs {
-            if !text.contains(o.as_str()) {
-                failures.push(format!("{name}: the output lacks `{o}`"));
-            }
-        }
-    }
-    failures
-}
-
 #[test]
 fn every_regression_file_ends_as_its_header_says() {
     let files = files();
     assert!(files.len() >= 15, "the regression files are missing");
-    // Two files at a time (the machine's two cores, as the test below runs its
-    // commands), each file's commands in order; failures reported in file order.
-    let per_file = std::sync::Mutex::new(vec![Vec::new(); files.len()]);
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    std::thread::scope(|s| {
-        for _ in 0..2 {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                let Some(f) = files.get(i) else {
-                    break;
-                };
-                let found = regression_failures(f);
-                per_file.lock().expect("lock")[i] = found;
-            });
+    let mut failures = Vec::new();
+    for f in &files {
+        let src = std::fs::read_to_string(f).expect("readable");
+        let e = expectations(&src, f);
+        for (cmd, own) in &e.commands {
+            let args: Vec<&str> = cmd.split_whitespace().collect();
+            let (status, text, wall) = run_limited(&args, f);
+            let name = format!("{} ({cmd})", f.display());
+            let expected = own.unwrap_or(e.status);
+            if status != Some(expected) {
+                failures.push(format!(
+                    "{name}: exit {status:?} (killed by a signal or a limit when None), expected {expected} after {wall:?}\n{}",
+                    text.chars().take(2000).collect::<String>()
+                ));
+                continue;
+            }
+            if let Some(code) = &e.code {
+                // The code and a located message (`FILE:LINE:COL`).
+                let located = format!("{}:", f.display());
+                if !text.contains(code.as_str()) || !text.contains(&located) {
+                    failures.push(format!(
+                        "{name}: no located {code} in the output\n{}",
+                        text.chars().take(2000).collect::<String>()
+                    ));
+                }
+            }
+            for o in &e.outputs {
+                if !text.contains(o.as_str()) {
+                    failures.push(format!("{name}: the output lacks `{o}`"));
+                }
+            }
         }
-    });
-    let failures: Vec<String> = per_file.into_inner().expect("lock").concat();
+    }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
