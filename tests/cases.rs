@@ -42,64 +42,73 @@ fn header(src: &str) -> Expected {
     e
 }
 
+/// What is wrong with one case file (nothing when it gets its stated verdicts).
+fn failures_of(path: &std::path::Path) -> Vec<String> {
+    let mut failures = Vec::new();
+    let name = common::rel(path);
+    let src = std::fs::read_to_string(path).unwrap();
+    let want = header(&src);
+    assert!(
+        !want.verdicts.is_empty(),
+        "{name}: no `# verdicts:` line in the header"
+    );
+    let opts = if want.fast {
+        common::fast()
+    } else {
+        Options::default()
+    };
+    let r = check_source(&name, &src, &opts);
+    if r.unexpected_errors() > 0 {
+        failures.push(format!("{name}: errors {:?}", r.diagnostics));
+        return failures;
+    }
+    let got: Vec<&str> = r.claims.iter().map(|c| c.verdict.as_str()).collect();
+    if got.len() != want.verdicts.len() {
+        failures.push(format!(
+            "{name}: {} claims, the header states {}",
+            got.len(),
+            want.verdicts.len()
+        ));
+        return failures;
+    }
+    for (c, alts) in r.claims.iter().zip(&want.verdicts) {
+        let v = c.verdict.as_str();
+        if !alts.iter().any(|a| a == v) {
+            failures.push(format!(
+                "{name}: `{}` is {v}, expected {} ({}: {})",
+                c.source,
+                alts.join(" or "),
+                c.method,
+                c.evidence
+            ));
+        }
+        if matches!(v, "refuted" | "undecided") {
+            for text in &want.evidence {
+                if !c.evidence.contains(text.as_str()) {
+                    failures.push(format!(
+                        "{name}: `{}`: the evidence lacks `{text}`: {}",
+                        c.source, c.evidence
+                    ));
+                }
+            }
+        }
+    }
+    if !r.passed(&opts) {
+        failures.push(format!("{name}: the file does not pass `tq check`"));
+    }
+    failures
+}
+
 #[test]
 fn every_case_gets_its_stated_verdicts() {
     let files = common::tq_files(&common::root().join("tests/cases"));
     assert!(files.len() >= 6, "too few cases under tests/cases/");
-    let mut failures = Vec::new();
-    for path in &files {
-        let name = common::rel(path);
-        let src = std::fs::read_to_string(path).unwrap();
-        let want = header(&src);
-        assert!(
-            !want.verdicts.is_empty(),
-            "{name}: no `# verdicts:` line in the header"
-        );
-        let opts = if want.fast {
-            common::fast()
-        } else {
-            Options::default()
-        };
-        let r = check_source(&name, &src, &opts);
-        if r.unexpected_errors() > 0 {
-            failures.push(format!("{name}: errors {:?}", r.diagnostics));
-            continue;
-        }
-        let got: Vec<&str> = r.claims.iter().map(|c| c.verdict.as_str()).collect();
-        if got.len() != want.verdicts.len() {
-            failures.push(format!(
-                "{name}: {} claims, the header states {}",
-                got.len(),
-                want.verdicts.len()
-            ));
-            continue;
-        }
-        for (c, alts) in r.claims.iter().zip(&want.verdicts) {
-            let v = c.verdict.as_str();
-            if !alts.iter().any(|a| a == v) {
-                failures.push(format!(
-                    "{name}: `{}` is {v}, expected {} ({}: {})",
-                    c.source,
-                    alts.join(" or "),
-                    c.method,
-                    c.evidence
-                ));
-            }
-            if matches!(v, "refuted" | "undecided") {
-                for text in &want.evidence {
-                    if !c.evidence.contains(text.as_str()) {
-                        failures.push(format!(
-                            "{name}: `{}`: the evidence lacks `{text}`: {}",
-                            c.source, c.evidence
-                        ));
-                    }
-                }
-            }
-        }
-        if !r.passed(&opts) {
-            failures.push(format!("{name}: the file does not pass `tq check`"));
-        }
-    }
+    // The files are independent: checked on every core (each worker takes the next file
+    // not yet taken), their failures reported in file order.
+    let failures: Vec<String> = common::each_in_parallel(&files, |p| failures_of(p))
+        .into_iter()
+        .flatten()
+        .collect();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 

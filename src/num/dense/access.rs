@@ -39,11 +39,8 @@ impl<'a> Dense<'a> {
     /// How each dimension of a reference is indexed.
     pub(super) fn dims(&mut self, r: &Ref, b: &Bind, ctx: &Ctx, pref: &[String]) -> R<Vec<Dix>> {
         let env = self.m.env;
-        let tdims: Vec<String> = env
-            .tensors
-            .get(&env.key_of(&r.name))
-            .map(|t| t.dims.clone())
-            .unwrap_or_default();
+        // The extents are looked up only for shifted positions (most reads are plain).
+        let mut tdims: Option<&[String]> = None;
         let mut out = Vec::new();
         for (k, ix) in r.indices.iter().flatten().enumerate() {
             match ix {
@@ -64,6 +61,12 @@ impl<'a> Dense<'a> {
                     let shifted = !is_plain(a);
                     let extent = if shifted {
                         tdims
+                            .get_or_insert_with(|| {
+                                env.tensors
+                                    .get(&env.key_of(&r.name))
+                                    .map(|t| t.dims.as_slice())
+                                    .unwrap_or(&[])
+                            })
                             .get(k)
                             .and_then(|d| self.m.consts.get(d))
                             .map(|n| *n as i64)
@@ -274,9 +277,15 @@ impl<'a> Dense<'a> {
             boundary,
         };
         // Short innermost rows go through offset tables, long ones row by row.
+        // (Long rows that are not contiguous in storage, `2x` innermost, go through the
+        // tables too: a few table reads per element instead of locating each.)
         let long_run = !ordered.is_empty() && shape[ordered.len() - 1] >= 16;
-        let tables = if long_run { None } else { walk.tables() };
         let run = run_dim(&plan, ordered.len().wrapping_sub(1), arr.lo.len());
+        let tables = if long_run && run.is_some() {
+            None
+        } else {
+            walk.tables()
+        };
         let out = match (&tables, run) {
             (Some(tb), _) => {
                 let mut out = vec![0.0; total];

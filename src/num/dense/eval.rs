@@ -34,7 +34,7 @@ impl<'a> Dense<'a> {
                 self.zip(x, y, |a, b| a - b)
             }
             _ => {
-                let caps = self.m.term_capitals(e, &Self::pseudo_bind(b, ctx));
+                let caps = self.term_caps(e, b, ctx);
                 let mut ctx2 = ctx.clone();
                 for c in &caps {
                     self.add_axis(&mut ctx2, c, b)?;
@@ -60,7 +60,7 @@ impl<'a> Dense<'a> {
                 self.zip(x, y, |a, b| a - b)
             }
             _ => {
-                let caps = self.m.term_capitals(e, &Self::pseudo_bind(b, ctx));
+                let caps = self.term_caps(e, b, ctx);
                 if caps.is_empty() {
                     return self.chain(e, b, ctx, &[]);
                 }
@@ -94,7 +94,9 @@ impl<'a> Dense<'a> {
         // summed by binding it to each value in turn: each factor is then a shifted
         // slice and each contraction a matrix product of the unshifted size.
         let mut rs = Vec::new();
-        refs_of(e, &mut rs);
+        if Self::large(ctx) {
+            refs_of(e, &mut rs);
+        }
         let en = Self::offsets(&rs, ctx, sum);
         if !en.is_empty() {
             let ranges: Vec<(i64, usize)> =

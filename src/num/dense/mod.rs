@@ -150,8 +150,10 @@ fn lookup(b: &Bind, name: &str) -> Option<i64> {
     b.iter().rev().find(|(n, _)| n == name).map(|(_, v)| *v)
 }
 
-fn refs_of(e: &Expr, out: &mut Vec<Ref>) {
-    crate::check::walk_refs(e, &mut |r| out.push(r.clone()));
+/// Every reference in `e` (lookups' inner references too), borrowed: statements run once
+/// per trial, and cloning each reference cost a fifth of a small trial's time.
+fn refs_of<'e>(e: &'e Expr, out: &mut Vec<&'e Ref>) {
+    crate::check::walk_refs(e, &mut |r| out.push(r));
 }
 
 /// A product of extents that saturates instead of overflowing (then refused as too large).

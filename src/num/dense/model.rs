@@ -81,7 +81,7 @@ pub fn prune(items: &[Item], more: &[Item], env: &Env, needed: &Needed) -> (Vec<
             if live.contains(&(env.key_of(&eq.lhs.name), eq.lhs.grad)) {
                 let mut rs = Vec::new();
                 refs_of(&eq.rhs, &mut rs);
-                refs_of(&Expr::Ref(eq.lhs.clone()), &mut rs);
+                crate::syntax::visit::walk_ref(&eq.lhs, &mut |r| rs.push(r));
                 for r in rs {
                     live.insert((env.key_of(&r.name), r.grad));
                 }

@@ -65,7 +65,7 @@ impl<'a> Dense<'a> {
                     let mut rs = Vec::new();
                     refs_of(&r.rhs, &mut rs);
                     for x in rs {
-                        if (self.m.env.key_of(&x.name), x.grad) == wk && !same_ref(&x, &w.lhs) {
+                        if (self.m.env.key_of(&x.name), x.grad) == wk && !same_ref(x, &w.lhs) {
                             return unsup("a `for` block of several statements reads a tensor it writes at another position");
                         }
                     }
@@ -148,7 +148,7 @@ impl<'a> Dense<'a> {
         // Reads of the tensor written.
         let mut rs = Vec::new();
         refs_of(&eq.rhs, &mut rs);
-        for r in &rs {
+        for &r in &rs {
             if r.grad != eq.lhs.grad
                 || self.m.env.key_of(&r.name) != self.m.env.key_of(&eq.lhs.name)
             {
@@ -172,7 +172,7 @@ impl<'a> Dense<'a> {
         // any order), so each write is a shifted slice instead of a scatter.
         let mut en = Vec::new();
         if eq.op != AssignOp::Set {
-            en = Self::offsets(std::slice::from_ref(&eq.lhs), &ctx, &lhs_vars);
+            en = Self::offsets(&[&eq.lhs], &ctx, &lhs_vars);
             // Keep at least one index to write over.
             if en.len() >= lhs_vars.len() {
                 en.clear();
@@ -211,13 +211,19 @@ impl<'a> Dense<'a> {
         Ok(())
     }
 
+    /// Whether the array indices in scope span enough elements (65,536) for
+    /// [`Self::offsets`] to bind shifted ones one value at a time: small arrays are
+    /// cheaper gathered whole (one statement instead of one per offset).
+    pub(super) fn large(ctx: &Ctx) -> bool {
+        let size: f64 = ctx.axes.iter().map(|a| a.2 as f64).product();
+        size >= 65536.0
+    }
+
     /// Among `among`, the indices to bind one value at a time: in a position that adds
     /// two array indices (`x+dx`), the one with fewer values (at most 32 of them).
-    pub(super) fn offsets(refs: &[Ref], ctx: &Ctx, among: &[String]) -> Vec<String> {
+    pub(super) fn offsets(refs: &[&Ref], ctx: &Ctx, among: &[String]) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
-        // Small arrays are cheaper gathered whole (one statement instead of one per offset).
-        let size: f64 = ctx.axes.iter().map(|a| a.2 as f64).product();
-        if size < 65536.0 {
+        if !Self::large(ctx) {
             return out;
         }
         for r in refs {
@@ -322,13 +328,15 @@ impl<'a> Dense<'a> {
         ctx.axes.iter().all(|(n, _, _)| seen.contains(&n.as_str()))
     }
 
-    /// Binding with every array index at its first value (for the element-wise helpers
-    /// that only ask whether a name is bound).
-    pub(super) fn pseudo_bind(b: &Bind, ctx: &Ctx) -> Bind {
-        let mut out = b.clone();
-        for (n, lo, _) in &ctx.axes {
-            out.push((n.clone(), *lo));
+    /// The capital indices summed over the term `e` (as the element-wise machine's
+    /// `term_capitals`), a name bound when the binding or the array indices in scope hold
+    /// it, without copying the binding.
+    pub(super) fn term_caps(&self, e: &Expr, b: &Bind, ctx: &Ctx) -> Vec<String> {
+        let bound = |n: &str| lookup(b, n).is_some() || ctx.has(n);
+        crate::check::capitals::Capitals {
+            env: self.m.env,
+            bound: &bound,
         }
-        out
+        .of_term(e)
     }
 }

@@ -303,12 +303,15 @@ impl<'a> Dense<'a> {
             boundary,
         };
         // Short innermost rows go through offset tables, long ones row by row.
+        // (Long rows that are not contiguous in storage go through the tables too.)
         let long_run = !order.is_empty() && shape[order.len() - 1] >= 16;
-        let tables = if long_run { None } else { walk.tables() };
-        match (
-            &tables,
-            run_dim(&plan, order.len().wrapping_sub(1), alo.len()),
-        ) {
+        let run = run_dim(&plan, order.len().wrapping_sub(1), alo.len());
+        let tables = if long_run && run.is_some() {
+            None
+        } else {
+            walk.tables()
+        };
+        match (&tables, run) {
             (Some(tb), _) => {
                 let mut it = bv.iter();
                 tb.for_each(total, |_, off| {
