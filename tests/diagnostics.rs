@@ -513,7 +513,11 @@ fn a_size_without_a_sample_value_for_monte_carlo_is_named() {
     assert!(codes(&src.replace("claim Var(y) == sigma^2\n", "")).is_empty());
     // A file without any `sample` line asks for no numeric run: not told.
     let none = src.replace("sample B = 4, sigma = 1\n", "");
-    assert!(!codes(&none).contains(&"E0414".to_string()), "{:?}", diags(&none));
+    assert!(
+        !codes(&none).contains(&"E0414".to_string()),
+        "{:?}",
+        diags(&none)
+    );
 }
 
 /// Output sizes with a centred window (`x+DX-1`), a shifted output position (`h[b,x+1]`)
@@ -545,7 +549,13 @@ fn output_sizes_of_centred_and_shifted_outputs() {
     assert!(d[0].4.contains("size H = X - DX + 1"), "{}", d[0].4);
     // The centred window read from output position 0 under `valid`: no position fits, and
     // the hint says how to shift.
-    let d = diags(&conv("valid", "size H = X - DX + 1\n", "h", "h + DX - 1", ""));
+    let d = diags(&conv(
+        "valid",
+        "size H = X - DX + 1\n",
+        "h",
+        "h + DX - 1",
+        "",
+    ));
     assert_eq!(d.len(), 1, "{d:?}");
     assert_eq!(d[0].0, "E0303");
     assert!(d[0].4.contains("write the output at `h+1`"), "{}", d[0].4);

@@ -102,14 +102,8 @@ fn exprs_use(exprs: &[&Expr], vars: &[&str]) -> bool {
 
 /// Whether one of `r`'s positions can fall outside its dimension.
 fn may_leave(r: &Ref, vars: &[&str]) -> bool {
-    r.indices.iter().flatten().any(|ix| match ix {
-        IndexExpr::Lookup(_) => true,
-        IndexExpr::Affine(a) => match a.terms.as_slice() {
-            [t] if t.coef == 1 && a.constant == 0 => match t.factors.as_slice() {
-                [f] => vars.contains(&f.name.as_str()),
-                _ => true,
-            },
-            _ => true,
-        },
+    r.indices.iter().flatten().any(|ix| {
+        ix.plain_var()
+            .is_none_or(|f| vars.contains(&f.name.as_str()))
     })
 }

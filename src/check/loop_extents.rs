@@ -104,25 +104,15 @@ impl<'p> Walk<'_, 'p> {
                 ItemKind::Decl(d) => {
                     let key = self.env.key_of(&d.target.name);
                     for (pos, ix) in d.target.indices.iter().flatten().enumerate() {
-                        let IndexExpr::Affine(a) = ix else { continue };
-                        if let [t] = a.terms.as_slice() {
-                            if let [f] = t.factors.as_slice() {
-                                if a.constant == 0 && t.coef == 1 {
-                                    self.centered.insert(
-                                        (key.clone(), pos),
-                                        self.env.index_centered(&f.name),
-                                    );
-                                }
-                            }
+                        if let Some(f) = ix.plain_var() {
+                            self.centered
+                                .insert((key.clone(), pos), self.env.index_centered(&f.name));
                         }
                     }
                     let Some(r) = &d.family else { continue };
                     self.ranged.insert(key.clone());
                     for (pos, ix) in d.target.indices.iter().flatten().enumerate() {
-                        let IndexExpr::Affine(a) = ix else { continue };
-                        let plain = a.constant == 0
-                            && matches!(a.terms.as_slice(), [t] if t.coef == 1 && matches!(t.factors.as_slice(), [f] if f.name == r.var.name));
-                        if plain {
+                        if ix.plain_var().is_some_and(|f| f.name == r.var.name) {
                             let range = self.eval(&r.from).zip(self.eval(&r.to));
                             self.per_step.insert((key.clone(), pos), range);
                         }

@@ -469,7 +469,10 @@ impl Fit {
     /// The output positions `u` whose every read `s u + lo ..= s u + hi` is inside.
     fn inside_range(&self) -> (i128, i128) {
         if self.s > 0 {
-            (div_ceil(-self.lo, self.s), div_floor(self.n - 1 - self.hi, self.s))
+            (
+                div_ceil(-self.lo, self.s),
+                div_floor(self.n - 1 - self.hi, self.s),
+            )
         } else {
             let t = -self.s;
             (div_ceil(self.hi - self.n + 1, t), div_floor(self.lo, t))
@@ -744,7 +747,10 @@ fn valid_outside(
         ),
     )
     .with_label(format!("reads outside `{}`", r.tensor))
-    .with_related(axis.index_span, format!("the output axis over `{}`", axis.size))
+    .with_related(
+        axis.index_span,
+        format!("the output axis over `{}`", axis.size),
+    )
     .with_hint(format!(
         "{fits} ({} = {fit} there){formula}; or read under `boundary zero`",
         axis.size
