@@ -508,7 +508,7 @@ impl Fit {
             // y distinct outputs read at least y distinct positions: y <= n.
             return Fit::largest(self.n, |y| {
                 let (lo, hi) = self.reach(y);
-                lo >= 0 && hi <= self.n - 1
+                lo >= 0 && hi < self.n
             });
         }
         if self.lo < 0 || self.hi > self.n - 1 {
