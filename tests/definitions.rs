@@ -243,7 +243,8 @@ fn defined_from_itself() {
     // The two files.
     let src = "size B\ninput x[B] ~ normal(0, 1)\ny[b] = z[b] + x[b]\nz[b] = y[b]\n";
     let r = run(src);
-    assert_eq!(located(&r, src, "E0105"), vec![(4, 1, vec![3])]);
+    // At the read of `z` (line 3), the definition it reads ahead of (line 4) labelled.
+    assert_eq!(located(&r, src, "E0105"), vec![(3, 8, vec![4])]);
     assert!(r.diagnostics[0].message.contains("defined from itself"));
     let src = "scalar a\nb = b + a\n";
     let r = run(src);
@@ -251,8 +252,8 @@ fn defined_from_itself() {
     // A cycle of three, a plain read before the value is computed, and a recurrence
     // that reads its own step instead of the one before.
     for (src, line) in [
-        ("size B\ninput x[B] ~ normal(0, 1)\na[b] = c[b] + x[b]\np[b] = a[b]\nc[b] = p[b]\n", 5),
-        ("size B\ninput x[B] ~ normal(0, 1)\ny[b] = z[b]\nz[b] = x[b]\n", 4),
+        ("size B\ninput x[B] ~ normal(0, 1)\na[b] = c[b] + x[b]\np[b] = a[b]\nc[b] = p[b]\n", 3),
+        ("size B\ninput x[B] ~ normal(0, 1)\ny[b] = z[b]\nz[b] = x[b]\n", 3),
         (
             "size B, T, J\ninput h[B, 0, J] ~ normal(0, 1)\ninput x[B, t, J] ~ normal(0, 1) for t in 1..T\nfor t in 1..T:\n  h[b,t,j] = h[b,t,j] + x[b,t,j]\n",
             5,

@@ -473,3 +473,158 @@ fn columns_count_characters_after_greek_and_astral_letters() {
         "{published:?}"
     );
 }
+
+// ---- one check per mechanism, sharper locations (issue #18 leftovers) ----
+
+/// Reads along a loop variable are one analysis: a read outside whatever the sizes is
+/// E0301 (E0303 under `valid`) and nothing else; a read outside only at the sample values
+/// is E0211; each read is reported once, by one of the two.
+#[test]
+fn a_loop_read_is_reported_once_by_the_one_loop_analysis() {
+    // Outside in every model: E0301 alone (no E0211 on the same read).
+    let src = "size B, T\ninput x[B, T] ~ normal(0, 1)\ninput h[B, 0] ~ normal(0, 1)\nfor t in 1..T:\n  h[b,t] = h[b,t-1] + x[b,t]\nsample B = 2, T = 4\n";
+    let d = diags(src);
+    let at: Vec<(&str, usize, usize)> = d.iter().map(|x| (x.0.as_str(), x.1, x.2)).collect();
+    assert_eq!(at, [("E0301", 5, 27)], "{d:?}");
+    // Under `valid`: E0303 alone.
+    let valid = src.replace("size B, T\n", "size B, T\nboundary valid\n");
+    let codes_valid = codes(&valid);
+    assert_eq!(codes_valid, ["E0303"], "{valid}");
+    // Outside only at the sample values (the reach depends on the sizes): E0211.
+    let src = "size B, T, L\ninput x[B, T] ~ normal(0, 1)\ninput h[B, 0] ~ normal(0, 1)\nfor t in 1..L:\n  h[b,t] = h[b,t-1] + x[b,t]\nsample B = 2, T = 4, L = 4\n";
+    let d = diags(src);
+    let at: Vec<(&str, usize)> = d.iter().map(|x| (x.0.as_str(), x.1)).collect();
+    assert_eq!(at, [("E0211", 5)], "{d:?}");
+    // The same file at sample values where the loop stays inside: nothing.
+    assert!(codes(&src.replace("L = 4", "L = 3")).is_empty());
+}
+
+/// E0105 points at the read, with the definition it reads ahead of as a label.
+#[test]
+fn read_before_computed_points_at_the_read() {
+    let src = "size B\ninput x[B] ~ normal(0, 1)\ny[b] = z[b] + x[b]\nz[b] = 2 x[b]\n";
+    let r = tq::report::check_source(
+        "t.tq",
+        src,
+        &Options {
+            no_monte_carlo: true,
+            ..Options::default()
+        },
+    );
+    let d: Vec<_> = r.diagnostics.iter().filter(|d| d.code == "E0105").collect();
+    assert_eq!(d.len(), 1, "{:?}", r.diagnostics);
+    assert_eq!(d[0].line_col(src), (3, 8), "at the read `z[b]`");
+    let related: Vec<usize> = d[0]
+        .related
+        .iter()
+        .flat_map(|r| r.iter())
+        .map(|(s, _)| tq::syntax::span::line_col(src, s.start as usize).0)
+        .collect();
+    assert_eq!(related, [4], "the definition is the secondary label");
+}
+
+/// A `boundary` line that no read needs is E0305 (a warning at the line); any position
+/// that can leave its dimension counts as a use and silences it.
+#[test]
+fn an_unused_boundary_line_is_a_warning_and_a_used_one_is_not() {
+    let unused = "size B, X\nboundary zero\ninput x[B, X] ~ normal(0, 1)\nparam W[X] ~ normal(0, 1)\ny[b,x] = W[x] x[b,x]\n";
+    let d = diags(unused);
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!((d[0].0.as_str(), d[0].1), ("E0305", 2));
+    assert!(d[0].4.contains("remove the line"), "{}", d[0].4);
+    for used in [
+        // a shifted read
+        "size B, X, D\nindex dx : D\nboundary zero\ninput x[B, X] ~ normal(0, 1)\nparam W[D] ~ normal(0, 1)\ny[b,x] = W[DX] x[b,x+DX]\n",
+        // a read along a loop variable
+        "size B, T\nboundary zero\ninput x[B, T] ~ normal(0, 1)\ninput h[B, 0] ~ normal(0, 1)\nfor t in 1..T-1:\n  h[b,t] = h[b,t-1] + x[b,t-1]\n",
+        // a fixed position
+        "size B, X\nboundary zero\ninput x[B, X] ~ normal(0, 1)\ny[b] = x[b,0]\n",
+    ] {
+        assert!(
+            !codes(used).contains(&"E0305".to_string()),
+            "{used}: {:?}",
+            diags(used)
+        );
+    }
+}
+
+/// A size that a Monte Carlo claim needs and no `sample` line gives is E0414 (a warning
+/// at the size's declaration, naming the size and the line to add).
+#[test]
+fn a_size_without_a_sample_value_for_monte_carlo_is_named() {
+    let src = "size B, J\nsymbol sigma\ninput x[B, J] ~ normal(0, sigma^2)\nparam W[J, J] ~ normal(0, 1/J)\ny[b,j] = W[j,J'] x[b,J']\nclaim Var(y) == sigma^2\nsample B = 4, sigma = 1\n";
+    let d = diags(src);
+    assert_eq!(d.len(), 1, "{d:?}");
+    let (code, line, col, msg, hint) = &d[0];
+    assert_eq!((code.as_str(), *line, *col), ("E0414", 1, 9));
+    assert!(msg.contains("`J`"), "{msg}");
+    assert!(hint.contains("J = 4"), "{hint}");
+    // Given on the sample line, or by the claim itself: nothing.
+    assert!(codes(&src.replace("B = 4,", "B = 4, J = 3,")).is_empty());
+    assert!(codes(&src.replace("== sigma^2", "== sigma^2 given J = 3")).is_empty());
+    // Without a claim about a moment, the size needs no value.
+    assert!(codes(&src.replace("claim Var(y) == sigma^2\n", "")).is_empty());
+    // A file without any `sample` line asks for no numeric run: not told.
+    let none = src.replace("sample B = 4, sigma = 1\n", "");
+    assert!(
+        !codes(&none).contains(&"E0414".to_string()),
+        "{:?}",
+        diags(&none)
+    );
+}
+
+/// Output sizes with a centred window (`x+DX-1`), a shifted output position (`h[b,x+1]`)
+/// and a centred output index are checked against the boundary rule: a wrong size is an
+/// error or warning at the read or axis, a right one is accepted.
+#[test]
+fn output_sizes_of_centred_and_shifted_outputs() {
+    let conv = |boundary: &str, size: &str, lhs: &str, read: &str, index: &str| {
+        format!("size B, X, D\nindex dx : D\n{index}{size}boundary {boundary}\ninput a[B, X] ~ normal(0, 1)\nparam W[D] ~ normal(0, 1/D)\nh[b,{lhs}] = W[DX] a[b, {read}]\nsample B = 2, X = 8, D = 3\n")
+    };
+    // The centred window under zero padding, output over X: the `same` size, accepted.
+    assert!(codes(&conv("zero", "", "x", "x + DX - 1", "")).is_empty());
+    // Under `valid` over the input's own extent: a warning that counts the 6 interior
+    // positions that read only inside (it said 0: only positions from 0 were counted).
+    let d = diags(&conv("valid", "", "x", "x + DX - 1", ""));
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(d[0].0, "E0304");
+    assert!(d[0].3.contains("6 of the 8 positions"), "{}", d[0].3);
+    // Under `valid` with the output tied to the input (H = X - DX + 1): written at the
+    // shifted position `h+1` and read at `h+DX`, accepted...
+    let ok = conv("valid", "size H = X - DX + 1\n", "h+1", "h + DX", "");
+    assert!(codes(&ok).is_empty(), "{:?}", diags(&ok));
+    // ... with a size one too large, an error at the read (a shifted output position was
+    // not checked before).
+    let big = conv("valid", "size H = X - DX + 2\n", "h+1", "h + DX", "");
+    let d = diags(&big);
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!((d[0].0.as_str(), d[0].1), ("E0303", 7));
+    assert!(d[0].4.contains("size H = X - DX + 1"), "{}", d[0].4);
+    // The centred window read from output position 0 under `valid`: no position fits, and
+    // the hint says how to shift.
+    let d = diags(&conv(
+        "valid",
+        "size H = X - DX + 1\n",
+        "h",
+        "h + DX - 1",
+        "",
+    ));
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(d[0].0, "E0303");
+    assert!(d[0].4.contains("write the output at `h+1`"), "{}", d[0].4);
+    // A centred output index (positions -(H-1)/2..(H-1)/2) reading a[x + 3] under
+    // `valid`: H = 7 fits X = 8 (reads 0..6 + window), H = 9 does not.
+    let centred = |h: u32| {
+        format!("size B, X, D, H\nindex dx : D\nindex h : H centered\nboundary valid\ninput a[B, X] ~ normal(0, 1)\nparam W[D] ~ normal(0, 1/D)\ny[b,h] = W[DX] a[b, h + DX + 2]\nsample B = 2, X = 9, D = 3, H = {h}\n")
+    };
+    // H = 6: h in -2..3 reads -2+0+2 = 0 .. 3+2+2 = 7, inside X = 9; H = 7 (h in -3..3)
+    // reads -1: 6 is the largest that fits.
+    assert!(codes(&centred(6)).is_empty(), "{:?}", diags(&centred(6)));
+    let d = diags(&centred(7));
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!((d[0].0.as_str(), d[0].1), ("E0303", 7));
+    assert!(d[0].3.contains("centred"), "{}", d[0].3);
+    let d = diags(&centred(5));
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(d[0].0, "E0304", "a smaller centred output is the warning");
+}

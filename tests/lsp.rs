@@ -767,3 +767,45 @@ fn neovim_headless_session() {
         "{results}"
     );
 }
+
+/// The new diagnostics reach the editor as the command line gives them: E0305 (a
+/// `boundary` line no read needs) and E0414 (a size the Monte Carlo claims need, missing
+/// from the `sample` line) as warnings at their lines with their codes, and E0105 at the
+/// read, not at the definition.
+#[test]
+fn new_codes_reach_the_editor_with_their_places() {
+    let mut c = Client::start();
+    c.initialize();
+    let uri = "file:///tmp/tq-lsp-new-codes.tq";
+    let text = "size B, J\nboundary zero\nsymbol sigma\ninput x[B, J] ~ normal(0, sigma^2)\nparam W[J, J] ~ normal(0, 1/J)\ny[b,j] = W[j,J'] x[b,J']\nclaim Var(y) == sigma^2\nsample B = 4, sigma = 1\n";
+    c.open(uri, text, 1);
+    let d = c.diagnostics(uri, 1, Duration::from_secs(30));
+    let got: Vec<(String, u64, u64)> = d["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["code"].as_str().unwrap_or_default().to_string(),
+                x["range"]["start"]["line"].as_u64().unwrap(),
+                x["severity"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    // LSP lines count from 0; severity 2 is a warning.
+    assert!(got.contains(&("E0414".to_string(), 0, 2)), "{d}");
+    assert!(got.contains(&("E0305".to_string(), 1, 2)), "{d}");
+    let text = "size B\ninput x[B] ~ normal(0, 1)\ny[b] = z[b] + x[b]\nz[b] = 2 x[b]\n";
+    c.change(uri, text, 2);
+    let d = c.diagnostics(uri, 2, Duration::from_secs(30));
+    let e0105: Vec<&Value> = d["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["code"] == "E0105")
+        .collect();
+    assert_eq!(e0105.len(), 1, "{d}");
+    assert_eq!(e0105[0]["range"]["start"]["line"], 2, "at the read: {d}");
+    assert_eq!(e0105[0]["range"]["start"]["character"], 7, "{d}");
+    assert!(c.finish().success());
+}

@@ -250,6 +250,10 @@ fn a_file_without_random_tensors_is_refused_with_the_reason() {
             "problems/sgd_l2_momentum.tq",
             "cannot plot: the file's update rules run over steps on symbolic values",
         ),
+        (
+            "problems/sgd_l2_momentum.tq",
+            "Its rules: A (v, theta), B (v, theta); `tq derive` prints each rule's recurrence",
+        ),
     ] {
         let out = tq(&["plot", file]);
         assert_eq!(out.status.code(), Some(1), "{file}");

@@ -376,9 +376,11 @@ impl Checker {
                     } else {
                         format!("`{shown}` is read before it is computed")
                     };
-                    Diagnostic::error("E0105", later.span, msg)
-                        .with_label(format!("`{shown}` is computed here"))
-                        .with_related(r.span, format!("`{shown}` is read here, before it is computed"))
+                    // The read is the mistake's place; the definition is where its
+                    // value comes from.
+                    Diagnostic::error("E0105", r.span, msg)
+                        .with_label(format!("`{shown}` is read here, before it is computed"))
+                        .with_related(later.span, format!("`{shown}` is computed here"))
                         .with_hint("compute a value before reading it; a recurrence reads an earlier step along its loop (`h[t-1]`, `L_l`) and declares its start")
                 };
                 self.err(diag);

@@ -19,6 +19,7 @@
 //!   budgets, `domains.rs`: value domains, `givens.rs`: givens as a system, `vary.rs`:
 //!   what a claim varies.
 
+mod boundary_use;
 pub mod budget;
 pub mod capitals;
 mod claims;
@@ -30,9 +31,9 @@ mod functions;
 pub mod givens;
 mod indices;
 pub mod loop_extents;
-pub mod loop_reads;
 pub mod members;
 pub mod outputs;
+mod sample_sizes;
 mod statements;
 mod terms;
 pub mod vary;
@@ -69,20 +70,14 @@ pub fn check_after_parse(program: &Program, unparsed: &[String]) -> (Env, Vec<Di
     c.items(&program.items, &mut Scope::default());
     c.grad_extents(&program.items);
     c.definitions(&program.items);
-    loop_reads::check(&program.items, &c.env, &mut c.diags);
+    // Positions along a loop variable, each reference once: outside whatever the sizes
+    // (E0301, E0303), else outside at the sample values (E0211).
+    loop_extents::check(program, &c.env, &mut c.diags);
     vary::check(&program.items, &c.env, &mut c.diags);
     vary::check_values(&program.items, &c.env, &mut c.diags);
     budget::check(program, &c.env, &mut c.diags);
-    // One diagnostic per read: a read `loop_reads` reported outside in every model is not
-    // reported again by `loop_extents` at the sample values.
-    let mut extents = Vec::new();
-    loop_extents::check(program, &c.env, &mut extents);
-    extents.retain(|d| {
-        !c.diags
-            .iter()
-            .any(|o| matches!(o.code, "E0301" | "E0303") && o.span == d.span)
-    });
-    c.diags.extend(extents);
+    boundary_use::check(program, &mut c.diags);
+    sample_sizes::check(program, &c.env, &mut c.diags);
     c.env.domains = domains::infer(program, &c.env);
     c.report_missing();
     (c.env, c.diags)

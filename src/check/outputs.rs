@@ -17,6 +17,10 @@
 //! an output over X) is the `same` convolution by construction; under `valid` its reads
 //! that fall outside read 0 as under zero padding (docs/moments.md), which is E0304.
 //!
+//! An output written at a shifted position (`h[b, x+1]`) is checked as a plain one: its
+//! reads move with `x` over x's range. A centred output index (`index x : X centered`)
+//! runs over -(X-1)/2..; its reads are checked from there.
+//!
 //! Everything is decided exactly, in whole numbers, at points: the sample values, each
 //! claim's givens (with the sample values for the rest), and, where a size involved is
 //! derived (`size Y = floor((X - DX)/2) + 1`), every combination of the sizes its value
@@ -66,6 +70,9 @@ struct Axis {
     index: String,
     index_span: Span,
     size: String,
+    /// The output index is centred (`index x : X centered`): its positions run from
+    /// -(X-1)/2, not from 0.
+    centered: bool,
     reads: Vec<Read>,
 }
 
@@ -265,7 +272,9 @@ fn axes_of(eq: &Equation, env: &Env, loop_vars: &BTreeSet<String>, out: &mut Vec
     for ix in lhs {
         let IndexExpr::Affine(a) = ix else { continue };
         let [t] = a.terms.as_slice() else { continue };
-        if t.coef != 1 || a.constant != 0 || t.factors.len() != 1 {
+        // A shifted output position (`h[b, x+1]`) writes elsewhere, but its reads move
+        // with the index `x` as a plain one's do: they are checked over x's range.
+        if t.coef != 1 || t.factors.len() != 1 {
             continue;
         }
         let u = &t.factors[0];
@@ -278,9 +287,6 @@ fn axes_of(eq: &Equation, env: &Env, loop_vars: &BTreeSet<String>, out: &mut Vec
         let Some(size) = env.index_size(&u.name) else {
             continue;
         };
-        if env.index_centered(&u.name) {
-            continue;
-        }
         let mut reads = Vec::new();
         crate::syntax::visit::walk_refs(&eq.rhs, &mut |r| {
             reads_of(r, &u.name, env, loop_vars, &mut reads);
@@ -290,6 +296,7 @@ fn axes_of(eq: &Equation, env: &Env, loop_vars: &BTreeSet<String>, out: &mut Vec
                 index: u.name.clone(),
                 index_span: u.span,
                 size,
+                centered: env.index_centered(&u.name),
                 reads,
             });
         }
@@ -409,7 +416,8 @@ fn coefficient(coef: i64, syms: &[String], vals: &BTreeMap<String, i64>) -> Opti
     Some(c)
 }
 
-/// What a read allows at a point: the stride, the window, the extent.
+/// What a read allows at a point: the stride, the window, the extent, and where the
+/// output positions start (0, or -(y-1)/2 for a centred output index).
 /// In i128: the products of a source's coefficients (any i64) and sizes (at most
 /// 1,000,000 at a point) cannot overflow.
 struct Fit {
@@ -417,10 +425,19 @@ struct Fit {
     lo: i128,
     hi: i128,
     n: i128,
+    centered: bool,
+}
+
+fn div_floor(a: i128, b: i128) -> i128 {
+    a.div_euclid(b) - i128::from(b < 0 && a.rem_euclid(b) != 0)
+}
+
+fn div_ceil(a: i128, b: i128) -> i128 {
+    -div_floor(-a, b)
 }
 
 impl Fit {
-    fn at(read: &Read, vals: &BTreeMap<String, i64>) -> Option<Fit> {
+    fn at(read: &Read, centered: bool, vals: &BTreeMap<String, i64>) -> Option<Fit> {
         let s = coefficient(read.coef, &read.syms, vals)?;
         let (lo, hi) = window(read, vals)?;
         let n = *vals.get(&read.extent)?;
@@ -429,18 +446,71 @@ impl Fit {
             lo: lo.into(),
             hi: hi.into(),
             n: n.into(),
+            centered,
         })
     }
 
-    /// The reads of the first `y` output positions: the lowest and the highest.
+    /// The first of `y` output positions.
+    fn start(&self, y: i128) -> i128 {
+        if self.centered {
+            -((y - 1) / 2)
+        } else {
+            0
+        }
+    }
+
+    /// The reads of `y` output positions: the lowest and the highest.
     fn reach(&self, y: i128) -> (i128, i128) {
-        let last = self.s * (y - 1);
-        (self.lo + last.min(0), self.hi + last.max(0))
+        let first = self.s * self.start(y);
+        let last = self.s * (self.start(y) + y - 1);
+        (self.lo + first.min(last), self.hi + first.max(last))
+    }
+
+    /// The output positions `u` whose every read `s u + lo ..= s u + hi` is inside.
+    fn inside_range(&self) -> (i128, i128) {
+        if self.s > 0 {
+            (
+                div_ceil(-self.lo, self.s),
+                div_floor(self.n - 1 - self.hi, self.s),
+            )
+        } else {
+            let t = -self.s;
+            (div_ceil(self.hi - self.n + 1, t), div_floor(self.lo, t))
+        }
+    }
+
+    /// How many of `y` output positions read only inside.
+    fn inside_count(&self, y: i128) -> i128 {
+        let (a, b) = self.inside_range();
+        let (u0, u1) = (self.start(y), self.start(y) + y - 1);
+        (b.min(u1) - a.max(u0) + 1).max(0)
+    }
+
+    /// The largest `y` from 1 to `max` for which `ok(y)` holds (`ok` holds for every
+    /// smaller `y` when it holds for `y`), or 0.
+    fn largest(max: i128, ok: impl Fn(i128) -> bool) -> i128 {
+        let (mut good, mut bad) = (0, max + 1);
+        while bad - good > 1 {
+            let mid = good + (bad - good) / 2;
+            if ok(mid) {
+                good = mid;
+            } else {
+                bad = mid;
+            }
+        }
+        good
     }
 
     /// `valid`: the largest number of positions whose every read is inside (0 if the
     /// first position already reads outside).
     fn valid(&self) -> i128 {
+        if self.centered {
+            // y distinct outputs read at least y distinct positions: y <= n.
+            return Fit::largest(self.n, |y| {
+                let (lo, hi) = self.reach(y);
+                lo >= 0 && hi < self.n
+            });
+        }
         if self.lo < 0 || self.hi > self.n - 1 {
             return 0;
         }
@@ -457,8 +527,8 @@ impl Fit {
         (self.n + a - 1) / a
     }
 
-    /// `full` under zero padding: the number of positions from 0 that each read at
-    /// least one element inside, or None when position 0 reads only padding.
+    /// `full` under zero padding: the number of output positions that each read at
+    /// least one element inside, or None when the first position reads only padding.
     fn full(&self) -> Option<i128> {
         // position u reads s u + lo ..= s u + hi
         let inside = |u: i128| {
@@ -466,6 +536,17 @@ impl Fit {
             let b = self.s * u + self.hi;
             b >= 0 && a < self.n
         };
+        if self.centered {
+            if !inside(0) {
+                return None;
+            }
+            // The end positions read the farthest; at most n + (hi - lo) + 1 positions
+            // read inside.
+            let max = self.n + (self.hi - self.lo) + 1;
+            return Some(Fit::largest(max, |y| {
+                inside(self.start(y)) && inside(self.start(y) + y - 1)
+            }));
+        }
         if !inside(0) {
             return None;
         }
@@ -499,7 +580,7 @@ fn judge_at(axis: &Axis, p: &Point, env: &Env) -> Option<Diagnostic> {
             // The reads of other extents decide the size: the smallest fit.
             let mut best: Option<(i128, &Read, Fit)> = None;
             for r in &other {
-                let Some(f) = Fit::at(r, &p.vals) else {
+                let Some(f) = Fit::at(r, axis.centered, &p.vals) else {
                     continue;
                 };
                 let v = f.valid();
@@ -516,7 +597,7 @@ fn judge_at(axis: &Axis, p: &Point, env: &Env) -> Option<Diagnostic> {
                 }
             }
             for r in &own {
-                let Some(f) = Fit::at(r, &p.vals) else {
+                let Some(f) = Fit::at(r, axis.centered, &p.vals) else {
                     continue;
                 };
                 let (lo, hi) = f.reach(y);
@@ -528,7 +609,7 @@ fn judge_at(axis: &Axis, p: &Point, env: &Env) -> Option<Diagnostic> {
         }
         Boundary::Zero | Boundary::Circular => {
             for r in &other {
-                let Some(f) = Fit::at(r, &p.vals) else {
+                let Some(f) = Fit::at(r, axis.centered, &p.vals) else {
                     continue;
                 };
                 let same = f.same();
@@ -578,6 +659,11 @@ fn point_text(axis: &Axis, r: &Read, p: &Point, env: &Env) -> String {
 /// `floor((X - DX)/2) + 1`, `X - DX + 1`.
 fn valid_formula(r: &Read) -> Option<String> {
     if r.coef <= 0 || r.windows.iter().any(|w| w.centered || !w.syms.is_empty()) {
+        return None;
+    }
+    // A window that starts below the output position (`x+DX-1`) reads outside at the
+    // first position whatever the size: no size formula fits.
+    if r.constant < 0 {
         return None;
     }
     // fit = floor((N - 1 - hi)/s) + 1, hi = c0 + sum_{c>0} c (W - 1)
@@ -631,7 +717,14 @@ fn valid_outside(
     } else {
         format!("down to position {lo}, below 0")
     };
-    let fits = if fit == 0 {
+    let fits = if fit == 0 && f.lo < 0 && f.s > 0 && !axis.centered {
+        // A centred window (`x+DX-1`) under `valid`: the output starts where the window
+        // is inside.
+        format!(
+            "no output position fits: the first one already reads outside, the window starting {0} below the output position; shift the read `{1}` by +{0} and write the output at `{2}+{0}`, which keeps it aligned with the input",
+            -f.lo, r.text, axis.index
+        )
+    } else if fit == 0 {
         "no output position fits: the first one already reads outside".to_string()
     } else {
         format!("{fit} output positions fit")
@@ -641,16 +734,23 @@ fn valid_outside(
         "E0303",
         r.span,
         format!(
-            "under `boundary valid`, `{}` is read at `{}` {bad} for the outputs `{}` in 0..{}-1, {}",
+            "under `boundary valid`, `{}` is read at `{}` {bad} for the outputs `{}` in {}, {}",
             r.tensor,
             r.text,
             axis.index,
-            axis.size,
+            if axis.centered {
+                format!("-({0}-1)/2..({0}-1)/2 (centred)", axis.size)
+            } else {
+                format!("0..{}-1", axis.size)
+            },
             point_text(axis, r, p, env)
         ),
     )
     .with_label(format!("reads outside `{}`", r.tensor))
-    .with_related(axis.index_span, format!("the output axis over `{}`", axis.size))
+    .with_related(
+        axis.index_span,
+        format!("the output axis over `{}`", axis.size),
+    )
     .with_hint(format!(
         "{fits} ({} = {fit} there){formula}; or read under `boundary zero`",
         axis.size
@@ -660,6 +760,9 @@ fn valid_outside(
 /// The end of the hints of E0303 and E0304: ": declare `size Y = X - DX + 1`" when the
 /// read gives the valid output size a formula ([`valid_formula`]), else nothing.
 fn declare_size(axis: &Axis, r: &Read) -> String {
+    if axis.centered {
+        return String::new();
+    }
     valid_formula(r)
         .map(|f| format!(": declare `size {} = {f}`", axis.size))
         .unwrap_or_default()
@@ -699,7 +802,9 @@ fn valid_short(
 }
 
 fn valid_own(axis: &Axis, r: &Read, f: &Fit, y: i128, p: &Point, env: &Env) -> Diagnostic {
-    let inside = f.valid();
+    // Every position whose reads are inside, wherever it is (a centred window such as
+    // `x+DX-1` reads outside at both ends, not only past the last position).
+    let inside = f.inside_count(y);
     Diagnostic::warning(
         "E0304",
         r.span,

@@ -270,20 +270,13 @@ impl Gen<'_> {
         }
         let mut parts = Vec::new();
         for s in &n.sub {
-            if let IndexExpr::Affine(a) = s {
-                if a.constant == 0
-                    && a.terms.len() == 1
-                    && a.terms[0].coef == 1
-                    && a.terms[0].factors.len() == 1
+            if let Some(f) = s.plain_var().map(|f| &f.name) {
+                if !self.loop_vars.contains(f)
+                    && self.axis(f).is_none()
+                    && !self.consts.contains_key(f)
                 {
-                    let f = &a.terms[0].factors[0].name;
-                    if !self.loop_vars.contains(f)
-                        && self.axis(f).is_none()
-                        && !self.consts.contains_key(f)
-                    {
-                        parts.push(py_str(f));
-                        continue;
-                    }
+                    parts.push(py_str(f));
+                    continue;
                 }
             }
             parts.push(self.index(s, bound)?);

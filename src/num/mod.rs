@@ -387,17 +387,10 @@ impl<'a> Machine<'a> {
             if k > 0 {
                 out.push(',');
             }
-            if let IndexExpr::Affine(a) = s {
-                if a.constant == 0
-                    && a.terms.len() == 1
-                    && a.terms[0].coef == 1
-                    && a.terms[0].factors.len() == 1
-                {
-                    let f = &a.terms[0].factors[0].name;
-                    if lookup(b, f).is_none() && !self.consts.contains_key(f) {
-                        out.push_str(f);
-                        continue;
-                    }
+            if let Some(f) = s.plain_var().map(|f| &f.name) {
+                if lookup(b, f).is_none() && !self.consts.contains_key(f) {
+                    out.push_str(f);
+                    continue;
                 }
             }
             let v = self.index(s, b)?;

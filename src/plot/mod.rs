@@ -353,7 +353,10 @@ pub fn series_on(
         .any(|it| matches!(it.kind, ItemKind::Rule(_)));
     if !random {
         return Err(if rules {
-            "the file's update rules run over steps on symbolic values (their sequences are compared exactly by its claims); it declares no random tensor, so there is no variance to sample or predict".into()
+            format!(
+                "the file's update rules run over steps on symbolic values (their sequences are compared exactly by its claims); it declares no random tensor, so there is no variance to sample or predict. Its rules: {}; `tq derive` prints each rule's recurrence and the mapping between them, `tq emit --target numpy` runs them step by step",
+                rule_states(&r.program.items).join(", ")
+            )
         } else if env.tensors.is_empty() {
             "the file declares no tensor (a scalar program has exact values at its `at` point, which `tq derive` prints); there is no variance to sample or predict".into()
         } else {
@@ -703,4 +706,27 @@ pub fn series_on(
         sample,
         backward_note,
     })
+}
+
+/// Each update rule with the states it updates, for the message of a file with rules
+/// and no random tensor: `A (v, theta)`.
+fn rule_states(items: &[Item]) -> Vec<String> {
+    items
+        .iter()
+        .filter_map(|it| match &it.kind {
+            ItemKind::Rule(rule) => {
+                let mut states: Vec<String> = Vec::new();
+                for item in &rule.body {
+                    if let ItemKind::Equation(eq) = &item.kind {
+                        let n = crate::syntax::printer::print_name(&eq.lhs.name);
+                        if !states.contains(&n) {
+                            states.push(n);
+                        }
+                    }
+                }
+                Some(format!("{} ({})", rule.name.name, states.join(", ")))
+            }
+            _ => None,
+        })
+        .collect()
 }

@@ -121,43 +121,23 @@ pub fn index(ix: &IndexExpr) -> String {
 }
 
 fn affine(a: &Affine) -> String {
-    let mut s = String::new();
-    for (k, t) in a.terms.iter().enumerate() {
+    crate::syntax::printer::affine_with(a, |mag, t| {
         let factors: Vec<String> = t.factors.iter().map(|f| ident(&f.name)).collect();
         let factors = factors.join(" ");
-        let mag = t.coef.unsigned_abs();
-        let body = if mag == 1 {
+        if mag == 1 {
             factors
         } else {
             format!("{mag}{factors}")
-        };
-        if t.coef < 0 {
-            s.push('-');
-        } else if k > 0 {
-            s.push('+');
         }
-        s.push_str(&body);
-    }
-    if a.terms.is_empty() {
-        s.push_str(&a.constant.to_string());
-    } else if a.constant > 0 {
-        s.push_str(&format!("+{}", a.constant));
-    } else if a.constant < 0 {
-        s.push_str(&format!("-{}", a.constant.unsigned_abs()));
-    }
-    s
+    })
 }
 
+/// The printer's precedence, except that a fraction is set as `\frac`, which needs no
+/// parentheses around it.
 fn prec(e: &Expr) -> u8 {
     match e {
-        Expr::Rel(..) => 0,
-        Expr::Binary(BinOp::Add | BinOp::Sub, ..) => 1,
-        Expr::Binary(BinOp::Mul | BinOp::Jux, ..) => 2,
-        // A fraction is set as `\frac`, which needs no parentheses around it.
         Expr::Binary(BinOp::Div, ..) => 5,
-        Expr::Unary(..) => 3,
-        Expr::Binary(BinOp::Pow, ..) => 4,
-        _ => 5,
+        _ => crate::syntax::printer::precedence(e),
     }
 }
 

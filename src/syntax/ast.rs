@@ -234,6 +234,16 @@ pub enum IndexExpr {
     Lookup(Box<Ref>),
 }
 
+impl IndexExpr {
+    /// The index of a plain position ([`Affine::plain_var`]); `None` for a lookup.
+    pub fn plain_var(&self) -> Option<&Ident> {
+        match self {
+            IndexExpr::Affine(a) => a.plain_var(),
+            IndexExpr::Lookup(_) => None,
+        }
+    }
+}
+
 /// `sum of coef * product-of-names + constant`. In `s*x + dx`, the term `s*x` has
 /// factors `[s, x]`; the checker decides which factor is the index.
 #[derive(Clone, Debug, PartialEq)]
@@ -241,6 +251,20 @@ pub struct Affine {
     pub terms: Vec<AffineTerm>,
     pub constant: i64,
     pub span: Span,
+}
+
+impl Affine {
+    /// The index of a plain position (`x`, `J`, `t`: one term, coefficient 1, one
+    /// factor, no constant), or `None` for a shifted, strided or fixed position.
+    pub fn plain_var(&self) -> Option<&Ident> {
+        match (self.terms.as_slice(), self.constant) {
+            ([t], 0) if t.coef == 1 => match t.factors.as_slice() {
+                [f] => Some(f),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -295,30 +295,33 @@ pub fn print_index(ix: &IndexExpr) -> String {
 }
 
 pub fn print_affine(a: &Affine) -> String {
-    let mut s = String::new();
-    for (k, t) in a.terms.iter().enumerate() {
+    affine_with(a, |mag, t| {
         let factors = t
             .factors
             .iter()
             .map(|f| f.name.as_str())
             .collect::<Vec<_>>()
             .join("*");
-        let mag = t.coef.unsigned_abs();
-        let body = match mag {
+        match mag {
             1 => factors,
             m if t.factors.len() == 1 => format!("{m}{factors}"),
             m => format!("{m}*{factors}"),
-        };
-        if k == 0 {
-            if t.coef < 0 {
-                s.push('-');
-            }
-        } else if t.coef < 0 {
+        }
+    })
+}
+
+/// An affine position laid out term by term: `term(magnitude, term)` writes a term's
+/// coefficient magnitude and factors; the signs between terms and the constant are
+/// written here. The one layout of the `.tq` printer and the LaTeX renderer.
+pub fn affine_with(a: &Affine, term: impl Fn(u64, &AffineTerm) -> String) -> String {
+    let mut s = String::new();
+    for (k, t) in a.terms.iter().enumerate() {
+        if t.coef < 0 {
             s.push('-');
-        } else {
+        } else if k > 0 {
             s.push('+');
         }
-        s.push_str(&body);
+        s.push_str(&term(t.coef.unsigned_abs(), t));
     }
     if a.terms.is_empty() {
         s.push_str(&a.constant.to_string());
@@ -339,7 +342,9 @@ pub fn print_call(c: &Call) -> String {
     }
 }
 
-fn prec(e: &Expr) -> u8 {
+/// How tightly an expression binds, for parentheses: relations 0, sums 1, products and
+/// quotients 2, signs 3, powers 4, the rest 5. The LaTeX renderer reads it too.
+pub fn precedence(e: &Expr) -> u8 {
     match e {
         Expr::Rel(..) => 0,
         Expr::Binary(BinOp::Add | BinOp::Sub, ..) => 1,
@@ -352,7 +357,7 @@ fn prec(e: &Expr) -> u8 {
 
 fn wrap(e: &Expr, min: u8) -> String {
     let s = print_expr(e);
-    if prec(e) < min {
+    if precedence(e) < min {
         format!("({s})")
     } else {
         s
