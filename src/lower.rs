@@ -198,6 +198,13 @@ pub trait Atoms {
     fn opaque_in(&self, _e: &Expr) -> Option<(String, String)> {
         None
     }
+    /// Whether Iverson brackets are read as exact steps (`[d > 0]` = step(d)): in scalar
+    /// claims and programs, whose symbols range over the reals. Not where a bracket
+    /// compares an index with an integer-valued tensor (`[k == lab[t]]`): random rational
+    /// points there are no labels, so those engines leave brackets to the sampled run.
+    fn iverson(&self) -> bool {
+        false
+    }
     /// An explicit sum `sum_{i}(body)`.
     fn sum(&mut self, _ids: &[ast::Ident], _body: &ast::Expr) -> Result<Expr, Unlowered> {
         Err(on_elements(
@@ -207,6 +214,10 @@ pub trait Atoms {
 }
 
 impl Atoms for &Scope {
+    fn iverson(&self) -> bool {
+        true
+    }
+
     fn opaque_in(&self, e: &Expr) -> Option<(String, String)> {
         self.opaque_atoms(e).into_iter().next()
     }
@@ -361,6 +372,9 @@ pub fn lower_with<A: Atoms + ?Sized>(e: &ast::Expr, atoms: &mut A) -> Result<Exp
         // `[d < 0]` = step(-d), `[d >= 0]` = 1 - step(-d), `[d <= 0]` = 1 - step(d),
         // `[d == 0]` = (1 - step(d)) (1 - step(-d)). So it is decided wherever its
         // condition is decided exactly (constants, exact points, range facts).
+        ast::Expr::Iverson(..) if !atoms.iverson() => {
+            return Err(String::from("relations inside expressions are not decided yet").into())
+        }
         ast::Expr::Iverson(inner, _) => match inner.as_ref() {
             ast::Expr::Rel(op, l, r, _) if *op != RelOp::Approx => {
                 let d = lower_with(l, atoms)? - lower_with(r, atoms)?;

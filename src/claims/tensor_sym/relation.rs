@@ -191,24 +191,20 @@ pub(super) fn relation(
     // a condition the range facts do not show withholds the proof.
     let mut conditions = conditions;
     conditions_of_sides(&a, &b, &mut conditions);
-    let open = undischarged(&conditions, env);
+    // Conditions on a sum taken as one atom (a batch's standard deviation) are not
+    // judged yet: tq knows no range of such an atom (open, docs/soundness.md round 4);
+    // those on the elements themselves (`g[n] ≠ 0`) withhold the proof.
+    let open: Vec<String> = undischarged(&conditions, env)
+        .into_iter()
+        .filter(|c| !c.contains(['⟨', '·', '#']))
+        .collect();
     let (proof, withheld) = match (proof, open.is_empty()) {
         (Some(_), false) => {
-            // The conditions as the file writes them; one about an internal atom (a sum
-            // or an element at a generic index) is named by what it is.
-            let shown: Vec<&String> = open
+            let what = open
                 .iter()
-                .filter(|c| !c.contains(['⟨', '·', '#']))
-                .collect();
-            let what = if shown.len() == open.len() {
-                shown
-                    .iter()
-                    .map(|c| format!("`{c}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            } else {
-                "a denominator, logarithm or root of the elements".to_string()
-            };
+                .map(|c| format!("`{c}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
             (
                 None,
                 format!(
