@@ -4,7 +4,7 @@
 
 use crate::grad;
 use crate::sym::{self, Expr, Func};
-use crate::syntax::ast::{self as ast, AssignOp, BinOp, Item, ItemKind, Program, UnOp};
+use crate::syntax::ast::{self as ast, AssignOp, BinOp, Item, ItemKind, Program, RelOp, UnOp};
 use crate::syntax::printer::print_name;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -198,6 +198,13 @@ pub trait Atoms {
     fn opaque_in(&self, _e: &Expr) -> Option<(String, String)> {
         None
     }
+    /// Whether Iverson brackets are read as exact steps (`[d > 0]` = step(d)): in scalar
+    /// claims and programs, whose symbols range over the reals. Not where a bracket
+    /// compares an index with an integer-valued tensor (`[k == lab[t]]`): random rational
+    /// points there are no labels, so those engines leave brackets to the sampled run.
+    fn iverson(&self) -> bool {
+        false
+    }
     /// An explicit sum `sum_{i}(body)`.
     fn sum(&mut self, _ids: &[ast::Ident], _body: &ast::Expr) -> Result<Expr, Unlowered> {
         Err(on_elements(
@@ -207,6 +214,10 @@ pub trait Atoms {
 }
 
 impl Atoms for &Scope {
+    fn iverson(&self) -> bool {
+        true
+    }
+
     fn opaque_in(&self, e: &Expr) -> Option<(String, String)> {
         self.opaque_atoms(e).into_iter().next()
     }
@@ -295,6 +306,22 @@ pub fn lower_with<A: Atoms + ?Sized>(e: &ast::Expr, atoms: &mut A) -> Result<Exp
                 )
                 .into());
             }
+            // `floor` and `ceil` of an exact rational are decided exactly; of anything
+            // else (a symbol, a size, an irrational) they are not written out: no float
+            // decides them.
+            if matches!(f, "floor" | "ceil") && c.args.len() == 1 {
+                let x = lower_with(&c.args[0], atoms)?;
+                return match x.as_num() {
+                    Some(q) => Ok(Expr::num(num_rational::BigRational::from_integer(
+                        if f == "floor" { q.floor() } else { q.ceil() }.to_integer(),
+                    ))),
+                    None => Err(format!(
+                        "`{f}(...)` of `{}` is not decided: tq takes floor and ceil of exact rational numbers only (its argument here is not a number)",
+                        crate::syntax::printer::print_expr(&c.args[0])
+                    )
+                    .into()),
+                };
+            }
             let func = match (Func::from_name(f), c.args.as_slice()) {
                 (Some(func), [_]) => func,
                 _ => return Err(format!("`{f}(...)` claims are not decided yet").into()),
@@ -340,7 +367,35 @@ pub fn lower_with<A: Atoms + ?Sized>(e: &ast::Expr, atoms: &mut A) -> Result<Exp
         ast::Expr::Softmax(..) => {
             return Err(String::from("softmax in claims is not decided yet").into())
         }
-        ast::Expr::Iverson(..) | ast::Expr::Rel(..) => {
+        // An Iverson bracket `[l R r]` is the Heaviside step of the difference
+        // (`step(d)` is 1 for d > 0 and 0 otherwise, exactly): `[d > 0]` = step(d),
+        // `[d < 0]` = step(-d), `[d >= 0]` = 1 - step(-d), `[d <= 0]` = 1 - step(d),
+        // `[d == 0]` = (1 - step(d)) (1 - step(-d)). So it is decided wherever its
+        // condition is decided exactly (constants, exact points, range facts).
+        ast::Expr::Iverson(..) if !atoms.iverson() => {
+            return Err(String::from("relations inside expressions are not decided yet").into())
+        }
+        ast::Expr::Iverson(inner, _) => match inner.as_ref() {
+            ast::Expr::Rel(op, l, r, _) if *op != RelOp::Approx => {
+                let d = lower_with(l, atoms)? - lower_with(r, atoms)?;
+                let step = |x: Expr| Expr::func(Func::Step, x);
+                let one = || Expr::int(1);
+                match op {
+                    RelOp::Gt => step(d),
+                    RelOp::Lt => step(-d),
+                    RelOp::Ge => one() - step(-d),
+                    RelOp::Le => one() - step(d),
+                    _ => (one() - step(d.clone())) * (one() - step(-d)),
+                }
+            }
+            _ => {
+                return Err(String::from(
+                    "an Iverson bracket of an approximate relation (`~=`) has no exact value",
+                )
+                .into())
+            }
+        },
+        ast::Expr::Rel(..) => {
             return Err(String::from("relations inside expressions are not decided yet").into())
         }
     })

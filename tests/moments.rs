@@ -398,3 +398,36 @@ sample X = 4, I = 3, sigma = 1
         "{text}"
     );
 }
+
+/// No engine placeholder (`M#h`, `E#h`) in user-facing output: a recurrence whose step
+/// reads another state of the loop (`acc_{l+1} = acc_l + h_{l+1}`) prints that state's
+/// moment as the member it stands for (#14 (e)).
+#[test]
+fn a_recurrence_reading_another_state_prints_no_placeholder() {
+    for file in [
+        "tests/cases/red14e/sum_over_layers.tq",
+        "tests/cases/red14e/coupled_recurrence_scaled.tq",
+    ] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+        let src = std::fs::read_to_string(path).unwrap();
+        let r = check_source(file, &src, &fast());
+        let text = tq::derive::derive_text(&r, None);
+        assert!(
+            !text.contains("M#") && !text.contains("E#"),
+            "{file}:\n{text}"
+        );
+        let json = tq::derive::derive_json(&r).to_string();
+        assert!(
+            !json.contains("M#") && !json.contains("E#"),
+            "{file}:\n{json}"
+        );
+    }
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases/red14e/sum_over_layers.tq");
+    let src = std::fs::read_to_string(path).unwrap();
+    let r = check_source("sum_over_layers.tq", &src, &fast());
+    let text = tq::derive::derive_text(&r, None);
+    assert!(
+        text.contains("Var(acc_{l + 1}) = Var(acc_l) + E(h_l^2)*sigma^2"),
+        "{text}"
+    );
+}

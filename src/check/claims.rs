@@ -124,7 +124,16 @@ impl Checker {
                         r.name.span,
                         format!("the claim names `{key}`, which is not defined in this file"),
                     )
-                    .with_hint(format!("{mean}claims may name declared tensors, computed tensors, scalars, sizes and symbols")),
+                    .with_hint(if super::terms::is_bare_index(&key)
+                        && self.env.index_size(&key).is_some()
+                    {
+                        // An index read as a number (`sum_{n}(n)`): not a typo of `N`.
+                        format!(
+                            "`{key}` is an index: in a claim it selects tensor elements (`x[{key}]`) and is not read as a number (`sum_{{{key}}}({key})` has no value in claims); compute the sum in the program (`s = sum_{{{key}}}({key})`, decided on a sampled run) and claim about `s`"
+                        )
+                    } else {
+                        format!("{mean}claims may name declared tensors, computed tensors, scalars, sizes and symbols")
+                    }),
                 );
             }
             if let (Some(t), Some(idx)) = (self.env.tensors.get(&key), &r.indices) {

@@ -49,6 +49,9 @@ pub const CLAIM_FUNCTIONS: &[(&str, usize)] = &[
     ("min", usize::MAX),
     ("max", usize::MAX),
     ("P", 1),
+    // Of exact rationals in claims (`floor(7/2) == 3`); a symbolic argument is undecided.
+    ("floor", 1),
+    ("ceil", 1),
 ];
 
 /// Distributions a declaration may use, with their argument counts.

@@ -310,14 +310,49 @@ impl Checker {
         }
     }
 
-    /// Out-of-extent reads need a declared boundary rule.
-    pub(super) fn range_check(&mut self, key: &str, pos: usize, ix: &IndexExpr, scope: &Scope) {
-        if self.env.boundary.is_some() {
+    /// E0306 (a warning): under `boundary circular`, an index plus a constant
+    /// (`x[b, i+1]`) is not wrapped — tq reads it, under every rule, as the element at
+    /// that position, 0 past the end (docs/moments.md), so the last position reads an
+    /// element nobody wrote; a reader of `circular` expects the wrap.
+    fn circular_constant_shift(&mut self, key: &str, pos: usize, a: &crate::syntax::ast::Affine) {
+        let one_index = a.terms.len() == 1
+            && a.terms[0].coef == 1
+            && a.terms[0].factors.len() == 1
+            && a.constant != 0;
+        let Some(t) = self.env.tensors.get(key) else {
+            return;
+        };
+        let dim = t.dims.get(pos).cloned().unwrap_or_default();
+        if !one_index || dim.starts_with('@') {
             return;
         }
+        let text = crate::syntax::printer::print_affine(a);
+        let i = &a.terms[0].factors[0].name;
+        self.err(
+            Diagnostic::warning(
+                "E0306",
+                a.span,
+                format!(
+                    "`{key}` is read at `{text}` under `boundary circular`, but an index plus a constant is not wrapped: where `{text}` falls outside 0..{dim}-1 it reads 0 (an element nobody wrote), not the element at the other end"
+                ),
+            )
+            .with_hint(format!(
+                "only shifted reads with a window, stride or sign (`x+dx`, `2{i}+1`, `-{i}`) wrap; for the wrapped neighbour read over a window (`index d : D`, `{key}[..., {i} + DX, ...]` sums the D neighbours), or say `boundary zero` if zero padding is meant"
+            )),
+        );
+    }
+
+    /// Out-of-extent reads need a declared boundary rule.
+    pub(super) fn range_check(&mut self, key: &str, pos: usize, ix: &IndexExpr, scope: &Scope) {
         let IndexExpr::Affine(a) = ix else { return };
         // Positions along a loop variable (recurrences) are checked by the start rule.
         if affine_vars(ix).iter().any(|v| scope.is_loop_var(&v.name)) {
+            return;
+        }
+        if self.env.boundary == Some(crate::syntax::ast::Boundary::Circular) {
+            self.circular_constant_shift(key, pos, a);
+        }
+        if self.env.boundary.is_some() {
             return;
         }
         let plain = a.terms.len() == 1

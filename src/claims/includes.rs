@@ -223,7 +223,7 @@ impl<'a> Derived<'a> {
 }
 
 pub fn decide(block: &[Item], derived: &Derived, seed: u64) -> Outcome {
-    decide_found(block, derived, seed, &mut None)
+    decide_found(block, derived, seed, &mut None, &mut false)
 }
 
 /// [`decide`], and on a refutation the statement and element in `found`.
@@ -232,7 +232,9 @@ pub fn decide_found(
     derived: &Derived,
     seed: u64,
     found_at: &mut Option<Found>,
+    untested: &mut bool,
 ) -> Outcome {
+    *untested = false;
     let (m, derived_parts, all_loops) = (&derived.machine, &derived.parts, &derived.loops);
     let mut matched = 0;
     for it in block {
@@ -332,6 +334,7 @@ pub fn decide_found(
         // A statement whose contribution is 0 everywhere on this run (every mask 0, a
         // gradient that does not reach) matches anything that is 0 too: no evidence.
         if mine.values().all(|t| t.values().all(|v| *v == 0.0)) {
+            *untested = true;
             return und(format!(
                 "`{}` contributes 0 at every element of the sampled run (seed {seed}), which cannot tell it from a wrong statement (another --seed may give a run where it does not)",
                 text.trim()

@@ -412,10 +412,33 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
                     let d = derived
                         .get_or_insert_with(|| includes::Derived::new(&back.items, program, m));
                     let mut found = None;
+                    let mut untested = false;
                     o = match d {
-                        Ok(d) => includes::decide_found(block, d, opts.seed, &mut found),
+                        Ok(d) => {
+                            includes::decide_found(block, d, opts.seed, &mut found, &mut untested)
+                        }
                         Err(e) => undecided(e.clone()),
                     };
+                    // A run that tests nothing at the seed (every mask 0) is made again
+                    // at the next seeds, deterministically (docs/numeric.md).
+                    let mut tried = Vec::new();
+                    for k in 1..=SEED_RETRIES {
+                        if !untested {
+                            break;
+                        }
+                        tried.push(o.evidence.clone());
+                        let s = opts.seed.wrapping_add(k);
+                        let run =
+                            crate::num::gradcheck::run_model(program, env, &back.items, loss, s);
+                        let Ok(run) = run else { break };
+                        o = match includes::Derived::new(&back.items, program, &run) {
+                            Ok(d) => {
+                                includes::decide_found(block, &d, s, &mut found, &mut untested)
+                            }
+                            Err(e) => undecided(e),
+                        };
+                    }
+                    o.evidence = with_retries(&tried, opts.seed, o.evidence);
                     if let (Verdict::Refuted, Some(f)) = (o.verdict, found) {
                         o.witness = Some(sym::Witness::of_run(
                             &run_values(&m.machine.consts, env),
@@ -423,7 +446,7 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
                                 Some(e) => format!("{} (`{}`)", e, f.statement),
                                 None => format!("`{}`", f.statement),
                             },
-                            opts.seed,
+                            opts.seed.wrapping_add(tried.len() as u64),
                             format!("≈ {:.10}", f.left),
                             format!("≈ {:.10}", f.right),
                             "none independent: the statement's and the derived statements' contributions on one sampled run".into(),
@@ -432,6 +455,7 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
                 }
                 (Ok(m), None, ast::Expr::Rel(RelOp::Eq, l, r, _)) => {
                     let mut found = None;
+                    let mut untested = false;
                     o = numeric::decide_found(
                         l,
                         r,
@@ -440,20 +464,54 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
                         &mut m.machine,
                         opts.seed,
                         &mut found,
+                        &mut untested,
                     );
+                    // A run that tests nothing at the seed (every mask 0) is made again
+                    // at the next seeds, deterministically (docs/numeric.md).
+                    let mut tried = Vec::new();
+                    for k in 1..=SEED_RETRIES {
+                        if !untested {
+                            break;
+                        }
+                        tried.push(o.evidence.clone());
+                        let s = opts.seed.wrapping_add(k);
+                        let run =
+                            crate::num::gradcheck::run_model(program, env, &back.items, loss, s);
+                        let Ok(mut run) = run else { break };
+                        o = numeric::decide_found(
+                            l,
+                            r,
+                            &claim.given,
+                            program,
+                            &mut run.machine,
+                            s,
+                            &mut found,
+                            &mut untested,
+                        );
+                    }
+                    let seed_used = opts.seed.wrapping_add(tried.len() as u64);
+                    o.evidence = with_retries(&tried, opts.seed, o.evidence);
                     if let (Verdict::Refuted, Some(f)) = (o.verdict, found) {
                         // Re-checked on a second run whose backward program is the
-                        // gather form (other statements computing the same gradients).
-                        let second = gather_run.get_or_insert_with(|| {
+                        // gather form (other statements computing the same gradients),
+                        // at the seed that refuted it.
+                        let gather_at = |s: u64| {
                             crate::num::gradcheck::run_model(
                                 program,
                                 env,
                                 &a.gather_items(),
                                 loss,
-                                opts.seed,
+                                s,
                             )
                             .map_err(|e| e.message)
-                        });
+                        };
+                        let mut other_seed;
+                        let second = if seed_used == opts.seed {
+                            gather_run.get_or_insert_with(|| gather_at(opts.seed))
+                        } else {
+                            other_seed = gather_at(seed_used);
+                            &mut other_seed
+                        };
                         match recheck_element(second, l, r, &f) {
                             Ok(checked_by) => {
                                 o.witness = Some(sym::Witness::of_run(
@@ -463,7 +521,7 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
                                         .map(|(n, v)| format!("{n} = {v}"))
                                         .collect::<Vec<_>>()
                                         .join(", "),
-                                    opts.seed,
+                                    seed_used,
                                     format!("≈ {:.10}", f.left),
                                     format!("≈ {:.10}", f.right),
                                     checked_by,
@@ -600,6 +658,24 @@ fn run_values(consts: &BTreeMap<String, f64>, env: &Env) -> BTreeMap<String, f64
 /// Re-evaluates both sides of an element claim at the element a sampled run refuted
 /// it, on the run with the gather-form backward program (same seed, same values):
 /// the refutation stands when they differ there too.
+/// How many further seeds a sampled run that tests nothing at the seed is made again at
+/// (seed + 1, seed + 2, ...; docs/numeric.md).
+const SEED_RETRIES: u64 = 3;
+
+/// The evidence of a sampled run decided after `tried` runs that tested nothing: which
+/// seeds those were and why, then the deciding run's evidence (which names its seed).
+fn with_retries(tried: &[String], seed: u64, evidence: String) -> String {
+    match tried {
+        [] => evidence,
+        [only] => format!("at seed {seed} the run tested nothing ({only}); then {evidence}"),
+        _ => format!(
+            "the runs at seeds {seed} to {} tested nothing (seed {seed}: {}); then {evidence}",
+            seed.wrapping_add(tried.len() as u64 - 1),
+            tried[0]
+        ),
+    }
+}
+
 fn recheck_element(
     second: &mut Result<crate::num::gradcheck::ModelRun, String>,
     l: &ast::Expr,

@@ -58,7 +58,7 @@ pub fn decide(
     m: &mut Machine,
     seed: u64,
 ) -> Outcome {
-    decide_found(lhs, rhs, given, program, m, seed, &mut None)
+    decide_found(lhs, rhs, given, program, m, seed, &mut None, &mut false)
 }
 
 /// Where a sampled run refuted a claim about tensor elements: the element and both
@@ -70,7 +70,10 @@ pub struct Found {
     pub right: f64,
 }
 
-/// [`decide`], and on a refutation the element where the sides differ in `found`.
+/// [`decide`], and on a refutation the element where the sides differ in `found`;
+/// `untested` is set when the run cannot test the claim at this seed (both sides, or one
+/// term, 0 at every element: every mask drawn 0), so that another seed may.
+#[allow(clippy::too_many_arguments)]
 pub fn decide_found(
     lhs: &ast::Expr,
     rhs: &ast::Expr,
@@ -79,7 +82,9 @@ pub fn decide_found(
     m: &mut Machine,
     seed: u64,
     found: &mut Option<Found>,
+    untested: &mut bool,
 ) -> Outcome {
+    *untested = false;
     let und = Outcome::undecided;
     for g in given {
         let mut whole = None;
@@ -228,11 +233,13 @@ pub fn decide_found(
         return und("no element where every quantity of the claim exists".into());
     }
     if informative == 0 {
+        *untested = true;
         return und(format!(
             "both sides are 0 at all {checked} elements of the sampled run (seed {seed}), which cannot tell the claim from a wrong one (another --seed may give a run where they are not)"
         ));
     }
     if let Some(k) = term_seen.iter().position(|seen| !seen) {
+        *untested = true;
         return und(format!(
             "the term `{}` is 0 at all {checked} elements of the sampled run (seed {seed}), so the run does not test it (another --seed may give a run where it is not)",
             crate::syntax::printer::print_expr(terms[k])

@@ -91,6 +91,37 @@ impl MomentLine {
     }
 }
 
+/// `step` with each engine placeholder of another state (`M#h`, `E#h.grad`) replaced by
+/// the member it stands for, `E(h_l^2)` and `E(h_l)` (the state read at the start of the
+/// iteration of `var`, the `from` member of its own recurrence); `None` when a
+/// placeholder is left (no engine placeholder is ever shown).
+fn readable_states(
+    step: &sym::Expr,
+    recs: &[crate::moments::Recurrence],
+    var: &str,
+) -> Option<sym::Expr> {
+    let mut e = step.clone();
+    for other in recs.iter().filter(|o| o.var == var) {
+        let g = if other.grad { ".grad" } else { "" };
+        let m = format!(
+            "{}{g}",
+            crate::moments::member_text(
+                &(other.tensor.clone(), false),
+                std::slice::from_ref(&other.from)
+            )
+        );
+        let (ms, es) = (
+            format!("M#{}{g}", other.tensor),
+            format!("E#{}{g}", other.tensor),
+        );
+        e = e
+            .subs(&ms, &sym::Expr::sym(&format!("E({m}^2)")))
+            .subs(&es, &sym::Expr::sym(&format!("E({m})")));
+    }
+    let e = sym::simplify(&e);
+    (!e.free_symbols().iter().any(|s| s.contains('#'))).then_some(e)
+}
+
 fn moment_lines(r: &FileReport) -> Vec<MomentLine> {
     use crate::moments::{self, Entry};
     let a = r.analysis().moments();
@@ -126,6 +157,13 @@ fn moment_lines(r: &FileReport) -> Vec<MomentLine> {
             };
             let step = sym::simplify(&step.subs("E", &mean));
             let step = sym::simplify(&step.subs("x", &sym::Expr::sym(&format!("Var({from})"))));
+            // The step may read another state of the loop through the engine's
+            // placeholders (`M#h`, `E#h`: that state's second moment and mean at the
+            // start of the iteration); they are written as the member they stand for,
+            // and a step with a placeholder no recurrence names is not shown.
+            let Some(step) = readable_states(&step, &a.recurrences, &rec.var) else {
+                continue;
+            };
             // The step reads the previous member's moments (`Var(L_l)` as a symbol of
             // the recurrence): as a value it is text in the `.tq` notation, which render
             // typesets as a claim's right side.
