@@ -270,6 +270,7 @@ impl Checker {
         let is_int = matches!(&d.init, Some(Init::Dist(c)) if c.func.name == "categorical");
         if let Some(Init::Dist(c)) = &d.init {
             self.check_distribution(c);
+            self.parameter_indices_bound(d, c);
         }
         {
             let member = print_name(n);
@@ -426,6 +427,70 @@ impl Checker {
             self.scalar_expr(a, &scope, false);
         }
         self.distribution_parameters(c);
+    }
+
+    /// A distribution's parameter may read an index (`u[i] ~ bernoulli(q[i])`: each
+    /// element drawn with its own parameter) only when the declaration binds it: one of
+    /// its index positions, its family variable or a subscript of its name. E0203.
+    fn parameter_indices_bound(&mut self, d: &Decl, c: &Call) {
+        let mut bound = BTreeSet::new();
+        let affine_names = |ix: &IndexExpr, out: &mut BTreeSet<String>| {
+            if let IndexExpr::Affine(a) = ix {
+                for t in &a.terms {
+                    out.extend(t.factors.iter().map(|f| f.name.clone()));
+                }
+            }
+        };
+        for ix in d.target.indices.iter().flatten() {
+            affine_names(ix, &mut bound);
+        }
+        for ix in &d.target.name.sub {
+            affine_names(ix, &mut bound);
+        }
+        if let Some(f) = &d.family {
+            bound.insert(f.var.name.clone());
+        }
+        let mut reported = BTreeSet::new();
+        let mut found = Vec::new();
+        let env = &self.env;
+        for a in &c.args {
+            crate::syntax::visit::walk_refs(a, &mut |r: &Ref| {
+                for ix in r.indices.iter().flatten() {
+                    let IndexExpr::Affine(af) = ix else { continue };
+                    for t in &af.terms {
+                        for f in &t.factors {
+                            let lower = f.name.chars().next().is_some_and(|ch| ch.is_lowercase());
+                            if lower
+                                && !bound.contains(&f.name)
+                                && env.index_size(&f.name).is_some()
+                                && reported.insert(f.name.clone())
+                            {
+                                let size = env.index_size(&f.name).unwrap_or_default();
+                                found.push(
+                                    Diagnostic::error(
+                                        "E0203",
+                                        af.span,
+                                        format!(
+                                            "the distribution's parameter reads index `{}`, which the declaration does not bind",
+                                            f.name
+                                        ),
+                                    )
+                                    .with_hint(format!(
+                                        "to draw each element with its own parameter, index the declared tensor with `{}` (`{}[..., {}, ...]` over `{size}`); to use one value for every element, do not index the parameter",
+                                        f.name,
+                                        print_name(&d.target.name),
+                                        f.name
+                                    )),
+                                );
+                            }
+                        }
+                    }
+                }
+            });
+        }
+        for diag in found {
+            self.err(diag);
+        }
     }
 
     /// A distribution's parameters that are numbers must lie in their range: a

@@ -877,6 +877,15 @@ mod tests {
             });
             let by_elements = lw.lower(e, &BTreeMap::new());
             let text = crate::syntax::printer::print_expr(e);
+            // Iverson brackets are exact steps only where the symbols range over the
+            // reals (scalar claims: `Atoms::iverson`); the other two lowerings leave
+            // them to the sampled run (a bracket there may compare an index with a label).
+            if text.starts_with('[') {
+                assert!(by_scope.is_ok() && by_refs.is_err(), "{text}");
+                assert!(by_elements.is_err(), "{text}");
+                refused += 1;
+                continue;
+            }
             assert_eq!(by_scope, by_refs, "{text}");
             // The moments of constants are exact over Bernoulli elements: only there do
             // the element claims read more than the others.
@@ -887,8 +896,8 @@ mod tests {
             assert_eq!(by_scope, by_elements, "{text}");
             refused += usize::from(by_scope.is_err());
         }
-        // softmax, the Iverson bracket, an unknown function, `max` of two, `d(c)/d(c)`
-        // with `c` computed, and a literal out of range are refused everywhere.
+        // softmax, an unknown function, `max` of two, `d(c)/d(c)` with `c` computed and a
+        // literal out of range are refused everywhere; the Iverson bracket by two of three.
         assert_eq!(refused, 6);
     }
 }

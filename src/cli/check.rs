@@ -49,11 +49,12 @@ pub fn check(
             }
             let s = report::summary_json(&reports);
             out.push_str(&format!(
-                "{} file{}, {} failed; {} claims: {} proved, {} confirmed, {} refuted, {} undecided; {} error{}\n",
+                "{} file{}, {} failed; {} claim{}: {} proved, {} confirmed, {} refuted, {} undecided; {} error{}\n",
                 reports.len(),
                 if reports.len() == 1 { "" } else { "s" },
                 failed,
                 s["claims"],
+                if s["claims"] == 1 { "" } else { "s" },
                 s["proved"],
                 s["confirmed"],
                 s["refuted"],
