@@ -419,26 +419,15 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
                         }
                         Err(e) => undecided(e.clone()),
                     };
-                    // A run that tests nothing at the seed (every mask 0) is made again
-                    // at the next seeds, deterministically (docs/numeric.md).
-                    let mut tried = Vec::new();
-                    for k in 1..=SEED_RETRIES {
-                        if !untested {
-                            break;
-                        }
-                        tried.push(o.evidence.clone());
-                        let s = opts.seed.wrapping_add(k);
+                    let tried = retry_seeds(&mut o, untested, opts.seed, |s, untested| {
                         let run =
-                            crate::num::gradcheck::run_model(program, env, &back.items, loss, s);
-                        let Ok(run) = run else { break };
-                        o = match includes::Derived::new(&back.items, program, &run) {
-                            Ok(d) => {
-                                includes::decide_found(block, &d, s, &mut found, &mut untested)
-                            }
+                            crate::num::gradcheck::run_model(program, env, &back.items, loss, s)
+                                .ok()?;
+                        Some(match includes::Derived::new(&back.items, program, &run) {
+                            Ok(d) => includes::decide_found(block, &d, s, &mut found, untested),
                             Err(e) => undecided(e),
-                        };
-                    }
-                    o.evidence = with_retries(&tried, opts.seed, o.evidence);
+                        })
+                    });
                     if let (Verdict::Refuted, Some(f)) = (o.verdict, found) {
                         o.witness = Some(sym::Witness::of_run(
                             &run_values(&m.machine.consts, env),
@@ -446,7 +435,7 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
                                 Some(e) => format!("{} (`{}`)", e, f.statement),
                                 None => format!("`{}`", f.statement),
                             },
-                            opts.seed.wrapping_add(tried.len() as u64),
+                            opts.seed.wrapping_add(tried as u64),
                             format!("≈ {:.10}", f.left),
                             format!("≈ {:.10}", f.right),
                             "none independent: the statement's and the derived statements' contributions on one sampled run".into(),
@@ -466,19 +455,11 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
                         &mut found,
                         &mut untested,
                     );
-                    // A run that tests nothing at the seed (every mask 0) is made again
-                    // at the next seeds, deterministically (docs/numeric.md).
-                    let mut tried = Vec::new();
-                    for k in 1..=SEED_RETRIES {
-                        if !untested {
-                            break;
-                        }
-                        tried.push(o.evidence.clone());
-                        let s = opts.seed.wrapping_add(k);
-                        let run =
-                            crate::num::gradcheck::run_model(program, env, &back.items, loss, s);
-                        let Ok(mut run) = run else { break };
-                        o = numeric::decide_found(
+                    let tried = retry_seeds(&mut o, untested, opts.seed, |s, untested| {
+                        let mut run =
+                            crate::num::gradcheck::run_model(program, env, &back.items, loss, s)
+                                .ok()?;
+                        Some(numeric::decide_found(
                             l,
                             r,
                             &claim.given,
@@ -486,11 +467,10 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
                             &mut run.machine,
                             s,
                             &mut found,
-                            &mut untested,
-                        );
-                    }
-                    let seed_used = opts.seed.wrapping_add(tried.len() as u64);
-                    o.evidence = with_retries(&tried, opts.seed, o.evidence);
+                            untested,
+                        ))
+                    });
+                    let seed_used = opts.seed.wrapping_add(tried as u64);
                     if let (Verdict::Refuted, Some(f)) = (o.verdict, found) {
                         // Re-checked on a second run whose backward program is the
                         // gather form (other statements computing the same gradients),
@@ -664,6 +644,31 @@ const SEED_RETRIES: u64 = 3;
 
 /// The evidence of a sampled run decided after `tried` runs that tested nothing: which
 /// seeds those were and why, then the deciding run's evidence (which names its seed).
+/// A sampled run that tests nothing at the seed (every mask 0) is made again at the next
+/// seeds, deterministically (docs/numeric.md): `again(seed, untested)` decides at one
+/// seed (`None`: the model cannot be run there). The evidence names the seeds that tested
+/// nothing; the result is how many seeds past the first were tried.
+fn retry_seeds(
+    o: &mut Outcome,
+    mut untested: bool,
+    seed: u64,
+    mut again: impl FnMut(u64, &mut bool) -> Option<Outcome>,
+) -> usize {
+    let mut tried = Vec::new();
+    for k in 1..=SEED_RETRIES {
+        if !untested {
+            break;
+        }
+        tried.push(o.evidence.clone());
+        match again(seed.wrapping_add(k), &mut untested) {
+            Some(next) => *o = next,
+            None => break,
+        }
+    }
+    o.evidence = with_retries(&tried, seed, std::mem::take(&mut o.evidence));
+    tried.len()
+}
+
 fn with_retries(tried: &[String], seed: u64, evidence: String) -> String {
     match tried {
         [] => evidence,
