@@ -376,8 +376,9 @@ fn what_a_line_that_failed_to_parse_defines_is_not_reported_again() {
 
 /// Every file under tests/new_author/ is one mistake a new author makes, written from the
 /// documentation; its first line states the one diagnostic it must get
-/// (`# diagnostic: E0201 4`: the code and the line). One mistake, one located
-/// diagnostic with a hint: no cascade, no diagnostic elsewhere.
+/// (`# diagnostic: E0201 4`: the code and the line), and a `# hint:` line, when there is
+/// one, words the hint must contain. One mistake, one located diagnostic with a hint: no
+/// cascade, no diagnostic elsewhere.
 #[test]
 fn each_new_author_mistake_gets_one_located_diagnostic_with_a_hint() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/new_author");
@@ -411,6 +412,10 @@ fn each_new_author_mistake_gets_one_located_diagnostic_with_a_hint() {
                     ));
                 } else if hint.trim().is_empty() {
                     failures.push(format!("{name}: {c} has no hint"));
+                } else if let Some(want) = src.lines().find_map(|l| l.strip_prefix("# hint:")) {
+                    if !hint.contains(want.trim()) {
+                        failures.push(format!("{name}: hint {hint:?} does not say {want:?}"));
+                    }
                 }
             }
             _ => failures.push(format!(

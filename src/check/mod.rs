@@ -213,6 +213,13 @@ impl Checker {
 
     fn report_missing(&mut self) {
         for (cause, (mut d, later)) in std::mem::take(&mut self.missing) {
+            // Declared, but only further down: the fix is to move the declaration.
+            if let Some((what, at)) = self.declared_after(&cause, d.span) {
+                d.hint = Some(format!(
+                    "`{cause}` is declared further down ({what}); a name must be declared before its first use: move the declaration above this line"
+                ));
+                d = d.with_related(at, "declared here, after its first use");
+            }
             if later > 0 {
                 let more = format!(
                     "`{cause}` is used {later} more time{} below; those uses are not reported again",
@@ -225,6 +232,19 @@ impl Checker {
             }
             self.err(d);
         }
+    }
+
+    /// The kind and span of a declaration of `name` that comes after `used` in the file.
+    fn declared_after(&self, name: &str, used: Span) -> Option<(&'static str, Span)> {
+        let env = &self.env;
+        [
+            ("a size", env.sizes.get(name).copied()),
+            ("a symbol", env.symbols.get(name).copied()),
+            ("a scalar", env.scalars.get(name).copied()),
+            ("a tensor", env.tensors.get(name).map(|t| t.span)),
+        ]
+        .into_iter()
+        .find_map(|(what, at)| at.filter(|at| at.start > used.end).map(|at| (what, at)))
     }
 
     /// "did you mean `x`? " for a name close to one declared as one of `kinds`, or "".
