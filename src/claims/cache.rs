@@ -209,6 +209,7 @@ fn method(s: &str) -> Option<Method> {
 fn rule(s: &str) -> Option<ProofRule> {
     [
         ProofRule::NormalForm,
+        ProofRule::ExponentialForm,
         ProofRule::ExactEvaluation,
         ProofRule::ConstantDifference,
         ProofRule::RangeBound,

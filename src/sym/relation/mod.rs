@@ -385,6 +385,17 @@ pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) ->
             "both sides have the same normal form (as rational functions of their atoms)".into(),
         );
     }
+    if *rel == Rel::Eq && super::identical_in_exp_form(lhs, rhs) {
+        let why = "both sides have the same normal form once sigmoid, tanh, softplus and exp are written as powers of exponentials";
+        if let Some(u) = pb.undefined(&definedness, why) {
+            return u;
+        }
+        return proof(
+            ProofRule::ExponentialForm,
+            Method::Symbolic,
+            format!("{why} (as rational functions of their atoms)"),
+        );
+    }
     // A relation false everywhere by exact range facts (`sigmoid(1000) == 1`).
     let (range_of_difference, by_range) = pb.by_range();
     if by_range == Some(false) {

@@ -7,6 +7,11 @@ pub enum ProofRule {
     /// Both sides have the same normal form (directly, expanded, or over one
     /// denominator), and every definedness condition holds on the domains.
     NormalForm,
+    /// The same, once `sigmoid`, `tanh`, `softplus` and `exp` are written in integer
+    /// powers of exponentials of monomials (`sym::exp_form`: identities on all the reals
+    /// whose new denominators are positive everywhere), and every definedness condition
+    /// of the original sides holds on the domains.
+    ExponentialForm,
     /// Both sides are constants whose exact rational values satisfy the relation.
     ExactEvaluation,
     /// The expanded difference of the sides is a rational constant of the right sign.
@@ -41,6 +46,7 @@ impl ProofRule {
     pub fn name(self) -> &'static str {
         match self {
             ProofRule::NormalForm => "normal-form",
+            ProofRule::ExponentialForm => "exponential-form",
             ProofRule::ExactEvaluation => "exact-evaluation",
             ProofRule::ConstantDifference => "constant-difference",
             ProofRule::RangeBound => "range-bound",
