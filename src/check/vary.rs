@@ -4,7 +4,7 @@
 use super::env::Env;
 use super::MAX_SAMPLE_SIZE;
 use crate::diag::Diagnostic;
-use crate::syntax::ast::{Expr, Item, ItemKind, UnOp, VaryDomain, VaryParam};
+use crate::syntax::ast::{BinOp, Expr, Item, ItemKind, UnOp, VaryDomain, VaryParam};
 use crate::syntax::span::Span;
 
 /// The finite list of values of one varied parameter, as exact decimal text.
@@ -62,6 +62,35 @@ fn literal(e: &Expr) -> Option<String> {
     }
 }
 
+/// The end of a range as a decimal: a number literal, or a fraction of two whole
+/// numbers whose decimal expansion ends within 9 places (`1/4`, `-3/8` read as `0.25`,
+/// `-0.375`; `1/3` is not a decimal and stays an error).
+fn range_end(e: &Expr) -> Option<String> {
+    let fraction = |e: &Expr| match e {
+        Expr::Binary(BinOp::Div, n, d, _) => match (&**n, &**d) {
+            (Expr::Num(n, _), Expr::Num(d, _)) => terminating(n, d),
+            _ => None,
+        },
+        _ => None,
+    };
+    literal(e).or_else(|| match e {
+        Expr::Unary(UnOp::Neg, x, _) => fraction(x).map(|t| format!("-{t}")),
+        _ => fraction(e),
+    })
+}
+
+/// `n/d` for whole numbers written as a decimal of at most 9 places, if it is one.
+fn terminating(n: &str, d: &str) -> Option<String> {
+    let (n, d): (i64, i64) = (n.parse().ok()?, d.parse().ok()?);
+    if d <= 0 || n > 999_999_999_999 {
+        return None;
+    }
+    (0..=9u32).find_map(|places| {
+        let scaled = n.checked_mul(10i64.pow(places))?;
+        (scaled % d == 0).then(|| decimal(scaled / d, places))
+    })
+}
+
 /// A plain decimal as (digits without the point, places after it).
 fn scaled(t: &str) -> Option<(i64, u32)> {
     if t.contains(['e', 'E']) {
@@ -92,7 +121,7 @@ pub fn domain(p: &VaryParam) -> Result<Domain, (Span, String, String)> {
     match &p.domain {
         VaryDomain::Range(a, b) => {
             let bad = |e: &Expr| {
-                match literal(e).filter(|t| plain_decimal(t)) {
+                match range_end(e).filter(|t| plain_decimal(t)) {
                 // A plain decimal with too many digits is a number out of range.
                 Some(t) => (
                     e.span(),
@@ -102,15 +131,15 @@ pub fn domain(p: &VaryParam) -> Result<Domain, (Span, String, String)> {
                 None => (
                     e.span(),
                     format!("the range of `{}` must have plain decimal numbers as its ends", p.name.name),
-                    "write the ends as numbers, e.g. `2..12` or `0.05..0.2` (no names, no exponents, at most 9 decimal places)".to_string(),
+                    "write the ends as numbers, e.g. `2..12`, `0.05..0.2` or `1/4..3/4` (no names, no exponents, at most 9 decimal places)".to_string(),
                 ),
             }
             };
-            let (lo, dl) = literal(a)
+            let (lo, dl) = range_end(a)
                 .as_deref()
                 .and_then(scaled)
                 .ok_or_else(|| bad(a))?;
-            let (hi, dh) = literal(b)
+            let (hi, dh) = range_end(b)
                 .as_deref()
                 .and_then(scaled)
                 .ok_or_else(|| bad(b))?;
@@ -382,6 +411,16 @@ mod tests {
         assert_eq!(decimal(-150, 2), "-1.5");
         assert_eq!(scaled("0.05"), Some((5, 2)));
         assert_eq!(scaled("1e-3"), None);
+    }
+
+    #[test]
+    fn fraction_range_ends_are_read_as_their_finite_decimals() {
+        assert_eq!(terminating("1", "4").as_deref(), Some("0.25"));
+        assert_eq!(terminating("3", "8").as_deref(), Some("0.375"));
+        assert_eq!(terminating("6", "3").as_deref(), Some("2"));
+        assert_eq!(terminating("1", "3"), None);
+        assert_eq!(terminating("1", "0"), None);
+        assert_eq!(terminating("1", "1024"), None); // 10 places
     }
 
     #[test]
