@@ -344,10 +344,6 @@ impl Checker {
                 Some(p) => t.start_positions.contains(&(p, needed)),
             };
             if !has_start {
-                let member = match pos {
-                    None => format!("{key}_{needed}"),
-                    Some(p) => format!("{key} at position {} = {needed}", p + 1),
-                };
                 let example = match pos {
                     None => format!("input {key}_{needed}[...] ~ normal(0, 1)"),
                     Some(p) => {
@@ -366,13 +362,26 @@ impl Checker {
                         format!("input {key}[{}] ~ normal(0, 1)", dims.join(", "))
                     }
                 };
+                // The slice read, as the start declaration writes it (`h[B, 0, N]`).
+                let member = match pos {
+                    None => format!("{key}_{needed}"),
+                    Some(_) => example
+                        .trim_start_matches("input ")
+                        .trim_end_matches(" ~ normal(0, 1)")
+                        .to_string(),
+                };
+                let note = if pos.is_some() {
+                    " (a recurrence along a position starts from an `input` declaration of its first slice; an equation such as `h[b, 0, n] = 0` does not start it)"
+                } else {
+                    ""
+                };
                 self.err(
                     Diagnostic::error(
                         "E0401",
                         span,
                         format!("`{member}` is read in the first iteration but has no start"),
                     )
-                    .with_hint(format!("declare the start: `{example}`")),
+                    .with_hint(format!("declare the start: `{example}`{note}")),
                 );
             }
         }
