@@ -128,6 +128,10 @@ pub fn check_bytes(path: &str, bytes: &[u8], opts: &Options) -> FileReport {
     }
 }
 
+/// The stack of the gradient check's thread: the same as the binary gives every thread
+/// that runs the pipeline (the interpreter's walks recurse over expressions).
+const GRADCHECK_STACK_BYTES: usize = 64 << 20;
+
 /// Runs the pipeline on one file's text.
 pub fn check_source(path: &str, source: &str, opts: &Options) -> FileReport {
     let mut parsed = parser::parse(source);
@@ -145,15 +149,6 @@ pub fn check_source(path: &str, source: &str, opts: &Options) -> FileReport {
     diagnostics.sort_by_key(|d| (d.span.start, d.code));
     let has_errors = diagnostics.iter().any(|d| d.severity == Severity::Error);
     let derived = Derived::new();
-    let claims = if has_errors {
-        Vec::new()
-    } else {
-        claims::decide_all(
-            &Analysis::new(&parsed.program, &env, &derived),
-            source,
-            opts,
-        )
-    };
     let expected_error = parsed.program.items.iter().find_map(|i| match &i.kind {
         ItemKind::ExpectError(code) => Some(code.name.clone()),
         _ => None,
@@ -179,6 +174,49 @@ pub fn check_source(path: &str, source: &str, opts: &Options) -> FileReport {
             .with_hint("fix the transcription, or the expectation"),
         );
     }
+    // The same test as `FileReport::unexpected_errors() == 0` on the finished report.
+    let unexpected_errors = match &expected_error {
+        Some((_, true)) => 0,
+        _ => diagnostics.iter().filter(|d| d.is_error()).count(),
+    };
+    let derivable = !opts.no_numeric
+        && !opts.no_gradcheck
+        && unexpected_errors == 0
+        && expected_error.is_none();
+    // The claims and the gradient check read the same analysis and nothing of each
+    // other: the gradient check runs on a thread of its own beside the claims (the
+    // derived programs are computed once, by whichever asks first).
+    let (claims, gradcheck) = {
+        let a = Analysis::new(&parsed.program, &env, &derived);
+        let decide = || {
+            if has_errors {
+                Vec::new()
+            } else {
+                claims::decide_all(&a, source, opts)
+            }
+        };
+        let check = || {
+            derivable
+                .then(|| file_gradcheck(&a, source, opts))
+                .flatten()
+        };
+        std::thread::scope(|s| {
+            match std::thread::Builder::new()
+                .stack_size(GRADCHECK_STACK_BYTES)
+                .spawn_scoped(s, check)
+            {
+                Ok(t) => {
+                    let claims = decide();
+                    match t.join() {
+                        Ok(g) => (claims, g),
+                        Err(p) => std::panic::resume_unwind(p),
+                    }
+                }
+                // No thread: one after the other.
+                Err(_) => (decide(), check()),
+            }
+        })
+    };
     let mut report = FileReport {
         path: path.to_string(),
         source: source.to_string(),
@@ -191,53 +229,55 @@ pub fn check_source(path: &str, source: &str, opts: &Options) -> FileReport {
         gradcheck_skipped: None,
         derived,
     };
-    let derivable = !opts.no_numeric
-        && !opts.no_gradcheck
-        && report.unexpected_errors() == 0
-        && report.expected_error.is_none();
-    if derivable {
-        let a = report.analysis();
-        if !a.backward().items.is_empty() {
-            // The verdict cache holds the gradient check too, under the program without
-            // its claims (which the check does not read) and the seed.
-            let key = opts.cache.as_ref().map(|c| {
-                let mut spans = Vec::new();
-                claims::claim_items(&a.program.items, &mut spans);
-                let context = claims::cache::context(source, &spans);
-                (c, c.key(&["gradcheck", &context, &opts.seed.to_string()]))
-            });
-            let cached = key
-                .as_ref()
-                .and_then(|(c, k)| c.get_value(k))
-                .and_then(|v| gradcheck_from_json(&v));
-            let result = match cached {
-                Some(r) => r,
-                None => {
-                    if let Some(p) = &opts.progress {
-                        p.say("gradient check");
-                    }
-                    let r = gradcheck::gradcheck(
-                        a.program,
-                        a.env,
-                        &a.backward().items,
-                        &a.gather_items(),
-                        a.loss(),
-                        opts.seed,
-                    )
-                    .map_err(|e| e.message);
-                    if let Some((c, k)) = &key {
-                        c.put_value(k, gradcheck_to_json(&r));
-                    }
-                    r
-                }
-            };
-            match result {
-                Ok(g) => report.gradcheck = g,
-                Err(e) => report.gradcheck_skipped = Some(e),
-            }
-        }
+    match gradcheck {
+        Some(Ok(g)) => report.gradcheck = g,
+        Some(Err(e)) => report.gradcheck_skipped = Some(e),
+        None => {}
     }
     report
+}
+
+/// The gradient check of a file whose program has a derived backward program (`None`
+/// when it has none), read from the verdict cache when it holds it.
+fn file_gradcheck(
+    a: &Analysis,
+    source: &str,
+    opts: &Options,
+) -> Option<Result<Vec<GradCheck>, String>> {
+    if a.backward().items.is_empty() {
+        return None;
+    }
+    // The verdict cache holds the gradient check too, under the program without its
+    // claims (which the check does not read) and the seed.
+    let key = opts.cache.as_ref().map(|c| {
+        let mut spans = Vec::new();
+        claims::claim_items(&a.program.items, &mut spans);
+        let context = claims::cache::context(source, &spans);
+        (c, c.key(&["gradcheck", &context, &opts.seed.to_string()]))
+    });
+    let cached = key
+        .as_ref()
+        .and_then(|(c, k)| c.get_value(k))
+        .and_then(|v| gradcheck_from_json(&v));
+    if let Some(r) = cached {
+        return Some(r);
+    }
+    if let Some(p) = &opts.progress {
+        p.say("gradient check");
+    }
+    let r = gradcheck::gradcheck(
+        a.program,
+        a.env,
+        &a.backward().items,
+        &a.gather_items(),
+        a.loss(),
+        opts.seed,
+    )
+    .map_err(|e| e.message);
+    if let Some((c, k)) = &key {
+        c.put_value(k, gradcheck_to_json(&r));
+    }
+    Some(r)
 }
 
 /// A gradient check's result as a verdict cache entry.

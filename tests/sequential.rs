@@ -117,6 +117,35 @@ fn a_sanity_run_refutes_a_gross_error_and_stops_early_on_a_true_claim() {
 }
 
 #[test]
+fn a_sanity_run_of_a_claim_that_a_value_is_0_stops_at_the_size_of_the_moments() {
+    // `E(h) == 0` is true; its estimate is near 0, so 10% of the values is never
+    // reached: the share is of the moments' size (the root mean square of h), and the
+    // run stops early instead of going to the end of the budget (problems/deep_linear.tq
+    // ran `E(y_1) == 0` to 15,791 trials).
+    let o = run(&unit("E(h) == 0"), Need::Sanity, 0, false);
+    assert_eq!(o.verdict, Verdict::Undecided, "{}", o.evidence);
+    assert!(o.evidence.starts_with("sanity run"), "{}", o.evidence);
+    assert!(
+        o.evidence
+            .contains("of the moments' size: the right side is 0"),
+        "{}",
+        o.evidence
+    );
+    let full = run(&unit("E(h) == 0"), Need::Decide, 0, false);
+    assert_eq!(full.verdict, Verdict::Undecided, "{}", full.evidence);
+    assert!(
+        trials_of(&o) * 10 <= trials_of(&full),
+        "{} / {}",
+        o.evidence,
+        full.evidence
+    );
+    // Still a sanity run: a mean off by much more than 20% of the root mean square of h
+    // (√2 ≈ 1.41 here) is refuted.
+    let o = run(&unit("E(h) + 1 == 0"), Need::Sanity, 0, false);
+    assert_eq!(o.verdict, Verdict::Refuted, "{}", o.evidence);
+}
+
+#[test]
 fn verdicts_do_not_depend_on_which_claim_ran_the_trials() {
     // Two claims of one setting: the second reads a prefix of the trials the first ran,
     // so its outcome is the same as when it runs alone.

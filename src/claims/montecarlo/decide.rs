@@ -68,6 +68,9 @@ enum Look {
         tested: Vec<String>,
         weak: Vec<String>,
         worst: f64,
+        /// Whether `worst` was measured against the size of the moments (a right side
+        /// of 0) somewhere.
+        of_moments: bool,
     },
     /// The claim cannot be decided by Monte Carlo (a reason).
     Fails(String),
@@ -251,7 +254,7 @@ pub fn decide<'a>(
         } else {
             String::new()
         };
-        let (tested, weak, worst) = match claim_test.look(
+        let (tested, weak, worst, of_moments) = match claim_test.look(
             &mut m0,
             &trials.stats[..n],
             &trials.memo,
@@ -265,7 +268,8 @@ pub fn decide<'a>(
                 tested,
                 weak,
                 worst,
-            } => (tested, weak, worst),
+                of_moments,
+            } => (tested, weak, worst, of_moments),
         };
         if tested.is_empty() {
             return Some(und(
@@ -290,9 +294,14 @@ pub fn decide<'a>(
         }
         if let Some(enough) = need.stop_at().filter(|r| worst <= *r) {
             return Some(und(format!(
-                "{} run (the moments engine decided this claim, so Monte Carlo stops once it would refute an error of {:.0}%): not refuted by {n} trials, not precise enough to confirm: {}",
+                "{} run (the moments engine decided this claim, so Monte Carlo stops once it would refute an error of {:.0}%{}): not refuted by {n} trials, not precise enough to confirm: {}",
                 if need == Need::Sanity { "sanity" } else { "re-check" },
                 enough * 200.0,
+                if of_moments {
+                    " of the moments' size: the right side is 0"
+                } else {
+                    ""
+                },
                 weak[0]
             )));
         }
@@ -337,6 +346,7 @@ impl ClaimTest<'_> {
         let mut tested = Vec::new();
         let mut weak = Vec::new();
         let mut worst: f64 = 0.0;
+        let mut of_moments = false;
         for b in bindings.iter() {
             // Means of the trial statistics; skip bindings where a tensor is missing.
             let Some(cols) = moments
@@ -379,7 +389,31 @@ impl ClaimTest<'_> {
             };
             let line = format!("{where_}left {lv:.4}, right {rv:.4}, standard error {se:.2e}");
             let scale = lv.abs().max(rv.abs()).max(1e-12);
-            worst = worst.max(margin / scale);
+            // How far a sanity run or re-check has to go: its threshold within a share
+            // of the values. A right side of exactly 0 (`E(y) == 0`) has no size of its
+            // own, so the share is of the size of the moments compared: the root mean
+            // square of an `E`'s tensor, the mean square of a `Var`'s (the threshold
+            // never reached 10% of an estimate near 0, and a proved `E(y_1) == 0` ran
+            // to the whole budget: 15,791 trials in problems/deep_linear.tq).
+            let stop_scale = if rv == 0.0 {
+                moments
+                    .iter()
+                    .zip(&cols)
+                    .map(|(mo, col)| {
+                        let square = col.iter().map(|c| c.1).sum::<f64>() / col.len().max(1) as f64;
+                        if mo.var {
+                            square
+                        } else {
+                            square.sqrt()
+                        }
+                    })
+                    .filter(|v| v.is_finite())
+                    .fold(scale, f64::max)
+            } else {
+                scale
+            };
+            of_moments |= stop_scale > scale;
+            worst = worst.max(margin / stop_scale);
             if fails {
                 // The independent re-check: each half of the trials on its own must
                 // refute too (at the same z, with its own standard error).
@@ -486,6 +520,7 @@ impl ClaimTest<'_> {
             tested,
             weak,
             worst,
+            of_moments,
         }
     }
 }
