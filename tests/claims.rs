@@ -311,7 +311,12 @@ fn batchnorm_invariances_and_identities_are_proved() {
         } else if c.source.starts_with("invariant") || c.source.starts_with("U.grad") {
             Verdict::Proved
         } else {
-            assert!(c.evidence.contains("defined"), "{}: {}", c.source, c.evidence);
+            assert!(
+                c.evidence.contains("defined"),
+                "{}: {}",
+                c.source,
+                c.evidence
+            );
             Verdict::Confirmed
         };
         assert_eq!(c.verdict, want, "{}: {}", c.source, c.evidence);
@@ -322,14 +327,8 @@ fn batchnorm_invariances_and_identities_are_proved() {
     // that is not scaled with W, is refuted.
     let eps = src
         .replace("symbol c", "symbol c, eps")
-        .replace(
-            "mu_B[j])^2)/B)",
-            "mu_B[j])^2)/B + eps)",
-        )
-        .replace(
-            "mu^{c}_B[j])^2)/B)",
-            "mu^{c}_B[j])^2)/B + eps)",
-        );
+        .replace("mu_B[j])^2)/B)", "mu_B[j])^2)/B + eps)")
+        .replace("mu^{c}_B[j])^2)/B)", "mu^{c}_B[j])^2)/B + eps)");
     assert_eq!(eps.matches("+ eps)").count(), 2);
     let r_eps = check_source("bn_eps.tq", &eps, &fast());
     for c in &r_eps.claims {

@@ -579,9 +579,7 @@ impl Rv {
     fn uniform_moment(&self, k: i64) -> Option<Expr> {
         let (lo, hi) = self.uniform.as_ref()?;
         let terms = (0..=k)
-            .map(|i| {
-                Expr::pow(lo.clone(), Expr::int(i)) * Expr::pow(hi.clone(), Expr::int(k - i))
-            })
+            .map(|i| Expr::pow(lo.clone(), Expr::int(i)) * Expr::pow(hi.clone(), Expr::int(k - i)))
             .collect();
         Some(Expr::add(terms) / Expr::int(k + 1))
     }

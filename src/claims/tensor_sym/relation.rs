@@ -126,7 +126,7 @@ pub(super) fn relation(
     // The sides with the definedness conditions of what they divide by, take the log
     // of or take a root of (`g[n] / g[n]` folds to 1 but is undefined at g[n] = 0).
     let (lowered, conditions) = sym::collecting(|| {
-        (|| -> Result<(Expr, Expr, Vec<Fact>, Vec<(Expr, Expr)>), String> {
+        (|| -> Result<Lowered, String> {
             let (mut lw, syms) = lowerer(program, env, &g, None, &BTreeMap::new())?;
             let bind = BTreeMap::new();
             let (a, b) = (
@@ -246,6 +246,9 @@ pub(super) fn relation(
     })
 }
 
+/// Both sides written out, the givens' facts, and the sums taken apart (summand, sum).
+type Lowered = (Expr, Expr, Vec<Fact>, Vec<(Expr, Expr)>);
+
 /// The conditions still visible in the normal forms of the sides, added to those
 /// collected while lowering.
 fn conditions_of_sides(a: &Expr, b: &Expr, out: &mut Vec<sym::Condition>) {
@@ -259,11 +262,7 @@ fn conditions_of_sides(a: &Expr, b: &Expr, out: &mut Vec<sym::Condition>) {
 /// sizes are whole numbers ≥ 1, symbols range over their declared domains (else the
 /// positive reals, tq's convention), and every other atom — a tensor element, a sum
 /// taken as one atom — over every real.
-fn undischarged(
-    conditions: &[sym::Condition],
-    env: &Env,
-    sums: &[(Expr, Expr)],
-) -> Vec<String> {
+fn undischarged(conditions: &[sym::Condition], env: &Env, sums: &[(Expr, Expr)]) -> Vec<String> {
     // The sums whose every term is non-negative (positive): their written-out forms
     // stand for a fresh symbol ≥ 0 (> 0: a size is at least 1) in the conditions.
     let mut known: Vec<(Expr, bool)> = Vec::new();
