@@ -75,7 +75,15 @@ pub struct Lowerer<'a> {
     cache: BTreeMap<String, Expr>,
     /// Terms created by sums written out at concrete sizes so far.
     unrolled: usize,
+    /// Every sum taken apart by linearity: (the summand before expansion, the sum as
+    /// written out in atoms). The definedness judgement reads them: a sum of non-negative
+    /// terms is non-negative whatever its expanded form looks like (docs/soundness.md,
+    /// "Definedness", round 5). At most `MAX_SUMS_KEPT`.
+    pub sums: Vec<(Expr, Expr)>,
 }
+
+/// The most sums a lowering records for the definedness judgement.
+const MAX_SUMS_KEPT: usize = 64;
 
 fn fresh_name(k: usize) -> String {
     format!("⟨{k}⟩")
@@ -180,6 +188,7 @@ impl<'a> Lowerer<'a> {
             depth: 0,
             cache: BTreeMap::new(),
             unrolled: 0,
+            sums: Vec::new(),
         }
     }
 
@@ -253,7 +262,11 @@ impl<'a> Lowerer<'a> {
             let atom = Expr::sym(&format!("sum_{{·{level}}}({canon})"));
             out.push(atom * Expr::mul(indep));
         }
-        Expr::add(out)
+        let total = Expr::add(out);
+        if self.sums.len() < MAX_SUMS_KEPT {
+            self.sums.push((e.clone(), total.clone()));
+        }
+        total
     }
 
     /// Lowers `e` as a context of additive terms: capitals are summed per term.

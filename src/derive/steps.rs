@@ -71,7 +71,12 @@ fn rule_name(rules: &BTreeSet<Applied>) -> &'static str {
         )
     }) {
         "uncorrelated_sum"
-    } else if has(&|r| matches!(r, Rule::FiniteEnumerated | Rule::GaussianPower)) {
+    } else if has(&|r| {
+        matches!(
+            r,
+            Rule::FiniteEnumerated | Rule::GaussianPower | Rule::UniformPower
+        )
+    }) {
         "declared"
     } else {
         "algebra"

@@ -54,10 +54,10 @@ impl Walker<'_> {
                         (Some(v), _) => Ok(Rv::constant(Expr::pow(v.clone(), p))),
                         (None, Some(2)) => Ok(b.square()),
                         (None, Some(1)) => Ok(b),
-                        (None, Some(n)) => b.finite_power(n).or_else(|| b.gaussian_power(n)).or_else(|| b.odd_power(n)).ok_or_else(|| {
+                        (None, Some(n)) => b.finite_power(n).or_else(|| b.gaussian_power(n)).or_else(|| b.uniform_power(n)).or_else(|| b.odd_power(n)).ok_or_else(|| {
                             format!(
                                 "the moments of a power other than the square (tq writes out \
-                                 x^n for 3 <= n <= {MAX_GAUSSIAN_POWER} only when x is exactly Gaussian)"
+                                 x^n for 3 <= n <= {MAX_GAUSSIAN_POWER} only when x is exactly Gaussian or a declared uniform)"
                             )
                         }),
                         _ => Err("the moments of a power other than the square".into()),

@@ -34,6 +34,7 @@ pub fn subs_rv(rv: &Rv, name: &str, value: &Expr) -> Rv {
         var: s(&q.var),
         approx: q.approx,
     });
+    out.uniform = rv.uniform.as_ref().map(|(a, b)| (s(a), s(b)));
     out.finite = rv
         .finite
         .as_ref()

@@ -45,6 +45,8 @@ pub enum Rule {
     GaussianMean(Func),
     /// The raw moments `E[xⁿ]` of an exactly Gaussian `x` (integer powers).
     GaussianPower,
+    /// The raw moments `E[xᵏ]` of a declared `uniform(lo, hi)` (integer powers).
+    UniformPower,
     /// An odd power of a symmetric input has mean 0.
     OddPowerMean,
     /// The moments of a finite distribution, enumerated.

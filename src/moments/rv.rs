@@ -183,6 +183,8 @@ pub struct Rv {
     /// The random leaves (parameter and input members, `past` for a recurrence state)
     /// the value depends on.
     pub sources: BTreeSet<Source>,
+    /// Exactly `uniform(lo, hi)` (a declared leaf): its raw moments are known.
+    pub uniform: Option<(Expr, Expr)>,
     /// A finite support: (value, probability) pairs.
     pub finite: Option<Vec<(Expr, Expr)>>,
     /// Approximations the value rests on (empty: exact).
@@ -212,6 +214,7 @@ impl Rv {
             gauss: Gauss::Exact,
             lin0: vec![],
             sources: BTreeSet::new(),
+            uniform: None,
             finite: Some(vec![(c, Expr::one())]),
             approx: BTreeSet::new(),
             rules: BTreeSet::new(),
@@ -231,6 +234,7 @@ impl Rv {
             gauss: Gauss::No,
             lin0: vec![],
             sources: [source].into(),
+            uniform: None,
             finite: None,
             approx: BTreeSet::new(),
             rules: BTreeSet::new(),
@@ -306,6 +310,7 @@ impl Rv {
             gauss: self.gauss,
             lin0: self.lin0.clone(),
             sources: self.sources.clone(),
+            uniform: None,
             finite: self
                 .finite
                 .clone()
@@ -344,6 +349,7 @@ impl Rv {
                 vec![]
             },
             sources: self.sources.clone(),
+            uniform: None,
             finite: self
                 .finite
                 .clone()
@@ -417,6 +423,7 @@ impl Rv {
             },
             lin0: common,
             sources,
+            uniform: None,
             finite: if indep {
                 combine(&self.finite, &other.finite, |a, b| a + b)
             } else {
@@ -468,6 +475,7 @@ impl Rv {
             gauss: Gauss::No,
             lin0,
             sources,
+            uniform: None,
             finite: combine(&self.finite, &other.finite, |a, b| a * b),
             approx,
             rules,
@@ -489,6 +497,7 @@ impl Rv {
             gauss: Gauss::No,
             lin0: vec![],
             sources: self.sources.clone(),
+            uniform: None,
             finite: self
                 .finite
                 .clone()
@@ -507,6 +516,12 @@ impl Rv {
         if let Some(m4) = self.gaussian_moment(4) {
             // E[x⁴] of an exactly Gaussian x (3 Var² at mean 0).
             out.m2 = Some(m4);
+        } else if let Some(m4) = self.uniform_moment(4) {
+            out.m2 = Some(m4);
+            out.rules.insert(Applied::new(
+                Rule::UniformPower,
+                "raw moments of a uniform: E[x^4] = (lo^4 + lo^3 hi + ... + hi^4)/5",
+            ));
         }
         out.fill_from_support();
         out
@@ -533,6 +548,40 @@ impl Rv {
             ),
         ));
         Some(out)
+    }
+
+    /// `xⁿ` for an exactly uniform `x` (a declared `uniform(lo, hi)`) and
+    /// `3 ≤ n ≤ MAX_GAUSSIAN_POWER`: the mean and second moment are its raw moments of
+    /// orders `n` and `2n`, `E[xᵏ] = (lo^k + lo^(k−1) hi + … + hi^k)/(k + 1)`.
+    pub fn uniform_power(&self, n: i64) -> Option<Rv> {
+        if !(3..=MAX_GAUSSIAN_POWER).contains(&n) {
+            return None;
+        }
+        let mean = self.uniform_moment(n)?;
+        let m2 = self.uniform_moment(2 * n)?;
+        let mut out = self.mapped(|v| Expr::pow(v, Expr::int(n)));
+        out.mean = Some(mean);
+        out.m2 = Some(m2);
+        out.symmetric = self.symmetric && n % 2 == 1;
+        out.rules.insert(Applied::new(
+            Rule::UniformPower,
+            format!(
+                "raw moments of a uniform: E[x^{n}] and E[x^{}] = (lo^k + lo^(k-1) hi + ... + hi^k)/(k + 1)",
+                2 * n
+            ),
+        ));
+        Some(out)
+    }
+
+    /// `E[xᵏ]` of an exactly uniform `x` on `[lo, hi]`: `Σ_{i=0..k} lo^i hi^(k−i) / (k + 1)`
+    /// (the integral `(hi^(k+1) − lo^(k+1))/((k + 1)(hi − lo))` divided out, exact for every
+    /// lo < hi).
+    fn uniform_moment(&self, k: i64) -> Option<Expr> {
+        let (lo, hi) = self.uniform.as_ref()?;
+        let terms = (0..=k)
+            .map(|i| Expr::pow(lo.clone(), Expr::int(i)) * Expr::pow(hi.clone(), Expr::int(k - i)))
+            .collect();
+        Some(Expr::add(terms) / Expr::int(k + 1))
     }
 
     /// `xⁿ` for an odd `n ≥ 3` and `x` symmetric about 0: symmetric, mean 0 (its second

@@ -209,6 +209,7 @@ impl<'a> Walker<'a> {
                     / Expr::int(3);
                 let mut rv = Rv::leaf(src, mean, m2);
                 rv.symmetric = (a.clone() + b.clone()).is_zero();
+                rv.uniform = Some((a.clone(), b.clone()));
                 rv
             }
             ("bernoulli", [p]) => {

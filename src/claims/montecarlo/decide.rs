@@ -531,6 +531,10 @@ impl ClaimTest<'_> {
 fn calls_var_or_mean(e: &ast::Expr) -> bool {
     let mut found = false;
     crate::syntax::visit::walk_expr(e, |x| match x {
+        ast::Expr::Call(c) if super::extract::self_cov(c) => {
+            found = true;
+            false
+        }
         ast::Expr::Call(c) if matches!(c.func.name.as_str(), "Cov" | "solve" | "sup") => false,
         ast::Expr::Sum(..) => false,
         ast::Expr::Call(c) => {

@@ -2,6 +2,7 @@
 //! tensor a moment pools.
 
 use crate::syntax::ast::{self as ast, IndexExpr, Ref};
+use crate::syntax::printer::print_ref;
 
 /// One moment the claim mentions.
 #[derive(Clone, Debug)]
@@ -23,6 +24,13 @@ fn square_of_ref(args: &[ast::Expr]) -> Option<&ast::Expr> {
         }
         _ => None,
     }
+}
+
+/// `Cov(x, x)`: the same reference twice.
+pub(super) fn self_cov(c: &ast::Call) -> bool {
+    c.func.name == "Cov"
+        && matches!(c.args.as_slice(), [ast::Expr::Ref(a), ast::Expr::Ref(b)]
+            if print_ref(a) == print_ref(b))
 }
 
 pub(super) fn extract(e: &ast::Expr, out: &mut Vec<Moment>) -> Result<ast::Expr, String> {
@@ -83,7 +91,20 @@ pub(super) fn extract(e: &ast::Expr, out: &mut Vec<Moment>) -> Result<ast::Expr,
             });
             ast::Expr::Ref(Ref::plain(&format!("mc_{}", out.len() - 1), c.span))
         }
-        ast::Expr::Call(c) if matches!(c.func.name.as_str(), "Cov" | "solve" | "sup") => {
+        // `Cov(x, x)` is `Var(x)` (the same element twice): estimated as such.
+        ast::Expr::Call(c) if self_cov(c) => {
+            let mut v = c.clone();
+            v.func.name = "Var".into();
+            v.args.truncate(1);
+            return extract(&ast::Expr::Call(v), out);
+        }
+        ast::Expr::Call(c) if c.func.name == "Cov" => {
+            return Err(
+                "`Cov(x, y)` of two different values is not estimated by Monte Carlo yet: each trial pools the first and second moments of one tensor's elements, not the products of paired elements of two (only `Cov(x, x)`, which is `Var(x)`, is estimated)"
+                    .into(),
+            )
+        }
+        ast::Expr::Call(c) if matches!(c.func.name.as_str(), "solve" | "sup") => {
             return Err(format!(
                 "`{}(...)` is not estimated by Monte Carlo yet",
                 c.func.name

@@ -126,7 +126,7 @@ pub(super) fn relation(
     // The sides with the definedness conditions of what they divide by, take the log
     // of or take a root of (`g[n] / g[n]` folds to 1 but is undefined at g[n] = 0).
     let (lowered, conditions) = sym::collecting(|| {
-        (|| -> Result<(Expr, Expr, Vec<Fact>), String> {
+        (|| -> Result<Lowered, String> {
             let (mut lw, syms) = lowerer(program, env, &g, None, &BTreeMap::new())?;
             let bind = BTreeMap::new();
             let (a, b) = (
@@ -139,10 +139,10 @@ pub(super) fn relation(
                     facts.push(x);
                 }
             }
-            Ok((a, b, facts))
+            Ok((a, b, facts, std::mem::take(&mut lw.sums)))
         })()
     });
-    let (a, b, facts) = match lowered {
+    let (a, b, facts, sums) = match lowered {
         Ok(x) => x,
         Err(e) => {
             // Whole-tensor givens are beyond the other engines: decide on a sampled run.
@@ -191,12 +191,13 @@ pub(super) fn relation(
     // a condition the range facts do not show withholds the proof.
     let mut conditions = conditions;
     conditions_of_sides(&a, &b, &mut conditions);
-    // Conditions on a sum taken as one atom (a batch's standard deviation) are not
-    // judged yet: tq knows no range of such an atom (open, docs/soundness.md round 4);
-    // those on the elements themselves (`g[n] ≠ 0`) withhold the proof.
-    let open: Vec<String> = undischarged(&conditions, env)
+    // Conditions on the elements (`g[n] ≠ 0`, also inside a sum: `g[⟨1⟩] ≠ 0`) and on
+    // sums taken as one atom (a batch's standard deviation) withhold the proof unless the
+    // range facts show them; a sum of non-negative terms is known to be non-negative
+    // (round 5). Conditions on the moments engine's placeholders (`#`) are not judged here.
+    let open: Vec<String> = undischarged(&conditions, env, &sums)
         .into_iter()
-        .filter(|c| !c.contains(['⟨', '·', '#']))
+        .filter(|c| !c.contains('#'))
         .collect();
     let (proof, withheld) = match (proof, open.is_empty()) {
         (Some(_), false) => {
@@ -245,6 +246,9 @@ pub(super) fn relation(
     })
 }
 
+/// Both sides written out, the givens' facts, and the sums taken apart (summand, sum).
+type Lowered = (Expr, Expr, Vec<Fact>, Vec<(Expr, Expr)>);
+
 /// The conditions still visible in the normal forms of the sides, added to those
 /// collected while lowering.
 fn conditions_of_sides(a: &Expr, b: &Expr, out: &mut Vec<sym::Condition>) {
@@ -258,13 +262,97 @@ fn conditions_of_sides(a: &Expr, b: &Expr, out: &mut Vec<sym::Condition>) {
 /// sizes are whole numbers ≥ 1, symbols range over their declared domains (else the
 /// positive reals, tq's convention), and every other atom — a tensor element, a sum
 /// taken as one atom — over every real.
-fn undischarged(conditions: &[sym::Condition], env: &Env) -> Vec<String> {
-    let mut dom = sym::Domains::default();
-    let mut names = BTreeSet::new();
-    for c in conditions {
-        names.extend(c.expr().free_symbols());
+fn undischarged(conditions: &[sym::Condition], env: &Env, sums: &[(Expr, Expr)]) -> Vec<String> {
+    // The sums whose every term is non-negative (positive): their written-out forms
+    // stand for a fresh symbol ≥ 0 (> 0: a size is at least 1) in the conditions.
+    let mut known: Vec<(Expr, bool)> = Vec::new();
+    for (summand, total) in sums {
+        let names: BTreeSet<String> = summand.free_symbols();
+        let dom = element_domains(&names, env);
+        let r = sym::defined::range(summand, &dom);
+        if r.lo_above_zero(false) && !known.iter().any(|(t, _)| t == total) {
+            known.push((sym::expand(total), r.lo_above_zero(true)));
+        }
     }
-    for n in &names {
+    conditions
+        .iter()
+        .filter(|c| {
+            let relaxed = c.map(|e| relax(e, &known, 0));
+            let names: BTreeSet<String> = relaxed.expr().free_symbols();
+            let mut dom = element_domains(&names, env);
+            for (k, (_, strict)) in known.iter().enumerate() {
+                let z = Expr::sym(&sum_symbol(k));
+                let rel = if *strict { sym::Rel::Gt } else { sym::Rel::Ge };
+                dom.real.insert(sum_symbol(k));
+                dom.assume(&z, &rel, &Expr::zero());
+            }
+            !sym::defined::condition_holds(&relaxed, &dom)
+        })
+        .map(|c| c.to_string())
+        .collect()
+}
+
+/// The fresh symbol that stands for the `k`-th non-negative sum (no name a file can write).
+fn sum_symbol(k: usize) -> String {
+    format!("Σ≥0#{k}")
+}
+
+/// `e` with every sum of atoms that is a multiple of a known non-negative sum `R`
+/// (`α R + rest`, α free of sum atoms) written `α Z + rest`, Z the sum's fresh symbol:
+/// equal to `e` at Z = R, so a range of the result with Z ≥ 0 holds for `e`.
+fn relax(e: &Expr, known: &[(Expr, bool)], depth: usize) -> Expr {
+    if known.is_empty() || depth > 8 {
+        return e.clone();
+    }
+    if matches!(e, Expr::Sym(_) | Expr::Mul(_) | Expr::Add(_))
+        && e.free_symbols().iter().any(|s| s.contains('·'))
+    {
+        let ex = sym::expand(e);
+        for (k, (r, _)) in known.iter().enumerate() {
+            if let Some((alpha, rest)) = multiple_of(&ex, r) {
+                let z = Expr::sym(&sum_symbol(k));
+                return alpha * z + relax(&rest, known, depth + 1);
+            }
+        }
+    }
+    match e {
+        Expr::Num(_) | Expr::Sym(_) => e.clone(),
+        Expr::Pow(b, x) => Expr::pow(relax(b, known, depth + 1), (**x).clone()),
+        Expr::Func(f, x) => Expr::func(*f, relax(x, known, depth + 1)),
+        Expr::Mul(fs) => Expr::mul(fs.iter().map(|f| relax(f, known, depth + 1)).collect()),
+        Expr::Add(ts) => Expr::add(ts.iter().map(|t| relax(t, known, depth + 1)).collect()),
+    }
+}
+
+/// `e = α r + rest` with α free of sum atoms and `rest` smaller than `e`.
+fn multiple_of(e: &Expr, r: &Expr) -> Option<(Expr, Expr)> {
+    let terms = |x: &Expr| match x {
+        Expr::Add(ts) => ts.clone(),
+        other => vec![other.clone()],
+    };
+    let first = terms(r).into_iter().next()?;
+    if first.is_zero() {
+        return None;
+    }
+    let size = crate::claims::elements::node_count(e);
+    for t in terms(e).into_iter().take(64) {
+        let alpha = sym::expand(&(t / first.clone()));
+        if alpha.is_zero() || alpha.free_symbols().iter().any(|s| s.contains('·')) {
+            continue;
+        }
+        let rest = sym::expand(&(e.clone() - alpha.clone() * r.clone()));
+        if rest.is_zero() || crate::claims::elements::node_count(&rest) < size {
+            return Some((alpha, rest));
+        }
+    }
+    None
+}
+
+/// The domains of the names of a condition: sizes whole numbers ≥ 1, symbols their
+/// declared domains (else positive), every other atom any real.
+fn element_domains(names: &BTreeSet<String>, env: &Env) -> sym::Domains {
+    let mut dom = sym::Domains::default();
+    for n in names {
         if env.sizes.contains_key(n) {
             dom.integers.insert(n.clone());
         } else if let Some(d) = env.domains.get(n) {
@@ -288,11 +376,7 @@ fn undischarged(conditions: &[sym::Condition], env: &Env) -> Vec<String> {
             dom.real.insert(n.clone());
         }
     }
-    conditions
-        .iter()
-        .filter(|c| !sym::defined::condition_holds(c, &dom))
-        .map(|c| c.to_string())
-        .collect()
+    dom
 }
 
 fn exactness(floating: bool) -> &'static str {
