@@ -91,7 +91,13 @@ impl Diagnostic {
 
     /// The JSON object of the command-line contract.
     pub fn to_json(&self, src: &str) -> serde_json::Value {
-        let (line, column) = self.line_col(src);
+        self.to_json_at(&LineIndex::new(src))
+    }
+
+    /// [`Diagnostic::to_json`] with the lines of the source indexed once (for many
+    /// diagnostics of one file).
+    pub fn to_json_at(&self, lines: &LineIndex) -> serde_json::Value {
+        let (line, column) = lines.line_col(self.span.start as usize);
         serde_json::json!({
             "severity": self.severity.as_str(),
             "code": self.code,

@@ -78,7 +78,10 @@ impl FileReport {
     pub fn to_json(&self) -> serde_json::Value {
         json!({
             "path": self.path,
-            "diagnostics": self.diagnostics.iter().map(|d| d.to_json(&self.source)).collect::<Vec<_>>(),
+            "diagnostics": ({
+                let lines = crate::span::LineIndex::new(&self.source);
+                self.diagnostics.iter().map(|d| d.to_json_at(&lines)).collect::<Vec<_>>()
+            }),
             "expected_error": self.expected_error.as_ref().map(|(c, found)| json!({"code": c, "reported": found})),
             "claims": self.claims.iter().map(|c| c.to_json()).collect::<Vec<_>>(),
             "gradcheck": self.gradcheck.iter().map(|g| g.to_json()).collect::<Vec<_>>(),

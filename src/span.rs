@@ -37,13 +37,24 @@ impl Span {
 pub struct LineIndex<'a> {
     src: &'a str,
     starts: Vec<usize>,
+    /// Whether each line is ASCII: there a column is the byte distance from the line's
+    /// start, without a scan (40,000 diagnostics on one 200 KB line scanned it each).
+    ascii: Vec<bool>,
 }
 
 impl<'a> LineIndex<'a> {
     pub fn new(src: &'a str) -> Self {
         let mut starts = vec![0];
         starts.extend(src.match_indices('\n').map(|(i, _)| i + 1));
-        LineIndex { src, starts }
+        let ascii = starts
+            .iter()
+            .enumerate()
+            .map(|(k, &s)| {
+                let end = starts.get(k + 1).copied().unwrap_or(src.len());
+                src.as_bytes()[s..end].is_ascii()
+            })
+            .collect();
+        LineIndex { src, starts, ascii }
     }
 
     /// The same as [`line_col`] on the text.
@@ -52,10 +63,13 @@ impl<'a> LineIndex<'a> {
         // Lines starting at or before the offset (the first always does).
         let line = self.starts.partition_point(|&s| s <= offset).max(1);
         let start = self.starts[line - 1];
-        let col = self.src[start..]
-            .char_indices()
-            .take_while(|(i, _)| start + i < offset)
-            .count();
+        if self.ascii[line - 1] {
+            return (line, offset - start + 1);
+        }
+        // Characters before the offset: the bytes that do not continue a character (an
+        // offset inside a character counts that character, as `char_indices` did).
+        let bytes = &self.src.as_bytes()[start..offset];
+        let col = bytes.iter().filter(|&&b| (b & 0xC0) != 0x80).count();
         (line, col + 1)
     }
 
@@ -85,4 +99,32 @@ pub fn line_col(src: &str, offset: usize) -> (usize, usize) {
         }
     }
     (line, col)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{line_col, LineIndex};
+
+    /// The indexed look-up (with its shortcut on ASCII lines) agrees with the scan from
+    /// the start at every byte offset, inside characters and past the end included.
+    #[test]
+    fn indexed_columns_agree_with_the_scan_everywhere() {
+        let texts = [
+            "size B\nσ_W = 1\n\n𝒩 x é\r\nplain ascii line\nlast",
+            "ascii only\nno tails",
+            "",
+            "\n\n",
+            "αβγ",
+        ];
+        for text in texts {
+            let index = LineIndex::new(text);
+            for offset in 0..=text.len() + 2 {
+                assert_eq!(
+                    index.line_col(offset),
+                    line_col(text, offset),
+                    "{text:?} at {offset}"
+                );
+            }
+        }
+    }
 }

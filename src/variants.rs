@@ -581,7 +581,10 @@ pub fn to_json(path: &str, plan: &Plan, seed: u64, variants: &[Variant]) -> serd
             })).collect::<Vec<_>>(),
             "gradcheck": v.report.gradcheck.iter().map(|g| g.to_json()).collect::<Vec<_>>(),
             "gradcheck_skipped": v.report.gradcheck_skipped,
-            "diagnostics": v.report.diagnostics.iter().map(|d| d.to_json(&v.report.source)).collect::<Vec<_>>(),
+            "diagnostics": ({
+                let lines = crate::span::LineIndex::new(&v.report.source);
+                v.report.diagnostics.iter().map(|d| d.to_json_at(&lines)).collect::<Vec<_>>()
+            }),
         })).collect::<Vec<_>>(),
     })
 }

@@ -90,6 +90,9 @@ type MemberDecl = (Vec<(usize, i64)>, Span);
 struct Checker {
     env: Env,
     diags: Vec<Diagnostic>,
+    /// The code and place of `diags[..seen_upto]`, for [`Checker::err`].
+    seen: std::collections::HashSet<(&'static str, u32, u32)>,
+    seen_upto: usize,
     /// Every variable bound by a `for v in ..` anywhere (these make subscripts family indices).
     loop_vars: BTreeSet<String>,
     /// Names used somewhere with a loop variable in a subscript: families.
@@ -174,13 +177,20 @@ fn affine_vars(ix: &IndexExpr) -> Vec<&Ident> {
 
 impl Checker {
     fn err(&mut self, d: Diagnostic) {
-        // One diagnostic per code and place is enough.
-        if !self
-            .diags
-            .iter()
-            .any(|o| o.code == d.code && o.span == d.span)
-        {
+        // One diagnostic per code and place is enough. The places are kept in a set
+        // (a scan of the list made a file of 40,000 errors quadratic: 15 s); passes
+        // that push to `diags` directly are taken into it here.
+        if self.diags.len() < self.seen_upto {
+            self.seen.clear();
+            self.seen_upto = 0;
+        }
+        for o in &self.diags[self.seen_upto..] {
+            self.seen.insert((o.code, o.span.start, o.span.end));
+        }
+        self.seen_upto = self.diags.len();
+        if self.seen.insert((d.code, d.span.start, d.span.end)) {
             self.diags.push(d);
+            self.seen_upto = self.diags.len();
         }
     }
 }

@@ -640,7 +640,10 @@ pub fn derive_json(r: &FileReport) -> serde_json::Value {
         .unwrap_or_default();
     json!({
         "path": r.path,
-        "diagnostics": r.diagnostics.iter().map(|d| d.to_json(&r.source)).collect::<Vec<_>>(),
+        "diagnostics": ({
+                let lines = crate::span::LineIndex::new(&r.source);
+                r.diagnostics.iter().map(|d| d.to_json_at(&lines)).collect::<Vec<_>>()
+            }),
         "program": print_program(&r.program).lines().collect::<Vec<_>>(),
         "backward": backward,
         "backward_gather": gather,

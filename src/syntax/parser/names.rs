@@ -1,7 +1,9 @@
 //! Names and what hangs off them: identifiers, sub- and superscripts, index
 //! expressions and tensor references.
 
-use super::tokens::{fail, failure, off, sym, word, ws, Ctx, In, PErr, PResult, RESERVED};
+use super::tokens::{
+    fail, failure, off, sym, word, ws, Ctx, In, PErr, PResult, SubscriptMemo, RESERVED,
+};
 use crate::syntax::ast::*;
 use nom::bytes::complete::{tag, take_while, take_while1};
 use nom::character::complete::{char, digit1, satisfy};
@@ -83,10 +85,16 @@ impl Ctx<'_> {
                 }
             }
             if sub.is_empty() {
-                if let Ok((rest, items)) = self.subscript(i) {
-                    sub = items;
-                    i = rest;
-                    continue;
+                match self.subscript(i) {
+                    Ok((rest, items)) => {
+                        sub = items;
+                        i = rest;
+                        continue;
+                    }
+                    // Past the depth or work limit, or a malformed number: no other
+                    // reading of the name gets further (and retrying doubled per level).
+                    Err(nom::Err::Failure(e)) => return Err(nom::Err::Failure(e)),
+                    Err(_) => {}
                 }
             }
         }
@@ -129,21 +137,48 @@ impl Ctx<'_> {
         let (i, _) = char('_').parse(i)?;
         if let Ok((i2, _)) = char::<_, PErr>('{').parse(i) {
             let at = off(&i2);
-            if let Some((end, items)) = self.subscripts.borrow().get(&at) {
+            let depth = self.depth.get();
+            match self.subscripts.borrow().get(&at) {
                 // Read before at this offset (see `Ctx::subscripts`).
-                let rest = nom::Input::take_from(&i2, end - at);
-                return Ok((rest, items.clone()));
+                Some(SubscriptMemo::Read(end, items)) => {
+                    let rest = nom::Input::take_from(&i2, end - at);
+                    return Ok((rest, items.clone()));
+                }
+                Some(SubscriptMemo::Failed {
+                    err,
+                    hard,
+                    depth: d,
+                }) if depth >= *d => {
+                    return Err(if *hard {
+                        nom::Err::Failure(*err)
+                    } else {
+                        nom::Err::Error(*err)
+                    });
+                }
+                _ => {}
             }
             // A nesting level like a bracket (`h_{h_{…}}`), under the same depth limit.
-            let (rest, items) = self.deeper(i2, |i2| {
+            let r = self.deeper(i2, |i2| {
                 let (i2, items) = separated_list1(sym(","), |i| self.index_expr(i)).parse(i2)?;
                 let (i2, _) = sym("}")(i2)?;
                 Ok((i2, items))
-            })?;
-            self.subscripts
-                .borrow_mut()
-                .insert(at, (off(&rest), items.clone()));
-            return Ok((rest, items));
+            });
+            let memo = match &r {
+                Ok((rest, items)) => SubscriptMemo::Read(off(rest), items.clone()),
+                Err(nom::Err::Error(e)) => SubscriptMemo::Failed {
+                    err: *e,
+                    hard: false,
+                    depth,
+                },
+                Err(nom::Err::Failure(e)) => SubscriptMemo::Failed {
+                    err: *e,
+                    hard: true,
+                    depth,
+                },
+                Err(nom::Err::Incomplete(_)) => return r,
+            };
+            self.subscripts.borrow_mut().insert(at, memo);
+            return r;
         }
         let start = i;
         let (i, tok) = take_while1(|c: char| c.is_ascii_alphanumeric()).parse(i)?;
@@ -186,10 +221,13 @@ impl Ctx<'_> {
         let (i, _) = ws(i)?;
         let start = i;
         // A lookup: a name directly followed by `[`.
-        if let Ok((rest, r)) = self.reference(i) {
-            if r.indices.is_some() {
+        match self.reference(i) {
+            Ok((rest, r)) if r.indices.is_some() => {
                 return Ok((rest, IndexExpr::Lookup(Box::new(r))));
             }
+            // A hard failure (the depth or work limit) ends the reading here too.
+            Err(nom::Err::Failure(e)) => return Err(nom::Err::Failure(e)),
+            _ => {}
         }
         let (mut i, first_neg) = opt(sym("-")).parse(i)?;
         let mut terms = Vec::new();
@@ -240,7 +278,7 @@ impl Ctx<'_> {
             let (rest, _) = ws(i)?;
             match self.ident(rest) {
                 Ok((rest2, id)) if !RESERVED.contains(&id.name.as_str()) => {
-                    factors.push(self.member_factor(id, rest, rest2, &mut i));
+                    factors.push(self.member_factor(id, rest, rest2, &mut i)?);
                 }
                 _ => break,
             }
@@ -259,16 +297,25 @@ impl Ctx<'_> {
     /// A factor of an index position that may be a member of a per-member size or its
     /// index (`N_l`, `N_{l-1}`, `n_0`, `n_{l}'`): kept by its printed spelling, which
     /// [`crate::check::members`] resolves. `i` is set past the factor.
-    fn member_factor<'a>(&self, id: Ident, from: In<'a>, after: In<'a>, i: &mut In<'a>) -> Ident {
+    /// A hard failure of the subscript (the depth or work limit) is returned.
+    fn member_factor<'a>(
+        &self,
+        id: Ident,
+        from: In<'a>,
+        after: In<'a>,
+        i: &mut In<'a>,
+    ) -> Result<Ident, nom::Err<PErr>> {
         *i = after;
         if id.name.ends_with('\'') {
-            return id;
+            return Ok(id);
         }
-        let Ok((rest, sub)) = self.subscript(after) else {
-            return id;
+        let (rest, sub) = match self.subscript(after) {
+            Ok(r) => r,
+            Err(nom::Err::Failure(e)) => return Err(nom::Err::Failure(e)),
+            Err(_) => return Ok(id),
         };
         let Ok((rest, primes)) = take_while::<_, _, PErr>(|c| c == '\'').parse(rest) else {
-            return id;
+            return Ok(id);
         };
         let mut name = crate::syntax::printer::print_name(&Name {
             base: id.name,
@@ -279,20 +326,24 @@ impl Ctx<'_> {
         });
         name.push_str(primes.fragment());
         *i = rest;
-        Ident {
+        Ok(Ident {
             name,
             span: self.span(from, rest),
-        }
+        })
     }
 
     pub(super) fn index_list<'a>(&self, i: In<'a>) -> PResult<'a, Vec<IndexExpr>> {
         let (i, _) = char('[').parse(i)?;
-        let (i, items) = separated_list1(sym(","), |i| self.index_expr(i)).parse(i)?;
-        let (i, _) = match sym("]")(i) {
-            Ok(r) => r,
-            Err(_) => return failure(i, "`,` or `]`"),
-        };
-        Ok((i, items))
+        // A nesting level like a bracket (lookups in lookups, `x[x[…]]`), under the same
+        // depth limit: without it 2,000 nested lookups reached every later walk.
+        self.deeper(i, |i| {
+            let (i, items) = separated_list1(sym(","), |i| self.index_expr(i)).parse(i)?;
+            let (i, _) = match sym("]")(i) {
+                Ok(r) => r,
+                Err(_) => return failure(i, "`,` or `]`"),
+            };
+            Ok((i, items))
+        })
     }
 
     pub(super) fn grad_suffix<'a>(&self, i: In<'a>) -> PResult<'a, bool> {

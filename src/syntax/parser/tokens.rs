@@ -52,7 +52,7 @@ pub(super) const KEYWORDS: &[&str] = &[
 ];
 
 /// A parse error: the furthest position reached and what was expected there.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 pub(super) struct PErr {
     pub(super) offset: usize,
     pub(super) expected: &'static str,
@@ -104,15 +104,24 @@ pub(super) struct Ctx<'s> {
     /// reads a name again), against `steps_limit` ([`super::PARSE_STEPS_PER_BYTE`]).
     pub(super) steps: std::cell::Cell<usize>,
     pub(super) steps_limit: std::cell::Cell<usize>,
-    /// Braced subscripts already read in the current statement, by offset: (the offset
-    /// after the `}`, the items). An index term is read as a reference first and, when
-    /// no `[` follows, again as an affine term, so each level of `h_{h_{…}}` read its
-    /// subscript twice; with this a subscript read successfully is read once (a failure
-    /// is still read again: docs/fuzzing.md).
-    pub(super) subscripts:
-        std::cell::RefCell<std::collections::HashMap<usize, (usize, Vec<IndexExpr>)>>,
+    /// Braced subscripts already tried in the current statement, by the offset after
+    /// the `{`. An index term is read as a reference first and, when no `[` follows,
+    /// again as an affine term, so each level of `h_{h_{…}}` read its subscript twice,
+    /// on success and on failure alike: 2^depth reads. With this every offset is read
+    /// once, whatever the outcome (docs/fuzzing.md).
+    pub(super) subscripts: std::cell::RefCell<std::collections::HashMap<usize, SubscriptMemo>>,
     /// Names that lines which failed to parse would have defined.
     pub(super) unparsed: std::cell::RefCell<Vec<String>>,
+}
+
+/// What reading a braced subscript at an offset gave.
+pub(super) enum SubscriptMemo {
+    /// Read: the offset after the `}` and the items.
+    Read(usize, Vec<IndexExpr>),
+    /// Failed at nesting depth `depth`: the same attempt fails again at that depth or
+    /// deeper (a shallower one might get further before the depth limit, so it reads
+    /// again). `hard` is a `nom::Err::Failure`.
+    Failed { err: PErr, hard: bool, depth: usize },
 }
 
 impl Ctx<'_> {
