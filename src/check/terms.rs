@@ -187,26 +187,28 @@ impl Checker {
 
     /// A scalar expression (ranges, distribution arguments, sample values).
     pub(super) fn scalar_expr(&mut self, e: &Expr, scope: &Scope, in_claim: bool) {
-        walk_refs(e, &mut |r| {
-            let key = self.key_of(&r.name);
-            if r.indices.is_none()
-                && !self.env.tensors.contains_key(&key)
-                && !self.is_scalar_name(&key, scope)
-            {
-                let code = if in_claim { "E0501" } else { "E0101" };
-                let mean = self.did_you_mean(
-                    &key,
-                    &[Kind::Size, Kind::Symbol, Kind::Scalar, Kind::Tensor],
-                );
-                self.missing(
-                    &key,
-                    Diagnostic::error(code, r.name.span, format!("`{key}` is not declared"))
-                        .with_hint(format!(
-                            "{mean}declare it with `symbol {key}` or `size {key}`"
-                        )),
-                );
-            }
-        });
+        walk_refs(e, &mut |r| self.scalar_ref(r, scope, in_claim));
+    }
+
+    /// One reference of a scalar expression: a name without indices must be declared.
+    pub(super) fn scalar_ref(&mut self, r: &Ref, scope: &Scope, in_claim: bool) {
+        let key = self.key_of(&r.name);
+        if r.indices.is_none()
+            && !self.env.tensors.contains_key(&key)
+            && !self.is_scalar_name(&key, scope)
+        {
+            let code = if in_claim { "E0501" } else { "E0101" };
+            let mean = self.did_you_mean(
+                &key,
+                &[Kind::Size, Kind::Symbol, Kind::Scalar, Kind::Tensor],
+            );
+            self.missing(
+                &key,
+                Diagnostic::error(code, r.name.span, format!("`{key}` is not declared")).with_hint(
+                    format!("{mean}declare it with `symbol {key}` or `size {key}`"),
+                ),
+            );
+        }
     }
 
     /// E0201 for an index a softmax or a sum ranges over without a size (`what`:
