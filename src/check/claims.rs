@@ -284,6 +284,8 @@ impl Checker {
                 }
             });
         }
+        // One diagnostic per missing start, however many reads need it.
+        let mut reported = std::collections::BTreeSet::new();
         for (key, pos, off, span) in reads {
             let Some(&def) = defined.get(&(key.clone(), pos)) else {
                 continue;
@@ -303,12 +305,17 @@ impl Checker {
                     .any(|m| m.len() == 1 && m[0] == needed),
                 Some(p) => t.start_positions.contains(&(p, needed)),
             };
-            if !has_start {
+            if !has_start && reported.insert((key.clone(), pos, needed)) {
                 let member = match pos {
                     None => format!("{key}_{needed}"),
                     Some(p) => format!("{key} at position {} = {needed}", p + 1),
                 };
                 let example = match pos {
+                    None if !t.dims.is_empty() => {
+                        let dims: Vec<&str> =
+                            t.dims.iter().map(|d| d.trim_start_matches('~')).collect();
+                        format!("input {key}_{needed}[{}] ~ normal(0, 1)", dims.join(", "))
+                    }
                     None => format!("input {key}_{needed}[...] ~ normal(0, 1)"),
                     Some(p) => {
                         let dims: Vec<String> = t

@@ -89,22 +89,40 @@ impl Checker {
                 let inner = self.expr_terms(x, scope);
                 let occurs = inner.iter().any(|t| t.free.contains_key(&id.name));
                 if !occurs {
+                    // One diagnostic: the index the author meant is one of the
+                    // argument's free indices (no E0201 or E0203 for the stray one).
+                    let mut free: Vec<&String> = inner.iter().flat_map(|t| t.free.keys()).collect();
+                    free.sort();
+                    free.dedup();
+                    let hint = match free.as_slice() {
+                        [] => "the softmax index must be a free index of the argument, e.g. `softmax_{w}(s[t,w])`".to_string(),
+                        fs => format!(
+                            "the softmax index must be a free index of the argument ({}): e.g. `softmax_{{{}}}(...)`",
+                            fs.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", "),
+                            fs[fs.len() - 1]
+                        ),
+                    };
                     self.err(
                         Diagnostic::error(
                             "E0207",
                             id.span,
-                            format!("softmax over `{}`, which does not occur in its argument", id.name),
+                            format!(
+                                "softmax over `{}`, which does not occur in its argument",
+                                id.name
+                            ),
                         )
                         .with_label("softmax index")
-                        .with_hint("the softmax index must be a free index of the argument, e.g. `softmax_{w}(s[t,w])`"),
+                        .with_hint(hint),
                     );
                 }
                 let _ = span;
                 for t in inner {
                     out.free.extend(t.free);
                 }
-                self.index_needs_size(id, "softmax");
-                out.free.insert(id.name.clone(), id.span);
+                if occurs {
+                    self.index_needs_size(id, "softmax");
+                    out.free.insert(id.name.clone(), id.span);
+                }
             }
             Expr::Sum(ids, x, _) => {
                 let inner = self.expr_terms(x, scope);
