@@ -807,5 +807,14 @@ fn new_codes_reach_the_editor_with_their_places() {
     assert_eq!(e0105.len(), 1, "{d}");
     assert_eq!(e0105[0]["range"]["start"]["line"], 2, "at the read: {d}");
     assert_eq!(e0105[0]["range"]["start"]["character"], 7, "{d}");
+    // `expect refuted` run into the claim: one E0801, where the claim ends.
+    let text = "size B\nsymbol s\ninput x[B] ~ normal(0, s^2)\ny[b] = 2 x[b]\nclaim Var(y) == 2 s^2 expect refuted\n";
+    c.change(uri, text, 3);
+    let d = c.diagnostics(uri, 3, Duration::from_secs(30));
+    let all = d["diagnostics"].as_array().unwrap();
+    assert_eq!(all.len(), 1, "{d}");
+    assert_eq!(all[0]["code"], "E0801", "{d}");
+    assert_eq!(all[0]["range"]["start"]["line"], 4, "{d}");
+    assert_eq!(all[0]["range"]["start"]["character"], 22, "{d}");
     assert!(c.finish().success());
 }

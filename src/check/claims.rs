@@ -11,21 +11,6 @@ use crate::syntax::ast::*;
 use crate::syntax::span::Span;
 use std::collections::BTreeMap;
 
-/// The words of an `expect` line, reported once when it trails a claim.
-const EXPECT_WORDS: [&str; 6] = [
-    "expect",
-    "refuted",
-    "proved",
-    "confirmed",
-    "undecided",
-    "error",
-];
-
-/// A diagnostic code (`E0201`), as written after `expect error`.
-fn is_code(s: &str) -> bool {
-    s.len() == 5 && s.starts_with(['E', 'W']) && s[1..].bytes().all(|b| b.is_ascii_digit())
-}
-
 impl Checker {
     /// A claim's givens must solve as a system (no cycle, no name set twice, no setting
     /// that no real value satisfies).
@@ -65,33 +50,8 @@ impl Checker {
         for g in &c.given {
             collect_claim_refs(g, &mut names);
         }
-        // `claim ... expect refuted` written on one line: `expect` is a line of its own.
-        let trailing_expect = names.iter().any(|r| {
-            r.name.base == "expect" && r.indices.is_none() && !self.is_scalar_name("expect", scope)
-        });
         for r in names {
             let key = self.key_of(&r.name);
-            if trailing_expect
-                && r.indices.is_none()
-                && (EXPECT_WORDS.contains(&key.as_str()) || is_code(&key))
-                && !self.env.tensors.contains_key(&key)
-                && !self.is_scalar_name(&key, scope)
-            {
-                if key == "expect" {
-                    self.err(
-                        Diagnostic::error(
-                            "E0501",
-                            r.name.span,
-                            "the claim names `expect`, which is not defined in this file",
-                        )
-                        .with_hint(
-                            "`expect refuted` (or `expect error E0xxx`) is a line of its own, \
-                             written before the claim it marks",
-                        ),
-                    );
-                }
-                continue;
-            }
             let rule_member = r.name.base.contains('.');
             let known = self.env.tensors.contains_key(&key)
                 || self.is_scalar_name(&key, scope)
@@ -324,6 +284,8 @@ impl Checker {
                 }
             });
         }
+        // One diagnostic per missing start, however many reads need it.
+        let mut reported = std::collections::BTreeSet::new();
         for (key, pos, off, span) in reads {
             let Some(&def) = defined.get(&(key.clone(), pos)) else {
                 continue;
@@ -343,8 +305,13 @@ impl Checker {
                     .any(|m| m.len() == 1 && m[0] == needed),
                 Some(p) => t.start_positions.contains(&(p, needed)),
             };
-            if !has_start {
+            if !has_start && reported.insert((key.clone(), pos, needed)) {
                 let example = match pos {
+                    None if !t.dims.is_empty() => {
+                        let dims: Vec<&str> =
+                            t.dims.iter().map(|d| d.trim_start_matches('~')).collect();
+                        format!("input {key}_{needed}[{}] ~ normal(0, 1)", dims.join(", "))
+                    }
                     None => format!("input {key}_{needed}[...] ~ normal(0, 1)"),
                     Some(p) => {
                         let dims: Vec<String> = t

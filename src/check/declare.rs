@@ -269,8 +269,7 @@ impl Checker {
         }
         let is_int = matches!(&d.init, Some(Init::Dist(c)) if c.func.name == "categorical");
         if let Some(Init::Dist(c)) = &d.init {
-            self.check_distribution(c);
-            self.parameter_indices_bound(d, c);
+            self.check_distribution(d, c);
         }
         {
             let member = print_name(n);
@@ -396,7 +395,11 @@ impl Checker {
         self.env.index_size(name)
     }
 
-    pub(super) fn check_distribution(&mut self, c: &Call) {
+    /// A declaration's distribution: a known name with its number of arguments (E0103),
+    /// parameters that name declared values (E0101) in their range (E0106), and read only
+    /// indices the declaration binds (E0203). The references of the parameters are
+    /// walked once for both E0101 and E0203.
+    pub(super) fn check_distribution(&mut self, d: &Decl, c: &Call) {
         match DISTRIBUTIONS.iter().find(|(n, _)| *n == c.func.name) {
             None => {
                 let known: Vec<&str> = DISTRIBUTIONS.iter().map(|(n, _)| *n).collect();
@@ -423,73 +426,65 @@ impl Checker {
             _ => {}
         }
         let scope = Scope::default();
+        let bound = declaration_binds(d);
+        let mut reported = BTreeSet::new();
+        let mut unbound = Vec::new();
         for a in &c.args {
-            self.scalar_expr(a, &scope, false);
+            crate::syntax::visit::walk_refs(a, &mut |r: &Ref| {
+                self.scalar_ref(r, &scope, false);
+                self.unbound_parameter_index(d, r, &bound, &mut reported, &mut unbound);
+            });
         }
         self.distribution_parameters(c);
+        for diag in unbound {
+            self.err(diag);
+        }
     }
 
     /// A distribution's parameter may read an index (`u[i] ~ bernoulli(q[i])`: each
     /// element drawn with its own parameter) only when the declaration binds it: one of
-    /// its index positions, its family variable or a subscript of its name. E0203.
-    fn parameter_indices_bound(&mut self, d: &Decl, c: &Call) {
-        let mut bound = BTreeSet::new();
-        let affine_names = |ix: &IndexExpr, out: &mut BTreeSet<String>| {
-            if let IndexExpr::Affine(a) = ix {
-                for t in &a.terms {
-                    out.extend(t.factors.iter().map(|f| f.name.clone()));
+    /// its index positions, its family variable or a subscript of its name. E0203, once
+    /// per index name (`reported`), collected in `found`.
+    fn unbound_parameter_index(
+        &self,
+        d: &Decl,
+        r: &Ref,
+        bound: &BTreeSet<String>,
+        reported: &mut BTreeSet<String>,
+        found: &mut Vec<Diagnostic>,
+    ) {
+        for ix in r.indices.iter().flatten() {
+            let IndexExpr::Affine(af) = ix else { continue };
+            for t in &af.terms {
+                for f in &t.factors {
+                    let lower = f.name.chars().next().is_some_and(|ch| ch.is_lowercase());
+                    if !lower || bound.contains(&f.name) {
+                        continue;
+                    }
+                    let Some(size) = self.env.index_size(&f.name) else {
+                        continue;
+                    };
+                    if !reported.insert(f.name.clone()) {
+                        continue;
+                    }
+                    found.push(
+                        Diagnostic::error(
+                            "E0203",
+                            af.span,
+                            format!(
+                                "the distribution's parameter reads index `{}`, which the declaration does not bind",
+                                f.name
+                            ),
+                        )
+                        .with_hint(format!(
+                            "to draw each element with its own parameter, index the declared tensor with `{}` (`{}[..., {}, ...]` over `{size}`); to use one value for every element, do not index the parameter",
+                            f.name,
+                            print_name(&d.target.name),
+                            f.name
+                        )),
+                    );
                 }
             }
-        };
-        for ix in d.target.indices.iter().flatten() {
-            affine_names(ix, &mut bound);
-        }
-        for ix in &d.target.name.sub {
-            affine_names(ix, &mut bound);
-        }
-        if let Some(f) = &d.family {
-            bound.insert(f.var.name.clone());
-        }
-        let mut reported = BTreeSet::new();
-        let mut found = Vec::new();
-        let env = &self.env;
-        for a in &c.args {
-            crate::syntax::visit::walk_refs(a, &mut |r: &Ref| {
-                for ix in r.indices.iter().flatten() {
-                    let IndexExpr::Affine(af) = ix else { continue };
-                    for t in &af.terms {
-                        for f in &t.factors {
-                            let lower = f.name.chars().next().is_some_and(|ch| ch.is_lowercase());
-                            if lower
-                                && !bound.contains(&f.name)
-                                && env.index_size(&f.name).is_some()
-                                && reported.insert(f.name.clone())
-                            {
-                                let size = env.index_size(&f.name).unwrap_or_default();
-                                found.push(
-                                    Diagnostic::error(
-                                        "E0203",
-                                        af.span,
-                                        format!(
-                                            "the distribution's parameter reads index `{}`, which the declaration does not bind",
-                                            f.name
-                                        ),
-                                    )
-                                    .with_hint(format!(
-                                        "to draw each element with its own parameter, index the declared tensor with `{}` (`{}[..., {}, ...]` over `{size}`); to use one value for every element, do not index the parameter",
-                                        f.name,
-                                        print_name(&d.target.name),
-                                        f.name
-                                    )),
-                                );
-                            }
-                        }
-                    }
-                }
-            });
-        }
-        for diag in found {
-            self.err(diag);
         }
     }
 
@@ -621,4 +616,27 @@ impl Checker {
         );
         self.env.decl_order.push(key);
     }
+}
+
+/// The index names a declaration binds: those of its index positions and of its name's
+/// subscripts, and its family variable.
+fn declaration_binds(d: &Decl) -> BTreeSet<String> {
+    let mut bound = BTreeSet::new();
+    let affine_names = |ix: &IndexExpr, out: &mut BTreeSet<String>| {
+        if let IndexExpr::Affine(a) = ix {
+            for t in &a.terms {
+                out.extend(t.factors.iter().map(|f| f.name.clone()));
+            }
+        }
+    };
+    for ix in d.target.indices.iter().flatten() {
+        affine_names(ix, &mut bound);
+    }
+    for ix in &d.target.name.sub {
+        affine_names(ix, &mut bound);
+    }
+    if let Some(f) = &d.family {
+        bound.insert(f.var.name.clone());
+    }
+    bound
 }

@@ -89,22 +89,40 @@ impl Checker {
                 let inner = self.expr_terms(x, scope);
                 let occurs = inner.iter().any(|t| t.free.contains_key(&id.name));
                 if !occurs {
+                    // One diagnostic: the index the author meant is one of the
+                    // argument's free indices (no E0201 or E0203 for the stray one).
+                    let mut free: Vec<&String> = inner.iter().flat_map(|t| t.free.keys()).collect();
+                    free.sort();
+                    free.dedup();
+                    let hint = match free.as_slice() {
+                        [] => "the softmax index must be a free index of the argument, e.g. `softmax_{w}(s[t,w])`".to_string(),
+                        fs => format!(
+                            "the softmax index must be a free index of the argument ({}): e.g. `softmax_{{{}}}(...)`",
+                            fs.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", "),
+                            fs[fs.len() - 1]
+                        ),
+                    };
                     self.err(
                         Diagnostic::error(
                             "E0207",
                             id.span,
-                            format!("softmax over `{}`, which does not occur in its argument", id.name),
+                            format!(
+                                "softmax over `{}`, which does not occur in its argument",
+                                id.name
+                            ),
                         )
                         .with_label("softmax index")
-                        .with_hint("the softmax index must be a free index of the argument, e.g. `softmax_{w}(s[t,w])`"),
+                        .with_hint(hint),
                     );
                 }
                 let _ = span;
                 for t in inner {
                     out.free.extend(t.free);
                 }
-                self.index_needs_size(id, "softmax");
-                out.free.insert(id.name.clone(), id.span);
+                if occurs {
+                    self.index_needs_size(id, "softmax");
+                    out.free.insert(id.name.clone(), id.span);
+                }
             }
             Expr::Sum(ids, x, _) => {
                 let inner = self.expr_terms(x, scope);
@@ -187,26 +205,28 @@ impl Checker {
 
     /// A scalar expression (ranges, distribution arguments, sample values).
     pub(super) fn scalar_expr(&mut self, e: &Expr, scope: &Scope, in_claim: bool) {
-        walk_refs(e, &mut |r| {
-            let key = self.key_of(&r.name);
-            if r.indices.is_none()
-                && !self.env.tensors.contains_key(&key)
-                && !self.is_scalar_name(&key, scope)
-            {
-                let code = if in_claim { "E0501" } else { "E0101" };
-                let mean = self.did_you_mean(
-                    &key,
-                    &[Kind::Size, Kind::Symbol, Kind::Scalar, Kind::Tensor],
-                );
-                self.missing(
-                    &key,
-                    Diagnostic::error(code, r.name.span, format!("`{key}` is not declared"))
-                        .with_hint(format!(
-                            "{mean}declare it with `symbol {key}` or `size {key}`"
-                        )),
-                );
-            }
-        });
+        walk_refs(e, &mut |r| self.scalar_ref(r, scope, in_claim));
+    }
+
+    /// One reference of a scalar expression: a name without indices must be declared.
+    pub(super) fn scalar_ref(&mut self, r: &Ref, scope: &Scope, in_claim: bool) {
+        let key = self.key_of(&r.name);
+        if r.indices.is_none()
+            && !self.env.tensors.contains_key(&key)
+            && !self.is_scalar_name(&key, scope)
+        {
+            let code = if in_claim { "E0501" } else { "E0101" };
+            let mean = self.did_you_mean(
+                &key,
+                &[Kind::Size, Kind::Symbol, Kind::Scalar, Kind::Tensor],
+            );
+            self.missing(
+                &key,
+                Diagnostic::error(code, r.name.span, format!("`{key}` is not declared")).with_hint(
+                    format!("{mean}declare it with `symbol {key}` or `size {key}`"),
+                ),
+            );
+        }
     }
 
     /// E0201 for an index a softmax or a sum ranges over without a size (`what`:

@@ -167,16 +167,10 @@ impl Gen<'_> {
                 }
             }
             Expr::Sum(ids, body, _) => {
-                let mut inner = bound.clone();
-                let mut ks = Vec::new();
-                for i in ids {
-                    inner.insert(i.name.clone());
-                    ks.push(
-                        self.axis(&i.name)
-                            .ok_or_else(|| format!("summed index `{}` has no axis", i.name))?
-                            .to_string(),
-                    );
-                }
+                let (inner, ks) = super::summed_axes(ids, bound, &self.axes, |i| {
+                    format!("summed index `{i}` has no axis")
+                })?;
+                let ks: Vec<String> = ks.iter().map(|k| k.to_string()).collect();
                 let n = self.axes.len();
                 format!(
                     "total({}, ({},), {n})",

@@ -225,7 +225,31 @@ impl<'a> Gen<'a> {
     fn axis(&self, name: &str) -> Option<usize> {
         self.axes.iter().position(|a| a == name)
     }
+}
 
+/// The indices an explicit sum binds: `bound` with them added, and the axis of each in
+/// `axes` (the message `missing` makes of its name when one has none). The generic and the readable forms both read
+/// a sum's axes this way.
+fn summed_axes(
+    ids: &[Ident],
+    bound: &BTreeSet<String>,
+    axes: &[String],
+    missing: impl Fn(&str) -> String,
+) -> Result<(BTreeSet<String>, Vec<usize>), String> {
+    let mut inner = bound.clone();
+    let mut ks = Vec::new();
+    for i in ids {
+        inner.insert(i.name.clone());
+        ks.push(
+            axes.iter()
+                .position(|a| *a == i.name)
+                .ok_or_else(|| missing(&i.name))?,
+        );
+    }
+    Ok((inner, ks))
+}
+
+impl<'a> Gen<'a> {
     /// Every unbound capital index anywhere in the expression.
     fn capitals_deep(&self, e: &Expr, bound: &BTreeSet<String>, out: &mut Vec<String>) {
         let is_bound = |n: &str| bound.contains(n);

@@ -280,18 +280,9 @@ impl Gen<'_> {
                 }
             }
             Expr::Sum(ids, body, _) => {
-                let mut inner = bound.clone();
-                let mut ks = Vec::new();
-                for i in ids {
-                    inner.insert(i.name.clone());
-                    ks.push(
-                        self.stmt
-                            .axes
-                            .iter()
-                            .position(|a| *a == i.name)
-                            .ok_or("a summed index without an axis")?,
-                    );
-                }
+                let (inner, ks) = crate::emit::summed_axes(ids, bound, &self.stmt.axes, |_| {
+                    "a summed index without an axis".to_string()
+                })?;
                 let v = self.r_term(body, &inner)?;
                 self.reduce(v, &ks, false)?
             }

@@ -7,29 +7,27 @@
 use super::access::{is_plain, same_ref};
 use super::storage::{Ctx, Dense};
 use super::{bump, lookup, lower_err, refs_of, sprod, unsup, R};
-use crate::num::Bind;
+use crate::num::{Bind, RunItems};
 use crate::syntax::ast::*;
+
+impl RunItems for Dense<'_> {
+    type Error = super::DenseError;
+    fn run_equation(&mut self, eq: &Equation, b: &mut Bind) -> R<()> {
+        self.statement(eq, &[], b)
+    }
+    fn run_for(&mut self, f: &ForIndices, b: &mut Bind) -> R<()> {
+        self.for_block(f, b)
+    }
+    fn loop_ends(&mut self, range: &Range, b: &Bind) -> R<(f64, f64)> {
+        let lo = self.m.eval(&range.from, b).map_err(lower_err)?;
+        let hi = self.m.eval(&range.to, b).map_err(lower_err)?;
+        Ok((lo, hi))
+    }
+}
 
 impl<'a> Dense<'a> {
     pub(super) fn run_items(&mut self, items: &[Item], b: &mut Bind) -> R<()> {
-        for item in items {
-            match &item.kind {
-                ItemKind::Equation(eq) => self.statement(eq, &[], b)?,
-                ItemKind::ForIndices(f) => self.for_block(f, b)?,
-                ItemKind::Loop(l) => {
-                    let lo = self.m.eval(&l.range.from, b).map_err(lower_err)?;
-                    let hi = self.m.eval(&l.range.to, b).map_err(lower_err)?;
-                    for v in crate::num::loop_values(lo, hi, l.reverse) {
-                        b.push((l.range.var.name.clone(), v));
-                        let r = self.run_items(&l.body, b);
-                        b.pop();
-                        r?;
-                    }
-                }
-                _ => {}
-            }
-        }
-        Ok(())
+        RunItems::walk_items(self, items, b)
     }
 
     pub(super) fn for_block(&mut self, f: &ForIndices, b: &mut Bind) -> R<()> {

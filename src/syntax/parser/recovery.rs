@@ -120,6 +120,18 @@ impl Ctx<'_> {
         match first {
             "size" | "symbol" | "scalar" | "index" => {
                 list(after, &mut names);
+                if first != "index" {
+                    // `size B J` (a comma missing): every word of the list is left out.
+                    let mut out = self.unparsed.borrow_mut();
+                    for w in after
+                        .fragment()
+                        .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+                    {
+                        if w.starts_with(|c: char| c.is_ascii_alphabetic()) {
+                            out.push(w.to_string());
+                        }
+                    }
+                }
             }
             "param" | "input" | "grad" | "rule" => {
                 if let Ok((_, n)) = self.name(after) {
@@ -231,24 +243,7 @@ impl Ctx<'_> {
                         diags.push(d);
                         return None;
                     }
-                    let off = off(&rest);
-                    let tok: String = rest
-                        .fragment()
-                        .chars()
-                        .take_while(|c| !c.is_whitespace())
-                        .take(20)
-                        .collect();
-                    diags.push(
-                        Diagnostic::error(
-                            "E0001",
-                            self.ascii.span(off, off + tok.len().max(1)),
-                            format!("unexpected `{tok}` after the end of the statement"),
-                        )
-                        .with_label("not expected here")
-                        .with_hint(
-                            "a product of two factors needs a space or `*` between them; check the brackets",
-                        ),
-                    );
+                    diags.push(self.trailing_words(line, rest));
                     return None;
                 }
                 result.map(|r| match r {
@@ -480,4 +475,65 @@ fn keyword_for(w: &str) -> Option<&'static str> {
         "set" | "sizes_at" => "sample",
         _ => return None,
     })
+}
+
+impl Ctx<'_> {
+    /// Words left after a statement parsed whole (`rest`): E0801 for an `expect` line
+    /// run into the statement before it (`claim ... expect refuted`), else E0001 with a
+    /// hint for the kind of statement (a list of names, a declaration, an expression).
+    fn trailing_words(&self, line: &Line, rest: In<'_>) -> Diagnostic {
+        let at = off(&rest);
+        let stray = rest.fragment().trim_end();
+        let tok: String = stray
+            .chars()
+            .take_while(|c| !c.is_whitespace())
+            .take(20)
+            .collect();
+        let statement = self.ascii.text[line.start..at].trim();
+        let first = statement.split_whitespace().next().unwrap_or("");
+        if tok == "expect" {
+            let what = if first == "claim" {
+                "claim"
+            } else {
+                "statement"
+            };
+            let shown: String = stray.chars().take(40).collect();
+            let shown_statement: String = statement.chars().take(60).collect();
+            return Diagnostic::error(
+                "E0801",
+                self.ascii.span(at, at + stray.len()),
+                format!("`{shown}` after the end of the {what}"),
+            )
+            .with_label(format!("the {what} ends before this"))
+            .with_hint(if first == "claim" || stray.starts_with("expect error") {
+                format!(
+                    "`{shown}` is a line of its own, written just before the {what} it marks: \
+                     `{shown}` on one line, then `{shown_statement}` on the next"
+                )
+            } else {
+                format!(
+                    "`expect refuted` marks the claim on the line after it, and only a claim: \
+                     delete `{shown}` here, or write it on its own line before a claim"
+                )
+            });
+        }
+        let word_like = tok.starts_with(|c: char| c.is_ascii_alphabetic());
+        let hint = match first {
+            "size" | "symbol" | "scalar" if word_like => {
+                format!("`{first}` declares a list of names separated by commas: `{statement}, {tok}`")
+            }
+            "param" | "input" if statement.contains('~') || statement.contains('=') => format!(
+                "a declaration ends after its distribution or value: delete `{tok}`, or put it in a comment after `#`"
+            ),
+            _ => "a product of two factors needs a space or `*` between them; check the brackets"
+                .to_string(),
+        };
+        Diagnostic::error(
+            "E0001",
+            self.ascii.span(at, at + tok.len().max(1)),
+            format!("unexpected `{tok}` after the end of the statement"),
+        )
+        .with_label("not expected here")
+        .with_hint(hint)
+    }
 }

@@ -25,9 +25,10 @@ pub(super) const TOO_DEEP: &str = "a shallower expression";
 pub(super) const TOO_LONG: &str = "a shorter expression";
 pub(super) const TOO_MUCH: &str = "a statement that needs less parsing work";
 
-/// Words that end an expression (they introduce the next part of a statement).
+/// Words that end an expression (they introduce the next part of a statement, or, for
+/// `expect`, a line of its own that a statement must not run into).
 pub(super) const RESERVED: &[&str] = &[
-    "given", "at", "tol", "for", "in", "over", "reversed", "includes", "by",
+    "given", "at", "tol", "for", "in", "over", "reversed", "includes", "by", "expect",
 ];
 
 /// The words that start a statement (the dispatch of `statements.rs`), for "did you
