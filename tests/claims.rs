@@ -561,3 +561,28 @@ fn a_defined_value_keeps_the_conditions_of_its_definition() {
         c[2].evidence
     );
 }
+
+/// A symbol with no `sample` value is not 0 in a run: Monte Carlo ran `W ~ normal(0, s^2)`
+/// at s = 0 and "confirmed" `E(y) == 0` (and refuted `E(y) == 1`) from outputs that were
+/// exactly 0. The run is refused with the name to give a value; the exact engines decide.
+#[test]
+fn a_symbol_without_a_sample_value_is_not_run_as_zero() {
+    let src = "size B, X\nsymbol s\ninput x[B, X] ~ normal(0, 1)\nparam W[X] ~ normal(0, s^2)\n\
+               y[b] = W[X] x[b, X]\nclaim E(y) == 0\nclaim E(y) == 1\nsample B = 2, X = 6\n";
+    let r = check_source("unset.tq", src, &Options::default());
+    // The checker warns first (E0414 names the symbol and the sample line).
+    let codes: Vec<_> = r.diagnostics.iter().map(|d| d.code.as_str()).collect();
+    assert_eq!(codes, ["E0414"], "{:?}", r.diagnostics);
+    let v: Vec<_> = r.claims.iter().map(|c| c.verdict).collect();
+    assert_eq!(v, [Verdict::Proved, Verdict::Refuted]);
+    for c in &r.claims {
+        let n = c.numeric.as_ref().expect("a Monte Carlo outcome");
+        assert_eq!(n.verdict, Verdict::Undecided, "{}", n.evidence);
+        assert!(n.evidence.contains("`s` has no value"), "{}", n.evidence);
+    }
+    // With a value, the run is made and agrees.
+    let with = src.replace("sample B = 2, X = 6", "sample B = 2, X = 6, s = 1");
+    let r = check_source("set.tq", &with, &Options::default());
+    let n = r.claims[1].numeric.as_ref().expect("a Monte Carlo outcome");
+    assert_eq!(n.verdict, Verdict::Refuted, "{}", n.evidence);
+}

@@ -1,4 +1,4 @@
-//! A size without a value for the Monte Carlo run (E0414, a warning).
+//! A size or symbol without a value for the Monte Carlo run (E0414, a warning).
 //!
 //! A claim about a moment (`E`, `Var`, `Cov`) is checked by Monte Carlo, which runs the
 //! model at the `sample` values (docs/numeric.md); the run needs a value for every size
@@ -74,6 +74,60 @@ pub fn check(program: &Program, env: &Env, diags: &mut Vec<Diagnostic>) {
         ));
         diags.push(d);
     }
+    // A symbol the model reads (a distribution's parameter, an equation) with no value:
+    // the run would have nothing to read, so every such Monte Carlo check is undecided.
+    let mut read: BTreeSet<&str> = BTreeSet::new();
+    model_symbols(&program.items, env, &mut read);
+    for (symbol, span) in &env.symbols {
+        if valued.contains(symbol.as_str()) || !read.contains(symbol.as_str()) {
+            continue;
+        }
+        let Some((_, claim)) = claims.iter().find(|(c, _)| !sets(c, symbol)) else {
+            continue;
+        };
+        diags.push(
+            Diagnostic::warning(
+                "E0414",
+                *span,
+                format!(
+                    "symbol `{symbol}` has no `sample` value: the Monte Carlo check of the claims about moments cannot run the model"
+                ),
+            )
+            .with_label("no sample value")
+            .with_related(*claim, "a claim about a moment, checked by Monte Carlo at the sample values")
+            .with_related(line, "the sample line")
+            .with_hint(format!(
+                "add it to the `sample` line (`{symbol} = 1/2`, any value in its domain), or set it in the claim's givens"
+            )),
+        );
+    }
+}
+
+/// The symbols the model's declarations and statements read.
+fn model_symbols<'a>(items: &'a [Item], env: &Env, out: &mut BTreeSet<&'a str>) {
+    let refs = |e: &'a Expr, out: &mut BTreeSet<&'a str>| {
+        crate::syntax::visit::walk_refs(e, &mut |r| {
+            if r.indices.is_none()
+                && r.name.sub.is_empty()
+                && env.symbols.contains_key(&r.name.base)
+            {
+                out.insert(r.name.base.as_str());
+            }
+        })
+    };
+    for item in items {
+        match &item.kind {
+            ItemKind::Decl(d) => match &d.init {
+                Some(Init::Dist(c)) => c.args.iter().for_each(|a| refs(a, out)),
+                Some(Init::Value(e)) => refs(e, out),
+                None => {}
+            },
+            ItemKind::Equation(eq) => refs(&eq.rhs, out),
+            ItemKind::Loop(l) => model_symbols(&l.body, env, out),
+            ItemKind::ForIndices(f) => model_symbols(&f.body, env, out),
+            _ => {}
+        }
+    }
 }
 
 /// Whether a claim's body asks for `E`, `Var` or `Cov`.
@@ -92,7 +146,11 @@ fn about_moments(body: &Expr) -> bool {
 fn sets(c: &Claim, size: &str) -> bool {
     c.at.iter().any(|b| b.name.name == size)
         || c.given.iter().any(|g| {
+            let named = |e: &Expr| {
+                matches!(e, Expr::Ref(r) if r.indices.is_none() && r.name.sub.is_empty() && r.name.base == size)
+            };
+            // `s = ...`, or a power of it (`s^2 = 1/D`).
             matches!(g, Expr::Rel(RelOp::Eq, l, _, _)
-                if matches!(&**l, Expr::Ref(r) if r.indices.is_none() && r.name.sub.is_empty() && r.name.base == size))
+                if named(l) || matches!(&**l, Expr::Binary(BinOp::Pow, b, _, _) if named(b)))
         })
 }

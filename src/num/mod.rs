@@ -523,6 +523,14 @@ impl<'a> Machine<'a> {
                     return Ok(v as f64);
                 }
             }
+            // A symbol or size with no value is not 0: a run that needs it cannot be
+            // made (the claim's givens or the `sample` line give it one).
+            let name = crate::syntax::printer::print_name(&r.name);
+            if self.env.symbols.contains_key(&name) || self.env.sizes.contains_key(&name) {
+                return err(format!(
+                    "`{name}` has no value to run the model with: give it one on the `sample` line (`sample {name} = ...`) or in the claim's givens"
+                ));
+            }
         }
         let member = self.member(&r.name, b)?;
         let Some(pos) = self.position(r, b)? else {
