@@ -31,6 +31,7 @@ mod functions;
 pub mod givens;
 mod indices;
 pub mod loop_extents;
+mod member_range;
 pub mod members;
 pub mod outputs;
 mod sample_sizes;
@@ -78,6 +79,7 @@ pub fn check_after_parse(program: &Program, unparsed: &[String]) -> (Env, Vec<Di
     budget::check(program, &c.env, &mut c.diags);
     boundary_use::check(program, &mut c.diags);
     sample_sizes::check(program, &c.env, &mut c.diags);
+    member_range::check(program, &c.env, &mut c.diags);
     c.env.domains = domains::infer(program, &c.env);
     c.report_missing();
     (c.env, c.diags)
