@@ -571,7 +571,7 @@ fn a_symbol_without_a_sample_value_is_not_run_as_zero() {
                y[b] = W[X] x[b, X]\nclaim E(y) == 0\nclaim E(y) == 1\nsample B = 2, X = 6\n";
     let r = check_source("unset.tq", src, &Options::default());
     // The checker warns first (E0414 names the symbol and the sample line).
-    let codes: Vec<_> = r.diagnostics.iter().map(|d| d.code.as_str()).collect();
+    let codes: Vec<_> = r.diagnostics.iter().map(|d| d.code).collect();
     assert_eq!(codes, ["E0414"], "{:?}", r.diagnostics);
     let v: Vec<_> = r.claims.iter().map(|c| c.verdict).collect();
     assert_eq!(v, [Verdict::Proved, Verdict::Refuted]);
