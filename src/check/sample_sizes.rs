@@ -82,7 +82,9 @@ pub fn check(program: &Program, env: &Env, diags: &mut Vec<Diagnostic>) {
         if valued.contains(symbol.as_str()) || !read.contains(symbol.as_str()) {
             continue;
         }
-        let Some((_, claim)) = claims.iter().find(|(c, _)| !sets(c, symbol)) else {
+        // A claim whose givens mention the symbol at all (`given b <= min(g)`) treats it
+        // as a parameter of its own; the others need a value to run.
+        let Some((_, claim)) = claims.iter().find(|(c, _)| !mentions(c, symbol)) else {
             continue;
         };
         diags.push(
@@ -101,6 +103,17 @@ pub fn check(program: &Program, env: &Env, diags: &mut Vec<Diagnostic>) {
             )),
         );
     }
+}
+
+/// Whether a claim's `given` or `at` names `symbol`.
+fn mentions(c: &Claim, symbol: &str) -> bool {
+    let mut found = c.at.iter().any(|b| b.name.name == symbol);
+    for g in &c.given {
+        crate::syntax::visit::walk_refs(g, &mut |r| {
+            found |= r.indices.is_none() && r.name.sub.is_empty() && r.name.base == symbol;
+        });
+    }
+    found
 }
 
 /// The symbols the model's declarations and statements read.

@@ -525,8 +525,15 @@ impl<'a> Machine<'a> {
             }
             // A symbol or size with no value is not 0: a run that needs it cannot be
             // made (the claim's givens or the `sample` line give it one).
+            // (A caller may store one as a value of the program, as emit does.)
             let name = crate::syntax::printer::print_name(&r.name);
-            if self.env.symbols.contains_key(&name) || self.env.sizes.contains_key(&name) {
+            let stored = self
+                .vals
+                .get(&(name.clone(), false))
+                .is_some_and(|m| m.contains_key(&Vec::<i64>::new()));
+            if !stored
+                && (self.env.symbols.contains_key(&name) || self.env.sizes.contains_key(&name))
+            {
                 return err(format!(
                     "`{name}` has no value to run the model with: give it one on the `sample` line (`sample {name} = ...`) or in the claim's givens"
                 ));
