@@ -82,6 +82,9 @@ impl Checker {
                             n_index += 1;
                         } else {
                             let cause = name.trim_end_matches('\'').to_uppercase();
+                            if let Some(size) = self.position_extent.clone() {
+                                self.index_extents.entry(cause.clone()).or_insert(size);
+                            }
                             let mean = self.did_you_mean(name, &[Kind::Index]);
                             self.missing(
                                 &cause,
@@ -142,7 +145,15 @@ impl Checker {
         }
         if let Some(idx) = &r.indices {
             for (pos, ix) in idx.iter().enumerate() {
+                self.position_extent = self
+                    .env
+                    .tensors
+                    .get(&key)
+                    .and_then(|t| t.dims.get(pos))
+                    .filter(|d| self.env.sizes.contains_key(d.as_str()))
+                    .cloned();
                 let ti = self.index_expr(ix, scope);
+                self.position_extent = None;
                 self.range_check(&key, pos, ix, scope);
                 if self.env.tensors.get(&key).is_some_and(|t| t.rank == used) {
                     self.extent_check(&key, pos, ix, scope, r.grad);

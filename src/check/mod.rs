@@ -112,6 +112,11 @@ struct Checker {
     /// diagnostic of its first use and the number of later uses (one diagnostic for one
     /// cause, [`Checker::missing`]).
     missing: BTreeMap<String, (Diagnostic, usize)>,
+    /// The size of the dimension a reference position indexes, while [`Checker::access`]
+    /// reads that position; and, by the index a missing size is for, the first such size
+    /// seen at any of its uses (E0201's hint names it: `index k : M`).
+    position_extent: Option<String>,
+    index_extents: BTreeMap<String, String>,
 }
 
 /// What a name could have been meant as, for "did you mean".
@@ -225,6 +230,15 @@ impl Checker {
 
     fn report_missing(&mut self) {
         for (cause, (mut d, later)) in std::mem::take(&mut self.missing) {
+            // An index without a size that indexes a dimension of known extent somewhere.
+            if let (Some(size), Some(h)) = (self.index_extents.get(&cause), d.hint.as_mut()) {
+                if d.code == "E0201" && h.ends_with(" : N`") {
+                    h.truncate(h.len() - " : N`".len());
+                    h.push_str(&format!(
+                        " : {size}` (it indexes a dimension of extent `{size}`)"
+                    ));
+                }
+            }
             // Declared, but only further down: the fix is to move the declaration.
             if let Some((what, at)) = self.declared_after(&cause, d.span) {
                 d.hint = Some(format!(
