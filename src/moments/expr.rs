@@ -39,7 +39,45 @@ impl Walker<'_> {
             ast::Expr::Unary(UnOp::Neg, x, _) => Ok(self.value(x)?.scale(&Expr::int(-1))),
             ast::Expr::Binary(op, l, r, _) => match op {
                 BinOp::Add | BinOp::Sub => self.value(e),
-                BinOp::Mul | BinOp::Jux => self.product(l)?.mul(&self.product(r)?),
+                BinOp::Mul | BinOp::Jux => {
+                    // A factor written more than once (`x[b,n] x[b,n]`, `a h a`) is one
+                    // value: the product is its power, not a product of independent copies.
+                    let mut factors = Vec::new();
+                    product_factors(e, &mut factors);
+                    let mut groups: Vec<(String, &ast::Expr, i64)> = Vec::new();
+                    for f in factors {
+                        let key = print_expr(f);
+                        match groups.iter_mut().find(|g| g.0 == key) {
+                            Some(g) => g.2 += 1,
+                            None => groups.push((key, f, 1)),
+                        }
+                    }
+                    if groups.iter().all(|g| g.2 == 1) {
+                        return self.product(l)?.mul(&self.product(r)?);
+                    }
+                    let mut acc: Option<Rv> = None;
+                    for (_, f, n) in groups {
+                        let b = self.product(f)?;
+                        let rv = if n == 1 {
+                            b
+                        } else {
+                            let mut rv = self.power(b, n)?;
+                            rv.rules.insert(Applied::new(
+                                Rule::RepeatedFactor,
+                                format!(
+                                    "a factor written {n} times is one value to the power {n} (`{}`)",
+                                    print_expr(f)
+                                ),
+                            ));
+                            rv
+                        };
+                        acc = Some(match acc {
+                            None => rv,
+                            Some(a) => a.mul(&rv)?,
+                        });
+                    }
+                    acc.ok_or_else(|| "an empty product".into())
+                }
                 BinOp::Div => {
                     let d = self.product(r)?;
                     let Some(c) = d.value() else {
@@ -52,14 +90,7 @@ impl Walker<'_> {
                     let p = self.lower_scalar(r)?;
                     match (b.value(), p.as_int()) {
                         (Some(v), _) => Ok(Rv::constant(Expr::pow(v.clone(), p))),
-                        (None, Some(2)) => Ok(b.square()),
-                        (None, Some(1)) => Ok(b),
-                        (None, Some(n)) => b.finite_power(n).or_else(|| b.gaussian_power(n)).or_else(|| b.uniform_power(n)).or_else(|| b.odd_power(n)).ok_or_else(|| {
-                            format!(
-                                "the moments of a power other than the square (tq writes out \
-                                 x^n for 3 <= n <= {MAX_GAUSSIAN_POWER} only when x is exactly Gaussian or a declared uniform)"
-                            )
-                        }),
+                        (None, Some(n)) => self.power(b, n),
                         _ => Err("the moments of a power other than the square".into()),
                     }
                 }
@@ -84,6 +115,25 @@ impl Walker<'_> {
                 self.sum_over(t, body, &names)
             }
             _ => Err(format!("`{}` has no moments rule", print_expr(e))),
+        }
+    }
+
+    /// `b^n` for a whole `n` of a random `b`.
+    fn power(&self, b: Rv, n: i64) -> Result<Rv, String> {
+        match n {
+            2 => Ok(b.square()),
+            1 => Ok(b),
+            n => b
+                .finite_power(n)
+                .or_else(|| b.gaussian_power(n))
+                .or_else(|| b.uniform_power(n))
+                .or_else(|| b.odd_power(n))
+                .ok_or_else(|| {
+                    format!(
+                        "the moments of a power other than the square (tq writes out \
+                         x^n for 3 <= n <= {MAX_GAUSSIAN_POWER} only when x is exactly Gaussian or a declared uniform)"
+                    )
+                }),
         }
     }
 
@@ -214,8 +264,24 @@ impl Walker<'_> {
     fn value_uncharged(&self, e: &ast::Expr, extra: &[String]) -> Result<Rv, String> {
         let mut terms = Vec::new();
         split_terms(e, false, &mut terms);
-        let mut acc: Option<Rv> = None;
+        // A term written more than once (`x + x`, `a - a`) is one value counted with its
+        // signs: `x + x` is 2x (variance 4 Var x), not a sum of two independent copies.
+        let mut groups: Vec<(String, &ast::Expr, i64)> = Vec::new();
         for (neg, t) in terms {
+            let key = print_expr(t);
+            let sign = if neg { -1 } else { 1 };
+            match groups.iter_mut().find(|g| g.0 == key) {
+                Some(g) => g.2 += sign,
+                None => groups.push((key, t, sign)),
+            }
+        }
+        let mut acc: Option<Rv> = None;
+        let mut cancelled = Vec::new();
+        for (key, t, count) in groups {
+            if count == 0 {
+                cancelled.push(key);
+                continue;
+            }
             let mut summed: Vec<String> = capitals(t);
             // A capital summed over the term and read again inside a function's argument
             // (`W[I] relu(x[b,I])`) is one sum in the interpreter (Σ_i W[i] relu(x[b,i]));
@@ -233,15 +299,45 @@ impl Walker<'_> {
             }
             let one = self.product(t)?;
             let mut rv = self.sum_over(one, t, &summed)?;
-            if neg {
-                rv = rv.scale(&Expr::int(-1));
+            if count != 1 {
+                rv = rv.scale(&Expr::int(count));
+                rv.rules.insert(Applied::new(
+                    Rule::RepeatedTerm,
+                    format!(
+                        "a term written more than once is one value counted with its signs ({count} × `{}`)",
+                        print_expr(t)
+                    ),
+                ));
             }
             acc = Some(match acc {
                 None => rv,
                 Some(a) => self.charge(a.add(&rv)?)?,
             });
         }
-        acc.ok_or_else(|| "an empty expression".into())
+        // Every term cancelled (`x - x`): the value is 0.
+        let mut rv = acc.unwrap_or_else(|| Rv::constant(Expr::zero()));
+        if !cancelled.is_empty() {
+            let list: Vec<String> = cancelled.iter().map(|k| format!("`{k}`")).collect();
+            rv.rules.insert(Applied::new(
+                Rule::RepeatedTerm,
+                format!(
+                    "{} cancels against the same term with the other sign",
+                    list.join(", ")
+                ),
+            ));
+        }
+        Ok(rv)
+    }
+}
+
+/// The factors of a chain of products (`*` and juxtaposition; a quotient is one factor).
+fn product_factors<'e>(e: &'e ast::Expr, out: &mut Vec<&'e ast::Expr>) {
+    match e {
+        ast::Expr::Binary(BinOp::Mul | BinOp::Jux, l, r, _) => {
+            product_factors(l, out);
+            product_factors(r, out);
+        }
+        other => out.push(other),
     }
 }
 

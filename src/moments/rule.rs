@@ -62,6 +62,10 @@ pub enum Rule {
     Cov(Cross),
     /// `Cov` of two members written in one iteration of a loop.
     CovWithinIteration(Cross),
+    /// A term written k times (with its signs) is k times one value: `x + x` is `2x`.
+    RepeatedTerm,
+    /// A factor written n times is one value's n-th power: `x x` is `x^2`.
+    RepeatedFactor,
 }
 
 impl Rule {
