@@ -62,10 +62,12 @@ pub struct ClaimReport {
 impl ClaimReport {
     /// Whether this outcome lets the file pass.
     pub fn acceptable(&self, strict: bool) -> bool {
+        // An expectation is met only by its own verdict: an `expect refuted` claim that
+        // comes out undecided has not been shown false, so the file does not pass.
         match (self.expect, self.verdict) {
-            (_, Verdict::Undecided) => !strict,
             (Some(Expectation::Refuted), v) => v == Verdict::Refuted,
-            (Some(Expectation::Undecided), _) => false,
+            (Some(Expectation::Undecided), v) => v == Verdict::Undecided,
+            (None, Verdict::Undecided) => !strict,
             (None, v) => v != Verdict::Refuted,
         }
     }
