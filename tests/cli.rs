@@ -147,3 +147,47 @@ fn explain_prints_a_codes_section_and_refuses_unknown_codes() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("E0203"));
 }
+
+/// An expectation is met only by its own verdict: an `expect refuted` claim that tq cannot
+/// decide has not been shown false, so the file fails (with or without `--strict`); an
+/// `expect undecided` claim passes only when undecided, also under `--strict`.
+#[test]
+fn expectations_are_met_only_by_their_own_verdict() {
+    let undecided_expected_refuted = temp(
+        "expect_refuted_undecided.tq",
+        "symbol x\nexpect refuted\nclaim 0/0 == 1\n",
+    );
+    for strict in [false, true] {
+        let mut args = vec!["check", "--no-cache", undecided_expected_refuted.as_str()];
+        if strict {
+            args.push("--strict");
+        }
+        let out = tq(&args);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(1), "strict {strict}: {text}");
+        assert!(text.contains("undecided"), "{text}");
+    }
+    let undecided_expected = temp(
+        "expect_undecided.tq",
+        "symbol x\nexpect undecided\nclaim 0/0 == 1\nclaim x + x == 2 x\n",
+    );
+    for strict in [false, true] {
+        let mut args = vec!["check", "--no-cache", undecided_expected.as_str()];
+        if strict {
+            args.push("--strict");
+        }
+        let out = tq(&args);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "strict {strict}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+    let decided_expected_undecided = temp(
+        "expect_undecided_proved.tq",
+        "symbol x\nexpect undecided\nclaim x + x == 2 x\n",
+    );
+    let out = tq(&["check", "--no-cache", decided_expected_undecided.as_str()]);
+    assert_eq!(out.status.code(), Some(1));
+}
