@@ -331,7 +331,7 @@ impl Walker<'_> {
 }
 
 /// The factors of a chain of products (`*` and juxtaposition; a quotient is one factor).
-fn product_factors<'e>(e: &'e ast::Expr, out: &mut Vec<&'e ast::Expr>) {
+pub(super) fn product_factors<'e>(e: &'e ast::Expr, out: &mut Vec<&'e ast::Expr>) {
     match e {
         ast::Expr::Binary(BinOp::Mul | BinOp::Jux, l, r, _) => {
             product_factors(l, out);

@@ -122,6 +122,10 @@ pub struct Analysis {
     /// The declared tensors and the iid ones, for reading claim expressions.
     leaves: BTreeSet<(Key, Option<Expr>)>,
     iid: BTreeSet<Key>,
+    /// Tensors computed once, outside loops, as a linear combination of declared tensors
+    /// read at the left side's own positions: the left side's index list (as printed) and
+    /// the coefficient of each declared tensor ([`Analysis::linear_cov`]).
+    pub linear: BTreeMap<Key, (String, Vec<(Key, Expr)>)>,
 }
 
 /// The distributions of one symbolic iteration.

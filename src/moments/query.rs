@@ -110,6 +110,97 @@ impl Analysis {
         w.value(e)
     }
 
+    /// `Cov(x, y)` by bilinearity when x and y are tensors computed as linear
+    /// combinations of declared tensors at the same positions ([`Analysis::linear`]):
+    /// `Cov(Σ a_k X_k, Σ b_k X_k) = Σ a_k b_k' Cov(X_k, X_k')`, with `Cov(X_k, X_k) =
+    /// Var(X_k)` and the covariance of two declared tensors from their distributions.
+    /// `None` when the rule does not apply.
+    #[allow(clippy::type_complexity)]
+    fn linear_cov(
+        &self,
+        env: &Env,
+        x: &ast::Expr,
+        y: &ast::Expr,
+    ) -> Option<Result<(Expr, BTreeSet<Applied>, BTreeSet<Approximation>), String>> {
+        let (ast::Expr::Ref(rx), ast::Expr::Ref(ry)) = (x, y) else {
+            return None;
+        };
+        // Index lists compared as printed (the syntax tree carries spans).
+        let same_list = crate::syntax::printer::print_ref(&Ref {
+            indices: ry.indices.clone(),
+            ..rx.clone()
+        }) == crate::syntax::printer::print_ref(rx);
+        if rx.grad || ry.grad || !same_list {
+            return None;
+        }
+        let form = |r: &ast::Ref| -> Option<(Option<String>, Vec<(Key, Expr)>)> {
+            let k: Key = (env.key_of(&r.name), false);
+            match self.linear.get(&k) {
+                Some((list, f)) => Some((Some(list.clone()), f.clone())),
+                None if self.leaves.contains(&(k.clone(), None)) && self.iid.contains(&k) => {
+                    Some((None, vec![(k, Expr::one())]))
+                }
+                None => None,
+            }
+        };
+        let (lx, fx) = form(rx)?;
+        let (ly, fy) = form(ry)?;
+        // Both computed over the same index list (a declared tensor is read at it).
+        if let (Some(a), Some(b)) = (&lx, &ly) {
+            if a != b {
+                return None;
+            }
+        }
+        // The declared tensors are read at the left sides' own positions, which the
+        // claim's (identical) index lists name.
+        let leaf_ref = |k: &Key| -> Option<ast::Expr> {
+            let mut r = Ref::plain(&k.0, rx.span);
+            r.indices = rx.indices.clone();
+            (env.key_of(&r.name) == k.0).then_some(ast::Expr::Ref(r))
+        };
+        let mut value = Expr::zero();
+        let mut rules = BTreeSet::new();
+        let mut approx = BTreeSet::new();
+        for (kx, cx) in &fx {
+            for (ky, cy) in &fy {
+                let ex = leaf_ref(kx)?;
+                let ey = leaf_ref(ky)?;
+                let (Ok(a), Ok(b)) = (self.element(env, &ex), self.element(env, &ey)) else {
+                    return None;
+                };
+                let (Some(ma), Some(mb)) = (&a.mean, &b.mean) else {
+                    return None;
+                };
+                let cov = if kx == ky {
+                    let m2 = a.m2.clone()?;
+                    m2 - Expr::pow(ma.clone(), Expr::int(2))
+                } else {
+                    let (cross, _) = a.cross(&b).ok()?;
+                    cross - ma.clone() * mb.clone()
+                };
+                value = value + cx.clone() * cy.clone() * cov;
+                rules.extend(a.rules.iter().cloned());
+                rules.extend(b.rules.iter().cloned());
+                approx.extend(a.approx.iter().cloned());
+                approx.extend(b.approx.iter().cloned());
+            }
+        }
+        rules.insert(Applied::new(
+            Rule::CovBilinear,
+            format!(
+                "Cov by bilinearity: both values are linear combinations of the declared tensors {} at the same position",
+                fx.iter()
+                    .chain(&fy)
+                    .map(|(k, _)| format!("`{}`", k.0))
+                    .collect::<BTreeSet<_>>()
+                    .into_iter()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
+        Some(Ok((sym::simplify(&value), rules, approx)))
+    }
+
     /// `E(x)`, `Var(x)`, `Cov(x, y)` as expressions.
     pub fn moment(&self, env: &Env, call: &ast::Call) -> Result<Moment, String> {
         let f = call.func.name.as_str();
@@ -142,7 +233,21 @@ impl Analysis {
                 };
             }
             ("Var", [x]) => {
-                let rv = self.element(env, x)?;
+                let rv = match self.element(env, x) {
+                    Ok(rv) => rv,
+                    // Var(x) = Cov(x, x) by bilinearity when x is linear in declared
+                    // tensors whose copies the element-wise rules could not combine.
+                    Err(why) => match self.linear_cov(env, x, x) {
+                        Some(lin) => {
+                            let (value, rules, approx) = lin?;
+                            m.value = value;
+                            m.rules = rules;
+                            m.approx = approx;
+                            return Ok(m);
+                        }
+                        None => return Err(why),
+                    },
+                };
                 m.rules = rv.rules.clone();
                 m.approx = rv.approx.clone();
                 let mean = match &rv.mean {
@@ -184,9 +289,26 @@ impl Analysis {
                     m.rules = rules;
                     return Ok(m);
                 }
-                let a = self.element(env, x)?;
-                let b = self.element(env, y)?;
-                let (cross, rule) = a.cross(&b)?;
+                let direct = self.element(env, x).and_then(|a| {
+                    let b = self.element(env, y)?;
+                    let c = a.cross(&b)?;
+                    Ok((a, b, c))
+                });
+                let (a, b, (cross, rule)) = match direct {
+                    Ok(abc) => abc,
+                    Err(why) => {
+                        return match self.linear_cov(env, x, y) {
+                            Some(lin) => {
+                                let (value, rules, approx) = lin?;
+                                m.value = value;
+                                m.rules = rules;
+                                m.approx = approx;
+                                Ok(m)
+                            }
+                            None => Err(why),
+                        }
+                    }
+                };
                 let (Some(ma), Some(mb)) = (&a.mean, &b.mean) else {
                     return Err("the means are not known".into());
                 };

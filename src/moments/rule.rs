@@ -66,6 +66,8 @@ pub enum Rule {
     RepeatedTerm,
     /// A factor written n times is one value's n-th power: `x x` is `x^2`.
     RepeatedFactor,
+    /// `Cov` of linear combinations of declared tensors, by bilinearity.
+    CovBilinear,
 }
 
 impl Rule {

@@ -24,6 +24,18 @@ impl Walker<'_> {
             }
         };
         let member = member_text(&key, &subs);
+        self.a.linear.remove(&key);
+        if eq.op == AssignOp::Set
+            && for_indices.is_empty()
+            && subs.is_empty()
+            && !key.1
+            && self.bind.is_empty()
+            && !self.written.contains(&member)
+        {
+            if let Some(form) = self.linear_form(eq) {
+                self.a.linear.insert(key.clone(), form);
+            }
+        }
         let lhs_vars: BTreeSet<String> = refs_vars(&eq.lhs);
         let extra: Vec<String> = for_indices
             .iter()
@@ -89,6 +101,83 @@ impl Walker<'_> {
                 }
             }
         }
+    }
+
+    /// The right side as a linear combination of declared tensors read at the left side's
+    /// own index list (directly, or through tensors recorded so), with constant
+    /// coefficients; `None` for anything else (a product of two random values, a shifted
+    /// or summed read, a function).
+    fn linear_form(&self, eq: &ast::Equation) -> Option<(String, Vec<(Key, Expr)>)> {
+        let list = crate::syntax::printer::print_ref(&ast::Ref {
+            name: eq.lhs.name.clone(),
+            ..eq.lhs.clone()
+        });
+        // Index lists compared as printed (the syntax tree carries spans).
+        let own = |r: &ast::Ref| {
+            r.indices.is_some()
+                && crate::syntax::printer::print_ref(&ast::Ref {
+                    indices: r.indices.clone(),
+                    ..eq.lhs.clone()
+                }) == crate::syntax::printer::print_ref(&eq.lhs)
+        };
+        let lhs_list = list[list.find('[')?..].to_string();
+        let mut terms = Vec::new();
+        super::refs::split_terms(&eq.rhs, false, &mut terms);
+        let mut out: Vec<(Key, Expr)> = Vec::new();
+        let add =
+            |k: Key, c: Expr, out: &mut Vec<(Key, Expr)>| match out.iter_mut().find(|x| x.0 == k) {
+                Some(x) => x.1 = x.1.clone() + c,
+                None => out.push((k, c)),
+            };
+        for (neg, t) in terms {
+            let mut factors = Vec::new();
+            super::expr::product_factors(t, &mut factors);
+            let mut coef = Expr::int(if neg { -1 } else { 1 });
+            let mut read: Option<&ast::Ref> = None;
+            for f in factors {
+                match f {
+                    ast::Expr::Ref(r) if r.indices.is_some() => {
+                        if read.is_some() || r.grad || !own(r) {
+                            return None;
+                        }
+                        read = Some(r);
+                    }
+                    other => {
+                        // A constant factor reads no tensor and no computed value (a
+                        // computed scalar such as a batch mean is random).
+                        let random = refs_in(other).iter().any(|r| {
+                            let k = self.key(r);
+                            r.indices.is_some()
+                                || r.grad
+                                || self.env.tensors.contains_key(&k.0)
+                                || self.a.entries.contains_key(&k)
+                                || self.a.unknown.contains_key(&k)
+                                || self.a.entries.contains_key(&(k.0.clone(), false))
+                        });
+                        if random {
+                            return None;
+                        }
+                        let c = self.lower_scalar(other).ok()?;
+                        coef = coef * c;
+                    }
+                }
+            }
+            let r = read?;
+            let k = self.key(r);
+            if self.a.entries.contains_key(&k) && self.is_leaf(&k, None) && self.iid.contains(&k) {
+                add(k, coef, &mut out);
+            } else if let Some((l, form)) = self.a.linear.get(&k) {
+                if *l != lhs_list {
+                    return None;
+                }
+                for (k2, c2) in form {
+                    add(k2.clone(), coef.clone() * c2.clone(), &mut out);
+                }
+            } else {
+                return None;
+            }
+        }
+        Some((lhs_list, out))
     }
 
     /// Whether every element of the left side is computed from its own, disjoint set of
