@@ -35,8 +35,10 @@ impl MomentCalls {
     }
 }
 
-/// Lowers every moment and `solve` call of a claim.
-pub fn calls(claim: &ast::Claim, a: &Analysis, env: &Env) -> MomentCalls {
+/// Lowers every moment and `solve` call of a claim; `base` is the claim's scope (the
+/// scalar program's values and derivatives, the program's index-free values), in which
+/// a `solve` equation is written out as the claim's sides are.
+pub fn calls(claim: &ast::Claim, a: &Analysis, env: &Env, base: &Scope) -> MomentCalls {
     let mut out = MomentCalls::default();
     let mut found = Vec::new();
     find(&claim.body, &mut found);
@@ -46,7 +48,7 @@ pub fn calls(claim: &ast::Claim, a: &Analysis, env: &Env) -> MomentCalls {
             continue;
         }
         let value = if c.func.name == "solve" {
-            solve_call(c, claim, a, env, &mut out)
+            solve_call(c, claim, a, env, base, &mut out)
         } else {
             match a.moment(env, c) {
                 // The engine's placeholders for a state's unknown moments (`M#h`) are
@@ -99,6 +101,7 @@ fn solve_call(
     claim: &ast::Claim,
     a: &Analysis,
     env: &Env,
+    base: &Scope,
     out: &mut MomentCalls,
 ) -> Result<Expr, String> {
     let [ast::Expr::Rel(RelOp::Eq, l, r, _), target] = c.args.as_slice() else {
@@ -110,7 +113,11 @@ fn solve_call(
     let mut inner = Vec::new();
     find(l, &mut inner);
     find(r, &mut inner);
-    let mut scope = Scope::default();
+    // The equation reads the file's values as the claim does (`c = 2`, a scalar
+    // program's `g` or `d(L)/d(w)`): in an empty scope they were free symbols, and
+    // `solve(Var(y) == c, sigma^2) == 2/I` was refuted "at c = 0".
+    let mut scope = base.clone();
+    scope.calls.clear();
     for ic in inner {
         let text = print_expr(&ast::Expr::Call(ic.clone()));
         let m = a.moment(env, ic)?;

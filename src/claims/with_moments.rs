@@ -21,7 +21,7 @@ pub(super) fn decide_with_moments<'e>(
     if let Some(o) = moments::decide_by_position(claim, whole, env, analysis, positions) {
         return o;
     }
-    let mc = moments::calls(claim, analysis, env);
+    let mc = moments::calls(claim, analysis, env, base);
     if !mc.any() || claim.boundary.is_some() {
         return decide(claim, at, calls, base, env, opts);
     }

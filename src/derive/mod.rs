@@ -294,8 +294,10 @@ fn moment_lines(r: &FileReport) -> Vec<MomentLine> {
     }
     // Solved parameters: every `solve(...)` of the file's claims.
     let mut seen = std::collections::BTreeSet::new();
+    let analysis = r.analysis();
+    let base = crate::claims::scalar::claim_scope(&r.program, analysis.scalar());
     collect_solves(&r.program.items, &mut |claim| {
-        let mc = crate::claims::moments::calls(claim, a, &r.env);
+        let mc = crate::claims::moments::calls(claim, a, &r.env, &base);
         // The claim's `x = value` givens, applied to the solution.
         let mut givens = Vec::new();
         for g in &crate::check::givens::resolved(&claim.given, &claim.at, &r.env) {

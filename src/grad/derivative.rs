@@ -22,6 +22,12 @@ pub(super) struct DerivCtx<'a> {
     /// a subexpression contains the target is one look-up, so differentiating an
     /// equation of n terms is quadratic at worst, not cubic (a walk per node before).
     pub(super) spans: &'a HashMap<*const Expr, (usize, usize)>,
+    /// The target occurrence's summed capitals and the loop indices they become
+    /// (`I` → `i`). Where a capital is bound by a term that encloses a function call
+    /// (`Y[T,K] ln(P[T,K])`: one sum over t, k of the product, as the interpreter reads
+    /// it), the copies of the call's argument in the derivative are renamed inside it
+    /// too; elsewhere the caller renames them (outside calls).
+    pub(super) rename: &'a BTreeMap<String, String>,
 }
 
 impl DerivCtx<'_> {
@@ -35,47 +41,80 @@ impl DerivCtx<'_> {
     /// The derivative of `e` with respect to the target occurrence, `None` when `e`
     /// does not contain it. `Some(num 1)` is the identity.
     pub(super) fn d(&self, e: &Expr) -> Option<Expr> {
+        self.d_in(e, &[], true)
+    }
+
+    /// A copy of `x`, a part of the right side under a node where the capitals `bound`
+    /// are bound by an enclosing term, with those of them that the target's loop
+    /// indices replace renamed everywhere in it, inside calls and brackets too (a bound
+    /// capital means the enclosing term's index wherever it is read).
+    fn scoped(&self, x: &Expr, bound: &[String]) -> Expr {
+        let map: BTreeMap<String, String> = self
+            .rename
+            .iter()
+            .filter(|(c, _)| bound.contains(c))
+            .map(|(c, n)| (c.clone(), n.clone()))
+            .collect();
+        rename_deep(x, &map)
+    }
+
+    /// [`Self::d`] at a node under which the capitals `bound` are bound by enclosing
+    /// terms; `term` when the node starts a term (the whole side, an additive term, a
+    /// call's argument or an explicit sum's body), whose own capitals it then binds
+    /// (`check::capitals`, the interpreter's reading).
+    fn d_in(&self, e: &Expr, bound: &[String], term: bool) -> Option<Expr> {
         if !self.contains(e) {
             return None;
         }
+        let is_sum = |x: &Expr| matches!(x, Expr::Binary(BinOp::Add | BinOp::Sub, ..));
+        let own: Vec<String>;
+        let bound: &[String] = if term && !is_sum(e) {
+            own = bound
+                .iter()
+                .cloned()
+                .chain(term_capitals(e, bound))
+                .collect();
+            &own
+        } else {
+            bound
+        };
+        // A factor of a product continues its term, unless it is a parenthesized sum.
+        let factor = |x: &Expr| self.d_in(x, bound, false);
         Some(match e {
             Expr::Ref(_) => num("1"),
-            Expr::Unary(UnOp::Neg, x, _) => neg(self.d(x)?),
+            Expr::Unary(UnOp::Neg, x, _) => neg(factor(x)?),
             Expr::Binary(op, l, r, _) => {
                 let in_left = self.contains(l);
+                let copy = |x: &Expr| self.scoped(x, bound);
                 match op {
                     BinOp::Add => {
                         if in_left {
-                            self.d(l)?
+                            self.d_in(l, bound, true)?
                         } else {
-                            self.d(r)?
+                            self.d_in(r, bound, true)?
                         }
                     }
                     BinOp::Sub => {
                         if in_left {
-                            self.d(l)?
+                            self.d_in(l, bound, true)?
                         } else {
-                            neg(self.d(r)?)
+                            neg(self.d_in(r, bound, true)?)
                         }
                     }
                     BinOp::Mul | BinOp::Jux => {
                         if in_left {
-                            jux(self.d(l)?, (**r).clone())
+                            jux(factor(l)?, copy(r))
                         } else {
-                            jux((**l).clone(), self.d(r)?)
+                            jux(copy(l), factor(r)?)
                         }
                     }
                     BinOp::Div => {
                         if in_left {
-                            bin(BinOp::Div, self.d(l)?, (**r).clone())
+                            bin(BinOp::Div, factor(l)?, copy(r))
                         } else {
                             neg(jux(
-                                bin(
-                                    BinOp::Div,
-                                    (**l).clone(),
-                                    bin(BinOp::Pow, (**r).clone(), num("2")),
-                                ),
-                                self.d(r)?,
+                                bin(BinOp::Div, copy(l), bin(BinOp::Pow, copy(r), num("2"))),
+                                factor(r)?,
                             ))
                         }
                     }
@@ -90,36 +129,39 @@ impl DerivCtx<'_> {
                                 _ => bin(BinOp::Sub, n.clone(), num("1")),
                             };
                             let power = if matches!(&n_minus_1, Expr::Num(t, _) if t == "1") {
-                                (**l).clone()
+                                copy(l)
                             } else {
-                                bin(BinOp::Pow, (**l).clone(), n_minus_1)
+                                bin(BinOp::Pow, copy(l), copy(&n_minus_1))
                             };
-                            jux(jux(n, power), self.d(l)?)
+                            jux(jux(copy(&n), power), factor(l)?)
                         } else {
-                            jux(jux(e.clone(), call("ln", (**l).clone())), self.d(r)?)
+                            jux(jux(copy(e), call("ln", copy(l))), factor(r)?)
                         }
                     }
                 }
             }
             Expr::Call(c) if c.args.len() == 1 => {
                 let arg = &c.args[0];
-                let inner = self.d(arg)?;
+                let inner = self.d_in(arg, bound, true)?;
                 let whole = std::ptr::eq(e, self.whole);
                 let value = if whole {
                     Expr::Ref(self.lhs.clone())
                 } else {
-                    e.clone()
+                    self.scoped(e, bound)
                 };
                 let b = crate::sym::func::model_function(&c.func.name)?;
                 // The template may put the argument outside the call (`[x > 0]`,
                 // `x exp(-x^2/2)`), where its capitals would be summed over the whole
-                // term instead of inside the argument: they become explicit sums.
+                // term instead of inside the argument: they become explicit sums. A
+                // capital an enclosing term binds (`Y[T,K] ln(P[T,K])`) is that term's
+                // index inside the call too, and stays as it is.
                 let lhs = Expr::Ref(self.lhs.clone());
-                let arg = explicit_capitals(arg, &[self.whole, &lhs]);
+                let arg = explicit_capitals(arg, &[self.whole, &lhs], bound);
+                let arg = self.scoped(&arg, bound);
                 let outer = template(b.derivative, &arg, &value);
                 jux(outer, inner)
             }
-            Expr::Sum(_, x, _) => self.d(x)?,
+            Expr::Sum(_, x, _) => self.d_in(x, bound, true)?,
             _ => return None,
         })
     }
@@ -129,7 +171,7 @@ impl DerivCtx<'_> {
 /// written as explicit sums, one per additive term, under fresh lower-case names:
 /// `W[i,I] h[I] - 1` becomes `sum_{i'''}(W[i,i'''] h[i''']) - 1`, which means the same
 /// wherever it is placed.
-pub(super) fn explicit_capitals(x: &Expr, context: &[&Expr]) -> Expr {
+pub(super) fn explicit_capitals(x: &Expr, context: &[&Expr], keep: &[String]) -> Expr {
     fn caps(e: &Expr, out: &mut Vec<String>, used: &mut BTreeSet<String>) {
         match e {
             Expr::Ref(r) => {
@@ -197,19 +239,24 @@ pub(super) fn explicit_capitals(x: &Expr, context: &[&Expr]) -> Expr {
         Expr::Binary(op @ (BinOp::Add | BinOp::Sub), l, r, s) => {
             return Expr::Binary(
                 *op,
-                Box::new(explicit_capitals(l, context)),
-                Box::new(explicit_capitals(r, context)),
+                Box::new(explicit_capitals(l, context, keep)),
+                Box::new(explicit_capitals(r, context, keep)),
                 *s,
             );
         }
         Expr::Unary(UnOp::Neg, inner, s) => {
-            return Expr::Unary(UnOp::Neg, Box::new(explicit_capitals(inner, context)), *s);
+            return Expr::Unary(
+                UnOp::Neg,
+                Box::new(explicit_capitals(inner, context, keep)),
+                *s,
+            );
         }
         _ => {}
     }
     let mut found = Vec::new();
     let mut used = BTreeSet::new();
     caps(x, &mut found, &mut used);
+    found.retain(|c| !keep.contains(c));
     if found.is_empty() {
         return x.clone();
     }
@@ -238,6 +285,86 @@ pub(super) fn explicit_capitals(x: &Expr, context: &[&Expr]) -> Expr {
         })
         .collect();
     Expr::Sum(ids, Box::new(rename(x, &map)), x.span())
+}
+
+/// `e` with the capitals of `map` renamed everywhere, inside calls, brackets, relations
+/// and explicit sums too (the caller knows they are bound outside `e`).
+fn rename_deep(e: &Expr, map: &BTreeMap<String, String>) -> Expr {
+    if map.is_empty() {
+        return e.clone();
+    }
+    match e {
+        Expr::Ref(r) => {
+            let mut r = r.clone();
+            super::build::rename_ref(&mut r, map);
+            Expr::Ref(r)
+        }
+        _ => map_children(e, |x| rename_deep(x, map)),
+    }
+}
+
+/// The capitals the term `e` sums, as `check::capitals::Capitals::of_term` reads them
+/// (those outside function arguments and parenthesized sums, and those two of its
+/// parenthesized sums share), leaving out those already `bound` by enclosing terms.
+pub(super) fn term_capitals(e: &Expr, bound: &[String]) -> Vec<String> {
+    fn shallow(e: &Expr, bound: &[String], out: &mut Vec<String>) {
+        match e {
+            Expr::Ref(r) => {
+                fn in_ref(r: &Ref, bound: &[String], out: &mut Vec<String>) {
+                    for ix in r.indices.iter().flatten() {
+                        match ix {
+                            IndexExpr::Affine(a) => {
+                                for f in a.terms.iter().flat_map(|t| t.factors.iter()) {
+                                    if is_summed_index(&f.name)
+                                        && !bound.contains(&f.name)
+                                        && !out.contains(&f.name)
+                                    {
+                                        out.push(f.name.clone());
+                                    }
+                                }
+                            }
+                            IndexExpr::Lookup(r) => in_ref(r, bound, out),
+                        }
+                    }
+                }
+                in_ref(r, bound, out)
+            }
+            Expr::Unary(_, x, _) | Expr::Iverson(x, _) => shallow(x, bound, out),
+            Expr::Binary(_, l, r, _) | Expr::Rel(_, l, r, _) => {
+                shallow(l, bound, out);
+                shallow(r, bound, out);
+            }
+            _ => {}
+        }
+    }
+    fn split(e: &Expr, bound: &[String], direct: &mut Vec<String>, opaque: &mut Vec<Vec<String>>) {
+        match e {
+            Expr::Binary(BinOp::Add | BinOp::Sub, ..) => {
+                let mut set = Vec::new();
+                shallow(e, bound, &mut set);
+                opaque.push(set);
+            }
+            Expr::Unary(_, x, _) | Expr::Iverson(x, _) => split(x, bound, direct, opaque),
+            Expr::Binary(_, l, r, _) | Expr::Rel(_, l, r, _) => {
+                split(l, bound, direct, opaque);
+                split(r, bound, direct, opaque);
+            }
+            Expr::Ref(_) => shallow(e, bound, direct),
+            _ => {}
+        }
+    }
+    let mut direct = Vec::new();
+    let mut opaque: Vec<Vec<String>> = Vec::new();
+    split(e, bound, &mut direct, &mut opaque);
+    let mut out = direct;
+    for (k, set) in opaque.iter().enumerate() {
+        for c in set {
+            if !out.contains(c) && opaque.iter().skip(k + 1).any(|o| o.contains(c)) {
+                out.push(c.clone());
+            }
+        }
+    }
+    out
 }
 
 /// A derivative template of the built-in function table as a `.tq` expression, with

@@ -211,15 +211,6 @@ impl Deriver<'_> {
             {
                 continue;
             }
-            let ctx = DerivCtx {
-                number,
-                spans: &spans,
-                lhs: &eq.lhs,
-                whole: &eq.rhs,
-            };
-            let Some(local) = ctx.d(&eq.rhs) else {
-                continue;
-            };
             // The capitals summed in the occurrence's term become loop indices.
             let mut capitals: Vec<String> = Vec::new();
             for ix in occ.indices.iter().flatten() {
@@ -241,6 +232,16 @@ impl Deriver<'_> {
                 taken.insert(fresh.clone());
                 rename.insert(c.clone(), fresh);
             }
+            let ctx = DerivCtx {
+                number,
+                spans: &spans,
+                lhs: &eq.lhs,
+                whole: &eq.rhs,
+                rename: &rename,
+            };
+            let Some(local) = ctx.d(&eq.rhs) else {
+                continue;
+            };
             let mut target = occ.clone();
             target.grad = true;
             rename_ref(&mut target, &rename);

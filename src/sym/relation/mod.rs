@@ -275,6 +275,10 @@ pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) ->
     let mut ints = opts.integer_symbols.clone();
     lhs.exponent_symbols(&mut ints);
     rhs.exponent_symbols(&mut ints);
+    // A scalar input in an exponent is still every real (`2^x >= 1` is false at
+    // x = -1; it was proved with x taken as a positive integer): only symbols the
+    // caller does not declare signed are taken as whole numbers there.
+    ints.retain(|s| opts.integer_symbols.contains(s) || !opts.signed_symbols.contains(s));
     let mut must_be_positive = opts.positive_symbols.clone();
     positive_required(lhs, &mut must_be_positive);
     positive_required(rhs, &mut must_be_positive);
