@@ -112,7 +112,12 @@ mod tests {
     #[test]
     fn a_borrowed_member_key_hashes_and_finds_as_the_stored_one() {
         let s: BuildHasherDefault<FastHasher> = Default::default();
-        for (name, grad) in [("L_{3}", false), ("W", true), ("", false), ("long_member_name_{1,2}", true)] {
+        for (name, grad) in [
+            ("L_{3}", false),
+            ("W", true),
+            ("", false),
+            ("long_member_name_{1,2}", true),
+        ] {
             let owned = (name.to_string(), grad);
             let borrowed: &dyn MemberKey = &(name, grad);
             assert_eq!(s.hash_one(&owned), s.hash_one(borrowed));

@@ -591,8 +591,7 @@ impl<'a> Machine<'a> {
                 .vals
                 .get(&(name, false) as &dyn MemberKey)
                 .is_some_and(|m| m.contains_key(&[][..]));
-            if !stored
-                && (self.env.symbols.contains_key(name) || self.env.sizes.contains_key(name))
+            if !stored && (self.env.symbols.contains_key(name) || self.env.sizes.contains_key(name))
             {
                 return err(format!(
                     "`{name}` has no value to run the model with: give it one on the `sample` line (`sample {name} = ...`) or in the claim's givens"
