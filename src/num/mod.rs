@@ -502,10 +502,9 @@ impl<'a> Machine<'a> {
         self.member(n, b)
     }
 
-    /// Index tuple of a reference; `false` when a shifted position falls outside and
-    /// the boundary rule makes it zero (reads) or dropped (writes).
-    /// Written into `out` (emptied first): `false` for a shifted position outside that
-    /// the boundary rule makes zero or drops.
+    /// The index tuple of a reference, written into `out` (emptied first); `false` when
+    /// a shifted position falls outside and the boundary rule makes it zero (reads) or
+    /// dropped (writes).
     fn position_into(&mut self, r: &Ref, b: &Bind, out: &mut Vec<i64>) -> Result<bool, NumError> {
         out.clear();
         let Some(ixs) = &r.indices else {
