@@ -54,3 +54,79 @@ impl std::hash::Hasher for FastHasher {
 
 /// A map hashed with [`FastHasher`].
 pub type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FastHasher>>;
+
+/// A member key (`(name, gradient or not)`) that can be borrowed from the stored
+/// `(String, bool)` keys, so that the interpreter looks a member up by `(&str, bool)`
+/// without building a `String` for every element it reads or writes. Its hash is the
+/// tuple's (the name's then the flag's), so both forms find the same entry.
+pub trait MemberKey {
+    fn name(&self) -> &str;
+    fn grad(&self) -> bool;
+}
+
+impl MemberKey for (String, bool) {
+    fn name(&self) -> &str {
+        &self.0
+    }
+    fn grad(&self) -> bool {
+        self.1
+    }
+}
+
+impl MemberKey for (&str, bool) {
+    fn name(&self) -> &str {
+        self.0
+    }
+    fn grad(&self) -> bool {
+        self.1
+    }
+}
+
+impl<'a> std::borrow::Borrow<dyn MemberKey + 'a> for (String, bool) {
+    fn borrow(&self) -> &(dyn MemberKey + 'a) {
+        self
+    }
+}
+
+impl std::hash::Hash for dyn MemberKey + '_ {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        // The same calls as `<(String, bool) as Hash>::hash`.
+        self.name().hash(h);
+        self.grad().hash(h);
+    }
+}
+
+impl PartialEq for dyn MemberKey + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.grad() == other.grad() && self.name() == other.name()
+    }
+}
+
+impl Eq for dyn MemberKey + '_ {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::hash::{BuildHasher, BuildHasherDefault};
+
+    #[test]
+    fn a_borrowed_member_key_hashes_and_finds_as_the_stored_one() {
+        let s: BuildHasherDefault<FastHasher> = Default::default();
+        for (name, grad) in [
+            ("L_{3}", false),
+            ("W", true),
+            ("", false),
+            ("long_member_name_{1,2}", true),
+        ] {
+            let owned = (name.to_string(), grad);
+            let borrowed: &dyn MemberKey = &(name, grad);
+            assert_eq!(s.hash_one(&owned), s.hash_one(borrowed));
+        }
+        let mut m: FastMap<(String, bool), i32> = FastMap::default();
+        m.insert(("h".into(), false), 1);
+        m.insert(("h".into(), true), 2);
+        assert_eq!(m.get(&("h", false) as &dyn MemberKey), Some(&1));
+        assert_eq!(m.get(&("h", true) as &dyn MemberKey), Some(&2));
+        assert_eq!(m.get(&("g", false) as &dyn MemberKey), None);
+    }
+}

@@ -29,6 +29,7 @@ pub mod trials;
 
 use crate::check::Env;
 use crate::syntax::ast::*;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// Whether `x op y` holds (`~=` within a relative 1e-9): the interpreter's and the dense
@@ -92,7 +93,7 @@ fn too_large<T>(m: impl Into<String>) -> Result<T, NumError> {
     })
 }
 
-pub use hash::{FastHasher, FastMap};
+pub use hash::{FastHasher, FastMap, MemberKey};
 
 /// One tensor member's values, or its gradient's.
 pub type Store = FastMap<(String, bool), FastMap<Vec<i64>, f64>>;
@@ -132,6 +133,13 @@ pub struct Machine<'a> {
     pub kink_sides: u64,
     steps: u64,
     elements: usize,
+    /// A position buffer reused by every element read and written (taken out while a
+    /// position is worked out, so a lookup index that reads another element gets its own).
+    pos_buf: Vec<i64>,
+    /// The names of the file's tensor families (`env.tensors` with a family arity), asked
+    /// for every element read and written: a few names compared inline instead of a
+    /// descent of the ordered map.
+    families: Vec<String>,
 }
 
 /// The order in which a program's items run, shared by the interpreter and the dense
@@ -194,7 +202,19 @@ impl RunItems for Machine<'_> {
 pub type Bind = Vec<(String, i64)>;
 
 fn lookup(b: &Bind, name: &str) -> Option<i64> {
-    b.iter().rev().find(|(n, _)| n == name).map(|(_, v)| *v)
+    b.iter()
+        .rev()
+        .find(|(n, _)| short_eq(n, name))
+        .map(|(_, v)| *v)
+}
+
+/// `a == b` for the short names of indices (one to a few bytes), compared inline: the
+/// binding is searched for every index of every element, and `==` on `str` calls
+/// `memcmp`, whose call cost more than the compare (a fifth of a gradient check's time).
+#[inline]
+fn short_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 impl<'a> Machine<'a> {
@@ -214,6 +234,13 @@ impl<'a> Machine<'a> {
             kink_sides: 0,
             steps: 0,
             elements: 0,
+            pos_buf: Vec::new(),
+            families: env
+                .tensors
+                .iter()
+                .filter(|(_, t)| t.family_arity > 0)
+                .map(|(k, _)| k.clone())
+                .collect(),
         };
         for item in &program.items {
             if let ItemKind::Sample(bs) = &item.kind {
@@ -364,8 +391,14 @@ impl<'a> Machine<'a> {
     /// the base name, and the member's name is written into one string (the same name
     /// as `format!("{key}_{{{}}}", parts.join(","))` of the key [`Env::key_of`] gives).
     fn member(&mut self, n: &Name, b: &Bind) -> Result<String, NumError> {
-        let env = self.env;
-        let is_family = |k: &str| env.tensors.get(k).is_some_and(|t| t.family_arity > 0);
+        self.member_key(n, b).map(Cow::into_owned)
+    }
+
+    /// [`Self::member`], borrowed from the name when it is a plain name of a tensor that
+    /// is not a family (`h`, `W`: no string is built for the element reads of most tensors).
+    fn member_key<'n>(&mut self, n: &'n Name, b: &Bind) -> Result<Cow<'n, str>, NumError> {
+        let families = &self.families;
+        let is_family = |k: &str| families.iter().any(|f| short_eq(f, k));
         let owned;
         let fk: &str = if n.primes == 0 && n.sup.is_empty() {
             &n.base
@@ -376,9 +409,13 @@ impl<'a> Machine<'a> {
         let mut out = if is_family(fk) {
             fk.to_string()
         } else {
+            if n.primes == 0 && n.sup.is_empty() && n.sub.is_empty() {
+                // The printed name is the base, which is not a family (above).
+                return Ok(Cow::Borrowed(&n.base));
+            }
             let key = crate::syntax::printer::print_name(n);
             if !is_family(&key) {
-                return Ok(key);
+                return Ok(Cow::Owned(key));
             }
             key
         };
@@ -398,7 +435,7 @@ impl<'a> Machine<'a> {
             let _ = write!(out, "{v}");
         }
         out.push('}');
-        Ok(out)
+        Ok(Cow::Owned(out))
     }
 
     /// Whether every tensor member an expression reads has been written (symbols,
@@ -426,30 +463,37 @@ impl<'a> Machine<'a> {
         crate::check::walk_refs(e, &mut |r| refs.push(r));
         refs.into_iter().all(|r| {
             if r.indices.is_none() && !r.grad {
-                let printed = crate::syntax::printer::print_name(&r.name);
-                if self.consts.contains_key(&printed)
+                let plain = r.name.sub.is_empty() && r.name.sup.is_empty() && r.name.primes == 0;
+                let printed: Cow<str> = if plain {
+                    Cow::Borrowed(&r.name.base)
+                } else {
+                    Cow::Owned(crate::syntax::printer::print_name(&r.name))
+                };
+                if self.consts.contains_key(&*printed)
                     || (r.name.sub.is_empty() && lookup(b, &r.name.base).is_some())
                 {
                     return true;
                 }
             }
-            let Ok(m) = self.member(&r.name, b) else {
+            let Ok(m) = self.member_key(&r.name, b) else {
                 return false;
             };
             if r.grad || r.indices.is_none() {
                 // Gradients are accumulators: an element never written is 0.
-                return self.vals.contains_key(&(m, r.grad));
+                return self.vals.contains_key(&(&*m, r.grad) as &dyn MemberKey);
             }
             // A value must have been computed at this element.
-            match self.position(r, b) {
-                Ok(Some(pos)) => self
-                    .vals
-                    .get(&(m, false))
-                    .is_some_and(|t| t.contains_key(&pos)),
-                Ok(None) => true,
+            let mut pos = std::mem::take(&mut self.pos_buf);
+            let found = self.position_into(r, b, &mut pos);
+            let member = self.vals.get(&(&*m, false) as &dyn MemberKey);
+            let exists = match found {
+                Ok(true) => member.is_some_and(|t| t.contains_key(pos.as_slice())),
+                Ok(false) => true,
                 // Summed capitals are not bound here: the member must exist.
-                Err(_) => self.vals.contains_key(&(m, false)),
-            }
+                Err(_) => member.is_some(),
+            };
+            self.pos_buf = pos;
+            exists
         })
     }
 
@@ -458,16 +502,17 @@ impl<'a> Machine<'a> {
         self.member(n, b)
     }
 
-    /// Index tuple of a reference; `None` when a shifted position falls outside and
-    /// the boundary rule makes it zero (reads) or dropped (writes).
-    fn position(&mut self, r: &Ref, b: &Bind) -> Result<Option<Vec<i64>>, NumError> {
+    /// The index tuple of a reference, written into `out` (emptied first); `false` when
+    /// a shifted position falls outside and the boundary rule makes it zero (reads) or
+    /// dropped (writes).
+    fn position_into(&mut self, r: &Ref, b: &Bind, out: &mut Vec<i64>) -> Result<bool, NumError> {
+        out.clear();
         let Some(ixs) = &r.indices else {
-            return Ok(Some(vec![]));
+            return Ok(true);
         };
         // The extents are looked up only for shifted positions (most reads are plain).
         let env = self.env;
         let mut dims: Option<&[String]> = None;
-        let mut out = Vec::with_capacity(ixs.len());
         for (k, ix) in ixs.iter().enumerate() {
             let v = self.index(ix, b)?;
             let shifted = match ix {
@@ -495,13 +540,22 @@ impl<'a> Machine<'a> {
                     if self.boundary == Some(Boundary::Circular) && n > 0 {
                         out.push(v.rem_euclid(n));
                     } else {
-                        return Ok(None);
+                        return Ok(false);
                     }
                 }
                 _ => out.push(v),
             }
         }
-        Ok(Some(out))
+        Ok(true)
+    }
+
+    /// The stored value at a member's position (0 for an element never written).
+    fn stored(&self, member: &str, grad: bool, pos: &[i64]) -> f64 {
+        self.vals
+            .get(&(member, grad) as &dyn MemberKey)
+            .and_then(|m| m.get(pos))
+            .copied()
+            .unwrap_or(0.0)
     }
 
     /// The value of a reference at a binding.
@@ -526,29 +580,32 @@ impl<'a> Machine<'a> {
             // A symbol or size with no value is not 0: a run that needs it cannot be
             // made (the claim's givens or the `sample` line give it one).
             // (A caller may store one as a value of the program, as emit does.)
-            let name = crate::syntax::printer::print_name(&r.name);
+            let name: Cow<str> = if plain {
+                Cow::Borrowed(&r.name.base)
+            } else {
+                Cow::Owned(crate::syntax::printer::print_name(&r.name))
+            };
+            let name = &*name;
             let stored = self
                 .vals
-                .get(&(name.clone(), false))
-                .is_some_and(|m| m.contains_key(&Vec::<i64>::new()));
-            if !stored
-                && (self.env.symbols.contains_key(&name) || self.env.sizes.contains_key(&name))
+                .get(&(name, false) as &dyn MemberKey)
+                .is_some_and(|m| m.contains_key(&[][..]));
+            if !stored && (self.env.symbols.contains_key(name) || self.env.sizes.contains_key(name))
             {
                 return err(format!(
                     "`{name}` has no value to run the model with: give it one on the `sample` line (`sample {name} = ...`) or in the claim's givens"
                 ));
             }
         }
-        let member = self.member(&r.name, b)?;
-        let Some(pos) = self.position(r, b)? else {
-            return Ok(0.0);
+        let member = self.member_key(&r.name, b)?;
+        let mut pos = std::mem::take(&mut self.pos_buf);
+        let v = match self.position_into(r, b, &mut pos) {
+            Ok(true) => Ok(self.stored(&member, r.grad, &pos)),
+            Ok(false) => Ok(0.0),
+            Err(e) => Err(e),
         };
-        Ok(self
-            .vals
-            .get(&(member, r.grad))
-            .and_then(|m| m.get(&pos))
-            .copied()
-            .unwrap_or(0.0))
+        self.pos_buf = pos;
+        v
     }
 
     /// The capital indices summed over the term `e` (`check::capitals`).
@@ -790,14 +847,48 @@ impl<'a> Machine<'a> {
             }
         }
         let v = self.eval(&eq.rhs, b)?;
-        let member = self.member(&eq.lhs.name, b)?;
-        let Some(pos) = self.position(&eq.lhs, b)? else {
-            return Ok(());
+        let member = self.member_key(&eq.lhs.name, b)?;
+        let mut pos = std::mem::take(&mut self.pos_buf);
+        let r = match self.position_into(&eq.lhs, b, &mut pos) {
+            Ok(true) => self.store(member, eq.lhs.grad, &pos, eq.op, v),
+            Ok(false) => Ok(()),
+            Err(e) => Err(e),
         };
-        let key = (member, eq.lhs.grad);
+        self.pos_buf = pos;
+        r
+    }
+
+    /// Writes a statement's value `v` at a member's position (`=`, `+=`, `-=`), or adds
+    /// its contribution to the shadow store; an element already stored is updated in
+    /// place, with no key built.
+    fn store(
+        &mut self,
+        member: Cow<str>,
+        grad: bool,
+        pos: &[i64],
+        op: AssignOp,
+        v: f64,
+    ) -> Result<(), NumError> {
+        if self.shadow.is_none() {
+            if let Some(slot) = self
+                .vals
+                .get_mut(&(&*member, grad) as &dyn MemberKey)
+                .and_then(|m| m.get_mut(pos))
+            {
+                let old = *slot;
+                *slot = match op {
+                    AssignOp::Set => v,
+                    AssignOp::AddAssign => old + v,
+                    AssignOp::SubAssign => old - v,
+                };
+                return Ok(());
+            }
+        }
+        let key = (member.into_owned(), grad);
+        let pos = pos.to_vec();
         if let Some(sh) = &mut self.shadow {
             let slot = sh.entry(key).or_default().entry(pos).or_insert(0.0);
-            match eq.op {
+            match op {
                 AssignOp::SubAssign => *slot -= v,
                 _ => *slot += v,
             }
@@ -809,7 +900,7 @@ impl<'a> Machine<'a> {
             .and_then(|m| m.get(&pos))
             .copied()
             .unwrap_or(0.0);
-        let new = match eq.op {
+        let new = match op {
             AssignOp::Set => v,
             AssignOp::AddAssign => old + v,
             AssignOp::SubAssign => old - v,
