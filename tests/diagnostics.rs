@@ -652,14 +652,27 @@ fn a_lone_carriage_return_ends_a_line_for_every_reader() {
         let want_line = if src.contains("\n\r") { 4 } else { 3 };
         assert_eq!(d.len(), 1, "{src:?}: {d:?}");
         let (code, line, col, _, _) = &d[0];
-        assert_eq!((code.as_str(), *line, *col), ("E0501", want_line, 14), "{src:?}: {d:?}");
+        assert_eq!(
+            (code.as_str(), *line, *col),
+            ("E0501", want_line, 14),
+            "{src:?}: {d:?}"
+        );
         let r = check_source("t.tq", src, &Options::default());
         let header = format!("t.tq:{want_line}:14");
         let text = tq::diag::render_plain("t.tq", src, &r.diagnostics);
-        assert!(text.contains(&format!("[{header}]")), "the drawn header: {text}");
-        assert!(text.contains(&format!("at {header}")), "the at line: {text}");
+        assert!(
+            text.contains(&format!("[{header}]")),
+            "the drawn header: {text}"
+        );
+        assert!(
+            text.contains(&format!("at {header}")),
+            "the at line: {text}"
+        );
         let json = r.diagnostics[0].to_json(src);
-        assert_eq!((json["line"].clone(), json["column"].clone()), (want_line.into(), 14.into()));
+        assert_eq!(
+            (json["line"].clone(), json["column"].clone()),
+            (want_line.into(), 14.into())
+        );
         let doc = tq::lsp::document::Document::new(
             lsp_types::Uri::from_str("file:///t.tq").unwrap(),
             1,

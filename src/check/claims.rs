@@ -435,9 +435,9 @@ pub(crate) fn tolerance_out_of_range(t: &Expr) -> Option<Diagnostic> {
         crate::sym::parse_ascii(&text).map(|p| crate::sym::simplify(&p))
     });
     // Undefined (a division by zero, the log of a non-positive number): no value.
-    let defined = conditions.iter().all(|c| {
-        crate::sym::defined::condition_holds(c, &crate::sym::Domains::default())
-    });
+    let defined = conditions
+        .iter()
+        .all(|c| crate::sym::defined::condition_holds(c, &crate::sym::Domains::default()));
     let (float, sign) = match v {
         Ok(_) if !defined => (None, None),
         Ok(v) => {

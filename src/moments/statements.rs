@@ -19,7 +19,7 @@ impl Walker<'_> {
         let subs = match self.subs(&eq.lhs) {
             Ok(s) => s,
             Err(e) => {
-                self.a.unknown.insert(key, e);
+                self.a.to_mut().unknown.insert(key, e);
                 return;
             }
         };
@@ -79,13 +79,13 @@ impl Walker<'_> {
                 } else {
                     self.iid.remove(&key);
                 }
-                self.a.unknown.remove(&key);
+                self.a.to_mut().unknown.remove(&key);
                 self.store(key, subs, rv)
             }
             Err(e) => {
-                self.a.unknown.insert(key.clone(), e);
+                self.a.to_mut().unknown.insert(key.clone(), e);
                 if let Some(Entry::Plain(_)) = self.a.entries.get(&key) {
-                    self.a.entries.remove(&key);
+                    self.a.to_mut().entries.remove(&key);
                 }
             }
         }
@@ -259,7 +259,7 @@ impl Walker<'_> {
             match self.subs(&d.target) {
                 Ok(s) => s,
                 Err(e) => {
-                    self.a.unknown.insert(key, e);
+                    self.a.to_mut().unknown.insert(key, e);
                     return;
                 }
             }
@@ -279,7 +279,7 @@ impl Walker<'_> {
         let rv = match rv {
             Ok(rv) => rv,
             Err(e) => {
-                self.a.unknown.insert(key, e);
+                self.a.to_mut().unknown.insert(key, e);
                 return;
             }
         };
@@ -299,7 +299,7 @@ impl Walker<'_> {
             if !rv.is_constant() {
                 rv.sources = [Source::member(&leaf_name(&key), Some(Expr::sym(&var)))].into();
             }
-            self.a.entries.insert(
+            self.a.to_mut().entries.insert(
                 key,
                 Entry::Family {
                     members: vec![],
@@ -397,7 +397,7 @@ impl Walker<'_> {
             .collect();
         if complex {
             for k in writes.keys() {
-                self.a.unknown.insert(
+                self.a.to_mut().unknown.insert(
                     k.clone(),
                     "its loop has subscripts tq does not solve recurrences for (two subscripts, or a subscript that is not the loop variable plus a constant)".into(),
                 );
@@ -409,7 +409,8 @@ impl Walker<'_> {
         self.bind.insert(var.clone(), first.clone());
         self.written.clear();
         self.items(&lp.body, &[]);
-        let after_first = self.a.clone();
+        // (A copy of the whole analysis was taken here and never read: with many loops
+        // it made the moments engine quadratic in the file, 400 families took 8 s.)
         let iid_first = self.iid.clone();
         // The symbolic iteration with the state's moments as unknowns.
         let mut starts: BTreeMap<Key, (Expr, Rv)> = BTreeMap::new();
@@ -420,7 +421,7 @@ impl Walker<'_> {
                 self.lookup(k, std::slice::from_ref(&n0)),
                 self.lookup(k, &[n1]),
             ) else {
-                self.a.unknown.insert(
+                self.a.to_mut().unknown.insert(
                     k.clone(),
                     format!(
                         "the start {} of its recurrence has no known distribution",
@@ -467,7 +468,7 @@ impl Walker<'_> {
             let next = match self.lookup(k, &[wsub]) {
                 Ok(n) => n,
                 Err(e) => {
-                    self.a.unknown.insert(k.clone(), e);
+                    self.a.to_mut().unknown.insert(k.clone(), e);
                     continue;
                 }
             };
@@ -497,13 +498,13 @@ impl Walker<'_> {
                 Ok(rv) => rv,
                 Err(e) => {
                     if self.spent().is_err() {
-                        self.a.unknown.insert(k.clone(), e);
+                        self.a.to_mut().unknown.insert(k.clone(), e);
                     }
                     continue;
                 }
             };
             if unsolved && mentions_state(&rv) {
-                self.a.unknown.insert(
+                self.a.to_mut().unknown.insert(
                     k.clone(),
                     "its recurrence has no closed form tq can derive".into(),
                 );
@@ -575,23 +576,22 @@ impl Walker<'_> {
                 }
             }
         }
-        self.a.iterations.push(iteration);
-        for e in self.a.entries.values_mut() {
+        self.a.to_mut().iterations.push(iteration);
+        for e in self.a.to_mut().entries.values_mut() {
             if let Entry::Family { members, .. } = e {
                 members.retain(|(s, _)| !s.free_symbols().contains(&var));
             }
         }
-        let _ = after_first;
         self.iid = iid_first;
-        self.a.recurrences.extend(recs);
+        self.a.to_mut().recurrences.extend(recs);
     }
 
     fn template(&mut self, key: Key, var: String, offset: Expr, rv: Rv) {
         let t = Template { var, offset, rv };
-        match self.a.entries.get_mut(&key) {
+        match self.a.to_mut().entries.get_mut(&key) {
             Some(Entry::Family { templates, .. }) => templates.push(t),
             _ => {
-                self.a.entries.insert(
+                self.a.to_mut().entries.insert(
                     key,
                     Entry::Family {
                         members: vec![],
