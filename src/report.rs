@@ -137,6 +137,7 @@ const GRADCHECK_STACK_BYTES: usize = 64 << 20;
 
 /// Runs the pipeline on one file's text.
 pub fn check_source(path: &str, source: &str, opts: &Options) -> FileReport {
+    let source = &*crate::span::normalize_line_ends(source);
     let mut parsed = parser::parse(source);
     let mut diagnostics = std::mem::take(&mut parsed.diagnostics);
     let (member_diags, derived_sizes) =

@@ -32,6 +32,29 @@ impl Span {
     }
 }
 
+/// The text with every lone carriage return (one not followed by `\n`: the classic Mac
+/// line end) made a `\n`, byte for byte, so that offsets are unchanged. A lone `\r` ends
+/// a line for editors (the language server protocol counts `\n`, `\r\n` and `\r`) and
+/// for the snippets miette draws; tq read it as a space, so a file with classic Mac line
+/// ends was one long line and its diagnostics said line 1 where the snippet said line 2.
+/// Every reader of a source (the checker, the formatter, the language server) takes its
+/// text through here. `\r\n` is left as it is.
+pub fn normalize_line_ends(src: &str) -> std::borrow::Cow<'_, str> {
+    let b = src.as_bytes();
+    let lone = |i: usize| b[i] == b'\r' && b.get(i + 1) != Some(&b'\n');
+    if !(0..b.len()).any(lone) {
+        return std::borrow::Cow::Borrowed(src);
+    }
+    let mut out = b.to_vec();
+    for (i, byte) in out.iter_mut().enumerate() {
+        if lone(i) {
+            *byte = b'\n';
+        }
+    }
+    // Only ASCII bytes changed, to ASCII: still UTF-8.
+    std::borrow::Cow::Owned(String::from_utf8(out).unwrap_or_else(|_| src.to_string()))
+}
+
 /// The starts of the lines of a text, for many [`line_col`] look-ups: each costs a
 /// binary search and a scan of one line instead of a scan from the start of the text.
 pub struct LineIndex<'a> {
@@ -45,7 +68,13 @@ pub struct LineIndex<'a> {
 impl<'a> LineIndex<'a> {
     pub fn new(src: &'a str) -> Self {
         let mut starts = vec![0];
-        starts.extend(src.match_indices('\n').map(|(i, _)| i + 1));
+        // A lone `\r` ends a line too ([`normalize_line_ends`]).
+        let b = src.as_bytes();
+        starts.extend(
+            (0..b.len())
+                .filter(|&i| b[i] == b'\n' || (b[i] == b'\r' && b.get(i + 1) != Some(&b'\n')))
+                .map(|i| i + 1),
+        );
         let ascii = starts
             .iter()
             .enumerate()
@@ -87,11 +116,12 @@ pub fn line_col(src: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(src.len());
     let mut line = 1;
     let mut col = 1;
+    let b = src.as_bytes();
     for (i, ch) in src.char_indices() {
         if i >= offset {
             break;
         }
-        if ch == '\n' {
+        if ch == '\n' || (ch == '\r' && b.get(i + 1) != Some(&b'\n')) {
             line += 1;
             col = 1;
         } else {

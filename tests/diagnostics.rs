@@ -633,3 +633,57 @@ fn output_sizes_of_centred_and_shifted_outputs() {
     assert_eq!(d.len(), 1, "{d:?}");
     assert_eq!(d[0].0, "E0304", "a smaller centred output is the warning");
 }
+
+// ---- a lone carriage return ends a line (issue #15) ----
+
+/// Classic Mac line ends (a lone `\r`), alone and mixed with `\n` and `\r\n`: the
+/// diagnostic's line and column, the header miette draws above the snippet, the `at`
+/// line, the JSON and the language server agree (the lone `\r` was a space to tq and a
+/// line break to miette: the header said 2:1 where the `at` line said 1:8).
+#[test]
+fn a_lone_carriage_return_ends_a_line_for_every_reader() {
+    use std::str::FromStr;
+    for src in [
+        "scalar a\rb = 2 a\rclaim b == 2 q\r",
+        "scalar a\r\nb = 2 a\n\rclaim b == 2 q\r",
+        "scalar a # a comment\rb = 2 a\rclaim b == 2 q\n",
+    ] {
+        let d = diags(src);
+        let want_line = if src.contains("\n\r") { 4 } else { 3 };
+        assert_eq!(d.len(), 1, "{src:?}: {d:?}");
+        let (code, line, col, _, _) = &d[0];
+        assert_eq!(
+            (code.as_str(), *line, *col),
+            ("E0501", want_line, 14),
+            "{src:?}: {d:?}"
+        );
+        let r = check_source("t.tq", src, &Options::default());
+        let header = format!("t.tq:{want_line}:14");
+        let text = tq::diag::render_plain("t.tq", src, &r.diagnostics);
+        assert!(
+            text.contains(&format!("[{header}]")),
+            "the drawn header: {text}"
+        );
+        assert!(
+            text.contains(&format!("at {header}")),
+            "the at line: {text}"
+        );
+        let json = r.diagnostics[0].to_json(src);
+        assert_eq!(
+            (json["line"].clone(), json["column"].clone()),
+            (want_line.into(), 14.into())
+        );
+        let doc = tq::lsp::document::Document::new(
+            lsp_types::Uri::from_str("file:///t.tq").unwrap(),
+            1,
+            src.to_string(),
+        );
+        let published = tq::lsp::diagnostics::publish(&doc);
+        let e = &published.diagnostics[0];
+        assert_eq!(
+            (e.range.start.line as usize, e.range.start.character),
+            (want_line - 1, 13),
+            "{src:?}"
+        );
+    }
+}

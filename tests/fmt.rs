@@ -9,7 +9,9 @@ use common::{rel, root, tq_files};
 use tq::syntax::format::{format_source, same_meaning};
 
 fn comments(text: &str) -> Vec<String> {
-    text.lines()
+    // A lone carriage return ends a line (and so a comment) for tq as for editors.
+    tq::span::normalize_line_ends(text)
+        .lines()
         .filter_map(|l| l.find('#').map(|i| l[i..].trim_end().to_string()))
         .collect()
 }

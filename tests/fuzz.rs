@@ -362,6 +362,20 @@ fn fuzz(cases: u32, numeric: bool, limit: Duration, seed: [u8; 32]) {
     );
 }
 
+/// The commands the long run's binary sample takes in turn (each file argument last).
+const BINARY_COMMANDS: &[&[&str]] = &[
+    &["check"],
+    &["derive", "--steps"],
+    &["render"],
+    &["emit"],
+    &["variants", "--count", "3"],
+    &["plot", "--trials", "2"],
+    &["export", "--to", "moodle", "/dev/null"],
+    &["errata"],
+    &["fmt", "--check"],
+    &["derive", "--format", "json"],
+];
+
 /// Limits of one input in the long run: the 2 s of CPU and 1 GB of memory.
 const LONG_CPU: Duration = Duration::from_secs(2);
 const LONG_BYTES: usize = 1 << 30;
@@ -382,6 +396,7 @@ struct Campaign {
     slowest: BTreeMap<&'static str, Duration>,
     peak: usize,
     binary_status: BTreeMap<String, u64>,
+    binary_stages: BTreeMap<String, u64>,
     findings: Vec<String>,
     saved: usize,
 }
@@ -419,6 +434,10 @@ impl Campaign {
         }
         out += "claim verdicts (claims):\n";
         for (k, v) in &self.verdicts {
+            out += &format!("  {k}: {v}\n");
+        }
+        out += "binary sample (runs per command):\n";
+        for (k, v) in &self.binary_stages {
             out += &format!("  {k}: {v}\n");
         }
         out += "binary sample (exit statuses):\n";
@@ -560,6 +579,24 @@ fn fuzz_long() {
                 for (stage, command) in COMMANDS {
                     limited(&mut camp, stage, &what, || command(&report));
                 }
+                // The language server's features and the formatter (`tq fmt`): the
+                // formatted text must format to itself and mean what the input meant.
+                limited(&mut camp, "lsp features", &what, || lsp_features(&report));
+                let formatted = limited(&mut camp, "fmt", &what, || {
+                    tq::syntax::format::format_source(&src).ok().map(|f| {
+                        let again = tq::syntax::format::format_source(&f).ok();
+                        let same = tq::syntax::format::same_meaning(&src, &f);
+                        (f, again, same)
+                    })
+                });
+                if let Some(Some((f, again, same))) = formatted {
+                    if again.as_deref() != Some(f.as_str()) || !same {
+                        camp.findings.push(format!(
+                            "fmt is not idempotent or changes the meaning on {}",
+                            what()
+                        ));
+                    }
+                }
             }
             drop(report);
             if n % every_numeric == 0 {
@@ -572,21 +609,25 @@ fn fuzz_long() {
                 });
             }
             if n % every_binary == 0 {
+                // Every command in turn through the binary (the commands the library
+                // stages above do not reach: variants, plot, export, errata, fmt).
+                let args = BINARY_COMMANDS[(n / every_binary) as usize % BINARY_COMMANDS.len()];
                 let out = std::process::Command::new("prlimit")
                     .args(["--as=1073741824", "--cpu=20", "--"])
                     .arg(env!("CARGO_BIN_EXE_tq"))
                     .env("TQ_NO_CACHE", "1")
-                    .arg("check")
+                    .args(args)
                     .arg(&current)
                     .stdin(std::process::Stdio::null())
                     .output()
                     .expect("prlimit runs");
-                *camp.stages.entry("binary tq check").or_default() += 1;
+                let label = format!("binary tq {}", args.join(" "));
+                *camp.binary_stages.entry(label.clone()).or_default() += 1;
                 let code = out.status.code();
                 *camp.binary_status.entry(format!("{code:?}")).or_default() += 1;
                 if !matches!(code, Some(0..=2)) {
                     camp.findings.push(format!(
-                        "tq check ended with {:?} on {}",
+                        "{label} ended with {:?} on {}",
                         out.status,
                         what()
                     ));

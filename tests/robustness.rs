@@ -689,3 +689,31 @@ fn generated_nesting_shapes_end_within_the_limits() {
     let _ = std::fs::remove_dir_all(&dir);
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
+
+/// Many claims in the editor (round of 2026-12-04 night): the code lenses and inlay
+/// hints shown while the claims are being decided placed each claim by scanning the text
+/// from its start (`lsp::verdicts::claim_lines`), quadratic in the file: 50,000 claims
+/// in 950 KB held the server's main loop for minutes, and every request behind it. With
+/// one line index: well under a second.
+#[test]
+fn code_lenses_of_fifty_thousand_claims_are_linear() {
+    let src = format!("scalar a\n{}", "claim a + a == 2 a\n".repeat(50_000));
+    let took = std::thread::Builder::new()
+        .stack_size(64 << 20)
+        .spawn(move || {
+            let uri: lsp_types::Uri = "file:///many.tq".parse().expect("a URI");
+            let doc = tq::lsp::document::Document::new(uri, 1, src);
+            assert!(!doc.has_errors());
+            let start = Instant::now();
+            let lenses = tq::lsp::verdicts::code_lenses(&doc);
+            let took = start.elapsed();
+            assert_eq!(lenses.len(), 50_000);
+            // The last claim is on the file's last line (line 50,001, 0-based 50,000).
+            assert_eq!(lenses[49_999].range.start.line, 50_000);
+            took
+        })
+        .expect("a thread")
+        .join()
+        .expect("no panic");
+    assert!(took < WALL, "code lenses took {took:?}");
+}

@@ -35,6 +35,11 @@ impl Checker {
             self.items(block, &mut inner);
             return;
         }
+        if let Some(t) = &c.tol {
+            if let Some(d) = tolerance_out_of_range(t) {
+                self.err(d);
+            }
+        }
         let mut names = Vec::new();
         collect_claim_refs(&c.body, &mut names);
         let mut claim_indices: std::collections::BTreeSet<String> = Default::default();
@@ -409,4 +414,66 @@ pub fn resolve_index_capitals(program: &mut Program, env: &super::Env) {
         }
     }
     items(&mut program.items, env);
+}
+
+/// The range of a claim's tolerance: the numeric engines compare in double precision, so
+/// a tolerance past 1e300 (`tol 1e400` read as infinity) or below 1e-300 (`tol 1e-400`
+/// read as 0) is not the tolerance written.
+const TOL_RANGE: (f64, f64) = (1e-300, 1e300);
+
+/// E0901: a claim's tolerance that is a constant but not a positive number within
+/// [`TOL_RANGE`] (`tol 0`, `tol -1`, `tol 1e400`, `tol 1e-400`, `tol 1/0`). A tolerance
+/// that names values is left to the engines (undecided when they cannot read it).
+pub(crate) fn tolerance_out_of_range(t: &Expr) -> Option<Diagnostic> {
+    let mut names = false;
+    crate::syntax::visit::walk_refs(t, &mut |_| names = true);
+    if names {
+        return None;
+    }
+    let text = crate::syntax::printer::print_expr(t);
+    let (v, conditions) = crate::sym::defined::collecting(|| {
+        crate::sym::parse_ascii(&text).map(|p| crate::sym::simplify(&p))
+    });
+    // Undefined (a division by zero, the log of a non-positive number): no value.
+    let defined = conditions
+        .iter()
+        .all(|c| crate::sym::defined::condition_holds(c, &crate::sym::Domains::default()));
+    let (float, sign) = match v {
+        Ok(_) if !defined => (None, None),
+        Ok(v) => {
+            let float = v.eval_f64(&BTreeMap::new()).ok();
+            let sign = match v.as_num() {
+                Some(r) => Some(num_traits::Signed::is_positive(r)),
+                None => float.filter(|f| !f.is_nan()).map(|f| f > 0.0),
+            };
+            (float, sign)
+        }
+        // A numeral the exact reader does not take (an exponent: `1e400`): its sign from
+        // its digits, its size in double precision.
+        Err(_) => {
+            let t = text.trim();
+            let float = t.parse::<f64>().ok()?;
+            let mantissa = t.split(['e', 'E']).next().unwrap_or("");
+            let nonzero = mantissa.bytes().any(|b| (b'1'..=b'9').contains(&b));
+            (Some(float), Some(nonzero && !t.starts_with('-')))
+        }
+    };
+    let why = match (sign, float) {
+        (Some(false), _) => "is not positive: no difference is within it".to_string(),
+        (_, None) => "has no finite value".to_string(),
+        (_, Some(f)) if f.is_nan() => "has no finite value".to_string(),
+        (_, Some(f)) if f > TOL_RANGE.1 => {
+            "is over 1e300: the numeric comparisons would read it as infinite".to_string()
+        }
+        (Some(true), Some(f)) if f < TOL_RANGE.0 => {
+            "is below 1e-300: the numeric comparisons would read it as 0".to_string()
+        }
+        (None, Some(f)) if f <= 0.0 => "is not positive: no difference is within it".to_string(),
+        _ => return None,
+    };
+    Some(
+        Diagnostic::error("E0901", t.span(), format!("the tolerance `{text}` {why}"))
+            .with_label("tolerance out of range")
+            .with_hint("give a positive tolerance from 1e-300 to 1e300 (`tol 1e-3`); a claim meant exactly is written with `==` and needs none"),
+    )
 }

@@ -197,6 +197,8 @@ impl Deriver<'_> {
         // Which occurrences each node holds, numbered once for the whole equation.
         let mut spans = HashMap::new();
         number_occurrences(&eq.rhs, &mut 0, &mut spans);
+        let mut terms = HashMap::new();
+        super::derivative::sum_terms(&eq.rhs, &spans, &mut terms);
         let has_sums = has_explicit_sum(&eq.rhs);
         // Backward statements run in reverse order of the forward reads, as the seeds list them.
         let mut numbered: Vec<(usize, &Ref)> = occurrences.into_iter().enumerate().collect();
@@ -235,6 +237,7 @@ impl Deriver<'_> {
             let ctx = DerivCtx {
                 number,
                 spans: &spans,
+                terms: &terms,
                 lhs: &eq.lhs,
                 whole: &eq.rhs,
                 rename: &rename,

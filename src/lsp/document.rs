@@ -50,6 +50,7 @@ impl Document {
 
 /// The parse and check of a text: a [`FileReport`] without claims or gradient checks.
 pub fn quick_report(path: &str, text: &str) -> FileReport {
+    let text = &*crate::span::normalize_line_ends(text);
     let mut parsed = parser::parse(text);
     let mut diagnostics = parsed.diagnostics;
     let (member_diags, derived_sizes) =

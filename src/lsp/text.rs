@@ -17,7 +17,13 @@ pub struct LineMap {
 impl LineMap {
     pub fn new(text: &str) -> LineMap {
         let mut starts = vec![0];
-        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        // The protocol's line ends: `\n`, `\r\n` and a lone `\r`.
+        let b = text.as_bytes();
+        starts.extend(
+            (0..b.len())
+                .filter(|&i| b[i] == b'\n' || (b[i] == b'\r' && b.get(i + 1) != Some(&b'\n')))
+                .map(|i| i + 1),
+        );
         LineMap { starts }
     }
 
@@ -106,5 +112,17 @@ mod tests {
         // Past the last line: the end of the text.
         assert_eq!(m.offset(text, Position::new(9, 0)), text.len());
         assert_eq!(m.position(text, text.len()), Position::new(2, 4));
+    }
+
+    #[test]
+    fn a_lone_carriage_return_ends_a_line_as_the_protocol_says() {
+        let text = "ab\rcd\r\nef\r";
+        let m = LineMap::new(text);
+        assert_eq!(m.lines(), 4);
+        assert_eq!(m.position(text, 3), Position::new(1, 0));
+        assert_eq!(m.line_range(text, 0), (0, 2));
+        assert_eq!(m.line_range(text, 1), (3, 5));
+        assert_eq!(m.offset(text, Position::new(2, 9)), 9);
+        assert_eq!(m.position(text, text.len()), Position::new(3, 0));
     }
 }

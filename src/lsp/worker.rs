@@ -452,6 +452,15 @@ pub fn claim_views(
     let mut out = Vec::new();
     let mut items = Vec::new();
     claim_items(&r.program.items, &mut items);
+    // The first claim item of each line, found once (a scan of the text for every item
+    // and every refuted claim was cubic in a file of many refuted claims).
+    let lines = crate::span::LineIndex::new(&r.source);
+    let mut by_line: HashMap<usize, &Item> = HashMap::new();
+    for i in &items {
+        by_line
+            .entry(lines.line_col(i.span.start as usize).0)
+            .or_insert(i);
+    }
     for c in reports {
         let label = match c.verdict {
             Verdict::Proved => match c.rule {
@@ -467,9 +476,7 @@ pub fn claim_views(
         };
         let replacement = (c.verdict == Verdict::Refuted)
             .then(|| {
-                let item = items.iter().find(|i| {
-                    crate::span::line_col(&r.source, i.span.start as usize).0 == c.line
-                })?;
+                let item = *by_line.get(&c.line)?;
                 let ItemKind::Claim(claim) = &item.kind else {
                     return None;
                 };

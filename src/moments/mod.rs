@@ -186,7 +186,7 @@ fn position(indices: &Option<Vec<IndexExpr>>) -> Option<rv::Position> {
 pub fn analyze(program: &Program, env: &Env, backward: &[Item]) -> Analysis {
     let mut w = Walker {
         env,
-        a: Analysis::default(),
+        a: std::borrow::Cow::Owned(Analysis::default()),
         bind: BTreeMap::new(),
         fresh: BTreeSet::new(),
         symbolic: false,
@@ -205,22 +205,23 @@ pub fn analyze(program: &Program, env: &Env, backward: &[Item]) -> Analysis {
         w.backward = true;
         w.items(&gathered, &[]);
     }
-    w.a.leaves = w.leaves.clone();
-    w.a.iid = w.iid.clone();
-    if w.spent().is_err() {
-        w.a.notes.push(walker::work_spent());
+    let spent = w.spent().is_err();
+    let mut a = w.a.into_owned();
+    a.leaves = w.leaves;
+    a.iid = w.iid;
+    if spent {
+        a.notes.push(walker::work_spent());
     }
     match env.boundary {
-        Some(ast::Boundary::Zero) => w.a.notes.push(
+        Some(ast::Boundary::Zero) => a.notes.push(
             "zero padding: the moments hold away from the border (positions whose shifted reads all fall inside); border positions have less variance".into(),
         ),
-        Some(ast::Boundary::Circular) => w
-            .a
+        Some(ast::Boundary::Circular) => a
             .notes
             .push("circular padding: every position has the same moments".into()),
         _ => {}
     }
-    w.a
+    a
 }
 
 #[cfg(test)]

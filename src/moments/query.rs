@@ -97,7 +97,7 @@ impl Analysis {
     pub fn element(&self, env: &Env, e: &ast::Expr) -> Result<Rv, String> {
         let w = Walker {
             env,
-            a: self.clone(),
+            a: std::borrow::Cow::Borrowed(self),
             bind: BTreeMap::new(),
             fresh: BTreeSet::new(),
             symbolic: false,

@@ -19,12 +19,14 @@ impl Walker<'_> {
         let subs = match self.subs(&eq.lhs) {
             Ok(s) => s,
             Err(e) => {
-                self.a.unknown.insert(key, e);
+                self.a.to_mut().unknown.insert(key, e);
                 return;
             }
         };
         let member = member_text(&key, &subs);
-        self.a.linear.remove(&key);
+        if self.a.linear.contains_key(&key) {
+            self.a.to_mut().linear.remove(&key);
+        }
         if eq.op == AssignOp::Set
             && for_indices.is_empty()
             && subs.is_empty()
@@ -33,7 +35,7 @@ impl Walker<'_> {
             && !self.written.contains(&member)
         {
             if let Some(form) = self.linear_form(eq) {
-                self.a.linear.insert(key.clone(), form);
+                self.a.to_mut().linear.insert(key.clone(), form);
             }
         }
         let lhs_vars: BTreeSet<String> = refs_vars(&eq.lhs);
@@ -91,13 +93,13 @@ impl Walker<'_> {
                 } else {
                     self.iid.remove(&key);
                 }
-                self.a.unknown.remove(&key);
+                self.a.to_mut().unknown.remove(&key);
                 self.store(key, subs, rv)
             }
             Err(e) => {
-                self.a.unknown.insert(key.clone(), e);
+                self.a.to_mut().unknown.insert(key.clone(), e);
                 if let Some(Entry::Plain(_)) = self.a.entries.get(&key) {
-                    self.a.entries.remove(&key);
+                    self.a.to_mut().entries.remove(&key);
                 }
             }
         }
@@ -348,7 +350,7 @@ impl Walker<'_> {
             match self.subs(&d.target) {
                 Ok(s) => s,
                 Err(e) => {
-                    self.a.unknown.insert(key, e);
+                    self.a.to_mut().unknown.insert(key, e);
                     return;
                 }
             }
@@ -368,7 +370,7 @@ impl Walker<'_> {
         let rv = match rv {
             Ok(rv) => rv,
             Err(e) => {
-                self.a.unknown.insert(key, e);
+                self.a.to_mut().unknown.insert(key, e);
                 return;
             }
         };
@@ -388,7 +390,7 @@ impl Walker<'_> {
             if !rv.is_constant() {
                 rv.sources = [Source::member(&leaf_name(&key), Some(Expr::sym(&var)))].into();
             }
-            self.a.entries.insert(
+            self.a.to_mut().entries.insert(
                 key,
                 Entry::Family {
                     members: vec![],
@@ -486,7 +488,7 @@ impl Walker<'_> {
             .collect();
         if complex {
             for k in writes.keys() {
-                self.a.unknown.insert(
+                self.a.to_mut().unknown.insert(
                     k.clone(),
                     "its loop has subscripts tq does not solve recurrences for (two subscripts, or a subscript that is not the loop variable plus a constant)".into(),
                 );
@@ -498,7 +500,8 @@ impl Walker<'_> {
         self.bind.insert(var.clone(), first.clone());
         self.written.clear();
         self.items(&lp.body, &[]);
-        let after_first = self.a.clone();
+        // (A copy of the whole analysis was taken here and never read: with many loops
+        // it made the moments engine quadratic in the file, 400 families took 8 s.)
         let iid_first = self.iid.clone();
         // The symbolic iteration with the state's moments as unknowns.
         let mut starts: BTreeMap<Key, (Expr, Rv)> = BTreeMap::new();
@@ -509,7 +512,7 @@ impl Walker<'_> {
                 self.lookup(k, std::slice::from_ref(&n0)),
                 self.lookup(k, &[n1]),
             ) else {
-                self.a.unknown.insert(
+                self.a.to_mut().unknown.insert(
                     k.clone(),
                     format!(
                         "the start {} of its recurrence has no known distribution",
@@ -556,7 +559,7 @@ impl Walker<'_> {
             let next = match self.lookup(k, &[wsub]) {
                 Ok(n) => n,
                 Err(e) => {
-                    self.a.unknown.insert(k.clone(), e);
+                    self.a.to_mut().unknown.insert(k.clone(), e);
                     continue;
                 }
             };
@@ -586,13 +589,13 @@ impl Walker<'_> {
                 Ok(rv) => rv,
                 Err(e) => {
                     if self.spent().is_err() {
-                        self.a.unknown.insert(k.clone(), e);
+                        self.a.to_mut().unknown.insert(k.clone(), e);
                     }
                     continue;
                 }
             };
             if unsolved && mentions_state(&rv) {
-                self.a.unknown.insert(
+                self.a.to_mut().unknown.insert(
                     k.clone(),
                     "its recurrence has no closed form tq can derive".into(),
                 );
@@ -664,23 +667,22 @@ impl Walker<'_> {
                 }
             }
         }
-        self.a.iterations.push(iteration);
-        for e in self.a.entries.values_mut() {
+        self.a.to_mut().iterations.push(iteration);
+        for e in self.a.to_mut().entries.values_mut() {
             if let Entry::Family { members, .. } = e {
                 members.retain(|(s, _)| !s.free_symbols().contains(&var));
             }
         }
-        let _ = after_first;
         self.iid = iid_first;
-        self.a.recurrences.extend(recs);
+        self.a.to_mut().recurrences.extend(recs);
     }
 
     fn template(&mut self, key: Key, var: String, offset: Expr, rv: Rv) {
         let t = Template { var, offset, rv };
-        match self.a.entries.get_mut(&key) {
+        match self.a.to_mut().entries.get_mut(&key) {
             Some(Entry::Family { templates, .. }) => templates.push(t),
             _ => {
-                self.a.entries.insert(
+                self.a.to_mut().entries.insert(
                     key,
                     Entry::Family {
                         members: vec![],

@@ -14,7 +14,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 pub(super) struct Walker<'a> {
     pub(super) env: &'a Env,
-    pub(super) a: Analysis,
+    /// The analysis so far: owned while the program is walked, borrowed by a query
+    /// (a query cloned the whole analysis for each claim: quadratic in claims × families).
+    pub(super) a: std::borrow::Cow<'a, Analysis>,
     /// Loop variables bound to their current value (a symbol or a number).
     pub(super) bind: BTreeMap<String, Expr>,
     /// Families whose members are fresh in the symbolic iteration (read at one offset).
@@ -227,17 +229,20 @@ impl<'a> Walker<'a> {
 
     pub(super) fn store(&mut self, key: Key, subs: Vec<Expr>, rv: Rv) {
         if subs.is_empty() {
-            self.a.entries.insert(key, Entry::Plain(Box::new(rv)));
+            self.a
+                .to_mut()
+                .entries
+                .insert(key, Entry::Plain(Box::new(rv)));
             return;
         }
         let sub = subs[0].clone();
-        match self.a.entries.get_mut(&key) {
+        match self.a.to_mut().entries.get_mut(&key) {
             Some(Entry::Family { members, .. }) => {
                 members.retain(|(s, _)| *s != sub);
                 members.push((sub, rv));
             }
             _ => {
-                self.a.entries.insert(
+                self.a.to_mut().entries.insert(
                     key,
                     Entry::Family {
                         members: vec![(sub, rv)],

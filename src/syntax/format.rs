@@ -30,6 +30,7 @@ struct Comment {
 
 /// Formats a source text; `Err` with the parser's diagnostics when it does not parse.
 pub fn format_source(src: &str) -> Result<String, Vec<Diagnostic>> {
+    let src = &*crate::span::normalize_line_ends(src);
     let parsed = parse(src);
     if !parsed.diagnostics.is_empty() {
         return Err(parsed.diagnostics);
@@ -42,6 +43,10 @@ pub fn format_source(src: &str) -> Result<String, Vec<Diagnostic>> {
 
 /// Whether two sources parse to the same program, spans aside (the formatter's promise).
 pub fn same_meaning(a: &str, b: &str) -> bool {
+    let (a, b) = (
+        &*crate::span::normalize_line_ends(a),
+        &*crate::span::normalize_line_ends(b),
+    );
     let (pa, pb) = (parse(a), parse(b));
     pa.diagnostics.is_empty()
         && pb.diagnostics.is_empty()

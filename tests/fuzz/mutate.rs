@@ -83,6 +83,34 @@ pub(crate) const FRAGMENTS: &[&str] = &[
     "sample B = 1000000000\n",
     "[a > 0]",
     "w[t]",
+    // Added in the 2026-12-04 night round: line ends, invisible and look-alike
+    // characters, numbers in forms the lexer may not expect.
+    "\r",
+    "\r\n",
+    "\u{FEFF}",
+    "\u{200B}",
+    "\u{202E}",
+    "e\u{0301}",
+    "𝒩",
+    "−",
+    "×",
+    "·",
+    "∑",
+    "∂",
+    "²",
+    "½",
+    "tol 1e400",
+    "tol -1",
+    "at a = 1e400",
+    "1e-400",
+    "0x10",
+    "1_000",
+    "1.5e",
+    ".5",
+    "5.",
+    "vary ",
+    "vary L in 1..1000000\n",
+    "variants ",
 ];
 
 /// Numbers a grammar-aware mutation puts in place of a number of the file.
@@ -105,7 +133,27 @@ pub(crate) const NUMBERS: &[&str] = &[
     "4096",
     "2000",
     "800",
+    "1e308",
+    "1e-308",
+    "1e99999",
+    "0.5e-3",
+    "7/3",
+    "1/0",
 ];
+
+/// Very long numbers for [`Mutation::Long`]: thousands of digits, as an integer, a
+/// decimal, an exponent or a quotient.
+pub(crate) fn long_number(kind: usize, digits: usize) -> String {
+    let d = "9".repeat(digits);
+    match kind % 6 {
+        0 => d,
+        1 => format!("0.{}1", "0".repeat(digits)),
+        2 => format!("1e{d}"),
+        3 => format!("1e-{d}"),
+        4 => format!("{d}/{}", "7".repeat(digits / 2 + 1)),
+        _ => format!("1/{d}"),
+    }
+}
 
 #[derive(Debug, Clone)]
 pub(crate) enum Mutation {
@@ -159,6 +207,24 @@ pub(crate) enum Mutation {
         at: usize,
         value: u8,
     },
+    /// Line ends rewritten: every `\n` to `\r\n` (0), to a lone `\r` (1), the k-th
+    /// only to a lone `\r` (2), or every `\n` to `\n\r` (3).
+    LineEnds {
+        style: u8,
+        k: usize,
+    },
+    /// The k-th number of the file replaced by a number of `digits` digits
+    /// ([`long_number`]).
+    Long {
+        k: usize,
+        kind: usize,
+        digits: usize,
+    },
+    /// A line repeated hundreds to thousands of times (many claims, many statements).
+    Flood {
+        line: usize,
+        times: usize,
+    },
 }
 
 pub(crate) fn mutation() -> impl Strategy<Value = Mutation> {
@@ -189,6 +255,14 @@ pub(crate) fn mutation() -> impl Strategy<Value = Mutation> {
         (any::<usize>(), prop_oneof![1usize..8, 8usize..80])
             .prop_map(|(line, levels)| Mutation::Deepen { line, levels }),
         (any::<usize>(), any::<u8>()).prop_map(|(at, value)| Mutation::Byte { at, value }),
+        (0u8..4, any::<usize>()).prop_map(|(style, k)| Mutation::LineEnds { style, k }),
+        (
+            any::<usize>(),
+            any::<usize>(),
+            prop_oneof![20usize..400, 400usize..5000]
+        )
+            .prop_map(|(k, kind, digits)| Mutation::Long { k, kind, digits }),
+        (any::<usize>(), 100usize..3000).prop_map(|(line, times)| Mutation::Flood { line, times }),
     ]
 }
 
@@ -226,9 +300,26 @@ pub(crate) fn floor_char(s: &str, i: usize) -> usize {
     i
 }
 
+/// The largest mutant: tq reads at most 1 MiB of a file (E0003 past it), so a larger
+/// text tests nothing the cap does not, and a flood of a 170 KB line made a 400 MB input
+/// that held the campaign of 2026-12-04 night for half an hour in the harness.
+pub(crate) const MAX_MUTANT_BYTES: usize = 1 << 20;
+
 pub(crate) fn apply(src: &str, muts: &[Mutation]) -> String {
     let mut s = src.to_string();
     for m in muts {
+        let before = s.clone();
+        apply_inner(&mut s, m);
+        if s.len() > MAX_MUTANT_BYTES {
+            s = before;
+        }
+    }
+    s
+}
+
+fn apply_inner(s0: &mut String, m: &Mutation) {
+    let mut s = std::mem::take(s0);
+    {
         let n = s.len().max(1);
         match *m {
             Mutation::Delete { at, len } => {
@@ -315,6 +406,35 @@ pub(crate) fn apply(src: &str, muts: &[Mutation]) -> String {
                 }
                 s = String::from_utf8_lossy(&bytes).into_owned();
             }
+            Mutation::LineEnds { style, k } => {
+                s = match style {
+                    0 => s.replace('\n', "\r\n"),
+                    1 => s.replace('\n', "\r"),
+                    2 => {
+                        let ends: Vec<usize> = s.match_indices('\n').map(|(i, _)| i).collect();
+                        if !ends.is_empty() {
+                            let i = ends[k % ends.len()];
+                            s.replace_range(i..i + 1, "\r");
+                        }
+                        s
+                    }
+                    _ => s.replace('\n', "\n\r"),
+                };
+            }
+            Mutation::Long { k, kind, digits } => {
+                let nums = numbers_in(&s);
+                if !nums.is_empty() {
+                    let (a, b) = nums[k % nums.len()];
+                    s.replace_range(a..b, &long_number(kind, digits));
+                }
+            }
+            Mutation::Flood { line, times } => {
+                let mut ls = lines_of(&s);
+                let k = line % ls.len();
+                let l = ls[k].clone();
+                ls.splice(k..k, std::iter::repeat_n(l, times));
+                s = ls.join("\n");
+            }
             Mutation::Swap { a, b, len } => {
                 let a0 = floor_char(&s, a % n);
                 let a1 = floor_char(&s, a0 + len);
@@ -326,5 +446,5 @@ pub(crate) fn apply(src: &str, muts: &[Mutation]) -> String {
             }
         }
     }
-    s
+    *s0 = s;
 }

@@ -132,6 +132,29 @@ pub fn t_tail(t: f64, df: f64) -> f64 {
 /// on few trials, keep their level (at 40 trials and p = 1e−9 it is 8.0 where the normal
 /// quantile is 6.1).
 pub fn t_for(p: f64, df: f64) -> f64 {
+    // Remembered per thread: the bisection costs 200 tail integrals, and every claim of
+    // a file asks for the same few (p, df) pairs at its looks (2,000 Monte Carlo claims
+    // spent 1.5 s here). Bounded: cleared when full.
+    thread_local! {
+        static KNOWN: std::cell::RefCell<std::collections::HashMap<(u64, u64), f64>> =
+            Default::default();
+    }
+    let key = (p.to_bits(), df.to_bits());
+    if let Some(t) = KNOWN.with(|k| k.borrow().get(&key).copied()) {
+        return t;
+    }
+    let t = t_for_uncached(p, df);
+    KNOWN.with(|k| {
+        let mut k = k.borrow_mut();
+        if k.len() >= 4096 {
+            k.clear();
+        }
+        k.insert(key, t);
+    });
+    t
+}
+
+fn t_for_uncached(p: f64, df: f64) -> f64 {
     let (mut lo, mut hi) = (0.0, 1e4);
     for _ in 0..200 {
         let mid = 0.5 * (lo + hi);

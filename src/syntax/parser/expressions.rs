@@ -2,7 +2,8 @@
 //! calls, derivatives), each bounded in depth and operator count.
 
 use super::tokens::{
-    fail, failure, off, sym, word, ws, Ctx, In, PErr, PResult, RESERVED, TOO_DEEP, TOO_LONG,
+    fail, failure, off, sym, word, ws, Ctx, In, PErr, PResult, MAX_NUMBER_CHARS, RESERVED,
+    TOO_DEEP, TOO_LONG, TOO_LONG_NUMBER,
 };
 use super::{MAX_EXPR_DEPTH, MAX_EXPR_OPERATORS};
 use crate::syntax::ast::*;
@@ -217,8 +218,8 @@ impl Ctx<'_> {
             )),
         ))
         .parse(i)?;
-        if text.fragment().len() > 40 {
-            return failure(start, "a number of at most 40 characters");
+        if text.fragment().len() > MAX_NUMBER_CHARS {
+            return failure(start, TOO_LONG_NUMBER);
         }
         Ok((
             i,

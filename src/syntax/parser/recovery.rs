@@ -1,7 +1,10 @@
 //! Blocks and error recovery: each logical line parsed on its own, a failed line
 //! becomes one diagnostic at the furthest position reached.
 
-use super::tokens::{off, sym, word, ws, Ctx, In, KEYWORDS, RESERVED, TOO_DEEP, TOO_LONG};
+use super::tokens::{
+    off, sym, word, ws, Ctx, In, KEYWORDS, MAX_NUMBER_CHARS, RESERVED, TOO_DEEP, TOO_LONG,
+    TOO_LONG_NUMBER,
+};
 use super::{
     BlockKind, LineResult, MAX_EXPR_DEPTH, MAX_EXPR_OPERATORS, PARSE_STEPS_MIN,
     PARSE_STEPS_PER_BYTE,
@@ -280,6 +283,35 @@ impl Ctx<'_> {
                         )
                         .with_label("operator over the limit")
                         .with_hint("split the sum or product into several equations or claims"),
+                    );
+                    return None;
+                }
+                if e.expected == TOO_LONG_NUMBER {
+                    // The whole numeral: digits, a fraction, an exponent.
+                    let b = self.ascii.text.as_bytes();
+                    let mut end = off;
+                    while end < line.end
+                        && (b[end].is_ascii_digit()
+                            || b[end] == b'.'
+                            || ((b[end] == b'e' || b[end] == b'E') && end > off)
+                            || ((b[end] == b'+' || b[end] == b'-')
+                                && end > off
+                                && matches!(b[end - 1], b'e' | b'E')))
+                    {
+                        end += 1;
+                    }
+                    diags.push(
+                        Diagnostic::error(
+                            "E0003",
+                            self.ascii.span(off, end),
+                            format!(
+                                "the number `{}…` has {} characters, more than {MAX_NUMBER_CHARS}",
+                                &self.ascii.text[off..off + 12.min(end - off)],
+                                end - off
+                            ),
+                        )
+                        .with_label("number too long")
+                        .with_hint("write a long number as a power or a quotient of short ones (`10^50`, `2^-100`, `1/3`)"),
                     );
                     return None;
                 }

@@ -23,6 +23,10 @@ pub(super) fn off(i: &In<'_>) -> usize {
 
 pub(super) const TOO_DEEP: &str = "a shallower expression";
 pub(super) const TOO_LONG: &str = "a shorter expression";
+/// A numeral longer than [`MAX_NUMBER_CHARS`].
+pub(super) const TOO_LONG_NUMBER: &str = "a number of at most 40 characters";
+/// The longest numeral read (a longer one is E0003, named as too long).
+pub(super) const MAX_NUMBER_CHARS: usize = 40;
 pub(super) const TOO_MUCH: &str = "a statement that needs less parsing work";
 
 /// Words that end an expression (they introduce the next part of a statement, or, for
