@@ -91,6 +91,11 @@ impl Checker {
                         format!(
                             "`{key}` is an index: in a claim it selects tensor elements (`x[{key}]`) and is not read as a number (`sum_{{{key}}}({key})` has no value in claims); compute the sum in the program (`s = sum_{{{key}}}({key})`, decided on a sampled run) and claim about `s`"
                         )
+                    } else if mean.is_empty() {
+                        format!(
+                            "claims may name declared tensors, computed tensors, scalars, sizes and symbols; {}",
+                            self.names_defined()
+                        )
                     } else {
                         format!("{mean}claims may name declared tensors, computed tensors, scalars, sizes and symbols")
                     }),
@@ -100,7 +105,7 @@ impl Checker {
                 if t.rank != idx.len() {
                     let rank = t.rank;
                     self.rank_error(&key, rank, idx.len(), r.span);
-                } else {
+                } else if !self.transposed_access(&key, idx, scope, r.grad) {
                     for (pos, ix) in idx.iter().enumerate() {
                         self.extent_check(&key, pos, ix, scope, r.grad);
                     }
@@ -409,4 +414,33 @@ pub fn resolve_index_capitals(program: &mut Program, env: &super::Env) {
         }
     }
     items(&mut program.items, env);
+}
+
+/// How many names E0501's hint lists.
+const MAX_LISTED: usize = 12;
+
+impl Checker {
+    /// The tensors and scalars this file declares or computes, in order, for a claim
+    /// that names none of them: "this file has `x`, `W`, `h`, `y`".
+    fn names_defined(&self) -> String {
+        let names: Vec<&String> = self
+            .env
+            .decl_order
+            .iter()
+            .chain(&self.env.scalar_order)
+            .filter(|n| !n.contains('.'))
+            .collect();
+        if names.is_empty() {
+            return "this file defines no tensor or scalar yet".to_string();
+        }
+        let mut shown: Vec<String> = names
+            .iter()
+            .take(MAX_LISTED)
+            .map(|n| format!("`{n}`"))
+            .collect();
+        if names.len() > MAX_LISTED {
+            shown.push(format!("and {} more", names.len() - MAX_LISTED));
+        }
+        format!("this file has {}", shown.join(", "))
+    }
 }

@@ -305,9 +305,12 @@ impl Checker {
                     self.rank_error(&lhs_key, r, idx.len(), eq.lhs.span);
                 }
             }
+            let transposed = self.transposed_access(&lhs_key, idx, scope, eq.lhs.grad);
             for (pos, ix) in idx.iter().enumerate() {
                 let ti = self.index_expr(ix, scope);
-                self.extent_check(&lhs_key, pos, ix, scope, eq.lhs.grad);
+                if !transposed {
+                    self.extent_check(&lhs_key, pos, ix, scope, eq.lhs.grad);
+                }
                 if let Some((name, span)) = ti.summed.iter().next() {
                     self.err(
                         Diagnostic::error(
