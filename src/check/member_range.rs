@@ -116,6 +116,7 @@ fn collect_decl(n: &Name, var: &str, lo: &Form, hi: &Form, out: &mut BTreeMap<St
 pub fn check(program: &Program, env: &Env, diags: &mut Vec<Diagnostic>) {
     let mut families = BTreeMap::new();
     collect(&program.items, None, &mut families);
+    loop_reads(&program.items, None, &families, env, diags);
     for item in &program.items {
         let ItemKind::Claim(c) = &item.kind else {
             continue;
@@ -123,21 +124,7 @@ pub fn check(program: &Program, env: &Env, diags: &mut Vec<Diagnostic>) {
         let mut refs = Vec::new();
         crate::syntax::visit::walk_refs(&c.body, &mut |r| refs.push(r));
         for r in refs {
-            let key = super::family_key(&r.name);
-            let Some(m) = families.get(&key) else {
-                continue;
-            };
-            if m.unplaced || (m.ranges.is_empty() && m.starts.is_empty()) {
-                continue;
-            }
-            if env.tensors.get(&key).is_none_or(|t| t.family_arity != 1) {
-                continue;
-            }
-            let [IndexExpr::Affine(a)] = r.name.sub.as_slice() else {
-                continue;
-            };
-            let Some(f) = Form::of_affine(a).filter(|f| f.terms.keys().all(|m| m.len() == 1))
-            else {
+            let Some((key, m, f)) = placed(r, &families, env) else {
                 continue;
             };
             let is_start = m.starts.iter().any(|s| constant_gap(&f, s) == Some(0));
@@ -148,16 +135,7 @@ pub fn check(program: &Program, env: &Env, diags: &mut Vec<Diagnostic>) {
             if is_start || !outside {
                 continue;
             }
-            let defined: Vec<String> = m
-                .starts
-                .iter()
-                .map(|s| format!("{}_{}", key, s.constant))
-                .chain(
-                    m.ranges
-                        .iter()
-                        .map(|(lo, hi)| format!("{}_{} to {}_{}", key, show(lo), key, show(hi))),
-                )
-                .collect();
+            let defined = members_text(&key, m);
             diags.push(
                 Diagnostic::error(
                     "E0506",
@@ -170,16 +148,142 @@ pub fn check(program: &Program, env: &Env, diags: &mut Vec<Diagnostic>) {
                 )
                 .with_hint(format!(
                     "the members of `{}` are {}: name one of them (or the family variable, `{}_l`)",
-                    key,
-                    defined.join(" and "),
-                    key
+                    key, defined, key
                 )),
             );
         }
     }
 }
 
+/// The family of a member reference this check can place: one subscript, one family
+/// variable, members in ranges or starts all placed.
+fn placed<'m>(
+    r: &Ref,
+    families: &'m BTreeMap<String, Members>,
+    env: &Env,
+) -> Option<(String, &'m Members, Form)> {
+    let key = super::family_key(&r.name);
+    let m = families.get(&key)?;
+    if m.unplaced || (m.ranges.is_empty() && m.starts.is_empty()) {
+        return None;
+    }
+    if env.tensors.get(&key).is_none_or(|t| t.family_arity != 1) {
+        return None;
+    }
+    let [IndexExpr::Affine(a)] = r.name.sub.as_slice() else {
+        return None;
+    };
+    let f = Form::of_affine(a).filter(|f| f.terms.keys().all(|m| m.len() == 1))?;
+    Some((key, m, f))
+}
+
+/// How far `e` lies past the last members of `m`: `Some(k)`, k > 0, when it lies above
+/// every range by a constant (k the nearest) and is no start.
+fn past_the_last(m: &Members, e: &Form) -> Option<i64> {
+    if m.starts.iter().any(|s| constant_gap(e, s) == Some(0)) {
+        return None;
+    }
+    m.ranges
+        .iter()
+        .map(|(_, hi)| constant_gap(e, hi).filter(|g| *g > 0))
+        .collect::<Option<Vec<i64>>>()?
+        .into_iter()
+        .min()
+}
+
+/// E0802: a loop `for v in lo..hi` whose statements read a family member `T_{v+c}` past
+/// the last members that exist at the last value of `v`, by a constant whatever the
+/// sizes (`W_{l+1}` in `for l in 0..L` beside `param W_l ... for l in 1..L` reads
+/// `W_{L+1}`): the loop's range is off by that constant.
+fn loop_reads(
+    items: &[Item],
+    lp: Option<(&Loop, &Form, &Form)>,
+    families: &BTreeMap<String, Members>,
+    env: &Env,
+    diags: &mut Vec<Diagnostic>,
+) {
+    for item in items {
+        match &item.kind {
+            ItemKind::Loop(l) => {
+                if let (Some(lo), Some(hi)) =
+                    (Form::of_expr(&l.range.from), Form::of_expr(&l.range.to))
+                {
+                    loop_reads(&l.body, Some((l, &lo, &hi)), families, env, diags);
+                }
+            }
+            ItemKind::ForIndices(f) => loop_reads(&f.body, lp, families, env, diags),
+            ItemKind::Equation(eq) => {
+                let Some((l, lo, hi)) = lp else { continue };
+                let v = l.range.var.name.as_str();
+                let mut refs = Vec::new();
+                crate::syntax::visit::walk_refs(&eq.rhs, &mut |r| refs.push(r));
+                for r in refs {
+                    let Some((key, m, f)) = placed(r, families, env) else {
+                        continue;
+                    };
+                    let Some((_, last)) = shifted(&f, v, lo, hi) else {
+                        continue;
+                    };
+                    let Some(k) = past_the_last(m, &last) else {
+                        continue;
+                    };
+                    let (end, at) = (&last, hi);
+                    let fixed = Form {
+                        terms: at.terms.clone(),
+                        constant: at.constant - k,
+                    };
+                    let range = format!("{}..{}", text(lo), text(&fixed));
+                    let defined = members_text(&key, m);
+                    diags.push(
+                        Diagnostic::error(
+                            "E0802",
+                            r.name.span,
+                            format!(
+                                "at `{v} = {}` the loop reads `{key}_{}`, a member of `{key}` that nothing defines",
+                                text(at),
+                                show(end)
+                            ),
+                        )
+                        .with_label(format!("`{key}_{}` at `{v} = {}`", show(end), text(at)))
+                        .with_related(l.range.span, "the loop's range")
+                        .with_hint(format!(
+                            "the members of `{key}` are {defined}: the loop runs {k} step{} too far; write `for {v} in {range}`",
+                            if k == 1 { "" } else { "s" },
+                        )),
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The members of a family as a hint lists them: `h_0 and h_1 to h_L`.
+fn members_text(key: &str, m: &Members) -> String {
+    m.starts
+        .iter()
+        .map(|s| format!("{}_{}", key, s.constant))
+        .chain(
+            m.ranges
+                .iter()
+                .map(|(lo, hi)| format!("{}_{} to {}_{}", key, show(lo), key, show(hi))),
+        )
+        .collect::<Vec<_>>()
+        .join(" and ")
+}
+
+/// A subscript in braces when it is more than one letter or number (`h_{L+1}`).
 fn show(f: &Form) -> String {
+    let s = text(f);
+    if s.len() > 1 && !s.chars().all(|c| c.is_ascii_digit()) {
+        format!("{{{s}}}")
+    } else {
+        s
+    }
+}
+
+/// A form as written in a range or a subscript: `L-1`, `2l+1`, `0`.
+fn text(f: &Form) -> String {
     let mut parts: Vec<String> = f
         .terms
         .iter()
@@ -195,10 +299,5 @@ fn show(f: &Form) -> String {
     if f.constant != 0 || parts.is_empty() {
         parts.push(f.constant.to_string());
     }
-    let s = parts.join("+").replace("+-", "-");
-    if s.len() > 1 && !s.chars().all(|c| c.is_ascii_digit()) {
-        format!("{{{s}}}")
-    } else {
-        s
-    }
+    parts.join("+").replace("+-", "-")
 }

@@ -158,6 +158,18 @@ impl Checker {
             || self.env.scalars.contains_key(name);
         if !known {
             let mean = self.did_you_mean(name, &[Kind::Size, Kind::Symbol, Kind::Scalar]);
+            let line = if is_sample { "sample" } else { "at" };
+            let declare = if is_sample {
+                format!("`size {name}` for a size, `symbol {name}` for a parameter")
+            } else {
+                format!("`scalar {name}` for an input of the scalar program")
+            };
+            self.bound_only.entry(name.clone()).or_insert((
+                    b.name.span,
+                    format!(
+                        "{mean}nothing in the file reads `{name}`: remove `{name} = ...` from the `{line}` line, or, if the model should use it, declare it ({declare}) and use it"
+                    ),
+                ));
             self.missing(
                 name,
                 Diagnostic::error(
