@@ -134,6 +134,23 @@ pub fn map_children(e: &Expr, mut f: impl FnMut(&Expr) -> Expr) -> Expr {
     }
 }
 
+/// Renames the index names of a reference's index lists (lookups inside them too) by
+/// `map`, old name to new; other names stay.
+pub fn rename_indices(r: &mut Ref, map: &BTreeMap<String, String>) {
+    for ix in r.indices.iter_mut().flatten() {
+        match ix {
+            IndexExpr::Affine(a) => {
+                for f in a.terms.iter_mut().flat_map(|t| &mut t.factors) {
+                    if let Some(n) = map.get(&f.name) {
+                        f.name = n.clone();
+                    }
+                }
+            }
+            IndexExpr::Lookup(r) => rename_indices(r, map),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,22 +265,5 @@ mod tests {
         let mut refs = 0;
         walk_refs(&e, &mut |_| refs += 1);
         assert_eq!(refs, n);
-    }
-}
-
-/// Renames the index names of a reference's index lists (lookups inside them too) by
-/// `map`, old name to new; other names stay.
-pub fn rename_indices(r: &mut Ref, map: &BTreeMap<String, String>) {
-    for ix in r.indices.iter_mut().flatten() {
-        match ix {
-            IndexExpr::Affine(a) => {
-                for f in a.terms.iter_mut().flat_map(|t| &mut t.factors) {
-                    if let Some(n) = map.get(&f.name) {
-                        f.name = n.clone();
-                    }
-                }
-            }
-            IndexExpr::Lookup(r) => rename_indices(r, map),
-        }
     }
 }
