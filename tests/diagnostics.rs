@@ -376,9 +376,10 @@ fn what_a_line_that_failed_to_parse_defines_is_not_reported_again() {
 
 /// Every file under tests/new_author/ is one mistake a new author makes, written from the
 /// documentation; its first line states the one diagnostic it must get
-/// (`# diagnostic: E0201 4`: the code and the line), and a `# hint:` line, when there is
-/// one, words the hint must contain. One mistake, one located diagnostic with a hint: no
-/// cascade, no diagnostic elsewhere.
+/// (`# diagnostic: E0201 4`: the code and the line, or `E0201 4:7` with the column, in
+/// characters from 1), and a `# hint:` line, when there is one, words the hint must
+/// contain. One mistake, one located diagnostic with a hint: no cascade, no diagnostic
+/// elsewhere.
 #[test]
 fn each_new_author_mistake_gets_one_located_diagnostic_with_a_hint() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/new_author");
@@ -399,16 +400,21 @@ fn each_new_author_mistake_gets_one_located_diagnostic_with_a_hint() {
             .and_then(|l| l.strip_prefix("# diagnostic:"))
             .unwrap_or_else(|| panic!("{name}: no `# diagnostic:` first line"));
         let mut it = want.split_whitespace();
-        let (code, line) = (
-            it.next().unwrap().to_string(),
-            it.next().unwrap().parse::<usize>().unwrap(),
-        );
+        let code = it.next().unwrap().to_string();
+        let place = it.next().unwrap();
+        let (line, column) = match place.split_once(':') {
+            Some((l, c)) => (
+                l.parse::<usize>().unwrap(),
+                Some(c.parse::<usize>().unwrap()),
+            ),
+            None => (place.parse::<usize>().unwrap(), None),
+        };
         let d = diags(&src);
         match d.as_slice() {
-            [(c, l, _, msg, hint)] => {
-                if *c != code || *l != line {
+            [(c, l, col, msg, hint)] => {
+                if *c != code || *l != line || column.is_some_and(|want| want != *col) {
                     failures.push(format!(
-                        "{name}: got {c} at line {l} ({msg}), want {code} at line {line}"
+                        "{name}: got {c} at {l}:{col} ({msg}), want {code} at {place}"
                     ));
                 } else if hint.trim().is_empty() {
                     failures.push(format!("{name}: {c} has no hint"));

@@ -96,6 +96,11 @@ impl Checker {
                         format!(
                             "`{key}` is an index: in a claim it selects tensor elements (`x[{key}]`) and is not read as a number (`sum_{{{key}}}({key})` has no value in claims); compute the sum in the program (`s = sum_{{{key}}}({key})`, decided on a sampled run) and claim about `s`"
                         )
+                    } else if mean.is_empty() {
+                        format!(
+                            "claims may name declared tensors, computed tensors, scalars, sizes and symbols; {}",
+                            self.names_defined()
+                        )
                     } else {
                         format!("{mean}claims may name declared tensors, computed tensors, scalars, sizes and symbols")
                     }),
@@ -105,7 +110,7 @@ impl Checker {
                 if t.rank != idx.len() {
                     let rank = t.rank;
                     self.rank_error(&key, rank, idx.len(), r.span);
-                } else {
+                } else if !self.transposed_access(&key, idx, scope, r.grad) {
                     for (pos, ix) in idx.iter().enumerate() {
                         self.extent_check(&key, pos, ix, scope, r.grad);
                     }
@@ -476,4 +481,33 @@ pub(crate) fn tolerance_out_of_range(t: &Expr) -> Option<Diagnostic> {
             .with_label("tolerance out of range")
             .with_hint("give a positive tolerance from 1e-300 to 1e300 (`tol 1e-3`); a claim meant exactly is written with `==` and needs none"),
     )
+}
+
+/// How many names E0501's hint lists.
+const MAX_LISTED: usize = 12;
+
+impl Checker {
+    /// The tensors and scalars this file declares or computes, in order, for a claim
+    /// that names none of them: "this file has `x`, `W`, `h`, `y`".
+    fn names_defined(&self) -> String {
+        let names: Vec<&String> = self
+            .env
+            .decl_order
+            .iter()
+            .chain(&self.env.scalar_order)
+            .filter(|n| !n.contains('.'))
+            .collect();
+        if names.is_empty() {
+            return "this file defines no tensor or scalar yet".to_string();
+        }
+        let mut shown: Vec<String> = names
+            .iter()
+            .take(MAX_LISTED)
+            .map(|n| format!("`{n}`"))
+            .collect();
+        if names.len() > MAX_LISTED {
+            shown.push(format!("and {} more", names.len() - MAX_LISTED));
+        }
+        format!("this file has {}", shown.join(", "))
+    }
 }

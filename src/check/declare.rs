@@ -403,25 +403,64 @@ impl Checker {
         match DISTRIBUTIONS.iter().find(|(n, _)| *n == c.func.name) {
             None => {
                 let known: Vec<&str> = DISTRIBUTIONS.iter().map(|(n, _)| *n).collect();
+                let written = c.func.name.to_lowercase();
+                // The names other texts give the distributions tq has.
+                let mean = match written.as_str() {
+                    "gaussian" | "gauss" | "norm" | "n" => Some("normal"),
+                    "unif" | "rand" => Some("uniform"),
+                    "bern" | "binary" => Some("bernoulli"),
+                    "cat" | "multinomial" | "discrete" => Some("categorical"),
+                    _ => crate::diag::suggest(&c.func.name, known.iter().copied()),
+                };
+                let mean = mean
+                    .map(|m| {
+                        let args = DISTRIBUTIONS
+                            .iter()
+                            .find(|(n, _)| *n == m)
+                            .map_or(1, |(_, n)| *n);
+                        let form = match m {
+                            "normal" => "normal(mean, variance)".to_string(),
+                            "uniform" => "uniform(lo, hi)".to_string(),
+                            _ => format!("{m}({})", vec!["..."; args].join(", ")),
+                        };
+                        format!("did you mean `{m}`? (`{form}`) ")
+                    })
+                    .unwrap_or_default();
                 self.err(
                     Diagnostic::error(
                         "E0103",
                         c.func.span,
                         format!("unknown distribution `{}`", c.func.name),
                     )
-                    .with_hint(format!("known distributions: {}", known.join(", "))),
+                    .with_hint(format!("{mean}known distributions: {}", known.join(", "))),
                 );
             }
             Some((name, n)) if *n != c.args.len() => {
-                self.err(Diagnostic::error(
-                    "E0103",
-                    c.span,
-                    format!(
-                        "distribution `{name}` takes {n} argument{}, not {}",
-                        if *n == 1 { "" } else { "s" },
-                        c.args.len()
-                    ),
-                ));
+                let form = match *name {
+                    "normal" => "normal(mean, variance)".to_string(),
+                    "uniform" => "uniform(lo, hi)".to_string(),
+                    "moments" => "moments(mean, second_moment)".to_string(),
+                    _ => format!("{name}({})", vec!["..."; *n].join(", ")),
+                };
+                self.err(
+                    Diagnostic::error(
+                        "E0103",
+                        c.span,
+                        format!(
+                            "distribution `{name}` takes {n} argument{}, not {}",
+                            if *n == 1 { "" } else { "s" },
+                            c.args.len()
+                        ),
+                    )
+                    .with_hint(format!(
+                        "write `{form}` (docs/language.md, \"Tensors: declarations\"){}",
+                        if *name == "normal" {
+                            ": the second argument is the variance, `normal(0, sigma^2)`"
+                        } else {
+                            ""
+                        }
+                    )),
+                );
             }
             _ => {}
         }

@@ -182,6 +182,29 @@ pub fn resolve(given: &[Expr], at: &[Binding], env: &Env) -> Result<Vec<Expr>, D
                 .with_hint("set the power to a non-negative value"));
             }
         }
+        // A size counts something: a whole number from 1 (docs/language.md, domains).
+        if let (None, true, Some(v)) =
+            (s.power, env.sizes.contains_key(&s.name), constant(&s.value))
+        {
+            if v.is_nan() || v < 1.0 || v.fract() != 0.0 {
+                return Err(Diagnostic::error(
+                    "E0512",
+                    s.span,
+                    format!(
+                        "the given sets the size `{}` to {}, but a size is a whole number of at least 1",
+                        s.name,
+                        print_expr(&s.value)
+                    ),
+                )
+                .with_label("outside the size's domain")
+                .with_hint(format!(
+                    "a claim under this given would hold vacuously: give `{}` a whole number from 1 (`given {} = 1`), or make the quantity a `symbol` if it may be {}",
+                    s.name,
+                    s.name,
+                    print_expr(&s.value)
+                )));
+            }
+        }
         sizes.insert(s.name.clone(), size);
         by_name.insert(s.name.clone(), resolved.len());
         resolved.push(s);

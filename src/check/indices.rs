@@ -5,6 +5,7 @@ use super::{affine_vars, lower, Checker, Kind, Scope, TermIndices};
 use crate::diag::Diagnostic;
 use crate::syntax::ast::*;
 use crate::syntax::printer::print_name;
+use crate::syntax::span::Span;
 
 impl Checker {
     /// The free and summed indices of an index position.
@@ -144,6 +145,7 @@ impl Checker {
             }
         }
         if let Some(idx) = &r.indices {
+            let transposed = self.transposed_access(&key, idx, scope, r.grad);
             for (pos, ix) in idx.iter().enumerate() {
                 self.position_extent = self
                     .env
@@ -155,7 +157,7 @@ impl Checker {
                 let ti = self.index_expr(ix, scope);
                 self.position_extent = None;
                 self.range_check(&key, pos, ix, scope);
-                if self.env.tensors.get(&key).is_some_and(|t| t.rank == used) {
+                if !transposed && self.env.tensors.get(&key).is_some_and(|t| t.rank == used) {
                     self.extent_check(&key, pos, ix, scope, r.grad);
                 }
                 out.free.extend(ti.free);
@@ -203,47 +205,20 @@ impl Checker {
         scope: &Scope,
         grad: bool,
     ) {
-        let IndexExpr::Affine(a) = ix else { return };
-        let plain = a.terms.len() == 1
-            && a.terms[0].coef == 1
-            && a.terms[0].factors.len() == 1
-            && a.constant == 0;
-        if !plain {
+        let Some(m) = self.extent_mismatch(key, pos, ix, scope) else {
             return;
-        }
-        let f = &a.terms[0].factors[0];
-        let name = f.name.as_str();
-        if scope.is_loop_var(name)
-            || self.loop_vars.contains(name)
-            || self.env.symbols.contains_key(name)
-        {
-            return;
-        }
-        let size = if is_summed_index(name) {
-            if !self.summed_index_ok(name) {
-                return;
-            }
-            self.index_size(&lower(name))
-        } else {
-            self.index_size(name)
         };
-        let Some(size) = size else { return };
         let Some(t) = self.env.tensors.get(key) else {
             return;
         };
-        let Some(dim) = t.dims.get(pos).cloned() else {
-            return;
-        };
-        if dim.starts_with(['@', '~', '?']) || dim == size {
-            return;
-        }
         let first = t.span;
+        let (name, size, dim) = (m.name, m.size, m.dim);
         let what = if grad {
             format!("`{key}.grad`")
         } else {
             format!("`{key}`")
         };
-        let how = if is_summed_index(name) {
+        let how = if is_summed_index(&name) {
             format!("the summed index `{name}` runs over `{size}`")
         } else {
             format!("the index `{name}` runs over `{size}`")
@@ -251,7 +226,7 @@ impl Checker {
         self.err(
             Diagnostic::error(
                 "E0210",
-                f.span,
+                m.span,
                 format!(
                     "{how}, but dimension {} of {what} has extent `{dim}`",
                     pos + 1
@@ -264,6 +239,129 @@ impl Checker {
                 lower(&dim)
             )),
         );
+    }
+
+    /// A plain index in position `pos` of `key` whose size is not the extent of that
+    /// dimension (the test of [`Checker::extent_check`]).
+    fn extent_mismatch(
+        &self,
+        key: &str,
+        pos: usize,
+        ix: &IndexExpr,
+        scope: &Scope,
+    ) -> Option<Mismatch> {
+        let IndexExpr::Affine(a) = ix else {
+            return None;
+        };
+        let f = a.plain_var()?;
+        let name = f.name.as_str();
+        if scope.is_loop_var(name)
+            || self.loop_vars.contains(name)
+            || self.env.symbols.contains_key(name)
+        {
+            return None;
+        }
+        let size = if is_summed_index(name) {
+            if !self.summed_index_ok(name) {
+                return None;
+            }
+            self.index_size(&lower(name))
+        } else {
+            self.index_size(name)
+        }?;
+        let dim = self.env.tensors.get(key)?.dims.get(pos)?.clone();
+        if dim.starts_with(['@', '~', '?']) || dim == size {
+            return None;
+        }
+        Some(Mismatch {
+            name: name.to_string(),
+            span: f.span,
+            size,
+            dim,
+        })
+    }
+
+    /// The plain indices of one access of `key` in another order than its dimensions
+    /// (`W[j, i]` on `param W[I, J]`): the sizes of the positions that do not match
+    /// are the extents of those positions in another order. One E0210 for the access,
+    /// with the order that matches, instead of one per position; true when reported
+    /// (the caller then skips [`Checker::extent_check`] for this access).
+    pub(super) fn transposed_access(
+        &mut self,
+        key: &str,
+        idx: &[IndexExpr],
+        scope: &Scope,
+        grad: bool,
+    ) -> bool {
+        let Some(t) = self.env.tensors.get(key) else {
+            return false;
+        };
+        if t.rank != idx.len() {
+            return false;
+        }
+        let (decl, dims) = (t.span, t.dims.clone());
+        let wrong: Vec<(usize, Mismatch)> = idx
+            .iter()
+            .enumerate()
+            .filter_map(|(pos, ix)| Some((pos, self.extent_mismatch(key, pos, ix, scope)?)))
+            .collect();
+        if wrong.len() < 2 {
+            return false;
+        }
+        // Each misplaced index to a misplaced position with its size, in order.
+        let mut order: Vec<Option<&str>> = vec![None; idx.len()];
+        for (_, m) in &wrong {
+            let Some(&(to, _)) = wrong
+                .iter()
+                .find(|(p, _)| order[*p].is_none() && dims[*p] == m.size)
+            else {
+                return false;
+            };
+            order[to] = Some(&m.name);
+        }
+        let written: Vec<String> = idx
+            .iter()
+            .map(crate::syntax::printer::print_index)
+            .collect();
+        let fixed: Vec<String> = written
+            .iter()
+            .zip(&order)
+            .map(|(w, o)| o.map_or_else(|| w.clone(), str::to_string))
+            .collect();
+        let shape = &dims;
+        let swapped: Vec<String> = (0..idx.len())
+            .map(|p| {
+                wrong
+                    .iter()
+                    .find(|(q, _)| *q == p)
+                    .map_or_else(|| dims[p].clone(), |(_, m)| m.size.clone())
+            })
+            .collect();
+        let name = if grad {
+            format!("{key}.grad")
+        } else {
+            key.to_string()
+        };
+        let span = wrong[0].1.span.to(wrong[wrong.len() - 1].1.span);
+        self.err(
+            Diagnostic::error(
+                "E0210",
+                span,
+                format!(
+                    "`{name}[{}]` is indexed in another order than it is declared, `{key}[{}]`: the indices are transposed",
+                    written.join(", "),
+                    shape.join(", ")
+                ),
+            )
+            .with_label("transposed")
+            .with_related(decl, format!("declared `{key}[{}]`", shape.join(", ")))
+            .with_hint(format!(
+                "the indices are transposed: write `{name}[{}]`, in the order of the declaration; or, if `{key}` has the other shape, declare it `{key}[{}]`",
+                fixed.join(", "),
+                swapped.join(", ")
+            )),
+        );
+        true
     }
 
     /// `grad T[...] ~ ...`: the gradient has the shape of T, dimension by dimension.
@@ -410,4 +508,12 @@ impl Checker {
             .with_hint(hint),
         );
     }
+}
+
+/// A plain index whose size is not the extent of its dimension.
+struct Mismatch {
+    name: String,
+    span: Span,
+    size: String,
+    dim: String,
 }

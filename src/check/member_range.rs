@@ -6,57 +6,27 @@
 //! defining range is a constant of the wrong sign (an affine form in the same sizes), and
 //! that is no constant start, is reported; a subscript tq cannot place is left alone.
 
+use super::members::Form;
 use super::Env;
 use crate::diag::Diagnostic;
 use crate::syntax::ast::*;
 use crate::syntax::printer::print_name;
 use std::collections::BTreeMap;
 
-/// An affine form: coefficient per name, and a constant.
-type Form = (BTreeMap<String, i64>, i64);
-
-fn from_affine(a: &Affine) -> Option<Form> {
-    let mut m = BTreeMap::new();
-    for t in &a.terms {
-        let [f] = t.factors.as_slice() else {
-            return None;
-        };
-        *m.entry(f.name.clone()).or_insert(0) += t.coef;
-    }
-    m.retain(|_, c| *c != 0);
-    Some((m, a.constant))
-}
-
-fn from_expr(e: &Expr) -> Option<Form> {
-    match e {
-        Expr::Num(t, _) => Some((BTreeMap::new(), t.parse().ok()?)),
-        Expr::Ref(r) if r.indices.is_none() && !r.grad && r.name.sub.is_empty() => {
-            Some((BTreeMap::from([(print_name(&r.name), 1)]), 0))
-        }
-        Expr::Unary(UnOp::Neg, x, _) => {
-            let (m, c) = from_expr(x)?;
-            Some((
-                m.into_iter().map(|(k, v)| (k, -v)).collect(),
-                c.checked_neg()?,
-            ))
-        }
-        Expr::Binary(op @ (BinOp::Add | BinOp::Sub), l, r, _) => {
-            let (mut m, c) = from_expr(l)?;
-            let (n, d) = from_expr(r)?;
-            let s = if *op == BinOp::Add { 1 } else { -1 };
-            for (k, v) in n {
-                *m.entry(k).or_insert(0) += s * v;
-            }
-            m.retain(|_, c| *c != 0);
-            Some((m, c.checked_add(s * d)?))
-        }
-        _ => None,
-    }
-}
-
 /// `a − b` when it is a constant.
 fn constant_gap(a: &Form, b: &Form) -> Option<i64> {
-    (a.0 == b.0).then(|| a.1 - b.1)
+    (a.terms == b.terms).then(|| a.constant - b.constant)
+}
+
+/// `v + c` for the loop variable `v`: `b + c` for each end `b` of its range.
+fn shifted(f: &Form, v: &str, lo: &Form, hi: &Form) -> Option<(Form, Form)> {
+    (f.terms.len() == 1 && f.coef(v) == 1).then(|| {
+        let shift = |b: &Form| Form {
+            terms: b.terms.clone(),
+            constant: b.constant + f.constant,
+        };
+        (shift(lo), shift(hi))
+    })
 }
 
 /// Where a family's members are defined: ranges `lo..=hi` and constant starts. `None`
@@ -75,7 +45,7 @@ fn collect(
 ) {
     let sub_form = |n: &Name| -> Option<Form> {
         match n.sub.as_slice() {
-            [IndexExpr::Affine(a)] => from_affine(a),
+            [IndexExpr::Affine(a)] => Form::of_affine(a),
             _ => None,
         }
     };
@@ -89,16 +59,11 @@ fn collect(
             return;
         };
         match loop_var {
-            Some((v, lo, hi)) if f.0.contains_key(v) => {
-                // `v + c` only.
-                if f.0.len() == 1 && f.0[v] == 1 {
-                    let shift = |b: &Form| (b.0.clone(), b.1 + f.1);
-                    m.ranges.push((shift(lo), shift(hi)));
-                } else {
-                    m.unplaced = true;
-                }
-            }
-            _ if f.0.is_empty() => m.starts.push(f),
+            Some((v, lo, hi)) if f.coef(v) != 0 => match shifted(&f, v, lo, hi) {
+                Some(range) => m.ranges.push(range),
+                None => m.unplaced = true,
+            },
+            _ if f.is_constant() => m.starts.push(f),
             _ => m.unplaced = true,
         }
     };
@@ -106,7 +71,7 @@ fn collect(
         match &item.kind {
             ItemKind::Equation(eq) => member(&eq.lhs.name, out),
             ItemKind::Decl(d) => match &d.family {
-                Some(r) => match (from_expr(&r.from), from_expr(&r.to)) {
+                Some(r) => match (Form::of_expr(&r.from), Form::of_expr(&r.to)) {
                     (Some(lo), Some(hi)) => {
                         collect_decl(&d.target.name, &r.var.name, &lo, &hi, out)
                     }
@@ -118,7 +83,7 @@ fn collect(
                 },
                 None => member(&d.target.name, out),
             },
-            ItemKind::Loop(l) => match (from_expr(&l.range.from), from_expr(&l.range.to)) {
+            ItemKind::Loop(l) => match (Form::of_expr(&l.range.from), Form::of_expr(&l.range.to)) {
                 (Some(lo), Some(hi)) => collect(&l.body, Some((&l.range.var.name, &lo, &hi)), out),
                 _ => {
                     let mut inner = BTreeMap::new();
@@ -136,15 +101,13 @@ fn collect(
 
 fn collect_decl(n: &Name, var: &str, lo: &Form, hi: &Form, out: &mut BTreeMap<String, Members>) {
     let m = out.entry(super::family_key(n)).or_default();
-    match n.sub.as_slice() {
-        [IndexExpr::Affine(a)] => match from_affine(a) {
-            Some(f) if f.0.len() == 1 && f.0.get(var) == Some(&1) => {
-                let shift = |b: &Form| (b.0.clone(), b.1 + f.1);
-                m.ranges.push((shift(lo), shift(hi)));
-            }
-            _ => m.unplaced = true,
-        },
-        _ => m.unplaced = true,
+    let range = match n.sub.as_slice() {
+        [IndexExpr::Affine(a)] => Form::of_affine(a).and_then(|f| shifted(&f, var, lo, hi)),
+        _ => None,
+    };
+    match range {
+        Some(range) => m.ranges.push(range),
+        None => m.unplaced = true,
     }
 }
 
@@ -153,6 +116,7 @@ fn collect_decl(n: &Name, var: &str, lo: &Form, hi: &Form, out: &mut BTreeMap<St
 pub fn check(program: &Program, env: &Env, diags: &mut Vec<Diagnostic>) {
     let mut families = BTreeMap::new();
     collect(&program.items, None, &mut families);
+    loop_reads(&program.items, None, &families, env, diags);
     for item in &program.items {
         let ItemKind::Claim(c) = &item.kind else {
             continue;
@@ -160,20 +124,9 @@ pub fn check(program: &Program, env: &Env, diags: &mut Vec<Diagnostic>) {
         let mut refs = Vec::new();
         crate::syntax::visit::walk_refs(&c.body, &mut |r| refs.push(r));
         for r in refs {
-            let key = super::family_key(&r.name);
-            let Some(m) = families.get(&key) else {
+            let Some((key, m, f)) = placed(r, &families, env) else {
                 continue;
             };
-            if m.unplaced || (m.ranges.is_empty() && m.starts.is_empty()) {
-                continue;
-            }
-            if env.tensors.get(&key).is_none_or(|t| t.family_arity != 1) {
-                continue;
-            }
-            let [IndexExpr::Affine(a)] = r.name.sub.as_slice() else {
-                continue;
-            };
-            let Some(f) = from_affine(a) else { continue };
             let is_start = m.starts.iter().any(|s| constant_gap(&f, s) == Some(0));
             let outside = m.ranges.iter().all(|(lo, hi)| {
                 constant_gap(lo, &f).is_some_and(|g| g > 0)
@@ -182,16 +135,7 @@ pub fn check(program: &Program, env: &Env, diags: &mut Vec<Diagnostic>) {
             if is_start || !outside {
                 continue;
             }
-            let defined: Vec<String> = m
-                .starts
-                .iter()
-                .map(|s| format!("{}_{}", key, s.1))
-                .chain(
-                    m.ranges
-                        .iter()
-                        .map(|(lo, hi)| format!("{}_{} to {}_{}", key, show(lo), key, show(hi))),
-                )
-                .collect();
+            let defined = members_text(&key, m);
             diags.push(
                 Diagnostic::error(
                     "E0506",
@@ -204,31 +148,156 @@ pub fn check(program: &Program, env: &Env, diags: &mut Vec<Diagnostic>) {
                 )
                 .with_hint(format!(
                     "the members of `{}` are {}: name one of them (or the family variable, `{}_l`)",
-                    key,
-                    defined.join(" and "),
-                    key
+                    key, defined, key
                 )),
             );
         }
     }
 }
 
-fn show(f: &Form) -> String {
-    let mut parts: Vec<String> =
-        f.0.iter()
-            .map(|(k, c)| match c {
-                1 => k.clone(),
-                -1 => format!("-{k}"),
-                c => format!("{c}{k}"),
-            })
-            .collect();
-    if f.1 != 0 || parts.is_empty() {
-        parts.push(f.1.to_string());
+/// The family of a member reference this check can place: one subscript, one family
+/// variable, members in ranges or starts all placed.
+fn placed<'m>(
+    r: &Ref,
+    families: &'m BTreeMap<String, Members>,
+    env: &Env,
+) -> Option<(String, &'m Members, Form)> {
+    let key = super::family_key(&r.name);
+    let m = families.get(&key)?;
+    if m.unplaced || (m.ranges.is_empty() && m.starts.is_empty()) {
+        return None;
     }
-    let s = parts.join("+").replace("+-", "-");
+    if env.tensors.get(&key).is_none_or(|t| t.family_arity != 1) {
+        return None;
+    }
+    let [IndexExpr::Affine(a)] = r.name.sub.as_slice() else {
+        return None;
+    };
+    let f = Form::of_affine(a).filter(|f| f.terms.keys().all(|m| m.len() == 1))?;
+    Some((key, m, f))
+}
+
+/// How far `e` lies past the last members of `m`: `Some(k)`, k > 0, when it lies above
+/// every range by a constant (k the nearest) and is no start.
+fn past_the_last(m: &Members, e: &Form) -> Option<i64> {
+    if m.starts.iter().any(|s| constant_gap(e, s) == Some(0)) {
+        return None;
+    }
+    m.ranges
+        .iter()
+        .map(|(_, hi)| constant_gap(e, hi).filter(|g| *g > 0))
+        .collect::<Option<Vec<i64>>>()?
+        .into_iter()
+        .min()
+}
+
+/// E0802: a loop `for v in lo..hi` whose statements read a family member `T_{v+c}` past
+/// the last members that exist at the last value of `v`, by a constant whatever the
+/// sizes (`W_{l+1}` in `for l in 0..L` beside `param W_l ... for l in 1..L` reads
+/// `W_{L+1}`): the loop's range is off by that constant.
+fn loop_reads(
+    items: &[Item],
+    lp: Option<(&Loop, &Form, &Form)>,
+    families: &BTreeMap<String, Members>,
+    env: &Env,
+    diags: &mut Vec<Diagnostic>,
+) {
+    for item in items {
+        match &item.kind {
+            ItemKind::Loop(l) => {
+                if let (Some(lo), Some(hi)) =
+                    (Form::of_expr(&l.range.from), Form::of_expr(&l.range.to))
+                {
+                    loop_reads(&l.body, Some((l, &lo, &hi)), families, env, diags);
+                }
+            }
+            ItemKind::ForIndices(f) => loop_reads(&f.body, lp, families, env, diags),
+            ItemKind::Equation(eq) => {
+                let Some((l, lo, hi)) = lp else { continue };
+                let v = l.range.var.name.as_str();
+                let mut refs = Vec::new();
+                crate::syntax::visit::walk_refs(&eq.rhs, &mut |r| refs.push(r));
+                for r in refs {
+                    let Some((key, m, f)) = placed(r, families, env) else {
+                        continue;
+                    };
+                    let Some((_, last)) = shifted(&f, v, lo, hi) else {
+                        continue;
+                    };
+                    let Some(k) = past_the_last(m, &last) else {
+                        continue;
+                    };
+                    let (end, at) = (&last, hi);
+                    let fixed = Form {
+                        terms: at.terms.clone(),
+                        constant: at.constant - k,
+                    };
+                    let range = format!("{}..{}", text(lo), text(&fixed));
+                    let defined = members_text(&key, m);
+                    diags.push(
+                        Diagnostic::error(
+                            "E0802",
+                            r.name.span,
+                            format!(
+                                "at `{v} = {}` the loop reads `{key}_{}`, a member of `{key}` that nothing defines",
+                                text(at),
+                                show(end)
+                            ),
+                        )
+                        .with_label(format!("`{key}_{}` at `{v} = {}`", show(end), text(at)))
+                        .with_related(l.range.span, "the loop's range")
+                        .with_hint(format!(
+                            "the members of `{key}` are {defined}: the loop runs {k} step{} too far; write `for {v} in {range}`",
+                            if k == 1 { "" } else { "s" },
+                        )),
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The members of a family as a hint lists them: `h_0 and h_1 to h_L`.
+fn members_text(key: &str, m: &Members) -> String {
+    m.starts
+        .iter()
+        .map(|s| format!("{}_{}", key, s.constant))
+        .chain(
+            m.ranges
+                .iter()
+                .map(|(lo, hi)| format!("{}_{} to {}_{}", key, show(lo), key, show(hi))),
+        )
+        .collect::<Vec<_>>()
+        .join(" and ")
+}
+
+/// A subscript in braces when it is more than one letter or number (`h_{L+1}`).
+fn show(f: &Form) -> String {
+    let s = text(f);
     if s.len() > 1 && !s.chars().all(|c| c.is_ascii_digit()) {
         format!("{{{s}}}")
     } else {
         s
     }
+}
+
+/// A form as written in a range or a subscript: `L-1`, `2l+1`, `0`.
+fn text(f: &Form) -> String {
+    let mut parts: Vec<String> = f
+        .terms
+        .iter()
+        .map(|(m, c)| {
+            let k = m.join("*");
+            match c {
+                1 => k,
+                -1 => format!("-{k}"),
+                c => format!("{c}{k}"),
+            }
+        })
+        .collect();
+    if f.constant != 0 || parts.is_empty() {
+        parts.push(f.constant.to_string());
+    }
+    parts.join("+").replace("+-", "-")
 }

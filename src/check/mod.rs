@@ -82,7 +82,24 @@ pub fn check_after_parse(program: &Program, unparsed: &[String]) -> (Env, Vec<Di
     member_range::check(program, &c.env, &mut c.diags);
     c.env.domains = domains::infer(program, &c.env);
     c.report_missing();
+    one_diagnostic_per_cause(&mut c.diags, &c.unparsed);
     (c.env, c.diags)
+}
+
+/// Diagnostics that are consequences of another one, dropped: E0203 for an index that
+/// E0210 reports at the same place (`c[i]` on `param c[J]`: the index is the one
+/// mistake), and E0301 (a read that needs a boundary rule) when the `boundary` line
+/// failed to parse.
+fn one_diagnostic_per_cause(diags: &mut Vec<Diagnostic>, unparsed: &BTreeSet<String>) {
+    let extents: BTreeSet<Span> = diags
+        .iter()
+        .filter(|d| d.code == "E0210")
+        .map(|d| d.span)
+        .collect();
+    let no_rule = unparsed.contains("boundary");
+    diags.retain(|d| {
+        !(d.code == "E0203" && extents.contains(&d.span) || d.code == "E0301" && no_rule)
+    });
 }
 
 /// A declared member's fixed positions and where it was declared.
@@ -117,6 +134,9 @@ struct Checker {
     /// seen at any of its uses (E0201's hint names it: `index k : M`).
     position_extent: Option<String>,
     index_extents: BTreeMap<String, String>,
+    /// An undeclared name on a `sample` or `at` line: where, and the hint for when
+    /// that line is its only use (remove it, or declare it if the model should use it).
+    bound_only: BTreeMap<String, (Span, String)>,
 }
 
 /// What a name could have been meant as, for "did you mean".
@@ -245,6 +265,12 @@ impl Checker {
                     "`{cause}` is declared further down ({what}); a name must be declared before its first use: move the declaration above this line"
                 ));
                 d = d.with_related(at, "declared here, after its first use");
+            }
+            // Named only on a `sample` or `at` line: nothing reads it.
+            if let Some((at, hint)) = self.bound_only.get(&cause) {
+                if later == 0 && *at == d.span && self.declared_after(&cause, d.span).is_none() {
+                    d.hint = Some(hint.clone());
+                }
             }
             if later > 0 {
                 let more = format!(

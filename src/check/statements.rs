@@ -158,6 +158,18 @@ impl Checker {
             || self.env.scalars.contains_key(name);
         if !known {
             let mean = self.did_you_mean(name, &[Kind::Size, Kind::Symbol, Kind::Scalar]);
+            let line = if is_sample { "sample" } else { "at" };
+            let declare = if is_sample {
+                format!("`size {name}` for a size, `symbol {name}` for a parameter")
+            } else {
+                format!("`scalar {name}` for an input of the scalar program")
+            };
+            self.bound_only.entry(name.clone()).or_insert((
+                    b.name.span,
+                    format!(
+                        "{mean}nothing in the file reads `{name}`: remove `{name} = ...` from the `{line}` line, or, if the model should use it, declare it ({declare}) and use it"
+                    ),
+                ));
             self.missing(
                 name,
                 Diagnostic::error(
@@ -171,19 +183,38 @@ impl Checker {
             );
         }
         if is_sample && self.env.sizes.contains_key(name) {
+            let whole = |t: &str| {
+                format!("a size counts something: give `{name}` a whole number (`{name} = {t}`)")
+            };
+            let too_large = || {
+                "numeric runs use small sizes; tq refuses larger ones before allocating".to_string()
+            };
             let problem = match &b.value {
                 Expr::Num(t, _) => match t.parse::<i64>() {
                     Ok(v) if (1..=MAX_SAMPLE_SIZE).contains(&v) => None,
                     // Whole, but 0 or too large for the limit (or for 64 bits).
-                    Ok(_) => Some(format!("`{name}` = {t} is out of range")),
+                    Ok(v) if v < 1 => Some((format!("`{name}` = {t} is out of range"), whole("1"))),
+                    Ok(_) => Some((format!("`{name}` = {t} is out of range"), too_large())),
                     Err(_) if t.bytes().all(|c| c.is_ascii_digit()) => {
-                        Some(format!("`{name}` = {t} is out of range"))
+                        Some((format!("`{name}` = {t} is out of range"), too_large()))
                     }
-                    Err(_) => Some(format!("`{name}` = {t} is not a whole number")),
+                    Err(_) => {
+                        // `2.5`: the whole numbers on either side.
+                        let near = t
+                            .parse::<f64>()
+                            .ok()
+                            .filter(|v| v.is_finite() && *v >= 1.0 && *v < 1e6)
+                            .map(|v| format!("{}` or `{name} = {}", v.floor(), v.ceil()))
+                            .unwrap_or_else(|| "1".to_string());
+                        Some((
+                            format!("`{name}` = {t} is not a whole number"),
+                            whole(&near),
+                        ))
+                    }
                 },
-                _ => Some(format!("`{name}` is not a whole number")),
+                _ => Some((format!("`{name}` is not a whole number"), whole("1"))),
             };
-            if let Some(problem) = problem {
+            if let Some((problem, hint)) = problem {
                 self.err(
                     Diagnostic::error(
                         "E0302",
@@ -192,7 +223,7 @@ impl Checker {
                             "sample size {problem}: sizes for numeric runs are whole numbers from 1 to {MAX_SAMPLE_SIZE}"
                         ),
                     )
-                    .with_hint("numeric runs use small sizes; tq refuses larger ones before allocating"),
+                    .with_hint(hint),
                 );
             }
         }
@@ -305,9 +336,12 @@ impl Checker {
                     self.rank_error(&lhs_key, r, idx.len(), eq.lhs.span);
                 }
             }
+            let transposed = self.transposed_access(&lhs_key, idx, scope, eq.lhs.grad);
             for (pos, ix) in idx.iter().enumerate() {
                 let ti = self.index_expr(ix, scope);
-                self.extent_check(&lhs_key, pos, ix, scope, eq.lhs.grad);
+                if !transposed {
+                    self.extent_check(&lhs_key, pos, ix, scope, eq.lhs.grad);
+                }
                 if let Some((name, span)) = ti.summed.iter().next() {
                     self.err(
                         Diagnostic::error(
@@ -442,7 +476,18 @@ impl Checker {
                 }
                 let bound: Vec<String> = scope.loops.iter().map(|(v, _)| v.clone()).collect();
                 let hint = if bound.is_empty() {
-                    "family members outside a loop take constant subscripts, e.g. `L_0`".to_string()
+                    // The family's own members as examples: the start and the last one
+                    // when the variable's capital is a size (`h_0`, `h_L`).
+                    let cap = v.name.to_uppercase();
+                    let last = if self.env.sizes.contains_key(&cap) {
+                        format!(", the last `{key}_{cap}`")
+                    } else {
+                        String::new()
+                    };
+                    format!(
+                        "family members outside a loop take constant subscripts or sizes: name one member (`{key}_0`{last}), or move the statement into the loop over `{}`",
+                        v.name
+                    )
                 } else {
                     format!(
                         "here the family is indexed by {}",

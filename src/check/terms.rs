@@ -180,11 +180,20 @@ impl Checker {
     pub(super) fn function(&mut self, c: &Call, scope: &Scope) {
         let name = c.func.name.as_str();
         match function_arity(name) {
-            Some(n) if n != c.args.len() => self.err(Diagnostic::error(
-                "E0103",
-                c.span,
-                format!("`{name}` takes {n} argument, not {}", c.args.len()),
-            )),
+            Some(n) if n != c.args.len() => {
+                let args = if n == 1 { "argument" } else { "arguments" };
+                let example = vec!["x"; n].join(", ");
+                self.err(
+                    Diagnostic::error(
+                        "E0103",
+                        c.span,
+                        format!("`{name}` takes {n} {args}, not {}", c.args.len()),
+                    )
+                    .with_hint(format!(
+                        "write `{name}({example})`; a scale or an offset goes outside the call (`2 {name}({example})`, `{name}({example}) + 1`), and a product or sum of several values inside it is one argument (`{name}(a b)`, `{name}(a + b)`)"
+                    )),
+                )
+            }
             Some(_) => {}
             None => {
                 let hint = if CLAIM_FUNCTIONS.iter().any(|(n, _)| *n == name) {

@@ -349,7 +349,15 @@ pub fn check(items: &[Item], env: &Env, diags: &mut Vec<Diagnostic>) {
                         p.name.span,
                         format!("`{name}` is not a declared size, symbol or scalar input, so it cannot be varied"),
                     )
-                    .with_hint("vary sizes (`size L`), symbols (`symbol sigma_W`) or the inputs of a scalar program (`scalar a`)"),
+                    .with_hint(format!(
+                        "{}vary sizes (`size L`), symbols (`symbol sigma_W`) or the inputs of a scalar program (`scalar a`)",
+                        crate::diag::suggest(
+                            name,
+                            env.sizes.keys().chain(env.symbols.keys()).chain(env.scalars.keys()).map(String::as_str)
+                        )
+                        .map(|m| format!("did you mean `{m}`? "))
+                        .unwrap_or_default()
+                    )),
                 );
                 continue;
             }

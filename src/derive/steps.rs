@@ -91,32 +91,9 @@ fn why(rules: &BTreeSet<Applied>) -> String {
 
 /// Renames index names inside the index lists of every reference.
 fn rename(e: &mut ast::Expr, map: &BTreeMap<String, String>) {
-    fn in_ref(r: &mut ast::Ref, map: &BTreeMap<String, String>) {
-        for ix in r.indices.iter_mut().flatten() {
-            match ix {
-                IndexExpr::Affine(a) => {
-                    for t in &mut a.terms {
-                        for f in &mut t.factors {
-                            if let Some(n) = map.get(&f.name) {
-                                f.name = n.clone();
-                            }
-                        }
-                    }
-                }
-                IndexExpr::Lookup(r) => in_ref(r, map),
-            }
-        }
-    }
     match e {
-        ast::Expr::Ref(r) => in_ref(r, map),
-        ast::Expr::Unary(_, x, _) | ast::Expr::Iverson(x, _) => rename(x, map),
-        ast::Expr::Binary(_, l, r, _) | ast::Expr::Rel(_, l, r, _) => {
-            rename(l, map);
-            rename(r, map);
-        }
-        ast::Expr::Call(c) => c.args.iter_mut().for_each(|a| rename(a, map)),
-        ast::Expr::Sum(_, x, _) | ast::Expr::Softmax(_, x, _) => rename(x, map),
-        _ => {}
+        ast::Expr::Ref(r) => crate::syntax::visit::rename_indices(r, map),
+        _ => crate::syntax::visit::children_mut(e).for_each(|x| rename(x, map)),
     }
 }
 

@@ -82,26 +82,8 @@ pub(super) fn split_sign(e: Expr) -> (i32, Option<Expr>) {
 }
 
 pub(super) fn rename_ref(r: &mut Ref, map: &BTreeMap<String, String>) {
-    if map.is_empty() {
-        return;
-    }
-    for ix in r.indices.iter_mut().flatten() {
-        rename_index(ix, map);
-    }
-}
-
-pub(super) fn rename_index(ix: &mut IndexExpr, map: &BTreeMap<String, String>) {
-    match ix {
-        IndexExpr::Affine(a) => {
-            for t in &mut a.terms {
-                for f in &mut t.factors {
-                    if let Some(n) = map.get(&f.name) {
-                        f.name = n.clone();
-                    }
-                }
-            }
-        }
-        IndexExpr::Lookup(r) => rename_ref(r, map),
+    if !map.is_empty() {
+        crate::syntax::visit::rename_indices(r, map);
     }
 }
 

@@ -531,45 +531,45 @@ impl Rv {
     /// second moment are its raw moments of orders `n` and `2n`. `None` when `x` is not
     /// exactly Gaussian, its moments are not known, or `n` is out of that range.
     pub fn gaussian_power(&self, n: i64) -> Option<Rv> {
-        if !(3..=MAX_GAUSSIAN_POWER).contains(&n) {
-            return None;
-        }
-        let mean = self.gaussian_moment(n)?;
-        let m2 = self.gaussian_moment(2 * n)?;
-        let mut out = self.mapped(|v| Expr::pow(v, Expr::int(n)));
-        out.mean = Some(mean);
-        out.m2 = Some(m2);
-        out.symmetric = self.symmetric && n % 2 == 1;
-        out.rules.insert(Applied::new(
-            Rule::GaussianPower,
+        self.power_from_moments(n, Self::gaussian_moment, Rule::GaussianPower, || {
             format!(
                 "raw moments of a Gaussian: E[x^{n}] and E[x^{}] from its mean and variance",
                 2 * n
-            ),
-        ));
-        Some(out)
+            )
+        })
     }
 
     /// `xⁿ` for an exactly uniform `x` (a declared `uniform(lo, hi)`) and
     /// `3 ≤ n ≤ MAX_GAUSSIAN_POWER`: the mean and second moment are its raw moments of
     /// orders `n` and `2n`, `E[xᵏ] = (lo^k + lo^(k−1) hi + … + hi^k)/(k + 1)`.
     pub fn uniform_power(&self, n: i64) -> Option<Rv> {
+        self.power_from_moments(n, Self::uniform_moment, Rule::UniformPower, || {
+            format!(
+                "raw moments of a uniform: E[x^{n}] and E[x^{}] = (lo^k + lo^(k-1) hi + ... + hi^k)/(k + 1)",
+                2 * n
+            )
+        })
+    }
+
+    /// `xⁿ` from the raw moments of `x` of orders `n` and `2n` (`moment`), for
+    /// `3 ≤ n ≤ MAX_GAUSSIAN_POWER`, with the rule that gave them.
+    fn power_from_moments(
+        &self,
+        n: i64,
+        moment: fn(&Rv, i64) -> Option<Expr>,
+        rule: Rule,
+        text: impl FnOnce() -> String,
+    ) -> Option<Rv> {
         if !(3..=MAX_GAUSSIAN_POWER).contains(&n) {
             return None;
         }
-        let mean = self.uniform_moment(n)?;
-        let m2 = self.uniform_moment(2 * n)?;
+        let mean = moment(self, n)?;
+        let m2 = moment(self, 2 * n)?;
         let mut out = self.mapped(|v| Expr::pow(v, Expr::int(n)));
         out.mean = Some(mean);
         out.m2 = Some(m2);
         out.symmetric = self.symmetric && n % 2 == 1;
-        out.rules.insert(Applied::new(
-            Rule::UniformPower,
-            format!(
-                "raw moments of a uniform: E[x^{n}] and E[x^{}] = (lo^k + lo^(k-1) hi + ... + hi^k)/(k + 1)",
-                2 * n
-            ),
-        ));
+        out.rules.insert(Applied::new(rule, text()));
         Some(out)
     }
 

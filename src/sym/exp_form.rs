@@ -30,11 +30,20 @@ pub fn identical_in_exp_form(a: &Expr, b: &Expr) -> bool {
         return false;
     }
     let (a, b) = (unfold(a), unfold(b));
-    let mut dens: BTreeMap<Expr, BigInt> = BTreeMap::new();
-    collect(&a, &mut dens);
-    collect(&b, &mut dens);
-    let (a, b) = (atoms(&a, &dens), atoms(&b, &dens));
+    let mut args = Arguments::default();
+    args.collect(&a);
+    args.collect(&b);
+    let (a, b) = (args.atoms(&a), args.atoms(&b));
     super::algebra::identical(&a, &b)
+}
+
+/// Every exponential's argument met on either side, expanded once: its monomials
+/// (`None` when too long to rewrite), and per monomial the least common multiple of the
+/// denominators of its coefficients.
+#[derive(Default)]
+struct Arguments {
+    expanded: BTreeMap<Expr, Option<Vec<(Expr, BigRational)>>>,
+    dens: BTreeMap<Expr, BigInt>,
 }
 
 fn has_exp_family(e: &Expr) -> bool {
@@ -111,49 +120,60 @@ fn monomials(x: &Expr) -> Option<Vec<(Expr, BigRational)>> {
     )
 }
 
-/// The least common multiple of the coefficients' denominators, per monomial.
-fn collect(e: &Expr, dens: &mut BTreeMap<Expr, BigInt>) {
-    match e {
-        Expr::Num(_) | Expr::Sym(_) => {}
-        Expr::Func(Func::Exp, x) => {
-            collect(x, dens);
-            for (m, c) in monomials(x).unwrap_or_default() {
-                let d = dens.entry(m).or_insert_with(BigInt::one);
-                *d = d.lcm(c.denom());
-            }
-        }
-        Expr::Func(_, x) => collect(x, dens),
-        Expr::Pow(b, x) => {
-            collect(b, dens);
-            collect(x, dens);
-        }
-        Expr::Mul(v) | Expr::Add(v) => v.iter().for_each(|t| collect(t, dens)),
-    }
-}
-
-/// Every exponential as a product of integer powers of the atoms `exp(m/D)`.
-fn atoms(e: &Expr, dens: &BTreeMap<Expr, BigInt>) -> Expr {
-    match e {
-        Expr::Func(Func::Exp, x) => {
-            let Some(ms) = monomials(x) else {
-                return e.clone();
-            };
-            let mut factors = Vec::new();
-            for (m, c) in ms {
-                let d = dens.get(&m).cloned().unwrap_or_else(BigInt::one);
-                let k = c * BigRational::from_integer(d.clone());
-                let power = k.to_integer().to_i64().filter(|p| p.abs() <= MAX_POWER);
-                match (k.is_integer(), power) {
-                    (true, Some(p)) => {
-                        let base = Expr::mul(vec![Expr::num(BigRational::new(1.into(), d)), m]);
-                        factors.push(Expr::pow(Expr::exp(base), Expr::int(p)));
-                    }
-                    _ => return e.clone(),
+impl Arguments {
+    /// The arguments of the exponentials in `e` (inner ones first), each expanded once,
+    /// and the least common multiple of the coefficients' denominators, per monomial.
+    fn collect(&mut self, e: &Expr) {
+        match e {
+            Expr::Num(_) | Expr::Sym(_) => {}
+            Expr::Func(Func::Exp, x) => {
+                self.collect(x);
+                if self.expanded.contains_key(&**x) {
+                    return;
                 }
+                let ms = monomials(x);
+                for (m, c) in ms.iter().flatten() {
+                    let d = self.dens.entry(m.clone()).or_insert_with(BigInt::one);
+                    *d = d.lcm(c.denom());
+                }
+                self.expanded.insert((**x).clone(), ms);
             }
-            Expr::mul(factors)
+            Expr::Func(_, x) => self.collect(x),
+            Expr::Pow(b, x) => {
+                self.collect(b);
+                self.collect(x);
+            }
+            Expr::Mul(v) | Expr::Add(v) => v.iter().for_each(|t| self.collect(t)),
         }
-        _ => rebuild(e, &|x| atoms(x, dens)),
+    }
+
+    /// Every exponential as a product of integer powers of the atoms `exp(m/D)`.
+    fn atoms(&self, e: &Expr) -> Expr {
+        match e {
+            Expr::Func(Func::Exp, x) => {
+                let Some(Some(ms)) = self.expanded.get(&**x) else {
+                    return e.clone();
+                };
+                let mut factors = Vec::new();
+                for (m, c) in ms {
+                    let d = self.dens.get(m).cloned().unwrap_or_else(BigInt::one);
+                    let k = c * BigRational::from_integer(d.clone());
+                    let power = k.to_integer().to_i64().filter(|p| p.abs() <= MAX_POWER);
+                    match (k.is_integer(), power) {
+                        (true, Some(p)) => {
+                            let base = Expr::mul(vec![
+                                Expr::num(BigRational::new(1.into(), d)),
+                                m.clone(),
+                            ]);
+                            factors.push(Expr::pow(Expr::exp(base), Expr::int(p)));
+                        }
+                        _ => return e.clone(),
+                    }
+                }
+                Expr::mul(factors)
+            }
+            _ => rebuild(e, &|x| self.atoms(x)),
+        }
     }
 }
 

@@ -10,6 +10,7 @@
 //! the tree, which the parser's bounds keep small.
 
 use super::ast::{Call, Expr, IndexExpr, Ref};
+use std::collections::BTreeMap;
 
 /// The direct subexpressions of `e`, in source order: the operand of a sign, an
 /// Iverson bracket, a sum or a softmax; both sides of an operator or a relation; the
@@ -130,6 +131,23 @@ pub fn map_children(e: &Expr, mut f: impl FnMut(&Expr) -> Expr) -> Expr {
             span: c.span,
         }),
         Expr::Num(..) | Expr::Ref(_) | Expr::Deriv(..) => e.clone(),
+    }
+}
+
+/// Renames the index names of a reference's index lists (lookups inside them too) by
+/// `map`, old name to new; other names stay.
+pub fn rename_indices(r: &mut Ref, map: &BTreeMap<String, String>) {
+    for ix in r.indices.iter_mut().flatten() {
+        match ix {
+            IndexExpr::Affine(a) => {
+                for f in a.terms.iter_mut().flat_map(|t| &mut t.factors) {
+                    if let Some(n) = map.get(&f.name) {
+                        f.name = n.clone();
+                    }
+                }
+            }
+            IndexExpr::Lookup(r) => rename_indices(r, map),
+        }
     }
 }
 

@@ -35,64 +35,161 @@ pub(super) fn split_member(name: &str) -> Option<(&str, &str, &str)> {
 /// An affine subscript (`l-1`, `2l+1`, `L`) with the values in scope; `None` when a
 /// name has no value or the text is not affine.
 pub(super) fn eval_subscript(sub: &str, vals: &BTreeMap<String, i64>) -> Option<i64> {
-    let s: String = sub.chars().filter(|c| !c.is_whitespace()).collect();
-    if s.is_empty() || s.contains(',') {
-        return None;
+    Form::of_text(sub)?.eval(vals)
+}
+
+/// A subscript as a form: the coefficient of each monomial (a product of names, sorted:
+/// `l`, `2l`, `L*l`) and a constant. The one reader of subscripts, from a member name's
+/// text (`N_{l-1}`), the syntax tree's index positions and range ends (`+`, `-`, numbers
+/// and plain names); [`Form::eval`] gives its value with the values in scope, and the
+/// forms compare symbolically (E0506's distances between members).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Form {
+    pub terms: BTreeMap<Vec<String>, i64>,
+    pub constant: i64,
+}
+
+impl Form {
+    fn term(names: Vec<String>, coef: i64) -> Form {
+        let mut f = Form::default();
+        f.add_term(names, coef).map(|()| f).unwrap_or_default()
     }
-    let mut total: i64 = 0;
-    let mut chars = s.chars().peekable();
-    let mut first = true;
-    while chars.peek().is_some() {
-        let mut sign = 1;
-        match chars.peek() {
-            Some('+') => {
-                chars.next();
-            }
-            Some('-') => {
-                sign = -1;
-                chars.next();
-            }
-            _ if !first => return None,
-            _ => {}
+
+    fn add_term(&mut self, mut names: Vec<String>, coef: i64) -> Option<()> {
+        if names.is_empty() {
+            self.constant = self.constant.checked_add(coef)?;
+            return Some(());
         }
-        first = false;
-        let mut term: i64 = 1;
-        loop {
-            let mut tok = String::new();
-            while let Some(c) = chars.peek().copied() {
-                if c.is_ascii_digit() && (tok.is_empty() || tok.chars().all(|d| d.is_ascii_digit()))
-                {
-                    tok.push(c);
-                    chars.next();
-                } else if c.is_ascii_alphabetic() || (c.is_ascii_digit() && !tok.is_empty()) {
-                    if !tok.is_empty() && tok.chars().all(|d| d.is_ascii_digit()) {
-                        break; // `2l`: the coefficient ends before the name
-                    }
-                    tok.push(c);
-                    chars.next();
-                } else {
-                    break;
-                }
+        names.sort();
+        let c = self.terms.entry(names.clone()).or_insert(0);
+        *c = c.checked_add(coef)?;
+        if *c == 0 {
+            self.terms.remove(&names);
+        }
+        Some(())
+    }
+
+    /// `self + sign * other`, in checked arithmetic.
+    fn plus(mut self, other: Form, sign: i64) -> Option<Form> {
+        for (m, c) in other.terms {
+            self.add_term(m, c.checked_mul(sign)?)?;
+        }
+        self.add_term(Vec::new(), other.constant.checked_mul(sign)?)?;
+        Some(self)
+    }
+
+    /// The coefficient of a name alone (`2` in `2l + 1` for `l`).
+    pub fn coef(&self, name: &str) -> i64 {
+        self.terms
+            .get([name.to_string()].as_slice())
+            .copied()
+            .unwrap_or(0)
+    }
+
+    pub fn is_constant(&self) -> bool {
+        self.terms.is_empty()
+    }
+
+    /// An index position of the syntax tree (`l`, `l-1`, `2x+dx`).
+    pub fn of_affine(a: &Affine) -> Option<Form> {
+        let mut f = Form::default();
+        for t in &a.terms {
+            f.add_term(t.factors.iter().map(|x| x.name.clone()).collect(), t.coef)?;
+        }
+        f.add_term(Vec::new(), a.constant)?;
+        Some(f)
+    }
+
+    /// A range end: whole numbers, plain names, `+`, `-` and negation.
+    pub fn of_expr(e: &Expr) -> Option<Form> {
+        match e {
+            Expr::Num(t, _) => Some(Form::term(Vec::new(), t.parse().ok()?)),
+            Expr::Ref(r) if r.indices.is_none() && !r.grad && r.name.sub.is_empty() => Some(
+                Form::term(vec![crate::syntax::printer::print_name(&r.name)], 1),
+            ),
+            Expr::Unary(UnOp::Neg, x, _) => Form::default().plus(Form::of_expr(x)?, -1),
+            Expr::Binary(op @ (BinOp::Add | BinOp::Sub), l, r, _) => {
+                let sign = if *op == BinOp::Add { 1 } else { -1 };
+                Form::of_expr(l)?.plus(Form::of_expr(r)?, sign)
             }
-            if tok.is_empty() {
-                return None;
-            }
-            let v = match tok.parse::<i64>() {
-                Ok(n) => n,
-                Err(_) => *vals.get(&tok)?,
-            };
-            term = term.checked_mul(v)?;
+            _ => None,
+        }
+    }
+
+    /// A subscript's text (`l-1`, `2l+1`, `2*l - L`); `None` when it is not affine.
+    pub fn of_text(sub: &str) -> Option<Form> {
+        let s: String = sub.chars().filter(|c| !c.is_whitespace()).collect();
+        if s.is_empty() || s.contains(',') {
+            return None;
+        }
+        let mut form = Form::default();
+        let mut chars = s.chars().peekable();
+        let mut first = true;
+        while chars.peek().is_some() {
+            let mut sign = 1;
             match chars.peek() {
-                Some('*') => {
+                Some('+') => {
                     chars.next();
                 }
-                Some(c) if c.is_ascii_alphanumeric() => {}
-                _ => break,
+                Some('-') => {
+                    sign = -1;
+                    chars.next();
+                }
+                _ if !first => return None,
+                _ => {}
             }
+            first = false;
+            let (mut coef, mut names): (i64, Vec<String>) = (sign, Vec::new());
+            loop {
+                let mut tok = String::new();
+                while let Some(c) = chars.peek().copied() {
+                    if c.is_ascii_digit()
+                        && (tok.is_empty() || tok.chars().all(|d| d.is_ascii_digit()))
+                    {
+                        tok.push(c);
+                        chars.next();
+                    } else if c.is_ascii_alphabetic() || (c.is_ascii_digit() && !tok.is_empty()) {
+                        if !tok.is_empty() && tok.chars().all(|d| d.is_ascii_digit()) {
+                            break; // `2l`: the coefficient ends before the name
+                        }
+                        tok.push(c);
+                        chars.next();
+                    } else {
+                        break;
+                    }
+                }
+                if tok.is_empty() {
+                    return None;
+                }
+                match tok.parse::<i64>() {
+                    Ok(n) => coef = coef.checked_mul(n)?,
+                    Err(_) => names.push(tok),
+                }
+                match chars.peek() {
+                    Some('*') => {
+                        chars.next();
+                    }
+                    Some(c) if c.is_ascii_alphanumeric() => {}
+                    _ => break,
+                }
+            }
+            form.add_term(names, coef)?;
         }
-        total = total.checked_add(sign * term)?;
+        Some(form)
     }
-    Some(total)
+
+    /// The value with the values in scope; `None` when a name has none (or on overflow).
+    pub fn eval(&self, vals: &BTreeMap<String, i64>) -> Option<i64> {
+        let mut total = self.constant;
+        for (m, c) in &self.terms {
+            let mut t = *c;
+            for n in m {
+                t = t.checked_mul(*vals.get(n)?)?;
+            }
+            total = total.checked_add(t)?;
+        }
+        Some(total)
+    }
 }
 
 /// An exact rational value of a constant expression.
@@ -211,6 +308,23 @@ mod tests {
         assert_eq!(eval_subscript("k", &vals), None);
         assert_eq!(eval_subscript("l,1", &vals), None);
         assert_eq!(eval_subscript("l+", &vals), None);
+        assert_eq!(eval_subscript("l*L - 2", &vals), Some(4));
+    }
+
+    #[test]
+    fn the_tree_and_the_text_read_the_same_form() {
+        let p = crate::syntax::parser::parse("y[2l+1, L-l-1] = 1\n").program;
+        let ItemKind::Equation(eq) = &p.items[0].kind else {
+            panic!("{:?}", p.items[0].kind)
+        };
+        let ix = eq.lhs.indices.as_ref().unwrap();
+        for (ix, text) in ix.iter().zip(["2l+1", "L-l-1"]) {
+            let IndexExpr::Affine(a) = ix else { panic!() };
+            assert_eq!(Form::of_affine(a), Form::of_text(text), "{text}");
+        }
+        let f = Form::of_text("L-l-1").unwrap();
+        assert_eq!((f.coef("l"), f.coef("L"), f.constant), (-1, 1, -1));
+        assert!(Form::of_text("-3").unwrap().is_constant());
     }
 
     #[test]

@@ -33,6 +33,7 @@ mod names;
 mod subst;
 
 use derived::derived_givens;
+pub(crate) use exact::Form;
 pub(crate) use exact::{eval_const, eval_with, Exact};
 use exact::{eval_subscript, split_member, uses_a_name};
 use names::{visit_item_members, visit_item_names, visit_item_vars};

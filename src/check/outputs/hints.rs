@@ -211,22 +211,28 @@ pub(super) fn valid_short(
     } else {
         String::new()
     };
-    Diagnostic::warning(
-        "E0304",
-        axis.index_span,
+    on_output_axis(
+        axis,
+        r,
         format!(
             "under `boundary valid`, the output axis `{}` has {y} positions but {fit} fit: position {y} reads only inside `{}` as well, {}",
             axis.index,
             r.tensor,
             point_text(axis, r, p, env)
         ),
+        format!(
+            "a valid output keeps every position whose reads are inside ({} = {fit} there){formula}",
+            axis.size
+        ),
     )
-    .with_label(format!("over `{}`", axis.size))
-    .with_related(r.span, format!("`{}` read here", r.tensor))
-    .with_hint(format!(
-        "a valid output keeps every position whose reads are inside ({} = {fit} there){formula}",
-        axis.size
-    ))
+}
+
+/// E0304 at an output axis whose size does not fit the read `r`.
+fn on_output_axis(axis: &Axis, r: &Read, message: String, hint: String) -> Diagnostic {
+    Diagnostic::warning("E0304", axis.index_span, message)
+        .with_label(format!("over `{}`", axis.size))
+        .with_related(r.span, format!("`{}` read here", r.tensor))
+        .with_hint(hint)
 }
 
 pub(super) fn valid_own(
@@ -295,20 +301,18 @@ pub(super) fn padded(axis: &Axis, r: &Read, f: &Fit, y: i128, p: &Point, env: &E
             format!("{same} (`same`)"),
         )
     };
-    Diagnostic::warning(
-        "E0304",
-        axis.index_span,
+    on_output_axis(
+        axis,
+        r,
         format!(
             "under `boundary {}`, the output axis `{}` has {y} positions, {why}, {}",
             rule(p.boundary),
             axis.index,
             point_text(axis, r, p, env)
         ),
+        format!(
+            "under `boundary {}` the output size that fits these reads is {allowed} there",
+            rule(p.boundary)
+        ),
     )
-    .with_label(format!("over `{}`", axis.size))
-    .with_related(r.span, format!("`{}` read here", r.tensor))
-    .with_hint(format!(
-        "under `boundary {}` the output size that fits these reads is {allowed} there",
-        rule(p.boundary)
-    ))
 }

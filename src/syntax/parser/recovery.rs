@@ -150,7 +150,9 @@ impl Ctx<'_> {
                     }
                 }
             }
-            "at" | "sample" | "claim" | "expect" | "vary" | "boundary" | "derivation" => {}
+            // The reads that need a rule are consequences of the boundary line's error.
+            "boundary" => self.unparsed.borrow_mut().push("boundary".to_string()),
+            "at" | "sample" | "claim" | "expect" | "vary" | "derivation" => {}
             _ => {
                 if let Ok((_, n)) = self.name(text) {
                     names.push(n);
@@ -334,6 +336,16 @@ impl Ctx<'_> {
                     diags.push(d);
                     return None;
                 }
+                // The words the place takes, when the parser names them (`zero`,
+                // `circular` or `valid`): the nearest to what was written.
+                let words: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+                let hint = match crate::diag::suggest(&tok, words.iter().copied()) {
+                    Some(w) if !tok.is_empty() => {
+                        format!("did you mean `{w}`? this place takes {expected}")
+                    }
+                    _ if words.len() > 1 => format!("this place takes {expected}"),
+                    _ => "see docs/language.md for the statement forms".to_string(),
+                };
                 diags.push(
                     Diagnostic::error(
                         "E0001",
@@ -341,7 +353,7 @@ impl Ctx<'_> {
                         format!("expected {expected}, found {found}"),
                     )
                     .with_label(format!("expected {expected}"))
-                    .with_hint("see docs/language.md for the statement forms"),
+                    .with_hint(hint),
                 );
                 None
             }
