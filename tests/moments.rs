@@ -145,14 +145,19 @@ sample d = 8, sigma = 0.35";
 
 #[test]
 fn dependent_products_and_approximations_are_not_proved() {
-    // x[I] x[I]: the factors are the same element; the engine has no rule for it.
+    // x[I] x[I]: the factors are the same element, one value squared (not a product of
+    // independent copies): s is a chi-square with d degrees of freedom, Var(s) = 2d.
     let sq = "size d
 index i : d
 input x[d] ~ normal(0, 1)
 s = x[I] x[I]
 sample d = 4";
     let (v, why) = verdict(sq, "Var(s) == 2 d");
-    assert_ne!(v, Verdict::Proved, "{why}");
+    assert_eq!(v, Verdict::Proved, "{why}");
+    assert!(why.contains("written 2 times"), "{why}");
+    // Taken as independent copies, Var(x x) would be E[x²]² = 1 per term: d.
+    let (v, why) = verdict(sq, "Var(s) == d");
+    assert_eq!(v, Verdict::Refuted, "{why}");
     // E[relu] of a layer that is only approximately Gaussian: not proved.
     let relu = "size M, K
 index i, j : M
