@@ -66,6 +66,9 @@ pub struct Env {
     /// values, set by the caller of the member expansion
     /// ([`super::members::expand_derived`]); empty otherwise.
     pub derived_sizes: Vec<(String, crate::syntax::ast::Expr)>,
+    /// Symbols a `sample` or `at` line gives a value that is not a whole number: never
+    /// read as whole numbers in exponents (docs/language.md, domains).
+    pub fractional: std::collections::BTreeSet<String>,
 }
 
 impl Env {

@@ -92,6 +92,9 @@ impl Checker {
                     let is_sample = matches!(item.kind, ItemKind::Sample(_));
                     for b in bs {
                         self.binding(b, is_sample);
+                        if self.env.symbols.contains_key(&b.name.name) && !whole_value(&b.value) {
+                            self.env.fractional.insert(b.name.name.clone());
+                        }
                     }
                     if is_sample {
                         for b in bs {
@@ -513,4 +516,15 @@ impl Checker {
             }
         }
     }
+}
+
+/// Whether a `sample` or `at` value is a whole number (a value tq cannot read exactly,
+/// `sqrt(2)`, counts as not whole).
+fn whole_value(e: &crate::syntax::ast::Expr) -> bool {
+    let text = crate::syntax::printer::print_expr(e);
+    crate::sym::parse_ascii(&text)
+        .ok()
+        .map(|p| crate::sym::simplify(&p))
+        .and_then(|v| v.as_num().map(|r| r.is_integer()))
+        .unwrap_or(false)
 }

@@ -135,6 +135,7 @@ pub(super) fn decide(
             .cloned()
             .collect(),
         conditions,
+        fractional_symbols: env.fractional.clone(),
         ..Default::default()
     };
     // A claim whose sides (with the values and derivatives written out) are too large

@@ -89,6 +89,10 @@ pub struct CheckOptions {
     /// Definedness conditions of the sides as written, collected while they were built
     /// (see [`super::collecting`]): what the normal form may have folded away (`x/x`).
     pub conditions: Vec<Condition>,
+    /// Symbols the file gives a value that is not a whole number (`sample s = 0.5`):
+    /// never taken as whole numbers in an exponent (`2^s >= 2` is false at s = 1/2);
+    /// they keep their other domain.
+    pub fractional_symbols: BTreeSet<String>,
 }
 
 impl Default for CheckOptions {
@@ -102,6 +106,7 @@ impl Default for CheckOptions {
             signed_symbols: BTreeSet::new(),
             domains: BTreeMap::new(),
             conditions: Vec::new(),
+            fractional_symbols: BTreeSet::new(),
         }
     }
 }
@@ -278,7 +283,10 @@ pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) ->
     // A scalar input in an exponent is still every real (`2^x >= 1` is false at
     // x = -1; it was proved with x taken as a positive integer): only symbols the
     // caller does not declare signed are taken as whole numbers there.
-    ints.retain(|s| opts.integer_symbols.contains(s) || !opts.signed_symbols.contains(s));
+    ints.retain(|s| {
+        opts.integer_symbols.contains(s)
+            || !(opts.signed_symbols.contains(s) || opts.fractional_symbols.contains(s))
+    });
     let mut must_be_positive = opts.positive_symbols.clone();
     positive_required(lhs, &mut must_be_positive);
     positive_required(rhs, &mut must_be_positive);
