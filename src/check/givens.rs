@@ -283,7 +283,104 @@ fn setting(g: &Expr, env: &Env) -> Option<Setting> {
             });
         }
     }
-    None
+    product_setting(l, r, *span, env)
+}
+
+/// `J sigma_W^2 = 1` (a product, possibly with divisions, in which exactly one factor
+/// is a `symbol` or a power of one that no other factor and not the right side reads)
+/// sets that symbol: `sigma_W^2 = 1/J`. The other factors are divided out as written;
+/// the setting holds where they are non-zero (sizes always are; a symbol factor that
+/// could be zero makes the given read as a condition instead).
+fn product_setting(l: &Expr, r: &Expr, span: Span, env: &Env) -> Option<Setting> {
+    fn factors<'a>(e: &'a Expr, up: bool, num: &mut Vec<&'a Expr>, den: &mut Vec<&'a Expr>) {
+        match e {
+            Expr::Binary(BinOp::Mul | BinOp::Jux, a, b, _) => {
+                factors(a, up, num, den);
+                factors(b, up, num, den);
+            }
+            Expr::Binary(BinOp::Div, a, b, _) => {
+                factors(a, up, num, den);
+                factors(b, !up, num, den);
+            }
+            _ if up => num.push(e),
+            _ => den.push(e),
+        }
+    }
+    let (mut num, mut den) = (Vec::new(), Vec::new());
+    factors(l, true, &mut num, &mut den);
+    if num.len() + den.len() < 2 {
+        return None;
+    }
+    // The symbol set: with several, the one written as a power (a variance parameter,
+    // `sigma^2` in `alpha^2 J sigma^2 = 1`), else the last.
+    let candidates: Vec<(usize, String, Option<i64>, Expr)> = num
+        .iter()
+        .enumerate()
+        .filter_map(|(k, f)| {
+            let (name, power, target) = settable(f, env)?;
+            env.symbols
+                .contains_key(&name)
+                .then_some((k, name, power, target))
+        })
+        .collect();
+    let powered: Vec<_> = candidates.iter().filter(|c| c.2.is_some()).collect();
+    let (k, name, power, target) = match powered.as_slice() {
+        [one] => (*one).clone(),
+        [] => candidates.last()?.clone(),
+        _ => (*powered.last()?).clone(),
+    };
+    let reads = |e: &Expr| {
+        let mut d = BTreeSet::new();
+        names(e, &mut d);
+        d.contains(&name)
+    };
+    if reads(r)
+        || num.iter().enumerate().any(|(j, f)| j != k && reads(f))
+        || den.iter().any(|f| reads(f))
+    {
+        return None;
+    }
+    // Every other factor must be non-zero for the division: a number other than 0, a
+    // size, or a power of one of them.
+    fn nonzero(e: &Expr, env: &Env) -> bool {
+        match e {
+            Expr::Num(..) => constant(e).is_some_and(|v| v != 0.0),
+            Expr::Ref(r) if r.indices.is_none() && !r.grad => {
+                env.sizes.contains_key(&print_name(&r.name))
+            }
+            Expr::Binary(BinOp::Pow, b, p, _) => nonzero(b, env) && matches!(&**p, Expr::Num(..)),
+            _ => false,
+        }
+    }
+    // A right side that is a non-zero number makes every factor non-zero wherever the
+    // given holds.
+    let rhs_nonzero = constant(r).is_some_and(|v| v != 0.0);
+    if !rhs_nonzero
+        && (!num
+            .iter()
+            .enumerate()
+            .all(|(j, f)| j == k || nonzero(f, env))
+            || !den.iter().all(|f| nonzero(f, env)))
+    {
+        return None;
+    }
+    let paren = |e: &Expr| e.clone();
+    let mut value = paren(r);
+    for f in &den {
+        value = Expr::Binary(BinOp::Mul, Box::new(value), Box::new(paren(f)), span);
+    }
+    for (j, f) in num.iter().enumerate() {
+        if j != k {
+            value = Expr::Binary(BinOp::Div, Box::new(value), Box::new(paren(f)), span);
+        }
+    }
+    Some(Setting {
+        name,
+        target,
+        power,
+        value,
+        span,
+    })
 }
 
 /// `a` or `a^n` (a whole n ≥ 1) for a name that is not a tensor, a rule's sequence or a

@@ -9,7 +9,7 @@ use super::*;
 pub(super) fn decide_with_moments<'e>(
     claim: &Claim,
     at: &[Binding],
-    mut calls: BTreeMap<String, Result<Expr, String>>,
+    calls: BTreeMap<String, Result<Expr, String>>,
     a: &Analysis,
     whole: &Program,
     base: &scalar::Scope,
@@ -17,7 +17,54 @@ pub(super) fn decide_with_moments<'e>(
     opts: &Options,
     positions: &moments::PositionRuns<'e>,
 ) -> Outcome {
-    let analysis = a.moments();
+    let first = with_analysis(
+        claim,
+        at,
+        calls.clone(),
+        a.moments(),
+        whole,
+        base,
+        env,
+        opts,
+        positions,
+    );
+    if matches!(first.verdict, Verdict::Proved | Verdict::Refuted) {
+        return first;
+    }
+    // The claim's givens that set symbols (`sigma_W^2 = 1/J`), put into the model
+    // before its moments are derived: the file's analysis keeps the symbols free, and a
+    // closed form that is undefined where the givens put it (the geometric sum of a
+    // step factor the givens make 1) leaves the claim open there.
+    let settings: Vec<(String, Expr)> = montecarlo::givens::given_values(claim)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(n, _)| env.symbols.contains_key(n))
+        .collect();
+    if settings.is_empty() || claim.boundary.is_some() {
+        return first;
+    }
+    let set = crate::moments::analyze_with(whole, env, &a.backward().items, settings);
+    let second = with_analysis(claim, at, calls, &set, whole, base, env, opts, positions);
+    if second.verdict != Verdict::Undecided && second.method != first.method
+        || matches!(second.verdict, Verdict::Proved | Verdict::Refuted)
+    {
+        return second;
+    }
+    first
+}
+
+#[allow(clippy::too_many_arguments)]
+fn with_analysis<'e>(
+    claim: &Claim,
+    at: &[Binding],
+    mut calls: BTreeMap<String, Result<Expr, String>>,
+    analysis: &crate::moments::Analysis,
+    whole: &Program,
+    base: &scalar::Scope,
+    env: &'e Env,
+    opts: &Options,
+    positions: &moments::PositionRuns<'e>,
+) -> Outcome {
     if let Some(o) = moments::decide_by_position(claim, whole, env, analysis, positions) {
         return o;
     }

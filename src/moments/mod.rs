@@ -83,6 +83,10 @@ pub struct Recurrence {
     /// Closed forms in the member subscript `n`.
     pub mean_closed: Option<Expr>,
     pub var_closed: Option<Expr>,
+    /// The same closed forms with each geometric sum's ratio a written `1 + #q<i>`
+    /// ([`Analysis::geometric`]), for the members the loop's templates stand for.
+    pub mean_inner: Option<Expr>,
+    pub var_inner: Option<Expr>,
     /// The start member's subscript.
     pub start: Expr,
     pub rules: BTreeSet<Applied>,
@@ -126,6 +130,12 @@ pub struct Analysis {
     /// read at the left side's own positions: the left side's index list (as printed) and
     /// the coefficient of each declared tensor ([`Analysis::linear_cov`]).
     pub linear: BTreeMap<Key, (String, Vec<(Key, Expr)>)>,
+    /// `a - 1` for each geometric sum `b (a^k - 1)/(a - 1)` of a closed form, written
+    /// `b ((1 + #q<i>)^k - 1)/#q<i>` inside templates: a member at a whole subscript
+    /// expands it to the polynomial `b (1 + a + ... + a^(k-1))`, defined for every a
+    /// (the quotient is not at a = 1), a member at a symbolic subscript puts `a - 1`
+    /// back ([`walker::Walker::lookup`]).
+    pub geometric: Vec<Expr>,
 }
 
 /// The distributions of one symbolic iteration.
@@ -184,7 +194,21 @@ fn position(indices: &Option<Vec<IndexExpr>>) -> Option<rv::Position> {
 /// The moments of every tensor of a checked program, forward and (with the derived
 /// backward program in gather form) backward.
 pub fn analyze(program: &Program, env: &Env, backward: &[Item]) -> Analysis {
+    analyze_with(program, env, backward, Vec::new())
+}
+
+/// [`analyze`] with symbols set to values (a claim's givens that set symbols:
+/// `sigma_W^2 = 1/J`), substituted wherever the program reads them, before any
+/// recurrence is solved: a step factor the givens make 1 (`J sigma_W^2 = 1`) gives the
+/// linear closed form `x0 + k b` rather than the geometric one, undefined there.
+pub fn analyze_with(
+    program: &Program,
+    env: &Env,
+    backward: &[Item],
+    settings: Vec<(String, Expr)>,
+) -> Analysis {
     let mut w = Walker {
+        settings,
         env,
         a: std::borrow::Cow::Owned(Analysis::default()),
         bind: BTreeMap::new(),

@@ -106,6 +106,7 @@ impl Analysis {
             written: BTreeSet::new(),
             leaves: self.leaves.clone(),
             work: Default::default(),
+            settings: Vec::new(),
         };
         w.value(e)
     }

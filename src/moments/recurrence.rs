@@ -44,6 +44,45 @@ pub fn subs_rv(rv: &Rv, name: &str, value: &Expr) -> Rv {
     out
 }
 
+/// [`geometric`] with the ratio a written `1 + q` for a fresh placeholder `q`, recorded
+/// in `geom` as `a - 1` ([`super::Analysis::geometric`]): the form a member at a whole
+/// subscript expands into a polynomial.
+fn geometric_inner(a: &Expr, b: &Expr, x0: &Expr, k: &Expr, geom: &mut Vec<Expr>) -> Expr {
+    if sym::identical(a, &Expr::one()) || b.is_zero() {
+        return geometric(a, b, x0, k);
+    }
+    let q = Expr::sym(&format!("#q{}", geom.len()));
+    geom.push(sym::simplify(&(a.clone() - Expr::one())));
+    let ak = Expr::pow(Expr::one() + q.clone(), k.clone());
+    sym::simplify(
+        &(Expr::pow(a.clone(), k.clone()) * x0.clone() + b.clone() * (ak - Expr::one()) / q),
+    )
+}
+
+/// The placeholders `#q<i>` of [`geometric_inner`] in a member's distribution resolved:
+/// with `expand` (a member at a whole subscript, whose powers of `1 + q` are then
+/// polynomials that the division by `q` leaves without a denominator) and then `q`
+/// replaced by `a - 1`.
+pub fn resolve_geometric(rv: &Rv, geom: &[Expr], expand: bool) -> Rv {
+    let mentions = |e: &Option<Expr>| {
+        e.as_ref()
+            .is_some_and(|e| e.free_symbols().iter().any(|s| s.starts_with("#q")))
+    };
+    if !mentions(&rv.mean) && !mentions(&rv.m2) {
+        return rv.clone();
+    }
+    let mut out = rv.clone();
+    if expand {
+        let ex = |e: &Option<Expr>| e.as_ref().map(|e| sym::simplify(&sym::expand(e)));
+        out.mean = ex(&rv.mean);
+        out.m2 = ex(&rv.m2);
+    }
+    for (i, a1) in geom.iter().enumerate().rev() {
+        out = subs_rv(&out, &format!("#q{i}"), a1);
+    }
+    out
+}
+
 /// `x' = a x + b` → the value after k steps from x0.
 fn geometric(a: &Expr, b: &Expr, x0: &Expr, k: &Expr) -> Expr {
     if sym::identical(a, &Expr::one()) {
@@ -89,6 +128,7 @@ pub(super) fn solve_state(
     cw: i64,
     n0: &Expr,
     steps: &dyn Fn(Expr) -> Expr,
+    geom: &mut Vec<Expr>,
 ) -> Recurrence {
     let (ms, vs) = (mean_sym(k), m2_sym(k));
     let sub_read = sym::simplify(&(Expr::sym(var) + Expr::int(cr)));
@@ -103,6 +143,8 @@ pub(super) fn solve_state(
         var_step: None,
         mean_closed: None,
         var_closed: None,
+        mean_inner: None,
+        var_inner: None,
         start: n0.clone(),
         rules: next.rules.clone(),
         approx: next.approx.clone(),
@@ -137,6 +179,7 @@ pub(super) fn solve_state(
     let n = Expr::sym("#n");
     let kk = steps(n.clone());
     let mean_closed = geometric(&am, &bm, &m0, &kk);
+    let mean_inner = geometric_inner(&am, &bm, &m0, &kk, geom);
     // The variance recurrence once the mean is known in closed form at the state.
     let mean_at_state = mean_closed.subs("#n", &(Expr::sym(var) + Expr::int(cr)));
     let v_only = sym::simplify(&v_next_in_var.subs(&ms, &mean_at_state));
@@ -144,9 +187,12 @@ pub(super) fn solve_state(
         rec.unsolved =
             Some("the variance's recurrence is not linear with constant coefficients".into());
         rec.mean_closed = Some(mean_closed);
+        rec.mean_inner = Some(mean_inner);
         return rec;
     };
     rec.mean_closed = Some(mean_closed);
+    rec.mean_inner = Some(mean_inner);
     rec.var_closed = Some(geometric(&av, &bv, &v0, &kk));
+    rec.var_inner = Some(geometric_inner(&av, &bv, &v0, &kk, geom));
     rec
 }

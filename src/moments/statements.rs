@@ -565,8 +565,10 @@ impl Walker<'_> {
             };
             // Steps from the start to member n: (n − n0)·dir.
             let steps = |n: Expr| sym::simplify(&((n - n0.clone()) * Expr::int(dir)));
-            let rec = solve_state(k, &next, s0, &var, *cr, *cw, n0, &steps);
-            if let (Some(mc), Some(vc)) = (&rec.mean_closed, &rec.var_closed) {
+            let mut geom = std::mem::take(&mut self.a.to_mut().geometric);
+            let rec = solve_state(k, &next, s0, &var, *cr, *cw, n0, &steps, &mut geom);
+            self.a.to_mut().geometric = geom;
+            if let (Some(mc), Some(vc)) = (&rec.mean_inner, &rec.var_inner) {
                 let at = |e: &Expr, c: i64| {
                     sym::simplify(&e.subs("#n", &(Expr::sym(&var) + Expr::int(c))))
                 };

@@ -35,6 +35,9 @@ pub(super) struct Walker<'a> {
     /// The work done so far, in expression nodes read, combined and stored
     /// ([`MOMENT_FILE_WORK`]).
     pub(super) work: std::cell::Cell<u64>,
+    /// Symbols set by a claim's givens (`sigma_W^2 = 1/J` as sigma_W = sqrt(1/J)),
+    /// substituted wherever the program is read ([`super::analyze_with`]).
+    pub(super) settings: Vec<(String, Expr)>,
 }
 
 /// The work the moments engine may do on one file (one [`super::analyze`] call or one
@@ -170,6 +173,9 @@ impl<'a> Walker<'a> {
         for (v, val) in &self.bind {
             x = x.subs(v, val);
         }
+        for (v, val) in &self.settings {
+            x = sym::simplify(&x.subs(v, val));
+        }
         Ok(x)
     }
 
@@ -264,8 +270,13 @@ impl<'a> Walker<'a> {
                     return self.charge(rv.clone());
                 }
                 if let Some(t) = templates.last() {
-                    let val = sub.clone() - t.offset.clone();
-                    return self.charge(subs_rv(&t.rv, &t.var, &val));
+                    let val = sym::simplify(&(sub.clone() - t.offset.clone()));
+                    let rv = subs_rv(&t.rv, &t.var, &val);
+                    // A member at a whole subscript (within reach of expansion) has its
+                    // geometric sums written as polynomials, defined at ratio 1.
+                    let whole = val.as_int().is_some_and(|n| (-64..=64).contains(&n));
+                    let rv = super::recurrence::resolve_geometric(&rv, &self.a.geometric, whole);
+                    return self.charge(rv);
                 }
                 Err(self.why(key, &text))
             }

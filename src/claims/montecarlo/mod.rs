@@ -12,7 +12,7 @@
 
 mod decide;
 mod extract;
-mod givens;
+pub(crate) mod givens;
 mod stats;
 mod trials;
 
