@@ -369,10 +369,14 @@ fn product_setting(l: &Expr, r: &Expr, span: Span, env: &Env) -> Option<Setting>
     for f in &den {
         value = Expr::Binary(BinOp::Mul, Box::new(value), Box::new(paren(f)), span);
     }
-    for (j, f) in num.iter().enumerate() {
-        if j != k {
-            value = Expr::Binary(BinOp::Div, Box::new(value), Box::new(paren(f)), span);
-        }
+    let divisor = num
+        .iter()
+        .enumerate()
+        .filter(|(j, _)| *j != k)
+        .map(|(_, f)| paren(f))
+        .reduce(|a, b| Expr::Binary(BinOp::Jux, Box::new(a), Box::new(b), span));
+    if let Some(d) = divisor {
+        value = Expr::Binary(BinOp::Div, Box::new(value), Box::new(d), span);
     }
     Some(Setting {
         name,
