@@ -195,6 +195,7 @@ pub fn analyze(program: &Program, env: &Env, backward: &[Item]) -> Analysis {
         written: BTreeSet::new(),
         leaves: BTreeSet::new(),
         work: Default::default(),
+        outer: Default::default(),
     };
     w.items(&program.items, &[]);
     if !backward.is_empty() {

@@ -106,6 +106,7 @@ impl Analysis {
             written: BTreeSet::new(),
             leaves: self.leaves.clone(),
             work: Default::default(),
+            outer: Default::default(),
         };
         w.value(e)
     }

@@ -35,6 +35,11 @@ pub(super) struct Walker<'a> {
     /// The work done so far, in expression nodes read, combined and stored
     /// ([`MOMENT_FILE_WORK`]).
     pub(super) work: std::cell::Cell<u64>,
+    /// Capitals summed by the enclosing product terms while a factor of one is walked:
+    /// a parenthesized sum or a negation inside `W[j,I] (x[b,I] + y[b,I])` reads the
+    /// summand's `i`, it does not sum `I` again (the interpreter's reading,
+    /// `check::capitals`).
+    pub(super) outer: std::cell::RefCell<Vec<String>>,
 }
 
 /// The work the moments engine may do on one file (one [`super::analyze`] call or one
