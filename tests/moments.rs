@@ -436,3 +436,37 @@ fn a_recurrence_reading_another_state_prints_no_placeholder() {
         "{text}"
     );
 }
+
+#[test]
+fn a_capital_summed_by_the_term_is_not_summed_again_inside_its_parentheses() {
+    // `(W[j,I] + N[j,I]) x[b,I]` is one sum over i (the interpreter's reading): the engine
+    // summed the parenthesized factor over I first and the term again, and printed
+    // Var = I*v*(I*tau + I*sigma^2) [exact]. The same for a negated factor and for two
+    // parenthesized sums sharing the capital; a capital inside one sum only is summed there.
+    let model = "size B, I, J, K
+symbol sigma, tau, v
+input x[B, I] ~ normal(0, v)
+input e[B, I] ~ normal(0, v)
+input u[B, K] ~ normal(0, v)
+param W[J, I] ~ normal(0, sigma^2)
+input N[J, I] ~ normal(0, tau)
+y[b,j] = (W[j,I] + N[j,I]) x[b,I]
+y1[b,j] = W[j,I] (-x[b,I])
+y2[b] = (x[b,I] + 1) (e[b,I] + 1)
+y3[b,j] = W[j,I] (x[b,I] + u[b,K])
+sample B = 4, I = 3, J = 2, K = 2, sigma = 0.5, tau = 0.5, v = 1";
+    for (claim, want) in [
+        ("Var(y) == I (sigma^2 + tau) v", Verdict::Proved),
+        ("Var(y) == I^2 (sigma^2 + tau) v", Verdict::Refuted),
+        ("Var(y1) == I sigma^2 v", Verdict::Proved),
+        ("Var(y1) == I^2 sigma^2 v", Verdict::Refuted),
+        ("E(y2) == I", Verdict::Proved),
+        ("Var(y2) == I (v^2 + 2 v)", Verdict::Proved),
+        ("E(y2) == I^2", Verdict::Refuted),
+        ("Var(y3) == I sigma^2 v (1 + K)", Verdict::Proved),
+        ("Var(y3) == I sigma^2 v (1 + I K)", Verdict::Refuted),
+    ] {
+        let (v, why) = verdict(model, claim);
+        assert_eq!(v, want, "{claim}: {why}");
+    }
+}

@@ -81,6 +81,7 @@ pub fn check_after_parse(program: &Program, unparsed: &[String]) -> (Env, Vec<Di
     sample_sizes::check(program, &c.env, &mut c.diags);
     member_range::check(program, &c.env, &mut c.diags);
     c.env.domains = domains::infer(program, &c.env);
+    real_symbols(&program.items, &mut c.env);
     c.report_missing();
     one_diagnostic_per_cause(&mut c.diags, &c.unparsed);
     (c.env, c.diags)
@@ -371,4 +372,45 @@ fn collect_equations(items: &[Item]) -> Vec<&Equation> {
         }
     }
     out
+}
+
+/// Symbols the model reads as real quantities: in a statement's right side or a
+/// declaration's distribution or value, outside an exponent (`y = c x`, `normal(0, a)`,
+/// `bernoulli(p)`). A symbol read in an exponent is taken as a whole number >= 1 (a
+/// count: a depth, a number of steps) only when the model never reads it as such a
+/// quantity; these join [`Env::fractional`] (docs/language.md, domains), so
+/// `claim 2^c >= 2` beside `y[n] = c x[n]` is refuted at c = 1/2, not proved.
+fn real_symbols(items: &[crate::syntax::ast::Item], env: &mut Env) {
+    use crate::syntax::ast::{Expr, Init};
+    fn walk(e: &Expr, env: &mut Env) {
+        match e {
+            Expr::Ref(r) if r.indices.is_none() && !r.grad => {
+                let name = crate::syntax::printer::print_name(&r.name);
+                if env.symbols.contains_key(&name) {
+                    env.fractional.insert(name);
+                }
+            }
+            // The exponent of a power is a count, not a real quantity.
+            Expr::Binary(crate::syntax::ast::BinOp::Pow, l, _, _) => walk(l, env),
+            _ => {
+                for c in crate::syntax::visit::children(e) {
+                    walk(c, env);
+                }
+            }
+        }
+    }
+    for item in items {
+        match &item.kind {
+            ItemKind::Equation(eq) => walk(&eq.rhs, env),
+            ItemKind::Decl(d) => match &d.init {
+                Some(Init::Dist(call)) => call.args.iter().for_each(|a| walk(a, env)),
+                Some(Init::Value(v)) => walk(v, env),
+                None => {}
+            },
+            ItemKind::Loop(l) => real_symbols(&l.body, env),
+            ItemKind::ForIndices(f) => real_symbols(&f.body, env),
+            ItemKind::Rule(r) => real_symbols(&r.body, env),
+            _ => {}
+        }
+    }
 }

@@ -282,7 +282,17 @@ impl Walker<'_> {
                 cancelled.push(key);
                 continue;
             }
-            let mut summed: Vec<String> = capitals(t);
+            // The capitals this term sums: those outside its parenthesized sums and those
+            // shared by two of them, less those an enclosing term already sums (the
+            // interpreter's reading, `check::capitals`): `(W[j,I] + N[j,I]) x[b,I]` is one
+            // sum over i, not I × a sum over I.
+            let mut summed: Vec<String> = {
+                let outer = self.outer.borrow();
+                term_capitals(t)
+                    .into_iter()
+                    .filter(|c| !outer.contains(c))
+                    .collect()
+            };
             // A capital summed over the term and read again inside a function's argument
             // (`W[I] relu(x[b,I])`) is one sum in the interpreter (Σ_i W[i] relu(x[b,i]));
             // the argument's distribution below would sum it a second time (giving
@@ -297,8 +307,11 @@ impl Walker<'_> {
                     summed.push(x.clone());
                 }
             }
-            let one = self.product(t)?;
-            let mut rv = self.sum_over(one, t, &summed)?;
+            let depth = self.outer.borrow().len();
+            self.outer.borrow_mut().extend(summed.iter().cloned());
+            let one = self.product(t);
+            self.outer.borrow_mut().truncate(depth);
+            let mut rv = self.sum_over(one?, t, &summed)?;
             if count != 1 {
                 rv = rv.scale(&Expr::int(count));
                 rv.rules.insert(Applied::new(
@@ -328,6 +341,56 @@ impl Walker<'_> {
         }
         Ok(rv)
     }
+}
+
+/// The capitals a product term sums (`check::capitals::Capitals::of_term`): those read
+/// outside its parenthesized sums, and those read by two of its parenthesized sums (a
+/// capital inside one sum only is summed there); function arguments and explicit sums
+/// sum their own.
+fn term_capitals(e: &ast::Expr) -> Vec<String> {
+    fn in_sum(e: &ast::Expr, out: &mut Vec<String>) {
+        match e {
+            ast::Expr::Ref(_) => {
+                for c in capitals(e) {
+                    if !out.contains(&c) {
+                        out.push(c);
+                    }
+                }
+            }
+            ast::Expr::Unary(_, x, _) => in_sum(x, out),
+            ast::Expr::Binary(_, l, r, _) => {
+                in_sum(l, out);
+                in_sum(r, out);
+            }
+            _ => {}
+        }
+    }
+    fn split(e: &ast::Expr, sums: &mut Vec<Vec<String>>) {
+        match e {
+            ast::Expr::Binary(BinOp::Add | BinOp::Sub, ..) => {
+                let mut set = Vec::new();
+                in_sum(e, &mut set);
+                sums.push(set);
+            }
+            ast::Expr::Unary(_, x, _) => split(x, sums),
+            ast::Expr::Binary(_, l, r, _) => {
+                split(l, sums);
+                split(r, sums);
+            }
+            _ => {}
+        }
+    }
+    let mut out = capitals(e);
+    let mut sums = Vec::new();
+    split(e, &mut sums);
+    for (k, set) in sums.iter().enumerate() {
+        for c in set {
+            if !out.contains(c) && sums.iter().skip(k + 1).any(|o| o.contains(c)) {
+                out.push(c.clone());
+            }
+        }
+    }
+    out
 }
 
 /// The factors of a chain of products (`*` and juxtaposition; a quotient is one factor).

@@ -219,6 +219,7 @@ pub fn analyze_with(
         written: BTreeSet::new(),
         leaves: BTreeSet::new(),
         work: Default::default(),
+        outer: Default::default(),
     };
     w.items(&program.items, &[]);
     if !backward.is_empty() {

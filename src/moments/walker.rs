@@ -38,6 +38,11 @@ pub(super) struct Walker<'a> {
     /// Symbols set by a claim's givens (`sigma_W^2 = 1/J` as sigma_W = sqrt(1/J)),
     /// substituted wherever the program is read ([`super::analyze_with`]).
     pub(super) settings: Vec<(String, Expr)>,
+    /// Capitals summed by the enclosing product terms while a factor of one is walked:
+    /// a parenthesized sum or a negation inside `W[j,I] (x[b,I] + y[b,I])` reads the
+    /// summand's `i`, it does not sum `I` again (the interpreter's reading,
+    /// `check::capitals`).
+    pub(super) outer: std::cell::RefCell<Vec<String>>,
 }
 
 /// The work the moments engine may do on one file (one [`super::analyze`] call or one

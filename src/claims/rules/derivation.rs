@@ -239,6 +239,8 @@ pub fn derive(program: &Program) -> Option<RuleDerivation> {
             .iter()
             .map(|x| (at_0(&b.name, x), Expr::sym(&at_0(&a.name, x))))
             .collect(),
+        bounds: vec![],
+        conds: vec![],
     };
     let sys = system(&[a, b]).ok()?;
     let c: Vec<Expr> = sys

@@ -191,6 +191,8 @@ fn transient(sc: &SeqClaim) -> Option<String> {
         c: sc.c.clone(),
         f: f.clone(),
         label: String::new(),
+        bounds: sc.bounds.clone(),
+        conds: sc.conds.clone(),
     };
     prove(&check).ok()?;
     let shown: Vec<String> = alpha

@@ -36,7 +36,7 @@ pub use present::present;
 use super::scalar::{self, Scope};
 use crate::check::Env;
 use crate::claims::Outcome;
-use crate::sym::Expr;
+use crate::sym::{self, Expr};
 use crate::syntax::ast::{self as ast, ItemKind, Program, RelOp};
 use crate::syntax::printer::{print_expr, print_name};
 use equivalence::equivalence;
@@ -141,8 +141,12 @@ pub fn decide(claim: &ast::Claim, program: &Program, env: &Env, seed: u64) -> Ou
             let var = used[0].var.clone();
             let run = || -> Result<Outcome, String> {
                 let sys = system(&used)?;
-                let g = read_givens(&claim.given, &names, &var)?;
-                let (a, b) = (lower_claim(l, &names, &var)?, lower_claim(r, &names, &var)?);
+                let mut g = read_givens(&claim.given, &names, &var)?;
+                let ((a, b), conds) = sym::collecting(|| {
+                    (lower_claim(l, &names, &var), lower_claim(r, &names, &var))
+                });
+                let (a, b) = (a?, b?);
+                g.conds.extend(conds);
                 let sc = seq_claim(
                     sys,
                     &g,
