@@ -187,6 +187,13 @@ pub fn check_source(path: &str, source: &str, opts: &Options) -> FileReport {
         && !opts.no_gradcheck
         && unexpected_errors == 0
         && expected_error.is_none();
+    // Files checked together share one file's memory budget: the claims and the
+    // gradient check below allocate this file's values (`claims::MemoryGate`).
+    let memory = opts
+        .memory
+        .as_ref()
+        .filter(|_| !has_errors)
+        .map(|g| g.enter(env.sample_values));
     // The claims and the gradient check read the same analysis and nothing of each
     // other: the gradient check runs on a thread of its own beside the claims (the
     // derived programs are computed once, by whichever asks first).
@@ -221,6 +228,7 @@ pub fn check_source(path: &str, source: &str, opts: &Options) -> FileReport {
             }
         })
     };
+    drop(memory);
     let mut report = FileReport {
         path: path.to_string(),
         source: source.to_string(),

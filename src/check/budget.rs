@@ -43,8 +43,10 @@ pub const MAX_TOTAL_WORK: i128 = 100_000_000;
 const HINT: &str = "tq unrolls loops and families member by member and refuses larger \
 ranges before allocating; use a size (`for l in 1..L`) with a small value on the `sample` line";
 
-/// Adds an E0302 for every range or total that exceeds the budget.
-pub fn check(program: &Program, env: &Env, diags: &mut Vec<Diagnostic>) {
+/// Adds an E0302 for every range or total that exceeds the budget; returns the values
+/// all tensors store together at the `sample` sizes (saturating; a value that cannot be
+/// counted counts nothing).
+pub fn check(program: &Program, env: &Env, diags: &mut Vec<Diagnostic>) -> i128 {
     let mut consts = BTreeMap::new();
     for item in &program.items {
         if let ItemKind::Sample(bs) = &item.kind {
@@ -72,6 +74,7 @@ pub fn check(program: &Program, env: &Env, diags: &mut Vec<Diagnostic>) {
         diags,
     };
     b.items(&program.items);
+    b.total
 }
 
 struct Budget<'a> {

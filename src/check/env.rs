@@ -45,6 +45,9 @@ pub struct IndexInfo {
 /// Everything declared or defined in a file.
 #[derive(Clone, Debug, Default)]
 pub struct Env {
+    /// The values all tensors store together at the `sample` sizes (the size budget's
+    /// count, `check::budget`): what a numeric run of the file allocates, in values.
+    pub sample_values: i128,
     pub sizes: BTreeMap<String, Span>,
     pub indices: BTreeMap<String, IndexInfo>,
     pub symbols: BTreeMap<String, Span>,

@@ -76,7 +76,7 @@ pub fn check_after_parse(program: &Program, unparsed: &[String]) -> (Env, Vec<Di
     loop_extents::check(program, &c.env, &mut c.diags);
     vary::check(&program.items, &c.env, &mut c.diags);
     vary::check_values(&program.items, &c.env, &mut c.diags);
-    budget::check(program, &c.env, &mut c.diags);
+    c.env.sample_values = budget::check(program, &c.env, &mut c.diags);
     boundary_use::check(program, &mut c.diags);
     sample_sizes::check(program, &c.env, &mut c.diags);
     member_range::check(program, &c.env, &mut c.diags);

@@ -27,7 +27,7 @@ use serde_json::json;
 use std::collections::BTreeMap;
 
 pub use crate::verdict::{Method, Verdict};
-pub use options::{Options, Progress};
+pub use options::{MemoryGate, MemoryTicket, Options, Progress};
 pub use outcome::Outcome;
 pub use route::Route;
 

@@ -20,6 +20,11 @@ pub struct Options {
     /// `tq export`: the variants of a file); each trial setting gets this share of its
     /// budget, so K variants together do the work of one file. 0 or 1: the whole budget.
     pub monte_carlo_shares: u64,
+    /// Shared by files checked at the same time (`tq check` of several files, the
+    /// variants of `tq variants` and `tq export`): a file's numeric runs wait until the
+    /// values of the files already running them and its own fit in one file's budget
+    /// (see [`MemoryGate`]); none by default (one file, the library, the tests).
+    pub memory: Option<std::sync::Arc<MemoryGate>>,
     /// The verdict cache to read and write claims' reports from (`tq check` and
     /// `tq errata` unless `--no-cache`; none by default, so the library and the tests
     /// compute every claim).
@@ -43,5 +48,99 @@ impl Progress {
 impl std::fmt::Debug for Progress {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Progress")
+    }
+}
+
+/// One file's memory budget shared by files checked at the same time. A file enters
+/// with the values it stores at its `sample` sizes (`Env::sample_values`, at most
+/// `check::budget::MAX_TOTAL_ELEMENTS` after the checker) and waits while the files
+/// inside and itself would hold more than [`MemoryGate::capacity`]; a file alone always
+/// enters. So two variants of 1,000,000 values each (2,000,000 values, about 400 MB and
+/// 1.1 GB of address space together, which aborted under a 1 GB limit) run one after
+/// the other, while small files still run side by side. Waiting changes no result: a
+/// file's verdicts depend only on its text and the seed.
+#[derive(Debug)]
+pub struct MemoryGate {
+    capacity: i128,
+    inside: std::sync::Mutex<i128>,
+    left: std::sync::Condvar,
+}
+
+impl MemoryGate {
+    pub fn new(capacity: i128) -> MemoryGate {
+        MemoryGate {
+            capacity,
+            inside: std::sync::Mutex::new(0),
+            left: std::sync::Condvar::new(),
+        }
+    }
+
+    /// The gate of one file's budget (`check::budget::MAX_TOTAL_ELEMENTS` values).
+    pub fn one_file() -> std::sync::Arc<MemoryGate> {
+        std::sync::Arc::new(MemoryGate::new(crate::check::budget::MAX_TOTAL_ELEMENTS))
+    }
+
+    pub fn capacity(&self) -> i128 {
+        self.capacity
+    }
+
+    /// Waits for room for `values` and takes it until the ticket is dropped.
+    pub fn enter(&self, values: i128) -> MemoryTicket<'_> {
+        let values = values.clamp(0, self.capacity);
+        let mut inside = self.inside.lock().unwrap_or_else(|e| e.into_inner());
+        while *inside > 0 && *inside + values > self.capacity {
+            inside = self.left.wait(inside).unwrap_or_else(|e| e.into_inner());
+        }
+        *inside += values;
+        MemoryTicket { gate: self, values }
+    }
+
+    /// The values inside now (for tests).
+    pub fn inside(&self) -> i128 {
+        *self.inside.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Room taken in a [`MemoryGate`], given back when dropped.
+pub struct MemoryTicket<'a> {
+    gate: &'a MemoryGate,
+    values: i128,
+}
+
+impl Drop for MemoryTicket<'_> {
+    fn drop(&mut self) {
+        let mut inside = self.gate.inside.lock().unwrap_or_else(|e| e.into_inner());
+        *inside -= self.values;
+        self.gate.left.notify_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicI64, Ordering};
+    use std::sync::Arc;
+
+    #[test]
+    fn files_inside_the_gate_never_hold_more_than_its_capacity() {
+        let gate = Arc::new(MemoryGate::new(100));
+        let peak = Arc::new(AtomicI64::new(0));
+        let threads: Vec<_> = [60, 60, 30, 100, 500, 10, 0, 70]
+            .into_iter()
+            .map(|v| {
+                let (gate, peak) = (gate.clone(), peak.clone());
+                std::thread::spawn(move || {
+                    let _t = gate.enter(v);
+                    peak.fetch_max(gate.inside() as i64, Ordering::SeqCst);
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        // 500 is clamped to the capacity: a file alone always enters.
+        assert!(peak.load(Ordering::SeqCst) <= 100);
+        assert_eq!(gate.inside(), 0);
     }
 }

@@ -154,6 +154,8 @@ fn check_all_cached(
         .min(sources.len().max(1));
     let next = std::sync::atomic::AtomicUsize::new(0);
     let bar = progress(sources.len(), "checking");
+    // The files checked at once share one file's memory budget (docs/cli.md).
+    let memory = (threads > 1).then(tq::claims::MemoryGate::one_file);
     let mut slots: Vec<Option<FileReport>> = (0..sources.len()).map(|_| None).collect();
     let done = std::sync::Mutex::new(&mut slots);
     std::thread::scope(|s| {
@@ -166,6 +168,7 @@ fn check_all_cached(
                 let opts = Options {
                     cache: tool.and_then(|t| cache_for(path, t)),
                     progress: Some(file_progress(&bar, path)),
+                    memory: memory.clone(),
                     ..opts.clone()
                 };
                 let r = report::check_source(path, src, &opts);

@@ -4,7 +4,7 @@
 //! Every handler runs under `catch_unwind`: a panic in a feature becomes an error
 //! response (or, for a notification, a log message) and the server goes on.
 
-use super::document::{apply_changes, Document, Store};
+use super::document::{apply_changes, Document, Store, MAX_DOCUMENT_BYTES};
 use super::worker::{panic_text, Output, Worker};
 use super::{diagnostics, edits, hover, navigation, verdicts};
 use crate::claims::Options;
@@ -16,8 +16,8 @@ use lsp_types::notification::{
 };
 use lsp_types::request::{
     CodeActionRequest, CodeLensRefresh, CodeLensRequest, DocumentSymbolRequest, Formatting,
-    GotoDefinition, HoverRequest, InlayHintRefreshRequest, InlayHintRequest, Request as _,
-    Shutdown,
+    GotoDefinition, HoverRequest, Initialize, InlayHintRefreshRequest, InlayHintRequest,
+    Request as _, Shutdown,
 };
 use lsp_types::{
     CodeActionParams, CodeActionProviderCapability, CodeLensOptions, CodeLensParams,
@@ -47,6 +47,13 @@ pub fn capabilities() -> ServerCapabilities {
         ..ServerCapabilities::default()
     }
 }
+
+/// How long a burst of `didChange`s waits for the next one before checking: an
+/// editor replaying edits sends them closer than this; a typist's keystrokes are
+/// 50 ms and more apart, so each is checked (2 ms later).
+const BURST_GAP: std::time::Duration = std::time::Duration::from_millis(2);
+/// The longest a burst holds its checks back.
+const BURST_SPAN: std::time::Duration = std::time::Duration::from_millis(100);
 
 struct Server<'c> {
     conn: &'c Connection,
@@ -83,14 +90,42 @@ fn to_value<T: serde::Serialize>(t: T) -> Reply {
 /// else an error (the protocol's exit status 1). `opts` decides the claims (the
 /// seed); the gradient check is not run.
 pub fn serve(conn: &Connection, opts: Options) -> Result<(), String> {
-    let (id, init) = conn.initialize_start().map_err(|e| e.to_string())?;
+    // The handshake, by hand: `lsp_server`'s `initialize_finish` ends the server
+    // when anything but `initialized` follows the response (a second `initialize`,
+    // a request sent early). Here requests before `initialize` get
+    // ServerNotInitialized, notifications before it are dropped, and after it
+    // `initialized` is taken as the no-op it is.
+    let (id, init) = loop {
+        match conn.receiver.recv() {
+            Ok(Message::Request(r)) if r.method == Initialize::METHOD => break (r.id, r.params),
+            Ok(Message::Request(r)) => {
+                let _ = conn.sender.send(
+                    Response::new_err(
+                        r.id,
+                        ErrorCode::ServerNotInitialized as i32,
+                        format!(
+                            "the server is not initialized: `initialize` must come before {}",
+                            r.method
+                        ),
+                    )
+                    .into(),
+                );
+            }
+            Ok(Message::Notification(n)) if n.method == Exit::METHOD => {
+                return Err("`exit` came before `initialize`".to_string())
+            }
+            Ok(_) => {}
+            Err(_) => {
+                return Err("the editor closed the connection before `initialize`".to_string())
+            }
+        }
+    };
     let init: InitializeParams = serde_json::from_value(init).unwrap_or_default();
     let result = serde_json::json!({
         "capabilities": capabilities(),
         "serverInfo": {"name": "tq", "version": env!("CARGO_PKG_VERSION")},
     });
-    conn.initialize_finish(id, result)
-        .map_err(|e| e.to_string())?;
+    let _ = conn.sender.send(Response::new_ok(id, result).into());
     let workspace = init.capabilities.workspace.as_ref();
     let (tx, rx) = unbounded();
     let mut server = Server {
@@ -117,19 +152,11 @@ pub fn serve(conn: &Connection, opts: Options) -> Result<(), String> {
     let outcome = loop {
         select! {
             recv(conn.receiver) -> msg => match msg {
-                Ok(Message::Request(r)) => server.request(r),
-                Ok(Message::Notification(n)) => {
-                    if n.method == Exit::METHOD {
-                        // The protocol: exit 0 after `shutdown`, 1 without it.
-                        break if server.shutting_down {
-                            Ok(())
-                        } else {
-                            Err("`exit` came without a `shutdown` request before it".to_string())
-                        };
+                Ok(m) => {
+                    if let Some(end) = server.message(m) {
+                        break end;
                     }
-                    server.notification(n);
                 }
-                Ok(Message::Response(_)) => {}
                 Err(_) if server.shutting_down => break Ok(()),
                 Err(_) => break Err("the editor closed the connection without `shutdown` and `exit`".to_string()),
             },
@@ -143,6 +170,98 @@ pub fn serve(conn: &Connection, opts: Options) -> Result<(), String> {
 impl Server<'_> {
     fn send(&self, m: impl Into<Message>) {
         let _ = self.conn.sender.send(m.into());
+    }
+
+    /// One message from the editor; `Some` when the server ends (`exit`).
+    fn message(&mut self, m: Message) -> Option<Result<(), String>> {
+        match m {
+            Message::Request(r) => self.request(r),
+            Message::Notification(n) if n.method == Exit::METHOD => {
+                // The protocol: exit 0 after `shutdown`, 1 without it.
+                return Some(if self.shutting_down {
+                    Ok(())
+                } else {
+                    Err("`exit` came without a `shutdown` request before it".to_string())
+                });
+            }
+            Message::Notification(n) if n.method == DidChangeTextDocument::METHOD => {
+                return self.changes(n);
+            }
+            Message::Notification(n) => self.notification(n),
+            Message::Response(_) => {}
+        }
+        None
+    }
+
+    /// A `didChange` and every `didChange` already waiting behind it (a burst of
+    /// keystrokes, a paste replayed as many edits): the texts follow each change, but
+    /// each document is parsed and checked once, at its last version. The first other
+    /// message ends the burst and is handled after it.
+    fn changes(&mut self, first: Notification) -> Option<Result<(), String>> {
+        let started = std::time::Instant::now();
+        let mut changed: Vec<Uri> = Vec::new();
+        let mut next = Some(first);
+        let mut after = None;
+        while let Some(n) = next.take() {
+            let method = n.method.clone();
+            match catch_unwind(AssertUnwindSafe(|| self.follow(n))) {
+                Ok(Some(uri)) => {
+                    if !changed.contains(&uri) {
+                        changed.push(uri);
+                    }
+                }
+                Ok(None) => {}
+                Err(p) => eprintln!("tq lsp: internal error in {method}: {}", panic_text(&p)),
+            }
+            // The next message if it is already there, or arrives within
+            // BURST_GAP, while the burst is younger than BURST_SPAN (a steady stream
+            // still gets its diagnostics).
+            let wait = BURST_GAP.min(BURST_SPAN.saturating_sub(started.elapsed()));
+            let next_message = match self.conn.receiver.try_recv() {
+                Ok(m) => Some(m),
+                Err(_) => self.conn.receiver.recv_timeout(wait).ok(),
+            };
+            match next_message {
+                Some(Message::Notification(n)) if n.method == DidChangeTextDocument::METHOD => {
+                    next = Some(n)
+                }
+                Some(m) => after = Some(m),
+                None => {}
+            }
+        }
+        for uri in changed {
+            if let Some(doc) = self.store.docs.remove(&uri) {
+                let doc = match doc.lost {
+                    Some(why) => Document::lost(uri, doc.version, why),
+                    None => Document::new(uri, doc.version, doc.report.source),
+                };
+                self.update(doc);
+            }
+        }
+        after.and_then(|m| self.message(m))
+    }
+
+    /// Applies one `didChange` to the stored text only (no parse, no check: see
+    /// [`Server::changes`]); the document's URI when it is open.
+    fn follow(&mut self, n: Notification) -> Option<Uri> {
+        let p = serde_json::from_value::<DidChangeTextDocumentParams>(n.params).ok()?;
+        let uri = p.text_document.uri;
+        let old = self.store.docs.get_mut(&uri)?;
+        let base = old.lost.is_none().then(|| old.text());
+        match apply_changes(base, p.content_changes) {
+            Ok(text) => {
+                old.report.source = text;
+                old.lost = None;
+            }
+            Err(why) => {
+                old.report.source = String::new();
+                old.lost = Some(why);
+            }
+        }
+        old.version = p.text_document.version;
+        old.derived = None;
+        old.verdicts = None;
+        Some(uri)
     }
 
     fn request(&mut self, r: Request) {
@@ -250,6 +369,10 @@ impl Server<'_> {
                 to_value(verdicts::code_lenses(doc))
             }
             PANIC_TEST if panic_test() => panic!("a deliberate panic ({PANIC_TEST})"),
+            Initialize::METHOD => Err((
+                ErrorCode::InvalidRequest,
+                "the server is already initialized (`initialize` is sent once)".to_string(),
+            )),
             m => Err((
                 ErrorCode::MethodNotFound,
                 format!("tq lsp does not handle {m}"),
@@ -272,18 +395,15 @@ impl Server<'_> {
                     return;
                 };
                 let d = p.text_document;
-                self.update(Document::new(d.uri, d.version, d.text));
-            }
-            DidChangeTextDocument::METHOD => {
-                let Ok(p) = serde_json::from_value::<DidChangeTextDocumentParams>(n.params) else {
-                    return;
-                };
-                let uri = p.text_document.uri;
-                let Some(old) = self.store.docs.get(&uri) else {
-                    return;
-                };
-                let text = apply_changes(old.text(), p.content_changes);
-                self.update(Document::new(uri, p.text_document.version, text));
+                self.update(if d.text.len() > MAX_DOCUMENT_BYTES {
+                    let why = format!(
+                        "the document is {} bytes, more than the limit of {MAX_DOCUMENT_BYTES} bytes",
+                        d.text.len()
+                    );
+                    Document::lost(d.uri, d.version, why)
+                } else {
+                    Document::new(d.uri, d.version, d.text)
+                });
             }
             DidCloseTextDocument::METHOD => {
                 let Ok(p) = serde_json::from_value::<DidCloseTextDocumentParams>(n.params) else {

@@ -5,10 +5,13 @@
 //! end (`tq lsp < /dev/zero` grew until killed); here a header line is at most
 //! [`MAX_HEADER_LINE`] bytes, a message has at most [`MAX_HEADERS`] header lines, and
 //! a body at most [`MAX_BODY`] bytes, read as it arrives (a body shorter than its
-//! header is an error, not an allocation). Any framing error ends the server with
-//! the reason (exit 1).
+//! header is an error, not an allocation). A framing error ends the server with the
+//! reason (exit 1): the stream cannot be read further. A well-framed body that is not
+//! JSON, or JSON that is not a message, is answered as JSON-RPC says (-32700 "Parse
+//! error", -32600 "Invalid Request", with the request's id when it has one, else
+//! `null`) and the server reads on.
 
-use crossbeam_channel::{bounded, Receiver, Sender};
+use crossbeam_channel::{bounded, never, select, Receiver, Sender};
 use lsp_server::{Connection, Message};
 use std::io::{self, BufRead, Read, Write};
 use std::thread;
@@ -25,8 +28,94 @@ fn bad(msg: impl Into<String>) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, msg.into())
 }
 
+/// A well-framed message body: a message, or the JSON-RPC error that answers it.
+#[derive(Debug)]
+pub enum Incoming {
+    Message(Message),
+    /// The framed body was not a message: the error response to send (a JSON-RPC
+    /// response object, its `id` the request's when it had one, else `null`).
+    Invalid(serde_json::Value),
+}
+
+/// JSON-RPC's code for a body that is not JSON.
+pub const PARSE_ERROR: i64 = -32700;
+/// JSON-RPC's code for JSON that is not a request, response or notification.
+pub const INVALID_REQUEST: i64 = -32600;
+
+fn error_response(id: serde_json::Value, code: i64, message: String) -> serde_json::Value {
+    serde_json::json!({
+        "jsonrpc": "2.0",
+        "id": id,
+        "error": {"code": code, "message": message},
+    })
+}
+
+/// What a framed body is: a message, or the error response that answers it.
+pub fn classify(body: &[u8]) -> Incoming {
+    let value: serde_json::Value = match serde_json::from_slice(body) {
+        Ok(v) => v,
+        Err(e) => {
+            return Incoming::Invalid(error_response(
+                serde_json::Value::Null,
+                PARSE_ERROR,
+                format!("Parse error: the message body is not JSON ({e})"),
+            ))
+        }
+    };
+    let invalid = |id: serde_json::Value, why: String| {
+        Incoming::Invalid(error_response(
+            id,
+            INVALID_REQUEST,
+            format!("Invalid Request: {why}"),
+        ))
+    };
+    let Some(object) = value.as_object() else {
+        return invalid(
+            serde_json::Value::Null,
+            "a message is a JSON object (batches are not supported)".into(),
+        );
+    };
+    // The id, when the object has one JSON-RPC allows (a number or a string): the
+    // untagged `Message` would read an object id as no id, a notification.
+    let id = match object.get("id") {
+        None => serde_json::Value::Null,
+        Some(id @ (serde_json::Value::Number(_) | serde_json::Value::String(_))) => id.clone(),
+        Some(other) => {
+            return invalid(
+                serde_json::Value::Null,
+                format!("the id {other} is not a number or a string"),
+            )
+        }
+    };
+    // A method that is not a string would make the object a response to nothing.
+    if let Some(m) = object.get("method").filter(|m| !m.is_string()) {
+        return invalid(id, format!("the method {m} is not a string"));
+    }
+    match serde_json::from_value::<Message>(value) {
+        Ok(m) => Incoming::Message(m),
+        Err(e) => invalid(
+            id,
+            format!("not a JSON-RPC request, response or notification ({e})"),
+        ),
+    }
+}
+
 /// Reads one message; `None` at the end of the input before a message starts.
+/// A body that is not a message is an error here; [`read_incoming`] answers it.
 pub fn read_message(r: &mut impl BufRead) -> io::Result<Option<Message>> {
+    match read_incoming(r)? {
+        None => Ok(None),
+        Some(Incoming::Message(m)) => Ok(Some(m)),
+        Some(Incoming::Invalid(e)) => Err(bad(format!(
+            "malformed message: {}",
+            e["error"]["message"].as_str().unwrap_or_default()
+        ))),
+    }
+}
+
+/// Reads one framed body; `None` at the end of the input before a message starts.
+/// Framing errors are `Err`; a body that is not a message is [`Incoming::Invalid`].
+pub fn read_incoming(r: &mut impl BufRead) -> io::Result<Option<Incoming>> {
     let mut size: Option<usize> = None;
     let mut headers = 0;
     loop {
@@ -88,9 +177,13 @@ pub fn read_message(r: &mut impl BufRead) -> io::Result<Option<Message>> {
             body.len()
         )));
     }
-    let msg: Message =
-        serde_json::from_slice(&body).map_err(|e| bad(format!("malformed message: {e}")))?;
-    Ok(Some(msg))
+    Ok(Some(classify(&body)))
+}
+
+/// Writes one JSON value with its `Content-Length` header.
+pub fn write_json(out: &mut impl Write, v: &serde_json::Value) -> io::Result<()> {
+    let body = v.to_string();
+    write!(out, "Content-Length: {}\r\n\r\n{body}", body.len())
 }
 
 /// The reader and writer threads of [`stdio`].
@@ -118,11 +211,24 @@ impl IoThreads {
 /// A connection over standard input and output with the caps above.
 pub fn stdio() -> (Connection, IoThreads) {
     let (writer_tx, writer_rx): (Sender<Message>, Receiver<Message>) = bounded(0);
+    // The reader's own answers (to bodies that are not messages), written between
+    // the server's messages; the writer ends when the server drops its sender.
+    let (errors_tx, errors_rx) = bounded::<serde_json::Value>(0);
     let writer = thread::spawn(move || {
         let stdout = io::stdout();
         let mut out = stdout.lock();
-        for msg in writer_rx {
-            msg.write(&mut out)?;
+        let mut errors = errors_rx;
+        loop {
+            select! {
+                recv(writer_rx) -> msg => match msg {
+                    Ok(msg) => msg.write(&mut out)?,
+                    Err(_) => break,
+                },
+                recv(errors) -> e => match e {
+                    Ok(e) => write_json(&mut out, &e)?,
+                    Err(_) => errors = never(),
+                },
+            }
             out.flush()?;
         }
         Ok(())
@@ -131,10 +237,19 @@ pub fn stdio() -> (Connection, IoThreads) {
     let reader = thread::spawn(move || {
         let stdin = io::stdin();
         let mut input = stdin.lock();
-        while let Some(msg) = read_message(&mut input)? {
-            let exit = matches!(&msg, Message::Notification(n) if n.method == "exit");
-            if reader_tx.send(msg).is_err() || exit {
-                break;
+        while let Some(incoming) = read_incoming(&mut input)? {
+            match incoming {
+                Incoming::Message(msg) => {
+                    let exit = matches!(&msg, Message::Notification(n) if n.method == "exit");
+                    if reader_tx.send(msg).is_err() || exit {
+                        break;
+                    }
+                }
+                Incoming::Invalid(e) => {
+                    if errors_tx.send(e).is_err() {
+                        break;
+                    }
+                }
             }
         }
         Ok(())
@@ -181,6 +296,59 @@ mod tests {
         assert!(err(b"X: y\r\n\r\n{}").contains("no Content-Length"));
         assert!(err(b"Content-Length: 5\n\n").contains("malformed header"));
         assert!(err(&framed("{bad}")).contains("malformed message"));
+        assert!(err(&framed("[1, 2]")).contains("malformed message"));
         assert!(err(b"Content-Length: 3\r\n").contains("inside a message's headers"));
+    }
+
+    #[test]
+    fn a_body_that_is_not_a_message_gets_its_json_rpc_error() {
+        let answer = |body: &str| match read_incoming(&mut io::BufReader::new(&framed(body)[..])) {
+            Ok(Some(Incoming::Invalid(e))) => e,
+            other => panic!("{body}: {other:?}"),
+        };
+        let e = answer("{\"jsonrpc\": \"2.0\", \"method\": ");
+        assert_eq!(
+            (e["error"]["code"].as_i64(), &e["id"]),
+            (Some(PARSE_ERROR), &serde_json::Value::Null)
+        );
+        for (body, id) in [
+            ("[]", serde_json::Value::Null),
+            ("42", serde_json::Value::Null),
+            (
+                r#"{"jsonrpc":"2.0","id":7,"method":null}"#,
+                serde_json::json!(7),
+            ),
+            (
+                r#"{"jsonrpc":"2.0","id":"x","method":3}"#,
+                serde_json::json!("x"),
+            ),
+            (
+                r#"{"jsonrpc":"2.0","id":{"a":1},"method":"m"}"#,
+                serde_json::Value::Null,
+            ),
+        ] {
+            let e = answer(body);
+            assert_eq!(
+                e["error"]["code"].as_i64(),
+                Some(INVALID_REQUEST),
+                "{body}: {e}"
+            );
+            assert_eq!(e["id"], id, "{body}");
+        }
+        // JSON nested past serde_json's recursion limit: a parse error, not a stack overflow.
+        let deep = "[".repeat(100_000);
+        assert_eq!(answer(&deep)["error"]["code"].as_i64(), Some(PARSE_ERROR));
+        // A message after an invalid one is read.
+        let mut two = framed("nonsense");
+        two.extend(framed(r#"{"jsonrpc":"2.0","method":"exit"}"#));
+        let mut r = io::BufReader::new(&two[..]);
+        assert!(matches!(
+            read_incoming(&mut r),
+            Ok(Some(Incoming::Invalid(_)))
+        ));
+        assert!(matches!(
+            read_incoming(&mut r),
+            Ok(Some(Incoming::Message(_)))
+        ));
     }
 }

@@ -141,6 +141,54 @@ pub(crate) const NUMBERS: &[&str] = &[
     "1/0",
 ];
 
+/// Index lists a grammar-aware mutation puts in place of a bracket's contents
+/// (added in the 2026-12-05 round): repeated, shifted, affine, capital, empty and
+/// very long index patterns.
+pub(crate) const INDEX_PATTERNS: &[&str] = &[
+    "i,i,i",
+    "b,b",
+    "I,I'",
+    "i+999999999",
+    "i-i",
+    "2i+1",
+    "l+1",
+    "t-1,t+1",
+    "",
+    ",",
+    "J",
+    "b,J',K''",
+    "x[i]",
+    "i,j,k,l,m,n,o,p,q,r,s,t,u,v,w,x,y,z,a,b,c,d,e,f,g,h",
+    "b+b+b+b+b+b+b+b+b+b+b+b+b+b+b+b+b+b+b+b+b+b+b+b+b+b+b+b+b+b",
+    "-j",
+    "j'''''''''''",
+    "0",
+    "999999999999",
+    "σ",
+];
+
+/// `vary` lines a mutation appends or puts in place of a line (2026-12-05 round):
+/// ranges at and past the limits, every form of value list, names that are not
+/// parameters.
+pub(crate) const VARY_LINES: &[&str] = &[
+    "vary B in 1..1000000",
+    "vary B in 1..1000001",
+    "vary L in 0..0",
+    "vary L in 5..1",
+    "vary J in 1..999999, B in 1..999999, L in 2..12",
+    "vary sigma_W in 0.000000001..0.2",
+    "vary sigma_W in 0.05..0.2, sigma_W in 0.1..0.3",
+    "vary a in 1e400..1e401",
+    "vary J in {2, 3, 4, 2}",
+    "vary J in {1/0, sqrt(-1), 2^2000}",
+    "vary s in {1/3, sqrt(2)/4, 2^(-3), 10^400}",
+    "vary L in 2..10, J in {2, 3, 4}, sigma_W in 0.05..0.2, B in 1..100000",
+    "vary nothing in 1..2",
+    "vary",
+    "vary L in",
+    "vary L in 1..2..3",
+];
+
 /// Very long numbers for [`Mutation::Long`]: thousands of digits, as an integer, a
 /// decimal, an exponent or a quotient.
 pub(crate) fn long_number(kind: usize, digits: usize) -> String {
@@ -225,6 +273,25 @@ pub(crate) enum Mutation {
         line: usize,
         times: usize,
     },
+    /// The contents of the k-th bracket `[...]` of the file replaced by one of
+    /// [`INDEX_PATTERNS`].
+    Indices {
+        k: usize,
+        pattern: usize,
+    },
+    /// One of [`VARY_LINES`] appended (or put in place of line `line` when `replace`).
+    Vary {
+        line: usize,
+        which: usize,
+        replace: bool,
+    },
+    /// Line `line` replaced by `times` copies of itself with every whole number n in
+    /// it made n + k (k = 1..times): many distinct members, layers and claims rather
+    /// than one repeated.
+    Spread {
+        line: usize,
+        times: usize,
+    },
 }
 
 pub(crate) fn mutation() -> impl Strategy<Value = Mutation> {
@@ -263,6 +330,17 @@ pub(crate) fn mutation() -> impl Strategy<Value = Mutation> {
         )
             .prop_map(|(k, kind, digits)| Mutation::Long { k, kind, digits }),
         (any::<usize>(), 100usize..3000).prop_map(|(line, times)| Mutation::Flood { line, times }),
+        (any::<usize>(), 0..INDEX_PATTERNS.len())
+            .prop_map(|(k, pattern)| Mutation::Indices { k, pattern }),
+        (any::<usize>(), 0..VARY_LINES.len(), any::<bool>()).prop_map(|(line, which, replace)| {
+            Mutation::Vary {
+                line,
+                which,
+                replace,
+            }
+        }),
+        (any::<usize>(), prop_oneof![2usize..50, 50usize..2000])
+            .prop_map(|(line, times)| Mutation::Spread { line, times }),
     ]
 }
 
@@ -433,6 +511,49 @@ fn apply_inner(s0: &mut String, m: &Mutation) {
                 let k = line % ls.len();
                 let l = ls[k].clone();
                 ls.splice(k..k, std::iter::repeat_n(l, times));
+                s = ls.join("\n");
+            }
+            Mutation::Indices { k, pattern } => {
+                let opens: Vec<usize> = s.match_indices('[').map(|(i, _)| i).collect();
+                if !opens.is_empty() {
+                    let a = opens[k % opens.len()] + 1;
+                    if let Some(len) = s[a..].find(']') {
+                        s.replace_range(a..a + len, INDEX_PATTERNS[pattern]);
+                    }
+                }
+            }
+            Mutation::Vary {
+                line,
+                which,
+                replace,
+            } => {
+                let mut ls = lines_of(&s);
+                let v = VARY_LINES[which].to_string();
+                if replace {
+                    let k = line % ls.len();
+                    ls[k] = v;
+                } else {
+                    ls.push(v);
+                }
+                s = ls.join("\n");
+            }
+            Mutation::Spread { line, times } => {
+                let mut ls = lines_of(&s);
+                let k = line % ls.len();
+                let l = ls[k].clone();
+                let nums = numbers_in(&l);
+                let copies: Vec<String> = (1..=times)
+                    .map(|d| {
+                        let mut c = l.clone();
+                        for &(a, b) in nums.iter().rev() {
+                            if let Ok(n) = c[a..b].parse::<u64>() {
+                                c.replace_range(a..b, &n.saturating_add(d as u64).to_string());
+                            }
+                        }
+                        c
+                    })
+                    .collect();
+                ls.splice(k..k + 1, copies);
                 s = ls.join("\n");
             }
             Mutation::Swap { a, b, len } => {
