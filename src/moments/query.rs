@@ -106,11 +106,8 @@ impl Analysis {
             written: BTreeSet::new(),
             leaves: self.leaves.clone(),
             work: Default::default(),
-<<<<<<< HEAD
             settings: Vec::new(),
-=======
             outer: Default::default(),
->>>>>>> red19
         };
         w.value(e)
     }
