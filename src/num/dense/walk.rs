@@ -360,12 +360,15 @@ const NONE: u32 = u32::MAX;
 const CACHE_ONE: usize = 1 << 20;
 const CACHE_ALL: usize = 1 << 22;
 
+/// The kept offsets of one thread, by walk key, and how many offsets they hold.
+type Kept = (FastMap<Vec<i64>, Rc<[u32]>>, usize);
+
 thread_local! {
     /// The offsets of the walks this thread has made, by everything they depend on
     /// ([`walk_key`]): every trial of a setting walks the same positions with the same
     /// sizes, so the first trial works them out and the others read them (the key holds
     /// every input of [`Odometer::new`], so an entry is never used for another walk).
-    static CACHE: RefCell<(FastMap<Vec<i64>, Rc<[u32]>>, usize)> = RefCell::default();
+    static CACHE: RefCell<Kept> = RefCell::default();
 }
 
 /// Everything the offsets of a walk depend on, as numbers; `None` when a dimension is
