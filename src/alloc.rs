@@ -10,6 +10,16 @@
 //! trimmed only when 1 GiB is free at its top, and it grows in steps of 64 MiB. Memory
 //! that was once needed stays mapped until the process exits; the executor's own
 //! budgets (`num::dense::MAX_ELEMENTS`) bound how much that is.
+//!
+//! The `tq` binary's global allocator is mimalloc (declared in `src/main.rs`, and in the
+//! test binaries that check whole files, `tests/cases.rs` and `tests/problems.rs`; not in
+//! the library, since `tests/fuzz.rs` declares a counting allocator of its own): the
+//! interpreter, the symbolic normal form and the dense executor's small trials allocate
+//! and free many small `Vec`s and `String`s, and glibc's allocator spent up to half of
+//! such a run consolidating and unlinking free chunks (`malloc_consolidate`,
+//! `unlink_chunk`: docs/performance.md). The allocator changes no value: the arithmetic
+//! does not depend on where a block lies. [`tune`] still sets glibc's thresholds for
+//! whatever allocates through it.
 
 /// Sets the allocator's thresholds (glibc on Linux; elsewhere nothing). Call once, at
 /// the start of `main`, before any thread is started.

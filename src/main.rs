@@ -2,6 +2,10 @@
 
 mod cli;
 
+/// mimalloc: many small allocations cost a fraction of glibc's (src/alloc.rs).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The stack of every thread that runs the pipeline (the main work and each checking
 /// thread): the walks over expressions recurse, and the parser bounds an expression to
 /// [`tq::syntax::parser::MAX_EXPR_OPERATORS`] operators and

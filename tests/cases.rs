@@ -12,6 +12,10 @@
 
 mod common;
 
+/// The `tq` binary's allocator (src/alloc.rs), so the files are checked as `tq check` does.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use tq::report::{check_source, Options};
 
 struct Expected {

@@ -5,6 +5,10 @@
 //! `tq check` (`common::shared_report`) and every test reads that report.
 
 mod common;
+
+/// The `tq` binary's allocator (src/alloc.rs), so the files are checked as `tq check` does.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[path = "problems/errata.rs"]
 mod errata;
 #[path = "problems/gradcheck.rs"]

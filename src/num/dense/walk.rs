@@ -5,7 +5,10 @@
 
 use super::access::Dix;
 use super::{bump, sprod, strides_of};
+use crate::num::FastMap;
 use crate::syntax::ast::Boundary;
+use std::cell::RefCell;
+use std::rc::Rc;
 
 /// A dimension's position as a function of the odometer: constant, affine in some of
 /// its digits, or looked up.
@@ -335,11 +338,89 @@ pub(super) fn run_pos(
 /// Per storage dimension, the offset contribution (or `None`: outside, read 0 / write
 /// dropped) of every combination of the odometer digits it depends on; the digits'
 /// steps in each table. Walking the odometer then costs a few table reads per element.
-pub(super) struct Tables {
+pub(super) struct Odometer {
     tabs: Vec<Vec<Option<usize>>>,
     /// tstride[digit][dim]
     tstride: Vec<Vec<usize>>,
     shape: Vec<usize>,
+}
+
+/// The offsets of a walk, element by element in the odometer's order ([`NONE`]: outside),
+/// or the per-dimension tables when an offset does not fit 32 bits.
+pub(super) enum Tables {
+    Flat(Rc<[u32]>),
+    Odometer(Odometer),
+}
+
+/// An element outside (reads 0 / write dropped) in [`Tables::Flat`].
+const NONE: u32 = u32::MAX;
+
+/// The most offsets of one walk that are kept for the next trials, and of all the walks
+/// one thread keeps (4 bytes each); past the second the thread's cache is emptied.
+const CACHE_ONE: usize = 1 << 20;
+const CACHE_ALL: usize = 1 << 22;
+
+/// The kept offsets of one thread, by walk key, and how many offsets they hold.
+type Kept = (FastMap<Vec<i64>, Rc<[u32]>>, usize);
+
+thread_local! {
+    /// The offsets of the walks this thread has made, by everything they depend on
+    /// ([`walk_key`]): every trial of a setting walks the same positions with the same
+    /// sizes, so the first trial works them out and the others read them (the key holds
+    /// every input of [`Odometer::new`], so an entry is never used for another walk).
+    static CACHE: RefCell<Kept> = RefCell::default();
+}
+
+/// Everything the offsets of a walk depend on, as numbers; `None` when a dimension is
+/// looked up (its positions come from data).
+fn walk_key(
+    plan: &[Pd],
+    shape: &[usize],
+    los: &[i64],
+    alo: &[i64],
+    ashape: &[usize],
+    astr: &[usize],
+    boundary: Option<Boundary>,
+) -> Option<Vec<i64>> {
+    let mut k: Vec<i64> = Vec::with_capacity(8 + 6 * plan.len() + 2 * shape.len());
+    k.push(match boundary {
+        None => 0,
+        Some(Boundary::Circular) => 1,
+        Some(b) => 2 + b as i64,
+    });
+    k.push(plan.len() as i64);
+    for pd in plan {
+        match pd {
+            Pd::Fixed(p) => k.extend([0, *p]),
+            Pd::Affine {
+                c0,
+                terms,
+                shifted,
+                extent,
+            } => {
+                k.extend([
+                    1,
+                    *c0,
+                    *shifted as i64,
+                    extent.is_some() as i64,
+                    extent.unwrap_or(0),
+                    terms.len() as i64,
+                ]);
+                for (d, c) in terms {
+                    k.extend([*d as i64, *c]);
+                }
+            }
+            Pd::Lookup { .. } => return None,
+        }
+    }
+    k.push(shape.len() as i64);
+    k.extend(shape.iter().map(|&x| x as i64));
+    k.extend(los.iter().copied());
+    k.push(alo.len() as i64);
+    k.extend(alo.iter().copied());
+    k.extend(ashape.iter().map(|&x| x as i64));
+    k.extend(astr.iter().map(|&x| x as i64));
+    Some(k)
 }
 
 impl Tables {
@@ -353,6 +434,63 @@ impl Tables {
         astr: &[usize],
         boundary: Option<Boundary>,
     ) -> Option<Tables> {
+        let key = walk_key(plan, shape, los, alo, ashape, astr, boundary)?;
+        if let Some(offs) = CACHE.with(|c| c.borrow().0.get(&key).cloned()) {
+            return Some(Tables::Flat(offs));
+        }
+        let odo = Odometer::new(plan, shape, los, alo, ashape, astr, boundary)?;
+        let total: usize = sprod(shape.iter().copied());
+        if total > CACHE_ONE {
+            return Some(Tables::Odometer(odo));
+        }
+        let mut offs = Vec::with_capacity(total);
+        let mut fits = true;
+        odo.for_each(total, |_, off| match off {
+            Some(o) if o < NONE as usize => offs.push(o as u32),
+            Some(_) => fits = false,
+            None => offs.push(NONE),
+        });
+        if !fits {
+            return Some(Tables::Odometer(odo));
+        }
+        let offs: Rc<[u32]> = offs.into();
+        CACHE.with(|c| {
+            let mut c = c.borrow_mut();
+            if c.1 + total > CACHE_ALL {
+                c.0.clear();
+                c.1 = 0;
+            }
+            c.1 += total;
+            c.0.insert(key, offs.clone());
+        });
+        Some(Tables::Flat(offs))
+    }
+
+    /// Calls `f(flat index, offset)` for every element of the odometer, in order.
+    #[inline]
+    pub(super) fn for_each(&self, total: usize, mut f: impl FnMut(usize, Option<usize>)) {
+        match self {
+            Tables::Flat(offs) => {
+                for (flat, &o) in offs.iter().enumerate().take(total) {
+                    f(flat, (o != NONE).then_some(o as usize));
+                }
+            }
+            Tables::Odometer(odo) => odo.for_each(total, f),
+        }
+    }
+}
+
+impl Odometer {
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        plan: &[Pd],
+        shape: &[usize],
+        los: &[i64],
+        alo: &[i64],
+        ashape: &[usize],
+        astr: &[usize],
+        boundary: Option<Boundary>,
+    ) -> Option<Odometer> {
         let nd = plan.len();
         let mut tabs = Vec::with_capacity(nd);
         let mut tstride = vec![vec![0usize; nd]; shape.len()];
@@ -406,7 +544,7 @@ impl Tables {
             }
             tabs.push(tab);
         }
-        Some(Tables {
+        Some(Odometer {
             tabs,
             tstride,
             shape: shape.to_vec(),
@@ -414,7 +552,7 @@ impl Tables {
     }
 
     /// Calls `f(flat index, offset)` for every element of the odometer, in order.
-    pub(super) fn for_each(&self, total: usize, mut f: impl FnMut(usize, Option<usize>)) {
+    fn for_each(&self, total: usize, mut f: impl FnMut(usize, Option<usize>)) {
         let nd = self.tabs.len();
         let mut t = vec![0usize; nd];
         let mut idx = vec![0usize; self.shape.len()];
@@ -444,5 +582,68 @@ impl Tables {
                 idx[d] = 0;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The offsets of `x[2i + di - 1, j]` (i in 0..3, di in 0..2, j in 0..2) in a 5×2 box,
+    /// as the per-dimension tables give them element by element.
+    fn reference(boundary: Option<Boundary>, plan: &[Pd], shape: &[usize]) -> Vec<Option<usize>> {
+        let (los, alo, ashape, astr) = ([0, 0, 0], [0, 0], [5, 2], [2, 1]);
+        let odo = Odometer::new(plan, shape, &los, &alo, &ashape, &astr, boundary).unwrap();
+        let mut out = Vec::new();
+        odo.for_each(sprod(shape.iter().copied()), |_, o| out.push(o));
+        out
+    }
+
+    fn flat(boundary: Option<Boundary>, plan: &[Pd], shape: &[usize]) -> Vec<Option<usize>> {
+        let (los, alo, ashape, astr) = ([0, 0, 0], [0, 0], [5, 2], [2, 1]);
+        let tb = Tables::new(plan, shape, &los, &alo, &ashape, &astr, boundary).unwrap();
+        assert!(matches!(tb, Tables::Flat(_)));
+        let mut out = Vec::new();
+        tb.for_each(sprod(shape.iter().copied()), |_, o| out.push(o));
+        out
+    }
+
+    #[test]
+    fn kept_offsets_are_the_walks_own_for_each_boundary() {
+        let plan = || {
+            vec![
+                Pd::Affine {
+                    c0: -1,
+                    terms: vec![(0, 2), (1, 1)],
+                    shifted: true,
+                    extent: Some(5),
+                },
+                Pd::Affine {
+                    c0: 0,
+                    terms: vec![(2, 1)],
+                    shifted: false,
+                    extent: Some(2),
+                },
+            ]
+        };
+        let shape = [3, 2, 2];
+        let zero = reference(Some(Boundary::Zero), &plan(), &shape);
+        let circular = reference(Some(Boundary::Circular), &plan(), &shape);
+        // Position -1 is outside under zero padding and wraps to 4 when circular.
+        assert_eq!(zero[0], None);
+        assert_eq!(circular[0], Some(8));
+        assert_ne!(zero, circular);
+        for _ in 0..2 {
+            // The first call works the offsets out, the second reads the kept ones: the
+            // same, and never another walk's (the boundary is part of the key).
+            assert_eq!(flat(Some(Boundary::Zero), &plan(), &shape), zero);
+            assert_eq!(flat(Some(Boundary::Circular), &plan(), &shape), circular);
+        }
+        // Another shape is another walk.
+        let shorter = [2, 2, 2];
+        assert_eq!(
+            flat(Some(Boundary::Circular), &plan(), &shorter),
+            reference(Some(Boundary::Circular), &plan(), &shorter)
+        );
     }
 }
