@@ -203,11 +203,12 @@ impl<'a> Dense<'a> {
         ctx: &Ctx,
         lhs_vars: &[String],
     ) -> R<()> {
-        let plain = dims.iter().all(Dix::is_view) && dims
-            .iter()
-            .filter(|d| matches!(d, Dix::Affine { .. }))
-            .count()
-            == lhs_vars.len();
+        let plain = dims.iter().all(Dix::is_view)
+            && dims
+                .iter()
+                .filter(|d| matches!(d, Dix::Affine { .. }))
+                .count()
+                == lhs_vars.len();
         let f = |old: f64, v: f64| match op {
             AssignOp::Set => v,
             AssignOp::AddAssign => old + v,
