@@ -1,6 +1,6 @@
 //! The summation convention's reading of capital indices in a statement's right side,
-//! shared by the interpreter (`num`) and the NumPy emitter (`emit`), so that both sum
-//! over the same capitals.
+//! shared by the interpreter (`num`), the NumPy emitter (`emit`) and the deriver
+//! (`grad::derivative`), so that all three sum over the same capitals.
 //!
 //! A capital index (`J` of `index j`) in a term is summed over the term. A capital
 //! inside a parenthesized sum (`(a[J] + b)`) is summed there, unless another

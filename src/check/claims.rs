@@ -38,6 +38,8 @@ impl Checker {
         if let Some(t) = &c.tol {
             if let Some(d) = tolerance_out_of_range(t) {
                 self.err(d);
+            } else if let Some(d) = tolerance_without_approx(c, t) {
+                self.err(d);
             }
         }
         let mut names = Vec::new();
@@ -480,6 +482,36 @@ pub(crate) fn tolerance_out_of_range(t: &Expr) -> Option<Diagnostic> {
         Diagnostic::error("E0901", t.span(), format!("the tolerance `{text}` {why}"))
             .with_label("tolerance out of range")
             .with_hint("give a positive tolerance from 1e-300 to 1e300 (`tol 1e-3`); a claim meant exactly is written with `==` and needs none"),
+    )
+}
+
+/// E0803 (a warning): a `tol` on a claim whose relation is not `~=`. Every engine
+/// decides `==`, `<=`, `<`, `>=` and `>` exactly (Monte Carlo at its own resolution),
+/// so the tolerance changed nothing and the author who wrote it meant `~=` or nothing.
+fn tolerance_without_approx(c: &Claim, t: &Expr) -> Option<Diagnostic> {
+    let Expr::Rel(op, l, r, _) = &c.body else {
+        return None;
+    };
+    if *op == RelOp::Approx {
+        return None;
+    }
+    let print = crate::syntax::printer::print_expr;
+    let tol = print(t);
+    Some(
+        Diagnostic::warning(
+            "E0803",
+            t.span(),
+            format!(
+                "`tol {tol}` on a claim with `{}`: a tolerance applies only to `~=`; this claim is decided exactly and the tolerance is ignored",
+                op.symbol()
+            ),
+        )
+        .with_label("ignored")
+        .with_hint(format!(
+            "to allow a difference of {tol}, write `claim {} ~= {} tol {tol}`; to claim it exactly, remove `tol {tol}`",
+            print(l),
+            print(r)
+        )),
     )
 }
 

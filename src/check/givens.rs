@@ -205,6 +205,9 @@ pub fn resolve(given: &[Expr], at: &[Binding], env: &Env) -> Result<Vec<Expr>, D
                 )));
             }
         }
+        if let Some(d) = outside_domain(&s, env) {
+            return Err(d);
+        }
         sizes.insert(s.name.clone(), size);
         by_name.insert(s.name.clone(), resolved.len());
         resolved.push(s);
@@ -246,6 +249,61 @@ pub fn resolve(given: &[Expr], at: &[Binding], env: &Env) -> Result<Vec<Expr>, D
 /// checker reports): what every engine reads.
 pub fn resolved(given: &[Expr], at: &[Binding], env: &Env) -> Vec<Expr> {
     resolve(given, at, env).unwrap_or_else(|_| given.to_vec())
+}
+
+/// E0512 for a setting of a symbol to a number outside the domain its declarations give
+/// it (docs/language.md, domains): a probability of `bernoulli(p)` outside (0, 1], a
+/// variance or second moment below 0, a standard deviation written squared
+/// (`normal(0, sigma^2)`) at 0 or below. The engines assume the domain, so a claim
+/// under such a given held vacuously. `sigma^2 = v` sets sigma to ±√v: outside when
+/// neither root is inside. A value that names other names is left to the engines.
+fn outside_domain(s: &Setting, env: &Env) -> Option<Diagnostic> {
+    if env.sizes.contains_key(&s.name) {
+        return None;
+    }
+    let d = env.domains.get(&s.name)?;
+    let v = constant(&s.value)?;
+    let values: Vec<f64> = match s.power {
+        None => vec![v],
+        Some(p) if p % 2 == 0 && v >= 0.0 => {
+            let r = v.powf(1.0 / p as f64);
+            vec![r, -r]
+        }
+        Some(p) if p != 0 && p % 2 != 0 => vec![v.signum() * v.abs().powf(1.0 / p as f64)],
+        Some(_) => return None,
+    };
+    let inside = |x: f64| num_rational::BigRational::from_float(x).is_some_and(|r| d.contains(&r));
+    if values.iter().any(|&x| inside(x)) {
+        return None;
+    }
+    let why = if d.why.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", d.why.join("; "))
+    };
+    let what = match s.power {
+        Some(p) => format!("`{}^{p}`", s.name),
+        None => format!("`{}`", s.name),
+    };
+    Some(
+        Diagnostic::error(
+            "E0512",
+            s.span,
+            format!(
+                "the given sets {what} to {}, outside the domain of `{}`: {}{why}",
+                print_expr(&s.value),
+                s.name,
+                d.show(&s.name)
+            ),
+        )
+        .with_label("outside the symbol's domain")
+        .with_hint(format!(
+            "the engines assume {}, so a claim under this given would hold vacuously: give `{}` a value with {}",
+            d.show(&s.name),
+            s.name,
+            d.show(&s.name)
+        )),
+    )
 }
 
 fn twice(name: &str, span: Span, first: Span) -> Diagnostic {

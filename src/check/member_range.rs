@@ -34,6 +34,9 @@ fn shifted(f: &Form, v: &str, lo: &Form, hi: &Form) -> Option<(Form, Form)> {
 #[derive(Default)]
 struct Members {
     ranges: Vec<(Form, Form)>,
+    /// The ranges that declarations give (`param W_l ... for l in 1..L`): the members a
+    /// write (`+=`) may add to.
+    declared: Vec<(Form, Form)>,
     starts: Vec<Form>,
     unplaced: bool,
 }
@@ -106,7 +109,10 @@ fn collect_decl(n: &Name, var: &str, lo: &Form, hi: &Form, out: &mut BTreeMap<St
         _ => None,
     };
     match range {
-        Some(range) => m.ranges.push(range),
+        Some(range) => {
+            m.declared.push(range.clone());
+            m.ranges.push(range)
+        }
         None => m.unplaced = true,
     }
 }
@@ -191,10 +197,36 @@ fn past_the_last(m: &Members, e: &Form) -> Option<i64> {
         .min()
 }
 
+/// How far `e` lies before the first members of `m`: `Some(k)`, k > 0, when it lies
+/// below every range by a constant (k the nearest) and is no start.
+fn before_the_first(m: &Members, e: &Form) -> Option<i64> {
+    if m.starts.iter().any(|s| constant_gap(e, s) == Some(0)) {
+        return None;
+    }
+    m.ranges
+        .iter()
+        .map(|(lo, _)| lo)
+        .chain(&m.starts)
+        .map(|first| constant_gap(first, e).filter(|g| *g > 0))
+        .collect::<Option<Vec<i64>>>()?
+        .into_iter()
+        .min()
+}
+
+/// Where a loop's reference to a family member falls outside the members: past the
+/// last at the loop's last value, or before the first at its first value.
+enum Outside {
+    Past(i64),
+    Before(i64),
+}
+
 /// E0802: a loop `for v in lo..hi` whose statements read a family member `T_{v+c}` past
 /// the last members that exist at the last value of `v`, by a constant whatever the
 /// sizes (`W_{l+1}` in `for l in 0..L` beside `param W_l ... for l in 1..L` reads
-/// `W_{L+1}`): the loop's range is off by that constant.
+/// `W_{L+1}`), or before the first at the first value of `v` (`W_l` in `for l in
+/// 0..L-1` reads `W_0`), or that writes (`+=`) a member of a declared family outside
+/// its declared range: the loop's range (or the subscript) is off by that constant. A
+/// read before the first member of a computed family without a start is E0401's.
 fn loop_reads(
     items: &[Item],
     lp: Option<(&Loop, &Form, &Form)>,
@@ -214,48 +246,107 @@ fn loop_reads(
             ItemKind::ForIndices(f) => loop_reads(&f.body, lp, families, env, diags),
             ItemKind::Equation(eq) => {
                 let Some((l, lo, hi)) = lp else { continue };
-                let v = l.range.var.name.as_str();
                 let mut refs = Vec::new();
-                crate::syntax::visit::walk_refs(&eq.rhs, &mut |r| refs.push(r));
-                for r in refs {
-                    let Some((key, m, f)) = placed(r, families, env) else {
-                        continue;
-                    };
-                    let Some((_, last)) = shifted(&f, v, lo, hi) else {
-                        continue;
-                    };
-                    let Some(k) = past_the_last(m, &last) else {
-                        continue;
-                    };
-                    let (end, at) = (&last, hi);
-                    let fixed = Form {
-                        terms: at.terms.clone(),
-                        constant: at.constant - k,
-                    };
-                    let range = format!("{}..{}", text(lo), text(&fixed));
-                    let defined = members_text(&key, m);
-                    diags.push(
-                        Diagnostic::error(
-                            "E0802",
-                            r.name.span,
-                            format!(
-                                "at `{v} = {}` the loop reads `{key}_{}`, a member of `{key}` that nothing defines",
-                                text(at),
-                                show(end)
-                            ),
-                        )
-                        .with_label(format!("`{key}_{}` at `{v} = {}`", show(end), text(at)))
-                        .with_related(l.range.span, "the loop's range")
-                        .with_hint(format!(
-                            "the members of `{key}` are {defined}: the loop runs {k} step{} too far; write `for {v} in {range}`",
-                            if k == 1 { "" } else { "s" },
-                        )),
-                    );
+                crate::syntax::visit::walk_refs(&eq.rhs, &mut |r| refs.push((r, false)));
+                refs.push((&eq.lhs, true));
+                for (r, write) in refs {
+                    if let Some(d) = outside_member(r, write, l, lo, hi, families, env) {
+                        diags.push(d);
+                    }
                 }
             }
             _ => {}
         }
     }
+}
+
+/// E0802 for one reference of a loop's statement (see [`loop_reads`]).
+fn outside_member(
+    r: &Ref,
+    write: bool,
+    l: &Loop,
+    lo: &Form,
+    hi: &Form,
+    families: &BTreeMap<String, Members>,
+    env: &Env,
+) -> Option<Diagnostic> {
+    let v = l.range.var.name.as_str();
+    let (key, all, f) = placed(r, families, env)?;
+    // A write is checked against the declared members only (the statement itself
+    // defines the others).
+    let declared;
+    let m = if write {
+        if all.declared.is_empty() {
+            return None;
+        }
+        declared = Members {
+            ranges: all.declared.clone(),
+            declared: all.declared.clone(),
+            starts: all.starts.clone(),
+            unplaced: false,
+        };
+        &declared
+    } else {
+        all
+    };
+    let (first, last) = shifted(&f, v, lo, hi)?;
+    let (outside, member, at) = match past_the_last(m, &last) {
+        Some(k) => (Outside::Past(k), last, hi),
+        None => {
+            // Before the first: only a family that has a declaration or a start (one
+            // without either is E0401's, the missing start).
+            if !write && m.declared.is_empty() && m.starts.is_empty() {
+                return None;
+            }
+            (Outside::Before(before_the_first(m, &first)?), first, lo)
+        }
+    };
+    let defined = members_text(&key, m);
+    let does = if write { "writes" } else { "reads" };
+    let (k, range, how) = match outside {
+        Outside::Past(k) => {
+            let end = Form {
+                terms: hi.terms.clone(),
+                constant: hi.constant - k,
+            };
+            (k, format!("{}..{}", text(lo), text(&end)), "too far")
+        }
+        Outside::Before(k) => {
+            let start = Form {
+                terms: lo.terms.clone(),
+                constant: lo.constant + k,
+            };
+            (k, format!("{}..{}", text(&start), text(hi)), "too early")
+        }
+    };
+    let steps = format!("{k} step{}", if k == 1 { "" } else { "s" });
+    let hint = match outside {
+        Outside::Past(_) => format!(
+            "the members of `{key}` are {defined}: the loop runs {steps} {how}; write `for {v} in {range}`"
+        ),
+        Outside::Before(_) => format!(
+            "the members of `{key}` are {defined}: the loop starts {steps} {how}; write `for {v} in {range}`, or shift the subscript by +{k}"
+        ),
+    };
+    Some(
+        Diagnostic::error(
+            "E0802",
+            r.name.span,
+            format!(
+                "at `{v} = {}` the loop {does} `{key}_{}`, a member of `{key}` that {}",
+                text(at),
+                show(&member),
+                if write {
+                    "no declaration gives"
+                } else {
+                    "nothing defines"
+                }
+            ),
+        )
+        .with_label(format!("`{key}_{}` at `{v} = {}`", show(&member), text(at)))
+        .with_related(l.range.span, "the loop's range")
+        .with_hint(hint),
+    )
 }
 
 /// The members of a family as a hint lists them: `h_0 and h_1 to h_L`.

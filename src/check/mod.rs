@@ -68,6 +68,8 @@ pub fn check_after_parse(program: &Program, unparsed: &[String]) -> (Env, Vec<Di
     c.collect_family_keys(&program.items);
     c.declare(&program.items);
     c.families_from_defs(&program.items);
+    // The domains before the claims: a given outside its symbol's domain is E0512.
+    c.env.domains = domains::infer(program, &c.env);
     c.items(&program.items, &mut Scope::default());
     c.grad_extents(&program.items);
     c.definitions(&program.items);

@@ -215,6 +215,14 @@ impl Checker {
                         ))
                     }
                 },
+                // `-3`: a negative number, out of range like `0`.
+                Expr::Unary(_, x, _) if matches!(&**x, Expr::Num(..)) => Some((
+                    format!(
+                        "`{name}` = {} is out of range",
+                        crate::syntax::printer::print_expr(&b.value)
+                    ),
+                    whole("1"),
+                )),
                 _ => Some((format!("`{name}` is not a whole number"), whole("1"))),
             };
             if let Some((problem, hint)) = problem {

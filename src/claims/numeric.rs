@@ -7,6 +7,7 @@ use super::Verdict;
 use crate::claims::{Method, Outcome};
 use crate::num::{Bind, Machine};
 use crate::syntax::ast::{self as ast, IndexExpr, Program};
+use crate::syntax::visit::sum_ids;
 
 /// Elements evaluated at most per claim.
 const MAX_ELEMENTS: usize = 200_000;
@@ -27,40 +28,6 @@ fn free_vars(e: &ast::Expr, m: &Machine, out: &mut Vec<String>) {
     });
 }
 
-/// Indices bound by explicit sums (`sum_{n}(...)`): not free.
-fn sum_ids(e: &ast::Expr, out: &mut Vec<String>) {
-    match e {
-        ast::Expr::Sum(ids, x, _) => {
-            out.extend(ids.iter().map(|i| i.name.clone()));
-            sum_ids(x, out);
-        }
-        ast::Expr::Unary(_, x, _) | ast::Expr::Iverson(x, _) | ast::Expr::Softmax(_, x, _) => {
-            sum_ids(x, out)
-        }
-        ast::Expr::Binary(_, l, r, _) | ast::Expr::Rel(_, l, r, _) => {
-            sum_ids(l, out);
-            sum_ids(r, out);
-        }
-        ast::Expr::Call(c) => c.args.iter().for_each(|a| sum_ids(a, out)),
-        _ => {}
-    }
-}
-
-/// Decides `lhs == rhs` over tensor elements on a model run.
-/// Free indices range over their sizes and loop variables over their loops' ranges;
-/// `given` relations restrict the elements (`given 1 <= l, l <= L-1`); an element where
-/// one does not hold is skipped.
-pub fn decide(
-    lhs: &ast::Expr,
-    rhs: &ast::Expr,
-    given: &[ast::Expr],
-    program: &Program,
-    m: &mut Machine,
-    seed: u64,
-) -> Outcome {
-    decide_found(lhs, rhs, given, program, m, seed, &mut None, &mut false)
-}
-
 /// Where a sampled run refuted a claim about tensor elements: the element and both
 /// sides there (the witness, to be re-checked by another path).
 #[derive(Clone, Debug)]
@@ -70,7 +37,10 @@ pub struct Found {
     pub right: f64,
 }
 
-/// [`decide`], and on a refutation the element where the sides differ in `found`;
+/// Decides `lhs == rhs` over tensor elements on a model run.
+/// Free indices range over their sizes and loop variables over their loops' ranges;
+/// `given` relations restrict the elements (`given 1 <= l, l <= L-1`); an element where
+/// one does not hold is skipped. On a refutation, the element where the sides differ is in `found`;
 /// `untested` is set when the run cannot test the claim at this seed (both sides, or one
 /// term, 0 at every element: every mask drawn 0), so that another seed may.
 #[allow(clippy::too_many_arguments)]

@@ -216,78 +216,67 @@ fn moment_lines(r: &FileReport) -> Vec<MomentLine> {
         }
     }
     // Tensors outside recurrences.
-    for key in r.env.decl_order.iter().chain(&r.env.scalar_order) {
-        let k = (key.clone(), false);
-        if let Some(Entry::Plain(rv)) = a.entries.get(&k) {
-            if rv.is_constant()
-                || r.env
-                    .tensors
-                    .get(key)
-                    .is_some_and(|t| t.kind != crate::check::TensorKind::Computed)
-            {
-                continue;
-            }
-            if let Some(m) = &rv.mean {
-                out.push(MomentLine::exact(
-                    MomentSection::Forward,
-                    format!("E({key})"),
-                    sym::simplify(m),
-                    status(rv),
-                ));
-            } else if let Some((m, why)) = &rv.approx_mean {
-                out.push(MomentLine::exact(
-                    MomentSection::Forward,
-                    format!("E({key})"),
-                    sym::simplify(m),
-                    format!("approximately: {why}"),
-                ));
-            }
-            if let Some(v) = rv.var() {
-                out.push(MomentLine::exact(
+    for (key, rv) in computed_entries(r, a) {
+        if let Some(m) = &rv.mean {
+            out.push(MomentLine::exact(
+                MomentSection::Forward,
+                format!("E({key})"),
+                sym::simplify(m),
+                status(rv),
+            ));
+        } else if let Some((m, why)) = &rv.approx_mean {
+            out.push(MomentLine::exact(
+                MomentSection::Forward,
+                format!("E({key})"),
+                sym::simplify(m),
+                format!("approximately: {why}"),
+            ));
+        }
+        if let Some(v) = rv.var() {
+            out.push(MomentLine::exact(
+                MomentSection::Forward,
+                format!("Var({key})"),
+                sym::simplify(&v),
+                status(rv),
+            ));
+        }
+        for (b, why) in &rv.var_bounds {
+            out.push(MomentLine {
+                bound: true,
+                ..MomentLine::exact(
                     MomentSection::Forward,
                     format!("Var({key})"),
-                    sym::simplify(&v),
-                    status(rv),
-                ));
-            }
-            for (b, why) in &rv.var_bounds {
-                out.push(MomentLine {
-                    bound: true,
-                    ..MomentLine::exact(
-                        MomentSection::Forward,
-                        format!("Var({key})"),
-                        sym::simplify(b),
-                        format!("bound: {why}"),
-                    )
-                });
-            }
-            if let Some(q) = &rv.quad {
-                let mean = sym::simplify(&q.mean);
-                let var = sym::simplify(&q.var);
-                let at: std::collections::BTreeMap<String, f64> =
-                    [("pi".to_string(), std::f64::consts::PI)].into();
-                if let (Ok(m), Ok(v)) = (mean.eval_f64(&at), var.eval_f64(&at)) {
-                    match moments::rv::gauss_hermite_checked(q.func, m, v) {
-                        Some(g) if g.error <= moments::rv::QUAD_MAX_ERROR => {
-                            out.push(MomentLine::text(
-                                MomentSection::Forward,
-                                format!("Var({key})"),
-                                format!("{:.6}", g.m2 - g.mean * g.mean),
-                                "Gauss–Hermite quadrature (64 points) over the Gaussian input"
-                                    .into(),
-                            ))
-                        }
-                        Some(g) => out.push(MomentLine::text(
+                    sym::simplify(b),
+                    format!("bound: {why}"),
+                )
+            });
+        }
+        if let Some(q) = &rv.quad {
+            let mean = sym::simplify(&q.mean);
+            let var = sym::simplify(&q.var);
+            let at: std::collections::BTreeMap<String, f64> =
+                [("pi".to_string(), std::f64::consts::PI)].into();
+            if let (Ok(m), Ok(v)) = (mean.eval_f64(&at), var.eval_f64(&at)) {
+                match moments::rv::gauss_hermite_checked(q.func, m, v) {
+                    Some(g) if g.error <= moments::rv::QUAD_MAX_ERROR => {
+                        out.push(MomentLine::text(
                             MomentSection::Forward,
                             format!("Var({key})"),
-                            "unknown".into(),
-                            format!(
-                                "Gauss–Hermite quadrature does not converge (64 and 48 points differ by {:.1e})",
-                                g.error
-                            ),
-                        )),
-                        None => {}
+                            format!("{:.6}", g.m2 - g.mean * g.mean),
+                            "Gauss–Hermite quadrature (64 points) over the Gaussian input"
+                                .into(),
+                        ))
                     }
+                    Some(g) => out.push(MomentLine::text(
+                        MomentSection::Forward,
+                        format!("Var({key})"),
+                        "unknown".into(),
+                        format!(
+                            "Gauss–Hermite quadrature does not converge (64 and 48 points differ by {:.1e})",
+                            g.error
+                        ),
+                    )),
+                    None => {}
                 }
             }
         }
@@ -730,6 +719,30 @@ fn rules_json(rd: &crate::claims::rules::RuleDerivation) -> serde_json::Value {
 
 /// The border effect under zero padding at the file's sample sizes: the second-moment
 /// program run position by position, for the last member of each forward recurrence.
+/// The computed tensors and scalars with a moment entry that is not a constant, in
+/// declaration order: those whose moments `derive` lists and `--steps` derives.
+pub(super) fn computed_entries<'a>(
+    r: &'a FileReport,
+    a: &'a crate::moments::Analysis,
+) -> impl Iterator<Item = (&'a String, &'a crate::moments::rv::Rv)> + 'a {
+    r.env
+        .decl_order
+        .iter()
+        .chain(&r.env.scalar_order)
+        .filter_map(move |key| match a.entries.get(&(key.clone(), false)) {
+            Some(crate::moments::Entry::Plain(rv))
+                if !rv.is_constant()
+                    && r.env
+                        .tensors
+                        .get(key)
+                        .is_none_or(|t| t.kind == crate::check::TensorKind::Computed) =>
+            {
+                Some((key, &**rv))
+            }
+            _ => None,
+        })
+}
+
 fn border_lines(r: &FileReport, a: &crate::moments::Analysis) -> Vec<MomentLine> {
     use crate::syntax::ast::{Affine, IndexExpr, Name};
     let mut out = Vec::new();

@@ -8,7 +8,7 @@
 //! taken on trust: every line is decided as a claim by the same engines as `tq check`
 //! (the Monte Carlo runs left out), and printed with its verdict.
 
-use crate::moments::{self, rv::Rv, Analysis, Applied, Cross, Entry, Rule};
+use crate::moments::{self, rv::Rv, Analysis, Applied, Entry, Rule};
 use crate::report::{check_source, FileReport, Options};
 use crate::sym::{self, Expr, Func};
 use crate::syntax::ast::{self, AssignOp, BinOp, IndexExpr, Item, ItemKind};
@@ -61,15 +61,7 @@ fn rule_name(rules: &BTreeSet<Applied>) -> &'static str {
         "symmetry"
     } else if has(&|r| r == Rule::ProductIndependent) {
         "product_variance"
-    } else if has(&|r| {
-        matches!(
-            r,
-            Rule::SumUncorrelatedWeights
-                | Rule::SumOfTwo(Cross::UncorrelatedWeights)
-                | Rule::Cov(Cross::UncorrelatedWeights)
-                | Rule::CovWithinIteration(Cross::UncorrelatedWeights)
-        )
-    }) {
+    } else if has(&Rule::by_uncorrelated_weights) {
         "uncorrelated_sum"
     } else if has(&|r| {
         matches!(
@@ -468,19 +460,8 @@ pub fn propose(r: &FileReport) -> Vec<Chain> {
         }
     }
     // Computed tensors outside loops: the definition, then the engine's value or bound.
-    for key in r.env.decl_order.iter().chain(&r.env.scalar_order) {
+    for (key, rv) in super::computed_entries(r, a) {
         let k = (key.clone(), false);
-        let Some(Entry::Plain(rv)) = a.entries.get(&k) else {
-            continue;
-        };
-        if rv.is_constant()
-            || r.env
-                .tensors
-                .get(key)
-                .is_some_and(|t| t.kind != crate::check::TensorKind::Computed)
-        {
-            continue;
-        }
         let mut ws = Vec::new();
         writers(
             &r.program.items,
@@ -572,17 +553,7 @@ fn mean_rule(rules: &BTreeSet<Applied>, mean: &Expr) -> &'static str {
         )
     }) {
         "symmetry"
-    } else if mean.is_zero()
-        && has(&|r| {
-            matches!(
-                r,
-                Rule::SumUncorrelatedWeights
-                    | Rule::SumOfTwo(Cross::UncorrelatedWeights)
-                    | Rule::Cov(Cross::UncorrelatedWeights)
-                    | Rule::CovWithinIteration(Cross::UncorrelatedWeights)
-            )
-        })
-    {
+    } else if mean.is_zero() && has(&Rule::by_uncorrelated_weights) {
         "zero_mean"
     } else if has(&|r| r == Rule::ProductIndependent) {
         "independence"
@@ -696,6 +667,7 @@ pub fn json(chains: &[Chain]) -> serde_json::Value {
 #[cfg(test)]
 mod rule_tests {
     use super::*;
+    use crate::moments::Cross;
 
     fn set(rules: &[Rule]) -> BTreeSet<Applied> {
         // The texts say nothing: the names come from the typed rules alone.

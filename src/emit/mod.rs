@@ -15,6 +15,7 @@ use crate::num::Machine;
 use crate::report::FileReport;
 use crate::syntax::ast::*;
 use crate::syntax::printer::{print_equation, print_name};
+use crate::syntax::visit::sum_ids;
 use std::collections::{BTreeMap, BTreeSet};
 
 mod generic;
@@ -302,26 +303,6 @@ fn product_factors<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
             product_factors(r, out);
         }
         _ => out.push(e),
-    }
-}
-
-fn sum_ids(e: &Expr, out: &mut Vec<String>) {
-    match e {
-        Expr::Sum(ids, x, _) => {
-            for i in ids {
-                if !out.contains(&i.name) {
-                    out.push(i.name.clone());
-                }
-            }
-            sum_ids(x, out);
-        }
-        Expr::Unary(_, x, _) | Expr::Iverson(x, _) | Expr::Softmax(_, x, _) => sum_ids(x, out),
-        Expr::Binary(_, l, r, _) | Expr::Rel(_, l, r, _) => {
-            sum_ids(l, out);
-            sum_ids(r, out);
-        }
-        Expr::Call(c) => c.args.iter().for_each(|a| sum_ids(a, out)),
-        _ => {}
     }
 }
 

@@ -12,6 +12,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Differentiation with respect to one occurrence of a tensor element.
 pub(super) struct DerivCtx<'a> {
+    /// The checked file's symbols: which capitals are declared indices or sizes, read
+    /// by the one summation rule the interpreter shares (`check::capitals`).
+    pub(super) env: &'a crate::check::Env,
     /// The left-hand side of the equation (`G` in `G = σ(...)` gives σ' = G (1 − G)).
     pub(super) lhs: &'a Ref,
     /// The whole right-hand side.
@@ -152,11 +155,13 @@ impl DerivCtx<'_> {
         let is_sum = |x: &Expr| matches!(x, Expr::Binary(BinOp::Add | BinOp::Sub, ..));
         let own: Vec<String>;
         let bound: &[String] = if term && !is_sum(e) {
-            own = bound
-                .iter()
-                .cloned()
-                .chain(term_capitals(e, bound))
-                .collect();
+            let is_bound = |n: &str| bound.iter().any(|b| b == n);
+            let caps = crate::check::capitals::Capitals {
+                env: self.env,
+                bound: &is_bound,
+            }
+            .of_term(e);
+            own = bound.iter().cloned().chain(caps).collect();
             &own
         } else {
             bound
@@ -384,70 +389,6 @@ fn rename_deep(e: &Expr, map: &BTreeMap<String, String>) -> Expr {
         }
         _ => map_children(e, |x| rename_deep(x, map)),
     }
-}
-
-/// The capitals the term `e` sums, as `check::capitals::Capitals::of_term` reads them
-/// (those outside function arguments and parenthesized sums, and those two of its
-/// parenthesized sums share), leaving out those already `bound` by enclosing terms.
-pub(super) fn term_capitals(e: &Expr, bound: &[String]) -> Vec<String> {
-    fn shallow(e: &Expr, bound: &[String], out: &mut Vec<String>) {
-        match e {
-            Expr::Ref(r) => {
-                fn in_ref(r: &Ref, bound: &[String], out: &mut Vec<String>) {
-                    for ix in r.indices.iter().flatten() {
-                        match ix {
-                            IndexExpr::Affine(a) => {
-                                for f in a.terms.iter().flat_map(|t| t.factors.iter()) {
-                                    if is_summed_index(&f.name)
-                                        && !bound.contains(&f.name)
-                                        && !out.contains(&f.name)
-                                    {
-                                        out.push(f.name.clone());
-                                    }
-                                }
-                            }
-                            IndexExpr::Lookup(r) => in_ref(r, bound, out),
-                        }
-                    }
-                }
-                in_ref(r, bound, out)
-            }
-            Expr::Unary(_, x, _) | Expr::Iverson(x, _) => shallow(x, bound, out),
-            Expr::Binary(_, l, r, _) | Expr::Rel(_, l, r, _) => {
-                shallow(l, bound, out);
-                shallow(r, bound, out);
-            }
-            _ => {}
-        }
-    }
-    fn split(e: &Expr, bound: &[String], direct: &mut Vec<String>, opaque: &mut Vec<Vec<String>>) {
-        match e {
-            Expr::Binary(BinOp::Add | BinOp::Sub, ..) => {
-                let mut set = Vec::new();
-                shallow(e, bound, &mut set);
-                opaque.push(set);
-            }
-            Expr::Unary(_, x, _) | Expr::Iverson(x, _) => split(x, bound, direct, opaque),
-            Expr::Binary(_, l, r, _) | Expr::Rel(_, l, r, _) => {
-                split(l, bound, direct, opaque);
-                split(r, bound, direct, opaque);
-            }
-            Expr::Ref(_) => shallow(e, bound, direct),
-            _ => {}
-        }
-    }
-    let mut direct = Vec::new();
-    let mut opaque: Vec<Vec<String>> = Vec::new();
-    split(e, bound, &mut direct, &mut opaque);
-    let mut out = direct;
-    for (k, set) in opaque.iter().enumerate() {
-        for c in set {
-            if !out.contains(c) && opaque.iter().skip(k + 1).any(|o| o.contains(c)) {
-                out.push(c.clone());
-            }
-        }
-    }
-    out
 }
 
 /// A derivative template of the built-in function table as a `.tq` expression, with

@@ -235,6 +235,7 @@ impl Deriver<'_> {
                 rename.insert(c.clone(), fresh);
             }
             let ctx = DerivCtx {
+                env: self.env,
                 number,
                 spans: &spans,
                 terms: &terms,

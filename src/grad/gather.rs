@@ -430,23 +430,25 @@ fn rhs_index_dims(e: &Expr, env: &Env, out: &mut BTreeMap<String, Vec<String>>) 
     walk_operand_refs(e, &mut visit);
 }
 
+/// The index variables of a reference's affine positions (not those of its lookups).
+fn affine_vars(r: &Ref, out: &mut Vec<String>) {
+    for ix in r.indices.iter().flatten() {
+        if let IndexExpr::Affine(a) = ix {
+            out.extend(
+                a.terms
+                    .iter()
+                    .flat_map(|t| t.factors.iter())
+                    .map(|f| f.name.clone()),
+            );
+        }
+    }
+}
+
 /// Index variables read inside a function's argument, a bracket, an explicit sum or a
 /// softmax (`all`: every index variable of the expression).
 fn nested_vars(e: &Expr, all: bool, out: &mut Vec<String>) {
-    let inner = |x: &Expr, out: &mut Vec<String>| {
-        walk_operand_refs(x, &mut |r: &Ref| {
-            for ix in r.indices.iter().flatten() {
-                if let IndexExpr::Affine(a) = ix {
-                    out.extend(
-                        a.terms
-                            .iter()
-                            .flat_map(|t| t.factors.iter())
-                            .map(|f| f.name.clone()),
-                    );
-                }
-            }
-        })
-    };
+    let inner =
+        |x: &Expr, out: &mut Vec<String>| walk_operand_refs(x, &mut |r: &Ref| affine_vars(r, out));
     if all {
         inner(e, out);
         return;
@@ -478,18 +480,7 @@ fn bring_solved(subst: &Subst, vars: &mut Vec<String>) {
 /// inside a parenthesized sum or a function argument).
 fn direct_vars(e: &Expr, out: &mut Vec<String>) {
     match e {
-        Expr::Ref(r) => {
-            for ix in r.indices.iter().flatten() {
-                if let IndexExpr::Affine(a) = ix {
-                    out.extend(
-                        a.terms
-                            .iter()
-                            .flat_map(|t| t.factors.iter())
-                            .map(|f| f.name.clone()),
-                    );
-                }
-            }
-        }
+        Expr::Ref(r) => affine_vars(r, out),
         Expr::Unary(_, x, _) => direct_vars(x, out),
         Expr::Binary(BinOp::Mul | BinOp::Jux | BinOp::Div | BinOp::Pow, l, r, _) => {
             direct_vars(l, out);

@@ -78,6 +78,18 @@ impl Rule {
             Rule::SumOfTwo(_) | Rule::SumUncorrelatedWeights | Rule::SumIid
         )
     }
+
+    /// Whether the rule rests on distinct zero-mean weights making terms uncorrelated
+    /// (a sum over summed indices, of two terms, or a covariance of two terms).
+    pub fn by_uncorrelated_weights(self) -> bool {
+        matches!(
+            self,
+            Rule::SumUncorrelatedWeights
+                | Rule::SumOfTwo(Cross::UncorrelatedWeights)
+                | Rule::Cov(Cross::UncorrelatedWeights)
+                | Rule::CovWithinIteration(Cross::UncorrelatedWeights)
+        )
+    }
 }
 
 /// A rule as applied: what it says here (the text the reader sees) and the rule. Sets

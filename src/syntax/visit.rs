@@ -57,6 +57,21 @@ pub fn walk_expr<'a>(e: &'a Expr, mut visit: impl FnMut(&'a Expr) -> bool) {
     }
 }
 
+/// The indices bound by the explicit sums (`sum_{n}(...)`) anywhere in `e`, in source
+/// order, each once, added to `out` (those already there are not added again).
+pub fn sum_ids(e: &Expr, out: &mut Vec<String>) {
+    walk_expr(e, |x| {
+        if let Expr::Sum(ids, ..) = x {
+            for i in ids {
+                if !out.contains(&i.name) {
+                    out.push(i.name.clone());
+                }
+            }
+        }
+        true
+    });
+}
+
 /// Calls `f` on every reference of an expression in source order: the references that
 /// are operands, both sides of a derivative `d(u)/d(a)`, and the lookups in index lists
 /// (`w[t]` in `P[t, w[t]]`, after `P[t, w[t]]` itself).

@@ -23,26 +23,9 @@ use std::collections::{BTreeMap, BTreeSet};
 pub(super) fn free_indices(claim: &ast::Claim, env: &Env) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut bound: Vec<String> = Vec::new();
-    fn sums(e: &ast::Expr, out: &mut Vec<String>) {
-        match e {
-            ast::Expr::Sum(ids, x, _) => {
-                out.extend(ids.iter().map(|i| i.name.clone()));
-                sums(x, out);
-            }
-            ast::Expr::Unary(_, x, _) | ast::Expr::Iverson(x, _) | ast::Expr::Softmax(_, x, _) => {
-                sums(x, out)
-            }
-            ast::Expr::Binary(_, l, r, _) | ast::Expr::Rel(_, l, r, _) => {
-                sums(l, out);
-                sums(r, out);
-            }
-            ast::Expr::Call(c) => c.args.iter().for_each(|a| sums(a, out)),
-            _ => {}
-        }
-    }
     let all: Vec<&ast::Expr> = std::iter::once(&claim.body).chain(&claim.given).collect();
     for e in &all {
-        sums(e, &mut bound);
+        crate::syntax::visit::sum_ids(e, &mut bound);
         crate::check::walk_refs(e, &mut |r| {
             for ix in r.indices.iter().flatten() {
                 if let IndexExpr::Affine(a) = ix {

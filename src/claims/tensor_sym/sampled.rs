@@ -51,7 +51,16 @@ pub(super) fn sampled_with_tensor_givens(
         .filter(|e| !matches!(e, ast::Expr::Rel(RelOp::Eq, l, _, _) if matches!(&**l, ast::Expr::Ref(r) if r.indices.is_none() && env.tensors.get(&env.key_of(&r.name)).is_some_and(|t| t.rank > 0))))
         .cloned()
         .collect();
-    let o = crate::claims::numeric::decide(l, r, &rest, program, &mut machine, opts.seed);
+    let o = crate::claims::numeric::decide_found(
+        l,
+        r,
+        &rest,
+        program,
+        &mut machine,
+        opts.seed,
+        &mut None,
+        &mut false,
+    );
     let sets: Vec<String> = g
         .tensor
         .iter()

@@ -27,6 +27,20 @@ pub(super) enum Dix {
     Lookup(Val),
 }
 
+impl Dix {
+    /// Whether the dimension is fixed or a plain index (`i`, not shifted): one a view or
+    /// a slice can index without a gather or a scatter.
+    pub(super) fn is_view(&self) -> bool {
+        match self {
+            Dix::Fixed(_) => true,
+            Dix::Affine {
+                c0, terms, shifted, ..
+            } => *c0 == 0 && terms.len() == 1 && terms[0].1 == 1 && !shifted,
+            Dix::Lookup(_) => false,
+        }
+    }
+}
+
 pub(super) fn same_ref(a: &Ref, b: &Ref) -> bool {
     crate::syntax::printer::print_ref(a) == crate::syntax::printer::print_ref(b)
 }
@@ -193,13 +207,7 @@ impl<'a> Dense<'a> {
         let mut ordered: Vec<String> = axes.iter().filter(|a| !pref.contains(a)).cloned().collect();
         ordered.extend(pref.iter().filter(|a| axes.contains(a)).cloned());
         // Fast path: plain indices inside the box: a view.
-        let plain = dims.iter().all(|d| match d {
-            Dix::Fixed(_) => true,
-            Dix::Affine {
-                c0, terms, shifted, ..
-            } => *c0 == 0 && terms.len() == 1 && terms[0].1 == 1 && !shifted,
-            Dix::Lookup(_) => false,
-        }) && {
+        let plain = dims.iter().all(Dix::is_view) && {
             let names: Vec<&String> = dims
                 .iter()
                 .filter_map(|d| match d {
@@ -251,14 +259,7 @@ impl<'a> Dense<'a> {
             }
         }
         // General gather.
-        let shape: Vec<usize> = ordered
-            .iter()
-            .map(|a| ctx.get(a).map_or(1, |r| r.1))
-            .collect();
-        let los: Vec<i64> = ordered
-            .iter()
-            .map(|a| ctx.get(a).map_or(0, |r| r.0))
-            .collect();
+        let (shape, los) = ctx.extents(&ordered);
         let total: usize = sprod(shape.iter().copied());
         self.check_alloc(total)?;
         self.tick(GATHER_COST.saturating_mul(total as u64))?;

@@ -102,14 +102,7 @@ impl<'a> Dense<'a> {
             let ranges: Vec<(i64, usize)> =
                 en.iter().map(|v| ctx.get(v).unwrap_or((0, 0))).collect();
             let shape: Vec<usize> = ranges.iter().map(|r| r.1).collect();
-            let ctx2 = Ctx {
-                axes: ctx
-                    .axes
-                    .iter()
-                    .filter(|a| !en.contains(&a.0))
-                    .cloned()
-                    .collect(),
-            };
+            let ctx2 = ctx.without(&en);
             let sum2: Vec<String> = sum.iter().filter(|v| !en.contains(v)).cloned().collect();
             let mut b2 = b.clone();
             let mut digits = vec![0usize; en.len()];

@@ -177,14 +177,7 @@ impl<'a> Dense<'a> {
             }
         }
         let mut b2 = b.clone();
-        let ctx2 = Ctx {
-            axes: ctx
-                .axes
-                .iter()
-                .filter(|a| !en.contains(&a.0))
-                .cloned()
-                .collect(),
-        };
+        let ctx2 = ctx.without(&en);
         let lhs2: Vec<String> = lhs_vars
             .iter()
             .filter(|v| !en.contains(v))

@@ -127,6 +127,27 @@ impl Ctx {
     pub(super) fn has(&self, name: &str) -> bool {
         self.axes.iter().any(|(n, _, _)| n == name)
     }
+
+    /// The context without the indices `names` (those an odometer fixes one by one).
+    pub(super) fn without(&self, names: &[String]) -> Ctx {
+        Ctx {
+            axes: self
+                .axes
+                .iter()
+                .filter(|a| !names.contains(&a.0))
+                .cloned()
+                .collect(),
+        }
+    }
+
+    /// The extent and the first position of each index of `order` (1 and 0 for an index
+    /// the context does not range over): the box a gather or a scatter walks.
+    pub(super) fn extents(&self, order: &[String]) -> (Vec<usize>, Vec<i64>) {
+        order
+            .iter()
+            .map(|a| self.get(a).map_or((1, 0), |(lo, n)| (n, lo)))
+            .unzip()
+    }
 }
 
 /// The dense interpreter state.

@@ -203,17 +203,12 @@ impl<'a> Dense<'a> {
         ctx: &Ctx,
         lhs_vars: &[String],
     ) -> R<()> {
-        let plain = dims.iter().all(|d| match d {
-            Dix::Fixed(_) => true,
-            Dix::Affine {
-                c0, terms, shifted, ..
-            } => *c0 == 0 && terms.len() == 1 && terms[0].1 == 1 && !shifted,
-            Dix::Lookup(_) => false,
-        }) && dims
-            .iter()
-            .filter(|d| matches!(d, Dix::Affine { .. }))
-            .count()
-            == lhs_vars.len();
+        let plain = dims.iter().all(Dix::is_view)
+            && dims
+                .iter()
+                .filter(|d| matches!(d, Dix::Affine { .. }))
+                .count()
+                == lhs_vars.len();
         let f = |old: f64, v: f64| match op {
             AssignOp::Set => v,
             AssignOp::AddAssign => old + v,
@@ -269,14 +264,7 @@ impl<'a> Dense<'a> {
             .cloned()
             .collect();
         order.extend(lhs_vars.iter().filter(|a| !val.axes.contains(a)).cloned());
-        let shape: Vec<usize> = order
-            .iter()
-            .map(|a| ctx.get(a).map_or(1, |r| r.1))
-            .collect();
-        let los: Vec<i64> = order
-            .iter()
-            .map(|a| ctx.get(a).map_or(0, |r| r.0))
-            .collect();
+        let (shape, los) = ctx.extents(&order);
         let total: usize = sprod(shape.iter().copied());
         self.tick(GATHER_COST.saturating_mul(total as u64))?;
         if val.axes.iter().any(|a| !order.contains(a)) {

@@ -339,7 +339,9 @@ impl Ctx<'_> {
                 // The words the place takes, when the parser names them (`zero`,
                 // `circular` or `valid`): the nearest to what was written.
                 let words: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+                let habit = habit_hint(&self.ascii.text[line.start..off], &tok, &expected);
                 let hint = match crate::diag::suggest(&tok, words.iter().copied()) {
+                    _ if habit.is_some() => habit.unwrap_or_default(),
                     Some(w) if !tok.is_empty() => {
                         format!("did you mean `{w}`? this place takes {expected}")
                     }
@@ -580,4 +582,36 @@ impl Ctx<'_> {
         .with_label("not expected here")
         .with_hint(hint)
     }
+}
+
+/// A hint for a habit from another language that E0001 met: `**` for a power, `=>` for
+/// `>=`, `//` for a comment, a `for` line without its `:`, `name =` without a value.
+/// `before` is the line up to the place, `tok` what stands there.
+fn habit_hint(before: &str, tok: &str, expected: &str) -> Option<String> {
+    let prev = before.trim_end();
+    if tok.starts_with('*') && prev.ends_with('*') {
+        return Some("`**` is not a power in .tq: write `^` (`x[b,I]^2`)".into());
+    }
+    if tok.starts_with('>') && prev.ends_with('=') {
+        return Some(
+            "write `>=` for \u{2265} (the relations are `==`, `<=`, `>=`, `<`, `>`, `~=`)".into(),
+        );
+    }
+    if tok.starts_with('<') && prev.ends_with('=') {
+        return Some(
+            "write `<=` for \u{2264} (the relations are `==`, `<=`, `>=`, `<`, `>`, `~=`)".into(),
+        );
+    }
+    if tok.starts_with("//") {
+        return Some("a comment starts with `#`: write `# ...`".into());
+    }
+    if tok.is_empty() && expected.starts_with("`:`") {
+        return Some(
+            "end the line with `:` (`for l in 0..L-1:`) and indent the block below it".into(),
+        );
+    }
+    if tok.is_empty() && prev.ends_with('=') {
+        return Some("write the value after `=` (`at a = 2`), or remove the setting".into());
+    }
+    None
 }
