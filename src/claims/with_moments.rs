@@ -17,17 +17,200 @@ pub(super) fn decide_with_moments<'e>(
     opts: &Options,
     positions: &moments::PositionRuns<'e>,
 ) -> Outcome {
-    let first = with_analysis(
-        claim,
-        at,
-        calls.clone(),
-        a.moments(),
-        whole,
-        base,
-        env,
-        opts,
-        positions,
-    );
+    // The claim decided with one analysis of the model's moments.
+    let with_analysis = |analysis: &crate::moments::Analysis,
+                         mut calls: BTreeMap<String, Result<Expr, String>>|
+     -> Outcome {
+        if let Some(o) = moments::decide_by_position(claim, whole, env, analysis, positions) {
+            return o;
+        }
+        let mc = moments::calls(claim, analysis, env, base);
+        if !mc.any() || claim.boundary.is_some() {
+            return decide(claim, at, calls, base, env, opts);
+        }
+        calls.extend(mc.calls.clone());
+        let rules = |extra: &str| {
+            let mut r: Vec<String> = mc.rules.iter().map(|a| a.text.clone()).collect();
+            r.extend(mc.notes.iter().cloned());
+            if r.is_empty() {
+                extra.to_string()
+            } else {
+                format!("{}; {extra}", r.join("; "))
+            }
+        };
+        // Results that hold away from the border are exact for claims about a generic
+        // element (no fixed position).
+        let fixed = claim.text.contains('[');
+        let mut approx = mc.approx.clone();
+        let border = approx.remove(&crate::moments::Approximation::Border);
+        if border && fixed {
+            return undecided(
+            "the moments depend on the position under zero padding (the moments engine derives them away from the border)",
+        );
+        }
+        if border {
+            if let Some(why) = moments::no_interior(claim, whole, env, analysis) {
+                return undecided(why);
+            }
+        }
+        let first = decide(claim, at, calls.clone(), base, env, opts);
+        let (v, m, e) = (first.verdict, first.method, first.evidence.clone());
+        let opaque = !mc.opaque.is_empty();
+        // An equation that holds at random values of the unknown moments holds for every
+        // value (they cancel); nothing else may rest on an unknown's sampled value.
+        let equation = matches!(&claim.body, ast::Expr::Rel(RelOp::Eq, ..));
+        let sound = !opaque
+            || (v == Verdict::Proved && m == Method::Symbolic)
+            || (equation && v == Verdict::Confirmed);
+        if sound && v != Verdict::Undecided {
+            if !approx.is_empty() {
+                return undecided(format!(
+                    "{} under approximations ({}), so not decided by the moments engine: {e}",
+                    v.as_str(),
+                    approx
+                        .iter()
+                        .map(|a| a.text())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ));
+            }
+            let where_ = if border {
+                " (away from the border)"
+            } else {
+                ""
+            };
+            return Outcome {
+                witness: first.witness,
+                ..Outcome::by_rule(
+                    v,
+                    ProofRule::MomentsClosedForm,
+                    Method::Moments,
+                    rules(&format!("{m}{where_}: {e}")),
+                )
+            };
+        }
+        // Inequalities through a bound on the variance.
+        if let ast::Expr::Rel(op @ (RelOp::Le | RelOp::Lt), l, _, _) = &claim.body {
+            let text = crate::syntax::printer::print_expr(l);
+            // The bound in terms of the input first (Lipschitz), then the range bound.
+            for (b, why) in mc.bounds.get(&text).into_iter().flatten().rev() {
+                let mut c2 = calls.clone();
+                c2.insert(text.clone(), Ok(b.clone()));
+                let bo = decide(claim, at, c2, base, env, opts);
+                let (bv, bm, be) = (bo.verdict, bo.method, bo.evidence);
+                let _ = op;
+                if (bv == Verdict::Proved || bv == Verdict::Confirmed) && approx.is_empty() {
+                    return Outcome::by_rule(
+                        bv,
+                        ProofRule::MomentsBound,
+                        Method::Moments,
+                        format!(
+                            "{why}; then {} {} {}: {bm}: {be}",
+                            crate::sym::to_ascii(b),
+                            if matches!(op, RelOp::Lt) { "<" } else { "≤" },
+                            crate::syntax::printer::print_expr(match &claim.body {
+                                ast::Expr::Rel(_, _, r, _) => r,
+                                _ => l,
+                            })
+                        ),
+                    );
+                }
+            }
+        }
+        // `E(relu(y)) > 0` for a symmetric input of positive variance (given).
+        if let ast::Expr::Rel(RelOp::Gt, l, r, _) = &claim.body {
+            let text = crate::syntax::printer::print_expr(l);
+            let zero = crate::syntax::printer::print_expr(r) == "0";
+            let positive_given = claim
+                .given
+                .iter()
+                .any(|g| matches!(g, ast::Expr::Rel(RelOp::Gt, _, _, _)));
+            if let Some(o) = mc.opaque.get(&text) {
+                if zero && o.positive && positive_given && approx.is_empty() {
+                    return Outcome::proved(
+                    ProofRule::ReluMeanPositive,
+                    Method::Moments,
+                    format!(
+                        "{text} is the mean of relu of a symmetric input, positive when the input's variance is (the givens make it so): E[relu(y)] = E[|y|]/2 > 0"
+                    ),
+                );
+                }
+            }
+        }
+        // Moments of a function of a Gaussian, by quadrature.
+        let given: Vec<(String, Expr)> = claim
+            .given
+            .iter()
+            .filter_map(|g| match g {
+                ast::Expr::Rel(RelOp::Eq, gl, gr, _) => {
+                    let s = scalar::lower(gr, &scalar::Scope::default()).ok()?;
+                    Some((crate::syntax::printer::print_expr(gl), s))
+                }
+                _ => None,
+            })
+            .collect();
+        if let Some(values) = moments::quadrature(&mc, &given) {
+            if !values.is_empty() && values.len() == mc.opaque.len() && values.len() <= 4 {
+                // The quadrature's values are floats with an error estimate: the claim is
+                // decided at every corner of the box of their error intervals, and only a
+                // verdict that is the same at every corner counts. The inner engine compares
+                // rationals there; nothing here is exact, so a proof is at most `confirmed`,
+                // and a refutation is kept only if Monte Carlo's re-check refutes it too
+                // (`decide_all`).
+                let names: Vec<&String> = values.keys().collect();
+                let (mut holds, mut fails, mut unknown) = (0, 0, 0);
+                for corner in 0..(1u32 << names.len()) {
+                    let mut c2 = calls.clone();
+                    for (i, name) in names.iter().enumerate() {
+                        let (v, e) = values[*name];
+                        let x = if corner >> i & 1 == 1 { v + e } else { v - e };
+                        if let Some(r) = moments::rational(x) {
+                            c2.insert((*name).clone(), Ok(r));
+                        }
+                    }
+                    match decide(claim, at, c2, base, env, opts).verdict {
+                        Verdict::Proved | Verdict::Confirmed => holds += 1,
+                        Verdict::Refuted => fails += 1,
+                        Verdict::Undecided => unknown += 1,
+                    }
+                }
+                let shown: Vec<String> = values
+                    .iter()
+                    .map(|(n, (v, e))| format!("{n} = {v:.6} (error estimate {e:.0e})"))
+                    .collect();
+                let what = format!(
+                    "64-point Gauss–Hermite quadrature over the Gaussian input, not exact: {}",
+                    shown.join(", ")
+                );
+                if unknown == 0 && approx.is_empty() {
+                    return match (holds, fails) {
+                    (_, 0) => Outcome::new(
+                        Verdict::Confirmed,
+                        Method::Quadrature,
+                        format!("{what}; the claim holds over the whole error interval"),
+                    ),
+                    (0, _) => Outcome::new(
+                        Verdict::Refuted,
+                        Method::Quadrature,
+                        format!("{what}; the claim fails over the whole error interval"),
+                    ),
+                    _ => undecided(format!(
+                        "{what}; the claim holds at one end of the error interval and fails at the other"
+                    )),
+                };
+                }
+            }
+        }
+        if opaque && v != Verdict::Undecided {
+            let names: Vec<String> = mc.opaque.keys().cloned().collect();
+            return undecided(format!(
+                "{} has no exact closed form in the moments engine (only bounds or approximations)",
+                names.join(", ")
+            ));
+        }
+        first
+    };
+    let first = with_analysis(a.moments(), calls.clone());
     if matches!(first.verdict, Verdict::Proved | Verdict::Refuted) {
         return first;
     }
@@ -44,213 +227,11 @@ pub(super) fn decide_with_moments<'e>(
         return first;
     }
     let set = crate::moments::analyze_with(whole, env, &a.backward().items, settings);
-    let second = with_analysis(claim, at, calls, &set, whole, base, env, opts, positions);
+    let second = with_analysis(&set, calls);
     if second.verdict != Verdict::Undecided && second.method != first.method
         || matches!(second.verdict, Verdict::Proved | Verdict::Refuted)
     {
         return second;
-    }
-    first
-}
-
-#[allow(clippy::too_many_arguments)]
-fn with_analysis<'e>(
-    claim: &Claim,
-    at: &[Binding],
-    mut calls: BTreeMap<String, Result<Expr, String>>,
-    analysis: &crate::moments::Analysis,
-    whole: &Program,
-    base: &scalar::Scope,
-    env: &'e Env,
-    opts: &Options,
-    positions: &moments::PositionRuns<'e>,
-) -> Outcome {
-    if let Some(o) = moments::decide_by_position(claim, whole, env, analysis, positions) {
-        return o;
-    }
-    let mc = moments::calls(claim, analysis, env, base);
-    if !mc.any() || claim.boundary.is_some() {
-        return decide(claim, at, calls, base, env, opts);
-    }
-    calls.extend(mc.calls.clone());
-    let rules = |extra: &str| {
-        let mut r: Vec<String> = mc.rules.iter().map(|a| a.text.clone()).collect();
-        r.extend(mc.notes.iter().cloned());
-        if r.is_empty() {
-            extra.to_string()
-        } else {
-            format!("{}; {extra}", r.join("; "))
-        }
-    };
-    // Results that hold away from the border are exact for claims about a generic
-    // element (no fixed position).
-    let fixed = claim.text.contains('[');
-    let mut approx = mc.approx.clone();
-    let border = approx.remove(&crate::moments::Approximation::Border);
-    if border && fixed {
-        return undecided(
-            "the moments depend on the position under zero padding (the moments engine derives them away from the border)",
-        );
-    }
-    if border {
-        if let Some(why) = moments::no_interior(claim, whole, env, analysis) {
-            return undecided(why);
-        }
-    }
-    let first = decide(claim, at, calls.clone(), base, env, opts);
-    let (v, m, e) = (first.verdict, first.method, first.evidence.clone());
-    let opaque = !mc.opaque.is_empty();
-    // An equation that holds at random values of the unknown moments holds for every
-    // value (they cancel); nothing else may rest on an unknown's sampled value.
-    let equation = matches!(&claim.body, ast::Expr::Rel(RelOp::Eq, ..));
-    let sound = !opaque
-        || (v == Verdict::Proved && m == Method::Symbolic)
-        || (equation && v == Verdict::Confirmed);
-    if sound && v != Verdict::Undecided {
-        if !approx.is_empty() {
-            return undecided(format!(
-                "{} under approximations ({}), so not decided by the moments engine: {e}",
-                v.as_str(),
-                approx
-                    .iter()
-                    .map(|a| a.text())
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            ));
-        }
-        let where_ = if border {
-            " (away from the border)"
-        } else {
-            ""
-        };
-        return Outcome {
-            witness: first.witness,
-            ..Outcome::by_rule(
-                v,
-                ProofRule::MomentsClosedForm,
-                Method::Moments,
-                rules(&format!("{m}{where_}: {e}")),
-            )
-        };
-    }
-    // Inequalities through a bound on the variance.
-    if let ast::Expr::Rel(op @ (RelOp::Le | RelOp::Lt), l, _, _) = &claim.body {
-        let text = crate::syntax::printer::print_expr(l);
-        // The bound in terms of the input first (Lipschitz), then the range bound.
-        for (b, why) in mc.bounds.get(&text).into_iter().flatten().rev() {
-            let mut c2 = calls.clone();
-            c2.insert(text.clone(), Ok(b.clone()));
-            let bo = decide(claim, at, c2, base, env, opts);
-            let (bv, bm, be) = (bo.verdict, bo.method, bo.evidence);
-            let _ = op;
-            if (bv == Verdict::Proved || bv == Verdict::Confirmed) && approx.is_empty() {
-                return Outcome::by_rule(
-                    bv,
-                    ProofRule::MomentsBound,
-                    Method::Moments,
-                    format!(
-                        "{why}; then {} {} {}: {bm}: {be}",
-                        crate::sym::to_ascii(b),
-                        if matches!(op, RelOp::Lt) { "<" } else { "≤" },
-                        crate::syntax::printer::print_expr(match &claim.body {
-                            ast::Expr::Rel(_, _, r, _) => r,
-                            _ => l,
-                        })
-                    ),
-                );
-            }
-        }
-    }
-    // `E(relu(y)) > 0` for a symmetric input of positive variance (given).
-    if let ast::Expr::Rel(RelOp::Gt, l, r, _) = &claim.body {
-        let text = crate::syntax::printer::print_expr(l);
-        let zero = crate::syntax::printer::print_expr(r) == "0";
-        let positive_given = claim
-            .given
-            .iter()
-            .any(|g| matches!(g, ast::Expr::Rel(RelOp::Gt, _, _, _)));
-        if let Some(o) = mc.opaque.get(&text) {
-            if zero && o.positive && positive_given && approx.is_empty() {
-                return Outcome::proved(
-                    ProofRule::ReluMeanPositive,
-                    Method::Moments,
-                    format!(
-                        "{text} is the mean of relu of a symmetric input, positive when the input's variance is (the givens make it so): E[relu(y)] = E[|y|]/2 > 0"
-                    ),
-                );
-            }
-        }
-    }
-    // Moments of a function of a Gaussian, by quadrature.
-    let given: Vec<(String, Expr)> = claim
-        .given
-        .iter()
-        .filter_map(|g| match g {
-            ast::Expr::Rel(RelOp::Eq, gl, gr, _) => {
-                let s = scalar::lower(gr, &scalar::Scope::default()).ok()?;
-                Some((crate::syntax::printer::print_expr(gl), s))
-            }
-            _ => None,
-        })
-        .collect();
-    if let Some(values) = moments::quadrature(&mc, &given) {
-        if !values.is_empty() && values.len() == mc.opaque.len() && values.len() <= 4 {
-            // The quadrature's values are floats with an error estimate: the claim is
-            // decided at every corner of the box of their error intervals, and only a
-            // verdict that is the same at every corner counts. The inner engine compares
-            // rationals there; nothing here is exact, so a proof is at most `confirmed`,
-            // and a refutation is kept only if Monte Carlo's re-check refutes it too
-            // (`decide_all`).
-            let names: Vec<&String> = values.keys().collect();
-            let (mut holds, mut fails, mut unknown) = (0, 0, 0);
-            for corner in 0..(1u32 << names.len()) {
-                let mut c2 = calls.clone();
-                for (i, name) in names.iter().enumerate() {
-                    let (v, e) = values[*name];
-                    let x = if corner >> i & 1 == 1 { v + e } else { v - e };
-                    if let Some(r) = moments::rational(x) {
-                        c2.insert((*name).clone(), Ok(r));
-                    }
-                }
-                match decide(claim, at, c2, base, env, opts).verdict {
-                    Verdict::Proved | Verdict::Confirmed => holds += 1,
-                    Verdict::Refuted => fails += 1,
-                    Verdict::Undecided => unknown += 1,
-                }
-            }
-            let shown: Vec<String> = values
-                .iter()
-                .map(|(n, (v, e))| format!("{n} = {v:.6} (error estimate {e:.0e})"))
-                .collect();
-            let what = format!(
-                "64-point Gauss–Hermite quadrature over the Gaussian input, not exact: {}",
-                shown.join(", ")
-            );
-            if unknown == 0 && approx.is_empty() {
-                return match (holds, fails) {
-                    (_, 0) => Outcome::new(
-                        Verdict::Confirmed,
-                        Method::Quadrature,
-                        format!("{what}; the claim holds over the whole error interval"),
-                    ),
-                    (0, _) => Outcome::new(
-                        Verdict::Refuted,
-                        Method::Quadrature,
-                        format!("{what}; the claim fails over the whole error interval"),
-                    ),
-                    _ => undecided(format!(
-                        "{what}; the claim holds at one end of the error interval and fails at the other"
-                    )),
-                };
-            }
-        }
-    }
-    if opaque && v != Verdict::Undecided {
-        let names: Vec<String> = mc.opaque.keys().cloned().collect();
-        return undecided(format!(
-            "{} has no exact closed form in the moments engine (only bounds or approximations)",
-            names.join(", ")
-        ));
     }
     first
 }
