@@ -318,11 +318,7 @@ impl Deriver<'_> {
         mut indices: Vec<String>,
     ) -> Vec<Contribution> {
         let Expr::Ref(s) = arg else {
-            self.notes.push(format!(
-                "softmax of an expression (not a single tensor) in `{}` is not differentiated yet",
-                crate::syntax::printer::print_ref(&eq.lhs)
-            ));
-            return vec![];
+            return self.softmax_of_expression(eq, w, arg, indices);
         };
         if !self.differentiable(s) {
             return vec![];
@@ -376,6 +372,97 @@ impl Deriver<'_> {
                 indices,
             },
         ]
+    }
+
+    /// `P = softmax_{w}(z)` with z an expression (`s[t,w] / tau`): by the chain rule
+    /// through z, every occurrence in z gets what it would get from `P = z` with `P.grad`
+    /// replaced by dL/dz = `P (P.grad - sum_{w'}(P.grad[.., w', ..] P[.., w', ..]))`
+    /// (with the log-loss folded, `P - [w == target]`).
+    fn softmax_of_expression(
+        &mut self,
+        eq: &Equation,
+        w: &Ident,
+        arg: &Expr,
+        indices: Vec<String>,
+    ) -> Vec<Contribution> {
+        let mut pg = eq.lhs.clone();
+        pg.grad = true;
+        let p = Expr::Ref(eq.lhs.clone());
+        let dz = if let Some(class) = self.folded.get(&self.key(&eq.lhs.name)).cloned() {
+            let onehot = Expr::Iverson(
+                Box::new(Expr::Rel(
+                    RelOp::Eq,
+                    Box::new(Expr::Ref(scalar_ref(&w.name, false))),
+                    Box::new(match class {
+                        IndexExpr::Lookup(r) => Expr::Ref(*r),
+                        IndexExpr::Affine(a) => affine_value(&a),
+                    }),
+                    Span::default(),
+                )),
+                Span::default(),
+            );
+            Expr::Binary(BinOp::Sub, Box::new(p), Box::new(onehot), Span::default())
+        } else {
+            // A fresh name for the summed copy of w.
+            let mut used = BTreeSet::new();
+            crate::syntax::visit::walk_refs(arg, &mut |r| {
+                for ix in r.indices.iter().flatten() {
+                    used.extend(index_vars(ix));
+                }
+            });
+            for ix in eq.lhs.indices.iter().flatten() {
+                used.extend(index_vars(ix));
+            }
+            let mut fresh = format!("{}'", w.name);
+            while used.contains(&fresh) {
+                fresh.push('\'');
+            }
+            let map: BTreeMap<String, String> = [(w.name.clone(), fresh.clone())].into();
+            let (mut p2, mut pg2) = (eq.lhs.clone(), pg.clone());
+            rename_ref(&mut p2, &map);
+            rename_ref(&mut pg2, &map);
+            let sum = Expr::Sum(
+                vec![Ident {
+                    name: fresh,
+                    span: Span::default(),
+                }],
+                Box::new(jux(Expr::Ref(pg2), Expr::Ref(p2))),
+                Span::default(),
+            );
+            jux(
+                p,
+                Expr::Binary(
+                    BinOp::Sub,
+                    Box::new(Expr::Ref(pg.clone())),
+                    Box::new(sum),
+                    Span::default(),
+                ),
+            )
+        };
+        let through = Equation {
+            lhs: eq.lhs.clone(),
+            op: eq.op,
+            rhs: arg.clone(),
+            span: eq.span,
+        };
+        let loops: Vec<Ident> = indices
+            .iter()
+            .map(|n| Ident {
+                name: n.clone(),
+                span: Span::default(),
+            })
+            .collect();
+        let mut out = self.equation(&through, &loops);
+        fn put(e: &Expr, pg: &Ref, dz: &Expr) -> Expr {
+            match e {
+                Expr::Ref(r) if r == pg => dz.clone(),
+                _ => crate::syntax::visit::map_children(e, |x| put(x, pg, dz)),
+            }
+        }
+        for c in &mut out {
+            c.rhs = put(&c.rhs, &pg, &dz);
+        }
+        out
     }
 
     pub(super) fn is_index(&self, name: &str) -> bool {
