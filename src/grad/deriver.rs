@@ -330,20 +330,7 @@ impl Deriver<'_> {
         target.grad = true;
         let p = Expr::Ref(eq.lhs.clone());
         if let Some(class) = self.folded.get(&self.key(&eq.lhs.name)).cloned() {
-            let onehot = Expr::Iverson(
-                Box::new(Expr::Rel(
-                    RelOp::Eq,
-                    Box::new(Expr::Ref(scalar_ref(&w.name, false))),
-                    Box::new(match class {
-                        IndexExpr::Lookup(r) => Expr::Ref(*r),
-                        // A fixed class (`P[t, 3]`, `P[t, c+1]`): the position's value,
-                        // not an element of a tensor named like the softmax index.
-                        IndexExpr::Affine(a) => affine_value(&a),
-                    }),
-                    Span::default(),
-                )),
-                Span::default(),
-            );
+            let onehot = onehot(w, class);
             return vec![Contribution {
                 target,
                 op: AssignOp::AddAssign,
@@ -389,19 +376,12 @@ impl Deriver<'_> {
         pg.grad = true;
         let p = Expr::Ref(eq.lhs.clone());
         let dz = if let Some(class) = self.folded.get(&self.key(&eq.lhs.name)).cloned() {
-            let onehot = Expr::Iverson(
-                Box::new(Expr::Rel(
-                    RelOp::Eq,
-                    Box::new(Expr::Ref(scalar_ref(&w.name, false))),
-                    Box::new(match class {
-                        IndexExpr::Lookup(r) => Expr::Ref(*r),
-                        IndexExpr::Affine(a) => affine_value(&a),
-                    }),
-                    Span::default(),
-                )),
+            Expr::Binary(
+                BinOp::Sub,
+                Box::new(p),
+                Box::new(onehot(w, class)),
                 Span::default(),
-            );
-            Expr::Binary(BinOp::Sub, Box::new(p), Box::new(onehot), Span::default())
+            )
         } else {
             // A fresh name for the summed copy of w.
             let mut used = BTreeSet::new();
@@ -474,6 +454,24 @@ impl Deriver<'_> {
             || self.env.indices.contains_key(base)
             || self.env.sizes.contains_key(&base.to_uppercase())
     }
+}
+
+/// `[w == class]`, the one-hot of the class the folded log-loss reads.
+fn onehot(w: &Ident, class: IndexExpr) -> Expr {
+    Expr::Iverson(
+        Box::new(Expr::Rel(
+            RelOp::Eq,
+            Box::new(Expr::Ref(scalar_ref(&w.name, false))),
+            Box::new(match class {
+                IndexExpr::Lookup(r) => Expr::Ref(*r),
+                // A fixed class (`P[t, 3]`, `P[t, c+1]`): the position's value, not an
+                // element of a tensor named like the softmax index.
+                IndexExpr::Affine(a) => affine_value(&a),
+            }),
+            Span::default(),
+        )),
+        Span::default(),
+    )
 }
 
 /// The value of an affine index position as an expression: `2x + 1` is `2 x + 1`.
