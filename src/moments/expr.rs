@@ -33,6 +33,9 @@ impl Walker<'_> {
                 if let Some(v) = self.bind.get(&name) {
                     return Ok(Rv::constant(v.clone()));
                 }
+                if let Some((_, v)) = self.settings.iter().find(|(n, _)| *n == name) {
+                    return Ok(Rv::constant(v.clone()));
+                }
                 Ok(Rv::constant(Expr::sym(&name)))
             }
             ast::Expr::Ref(r) => self.read(r),

@@ -568,19 +568,31 @@ impl Walker<'_> {
             let mut geom = std::mem::take(&mut self.a.to_mut().geometric);
             let rec = solve_state(k, &next, s0, &var, *cr, *cw, n0, &steps, &mut geom);
             self.a.to_mut().geometric = geom;
+            let at =
+                |e: &Expr, c: i64| sym::simplify(&e.subs("#n", &(Expr::sym(&var) + Expr::int(c))));
+            // A mean solved in closed form is known even when the variance is not (its
+            // recurrence does not read the variance).
+            if let Some(mc) = &rec.mean_inner {
+                closed.insert(mean_sym(k), at(mc, *cr));
+            }
             if let (Some(mc), Some(vc)) = (&rec.mean_inner, &rec.var_inner) {
-                let at = |e: &Expr, c: i64| {
-                    sym::simplify(&e.subs("#n", &(Expr::sym(&var) + Expr::int(c))))
-                };
                 let mean_state = at(mc, *cr);
-                closed.insert(mean_sym(k), mean_state.clone());
                 closed.insert(m2_sym(k), at(vc, *cr) + Expr::pow(mean_state, Expr::int(2)));
                 closed_by_key.insert(k.clone(), (at(mc, *cw), at(vc, *cw)));
             }
             recs.push(rec);
         }
         // Templates for every family written in the loop.
-        let unsolved = states.len() > closed.len() / 2;
+        let unsolved = states
+            .iter()
+            .any(|(k, _, _)| !closed.contains_key(&m2_sym(k)));
+        let holds_state = |e: &Option<Expr>| {
+            e.as_ref().is_some_and(|e| {
+                e.free_symbols()
+                    .iter()
+                    .any(|s| s.starts_with("E#") || s.starts_with("M#"))
+            })
+        };
         for (k, ws) in &writes {
             if ws.len() != 1 {
                 continue;
@@ -596,14 +608,25 @@ impl Walker<'_> {
                     continue;
                 }
             };
-            if unsolved && mentions_state(&rv) {
-                self.a.to_mut().unknown.insert(
-                    k.clone(),
-                    "its recurrence has no closed form tq can derive".into(),
-                );
-                continue;
-            }
             let mut rv = rv;
+            if unsolved && mentions_state(&rv) {
+                for (s, v) in &closed {
+                    rv = subs_rv(&rv, s, v);
+                }
+                // The mean may be known in closed form without the second moment: then
+                // only the second moment is unknown.
+                if holds_state(&rv.mean) || !holds_state(&rv.m2) {
+                    self.a.to_mut().unknown.insert(
+                        k.clone(),
+                        "its recurrence has no closed form tq can derive".into(),
+                    );
+                    continue;
+                }
+                rv.m2 = None;
+                rv.var_bounds.clear();
+                rv.quad = None;
+                rv.approx_mean = None;
+            }
             for (s, v) in &closed {
                 rv = subs_rv(&rv, s, v);
             }
