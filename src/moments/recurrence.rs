@@ -6,14 +6,16 @@ use super::{m2_sym, mean_sym, rv, Key, Recurrence};
 use crate::sym::{self, Expr};
 
 pub(super) fn mentions_state(rv: &Rv) -> bool {
-    let has = |e: &Option<Expr>| {
-        e.as_ref().is_some_and(|e| {
-            e.free_symbols()
-                .iter()
-                .any(|s| s.starts_with("E#") || s.starts_with("M#"))
-        })
-    };
-    has(&rv.mean) || has(&rv.m2)
+    holds_state(&rv.mean) || holds_state(&rv.m2)
+}
+
+/// Whether an expression holds a state's placeholder (`E#h`, `M#h`).
+pub(super) fn holds_state(e: &Option<Expr>) -> bool {
+    e.as_ref().is_some_and(|e| {
+        e.free_symbols()
+            .iter()
+            .any(|s| s.starts_with("E#") || s.starts_with("M#"))
+    })
 }
 
 /// Substitutes a symbol in every expression of a distribution.

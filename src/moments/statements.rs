@@ -1,7 +1,7 @@
 //! Statements: equations, declarations, blocks, and loops: a family's recurrence read
 //! off one concrete and one symbolic iteration.
 
-use super::recurrence::{mentions_state, solve_state, subs_rv};
+use super::recurrence::{holds_state, mentions_state, solve_state, subs_rv};
 use super::refs::{capitals, refs_in, refs_vars, scattered, visit_refs};
 use super::rv::{Rv, Source};
 use super::walker::{leaf_name, member_text, Walker};
@@ -586,13 +586,6 @@ impl Walker<'_> {
         let unsolved = states
             .iter()
             .any(|(k, _, _)| !closed.contains_key(&m2_sym(k)));
-        let holds_state = |e: &Option<Expr>| {
-            e.as_ref().is_some_and(|e| {
-                e.free_symbols()
-                    .iter()
-                    .any(|s| s.starts_with("E#") || s.starts_with("M#"))
-            })
-        };
         for (k, ws) in &writes {
             if ws.len() != 1 {
                 continue;
