@@ -372,6 +372,13 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
                     }
                     numeric = Some(mc);
                 } else {
+                    // Neither path decided: the reader sees why each stopped.
+                    if mc.verdict == Verdict::Undecided
+                        && o.verdict == Verdict::Undecided
+                        && !o.evidence.is_empty()
+                    {
+                        mc.evidence = format!("{}; exact engines: {}", mc.evidence, o.evidence);
+                    }
                     o = mc;
                 }
             }

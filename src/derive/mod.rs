@@ -483,11 +483,8 @@ pub fn derive_text(r: &FileReport, theme: Option<miette::GraphicalTheme>) -> Str
     out.push_str(&print_program(&r.program));
     // The symbols' domains (sizes are whole numbers >= 1 and are not listed): every
     // random point and exact evaluation of a claim is drawn inside them.
-    let domains: Vec<String> = r
-        .env
-        .domains
+    let domains: Vec<String> = listed_domains(&r.env)
         .iter()
-        .filter(|(n, _)| !r.env.sizes.contains_key(*n))
         .map(|(n, dom)| format!("{}   ({})\n", dom.show(n), dom.why.join("; ")))
         .collect();
     if !domains.is_empty() {
@@ -638,7 +635,7 @@ pub fn derive_json(r: &FileReport) -> serde_json::Value {
         "program": print_program(&r.program).lines().collect::<Vec<_>>(),
         "backward": backward,
         "backward_gather": gather,
-        "domains": r.env.domains.iter().map(|(n, dom)| json!({
+        "domains": listed_domains(&r.env).iter().map(|(n, dom)| json!({
             "name": n,
             "domain": dom.show(n),
             "integer": dom.integer,
@@ -846,5 +843,39 @@ fn border_lines(r: &FileReport, a: &crate::moments::Analysis) -> Vec<MomentLine>
             ),
         ));
     }
+    out
+}
+
+/// Every declared symbol's domain, as claims draw their points from it: those inferred
+/// from the declarations (`check::domains`), and the other `symbol`s, positive reals by
+/// tq's convention (docs/soundness.md, "The domains"). Sizes are not listed.
+fn listed_domains(env: &crate::check::Env) -> Vec<(String, crate::sym::Domain)> {
+    let mut out: Vec<(String, crate::sym::Domain)> = env
+        .domains
+        .iter()
+        .filter(|(n, _)| !env.sizes.contains_key(*n))
+        .map(|(n, d)| (n.clone(), d.clone()))
+        .collect();
+    for name in env.symbols.keys() {
+        if env.domains.contains_key(name) || env.sizes.contains_key(name) {
+            continue;
+        }
+        let why = if env.fractional.contains(name) {
+            "a `symbol`: a positive real, tq's convention".to_string()
+        } else {
+            "a `symbol`: a positive real, tq's convention; a whole number >= 1 in a claim that reads it in an exponent".to_string()
+        };
+        out.push((
+            name.clone(),
+            crate::sym::Domain {
+                lo: Some((num_bigint::BigInt::from(0).into(), true)),
+                hi: None,
+                integer: false,
+                why: vec![why],
+                relations: vec![],
+            },
+        ));
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
     out
 }

@@ -297,14 +297,9 @@ impl Walker<'_> {
                     .collect()
             };
             // A capital summed over the term and read again inside a function's argument
-            // (`W[I] relu(x[b,I])`) is one sum in the interpreter (Σ_i W[i] relu(x[b,i]));
-            // the argument's distribution below would sum it a second time (giving
-            // I² σ²/2 for I σ²/2, labelled exact). Not derived: Monte Carlo decides.
-            if let Some(c) = summed.iter().find(|c| in_call_args(t, c)) {
-                return Err(format!(
-                    "the capital `{c}` is summed over a term and also read inside a function's argument in it; the moments engine derives no distribution for such a term"
-                ));
-            }
+            // (`W[I] relu(x[b,I])`) is one sum in the interpreter (Σ_i W[i] relu(x[b,i])):
+            // `outer` holds it while the factors are walked, so the argument reads the
+            // element at one position and does not sum it a second time.
             for x in extra {
                 if !summed.contains(x) {
                     summed.push(x.clone());
@@ -404,36 +399,5 @@ pub(super) fn product_factors<'e>(e: &'e ast::Expr, out: &mut Vec<&'e ast::Expr>
             product_factors(r, out);
         }
         other => out.push(other),
-    }
-}
-
-/// Whether the capital `c` is read inside a function's argument (or an explicit sum) of
-/// the product term `t`.
-fn in_call_args(t: &ast::Expr, c: &str) -> bool {
-    fn any_ref(e: &ast::Expr, c: &str) -> bool {
-        let mut found = false;
-        crate::syntax::visit::walk_expr(e, |x| {
-            if let ast::Expr::Ref(r) = x {
-                for ix in r.indices.iter().flatten() {
-                    if let crate::syntax::ast::IndexExpr::Affine(a) = ix {
-                        if a.terms
-                            .iter()
-                            .any(|t| t.factors.iter().any(|f| f.name == c))
-                        {
-                            found = true;
-                        }
-                    }
-                }
-            }
-            true
-        });
-        found
-    }
-    match t {
-        ast::Expr::Call(call) => call.args.iter().any(|a| any_ref(a, c)),
-        ast::Expr::Sum(_, b, _) => any_ref(b, c),
-        ast::Expr::Unary(_, x, _) => in_call_args(x, c),
-        ast::Expr::Binary(_, l, r, _) => in_call_args(l, c) || in_call_args(r, c),
-        _ => false,
     }
 }

@@ -152,18 +152,26 @@ pub(super) fn solve_state(
         approx: next.approx.clone(),
         unsolved: None,
     };
-    let (Some(mean), Some(m2)) = (&next.mean, &next.m2) else {
+    // The mean first: its recurrence may be solved when the second moment's is not
+    // known at all (the step applies a function with no exact second-moment rule).
+    let (Some(mean), Some(m0)) = (&next.mean, start.mean.clone()) else {
         rec.unsolved = Some("the next member's moments are not known exactly".into());
-        return rec;
-    };
-    let (Some(m0), Some(v0)) = (start.mean.clone(), start.var()) else {
-        rec.unsolved = Some("the start's moments are not known".into());
         return rec;
     };
     rec.mean_step = sym::simplify(&mean.subs(&ms, &Expr::sym("x")));
     let Some((am, bm)) = linear_in(mean, &ms, &[var, &vs]) else {
         rec.unsolved =
             Some("the mean's recurrence is not linear with constant coefficients".into());
+        return rec;
+    };
+    let n = Expr::sym("#n");
+    let kk = steps(n.clone());
+    let mean_closed = geometric(&am, &bm, &m0, &kk);
+    let mean_inner = geometric_inner(&am, &bm, &m0, &kk, geom);
+    let (Some(m2), Some(v0)) = (&next.m2, start.var()) else {
+        rec.unsolved = Some("the next member's second moment is not known exactly".into());
+        rec.mean_closed = Some(mean_closed);
+        rec.mean_inner = Some(mean_inner);
         return rec;
     };
     // Var(next) in terms of Var(state) and E(state).
@@ -178,10 +186,6 @@ pub(super) fn solve_state(
             .subs("#v", &Expr::sym("x"))
             .subs(&ms, &Expr::sym("E")),
     ));
-    let n = Expr::sym("#n");
-    let kk = steps(n.clone());
-    let mean_closed = geometric(&am, &bm, &m0, &kk);
-    let mean_inner = geometric_inner(&am, &bm, &m0, &kk, geom);
     // The variance recurrence once the mean is known in closed form at the state.
     let mean_at_state = mean_closed.subs("#n", &(Expr::sym(var) + Expr::int(cr)));
     let v_only = sym::simplify(&v_next_in_var.subs(&ms, &mean_at_state));

@@ -606,9 +606,10 @@ impl Walker<'_> {
                 for (s, v) in &closed {
                     rv = subs_rv(&rv, s, v);
                 }
-                // The mean may be known in closed form without the second moment: then
-                // only the second moment is unknown.
-                if holds_state(&rv.mean) || !holds_state(&rv.m2) {
+                // The mean may be known in closed form without the second moment (whose
+                // recurrence is unsolved, or not derived at all): then only the second
+                // moment is unknown.
+                if holds_state(&rv.mean) || rv.mean.is_none() {
                     self.a.to_mut().unknown.insert(
                         k.clone(),
                         "its recurrence has no closed form tq can derive".into(),
