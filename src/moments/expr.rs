@@ -246,10 +246,36 @@ impl Walker<'_> {
             widen(&mut out);
             return Ok(out);
         }
-        Err(format!(
-            "tq cannot tell whether the terms of the sum over {} are uncorrelated",
-            summed.join(", ")
-        ))
+        // Otherwise the summands' correlations are unknown, and so is the sum's variance;
+        // its mean is still n × the summand's (linearity of expectation).
+        let Some(m) = t.mean.clone() else {
+            return Err(format!(
+                "tq cannot tell whether the terms of the sum over {} are uncorrelated",
+                summed.join(", ")
+            ));
+        };
+        let mut out = t.clone();
+        out.mean = Some(n.clone() * m);
+        out.m2 = None;
+        out.gauss = Gauss::No;
+        out.symmetric = false;
+        out.finite = None;
+        out.var_bounds.clear();
+        out.quad = None;
+        out.approx_mean = None;
+        out.positive_mean = false;
+        out.lin0 = vec![];
+        out.uniform = None;
+        out.rules.insert(Applied::new(
+            Rule::MeanLinear,
+            format!(
+                "E of a sum over {} by linearity: {} × the mean of one (whether the terms are correlated, and so the variance, is not known)",
+                summed.join(", "),
+                sym::to_ascii(&n)
+            ),
+        ));
+        widen(&mut out);
+        Ok(out)
     }
 
     /// The distribution of an expression: its additive terms, each summed over its own

@@ -32,6 +32,9 @@ pub enum Rule {
     SumUncorrelatedWeights,
     /// `Var` of a sum of iid elements.
     SumIid,
+    /// `E` of a sum over summed indices by linearity (the summands' correlations, and so
+    /// the sum's variance, unknown).
+    MeanLinear,
     /// The moments of a product of independent factors.
     ProductIndependent,
     /// A positively homogeneous function (relu, abs) of a symmetric input keeps a share
