@@ -449,3 +449,25 @@ pub fn text_report(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{cost_hint, costliest_first};
+
+    #[test]
+    fn the_costliest_looking_files_come_first_ties_in_file_order() {
+        let plain = "size N\nparam W[N] ~ normal(0, 1)\n";
+        let moments = "size N\nparam W[N] ~ normal(0, 1)\nclaim Var(W) == 1\nclaim E(W) == 0\n";
+        let includes = "grad h ~ normal(0, 1)\nclaim backprop includes:\n  W.grad[i] += h.grad[i]\n";
+        // A commented-out claim counts for nothing.
+        let commented = "# claim Var(W) == 1\n# claim backprop includes:\n";
+        assert_eq!(cost_hint(plain), 0);
+        assert_eq!(cost_hint(moments), 2);
+        assert_eq!(cost_hint(includes), 6);
+        assert_eq!(cost_hint(commented), 0);
+        assert_eq!(
+            costliest_first([plain, moments, commented, includes]),
+            vec![3, 1, 0, 2]
+        );
+    }
+}
