@@ -458,7 +458,8 @@ mod tests {
     fn the_costliest_looking_files_come_first_ties_in_file_order() {
         let plain = "size N\nparam W[N] ~ normal(0, 1)\n";
         let moments = "size N\nparam W[N] ~ normal(0, 1)\nclaim Var(W) == 1\nclaim E(W) == 0\n";
-        let includes = "grad h ~ normal(0, 1)\nclaim backprop includes:\n  W.grad[i] += h.grad[i]\n";
+        let includes =
+            "grad h ~ normal(0, 1)\nclaim backprop includes:\n  W.grad[i] += h.grad[i]\n";
         // A commented-out claim counts for nothing.
         let commented = "# claim Var(W) == 1\n# claim backprop includes:\n";
         assert_eq!(cost_hint(plain), 0);
