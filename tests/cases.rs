@@ -108,11 +108,20 @@ fn every_case_gets_its_stated_verdicts() {
     let files = common::tq_files(&common::root().join("tests/cases"));
     assert!(files.len() >= 6, "too few cases under tests/cases/");
     // The files are independent: checked on every core (each worker takes the next file
-    // not yet taken), their failures reported in file order.
-    let failures: Vec<String> = common::each_in_parallel(&files, |p| failures_of(p))
-        .into_iter()
-        .flatten()
+    // not yet taken, those `tq check DIR` would start first taken first), their failures
+    // reported in file order.
+    let sources: Vec<String> = files
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap_or_default())
         .collect();
+    let order = tq::report::costliest_first(sources.iter().map(String::as_str));
+    let mut by_file: Vec<Vec<String>> = vec![Vec::new(); files.len()];
+    for (k, f) in order.iter().zip(common::each_in_parallel(&order, |&k| {
+        failures_of(&files[k])
+    })) {
+        by_file[*k] = f;
+    }
+    let failures: Vec<String> = by_file.into_iter().flatten().collect();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 

@@ -153,6 +153,9 @@ fn check_all_cached(
         .unwrap_or(1)
         .min(sources.len().max(1));
     let next = std::sync::atomic::AtomicUsize::new(0);
+    // The files likely to take longest start first (`report::costliest_first`); each
+    // report goes to its file's slot, so the output keeps the file order.
+    let order = report::costliest_first(sources.iter().map(|(_, src)| src.as_str()));
     let bar = progress(sources.len(), "checking");
     // The files checked at once share one file's memory budget (docs/cli.md).
     let memory = (threads > 1).then(tq::claims::MemoryGate::one_file);
@@ -161,10 +164,11 @@ fn check_all_cached(
     std::thread::scope(|s| {
         for _ in 0..threads {
             let worker = || loop {
-                let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some((path, src)) = sources.get(k) else {
+                let taken = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(&k) = order.get(taken) else {
                     break;
                 };
+                let (path, src) = &sources[k];
                 let opts = Options {
                     cache: tool.and_then(|t| cache_for(path, t)),
                     progress: Some(file_progress(&bar, path)),

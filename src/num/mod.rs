@@ -140,6 +140,11 @@ pub struct Machine<'a> {
     /// for every element read and written: a few names compared inline instead of a
     /// descent of the ordered map.
     families: Vec<String>,
+    /// The capitals of each term evaluated by the statement being run, by the term's
+    /// address ([`Self::term_capitals_memo`]); empty and unused outside a statement.
+    caps_memo: FastMap<usize, Caps>,
+    /// Whether a statement is being run ([`Self::equation`]): only then is the memo read.
+    caps_active: bool,
 }
 
 /// The order in which a program's items run, shared by the interpreter and the dense
@@ -201,6 +206,9 @@ impl RunItems for Machine<'_> {
 /// Values of index and loop variables, innermost last.
 pub type Bind = Vec<(String, i64)>;
 
+/// The capital indices a term sums, shared by the elements of a statement.
+type Caps = std::sync::Arc<[String]>;
+
 fn lookup(b: &Bind, name: &str) -> Option<i64> {
     b.iter()
         .rev()
@@ -241,6 +249,8 @@ impl<'a> Machine<'a> {
                 .filter(|(_, t)| t.family_arity > 0)
                 .map(|(k, _)| k.clone())
                 .collect(),
+            caps_memo: FastMap::default(),
+            caps_active: false,
         };
         for item in &program.items {
             if let ItemKind::Sample(bs) = &item.kind {
@@ -618,6 +628,26 @@ impl<'a> Machine<'a> {
         .of_term(e)
     }
 
+    /// [`Self::term_capitals`], worked out once per term of the statement being run
+    /// (kept by the term's address in [`Self::caps_memo`] while [`Self::equation`] runs).
+    ///
+    /// Why the address is a sound key there: the statement's expressions are borrowed
+    /// for the whole of `equation`, so no other expression can take a term's address;
+    /// and a term's capitals depend only on which names the binding holds (not their
+    /// values), which is the same at every element: the statement's element loop binds
+    /// the same names in the same order, and the walk down to a term (sums, softmax)
+    /// pushes the same names on every visit, since each term of the tree is reached by
+    /// one path.
+    fn term_capitals_memo(&mut self, e: &Expr, b: &Bind) -> Caps {
+        let addr = e as *const Expr as usize;
+        if let Some(c) = self.caps_memo.get(&addr) {
+            return c.clone();
+        }
+        let caps: Caps = self.term_capitals(e, b).into();
+        self.caps_memo.insert(addr, caps.clone());
+        caps
+    }
+
     /// Every unbound capital index anywhere in the expression.
     fn capitals_deep(&self, e: &Expr, b: &Bind, out: &mut Vec<String>) {
         let bound = |n: &str| lookup(b, n).is_some();
@@ -634,12 +664,19 @@ impl<'a> Machine<'a> {
             Expr::Binary(BinOp::Add, l, r, _) => Ok(self.eval(l, b)? + self.eval(r, b)?),
             Expr::Binary(BinOp::Sub, l, r, _) => Ok(self.eval(l, b)? - self.eval(r, b)?),
             _ => {
-                let caps = self.term_capitals(e, b);
+                let (kept, owned);
+                let caps: &[String] = if self.caps_active {
+                    kept = self.term_capitals_memo(e, b);
+                    &kept
+                } else {
+                    owned = self.term_capitals(e, b);
+                    &owned
+                };
                 if caps.is_empty() {
                     self.term_summed(e, b)
                 } else {
                     let mut b2 = b.clone();
-                    self.sum_over(&caps, 0, e, &mut b2, true)
+                    self.sum_over(caps, 0, e, &mut b2, true)
                 }
             }
         }
@@ -816,7 +853,15 @@ impl<'a> Machine<'a> {
 
     fn equation(&mut self, eq: &Equation, b: &mut Bind) -> Result<(), NumError> {
         let free = self.free_lhs(&eq.lhs, b);
-        self.equation_over(eq, &free, 0, b)
+        // The capitals of the statement's terms are worked out at its first element and
+        // kept for the others (`term_capitals_memo`), then dropped: the memo never
+        // outlives the borrow of `eq`.
+        self.caps_memo.clear();
+        self.caps_active = true;
+        let r = self.equation_over(eq, &free, 0, b);
+        self.caps_active = false;
+        self.caps_memo.clear();
+        r
     }
 
     fn equation_over(

@@ -202,15 +202,7 @@ impl Walk<'_> {
     }
 
     pub(super) fn tables(&self) -> Option<Tables> {
-        Tables::new(
-            self.plan,
-            self.shape,
-            self.los,
-            self.alo,
-            self.ashape,
-            self.astr,
-            self.boundary,
-        )
+        Tables::new(self)
     }
 
     /// Calls `f(row, located)` for every row of the odometer (every combination of its
@@ -373,15 +365,16 @@ thread_local! {
 
 /// Everything the offsets of a walk depend on, as numbers; `None` when a dimension is
 /// looked up (its positions come from data).
-fn walk_key(
-    plan: &[Pd],
-    shape: &[usize],
-    los: &[i64],
-    alo: &[i64],
-    ashape: &[usize],
-    astr: &[usize],
-    boundary: Option<Boundary>,
-) -> Option<Vec<i64>> {
+fn walk_key(w: &Walk) -> Option<Vec<i64>> {
+    let Walk {
+        plan,
+        shape,
+        los,
+        alo,
+        ashape,
+        astr,
+        boundary,
+    } = *w;
     let mut k: Vec<i64> = Vec::with_capacity(8 + 6 * plan.len() + 2 * shape.len());
     k.push(match boundary {
         None => 0,
@@ -424,22 +417,16 @@ fn walk_key(
 }
 
 impl Tables {
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn new(
-        plan: &[Pd],
-        shape: &[usize],
-        los: &[i64],
-        alo: &[i64],
-        ashape: &[usize],
-        astr: &[usize],
-        boundary: Option<Boundary>,
-    ) -> Option<Tables> {
-        let key = walk_key(plan, shape, los, alo, ashape, astr, boundary)?;
+    /// The offsets of walk `w`: kept from an earlier trial of this thread when there is
+    /// one, else worked out (and kept when small enough); `None` when a dimension is
+    /// looked up.
+    pub(super) fn new(w: &Walk) -> Option<Tables> {
+        let key = walk_key(w)?;
         if let Some(offs) = CACHE.with(|c| c.borrow().0.get(&key).cloned()) {
             return Some(Tables::Flat(offs));
         }
-        let odo = Odometer::new(plan, shape, los, alo, ashape, astr, boundary)?;
-        let total: usize = sprod(shape.iter().copied());
+        let odo = Odometer::new(w)?;
+        let total: usize = sprod(w.shape.iter().copied());
         if total > CACHE_ONE {
             return Some(Tables::Odometer(odo));
         }
@@ -481,16 +468,16 @@ impl Tables {
 }
 
 impl Odometer {
-    #[allow(clippy::too_many_arguments)]
-    fn new(
-        plan: &[Pd],
-        shape: &[usize],
-        los: &[i64],
-        alo: &[i64],
-        ashape: &[usize],
-        astr: &[usize],
-        boundary: Option<Boundary>,
-    ) -> Option<Odometer> {
+    fn new(w: &Walk) -> Option<Odometer> {
+        let Walk {
+            plan,
+            shape,
+            los,
+            alo,
+            ashape,
+            astr,
+            boundary,
+        } = *w;
         let nd = plan.len();
         let mut tabs = Vec::with_capacity(nd);
         let mut tstride = vec![vec![0usize; nd]; shape.len()];
@@ -591,17 +578,27 @@ mod tests {
 
     /// The offsets of `x[2i + di - 1, j]` (i in 0..3, di in 0..2, j in 0..2) in a 5×2 box,
     /// as the per-dimension tables give them element by element.
+    fn walk<'w>(boundary: Option<Boundary>, plan: &'w [Pd<'w>], shape: &'w [usize]) -> Walk<'w> {
+        Walk {
+            plan,
+            shape,
+            los: &[0, 0, 0],
+            alo: &[0, 0],
+            ashape: &[5, 2],
+            astr: &[2, 1],
+            boundary,
+        }
+    }
+
     fn reference(boundary: Option<Boundary>, plan: &[Pd], shape: &[usize]) -> Vec<Option<usize>> {
-        let (los, alo, ashape, astr) = ([0, 0, 0], [0, 0], [5, 2], [2, 1]);
-        let odo = Odometer::new(plan, shape, &los, &alo, &ashape, &astr, boundary).unwrap();
+        let odo = Odometer::new(&walk(boundary, plan, shape)).unwrap();
         let mut out = Vec::new();
         odo.for_each(sprod(shape.iter().copied()), |_, o| out.push(o));
         out
     }
 
     fn flat(boundary: Option<Boundary>, plan: &[Pd], shape: &[usize]) -> Vec<Option<usize>> {
-        let (los, alo, ashape, astr) = ([0, 0, 0], [0, 0], [5, 2], [2, 1]);
-        let tb = Tables::new(plan, shape, &los, &alo, &ashape, &astr, boundary).unwrap();
+        let tb = Tables::new(&walk(boundary, plan, shape)).unwrap();
         assert!(matches!(tb, Tables::Flat(_)));
         let mut out = Vec::new();
         tb.for_each(sprod(shape.iter().copied()), |_, o| out.push(o));
