@@ -98,6 +98,11 @@ impl Checker {
                         format!(
                             "`{key}` is an index: in a claim it selects tensor elements (`x[{key}]`) and is not read as a number (`sum_{{{key}}}({key})` has no value in claims); compute the sum in the program (`s = sum_{{{key}}}({key})`, decided on a sampled run) and claim about `s`"
                         )
+                    } else if crate::syntax::ast::DERIVATION_RULES.iter().any(|(n, _)| *n == key) {
+                        // `= M sigma^2  declared`: the rule of a derivation step without `by`.
+                        format!(
+                            "`{key}` is the name of a rule: a derivation step cites it after `by` (`= ...  by {key}`)"
+                        )
                     } else if mean.is_empty() {
                         format!(
                             "claims may name declared tensors, computed tensors, scalars, sizes and symbols; {}",

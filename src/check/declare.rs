@@ -275,7 +275,26 @@ impl Checker {
             let member = print_name(n);
             let fixed = fixed_positions(&dims);
             let seen = self.member_decls.entry(member.clone()).or_default();
-            if let Some((_, first)) = seen.iter().find(|(f, _)| *f == fixed).cloned() {
+            if let Some((_, first, was)) = seen.iter().find(|(f, _, _)| *f == fixed).cloned() {
+                let kind = |k: DeclKind| match k {
+                    DeclKind::Param => "a `param`",
+                    DeclKind::Input => "an `input`",
+                    DeclKind::Grad => "a `grad`",
+                };
+                // A family member or a recurrence's start is declared once per start;
+                // a plain tensor once: keep one, or name the second tensor apart.
+                let hint = if !n.sub.is_empty() || !fixed.is_empty() {
+                    "keep one declaration; a family or a recurrence declares each start once (`input L_0[...]`, `input h[B, 0, J]`)".to_string()
+                } else if was == d.kind {
+                    format!(
+                        "keep one declaration of `{member}` (delete one of the two lines); a second tensor needs a name of its own (`{member}2`)"
+                    )
+                } else {
+                    format!(
+                        "`{member}` is already {}: keep one declaration (a tensor is data or a parameter, not both), or give the second tensor a name of its own (`{member}2`)",
+                        kind(was)
+                    )
+                };
                 self.err(
                     Diagnostic::error(
                         "E0102",
@@ -284,10 +303,10 @@ impl Checker {
                     )
                     .with_label("declared again here")
                     .with_related(first, "first declared here")
-                    .with_hint("keep one declaration; a family or a recurrence declares each start once (`input L_0[...]`, `input h[B, 0, J]`)"),
+                    .with_hint(hint),
                 );
             } else {
-                seen.push((fixed, d.target.span));
+                seen.push((fixed, d.target.span, d.kind));
             }
         }
         if let Some(existing) = self.env.tensors.get(&key) {

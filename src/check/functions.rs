@@ -9,6 +9,19 @@ pub fn function_arity(name: &str) -> Option<usize> {
 
 /// "known functions: …", with "did you mean" when a known name is close.
 pub(super) fn known_functions_hint(name: &str, with_claims: bool) -> String {
+    // Reductions that name the index they run over, written without it.
+    match name {
+        "softmax" => {
+            return "softmax names the index it normalises over as a subscript: `softmax_{w}(s[t,w])`".into()
+        }
+        "sum" => {
+            return "a sum names the indices it runs over as a subscript: `sum_{i}(x[b,i]^2)` (or sum by the capital: `x[b,I]`)".into()
+        }
+        "mean" | "avg" | "average" => {
+            return format!("there is no `{name}`: write the mean as a sum over the index divided by its size, `sum_{{i}}(x[b,i]) / I`")
+        }
+        _ => {}
+    }
     let names = crate::sym::func::model_names();
     let mut all: Vec<&str> = names.clone();
     if with_claims {

@@ -73,6 +73,8 @@ fn collect(
     for item in items {
         match &item.kind {
             ItemKind::Equation(eq) => member(&eq.lhs.name, out),
+            // A `grad` declaration names a member; it defines none.
+            ItemKind::Decl(d) if d.kind == DeclKind::Grad => {}
             ItemKind::Decl(d) => match &d.family {
                 Some(r) => match (Form::of_expr(&r.from), Form::of_expr(&r.to)) {
                     (Some(lo), Some(hi)) => {
@@ -123,6 +125,7 @@ pub fn check(program: &Program, env: &Env, diags: &mut Vec<Diagnostic>) {
     let mut families = BTreeMap::new();
     collect(&program.items, None, &mut families);
     loop_reads(&program.items, None, &families, env, diags);
+    writes_past_use(&program.items, &families, env, diags);
     for item in &program.items {
         let ItemKind::Claim(c) = &item.kind else {
             continue;
@@ -391,4 +394,134 @@ fn text(f: &Form) -> String {
         parts.push(f.constant.to_string());
     }
     parts.join("+").replace("+-", "-")
+}
+
+/// The references of `items` to family `key`, with whether each lies inside a loop.
+fn family_refs<'a>(items: &'a [Item], key: &str, in_loop: bool, out: &mut Vec<(&'a Ref, bool)>) {
+    let visit = |r: &'a Ref, out: &mut Vec<(&'a Ref, bool)>| {
+        if !r.name.sub.is_empty() && super::family_key(&r.name) == key {
+            out.push((r, in_loop));
+        }
+    };
+    for item in items {
+        match &item.kind {
+            ItemKind::Equation(eq) => {
+                let mut refs = Vec::new();
+                crate::syntax::visit::walk_refs(&eq.rhs, &mut |r| refs.push(r));
+                for r in refs {
+                    visit(r, out);
+                }
+                if in_loop {
+                    visit(&eq.lhs, out);
+                }
+            }
+            ItemKind::Decl(d) if d.kind == DeclKind::Grad => visit(&d.target, out),
+            ItemKind::Loop(l) => family_refs(&l.body, key, true, out),
+            ItemKind::ForIndices(f) => family_refs(&f.body, key, in_loop, out),
+            _ => {}
+        }
+    }
+}
+
+/// The equations of a loop's body (through `for b,j:` blocks, not nested loops).
+fn body_equations<'a>(items: &'a [Item], out: &mut Vec<&'a Equation>) {
+    for item in items {
+        match &item.kind {
+            ItemKind::Equation(eq) => out.push(eq),
+            ItemKind::ForIndices(f) => body_equations(&f.body, out),
+            _ => {}
+        }
+    }
+}
+
+/// E0802 for a write past the last member of a computed family that the model uses:
+/// `for l in 0..L: h_{l+1} = ...` writes `h_{L+1}` while the statements after the loop
+/// (the loss, a `grad` declaration) read `h_L` at the most. A family with no
+/// declaration has no declared last member; the last one the model reads outside the
+/// loop stands for it. Only a family that no other loop reads and whose every read
+/// outside loops lies a constant below the last write is judged (claims do not count:
+/// a claim may be about any layer); the loop's range is then off by that constant.
+fn writes_past_use(
+    items: &[Item],
+    families: &BTreeMap<String, Members>,
+    env: &Env,
+    diags: &mut Vec<Diagnostic>,
+) {
+    for (k, item) in items.iter().enumerate() {
+        let ItemKind::Loop(l) = &item.kind else {
+            continue;
+        };
+        let (Some(lo), Some(hi)) = (Form::of_expr(&l.range.from), Form::of_expr(&l.range.to))
+        else {
+            continue;
+        };
+        let v = l.range.var.name.as_str();
+        let mut eqs = Vec::new();
+        body_equations(&l.body, &mut eqs);
+        let mut judged = std::collections::BTreeSet::new();
+        for eq in eqs {
+            let Some((key, m, f)) = placed(&eq.lhs, families, env) else {
+                continue;
+            };
+            if !m.declared.is_empty() || !judged.insert(key.clone()) {
+                continue;
+            }
+            let Some((_, last)) = shifted(&f, v, &lo, &hi) else {
+                continue;
+            };
+            // Reads elsewhere: the other top-level items (the loop itself excluded).
+            let mut refs = Vec::new();
+            for (j, other) in items.iter().enumerate() {
+                if j != k {
+                    family_refs(std::slice::from_ref(other), &key, false, &mut refs);
+                }
+            }
+            if refs.is_empty() || refs.iter().any(|(_, in_loop)| *in_loop) {
+                continue;
+            }
+            let mut nearest: Option<(i64, &Ref)> = None;
+            let mut comparable = true;
+            for (r, _) in &refs {
+                let gap = match r.name.sub.as_slice() {
+                    [IndexExpr::Affine(a)] => {
+                        Form::of_affine(a).and_then(|u| constant_gap(&last, &u))
+                    }
+                    _ => None,
+                };
+                match gap {
+                    Some(g) if nearest.is_none_or(|(n, _)| g < n) => nearest = Some((g, r)),
+                    Some(_) => {}
+                    None => comparable = false,
+                }
+            }
+            let Some((gap, used)) = nearest.filter(|(g, _)| comparable && *g > 0) else {
+                continue;
+            };
+            let end = Form {
+                terms: hi.terms.clone(),
+                constant: hi.constant - gap,
+            };
+            let steps = format!("{gap} step{}", if gap == 1 { "" } else { "s" });
+            let used_name = print_name(&used.name);
+            diags.push(
+                Diagnostic::error(
+                    "E0802",
+                    eq.lhs.name.span,
+                    format!(
+                        "at `{v} = {}` the loop writes `{key}_{}`, past `{used_name}`, the last member of `{key}` the model reads",
+                        text(&hi),
+                        show(&last)
+                    ),
+                )
+                .with_label(format!("`{key}_{}` at `{v} = {}`", show(&last), text(&hi)))
+                .with_related(used.name.span, "the last member read")
+                .with_related(l.range.span, "the loop's range")
+                .with_hint(format!(
+                    "nothing reads the members after `{used_name}`: the loop runs {steps} too far; write `for {v} in {}..{}`",
+                    text(&lo),
+                    text(&end)
+                )),
+            );
+        }
+    }
 }

@@ -29,6 +29,7 @@ pub mod domains;
 mod env;
 mod functions;
 pub mod givens;
+mod gradients;
 mod indices;
 pub mod loop_extents;
 mod member_range;
@@ -82,6 +83,7 @@ pub fn check_after_parse(program: &Program, unparsed: &[String]) -> (Env, Vec<Di
     boundary_use::check(program, &mut c.diags);
     sample_sizes::check(program, &c.env, &mut c.diags);
     member_range::check(program, &c.env, &mut c.diags);
+    gradients::check(program, &c.env, &mut c.diags, !c.unparsed.is_empty());
     c.env.domains = domains::infer(program, &c.env);
     real_symbols(&program.items, &mut c.env);
     c.report_missing();
@@ -105,8 +107,8 @@ fn one_diagnostic_per_cause(diags: &mut Vec<Diagnostic>, unparsed: &BTreeSet<Str
     });
 }
 
-/// A declared member's fixed positions and where it was declared.
-type MemberDecl = (Vec<(usize, i64)>, Span);
+/// A declared member's fixed positions, where it was declared and as what.
+type MemberDecl = (Vec<(usize, i64)>, Span, DeclKind);
 
 #[derive(Default)]
 struct Checker {

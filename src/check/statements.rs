@@ -265,6 +265,7 @@ impl Checker {
                             }
                         }
                     }
+                    self.rule_update_step(eq, var, &r.name.name);
                     self.rule_expr(&eq.rhs, var, &r.name.name);
                 }
                 _ => self.err(
@@ -278,6 +279,49 @@ impl Checker {
             }
         }
         let _ = scope;
+    }
+
+    /// E0806: a rule's update writes the next step, `x[t+1] = ...`; `v[t] = mu v[t-1]`
+    /// (the update written one step back) or `v[t+2]` is not an update the rule
+    /// engine reads.
+    fn rule_update_step(&mut self, eq: &Equation, var: &str, rule: &str) {
+        let Some([IndexExpr::Affine(a)]) = eq.lhs.indices.as_deref() else {
+            return;
+        };
+        let only_var = a.terms.len() == 1
+            && a.terms[0].coef == 1
+            && a.terms[0].factors.len() == 1
+            && a.terms[0].factors[0].name == var;
+        if !only_var || a.constant == 1 {
+            return;
+        }
+        let name = print_name(&eq.lhs.name);
+        let shift = 1 - a.constant;
+        let hint = if shift == 1 {
+            format!(
+                "write the update one step later: `{name}[{var}+1] = ...`, with every `{var}` on the right side one step later too (`{name}[{var}-1]` becomes `{name}[{var}]`)"
+            )
+        } else {
+            format!(
+                "write the update as `{name}[{var}+1] = ...` (the right side reads the states at `{var}`, and those already updated at `{var}+1`)"
+            )
+        };
+        self.err(
+            Diagnostic::error(
+                "E0806",
+                a.span,
+                format!(
+                    "rule `{rule}` updates `{name}` at `{}`; an update writes the next step, `{name}[{var}+1]`",
+                    match a.constant {
+                        0 => var.to_string(),
+                        c if c < 0 => format!("{var}{c}"),
+                        c => format!("{var}+{c}"),
+                    }
+                ),
+            )
+            .with_label("the step written")
+            .with_hint(hint),
+        );
     }
 
     pub(super) fn rule_expr(&mut self, e: &Expr, var: &str, rule: &str) {

@@ -201,23 +201,37 @@ const MAX_SUPPORT: usize = 64;
 pub const MAX_GAUSSIAN_POWER: i64 = 8;
 
 impl Rv {
+    /// A quantity of these sources about which nothing is known yet: no moment, bound,
+    /// symmetry, support, approximation or rule (the constructors below fill in theirs).
+    fn unknown(sources: BTreeSet<Source>) -> Rv {
+        Rv {
+            mean: None,
+            m2: None,
+            approx_mean: None,
+            var_bounds: vec![],
+            positive_mean: false,
+            quad: None,
+            symmetric: false,
+            gauss: Gauss::No,
+            lin0: vec![],
+            sources,
+            uniform: None,
+            finite: None,
+            approx: BTreeSet::new(),
+            rules: BTreeSet::new(),
+        }
+    }
+
     /// A constant.
     pub fn constant(c: Expr) -> Rv {
         Rv {
             mean: Some(c.clone()),
             m2: Some(Expr::pow(c.clone(), Expr::int(2))),
-            approx_mean: None,
             var_bounds: vec![(Expr::zero(), Applied::new(Rule::Constant, "a constant"))],
-            positive_mean: false,
-            quad: None,
             symmetric: c.is_zero(),
             gauss: Gauss::Exact,
-            lin0: vec![],
-            sources: BTreeSet::new(),
-            uniform: None,
             finite: Some(vec![(c, Expr::one())]),
-            approx: BTreeSet::new(),
-            rules: BTreeSet::new(),
+            ..Rv::unknown(BTreeSet::new())
         }
     }
 
@@ -226,18 +240,7 @@ impl Rv {
         Rv {
             mean: Some(mean),
             m2: Some(m2),
-            approx_mean: None,
-            var_bounds: vec![],
-            positive_mean: false,
-            quad: None,
-            symmetric: false,
-            gauss: Gauss::No,
-            lin0: vec![],
-            sources: [source].into(),
-            uniform: None,
-            finite: None,
-            approx: BTreeSet::new(),
-            rules: BTreeSet::new(),
+            ..Rv::unknown([source].into())
         }
     }
 
@@ -487,23 +490,13 @@ impl Rv {
     /// no moment, bound or symmetry yet (the rule for `g` fills those in).
     fn mapped(&self, g: impl Fn(Expr) -> Expr) -> Rv {
         Rv {
-            mean: None,
-            m2: None,
-            approx_mean: None,
-            var_bounds: vec![],
-            positive_mean: false,
-            quad: None,
-            symmetric: false,
-            gauss: Gauss::No,
-            lin0: vec![],
-            sources: self.sources.clone(),
-            uniform: None,
             finite: self
                 .finite
                 .clone()
                 .map(|s| s.into_iter().map(|(v, p)| (g(v), p)).collect()),
             approx: self.approx.clone(),
             rules: self.rules.clone(),
+            ..Rv::unknown(self.sources.clone())
         }
     }
 

@@ -248,6 +248,15 @@ pub fn run_model_with<'a>(
     setup: Setup,
 ) -> Result<ModelRun<'a>, NumError> {
     let p = prepare(program, env, loss, seed, setup, None)?;
+    run_prepared(p, program, scatter)
+}
+
+/// The forward program and the backward pass of a prepared model.
+fn run_prepared<'a>(
+    p: Prepared<'a>,
+    program: &Program,
+    scatter: &[Item],
+) -> Result<ModelRun<'a>, NumError> {
     let fwd = forward(&p.base, program)?;
     let machine = run_backward(&fwd, &p.objective, scatter)?;
     Ok(ModelRun {
@@ -268,13 +277,7 @@ pub fn run_model_after<'a>(
     after: Setup,
 ) -> Result<ModelRun<'a>, NumError> {
     let p = prepare(program, env, loss, seed, &|_| Ok(()), Some(after))?;
-    let fwd = forward(&p.base, program)?;
-    let machine = run_backward(&fwd, &p.objective, scatter)?;
-    Ok(ModelRun {
-        machine,
-        forward: fwd,
-        seeds: p.objective.weighted,
-    })
+    run_prepared(p, program, scatter)
 }
 
 /// The forward program at the sampled leaves with the values changed between two

@@ -139,6 +139,11 @@ pub struct Line {
     pub children: Vec<Line>,
     /// The block depth exceeded the limit; the children were dropped.
     pub too_deep: bool,
+    /// The block's lines were written at the header's own indentation (`for l in ...:`
+    /// then `h_{l+1}[b] = ...` not indented): the lines that belong to it by their
+    /// variables (see [`unindented_body`]) were taken in as its children, and the
+    /// parser reports the indentation once (E0804) instead of each line's consequences.
+    pub unindented: bool,
 }
 
 /// The deepest block nesting accepted.
@@ -222,13 +227,59 @@ pub fn logical_lines(text: &str) -> Vec<Line> {
             opens_block,
             children: Vec::new(),
             too_deep: false,
+            unindented: false,
         });
         i = j;
     }
-    nest(&mut flat.into_iter().peekable(), 0)
+    nest(text, &mut flat.into_iter().peekable(), 0)
 }
 
-fn nest(lines: &mut std::iter::Peekable<std::vec::IntoIter<Line>>, depth: usize) -> Vec<Line> {
+/// The words of a line (names, numbers), split at everything else: `h_{l+1}[b,j]` is
+/// `h`, `l`, `1`, `b`, `j`.
+fn words(s: &str) -> impl Iterator<Item = &str> {
+    s.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+}
+
+/// Whether `line`, written at the indentation of the block header `header` right after
+/// it (or after lines already taken in, `taken`), belongs to the block: a statement
+/// (no keyword first) that uses the loop's variables (`for l in ...:`, `for b,j:`,
+/// `rule A over t:`), a derivation's lines (the start, then lines that begin with a
+/// relation), an `includes` block's `.grad` statements. Other lines are left where
+/// they are (the block stays empty, also reported).
+fn unindented_body(header: &str, line: &str, taken: usize) -> bool {
+    let first = |s: &str| words(s).next().unwrap_or("").to_string();
+    if line.ends_with(':') || super::parser::KEYWORDS.contains(&first(line).as_str()) {
+        return false;
+    }
+    let head = header.trim_end_matches(':');
+    let mut hw = words(head);
+    let vars: Vec<&str> = match hw.next() {
+        Some("for") => {
+            let rest = head.trim_start()["for".len()..].trim_start();
+            match rest.split_once(" in ") {
+                Some((v, _)) => vec![v.trim()],
+                None => rest.split(',').map(str::trim).collect(),
+            }
+        }
+        Some("rule") => head
+            .rsplit_once(" over ")
+            .map(|(_, v)| vec![v.trim()])
+            .unwrap_or_default(),
+        Some("derivation") => {
+            return taken == 0 || line.starts_with(['=', '<', '>', '~']);
+        }
+        Some("claim") => return line.contains(".grad"),
+        _ => return false,
+    };
+    words(line).any(|w| vars.contains(&w))
+}
+
+fn nest(
+    text: &str,
+    lines: &mut std::iter::Peekable<std::vec::IntoIter<Line>>,
+    depth: usize,
+) -> Vec<Line> {
     let mut out: Vec<Line> = Vec::new();
     while let Some(mut line) = lines.next() {
         if line.opens_block {
@@ -242,10 +293,23 @@ fn nest(lines: &mut std::iter::Peekable<std::vec::IntoIter<Line>>, depth: usize)
                     block.push(l);
                 }
             }
+            if block.is_empty() {
+                let header = &text[line.start..line.end];
+                while let Some(next) = lines.peek() {
+                    let body = &text[next.start..next.end];
+                    if next.indent != indent || !unindented_body(header, body, block.len()) {
+                        break;
+                    }
+                    if let Some(l) = lines.next() {
+                        block.push(l);
+                    }
+                }
+                line.unindented = !block.is_empty();
+            }
             if depth + 1 > MAX_DEPTH {
                 line.too_deep = true;
             } else {
-                line.children = nest(&mut block.into_iter().peekable(), depth + 1);
+                line.children = nest(text, &mut block.into_iter().peekable(), depth + 1);
             }
         }
         out.push(line);

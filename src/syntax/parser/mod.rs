@@ -26,6 +26,8 @@ use super::lines::{logical_lines, transliterate};
 use super::span::Span;
 use crate::diag::Diagnostic;
 use tokens::Ctx;
+/// The statement keywords (for [`super::lines`], which takes unindented block bodies in).
+pub(crate) use tokens::KEYWORDS;
 
 /// The largest source accepted, in bytes.
 pub const MAX_SOURCE_BYTES: usize = 1 << 20;

@@ -206,15 +206,27 @@ impl Ctx<'_> {
         }
         if let Some(bad) = text.fragment().char_indices().find(|(_, c)| !c.is_ascii()) {
             let off = line.start + bad.0;
+            let power = "⁰¹²³⁴⁵⁶⁷⁸⁹".chars().position(|c| c == bad.1);
+            let sub = "₀₁₂₃₄₅₆₇₈₉".chars().position(|c| c == bad.1);
+            let hint = match (power, sub) {
+                (Some(k), _) => format!("write a power with `^`: `^{k}` for `{}`", bad.1),
+                (_, Some(k)) => format!("write a subscript with `_`: `_{k}` for `{}`", bad.1),
+                _ => "tq knows the Greek letters, arrows and relation signs listed in docs/language.md; spell anything else in ASCII".to_string(),
+            };
             diags.push(
                 Diagnostic::error(
                     "E0001",
                     self.ascii.span(off, off + bad.1.len_utf8()),
                     format!("unexpected character `{}`", bad.1),
                 )
-                .with_hint("tq knows the Greek letters, arrows and relation signs listed in docs/language.md; spell anything else in ASCII"),
+                .with_hint(hint),
             );
             return None;
+        }
+        if line.unindented {
+            if let Some(d) = self.unindented_block(line, fragment) {
+                diags.push(d);
+            }
         }
         self.depth.set(0);
         self.operators.set(0);
@@ -223,6 +235,10 @@ impl Ctx<'_> {
         let bytes = line.end.saturating_sub(line.start);
         self.steps_limit
             .set(PARSE_STEPS_MIN.saturating_add(bytes.saturating_mul(PARSE_STEPS_PER_BYTE)));
+        if let Some(d) = self.misspelled_reversed(fragment, line.start) {
+            diags.push(d);
+            return None;
+        }
         let parsed = self.statement(text, line, diags, kind);
         // Past the work limit every later step failed, whatever path the parser then
         // took (an alternative may have swallowed the failure): the statement is refused.
@@ -254,6 +270,9 @@ impl Ctx<'_> {
                 result.map(|r| match r {
                     LineResult::Item(mut item) => {
                         item.span = span;
+                        if line.opens_block && line.children.is_empty() && !line.too_deep {
+                            diags.push(self.empty_block(&item, fragment, span));
+                        }
                         LineResult::Item(item)
                     }
                     other => other,
@@ -361,6 +380,80 @@ impl Ctx<'_> {
             }
             Err(nom::Err::Incomplete(_)) => None,
         }
+    }
+
+    /// `for l in 0..L-1 reverse:`: a word close to `reversed` after a loop's range (it
+    /// would be read as a factor of the range's end, an undeclared name).
+    fn misspelled_reversed(&self, fragment: &str, start: usize) -> Option<Diagnostic> {
+        let head = fragment.strip_prefix("for ")?.strip_suffix(':')?.trim_end();
+        if !head.contains(" in ") {
+            return None;
+        }
+        let len = head
+            .chars()
+            .rev()
+            .take_while(|c| c.is_ascii_alphabetic())
+            .count();
+        let w = &head[head.len() - len..];
+        let spaced = head[..head.len() - len].ends_with(' ');
+        if len < 5 || !spaced || w == "reversed" {
+            return None;
+        }
+        crate::diag::suggest(w, ["reversed"])?;
+        let at = start + "for ".len() + head.len() - len;
+        Some(
+            Diagnostic::error(
+                "E0001",
+                self.ascii.span(at, at + len),
+                format!("`{w}` is not a keyword of a loop"),
+            )
+            .with_label("unknown keyword")
+            .with_hint(
+                "did you mean `reversed`? `for l in 0..L-1 reversed:` runs the loop from the last value down",
+            ),
+        )
+    }
+
+    /// E0804 at the first line of a block written at its header's indentation (taken
+    /// into the block by [`crate::syntax::lines`], so its statements are read in the
+    /// block and their uses of the loop variable are not reported again).
+    fn unindented_block(&self, line: &Line, header: &str) -> Option<Diagnostic> {
+        let first = line.children.first()?;
+        let n = line.children.len();
+        let shown: String = header.chars().take(60).collect();
+        let lines = if n == 1 {
+            "this line".to_string()
+        } else {
+            format!("this line and the {} after it", n - 1)
+        };
+        Some(
+            Diagnostic::error(
+                "E0804",
+                self.ascii.span(first.start, first.end),
+                format!("the body of `{shown}` is not indented"),
+            )
+            .with_label("written at the header's indentation")
+            .with_related(self.ascii.span(line.start, line.end), "the block's header")
+            .with_hint(format!(
+                "indent {lines} further than `{shown}` (two spaces, say): a line that ends with `:` owns the lines indented below it"
+            )),
+        )
+    }
+
+    /// E0804 at a block header that owns no line (a loop, a rule or an `includes`
+    /// claim with nothing below it: it did nothing, silently).
+    fn empty_block(&self, item: &Item, header: &str, span: Span) -> Diagnostic {
+        let what = match &item.kind {
+            ItemKind::Rule(_) => "the rule's updates (`v[t+1] = ...`)",
+            ItemKind::Claim(_) => "the `.grad` statements the backward program should include",
+            _ => "the loop's statements",
+        };
+        let shown: String = header.chars().take(60).collect();
+        Diagnostic::error("E0804", span, format!("`{shown}` has no body"))
+            .with_label("nothing is indented below this line")
+            .with_hint(format!(
+                "write {what} on the lines below it, indented further; or delete the line"
+            ))
     }
 
     /// E0006: a line that failed to parse and leaves a bracket open (or closes it with
@@ -564,7 +657,28 @@ impl Ctx<'_> {
             });
         }
         let word_like = tok.starts_with(|c: char| c.is_ascii_alphabetic());
+        let relation = ["==", "<=", ">=", "~=", "<", ">"]
+            .iter()
+            .any(|r| tok.starts_with(r));
         let hint = match first {
+            _ if tok.starts_with("!=") => "tq has no `!=`: the relations are `==`, `<=`, `>=`, `<`, `>`, `~=`; for a quantity that is not zero claim it positive (`claim Var(y) > 0`)".to_string(),
+            _ if tok.starts_with(';') => format!(
+                "separate the items of a list with `,`, not `;`: `{}`",
+                self.ascii.text[line.start..line.end].trim().replace(';', ",")
+            ),
+            "claim" if relation && statement.split_whitespace().any(|w| w == "and") => {
+                "a claim states one relation: write one claim per relation (`claim Var(y) >= 0`, then `claim Var(y) <= I`)".to_string()
+            }
+            "at" | "sample" | "claim" if tok.starts_with('=') => {
+                "separate the settings with commas: `name = value, name = value`".to_string()
+            }
+            _ if tok == "," && stray == "," => {
+                "the list ends without a comma: delete the `,` at the end, or write the next item after it".to_string()
+            }
+            "index" if word_like => match crate::diag::suggest(&tok, ["centered"]) {
+                Some(w) => format!("did you mean `{w}`? an index is declared `index dx : D` or `index dx : D centered`"),
+                None => "an index is declared `index dx : D` or `index dx : D centered`; a note goes after `#`".to_string(),
+            },
             "size" | "symbol" | "scalar" if word_like => {
                 format!("`{first}` declares a list of names separated by commas: `{statement}, {tok}`")
             }
@@ -602,6 +716,32 @@ fn habit_hint(before: &str, tok: &str, expected: &str) -> Option<String> {
             "write `<=` for \u{2264} (the relations are `==`, `<=`, `>=`, `<`, `>`, `~=`)".into(),
         );
     }
+    if tok.starts_with("_(") {
+        return Some(
+            "a subscript with more than one character takes braces, not parentheses: `h_{l-1}`"
+                .into(),
+        );
+    }
+    if tok.starts_with(['+', '-']) && expected.contains("`=`") {
+        // `h_l+1[b,j] = ...`: the subscript ended at `l`.
+        let name: String = prev
+            .chars()
+            .rev()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        if let Some((base, sub)) = name.split_once('_') {
+            let shift: String = tok.chars().take_while(|c| *c != '[' && *c != ' ').collect();
+            return Some(format!(
+                "a subscript with more than one character takes braces: `{base}_{{{sub}{shift}}}`"
+            ));
+        }
+    }
+    if tok.starts_with('.') && prev.ends_with("..") {
+        return Some("a range is written with two dots: `0..L-1` (both ends included)".into());
+    }
     if tok.starts_with("//") {
         return Some("a comment starts with `#`: write `# ...`".into());
     }
@@ -610,8 +750,82 @@ fn habit_hint(before: &str, tok: &str, expected: &str) -> Option<String> {
             "end the line with `:` (`for l in 0..L-1:`) and indent the block below it".into(),
         );
     }
-    if tok.is_empty() && prev.ends_with('=') {
+    if tok.is_empty() && prev.ends_with('=') && !prev.ends_with("==") {
         return Some("write the value after `=` (`at a = 2`), or remove the setting".into());
     }
+    if expected == "`,` or `]`" {
+        return index_hint(prev, tok);
+    }
+    if expected == "an expression" || expected == "an argument" {
+        return operand_hint(prev, tok);
+    }
     None
+}
+
+/// E0001 inside an index list at a character that an index position does not take
+/// (`x[b, t/2]`, `x[b, floor(t/2)]`, `x[b, t^2]`, `x[b, 0.5t]`, `param W[J/2, I]`):
+/// what a position may be, and how the intended read is written.
+fn index_hint(before: &str, tok: &str) -> Option<String> {
+    let op = tok.chars().next()?;
+    let what = match op {
+        '/' => "a quotient",
+        '^' => "a power",
+        '.' => "a fraction",
+        '(' => "a function of an index",
+        '%' => "a remainder",
+        _ => return None,
+    };
+    let first = before.split_whitespace().next().unwrap_or("");
+    if matches!(first, "param" | "input" | "grad") {
+        return Some(format!(
+            "{what} is not a dimension: a shape lists sizes, indices or whole numbers; declare the size by its value first (`size H = floor(J/2)`) and write `[H, ...]`"
+        ));
+    }
+    let fix = match op {
+        '/' | '(' | '%' => "to read every second position, write the output at `t` and read at `2t` (and `2t+1`): `y[b,t] = x[b, 2t]`",
+        '.' => "scale the other index instead: `x[b, t]` read by `y[b, 2t]`",
+        _ => "write the position with whole multiples of indices",
+    };
+    Some(format!(
+        "{what} is not an index: a position is a sum of whole multiples of indices, sizes and symbols plus a whole number (`t`, `t-1`, `2t+1`, `x+DX`, `s*x+dx`); {fix}"
+    ))
+}
+
+/// E0001 where an operand is missing: after an operator (`y[b] + )`, `a * ,`, `x +` at
+/// the end of the line), in empty brackets (`f()`), after a comma, or a relation with
+/// no right side (`claim Var(y) ==`).
+fn operand_hint(before: &str, tok: &str) -> Option<String> {
+    let prev = before.trim_end();
+    let last = prev.chars().last()?;
+    let after = if tok.is_empty() {
+        "the line ends".to_string()
+    } else {
+        format!("`{}` follows", tok.chars().take(1).collect::<String>())
+    };
+    if ["==", "<=", ">=", "~="].iter().any(|r| prev.ends_with(r)) || last == '<' || last == '>' {
+        return Some(format!(
+            "the relation has no right side ({after}): write the value after it (`claim Var(y) == 1`)"
+        ));
+    }
+    match last {
+        '+' | '-' | '*' | '/' | '^' => {
+            let operand = match last {
+                '+' => "the term it adds",
+                '-' => "the term it subtracts",
+                '*' => "the factor it multiplies by",
+                '/' => "the divisor",
+                _ => "the exponent",
+            };
+            Some(format!(
+                "`{last}` has nothing after it ({after}): write {operand}, or delete the `{last}`"
+            ))
+        }
+        '(' if tok.starts_with(')') => Some(
+            "the brackets are empty: put the argument between `(` and `)` (`Var(y)`, `relu(a[b,j])`)".into(),
+        ),
+        ',' => Some(format!(
+            "nothing after `,` ({after}): write the next argument or delete the comma"
+        )),
+        _ => None,
+    }
 }

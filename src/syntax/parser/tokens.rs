@@ -37,7 +37,7 @@ pub(super) const RESERVED: &[&str] = &[
 
 /// The words that start a statement (the dispatch of `statements.rs`), for "did you
 /// mean" on a misspelled one.
-pub(super) const KEYWORDS: &[&str] = &[
+pub(crate) const KEYWORDS: &[&str] = &[
     "size",
     "symbol",
     "scalar",

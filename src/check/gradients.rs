@@ -1,0 +1,141 @@
+//! E0805: a gradient the backward pass cannot have.
+//!
+//! - `grad x ~ normal(0, 1)` states the gradient arriving at `x` from the layers after
+//!   it; on a tensor no statement computes (an `input`, a `param`, a family's declared
+//!   start) nothing arrives: the backward pass would start at a leaf and derive nothing.
+//!   The gradient of a leaf is derived, not declared: the claim names `x.grad`.
+//! - A claim about `T.grad` in a file with neither a loss (a scalar defined by an
+//!   equation: the last one is the loss) nor a `grad` declaration: the backward pass
+//!   has no start, and the claim was left undecided without a word.
+
+use super::{family_key, Env};
+use crate::diag::Diagnostic;
+use crate::syntax::ast::*;
+use crate::syntax::printer::print_name;
+use std::collections::BTreeSet;
+
+/// The family keys and printed names that equations of the forward program write, and
+/// the last scalar an equation defines (the loss), recursively through blocks.
+fn written(items: &[Item], out: &mut BTreeSet<String>, scalar: &mut Option<String>) {
+    for item in items {
+        match &item.kind {
+            ItemKind::Equation(eq) => {
+                out.insert(family_key(&eq.lhs.name));
+                out.insert(print_name(&eq.lhs.name));
+                if eq.lhs.indices.is_none() && eq.lhs.name.sub.is_empty() && !eq.lhs.grad {
+                    *scalar = Some(eq.lhs.name.base.clone());
+                }
+            }
+            ItemKind::Loop(l) => written(&l.body, out, scalar),
+            ItemKind::ForIndices(f) => written(&f.body, out, scalar),
+            _ => {}
+        }
+    }
+}
+
+/// The last tensor the forward program writes at the top level or in a loop (the
+/// output a `grad` declaration names), as written.
+fn last_output(items: &[Item]) -> Option<String> {
+    items.iter().rev().find_map(|item| match &item.kind {
+        ItemKind::Equation(eq) if !eq.lhs.grad => Some(print_name(&eq.lhs.name)),
+        ItemKind::Loop(l) => last_output(&l.body),
+        ItemKind::ForIndices(f) => last_output(&f.body),
+        _ => None,
+    })
+}
+
+/// `failed`: a line failed to parse (it may have been the loss): the backward pass's
+/// start is then not looked for.
+pub fn check(program: &Program, env: &Env, diags: &mut Vec<Diagnostic>, failed: bool) {
+    let mut computed = BTreeSet::new();
+    let mut loss = None;
+    written(&program.items, &mut computed, &mut loss);
+    let output = last_output(&program.items);
+    let declared: BTreeSet<String> = program
+        .items
+        .iter()
+        .filter_map(|item| match &item.kind {
+            ItemKind::Decl(d) if d.kind != DeclKind::Grad => Some(print_name(&d.target.name)),
+            _ => None,
+        })
+        .collect();
+    let mut seeds = 0;
+    for item in &program.items {
+        let ItemKind::Decl(d) = &item.kind else {
+            continue;
+        };
+        if d.kind != DeclKind::Grad {
+            continue;
+        }
+        seeds += 1;
+        let n = &d.target.name;
+        let member = print_name(n);
+        let key = family_key(n);
+        if !env.tensors.contains_key(&key) && !env.tensors.contains_key(&member) {
+            continue;
+        }
+        // A leaf: declared as an input or a parameter (or a family's start) by that
+        // very name, or a tensor no equation writes at all.
+        let leaf =
+            (declared.contains(&member) && !computed.contains(&member)) || !computed.contains(&key);
+        if !leaf {
+            continue;
+        }
+        let hint = match (&loss, &output) {
+            (Some(loss), _) => format!(
+                "the backward pass starts at the loss `{loss}` (the last scalar defined) and derives `{member}.grad` from it: delete this line and write claims about `{member}.grad`"
+            ),
+            (None, Some(o)) if *o != member => format!(
+                "`grad` states the gradient that arrives at a computed tensor from the layers after it: name the model's output (`grad {o} ~ normal(0, 1)`); `{member}.grad` is then derived"
+            ),
+            _ => format!(
+                "`grad` states the gradient that arrives at a computed tensor from the layers after it; define a scalar loss instead, and `{member}.grad` is derived"
+            ),
+        };
+        diags.push(
+            Diagnostic::error(
+                "E0805",
+                n.span,
+                format!(
+                    "`grad {member}` declares the gradient arriving at `{member}`, but no statement computes `{member}`"
+                ),
+            )
+            .with_label("a leaf of the model")
+            .with_hint(hint),
+        );
+    }
+    if seeds > 0 || loss.is_some() || failed {
+        return;
+    }
+    // No start for the backward pass: the first claim that reads a gradient.
+    for item in &program.items {
+        let ItemKind::Claim(c) = &item.kind else {
+            continue;
+        };
+        let mut first = None;
+        crate::syntax::visit::walk_refs(&c.body, &mut |r| {
+            if r.grad && first.is_none() {
+                first = Some((print_name(&r.name), r.span));
+            }
+        });
+        let Some((name, span)) = first else { continue };
+        let seed = match &output {
+            Some(o) => format!("`grad {o} ~ normal(0, 1)`"),
+            None => "`grad y ~ normal(0, 1)` for the output `y`".to_string(),
+        };
+        diags.push(
+            Diagnostic::error(
+                "E0805",
+                span,
+                format!(
+                    "the claim reads `{name}.grad`, but the file has no loss and no `grad` declaration: the backward pass has no start"
+                ),
+            )
+            .with_label("a gradient of nothing")
+            .with_hint(format!(
+                "define a scalar loss after the model (`loss = sum_{{b}}(y[b]^2)`: the last scalar defined is the loss), or state the gradient arriving at the output: {seed}"
+            )),
+        );
+        return;
+    }
+}
