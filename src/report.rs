@@ -302,7 +302,19 @@ fn file_gradcheck(
         let mut spans = Vec::new();
         claims::claim_items(&a.program.items, &mut spans);
         let context = claims::cache::context(source, &spans);
-        (c, c.key(&["gradcheck", &context, &opts.seed.to_string()]))
+        // A share of the budget (many variants checked together) is part of the key.
+        let budget = opts.work_share(gradcheck::BUDGET);
+        let key = if budget == gradcheck::BUDGET {
+            c.key(&["gradcheck", &context, &opts.seed.to_string()])
+        } else {
+            c.key(&[
+                "gradcheck",
+                &context,
+                &opts.seed.to_string(),
+                &budget.to_string(),
+            ])
+        };
+        (c, key)
     });
     let cached = key
         .as_ref()
@@ -314,13 +326,17 @@ fn file_gradcheck(
     if let Some(p) = &opts.progress {
         p.say("gradient check");
     }
-    let r = gradcheck::gradcheck(
+    // Checks that share one file's budgets past `claims::options::FULL_WORK_SHARES`
+    // (`tq variants --count K`) each get their share of the evaluations.
+    let r = gradcheck::gradcheck_within(
         a.program,
         a.env,
         &a.backward().items,
         &a.gather_items(),
         a.loss(),
         opts.seed,
+        opts.work_share(gradcheck::BUDGET),
+        &opts.share_note(),
     )
     .map_err(|e| e.message);
     if let Some((c, k)) = &key {

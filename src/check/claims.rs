@@ -443,9 +443,17 @@ pub(crate) fn tolerance_out_of_range(t: &Expr) -> Option<Diagnostic> {
         return None;
     }
     let text = crate::syntax::printer::print_expr(t);
+    crate::sym::take_exact_budget_hit();
     let (v, conditions) = crate::sym::defined::collecting(|| {
         crate::sym::parse_ascii(&text).map(|p| crate::sym::simplify(&p))
     });
+    if crate::sym::take_exact_budget_hit() {
+        return Some(super::vary::exact_too_large(
+            "the tolerance",
+            &text,
+            t.span(),
+        ));
+    }
     // Undefined (a division by zero, the log of a non-positive number): no value.
     let defined = conditions
         .iter()

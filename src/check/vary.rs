@@ -310,7 +310,19 @@ pub fn check_values(items: &[Item], env: &Env, diags: &mut Vec<Diagnostic>) {
             // Only a value tq reads exactly and finds undefined (a text it cannot read
             // exactly, such as a numeral with an exponent, is left to the numeric run).
             let readable = crate::sym::parse_ascii(&text).is_ok();
-            if readable && value(&text).is_none() {
+            // E0902: an exact value past the size budget of exact numbers (the exact
+            // engines would carry it in parts, or refuse it, at every step).
+            crate::sym::take_exact_budget_hit();
+            let v = if readable { value(&text) } else { None };
+            if crate::sym::take_exact_budget_hit() {
+                diags.push(exact_too_large(
+                    &format!("the value of `{name}`"),
+                    &text,
+                    b.value.span(),
+                ));
+                continue;
+            }
+            if readable && v.is_none() {
                 diags.push(
                     Diagnostic::error(
                         "E0107",
@@ -322,6 +334,27 @@ pub fn check_values(items: &[Item], env: &Env, diags: &mut Vec<Diagnostic>) {
             }
         }
     }
+}
+
+/// E0902: a constant whose exact value passes the size budget of exact numbers
+/// (`sym::MAX_BITS`), found while it was computed (the computation stops at the budget,
+/// before the number is built).
+pub(crate) fn exact_too_large(what: &str, text: &str, span: Span) -> Diagnostic {
+    let shown: String = if text.chars().count() > 80 {
+        format!("{}…", text.chars().take(80).collect::<String>())
+    } else {
+        text.to_string()
+    };
+    Diagnostic::error(
+        "E0902",
+        span,
+        format!(
+            "{what}, `{shown}`, is an exact number of more than {} bits",
+            crate::sym::MAX_BITS
+        ),
+    )
+    .with_label("too large to compute exactly")
+    .with_hint("tq reads this value exactly; write it with fewer digits (a decimal of at most 40 characters, or a power with a smaller exponent)")
 }
 
 /// Checks every `vary` line of a program.

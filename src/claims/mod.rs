@@ -27,7 +27,7 @@ use serde_json::json;
 use std::collections::BTreeMap;
 
 pub use crate::verdict::{Method, Verdict};
-pub use options::{MemoryGate, MemoryTicket, Options, Progress};
+pub use options::{MemoryGate, MemoryTicket, Options, Progress, FULL_WORK_SHARES};
 pub use outcome::Outcome;
 pub use route::Route;
 
@@ -186,7 +186,10 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
     let mut trials = BTreeMap::new();
     let positions = moments::PositionRuns::default();
     let mut mc_budget = montecarlo::FILE_BUDGET;
-    let mut sym_left = sym::FILE_WORK;
+    // The file's symbolic work budget, or its share when several checks share one
+    // (`tq variants --count K` past `options::FULL_WORK_SHARES`, docs/cli.md).
+    let file_work = opts.work_share(sym::FILE_WORK as u64) as usize;
+    let mut sym_left = file_work;
     let lines = crate::syntax::span::LineIndex::new(source);
     // The verdict cache: what every claim's key shares (the file without its claims,
     // the options, what the moment claims ask of the trials).
@@ -207,6 +210,9 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
         );
         cache::digest(&[&text])
     });
+    // Whether an exact constant of the lowered program reached the bit budget (kept in
+    // parts: the claims over it may then not be proved, and say why).
+    let program_bits = sym::take_exact_budget_hit();
     for (span, claim, at) in &claims {
         let (claim, at) = (claim, at.clone());
         let (line, column) = lines.line_col(span.start as usize);
@@ -261,6 +267,7 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
         // all the claims of the file one more (`sym::FILE_WORK`); beyond either the claim
         // is undecided, whatever the engines concluded from expressions they could no
         // longer expand.
+        sym::take_exact_budget_hit();
         let ((handled, o), work) = sym::with_work_budget(limit, || {
             let owned = match (route, &claim.body) {
                 (Route::UpdateRules, _) => Some(rules::decide(claim, program, env, opts.seed)),
@@ -292,11 +299,19 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
         });
         sym_left -= work.used;
         let mut o = o;
+        if o.verdict == Verdict::Undecided && (sym::take_exact_budget_hit() || program_bits) {
+            o.evidence = format!(
+                "{}; an exact constant reached the size budget of {} bits (sym::MAX_BITS) and was left unreduced",
+                o.evidence,
+                sym::MAX_BITS
+            );
+        }
         if work.exhausted && o.verdict != Verdict::Refuted {
             let why = if limit < sym::CLAIM_WORK {
                 format!(
-                    "the symbolic work of this file exceeded its budget of {} units (sym::FILE_WORK), spent by the claims before this one",
-                    sym::FILE_WORK
+                    "the symbolic work of this file exceeded its budget of {} units (sym::FILE_WORK{}), spent by the claims before this one",
+                    file_work,
+                    opts.share_note()
                 )
             } else {
                 format!(

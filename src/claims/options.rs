@@ -34,6 +34,41 @@ pub struct Options {
     pub progress: Option<Progress>,
 }
 
+/// How many checks sharing one file's budgets (`monte_carlo_shares`: the variants of
+/// `tq variants` and `tq export`) each still get the whole of a file's budgets of the
+/// work that is not Monte Carlo (the symbolic engines' [`crate::sym::FILE_WORK`] and
+/// the gradient check's [`crate::num::gradcheck::BUDGET`]). Past it each of K checks
+/// gets `FULL_WORK_SHARES / K` of them, so K variants together do at most the work of
+/// this many files: `tq variants --count 100` about ten files' worth, not a hundred.
+pub const FULL_WORK_SHARES: u64 = 10;
+
+impl Options {
+    /// `budget` scaled to this check's share of the work budgets (see
+    /// [`FULL_WORK_SHARES`]): the whole budget for up to that many checks together, else
+    /// `budget * FULL_WORK_SHARES / K`. Fixed before any check runs, so the verdicts do
+    /// not depend on which variant ran first.
+    pub fn work_share(&self, budget: u64) -> u64 {
+        let k = self.monte_carlo_shares.max(1);
+        if k <= FULL_WORK_SHARES {
+            budget
+        } else {
+            ((budget as u128 * FULL_WORK_SHARES as u128) / k as u128) as u64
+        }
+    }
+
+    /// The note a budget reason adds when the check had only a share of it.
+    pub fn share_note(&self) -> String {
+        let k = self.monte_carlo_shares.max(1);
+        if k <= FULL_WORK_SHARES {
+            String::new()
+        } else {
+            format!(
+                ", this check's share of {FULL_WORK_SHARES} files' budget divided among the {k} checked together"
+            )
+        }
+    }
+}
+
 /// A hook told what a check is doing (the command line draws it on a terminal).
 #[derive(Clone)]
 pub struct Progress(pub std::sync::Arc<dyn Fn(&str) + Send + Sync>);

@@ -309,6 +309,24 @@ pub fn gradcheck(
     loss: Option<&str>,
     seed: u64,
 ) -> Result<Vec<GradCheck>, NumError> {
+    gradcheck_within(program, env, scatter, gather, loss, seed, BUDGET, "")
+}
+
+/// [`gradcheck`] under `budget` element evaluations (at most [`BUDGET`]; `tq variants
+/// --count K` gives each variant a share, docs/cli.md), `why` said after the budget
+/// when the check needs more.
+#[allow(clippy::too_many_arguments)]
+pub fn gradcheck_within(
+    program: &Program,
+    env: &Env,
+    scatter: &[Item],
+    gather: &[Item],
+    loss: Option<&str>,
+    seed: u64,
+    budget: u64,
+    why: &str,
+) -> Result<Vec<GradCheck>, NumError> {
+    let budget = budget.min(BUDGET);
     let Prepared {
         mut base,
         objective,
@@ -321,18 +339,18 @@ pub fn gradcheck(
     let fwd = forward(&base, program)?;
     // Forward runs: two per direction and leaf; backward runs cost about as much.
     let runs = (2 * DIRECTIONS * leaves.len() + 3) as u64;
-    if fwd.steps().saturating_mul(runs) > BUDGET {
+    if fwd.steps().saturating_mul(runs) > budget {
         return Err(NumError {
             too_large: true,
             message: format!(
-                "a gradient check needs about {} element evaluations here, more than {BUDGET}; use smaller sizes on the `sample` line",
+                "a gradient check needs about {} element evaluations here, more than {budget}{why}; use smaller sizes on the `sample` line",
                 fwd.steps().saturating_mul(runs)
             ),
         });
     }
     // Richardson's extra pair of runs (below), for as many directions as the budget
     // leaves room for.
-    let mut extra_runs = (BUDGET / fwd.steps().max(1)).saturating_sub(runs) / 2;
+    let mut extra_runs = (budget / fwd.steps().max(1)).saturating_sub(runs) / 2;
     let f0 = objective.value(&fwd);
     if !f0.is_finite() {
         return Err(not_finite(&format!("the objective is {f0}")));

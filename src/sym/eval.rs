@@ -1,6 +1,6 @@
 //! Exact and floating-point evaluation at a point, with typed failures.
 
-use super::{bits, rat_pow, Expr, Func, MAX_BITS, MAX_EXPONENT};
+use super::{rat_pow, Expr, Func, MAX_BITS, MAX_EXPONENT};
 use num_rational::BigRational;
 use num_traits::{One, Signed, ToPrimitive, Zero};
 use std::collections::BTreeMap;
@@ -53,20 +53,18 @@ pub fn eval_exact(e: &Expr, at: &BTreeMap<String, BigRational>) -> Result<BigRat
         Expr::Add(ts) => {
             let mut acc = BigRational::zero();
             for t in ts {
-                acc = super::rat::add(&acc, &eval_exact(t, at)?);
-                if bits(&acc) > MAX_BITS {
-                    return Err(EvalError::TooLarge);
-                }
+                // The size is bounded before the sum is computed (a sum of two numbers
+                // of 65,536 bits costs gcds quadratic in their length).
+                acc = super::rat::add_within(&acc, &eval_exact(t, at)?, MAX_BITS)
+                    .ok_or(EvalError::TooLarge)?;
             }
             Ok(acc)
         }
         Expr::Mul(fs) => {
             let mut acc = BigRational::one();
             for f in fs {
-                acc = super::rat::mul(&acc, &eval_exact(f, at)?);
-                if bits(&acc) > MAX_BITS {
-                    return Err(EvalError::TooLarge);
-                }
+                acc = super::rat::mul_within(&acc, &eval_exact(f, at)?, MAX_BITS)
+                    .ok_or(EvalError::TooLarge)?;
             }
             Ok(acc)
         }

@@ -90,14 +90,16 @@ fn rat(n: i64, d: i64) -> BigRational {
 }
 
 fn bits(r: &BigRational) -> u64 {
-    r.numer().bits() + r.denom().bits()
+    rat::bits(r)
 }
 
 /// Exact `r^n` when the result stays small.
 pub fn rat_pow(r: &BigRational, n: i64) -> Option<BigRational> {
-    if n.unsigned_abs() > MAX_EXPONENT as u64
-        || (bits(r) as u128) * (n.unsigned_abs() as u128) > MAX_BITS as u128
-    {
+    if n.unsigned_abs() > MAX_EXPONENT as u64 {
+        return None;
+    }
+    if (bits(r) as u128) * (n.unsigned_abs() as u128) > MAX_BITS as u128 {
+        note_exact_budget();
         return None;
     }
     if r.is_zero() && n < 0 {
@@ -116,6 +118,75 @@ pub fn rat_pow(r: &BigRational, n: i64) -> Option<BigRational> {
     } else {
         BigRational::new_raw(num, den)
     })
+}
+
+/// The rational coefficient a constructor collects, in parts of at most [`MAX_BITS`]
+/// bits each: a product or sum that would pass the budget (by a bound known before it
+/// is computed) starts a new part instead. One part in all but hostile inputs (a
+/// coefficient `(1 + 10^-308)^150` has 150,000 bits, and the gcds that reduce such
+/// numbers are quadratic in their length: 80 s for one scalar program). The value is
+/// the product (for [`Coefs::mul`]) or sum (for [`Coefs::add`]) of the parts, always
+/// exact; a number past the budget is never built, and [`exact_budget_hit`] says the
+/// budget was reached.
+struct Coefs(Vec<BigRational>);
+
+impl Coefs {
+    fn new(r: BigRational) -> Coefs {
+        Coefs(vec![r])
+    }
+
+    fn is_zero(&self) -> bool {
+        self.0.iter().any(|r| r.is_zero())
+    }
+
+    fn mul(&mut self, r: BigRational) {
+        if r.is_one() {
+            return;
+        }
+        for part in self.0.iter_mut() {
+            if let Some(p) = rat::mul_within(part, &r, MAX_BITS) {
+                *part = p;
+                return;
+            }
+        }
+        note_exact_budget();
+        self.0.push(r);
+    }
+
+    fn add(&mut self, r: BigRational) {
+        if r.is_zero() {
+            return;
+        }
+        for part in self.0.iter_mut() {
+            if let Some(p) = rat::add_within(part, &r, MAX_BITS) {
+                *part = p;
+                return;
+            }
+        }
+        note_exact_budget();
+        self.0.push(r);
+    }
+}
+
+thread_local! {
+    /// Whether a constructor or an exact evaluation on this thread reached the bit
+    /// budget [`MAX_BITS`] since the last [`take_exact_budget_hit`].
+    static EXACT_BUDGET_HIT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+fn note_exact_budget() {
+    EXACT_BUDGET_HIT.with(|h| h.set(true));
+}
+
+/// Whether an exact number reached the bit budget ([`MAX_BITS`]) on this thread since
+/// the last call, and resets the flag: a claim left undecided says so in its reason.
+pub fn take_exact_budget_hit() -> bool {
+    EXACT_BUDGET_HIT.with(|h| h.replace(false))
+}
+
+/// Whether an exact number reached the bit budget on this thread (without resetting).
+pub fn exact_budget_hit() -> bool {
+    EXACT_BUDGET_HIT.with(|h| h.get())
 }
 
 /// The exact `q`-th root of a non-negative integer, if it is one.
@@ -204,30 +275,42 @@ impl Expr {
     }
 
     /// A canonical sum.
+    ///
+    /// Like terms are collected into one coefficient while the coefficient stays within
+    /// [`MAX_BITS`] bits (checked by a bound before the sum is computed,
+    /// [`rat::add_within`]); a coefficient that would pass it is kept as a second term
+    /// over the same factors, so the value is always exact and no number past the
+    /// budget is ever built (see [`Coefs`]).
     pub fn add(terms: Vec<Expr>) -> Expr {
-        let mut coef: BTreeMap<Expr, BigRational> = BTreeMap::new();
-        let mut constant = BigRational::zero();
+        let mut coef: BTreeMap<Expr, Coefs> = BTreeMap::new();
+        let mut constant = Coefs::new(BigRational::zero());
         let mut stack = terms;
         while let Some(t) = stack.pop() {
             match t {
                 Expr::Add(ts) => stack.extend(ts),
-                Expr::Num(r) => constant = rat::add(&constant, &r),
+                Expr::Num(r) => constant.add(r),
                 other => {
                     let (c, rest) = other.split_coef();
-                    let slot = coef.entry(rest).or_insert_with(BigRational::zero);
-                    *slot = rat::add(slot, &c);
+                    match coef.get_mut(&rest) {
+                        Some(slot) => slot.add(c),
+                        None => {
+                            coef.insert(rest, Coefs::new(c));
+                        }
+                    }
                 }
             }
         }
-        let mut out: Vec<Expr> = coef
-            .into_iter()
-            .filter(|(_, c)| !c.is_zero())
-            .map(|(rest, c)| Expr::mul(vec![Expr::Num(c), rest]))
-            .collect();
-        out.sort();
-        if !constant.is_zero() {
-            out.push(Expr::Num(constant));
+        let mut out: Vec<Expr> = Vec::new();
+        for (rest, cs) in coef {
+            for c in cs.0.into_iter().filter(|c| !c.is_zero()) {
+                out.push(Expr::mul(vec![Expr::Num(c), rest.clone()]));
+            }
         }
+        out.sort();
+        let mut constants: Vec<BigRational> =
+            constant.0.into_iter().filter(|c| !c.is_zero()).collect();
+        constants.sort();
+        out.extend(constants.into_iter().map(Expr::Num));
         match out.len() {
             0 => Expr::zero(),
             1 => out.pop().unwrap_or_else(Expr::zero),
@@ -241,13 +324,13 @@ impl Expr {
     }
 
     fn mul_depth(factors: Vec<Expr>, depth: usize) -> Expr {
-        let mut c = BigRational::one();
+        let mut c = Coefs::new(BigRational::one());
         let mut powers: BTreeMap<Expr, Vec<Expr>> = BTreeMap::new();
         let mut stack = factors;
         while let Some(f) = stack.pop() {
             match f {
                 Expr::Mul(fs) => stack.extend(fs),
-                Expr::Num(r) => c = rat::mul(&c, &r),
+                Expr::Num(r) => c.mul(r),
                 Expr::Pow(b, e) => powers.entry(*b).or_default().push(*e),
                 other => powers.entry(other).or_default().push(Expr::one()),
             }
@@ -259,11 +342,11 @@ impl Expr {
         for (base, exps) in powers {
             let e = Expr::add(exps);
             match Expr::pow(base, e) {
-                Expr::Num(r) => c = rat::mul(&c, &r),
+                Expr::Num(r) => c.mul(r),
                 Expr::Mul(fs) => {
                     for f in fs {
                         match f {
-                            Expr::Num(r) => c = rat::mul(&c, &r),
+                            Expr::Num(r) => c.mul(r),
                             other => out.push(other),
                         }
                     }
@@ -282,17 +365,39 @@ impl Expr {
         let mut seen = BTreeSet::new();
         let repeats = out.iter().any(|f| !seen.insert(f.base_exp().0));
         if repeats && depth < 16 {
-            out.push(Expr::Num(c));
+            out.extend(c.0.into_iter().map(Expr::Num));
             return Expr::mul_depth(out, depth + 1);
         }
         let mut merged = out;
         merged.retain(|f| f.as_num().is_none_or(|r| !r.is_one()));
-        if merged.is_empty() {
-            return Expr::Num(c);
+        // Parts in a fixed order, so that equal products compare equal: their absolute
+        // values sorted, the sign on the first (then `x - x` cancels whatever the
+        // order the parts were met in).
+        let mut negative = false;
+        let mut parts: Vec<BigRational> = Vec::new();
+        for r in c.0 {
+            if r.is_negative() {
+                negative = !negative;
+            }
+            let a = r.abs();
+            if !a.is_one() {
+                parts.push(a);
+            }
         }
-        if !c.is_one() {
-            merged.insert(0, Expr::Num(c));
+        parts.sort();
+        if negative {
+            match parts.first_mut() {
+                Some(p) => *p = -p.clone(),
+                None => parts.push(-BigRational::one()),
+            }
         }
+        let coefs: Vec<Expr> = parts.into_iter().map(Expr::Num).collect();
+        if merged.is_empty() && coefs.len() <= 1 {
+            return coefs.into_iter().next().unwrap_or_else(Expr::one);
+        }
+        // The coefficient first; past the bit budget, its further parts after it (numbers
+        // sort first).
+        merged.splice(0..0, coefs);
         if merged.len() == 1 {
             merged.pop().unwrap_or_else(Expr::one)
         } else {
@@ -589,6 +694,116 @@ pub fn free_symbols(e: &Expr) -> BTreeSet<String> {
 /// `step' = 0` (almost everywhere), `abs'(x) = x/abs(x)`.
 pub fn diff(e: &Expr, var: &str) -> Expr {
     e.diff(var)
+}
+
+#[cfg(test)]
+mod exact_budget_tests {
+    use super::*;
+
+    /// `(10^digits + 1) / 10^digits`, a decimal whose numerator and denominator are
+    /// both long.
+    fn near_one(digits: u32) -> BigRational {
+        let d = num_traits::pow(BigInt::from(10), digits as usize);
+        BigRational::new(&d + 1, d)
+    }
+
+    #[test]
+    fn a_product_past_the_bit_budget_is_kept_in_exact_parts() {
+        take_exact_budget_hit();
+        let q = near_one(308);
+        let n = 100usize;
+        let e = Expr::mul(
+            std::iter::repeat_n(Expr::Num(q.clone()), n)
+                .chain([Expr::sym("a")])
+                .collect(),
+        );
+        assert!(
+            exact_budget_hit(),
+            "100 factors of 2,046 bits pass 65,536 bits"
+        );
+        let Expr::Mul(fs) = &e else {
+            panic!("not a product: {e:?}")
+        };
+        let parts: Vec<&BigRational> = fs.iter().filter_map(|f| f.as_num()).collect();
+        assert!(parts.len() >= 2, "{} parts", parts.len());
+        assert!(parts.iter().all(|p| bits(p) <= MAX_BITS));
+        assert_eq!(fs.last(), Some(&Expr::sym("a")));
+        // The parts multiply to the exact coefficient (compared without reducing).
+        let (mut num, mut den) = (BigInt::one(), BigInt::one());
+        for p in &parts {
+            num *= p.numer();
+            den *= p.denom();
+        }
+        assert_eq!(num, num_traits::pow(q.numer().clone(), n));
+        assert_eq!(den, num_traits::pow(q.denom().clone(), n));
+        // Normal forms of equal values compare equal, and normalizing is idempotent.
+        assert_eq!(e.normalize(), e);
+        let twice = Expr::mul(vec![e.clone(), Expr::int(2)]);
+        assert_eq!(twice, Expr::mul(vec![Expr::int(2), e.clone()]));
+        assert!((e.clone() - e.clone()).is_zero(), "x - x cancels");
+        let minus = Expr::mul(vec![Expr::int(-1), e.clone()]);
+        assert!(Expr::add(vec![e.clone(), minus]).is_zero());
+        assert!(take_exact_budget_hit());
+        assert!(!exact_budget_hit());
+    }
+
+    #[test]
+    fn a_sum_past_the_bit_budget_keeps_like_terms_apart_and_exact() {
+        take_exact_budget_hit();
+        // 50 coefficients 1/(10^400 + k): their sum's denominator would be about 66,000
+        // bits.
+        let d = num_traits::pow(BigInt::from(10), 400);
+        let cs: Vec<BigRational> = (1..=50)
+            .map(|k| BigRational::new(BigInt::one(), &d + BigInt::from(2 * k + 1)))
+            .collect();
+        let x = Expr::sym("x");
+        let e = Expr::add(
+            cs.iter()
+                .map(|c| Expr::mul(vec![Expr::Num(c.clone()), x.clone()]))
+                .collect(),
+        );
+        assert!(exact_budget_hit());
+        let Expr::Add(ts) = &e else {
+            panic!("not a sum: {e:?}")
+        };
+        assert!(ts.len() >= 2);
+        let mut total = BigRational::zero();
+        for t in ts {
+            let (c, rest) = t.split_coef();
+            assert_eq!(rest, x);
+            assert!(bits(&c) <= MAX_BITS);
+            total += c;
+        }
+        let expected: BigRational = cs.iter().fold(BigRational::zero(), |a, c| a + c);
+        assert_eq!(total, expected);
+        // Constants likewise, and an exact evaluation that would pass the budget is
+        // refused before it is computed.
+        let k = Expr::add(cs.iter().cloned().map(Expr::Num).collect());
+        assert!(matches!(k, Expr::Add(_)));
+        let at = BTreeMap::from([("x".to_string(), BigRational::one())]);
+        assert_eq!(eval_exact(&e, &at), Err(EvalError::TooLarge));
+        take_exact_budget_hit();
+    }
+
+    #[test]
+    fn sums_agree_with_ratio_arithmetic_on_decimals() {
+        let vals = [
+            near_one(20),
+            near_one(30),
+            BigRational::new(BigInt::from(7), BigInt::from(1000)),
+            BigRational::new(BigInt::from(-3), BigInt::from(40)),
+            BigRational::new(BigInt::from(5), BigInt::from(6)),
+            BigRational::from_integer(BigInt::from(-12)),
+            BigRational::zero(),
+        ];
+        for a in &vals {
+            for b in &vals {
+                assert_eq!(rat::add(a, b), a + b, "{a} + {b}");
+                assert!(rat::bits(&(a + b)) <= rat::add_bits(a, b), "{a} + {b}");
+                assert!(rat::bits(&(a * b)) <= rat::mul_bits(a, b), "{a} * {b}");
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -203,6 +203,33 @@ pub(crate) fn long_number(kind: usize, digits: usize) -> String {
     }
 }
 
+/// Exact constants that grow when multiplied or summed (decimals whose reduced
+/// numerator and denominator are both long, powers near the fold limits): the
+/// coefficients of [`Mutation::Coefficient`] and the values of [`Mutation::ClaimTail`].
+pub(crate) const EXACT_CONSTANTS: &[&str] = &[
+    "1e-308",
+    "1e308",
+    "1.0000000000000000000000000000000000001",
+    "0.9999999999999999999999999999999999999",
+    "(10^300 + 1)/10^300",
+    "(3/7)^4000",
+    "(10^30 + 1)^2000",
+    "123456789012345678901234567890123456789/987654321098765432109876543210987654321",
+    "2^-4096",
+    "(1 + 1e-300)^4096",
+    "1/3",
+];
+
+/// What [`Mutation::ClaimTail`] appends to a claim line (or puts on the line after it).
+pub(crate) const CLAIM_TAILS: &[&str] = &[
+    " tol ",
+    " given L = ",
+    " given a = ",
+    " given sigma = ",
+    "\nat a = ",
+    "\nat a = 2, b = ",
+];
+
 #[derive(Debug, Clone)]
 pub(crate) enum Mutation {
     Delete {
@@ -292,6 +319,23 @@ pub(crate) enum Mutation {
         line: usize,
         times: usize,
     },
+    /// The right-hand side of line `line` multiplied by `times` copies of one of
+    /// [`EXACT_CONSTANTS`] (and each copy plus the right-hand side when `sum`): exact
+    /// coefficients that grow past the symbolic engine's bit budget.
+    Coefficient {
+        line: usize,
+        which: usize,
+        times: usize,
+        sum: bool,
+    },
+    /// One of [`CLAIM_TAILS`] with one of [`EXACT_CONSTANTS`] raised to `power` added to
+    /// the k-th claim: `given`, `at` and `tol` values of thousands of digits.
+    ClaimTail {
+        k: usize,
+        tail: usize,
+        which: usize,
+        power: u32,
+    },
 }
 
 pub(crate) fn mutation() -> impl Strategy<Value = Mutation> {
@@ -341,6 +385,30 @@ pub(crate) fn mutation() -> impl Strategy<Value = Mutation> {
         }),
         (any::<usize>(), prop_oneof![2usize..50, 50usize..2000])
             .prop_map(|(line, times)| Mutation::Spread { line, times }),
+        (
+            any::<usize>(),
+            0..EXACT_CONSTANTS.len(),
+            prop_oneof![1usize..10, 10usize..300],
+            any::<bool>()
+        )
+            .prop_map(|(line, which, times, sum)| Mutation::Coefficient {
+                line,
+                which,
+                times,
+                sum
+            }),
+        (
+            any::<usize>(),
+            0..CLAIM_TAILS.len(),
+            0..EXACT_CONSTANTS.len(),
+            prop_oneof![Just(1u32), 2u32..50, 50u32..5000]
+        )
+            .prop_map(|(k, tail, which, power)| Mutation::ClaimTail {
+                k,
+                tail,
+                which,
+                power
+            }),
     ]
 }
 
@@ -554,6 +622,51 @@ fn apply_inner(s0: &mut String, m: &Mutation) {
                     })
                     .collect();
                 ls.splice(k..k + 1, copies);
+                s = ls.join("\n");
+            }
+            Mutation::Coefficient {
+                line,
+                which,
+                times,
+                sum,
+            } => {
+                let mut ls = lines_of(&s);
+                let k = line % ls.len();
+                if let Some(eq) = ls[k].rfind('=') {
+                    let rhs = ls[k][eq + 1..].trim().to_string();
+                    if !rhs.is_empty() {
+                        let c = EXACT_CONSTANTS[which];
+                        let piece = if sum {
+                            format!("(({c}) + {rhs})")
+                        } else {
+                            format!("({c})")
+                        };
+                        let rep = vec![piece; times].join(" ");
+                        ls[k] = format!("{} {rep} ({rhs})", &ls[k][..eq + 1]);
+                    }
+                }
+                s = ls.join("\n");
+            }
+            Mutation::ClaimTail {
+                k,
+                tail,
+                which,
+                power,
+            } => {
+                let mut ls = lines_of(&s);
+                let claims: Vec<usize> = (0..ls.len())
+                    .filter(|&i| ls[i].trim_start().starts_with("claim "))
+                    .collect();
+                if !claims.is_empty() {
+                    let i = claims[k % claims.len()];
+                    let c = EXACT_CONSTANTS[which];
+                    let value = if power == 1 {
+                        c.to_string()
+                    } else {
+                        format!("({c})^{power}")
+                    };
+                    ls[i] = format!("{}{}{value}", ls[i], CLAIM_TAILS[tail]);
+                }
                 s = ls.join("\n");
             }
             Mutation::Swap { a, b, len } => {
