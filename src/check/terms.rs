@@ -44,11 +44,7 @@ impl Checker {
                     let plain = !r.grad && r.name.sub.is_empty() && r.name.sup.is_empty();
                     match self.env.tensors.get(&key) {
                         // `[w == w[t]]`: a bare index whose name is also a tensor's is the index.
-                        Some(t)
-                            if t.rank > 0
-                                && plain
-                                && self.env.index_size(&key).is_some() =>
-                        {
+                        Some(t) if t.rank > 0 && plain && self.env.index_size(&key).is_some() => {
                             out.free.insert(key.clone(), r.span);
                         }
                         Some(t) if t.rank > 0 => {

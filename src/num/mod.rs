@@ -578,7 +578,10 @@ impl<'a> Machine<'a> {
                 let v = if r.name.primes == 0 {
                     lookup(b, &r.name.base)
                 } else {
-                    lookup(b, &format!("{}{}", r.name.base, "'".repeat(r.name.primes as usize)))
+                    lookup(
+                        b,
+                        &format!("{}{}", r.name.base, "'".repeat(r.name.primes as usize)),
+                    )
                 };
                 if let Some(v) = v {
                     return Ok(v as f64);

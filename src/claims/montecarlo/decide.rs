@@ -429,11 +429,13 @@ impl ClaimTest<'_> {
                 let halves = [0..half, half..n_tr];
                 let mut seen = Vec::new();
                 for h in halves {
-                    let Some((hl, hr, hse)) = estimate(lhs, rhs, moments, &cols, &at, h.clone()) else {
+                    let Some((hl, hr, hse)) = estimate(lhs, rhs, moments, &cols, &at, h.clone())
+                    else {
                         break;
                     };
                     let hd = hl - hr;
-                    let m = z * hse + rounding(lhs, rhs, moments, &cols, &magnitude, &at, h.clone());
+                    let m =
+                        z * hse + rounding(lhs, rhs, moments, &cols, &magnitude, &at, h.clone());
                     let ok = match rel {
                         RelOp::Eq => hd.abs() > m,
                         RelOp::Approx => hd.abs() > tol + m,

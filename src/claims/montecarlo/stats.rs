@@ -257,7 +257,14 @@ pub(super) fn rounding(
         at.insert(format!("mc_{j}"), if mo.var { m2 - m1 * m1 } else { m1 });
         // E(x²) ≥ E(x)², so the root mean square bounds the mean's magnitude.
         let rms = m2.abs().sqrt().max(m1.abs());
-        scales.push(if mo.var {
+        // A tensor that is exactly 0 in every trial (every read outside its range) is
+        // no rounding of a computed value: its moments are known exactly.
+        let exact_zero = cols[j][range.clone()]
+            .iter()
+            .all(|x| x.0 == 0.0 && x.1 == 0.0);
+        scales.push(if exact_zero {
+            0.0
+        } else if mo.var {
             m2.abs() + rms * big.max(rms)
         } else {
             big.max(rms)
