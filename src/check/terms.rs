@@ -38,18 +38,14 @@ impl Checker {
                 } else {
                     let key = self.key_of(&r.name);
                     self.check_family_subscripts(&r.name, scope);
-                    let plain = !r.grad
-                        && r.name.sub.is_empty()
-                        && r.name.sup.is_empty()
-                        && r.name.primes == 0;
+                    // A bare index may be primed: `[k == k']` compares two indices of
+                    // `Jac[t,k,k']` (the softmax Jacobian; it was E0101, "`k'` is not
+                    // declared", though `k'` indexes the left side).
+                    let plain = !r.grad && r.name.sub.is_empty() && r.name.sup.is_empty();
                     match self.env.tensors.get(&key) {
                         // `[w == w[t]]`: a bare index whose name is also a tensor's is the index.
-                        Some(t)
-                            if t.rank > 0
-                                && plain
-                                && self.env.index_size(&r.name.base).is_some() =>
-                        {
-                            out.free.insert(r.name.base.clone(), r.span);
+                        Some(t) if t.rank > 0 && plain && self.env.index_size(&key).is_some() => {
+                            out.free.insert(key.clone(), r.span);
                         }
                         Some(t) if t.rank > 0 => {
                             let rank = t.rank;
@@ -61,9 +57,9 @@ impl Checker {
                         None if plain
                             && !self.is_scalar_name(&key, scope)
                             && is_bare_index(&r.name.base)
-                            && self.env.index_size(&r.name.base).is_some() =>
+                            && self.env.index_size(&key).is_some() =>
                         {
-                            out.free.insert(r.name.base.clone(), r.span);
+                            out.free.insert(key.clone(), r.span);
                         }
                         None => {
                             if !self.is_scalar_name(&key, scope) {

@@ -309,7 +309,8 @@ impl Gen<'_> {
                 return Ok(format!("C[{}]", py_str(&printed)));
             }
             if r.name.sub.is_empty() {
-                let b = &r.name.base;
+                // A bare index, primed or not (`[k == k']`): its name with the primes.
+                let b = &printed;
                 if self.loop_vars.contains(b) {
                     return Ok(format!("float({})", self.loop_py(b)));
                 }

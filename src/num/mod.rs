@@ -583,7 +583,17 @@ impl<'a> Machine<'a> {
                 return Ok(*v);
             }
             if r.name.sub.is_empty() {
-                if let Some(v) = lookup(b, &r.name.base) {
+                // A bare index, primed or not (`[k == k']` in `Jac[t,k,k']`): the primed
+                // index was read as its base, k, so the bracket was always 1.
+                let v = if r.name.primes == 0 {
+                    lookup(b, &r.name.base)
+                } else {
+                    lookup(
+                        b,
+                        &format!("{}{}", r.name.base, "'".repeat(r.name.primes as usize)),
+                    )
+                };
+                if let Some(v) = v {
                     return Ok(v as f64);
                 }
             }

@@ -109,6 +109,27 @@ impl<'a> TrialRun<'a> {
         }
     }
 
+    /// The largest finite |value| the run wrote, over every member: the scale of the
+    /// rounding in any value computed from them (Monte Carlo's floating-point floor,
+    /// `claims::montecarlo::stats::rounding`).
+    pub fn magnitude(&self) -> f64 {
+        match self {
+            TrialRun::Dense(r) => r
+                .machine
+                .arrays
+                .values()
+                .map(|a| a.largest())
+                .fold(0.0, f64::max),
+            TrialRun::Interpreter(r) => r
+                .machine
+                .vals
+                .values()
+                .flat_map(|vals| vals.values())
+                .filter(|v| v.is_finite())
+                .fold(0.0, |m: f64, v| m.max(v.abs())),
+        }
+    }
+
     /// Count, sum and sum of squares of the elements of member `key` whose positions
     /// match `fixed` (`Some(p)`: position p in that dimension; `None`: any), compared
     /// dimension by dimension as far as both go; `None` for a member not written.

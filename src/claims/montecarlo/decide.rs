@@ -3,9 +3,10 @@
 
 use super::extract::{extract, unpooled_position, Moment};
 use super::givens::{given_values, unmet_condition};
-use super::stats::{estimate, t_for, z_for};
+use super::stats::{estimate, rounding, t_for, z_for};
 use super::trials::{
-    depends_on_stand_in, looks, means, setting_key, spent_at, Ctx, MeansMemo, TrialStats, Trials,
+    depends_on_stand_in, looks, magnitude_key, means, setting_key, spent_at, Ctx, MeansMemo,
+    TrialStats, Trials,
 };
 use super::{und, FALSE_REFUTATION};
 use crate::check::Env;
@@ -347,6 +348,11 @@ impl ClaimTest<'_> {
         let mut weak = Vec::new();
         let mut worst: f64 = 0.0;
         let mut of_moments = false;
+        // Each trial's largest |value| (the scale of its rounding), for the accuracy.
+        let magnitude: Vec<f64> = stats
+            .iter()
+            .map(|st| st.get(&magnitude_key()).map_or(0.0, |m| m.1))
+            .collect();
         for b in bindings.iter() {
             // Means of the trial statistics; skip bindings where a tensor is missing.
             let Some(cols) = moments
@@ -374,12 +380,14 @@ impl ClaimTest<'_> {
             // `sigma^2 = 1/M` makes `M sigma^2 Var(y)` and `Var(y)` the same quantity),
             // the standard error is at the level of rounding and so is the difference; a
             // difference within floating-point accuracy of the values refutes nothing.
-            let rounding = 1e-9 * lv.abs().max(rv.abs());
+            // The accuracy is of the values compared and of the moments they are
+            // computed from: a right side of 0 has no size of its own.
+            let accuracy = rounding(lhs, rhs, moments, &cols, &magnitude, &at, 0..n_tr);
             let fails = match rel {
-                RelOp::Eq => d.abs() > margin + rounding,
-                RelOp::Approx => d.abs() > tol + margin + rounding,
-                RelOp::Le | RelOp::Lt => d > margin + rounding,
-                RelOp::Ge | RelOp::Gt => d < -(margin + rounding),
+                RelOp::Eq => d.abs() > margin + accuracy,
+                RelOp::Approx => d.abs() > tol + margin + accuracy,
+                RelOp::Le | RelOp::Lt => d > margin + accuracy,
+                RelOp::Ge | RelOp::Gt => d < -(margin + accuracy),
             };
             let at_text: Vec<String> = b.iter().map(|(v, x)| format!("{v} = {x}")).collect();
             let where_ = if at_text.is_empty() {
@@ -421,11 +429,13 @@ impl ClaimTest<'_> {
                 let halves = [0..half, half..n_tr];
                 let mut seen = Vec::new();
                 for h in halves {
-                    let Some((hl, hr, hse)) = estimate(lhs, rhs, moments, &cols, &at, h) else {
+                    let Some((hl, hr, hse)) = estimate(lhs, rhs, moments, &cols, &at, h.clone())
+                    else {
                         break;
                     };
                     let hd = hl - hr;
-                    let m = z * hse + 1e-9 * hl.abs().max(hr.abs());
+                    let m =
+                        z * hse + rounding(lhs, rhs, moments, &cols, &magnitude, &at, h.clone());
                     let ok = match rel {
                         RelOp::Eq => hd.abs() > m,
                         RelOp::Approx => hd.abs() > tol + m,
@@ -484,7 +494,9 @@ impl ClaimTest<'_> {
                 return Look::Refuted(o);
             }
             // Confirmation needs power: the test must resolve 5% of the values compared.
-            let margin = z_confirm * se;
+            // Nor can it resolve beyond the rounding of the values: a difference of
+            // 10⁻¹⁸ on a mean that is 0 up to rounding is no evidence either way.
+            let margin = z_confirm * se + accuracy;
             let decisive = match rel {
                 RelOp::Le | RelOp::Lt => d + margin <= 0.0 || margin <= RESOLUTION * scale,
                 RelOp::Ge | RelOp::Gt => d - margin >= 0.0 || margin <= RESOLUTION * scale,

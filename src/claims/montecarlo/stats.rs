@@ -221,6 +221,75 @@ pub(super) fn estimate(
     Some((lv, rv, sd / n.sqrt()))
 }
 
+/// The floating-point accuracy of `left − right` over the trials `range`: 10⁻⁹ of the
+/// larger side, plus, for every moment the claim reads, 10⁻⁹ of the rounding scale of
+/// that moment, weighted by how much the difference moves with it. An element computed
+/// from values of magnitude up to M (`magnitude`: the mean over the trials of the largest
+/// |value| each run wrote) carries rounding of about 2⁻⁵² M, so a mean is known to about
+/// that and a variance (E(x²) − E(x)²) to about its mean square plus √E(x²) · M. A
+/// difference within this accuracy refutes nothing, and a test that cannot resolve beyond
+/// it confirms nothing: a value that is 0 by construction but computed in floating point
+/// (a row minus its mean, `d[b,i] = x[b,i] - sum_{i'}(x[b,i']) / I`, or the sum of that
+/// row) has trial statistics that are rounding, not sampling, with a standard error of
+/// the same size, and a rounding bias of a few standard errors refuted the true `E(d) ==
+/// 0` at I = 5 and `Var(s) == 0` for `s[b] = sum_{i}(d[b,i])` (session 20).
+pub(super) fn rounding(
+    lhs: &Expr,
+    rhs: &Expr,
+    moments: &[Moment],
+    cols: &[Vec<(f64, f64)>],
+    magnitude: &[f64],
+    at: &BTreeMap<String, f64>,
+    range: std::ops::Range<usize>,
+) -> f64 {
+    const REL: f64 = 1e-9;
+    let n = range.len().max(1) as f64;
+    let big = magnitude
+        .get(range.clone())
+        .map(|m| m.iter().sum::<f64>() / n)
+        .filter(|m| m.is_finite())
+        .unwrap_or(0.0);
+    let mut at = at.clone();
+    let mut scales = Vec::with_capacity(moments.len());
+    for (j, mo) in moments.iter().enumerate() {
+        let m1 = cols[j][range.clone()].iter().map(|x| x.0).sum::<f64>() / n;
+        let m2 = cols[j][range.clone()].iter().map(|x| x.1).sum::<f64>() / n;
+        at.insert(format!("mc_{j}"), if mo.var { m2 - m1 * m1 } else { m1 });
+        // E(x²) ≥ E(x)², so the root mean square bounds the mean's magnitude.
+        let rms = m2.abs().sqrt().max(m1.abs());
+        // A tensor that is exactly 0 in every trial (every read outside its range) is
+        // no rounding of a computed value: its moments are known exactly.
+        let exact_zero = cols[j][range.clone()]
+            .iter()
+            .all(|x| x.0 == 0.0 && x.1 == 0.0);
+        scales.push(if exact_zero {
+            0.0
+        } else if mo.var {
+            m2.abs() + rms * big.max(rms)
+        } else {
+            big.max(rms)
+        });
+    }
+    let sides = match (lhs.eval_f64(&at), rhs.eval_f64(&at)) {
+        (Ok(l), Ok(r)) => l.abs().max(r.abs()),
+        _ => 0.0,
+    };
+    let f = lhs.clone() - rhs.clone();
+    let moved: f64 = scales
+        .iter()
+        .enumerate()
+        .map(|(j, scale)| {
+            let g = f.diff(&format!("mc_{j}")).eval_f64(&at).unwrap_or(0.0);
+            if g.is_finite() && scale.is_finite() {
+                g.abs() * scale
+            } else {
+                0.0
+            }
+        })
+        .sum();
+    REL * (sides + moved)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -150,9 +150,17 @@ fn patterns_for<'t>(
         .or_else(|| targets.patterns.get(&(member.to_string(), grad)))
 }
 
+/// The key under which a trial's statistics keep the largest |value| the run wrote
+/// ([`TrialRun::magnitude`]): `(1, M, M²)`. No member is named with `#`.
+pub(super) fn magnitude_key() -> (String, bool, Pattern) {
+    ("#magnitude".to_string(), false, Pattern::new())
+}
+
 /// The statistics one trial gives of the members the claims ask about.
 fn stats_of(run: &TrialRun, targets: &Targets) -> TrialStats {
     let mut out = TrialStats::new();
+    let m = run.magnitude();
+    out.insert(magnitude_key(), (1, m, m * m));
     for key in run.keys() {
         let Some(pats) = patterns_for(targets, &key.0, key.1) else {
             continue;

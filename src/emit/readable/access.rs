@@ -298,7 +298,8 @@ impl Gen<'_> {
                 });
             }
             if r.name.sub.is_empty() {
-                let b = &r.name.base;
+                // A bare index, primed or not (`[k == k']`): its name with the primes.
+                let b = &printed;
                 if let Some(l) = self.loop_ident(b) {
                     return Ok(Val {
                         code: l,

@@ -153,14 +153,16 @@ impl<'a> Dense<'a> {
                 return Ok(Val::scalar(*v));
             }
             if r.name.sub.is_empty() {
-                if let Some((lo, n)) = ctx.get(&r.name.base) {
+                // A bare index, primed or not (`[k == k']`): its name with the primes.
+                let ix = format!("{}{}", r.name.base, "'".repeat(r.name.primes as usize));
+                if let Some((lo, n)) = ctx.get(&ix) {
                     let data = ArrayD::from_shape_fn(IxDyn(&[n]), |ix| (lo + ix[0] as i64) as f64);
                     return Ok(Val {
-                        axes: vec![r.name.base.clone()],
+                        axes: vec![ix],
                         data: data.into_shared(),
                     });
                 }
-                if let Some(v) = lookup(b, &r.name.base) {
+                if let Some(v) = lookup(b, &ix) {
                     return Ok(Val::scalar(v as f64));
                 }
             }

@@ -65,6 +65,17 @@ impl Arr {
         out
     }
 
+    /// The largest finite |value| among the written elements (0 when there is none).
+    pub fn largest(&self) -> f64 {
+        let mut m: f64 = 0.0;
+        Zip::from(&self.data).and(&self.mask).for_each(|v, w| {
+            if *w && v.is_finite() {
+                m = m.max(v.abs());
+            }
+        });
+        m
+    }
+
     /// Count, sum and sum of squares of the written elements whose positions match
     /// `fixed` (`Some(p)`: position p in that dimension; `None`: any), compared
     /// dimension by dimension as far as both go (as the element-wise Monte Carlo does).
