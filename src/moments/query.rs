@@ -236,6 +236,18 @@ impl Analysis {
             }
             ("Var", [x]) => {
                 let rv = match self.element(env, x) {
+                    // A value whose second moment is not derived (only its mean, by
+                    // linearity) may still be linear in the declared tensors.
+                    Ok(rv) if rv.m2.is_none() => match self.linear_cov(env, x, x) {
+                        Some(lin) => {
+                            let (value, rules, approx) = lin?;
+                            m.value = value;
+                            m.rules = rules;
+                            m.approx = approx;
+                            return Ok(m);
+                        }
+                        None => rv,
+                    },
                     Ok(rv) => rv,
                     // Var(x) = Cov(x, x) by bilinearity when x is linear in declared
                     // tensors whose copies the element-wise rules could not combine.

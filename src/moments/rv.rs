@@ -389,7 +389,28 @@ impl Rv {
         if let Some(c) = self.value() {
             return Ok(other.shift(c));
         }
-        let (cross, rule) = self.cross(other)?;
+        let (cross, rule) = match self.cross(other) {
+            Ok(c) => c,
+            // Whether the terms are correlated is not known, and so neither is the
+            // variance; the mean is still the sum of the means (linearity of expectation).
+            Err(why) => {
+                let (Some(a), Some(b)) = (&self.mean, &other.mean) else {
+                    return Err(why);
+                };
+                let (sources, approx, mut rules) = self.merged(other);
+                rules.insert(Applied::new(
+                    Rule::MeanLinear,
+                    "E of a sum by linearity: the sum of the means (whether the terms are correlated, and so the variance, is not known)",
+                ));
+                return Ok(Rv {
+                    mean: Some(a.clone() + b.clone()),
+                    sources,
+                    approx,
+                    rules,
+                    ..Rv::unknown(BTreeSet::new())
+                });
+            }
+        };
         let (sources, approx, mut rules) = self.merged(other);
         rules.insert(Applied::new(
             Rule::SumOfTwo(rule),
