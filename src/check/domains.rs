@@ -353,3 +353,50 @@ fn relate(
         );
     }
 }
+
+/// The symbols read as a location: in the mean of `normal(m, v)` or `moments(m, s)`, or
+/// in an end of `uniform(a, b)`. A mean may be negative: taken as a positive real (the
+/// convention for other symbols), `E(z) > 0` for `z ~ normal(mu, v)` was proved. They
+/// range over every real (their inferred domains, such as `uniform(-s, s)`'s s > 0,
+/// still bound them).
+pub fn signed(program: &Program, env: &Env) -> std::collections::BTreeSet<String> {
+    fn names(e: &Expr, env: &Env, out: &mut std::collections::BTreeSet<String>) {
+        if let Expr::Ref(r) = e {
+            if r.indices.is_none() && !r.grad {
+                let n = print_name(&r.name);
+                if env.symbols.contains_key(&n) {
+                    out.insert(n);
+                }
+            }
+        }
+        for c in crate::syntax::visit::children(e) {
+            names(c, env, out);
+        }
+    }
+    fn walk(items: &[Item], env: &Env, out: &mut std::collections::BTreeSet<String>) {
+        for it in items {
+            match &it.kind {
+                ItemKind::Decl(d) => {
+                    if let Some(Init::Dist(c)) = &d.init {
+                        let locations: &[usize] = match c.func.name.as_str() {
+                            "normal" | "moments" => &[0],
+                            "uniform" => &[0, 1],
+                            _ => &[],
+                        };
+                        for k in locations {
+                            if let Some(a) = c.args.get(*k) {
+                                names(a, env, out);
+                            }
+                        }
+                    }
+                }
+                ItemKind::Loop(l) => walk(&l.body, env, out),
+                ItemKind::ForIndices(l) => walk(&l.body, env, out),
+                _ => {}
+            }
+        }
+    }
+    let mut out = std::collections::BTreeSet::new();
+    walk(&program.items, env, &mut out);
+    out
+}

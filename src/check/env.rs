@@ -72,6 +72,10 @@ pub struct Env {
     /// Symbols a `sample` or `at` line gives a value that is not a whole number: never
     /// read as whole numbers in exponents (docs/language.md, domains).
     pub fractional: std::collections::BTreeSet<String>,
+    /// Symbols read as a location (a mean in `normal(mu, v)` or `moments(mu, s)`, an end
+    /// of `uniform(a, b)`): every real, not the positive-real convention of other
+    /// symbols ([`super::domains::signed`], docs/soundness.md, "The domains").
+    pub signed: std::collections::BTreeSet<String>,
 }
 
 impl Env {

@@ -85,6 +85,7 @@ pub fn check_after_parse(program: &Program, unparsed: &[String]) -> (Env, Vec<Di
     member_range::check(program, &c.env, &mut c.diags);
     gradients::check(program, &c.env, &mut c.diags, !c.unparsed.is_empty());
     c.env.domains = domains::infer(program, &c.env);
+    c.env.signed = domains::signed(program, &c.env);
     real_symbols(&program.items, &mut c.env);
     c.report_missing();
     one_diagnostic_per_cause(&mut c.diags, &c.unparsed);

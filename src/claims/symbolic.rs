@@ -125,7 +125,13 @@ pub(super) fn decide(
         domains: claim_domains(env, &assumptions),
         assumptions,
         // Scalar inputs range over the reals (0 and negative values included).
-        signed_symbols: env.scalars.keys().cloned().collect(),
+        // So do symbols read as a location (a mean: `normal(mu, v)`).
+        signed_symbols: env
+            .scalars
+            .keys()
+            .chain(env.signed.iter())
+            .cloned()
+            .collect(),
         // A declared symbol named `pi` or `e` is the file's symbol, not the constant
         // (symbols are drawn positive anyway).
         positive_symbols: env

@@ -483,7 +483,7 @@ pub fn derive_text(r: &FileReport, theme: Option<miette::GraphicalTheme>) -> Str
     out.push_str(&print_program(&r.program));
     // The symbols' domains (sizes are whole numbers >= 1 and are not listed): every
     // random point and exact evaluation of a claim is drawn inside them.
-    let domains: Vec<String> = listed_domains(&r.env)
+    let domains: Vec<String> = listed_domains(&r.env, false)
         .iter()
         .map(|(n, dom)| format!("{}   ({})\n", dom.show(n), dom.why.join("; ")))
         .collect();
@@ -635,7 +635,7 @@ pub fn derive_json(r: &FileReport) -> serde_json::Value {
         "program": print_program(&r.program).lines().collect::<Vec<_>>(),
         "backward": backward,
         "backward_gather": gather,
-        "domains": listed_domains(&r.env).iter().map(|(n, dom)| json!({
+        "domains": listed_domains(&r.env, true).iter().map(|(n, dom)| json!({
             "name": n,
             "domain": dom.show(n),
             "integer": dom.integer,
@@ -848,16 +848,30 @@ fn border_lines(r: &FileReport, a: &crate::moments::Analysis) -> Vec<MomentLine>
 
 /// Every declared symbol's domain, as claims draw their points from it: those inferred
 /// from the declarations (`check::domains`), and the other `symbol`s, positive reals by
-/// tq's convention (docs/soundness.md, "The domains"). Sizes are not listed.
-fn listed_domains(env: &crate::check::Env) -> Vec<(String, crate::sym::Domain)> {
+/// tq's convention (docs/soundness.md, "The domains"); sizes (whole numbers >= 1) only
+/// with `sizes`.
+fn listed_domains(env: &crate::check::Env, sizes: bool) -> Vec<(String, crate::sym::Domain)> {
     let mut out: Vec<(String, crate::sym::Domain)> = env
         .domains
         .iter()
-        .filter(|(n, _)| !env.sizes.contains_key(*n))
+        .filter(|(n, _)| sizes || !env.sizes.contains_key(*n))
         .map(|(n, d)| (n.clone(), d.clone()))
         .collect();
     for name in env.symbols.keys() {
         if env.domains.contains_key(name) || env.sizes.contains_key(name) {
+            continue;
+        }
+        if env.signed.contains(name) {
+            out.push((
+                name.clone(),
+                crate::sym::Domain {
+                    why: vec![
+                        "a location (the mean of a distribution, an end of uniform): every real"
+                            .into(),
+                    ],
+                    ..crate::sym::Domain::default()
+                },
+            ));
             continue;
         }
         let why = if env.fractional.contains(name) {

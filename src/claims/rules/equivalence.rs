@@ -193,6 +193,7 @@ fn transient(sc: &SeqClaim) -> Option<String> {
         label: String::new(),
         bounds: sc.bounds.clone(),
         conds: sc.conds.clone(),
+        sides: None,
     };
     prove(&check).ok()?;
     let shown: Vec<String> = alpha

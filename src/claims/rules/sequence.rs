@@ -309,6 +309,33 @@ pub(super) struct SeqClaim {
     pub(super) bounds: Vec<(String, sym::Rel, BigRational)>,
     /// Definedness conditions the normal forms may have folded away.
     pub(super) conds: Vec<sym::Condition>,
+    /// Each side of the claim as `coefficients · states + rest(t)`, to show both sides'
+    /// values in a refutation (None: the claim is a difference, as `equivalent` states).
+    pub(super) sides: Option<[(Vec<Expr>, Expr); 2]>,
+}
+
+/// A side of a sequence claim as `Σ c_s · state_s + rest`, the rest free of the states.
+fn split_linear(e: &Expr, sys: &System) -> Result<(Vec<Expr>, Expr), String> {
+    let mut c = Vec::new();
+    let mut rest = e.clone();
+    for (s, _, _) in &sys.xs {
+        let k = sym::expand(&e.diff(s));
+        let fs = k.free_symbols();
+        if sys.xs.iter().any(|(x, _, _)| fs.contains(x)) || fs.contains(&sys.var) {
+            return Err("the claim is not linear in the rules' sequences".into());
+        }
+        rest = rest - k.clone() * Expr::sym(s);
+        c.push(k);
+    }
+    let rest = sym::expand(&rest);
+    if rest
+        .free_symbols()
+        .iter()
+        .any(|s| sys.xs.iter().any(|(x, _, _)| x == s))
+    {
+        return Err("the claim is not linear in the rules' sequences".into());
+    }
+    Ok((c, rest))
 }
 
 pub(super) fn seq_claim(
@@ -329,24 +356,15 @@ pub(super) fn seq_claim(
         sym::defined::conditions_of(side, &mut set);
         conds.extend(set);
     }
-    let mut c = Vec::new();
-    let mut rest = d.clone();
-    for (s, _, _) in &sys.xs {
-        let k = sym::expand(&d.diff(s));
-        let fs = k.free_symbols();
-        if sys.xs.iter().any(|(x, _, _)| fs.contains(x)) || fs.contains(&sys.var) {
-            return Err("the claim is not linear in the rules' sequences".into());
-        }
-        rest = rest - k.clone() * Expr::sym(s);
-        c.push(k);
-    }
-    let f = -sym::expand(&rest);
-    if f.free_symbols()
-        .iter()
-        .any(|s| sys.xs.iter().any(|(x, _, _)| x == s))
-    {
-        return Err("the claim is not linear in the rules' sequences".into());
-    }
+    let (c, rest) = split_linear(&d, &sys)?;
+    let f = -rest;
+    let sides = match (
+        split_linear(&sym::expand(&apply(lhs, &g.params)), &sys),
+        split_linear(&sym::expand(&apply(rhs, &g.params)), &sys),
+    ) {
+        (Ok(l), Ok(r)) => Some([l, r]),
+        _ => None,
+    };
     let m = mat_subs(&sys.m, &g.params);
     let n = mat_subs(&sys.n, &g.params);
     let x0 = starts(&sys, g);
@@ -360,6 +378,7 @@ pub(super) fn seq_claim(
         label,
         bounds: g.bounds.clone(),
         conds,
+        sides,
     })
 }
 
@@ -489,6 +508,23 @@ fn simulate(
             };
             if y != f {
                 let shown: Vec<String> = pt.iter().map(|(n, v)| format!("{n} = {v}")).collect();
+                // Both sides' own values where the claim's sides split so; else the
+                // difference of the sides against 0.
+                let side = |(c, rest): &(Vec<Expr>, Expr)| -> Option<BigRational> {
+                    let r = ev(rest, &ptt).ok()?;
+                    Some(
+                        c.iter()
+                            .zip(&x)
+                            .try_fold(r, |acc, (k, v)| ev(k, &ptt).ok().map(|k| acc + k * v))?,
+                    )
+                };
+                let (y, f) = match &sc.sides {
+                    Some([l, r]) => match (side(l), side(r)) {
+                        (Some(a), Some(b)) => (a, b),
+                        _ => (y, f),
+                    },
+                    None => (y, f),
+                };
                 let grads = if shown_g.is_empty() {
                     String::new()
                 } else {
