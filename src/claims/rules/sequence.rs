@@ -512,11 +512,9 @@ fn simulate(
                 // difference of the sides against 0.
                 let side = |(c, rest): &(Vec<Expr>, Expr)| -> Option<BigRational> {
                     let r = ev(rest, &ptt).ok()?;
-                    Some(
-                        c.iter()
-                            .zip(&x)
-                            .try_fold(r, |acc, (k, v)| ev(k, &ptt).ok().map(|k| acc + k * v))?,
-                    )
+                    c.iter()
+                        .zip(&x)
+                        .try_fold(r, |acc, (k, v)| ev(k, &ptt).ok().map(|k| acc + k * v))
                 };
                 let (y, f) = match &sc.sides {
                     Some([l, r]) => match (side(l), side(r)) {
