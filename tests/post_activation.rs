@@ -89,11 +89,10 @@ fn post_activation_models_agree_with_their_hand_derived_moments() {
         let r = check_source(&format!("m{k}.tq"), &src, &Options::default());
         assert_eq!(r.claims.len(), claims.len(), "model {k}:\n{src}");
         for ((text, truth), c) in claims.iter().zip(&r.claims) {
-            let bad = match (truth, c.verdict) {
-                (true, Verdict::Refuted) => true,
-                (false, Verdict::Proved | Verdict::Confirmed) => true,
-                _ => false,
-            };
+            let bad = matches!(
+                (truth, c.verdict),
+                (true, Verdict::Refuted) | (false, Verdict::Proved | Verdict::Confirmed)
+            );
             if bad {
                 wrong.push(format!(
                     "model {k}: `{text}` ({truth}) is {}: {}\n{src}",
