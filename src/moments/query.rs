@@ -235,33 +235,20 @@ impl Analysis {
                 };
             }
             ("Var", [x]) => {
-                let rv = match self.element(env, x) {
-                    // A value whose second moment is not derived (only its mean, by
-                    // linearity) may still be linear in the declared tensors.
-                    Ok(rv) if rv.m2.is_none() => match self.linear_cov(env, x, x) {
-                        Some(lin) => {
-                            let (value, rules, approx) = lin?;
-                            m.value = value;
-                            m.rules = rules;
-                            m.approx = approx;
-                            return Ok(m);
-                        }
-                        None => rv,
-                    },
-                    Ok(rv) => rv,
-                    // Var(x) = Cov(x, x) by bilinearity when x is linear in declared
-                    // tensors whose copies the element-wise rules could not combine.
-                    Err(why) => match self.linear_cov(env, x, x) {
-                        Some(lin) => {
-                            let (value, rules, approx) = lin?;
-                            m.value = value;
-                            m.rules = rules;
-                            m.approx = approx;
-                            return Ok(m);
-                        }
-                        None => return Err(why),
-                    },
-                };
+                // Var(x) = Cov(x, x) by bilinearity when x is linear in declared tensors
+                // whose copies the element-wise rules could not combine, or whose second
+                // moment they did not derive (only its mean, by linearity).
+                let element = self.element(env, x);
+                if element.as_ref().map_or(true, |rv| rv.m2.is_none()) {
+                    if let Some(lin) = self.linear_cov(env, x, x) {
+                        let (value, rules, approx) = lin?;
+                        m.value = value;
+                        m.rules = rules;
+                        m.approx = approx;
+                        return Ok(m);
+                    }
+                }
+                let rv = element?;
                 m.rules = rv.rules.clone();
                 m.approx = rv.approx.clone();
                 let mean = match &rv.mean {
