@@ -354,8 +354,9 @@ fn relate(
     }
 }
 
-/// The symbols read as a location: in the mean of `normal(m, v)` or `moments(m, s)`, or
-/// in an end of `uniform(a, b)`. A mean may be negative: taken as a positive real (the
+/// The symbols read as a location: in the mean of `normal(m, v)` or `moments(m, s)`, in
+/// an end of `uniform(a, b)`, or as a whole term of a sum in a statement (an offset or a
+/// bias, `x[b] + c`). A mean may be negative: taken as a positive real (the
 /// convention for other symbols), `E(z) > 0` for `z ~ normal(mu, v)` was proved. They
 /// range over every real (their inferred domains, such as `uniform(-s, s)`'s s > 0,
 /// still bound them).
@@ -373,9 +374,36 @@ pub fn signed(program: &Program, env: &Env) -> std::collections::BTreeSet<String
             names(c, env, out);
         }
     }
+    // A symbol written as a whole term of a sum with a tensor value in a statement
+    // (`x[b] + c`, `W x - m`, also inside a function's argument) is an offset: a
+    // location too. Beside a number (`1 - a`, `(1 - beta) h`) it stays a weight, a
+    // positive real by the convention.
+    fn tensor_valued(e: &Expr) -> bool {
+        matches!(e, Expr::Ref(r) if r.indices.is_some())
+            || crate::syntax::visit::children(e)
+                .into_iter()
+                .any(tensor_valued)
+    }
+    fn offsets(e: &Expr, env: &Env, out: &mut std::collections::BTreeSet<String>) {
+        if let Expr::Binary(BinOp::Add | BinOp::Sub, l, r, _) = e {
+            for (side, other) in [(l, r), (r, l)] {
+                let mut t: &Expr = side;
+                while let Expr::Unary(_, x, _) = t {
+                    t = x;
+                }
+                if matches!(t, Expr::Ref(_)) && tensor_valued(other) {
+                    names(t, env, out);
+                }
+            }
+        }
+        for c in crate::syntax::visit::children(e) {
+            offsets(c, env, out);
+        }
+    }
     fn walk(items: &[Item], env: &Env, out: &mut std::collections::BTreeSet<String>) {
         for it in items {
             match &it.kind {
+                ItemKind::Equation(eq) => offsets(&eq.rhs, env, out),
                 ItemKind::Decl(d) => {
                     if let Some(Init::Dist(c)) = &d.init {
                         let locations: &[usize] = match c.func.name.as_str() {

@@ -866,7 +866,7 @@ fn listed_domains(env: &crate::check::Env, sizes: bool) -> Vec<(String, crate::s
                 name.clone(),
                 crate::sym::Domain {
                     why: vec![
-                        "a location (the mean of a distribution, an end of uniform): every real"
+                        "a location (a distribution's mean, an end of uniform, an offset added to a tensor value): every real"
                             .into(),
                     ],
                     ..crate::sym::Domain::default()
