@@ -378,32 +378,35 @@ pub fn signed(program: &Program, env: &Env) -> std::collections::BTreeSet<String
     // (`x[b] + c`, `W x - m`, also inside a function's argument) is an offset: a
     // location too. Beside a number (`1 - a`, `(1 - beta) h`) it stays a weight, a
     // positive real by the convention.
-    fn tensor_valued(e: &Expr) -> bool {
-        matches!(e, Expr::Ref(r) if r.indices.is_some())
-            || crate::syntax::visit::children(e)
-                .into_iter()
-                .any(tensor_valued)
-    }
-    fn offsets(e: &Expr, env: &Env, out: &mut std::collections::BTreeSet<String>) {
+    // One pass, bottom up: whether each subexpression reads a tensor element (a long
+    // sum is walked once, not once per `+`).
+    fn offsets(e: &Expr, env: &Env, out: &mut std::collections::BTreeSet<String>) -> bool {
+        let mut tensor = matches!(e, Expr::Ref(r) if r.indices.is_some());
+        let flags: Vec<bool> = crate::syntax::visit::children(e)
+            .map(|c| offsets(c, env, out))
+            .collect();
+        tensor |= flags.iter().any(|f| *f);
         if let Expr::Binary(BinOp::Add | BinOp::Sub, l, r, _) = e {
-            for (side, other) in [(l, r), (r, l)] {
-                let mut t: &Expr = side;
-                while let Expr::Unary(_, x, _) = t {
-                    t = x;
-                }
-                if matches!(t, Expr::Ref(_)) && tensor_valued(other) {
-                    names(t, env, out);
+            if let [fl, fr] = flags.as_slice() {
+                for (side, other) in [(&**l, *fr), (&**r, *fl)] {
+                    let mut t: &Expr = side;
+                    while let Expr::Unary(_, x, _) = t {
+                        t = x;
+                    }
+                    if matches!(t, Expr::Ref(_)) && other {
+                        names(t, env, out);
+                    }
                 }
             }
         }
-        for c in crate::syntax::visit::children(e) {
-            offsets(c, env, out);
-        }
+        tensor
     }
     fn walk(items: &[Item], env: &Env, out: &mut std::collections::BTreeSet<String>) {
         for it in items {
             match &it.kind {
-                ItemKind::Equation(eq) => offsets(&eq.rhs, env, out),
+                ItemKind::Equation(eq) => {
+                    offsets(&eq.rhs, env, out);
+                }
                 ItemKind::Decl(d) => {
                     if let Some(Init::Dist(c)) = &d.init {
                         let locations: &[usize] = match c.func.name.as_str() {
