@@ -188,6 +188,11 @@ pub trait Atoms {
     fn argument(&mut self, x: &ast::Expr) -> Result<Expr, Unlowered> {
         lower_with(x, self)
     }
+    /// A sum (`a + b`, `a - b`) met inside a term, or `None` for the shared reading
+    /// (the tensor-element lowering sums there the capitals only that sum reads).
+    fn parenthesized_sum(&mut self, _e: &ast::Expr) -> Option<Result<Expr, Unlowered>> {
+        None
+    }
     /// `sqrt` of a lowered argument.
     fn sqrt(&mut self, x: Expr) -> Expr {
         Expr::sqrt(x)
@@ -285,6 +290,19 @@ pub fn lower_with<A: Atoms + ?Sized>(e: &ast::Expr, atoms: &mut A) -> Result<Exp
         ast::Expr::Num(s, _) => Expr::num(parse_number(s).ok_or_else(|| not_read_exactly(s))?),
         ast::Expr::Ref(r) => atoms.reference(r)?,
         ast::Expr::Unary(UnOp::Neg, x, _) => -lower_with(x, atoms)?,
+        ast::Expr::Binary(op @ (BinOp::Add | BinOp::Sub), l, r, _) => {
+            match atoms.parenthesized_sum(e) {
+                Some(v) => v?,
+                None => {
+                    let (a, b) = (lower_with(l, atoms)?, lower_with(r, atoms)?);
+                    if *op == BinOp::Add {
+                        a + b
+                    } else {
+                        a - b
+                    }
+                }
+            }
+        }
         ast::Expr::Binary(op, l, r, _) => {
             let (a, b) = (lower_with(l, atoms)?, lower_with(r, atoms)?);
             match op {

@@ -14,6 +14,8 @@
 //! difference of the two sides must become a polynomial in the slacks with non-negative
 //! coefficients.
 
+mod grads;
+
 use super::scalar;
 use crate::check::Env;
 use crate::sym::{self, Expr};
@@ -80,6 +82,13 @@ pub struct Lowerer<'a> {
     /// terms is non-negative whatever its expanded form looks like (docs/soundness.md,
     /// "Definedness", round 5). At most `MAX_SUMS_KEPT`.
     pub sums: Vec<(Expr, Expr)>,
+    /// The derived backward program's statements per gradient, when gradients may be
+    /// written out (`grads.rs`).
+    grads: Option<grads::GradDefs<'a>>,
+    /// Gradients declared with a distribution (`grad z ~ normal(0, 1)`): leaves.
+    grad_leaves: BTreeSet<String>,
+    /// Whether a gradient was written out from the backward program.
+    pub used_grads: bool,
 }
 
 /// The most sums a lowering records for the definedness judgement.
@@ -123,6 +132,7 @@ impl<'a> Lowerer<'a> {
         let mut defined_twice = BTreeSet::new();
         let mut bernoulli = BTreeMap::new();
         let mut other_random = BTreeSet::new();
+        let mut grad_leaves = BTreeSet::new();
         for item in &program.items {
             match &item.kind {
                 ItemKind::Equation(eq) if eq.op == ast::AssignOp::Set && !eq.lhs.grad => {
@@ -134,7 +144,10 @@ impl<'a> Lowerer<'a> {
                 ItemKind::Equation(eq) => {
                     defined_twice.insert(env.key_of(&eq.lhs.name));
                 }
-                ItemKind::Decl(d) if d.kind != DeclKind::Grad => {
+                ItemKind::Decl(d) if d.kind == DeclKind::Grad => {
+                    grad_leaves.insert(env.key_of(&d.target.name));
+                }
+                ItemKind::Decl(d) => {
                     if let Some(Init::Dist(c)) = &d.init {
                         if c.func.name == "bernoulli" && c.args.len() == 1 {
                             let names = d
@@ -189,7 +202,15 @@ impl<'a> Lowerer<'a> {
             cache: BTreeMap::new(),
             unrolled: 0,
             sums: Vec::new(),
+            grads: None,
+            grad_leaves,
+            used_grads: false,
         }
+    }
+
+    /// The tensors whose elements are Bernoulli masks (0 or 1).
+    pub fn bernoulli_tensors(&self) -> impl Iterator<Item = &String> {
+        self.bernoulli.keys()
     }
 
     /// Forgets the elements written out so far (after a given changes what they are).
@@ -209,31 +230,18 @@ impl<'a> Lowerer<'a> {
             .ok_or_else(|| format!("the index `{idx}` has no size"))
     }
 
-    fn is_capital(&self, name: &str) -> bool {
-        crate::syntax::ast::is_summed_index(name)
-            && self.env.index_size(&name.to_lowercase()).is_some()
-    }
-
-    /// Capital (summed) indices of a term that are not bound yet.
+    /// Capital (summed) indices of a term that are not bound yet, by the summation
+    /// convention every engine shares (`check::capitals`): those read outside the term's
+    /// parenthesized sums and function arguments, and those two of its parenthesized sums
+    /// share; a capital inside one parenthesized sum only is summed there
+    /// ([`Self::lower_terms`] again, through `Atoms::parenthesized_sum`).
     fn capitals(&self, e: &ast::Expr, bind: &BTreeMap<String, String>) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
-        crate::check::walk_refs(e, &mut |r| {
-            for ix in r.indices.iter().flatten() {
-                if let IndexExpr::Affine(a) = ix {
-                    for t in &a.terms {
-                        for f in &t.factors {
-                            if self.is_capital(&f.name)
-                                && !bind.contains_key(&f.name)
-                                && !out.contains(&f.name)
-                            {
-                                out.push(f.name.clone());
-                            }
-                        }
-                    }
-                }
-            }
-        });
-        out
+        let bound = |n: &str| bind.contains_key(n);
+        crate::check::capitals::Capitals {
+            env: self.env,
+            bound: &bound,
+        }
+        .of_term(e)
     }
 
     /// Σ over `var` (of size `size`) of `e`, by linearity.
@@ -481,10 +489,17 @@ impl<'a> Lowerer<'a> {
         bind: &BTreeMap<String, String>,
         whole: &BTreeMap<String, Expr>,
     ) -> Result<Expr, String> {
-        if r.grad {
-            return Err("gradients are not written out symbolically".into());
-        }
         let key = self.env.key_of(&r.name);
+        if r.grad {
+            let ix = match &r.indices {
+                Some(ix) => ix
+                    .iter()
+                    .map(|i| self.index_text(i, bind))
+                    .collect::<Result<Vec<_>, _>>()?,
+                None => Vec::new(),
+            };
+            return self.grad_element(&key, &ix);
+        }
         if !r.name.sub.is_empty()
             && self
                 .env
@@ -698,6 +713,14 @@ impl scalar::Atoms for Elements<'_, '_> {
         self.lw
             .call(c, self.bind)
             .map(|v| v.map_err(scalar::Unlowered::from))
+    }
+    /// A parenthesized sum inside a term sums the capitals only it reads.
+    fn parenthesized_sum(&mut self, e: &ast::Expr) -> Option<Result<Expr, scalar::Unlowered>> {
+        Some(
+            self.lw
+                .lower_terms(e, self.bind)
+                .map_err(scalar::Unlowered::from),
+        )
     }
     /// A function's argument is a context of terms of its own (capitals summed inside).
     fn argument(&mut self, x: &ast::Expr) -> Result<Expr, scalar::Unlowered> {

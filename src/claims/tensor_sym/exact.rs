@@ -33,6 +33,7 @@ pub(super) fn exact_check(
     env: &Env,
     g: &Givens,
     seed: u64,
+    gather: Option<&[crate::grad::Gathered]>,
 ) -> Result<Exact, String> {
     let ast::Expr::Rel(_, l, r, _) = &claim.body else {
         return Err("not a relation".into());
@@ -62,7 +63,7 @@ pub(super) fn exact_check(
             bind.insert(v.clone(), (rest % n).to_string());
             rest /= n;
         }
-        let (mut lw, syms) = lowerer(program, env, g, Some(sizes.clone()), &bind)?;
+        let (mut lw, syms) = lowerer(program, env, g, Some(sizes.clone()), &bind, gather)?;
         let a = lower_side(&mut lw, l, &bind, &syms)?;
         let b = lower_side(&mut lw, r, &bind, &syms)?;
         let mut facts = Vec::new();
@@ -129,6 +130,25 @@ pub(super) fn exact_check(
     if draw_syms.iter().any(|s| s.starts_with("sum_")) {
         return Err("a sum over a size without a sample value".into());
     }
+    // Elements are drawn inside their distribution's support: a Bernoulli mask is 0 or 1
+    // (`u[i]^2 == u[i]` was refuted at u[0] = 16), a uniform element lies between its
+    // ends, a categorical one is a class.
+    let supports = supports(program, &sizes);
+    let support_of = |s: &str| -> Option<&Support> {
+        let key = s.split('[').next()?;
+        if !s.contains('[') {
+            return None;
+        }
+        supports.get(key)
+    };
+    if let Some(s) = draw_syms
+        .iter()
+        .find(|s| matches!(support_of(s), Some(Support::Unknown)))
+    {
+        return Err(format!(
+            "the element `{s}` is drawn from a distribution whose support tq cannot write out at the sample values"
+        ));
+    }
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut good = 0;
     let mut floating = false;
@@ -141,6 +161,18 @@ pub(super) fn exact_check(
         // so that givens such as `b <= min(g)` (b a positive symbol) hold often enough.
         let (elements_positive, narrow) = (rng.random_bool(0.5), rng.random_bool(0.5));
         for s in &draw_syms {
+            match support_of(s) {
+                Some(Support::Values(vs)) => {
+                    pt.insert(s.clone(), rat(vs[rng.random_range(0..vs.len())], 1));
+                    continue;
+                }
+                Some(Support::Interval(lo, hi)) => {
+                    let t = rat(rng.random_range(0..=12), 12);
+                    pt.insert(s.clone(), lo.clone() + t * (hi.clone() - lo.clone()));
+                    continue;
+                }
+                _ => {}
+            }
             // A symbol with a domain (docs/symbolic.md, "Domains") is drawn inside it.
             if let Some(v) = env.domains.get(s).and_then(|d| {
                 let mut d = d.clone();
@@ -271,4 +303,66 @@ pub(super) fn exact_check(
         points: good,
         floating,
     })
+}
+
+/// Where a declared tensor's elements lie (its distribution's support), when that is
+/// narrower than every real.
+#[derive(Debug)]
+enum Support {
+    /// One of these whole numbers (a Bernoulli mask, a class).
+    Values(Vec<i64>),
+    /// Between these ends (both included).
+    Interval(BigRational, BigRational),
+    /// Narrower than the reals, but not written out at the sample values (`uniform(-s,
+    /// s)`): the exact check is not run on such elements.
+    Unknown,
+}
+
+/// The supports of the tensors declared with a distribution, at the sample sizes.
+fn supports(program: &Program, sizes: &BTreeMap<String, i64>) -> BTreeMap<String, Support> {
+    let number = |e: &ast::Expr| -> Option<BigRational> {
+        let t = crate::syntax::printer::print_expr(e);
+        let t = t.trim();
+        if let Some(n) = sizes.get(t) {
+            return Some(rat(*n, 1));
+        }
+        match t.strip_prefix('-') {
+            Some(r) => sym::parse_number(r.trim()).map(|x| -x),
+            None => sym::parse_number(t),
+        }
+    };
+    let mut out = BTreeMap::new();
+    for item in &program.items {
+        let ast::ItemKind::Decl(d) = &item.kind else {
+            continue;
+        };
+        if d.kind == ast::DeclKind::Grad {
+            continue;
+        }
+        let Some(ast::Init::Dist(c)) = &d.init else {
+            continue;
+        };
+        let key = crate::syntax::printer::print_name(&d.target.name);
+        let support = match (c.func.name.as_str(), c.args.as_slice()) {
+            ("bernoulli", [p]) => match number(p) {
+                Some(p) if p == rat(1, 1) => Support::Values(vec![1]),
+                Some(p) if p == rat(0, 1) => Support::Values(vec![0]),
+                _ => Support::Values(vec![0, 1]),
+            },
+            ("uniform", [lo, hi]) => match (number(lo), number(hi)) {
+                (Some(lo), Some(hi)) if lo <= hi => Support::Interval(lo, hi),
+                _ => Support::Unknown,
+            },
+            ("categorical", [n]) => match number(n).and_then(|n| {
+                num_traits::ToPrimitive::to_i64(&n.to_integer()).filter(|k| (1..=64).contains(k))
+            }) {
+                Some(k) => Support::Values((0..k).collect()),
+                None => Support::Unknown,
+            },
+            ("normal" | "moments", _) => continue,
+            _ => Support::Unknown,
+        };
+        out.insert(key, support);
+    }
+    out
 }

@@ -63,8 +63,12 @@ pub(super) fn lowerer<'a>(
     g: &Givens,
     unroll: Option<BTreeMap<String, i64>>,
     bind: &BTreeMap<String, String>,
+    gather: Option<&'a [crate::grad::Gathered]>,
 ) -> Result<(Lowerer<'a>, Vec<(String, Expr)>), String> {
     let mut lw = Lowerer::new(program, env);
+    if let Some(g) = gather {
+        lw.with_gradients(g);
+    }
     lw.unroll = unroll;
     lw.positive = g.positive.clone();
     for (k, v) in &g.tensor {

@@ -97,7 +97,7 @@ pub(super) fn invariant(
         );
     }
     let symbolic = (|| -> Result<bool, String> {
-        let (mut lw, syms) = lowerer(program, env, &g, None, &BTreeMap::new())?;
+        let (mut lw, syms) = lowerer(program, env, &g, None, &BTreeMap::new(), None)?;
         if x_computed {
             lw.opaque.insert(xk.clone());
         }

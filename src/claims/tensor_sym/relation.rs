@@ -61,6 +61,7 @@ pub(super) fn relation(
         Ok(g) => g,
         Err(_) => return None,
     };
+    let moment = has_moment(&claim.body);
     // The gradient under a scaling given (`U.grad == W.grad / c given U = c W`).
     if !g.tensor.is_empty() {
         if let Some(proof) = gradient_scaling(l, r, &g, a) {
@@ -103,14 +104,17 @@ pub(super) fn relation(
             });
         }
     }
-    let moment = has_moment(&claim.body);
     // Moments of models with non-Bernoulli random elements belong to other engines.
     let random = non_bernoulli_random(program, env);
     // The sides with the definedness conditions of what they divide by, take the log
     // of or take a root of (`g[n] / g[n]` folds to 1 but is undefined at g[n] = 0).
+    // Gradients are written out from the derived backward program for identities and
+    // inequalities between elements (not for moments, nor under whole-tensor givens).
+    let gather = (!moment && g.tensor.is_empty()).then(|| a.gather());
+    let mut used_grads = false;
     let (lowered, conditions) = sym::collecting(|| {
         (|| -> Result<Lowered, String> {
-            let (mut lw, syms) = lowerer(program, env, &g, None, &BTreeMap::new())?;
+            let (mut lw, syms) = lowerer(program, env, &g, None, &BTreeMap::new(), gather)?;
             let bind = BTreeMap::new();
             let (a, b) = (
                 lower_side(&mut lw, l, &bind, &syms)?,
@@ -122,6 +126,17 @@ pub(super) fn relation(
                     facts.push(x);
                 }
             }
+            used_grads = lw.used_grads;
+            // A mask element is 0 or 1, so its positive whole powers are itself.
+            let masks: Vec<String> = lw.bernoulli_tensors().cloned().collect();
+            let (a, b) = if masks.is_empty() || moment {
+                (a, b)
+            } else {
+                (
+                    idempotent(&sym::expand(&a), &masks),
+                    idempotent(&sym::expand(&b), &masks),
+                )
+            };
             Ok((a, b, facts, std::mem::take(&mut lw.sums)))
         })()
     });
@@ -199,7 +214,14 @@ pub(super) fn relation(
         (p, _) => (p, String::new()),
     };
     // The exact check at random points, with the sums written out at the sample sizes.
-    let check = exact_check(op, claim, program, env, &g, opts.seed);
+    let check = exact_check(op, claim, program, env, &g, opts.seed, gather);
+    let proof = proof.map(|p| {
+        if used_grads {
+            format!("{p}, with each gradient written out from the derived backward program (gather form; reverse mode, checked by finite differences in the file's gradient check)")
+        } else {
+            p
+        }
+    });
     Some(match (proof, check) {
         (_, Ok(Exact::Refuted(cx))) => Outcome::new(Verdict::Refuted, Method::ExactEval, cx),
         (Some(p), Ok(Exact::Agrees { points: n, floating: fl })) => Outcome::proved(
@@ -218,6 +240,11 @@ pub(super) fn relation(
             format!("holds at {n} random points with the sums written out at the sample sizes ({}); not proved symbolically{withheld}", exactness(fl)),
         ),
         (None, Err(why)) => {
+            // Gradients were decided by the sampled run before they could be written
+            // out: without a proof or an exact check, they still are.
+            if used_grads {
+                return None;
+            }
             if !withheld.is_empty() {
                 return Some(und(format!("{why}{withheld}")));
             }
@@ -398,7 +425,7 @@ fn termwise(
     if n1 != n2 {
         return None;
     }
-    let (mut lw, syms) = lowerer(program, env, g, None, &BTreeMap::new()).ok()?;
+    let (mut lw, syms) = lowerer(program, env, g, None, &BTreeMap::new(), None).ok()?;
     let bind = BTreeMap::new();
     let a = lower_side(&mut lw, f, &bind, &syms).ok()?;
     let b = lower_side(&mut lw, h, &bind, &syms).ok()?;
@@ -431,5 +458,37 @@ pub(super) fn holds(op: RelOp, a: &BigRational, b: &BigRational) -> bool {
         RelOp::Ge => a >= b,
         RelOp::Lt => a < b,
         RelOp::Gt => a > b,
+    }
+}
+
+/// `e` with every positive whole power of an element of a Bernoulli tensor (`u[i]^2`)
+/// replaced by the element: true on the mask's values 0 and 1.
+fn idempotent(e: &Expr, masks: &[String]) -> Expr {
+    let is_mask = |x: &Expr| match x {
+        Expr::Sym(n) => n
+            .split_once('[')
+            .is_some_and(|(t, _)| masks.iter().any(|m| m == t)),
+        _ => false,
+    };
+    match e {
+        Expr::Pow(base, exp) => {
+            let whole_positive = exp
+                .as_num()
+                .is_some_and(|k| k.is_integer() && *k > BigRational::from_integer(0.into()));
+            if whole_positive && is_mask(base) {
+                return (**base).clone();
+            }
+            Expr::pow(idempotent(base, masks), idempotent(exp, masks))
+        }
+        Expr::Func(f, x) => Expr::func(*f, idempotent(x, masks)),
+        Expr::Mul(fs) => fs
+            .iter()
+            .map(|f| idempotent(f, masks))
+            .fold(Expr::one(), |acc, f| acc * f),
+        Expr::Add(ts) => ts
+            .iter()
+            .map(|t| idempotent(t, masks))
+            .fold(Expr::zero(), |acc, t| acc + t),
+        _ => e.clone(),
     }
 }

@@ -139,7 +139,7 @@ pub(super) fn gradient_scaling(
         let loss = back.seeds.first().ok_or("no loss")?.clone();
         let loss_ref = ast::Expr::Ref(ast::Ref::plain(&loss, xr.span));
         let plain = Givens::default();
-        let (mut lw, _) = lowerer(program, env, &plain, None, &BTreeMap::new())?;
+        let (mut lw, _) = lowerer(program, env, &plain, None, &BTreeMap::new(), None)?;
         let l0 = lw.lower_terms(&loss_ref, &BTreeMap::new())?;
         let terms = match &l0 {
             Expr::Add(ts) => ts.clone(),
@@ -173,7 +173,7 @@ pub(super) fn gradient_scaling(
             positive: g.positive.clone(),
             ..Default::default()
         };
-        let (mut lw, _) = lowerer(program, env, &scaled, None, &BTreeMap::new())?;
+        let (mut lw, _) = lowerer(program, env, &scaled, None, &BTreeMap::new(), None)?;
         let l1 = lw.lower_terms(&loss_ref, &BTreeMap::new())?;
         if !sym::identical(&l1, &(Expr::int(2) * fy.clone() + rest)) {
             return Err(format!(
