@@ -35,6 +35,9 @@ impl<'a> Dense<'a> {
             }
             _ => {
                 let caps = self.term_caps(e, b, ctx);
+                if caps.is_empty() {
+                    return self.chain(e, b, ctx, extra);
+                }
                 let mut ctx2 = ctx.clone();
                 for c in &caps {
                     self.add_axis(&mut ctx2, c, b)?;
