@@ -109,6 +109,14 @@ impl<'a> TrialRun<'a> {
         }
     }
 
+    /// The members the run wrote, borrowed (in no particular order).
+    pub fn key_refs(&self) -> Vec<&(String, bool)> {
+        match self {
+            TrialRun::Dense(r) => r.machine.arrays.keys().collect(),
+            TrialRun::Interpreter(r) => r.machine.vals.keys().collect(),
+        }
+    }
+
     /// The largest finite |value| the run wrote, over every member: the scale of the
     /// rounding in any value computed from them (Monte Carlo's floating-point floor,
     /// `claims::montecarlo::stats::rounding`).

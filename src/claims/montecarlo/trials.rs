@@ -83,8 +83,9 @@ pub struct Trials<'a> {
 /// What the moment claims of a file need from the trials.
 #[derive(Clone, Debug, Default)]
 pub struct Targets {
-    /// (family key, gradient or not) → the fixed-position patterns claims select.
-    patterns: BTreeMap<(String, bool), BTreeSet<Pattern>>,
+    /// Gradient or not → family key → the fixed-position patterns claims select (keyed
+    /// by name alone so that every trial looks its members up without building a key).
+    patterns: [BTreeMap<String, BTreeSet<Pattern>>; 2],
     /// Per setting (givens and boundary): the tensors its claims mention.
     pub(super) settings: BTreeMap<String, Needed>,
 }
@@ -109,8 +110,8 @@ pub fn moment_keys(program: &Program, env: &Env) -> Targets {
         }
         for m in &ms {
             let k = (env.key_of(&m.target.name), m.target.grad);
-            out.patterns
-                .entry(k.clone())
+            out.patterns[k.1 as usize]
+                .entry(k.0.clone())
                 .or_default()
                 .insert(pattern_of(&m.target));
             out.settings.entry(setting_key(c)).or_default().insert(k);
@@ -144,10 +145,8 @@ fn patterns_for<'t>(
     member: &str,
     grad: bool,
 ) -> Option<&'t BTreeSet<Pattern>> {
-    targets
-        .patterns
-        .get(&(family(member).to_string(), grad))
-        .or_else(|| targets.patterns.get(&(member.to_string(), grad)))
+    let by_name = &targets.patterns[grad as usize];
+    by_name.get(family(member)).or_else(|| by_name.get(member))
 }
 
 /// The key under which a trial's statistics keep the largest |value| the run wrote
@@ -161,12 +160,12 @@ fn stats_of(run: &TrialRun, targets: &Targets) -> TrialStats {
     let mut out = TrialStats::new();
     let m = run.magnitude();
     out.insert(magnitude_key(), (1, m, m * m));
-    for key in run.keys() {
+    for key in run.key_refs() {
         let Some(pats) = patterns_for(targets, &key.0, key.1) else {
             continue;
         };
         for fixed in pats {
-            if let Some(m) = run.moments(&key, fixed) {
+            if let Some(m) = run.moments(key, fixed) {
                 out.insert((key.0.clone(), key.1, fixed.clone()), m);
             }
         }

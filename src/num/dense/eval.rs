@@ -35,6 +35,9 @@ impl<'a> Dense<'a> {
             }
             _ => {
                 let caps = self.term_caps(e, b, ctx);
+                if caps.is_empty() {
+                    return self.chain(e, b, ctx, extra);
+                }
                 let mut ctx2 = ctx.clone();
                 for c in &caps {
                     self.add_axis(&mut ctx2, c, b)?;
@@ -302,6 +305,32 @@ impl<'a> Dense<'a> {
     }
 
     pub(super) fn zip(&mut self, x: Val, y: Val, f: impl Fn(f64, f64) -> f64) -> R<Val> {
+        // Two values over the same axes, or one of them a number: the elements combined in
+        // place in one of the two buffers (copied first only when it is shared), in the
+        // same standard layout `map_collect` gives standard-layout operands: the same
+        // values, and the same work counted, without the broadcast views' bookkeeping.
+        if let Some(v) = self.zip_flat(&x, &y) {
+            v?;
+            let same = x.axes == y.axes;
+            let (mut into, other, swap) = if same || y.axes.is_empty() {
+                (x, y, false)
+            } else {
+                (y, x, true)
+            };
+            let out = into.data.as_slice_mut().expect("standard layout");
+            if same {
+                let o = other.data.as_slice().expect("standard layout");
+                for (a, b) in out.iter_mut().zip(o) {
+                    *a = f(*a, *b);
+                }
+            } else {
+                let c = other.data.iter().next().copied().unwrap_or(0.0);
+                for a in out.iter_mut() {
+                    *a = if swap { f(c, *a) } else { f(*a, c) };
+                }
+            }
+            return Ok(into);
+        }
         let mut axes = x.axes.clone();
         for a in &y.axes {
             if !axes.contains(a) {
@@ -325,6 +354,28 @@ impl<'a> Dense<'a> {
             axes,
             data: data.into_shared(),
         })
+    }
+
+    /// When [`Self::zip`] can combine `x` and `y` element by element in one of their
+    /// buffers (both in standard layout, over the same axes in the same order and shape,
+    /// or one of them a number): the accounting of the general path (`Some(Err)` when it
+    /// refuses); `None` otherwise.
+    fn zip_flat(&mut self, x: &Val, y: &Val) -> Option<R<()>> {
+        let flat = |v: &Val| v.data.is_standard_layout();
+        let fits = if x.axes == y.axes {
+            x.data.shape() == y.data.shape() && flat(x) && flat(y)
+        } else if y.axes.is_empty() {
+            y.data.len() == 1 && flat(x)
+        } else if x.axes.is_empty() {
+            x.data.len() == 1 && flat(y)
+        } else {
+            false
+        };
+        if !fits {
+            return None;
+        }
+        let n = x.data.len().max(y.data.len());
+        Some(self.check_alloc(n).and_then(|()| self.array_op(n as u64)))
     }
 
     /// `v` with the axes `more` added (repeated values).

@@ -382,7 +382,7 @@ impl<'a> DenseModel<'a> {
             }
         }
         let stored: usize = arrays.iter().map(Arr::len).sum();
-        let mut map = HashMap::new();
+        let mut map = crate::num::hash::FastMap::default();
         let mut seed_arrays = Vec::new();
         for (i, (k, a)) in self.keys.iter().zip(arrays).enumerate() {
             if self.seed_keys.contains(&i) {

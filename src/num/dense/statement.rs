@@ -123,9 +123,9 @@ impl<'a> Dense<'a> {
         let member = self.m.member_of(&eq.lhs.name, b).map_err(lower_err)?;
         let key = (member, eq.lhs.grad);
         // Left-side dimensions.
-        let lhs_ix: Vec<IndexExpr> = eq.lhs.indices.clone().unwrap_or_default();
+        let lhs_ix: &[IndexExpr] = eq.lhs.indices.as_deref().unwrap_or_default();
         let mut lhs_vars: Vec<String> = Vec::new();
-        for ix in &lhs_ix {
+        for ix in lhs_ix {
             if let IndexExpr::Affine(a) = ix {
                 for f in a.terms.iter().flat_map(|t| t.factors.iter()) {
                     if ctx.has(&f.name) && !lhs_vars.contains(&f.name) {
@@ -146,10 +146,13 @@ impl<'a> Dense<'a> {
         // Reads of the tensor written.
         let mut rs = Vec::new();
         refs_of(&eq.rhs, &mut rs);
+        let mut lhs_family: Option<String> = None;
         for &r in &rs {
-            if r.grad != eq.lhs.grad
-                || self.m.env.key_of(&r.name) != self.m.env.key_of(&eq.lhs.name)
-            {
+            if r.grad != eq.lhs.grad {
+                continue;
+            }
+            let lhs_family = lhs_family.get_or_insert_with(|| self.m.env.key_of(&eq.lhs.name));
+            if self.m.env.key_of(&r.name) != *lhs_family {
                 continue;
             }
             let rm = self.m.member_of(&r.name, b).ok();
@@ -177,7 +180,9 @@ impl<'a> Dense<'a> {
             }
         }
         let mut b2 = b.clone();
-        let ctx2 = ctx.without(&en);
+        // (Without a copy of the context when no index is bound one value at a time.)
+        let narrowed = (!en.is_empty()).then(|| ctx.without(&en));
+        let ctx2 = narrowed.as_ref().unwrap_or(&ctx);
         let lhs2: Vec<String> = lhs_vars
             .iter()
             .filter(|v| !en.contains(v))
@@ -194,8 +199,8 @@ impl<'a> Dense<'a> {
             for (k, v) in en.iter().enumerate() {
                 b2.push((v.clone(), ranges[k].0 + digits[k] as i64));
             }
-            let val = self.eval_summed(&eq.rhs, &b2, &ctx2, &extra)?;
-            self.write(&key, &eq.lhs, &lhs_ix, eq.op, val, &b2, &ctx2, &lhs2)?;
+            let val = self.eval_summed(&eq.rhs, &b2, ctx2, &extra)?;
+            self.write(&key, &eq.lhs, lhs_ix, eq.op, val, &b2, ctx2, &lhs2)?;
             let shape: Vec<usize> = ranges.iter().map(|r| r.1).collect();
             bump(&mut digits, &shape);
         }

@@ -4,9 +4,9 @@
 //! `check_alloc`) and the growing and merging of members' boxes.
 
 use super::{refuse, sprod, unsup, R};
+use crate::num::hash::FastMap;
 use crate::num::{Machine, Store, MAX_ELEMENTS};
 use ndarray::{ArcArray, ArrayD, Axis, IxDyn, Zip};
-use std::collections::HashMap;
 
 /// Values of a member or of an intermediate: shared, copied only when written while
 /// shared (a plain read of a whole member is not a copy).
@@ -68,6 +68,17 @@ impl Arr {
     /// The largest finite |value| among the written elements (0 when there is none).
     pub fn largest(&self) -> f64 {
         let mut m: f64 = 0.0;
+        // Every trial asks this of every member: a flat loop over the two buffers (a
+        // NaN's |value| is not below infinity, so `a < INFINITY` is `is_finite`).
+        if let (Some(data), Some(mask)) = (self.data.as_slice(), self.mask.as_slice()) {
+            for (v, w) in data.iter().zip(mask) {
+                let a = v.abs();
+                if *w && a < f64::INFINITY && a > m {
+                    m = a;
+                }
+            }
+            return m;
+        }
         Zip::from(&self.data).and(&self.mask).for_each(|v, w| {
             if *w && v.is_finite() {
                 m = m.max(v.abs());
@@ -165,7 +176,10 @@ impl Ctx {
 pub struct Dense<'a> {
     /// Constants, boundary rule and the helpers of the element-wise machine.
     pub m: Machine<'a>,
-    pub arrays: HashMap<(String, bool), Arr>,
+    /// The members' arrays (hashed with [`FastHasher`](crate::num::hash::FastHasher):
+    /// every read and write looks a member up; nothing iterates them in an order that
+    /// matters).
+    pub arrays: FastMap<(String, bool), Arr>,
     /// Operations so far.
     pub ops: u64,
     pub max_ops: u64,

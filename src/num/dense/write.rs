@@ -24,15 +24,8 @@ impl<'a> Dense<'a> {
         ctx: &Ctx,
         lhs_vars: &[String],
     ) -> R<()> {
-        let dims = self.dims(
-            &Ref {
-                indices: lhs.indices.clone(),
-                ..lhs.clone()
-            },
-            b,
-            ctx,
-            &[],
-        )?;
+        // (The left side itself: it was copied here, twice, in every trial.)
+        let dims = self.dims(lhs, b, ctx, &[])?;
         let _ = lhs_ix;
         if dims.iter().any(|d| matches!(d, Dix::Lookup(_))) {
             return unsup("a left side with a looked-up position");
