@@ -37,6 +37,9 @@ pub enum Rule {
     MeanLinear,
     /// The moments of a product of independent factors.
     ProductIndependent,
+    /// `E[x y] = 0` for dependent factors when one is linear in a zero-mean leaf the
+    /// other does not read (its second moment unknown).
+    ProductZeroMeanFactor,
     /// A positively homogeneous function (relu, abs) of a symmetric input keeps a share
     /// of the second moment.
     SymmetricShare(Func),

@@ -467,10 +467,11 @@ impl Rv {
             return Ok(other.scale(c));
         }
         if !self.independent(other) {
-            return Err(format!(
+            let why = format!(
                 "tq cannot take the moments of a product of dependent factors (both depend on {})",
                 self.shared(other)
-            ));
+            );
+            return self.mul_zero_mean_factor(other).ok_or(why);
         }
         let (sources, approx, mut rules) = self.merged(other);
         rules.insert(Applied::new(
@@ -503,6 +504,38 @@ impl Rv {
             finite: combine(&self.finite, &other.finite, |a, b| a * b),
             approx,
             rules,
+        })
+    }
+
+    /// x · y for dependent factors when one of them is linear in a zero-mean leaf the
+    /// other does not read (`lin0`): conditioning on everything but that leaf, the
+    /// product is linear in it with a coefficient independent of it, so E[x y] = 0
+    /// (`(W x) ⊙ (U x)` with independent zero-mean W, U). The second moment stays
+    /// unknown (it needs the joint fourth moments of the shared part).
+    fn mul_zero_mean_factor(&self, other: &Rv) -> Option<Rv> {
+        let lin0: Vec<Source> = self
+            .lin0
+            .iter()
+            .filter(|p| !other.depends_on(p))
+            .chain(other.lin0.iter().filter(|p| !self.depends_on(p)))
+            .cloned()
+            .collect();
+        let first = lin0.first()?;
+        let (sources, approx, mut rules) = self.merged(other);
+        rules.insert(Applied::new(
+            Rule::ProductZeroMeanFactor,
+            format!(
+                "E of a product of dependent factors: one is linear in the zero-mean `{}`, which the other does not read, so the mean is 0 (the second moment is not derived)",
+                first.member
+            ),
+        ));
+        Some(Rv {
+            mean: Some(Expr::zero()),
+            lin0,
+            sources,
+            approx,
+            rules,
+            ..Rv::unknown(BTreeSet::new())
         })
     }
 
