@@ -72,6 +72,9 @@ enum Look {
         /// Whether `worst` was measured against the size of the moments (a right side
         /// of 0) somewhere.
         of_moments: bool,
+        /// A binding would be decided but waits for the comparison of the pooled
+        /// elements ([`HETERO_MIN`] trials).
+        waiting: bool,
     },
     /// The claim cannot be decided by Monte Carlo (a reason).
     Fails(String),
@@ -263,7 +266,7 @@ pub fn decide<'a>(
         } else {
             String::new()
         };
-        let (tested, weak, worst, of_moments) = match claim_test.look(
+        let (tested, weak, worst, of_moments, waiting) = match claim_test.look(
             &mut m0,
             &trials.stats[..n],
             &trials.memo,
@@ -278,7 +281,8 @@ pub fn decide<'a>(
                 weak,
                 worst,
                 of_moments,
-            } => (tested, weak, worst, of_moments),
+                waiting,
+            } => (tested, weak, worst, of_moments, waiting),
         };
         if tested.is_empty() {
             return Some(und(
@@ -300,6 +304,10 @@ pub fn decide<'a>(
                 Method::MonteCarlo,
                 summary,
             ));
+        }
+        // A verdict waiting for the comparison of the pooled elements: the next look.
+        if waiting && !last {
+            continue;
         }
         if let Some(enough) = need.stop_at().filter(|r| worst <= *r) {
             return Some(und(format!(
@@ -363,6 +371,8 @@ impl ClaimTest<'_> {
         let mut weak = Vec::new();
         let mut worst: f64 = 0.0;
         let mut of_moments = false;
+        // A binding would be decided but waits for the comparison of the pooled elements.
+        let mut waiting = false;
         // Each trial's largest |value| (the scale of its rounding), for the accuracy.
         let magnitude: Vec<f64> = stats
             .iter()
@@ -463,6 +473,7 @@ impl ClaimTest<'_> {
                 }
             }
             if fails && untested && self.compares && !(self.averaged && !moments[0].var) {
+                waiting = true;
                 // A variance of a pool whose elements differ in mean is more than any
                 // element's: the refutation waits for the comparison too.
                 weak.push(format!(
@@ -558,6 +569,7 @@ impl ClaimTest<'_> {
                 RelOp::Eq => margin <= RESOLUTION * scale,
             };
             if decisive && untested && self.compares {
+                waiting = true;
                 weak.push(format!(
                     "{line} (the pooled elements are compared with each other from {HETERO_MIN} trials on)"
                 ));
@@ -586,6 +598,7 @@ impl ClaimTest<'_> {
             weak,
             worst,
             of_moments,
+            waiting,
         }
     }
 }
@@ -656,8 +669,7 @@ fn heterogeneity(m0: &mut Machine, stats: &[TrialStats], mo: &Moment, b: &Bind) 
             let mut d = Vec::with_capacity(n);
             let mut scale = 0.0;
             for st in &stats[..n] {
-                let (Some(&(pn, p1, p2)), Some(&(sn, s1, s2))) = (st.get(&key), st.get(&sk))
-                else {
+                let (Some(&(pn, p1, p2)), Some(&(sn, s1, s2))) = (st.get(&key), st.get(&sk)) else {
                     continue;
                 };
                 if pn == 0 || sn == 0 {
