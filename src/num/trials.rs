@@ -138,6 +138,49 @@ impl<'a> TrialRun<'a> {
         }
     }
 
+    /// The statistics of the elements matching `fixed` per free dimension and position
+    /// along it ([`super::dense::Arr::slice_moments`]); empty for a member not
+    /// written.
+    pub fn slice_moments(
+        &self,
+        key: &(String, bool),
+        fixed: &[Option<i64>],
+    ) -> super::dense::Slices {
+        match self {
+            TrialRun::Dense(r) => r
+                .machine
+                .arrays
+                .get(key)
+                .map(|a| a.slice_moments(fixed))
+                .unwrap_or_default(),
+            TrialRun::Interpreter(r) => {
+                let mut out = super::dense::Slices::new();
+                let Some(vals) = r.machine.vals.get(key) else {
+                    return out;
+                };
+                for (pos, v) in vals {
+                    if !fixed
+                        .iter()
+                        .zip(pos)
+                        .all(|(f, p)| f.is_none_or(|f| f == *p))
+                    {
+                        continue;
+                    }
+                    for (k, p) in pos.iter().enumerate() {
+                        if fixed.get(k).is_some_and(|f| f.is_some()) {
+                            continue;
+                        }
+                        let e = out.entry((k, *p)).or_insert((0, 0.0, 0.0));
+                        e.0 += 1;
+                        e.1 += v;
+                        e.2 += v * v;
+                    }
+                }
+                out
+            }
+        }
+    }
+
     /// Count, sum and sum of squares of the elements of member `key` whose positions
     /// match `fixed` (`Some(p)`: position p in that dimension; `None`: any), compared
     /// dimension by dimension as far as both go; `None` for a member not written.

@@ -1,14 +1,14 @@
 //! Deciding one moment claim: the sequential test look by look, refutation with its
 //! re-check on each half of the trials, confirmation when the test resolves 5%.
 
-use super::extract::{extract, unpooled_position, Moment};
+use super::extract::{extract, pattern_of, unpooled_position, Moment, Pattern};
 use super::givens::{given_values, unmet_condition};
 use super::stats::{estimate, rounding, t_for, z_for};
 use super::trials::{
-    depends_on_stand_in, looks, magnitude_key, means, setting_key, spent_at, Ctx, MeansMemo,
-    TrialStats, Trials,
+    depends_on_stand_in, looks, magnitude_key, means, setting_key, slice_key, spent_at, Ctx,
+    MeansMemo, TrialStats, Trials, SLICE_TRIALS,
 };
-use super::{und, FALSE_REFUTATION};
+use super::{und, FALSE_REFUTATION, MIN_TRIALS};
 use crate::check::Env;
 use crate::claims::scalar::{self, Scope};
 use crate::claims::Verdict;
@@ -72,6 +72,9 @@ enum Look {
         /// Whether `worst` was measured against the size of the moments (a right side
         /// of 0) somewhere.
         of_moments: bool,
+        /// A binding would be decided but waits for the comparison of the pooled
+        /// elements ([`HETERO_MIN`] trials).
+        waiting: bool,
     },
     /// The claim cannot be decided by Monte Carlo (a reason).
     Fails(String),
@@ -124,6 +127,12 @@ pub fn decide<'a>(
     };
     let boundary = claim.boundary;
     let rel = *op;
+    // A claim of the form `E(T) <rel> value` (one moment, alone on its side): the pool's
+    // mean is the average of its elements' means, so a pool whose mean fails the
+    // relation has an element whose mean fails it, whether or not the elements share
+    // one distribution; so for `Var(T)` when the elements share their mean.
+    let is_moment = |e: &ast::Expr| matches!(e, ast::Expr::Ref(r) if r.name.base == "mc_0");
+    let averaged = moments.len() == 1 && (is_moment(&l) || is_moment(&r));
     let explicit_tol = claim.tol.is_some();
     let tol = match &claim.tol {
         Some(t) => scalar::lower(t, &Scope::default())
@@ -232,6 +241,8 @@ pub fn decide<'a>(
         env,
         seed,
         decides: need == Need::Decide,
+        averaged,
+        compares: trials.max >= HETERO_MIN,
     };
     for (k, &n) in schedule.iter().enumerate() {
         if let Err(e) = trials.extend(ctx, n, budget) {
@@ -255,7 +266,7 @@ pub fn decide<'a>(
         } else {
             String::new()
         };
-        let (tested, weak, worst, of_moments) = match claim_test.look(
+        let (tested, weak, worst, of_moments, waiting) = match claim_test.look(
             &mut m0,
             &trials.stats[..n],
             &trials.memo,
@@ -270,7 +281,8 @@ pub fn decide<'a>(
                 weak,
                 worst,
                 of_moments,
-            } => (tested, weak, worst, of_moments),
+                waiting,
+            } => (tested, weak, worst, of_moments, waiting),
         };
         if tested.is_empty() {
             return Some(und(
@@ -292,6 +304,10 @@ pub fn decide<'a>(
                 Method::MonteCarlo,
                 summary,
             ));
+        }
+        // A verdict waiting for the comparison of the pooled elements: the next look.
+        if waiting && !last {
+            continue;
         }
         if let Some(enough) = need.stop_at().filter(|r| worst <= *r) {
             return Some(und(format!(
@@ -329,6 +345,13 @@ struct ClaimTest<'c> {
     seed: u64,
     /// Monte Carlo decides the claim (not a second check of the moments engine's verdict).
     decides: bool,
+    /// The claim is `E(T) <rel> value` or `Var(T) <rel> value`: a refutation by the pool
+    /// holds for some element even when the pooled elements differ in distribution (for
+    /// a variance, when they share their mean).
+    averaged: bool,
+    /// The setting affords [`HETERO_MIN`] trials: a confirmation waits for the
+    /// comparison of the pooled elements ([`heterogeneity`]).
+    compares: bool,
 }
 
 impl ClaimTest<'_> {
@@ -348,6 +371,8 @@ impl ClaimTest<'_> {
         let mut weak = Vec::new();
         let mut worst: f64 = 0.0;
         let mut of_moments = false;
+        // A binding would be decided but waits for the comparison of the pooled elements.
+        let mut waiting = false;
         // Each trial's largest |value| (the scale of its rounding), for the accuracy.
         let magnitude: Vec<f64> = stats
             .iter()
@@ -365,6 +390,22 @@ impl ClaimTest<'_> {
             let mut at: BTreeMap<String, f64> = self.consts.clone();
             for (v, x) in b {
                 at.insert(v.clone(), *x as f64);
+            }
+            // The pool estimates one element's moment only when the pooled elements
+            // share one distribution: a cumulative sum, a reflection that meets itself,
+            // a position-dependent mask make them differ, and the pool's moment is then
+            // no element's (the claim about every element was confirmed at the average).
+            let mut mixed = None;
+            let mut untested = false;
+            for mo in moments {
+                match heterogeneity(m0, stats, mo, b) {
+                    Pool::Mixed(why, in_mean) => {
+                        mixed = Some((why, in_mean));
+                        break;
+                    }
+                    Pool::Untested => untested = true,
+                    Pool::Same => {}
+                }
             }
             let Some((lv, rv, se)) = estimate(lhs, rhs, moments, &cols, &at, 0..n_tr) else {
                 return Look::Fails(
@@ -422,6 +463,25 @@ impl ClaimTest<'_> {
             };
             of_moments |= stop_scale > scale;
             worst = worst.max(margin / stop_scale);
+            if let Some((why, in_mean)) = &mixed {
+                // The pool's mean is the average of its elements' means, and with equal
+                // means its variance is the average of theirs: a claim about that one
+                // moment alone that the pool fails, some element fails.
+                let averaged = self.averaged && !(moments[0].var && *in_mean);
+                if !(fails && averaged) {
+                    return Look::Fails(why.clone());
+                }
+            }
+            if fails && untested && self.compares && !(self.averaged && !moments[0].var) {
+                waiting = true;
+                // A variance of a pool whose elements differ in mean is more than any
+                // element's: the refutation waits for the comparison too.
+                weak.push(format!(
+                    "{line} (the pooled elements are compared with each other from {HETERO_MIN} trials on)"
+                ));
+                tested.push(line);
+                continue;
+            }
             if fails {
                 // The independent re-check: each half of the trials on its own must
                 // refute too (at the same z, with its own standard error).
@@ -508,7 +568,12 @@ impl ClaimTest<'_> {
                 RelOp::Approx => margin <= (RESOLUTION * scale).max(tol),
                 RelOp::Eq => margin <= RESOLUTION * scale,
             };
-            if !decisive {
+            if decisive && untested && self.compares {
+                waiting = true;
+                weak.push(format!(
+                    "{line} (the pooled elements are compared with each other from {HETERO_MIN} trials on)"
+                ));
+            } else if !decisive {
                 weak.push(if matches!(rel, RelOp::Approx) && self.explicit_tol {
                     format!(
                         "{line} (|left − right| + z × standard error = {:.3}, more than the tolerance {tol})",
@@ -533,8 +598,143 @@ impl ClaimTest<'_> {
             weak,
             worst,
             of_moments,
+            waiting,
         }
     }
+}
+
+/// The trials from which the pooled elements are compared ([`heterogeneity`]).
+const HETERO_MIN: usize = 160;
+
+/// What the comparison of a pool's elements found.
+enum Pool {
+    /// A slice differs from the pool: the reason, and whether in its mean (else only in
+    /// its mean square).
+    Mixed(String, bool),
+    /// Fewer than [`HETERO_MIN`] trials: not compared yet.
+    Untested,
+    /// No slice differs (or the pool has no slices).
+    Same,
+}
+
+/// Whether the elements a moment pools detectably differ in distribution: each slice of
+/// the pool (one more position fixed: `y[b, 0]`, `y[b, 1]`, ... along every free
+/// dimension, recorded on the first [`SLICE_TRIALS`] trials) is compared with the pool,
+/// trial by trial, in its mean (and, for a variance, its mean square): the difference's
+/// mean over the independent trials against Student's threshold at
+/// [`FALSE_REFUTATION`] split over the slices and the two moments, beyond the
+/// floating-point floor (10⁻⁹ of the pool's root mean square, or mean square), on all
+/// the trials and on each half of them on its own (a single element's square is skewed,
+/// and Student's threshold is optimistic for it on few trials).
+fn heterogeneity(m0: &mut Machine, stats: &[TrialStats], mo: &Moment, b: &Bind) -> Pool {
+    let Ok(member) = m0.member_of(&mo.target.name, b) else {
+        return Pool::Same;
+    };
+    let grad = mo.target.grad;
+    let pat = pattern_of(&mo.target);
+    let key = (member.clone(), grad, pat.clone());
+    let probe = slice_key(&member, grad, Pattern::new()).0;
+    let Some(first) = stats.first() else {
+        return Pool::Same;
+    };
+    let mut slices: Vec<Pattern> = first
+        .keys()
+        .filter(|(name, g, p)| *name == probe && *g == grad && extends(&pat, p))
+        .map(|k| k.2.clone())
+        .collect();
+    if slices.len() < 2 {
+        return Pool::Same;
+    }
+    let n = stats.len().min(SLICE_TRIALS);
+    if n < HETERO_MIN {
+        return Pool::Untested;
+    }
+    slices.sort();
+    let tests = if mo.var { 2 } else { 1 };
+    // (mean, standard error, trials) of the slice's difference from the pool.
+    let test = |d: &[f64]| -> Option<(f64, f64, usize)> {
+        let k = d.len();
+        if k < MIN_TRIALS / 2 {
+            return None;
+        }
+        let mean = d.iter().sum::<f64>() / k as f64;
+        let var = d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (k - 1) as f64;
+        Some((mean, (var / k as f64).sqrt(), k))
+    };
+    // Means first: a pool whose elements differ only in their mean squares (the same
+    // mean) still has the average of their variances as its variance.
+    for second in [false, true].into_iter().take(tests) {
+        for sp in &slices {
+            let sk = slice_key(&member, grad, sp.clone());
+            let mut d = Vec::with_capacity(n);
+            let mut scale = 0.0;
+            for st in &stats[..n] {
+                let (Some(&(pn, p1, p2)), Some(&(sn, s1, s2))) = (st.get(&key), st.get(&sk)) else {
+                    continue;
+                };
+                if pn == 0 || sn == 0 {
+                    continue;
+                }
+                let (pn, sn) = (pn as f64, sn as f64);
+                d.push(if second {
+                    s2 / sn - p2 / pn
+                } else {
+                    s1 / sn - p1 / pn
+                });
+                scale += p2 / pn;
+            }
+            let scale = scale / d.len().max(1) as f64;
+            let floor = 1e-9 * if second { scale } else { scale.sqrt() };
+            let differs = |d: &[f64]| -> Option<(f64, f64, usize, f64)> {
+                let (mean, se, k) = test(d)?;
+                let z = t_for(
+                    FALSE_REFUTATION / (tests * slices.len()) as f64,
+                    (k - 1) as f64,
+                );
+                (mean.is_finite() && se.is_finite() && mean.abs() > z * se + floor)
+                    .then_some((mean, se, k, z))
+            };
+            let half = d.len() / 2;
+            let Some((mean, se, k, z)) = differs(&d) else {
+                continue;
+            };
+            if differs(&d[..half]).is_none() || differs(&d[half..]).is_none() {
+                continue;
+            }
+            let (dim, pos) = sp
+                .iter()
+                .enumerate()
+                .find(|(i, p)| p.is_some() && pat.get(*i).is_none_or(|q| q.is_none()))
+                .map(|(i, p)| (i + 1, p.unwrap_or(0)))
+                .unwrap_or((0, 0));
+            return Pool::Mixed(
+                format!(
+                    "Monte Carlo pools the elements of `{}`, but they do not share one distribution: the elements at position {pos} of its dimension {dim} differ from the pool in their {} by {mean:.4} (beyond {z:.2} standard errors of {se:.2e} on {k} independent trials, and on each half of them), so the pool's moment is no element's; name the elements to compare (a fixed position)",
+                    mo.target.name.base,
+                    if second { "mean square" } else { "mean" },
+                ),
+                !second,
+            );
+        }
+    }
+    Pool::Same
+}
+
+/// Whether slice pattern `s` is pattern `p` with exactly one more position fixed.
+fn extends(p: &Pattern, s: &Pattern) -> bool {
+    if s.len() < p.len() {
+        return false;
+    }
+    let mut more = 0;
+    for (i, x) in s.iter().enumerate() {
+        match (p.get(i).copied().flatten(), x) {
+            (Some(a), Some(b)) if a == *b => {}
+            (Some(_), _) => return false,
+            (None, Some(_)) => more += 1,
+            (None, None) => {}
+        }
+    }
+    more == 1
 }
 
 /// Whether a claim calls `Var` or `E` outside the forms Monte Carlo does not estimate

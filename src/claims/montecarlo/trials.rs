@@ -155,8 +155,19 @@ pub(super) fn magnitude_key() -> (String, bool, Pattern) {
     ("#magnitude".to_string(), false, Pattern::new())
 }
 
-/// The statistics one trial gives of the members the claims ask about.
-fn stats_of(run: &TrialRun, targets: &Targets) -> TrialStats {
+/// How many trials (the first ones) also record the slices of the pooled elements
+/// ([`slice_key`]), and at most how many slices a pattern records (beyond, none).
+pub(super) const SLICE_TRIALS: usize = 1280;
+pub(super) const MAX_SLICES: usize = 512;
+
+/// The key of the statistics of one slice of a member's pooled elements: the pattern
+/// with one more dimension fixed (`member#slice`). No member is named with `#`.
+pub(super) fn slice_key(member: &str, grad: bool, pattern: Pattern) -> (String, bool, Pattern) {
+    (format!("{member}#slice"), grad, pattern)
+}
+
+/// The statistics one trial (number `t`) gives of the members the claims ask about.
+fn stats_of(t: usize, run: &TrialRun, targets: &Targets) -> TrialStats {
     let mut out = TrialStats::new();
     let m = run.magnitude();
     out.insert(magnitude_key(), (1, m, m * m));
@@ -167,6 +178,19 @@ fn stats_of(run: &TrialRun, targets: &Targets) -> TrialStats {
         for fixed in pats {
             if let Some(m) = run.moments(key, fixed) {
                 out.insert((key.0.clone(), key.1, fixed.clone()), m);
+            }
+            if t < SLICE_TRIALS {
+                let slices = run.slice_moments(&key, fixed);
+                if slices.len() <= MAX_SLICES {
+                    for ((k, p), m) in slices {
+                        let mut pat = fixed.clone();
+                        if pat.len() <= k {
+                            pat.resize(k + 1, None);
+                        }
+                        pat[k] = Some(p);
+                        out.insert(slice_key(&key.0, key.1, pat), m);
+                    }
+                }
             }
         }
     }
@@ -273,7 +297,7 @@ impl<'a> Trials<'a> {
         };
         *budget = budget.saturating_sub(cost);
         let first = keys_only(run.machine(), run.keys().into_iter());
-        let stats = vec![stats_of(&run, ctx.targets)];
+        let stats = vec![stats_of(0, &run, ctx.targets)];
         Ok(Trials {
             first,
             stats,
@@ -322,7 +346,7 @@ impl<'a> Trials<'a> {
         let from = self.stats.len();
         let mut fresh = Vec::with_capacity(to - from);
         let mut unsupported = false;
-        for r in model.run_all(from..to, cores(), |_, run| stats_of(&run, ctx.targets)) {
+        for r in model.run_all(from..to, cores(), |t, run| stats_of(t, &run, ctx.targets)) {
             match r {
                 Ok(s) => fresh.push(s),
                 Err(TrialError::Unsupported(_)) => unsupported = true,

@@ -12,6 +12,9 @@ use ndarray::{ArcArray, ArrayD, Axis, IxDyn, Zip};
 /// shared (a plain read of a whole member is not a copy).
 pub type Data = ArcArray<f64, IxDyn>;
 
+/// Statistics (count, sum, sum of squares) per (dimension, position along it).
+pub type Slices = std::collections::BTreeMap<(usize, i64), (usize, f64, f64)>;
+
 /// One tensor member: values over a box of positions (`lo[k] .. lo[k] + shape[k]`),
 /// and which of them have been written. Always in standard (row-major) layout.
 #[derive(Clone, Debug)]
@@ -60,6 +63,33 @@ impl Arr {
                     .map(|k| self.lo[k] + ix[k] as i64)
                     .collect();
                 out.push((pos, *v));
+            }
+        }
+        out
+    }
+
+    /// Count, sum and sum of squares of the written elements matching `fixed` (as
+    /// [`Arr::moments`]), per free dimension and position along it: the slices Monte
+    /// Carlo compares with the pool to see whether the pooled elements share one
+    /// distribution (`claims::montecarlo::decide`).
+    pub fn slice_moments(&self, fixed: &[Option<i64>]) -> Slices {
+        let mut out = Slices::new();
+        for ((ix, v), m) in self.data.indexed_iter().zip(self.mask.iter()) {
+            if !*m {
+                continue;
+            }
+            let pos = |k: usize| self.lo[k] + ix[k] as i64;
+            if (0..self.lo.len().min(fixed.len())).any(|k| fixed[k].is_some_and(|f| f != pos(k))) {
+                continue;
+            }
+            for k in 0..self.lo.len() {
+                if fixed.get(k).is_some_and(|f| f.is_some()) {
+                    continue;
+                }
+                let e = out.entry((k, pos(k))).or_insert((0, 0.0, 0.0));
+                e.0 += 1;
+                e.1 += v;
+                e.2 += v * v;
             }
         }
         out
