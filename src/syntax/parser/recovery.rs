@@ -670,6 +670,7 @@ impl Ctx<'_> {
             .any(|r| tok.starts_with(r));
         let hint = match first {
             _ if tok.starts_with("!=") => "tq has no `!=`: the relations are `==`, `<=`, `>=`, `<`, `>`, `~=`; for a quantity that is not zero claim it positive (`claim Var(y) > 0`)".to_string(),
+            _ if tok == "." || tok.starts_with(". ") => "`.` is not a product in .tq: write the factors side by side (`W[j,I] x[b,I]`) or with `*`".to_string(),
             _ if tok.starts_with(';') => format!(
                 "separate the items of a list with `,`, not `;`: `{}`",
                 self.ascii.text[line.start..line.end].trim().replace(';', ",")
@@ -801,8 +802,18 @@ fn habit_hint(before: &str, tok: &str, expected: &str) -> Option<String> {
     if tok.starts_with('.') && prev.ends_with("..") {
         return Some("a range is written with two dots: `0..L-1` (both ends included)".into());
     }
-    if tok.starts_with("//") {
+    if tok.starts_with("//") || tok.starts_with('%') {
         return Some("a comment starts with `#`: write `# ...`".into());
+    }
+    if expected.starts_with("`~` before a distribution") {
+        return Some(
+            "a declaration draws its values from a distribution with `~`: write `~` instead of `=` (`param W[J, I] ~ normal(0, 1/I)`); `=` gives a fixed value (`param B[J] = 0`)".into(),
+        );
+    }
+    if expected.starts_with("`over`") {
+        return Some(
+            "a rule names the variable it steps over: write `rule A over t:`, and update each state as `x[t+1] = ...`".into(),
+        );
     }
     if tok.is_empty() && expected.starts_with("`:`") {
         return Some(
