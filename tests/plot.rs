@@ -241,16 +241,15 @@ fn zero_padding_is_said_in_the_legend() {
 
 #[test]
 fn a_file_without_random_tensors_is_refused_with_the_reason() {
-    for (file, why) in [(
+    let (file, why) = (
         "problems/comp_graph.tq",
         "cannot plot: the file declares no tensor (a scalar program",
-    )] {
-        let out = tq(&["plot", file]);
-        assert_eq!(out.status.code(), Some(1), "{file}");
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.contains(why), "{file}: {err}");
-        assert!(out.stdout.is_empty());
-    }
+    );
+    let out = tq(&["plot", file]);
+    assert_eq!(out.status.code(), Some(1), "{file}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(why), "{file}: {err}");
+    assert!(out.stdout.is_empty());
     // Tensors that are all data with fixed values... a scalar program with a random
     // scalar is still refused: there is no tensor to sample.
     let p = temp(
