@@ -241,26 +241,15 @@ fn zero_padding_is_said_in_the_legend() {
 
 #[test]
 fn a_file_without_random_tensors_is_refused_with_the_reason() {
-    for (file, why) in [
-        (
-            "problems/comp_graph.tq",
-            "cannot plot: the file declares no tensor (a scalar program",
-        ),
-        (
-            "problems/sgd_l2_momentum.tq",
-            "cannot plot: the file's update rules run over steps on symbolic values",
-        ),
-        (
-            "problems/sgd_l2_momentum.tq",
-            "Its rules: A (v, theta), B (v, theta); `tq derive` prints each rule's recurrence",
-        ),
-    ] {
-        let out = tq(&["plot", file]);
-        assert_eq!(out.status.code(), Some(1), "{file}");
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.contains(why), "{file}: {err}");
-        assert!(out.stdout.is_empty());
-    }
+    let (file, why) = (
+        "problems/comp_graph.tq",
+        "cannot plot: the file declares no tensor (a scalar program",
+    );
+    let out = tq(&["plot", file]);
+    assert_eq!(out.status.code(), Some(1), "{file}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(why), "{file}: {err}");
+    assert!(out.stdout.is_empty());
     // Tensors that are all data with fixed values... a scalar program with a random
     // scalar is still refused: there is no tensor to sample.
     let p = temp(
@@ -397,8 +386,13 @@ fn at_least_16_problem_files_plot_as_valid_svg() {
                         String::from_utf8_lossy(&lint.stderr)
                     );
                 }
-                // Every plot has sampled points with their trials and the sample values.
-                assert!(svg.contains("200 trials (seed 0, "), "{name}");
+                // Every plot has sampled points with their trials (or, for update rules,
+                // simulated steps) and the sample values.
+                assert!(
+                    svg.contains("200 trials (seed 0, ")
+                        || svg.contains("dots: simulated, the rule&apos;s statements"),
+                    "{name}"
+                );
                 assert!(svg.contains("sample values: "), "{name}");
                 plotted.push(name);
             }
@@ -419,6 +413,7 @@ fn at_least_16_problem_files_plot_as_valid_svg() {
     // files are among them.
     for f in [
         "gru",
+        "sgd_l2_momentum",
         "rnn_lm",
         "ugrnn",
         "ugcnn",
@@ -562,6 +557,12 @@ fn every_plotted_problem_file_agrees_with_its_prediction() {
         let Ok(plot) = tq::plot::series(&r, TRIALS, 0) else {
             continue;
         };
+        if plot.kind == tq::plot::PlotKind::Rules {
+            // Simulated steps, not samples: checked against the exact values in
+            // update_rules_plot_each_rules_parameter_exact_and_simulated.
+            plotted.push(name);
+            continue;
+        }
         let points: usize = plot.series.iter().map(|s| s.sampled.len()).sum();
         let z = tq::claims::montecarlo::z_for(0.01 / points as f64);
         for sr in &plot.series {
@@ -631,4 +632,88 @@ fn the_interpreter_samples_what_the_dense_executor_samples() {
             );
         }
     }
+}
+
+/// A file of update rules plots each rule's parameter over the steps: the exact values
+/// (the linear system in rationals) and the simulated ones (the statements in floating
+/// point) agree; B with the hyperparameters and the start `tq derive` maps from A's is A
+/// at every step, and B started at 0 differs from A by the transient tq derives,
+/// `eta mu lambda theta_0 ((1 - eta lambda)^t - mu^t)/(1 - eta lambda - mu)`, computed
+/// here from its formula.
+#[test]
+fn update_rules_plot_each_rules_parameter_exact_and_simulated() {
+    let r = report("problems/sgd_l2_momentum.tq");
+    let plot = tq::plot::series(&r, TRIALS, 0).unwrap();
+    assert_eq!(plot.kind, tq::plot::PlotKind::Rules);
+    assert_eq!(plot.var, "t");
+    let labels: Vec<&str> = plot.series.iter().map(|s| s.label.as_str()).collect();
+    assert_eq!(labels.len(), 3, "{labels:?}");
+    assert_eq!(labels[0], "A.theta[t]");
+    assert!(
+        labels[1].starts_with("B.theta[t], B.v[0] = 0"),
+        "{labels:?}"
+    );
+    assert!(labels[2].contains("(tq derive's start)"), "{labels:?}");
+    for s in &plot.series {
+        assert_eq!(s.predicted.len(), tq::plot::RULE_STEPS + 1, "{}", s.label);
+        assert_eq!(s.sampled.len(), s.predicted.len(), "{}", s.label);
+        assert_eq!(
+            s.predicted[0].1, 1.0,
+            "{}: the parameter starts at 1",
+            s.label
+        );
+        for (p, q) in s.predicted.iter().zip(&s.sampled) {
+            assert_eq!(p.0, q.0);
+            assert!(
+                (p.1 - q.1).abs() <= 1e-9 * (1.0 + p.1.abs()),
+                "{}: {p:?} {q:?}",
+                s.label
+            );
+        }
+    }
+    let (a, b0, bm) = (&plot.series[0], &plot.series[1], &plot.series[2]);
+    // The gradient sequence moves the parameter: the plot is not of a constant.
+    assert!(a.predicted.iter().any(|p| (p.1 - 1.0).abs() > 0.1));
+    let (mu, eta, lambda) = (0.9f64, 0.1f64, 0.01f64);
+    for t in 0..=tq::plot::RULE_STEPS {
+        let (pa, p0, pm) = (a.predicted[t].1, b0.predicted[t].1, bm.predicted[t].1);
+        assert!(
+            (pm - pa).abs() < 1e-12,
+            "t = {t}: mapped B {pm} against A {pa}"
+        );
+        let tf = t as f64;
+        let transient = eta * mu * lambda * ((1.0 - eta * lambda).powf(tf) - mu.powf(tf))
+            / (1.0 - eta * lambda - mu);
+        assert!(
+            ((p0 - pa) - transient).abs() < 1e-12,
+            "t = {t}: B - A = {} against the transient {transient}",
+            p0 - pa
+        );
+    }
+    // Reproducible from the seed; another seed draws another gradient sequence.
+    let again = tq::plot::series(&r, TRIALS, 0).unwrap();
+    assert_eq!(again.series[0].predicted, a.predicted);
+    let other = tq::plot::series(&r, TRIALS, 1).unwrap();
+    assert_ne!(other.series[0].predicted, a.predicted);
+    // The SVG names the series, the mapping's values and the gap.
+    let out = tq(&["plot", "problems/sgd_l2_momentum.tq"]);
+    assert_eq!(out.status.code(), Some(0));
+    let svg = String::from_utf8_lossy(&out.stdout);
+    for want in [
+        "each rule&apos;s parameter against t",
+        "mu&apos; = mu*(1 - eta*lambda) (tq derive&apos;s mapping) = 0.8991",
+        "largest |B.theta[t] - A.theta[t]| over t = 0..40, B.v[0] = 0: 0.0086",
+    ] {
+        assert!(svg.contains(want), "{want}");
+    }
+    // A rule that reads a symbol with no value and no mapping is not drawn, with the
+    // reason; a file of such rules only is refused.
+    let p = temp(
+        "rule_free_symbol.tq",
+        "symbol eta\nrule A over t:\n  theta[t+1] = theta[t] - eta g[t]\n",
+    );
+    let out = tq(&["plot", &p]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("it reads eta with no `sample` value"), "{err}");
 }

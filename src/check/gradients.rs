@@ -12,7 +12,7 @@ use super::{family_key, Env};
 use crate::diag::Diagnostic;
 use crate::syntax::ast::*;
 use crate::syntax::printer::print_name;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The family keys and printed names that equations of the forward program write, and
 /// the last scalar an equation defines (the loss), recursively through blocks.
@@ -42,6 +42,113 @@ fn last_output(items: &[Item]) -> Option<String> {
         ItemKind::ForIndices(f) => last_output(&f.body),
         _ => None,
     })
+}
+
+/// The first gradient a claim reads, in its relation or, for `claim backprop
+/// includes:`, in the statements of its block (either side).
+fn first_grad(c: &Claim) -> Option<(String, crate::span::Span)> {
+    let mut first = None;
+    let mut see = |r: &Ref| {
+        if r.grad && first.is_none() {
+            first = Some((print_name(&r.name), r.span));
+        }
+    };
+    crate::syntax::visit::walk_refs(&c.body, &mut see);
+    fn block(items: &[Item], see: &mut dyn FnMut(&Ref)) {
+        for item in items {
+            match &item.kind {
+                ItemKind::Equation(eq) => {
+                    crate::syntax::visit::walk_ref(&eq.lhs, see);
+                    crate::syntax::visit::walk_refs(&eq.rhs, see);
+                }
+                ItemKind::Loop(l) => block(&l.body, see),
+                ItemKind::ForIndices(f) => block(&f.body, see),
+                _ => {}
+            }
+        }
+    }
+    if let Some(items) = &c.includes {
+        block(items, &mut see);
+    }
+    first
+}
+
+/// The family keys each forward equation's value reads, by the key it writes
+/// (recursively through loops and `for` blocks).
+fn reads(items: &[Item], out: &mut BTreeMap<String, BTreeSet<String>>) {
+    for item in items {
+        match &item.kind {
+            ItemKind::Equation(eq) if !eq.lhs.grad => {
+                let set = out.entry(family_key(&eq.lhs.name)).or_default();
+                crate::syntax::visit::walk_refs(&eq.rhs, &mut |r| {
+                    set.insert(family_key(&r.name));
+                });
+            }
+            ItemKind::Loop(l) => reads(&l.body, out),
+            ItemKind::ForIndices(f) => reads(&f.body, out),
+            _ => {}
+        }
+    }
+}
+
+/// E0807: a claim about the gradient of a tensor the backward pass never reaches (the
+/// loss, or the output a `grad` line names, does not read it, directly or through the
+/// values it reads): that gradient is 0 everywhere and tq derives no statement for it,
+/// so the claim was left undecided without a word.
+fn unreached(program: &Program, env: &Env, starts: &[String], diags: &mut Vec<Diagnostic>) {
+    let mut graph = BTreeMap::new();
+    reads(&program.items, &mut graph);
+    let mut reached: BTreeSet<String> = starts.iter().cloned().collect();
+    let mut todo: Vec<String> = starts.to_vec();
+    while let Some(k) = todo.pop() {
+        for r in graph.get(&k).into_iter().flatten() {
+            if reached.insert(r.clone()) {
+                todo.push(r.clone());
+            }
+        }
+    }
+    let start_text = starts
+        .iter()
+        .map(|s| format!("`{s}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut told = BTreeSet::new();
+    for item in &program.items {
+        let ItemKind::Claim(c) = &item.kind else {
+            continue;
+        };
+        let mut found = None;
+        let mut see = |r: &Ref| {
+            let key = family_key(&r.name);
+            if r.grad
+                && found.is_none()
+                && (env.tensors.contains_key(&key) || graph.contains_key(&key))
+                && !reached.contains(&key)
+            {
+                found = Some((print_name(&r.name), key, r.span));
+            }
+        };
+        crate::syntax::visit::walk_refs(&c.body, &mut see);
+        let Some((name, key, span)) = found else {
+            continue;
+        };
+        if !told.insert(key) {
+            continue;
+        }
+        diags.push(
+            Diagnostic::warning(
+                "E0807",
+                span,
+                format!(
+                    "the backward pass starts at {start_text}, which does not read `{name}`: `{name}.grad` is 0 everywhere and tq derives no statement for it"
+                ),
+            )
+            .with_label("a gradient the loss does not reach")
+            .with_hint(format!(
+                "claim the gradient of a tensor {start_text} reads, or make {start_text} read `{name}` (the backward pass reaches only what it reads, directly or through other values); a claim that the gradient is 0 is left undecided"
+            )),
+        );
+    }
 }
 
 /// `failed`: a line failed to parse (it may have been the loss): the backward pass's
@@ -104,7 +211,22 @@ pub fn check(program: &Program, env: &Env, diags: &mut Vec<Diagnostic>, failed: 
             .with_hint(hint),
         );
     }
-    if seeds > 0 || loss.is_some() || failed {
+    if failed {
+        return;
+    }
+    if seeds > 0 || loss.is_some() {
+        let mut starts: Vec<String> = program
+            .items
+            .iter()
+            .filter_map(|item| match &item.kind {
+                ItemKind::Decl(d) if d.kind == DeclKind::Grad => Some(family_key(&d.target.name)),
+                _ => None,
+            })
+            .collect();
+        if seeds == 0 {
+            starts.extend(loss.clone());
+        }
+        unreached(program, env, &starts, diags);
         return;
     }
     // No start for the backward pass: the first claim that reads a gradient.
@@ -112,13 +234,9 @@ pub fn check(program: &Program, env: &Env, diags: &mut Vec<Diagnostic>, failed: 
         let ItemKind::Claim(c) = &item.kind else {
             continue;
         };
-        let mut first = None;
-        crate::syntax::visit::walk_refs(&c.body, &mut |r| {
-            if r.grad && first.is_none() {
-                first = Some((print_name(&r.name), r.span));
-            }
-        });
-        let Some((name, span)) = first else { continue };
+        let Some((name, span)) = first_grad(c) else {
+            continue;
+        };
         let seed = match &output {
             Some(o) => format!("`grad {o} ~ normal(0, 1)`"),
             None => "`grad y ~ normal(0, 1)` for the output `y`".to_string(),

@@ -24,7 +24,9 @@ pub fn plot(file: PathBuf, output: Option<PathBuf>, trials: usize, seed: u64) ->
         r.path
     ));
     let svg = tq::plot::series(&r, trials, seed).and_then(|p| {
-        let what = if p.ticks.is_empty() {
+        let what = if p.kind == tq::plot::PlotKind::Rules {
+            format!("each rule's parameter against {}", p.var)
+        } else if p.ticks.is_empty() {
             format!("variance against {}", p.var)
         } else {
             "variance of each tensor".to_string()

@@ -18,7 +18,8 @@
 //!   member), each with its status (exact, or the approximations it rests on).
 //!
 //! A file with no family but random tensors (one layer) is drawn tensor by tensor in
-//! program order. A file with no random tensor (a scalar program, update rules) is
+//! program order. A file of update rules is drawn rule by rule over the steps
+//! (`rules.rs`). A file with no random tensor and no rule (a scalar program) is
 //! refused with the reason. Under zero padding the engine's values hold away from the
 //! border only; the samples pool every position, and a forward family also gets the mean
 //! over positions of the second-moment program (`moments::position`), which is what they
@@ -36,9 +37,20 @@ use crate::syntax::ast::{self, Boundary, Item, ItemKind};
 use plotters::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 
+mod rules;
 mod svg;
 
+pub use rules::RULE_STEPS;
 pub use svg::svg;
+
+/// What a plot draws.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlotKind {
+    /// Variances of families (or tensors), sampled and predicted.
+    Variance,
+    /// Update rules: each rule's parameter over the steps, exact and simulated.
+    Rules,
+}
 
 /// The most trials `tq plot` accepts (and the fewest: 2, for an interval).
 pub const MAX_TRIALS: usize = 10_000;
@@ -97,6 +109,10 @@ pub struct Plot {
     pub sample: String,
     /// Why the backward families are not drawn (empty when they are, or there are none).
     pub backward_note: String,
+    pub kind: PlotKind,
+    /// Lines of the caption of a plot of update rules (the inputs, the values taken from
+    /// `tq derive`'s mapping, the gaps between the runs).
+    pub notes: Vec<String>,
 }
 
 /// How a family's members are laid out.
@@ -351,13 +367,11 @@ pub fn series_on(
         .items
         .iter()
         .any(|it| matches!(it.kind, ItemKind::Rule(_)));
+    if !random && rules {
+        return rules::rule_plot(r, seed);
+    }
     if !random {
-        return Err(if rules {
-            format!(
-                "the file's update rules run over steps on symbolic values (their sequences are compared exactly by its claims); it declares no random tensor, so there is no variance to sample or predict. Its rules: {}; `tq derive` prints each rule's recurrence and the mapping between them, `tq emit --target numpy` runs them step by step",
-                rule_states(&r.program.items).join(", ")
-            )
-        } else if env.tensors.is_empty() {
+        return Err(if env.tensors.is_empty() {
             "the file declares no tensor (a scalar program has exact values at its `at` point, which `tq derive` prints); there is no variance to sample or predict".into()
         } else {
             "the file declares no random tensor (no `param` or `input`); there is no variance to sample or predict".into()
@@ -705,28 +719,7 @@ pub fn series_on(
         ticks,
         sample,
         backward_note,
+        kind: PlotKind::Variance,
+        notes: vec![],
     })
-}
-
-/// Each update rule with the states it updates, for the message of a file with rules
-/// and no random tensor: `A (v, theta)`.
-fn rule_states(items: &[Item]) -> Vec<String> {
-    items
-        .iter()
-        .filter_map(|it| match &it.kind {
-            ItemKind::Rule(rule) => {
-                let mut states: Vec<String> = Vec::new();
-                for item in &rule.body {
-                    if let ItemKind::Equation(eq) = &item.kind {
-                        let n = crate::syntax::printer::print_name(&eq.lhs.name);
-                        if !states.contains(&n) {
-                            states.push(n);
-                        }
-                    }
-                }
-                Some(format!("{} ({})", rule.name.name, states.join(", ")))
-            }
-            _ => None,
-        })
-        .collect()
 }

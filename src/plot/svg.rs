@@ -55,9 +55,29 @@ pub fn svg(title: &str, plot: &Plot) -> Result<String, String> {
         })
         .collect();
     let tensors = !plot.ticks.is_empty();
+    let rules = plot.kind == PlotKind::Rules;
     // The legend, then the caption, under the chart.
     let mut legend: Vec<(Mark, String)> = Vec::new();
-    for (s, &colour) in series.iter().zip(&colours) {
+    if rules {
+        for (s, &colour) in series.iter().zip(&colours) {
+            legend.push((Mark::Line(colour), s.label.clone()));
+        }
+        legend.push((
+            Mark::Text,
+            "lines: exact, the rule as the linear system x[t+1] = M x[t] + N g[t] its claims are decided with, iterated in rationals".into(),
+        ));
+        legend.push((
+            Mark::Text,
+            "dots: simulated, the rule's statements run one after the other, step by step, in floating point".into(),
+        ));
+        if !plot.sample.is_empty() {
+            legend.push((Mark::Text, format!("sample values: {}", plot.sample)));
+        }
+        for n in &plot.notes {
+            legend.push((Mark::Text, n.clone()));
+        }
+    }
+    for (s, &colour) in series.iter().zip(&colours).filter(|_| !rules) {
         let zp = if plot.zero_padding && !s.approx.contains(&Approximation::Border) {
             "; zero padding: holds away from the border"
         } else {
@@ -121,14 +141,15 @@ pub fn svg(title: &str, plot: &Plot) -> Result<String, String> {
             ));
         }
     }
-    if !plot.sample.is_empty() {
+    if !plot.sample.is_empty() && !rules {
         legend.push((Mark::Text, format!("sample values: {}", plot.sample)));
     }
-    legend.push((
+    if !rules {
+        legend.push((
         Mark::Text,
         "dots: sampled estimates, never exact (mean over trials of each trial's variance over the member's elements; bar: pointwise 95% interval)".into(),
     ));
-    legend.push((
+        legend.push((
         Mark::Text,
         if tensors {
             "crosses: the moments engine's value for each tensor (exact, or the approximation named)".into()
@@ -136,6 +157,7 @@ pub fn svg(title: &str, plot: &Plot) -> Result<String, String> {
             "lines: the moments engine's values member by member (exact, or the approximation named); a family without a line has none".into()
         },
     ));
+    }
     if !plot.backward_note.is_empty() {
         legend.push((Mark::Text, plot.backward_note.clone()));
     }
@@ -194,7 +216,14 @@ pub fn svg(title: &str, plot: &Plot) -> Result<String, String> {
             .margin(15)
             .x_label_area_size(40)
             .y_label_area_size(70)
-            .build_cartesian_2d((x0 - 0.5)..(x1 + 0.5), (y0 - pad).min(0.0)..(y1 + pad))
+            .build_cartesian_2d(
+                (x0 - 0.5)..(x1 + 0.5),
+                if rules {
+                    (y0 - pad)..(y1 + pad)
+                } else {
+                    (y0 - pad).min(0.0)..(y1 + pad)
+                },
+            )
             .map_err(|e| e.to_string())?;
         chart
             .configure_mesh()
@@ -203,7 +232,7 @@ pub fn svg(title: &str, plot: &Plot) -> Result<String, String> {
             } else {
                 plot.var.clone()
             })
-            .y_desc("variance")
+            .y_desc(if rules { "value" } else { "variance" })
             .x_labels(nkeys)
             .x_label_formatter(&fmt)
             .draw()

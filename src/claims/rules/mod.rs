@@ -57,7 +57,7 @@ const MAX_STATES: usize = 6;
 const SEQUENCES: usize = 6;
 
 /// The `sample` values as exact rationals.
-fn sample_point(program: &Program) -> BTreeMap<String, BigRational> {
+pub fn sample_point(program: &Program) -> BTreeMap<String, BigRational> {
     let mut out = BTreeMap::new();
     for it in &program.items {
         if let ItemKind::Sample(bs) = &it.kind {

@@ -656,12 +656,21 @@ impl Ctx<'_> {
                 )
             });
         }
+        if matches!(first, "at" | "sample" | "claim")
+            && tok.starts_with('=')
+            && !tok.starts_with("==")
+        {
+            if let Some(d) = self.missing_comma(line.start, at, first) {
+                return d;
+            }
+        }
         let word_like = tok.starts_with(|c: char| c.is_ascii_alphabetic());
         let relation = ["==", "<=", ">=", "~=", "<", ">"]
             .iter()
             .any(|r| tok.starts_with(r));
         let hint = match first {
             _ if tok.starts_with("!=") => "tq has no `!=`: the relations are `==`, `<=`, `>=`, `<`, `>`, `~=`; for a quantity that is not zero claim it positive (`claim Var(y) > 0`)".to_string(),
+            _ if tok == "." || tok.starts_with(". ") => "`.` is not a product in .tq: write the factors side by side (`W[j,I] x[b,I]`) or with `*`".to_string(),
             _ if tok.starts_with(';') => format!(
                 "separate the items of a list with `,`, not `;`: `{}`",
                 self.ascii.text[line.start..line.end].trim().replace(';', ",")
@@ -695,6 +704,57 @@ impl Ctx<'_> {
         )
         .with_label("not expected here")
         .with_hint(hint)
+    }
+
+    /// `at a = 2 b = 1`: the value `2 b` was read as a product and the statement ended
+    /// at the second `=`; the mistake is the missing comma before the name `b` that the
+    /// `=` sets, so the diagnostic points at that name (E0001), not at the `=`.
+    fn missing_comma(&self, start: usize, at: usize, first: &str) -> Option<Diagnostic> {
+        let before = self.ascii.text[start..at].trim_end();
+        let name_end = before.len();
+        let name_start = before
+            .char_indices()
+            .rev()
+            .take_while(|(_, c)| {
+                c.is_ascii_alphanumeric() || matches!(c, '_' | '\'' | '^' | '{' | '}')
+            })
+            .last()
+            .map(|(i, _)| i)?;
+        let name = &before[name_start..name_end];
+        let lead = before.len() - before.trim_start().len();
+        if !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
+            return None;
+        }
+        // The name must follow a value on the same statement (`2 b`), not be the
+        // statement's own first setting.
+        let head = before[lead..name_start].trim_end();
+        let settings = match first {
+            "claim" => {
+                let k = head.rfind(" given ").max(head.rfind(" at "))?;
+                &head[k..]
+            }
+            _ => head.strip_prefix(first)?,
+        };
+        let value_end = head
+            .chars()
+            .last()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, ')' | ']' | '}' | '.'));
+        if !settings.contains('=') || !value_end {
+            return None;
+        }
+        let fixed = format!("{head}, {name}");
+        let fixed: String = fixed.trim().chars().take(60).collect();
+        Some(
+            Diagnostic::error(
+                "E0001",
+                self.ascii.span(start + name_start, start + name_end),
+                format!("`{name} = ...` starts a new setting, but there is no comma before `{name}`"),
+            )
+            .with_label("a comma is missing before this name")
+            .with_hint(format!(
+                "separate the settings with commas: write `{fixed} = ...` (without the comma, `{name}` was read as a factor of the value before it)"
+            )),
+        )
     }
 }
 
@@ -742,8 +802,18 @@ fn habit_hint(before: &str, tok: &str, expected: &str) -> Option<String> {
     if tok.starts_with('.') && prev.ends_with("..") {
         return Some("a range is written with two dots: `0..L-1` (both ends included)".into());
     }
-    if tok.starts_with("//") {
+    if tok.starts_with("//") || tok.starts_with('%') {
         return Some("a comment starts with `#`: write `# ...`".into());
+    }
+    if expected.starts_with("`~` before a distribution") {
+        return Some(
+            "a declaration draws its values from a distribution with `~`: write `~` instead of `=` (`param W[J, I] ~ normal(0, 1/I)`); `=` gives a fixed value (`param B[J] = 0`)".into(),
+        );
+    }
+    if expected.starts_with("`over`") {
+        return Some(
+            "a rule names the variable it steps over: write `rule A over t:`, and update each state as `x[t+1] = ...`".into(),
+        );
     }
     if tok.is_empty() && expected.starts_with("`:`") {
         return Some(

@@ -129,8 +129,24 @@ impl Ctx<'_> {
                 _ => return failure(i, "a distribution such as `normal(0, 1)` after `~`"),
             }
         } else if let Ok((r, _)) = char::<_, PErr>('=').parse(i) {
-            let (r, e) = self.expr(r)?;
-            (r, Some(Init::Value(e)))
+            let (r2, e) = self.expr(r)?;
+            // `param W[J, I] = normal(0, 1/I)`: a distribution after `=` (a value).
+            if let Expr::Call(c) = &e {
+                // The distributions of docs/language.md (the checker's table is one layer
+                // up); `const(...)` is not one a value is confused with.
+                const DRAWN: [&str; 6] = [
+                    "normal",
+                    "uniform",
+                    "symmetric",
+                    "moments",
+                    "bernoulli",
+                    "categorical",
+                ];
+                if DRAWN.contains(&c.func.name.as_str()) {
+                    return failure(i, "`~` before a distribution (`=` sets a value)");
+                }
+            }
+            (r2, Some(Init::Value(e)))
         } else {
             (i, None)
         };
@@ -421,7 +437,10 @@ impl Ctx<'_> {
             "rule" => {
                 let (i, _) = keyword("rule")(i)?;
                 let (i, name) = self.ident(i)?;
-                let (i, _) = keyword("over")(i)?;
+                let (i, _) = match keyword("over")(i) {
+                    Ok(r) => r,
+                    Err(_) => return failure(i, "`over` and the step variable (`rule A over t:`)"),
+                };
                 let (i, var) = self.ident(i)?;
                 let (i, _) = sym(":")(i)?;
                 needs_block("an indented block after `:`")?;
