@@ -130,7 +130,7 @@ fn pipeline(src: &str, numeric: bool) -> tq::report::FileReport {
 
 /// The commands whose outputs [`outputs`] makes, one by one (the long run limits each).
 type Command = fn(&tq::report::FileReport);
-const COMMANDS: [(&str, Command); 6] = [
+const COMMANDS: [(&str, Command); 7] = [
     ("derive", |r| {
         let _ = tq::derive::derive_text(r, None);
     }),
@@ -140,6 +140,16 @@ const COMMANDS: [(&str, Command); 6] = [
     ("render", |r| render_as(r, tq::render::Format::Latex)),
     ("render --format markdown", |r| {
         render_as(r, tq::render::Format::Markdown)
+    }),
+    ("render --audience student", |r| {
+        let _ = tq::render::render(
+            r,
+            tq::render::RenderOptions {
+                format: tq::render::Format::Markdown,
+                fragment: false,
+                audience: tq::render::Audience::Student,
+            },
+        );
     }),
     ("emit", |r| {
         if r.unexpected_errors() == 0 {
@@ -379,6 +389,7 @@ const BINARY_COMMANDS: &[&[&str]] = &[
     &["errata"],
     &["fmt", "--check"],
     &["derive", "--format", "json"],
+    &["render", "--audience", "student"],
 ];
 
 /// Limits of one input in the long run: the 2 s of CPU and 1 GB of memory.
@@ -665,12 +676,21 @@ fn fuzz_long() {
     });
 }
 
-/// The corpus with each file's name.
+/// The corpus with each file's name: problems/, tests/robustness/, and the files of
+/// tests/cases/ with update rules (`rule` blocks, `equivalent`), which problems/ has
+/// few of.
 fn problem_sources_named() -> Vec<(String, String)> {
     let root = common::root();
+    let rules = common::tq_files(&root.join("tests/cases"))
+        .into_iter()
+        .filter(|p| {
+            std::fs::read_to_string(p)
+                .is_ok_and(|t| t.lines().any(|l| l.trim_start().starts_with("rule ")))
+        });
     common::tq_files(&root.join("problems"))
         .into_iter()
         .chain(common::tq_files(&root.join("tests/robustness")))
+        .chain(rules)
         .map(|p| (common::rel(&p), std::fs::read_to_string(&p).unwrap()))
         .collect()
 }
