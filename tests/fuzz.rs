@@ -521,7 +521,7 @@ fn limited<T>(
 /// in `TQ_FUZZ_LONG_BINARY` (10,000) through the binary's `tq check` under `prlimit`
 /// (1 GB, 20 s of CPU: Monte Carlo claims have a 5 s budget by design). The findings are
 /// collected, not shrunk, and the run goes on; each input is saved before it runs (an
-/// abort leaves it in `target/fuzz-long/current.tq`), each finding's input is saved
+/// abort leaves it in `target/fuzz-long/current-seed{N}.tq`), each finding's input is saved
 /// beside it. `TQ_FUZZ_REPORT` names a file for the summary; `TQ_FUZZ_LONG_SECONDS`
 /// stops the run after that many seconds (the summary states the inputs actually run).
 #[test]
@@ -547,7 +547,9 @@ fn fuzz_long() {
         let sources = problem_sources_named();
         let dir = common::root().join("target/fuzz-long");
         std::fs::create_dir_all(&dir).unwrap();
-        let current = dir.join("current.tq");
+        // One file per seed: runs of several seeds side by side each hand the binary
+        // stage their own input.
+        let current = dir.join(format!("current-seed{seed}.tq"));
         let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &[seed; 32]);
         let mut runner = TestRunner::new_with_rng(Config::default(), rng);
         let strategy = (0..sources.len(), prop::collection::vec(mutation(), 1..6));
