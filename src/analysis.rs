@@ -24,6 +24,10 @@ pub struct Derived {
     moments: OnceLock<moments::Analysis>,
     scalar: OnceLock<Option<ScalarProgram>>,
     scalar_derivation: OnceLock<Option<ScalarDerivation>>,
+    /// The file's budget of exact work (`sym::ExactWork`): the derived analyses below
+    /// and every claim charge it, and `tq derive`, render and emit of the same report
+    /// go on charging it.
+    exact: sym::ExactWork,
 }
 
 /// One derived scalar quantity: its expression in the inputs and its value at the point.
@@ -79,6 +83,20 @@ impl Derived {
     pub fn new() -> Derived {
         Derived::default()
     }
+
+    /// The exact work used so far.
+    pub fn exact_work_used(&self) -> u64 {
+        self.exact.used()
+    }
+
+    /// An empty cache whose file may do `limit` units of exact work (its share of
+    /// [`sym::EXACT_FILE_WORK`] when several checks share one file's budget).
+    pub fn with_exact_limit(limit: u64) -> Derived {
+        Derived {
+            exact: sym::ExactWork::new(limit),
+            ..Derived::default()
+        }
+    }
 }
 
 /// A checked program, its environment and its derived values.
@@ -119,6 +137,11 @@ impl<'a> Analysis<'a> {
         self.gather().iter().map(|g| g.item.clone()).collect()
     }
 
+    /// The file's counter of exact work (`sym::ExactWork`).
+    pub fn exact_work(&self) -> &'a sym::ExactWork {
+        &self.derived.exact
+    }
+
     /// The tensor whose gradient the backward program starts from, if any.
     pub fn loss(&self) -> Option<&'a str> {
         self.backward().seeds.first().map(String::as_str)
@@ -126,16 +149,22 @@ impl<'a> Analysis<'a> {
 
     /// The moments engine's analysis of the forward and backward programs.
     pub fn moments(&self) -> &'a moments::Analysis {
-        self.derived
-            .moments
-            .get_or_init(|| moments::analyze(self.program, self.env, &self.backward().items))
+        self.derived.moments.get_or_init(|| {
+            sym::with_exact_work(&self.derived.exact, || {
+                moments::analyze(self.program, self.env, &self.backward().items)
+            })
+        })
     }
 
     /// The program's scalar part lowered to `sym`, when it has one.
     pub fn scalar(&self) -> Option<&'a ScalarProgram> {
         self.derived
             .scalar
-            .get_or_init(|| lower::scalar_program(self.program, self.backward()))
+            .get_or_init(|| {
+                sym::with_exact_work(&self.derived.exact, || {
+                    lower::scalar_program(self.program, self.backward())
+                })
+            })
             .as_ref()
     }
 
@@ -149,7 +178,9 @@ impl<'a> Analysis<'a> {
                 // simplification past it keeps the value as written): a mutated chain
                 // with two products of 50 copies of a sum expanded polynomials of degree
                 // 2,750 with 25,000-bit coefficients for every later value, for minutes.
-                sym::with_work_budget(sym::FILE_WORK, || self.scalar_derivation_within()).0
+                sym::with_exact_work(&self.derived.exact, || {
+                    sym::with_work_budget(sym::FILE_WORK, || self.scalar_derivation_within()).0
+                })
             })
             .as_ref()
     }

@@ -189,7 +189,9 @@ pub fn check_source(path: &str, source: &str, opts: &Options) -> FileReport {
     }
     diagnostics.sort_by_key(|d| (d.span.start, d.code));
     let has_errors = diagnostics.iter().any(|d| d.severity == Severity::Error);
-    let derived = Derived::new();
+    // The file's exact work budget, or its share when several checks share one file's
+    // budgets (`tq variants --count K`, docs/cli.md).
+    let derived = Derived::with_exact_limit(opts.work_share(crate::sym::EXACT_FILE_WORK));
     let expected_error = parsed.program.items.iter().find_map(|i| match &i.kind {
         ItemKind::ExpectError(code) => Some(code.name.clone()),
         _ => None,
@@ -266,6 +268,13 @@ pub fn check_source(path: &str, source: &str, opts: &Options) -> FileReport {
         })
     };
     drop(memory);
+    if std::env::var_os("TQ_DEBUG_EXACT_WORK").is_some() {
+        eprintln!(
+            "exact work: {} of {}",
+            derived.exact_work_used(),
+            opts.work_share(crate::sym::EXACT_FILE_WORK)
+        );
+    }
     let mut report = FileReport {
         path: path.to_string(),
         source: source.to_string(),

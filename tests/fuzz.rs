@@ -130,7 +130,7 @@ fn pipeline(src: &str, numeric: bool) -> tq::report::FileReport {
 
 /// The commands whose outputs [`outputs`] makes, one by one (the long run limits each).
 type Command = fn(&tq::report::FileReport);
-const COMMANDS: [(&str, Command); 6] = [
+const COMMANDS: [(&str, Command); 7] = [
     ("derive", |r| {
         let _ = tq::derive::derive_text(r, None);
     }),
@@ -140,6 +140,16 @@ const COMMANDS: [(&str, Command); 6] = [
     ("render", |r| render_as(r, tq::render::Format::Latex)),
     ("render --format markdown", |r| {
         render_as(r, tq::render::Format::Markdown)
+    }),
+    ("render --audience student", |r| {
+        let _ = tq::render::render(
+            r,
+            tq::render::RenderOptions {
+                format: tq::render::Format::Markdown,
+                fragment: false,
+                audience: tq::render::Audience::Student,
+            },
+        );
     }),
     ("emit", |r| {
         if r.unexpected_errors() == 0 {
@@ -379,6 +389,7 @@ const BINARY_COMMANDS: &[&[&str]] = &[
     &["errata"],
     &["fmt", "--check"],
     &["derive", "--format", "json"],
+    &["render", "--audience", "student"],
 ];
 
 /// Limits of one input in the long run: the 2 s of CPU and 1 GB of memory.
@@ -510,7 +521,7 @@ fn limited<T>(
 /// in `TQ_FUZZ_LONG_BINARY` (10,000) through the binary's `tq check` under `prlimit`
 /// (1 GB, 20 s of CPU: Monte Carlo claims have a 5 s budget by design). The findings are
 /// collected, not shrunk, and the run goes on; each input is saved before it runs (an
-/// abort leaves it in `target/fuzz-long/current.tq`), each finding's input is saved
+/// abort leaves it in `target/fuzz-long/current-seed{N}.tq`), each finding's input is saved
 /// beside it. `TQ_FUZZ_REPORT` names a file for the summary; `TQ_FUZZ_LONG_SECONDS`
 /// stops the run after that many seconds (the summary states the inputs actually run).
 #[test]
@@ -536,7 +547,9 @@ fn fuzz_long() {
         let sources = problem_sources_named();
         let dir = common::root().join("target/fuzz-long");
         std::fs::create_dir_all(&dir).unwrap();
-        let current = dir.join("current.tq");
+        // One file per seed: runs of several seeds side by side each hand the binary
+        // stage their own input.
+        let current = dir.join(format!("current-seed{seed}.tq"));
         let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &[seed; 32]);
         let mut runner = TestRunner::new_with_rng(Config::default(), rng);
         let strategy = (0..sources.len(), prop::collection::vec(mutation(), 1..6));
@@ -665,12 +678,21 @@ fn fuzz_long() {
     });
 }
 
-/// The corpus with each file's name.
+/// The corpus with each file's name: problems/, tests/robustness/, and the files of
+/// tests/cases/ with update rules (`rule` blocks, `equivalent`), which problems/ has
+/// few of.
 fn problem_sources_named() -> Vec<(String, String)> {
     let root = common::root();
+    let rules = common::tq_files(&root.join("tests/cases"))
+        .into_iter()
+        .filter(|p| {
+            std::fs::read_to_string(p)
+                .is_ok_and(|t| t.lines().any(|l| l.trim_start().starts_with("rule ")))
+        });
     common::tq_files(&root.join("problems"))
         .into_iter()
         .chain(common::tq_files(&root.join("tests/robustness")))
+        .chain(rules)
         .map(|p| (common::rel(&p), std::fs::read_to_string(&p).unwrap()))
         .collect()
 }

@@ -129,19 +129,21 @@ impl VerdictCache {
         self.dir.join(format!("{key}.json"))
     }
 
-    /// The stored report of `key` (its line and column are the caller's) and the
-    /// symbolic work it used; `None` when there is none, or it is corrupt or foreign.
-    pub fn get(&self, key: &str) -> Option<(ClaimReport, u64)> {
+    /// The stored report of `key` (its line and column are the caller's), the symbolic
+    /// work it used and the exact work (`sym::ExactWork` units) its decision charged to
+    /// the file; `None` when there is none, or it is corrupt or foreign.
+    pub fn get(&self, key: &str) -> Option<(ClaimReport, u64, u64)> {
         let v = self.get_value(key)?;
         let work = v["work"].as_u64()?;
-        Some((report_from_json(&v["report"])?, work))
+        let exact = v["exact"].as_u64()?;
+        Some((report_from_json(&v["report"])?, work, exact))
     }
 
     /// Stores the report of `key`; failures are ignored (the cache is an optimisation).
-    pub fn put(&self, key: &str, report: &ClaimReport, work: u64) {
+    pub fn put(&self, key: &str, report: &ClaimReport, work: u64, exact: u64) {
         self.put_value(
             key,
-            serde_json::json!({ "work": work, "report": report.to_json() }),
+            serde_json::json!({ "work": work, "exact": exact, "report": report.to_json() }),
         );
     }
 

@@ -154,9 +154,25 @@ pub fn mentions(text: &str, var: &str) -> bool {
     })
 }
 
+/// Why a claim is undecided once its file's exact work is spent.
+fn exact_file_reason(file: &sym::ExactWork, opts: &Options) -> String {
+    format!(
+        "the exact work of this file exceeded its budget of {} units (sym::EXACT_FILE_WORK{}), spent by the claims and analyses before this one; no exact engine was started",
+        file.limit(),
+        opts.share_note()
+    )
+}
+
 /// Decides every claim of a checked program, in file order.
 pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport> {
+    // Everything below charges the file's exact work (`sym::ExactWork`); each claim runs
+    // under a counter of its own, added to the file's after it.
+    sym::with_exact_work(a.exact_work(), || decide_all_within(a, source, opts))
+}
+
+fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport> {
     let (program, env) = (a.program, a.env);
+    let file_exact = a.exact_work();
     let mut out = Vec::new();
     let mut claims = Vec::new();
     collect(&program.items, env, &mut Vec::new(), &mut claims);
@@ -225,6 +241,8 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
             ));
         }
         let limit = sym::CLAIM_WORK.min(sym_left);
+        // The claim's exact work: its own budget, within what the file has left.
+        let exact_limit = sym::EXACT_CLAIM_WORK.min(file_exact.left());
         let key = match (&opts.cache, &shared) {
             (Some(c), Some(shared)) => {
                 let at_text: Vec<String> = at
@@ -246,16 +264,18 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
                         &claim.text,
                         &at_text.join(","),
                         &limit.to_string(),
+                        &exact_limit.to_string(),
                     ]),
                 )
             }
             _ => None,
         };
         if let (Some(c), Some(key)) = (&opts.cache, &key) {
-            if let Some((mut r, work)) = c.get(key) {
+            if let Some((mut r, work, exact)) = c.get(key) {
                 r.line = line;
                 r.column = column;
                 sym_left = sym_left.saturating_sub(work as usize);
+                file_exact.absorb(exact);
                 out.push(r);
                 continue;
             }
@@ -268,37 +288,65 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
         // is undecided, whatever the engines concluded from expressions they could no
         // longer expand.
         sym::take_exact_budget_hit();
+        let exact_before = file_exact.used();
+        let claim_exact = sym::ExactWork::new(exact_limit);
+        // Once the file's exact work is spent no exact engine starts: the claim is
+        // undecided at once, with the reason (Monte Carlo, which has its own budget,
+        // may still decide it below).
+        let file_spent = file_exact.spent() || exact_limit == 0;
         let ((handled, o), work) = sym::with_work_budget(limit, || {
-            let owned = match (route, &claim.body) {
-                (Route::UpdateRules, _) => Some(rules::decide(claim, program, env, opts.seed)),
-                (Route::Invariant, ast::Expr::Call(c)) => {
-                    Some(tensor_sym::decide_invariant(c, claim, a, opts))
+            sym::with_exact_work(&claim_exact, || {
+                if file_spent {
+                    return (false, undecided(exact_file_reason(file_exact, opts)));
                 }
-                (Route::Elements, _) => tensor_sym::decide_relation(claim, a, opts),
-                _ => None,
-            };
-            let handled = owned.is_some();
-            let o = match owned {
-                Some(o) => o,
-                None if route == Route::Includes => {
-                    undecided("`includes` blocks are decided on a sampled run of the model")
-                }
-                None => decide_with_moments(
-                    claim,
-                    &at,
-                    cost::cost_calls(&claim.body, program, env, &back.items),
-                    a,
-                    program,
-                    &base_scope,
-                    env,
-                    opts,
-                    &positions,
-                ),
-            };
-            (handled, o)
+                let owned = match (route, &claim.body) {
+                    (Route::UpdateRules, _) => Some(rules::decide(claim, program, env, opts.seed)),
+                    (Route::Invariant, ast::Expr::Call(c)) => {
+                        Some(tensor_sym::decide_invariant(c, claim, a, opts))
+                    }
+                    (Route::Elements, _) => tensor_sym::decide_relation(claim, a, opts),
+                    _ => None,
+                };
+                let handled = owned.is_some();
+                let o = match owned {
+                    Some(o) => o,
+                    None if route == Route::Includes => {
+                        undecided("`includes` blocks are decided on a sampled run of the model")
+                    }
+                    None => decide_with_moments(
+                        claim,
+                        &at,
+                        cost::cost_calls(&claim.body, program, env, &back.items),
+                        a,
+                        program,
+                        &base_scope,
+                        env,
+                        opts,
+                        &positions,
+                    ),
+                };
+                (handled, o)
+            })
         });
         sym_left -= work.used;
+        file_exact.absorb(claim_exact.used());
         let mut o = o;
+        if claim_exact.spent() && o.verdict != Verdict::Refuted && !file_spent {
+            // Some exact operation was refused: whatever the engines concluded without
+            // it is not a decision.
+            let why = if exact_limit < sym::EXACT_CLAIM_WORK {
+                exact_file_reason(file_exact, opts)
+            } else {
+                format!(
+                    "the exact work exceeded its budget of {} units (sym::EXACT_CLAIM_WORK)",
+                    sym::EXACT_CLAIM_WORK
+                )
+            };
+            o = Outcome {
+                on_elements: o.on_elements,
+                ..undecided(why)
+            };
+        }
         if o.verdict == Verdict::Undecided && (sym::take_exact_budget_hit() || program_bits) {
             o.evidence = format!(
                 "{}; an exact constant reached the size budget of {} bits (sym::MAX_BITS) and was left unreduced",
@@ -573,7 +621,12 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
             witness: o.witness,
         };
         if let (Some(c), Some(key)) = (&opts.cache, &key) {
-            c.put(key, &report, work.used as u64);
+            c.put(
+                key,
+                &report,
+                work.used as u64,
+                file_exact.used().saturating_sub(exact_before),
+            );
         }
         out.push(report);
     }

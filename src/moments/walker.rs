@@ -66,6 +66,19 @@ pub(super) fn work_spent() -> String {
     )
 }
 
+/// The units of the file's exact work (`sym::ExactWork`) one expression node of this
+/// engine costs: a node read, combined and stored costs about as much time as a few
+/// products of machine words in exact arithmetic.
+pub const MOMENT_NODE_UNITS: u64 = 20;
+
+/// The reason given once the file's exact work is spent.
+fn exact_spent() -> String {
+    sym::current_exact_work().map_or_else(
+        || "the exact work budget was spent".to_string(),
+        |w| format!("the moments engine stopped: {}", w.reason()),
+    )
+}
+
 /// The expression nodes of a distribution (its exact moments, approximate mean,
 /// variance bounds, quadrature input and finite support together).
 pub(super) fn rv_nodes(rv: &Rv) -> usize {
@@ -124,18 +137,30 @@ pub fn member_text(key: &Key, subs: &[Expr]) -> String {
 impl<'a> Walker<'a> {
     /// Charges `rv`'s nodes to the file's work ([`MOMENT_FILE_WORK`]); `Err` with the
     /// reason once it is spent.
+    ///
+    /// The same nodes are charged to the file's exact work (`sym::ExactWork`, shared with
+    /// the other exact engines and across the queries of every claim, where this
+    /// engine's own budget is per analysis or query).
     pub(super) fn charge(&self, rv: Rv) -> Result<Rv, String> {
         self.spent()?;
-        let w = self.work.get().saturating_add(rv_nodes(&rv) as u64);
+        let nodes = rv_nodes(&rv) as u64;
+        let w = self.work.get().saturating_add(nodes);
         self.work.set(w);
+        if !sym::charge_exact(nodes.saturating_mul(MOMENT_NODE_UNITS)) {
+            return Err(exact_spent());
+        }
         self.spent()?;
         Ok(rv)
     }
 
-    /// `Err` with the reason when the file's work budget is spent.
+    /// `Err` with the reason when the file's work budget (this engine's, or the file's
+    /// exact work) is spent.
     pub(super) fn spent(&self) -> Result<(), String> {
         if self.work.get() > MOMENT_FILE_WORK {
             return Err(work_spent());
+        }
+        if sym::exact_work_spent() {
+            return Err(exact_spent());
         }
         Ok(())
     }

@@ -286,7 +286,13 @@ impl Interval {
 
     fn add(&self, o: &Interval) -> Interval {
         let f = |a: &End, b: &End| match (a, b) {
-            (End::At(x, xo), End::At(y, yo)) => End::At(x + y, *xo || *yo),
+            (End::At(x, xo), End::At(y, yo)) => {
+                match super::rat::add_within(x, y, super::MAX_BITS) {
+                    Some(v) => End::At(v, *xo || *yo),
+                    // Past the bit budget or the file's exact work: unknown (wider).
+                    None => End::Unbounded,
+                }
+            }
             _ => End::Unbounded,
         };
         Interval::new(f(&self.lo, &o.lo), f(&self.hi, &o.hi))
@@ -314,14 +320,23 @@ impl Interval {
         if let Some(c) = o.as_point() {
             return self.scale(c);
         }
+        let product =
+            |x: &BigRational, y: &BigRational| super::rat::mul_within(x, y, super::MAX_BITS);
         if let (End::At(a, ao), End::At(b, bo), End::At(c, co), End::At(d, do_)) =
             (&self.lo, &self.hi, &o.lo, &o.hi)
         {
+            // The four products, each within the bit budget and the file's exact work;
+            // one refused leaves the bound to the signs below.
+            let (Some(ac), Some(ad), Some(bc), Some(bd)) =
+                (product(a, c), product(a, d), product(b, c), product(b, d))
+            else {
+                return self.mul_by_signs(o);
+            };
             let combos = [
-                (a * c, *ao || *co),
-                (a * d, *ao || *do_),
-                (b * c, *bo || *co),
-                (b * d, *bo || *do_),
+                (ac, *ao || *co),
+                (ad, *ao || *do_),
+                (bc, *bo || *co),
+                (bd, *bo || *do_),
             ];
             let min = combos.iter().map(|x| x.0.clone()).min();
             let max = combos.iter().map(|x| x.0.clone()).max();
@@ -339,7 +354,11 @@ impl Interval {
             let (lo_o, hi_o) = (openness(&min), openness(&max));
             return Interval::new(End::At(min, lo_o), End::At(max, hi_o));
         }
-        // Unbounded: by signs only.
+        self.mul_by_signs(o)
+    }
+
+    /// A product's interval by its factors' signs only (unbounded ends).
+    fn mul_by_signs(&self, o: &Interval) -> Interval {
         let (n1, z1, p1) = self.signs();
         let (n2, z2, p2) = o.signs();
         let pos = (p1 && p2) || (n1 && n2);
@@ -358,8 +377,13 @@ impl Interval {
         if c.is_zero() {
             return Interval::point(BigRational::zero());
         }
+        // A product past the bit budget or the file's exact work is not computed: the
+        // end is then unknown (a wider interval, still a bound).
         let f = |a: &End| match a {
-            End::At(x, o) => End::At(x * c, *o),
+            End::At(x, o) => match super::rat::mul_within(x, c, super::MAX_BITS) {
+                Some(v) => End::At(v, *o),
+                None => End::Unbounded,
+            },
             End::Unbounded => End::Unbounded,
         };
         if c.is_positive() {

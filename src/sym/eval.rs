@@ -44,6 +44,11 @@ impl std::error::Error for EvalError {}
 /// undefined value, or a computation that would exceed the size guards (integer
 /// exponents above [`MAX_EXPONENT`] in absolute value, numbers above [`MAX_BITS`] bits).
 pub fn eval_exact(e: &Expr, at: &BTreeMap<String, BigRational>) -> Result<BigRational, EvalError> {
+    // Each node visited is exact work of the file ([`super::exact_work`]), charged
+    // before; past the file's budget nothing more is evaluated.
+    if !super::charge_exact(1) {
+        return Err(EvalError::TooLarge);
+    }
     match e {
         Expr::Num(r) => Ok(r.clone()),
         Expr::Sym(s) => at

@@ -21,6 +21,7 @@ pub mod defined;
 mod domain;
 mod enclose;
 mod eval;
+mod exact_work;
 mod exp_form;
 pub mod func;
 mod parse;
@@ -33,6 +34,10 @@ pub mod sturm;
 pub use defined::{collecting, Condition, Domains, Interval};
 pub use domain::Domain;
 pub use eval::{eval_exact, eval_f64, EvalError};
+pub use exact_work::{
+    charge_exact, count_exact_items, current_exact_work, exact_work_spent, with_exact_work,
+    ExactWork, EXACT_CLAIM_WORK, EXACT_FILE_WORK,
+};
 pub use exp_form::identical_in_exp_form;
 pub use func::Func;
 pub use parse::{parse_ascii, parse_number, parse_relation, ParseError};
@@ -98,7 +103,14 @@ pub fn rat_pow(r: &BigRational, n: i64) -> Option<BigRational> {
     if n.unsigned_abs() > MAX_EXPONENT as u64 {
         return None;
     }
-    if (bits(r) as u128) * (n.unsigned_abs() as u128) > MAX_BITS as u128 {
+    let result_bits = (bits(r) as u128) * (n.unsigned_abs() as u128);
+    if result_bits > MAX_BITS as u128 {
+        note_exact_budget();
+        return None;
+    }
+    // Squarings up to the result's length: quadratic in its words at most.
+    let words = (result_bits as u64).div_ceil(64).max(1);
+    if !charge_exact(1 + words.saturating_mul(words)) {
         note_exact_budget();
         return None;
     }
@@ -143,6 +155,13 @@ impl Coefs {
         if r.is_one() {
             return;
         }
+        // Once the file's exact work is spent nothing is multiplied: a new part, without
+        // trying each of the others in turn.
+        if exact_work_spent() {
+            note_exact_budget();
+            self.0.push(r);
+            return;
+        }
         for part in self.0.iter_mut() {
             if let Some(p) = rat::mul_within(part, &r, MAX_BITS) {
                 *part = p;
@@ -155,6 +174,11 @@ impl Coefs {
 
     fn add(&mut self, r: BigRational) {
         if r.is_zero() {
+            return;
+        }
+        if exact_work_spent() {
+            note_exact_budget();
+            self.0.push(r);
             return;
         }
         for part in self.0.iter_mut() {
@@ -282,6 +306,9 @@ impl Expr {
     /// over the same factors, so the value is always exact and no number past the
     /// budget is ever built (see [`Coefs`]).
     pub fn add(terms: Vec<Expr>) -> Expr {
+        // The terms merged are exact work of the file, counted before (a constructor
+        // cannot refuse; a spent budget stops the next claim, [`exact_work`]).
+        count_exact_items(terms.len());
         let mut coef: BTreeMap<Expr, Coefs> = BTreeMap::new();
         let mut constant = Coefs::new(BigRational::zero());
         let mut stack = terms;
@@ -324,6 +351,7 @@ impl Expr {
     }
 
     fn mul_depth(factors: Vec<Expr>, depth: usize) -> Expr {
+        count_exact_items(factors.len());
         let mut c = Coefs::new(BigRational::one());
         let mut powers: BTreeMap<Expr, Vec<Expr>> = BTreeMap::new();
         let mut stack = factors;

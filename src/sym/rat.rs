@@ -119,20 +119,23 @@ pub fn add_bits(a: &BigRational, b: &BigRational) -> u64 {
     (an + bd).max(bn + ad) + 1 + ad + bd
 }
 
-/// `a · b` when its size bound ([`mul_bits`]) is at most `limit` bits; `None` (nothing
-/// computed) past it.
+/// `a · b` when its size bound ([`mul_bits`]) is at most `limit` bits and the file's
+/// exact work allows it (charged before, [`super::exact_work`]); `None` (nothing
+/// computed) past either.
 pub fn mul_within(a: &BigRational, b: &BigRational, limit: u64) -> Option<BigRational> {
     if a.is_zero() || b.is_zero() {
         return Some(BigRational::zero());
     }
-    if mul_bits(a, b) > limit {
+    if mul_bits(a, b) > limit || !super::exact_work::charge_exact(super::exact_work::rat_cost(a, b))
+    {
         return None;
     }
     Some(mul(a, b))
 }
 
-/// `a + b` when its size bound ([`add_bits`]) is at most `limit` bits; `None` (nothing
-/// computed) past it.
+/// `a + b` when its size bound ([`add_bits`]) is at most `limit` bits and the file's
+/// exact work allows it (charged before, [`super::exact_work`]); `None` (nothing
+/// computed) past either.
 pub fn add_within(a: &BigRational, b: &BigRational, limit: u64) -> Option<BigRational> {
     if a.is_zero() {
         return Some(b.clone());
@@ -140,7 +143,8 @@ pub fn add_within(a: &BigRational, b: &BigRational, limit: u64) -> Option<BigRat
     if b.is_zero() {
         return Some(a.clone());
     }
-    if add_bits(a, b) > limit {
+    if add_bits(a, b) > limit || !super::exact_work::charge_exact(super::exact_work::rat_cost(a, b))
+    {
         return None;
     }
     Some(add(a, b))
