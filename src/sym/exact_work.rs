@@ -240,7 +240,7 @@ mod tests {
 
     #[test]
     fn exact_arithmetic_is_refused_once_spent() {
-        let w = ExactWork::new(3);
+        let w = ExactWork::new(4);
         let a = BigRational::new(3.into(), 7.into());
         with_exact_work(&w, || {
             assert!(super::super::rat::mul_within(&a, &a, 1000).is_some());
