@@ -85,9 +85,16 @@ impl Checker {
                         "{mean}declare `size {cause}` or `index {base} : {size}` (it indexes a dimension of extent `{size}`), or use a primed index of that dimension (`{primed}`)"
                     )
                 }
-                None => format!(
-                    "{mean}declare `size {cause}` or `index {base} : N`, or use a primed index of a declared one (`i'` for a second index over `I`)"
-                ),
+                None => {
+                    // A second index over a size of the file, as the example.
+                    let (size, primed) = match self.env.sizes.keys().next() {
+                        Some(size) => (size.clone(), self.primed_index_of(size)),
+                        None => ("I".to_string(), "i'".to_string()),
+                    };
+                    format!(
+                        "{mean}declare `size {cause}` or `index {base} : N`, or use a primed index of a declared one (`{primed}` for a second index over `{size}`)"
+                    )
+                }
             };
             let message = if is_summed_index(name) {
                 format!("the claim's summed index `{name}` has no size (no index `{low}`)")
