@@ -233,11 +233,13 @@ impl Atoms for &Scope {
             return Err(on_elements(format!("`{name}[...]` is a tensor element; claims about tensor elements are not decided yet")));
         }
         if r.grad {
-            return self
-                .grads
-                .get(&name)
-                .cloned()
-                .ok_or_else(|| format!("`{name}.grad` is not a scalar program's adjoint").into());
+            // An adjoint the scalar program does not write out (a scalar parameter of a
+            // tensor program, `c` of `s[b,i] = c z[b,i]`) is the derived backward
+            // program's value: a sampled run of the model reads it, as it reads the
+            // gradients' elements.
+            return self.grads.get(&name).cloned().ok_or_else(|| {
+                on_elements(format!("`{name}.grad` is not a scalar program's adjoint"))
+            });
         }
         if let Some(cs) = self.def_conditions.get(&name) {
             cs.iter().cloned().for_each(sym::defined::note_condition);

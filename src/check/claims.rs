@@ -72,7 +72,15 @@ impl Checker {
                     && self.env.index_size(&key).is_some()
                     && claim_indices.contains(&key))
                 || self.env.rules.contains_key(&key)
-                || rule_member;
+                || rule_member
+                // An index of the claim's elements without a size: E0201 there
+                // (`claim_index_sizes`), not a second diagnostic for its use here.
+                || (r.indices.is_none()
+                    && !r.grad
+                    && r.name.sub.is_empty()
+                    && super::terms::is_bare_index(&key)
+                    && self.env.index_size(&key).is_none()
+                    && claim_indices.contains(&key));
             if !known {
                 let mean = self.did_you_mean(
                     &key,
@@ -124,6 +132,7 @@ impl Checker {
                 }
             }
         }
+        self.claim_index_sizes(c, scope);
         self.derivatives_of_scalars(&c.body);
         let mut calls = Vec::new();
         collect_calls(&c.body, &mut calls);

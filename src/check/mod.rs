@@ -22,6 +22,7 @@
 mod boundary_use;
 pub mod budget;
 pub mod capitals;
+mod claim_indices;
 mod claims;
 mod declare;
 mod defs;

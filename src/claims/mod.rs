@@ -571,11 +571,15 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
                             Ok(checked_by) => {
                                 o.witness = Some(sym::Witness::of_run(
                                     &run_values(&m.machine.consts, env),
-                                    f.bind
-                                        .iter()
-                                        .map(|(n, v)| format!("{n} = {v}"))
-                                        .collect::<Vec<_>>()
-                                        .join(", "),
+                                    if f.bind.is_empty() {
+                                        "the claim's one value (no free index)".to_string()
+                                    } else {
+                                        f.bind
+                                            .iter()
+                                            .map(|(n, v)| format!("{n} = {v}"))
+                                            .collect::<Vec<_>>()
+                                            .join(", ")
+                                    },
                                     seed_used,
                                     format!("≈ {:.10}", f.left),
                                     format!("≈ {:.10}", f.right),

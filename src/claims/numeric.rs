@@ -154,6 +154,12 @@ pub fn decide_found(
             let agrees = (l - r).abs() <= tol;
             if !agrees {
                 let at: Vec<String> = b.iter().map(|(n, v)| format!("{n} = {v}")).collect();
+                // A claim with no free index (`c.grad == sum_{b,i}(...)`) has one value.
+                let at = if at.is_empty() {
+                    "the claim's one value (no free index)".to_string()
+                } else {
+                    at.join(", ")
+                };
                 *found = Some(Found {
                     bind: b.clone(),
                     left: l,
@@ -162,10 +168,7 @@ pub fn decide_found(
                 return Outcome::new(
                     Verdict::Refuted,
                     Method::Numeric,
-                    format!(
-                        "at {}: left {l:.10}, right {r:.10} (one sampled run, seed {seed})",
-                        at.join(", ")
-                    ),
+                    format!("at {at}: left {l:.10}, right {r:.10} (one sampled run, seed {seed})"),
                 );
             }
             checked += 1;
@@ -215,10 +218,15 @@ pub fn decide_found(
             crate::syntax::printer::print_expr(terms[k])
         ));
     }
+    let where_ = if vars.is_empty() {
+        "holds at the claim's one value (no free index)".to_string()
+    } else {
+        format!("holds at all {checked} elements")
+    };
     Outcome::new(
         Verdict::Confirmed,
         Method::Numeric,
-        format!("holds at all {checked} elements of one sampled run (seed {seed}), relative tolerance 1e-9"),
+        format!("{where_} of one sampled run (seed {seed}), relative tolerance 1e-9"),
     )
 }
 
