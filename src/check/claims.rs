@@ -72,6 +72,7 @@ impl Checker {
                     && self.env.index_size(&key).is_some()
                     && claim_indices.contains(&key))
                 || self.env.rules.contains_key(&key)
+                || (r.indices.is_some() && self.env.rule_inputs.contains(&key))
                 || rule_member
                 // An index of the claim's elements without a size: E0201 there
                 // (`claim_index_sizes`), not a second diagnostic for its use here.

@@ -201,6 +201,21 @@ impl Checker {
                         ));
                     }
                     self.env.rules.insert(r.name.name.clone(), r.name.span);
+                    let mut written = std::collections::BTreeSet::new();
+                    let mut read = Vec::new();
+                    for it in &r.body {
+                        if let ItemKind::Equation(eq) = &it.kind {
+                            written.insert(eq.lhs.name.base.clone());
+                            super::walk_refs(&eq.rhs, &mut |x| {
+                                if x.indices.is_some() {
+                                    read.push(x.name.base.clone());
+                                }
+                            });
+                        }
+                    }
+                    self.env
+                        .rule_inputs
+                        .extend(read.into_iter().filter(|n| !written.contains(n)));
                 }
                 _ => {}
             }

@@ -2,7 +2,7 @@
 
 use crate::syntax::ast::Boundary;
 use crate::syntax::span::Span;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// What a tensor is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,6 +60,9 @@ pub struct Env {
     pub decl_order: Vec<String>,
     pub boundary: Option<Boundary>,
     pub rules: BTreeMap<String, Span>,
+    /// Names read by a rule's statements and written by none (`g` in `v[t+1] = mu v[t] +
+    /// g[t]`): the rules' inputs, which a claim may read at a fixed step (`g[0]`).
+    pub rule_inputs: BTreeSet<String>,
     /// `grad T ~ ...` declarations: the key and the member as written (`L_L`).
     pub grad_seeds: Vec<(String, String)>,
     /// The domains of sizes and symbols, inferred from the declarations

@@ -145,13 +145,14 @@ impl<'a> TrialRun<'a> {
         &self,
         key: &(String, bool),
         fixed: &[Option<i64>],
+        max: usize,
     ) -> super::dense::Slices {
         match self {
             TrialRun::Dense(r) => r
                 .machine
                 .arrays
                 .get(key)
-                .map(|a| a.slice_moments(fixed))
+                .map(|a| a.slice_moments(fixed, max))
                 .unwrap_or_default(),
             TrialRun::Interpreter(r) => {
                 let mut out = super::dense::Slices::new();
@@ -174,6 +175,9 @@ impl<'a> TrialRun<'a> {
                         e.0 += 1;
                         e.1 += v;
                         e.2 += v * v;
+                    }
+                    if out.len() > max {
+                        return super::dense::Slices::new();
                     }
                 }
                 out

@@ -472,7 +472,7 @@ impl ClaimTest<'_> {
                     return Look::Fails(why.clone());
                 }
             }
-            if fails && untested && self.compares && !(self.averaged && !moments[0].var) {
+            if fails && untested && self.compares && (!self.averaged || moments[0].var) {
                 waiting = true;
                 // A variance of a pool whose elements differ in mean is more than any
                 // element's: the refutation waits for the comparison too.

@@ -180,7 +180,7 @@ fn stats_of(t: usize, run: &TrialRun, targets: &Targets) -> TrialStats {
                 out.insert((key.0.clone(), key.1, fixed.clone()), m);
             }
             if t < SLICE_TRIALS {
-                let slices = run.slice_moments(&key, fixed);
+                let slices = run.slice_moments(key, fixed, MAX_SLICES);
                 if slices.len() <= MAX_SLICES {
                     for ((k, p), m) in slices {
                         let mut pat = fixed.clone();

@@ -41,7 +41,9 @@ use crate::syntax::ast::{self as ast, ItemKind, Program, RelOp};
 use crate::syntax::printer::{print_expr, print_name};
 use equivalence::equivalence;
 use num_rational::BigRational;
-use sequence::{decide_seq, lower_claim, read_givens, seq_claim, system};
+use sequence::{
+    decide_fixed, decide_seq, lower_claim, read_givens, reads_fixed_steps, seq_claim, system,
+};
 use std::collections::{BTreeMap, BTreeSet};
 
 fn und(why: impl Into<String>) -> Outcome {
@@ -147,6 +149,10 @@ pub fn decide(claim: &ast::Claim, program: &Program, env: &Env, seed: u64) -> Ou
                 });
                 let (a, b) = (a?, b?);
                 g.conds.extend(conds);
+                if reads_fixed_steps(&a) || reads_fixed_steps(&b) {
+                    let label = format!("{} == {}", print_expr(l), print_expr(r));
+                    return decide_fixed(&sys, &g, &a, &b, &label, &env.domains, seed);
+                }
                 let sc = seq_claim(
                     sys,
                     &g,

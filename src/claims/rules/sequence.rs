@@ -93,11 +93,135 @@ fn rule_ref(
     match rf.indices.as_deref() {
         Some([ix]) if offset(ix, var) == Some(0) => Ok(Some(Expr::sym(&at_t(rule, seq, var)))),
         Some([ix]) if literal(ix) == Some(0) => Ok(Some(Expr::sym(&at_0(rule, seq)))),
+        Some([ix]) if literal(ix).is_some_and(|k| (1..=MAX_FIXED_STEP).contains(&k)) => Ok(Some(
+            Expr::sym(&format!("{rule}.{seq}[{}]", literal(ix).unwrap_or(0))),
+        )),
         _ => Err(format!(
-            "`{}`: tq reads a rule's sequence at step `{var}` or at the start `0`",
+            "`{}`: tq reads a rule's sequence at step `{var}`, at the start `0` or at a fixed step up to {MAX_FIXED_STEP}",
             crate::syntax::printer::print_ref(rf)
         )),
     }
+}
+
+/// The latest fixed step a claim may read (`A.theta[3]`): the rules are unrolled that far.
+pub(super) const MAX_FIXED_STEP: i64 = 32;
+
+/// The fixed steps (`A.theta[3]`, k >= 1) a lowered side reads: (symbol, rule, sequence, k).
+/// Whether a lowered side reads a rule's state at a fixed step or an input at any
+/// literal step (`A.theta[3]`, `g[0]`): a claim [`decide_fixed`] decides.
+pub(super) fn reads_fixed_steps(e: &Expr) -> bool {
+    !fixed_steps(e).is_empty()
+        || e.free_symbols().iter().any(|s| {
+            s.split_once('[').is_some_and(|(n, rest)| {
+                !n.contains('.')
+                    && rest
+                        .strip_suffix(']')
+                        .is_some_and(|k| k.parse::<usize>().is_ok())
+            })
+        })
+}
+
+pub(super) fn fixed_steps(e: &Expr) -> Vec<(String, String, String, usize)> {
+    e.free_symbols()
+        .into_iter()
+        .filter_map(|s| {
+            let (name, rest) = s.split_once('[')?;
+            let k: usize = rest.strip_suffix(']')?.parse().ok()?;
+            let (rule, seq) = name.split_once('.')?;
+            (k >= 1).then(|| (s.clone(), rule.to_string(), seq.to_string(), k))
+        })
+        .collect()
+}
+
+/// A claim about rules' sequences at fixed steps only (`H.theta[2] == ...`): each fixed
+/// step is the rules unrolled exactly from the starts, with the inputs `g[0]`, `g[1]`, …
+/// as symbols, so the claim is proved when the two sides agree as rational functions of
+/// the hyperparameters, starts and inputs (and every definedness condition is empty),
+/// and refuted by exact values at a random rational point (hyperparameters inside their
+/// domains and the givens' bounds) where they differ.
+pub(super) fn decide_fixed(
+    sys: &System,
+    g: &Givens,
+    lhs: &Expr,
+    rhs: &Expr,
+    label: &str,
+    domains: &BTreeMap<String, sym::Domain>,
+    seed: u64,
+) -> Result<Outcome, String> {
+    let m = mat_subs(&sys.m, &g.params);
+    let n = mat_subs(&sys.n, &g.params);
+    let x0 = starts(sys, g);
+    let mut subs: Vec<(String, Expr)> = Vec::new();
+    let mut fixed = fixed_steps(lhs);
+    fixed.extend(fixed_steps(rhs));
+    for (s, rule, seq, k) in fixed {
+        let Some(i) = sys.xs.iter().position(|(_, r, x)| *r == rule && *x == seq) else {
+            return Err(format!("`{s}` is not a state of the rules compared"));
+        };
+        let mut c = vec![Expr::zero(); sys.xs.len()];
+        c[i] = Expr::one();
+        let v = outputs(sys, &m, &n, &x0, &c, k + 1)
+            .pop()
+            .ok_or("no step to unroll")?;
+        subs.push((s, v));
+    }
+    let side = |e: &Expr| sym::expand(&apply(&apply(e, &g.params), &subs));
+    let (l, r) = (side(lhs), side(rhs));
+    let free: BTreeSet<String> = l.free_symbols().union(&r.free_symbols()).cloned().collect();
+    if free.contains(&sys.var) || sys.xs.iter().any(|(x, _, _)| free.contains(x)) {
+        return Err(
+            "the claim mixes fixed steps with the step variable; tq decides either alone".into(),
+        );
+    }
+    let mut conds: BTreeSet<sym::Condition> = g.conds.iter().cloned().collect();
+    sym::defined::conditions_of(lhs, &mut conds);
+    sym::defined::conditions_of(rhs, &mut conds);
+    sym::defined::conditions_of(&l, &mut conds);
+    sym::defined::conditions_of(&r, &mut conds);
+    if sym::identical(&l, &r) {
+        let how = format!(
+            "{label}: both sides unrolled exactly from the starts (inputs as symbols) agree as rational functions"
+        );
+        return Ok(if conds.is_empty() {
+            Outcome::proved(ProofRule::NormalForm, Method::Symbolic, how)
+        } else {
+            let shown: Vec<String> = conds.iter().map(|c| c.to_string()).collect();
+            Outcome::new(
+                Verdict::Confirmed,
+                Method::Symbolic,
+                format!("{how}, where defined ({} may fail)", shown.join(", ")),
+            )
+        });
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    for _ in 0..64 {
+        let mut pt: BTreeMap<String, BigRational> = BTreeMap::new();
+        for p in &free {
+            let v = match domains.get(p).and_then(|d| d.sample(&mut rng)) {
+                Some(v) => v,
+                None if p.contains('[') => rat(rng.random_range(-20..=20), rng.random_range(1..=8)),
+                None => rat(rng.random_range(1..=9), rng.random_range(10..=12)),
+            };
+            pt.insert(p.clone(), v);
+        }
+        if !within_bounds(&pt, &g.bounds) {
+            continue;
+        }
+        if let (Ok(a), Ok(b)) = (sym::eval_exact(&l, &pt), sym::eval_exact(&r, &pt)) {
+            if a != b {
+                let shown: Vec<String> = pt.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+                return Ok(Outcome::new(
+                    Verdict::Refuted,
+                    Method::ExactEval,
+                    format!(
+                        "{label}: the rules unrolled exactly at {}: left {a}, right {b}",
+                        shown.join(", ")
+                    ),
+                ));
+            }
+        }
+    }
+    Err("the sides differ as rational functions, but no random point inside the domains separates them".into())
 }
 
 pub(super) fn lower_claim(
@@ -108,6 +232,20 @@ pub(super) fn lower_claim(
     crate::claims::scalar::lower_refs(e, &mut |rf| match rule_ref(rf, rule_names, var)? {
         Some(s) => Ok(s),
         None if rf.indices.is_none() && !rf.grad => Ok(Expr::sym(&print_name(&rf.name))),
+        // An input at a fixed step (`g[0]`), for claims about fixed steps.
+        None if !rf.grad => match rf.indices.as_deref() {
+            Some([ix]) if literal(ix).is_some_and(|k| (0..=MAX_FIXED_STEP).contains(&k)) => {
+                Ok(Expr::sym(&format!(
+                    "{}[{}]",
+                    print_name(&rf.name),
+                    literal(ix).unwrap_or(0)
+                )))
+            }
+            _ => Err(format!(
+                "`{}` is not a sequence of a rule",
+                crate::syntax::printer::print_ref(rf)
+            )),
+        },
         None => Err(format!(
             "`{}` is not a sequence of a rule",
             crate::syntax::printer::print_ref(rf)

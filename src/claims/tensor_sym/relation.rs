@@ -223,6 +223,10 @@ pub(super) fn relation(
         }
     });
     Some(match (proof, check) {
+        // A gradient claim the exact check refutes is refuted by the sampled run instead,
+        // whose witness (element, point, seed, both sides) is re-checked on the gather
+        // form (docs/soundness.md, "Witnesses").
+        (_, Ok(Exact::Refuted(_))) if used_grads => return None,
         (_, Ok(Exact::Refuted(cx))) => Outcome::new(Verdict::Refuted, Method::ExactEval, cx),
         (Some(p), Ok(Exact::Agrees { points: n, floating: fl })) => Outcome::proved(
             ProofRule::TensorSymbolic,

@@ -72,8 +72,19 @@ impl Arr {
     /// [`Arr::moments`]), per free dimension and position along it: the slices Monte
     /// Carlo compares with the pool to see whether the pooled elements share one
     /// distribution (`claims::montecarlo::decide`).
-    pub fn slice_moments(&self, fixed: &[Option<i64>]) -> Slices {
-        let mut out = Slices::new();
+    pub fn slice_moments(&self, fixed: &[Option<i64>], max: usize) -> Slices {
+        let shape = self.data.shape();
+        let free: Vec<usize> = (0..self.lo.len())
+            .filter(|k| !fixed.get(*k).is_some_and(|f| f.is_some()))
+            .collect();
+        // More slices than the caller records: none, before any element is read (a
+        // million-element vector made one map entry per element in every trial).
+        let total: usize = free.iter().map(|&k| shape[k]).sum();
+        if total > max {
+            return Slices::new();
+        }
+        let mut acc: Vec<Vec<(usize, f64, f64)>> =
+            free.iter().map(|&k| vec![(0, 0.0, 0.0); shape[k]]).collect();
         for ((ix, v), m) in self.data.indexed_iter().zip(self.mask.iter()) {
             if !*m {
                 continue;
@@ -82,14 +93,19 @@ impl Arr {
             if (0..self.lo.len().min(fixed.len())).any(|k| fixed[k].is_some_and(|f| f != pos(k))) {
                 continue;
             }
-            for k in 0..self.lo.len() {
-                if fixed.get(k).is_some_and(|f| f.is_some()) {
-                    continue;
-                }
-                let e = out.entry((k, pos(k))).or_insert((0, 0.0, 0.0));
+            for (slot, &k) in acc.iter_mut().zip(&free) {
+                let e = &mut slot[ix[k]];
                 e.0 += 1;
                 e.1 += v;
                 e.2 += v * v;
+            }
+        }
+        let mut out = Slices::new();
+        for (slot, &k) in acc.iter().zip(&free) {
+            for (i, e) in slot.iter().enumerate() {
+                if e.0 > 0 {
+                    out.insert((k, self.lo[k] + i as i64), *e);
+                }
             }
         }
         out
