@@ -83,8 +83,10 @@ impl Arr {
         if total > max {
             return Slices::new();
         }
-        let mut acc: Vec<Vec<(usize, f64, f64)>> =
-            free.iter().map(|&k| vec![(0, 0.0, 0.0); shape[k]]).collect();
+        let mut acc: Vec<Vec<(usize, f64, f64)>> = free
+            .iter()
+            .map(|&k| vec![(0, 0.0, 0.0); shape[k]])
+            .collect();
         for ((ix, v), m) in self.data.indexed_iter().zip(self.mask.iter()) {
             if !*m {
                 continue;
