@@ -482,13 +482,7 @@ impl Rv {
             (Some(a), Some(b)) => Some(a.clone() * b.clone()),
             _ => None,
         };
-        let lin0: Vec<Source> = self
-            .lin0
-            .iter()
-            .filter(|p| !other.depends_on(p))
-            .chain(other.lin0.iter().filter(|p| !self.depends_on(p)))
-            .cloned()
-            .collect();
+        let lin0 = self.product_lin0(other);
         Ok(Rv {
             mean: both(&self.mean, &other.mean),
             m2: both(&self.m2, &other.m2),
@@ -507,19 +501,24 @@ impl Rv {
         })
     }
 
+    /// The zero-mean leaves a product x · y is linear in: those of each factor that the
+    /// other factor does not read.
+    fn product_lin0(&self, other: &Rv) -> Vec<Source> {
+        self.lin0
+            .iter()
+            .filter(|p| !other.depends_on(p))
+            .chain(other.lin0.iter().filter(|p| !self.depends_on(p)))
+            .cloned()
+            .collect()
+    }
+
     /// x · y for dependent factors when one of them is linear in a zero-mean leaf the
     /// other does not read (`lin0`): conditioning on everything but that leaf, the
     /// product is linear in it with a coefficient independent of it, so E[x y] = 0
     /// (`(W x) ⊙ (U x)` with independent zero-mean W, U). The second moment stays
     /// unknown (it needs the joint fourth moments of the shared part).
     fn mul_zero_mean_factor(&self, other: &Rv) -> Option<Rv> {
-        let lin0: Vec<Source> = self
-            .lin0
-            .iter()
-            .filter(|p| !other.depends_on(p))
-            .chain(other.lin0.iter().filter(|p| !self.depends_on(p)))
-            .cloned()
-            .collect();
+        let lin0 = self.product_lin0(other);
         let first = lin0.first()?;
         let (sources, approx, mut rules) = self.merged(other);
         rules.insert(Applied::new(

@@ -689,11 +689,29 @@ pub fn series_on(
             vars.push(w.var.clone());
         }
     }
-    let sample = r
-        .program
+    let sample = sample_text(&r.program);
+    Ok(Plot {
+        var: vars.join(", "),
+        series: out,
+        trials,
+        seed,
+        executor,
+        zero_padding,
+        ticks,
+        sample,
+        backward_note,
+        kind: PlotKind::Variance,
+        notes: vec![],
+    })
+}
+
+/// The file's `sample` values as written (`B = 4, I = 3`), every `sample` line in order,
+/// for the captions.
+pub(crate) fn sample_text(program: &crate::syntax::ast::Program) -> String {
+    program
         .items
         .iter()
-        .find_map(|it| match &it.kind {
+        .filter_map(|it| match &it.kind {
             ItemKind::Sample(bs) => Some(
                 bs.iter()
                     .map(|b| {
@@ -708,18 +726,6 @@ pub fn series_on(
             ),
             _ => None,
         })
-        .unwrap_or_default();
-    Ok(Plot {
-        var: vars.join(", "),
-        series: out,
-        trials,
-        seed,
-        executor,
-        zero_padding,
-        ticks,
-        sample,
-        backward_note,
-        kind: PlotKind::Variance,
-        notes: vec![],
-    })
+        .collect::<Vec<_>>()
+        .join(", ")
 }

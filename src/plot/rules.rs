@@ -306,26 +306,7 @@ pub fn rule_plot(r: &FileReport, seed: u64) -> Result<Plot, String> {
             unpredicted: String::new(),
         })
         .collect();
-    let sample_text = program
-        .items
-        .iter()
-        .filter_map(|it| match &it.kind {
-            ItemKind::Sample(bs) => Some(
-                bs.iter()
-                    .map(|b| {
-                        format!(
-                            "{} = {}",
-                            b.name.name,
-                            crate::syntax::printer::print_expr(&b.value)
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            ),
-            _ => None,
-        })
-        .collect::<Vec<_>>()
-        .join(", ");
+    let sample_text = super::sample_text(program);
     let mut caption = vec![format!(
         "inputs: {} ~ N(0, 1), one sequence per name shared by the rules (seed {seed}), rounded to multiples of 1/{GRID}; the parameter starts at 1, the other states at 0",
         if input_names.is_empty() {
