@@ -152,39 +152,31 @@ impl Coefs {
     }
 
     fn mul(&mut self, r: BigRational) {
-        if r.is_one() {
-            return;
+        if !r.is_one() {
+            self.merge(r, rat::mul_within);
         }
-        // Once the file's exact work is spent nothing is multiplied: a new part, without
-        // trying each of the others in turn.
-        if exact_work_spent() {
-            note_exact_budget();
-            self.0.push(r);
-            return;
-        }
-        for part in self.0.iter_mut() {
-            if let Some(p) = rat::mul_within(part, &r, MAX_BITS) {
-                *part = p;
-                return;
-            }
-        }
-        note_exact_budget();
-        self.0.push(r);
     }
 
     fn add(&mut self, r: BigRational) {
-        if r.is_zero() {
-            return;
+        if !r.is_zero() {
+            self.merge(r, rat::add_within);
         }
-        if exact_work_spent() {
-            note_exact_budget();
-            self.0.push(r);
-            return;
-        }
-        for part in self.0.iter_mut() {
-            if let Some(p) = rat::add_within(part, &r, MAX_BITS) {
-                *part = p;
-                return;
+    }
+
+    /// Folds `r` into the first part it combines with (`within`: the product or the sum
+    /// within the bit budget), else keeps it as a new part. Once the file's exact work is
+    /// spent nothing is combined: a new part, without trying each of the others in turn.
+    fn merge(
+        &mut self,
+        r: BigRational,
+        within: fn(&BigRational, &BigRational, u64) -> Option<BigRational>,
+    ) {
+        if !exact_work_spent() {
+            for part in self.0.iter_mut() {
+                if let Some(p) = within(part, &r, MAX_BITS) {
+                    *part = p;
+                    return;
+                }
             }
         }
         note_exact_budget();
