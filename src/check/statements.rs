@@ -328,7 +328,21 @@ impl Checker {
         walk_refs(e, &mut |r| {
             if r.indices.is_none() {
                 let key = print_name(&r.name);
-                if !self.env.symbols.contains_key(&key) && !self.env.sizes.contains_key(&key) {
+                if key == var && !self.env.symbols.contains_key(&key) {
+                    self.missing(
+                        &key,
+                        Diagnostic::error(
+                            "E0101",
+                            r.name.span,
+                            format!("`{key}` is the step of rule `{rule}`, not a value a rule can read"),
+                        )
+                        .with_label("the step read as a value")
+                        .with_hint(format!(
+                            "a rule's coefficients are symbols fixed over the steps (tq's rules are linear recurrences with constant coefficients); a coefficient that changes with `{key}` is not supported: keep a running sum as a state instead (`s[{key}+1] = s[{key}] + ...`) and state the claim about it"
+                        )),
+                    );
+                } else if !self.env.symbols.contains_key(&key) && !self.env.sizes.contains_key(&key)
+                {
                     let mean = self.did_you_mean(&key, &[Kind::Symbol, Kind::Size]);
                     self.missing(
                         &key,
