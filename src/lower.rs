@@ -210,6 +210,15 @@ pub trait Atoms {
     fn iverson(&self) -> bool {
         false
     }
+    /// `softmax_{k}(body)`, or `None` where this lowering does not write it out.
+    fn softmax(&mut self, _id: &ast::Ident, _body: &ast::Expr) -> Option<Result<Expr, Unlowered>> {
+        None
+    }
+    /// An Iverson bracket this lowering reads itself (the tensor-element lowering reads
+    /// `[k == k']` of two indices as a Kronecker delta), or `None`.
+    fn bracket(&mut self, _inner: &ast::Expr) -> Option<Result<Expr, Unlowered>> {
+        None
+    }
     /// An explicit sum `sum_{i}(body)`.
     fn sum(&mut self, _ids: &[ast::Ident], _body: &ast::Expr) -> Result<Expr, Unlowered> {
         Err(on_elements(
@@ -384,18 +393,24 @@ pub fn lower_with<A: Atoms + ?Sized>(e: &ast::Expr, atoms: &mut A) -> Result<Exp
             }
         }
         ast::Expr::Sum(ids, body, _) => atoms.sum(ids, body)?,
-        ast::Expr::Softmax(..) => {
-            return Err(String::from("softmax in claims is not decided yet").into())
-        }
+        ast::Expr::Softmax(id, body, _) => match atoms.softmax(id, body) {
+            Some(v) => v?,
+            None => return Err(String::from("softmax in claims is not decided yet").into()),
+        },
         // An Iverson bracket `[l R r]` is the Heaviside step of the difference
         // (`step(d)` is 1 for d > 0 and 0 otherwise, exactly): `[d > 0]` = step(d),
         // `[d < 0]` = step(-d), `[d >= 0]` = 1 - step(-d), `[d <= 0]` = 1 - step(d),
         // `[d == 0]` = (1 - step(d)) (1 - step(-d)). So it is decided wherever its
         // condition is decided exactly (constants, exact points, range facts).
-        ast::Expr::Iverson(..) if !atoms.iverson() => {
-            return Err(String::from("relations inside expressions are not decided yet").into())
-        }
         ast::Expr::Iverson(inner, _) => match inner.as_ref() {
+            _ if !atoms.iverson() => match atoms.bracket(inner) {
+                Some(v) => v?,
+                None => {
+                    return Err(
+                        String::from("relations inside expressions are not decided yet").into(),
+                    )
+                }
+            },
             ast::Expr::Rel(op, l, r, _) if *op != RelOp::Approx => {
                 let d = lower_with(l, atoms)? - lower_with(r, atoms)?;
                 let step = |x: Expr| Expr::func(Func::Step, x);

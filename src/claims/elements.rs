@@ -15,6 +15,7 @@
 //! coefficients.
 
 mod grads;
+mod kron;
 
 use super::scalar;
 use crate::check::Env;
@@ -89,6 +90,8 @@ pub struct Lowerer<'a> {
     grad_leaves: BTreeSet<String>,
     /// Whether a gradient was written out from the backward program.
     pub used_grads: bool,
+    /// The size each bound index variable runs over.
+    var_sizes: BTreeMap<String, String>,
 }
 
 /// The most sums a lowering records for the definedness judgement.
@@ -205,6 +208,7 @@ impl<'a> Lowerer<'a> {
             grads: None,
             grad_leaves,
             used_grads: false,
+            var_sizes: BTreeMap::new(),
         }
     }
 
@@ -264,6 +268,10 @@ impl<'a> Lowerer<'a> {
                 out.push(Expr::sym(size) * Expr::mul(indep));
                 continue;
             }
+            if let Some(v) = self.kronecker_sum(var, size, &dep) {
+                out.push(v * Expr::mul(indep));
+                continue;
+            }
             let body = sym::to_ascii(&Expr::mul(dep));
             let level = level_of(&body) + 1;
             let canon = body.replace(var, &format!("·{level}"));
@@ -307,7 +315,9 @@ impl<'a> Lowerer<'a> {
             for c in &caps {
                 let v = self.fresh();
                 b.insert(c.clone(), v.clone());
-                vars.push((v, self.size_of(c)?));
+                let size = self.size_of(c)?;
+                self.var_sizes.insert(v.clone(), size.clone());
+                vars.push((v, size));
             }
             let mut x = self.lower(t, &b)?;
             for (v, size) in vars.iter().rev() {
@@ -558,7 +568,9 @@ impl<'a> Lowerer<'a> {
         for id in ids {
             let v = self.fresh();
             b.insert(id.name.clone(), v.clone());
-            vars.push((v, self.size_of(&id.name)?));
+            let size = self.size_of(&id.name)?;
+            self.var_sizes.insert(v.clone(), size.clone());
+            vars.push((v, size));
         }
         let mut x = self.lower_terms(body, &b)?;
         for (v, size) in vars.iter().rev() {
@@ -732,12 +744,26 @@ impl scalar::Atoms for Elements<'_, '_> {
     fn sum(&mut self, ids: &[ast::Ident], body: &ast::Expr) -> Result<Expr, scalar::Unlowered> {
         Ok(self.lw.explicit_sum(ids, body, self.bind)?)
     }
+    fn softmax(
+        &mut self,
+        id: &ast::Ident,
+        body: &ast::Expr,
+    ) -> Option<Result<Expr, scalar::Unlowered>> {
+        Some(
+            self.lw
+                .softmax(id, body, self.bind)
+                .map_err(scalar::Unlowered::from),
+        )
+    }
+    fn bracket(&mut self, inner: &ast::Expr) -> Option<Result<Expr, scalar::Unlowered>> {
+        self.lw.index_bracket(inner, self.bind).map(Ok)
+    }
 }
 
 /// `e` with the bound index `var` replaced by `k` in every symbol.
 fn rename(e: &Expr, var: &str, k: &str) -> Expr {
     match e {
-        Expr::Sym(s) if s.contains(var) => Expr::sym(&s.replace(var, k)),
+        Expr::Sym(s) if s.contains(var) => kron::renamed_symbol(&s.replace(var, k)),
         Expr::Num(_) | Expr::Sym(_) => e.clone(),
         Expr::Pow(b, x) => Expr::pow(rename(b, var, k), rename(x, var, k)),
         Expr::Func(f, x) => Expr::func(*f, rename(x, var, k)),
