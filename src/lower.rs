@@ -413,15 +413,7 @@ pub fn lower_with<A: Atoms + ?Sized>(e: &ast::Expr, atoms: &mut A) -> Result<Exp
             },
             ast::Expr::Rel(op, l, r, _) if *op != RelOp::Approx => {
                 let d = lower_with(l, atoms)? - lower_with(r, atoms)?;
-                let step = |x: Expr| Expr::func(Func::Step, x);
-                let one = || Expr::int(1);
-                match op {
-                    RelOp::Gt => step(d),
-                    RelOp::Lt => step(-d),
-                    RelOp::Ge => one() - step(-d),
-                    RelOp::Le => one() - step(d),
-                    _ => (one() - step(d.clone())) * (one() - step(-d)),
-                }
+                iverson_step(*op, d)
             }
             _ => {
                 return Err(String::from(
@@ -434,6 +426,21 @@ pub fn lower_with<A: Atoms + ?Sized>(e: &ast::Expr, atoms: &mut A) -> Result<Exp
             return Err(String::from("relations inside expressions are not decided yet").into())
         }
     })
+}
+
+/// `[d R 0]` as Heaviside steps of `d` (`step(d)` is 1 for d > 0, else 0): `[d > 0]` =
+/// step(d), `[d < 0]` = step(-d), `[d >= 0]` = 1 - step(-d), `[d <= 0]` = 1 - step(d),
+/// `[d == 0]` = (1 - step(d)) (1 - step(-d)). `~=` has no exact value: callers refuse it.
+pub fn iverson_step(op: RelOp, d: Expr) -> Expr {
+    let step = |x: Expr| Expr::func(Func::Step, x);
+    let one = || Expr::int(1);
+    match op {
+        RelOp::Gt => step(d),
+        RelOp::Lt => step(-d),
+        RelOp::Ge => one() - step(-d),
+        RelOp::Le => one() - step(d),
+        _ => (one() - step(d.clone())) * (one() - step(-d)),
+    }
 }
 
 /// Named entries in the order of their last write: writing a name again moves it to the

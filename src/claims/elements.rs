@@ -523,6 +523,9 @@ impl<'a> Lowerer<'a> {
             if let Some(v) = whole.get(&key) {
                 return Ok(v.clone());
             }
+            if let Some(t) = self.bare_index(r, bind) {
+                return Ok(t);
+            }
             let name = print_name(&r.name);
             if self.env.tensors.get(&key).is_some_and(|t| t.rank > 0) {
                 return Err(format!("the whole tensor `{name}` in a formula"));
@@ -755,8 +758,27 @@ impl scalar::Atoms for Elements<'_, '_> {
                 .map_err(scalar::Unlowered::from),
         )
     }
+    /// `[k == k']` of two indices is a Kronecker delta; a relation of two values
+    /// (`[a[b,h] > 0]`, relu's derivative) is a Heaviside step of their difference,
+    /// exact at rational points. A bracket whose sides sum a capital is left to the
+    /// sampled run.
     fn bracket(&mut self, inner: &ast::Expr) -> Option<Result<Expr, scalar::Unlowered>> {
-        self.lw.index_bracket(inner, self.bind).map(Ok)
+        if let Some(d) = self.lw.index_bracket(inner, self.bind) {
+            return Some(Ok(d));
+        }
+        let ast::Expr::Rel(op, l, r, _) = inner else {
+            return None;
+        };
+        if *op == ast::RelOp::Approx
+            || !self.lw.capitals(l, self.bind).is_empty()
+            || !self.lw.capitals(r, self.bind).is_empty()
+        {
+            return None;
+        }
+        Some((|| {
+            let d = scalar::lower_with(l, self)? - scalar::lower_with(r, self)?;
+            Ok(scalar::iverson_step(*op, d))
+        })())
     }
 }
 
@@ -922,7 +944,7 @@ mod tests {
     /// same value, or the same reason for refusing it.
     #[test]
     fn the_three_lowerings_agree_on_each_construct() {
-        let src = "size N\nscalar a, b\nc = 2 a\nclaim sqrt(a) + gelu(b) / 3 == 0\nclaim abs(a - b)^2 == 0\nclaim d(c)/d(a) == 0\nclaim d(c)/d(c) == 0\nclaim softmax_{i}(a) == 0\nclaim [a > 0] + b == 0\nclaim foo(a) == 0\nclaim max(a, b) == 0\nclaim Var(a) + E(b) == 0\nclaim 1e999 + a == 0\n";
+        let src = "size N\nscalar a, b\nc = 2 a\nclaim sqrt(a) + gelu(b) / 3 == 0\nclaim abs(a - b)^2 == 0\nclaim d(c)/d(a) == 0\nclaim d(c)/d(c) == 0\nclaim softmax_{n}(a) == 0\nclaim [a > 0] + b == 0\nclaim foo(a) == 0\nclaim max(a, b) == 0\nclaim Var(a) + E(b) == 0\nclaim 1e999 + a == 0\n";
         let p = crate::syntax::parser::parse(src).program;
         let (env, _) = crate::check::check(&p);
         let mut scope = scalar::Scope::default();
@@ -939,12 +961,19 @@ mod tests {
             });
             let by_elements = lw.lower(e, &BTreeMap::new());
             let text = crate::syntax::printer::print_expr(e);
-            // Iverson brackets are exact steps only where the symbols range over the
-            // reals (scalar claims: `Atoms::iverson`); the other two lowerings leave
-            // them to the sampled run (a bracket there may compare an index with a label).
+            // Iverson brackets are exact steps in scalar claims (`Atoms::iverson`) and
+            // in element claims (`Atoms::bracket`, where a bare index is its value at
+            // the element); the references' lowering leaves them to the sampled run.
             if text.starts_with('[') {
                 assert!(by_scope.is_ok() && by_refs.is_err(), "{text}");
-                assert!(by_elements.is_err(), "{text}");
+                assert_eq!(by_elements, by_scope, "{text}");
+                refused += 1;
+                continue;
+            }
+            // A softmax is written out over its index by the element lowering only.
+            if text.starts_with("softmax") {
+                assert!(by_scope.is_err() && by_refs.is_err(), "{text}");
+                assert!(by_elements.is_ok(), "{text}");
                 refused += 1;
                 continue;
             }
@@ -958,8 +987,9 @@ mod tests {
             assert_eq!(by_scope, by_elements, "{text}");
             refused += usize::from(by_scope.is_err());
         }
-        // softmax, an unknown function, `max` of two, `d(c)/d(c)` with `c` computed and a
-        // literal out of range are refused everywhere; the Iverson bracket by two of three.
+        // An unknown function, `max` of two, `d(c)/d(c)` with `c` computed and a literal
+        // out of range are refused everywhere; the Iverson bracket by one of three, the
+        // softmax by two.
         assert_eq!(refused, 6);
     }
 }

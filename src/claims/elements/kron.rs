@@ -38,7 +38,11 @@ pub(super) fn delta_parts(name: &str) -> Option<(&str, &str)> {
 }
 
 /// A symbol after its indices were renamed: a delta is evaluated again.
+/// A bare index renamed to a number is that number.
 pub(super) fn renamed_symbol(name: &str) -> Expr {
+    if let Ok(k) = name.parse::<i64>() {
+        return Expr::int(k);
+    }
     match delta_parts(name) {
         Some((a, b)) => delta(a, b),
         None => Expr::sym(name),
@@ -76,6 +80,29 @@ impl Lowerer<'_> {
         };
         let (a, b) = (text(l)?, text(r)?);
         Some(delta(&a, &b))
+    }
+
+    /// A bare index in a bracket (`[k == lab[t]]`): its value at the element, a number
+    /// where the index is written out, else the index as a symbol. `None` for a name
+    /// that is not a plain index.
+    pub(super) fn bare_index(&self, r: &ast::Ref, bind: &BTreeMap<String, String>) -> Option<Expr> {
+        if r.indices.is_some() || r.grad {
+            return None;
+        }
+        let name = print_name(&r.name);
+        let key = self.env.key_of(&r.name);
+        let plain = !self.env.tensors.contains_key(&key)
+            && !self.env.symbols.contains_key(&key)
+            && !self.env.sizes.contains_key(&key)
+            && self.env.index_size(&name).is_some();
+        if !plain {
+            return None;
+        }
+        let t = bind.get(&name).cloned().unwrap_or(name);
+        Some(match t.parse::<i64>() {
+            Ok(k) => Expr::int(k),
+            Err(_) => Expr::sym(&t),
+        })
     }
 
     /// `softmax_{k}(body)` at the element `bind` names: `exp(body) / Σ_k exp(body)`.
