@@ -6,7 +6,7 @@ use super::givens::{given_values, unmet_condition};
 use super::stats::{estimate, rounding, t_for, z_for};
 use super::trials::{
     depends_on_stand_in, looks, magnitude_key, means, setting_key, slice_key, spent_at, Ctx,
-    MeansMemo, TrialStats, Trials, SLICE_TRIALS,
+    MeansMemo, PoolMemo, TrialStats, Trials, SLICE_TRIALS,
 };
 use super::{und, FALSE_REFUTATION, MIN_TRIALS};
 use crate::check::Env;
@@ -269,7 +269,7 @@ pub fn decide<'a>(
         let (tested, weak, worst, of_moments, waiting) = match claim_test.look(
             &mut m0,
             &trials.stats[..n],
-            &trials.memo,
+            (&trials.memo, &trials.pools),
             &bindings,
             (z, z_confirm),
             &look_text,
@@ -360,7 +360,7 @@ impl ClaimTest<'_> {
         &self,
         m0: &mut Machine,
         stats: &[TrialStats],
-        memo: &MeansMemo,
+        (memo, pools): (&MeansMemo, &PoolMemo),
         bindings: &[Bind],
         (z, z_confirm): (f64, f64),
         look_text: &str,
@@ -374,9 +374,10 @@ impl ClaimTest<'_> {
         // A binding would be decided but waits for the comparison of the pooled elements.
         let mut waiting = false;
         // Each trial's largest |value| (the scale of its rounding), for the accuracy.
+        let magnitude_key = magnitude_key();
         let magnitude: Vec<f64> = stats
             .iter()
-            .map(|st| st.get(&magnitude_key()).map_or(0.0, |m| m.1))
+            .map(|st| st.get(&magnitude_key).map_or(0.0, |m| m.1))
             .collect();
         for b in bindings.iter() {
             // Means of the trial statistics; skip bindings where a tensor is missing.
@@ -398,7 +399,7 @@ impl ClaimTest<'_> {
             let mut mixed = None;
             let mut untested = false;
             for mo in moments {
-                match heterogeneity(m0, stats, mo, b) {
+                match heterogeneity(m0, stats, pools, mo, b) {
                     Pool::Mixed(why, in_mean) => {
                         mixed = Some((why, in_mean));
                         break;
@@ -607,7 +608,8 @@ impl ClaimTest<'_> {
 const HETERO_MIN: usize = 160;
 
 /// What the comparison of a pool's elements found.
-enum Pool {
+#[derive(Clone, Debug)]
+pub(super) enum Pool {
     /// A slice differs from the pool: the reason, and whether in its mean (else only in
     /// its mean square).
     Mixed(String, bool),
@@ -626,12 +628,38 @@ enum Pool {
 /// floating-point floor (10⁻⁹ of the pool's root mean square, or mean square), on all
 /// the trials and on each half of them on its own (a single element's square is skewed,
 /// and Student's threshold is optimistic for it on few trials).
-fn heterogeneity(m0: &mut Machine, stats: &[TrialStats], mo: &Moment, b: &Bind) -> Pool {
+///
+/// The comparison depends only on the pooled tensor (member, gradient or not, pattern),
+/// whether the moment is a variance, and the number of trials compared (a prefix of the
+/// setting's trials, which only grow): it is made once per setting and kept in `pools`
+/// for every later look and every other claim about the same tensor (it was made again at
+/// every look of every claim: 80% of problems/deep_linear.tq's time).
+fn heterogeneity(
+    m0: &mut Machine,
+    stats: &[TrialStats],
+    pools: &PoolMemo,
+    mo: &Moment,
+    b: &Bind,
+) -> Pool {
     let Ok(member) = m0.member_of(&mo.target.name, b) else {
         return Pool::Same;
     };
     let grad = mo.target.grad;
     let pat = pattern_of(&mo.target);
+    let n = stats.len().min(SLICE_TRIALS);
+    let memo_key = (member, grad, pat, mo.var, n);
+    if let Some(p) = pools.borrow().get(&memo_key) {
+        return p.clone();
+    }
+    let pool = compare_pool(stats, mo, &memo_key.0, memo_key.2.clone());
+    pools.borrow_mut().insert(memo_key, pool.clone());
+    pool
+}
+
+/// [`heterogeneity`]'s comparison itself, for the pool of `member` selected by `pat`.
+fn compare_pool(stats: &[TrialStats], mo: &Moment, member: &str, pat: Pattern) -> Pool {
+    let member = member.to_string();
+    let grad = mo.target.grad;
     let key = (member.clone(), grad, pat.clone());
     let probe = slice_key(&member, grad, Pattern::new()).0;
     let Some(first) = stats.first() else {

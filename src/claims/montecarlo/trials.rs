@@ -29,6 +29,13 @@ pub(super) type TrialStats = HashMap<(String, bool, Pattern), (usize, f64, f64)>
 pub(super) type MeansMemo =
     std::cell::RefCell<HashMap<(String, bool, Pattern), Vec<Option<(f64, f64)>>>>;
 
+/// The comparisons of pooled elements already made for the trials of one setting
+/// (`decide::heterogeneity`), per (member, gradient or not, pattern, variance or not,
+/// trials compared): the trials compared are a prefix of the setting's, which only grow,
+/// so a comparison made once holds for every later look and every claim.
+pub(super) type PoolMemo =
+    std::cell::RefCell<HashMap<(String, bool, Pattern, bool, usize), super::decide::Pool>>;
+
 /// Trial means of x and x² over the elements of a moment's tensor (fixed indices fixed,
 /// free indices pooled), for every trial.
 pub(super) fn means(
@@ -78,6 +85,8 @@ pub struct Trials<'a> {
     pub(super) needed: Option<Needed>,
     /// The means of the trials read so far ([`MeansMemo`]).
     pub(super) memo: MeansMemo,
+    /// The comparisons of pooled elements made so far ([`PoolMemo`]).
+    pub(super) pools: PoolMemo,
 }
 
 /// What the moment claims of a file need from the trials.
@@ -308,6 +317,7 @@ impl<'a> Trials<'a> {
             boundary,
             needed,
             memo: Default::default(),
+            pools: Default::default(),
         })
     }
 
