@@ -6,7 +6,7 @@ use super::givens::{given_values, unmet_condition};
 use super::stats::{estimate, rounding, t_for, z_for};
 use super::trials::{
     depends_on_stand_in, looks, magnitude_key, means, setting_key, slice_key, spent_at, Ctx,
-    MeansMemo, PoolMemo, TrialStats, Trials, SLICE_TRIALS,
+    MeansMemo, TrialStats, Trials, SLICE_TRIALS,
 };
 use super::{und, FALSE_REFUTATION, MIN_TRIALS};
 use crate::check::Env;
@@ -18,7 +18,8 @@ use crate::num::trials::Executor;
 use crate::num::{Bind, Machine};
 use crate::sym::Expr;
 use crate::syntax::ast::{self as ast, Claim, RelOp};
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
 
 /// How much a claim's Monte Carlo run has to establish.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -648,16 +649,43 @@ fn heterogeneity(
     let pat = pattern_of(&mo.target);
     let n = stats.len().min(SLICE_TRIALS);
     let memo_key = (member, grad, pat, mo.var, n);
-    if let Some(p) = pools.borrow().get(&memo_key) {
+    if let Some(p) = pools.found.borrow().get(&memo_key) {
         return p.clone();
     }
-    let pool = compare_pool(stats, mo, &memo_key.0, memo_key.2.clone());
-    pools.borrow_mut().insert(memo_key, pool.clone());
+    let pool = compare_pool(stats, mo, &memo_key.0, memo_key.2.clone(), pools);
+    pools.found.borrow_mut().insert(memo_key, pool.clone());
     pool
 }
 
+/// One trial's statistics of a pool or a slice (`None` when the trial lacks it).
+type Stat = Option<(usize, f64, f64)>;
+
+/// The statistics of a pool and of its slices, trial by trial, as far as they have been
+/// read ([`PoolMemo`]).
+#[derive(Default)]
+pub(super) struct PoolColumns {
+    pool: Vec<Stat>,
+    slices: Vec<Vec<Stat>>,
+}
+
+/// What [`heterogeneity`] has found and read for the trials of one setting: the
+/// comparisons made (per member, gradient or not, pattern, variance or not, trials
+/// compared), and the statistics of each pool and its slices read from the trials so far
+/// (per member, gradient or not, pattern): the trials only grow, so each is read once.
+#[derive(Default)]
+pub(super) struct PoolMemo {
+    found: RefCell<HashMap<(String, bool, Pattern, bool, usize), Pool>>,
+    columns: RefCell<HashMap<(String, bool, Pattern), PoolColumns>>,
+}
+
 /// [`heterogeneity`]'s comparison itself, for the pool of `member` selected by `pat`.
-fn compare_pool(stats: &[TrialStats], mo: &Moment, member: &str, pat: Pattern) -> Pool {
+fn compare_pool(
+    stats: &[TrialStats],
+    mo: &Moment,
+    member: &str,
+    pat: Pattern,
+    pools: &PoolMemo,
+) -> Pool {
     let member = member.to_string();
     let grad = mo.target.grad;
     let key = (member.clone(), grad, pat.clone());
@@ -678,6 +706,23 @@ fn compare_pool(stats: &[TrialStats], mo: &Moment, member: &str, pat: Pattern) -
         return Pool::Untested;
     }
     slices.sort();
+    // The statistics of the pool and of each slice, trial by trial (read from the trials
+    // not read yet: one map look-up per trial and slice in the setting's whole run).
+    let mut columns = pools.columns.borrow_mut();
+    let cols = columns.entry(key.clone()).or_default();
+    if cols.pool.len() < n {
+        let slice_keys: Vec<_> = slices
+            .iter()
+            .map(|sp| slice_key(&member, grad, sp.clone()))
+            .collect();
+        cols.slices.resize(slices.len(), Vec::new());
+        for st in &stats[cols.pool.len()..n] {
+            cols.pool.push(st.get(&key).copied());
+            for (col, sk) in cols.slices.iter_mut().zip(&slice_keys) {
+                col.push(st.get(sk).copied());
+            }
+        }
+    }
     let tests = if mo.var { 2 } else { 1 };
     // (mean, standard error, trials) of the slice's difference from the pool.
     let test = |d: &[f64]| -> Option<(f64, f64, usize)> {
@@ -692,12 +737,11 @@ fn compare_pool(stats: &[TrialStats], mo: &Moment, member: &str, pat: Pattern) -
     // Means first: a pool whose elements differ only in their mean squares (the same
     // mean) still has the average of their variances as its variance.
     for second in [false, true].into_iter().take(tests) {
-        for sp in &slices {
-            let sk = slice_key(&member, grad, sp.clone());
+        for (sp, col) in slices.iter().zip(&cols.slices) {
             let mut d = Vec::with_capacity(n);
             let mut scale = 0.0;
-            for st in &stats[..n] {
-                let (Some(&(pn, p1, p2)), Some(&(sn, s1, s2))) = (st.get(&key), st.get(&sk)) else {
+            for (p, s) in cols.pool[..n].iter().zip(&col[..n]) {
+                let (Some((pn, p1, p2)), Some((sn, s1, s2))) = (*p, *s) else {
                     continue;
                 };
                 if pn == 0 || sn == 0 {

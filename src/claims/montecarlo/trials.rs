@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// One trial's statistics: count, sum and sum of squares of the selected elements, per
 /// (member, gradient or not, pattern).
-pub(super) type TrialStats = HashMap<(String, bool, Pattern), (usize, f64, f64)>;
+pub(super) type TrialStats = crate::num::FastMap<(String, bool, Pattern), (usize, f64, f64)>;
 
 /// The trial means already read, per tensor (member, gradient or not, pattern), for the
 /// trials of one setting: the trials only grow, so a prefix read once is read again from
@@ -28,13 +28,6 @@ pub(super) type TrialStats = HashMap<(String, bool, Pattern), (usize, f64, f64)>
 /// trial at every look (500 claims `Var(y) ~= 2 I` on 40,000 trials took 9 s).
 pub(super) type MeansMemo =
     std::cell::RefCell<HashMap<(String, bool, Pattern), Vec<Option<(f64, f64)>>>>;
-
-/// The comparisons of pooled elements already made for the trials of one setting
-/// (`decide::heterogeneity`), per (member, gradient or not, pattern, variance or not,
-/// trials compared): the trials compared are a prefix of the setting's, which only grow,
-/// so a comparison made once holds for every later look and every claim.
-pub(super) type PoolMemo =
-    std::cell::RefCell<HashMap<(String, bool, Pattern, bool, usize), super::decide::Pool>>;
 
 /// Trial means of x and x² over the elements of a moment's tensor (fixed indices fixed,
 /// free indices pooled), for every trial.
@@ -85,8 +78,9 @@ pub struct Trials<'a> {
     pub(super) needed: Option<Needed>,
     /// The means of the trials read so far ([`MeansMemo`]).
     pub(super) memo: MeansMemo,
-    /// The comparisons of pooled elements made so far ([`PoolMemo`]).
-    pub(super) pools: PoolMemo,
+    /// The comparisons of pooled elements made so far, and the statistics they read
+    /// (`decide::PoolMemo`).
+    pub(super) pools: super::decide::PoolMemo,
 }
 
 /// What the moment claims of a file need from the trials.
@@ -177,7 +171,7 @@ pub(super) fn slice_key(member: &str, grad: bool, pattern: Pattern) -> (String, 
 
 /// The statistics one trial (number `t`) gives of the members the claims ask about.
 fn stats_of(t: usize, run: &TrialRun, targets: &Targets) -> TrialStats {
-    let mut out = TrialStats::new();
+    let mut out = TrialStats::default();
     let m = run.magnitude();
     out.insert(magnitude_key(), (1, m, m * m));
     for key in run.key_refs() {
