@@ -668,13 +668,16 @@ pub(super) struct PoolColumns {
     slices: Vec<Vec<Stat>>,
 }
 
+/// A comparison's key: member, gradient or not, pattern, variance or not, trials compared.
+type PoolKey = (String, bool, Pattern, bool, usize);
+
 /// What [`heterogeneity`] has found and read for the trials of one setting: the
 /// comparisons made (per member, gradient or not, pattern, variance or not, trials
 /// compared), and the statistics of each pool and its slices read from the trials so far
 /// (per member, gradient or not, pattern): the trials only grow, so each is read once.
 #[derive(Default)]
 pub(super) struct PoolMemo {
-    found: RefCell<HashMap<(String, bool, Pattern, bool, usize), Pool>>,
+    found: RefCell<HashMap<PoolKey, Pool>>,
     columns: RefCell<HashMap<(String, bool, Pattern), PoolColumns>>,
 }
 
