@@ -187,10 +187,7 @@ impl Walker<'_> {
                 out.m2 = t.m2.clone().map(|m| n.clone() * m);
                 out.gauss = Gauss::Approx;
                 out.symmetric = true;
-                out.finite = None;
-                out.var_bounds.clear();
-                out.quad = None;
-                out.approx_mean = None;
+                forget_summand_facts(&mut out);
                 out.positive_mean = false;
                 out.rules.insert(Applied::new(
                     Rule::SumUncorrelatedWeights,
@@ -231,10 +228,7 @@ impl Walker<'_> {
             } else {
                 Gauss::Approx
             };
-            out.finite = None;
-            out.var_bounds.clear();
-            out.quad = None;
-            out.approx_mean = None;
+            forget_summand_facts(&mut out);
             out.lin0 = vec![];
             out.rules.insert(Applied::new(
                 Rule::SumIid,
@@ -259,10 +253,7 @@ impl Walker<'_> {
         out.m2 = None;
         out.gauss = Gauss::No;
         out.symmetric = false;
-        out.finite = None;
-        out.var_bounds.clear();
-        out.quad = None;
-        out.approx_mean = None;
+        forget_summand_facts(&mut out);
         out.positive_mean = false;
         out.lin0 = vec![];
         out.uniform = None;
@@ -426,4 +417,14 @@ pub(super) fn product_factors<'e>(e: &'e ast::Expr, out: &mut Vec<&'e ast::Expr>
         }
         other => out.push(other),
     }
+}
+
+/// The facts of one summand that say nothing of a sum of them (every branch of
+/// `sum_over` drops them): its finite support, its variance bounds, its quadrature rule
+/// and its approximate mean.
+fn forget_summand_facts(out: &mut Rv) {
+    out.finite = None;
+    out.var_bounds.clear();
+    out.quad = None;
+    out.approx_mean = None;
 }

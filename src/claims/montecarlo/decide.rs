@@ -18,7 +18,8 @@ use crate::num::trials::Executor;
 use crate::num::{Bind, Machine};
 use crate::sym::Expr;
 use crate::syntax::ast::{self as ast, Claim, RelOp};
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
 
 /// How much a claim's Monte Carlo run has to establish.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -269,7 +270,7 @@ pub fn decide<'a>(
         let (tested, weak, worst, of_moments, waiting) = match claim_test.look(
             &mut m0,
             &trials.stats[..n],
-            &trials.memo,
+            (&trials.memo, &trials.pools),
             &bindings,
             (z, z_confirm),
             &look_text,
@@ -360,7 +361,7 @@ impl ClaimTest<'_> {
         &self,
         m0: &mut Machine,
         stats: &[TrialStats],
-        memo: &MeansMemo,
+        (memo, pools): (&MeansMemo, &PoolMemo),
         bindings: &[Bind],
         (z, z_confirm): (f64, f64),
         look_text: &str,
@@ -374,9 +375,10 @@ impl ClaimTest<'_> {
         // A binding would be decided but waits for the comparison of the pooled elements.
         let mut waiting = false;
         // Each trial's largest |value| (the scale of its rounding), for the accuracy.
+        let magnitude_key = magnitude_key();
         let magnitude: Vec<f64> = stats
             .iter()
-            .map(|st| st.get(&magnitude_key()).map_or(0.0, |m| m.1))
+            .map(|st| st.get(&magnitude_key).map_or(0.0, |m| m.1))
             .collect();
         for b in bindings.iter() {
             // Means of the trial statistics; skip bindings where a tensor is missing.
@@ -398,7 +400,7 @@ impl ClaimTest<'_> {
             let mut mixed = None;
             let mut untested = false;
             for mo in moments {
-                match heterogeneity(m0, stats, mo, b) {
+                match heterogeneity(m0, stats, pools, mo, b) {
                     Pool::Mixed(why, in_mean) => {
                         mixed = Some((why, in_mean));
                         break;
@@ -607,7 +609,8 @@ impl ClaimTest<'_> {
 const HETERO_MIN: usize = 160;
 
 /// What the comparison of a pool's elements found.
-enum Pool {
+#[derive(Clone, Debug)]
+pub(super) enum Pool {
     /// A slice differs from the pool: the reason, and whether in its mean (else only in
     /// its mean square).
     Mixed(String, bool),
@@ -626,12 +629,68 @@ enum Pool {
 /// floating-point floor (10⁻⁹ of the pool's root mean square, or mean square), on all
 /// the trials and on each half of them on its own (a single element's square is skewed,
 /// and Student's threshold is optimistic for it on few trials).
-fn heterogeneity(m0: &mut Machine, stats: &[TrialStats], mo: &Moment, b: &Bind) -> Pool {
+///
+/// The comparison depends only on the pooled tensor (member, gradient or not, pattern),
+/// whether the moment is a variance, and the number of trials compared (a prefix of the
+/// setting's trials, which only grow): it is made once per setting and kept in `pools`
+/// for every later look and every other claim about the same tensor (it was made again at
+/// every look of every claim: 80% of problems/deep_linear.tq's time).
+fn heterogeneity(
+    m0: &mut Machine,
+    stats: &[TrialStats],
+    pools: &PoolMemo,
+    mo: &Moment,
+    b: &Bind,
+) -> Pool {
     let Ok(member) = m0.member_of(&mo.target.name, b) else {
         return Pool::Same;
     };
     let grad = mo.target.grad;
     let pat = pattern_of(&mo.target);
+    let n = stats.len().min(SLICE_TRIALS);
+    let memo_key = (member, grad, pat, mo.var, n);
+    if let Some(p) = pools.found.borrow().get(&memo_key) {
+        return p.clone();
+    }
+    let pool = compare_pool(stats, mo, &memo_key.0, memo_key.2.clone(), pools);
+    pools.found.borrow_mut().insert(memo_key, pool.clone());
+    pool
+}
+
+/// One trial's statistics of a pool or a slice (`None` when the trial lacks it).
+type Stat = Option<(usize, f64, f64)>;
+
+/// The statistics of a pool and of its slices, trial by trial, as far as they have been
+/// read ([`PoolMemo`]).
+#[derive(Default)]
+pub(super) struct PoolColumns {
+    pool: Vec<Stat>,
+    slices: Vec<Vec<Stat>>,
+}
+
+/// A comparison's key: member, gradient or not, pattern, variance or not, trials compared.
+type PoolKey = (String, bool, Pattern, bool, usize);
+
+/// What [`heterogeneity`] has found and read for the trials of one setting: the
+/// comparisons made (per member, gradient or not, pattern, variance or not, trials
+/// compared), and the statistics of each pool and its slices read from the trials so far
+/// (per member, gradient or not, pattern): the trials only grow, so each is read once.
+#[derive(Default)]
+pub(super) struct PoolMemo {
+    found: RefCell<HashMap<PoolKey, Pool>>,
+    columns: RefCell<HashMap<(String, bool, Pattern), PoolColumns>>,
+}
+
+/// [`heterogeneity`]'s comparison itself, for the pool of `member` selected by `pat`.
+fn compare_pool(
+    stats: &[TrialStats],
+    mo: &Moment,
+    member: &str,
+    pat: Pattern,
+    pools: &PoolMemo,
+) -> Pool {
+    let member = member.to_string();
+    let grad = mo.target.grad;
     let key = (member.clone(), grad, pat.clone());
     let probe = slice_key(&member, grad, Pattern::new()).0;
     let Some(first) = stats.first() else {
@@ -650,6 +709,23 @@ fn heterogeneity(m0: &mut Machine, stats: &[TrialStats], mo: &Moment, b: &Bind) 
         return Pool::Untested;
     }
     slices.sort();
+    // The statistics of the pool and of each slice, trial by trial (read from the trials
+    // not read yet: one map look-up per trial and slice in the setting's whole run).
+    let mut columns = pools.columns.borrow_mut();
+    let cols = columns.entry(key.clone()).or_default();
+    if cols.pool.len() < n {
+        let slice_keys: Vec<_> = slices
+            .iter()
+            .map(|sp| slice_key(&member, grad, sp.clone()))
+            .collect();
+        cols.slices.resize(slices.len(), Vec::new());
+        for st in &stats[cols.pool.len()..n] {
+            cols.pool.push(st.get(&key).copied());
+            for (col, sk) in cols.slices.iter_mut().zip(&slice_keys) {
+                col.push(st.get(sk).copied());
+            }
+        }
+    }
     let tests = if mo.var { 2 } else { 1 };
     // (mean, standard error, trials) of the slice's difference from the pool.
     let test = |d: &[f64]| -> Option<(f64, f64, usize)> {
@@ -664,12 +740,11 @@ fn heterogeneity(m0: &mut Machine, stats: &[TrialStats], mo: &Moment, b: &Bind) 
     // Means first: a pool whose elements differ only in their mean squares (the same
     // mean) still has the average of their variances as its variance.
     for second in [false, true].into_iter().take(tests) {
-        for sp in &slices {
-            let sk = slice_key(&member, grad, sp.clone());
+        for (sp, col) in slices.iter().zip(&cols.slices) {
             let mut d = Vec::with_capacity(n);
             let mut scale = 0.0;
-            for st in &stats[..n] {
-                let (Some(&(pn, p1, p2)), Some(&(sn, s1, s2))) = (st.get(&key), st.get(&sk)) else {
+            for (p, s) in cols.pool[..n].iter().zip(&col[..n]) {
+                let (Some((pn, p1, p2)), Some((sn, s1, s2))) = (*p, *s) else {
                     continue;
                 };
                 if pn == 0 || sn == 0 {

@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// One trial's statistics: count, sum and sum of squares of the selected elements, per
 /// (member, gradient or not, pattern).
-pub(super) type TrialStats = HashMap<(String, bool, Pattern), (usize, f64, f64)>;
+pub(super) type TrialStats = crate::num::FastMap<(String, bool, Pattern), (usize, f64, f64)>;
 
 /// The trial means already read, per tensor (member, gradient or not, pattern), for the
 /// trials of one setting: the trials only grow, so a prefix read once is read again from
@@ -78,6 +78,9 @@ pub struct Trials<'a> {
     pub(super) needed: Option<Needed>,
     /// The means of the trials read so far ([`MeansMemo`]).
     pub(super) memo: MeansMemo,
+    /// The comparisons of pooled elements made so far, and the statistics they read
+    /// (`decide::PoolMemo`).
+    pub(super) pools: super::decide::PoolMemo,
 }
 
 /// What the moment claims of a file need from the trials.
@@ -168,7 +171,7 @@ pub(super) fn slice_key(member: &str, grad: bool, pattern: Pattern) -> (String, 
 
 /// The statistics one trial (number `t`) gives of the members the claims ask about.
 fn stats_of(t: usize, run: &TrialRun, targets: &Targets) -> TrialStats {
-    let mut out = TrialStats::new();
+    let mut out = TrialStats::default();
     let m = run.magnitude();
     out.insert(magnitude_key(), (1, m, m * m));
     for key in run.key_refs() {
@@ -308,6 +311,7 @@ impl<'a> Trials<'a> {
             boundary,
             needed,
             memo: Default::default(),
+            pools: Default::default(),
         })
     }
 

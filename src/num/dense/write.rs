@@ -294,9 +294,18 @@ impl<'a> Dense<'a> {
         };
         match (&tables, run) {
             (Some(tb), _) => {
-                let mut it = bv.iter();
+                // The value in its logical order: its storage when laid out so (a slice
+                // iterator instead of ndarray's general one), else element by element.
+                let mut flat = bv.as_slice().map(|s| s.iter());
+                let mut general = flat.is_none().then(|| bv.iter());
                 tb.for_each(total, |_, off| {
-                    let v = it.next().copied().unwrap_or(0.0);
+                    let v = match (&mut flat, &mut general) {
+                        (Some(it), _) => it.next(),
+                        (None, Some(it)) => it.next(),
+                        (None, None) => None,
+                    }
+                    .copied()
+                    .unwrap_or(0.0);
                     if let Some(off) = off {
                         data[off] = f(data[off], v);
                         mask[off] = true;
