@@ -28,6 +28,23 @@ pub fn solve_linear(lhs: &Expr, rhs: &Expr, x: &str) -> Option<Expr> {
     Some(expand(&-b) / a)
 }
 
+/// A rational equation whose numerator, over one denominator, is linear in x:
+/// `2 I / (I + J) = 1` gives `2 I - (I + J) = 0`, so J = I. The solution is kept only
+/// when the denominator at it is not identically 0 (else it solves nothing: `x / x = 2`
+/// has none).
+pub fn solve_rational_linear(lhs: &Expr, rhs: &Expr, x: &str) -> Option<Expr> {
+    let (num, den) = super::algebra::together(&(lhs.clone() - rhs.clone()));
+    if !den.free_symbols().contains(x) {
+        return None;
+    }
+    let s = solve_linear(&num, &Expr::zero(), x)?;
+    let (at, _) = super::algebra::together(&den.subs(x, &s));
+    if expand(&at).is_zero() {
+        return None;
+    }
+    Some(s)
+}
+
 /// The real solutions of `x^n = c` (either side may be the power) with n free of x and
 /// c free of x: `c^(1/n)`, and also `−c^(1/n)` when n is an even integer. `None` when
 /// the equation is not of that form.
@@ -91,6 +108,9 @@ fn solve_depth(lhs: &Expr, rhs: &Expr, x: &str, depth: usize) -> Result<Vec<Expr
     if let Some(s) = solve_linear(lhs, rhs, x) {
         return Ok(vec![s]);
     }
+    if let Some(s) = solve_rational_linear(lhs, rhs, x) {
+        return Ok(vec![s]);
+    }
     if let Some(s) = solve_pow(lhs, rhs, x) {
         return Ok(s);
     }
@@ -125,7 +145,7 @@ fn solve_depth(lhs: &Expr, rhs: &Expr, x: &str, depth: usize) -> Result<Vec<Expr
         return Err(format!("the equation does not contain {x}"));
     }
     Err(format!(
-        "tq cannot solve this equation for {x} (it solves linear equations, x^n = c and (1 + a x)^L = c)"
+        "tq cannot solve this equation for {x} (it solves linear equations, rational ones whose numerator is linear, x^n = c and (1 + a x)^L = c)"
     ))
 }
 
@@ -190,6 +210,35 @@ mod tests {
         assert_eq!(solve_linear(&st, &Expr::int(5), "x"), None);
         assert!(solve(&st, &Expr::int(5), "x").is_err());
         assert_eq!(solve_linear(&x, &x, "x"), None);
+    }
+
+    #[test]
+    fn rational_with_a_linear_numerator() {
+        // 2 I / (I + J) = 1  →  J = I
+        let l = Expr::int(2) * s("I") / (s("I") + s("J"));
+        let got = solve_rational_linear(&l, &Expr::one(), "J").map(|e| expand(&e));
+        assert_eq!(got, Some(s("I")));
+        // 1 / (x - 1) = 2  →  x = 3/2
+        let l = Expr::one() / (s("x") - Expr::one());
+        let got = solve(&l, &Expr::int(2), "x").map(|v| v.iter().map(expand).collect::<Vec<_>>());
+        assert_eq!(
+            got,
+            Ok(vec![Expr::num(num_rational::BigRational::new(
+                3.into(),
+                2.into()
+            ))])
+        );
+        // x / x = 2 has no solution: the numerator's root is where the denominator is 0.
+        let l = s("x") / (s("x") * s("x"));
+        assert_eq!(
+            solve_rational_linear(&(l * s("x")), &Expr::int(2), "x"),
+            None
+        );
+        // (x^2 - 1)/(x - 1) = 0: cancels to x + 1 = 0 (x = -1) or keeps x^2 - 1; never x = 1.
+        let l = (s("x") * s("x") - Expr::one()) / (s("x") - Expr::one());
+        if let Ok(v) = solve(&l, &Expr::zero(), "x") {
+            assert!(v.iter().all(|r| expand(r) != Expr::one()), "{v:?}");
+        }
     }
 
     #[test]
