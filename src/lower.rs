@@ -294,6 +294,68 @@ pub fn lower_or_why(e: &ast::Expr, sc: &Scope) -> Result<Expr, Unlowered> {
     lower_with(e, &mut { sc })
 }
 
+/// The terms of a chain of sums and differences `t1 + t2 - t3 …` (left-leaning, as
+/// parsed), each lowered once in order, a subtracted one times -1, for one canonical
+/// sum of them all. Built two at a time, the chain re-merged the growing sum at every
+/// term: quadratic (and each merge re-collected the exact coefficients).
+fn sum_terms<A: Atoms + ?Sized>(e: &ast::Expr, atoms: &mut A) -> Result<Vec<Expr>, Unlowered> {
+    let mut rights = Vec::new();
+    let mut cur = e;
+    let first = loop {
+        let ast::Expr::Binary(op @ (BinOp::Add | BinOp::Sub), l, r, _) = cur else {
+            break lower_with(cur, atoms)?;
+        };
+        rights.push((*op, &**r));
+        // A sum on the left is read by the atoms' own rule when they have one.
+        if matches!(&**l, ast::Expr::Binary(BinOp::Add | BinOp::Sub, ..)) {
+            if let Some(v) = atoms.parenthesized_sum(l) {
+                break v?;
+            }
+        }
+        cur = l;
+    };
+    let mut terms = Vec::with_capacity(rights.len() + 1);
+    terms.push(first);
+    for (op, r) in rights.into_iter().rev() {
+        let t = lower_with(r, atoms)?;
+        terms.push(if op == BinOp::Sub {
+            Expr::mul(vec![Expr::int(-1), t])
+        } else {
+            t
+        });
+    }
+    Ok(terms)
+}
+
+/// The factors of a chain of products and quotients `f1 f2 / f3 …` (left-leaning, as
+/// parsed), each lowered once in order, a divisor to the power -1, for one canonical
+/// product of them all: built two at a time, a product of n factors re-merged (and
+/// re-sorted, with its exact coefficient) the growing product at every factor, O(n²)
+/// merges (2,000 distinct factors in a claim: 2.1 s; the derived gradient of a product
+/// of 150 sums, 150 statements of 149 factors each, 2.3 s of `tq check`).
+fn product_factors<A: Atoms + ?Sized>(
+    e: &ast::Expr,
+    atoms: &mut A,
+) -> Result<Vec<Expr>, Unlowered> {
+    let mut rights = Vec::new();
+    let mut cur = e;
+    while let ast::Expr::Binary(op @ (BinOp::Mul | BinOp::Jux | BinOp::Div), l, r, _) = cur {
+        rights.push((*op, &**r));
+        cur = l;
+    }
+    let mut factors = Vec::with_capacity(rights.len() + 1);
+    factors.push(lower_with(cur, atoms)?);
+    for (op, r) in rights.into_iter().rev() {
+        let f = lower_with(r, atoms)?;
+        factors.push(if op == BinOp::Div {
+            Expr::pow(f, Expr::int(-1))
+        } else {
+            f
+        });
+    }
+    Ok(factors)
+}
+
 /// The AST → `sym` lowering every engine shares: `atoms` reads the references (and the
 /// calls and sums it gives a meaning of its own), the rest is read here.
 pub fn lower_with<A: Atoms + ?Sized>(e: &ast::Expr, atoms: &mut A) -> Result<Expr, Unlowered> {
@@ -301,28 +363,16 @@ pub fn lower_with<A: Atoms + ?Sized>(e: &ast::Expr, atoms: &mut A) -> Result<Exp
         ast::Expr::Num(s, _) => Expr::num(parse_number(s).ok_or_else(|| not_read_exactly(s))?),
         ast::Expr::Ref(r) => atoms.reference(r)?,
         ast::Expr::Unary(UnOp::Neg, x, _) => -lower_with(x, atoms)?,
-        ast::Expr::Binary(op @ (BinOp::Add | BinOp::Sub), l, r, _) => {
-            match atoms.parenthesized_sum(e) {
-                Some(v) => v?,
-                None => {
-                    let (a, b) = (lower_with(l, atoms)?, lower_with(r, atoms)?);
-                    if *op == BinOp::Add {
-                        a + b
-                    } else {
-                        a - b
-                    }
-                }
-            }
+        ast::Expr::Binary(BinOp::Add | BinOp::Sub, ..) => match atoms.parenthesized_sum(e) {
+            Some(v) => v?,
+            None => Expr::add(sum_terms(e, atoms)?),
+        },
+        ast::Expr::Binary(BinOp::Mul | BinOp::Jux | BinOp::Div, ..) => {
+            Expr::mul(product_factors(e, atoms)?)
         }
-        ast::Expr::Binary(op, l, r, _) => {
+        ast::Expr::Binary(BinOp::Pow, l, r, _) => {
             let (a, b) = (lower_with(l, atoms)?, lower_with(r, atoms)?);
-            match op {
-                BinOp::Add => a + b,
-                BinOp::Sub => a - b,
-                BinOp::Mul | BinOp::Jux => a * b,
-                BinOp::Div => a / b,
-                BinOp::Pow => Expr::pow(a, b),
-            }
+            Expr::pow(a, b)
         }
         ast::Expr::Call(c) => {
             if let Some(v) = atoms.call(e, c) {

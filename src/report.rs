@@ -190,8 +190,8 @@ pub fn check_source(path: &str, source: &str, opts: &Options) -> FileReport {
     diagnostics.sort_by_key(|d| (d.span.start, d.code));
     let has_errors = diagnostics.iter().any(|d| d.severity == Severity::Error);
     // The file's exact work budget, or its share when several checks share one file's
-    // budgets (`tq variants --count K`, docs/cli.md).
-    let derived = Derived::with_exact_limit(opts.work_share(crate::sym::EXACT_FILE_WORK));
+    // budgets (`tq variants --count K`: 1/K each, docs/cli.md).
+    let derived = Derived::with_exact_limit(opts.exact_share(crate::sym::EXACT_FILE_WORK));
     let expected_error = parsed.program.items.iter().find_map(|i| match &i.kind {
         ItemKind::ExpectError(code) => Some(code.name.clone()),
         _ => None,
@@ -239,7 +239,7 @@ pub fn check_source(path: &str, source: &str, opts: &Options) -> FileReport {
     let (claims, gradcheck) = {
         let a = Analysis::new(&parsed.program, &env, &derived);
         let decide = || {
-            if has_errors {
+            if has_errors || opts.no_claims {
                 Vec::new()
             } else {
                 claims::decide_all(&a, source, opts)
@@ -272,7 +272,7 @@ pub fn check_source(path: &str, source: &str, opts: &Options) -> FileReport {
         eprintln!(
             "exact work: {} of {}",
             derived.exact_work_used(),
-            opts.work_share(crate::sym::EXACT_FILE_WORK)
+            opts.exact_share(crate::sym::EXACT_FILE_WORK)
         );
     }
     let mut report = FileReport {

@@ -159,6 +159,15 @@ fn exact_file_reason(file: &sym::ExactWork, opts: &Options) -> String {
     format!(
         "the exact work of this file exceeded its budget of {} units (sym::EXACT_FILE_WORK{}), spent by the claims and analyses before this one; no exact engine was started",
         file.limit(),
+        opts.exact_share_note()
+    )
+}
+
+/// Why a claim after the file's symbolic work ran out is undecided.
+fn sym_file_reason(file_work: usize, opts: &Options) -> String {
+    format!(
+        "the symbolic work of this file exceeded its budget of {} units (sym::FILE_WORK{}), spent by the claims before this one",
+        file_work,
         opts.share_note()
     )
 }
@@ -229,6 +238,14 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
     // Whether an exact constant of the lowered program reached the bit budget (kept in
     // parts: the claims over it may then not be proved, and say why).
     let program_bits = sym::take_exact_budget_hit();
+    // Set once a claim ran out of the file's symbolic work (its limit was what the file
+    // had left): every later claim is refused at once, without starting an engine, so
+    // a claim past the budget costs the same whatever the engines would have done
+    // (20,000 copies of a claim past the budget ran the point evaluations of each, about
+    // 1 ms a claim, 21 s in all).
+    let mut sym_file_spent = false;
+    // The program's update rules read as linear systems, once for all its rule claims.
+    let mut rules_read: Option<rules::Read> = None;
     for (span, claim, at) in &claims {
         let (claim, at) = (claim, at.clone());
         let (line, column) = lines.line_col(span.start as usize);
@@ -294,13 +311,21 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
         // undecided at once, with the reason (Monte Carlo, which has its own budget,
         // may still decide it below).
         let file_spent = file_exact.spent() || exact_limit == 0;
+        // Likewise once the file's symbolic work is spent.
+        let sym_spent = !file_spent && (sym_file_spent || limit == 0);
         let ((handled, o), work) = sym::with_work_budget(limit, || {
             sym::with_exact_work(&claim_exact, || {
                 if file_spent {
                     return (false, undecided(exact_file_reason(file_exact, opts)));
                 }
+                if sym_spent {
+                    return (false, undecided(sym_file_reason(file_work, opts)));
+                }
                 let owned = match (route, &claim.body) {
-                    (Route::UpdateRules, _) => Some(rules::decide(claim, program, env, opts.seed)),
+                    (Route::UpdateRules, _) => {
+                        let read = rules_read.get_or_insert_with(|| rules::read(program));
+                        Some(rules::decide_read(claim, read, env, opts.seed))
+                    }
                     (Route::Invariant, ast::Expr::Call(c)) => {
                         Some(tensor_sym::decide_invariant(c, claim, a, opts))
                     }
@@ -354,13 +379,12 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
                 sym::MAX_BITS
             );
         }
+        if work.exhausted && limit < sym::CLAIM_WORK {
+            sym_file_spent = true;
+        }
         if work.exhausted && o.verdict != Verdict::Refuted {
             let why = if limit < sym::CLAIM_WORK {
-                format!(
-                    "the symbolic work of this file exceeded its budget of {} units (sym::FILE_WORK{}), spent by the claims before this one",
-                    file_work,
-                    opts.share_note()
-                )
+                sym_file_reason(file_work, opts)
             } else {
                 format!(
                     "the symbolic work exceeded its budget of {} units (sym::CLAIM_WORK)",

@@ -13,6 +13,10 @@ pub struct Options {
     /// Leave out the Monte Carlo runs of moment claims only (tests that look at other
     /// engines use this to stay fast).
     pub no_monte_carlo: bool,
+    /// Decide no claim (the file is parsed and checked only): the base check of
+    /// `tq variants` and `tq export`, which reads the program and its diagnostics, not
+    /// the claims' verdicts (each variant's claims are decided in its own check).
+    pub no_claims: bool,
     /// Leave out the gradient check only (`derive --steps` re-checks its file to decide
     /// the steps; the file's own gradient check has already run).
     pub no_gradcheck: bool,
@@ -53,6 +57,29 @@ impl Options {
             budget
         } else {
             ((budget as u128 * FULL_WORK_SHARES as u128) / k as u128) as u64
+        }
+    }
+
+    /// This check's share of the file's exact work ([`crate::sym::EXACT_FILE_WORK`]):
+    /// the K checks of one invocation sharing one file's budgets (`monte_carlo_shares`:
+    /// the variants of `tq variants` and `tq export`) each get `budget / K`, so the
+    /// variants of one run together do at most one file's exact work, whatever K is.
+    /// Fixed before any check runs (a counter shared first-come by variants checked on
+    /// parallel threads would make the verdicts depend on scheduling).
+    pub fn exact_share(&self, budget: u64) -> u64 {
+        budget / self.monte_carlo_shares.max(1)
+    }
+
+    /// The note an exact-work reason adds when the check had a share of it
+    /// ([`Options::exact_share`]).
+    pub fn exact_share_note(&self) -> String {
+        let k = self.monte_carlo_shares.max(1);
+        if k <= 1 {
+            String::new()
+        } else {
+            format!(
+                ", this check's share: one file's budget divided among the {k} checked together"
+            )
         }
     }
 

@@ -37,6 +37,9 @@ pub fn export(
         seed,
         no_numeric: true,
         no_monte_carlo: true,
+        // The program and its diagnostics only: each variant's claims are decided in
+        // its own check, within its share of the file's budgets.
+        no_claims: true,
         ..Options::default()
     };
     for l in read_paths(&paths) {
@@ -58,7 +61,11 @@ pub fn export(
                 &base.diagnostics,
             ));
         }
-        let (names, prepared) = match tq::export::plan_file(&base, count, seed) {
+        // The variants' preparation shares one file's exact work (as in `tq variants`).
+        let prep_work = tq::sym::ExactWork::new(tq::sym::EXACT_FILE_WORK);
+        let planned =
+            tq::sym::with_exact_work(&prep_work, || tq::export::plan_file(&base, count, seed));
+        let (names, prepared) = match planned {
             Ok(p) => p,
             Err(e) => {
                 lines.push(format!("skipped {path}: {e}"));

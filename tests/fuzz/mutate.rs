@@ -230,6 +230,76 @@ pub(crate) const CLAIM_TAILS: &[&str] = &[
     "\nat a = 2, b = ",
 ];
 
+/// A generated `rule` block of `n` (states, rules, levels or steps) for
+/// [`Mutation::Rules`]: many states chained in one rule, many rules compared, blocks
+/// nested in a rule, fixed steps past the unrolling limit, mismatched states, a state
+/// that reads itself ahead, and huge shifts.
+pub(crate) fn rule_block(kind: usize, n: usize) -> String {
+    let n = n.max(1);
+    let mut out = String::from("symbol mu, eta\n");
+    match kind % 7 {
+        0 => {
+            for r in ["A", "B"] {
+                out += &format!("rule {r} over t:\n");
+                for k in 0..n {
+                    let prev = if k == 0 {
+                        "g[t]".to_string()
+                    } else {
+                        format!("x{}[t+1]", k - 1)
+                    };
+                    out += &format!("  x{k}[t+1] = mu x{k}[t] + {prev}\n");
+                }
+            }
+            out += "claim equivalent(A, B) given B.x0[0] = A.x0[0]\n";
+        }
+        1 => {
+            for r in 0..n {
+                out += &format!("rule R{r} over t:\n  m[t+1] = mu m[t] + {} g[t]\n", r + 1);
+            }
+            for r in 1..n {
+                out += &format!("claim equivalent(R0, R{r}) given R{r}.m[0] = R0.m[0]\n");
+            }
+        }
+        2 => {
+            out += "rule A over t:\n";
+            for d in 0..n {
+                out += &format!("{}rule B{d} over t:\n", "  ".repeat(d + 1));
+            }
+            out += &format!("{}v[t+1] = mu v[t] + g[t]\n", "  ".repeat(n + 1));
+        }
+        3 => {
+            out +=
+                "rule H over t:\n  v[t+1] = mu v[t] + g[t]\n  theta[t+1] = theta[t] - eta v[t+1]\n";
+            for s in [n, 31, 32, 33, 1_000_000_000] {
+                out += &format!("claim H.theta[{s}] == H.theta[0] given H.v[0] = 0\n");
+            }
+        }
+        4 => {
+            out += "rule A over t:\n  v[t+1] = mu w[t] + g[t]\n  w[t+1] = mu v[t] + g[t]\n";
+            out += "rule B over t:\n";
+            for k in 0..n {
+                out += &format!(
+                    "  w{k}[t+1] = mu v{k}[t] + w{k}[t]\n  v{k}[t+1] = eta w{k}[t+1] + g[t]\n"
+                );
+            }
+            out += "claim equivalent(A, B)\n";
+        }
+        5 => {
+            out += "rule A over t:\n";
+            for k in 0..n {
+                out += &format!("  v{k}[t+1] = v{}[t+1] + mu v{k}[t]\n", (k + 1) % n);
+            }
+            out += "claim equivalent(A, A)\n";
+        }
+        _ => {
+            out += &format!(
+                "rule A over t:\n  v[t+{n}] = mu v[t-{n}] + g[t+999999999999]\nclaim A.v[t] == A.v[0] mu^t\n"
+            );
+        }
+    }
+    out
+}
+
 #[derive(Debug, Clone)]
 pub(crate) enum Mutation {
     Delete {
@@ -336,6 +406,14 @@ pub(crate) enum Mutation {
         which: usize,
         power: u32,
     },
+    /// A generated [`rule_block`] of `kind` and size `n` appended (or in place of line
+    /// `line` when `replace`).
+    Rules {
+        line: usize,
+        kind: usize,
+        n: usize,
+        replace: bool,
+    },
 }
 
 pub(crate) fn mutation() -> impl Strategy<Value = Mutation> {
@@ -408,6 +486,18 @@ pub(crate) fn mutation() -> impl Strategy<Value = Mutation> {
                 tail,
                 which,
                 power
+            }),
+        (
+            any::<usize>(),
+            0usize..7,
+            prop_oneof![1usize..8, 8usize..70, 70usize..1500],
+            any::<bool>()
+        )
+            .prop_map(|(line, kind, n, replace)| Mutation::Rules {
+                line,
+                kind,
+                n,
+                replace
             }),
     ]
 }
@@ -666,6 +756,22 @@ fn apply_inner(s0: &mut String, m: &Mutation) {
                         format!("({c})^{power}")
                     };
                     ls[i] = format!("{}{}{value}", ls[i], CLAIM_TAILS[tail]);
+                }
+                s = ls.join("\n");
+            }
+            Mutation::Rules {
+                line,
+                kind,
+                n,
+                replace,
+            } => {
+                let mut ls = lines_of(&s);
+                let block = rule_block(kind, n);
+                if replace {
+                    let k = line % ls.len();
+                    ls[k] = block;
+                } else {
+                    ls.push(block);
                 }
                 s = ls.join("\n");
             }

@@ -66,6 +66,9 @@ pub fn rules(program: &Program) -> Vec<Result<LinearRule, (String, String)>> {
         .collect()
 }
 
+/// The state sequences one rule may update to be read as a linear system.
+pub const MAX_RULE_STATES: usize = 64;
+
 fn linear_rule(r: &ast::Rule) -> Result<LinearRule, String> {
     let (name, var) = (r.name.name.clone(), r.var.name.clone());
     let mut states: Vec<String> = Vec::new();
@@ -84,6 +87,14 @@ fn linear_rule(r: &ast::Rule) -> Result<LinearRule, String> {
                 return Err(format!("`{x}` is updated more than once in rule `{name}`"));
             }
             states.push(x);
+            // Refused before any update is lowered: the system is a dense matrix of
+            // derivatives, states × states (2,486 states: 6 million derivatives, 19 s for
+            // `tq derive` in the 2026-12-05-d campaign).
+            if states.len() > MAX_RULE_STATES {
+                return Err(format!(
+                    "rule `{name}` updates more than {MAX_RULE_STATES} state sequences; tq reads a rule of at most {MAX_RULE_STATES} as a linear system (and compares at most 6 together)"
+                ));
+            }
         }
     }
     let mut inputs: Vec<String> = Vec::new();
