@@ -36,6 +36,7 @@ pub mod loop_extents;
 mod member_range;
 pub mod members;
 pub mod outputs;
+mod rule_reads;
 mod sample_sizes;
 mod statements;
 mod terms;
@@ -82,6 +83,7 @@ pub fn check_after_parse(program: &Program, unparsed: &[String]) -> (Env, Vec<Di
     vary::check_values(&program.items, &c.env, &mut c.diags);
     c.env.sample_values = budget::check(program, &c.env, &mut c.diags);
     boundary_use::check(program, &mut c.diags);
+    rule_reads::check(program, &mut c.diags);
     sample_sizes::check(program, &c.env, &mut c.diags);
     member_range::check(program, &c.env, &mut c.diags);
     gradients::check(program, &c.env, &mut c.diags, !c.unparsed.is_empty());
