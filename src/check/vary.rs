@@ -367,7 +367,11 @@ fn outside_domain(name: &str, v: &crate::sym::Expr, env: &Env) -> Option<Outside
             v.eval_f64(&std::collections::BTreeMap::new()).ok()?,
         )?,
     };
-    if d.contains(&r) {
+    // The closure of the domain, as for a parameter written as a number (E0106 accepts
+    // `bernoulli(0)` and `normal(0, 0)`): an open end is a convention of the symbolic
+    // engines (`/ p` defined), not a value the model cannot run at.
+    let closed = |b: &Option<crate::sym::Bound>| b.as_ref().map(|(v, _)| (v.clone(), false));
+    if (!d.integer || r.is_integer()) && crate::sym::within(&closed(&d.lo), &closed(&d.hi), &r) {
         return None;
     }
     let shown = d.show(name);
