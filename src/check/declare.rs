@@ -395,6 +395,12 @@ impl Checker {
                     let name = f.name.clone();
                     let cause = name.trim_end_matches('\'').to_uppercase();
                     let mean = self.did_you_mean(&name, &[Kind::Size, Kind::Index]);
+                    let hint = match super::size_in_other_case(&name, &self.env) {
+                        Some(other) => format!(
+                            "the size is declared as `size {other}`, and a size is named as it is declared: write `{other}` here (or declare `size {name}` instead)"
+                        ),
+                        None => format!("{mean}declare `size {cause}` or use a declared size"),
+                    };
                     self.missing(
                         &cause,
                         Diagnostic::error(
@@ -402,9 +408,7 @@ impl Checker {
                             f.span,
                             format!("`{name}` is neither a declared size nor an index with a size"),
                         )
-                        .with_hint(format!(
-                            "{mean}declare `size {cause}` or use a declared size"
-                        )),
+                        .with_hint(hint),
                     );
                     "?".to_string()
                 }

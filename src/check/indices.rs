@@ -138,6 +138,9 @@ impl Checker {
                     self.rank_error(&key, rank, used, r.span);
                 }
             }
+            None if used > 0 && super::function_arity(&key).is_some() => {
+                return self.function_in_brackets(r, &key, scope);
+            }
             None => {
                 if used > 0 || !self.is_scalar_name(&key, scope) {
                     self.undeclared(r, &key);
@@ -160,6 +163,39 @@ impl Checker {
                 if !transposed && self.env.tensors.get(&key).is_some_and(|t| t.rank == used) {
                     self.extent_check(&key, pos, ix, scope, r.grad);
                 }
+                out.free.extend(ti.free);
+                out.summed.extend(ti.summed);
+            }
+        }
+        out
+    }
+
+    /// E0103: a function applied with brackets, `relu[x[b,j]]`: read as a tensor named
+    /// `relu` indexed by a lookup, it gave E0101 and an E0209 per argument. Reported once,
+    /// at the name; the argument's own indices are checked as the call's would be.
+    fn function_in_brackets(&mut self, r: &Ref, key: &str, scope: &Scope) -> TermIndices {
+        let mut out = TermIndices::default();
+        let args: Vec<String> = r
+            .indices
+            .iter()
+            .flatten()
+            .map(crate::syntax::printer::print_index)
+            .collect();
+        self.err(
+            Diagnostic::error(
+                "E0103",
+                r.name.span,
+                format!("`{key}` is a function, applied with brackets: `[...]` indexes a tensor"),
+            )
+            .with_label("a function call takes parentheses")
+            .with_hint(format!(
+                "call it with parentheses: `{key}({})`",
+                args.join(", ")
+            )),
+        );
+        for ix in r.indices.iter().flatten() {
+            if let IndexExpr::Lookup(inner) = ix {
+                let ti = self.access(inner, scope);
                 out.free.extend(ti.free);
                 out.summed.extend(ti.summed);
             }

@@ -36,6 +36,7 @@ pub mod loop_extents;
 mod member_range;
 pub mod members;
 pub mod outputs;
+mod rule_reads;
 mod sample_sizes;
 mod statements;
 mod terms;
@@ -82,6 +83,7 @@ pub fn check_after_parse(program: &Program, unparsed: &[String]) -> (Env, Vec<Di
     vary::check_values(&program.items, &c.env, &mut c.diags);
     c.env.sample_values = budget::check(program, &c.env, &mut c.diags);
     boundary_use::check(program, &mut c.diags);
+    rule_reads::check(program, &mut c.diags);
     sample_sizes::check(program, &c.env, &mut c.diags);
     member_range::check(program, &c.env, &mut c.diags);
     gradients::check(program, &c.env, &mut c.diags, !c.unparsed.is_empty());
@@ -89,6 +91,13 @@ pub fn check_after_parse(program: &Program, unparsed: &[String]) -> (Env, Vec<Di
     c.env.signed = domains::signed(program, &c.env);
     real_symbols(&program.items, &mut c.env);
     c.report_missing();
+    let slips = std::mem::take(&mut c.size_case_slips);
+    c.diags.retain(|d| {
+        !(d.code == "E0414"
+            && slips
+                .iter()
+                .any(|s| d.message.starts_with(&format!("size `{s}` "))))
+    });
     one_diagnostic_per_cause(&mut c.diags, &c.unparsed);
     (c.env, c.diags)
 }
@@ -144,6 +153,17 @@ struct Checker {
     /// An undeclared name on a `sample` or `at` line: where, and the hint for when
     /// that line is its only use (remove it, or declare it if the model should use it).
     bound_only: BTreeMap<String, (Span, String)>,
+    /// Declared sizes a `sample` line named in the other case (`sample n = 3` for
+    /// `size N`): their E0414 (no sample value) is a consequence of that slip.
+    size_case_slips: BTreeSet<String>,
+}
+
+/// The declared size that `name` spells in the other case (`N` for `n`, `n` for `N`).
+fn size_in_other_case(name: &str, env: &Env) -> Option<String> {
+    env.sizes
+        .keys()
+        .find(|s| s.as_str() != name && s.eq_ignore_ascii_case(name))
+        .cloned()
 }
 
 /// What a name could have been meant as, for "did you mean".
@@ -256,7 +276,19 @@ impl Checker {
     }
 
     fn report_missing(&mut self) {
-        for (cause, (mut d, later)) in std::mem::take(&mut self.missing) {
+        let missing = std::mem::take(&mut self.missing);
+        let causes: BTreeSet<String> = missing.keys().cloned().collect();
+        for (cause, (mut d, later)) in missing {
+            // An index whose only extent is a size that is itself missing: that size is
+            // the one cause (`x[B, N]` with `N` undeclared, then `x[b,i]`).
+            if d.code == "E0201"
+                && self
+                    .index_extents
+                    .get(&cause)
+                    .is_some_and(|s| causes.contains(s))
+            {
+                continue;
+            }
             // An index without a size that indexes a dimension of known extent somewhere.
             if let (Some(size), Some(h)) = (self.index_extents.get(&cause), d.hint.as_mut()) {
                 if d.code == "E0201" && h.ends_with(" : N`") {

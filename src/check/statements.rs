@@ -167,6 +167,21 @@ impl Checker {
             } else {
                 format!("`scalar {name}` for an input of the scalar program")
             };
+            if let Some(size) = super::size_in_other_case(name, &self.env) {
+                self.size_case_slips.insert(size.clone());
+                self.err(
+                    Diagnostic::error(
+                        "E0101",
+                        b.name.span,
+                        format!("`{name}` is not declared; the size is `{size}`"),
+                    )
+                    .with_label("a size named in the other case")
+                    .with_hint(format!(
+                        "a size is named as it is declared (`size {size}`): write `{size} = ...`"
+                    )),
+                );
+                return;
+            }
             self.bound_only.entry(name.clone()).or_insert((
                     b.name.span,
                     format!(

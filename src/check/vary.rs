@@ -331,9 +331,61 @@ pub fn check_values(items: &[Item], env: &Env, diags: &mut Vec<Diagnostic>) {
                     )
                     .with_hint("give a finite value (a division by zero, the log of a non-positive number or a fractional power of a negative number has none)"),
                 );
+            } else if let Some(d) = v.as_ref().and_then(|v| outside_domain(name, v, env)) {
+                diags.push(d.at(b.value.span()));
             }
         }
     }
+}
+
+/// E0106: a `sample` or `at` value of a symbol outside the domain a distribution
+/// parameter gives it (`sample v = -1` for the variance of `normal(0, v)`, `p = 2` for
+/// `bernoulli(p)`): the symbolic engines assume the domain, the numeric runs would draw
+/// at a point the model cannot have. Only domains a declaration states are checked
+/// (a plain symbol's positive-real convention is not a declaration).
+struct Outside {
+    message: String,
+    hint: String,
+}
+
+impl Outside {
+    fn at(self, span: Span) -> Diagnostic {
+        Diagnostic::error("E0106", span, self.message)
+            .with_label("outside the symbol's domain")
+            .with_hint(self.hint)
+    }
+}
+
+fn outside_domain(name: &str, v: &crate::sym::Expr, env: &Env) -> Option<Outside> {
+    let d = env.domains.get(name)?;
+    if d.why.is_empty() || env.sizes.contains_key(name) {
+        return None;
+    }
+    let r = match v.as_num() {
+        Some(r) => r.clone(),
+        None => num_rational::BigRational::from_float(
+            v.eval_f64(&std::collections::BTreeMap::new()).ok()?,
+        )?,
+    };
+    // The closure of the domain, as for a parameter written as a number (E0106 accepts
+    // `bernoulli(0)` and `normal(0, 0)`): an open end is a convention of the symbolic
+    // engines (`/ p` defined), not a value the model cannot run at.
+    let closed = |b: &Option<crate::sym::Bound>| b.as_ref().map(|(v, _)| (v.clone(), false));
+    if (!d.integer || r.is_integer()) && crate::sym::within(&closed(&d.lo), &closed(&d.hi), &r) {
+        return None;
+    }
+    let shown = d.show(name);
+    Some(Outside {
+        message: format!(
+            "the value of `{name}`, {r}, is outside its domain: {shown} ({})",
+            d.why.join("; ")
+        ),
+        hint: if d.why.iter().any(|w| w.starts_with("a variance")) {
+            format!("give `{name}` a value with {shown}: it is a variance, the square of a standard deviation (a standard deviation of 0.5 is `{name} = 0.25`)")
+        } else {
+            format!("give `{name}` a value with {shown}")
+        },
+    })
 }
 
 /// E0902: a constant whose exact value passes the size budget of exact numbers

@@ -32,7 +32,7 @@ mod solve;
 pub mod sturm;
 
 pub use defined::{collecting, Condition, Domains, Interval};
-pub use domain::Domain;
+pub use domain::{within, Bound, Domain};
 pub use eval::{eval_exact, eval_f64, EvalError};
 pub use exact_work::{
     charge_exact, count_exact_items, current_exact_work, exact_work_spent, with_exact_work,

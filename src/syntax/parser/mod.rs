@@ -18,6 +18,7 @@ mod claims;
 mod expressions;
 mod names;
 mod recovery;
+mod slips;
 mod statements;
 mod tokens;
 

@@ -2,8 +2,8 @@
 //! becomes one diagnostic at the furthest position reached.
 
 use super::tokens::{
-    off, sym, word, ws, Ctx, In, KEYWORDS, MAX_NUMBER_CHARS, RESERVED, TOO_DEEP, TOO_LONG,
-    TOO_LONG_NUMBER,
+    off, sym, word, ws, Ctx, In, KEYWORDS, MAX_NUMBER_CHARS, RESERVED, SET_POWER, TOO_DEEP,
+    TOO_LONG, TOO_LONG_NUMBER,
 };
 use super::{
     BlockKind, LineResult, MAX_EXPR_DEPTH, MAX_EXPR_OPERATORS, PARSE_STEPS_MIN,
@@ -336,6 +336,10 @@ impl Ctx<'_> {
                     );
                     return None;
                 }
+                if e.expected == SET_POWER {
+                    diags.push(self.set_power(line.start, off, line.end));
+                    return None;
+                }
                 if e.expected == TOO_DEEP {
                     diags.push(
                         Diagnostic::error(
@@ -352,6 +356,10 @@ impl Ctx<'_> {
                     return None;
                 }
                 if let Some(d) = self.unclosed_delimiter(line) {
+                    diags.push(d);
+                    return None;
+                }
+                if let Some(d) = self.function_in_brackets(line.start, off, line.end) {
                     diags.push(d);
                     return None;
                 }

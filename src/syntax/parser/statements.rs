@@ -1,7 +1,7 @@
 //! Statements: declarations, equations, bindings, ranges, `vary` parameters, and the
 //! dispatch of one logical line to the statement it starts.
 
-use super::tokens::{fail, failure, keyword, sym, word, ws, Ctx, In, PErr, PResult};
+use super::tokens::{fail, failure, keyword, sym, word, ws, Ctx, In, PErr, PResult, SET_POWER};
 use super::{print_ref_text, BlockKind, LineResult};
 use crate::diag::Diagnostic;
 use crate::syntax::ast::*;
@@ -20,6 +20,11 @@ impl Ctx<'_> {
             name: crate::syntax::printer::print_name(&n),
             span: n.span,
         };
+        if let Ok((r, _)) = ws(i) {
+            if r.fragment().starts_with('^') {
+                return failure(r, SET_POWER);
+            }
+        }
         let (i, _) = sym("=")(i)?;
         let (i, value) = self.expr(i)?;
         Ok((i, Binding { name, value }))

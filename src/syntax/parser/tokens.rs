@@ -22,6 +22,9 @@ pub(super) fn off(i: &In<'_>) -> usize {
 }
 
 pub(super) const TOO_DEEP: &str = "a shallower expression";
+/// A `sample` or `at` setting of a power (`sigma^2 = 0.5`): they set names.
+pub(super) const SET_POWER: &str =
+    "`=` after the name (a setting gives a name its value, not a power of it)";
 pub(super) const TOO_LONG: &str = "a shorter expression";
 /// A numeral longer than [`MAX_NUMBER_CHARS`].
 pub(super) const TOO_LONG_NUMBER: &str = "a number of at most 40 characters";
