@@ -26,6 +26,7 @@ mod exp_form;
 pub mod func;
 mod parse;
 mod print;
+mod radical;
 pub mod rat;
 mod relation;
 mod solve;
@@ -39,6 +40,7 @@ pub use exact_work::{
     ExactWork, EXACT_CLAIM_WORK, EXACT_FILE_WORK,
 };
 pub use exp_form::identical_in_exp_form;
+pub use radical::identical_in_radical_form;
 pub use func::Func;
 pub use parse::{parse_ascii, parse_number, parse_relation, ParseError};
 pub use relation::{check_relation, Assumption, CheckOptions, Decision, ProofRule, Rel, Witness};
