@@ -40,9 +40,9 @@ pub use exact_work::{
     ExactWork, EXACT_CLAIM_WORK, EXACT_FILE_WORK,
 };
 pub use exp_form::identical_in_exp_form;
-pub use radical::identical_in_radical_form;
 pub use func::Func;
 pub use parse::{parse_ascii, parse_number, parse_relation, ParseError};
+pub use radical::identical_in_radical_form;
 pub use relation::{check_relation, Assumption, CheckOptions, Decision, ProofRule, Rel, Witness};
 pub use solve::{
     approx_one_plus_pow, solve, solve_linear, solve_one_plus_pow, solve_pow, ApproxStep,

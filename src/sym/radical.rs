@@ -151,7 +151,10 @@ fn number_root(n: &BigRational, r: &BigRational) -> Expr {
         };
         coef *= pw;
         if !frac.is_zero() {
-            parts.push(Expr::Pow(Box::new(Expr::Num(base)), Box::new(Expr::Num(frac))));
+            parts.push(Expr::Pow(
+                Box::new(Expr::Num(base)),
+                Box::new(Expr::Num(frac)),
+            ));
         }
     }
     parts.push(Expr::Num(coef));
