@@ -182,30 +182,30 @@ mod tests {
                 hi: defined::End::At(BigRational::from_integer(4.into()), false),
             },
         );
-        let a = parse("sqrt(2 v / pi)");
-        let b = parse("2 sqrt(v / (2 pi))");
-        let c = parse("sqrt(2) sqrt(v) / sqrt(pi)");
+        let a = parse("sqrt(2*v/pi)");
+        let b = parse("2*sqrt(v/(2*pi))");
+        let c = parse("sqrt(2)*sqrt(v)/sqrt(pi)");
         assert!(!identical(&a, &b));
         assert!(identical_in_radical_form(&a, &b, &dom));
         assert!(identical_in_radical_form(&a, &c, &dom));
-        let wrong = parse("sqrt(v / pi)");
+        let wrong = parse("sqrt(v/pi)");
         assert!(!identical_in_radical_form(&a, &wrong, &dom));
         // Every symbol of `dom.real` ranges over all reals: not split.
         dom.real.insert("x".into());
         dom.real.insert("y".into());
         assert!(!identical_in_radical_form(
-            &parse("sqrt(x y)"),
-            &parse("sqrt(x) sqrt(y)"),
+            &parse("sqrt(x*y)"),
+            &parse("sqrt(x)*sqrt(y)"),
             &dom
         ));
         // Numbers: 12^(1/2) = 2 3^(1/2), 2^(-1/2) = 2^(1/2)/2.
         assert!(identical_in_radical_form(
             &parse("sqrt(12)"),
-            &parse("2 sqrt(3)"),
+            &parse("2*sqrt(3)"),
             &dom
         ));
         assert!(identical_in_radical_form(
-            &parse("1 / sqrt(2)"),
+            &parse("1/sqrt(2)"),
             &parse("sqrt(2) / 2"),
             &dom
         ));
