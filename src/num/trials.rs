@@ -185,6 +185,55 @@ impl<'a> TrialRun<'a> {
         }
     }
 
+    /// The statistics of the elements matching `fixed` per pair of free dimensions and
+    /// difference of the positions along them ([`super::dense::Arr::band_moments`]);
+    /// empty for a member not written, or beyond `max` bands.
+    pub fn band_moments(
+        &self,
+        key: &(String, bool),
+        fixed: &[Option<i64>],
+        max: usize,
+    ) -> super::dense::Bands {
+        match self {
+            TrialRun::Dense(r) => r
+                .machine
+                .arrays
+                .get(key)
+                .map(|a| a.band_moments(fixed, max))
+                .unwrap_or_default(),
+            TrialRun::Interpreter(r) => {
+                let mut out = super::dense::Bands::new();
+                let Some(vals) = r.machine.vals.get(key) else {
+                    return out;
+                };
+                for (pos, v) in vals {
+                    if !fixed
+                        .iter()
+                        .zip(pos)
+                        .all(|(f, p)| f.is_none_or(|f| f == *p))
+                    {
+                        continue;
+                    }
+                    let free: Vec<usize> = (0..pos.len())
+                        .filter(|k| !fixed.get(*k).is_some_and(|f| f.is_some()))
+                        .collect();
+                    for (i, &a) in free.iter().enumerate() {
+                        for &b in &free[i + 1..] {
+                            let e = out.entry((a, b, pos[a] - pos[b])).or_insert((0, 0.0, 0.0));
+                            e.0 += 1;
+                            e.1 += v;
+                            e.2 += v * v;
+                        }
+                    }
+                    if out.len() > max {
+                        return super::dense::Bands::new();
+                    }
+                }
+                out
+            }
+        }
+    }
+
     /// Count, sum and sum of squares of the elements of member `key` whose positions
     /// match `fixed` (`Some(p)`: position p in that dimension; `None`: any), compared
     /// dimension by dimension as far as both go; `None` for a member not written.

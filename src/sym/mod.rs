@@ -26,6 +26,7 @@ mod exp_form;
 pub mod func;
 mod parse;
 mod print;
+mod radical;
 pub mod rat;
 mod relation;
 mod solve;
@@ -41,6 +42,7 @@ pub use exact_work::{
 pub use exp_form::identical_in_exp_form;
 pub use func::Func;
 pub use parse::{parse_ascii, parse_number, parse_relation, ParseError};
+pub use radical::identical_in_radical_form;
 pub use relation::{check_relation, Assumption, CheckOptions, Decision, ProofRule, Rel, Witness};
 pub use solve::{
     approx_one_plus_pow, solve, solve_linear, solve_one_plus_pow, solve_pow, ApproxStep,

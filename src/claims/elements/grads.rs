@@ -97,6 +97,19 @@ impl<'a> Lowerer<'a> {
         } else {
             format!("{key}.grad[{}]", ix.join(","))
         };
+        // A family's members share one key (`h` for `h_l`, `h_{l+1}`, `h_L`): a
+        // gradient declared on one member (`grad h_L ~ ...`) is not a leaf of the others,
+        // and one symbol for all of them equated `h_l.grad` with `h_{l+1}.grad` (a true
+        // recurrence `h_l.grad == h_{l+1}.grad + W h_{l+1}.grad` was refuted by exact
+        // evaluation, session 22). Family members' gradients go to the sampled run.
+        if self
+            .env
+            .tensors
+            .get(key)
+            .is_some_and(|t| t.family_arity > 0)
+        {
+            return Err("gradients of family members are not written out symbolically".into());
+        }
         if self.grad_leaves.contains(key) {
             return Ok(Expr::sym(&text));
         }

@@ -5,8 +5,8 @@ use super::extract::{extract, pattern_of, unpooled_position, Moment, Pattern};
 use super::givens::{given_values, unmet_condition};
 use super::stats::{estimate, rounding, t_for, z_for};
 use super::trials::{
-    depends_on_stand_in, looks, magnitude_key, means, setting_key, slice_key, spent_at, Ctx,
-    MeansMemo, TrialStats, Trials, SLICE_TRIALS,
+    band_key, depends_on_stand_in, looks, magnitude_key, means, setting_key, slice_key, spent_at,
+    Ctx, MeansMemo, TrialStats, Trials, SLICE_TRIALS,
 };
 use super::{und, FALSE_REFUTATION, MIN_TRIALS};
 use crate::check::Env;
@@ -401,8 +401,8 @@ impl ClaimTest<'_> {
             let mut untested = false;
             for mo in moments {
                 match heterogeneity(m0, stats, pools, mo, b) {
-                    Pool::Mixed(why, in_mean) => {
-                        mixed = Some((why, in_mean));
+                    Pool::Mixed(why, in_mean, which) => {
+                        mixed = Some((why, in_mean, which));
                         break;
                     }
                     Pool::Untested => untested = true,
@@ -465,11 +465,46 @@ impl ClaimTest<'_> {
             };
             of_moments |= stop_scale > scale;
             worst = worst.max(margin / stop_scale);
-            if let Some((why, in_mean)) = &mixed {
+            if let Some((why, in_mean, which)) = &mixed {
                 // The pool's mean is the average of its elements' means, and with equal
                 // means its variance is the average of theirs: a claim about that one
                 // moment alone that the pool fails, some element fails.
                 let averaged = self.averaged && !(moments[0].var && *in_mean);
+                // Elements whose means differ have no one mean: `E(T) == value` (every
+                // element's mean is that value) fails at some element whatever the
+                // value, also where the pool's average happens to equal it (the
+                // diagonal of `x[i] x[i']`: the pool's v/I is no element's mean).
+                if *in_mean && self.averaged && !moments[0].var && rel == RelOp::Eq && !fails {
+                    let values: BTreeMap<String, f64> = self
+                        .consts
+                        .iter()
+                        .filter(|(k, _)| {
+                            self.env.sizes.contains_key(*k) || self.env.symbols.contains_key(*k)
+                        })
+                        .map(|(k, v)| (k.clone(), *v))
+                        .collect();
+                    let w = crate::sym::Witness::of_run(
+                        &values,
+                        if at_text.is_empty() {
+                            "the whole tensors (elements that differ in mean)".to_string()
+                        } else {
+                            format!("{} (elements that differ in mean)", at_text.join(", "))
+                        },
+                        self.seed,
+                        format!("≈ {lv:.6} (the pool's mean)"),
+                        format!("≈ {rv:.6}"),
+                        "on all the trials that record the slices and on each half of them on its own".to_string(),
+                    );
+                    let mut o = Outcome::new(
+                        Verdict::Refuted,
+                        Method::MonteCarlo,
+                        format!(
+                            "{line}; {which}: the elements do not share one mean, so the claim that every element's mean is the right side fails at some element"
+                        ),
+                    );
+                    o.witness = Some(w);
+                    return Look::Refuted(o);
+                }
                 if !(fails && averaged) {
                     return Look::Fails(why.clone());
                 }
@@ -611,9 +646,9 @@ const HETERO_MIN: usize = 160;
 /// What the comparison of a pool's elements found.
 #[derive(Clone, Debug)]
 pub(super) enum Pool {
-    /// A slice differs from the pool: the reason, and whether in its mean (else only in
-    /// its mean square).
-    Mixed(String, bool),
+    /// A slice differs from the pool: the reason, whether in its mean (else only in
+    /// its mean square), and the finding alone (without the hint).
+    Mixed(String, bool, String),
     /// Fewer than [`HETERO_MIN`] trials: not compared yet.
     Untested,
     /// No slice differs (or the pool has no slices).
@@ -693,15 +728,25 @@ fn compare_pool(
     let grad = mo.target.grad;
     let key = (member.clone(), grad, pat.clone());
     let probe = slice_key(&member, grad, Pattern::new()).0;
+    let band_probe = band_key(&member, grad, (0, 0, 0), &[]).0;
     let Some(first) = stats.first() else {
         return Pool::Same;
     };
-    let mut slices: Vec<Pattern> = first
+    // The slices (one more position fixed), then the bands (two free positions at a
+    // fixed difference: the diagonal and the bands beside it).
+    let mut slices: Vec<(String, bool, Pattern)> = first
         .keys()
         .filter(|(name, g, p)| *name == probe && *g == grad && extends(&pat, p))
-        .map(|k| k.2.clone())
+        .cloned()
         .collect();
-    if slices.len() < 2 {
+    let mut bands: Vec<(String, bool, Pattern)> = first
+        .keys()
+        .filter(|(name, g, p)| {
+            *name == band_probe && *g == grad && p.len() == pat.len() + 3 && p[3..] == pat[..]
+        })
+        .cloned()
+        .collect();
+    if slices.len() + bands.len() < 2 {
         return Pool::Same;
     }
     let n = stats.len().min(SLICE_TRIALS);
@@ -709,19 +754,21 @@ fn compare_pool(
         return Pool::Untested;
     }
     slices.sort();
-    // The statistics of the pool and of each slice, trial by trial (read from the trials
-    // not read yet: one map look-up per trial and slice in the setting's whole run).
+    // The diagonal first, then the bands beside it (the one named is the first that
+    // differs).
+    bands.sort_by_key(|k| (k.2[2].map(i64::abs), k.2.clone()));
+    let n_slices = slices.len();
+    slices.extend(bands);
+    // The statistics of the pool and of each slice and band, trial by trial (read from
+    // the trials not read yet: one map look-up per trial and slice in the setting's
+    // whole run).
     let mut columns = pools.columns.borrow_mut();
     let cols = columns.entry(key.clone()).or_default();
     if cols.pool.len() < n {
-        let slice_keys: Vec<_> = slices
-            .iter()
-            .map(|sp| slice_key(&member, grad, sp.clone()))
-            .collect();
         cols.slices.resize(slices.len(), Vec::new());
         for st in &stats[cols.pool.len()..n] {
             cols.pool.push(st.get(&key).copied());
-            for (col, sk) in cols.slices.iter_mut().zip(&slice_keys) {
+            for (col, sk) in cols.slices.iter_mut().zip(&slices) {
                 col.push(st.get(sk).copied());
             }
         }
@@ -740,7 +787,7 @@ fn compare_pool(
     // Means first: a pool whose elements differ only in their mean squares (the same
     // mean) still has the average of their variances as its variance.
     for second in [false, true].into_iter().take(tests) {
-        for (sp, col) in slices.iter().zip(&cols.slices) {
+        for (j, (sk, col)) in slices.iter().zip(&cols.slices).enumerate() {
             let mut d = Vec::with_capacity(n);
             let mut scale = 0.0;
             for (p, s) in cols.pool[..n].iter().zip(&col[..n]) {
@@ -776,19 +823,34 @@ fn compare_pool(
             if differs(&d[..half]).is_none() || differs(&d[half..]).is_none() {
                 continue;
             }
-            let (dim, pos) = sp
-                .iter()
-                .enumerate()
-                .find(|(i, p)| p.is_some() && pat.get(*i).is_none_or(|q| q.is_none()))
-                .map(|(i, p)| (i + 1, p.unwrap_or(0)))
-                .unwrap_or((0, 0));
+            let which = if j < n_slices {
+                let (dim, pos) =
+                    sk.2.iter()
+                        .enumerate()
+                        .find(|(i, p)| p.is_some() && pat.get(*i).is_none_or(|q| q.is_none()))
+                        .map(|(i, p)| (i + 1, p.unwrap_or(0)))
+                        .unwrap_or((0, 0));
+                format!("the elements at position {pos} of its dimension {dim}")
+            } else {
+                let at = |i: usize| sk.2[i].unwrap_or(0);
+                let (a, b, d) = (at(0) + 1, at(1) + 1, at(2));
+                if d == 0 {
+                    format!("the elements whose positions along its dimensions {a} and {b} are equal (the diagonal)")
+                } else {
+                    format!("the elements whose position along its dimension {a} exceeds that along its dimension {b} by {d}")
+                }
+            };
+            let core = format!(
+                "Monte Carlo pools the elements of `{}`, but they do not share one distribution: {which} differ from the pool in their {} by {mean:.4} (beyond {z:.2} standard errors of {se:.2e} on {k} independent trials, and on each half of them)",
+                mo.target.name.base,
+                if second { "mean square" } else { "mean" },
+            );
             return Pool::Mixed(
                 format!(
-                    "Monte Carlo pools the elements of `{}`, but they do not share one distribution: the elements at position {pos} of its dimension {dim} differ from the pool in their {} by {mean:.4} (beyond {z:.2} standard errors of {se:.2e} on {k} independent trials, and on each half of them), so the pool's moment is no element's; name the elements to compare (a fixed position)",
-                    mo.target.name.base,
-                    if second { "mean square" } else { "mean" },
+                    "{core}, so the pool's moment is no element's; name the elements to compare (a fixed position)"
                 ),
                 !second,
+                core,
             );
         }
     }

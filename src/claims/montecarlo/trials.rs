@@ -169,6 +169,20 @@ pub(super) fn slice_key(member: &str, grad: bool, pattern: Pattern) -> (String, 
     (format!("{member}#slice"), grad, pattern)
 }
 
+/// The key of the statistics of one band of a member's pooled elements: the elements of
+/// pattern `pattern` whose positions along dimensions `a` and `b` differ by `d`
+/// (`member#band`, the pattern `[a, b, d, pattern...]`). No member is named with `#`.
+pub(super) fn band_key(
+    member: &str,
+    grad: bool,
+    (a, b, d): (usize, usize, i64),
+    pattern: &[Option<i64>],
+) -> (String, bool, Pattern) {
+    let mut p: Pattern = vec![Some(a as i64), Some(b as i64), Some(d)];
+    p.extend_from_slice(pattern);
+    (format!("{member}#band"), grad, p)
+}
+
 /// The statistics one trial (number `t`) gives of the members the claims ask about.
 fn stats_of(t: usize, run: &TrialRun, targets: &Targets) -> TrialStats {
     let mut out = TrialStats::default();
@@ -192,6 +206,12 @@ fn stats_of(t: usize, run: &TrialRun, targets: &Targets) -> TrialStats {
                         }
                         pat[k] = Some(p);
                         out.insert(slice_key(&key.0, key.1, pat), m);
+                    }
+                }
+                let bands = run.band_moments(key, fixed, MAX_SLICES);
+                if bands.len() <= MAX_SLICES {
+                    for (band, m) in bands {
+                        out.insert(band_key(&key.0, key.1, band, fixed), m);
                     }
                 }
             }

@@ -69,7 +69,7 @@ mod write;
 
 pub use contract::{search_cost, serial_products, FREE_PAIR_SEARCHES, PAIR_SEARCH_COST};
 pub use model::{prune, DenseModel, DenseRun, Needed};
-pub use storage::{Arr, Data, Dense, Slices};
+pub use storage::{Arr, Bands, Data, Dense, Slices};
 
 use super::{Bind, NumError, Store};
 use crate::check::Env;

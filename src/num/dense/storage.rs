@@ -15,6 +15,12 @@ pub type Data = ArcArray<f64, IxDyn>;
 /// Statistics (count, sum, sum of squares) per (dimension, position along it).
 pub type Slices = std::collections::BTreeMap<(usize, i64), (usize, f64, f64)>;
 
+/// Statistics (count, sum, sum of squares) per pair of dimensions (a < b) and the
+/// difference of the positions along them (`pos[a] - pos[b]`): the bands (the diagonal
+/// at 0) Monte Carlo compares with the pool, which slices along one dimension at a time
+/// do not see (`x[i] x[i']` is `x[i]^2` on the diagonal only).
+pub type Bands = std::collections::BTreeMap<(usize, usize, i64), (usize, f64, f64)>;
+
 /// One tensor member: values over a box of positions (`lo[k] .. lo[k] + shape[k]`),
 /// and which of them have been written. Always in standard (row-major) layout.
 #[derive(Clone, Debug)]
@@ -129,6 +135,58 @@ impl Arr {
             for (i, e) in slot.iter().enumerate() {
                 if e.0 > 0 {
                     out.insert((k, self.lo[k] + i as i64), *e);
+                }
+            }
+        }
+        out
+    }
+
+    /// Count, sum and sum of squares of the written elements matching `fixed` (as
+    /// [`Arr::slice_moments`]), per pair of free dimensions and difference of the
+    /// positions along them ([`Bands`]); none when there would be more than `max` bands
+    /// (counted before any element is read).
+    pub fn band_moments(&self, fixed: &[Option<i64>], max: usize) -> Bands {
+        let shape = self.data.shape();
+        let free: Vec<usize> = (0..self.lo.len())
+            .filter(|k| !fixed.get(*k).is_some_and(|f| f.is_some()))
+            .collect();
+        let pairs: Vec<(usize, usize)> = free
+            .iter()
+            .enumerate()
+            .flat_map(|(i, &a)| free[i + 1..].iter().map(move |&b| (a, b)))
+            .collect();
+        let total: usize = pairs
+            .iter()
+            .map(|&(a, b)| (shape[a] + shape[b]).saturating_sub(1))
+            .sum();
+        if pairs.is_empty() || total > max {
+            return Bands::new();
+        }
+        let mut acc: Vec<Vec<(usize, f64, f64)>> = pairs
+            .iter()
+            .map(|&(a, b)| vec![(0, 0.0, 0.0); (shape[a] + shape[b]).saturating_sub(1)])
+            .collect();
+        for ((ix, v), m) in self.data.indexed_iter().zip(self.mask.iter()) {
+            if !*m {
+                continue;
+            }
+            let pos = |k: usize| self.lo[k] + ix[k] as i64;
+            if (0..self.lo.len().min(fixed.len())).any(|k| fixed[k].is_some_and(|f| f != pos(k))) {
+                continue;
+            }
+            for (slot, &(a, b)) in acc.iter_mut().zip(&pairs) {
+                let e = &mut slot[ix[a] + shape[b] - 1 - ix[b]];
+                e.0 += 1;
+                e.1 += v;
+                e.2 += v * v;
+            }
+        }
+        let mut out = Bands::new();
+        for (slot, &(a, b)) in acc.iter().zip(&pairs) {
+            for (i, e) in slot.iter().enumerate() {
+                if e.0 > 0 {
+                    let d = i as i64 - (shape[b] as i64 - 1) + self.lo[a] - self.lo[b];
+                    out.insert((a, b, d), *e);
                 }
             }
         }
@@ -456,5 +514,28 @@ mod tests {
         for fixed in [vec![], vec![None, Some(4)], vec![Some(-1)]] {
             assert_eq!(t.slice_moments(&fixed, 512), a.slice_moments(&fixed, 512));
         }
+    }
+
+    /// A 3×3 member written everywhere with value 10 i + j: the bands of its two
+    /// dimensions are the diagonal (d = 0: 0, 11, 22) and the four beside it, each with
+    /// its count, sum and sum of squares; a fixed first position leaves one free
+    /// dimension and no band.
+    #[test]
+    fn band_moments_by_difference_of_positions() {
+        let mut a = Arr::new(vec![0, 0], &[3, 3]);
+        for i in 0..3 {
+            for j in 0..3 {
+                a.data[[i, j]] = (10 * i + j) as f64;
+                a.mask[[i, j]] = true;
+            }
+        }
+        let b = a.band_moments(&[], 100);
+        assert_eq!(b.len(), 5);
+        assert_eq!(b[&(0, 1, 0)], (3, 33.0, 0.0 + 121.0 + 484.0));
+        assert_eq!(b[&(0, 1, 2)], (1, 20.0, 400.0));
+        assert_eq!(b[&(0, 1, -1)], (2, 1.0 + 12.0, 1.0 + 144.0));
+        assert!(a.band_moments(&[Some(1)], 100).is_empty());
+        // More bands than asked for: none.
+        assert!(a.band_moments(&[], 4).is_empty());
     }
 }

@@ -408,6 +408,17 @@ pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) ->
             format!("{why} (as rational functions of their atoms)"),
         );
     }
+    if *rel == Rel::Eq && super::identical_in_radical_form(lhs, rhs, &pb.dom) {
+        let why = "both sides have the same normal form once roots of products are split over their non-negative factors (sqrt(2 v/pi) = sqrt(2) sqrt(v)/sqrt(pi) for v >= 0)";
+        if let Some(u) = pb.undefined(&definedness, why) {
+            return u;
+        }
+        return proof(
+            ProofRule::NormalForm,
+            Method::Symbolic,
+            format!("{why} (as rational functions of their atoms)"),
+        );
+    }
     // A relation false everywhere by exact range facts (`sigmoid(1000) == 1`).
     let (range_of_difference, by_range) = pb.by_range();
     if by_range == Some(false) {
