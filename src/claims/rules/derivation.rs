@@ -77,7 +77,18 @@ fn recurrence_text(p: &[Expr], d: &[Vec<Expr>], y: &str, gs: &[String], t: &str)
 
 /// Derives the mapping between the two rules of the file's first `equivalent` claim
 /// (or its first two rules, compared on the sequences they share that are assigned last).
+///
+/// The whole derivation runs under one budget of symbolic work ([`sym::FILE_WORK`], as
+/// the claims of a file do): a rule whose update is a product of 60 sums made its
+/// derivatives' expansion take 3 s for `tq derive` and more than the fuzz run's limit
+/// for `render` and the language server, which read it too. Past the budget an
+/// expansion keeps its value as written, so a rule reads as not linear (its claims are
+/// undecided by the claims engine's own budget alike).
 pub fn derive(program: &Program) -> Option<RuleDerivation> {
+    sym::with_work_budget(sym::FILE_WORK, || derive_within(program)).0
+}
+
+fn derive_within(program: &Program) -> Option<RuleDerivation> {
     let all: Vec<LinearRule> = rules(program).into_iter().filter_map(Result::ok).collect();
     if all.len() < 2 {
         return None;

@@ -409,7 +409,7 @@ pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) ->
         );
     }
     if *rel == Rel::Eq && super::identical_in_radical_form(lhs, rhs, &pb.dom) {
-        let why = "both sides have the same normal form once roots of products are split over their non-negative factors (sqrt(2 v/pi) = sqrt(2) sqrt(v)/sqrt(pi) for v >= 0)";
+        let why = "both sides have the same normal form once roots of products are split over their non-negative factors (as in sqrt(2 v/pi) = sqrt(2) sqrt(v)/sqrt(pi) for v >= 0)";
         if let Some(u) = pb.undefined(&definedness, why) {
             return u;
         }
