@@ -350,15 +350,24 @@ impl Model {
             _ => {}
         }
         // Softmax over the channels of the head's input, written out by the element
-        // writer: each row sums to 1, a shift of the row leaves it unchanged; the twins
-        // (a row sum of 2, twice the shifted softmax) are false at every size.
+        // writer (or the sampled run, for a family member): each row sums to 1, a shift
+        // of the row leaves the softmax-weighted mean unchanged; the twins (a row sum of
+        // 2, the mean moved by 1) are false at every size. (A softmax over a free index
+        // outside a sum is not evaluated by the sampled run: undecided, not a test.)
         if self.head == Head::Input && !matches!(self.layer, Layer::Time) {
             let h0 = format!("h_{}", self.start);
             let p = format!("softmax_{{c}}({h0}[b,t,c])");
             out.push((format!("sum_{{c}}({p}) == 1"), true));
             out.push((format!("sum_{{c}}({p}) == 2"), false));
-            out.push((format!("softmax_{{c}}({h0}[b,t,c] + 1) == {p}"), true));
-            out.push((format!("2 softmax_{{c}}({h0}[b,t,c] + 1) == {p}"), false));
+            let q = format!("softmax_{{c}}({h0}[b,t,c] + 1)");
+            out.push((
+                format!("sum_{{c}}({q} {h0}[b,t,c]) == sum_{{c}}({p} {h0}[b,t,c])"),
+                true,
+            ));
+            out.push((
+                format!("sum_{{c}}({q} {h0}[b,t,c]) == 1 + sum_{{c}}({p} {h0}[b,t,c])"),
+                false,
+            ));
         }
         out
     }

@@ -97,6 +97,17 @@ impl<'a> Lowerer<'a> {
         } else {
             format!("{key}.grad[{}]", ix.join(","))
         };
+        // A family's seed (`grad h_L ~ normal(0, 1)`) is one member's: the key names
+        // every member (`h`), so `h_l.grad` and `h_{l+1}.grad` were one atom and the
+        // true `h_l.grad == W h_{l+1}.grad` was refuted (session 22, soundness seed 48).
+        if self
+            .env
+            .tensors
+            .get(key)
+            .is_some_and(|t| t.family_arity > 0)
+        {
+            return Err("gradients of family members are not written out symbolically".into());
+        }
         if self.grad_leaves.contains(key) {
             return Ok(Expr::sym(&text));
         }
