@@ -321,13 +321,17 @@ impl Model {
             Layer::Dense if self.gate.is_none() => {
                 let w = if self.shared { "W" } else { "W_{l+1}" };
                 let simple = self.act == "none";
-                let by_value = matches!(self.act, "tanh" | "sigmoid" | "exp")
+                // relu's derivative read from its value: [relu(a) > 0] = [a > 0].
+                let by_value = matches!(self.act, "tanh" | "sigmoid" | "exp" | "relu")
                     && !self.residual
                     && self.dropout == Dropout::None;
                 if !simple && !by_value {
                     return out;
                 }
-                let d = derivative(self.act, "", "h_{l+1}[b,t,C']");
+                let d = match self.act {
+                    "relu" => "[h_{l+1}[b,t,C'] > 0]".to_string(),
+                    act => derivative(act, "", "h_{l+1}[b,t,C']"),
+                };
                 let mut chain = format!("{w}[C',c] h_{{l+1}}.grad[b,t,C']");
                 if d != "1" {
                     chain = format!("{chain} {d}");
@@ -344,6 +348,26 @@ impl Model {
                 out.push((format!("h_l.grad[b,t,c] == {res}2 {chain}"), false));
             }
             _ => {}
+        }
+        // Softmax over the channels of the head's input, written out by the element
+        // writer (or the sampled run, for a family member): each row sums to 1, a shift
+        // of the row leaves the softmax-weighted mean unchanged; the twins (a row sum of
+        // 2, the mean moved by 1) are false at every size. (A softmax over a free index
+        // outside a sum is not evaluated by the sampled run: undecided, not a test.)
+        if self.head == Head::Input && !matches!(self.layer, Layer::Time) {
+            let h0 = format!("h_{}", self.start);
+            let p = format!("softmax_{{c}}({h0}[b,t,c])");
+            out.push((format!("sum_{{c}}({p}) == 1"), true));
+            out.push((format!("sum_{{c}}({p}) == 2"), false));
+            let q = format!("softmax_{{c}}({h0}[b,t,c] + 1)");
+            out.push((
+                format!("sum_{{c}}({q} {h0}[b,t,c]) == sum_{{c}}({p} {h0}[b,t,c])"),
+                true,
+            ));
+            out.push((
+                format!("sum_{{c}}({q} {h0}[b,t,c]) == 1 + sum_{{c}}({p} {h0}[b,t,c])"),
+                false,
+            ));
         }
         out
     }

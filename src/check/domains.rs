@@ -431,3 +431,109 @@ pub fn signed(program: &Program, env: &Env) -> std::collections::BTreeSet<String
     walk(&program.items, env, &mut out);
     out
 }
+
+/// Scalar leaves' supports: declared `input a` and `param w` without indices (and outside
+/// families) range over every real in scalar claims, not the positive convention of
+/// symbols (session 22: `input a ~ normal(0, 1)` / `claim a > 0` was proved), narrowed to
+/// the interval of their distribution's support where its ends are numbers: `bernoulli`
+/// [0, 1], `uniform(lo, hi)` [lo, hi], `categorical(n)` [0, n − 1]. The second map names
+/// the leaves whose support is narrower than that interval: the whole numbers they take,
+/// or `None` when these are not known (a symbolic end, another distribution).
+#[allow(clippy::type_complexity)]
+pub fn leaves(
+    program: &Program,
+    env: &Env,
+) -> (BTreeMap<String, Domain>, BTreeMap<String, Option<Vec<i64>>>) {
+    let mut domains = BTreeMap::new();
+    let mut values = BTreeMap::new();
+    let number = |e: &Expr| -> Option<BigRational> {
+        let t = print_expr(e);
+        let t = t.trim();
+        match t.strip_prefix('-') {
+            Some(r) => crate::sym::parse_number(r.trim()).map(|x| -x),
+            None => crate::sym::parse_number(t),
+        }
+    };
+    let closed = |lo: BigRational, hi: BigRational, why: String| Domain {
+        lo: Some((lo, false)),
+        hi: Some((hi, false)),
+        integer: false,
+        why: vec![why],
+        relations: Vec::new(),
+    };
+    for it in &program.items {
+        let ItemKind::Decl(d) = &it.kind else {
+            continue;
+        };
+        if d.kind == crate::syntax::ast::DeclKind::Grad
+            || d.family.is_some()
+            || d.target.indices.is_some()
+        {
+            continue;
+        }
+        let key = env.key_of(&d.target.name);
+        let leaf = env
+            .tensors
+            .get(&key)
+            .is_some_and(|t| t.rank == 0 && t.family_arity == 0);
+        if !leaf {
+            continue;
+        }
+        let Some(Init::Dist(c)) = &d.init else {
+            continue;
+        };
+        let why = format!(
+            "{}({})",
+            c.func.name,
+            c.args.iter().map(print_expr).collect::<Vec<_>>().join(", ")
+        );
+        match (c.func.name.as_str(), c.args.as_slice()) {
+            ("normal" | "moments", _) => {}
+            ("bernoulli", [p]) => {
+                let one = BigRational::one();
+                let zero = BigRational::zero();
+                let vals = match number(p) {
+                    Some(p) if p == one => vec![1],
+                    Some(p) if p.is_zero() => vec![0],
+                    _ => vec![0, 1],
+                };
+                domains.insert(key.clone(), closed(zero, one, why));
+                values.insert(key, Some(vals));
+            }
+            ("uniform", [lo, hi]) => match (number(lo), number(hi)) {
+                (Some(lo), Some(hi)) if lo <= hi => {
+                    domains.insert(key, closed(lo, hi, why));
+                }
+                _ => {
+                    values.insert(key, None);
+                }
+            },
+            ("categorical", [n]) => {
+                let k = number(n).and_then(|n| {
+                    num_traits::ToPrimitive::to_i64(&n.to_integer())
+                        .filter(|k| (1..=64).contains(k))
+                });
+                match k {
+                    Some(k) => {
+                        domains.insert(
+                            key.clone(),
+                            closed(
+                                BigRational::zero(),
+                                BigRational::from_integer((k - 1).into()),
+                                why,
+                            ),
+                        );
+                        values.insert(key, Some((0..k).collect()));
+                    }
+                    None => {
+                        values.insert(key, None);
+                    }
+                }
+            }
+            _ => {
+                values.insert(key, None);
+            }
+        }
+    }
+    (domains, values)
+}

@@ -79,6 +79,15 @@ pub struct Env {
     /// of `uniform(a, b)`): every real, not the positive-real convention of other
     /// symbols ([`super::domains::signed`], docs/soundness.md, "The domains").
     pub signed: std::collections::BTreeSet<String>,
+    /// Scalar leaves (`input a`, `param w` without indices): the interval of their
+    /// distribution's support where it has numeric ends (`bernoulli`: [0, 1],
+    /// `uniform(-1, 1)`, `categorical(3)`: [0, 2]); every real otherwise
+    /// ([`super::domains::leaves`], docs/soundness.md, "The domains").
+    pub leaf_domains: BTreeMap<String, crate::sym::Domain>,
+    /// Scalar leaves whose support is narrower than that interval: the whole numbers
+    /// they take (a mask, a class), or `None` when not written out (`uniform(-s, s)`).
+    /// A scalar claim is refuted at a point only where each of them takes such a value.
+    pub leaf_values: BTreeMap<String, Option<Vec<i64>>>,
 }
 
 impl Env {

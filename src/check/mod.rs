@@ -89,6 +89,7 @@ pub fn check_after_parse(program: &Program, unparsed: &[String]) -> (Env, Vec<Di
     gradients::check(program, &c.env, &mut c.diags, !c.unparsed.is_empty());
     c.env.domains = domains::infer(program, &c.env);
     c.env.signed = domains::signed(program, &c.env);
+    (c.env.leaf_domains, c.env.leaf_values) = domains::leaves(program, &c.env);
     real_symbols(&program.items, &mut c.env);
     c.report_missing();
     let slips = std::mem::take(&mut c.size_case_slips);

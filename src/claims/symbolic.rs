@@ -126,10 +126,22 @@ pub(super) fn decide(
         assumptions,
         // Scalar inputs range over the reals (0 and negative values included).
         // So do symbols read as a location (a mean: `normal(mu, v)`).
+        // Scalar leaves (`input a`, `param w`) too, within their supports
+        // (`Env::leaf_domains`).
         signed_symbols: env
             .scalars
             .keys()
             .chain(env.signed.iter())
+            .chain(
+                env.tensors
+                    .iter()
+                    .filter(|(_, t)| {
+                        t.rank == 0
+                            && t.family_arity == 0
+                            && t.kind != crate::check::TensorKind::Computed
+                    })
+                    .map(|(k, _)| k),
+            )
             .cloned()
             .collect(),
         // A declared symbol named `pi` or `e` is the file's symbol, not the constant
@@ -156,6 +168,33 @@ pub(super) fn decide(
         ));
     }
     let o = Outcome::from_decision(sym::check_relation(&lhs, &rel, &rhs, &opts));
+    // A scalar leaf whose support is narrower than its interval (a mask is 0 or 1): a
+    // point where it takes another value is no counterexample.
+    if o.verdict == Verdict::Refuted {
+        if let Some(w) = &o.witness {
+            for (name, vals) in &env.leaf_values {
+                let Some(v) = w.point.get(name) else { continue };
+                let inside = vals.as_ref().is_some_and(|vals| {
+                    v.is_integer()
+                        && num_traits::ToPrimitive::to_i64(&v.to_integer())
+                            .is_some_and(|k| vals.contains(&k))
+                });
+                if !inside {
+                    return undecided(format!(
+                        "fails only at {name} = {v}, which its distribution never draws ({}); no point inside the support was found: {}",
+                        match vals {
+                            Some(vals) => format!(
+                                "it takes {}",
+                                vals.iter().map(|k| k.to_string()).collect::<Vec<_>>().join(", ")
+                            ),
+                            None => "its support is not written out".to_string(),
+                        },
+                        o.evidence
+                    ));
+                }
+            }
+        }
+    }
     if let (Verdict::Refuted, Some((name, why))) = (o.verdict, opaque.first()) {
         return Outcome {
             on_elements: true,
@@ -193,6 +232,11 @@ pub const MAX_CLAIM_NODES: usize = 10_000;
 /// symbol by a number (`c > 0`, `3 <= t`, `p <= 1/2`).
 pub fn claim_domains(env: &Env, assumptions: &[sym::Assumption]) -> BTreeMap<String, sym::Domain> {
     let mut out = env.domains.clone();
+    for (name, d) in &env.leaf_domains {
+        out.entry(name.clone())
+            .and_modify(|o| o.meet(d))
+            .or_insert_with(|| d.clone());
+    }
     for (a, r, b) in assumptions {
         let flip = |op: &str| {
             match op {

@@ -230,7 +230,19 @@ impl Problem<'_> {
             Some(false) => return PointResult::Skip("a side is undefined".into()),
             None => return PointResult::Skip("cannot tell whether a side is defined".into()),
         }
-        if let (Ok(l), Ok(r)) = (eval_exact(self.lhs, at), eval_exact(self.rhs, at)) {
+        // Exactly; where an irrational constant stops that, once more with the point
+        // substituted first, so that a factor it makes 0 folds away (`[sqrt(2) a - a > 0]`
+        // at a = 0 is step(0) = 0, which no enclosure of the kink decides).
+        let exact = |e: &Expr| {
+            eval_exact(e, at).or_else(|_| {
+                let mut s = e.clone();
+                for (k, v) in at {
+                    s = s.subs(k, &Expr::num(v.clone()));
+                }
+                eval_exact(&s, at)
+            })
+        };
+        if let (Ok(l), Ok(r)) = (exact(self.lhs), exact(self.rhs)) {
             match holds_exact(&l, self.rel, &r) {
                 Some(true) => return PointResult::Holds { exact: true },
                 Some(false) => {
