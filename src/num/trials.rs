@@ -154,34 +154,14 @@ impl<'a> TrialRun<'a> {
                 .get(key)
                 .map(|a| a.slice_moments(fixed, max))
                 .unwrap_or_default(),
-            TrialRun::Interpreter(r) => {
-                let mut out = super::dense::Slices::new();
-                let Some(vals) = r.machine.vals.get(key) else {
-                    return out;
-                };
-                for (pos, v) in vals {
-                    if !fixed
-                        .iter()
-                        .zip(pos)
-                        .all(|(f, p)| f.is_none_or(|f| f == *p))
-                    {
-                        continue;
+            TrialRun::Interpreter(r) => match r.machine.vals.get(key) {
+                Some(vals) => grouped(vals, fixed, max, |pos, free, add| {
+                    for &k in free {
+                        add((k, pos[k]));
                     }
-                    for (k, p) in pos.iter().enumerate() {
-                        if fixed.get(k).is_some_and(|f| f.is_some()) {
-                            continue;
-                        }
-                        let e = out.entry((k, *p)).or_insert((0, 0.0, 0.0));
-                        e.0 += 1;
-                        e.1 += v;
-                        e.2 += v * v;
-                    }
-                    if out.len() > max {
-                        return super::dense::Slices::new();
-                    }
-                }
-                out
-            }
+                }),
+                None => super::dense::Slices::new(),
+            },
         }
     }
 
@@ -201,36 +181,16 @@ impl<'a> TrialRun<'a> {
                 .get(key)
                 .map(|a| a.band_moments(fixed, max))
                 .unwrap_or_default(),
-            TrialRun::Interpreter(r) => {
-                let mut out = super::dense::Bands::new();
-                let Some(vals) = r.machine.vals.get(key) else {
-                    return out;
-                };
-                for (pos, v) in vals {
-                    if !fixed
-                        .iter()
-                        .zip(pos)
-                        .all(|(f, p)| f.is_none_or(|f| f == *p))
-                    {
-                        continue;
-                    }
-                    let free: Vec<usize> = (0..pos.len())
-                        .filter(|k| !fixed.get(*k).is_some_and(|f| f.is_some()))
-                        .collect();
+            TrialRun::Interpreter(r) => match r.machine.vals.get(key) {
+                Some(vals) => grouped(vals, fixed, max, |pos, free, add| {
                     for (i, &a) in free.iter().enumerate() {
                         for &b in &free[i + 1..] {
-                            let e = out.entry((a, b, pos[a] - pos[b])).or_insert((0, 0.0, 0.0));
-                            e.0 += 1;
-                            e.1 += v;
-                            e.2 += v * v;
+                            add((a, b, pos[a] - pos[b]));
                         }
                     }
-                    if out.len() > max {
-                        return super::dense::Bands::new();
-                    }
-                }
-                out
-            }
+                }),
+                None => super::dense::Bands::new(),
+            },
         }
     }
 
@@ -458,4 +418,39 @@ pub fn parallel_trials<T: Send>(
 /// The number of cores (1 when unknown).
 pub fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |t| t.get())
+}
+
+/// Count, sum and sum of squares of the interpreter's elements matching `fixed`, per
+/// group: `groups` names the groups of an element from its position and its free
+/// dimensions (a slice per free dimension and position, a band per pair of free
+/// dimensions and difference). Empty beyond `max` groups, as the dense arrays' own.
+fn grouped<'v, K: Ord>(
+    vals: impl IntoIterator<Item = (&'v Vec<i64>, &'v f64)>,
+    fixed: &[Option<i64>],
+    max: usize,
+    groups: impl Fn(&[i64], &[usize], &mut dyn FnMut(K)),
+) -> std::collections::BTreeMap<K, (usize, f64, f64)> {
+    let mut out = std::collections::BTreeMap::new();
+    for (pos, &v) in vals {
+        if !fixed
+            .iter()
+            .zip(pos)
+            .all(|(f, p)| f.is_none_or(|f| f == *p))
+        {
+            continue;
+        }
+        let free: Vec<usize> = (0..pos.len())
+            .filter(|k| !fixed.get(*k).is_some_and(|f| f.is_some()))
+            .collect();
+        groups(pos, &free, &mut |k| {
+            let e = out.entry(k).or_insert((0, 0.0, 0.0));
+            e.0 += 1;
+            e.1 += v;
+            e.2 += v * v;
+        });
+        if out.len() > max {
+            return std::collections::BTreeMap::new();
+        }
+    }
+    out
 }

@@ -356,6 +356,15 @@ struct ClaimTest<'c> {
 }
 
 impl ClaimTest<'_> {
+    /// The run's values of the sizes and symbols, for a witness.
+    fn run_values(&self) -> BTreeMap<String, f64> {
+        self.consts
+            .iter()
+            .filter(|(k, _)| self.env.sizes.contains_key(*k) || self.env.symbols.contains_key(*k))
+            .map(|(k, v)| (k.clone(), *v))
+            .collect()
+    }
+
     /// The test on the trials `stats` (a prefix of the setting's) at threshold `z`.
     fn look(
         &self,
@@ -475,14 +484,7 @@ impl ClaimTest<'_> {
                 // value, also where the pool's average happens to equal it (the
                 // diagonal of `x[i] x[i']`: the pool's v/I is no element's mean).
                 if *in_mean && self.averaged && !moments[0].var && rel == RelOp::Eq && !fails {
-                    let values: BTreeMap<String, f64> = self
-                        .consts
-                        .iter()
-                        .filter(|(k, _)| {
-                            self.env.sizes.contains_key(*k) || self.env.symbols.contains_key(*k)
-                        })
-                        .map(|(k, v)| (k.clone(), *v))
-                        .collect();
+                    let values = self.run_values();
                     let w = crate::sym::Witness::of_run(
                         &values,
                         if at_text.is_empty() {
@@ -551,14 +553,7 @@ impl ClaimTest<'_> {
                     tested.push(line);
                     continue;
                 }
-                let values: BTreeMap<String, f64> = self
-                    .consts
-                    .iter()
-                    .filter(|(k, _)| {
-                        self.env.sizes.contains_key(*k) || self.env.symbols.contains_key(*k)
-                    })
-                    .map(|(k, v)| (k.clone(), *v))
-                    .collect();
+                let values = self.run_values();
                 let mut w = crate::sym::Witness::of_run(
                     &values,
                     if at_text.is_empty() {
