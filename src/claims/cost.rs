@@ -7,6 +7,7 @@ use super::scalar::{self, Scope};
 use crate::check::Env;
 use crate::sym::Expr;
 use crate::syntax::ast::{self as ast, BinOp, IndexExpr, Item, ItemKind};
+use num_traits::{One, Signed, Zero};
 
 fn size_of(env: &Env, index: &str) -> Result<Expr, String> {
     env.index_size(&index.to_lowercase())
@@ -86,30 +87,93 @@ fn products(e: &ast::Expr) -> (usize, Vec<&ast::Expr>) {
     }
 }
 
+/// Which members of a family a count is of.
+enum Member {
+    /// Every member (`mults(h)`), and a tensor that is no family (`mults(R)`).
+    All,
+    /// One member with constant subscripts (`mults(h_1)`, `mults(h_L)`): the trips of
+    /// the loops that write it, solved from its subscripts.
+    Fixed(Vec<Expr>),
+    /// A member named with a loop's variable (`mults(h_{l+1})`, `mults(h_l)`): one trip
+    /// of each loop whose variable the written subscripts use.
+    Generic,
+}
+
+/// A loop around a statement: its variable, first and last value.
+struct Around {
+    var: String,
+    from: Expr,
+    to: Expr,
+}
+
 /// The multiplications of the statements in `items` (only those writing `target`, when
-/// given), loops and `for` lists included.
+/// given), loops and `for` lists included: every member of a family.
 pub fn mults(items: &[Item], env: &Env, target: Option<&str>) -> Result<Expr, String> {
-    walk(items, env, target, &Expr::one(), &[], &[])
+    walk(
+        items,
+        env,
+        target,
+        &Member::All,
+        &Expr::one(),
+        &[],
+        &mut Vec::new(),
+    )
+}
+
+/// The multiplications that compute the tensor `name` names: one member of a family when
+/// its subscripts name one (`h_1`, `h_{l+1}`), else [`mults`] of the whole tensor.
+pub fn mults_of(items: &[Item], env: &Env, name: &ast::Name) -> Result<Expr, String> {
+    let key = env.key_of(name);
+    if name.sub.is_empty() || key == crate::syntax::printer::print_name(name) {
+        return mults(items, env, Some(&key));
+    }
+    let subs = name
+        .sub
+        .iter()
+        .map(crate::moments::index_expr)
+        .collect::<Result<Vec<_>, _>>()?;
+    let known = |v: &String| env.sizes.contains_key(v) || env.symbols.contains_key(v);
+    let member = if subs
+        .iter()
+        .any(|e| e.free_symbols().iter().any(|v| !known(v)))
+    {
+        Member::Generic
+    } else {
+        Member::Fixed(subs)
+    };
+    walk(
+        items,
+        env,
+        Some(&key),
+        &member,
+        &Expr::one(),
+        &[],
+        &mut Vec::new(),
+    )
 }
 
 fn walk(
     items: &[Item],
     env: &Env,
     target: Option<&str>,
+    member: &Member,
     outer: &Expr,
     listed: &[String],
-    loops: &[String],
+    loops: &mut Vec<Around>,
 ) -> Result<Expr, String> {
     let mut total = Expr::zero();
     for it in items {
         match &it.kind {
             ItemKind::Loop(l) => {
                 let sc = Scope::default();
-                let trips = scalar::lower(&l.range.to, &sc)? - scalar::lower(&l.range.from, &sc)?
-                    + Expr::one();
-                let mut lv = loops.to_vec();
-                lv.push(l.range.var.name.clone());
-                total = total + walk(&l.body, env, target, &(outer.clone() * trips), listed, &lv)?;
+                loops.push(Around {
+                    var: l.range.var.name.clone(),
+                    from: scalar::lower(&l.range.from, &sc)?,
+                    to: scalar::lower(&l.range.to, &sc)?,
+                });
+                let inner = walk(&l.body, env, target, member, outer, listed, loops);
+                loops.pop();
+                total = total + inner?;
             }
             ItemKind::ForIndices(f) => {
                 let mut sp = outer.clone();
@@ -118,20 +182,24 @@ fn walk(
                     sp = sp * size_of(env, &i.name)?;
                     names.push(i.name.clone());
                 }
-                total = total + walk(&f.body, env, target, &sp, &names, loops)?;
+                total = total + walk(&f.body, env, target, member, &sp, &names, loops)?;
             }
             ItemKind::Equation(eq) => {
                 if target.is_some_and(|t| env.key_of(&eq.lhs.name) != t) {
                     continue;
                 }
+                let Some(trips) = trips(eq, member, loops)? else {
+                    continue;
+                };
                 // The left side's free indices (not the loop variables, not listed).
-                let mut sp = outer.clone();
+                let mut sp = outer.clone() * trips;
                 if listed.is_empty() {
                     for ix in eq.lhs.indices.iter().flatten() {
                         if let IndexExpr::Affine(a) = ix {
                             if let [t] = a.terms.as_slice() {
                                 if let [f] = t.factors.as_slice() {
-                                    if !loops.contains(&f.name) && env.index_size(&f.name).is_some()
+                                    if !loops.iter().any(|l| l.var == f.name)
+                                        && env.index_size(&f.name).is_some()
                                     {
                                         sp = sp * size_of(env, &f.name)?;
                                     }
@@ -148,6 +216,126 @@ fn walk(
     Ok(total)
 }
 
+/// How many times the loops around `eq` run it for the members counted: `None` when it
+/// writes none of them.
+fn trips(eq: &ast::Equation, member: &Member, loops: &[Around]) -> Result<Option<Expr>, String> {
+    let trips_of = |l: &Around| l.to.clone() - l.from.clone() + Expr::one();
+    let written: Vec<Expr> = eq
+        .lhs
+        .name
+        .sub
+        .iter()
+        .map(crate::moments::index_expr)
+        .collect::<Result<_, _>>()?;
+    let uses = |v: &str| written.iter().any(|e| e.free_symbols().contains(v));
+    let mut total = Expr::one();
+    match member {
+        Member::All => loops
+            .iter()
+            .for_each(|l| total = total.clone() * trips_of(l)),
+        Member::Generic => {
+            for l in loops.iter().filter(|l| !uses(&l.var)) {
+                total = total * trips_of(l);
+            }
+        }
+        Member::Fixed(want) => {
+            let name = crate::syntax::printer::print_name(&eq.lhs.name);
+            let unsure =
+                || format!("whether `{name}` writes the member counted depends on the sizes");
+            if want.len() != written.len() {
+                return Ok(None);
+            }
+            let mut value: Vec<(String, Expr)> = Vec::new();
+            for (w, e) in want.iter().zip(&written) {
+                let mut e = e.clone();
+                for (v, x) in &value {
+                    e = e.subs(v, x);
+                }
+                let vars: Vec<&Around> = loops
+                    .iter()
+                    .filter(|l| e.free_symbols().contains(&l.var))
+                    .collect();
+                match vars.as_slice() {
+                    [] => match crate::sym::expand(&(e - w.clone())).as_num() {
+                        Some(d) if d.is_zero() => {}
+                        Some(_) => return Ok(None),
+                        None => return Err(unsure()),
+                    },
+                    [l] => {
+                        let c = e.diff(&l.var).normalize();
+                        let rest = crate::sym::expand(&(e.clone() - c.clone() * Expr::sym(&l.var)));
+                        let Some(c) = c.as_num().filter(|c| c.abs().is_one()) else {
+                            return Err(unsure());
+                        };
+                        let x = ((w.clone() - rest) * Expr::num(c.clone())).normalize();
+                        value.push((l.var.clone(), x));
+                    }
+                    _ => return Err(unsure()),
+                }
+            }
+            for l in loops {
+                match value.iter().find(|(v, _)| *v == l.var) {
+                    None => total = total * trips_of(l),
+                    Some((_, x)) => {
+                        let lo = sign_over_sizes(&(x.clone() - l.from.clone()));
+                        let hi = sign_over_sizes(&(l.to.clone() - x.clone()));
+                        match (lo, hi) {
+                            (Some(true), Some(true)) => {}
+                            (Some(false), _) | (_, Some(false)) => return Ok(None),
+                            _ => return Err(unsure()),
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(Some(total))
+}
+
+/// Whether a polynomial in whole sizes (each at least 1) is non-negative at every size
+/// (`Some(true)`), negative at every size (`Some(false)`), or neither shown (`None`): a
+/// polynomial whose non-constant coefficients share one sign takes its extreme value
+/// at all sizes 1.
+fn sign_over_sizes(e: &Expr) -> Option<bool> {
+    let e = crate::sym::expand(e);
+    let terms = match &e {
+        Expr::Add(ts) => ts.clone(),
+        other => vec![other.clone()],
+    };
+    let (mut at_one, mut up, mut down) = (
+        num_rational::BigRational::from_integer(0.into()),
+        false,
+        false,
+    );
+    for t in &terms {
+        let (c, rest) = t.split_coef();
+        if !monomial(&rest) {
+            return None;
+        }
+        if rest.as_num().is_none() {
+            up |= c.is_positive();
+            down |= c.is_negative();
+        }
+        at_one += c;
+    }
+    match (up, down) {
+        (_, false) if !at_one.is_negative() => Some(true),
+        (false, _) if at_one.is_negative() => Some(false),
+        _ => None,
+    }
+}
+
+/// A product of symbols to positive whole powers (or 1).
+fn monomial(e: &Expr) -> bool {
+    match e {
+        Expr::Num(r) => r.is_one(),
+        Expr::Sym(_) => true,
+        Expr::Pow(b, x) => matches!(**b, Expr::Sym(_)) && x.as_int().is_some_and(|n| n > 0),
+        Expr::Mul(fs) => fs.iter().all(monomial),
+        _ => false,
+    }
+}
+
 /// The values of the cost calls in a claim (`mults(R)`, `order(backward, T)`), keyed by
 /// their printed text, for the lowering of the claim.
 pub fn cost_calls(
@@ -162,7 +350,7 @@ pub fn cost_calls(
     for c in calls {
         let text = crate::syntax::printer::print_expr(&ast::Expr::Call(c.clone()));
         let value = match (c.func.name.as_str(), c.args.as_slice()) {
-            ("mults", [ast::Expr::Ref(r)]) => mults(&program.items, env, Some(&env.key_of(&r.name))),
+            ("mults", [ast::Expr::Ref(r)]) => mults_of(&program.items, env, &r.name),
             ("order", [ast::Expr::Ref(which), ast::Expr::Ref(var)]) => {
                 let cost = match which.name.base.as_str() {
                     "forward" => mults(&program.items, env, None),
