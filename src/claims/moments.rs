@@ -209,7 +209,7 @@ fn solve_call(
         }
         [] => Err("no solution of the required sign".into()),
         many => Err(format!(
-            "{} solutions: {}",
+            "{} solutions: {}; a given that bounds the unknown (`given {name} > 0`) picks the positive one",
             many.len(),
             many.iter()
                 .map(sym::to_ascii)
