@@ -244,6 +244,7 @@ pub fn decide<'a>(
         decides: need == Need::Decide,
         averaged,
         compares: trials.max >= HETERO_MIN,
+        looked_up: looked_up(&program.items, env),
     };
     for (k, &n) in schedule.iter().enumerate() {
         if let Err(e) = trials.extend(ctx, n, budget) {
@@ -353,6 +354,9 @@ struct ClaimTest<'c> {
     /// The setting affords [`HETERO_MIN`] trials: a confirmation waits for the
     /// comparison of the pooled elements ([`heterogeneity`]).
     compares: bool,
+    /// The tensors the model reads at a looked-up position (`e[w[t], i]`): which
+    /// elements of their gradients are written depends on the sampled values.
+    looked_up: std::collections::BTreeSet<(String, bool)>,
 }
 
 impl ClaimTest<'_> {
@@ -408,6 +412,32 @@ impl ClaimTest<'_> {
             // no element's (the claim about every element was confirmed at the average).
             let mut mixed = None;
             let mut untested = false;
+            // A gradient pool that leaves out elements no statement reaches: a claim
+            // about one moment alone that the pool (of elements) fails, some element
+            // fails; nothing else is decided ([`unreached`]).
+            let unreached_why = moments.iter().find_map(|mo| unreached(m0, stats, mo, b));
+            // Written at looked-up positions, the elements pooled are those the trial's
+            // values select, and their moments are conditional on being selected (a row of
+            // an embedding looked up at least once): the pool decides nothing.
+            let selected = |grad: bool| {
+                moments.iter().find(|mo| {
+                    mo.target.grad == grad
+                        && self
+                            .looked_up
+                            .contains(&(self.env.key_of(&mo.target.name), grad))
+                })
+            };
+            if let (Some(why), Some(_)) = (&unreached_why, selected(true)) {
+                return Look::Fails(format!(
+                    "{why}; which elements are written depends on the looked-up values, so the pool is of the elements selected"
+                ));
+            }
+            if let Some(mo) = selected(false) {
+                return Look::Fails(format!(
+                    "`{}` is written at looked-up positions: which of its elements a trial writes depends on the sampled values, and Monte Carlo pools the elements written, so the pool's moment is conditional on the selection, no element's",
+                    crate::syntax::printer::print_name(&mo.target.name)
+                ));
+            }
             for mo in moments {
                 match heterogeneity(m0, stats, pools, mo, b) {
                     Pool::Mixed(why, in_mean, which) => {
@@ -511,6 +541,11 @@ impl ClaimTest<'_> {
                     return Look::Fails(why.clone());
                 }
             }
+            if let Some(why) = &unreached_why {
+                if fails && !self.averaged {
+                    return Look::Fails(why.clone());
+                }
+            }
             if fails && untested && self.compares && (!self.averaged || moments[0].var) {
                 waiting = true;
                 // A variance of a pool whose elements differ in mean is more than any
@@ -600,6 +635,11 @@ impl ClaimTest<'_> {
                 RelOp::Approx => margin <= (RESOLUTION * scale).max(tol),
                 RelOp::Eq => margin <= RESOLUTION * scale,
             };
+            if let Some(why) = &unreached_why {
+                if decisive {
+                    return Look::Fails(why.clone());
+                }
+            }
             if decisive && untested && self.compares {
                 waiting = true;
                 weak.push(format!(
@@ -685,6 +725,78 @@ fn heterogeneity(
     let pool = compare_pool(stats, mo, &memo_key.0, memo_key.2.clone(), pools);
     pools.found.borrow_mut().insert(memo_key, pool.clone());
     pool
+}
+
+/// The tensors `items` read at a looked-up position (`e[w[t], i]`), as `(key, true)`
+/// (which elements of their gradients are written depends on the sampled values), and
+/// those written at one (`y[w[t], i] += ...`), as `(key, false)`, by family key.
+fn looked_up(items: &[ast::Item], env: &Env) -> std::collections::BTreeSet<(String, bool)> {
+    let mut out = std::collections::BTreeSet::new();
+    let lookup = |r: &ast::Ref| {
+        r.indices
+            .iter()
+            .flatten()
+            .any(|ix| matches!(ix, ast::IndexExpr::Lookup(_)))
+    };
+    for it in items {
+        match &it.kind {
+            ast::ItemKind::Loop(l) => out.extend(looked_up(&l.body, env)),
+            ast::ItemKind::ForIndices(f) => out.extend(looked_up(&f.body, env)),
+            ast::ItemKind::Equation(eq) => {
+                if lookup(&eq.lhs) {
+                    out.insert((env.key_of(&eq.lhs.name), false));
+                }
+                crate::check::walk_refs(&eq.rhs, &mut |r| {
+                    if lookup(r) {
+                        out.insert((env.key_of(&r.name), true));
+                    }
+                })
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The gradient of a declared tensor has an element at every position of its
+/// declaration, but a run writes only the elements some statement reaches: an input read
+/// only at strided or windowed positions (`x[b, 2y]` under `valid`, X odd) has elements
+/// whose gradient is 0, which the pool leaves out. Then the pool's moment is that of the
+/// elements reached, no element's: the reason, with the counts of the first trial.
+fn unreached(m0: &mut Machine, stats: &[TrialStats], mo: &Moment, b: &Bind) -> Option<String> {
+    if !mo.target.grad {
+        return None;
+    }
+    let env = m0.env;
+    let key = env.key_of(&mo.target.name);
+    let info = env.tensors.get(&key)?;
+    if info.family_arity > 0 || info.kind == crate::check::TensorKind::Computed {
+        return None;
+    }
+    let member = m0.member_of(&mo.target.name, b).ok()?;
+    let pat = pattern_of(&mo.target);
+    let mut expected = 1f64;
+    for (k, d) in info.dims.iter().enumerate() {
+        if pat.get(k).is_some_and(|p| p.is_some()) {
+            continue;
+        }
+        if !env.sizes.contains_key(d) {
+            return None;
+        }
+        expected *= *m0.consts.get(d)?;
+    }
+    // The elements written can depend on the trial (an embedding's rows that the sampled
+    // words look up): the fewest over the trials.
+    let key = (member.clone(), true, pat);
+    let n = stats
+        .iter()
+        .filter_map(|st| st.get(&key).map(|m| m.0))
+        .min()?;
+    (expected.is_finite() && (n as f64) < expected).then(|| {
+        format!(
+            "Monte Carlo pools the elements of `{member}.grad` that the backward program writes (in some trial {n} of {expected}): the others are elements that no statement reaches, whose gradient is 0, so the pool's moment is no element's (name the elements to compare)"
+        )
+    })
 }
 
 /// One trial's statistics of a pool or a slice (`None` when the trial lacks it).
