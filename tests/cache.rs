@@ -173,7 +173,12 @@ fn entries_changed_in_place_are_ignored() {
         let was = report["verdict"].as_str().unwrap().to_string();
         if k % 2 == 0 {
             // Edited in place: another verdict and evidence, the checksum left as written.
-            report["verdict"] = (if was == "refuted" { "proved" } else { "refuted" }).into();
+            report["verdict"] = (if was == "refuted" {
+                "proved"
+            } else {
+                "refuted"
+            })
+            .into();
             report["evidence"] = "edited".into();
         } else {
             // A lie with a matching checksum: `proved` with no rule.
@@ -185,7 +190,10 @@ fn entries_changed_in_place_are_ignored() {
         std::fs::write(cache.join(name), v.to_string()).unwrap();
         changed += 1;
     }
-    assert!(changed >= 2, "dropout.tq's claims give entries of both kinds");
+    assert!(
+        changed >= 2,
+        "dropout.tq's claims give entries of both kinds"
+    );
     let after = check(&file, &[]);
     assert_eq!(after, fresh, "the edited entries were not believed");
     assert_eq!(entries(&dir), stored, "and were written again as they were");

@@ -234,7 +234,11 @@ pub(super) fn band_key(
     (a, b, d): (usize, usize, i64),
     pattern: &[Option<i64>],
 ) -> (String, bool, Pattern) {
-    (format!("{member}#band"), grad, band_pattern((a, b, d), pattern))
+    (
+        format!("{member}#band"),
+        grad,
+        band_pattern((a, b, d), pattern),
+    )
 }
 
 /// The pattern of a band's key ([`band_key`]): `[a, b, d, pattern...]`.
@@ -286,10 +290,7 @@ fn stats_of(t: usize, run: &TrialRun, targets: &Targets, memo: &KeysMemo) -> Tri
                 if bands.len() <= MAX_SLICES {
                     entries.reserve(bands.len());
                     for (band, m) in bands {
-                        entries.push((
-                            (band_name.clone(), key.1, band_pattern(band, fixed)),
-                            m,
-                        ));
+                        entries.push(((band_name.clone(), key.1, band_pattern(band, fixed)), m));
                     }
                 }
             }

@@ -582,7 +582,11 @@ mod tests {
         ] {
             let want = bands_by_definition(&a, &fixed);
             assert_eq!(a.band_moments(&fixed, 512), want, "fixed {fixed:?}");
-            assert_eq!(t.band_moments(&fixed, 512), want, "transposed, fixed {fixed:?}");
+            assert_eq!(
+                t.band_moments(&fixed, 512),
+                want,
+                "transposed, fixed {fixed:?}"
+            );
         }
         assert!(!bands_by_definition(&a, &[]).is_empty());
     }
