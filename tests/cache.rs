@@ -151,3 +151,51 @@ fn the_environment_variable_turns_the_cache_off() {
     assert!(!dir.join(".tq-cache").exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// An entry of this key and this build whose value changed after it was written (a
+/// verdict or its evidence edited in place) is ignored: its checksum no longer matches;
+/// and an entry whose checksum matches but whose report tq could not have made (`proved`
+/// without a rule) is ignored too.
+#[test]
+fn entries_changed_in_place_are_ignored() {
+    let (dir, file) = copy_of("dropout.tq", "in-place");
+    let fresh = check(&file, &["--no-cache"]);
+    check(&file, &[]);
+    let stored = entries(&dir);
+    let cache = dir.join(".tq-cache");
+    let mut changed = 0;
+    for (k, (name, text)) in stored.iter().enumerate() {
+        let mut v: serde_json::Value = serde_json::from_str(text).unwrap();
+        let report = &mut v["value"]["report"];
+        if report.is_null() {
+            continue; // the gradient check's entry
+        }
+        let was = report["verdict"].as_str().unwrap().to_string();
+        if k % 2 == 0 {
+            // Edited in place: another verdict and evidence, the checksum left as written.
+            report["verdict"] = (if was == "refuted" {
+                "proved"
+            } else {
+                "refuted"
+            })
+            .into();
+            report["evidence"] = "edited".into();
+        } else {
+            // A lie with a matching checksum: `proved` with no rule.
+            report["verdict"] = "proved".into();
+            report["rule"] = serde_json::Value::Null;
+            let key = v["key"].as_str().unwrap().to_string();
+            v["check"] = tq::claims::cache::digest(&[&key, &v["value"].to_string()]).into();
+        }
+        std::fs::write(cache.join(name), v.to_string()).unwrap();
+        changed += 1;
+    }
+    assert!(
+        changed >= 2,
+        "dropout.tq's claims give entries of both kinds"
+    );
+    let after = check(&file, &[]);
+    assert_eq!(after, fresh, "the edited entries were not believed");
+    assert_eq!(entries(&dir), stored, "and were written again as they were");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -154,6 +154,11 @@ impl VerdictCache {
         if v["format"] != FORMAT || v["key"] != key || v["tool"] != self.tool.as_str() {
             return None;
         }
+        // The value's checksum: an entry changed after it was written (a byte flipped
+        // into other valid JSON, an edit, half of a copy) is ignored, not believed.
+        if v["check"] != checksum(key, &v["value"]).as_str() {
+            return None;
+        }
         Some(v["value"].clone())
     }
 
@@ -163,6 +168,7 @@ impl VerdictCache {
             "format": FORMAT,
             "key": key,
             "tool": self.tool,
+            "check": checksum(key, &value),
             "value": value,
         });
         if std::fs::create_dir_all(&self.dir).is_err() {
@@ -177,6 +183,13 @@ impl VerdictCache {
             let _ = std::fs::remove_file(&tmp);
         }
     }
+}
+
+/// The checksum of an entry's value: the digest of its key and its JSON text (the
+/// text `serde_json` writes, which reading it back and writing it again reproduces:
+/// objects in key order, and the values hold no floating-point numbers).
+fn checksum(key: &str, value: &serde_json::Value) -> String {
+    digest(&[key, &value.to_string()])
 }
 
 fn verdict(s: &str) -> Option<Verdict> {
@@ -259,11 +272,21 @@ fn report_from_json(v: &serde_json::Value) -> Option<ClaimReport> {
             n["evidence"].as_str()?,
         )),
     };
+    let verdict = verdict(s("verdict")?)?;
+    let rule = match &v["rule"] {
+        serde_json::Value::Null => None,
+        r => Some(rule(r.as_str()?)?),
+    };
+    // A report tq could not have made is not read: `proved` only with the rule that
+    // proved it, and a rule only on a proof.
+    if (verdict == Verdict::Proved) != rule.is_some() {
+        return None;
+    }
     Some(ClaimReport {
         line: v["line"].as_u64()? as usize,
         column: v["column"].as_u64()? as usize,
         source: s("source")?.to_string(),
-        verdict: verdict(s("verdict")?)?,
+        verdict,
         method: method(s("method")?)?,
         evidence: s("evidence")?.to_string(),
         expect: match &v["expected"] {
@@ -275,10 +298,7 @@ fn report_from_json(v: &serde_json::Value) -> Option<ClaimReport> {
             }),
         },
         numeric,
-        rule: match &v["rule"] {
-            serde_json::Value::Null => None,
-            r => Some(rule(r.as_str()?)?),
-        },
+        rule,
         witness: match &v["witness"] {
             serde_json::Value::Null => None,
             w => Some(witness(w)?),

@@ -18,9 +18,63 @@ use crate::syntax::ast::{self as ast, Claim, Item, ItemKind, Program, Ref};
 use crate::syntax::printer::print_expr;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+/// The key of a statistic of a trial: member (or `member#slice`, `member#band`),
+/// gradient or not, pattern.
+pub(super) type StatKey = (String, bool, Pattern);
+
+/// The keys of a trial's statistics in the order they were computed, and where each is
+/// (the last of equal keys, as a map filled in that order keeps): one copy shared by
+/// every trial of a setting whose keys are the same.
+pub(super) struct StatKeys {
+    keys: Vec<StatKey>,
+    index: crate::num::FastMap<StatKey, usize>,
+}
+
+/// The trials' shared [`StatKeys`]: the last ones built.
+pub(super) type KeysMemo = std::sync::Mutex<Option<std::sync::Arc<StatKeys>>>;
+
 /// One trial's statistics: count, sum and sum of squares of the selected elements, per
-/// (member, gradient or not, pattern).
-pub(super) type TrialStats = crate::num::FastMap<(String, bool, Pattern), (usize, f64, f64)>;
+/// (member, gradient or not, pattern). The values are the trial's own and the keys are
+/// shared ([`StatKeys`]): a map of its own per trial (hundreds of slices and bands per
+/// member in each of the first `SLICE_TRIALS` trials) was 270 MB and a third of
+/// problems/resnet.tq's time, in building, page faults and dropping.
+pub(super) struct TrialStats {
+    keys: std::sync::Arc<StatKeys>,
+    vals: Vec<(usize, f64, f64)>,
+}
+
+impl TrialStats {
+    /// The statistic of `key`, if the trial has it.
+    pub(super) fn get(&self, key: &StatKey) -> Option<&(usize, f64, f64)> {
+        self.keys.index.get(key).map(|&i| &self.vals[i])
+    }
+
+    /// Every key the trial has (each once, in no particular order).
+    pub(super) fn keys(&self) -> impl Iterator<Item = &StatKey> {
+        self.keys.index.keys()
+    }
+
+    /// The statistics of `entries` (in the order computed), with the keys of `memo` when
+    /// they are the same.
+    fn new(entries: Vec<(StatKey, (usize, f64, f64))>, memo: &KeysMemo) -> TrialStats {
+        let (keys, vals): (Vec<StatKey>, Vec<_>) = entries.into_iter().unzip();
+        let last = memo.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let keys = match last {
+            Some(k) if k.keys == keys => k,
+            _ => {
+                let mut index =
+                    crate::num::FastMap::with_capacity_and_hasher(keys.len(), Default::default());
+                for (i, k) in keys.iter().enumerate() {
+                    index.insert(k.clone(), i);
+                }
+                let k = std::sync::Arc::new(StatKeys { keys, index });
+                *memo.lock().unwrap_or_else(|e| e.into_inner()) = Some(k.clone());
+                k
+            }
+        };
+        TrialStats { keys, vals }
+    }
+}
 
 /// The trial means already read, per tensor (member, gradient or not, pattern), for the
 /// trials of one setting: the trials only grow, so a prefix read once is read again from
@@ -81,6 +135,8 @@ pub struct Trials<'a> {
     /// The comparisons of pooled elements made so far, and the statistics they read
     /// (`decide::PoolMemo`).
     pub(super) pools: super::decide::PoolMemo,
+    /// The keys of the trials' statistics, shared ([`TrialStats`]).
+    pub(super) keys: KeysMemo,
 }
 
 /// What the moment claims of a file need from the trials.
@@ -178,46 +234,69 @@ pub(super) fn band_key(
     (a, b, d): (usize, usize, i64),
     pattern: &[Option<i64>],
 ) -> (String, bool, Pattern) {
-    let mut p: Pattern = vec![Some(a as i64), Some(b as i64), Some(d)];
+    (
+        format!("{member}#band"),
+        grad,
+        band_pattern((a, b, d), pattern),
+    )
+}
+
+/// The pattern of a band's key ([`band_key`]): `[a, b, d, pattern...]`.
+fn band_pattern((a, b, d): (usize, usize, i64), pattern: &[Option<i64>]) -> Pattern {
+    let mut p: Pattern = Vec::with_capacity(3 + pattern.len());
+    p.extend([Some(a as i64), Some(b as i64), Some(d)]);
     p.extend_from_slice(pattern);
-    (format!("{member}#band"), grad, p)
+    p
 }
 
 /// The statistics one trial (number `t`) gives of the members the claims ask about.
-fn stats_of(t: usize, run: &TrialRun, targets: &Targets) -> TrialStats {
-    let mut out = TrialStats::default();
+fn stats_of(t: usize, run: &TrialRun, targets: &Targets, memo: &KeysMemo) -> TrialStats {
+    // The entries are gathered first, then their keys shared with the other trials'
+    // ([`TrialStats`]). The slice and band names are built once per member, not once
+    // per entry.
+    let mut entries: Vec<(StatKey, (usize, f64, f64))> = Vec::new();
     let m = run.magnitude();
-    out.insert(magnitude_key(), (1, m, m * m));
+    entries.push((magnitude_key(), (1, m, m * m)));
     for key in run.key_refs() {
         let Some(pats) = patterns_for(targets, &key.0, key.1) else {
             continue;
         };
+        let (slice_name, band_name) = if t < SLICE_TRIALS {
+            (
+                slice_key(&key.0, key.1, Pattern::new()).0,
+                band_key(&key.0, key.1, (0, 0, 0), &[]).0,
+            )
+        } else {
+            (String::new(), String::new())
+        };
         for fixed in pats {
             if let Some(m) = run.moments(key, fixed) {
-                out.insert((key.0.clone(), key.1, fixed.clone()), m);
+                entries.push(((key.0.clone(), key.1, fixed.clone()), m));
             }
             if t < SLICE_TRIALS {
                 let slices = run.slice_moments(key, fixed, MAX_SLICES);
                 if slices.len() <= MAX_SLICES {
+                    entries.reserve(slices.len());
                     for ((k, p), m) in slices {
                         let mut pat = fixed.clone();
                         if pat.len() <= k {
                             pat.resize(k + 1, None);
                         }
                         pat[k] = Some(p);
-                        out.insert(slice_key(&key.0, key.1, pat), m);
+                        entries.push(((slice_name.clone(), key.1, pat), m));
                     }
                 }
                 let bands = run.band_moments(key, fixed, MAX_SLICES);
                 if bands.len() <= MAX_SLICES {
+                    entries.reserve(bands.len());
                     for (band, m) in bands {
-                        out.insert(band_key(&key.0, key.1, band, fixed), m);
+                        entries.push(((band_name.clone(), key.1, band_pattern(band, fixed)), m));
                     }
                 }
             }
         }
     }
-    out
+    TrialStats::new(entries, memo)
 }
 
 /// The members a run wrote, as empty maps (what [`means`] asks of the first machine).
@@ -320,7 +399,8 @@ impl<'a> Trials<'a> {
         };
         *budget = budget.saturating_sub(cost);
         let first = keys_only(run.machine(), run.keys().into_iter());
-        let stats = vec![stats_of(0, &run, ctx.targets)];
+        let keys = KeysMemo::default();
+        let stats = vec![stats_of(0, &run, ctx.targets, &keys)];
         Ok(Trials {
             first,
             stats,
@@ -332,6 +412,7 @@ impl<'a> Trials<'a> {
             needed,
             memo: Default::default(),
             pools: Default::default(),
+            keys,
         })
     }
 
@@ -370,7 +451,9 @@ impl<'a> Trials<'a> {
         let from = self.stats.len();
         let mut fresh = Vec::with_capacity(to - from);
         let mut unsupported = false;
-        for r in model.run_all(from..to, cores(), |t, run| stats_of(t, &run, ctx.targets)) {
+        for r in model.run_all(from..to, cores(), |t, run| {
+            stats_of(t, &run, ctx.targets, &self.keys)
+        }) {
             match r {
                 Ok(s) => fresh.push(s),
                 Err(TrialError::Unsupported(_)) => unsupported = true,
