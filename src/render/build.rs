@@ -166,13 +166,52 @@ pub fn document(r: &FileReport, audience: Audience) -> Document {
         }
         if !claims.is_empty() {
             blocks.push(Block::Subsection("The claims, checked".into()));
+            // The engine's steps that several claims share are listed once, numbered,
+            // and each claim's line cites them: one short line per claim.
+            let parts: Vec<Vec<String>> = claims
+                .iter()
+                .map(|(_, rep)| rep.map(|r| evidence_parts(&r.evidence)).unwrap_or_default())
+                .collect();
+            let shared = shared_steps(&parts);
+            if !shared.is_empty() {
+                blocks.push(para(vec![text(
+                    "Steps of the engines that several claims below rest on, cited by number:",
+                )]));
+                blocks.push(Block::Items(
+                    shared
+                        .iter()
+                        .enumerate()
+                        .map(|(k, step)| {
+                            let mut runs = vec![Inline::Strong(format!("({}) ", k + 1))];
+                            runs.extend(prose(step));
+                            runs
+                        })
+                        .collect(),
+                ));
+            }
             let rows = claims
                 .iter()
                 .enumerate()
                 .map(|(k, (_, rep))| match rep {
                     Some(rep) => {
                         let mut evidence = vec![text(&format!("{}: ", rep.method.as_str()))];
-                        evidence.extend(prose(&rep.evidence));
+                        let cited: Vec<String> = parts[k]
+                            .iter()
+                            .filter_map(|p| shared.iter().position(|s| s == p))
+                            .map(|n| format!("({})", n + 1))
+                            .collect();
+                        let own: Vec<&String> =
+                            parts[k].iter().filter(|p| !shared.contains(p)).collect();
+                        if !cited.is_empty() {
+                            evidence.push(text(&format!(
+                                "step{} {}{}",
+                                if cited.len() == 1 { "" } else { "s" },
+                                cited.join(", "),
+                                if own.is_empty() { "" } else { "; " }
+                            )));
+                        }
+                        let own: Vec<&str> = own.iter().map(|s| s.as_str()).collect();
+                        evidence.extend(prose(&own.join("; ")));
                         ClaimRow {
                             number: k + 1,
                             verdict: Some(verdict_word(
@@ -359,4 +398,50 @@ fn cost_name(n: &str) -> String {
         Some(t) => format!("\\operatorname{{mults}}({})", formula(t)),
         None => format!("\\text{{{} program}}", super::esc_text(n)),
     }
+}
+
+/// A claim's evidence split into its steps: at each `; ` outside brackets.
+fn evidence_parts(evidence: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut depth = 0i32;
+    let mut cur = String::new();
+    let mut chars = evidence.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth -= 1,
+            _ => {}
+        }
+        if c == ';' && depth == 0 && chars.peek() == Some(&' ') {
+            chars.next();
+            out.push(std::mem::take(&mut cur));
+            continue;
+        }
+        cur.push(c);
+    }
+    if !cur.trim().is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// The steps (longer than a short phrase) that at least three claims' evidence share,
+/// in the order they first occur.
+fn shared_steps(parts: &[Vec<String>]) -> Vec<String> {
+    let mut count: std::collections::BTreeMap<&str, usize> = Default::default();
+    for p in parts {
+        let mut seen = std::collections::BTreeSet::new();
+        for s in p {
+            if seen.insert(s.as_str()) {
+                *count.entry(s.as_str()).or_default() += 1;
+            }
+        }
+    }
+    let mut out: Vec<String> = Vec::new();
+    for s in parts.iter().flatten() {
+        if count[s.as_str()] >= 3 && s.chars().count() > 30 && !out.contains(s) {
+            out.push(s.clone());
+        }
+    }
+    out
 }
