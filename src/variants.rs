@@ -331,7 +331,11 @@ pub fn prepare(program: &Program, env: &Env, names: &[String], values: &[String]
                     continue;
                 }
                 if let Some(v) = side(rhs) {
-                    exact_value = Some(v.clone());
+                    // `tq export` asks for values stated in the sizes and symbols, not for
+                    // relations between moments (`Var(L_{l+1}) == Var(L_l) (...)`).
+                    if lower(rhs, &Scope::default()).is_ok() {
+                        exact_value = Some(v.clone());
+                    }
                     answer = Some(shown(&v));
                 }
             } else if let (Some(l), Some(r)) = (side(lhs), side(rhs)) {
@@ -372,8 +376,16 @@ pub fn prepare(program: &Program, env: &Env, names: &[String], values: &[String]
             text: format!("derivation {}", d.name.name),
             includes: None,
         };
-        let answer = side_value(&last.expr, &claim, env, &base_scope, &moments, &read, &backward)
-            .map(|v| shown(&subs_all(&claim_givens(v, &claim, env))));
+        let answer = side_value(
+            &last.expr,
+            &claim,
+            env,
+            &base_scope,
+            &moments,
+            &read,
+            &backward,
+        )
+        .map(|v| shown(&subs_all(&claim_givens(v, &claim, env))));
         derivations.push((d.name.name.clone(), claim, answer));
     }
     Prepared {

@@ -69,10 +69,7 @@ fn new_author_mistakes_reach_the_editor_at_their_places() {
                     e["range"]["start"]["line"].as_u64().unwrap() + 1,
                     e["range"]["start"]["character"].as_u64().unwrap() + 1,
                 );
-                if e["code"] != code.as_str()
-                    || at.0 != line
-                    || col.is_some_and(|c| c != at.1)
-                {
+                if e["code"] != code.as_str() || at.0 != line || col.is_some_and(|c| c != at.1) {
                     failures.push(format!(
                         "{name}: got {} at {}:{}, want {code} at {place}",
                         e["code"], at.0, at.1

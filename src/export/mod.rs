@@ -11,8 +11,8 @@ pub mod moodle;
 pub mod prairielearn;
 pub mod uuid;
 
-use crate::render::doc::Inline;
 use crate::claims::{ClaimReport, Verdict};
+use crate::render::doc::Inline;
 use crate::render::{self, math};
 use crate::report::FileReport;
 use crate::sym;

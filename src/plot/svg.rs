@@ -226,102 +226,102 @@ pub fn svg(title: &str, plot: &Plot) -> Result<String, String> {
             }
         };
         if !rules {
-        let mut chart = ChartBuilder::on(&top)
-            .caption(title, ("sans-serif", 20))
-            .margin(15)
-            .x_label_area_size(40)
-            .y_label_area_size(70)
-            .build_cartesian_2d(
-                (x0 - 0.5)..(x1 + 0.5),
-                if rules {
-                    (y0 - pad)..(y1 + pad)
+            let mut chart = ChartBuilder::on(&top)
+                .caption(title, ("sans-serif", 20))
+                .margin(15)
+                .x_label_area_size(40)
+                .y_label_area_size(70)
+                .build_cartesian_2d(
+                    (x0 - 0.5)..(x1 + 0.5),
+                    if rules {
+                        (y0 - pad)..(y1 + pad)
+                    } else {
+                        (y0 - pad).min(0.0)..(y1 + pad)
+                    },
+                )
+                .map_err(|e| e.to_string())?;
+            chart
+                .configure_mesh()
+                .x_desc(if tensors {
+                    "tensor, in program order".to_string()
                 } else {
-                    (y0 - pad).min(0.0)..(y1 + pad)
-                },
-            )
-            .map_err(|e| e.to_string())?;
-        chart
-            .configure_mesh()
-            .x_desc(if tensors {
-                "tensor, in program order".to_string()
-            } else {
-                plot.var.clone()
-            })
-            .y_desc(if rules { "value" } else { "variance" })
-            .x_labels(nkeys)
-            .x_label_formatter(&fmt)
-            .draw()
-            .map_err(|e| e.to_string())?;
-        for (s, &colour) in series.iter().zip(&colours) {
-            if tensors {
-                chart
-                    .draw_series(
-                        s.predicted
-                            .iter()
-                            .map(|&(x, y)| Cross::new((x, y), 7, colour.stroke_width(2))),
-                    )
-                    .map_err(|e| e.to_string())?;
-            } else {
-                chart
-                    .draw_series(LineSeries::new(
-                        s.predicted.iter().copied(),
-                        colour.stroke_width(2),
-                    ))
-                    .map_err(|e| e.to_string())?;
-                if s.predicted.len() == 1 {
+                    plot.var.clone()
+                })
+                .y_desc(if rules { "value" } else { "variance" })
+                .x_labels(nkeys)
+                .x_label_formatter(&fmt)
+                .draw()
+                .map_err(|e| e.to_string())?;
+            for (s, &colour) in series.iter().zip(&colours) {
+                if tensors {
                     chart
                         .draw_series(
                             s.predicted
                                 .iter()
-                                .map(|&(x, y)| Cross::new((x, y), 6, colour.stroke_width(2))),
+                                .map(|&(x, y)| Cross::new((x, y), 7, colour.stroke_width(2))),
                         )
                         .map_err(|e| e.to_string())?;
+                } else {
+                    chart
+                        .draw_series(LineSeries::new(
+                            s.predicted.iter().copied(),
+                            colour.stroke_width(2),
+                        ))
+                        .map_err(|e| e.to_string())?;
+                    if s.predicted.len() == 1 {
+                        chart
+                            .draw_series(
+                                s.predicted
+                                    .iter()
+                                    .map(|&(x, y)| Cross::new((x, y), 6, colour.stroke_width(2))),
+                            )
+                            .map_err(|e| e.to_string())?;
+                    }
                 }
-            }
-            if tensors {
-                // One short dashed mark per tensor: tensors are not joined by lines.
-                for &(x, y) in &s.pooled {
+                if tensors {
+                    // One short dashed mark per tensor: tensors are not joined by lines.
+                    for &(x, y) in &s.pooled {
+                        chart
+                            .draw_series(DashedLineSeries::new(
+                                [(x - 0.2, y), (x + 0.2, y)],
+                                6,
+                                4,
+                                colour.stroke_width(2),
+                            ))
+                            .map_err(|e| e.to_string())?;
+                    }
+                } else if !s.pooled.is_empty() {
                     chart
                         .draw_series(DashedLineSeries::new(
-                            [(x - 0.2, y), (x + 0.2, y)],
+                            s.pooled.iter().copied(),
                             6,
                             4,
                             colour.stroke_width(2),
                         ))
                         .map_err(|e| e.to_string())?;
                 }
-            } else if !s.pooled.is_empty() {
+                if !tensors {
+                    // A thin faint line joins a family's sampled points, to follow it.
+                    chart
+                        .draw_series(LineSeries::new(
+                            s.sampled.iter().map(|&(x, m, _)| (x, m)),
+                            colour.mix(0.35).stroke_width(1),
+                        ))
+                        .map_err(|e| e.to_string())?;
+                }
                 chart
-                    .draw_series(DashedLineSeries::new(
-                        s.pooled.iter().copied(),
-                        6,
-                        4,
-                        colour.stroke_width(2),
-                    ))
+                    .draw_series(s.sampled.iter().map(|&(x, m, h)| {
+                        PathElement::new(vec![(x, m - h), (x, m + h)], colour.stroke_width(1))
+                    }))
+                    .map_err(|e| e.to_string())?;
+                chart
+                    .draw_series(
+                        s.sampled
+                            .iter()
+                            .map(|&(x, m, _)| Circle::new((x, m), 4, colour.filled())),
+                    )
                     .map_err(|e| e.to_string())?;
             }
-            if !tensors {
-                // A thin faint line joins a family's sampled points, to follow it.
-                chart
-                    .draw_series(LineSeries::new(
-                        s.sampled.iter().map(|&(x, m, _)| (x, m)),
-                        colour.mix(0.35).stroke_width(1),
-                    ))
-                    .map_err(|e| e.to_string())?;
-            }
-            chart
-                .draw_series(s.sampled.iter().map(|&(x, m, h)| {
-                    PathElement::new(vec![(x, m - h), (x, m + h)], colour.stroke_width(1))
-                }))
-                .map_err(|e| e.to_string())?;
-            chart
-                .draw_series(
-                    s.sampled
-                        .iter()
-                        .map(|&(x, m, _)| Circle::new((x, m), 4, colour.filled())),
-                )
-                .map_err(|e| e.to_string())?;
-        }
         }
         let font = ("sans-serif", 13).into_font();
         for (i, (mark, text)) in legend.iter().enumerate() {
@@ -500,7 +500,10 @@ fn draw_rules<DB: DrawingBackend>(
         }
     }
     // The distances from the first run, where they are not 0.
-    let first = series.first().map(|s| s.predicted.clone()).unwrap_or_default();
+    let first = series
+        .first()
+        .map(|s| s.predicted.clone())
+        .unwrap_or_default();
     let gaps: Vec<Vec<(f64, f64)>> = series
         .iter()
         .skip(1)

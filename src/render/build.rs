@@ -164,6 +164,7 @@ pub fn document(r: &FileReport, audience: Audience) -> Document {
                 moments(&d, &mut blocks);
             }
         }
+        derivations(r, &mut blocks);
         if !claims.is_empty() {
             blocks.push(Block::Subsection("The claims, checked".into()));
             // The engine's steps that several claims share are listed once, numbered,
@@ -195,11 +196,13 @@ pub fn document(r: &FileReport, audience: Audience) -> Document {
                 .map(|(k, (_, rep))| match rep {
                     Some(rep) => {
                         let mut evidence = vec![text(&format!("{}: ", rep.method.as_str()))];
-                        let cited: Vec<String> = parts[k]
+                        let mut cited: Vec<usize> = parts[k]
                             .iter()
                             .filter_map(|p| shared.iter().position(|s| s == p))
-                            .map(|n| format!("({})", n + 1))
                             .collect();
+                        cited.sort_unstable();
+                        let cited: Vec<String> =
+                            cited.iter().map(|n| format!("({})", n + 1)).collect();
                         let own: Vec<&String> =
                             parts[k].iter().filter(|p| !shared.contains(p)).collect();
                         if !cited.is_empty() {
@@ -425,7 +428,7 @@ fn evidence_parts(evidence: &str) -> Vec<String> {
     out
 }
 
-/// The steps (longer than a short phrase) that at least three claims' evidence share,
+/// The steps (longer than a short phrase) that at least two claims' evidence share,
 /// in the order they first occur.
 fn shared_steps(parts: &[Vec<String>]) -> Vec<String> {
     let mut count: std::collections::BTreeMap<&str, usize> = Default::default();
@@ -439,9 +442,84 @@ fn shared_steps(parts: &[Vec<String>]) -> Vec<String> {
     }
     let mut out: Vec<String> = Vec::new();
     for s in parts.iter().flatten() {
-        if count[s.as_str()] >= 3 && s.chars().count() > 30 && !out.contains(s) {
+        if count[s.as_str()] >= 2 && s.chars().count() > 30 && !out.contains(s) {
             out.push(s.clone());
         }
     }
     out
+}
+
+/// The file's `derivation` blocks, the worked solution written by the author: each as
+/// its chain of steps, every step with the rule it cites and tq's verdict on it.
+fn derivations(r: &FileReport, blocks: &mut Vec<Block>) {
+    let ds: Vec<&crate::syntax::ast::Derivation> = r
+        .program
+        .items
+        .iter()
+        .filter_map(|i| match &i.kind {
+            ItemKind::Derivation(d) => Some(d),
+            _ => None,
+        })
+        .collect();
+    if ds.is_empty() {
+        return;
+    }
+    blocks.push(Block::Subsection(
+        "Derivations, checked step by step".into(),
+    ));
+    for d in ds {
+        let mut lines = vec![Line::math(0, math::expr(&d.start))];
+        for (k, st) in d.steps.iter().enumerate() {
+            let op = match st.op {
+                RelOp::Eq => "=",
+                RelOp::Le => "\\le",
+                RelOp::Ge => "\\ge",
+                RelOp::Lt => "<",
+                RelOp::Gt => ">",
+                RelOp::Approx => "\\approx",
+            };
+            let prefix = format!("{} step {} ", d.name.name, k + 1);
+            let prefix_colon = format!("{} step {}:", d.name.name, k + 1);
+            let verdict = r
+                .claims
+                .iter()
+                .find(|c| c.source.starts_with(&prefix) || c.source.starts_with(&prefix_colon))
+                .map(|c| verdict_word(c.verdict, c.expect == Some(Expectation::Refuted)))
+                .unwrap_or_else(|| "not decided".into());
+            let by = st
+                .rule
+                .as_ref()
+                .map(|r| format!("by {}; ", r.name.replace('_', " ")))
+                .unwrap_or_default();
+            let step = math::expr(&st.expr);
+            let note = vec![text(&format!("{by}{verdict}"))];
+            // A long step keeps the line to itself, its note on the next.
+            if step.len() > 160 {
+                lines.push(Line::math(1, format!("{op} {step}")));
+                lines.push(Line {
+                    depth: 2,
+                    content: vec![],
+                    note,
+                });
+            } else {
+                lines.push(Line {
+                    depth: 1,
+                    content: vec![Inline::Math(format!("{op} {step}"))],
+                    note,
+                });
+            }
+        }
+        let mut lead = vec![Inline::Strong(format!(
+            "{}.",
+            d.name.name.replace('_', " ")
+        ))];
+        if !d.given.is_empty() {
+            lead.push(text(" Given "));
+            let given: Vec<String> = d.given.iter().map(math::expr).collect();
+            lead.push(Inline::Math(given.join(",\\ ")));
+            lead.push(text("."));
+        }
+        blocks.push(para(lead));
+        blocks.push(Block::Lines(lines));
+    }
 }

@@ -443,10 +443,6 @@ impl Expr {
         if exp.as_num().is_some_and(|r| r.is_one()) {
             return base;
         }
-        // 1^x = 1 for every x (the exponent's own conditions are noted above).
-        if base.as_num().is_some_and(|r| r.is_one()) {
-            return Expr::one();
-        }
         if let (Expr::Num(b), Expr::Num(e)) = (&base, &exp) {
             if b.is_one() {
                 return Expr::one();

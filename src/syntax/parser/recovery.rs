@@ -405,15 +405,12 @@ impl Ctx<'_> {
         let head = &self.ascii.text[start..off];
         let from = head.find(" in ")? + 4;
         let words = &head[from..];
-        let at = words
-            .match_indices("to")
-            .map(|(k, _)| k)
-            .find(|&k| {
-                let before = words[..k].chars().next_back();
-                let after = words[k + 2..].chars().next();
-                before.is_some_and(|c| c == ' ' || c == ')')
-                    && after.is_some_and(|c| c == ' ' || c == '(')
-            })?;
+        let at = words.match_indices("to").map(|(k, _)| k).find(|&k| {
+            let before = words[..k].chars().next_back();
+            let after = words[k + 2..].chars().next();
+            before.is_some_and(|c| c == ' ' || c == ')')
+                && after.is_some_and(|c| c == ' ' || c == '(')
+        })?;
         let a = words[..at].trim();
         let b = words[at + 2..].trim().trim_end_matches(':').trim();
         let begin = start + from + at;
