@@ -865,7 +865,7 @@ fn habit_hint(before: &str, tok: &str, expected: &str) -> Option<String> {
             "a rule names the variable it steps over: write `rule A over t:`, and update each state as `x[t+1] = ...`".into(),
         );
     }
-    if tok.is_empty() && expected.starts_with("`:`") {
+    if (tok.is_empty() || expected.contains("after the range")) && expected.starts_with("`:`") {
         return Some(
             "end the line with `:` (`for l in 0..L-1:`) and indent the block below it".into(),
         );
