@@ -179,6 +179,9 @@ pub struct Prepared {
     /// the symbols left free (a family index such as `l`); `None` where `answers` has no
     /// answer and the value is not a formula either.
     pub values_exact: Vec<Option<sym::Expr>>,
+    /// Per `derivation`, in file order: the chain as one claim (its start equals its last
+    /// step, under the derivation's givens) and the last step's value at this variant.
+    pub derivations: Vec<(String, Claim, Option<String>)>,
 }
 
 fn set_binding(bs: &mut Vec<Binding>, name: &str, value: &str) {
@@ -279,11 +282,16 @@ pub fn prepare(program: &Program, env: &Env, names: &[String], values: &[String]
         }
         sym::simplify(&e)
     };
-    let scalar = scalar_program(&p, &crate::grad::backward(&p, env));
+    let backward = crate::grad::backward(&p, env);
+    let scalar = scalar_program(&p, &backward);
     let scope = scalar.as_ref().map(|s| s.scope()).unwrap_or_default();
+    let base_scope = crate::claims::scalar::claim_scope(&p, scalar.as_ref());
+    // The moments engine, run once when a claim's side names a moment (`Var(L_l)`).
+    let moments = std::cell::OnceCell::new();
     let mut answers = Vec::new();
     let mut values_exact = Vec::new();
     let mut claims = Vec::new();
+    let read = p.clone();
     claims_mut(&mut p.items, &mut claims);
     for c in claims {
         let mut answer = None;
@@ -294,6 +302,7 @@ pub fn prepare(program: &Program, env: &Env, names: &[String], values: &[String]
             values_exact.push(None);
             continue;
         }
+        let claim = c.clone();
         if let Expr::Rel(op, lhs, rhs, _) = &mut c.body {
             // A stated number for a value the program defines: computed again (not under
             // givens, which set values the variant's point does not have).
@@ -303,25 +312,17 @@ pub fn prepare(program: &Program, env: &Env, names: &[String], values: &[String]
                     .flatten()
                     .map(|v| subs_all(&v))
                     .and_then(|v| v.as_num().cloned());
+            // A side's value at the variant: the claim's own `given name = value` (and
+            // `given name^2 = value`) first, then the variant's values.
+            let side = |e: &Expr| -> Option<sym::Expr> {
+                let v = side_value(e, &claim, env, &base_scope, &moments, &read, &backward)?;
+                Some(subs_all(&claim_givens(v, &claim, env)))
+            };
             if let Some(r) = exact.filter(|_| *op == RelOp::Eq) {
                 **rhs = rational_expr(&r);
                 answer = Some(sym::to_latex(&sym::Expr::num(r.clone())));
                 exact_value = Some(sym::Expr::num(r));
-            } else if let Ok(v) = lower(rhs, &Scope::default()).map(|v| {
-                // The claim's own `given name = value` first, then the variant's values.
-                let mut v = v;
-                for g in &crate::check::givens::resolved(&c.given, &c.at, env) {
-                    if let Expr::Rel(RelOp::Eq, gl, gr, _) = g {
-                        if let (Expr::Ref(n), Ok(x)) = (&**gl, lower(gr, &Scope::default())) {
-                            if n.indices.is_none() && !n.grad {
-                                let name = crate::syntax::printer::print_name(&n.name);
-                                v = sym::subs(&v, &name, &x);
-                            }
-                        }
-                    }
-                }
-                v
-            }) {
+            } else if matches!(op, RelOp::Eq | RelOp::Approx) {
                 // A stated constant is the original answer, not one computed for the variant
                 // (unless nothing varies: then it is the file's own answer).
                 if is_constant(rhs) && !names.is_empty() {
@@ -329,34 +330,145 @@ pub fn prepare(program: &Program, env: &Env, names: &[String], values: &[String]
                     values_exact.push(None);
                     continue;
                 }
-                let v = subs_all(&v);
-                exact_value = Some(v.clone());
-                if !v.free_symbols().is_empty() {
-                    // A formula in what is left free (a layer index `l`): the answer is
-                    // the formula at the variant's values.
-                    answer = Some(sym::to_latex(&v));
-                } else {
-                    answer = Some(match v.as_num() {
-                        Some(r) => sym::to_latex(&sym::Expr::num(r.clone())),
-                        None => match v.eval_f64(&BTreeMap::new()) {
-                            Ok(x) if x.is_finite() => {
-                                format!("{} \\approx {}", sym::to_latex(&v), sig(x))
-                            }
-                            _ => sym::to_latex(&v),
-                        },
-                    });
+                if let Some(v) = side(rhs) {
+                    // `tq export` asks for values stated in the sizes and symbols, not for
+                    // relations between moments (`Var(L_{l+1}) == Var(L_l) (...)`).
+                    if lower(rhs, &Scope::default()).is_ok() {
+                        exact_value = Some(v.clone());
+                    }
+                    answer = Some(shown(&v));
                 }
+            } else if let (Some(l), Some(r)) = (side(lhs), side(rhs)) {
+                // An inequality: both sides' values at the variant, related as claimed.
+                let rel = match op {
+                    RelOp::Le => "\\le",
+                    RelOp::Ge => "\\ge",
+                    RelOp::Lt => "<",
+                    _ => ">",
+                };
+                answer = Some(format!("{} {rel} {}", shown(&l), shown(&r)));
             }
         }
         answers.push(answer);
         values_exact.push(exact_value);
     }
+    // Each derivation's result: its last step's value at the variant's values.
+    let mut derivations = Vec::new();
+    for item in &read.items {
+        let ItemKind::Derivation(d) = &item.kind else {
+            continue;
+        };
+        let Some(last) = d.steps.last() else {
+            continue;
+        };
+        let claim = Claim {
+            body: Expr::Rel(
+                RelOp::Eq,
+                Box::new(d.start.clone()),
+                Box::new(last.expr.clone()),
+                last.span,
+            ),
+            tol: None,
+            given: d.given.clone(),
+            at: vec![],
+            boundary: None,
+            expect: None,
+            text: format!("derivation {}", d.name.name),
+            includes: None,
+        };
+        let answer = side_value(
+            &last.expr,
+            &claim,
+            env,
+            &base_scope,
+            &moments,
+            &read,
+            &backward,
+        )
+        .map(|v| shown(&subs_all(&claim_givens(v, &claim, env))));
+        derivations.push((d.name.name.clone(), claim, answer));
+    }
     Prepared {
+        derivations,
         values: names.iter().cloned().zip(values.iter().cloned()).collect(),
         source: print_program(&p),
         answers,
         values_exact,
     }
+}
+
+/// A value as an answer shows it: exact where it is a number or a formula in what is left
+/// free (a layer index `l`), else exact with four significant digits.
+fn shown(v: &sym::Expr) -> String {
+    if !v.free_symbols().is_empty() {
+        return sym::to_latex(v);
+    }
+    match v.as_num() {
+        Some(r) => sym::to_latex(&sym::Expr::num(r.clone())),
+        None => match v.eval_f64(&BTreeMap::new()) {
+            Ok(x) if x.is_finite() => format!("{} \\approx {}", sym::to_latex(v), sig(x)),
+            _ => sym::to_latex(v),
+        },
+    }
+}
+
+/// A claim's side as a symbolic value: written in the sizes and symbols, or through the
+/// moments engine's exact values of the moments it names (`Var(R_{l+1})`, `solve(...)`);
+/// `None` when a moment has no exact closed form (an approximation, a bound, quadrature).
+fn side_value(
+    e: &Expr,
+    claim: &Claim,
+    env: &Env,
+    base: &Scope,
+    moments: &std::cell::OnceCell<crate::moments::Analysis>,
+    p: &Program,
+    backward: &crate::grad::Backward,
+) -> Option<sym::Expr> {
+    if let Ok(v) = lower(e, &Scope::default()) {
+        return Some(v);
+    }
+    let a = moments.get_or_init(|| {
+        sym::with_work_budget(sym::FILE_WORK, || {
+            crate::moments::analyze(p, env, &backward.items)
+        })
+        .0
+    });
+    let mc = crate::claims::moments::calls(claim, a, env, base);
+    if !mc.approx.is_empty() || !mc.opaque.is_empty() || !mc.bounds.is_empty() {
+        return None;
+    }
+    let mut scope = base.clone();
+    scope.calls.extend(mc.calls);
+    lower(e, &scope).ok()
+}
+
+/// A value under the claim's own givens `name = value` and `name^2 = value` (a positive
+/// symbol: its square root).
+fn claim_givens(mut v: sym::Expr, c: &Claim, env: &Env) -> sym::Expr {
+    for g in &crate::check::givens::resolved(&c.given, &c.at, env) {
+        let Expr::Rel(RelOp::Eq, gl, gr, _) = g else {
+            continue;
+        };
+        let Ok(x) = lower(gr, &Scope::default()) else {
+            continue;
+        };
+        let (target, x) = match &**gl {
+            Expr::Ref(n) => (n, x),
+            Expr::Binary(BinOp::Pow, b, two, _)
+                if matches!(&**two, Expr::Num(t, _) if t == "2")
+                    && matches!(&**b, Expr::Ref(_)) =>
+            {
+                let Expr::Ref(n) = &**b else { continue };
+                (n, sym::Expr::sqrt(x))
+            }
+            _ => continue,
+        };
+        if target.indices.is_none() && !target.grad {
+            let name = crate::syntax::printer::print_name(&target.name);
+            v = sym::subs(&v, &name, &x);
+        }
+    }
+    sym::simplify(&v)
 }
 
 /// Four significant digits.
@@ -391,6 +503,31 @@ pub struct Variant {
 impl Variant {
     fn claims(&self) -> Vec<(Claim, Option<&crate::claims::ClaimReport>)> {
         crate::render::claims_with_reports(&self.report)
+    }
+
+    /// Each derivation as one row: its name, the chain as a claim, its answer, and the
+    /// report of its weakest step (refuted, then undecided, then confirmed, else the last).
+    fn derivation_rows(&self) -> Vec<(String, &Claim, Option<&String>, Option<&ClaimReport>)> {
+        let rank = |v: Verdict| match v {
+            Verdict::Refuted => 0,
+            Verdict::Undecided => 1,
+            Verdict::Confirmed => 2,
+            _ => 3,
+        };
+        self.prepared
+            .derivations
+            .iter()
+            .map(|(name, c, a)| {
+                let prefix = format!("{name} step ");
+                let rep = self
+                    .report
+                    .claims
+                    .iter()
+                    .filter(|r| r.source.starts_with(&prefix))
+                    .min_by_key(|r| rank(r.verdict));
+                (format!("derivation {name}"), c, a.as_ref(), rep)
+            })
+            .collect()
     }
 
     /// Whether every claim came out as expected and nothing failed.
@@ -463,10 +600,21 @@ fn answer(v: &Variant, j: usize, c: &Claim, rep: Option<&ClaimReport>) -> Option
     if !matches!(rep.verdict, Verdict::Proved | Verdict::Confirmed) {
         return None;
     }
+    if let Some(block) = &c.includes {
+        return Some(vec![Inline::Text(format!(
+            "holds: each of the {} statements is a statement of the derived backward program or the sum of several",
+            block.len()
+        ))]);
+    }
     match &c.body {
         Expr::Rel(RelOp::Eq | RelOp::Approx, _, rhs, _) if is_constant(rhs) => {
             Some(vec![Inline::Math(math::expr(rhs))])
         }
+        // An inequality whose sides have no value here (a moment without a closed
+        // form): it holds, as the verdict says.
+        Expr::Rel(RelOp::Le | RelOp::Ge | RelOp::Lt | RelOp::Gt, ..) => Some(vec![Inline::Text(
+            format!("holds ({})", rep.verdict.as_str()),
+        )]),
         _ => None,
     }
 }
@@ -493,6 +641,17 @@ pub fn markdown(path: &str, plan: &Plan, seed: u64, variants: &[Variant]) -> Str
                     .map(|a| inlines(&a).replace('|', "\\vert "))
                     .unwrap_or_else(|| "—".into()),
                 verdict_of(*rep)
+            ));
+        }
+        let n = v.claims().len();
+        for (j, (name, c, a, rep)) in v.derivation_rows().into_iter().enumerate() {
+            out.push_str(&format!(
+                "| {} | {name}: ${}$ | {} | {} |\n",
+                n + j + 1,
+                math::claim(c).replace('|', "\\vert "),
+                a.map(|a| format!("${}$", a.replace('|', "\\vert ")))
+                    .unwrap_or_else(|| "—".into()),
+                verdict_of(rep)
             ));
         }
         out.push_str(&format!("\n{}\n\n", gradcheck_line(&v.report)));
@@ -551,6 +710,17 @@ pub fn latex(path: &str, plan: &Plan, seed: u64, variants: &[Variant]) -> String
                 esc(&verdict_of(*rep))
             ));
         }
+        let n = v.claims().len();
+        for (j, (name, c, a, rep)) in v.derivation_rows().into_iter().enumerate() {
+            out.push_str(&format!(
+                "{}. & {}: {} & {} & {} \\\\\n",
+                n + j + 1,
+                esc(&name),
+                math::breakable(&math::claim(c)),
+                a.map(|a| format!("${a}$")).unwrap_or_else(|| "---".into()),
+                esc(&verdict_of(rep))
+            ));
+        }
         out.push_str("\\end{longtable}\n");
         out.push_str(&format!("{}\n\n", esc(&gradcheck_line(&v.report))));
     }
@@ -575,9 +745,23 @@ pub fn to_json(path: &str, plan: &Plan, seed: u64, variants: &[Variant]) -> serd
                     Some([Inline::Math(m)]) => Some(m.clone()),
                     _ => None,
                 },
+                // An answer in words (an `includes` block that holds, a refutation).
+                "answer_text": match answer(v, j, c, *rep).as_deref() {
+                    Some([Inline::Math(_)]) | None => None,
+                    Some(runs) => Some(runs.iter().map(|r| match r {
+                        Inline::Text(t) | Inline::Strong(t) => t.clone(),
+                        Inline::Math(m) => format!("${m}$"),
+                    }).collect::<String>()),
+                },
                 "verdict": rep.map(|r| r.verdict.as_str()),
                 "method": rep.map(|r| r.method.as_str()),
                 "evidence": rep.map(|r| r.evidence.clone()),
+            })).collect::<Vec<_>>(),
+            "derivations": v.derivation_rows().into_iter().map(|(name, c, a, rep)| json!({
+                "derivation": name,
+                "claim": crate::syntax::printer::print_claim_body(c),
+                "answer_latex": a,
+                "verdict": rep.map(|r| r.verdict.as_str()),
             })).collect::<Vec<_>>(),
             "gradcheck": v.report.gradcheck.iter().map(|g| g.to_json()).collect::<Vec<_>>(),
             "gradcheck_skipped": v.report.gradcheck_skipped,

@@ -390,7 +390,7 @@ fn at_least_16_problem_files_plot_as_valid_svg() {
                 // simulated steps) and the sample values.
                 assert!(
                     svg.contains("200 trials (seed 0, ")
-                        || svg.contains("dots: simulated, the rule&apos;s statements"),
+                        || svg.contains("markers: simulated, the rule&apos;s statements"),
                     "{name}"
                 );
                 assert!(svg.contains("sample values: "), "{name}");
@@ -703,6 +703,9 @@ fn update_rules_plot_each_rules_parameter_exact_and_simulated() {
         "each rule&apos;s parameter against t",
         "mu&apos; = mu*(1 - eta*lambda) (tq derive&apos;s mapping) = 0.8991",
         "largest |B.theta[t] - A.theta[t]| over t = 0..40, B.v[0] = 0: 0.0086",
+        // The runs overlap: the lower panel draws their distance on a log scale.
+        "|run - first run|",
+        "lower panel: |each run - the first run| step by step, on a log scale",
     ] {
         assert!(svg.contains(want), "{want}");
     }

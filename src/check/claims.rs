@@ -152,15 +152,26 @@ impl Checker {
                     .with_hint(known_functions_hint(name, true)),
                 ),
                 Some((_, n)) if n != usize::MAX && n != call.args.len() => {
-                    self.err(Diagnostic::error(
-                        "E0502",
-                        call.span,
-                        format!(
-                            "`{name}` takes {n} argument{}, not {}",
-                            if n == 1 { "" } else { "s" },
-                            call.args.len()
+                    let hint = match (name, call.args.len()) {
+                        ("Cov", 1) => "`Cov(a, b)` is the covariance of two values; the variance of one is `Var(a)`".to_string(),
+                        ("Var" | "E", 2) => format!("`{name}` is of one value; the covariance of two is `Cov(a, b)`"),
+                        _ => format!(
+                            "write `{name}(` with {n} argument{} separated by commas",
+                            if n == 1 { "" } else { "s" }
                         ),
-                    ))
+                    };
+                    self.err(
+                        Diagnostic::error(
+                            "E0502",
+                            call.span,
+                            format!(
+                                "`{name}` takes {n} argument{}, not {}",
+                                if n == 1 { "" } else { "s" },
+                                call.args.len()
+                            ),
+                        )
+                        .with_hint(hint),
+                    )
                 }
                 _ => {}
             }

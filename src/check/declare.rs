@@ -141,6 +141,13 @@ impl Checker {
                         && !self.env.symbols.contains_key(&size.name)
                     {
                         let mean = self.did_you_mean(&size.name, &[Kind::Size, Kind::Symbol]);
+                        let hint = match super::size_in_other_case(&size.name, &self.env) {
+                            Some(other) => format!(
+                                "the size is declared as `size {other}`, and a size is named as it is declared: write `: {other}` here (or declare `size {}` instead)",
+                                size.name
+                            ),
+                            None => format!("{mean}declare it first: `size {}`", size.name),
+                        };
                         self.missing(
                             &size.name,
                             Diagnostic::error(
@@ -148,7 +155,7 @@ impl Checker {
                                 size.span,
                                 format!("size `{}` is not declared", size.name),
                             )
-                            .with_hint(format!("{mean}declare it first: `size {}`", size.name)),
+                            .with_hint(hint),
                         );
                     }
                     for n in names {

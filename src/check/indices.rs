@@ -52,6 +52,29 @@ impl Checker {
                             n_index += 1;
                             continue;
                         }
+                        // A size declared in lower case (`size n`) used as an index (`n`),
+                        // or its capital used as a summed index (`N`): one cause, the
+                        // declaration's case, reported once.
+                        if let Some(size) = self
+                            .lower_case_size(name)
+                            .filter(|_| term.factors.len() == 1)
+                        {
+                            self.missing(
+                                &size.to_uppercase(),
+                                Diagnostic::error(
+                                    "E0201",
+                                    f.span,
+                                    if is_summed_index(name) {
+                                        format!("summed index `{name}` has no size: the size is declared as `size {size}`")
+                                    } else {
+                                        format!("`{name}` is a size, not an index")
+                                    },
+                                )
+                                .with_hint(super::lower_case_size_hint(&size)),
+                            );
+                            n_index += 1;
+                            continue;
+                        }
                         if self.env.symbols.contains_key(name)
                             || (self.env.sizes.contains_key(name) && !self.summed_index_ok(name))
                         {
@@ -117,6 +140,22 @@ impl Checker {
             }
         }
         out
+    }
+
+    /// The size declared in lower case (`size n`) that `name` in an index position is
+    /// meant as: `n` itself (a size is not an index) or `N` (no index `n` to sum over),
+    /// when no index makes that name an index.
+    fn lower_case_size(&self, name: &str) -> Option<String> {
+        let low = lower(name);
+        let size = self.env.sizes.keys().find(|s| **s == low)?.clone();
+        if !size.starts_with(|c: char| c.is_ascii_lowercase()) || self.index_size(&low).is_some() {
+            return None;
+        }
+        if name == size || (is_summed_index(name) && !self.env.sizes.contains_key(name)) {
+            Some(size)
+        } else {
+            None
+        }
     }
 
     /// Whether an upper-case name in an index position is a summed index (its lower
@@ -306,7 +345,9 @@ impl Checker {
             self.index_size(name)
         }?;
         let dim = self.env.tensors.get(key)?.dims.get(pos)?.clone();
-        if dim.starts_with(['@', '~', '?']) || dim == size {
+        // An index over a size already reported as undeclared (`index i : N` with
+        // `size n`): that size is the one cause.
+        if dim.starts_with(['@', '~', '?']) || dim == size || self.missing.contains_key(&size) {
             return None;
         }
         Some(Mismatch {

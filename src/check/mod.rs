@@ -167,6 +167,15 @@ fn size_in_other_case(name: &str, env: &Env) -> Option<String> {
         .cloned()
 }
 
+/// The hint for a size declared in lower case (`size n`) used as an index (`n`) or
+/// summed (`N`): sizes are capitals, their lower-case letter the index over them.
+fn lower_case_size_hint(size: &str) -> String {
+    let up = size.to_uppercase();
+    format!(
+        "the size is declared as `size {size}`, in lower case: a size is named with a capital and its lower-case letter is the index over it; declare `size {up}` instead (then `{size}` is an index over it and `{up}` sums), or declare an index over it (`index k : {size}`) and write `k` or `K`"
+    )
+}
+
 /// What a name could have been meant as, for "did you mean".
 #[derive(Clone, Copy, PartialEq)]
 enum Kind {

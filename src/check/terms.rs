@@ -5,6 +5,7 @@ use super::functions::known_functions_hint;
 use super::{function_arity, walk_refs, Checker, Kind, Scope, TermIndices, CLAIM_FUNCTIONS};
 use crate::diag::Diagnostic;
 use crate::syntax::ast::*;
+use crate::syntax::printer::print_name;
 use std::collections::BTreeSet;
 
 impl Checker {
@@ -90,7 +91,12 @@ impl Checker {
                     let mut free: Vec<&String> = inner.iter().flat_map(|t| t.free.keys()).collect();
                     free.sort();
                     free.dedup();
+                    let low = id.name.to_lowercase();
                     let hint = match free.as_slice() {
+                        // `softmax_{K}(s[t,k])`: the index is named in lower case.
+                        fs if low != id.name && fs.iter().any(|f| **f == low) => format!(
+                            "the softmax index is the free index of the argument, in lower case: write `softmax_{{{low}}}(...)` (a capital sums, and the softmax takes its own sum over `{low}`)"
+                        ),
                         [] => "the softmax index must be a free index of the argument, e.g. `softmax_{w}(s[t,w])`".to_string(),
                         fs => format!(
                             "the softmax index must be a free index of the argument ({}): e.g. `softmax_{{{}}}(...)`",
@@ -135,6 +141,7 @@ impl Checker {
                 }
             }
             Expr::Iverson(x, _) => {
+                self.label_comparison(x);
                 for t in self.expr_terms(x, scope) {
                     out.free.extend(t.free);
                 }
@@ -149,6 +156,48 @@ impl Checker {
             Expr::Deriv(..) => {}
         }
         out
+    }
+
+    /// `[k == lab[t]]`: an index compared with a tensor's element, which must be a label
+    /// (integer-valued, `~ categorical(K)`): a real-valued element equals an index with
+    /// probability 0, and the bracket would be 0 everywhere (E0209).
+    fn label_comparison(&mut self, x: &Expr) {
+        let Expr::Rel(RelOp::Eq, l, r, _) = x else {
+            return;
+        };
+        for (a, b) in [(l, r), (r, l)] {
+            let (Expr::Ref(ix), Expr::Ref(t)) = (&**a, &**b) else {
+                continue;
+            };
+            if ix.indices.is_some() || t.indices.is_none() || t.grad {
+                continue;
+            }
+            let name = print_name(&ix.name);
+            if self.index_size(&name).is_none() {
+                continue;
+            }
+            let key = self.key_of(&t.name);
+            let size = self.index_size(&name).unwrap_or_default();
+            if self
+                .env
+                .tensors
+                .get(&key)
+                .is_some_and(|d| !d.is_int && !matches!(d.kind, super::env::TensorKind::Computed))
+            {
+                self.err(
+                    Diagnostic::error(
+                        "E0209",
+                        t.span,
+                        format!("`{key}` is compared with the index `{name}` but is not integer-valued"),
+                    )
+                    .with_label("not a label")
+                    .with_hint(format!(
+                        "an index equals a label: declare `{key}` with `~ categorical({size})` (`input {key}[...] ~ categorical({size})`)"
+                    )),
+                );
+                return;
+            }
+        }
     }
 
     /// All indices of an expression as one scope (used for sums inside products).

@@ -12,6 +12,7 @@ pub mod prairielearn;
 pub mod uuid;
 
 use crate::claims::{ClaimReport, Verdict};
+use crate::render::doc::Inline;
 use crate::render::{self, math};
 use crate::report::FileReport;
 use crate::sym;
@@ -470,7 +471,16 @@ pub fn problem_html(q: &Question, style: &Style) -> String {
     let p = &q.parts;
     let mut out = String::new();
     if let Some(d) = &p.description {
-        out.push_str(&format!("<p>{}</p>\n", esc_html(d)));
+        // Set as the rendered page sets it: formulas in the prose as math.
+        let runs: String = crate::render::prose::prose(d)
+            .into_iter()
+            .map(|r| match r {
+                Inline::Text(t) => esc_html(&t),
+                Inline::Math(x) => m(&x),
+                Inline::Strong(t) => format!("<strong>{}</strong>", esc_html(&t)),
+            })
+            .collect();
+        out.push_str(&format!("<p>{runs}</p>\n"));
     }
     if !p.declarations.is_empty() {
         out.push_str("<p><strong>Given.</strong></p>\n<ul>\n");

@@ -272,6 +272,10 @@ impl<'a> Machine<'a> {
                 }
             }
         }
+        // The named constants a formula may read (`e^x`, `sqrt(2 pi)`), unless the file
+        // gives the name a value of its own.
+        m.consts.entry("pi".into()).or_insert(std::f64::consts::PI);
+        m.consts.entry("e".into()).or_insert(std::f64::consts::E);
         for s in env.sizes.keys() {
             if !m.consts.contains_key(s) {
                 return err(format!(

@@ -5,6 +5,8 @@ use super::*;
 
 /// A line of the legend: its mark and its text.
 enum Mark {
+    /// A rule's series: its colour and its style number (line pattern and marker).
+    Styled(RGBColor, usize),
     Line(RGBColor),
     Dashed(RGBColor),
     Cross(RGBColor),
@@ -58,17 +60,26 @@ pub fn svg(title: &str, plot: &Plot) -> Result<String, String> {
     let rules = plot.kind == PlotKind::Rules;
     // The legend, then the caption, under the chart.
     let mut legend: Vec<(Mark, String)> = Vec::new();
+    let colours: Vec<RGBColor> = if rules {
+        (0..series.len()).map(|k| RULES[k % RULES.len()]).collect()
+    } else {
+        colours
+    };
     if rules {
-        for (s, &colour) in series.iter().zip(&colours) {
-            legend.push((Mark::Line(colour), s.label.clone()));
+        for (k, (s, &colour)) in series.iter().zip(&colours).enumerate() {
+            legend.push((Mark::Styled(colour, k), s.label.clone()));
         }
+        legend.push((
+            Mark::Text,
+            "lower panel: |each run - the first run| step by step, on a log scale (a run equal to the first at every step has no points there)".into(),
+        ));
         legend.push((
             Mark::Text,
             "lines: exact, the rule as the linear system x[t+1] = M x[t] + N g[t] its claims are decided with, iterated in rationals".into(),
         ));
         legend.push((
             Mark::Text,
-            "dots: simulated, the rule's statements run one after the other, step by step, in floating point".into(),
+            "markers: simulated, the rule's statements run one after the other, step by step, in floating point".into(),
         ));
         if !plot.sample.is_empty() {
             legend.push((Mark::Text, format!("sample values: {}", plot.sample)));
@@ -162,14 +173,14 @@ pub fn svg(title: &str, plot: &Plot) -> Result<String, String> {
         legend.push((Mark::Text, plot.backward_note.clone()));
     }
     const W: u32 = 1000;
-    const CHART: u32 = 500;
+    let chart_height: u32 = if rules { 640 } else { 500 };
     const LINE: u32 = 18;
-    let height = CHART + 20 + LINE * legend.len() as u32;
+    let height = chart_height + 20 + LINE * legend.len() as u32;
     let mut buf = String::new();
     {
         let root = SVGBackend::with_string(&mut buf, (W, height)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| e.to_string())?;
-        let (top, bottom) = root.split_vertically(CHART);
+        let (top, bottom) = root.split_vertically(chart_height);
         let xs = series.iter().flat_map(|s| {
             s.sampled
                 .iter()
@@ -194,6 +205,9 @@ pub fn svg(title: &str, plot: &Plot) -> Result<String, String> {
         if !(x0.is_finite() && y0.is_finite()) {
             return Err("nothing to plot: no member of the family was computed".into());
         }
+        if rules {
+            draw_rules(&top, title, plot, &colours, (x0, x1), (y0, y1))?;
+        }
         let pad = ((y1 - y0) * 0.1).max(1e-3);
         // Integer ticks: every member (every few when there are many).
         let (lo, hi) = (x0.round() as i64, x1.round() as i64);
@@ -211,107 +225,110 @@ pub fn svg(title: &str, plot: &Plot) -> Result<String, String> {
                 names.get(k as usize).cloned().unwrap_or_default()
             }
         };
-        let mut chart = ChartBuilder::on(&top)
-            .caption(title, ("sans-serif", 20))
-            .margin(15)
-            .x_label_area_size(40)
-            .y_label_area_size(70)
-            .build_cartesian_2d(
-                (x0 - 0.5)..(x1 + 0.5),
-                if rules {
-                    (y0 - pad)..(y1 + pad)
+        if !rules {
+            let mut chart = ChartBuilder::on(&top)
+                .caption(title, ("sans-serif", 20))
+                .margin(15)
+                .x_label_area_size(40)
+                .y_label_area_size(70)
+                .build_cartesian_2d(
+                    (x0 - 0.5)..(x1 + 0.5),
+                    if rules {
+                        (y0 - pad)..(y1 + pad)
+                    } else {
+                        (y0 - pad).min(0.0)..(y1 + pad)
+                    },
+                )
+                .map_err(|e| e.to_string())?;
+            chart
+                .configure_mesh()
+                .x_desc(if tensors {
+                    "tensor, in program order".to_string()
                 } else {
-                    (y0 - pad).min(0.0)..(y1 + pad)
-                },
-            )
-            .map_err(|e| e.to_string())?;
-        chart
-            .configure_mesh()
-            .x_desc(if tensors {
-                "tensor, in program order".to_string()
-            } else {
-                plot.var.clone()
-            })
-            .y_desc(if rules { "value" } else { "variance" })
-            .x_labels(nkeys)
-            .x_label_formatter(&fmt)
-            .draw()
-            .map_err(|e| e.to_string())?;
-        for (s, &colour) in series.iter().zip(&colours) {
-            if tensors {
-                chart
-                    .draw_series(
-                        s.predicted
-                            .iter()
-                            .map(|&(x, y)| Cross::new((x, y), 7, colour.stroke_width(2))),
-                    )
-                    .map_err(|e| e.to_string())?;
-            } else {
-                chart
-                    .draw_series(LineSeries::new(
-                        s.predicted.iter().copied(),
-                        colour.stroke_width(2),
-                    ))
-                    .map_err(|e| e.to_string())?;
-                if s.predicted.len() == 1 {
+                    plot.var.clone()
+                })
+                .y_desc(if rules { "value" } else { "variance" })
+                .x_labels(nkeys)
+                .x_label_formatter(&fmt)
+                .draw()
+                .map_err(|e| e.to_string())?;
+            for (s, &colour) in series.iter().zip(&colours) {
+                if tensors {
                     chart
                         .draw_series(
                             s.predicted
                                 .iter()
-                                .map(|&(x, y)| Cross::new((x, y), 6, colour.stroke_width(2))),
+                                .map(|&(x, y)| Cross::new((x, y), 7, colour.stroke_width(2))),
                         )
                         .map_err(|e| e.to_string())?;
+                } else {
+                    chart
+                        .draw_series(LineSeries::new(
+                            s.predicted.iter().copied(),
+                            colour.stroke_width(2),
+                        ))
+                        .map_err(|e| e.to_string())?;
+                    if s.predicted.len() == 1 {
+                        chart
+                            .draw_series(
+                                s.predicted
+                                    .iter()
+                                    .map(|&(x, y)| Cross::new((x, y), 6, colour.stroke_width(2))),
+                            )
+                            .map_err(|e| e.to_string())?;
+                    }
                 }
-            }
-            if tensors {
-                // One short dashed mark per tensor: tensors are not joined by lines.
-                for &(x, y) in &s.pooled {
+                if tensors {
+                    // One short dashed mark per tensor: tensors are not joined by lines.
+                    for &(x, y) in &s.pooled {
+                        chart
+                            .draw_series(DashedLineSeries::new(
+                                [(x - 0.2, y), (x + 0.2, y)],
+                                6,
+                                4,
+                                colour.stroke_width(2),
+                            ))
+                            .map_err(|e| e.to_string())?;
+                    }
+                } else if !s.pooled.is_empty() {
                     chart
                         .draw_series(DashedLineSeries::new(
-                            [(x - 0.2, y), (x + 0.2, y)],
+                            s.pooled.iter().copied(),
                             6,
                             4,
                             colour.stroke_width(2),
                         ))
                         .map_err(|e| e.to_string())?;
                 }
-            } else if !s.pooled.is_empty() {
+                if !tensors {
+                    // A thin faint line joins a family's sampled points, to follow it.
+                    chart
+                        .draw_series(LineSeries::new(
+                            s.sampled.iter().map(|&(x, m, _)| (x, m)),
+                            colour.mix(0.35).stroke_width(1),
+                        ))
+                        .map_err(|e| e.to_string())?;
+                }
                 chart
-                    .draw_series(DashedLineSeries::new(
-                        s.pooled.iter().copied(),
-                        6,
-                        4,
-                        colour.stroke_width(2),
-                    ))
+                    .draw_series(s.sampled.iter().map(|&(x, m, h)| {
+                        PathElement::new(vec![(x, m - h), (x, m + h)], colour.stroke_width(1))
+                    }))
+                    .map_err(|e| e.to_string())?;
+                chart
+                    .draw_series(
+                        s.sampled
+                            .iter()
+                            .map(|&(x, m, _)| Circle::new((x, m), 4, colour.filled())),
+                    )
                     .map_err(|e| e.to_string())?;
             }
-            if !tensors {
-                // A thin faint line joins a family's sampled points, to follow it.
-                chart
-                    .draw_series(LineSeries::new(
-                        s.sampled.iter().map(|&(x, m, _)| (x, m)),
-                        colour.mix(0.35).stroke_width(1),
-                    ))
-                    .map_err(|e| e.to_string())?;
-            }
-            chart
-                .draw_series(s.sampled.iter().map(|&(x, m, h)| {
-                    PathElement::new(vec![(x, m - h), (x, m + h)], colour.stroke_width(1))
-                }))
-                .map_err(|e| e.to_string())?;
-            chart
-                .draw_series(
-                    s.sampled
-                        .iter()
-                        .map(|&(x, m, _)| Circle::new((x, m), 4, colour.filled())),
-                )
-                .map_err(|e| e.to_string())?;
         }
         let font = ("sans-serif", 13).into_font();
         for (i, (mark, text)) in legend.iter().enumerate() {
             let y = 10 + (i as i32) * LINE as i32;
             let (x, m) = (20, y + 6);
             let drawn = match mark {
+                Mark::Styled(c, k) => draw_style_sample(&bottom, (x, m), *c, *k),
                 Mark::Line(c) => bottom.draw(&PathElement::new(
                     vec![(x, m), (x + 24, m)],
                     c.stroke_width(2),
@@ -344,4 +361,204 @@ pub fn svg(title: &str, plot: &Plot) -> Result<String, String> {
         root.present().map_err(|e| e.to_string())?;
     }
     Ok(buf)
+}
+
+/// The colours of update rules' runs: far apart, so that overlapping curves stay apart.
+const RULES: [RGBColor; 6] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+];
+
+/// Run `k`'s line: the first a wide pale band, the others dashed with their own
+/// pattern, so that a run drawn over another stays visible.
+fn rule_line<DB: DrawingBackend, CT: CoordTranslate<From = (f64, f64)>>(
+    area: &DrawingArea<DB, CT>,
+    points: &[(f64, f64)],
+    colour: RGBColor,
+    k: usize,
+) -> Result<(), String> {
+    let drawn = if k == 0 {
+        area.draw(&PathElement::new(
+            points.to_vec(),
+            colour.mix(0.45).stroke_width(6),
+        ))
+    } else {
+        let (size, gap) = [(10, 6), (3, 4), (14, 4), (6, 3), (2, 6)][(k - 1) % 5];
+        let mut r = Ok(());
+        for w in points.windows(2) {
+            // One dashed path per segment keeps the pattern on steep segments too.
+            r = area.draw(&plotters::element::DashedPathElement::new(
+                w.to_vec(),
+                size,
+                gap,
+                colour.stroke_width(2),
+            ));
+            if r.is_err() {
+                break;
+            }
+        }
+        r
+    };
+    drawn.map_err(|e| e.to_string())
+}
+
+/// Run `k`'s marker at a point: circle, triangle, cross, square, ... of its colour.
+fn rule_marker<DB: DrawingBackend, CT: CoordTranslate<From = (f64, f64)>>(
+    area: &DrawingArea<DB, CT>,
+    at: (f64, f64),
+    colour: RGBColor,
+    k: usize,
+) -> Result<(), String> {
+    let r = match k % 4 {
+        0 => area.draw(&Circle::new(at, 5, colour.filled())),
+        1 => area.draw(&TriangleMarker::new(at, 6, colour.filled())),
+        2 => area.draw(&Cross::new(at, 5, colour.stroke_width(2))),
+        _ => area.draw(&Circle::new(at, 4, colour.stroke_width(2))),
+    };
+    r.map_err(|e| e.to_string())
+}
+
+/// A legend sample of run `k`'s line and marker, in pixels.
+fn draw_style_sample<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    (x, m): (i32, i32),
+    colour: RGBColor,
+    k: usize,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let line = if k == 0 {
+        area.draw(&PathElement::new(
+            vec![(x, m), (x + 26, m)],
+            colour.mix(0.45).stroke_width(6),
+        ))
+    } else {
+        let (size, gap) = [(10, 6), (3, 4), (14, 4), (6, 3), (2, 6)][(k - 1) % 5];
+        area.draw(&plotters::element::DashedPathElement::new(
+            vec![(x, m), (x + 26, m)],
+            size,
+            gap,
+            colour.stroke_width(2),
+        ))
+    };
+    line?;
+    let at = (x + 13, m);
+    match k % 4 {
+        0 => area.draw(&Circle::new(at, 5, colour.filled())),
+        1 => area.draw(&TriangleMarker::new(at, 6, colour.filled())),
+        2 => area.draw(&Cross::new(at, 5, colour.stroke_width(2))),
+        _ => area.draw(&Circle::new(at, 4, colour.stroke_width(2))),
+    }
+}
+
+/// The chart of update rules: above, each run's parameter over the steps (exact line,
+/// simulated markers), each run with its own colour, line pattern and marker; below,
+/// each later run's distance from the first, |run − first|, on a log scale (the
+/// differences span from rounding, 1e-16, to the transient).
+fn draw_rules<DB: DrawingBackend>(
+    top: &DrawingArea<DB, plotters::coord::Shift>,
+    title: &str,
+    plot: &Plot,
+    colours: &[RGBColor],
+    (x0, x1): (f64, f64),
+    (y0, y1): (f64, f64),
+) -> Result<(), String> {
+    let series = &plot.series;
+    let (upper, lower) = top.split_vertically(400);
+    let pad = ((y1 - y0) * 0.1).max(1e-3);
+    let ticks = (((x1 - x0) as usize) / 5).clamp(1, 20) + 1;
+    let int_fmt = |x: &f64| {
+        if (x - x.round()).abs() > 1e-9 {
+            String::new()
+        } else {
+            format!("{}", x.round() as i64)
+        }
+    };
+    let mut chart = ChartBuilder::on(&upper)
+        .caption(title, ("sans-serif", 20))
+        .margin(15)
+        .x_label_area_size(35)
+        .y_label_area_size(70)
+        .build_cartesian_2d((x0 - 0.5)..(x1 + 0.5), (y0 - pad)..(y1 + pad))
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .x_desc(plot.var.clone())
+        .y_desc("value")
+        .x_labels(ticks)
+        .x_label_formatter(&int_fmt)
+        .light_line_style(WHITE)
+        .draw()
+        .map_err(|e| e.to_string())?;
+    let area = chart.plotting_area();
+    for (k, (s, &colour)) in series.iter().zip(colours).enumerate() {
+        rule_line(area, &s.predicted, colour, k)?;
+        for &(x, m, _) in &s.sampled {
+            rule_marker(area, (x, m), colour, k)?;
+        }
+    }
+    // The distances from the first run, where they are not 0.
+    let first = series
+        .first()
+        .map(|s| s.predicted.clone())
+        .unwrap_or_default();
+    let gaps: Vec<Vec<(f64, f64)>> = series
+        .iter()
+        .skip(1)
+        .map(|s| {
+            s.predicted
+                .iter()
+                .zip(&first)
+                .map(|(&(x, a), &(_, b))| (x, (a - b).abs()))
+                .filter(|&(_, d)| d > 0.0 && d.is_finite())
+                .collect()
+        })
+        .collect();
+    let (lo, hi) = gaps
+        .iter()
+        .flatten()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &(_, d)| {
+            (a.min(d), b.max(d))
+        });
+    let (lo, hi) = if lo.is_finite() {
+        (lo / 3.0, hi * 3.0)
+    } else {
+        (1e-16, 1.0)
+    };
+    let mut chart = ChartBuilder::on(&lower)
+        .margin(15)
+        .x_label_area_size(35)
+        .y_label_area_size(70)
+        .build_cartesian_2d((x0 - 0.5)..(x1 + 0.5), (lo..hi).log_scale())
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .x_desc(plot.var.clone())
+        .y_desc("|run - first run|")
+        .x_labels(ticks)
+        .x_label_formatter(&int_fmt)
+        // Powers of ten only: the labels between them crowd on a log scale.
+        .y_label_formatter(&|y: &f64| {
+            let e = y.log10();
+            if (e - e.round()).abs() < 1e-6 {
+                format!("1e{}", e.round() as i64)
+            } else {
+                String::new()
+            }
+        })
+        .light_line_style(WHITE)
+        .draw()
+        .map_err(|e| e.to_string())?;
+    let area = chart.plotting_area();
+    for (k, (g, &colour)) in gaps.iter().zip(colours.iter().skip(1)).enumerate() {
+        if g.len() > 1 {
+            rule_line(area, g, colour, k + 1)?;
+        }
+        for &p in g {
+            rule_marker(area, p, colour, k + 1)?;
+        }
+    }
+    Ok(())
 }

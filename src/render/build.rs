@@ -164,15 +164,57 @@ pub fn document(r: &FileReport, audience: Audience) -> Document {
                 moments(&d, &mut blocks);
             }
         }
+        derivations(r, &mut blocks);
         if !claims.is_empty() {
             blocks.push(Block::Subsection("The claims, checked".into()));
+            // The engine's steps that several claims share are listed once, numbered,
+            // and each claim's line cites them: one short line per claim.
+            let parts: Vec<Vec<String>> = claims
+                .iter()
+                .map(|(_, rep)| rep.map(|r| evidence_parts(&r.evidence)).unwrap_or_default())
+                .collect();
+            let shared = shared_steps(&parts);
+            if !shared.is_empty() {
+                blocks.push(para(vec![text(
+                    "Steps of the engines that several claims below rest on, cited by number:",
+                )]));
+                blocks.push(Block::Items(
+                    shared
+                        .iter()
+                        .enumerate()
+                        .map(|(k, step)| {
+                            let mut runs = vec![Inline::Strong(format!("({}) ", k + 1))];
+                            runs.extend(prose(step));
+                            runs
+                        })
+                        .collect(),
+                ));
+            }
             let rows = claims
                 .iter()
                 .enumerate()
                 .map(|(k, (_, rep))| match rep {
                     Some(rep) => {
                         let mut evidence = vec![text(&format!("{}: ", rep.method.as_str()))];
-                        evidence.extend(prose(&rep.evidence));
+                        let mut cited: Vec<usize> = parts[k]
+                            .iter()
+                            .filter_map(|p| shared.iter().position(|s| s == p))
+                            .collect();
+                        cited.sort_unstable();
+                        let cited: Vec<String> =
+                            cited.iter().map(|n| format!("({})", n + 1)).collect();
+                        let own: Vec<&String> =
+                            parts[k].iter().filter(|p| !shared.contains(p)).collect();
+                        if !cited.is_empty() {
+                            evidence.push(text(&format!(
+                                "step{} {}{}",
+                                if cited.len() == 1 { "" } else { "s" },
+                                cited.join(", "),
+                                if own.is_empty() { "" } else { "; " }
+                            )));
+                        }
+                        let own: Vec<&str> = own.iter().map(|s| s.as_str()).collect();
+                        evidence.extend(prose(&own.join("; ")));
                         ClaimRow {
                             number: k + 1,
                             verdict: Some(verdict_word(
@@ -358,5 +400,126 @@ fn cost_name(n: &str) -> String {
     match n.strip_prefix("mults(").and_then(|s| s.strip_suffix(')')) {
         Some(t) => format!("\\operatorname{{mults}}({})", formula(t)),
         None => format!("\\text{{{} program}}", super::esc_text(n)),
+    }
+}
+
+/// A claim's evidence split into its steps: at each `; ` outside brackets.
+fn evidence_parts(evidence: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut depth = 0i32;
+    let mut cur = String::new();
+    let mut chars = evidence.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth -= 1,
+            _ => {}
+        }
+        if c == ';' && depth == 0 && chars.peek() == Some(&' ') {
+            chars.next();
+            out.push(std::mem::take(&mut cur));
+            continue;
+        }
+        cur.push(c);
+    }
+    if !cur.trim().is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// The steps (longer than a short phrase) that at least two claims' evidence share,
+/// in the order they first occur.
+fn shared_steps(parts: &[Vec<String>]) -> Vec<String> {
+    let mut count: std::collections::BTreeMap<&str, usize> = Default::default();
+    for p in parts {
+        let mut seen = std::collections::BTreeSet::new();
+        for s in p {
+            if seen.insert(s.as_str()) {
+                *count.entry(s.as_str()).or_default() += 1;
+            }
+        }
+    }
+    let mut out: Vec<String> = Vec::new();
+    for s in parts.iter().flatten() {
+        if count[s.as_str()] >= 2 && s.chars().count() > 30 && !out.contains(s) {
+            out.push(s.clone());
+        }
+    }
+    out
+}
+
+/// The file's `derivation` blocks, the worked solution written by the author: each as
+/// its chain of steps, every step with the rule it cites and tq's verdict on it.
+fn derivations(r: &FileReport, blocks: &mut Vec<Block>) {
+    let ds: Vec<&crate::syntax::ast::Derivation> = r
+        .program
+        .items
+        .iter()
+        .filter_map(|i| match &i.kind {
+            ItemKind::Derivation(d) => Some(d),
+            _ => None,
+        })
+        .collect();
+    if ds.is_empty() {
+        return;
+    }
+    blocks.push(Block::Subsection(
+        "Derivations, checked step by step".into(),
+    ));
+    for d in ds {
+        let mut lines = vec![Line::math(0, math::expr(&d.start))];
+        for (k, st) in d.steps.iter().enumerate() {
+            let op = match st.op {
+                RelOp::Eq => "=",
+                RelOp::Le => "\\le",
+                RelOp::Ge => "\\ge",
+                RelOp::Lt => "<",
+                RelOp::Gt => ">",
+                RelOp::Approx => "\\approx",
+            };
+            let prefix = format!("{} step {} ", d.name.name, k + 1);
+            let prefix_colon = format!("{} step {}:", d.name.name, k + 1);
+            let verdict = r
+                .claims
+                .iter()
+                .find(|c| c.source.starts_with(&prefix) || c.source.starts_with(&prefix_colon))
+                .map(|c| verdict_word(c.verdict, c.expect == Some(Expectation::Refuted)))
+                .unwrap_or_else(|| "not decided".into());
+            let by = st
+                .rule
+                .as_ref()
+                .map(|r| format!("by {}; ", r.name.replace('_', " ")))
+                .unwrap_or_default();
+            let step = math::expr(&st.expr);
+            let note = vec![text(&format!("{by}{verdict}"))];
+            // A long step keeps the line to itself, its note on the next.
+            if step.len() > 160 {
+                lines.push(Line::math(1, format!("{op} {step}")));
+                lines.push(Line {
+                    depth: 2,
+                    content: vec![],
+                    note,
+                });
+            } else {
+                lines.push(Line {
+                    depth: 1,
+                    content: vec![Inline::Math(format!("{op} {step}"))],
+                    note,
+                });
+            }
+        }
+        let mut lead = vec![Inline::Strong(format!(
+            "{}.",
+            d.name.name.replace('_', " ")
+        ))];
+        if !d.given.is_empty() {
+            lead.push(text(" Given "));
+            let given: Vec<String> = d.given.iter().map(math::expr).collect();
+            lead.push(Inline::Math(given.join(",\\ ")));
+            lead.push(text("."));
+        }
+        blocks.push(para(lead));
+        blocks.push(Block::Lines(lines));
     }
 }

@@ -177,17 +177,33 @@ fn header_value(source: &str, wanted: &str) -> Option<String> {
 }
 
 fn description(source: &str) -> Option<String> {
+    let mut out: Option<String> = None;
     for line in source.lines() {
         let Some(text) = line.trim_start().strip_prefix('#') else {
             break;
         };
         let text = text.trim();
-        if text.is_empty() || text.contains(".txt") || header(text).is_some() {
-            continue;
+        match out.as_mut() {
+            None => {
+                if text.is_empty() || text.contains(".txt") || header(text).is_some() {
+                    continue;
+                }
+                out = Some(text.to_string());
+            }
+            // A sentence that runs on over the next comment lines is read to its end.
+            Some(d) => {
+                if text.is_empty() || header(text).is_some() {
+                    break;
+                }
+                d.push(' ');
+                d.push_str(text);
+            }
         }
-        return Some(text.to_string());
+        if out.as_ref().is_some_and(|d| d.ends_with('.')) {
+            break;
+        }
     }
-    None
+    out
 }
 
 /// Text (not math) escaped for LaTeX; the Unicode the reports use becomes math.

@@ -147,7 +147,7 @@ const GREEK: &[&str] = &[
 const STOP: &[&str] = &[
     "the", "a", "an", "of", "in", "is", "at", "to", "for", "with", "and", "or", "from", "by", "on",
     "as", "be", "each", "one", "it", "its", "are", "not", "no", "than", "when", "where", "which",
-    "that", "this", "so", "if", "then", "all", "every", "any",
+    "that", "this", "so", "if", "then", "all", "every", "any", "left", "right",
 ];
 
 fn kind(w: &str) -> Kind {

@@ -317,7 +317,22 @@ fn product(fs: &[Expr], style: Style) -> String {
     let parts: Vec<String> = fs.iter().map(|f| p(f, style, 3)).collect();
     match style {
         Style::Ascii => parts.join("*"),
-        Style::Latex => parts.join(" "),
+        Style::Latex => {
+            // A number beside a factor that starts with a digit (`2 \cdot 2^{k}`): a
+            // space alone would read as one number.
+            let mut out = String::new();
+            for (k, s) in parts.iter().enumerate() {
+                if k > 0 {
+                    out.push_str(if s.starts_with(|c: char| c.is_ascii_digit()) {
+                        " \\cdot "
+                    } else {
+                        " "
+                    });
+                }
+                out.push_str(s);
+            }
+            out
+        }
         Style::Text => {
             // Juxtaposition: `2a`, `a b`, `a(b + 1)`.
             let mut out = String::new();
@@ -357,7 +372,14 @@ fn quotient(up: &[Expr], down: &[Expr], coef: &BigRational, style: Style) -> Str
         return format!("{sign}{t}");
     }
     match style {
-        Style::Latex => format!("{sign}\\frac{{{t}}}{{{}}}", product(&bottom, style)),
+        Style::Latex => {
+            // A fraction bar groups: a single sum over or under it takes no parentheses.
+            let whole = |v: &[Expr]| match v {
+                [one] => p(one, style, 0),
+                _ => product(v, style),
+            };
+            format!("{sign}\\frac{{{}}}{{{}}}", whole(&top), whole(&bottom))
+        }
         _ => {
             let b = if bottom.len() == 1 {
                 p(&bottom[0], style, 3)

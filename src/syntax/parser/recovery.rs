@@ -279,7 +279,12 @@ impl Ctx<'_> {
                 })
             }
             Err(nom::Err::Error(e)) | Err(nom::Err::Failure(e)) => {
-                let off = e.offset.min(line.end).max(line.start);
+                let mut off = e.offset.min(line.end).max(line.start);
+                // The token found is the next one: a place before a space found what
+                // follows the space, not the end of the line (`[k = lab[t]]`).
+                while off < line.end && self.ascii.text[off..].starts_with([' ', '\t']) {
+                    off += 1;
+                }
                 let tok: String = self.ascii.text[off..line.end]
                     .chars()
                     .take_while(|c| !c.is_whitespace())
@@ -355,6 +360,10 @@ impl Ctx<'_> {
                     diags.push(d);
                     return None;
                 }
+                if let Some(d) = self.range_with_to(line.start, off) {
+                    diags.push(d);
+                    return None;
+                }
                 if let Some(d) = self.unclosed_delimiter(line) {
                     diags.push(d);
                     return None;
@@ -388,6 +397,34 @@ impl Ctx<'_> {
             }
             Err(nom::Err::Incomplete(_)) => None,
         }
+    }
+
+    /// `for l in 1 to L:`: a range written with the word `to` (read as a factor of the
+    /// start), where tq writes `1..L`.
+    fn range_with_to(&self, start: usize, off: usize) -> Option<Diagnostic> {
+        let head = &self.ascii.text[start..off];
+        let from = head.find(" in ")? + 4;
+        let words = &head[from..];
+        let at = words.match_indices("to").map(|(k, _)| k).find(|&k| {
+            let before = words[..k].chars().next_back();
+            let after = words[k + 2..].chars().next();
+            before.is_some_and(|c| c == ' ' || c == ')')
+                && after.is_some_and(|c| c == ' ' || c == '(')
+        })?;
+        let a = words[..at].trim();
+        let b = words[at + 2..].trim().trim_end_matches(':').trim();
+        let begin = start + from + at;
+        Some(
+            Diagnostic::error(
+                "E0001",
+                self.ascii.span(begin, begin + 2),
+                "expected `..` in the range, found `to`",
+            )
+            .with_label("expected `..`")
+            .with_hint(format!(
+                "a range is written with two dots, both ends included: `{a}..{b}`"
+            )),
+        )
     }
 
     /// `for l in 0..L-1 reverse:`: a word close to `reversed` after a loop's range (it
@@ -810,6 +847,11 @@ fn habit_hint(before: &str, tok: &str, expected: &str) -> Option<String> {
     if tok.starts_with('.') && prev.ends_with("..") {
         return Some("a range is written with two dots: `0..L-1` (both ends included)".into());
     }
+    if tok.starts_with('=') && !tok.starts_with("==") && expected.contains("`]`") {
+        return Some(
+            "an Iverson bracket compares with `==` (the relations are `==`, `<=`, `>=`, `<`, `>`): write `[k == lab[t]]`".into(),
+        );
+    }
     if tok.starts_with("//") || tok.starts_with('%') {
         return Some("a comment starts with `#`: write `# ...`".into());
     }
@@ -823,7 +865,7 @@ fn habit_hint(before: &str, tok: &str, expected: &str) -> Option<String> {
             "a rule names the variable it steps over: write `rule A over t:`, and update each state as `x[t+1] = ...`".into(),
         );
     }
-    if tok.is_empty() && expected.starts_with("`:`") {
+    if (tok.is_empty() || expected.contains("after the range")) && expected.starts_with("`:`") {
         return Some(
             "end the line with `:` (`for l in 0..L-1:`) and indent the block below it".into(),
         );
