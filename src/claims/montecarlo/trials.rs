@@ -458,7 +458,7 @@ pub(super) const STATS_SLICE_READS: u64 = 200_000_000;
 /// Statistics (map entries, about 100 bytes each) all the trials of one file may keep,
 /// shared equally by its settings: beyond its share, a setting records slices on fewer
 /// trials and runs fewer trials.
-pub(super) const STATS_FILE_ENTRIES: u64 = 1_000_000;
+pub(super) const STATS_FILE_ENTRIES: u64 = 2_500_000;
 /// Operations of the dense executor one element read of the statistics costs.
 const STATS_READ_OPS: u64 = 2;
 
@@ -503,11 +503,11 @@ fn stats_bounds(
     };
     let share = STATS_FILE_ENTRIES / settings.max(1) as u64;
     let mut slice_trials = SLICE_TRIALS;
-    if sc.slice_reads > 0 {
-        slice_trials = slice_trials.min((STATS_SLICE_READS / sc.slice_reads) as usize);
+    if let Some(n) = STATS_SLICE_READS.checked_div(sc.slice_reads) {
+        slice_trials = slice_trials.min(n as usize);
     }
-    if sc.slice_entries > 0 {
-        slice_trials = slice_trials.min((share * 3 / 4 / sc.slice_entries) as usize);
+    if let Some(n) = (share * 3 / 4).checked_div(sc.slice_entries) {
+        slice_trials = slice_trials.min(n as usize);
     }
     let slice_trials = slice_trials.max(HETERO_MIN);
     let left = share.saturating_sub(sc.slice_entries.saturating_mul(slice_trials as u64));
