@@ -237,16 +237,29 @@ impl miette::Diagnostic for MietteDiag {
     }
 }
 
+/// The longest name [`suggest`] finds a near name for.
+pub const MAX_SUGGESTED_LEN: usize = 64;
+
 /// The known name closest to `n`, for "did you mean": within a Damerau-Levenshtein
 /// distance (a transposition of neighbours counts as one edit, letter case is ignored)
 /// scaled by its length — one edit for names of up to four letters, two beyond — and
 /// less than its length. `n` itself is never suggested.
 pub fn suggest<'a>(n: &str, names: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let len = n.chars().count();
+    // A name past this length gets no suggestion: two or fewer edits of it are no
+    // misspelling worth naming, and the distance costs the product of the lengths (a
+    // fuzzed file comparing 100,000-letter names hung `tq check` in it).
+    if len > MAX_SUGGESTED_LEN {
+        return None;
+    }
     let allowed = if len <= 4 { 1 } else { 2 };
     let mut best: Option<(usize, &str)> = None;
     for cand in names {
         if cand == n {
+            continue;
+        }
+        // The distance is at least the difference of the lengths: skipped unread.
+        if cand.chars().count().abs_diff(len) > allowed {
             continue;
         }
         let d = edit_distance(n, cand);

@@ -543,8 +543,15 @@ fn fuzz_long() {
         .ok()
         .and_then(|v| v.parse().ok())
         .map(Duration::from_secs);
+    // `TQ_FUZZ_LONG_CORPUS=TEXT`: only the corpus files whose name contains TEXT (a
+    // campaign seeded from one file, e.g. `e7_resnet`).
+    let only = std::env::var("TQ_FUZZ_LONG_CORPUS").ok();
     with_stack(move || {
-        let sources = problem_sources_named();
+        let mut sources = problem_sources_named();
+        if let Some(only) = &only {
+            sources.retain(|(name, _)| name.contains(only.as_str()));
+            assert!(!sources.is_empty(), "no corpus file's name contains {only}");
+        }
         let dir = common::root().join("target/fuzz-long");
         std::fs::create_dir_all(&dir).unwrap();
         // One file per seed: runs of several seeds side by side each hand the binary

@@ -743,6 +743,10 @@ pub(super) fn computed_entries<'a>(
 fn border_lines(r: &FileReport, a: &crate::moments::Analysis) -> Vec<MomentLine> {
     use crate::syntax::ast::{Affine, IndexExpr, Name};
     let mut out = Vec::new();
+    // One run for every recurrence: it depends on the program and the boundary only (it
+    // was run again per recurrence, each up to the run's budget: a mutant of erratum e7
+    // with X = Y = 60 spent half of `tq derive` in two identical runs).
+    let mut run: Option<Option<crate::num::Machine>> = None;
     for rec in a
         .recurrences
         .iter()
@@ -752,7 +756,10 @@ fn border_lines(r: &FileReport, a: &crate::moments::Analysis) -> Vec<MomentLine>
             m.boundary = Some(crate::syntax::ast::Boundary::Zero);
             Ok(())
         };
-        let Ok(mut m) = crate::moments::position::run(&r.program, &r.env, &setup) else {
+        let Some(m) = run
+            .get_or_insert_with(|| crate::moments::position::run(&r.program, &r.env, &setup).ok())
+            .as_mut()
+        else {
             continue;
         };
         // The last member: the loop's end plus the written offset, at the sample.

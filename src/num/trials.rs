@@ -138,6 +138,15 @@ impl<'a> TrialRun<'a> {
         }
     }
 
+    /// How many elements the run stores for a member (0 for a member not written): what
+    /// reading its statistics costs.
+    pub fn elements(&self, key: &(String, bool)) -> usize {
+        match self {
+            TrialRun::Dense(r) => r.machine.arrays.get(key).map_or(0, |a| a.data.len()),
+            TrialRun::Interpreter(r) => r.machine.vals.get(key).map_or(0, |v| v.len()),
+        }
+    }
+
     /// The statistics of the elements matching `fixed` per free dimension and position
     /// along it ([`super::dense::Arr::slice_moments`]); empty for a member not
     /// written.

@@ -676,7 +676,7 @@ impl ClaimTest<'_> {
 }
 
 /// The trials from which the pooled elements are compared ([`heterogeneity`]).
-const HETERO_MIN: usize = 160;
+pub(super) const HETERO_MIN: usize = 160;
 
 /// What the comparison of a pool's elements found.
 #[derive(Clone, Debug)]

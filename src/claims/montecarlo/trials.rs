@@ -125,6 +125,10 @@ pub struct Trials<'a> {
     pub(super) max: usize,
     /// The work of one trial, in element evaluations of the file's budget.
     pub(super) cost: u64,
+    /// How many trials (the first ones) record the slices and bands of the pools
+    /// ([`SLICE_TRIALS`] at most, fewer when recording them would exceed
+    /// [`STATS_SLICE_READS`] or the setting's share of [`STATS_FILE_ENTRIES`]).
+    pub(super) slice_trials: usize,
     /// Whether the trials run on the dense executor.
     pub(super) dense: bool,
     pub(super) sets: Vec<(String, Expr)>,
@@ -249,19 +253,49 @@ fn band_pattern((a, b, d): (usize, usize, i64), pattern: &[Option<i64>]) -> Patt
     p
 }
 
-/// The statistics one trial (number `t`) gives of the members the claims ask about.
-fn stats_of(t: usize, run: &TrialRun, targets: &Targets, memo: &KeysMemo) -> TrialStats {
+/// What recording one trial's statistics costs: the elements read and the map entries
+/// kept, for every trial (`plain`: the pools) and for the first trials only (`slices`:
+/// the slices and bands beside the pools, [`SLICE_TRIALS`]).
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct StatsCost {
+    pub plain_reads: u64,
+    pub plain_entries: u64,
+    pub slice_reads: u64,
+    pub slice_entries: u64,
+}
+
+/// The statistics one trial (number `t`) gives of the members the claims ask about; the
+/// slices and bands only while `t < slice_trials`.
+fn stats_of(
+    t: usize,
+    run: &TrialRun,
+    targets: &Targets,
+    slice_trials: usize,
+    memo: &KeysMemo,
+) -> TrialStats {
+    stats_costed(t, run, targets, slice_trials, memo).0
+}
+
+/// [`stats_of`] with what it cost ([`StatsCost`]).
+fn stats_costed(
+    t: usize,
+    run: &TrialRun,
+    targets: &Targets,
+    slice_trials: usize,
+    memo: &KeysMemo,
+) -> (TrialStats, StatsCost) {
     // The entries are gathered first, then their keys shared with the other trials'
     // ([`TrialStats`]). The slice and band names are built once per member, not once
     // per entry.
     let mut entries: Vec<(StatKey, (usize, f64, f64))> = Vec::new();
+    let mut cost = StatsCost::default();
     let m = run.magnitude();
     entries.push((magnitude_key(), (1, m, m * m)));
     for key in run.key_refs() {
         let Some(pats) = patterns_for(targets, &key.0, key.1) else {
             continue;
         };
-        let (slice_name, band_name) = if t < SLICE_TRIALS {
+        let (slice_name, band_name) = if t < slice_trials {
             (
                 slice_key(&key.0, key.1, Pattern::new()).0,
                 band_key(&key.0, key.1, (0, 0, 0), &[]).0,
@@ -269,14 +303,22 @@ fn stats_of(t: usize, run: &TrialRun, targets: &Targets, memo: &KeysMemo) -> Tri
         } else {
             (String::new(), String::new())
         };
+        let elements = run.elements(key) as u64;
+        cost.plain_reads += elements;
         for fixed in pats {
+            cost.plain_reads += elements;
             if let Some(m) = run.moments(key, fixed) {
                 entries.push(((key.0.clone(), key.1, fixed.clone()), m));
+                cost.plain_entries += 1;
             }
-            if t < SLICE_TRIALS {
+            if t < slice_trials {
                 let slices = run.slice_moments(key, fixed, MAX_SLICES);
                 if slices.len() <= MAX_SLICES {
                     entries.reserve(slices.len());
+                    if !slices.is_empty() {
+                        cost.slice_reads += elements;
+                    }
+                    cost.slice_entries += slices.len() as u64;
                     for ((k, p), m) in slices {
                         let mut pat = fixed.clone();
                         if pat.len() <= k {
@@ -289,6 +331,11 @@ fn stats_of(t: usize, run: &TrialRun, targets: &Targets, memo: &KeysMemo) -> Tri
                 let bands = run.band_moments(key, fixed, MAX_SLICES);
                 if bands.len() <= MAX_SLICES {
                     entries.reserve(bands.len());
+                    // Each element is read once per pair of free dimensions.
+                    let pairs: BTreeSet<(usize, usize)> =
+                        bands.keys().map(|&(a, b, _)| (a, b)).collect();
+                    cost.slice_reads += elements * pairs.len() as u64;
+                    cost.slice_entries += bands.len() as u64;
                     for (band, m) in bands {
                         entries.push(((band_name.clone(), key.1, band_pattern(band, fixed)), m));
                     }
@@ -296,7 +343,7 @@ fn stats_of(t: usize, run: &TrialRun, targets: &Targets, memo: &KeysMemo) -> Tri
             }
         }
     }
-    TrialStats::new(entries, memo)
+    (TrialStats::new(entries, memo), cost)
 }
 
 /// The members a run wrote, as empty maps (what [`means`] asks of the first machine).
@@ -397,15 +444,23 @@ impl<'a> Trials<'a> {
             };
             break (run, max, cost);
         };
+        // The statistics each trial records are work and memory too, which the run's
+        // own count above leaves out (a mutant of erratum e7 with X = Y = 60 spent twice
+        // its trials' time reading the slices and bands of 60×60 pools, and one with
+        // L = 100 held 660 MB of them): sized on the first trial, before any other runs.
+        let keys = KeysMemo::default();
+        let (stats0, sc) = stats_costed(0, &run, ctx.targets, SLICE_TRIALS, &keys);
+        let (max, cost, slice_trials) =
+            stats_bounds(max, cost, model.is_dense(), sc, settings, budget)?;
         *budget = budget.saturating_sub(cost);
         let first = keys_only(run.machine(), run.keys().into_iter());
-        let keys = KeysMemo::default();
-        let stats = vec![stats_of(0, &run, ctx.targets, &keys)];
+        let stats = vec![stats0];
         Ok(Trials {
             first,
             stats,
             max,
             cost,
+            slice_trials,
             dense: model.is_dense(),
             sets,
             boundary,
@@ -449,10 +504,11 @@ impl<'a> Trials<'a> {
         )
         .map_err(|e| format!("the model cannot be run: {}", e.message()))?;
         let from = self.stats.len();
+        let slice_trials = self.slice_trials;
         let mut fresh = Vec::with_capacity(to - from);
         let mut unsupported = false;
         for r in model.run_all(from..to, cores(), |t, run| {
-            stats_of(t, &run, ctx.targets, &self.keys)
+            stats_of(t, &run, ctx.targets, slice_trials, &self.keys)
         }) {
             match r {
                 Ok(s) => fresh.push(s),
@@ -482,6 +538,76 @@ impl<'a> Trials<'a> {
         self.stats.extend(fresh);
         Ok(())
     }
+}
+
+/// Element reads the slices and bands of one setting's trials may cost together (about
+/// 2 ns each): the first trials record them while this lasts, [`HETERO_MIN`] at least.
+pub(super) const STATS_SLICE_READS: u64 = 200_000_000;
+/// Statistics (map entries, about 100 bytes each) all the trials of one file may keep,
+/// shared equally by its settings: beyond its share, a setting records slices on fewer
+/// trials and runs fewer trials.
+pub(super) const STATS_FILE_ENTRIES: u64 = 2_500_000;
+/// Operations of the dense executor one element read of the statistics costs.
+const STATS_READ_OPS: u64 = 2;
+
+/// The trials a setting may run (`max`), the cost of one (`cost`, in the file budget's
+/// unit) and the trials that record slices, once the statistics' own work and memory
+/// (`sc`, measured on the first trial) are counted: reading the pools costs a trial what
+/// it reads beyond the run's own work (a pool is read once per element the run wrote,
+/// so within it on every model whose statistics are not the bulk of its trials), the
+/// slices and bands are recorded on as many of the first trials as
+/// [`STATS_SLICE_READS`] and the memory allow, and the entries kept by all the trials
+/// stay within the setting's share of [`STATS_FILE_ENTRIES`]. Fewer than
+/// [`MIN_TRIALS`] trials: the setting is refused with the reason (its claims undecided).
+fn stats_bounds(
+    max: usize,
+    cost: u64,
+    dense: bool,
+    sc: StatsCost,
+    settings: usize,
+    budget: &mut u64,
+) -> Result<(usize, u64, usize), String> {
+    use super::decide::HETERO_MIN;
+    // The run's cost in operations (dense) or element evaluations (interpreter).
+    let (run_ops, reads) = if dense {
+        (
+            cost.saturating_mul(OPS_PER_EVALUATION),
+            sc.plain_reads.saturating_mul(STATS_READ_OPS),
+        )
+    } else {
+        (
+            cost,
+            sc.plain_reads.saturating_mul(STATS_READ_OPS) / OPS_PER_EVALUATION,
+        )
+    };
+    let (max, cost) = if reads > run_ops {
+        let scale = (run_ops + (reads - run_ops)) as f64 / run_ops.max(1) as f64;
+        (
+            ((max as f64) / scale) as usize,
+            ((cost as f64) * scale).ceil() as u64,
+        )
+    } else {
+        (max, cost)
+    };
+    let share = STATS_FILE_ENTRIES / settings.max(1) as u64;
+    let mut slice_trials = SLICE_TRIALS;
+    if let Some(n) = STATS_SLICE_READS.checked_div(sc.slice_reads) {
+        slice_trials = slice_trials.min(n as usize);
+    }
+    if let Some(n) = (share * 3 / 4).checked_div(sc.slice_entries) {
+        slice_trials = slice_trials.min(n as usize);
+    }
+    let slice_trials = slice_trials.max(HETERO_MIN);
+    let left = share.saturating_sub(sc.slice_entries.saturating_mul(slice_trials as u64));
+    let max = max.min((left / sc.plain_entries.max(1)) as usize);
+    if max < MIN_TRIALS {
+        *budget = budget.saturating_sub(cost);
+        return Err(format!(
+            "the statistics the trials keep exceed the Monte Carlo budget: each trial keeps {} of the pools the claims ask about, and the first {slice_trials} (at least {HETERO_MIN}, to compare the pooled elements) {} of their slices and bands each, more than {MIN_TRIALS} trials afford within this setting's share ({share}) of the {STATS_FILE_ENTRIES} statistics a file keeps, shared by its {settings} settings; use smaller sizes or fewer layers",
+            sc.plain_entries, sc.slice_entries
+        ));
+    }
+    Ok((max, cost, slice_trials))
 }
 
 /// The words naming a budget shared by several checks (`tq variants`), or nothing.

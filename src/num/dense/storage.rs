@@ -6,6 +6,7 @@
 use super::{refuse, sprod, unsup, R};
 use crate::num::hash::FastMap;
 use crate::num::{Machine, Store, MAX_ELEMENTS};
+use ndarray::Dimension as _;
 use ndarray::{ArcArray, ArrayD, Axis, IxDyn, Zip};
 
 /// Values of a member or of an intermediate: shared, copied only when written while
@@ -167,39 +168,32 @@ impl Arr {
             .map(|&(a, b)| vec![(0, 0.0, 0.0); (shape[a] + shape[b]).saturating_sub(1)])
             .collect();
         let nfixed = self.lo.len().min(fixed.len());
+        let mut add = |ix: &[usize], v: f64| {
+            if (0..nfixed).any(|k| fixed[k].is_some_and(|f| f != self.lo[k] + ix[k] as i64)) {
+                return;
+            }
+            for (slot, &(a, b)) in acc.iter_mut().zip(&pairs) {
+                let e = &mut slot[ix[a] + shape[b] - 1 - ix[b]];
+                e.0 += 1;
+                e.1 += v;
+                e.2 += v * v;
+            }
+        };
         if let (Some(data), Some(mask)) = (self.data.as_slice(), self.mask.as_slice()) {
-            // Standard layout: row-major order with the index counted alongside, as in
-            // `slice_moments` (the order of `indexed_iter`, so the same sums; building
-            // each element's index was a tenth of problems/resnet.tq's time).
+            // Standard layout: row-major order (that of `indexed_iter`, so the same sums),
+            // the index counted alongside instead of built per element (as
+            // [`Arr::slice_moments`]: `indexed_iter` was most of a trial's statistics).
             let mut ix = vec![0usize; shape.len()];
             for (v, m) in data.iter().zip(mask) {
-                if *m
-                    && !(0..nfixed)
-                        .any(|k| fixed[k].is_some_and(|f| f != self.lo[k] + ix[k] as i64))
-                {
-                    for (slot, &(a, b)) in acc.iter_mut().zip(&pairs) {
-                        let e = &mut slot[ix[a] + shape[b] - 1 - ix[b]];
-                        e.0 += 1;
-                        e.1 += v;
-                        e.2 += v * v;
-                    }
+                if *m {
+                    add(&ix, *v);
                 }
                 super::bump(&mut ix, shape);
             }
         } else {
             for ((ix, v), m) in self.data.indexed_iter().zip(self.mask.iter()) {
-                if !*m {
-                    continue;
-                }
-                let pos = |k: usize| self.lo[k] + ix[k] as i64;
-                if (0..nfixed).any(|k| fixed[k].is_some_and(|f| f != pos(k))) {
-                    continue;
-                }
-                for (slot, &(a, b)) in acc.iter_mut().zip(&pairs) {
-                    let e = &mut slot[ix[a] + shape[b] - 1 - ix[b]];
-                    e.0 += 1;
-                    e.1 += v;
-                    e.2 += v * v;
+                if *m {
+                    add(ix.slice(), *v);
                 }
             }
         }

@@ -217,7 +217,7 @@ impl Ctx<'_> {
                 Diagnostic::error(
                     "E0001",
                     self.ascii.span(off, off + bad.1.len_utf8()),
-                    format!("unexpected character `{}`", bad.1),
+                    unexpected_character(bad.1),
                 )
                 .with_hint(hint),
             );
@@ -285,13 +285,21 @@ impl Ctx<'_> {
                 while off < line.end && self.ascii.text[off..].starts_with([' ', '\t']) {
                     off += 1;
                 }
-                let tok: String = self.ascii.text[off..line.end]
+                let mut tok: String = self.ascii.text[off..line.end]
                     .chars()
                     .take_while(|c| !c.is_whitespace())
-                    .take(20)
+                    .take(21)
                     .collect();
+                // A longer token is quoted by its first 20 characters, marked as cut (a
+                // 31-digit index was quoted as the 20-digit number it is not).
+                let cut = tok.chars().count() > 20;
+                if cut {
+                    tok = tok.chars().take(20).collect();
+                }
                 let found = if tok.is_empty() {
                     "the end of the line".to_string()
+                } else if cut {
+                    format!("`{tok}…`")
                 } else {
                     format!("`{tok}`")
                 };
@@ -947,5 +955,31 @@ fn operand_hint(before: &str, tok: &str) -> Option<String> {
             "nothing after `,` ({after}): write the next argument or delete the comma"
         )),
         _ => None,
+    }
+}
+
+/// The message for a character the language does not know, with its code point: an
+/// invisible one (a zero-width joiner, a direction override, a variation selector, a
+/// control) or a combining mark printed between backticks showed nothing, or an accent on
+/// the backtick.
+pub(super) fn unexpected_character(c: char) -> String {
+    let u = c as u32;
+    let kind = if c.is_control() {
+        Some("a control character")
+    } else if matches!(u, 0x300..=0x36F | 0x1AB0..=0x1AFF | 0x1DC0..=0x1DFF | 0x20D0..=0x20FF | 0xFE20..=0xFE2F)
+    {
+        Some("a combining mark, joined to the character before it")
+    } else if matches!(u, 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x206F | 0xFEFF | 0xAD | 0x180E | 0x115F | 0x1160 | 0x3164 | 0xFFA0)
+        || matches!(u, 0xFE00..=0xFE0F | 0xE0000..=0xE007F | 0xE0100..=0xE01EF)
+    {
+        Some("an invisible character: a zero-width, joining, direction or variation mark")
+    } else if c.is_whitespace() {
+        Some("a space other than the ASCII space")
+    } else {
+        None
+    };
+    match kind {
+        Some(k) => format!("unexpected character U+{u:04X} ({k})"),
+        None => format!("unexpected character `{c}` (U+{u:04X})"),
     }
 }
