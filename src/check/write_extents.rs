@@ -32,8 +32,7 @@ pub fn check(program: &Program, env: &Env, diags: &mut Vec<Diagnostic>) {
         if let ItemKind::Sample(bs) = &item.kind {
             any = true;
             for b in bs {
-                if let Some(super::members::Exact::Int(v)) = super::members::eval_const(&b.value)
-                {
+                if let Some(super::members::Exact::Int(v)) = super::members::eval_const(&b.value) {
                     vals.insert(b.name.name.clone(), v);
                 }
             }
@@ -112,7 +111,8 @@ impl Walk<'_> {
                     return None;
                 }
                 if let Some(v) = self.vals.get(&f.name) {
-                    if self.env.sizes.contains_key(&f.name) || self.env.symbols.contains_key(&f.name)
+                    if self.env.sizes.contains_key(&f.name)
+                        || self.env.symbols.contains_key(&f.name)
                     {
                         coef = coef.checked_mul(*v as i128)?;
                         continue;
