@@ -672,7 +672,9 @@ impl Checker {
                     let f = &a.terms[0].factors[0].name;
                     if self.loop_vars.contains(f) {
                         format!("~{f}")
-                    } else if a.plain_var().is_some() {
+                    } else if a.terms[0].coef == 1 {
+                        // A plain index, or one shifted by a constant (`h[b,h+1]`, the
+                        // documented valid form of a centred window): the index's size.
                         self.index_size(f).unwrap_or_else(|| "?".into())
                     } else {
                         // `y[b,2x]`, `y[b,x+1]`: was taken as `y[b,x]`, extent X, while
