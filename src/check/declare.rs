@@ -392,7 +392,8 @@ impl Checker {
     pub(super) fn decl_dim(&mut self, ix: &IndexExpr) -> String {
         match ix {
             IndexExpr::Affine(a) if a.terms.is_empty() => format!("@{}", a.constant),
-            IndexExpr::Affine(a) if a.terms.len() == 1 && a.terms[0].factors.len() == 1 => {
+            // A plain name only: `2 X` or `X + 1` was read as `X` (session 23).
+            IndexExpr::Affine(a) if a.plain_var().is_some() => {
                 let f = &a.terms[0].factors[0];
                 if self.env.sizes.contains_key(&f.name) {
                     f.name.clone()
@@ -427,7 +428,10 @@ impl Checker {
                         other.span(),
                         "a declared dimension must be a size, an index or an integer position",
                     )
-                    .with_hint("write the size, e.g. `W[J, I]`"),
+                    .with_hint(format!(
+                        "write the size, e.g. `W[J, I]`; for an extent computed from sizes, declare a size for it (`size U = {}`) and write `U`",
+                        crate::syntax::printer::print_index(other)
+                    )),
                 );
                 "?".to_string()
             }
@@ -668,23 +672,39 @@ impl Checker {
             self.env.scalar_order.push(key);
             return;
         }
-        let dims = eq
-            .lhs
-            .indices
-            .iter()
-            .flatten()
-            .map(|ix| match ix {
+        let mut dims = Vec::new();
+        for (pos, ix) in eq.lhs.indices.iter().flatten().enumerate() {
+            let dim = match ix {
                 IndexExpr::Affine(a) if a.terms.len() == 1 && a.terms[0].factors.len() == 1 => {
                     let f = &a.terms[0].factors[0].name;
                     if self.loop_vars.contains(f) {
                         format!("~{f}")
-                    } else {
+                    } else if a.terms[0].coef == 1 {
+                        // A plain index, or one shifted by a constant (`h[b,h+1]`, the
+                        // documented valid form of a centred window): the index's size.
                         self.index_size(f).unwrap_or_else(|| "?".into())
+                    } else {
+                        // `y[b,2x]`, `y[b,x+1]`: was taken as `y[b,x]`, extent X, while
+                        // the statement writes positions up to 2X - 1 (or X).
+                        self.unknown_written_extent(n, pos, a);
+                        "?".to_string()
                     }
                 }
+                IndexExpr::Affine(a)
+                    if !a.terms.is_empty()
+                        && !a
+                            .terms
+                            .iter()
+                            .flat_map(|t| &t.factors)
+                            .any(|f| self.loop_vars.contains(&f.name)) =>
+                {
+                    self.unknown_written_extent(n, pos, a);
+                    "?".to_string()
+                }
                 _ => "?".to_string(),
-            })
-            .collect();
+            };
+            dims.push(dim);
+        }
         self.env.tensors.insert(
             key.clone(),
             TensorInfo {
@@ -699,6 +719,34 @@ impl Checker {
             },
         );
         self.env.decl_order.push(key);
+    }
+}
+
+impl Checker {
+    /// E0212: a computed tensor's first statement writes a dimension at a shifted or
+    /// strided position (`y[b,2x] = ...`, `y[b,x+1] = ...`, `z[b,2y+dx] += ...`), so that
+    /// statement does not say the dimension's extent (the extent of a computed tensor is
+    /// its first left side's: a plain index over a size). It was taken as the index's size
+    /// (`2x` over X as extent X) while the statement writes positions past it: the gradient
+    /// arriving there, the Monte Carlo pools and the moments read another tensor than the
+    /// one written.
+    fn unknown_written_extent(&mut self, n: &Name, pos: usize, a: &Affine) {
+        let name = print_name(n);
+        let written = crate::syntax::printer::print_affine(a);
+        self.err(
+            Diagnostic::error(
+                "E0212",
+                a.span,
+                format!(
+                    "the first statement that computes `{name}` writes its dimension {} at `{written}`, a shifted or strided position, which does not say the dimension's extent",
+                    pos + 1
+                ),
+            )
+            .with_label("the extent of this dimension is not known")
+            .with_hint(format!(
+                "define `{name}` first over a plain index of the size it has (e.g. `size U = 2 X` and `{name}[..., u, ...] = 0`), then add the parts with `+=` (`{name}[..., {written}, ...] += ...`); or write the output at a plain index and shift the read instead"
+            )),
+        );
     }
 }
 

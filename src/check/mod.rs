@@ -42,6 +42,7 @@ mod statements;
 mod terms;
 pub mod vary;
 mod walk;
+mod write_extents;
 
 pub use claims::resolve_index_capitals;
 pub use env::{Env, IndexInfo, TensorInfo, TensorKind};
@@ -79,6 +80,8 @@ pub fn check_after_parse(program: &Program, unparsed: &[String]) -> (Env, Vec<Di
     // Positions along a loop variable, each reference once: outside whatever the sizes
     // (E0301, E0303), else outside at the sample values (E0211).
     loop_extents::check(program, &c.env, &mut c.diags);
+    // Writes at shifted or strided positions past their tensor's extent (E0213).
+    write_extents::check(program, &c.env, &mut c.diags);
     vary::check(&program.items, &c.env, &mut c.diags);
     vary::check_values(&program.items, &c.env, &mut c.diags);
     c.env.sample_values = budget::check(program, &c.env, &mut c.diags);

@@ -184,6 +184,15 @@ impl<'a> Lowerer<'a> {
         }
         let mut every = Vec::new();
         all_eqs(&program.items, &mut every);
+        // A value set by one top-level `=` and added to by a `+=`/`-=` (or set again) in a
+        // `for` block or a loop is not that `=`'s right side: `y[b,i] = 0` then
+        // `for b,i: y[b,i] += x[b,i]` was written out as 0, and the true
+        // `Var(y[0,0]) == v` refuted (session 23).
+        let mut writes: BTreeMap<String, usize> = BTreeMap::new();
+        for eq in &every {
+            *writes.entry(env.key_of(&eq.lhs.name)).or_default() += 1;
+        }
+        eqs.retain(|k, _| writes.get(k).copied().unwrap_or(0) <= 1);
         let unexpanded = every
             .iter()
             .map(|eq| env.key_of(&eq.lhs.name))

@@ -292,15 +292,21 @@ pub(super) fn exact_check(
                 .filter(|(k, _)| !env.sizes.contains_key(*k))
                 .map(|(k, v)| format!("{k} = {v}"))
                 .collect();
-            return Ok(Exact::Refuted(format!(
-                "exactly at {} ({}): {b}",
-                shown.join(", "),
-                sizes
-                    .iter()
-                    .map(|(k, v)| format!("{k} = {v}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )));
+            let sizes_text = sizes
+                .iter()
+                .map(|(k, v)| format!("{k} = {v}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            // A claim with no symbol and no free index has neither a point nor an
+            // element: it printed `exactly at  (B = 32, T = 5): : left 3, right 2`.
+            let b = b.strip_prefix(": ").unwrap_or(&b);
+            let point = match (shown.is_empty(), sizes_text.is_empty()) {
+                (true, true) => "exactly".to_string(),
+                (true, false) => format!("exactly at {sizes_text}"),
+                (false, true) => format!("exactly at {}", shown.join(", ")),
+                (false, false) => format!("exactly at {} ({sizes_text})", shown.join(", ")),
+            };
+            return Ok(Exact::Refuted(format!("{point}: {b}")));
         }
         good += 1;
     }
