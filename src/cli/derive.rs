@@ -111,8 +111,28 @@ pub fn render(
     if let Err(code) = write_out(&doc) {
         return code;
     }
+    // A claim the page asks students to show must not be one tq refutes: say so, and fail.
+    let false_shown: Vec<_> = r
+        .claims
+        .iter()
+        .filter(|c| {
+            c.verdict == tq::verdict::Verdict::Refuted
+                && c.expect != Some(tq::syntax::ast::Expectation::Refuted)
+        })
+        .collect();
+    for c in &false_shown {
+        say(format!(
+            "{}:{}:{}: the page lists `{}` under \"Show that\", but tq refutes it ({}); fix the claim, or mark it `expect refuted` to ask for the error instead",
+            r.path, c.line, c.column, c.source, c.method.as_str()
+        ));
+    }
+    if student && false_shown.is_empty() {
+        say("the student page runs the exact engines only: run `tq check` on the file before handing it out (claims Monte Carlo refutes are not seen here)");
+    }
     if r.unexpected_errors() > 0 {
         say_raw(&tq::diag::render_plain(&r.path, &r.source, &r.diagnostics));
+        ExitCode::from(1)
+    } else if !false_shown.is_empty() {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
