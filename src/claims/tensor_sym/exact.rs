@@ -19,8 +19,12 @@ pub(super) enum Exact {
     /// Both sides agree at `points` random points (`floating`: some comparison was in
     /// floating point, where a square root is irrational).
     Agrees { points: usize, floating: bool },
-    /// A counterexample, exactly.
-    Refuted(String),
+    /// A counterexample: the evidence in words and the witness (the point, both sides,
+    /// the element, and the second evaluation that confirmed it).
+    Refuted(String, sym::Witness),
+    /// The sides differ at a point, but the second evaluation there does not confirm
+    /// it: nothing is decided (why, in words).
+    Unconfirmed(String),
 }
 
 /// Exact evaluation at random rational points satisfying the givens, with the sums over
@@ -239,7 +243,27 @@ pub(super) fn exact_check(
             match (sym::eval_exact(a, &pt), sym::eval_exact(b, &pt)) {
                 (Ok(x), Ok(y)) => {
                     if !holds(op, &x, &y) && bad.is_none() {
-                        bad = Some(format!("{at}: left {x}, right {y}"));
+                        // The second path: an interval enclosure of both sides in
+                        // floating point at the same point must fail the relation too.
+                        bad = Some(match enclosed_fails(op, a, b, &pt) {
+                            Some(true) => Ok((
+                                at.clone(),
+                                x.to_string(),
+                                y.to_string(),
+                                "exact evaluation in rationals, confirmed by an interval enclosure of both sides in floating point at the same point".to_string(),
+                            )),
+                            // Exact arithmetic is the authority, but a refutation needs
+                            // its second path to agree: without it, nothing is decided.
+                            found => Err(format!(
+                                "exactly at {}: left {x}, right {y}, but the re-check by an interval enclosure in floating point {}, so this is not counted as a refutation",
+                                point_text(&pt, env, &sizes, at),
+                                if found.is_none() {
+                                    "cannot be made (a value under- or overflows)"
+                                } else {
+                                    "does not separate the sides"
+                                }
+                            )),
+                        });
                     }
                 }
                 // A step of an irrational value is not decided in floating point (its
@@ -272,9 +296,22 @@ pub(super) fn exact_check(
                                 RelOp::Ge | RelOp::Gt => x + tol >= y,
                             };
                             if !fine && bad.is_none() {
-                                bad = Some(format!(
-                                    "{at}: left {x:.12}, right {y:.12} (floating point)"
-                                ));
+                                // A floating-point failure is confirmed by an interval
+                                // enclosure of both sides (every operation widened
+                                // outward); one that cannot be confirmed decides nothing.
+                                bad = Some(if enclosed_fails(op, a, b, &pt) == Some(true) {
+                                    Ok((
+                                        at.clone(),
+                                        format!("≈ {x:.12}"),
+                                        format!("≈ {y:.12}"),
+                                        "floating-point evaluation (a square root or another irrational value), confirmed by an interval enclosure of both sides at the same point".to_string(),
+                                    ))
+                                } else {
+                                    Err(format!(
+                                        "exactly at {}: left {x:.12}, right {y:.12} in floating point, but an interval enclosure of the sides does not confirm the difference, so this is not counted as a refutation",
+                                        point_text(&pt, env, &sizes, at)
+                                    ))
+                                });
                             }
                         }
                         _ => ok = false,
@@ -286,21 +323,39 @@ pub(super) fn exact_check(
         if !ok {
             continue;
         }
-        if let Some(b) = bad {
-            let shown: Vec<String> = pt
-                .iter()
-                .filter(|(k, _)| !env.sizes.contains_key(*k))
-                .map(|(k, v)| format!("{k} = {v}"))
-                .collect();
-            return Ok(Exact::Refuted(format!(
-                "exactly at {} ({}): {b}",
-                shown.join(", "),
-                sizes
-                    .iter()
-                    .map(|(k, v)| format!("{k} = {v}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )));
+        if let Some(found) = bad {
+            let (at, left, right, checked_by) = match found {
+                Ok(f) => f,
+                Err(why) => return Ok(Exact::Unconfirmed(why)),
+            };
+            let floating = left.starts_with('≈');
+            let values = if floating {
+                format!(
+                    "left {}, right {} (floating point)",
+                    left.trim_start_matches("≈ "),
+                    right.trim_start_matches("≈ ")
+                )
+            } else {
+                format!("left {left}, right {right}")
+            };
+            let text = format!(
+                "exactly at {}: {values}",
+                point_text(&pt, env, &sizes, &at)
+            );
+            let witness = sym::Witness {
+                point: pt.clone(),
+                left,
+                right,
+                checked_by,
+                element: Some(if at.is_empty() {
+                    "the claim's one value (no free index)".to_string()
+                } else {
+                    at
+                }),
+                seed: Some(seed),
+                estimate: None,
+            };
+            return Ok(Exact::Refuted(text, witness));
         }
         good += 1;
     }
@@ -310,6 +365,55 @@ pub(super) fn exact_check(
     Ok(Exact::Agrees {
         points: good,
         floating,
+    })
+}
+
+/// The point of an exact check in words: the leaf values, the sample sizes and the
+/// element (`x[0] = 1/2 (N = 2): n = 0`); a claim without leaf values says so, and one
+/// without a free index names no element, instead of printing an empty point.
+fn point_text(
+    pt: &BTreeMap<String, BigRational>,
+    env: &Env,
+    sizes: &BTreeMap<String, i64>,
+    at: &str,
+) -> String {
+    let shown: Vec<String> = pt
+        .iter()
+        .filter(|(k, _)| !env.sizes.contains_key(*k))
+        .map(|(k, v)| format!("{k} = {v}"))
+        .collect();
+    let sizes = sizes
+        .iter()
+        .map(|(k, v)| format!("{k} = {v}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let values = if shown.is_empty() {
+        format!("the sample sizes {sizes} (no leaf values: the claim fails at every value)")
+    } else {
+        format!("{} ({sizes})", shown.join(", "))
+    };
+    if at.is_empty() {
+        values
+    } else {
+        format!("{values}: {at}")
+    }
+}
+
+/// Whether an interval enclosure of both sides at the point shows the relation failing
+/// (`None`: a side has no enclosure).
+fn enclosed_fails(
+    op: RelOp,
+    a: &sym::Expr,
+    b: &sym::Expr,
+    pt: &BTreeMap<String, BigRational>,
+) -> Option<bool> {
+    let (l, r) = (sym::defined::enclose(a, pt)?, sym::defined::enclose(b, pt)?);
+    Some(match op {
+        RelOp::Eq | RelOp::Approx => l.1 < r.0 || r.1 < l.0,
+        RelOp::Le => l.0 > r.1,
+        RelOp::Lt => l.0 >= r.1,
+        RelOp::Ge => l.1 < r.0,
+        RelOp::Gt => l.1 <= r.0,
     })
 }
 
