@@ -156,8 +156,13 @@ pub(super) fn exact_check(
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut good = 0;
     let mut floating = false;
+    // A failure the second path could not confirm (why): it keeps the claim from agreeing.
+    let mut pending: Option<String> = None;
+    let mut unconfirmed = 0;
     for _ in 0..POINTS * 500 {
-        if good == POINTS {
+        // Enough points agree, or enough failures went unconfirmed (a claim whose
+        // values overflow floating point everywhere is not searched for long).
+        if good == POINTS || unconfirmed >= 16 {
             break;
         }
         let mut pt: BTreeMap<String, BigRational> = BTreeMap::new();
@@ -242,7 +247,7 @@ pub(super) fn exact_check(
             }
             match (sym::eval_exact(a, &pt), sym::eval_exact(b, &pt)) {
                 (Ok(x), Ok(y)) => {
-                    if !holds(op, &x, &y) && bad.is_none() {
+                    if !holds(op, &x, &y) && !matches!(bad, Some(Ok(_))) {
                         // The second path: an interval enclosure of both sides in
                         // floating point at the same point must fail the relation too.
                         bad = Some(match enclosed_fails(op, a, b, &pt) {
@@ -255,8 +260,10 @@ pub(super) fn exact_check(
                             // Exact arithmetic is the authority, but a refutation needs
                             // its second path to agree: without it, nothing is decided.
                             found => Err(format!(
-                                "exactly at {}: left {x}, right {y}, but the re-check by an interval enclosure in floating point {}, so this is not counted as a refutation",
+                                "exactly at {}: left {}, right {}, but the re-check by an interval enclosure in floating point {}, and no other point was confirmed, so this is not counted as a refutation",
                                 point_text(&pt, env, &sizes, at),
+                                short(&x),
+                                short(&y),
                                 if found.is_none() {
                                     "cannot be made (a value under- or overflows)"
                                 } else {
@@ -295,7 +302,7 @@ pub(super) fn exact_check(
                                 RelOp::Le | RelOp::Lt => x <= y + tol,
                                 RelOp::Ge | RelOp::Gt => x + tol >= y,
                             };
-                            if !fine && bad.is_none() {
+                            if !fine && !matches!(bad, Some(Ok(_))) {
                                 // A floating-point failure is confirmed by an interval
                                 // enclosure of both sides (every operation widened
                                 // outward); one that cannot be confirmed decides nothing.
@@ -308,7 +315,7 @@ pub(super) fn exact_check(
                                     ))
                                 } else {
                                     Err(format!(
-                                        "exactly at {}: left {x:.12}, right {y:.12} in floating point, but an interval enclosure of the sides does not confirm the difference, so this is not counted as a refutation",
+                                        "exactly at {}: left {x:.12}, right {y:.12} in floating point, but an interval enclosure of the sides does not confirm the difference, and no other point was confirmed, so this is not counted as a refutation",
                                         point_text(&pt, env, &sizes, at)
                                     ))
                                 });
@@ -326,7 +333,13 @@ pub(super) fn exact_check(
         if let Some(found) = bad {
             let (at, left, right, checked_by) = match found {
                 Ok(f) => f,
-                Err(why) => return Ok(Exact::Unconfirmed(why)),
+                // Not confirmed here: the next points may confirm a failure; if none
+                // does, the claim is neither refuted nor agreed with.
+                Err(why) => {
+                    pending.get_or_insert(why);
+                    unconfirmed += 1;
+                    continue;
+                }
             };
             let floating = left.starts_with('≈');
             let values = if floating {
@@ -358,6 +371,9 @@ pub(super) fn exact_check(
             return Ok(Exact::Refuted(text, witness));
         }
         good += 1;
+    }
+    if let Some(why) = pending {
+        return Ok(Exact::Unconfirmed(why));
     }
     if good < POINTS {
         return Err(format!("only {good} random points satisfied the givens"));
@@ -396,6 +412,18 @@ fn point_text(
         values
     } else {
         format!("{values}: {at}")
+    }
+}
+
+/// A rational in words, a long one by its size and floating-point value.
+fn short(x: &BigRational) -> String {
+    let t = x.to_string();
+    if t.len() <= 40 {
+        return t;
+    }
+    match num_traits::ToPrimitive::to_f64(x).filter(|v| v.is_finite()) {
+        Some(v) => format!("≈ {v:.6e}"),
+        None => format!("a rational of {} characters (beyond floating point)", t.len()),
     }
 }
 
