@@ -126,11 +126,19 @@ fn an_element_claim_without_leaf_values_names_the_sizes_not_an_empty_point() {
         "{}",
         c.evidence
     );
-    assert!(!c.evidence.contains(": :") && !c.evidence.contains("at  ("), "{}", c.evidence);
+    assert!(
+        !c.evidence.contains(": :") && !c.evidence.contains("at  ("),
+        "{}",
+        c.evidence
+    );
     let w = c.witness.as_ref().expect("a witness");
     assert_eq!(w.point.get("J").map(|v| v.to_string()), Some("3".into()));
     assert_eq!((w.left.as_str(), w.right.as_str()), ("6", "9"));
-    assert!(w.checked_by.contains("interval enclosure"), "{}", w.checked_by);
+    assert!(
+        w.checked_by.contains("interval enclosure"),
+        "{}",
+        w.checked_by
+    );
 }
 
 #[test]
@@ -141,9 +149,17 @@ fn an_invariant_refuted_by_a_shifted_run_names_the_element_and_both_values() {
     let c = &r.claims[0];
     assert_eq!(c.verdict, Verdict::Refuted, "{}", c.evidence);
     let w = c.witness.as_ref().expect("a witness");
-    assert!(w.element.as_deref().unwrap().starts_with("y[0, 0]"), "{:?}", w.element);
+    assert!(
+        w.element.as_deref().unwrap().starts_with("y[0, 0]"),
+        "{:?}",
+        w.element
+    );
     assert_eq!(w.seed, Some(0));
-    assert!(w.checked_by.contains("second pair of runs"), "{}", w.checked_by);
+    assert!(
+        w.checked_by.contains("second pair of runs"),
+        "{}",
+        w.checked_by
+    );
     let side = |s: &str| {
         s.trim_start_matches("≈ ")
             .split_whitespace()
@@ -164,9 +180,16 @@ fn a_moment_at_a_position_refuted_is_rechecked_on_a_fresh_run() {
     assert_eq!(c.verdict, Verdict::Refuted, "{}", c.evidence);
     let w = c.witness.as_ref().expect("a witness");
     assert_eq!(w.element.as_deref(), Some("y[0,1]"));
-    assert_eq!((w.left.as_str(), w.right.as_str()), ("2.000000", "3.000000"));
+    assert_eq!(
+        (w.left.as_str(), w.right.as_str()),
+        ("2.000000", "3.000000")
+    );
     assert_eq!(w.point.get("D").map(|v| v.to_string()), Some("3".into()));
-    assert!(w.checked_by.contains("run afresh") && w.checked_by.contains("symbolic evaluator"), "{}", w.checked_by);
+    assert!(
+        w.checked_by.contains("run afresh") && w.checked_by.contains("symbolic evaluator"),
+        "{}",
+        w.checked_by
+    );
 }
 
 #[test]
@@ -176,5 +199,9 @@ fn an_exact_failure_that_overflows_floating_point_is_confirmed_at_another_point(
     let c = &r.claims[0];
     assert_eq!(c.verdict, Verdict::Refuted, "{}", c.evidence);
     let w = c.witness.as_ref().expect("a witness");
-    assert!(w.checked_by.contains("interval enclosure"), "{}", w.checked_by);
+    assert!(
+        w.checked_by.contains("interval enclosure"),
+        "{}",
+        w.checked_by
+    );
 }

@@ -497,7 +497,8 @@ pub fn decide_by_position<'e>(
         } else {
             crate::moments::position::run(program, env, &setup).ok()
         };
-        let again = fresh.and_then(|mut f| Some((f.eval(&l2, &vec![]).ok()?, f.eval(&r2, &vec![]).ok()?)));
+        let again =
+            fresh.and_then(|mut f| Some((f.eval(&l2, &vec![]).ok()?, f.eval(&r2, &vec![]).ok()?)));
         let close = |x: f64, y: f64| (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0);
         match again {
             Some((la, ra)) if close(la, lv) && close(ra, rv) => {}
@@ -513,7 +514,9 @@ pub fn decide_by_position<'e>(
                 .ok()
                 .and_then(|e| e.eval_f64(&run_consts).ok())
         };
-        let mut how = vec!["the second-moment program run afresh, both sides re-read: the same values".to_string()];
+        let mut how = vec![
+            "the second-moment program run afresh, both sides re-read: the same values".to_string(),
+        ];
         for (name, side, v) in [("left", l, lv), ("right", r, rv)] {
             if let Some(x) = symbolic(side) {
                 if !close(x, v) {
@@ -526,7 +529,11 @@ pub fn decide_by_position<'e>(
         }
         witness = Some(crate::sym::Witness::of_run(
             &super::run_values(&m.consts, env),
-            targets.iter().map(print_expr).collect::<Vec<_>>().join(", "),
+            targets
+                .iter()
+                .map(print_expr)
+                .collect::<Vec<_>>()
+                .join(", "),
             0,
             format!("{lv:.6}"),
             format!("{rv:.6}"),

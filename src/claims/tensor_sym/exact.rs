@@ -351,10 +351,7 @@ pub(super) fn exact_check(
             } else {
                 format!("left {left}, right {right}")
             };
-            let text = format!(
-                "exactly at {}: {values}",
-                point_text(&pt, env, &sizes, &at)
-            );
+            let text = format!("exactly at {}: {values}", point_text(&pt, env, &sizes, &at));
             let witness = sym::Witness {
                 point: pt.clone(),
                 left,
@@ -423,7 +420,10 @@ fn short(x: &BigRational) -> String {
     }
     match num_traits::ToPrimitive::to_f64(x).filter(|v| v.is_finite()) {
         Some(v) => format!("≈ {v:.6e}"),
-        None => format!("a rational of {} characters (beyond floating point)", t.len()),
+        None => format!(
+            "a rational of {} characters (beyond floating point)",
+            t.len()
+        ),
     }
 }
 

@@ -398,7 +398,10 @@ fn perturbed_run(
             };
             let element = format!(
                 "{t}[{}]",
-                k.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ")
+                k.iter()
+                    .map(|i| i.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             );
             let witness = sym::Witness::of_run(
                 &crate::claims::run_values(&base.consts, env),
@@ -409,7 +412,9 @@ fn perturbed_run(
                 checked_by,
             );
             return Err(NumOutcome::Changed(
-                format!("at {t}{k:?}: {va:.10} before, {vb:.10} after (one sampled run, seed {seed})"),
+                format!(
+                    "at {t}{k:?}: {va:.10} before, {vb:.10} after (one sampled run, seed {seed})"
+                ),
                 Box::new(witness),
             ));
         }
