@@ -86,6 +86,20 @@ fn failures_of(path: &std::path::Path) -> Vec<String> {
                 c.evidence
             ));
         }
+        // Issue 14's witness rule: every `refuted` carries, in its JSON form (as `tq
+        // check --format json` prints it), a witness with the point, both sides and the
+        // second path that re-checked it.
+        if v == "refuted" {
+            let j = c.to_json();
+            let w = &j["witness"];
+            let text = |k: &str| w[k].as_str().is_some_and(|s| !s.trim().is_empty());
+            if !(w["point"].is_object() && text("left") && text("right") && text("checked_by")) {
+                failures.push(format!(
+                    "{name}: `{}` is refuted ({}) without a complete witness: {w}",
+                    c.source, c.method
+                ));
+            }
+        }
         if matches!(v, "refuted" | "undecided") {
             for text in &want.evidence {
                 if !c.evidence.contains(text.as_str()) {

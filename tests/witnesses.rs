@@ -108,3 +108,100 @@ fn a_moment_claim_refuted_by_monte_carlo_has_its_estimate_and_interval() {
         .unwrap()
         .contains("interval"));
 }
+
+fn check(src: &str) -> tq::report::FileReport {
+    check_source("w.tq", src, &Options::default())
+}
+
+#[test]
+fn an_element_claim_without_leaf_values_names_the_sizes_not_an_empty_point() {
+    let r = check(
+        "size J\nindex i, j : J\nC[i,j] = [i <= j]\nexpect refuted\nclaim sum_{i}(sum_{j}(C[i,j])) == J^2\nsample J = 3\n",
+    );
+    let c = &r.claims[0];
+    assert_eq!(c.verdict, Verdict::Refuted, "{}", c.evidence);
+    assert!(
+        c.evidence
+            .contains("the sample sizes J = 3 (no leaf values: the claim fails at every value): left 6, right 9"),
+        "{}",
+        c.evidence
+    );
+    assert!(
+        !c.evidence.contains(": :") && !c.evidence.contains("at  ("),
+        "{}",
+        c.evidence
+    );
+    let w = c.witness.as_ref().expect("a witness");
+    assert_eq!(w.point.get("J").map(|v| v.to_string()), Some("3".into()));
+    assert_eq!((w.left.as_str(), w.right.as_str()), ("6", "9"));
+    assert!(
+        w.checked_by.contains("interval enclosure"),
+        "{}",
+        w.checked_by
+    );
+}
+
+#[test]
+fn an_invariant_refuted_by_a_shifted_run_names_the_element_and_both_values() {
+    let r = check(
+        "size B, J\ninput x[B, J] ~ normal(0, 1)\nparam s[J] ~ normal(0, 1)\ny[b,j] = s[j] x[b,j]\nexpect refuted\nclaim invariant(y, s)\nsample B = 2, J = 2\n",
+    );
+    let c = &r.claims[0];
+    assert_eq!(c.verdict, Verdict::Refuted, "{}", c.evidence);
+    let w = c.witness.as_ref().expect("a witness");
+    assert!(
+        w.element.as_deref().unwrap().starts_with("y[0, 0]"),
+        "{:?}",
+        w.element
+    );
+    assert_eq!(w.seed, Some(0));
+    assert!(
+        w.checked_by.contains("second pair of runs"),
+        "{}",
+        w.checked_by
+    );
+    let side = |s: &str| {
+        s.trim_start_matches("≈ ")
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .parse::<f64>()
+            .unwrap()
+    };
+    assert!((side(&w.left) - side(&w.right)).abs() > 1e-6, "{w:?}");
+}
+
+#[test]
+fn a_moment_at_a_position_refuted_is_rechecked_on_a_fresh_run() {
+    let r = check(
+        "size B, T, D\nindex dt : D\nsymbol sigma\nboundary zero\ninput h[B, T] ~ normal(0, 1)\nparam W[D] ~ normal(0, sigma^2)\ny[b, t] = W[DT] h[b, t - DT]\nexpect refuted\nclaim Var(y[0, 1]) == D sigma^2\nsample B = 2, T = 5, D = 3, sigma = 1\n",
+    );
+    let c = &r.claims[0];
+    assert_eq!(c.verdict, Verdict::Refuted, "{}", c.evidence);
+    let w = c.witness.as_ref().expect("a witness");
+    assert_eq!(w.element.as_deref(), Some("y[0,1]"));
+    assert_eq!(
+        (w.left.as_str(), w.right.as_str()),
+        ("2.000000", "3.000000")
+    );
+    assert_eq!(w.point.get("D").map(|v| v.to_string()), Some("3".into()));
+    assert!(
+        w.checked_by.contains("run afresh") && w.checked_by.contains("symbolic evaluator"),
+        "{}",
+        w.checked_by
+    );
+}
+
+#[test]
+fn an_exact_failure_that_overflows_floating_point_is_confirmed_at_another_point() {
+    // Every point's failure is exact; only those whose interval enclosure exists count.
+    let r = check("size J\nindex j : J\ninput v[J]\nexpect refuted\nclaim sum_{j}(v[j]^300) == 0\nsample J = 3\n");
+    let c = &r.claims[0];
+    assert_eq!(c.verdict, Verdict::Refuted, "{}", c.evidence);
+    let w = c.witness.as_ref().expect("a witness");
+    assert!(
+        w.checked_by.contains("interval enclosure"),
+        "{}",
+        w.checked_by
+    );
+}

@@ -486,6 +486,18 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
                 ))
             ));
         }
+        // A refutation by quadrature that Monte Carlo refuted too carries Monte Carlo's
+        // witness (the run's sizes and symbols, both estimates, the interval): the
+        // quadrature found it, the trials on the model re-checked it.
+        if o.method == Method::Quadrature && o.verdict == Verdict::Refuted && o.witness.is_none() {
+            if let Some(mut w) = numeric.as_ref().and_then(|n| n.witness.clone()) {
+                w.checked_by = format!(
+                    "found by Gauss–Hermite quadrature ({}), re-checked by Monte Carlo on the model: {}",
+                    o.evidence, w.checked_by
+                );
+                o.witness = Some(w);
+            }
+        }
         if o.verdict != Verdict::Proved {
             o.rule = None;
         }
@@ -735,7 +747,7 @@ fn undecided(why: impl Into<String>) -> Outcome {
 }
 
 /// The sizes and symbols of a run, by their sample values.
-fn run_values(consts: &BTreeMap<String, f64>, env: &Env) -> BTreeMap<String, f64> {
+pub(crate) fn run_values(consts: &BTreeMap<String, f64>, env: &Env) -> BTreeMap<String, f64> {
     consts
         .iter()
         .filter(|(k, _)| env.sizes.contains_key(*k) || env.symbols.contains_key(*k))

@@ -483,13 +483,72 @@ pub fn decide_by_position<'e>(
     } else {
         super::Verdict::Refuted
     };
-    Some(Outcome::new(
+    let mut witness = None;
+    if !holds {
+        // The re-check: the second-moment program run afresh (not the run kept for the
+        // file's other claims) and both sides re-read there, and a side without moments
+        // evaluated again by the symbolic evaluator at the run's sizes and symbols; the
+        // refutation stands only when both agree with the first reading.
+        let setup = |m: &mut crate::num::Machine| {
+            super::montecarlo::apply_givens(m, env, &sets, Some(ast::Boundary::Zero))
+        };
+        let fresh = if backward {
+            crate::moments::position::run_with_backward(program, env, &setup).ok()
+        } else {
+            crate::moments::position::run(program, env, &setup).ok()
+        };
+        let again =
+            fresh.and_then(|mut f| Some((f.eval(&l2, &vec![]).ok()?, f.eval(&r2, &vec![]).ok()?)));
+        let close = |x: f64, y: f64| (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0);
+        match again {
+            Some((la, ra)) if close(la, lv) && close(ra, rv) => {}
+            other => {
+                return und(format!(
+                    "position by position: left {lv:.6}, right {rv:.6}, but a second run of the second-moment program read {}, so this is not counted as a refutation",
+                    other.map_or("nothing".to_string(), |(a, b)| format!("left {a:.6}, right {b:.6}"))
+                ));
+            }
+        }
+        let symbolic = |side: &ast::Expr| {
+            scalar::lower(side, &Scope::default())
+                .ok()
+                .and_then(|e| e.eval_f64(&run_consts).ok())
+        };
+        let mut how = vec![
+            "the second-moment program run afresh, both sides re-read: the same values".to_string(),
+        ];
+        for (name, side, v) in [("left", l, lv), ("right", r, rv)] {
+            if let Some(x) = symbolic(side) {
+                if !close(x, v) {
+                    return und(format!(
+                        "position by position: {name} {v:.6}, but the symbolic evaluator reads {x:.6} at the same sizes and symbols, so this is not counted as a refutation"
+                    ));
+                }
+                how.push(format!("the {name} side (no moments) evaluated again by the symbolic evaluator at the run's sizes and symbols: {x:.6}"));
+            }
+        }
+        witness = Some(crate::sym::Witness::of_run(
+            &super::run_values(&m.consts, env),
+            targets
+                .iter()
+                .map(print_expr)
+                .collect::<Vec<_>>()
+                .join(", "),
+            0,
+            format!("{lv:.6}"),
+            format!("{rv:.6}"),
+            how.join("; "),
+        ));
+    }
+    let mut o = Outcome::new(
         verdict,
         Method::MomentsByPosition,
         format!(
             "the second-moment program (every zero-mean leaf replaced by its variance, coefficients squared; exact for uncorrelated sums) run under zero padding in floating point: left {lv:.6}, right {rv:.6}"
         ),
-    ))
+    );
+    o.witness = witness;
+    Some(o)
 }
 
 /// The references whose moments a claim's `E`, `Var` and `Cov` take.

@@ -209,15 +209,36 @@ pub(super) fn decide_fixed(
         }
         if let (Ok(a), Ok(b)) = (sym::eval_exact(&l, &pt), sym::eval_exact(&r, &pt)) {
             if a != b {
+                // The second path: an interval enclosure of both unrolled sides in
+                // floating point at the same point must separate them too; a point
+                // where it cannot (an overflow, a difference below rounding) decides
+                // nothing and the next point is tried.
+                let separated = matches!(
+                    (sym::defined::enclose(&l, &pt), sym::defined::enclose(&r, &pt)),
+                    (Some(x), Some(y)) if x.1 < y.0 || y.1 < x.0
+                );
+                if !separated {
+                    continue;
+                }
                 let shown: Vec<String> = pt.iter().map(|(k, v)| format!("{k} = {v}")).collect();
-                return Ok(Outcome::new(
+                let mut o = Outcome::new(
                     Verdict::Refuted,
                     Method::ExactEval,
                     format!(
                         "{label}: the rules unrolled exactly at {}: left {a}, right {b}",
                         shown.join(", ")
                     ),
-                ));
+                );
+                o.witness = Some(sym::Witness {
+                    point: pt.clone(),
+                    left: a.to_string(),
+                    right: b.to_string(),
+                    checked_by: "the rules unrolled exactly in rationals, confirmed by an interval enclosure of both unrolled sides in floating point at the same point".into(),
+                    element: Some(label.to_string()),
+                    seed: Some(seed),
+                    estimate: None,
+                });
+                return Ok(o);
             }
         }
     }

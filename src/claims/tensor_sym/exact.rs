@@ -19,8 +19,12 @@ pub(super) enum Exact {
     /// Both sides agree at `points` random points (`floating`: some comparison was in
     /// floating point, where a square root is irrational).
     Agrees { points: usize, floating: bool },
-    /// A counterexample, exactly.
-    Refuted(String),
+    /// A counterexample: the evidence in words and the witness (the point, both sides,
+    /// the element, and the second evaluation that confirmed it).
+    Refuted(String, sym::Witness),
+    /// The sides differ at a point, but the second evaluation there does not confirm
+    /// it: nothing is decided (why, in words).
+    Unconfirmed(String),
 }
 
 /// Exact evaluation at random rational points satisfying the givens, with the sums over
@@ -152,8 +156,13 @@ pub(super) fn exact_check(
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut good = 0;
     let mut floating = false;
+    // A failure the second path could not confirm (why): it keeps the claim from agreeing.
+    let mut pending: Option<String> = None;
+    let mut unconfirmed = 0;
     for _ in 0..POINTS * 500 {
-        if good == POINTS {
+        // Enough points agree, or enough failures went unconfirmed (a claim whose
+        // values overflow floating point everywhere is not searched for long).
+        if good == POINTS || unconfirmed >= 16 {
             break;
         }
         let mut pt: BTreeMap<String, BigRational> = BTreeMap::new();
@@ -238,8 +247,30 @@ pub(super) fn exact_check(
             }
             match (sym::eval_exact(a, &pt), sym::eval_exact(b, &pt)) {
                 (Ok(x), Ok(y)) => {
-                    if !holds(op, &x, &y) && bad.is_none() {
-                        bad = Some(format!("{at}: left {x}, right {y}"));
+                    if !holds(op, &x, &y) && !matches!(bad, Some(Ok(_))) {
+                        // The second path: an interval enclosure of both sides in
+                        // floating point at the same point must fail the relation too.
+                        bad = Some(match enclosed_fails(op, a, b, &pt) {
+                            Some(true) => Ok((
+                                at.clone(),
+                                x.to_string(),
+                                y.to_string(),
+                                "exact evaluation in rationals, confirmed by an interval enclosure of both sides in floating point at the same point".to_string(),
+                            )),
+                            // Exact arithmetic is the authority, but a refutation needs
+                            // its second path to agree: without it, nothing is decided.
+                            found => Err(format!(
+                                "exactly at {}: left {}, right {}, but the re-check by an interval enclosure in floating point {}, and no other point was confirmed, so this is not counted as a refutation",
+                                point_text(&pt, env, &sizes, at),
+                                short(&x),
+                                short(&y),
+                                if found.is_none() {
+                                    "cannot be made (a value under- or overflows)"
+                                } else {
+                                    "does not separate the sides"
+                                }
+                            )),
+                        });
                     }
                 }
                 // A step of an irrational value is not decided in floating point (its
@@ -271,10 +302,23 @@ pub(super) fn exact_check(
                                 RelOp::Le | RelOp::Lt => x <= y + tol,
                                 RelOp::Ge | RelOp::Gt => x + tol >= y,
                             };
-                            if !fine && bad.is_none() {
-                                bad = Some(format!(
-                                    "{at}: left {x:.12}, right {y:.12} (floating point)"
-                                ));
+                            if !fine && !matches!(bad, Some(Ok(_))) {
+                                // A floating-point failure is confirmed by an interval
+                                // enclosure of both sides (every operation widened
+                                // outward); one that cannot be confirmed decides nothing.
+                                bad = Some(if enclosed_fails(op, a, b, &pt) == Some(true) {
+                                    Ok((
+                                        at.clone(),
+                                        format!("≈ {x:.12}"),
+                                        format!("≈ {y:.12}"),
+                                        "floating-point evaluation (a square root or another irrational value), confirmed by an interval enclosure of both sides at the same point".to_string(),
+                                    ))
+                                } else {
+                                    Err(format!(
+                                        "exactly at {}: left {x:.12}, right {y:.12} in floating point, but an interval enclosure of the sides does not confirm the difference, and no other point was confirmed, so this is not counted as a refutation",
+                                        point_text(&pt, env, &sizes, at)
+                                    ))
+                                });
                             }
                         }
                         _ => ok = false,
@@ -286,29 +330,47 @@ pub(super) fn exact_check(
         if !ok {
             continue;
         }
-        if let Some(b) = bad {
-            let shown: Vec<String> = pt
-                .iter()
-                .filter(|(k, _)| !env.sizes.contains_key(*k))
-                .map(|(k, v)| format!("{k} = {v}"))
-                .collect();
-            let sizes_text = sizes
-                .iter()
-                .map(|(k, v)| format!("{k} = {v}"))
-                .collect::<Vec<_>>()
-                .join(", ");
-            // A claim with no symbol and no free index has neither a point nor an
-            // element: it printed `exactly at  (B = 32, T = 5): : left 3, right 2`.
-            let b = b.strip_prefix(": ").unwrap_or(&b);
-            let point = match (shown.is_empty(), sizes_text.is_empty()) {
-                (true, true) => "exactly".to_string(),
-                (true, false) => format!("exactly at {sizes_text}"),
-                (false, true) => format!("exactly at {}", shown.join(", ")),
-                (false, false) => format!("exactly at {} ({sizes_text})", shown.join(", ")),
+        if let Some(found) = bad {
+            let (at, left, right, checked_by) = match found {
+                Ok(f) => f,
+                // Not confirmed here: the next points may confirm a failure; if none
+                // does, the claim is neither refuted nor agreed with.
+                Err(why) => {
+                    pending.get_or_insert(why);
+                    unconfirmed += 1;
+                    continue;
+                }
             };
-            return Ok(Exact::Refuted(format!("{point}: {b}")));
+            let floating = left.starts_with('≈');
+            let values = if floating {
+                format!(
+                    "left {}, right {} (floating point)",
+                    left.trim_start_matches("≈ "),
+                    right.trim_start_matches("≈ ")
+                )
+            } else {
+                format!("left {left}, right {right}")
+            };
+            let text = format!("exactly at {}: {values}", point_text(&pt, env, &sizes, &at));
+            let witness = sym::Witness {
+                point: pt.clone(),
+                left,
+                right,
+                checked_by,
+                element: Some(if at.is_empty() {
+                    "the claim's one value (no free index)".to_string()
+                } else {
+                    at
+                }),
+                seed: Some(seed),
+                estimate: None,
+            };
+            return Ok(Exact::Refuted(text, witness));
         }
         good += 1;
+    }
+    if let Some(why) = pending {
+        return Ok(Exact::Unconfirmed(why));
     }
     if good < POINTS {
         return Err(format!("only {good} random points satisfied the givens"));
@@ -316,6 +378,70 @@ pub(super) fn exact_check(
     Ok(Exact::Agrees {
         points: good,
         floating,
+    })
+}
+
+/// The point of an exact check in words: the leaf values, the sample sizes and the
+/// element (`x[0] = 1/2 (N = 2): n = 0`); a claim without leaf values says so, and one
+/// without a free index names no element, instead of printing an empty point.
+fn point_text(
+    pt: &BTreeMap<String, BigRational>,
+    env: &Env,
+    sizes: &BTreeMap<String, i64>,
+    at: &str,
+) -> String {
+    let shown: Vec<String> = pt
+        .iter()
+        .filter(|(k, _)| !env.sizes.contains_key(*k))
+        .map(|(k, v)| format!("{k} = {v}"))
+        .collect();
+    let sizes = sizes
+        .iter()
+        .map(|(k, v)| format!("{k} = {v}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let values = if shown.is_empty() {
+        format!("the sample sizes {sizes} (no leaf values: the claim fails at every value)")
+    } else {
+        format!("{} ({sizes})", shown.join(", "))
+    };
+    if at.is_empty() {
+        values
+    } else {
+        format!("{values}: {at}")
+    }
+}
+
+/// A rational in words, a long one by its size and floating-point value.
+fn short(x: &BigRational) -> String {
+    let t = x.to_string();
+    if t.len() <= 40 {
+        return t;
+    }
+    match num_traits::ToPrimitive::to_f64(x).filter(|v| v.is_finite()) {
+        Some(v) => format!("≈ {v:.6e}"),
+        None => format!(
+            "a rational of {} characters (beyond floating point)",
+            t.len()
+        ),
+    }
+}
+
+/// Whether an interval enclosure of both sides at the point shows the relation failing
+/// (`None`: a side has no enclosure).
+fn enclosed_fails(
+    op: RelOp,
+    a: &sym::Expr,
+    b: &sym::Expr,
+    pt: &BTreeMap<String, BigRational>,
+) -> Option<bool> {
+    let (l, r) = (sym::defined::enclose(a, pt)?, sym::defined::enclose(b, pt)?);
+    Some(match op {
+        RelOp::Eq | RelOp::Approx => l.1 < r.0 || r.1 < l.0,
+        RelOp::Le => l.0 > r.1,
+        RelOp::Lt => l.0 >= r.1,
+        RelOp::Ge => l.1 < r.0,
+        RelOp::Gt => l.1 <= r.0,
     })
 }
 

@@ -226,8 +226,14 @@ pub(super) fn relation(
         // A gradient claim the exact check refutes is refuted by the sampled run instead,
         // whose witness (element, point, seed, both sides) is re-checked on the gather
         // form (docs/soundness.md, "Witnesses").
-        (_, Ok(Exact::Refuted(_))) if used_grads => return None,
-        (_, Ok(Exact::Refuted(cx))) => Outcome::new(Verdict::Refuted, Method::ExactEval, cx),
+        (_, Ok(Exact::Refuted(..))) if used_grads => return None,
+        (_, Ok(Exact::Unconfirmed(_))) if used_grads => return None,
+        (_, Ok(Exact::Unconfirmed(why))) => und(why),
+        (_, Ok(Exact::Refuted(cx, w))) => {
+            let mut o = Outcome::new(Verdict::Refuted, Method::ExactEval, cx);
+            o.witness = Some(w);
+            o
+        }
         (Some(p), Ok(Exact::Agrees { points: n, floating: fl })) => Outcome::proved(
             ProofRule::TensorSymbolic,
             Method::Symbolic,
