@@ -286,6 +286,12 @@ fn raw(e: &Expr, style: Style) -> String {
             let mut down: Vec<Expr> = Vec::new();
             for f in fs {
                 match f {
+                    // The normal form keeps a coefficient past the bit budget in parts
+                    // (`Expr::mul`): printed as separate factors, not multiplied out (a
+                    // product of 65,536-bit parts took minutes of gcds to print).
+                    Expr::Num(r) if super::rat::mul_bits(&coef, r) > super::MAX_BITS => {
+                        up.push(f.clone())
+                    }
                     Expr::Num(r) => coef = super::rat::mul(&coef, r),
                     Expr::Pow(b, ex) if ex.as_num().is_some_and(|r| r.is_negative()) => {
                         down.push(Expr::pow((**b).clone(), -(**ex).clone()))
