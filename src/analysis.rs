@@ -59,6 +59,27 @@ pub struct ScalarDerivation {
 /// has more than 101.
 pub const MAX_SHOWN_NODES: usize = 500;
 
+/// The most expression nodes a scalar derivation shows in total, over all its quantities;
+/// the others are listed as omitted.
+pub const MAX_SHOWN_TOTAL: usize = 20_000;
+
+/// The widest number a quantity shown may hold, in bits: simplifying an expression
+/// prints its candidates, and printing and reducing numbers of tens of thousands of
+/// digits, value after value, took seconds (a fuzz mutant with a product of 90 factors
+/// `(10^300 + 1)/10^300`).
+pub const MAX_SHOWN_BITS: u64 = 4096;
+
+/// The most bits of any number in `e`.
+fn widest_number(e: &sym::Expr) -> u64 {
+    match e {
+        sym::Expr::Num(r) => sym::rat::bits(r),
+        sym::Expr::Sym(_) => 0,
+        sym::Expr::Pow(b, x) => widest_number(b).max(widest_number(x)),
+        sym::Expr::Func(_, x) => widest_number(x),
+        sym::Expr::Mul(v) | sym::Expr::Add(v) => v.iter().map(widest_number).max().unwrap_or(0),
+    }
+}
+
 impl ScalarDerivation {
     /// The quantities left out and why, `u3 (612 nodes), ... (over the limit of 500
     /// expression nodes)`, which `tq derive` and `tq render` both print; `None` when
@@ -68,7 +89,7 @@ impl ScalarDerivation {
             return None;
         }
         Some(format!(
-            "{} (over the limit of {MAX_SHOWN_NODES} expression nodes)",
+            "{} (over the limit of {MAX_SHOWN_NODES} expression nodes each or {MAX_SHOWN_TOTAL} in all, or a number of more than {MAX_SHOWN_BITS} bits)",
             self.omitted
                 .iter()
                 .map(|(n, k)| format!("{n} ({k} nodes)"))
@@ -197,12 +218,20 @@ impl<'a> Analysis<'a> {
             })
             .unwrap_or_default();
         let omitted = std::cell::RefCell::new(Vec::new());
+        // Every quantity shown is simplified, and a simplification measures its candidates
+        // by printing them: the nodes shown are bounded in total too (a fuzz mutant of
+        // 1,000 chained values with 1e-300 factors took 5 s in derive).
+        let shown = std::cell::Cell::new(0usize);
         let q = |name: String, e: &sym::Expr| {
             let nodes = e.node_count();
-            if nodes > MAX_SHOWN_NODES {
+            if nodes > MAX_SHOWN_NODES
+                || shown.get() + nodes > MAX_SHOWN_TOTAL
+                || widest_number(e) > MAX_SHOWN_BITS
+            {
                 omitted.borrow_mut().push((name, nodes));
                 return None;
             }
+            shown.set(shown.get() + nodes);
             let expr = sym::simplify(e);
             let at = (!point.is_empty()).then(|| sym::simplify(&lower::at(&expr, &point)));
             Some(Quantity { name, expr, at })

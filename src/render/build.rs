@@ -470,14 +470,7 @@ fn derivations(r: &FileReport, blocks: &mut Vec<Block>) {
     for d in ds {
         let mut lines = vec![Line::math(0, math::expr(&d.start))];
         for (k, st) in d.steps.iter().enumerate() {
-            let op = match st.op {
-                RelOp::Eq => "=",
-                RelOp::Le => "\\le",
-                RelOp::Ge => "\\ge",
-                RelOp::Lt => "<",
-                RelOp::Gt => ">",
-                RelOp::Approx => "\\approx",
-            };
+            let op = math::relop(st.op);
             let prefix = format!("{} step {} ", d.name.name, k + 1);
             let prefix_colon = format!("{} step {}:", d.name.name, k + 1);
             let verdict = r
