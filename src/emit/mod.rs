@@ -500,8 +500,8 @@ fn extents_run<'a>(
     scatter: &[Item],
     loss: Option<&str>,
 ) -> Option<crate::num::gradcheck::ModelRun<'a>> {
-    use crate::num::gradcheck::{run_model, run_model_with};
-    if let Ok(run) = run_model(&r.program, &r.env, scatter, loss, 0) {
+    use crate::num::gradcheck::run_model_with;
+    if let Ok(run) = run_model_with(&r.program, &r.env, scatter, loss, 0, &|_| Ok(())) {
         return Some(run);
     }
     let arbitrary = |m: &mut Machine| {

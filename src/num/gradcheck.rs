@@ -150,10 +150,12 @@ fn prepare<'a>(
     seed: u64,
     setup: Setup,
     after: Option<Setup>,
+    any_inputs: bool,
 ) -> Result<Prepared<'a>, NumError> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut base = Machine::new(program, env)?;
     base.stand_in = true;
+    base.arbitrary_inputs = any_inputs;
     base.max_steps = BUDGET;
     setup(&mut base)?;
     base.sample_leaves(program, &mut rng)?;
@@ -227,7 +229,10 @@ pub struct ModelRun<'a> {
 }
 
 /// The model run once at sampled values: forward, then the derived backward program.
-/// Claims about tensor elements and `includes` blocks are evaluated on the result.
+/// Claims about tensor elements and `includes` blocks are evaluated on the result. An
+/// input declared without a distribution (a fixed but arbitrary value) is drawn from a
+/// standard normal: the claims evaluated on this run hold for every value of it, so any
+/// draw may refute one (docs/language.md, "Inputs without a distribution").
 pub fn run_model<'a>(
     program: &Program,
     env: &'a Env,
@@ -235,10 +240,13 @@ pub fn run_model<'a>(
     loss: Option<&str>,
     seed: u64,
 ) -> Result<ModelRun<'a>, NumError> {
-    run_model_with(program, env, scatter, loss, seed, &|_| Ok(()))
+    let p = prepare(program, env, loss, seed, &|_| Ok(()), None, true)?;
+    run_prepared(p, program, scatter)
 }
 
-/// [`run_model`] with the machine changed before sampling.
+/// [`run_model`] with the machine changed before sampling, for the Monte Carlo trials:
+/// an input declared without a distribution makes it fail (a moment of a value that is
+/// fixed but arbitrary is not estimated by drawing it).
 pub fn run_model_with<'a>(
     program: &Program,
     env: &'a Env,
@@ -247,7 +255,7 @@ pub fn run_model_with<'a>(
     seed: u64,
     setup: Setup,
 ) -> Result<ModelRun<'a>, NumError> {
-    let p = prepare(program, env, loss, seed, setup, None)?;
+    let p = prepare(program, env, loss, seed, setup, None, false)?;
     run_prepared(p, program, scatter)
 }
 
@@ -276,7 +284,7 @@ pub fn run_model_after<'a>(
     seed: u64,
     after: Setup,
 ) -> Result<ModelRun<'a>, NumError> {
-    let p = prepare(program, env, loss, seed, &|_| Ok(()), Some(after))?;
+    let p = prepare(program, env, loss, seed, &|_| Ok(()), Some(after), true)?;
     run_prepared(p, program, scatter)
 }
 
@@ -290,7 +298,7 @@ pub fn run_forward_split<'a>(
     split: usize,
     between: Setup,
 ) -> Result<Machine<'a>, NumError> {
-    let p = prepare(program, env, None, seed, &|_| Ok(()), None)?;
+    let p = prepare(program, env, None, seed, &|_| Ok(()), None, true)?;
     let mut m = p.base;
     let split = split.min(program.items.len());
     m.run_items(&program.items[..split], &mut Vec::new())?;
@@ -331,7 +339,7 @@ pub fn gradcheck_within(
         mut base,
         objective,
         mut rng,
-    } = prepare(program, env, loss, seed, &|_| Ok(()), None)?;
+    } = prepare(program, env, loss, seed, &|_| Ok(()), None, true)?;
     if objective.weighted.is_empty() && objective.loss.is_none() {
         return Ok(vec![]);
     }

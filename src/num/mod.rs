@@ -113,8 +113,9 @@ pub struct Machine<'a> {
     /// Whether a stand-in distribution was actually sampled.
     pub stood_in: bool,
     /// Draw an input declared without a distribution (a fixed but arbitrary value) from
-    /// a standard normal. Only for runs whose result does not depend on the values (the
-    /// extents `tq emit` allocates); never for a check.
+    /// a standard normal. For runs whose result holds for every value (the gradient
+    /// check, claims about tensor elements, `includes` blocks, `invariant`) or does not
+    /// depend on the values (the extents `tq emit` allocates); never for Monte Carlo.
     pub arbitrary_inputs: bool,
     /// Element evaluations allowed (at most [`MAX_STEPS`]).
     pub max_steps: u64,
