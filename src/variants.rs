@@ -179,6 +179,10 @@ pub struct Prepared {
     /// the symbols left free (a family index such as `l`); `None` where `answers` has no
     /// answer and the value is not a formula either.
     pub values_exact: Vec<Option<sym::Expr>>,
+    /// Per claim, in file order: for a relation between moments (`Var(L_{l+1}) == c
+    /// Var(L_l)`), the moment `c` multiplies; `values_exact` then holds `c`'s exact value
+    /// at this variant (`tq export` asks for the ratio of the left side to that moment).
+    pub per_moment: Vec<Option<Expr>>,
     /// Per `derivation`, in file order: the chain as one claim (its start equals its last
     /// step, under the derivation's givens) and the last step's value at this variant.
     pub derivations: Vec<(String, Claim, Option<String>)>,
@@ -303,6 +307,7 @@ fn prepare_within(program: &Program, env: &Env, names: &[String], values: &[Stri
     let moments = std::cell::OnceCell::new();
     let mut answers = Vec::new();
     let mut values_exact = Vec::new();
+    let mut per_moment = Vec::new();
     let mut claims = Vec::new();
     let read = p.clone();
     claims_mut(&mut p.items, &mut claims);
@@ -317,9 +322,11 @@ fn prepare_within(program: &Program, env: &Env, names: &[String], values: &[Stri
         {
             answers.push(None);
             values_exact.push(None);
+            per_moment.push(None);
             continue;
         }
         let claim = c.clone();
+        let mut moment = None;
         if let Expr::Rel(op, lhs, rhs, _) = &mut c.body {
             // A stated number for a value the program defines: computed again (not under
             // givens, which set values the variant's point does not have).
@@ -345,6 +352,7 @@ fn prepare_within(program: &Program, env: &Env, names: &[String], values: &[Stri
                 if is_constant(rhs) && !names.is_empty() {
                     answers.push(None);
                     values_exact.push(None);
+                    per_moment.push(None);
                     continue;
                 }
                 if let Some(v) = side(rhs) {
@@ -352,6 +360,25 @@ fn prepare_within(program: &Program, env: &Env, names: &[String], values: &[Stri
                     // relations between moments (`Var(L_{l+1}) == Var(L_l) (...)`).
                     if lower(rhs, &Scope::default()).is_ok() {
                         exact_value = Some(v.clone());
+                    } else if let Some((num, den, m)) =
+                        moment_factor(rhs).filter(|_| *op == RelOp::Eq && has_moment(lhs))
+                    {
+                        // A relation between moments: its factor, where it is exact.
+                        let lowered = |fs: &[&Expr]| -> Option<sym::Expr> {
+                            let v = fs
+                                .iter()
+                                .map(|f| lower(f, &Scope::default()).ok())
+                                .collect::<Option<Vec<_>>>()?;
+                            Some(sym::Expr::mul(v))
+                        };
+                        if let (Some(n), Some(d)) = (lowered(&num), lowered(&den)) {
+                            let c = sym::Expr::mul(vec![n, sym::Expr::pow(d, sym::Expr::int(-1))]);
+                            let c = subs_all(&claim_givens(c, &claim, env));
+                            if c.free_symbols().is_empty() {
+                                exact_value = Some(c);
+                                moment = Some(m.clone());
+                            }
+                        }
                     }
                     answer = Some(shown(&v));
                 }
@@ -368,6 +395,7 @@ fn prepare_within(program: &Program, env: &Env, names: &[String], values: &[Stri
         }
         answers.push(answer);
         values_exact.push(exact_value);
+        per_moment.push(moment);
     }
     // Each derivation's result: its last step's value at the variant's values.
     let mut derivations = Vec::new();
@@ -411,7 +439,51 @@ fn prepare_within(program: &Program, env: &Env, names: &[String], values: &[Stri
         source: print_program(&p),
         answers,
         values_exact,
+        per_moment,
     }
+}
+
+/// Whether an expression reads a moment (`E`, `Var`, `Cov`, `Std`).
+fn has_moment(e: &Expr) -> bool {
+    let mut found = false;
+    crate::syntax::visit::walk_expr(e, |x| {
+        if let Expr::Call(c) = x {
+            found |= matches!(c.func.name.as_str(), "E" | "Var" | "Cov" | "Std");
+        }
+        !found
+    });
+    found
+}
+
+/// A right side `c M` (or `c M / d`, `M`) with `M` its one factor that reads a moment:
+/// the factors of `c`'s numerator, those of its denominator, and `M`. `None` when no
+/// factor or more than one reads a moment, or when a divisor does.
+fn moment_factor(e: &Expr) -> Option<(Vec<&Expr>, Vec<&Expr>, &Expr)> {
+    fn factors<'a>(e: &'a Expr, num: &mut Vec<&'a Expr>, den: &mut Vec<&'a Expr>) {
+        match e {
+            Expr::Binary(BinOp::Mul | BinOp::Jux, a, b, _) => {
+                factors(a, num, den);
+                factors(b, num, den);
+            }
+            Expr::Binary(BinOp::Div, a, b, _) => {
+                factors(a, num, den);
+                den.push(b);
+            }
+            _ => num.push(e),
+        }
+    }
+    let (mut num, mut den) = (Vec::new(), Vec::new());
+    factors(e, &mut num, &mut den);
+    if den.iter().any(|d| has_moment(d)) {
+        return None;
+    }
+    let mut moments = num.iter().filter(|f| has_moment(f));
+    let m = *moments.next()?;
+    if moments.next().is_some() {
+        return None;
+    }
+    num.retain(|f| !std::ptr::eq(*f, m));
+    Some((num, den, m))
 }
 
 /// A value as an answer shows it: exact where it is a number or a formula in what is left
@@ -561,15 +633,23 @@ fn values_math(v: &Prepared) -> String {
         .join(",\\ ")
 }
 
-fn heading(path: &str, plan: &Plan, seed: u64) -> String {
-    let mut s = format!(
-        "{} variant{} of {path} (seed {seed}; {} distinct combination{} of {})",
+/// The heading of the variants page as runs of text and math: the file's path is text
+/// (escaped by each format), the varied names are math (`sigma_W` is $\sigma_{W}$).
+fn heading(path: &str, plan: &Plan, seed: u64) -> Vec<Inline> {
+    let mut runs = vec![Inline::Text(format!(
+        "{} variant{} of {path} (seed {seed}; {} distinct combination{} of ",
         plan.chosen.len(),
         if plan.chosen.len() == 1 { "" } else { "s" },
         plan.available,
         if plan.available == 1 { "" } else { "s" },
-        plan.names.join(", ")
-    );
+    ))];
+    for (k, n) in plan.names.iter().enumerate() {
+        if k > 0 {
+            runs.push(Inline::Text(", ".into()));
+        }
+        runs.push(Inline::Math(math::ident(n)));
+    }
+    let mut s = ")".to_string();
     if (plan.requested as u64) > plan.available {
         s.push_str(&format!(
             "; {} were asked for, but only {} distinct exist",
@@ -582,7 +662,8 @@ fn heading(path: &str, plan: &Plan, seed: u64) -> String {
             plan.chosen.len()
         ));
     }
-    s
+    runs.push(Inline::Text(s));
+    runs
 }
 
 fn verdict_of(rep: Option<&crate::claims::ClaimReport>) -> String {
@@ -640,7 +721,7 @@ fn answer(v: &Variant, j: usize, c: &Claim, rep: Option<&ClaimReport>) -> Option
 /// with the variant's values) and the table of answers.
 pub fn markdown(path: &str, plan: &Plan, seed: u64, variants: &[Variant]) -> String {
     use crate::render::markdown::{blocks, inlines};
-    let mut out = format!("# {}\n\n", heading(path, plan, seed));
+    let mut out = format!("# {}\n\n", inlines(&heading(path, plan, seed)));
     for (k, v) in variants.iter().enumerate() {
         out.push_str(&format!(
             "## Variant {}: ${}$\n\n",
@@ -663,8 +744,9 @@ pub fn markdown(path: &str, plan: &Plan, seed: u64, variants: &[Variant]) -> Str
         let n = v.claims().len();
         for (j, (name, c, a, rep)) in v.derivation_rows().into_iter().enumerate() {
             out.push_str(&format!(
-                "| {} | {name}: ${}$ | {} | {} |\n",
+                "| {} | {}: ${}$ | {} | {} |\n",
                 n + j + 1,
+                crate::render::markdown::esc_md(&name),
                 math::claim(c).replace('|', "\\vert "),
                 a.map(|a| format!("${}$", a.replace('|', "\\vert ")))
                     .unwrap_or_else(|| "—".into()),
@@ -702,7 +784,7 @@ pub fn latex(path: &str, plan: &Plan, seed: u64, variants: &[Variant]) -> String
     let mut out = format!("{PREAMBLE}\\begin{{document}}\n");
     out.push_str(&format!(
         "{{\\large\\bfseries {}}}\\par\n",
-        esc(&heading(path, plan, seed))
+        inlines(&heading(path, plan, seed))
     ));
     for (k, v) in variants.iter().enumerate() {
         if k > 0 {

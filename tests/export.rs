@@ -389,6 +389,74 @@ fn only_vetted_claims_are_asked() {
     assert!(err.contains("none of its 1 claims"), "{err}");
 }
 
+/// A relation between moments (`Var(y_k) == M sigma^2 Var(y_{k-1})`) is asked as the
+/// ratio of its left side to the right side's moment, with the factor's exact value at
+/// the sample values; a relation with two moments on the right (`Var(x_k) + E(x_k)^2`)
+/// is not.
+#[test]
+fn relations_between_moments_are_asked_as_ratios() {
+    let q = question("deep_linear", 1);
+    let asked = |claim: usize| q.answers.iter().position(|a| a.claim == claim);
+    let src = std::fs::read_to_string(root().join("problems/deep_linear.tq")).unwrap();
+    let claims: Vec<&str> = src.lines().filter(|l| l.starts_with("claim ")).collect();
+    let line = |text: &str| 1 + claims.iter().position(|l| l.starts_with(text)).unwrap();
+    let k = asked(line("claim Var(y_k) == M sigma^2 Var(y_{k-1})"))
+        .unwrap_or_else(|| panic!("the relation is asked: {:?}", q.notes));
+    let a = &q.answers[k];
+    assert!(
+        a.label.starts_with("\\frac{") && a.label.contains("y_{k-1}"),
+        "asked as a ratio to Var(y_{{k-1}}): {}",
+        a.label
+    );
+    // M sigma^2 at the file's sample values, exactly.
+    let (m, sigma) = sample_of(&src);
+    match &q.variants[0].answers[k] {
+        tq::export::Value::Number { value, .. } => {
+            assert!(
+                (value - m * sigma * sigma).abs() < 1e-12,
+                "{value} vs {}",
+                m * sigma * sigma
+            )
+        }
+        v => panic!("{v:?}"),
+    }
+    let half = asked(line(
+        "claim Var(y^{relu}_k) == 1/2 M sigma^2 Var(y^{relu}_{k-1})",
+    ))
+    .expect("the relu relation is asked");
+    match &q.variants[0].answers[half] {
+        tq::export::Value::Number { value, .. } => {
+            assert!((value - m * sigma * sigma / 2.0).abs() < 1e-12, "{value}")
+        }
+        v => panic!("{v:?}"),
+    }
+    assert!(
+        asked(line(
+            "claim Var(y^{relu}_k) == M sigma^2 (Var(x_k) + E(x_k)^2)"
+        ))
+        .is_none(),
+        "two moments on the right: not one factor"
+    );
+}
+
+/// The `sample` values of `M` and `sigma` in a file.
+fn sample_of(src: &str) -> (f64, f64) {
+    let line = src
+        .lines()
+        .find(|l| l.starts_with("sample "))
+        .expect("a sample line");
+    let value = |name: &str| -> f64 {
+        line["sample ".len()..]
+            .split(',')
+            .map(|b| b.trim())
+            .find_map(|b| b.strip_prefix(&format!("{name} = ")))
+            .unwrap_or_else(|| panic!("{name} in {line}"))
+            .parse()
+            .unwrap()
+    };
+    (value("M"), value("sigma"))
+}
+
 fn run_server_check(q: &Question, expect: Value) -> Value {
     let dir = temp_dir(&q.qid);
     write_question(q, &dir);

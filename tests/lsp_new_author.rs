@@ -32,6 +32,21 @@ const FILES: &[&str] = &[
     "softmax_capital_index.tq",
     "softmax_claim_tensor_case.tq",
     "softmax_result_index_dropped.tq",
+    // Issue #18, session 24: softmax fixes, element claims, and eight mistakes written
+    // from docs/language.md (rules, includes, vary, solve, at, derivations).
+    "softmax_dropped_index_capital.tq",
+    "softmax_named_index_summed.tq",
+    "claim_element_index_renamed.tq",
+    "claim_element_capital_one_side.tq",
+    "claim_element_index_without_size_renamed.tq",
+    "rule_state_without_step.tq",
+    "equivalent_rule_typo.tq",
+    "includes_batch_index_free.tq",
+    "vary_size_fraction.tq",
+    "solve_single_equals.tq",
+    "at_computed_value.tq",
+    "derivation_rule_typo.tq",
+    "rule_over_other_step.tq",
 ];
 
 #[test]

@@ -290,3 +290,78 @@ vary sigma in {sqrt(2)/4}, I in {2^2}
         );
     }
 }
+
+/// Every output format of `tq variants` escapes what it prints outside math (issue 17):
+/// in Markdown no `_` outside `$...$` is left unescaped (a file name, a varied
+/// name such as `sigma_W`, a derivation's name), in LaTeX no `_` outside math is left
+/// unescaped, and the JSON parses with the names as written.
+#[test]
+fn variants_escape_names_outside_math_in_every_format() {
+    let src = "size B, I
+symbol sigma_W
+input x[B, I] ~ normal(0, 1)
+param W[I] ~ normal(0, sigma_W^2)
+a[b] = W[I] x[b,I]
+claim Var(a) == I sigma_W^2
+derivation var_a:
+  Var(a)
+  = I sigma_W^2     by declared
+sample B = 2, I = 4, sigma_W = 1
+vary sigma_W in {1/2, 1/4}
+";
+    let quick = quick();
+    let base = check_source("my_file.tq", src, &quick);
+    assert_eq!(base.unexpected_errors(), 0, "{:?}", base.diagnostics);
+    let p = plan(&base.program, 2, 0).unwrap();
+    let variants: Vec<Variant> = p
+        .chosen
+        .iter()
+        .map(|vals| {
+            let prepared = prepare(&base.program, &base.env, &p.names, vals);
+            let report = check_source("variant.tq", &prepared.source, &quick);
+            Variant { prepared, report }
+        })
+        .collect();
+    // The text outside `$...$`, with `\$` and `\_`-style escapes removed.
+    let outside = |s: &str| -> String {
+        let mut out = String::new();
+        let (mut math, mut esc) = (false, false);
+        for c in s.chars() {
+            if esc {
+                esc = false;
+                continue;
+            }
+            match c {
+                '\\' if !math => esc = true,
+                '$' => math = !math,
+                c if !math => out.push(c),
+                _ => {}
+            }
+        }
+        out
+    };
+    let md = markdown("my_file.tq", &p, 0, &variants);
+    assert!(
+        md.contains("$\\sigma_{W}$"),
+        "the varied name is math: {md}"
+    );
+    assert!(
+        md.contains("var\\_a"),
+        "the derivation's name is escaped: {md}"
+    );
+    let text = outside(&md);
+    assert!(!text.contains('_'), "an unescaped `_` outside math: {text}");
+    let tex = tq::variants::latex("my_file.tq", &p, 0, &variants);
+    let text = outside(&tex);
+    assert!(
+        !text.contains('_'),
+        "an unescaped `_` outside math in LaTeX: {text}"
+    );
+    let json = tq::variants::to_json("my_file.tq", &p, 0, &variants);
+    let back: serde_json::Value = serde_json::from_str(&json.to_string()).unwrap();
+    assert_eq!(back["parameters"][0], "sigma_W");
+    assert_eq!(
+        back["variants"][0]["derivations"][0]["derivation"],
+        "derivation var_a"
+    );
+}

@@ -133,7 +133,9 @@ impl Checker {
                 }
             }
         }
-        self.claim_index_sizes(c, scope);
+        if !self.claim_sides(c, scope) {
+            self.claim_index_sizes(c, scope);
+        }
         self.derivatives_of_scalars(&c.body);
         let mut calls = Vec::new();
         collect_calls(&c.body, &mut calls);
@@ -149,7 +151,11 @@ impl Checker {
                         call.func.span,
                         format!("unknown function `{name}` in a claim"),
                     )
-                    .with_hint(known_functions_hint(name, true)),
+                    .with_hint(
+                        super::terms::softmax_without_index(call)
+                            .filter(|_| name == "softmax")
+                            .unwrap_or_else(|| known_functions_hint(name, true)),
+                    ),
                 ),
                 Some((_, n)) if n != usize::MAX && n != call.args.len() => {
                     let hint = match (name, call.args.len()) {
@@ -190,6 +196,47 @@ impl Checker {
             self.binding(b, false);
         }
         self.bindings_once(&c.at, "at");
+        self.equivalent_rules(&c.body);
+    }
+
+    /// `equivalent(A, B)`: its first two arguments name rules of the file (E0501, with
+    /// "did you mean", for one that does not: it was left undecided without a word).
+    fn equivalent_rules(&mut self, body: &Expr) {
+        let Expr::Call(call) = body else { return };
+        if call.func.name != "equivalent" {
+            return;
+        }
+        for a in call.args.iter().take(2) {
+            let Expr::Ref(r) = a else { continue };
+            let name = crate::syntax::printer::print_name(&r.name);
+            if r.indices.is_some() || self.env.rules.contains_key(&name) {
+                continue;
+            }
+            let rules: Vec<&str> = self.env.rules.keys().map(|k| k.as_str()).collect();
+            let mean = crate::diag::suggest(&name, rules.iter().copied())
+                .map(|s| format!("did you mean `{s}`? "))
+                .unwrap_or_default();
+            self.err(
+                Diagnostic::error(
+                    "E0501",
+                    r.name.span,
+                    format!("`equivalent` compares rules, and `{name}` is not a rule of this file"),
+                )
+                .with_label("not a rule")
+                .with_hint(if rules.is_empty() {
+                    "define the rules first (`rule A over t:` with its updates)".to_string()
+                } else {
+                    format!(
+                        "{mean}the rules of this file are {}",
+                        rules
+                            .iter()
+                            .map(|r| format!("`{r}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                }),
+            );
+        }
     }
 
     /// `d(u)/d(a)` is the derivative of a scalar value by a scalar: a whole tensor on

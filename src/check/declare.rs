@@ -668,6 +668,7 @@ impl Checker {
         }
         let rank = eq.lhs.indices.as_ref().map_or(0, |v| v.len());
         if rank == 0 && !family {
+            self.env.computed_scalars.insert(key.clone());
             self.env.scalars.insert(key.clone(), eq.lhs.span);
             self.env.scalar_order.push(key);
             return;

@@ -53,6 +53,8 @@ pub struct Env {
     pub symbols: BTreeMap<String, Span>,
     /// Scalar inputs (`scalar a, b`) and scalar values defined by equations.
     pub scalars: BTreeMap<String, Span>,
+    /// Scalar values defined by equations (`x = a^2`), not inputs.
+    pub computed_scalars: BTreeSet<String>,
     /// Scalars in the order they were declared or defined.
     pub scalar_order: Vec<String>,
     pub tensors: BTreeMap<String, TensorInfo>,

@@ -80,3 +80,84 @@ pub const DISTRIBUTIONS: &[(&str, usize)] = &[
 
 /// The largest value a size may take in `sample`.
 pub const MAX_SAMPLE_SIZE: i64 = 1_000_000;
+
+/// What a softmax whose index is missing or not in its argument most likely means,
+/// written out: for `softmax(s[b,I])` or `softmax_{i}(s[b,I])`, `softmax_{i}(s[b,i])`
+/// and the capital written in lower case (`Some("I")`: a capital sums the argument
+/// before the softmax sees it); for `softmax(s[t,w])`, `softmax_{w}(s[t,w])` (the last
+/// plain index). `named`: the index the softmax names, if any. `None` when the
+/// argument has no plain index to normalise over (or none matching `named`).
+pub(super) fn softmax_fix(
+    arg: &crate::syntax::ast::Expr,
+    named: Option<&str>,
+) -> Option<(String, Option<String>)> {
+    let mut plain: Vec<String> = Vec::new();
+    crate::syntax::visit::walk_refs(arg, &mut |r| {
+        for ix in r.indices.iter().flatten() {
+            if let Some(v) = ix.plain_var() {
+                plain.push(v.name.clone());
+            }
+        }
+    });
+    let is_capital = |n: &str| n.chars().next().is_some_and(|c| c.is_ascii_uppercase());
+    let capital = match named {
+        Some(n) => {
+            let cap = n.to_uppercase();
+            plain.iter().find(|p| **p == cap).cloned()?
+        }
+        None => match plain.iter().rev().find(|p| is_capital(p)) {
+            Some(c) => c.clone(),
+            None => {
+                let last = plain.last()?;
+                let text = crate::syntax::printer::print_expr(arg);
+                return Some((format!("softmax_{{{last}}}({text})"), None));
+            }
+        },
+    };
+    let low = capital.to_lowercase();
+    let text = lower_in_brackets(&crate::syntax::printer::print_expr(arg), &capital);
+    Some((format!("softmax_{{{low}}}({text})"), Some(capital)))
+}
+
+/// `text` with each whole-word `name` inside square brackets in lower case.
+fn lower_in_brackets(text: &str, name: &str) -> String {
+    let mut out = String::new();
+    let mut depth = 0usize;
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String, depth: usize| {
+        if depth > 0 && word == name {
+            out.push_str(&name.to_lowercase());
+        } else {
+            out.push_str(word);
+        }
+        word.clear();
+    };
+    for c in text.chars() {
+        if c.is_alphanumeric() || c == '_' || c == '\'' {
+            word.push(c);
+            continue;
+        }
+        flush(&mut word, &mut out, depth);
+        match c {
+            '[' => depth += 1,
+            ']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        out.push(c);
+    }
+    flush(&mut word, &mut out, depth);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lower_in_brackets;
+
+    #[test]
+    fn a_capital_is_lowered_only_inside_brackets_and_as_a_whole_word() {
+        assert_eq!(
+            lower_in_brackets("W[I,J'] s[b,I] / I + x[I']", "I"),
+            "W[i,J'] s[b,i] / I + x[I']"
+        );
+    }
+}

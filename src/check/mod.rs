@@ -23,6 +23,7 @@ mod boundary_use;
 pub mod budget;
 pub mod capitals;
 mod claim_indices;
+mod claim_sides;
 mod claims;
 mod declare;
 mod defs;

@@ -124,7 +124,15 @@ impl Checker {
                                     )
                                     .with_label("unknown rule")
                                     .with_hint(format!(
-                                        "the rules are listed in docs/derivations.md: {}",
+                                        "{}the rules are listed in docs/derivations.md: {}",
+                                        crate::diag::suggest(
+                                            &r.name,
+                                            crate::syntax::ast::DERIVATION_RULES
+                                                .iter()
+                                                .map(|(n, _)| *n)
+                                        )
+                                        .map(|s| format!("did you mean `{s}`? "))
+                                        .unwrap_or_default(),
                                         crate::syntax::ast::DERIVATION_RULES
                                             .iter()
                                             .map(|(n, _)| *n)
@@ -198,6 +206,32 @@ impl Checker {
                 .with_hint(format!(
                     "{mean}declare it with `size`, `symbol` or `scalar`"
                 )),
+            );
+        }
+        if !is_sample && self.env.computed_scalars.contains(name) {
+            // `at x = 4` where the program computes `x = a^2`: the point is of the inputs.
+            let inputs: Vec<String> = self
+                .env
+                .scalar_order
+                .iter()
+                .filter(|n| !self.env.computed_scalars.contains(*n))
+                .map(|n| format!("`{n}`"))
+                .collect();
+            self.err(
+                Diagnostic::error(
+                    "E0810",
+                    b.name.span,
+                    format!("`{name}` is computed by the program; `at` sets the scalar inputs"),
+                )
+                .with_label("a computed value")
+                .with_hint(if inputs.is_empty() {
+                    format!("declare the inputs with `scalar` and set them with `at`; `{name}` follows from them")
+                } else {
+                    format!(
+                        "set the inputs `{name}` is computed from ({}) with `at`, or state the value in the claim with `given {name} = ...`",
+                        inputs.join(", ")
+                    )
+                }),
             );
         }
         if is_sample && self.env.sizes.contains_key(name) {
@@ -300,6 +334,24 @@ impl Checker {
     /// (the update written one step back) or `v[t+2]` is not an update the rule
     /// engine reads.
     fn rule_update_step(&mut self, eq: &Equation, var: &str, rule: &str) {
+        if eq.lhs.indices.is_none() && eq.lhs.name.sub.is_empty() && !eq.lhs.grad {
+            // `theta = theta[t] - ...`: the state written without its step.
+            let name = print_name(&eq.lhs.name);
+            self.err(
+                Diagnostic::error(
+                    "E0806",
+                    eq.lhs.span,
+                    format!(
+                        "rule `{rule}` updates `{name}` without a step; an update writes the next step, `{name}[{var}+1]`"
+                    ),
+                )
+                .with_label("no step written")
+                .with_hint(format!(
+                    "write `{name}[{var}+1] = ...` (the right side reads the states at `{var}`, and those already updated at `{var}+1`)"
+                )),
+            );
+            return;
+        }
         let Some([IndexExpr::Affine(a)]) = eq.lhs.indices.as_deref() else {
             return;
         };

@@ -1,7 +1,7 @@
 //! Expressions as sums of terms: the indices of each product term, function
 //! arguments as their own scopes, and scalar expressions.
 
-use super::functions::known_functions_hint;
+use super::functions::{known_functions_hint, softmax_fix};
 use super::{function_arity, walk_refs, Checker, Kind, Scope, TermIndices, CLAIM_FUNCTIONS};
 use crate::diag::Diagnostic;
 use crate::syntax::ast::*;
@@ -92,7 +92,16 @@ impl Checker {
                     free.sort();
                     free.dedup();
                     let low = id.name.to_lowercase();
+                    let fix = softmax_fix(x, Some(&id.name));
                     let hint = match free.as_slice() {
+                        // `softmax_{i}(s[b,I])`: the argument sums the index away.
+                        _ if matches!(fix, Some((_, Some(_)))) => {
+                            let (text, cap) = fix.unwrap_or_default();
+                            format!(
+                                "`{}` in the argument is summed before the softmax sees it (a capital sums): write the index in lower case, `{text}`",
+                                cap.unwrap_or_default()
+                            )
+                        }
                         // `softmax_{K}(s[t,k])`: the index is named in lower case.
                         fs if low != id.name && fs.iter().any(|f| **f == low) => format!(
                             "the softmax index is the free index of the argument, in lower case: write `softmax_{{{low}}}(...)` (a capital sums, and the softmax takes its own sum over `{low}`)"
@@ -243,6 +252,8 @@ impl Checker {
             None => {
                 let hint = if CLAIM_FUNCTIONS.iter().any(|(n, _)| *n == name) {
                     format!("`{name}` may only be used in claims")
+                } else if let (Some(h), "softmax") = (softmax_without_index(c), name) {
+                    h
                 } else {
                     known_functions_hint(name, false)
                 };
@@ -309,4 +320,21 @@ impl Checker {
 /// A name that reads as a free index: it starts with a lower-case letter.
 pub(super) fn is_bare_index(name: &str) -> bool {
     name.starts_with(|c: char| c.is_ascii_lowercase())
+}
+
+/// The hint of `softmax(...)` written without its index: the softmax it most likely
+/// means, written out (`softmax_{i}(s[b,i])` for `softmax(s[b,I])`).
+pub(super) fn softmax_without_index(c: &Call) -> Option<String> {
+    let [arg] = c.args.as_slice() else {
+        return None;
+    };
+    let (text, cap) = softmax_fix(arg, None)?;
+    Some(match cap {
+        Some(cap) => format!(
+            "softmax names the index it normalises over as a subscript, and the argument keeps it in lower case (`{cap}` would be summed first): write `{text}`"
+        ),
+        None => format!(
+            "softmax names the index it normalises over as a subscript: write `{text}` (or the index you mean)"
+        ),
+    })
 }

@@ -1,6 +1,7 @@
 //! `tq export`: questions a learning platform grades by itself, from checked problem
 //! files. For every claim that states a value (an equality or `~=` whose right side is a
-//! number, or a formula in symbols left free such as a layer index `l`) and that tq
+//! number, or a formula in symbols left free such as a layer index `l`; or a relation
+//! `M1 == c M2` between moments, asked as M1/M2 with `c`'s exact value) and that tq
 //! proved or confirmed in every variant, the question asks for that value: the
 //! answer of each variant is the one tq's variants engine computed for it
 //! ([`crate::variants::prepare`]), and only variants that passed tq's check are kept.
@@ -386,10 +387,16 @@ pub fn question(
             Some(variables) => Kind::Symbolic { variables },
             None => tolerance(c, *op),
         };
+        // A relation between moments asks for the factor of the right side's moment:
+        // the ratio of the left side to it.
+        let label = match kept.first().and_then(|v| v.prepared.per_moment.get(j)) {
+            Some(Some(m)) => format!("\\frac{{{}}}{{{}}}", math::expr(lhs), math::expr(m)),
+            _ => math::expr(lhs),
+        };
         answers.push(Answer {
             name: format!("a{}", answers.len() + 1),
             claim: j + 1,
-            label: math::expr(lhs),
+            label,
             conditions: conditions(c),
             kind,
         });

@@ -27,33 +27,32 @@ fn clip(s: String, n: usize) -> String {
 pub fn svg(title: &str, plot: &Plot) -> Result<String, String> {
     let series = &plot.series;
     // Forward in blues and greens, backward in reds and oranges; one colour per family.
-    const FORWARD: [RGBColor; 6] = [
-        RGBColor(31, 119, 180),
-        RGBColor(44, 160, 44),
-        RGBColor(23, 190, 207),
-        RGBColor(148, 103, 189),
-        RGBColor(0, 70, 130),
-        RGBColor(90, 130, 40),
+    const PALETTES: [[RGBColor; 6]; 2] = [
+        [
+            RGBColor(31, 119, 180),
+            RGBColor(44, 160, 44),
+            RGBColor(23, 190, 207),
+            RGBColor(148, 103, 189),
+            RGBColor(0, 70, 130),
+            RGBColor(90, 130, 40),
+        ],
+        [
+            RGBColor(214, 39, 40),
+            RGBColor(255, 127, 14),
+            RGBColor(227, 119, 194),
+            RGBColor(140, 86, 75),
+            RGBColor(160, 20, 60),
+            RGBColor(200, 160, 20),
+        ],
     ];
-    const BACKWARD: [RGBColor; 6] = [
-        RGBColor(214, 39, 40),
-        RGBColor(255, 127, 14),
-        RGBColor(227, 119, 194),
-        RGBColor(140, 86, 75),
-        RGBColor(160, 20, 60),
-        RGBColor(200, 160, 20),
-    ];
-    let (mut nf, mut nb) = (0, 0);
+    // The families drawn so far in each direction (forward, backward).
+    let mut drawn = [0usize; 2];
     let colours: Vec<RGBColor> = series
         .iter()
         .map(|s| {
-            if s.grad {
-                nb += 1;
-                BACKWARD[(nb - 1) % BACKWARD.len()]
-            } else {
-                nf += 1;
-                FORWARD[(nf - 1) % FORWARD.len()]
-            }
+            let (palette, n) = (&PALETTES[s.grad as usize], &mut drawn[s.grad as usize]);
+            *n += 1;
+            palette[(*n - 1) % palette.len()]
         })
         .collect();
     let tensors = !plot.ticks.is_empty();
@@ -253,51 +252,39 @@ pub fn svg(title: &str, plot: &Plot) -> Result<String, String> {
                 .draw()
                 .map_err(|e| e.to_string())?;
             for (s, &colour) in series.iter().zip(&colours) {
-                if tensors {
-                    chart
-                        .draw_series(
-                            s.predicted
-                                .iter()
-                                .map(|&(x, y)| Cross::new((x, y), 7, colour.stroke_width(2))),
-                        )
-                        .map_err(|e| e.to_string())?;
-                } else {
+                if !tensors {
                     chart
                         .draw_series(LineSeries::new(
                             s.predicted.iter().copied(),
                             colour.stroke_width(2),
                         ))
                         .map_err(|e| e.to_string())?;
-                    if s.predicted.len() == 1 {
-                        chart
-                            .draw_series(
-                                s.predicted
-                                    .iter()
-                                    .map(|&(x, y)| Cross::new((x, y), 6, colour.stroke_width(2))),
-                            )
-                            .map_err(|e| e.to_string())?;
-                    }
                 }
-                if tensors {
-                    // One short dashed mark per tensor: tensors are not joined by lines.
-                    for &(x, y) in &s.pooled {
-                        chart
-                            .draw_series(DashedLineSeries::new(
-                                [(x - 0.2, y), (x + 0.2, y)],
-                                6,
-                                4,
-                                colour.stroke_width(2),
-                            ))
-                            .map_err(|e| e.to_string())?;
-                    }
-                } else if !s.pooled.is_empty() {
+                // A cross per tensor, or on a family's single member (a line of one point
+                // does not show).
+                if tensors || s.predicted.len() == 1 {
+                    let size = if tensors { 7 } else { 6 };
                     chart
-                        .draw_series(DashedLineSeries::new(
-                            s.pooled.iter().copied(),
-                            6,
-                            4,
-                            colour.stroke_width(2),
-                        ))
+                        .draw_series(
+                            s.predicted
+                                .iter()
+                                .map(|&(x, y)| Cross::new((x, y), size, colour.stroke_width(2))),
+                        )
+                        .map_err(|e| e.to_string())?;
+                }
+                // The pooled prediction dashed: one short mark per tensor (tensors are not
+                // joined by lines), one line through a family's members.
+                let pieces: Vec<Vec<(f64, f64)>> = if tensors {
+                    s.pooled
+                        .iter()
+                        .map(|&(x, y)| vec![(x - 0.2, y), (x + 0.2, y)])
+                        .collect()
+                } else {
+                    vec![s.pooled.clone()]
+                };
+                for piece in pieces.into_iter().filter(|p| !p.is_empty()) {
+                    chart
+                        .draw_series(DashedLineSeries::new(piece, 6, 4, colour.stroke_width(2)))
                         .map_err(|e| e.to_string())?;
                 }
                 if !tensors {
@@ -387,7 +374,7 @@ fn rule_line<DB: DrawingBackend, CT: CoordTranslate<From = (f64, f64)>>(
             colour.mix(0.45).stroke_width(6),
         ))
     } else {
-        let (size, gap) = [(10, 6), (3, 4), (14, 4), (6, 3), (2, 6)][(k - 1) % 5];
+        let (size, gap) = dash(k);
         let mut r = Ok(());
         for w in points.windows(2) {
             // One dashed path per segment keeps the pattern on steep segments too.
@@ -406,20 +393,26 @@ fn rule_line<DB: DrawingBackend, CT: CoordTranslate<From = (f64, f64)>>(
     drawn.map_err(|e| e.to_string())
 }
 
-/// Run `k`'s marker at a point: circle, triangle, cross, square, ... of its colour.
-fn rule_marker<DB: DrawingBackend, CT: CoordTranslate<From = (f64, f64)>>(
+/// Run `k`'s line pattern after the first (whose line is a wide pale band): its dash
+/// and gap lengths.
+fn dash(k: usize) -> (u32, u32) {
+    [(10, 6), (3, 4), (14, 4), (6, 3), (2, 6)][(k - 1) % 5]
+}
+
+/// Run `k`'s marker at a point: circle, triangle, cross, square, ... of its colour; in
+/// the chart's coordinates or, for the legend, in pixels.
+fn rule_marker<DB: DrawingBackend, C: Clone + 'static, CT: CoordTranslate<From = C>>(
     area: &DrawingArea<DB, CT>,
-    at: (f64, f64),
+    at: C,
     colour: RGBColor,
     k: usize,
-) -> Result<(), String> {
-    let r = match k % 4 {
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    match k % 4 {
         0 => area.draw(&Circle::new(at, 5, colour.filled())),
         1 => area.draw(&TriangleMarker::new(at, 6, colour.filled())),
         2 => area.draw(&Cross::new(at, 5, colour.stroke_width(2))),
         _ => area.draw(&Circle::new(at, 4, colour.stroke_width(2))),
-    };
-    r.map_err(|e| e.to_string())
+    }
 }
 
 /// A legend sample of run `k`'s line and marker, in pixels.
@@ -435,7 +428,7 @@ fn draw_style_sample<DB: DrawingBackend>(
             colour.mix(0.45).stroke_width(6),
         ))
     } else {
-        let (size, gap) = [(10, 6), (3, 4), (14, 4), (6, 3), (2, 6)][(k - 1) % 5];
+        let (size, gap) = dash(k);
         area.draw(&plotters::element::DashedPathElement::new(
             vec![(x, m), (x + 26, m)],
             size,
@@ -444,13 +437,7 @@ fn draw_style_sample<DB: DrawingBackend>(
         ))
     };
     line?;
-    let at = (x + 13, m);
-    match k % 4 {
-        0 => area.draw(&Circle::new(at, 5, colour.filled())),
-        1 => area.draw(&TriangleMarker::new(at, 6, colour.filled())),
-        2 => area.draw(&Cross::new(at, 5, colour.stroke_width(2))),
-        _ => area.draw(&Circle::new(at, 4, colour.stroke_width(2))),
-    }
+    rule_marker(area, (x + 13, m), colour, k)
 }
 
 /// The chart of update rules: above, each run's parameter over the steps (exact line,
@@ -496,7 +483,7 @@ fn draw_rules<DB: DrawingBackend>(
     for (k, (s, &colour)) in series.iter().zip(colours).enumerate() {
         rule_line(area, &s.predicted, colour, k)?;
         for &(x, m, _) in &s.sampled {
-            rule_marker(area, (x, m), colour, k)?;
+            rule_marker(area, (x, m), colour, k).map_err(|e| e.to_string())?;
         }
     }
     // The distances from the first run, where they are not 0.
@@ -557,7 +544,7 @@ fn draw_rules<DB: DrawingBackend>(
             rule_line(area, g, colour, k + 1)?;
         }
         for &p in g {
-            rule_marker(area, p, colour, k + 1)?;
+            rule_marker(area, p, colour, k + 1).map_err(|e| e.to_string())?;
         }
     }
     Ok(())

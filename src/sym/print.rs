@@ -56,12 +56,43 @@ fn int_text(n: &num_bigint::BigInt) -> String {
 
 /// The course's notation: `2a(b² + 1)/(a² + b² + 1)²`.
 pub fn to_text(e: &Expr) -> String {
-    p(e, Style::Text, 0)
+    p(&for_display(e), Style::Text, 0)
 }
 
 /// LaTeX: `\frac{2 a \left(b^{2} + 1\right)}{\left(a^{2} + b^{2} + 1\right)^{2}}`.
 pub fn to_latex(e: &Expr) -> String {
-    p(e, Style::Latex, 0)
+    p(&for_display(e), Style::Latex, 0)
+}
+
+/// The expression as a reader wants it: a power of 1 is 1 (`1^{k-1}`, left by the
+/// canonical form when the exponent is symbolic, as a variant's values make a base 1).
+/// The CAS syntax ([`to_ascii`]) prints the canonical form as it is.
+fn for_display(e: &Expr) -> std::borrow::Cow<'_, Expr> {
+    fn one_power(e: &Expr) -> bool {
+        match e {
+            Expr::Num(_) | Expr::Sym(_) => false,
+            Expr::Pow(b, x) => {
+                b.as_num().is_some_and(|r| r.is_one()) || one_power(b) || one_power(x)
+            }
+            Expr::Func(_, x) => one_power(x),
+            Expr::Mul(v) | Expr::Add(v) => v.iter().any(one_power),
+        }
+    }
+    fn rebuild(e: &Expr) -> Expr {
+        match e {
+            Expr::Num(_) | Expr::Sym(_) => e.clone(),
+            Expr::Pow(b, _) if b.as_num().is_some_and(|r| r.is_one()) => Expr::one(),
+            Expr::Pow(b, x) => Expr::pow(rebuild(b), rebuild(x)),
+            Expr::Func(f, x) => Expr::func(*f, rebuild(x)),
+            Expr::Mul(v) => Expr::mul(v.iter().map(rebuild).collect()),
+            Expr::Add(v) => Expr::add(v.iter().map(rebuild).collect()),
+        }
+    }
+    if one_power(e) {
+        std::borrow::Cow::Owned(rebuild(e))
+    } else {
+        std::borrow::Cow::Borrowed(e)
+    }
 }
 
 const GREEK: &[(&str, &str, &str)] = &[
@@ -446,5 +477,26 @@ mod tests {
         }
         // Measuring leaves printing exact.
         assert_eq!(to_ascii(&big(7, 1000)).len(), 846);
+    }
+}
+
+#[cfg(test)]
+mod display_tests {
+    use super::*;
+
+    #[test]
+    fn a_power_of_one_is_shown_as_one() {
+        let k = Expr::sym("k");
+        let e = Expr::mul(vec![
+            Expr::pow(Expr::one(), Expr::add(vec![k.clone(), Expr::int(-1)])),
+            Expr::pow(Expr::int(2), Expr::int(-1)),
+        ]);
+        assert!(
+            to_ascii(&e).contains('^'),
+            "the CAS text keeps the canonical form: {}",
+            to_ascii(&e)
+        );
+        assert_eq!(to_latex(&e), "\\frac{1}{2}");
+        assert_eq!(to_text(&e), "1/2");
     }
 }

@@ -860,6 +860,11 @@ fn habit_hint(before: &str, tok: &str, expected: &str) -> Option<String> {
             "an Iverson bracket compares with `==` (the relations are `==`, `<=`, `>=`, `<`, `>`): write `[k == lab[t]]`".into(),
         );
     }
+    if tok.starts_with('=') && !tok.starts_with("==") && expected.contains("`)`") {
+        return Some(
+            "a relation inside parentheses compares with `==` (the relations are `==`, `<=`, `>=`, `<`, `>`): write `solve(Var(y) == 1, sigma^2)`".into(),
+        );
+    }
     if tok.starts_with("//") || tok.starts_with('%') {
         return Some("a comment starts with `#`: write `# ...`".into());
     }
