@@ -85,14 +85,14 @@ pub fn resolve_geometric(rv: &Rv, geom: &[Expr], expand: bool) -> Rv {
     out
 }
 
-/// `a^k` for a whole number of steps `k`: a power of a product is the product of the
-/// powers, and `(x^n)^k = x^(n k)` for a whole `n`, identities at every whole `k` (the
-/// recurrence's step count, whatever the sign of `x`), so a closed form meets a claim
-/// written `c^(2 l)` in the normal form (`(c^2)^l` did not: `Var(h_l) == c^(2 l) + ...`
-/// of an affine recurrence was only confirmed; tests/cases/lead24/whole_powers.tq).
-fn whole_pow(a: &Expr, k: &Expr) -> Expr {
+/// `a^k` for a whole number of steps `k`: `(x^n)^k = x^(n k)` for a whole `n`, an identity
+/// at every whole `k` (the recurrence's step count, whatever the sign of `x`), so a closed
+/// form meets a claim written `c^(2 l)` in the normal form (`(c^2)^l` did not: a true
+/// `Var(h_l) == c^(2 l) + ...` of an affine recurrence was only confirmed;
+/// tests/cases/lead24/whole_powers.tq). A power of a product is left as it is, as the
+/// normal form leaves it on a claim's side (`(J sigma^2/2)^l`), and `solve` takes its root.
+pub fn whole_pow(a: &Expr, k: &Expr) -> Expr {
     match a {
-        Expr::Mul(fs) => Expr::mul(fs.iter().map(|f| whole_pow(f, k)).collect()),
         Expr::Pow(x, n) if n.as_int().is_some() => {
             Expr::pow((**x).clone(), Expr::mul(vec![(**n).clone(), k.clone()]))
         }
@@ -102,8 +102,9 @@ fn whole_pow(a: &Expr, k: &Expr) -> Expr {
 
 /// `e` with every power whose exponent is whole-valued (a polynomial with whole
 /// coefficients in the names of `whole`, which take whole values: a family's subscript)
-/// written by [`whole_pow`]: `(c^2)^l` is `c^(2 l)`, `(4 c^2)^(l-1)` is
-/// `4^(l-1) c^(2 l - 2)`. Identities at every whole exponent, whatever the sign of the base.
+/// written by [`whole_pow`]: `(c^2)^l` is `c^(2 l)`, `(c^-1)^(l-1)` is `c^(1 - l)`.
+/// Identities at every whole exponent, whatever the sign of the base. Applied to the
+/// closed forms of the moments engine and to both sides of a scalar claim.
 pub fn whole_exponents(e: &Expr, whole: &std::collections::BTreeSet<String>) -> Expr {
     match e {
         Expr::Num(_) | Expr::Sym(_) => e.clone(),
