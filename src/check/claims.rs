@@ -390,6 +390,31 @@ impl Checker {
                     .any(|m| m.len() == 1 && m[0] == needed),
                 Some(p) => t.start_positions.contains(&(p, needed)),
             };
+            // A start defined by an equation after the loop is not there yet when the
+            // loop's first iteration reads it (the run would read zeros).
+            let later = match (pos, body.first()) {
+                (None, Some(first)) => self
+                    .start_equations
+                    .get(&(key.clone(), vec![needed]))
+                    .filter(|s| s.start > first.span.start)
+                    .copied(),
+                _ => None,
+            };
+            if let Some(def) = later {
+                if reported.insert((key.clone(), pos, needed)) {
+                    self.err(
+                        Diagnostic::error(
+                            "E0105",
+                            span,
+                            format!("`{key}_{needed}` is read in the loop's first iteration, before it is computed"),
+                        )
+                        .with_label(format!("`{key}_{needed}` is read here"))
+                        .with_related(def, format!("`{key}_{needed}` is computed here, after the loop"))
+                        .with_hint(format!("move the equation of `{key}_{needed}` above the loop: a loop reads its start as it stands when the loop runs")),
+                    );
+                }
+                continue;
+            }
             if !has_start && reported.insert((key.clone(), pos, needed)) {
                 let example = match pos {
                     None if !t.dims.is_empty() => {

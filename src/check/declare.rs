@@ -657,6 +657,11 @@ impl Checker {
         } else {
             None
         };
+        if let Some(cs) = &constants {
+            self.start_equations
+                .entry((key.clone(), cs.clone()))
+                .or_insert(eq.lhs.span);
+        }
         if let Some(t) = self.env.tensors.get_mut(&key) {
             if let Some(cs) = constants {
                 t.start_members.push(cs);

@@ -158,6 +158,9 @@ struct Checker {
     /// An undeclared name on a `sample` or `at` line: where, and the hint for when
     /// that line is its only use (remove it, or declare it if the model should use it).
     bound_only: BTreeMap<String, (Span, String)>,
+    /// Where an equation first defines a family member with constant subscripts (`g_0`),
+    /// by family and subscripts: a loop that starts from it must come after it (E0105).
+    start_equations: BTreeMap<(String, Vec<i64>), Span>,
     /// Declared sizes a `sample` line named in the other case (`sample n = 3` for
     /// `size N`): their E0414 (no sample value) is a consequence of that slip.
     size_case_slips: BTreeSet<String>,

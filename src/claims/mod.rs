@@ -248,13 +248,28 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
     let mut rules_read: Option<rules::Read> = None;
     for (span, claim, at) in &claims {
         let (claim, at) = (claim, at.clone());
+        // The claim as written, for its report; the engines read `claim`, where a
+        // `given boundary R` that is the file's own rule is dropped: it names the same
+        // model, and every engine decides the claim as about that model (a claim with
+        // `given boundary circular` in a circular file went to Monte Carlo only).
+        let shown = claim;
+        let same_model;
+        let claim = if claim.boundary.is_some() && claim.boundary == env.boundary {
+            same_model = Claim {
+                boundary: None,
+                ..claim.clone()
+            };
+            &same_model
+        } else {
+            claim
+        };
         let (line, column) = lines.line_col(span.start as usize);
         if let Some(p) = &opts.progress {
             // The claim as its report prints it, with its `tol`, `given` and `at`.
             p.say(&format!(
                 "line {line}: {}{}",
-                claim.text,
-                crate::syntax::printer::print_claim_tail(claim)
+                shown.text,
+                crate::syntax::printer::print_claim_tail(shown)
             ));
         }
         let limit = sym::CLAIM_WORK.min(sym_left);
@@ -649,8 +664,8 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
             // As written, with its `tol`, `given` and `at` (which decide what it says).
             source: format!(
                 "{}{}",
-                claim.text,
-                crate::syntax::printer::print_claim_tail(claim)
+                shown.text,
+                crate::syntax::printer::print_claim_tail(shown)
             ),
             verdict: o.verdict,
             method: o.method,

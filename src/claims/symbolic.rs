@@ -38,6 +38,21 @@ pub(super) fn decide(
         (Ok(a), Ok(b)) => (a, b),
         (Err(e), _) | (_, Err(e)) => return unlowered(e, ""),
     };
+    // Powers at whole exponents (sizes, loop variables, counts) written one way on both
+    // sides, as the moments engine writes its closed forms: `(c^2)^l` is `c^(2 l)`.
+    let whole: std::collections::BTreeSet<String> = env
+        .sizes
+        .keys()
+        .cloned()
+        .chain(
+            env.domains
+                .iter()
+                .filter(|(_, d)| d.integer)
+                .map(|(n, _)| n.clone()),
+        )
+        .collect();
+    lhs = crate::moments::whole_exponents(&lhs, &whole);
+    rhs = crate::moments::whole_exponents(&rhs, &whole);
     let rel = match exact_rel(*op) {
         Some(rel) => rel,
         None => {

@@ -24,6 +24,7 @@ mod expr;
 pub mod position;
 mod query;
 mod recurrence;
+pub use recurrence::whole_exponents;
 mod refs;
 pub mod rule;
 pub mod rv;

@@ -84,7 +84,7 @@ pub(super) fn equivalence(
     };
     let run = || -> Result<Outcome, String> {
         let xs = compared(c, claim, a, b)?;
-        let g = read_givens(&claim.given, names, &a.var)?;
+        let g = read_givens(&claim.given, names, &a.var)?.for_every_step()?;
         let mut parts = Vec::new();
         for x in &xs {
             let sys = system(&[a, b])?;

@@ -190,6 +190,7 @@ pub fn decide_read(claim: &ast::Claim, read: &Read, env: &Env, seed: u64) -> Out
                     let label = format!("{} == {}", print_expr(l), print_expr(r));
                     return decide_fixed(&sys, &g, &a, &b, &label, &env.domains, seed);
                 }
+                let g = g.for_every_step()?;
                 let sc = seq_claim(
                     sys,
                     &g,

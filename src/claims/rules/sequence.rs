@@ -76,6 +76,23 @@ pub(super) struct Givens {
     /// Definedness conditions met while the claim's sides were lowered, before folding
     /// (`(a - 1)/(a - 1)` is 1 only where a != 1).
     pub(super) conds: Vec<sym::Condition>,
+    /// Inputs set at fixed steps (`g[1] = g[0]`), by their fixed-step symbols (`g[1]`):
+    /// only for claims about fixed steps, where the unrolled inputs are symbols.
+    pub(super) inputs: Vec<(String, Expr)>,
+}
+
+impl Givens {
+    /// Refuses givens that set inputs at fixed steps for a claim about every step or
+    /// `equivalent`: those hold for every input sequence, and deciding them over all
+    /// sequences while the claim restricts some would refute a true claim.
+    pub(super) fn for_every_step(self) -> Result<Givens, String> {
+        match self.inputs.first() {
+            None => Ok(self),
+            Some((s, _)) => Err(format!(
+                "the given sets the input `{s}`; a claim about step t or `equivalent` is about every input sequence, and givens may set inputs at fixed steps only for claims that read fixed steps (`H.theta[2]`)"
+            )),
+        }
+    }
 }
 
 fn rule_ref(
@@ -165,7 +182,16 @@ pub(super) fn decide_fixed(
             .ok_or("no step to unroll")?;
         subs.push((s, v));
     }
-    let side = |e: &Expr| sym::expand(&apply(&apply(e, &g.params), &subs));
+    // The inputs the givens set at fixed steps replace their symbols in the unrolled
+    // values, repeatedly (`g[2] = g[1], g[1] = g[0]`), at most once per given.
+    let inputs = |e: Expr| {
+        let mut e = e;
+        for _ in 0..=g.inputs.len() {
+            e = apply(&e, &g.inputs);
+        }
+        e
+    };
+    let side = |e: &Expr| sym::expand(&inputs(apply(&apply(e, &g.params), &subs)));
     let (l, r) = (side(lhs), side(rhs));
     let free: BTreeSet<String> = l.free_symbols().union(&r.free_symbols()).cloned().collect();
     if free.contains(&sys.var) || sys.xs.iter().any(|(x, _, _)| free.contains(x)) {
@@ -182,6 +208,8 @@ pub(super) fn decide_fixed(
         let how = format!(
             "{label}: both sides unrolled exactly from the starts (inputs as symbols) agree as rational functions"
         );
+        // Conditions the givens' bounds show (`1 - beta^3 ≠ 0` under `beta < 1`) are met.
+        let conds = unshown(conds, &g.bounds, &sys.var);
         return Ok(if conds.is_empty() {
             Outcome::proved(ProofRule::NormalForm, Method::Symbolic, how)
         } else {
@@ -304,10 +332,22 @@ pub(super) fn read_givens(
                 ))
             }
             None if lr.indices.is_none() => g.params.push((print_name(&lr.name), value)),
+            // An input at a fixed step (`g[1] = g[0]`): its fixed-step symbol.
+            None if lr.indices.is_some() && fixed_input(l, rule_names, var).is_some() => {
+                let s = fixed_input(l, rule_names, var).unwrap_or_default();
+                if g.inputs.iter().any(|(n, _)| *n == s) {
+                    return Err(format!(
+                        "the given `{}` sets `{s}` a second time",
+                        print_expr(e)
+                    ));
+                }
+                g.inputs.push((s, value));
+            }
             None => {
                 return Err(format!(
-                    "the given `{}` sets a tensor element",
-                    print_expr(e)
+                    "the given `{}` sets `{}`, which is neither a hyperparameter, a rule's start (`A.v[0]`) nor an input at a fixed step (`g[1]`, at most step {MAX_FIXED_STEP})",
+                    print_expr(e),
+                    crate::syntax::printer::print_ref(lr)
                 ))
             }
         }
@@ -320,6 +360,14 @@ pub(super) fn read_givens(
         }
     }
     Ok(g)
+}
+
+/// The fixed-step symbol (`g[1]`) of an input read at a fixed step.
+fn fixed_input(e: &ast::Expr, rule_names: &BTreeSet<String>, var: &str) -> Option<String> {
+    match lower_claim(e, rule_names, var) {
+        Ok(Expr::Sym(s)) if s.contains('[') => Some(s),
+        _ => None,
+    }
 }
 
 /// A given that bounds a hyperparameter by a number (`beta < 1`, `0 < eta`, `mu >= 1/2`).
@@ -381,19 +429,32 @@ fn within_bounds(
 /// whole number >= 0, each narrowed by the bounds the givens state. A proof is withheld
 /// while one is left (docs/soundness.md: `proved` promises both sides defined).
 fn undischarged(sc: &SeqClaim) -> Vec<sym::Condition> {
-    let mut conds = BTreeSet::new();
-    conds.extend(sc.conds.iter().cloned());
+    unshown(
+        sc.conds.iter().cloned().collect(),
+        &sc.bounds,
+        &sc.sys.var,
+    )
+}
+
+/// The conditions the range facts do not show: hyperparameters positive reals, starts
+/// and inputs at fixed steps (`A.v[0]`, `g[1]`) every real, the step a whole number >= 0,
+/// each narrowed by the bounds the givens state.
+fn unshown(
+    conds: BTreeSet<sym::Condition>,
+    bounds: &[(String, sym::Rel, BigRational)],
+    var: &str,
+) -> Vec<sym::Condition> {
     let mut dom = sym::Domains::default();
     for c in &conds {
         for s in c.expr().free_symbols() {
-            if s.ends_with("[0]") {
+            if s.contains('[') {
                 dom.real.insert(s);
             }
         }
     }
-    dom.real.insert(sc.sys.var.clone());
-    dom.assume(&Expr::sym(&sc.sys.var), &sym::Rel::Ge, &Expr::zero());
-    for (n, rel, v) in &sc.bounds {
+    dom.real.insert(var.to_string());
+    dom.assume(&Expr::sym(var), &sym::Rel::Ge, &Expr::zero());
+    for (n, rel, v) in bounds {
         dom.assume(&Expr::sym(n), rel, &Expr::Num(v.clone()));
     }
     conds
