@@ -199,3 +199,50 @@ fn entries_changed_in_place_are_ignored() {
     assert_eq!(entries(&dir), stored, "and were written again as they were");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Comments are no part of any key (the lexer blanks them, so no verdict reads one):
+/// editing a whole-line comment, a statement's trailing comment and one between two
+/// claims decides nothing again and writes no entry; an edit of a statement (a
+/// distribution's parameter) decides every claim again.
+#[test]
+fn an_edited_comment_decides_nothing_again() {
+    let (dir, file) = copy_of("dropout.tq", "comment");
+    let first = check(&file, &[]);
+    let stored = entries(&dir);
+    let src = std::fs::read_to_string(&file).unwrap();
+    let edits = [
+        (
+            "# Seed and seed-problems.md agree",
+            "# The seed and seed-problems.md agree",
+        ),
+        ("# 1 with probability p", "# 1 with probability p, else 0"),
+        ("# with a = 1/p the noise", "# so with a = 1/p the noise"),
+    ];
+    let mut edited = src.clone();
+    for (from, to) in edits {
+        assert!(edited.contains(from), "{from}");
+        edited = edited.replace(from, to);
+    }
+    std::fs::write(&file, &edited).unwrap();
+    let after = check(&file, &[]);
+    assert_eq!(entries(&dir), stored, "no claim decided again");
+    assert_eq!(after["files"][0]["claims"], first["files"][0]["claims"]);
+    // The same text without its comments' new words is what a fresh run reports.
+    assert_eq!(
+        after["files"][0]["claims"],
+        check(&file, &["--no-cache"])["files"][0]["claims"]
+    );
+    // A statement's edit is not a comment's: every claim is decided again.
+    let statement = edited.replace("moments(m, v + m^2)", "moments(m, 2 v + m^2)");
+    assert_ne!(statement, edited);
+    std::fs::write(&file, &statement).unwrap();
+    check(&file, &[]);
+    let now = entries(&dir);
+    assert!(
+        now.len() >= stored.len() + claims(&first).len(),
+        "every claim decided again after a statement's edit: {} entries, then {}",
+        stored.len(),
+        now.len()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -4,7 +4,8 @@
 //!
 //! The key of a claim hashes: the cache format, the identity of the tq build (the
 //! caller's `tool` string), the file's text with every `claim` item blanked (its
-//! newlines kept, so the positions of the statements are part of it), the claim's own
+//! newlines kept, so the positions of the statements are part of it) and without its
+//! comments (which nothing but `tq fmt` reads), the claim's own
 //! text and the point in force, the seed and the options that change verdicts, the
 //! symbolic work budget left to it, and what the file's moment claims ask of the Monte
 //! Carlo trials (the tensors they pool, which set the cost of a trial and so the
@@ -49,8 +50,24 @@ pub fn digest(parts: &[&str]) -> String {
 }
 
 /// The file's text with the given byte ranges (its `claim` items) blanked, their line
-/// breaks kept.
+/// breaks kept, and without its comments: every `#` starts a comment that runs to the end
+/// of its line, which the lexer blanks before parsing (`syntax::lines::transliterate`),
+/// so no verdict reads one, and an edited comment decides no claim again. What is left of
+/// each line stays where it was, so a report's line numbers are part of the key.
 pub fn context(source: &str, claims: &[(usize, usize)]) -> String {
+    let blanked = blank_claims(source, claims);
+    let mut out = String::with_capacity(blanked.len());
+    for (k, line) in blanked.split('\n').enumerate() {
+        if k > 0 {
+            out.push('\n');
+        }
+        out.push_str(line.split('#').next().unwrap_or(""));
+    }
+    out
+}
+
+/// The file's text with the given byte ranges blanked, their line breaks kept.
+fn blank_claims(source: &str, claims: &[(usize, usize)]) -> String {
     let mut out = String::with_capacity(source.len());
     let mut at = 0;
     let mut spans: Vec<(usize, usize)> = claims.to_vec();

@@ -46,6 +46,8 @@ pub struct DenseModel<'a> {
     scalar_draws: Vec<usize>,
     seeds: Vec<LeafPlan>,
     seed_keys: BTreeSet<usize>,
+    /// The equations of the statements kept (a bound on the members a run adds).
+    writes: usize,
     /// Whether a distribution given only by moments or symmetry is sampled as a normal.
     pub stood_in: bool,
     pub max_ops: u64,
@@ -308,7 +310,20 @@ impl<'a> DenseModel<'a> {
             .iter()
             .flat_map(|p| p.elements.iter().map(|(i, _)| *i))
             .collect();
+        fn equations(items: &[Item]) -> usize {
+            items
+                .iter()
+                .map(|it| match &it.kind {
+                    ItemKind::Equation(_) => 1,
+                    ItemKind::Loop(l) => equations(&l.body),
+                    ItemKind::ForIndices(f) => equations(&f.body),
+                    _ => 0,
+                })
+                .sum()
+        }
+        let writes = equations(&forward) + equations(&backward);
         Ok(DenseModel {
+            writes,
             base,
             forward,
             backward,
@@ -382,7 +397,12 @@ impl<'a> DenseModel<'a> {
             }
         }
         let stored: usize = arrays.iter().map(Arr::len).sum();
-        let mut map = crate::num::hash::FastMap::default();
+        // (Sized for the members sampled and those the statements write, so that it is
+        // not grown and rehashed in every trial.)
+        let mut map = crate::num::hash::FastMap::with_capacity_and_hasher(
+            self.keys.len() + self.writes,
+            Default::default(),
+        );
         let mut seed_arrays = Vec::new();
         for (i, (k, a)) in self.keys.iter().zip(arrays).enumerate() {
             if self.seed_keys.contains(&i) {

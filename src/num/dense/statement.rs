@@ -301,25 +301,25 @@ impl<'a> Dense<'a> {
 
     /// A left side whose every dimension is one plain index, each index once.
     pub(super) fn lhs_injective(&self, w: &Ref, ctx: &Ctx) -> bool {
-        let mut seen: Vec<&str> = Vec::new();
+        // (No vector per dimension: this runs for every statement of every trial.)
+        let mut seen: Vec<&str> = Vec::with_capacity(ctx.axes.len());
         for ix in w.indices.iter().flatten() {
             let IndexExpr::Affine(a) = ix else {
                 return false;
             };
-            let axes: Vec<&str> = a
+            let mut axes = a
                 .terms
                 .iter()
                 .flat_map(|t| t.factors.iter())
                 .filter(|f| ctx.has(&f.name))
-                .map(|f| f.name.as_str())
-                .collect();
-            if axes.is_empty() {
+                .map(|f| f.name.as_str());
+            let Some(first) = axes.next() else {
                 continue;
-            }
-            if axes.len() > 1 || !is_plain(a) || a.constant != 0 || seen.contains(&axes[0]) {
+            };
+            if axes.next().is_some() || !is_plain(a) || a.constant != 0 || seen.contains(&first) {
                 return false;
             }
-            seen.push(axes[0]);
+            seen.push(first);
         }
         ctx.axes.iter().all(|(n, _, _)| seen.contains(&n.as_str()))
     }
