@@ -1,8 +1,9 @@
 //! An element claim states its relation for every value of its free indices, so both
 //! sides range over the same ones. A side with an index the other side lacks, while the
-//! other side has one of its own (`claim y[b,i] == 2 x[b,j]`), or sums it with the
-//! capital (`claim y[b,i] == 2 x[b,I]`), is a renamed or mistyped index: E0809 at the
-//! index, not a refutation at a sampled element. A side without the index at all
+//! other side has one of its own (`claim y[b,i] == 2 x[b,j]`) is a renamed or mistyped
+//! index: E0809 at the index, not a refutation at a sampled element. A side that sums
+//! the other side's index with its capital (`claim y[b,i] == 2 x[b,I]`) gets E0809 as a
+//! warning (it may be meant: `claim m[b,i] == x[b,I] / I`), and the claim is decided. A side without the index at all
 //! (`claim y[b,i] == 2 x[b,0]`, `claim y[b,i] == 0`) is a claim for every `i` and stays
 //! a claim. Indices inside moments (`Var(x[b,i'])`), explicit sums and softmax are the
 //! operator's own and are not compared; a name bound by the claim's `at` or `given` is
@@ -55,9 +56,12 @@ impl Checker {
                     .map(|i| (cap.clone(), i.clone()))
             })
         };
+        // A warning, not an error: the claim may mean what it says, a side that is the
+        // same for every `i` (`claim m[b,i] == x[b,I] / I`: every element is the mean),
+        // and is decided as written.
         let d = if let Some((cap, i)) = capital(&right, &l_only).or_else(|| capital(&left, &r_only))
         {
-            Diagnostic::error(
+            Diagnostic::warning(
                 "E0809",
                 cap.span,
                 format!(
@@ -67,8 +71,8 @@ impl Checker {
             )
             .with_label("summed here")
             .with_hint(format!(
-                "an element claim holds for every value of its free indices, and both sides range over the same ones: write `{}` here (or sum the other side too with `{}`)",
-                i.name, cap.name
+                "if the element at `{}` is meant, write `{}` here; a claim that one side is the same for every `{}` (a sum, a mean) is decided as written",
+                i.name, i.name, i.name
             ))
         } else if let (Some(a), Some(b)) = (l_only.first(), r_only.first()) {
             Diagnostic::error(
