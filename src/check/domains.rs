@@ -131,6 +131,31 @@ pub fn infer(program: &Program, env: &Env) -> BTreeMap<String, Domain> {
                 }
             }
             "normal" | "symmetric" | "moments" => {
+                // `moments(m, s)`: a second moment is at least the mean squared (Var ≥ 0),
+                // s ≥ m²: a bound on s when m is a number (`moments(1, q)`: q ≥ 1) (session 24: `Var(h_L) >= v` of a chain of such
+                // factors was refuted at q = 0, a distribution of mean 1 that no variable has).
+                if let (true, Some(mean), Some(second)) = (dist == "moments", arg(0), arg(1)) {
+                    let mean_c = affine(mean, env)
+                        .and_then(|(m, k)| m.values().all(|v| v.is_zero()).then_some(k));
+                    match (mean_c, second) {
+                        (Some(k), _) if k.is_zero() => {}
+                        (Some(k), Expr::Ref(r)) if r.indices.is_none() && !r.grad => {
+                            add(
+                                print_name(&r.name),
+                                Domain {
+                                    lo: Some((&k * &k, false)),
+                                    why: vec![format!(
+                                        "a second moment at least the mean squared in {why}"
+                                    )],
+                                    ..Domain::default()
+                                },
+                            );
+                        }
+                        // A symbolic mean (`moments(mu, s)`): mu stays a location (every
+                        // real); the relation s >= mu^2 is not kept yet (open).
+                        _ => {}
+                    }
+                }
                 let k = if dist == "symmetric" { 0 } else { 1 };
                 let what = if dist == "moments" {
                     "a second moment"

@@ -281,6 +281,24 @@ fn solve(eq: &Equation, loop_idx: &[Ident], original: &Item, env: &Env) -> Gathe
     // summed explicitly, under their own names.
     let mut nested = Vec::new();
     nested_vars(&eq.rhs, false, &mut nested);
+    // A loop index read as a value (bare, in a bracket: `[t <= s]`, the causal mask's
+    // derivative) has no capital spelling: summed, it is summed explicitly with the
+    // references that read it (`sum_{s}(y.grad[b,s] [t <= s])`), and solved or shifted,
+    // its value would have to be rewritten as well, so the statement stays a scatter.
+    let mut bare = Vec::new();
+    bare_vars(&eq.rhs, &mut bare);
+    bare.retain(|v| is_loop(v));
+    if let Some(v) = bare.iter().find(|v| {
+        consts.contains_key(*v)
+            || subst
+                .get(*v)
+                .is_some_and(|s| s.sign != 1 || !s.rest.is_empty() || s.constant != 0)
+    }) {
+        return keep(format!(
+            "`{name}` is written at a shifted position and its right side reads the index `{v}` as a value; it stays a scatter"
+        ));
+    }
+    nested.extend(bare);
     // A solved index read inside a function's argument or a sum brings the indices
     // it was solved with there (`sigmoid(G[c,C''] h[b,t,C''])` read at `t + dt`).
     bring_solved(&subst, &mut nested);
@@ -461,6 +479,16 @@ fn nested_vars(e: &Expr, all: bool, out: &mut Vec<String>) {
             false
         }
         _ => true,
+    });
+}
+
+/// The index names read as values: references without positions (`t` in `[t <= s]`),
+/// printed as the loop lists them (`t'`).
+fn bare_vars(e: &Expr, out: &mut Vec<String>) {
+    walk_operand_refs(e, &mut |r: &Ref| {
+        if r.indices.is_none() && !r.grad && r.name.sub.is_empty() && r.name.sup.is_empty() {
+            out.push(crate::syntax::printer::print_name(&r.name));
+        }
     });
 }
 

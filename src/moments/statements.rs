@@ -62,6 +62,11 @@ impl Walker<'_> {
             ))
         } else if let Some(why) = early {
             Err(why)
+        } else if let Some(why) = fixed_part(
+            &eq.lhs,
+            self.env.tensors.get(&self.env.key_of(&eq.lhs.name)),
+        ) {
+            Err(why)
         } else if let Some(why) = scattered(&eq.lhs) {
             // Elements written through a stride or a lookup receive a number of terms
             // that depends on the position (or on the looked-up values): the summed
@@ -730,4 +735,26 @@ fn moments_within_budget(member: &str, rv: &Rv) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// A value written at a fixed position of a dimension that a size indexes (`y[b,0] +=
+/// 2 x[b,0]` beside `y[b,1] += x[b,1]`, `z[b,0] = ...` beside `z[b,1] = ...`, and the
+/// gradients `x.grad[b,0]`, `x.grad[b,1]` they give): its elements are its parts, each
+/// with its own distribution, and one distribution for the member added the parts'
+/// contributions together (`Var(y) == 5 v` was proved in session 24, though no element
+/// has it) or kept the last part's. A fixed position along a loop's variable (the start
+/// of a recurrence, `h.grad[b,0,j]` after the loop) is a step, read per iteration.
+fn fixed_part(lhs: &ast::Ref, info: Option<&crate::check::TensorInfo>) -> Option<String> {
+    let info = info?;
+    let fixed = lhs.indices.iter().flatten().enumerate().any(|(k, ix)| {
+        matches!(ix, ast::IndexExpr::Affine(a) if a.terms.is_empty())
+            && !info.dims.get(k).is_some_and(|d| d.starts_with('~'))
+            && !info.start_positions.iter().any(|(d, _)| *d == k)
+    });
+    fixed.then(|| {
+        format!(
+            "{} is written at a fixed position: its elements are parts with distributions of their own (Monte Carlo estimates the moments of each)",
+            crate::syntax::printer::print_ref(lhs)
+        )
+    })
 }

@@ -476,6 +476,17 @@ impl<'a> Machine<'a> {
         // fails, as `all` does).
         let mut refs: Vec<&Ref> = Vec::new();
         crate::check::walk_refs(e, &mut |r| refs.push(r));
+        // Indices an explicit sum or a softmax binds: read bare (`[t <= s]` inside
+        // `sum_{s}(...)`), they are values the evaluation gives them.
+        let mut sum_bound: Vec<&str> = Vec::new();
+        crate::syntax::visit::walk_expr(e, |x| {
+            match x {
+                Expr::Sum(vars, ..) => sum_bound.extend(vars.iter().map(|v| v.name.as_str())),
+                Expr::Softmax(v, ..) => sum_bound.push(v.name.as_str()),
+                _ => {}
+            }
+            true
+        });
         refs.into_iter().all(|r| {
             if r.indices.is_none() && !r.grad {
                 let plain = r.name.sub.is_empty() && r.name.sup.is_empty() && r.name.primes == 0;
@@ -485,7 +496,8 @@ impl<'a> Machine<'a> {
                     Cow::Owned(crate::syntax::printer::print_name(&r.name))
                 };
                 if self.consts.contains_key(&*printed)
-                    || (r.name.sub.is_empty() && lookup(b, &r.name.base).is_some())
+                    || sum_bound.contains(&&*printed)
+                    || (r.name.sub.is_empty() && lookup(b, &printed).is_some())
                 {
                     return true;
                 }
