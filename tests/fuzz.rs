@@ -597,7 +597,10 @@ fn fuzz_long() {
         let current = dir.join(format!("current-seed{seed}.tq"));
         let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &[seed; 32]);
         let mut runner = TestRunner::new_with_rng(Config::default(), rng);
-        let strategy = (0..sources.len(), prop::collection::vec(mutation_long(), 1..6));
+        let strategy = (
+            0..sources.len(),
+            prop::collection::vec(mutation_long(), 1..6),
+        );
         let mut camp = Campaign::default();
         let hook = std::panic::take_hook();
         std::panic::set_hook(Box::new(|_| {}));
