@@ -42,7 +42,41 @@ pub(super) fn check(items: &[Item], diags: &mut Vec<Diagnostic>) {
     }
 }
 
+/// The deepest nesting of softmaxes a statement or claim may have: `softmax_{k}(e)` is
+/// written out as `exp(e) / sum_{k}(exp(e))`, `e` twice, so each level doubles what every
+/// engine writes out (22 nested softmaxes, a fuzzed mutant of 2026-12-05: over 15 s and
+/// 300-400 MB in every command, a hang in the campaign).
+pub const MAX_SOFTMAX_DEPTH: usize = 8;
+
+fn softmax_depth(e: &Expr) -> usize {
+    let inner = crate::syntax::visit::children(e)
+        .map(softmax_depth)
+        .max()
+        .unwrap_or(0);
+    if matches!(e, Expr::Softmax(..)) {
+        inner + 1
+    } else {
+        inner
+    }
+}
+
 fn expr(e: &Expr, diags: &mut Vec<Diagnostic>) {
+    let depth = softmax_depth(e);
+    if depth > MAX_SOFTMAX_DEPTH {
+        diags.push(
+            Diagnostic::error(
+                "E0003",
+                e.span(),
+                format!(
+                    "softmaxes are nested {depth} deep here, more than {MAX_SOFTMAX_DEPTH}"
+                ),
+            )
+            .with_label("nested too deep")
+            .with_hint(
+                "a softmax writes its argument twice (exp(e) / sum exp(e)), so each level doubles the work of every engine: compute the inner softmaxes in statements of their own",
+            ),
+        );
+    }
     walk_expr(e, |x| {
         if let Expr::Iverson(inner, span) = x {
             if !matches!(&**inner, Expr::Rel(..)) {
