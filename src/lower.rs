@@ -463,7 +463,7 @@ pub fn lower_with<A: Atoms + ?Sized>(e: &ast::Expr, atoms: &mut A) -> Result<Exp
             },
             ast::Expr::Rel(op, l, r, _) if *op != RelOp::Approx => {
                 let d = lower_with(l, atoms)? - lower_with(r, atoms)?;
-                iverson_step(*op, d)
+                iverson_step_within(*op, d)?
             }
             _ => {
                 return Err(String::from(
@@ -476,6 +476,20 @@ pub fn lower_with<A: Atoms + ?Sized>(e: &ast::Expr, atoms: &mut A) -> Result<Exp
             return Err(String::from("relations inside expressions are not decided yet").into())
         }
     })
+}
+
+/// [`iverson_step`], refused when it would write a large difference twice: `[d == 0]`
+/// writes `d` twice, so brackets of brackets double at each level (60 nested
+/// `[[k == k'] == 1] == 1]…` grew past 2 GB in a minute; hand-made hostile file of
+/// 2026-12-05).
+pub fn iverson_step_within(op: RelOp, d: Expr) -> Result<Expr, Unlowered> {
+    if op == RelOp::Eq && d.node_count() > MAX_VALUE_NODES {
+        return Err(format!(
+            "an Iverson bracket `==` whose sides have more than {MAX_VALUE_NODES} nodes is not written out (it writes its sides twice, so nested brackets double at each level)"
+        )
+        .into());
+    }
+    Ok(iverson_step(op, d))
 }
 
 /// `[d R 0]` as Heaviside steps of `d` (`step(d)` is 1 for d > 0, else 0): `[d > 0]` =

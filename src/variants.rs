@@ -213,19 +213,67 @@ fn claims_mut<'a>(items: &'a mut [Item], out: &mut Vec<&'a mut Claim>) {
     }
 }
 
-/// Substitutes one combination of values into the program and computes the answers.
+/// Substitutes one combination of values into the program and computes the answers,
+/// within one file's budgets (a single variant).
 pub fn prepare(program: &Program, env: &Env, names: &[String], values: &[String]) -> Prepared {
+    prepare_share(program, env, names, values, 1)
+}
+
+/// Every chosen combination prepared in order, the K of them sharing one file's symbolic
+/// and exact work: each gets 1/K of [`sym::FILE_WORK`] (at least [`MIN_SHARE_WORK`]
+/// units) and of [`PREPARE_EXACT_WORK`], fixed before any runs, so a variant's
+/// answers do not depend on the others. Each variant had a whole file's budgets: 150
+/// claims over a product of 60 sums with a `1e-308` coefficient took 10 files' work in
+/// `tq variants --count 10` and `tq export --count 10`.
+pub fn prepare_all(
+    program: &Program,
+    env: &Env,
+    names: &[String],
+    chosen: &[Vec<String>],
+) -> Vec<Prepared> {
+    let k = chosen.len().max(1);
+    chosen
+        .iter()
+        .map(|vals| prepare_share(program, env, names, vals, k))
+        .collect()
+}
+
+/// The least symbolic work a variant's answers get, whatever the number of variants
+/// (the answers of problems/ use far less).
+pub const MIN_SHARE_WORK: usize = 60_000;
+
+fn prepare_share(
+    program: &Program,
+    env: &Env,
+    names: &[String],
+    values: &[String],
+    shares: usize,
+) -> Prepared {
     // The answers are symbolic and exact work like the claims': bounded per variant, and
     // once a budget is spent the remaining claims get no answer (a file of 5,000 claims
     // over 1e-308 products took 48 s in `tq export`).
-    let exact = sym::ExactWork::new(sym::EXACT_FILE_WORK);
-    sym::with_exact_work(&exact, || {
-        sym::with_work_budget(sym::FILE_WORK, || {
-            prepare_within(program, env, names, values)
-        })
-        .0
-    })
+    let shares = shares.max(1) as u64;
+    let exact = sym::ExactWork::new(PREPARE_EXACT_WORK / shares);
+    let work = (sym::FILE_WORK / shares as usize).max(MIN_SHARE_WORK);
+    let prepared = sym::with_exact_work(&exact, || {
+        sym::with_work_budget(work, || prepare_within(program, env, names, values)).0
+    });
+    if std::env::var_os("TQ_DEBUG_EXACT_WORK").is_some() {
+        eprintln!(
+            "exact work of a variant's answers: {} of {}",
+            exact.used(),
+            exact.limit()
+        );
+    }
+    prepared
 }
+
+/// The exact work the answers of all the variants of one run may do together: a quarter
+/// of one file's (`sym::EXACT_FILE_WORK`), on top of the variants' checks, which share
+/// one file's. The answers evaluate each claim's sides once at the variant's values
+/// (problems/ use at most a few million units); a flood of claims valuing
+/// `(1 + 1e-308)^60` spent a whole file's work (about 2 s) on answers alone.
+pub const PREPARE_EXACT_WORK: u64 = sym::EXACT_FILE_WORK / 4;
 
 fn prepare_within(program: &Program, env: &Env, names: &[String], values: &[String]) -> Prepared {
     let mut p = program.clone();

@@ -220,6 +220,44 @@ fn lsp_features(report: &tq::report::FileReport) {
     let _ = edits::format(&doc);
 }
 
+/// A few ranged `didChange` edits derived from `n` applied to `src` as the server
+/// applies them ([`tq::lsp::document::apply_changes`]), then the edited text's
+/// diagnostics and hovers.
+fn lsp_edits(src: &str, n: u64) {
+    use lsp_types::{Position, Range, TextDocumentContentChangeEvent};
+    use tq::lsp::{diagnostics, document, hover};
+    let lines = src.lines().count() as u64 + 2;
+    let mut x = n.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut next = |m: u64| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x % m.max(1)
+    };
+    const TEXTS: [&str; 8] = ["", "x", "\n", "claim ", "[", "\u{1F600}", "  ", "é)"];
+    let changes: Vec<TextDocumentContentChangeEvent> = (0..1 + next(6))
+        .map(|_| {
+            let a = Position::new(next(lines) as u32, next(200) as u32);
+            let b = Position::new(next(lines) as u32, next(200) as u32);
+            TextDocumentContentChangeEvent {
+                range: Some(Range::new(a, b)),
+                range_length: None,
+                text: TEXTS[next(TEXTS.len() as u64) as usize].to_string(),
+            }
+        })
+        .collect();
+    let Ok(text) = document::apply_changes(Some(src), changes) else {
+        return;
+    };
+    let uri: lsp_types::Uri = "file:///edited.tq".parse().unwrap();
+    let doc = document::Document::new(uri, 2, text);
+    let _ = diagnostics::publish(&doc);
+    let step = (doc.text().len() / 500).max(13);
+    for offset in (0..=doc.text().len()).step_by(step) {
+        let _ = hover::hover(&doc, offset);
+    }
+}
+
 /// Runs `f` on a thread with the binary's stack (64 MiB), as every command runs.
 fn with_stack(f: impl FnOnce() + Send + 'static) {
     std::thread::Builder::new()
@@ -559,7 +597,10 @@ fn fuzz_long() {
         let current = dir.join(format!("current-seed{seed}.tq"));
         let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &[seed; 32]);
         let mut runner = TestRunner::new_with_rng(Config::default(), rng);
-        let strategy = (0..sources.len(), prop::collection::vec(mutation(), 1..6));
+        let strategy = (
+            0..sources.len(),
+            prop::collection::vec(mutation_long(), 1..6),
+        );
         let mut camp = Campaign::default();
         let hook = std::panic::take_hook();
         std::panic::set_hook(Box::new(|_| {}));
@@ -620,8 +661,30 @@ fn fuzz_long() {
                             "fmt is not idempotent or changes the meaning on {}",
                             what()
                         ));
+                    } else if f != src {
+                        // The formatted text re-checks to the same verdicts.
+                        let verdicts = |r: &tq::report::FileReport| {
+                            r.claims
+                                .iter()
+                                .map(|c| format!("{:?}", c.verdict))
+                                .collect::<Vec<_>>()
+                        };
+                        let before = verdicts(&report);
+                        let after = limited(&mut camp, "fmt re-check", &what, || {
+                            verdicts(&check_source("fuzz.tq", &f, &cheap))
+                        });
+                        if after.is_some_and(|a| a != before) {
+                            camp.findings.push(format!(
+                                "the formatted text re-checks to other verdicts on {}",
+                                what()
+                            ));
+                        }
                     }
                 }
+                // The editor's path: ranged edits (positions past line ends, inside
+                // surrogate pairs, reversed) applied as `didChange` does, then the
+                // diagnostics and hovers of the edited text.
+                limited(&mut camp, "lsp edits", &what, || lsp_edits(&src, n));
             }
             drop(report);
             if n % every_numeric == 0 {

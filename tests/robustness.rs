@@ -39,7 +39,12 @@ fn expectations(src: &str, path: &Path) -> Expect {
         commands: vec![],
         outputs: vec![],
     };
-    for line in src.lines().take_while(|l| l.starts_with('#')) {
+    // A file may start with a byte-order mark (accepted by tq), before its header.
+    for line in src
+        .trim_start_matches('\u{feff}')
+        .lines()
+        .take_while(|l| l.starts_with('#'))
+    {
         let line = line.trim_start_matches('#').trim();
         if let Some(rest) = line.strip_prefix("expect:") {
             let mut parts = rest.split(',').map(str::trim);

@@ -40,6 +40,13 @@ pub const MAX_BACKWARD_NODES: u64 = 300_000;
 /// of its runs).
 pub const MAX_TOTAL_WORK: i128 = 100_000_000;
 
+/// The most dimensions a tensor may have (NumPy's limit was 32 until 2.0, and `tq emit`
+/// writes NumPy). The engines' bookkeeping per statement grows with the square of its
+/// index positions whatever the sizes: a rank-200 tensor of one element took 13 s of CPU
+/// and 530 MB in `tq check` (each Monte Carlo trial compared every index name with
+/// every other), rank 100 took 4.8 s.
+pub const MAX_RANK: usize = 32;
+
 const HINT: &str = "tq unrolls loops and families member by member and refuses larger \
 ranges before allocating; use a size (`for l in 1..L`) with a small value on the `sample` line";
 
@@ -124,8 +131,10 @@ impl Budget<'_> {
                         self.loops.pop();
                     }
                     self.add_total(mul(members, per), d.target.span);
+                    self.check_rank(&d.target);
                 }
                 ItemKind::Equation(eq) => {
+                    self.check_rank(&eq.lhs);
                     let members = self.members();
                     let per = self.tensor_elements(&eq.lhs);
                     self.add_total(mul(members, per), eq.lhs.span);
@@ -134,6 +143,27 @@ impl Budget<'_> {
                 }
                 _ => {}
             }
+        }
+    }
+
+    /// A declared or computed tensor of more than [`MAX_RANK`] dimensions gets E0302.
+    fn check_rank(&mut self, r: &Ref) {
+        let rank = r.indices.as_ref().map_or(0, Vec::len);
+        if rank > MAX_RANK {
+            self.diags.push(
+                Diagnostic::error(
+                    "E0302",
+                    r.span,
+                    format!(
+                        "`{}` has {rank} dimensions, more than the limit of {MAX_RANK}",
+                        crate::syntax::printer::print_name(&r.name)
+                    ),
+                )
+                .with_label("too many dimensions")
+                .with_hint(
+                    "tq's engines do bookkeeping per index position of every statement, and NumPy arrays have at most 32 dimensions; merge dimensions of size 1 or split the tensor",
+                ),
+            );
         }
     }
 

@@ -20,6 +20,7 @@
 //!   what a claim varies.
 
 mod boundary_use;
+mod brackets;
 pub mod budget;
 pub mod capitals;
 mod claim_indices;
@@ -87,6 +88,7 @@ pub fn check_after_parse(program: &Program, unparsed: &[String]) -> (Env, Vec<Di
     vary::check_values(&program.items, &c.env, &mut c.diags);
     c.env.sample_values = budget::check(program, &c.env, &mut c.diags);
     boundary_use::check(program, &mut c.diags);
+    brackets::check(&program.items, &mut c.diags);
     rule_reads::check(program, &mut c.diags);
     sample_sizes::check(program, &c.env, &mut c.diags);
     member_range::check(program, &c.env, &mut c.diags);

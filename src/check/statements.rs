@@ -272,7 +272,22 @@ impl Checker {
                     ),
                     whole("1"),
                 )),
-                _ => Some((format!("`{name}` is not a whole number"), whole("1"))),
+                // `2^10`, `1/2`, `2^(2^(2^(2^10)))`: not evaluated (a tower of powers
+                // has no value to compute), named as what it is.
+                _ => {
+                    let text = crate::syntax::printer::print_expr(&b.value);
+                    let shown: String = if text.chars().count() > 40 {
+                        format!("{}…", text.chars().take(40).collect::<String>())
+                    } else {
+                        text
+                    };
+                    Some((
+                        format!(
+                            "`{name}` = {shown} is an expression, not a whole number written out"
+                        ),
+                        whole("1"),
+                    ))
+                }
             };
             if let Some((problem, hint)) = problem {
                 self.err(

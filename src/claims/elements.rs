@@ -786,7 +786,7 @@ impl scalar::Atoms for Elements<'_, '_> {
         }
         Some((|| {
             let d = scalar::lower_with(l, self)? - scalar::lower_with(r, self)?;
-            Ok(scalar::iverson_step(*op, d))
+            scalar::iverson_step_within(*op, d)
         })())
     }
 }

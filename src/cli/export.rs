@@ -61,10 +61,9 @@ pub fn export(
                 &base.diagnostics,
             ));
         }
-        // The variants' preparation shares one file's exact work (as in `tq variants`).
-        let prep_work = tq::sym::ExactWork::new(tq::sym::EXACT_FILE_WORK);
-        let planned =
-            tq::sym::with_exact_work(&prep_work, || tq::export::plan_file(&base, count, seed));
+        // The variants' preparation shares one file's symbolic and exact work, 1/K each
+        // (`variants::prepare_all`, as in `tq variants`).
+        let planned = tq::export::plan_file(&base, count, seed);
         let (names, prepared) = match planned {
             Ok(p) => p,
             Err(e) => {

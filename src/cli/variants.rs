@@ -48,19 +48,10 @@ pub fn variants(file: PathBuf, count: usize, seed: u64, format: VariantsFormat) 
         ));
     }
     // Preparing the variants (their scalar programs and answers, computed exactly) shares
-    // one file's exact work: each variant lowered the program afresh with no budget (150
-    // claims over a product of 60 sums with a 1e-308 coefficient: 31 s of CPU for 10
-    // variants). In order, one after the other: the output depends on the file only.
-    let prep_work = tq::sym::ExactWork::new(tq::sym::EXACT_FILE_WORK);
-    let prepared: Vec<tq::variants::Prepared> = plan
-        .chosen
-        .iter()
-        .map(|vals| {
-            tq::sym::with_exact_work(&prep_work, || {
-                tq::variants::prepare(&base.program, &base.env, &plan.names, vals)
-            })
-        })
-        .collect();
+    // one file's symbolic and exact work, 1/K each (`variants::prepare_all`): the output
+    // depends on the file only.
+    let prepared: Vec<tq::variants::Prepared> =
+        tq::variants::prepare_all(&base.program, &base.env, &plan.names, &plan.chosen);
     let sources: Vec<(String, String)> = prepared
         .iter()
         .enumerate()

@@ -150,10 +150,7 @@ pub fn plan_file(
     } else {
         (Vec::new(), vec![Vec::new()])
     };
-    let prepared = chosen
-        .iter()
-        .map(|vals| crate::variants::prepare(&base.program, &base.env, &names, vals))
-        .collect();
+    let prepared = crate::variants::prepare_all(&base.program, &base.env, &names, &chosen);
     Ok((names, prepared))
 }
 

@@ -49,16 +49,36 @@ pub fn to_lsp(doc: &Document, d: &diag::Diagnostic) -> Diagnostic {
     }
 }
 
+/// The most diagnostics of a document sent to the editor at each change: a file of
+/// 30,000 erroneous lines sent 30,000 on every keystroke (megabytes of JSON, written on
+/// the server's main loop: the requests behind them waited 3-14 s; found by the LSP
+/// edit campaign of 2026-12-05). The first ones are the ones to fix first.
+pub const MAX_PUBLISHED: usize = 1_000;
+
 /// Everything to publish for the document's current version: its diagnostics and,
 /// when the verdicts of this version have arrived, a warning on each claim that does
 /// not pass (refuted, or not what its `expect` line says).
 pub fn publish(doc: &Document) -> PublishDiagnosticsParams {
-    let mut out: Vec<Diagnostic> = doc
-        .report
-        .diagnostics
+    let all = &doc.report.diagnostics;
+    let mut out: Vec<Diagnostic> = all
         .iter()
+        .take(MAX_PUBLISHED)
         .map(|d| to_lsp(doc, d))
         .collect();
+    if all.len() > MAX_PUBLISHED {
+        // The rest are not sent: one note at the last one shown says how many.
+        let range = out.last().map(|d| d.range).unwrap_or_default();
+        out.push(Diagnostic {
+            range,
+            severity: Some(DiagnosticSeverity::INFORMATION),
+            source: Some("tq".into()),
+            message: format!(
+                "{} more diagnostics are not shown (the editor gets the first {MAX_PUBLISHED}); `tq check` lists them all",
+                all.len() - MAX_PUBLISHED
+            ),
+            ..Diagnostic::default()
+        });
+    }
     if let Some(v) = &doc.verdicts {
         for c in v.claims.iter().filter(|c| !c.acceptable) {
             let (start, end) = doc.lines.line_range(doc.text(), c.line.saturating_sub(1));

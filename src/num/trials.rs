@@ -77,6 +77,20 @@ impl From<DenseError> for TrialError {
     }
 }
 
+/// The constants (sizes and symbols with their `sample` values) of a run past which each
+/// costs [`CONSTANT_COST`] in every trial.
+pub const FREE_CONSTANTS: usize = 64;
+/// Operations counted per constant of a run past the first [`FREE_CONSTANTS`]: every
+/// trial copies the machine with its map of constants and drops it (a file of 10,000
+/// sizes spent 2.7 s of CPU in `tq check` copying and freeing maps, uncounted;
+/// measured at about 0.1 µs a constant).
+pub const CONSTANT_COST: u64 = 100;
+
+/// The fixed cost in every trial of a run with `n` constants.
+pub fn constants_cost(n: usize) -> u64 {
+    (n.saturating_sub(FREE_CONSTANTS) as u64).saturating_mul(CONSTANT_COST)
+}
+
 /// The tensors of one trial, from whichever executor ran it.
 pub enum TrialRun<'a> {
     Dense(DenseRun<'a>),
@@ -87,10 +101,11 @@ impl<'a> TrialRun<'a> {
     /// The trial's work: operations on the dense executor, element evaluations on the
     /// interpreter (docs/numeric.md).
     pub fn work(&self) -> u64 {
-        match self {
+        let own = match self {
             TrialRun::Dense(r) => r.machine.ops,
             TrialRun::Interpreter(r) => r.machine.steps(),
-        }
+        };
+        own.saturating_add(constants_cost(self.machine().consts.len()))
     }
 
     /// The machine of the run: its sizes, constants and boundary rule.

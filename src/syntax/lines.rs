@@ -256,7 +256,13 @@ fn unindented_body(header: &str, line: &str, taken: usize) -> bool {
     let mut hw = words(head);
     let vars: Vec<&str> = match hw.next() {
         Some("for") => {
-            let rest = head.trim_start()["for".len()..].trim_start();
+            // The first word is `for`, but characters that are not word characters may
+            // stand before it (`😀for l in 0..3:`, found by the LSP edit campaign: slicing
+            // at `"for".len()` split the emoji and panicked).
+            let Some(rest) = head.trim_start().strip_prefix("for") else {
+                return false;
+            };
+            let rest = rest.trim_start();
             match rest.split_once(" in ") {
                 Some((v, _)) => vec![v.trim()],
                 None => rest.split(',').map(str::trim).collect(),

@@ -414,6 +414,18 @@ pub(crate) enum Mutation {
         n: usize,
         replace: bool,
     },
+    /// A generated [`element_block`] (claims about tensor elements with softmax and
+    /// Iverson brackets) of `kind` and size `n` appended.
+    Element {
+        kind: usize,
+        n: usize,
+    },
+    /// A generated [`includes_block`] (`claim backprop includes:` of `n` lines) of `kind`
+    /// appended.
+    Includes {
+        kind: usize,
+        n: usize,
+    },
 }
 
 pub(crate) fn mutation() -> impl Strategy<Value = Mutation> {
@@ -500,6 +512,101 @@ pub(crate) fn mutation() -> impl Strategy<Value = Mutation> {
                 replace
             }),
     ]
+}
+
+/// The long campaign's mutations: [`mutation`] and, since 2026-12-05 evening, generated
+/// element claims with softmax and brackets and `includes` blocks (kept out of
+/// [`mutation`] so that the bounded run's cases stay the same).
+pub(crate) fn mutation_long() -> impl Strategy<Value = Mutation> {
+    prop_oneof![
+        10 => mutation(),
+        1 => (0usize..7, prop_oneof![1usize..8, 8usize..70, 70usize..1500])
+            .prop_map(|(kind, n)| Mutation::Element { kind, n }),
+        1 => (0usize..5, prop_oneof![1usize..8, 8usize..70, 70usize..1500])
+            .prop_map(|(kind, n)| Mutation::Includes { kind, n }),
+    ]
+}
+
+/// The model the generated element claims read: a softmax over `Kz`, relu brackets, an
+/// integer label (its own names, so that it joins any file).
+const ELEMENT_MODEL: &str = "size Tz, Kz\nindex tz : Tz\nindex kz, kz' : Kz\ninput sz[Tz, Kz] ~ normal(0, 1)\ninput labz[Tz] ~ categorical(Kz)\nPz[tz,kz] = softmax_{kz}(sz[tz,kz])\nRz[tz,kz] = [sz[tz,kz] > 0] sz[tz,kz]\nJz[tz,kz,kz'] = Pz[tz,kz] ([kz == kz'] - Pz[tz,kz'])\n";
+
+/// Claims about tensor elements with softmax and Iverson brackets, `n` deep or `n` many.
+pub(crate) fn element_block(kind: usize, n: usize) -> String {
+    let claims = match kind {
+        // Brackets nested n deep around an index comparison.
+        0 => format!(
+            "claim sum_{{kz}}({}kz == kz'{} Pz[tz,kz]) == Pz[tz,kz']",
+            "[".repeat(n),
+            "]".repeat(n)
+        ),
+        // Brackets of brackets around a value comparison.
+        1 => format!(
+            "claim Rz[tz,kz] == {}sz[tz,kz] > 0{} sz[tz,kz]",
+            "[".repeat(n),
+            " > 0]".repeat(n)
+        ),
+        // n distinct claims, every third a false twin.
+        2 => (0..n)
+            .map(|j| {
+                if j % 3 == 2 {
+                    format!("claim sum_{{kz}}(Pz[tz,kz]) == {}", j + 2)
+                } else {
+                    format!("claim sum_{{kz'}}(Jz[tz,kz,kz']) == {j} - {j}")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n"),
+        // A softmax of a softmax, n deep.
+        3 => format!(
+            "Qz[tz,kz] = {}sz[tz,kz]{}\nclaim sum_{{kz}}(Qz[tz,kz]) == 1",
+            "softmax_{kz}(".repeat(n),
+            ")".repeat(n)
+        ),
+        // A sum of n index brackets against a label.
+        4 => format!(
+            "claim sum_{{kz}}(({}) Pz[tz,kz]) == Pz[tz,labz[tz]]",
+            (0..n)
+                .map(|j| format!("[kz == labz[tz] + {j}]"))
+                .collect::<Vec<_>>()
+                .join(" + ")
+        ),
+        // A bracket raised to the n-th power, and a product of n brackets.
+        5 => format!(
+            "claim [sz[tz,kz] > 0]^{n} == [sz[tz,kz] > 0]\nclaim {} == [sz[tz,kz] > 0]",
+            vec!["[sz[tz,kz] > 0]"; n.min(400)].join(" ")
+        ),
+        // Element claims under givens and at points.
+        _ => (0..n.min(300))
+            .map(|j| format!("claim Pz[tz,kz] <= 1 given sz[tz,kz] = {j}"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    };
+    format!("{ELEMENT_MODEL}{claims}\nsample Tz = 2, Kz = 3")
+}
+
+/// A `claim backprop includes:` block of `n` lines over a small tanh network of its own.
+pub(crate) fn includes_block(kind: usize, n: usize) -> String {
+    let model = "size Bz, Lz, Iz\nindex iz, jz : Iz\nindex bz : Bz\nparam Wz_l[Iz, Iz] ~ normal(0, 1/Iz) for l in 1..Lz\ninput hz_0[Bz, Iz] ~ normal(0, 1)\ngrad hz_Lz ~ normal(0, 1)\nfor l in 0..Lz-1:\n  hz_{l+1}[bz,jz] = tanh(Wz_{l+1}[jz,Iz] hz_l[bz,Iz])\n";
+    let line = |j: usize| {
+        match kind {
+        // The right statement, n copies.
+        0 => "  for bz,jz,iz: hz_l.grad[bz,iz] += hz_{l+1}.grad[bz,jz] (1 - hz_{l+1}[bz,jz]^2) Wz_{l+1}[jz,iz]".to_string(),
+        // Members far past the family.
+        1 => format!("  for bz,jz,iz: Wz_{{l+{}}}.grad[jz,iz] += hz_{{l+1}}.grad[bz,jz] hz_l[bz,iz]", j * 997 + 1),
+        // Distinct wrong coefficients.
+        2 => format!("  for bz,jz,iz: hz_l.grad[bz,iz] += {} hz_{{l+1}}.grad[bz,jz] Wz_{{l+1}}[jz,iz]", j + 2),
+        // Loops inside the block.
+        3 => format!("  for l in 0..Lz-{}:\n    for bz,jz: hz_l.grad[bz,jz] += hz_{{l+1}}.grad[bz,jz]", j % 5 + 1),
+        // Sums over many shifted indices.
+        _ => format!("  for bz,jz: hz_0.grad[bz,jz] += sum_{{iz}}(hz_1.grad[bz,iz+{j}])"),
+    }
+    };
+    let body: Vec<String> = (0..n).map(line).collect();
+    format!(
+        "{model}claim backprop includes:\n{}\nsample Bz = 2, Lz = 3, Iz = 2",
+        body.join("\n")
+    )
 }
 
 /// The lines of a text (without their ends).
@@ -774,6 +881,14 @@ fn apply_inner(s0: &mut String, m: &Mutation) {
                     ls.push(block);
                 }
                 s = ls.join("\n");
+            }
+            Mutation::Element { kind, n } => {
+                s.push('\n');
+                s.push_str(&element_block(kind, n));
+            }
+            Mutation::Includes { kind, n } => {
+                s.push('\n');
+                s.push_str(&includes_block(kind, n));
             }
             Mutation::Swap { a, b, len } => {
                 let a0 = floor_char(&s, a % n);

@@ -721,6 +721,37 @@ impl Ctx<'_> {
         let relation = ["==", "<=", ">=", "~=", "<", ">"]
             .iter()
             .any(|r| tok.starts_with(r));
+        // A statement's `=` on a line read as a continuation: that line was indented
+        // further than the statement before it (a tab counts as one column), so it
+        // continued that statement instead of starting its own.
+        let continued = self.ascii.text[line.start..at]
+            .rfind(['\n', '\r'])
+            .map(|k| line.start + k + 1);
+        let assigns = tok.starts_with('=') && !tok.starts_with("==")
+            || tok.starts_with("+=")
+            || tok.starts_with("-=");
+        if let (Some(phys), true) = (continued, assigns) {
+            // A tab is read as four spaces: fewer source bytes than columns.
+            let lead = self.ascii.text[phys..at]
+                .bytes()
+                .take_while(|c| *c == b' ')
+                .count();
+            let source_bytes = self.ascii.map[phys + lead] - self.ascii.map[phys];
+            let tabs = if (source_bytes as usize) < lead {
+                " (a tab counts as four spaces)"
+            } else {
+                ""
+            };
+            return Diagnostic::error(
+                "E0001",
+                self.ascii.span(at, at + tok.len().max(1)),
+                format!("unexpected `{tok}` after the end of the statement"),
+            )
+            .with_label("not expected here")
+            .with_hint(format!(
+                "this line is indented further than the statement before it{tabs}, so it was read as that statement's continuation: indent it like the line before to make it a statement of its own"
+            ));
+        }
         let hint = match first {
             _ if tok.starts_with("!=") => "tq has no `!=`: the relations are `==`, `<=`, `>=`, `<`, `>`, `~=`; for a quantity that is not zero claim it positive (`claim Var(y) > 0`)".to_string(),
             _ if tok == "." || tok.starts_with(". ") => "`.` is not a product in .tq: write the factors side by side (`W[j,I] x[b,I]`) or with `*`".to_string(),
