@@ -56,9 +56,7 @@ fn geometric_inner(a: &Expr, b: &Expr, x0: &Expr, k: &Expr, geom: &mut Vec<Expr>
     let q = Expr::sym(&format!("#q{}", geom.len()));
     geom.push(sym::simplify(&(a.clone() - Expr::one())));
     let ak = Expr::pow(Expr::one() + q.clone(), k.clone());
-    sym::simplify(
-        &(whole_pow(a, k) * x0.clone() + b.clone() * (ak - Expr::one()) / q),
-    )
+    sym::simplify(&(whole_pow(a, k) * x0.clone() + b.clone() * (ak - Expr::one()) / q))
 }
 
 /// The placeholders `#q<i>` of [`geometric_inner`] in a member's distribution resolved:

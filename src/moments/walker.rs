@@ -305,7 +305,8 @@ impl<'a> Walker<'a> {
                     // A member at a whole subscript (within reach of expansion) has its
                     // geometric sums written as polynomials, defined at ratio 1.
                     let whole = val.as_int().is_some_and(|n| (-64..=64).contains(&n));
-                    let mut rv = super::recurrence::resolve_geometric(&rv, &self.a.geometric, whole);
+                    let mut rv =
+                        super::recurrence::resolve_geometric(&rv, &self.a.geometric, whole);
                     // The subscript's names are whole numbers (a family's members), so are
                     // the closed form's step counts: `(c^2)^l` is written `c^(2 l)`.
                     let names = sub.free_symbols();

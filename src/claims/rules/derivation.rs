@@ -111,7 +111,14 @@ fn derive_within(program: &Program) -> Option<RuleDerivation> {
         Some((c, call)) => {
             let (a, b) = (pick(call.args.first())?, pick(call.args.get(1))?);
             let xs = compared(call, c, a, b).ok()?;
-            (a, b, xs, read_givens(&c.given, &names, &a.var).and_then(Givens::for_every_step).ok())
+            (
+                a,
+                b,
+                xs,
+                read_givens(&c.given, &names, &a.var)
+                    .and_then(Givens::for_every_step)
+                    .ok(),
+            )
         }
         None => {
             let (a, b) = (&all[0], &all[1]);

@@ -429,11 +429,7 @@ fn within_bounds(
 /// whole number >= 0, each narrowed by the bounds the givens state. A proof is withheld
 /// while one is left (docs/soundness.md: `proved` promises both sides defined).
 fn undischarged(sc: &SeqClaim) -> Vec<sym::Condition> {
-    unshown(
-        sc.conds.iter().cloned().collect(),
-        &sc.bounds,
-        &sc.sys.var,
-    )
+    unshown(sc.conds.iter().cloned().collect(), &sc.bounds, &sc.sys.var)
 }
 
 /// The conditions the range facts do not show: hyperparameters positive reals, starts
