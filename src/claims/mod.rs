@@ -620,20 +620,11 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
                         };
                         match recheck_element(second, l, r, &f) {
                             Ok(checked_by) => {
-                                o.witness = Some(sym::Witness::of_run(
-                                    &run_values(&m.machine.consts, env),
-                                    if f.bind.is_empty() {
-                                        "the claim's one value (no free index)".to_string()
-                                    } else {
-                                        f.bind
-                                            .iter()
-                                            .map(|(n, v)| format!("{n} = {v}"))
-                                            .collect::<Vec<_>>()
-                                            .join(", ")
-                                    },
+                                o.witness = Some(element_witness(
+                                    &m.machine.consts,
+                                    env,
+                                    &f,
                                     seed_used,
-                                    format!("≈ {:.10}", f.left),
-                                    format!("≈ {:.10}", f.right),
                                     checked_by,
                                 ));
                             }
@@ -814,6 +805,8 @@ fn elements_elsewhere(
             for (n, v) in &values {
                 m.consts.insert(n.clone(), *v);
             }
+            // Inputs without a distribution are any value here, as on the first run.
+            m.arbitrary_inputs = true;
             Ok(())
         };
         let Ok(mut run) =
@@ -850,20 +843,11 @@ fn elements_elsewhere(
                         first.evidence, o.evidence
                     ),
                 );
-                out.witness = Some(sym::Witness::of_run(
-                    &run_values(&run.machine.consts, env),
-                    if f.bind.is_empty() {
-                        "the claim's one value (no free index)".to_string()
-                    } else {
-                        f.bind
-                            .iter()
-                            .map(|(n, v)| format!("{n} = {v}"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    },
+                out.witness = Some(element_witness(
+                    &run.machine.consts,
+                    env,
+                    &f,
                     seed,
-                    format!("≈ {:.10}", f.left),
-                    format!("≈ {:.10}", f.right),
                     checked_by,
                 ));
                 return out;
@@ -881,15 +865,38 @@ fn elements_elsewhere(
     }
 }
 
-/// Re-evaluates both sides of an element claim at the element a sampled run refuted
-/// it, on the run with the gather-form backward program (same seed, same values):
-/// the refutation stands when they differ there too.
+/// The witness of an element claim a sampled run refuted at `f` (the run's sizes and
+/// symbols, the element, both sides), with the re-check that confirmed it.
+fn element_witness(
+    consts: &BTreeMap<String, f64>,
+    env: &Env,
+    f: &numeric::Found,
+    seed: u64,
+    checked_by: String,
+) -> sym::Witness {
+    let element = if f.bind.is_empty() {
+        "the claim's one value (no free index)".to_string()
+    } else {
+        f.bind
+            .iter()
+            .map(|(n, v)| format!("{n} = {v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    sym::Witness::of_run(
+        &run_values(consts, env),
+        element,
+        seed,
+        format!("≈ {:.10}", f.left),
+        format!("≈ {:.10}", f.right),
+        checked_by,
+    )
+}
+
 /// How many further seeds a sampled run that tests nothing at the seed is made again at
 /// (seed + 1, seed + 2, ...; docs/numeric.md).
 const SEED_RETRIES: u64 = 3;
 
-/// The evidence of a sampled run decided after `tried` runs that tested nothing: which
-/// seeds those were and why, then the deciding run's evidence (which names its seed).
 /// A sampled run that tests nothing at the seed (every mask 0) is made again at the next
 /// seeds, deterministically (docs/numeric.md): `again(seed, untested)` decides at one
 /// seed (`None`: the model cannot be run there). The evidence names the seeds that tested
@@ -915,6 +922,8 @@ fn retry_seeds(
     tried.len()
 }
 
+/// The evidence of a sampled run decided after `tried` runs that tested nothing: which
+/// seeds those were and why, then the deciding run's evidence (which names its seed).
 fn with_retries(tried: &[String], seed: u64, evidence: String) -> String {
     match tried {
         [] => evidence,
@@ -927,6 +936,9 @@ fn with_retries(tried: &[String], seed: u64, evidence: String) -> String {
     }
 }
 
+/// Re-evaluates both sides of an element claim at the element a sampled run refuted
+/// it, on the run with the gather-form backward program (same seed, same values):
+/// the refutation stands when they differ there too.
 fn recheck_element(
     second: &mut Result<crate::num::gradcheck::ModelRun, String>,
     l: &ast::Expr,
