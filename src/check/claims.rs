@@ -107,6 +107,15 @@ impl Checker {
                         format!(
                             "`{key}` is an index: in a claim it selects tensor elements (`x[{key}]`) and is not read as a number (`sum_{{{key}}}({key})` has no value in claims); compute the sum in the program (`s = sum_{{{key}}}({key})`, decided on a sampled run) and claim about `s`"
                         )
+                    } else if r.indices.is_none() && self.env.rule_inputs.contains(&key) {
+                        // `given g = 0` in a claim about update rules.
+                        format!(
+                            "`{key}` is an input sequence of the update rules: a claim reads it at a fixed step (`{key}[0]`), and a claim about step `t` holds for every input sequence (a given may set `{key}[1] = {key}[0]` only in a claim that reads fixed steps)"
+                        )
+                    } else if !self.env.rules.is_empty() && mean.is_empty() {
+                        format!(
+                            "declare it (`symbol {key}`): in a claim about update rules a name is a hyperparameter or a constant, a rule's sequence (`A.w[t]`) or an input at a step (`g[0]`)"
+                        )
                     } else if crate::syntax::ast::DERIVATION_RULES.iter().any(|(n, _)| *n == key) {
                         // `= M sigma^2  declared`: the rule of a derivation step without `by`.
                         format!(
