@@ -39,7 +39,13 @@ pub(super) fn decide(
         (Err(e), _) | (_, Err(e)) => return unlowered(e, ""),
     };
     // Powers at whole exponents (sizes, loop variables, counts) written one way on both
-    // sides, as the moments engine writes its closed forms: `(c^2)^l` is `c^(2 l)`.
+    // sides, as the moments engine writes its closed forms: `(c^2)^l` is `c^(2 l)`. A
+    // symbol read in an exponent is a whole number (docs/language.md, "Claims": a count
+    // such as a depth) unless the file reads it as a real or gives it a value that is not
+    // whole, and a scalar input is every real: the convention the random points follow.
+    let mut in_exponents = std::collections::BTreeSet::new();
+    lhs.exponent_symbols(&mut in_exponents);
+    rhs.exponent_symbols(&mut in_exponents);
     let whole: std::collections::BTreeSet<String> = env
         .sizes
         .keys()
@@ -50,6 +56,12 @@ pub(super) fn decide(
                 .filter(|(_, d)| d.integer)
                 .map(|(n, _)| n.clone()),
         )
+        .chain(in_exponents.into_iter().filter(|s| {
+            !env.signed.contains(s)
+                && !env.fractional.contains(s)
+                && !env.scalars.contains_key(s)
+                && !env.computed_scalars.contains(s)
+        }))
         .collect();
     lhs = crate::moments::whole_exponents(&lhs, &whole);
     rhs = crate::moments::whole_exponents(&rhs, &whole);
