@@ -4,6 +4,7 @@
 //! a shared view of the member's storage for plain indices inside its box, else a gather
 //! through [`super::walk`].
 
+use super::statement::{PlanKey, MAX_PLANS};
 use super::storage::{Ctx, Dense, Val};
 use super::walk::{plan_dims, run_dim, run_pos, run_span, Span, Walk};
 use super::{bump, lookup, lower_err, sprod, strides_of, unsup, DenseError, GATHER_COST, R};
@@ -11,6 +12,7 @@ use crate::num::Bind;
 use crate::syntax::ast::*;
 use crate::syntax::printer::print_name;
 use ndarray::{ArrayD, Axis, IxDyn};
+use std::sync::Arc;
 
 /// How one dimension of a reference is indexed.
 pub(super) enum Dix {
@@ -167,15 +169,15 @@ impl<'a> Dense<'a> {
                 }
             }
         }
-        for s in &r.name.sub {
-            if self.mentions_axis_ix(s, ctx) {
-                return unsup("a family subscript that depends on an array index");
-            }
-        }
-        let member = self.m.member_of(&r.name, b).map_err(lower_err)?;
-        let key = (member, r.grad);
-        let dims = self.dims(r, b, ctx, pref)?;
-        let Some(arr) = self.arrays.get(&key) else {
+        let plan = self.read_plan(r, b, ctx, pref)?;
+        let ReadPlan {
+            key,
+            dims,
+            axes,
+            ordered,
+            ..
+        } = &*plan;
+        let Some(arr) = self.arrays.get(key) else {
             return Ok(Val::scalar(0.0));
         };
         if dims.len() != arr.lo.len() {
@@ -185,29 +187,6 @@ impl<'a> Dense<'a> {
         if dims.iter().any(|d| matches!(d, Dix::Fixed(None))) {
             return Ok(Val::scalar(0.0));
         }
-        // Output axes: the array indices used, those to be summed last (in `pref` order).
-        let mut axes: Vec<String> = Vec::new();
-        for d in &dims {
-            match d {
-                Dix::Affine { terms, .. } => {
-                    for (a, _) in terms {
-                        if !axes.contains(a) {
-                            axes.push(a.clone());
-                        }
-                    }
-                }
-                Dix::Lookup(v) => {
-                    for a in &v.axes {
-                        if !axes.contains(a) {
-                            axes.push(a.clone());
-                        }
-                    }
-                }
-                Dix::Fixed(_) => {}
-            }
-        }
-        let mut ordered: Vec<String> = axes.iter().filter(|a| !pref.contains(a)).cloned().collect();
-        ordered.extend(pref.iter().filter(|a| axes.contains(a)).cloned());
         // Fast path: plain indices inside the box: a view.
         let plain = dims.iter().all(Dix::is_view) && {
             let names: Vec<&String> = dims
@@ -261,15 +240,15 @@ impl<'a> Dense<'a> {
             }
         }
         // General gather.
-        let (shape, los) = ctx.extents(&ordered);
+        let (shape, los) = ctx.extents(ordered);
         let total: usize = sprod(shape.iter().copied());
         self.check_alloc(total)?;
         self.tick(GATHER_COST.saturating_mul(total as u64))?;
-        let arr = self.arrays.get(&key).expect("checked above");
+        let arr = self.arrays.get(key).expect("checked above");
         let src = arr.data.as_slice().expect("standard layout");
         let astr = strides_of(arr.data.shape());
         let boundary = self.m.boundary;
-        let plan = plan_dims(&dims, &ordered);
+        let plan = plan_dims(dims, ordered);
         let walk = Walk {
             plan: &plan,
             shape: &shape,
@@ -343,8 +322,103 @@ impl<'a> Dense<'a> {
         let data = ArrayD::from_shape_vec(IxDyn(&shape), out)
             .map_err(|e| DenseError::Unsupported(e.to_string()))?;
         Ok(Val {
-            axes: ordered,
+            axes: ordered.clone(),
             data: data.into_shared(),
         })
     }
+
+    /// The member, the dimensions and the output axes of a read ([`ReadPlan`]): read from
+    /// the model's plans when an earlier trial made them in the same context, else made
+    /// (and kept unless a position is looked up, which depends on the values).
+    fn read_plan(&mut self, r: &Ref, b: &Bind, ctx: &Ctx, pref: &[String]) -> R<Arc<ReadPlan>> {
+        let looked_up = r
+            .indices
+            .iter()
+            .flatten()
+            .any(|ix| matches!(ix, IndexExpr::Lookup(_)));
+        let plans = if looked_up { None } else { self.plans.clone() };
+        let key: PlanKey = (
+            r as *const Ref as usize,
+            0,
+            b.iter().map(|(_, v)| *v).collect(),
+        );
+        if let Some(plans) = &plans {
+            let hit = plans
+                .reads
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(&key)
+                .cloned();
+            if let Some(p) = hit {
+                if p.names.len() == b.len()
+                    && p.names.iter().zip(b).all(|(n, (m, _))| n == m)
+                    && p.ctx == ctx.axes
+                    && p.pref == pref
+                {
+                    return Ok(p);
+                }
+            }
+        }
+        for s in &r.name.sub {
+            if self.mentions_axis_ix(s, ctx) {
+                return unsup("a family subscript that depends on an array index");
+            }
+        }
+        let member = self.m.member_of(&r.name, b).map_err(lower_err)?;
+        let dims = self.dims(r, b, ctx, pref)?;
+        // Output axes: the array indices used, those to be summed last (in `pref` order).
+        let mut axes: Vec<String> = Vec::new();
+        for d in &dims {
+            match d {
+                Dix::Affine { terms, .. } => {
+                    for (a, _) in terms {
+                        if !axes.contains(a) {
+                            axes.push(a.clone());
+                        }
+                    }
+                }
+                Dix::Lookup(v) => {
+                    for a in &v.axes {
+                        if !axes.contains(a) {
+                            axes.push(a.clone());
+                        }
+                    }
+                }
+                Dix::Fixed(_) => {}
+            }
+        }
+        let mut ordered: Vec<String> = axes.iter().filter(|a| !pref.contains(a)).cloned().collect();
+        ordered.extend(pref.iter().filter(|a| axes.contains(a)).cloned());
+        let plan = Arc::new(ReadPlan {
+            names: b.iter().map(|(n, _)| n.clone()).collect(),
+            ctx: ctx.axes.clone(),
+            pref: pref.to_vec(),
+            key: (member, r.grad),
+            dims,
+            axes,
+            ordered,
+        });
+        if let Some(plans) = plans {
+            let mut m = plans.reads.lock().unwrap_or_else(|e| e.into_inner());
+            if m.len() < MAX_PLANS {
+                m.insert(key, plan.clone());
+            }
+        }
+        Ok(plan)
+    }
+}
+
+/// What a read decides before it looks at the member's values: the member, how each
+/// dimension is indexed, and the axes of its value (in the order the contraction wants).
+/// It depends on the reference, the binding, the array indices in scope and the sizes,
+/// never on a sampled value (a read with a looked-up position is never kept), so the
+/// trials of a model share it.
+pub(super) struct ReadPlan {
+    names: Vec<String>,
+    ctx: Vec<(String, i64, usize)>,
+    pref: Vec<String>,
+    key: (String, bool),
+    dims: Vec<Dix>,
+    axes: Vec<String>,
+    ordered: Vec<String>,
 }

@@ -51,6 +51,8 @@ pub struct DenseModel<'a> {
     /// Whether a distribution given only by moments or symmetry is sampled as a normal.
     pub stood_in: bool,
     pub max_ops: u64,
+    /// The statements' plans, made by the first trial and read by the others.
+    plans: std::sync::Arc<super::statement::Plans>,
 }
 
 /// The tensors after a dense run.
@@ -335,6 +337,7 @@ impl<'a> DenseModel<'a> {
             seed_keys,
             stood_in,
             max_ops: MAX_OPS,
+            plans: Default::default(),
         })
     }
 
@@ -418,6 +421,7 @@ impl<'a> DenseModel<'a> {
             max_ops: self.max_ops,
             stored,
             statement_ops: 0,
+            plans: Some(self.plans.clone()),
         };
         d.run_items(&self.forward, &mut Vec::new())?;
         for (i, k, mut a) in seed_arrays {

@@ -10,6 +10,59 @@ use super::{bump, lookup, lower_err, refs_of, sprod, unsup, R};
 use crate::num::{Bind, RunItems};
 use crate::syntax::ast::*;
 
+/// What one equation's analysis decides at one binding, before any value is computed:
+/// the array indices in scope, the member written, the indices summed, those bound one
+/// value at a time (and the context without them), the left side's indices. It depends
+/// on the statement, the binding, the sizes and the symbols, never on a sampled value,
+/// so the trials of a model share it ([`Plans`]).
+pub(super) struct StatementPlan {
+    /// The binding's names (its values are the key's).
+    names: Vec<String>,
+    ctx: Ctx,
+    key: (String, bool),
+    extra: Vec<String>,
+    en: Vec<String>,
+    narrowed: Option<Ctx>,
+    lhs2: Vec<String>,
+    ranges: Vec<(i64, usize)>,
+}
+
+/// A statement's plan key: the equation's address in the model, the number of its `for`
+/// indices, and the binding's values.
+pub(super) type PlanKey = (usize, usize, Vec<i64>);
+
+/// The statements' plans of one model, made by its first trials and read by the others
+/// (on every core). At most [`MAX_PLANS`] are kept; beyond, a statement is analysed in
+/// every trial, as before.
+#[derive(Default)]
+pub struct Plans {
+    map: std::sync::Mutex<crate::num::hash::FastMap<PlanKey, std::sync::Arc<StatementPlan>>>,
+    /// The reads' plans (`access.rs`), keyed by the reference's address and the binding.
+    pub(super) reads: std::sync::Mutex<
+        crate::num::hash::FastMap<PlanKey, std::sync::Arc<super::access::ReadPlan>>,
+    >,
+}
+
+/// The most statement plans one model keeps (a plan is a few hundred bytes).
+pub const MAX_PLANS: usize = 100_000;
+
+impl Plans {
+    fn get(&self, key: &PlanKey) -> Option<std::sync::Arc<StatementPlan>> {
+        self.map
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(key)
+            .cloned()
+    }
+
+    fn put(&self, key: PlanKey, plan: std::sync::Arc<StatementPlan>) {
+        let mut m = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        if m.len() < MAX_PLANS {
+            m.insert(key, plan);
+        }
+    }
+}
+
 impl RunItems for Dense<'_> {
     type Error = super::DenseError;
     fn run_equation(&mut self, eq: &Equation, b: &mut Bind) -> R<()> {
@@ -93,6 +146,71 @@ impl<'a> Dense<'a> {
     /// One equation, for every value of the block's indices and its free indices.
     pub(super) fn statement(&mut self, eq: &Equation, for_vars: &[String], b: &Bind) -> R<()> {
         self.statement_start()?;
+        let plan = self.statement_plan(eq, for_vars, b)?;
+        let lhs_ix: &[IndexExpr] = eq.lhs.indices.as_deref().unwrap_or_default();
+        let StatementPlan {
+            ctx,
+            key,
+            extra,
+            en,
+            narrowed,
+            lhs2,
+            ranges,
+            ..
+        } = &*plan;
+        let mut b2 = b.clone();
+        let ctx2 = narrowed.as_ref().unwrap_or(ctx);
+        let mut digits = vec![0usize; en.len()];
+        let combos: usize = sprod(ranges.iter().map(|r| r.1));
+        for c in 0..combos {
+            if c > 0 {
+                self.statement_start()?;
+            }
+            b2.truncate(b.len());
+            for (k, v) in en.iter().enumerate() {
+                b2.push((v.clone(), ranges[k].0 + digits[k] as i64));
+            }
+            let val = self.eval_summed(&eq.rhs, &b2, ctx2, extra)?;
+            self.write(key, &eq.lhs, lhs_ix, eq.op, val, &b2, ctx2, lhs2)?;
+            let shape: Vec<usize> = ranges.iter().map(|r| r.1).collect();
+            bump(&mut digits, &shape);
+        }
+        Ok(())
+    }
+
+    /// The analysis of one equation at binding `b` ([`StatementPlan`]): read from the
+    /// model's plans when an earlier trial made it (it depends on the statement, the
+    /// binding, the sizes and the symbols, all fixed for a model, and on no value), else
+    /// made and kept.
+    fn statement_plan(
+        &mut self,
+        eq: &Equation,
+        for_vars: &[String],
+        b: &Bind,
+    ) -> R<std::sync::Arc<StatementPlan>> {
+        let Some(plans) = self.plans.clone() else {
+            return self.analyse(eq, for_vars, b).map(std::sync::Arc::new);
+        };
+        let key: PlanKey = (
+            eq as *const Equation as usize,
+            for_vars.len(),
+            b.iter().map(|(_, v)| *v).collect(),
+        );
+        let same_names = |p: &StatementPlan| {
+            p.names.len() == b.len() && p.names.iter().zip(b).all(|(n, (m, _))| n == m)
+        };
+        if let Some(p) = plans.get(&key) {
+            if same_names(&p) {
+                return Ok(p);
+            }
+        }
+        let p = std::sync::Arc::new(self.analyse(eq, for_vars, b)?);
+        plans.put(key, p.clone());
+        Ok(p)
+    }
+
+    /// The checks and the bookkeeping of one equation before any value is computed.
+    fn analyse(&mut self, eq: &Equation, for_vars: &[String], b: &Bind) -> R<StatementPlan> {
         let mut ctx = Ctx::default();
         for v in for_vars {
             self.add_axis(&mut ctx, v, b)?;
@@ -179,32 +297,24 @@ impl<'a> Dense<'a> {
                 en.clear();
             }
         }
-        let mut b2 = b.clone();
         // (Without a copy of the context when no index is bound one value at a time.)
         let narrowed = (!en.is_empty()).then(|| ctx.without(&en));
-        let ctx2 = narrowed.as_ref().unwrap_or(&ctx);
         let lhs2: Vec<String> = lhs_vars
             .iter()
             .filter(|v| !en.contains(v))
             .cloned()
             .collect();
         let ranges: Vec<(i64, usize)> = en.iter().map(|v| ctx.get(v).unwrap_or((0, 0))).collect();
-        let mut digits = vec![0usize; en.len()];
-        let combos: usize = sprod(ranges.iter().map(|r| r.1));
-        for c in 0..combos {
-            if c > 0 {
-                self.statement_start()?;
-            }
-            b2.truncate(b.len());
-            for (k, v) in en.iter().enumerate() {
-                b2.push((v.clone(), ranges[k].0 + digits[k] as i64));
-            }
-            let val = self.eval_summed(&eq.rhs, &b2, ctx2, &extra)?;
-            self.write(&key, &eq.lhs, lhs_ix, eq.op, val, &b2, ctx2, &lhs2)?;
-            let shape: Vec<usize> = ranges.iter().map(|r| r.1).collect();
-            bump(&mut digits, &shape);
-        }
-        Ok(())
+        Ok(StatementPlan {
+            names: b.iter().map(|(n, _)| n.clone()).collect(),
+            ctx,
+            key,
+            extra,
+            en,
+            narrowed,
+            lhs2,
+            ranges,
+        })
     }
 
     /// Whether the array indices in scope span enough elements (65,536) for

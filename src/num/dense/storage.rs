@@ -331,6 +331,8 @@ pub struct Dense<'a> {
     /// Array operations of the statement being executed (the first
     /// [`super::STATEMENT_ARRAY_OPS`] are covered by its fixed cost).
     pub(super) statement_ops: u64,
+    /// The model's statement plans, shared by its trials (none outside a model's run).
+    pub(super) plans: Option<std::sync::Arc<super::statement::Plans>>,
 }
 
 impl<'a> Dense<'a> {
