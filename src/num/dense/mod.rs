@@ -42,7 +42,9 @@
 //! - `model.rs`: the model compiled for trials ([`DenseModel`]: pruned statements,
 //!   members' boxes, sampling plan) and one seeded run;
 //! - `statement.rs`: items, loops and `for` blocks, one equation lowered with the checks
-//!   that refuse other semantics;
+//!   that refuse other semantics; the plans of statements and reads ([`Plans`]: what an
+//!   equation or a read decides before it looks at a value, made by a model's first
+//!   trial at each binding and read by its later trials);
 //! - `eval.rs`: expressions as values over array indices (element-wise maps,
 //!   broadcasting, sums distributed over `+`);
 //! - `contract.rs`: products of factors contracted pairwise as matrix products (large
@@ -69,6 +71,7 @@ mod write;
 
 pub use contract::{search_cost, serial_products, FREE_PAIR_SEARCHES, PAIR_SEARCH_COST};
 pub use model::{prune, DenseModel, DenseRun, Needed};
+pub use statement::Plans;
 pub use storage::{Arr, Bands, Data, Dense, Slices};
 
 use super::{Bind, NumError, Store};

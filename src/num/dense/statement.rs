@@ -148,18 +148,10 @@ impl<'a> Dense<'a> {
         self.statement_start()?;
         let plan = self.statement_plan(eq, for_vars, b)?;
         let lhs_ix: &[IndexExpr] = eq.lhs.indices.as_deref().unwrap_or_default();
-        let StatementPlan {
-            ctx,
-            key,
-            extra,
-            en,
-            narrowed,
-            lhs2,
-            ranges,
-            ..
-        } = &*plan;
+        let p = &*plan;
+        let (key, extra, en, lhs2, ranges) = (&p.key, &p.extra, &p.en, &p.lhs2, &p.ranges);
         let mut b2 = b.clone();
-        let ctx2 = narrowed.as_ref().unwrap_or(ctx);
+        let ctx2 = p.narrowed.as_ref().unwrap_or(&p.ctx);
         let mut digits = vec![0usize; en.len()];
         let combos: usize = sprod(ranges.iter().map(|r| r.1));
         for c in 0..combos {
