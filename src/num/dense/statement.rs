@@ -43,8 +43,10 @@ pub struct Plans {
     >,
 }
 
-/// The most statement plans one model keeps (a plan is a few hundred bytes).
-pub const MAX_PLANS: usize = 100_000;
+/// The most plans of each kind (statements, reads) one model keeps: a plan is a few
+/// hundred bytes, so at most about 10 MB each; a trial of more statements than this
+/// (each counted 10,000 operations) leaves few trials to share them.
+pub const MAX_PLANS: usize = 20_000;
 
 impl Plans {
     fn get(&self, key: &PlanKey) -> Option<std::sync::Arc<StatementPlan>> {
