@@ -168,6 +168,20 @@ pub fn domain(p: &VaryParam) -> Result<Domain, (Span, String, String)> {
                     "list the values, e.g. `{16, 32, 64}`".into(),
                 ));
             }
+            // Counted before any value is read: each value is read and valued exactly
+            // (20,000 values of `sqrt(k)/7` took 0.5 s, on every keystroke in the editor,
+            // where `tq lsp` checks the text at once).
+            if xs.len() > MAX_SET_VALUES {
+                return Err((
+                    xs[MAX_SET_VALUES].span(),
+                    format!(
+                        "the set of values of `{}` lists {} values, more than {MAX_SET_VALUES}",
+                        p.name.name,
+                        xs.len()
+                    ),
+                    format!("list at most {MAX_SET_VALUES} values, or give a range (`1..20000`, `0.05..0.2`), whose values are not listed one by one"),
+                ));
+            }
             // Each value's text, exact value and floating-point value; a value that is
             // not a finite constant stops the list there.
             let mut out: Vec<String> = Vec::new();
@@ -218,8 +232,13 @@ pub fn domain(p: &VaryParam) -> Result<Domain, (Span, String, String)> {
 /// `simplify(a - b)` is zero). Only values whose floating-point values lie within a
 /// relative 1e-9 of each other are compared exactly (sorted by value, runs of close
 /// neighbours), so a long list costs n log n plus its near-ties, not n² simplifications.
-/// The most pairs of values that are not numbers a `vary` set compares exactly.
-const MAX_SYMBOLIC_PAIRS: usize = 2_000;
+/// The most pairs of values that are not numbers a `vary` set compares exactly (each is
+/// an exact simplification, about 0.1 ms; `tq lsp` checks the text on every keystroke).
+const MAX_SYMBOLIC_PAIRS: usize = 400;
+
+/// The most values a `vary` set may list (E0602 past it, before any is read). Each is
+/// valued exactly (10-30 µs), and `tq lsp` checks the text on every keystroke.
+pub const MAX_SET_VALUES: usize = 1_000;
 
 fn first_repeat(vals: &[(crate::sym::Expr, f64)]) -> Option<usize> {
     let mut pairs = 0usize;
@@ -287,7 +306,19 @@ fn first_repeat(vals: &[(crate::sym::Expr, f64)]) -> Option<usize> {
 fn constant(e: &Expr) -> Option<String> {
     let mut names = false;
     crate::syntax::visit::walk_refs(e, &mut |_| names = true);
-    (!names).then(|| crate::syntax::printer::print_expr(e))
+    if names {
+        return None;
+    }
+    // The language's text, when the exact reader reads it; a product written by
+    // juxtaposition (`2 sqrt(2)`, `3 sqrt(5)/2`) is not in the exact reader's syntax, so it is
+    // lowered and written in it (`2*sqrt(2)`) instead of being refused.
+    let t = crate::syntax::printer::print_expr(e);
+    if crate::sym::parse_ascii(&t).is_ok() {
+        return Some(t);
+    }
+    crate::lower::lower(e, &crate::lower::Scope::default())
+        .ok()
+        .map(|v| crate::sym::to_ascii(&v))
 }
 
 /// The exact value of a set's value, when it is a finite real number.

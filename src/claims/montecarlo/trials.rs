@@ -598,6 +598,35 @@ fn stats_bounds(
         slice_trials = slice_trials.min(n as usize);
     }
     let slice_trials = slice_trials.max(HETERO_MIN);
+    // The first HETERO_MIN trials record their slices and bands whatever
+    // STATS_SLICE_READS says (the pooled elements are compared from there on). Past it
+    // those reads are the setting's own work, taken from its trials' budget before any
+    // trial runs: a band is read once per element and pair of free dimensions, so three
+    // rank-16 tensors of 2^16 elements read 31,000,000 elements a trial, 5·10^9 over
+    // 160 trials, ten times a whole setting's budget (9 s of CPU, uncounted).
+    let forced = sc.slice_reads.saturating_mul(slice_trials as u64);
+    let (max, cost) = if forced > STATS_SLICE_READS {
+        let excess = (forced - STATS_SLICE_READS).saturating_mul(STATS_READ_OPS);
+        // In the run's unit: operations (dense) or element evaluations.
+        let (excess, per_trial) = if dense {
+            (excess, cost.saturating_mul(OPS_PER_EVALUATION).max(1))
+        } else {
+            (excess / OPS_PER_EVALUATION, cost.max(1))
+        };
+        let allowed = per_trial.saturating_mul(max as u64);
+        let left = allowed.saturating_sub(excess);
+        let n = (left / per_trial) as usize;
+        if n < MIN_TRIALS {
+            *budget = budget.saturating_sub(cost);
+            return Err(format!(
+                "the statistics the trials keep exceed the Monte Carlo budget: the slices and bands of the pools the claims ask about read {} elements a trial (an element once per pair of free dimensions), {forced} on the first {slice_trials} trials that compare the pooled elements, more than {STATS_SLICE_READS} and more than the setting's budget leaves for {MIN_TRIALS} trials; use smaller sizes or tensors of fewer dimensions",
+                sc.slice_reads
+            ));
+        }
+        (n, cost)
+    } else {
+        (max, cost)
+    };
     let left = share.saturating_sub(sc.slice_entries.saturating_mul(slice_trials as u64));
     let max = max.min((left / sc.plain_entries.max(1)) as usize);
     if max < MIN_TRIALS {
