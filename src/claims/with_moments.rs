@@ -218,7 +218,7 @@ pub(super) fn decide_with_moments<'e>(
     // before its moments are derived: the file's analysis keeps the symbols free, and a
     // closed form that is undefined where the givens put it (the geometric sum of a
     // step factor the givens make 1) leaves the claim open there.
-    let settings: Vec<(String, Expr)> = montecarlo::givens::given_values(claim)
+    let settings: Vec<(String, Expr)> = montecarlo::givens::given_values(claim, env)
         .unwrap_or_default()
         .into_iter()
         .filter(|(n, _)| env.symbols.contains_key(n))
@@ -242,10 +242,11 @@ pub(super) fn decide_with_moments<'e>(
 pub(super) fn claim_at_point(
     claim: &Claim,
     point: &BTreeMap<String, num_rational::BigRational>,
+    env: &Env,
 ) -> Option<(Claim, String)> {
     use crate::syntax::ast::{BinOp, Ref};
     use num_traits::Signed;
-    let set: Vec<String> = montecarlo::given_values(claim)
+    let set: Vec<String> = montecarlo::given_values(claim, env)
         .ok()?
         .into_iter()
         .map(|(n, _)| n)
@@ -291,7 +292,7 @@ pub fn other_points(
 ) -> Vec<BTreeMap<String, num_rational::BigRational>> {
     use num_rational::BigRational;
     use num_traits::{One, Zero};
-    let set: Vec<String> = match montecarlo::given_values(claim) {
+    let set: Vec<String> = match montecarlo::given_values(claim, env) {
         Ok(s) => s.into_iter().map(|(n, _)| n).collect(),
         Err(_) => return Vec::new(),
     };
@@ -424,7 +425,7 @@ pub(super) fn confirm_elsewhere(
 ) -> Outcome {
     let mut held = Vec::new();
     for point in other_points(claim, program, env) {
-        let Some((c, shown)) = claim_at_point(claim, &point) else {
+        let Some((c, shown)) = claim_at_point(claim, &point, env) else {
             continue;
         };
         match run(&c) {

@@ -35,13 +35,54 @@ pub enum Condition {
     Positive(Expr),
     /// The base of a positive fractional power: `e ≥ 0`.
     NonNegative(Expr),
+    /// `base^exp` with an exponent that is not a number (`x^(-s)`, `x^(s/2)`): defined
+    /// where the base is positive, or the exponent is whole and (the base is non-zero
+    /// or the exponent is ≥ 0), or the base is ≥ 0 and the exponent positive. Which of
+    /// these the domains show is decided by [`Condition::on_domains`]; the expression
+    /// the condition is about is the base.
+    Power(Expr, Expr),
 }
 
 impl Condition {
     /// The expression the condition is about.
     pub fn expr(&self) -> &Expr {
         match self {
-            Condition::NonZero(e) | Condition::Positive(e) | Condition::NonNegative(e) => e,
+            Condition::NonZero(e)
+            | Condition::Positive(e)
+            | Condition::NonNegative(e)
+            | Condition::Power(e, _) => e,
+        }
+    }
+
+    /// A [`Condition::Power`] as one of the other conditions on the domains (`None`:
+    /// it holds everywhere there): the base positive holds; a whole exponent (integer
+    /// coefficients on symbols the domains make integers) needs the base non-zero unless
+    /// the exponent is ≥ 0; another exponent needs the base ≥ 0 when it is positive,
+    /// > 0 otherwise. Other conditions are returned as they are.
+    pub fn on_domains(&self, dom: &Domains) -> Option<Condition> {
+        self.on_domains_whole(dom, &BTreeSet::new())
+    }
+
+    /// [`Condition::on_domains`], with the symbols of `whole` whole numbers too (an
+    /// update rule's step `t ≥ 0`, which the domains give as a real).
+    pub fn on_domains_whole(&self, dom: &Domains, whole: &BTreeSet<String>) -> Option<Condition> {
+        let Condition::Power(b, x) = self else {
+            return Some(self.clone());
+        };
+        if range(b, dom).lo_above_zero(true) {
+            return None;
+        }
+        let ex = range(x, dom);
+        if whole_on(x, dom, whole) {
+            if ex.lo_above_zero(false) {
+                None
+            } else {
+                Some(Condition::NonZero(b.clone()))
+            }
+        } else if ex.lo_above_zero(true) {
+            Some(Condition::NonNegative(b.clone()))
+        } else {
+            Some(Condition::Positive(b.clone()))
         }
     }
 
@@ -51,15 +92,18 @@ impl Condition {
             Condition::NonZero(e) => Condition::NonZero(f(e)),
             Condition::Positive(e) => Condition::Positive(f(e)),
             Condition::NonNegative(e) => Condition::NonNegative(f(e)),
+            Condition::Power(b, x) => Condition::Power(f(b), f(x)),
         }
     }
 
-    /// Whether a value satisfies it.
+    /// Whether a value satisfies it (of a [`Condition::Power`], a value of the base
+    /// alone: only a positive base is known to).
     pub fn holds_at(&self, v: &BigRational) -> bool {
         match self {
             Condition::NonZero(_) => !v.is_zero(),
             Condition::Positive(_) => v.is_positive(),
             Condition::NonNegative(_) => !v.is_negative(),
+            Condition::Power(..) => v.is_positive(),
         }
     }
 
@@ -69,7 +113,22 @@ impl Condition {
             Condition::NonZero(_) => i.excludes_zero(),
             Condition::Positive(_) => i.lo_above_zero(true),
             Condition::NonNegative(_) => i.lo_above_zero(false),
+            Condition::Power(..) => i.lo_above_zero(true),
         }
+    }
+}
+
+/// Whether `e` takes whole values only on the domains: integer numbers, symbols the
+/// domains make integers, and sums, products and non-negative whole powers of them.
+fn whole_on(e: &Expr, dom: &Domains, whole: &BTreeSet<String>) -> bool {
+    match e {
+        Expr::Num(r) => r.is_integer(),
+        Expr::Sym(s) => dom.integers.contains(s) || whole.contains(s),
+        Expr::Add(v) | Expr::Mul(v) => v.iter().all(|x| whole_on(x, dom, whole)),
+        Expr::Pow(b, x) => {
+            whole_on(b, dom, whole) && x.as_num().is_some_and(|r| r.is_integer() && !r.is_negative())
+        }
+        Expr::Func(..) => false,
     }
 }
 
@@ -79,6 +138,12 @@ impl fmt::Display for Condition {
             Condition::NonZero(e) => write!(f, "{} ≠ 0", super::to_ascii(e)),
             Condition::Positive(e) => write!(f, "{} > 0", super::to_ascii(e)),
             Condition::NonNegative(e) => write!(f, "{} ≥ 0", super::to_ascii(e)),
+            Condition::Power(b, x) => write!(
+                f,
+                "{}^({}) defined",
+                super::to_ascii(b),
+                super::to_ascii(x)
+            ),
         }
     }
 }
@@ -126,7 +191,15 @@ pub(super) fn note_pow(base: &Expr, exp: &Expr) {
     if !active() {
         return;
     }
-    let Some(x) = exp.as_num() else { return };
+    let Some(x) = exp.as_num() else {
+        // An exponent that is not a number (`x^(-s)`, `x^(s/2)`): what it needs of the
+        // base depends on the exponent's domain, judged with the domains
+        // ([`Condition::on_domains`]). A positive number as base needs nothing.
+        if !base.as_num().is_some_and(|b| b.is_positive()) {
+            note(Condition::Power(base.clone(), exp.clone()));
+        }
+        return;
+    };
     let cond = if x.is_integer() {
         if !x.is_negative() {
             return;
@@ -163,6 +236,9 @@ pub fn conditions_of(e: &Expr, out: &mut BTreeSet<Condition>) {
         Expr::Num(_) | Expr::Sym(_) => {}
         Expr::Add(v) | Expr::Mul(v) => v.iter().for_each(|x| conditions_of(x, out)),
         Expr::Pow(b, x) => {
+            if x.as_num().is_none() && !b.as_num().is_some_and(|v| v.is_positive()) {
+                out.insert(Condition::Power((**b).clone(), (**x).clone()));
+            }
             if let Some(r) = x.as_num() {
                 if r.is_integer() && r.is_negative() {
                     out.insert(Condition::NonZero((**b).clone()));
@@ -768,7 +844,10 @@ pub fn range(e: &Expr, dom: &Domains) -> Interval {
 
 /// Whether the condition holds at every point of the domains, by [`range`].
 pub fn condition_holds(c: &Condition, dom: &Domains) -> bool {
-    c.holds_on(&range(c.expr(), dom))
+    match c.on_domains(dom) {
+        None => true,
+        Some(c) => c.holds_on(&range(c.expr(), dom)),
+    }
 }
 
 #[cfg(test)]
