@@ -48,6 +48,19 @@ pub(super) fn decide(
         (Ok(a), Ok(b)) => (a, b),
         (Err(e), _) | (_, Err(e)) => return unlowered(e, ""),
     };
+    // The conditions the lowered sides still show (a moment's closed form, built before
+    // this scope, divides by `a - 1`): kept before the givens are put in, which may fold
+    // them away (`c (a^t - 1)/(a - 1)` at a = 1 is 0 · 0^-1, folded to 0).
+    {
+        let mut visible = std::collections::BTreeSet::new();
+        sym::defined::conditions_of(&lhs, &mut visible);
+        sym::defined::conditions_of(&rhs, &mut visible);
+        for c in visible {
+            if !conditions.contains(&c) {
+                conditions.push(c);
+            }
+        }
+    }
     // Powers at whole exponents (sizes, loop variables, counts) written one way on both
     // sides, as the moments engine writes its closed forms: `(c^2)^l` is `c^(2 l)`. A
     // symbol read in an exponent is a whole number (docs/language.md, "Claims": a count
@@ -376,8 +389,10 @@ fn at_both_roots(
         };
         let mut o = decide(&c);
         if let (Some(w), Some(v)) = (o.witness.as_mut(), &exact_root) {
-            w.point
-                .insert(name.to_string(), if negative { -v.clone() } else { v.clone() });
+            w.point.insert(
+                name.to_string(),
+                if negative { -v.clone() } else { v.clone() },
+            );
         }
         o.evidence = format!("at the root {shown_root} of the given: {}", o.evidence);
         outcomes.push(o);
@@ -409,7 +424,9 @@ fn at_both_roots(
             method: Method::None,
             rule: None,
             witness: None,
-            evidence: format!("the given leaves the sign of `{name}` open and one root is not decided: {both}"),
+            evidence: format!(
+                "the given leaves the sign of `{name}` open and one root is not decided: {both}"
+            ),
             on_elements: pos.on_elements || neg.on_elements,
         },
     }

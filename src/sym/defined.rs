@@ -72,6 +72,10 @@ impl Condition {
         if range(b, dom).lo_above_zero(true) {
             return None;
         }
+        // 0^x is defined where x >= 0 (0^0 = 1).
+        if b.as_num().is_some_and(|v| v.is_zero()) {
+            return Some(Condition::NonNegative(x.clone()));
+        }
         let ex = range(x, dom);
         if whole_on(x, dom, whole) {
             if ex.lo_above_zero(false) {
@@ -126,7 +130,9 @@ fn whole_on(e: &Expr, dom: &Domains, whole: &BTreeSet<String>) -> bool {
         Expr::Sym(s) => dom.integers.contains(s) || whole.contains(s),
         Expr::Add(v) | Expr::Mul(v) => v.iter().all(|x| whole_on(x, dom, whole)),
         Expr::Pow(b, x) => {
-            whole_on(b, dom, whole) && x.as_num().is_some_and(|r| r.is_integer() && !r.is_negative())
+            whole_on(b, dom, whole)
+                && x.as_num()
+                    .is_some_and(|r| r.is_integer() && !r.is_negative())
         }
         Expr::Func(..) => false,
     }
@@ -138,12 +144,9 @@ impl fmt::Display for Condition {
             Condition::NonZero(e) => write!(f, "{} ≠ 0", super::to_ascii(e)),
             Condition::Positive(e) => write!(f, "{} > 0", super::to_ascii(e)),
             Condition::NonNegative(e) => write!(f, "{} ≥ 0", super::to_ascii(e)),
-            Condition::Power(b, x) => write!(
-                f,
-                "{}^({}) defined",
-                super::to_ascii(b),
-                super::to_ascii(x)
-            ),
+            Condition::Power(b, x) => {
+                write!(f, "{}^({}) defined", super::to_ascii(b), super::to_ascii(x))
+            }
         }
     }
 }
@@ -192,10 +195,12 @@ pub(super) fn note_pow(base: &Expr, exp: &Expr) {
         return;
     }
     let Some(x) = exp.as_num() else {
-        // An exponent that is not a number (`x^(-s)`, `x^(s/2)`): what it needs of the
-        // base depends on the exponent's domain, judged with the domains
-        // ([`Condition::on_domains`]). A positive number as base needs nothing.
-        if !base.as_num().is_some_and(|b| b.is_positive()) {
+        // An exponent that is not a number and reads as negative or fractional (`x^(-s)`,
+        // `x^(s/2)`): what it needs of the base depends on the exponent's domain, judged
+        // with the domains ([`Condition::on_domains`]). A positive number as base needs
+        // nothing. (A difference such as the distance `L - l` of a closed form is not
+        // taken as negative here; powers whose exponents a product adds are, below.)
+        if !base.as_num().is_some_and(|b| b.is_positive()) && suspicious(exp) {
             note(Condition::Power(base.clone(), exp.clone()));
         }
         return;
@@ -218,6 +223,39 @@ pub(super) fn note_pow(base: &Expr, exp: &Expr) {
     note(cond);
 }
 
+/// Called by [`Expr::mul`] when it adds the exponents of powers of one base: each power
+/// at an exponent that is not a number needs what [`Condition::Power`] says, which the
+/// sum no longer shows (`x^(-s) x^s` is 1, undefined at x = 0).
+pub(super) fn note_power_fold(base: &Expr, exps: &[Expr]) {
+    if !active() || exps.len() < 2 || base.as_num().is_some_and(|b| b.is_positive()) {
+        return;
+    }
+    for e in exps {
+        if e.as_num().is_none() {
+            note(Condition::Power(base.clone(), e.clone()));
+        }
+    }
+}
+
+/// An exponent that is not a number and reads as negative (every term of its expanded
+/// form has a negative coefficient: `-s`, `-2 s - 1`) or fractional (a term with a
+/// coefficient that is not whole: `s/2`).
+fn suspicious(exp: &Expr) -> bool {
+    let terms = match exp {
+        Expr::Add(ts) => ts.clone(),
+        other => vec![other.clone()],
+    };
+    let coef = |t: &Expr| match t {
+        Expr::Num(r) => r.clone(),
+        Expr::Mul(fs) => fs
+            .iter()
+            .find_map(|f| f.as_num().cloned())
+            .unwrap_or_else(BigRational::one),
+        _ => BigRational::one(),
+    };
+    terms.iter().all(|t| coef(t).is_negative()) || terms.iter().any(|t| !coef(t).is_integer())
+}
+
 /// Called by [`Expr::func`] before it folds anything.
 pub(super) fn note_func(f: Func, x: &Expr) {
     if !active() || f != Func::Ln {
@@ -236,7 +274,8 @@ pub fn conditions_of(e: &Expr, out: &mut BTreeSet<Condition>) {
         Expr::Num(_) | Expr::Sym(_) => {}
         Expr::Add(v) | Expr::Mul(v) => v.iter().for_each(|x| conditions_of(x, out)),
         Expr::Pow(b, x) => {
-            if x.as_num().is_none() && !b.as_num().is_some_and(|v| v.is_positive()) {
+            if x.as_num().is_none() && !b.as_num().is_some_and(|v| v.is_positive()) && suspicious(x)
+            {
                 out.insert(Condition::Power((**b).clone(), (**x).clone()));
             }
             if let Some(r) = x.as_num() {
