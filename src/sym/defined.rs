@@ -907,6 +907,49 @@ mod tests {
         assert!(none.is_empty());
     }
 
+    /// Session 25: `x^(-s) x^s` folds to 1 and `x^(s/2) x^(s/2)` to `x^s`; the powers'
+    /// conditions survive, and on the domains they say what the base needs.
+    #[test]
+    fn powers_at_symbolic_exponents_keep_their_conditions() {
+        let (x, s) = (Expr::sym("x"), Expr::sym("s"));
+        let neg = Expr::mul(vec![Expr::int(-1), s.clone()]);
+        let (e, conds) = collecting(|| {
+            Expr::mul(vec![
+                Expr::pow(x.clone(), neg.clone()),
+                Expr::pow(x.clone(), s.clone()),
+            ])
+        });
+        assert_eq!(e, Expr::one());
+        assert!(conds.contains(&Condition::Power(x.clone(), neg.clone())));
+        // s a whole number >= 1, x every real: x != 0 is needed, and not shown.
+        let mut dom = Domains::default();
+        dom.integers.insert("s".into());
+        dom.real.insert("x".into());
+        let c = Condition::Power(x.clone(), neg);
+        assert_eq!(c.on_domains(&dom), Some(Condition::NonZero(x.clone())));
+        assert!(!condition_holds(&c, &dom));
+        // A whole exponent >= 0 needs nothing; half of one needs x >= 0.
+        assert_eq!(
+            Condition::Power(x.clone(), s.clone()).on_domains(&dom),
+            None
+        );
+        let half = Expr::mul(vec![
+            Expr::num(BigRational::new(1.into(), 2.into())),
+            s.clone(),
+        ]);
+        assert_eq!(
+            Condition::Power(x.clone(), half).on_domains(&dom),
+            Some(Condition::NonNegative(x.clone()))
+        );
+        // A positive base needs nothing at any exponent; 0^s needs s >= 0.
+        let y = Expr::sym("y");
+        assert_eq!(Condition::Power(y, Expr::sym("c")).on_domains(&dom), None);
+        assert_eq!(
+            Condition::Power(Expr::zero(), s.clone()).on_domains(&dom),
+            Some(Condition::NonNegative(s))
+        );
+    }
+
     #[test]
     fn ranges_from_exact_facts() {
         let dom = Domains {
