@@ -263,7 +263,14 @@ pub(super) fn decide_with_moments<'e>(
                 format!("{name} = {shown}"),
                 with_analysis(&cl, &set, calls.clone()),
             ));
-            if let Some((_, o)) = parts.iter().find(|(_, o)| o.verdict == Verdict::Refuted) {
+            // A refutation on one side of the root stands (its witness satisfies the
+            // narrowed domain); the model with the root put in may divide by zero where
+            // the engine does not see it, so that branch only ever adds to a proof.
+            let sides = parts.len() - 1;
+            if let Some((_, o)) = parts[..sides]
+                .iter()
+                .find(|(_, o)| o.verdict == Verdict::Refuted)
+            {
                 return o.clone();
             }
             if parts
@@ -536,13 +543,30 @@ fn ratio_point(
     for v in mc.calls.values().flatten() {
         crate::sym::defined::conditions_of(v, &mut conds);
     }
+    // Only a geometric sum's ratio: the symbol raised to a step count (`p^t`) in the
+    // closed form. A division the model itself writes (`/ (1 - q)`) is no such point.
+    let stepped = |name: &str| {
+        fn has(e: &Expr, name: &str) -> bool {
+            match e {
+                Expr::Pow(b, x) => {
+                    (matches!(&**b, Expr::Sym(n) if n == name) && x.as_num().is_none())
+                        || has(b, name)
+                        || has(x, name)
+                }
+                Expr::Add(v) | Expr::Mul(v) => v.iter().any(|x| has(x, name)),
+                Expr::Func(_, x) => has(x, name),
+                Expr::Num(_) | Expr::Sym(_) => false,
+            }
+        }
+        mc.calls.values().flatten().any(|v| has(v, name))
+    };
     conds.into_iter().find_map(|c| {
         let crate::sym::Condition::NonZero(d) = c else {
             return None;
         };
         let names = d.free_symbols();
         let name = names.iter().next()?;
-        if names.len() != 1 || !env.symbols.contains_key(name) {
+        if names.len() != 1 || !env.symbols.contains_key(name) || !stepped(name) {
             return None;
         }
         let k = crate::sym::simplify(&d.diff(name));
