@@ -290,7 +290,7 @@ pub fn sign_open_powers(given: &[Expr], env: &Env) -> Vec<(usize, String, i64, E
         .filter_map(|(k, g)| {
             let s = setting(g, env)?;
             let p = s.power?;
-            (p % 2 == 0 && sign_open(&s.name, env)).then(|| (k, s.name, p, s.value))
+            (p % 2 == 0 && sign_open(&s.name, env)).then_some((k, s.name, p, s.value))
         })
         .collect()
 }
