@@ -49,6 +49,29 @@ pub fn resolve(given: &[Expr], at: &[Binding], env: &Env) -> Result<Vec<Expr>, D
     let mut others: Vec<Expr> = Vec::new();
     for g in given {
         match setting(g, env) {
+            // `x^2 = 4` of a name that may be negative fixes x only up to its sign: kept
+            // as a condition, which the scalar engine decides at both roots and the
+            // other engines leave open (`x = 2` alone made `x == 2` proved).
+            Some(s) if s.power.is_some_and(|p| p % 2 == 0) && sign_open(&s.name, env) => {
+                if let Some(v) = constant(&s.value) {
+                    if v < 0.0 {
+                        return Err(Diagnostic::error(
+                            "E0512",
+                            s.span,
+                            format!(
+                                "the given sets `{}^{}` to {}, which no real `{}` has",
+                                s.name,
+                                s.power.unwrap_or(2),
+                                print_expr(&s.value),
+                                s.name
+                            ),
+                        )
+                        .with_label("an even power is never negative")
+                        .with_hint("set the power to a non-negative value"));
+                    }
+                }
+                others.push(g.clone());
+            }
             Some(s) => {
                 if let Some(first) = first_set.get(&s.name) {
                     return Err(twice(&s.name, s.span, *first));
@@ -243,6 +266,33 @@ pub fn resolve(given: &[Expr], at: &[Binding], env: &Env) -> Result<Vec<Expr>, D
         });
     }
     Ok(out)
+}
+
+/// Whether `name` may be negative, so that a given `name^2 = v` leaves its sign open: a
+/// scalar input, a symbol read as a location (a mean, an offset), a scalar leaf
+/// (`input a`, `param w` without indices). Sizes, variances and the other symbols are
+/// positive (docs/language.md, domains).
+pub fn sign_open(name: &str, env: &Env) -> bool {
+    env.scalars.contains_key(name)
+        || env.signed.contains(name)
+        || env.tensors.get(name).is_some_and(|t| {
+            t.rank == 0 && t.family_arity == 0 && t.kind != super::TensorKind::Computed
+        })
+}
+
+/// The givens `name^n = value` (n even) of a name that may be negative
+/// ([`sign_open`]), which [`resolve`] keeps as conditions: the name, the power and the
+/// value, for an engine that decides the claim at both roots.
+pub fn sign_open_powers(given: &[Expr], env: &Env) -> Vec<(usize, String, i64, Expr)> {
+    given
+        .iter()
+        .enumerate()
+        .filter_map(|(k, g)| {
+            let s = setting(g, env)?;
+            let p = s.power?;
+            (p % 2 == 0 && sign_open(&s.name, env)).then_some((k, s.name, p, s.value))
+        })
+        .collect()
 }
 
 /// The claim's givens resolved, or as written when they have a diagnostic (which the

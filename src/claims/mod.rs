@@ -430,7 +430,7 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
             // Monte Carlo at the `sample` sizes tests another claim (the claim is about
             // every size) and could not see the failure.
             let at_witness = match (&o.witness, need) {
-                (Some(w), montecarlo::Need::Recheck) => claim_at_point(claim, &w.point),
+                (Some(w), montecarlo::Need::Recheck) => claim_at_point(claim, &w.point, env),
                 _ => None,
             };
             let mc_claim = at_witness.as_ref().map_or(claim, |(c, _)| c);

@@ -426,7 +426,7 @@ pub fn decide_by_position<'e>(
             ));
         }
     }
-    let sets = match super::montecarlo::given_values(claim) {
+    let sets = match super::montecarlo::given_values(claim, env) {
         Ok(s) => s,
         Err(e) => return und(e),
     };
@@ -583,7 +583,7 @@ pub fn no_interior(
 ) -> Option<String> {
     let mut refs = Vec::new();
     moment_refs(&claim.body, &mut refs);
-    let sets = match super::montecarlo::given_values(claim) {
+    let sets = match super::montecarlo::given_values(claim, env) {
         Ok(s) => s,
         Err(e) => {
             return Some(format!(

@@ -2,6 +2,7 @@
 //! domains, and the node limit of the exact engines.
 
 use super::*;
+use crate::syntax::printer::print_expr;
 
 pub(super) fn decide(
     claim: &Claim,
@@ -22,6 +23,15 @@ pub(super) fn decide(
     let ast::Expr::Rel(op, l, r, _) = &claim.body else {
         return undecided("predicate claims (`f(...)`) are not decided yet");
     };
+    // `given x^2 = 4` of a name that may be negative: the claim at both roots.
+    if let Some((k, name, p, value)) = crate::check::givens::sign_open_powers(&claim.given, env)
+        .into_iter()
+        .next()
+    {
+        return at_both_roots(claim, (k, &name, p, &value), env, |c| {
+            decide(c, at, calls.clone(), base, env, opts)
+        });
+    }
     let mut scope = base.clone();
     scope.calls = calls;
     let lower = |e: &ast::Expr| scalar::lower_or_why(e, &scope);
@@ -38,6 +48,19 @@ pub(super) fn decide(
         (Ok(a), Ok(b)) => (a, b),
         (Err(e), _) | (_, Err(e)) => return unlowered(e, ""),
     };
+    // The conditions the lowered sides still show (a moment's closed form, built before
+    // this scope, divides by `a - 1`): kept before the givens are put in, which may fold
+    // them away (`c (a^t - 1)/(a - 1)` at a = 1 is 0 · 0^-1, folded to 0).
+    {
+        let mut visible = std::collections::BTreeSet::new();
+        sym::defined::conditions_of(&lhs, &mut visible);
+        sym::defined::conditions_of(&rhs, &mut visible);
+        for c in visible {
+            if !conditions.contains(&c) {
+                conditions.push(c);
+            }
+        }
+    }
     // Powers at whole exponents (sizes, loop variables, counts) written one way on both
     // sides, as the moments engine writes its closed forms: `(c^2)^l` is `c^(2 l)`. A
     // symbol read in an exponent is a whole number (docs/language.md, "Claims": a count
@@ -294,4 +317,117 @@ pub fn claim_domains(env: &Env, assumptions: &[sym::Assumption]) -> BTreeMap<Str
         }
     }
     out
+}
+
+/// A claim with a given `x^n = v` (n even) of a name `x` that may be negative
+/// (`crate::check::givens::sign_open`) decided at both roots, x = v^(1/n) and
+/// x = -v^(1/n), each as the claim with that setting in place of the given: `proved` when
+/// both are proved, `refuted` when either is (its witness names the root), `confirmed`
+/// when both hold so far, else `undecided` (session 25: the positive root alone made
+/// `x == 2 given x^2 = 4` proved for a scalar input x).
+fn at_both_roots(
+    claim: &Claim,
+    (k, name, p, value): (usize, &str, i64, &ast::Expr),
+    env: &Env,
+    decide: impl Fn(&Claim) -> Outcome,
+) -> Outcome {
+    let span = claim.body.span();
+    let num = |t: String| ast::Expr::Num(t, span);
+    let root = ast::Expr::Binary(
+        ast::BinOp::Pow,
+        Box::new(value.clone()),
+        Box::new(ast::Expr::Binary(
+            ast::BinOp::Div,
+            Box::new(num("1".into())),
+            Box::new(num(p.to_string())),
+            span,
+        )),
+        span,
+    );
+    let Some(target) = claim.given.get(k).and_then(|g| match g {
+        ast::Expr::Rel(_, l, _, _) => match &**l {
+            ast::Expr::Binary(ast::BinOp::Pow, b, _, _) => Some((**b).clone()),
+            _ => None,
+        },
+        _ => None,
+    }) else {
+        return undecided(format!(
+            "the given sets `{name}^{p}`, which leaves the sign of `{name}` open, in a form tq does not split"
+        ));
+    };
+    let exact_root = scalar::lower(&root, &scalar::Scope::default())
+        .ok()
+        .map(|e| sym::simplify(&e))
+        .and_then(|e| e.as_num().cloned());
+    let mut outcomes = Vec::new();
+    for negative in [false, true] {
+        let r = if negative {
+            ast::Expr::Unary(ast::UnOp::Neg, Box::new(root.clone()), span)
+        } else {
+            root.clone()
+        };
+        let mut c = claim.clone();
+        let mut given: Vec<ast::Expr> = c
+            .given
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != k)
+            .map(|(_, g)| g.clone())
+            .collect();
+        given.push(ast::Expr::Rel(
+            RelOp::Eq,
+            Box::new(target.clone()),
+            Box::new(r),
+            span,
+        ));
+        c.given = crate::check::givens::resolved(&given, &c.at, env);
+        let shown_root = match &exact_root {
+            Some(v) if negative => format!("{name} = {}", -v.clone()),
+            Some(v) => format!("{name} = {v}"),
+            None if negative => format!("{name} = -({})^(1/{p})", print_expr(value)),
+            None => format!("{name} = ({})^(1/{p})", print_expr(value)),
+        };
+        let mut o = decide(&c);
+        if let (Some(w), Some(v)) = (o.witness.as_mut(), &exact_root) {
+            w.point.insert(
+                name.to_string(),
+                if negative { -v.clone() } else { v.clone() },
+            );
+        }
+        o.evidence = format!("at the root {shown_root} of the given: {}", o.evidence);
+        outcomes.push(o);
+    }
+    let neg = outcomes.pop().unwrap_or_else(|| undecided(""));
+    let pos = outcomes.pop().unwrap_or_else(|| undecided(""));
+    let both = format!("{}; {}", pos.evidence, neg.evidence);
+    let v = |o: &Outcome| o.verdict;
+    if v(&pos) == Verdict::Refuted {
+        return pos;
+    }
+    if v(&neg) == Verdict::Refuted {
+        return neg;
+    }
+    match (v(&pos), v(&neg)) {
+        (Verdict::Proved, Verdict::Proved) if pos.rule.is_some() && neg.rule.is_some() => Outcome {
+            evidence: both,
+            ..pos
+        },
+        (Verdict::Proved | Verdict::Confirmed, Verdict::Proved | Verdict::Confirmed) => Outcome {
+            verdict: Verdict::Confirmed,
+            rule: None,
+            witness: None,
+            evidence: both,
+            ..pos
+        },
+        _ => Outcome {
+            verdict: Verdict::Undecided,
+            method: Method::None,
+            rule: None,
+            witness: None,
+            evidence: format!(
+                "the given leaves the sign of `{name}` open and one root is not decided: {both}"
+            ),
+            on_elements: pos.on_elements || neg.on_elements,
+        },
+    }
 }

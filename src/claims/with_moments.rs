@@ -18,7 +18,8 @@ pub(super) fn decide_with_moments<'e>(
     positions: &moments::PositionRuns<'e>,
 ) -> Outcome {
     // The claim decided with one analysis of the model's moments.
-    let with_analysis = |analysis: &crate::moments::Analysis,
+    let with_analysis = |claim: &Claim,
+                         analysis: &crate::moments::Analysis,
                          mut calls: BTreeMap<String, Result<Expr, String>>|
      -> Outcome {
         if let Some(o) = moments::decide_by_position(claim, whole, env, analysis, positions) {
@@ -210,15 +211,93 @@ pub(super) fn decide_with_moments<'e>(
         }
         first
     };
-    let first = with_analysis(a.moments(), calls.clone());
+    let first = with_analysis(claim, a.moments(), calls.clone());
     if matches!(first.verdict, Verdict::Proved | Verdict::Refuted) {
         return first;
+    }
+    // A closed form with a geometric sum `(a^k - 1)/(a - 1)` is undefined at a = 1, where
+    // the sum is k: the claim decided on each side of that point and at it (with the
+    // value put into the model, so the recurrence gets its linear closed form).
+    if claim.boundary.is_none() {
+        let mc = moments::calls(claim, a.moments(), env, base);
+        if let Some((name, c)) = ratio_point(&mc, env) {
+            let shown = crate::sym::to_ascii(&Expr::num(c.clone()));
+            let with_given = |op: RelOp| {
+                let mut cl = claim.clone();
+                let span = claim.body.span();
+                cl.given.push(ast::Expr::Rel(
+                    op,
+                    Box::new(ast::Expr::Ref(ast::Ref::plain(&name, span))),
+                    Box::new(rational_ast(&c, span)),
+                    span,
+                ));
+                cl.given = crate::check::givens::resolved(&cl.given, &cl.at, env);
+                cl
+            };
+            let d = env.domains.get(&name);
+            let below = d.and_then(|d| d.lo.as_ref()).is_none_or(|(lo, _)| *lo < c);
+            let above = d.and_then(|d| d.hi.as_ref()).is_none_or(|(hi, _)| *hi > c);
+            let mut parts: Vec<(String, Outcome)> = Vec::new();
+            if below {
+                let cl = with_given(RelOp::Lt);
+                parts.push((
+                    format!("{name} < {shown}"),
+                    with_analysis(&cl, a.moments(), calls.clone()),
+                ));
+            }
+            if above {
+                let cl = with_given(RelOp::Gt);
+                parts.push((
+                    format!("{name} > {shown}"),
+                    with_analysis(&cl, a.moments(), calls.clone()),
+                ));
+            }
+            let cl = with_given(RelOp::Eq);
+            let set = crate::moments::analyze_with(
+                whole,
+                env,
+                &a.backward().items,
+                vec![(name.clone(), Expr::num(c.clone()))],
+            );
+            parts.push((
+                format!("{name} = {shown}"),
+                with_analysis(&cl, &set, calls.clone()),
+            ));
+            // A refutation on one side of the root stands (its witness satisfies the
+            // narrowed domain); the model with the root put in may divide by zero where
+            // the engine does not see it, so that branch only ever adds to a proof.
+            let sides = parts.len() - 1;
+            if let Some((_, o)) = parts[..sides]
+                .iter()
+                .find(|(_, o)| o.verdict == Verdict::Refuted)
+            {
+                return o.clone();
+            }
+            if parts
+                .iter()
+                .all(|(_, o)| o.verdict == Verdict::Proved && o.rule.is_some())
+            {
+                let evidence: Vec<String> = parts
+                    .iter()
+                    .map(|(w, o)| format!("where {w}: {}", o.evidence))
+                    .collect();
+                return Outcome::by_rule(
+                    Verdict::Proved,
+                    ProofRule::MomentsClosedForm,
+                    Method::Moments,
+                    format!(
+                        "the closed form divides by {name} - {shown}, so the claim is decided on each side of {name} = {shown} and at it (the recurrence's linear closed form there): {}",
+                        evidence.join("; ")
+                    ),
+                );
+            }
+        }
     }
     // The claim's givens that set symbols (`sigma_W^2 = 1/J`), put into the model
     // before its moments are derived: the file's analysis keeps the symbols free, and a
     // closed form that is undefined where the givens put it (the geometric sum of a
     // step factor the givens make 1) leaves the claim open there.
-    let settings: Vec<(String, Expr)> = montecarlo::givens::given_values(claim)
+    let settings: Vec<(String, Expr)> = montecarlo::givens::given_values(claim, env)
         .unwrap_or_default()
         .into_iter()
         .filter(|(n, _)| env.symbols.contains_key(n))
@@ -227,7 +306,7 @@ pub(super) fn decide_with_moments<'e>(
         return first;
     }
     let set = crate::moments::analyze_with(whole, env, &a.backward().items, settings);
-    let second = with_analysis(&set, calls);
+    let second = with_analysis(claim, &set, calls);
     if second.verdict != Verdict::Undecided && second.method != first.method
         || matches!(second.verdict, Verdict::Proved | Verdict::Refuted)
     {
@@ -242,10 +321,11 @@ pub(super) fn decide_with_moments<'e>(
 pub(super) fn claim_at_point(
     claim: &Claim,
     point: &BTreeMap<String, num_rational::BigRational>,
+    env: &Env,
 ) -> Option<(Claim, String)> {
     use crate::syntax::ast::{BinOp, Ref};
     use num_traits::Signed;
-    let set: Vec<String> = montecarlo::given_values(claim)
+    let set: Vec<String> = montecarlo::given_values(claim, env)
         .ok()?
         .into_iter()
         .map(|(n, _)| n)
@@ -291,7 +371,7 @@ pub fn other_points(
 ) -> Vec<BTreeMap<String, num_rational::BigRational>> {
     use num_rational::BigRational;
     use num_traits::{One, Zero};
-    let set: Vec<String> = match montecarlo::given_values(claim) {
+    let set: Vec<String> = match montecarlo::given_values(claim, env) {
         Ok(s) => s.into_iter().map(|(n, _)| n).collect(),
         Err(_) => return Vec::new(),
     };
@@ -424,7 +504,7 @@ pub(super) fn confirm_elsewhere(
 ) -> Outcome {
     let mut held = Vec::new();
     for point in other_points(claim, program, env) {
-        let Some((c, shown)) = claim_at_point(claim, &point) else {
+        let Some((c, shown)) = claim_at_point(claim, &point, env) else {
             continue;
         };
         match run(&c) {
@@ -449,4 +529,89 @@ pub(super) fn confirm_elsewhere(
         evidence: format!("{}; {}", first.evidence, held.join("; ")),
         ..first
     }
+}
+
+/// The point `s = c` where a closed form of the claim's moments divides by zero: a
+/// denominator linear in one symbol of the file (`p - 1`, `1 - beta`, `2 a - 1`), with
+/// a rational root inside the symbol's domain; the geometric sum of a recurrence whose
+/// step factor is that symbol.
+fn ratio_point(
+    mc: &moments::MomentCalls,
+    env: &Env,
+) -> Option<(String, num_rational::BigRational)> {
+    let mut conds = std::collections::BTreeSet::new();
+    for v in mc.calls.values().flatten() {
+        crate::sym::defined::conditions_of(v, &mut conds);
+    }
+    // Only a geometric sum's ratio: the symbol raised to a step count (`p^t`) in the
+    // closed form. A division the model itself writes (`/ (1 - q)`) is no such point.
+    let stepped = |name: &str| {
+        fn has(e: &Expr, name: &str) -> bool {
+            match e {
+                Expr::Pow(b, x) => {
+                    (matches!(&**b, Expr::Sym(n) if n == name) && x.as_num().is_none())
+                        || has(b, name)
+                        || has(x, name)
+                }
+                Expr::Add(v) | Expr::Mul(v) => v.iter().any(|x| has(x, name)),
+                Expr::Func(_, x) => has(x, name),
+                Expr::Num(_) | Expr::Sym(_) => false,
+            }
+        }
+        mc.calls.values().flatten().any(|v| has(v, name))
+    };
+    conds.into_iter().find_map(|c| {
+        let crate::sym::Condition::NonZero(d) = c else {
+            return None;
+        };
+        let names = d.free_symbols();
+        let name = names.iter().next()?;
+        if names.len() != 1 || !env.symbols.contains_key(name) || !stepped(name) {
+            return None;
+        }
+        let k = crate::sym::simplify(&d.diff(name));
+        let k = k.as_num()?.clone();
+        let m = crate::sym::simplify(&d.subs(name, &Expr::zero()));
+        let m = m.as_num()?.clone();
+        if num_traits::Zero::is_zero(&k)
+            || !crate::sym::identical(
+                &crate::sym::expand(&d),
+                &crate::sym::expand(
+                    &(Expr::num(k.clone()) * Expr::sym(name) + Expr::num(m.clone())),
+                ),
+            )
+        {
+            return None;
+        }
+        let c = -m / k;
+        let inside = env.domains.get(name).is_none_or(|d| {
+            d.lo.as_ref()
+                .is_none_or(|(lo, open)| if *open { *lo < c } else { *lo <= c })
+                && d.hi
+                    .as_ref()
+                    .is_none_or(|(hi, open)| if *open { *hi > c } else { *hi >= c })
+        }) && (c > num_rational::BigRational::from_integer(0.into())
+            || env.signed.contains(name)
+            || env.domains.get(name).is_some_and(|d| d.lo.is_some()));
+        inside.then(|| (name.clone(), c))
+    })
+}
+
+/// A rational number as the syntax of a given (`3`, `1/2`, `-(1/2)`).
+fn rational_ast(c: &num_rational::BigRational, span: crate::syntax::span::Span) -> ast::Expr {
+    use num_traits::Signed;
+    let num = |i: &num_bigint::BigInt| ast::Expr::Num(i.to_string(), span);
+    let mut value = num(&c.numer().abs());
+    if !c.is_integer() {
+        value = ast::Expr::Binary(
+            ast::BinOp::Div,
+            Box::new(value),
+            Box::new(num(c.denom())),
+            span,
+        );
+    }
+    if c.is_negative() {
+        value = ast::Expr::Unary(ast::UnOp::Neg, Box::new(value), span);
+    }
+    value
 }

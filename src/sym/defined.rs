@@ -35,13 +35,58 @@ pub enum Condition {
     Positive(Expr),
     /// The base of a positive fractional power: `e ≥ 0`.
     NonNegative(Expr),
+    /// `base^exp` with an exponent that is not a number (`x^(-s)`, `x^(s/2)`): defined
+    /// where the base is positive, or the exponent is whole and (the base is non-zero
+    /// or the exponent is ≥ 0), or the base is ≥ 0 and the exponent positive. Which of
+    /// these the domains show is decided by [`Condition::on_domains`]; the expression
+    /// the condition is about is the base.
+    Power(Expr, Expr),
 }
 
 impl Condition {
     /// The expression the condition is about.
     pub fn expr(&self) -> &Expr {
         match self {
-            Condition::NonZero(e) | Condition::Positive(e) | Condition::NonNegative(e) => e,
+            Condition::NonZero(e)
+            | Condition::Positive(e)
+            | Condition::NonNegative(e)
+            | Condition::Power(e, _) => e,
+        }
+    }
+
+    /// A [`Condition::Power`] as one of the other conditions on the domains (`None`:
+    /// it holds everywhere there): the base positive holds; a whole exponent (integer
+    /// coefficients on symbols the domains make integers) needs the base non-zero unless
+    /// the exponent is ≥ 0; another exponent needs the base ≥ 0 when it is positive,
+    /// > 0 otherwise. Other conditions are returned as they are.
+    pub fn on_domains(&self, dom: &Domains) -> Option<Condition> {
+        self.on_domains_whole(dom, &BTreeSet::new())
+    }
+
+    /// [`Condition::on_domains`], with the symbols of `whole` whole numbers too (an
+    /// update rule's step `t ≥ 0`, which the domains give as a real).
+    pub fn on_domains_whole(&self, dom: &Domains, whole: &BTreeSet<String>) -> Option<Condition> {
+        let Condition::Power(b, x) = self else {
+            return Some(self.clone());
+        };
+        if range(b, dom).lo_above_zero(true) {
+            return None;
+        }
+        // 0^x is defined where x >= 0 (0^0 = 1).
+        if b.as_num().is_some_and(|v| v.is_zero()) {
+            return Some(Condition::NonNegative(x.clone()));
+        }
+        let ex = range(x, dom);
+        if whole_on(x, dom, whole) {
+            if ex.lo_above_zero(false) {
+                None
+            } else {
+                Some(Condition::NonZero(b.clone()))
+            }
+        } else if ex.lo_above_zero(true) {
+            Some(Condition::NonNegative(b.clone()))
+        } else {
+            Some(Condition::Positive(b.clone()))
         }
     }
 
@@ -51,15 +96,18 @@ impl Condition {
             Condition::NonZero(e) => Condition::NonZero(f(e)),
             Condition::Positive(e) => Condition::Positive(f(e)),
             Condition::NonNegative(e) => Condition::NonNegative(f(e)),
+            Condition::Power(b, x) => Condition::Power(f(b), f(x)),
         }
     }
 
-    /// Whether a value satisfies it.
+    /// Whether a value satisfies it (of a [`Condition::Power`], a value of the base
+    /// alone: only a positive base is known to).
     pub fn holds_at(&self, v: &BigRational) -> bool {
         match self {
             Condition::NonZero(_) => !v.is_zero(),
             Condition::Positive(_) => v.is_positive(),
             Condition::NonNegative(_) => !v.is_negative(),
+            Condition::Power(..) => v.is_positive(),
         }
     }
 
@@ -69,7 +117,24 @@ impl Condition {
             Condition::NonZero(_) => i.excludes_zero(),
             Condition::Positive(_) => i.lo_above_zero(true),
             Condition::NonNegative(_) => i.lo_above_zero(false),
+            Condition::Power(..) => i.lo_above_zero(true),
         }
+    }
+}
+
+/// Whether `e` takes whole values only on the domains: integer numbers, symbols the
+/// domains make integers, and sums, products and non-negative whole powers of them.
+fn whole_on(e: &Expr, dom: &Domains, whole: &BTreeSet<String>) -> bool {
+    match e {
+        Expr::Num(r) => r.is_integer(),
+        Expr::Sym(s) => dom.integers.contains(s) || whole.contains(s),
+        Expr::Add(v) | Expr::Mul(v) => v.iter().all(|x| whole_on(x, dom, whole)),
+        Expr::Pow(b, x) => {
+            whole_on(b, dom, whole)
+                && x.as_num()
+                    .is_some_and(|r| r.is_integer() && !r.is_negative())
+        }
+        Expr::Func(..) => false,
     }
 }
 
@@ -79,6 +144,9 @@ impl fmt::Display for Condition {
             Condition::NonZero(e) => write!(f, "{} ≠ 0", super::to_ascii(e)),
             Condition::Positive(e) => write!(f, "{} > 0", super::to_ascii(e)),
             Condition::NonNegative(e) => write!(f, "{} ≥ 0", super::to_ascii(e)),
+            Condition::Power(b, x) => {
+                write!(f, "{}^({}) defined", super::to_ascii(b), super::to_ascii(x))
+            }
         }
     }
 }
@@ -126,7 +194,17 @@ pub(super) fn note_pow(base: &Expr, exp: &Expr) {
     if !active() {
         return;
     }
-    let Some(x) = exp.as_num() else { return };
+    let Some(x) = exp.as_num() else {
+        // An exponent that is not a number and reads as negative or fractional (`x^(-s)`,
+        // `x^(s/2)`): what it needs of the base depends on the exponent's domain, judged
+        // with the domains ([`Condition::on_domains`]). A positive number as base needs
+        // nothing. (A difference such as the distance `L - l` of a closed form is not
+        // taken as negative here; powers whose exponents a product adds are, below.)
+        if !base.as_num().is_some_and(|b| b.is_positive()) && suspicious(exp) {
+            note(Condition::Power(base.clone(), exp.clone()));
+        }
+        return;
+    };
     let cond = if x.is_integer() {
         if !x.is_negative() {
             return;
@@ -143,6 +221,39 @@ pub(super) fn note_pow(base: &Expr, exp: &Expr) {
         }
     }
     note(cond);
+}
+
+/// Called by [`Expr::mul`] when it adds the exponents of powers of one base: each power
+/// at an exponent that is not a number needs what [`Condition::Power`] says, which the
+/// sum no longer shows (`x^(-s) x^s` is 1, undefined at x = 0).
+pub(super) fn note_power_fold(base: &Expr, exps: &[Expr]) {
+    if !active() || exps.len() < 2 || base.as_num().is_some_and(|b| b.is_positive()) {
+        return;
+    }
+    for e in exps {
+        if e.as_num().is_none() {
+            note(Condition::Power(base.clone(), e.clone()));
+        }
+    }
+}
+
+/// An exponent that is not a number and reads as negative (every term of its expanded
+/// form has a negative coefficient: `-s`, `-2 s - 1`) or fractional (a term with a
+/// coefficient that is not whole: `s/2`).
+fn suspicious(exp: &Expr) -> bool {
+    let terms = match exp {
+        Expr::Add(ts) => ts.clone(),
+        other => vec![other.clone()],
+    };
+    let coef = |t: &Expr| match t {
+        Expr::Num(r) => r.clone(),
+        Expr::Mul(fs) => fs
+            .iter()
+            .find_map(|f| f.as_num().cloned())
+            .unwrap_or_else(BigRational::one),
+        _ => BigRational::one(),
+    };
+    terms.iter().all(|t| coef(t).is_negative()) || terms.iter().any(|t| !coef(t).is_integer())
 }
 
 /// Called by [`Expr::func`] before it folds anything.
@@ -163,6 +274,10 @@ pub fn conditions_of(e: &Expr, out: &mut BTreeSet<Condition>) {
         Expr::Num(_) | Expr::Sym(_) => {}
         Expr::Add(v) | Expr::Mul(v) => v.iter().for_each(|x| conditions_of(x, out)),
         Expr::Pow(b, x) => {
+            if x.as_num().is_none() && !b.as_num().is_some_and(|v| v.is_positive()) && suspicious(x)
+            {
+                out.insert(Condition::Power((**b).clone(), (**x).clone()));
+            }
             if let Some(r) = x.as_num() {
                 if r.is_integer() && r.is_negative() {
                     out.insert(Condition::NonZero((**b).clone()));
@@ -768,7 +883,10 @@ pub fn range(e: &Expr, dom: &Domains) -> Interval {
 
 /// Whether the condition holds at every point of the domains, by [`range`].
 pub fn condition_holds(c: &Condition, dom: &Domains) -> bool {
-    c.holds_on(&range(c.expr(), dom))
+    match c.on_domains(dom) {
+        None => true,
+        Some(c) => c.holds_on(&range(c.expr(), dom)),
+    }
 }
 
 #[cfg(test)]
@@ -787,6 +905,49 @@ mod tests {
         // Outside a scope nothing is recorded (and nothing is slowed beyond one check).
         let (_, none) = collecting(|| ());
         assert!(none.is_empty());
+    }
+
+    /// Session 25: `x^(-s) x^s` folds to 1 and `x^(s/2) x^(s/2)` to `x^s`; the powers'
+    /// conditions survive, and on the domains they say what the base needs.
+    #[test]
+    fn powers_at_symbolic_exponents_keep_their_conditions() {
+        let (x, s) = (Expr::sym("x"), Expr::sym("s"));
+        let neg = Expr::mul(vec![Expr::int(-1), s.clone()]);
+        let (e, conds) = collecting(|| {
+            Expr::mul(vec![
+                Expr::pow(x.clone(), neg.clone()),
+                Expr::pow(x.clone(), s.clone()),
+            ])
+        });
+        assert_eq!(e, Expr::one());
+        assert!(conds.contains(&Condition::Power(x.clone(), neg.clone())));
+        // s a whole number >= 1, x every real: x != 0 is needed, and not shown.
+        let mut dom = Domains::default();
+        dom.integers.insert("s".into());
+        dom.real.insert("x".into());
+        let c = Condition::Power(x.clone(), neg);
+        assert_eq!(c.on_domains(&dom), Some(Condition::NonZero(x.clone())));
+        assert!(!condition_holds(&c, &dom));
+        // A whole exponent >= 0 needs nothing; half of one needs x >= 0.
+        assert_eq!(
+            Condition::Power(x.clone(), s.clone()).on_domains(&dom),
+            None
+        );
+        let half = Expr::mul(vec![
+            Expr::num(BigRational::new(1.into(), 2.into())),
+            s.clone(),
+        ]);
+        assert_eq!(
+            Condition::Power(x.clone(), half).on_domains(&dom),
+            Some(Condition::NonNegative(x.clone()))
+        );
+        // A positive base needs nothing at any exponent; 0^s needs s >= 0.
+        let y = Expr::sym("y");
+        assert_eq!(Condition::Power(y, Expr::sym("c")).on_domains(&dom), None);
+        assert_eq!(
+            Condition::Power(Expr::zero(), s.clone()).on_domains(&dom),
+            Some(Condition::NonNegative(s))
+        );
     }
 
     #[test]

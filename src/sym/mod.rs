@@ -362,6 +362,7 @@ impl Expr {
         }
         let mut out = Vec::new();
         for (base, exps) in powers {
+            defined::note_power_fold(&base, &exps);
             let e = Expr::add(exps);
             match Expr::pow(base, e) {
                 Expr::Num(r) => c.mul(r),
@@ -437,7 +438,8 @@ impl Expr {
     /// A canonical power.
     pub fn pow(base: Expr, exp: Expr) -> Expr {
         defined::note_pow(&base, &exp);
-        if exp.is_zero() {
+        // 1^x = 1 for every real x (`p^t` at p = 1).
+        if exp.is_zero() || base.as_num().is_some_and(|b| b.is_one()) {
             return Expr::one();
         }
         if exp.as_num().is_some_and(|r| r.is_one()) {

@@ -122,7 +122,7 @@ pub fn decide<'a>(
         (Err(e), _) | (_, Err(e)) => return Some(und(e)),
     };
     // Givens: sizes and symbols set (`X == 8`, `sigma_W^2 == ...`), a boundary rule.
-    let sets = match given_values(claim) {
+    let sets = match given_values(claim, env) {
         Ok(s) => s,
         Err(e) => return Some(und(e)),
     };

@@ -10,8 +10,17 @@ use std::collections::BTreeMap;
 
 /// The values a claim's givens set (`X == 8`, `sigma_W^2 == ...` as sigma_W), numbers
 /// first, then those computed from them; an error for a given that sets nothing.
-pub fn given_values(claim: &Claim) -> Result<Vec<(String, Expr)>, String> {
+pub fn given_values(claim: &Claim, env: &Env) -> Result<Vec<(String, Expr)>, String> {
     let mut sets: Vec<(String, Expr)> = Vec::new();
+    // `x^2 = 4` of a name that may be negative sets neither root.
+    if let Some((_, name, p, _)) = crate::check::givens::sign_open_powers(&claim.given, env)
+        .into_iter()
+        .next()
+    {
+        return Err(format!(
+            "the given sets `{name}^{p}`, which leaves the sign of `{name}` open"
+        ));
+    }
     for g in &claim.given {
         // A condition (`c > 0`, a derived size's `Y - 0 <= X/2`) sets nothing: the run's
         // values are checked against it ([`unmet_condition`]).

@@ -453,8 +453,11 @@ fn unshown(
     for (n, rel, v) in bounds {
         dom.assume(&Expr::sym(n), rel, &Expr::Num(v.clone()));
     }
+    // A power at the step (`(1 - eta lambda)^t`): t is a whole number >= 0.
+    let step: BTreeSet<String> = [var.to_string()].into();
     conds
         .into_iter()
+        .filter_map(|c| c.on_domains_whole(&dom, &step))
         .filter(|c| !sym::defined::condition_holds(c, &dom))
         .collect()
 }

@@ -298,7 +298,10 @@ fn undischarged(conditions: &[sym::Condition], env: &Env, sums: &[(Expr, Expr)])
         .iter()
         .filter(|c| {
             let relaxed = c.map(|e| relax(e, &known, 0));
-            let names: BTreeSet<String> = relaxed.expr().free_symbols();
+            let mut names: BTreeSet<String> = relaxed.expr().free_symbols();
+            if let sym::Condition::Power(_, x) = &relaxed {
+                names.extend(x.free_symbols());
+            }
             let mut dom = element_domains(&names, env);
             for (k, (_, strict)) in known.iter().enumerate() {
                 let z = Expr::sym(&sum_symbol(k));

@@ -280,6 +280,13 @@ pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) ->
     let mut ints = opts.integer_symbols.clone();
     lhs.exponent_symbols(&mut ints);
     rhs.exponent_symbols(&mut ints);
+    // Symbols in the exponents the sides had before folding (`x^(-s) x^s` is 1): the
+    // same convention, so that the power's condition is judged at whole exponents.
+    for c in &opts.conditions {
+        if let Condition::Power(_, x) = c {
+            ints.extend(x.free_symbols());
+        }
+    }
     // A scalar input in an exponent is still every real (`2^x >= 1` is false at
     // x = -1; it was proved with x taken as a positive integer): only symbols the
     // caller does not declare signed are taken as whole numbers there.
@@ -355,6 +362,9 @@ pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) ->
     }
     conditions_of(lhs, &mut all);
     conditions_of(rhs, &mut all);
+    // A power at an exponent that is not a number (`x^(-s)`) as what it needs of its base
+    // on these domains (`x ≠ 0` for a whole exponent that may be negative).
+    let all: BTreeSet<Condition> = all.into_iter().filter_map(|c| c.on_domains(&dom)).collect();
     for c in &all {
         if let Some(v) = c.expr().as_num() {
             if !c.holds_at(v) {

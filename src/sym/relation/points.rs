@@ -145,11 +145,13 @@ impl Problem<'_> {
                             Condition::NonZero(_) => lo > 0.0 || hi < 0.0,
                             Condition::Positive(_) => lo > 0.0,
                             Condition::NonNegative(_) => lo >= 0.0,
+                            Condition::Power(..) => lo > 0.0,
                         };
                         let bad = match c {
                             Condition::NonZero(_) => false,
                             Condition::Positive(_) => hi <= 0.0,
                             Condition::NonNegative(_) => hi < 0.0,
+                            Condition::Power(..) => false,
                         };
                         if bad {
                             return Some(false);
