@@ -189,13 +189,21 @@ fn solve_call(
     }
     let mut sols = sols?;
     if sols.len() > 1 {
-        // `given x > 0` picks the positive root.
-        let positive = claim.given.iter().any(|g| {
+        // The unknown is positive by a given (`given x > 0`), as a variance parameter
+        // (`sigma^2`) or by the domain convention (a symbol that is not a location or a
+        // scalar input: docs/symbolic.md, "Domains"); the positive root is then the one
+        // whose range over the other symbols' domains and the givens' bounds is above 0
+        // (exact range facts; a root of undecided sign is not picked).
+        let given_positive = claim.given.iter().any(|g| {
             matches!(g, ast::Expr::Rel(RelOp::Gt, gl, gr, _)
                 if print_expr(gl) == name && print_expr(gr) == "0")
-        }) || squared;
-        if positive {
-            sols.retain(is_positive);
+        });
+        let by_domain = (env.symbols.contains_key(&name) || env.sizes.contains_key(&name))
+            && !env.signed.contains(&name)
+            && !env.scalars.contains_key(&name);
+        if given_positive || squared || by_domain {
+            let dom = root_domains(env, claim, &scope);
+            sols.retain(|s| sym::defined::range(s, &dom).lo_above_zero(true));
         }
     }
     match sols.as_slice() {
@@ -219,18 +227,32 @@ fn solve_call(
     }
 }
 
-/// Whether an expression is positive at random positive values of its symbols.
-fn is_positive(e: &Expr) -> bool {
-    use rand::{Rng, SeedableRng};
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
-    (0..5).all(|_| {
-        let at: BTreeMap<String, f64> = e
-            .free_symbols()
-            .into_iter()
-            .map(|s| (s, rng.random_range(1.0..5.0)))
-            .collect();
-        e.eval_f64(&at).is_ok_and(|v| v > 0.0)
-    })
+/// The domains a root of `solve` ranges over: sizes are whole, scalar inputs and
+/// locations every real, other symbols positive; bounds from the claim's givens.
+fn root_domains(env: &Env, claim: &ast::Claim, scope: &Scope) -> sym::Domains {
+    let mut dom = sym::Domains {
+        integers: env.sizes.keys().cloned().collect(),
+        real: env
+            .scalars
+            .keys()
+            .chain(env.signed.iter())
+            .cloned()
+            .collect(),
+        ..Default::default()
+    };
+    for g in &claim.given {
+        if let ast::Expr::Rel(op, l, r, _) = g {
+            let (Some(rel), Ok(l), Ok(r)) = (
+                super::symbolic::exact_rel(*op),
+                scalar::lower(l, scope),
+                scalar::lower(r, scope),
+            ) else {
+                continue;
+            };
+            dom.assume(&l, &rel, &r);
+        }
+    }
+    dom
 }
 
 /// For `(1 + a x)^N = c`: the seeds' step `(1 + e)^N ≈ exp(e N)` and what it gives.
