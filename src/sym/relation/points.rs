@@ -390,7 +390,10 @@ impl Problem<'_> {
             Some((m, rest)) => Expr::mul(vec![m, rest]),
             None => n,
         };
-        let j = range(&Expr::mul(vec![n, Expr::pow(den, Expr::int(-1))]), &self.dom);
+        let j = range(
+            &Expr::mul(vec![n, Expr::pow(den, Expr::int(-1))]),
+            &self.dom,
+        );
         match self.by_interval(&j) {
             Some(v) => (j, Some(v)),
             None => (i, None),
