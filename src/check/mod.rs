@@ -278,7 +278,10 @@ impl Checker {
         let member_of_unparsed = cause
             .split_once('_')
             .is_some_and(|(base, _)| self.unparsed.contains(&format!("{base}_")));
-        if self.unparsed.contains(cause) || member_of_unparsed {
+        // `N_{l-1}` read as a value is reported as `N`: a per-member size family that
+        // failed (E0410) is its cause.
+        let family_unparsed = self.unparsed.contains(&format!("{cause}_"));
+        if self.unparsed.contains(cause) || member_of_unparsed || family_unparsed {
             return;
         }
         match self.missing.get_mut(cause) {

@@ -189,13 +189,21 @@ fn solve_call(
     }
     let mut sols = sols?;
     if sols.len() > 1 {
-        // `given x > 0` picks the positive root.
-        let positive = claim.given.iter().any(|g| {
+        // The unknown is positive by a given (`given x > 0`), as a variance parameter
+        // (`sigma^2`) or by the domain convention (a symbol that is not a location or a
+        // scalar input: docs/symbolic.md, "Domains"); the positive root is then the one
+        // whose range over the other symbols' domains and the givens' bounds is above 0
+        // (exact range facts; a root of undecided sign is not picked).
+        let given_positive = claim.given.iter().any(|g| {
             matches!(g, ast::Expr::Rel(RelOp::Gt, gl, gr, _)
                 if print_expr(gl) == name && print_expr(gr) == "0")
-        }) || squared;
-        if positive {
-            sols.retain(is_positive);
+        });
+        let by_domain = (env.symbols.contains_key(&name) || env.sizes.contains_key(&name))
+            && !env.signed.contains(&name)
+            && !env.scalars.contains_key(&name);
+        if given_positive || squared || by_domain {
+            let dom = root_domains(env, claim, &scope);
+            sols.retain(|s| sym::defined::range(s, &dom).lo_above_zero(true));
         }
     }
     match sols.as_slice() {
@@ -219,18 +227,32 @@ fn solve_call(
     }
 }
 
-/// Whether an expression is positive at random positive values of its symbols.
-fn is_positive(e: &Expr) -> bool {
-    use rand::{Rng, SeedableRng};
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
-    (0..5).all(|_| {
-        let at: BTreeMap<String, f64> = e
-            .free_symbols()
-            .into_iter()
-            .map(|s| (s, rng.random_range(1.0..5.0)))
-            .collect();
-        e.eval_f64(&at).is_ok_and(|v| v > 0.0)
-    })
+/// The domains a root of `solve` ranges over: sizes are whole, scalar inputs and
+/// locations every real, other symbols positive; bounds from the claim's givens.
+fn root_domains(env: &Env, claim: &ast::Claim, scope: &Scope) -> sym::Domains {
+    let mut dom = sym::Domains {
+        integers: env.sizes.keys().cloned().collect(),
+        real: env
+            .scalars
+            .keys()
+            .chain(env.signed.iter())
+            .cloned()
+            .collect(),
+        ..Default::default()
+    };
+    for g in &claim.given {
+        if let ast::Expr::Rel(op, l, r, _) = g {
+            let (Some(rel), Ok(l), Ok(r)) = (
+                super::symbolic::exact_rel(*op),
+                scalar::lower(l, scope),
+                scalar::lower(r, scope),
+            ) else {
+                continue;
+            };
+            dom.assume(&l, &rel, &r);
+        }
+    }
+    dom
 }
 
 /// For `(1 + a x)^N = c`: the seeds' step `(1 + e)^N ≈ exp(e N)` and what it gives.
@@ -419,7 +441,11 @@ pub fn decide_by_position<'e>(
             .iter()
             .filter(|x| **x != Approximation::Border)
             .collect();
-        if !rv.mean.as_ref().is_some_and(|m| m.is_zero()) || !approx.is_empty() {
+        // The second moment known away from the border: the moments engine has shown
+        // the sums' terms uncorrelated there. Without it (`h_{l+1}[t] = h_l[t] +
+        // h_l[t+1]`: neighbours share leaves) the program's sum of variances is no
+        // element's, and `Var(h_2[0,0]) == 6` was refuted by its 4.
+        if !rv.mean.as_ref().is_some_and(|m| m.is_zero()) || !approx.is_empty() || rv.m2.is_none() {
             return und(format!(
                 "position by position needs zero-mean elements with exact moments; {} is not",
                 print_expr(t)
@@ -459,25 +485,42 @@ pub fn decide_by_position<'e>(
     if let Some(why) = super::montecarlo::unmet_condition(claim, &run_consts) {
         return und(format!("position by position: {why}"));
     }
-    let (lv, rv) = match (m.eval(&l2, &vec![]), m.eval(&r2, &vec![])) {
-        (Ok(a), Ok(b)) => (a, b),
-        (Err(e), _) | (_, Err(e)) => return und(format!("position by position: {}", e.message)),
+    // A claim about a loop's members (`Var(I_s[0,0,0,0]) == 4^(-s)`) is read at every
+    // value of the loops it names, as Monte Carlo does: read with the variable unbound,
+    // `I_s` named no member and was read as 0 (a true claim refuted "left 0").
+    let bindings = match loop_bindings(claim, program, &mut m) {
+        Ok(b) => b,
+        Err(why) => return und(format!("position by position: {why}")),
     };
-    let tol = claim
-        .tol
-        .as_ref()
-        .and_then(|t| scalar::lower(t, &Scope::default()).ok())
-        .and_then(|t| t.eval_f64(&BTreeMap::new()).ok())
-        .unwrap_or(1e-6);
-    let slack = 1e-9 * lv.abs().max(rv.abs()).max(1.0);
-    let holds = match op {
-        RelOp::Eq => (lv - rv).abs() <= slack,
-        RelOp::Approx => (lv - rv).abs() <= tol + slack,
-        RelOp::Le => lv <= rv + slack,
-        RelOp::Lt => lv < rv + slack,
-        RelOp::Ge => lv + slack >= rv,
-        RelOp::Gt => lv + slack > rv,
+    let mut read = None;
+    for b in &bindings {
+        let (lv, rv) = match (m.eval(&l2, b), m.eval(&r2, b)) {
+            (Ok(a), Ok(v)) => (a, v),
+            (Err(e), _) | (_, Err(e)) => {
+                return und(format!("position by position: {}", e.message))
+            }
+        };
+        let fails = !relation_holds(claim, *op, lv, rv);
+        read = Some((b.clone(), lv, rv));
+        if fails {
+            break;
+        }
+    }
+    let Some((bind, lv, rv)) = read else {
+        return und("position by position: the loop the claim names has no steps".into());
     };
+    let at = if bind.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " at {}",
+            bind.iter()
+                .map(|(k, v)| format!("{k} = {v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    let holds = relation_holds(claim, *op, lv, rv);
     let verdict = if holds {
         super::Verdict::Confirmed
     } else {
@@ -498,7 +541,7 @@ pub fn decide_by_position<'e>(
             crate::moments::position::run(program, env, &setup).ok()
         };
         let again =
-            fresh.and_then(|mut f| Some((f.eval(&l2, &vec![]).ok()?, f.eval(&r2, &vec![]).ok()?)));
+            fresh.and_then(|mut f| Some((f.eval(&l2, &bind).ok()?, f.eval(&r2, &bind).ok()?)));
         let close = |x: f64, y: f64| (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0);
         match again {
             Some((la, ra)) if close(la, lv) && close(ra, rv) => {}
@@ -509,10 +552,12 @@ pub fn decide_by_position<'e>(
                 ));
             }
         }
+        let mut at_run = run_consts.clone();
+        at_run.extend(bind.iter().map(|(k, v)| (k.clone(), *v as f64)));
         let symbolic = |side: &ast::Expr| {
             scalar::lower(side, &Scope::default())
                 .ok()
-                .and_then(|e| e.eval_f64(&run_consts).ok())
+                .and_then(|e| e.eval_f64(&at_run).ok())
         };
         let mut how = vec![
             "the second-moment program run afresh, both sides re-read: the same values".to_string(),
@@ -544,11 +589,68 @@ pub fn decide_by_position<'e>(
         verdict,
         Method::MomentsByPosition,
         format!(
-            "the second-moment program (every zero-mean leaf replaced by its variance, coefficients squared; exact for uncorrelated sums) run under zero padding in floating point: left {lv:.6}, right {rv:.6}"
+            "the second-moment program (every zero-mean leaf replaced by its variance, coefficients squared; exact for uncorrelated sums) run under zero padding in floating point{}: left {lv:.6}, right {rv:.6}",
+            if holds && bindings.len() > 1 { format!(" at each of {} steps (the last shown{at})", bindings.len()) } else { at.clone() }
         ),
     );
     o.witness = witness;
     Some(o)
+}
+
+/// Whether `lv op rv` holds, within the claim's tolerance and a relative 1e-9.
+fn relation_holds(claim: &ast::Claim, op: RelOp, lv: f64, rv: f64) -> bool {
+    let tol = claim
+        .tol
+        .as_ref()
+        .and_then(|t| scalar::lower(t, &Scope::default()).ok())
+        .and_then(|t| t.eval_f64(&BTreeMap::new()).ok())
+        .unwrap_or(1e-6);
+    let slack = 1e-9 * lv.abs().max(rv.abs()).max(1.0);
+    match op {
+        RelOp::Eq => (lv - rv).abs() <= slack,
+        RelOp::Approx => (lv - rv).abs() <= tol + slack,
+        RelOp::Le => lv <= rv + slack,
+        RelOp::Lt => lv < rv + slack,
+        RelOp::Ge => lv + slack >= rv,
+        RelOp::Gt => lv + slack > rv,
+    }
+}
+
+/// Every combination of the values of the program's loops the claim names (one empty
+/// binding when it names none), at most 4,096.
+fn loop_bindings(
+    claim: &ast::Claim,
+    program: &ast::Program,
+    m: &mut crate::num::Machine,
+) -> Result<Vec<crate::num::Bind>, String> {
+    let mut bindings: Vec<crate::num::Bind> = vec![vec![]];
+    for r in super::program_loops(&program.items)
+        .into_iter()
+        .filter(|r| super::mentions(&claim.text, &r.var.name))
+    {
+        let (Ok(lo), Ok(hi)) = (m.const_expr(&r.from), m.const_expr(&r.to)) else {
+            return Err(format!("the range of `{}` is not a constant", r.var.name));
+        };
+        let (lo, hi) = (lo.round() as i64, hi.round() as i64);
+        if (hi - lo + 1).max(0) as usize * bindings.len() > 4096 {
+            return Err(format!(
+                "`{}` takes too many values to read one by one",
+                r.var.name
+            ));
+        }
+        let name = &r.var.name;
+        bindings = bindings
+            .into_iter()
+            .flat_map(|b| {
+                (lo..=hi).map(move |v| {
+                    let mut b = b.clone();
+                    b.push((name.clone(), v));
+                    b
+                })
+            })
+            .collect();
+    }
+    Ok(bindings)
 }
 
 /// The references whose moments a claim's `E`, `Var` and `Cov` take.

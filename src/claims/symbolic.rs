@@ -259,7 +259,7 @@ pub(super) fn decide(
 
 /// The relation `sym` decides for an operator, `None` for `~=` (whose tolerance the
 /// claim says).
-fn exact_rel(op: RelOp) -> Option<Rel> {
+pub(super) fn exact_rel(op: RelOp) -> Option<Rel> {
     Some(match op {
         RelOp::Eq => Rel::Eq,
         RelOp::Le => Rel::Le,

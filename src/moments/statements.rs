@@ -195,6 +195,10 @@ impl Walker<'_> {
         }
         let lhs_vars = refs_vars(&eq.lhs);
         let mut by_member: BTreeMap<String, Vec<rv::Position>> = BTreeMap::new();
+        // The random leaves each read member rests on: two members may be combined only
+        // when they share none (then the elements at one position are independent of
+        // those at every other position).
+        let mut leaves: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for r in refs_in(&eq.rhs) {
             let key = self.key(r);
             if !self.env.tensors.contains_key(&key.0) && !self.a.entries.contains_key(&key) {
@@ -213,10 +217,12 @@ impl Walker<'_> {
             let Some(pos) = position(&r.indices) else {
                 return false;
             };
-            by_member
-                .entry(member_text(&key, &subs))
+            let member = member_text(&key, &subs);
+            leaves
+                .entry(member.clone())
                 .or_default()
-                .push(pos);
+                .extend(rv.sources.iter().map(|s| s.member.clone()));
+            by_member.entry(member).or_default().push(pos);
         }
         // Reads of one member: per dimension the same variable and coefficient, and
         // constants closer together than the stride.
@@ -232,7 +238,7 @@ impl Walker<'_> {
                 let hi = reads.iter().map(|p| p[d].1).max().unwrap_or(0);
                 hi - lo < stride.max(1)
             })
-        }) && by_member.len() <= 1
+        }) && (by_member.len() <= 1 || disjoint_leaves(&leaves))
     }
 
     /// The statements of a `for` block that read, at another position than the one
@@ -757,4 +763,16 @@ fn fixed_part(lhs: &ast::Ref, info: Option<&crate::check::TensorInfo>) -> Option
             crate::syntax::printer::print_ref(lhs)
         )
     })
+}
+
+/// Whether no two members rest on a common random leaf (and each rests on a known one):
+/// `x[b,i] z[b,i]` with independent iid `x` and `z` is iid, `x[b,i] x2[b,i]` with
+/// `x2[b,i] = x[b,i+1]` is not.
+fn disjoint_leaves(leaves: &BTreeMap<String, BTreeSet<String>>) -> bool {
+    let sets: Vec<&BTreeSet<String>> = leaves.values().collect();
+    sets.iter().all(|s| !s.is_empty())
+        && sets
+            .iter()
+            .enumerate()
+            .all(|(i, a)| sets[i + 1..].iter().all(|b| a.is_disjoint(b)))
 }

@@ -377,7 +377,34 @@ impl Problem<'_> {
     pub(super) fn by_range(&self) -> (Interval, Option<bool>) {
         let d = self.lhs.clone() - self.rhs.clone();
         let i = range(&d, &self.dom);
-        let verdict = match self.rel {
+        let verdict = self.by_interval(&i);
+        if verdict.is_some() || matches!(self.rel, Rel::Eq | Rel::Approx(_)) {
+            return (i, verdict);
+        }
+        // The difference over one denominator, both expanded (`(x^2 + y)/(1 + x^2) −
+        // (x^2 + y)` is `(−x^4 − x^2 y)/(1 + x^2)`): interval arithmetic on a sum of
+        // differences loses what the single fraction shows. The two agree wherever the
+        // difference is defined (the denominator is the product of its denominators).
+        // A factor common to every term of the numerator is taken out (`p s^2 − s^2` is
+        // `s^2 (p − 1)`, at most 0 for p <= 1).
+        let (n, den) = super::super::algebra::together(&d);
+        let n = match common_factor(&n) {
+            Some((m, rest)) => Expr::mul(vec![m, rest]),
+            None => n,
+        };
+        let j = range(
+            &Expr::mul(vec![n, Expr::pow(den, Expr::int(-1))]),
+            &self.dom,
+        );
+        match self.by_interval(&j) {
+            Some(v) => (j, Some(v)),
+            None => (i, None),
+        }
+    }
+
+    /// What an interval of `lhs − rhs` decides of the relation.
+    fn by_interval(&self, i: &Interval) -> Option<bool> {
+        match self.rel {
             Rel::Ge if i.lo_above_zero(false) => Some(true),
             Rel::Gt if i.lo_above_zero(true) => Some(true),
             Rel::Le if i.hi_below_zero(false) => Some(true),
@@ -388,8 +415,7 @@ impl Problem<'_> {
             Rel::Le if i.lo_above_zero(true) => Some(false),
             Rel::Lt if i.lo_above_zero(false) => Some(false),
             _ => None,
-        };
-        (i, verdict)
+        }
     }
 
     /// A refutation by range: a defined point of the domains, where the ranges of the
@@ -426,4 +452,56 @@ impl Problem<'_> {
         }
         None
     }
+}
+
+/// The atoms (with whole exponents) common to every term of a sum, and the sum divided
+/// by their product: `p s^2 − s^2` → `(s^2, p − 1)`.
+fn common_factor(e: &Expr) -> Option<(Expr, Expr)> {
+    let Expr::Add(terms) = e else { return None };
+    let powers = |t: &Expr| -> Vec<(Expr, i64)> {
+        let factors = match t {
+            Expr::Mul(fs) => fs.clone(),
+            other => vec![other.clone()],
+        };
+        factors
+            .into_iter()
+            .filter(|f| f.as_num().is_none())
+            .map(|f| match &f {
+                Expr::Pow(b, k) => match k.as_int() {
+                    Some(k) if k > 0 => ((**b).clone(), k),
+                    _ => (f.clone(), 1),
+                },
+                _ => (f.clone(), 1),
+            })
+            .collect()
+    };
+    let mut common = powers(&terms[0]);
+    for t in &terms[1..] {
+        let p = powers(t);
+        common = common
+            .into_iter()
+            .filter_map(|(b, k)| {
+                p.iter()
+                    .find(|(c, _)| *c == b)
+                    .map(|(_, j)| (b.clone(), k.min(*j)))
+            })
+            .collect();
+    }
+    if common.is_empty() {
+        return None;
+    }
+    let m = Expr::mul(
+        common
+            .into_iter()
+            .map(|(b, k)| Expr::pow(b, Expr::int(k)))
+            .collect(),
+    );
+    let inv = Expr::pow(m.clone(), Expr::int(-1));
+    let rest = Expr::add(
+        terms
+            .iter()
+            .map(|t| Expr::mul(vec![t.clone(), inv.clone()]))
+            .collect(),
+    );
+    Some((m, rest))
 }
