@@ -12,6 +12,7 @@
 
 mod decide;
 mod extract;
+mod pool;
 pub(crate) mod givens;
 mod stats;
 mod trials;
