@@ -21,27 +21,61 @@ pub(super) fn keyword_for(w: &str) -> Option<&'static str> {
 
 /// A hint for a habit from another language that E0001 met: `**` for a power, `=>` for
 /// `>=`, `//` for a comment, a `for` line without its `:`, `name =` without a value.
-/// `before` is the line up to the place, `tok` what stands there.
-pub(super) fn habit_hint(before: &str, tok: &str, expected: &str) -> Option<String> {
+/// `before` is the line up to the place, `after` the rest of the line from the place,
+/// `tok` what stands there. Where the slip has one fix, the hint quotes the author's own
+/// line with it made (`write `==`: `[w == y[t]]``), not a fixed example.
+pub(super) fn habit_hint(before: &str, after: &str, tok: &str, expected: &str) -> Option<String> {
     let prev = before.trim_end();
+    // The line with the last `drop` bytes before the place and the first `skip` bytes
+    // after it replaced by `with`, its white space folded.
+    let fixed = |drop: usize, with: &str, skip: usize| -> String {
+        let head = &prev[..prev.len().saturating_sub(drop)];
+        let gap = &before[prev.len()..];
+        let tail = after.get(skip..).unwrap_or("");
+        let line = if drop > 0 {
+            format!("{head}{with}{tail}")
+        } else {
+            format!("{head}{gap}{with}{tail}")
+        };
+        line.split_whitespace().collect::<Vec<_>>().join(" ")
+    };
     if tok.starts_with('*') && prev.ends_with('*') {
-        return Some("`**` is not a power in .tq: write `^` (`x[b,I]^2`)".into());
+        return Some(format!(
+            "`**` is not a power in .tq: write `^`: `{}`",
+            fixed(1, "^", 1).replace(" ^ ", "^")
+        ));
     }
-    if tok.starts_with('>') && prev.ends_with('=') {
-        return Some(
-            "write `>=` for \u{2265} (the relations are `==`, `<=`, `>=`, `<`, `>`, `~=`)".into(),
-        );
+    if tok.starts_with('>') && prev.ends_with('=') && !prev.ends_with("==") {
+        return Some(format!(
+            "write `>=` for \u{2265} (the relations are `==`, `<=`, `>=`, `<`, `>`, `~=`): `{}`",
+            fixed(1, ">=", 1)
+        ));
     }
-    if tok.starts_with('<') && prev.ends_with('=') {
-        return Some(
-            "write `<=` for \u{2264} (the relations are `==`, `<=`, `>=`, `<`, `>`, `~=`)".into(),
-        );
+    if tok.starts_with('<') && prev.ends_with('=') && !prev.ends_with("==") {
+        return Some(format!(
+            "write `<=` for \u{2264} (the relations are `==`, `<=`, `>=`, `<`, `>`, `~=`): `{}`",
+            fixed(1, "<=", 1)
+        ));
     }
     if tok.starts_with("_(") {
-        return Some(
-            "a subscript with more than one character takes braces, not parentheses: `h_{l-1}`"
-                .into(),
-        );
+        let inner = after.get(2..).unwrap_or("");
+        // The subscript's closing parenthesis, nesting counted.
+        let mut depth = 1usize;
+        let close = inner.char_indices().find_map(|(k, c)| {
+            match c {
+                '(' => depth += 1,
+                ')' => depth -= 1,
+                _ => {}
+            }
+            (depth == 0).then_some(k)
+        });
+        let example = match close {
+            Some(k) => fixed(0, &format!("_{{{}}}", &inner[..k]), "_(".len() + k + 1),
+            None => "h_{l-1}".to_string(),
+        };
+        return Some(format!(
+            "a subscript with more than one character takes braces, not parentheses: `{example}`"
+        ));
     }
     if tok.starts_with(['+', '-']) && expected.contains("`=`") {
         // `h_l+1[b,j] = ...`: the subscript ended at `l`.
@@ -64,22 +98,39 @@ pub(super) fn habit_hint(before: &str, tok: &str, expected: &str) -> Option<Stri
         return Some("a range is written with two dots: `0..L-1` (both ends included)".into());
     }
     if tok.starts_with('=') && !tok.starts_with("==") && expected.contains("`]`") {
-        return Some(
-            "an Iverson bracket compares with `==` (the relations are `==`, `<=`, `>=`, `<`, `>`): write `[k == lab[t]]`".into(),
-        );
+        return Some(format!(
+            "an Iverson bracket compares with `==` (the relations are `==`, `<=`, `>=`, `<`, `>`): write `{}`",
+            fixed(0, "==", 1)
+        ));
     }
     if tok.starts_with('=') && !tok.starts_with("==") && expected.contains("`)`") {
-        return Some(
-            "a relation inside parentheses compares with `==` (the relations are `==`, `<=`, `>=`, `<`, `>`): write `solve(Var(y) == 1, sigma^2)`".into(),
-        );
+        return Some(format!(
+            "a relation inside parentheses compares with `==` (the relations are `==`, `<=`, `>=`, `<`, `>`): write `{}`",
+            fixed(0, "==", 1)
+        ));
     }
-    if tok.starts_with("//") || tok.starts_with('%') {
-        return Some("a comment starts with `#`: write `# ...`".into());
+    if tok.starts_with("//")
+        || tok.starts_with('%')
+        || (tok.starts_with('/') && prev.ends_with('/'))
+    {
+        let example = if tok.starts_with("//") {
+            fixed(0, "#", 2)
+        } else if tok.starts_with('%') {
+            fixed(0, "#", 1)
+        } else {
+            fixed(1, " #", 1)
+        };
+        return Some(format!("a comment starts with `#`: write `{example}`"));
     }
     if expected.starts_with("`~` before a distribution") {
-        return Some(
-            "a declaration draws its values from a distribution with `~`: write `~` instead of `=` (`param W[J, I] ~ normal(0, 1/I)`); `=` gives a fixed value (`param B[J] = 0`)".into(),
-        );
+        let example = if tok.starts_with('=') && !tok.starts_with("==") {
+            fixed(0, "~", 1)
+        } else {
+            "param W[J, I] ~ normal(0, 1/I)".to_string()
+        };
+        return Some(format!(
+            "a declaration draws its values from a distribution with `~`: write `~` instead of `=` (`{example}`); `=` gives a fixed value (`param B[J] = 0`)"
+        ));
     }
     if expected.starts_with("`over`") {
         return Some(

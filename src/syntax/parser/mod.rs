@@ -18,8 +18,8 @@
 
 mod claims;
 mod expressions;
-mod names;
 mod hints;
+mod names;
 mod recovery;
 mod slips;
 mod statements;

@@ -1,6 +1,7 @@
 //! Blocks and error recovery: each logical line parsed on its own, a failed line
 //! becomes one diagnostic at the furthest position reached.
 
+use super::hints::{habit_hint, keyword_for, unexpected_character};
 use super::tokens::{
     off, sym, word, ws, Ctx, In, KEYWORDS, MAX_NUMBER_CHARS, RESERVED, SET_POWER, TOO_DEEP,
     TOO_LONG, TOO_LONG_NUMBER,
@@ -9,7 +10,6 @@ use super::{
     BlockKind, LineResult, MAX_EXPR_DEPTH, MAX_EXPR_OPERATORS, PARSE_STEPS_MIN,
     PARSE_STEPS_PER_BYTE,
 };
-use super::hints::{habit_hint, keyword_for, unexpected_character};
 use crate::diag::Diagnostic;
 use crate::syntax::ast::*;
 use crate::syntax::lines::{Line, MAX_DEPTH};
@@ -384,7 +384,12 @@ impl Ctx<'_> {
                 // The words the place takes, when the parser names them (`zero`,
                 // `circular` or `valid`): the nearest to what was written.
                 let words: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
-                let habit = habit_hint(&self.ascii.text[line.start..off], &tok, &expected);
+                let habit = habit_hint(
+                    &self.ascii.text[line.start..off],
+                    &self.ascii.text[off..line.end.max(off)],
+                    &tok,
+                    &expected,
+                );
                 let hint = match crate::diag::suggest(&tok, words.iter().copied()) {
                     _ if habit.is_some() => habit.unwrap_or_default(),
                     Some(w) if !tok.is_empty() => {
@@ -653,7 +658,6 @@ impl Ctx<'_> {
         None
     }
 }
-
 
 impl Ctx<'_> {
     /// Words left after a statement parsed whole (`rest`): E0801 for an `expect` line
