@@ -12,8 +12,8 @@
 
 mod decide;
 mod extract;
-mod pool;
 pub(crate) mod givens;
+mod pool;
 mod stats;
 mod trials;
 

@@ -3,8 +3,8 @@
 //! and every other claim about the same tensor.
 
 use super::extract::{pattern_of, Moment, Pattern};
-use super::trials::{band_key, slice_key, TrialStats, SLICE_TRIALS};
 use super::stats::t_for;
+use super::trials::{band_key, slice_key, TrialStats, SLICE_TRIALS};
 use super::{FALSE_REFUTATION, MIN_TRIALS};
 use crate::num::{Bind, Machine};
 use std::cell::RefCell;
