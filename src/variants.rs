@@ -157,7 +157,7 @@ fn rational_expr(r: &BigRational) -> Expr {
 }
 
 /// A number literal, a negated one, or a quotient of them: a stated answer.
-fn is_constant(e: &Expr) -> bool {
+pub fn is_constant(e: &Expr) -> bool {
     match e {
         Expr::Num(..) => true,
         Expr::Unary(UnOp::Neg, x, _) => is_constant(x),
