@@ -392,7 +392,9 @@ pub fn question(
         // A relation between moments asks for the factor of the right side's moment:
         // the ratio of the left side to it.
         let label = match kept.first().and_then(|v| v.prepared.per_moment.get(j)) {
-            Some(Some(m)) => format!("\\frac{{{}}}{{{}}}", math::expr(lhs), math::expr(m)),
+            Some(Some((alone, m))) => {
+                format!("\\frac{{{}}}{{{}}}", math::expr(alone), math::expr(m))
+            }
             _ => math::expr(lhs),
         };
         answers.push(Answer {

@@ -12,7 +12,7 @@ pub const PREAMBLE: &str = "\\documentclass[11pt]{article}
 \\usepackage{longtable,array}
 \\setlength{\\parindent}{0pt}
 \\setlength{\\parskip}{3pt}
-\\newcommand{\\tqline}[2]{\\par\\hangindent=\\dimexpr#1+2em\\relax\\hangafter=1 \\hspace*{#1}#2\\par}
+\\newcommand{\\tqline}[2]{\\par{\\rightskip=0pt plus 1fil\\hangindent=\\dimexpr#1\\relax\\hangafter=0 #2\\par}}
 ";
 
 /// Runs of text and math.
@@ -97,8 +97,9 @@ fn visible_len(m: &str) -> usize {
 /// box), so a product inside a function's parentheses or a long gather statement ran
 /// past the margin (problems/pyramid.tq, ugcnn.tq, video_cnn.tq). Here the parentheses
 /// become `\bigl( ... \bigr)` (`\Bigl`, `\Bigr` around a fraction), which do not box
-/// their content, and every product's thin space `\,` allows a break; continuation lines
-/// hang 2em further in (`\tqline`). A short line is left as it is.
+/// their content, and every product's thin space `\,` allows a break; `\tqline` sets its
+/// paragraph ragged right, since a math line broken in a justified paragraph has no glue
+/// to stretch, and TeX set it overfull instead. A short line is left as it is.
 fn breakable(m: &str) -> String {
     let only_parentheses = m.matches("\\left").count() == m.matches("\\left(").count()
         && m.matches("\\right").count() == m.matches("\\right)").count();
