@@ -157,7 +157,7 @@ fn rational_expr(r: &BigRational) -> Expr {
 }
 
 /// A number literal, a negated one, or a quotient of them: a stated answer.
-fn is_constant(e: &Expr) -> bool {
+pub fn is_constant(e: &Expr) -> bool {
     match e {
         Expr::Num(..) => true,
         Expr::Unary(UnOp::Neg, x, _) => is_constant(x),
@@ -180,9 +180,12 @@ pub struct Prepared {
     /// answer and the value is not a formula either.
     pub values_exact: Vec<Option<sym::Expr>>,
     /// Per claim, in file order: for a relation between moments (`Var(L_{l+1}) == c
-    /// Var(L_l)`), the moment `c` multiplies; `values_exact` then holds `c`'s exact value
-    /// at this variant (`tq export` asks for the ratio of the left side to that moment).
-    pub per_moment: Vec<Option<Expr>>,
+    /// Var(L_l)`, or written the other way round, `c Var(L_l) == Var(L_{l+1})`), the side
+    /// that is the moment alone and the moment `c` multiplies on the other side;
+    /// `values_exact` then holds `c`'s exact value at this variant (a number, or a formula
+    /// in a family index left free: `2^l` in `Var(h_l) == 2^l Var(h_0)`), and `tq export`
+    /// asks for the ratio of the first to the second.
+    pub per_moment: Vec<Option<(Expr, Expr)>>,
     /// Per `derivation`, in file order: the chain as one claim (its start equals its last
     /// step, under the derivation's givens) and the last step's value at this variant.
     pub derivations: Vec<(String, Claim, Option<String>)>,
@@ -408,8 +411,24 @@ fn prepare_within(program: &Program, env: &Env, names: &[String], values: &[Stri
                     // relations between moments (`Var(L_{l+1}) == Var(L_l) (...)`).
                     if lower(rhs, &Scope::default()).is_ok() {
                         exact_value = Some(v.clone());
-                    } else if let Some((num, den, m)) =
-                        moment_factor(rhs).filter(|_| *op == RelOp::Eq && has_moment(lhs))
+                    } else if let Some((alone, (num, den, m))) = (*op == RelOp::Eq)
+                        .then(|| {
+                            // `c M2 == M1` (a factor on the left, one moment alone on
+                            // the right) asks M1/M2; otherwise `M1 == c M2` asks M1/M2.
+                            moment_factor(lhs)
+                                .filter(|(num, den, _)| {
+                                    !(num.is_empty() && den.is_empty())
+                                        && moment_factor(rhs)
+                                            .is_some_and(|(n, d, _)| n.is_empty() && d.is_empty())
+                                })
+                                .map(|f| (&**rhs, f))
+                                .or_else(|| {
+                                    moment_factor(rhs)
+                                        .filter(|_| has_moment(lhs))
+                                        .map(|f| (&**lhs, f))
+                                })
+                        })
+                        .flatten()
                     {
                         // A relation between moments: its factor, where it is exact.
                         let lowered = |fs: &[&Expr]| -> Option<sym::Expr> {
@@ -422,10 +441,10 @@ fn prepare_within(program: &Program, env: &Env, names: &[String], values: &[Stri
                         if let (Some(n), Some(d)) = (lowered(&num), lowered(&den)) {
                             let c = sym::Expr::mul(vec![n, sym::Expr::pow(d, sym::Expr::int(-1))]);
                             let c = subs_all(&claim_givens(c, &claim, env));
-                            if c.free_symbols().is_empty() {
-                                exact_value = Some(c);
-                                moment = Some(m.clone());
-                            }
+                            // A factor in a family index left free (`2^l`) is a formula
+                            // in it; `tq export` decides how it is asked.
+                            exact_value = Some(c);
+                            moment = Some((alone.clone(), m.clone()));
                         }
                     }
                     answer = Some(shown(&v));

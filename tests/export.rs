@@ -439,6 +439,60 @@ fn relations_between_moments_are_asked_as_ratios() {
     );
 }
 
+/// A relation between moments written the other way round (`c M1 == M2`) is asked as
+/// the ratio M2/M1, and one whose factor is a power in the family index (`(J s^2)^l`) as
+/// a formula in that index: both were left out (the second silently).
+#[test]
+fn relations_between_moments_in_other_forms_are_asked() {
+    let src = "size B, J, L
+symbol s
+param W_l[J, J] ~ normal(0, s^2) for l in 1..L
+input h_0[B, J] ~ normal(0, 1)
+for l in 0..L-1:
+  h_{l+1}[b, j] = W_{l+1}[j, J] h_l[b, J]
+sample B = 2, J = 3, L = 3, s = 0.5
+claim J s^2 Var(h_l) == Var(h_{l+1})
+claim Var(h_l) == (J s^2)^l Var(h_0)
+";
+    let q = question_of("moments.tq", src, &Options::default(), 1).expect("the file has answers");
+    let asked = |claim: usize| {
+        q.answers
+            .iter()
+            .position(|a| a.claim == claim)
+            .unwrap_or_else(|| panic!("claim {claim} is asked: {:?}", q.notes))
+    };
+    let k = asked(1);
+    let a = &q.answers[k];
+    assert!(
+        a.label.starts_with("\\frac{") && a.label.contains("h_{l+1}") && a.label.contains("h_{l}"),
+        "asked as Var(h_{{l+1}}) / Var(h_l): {}",
+        a.label
+    );
+    match &q.variants[0].answers[k] {
+        tq::export::Value::Number { value, .. } => {
+            assert!((value - 3.0 * 0.25).abs() < 1e-12, "{value}")
+        }
+        v => panic!("{v:?}"),
+    }
+    let k = asked(2);
+    assert_eq!(
+        q.answers[k].kind,
+        Kind::Symbolic {
+            variables: vec!["l".to_string()]
+        }
+    );
+    match &q.variants[0].answers[k] {
+        tq::export::Value::Formula { expr, .. } => {
+            // (3/4)^l, in whatever spelling: its value at l = 2 is 9/16.
+            let f = tq::sym::parse_ascii(&expr.replace("**", "^")).expect("the formula parses");
+            let at = std::collections::BTreeMap::from([("l".to_string(), 2.0)]);
+            let v = f.eval_f64(&at).expect("the formula evaluates");
+            assert!((v - 9.0 / 16.0).abs() < 1e-12, "{expr} at l = 2: {v}");
+        }
+        v => panic!("{v:?}"),
+    }
+}
+
 /// The `sample` values of `M` and `sigma` in a file.
 fn sample_of(src: &str) -> (f64, f64) {
     let line = src

@@ -20,6 +20,33 @@ impl Checker {
         }
     }
 
+    /// E0811: a statement in a `backprop includes` block that writes no gradient
+    /// (`y[b] = ...`): the block is compared with the derived backward program, which
+    /// writes only `.grad` tensors, so the statement was refuted against `y.grad`.
+    fn includes_forward(&mut self, block: &[Item]) {
+        for item in block {
+            match &item.kind {
+                ItemKind::Equation(eq) if !eq.lhs.grad => {
+                    let name = crate::syntax::printer::print_name(&eq.lhs.name);
+                    self.err(
+                        Diagnostic::error(
+                            "E0811",
+                            eq.lhs.span,
+                            format!("`{name}` is not a gradient: a `backprop includes` block lists statements of the backward program"),
+                        )
+                        .with_label("a forward statement")
+                        .with_hint(format!(
+                            "write the gradient statement the derived program should contain (`{name}.grad[...] = ...`, `W.grad[...] += ...`; `tq derive` prints the program), or move this statement out of the block"
+                        )),
+                    );
+                }
+                ItemKind::Loop(l) => self.includes_forward(&l.body),
+                ItemKind::ForIndices(f) => self.includes_forward(&f.body),
+                _ => {}
+            }
+        }
+    }
+
     /// Claims: every name must be defined, functions known.
     pub(super) fn claim(&mut self, c: &Claim, scope: &Scope) {
         if let Some(block) = &c.includes {
@@ -33,6 +60,7 @@ impl Checker {
                 }
             }
             self.items(block, &mut inner);
+            self.includes_forward(block);
             return;
         }
         if let Some(t) = &c.tol {
@@ -57,6 +85,7 @@ impl Checker {
         for g in &c.given {
             collect_claim_refs(g, &mut names);
         }
+        let mut rank_slip = false;
         for r in names {
             let key = self.key_of(&r.name);
             let rule_member = r.name.base.contains('.');
@@ -134,6 +163,7 @@ impl Checker {
             if let (Some(t), Some(idx)) = (self.env.tensors.get(&key), &r.indices) {
                 if t.rank != idx.len() {
                     let rank = t.rank;
+                    rank_slip = true;
                     self.rank_error(&key, rank, idx.len(), r.span);
                 } else if !self.transposed_access(&key, idx, scope, r.grad) {
                     for (pos, ix) in idx.iter().enumerate() {
@@ -142,7 +172,9 @@ impl Checker {
                 }
             }
         }
-        if !self.claim_sides(c, scope) {
+        // A side with the wrong number of indices (E0202) ranges over other indices
+        // than the other side for that reason alone: one cause, one diagnostic.
+        if rank_slip || !self.claim_sides(c, scope) {
             self.claim_index_sizes(c, scope);
         }
         self.derivatives_of_scalars(&c.body);
@@ -170,6 +202,9 @@ impl Checker {
                     let hint = match (name, call.args.len()) {
                         ("Cov", 1) => "`Cov(a, b)` is the covariance of two values; the variance of one is `Var(a)`".to_string(),
                         ("Var" | "E", 2) => format!("`{name}` is of one value; the covariance of two is `Cov(a, b)`"),
+                        ("solve", _) => "`solve` takes the relation and the unknown it is solved for: `solve(Var(y) == 1, sigma^2)`; add the unknown after a comma".to_string(),
+                        ("invariant", _) => "`invariant(T, b)` names the tensor and the value it does not depend on".to_string(),
+                        ("mults", _) => "`mults(T)` counts the multiplies of one tensor: `mults(y)`".to_string(),
                         _ => format!(
                             "write `{name}(` with {n} argument{} separated by commas",
                             if n == 1 { "" } else { "s" }

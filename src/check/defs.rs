@@ -441,7 +441,9 @@ impl Checker {
                         )
                         .with_label("updated again here")
                         .with_related(first, "first updated here")
-                        .with_hint("update each state once per step"),
+                        .with_hint(format!(
+                            "update each state once per step: write both changes in the first update (`{name}[t+1] = ...`), or give the second value a state of its own"
+                        )),
                     );
                 } else {
                     seen.push((name, eq.lhs.span));

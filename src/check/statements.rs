@@ -190,6 +190,30 @@ impl Checker {
                 );
                 return;
             }
+            if let Some(info) = self.env.tensors.get(name) {
+                // `at x = 2` for a tensor: its elements come from its declaration.
+                let kind = match info.kind {
+                    super::TensorKind::Computed => "computed by the program",
+                    _ => "drawn from its declaration in every sampled run",
+                };
+                let sets = if is_sample {
+                    "a `sample` line sets sizes and symbols"
+                } else {
+                    "an `at` line sets scalar inputs"
+                };
+                self.err(
+                    Diagnostic::error(
+                        "E0101",
+                        b.name.span,
+                        format!("`{name}` is a tensor, not a size, symbol or scalar"),
+                    )
+                    .with_label("a tensor")
+                    .with_hint(format!(
+                        "{sets}; the elements of `{name}` are {kind}: remove `{name} = ...` from the `{line}` line, or state a value in the claim with `given {name} = ...`"
+                    )),
+                );
+                return;
+            }
             self.bound_only.entry(name.clone()).or_insert((
                     b.name.span,
                     format!(

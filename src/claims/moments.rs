@@ -314,7 +314,7 @@ pub fn rational(x: f64) -> Option<Expr> {
 /// givens, each with a bound on its error taken from the quadrature's error estimate
 /// (ten times the difference between the 64- and the 48-point rules, propagated through
 /// `E[f²] − E[f]²` for a variance); `None` when some input is not a number or a
-/// quadrature did not converge (`rv::QUAD_MAX_ERROR`).
+/// quadrature did not converge (`quadrature::QUAD_MAX_ERROR`).
 pub fn quadrature(
     mc: &MomentCalls,
     given: &[(String, Expr)],
@@ -339,8 +339,8 @@ pub fn quadrature(
             e.eval_f64(&at).ok()
         };
         let (m, v) = (num(&q.mean)?, num(&q.var)?);
-        let r = crate::moments::rv::gauss_hermite_checked(q.func, m, v)?;
-        if r.error > crate::moments::rv::QUAD_MAX_ERROR {
+        let r = crate::moments::quadrature::gauss_hermite_checked(q.func, m, v)?;
+        if r.error > crate::moments::quadrature::QUAD_MAX_ERROR {
             return None;
         }
         let e = 10.0 * r.error + 1e-15;

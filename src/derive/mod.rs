@@ -257,8 +257,8 @@ fn moment_lines(r: &FileReport) -> Vec<MomentLine> {
             let at: std::collections::BTreeMap<String, f64> =
                 [("pi".to_string(), std::f64::consts::PI)].into();
             if let (Ok(m), Ok(v)) = (mean.eval_f64(&at), var.eval_f64(&at)) {
-                match moments::rv::gauss_hermite_checked(q.func, m, v) {
-                    Some(g) if g.error <= moments::rv::QUAD_MAX_ERROR => {
+                match moments::quadrature::gauss_hermite_checked(q.func, m, v) {
+                    Some(g) if g.error <= moments::quadrature::QUAD_MAX_ERROR => {
                         out.push(MomentLine::text(
                             MomentSection::Forward,
                             format!("Var({key})"),

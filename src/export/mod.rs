@@ -356,7 +356,12 @@ pub fn question(
                 break;
             }
             let Some(Some(e)) = v.prepared.values_exact.get(j) else {
-                why = Some(String::new());
+                why = Some(match &**rhs {
+                    r if crate::variants::is_constant(r) && !varied.is_empty() => {
+                        "its right side is a number stated for the file's own values, not a formula tq can recompute for each variant".into()
+                    }
+                    _ => "tq has no exact value of its right side at the variant's values (a moment the moments engine does not give in closed form, a relation between moments whose factor is not a number, or a value under givens that set other names)".into(),
+                });
                 break;
             };
             match value_of(e) {
@@ -387,7 +392,9 @@ pub fn question(
         // A relation between moments asks for the factor of the right side's moment:
         // the ratio of the left side to it.
         let label = match kept.first().and_then(|v| v.prepared.per_moment.get(j)) {
-            Some(Some(m)) => format!("\\frac{{{}}}{{{}}}", math::expr(lhs), math::expr(m)),
+            Some(Some((alone, m))) => {
+                format!("\\frac{{{}}}{{{}}}", math::expr(alone), math::expr(m))
+            }
             _ => math::expr(lhs),
         };
         answers.push(Answer {
@@ -402,10 +409,14 @@ pub fn question(
         }
     }
     if answers.is_empty() {
-        return Err(format!(
+        let mut why = format!(
             "none of its {} claims states a value tq proved or confirmed (an `==` or `~=` whose right side is a number or a formula in the problem's symbols)",
             base_claims.len()
-        ));
+        );
+        for n in &notes {
+            why.push_str(&format!("; {n}"));
+        }
+        return Err(why);
     }
     let mut constants = Vec::new();
     for item in &base.program.items {

@@ -17,11 +17,12 @@
 //! declarations and loops (recurrences read off a symbolic iteration);
 //! `recurrence.rs` recurrences solved in closed form; `refs.rs` syntax helpers (terms,
 //! capitals, references); `query.rs` `E`/`Var`/`Cov` of claim expressions; `rv.rs` one
-//! element's distribution and the rules; `position.rs` zero padding position by
-//! position.
+//! element's distribution and the rules; `quadrature.rs` Gauss–Hermite moments of a
+//! function of a Gaussian input; `position.rs` zero padding position by position.
 
 mod expr;
 pub mod position;
+pub mod quadrature;
 mod query;
 mod recurrence;
 pub use recurrence::whole_exponents;

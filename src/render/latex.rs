@@ -12,7 +12,7 @@ pub const PREAMBLE: &str = "\\documentclass[11pt]{article}
 \\usepackage{longtable,array}
 \\setlength{\\parindent}{0pt}
 \\setlength{\\parskip}{3pt}
-\\newcommand{\\tqline}[2]{\\par\\hangindent=\\dimexpr#1\\relax\\hangafter=0 #2\\par}
+\\newcommand{\\tqline}[2]{\\par{\\rightskip=0pt plus 1fil\\hangindent=\\dimexpr#1\\relax\\hangafter=0 #2\\par}}
 ";
 
 /// Runs of text and math.
@@ -31,7 +31,7 @@ pub fn inlines(runs: &[Inline]) -> String {
 fn lines(ls: &[Line], indent: usize, out: &mut String) {
     for l in ls {
         let body = match l.content.as_slice() {
-            [Inline::Math(m)] => format!("$\\displaystyle {m}$"),
+            [Inline::Math(m)] => format!("$\\displaystyle {}$", breakable(m)),
             runs => inlines(runs),
         };
         let note = if l.note.is_empty() {
@@ -44,6 +44,76 @@ fn lines(ls: &[Line], indent: usize, out: &mut String) {
             2 * (l.depth + indent)
         ));
     }
+}
+
+/// The printed width, in glyphs, past which a line of math may not fit the page (a line
+/// of A4 at 2 cm margins holds about 80 glyphs of math at this size, less its indent).
+const LONG_MATH: usize = 72;
+
+/// About how many glyphs a LaTeX math source prints: a control word (`\Delta`,
+/// `\mathrm`) counts one, braces, spacing commands, `^`, `_` and spaces none.
+fn visible_len(m: &str) -> usize {
+    let mut n = 0;
+    let mut chars = m.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                let mut word = String::new();
+                while let Some(&d) = chars.peek() {
+                    if !d.is_ascii_alphabetic() {
+                        break;
+                    }
+                    word.push(d);
+                    chars.next();
+                }
+                if word.is_empty() {
+                    chars.next();
+                } else if !matches!(
+                    word.as_str(),
+                    "left"
+                        | "right"
+                        | "mathrm"
+                        | "mathit"
+                        | "textbf"
+                        | "displaystyle"
+                        | "quad"
+                        | "allowbreak"
+                        | "frac"
+                        | "operatorname"
+                        | "mathrel"
+                ) {
+                    n += 1;
+                }
+            }
+            '{' | '}' | '^' | '_' | ' ' => {}
+            _ => n += 1,
+        }
+    }
+    n
+}
+
+/// A long line of math made breakable: TeX breaks inline math only after a relation or
+/// a binary operator at the outer level, and never inside `\left( ... \right)` (one
+/// box), so a product inside a function's parentheses or a long gather statement ran
+/// past the margin (problems/pyramid.tq, ugcnn.tq, video_cnn.tq). Here the parentheses
+/// become `\bigl( ... \bigr)` (`\Bigl`, `\Bigr` around a fraction), which do not box
+/// their content, and every product's thin space `\,` allows a break; `\tqline` sets its
+/// paragraph ragged right, since a math line broken in a justified paragraph has no glue
+/// to stretch, and TeX set it overfull instead. A short line is left as it is.
+fn breakable(m: &str) -> String {
+    let only_parentheses = m.matches("\\left").count() == m.matches("\\left(").count()
+        && m.matches("\\right").count() == m.matches("\\right)").count();
+    if visible_len(m) <= LONG_MATH || !only_parentheses {
+        return m.to_string();
+    }
+    let (open, close) = if m.contains("\\frac") {
+        ("\\Bigl(", "\\Bigr)")
+    } else {
+        ("\\bigl(", "\\bigr)")
+    };
+    m.replace("\\left(", open)
+        .replace("\\right)", close)
+        .replace(" \\, ", " \\,\\allowbreak ")
 }
 
 fn itemize(items: &[Vec<Inline>], out: &mut String) {

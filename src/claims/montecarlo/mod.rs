@@ -13,6 +13,7 @@
 mod decide;
 mod extract;
 pub(crate) mod givens;
+mod pool;
 mod stats;
 mod trials;
 

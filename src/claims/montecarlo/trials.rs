@@ -137,8 +137,8 @@ pub struct Trials<'a> {
     /// The means of the trials read so far ([`MeansMemo`]).
     pub(super) memo: MeansMemo,
     /// The comparisons of pooled elements made so far, and the statistics they read
-    /// (`decide::PoolMemo`).
-    pub(super) pools: super::decide::PoolMemo,
+    /// (`pool::PoolMemo`).
+    pub(super) pools: super::pool::PoolMemo,
     /// The keys of the trials' statistics, shared ([`TrialStats`]).
     pub(super) keys: KeysMemo,
 }
@@ -567,7 +567,7 @@ fn stats_bounds(
     settings: usize,
     budget: &mut u64,
 ) -> Result<(usize, u64, usize), String> {
-    use super::decide::HETERO_MIN;
+    use super::pool::HETERO_MIN;
     // The run's cost in operations (dense) or element evaluations (interpreter).
     let (run_ops, reads) = if dense {
         (

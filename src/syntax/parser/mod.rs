@@ -13,9 +13,12 @@
 //! - `claims.rs`: claims and derivation blocks.
 //! - `recovery.rs`: blocks, one logical line at a time, and the diagnostics of a line
 //!   that fails.
+//! - `hints.rs`: the hints of a failed line (keywords of other languages, habits,
+//!   index positions, missing operands, unknown characters).
 
 mod claims;
 mod expressions;
+mod hints;
 mod names;
 mod recovery;
 mod slips;

@@ -1,0 +1,214 @@
+//! Running statements: the order in which a program's items run ([`RunItems`], shared
+//! with the dense executor), and the interpreter's statements: an equation over the free
+//! indices of its left side, its write (`=`, `+=`, `-=`, or the shadow store), `for`
+//! blocks over their indices.
+
+use super::hash::MemberKey;
+use super::{lookup, loop_values, Bind, Machine, NumError};
+use crate::syntax::ast::{
+    AssignOp, Equation, Expr, ForIndices, Ident, IndexExpr, Item, ItemKind, Range, Ref,
+};
+use std::borrow::Cow;
+
+/// The order in which a program's items run, shared by the interpreter and the dense
+/// executor: equations and `for` blocks as they come, a loop's body once for each value
+/// of its variable (bound innermost); declarations and claims are skipped.
+pub(crate) trait RunItems {
+    type Error;
+    fn run_equation(&mut self, eq: &Equation, b: &mut Bind) -> Result<(), Self::Error>;
+    fn run_for(&mut self, f: &ForIndices, b: &mut Bind) -> Result<(), Self::Error>;
+    /// A loop's two ends (both inclusive), evaluated at the binding.
+    fn loop_ends(&mut self, range: &Range, b: &Bind) -> Result<(f64, f64), Self::Error>;
+    /// Called once before each iteration of a loop.
+    fn before_iteration(&mut self) -> Result<(), Self::Error> {
+        Ok(())
+    }
+
+    fn walk_items(&mut self, items: &[Item], b: &mut Bind) -> Result<(), Self::Error> {
+        for item in items {
+            match &item.kind {
+                ItemKind::Equation(eq) => self.run_equation(eq, b)?,
+                ItemKind::ForIndices(f) => self.run_for(f, b)?,
+                ItemKind::Loop(l) => {
+                    let (lo, hi) = self.loop_ends(&l.range, b)?;
+                    for v in loop_values(lo, hi, l.reverse) {
+                        self.before_iteration()?;
+                        b.push((l.range.var.name.clone(), v));
+                        let r = self.walk_items(&l.body, b);
+                        b.pop();
+                        r?;
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+impl RunItems for Machine<'_> {
+    type Error = NumError;
+    fn run_equation(&mut self, eq: &Equation, b: &mut Bind) -> Result<(), NumError> {
+        self.equation(eq, b)
+    }
+    fn run_for(&mut self, f: &ForIndices, b: &mut Bind) -> Result<(), NumError> {
+        self.for_indices(&f.indices, 0, &f.body, b)
+    }
+    fn loop_ends(&mut self, range: &Range, b: &Bind) -> Result<(f64, f64), NumError> {
+        Ok((self.eval(&range.from, b)?, self.eval(&range.to, b)?))
+    }
+    fn before_iteration(&mut self) -> Result<(), NumError> {
+        if self.shadow.is_some() {
+            // The iterations of a widened loop count (see `equation_over`).
+            self.tick()?;
+        }
+        Ok(())
+    }
+}
+
+impl Machine<'_> {
+    /// Free lower-case indices of a left side that the binding does not fix.
+    fn free_lhs(&self, r: &Ref, b: &Bind) -> Vec<String> {
+        let mut out = Vec::new();
+        for ix in r.indices.iter().flatten() {
+            if let IndexExpr::Affine(a) = ix {
+                for f in a.terms.iter().flat_map(|t| t.factors.iter()) {
+                    if lookup(b, &f.name).is_none()
+                        && !self.consts.contains_key(&f.name)
+                        && !out.contains(&f.name)
+                    {
+                        out.push(f.name.clone());
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn equation(&mut self, eq: &Equation, b: &mut Bind) -> Result<(), NumError> {
+        let free = self.free_lhs(&eq.lhs, b);
+        // The capitals of the statement's terms are worked out at its first element and
+        // kept for the others (`term_capitals_memo`), then dropped: the memo never
+        // outlives the borrow of `eq`.
+        self.caps_memo.clear();
+        self.caps_active = true;
+        let r = self.equation_over(eq, &free, 0, b);
+        self.caps_active = false;
+        self.caps_memo.clear();
+        r
+    }
+
+    fn equation_over(
+        &mut self,
+        eq: &Equation,
+        free: &[String],
+        k: usize,
+        b: &mut Bind,
+    ) -> Result<(), NumError> {
+        if k < free.len() {
+            let (lo, hi) = self.index_range(&free[k])?;
+            for v in lo..=hi {
+                b.push((free[k].clone(), v));
+                let r = self.equation_over(eq, free, k + 1, b);
+                b.pop();
+                r?;
+            }
+            return Ok(());
+        }
+        if self.shadow.is_some() {
+            // Every element visited counts, run or skipped: a statement standing in for a
+            // loop over far members (`W_{l+10000}` in an `includes` block) skipped
+            // 10⁸ elements without counting one.
+            self.tick()?;
+            let target = Expr::Ref(eq.lhs.clone());
+            if !(self.all_exist(&eq.rhs, b) && self.all_exist(&target, b)) {
+                return Ok(());
+            }
+        }
+        let v = self.eval(&eq.rhs, b)?;
+        let member = self.member_key(&eq.lhs.name, b)?;
+        let mut pos = std::mem::take(&mut self.pos_buf);
+        let r = match self.position_into(&eq.lhs, b, &mut pos) {
+            Ok(true) => self.store(member, eq.lhs.grad, &pos, eq.op, v),
+            Ok(false) => Ok(()),
+            Err(e) => Err(e),
+        };
+        self.pos_buf = pos;
+        r
+    }
+
+    /// Writes a statement's value `v` at a member's position (`=`, `+=`, `-=`), or adds
+    /// its contribution to the shadow store; an element already stored is updated in
+    /// place, with no key built.
+    fn store(
+        &mut self,
+        member: Cow<str>,
+        grad: bool,
+        pos: &[i64],
+        op: AssignOp,
+        v: f64,
+    ) -> Result<(), NumError> {
+        if self.shadow.is_none() {
+            if let Some(slot) = self
+                .vals
+                .get_mut(&(&*member, grad) as &dyn MemberKey)
+                .and_then(|m| m.get_mut(pos))
+            {
+                let old = *slot;
+                *slot = match op {
+                    AssignOp::Set => v,
+                    AssignOp::AddAssign => old + v,
+                    AssignOp::SubAssign => old - v,
+                };
+                return Ok(());
+            }
+        }
+        let key = (member.into_owned(), grad);
+        let pos = pos.to_vec();
+        if let Some(sh) = &mut self.shadow {
+            let slot = sh.entry(key).or_default().entry(pos).or_insert(0.0);
+            match op {
+                AssignOp::SubAssign => *slot -= v,
+                _ => *slot += v,
+            }
+            return Ok(());
+        }
+        let old = self
+            .vals
+            .get(&key)
+            .and_then(|m| m.get(&pos))
+            .copied()
+            .unwrap_or(0.0);
+        let new = match op {
+            AssignOp::Set => v,
+            AssignOp::AddAssign => old + v,
+            AssignOp::SubAssign => old - v,
+        };
+        self.set(key, pos, new)
+    }
+
+    fn for_indices(
+        &mut self,
+        idx: &[Ident],
+        k: usize,
+        body: &[Item],
+        b: &mut Bind,
+    ) -> Result<(), NumError> {
+        if k == idx.len() {
+            return self.run_items(body, b);
+        }
+        let (lo, hi) = self.index_range(&idx[k].name)?;
+        for v in lo..=hi {
+            b.push((idx[k].name.clone(), v));
+            let r = self.for_indices(idx, k + 1, body, b);
+            b.pop();
+            r?;
+        }
+        Ok(())
+    }
+
+    /// Runs the equations and loops of a program (declarations and claims are skipped).
+    pub fn run_items(&mut self, items: &[Item], b: &mut Bind) -> Result<(), NumError> {
+        RunItems::walk_items(self, items, b)
+    }
+}

@@ -1,0 +1,249 @@
+//! The hints of a line that fails to parse: a keyword other languages use for a
+//! statement, a habit from another language (`**`, `=>`, `//`), an index position that
+//! is not affine, a missing operand, and the name of a character the language does not
+//! know. Pure functions of the text around the failure; `recovery.rs` chooses which.
+
+/// The keyword for a word other languages and notations use for the same statement
+/// (`dim N` for `size N`, `weight W[I, J]` for `param W[I, J]`).
+pub(super) fn keyword_for(w: &str) -> Option<&'static str> {
+    Some(match w.to_ascii_lowercase().as_str() {
+        "dim" | "dims" | "dimension" | "dimensions" | "sizes" => "size",
+        "weight" | "weights" | "parameter" | "parameters" | "params" => "param",
+        "data" | "inputs" | "observed" | "observe" => "input",
+        "const" | "constant" | "constants" | "symbols" => "symbol",
+        "scalars" => "scalar",
+        "indices" => "index",
+        "claims" | "assert" | "check" | "prove" => "claim",
+        "set" | "sizes_at" => "sample",
+        _ => return None,
+    })
+}
+
+/// A hint for a habit from another language that E0001 met: `**` for a power, `=>` for
+/// `>=`, `//` for a comment, a `for` line without its `:`, `name =` without a value.
+/// `before` is the line up to the place, `after` the rest of the line from the place,
+/// `tok` what stands there. Where the slip has one fix, the hint quotes the author's own
+/// line with it made (`write `==`: `[w == y[t]]``), not a fixed example.
+pub(super) fn habit_hint(before: &str, after: &str, tok: &str, expected: &str) -> Option<String> {
+    let prev = before.trim_end();
+    // The line with the last `drop` bytes before the place and the first `skip` bytes
+    // after it replaced by `with`, its white space folded.
+    let fixed = |drop: usize, with: &str, skip: usize| -> String {
+        let head = &prev[..prev.len().saturating_sub(drop)];
+        let gap = &before[prev.len()..];
+        let tail = after.get(skip..).unwrap_or("");
+        let line = if drop > 0 {
+            format!("{head}{with}{tail}")
+        } else {
+            format!("{head}{gap}{with}{tail}")
+        };
+        line.split_whitespace().collect::<Vec<_>>().join(" ")
+    };
+    if tok.starts_with('*') && prev.ends_with('*') {
+        return Some(format!(
+            "`**` is not a power in .tq: write `^`: `{}`",
+            fixed(1, "^", 1).replace(" ^ ", "^")
+        ));
+    }
+    if tok.starts_with('>') && prev.ends_with('=') && !prev.ends_with("==") {
+        return Some(format!(
+            "write `>=` for \u{2265} (the relations are `==`, `<=`, `>=`, `<`, `>`, `~=`): `{}`",
+            fixed(1, ">=", 1)
+        ));
+    }
+    if tok.starts_with('<') && prev.ends_with('=') && !prev.ends_with("==") {
+        return Some(format!(
+            "write `<=` for \u{2264} (the relations are `==`, `<=`, `>=`, `<`, `>`, `~=`): `{}`",
+            fixed(1, "<=", 1)
+        ));
+    }
+    if tok.starts_with("_(") {
+        let inner = after.get(2..).unwrap_or("");
+        // The subscript's closing parenthesis, nesting counted.
+        let mut depth = 1usize;
+        let close = inner.char_indices().find_map(|(k, c)| {
+            match c {
+                '(' => depth += 1,
+                ')' => depth -= 1,
+                _ => {}
+            }
+            (depth == 0).then_some(k)
+        });
+        let example = match close {
+            Some(k) => fixed(0, &format!("_{{{}}}", &inner[..k]), "_(".len() + k + 1),
+            None => "h_{l-1}".to_string(),
+        };
+        return Some(format!(
+            "a subscript with more than one character takes braces, not parentheses: `{example}`"
+        ));
+    }
+    if tok.starts_with(['+', '-']) && expected.contains("`=`") {
+        // `h_l+1[b,j] = ...`: the subscript ended at `l`.
+        let name: String = prev
+            .chars()
+            .rev()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        if let Some((base, sub)) = name.split_once('_') {
+            let shift: String = tok.chars().take_while(|c| *c != '[' && *c != ' ').collect();
+            return Some(format!(
+                "a subscript with more than one character takes braces: `{base}_{{{sub}{shift}}}`"
+            ));
+        }
+    }
+    if tok.starts_with('.') && prev.ends_with("..") {
+        return Some("a range is written with two dots: `0..L-1` (both ends included)".into());
+    }
+    if tok.starts_with('=') && !tok.starts_with("==") && expected.contains("`]`") {
+        return Some(format!(
+            "an Iverson bracket compares with `==` (the relations are `==`, `<=`, `>=`, `<`, `>`): write `{}`",
+            fixed(0, "==", 1)
+        ));
+    }
+    if tok.starts_with('=') && !tok.starts_with("==") && expected.contains("`)`") {
+        return Some(format!(
+            "a relation inside parentheses compares with `==` (the relations are `==`, `<=`, `>=`, `<`, `>`): write `{}`",
+            fixed(0, "==", 1)
+        ));
+    }
+    if tok.starts_with("//")
+        || tok.starts_with('%')
+        || (tok.starts_with('/') && prev.ends_with('/'))
+    {
+        let example = if tok.starts_with("//") {
+            fixed(0, "#", 2)
+        } else if tok.starts_with('%') {
+            fixed(0, "#", 1)
+        } else {
+            fixed(1, " #", 1)
+        };
+        return Some(format!("a comment starts with `#`: write `{example}`"));
+    }
+    if expected.starts_with("`~` before a distribution") {
+        let example = if tok.starts_with('=') && !tok.starts_with("==") {
+            fixed(0, "~", 1)
+        } else {
+            "param W[J, I] ~ normal(0, 1/I)".to_string()
+        };
+        return Some(format!(
+            "a declaration draws its values from a distribution with `~`: write `~` instead of `=` (`{example}`); `=` gives a fixed value (`param B[J] = 0`)"
+        ));
+    }
+    if expected.starts_with("`over`") {
+        return Some(
+            "a rule names the variable it steps over: write `rule A over t:`, and update each state as `x[t+1] = ...`".into(),
+        );
+    }
+    if (tok.is_empty() || expected.contains("after the range")) && expected.starts_with("`:`") {
+        return Some(
+            "end the line with `:` (`for l in 0..L-1:`) and indent the block below it".into(),
+        );
+    }
+    if tok.is_empty() && prev.ends_with('=') && !prev.ends_with("==") {
+        return Some("write the value after `=` (`at a = 2`), or remove the setting".into());
+    }
+    if expected == "`,` or `]`" {
+        return index_hint(prev, tok);
+    }
+    if expected == "an expression" || expected == "an argument" {
+        return operand_hint(prev, tok);
+    }
+    None
+}
+
+/// E0001 inside an index list at a character that an index position does not take
+/// (`x[b, t/2]`, `x[b, floor(t/2)]`, `x[b, t^2]`, `x[b, 0.5t]`, `param W[J/2, I]`):
+/// what a position may be, and how the intended read is written.
+fn index_hint(before: &str, tok: &str) -> Option<String> {
+    let op = tok.chars().next()?;
+    let what = match op {
+        '/' => "a quotient",
+        '^' => "a power",
+        '.' => "a fraction",
+        '(' => "a function of an index",
+        '%' => "a remainder",
+        _ => return None,
+    };
+    let first = before.split_whitespace().next().unwrap_or("");
+    if matches!(first, "param" | "input" | "grad") {
+        return Some(format!(
+            "{what} is not a dimension: a shape lists sizes, indices or whole numbers; declare the size by its value first (`size H = floor(J/2)`) and write `[H, ...]`"
+        ));
+    }
+    let fix = match op {
+        '/' | '(' | '%' => "to read every second position, write the output at `t` and read at `2t` (and `2t+1`): `y[b,t] = x[b, 2t]`",
+        '.' => "scale the other index instead: `x[b, t]` read by `y[b, 2t]`",
+        _ => "write the position with whole multiples of indices",
+    };
+    Some(format!(
+        "{what} is not an index: a position is a sum of whole multiples of indices, sizes and symbols plus a whole number (`t`, `t-1`, `2t+1`, `x+DX`, `s*x+dx`); {fix}"
+    ))
+}
+
+/// E0001 where an operand is missing: after an operator (`y[b] + )`, `a * ,`, `x +` at
+/// the end of the line), in empty brackets (`f()`), after a comma, or a relation with
+/// no right side (`claim Var(y) ==`).
+fn operand_hint(before: &str, tok: &str) -> Option<String> {
+    let prev = before.trim_end();
+    let last = prev.chars().last()?;
+    let after = if tok.is_empty() {
+        "the line ends".to_string()
+    } else {
+        format!("`{}` follows", tok.chars().take(1).collect::<String>())
+    };
+    if ["==", "<=", ">=", "~="].iter().any(|r| prev.ends_with(r)) || last == '<' || last == '>' {
+        return Some(format!(
+            "the relation has no right side ({after}): write the value after it (`claim Var(y) == 1`)"
+        ));
+    }
+    match last {
+        '+' | '-' | '*' | '/' | '^' => {
+            let operand = match last {
+                '+' => "the term it adds",
+                '-' => "the term it subtracts",
+                '*' => "the factor it multiplies by",
+                '/' => "the divisor",
+                _ => "the exponent",
+            };
+            Some(format!(
+                "`{last}` has nothing after it ({after}): write {operand}, or delete the `{last}`"
+            ))
+        }
+        '(' if tok.starts_with(')') => Some(
+            "the brackets are empty: put the argument between `(` and `)` (`Var(y)`, `relu(a[b,j])`)".into(),
+        ),
+        ',' => Some(format!(
+            "nothing after `,` ({after}): write the next argument or delete the comma"
+        )),
+        _ => None,
+    }
+}
+
+/// The message for a character the language does not know, with its code point: an
+/// invisible one (a zero-width joiner, a direction override, a variation selector, a
+/// control) or a combining mark printed between backticks showed nothing, or an accent on
+/// the backtick.
+pub(super) fn unexpected_character(c: char) -> String {
+    let u = c as u32;
+    let kind = if c.is_control() {
+        Some("a control character")
+    } else if matches!(u, 0x300..=0x36F | 0x1AB0..=0x1AFF | 0x1DC0..=0x1DFF | 0x20D0..=0x20FF | 0xFE20..=0xFE2F)
+    {
+        Some("a combining mark, joined to the character before it")
+    } else if matches!(u, 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x206F | 0xFEFF | 0xAD | 0x180E | 0x115F | 0x1160 | 0x3164 | 0xFFA0)
+        || matches!(u, 0xFE00..=0xFE0F | 0xE0000..=0xE007F | 0xE0100..=0xE01EF)
+    {
+        Some("an invisible character: a zero-width, joining, direction or variation mark")
+    } else if c.is_whitespace() {
+        Some("a space other than the ASCII space")
+    } else {
+        None
+    };
+    match kind {
+        Some(k) => format!("unexpected character U+{u:04X} ({k})"),
+        None => format!("unexpected character `{c}` (U+{u:04X})"),
+    }
+}
