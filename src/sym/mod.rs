@@ -24,6 +24,7 @@ mod eval;
 mod exact_work;
 mod exp_form;
 pub mod func;
+mod interval;
 mod parse;
 mod print;
 mod radical;
