@@ -758,6 +758,29 @@ impl Ctx<'_> {
             _ if tok == "," && stray == "," => {
                 "the list ends without a comma: delete the `,` at the end, or write the next item after it".to_string()
             }
+            "index" if !word_like && statement.contains(':') => {
+                // `index u : X / 2`: the size an index ranges over is a name; an
+                // expression is declared as a size first.
+                let whole = self.ascii.text[line.start..line.end].trim();
+                let whole = whole.split('#').next().unwrap_or(whole).trim();
+                let (names, expr) = whole
+                    .trim_start_matches("index")
+                    .split_once(':')
+                    .unwrap_or(("u", "X / 2"));
+                let name = names.split(',').next().unwrap_or("u").trim();
+                let size = name.to_uppercase();
+                // A size is a whole number: a quotient is rounded down.
+                let expr = expr.trim();
+                let value = if expr.contains('/') && !expr.starts_with("floor") && !expr.starts_with("ceil") {
+                    format!("floor({expr})")
+                } else {
+                    expr.to_string()
+                };
+                format!(
+                    "an index ranges over a declared size, not an expression: declare the size first, `size {size} = {value}`, then `index {} : {size}`",
+                    names.trim()
+                )
+            }
             "index" if word_like => match crate::diag::suggest(&tok, ["centered"]) {
                 Some(w) => format!("did you mean `{w}`? an index is declared `index dx : D` or `index dx : D centered`"),
                 None => "an index is declared `index dx : D` or `index dx : D centered`; a note goes after `#`".to_string(),
