@@ -478,10 +478,22 @@ fn assumptions_restrict_points_or_leave_it_undecided() {
     );
     // A one-variable polynomial inequality: proved by real-root isolation.
     assert_eq!(d.verdict, Verdict::Proved, "{d:?}");
-    // With a second variable the points decide, inside the assumption.
+    // With a second variable: x^2 y - x y is x y (x - 1) with its common factor taken
+    // out, at least 0 for x >= 1 by the range facts (session 25).
     let y = Expr::sym("y");
     let d = sym::check_relation(
         &Expr::mul(vec![Expr::pow(x.clone(), Expr::int(2)), y.clone()]),
+        &sym::Rel::Ge,
+        &Expr::mul(vec![x.clone(), y.clone()]),
+        &opts,
+    );
+    assert_eq!(d.verdict, Verdict::Proved, "{d:?}");
+    // A term without the factor: the points decide, inside the assumption.
+    let d = sym::check_relation(
+        &Expr::add(vec![
+            Expr::mul(vec![Expr::pow(x.clone(), Expr::int(2)), y.clone()]),
+            Expr::int(1),
+        ]),
         &sym::Rel::Ge,
         &Expr::mul(vec![x.clone(), y.clone()]),
         &opts,

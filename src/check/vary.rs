@@ -316,9 +316,31 @@ fn constant(e: &Expr) -> Option<String> {
     if crate::sym::parse_ascii(&t).is_ok() {
         return Some(t);
     }
-    crate::lower::lower(e, &crate::lower::Scope::default())
-        .ok()
-        .map(|v| crate::sym::to_ascii(&v))
+    let t = explicit(e)?;
+    crate::sym::parse_ascii(&t).is_ok().then_some(t)
+}
+
+/// A constant expression written with every product explicit and every operation in
+/// parentheses (`2 sqrt(2)` → `(2*sqrt(2))`), in the exact reader's syntax.
+fn explicit(e: &Expr) -> Option<String> {
+    Some(match e {
+        Expr::Num(n, _) => n.clone(),
+        Expr::Unary(UnOp::Neg, x, _) => format!("(-{})", explicit(x)?),
+        Expr::Binary(op, l, r, _) => {
+            let op = match op {
+                BinOp::Add => "+",
+                BinOp::Sub => "-",
+                BinOp::Mul | BinOp::Jux => "*",
+                BinOp::Div => "/",
+                BinOp::Pow => "^",
+            };
+            format!("({}{op}{})", explicit(l)?, explicit(r)?)
+        }
+        Expr::Call(c) if c.args.len() == 1 => {
+            format!("{}({})", c.func.name, explicit(&c.args[0])?)
+        }
+        _ => return None,
+    })
 }
 
 /// The exact value of a set's value, when it is a finite real number.

@@ -491,11 +491,8 @@ mod display_tests {
             Expr::pow(Expr::one(), Expr::add(vec![k.clone(), Expr::int(-1)])),
             Expr::pow(Expr::int(2), Expr::int(-1)),
         ]);
-        assert!(
-            to_ascii(&e).contains('^'),
-            "the CAS text keeps the canonical form: {}",
-            to_ascii(&e)
-        );
+        // The constructor folds 1^(k-1) to 1 (session 25), so every form reads 1/2.
+        assert_eq!(to_ascii(&e), "1/2");
         assert_eq!(to_latex(&e), "\\frac{1}{2}");
         assert_eq!(to_text(&e), "1/2");
     }
