@@ -187,23 +187,40 @@ fn solve_call(
             }
         }
     }
-    let mut sols = sols?;
-    if sols.len() > 1 {
-        // The unknown is positive by a given (`given x > 0`), as a variance parameter
-        // (`sigma^2`) or by the domain convention (a symbol that is not a location or a
-        // scalar input: docs/symbolic.md, "Domains"); the positive root is then the one
-        // whose range over the other symbols' domains and the givens' bounds is above 0
-        // (exact range facts; a root of undecided sign is not picked).
-        let given_positive = claim.given.iter().any(|g| {
-            matches!(g, ast::Expr::Rel(RelOp::Gt, gl, gr, _)
-                if print_expr(gl) == name && print_expr(gr) == "0")
-        });
-        let by_domain = (env.symbols.contains_key(&name) || env.sizes.contains_key(&name))
-            && !env.signed.contains(&name)
-            && !env.scalars.contains_key(&name);
-        if given_positive || squared || by_domain {
-            let dom = root_domains(env, claim, &scope);
-            sols.retain(|s| sym::defined::range(s, &dom).lo_above_zero(true));
+    let sols = sols?;
+    // A repeated root (`(a + 1)^600 = 0`) is one solution, listed once.
+    let mut distinct: Vec<Expr> = Vec::new();
+    for s in sols {
+        if !distinct.iter().any(|d| sym::identical(d, &s)) {
+            distinct.push(s);
+        }
+    }
+    let mut sols = distinct;
+    // The unknown is positive by a given (`given x > 0`), as a variance parameter
+    // (`sigma^2`) or by the domain convention (a symbol that is not a location or a
+    // scalar input: docs/symbolic.md, "Domains"); the positive root is then the one
+    // whose range over the other symbols' domains and the givens' bounds is above 0
+    // (exact range facts; a root of undecided sign is not picked).
+    let given_positive = claim.given.iter().any(|g| {
+        matches!(g, ast::Expr::Rel(RelOp::Gt, gl, gr, _)
+            if print_expr(gl) == name && print_expr(gr) == "0")
+    });
+    let by_domain = (env.symbols.contains_key(&name) || env.sizes.contains_key(&name))
+        && !env.signed.contains(&name)
+        && !env.scalars.contains_key(&name);
+    let positive = given_positive || squared || by_domain;
+    if positive && sols.len() > 1 {
+        let dom = root_domains(env, claim, &scope);
+        sols.retain(|s| sym::defined::range(s, &dom).lo_above_zero(true));
+    } else if let (true, [one]) = (positive, sols.as_slice()) {
+        // The one root shown at most 0 lies outside the unknown's domain: no solution
+        // there (`(r + 1)^2 = 0` for a positive r).
+        let dom = root_domains(env, claim, &scope);
+        if sym::defined::range(one, &dom).hi_below_zero(false) {
+            return Err(format!(
+                "the only solution, {}, is not positive: outside the domain of `{name}` (a symbol that is not a location or a scalar input is positive, docs/language.md)",
+                sym::to_ascii(one)
+            ));
         }
     }
     match sols.as_slice() {
@@ -261,6 +278,10 @@ fn approx_note(lhs: &Expr, rhs: &Expr, x: &str, name: &str, squared: bool) -> Op
         return None;
     };
     if c.free_symbols().contains(x) || n.free_symbols().contains(x) {
+        return None;
+    }
+    // exp(e N) = c needs c > 0 (`(a + 1)^4 = 0` has no such step).
+    if !sym::defined::range(c, &sym::Domains::default()).lo_above_zero(true) {
         return None;
     }
     let e = sym::simplify(&((**base).clone() - Expr::one()));
