@@ -332,8 +332,10 @@ fn a_fifo_found_in_a_directory_is_not_opened() {
 }
 
 /// Every command, on a small file.
-fn every_command() -> Vec<Vec<String>> {
-    let dir = temp_dir("commands");
+fn every_command(test: &str) -> Vec<Vec<String>> {
+    // One directory per calling test: the tests run in parallel, and a shared one was
+    // removed by one while the other read it (a flaky "cannot be read", E0005).
+    let dir = temp_dir(&format!("commands-{test}"));
     let graph = dir.join("graph.tq");
     std::fs::write(
         &graph,
@@ -362,7 +364,7 @@ fn every_command() -> Vec<Vec<String>> {
 #[cfg(target_os = "linux")]
 #[test]
 fn a_full_disk_is_status_2_with_a_message() {
-    for args in every_command() {
+    for args in every_command("full-disk") {
         let full = std::fs::OpenOptions::new()
             .write(true)
             .open("/dev/full")
@@ -401,7 +403,7 @@ fn a_full_disk_is_status_2_with_a_message() {
 
 #[test]
 fn a_closed_pipe_ends_quietly() {
-    for args in every_command() {
+    for args in every_command("closed-pipe") {
         let mut child = tq()
             .args(&args)
             .stdout(Stdio::piped())
