@@ -361,3 +361,60 @@ fn over_factored_denominator(e: &Expr) -> Expr {
     ]));
     Expr::mul(vec![content, inner, Expr::pow(d, Expr::int(-1))])
 }
+
+/// A polynomial as (content, primitive part): the rational gcd of the coefficients and the
+/// common powers of the atoms.
+pub fn content(e: &Expr) -> (Expr, Expr) {
+    let e = expand(e);
+    let terms: Vec<Expr> = match &e {
+        Expr::Add(ts) => ts.clone(),
+        other => vec![other.clone()],
+    };
+    if terms.len() < 2 {
+        return (Expr::one(), e);
+    }
+    let mut common: Option<BTreeMap<Expr, i64>> = None;
+    let mut g: Option<BigRational> = None;
+    for t in &terms {
+        let (c, rest) = t.split_coef();
+        g = Some(match g {
+            None => c.clone(),
+            Some(g0) => super::rat::gcd_rational(&g0, &c),
+        });
+        let fs = match &rest {
+            Expr::Mul(fs) => fs.clone(),
+            other => vec![other.clone()],
+        };
+        let mut here = BTreeMap::new();
+        for f in fs {
+            match &f {
+                Expr::Pow(b, k) if k.as_int().is_some_and(|k| k > 0) => {
+                    here.insert((**b).clone(), k.as_int().unwrap_or(1));
+                }
+                Expr::Num(_) => {}
+                other => {
+                    here.insert(other.clone(), 1);
+                }
+            }
+        }
+        common = Some(match common {
+            None => here,
+            Some(c0) => c0
+                .into_iter()
+                .filter_map(|(b, k)| here.get(&b).map(|k2| (b, k.min(*k2))))
+                .collect(),
+        });
+    }
+    let mut cf = vec![Expr::Num(g.unwrap_or_else(|| BigRational::one()))];
+    for (b, k) in common.unwrap_or_default() {
+        cf.push(Expr::pow(b, Expr::int(k)));
+    }
+    let c = Expr::mul(cf);
+    if c.is_zero() {
+        return (Expr::one(), e);
+    }
+    let rest = expand(&(e.clone() / c.clone()));
+    // A leading minus belongs to the content: `-(a - 1)` is written `1 - a` when the
+    // constant is positive.
+    (c, rest)
+}

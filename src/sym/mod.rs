@@ -50,8 +50,8 @@ pub use solve::{
 };
 
 pub use algebra::{
-    expand, identical, simplify, together, with_work_budget, work_exhausted, Work, CLAIM_WORK,
-    FILE_WORK,
+    content, expand, identical, simplify, together, with_work_budget, work_exhausted, Work,
+    CLAIM_WORK, FILE_WORK,
 };
 
 use num_bigint::BigInt;

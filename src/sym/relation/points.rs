@@ -388,10 +388,8 @@ impl Problem<'_> {
         // A factor common to every term of the numerator is taken out (`p s^2 − s^2` is
         // `s^2 (p − 1)`, at most 0 for p <= 1).
         let (n, den) = super::super::algebra::together(&d);
-        let n = match common_factor(&n) {
-            Some((m, rest)) => Expr::mul(vec![m, rest]),
-            None => n,
-        };
+        let (m, rest) = super::super::algebra::content(&n);
+        let n = Expr::mul(vec![m, rest]);
         let j = range(
             &Expr::mul(vec![n, Expr::pow(den, Expr::int(-1))]),
             &self.dom,
@@ -452,56 +450,4 @@ impl Problem<'_> {
         }
         None
     }
-}
-
-/// The atoms (with whole exponents) common to every term of a sum, and the sum divided
-/// by their product: `p s^2 − s^2` → `(s^2, p − 1)`.
-fn common_factor(e: &Expr) -> Option<(Expr, Expr)> {
-    let Expr::Add(terms) = e else { return None };
-    let powers = |t: &Expr| -> Vec<(Expr, i64)> {
-        let factors = match t {
-            Expr::Mul(fs) => fs.clone(),
-            other => vec![other.clone()],
-        };
-        factors
-            .into_iter()
-            .filter(|f| f.as_num().is_none())
-            .map(|f| match &f {
-                Expr::Pow(b, k) => match k.as_int() {
-                    Some(k) if k > 0 => ((**b).clone(), k),
-                    _ => (f.clone(), 1),
-                },
-                _ => (f.clone(), 1),
-            })
-            .collect()
-    };
-    let mut common = powers(&terms[0]);
-    for t in &terms[1..] {
-        let p = powers(t);
-        common = common
-            .into_iter()
-            .filter_map(|(b, k)| {
-                p.iter()
-                    .find(|(c, _)| *c == b)
-                    .map(|(_, j)| (b.clone(), k.min(*j)))
-            })
-            .collect();
-    }
-    if common.is_empty() {
-        return None;
-    }
-    let m = Expr::mul(
-        common
-            .into_iter()
-            .map(|(b, k)| Expr::pow(b, Expr::int(k)))
-            .collect(),
-    );
-    let inv = Expr::pow(m.clone(), Expr::int(-1));
-    let rest = Expr::add(
-        terms
-            .iter()
-            .map(|t| Expr::mul(vec![t.clone(), inv.clone()]))
-            .collect(),
-    );
-    Some((m, rest))
 }
