@@ -405,7 +405,7 @@ pub fn content(e: &Expr) -> (Expr, Expr) {
                 .collect(),
         });
     }
-    let mut cf = vec![Expr::Num(g.unwrap_or_else(|| BigRational::one()))];
+    let mut cf = vec![Expr::Num(g.unwrap_or_else(BigRational::one))];
     for (b, k) in common.unwrap_or_default() {
         cf.push(Expr::pow(b, Expr::int(k)));
     }
