@@ -5,7 +5,7 @@
 //! weight gradients either). Not a timed test: docs/performance.md has the numbers.
 
 use crate::check::Env;
-use crate::num::dense::Needed;
+use crate::num::dense::{Needed, Precision};
 use crate::num::seed::Domain;
 use crate::num::trials::{cores, Executor, TrialModel, TrialRun};
 use crate::num::Machine;
@@ -85,7 +85,7 @@ fn interior_var(run: &crate::num::dense::Dense, key: &(String, bool)) -> Option<
 }
 
 /// Runs `trials` timed trials (after one warm-up trial) of the workload on `program`
-/// (problems/resnet.tq), trial t (0 the warm-up) seeded with
+/// (problems/resnet.tq), its matrix products in `precision`, trial t (0 the warm-up) seeded with
 /// [`crate::num::seed::trial_seed`]`(seed, Domain::Bench, t)`.
 pub fn resnet(
     program: &Program,
@@ -93,6 +93,7 @@ pub fn resnet(
     trials: usize,
     seed: u64,
     threads: Option<usize>,
+    precision: Precision,
 ) -> Result<BenchResult, String> {
     let back = crate::grad::backward(program, env);
     let l = SIZES[5].1;
@@ -120,7 +121,8 @@ pub fn resnet(
         seed,
         Domain::Bench,
     )
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| e.to_string())?
+    .with_precision(precision);
     let top = (format!("L_{{{}}}", l as i64), false);
     let bottom = ("L_{0}".to_string(), true);
     let interior = |run: &TrialRun| -> Result<(f64, f64), String> {

@@ -246,3 +246,53 @@ fn an_edited_comment_decides_nothing_again() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A claim's key holds what its verdict reads, not the whole file's Monte Carlo asks
+/// (issue 16): editing one moment claim's `given` (problems/resnet.tq line 57, `L == 10`
+/// made `L == 9`, a setting of its own, so the file keeps as many settings) decides
+/// that claim alone again; every other report is read back. Then a claim that shares its
+/// setting with another (lines 54 and 55) asks for another tensor: the trials of that
+/// setting are pruned otherwise, so both are decided again (the other one because the
+/// setting it read is asked for more), and nothing else. Each state is what a run
+/// without the cache reports.
+#[test]
+fn an_edited_given_decides_that_claim_alone_again() {
+    let (dir, file) = copy_of("resnet.tq", "given");
+    let first = check(&file, &[]);
+    let stored = entries(&dir);
+    assert_eq!(stored.len(), claims(&first).len() + 1);
+    let src = std::fs::read_to_string(&file).unwrap();
+    let line57 = "tol 1e-3 given sigma_W^2 == ln(2)/(L D^2 J), L == 10\n";
+    assert_eq!(src.matches(line57).count(), 1);
+    let edited = src.replace(
+        line57,
+        "tol 1e-3 given sigma_W^2 == ln(2)/(L D^2 J), L == 9\n",
+    );
+    std::fs::write(&file, &edited).unwrap();
+    let second = check(&file, &[]);
+    let now = entries(&dir);
+    assert_eq!(now.len(), stored.len() + 1, "one claim decided again");
+    assert!(stored.iter().all(|e| now.contains(e)));
+    let (a, b) = (claims(&first), claims(&second));
+    let changed: Vec<usize> = (0..a.len()).filter(|&i| a[i] != b[i]).collect();
+    assert!(
+        changed.iter().all(|&i| b[i]["line"] == 57),
+        "only line 57's report may change: {changed:?}"
+    );
+    assert_eq!(second, check(&file, &["--no-cache"]));
+    // Line 54 now asks its setting (shared with line 55) for the gradients too.
+    let line54 = "claim Var(L_L) == (1 + ln(2)/L)^L given";
+    assert_eq!(edited.matches(line54).count(), 1);
+    let asked = edited.replace(line54, "claim Var(L_L.grad) == (1 + ln(2)/L)^L given");
+    std::fs::write(&file, &asked).unwrap();
+    let before = entries(&dir);
+    let third = check(&file, &[]);
+    let after = entries(&dir);
+    // Line 54's entry is new; line 55's is written again under its key, with what its
+    // setting is now asked for.
+    let written = after.iter().filter(|e| !before.contains(e)).count();
+    assert_eq!(written, 2, "lines 54 and 55 decided again, nothing else");
+    assert_eq!(after.len(), before.len() + 1);
+    assert_eq!(third, check(&file, &["--no-cache"]));
+    let _ = std::fs::remove_dir_all(&dir);
+}

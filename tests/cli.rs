@@ -118,6 +118,90 @@ fn bench_variances_match_the_closed_form_and_repeat() {
     }
 }
 
+/// `tq bench --precision both` runs the workload in f64 and then with its matrix products
+/// in f32, on the same trials: the variances printed agree to f32's rounding (relative
+/// 10^-4, where the Monte Carlo error of two trials is about 10^-1), and the f64 line is
+/// the default run's.
+#[test]
+fn bench_in_f32_agrees_with_f64_on_the_same_trials() {
+    let run = |precision: &str| -> String {
+        let out = tq(&[
+            "bench",
+            "--trials",
+            "2",
+            "--seed",
+            "3",
+            "--precision",
+            precision,
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let vars = |line: &str| -> Vec<f64> {
+        ["var(L_L)=", "var(L_0.grad)="]
+            .iter()
+            .map(|k| {
+                let rest = &line[line.find(k).unwrap_or_else(|| panic!("{line}")) + k.len()..];
+                rest.split_whitespace().next().unwrap().parse().unwrap()
+            })
+            .collect()
+    };
+    let both = run("both");
+    let lines: Vec<&str> = both.lines().collect();
+    assert_eq!(lines.len(), 2, "{both}");
+    assert!(lines[0].starts_with("tq dense f64: "), "{both}");
+    assert!(lines[1].starts_with("tq dense f32: "), "{both}");
+    let (double, single) = (vars(lines[0]), vars(lines[1]));
+    assert_eq!(double, vars(&run("f64")));
+    for (d, s) in double.iter().zip(&single) {
+        assert!((d - s).abs() <= 1e-4 * d, "f64 {d} against f32 {s}");
+    }
+}
+
+/// `tq check --precision f32` (issue 16) prints the verdicts of f64: operands outside
+/// f32's safe range (tests/cases/speed26: products of 10^40, which overflow f32, and of
+/// 10^-50, which it rounds to 0) are multiplied in f64, a claim the f32 trials refute is
+/// decided again on f64 trials (its evidence says so), and a claim they confirm says its
+/// products ran in f32.
+#[test]
+fn check_in_f32_gives_the_verdicts_of_f64() {
+    let (mut again, mut single) = (0, 0);
+    for file in [
+        "tests/cases/speed26/f32_overflow_scale.tq",
+        "tests/cases/speed26/f32_underflow_scale.tq",
+        "tests/cases/lead15/bias_nonzero_mean.tq",
+    ] {
+        let run = |precision: &str| -> Vec<(String, String)> {
+            let out = tq(&["check", "--format", "json", "--precision", precision, file]);
+            let v: serde_json::Value =
+                serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out:?}"));
+            v["files"][0]["claims"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| {
+                    (
+                        c["verdict"].as_str().unwrap().to_string(),
+                        c["evidence"].as_str().unwrap_or("").to_string()
+                            + c["numeric"]["evidence"].as_str().unwrap_or(""),
+                    )
+                })
+                .collect()
+        };
+        let (double, f32s) = (run("f64"), run("f32"));
+        assert!(!double.is_empty(), "{file}");
+        let verdicts = |v: &[(String, String)]| v.iter().map(|c| c.0.clone()).collect::<Vec<_>>();
+        assert_eq!(verdicts(&double), verdicts(&f32s), "{file}");
+        for ((_, d), (_, s)) in double.iter().zip(&f32s) {
+            assert!(!d.contains("in f32") && !d.contains("f64 trials"), "{d}");
+            again += s.matches("decided on f64 trials").count();
+            single += s.matches("(matrix products in f32)").count();
+        }
+    }
+    assert!(again > 0, "no f32 refutation was decided again in f64");
+    assert!(single > 0, "no claim was decided on f32 trials");
+}
+
 #[test]
 fn explain_prints_a_codes_section_and_refuses_unknown_codes() {
     let page = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/diagnostics.md"))

@@ -54,6 +54,8 @@ fn run(src: &str, need: Need, seed: u64, fixed_budget: bool) -> Outcome {
         targets: &targets,
         fixed_budget,
         shares: 1,
+        precision: tq::num::dense::Precision::F64,
+        used: &Default::default(),
     };
     let mut cache = BTreeMap::new();
     let mut budget = montecarlo::FILE_BUDGET;

@@ -23,7 +23,7 @@ use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 
 /// The version of the entries' format (part of every key).
-const FORMAT: &str = "tq-verdict-cache-1";
+const FORMAT: &str = "tq-verdict-cache-2";
 
 /// A cache directory and the identity of the tq build that writes to it.
 #[derive(Clone, Debug)]
@@ -149,18 +149,48 @@ impl VerdictCache {
     /// The stored report of `key` (its line and column are the caller's), the symbolic
     /// work it used and the exact work (`sym::ExactWork` units) its decision charged to
     /// the file; `None` when there is none, or it is corrupt or foreign.
-    pub fn get(&self, key: &str) -> Option<(ClaimReport, u64, u64)> {
+    ///
+    /// An entry lists the Monte Carlo settings its claim's trials read, each with what
+    /// the file asked of that setting when it was written; it is read only when
+    /// `current` (the file's ask of a setting now) gives the same for each.
+    pub fn get(
+        &self,
+        key: &str,
+        current: impl Fn(&str) -> String,
+    ) -> Option<(ClaimReport, u64, u64)> {
         let v = self.get_value(key)?;
         let work = v["work"].as_u64()?;
         let exact = v["exact"].as_u64()?;
+        for d in v["depends"].as_array()? {
+            let (Some(setting), Some(asked)) = (d[0].as_str(), d[1].as_str()) else {
+                return None;
+            };
+            if current(setting) != asked {
+                return None;
+            }
+        }
         Some((report_from_json(&v["report"])?, work, exact))
     }
 
-    /// Stores the report of `key`; failures are ignored (the cache is an optimisation).
-    pub fn put(&self, key: &str, report: &ClaimReport, work: u64, exact: u64) {
+    /// Stores the report of `key` with the settings its trials read and what was asked
+    /// of each (`depends`, see [`VerdictCache::get`]); failures are ignored (the cache
+    /// is an optimisation).
+    pub fn put(
+        &self,
+        key: &str,
+        report: &ClaimReport,
+        work: u64,
+        exact: u64,
+        depends: &[(String, String)],
+    ) {
         self.put_value(
             key,
-            serde_json::json!({ "work": work, "exact": exact, "report": report.to_json() }),
+            serde_json::json!({
+                "work": work,
+                "exact": exact,
+                "depends": depends,
+                "report": report.to_json(),
+            }),
         );
     }
 

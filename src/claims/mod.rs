@@ -198,6 +198,8 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
     let back = a.backward();
     let loss = a.loss();
     let moment_keys = montecarlo::moment_keys(program, env);
+    // The settings whose trials the claim being decided read (for the verdict cache).
+    let used_settings = std::cell::RefCell::new(std::collections::BTreeSet::new());
     let mc_ctx = montecarlo::Ctx {
         program,
         env,
@@ -207,6 +209,8 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
         targets: &moment_keys,
         fixed_budget: false,
         shares: opts.monte_carlo_shares.max(1),
+        precision: opts.precision,
+        used: &used_settings,
     };
     let mut trials = BTreeMap::new();
     let positions = moments::PositionRuns::default();
@@ -224,14 +228,14 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
         let mut spans = Vec::new();
         claim_items(&program.items, &mut spans);
         let text = format!(
-            "{}\u{0}{} {} {} {} {}\u{0}{:?}",
+            "{}\u{0}{} {} {} {} {} {}",
             cache::context(source, &spans),
+            opts.precision.name(),
             opts.seed,
             opts.no_numeric,
             opts.no_monte_carlo,
             opts.no_gradcheck,
             opts.monte_carlo_shares.max(1),
-            moment_keys
         );
         cache::digest(&[&text])
     });
@@ -297,13 +301,20 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
                         &at_text.join(","),
                         &limit.to_string(),
                         &exact_limit.to_string(),
+                        // A moment claim: what its trials' budget reads of the other
+                        // claims (the settings' dependencies are checked on reading).
+                        &montecarlo::budget_key(&moment_keys, claim).unwrap_or_default(),
                     ]),
                 )
             }
             _ => None,
         };
+        used_settings.borrow_mut().clear();
         if let (Some(c), Some(key)) = (&opts.cache, &key) {
-            if let Some((mut r, work, exact)) = c.get(key) {
+            // An entry stands only while the settings whose trials it read ask the same
+            // of them (the tensors their claims mention).
+            let current = |k: &str| montecarlo::setting_needs(&moment_keys, k);
+            if let Some((mut r, work, exact)) = c.get(key, current) {
                 r.line = line;
                 r.column = column;
                 sym_left = sym_left.saturating_sub(work as usize);
@@ -681,11 +692,17 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
             witness: o.witness,
         };
         if let (Some(c), Some(key)) = (&opts.cache, &key) {
+            let depends: Vec<(String, String)> = used_settings
+                .borrow()
+                .iter()
+                .map(|k| (k.clone(), montecarlo::setting_needs(&moment_keys, k)))
+                .collect();
             c.put(
                 key,
                 &report,
                 work.used as u64,
                 file_exact.used().saturating_sub(exact_before),
+                &depends,
             );
         }
         out.push(report);

@@ -33,6 +33,9 @@ pub struct Options {
     /// `tq errata` unless `--no-cache`; none by default, so the library and the tests
     /// compute every claim).
     pub cache: Option<super::cache::VerdictCache>,
+    /// The element type of the Monte Carlo trials' matrix products on the dense
+    /// executor (`--precision`, docs/numeric.md "Single precision"); f64 by default.
+    pub precision: crate::num::dense::Precision,
     /// Told what is being decided or run (`line 45: Var(R_{l+1}) == …`, `gradient
     /// check`), for a progress display; none by default.
     pub progress: Option<Progress>,

@@ -47,6 +47,11 @@ pub enum Command {
         /// (`.tq-cache/` beside each file; docs/cli.md).
         #[arg(long)]
         no_cache: bool,
+        /// The element type of the Monte Carlo trials' matrix products on the dense
+        /// executor (f32 never refutes: a claim its trials refute is decided again in
+        /// f64; docs/numeric.md).
+        #[arg(long, value_enum, default_value = "f64")]
+        precision: PrecisionArg,
     },
     /// Print the Markdown page of the seeds' errata (docs/seed-errata.md) from erratum files;
     /// exit 1 when an erratum is not caught.
@@ -110,6 +115,9 @@ pub enum Command {
         /// Trials run at the same time, one per thread (default: one per core).
         #[arg(long)]
         threads: Option<usize>,
+        /// The element type of the matrix products (`both`: f64, then f32, in one run).
+        #[arg(long, value_enum, default_value = "f64")]
+        precision: BenchPrecision,
     },
     /// Randomized versions of a problem from its `vary` lines, each checked.
     Variants {
@@ -206,4 +214,26 @@ pub enum EmitTarget {
 pub enum RenderFormat {
     Latex,
     Markdown,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum PrecisionArg {
+    F64,
+    F32,
+}
+
+impl PrecisionArg {
+    pub fn precision(self) -> tq::num::dense::Precision {
+        match self {
+            PrecisionArg::F64 => tq::num::dense::Precision::F64,
+            PrecisionArg::F32 => tq::num::dense::Precision::F32,
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum BenchPrecision {
+    F64,
+    F32,
+    Both,
 }

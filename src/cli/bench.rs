@@ -1,11 +1,19 @@
 //! `tq bench`: the dense Monte Carlo engine timed on the peer workload.
 
+use super::args::BenchPrecision;
 use super::check::checked_without_runs;
 use super::io::{finish, say};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use tq::num::dense::Precision;
 
-pub fn bench(file: PathBuf, trials: usize, seed: u64, threads: Option<usize>) -> ExitCode {
+pub fn bench(
+    file: PathBuf,
+    trials: usize,
+    seed: u64,
+    threads: Option<usize>,
+    precision: BenchPrecision,
+) -> ExitCode {
     let r = match checked_without_runs(&file) {
         Ok(r) => r,
         Err(code) => return code,
@@ -20,26 +28,35 @@ pub fn bench(file: PathBuf, trials: usize, seed: u64, threads: Option<usize>) ->
         ));
         return ExitCode::from(2);
     }
-    match tq::bench::resnet(&r.program, &r.env, trials, seed, threads) {
-        Ok(b) => {
-            let line = format!(
-                "tq dense: var(L_L)={:.4} closed={:.4} var(L_0.grad)={:.4} closed={:.4} sec/trial={:.4} ({} trial{} on {} thread{}, {:.3e} operations per trial)",
-                b.var_forward,
-                b.closed_form,
-                b.var_backward,
-                b.closed_form,
-                b.seconds_per_trial,
-                b.trials,
-                if b.trials == 1 { "" } else { "s" },
-                b.threads,
-                if b.threads == 1 { "" } else { "s" },
-                b.ops_per_trial as f64
-            );
-            finish(&format!("{line}\n"), ExitCode::SUCCESS)
-        }
-        Err(e) => {
-            say(e);
-            ExitCode::from(1)
+    let precisions: &[Precision] = match precision {
+        BenchPrecision::F64 => &[Precision::F64],
+        BenchPrecision::F32 => &[Precision::F32],
+        BenchPrecision::Both => &[Precision::F64, Precision::F32],
+    };
+    let mut out = String::new();
+    for &p in precisions {
+        match tq::bench::resnet(&r.program, &r.env, trials, seed, threads, p) {
+            Ok(b) => {
+                out.push_str(&format!(
+                    "tq dense {}: var(L_L)={:.4} closed={:.4} var(L_0.grad)={:.4} closed={:.4} sec/trial={:.4} ({} trial{} on {} thread{}, {:.3e} operations per trial)\n",
+                    p.name(),
+                    b.var_forward,
+                    b.closed_form,
+                    b.var_backward,
+                    b.closed_form,
+                    b.seconds_per_trial,
+                    b.trials,
+                    if b.trials == 1 { "" } else { "s" },
+                    b.threads,
+                    if b.threads == 1 { "" } else { "s" },
+                    b.ops_per_trial as f64
+                ));
+            }
+            Err(e) => {
+                say(e);
+                return ExitCode::from(1);
+            }
         }
     }
+    finish(&out, ExitCode::SUCCESS)
 }

@@ -15,10 +15,12 @@ pub fn check(
     seed: u64,
     strict: bool,
     cache: bool,
+    precision: tq::num::dense::Precision,
 ) -> ExitCode {
     let opts = Options {
         seed,
         strict,
+        precision,
         ..Options::default()
     };
     let (reports, unreadable) = check_paths(&paths, &opts, cache);

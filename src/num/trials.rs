@@ -302,6 +302,15 @@ impl<'p, 'a> TrialModel<'p, 'a> {
         })
     }
 
+    /// The model with its dense runs' matrix products in `precision` (the interpreter
+    /// always computes in f64).
+    pub fn with_precision(mut self, precision: super::dense::Precision) -> Self {
+        if let Some(d) = self.dense.as_mut() {
+            d.precision = precision;
+        }
+        self
+    }
+
     /// Whether the trials run on the dense executor.
     pub fn is_dense(&self) -> bool {
         self.dense.is_some()

@@ -4,7 +4,7 @@
 use super::extract::{extract, pattern_of, unpooled_position, Moment};
 use super::givens::{given_values, unmet_condition};
 use super::pool::{heterogeneity, Pool, PoolMemo, HETERO_MIN};
-use super::stats::{estimate, rounding, t_for, z_for};
+use super::stats::{self, estimate, rounding, t_for, z_for};
 use super::trials::{
     depends_on_stand_in, looks, magnitude_key, means, setting_key, spent_at, Ctx, MeansMemo,
     TrialStats, Trials,
@@ -14,7 +14,7 @@ use crate::check::Env;
 use crate::claims::scalar::{self, Scope};
 use crate::claims::Verdict;
 use crate::claims::{Method, Outcome};
-use crate::num::dense::Needed;
+use crate::num::dense::{Needed, Precision};
 use crate::num::trials::Executor;
 use crate::num::{Bind, Machine};
 use crate::sym::Expr;
@@ -93,7 +93,40 @@ enum Look {
 /// A refutation carries its witness: the run's sizes and symbols, the layer or step,
 /// the seed, both estimates and the interval of their difference, re-checked on each
 /// half of the trials on its own.
+///
+/// With `ctx.precision` [`Precision::F32`] the trials' matrix products run in f32
+/// (docs/numeric.md "Single precision"): such trials may confirm a claim or leave it
+/// undecided, but never refute it: a claim they refute is decided again on f64 trials
+/// (the reference), whose verdict stands, so no refutation rests on f32 values.
 pub fn decide<'a>(
+    claim: &Claim,
+    ctx: &Ctx<'_, 'a>,
+    cache: &mut BTreeMap<String, Result<Trials<'a>, String>>,
+    budget: &mut u64,
+    need: Need,
+) -> Option<Outcome> {
+    let o = decide_in(claim, ctx, cache, budget, need)?;
+    if ctx.precision == Precision::F64 {
+        return Some(o);
+    }
+    if o.verdict == Verdict::Refuted {
+        let reference = Ctx {
+            precision: Precision::F64,
+            ..*ctx
+        };
+        let mut again = decide_in(claim, &reference, cache, budget, need)?;
+        again.evidence = format!(
+            "{} (decided on f64 trials: the f32 trials refuted it, and no refutation rests on f32 values)",
+            again.evidence
+        );
+        return Some(again);
+    }
+    let mut o = o;
+    o.evidence = format!("{} (matrix products in f32)", o.evidence);
+    Some(o)
+}
+
+fn decide_in<'a>(
     claim: &Claim,
     ctx: &Ctx<'_, 'a>,
     cache: &mut BTreeMap<String, Result<Trials<'a>, String>>,
@@ -183,8 +216,14 @@ pub fn decide<'a>(
     // Trials, shared by the claims with the same setting.
     let key = setting_key(claim);
     let needed = ctx.targets.settings.get(&key).cloned();
+    ctx.used.borrow_mut().insert(key.clone());
+    // f32 trials are kept apart from the setting's f64 ones.
+    let slot = match ctx.precision {
+        Precision::F64 => key,
+        Precision::F32 => format!("f32 {key}"),
+    };
     let trials = match cache
-        .entry(key)
+        .entry(slot)
         .or_insert_with(|| Trials::start(ctx, sets, boundary, needed, Executor::Auto, budget))
     {
         Ok(t) => t,
@@ -245,6 +284,10 @@ pub fn decide<'a>(
         averaged,
         compares: trials.max >= HETERO_MIN,
         looked_up: looked_up(&program.items, env),
+        rounding: match ctx.precision {
+            Precision::F64 => stats::ROUNDING_F64,
+            Precision::F32 => stats::ROUNDING_F32,
+        },
     };
     for (k, &n) in schedule.iter().enumerate() {
         if let Err(e) = trials.extend(ctx, n, budget) {
@@ -357,6 +400,9 @@ struct ClaimTest<'c> {
     /// The tensors the model reads at a looked-up position (`e[w[t], i]`): which
     /// elements of their gradients are written depends on the sampled values.
     looked_up: std::collections::BTreeSet<(String, bool)>,
+    /// The relative accuracy of the trials' values ([`stats::ROUNDING_F64`], or
+    /// [`stats::ROUNDING_F32`] when their matrix products ran in f32).
+    rounding: f64,
 }
 
 impl ClaimTest<'_> {
@@ -464,7 +510,16 @@ impl ClaimTest<'_> {
             // difference within floating-point accuracy of the values refutes nothing.
             // The accuracy is of the values compared and of the moments they are
             // computed from: a right side of 0 has no size of its own.
-            let accuracy = rounding(lhs, rhs, moments, &cols, &magnitude, &at, 0..n_tr);
+            let accuracy = rounding(
+                self.rounding,
+                lhs,
+                rhs,
+                moments,
+                &cols,
+                &magnitude,
+                &at,
+                0..n_tr,
+            );
             let fails = match rel {
                 RelOp::Eq => d.abs() > margin + accuracy,
                 RelOp::Approx => d.abs() > tol + margin + accuracy,
@@ -568,8 +623,17 @@ impl ClaimTest<'_> {
                         break;
                     };
                     let hd = hl - hr;
-                    let m =
-                        z * hse + rounding(lhs, rhs, moments, &cols, &magnitude, &at, h.clone());
+                    let m = z * hse
+                        + rounding(
+                            self.rounding,
+                            lhs,
+                            rhs,
+                            moments,
+                            &cols,
+                            &magnitude,
+                            &at,
+                            h.clone(),
+                        );
                     let ok = match rel {
                         RelOp::Eq => hd.abs() > m,
                         RelOp::Approx => hd.abs() > tol + m,
@@ -750,7 +814,7 @@ fn unreached(m0: &mut Machine, stats: &[TrialStats], mo: &Moment, b: &Bind) -> O
 /// Whether a claim calls `Var` or `E` outside the forms Monte Carlo does not estimate
 /// at all (`solve`, `Cov`, `sup`, sums): a claim about a moment it cannot estimate is
 /// undecided with the reason; a claim in one of those forms is not its to decide.
-fn calls_var_or_mean(e: &ast::Expr) -> bool {
+pub(super) fn calls_var_or_mean(e: &ast::Expr) -> bool {
     let mut found = false;
     crate::syntax::visit::walk_expr(e, |x| match x {
         ast::Expr::Call(c) if super::extract::self_cov(c) => {

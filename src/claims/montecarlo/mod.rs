@@ -20,7 +20,7 @@ mod trials;
 pub use decide::{decide, Need, RECHECK_RESOLUTION, RESOLUTION, SANITY_RESOLUTION};
 pub use givens::{apply_givens, given_values, unmet_condition};
 pub use stats::{t_for, t_tail, z_for};
-pub use trials::{looks, moment_keys, spent_at, Ctx, Targets, Trials};
+pub use trials::{budget_key, looks, moment_keys, setting_needs, spent_at, Ctx, Targets, Trials};
 
 use crate::claims::Outcome;
 

@@ -232,8 +232,12 @@ pub(super) fn estimate(
 /// (a row minus its mean, `d[b,i] = x[b,i] - sum_{i'}(x[b,i']) / I`, or the sum of that
 /// row) has trial statistics that are rounding, not sampling, with a standard error of
 /// the same size, and a rounding bias of a few standard errors refuted the true `E(d) ==
-/// 0` at I = 5 and `Var(s) == 0` for `s[b] = sum_{i}(d[b,i])` (session 20).
+/// 0` at I = 5 and `Var(s) == 0` for `s[b] = sum_{i}(d[b,i])` (session 20). `rel` is
+/// that 10⁻⁹ ([`ROUNDING_F64`]), or [`ROUNDING_F32`] on trials whose matrix products
+/// ran in f32.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn rounding(
+    rel: f64,
     lhs: &Expr,
     rhs: &Expr,
     moments: &[Moment],
@@ -242,7 +246,6 @@ pub(super) fn rounding(
     at: &BTreeMap<String, f64>,
     range: std::ops::Range<usize>,
 ) -> f64 {
-    const REL: f64 = 1e-9;
     let n = range.len().max(1) as f64;
     let big = magnitude
         .get(range.clone())
@@ -287,8 +290,16 @@ pub(super) fn rounding(
             }
         })
         .sum();
-    REL * (sides + moved)
+    rel * (sides + moved)
 }
+
+/// The relative accuracy of trials computed in f64 (see [`rounding`]).
+pub(super) const ROUNDING_F64: f64 = 1e-9;
+/// The relative accuracy of trials whose matrix products ran in f32 (`--precision f32`):
+/// about 170 units of f32's rounding (2⁻²⁴ ≈ 6·10⁻⁸). Trials in f32 never refute (a
+/// claim they refute is decided again on f64 trials), so this floor only keeps them
+/// from confirming a difference they cannot resolve.
+pub(super) const ROUNDING_F32: f64 = 1e-5;
 
 #[cfg(test)]
 mod tests {

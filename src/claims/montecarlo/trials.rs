@@ -368,6 +368,41 @@ pub struct Ctx<'p, 'a> {
     /// How many checks share the file's budgets (`tq variants`: its variants); each
     /// setting gets `1/shares` of its budget (at least 1).
     pub shares: u64,
+    /// The element type of the dense trials' matrix products (`--precision`).
+    pub precision: crate::num::dense::Precision,
+    /// The settings (their [`setting_key`]s) whose trials the claims decided since it
+    /// was last cleared read: what the verdict cache records of a claim's dependencies
+    /// on the other claims of its setting ([`setting_needs`]).
+    pub used: &'p std::cell::RefCell<BTreeSet<String>>,
+}
+
+/// What the trials of the setting `key` depend on beyond the claim that reads them: the
+/// tensors the setting's claims mention, which prune the statements and so set the cost
+/// of a trial and the trials' budget (text to compare; `None` for a setting no claim of
+/// the file has: its trials run the whole program).
+pub fn setting_needs(targets: &Targets, key: &str) -> String {
+    format!("{:?}", targets.settings.get(key))
+}
+
+/// What a moment claim's Monte Carlo run depends on in the file's other claims, besides
+/// its setting's tensors ([`setting_needs`]): the number of settings (each gets an equal
+/// share of the file's operations and statistics) and the positions the claims select
+/// of every tensor (recorded in each trial, whose statistics are counted against the
+/// budget). `None` for a claim that mentions no moment (no trial is run for it).
+pub fn budget_key(targets: &Targets, claim: &Claim) -> Option<String> {
+    let mut ms = Vec::new();
+    if let ast::Expr::Rel(_, l, r, _) = &claim.body {
+        let _ = extract(l, &mut ms);
+        let _ = extract(r, &mut ms);
+    }
+    if ms.is_empty() && !super::decide::calls_var_or_mean(&claim.body) {
+        return None;
+    }
+    Some(format!(
+        "{} settings {:?}",
+        targets.settings.len(),
+        targets.patterns
+    ))
 }
 
 impl<'a> Trials<'a> {
@@ -397,7 +432,8 @@ impl<'a> Trials<'a> {
             ctx.seed,
             Domain::MonteCarlo,
         )
-        .map_err(|e| format!("the model cannot be run: {}", e.message()))?;
+        .map_err(|e| format!("the model cannot be run: {}", e.message()))?
+        .with_precision(ctx.precision);
         let settings = ctx.targets.settings.len();
         let (run, max, cost) = loop {
             let run = match model.run(0) {
@@ -502,7 +538,8 @@ impl<'a> Trials<'a> {
             ctx.seed,
             Domain::MonteCarlo,
         )
-        .map_err(|e| format!("the model cannot be run: {}", e.message()))?;
+        .map_err(|e| format!("the model cannot be run: {}", e.message()))?
+        .with_precision(ctx.precision);
         let from = self.stats.len();
         let slice_trials = self.slice_trials;
         let mut fresh = Vec::with_capacity(to - from);

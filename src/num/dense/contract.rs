@@ -5,9 +5,9 @@
 //! [`serial_products`]).
 
 use super::storage::{Ctx, Dense, Val};
-use super::{sprod, unsup, R};
+use super::{sprod, unsup, Precision, R};
 use crate::num::trials::cores;
-use ndarray::{linalg::general_mat_mul, Axis, IxDyn};
+use ndarray::{linalg::general_mat_mul, Axis, IxDyn, LinalgScalar};
 
 impl<'a> Dense<'a> {
     /// The product of the factors, summed over `sum`: pairwise contractions, the pair
@@ -158,6 +158,12 @@ impl<'a> Dense<'a> {
         let Ok(y3) = ya.view().into_shape_with_order((nb, kk, n)) else {
             return unsup("a contraction could not be reshaped");
         };
+        // Single precision: the product in f32 when its operands allow it (else f64).
+        let single = if self.precision == Precision::F32 {
+            f32_product(&x3, &y3)
+        } else {
+            None
+        };
         if let Some(target) = into.as_mut() {
             let Some(flat) = target.data.as_slice_mut() else {
                 return unsup("a contraction could not be reshaped");
@@ -165,6 +171,10 @@ impl<'a> Dense<'a> {
             let Ok(mut c) = ndarray::ArrayViewMut3::from_shape((nb, m, n), flat) else {
                 return unsup("a contraction could not be reshaped");
             };
+            if let Some(p) = single {
+                c.zip_mut_with(&p, |c, p| *c += f64::from(*p));
+                return Ok(into.take().expect("set above"));
+            }
             for bi in 0..nb {
                 let cv = c.index_axis_mut(Axis(0), bi);
                 matmul(
@@ -176,16 +186,22 @@ impl<'a> Dense<'a> {
             }
             return Ok(into.take().expect("set above"));
         }
-        let mut c = ndarray::Array3::<f64>::zeros((nb, m, n));
-        for bi in 0..nb {
-            let cv = c.index_axis_mut(Axis(0), bi);
-            matmul(
-                x3.index_axis(Axis(0), bi),
-                y3.index_axis(Axis(0), bi),
-                cv,
-                0.0,
-            );
-        }
+        let c = match single {
+            Some(p) => p.mapv(f64::from),
+            None => {
+                let mut c = ndarray::Array3::<f64>::zeros((nb, m, n));
+                for bi in 0..nb {
+                    let cv = c.index_axis_mut(Axis(0), bi);
+                    matmul(
+                        x3.index_axis(Axis(0), bi),
+                        y3.index_axis(Axis(0), bi),
+                        cv,
+                        0.0,
+                    );
+                }
+                c
+            }
+        };
         let Ok(data) = c.into_dyn().into_shape_with_order(IxDyn(&shape)) else {
             return unsup("a contraction could not be reshaped");
         };
@@ -319,17 +335,17 @@ pub fn serial_products<T>(f: impl FnOnce() -> T) -> T {
 /// `c = a b + beta c`, with the rows split over the cores when it is large enough.
 /// Every element is computed by the same kernel over the same k order whatever the
 /// split, so the result does not depend on the number of threads.
-fn matmul(
-    a: ndarray::ArrayView2<f64>,
-    b: ndarray::ArrayView2<f64>,
-    mut c: ndarray::ArrayViewMut2<f64>,
-    beta: f64,
+fn matmul<A: LinalgScalar + Send + Sync>(
+    a: ndarray::ArrayView2<A>,
+    b: ndarray::ArrayView2<A>,
+    mut c: ndarray::ArrayViewMut2<A>,
+    beta: A,
 ) {
     let (m, k) = a.dim();
     let n = b.dim().1;
     let threads = if SERIAL.with(|c| c.get()) { 1 } else { cores() };
     if threads < 2 || m < 2 * threads || m.saturating_mul(k).saturating_mul(n) < PARALLEL_MACS {
-        general_mat_mul(1.0, &a, &b, beta, &mut c);
+        general_mat_mul(A::one(), &a, &b, beta, &mut c);
         return;
     }
     let rows = m.div_ceil(threads);
@@ -339,10 +355,160 @@ fn matmul(
         while rest_a.nrows() > rows {
             let (top_a, bot_a) = rest_a.split_at(Axis(0), rows);
             let (mut top_c, bot_c) = rest_c.split_at(Axis(0), rows);
-            s.spawn(move || general_mat_mul(1.0, &top_a, &b, beta, &mut top_c));
+            s.spawn(move || general_mat_mul(A::one(), &top_a, &b, beta, &mut top_c));
             rest_a = bot_a;
             rest_c = bot_c;
         }
-        general_mat_mul(1.0, &rest_a, &b, beta, &mut rest_c);
+        general_mat_mul(A::one(), &rest_a, &b, beta, &mut rest_c);
     });
+}
+
+/// The magnitudes a matrix product's operands may have for it to run in f32: every
+/// nonzero |value| of each operand within [2^-50, 2^50], and (largest |x|) · (largest
+/// |y|) · (the summed length) at most 2^100. Then every product of two elements is a
+/// normal f32 (at least 2^-100, far above f32's smallest normal 2^-126) and no partial
+/// sum can pass 2^100 (f32's largest is about 2^128): the f32 product neither
+/// overflows nor loses a term to underflow, and its error is the ordinary rounding of
+/// f32 arithmetic (a relative 2^-24 per operation). Zeros are exact in either type.
+pub const F32_RANGE: (f64, f64, f64) = (
+    8.881_784_197_001_252e-16,  // 2^-50
+    1_125_899_906_842_624.0,    // 2^50
+    1.267_650_600_228_229_4e30, // 2^100
+);
+
+/// An operand converted to f32 in one pass, with its largest |value|; `None` when a
+/// nonzero value lies outside [`F32_RANGE`] or is not finite.
+fn to_f32(a: &ndarray::ArrayView3<f64>) -> Option<(ndarray::Array3<f32>, f64)> {
+    let (lo, hi, _) = F32_RANGE;
+    let (mut top, mut bottom, mut nan) = (0.0f64, f64::INFINITY, false);
+    let mut out = Vec::with_capacity(a.len());
+    let mut take = |v: f64| {
+        let m = v.abs();
+        top = top.max(m);
+        bottom = bottom.min(if m == 0.0 { f64::INFINITY } else { m });
+        nan |= v.is_nan();
+        out.push(v as f32);
+    };
+    match a.as_slice() {
+        Some(s) => s.iter().for_each(|v| take(*v)),
+        None => a.iter().for_each(|v| take(*v)),
+    }
+    if nan || top > hi || bottom < lo {
+        return None;
+    }
+    let c = ndarray::Array3::from_shape_vec(a.dim(), out).ok()?;
+    Some((c, top))
+}
+
+/// The batched product `x y` (shapes (nb, m, k) and (nb, k, n)) computed in f32, the
+/// operands converted once; `None` (compute it in f64) when the operands are outside
+/// [`F32_RANGE`] or a value of the result is not finite.
+fn f32_product(
+    x: &ndarray::ArrayView3<f64>,
+    y: &ndarray::ArrayView3<f64>,
+) -> Option<ndarray::Array3<f32>> {
+    let (nb, m, k) = x.dim();
+    let n = y.dim().2;
+    let (x32, xm) = to_f32(x)?;
+    let (y32, ym) = to_f32(y)?;
+    if xm * ym * k as f64 > F32_RANGE.2 {
+        return None;
+    }
+    let mut c = ndarray::Array3::<f32>::zeros((nb, m, n));
+    for bi in 0..nb {
+        matmul(
+            x32.index_axis(Axis(0), bi),
+            y32.index_axis(Axis(0), bi),
+            c.index_axis_mut(Axis(0), bi),
+            0.0,
+        );
+    }
+    c.iter().all(|v| v.is_finite()).then_some(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array3;
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    fn random(shape: (usize, usize, usize), scale: f64, rng: &mut ChaCha8Rng) -> Array3<f64> {
+        Array3::from_shape_fn(shape, |_| (rng.random::<f64>() - 0.5) * scale)
+    }
+
+    fn f64_product(x: &Array3<f64>, y: &Array3<f64>) -> Array3<f64> {
+        let (nb, m, _) = x.dim();
+        let n = y.dim().2;
+        let mut c = Array3::<f64>::zeros((nb, m, n));
+        for bi in 0..nb {
+            matmul(
+                x.index_axis(Axis(0), bi),
+                y.index_axis(Axis(0), bi),
+                c.index_axis_mut(Axis(0), bi),
+                0.0,
+            );
+        }
+        c
+    }
+
+    /// Inside the range the f32 product is the f64 one to f32's rounding: each element
+    /// within k · 2^-23 of the sum of |x||y| over its terms (the classical bound of a
+    /// dot product, twice over for the conversions), at scales from 10^-9 to 10^9.
+    #[test]
+    fn f32_products_agree_with_f64_to_single_rounding() {
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        for (scale, (nb, m, k, n)) in [
+            (1.0, (1, 7, 5, 3)),
+            (1e-9, (2, 16, 40, 9)),
+            (1e9, (3, 33, 17, 65)),
+            (3.0, (1, 64, 300, 8)),
+        ] {
+            let x = random((nb, m, k), scale, &mut rng);
+            let y = random((nb, k, n), scale, &mut rng);
+            let single = f32_product(&x.view(), &y.view()).expect("in range");
+            let exact = f64_product(&x, &y);
+            let abs = f64_product(&x.mapv(f64::abs), &y.mapv(f64::abs));
+            for ((s, e), a) in single.iter().zip(&exact).zip(&abs) {
+                let bound = (k as f64 + 2.0) * 2f64.powi(-23) * a;
+                assert!(
+                    (f64::from(*s) - e).abs() <= bound,
+                    "scale {scale}: {s} against {e} (bound {bound})"
+                );
+            }
+        }
+    }
+
+    /// Operands outside [2^-50, 2^50], not finite, or whose product could pass 2^100 are
+    /// not multiplied in f32 (the caller computes them in f64): 1e30 · 1e30 overflows
+    /// f32, 1e-30 · 1e-30 underflows it to 0, and neither may reach a verdict.
+    #[test]
+    fn f32_products_out_of_range_are_refused() {
+        let ones = Array3::<f64>::from_elem((1, 2, 3), 1.0);
+        let ones_t = Array3::<f64>::from_elem((1, 3, 2), 1.0);
+        assert!(f32_product(&ones.view(), &ones_t.view()).is_some());
+        for v in [
+            1e30,
+            1e-30,
+            f64::NAN,
+            f64::INFINITY,
+            2f64.powi(51),
+            2f64.powi(-51),
+        ] {
+            let mut x = ones.clone();
+            x[[0, 1, 2]] = v;
+            assert!(f32_product(&x.view(), &ones_t.view()).is_none(), "{v}");
+            let mut y = ones_t.clone();
+            y[[0, 0, 1]] = v;
+            assert!(f32_product(&ones.view(), &y.view()).is_none(), "{v}");
+        }
+        // Each operand in range, their product's bound not: 2^49 · 2^49 · 8 > 2^100.
+        let big = Array3::<f64>::from_elem((1, 1, 8), 2f64.powi(49));
+        let big_t = Array3::<f64>::from_elem((1, 8, 1), 2f64.powi(49));
+        assert!(f32_product(&big.view(), &big_t.view()).is_none());
+        // Zeros are exact and always allowed.
+        let zero = Array3::<f64>::zeros((1, 2, 3));
+        let p = f32_product(&zero.view(), &ones_t.view()).expect("zeros");
+        assert!(p.iter().all(|v| *v == 0.0));
+    }
 }

@@ -69,7 +69,7 @@ mod storage;
 mod walk;
 mod write;
 
-pub use contract::{search_cost, serial_products, FREE_PAIR_SEARCHES, PAIR_SEARCH_COST};
+pub use contract::{search_cost, serial_products, F32_RANGE, FREE_PAIR_SEARCHES, PAIR_SEARCH_COST};
 pub use model::{prune, DenseModel, DenseRun, Needed};
 pub use statement::Plans;
 pub use storage::{Arr, Bands, Data, Dense, Slices};
@@ -106,6 +106,30 @@ pub const GATHER_COST: u64 = 4;
 pub const MEMBER_COST: u64 = 1_000;
 /// Member arrays of a run covered by its statements' fixed costs (as before this charge).
 pub const FREE_MEMBERS: u64 = 64;
+
+/// The element type of the dense executor's matrix products (`--precision`,
+/// docs/numeric.md "Single precision"). Every array is stored in f64 either way; with
+/// [`Precision::F32`] each matrix product whose operands lie in [`F32_RANGE`] converts
+/// them to f32 once, multiplies in f32 and converts the result back (a product outside
+/// that range, or whose f32 result is not finite, is computed in f64).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Precision {
+    /// Every operation in f64 (the reference, and the default).
+    #[default]
+    F64,
+    /// Matrix products in f32.
+    F32,
+}
+
+impl Precision {
+    /// `f64` or `f32`, as on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Precision::F64 => "f64",
+            Precision::F32 => "f32",
+        }
+    }
+}
 
 /// Why a dense run was not made.
 #[derive(Clone, Debug, PartialEq)]

@@ -53,6 +53,8 @@ pub struct DenseModel<'a> {
     pub max_ops: u64,
     /// The statements' plans, made by the first trial and read by the others.
     plans: std::sync::Arc<super::statement::Plans>,
+    /// The element type of the runs' matrix products (f64 unless set).
+    pub precision: super::Precision,
 }
 
 /// The tensors after a dense run.
@@ -338,6 +340,7 @@ impl<'a> DenseModel<'a> {
             stood_in,
             max_ops: MAX_OPS,
             plans: Default::default(),
+            precision: super::Precision::F64,
         })
     }
 
@@ -422,6 +425,7 @@ impl<'a> DenseModel<'a> {
             stored,
             statement_ops: 0,
             plans: Some(self.plans.clone()),
+            precision: self.precision,
         };
         d.run_items(&self.forward, &mut Vec::new())?;
         for (i, k, mut a) in seed_arrays {

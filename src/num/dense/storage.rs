@@ -333,6 +333,8 @@ pub struct Dense<'a> {
     pub(super) statement_ops: u64,
     /// The model's statement plans, shared by its trials (none outside a model's run).
     pub(super) plans: Option<std::sync::Arc<super::statement::Plans>>,
+    /// The element type of the matrix products ([`super::Precision`]).
+    pub precision: super::Precision,
 }
 
 impl<'a> Dense<'a> {
