@@ -250,7 +250,7 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
     let mut sym_file_spent = false;
     // The program's update rules read as linear systems, once for all its rule claims.
     let mut rules_read: Option<rules::Read> = None;
-    for (span, claim, at) in &claims {
+    for (span, claim, at, written_tail) in &claims {
         let (claim, at) = (claim, at.clone());
         // The claim as written, for its report; the engines read `claim`, where a
         // `given boundary R` that is the file's own rule is dropped: it names the same
@@ -270,11 +270,7 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
         let (line, column) = lines.line_col(span.start as usize);
         if let Some(p) = &opts.progress {
             // The claim as its report prints it, with its `tol`, `given` and `at`.
-            p.say(&format!(
-                "line {line}: {}{}",
-                shown.text,
-                crate::syntax::printer::print_claim_tail(shown)
-            ));
+            p.say(&format!("line {line}: {}{written_tail}", shown.text));
         }
         let limit = sym::CLAIM_WORK.min(sym_left);
         // The claim's exact work: its own budget, within what the file has left.
@@ -678,11 +674,7 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
             line,
             column,
             // As written, with its `tol`, `given` and `at` (which decide what it says).
-            source: format!(
-                "{}{}",
-                shown.text,
-                crate::syntax::printer::print_claim_tail(shown)
-            ),
+            source: format!("{}{written_tail}", shown.text),
             verdict: o.verdict,
             method: o.method,
             evidence: o.evidence,
@@ -728,12 +720,16 @@ pub fn claim_items(items: &[Item], out: &mut Vec<(usize, usize)>) {
 /// sets its names again), a claim's own
 /// `at` overrides it name by name, and a name the claim's `given` sets takes the
 /// given's value. Every claim's givens are solved here, once, in dependency order
-/// ([`crate::check::givens`]): every engine reads the resolved givens.
+/// ([`crate::check::givens`]): every engine reads the resolved givens. The last part of
+/// each entry is the claim's `tol`, `given` and `at` as written, for its report (the
+/// resolved givens, `s = 2 (1)` for `s = 2 t, t = 1`, are what the engines read, not
+/// what the author wrote).
+#[allow(clippy::type_complexity)]
 fn collect(
     items: &[Item],
     env: &Env,
     at: &mut Vec<Binding>,
-    out: &mut Vec<(crate::syntax::span::Span, Claim, Vec<Binding>)>,
+    out: &mut Vec<(crate::syntax::span::Span, Claim, Vec<Binding>, String)>,
 ) {
     let scoped = |c: &Claim, at: &[Binding]| -> (Claim, Vec<Binding>) {
         let mut c = c.clone();
@@ -764,13 +760,15 @@ fn collect(
                 at.extend(bs.iter().cloned());
             }
             ItemKind::Claim(c) => {
+                let tail = crate::syntax::printer::print_claim_tail(c);
                 let (c, here) = scoped(c, at);
-                out.push((item.span, c, here));
+                out.push((item.span, c, here, tail));
             }
             ItemKind::Derivation(d) => {
                 for (span, c) in d.step_claims() {
+                    let tail = crate::syntax::printer::print_claim_tail(&c);
                     let (c, here) = scoped(&c, at);
-                    out.push((span, c, here));
+                    out.push((span, c, here, tail));
                 }
             }
             ItemKind::Loop(l) => collect(&l.body, env, &mut at.clone(), out),

@@ -203,6 +203,132 @@ impl Analysis {
         Some(Ok((sym::simplify(&value), rules, approx)))
     }
 
+    /// `x` as a linear combination `Σ c_k R_k` of references with constant coefficients
+    /// (`a y1 + y2`, `(y1 - y2) / 2`, `-y`): the coefficient and the reference of each
+    /// term. `None` when a term is not a constant times one reference.
+    fn linear_terms(&self, env: &Env, e: &ast::Expr) -> Option<Vec<(Expr, ast::Expr)>> {
+        let constant =
+            |e: &ast::Expr| -> Option<Expr> { self.element(env, e).ok()?.value().cloned() };
+        match e {
+            ast::Expr::Ref(_) => match constant(e) {
+                Some(_) => None,
+                None => Some(vec![(Expr::one(), e.clone())]),
+            },
+            ast::Expr::Binary(op @ (ast::BinOp::Add | ast::BinOp::Sub), l, r, _) => {
+                let mut out = self.linear_terms(env, l)?;
+                let right = self.linear_terms(env, r)?;
+                let sign = if matches!(op, ast::BinOp::Sub) {
+                    Expr::int(-1)
+                } else {
+                    Expr::one()
+                };
+                out.extend(right.into_iter().map(|(c, r)| (sign.clone() * c, r)));
+                Some(out)
+            }
+            ast::Expr::Unary(ast::UnOp::Neg, x, _) => Some(
+                self.linear_terms(env, x)?
+                    .into_iter()
+                    .map(|(c, r)| (Expr::int(-1) * c, r))
+                    .collect(),
+            ),
+            ast::Expr::Binary(ast::BinOp::Mul | ast::BinOp::Jux, l, r, _) => {
+                match (constant(l), constant(r)) {
+                    (Some(c), None) => Some(
+                        self.linear_terms(env, r)?
+                            .into_iter()
+                            .map(|(k, x)| (c.clone() * k, x))
+                            .collect(),
+                    ),
+                    (None, Some(c)) => Some(
+                        self.linear_terms(env, l)?
+                            .into_iter()
+                            .map(|(k, x)| (c.clone() * k, x))
+                            .collect(),
+                    ),
+                    _ => None,
+                }
+            }
+            ast::Expr::Binary(ast::BinOp::Div, l, r, _) => {
+                let c = constant(r)?;
+                // A coefficient divided by a constant that may vanish is not a value.
+                if c.is_zero() {
+                    return None;
+                }
+                Some(
+                    self.linear_terms(env, l)?
+                        .into_iter()
+                        .map(|(k, x)| (k / c.clone(), x))
+                        .collect(),
+                )
+            }
+            _ => None,
+        }
+    }
+
+    /// `Cov(x, y)` of two linear combinations of references (at least one of them not a
+    /// single reference) by bilinearity: `Σ_i Σ_j a_i b_j Cov(X_i, Y_j)`, each pair's
+    /// covariance decided exactly by [`Analysis::moment`] (`Var` for the same reference
+    /// twice). `None` when a side is not such a combination or a pair's covariance has no
+    /// exact value.
+    #[allow(clippy::type_complexity)]
+    fn expanded_cov(
+        &self,
+        env: &Env,
+        x: &ast::Expr,
+        y: &ast::Expr,
+    ) -> Option<(Expr, BTreeSet<Applied>, BTreeSet<Approximation>)> {
+        if matches!(x, ast::Expr::Ref(_)) && matches!(y, ast::Expr::Ref(_)) {
+            return None;
+        }
+        let tx = self.linear_terms(env, x)?;
+        let ty = self.linear_terms(env, y)?;
+        // Bounded: a claim writes a few terms; past 16 × 16 pairs this is not the rule.
+        if tx.len() * ty.len() > 256 {
+            return None;
+        }
+        let mut value = Expr::zero();
+        let mut rules = BTreeSet::new();
+        let mut approx = BTreeSet::new();
+        for (a, rx) in &tx {
+            for (b, ry) in &ty {
+                let span = match rx {
+                    ast::Expr::Ref(r) => r.span,
+                    _ => return None,
+                };
+                let same = print_expr(rx) == print_expr(ry);
+                let call = ast::Call {
+                    func: ast::Ident {
+                        name: if same { "Var" } else { "Cov" }.into(),
+                        span,
+                    },
+                    args: if same {
+                        vec![rx.clone()]
+                    } else {
+                        vec![rx.clone(), ry.clone()]
+                    },
+                    brackets: false,
+                    span,
+                };
+                let m = self.moment(env, &call).ok()?;
+                if !m.opaque.is_empty() || !m.bounds.is_empty() {
+                    return None;
+                }
+                value = value + a.clone() * b.clone() * m.value;
+                rules.extend(m.rules);
+                approx.extend(m.approx);
+            }
+        }
+        rules.insert(Applied::new(
+            Rule::CovBilinear,
+            format!(
+                "Cov by bilinearity: {} and {} expanded into the covariances of their terms",
+                print_expr(x),
+                print_expr(y)
+            ),
+        ));
+        Some((sym::simplify(&value), rules, approx))
+    }
+
     /// `E(x)`, `Var(x)`, `Cov(x, y)` as expressions.
     pub fn moment(&self, env: &Env, call: &ast::Call) -> Result<Moment, String> {
         let f = call.func.name.as_str();
@@ -242,6 +368,13 @@ impl Analysis {
                 if element.as_ref().map_or(true, |rv| rv.m2.is_none()) {
                     if let Some(lin) = self.linear_cov(env, x, x) {
                         let (value, rules, approx) = lin?;
+                        m.value = value;
+                        m.rules = rules;
+                        m.approx = approx;
+                        return Ok(m);
+                    }
+                    // Var(a y1 + y2) = Cov(a y1 + y2, a y1 + y2), term by term.
+                    if let Some((value, rules, approx)) = self.expanded_cov(env, x, x) {
                         m.value = value;
                         m.rules = rules;
                         m.approx = approx;
@@ -306,7 +439,15 @@ impl Analysis {
                                 m.approx = approx;
                                 Ok(m)
                             }
-                            None => Err(why),
+                            None => match self.expanded_cov(env, x, y) {
+                                Some((value, rules, approx)) => {
+                                    m.value = value;
+                                    m.rules = rules;
+                                    m.approx = approx;
+                                    Ok(m)
+                                }
+                                None => Err(why),
+                            },
                         }
                     }
                 };

@@ -445,35 +445,172 @@ pub fn range(e: &Expr, dom: &Domains) -> Interval {
                     }
                 }
                 _ => {
-                    // a^x ≥ 1 for a ≥ 1, x ≥ 0 (and ≤ 1 when either is reversed).
-                    let xi = range(x, dom);
-                    let one = BigRational::one();
-                    let base_ge_1 = matches!(&bi.lo, End::At(a, _) if *a >= one);
-                    let base_le_1 =
-                        bi.lo_above_zero(true) && matches!(&bi.hi, End::At(b, _) if *b <= one);
-                    let (x_ge_0, x_le_0) = (xi.lo_above_zero(false), xi.hi_below_zero(false));
-                    let base_gt_1 = match &bi.lo {
-                        End::At(a, o) => *a > one || (*a == one && *o),
-                        End::Unbounded => false,
-                    };
-                    if base_gt_1 && xi.lo_above_zero(true) {
-                        Interval::new(open(one), End::Unbounded)
-                    } else if (base_ge_1 && x_ge_0) || (base_le_1 && x_le_0) {
-                        Interval::new(closed(one), End::Unbounded)
-                    } else if (base_ge_1 && x_le_0) || (base_le_1 && x_ge_0) {
-                        Interval::new(open(BigRational::zero()), closed(one))
-                    } else if bi.lo_above_zero(true) {
-                        Interval::positive()
-                    } else if bi.lo_above_zero(false) {
-                        Interval::nonnegative()
-                    } else {
-                        Interval::all()
+                    let coarse = pow_range(&bi, &range(x, dom));
+                    match x.as_num().and_then(|q| tight_pow(&bi, q)) {
+                        Some(t) => coarse.intersect(&t),
+                        None => coarse,
                     }
                 }
             }
         }
         Expr::Func(f, x) => {
             let xi = range(x, dom);
+            let coarse = func_range(*f, &xi);
+            match tight(*f, &xi) {
+                Some(t) => coarse.intersect(&t),
+                None => coarse,
+            }
+        }
+    }
+}
+
+/// Exact rational bounds on `b^q` for a rational exponent over a base interval whose
+/// low end is positive: `exp(q ln b)`, from [`super::bounds`], increasing in the base
+/// for q > 0 and decreasing for q < 0 (`2^(1/2)` in [1.41421356237, 1.41421356238]).
+fn tight_pow(bi: &Interval, q: &BigRational) -> Option<Interval> {
+    use super::bounds;
+    let (End::At(a, _), hi) = (&bi.lo, &bi.hi) else {
+        return None;
+    };
+    if !a.is_positive() || q.is_integer() {
+        return None;
+    }
+    let ln = |x: &BigRational| bounds::memo(1, x, bounds::ln);
+    let exp = |x: &BigRational| bounds::memo(0, x, bounds::exp);
+    // q ln(b) bounded below and above, for b at one end.
+    let qln = |b: &BigRational, lower: bool| -> Option<BigRational> {
+        let (l, h) = ln(b)?;
+        Some(if q.is_positive() == lower {
+            q * l
+        } else {
+            q * h
+        })
+    };
+    let (low_base, high_base) = if q.is_positive() {
+        (
+            Some(a),
+            if let End::At(b, _) = hi {
+                Some(b)
+            } else {
+                None
+            },
+        )
+    } else {
+        (
+            if let End::At(b, _) = hi {
+                Some(b)
+            } else {
+                None
+            },
+            Some(a),
+        )
+    };
+    let lo = low_base
+        .and_then(|b| qln(b, true))
+        .and_then(|v| exp(&v))
+        .map(|(l, _)| closed(l));
+    let up = high_base
+        .and_then(|b| qln(b, false))
+        .and_then(|v| exp(&v))
+        .map(|(_, h)| closed(h));
+    if lo.is_none() && up.is_none() {
+        return None;
+    }
+    Some(Interval::new(
+        lo.unwrap_or(End::Unbounded),
+        up.unwrap_or(End::Unbounded),
+    ))
+}
+
+/// The coarse range facts of a power at an exponent that is not a small whole number.
+fn pow_range(bi: &Interval, xi: &Interval) -> Interval {
+    // a^x ≥ 1 for a ≥ 1, x ≥ 0 (and ≤ 1 when either is reversed).
+    let one = BigRational::one();
+    let base_ge_1 = matches!(&bi.lo, End::At(a, _) if *a >= one);
+    let base_le_1 = bi.lo_above_zero(true) && matches!(&bi.hi, End::At(b, _) if *b <= one);
+    let (x_ge_0, x_le_0) = (xi.lo_above_zero(false), xi.hi_below_zero(false));
+    let base_gt_1 = match &bi.lo {
+        End::At(a, o) => *a > one || (*a == one && *o),
+        End::Unbounded => false,
+    };
+    if base_gt_1 && xi.lo_above_zero(true) {
+        Interval::new(open(one), End::Unbounded)
+    } else if (base_ge_1 && x_ge_0) || (base_le_1 && x_le_0) {
+        Interval::new(closed(one), End::Unbounded)
+    } else if (base_ge_1 && x_le_0) || (base_le_1 && x_ge_0) {
+        Interval::new(open(BigRational::zero()), closed(one))
+    } else if bi.lo_above_zero(true) {
+        Interval::positive()
+    } else if bi.lo_above_zero(false) {
+        Interval::nonnegative()
+    } else {
+        Interval::all()
+    }
+}
+
+/// Exact rational bounds on an increasing function over `xi` from its finite ends
+/// ([`super::bounds`]: series with a bounded remainder, no floating point): `exp(1)`
+/// in [2.71828182845…, 2.71828182846…]. `None` when neither end gives one.
+fn tight(f: Func, xi: &Interval) -> Option<Interval> {
+    use super::bounds;
+    let one = BigRational::one;
+    let two = || BigRational::from_integer(2.into());
+    let exp = |x: &BigRational| bounds::memo(0, x, bounds::exp);
+    let ln = |x: &BigRational| bounds::memo(1, x, bounds::ln);
+    let sqrt = |x: &BigRational| bounds::memo(2, x, bounds::sqrt);
+    // A lower bound of f at the low end, an upper bound at the high end.
+    let (lo_end, hi_end) = match (&xi.lo, &xi.hi) {
+        (End::At(a, _), End::At(b, _)) => (Some(a), Some(b)),
+        (End::At(a, _), End::Unbounded) => (Some(a), None),
+        (End::Unbounded, End::At(b, _)) => (None, Some(b)),
+        (End::Unbounded, End::Unbounded) => return None,
+    };
+    let lower = |a: &BigRational| -> Option<BigRational> {
+        match f {
+            Func::Exp => Some(exp(a)?.0),
+            Func::Ln => Some(ln(a)?.0),
+            Func::Sqrt => Some(sqrt(a)?.0),
+            Func::Sigmoid => Some(one() / (one() + exp(&-a.clone())?.1)),
+            Func::Tanh => Some(one() - two() / (one() + exp(&(two() * a))?.0)),
+            Func::Softplus => Some(ln(&(one() + exp(a)?.0))?.0),
+            _ => None,
+        }
+    };
+    let upper = |b: &BigRational| -> Option<BigRational> {
+        match f {
+            Func::Exp => Some(exp(b)?.1),
+            Func::Ln => Some(ln(b)?.1),
+            Func::Sqrt => Some(sqrt(b)?.1),
+            Func::Sigmoid => Some(one() / (one() + exp(&-b.clone())?.0)),
+            Func::Tanh => Some(one() - two() / (one() + exp(&(two() * b))?.1)),
+            Func::Softplus => Some(ln(&(one() + exp(b)?.1))?.1),
+            _ => None,
+        }
+    };
+    // ln and sqrt are bounded only where they are defined (a low end > 0, >= 0).
+    let lo = lo_end.and_then(lower).map(closed);
+    let hi = hi_end
+        .filter(|b| match f {
+            Func::Ln => b.is_positive(),
+            Func::Sqrt => !b.is_negative(),
+            _ => true,
+        })
+        .and_then(upper)
+        .map(closed);
+    if lo.is_none() && hi.is_none() {
+        return None;
+    }
+    Some(Interval::new(
+        lo.unwrap_or(End::Unbounded),
+        hi.unwrap_or(End::Unbounded),
+    ))
+}
+
+/// The coarse range facts of a function over `xi` (signs, (0, 1), ≥ 1, ...).
+fn func_range(f: Func, xi: &Interval) -> Interval {
+    let xi = xi.clone();
+    {
+        {
             let z = BigRational::zero;
             let one = BigRational::one;
             match f {

@@ -304,15 +304,79 @@ impl Interval {
     }
 }
 
+/// An end for the reader: the rational as it is when short, else a decimal of 12
+/// significant digits rounded outward (down for a low end, up for a high one), so the
+/// printed interval still contains the computed one (`[2.71828182845, 2.71828182846]`
+/// rather than two 40-digit fractions).
+fn show_end(r: &BigRational, low: bool) -> String {
+    let text = r.to_string();
+    if text.len() <= 24 {
+        return text;
+    }
+    let Some(v) = num_traits::ToPrimitive::to_f64(r) else {
+        return text;
+    };
+    if !v.is_finite() || v == 0.0 {
+        return text;
+    }
+    // 10^k with 12 digits before the decimal point of r·10^k.
+    let k = 11 - v.abs().log10().floor() as i32;
+    let ten = num_bigint::BigInt::from(10);
+    let scale = |k: i32| -> BigRational {
+        if k >= 0 {
+            BigRational::from_integer(num_traits::pow(ten.clone(), k as usize))
+        } else {
+            BigRational::new(1.into(), num_traits::pow(ten.clone(), (-k) as usize))
+        }
+    };
+    if k.unsigned_abs() > 400 {
+        return text;
+    }
+    let scaled = r * scale(k);
+    let n = if low {
+        scaled.floor().to_integer()
+    } else {
+        scaled.ceil().to_integer()
+    };
+    // n · 10^(−k), written out exactly from n's digits.
+    let neg = n.is_negative();
+    let digits = n.abs().to_string();
+    let body = if (0..=24).contains(&k) {
+        let k = k as usize;
+        let padded = if digits.len() <= k {
+            format!("{}{digits}", "0".repeat(k + 1 - digits.len()))
+        } else {
+            digits
+        };
+        let (int, frac) = padded.split_at(padded.len() - k);
+        let frac = frac.trim_end_matches('0');
+        if frac.is_empty() {
+            int.to_string()
+        } else {
+            format!("{int}.{frac}")
+        }
+    } else {
+        let e = digits.len() as i32 - 1 - k;
+        let (first, rest) = digits.split_at(1);
+        let rest = rest.trim_end_matches('0');
+        if rest.is_empty() {
+            format!("{first}e{e}")
+        } else {
+            format!("{first}.{rest}e{e}")
+        }
+    };
+    format!("{}{body}", if neg { "-" } else { "" })
+}
+
 impl fmt::Display for Interval {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let lo = match &self.lo {
             End::Unbounded => "(−∞".to_string(),
-            End::At(r, o) => format!("{}{r}", if *o { "(" } else { "[" }),
+            End::At(r, o) => format!("{}{}", if *o { "(" } else { "[" }, show_end(r, true)),
         };
         let hi = match &self.hi {
             End::Unbounded => "∞)".to_string(),
-            End::At(r, o) => format!("{r}{}", if *o { ")" } else { "]" }),
+            End::At(r, o) => format!("{}{}", show_end(r, false), if *o { ")" } else { "]" }),
         };
         write!(f, "{lo}, {hi}")
     }

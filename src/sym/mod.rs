@@ -17,6 +17,7 @@
 //! ([`relation`]) uses both and falls back to exact evaluation at random points.
 
 mod algebra;
+pub mod bounds;
 pub mod defined;
 mod domain;
 mod enclose;

@@ -402,6 +402,9 @@ impl Problem<'_> {
 
     /// What an interval of `lhs − rhs` decides of the relation.
     fn by_interval(&self, i: &Interval) -> Option<bool> {
+        if let Rel::Approx(t) = self.rel {
+            return approx_by_interval(*t, i);
+        }
         match self.rel {
             Rel::Ge if i.lo_above_zero(false) => Some(true),
             Rel::Gt if i.lo_above_zero(true) => Some(true),
@@ -432,6 +435,7 @@ impl Problem<'_> {
                 Rel::Gt => dl.hi_below_zero(false),
                 Rel::Le => dl.lo_above_zero(true),
                 Rel::Lt => dl.lo_above_zero(false),
+                Rel::Approx(t) => approx_by_interval(*t, &dl) == Some(false),
                 _ => false,
             };
             if fails {
@@ -450,4 +454,34 @@ impl Problem<'_> {
         }
         None
     }
+}
+
+/// What an interval of `left − right` decides of `left ~= right tol t`: proved when it
+/// lies in [−t, t], false when it lies beyond. The tolerance is read as written in
+/// decimal, so the binary `t` is narrowed (for a proof) or widened (for a refutation) by
+/// a relative 10⁻¹², far beyond its rounding.
+pub(super) fn approx_by_interval(t: f64, i: &Interval) -> Option<bool> {
+    use crate::sym::interval::End;
+    let t = BigRational::from_float(t)?;
+    if !t.is_positive() {
+        return None;
+    }
+    let eps = BigRational::new(1.into(), 1_000_000_000_000i64.into());
+    let one = BigRational::from_integer(1.into());
+    let (narrow, wide) = (t.clone() * (one.clone() - eps.clone()), t * (one + eps));
+    let (lo, hi) = match (&i.lo, &i.hi) {
+        (End::At(a, _), End::At(b, _)) => (Some(a), Some(b)),
+        (End::At(a, _), End::Unbounded) => (Some(a), None),
+        (End::Unbounded, End::At(b, _)) => (None, Some(b)),
+        _ => (None, None),
+    };
+    if let (Some(a), Some(b)) = (lo, hi) {
+        if *a >= -narrow.clone() && *b <= narrow {
+            return Some(true);
+        }
+    }
+    if lo.is_some_and(|a| *a > wide) || hi.is_some_and(|b| *b < -wide.clone()) {
+        return Some(false);
+    }
+    None
 }

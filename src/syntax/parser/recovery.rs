@@ -680,7 +680,13 @@ impl Ctx<'_> {
                 "statement"
             };
             let shown: String = stray.chars().take(40).collect();
-            let shown_statement: String = statement.chars().take(60).collect();
+            // A long statement is shortened visibly: a quote cut without a mark reads as
+            // the author's whole line with its end missing.
+            let shown_statement: String = if statement.chars().count() > 60 {
+                statement.chars().take(57).collect::<String>() + "…"
+            } else {
+                statement.to_string()
+            };
             return Diagnostic::error(
                 "E0801",
                 self.ascii.span(at, at + stray.len()),
