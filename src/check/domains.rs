@@ -177,10 +177,27 @@ pub fn infer(program: &Program, env: &Env) -> BTreeMap<String, Domain> {
                                 Box::new(square.clone()),
                                 c.span,
                             );
-                            relate(&mut add, env, &both, &[(&square, "<=", second)], &why);
+                            // A variance written out (`moments(m, v + m^2)`: s − m² is v,
+                            // a positive symbol or a non-negative number) needs no relation.
+                            let variance = to_sym(&both, env).map(|d| crate::sym::expand(&d));
+                            let evident = match &variance {
+                                Some(crate::sym::Expr::Sym(n)) => {
+                                    env.symbols.contains_key(n) || env.sizes.contains_key(n)
+                                }
+                                Some(crate::sym::Expr::Num(v)) => !v.is_negative(),
+                                _ => false,
+                            };
+                            if !evident {
+                                relate(&mut add, env, &both, &[(&square, "<=", second)], &why);
+                            }
                         }
                     }
                 }
+                // `moments(m, s)` with a mean that is not 0: s >= m^2 above says s >= 0.
+                let mean_zero = dist != "moments"
+                    || arg(0)
+                        .and_then(|m| affine(m, env))
+                        .is_some_and(|(m, k)| m.values().all(|v| v.is_zero()) && k.is_zero());
                 let k = if dist == "symmetric" { 0 } else { 1 };
                 let what = if dist == "moments" {
                     "a second moment"
@@ -234,7 +251,7 @@ pub fn infer(program: &Program, env: &Env) -> BTreeMap<String, Domain> {
                                 ..d
                             },
                         );
-                    } else {
+                    } else if mean_zero {
                         // Any other expression of symbols: 0 <= v as a relation.
                         let zero = Expr::Num("0".into(), c.span);
                         relate(
