@@ -58,21 +58,29 @@ pub fn infer(program: &Program, env: &Env) -> BTreeMap<String, Domain> {
                 Some(e) => {
                     let Some((name, k, c)) = affine_in_one(e, env) else {
                         // `bernoulli(p q)`: 0 <= p q <= 1 as relations of its symbols.
+                        // 0 < p q as for a plain probability (p = 0 keeps nothing).
                         let (zero, one) =
                             (Expr::Num("0".into(), c.span), Expr::Num("1".into(), c.span));
-                        relate(&mut add, env, e, &[(&zero, "<=", e), (e, "<=", &one)], &why);
+                        relate(&mut add, env, e, &[(&zero, "<", e), (e, "<=", &one)], &why);
                         return;
                     };
                     {
+                        // The end where the probability is 0 is left out, as for
+                        // `bernoulli(p)` (session 26: `bernoulli(1 - q)` took q = 1,
+                        // a mask that keeps nothing, and refuted `q < 1` there).
                         let zero = BigRational::zero();
                         let one = BigRational::one();
                         let (a, b) = ((&zero - &c) / &k, (&one - &c) / &k);
-                        let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+                        let (lo, hi) = if a <= b {
+                            ((a, true), (b, false))
+                        } else {
+                            ((b, false), (a, true))
+                        };
                         add(
                             name,
                             Domain {
-                                lo: Some((lo, false)),
-                                hi: Some((hi, false)),
+                                lo: Some(lo),
+                                hi: Some(hi),
                                 integer: false,
                                 why: vec![format!("a probability in {why}")],
                                 relations: Vec::new(),
@@ -151,11 +159,45 @@ pub fn infer(program: &Program, env: &Env) -> BTreeMap<String, Domain> {
                                 },
                             );
                         }
-                        // A symbolic mean (`moments(mu, s)`): mu stays a location (every
-                        // real); the relation s >= mu^2 is not kept yet (open).
-                        _ => {}
+                        // A symbolic mean (`moments(mu, s)`), or a second moment written
+                        // as an expression: mu stays a location (every real), and
+                        // mu^2 <= s is kept as a relation of their symbols (session 26:
+                        // `Var(e) >= 0` was refuted at mu = 1, s = 0).
+                        _ => {
+                            let two = Expr::Num("2".into(), c.span);
+                            let square = Expr::Binary(
+                                BinOp::Pow,
+                                Box::new(mean.clone()),
+                                Box::new(two),
+                                c.span,
+                            );
+                            let both = Expr::Binary(
+                                BinOp::Sub,
+                                Box::new(second.clone()),
+                                Box::new(square.clone()),
+                                c.span,
+                            );
+                            // A variance written out (`moments(m, v + m^2)`: s − m² is v,
+                            // a positive symbol or a non-negative number) needs no relation.
+                            let variance = to_sym(&both, env).map(|d| crate::sym::expand(&d));
+                            let evident = match &variance {
+                                Some(crate::sym::Expr::Sym(n)) => {
+                                    env.symbols.contains_key(n) || env.sizes.contains_key(n)
+                                }
+                                Some(crate::sym::Expr::Num(v)) => !v.is_negative(),
+                                _ => false,
+                            };
+                            if !evident {
+                                relate(&mut add, env, &both, &[(&square, "<=", second)], &why);
+                            }
+                        }
                     }
                 }
+                // `moments(m, s)` with a mean that is not 0: s >= m^2 above says s >= 0.
+                let mean_zero = dist != "moments"
+                    || arg(0)
+                        .and_then(|m| affine(m, env))
+                        .is_some_and(|(m, k)| m.values().all(|v| v.is_zero()) && k.is_zero());
                 let k = if dist == "symmetric" { 0 } else { 1 };
                 let what = if dist == "moments" {
                     "a second moment"
@@ -186,12 +228,57 @@ pub fn infer(program: &Program, env: &Env) -> BTreeMap<String, Domain> {
                                 Domain::nonnegative(false, &format!("{what} in {why}")),
                             );
                         }
+                    } else if let Some((name, k, c0)) = affine_in_one(v, env) {
+                        // A variance written as `k s + c` (`normal(0, w - 1)`,
+                        // `normal(0, 1 - r)`): k s + c >= 0 bounds s (session 26: `w >= 1`
+                        // was refuted at w = 1/2, a negative variance).
+                        let edge = -c0 / &k;
+                        let d = if k.is_positive() {
+                            Domain {
+                                lo: Some((edge, false)),
+                                ..Domain::default()
+                            }
+                        } else {
+                            Domain {
+                                hi: Some((edge, false)),
+                                ..Domain::default()
+                            }
+                        };
+                        add(
+                            name,
+                            Domain {
+                                why: vec![format!("{what} in {why}")],
+                                ..d
+                            },
+                        );
+                    } else if mean_zero {
+                        // Any other expression of symbols: 0 <= v as a relation.
+                        let zero = Expr::Num("0".into(), c.span);
+                        relate(
+                            &mut add,
+                            env,
+                            v,
+                            &[(&zero, "<=", v)],
+                            &format!("{what} in {why}"),
+                        );
                     }
                 }
             }
             _ => {}
         }
     });
+    // A symbol bounded only from above or only by relations (`normal(0, 1 - r)`: r <= 1)
+    // is still a positive real unless the model reads it as a location (session 26:
+    // once the variance bounded r, `Var(x) <= 1` was refuted at r = -5/6).
+    let locations = signed(program, env);
+    for (name, d) in out.iter_mut() {
+        if d.lo.is_none() && !env.sizes.contains_key(name) && !locations.contains(name) {
+            d.meet(&Domain::nonnegative(
+                true,
+                "a positive real, tq's convention",
+            ));
+        }
+    }
     out
 }
 

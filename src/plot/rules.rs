@@ -385,6 +385,7 @@ fn run(
         .iter()
         .map(|row| row.iter().map(&ev).collect::<Result<_, _>>())
         .collect::<Result<_, _>>()?;
+    let constant: Vec<BigRational> = lin.c.iter().map(&ev).collect::<Result<_, _>>()?;
     let at: Vec<usize> = param
         .iter()
         .filter_map(|p| lin.states.iter().position(|x| x == p))
@@ -395,7 +396,8 @@ fn run(
     for t in 0..RULE_STEPS {
         let mut next = Vec::with_capacity(x.len());
         for (i, row) in m.iter().enumerate() {
-            let mut v: BigRational = row.iter().zip(&x).map(|(a, b)| a * b).sum();
+            let mut v: BigRational =
+                row.iter().zip(&x).map(|(a, b)| a * b).sum::<BigRational>() + &constant[i];
             for (k, c) in n[i].iter().enumerate() {
                 v += c * g(k, t).unwrap_or_default();
             }

@@ -1,7 +1,7 @@
 //! Deciding one moment claim: the sequential test look by look, refutation with its
 //! re-check on each half of the trials, confirmation when the test resolves 5%.
 
-use super::extract::{extract, pattern_of, unpooled_position, Moment};
+use super::extract::{bind_positions, extract, pattern_of, unpooled_position, Moment};
 use super::givens::{given_values, unmet_condition};
 use super::pool::{heterogeneity, Pool, PoolMemo, HETERO_MIN};
 use super::stats::{self, estimate, rounding, t_for, z_for};
@@ -440,6 +440,15 @@ impl ClaimTest<'_> {
             .map(|st| st.get(&magnitude_key).map_or(0.0, |m| m.1))
             .collect();
         for b in bindings.iter() {
+            // Positions at the loop variables (`h[b,t]`) fixed at this binding's values.
+            let bound: Vec<Moment> = moments
+                .iter()
+                .map(|mo| Moment {
+                    var: mo.var,
+                    target: bind_positions(&mo.target, b),
+                })
+                .collect();
+            let moments = &bound[..];
             // Means of the trial statistics; skip bindings where a tensor is missing.
             let Some(cols) = moments
                 .iter()

@@ -146,6 +146,15 @@ pub(super) fn unpooled_position(target: &Ref, loop_vars: &[String]) -> Option<St
         if a.terms.is_empty() {
             continue;
         }
+        // A position written only with the claim's loop variables (`h[b,t]`,
+        // `h[b,t-1]` of a recurrence along t) is a fixed position at each binding of
+        // them: [`bind_positions`] fixes it before the pool is read.
+        if a.terms
+            .iter()
+            .all(|t| t.factors.len() == 1 && loop_vars.contains(&t.factors[0].name))
+        {
+            continue;
+        }
         let plain = match a.terms.as_slice() {
             [t] if a.constant == 0 && t.coef == 1 && t.factors.len() == 1 => {
                 Some(t.factors[0].name.clone())
@@ -157,11 +166,6 @@ pub(super) fn unpooled_position(target: &Ref, loop_vars: &[String]) -> Option<St
                 "Monte Carlo pools the elements of `{name}` over its free positions; a shifted or scaled position selects other elements, which it does not estimate yet"
             ));
         };
-        if loop_vars.contains(&v) {
-            return Some(format!(
-                "Monte Carlo pools the elements of `{name}` over its free positions; a position at the loop variable `{v}` selects the elements of one step, which it does not estimate yet"
-            ));
-        }
         if !seen.insert(v.clone()) {
             return Some(format!(
                 "Monte Carlo pools the elements of `{name}` over its free positions; the index `{v}` repeated selects a diagonal, which it does not estimate yet"
@@ -169,6 +173,40 @@ pub(super) fn unpooled_position(target: &Ref, loop_vars: &[String]) -> Option<St
         }
     }
     None
+}
+
+/// The target with every position written only with bound loop variables fixed at
+/// their values (`h[b,t-1]` at t = 3: `h[b,2]`), so that the pool read at that binding
+/// is that step's elements alone (session 26: `Var(h[b,t]) == t + 1` of a recurrence
+/// along t was undecided, the pool mixing every step). Positions that read no bound
+/// variable are kept.
+pub(super) fn bind_positions(target: &Ref, b: &[(String, i64)]) -> Ref {
+    let mut out = target.clone();
+    for ix in out.indices.iter_mut().flatten() {
+        let IndexExpr::Affine(a) = ix else {
+            continue;
+        };
+        if a.terms.is_empty() {
+            continue;
+        }
+        let value = |name: &str| b.iter().find(|(v, _)| v == name).map(|(_, x)| *x);
+        let mut k = a.constant;
+        let mut all = true;
+        for t in &a.terms {
+            match (
+                t.factors.as_slice(),
+                t.factors.first().and_then(|f| value(&f.name)),
+            ) {
+                ([_], Some(x)) => k += t.coef * x,
+                _ => all = false,
+            }
+        }
+        if all {
+            a.terms.clear();
+            a.constant = k;
+        }
+    }
+    out
 }
 
 /// A tensor member's elements selected by fixed positions (`[0, x, y, 0]`: `Some(0)`,

@@ -2,7 +2,7 @@
 //! executor or the interpreter, their per-trial statistics and the looks of the
 //! sequential test.
 
-use super::extract::{extract, pattern_of, Pattern};
+use super::extract::{bind_positions, extract, pattern_of, Pattern};
 use super::givens::apply_givens;
 use super::{
     BUDGET, DENSE_BUDGET, DENSE_MAX_TRIALS, FALSE_REFUTATION, FILE_BUDGET, MAX_TRIALS, MIN_TRIALS,
@@ -165,37 +165,108 @@ pub(super) fn setting_key(claim: &Claim) -> String {
 /// Every tensor (and fixed positions) whose moments a claim of the program mentions.
 pub fn moment_keys(program: &Program, env: &Env) -> Targets {
     let mut out = Targets::default();
-    fn add(c: &Claim, env: &Env, out: &mut Targets) {
+    let loops = crate::claims::program_loops(&program.items);
+    let sample: BTreeMap<String, f64> = crate::claims::rules::sample_point(program)
+        .into_iter()
+        .filter_map(|(k, v)| Some((k, num_traits::ToPrimitive::to_f64(&v)?)))
+        .collect();
+    let cx = (env, &loops[..], &sample);
+    fn add(c: &Claim, cx: (&Env, &[ast::Range], &BTreeMap<String, f64>), out: &mut Targets) {
+        let env = cx.0;
         let mut ms = Vec::new();
         if let ast::Expr::Rel(_, l, r, _) = &c.body {
             let _ = extract(l, &mut ms);
             let _ = extract(r, &mut ms);
         }
+        let binds = position_bindings(c, cx);
         for m in &ms {
             let k = (env.key_of(&m.target.name), m.target.grad);
-            out.patterns[k.1 as usize]
-                .entry(k.0.clone())
-                .or_default()
-                .insert(pattern_of(&m.target));
+            let pats = out.patterns[k.1 as usize].entry(k.0.clone()).or_default();
+            pats.insert(pattern_of(&m.target));
+            // A position at a loop variable (`h[b,t]`): one pattern per value of it.
+            for b in &binds {
+                pats.insert(pattern_of(&bind_positions(&m.target, b)));
+            }
             out.settings.entry(setting_key(c)).or_default().insert(k);
         }
     }
-    fn walk(items: &[Item], env: &Env, out: &mut Targets) {
+    fn walk(items: &[Item], cx: (&Env, &[ast::Range], &BTreeMap<String, f64>), out: &mut Targets) {
         for it in items {
             match &it.kind {
-                ItemKind::Claim(c) => add(c, env, out),
+                ItemKind::Claim(c) => add(c, cx, out),
                 ItemKind::Derivation(d) => {
                     for (_, c) in d.step_claims() {
-                        add(&c, env, out);
+                        add(&c, cx, out);
                     }
                 }
-                ItemKind::Loop(l) => walk(&l.body, env, out),
+                ItemKind::Loop(l) => walk(&l.body, cx, out),
                 _ => {}
             }
         }
     }
-    walk(&program.items, env, &mut out);
+    walk(&program.items, cx, &mut out);
     out
+}
+
+/// The positions past a loop's last value at the `sample` sizes that are recorded too
+/// ([`position_bindings`]): Monte Carlo also runs at other sizes, one or two larger.
+const POSITION_MARGIN: i64 = 4;
+/// At most this many bindings of loop variables get patterns of their own.
+const MAX_POSITION_BINDINGS: usize = 256;
+
+/// The bindings of the loop variables a claim names, at the `sample` values with the
+/// claim's givens (and [`POSITION_MARGIN`] more steps), for the patterns of positions
+/// written with them (`Var(h[b,t]) == t + 1`); empty when the claim names none or the
+/// ranges cannot be computed there (its pools at those positions are then not recorded,
+/// and the claim is not decided there).
+fn position_bindings(
+    c: &Claim,
+    (env, loops, sample): (&Env, &[ast::Range], &BTreeMap<String, f64>),
+) -> Vec<Bind> {
+    use crate::claims::scalar::{self, Scope};
+    let used: Vec<&ast::Range> = loops
+        .iter()
+        .filter(|r| crate::claims::mentions(&c.text, &r.var.name))
+        .collect();
+    if used.is_empty() {
+        return Vec::new();
+    }
+    let mut at = sample.clone();
+    if let Ok(sets) = super::givens::given_values(c, env) {
+        for (name, e) in sets {
+            if let Ok(v) = e.eval_f64(&at) {
+                at.insert(name, v);
+            }
+        }
+    }
+    let value = |e: &ast::Expr| -> Option<i64> {
+        let x = scalar::lower(e, &Scope::default())
+            .ok()?
+            .eval_f64(&at)
+            .ok()?;
+        x.is_finite().then_some(x.round() as i64)
+    };
+    let mut binds: Vec<Bind> = vec![vec![]];
+    for r in used {
+        let (Some(lo), Some(hi)) = (value(&r.from), value(&r.to)) else {
+            return Vec::new();
+        };
+        let hi = hi + POSITION_MARGIN;
+        if hi < lo || (hi - lo + 1) as usize * binds.len() > MAX_POSITION_BINDINGS {
+            return Vec::new();
+        }
+        binds = binds
+            .into_iter()
+            .flat_map(|b| {
+                (lo..=hi).map(move |v| {
+                    let mut b = b.clone();
+                    b.push((r.var.name.clone(), v));
+                    b
+                })
+            })
+            .collect();
+    }
+    binds
 }
 
 /// The family key of a stored member (`L_{3}` → `L`).

@@ -89,7 +89,13 @@ pub fn derive(program: &Program) -> Option<RuleDerivation> {
 }
 
 fn derive_within(program: &Program) -> Option<RuleDerivation> {
-    let all: Vec<LinearRule> = rules(program).into_iter().filter_map(Result::ok).collect();
+    // A rule with a constant term is decided through a virtual state (sequence::system);
+    // the mapping between two rules is derived for rules without one.
+    let all: Vec<LinearRule> = rules(program)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|r| !r.has_constant())
+        .collect();
     if all.len() < 2 {
         return None;
     }

@@ -18,6 +18,16 @@ pub struct LinearRule {
     pub inputs: Vec<String>,
     pub m: Vec<Vec<Expr>>,
     pub n: Vec<Vec<Expr>>,
+    /// The constant term of each update (`s[t+1] = mu s[t] + c`: c), zero when there is
+    /// none; [`super::sequence::system`] reads it as a virtual state fixed at 1.
+    pub c: Vec<Expr>,
+}
+
+impl LinearRule {
+    /// Whether an update has a constant term.
+    pub fn has_constant(&self) -> bool {
+        self.c.iter().any(|c| !c.is_zero())
+    }
 }
 
 /// The symbol of a sequence at the current step: `A.theta[t]`.
@@ -142,27 +152,32 @@ fn linear_rule(r: &ast::Rule) -> Result<LinearRule, String> {
     inputs.sort();
     let xs: Vec<String> = states.iter().map(|x| at_t(&name, x, &var)).collect();
     let gs: Vec<String> = inputs.iter().map(|g| input_sym(g, &var)).collect();
-    let (mut m, mut n) = (Vec::new(), Vec::new());
+    let (mut m, mut n, mut c) = (Vec::new(), Vec::new(), Vec::new());
     for (u, x) in updates.iter().zip(&states) {
         let row: Vec<Expr> = xs.iter().map(|s| sym::expand(&u.diff(s))).collect();
         let nrow: Vec<Expr> = gs.iter().map(|s| sym::expand(&u.diff(s))).collect();
         let mut rest = u.clone();
-        for (c, s) in row.iter().zip(&xs).chain(nrow.iter().zip(&gs)) {
-            let fs = c.free_symbols();
+        for (k, s) in row.iter().zip(&xs).chain(nrow.iter().zip(&gs)) {
+            let fs = k.free_symbols();
             if xs.iter().chain(&gs).any(|s| fs.contains(s)) {
                 return Err(format!(
                     "the update of `{x}` in rule `{name}` is not linear in the state and the inputs"
                 ));
             }
-            rest = rest - c.clone() * Expr::sym(s);
+            rest = rest - k.clone() * Expr::sym(s);
         }
-        if !sym::expand(&rest).is_zero() {
+        // A term free of the state and the inputs (`v[t+1] = mu v[t] + c`) is a constant:
+        // the system reads it through a virtual state fixed at 1 (session 26: such rules
+        // were undecided even at fixed steps). A term that reads the step is not one.
+        let rest = sym::expand(&rest);
+        if rest.free_symbols().contains(&var) {
             return Err(format!(
-                "the update of `{x}` in rule `{name}` has a term free of the state and the inputs"
+                "the update of `{x}` in rule `{name}` has a term that depends on the step `{var}`"
             ));
         }
         m.push(row);
         n.push(nrow);
+        c.push(rest);
     }
     Ok(LinearRule {
         name,
@@ -171,5 +186,6 @@ fn linear_rule(r: &ast::Rule) -> Result<LinearRule, String> {
         inputs,
         m,
         n,
+        c,
     })
 }

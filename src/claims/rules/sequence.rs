@@ -39,7 +39,11 @@ pub(super) fn system(rules: &[&LinearRule]) -> Result<System, String> {
     gs.sort();
     gs.dedup();
     let mut xs = Vec::new();
-    let total: usize = rules.iter().map(|r| r.states.len()).sum();
+    // Updates with a constant term (`s[t+1] = mu s[t] + c`) read one more state, the
+    // constant 1 (`one[t+1] = one[t]`, start 1): the system stays linear and homogeneous,
+    // so the recurrence proof and the exact simulation apply unchanged.
+    let constant = rules.iter().any(|r| r.has_constant());
+    let total: usize = rules.iter().map(|r| r.states.len()).sum::<usize>() + usize::from(constant);
     if total > MAX_STATES {
         return Err(format!(
             "the rules have {total} state sequences together; tq eliminates at most {MAX_STATES}"
@@ -62,8 +66,29 @@ pub(super) fn system(rules: &[&LinearRule]) -> Result<System, String> {
         }
         base += r.states.len();
     }
+    if constant {
+        let one = total - 1;
+        let mut base = 0;
+        for r in rules {
+            for (i, c) in r.c.iter().enumerate() {
+                m[base + i][one] = c.clone();
+            }
+            base += r.states.len();
+        }
+        m[one][one] = Expr::one();
+        xs.push((
+            at_t(CONSTANT_RULE, CONSTANT_STATE, &var),
+            CONSTANT_RULE.to_string(),
+            CONSTANT_STATE.to_string(),
+        ));
+    }
     Ok(System { var, xs, gs, m, n })
 }
+
+/// The virtual state of a system whose updates have constant terms: `#.one[t]`, 1 at
+/// every step (no claim or given can name it: `#` is no rule name).
+const CONSTANT_RULE: &str = "#";
+const CONSTANT_STATE: &str = "one";
 
 /// What the givens of a claim set: hyperparameters and start values.
 #[derive(Default, Clone)]
@@ -467,6 +492,9 @@ pub(super) fn starts(sys: &System, g: &Givens) -> Vec<Expr> {
     sys.xs
         .iter()
         .map(|(_, r, x)| {
+            if r == CONSTANT_RULE && x == CONSTANT_STATE {
+                return Expr::one();
+            }
             let s = at_0(r, x);
             let v = g
                 .starts
