@@ -240,46 +240,131 @@ impl miette::Diagnostic for MietteDiag {
 /// The longest name [`suggest`] finds a near name for.
 pub const MAX_SUGGESTED_LEN: usize = 64;
 
+/// The work all the "did you mean" searches over a file's own names may do together:
+/// each candidate read counts one, each cell of an edit distance one. A search is linear
+/// in the names declared, so a file with thousands of undeclared names among thousands
+/// of declared ones (a `size` list cut in two, its `sample` line intact) made the
+/// searches quadratic: 3,353 names against 6,650, 4.7 s of CPU. Past this work no name
+/// gets a suggestion (never a partial search's best), and each later search costs
+/// nothing.
+pub const SUGGEST_WORK: usize = 4_000_000;
+
+/// The count of [`SUGGEST_WORK`] one file's searches share (the checker holds one).
+#[derive(Debug)]
+pub struct Suggestions {
+    left: usize,
+}
+
+impl Default for Suggestions {
+    fn default() -> Self {
+        Suggestions { left: SUGGEST_WORK }
+    }
+}
+
+impl Suggestions {
+    /// A count that never runs out, for searches over a fixed list (keywords, functions).
+    fn unbounded() -> Self {
+        Suggestions { left: usize::MAX }
+    }
+
+    /// Whether the work is spent: no search is made any more.
+    pub fn spent(&self) -> bool {
+        self.left == 0
+    }
+
+    /// Takes `work` from the count; `false` (and the count spent) when it is not there.
+    pub fn charge(&mut self, work: usize) -> bool {
+        match self.left.checked_sub(work) {
+            Some(left) => {
+                self.left = left;
+                true
+            }
+            None => {
+                self.left = 0;
+                false
+            }
+        }
+    }
+
+    /// [`suggest`], charged to this count: `None` once the count is spent, also in the
+    /// middle of a search.
+    pub fn suggest<'a>(
+        &mut self,
+        n: &str,
+        names: impl IntoIterator<Item = &'a str>,
+    ) -> Option<&'a str> {
+        let len = n.chars().count();
+        // A name past this length gets no suggestion: two or fewer edits of it are no
+        // misspelling worth naming, and the distance costs the product of the lengths (a
+        // fuzzed file comparing 100,000-letter names hung `tq check` in it).
+        if len > MAX_SUGGESTED_LEN || self.spent() {
+            return None;
+        }
+        let allowed = if len <= 4 { 1 } else { 2 };
+        let a = folded(n);
+        let mut b = Vec::new();
+        let mut best: Option<(usize, &str)> = None;
+        for cand in names {
+            if !self.charge(1) {
+                return None;
+            }
+            if cand == n {
+                continue;
+            }
+            // The distance is at least the difference of the lengths: skipped unread.
+            let cand_len = cand.chars().count();
+            if cand_len.abs_diff(len) > allowed {
+                continue;
+            }
+            b.clear();
+            b.extend(cand.chars().flat_map(char::to_lowercase));
+            if !self.charge(a.len() * b.len()) {
+                return None;
+            }
+            let Some(d) = distance_within(&a, &b, allowed) else {
+                continue;
+            };
+            if d < len.max(1) && best.is_none_or(|(bd, _)| d < bd) {
+                best = Some((d, cand));
+            }
+        }
+        best.map(|(_, c)| c)
+    }
+}
+
 /// The known name closest to `n`, for "did you mean": within a Damerau-Levenshtein
 /// distance (a transposition of neighbours counts as one edit, letter case is ignored)
 /// scaled by its length — one edit for names of up to four letters, two beyond — and
-/// less than its length. `n` itself is never suggested.
+/// less than its length. `n` itself is never suggested. Unbounded: for fixed lists
+/// (keywords, functions, rules); a search over a file's own names goes through the
+/// file's [`Suggestions`].
 pub fn suggest<'a>(n: &str, names: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let len = n.chars().count();
-    // A name past this length gets no suggestion: two or fewer edits of it are no
-    // misspelling worth naming, and the distance costs the product of the lengths (a
-    // fuzzed file comparing 100,000-letter names hung `tq check` in it).
-    if len > MAX_SUGGESTED_LEN {
-        return None;
-    }
-    let allowed = if len <= 4 { 1 } else { 2 };
-    let mut best: Option<(usize, &str)> = None;
-    for cand in names {
-        if cand == n {
-            continue;
-        }
-        // The distance is at least the difference of the lengths: skipped unread.
-        if cand.chars().count().abs_diff(len) > allowed {
-            continue;
-        }
-        let d = edit_distance(n, cand);
-        if d <= allowed && d < len.max(1) && best.is_none_or(|(bd, _)| d < bd) {
-            best = Some((d, cand));
-        }
-    }
-    best.map(|(_, c)| c)
+    Suggestions::unbounded().suggest(n, names)
+}
+
+/// A name's characters in lower case, as [`edit_distance`] compares them.
+fn folded(s: &str) -> Vec<char> {
+    s.chars().flat_map(char::to_lowercase).collect()
 }
 
 /// The optimal-string-alignment distance (Damerau-Levenshtein without edits of a
 /// substring twice), ignoring case.
 pub fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.to_lowercase().chars().collect();
-    let b: Vec<char> = b.to_lowercase().chars().collect();
+    let (a, b) = (folded(a), folded(b));
+    distance_within(&a, &b, usize::MAX).expect("every distance is within usize::MAX")
+}
+
+/// The optimal-string-alignment distance of `a` and `b` when it is at most `max`, else
+/// `None` (found as soon as no later row can come back under `max`).
+fn distance_within(a: &[char], b: &[char], max: usize) -> Option<usize> {
     // d[i][j]: distance between a[..i] and b[..j], three rows kept.
     let mut before: Vec<usize> = vec![0; b.len() + 1];
     let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur: Vec<usize> = vec![0; b.len() + 1];
+    let mut prev_min: usize = 0;
     for i in 1..=a.len() {
-        let mut cur = vec![i; b.len() + 1];
+        cur[0] = i;
+        let mut row_min = i;
         for j in 1..=b.len() {
             let cost = usize::from(a[i - 1] != b[j - 1]);
             let mut d = (prev[j - 1] + cost).min(prev[j] + 1).min(cur[j - 1] + 1);
@@ -287,10 +372,18 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
                 d = d.min(before[j - 2] + 1);
             }
             cur[j] = d;
+            row_min = row_min.min(d);
         }
-        before = std::mem::replace(&mut prev, cur);
+        // Every later cell comes from this row or, by a transposition, from the row
+        // before it plus one: below neither, no later row can reach `max` again.
+        if row_min.min(prev_min.saturating_add(1)) > max {
+            return None;
+        }
+        prev_min = row_min;
+        std::mem::swap(&mut before, &mut prev);
+        std::mem::swap(&mut prev, &mut cur);
     }
-    prev[b.len()]
+    Some(prev[b.len()]).filter(|&d| d <= max)
 }
 
 /// Lines of context a [`Window`] keeps around its spans (miette draws one or two).
@@ -470,6 +563,55 @@ mod tests {
         assert_eq!(edit_distance("", "abc"), 3);
         assert_eq!(edit_distance("kitten", "sitting"), 3);
         assert_eq!(edit_distance("Relu", "relu"), 0);
+    }
+
+    #[test]
+    fn a_distance_within_a_bound_is_the_distance() {
+        // Every pair of words over a three-letter alphabet up to length 4, every bound up
+        // to 5: the early exit never hides a distance within the bound.
+        let mut words = vec![String::new()];
+        for _ in 0..4 {
+            let longer: Vec<String> = words
+                .iter()
+                .filter(|w| w.len() == words.last().map_or(0, String::len))
+                .flat_map(|w| ["a", "b", "C"].map(|c| format!("{w}{c}")))
+                .collect();
+            words.extend(longer);
+        }
+        for a in &words {
+            for b in &words {
+                let d = edit_distance(a, b);
+                for max in 0..=5 {
+                    let within = distance_within(&folded(a), &folded(b), max);
+                    assert_eq!(within, (d <= max).then_some(d), "{a:?} {b:?} {max}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_files_suggestions_share_one_count_of_work() {
+        let names: Vec<String> = (0..2_000).map(|k| format!("S{k}")).collect();
+        let mut file = Suggestions::default();
+        let first = file.suggest("S2001", names.iter().map(String::as_str));
+        assert_eq!(first, suggest("S2001", names.iter().map(String::as_str)));
+        assert!(first.is_some());
+        let mut found = 1;
+        let mut searches = 1;
+        while !file.spent() {
+            let n = format!("S{}", 2_000 + searches);
+            found += usize::from(file.suggest(&n, names.iter().map(String::as_str)).is_some());
+            searches += 1;
+        }
+        // Each search reads 2,000 names and compares the near ones: a few hundred
+        // searches spend the work, and every search after it is refused at once.
+        assert!(searches * 2_000 <= SUGGEST_WORK, "{searches}");
+        assert!(found + 1 >= searches, "{found} of {searches}");
+        assert_eq!(
+            file.suggest("S9999", names.iter().map(String::as_str)),
+            None
+        );
+        assert!(!file.charge(1));
     }
 
     #[test]

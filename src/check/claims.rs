@@ -257,7 +257,9 @@ impl Checker {
                 continue;
             }
             let rules: Vec<&str> = self.env.rules.keys().map(|k| k.as_str()).collect();
-            let mean = crate::diag::suggest(&name, rules.iter().copied())
+            let mean = self
+                .suggestions
+                .suggest(&name, rules.iter().copied())
                 .map(|s| format!("did you mean `{s}`? "))
                 .unwrap_or_default();
             self.err(

@@ -113,7 +113,7 @@ impl Checker {
                 ItemKind::Size(ids) => {
                     for id in ids {
                         if self.declare_name(id, "size") {
-                            self.env.sizes.insert(id.name.clone(), id.span);
+                            self.declare_size(id);
                         }
                     }
                 }
@@ -141,7 +141,7 @@ impl Checker {
                         && !self.env.symbols.contains_key(&size.name)
                     {
                         let mean = self.did_you_mean(&size.name, &[Kind::Size, Kind::Symbol]);
-                        let hint = match super::size_in_other_case(&size.name, &self.env) {
+                        let hint = match self.size_in_other_case(&size.name) {
                             Some(other) => format!(
                                 "the size is declared as `size {other}`, and a size is named as it is declared: write `: {other}` here (or declare `size {}` instead)",
                                 size.name
@@ -403,7 +403,7 @@ impl Checker {
                     let name = f.name.clone();
                     let cause = name.trim_end_matches('\'').to_uppercase();
                     let mean = self.did_you_mean(&name, &[Kind::Size, Kind::Index]);
-                    let hint = match super::size_in_other_case(&name, &self.env) {
+                    let hint = match self.size_in_other_case(&name) {
                         Some(other) => format!(
                             "the size is declared as `size {other}`, and a size is named as it is declared: write `{other}` here (or declare `size {name}` instead)"
                         ),

@@ -84,7 +84,7 @@ pub fn check_after_parse(program: &Program, unparsed: &[String]) -> (Env, Vec<Di
     loop_extents::check(program, &c.env, &mut c.diags);
     // Writes at shifted or strided positions past their tensor's extent (E0213).
     write_extents::check(program, &c.env, &mut c.diags);
-    vary::check(&program.items, &c.env, &mut c.diags);
+    vary::check(&program.items, &c.env, &mut c.diags, &mut c.suggestions);
     vary::check_values(&program.items, &c.env, &mut c.diags);
     c.env.sample_values = budget::check(program, &c.env, &mut c.diags);
     boundary_use::check(program, &mut c.diags);
@@ -99,11 +99,14 @@ pub fn check_after_parse(program: &Program, unparsed: &[String]) -> (Env, Vec<Di
     real_symbols(&program.items, &mut c.env);
     c.report_missing();
     let slips = std::mem::take(&mut c.size_case_slips);
+    // Looked up by the name the message starts with (a scan of the slips for each
+    // diagnostic was quadratic in a `sample` line of thousands of names in the other case).
     c.diags.retain(|d| {
         !(d.code == "E0414"
-            && slips
-                .iter()
-                .any(|s| d.message.starts_with(&format!("size `{s}` "))))
+            && d.message
+                .strip_prefix("size `")
+                .and_then(|rest| rest.split_once("` "))
+                .is_some_and(|(size, _)| slips.contains(size)))
     });
     one_diagnostic_per_cause(&mut c.diags, &c.unparsed);
     (c.env, c.diags)
@@ -166,14 +169,32 @@ struct Checker {
     /// Declared sizes a `sample` line named in the other case (`sample n = 3` for
     /// `size N`): their E0414 (no sample value) is a consequence of that slip.
     size_case_slips: BTreeSet<String>,
+    /// The declared sizes by their ASCII lower case, for [`Checker::size_in_other_case`].
+    sizes_folded: BTreeMap<String, BTreeSet<String>>,
+    /// The work the file's "did you mean" searches share (`diag::SUGGEST_WORK`).
+    suggestions: crate::diag::Suggestions,
 }
 
-/// The declared size that `name` spells in the other case (`N` for `n`, `n` for `N`).
-fn size_in_other_case(name: &str, env: &Env) -> Option<String> {
-    env.sizes
-        .keys()
-        .find(|s| s.as_str() != name && s.eq_ignore_ascii_case(name))
-        .cloned()
+impl Checker {
+    /// The declared size that `name` spells in the other case (`N` for `n`, `n` for
+    /// `N`): looked up by its ASCII lower case (a scan of every size for each name was
+    /// quadratic in a `sample` line of thousands of names in the other case).
+    fn size_in_other_case(&self, name: &str) -> Option<String> {
+        self.sizes_folded
+            .get(&name.to_ascii_lowercase())?
+            .iter()
+            .find(|s| s.as_str() != name)
+            .cloned()
+    }
+
+    /// Declares a size (after [`Checker::declare_name`] accepted it).
+    fn declare_size(&mut self, id: &Ident) {
+        self.env.sizes.insert(id.name.clone(), id.span);
+        self.sizes_folded
+            .entry(id.name.to_ascii_lowercase())
+            .or_default()
+            .insert(id.name.clone());
+    }
 }
 
 /// The hint for a size declared in lower case (`size n`) used as an index (`n`) or
@@ -361,7 +382,10 @@ impl Checker {
     }
 
     /// "did you mean `x`? " for a name close to one declared as one of `kinds`, or "".
-    fn did_you_mean(&self, name: &str, kinds: &[Kind]) -> String {
+    fn did_you_mean(&mut self, name: &str, kinds: &[Kind]) -> String {
+        if self.suggestions.spent() {
+            return String::new();
+        }
         let env = &self.env;
         let mut cands: Vec<String> = Vec::new();
         for k in kinds {
@@ -381,7 +405,10 @@ impl Checker {
                 }
             }
         }
-        match crate::diag::suggest(name, cands.iter().map(String::as_str)) {
+        match self
+            .suggestions
+            .suggest(name, cands.iter().map(String::as_str))
+        {
             Some(s) => format!("did you mean `{s}`? "),
             None => String::new(),
         }

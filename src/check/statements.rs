@@ -175,7 +175,7 @@ impl Checker {
             } else {
                 format!("`scalar {name}` for an input of the scalar program")
             };
-            if let Some(size) = super::size_in_other_case(name, &self.env) {
+            if let Some(size) = self.size_in_other_case(name) {
                 self.size_case_slips.insert(size.clone());
                 self.err(
                     Diagnostic::error(

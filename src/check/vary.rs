@@ -494,7 +494,12 @@ pub(crate) fn exact_too_large(what: &str, text: &str, span: Span) -> Diagnostic 
 }
 
 /// Checks every `vary` line of a program.
-pub fn check(items: &[Item], env: &Env, diags: &mut Vec<Diagnostic>) {
+pub fn check(
+    items: &[Item],
+    env: &Env,
+    diags: &mut Vec<Diagnostic>,
+    suggestions: &mut crate::diag::Suggestions,
+) {
     let mut seen: Vec<String> = Vec::new();
     for item in items {
         let ItemKind::Vary(ps) = &item.kind else {
@@ -520,7 +525,7 @@ pub fn check(items: &[Item], env: &Env, diags: &mut Vec<Diagnostic>) {
                     )
                     .with_hint(format!(
                         "{}vary sizes (`size L`), symbols (`symbol sigma_W`) or the inputs of a scalar program (`scalar a`)",
-                        crate::diag::suggest(
+                        suggestions.suggest(
                             name,
                             env.sizes.keys().chain(env.symbols.keys()).chain(env.scalars.keys()).map(String::as_str)
                         )

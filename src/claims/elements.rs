@@ -94,6 +94,29 @@ pub struct Lowerer<'a> {
     var_sizes: BTreeMap<String, String>,
 }
 
+/// The state of a [`Lowerer`] that lowering changes ([`Lowerer::snapshot`]).
+#[derive(Clone, Debug)]
+pub struct LoweringState {
+    cache: BTreeMap<String, Expr>,
+    counter: usize,
+    unrolled: usize,
+    sums: Vec<(Expr, Expr)>,
+    used_grads: bool,
+    var_sizes: BTreeMap<String, String>,
+}
+
+impl LoweringState {
+    /// The expression nodes the state holds (its written-out elements and sums).
+    pub fn nodes(&self) -> usize {
+        self.cache.values().map(node_count).sum::<usize>()
+            + self
+                .sums
+                .iter()
+                .map(|(a, b)| node_count(a) + node_count(b))
+                .sum::<usize>()
+    }
+}
+
 /// The most sums a lowering records for the definedness judgement.
 const MAX_SUMS_KEPT: usize = 64;
 
@@ -224,6 +247,32 @@ impl<'a> Lowerer<'a> {
     /// The tensors whose elements are Bernoulli masks (0 or 1).
     pub fn bernoulli_tensors(&self) -> impl Iterator<Item = &String> {
         self.bernoulli.keys()
+    }
+
+    /// What lowering has changed in this lowerer so far (the elements written out, the
+    /// fresh names used, the terms unrolled, the sums kept): restored by
+    /// [`Lowerer::resume`] into a lowerer made the same way, it continues exactly as this
+    /// one would.
+    pub fn snapshot(&self) -> LoweringState {
+        LoweringState {
+            cache: self.cache.clone(),
+            counter: self.counter,
+            unrolled: self.unrolled,
+            sums: self.sums.clone(),
+            used_grads: self.used_grads,
+            var_sizes: self.var_sizes.clone(),
+        }
+    }
+
+    /// Restores a [`Lowerer::snapshot`] (taken from a lowerer made with the same program,
+    /// environment, givens, sizes and gradients).
+    pub fn resume(&mut self, s: LoweringState) {
+        self.cache = s.cache;
+        self.counter = s.counter;
+        self.unrolled = s.unrolled;
+        self.sums = s.sums;
+        self.used_grads = s.used_grads;
+        self.var_sizes = s.var_sizes;
     }
 
     /// Forgets the elements written out so far (after a given changes what they are).

@@ -250,6 +250,9 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
     let mut sym_file_spent = false;
     // The program's update rules read as linear systems, once for all its rule claims.
     let mut rules_read: Option<rules::Read> = None;
+    // The left sides of element claims written out for their exact checks, shared by the
+    // claims (each replays the work a side cost: verdicts and budgets are as without it).
+    let shared_sides = std::cell::RefCell::new(tensor_sym::SharedSides::default());
     for (span, claim, at, written_tail) in &claims {
         let (claim, at) = (claim, at.clone());
         // The claim as written, for its report; the engines read `claim`, where a
@@ -351,7 +354,9 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
                     (Route::Invariant, ast::Expr::Call(c)) => {
                         Some(tensor_sym::decide_invariant(c, claim, a, opts))
                     }
-                    (Route::Elements, _) => tensor_sym::decide_relation(claim, a, opts),
+                    (Route::Elements, _) => {
+                        tensor_sym::decide_relation(claim, a, opts, &shared_sides)
+                    }
                     _ => None,
                 };
                 let handled = owned.is_some();

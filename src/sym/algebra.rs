@@ -47,6 +47,26 @@ pub fn with_work_budget<R>(limit: usize, f: impl FnOnce() -> R) -> (R, Work) {
     (r, Work { exhausted, used })
 }
 
+/// The units left in the current [`with_work_budget`] scope (`None`: no scope).
+pub fn work_left() -> Option<usize> {
+    SHARED_WORK.with(|w| w.get())
+}
+
+/// Charges `units` to the current [`with_work_budget`] scope when they fit (`true`, also
+/// outside any scope); otherwise charges nothing and returns `false`. For work replayed
+/// rather than done: a result reused from an earlier computation costs what computing it
+/// cost, so a budget runs out where it would have.
+pub fn charge_work(units: usize) -> bool {
+    SHARED_WORK.with(|w| match w.get() {
+        Some(left) if units > left => false,
+        Some(left) => {
+            w.set(Some(left - units));
+            true
+        }
+        None => true,
+    })
+}
+
 /// What a [`with_work_budget`] scope spent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Work {

@@ -187,6 +187,12 @@ fn note(c: Condition) {
     });
 }
 
+/// Whether a [`collecting`] scope is open on this thread (a lowering that would reuse
+/// an expression built earlier without its conditions must not, then).
+pub fn is_collecting() -> bool {
+    active()
+}
+
 fn active() -> bool {
     COLLECT.with(|c| c.try_borrow().map(|b| b.is_some()).unwrap_or(false))
 }

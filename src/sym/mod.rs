@@ -51,8 +51,8 @@ pub use solve::{
 };
 
 pub use algebra::{
-    content, expand, identical, simplify, together, with_work_budget, work_exhausted, Work,
-    CLAIM_WORK, FILE_WORK,
+    charge_work, content, expand, identical, simplify, together, with_work_budget, work_exhausted,
+    work_left, Work, CLAIM_WORK, FILE_WORK,
 };
 
 use num_bigint::BigInt;

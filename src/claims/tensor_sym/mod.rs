@@ -27,6 +27,7 @@ use crate::claims::Options;
 use crate::claims::Outcome;
 use crate::syntax::ast::{self as ast, DeclKind, Init, ItemKind, Program};
 use crate::syntax::printer::print_expr;
+pub use exact::SharedSides;
 use invariant::invariant;
 use relation::relation;
 use std::collections::BTreeSet;
@@ -90,9 +91,16 @@ pub fn decide_invariant(
 
 /// Decides a relation between tensor elements (or explicit sums) when this engine can
 /// say something; `None` leaves the claim to the general engines.
-pub fn decide_relation(claim: &ast::Claim, a: &Analysis, opts: &Options) -> Option<Outcome> {
+/// `shared`: the file's left sides written out for the exact check, shared by its
+/// claims ([`SharedSides`]).
+pub fn decide_relation(
+    claim: &ast::Claim,
+    a: &Analysis,
+    opts: &Options,
+    shared: &std::cell::RefCell<SharedSides>,
+) -> Option<Outcome> {
     match &claim.body {
-        ast::Expr::Rel(op, l, r, _) => relation(*op, l, r, claim, a, opts),
+        ast::Expr::Rel(op, l, r, _) => relation(*op, l, r, claim, a, opts, shared),
         _ => None,
     }
 }

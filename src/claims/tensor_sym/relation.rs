@@ -2,7 +2,7 @@
 //! symbolic proof (identity, non-negativity certificate, term by term over sums), and
 //! which cross-check confirms or refutes what is not proved.
 
-use super::exact::{exact_check, Exact};
+use super::exact::{exact_check, Exact, SharedSides};
 use super::givens::{fact_expr, lower_side, lowerer, read_givens, Givens};
 use super::sampled::sampled_with_tensor_givens;
 use super::scaling::gradient_scaling;
@@ -55,6 +55,7 @@ pub(super) fn relation(
     claim: &ast::Claim,
     a: &Analysis,
     opts: &Options,
+    shared: &std::cell::RefCell<SharedSides>,
 ) -> Option<Outcome> {
     let (program, env) = (a.program, a.env);
     let g = match read_givens(&claim.given, env) {
@@ -214,7 +215,15 @@ pub(super) fn relation(
         (p, _) => (p, String::new()),
     };
     // The exact check at random points, with the sums written out at the sample sizes.
-    let check = exact_check(op, claim, program, env, &g, opts.seed, gather);
+    let check = exact_check(
+        op,
+        claim,
+        (program, env),
+        &g,
+        opts.seed,
+        gather,
+        Some(shared),
+    );
     let proof = proof.map(|p| {
         if used_grads {
             format!("{p}, with each gradient written out from the derived backward program (gather form; reverse mode, checked by finite differences in the file's gradient check)")
