@@ -27,6 +27,32 @@ pub fn not_read_exactly(s: &str) -> String {
     }
 }
 
+/// The relation `sym` decides for an operator, `None` for `~=` (whose tolerance the
+/// claim says).
+pub fn relation(op: RelOp) -> Option<sym::Rel> {
+    Some(match op {
+        RelOp::Eq => sym::Rel::Eq,
+        RelOp::Le => sym::Rel::Le,
+        RelOp::Ge => sym::Rel::Ge,
+        RelOp::Lt => sym::Rel::Lt,
+        RelOp::Gt => sym::Rel::Gt,
+        RelOp::Approx => return None,
+    })
+}
+
+/// A given that bounds a symbol by a number (`beta < 1`, `0 < eta`, `mu >= 1/2`), both
+/// sides lowered by `lower` ([`sym::Rel::number_bound`]): (symbol, relation with the
+/// symbol on the left, number).
+pub fn number_bound(
+    e: &ast::Expr,
+    lower: &mut dyn FnMut(&ast::Expr) -> Result<Expr, String>,
+) -> Option<(String, sym::Rel, num_rational::BigRational)> {
+    let ast::Expr::Rel(op, l, r, _) = e else {
+        return None;
+    };
+    sym::Rel::number_bound(&lower(l).ok()?, &relation(*op)?, &lower(r).ok()?)
+}
+
 /// What lowering needs: scalar definitions and, for `.grad` references, adjoints.
 #[derive(Default, Clone)]
 pub struct Scope {

@@ -14,10 +14,100 @@ use std::collections::BTreeMap;
 impl Checker {
     /// A claim's givens must solve as a system (no cycle, no name set twice, no setting
     /// that no real value satisfies).
-    pub(super) fn givens(&mut self, given: &[Expr], at: &[Binding]) {
+    pub(super) fn givens(&mut self, given: &[Expr], at: &[Binding], body: Option<&Expr>) {
+        if let Some(d) = given.iter().find_map(|g| self.given_on_index(g, body)) {
+            self.err(d);
+            return;
+        }
         if let Err(d) = givens::resolve(given, at, &self.env) {
             self.err(d);
         }
+    }
+
+    /// E0514: a given that sets or bounds an index (`given j = 0`). An element claim
+    /// holds for every value of its indices, and no engine reads a value given to one:
+    /// the given meant nothing (the claim was decided for every j). The hint writes the
+    /// claim's first reference at that index with the value in its place.
+    fn given_on_index(&self, g: &Expr, body: Option<&Expr>) -> Option<Diagnostic> {
+        let Expr::Rel(op, l, r, _) = g else {
+            return None;
+        };
+        let index = |e: &Expr| match e {
+            Expr::Ref(x) if x.indices.is_none() && !x.grad && x.name.sub.is_empty() => {
+                let key = self.key_of(&x.name);
+                self.is_index(&key).then_some((x.span, key))
+            }
+            _ => None,
+        };
+        let ((span, name), value) = index(l)
+            .map(|x| (x, &**r))
+            .or_else(|| index(r).map(|x| (x, &**l)))?;
+        let value = crate::syntax::printer::print_expr(value);
+        Some(self.index_set(span, &name, &value, *op == RelOp::Eq, body))
+    }
+
+    /// Whether a name is an index (a lower-case name with a size) and no value.
+    fn is_index(&self, key: &str) -> bool {
+        let value = self.is_scalar_name(key, &Scope::default())
+            || self.env.tensors.contains_key(key)
+            || self.env.rules.contains_key(key);
+        !value && super::terms::is_bare_index(key) && self.env.index_size(key).is_some()
+    }
+
+    /// E0514 at `span`, where an index `name` is given `value` (set when `eq`, else
+    /// bounded) by a claim's `given` or `at`.
+    fn index_set(
+        &self,
+        span: Span,
+        name: &str,
+        value: &str,
+        eq: bool,
+        body: Option<&Expr>,
+    ) -> Diagnostic {
+        let size = self.env.index_size(name).unwrap_or_default();
+        // The claim's first reference at the index, with the value in its place.
+        let mut example = None;
+        if let Some(body) = body {
+            walk_refs(body, &mut |x| {
+                let Some(ix) = &x.indices else { return };
+                if example.is_some()
+                    || !ix
+                        .iter()
+                        .any(|i| i.plain_var().is_some_and(|v| v.name == *name))
+                {
+                    return;
+                }
+                let texts = |with: Option<&str>| {
+                    ix.iter()
+                        .map(|i| match (i.plain_var(), with) {
+                            (Some(v), Some(w)) if v.name == *name => w.to_string(),
+                            _ => crate::syntax::printer::print_index(i),
+                        })
+                        .collect::<Vec<_>>()
+                        .join(",")
+                };
+                let base = crate::syntax::printer::print_name(&x.name);
+                example = Some((
+                    format!("{base}[{}]", texts(Some(value))),
+                    format!("{base}[{}]", texts(None)),
+                ));
+            });
+        }
+        let (at, of) = example.unwrap_or_else(|| (format!("y[{value}]"), format!("y[{name}]")));
+        let hint = if eq {
+            format!("an index is not a value; to state the claim at one element, write the position in the claim: `{at}` for `{of}`")
+        } else {
+            format!("an index is not a value; to state the claim for part of the range, write it at fixed positions (`{at}`), one claim each")
+        };
+        Diagnostic::error(
+            "E0514",
+            span,
+            format!(
+                "`{name}` is an index (over {size}), not a value a claim can set: the claim holds for every `{name}`"
+            ),
+        )
+        .with_label("an index")
+        .with_hint(hint)
     }
 
     /// E0811: a statement in a `backprop includes` block that writes no gradient
@@ -237,6 +327,13 @@ impl Checker {
             );
         }
         for b in &c.at {
+            // `claim y[b,j] == ... at j = 1`: an index is not a point.
+            if self.is_index(&b.name.name) {
+                let value = crate::syntax::printer::print_expr(&b.value);
+                let d = self.index_set(b.name.span, &b.name.name, &value, true, Some(&c.body));
+                self.err(d);
+                continue;
+            }
             self.binding(b, false);
         }
         self.bindings_once(&c.at, "at");

@@ -109,7 +109,73 @@ pub fn check_after_parse(program: &Program, unparsed: &[String]) -> (Env, Vec<Di
                 .is_some_and(|(size, _)| slips.contains(size)))
     });
     one_diagnostic_per_cause(&mut c.diags, &c.unparsed);
+    // A position that reads an index whose declaration failed to parse (`index u : X / 2`,
+    // then `x[b,2u]`) is checked against nothing: whatever the position checks say of it
+    // (E0301, E0210, E0211, ...) is a consequence of the syntax error already reported.
+    let undeclared: BTreeSet<String> = c
+        .unparsed
+        .iter()
+        .filter(|n| {
+            !(c.env.sizes.contains_key(*n)
+                || c.env.indices.contains_key(*n)
+                || c.env.tensors.contains_key(*n))
+        })
+        .cloned()
+        .collect();
+    let cascaded = positions_reading(&program.items, &undeclared);
+    c.diags.retain(|d| {
+        !cascaded
+            .iter()
+            .any(|p| p.start <= d.span.start && d.span.end <= p.end)
+    });
     (c.env, c.diags)
+}
+
+/// The spans of the index positions (`2u`, `x+dx`) in the statements and claims of
+/// `items` that read one of `names` (an index, or an index of the size `names` holds).
+fn positions_reading(items: &[Item], names: &BTreeSet<String>) -> Vec<Span> {
+    let mut out = Vec::new();
+    if names.is_empty() {
+        return out;
+    }
+    let mut of_ref = |r: &Ref| {
+        for ix in r.indices.iter().flatten() {
+            if let IndexExpr::Affine(a) = ix {
+                // The index, or the size it ranges over (`u` of `size U = X // 2`).
+                let reads = a.terms.iter().flat_map(|t| &t.factors).any(|f| {
+                    names.contains(&f.name)
+                        || (f.name.starts_with(|c: char| c.is_ascii_lowercase())
+                            && names.contains(&f.name.trim_end_matches('\'').to_uppercase()))
+                });
+                if reads {
+                    out.push(a.span);
+                }
+            }
+        }
+    };
+    fn visit(items: &[Item], f: &mut dyn FnMut(&Ref)) {
+        for item in items {
+            match &item.kind {
+                ItemKind::Equation(eq) => {
+                    crate::syntax::visit::walk_ref(&eq.lhs, f);
+                    walk_refs(&eq.rhs, f);
+                }
+                ItemKind::Loop(l) => visit(&l.body, f),
+                ItemKind::ForIndices(l) => visit(&l.body, f),
+                ItemKind::Rule(r) => visit(&r.body, f),
+                ItemKind::Claim(c) => {
+                    walk_refs(&c.body, f);
+                    c.given.iter().for_each(|g| walk_refs(g, f));
+                    if let Some(b) = &c.includes {
+                        visit(b, f);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    visit(items, &mut of_ref);
+    out
 }
 
 /// Diagnostics that are consequences of another one, dropped: E0203 for an index that

@@ -106,10 +106,10 @@ impl Checker {
                 }
                 ItemKind::Claim(c) => {
                     self.claim(c, scope);
-                    self.givens(&c.given, &c.at);
+                    self.givens(&c.given, &c.at, Some(&c.body));
                 }
                 ItemKind::Derivation(d) => {
-                    self.givens(&d.given, &[]);
+                    self.givens(&d.given, &[], None);
                     for st in &d.steps {
                         if let Some(r) = &st.rule {
                             if !crate::syntax::ast::DERIVATION_RULES

@@ -260,7 +260,7 @@ fn root_domains(env: &Env, claim: &ast::Claim, scope: &Scope) -> sym::Domains {
     for g in &claim.given {
         if let ast::Expr::Rel(op, l, r, _) = g {
             let (Some(rel), Ok(l), Ok(r)) = (
-                super::symbolic::exact_rel(*op),
+                scalar::relation(*op),
                 scalar::lower(l, scope),
                 scalar::lower(r, scope),
             ) else {

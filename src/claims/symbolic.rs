@@ -88,7 +88,7 @@ pub(super) fn decide(
         .collect();
     lhs = crate::moments::whole_exponents(&lhs, &whole);
     rhs = crate::moments::whole_exponents(&rhs, &whole);
-    let rel = match exact_rel(*op) {
+    let rel = match scalar::relation(*op) {
         Some(rel) => rel,
         None => {
             let tol = match &claim.tol {
@@ -135,7 +135,7 @@ pub(super) fn decide(
                     .collect();
             }
             _ => {
-                let r = exact_rel(*gop).unwrap_or(Rel::Approx(1e-6));
+                let r = scalar::relation(*gop).unwrap_or(Rel::Approx(1e-6));
                 assumptions.push((a, r, b));
             }
         }
@@ -257,19 +257,6 @@ pub(super) fn decide(
     o
 }
 
-/// The relation `sym` decides for an operator, `None` for `~=` (whose tolerance the
-/// claim says).
-pub(super) fn exact_rel(op: RelOp) -> Option<Rel> {
-    Some(match op {
-        RelOp::Eq => Rel::Eq,
-        RelOp::Le => Rel::Le,
-        RelOp::Ge => Rel::Ge,
-        RelOp::Lt => Rel::Lt,
-        RelOp::Gt => Rel::Gt,
-        RelOp::Approx => return None,
-    })
-}
-
 /// The most expression nodes ([`Expr::node_count`]) a scalar claim may have, its
 /// sides and definedness conditions together, with the program's values and their
 /// derivatives written out (`d(u)/d(a)` of a 200-statement chain of `exp` has 20,000):
@@ -288,29 +275,10 @@ pub fn claim_domains(env: &Env, assumptions: &[sym::Assumption]) -> BTreeMap<Str
             .or_insert_with(|| d.clone());
     }
     for (a, r, b) in assumptions {
-        let flip = |op: &str| {
-            match op {
-                ">" => "<",
-                ">=" => "<=",
-                "<" => ">",
-                "<=" => ">=",
-                o => o,
-            }
-            .to_string()
+        let Some((name, op, c)) = Rel::number_bound(a, r, b) else {
+            continue;
         };
-        let op = match r {
-            Rel::Gt => ">",
-            Rel::Ge => ">=",
-            Rel::Lt => "<",
-            Rel::Le => "<=",
-            _ => continue,
-        };
-        let (name, op, c) = match (a, b) {
-            (Expr::Sym(n), Expr::Num(c)) => (n, op.to_string(), c),
-            (Expr::Num(c), Expr::Sym(n)) => (n, flip(op), c),
-            _ => continue,
-        };
-        if let Some(d) = sym::Domain::relation(&op, c.clone(), "given") {
+        if let Some(d) = sym::Domain::relation(op.symbol(), c, "given") {
             out.entry(name.clone())
                 .and_modify(|o| o.meet(&d))
                 .or_insert(d);

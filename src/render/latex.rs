@@ -12,7 +12,7 @@ pub const PREAMBLE: &str = "\\documentclass[11pt]{article}
 \\usepackage{longtable,array}
 \\setlength{\\parindent}{0pt}
 \\setlength{\\parskip}{3pt}
-\\newcommand{\\tqline}[2]{\\par{\\rightskip=0pt plus 1fil\\hangindent=\\dimexpr#1\\relax\\hangafter=0 #2\\par}}
+\\newcommand{\\tqline}[2]{\\par{\\rightskip=0pt plus 1fil\\hangindent=\\dimexpr#1+2em\\relax\\hangafter=1\\hspace*{#1}#2\\par}}
 ";
 
 /// Runs of text and math.
@@ -99,7 +99,8 @@ fn visible_len(m: &str) -> usize {
 /// become `\bigl( ... \bigr)` (`\Bigl`, `\Bigr` around a fraction), which do not box
 /// their content, and every product's thin space `\,` allows a break; `\tqline` sets its
 /// paragraph ragged right, since a math line broken in a justified paragraph has no glue
-/// to stretch, and TeX set it overfull instead. A short line is left as it is.
+/// to stretch, and TeX set it overfull instead, and indents a broken line's continuation
+/// 2 em past its first line. A short line is left as it is.
 fn breakable(m: &str) -> String {
     let only_parentheses = m.matches("\\left").count() == m.matches("\\left(").count()
         && m.matches("\\right").count() == m.matches("\\right)").count();
@@ -143,7 +144,9 @@ pub fn write(doc: &Document, fragment: bool) -> String {
     }
     out.push_str(&format!(
         "% Rendered by tq from {}; the solution is derived and checked by tq.\n",
-        esc_text(&doc.path).replace('\n', " ")
+        esc_text(&doc.path)
+            .replace('\n', " ")
+            .replace("/\\allowbreak{}", "/")
     ));
     blocks(&doc.blocks, &mut out);
     if !fragment {
@@ -174,7 +177,15 @@ pub fn blocks(bs: &[Block], out: &mut String) {
             Block::Questions(qs) => {
                 out.push_str("\\begin{enumerate}\n");
                 for q in qs {
-                    out.push_str(&format!("\\item[{}.] ${}$\n", q.number, q.math));
+                    // Split at the givens' separators: one `$...$` would not break
+                    // between them (problems/sgd_l2_momentum.tq was set 52 pt overfull).
+                    out.push_str(&format!(
+                        "\\item[{}.] {}\n",
+                        q.number,
+                        // `\quad` before `given` and `tol` kept as text-mode space
+                        // (a line may break there too).
+                        super::math::breakable(&q.math).replace("$ $", "$\\quad $")
+                    ));
                     lines(&q.lines, 1, out);
                 }
                 out.push_str("\\end{enumerate}\n");

@@ -211,8 +211,12 @@ pub fn esc_text(s: &str) -> String {
     let mut out = String::new();
     // Backquoted names of the reports are set in typewriter type.
     let mut code = false;
+    let mut prev = ' ';
     for c in s.chars() {
         match c {
+            // A path in prose (`docs/derivations.md`) may break after its slashes: as one
+            // word it was set 60 pt into the margin (problems/worked_003.tq).
+            '/' if prev.is_ascii_alphabetic() && !code => out.push_str("/\\allowbreak{}"),
             '`' => {
                 out.push_str(if code { "}" } else { "\\texttt{" });
                 code = !code;
@@ -266,6 +270,7 @@ pub fn esc_text(s: &str) -> String {
                 None => out.push('?'),
             },
         }
+        prev = c;
     }
     if code {
         out.push('}');

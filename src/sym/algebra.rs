@@ -340,45 +340,8 @@ fn over_factored_denominator(e: &Expr) -> Expr {
             .map(|t| Expr::mul(vec![t.clone(), d.clone()]))
             .collect(),
     ));
-    // Common content of the numerator: rational gcd and common atom powers.
-    let nterms = terms_of(&numer);
-    let mut common: Option<BTreeMap<Expr, i64>> = None;
-    let mut g: Option<BigRational> = None;
-    for t in &nterms {
-        let (c, rest) = t.split_coef();
-        g = Some(match g {
-            None => c.abs(),
-            Some(g0) => super::rat::gcd_rational(&g0, &c),
-        });
-        let mut here: BTreeMap<Expr, i64> = BTreeMap::new();
-        for f in factors_of(&rest) {
-            let (b, k) = f.base_exp();
-            if let Some(k) = k.as_int() {
-                if k > 0 && f.as_num().is_none() {
-                    here.insert(b, k);
-                }
-            }
-        }
-        common = Some(match common {
-            None => here,
-            Some(c0) => c0
-                .into_iter()
-                .filter_map(|(b, k)| here.get(&b).map(|k2| (b, k.min(*k2))))
-                .collect(),
-        });
-    }
-    let mut content = vec![Expr::Num(g.unwrap_or_else(BigRational::one))];
-    for (b, k) in common.unwrap_or_default() {
-        content.push(Expr::pow(b, Expr::int(k)));
-    }
-    let content = Expr::mul(content);
-    if content.is_zero() {
-        return Expr::zero();
-    }
-    let inner = expand(&Expr::mul(vec![
-        numer,
-        Expr::pow(content.clone(), Expr::int(-1)),
-    ]));
+    // The numerator's common factor taken out: its content ([`content`]).
+    let (content, inner) = content(&numer);
     Expr::mul(vec![content, inner, Expr::pow(d, Expr::int(-1))])
 }
 

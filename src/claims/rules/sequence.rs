@@ -395,40 +395,13 @@ fn fixed_input(e: &ast::Expr, rule_names: &BTreeSet<String>, var: &str) -> Optio
     }
 }
 
-/// A given that bounds a hyperparameter by a number (`beta < 1`, `0 < eta`, `mu >= 1/2`).
+/// A given that bounds a hyperparameter by a number (`beta < 1`, `0 < eta`, `mu >= 1/2`);
+/// not a rule's state (`A.v`).
 fn bound_given(e: &ast::Expr) -> Option<(String, sym::Rel, BigRational)> {
-    let ast::Expr::Rel(op, l, r, _) = e else {
-        return None;
-    };
-    let rel = match op {
-        RelOp::Lt => sym::Rel::Lt,
-        RelOp::Le => sym::Rel::Le,
-        RelOp::Gt => sym::Rel::Gt,
-        RelOp::Ge => sym::Rel::Ge,
-        _ => return None,
-    };
-    let number = |x: &ast::Expr| match crate::claims::scalar::lower(x, &Default::default()) {
-        Ok(Expr::Num(v)) => Some(v),
-        _ => None,
-    };
-    let name = |x: &ast::Expr| match x {
-        ast::Expr::Ref(r) if r.indices.is_none() && !r.grad => {
-            let n = print_name(&r.name);
-            (!n.contains('.')).then_some(n)
-        }
-        _ => None,
-    };
-    if let (Some(n), Some(v)) = (name(l), number(r)) {
-        return Some((n, rel, v));
-    }
-    let (n, v) = (name(r)?, number(l)?);
-    let flipped = match rel {
-        sym::Rel::Lt => sym::Rel::Gt,
-        sym::Rel::Gt => sym::Rel::Lt,
-        sym::Rel::Le => sym::Rel::Ge,
-        _ => sym::Rel::Le,
-    };
-    Some((n, flipped, v))
+    crate::claims::scalar::number_bound(e, &mut |x| {
+        crate::claims::scalar::lower(x, &Default::default())
+    })
+    .filter(|(n, _, _)| !n.contains('.'))
 }
 
 /// Whether a point satisfies the bounds of the givens.

@@ -55,6 +55,31 @@ impl Rel {
             Rel::Approx(_) | Rel::ApproxRel(_) => "~=",
         }
     }
+
+    /// The same relation with its sides exchanged (`a < b` is `b > a`).
+    pub fn flipped(&self) -> Rel {
+        match self {
+            Rel::Le => Rel::Ge,
+            Rel::Ge => Rel::Le,
+            Rel::Lt => Rel::Gt,
+            Rel::Gt => Rel::Lt,
+            other => other.clone(),
+        }
+    }
+
+    /// A bound of one symbol by a number (`c > 0`, `1/2 <= p`), read from a lowered
+    /// relation with the symbol on either side: (symbol, relation with the symbol on the
+    /// left, number). `None` for anything else, and for `==` and the approximations.
+    pub fn number_bound(l: &Expr, rel: &Rel, r: &Expr) -> Option<(String, Rel, BigRational)> {
+        if !matches!(rel, Rel::Le | Rel::Ge | Rel::Lt | Rel::Gt) {
+            return None;
+        }
+        match (l, r) {
+            (Expr::Sym(n), Expr::Num(c)) => Some((n.clone(), rel.clone(), c.clone())),
+            (Expr::Num(c), Expr::Sym(n)) => Some((n.clone(), rel.flipped(), c.clone())),
+            _ => None,
+        }
+    }
 }
 
 /// A restriction on the sampled points, `lhs rel rhs` (`x > 0`, `p >= 1/2`); read one

@@ -97,6 +97,37 @@ pub(super) fn habit_hint(before: &str, after: &str, tok: &str, expected: &str) -
     if tok.starts_with('.') && prev.ends_with("..") {
         return Some("a range is written with two dots: `0..L-1` (both ends included)".into());
     }
+    if tok.starts_with('=') && !tok.starts_with("==") && expected.contains("`)`") {
+        // `normal(mean=0, var=1)`: arguments are positional.
+        let name_start = prev
+            .trim_end_matches(|c: char| c.is_ascii_alphanumeric() || c == '_')
+            .trim_end();
+        if name_start.ends_with(['(', ',']) && prev.ends_with(|c: char| c.is_ascii_alphabetic()) {
+            let line = format!("{before}{after}");
+            let mut out = String::new();
+            let mut rest = line.as_str();
+            while let Some(k) = rest.find(['(', ',']) {
+                out.push_str(&rest[..=k]);
+                rest = &rest[k + 1..];
+                let word = rest.trim_start();
+                let n = word
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .unwrap_or(word.len());
+                let after_word = word[n..].trim_start();
+                if n > 0 && after_word.starts_with('=') && !after_word.starts_with("==") {
+                    if out.ends_with(',') {
+                        out.push(' ');
+                    }
+                    rest = after_word[1..].trim_start();
+                }
+            }
+            out.push_str(rest);
+            return Some(format!(
+                "arguments are positional, not named: write `{}` (normal's are the mean and the variance)",
+                out.split_whitespace().collect::<Vec<_>>().join(" ")
+            ));
+        }
+    }
     if tok.starts_with('=') && !tok.starts_with("==") && expected.contains("`]`") {
         return Some(format!(
             "an Iverson bracket compares with `==` (the relations are `==`, `<=`, `>=`, `<`, `>`): write `{}`",
@@ -108,6 +139,27 @@ pub(super) fn habit_hint(before: &str, after: &str, tok: &str, expected: &str) -
             "a relation inside parentheses compares with `==` (the relations are `==`, `<=`, `>=`, `<`, `>`): write `{}`",
             fixed(0, "==", 1)
         ));
+    }
+    // `size U = X // 2`: Python's division rounded down, between two operands.
+    if tok.starts_with('/') && prev.ends_with('/') && !prev.ends_with("//") {
+        let left = prev[..prev.len() - 1].trim_end();
+        let right = after.get(1..).unwrap_or("").trim();
+        let operand = |c: char| c.is_ascii_alphanumeric() || matches!(c, ')' | ']' | '_');
+        if left.ends_with(operand)
+            && !right.is_empty()
+            && right.split_whitespace().count() == 1
+            && right.chars().all(|c| operand(c) || "([+-*".contains(c))
+        {
+            let example = match left.split_once('=') {
+                Some((head, value)) if !head.contains(['(', '[']) || head.starts_with("size") => {
+                    format!("{} = floor({} / {right})", head.trim_end(), value.trim())
+                }
+                _ => format!("floor(a / {right})"),
+            };
+            return Some(format!(
+                "`//` is not an operator in .tq: a quotient rounded down is written `floor(a / b)`: `{example}`"
+            ));
+        }
     }
     if tok.starts_with("//")
         || tok.starts_with('%')
@@ -130,6 +182,51 @@ pub(super) fn habit_hint(before: &str, after: &str, tok: &str, expected: &str) -
         };
         return Some(format!(
             "a declaration draws its values from a distribution with `~`: write `~` instead of `=` (`{example}`); `=` gives a fixed value (`param B[J] = 0`)"
+        ));
+    }
+    let first = before.split_whitespace().next().unwrap_or("");
+    // `for l = 0..L-1:` and `for l in range(L):`: a loop over a range.
+    if first == "for" && tok.starts_with('=') && after.contains("..") {
+        return Some(format!(
+            "a loop over a range is written with `in`: `{}`",
+            fixed(0, "in", 1)
+        ));
+    }
+    if first == "for" && expected.starts_with("`..`") && before.contains("range(") {
+        let args = before
+            .split_once("range(")
+            .map(|(_, a)| a.trim_end().trim_end_matches(')'))
+            .unwrap_or("L");
+        let range = match args.split_once(',') {
+            Some((a, b)) => format!("{}..{} - 1", a.trim(), b.trim()),
+            None => format!("0..{}-1", args.trim()),
+        };
+        return Some(format!(
+            "a range is written with two dots, both ends included: `range({args})` is `{range}` (`for l in {range}:`)"
+        ));
+    }
+    // `index dx in D`: an index is declared with `:` and its size.
+    if first == "index" && expected.starts_with("`:`") {
+        let size = after.split_whitespace().nth(1).unwrap_or("D");
+        let names = before.trim_start().trim_start_matches("index").trim();
+        return Some(format!(
+            "an index is declared with `:` and the size it ranges over: `index {names} : {size}`"
+        ));
+    }
+    // `sample B: 2, J: 3`: settings are written with `=`.
+    if matches!(first, "sample" | "at") && tok.starts_with(':') {
+        let line = format!("{before}{after}").replace(':', " =");
+        return Some(format!(
+            "`{first}` sets each value with `=`: `{}`",
+            line.split_whitespace().collect::<Vec<_>>().join(" ")
+        ));
+    }
+    // `y[b][j] = ...`: one pair of brackets holds every index.
+    if tok.starts_with('[') && prev.ends_with(']') && expected.contains("`=`") {
+        let inner = tok.trim_start_matches('[').trim_end_matches(']');
+        let head = prev.trim_end_matches(']');
+        return Some(format!(
+            "the indices of a tensor go in one pair of brackets, separated by commas: `{head},{inner}]`"
         ));
     }
     if expected.starts_with("`over`") {

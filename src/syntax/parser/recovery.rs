@@ -713,6 +713,28 @@ impl Ctx<'_> {
                 return d;
             }
         }
+        // `y[b,j] = x[b,j] if x[b,j] > 0 else 0`: a conditional of another language, read
+        // as a product up to the relation; the mistake is the `if`.
+        if let Some(k) = statement
+            .match_indices(" if ")
+            .map(|(k, _)| k + 1)
+            .next()
+            .filter(|_| statement.contains('='))
+        {
+            let start = line.start
+                + (self.ascii.text[line.start..at].len()
+                    - self.ascii.text[line.start..at].trim_start().len())
+                + k;
+            return Diagnostic::error(
+                "E0001",
+                self.ascii.span(start, start + 2),
+                "tq has no `if`: a value is an expression".to_string(),
+            )
+            .with_label("not a keyword of an expression")
+            .with_hint(
+                "a value chosen by a condition is a product with an Iverson bracket, 1 where the relation holds and 0 elsewhere: `x[b,j] [x[b,j] > 0]` (that one is `relu(x[b,j])`), `a [c > 0] + d [c <= 0]` for two branches",
+            );
+        }
         let word_like = tok.starts_with(|c: char| c.is_ascii_alphabetic());
         let relation = ["==", "<=", ">=", "~=", "<", ">"]
             .iter()
@@ -749,6 +771,7 @@ impl Ctx<'_> {
             ));
         }
         let hint = match first {
+            _ if tok.starts_with('@') => "`@` is not an operator in .tq: a matrix product is written with the summed index as a capital, factors side by side: `W[j,I] x[b,I]`".to_string(),
             _ if tok.starts_with("!=") => "tq has no `!=`: the relations are `==`, `<=`, `>=`, `<`, `>`, `~=`; for a quantity that is not zero claim it positive (`claim Var(y) > 0`)".to_string(),
             _ if tok == "." || tok.starts_with(". ") => "`.` is not a product in .tq: write the factors side by side (`W[j,I] x[b,I]`) or with `*`".to_string(),
             _ if tok.starts_with(';') => format!(
