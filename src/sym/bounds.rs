@@ -249,7 +249,7 @@ mod tests {
         let (lo, hi) = exp(&rat(1, 1)).unwrap();
         assert!(lo > rat(2_718_281_828, 1_000_000_000) && hi < rat(2_718_281_829, 1_000_000_000));
         let (lo, hi) = sqrt(&rat(2, 1)).unwrap();
-        assert!(lo * lo.clone() <= rat(2, 1) && hi.clone() * hi >= rat(2, 1));
+        assert!(&lo * &lo <= rat(2, 1) && &hi * &hi >= rat(2, 1));
         // ln(1) is 0 exactly inside the bounds; ln of a non-positive number has none.
         let (lo, hi) = ln(&rat(1, 1)).unwrap();
         assert!(!lo.is_positive() && !hi.is_negative());
