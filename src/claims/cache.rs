@@ -282,6 +282,7 @@ fn rule(s: &str) -> Option<ProofRule> {
         ProofRule::LinearRecurrence,
         ProofRule::TensorSymbolic,
         ProofRule::RealRootIsolation,
+        ProofRule::QuadraticForm,
     ]
     .into_iter()
     .find(|r| r.name() == s)

@@ -16,6 +16,7 @@ use rand_chacha::ChaCha8Rng;
 use std::collections::{BTreeMap, BTreeSet};
 
 mod points;
+mod quadratic;
 mod rule;
 mod sections;
 mod witness;
@@ -478,6 +479,11 @@ pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) ->
     // (A relation the range facts already prove keeps that simpler rule.)
     if by_range != Some(true) {
         if let Some(d) = pb.univariate(&definedness) {
+            return d;
+        }
+        // Several variables, a quadratic difference (over a denominator of one sign):
+        // a positive semidefinite form is >= 0 everywhere (`quadratic-form`).
+        if let Some(d) = pb.quadratic_form(&definedness) {
             return d;
         }
     }

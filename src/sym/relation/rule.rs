@@ -39,6 +39,9 @@ pub enum ProofRule {
     /// test point between and around every real root in the domain (Sturm sequences,
     /// exact root isolation; `sym::sturm`).
     RealRootIsolation,
+    /// A quadratic difference (over a denominator of one sign on the domains) whose
+    /// symmetric matrix is positive semidefinite: `left − right >= 0` at every point.
+    QuadraticForm,
 }
 
 impl ProofRule {
@@ -57,6 +60,7 @@ impl ProofRule {
             ProofRule::LinearRecurrence => "linear-recurrence",
             ProofRule::TensorSymbolic => "tensor-symbolic",
             ProofRule::RealRootIsolation => "real-root-isolation",
+            ProofRule::QuadraticForm => "quadratic-form",
         }
     }
 }
