@@ -215,12 +215,14 @@ mod tests {
         let (lo, hi) = b.expect("bounds");
         let (l, h) = (lo.to_f64().unwrap(), hi.to_f64().unwrap());
         assert!(lo <= hi);
-        // The true value lies between, and the bounds are tight.
-        assert!(
-            l <= v * (1.0 + 1e-15) + 1e-300 && v <= h * (1.0 + 1e-15) + 1e-300,
-            "{l} {v} {h}"
-        );
-        assert!((h - l).abs() <= 1e-20_f64.max(v.abs() * 1e-25), "{l} {h}");
+        // The true value lies between (to the f64 value's own rounding) ...
+        let slack = v.abs() * 1e-15 + 1e-300;
+        assert!(l <= v + slack && v <= h + slack, "{l} {v} {h}");
+        // ... and the bounds are tight: within 2^-100 of each other (relative above 1).
+        let width = hi - lo;
+        let scale = BigRational::from_float(v.abs().max(1.0)).unwrap();
+        let tiny = BigRational::new(BigInt::one(), BigInt::one() << 100u32);
+        assert!(width <= tiny * scale, "{l} {h}");
     }
 
     #[test]
