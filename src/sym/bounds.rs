@@ -180,10 +180,12 @@ pub fn sqrt(x: &BigRational) -> Option<(BigRational, BigRational)> {
     ))
 }
 
+/// A lower and an upper bound, when computed.
+type Bounds = Option<(BigRational, BigRational)>;
+
 thread_local! {
     /// Bounds already computed, by function and point (at most 4,096 kept).
-    static MEMO: RefCell<HashMap<(u8, BigRational), Option<(BigRational, BigRational)>>> =
-        RefCell::new(HashMap::new());
+    static MEMO: RefCell<HashMap<(u8, BigRational), Bounds>> = RefCell::new(HashMap::new());
 }
 
 /// `f` at `x`, remembered.

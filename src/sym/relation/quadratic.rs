@@ -100,14 +100,14 @@ pub(super) fn nonnegative_everywhere(e: &Expr, vars: &BTreeSet<String>) -> Optio
             }
             continue;
         }
-        for i in p + 1..n {
-            let f = &m[i][p] / &pivot;
+        let row_p = m[p].clone();
+        for row in m.iter_mut().skip(p + 1) {
+            let f = &row[p] / &pivot;
             if f.is_zero() {
                 continue;
             }
-            for j in p + 1..n {
-                let d = &f * &m[p][j];
-                m[i][j] -= d;
+            for (x, y) in row.iter_mut().zip(&row_p).skip(p + 1) {
+                *x -= &f * y;
             }
         }
     }
