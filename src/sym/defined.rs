@@ -481,6 +481,19 @@ fn tight_pow(bi: &Interval, q: &BigRational) -> Option<Interval> {
     if !a.is_positive() || q.is_integer() {
         return None;
     }
+    // A square root directly (cheaper and tighter than exp(ln(b)/2)).
+    if *q == BigRational::new(1.into(), 2.into()) {
+        let sqrt = |x: &BigRational| bounds::memo(2, x, bounds::sqrt);
+        let lo = sqrt(a).map(|(l, _)| closed(l));
+        let up = match hi {
+            End::At(b, _) => sqrt(b).map(|(_, h)| closed(h)),
+            End::Unbounded => None,
+        };
+        return Some(Interval::new(
+            lo.unwrap_or(End::Unbounded),
+            up.unwrap_or(End::Unbounded),
+        ));
+    }
     let ln = |x: &BigRational| bounds::memo(1, x, bounds::ln);
     let exp = |x: &BigRational| bounds::memo(0, x, bounds::exp);
     // q ln(b) bounded below and above, for b at one end.
