@@ -77,7 +77,7 @@ fn exp_small(y: &BigRational) -> (BigRational, BigRational) {
     let mut sum = one.clone();
     let mut term = one;
     for k in 1..=40u32 {
-        term = (&term * &yf >> FIX) / BigInt::from(k);
+        term = ((&term * &yf) >> FIX) / BigInt::from(k);
         sum += &term;
     }
     unfixed(&sum, 1_024)
@@ -122,12 +122,12 @@ pub fn exp(x: &BigRational) -> Option<(BigRational, BigRational)> {
 /// 100,000 units of slack cover all.
 fn atanh_small(z: &BigRational) -> (BigRational, BigRational) {
     let zf = fixed(z);
-    let z2 = &zf * &zf >> FIX;
+    let z2 = (&zf * &zf) >> FIX;
     let mut pow = zf;
     let mut sum = BigInt::zero();
     for k in 0..60u32 {
         sum += &pow / BigInt::from(2 * k + 1);
-        pow = &pow * &z2 >> FIX;
+        pow = (&pow * &z2) >> FIX;
     }
     unfixed(&sum, 100_000)
 }
