@@ -22,6 +22,7 @@ pub struct Derived {
     backward: OnceLock<Backward>,
     gather: OnceLock<Vec<Gathered>>,
     moments: OnceLock<moments::Analysis>,
+    border: OnceLock<moments::position::Border>,
     scalar: OnceLock<Option<ScalarProgram>>,
     scalar_derivation: OnceLock<Option<ScalarDerivation>>,
     /// The file's budget of exact work (`sym::ExactWork`): the derived analyses below
@@ -169,6 +170,20 @@ impl<'a> Analysis<'a> {
     }
 
     /// The moments engine's analysis of the forward and backward programs.
+    /// The border effect under zero padding at the sample sizes (`tq derive`'s border
+    /// section, which render and the language server show too): one run, within
+    /// [`moments::position::BORDER_BUDGET`].
+    pub fn border(&self) -> &'a moments::position::Border {
+        self.derived.border.get_or_init(|| {
+            moments::position::border(
+                self.program,
+                self.env,
+                &self.moments().recurrences,
+                &crate::syntax::visit::program_loops(&self.program.items),
+            )
+        })
+    }
+
     pub fn moments(&self) -> &'a moments::Analysis {
         self.derived.moments.get_or_init(|| {
             sym::with_exact_work(&self.derived.exact, || {

@@ -353,14 +353,66 @@ fn fuzz_numeric() {
     with_stack(move || fuzz(cases, true, Duration::from_secs(30), [7u8; 32]));
 }
 
+/// A hard deadline on each input of a fuzz run, in wall-clock time: the CPU limit below is
+/// checked when an input ends, so an input that hangs would never be reported. The watchdog
+/// prints the input that overran and ends the process, failing the test at once.
+struct Watchdog {
+    current: std::sync::Arc<std::sync::Mutex<Option<(Instant, String)>>>,
+    done: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Watchdog {
+    fn start(deadline: Duration) -> Watchdog {
+        let current: std::sync::Arc<std::sync::Mutex<Option<(Instant, String)>>> =
+            Default::default();
+        let done: std::sync::Arc<std::sync::atomic::AtomicBool> = Default::default();
+        let (c, d) = (current.clone(), done.clone());
+        std::thread::spawn(move || {
+            while !d.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(200));
+                let guard = c.lock().unwrap_or_else(|e| e.into_inner());
+                if let Some((start, src)) = guard.as_ref() {
+                    if start.elapsed() > deadline {
+                        eprintln!(
+                            "fuzz: an input ran past the deadline of {deadline:?} (wall clock); the input:\n{src}"
+                        );
+                        std::process::exit(101);
+                    }
+                }
+            }
+        });
+        Watchdog { current, done }
+    }
+
+    fn watch(&self, src: &str) {
+        *self.current.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some((Instant::now(), src.to_string()));
+    }
+
+    fn clear(&self) {
+        *self.current.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+}
+
+impl Drop for Watchdog {
+    fn drop(&mut self) {
+        self.done.store(true, Ordering::Relaxed);
+    }
+}
+
 fn fuzz(cases: u32, numeric: bool, limit: Duration, seed: [u8; 32]) {
     let sources = problem_sources();
     assert!(!sources.is_empty());
     let config = Config {
         cases,
         failure_persistence: None,
+        // A slow input fails the run at once: shrinking one reruns it hundreds of times (a
+        // mutant of 8.7 s of CPU was shrunk for 55 minutes of CI before the test failed).
+        max_shrink_time: 60_000,
         ..Config::default()
     };
+    // The wall-clock deadline: eight times the CPU limit, for a loaded machine.
+    let watchdog = Watchdog::start(limit * 8);
     let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &seed);
     let mut runner = TestRunner::new_with_rng(config, rng);
     let strategy = (0..sources.len(), prop::collection::vec(mutation(), 1..6));
@@ -377,6 +429,7 @@ fn fuzz(cases: u32, numeric: bool, limit: Duration, seed: [u8; 32]) {
         // shared machine's load must not fail the run (the pipeline runs on this thread
         // without numeric runs; with them, trials on other threads are not counted, which
         // the numeric mode's generous limit allows for).
+        watchdog.watch(&src);
         let start = thread_cpu();
         let report = pipeline(&src, numeric);
         let took = thread_cpu().saturating_sub(start);
@@ -385,6 +438,7 @@ fn fuzz(cases: u32, numeric: bool, limit: Duration, seed: [u8; 32]) {
         let start = thread_cpu();
         lsp_features(&report);
         let took_lsp = thread_cpu().saturating_sub(start);
+        watchdog.clear();
         prop_assert!(took_lsp < limit, "tq lsp took {took_lsp:?} on:\n{src}");
         let took = took.max(took_lsp);
         count.set(count.get() + 1);

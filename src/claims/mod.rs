@@ -128,22 +128,7 @@ impl ClaimReport {
     }
 }
 
-/// The loops of a program (`for l in 0..L-1`), outer first, each variable once.
-pub fn program_loops(items: &[Item]) -> Vec<ast::Range> {
-    fn walk(items: &[Item], out: &mut Vec<ast::Range>) {
-        for it in items {
-            if let ItemKind::Loop(l) = &it.kind {
-                if !out.iter().any(|r| r.var.name == l.range.var.name) {
-                    out.push(l.range.clone());
-                }
-                walk(&l.body, out);
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(items, &mut out);
-    out
-}
+pub use crate::syntax::visit::program_loops;
 
 /// Whether `text` uses the variable `var` as a name of its own (`l` in `h_l`, `l+1`,
 /// not in `ln` or `l'`).

@@ -412,8 +412,47 @@ fn to_second_moments(e: &ast::Expr, targets: &mut Vec<ast::Expr>) -> Option<ast:
 }
 
 /// The runs of the second-moment program position by position made for the claims of
-/// one file, by the values their givens set (`None`: the program has none).
-pub type PositionRuns<'e> = std::cell::RefCell<BTreeMap<String, Option<crate::num::Machine<'e>>>>;
+/// one file, by the values their givens set (`None`: the program has none), and the
+/// element evaluations they have spent: a file's claims share
+/// [`FILE_POSITION_BUDGET`], as each setting of the givens is a run of its own.
+#[derive(Default)]
+pub struct PositionRuns<'e> {
+    memo: std::cell::RefCell<BTreeMap<String, Option<crate::num::Machine<'e>>>>,
+    spent: std::cell::Cell<u64>,
+}
+
+/// The element evaluations all the position-by-position runs of one file's claims may
+/// spend together: three runs at the budget of one
+/// (`crate::moments::position::BUDGET`).
+pub const FILE_POSITION_BUDGET: u64 = 3 * crate::moments::position::BUDGET;
+
+impl<'e> PositionRuns<'e> {
+    /// A run of the second-moment program at the setting `setup`, charged to the file;
+    /// `Err` with the reason when the file's runs have spent their budget.
+    fn run(
+        &self,
+        program: &ast::Program,
+        env: &'e Env,
+        setup: &dyn Fn(&mut crate::num::Machine) -> Result<(), crate::num::NumError>,
+        backward: bool,
+    ) -> Result<Option<crate::num::Machine<'e>>, String> {
+        let left = FILE_POSITION_BUDGET.saturating_sub(self.spent.get());
+        if left == 0 {
+            return Err(format!(
+                "the position-by-position runs of this file's claims have spent their budget of {FILE_POSITION_BUDGET} element evaluations; use smaller sizes on the `sample` line or fewer settings of the givens"
+            ));
+        }
+        let budget = left.min(crate::moments::position::BUDGET);
+        let run = crate::moments::position::run_within(program, env, setup, backward, budget);
+        let spent = match &run {
+            Ok(m) => m.steps(),
+            Err(_) => budget,
+        };
+        self.spent
+            .set(self.spent.get().saturating_add(spent.max(1)));
+        Ok(run.ok())
+    }
+}
 
 /// Claims about moments at given positions under zero padding, from the second-moment
 /// program run position by position (`crate::moments::position`); `None` when the
@@ -485,19 +524,18 @@ pub fn decide_by_position<'e>(
         .iter()
         .any(|t| matches!(t, ast::Expr::Ref(r) if r.grad));
     let key = format!("{sets:?} backward={backward}");
-    let memo = runs.borrow().get(&key).cloned();
+    let memo = runs.memo.borrow().get(&key).cloned();
     let run = match memo {
         Some(run) => run,
         None => {
             let setup = |m: &mut crate::num::Machine| {
                 super::montecarlo::apply_givens(m, env, &sets, Some(ast::Boundary::Zero))
             };
-            let run = if backward {
-                crate::moments::position::run_with_backward(program, env, &setup).ok()
-            } else {
-                crate::moments::position::run(program, env, &setup).ok()
+            let run = match runs.run(program, env, &setup, backward) {
+                Ok(run) => run,
+                Err(why) => return und(format!("position by position: {why}")),
             };
-            runs.borrow_mut().insert(key, run.clone());
+            runs.memo.borrow_mut().insert(key, run.clone());
             run
         }
     };
@@ -556,10 +594,13 @@ pub fn decide_by_position<'e>(
         let setup = |m: &mut crate::num::Machine| {
             super::montecarlo::apply_givens(m, env, &sets, Some(ast::Boundary::Zero))
         };
-        let fresh = if backward {
-            crate::moments::position::run_with_backward(program, env, &setup).ok()
-        } else {
-            crate::moments::position::run(program, env, &setup).ok()
+        let fresh = match runs.run(program, env, &setup, backward) {
+            Ok(run) => run,
+            Err(why) => {
+                return und(format!(
+                    "position by position: left {lv:.6}, right {rv:.6}, not re-checked by a second run: {why}; so this is not counted as a refutation"
+                ))
+            }
         };
         let again =
             fresh.and_then(|mut f| Some((f.eval(&l2, &bind).ok()?, f.eval(&r2, &bind).ok()?)));

@@ -337,7 +337,7 @@ fn moment_lines(r: &FileReport) -> Vec<MomentLine> {
             });
         }
     });
-    out.extend(border_lines(r, a));
+    out.extend(border_lines(r));
     for n in &a.notes {
         out.push(MomentLine::text(
             MomentSection::Note,
@@ -714,8 +714,6 @@ fn rules_json(rd: &crate::claims::rules::RuleDerivation) -> serde_json::Value {
     })
 }
 
-/// The border effect under zero padding at the file's sample sizes: the second-moment
-/// program run position by position, for the last member of each forward recurrence.
 /// The computed tensors and scalars with a moment entry that is not a constant, in
 /// declaration order: those whose moments `derive` lists and `--steps` derives.
 pub(super) fn computed_entries<'a>(
@@ -740,117 +738,55 @@ pub(super) fn computed_entries<'a>(
         })
 }
 
-fn border_lines(r: &FileReport, a: &crate::moments::Analysis) -> Vec<MomentLine> {
-    use crate::syntax::ast::{Affine, IndexExpr, Name};
-    let mut out = Vec::new();
-    // One run for every recurrence: it depends on the program and the boundary only (it
-    // was run again per recurrence, each up to the run's budget: a mutant of erratum e7
-    // with X = Y = 60 spent half of `tq derive` in two identical runs).
-    let mut run: Option<Option<crate::num::Machine>> = None;
-    for rec in a
-        .recurrences
-        .iter()
-        .filter(|rec| !rec.grad && rec.var_closed.is_some())
-    {
-        let setup = |m: &mut crate::num::Machine| -> Result<(), crate::num::NumError> {
-            m.boundary = Some(crate::syntax::ast::Boundary::Zero);
-            Ok(())
-        };
-        let Some(m) = run
-            .get_or_insert_with(|| crate::moments::position::run(&r.program, &r.env, &setup).ok())
-            .as_mut()
-        else {
-            continue;
-        };
-        // The last member: the loop's end plus the written offset, at the sample.
-        let Some(range) = crate::claims::program_loops(&r.program.items)
-            .into_iter()
-            .find(|l| l.var.name == rec.var)
-        else {
-            continue;
-        };
-        let Ok(hi) = m.const_expr(&range.to) else {
-            continue;
-        };
-        let Some(off) = sym::simplify(&(rec.to.clone() - sym::Expr::sym(&rec.var))).as_int() else {
-            continue;
-        };
-        let last = hi.round() as i64 + off;
-        let span = range.span;
-        let name = Name {
-            base: rec.tensor.clone(),
-            primes: 0,
-            sup: vec![],
-            sub: vec![IndexExpr::Affine(Affine {
-                terms: vec![],
-                constant: last,
-                span,
-            })],
-            span,
-        };
-        let Ok(member) = m.member_of(&name, &vec![]) else {
-            continue;
-        };
-        let Some(vals) = m.vals.get(&(member.clone(), false)) else {
-            continue;
-        };
-        let mut items: Vec<(Vec<i64>, f64)> = vals.iter().map(|(p, v)| (p.clone(), *v)).collect();
-        if items.is_empty() {
-            continue;
-        }
-        items.sort_by(|x, y| x.0.cmp(&y.0));
-        let least = items
-            .iter()
-            .fold(&items[0], |acc, x| if x.1 < acc.1 { x } else { acc });
-        let most = items
-            .iter()
-            .fold(&items[0], |acc, x| if x.1 > acc.1 { x } else { acc });
-        let mean = items.iter().map(|x| x.1).sum::<f64>() / items.len() as f64;
-        let at: std::collections::BTreeMap<String, f64> = m.consts.clone().into_iter().collect();
-        let closed = rec
-            .var_closed
-            .as_ref()
-            .and_then(|c| c.subs("#n", &sym::Expr::int(last)).eval_f64(&at).ok());
-        let sizes: Vec<String> = r
-            .env
-            .sizes
-            .keys()
-            .filter_map(|k| m.consts.get(k).map(|v| format!("{k} = {v}")))
-            .collect();
-        let fmt = |p: &[i64]| {
+/// The border effect under zero padding at the file's sample sizes (the analysis's one
+/// run, `moments::position::border`), or a note saying why it is not shown.
+fn border_lines(r: &FileReport) -> Vec<MomentLine> {
+    use crate::moments::position::{Border, BORDER_BUDGET};
+    let fmt = |p: &[i64]| {
+        format!(
+            "[{}]",
+            p.iter()
+                .map(|i| i.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        )
+    };
+    match r.analysis().border() {
+        Border::None => Vec::new(),
+        Border::TooLarge(_) => vec![MomentLine::text(
+            MomentSection::Note,
+            String::new(),
+            String::new(),
             format!(
-                "[{}]",
-                p.iter()
-                    .map(|i| i.to_string())
-                    .collect::<Vec<_>>()
-                    .join(",")
-            )
-        };
-        // Only worth a section when positions differ.
-        if most.1 - least.1 <= 1e-12 * most.1.abs().max(1.0) {
-            continue;
-        }
-        out.push(MomentLine::text(
-            MomentSection::Border,
-            format!("Var({member})"),
-            format!(
-                "{:.4} at {} (least) to {:.4} at {} (most), mean {mean:.4} over {} positions{}",
-                least.1,
-                fmt(&least.0),
-                most.1,
-                fmt(&most.0),
-                items.len(),
-                closed
-                    .map(|c| format!("; the closed form gives {c:.4} away from the border"))
-                    .unwrap_or_default()
+                "zero padding: the border effect is not shown: the second-moment program run position by position needs more than {BORDER_BUDGET} element evaluations at the sample sizes; smaller sizes on the `sample` line show it"
             ),
-            format!(
-                "zero padding at the sample sizes ({}): the second-moment program run position by position, exact for these sizes",
-                sizes.join(", ")
-            ),
-        ));
+        )],
+        Border::Stats(stats) => stats
+            .iter()
+            .map(|b| {
+                MomentLine::text(
+                    MomentSection::Border,
+                    format!("Var({})", b.member),
+                    format!(
+                        "{:.4} at {} (least) to {:.4} at {} (most), mean {:.4} over {} positions{}",
+                        b.least.1,
+                        fmt(&b.least.0),
+                        b.most.1,
+                        fmt(&b.most.0),
+                        b.mean,
+                        b.positions,
+                        b.closed
+                            .map(|c| format!("; the closed form gives {c:.4} away from the border"))
+                            .unwrap_or_default()
+                    ),
+                    format!(
+                        "zero padding at the sample sizes ({}): the second-moment program run position by position, exact for these sizes",
+                        b.sizes.join(", ")
+                    ),
+                )
+            })
+            .collect(),
     }
-    out
 }
 
 /// Every declared symbol's domain, as claims draw their points from it: those inferred

@@ -18,8 +18,10 @@ use crate::syntax::ast::{
 };
 use crate::syntax::span::Span;
 
-/// Work budget of one second-moment run (element evaluations).
-pub const BUDGET: u64 = 20_000_000;
+/// Work budget of one second-moment run (element evaluations). About 0.3 µs each on the
+/// interpreter (docs/numeric.md): 20 M took 6 s of CPU, a claim's run in problems/ and
+/// tests/cases/ takes at most 6,000.
+pub const BUDGET: u64 = 4_000_000;
 
 fn num(s: &str, span: Span) -> ast::Expr {
     ast::Expr::Num(s.to_string(), span)
@@ -173,7 +175,7 @@ pub fn run<'a>(
     env: &'a Env,
     setup: &dyn Fn(&mut Machine) -> Result<(), NumError>,
 ) -> Result<Machine<'a>, String> {
-    run_program(program, env, setup, false)
+    run_program(program, env, setup, false, BUDGET).map_err(|e| e.message)
 }
 
 /// The second-moment program of the forward program followed by that of the derived
@@ -187,7 +189,19 @@ pub fn run_with_backward<'a>(
     env: &'a Env,
     setup: &dyn Fn(&mut Machine) -> Result<(), NumError>,
 ) -> Result<Machine<'a>, String> {
-    run_program(program, env, setup, true)
+    run_program(program, env, setup, true, BUDGET).map_err(|e| e.message)
+}
+
+/// The second-moment program (with the backward program's when `backward`) run within
+/// `budget` element evaluations; `Err` with `too_large` when the budget does not suffice.
+pub fn run_within<'a>(
+    program: &Program,
+    env: &'a Env,
+    setup: &dyn Fn(&mut Machine) -> Result<(), NumError>,
+    backward: bool,
+    budget: u64,
+) -> Result<Machine<'a>, NumError> {
+    run_program(program, env, setup, backward, budget)
 }
 
 fn run_program<'a>(
@@ -195,44 +209,183 @@ fn run_program<'a>(
     env: &'a Env,
     setup: &dyn Fn(&mut Machine) -> Result<(), NumError>,
     backward: bool,
-) -> Result<Machine<'a>, String> {
+    budget: u64,
+) -> Result<Machine<'a>, NumError> {
+    let cannot = |m: &str| NumError {
+        message: m.to_string(),
+        too_large: false,
+    };
     let not_multilinear = "the program is not multilinear in zero-mean leaves";
-    let mut sm = second_moment_program(program, env).ok_or(not_multilinear)?;
+    let mut sm = second_moment_program(program, env).ok_or_else(|| cannot(not_multilinear))?;
     // The gradient seeds: (declaration, its second moment).
     let mut seeds = Vec::new();
     if backward {
         collect_grad_decls(&program.items, &mut seeds);
         if seeds.is_empty() {
-            return Err("no gradient is declared (`grad T ~ ...`)".into());
+            return Err(cannot("no gradient is declared (`grad T ~ ...`)"));
         }
         let back = crate::grad::backward(program, env);
         let gathered: Vec<Item> = crate::grad::gather_form(&back.items, env)
             .into_iter()
             .map(|g| g.item)
             .collect();
-        sm.items
-            .extend(items(&gathered, env).ok_or("the backward program is not multilinear")?);
+        sm.items.extend(
+            items(&gathered, env)
+                .ok_or_else(|| cannot("the backward program is not multilinear"))?,
+        );
     }
-    let mut m = Machine::new(&sm, env).map_err(|e| e.message)?;
-    m.max_steps = BUDGET;
-    setup(&mut m).map_err(|e| e.message)?;
+    let mut m = Machine::new(&sm, env)?;
+    m.max_steps = budget;
+    setup(&mut m)?;
     let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(0);
-    m.sample_leaves(&sm, &mut rng).map_err(|e| e.message)?;
+    m.sample_leaves(&sm, &mut rng)?;
     for d in &seeds {
         let Some(Init::Value(v)) = d.init.as_ref().and_then(second_moment_of) else {
-            return Err(format!(
+            return Err(cannot(&format!(
                 "the gradient arriving at `{}` has no zero-mean distribution",
                 crate::syntax::printer::print_name(&d.target.name)
-            ));
+            )));
         };
-        let value = m.eval(&v, &Vec::new()).map_err(|e| e.message)?;
-        for (mb, pos) in m.decl_elements(d).map_err(|e| e.message)? {
-            m.set((mb, true), pos, value).map_err(|e| e.message)?;
+        let value = m.eval(&v, &Vec::new())?;
+        for (mb, pos) in m.decl_elements(d)? {
+            m.set((mb, true), pos, value)?;
         }
     }
-    m.run_items(&sm.items, &mut Vec::new())
-        .map_err(|e| e.message)?;
+    m.run_items(&sm.items, &mut Vec::new())?;
     Ok(m)
+}
+
+/// Work budget of `tq derive`'s border section (element evaluations). The section is a
+/// remark, not a verdict, and `derive`, `render` and the language server all show it,
+/// so it gets a tenth of a claim's run: a mutant of erratum e7 with X = Y = 60 spent 7.3 M
+/// evaluations (2.3 s of CPU) on it, in `derive` and again in `render`.
+pub const BORDER_BUDGET: u64 = 2_000_000;
+
+/// The second moments of the last member of one forward recurrence under zero padding,
+/// position by position, at the sample sizes.
+#[derive(Clone, Debug)]
+pub struct BorderStat {
+    /// The member (`L_{4}`).
+    pub member: String,
+    /// The position with the least second moment, and the value (the first in position
+    /// order among equals); likewise the most.
+    pub least: (Vec<i64>, f64),
+    pub most: (Vec<i64>, f64),
+    pub mean: f64,
+    pub positions: usize,
+    /// The recurrence's closed form at the member, away from the border.
+    pub closed: Option<f64>,
+    /// `B = 2`, ...: the sizes the run used.
+    pub sizes: Vec<String>,
+}
+
+/// What the border run gave: the members whose positions differ, or why there is none.
+#[derive(Clone, Debug)]
+pub enum Border {
+    Stats(Vec<BorderStat>),
+    /// The run needs more than [`BORDER_BUDGET`] evaluations at the sample sizes.
+    TooLarge(String),
+    /// No recurrence with a closed form, or the run cannot be made (not multilinear).
+    None,
+}
+
+/// The border effect under zero padding at the file's sample sizes: the second-moment
+/// program run once, position by position, read at the last member of each forward
+/// recurrence with a closed form (`loops`: the program's loops, outer first).
+pub fn border(
+    program: &Program,
+    env: &Env,
+    recurrences: &[super::Recurrence],
+    loops: &[ast::Range],
+) -> Border {
+    use crate::syntax::ast::{Affine, IndexExpr, Name};
+    let recs: Vec<&super::Recurrence> = recurrences
+        .iter()
+        .filter(|rec| !rec.grad && rec.var_closed.is_some())
+        .collect();
+    if recs.is_empty() {
+        return Border::None;
+    }
+    let setup = |m: &mut Machine| -> Result<(), NumError> {
+        m.boundary = Some(ast::Boundary::Zero);
+        Ok(())
+    };
+    let mut m = match run_program(program, env, &setup, false, BORDER_BUDGET) {
+        Ok(m) => m,
+        Err(e) if e.too_large => return Border::TooLarge(e.message),
+        Err(_) => return Border::None,
+    };
+    let mut out = Vec::new();
+    for rec in recs {
+        // The last member: the loop's end plus the written offset, at the sample.
+        let Some(range) = loops.iter().find(|l| l.var.name == rec.var) else {
+            continue;
+        };
+        let Ok(hi) = m.const_expr(&range.to) else {
+            continue;
+        };
+        let Some(off) =
+            crate::sym::simplify(&(rec.to.clone() - crate::sym::Expr::sym(&rec.var))).as_int()
+        else {
+            continue;
+        };
+        let last = hi.round() as i64 + off;
+        let span = range.span;
+        let name = Name {
+            base: rec.tensor.clone(),
+            primes: 0,
+            sup: vec![],
+            sub: vec![IndexExpr::Affine(Affine {
+                terms: vec![],
+                constant: last,
+                span,
+            })],
+            span,
+        };
+        let Ok(member) = m.member_of(&name, &vec![]) else {
+            continue;
+        };
+        let Some(vals) = m.vals.get(&(member.clone(), false)) else {
+            continue;
+        };
+        let mut items: Vec<(Vec<i64>, f64)> = vals.iter().map(|(p, v)| (p.clone(), *v)).collect();
+        if items.is_empty() {
+            continue;
+        }
+        items.sort_by(|x, y| x.0.cmp(&y.0));
+        let least = items
+            .iter()
+            .fold(&items[0], |acc, x| if x.1 < acc.1 { x } else { acc });
+        let most = items
+            .iter()
+            .fold(&items[0], |acc, x| if x.1 > acc.1 { x } else { acc });
+        // Only worth a section when positions differ.
+        if most.1 - least.1 <= 1e-12 * most.1.abs().max(1.0) {
+            continue;
+        }
+        let mean = items.iter().map(|x| x.1).sum::<f64>() / items.len() as f64;
+        let at: std::collections::BTreeMap<String, f64> = m.consts.clone().into_iter().collect();
+        let closed = rec.var_closed.as_ref().and_then(|c| {
+            c.subs("#n", &crate::sym::Expr::int(last))
+                .eval_f64(&at)
+                .ok()
+        });
+        let sizes: Vec<String> = env
+            .sizes
+            .keys()
+            .filter_map(|k| m.consts.get(k).map(|v| format!("{k} = {v}")))
+            .collect();
+        out.push(BorderStat {
+            member,
+            least: least.clone(),
+            most: most.clone(),
+            mean,
+            positions: items.len(),
+            closed,
+            sizes,
+        });
+    }
+    Border::Stats(out)
 }
 
 fn collect_grad_decls(its: &[Item], out: &mut Vec<Decl>) {

@@ -282,3 +282,21 @@ mod tests {
         assert_eq!(refs, n);
     }
 }
+
+/// The loops of a program (`for l in 0..L-1`), outer first, each variable once.
+pub fn program_loops(items: &[super::ast::Item]) -> Vec<super::ast::Range> {
+    use super::ast::{Item, ItemKind, Range};
+    fn walk(items: &[Item], out: &mut Vec<Range>) {
+        for it in items {
+            if let ItemKind::Loop(l) = &it.kind {
+                if !out.iter().any(|r| r.var.name == l.range.var.name) {
+                    out.push(l.range.clone());
+                }
+                walk(&l.body, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(items, &mut out);
+    out
+}
