@@ -482,6 +482,21 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
                 }
             }
         }
+        // Sampling confirms a formula only where it is defined: a claim whose formula is
+        // undefined at a point of the domains (`m (a - 1)/(a - 1)` at a = 1, an AR(1)
+        // closed form over `1 - a^2`) is not confirmed, whatever the trials showed
+        // (docs/soundness.md, "Definedness").
+        if o.verdict == Verdict::Confirmed && o.method == Method::MonteCarlo {
+            let costs = cost::cost_calls(&claim.body, program, env, &back.items);
+            if let Some(why) =
+                symbolic::undefined_somewhere(claim, &at, costs, &base_scope, env, opts)
+            {
+                o = undecided(format!(
+                    "Monte Carlo agrees where the formula is defined ({}), but {why}",
+                    o.evidence
+                ));
+            }
+        }
         // A refutation by quadrature rests on floating point: it stands only when
         // Monte Carlo on the model, an independent path, refutes the claim too.
         if o.method == Method::Quadrature

@@ -80,7 +80,7 @@ pub fn calls(claim: &ast::Claim, a: &Analysis, env: &Env, base: &Scope) -> Momen
     out
 }
 
-fn find<'a>(e: &'a ast::Expr, out: &mut Vec<&'a ast::Call>) {
+pub(super) fn find<'a>(e: &'a ast::Expr, out: &mut Vec<&'a ast::Call>) {
     match e {
         ast::Expr::Call(c) if matches!(c.func.name.as_str(), "E" | "Var" | "Cov" | "solve") => {
             out.push(c)

@@ -20,9 +20,6 @@ pub(super) fn decide(
             "claims under another boundary rule need the moments engine, which is not built yet",
         );
     }
-    let ast::Expr::Rel(op, l, r, _) = &claim.body else {
-        return undecided("predicate claims (`f(...)`) are not decided yet");
-    };
     // `given x^2 = 4` of a name that may be negative: the claim at both roots.
     if let Some((k, name, p, value)) = crate::check::givens::sign_open_powers(&claim.given, env)
         .into_iter()
@@ -32,6 +29,142 @@ pub(super) fn decide(
             decide(c, at, calls.clone(), base, env, opts)
         });
     }
+    let Prepared {
+        lhs,
+        rhs,
+        rel,
+        opts,
+        opaque,
+    } = match prepare(claim, at, calls, base, env, opts) {
+        Ok(p) => p,
+        Err(o) => return o,
+    };
+    let o = Outcome::from_decision(sym::check_relation(&lhs, &rel, &rhs, &opts));
+    // A scalar leaf whose support is narrower than its interval (a mask is 0 or 1): a
+    // point where it takes another value is no counterexample.
+    if o.verdict == Verdict::Refuted {
+        if let Some(w) = &o.witness {
+            for (name, vals) in &env.leaf_values {
+                let Some(v) = w.point.get(name) else { continue };
+                let inside = vals.as_ref().is_some_and(|vals| {
+                    v.is_integer()
+                        && num_traits::ToPrimitive::to_i64(&v.to_integer())
+                            .is_some_and(|k| vals.contains(&k))
+                });
+                if !inside {
+                    return undecided(format!(
+                        "fails only at {name} = {v}, which its distribution never draws ({}); no point inside the support was found: {}",
+                        match vals {
+                            Some(vals) => format!(
+                                "it takes {}",
+                                vals.iter().map(|k| k.to_string()).collect::<Vec<_>>().join(", ")
+                            ),
+                            None => "its support is not written out".to_string(),
+                        },
+                        o.evidence
+                    ));
+                }
+            }
+        }
+    }
+    if let (Verdict::Refuted, Some((name, why))) = (o.verdict, opaque.first()) {
+        return Outcome {
+            on_elements: true,
+            ..undecided(format!(
+                "fails only with `{name}` taken as a free value, but the program computes it ({why}), so the point need not be one it reaches: {}",
+                o.evidence
+            ))
+        };
+    }
+    o
+}
+
+/// Whether a claim that sampling decided (Monte Carlo on the model) is defined on the
+/// whole of its domains: its sides lowered as for the exact engines, with each moment
+/// (`E`, `Var`, `Cov`) a fresh atom that Monte Carlo estimates, so the conditions
+/// collected while the formula was built (`a - 1 ≠ 0` from `m (a - 1)/(a - 1)`, `1 - a² ≠ 0`
+/// from an AR(1) closed form) are those of the formula alone; a condition that reads a
+/// moment is left out (the trials estimate it). `None` when every condition holds on the
+/// domains and the givens (or the claim cannot be lowered: nothing to add), else why
+/// not, with a point where a condition fails when one is found (docs/soundness.md,
+/// "Definedness": undefined is never confirmed).
+pub(super) fn undefined_somewhere(
+    claim: &Claim,
+    at: &[Binding],
+    mut calls: BTreeMap<String, Result<Expr, String>>,
+    base: &scalar::Scope,
+    env: &Env,
+    opts: &Options,
+) -> Option<String> {
+    const ATOM: &str = "#mc";
+    let mut found = Vec::new();
+    super::moments::find(&claim.body, &mut found);
+    for (k, c) in found.into_iter().enumerate() {
+        let text = print_expr(&ast::Expr::Call(c.clone()));
+        calls
+            .entry(text)
+            .or_insert_with(|| Ok(Expr::sym(&format!("{ATOM}{k}"))));
+    }
+    let Prepared {
+        lhs,
+        rhs,
+        opts: mut check,
+        ..
+    } = prepare(claim, at, calls, base, env, opts).ok()?;
+    check
+        .conditions
+        .retain(|c| !c.expr().free_symbols().iter().any(|s| s.starts_with('#')));
+    if check.conditions.is_empty() {
+        return None;
+    }
+    // Symbols in the sides' exponents are whole numbers there, as for the claim itself.
+    let mut exps = std::collections::BTreeSet::new();
+    lhs.exponent_symbols(&mut exps);
+    rhs.exponent_symbols(&mut exps);
+    check.integer_symbols.extend(exps.into_iter().filter(|s| {
+        !s.starts_with('#')
+            && !check.signed_symbols.contains(s)
+            && !check.fractional_symbols.contains(s)
+    }));
+    // The conditions alone, as those of an identity (`0 == 0`): the definedness check of
+    // the exact engines decides them over the domains, the givens and their relations.
+    let zero = Expr::zero();
+    let d = sym::check_relation(&zero, &Rel::Eq, &zero, &check);
+    if d.verdict == Verdict::Proved {
+        return None;
+    }
+    let why = d.evidence;
+    Some(match why.split_once(", but ") {
+        Some((_, rest)) => rest.to_string(),
+        None => why,
+    })
+}
+
+/// A scalar claim lowered for the exact engines: its sides, relation, the options of
+/// [`sym::check_relation`] (domains, givens, definedness conditions) and the values the
+/// program computes that stand as atoms.
+struct Prepared {
+    lhs: Expr,
+    rhs: Expr,
+    rel: Rel,
+    opts: sym::CheckOptions,
+    opaque: Vec<(String, String)>,
+}
+
+/// The claim's sides lowered in `base` with `calls` (moments, counts), the definedness
+/// conditions collected while they were built, the givens and the point put in, and
+/// its domains; `Err` with the claim's outcome when it cannot be lowered.
+fn prepare(
+    claim: &Claim,
+    at: &[Binding],
+    calls: BTreeMap<String, Result<Expr, String>>,
+    base: &scalar::Scope,
+    env: &Env,
+    opts: &Options,
+) -> Result<Prepared, Outcome> {
+    let ast::Expr::Rel(op, l, r, _) = &claim.body else {
+        return Err(undecided("predicate claims (`f(...)`) are not decided yet"));
+    };
     let mut scope = base.clone();
     scope.calls = calls;
     let lower = |e: &ast::Expr| scalar::lower_or_why(e, &scope);
@@ -46,7 +179,7 @@ pub(super) fn decide(
     let mut conditions = conditions;
     let (mut lhs, mut rhs) = match (lowered_l, lowered_r) {
         (Ok(a), Ok(b)) => (a, b),
-        (Err(e), _) | (_, Err(e)) => return unlowered(e, ""),
+        (Err(e), _) | (_, Err(e)) => return Err(unlowered(e, "")),
     };
     // The conditions the lowered sides still show (a moment's closed form, built before
     // this scope, divides by `a - 1`): kept before the givens are put in, which may fold
@@ -94,7 +227,7 @@ pub(super) fn decide(
             let tol = match &claim.tol {
                 Some(t) => match lower(t).ok().and_then(|t| t.as_num().cloned()) {
                     Some(t) => num_traits::ToPrimitive::to_f64(&t).unwrap_or(0.0),
-                    None => return undecided("the tolerance is not a number"),
+                    None => return Err(undecided("the tolerance is not a number")),
                 },
                 None => 1e-6,
             };
@@ -105,11 +238,11 @@ pub(super) fn decide(
     let mut assumptions = Vec::new();
     for g in &claim.given {
         let ast::Expr::Rel(gop, gl, gr, _) = g else {
-            return undecided("a given that is not a relation");
+            return Err(undecided("a given that is not a relation"));
         };
         let (a, b) = match (lower(gl), lower(gr)) {
             (Ok(a), Ok(b)) => (a, b),
-            (Err(e), _) | (_, Err(e)) => return unlowered(e, "given: "),
+            (Err(e), _) | (_, Err(e)) => return Err(unlowered(e, "given: ")),
         };
         match (gop, &a) {
             (RelOp::Eq, Expr::Sym(name)) => {
@@ -152,7 +285,7 @@ pub(super) fn decide(
     if !at.is_empty() {
         let pt = match scalar::point(at) {
             Ok(p) => p,
-            Err(e) => return undecided(format!("the point: {e}")),
+            Err(e) => return Err(undecided(format!("the point: {e}"))),
         };
         lhs = scalar::at(&lhs, &pt);
         rhs = scalar::at(&rhs, &pt);
@@ -169,7 +302,7 @@ pub(super) fn decide(
         .flat_map(|e| scope.opaque_atoms(e))
         .filter(|(n, _)| !env.symbols.contains_key(n) && !env.sizes.contains_key(n))
         .collect();
-    let opts = sym::CheckOptions {
+    let check = sym::CheckOptions {
         seed: opts.seed,
         integer_symbols: env.sizes.keys().cloned().collect(),
         domains: claim_domains(env, &assumptions),
@@ -210,51 +343,20 @@ pub(super) fn decide(
     // is not decided: every exact engine below walks them many times.
     let nodes = [&lhs, &rhs]
         .into_iter()
-        .chain(opts.conditions.iter().map(|c| c.expr()))
+        .chain(check.conditions.iter().map(|c| c.expr()))
         .fold(0usize, |n, e| n.saturating_add(e.node_count()));
     if nodes > MAX_CLAIM_NODES {
-        return undecided(format!(
+        return Err(undecided(format!(
             "written out in the inputs the claim has {nodes} expression nodes, more than the limit of {MAX_CLAIM_NODES} for the exact engines"
-        ));
+        )));
     }
-    let o = Outcome::from_decision(sym::check_relation(&lhs, &rel, &rhs, &opts));
-    // A scalar leaf whose support is narrower than its interval (a mask is 0 or 1): a
-    // point where it takes another value is no counterexample.
-    if o.verdict == Verdict::Refuted {
-        if let Some(w) = &o.witness {
-            for (name, vals) in &env.leaf_values {
-                let Some(v) = w.point.get(name) else { continue };
-                let inside = vals.as_ref().is_some_and(|vals| {
-                    v.is_integer()
-                        && num_traits::ToPrimitive::to_i64(&v.to_integer())
-                            .is_some_and(|k| vals.contains(&k))
-                });
-                if !inside {
-                    return undecided(format!(
-                        "fails only at {name} = {v}, which its distribution never draws ({}); no point inside the support was found: {}",
-                        match vals {
-                            Some(vals) => format!(
-                                "it takes {}",
-                                vals.iter().map(|k| k.to_string()).collect::<Vec<_>>().join(", ")
-                            ),
-                            None => "its support is not written out".to_string(),
-                        },
-                        o.evidence
-                    ));
-                }
-            }
-        }
-    }
-    if let (Verdict::Refuted, Some((name, why))) = (o.verdict, opaque.first()) {
-        return Outcome {
-            on_elements: true,
-            ..undecided(format!(
-                "fails only with `{name}` taken as a free value, but the program computes it ({why}), so the point need not be one it reaches: {}",
-                o.evidence
-            ))
-        };
-    }
-    o
+    Ok(Prepared {
+        lhs,
+        rhs,
+        rel,
+        opts: check,
+        opaque,
+    })
 }
 
 /// The most expression nodes ([`Expr::node_count`]) a scalar claim may have, its

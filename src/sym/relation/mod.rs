@@ -474,6 +474,35 @@ pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) ->
             return refuted(&syms, w, exact).with_points(1);
         }
     }
+    // Sizes are whole numbers: a claim over several of them is tested at every point of
+    // small sizes first (session 27: `Y + X >= 3` with `size Y = floor((X + 2P - D)/2) + 1`
+    // fails only at D = 6, X = 1, past the small points' 1 to 4).
+    let mut whole_note = String::new();
+    {
+        let pts = pb.whole_points(WHOLE_POINTS);
+        let mut held = 0;
+        for p in &pts {
+            match pb.at_point(p) {
+                PointResult::Holds { .. } => held += 1,
+                PointResult::Fails(w) => {
+                    let exact = w.checked_by == "exact evaluation";
+                    return refuted(&syms, w, exact).with_points(held + 1);
+                }
+                PointResult::Skip(_) => {}
+            }
+        }
+        if held > 0 {
+            let top = pts
+                .iter()
+                .flat_map(|p| p.values())
+                .max()
+                .cloned()
+                .unwrap_or_else(BigRational::one);
+            whole_note = format!(
+                ", at {held} points of small whole numbers (every point of the domains and givens in order of total size, values up to {top})"
+            );
+        }
+    }
     // One variable, a polynomial or rational inequality: decided exactly between and
     // around its real roots (docs/soundness.md, `real-root-isolation`).
     // (A relation the range facts already prove keeps that simpler rule.)
@@ -733,6 +762,21 @@ pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) ->
         }
         SectionResult::Held(_) => {}
     }
+    // The minimum of the difference searched by coordinate descent from the same bases:
+    // a claim false only on a small set around it is not left to the random points.
+    match pb.descend(&bases) {
+        SectionResult::Fails(w) => {
+            let mut d = decision(Verdict::Refuted, Method::ExactEval, w.describe());
+            d.witness = Some(w);
+            return d.with_points(agreed + 1);
+        }
+        SectionResult::Held(n) if n > 0 => {
+            sections_note = format!(
+                "{sections_note}, and at {n} points of a search for the least value of left − right (exact coordinate descent from the same points; evidence, not a proof)"
+            );
+        }
+        SectionResult::Held(_) => {}
+    }
     // Points far from the small ones (whole numbers to 10^4, magnitudes 2^-12 to 2^16):
     // `N <= 12` and `a <= 40` hold at every small point. Only an exact failure refutes
     // here; a point where floating point overflows says nothing.
@@ -760,7 +804,7 @@ pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) ->
         Verdict::Confirmed,
         Method::RandomPoints,
         format!(
-            "holds at {points} random points{}{grid_note}{sections_note}{}",
+            "holds at {points} random points{}{grid_note}{whole_note}{sections_note}{}",
             if exact_all { " (exactly)" } else { "" },
             if wide > 0 {
                 format!(" and at {wide} points of larger magnitude")
@@ -771,6 +815,10 @@ pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) ->
     )
     .with_points(agreed + wide)
 }
+
+/// At most this many points of small whole numbers are tested
+/// ([`Problem::whole_points`]).
+const WHOLE_POINTS: usize = 100;
 
 /// The named constants and their bounds (in units of 10⁻⁹): π ∈ [3.141592653,
 /// 3.141592654], e ∈ [2.718281828, 2.718281829].

@@ -175,39 +175,8 @@ impl Problem<'_> {
             return Vec::new();
         }
         let mut out = Vec::new();
-        // Tuples of candidate indices by increasing sum (simplest values first).
-        fn fill(
-            k: usize,
-            left: usize,
-            lens: &[usize],
-            idx: &mut Vec<usize>,
-            out: &mut Vec<Vec<usize>>,
-            cap: usize,
-        ) {
-            if out.len() >= cap {
-                return;
-            }
-            if k == lens.len() {
-                if left == 0 {
-                    out.push(idx.clone());
-                }
-                return;
-            }
-            for i in 0..lens[k].min(left + 1) {
-                idx.push(i);
-                fill(k + 1, left - i, lens, idx, out, cap);
-                idx.pop();
-            }
-        }
         let lens: Vec<usize> = cands.iter().map(Vec::len).collect();
-        let max_sum: usize = lens.iter().map(|l| l - 1).sum();
-        let mut tuples = Vec::new();
-        for total in 0..=max_sum {
-            fill(0, total, &lens, &mut Vec::new(), &mut tuples, cap);
-            if tuples.len() >= cap {
-                break;
-            }
-        }
+        let tuples = tuples_by_total(&lens, cap);
         for idx in tuples {
             out.push(
                 names
@@ -217,6 +186,96 @@ impl Problem<'_> {
                     .map(|((n, &i), c)| ((*n).clone(), c[i].clone()))
                     .collect(),
             );
+        }
+        out
+    }
+
+    /// Every point of small whole numbers when every symbol is one (sizes, counts), by
+    /// increasing total (the smallest sizes first), each coordinate from the least whole
+    /// number of its domain up to [`WHOLE_SPAN`] above it, at most `cap` tuples; a point
+    /// that misses an assumption is repaired (a size derived by `floor` set to the value
+    /// it takes there) or skipped. Empty when a symbol is not a whole number or there is
+    /// only one (`univariate` decides that exactly).
+    pub(super) fn whole_points(&self, cap: usize) -> Vec<BTreeMap<String, BigRational>> {
+        if self.syms.len() < 2
+            || !self.consts.is_empty()
+            || !self.syms.iter().all(|s| self.dom.integers.contains(s))
+        {
+            return Vec::new();
+        }
+        // The symbols the sides read and those the assumptions tie to them (a derived
+        // size's relation ties Y to X, D and P); the others stay at the simplest point of
+        // the domains where the assumptions hold.
+        let mut tied = self.lhs.free_symbols();
+        tied.extend(self.rhs.free_symbols());
+        loop {
+            let before = tied.len();
+            for (a, _, b) in &self.opts.assumptions {
+                let mut s = a.free_symbols();
+                s.extend(b.free_symbols());
+                if s.iter().any(|x| tied.contains(x)) {
+                    tied.extend(s);
+                }
+            }
+            if tied.len() == before {
+                break;
+            }
+        }
+        tied.retain(|s| self.syms.contains(s));
+        let rest: BTreeMap<String, BigRational> = if tied.len() == self.syms.len() {
+            BTreeMap::new()
+        } else {
+            let ints: BTreeSet<String> = self.dom.integers.clone();
+            let Some(p) = self.small_points(64).into_iter().find_map(|p| {
+                if p.is_empty() || self.assumptions_hold(&p) {
+                    return (!p.is_empty()).then_some(p);
+                }
+                self.repair(&p, &ints).filter(|r| self.assumptions_hold(r))
+            }) else {
+                return Vec::new();
+            };
+            p.into_iter().filter(|(k, _)| !tied.contains(k)).collect()
+        };
+        if tied.len() < 2 {
+            return Vec::new();
+        }
+        let names: Vec<&String> = tied.iter().collect();
+        let cands: Vec<Vec<BigRational>> = names
+            .iter()
+            .map(|s| {
+                let iv = self.dom.of(s);
+                let first = match &iv.lo {
+                    crate::sym::defined::End::At(v, _) => v.floor().max(BigRational::one()),
+                    crate::sym::defined::End::Unbounded => BigRational::one(),
+                };
+                (0..WHOLE_SPAN)
+                    .map(|k| &first + BigRational::from_integer(BigInt::from(k)))
+                    .filter(|v| iv.contains(v))
+                    .collect()
+            })
+            .collect();
+        if cands.iter().any(Vec::is_empty) {
+            return Vec::new();
+        }
+        let lens: Vec<usize> = cands.iter().map(Vec::len).collect();
+        let ints: BTreeSet<String> = self.syms.clone();
+        let mut out = Vec::new();
+        for idx in tuples_by_total(&lens, cap) {
+            let mut at = rest.clone();
+            at.extend(
+                names
+                    .iter()
+                    .zip(&idx)
+                    .zip(&cands)
+                    .map(|((n, &i), c)| ((*n).clone(), c[i].clone())),
+            );
+            if self.assumptions_hold(&at) {
+                out.push(at);
+            } else if let Some(r) = self.repair(&at, &ints) {
+                if self.assumptions_hold(&r) && !out.contains(&r) {
+                    out.push(r);
+                }
+            }
         }
         out
     }
@@ -484,4 +543,45 @@ pub(super) fn approx_by_interval(t: f64, i: &Interval) -> Option<bool> {
         return Some(false);
     }
     None
+}
+
+/// How far above its least value each whole-number coordinate goes in
+/// [`Problem::whole_points`].
+pub(super) const WHOLE_SPAN: usize = 32;
+
+/// Tuples of indices `idx[k] < lens[k]` by increasing sum (the simplest values first),
+/// at most `cap`.
+fn tuples_by_total(lens: &[usize], cap: usize) -> Vec<Vec<usize>> {
+    fn fill(
+        k: usize,
+        left: usize,
+        lens: &[usize],
+        idx: &mut Vec<usize>,
+        out: &mut Vec<Vec<usize>>,
+        cap: usize,
+    ) {
+        if out.len() >= cap {
+            return;
+        }
+        if k == lens.len() {
+            if left == 0 {
+                out.push(idx.clone());
+            }
+            return;
+        }
+        for i in 0..lens[k].min(left + 1) {
+            idx.push(i);
+            fill(k + 1, left - i, lens, idx, out, cap);
+            idx.pop();
+        }
+    }
+    let max_sum: usize = lens.iter().map(|l| l.saturating_sub(1)).sum();
+    let mut tuples = Vec::new();
+    for total in 0..=max_sum {
+        fill(0, total, lens, &mut Vec::new(), &mut tuples, cap);
+        if tuples.len() >= cap {
+            break;
+        }
+    }
+    tuples
 }
