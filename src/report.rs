@@ -180,7 +180,8 @@ pub fn check_source(path: &str, source: &str, opts: &Options) -> FileReport {
     let (member_diags, derived_sizes) =
         check::members::expand_derived(&mut parsed.program, &mut parsed.unparsed);
     diagnostics.extend(member_diags);
-    let (mut env, check_diags) = check::check_after_parse(&parsed.program, &parsed.unparsed);
+    let (mut env, check_diags) =
+        check::check_expanded(&parsed.program, &parsed.unparsed, &derived_sizes);
     env.derived_sizes = derived_sizes.clone();
     check::resolve_index_capitals(&mut parsed.program, &env);
     diagnostics.extend(check_diags);

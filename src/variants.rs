@@ -350,6 +350,13 @@ fn prepare_within(program: &Program, env: &Env, names: &[String], values: &[Stri
         }
         sym::simplify(&e)
     };
+    // The values each family index takes at the variant (`for l in 0..L-1` at L = 3).
+    let mut members = BTreeMap::new();
+    loop_members(
+        &p.items,
+        &|e| lower(e, &Scope::default()).ok().map(|v| subs_all(&v)),
+        &mut members,
+    );
     let backward = crate::grad::backward(&p, env);
     let scalar = scalar_program(&p, &backward);
     let scope = scalar.as_ref().map(|s| s.scope()).unwrap_or_default();
@@ -447,7 +454,7 @@ fn prepare_within(program: &Program, env: &Env, names: &[String], values: &[Stri
                             moment = Some((alone.clone(), m.clone()));
                         }
                     }
-                    answer = Some(shown(&v));
+                    answer = Some(with_members(&v, &members));
                 }
             } else if let (Some(l), Some(r)) = (side(lhs), side(rhs)) {
                 // An inequality: both sides' values at the variant, related as claimed.
@@ -566,6 +573,69 @@ fn shown(v: &sym::Expr) -> String {
             _ => sym::to_latex(v),
         },
     }
+}
+
+/// The most members an answer lists one by one.
+const MAX_MEMBERS_SHOWN: i64 = 12;
+
+/// The range of each loop variable at the variant's values (the first loop of each
+/// name; a range whose ends are not whole numbers there is left out).
+fn loop_members(
+    items: &[Item],
+    value: &dyn Fn(&Expr) -> Option<sym::Expr>,
+    out: &mut BTreeMap<String, (i64, i64)>,
+) {
+    for item in items {
+        if let ItemKind::Loop(l) = &item.kind {
+            let end = |e: &Expr| -> Option<i64> {
+                let v = value(e)?;
+                let r = v.as_num()?;
+                r.is_integer()
+                    .then(|| i64::try_from(r.to_integer()).ok())
+                    .flatten()
+            };
+            if let (Some(a), Some(b)) = (end(&l.range.from), end(&l.range.to)) {
+                out.entry(l.range.var.name.clone()).or_insert((a, b));
+            }
+            loop_members(&l.body, value, out);
+        }
+    }
+}
+
+/// An answer that is a formula in a family index alone (`(7601/5000)^l`): the formula,
+/// then its value at each member the loop runs over at the variant
+/// (`l = 0 \mapsto 1, l = 1 \mapsto 1.52, ...`), at most [`MAX_MEMBERS_SHOWN`]; any
+/// other value as [`shown`] shows it.
+fn with_members(v: &sym::Expr, members: &BTreeMap<String, (i64, i64)>) -> String {
+    let free = v.free_symbols();
+    let formula = shown(v);
+    let [var] = free.iter().collect::<Vec<_>>()[..] else {
+        return formula;
+    };
+    let Some(&(a, b)) = members.get(var) else {
+        return formula;
+    };
+    if b < a {
+        return formula;
+    }
+    let last = b.min(a.saturating_add(MAX_MEMBERS_SHOWN - 1));
+    let mut cells = Vec::new();
+    for k in a..=last {
+        let x = sym::simplify(&sym::subs(v, var, &sym::Expr::int(k)));
+        let text = match x.as_num() {
+            Some(r) if r.is_integer() => r.to_integer().to_string(),
+            _ => match x.eval_f64(&BTreeMap::new()) {
+                Ok(f) if f.is_finite() => sig(f),
+                // A member where the formula has no value: the formula alone.
+                _ => return formula,
+            },
+        };
+        cells.push(format!("{var} = {k} \\mapsto {text}"));
+    }
+    if last < b {
+        cells.push("\\dots".to_string());
+    }
+    format!("{formula} \\quad ({})", cells.join(",\\ "))
 }
 
 /// A claim's side as a symbolic value: written in the sizes and symbols, or through the

@@ -365,3 +365,39 @@ vary sigma_W in {1/2, 1/4}
         "derivation var_a"
     );
 }
+
+/// A moment claim whose right side has a free layer index (`Var(h_l) == (2 s)^l`): each
+/// variant's answer is the formula at its values and its value at every member the loop
+/// runs over (issue #17), computed here by hand for each planned combination.
+#[test]
+fn a_free_layer_index_is_answered_member_by_member() {
+    let src = "size B, J, L
+symbol s
+input h_0[B, J] ~ normal(0, 1)
+param W_l[J, J] ~ normal(0, s/J) for l in 1..L
+for l in 0..L-1:
+  h_{l+1}[b,j] = W_{l+1}[j,J'] h_l[b,J']
+claim Var(h_l) == s^l
+vary L in {2, 3}, s in {2, 3}
+sample B = 2, J = 3
+";
+    let (p, vs) = planned("deep.tq", src, 4, &quick());
+    assert_eq!(vs.len(), 4);
+    for (vals, v) in p.chosen.iter().zip(&vs) {
+        let at = |n: &str| -> i64 {
+            let k = p.names.iter().position(|x| x == n).unwrap();
+            vals[k].parse().unwrap()
+        };
+        let (depth, s) = (at("L"), at("s"));
+        let answer = v.prepared.answers[0].as_deref().expect("an answer");
+        let want: Vec<String> = (0..depth)
+            .map(|l| format!("l = {l} \\mapsto {}", s.pow(l as u32)))
+            .collect();
+        assert!(
+            answer.contains(&want.join(",\\ ")),
+            "L = {depth}, s = {s}: {answer}"
+        );
+        // No member past the loop's last value.
+        assert!(!answer.contains(&format!("l = {depth} ")), "{answer}");
+    }
+}

@@ -39,11 +39,71 @@ impl Checker {
             }
             _ => None,
         };
-        let ((span, name), value) = index(l)
-            .map(|x| (x, &**r))
-            .or_else(|| index(r).map(|x| (x, &**l)))?;
-        let value = crate::syntax::printer::print_expr(value);
-        Some(self.index_set(span, &name, &value, *op == RelOp::Eq, body))
+        // The relation read with the index on the left (`0 < j` is `j > 0`).
+        let ((span, name), value, op) = index(l).map(|x| (x, &**r, *op)).or_else(|| {
+            let flipped = match op {
+                RelOp::Lt => RelOp::Gt,
+                RelOp::Gt => RelOp::Lt,
+                RelOp::Le => RelOp::Ge,
+                RelOp::Ge => RelOp::Le,
+                other => *other,
+            };
+            index(r).map(|x| (x, &**l, flipped))
+        })?;
+        let text = crate::syntax::printer::print_expr(value);
+        // The first position the given allows (positions start at 0): `j > 0` allows 1.
+        let whole = match super::members::eval_const(value) {
+            Some(super::members::Exact::Int(v)) => Some(v),
+            _ => None,
+        };
+        let position = match (op, whole) {
+            (RelOp::Gt, Some(v)) => v.saturating_add(1).max(0).to_string(),
+            (RelOp::Ge, Some(v)) => v.max(0).to_string(),
+            (RelOp::Gt, None) => format!("{text}+1"),
+            (RelOp::Lt | RelOp::Le, _) => "0".to_string(),
+            _ => text,
+        };
+        Some(self.index_set(span, &name, &position, op == RelOp::Eq, body))
+    }
+
+    /// The hint for a built-in function's name with a prime in a claim (`tanh'(a)`, read
+    /// as the name `tanh'` times `(a)`): tq writes a derivative `d(u)/d(a)`, of a value
+    /// the program names, so the hint names one (a name the file does not use).
+    fn primed_function(&self, key: &str, at: Span, body: &Expr) -> Option<String> {
+        let f = key.trim_end_matches('\'');
+        if f.len() == key.len() || !crate::sym::func::model_names().contains(&f) {
+            return None;
+        }
+        // The factor after the name: its argument.
+        let mut arg = None;
+        crate::syntax::visit::walk_expr(body, |e| {
+            if let Expr::Binary(BinOp::Jux | BinOp::Mul, a, b, _) = e {
+                if matches!(&**a, Expr::Ref(x) if x.span == at) && arg.is_none() {
+                    arg = Some(crate::syntax::printer::print_expr(b));
+                }
+            }
+            arg.is_none()
+        });
+        let arg = arg.unwrap_or_else(|| "a".to_string());
+        let arg = arg
+            .strip_prefix('(')
+            .and_then(|a| a.strip_suffix(')'))
+            .unwrap_or(&arg)
+            .to_string();
+        let taken = |n: &str| {
+            self.env.tensors.contains_key(n)
+                || self.env.symbols.contains_key(n)
+                || self.env.sizes.contains_key(n)
+                || self.is_scalar_name(n, &Scope::default())
+        };
+        let name = ["u", "v", "f", "g", "q"]
+            .into_iter()
+            .map(String::from)
+            .chain((1..100).map(|k| format!("u{k}")))
+            .find(|n| !taken(n))?;
+        Some(format!(
+            "`{key}` is not a derivative in .tq: a derivative is `d(u)/d(a)`, of a value the program computes with respect to an input; write `{name} = {f}({arg})` on a line before the claim and claim `d({name})/d({arg}) == ...`"
+        ))
     }
 
     /// Whether a name is an index (a lower-case name with a size) and no value.
@@ -97,7 +157,7 @@ impl Checker {
         let hint = if eq {
             format!("an index is not a value; to state the claim at one element, write the position in the claim: `{at}` for `{of}`")
         } else {
-            format!("an index is not a value; to state the claim for part of the range, write it at fixed positions (`{at}`), one claim each")
+            format!("an index is not a value; to state the claim for part of the range, write it at fixed positions, one claim each: `{at}` is the first the given allows")
         };
         Diagnostic::error(
             "E0514",
@@ -219,7 +279,9 @@ impl Checker {
                         r.name.span,
                         format!("the claim names `{key}`, which is not defined in this file"),
                     )
-                    .with_hint(if super::terms::is_bare_index(&key)
+                    .with_hint(if let Some(hint) = self.primed_function(&key, r.span, &c.body) {
+                        hint
+                    } else if super::terms::is_bare_index(&key)
                         && self.env.index_size(&key).is_some()
                     {
                         // An index read as a number (`sum_{n}(n)`): not a typo of `N`.

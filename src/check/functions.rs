@@ -17,6 +17,9 @@ pub(super) fn known_functions_hint(name: &str, with_claims: bool) -> String {
         "sum" => {
             return "a sum names the indices it runs over as a subscript: `sum_{i}(x[b,i]^2)` (or sum by the capital: `x[b,I]`)".into()
         }
+        "d" if with_claims => {
+            return "a derivative is written `d(u)/d(a)`: of a value `u` the program computes, with respect to an input `a`, each a name".into()
+        }
         "mean" | "avg" | "average" => {
             return format!("there is no `{name}`: write the mean as a sum over the index divided by its size, `sum_{{i}}(x[b,i]) / I`")
         }

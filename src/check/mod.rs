@@ -66,10 +66,22 @@ pub fn check(program: &Program) -> (Env, Vec<Diagnostic>) {
 /// `unparsed` (from [`crate::syntax::parser::Parsed::unparsed`]): uses of those names
 /// are consequences of the syntax error already reported, and are not reported again.
 pub fn check_after_parse(program: &Program, unparsed: &[String]) -> (Env, Vec<Diagnostic>) {
+    check_expanded(program, unparsed, &[])
+}
+
+/// [`check_after_parse`] of a program whose derived sizes (`size Y = floor((X - DX)/2) +
+/// 1`, from [`members::expand_derived`]) are `derived`: their sample values are
+/// E0412's, not E0414's ([`Env::derived_sizes`]).
+pub fn check_expanded(
+    program: &Program,
+    unparsed: &[String],
+    derived: &[(String, Expr)],
+) -> (Env, Vec<Diagnostic>) {
     let mut c = Checker {
         unparsed: unparsed.iter().cloned().collect(),
         ..Checker::default()
     };
+    c.env.derived_sizes = derived.to_vec();
     c.collect_loop_vars(&program.items);
     c.collect_family_keys(&program.items);
     c.declare(&program.items);

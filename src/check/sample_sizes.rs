@@ -46,7 +46,23 @@ pub fn check(program: &Program, env: &Env, diags: &mut Vec<Diagnostic>) {
     if claims.is_empty() {
         return;
     }
-    let derived: BTreeSet<&str> = env.derived_sizes.iter().map(|(n, _)| n.as_str()).collect();
+    // A derived size, and a size one is derived from, without a value is E0412's (the
+    // derived size cannot be computed at the sample values; its hint gives the values).
+    let mut derived: BTreeSet<String> = env.derived_sizes.iter().map(|(n, _)| n.clone()).collect();
+    for (_, value) in &env.derived_sizes {
+        crate::syntax::visit::walk_refs(value, &mut |r| {
+            if !r.name.sub.is_empty() {
+                return;
+            }
+            let base = r.name.base.as_str();
+            if env.sizes.contains_key(base) {
+                derived.insert(base.to_string());
+            } else if let Some(size) = env.index_size(&base.to_lowercase()) {
+                // An index's capital (`DX`) reads its size (`D`).
+                derived.insert(size);
+            }
+        });
+    }
     for (size, span) in &env.sizes {
         if valued.contains(size.as_str()) || derived.contains(size.as_str()) {
             continue;

@@ -280,7 +280,14 @@ impl Checker {
                             .parse::<f64>()
                             .ok()
                             .filter(|v| v.is_finite() && *v >= 1.0 && *v < 1e6)
-                            .map(|v| format!("{}` or `{name} = {}", v.floor(), v.ceil()))
+                            .map(|v| {
+                                // `3.0`: one whole number, written once.
+                                if v.fract() == 0.0 {
+                                    format!("{}", v)
+                                } else {
+                                    format!("{}` or `{name} = {}", v.floor(), v.ceil())
+                                }
+                            })
                             .unwrap_or_else(|| "1".to_string());
                         Some((
                             format!("`{name}` = {t} is not a whole number"),

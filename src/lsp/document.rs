@@ -77,7 +77,8 @@ pub fn quick_report(path: &str, text: &str) -> FileReport {
     let (member_diags, derived_sizes) =
         check::members::expand_derived(&mut parsed.program, &mut parsed.unparsed);
     diagnostics.extend(member_diags);
-    let (env, check_diags) = check::check_after_parse(&parsed.program, &parsed.unparsed);
+    let (env, check_diags) =
+        check::check_expanded(&parsed.program, &parsed.unparsed, &derived_sizes);
     diagnostics.extend(check_diags);
     if !diagnostics.iter().any(|d| d.is_error()) {
         diagnostics.extend(check::outputs::check(&parsed.program, &env, &derived_sizes));

@@ -76,6 +76,8 @@ impl Expander {
                 vals.entry(cap.clone()).or_insert(v);
             }
         }
+        let sampled = vals.clone();
+        let mut failed: BTreeSet<String> = BTreeSet::new();
         let mut added = Vec::new();
         for (name, value, _) in self.derived.clone() {
             if let Some(b) = items.iter().find_map(|i| match &i.kind {
@@ -107,7 +109,53 @@ impl Expander {
                         value: Expr::Num(v.to_string(), name.span),
                     });
                 }
-                got => self.diags.push(
+                // A value that reads a derived size that failed: that size's E0412 is
+                // the one cause (a chain of 30 reported 15 times).
+                None if reads_failed(&value, &failed) => {
+                    failed.insert(name.name.clone());
+                }
+                got => {
+                    failed.insert(name.name.clone());
+                    // The sizes a value on the `sample` line would fix: the missing ones
+                    // (given a value), else the sampled ones this value reads (raised).
+                    // Through the derived sizes it reads, to the sizes the line sets.
+                    let mut reads: Vec<String> = Vec::new();
+                    let mut todo = vec![value.clone()];
+                    while let Some(v) = todo.pop() {
+                        crate::syntax::visit::walk_refs(&v, &mut |r| {
+                            let n = capitals.get(&r.name.base).unwrap_or(&r.name.base);
+                            if r.name.sub.is_empty() && !reads.contains(n) {
+                                reads.push(n.clone());
+                                if let Some((_, d, _)) =
+                                    self.derived.iter().find(|(d, _, _)| d.name == *n)
+                                {
+                                    todo.push(d.clone());
+                                }
+                            }
+                        });
+                    }
+                    let derived_names: BTreeSet<&str> = self
+                        .derived
+                        .iter()
+                        .map(|(d, _, _)| d.name.as_str())
+                        .collect();
+                    reads.retain(|n| !derived_names.contains(n.as_str()));
+                    let missing: Vec<String> = reads
+                        .iter()
+                        .filter(|n| !vals.contains_key(*n))
+                        .cloned()
+                        .collect();
+                    let fix = self.sample_fix(&sampled, &capitals, &missing, &reads);
+                    let hint = match fix {
+                        Some(settings) if !missing.is_empty() => format!(
+                            "add `{settings}` to the `sample` line (then every derived size is a whole number of at least 1)"
+                        ),
+                        Some(settings) => format!(
+                            "give the sizes it uses larger values on the `sample` line: `{settings}` makes every derived size a whole number of at least 1"
+                        ),
+                        None => "give the sizes it uses values on the `sample` line that make it a whole number of at least 1".to_string(),
+                    };
+                    self.diags.push(
                     Diagnostic::error(
                         "E0412",
                         value.span(),
@@ -117,7 +165,8 @@ impl Expander {
                             None => {
                                 let mut missing: Vec<String> = Vec::new();
                                 crate::syntax::visit::walk_refs(&value, &mut |r| {
-                                    let n = &r.name.base;
+                                    // An index's capital (`DX`) names its size (`D`).
+                                    let n = capitals.get(&r.name.base).unwrap_or(&r.name.base);
                                     if r.name.sub.is_empty()
                                         && !vals.contains_key(n)
                                         && !missing.contains(n)
@@ -134,13 +183,80 @@ impl Expander {
                         },
                     )
                     .with_label("this value")
-                    .with_hint("give the sizes it uses values on the `sample` line that make it a whole number of at least 1"),
-                ),
+                    .with_hint(hint),
+                    );
+                }
             }
         }
         if let ItemKind::Sample(bs) = &mut items[first].kind {
             bs.extend(added);
         }
+    }
+}
+
+/// Whether `value` reads one of the sizes `failed`.
+fn reads_failed(value: &Expr, failed: &BTreeSet<String>) -> bool {
+    let mut found = false;
+    crate::syntax::visit::walk_refs(value, &mut |r| {
+        found |= r.name.sub.is_empty() && failed.contains(&r.name.base);
+    });
+    found
+}
+
+impl Expander {
+    /// Values for the `sample` line that make every derived size a whole number from 1
+    /// to 1,000,000, written as settings (`U = 4`): the `missing` sizes all given one
+    /// value, else one of the sampled sizes in `reads` raised; `None` when no value up
+    /// to 64 above does.
+    fn sample_fix(
+        &self,
+        sampled: &BTreeMap<String, i64>,
+        capitals: &BTreeMap<String, String>,
+        missing: &[String],
+        reads: &[String],
+    ) -> Option<String> {
+        let valid = |vals: &BTreeMap<String, i64>| {
+            let mut vals = vals.clone();
+            for (cap, size) in capitals {
+                if let Some(v) = vals.get(size).copied() {
+                    vals.entry(cap.clone()).or_insert(v);
+                }
+            }
+            self.derived
+                .iter()
+                .all(|(name, value, _)| match eval_with(value, &vals) {
+                    Some(Exact::Int(v)) if (1..=1_000_000).contains(&v) => {
+                        vals.insert(name.name.clone(), v);
+                        true
+                    }
+                    _ => false,
+                })
+        };
+        if !missing.is_empty() {
+            let v = (4..=64).chain(1..4).find(|v| {
+                let mut vals = sampled.clone();
+                vals.extend(missing.iter().map(|m| (m.clone(), *v)));
+                valid(&vals)
+            })?;
+            return Some(
+                missing
+                    .iter()
+                    .map(|m| format!("{m} = {v}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            );
+        }
+        reads
+            .iter()
+            .filter(|n| sampled.contains_key(*n))
+            .find_map(|n| {
+                let now = sampled[n];
+                (now.saturating_add(1)..=now.saturating_add(64)).find_map(|v| {
+                    let mut vals = sampled.clone();
+                    vals.insert(n.clone(), v);
+                    valid(&vals).then(|| format!("{n} = {v}"))
+                })
+            })
     }
 }
 

@@ -2,8 +2,8 @@
 //! calls, derivatives), each bounded in depth and operator count.
 
 use super::tokens::{
-    fail, failure, off, sym, word, ws, Ctx, In, PErr, PResult, MAX_NUMBER_CHARS, RESERVED,
-    TOO_DEEP, TOO_LONG, TOO_LONG_NUMBER,
+    fail, failure, off, sym, word, ws, Ctx, In, PErr, PResult, CHAINED_INDEX, MAX_NUMBER_CHARS,
+    NESTED_DERIV, RESERVED, TOO_DEEP, TOO_LONG, TOO_LONG_NUMBER,
 };
 use super::{MAX_EXPR_DEPTH, MAX_EXPR_OPERATORS};
 use crate::syntax::ast::*;
@@ -299,8 +299,12 @@ impl Ctx<'_> {
             return fail(i, "an expression");
         }
         // d(u)/d(a)
-        if let Ok(r) = self.deriv(i) {
-            return Ok(r);
+        match self.deriv(i) {
+            Ok(r) => return Ok(r),
+            Err(nom::Err::Failure(e)) if e.expected == NESTED_DERIV => {
+                return Err(nom::Err::Failure(e))
+            }
+            Err(_) => {}
         }
         let (after_word, w) = word(i)?;
         let w = *w.fragment();
@@ -373,12 +377,25 @@ impl Ctx<'_> {
             }
         }
         let (r, reference) = self.reference(i)?;
+        // `W[j][I]`: a second index list right after the first (the Iverson bracket
+        // `[I]` it would otherwise be read as holds no relation).
+        if reference.indices.is_some() && r.fragment().starts_with('[') {
+            return failure(r, CHAINED_INDEX);
+        }
         Ok((r, Expr::Ref(reference)))
     }
 
     pub(super) fn deriv<'a>(&self, i: In<'a>) -> PResult<'a, Expr> {
         let start = i;
         let (i, _) = tag("d(").parse(i)?;
+        // `d(d(u)/d(a))/d(a)`: a second derivative, written as the derivative of one
+        // (it would be read as a call of an unknown function `d`, once per level).
+        // Only a plain derivative inside is looked for (no recursion: a file of nested
+        // `d(` would otherwise recurse once per level); a deeper nesting fails at its
+        // innermost derivative, reached through the call it is read as.
+        if self.plain_deriv(i) {
+            return failure(i, NESTED_DERIV);
+        }
         let (i, num) = self.reference(i)?;
         let (i, _) = sym(")")(i)?;
         let (i, _) = sym("/")(i)?;
@@ -390,5 +407,21 @@ impl Ctx<'_> {
             i,
             Expr::Deriv(Box::new(num), Box::new(den), self.span(start, i)),
         ))
+    }
+
+    /// Whether `d(u)/d(a)` (two references) starts at `i`.
+    fn plain_deriv(&self, i: In<'_>) -> bool {
+        let two = |i| -> PResult<'_, ()> {
+            let (i, _) = tag("d(").parse(i)?;
+            let (i, _) = self.reference(i)?;
+            let (i, _) = sym(")")(i)?;
+            let (i, _) = sym("/")(i)?;
+            let (i, _) = ws(i)?;
+            let (i, _) = tag("d(").parse(i)?;
+            let (i, _) = self.reference(i)?;
+            let (i, _) = sym(")")(i)?;
+            Ok((i, ()))
+        };
+        two(i).is_ok()
     }
 }

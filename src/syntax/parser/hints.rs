@@ -185,24 +185,11 @@ pub(super) fn habit_hint(before: &str, after: &str, tok: &str, expected: &str) -
         ));
     }
     let first = before.split_whitespace().next().unwrap_or("");
-    // `for l = 0..L-1:` and `for l in range(L):`: a loop over a range.
+    // `for l = 0..L-1:`: a loop over a range (Python's `range(L)` is `notations.rs`'s).
     if first == "for" && tok.starts_with('=') && after.contains("..") {
         return Some(format!(
             "a loop over a range is written with `in`: `{}`",
             fixed(0, "in", 1)
-        ));
-    }
-    if first == "for" && expected.starts_with("`..`") && before.contains("range(") {
-        let args = before
-            .split_once("range(")
-            .map(|(_, a)| a.trim_end().trim_end_matches(')'))
-            .unwrap_or("L");
-        let range = match args.split_once(',') {
-            Some((a, b)) => format!("{}..{} - 1", a.trim(), b.trim()),
-            None => format!("0..{}-1", args.trim()),
-        };
-        return Some(format!(
-            "a range is written with two dots, both ends included: `range({args})` is `{range}` (`for l in {range}:`)"
         ));
     }
     // `index dx in D`: an index is declared with `:` and its size.

@@ -13,6 +13,9 @@
 //! - `claims.rs`: claims and derivation blocks.
 //! - `recovery.rs`: blocks, one logical line at a time, and the diagnostics of a line
 //!   that fails.
+//! - `notations.rs`: a line written in another notation (LaTeX, slices, Python's
+//!   `range`, `W[j][I]`, nested derivatives, `where` for `given`), reported where it
+//!   starts, with the line rewritten.
 //! - `hints.rs`: the hints of a failed line (keywords of other languages, habits,
 //!   index positions, missing operands, unknown characters).
 
@@ -20,6 +23,7 @@ mod claims;
 mod expressions;
 mod hints;
 mod names;
+mod notations;
 mod recovery;
 mod slips;
 mod statements;

@@ -3,8 +3,8 @@
 
 use super::hints::{habit_hint, keyword_for, unexpected_character};
 use super::tokens::{
-    off, sym, word, ws, Ctx, In, KEYWORDS, MAX_NUMBER_CHARS, RESERVED, SET_POWER, TOO_DEEP,
-    TOO_LONG, TOO_LONG_NUMBER,
+    off, sym, word, ws, Ctx, In, CHAINED_INDEX, KEYWORDS, MAX_NUMBER_CHARS, NESTED_DERIV, RESERVED,
+    SET_POWER, TOO_DEEP, TOO_LONG, TOO_LONG_NUMBER,
 };
 use super::{
     BlockKind, LineResult, MAX_EXPR_DEPTH, MAX_EXPR_OPERATORS, PARSE_STEPS_MIN,
@@ -261,6 +261,10 @@ impl Ctx<'_> {
             Ok((rest, result)) => {
                 let (rest, _) = ws(rest).unwrap_or((rest, rest));
                 if !rest.fragment().is_empty() {
+                    if let Some(d) = self.notation_slip(line) {
+                        diags.push(d);
+                        return None;
+                    }
                     if let Some(d) = self.misspelled_keyword(line) {
                         diags.push(d);
                         return None;
@@ -363,6 +367,18 @@ impl Ctx<'_> {
                         )
                         .with_hint("split it into several equations"),
                     );
+                    return None;
+                }
+                if e.expected == CHAINED_INDEX {
+                    diags.push(self.chained_index(line.start, off, line.end));
+                    return None;
+                }
+                if e.expected == NESTED_DERIV {
+                    diags.push(self.nested_deriv(line.start, off, line.end));
+                    return None;
+                }
+                if let Some(d) = self.notation_slip(line) {
+                    diags.push(d);
                     return None;
                 }
                 if let Some(d) = self.misspelled_keyword(line) {
@@ -774,10 +790,48 @@ impl Ctx<'_> {
             _ if tok.starts_with('@') => "`@` is not an operator in .tq: a matrix product is written with the summed index as a capital, factors side by side: `W[j,I] x[b,I]`".to_string(),
             _ if tok.starts_with("!=") => "tq has no `!=`: the relations are `==`, `<=`, `>=`, `<`, `>`, `~=`; for a quantity that is not zero claim it positive (`claim Var(y) > 0`)".to_string(),
             _ if tok == "." || tok.starts_with(". ") => "`.` is not a product in .tq: write the factors side by side (`W[j,I] x[b,I]`) or with `*`".to_string(),
-            _ if tok.starts_with(';') => format!(
+            // `input x[B] ~ normal(0, 1);`: a statement ends with its line.
+            _ if stray == ";" => format!(
+                "a statement ends at the end of its line, without `;`: `{}`",
+                statement
+            ),
+            "sample" | "at" | "size" | "symbol" | "scalar" | "index" | "claim" if tok.starts_with(';') => format!(
                 "separate the items of a list with `,`, not `;`: `{}`",
                 self.ascii.text[line.start..line.end].trim().replace(';', ",")
             ),
+            _ if tok.starts_with(';') => format!(
+                "one statement per line: end `{statement}` at the `;` and write `{}` on the next line",
+                stray[1..].trim()
+            ),
+            // `tanh(a[b,j]))`: a closing bracket that closes nothing.
+            _ if tok.starts_with([')', ']'])
+                && closes_nothing(statement, tok.as_bytes()[0]) =>
+            {
+                let whole = self.ascii.text[line.start..line.end].trim();
+                let k = at - line.start - (self.ascii.text[line.start..line.end].len()
+                    - self.ascii.text[line.start..line.end].trim_start().len());
+                format!(
+                    "this `{}` closes no bracket: delete it: `{}{}`",
+                    &tok[..1],
+                    &whole[..k.min(whole.len())],
+                    whole.get(k + 1..).unwrap_or("")
+                )
+            }
+            // `scalar a ~ normal(0, 1)`: a `scalar` is a point set by `at`; a random
+            // value is an `input` without indices.
+            "scalar" if tok.starts_with(['~', '=']) => {
+                let fixed = self.ascii.text[line.start..line.end]
+                    .trim()
+                    .replacen("scalar", "input", 1);
+                format!(
+                    "a `scalar` is an input set to a point by `at` (`scalar a` then `at a = 1`); a random value is declared as an `input` without indices: `{}`",
+                    fixed.split_whitespace().collect::<Vec<_>>().join(" ")
+                )
+            }
+            "expect" if tok.starts_with(':') => {
+                let shown = statement.trim_end();
+                format!("`{shown}` is a line of its own, without `:`: write `{shown}`, and the claim it marks on the next line")
+            }
             "claim" if relation && statement.split_whitespace().any(|w| w == "and") => {
                 "a claim states one relation: write one claim per relation (`claim Var(y) >= 0`, then `claim Var(y) <= I`)".to_string()
             }
@@ -882,4 +936,18 @@ impl Ctx<'_> {
             )),
         )
     }
+}
+
+/// Whether a closing bracket `close` after `statement` closes no bracket it opened.
+fn closes_nothing(statement: &str, close: u8) -> bool {
+    let open = if close == b')' { b'(' } else { b'[' };
+    let mut depth = 0i64;
+    for &c in statement.as_bytes() {
+        if c == open {
+            depth += 1;
+        } else if c == close {
+            depth -= 1;
+        }
+    }
+    depth <= 0
 }

@@ -30,6 +30,10 @@ pub(super) const TOO_LONG: &str = "a shorter expression";
 pub(super) const TOO_LONG_NUMBER: &str = "a number of at most 40 characters";
 /// The longest numeral read (a longer one is E0003, named as too long).
 pub(super) const MAX_NUMBER_CHARS: usize = 40;
+/// A reference's index list directly followed by a second one (`W[j][I]`).
+pub(super) const CHAINED_INDEX: &str = "one pair of brackets for all the indices";
+/// A derivative of a derivative (`d(d(u)/d(a))/d(a)`).
+pub(super) const NESTED_DERIV: &str = "the name of a value to differentiate";
 pub(super) const TOO_MUCH: &str = "a statement that needs less parsing work";
 
 /// Words that end an expression (they introduce the next part of a statement, or, for
