@@ -486,14 +486,21 @@ pub fn signed(program: &Program, env: &Env) -> std::collections::BTreeSet<String
             names(c, env, out);
         }
     }
-    // A symbol written as a whole term of a sum with a tensor value in a statement
-    // (`x[b] + c`, `W x - m`, also inside a function's argument) is an offset: a
-    // location too. Beside a number (`1 - a`, `(1 - beta) h`) it stays a weight, a
-    // positive real by the convention.
-    // One pass, bottom up: whether each subexpression reads a tensor element (a long
-    // sum is walked once, not once per `+`).
+    // A symbol written as a whole term of a sum with a value in a statement (`x[b] + c`,
+    // `W x - m`, also inside a function's argument) is an offset: a location too. A value
+    // is a tensor element, a whole tensor, and also a scalar one, computed or a leaf, or
+    // a scalar input (`sv = W[I] x1[I]` / `z = sv + m`, `z = c + g` with `input g ~
+    // normal(0, 1)`: `E(z) > 0` was proved with m, c drawn positive, probe 27). Beside a
+    // number (`1 - a`, `(1 - beta) h`) or a size it stays a weight, a positive real by
+    // the convention.
+    // One pass, bottom up: whether each subexpression reads a value (a long sum is walked
+    // once, not once per `+`).
     fn offsets(e: &Expr, env: &Env, out: &mut std::collections::BTreeSet<String>) -> bool {
-        let mut tensor = matches!(e, Expr::Ref(r) if r.indices.is_some());
+        let mut tensor = matches!(e, Expr::Ref(r) if r.indices.is_some() || r.grad || {
+            let key = env.key_of(&r.name);
+            !env.symbols.contains_key(&key)
+                && (env.tensors.contains_key(&key) || env.scalars.contains_key(&key))
+        });
         let flags: Vec<bool> = crate::syntax::visit::children(e)
             .map(|c| offsets(c, env, out))
             .collect();

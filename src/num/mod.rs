@@ -221,8 +221,13 @@ impl<'a> Machine<'a> {
         }
         // The named constants a formula may read (`e^x`, `sqrt(2 pi)`), unless the file
         // gives the name a value of its own.
-        m.consts.entry("pi".into()).or_insert(std::f64::consts::PI);
-        m.consts.entry("e".into()).or_insert(std::f64::consts::E);
+        // An index of that name (`index e : E`) is the index, never the constant: read
+        // as Euler's e, a softmax over `e` found its own index unbound (probe 27).
+        for (name, v) in [("pi", std::f64::consts::PI), ("e", std::f64::consts::E)] {
+            if !env.indices.contains_key(name) {
+                m.consts.entry(name.into()).or_insert(v);
+            }
+        }
         for s in env.sizes.keys() {
             if !m.consts.contains_key(s) {
                 return err(format!(

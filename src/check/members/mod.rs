@@ -88,6 +88,15 @@ pub fn expand_derived(
     let mut x = Expander::default();
     nested_sizes(&program.items, false, &mut x.diags);
     let items = std::mem::take(&mut program.items);
+    // The sizes indices range over (`index dx : D`): a fixed size among them stays a
+    // declared size, valued like a derived one (below).
+    let index_sizes: BTreeSet<String> = items
+        .iter()
+        .filter_map(|i| match &i.kind {
+            ItemKind::Index { size, .. } => Some(size.name.clone()),
+            _ => None,
+        })
+        .collect();
     // Fixed sizes first, in order: a value may use the sizes fixed before it.
     let mut rest = Vec::new();
     for item in items {
@@ -97,6 +106,27 @@ pub fn expand_derived(
                 let mut value = value;
                 x.subst_expr(&mut value);
                 match eval_const(&value) {
+                    // A fixed size an index ranges over (`size D = 3` / `index dx : D`)
+                    // is kept as a size, its value a given of every claim and a value on
+                    // the sample line, as a derived size's: written in as a number, the
+                    // index's size was undeclared (E0101 "size `D` is not declared",
+                    // probe 27).
+                    Some(Exact::Int(v))
+                        if (1..=1_000_000).contains(&v) && index_sizes.contains(&name.name) =>
+                    {
+                        x.suppress.remove(&name.name);
+                        let fixed = Expr::Rel(
+                            RelOp::Eq,
+                            Box::new(Expr::Ref(Ref::plain(&name.name, name.span))),
+                            Box::new(Expr::Num(v.to_string(), value.span())),
+                            value.span(),
+                        );
+                        x.derived.push((name.clone(), value.clone(), vec![fixed]));
+                        rest.push(Item {
+                            kind: ItemKind::Size(vec![name]),
+                            span: item.span,
+                        });
+                    }
                     Some(Exact::Int(v)) if (1..=1_000_000).contains(&v) => {
                         x.suppress.remove(&name.name);
                         x.consts.insert(name.name.clone(), v);

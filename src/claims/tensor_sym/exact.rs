@@ -136,7 +136,13 @@ fn left_side(
 pub(super) enum Exact {
     /// Both sides agree at `points` random points (`floating`: some comparison was in
     /// floating point, where a square root is irrational).
-    Agrees { points: usize, floating: bool },
+    /// `sizes`: where the sums were written out, in words (the sample sizes, or the
+    /// sizes the givens set, with their values).
+    Agrees {
+        points: usize,
+        floating: bool,
+        sizes: String,
+    },
     /// A counterexample: the evidence in words and the witness (the point, both sides,
     /// the element, and the second evaluation that confirmed it).
     Refuted(String, sym::Witness),
@@ -161,12 +167,14 @@ pub(super) fn exact_check(
     let ast::Expr::Rel(_, l, r, _) = &claim.body else {
         return Err("not a relation".into());
     };
-    let m = Machine::new(program, env).map_err(|e| e.message)?;
+    let mut m = Machine::new(program, env).map_err(|e| e.message)?;
     let sizes: BTreeMap<String, i64> = env
         .sizes
         .keys()
         .filter_map(|s| m.consts.get(s).map(|v| (s.clone(), *v as i64)))
         .collect();
+    let sample = sizes.clone();
+    let sizes = sizes_under_givens(&mut m, env, g, sizes)?;
     let free = free_indices(claim, env);
     let mut ranges = Vec::new();
     for v in &free {
@@ -186,27 +194,45 @@ pub(super) fn exact_check(
             bind.insert(v.clone(), (rest % n).to_string());
             rest /= n;
         }
-        let (mut lw, syms) = lowerer(program, env, g, Some(sizes.clone()), &bind, gather)?;
-        let a = match shared {
-            Some(_) => left_side(shared, &mut lw, l, &bind, gather.is_some())?,
-            None => lower_side(&mut lw, l, &bind, &syms)?,
+        let build = || -> Result<_, String> {
+            let (mut lw, syms) = lowerer(program, env, g, Some(sizes.clone()), &bind, gather)?;
+            let a = match shared {
+                Some(_) => left_side(shared, &mut lw, l, &bind, gather.is_some())?,
+                None => lower_side(&mut lw, l, &bind, &syms)?,
+            };
+            let b = lower_side(&mut lw, r, &bind, &syms)?;
+            let mut facts = Vec::new();
+            for f in &g.facts {
+                let x = (
+                    lower_side(&mut lw, &f.0, &bind, &syms)?,
+                    f.1,
+                    lower_side(&mut lw, &f.2, &bind, &syms)?,
+                );
+                facts.push(x);
+            }
+            Ok((a, b, facts))
         };
-        let b = lower_side(&mut lw, r, &bind, &syms)?;
-        let mut facts = Vec::new();
-        for f in &g.facts {
-            let x = (
-                lower_side(&mut lw, &f.0, &bind, &syms)?,
-                f.1,
-                lower_side(&mut lw, &f.2, &bind, &syms)?,
-            );
-            facts.push(x);
-        }
+        // The definedness conditions met while writing the sides out (what they divide
+        // by, take the log or a root of), and those still visible in the results: a point
+        // where one fails is no point of the claim (`sum_{i}(z[b,i]^2) == I - 1 given I =
+        // 1` of a Bessel-corrected norm folds to `I - 1` on both sides, yet divides by
+        // `I - 1`: it was confirmed). Collected where the shared store is not used (it
+        // keeps no conditions).
+        let (built, conds) = if shared.is_none() {
+            sym::collecting(build)
+        } else {
+            (build(), Vec::new())
+        };
+        let (a, b, facts) = built?;
+        let mut conds: BTreeSet<sym::Condition> = conds.into_iter().collect();
+        sym::defined::conditions_of(&a, &mut conds);
+        sym::defined::conditions_of(&b, &mut conds);
         let at: Vec<String> = bind.iter().map(|(n, v)| format!("{n} = {v}")).collect();
-        sides.push((at.join(", "), a, b, facts));
+        sides.push((at.join(", "), a, b, facts, conds));
     }
     // The symbols to draw: leaf elements, parameters; min/max atoms are computed.
     let mut syms_all: BTreeSet<String> = BTreeSet::new();
-    for (_, a, b, fs) in &sides {
+    for (_, a, b, fs, _) in &sides {
         syms_all.extend(a.free_symbols());
         syms_all.extend(b.free_symbols());
         for (x, _, y) in fs {
@@ -370,7 +396,11 @@ pub(super) fn exact_check(
         let mut ok = true;
         let mut facts_hold = true;
         let mut bad = None;
-        for (at, a, b, facts) in &sides {
+        for (at, a, b, facts, conds) in &sides {
+            if conds.iter().any(|c| fails_at(c, &pt)) {
+                ok = false;
+                break;
+            }
             for (x, fop, y) in facts {
                 match (sym::eval_exact(x, &pt), sym::eval_exact(y, &pt)) {
                     (Ok(x), Ok(y)) if holds(*fop, &x, &y) => {}
@@ -403,7 +433,7 @@ pub(super) fn exact_check(
                             // its second path to agree: without it, nothing is decided.
                             found => Err(format!(
                                 "exactly at {}: left {}, right {}, but the re-check by an interval enclosure in floating point {}, and no other point was confirmed, so this is not counted as a refutation",
-                                point_text(&pt, env, &sizes, at),
+                                point_text(&pt, env, &sizes, at, sizes != sample),
                                 short(&x),
                                 short(&y),
                                 if found.is_none() {
@@ -436,6 +466,17 @@ pub(super) fn exact_check(
                         })
                         .collect();
                     match (sym::eval_f64(a, &fp), sym::eval_f64(b, &fp)) {
+                        // A strict relation between sides closer than the tolerance is
+                        // not decided in floating point (`A[t,t'] < 1` of a softmax over
+                        // one key is 1 < 1, false, but within rounding of holding).
+                        (Ok(x), Ok(y))
+                            if x.is_finite()
+                                && y.is_finite()
+                                && matches!(op, RelOp::Lt | RelOp::Gt)
+                                && (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0) =>
+                        {
+                            ok = false
+                        }
                         (Ok(x), Ok(y)) if x.is_finite() && y.is_finite() => {
                             floating = true;
                             let tol = 1e-9 * x.abs().max(y.abs()).max(1.0);
@@ -458,7 +499,7 @@ pub(super) fn exact_check(
                                 } else {
                                     Err(format!(
                                         "exactly at {}: left {x:.12}, right {y:.12} in floating point, but an interval enclosure of the sides does not confirm the difference, and no other point was confirmed, so this is not counted as a refutation",
-                                        point_text(&pt, env, &sizes, at)
+                                        point_text(&pt, env, &sizes, at, sizes != sample)
                                     ))
                                 });
                             }
@@ -496,7 +537,10 @@ pub(super) fn exact_check(
             } else {
                 format!("left {left}, right {right}")
             };
-            let text = format!("exactly at {}: {values}", point_text(&pt, env, &sizes, &at));
+            let text = format!(
+                "exactly at {}: {values}",
+                point_text(&pt, env, &sizes, &at, sizes != sample)
+            );
             let witness = sym::Witness {
                 point: pt.clone(),
                 left,
@@ -520,10 +564,85 @@ pub(super) fn exact_check(
     if good < POINTS {
         return Err(format!("only {good} random points satisfied the givens"));
     }
+    let listed = sizes
+        .iter()
+        .map(|(k, v)| format!("{k} = {v}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sizes = if sizes == sample {
+        format!("the sample sizes ({listed})")
+    } else {
+        format!("the sizes the givens set ({listed})")
+    };
     Ok(Exact::Agrees {
         points: good,
         floating,
+        sizes,
     })
+}
+
+/// Whether a definedness condition fails at the point (evaluated exactly; a condition
+/// that cannot be is not known to fail).
+fn fails_at(c: &sym::Condition, pt: &BTreeMap<String, BigRational>) -> bool {
+    let Ok(v) = sym::eval_exact(c.expr(), pt) else {
+        return false;
+    };
+    let zero = BigRational::from_integer(0.into());
+    match c {
+        sym::Condition::NonZero(_) => v == zero,
+        sym::Condition::Positive(_) => v <= zero,
+        sym::Condition::NonNegative(_) => v < zero,
+        sym::Condition::Power(..) => false,
+    }
+}
+
+/// The largest size a given may set for the exact check (the sums are written out at it).
+const MAX_GIVEN_SIZE: i64 = 64;
+
+/// The sample sizes with those the claim's givens set (`given I = 1`, `given T = 2 K`)
+/// put in, solved in dependency order (each given evaluated again until none changes):
+/// the sums are written out, the free indices run and the point drawn at the sizes the
+/// claim is about, never at sample sizes the givens exclude (`sum_{i}(x[b,i]) == x[b,0]
+/// given I = 1` was refuted at I = 3). A given that sets a size to anything but a whole
+/// number from 1 to [`MAX_GIVEN_SIZE`], or givens that do not settle, leave the claim to
+/// the other engines (`Err`).
+fn sizes_under_givens(
+    m: &mut Machine,
+    env: &Env,
+    g: &Givens,
+    mut sizes: BTreeMap<String, i64>,
+) -> Result<BTreeMap<String, i64>, String> {
+    let set: Vec<&(String, ast::Expr)> = g
+        .syms
+        .iter()
+        .filter(|(n, _)| env.sizes.contains_key(n))
+        .collect();
+    for _ in 0..=set.len() {
+        let mut changed = false;
+        for (n, v) in &set {
+            let x = m.const_expr(v).map_err(|e| {
+                format!(
+                    "the size `{n}` the givens set cannot be computed: {}",
+                    e.message
+                )
+            })?;
+            if !x.is_finite() || x.fract() != 0.0 || x < 1.0 || x > MAX_GIVEN_SIZE as f64 {
+                return Err(format!(
+                    "the givens set the size `{n}` to {x}, not a whole number from 1 to {MAX_GIVEN_SIZE} at which the sums can be written out"
+                ));
+            }
+            let x = x as i64;
+            if sizes.get(n) != Some(&x) {
+                sizes.insert(n.clone(), x);
+                m.consts.insert(n.clone(), x as f64);
+                changed = true;
+            }
+        }
+        if !changed {
+            return Ok(sizes);
+        }
+    }
+    Err("the givens that set sizes do not settle (each depends on another)".into())
 }
 
 /// The point of an exact check in words: the leaf values, the sample sizes and the
@@ -534,6 +653,7 @@ fn point_text(
     env: &Env,
     sizes: &BTreeMap<String, i64>,
     at: &str,
+    set_by_givens: bool,
 ) -> String {
     let shown: Vec<String> = pt
         .iter()
@@ -546,7 +666,12 @@ fn point_text(
         .collect::<Vec<_>>()
         .join(", ");
     let values = if shown.is_empty() {
-        format!("the sample sizes {sizes} (no leaf values: the claim fails at every value)")
+        let which = if set_by_givens {
+            "the sizes the givens set"
+        } else {
+            "the sample sizes"
+        };
+        format!("{which} {sizes} (no leaf values: the claim fails at every value)")
     } else {
         format!("{} ({sizes})", shown.join(", "))
     };

@@ -243,20 +243,22 @@ pub(super) fn relation(
             o.witness = Some(w);
             o
         }
-        (Some(p), Ok(Exact::Agrees { points: n, floating: fl })) => Outcome::proved(
+        (Some(p), Ok(Exact::Agrees { points: n, floating: fl, sizes })) => Outcome::proved(
             ProofRule::TensorSymbolic,
             Method::Symbolic,
-            format!("{p}; evaluation at {n} random points with the sums written out at the sample sizes agrees ({})", exactness(fl)),
+            format!("{p}; evaluation at {n} random points with the sums written out at {sizes} agrees ({})", exactness(fl)),
         ),
         (Some(p), Err(why)) => Outcome::proved(
             ProofRule::TensorSymbolic,
             Method::Symbolic,
             format!("{p}; (no exact check: {why})"),
         ),
-        (None, Ok(Exact::Agrees { points: n, floating: fl })) => Outcome::new(
+        // Confirmed at those sizes only: `A[t,t'] < 1` of a softmax holds at the sample's
+        // T = 4 and fails at T = 1 (probe 27), so the evidence names the sizes tested.
+        (None, Ok(Exact::Agrees { points: n, floating: fl, sizes })) => Outcome::new(
             Verdict::Confirmed,
             Method::RandomPoints,
-            format!("holds at {n} random points with the sums written out at the sample sizes ({}); not proved symbolically{withheld}", exactness(fl)),
+            format!("holds at {n} random points with the sums written out at {sizes} ({}); not proved symbolically, and not tested at other sizes{withheld}", exactness(fl)),
         ),
         (None, Err(why)) => {
             // Gradients were decided by the sampled run before they could be written
