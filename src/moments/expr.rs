@@ -339,7 +339,7 @@ impl Walker<'_> {
             }
             acc = Some(match acc {
                 None => rv,
-                Some(a) => self.charge(a.add(&rv)?)?,
+                Some(a) => self.charge(a.add_owned(&rv)?)?,
             });
         }
         // Every term cancelled (`x - x`): the value is 0.

@@ -85,7 +85,7 @@ impl Walker<'_> {
             if eq.op == AssignOp::Set || (!self.written.contains(&member) && !leaf_start) {
                 Ok(rhs)
             } else {
-                self.lookup(&key, &subs)?.add(&rhs)
+                self.lookup(&key, &subs)?.add_owned(&rhs)
             }
         });
         let result = result.and_then(|rv| moments_within_budget(&member, &rv).map(|()| rv));

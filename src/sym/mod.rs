@@ -61,11 +61,12 @@ use num_traits::{One, Signed, ToPrimitive, Zero};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// An expression in canonical form. Build it with the constructors, never directly.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 ///
-/// The derived order (by variant, then contents: numbers < symbols < powers <
-/// functions < products < sums) is the total, deterministic order used to sort terms
-/// and factors.
+/// The order (by variant, then contents: numbers < symbols < powers < functions <
+/// products < sums; numbers by value) is the total, deterministic order used to sort
+/// terms and factors. It is the order `derive(Ord)` would give, with numbers compared
+/// by [`rat::cmp`] instead of `Ratio`'s continued fractions (see there).
 pub enum Expr {
     /// An exact rational number.
     Num(BigRational),
@@ -79,6 +80,39 @@ pub enum Expr {
     Mul(Vec<Expr>),
     /// A sum of at least two terms, the constant (if not 0) last.
     Add(Vec<Expr>),
+}
+
+impl Expr {
+    /// The variant's place in the order.
+    fn rank(&self) -> u8 {
+        match self {
+            Expr::Num(_) => 0,
+            Expr::Sym(_) => 1,
+            Expr::Pow(..) => 2,
+            Expr::Func(..) => 3,
+            Expr::Mul(_) => 4,
+            Expr::Add(_) => 5,
+        }
+    }
+}
+
+impl Ord for Expr {
+    fn cmp(&self, other: &Expr) -> std::cmp::Ordering {
+        match (self, other) {
+            (Expr::Num(a), Expr::Num(b)) => rat::cmp(a, b),
+            (Expr::Sym(a), Expr::Sym(b)) => a.cmp(b),
+            (Expr::Pow(b1, e1), Expr::Pow(b2, e2)) => b1.cmp(b2).then_with(|| e1.cmp(e2)),
+            (Expr::Func(f1, x1), Expr::Func(f2, x2)) => f1.cmp(f2).then_with(|| x1.cmp(x2)),
+            (Expr::Mul(a), Expr::Mul(b)) | (Expr::Add(a), Expr::Add(b)) => a.cmp(b),
+            _ => self.rank().cmp(&other.rank()),
+        }
+    }
+}
+
+impl PartialOrd for Expr {
+    fn partial_cmp(&self, other: &Expr) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
 /// Integer exponents beyond this are not folded (they stay symbolic powers).
@@ -332,7 +366,7 @@ impl Expr {
         out.sort();
         let mut constants: Vec<BigRational> =
             constant.0.into_iter().filter(|c| !c.is_zero()).collect();
-        constants.sort();
+        constants.sort_by(rat::cmp);
         out.extend(constants.into_iter().map(Expr::Num));
         match out.len() {
             0 => Expr::zero(),
@@ -409,7 +443,7 @@ impl Expr {
                 parts.push(a);
             }
         }
-        parts.sort();
+        parts.sort_by(rat::cmp);
         if negative {
             match parts.first_mut() {
                 Some(p) => *p = -p.clone(),
