@@ -363,8 +363,10 @@ pub(super) fn claim_at_point(
 /// to −1); a value outside the symbol's domain is replaced by the midpoint between the
 /// sample value and the bound it crosses. A point where a symbol keeps its value or a
 /// relation between symbols (`uniform(a, b)`: a < b) constrains a moved one is skipped.
-/// Before them the sizes are moved: to their smallest values (each 1, or the least a
-/// given allows), then each one larger than its sample value; the symbols keep theirs.
+/// Before them the sizes are moved, each one larger than its sample value; the symbols
+/// keep theirs. (Session 27 tried the smallest sizes first, each 1: a claim naming a
+/// fixed position, `Var(y[0,1]) == v`, was refuted at K = 1, where that element does
+/// not exist, and mean-field values at width 1; withdrawn at the merge.)
 pub fn other_points(
     claim: &Claim,
     program: &ast::Program,
@@ -413,46 +415,6 @@ pub fn other_points(
     let derived: Vec<&String> = env.derived_sizes.iter().map(|(n, _)| n).collect();
     let set_derived = derived.iter().any(|d| set.contains(*d));
     sizes.retain(|n, _| !derived.contains(&n));
-    // The smallest sizes first (session 27): a claim about every size confirmed at the
-    // sample sizes only (`Var(z) <= 2`, false at I = 1) is tested where the sizes are
-    // smallest: each size the claim does not set at 1, or at the least whole number a
-    // given bounding it by a number allows (`given N >= 3`), derived sizes recomputed.
-    if !sizes.is_empty() && !set_derived {
-        let mut least: BTreeMap<String, i64> = sizes.keys().map(|n| (n.clone(), 1)).collect();
-        for g in &claim.given {
-            let ast::Expr::Rel(op, gl, gr, _) = g else {
-                continue;
-            };
-            let lowered = |e: &ast::Expr| scalar::lower(e, &scalar::Scope::default()).ok();
-            let (Some(rel), Some(a), Some(b)) = (scalar::relation(*op), lowered(gl), lowered(gr))
-            else {
-                continue;
-            };
-            if let Some((name, r, c)) = Rel::number_bound(&a, &rel, &b) {
-                if let Some(v) = least.get_mut(&name) {
-                    let lo = match r {
-                        Rel::Ge => c.ceil(),
-                        Rel::Gt => c.floor() + BigRational::one(),
-                        _ => continue,
-                    };
-                    if let Ok(lo) = i64::try_from(lo.to_integer()) {
-                        *v = (*v).max(lo);
-                    }
-                }
-            }
-        }
-        let differs = least
-            .iter()
-            .any(|(n, v)| sizes.get(n) != Some(&BigRational::from_integer((*v).into())));
-        if differs && crate::check::outputs::derive_sizes_at(&mut least, env) {
-            out.push(
-                least
-                    .into_iter()
-                    .map(|(n, v)| (n, BigRational::from_integer(v.into())))
-                    .collect(),
-            );
-        }
-    }
     if !sizes.is_empty()
         && !set_derived
         && sizes
