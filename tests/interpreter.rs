@@ -37,7 +37,10 @@ fn files(dir: &Path, out: &mut Vec<PathBuf>) {
 fn bits(s: &Store) -> Vec<((String, bool), Vec<i64>, u64)> {
     let mut out: Vec<_> = s
         .iter()
-        .flat_map(|(k, t)| t.iter().map(move |(p, v)| (k.clone(), p.clone(), v.to_bits())))
+        .flat_map(|(k, t)| {
+            t.iter()
+                .map(move |(p, v)| (k.clone(), p.clone(), v.to_bits()))
+        })
         .collect();
     out.sort();
     out
@@ -75,16 +78,15 @@ fn compiled_runs_agree_with_the_interpreter() {
                 m.max_steps = STEPS;
                 Ok(())
             };
-            let model = tq::num::gradcheck::run_model_after(
-                &r.program,
-                &r.env,
-                &back.items,
-                loss,
-                3,
-                &set,
-            )
-            .map_err(|e| e.message);
-            let fwd = outcome(model.as_ref().map(|m| m.forward.clone()).map_err(Clone::clone));
+            let model =
+                tq::num::gradcheck::run_model_after(&r.program, &r.env, &back.items, loss, 3, &set)
+                    .map_err(|e| e.message);
+            let fwd = outcome(
+                model
+                    .as_ref()
+                    .map(|m| m.forward.clone())
+                    .map_err(Clone::clone),
+            );
             let all = outcome(model.map(|m| m.machine));
             (fwd, all)
         };
@@ -118,5 +120,8 @@ fn compiled_runs_agree_with_the_interpreter() {
         paths.len()
     );
     // The comparison covered real runs, including refusals by the budget.
-    assert!(runs > 100 && moments > 20 && refused > 0, "{runs} {moments} {refused}");
+    assert!(
+        runs > 100 && moments > 20 && refused > 0,
+        "{runs} {moments} {refused}"
+    );
 }

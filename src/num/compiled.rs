@@ -30,8 +30,8 @@
 use super::hash::{FastMap, MemberKey};
 use super::{holds, Bind, Machine, NumError};
 use crate::syntax::ast::{
-    AssignOp, BinOp, Boundary, Equation, Expr, Ident, IndexExpr, Item, ItemKind, Name, Ref,
-    RelOp, UnOp,
+    AssignOp, BinOp, Boundary, Equation, Expr, Ident, IndexExpr, Item, ItemKind, Name, Ref, RelOp,
+    UnOp,
 };
 
 /// One factor of an index position: a slot of the binding or an integer constant.
@@ -96,7 +96,10 @@ enum Node {
     /// `term`: a bare index read as a number.
     Bound(usize),
     /// `term`: an element of a member map (0 when never written or outside).
-    Read { member: usize, pos: Vec<Ix> },
+    Read {
+        member: usize,
+        pos: Vec<Ix>,
+    },
     Neg(Box<Node>),
     Binary(BinOp, Box<Node>, Box<Node>),
     /// `term` of an Iverson bracket or a relation.
@@ -319,11 +322,9 @@ impl Compiler<'_, '_> {
             Expr::Num(s, _) => Node::Value(s.parse::<f64>().ok()?),
             Expr::Ref(r) => self.read(r)?,
             Expr::Unary(UnOp::Neg, x, _) => Node::Neg(self.boxed(x, Self::eval)?),
-            Expr::Binary(op, l, r, _) => Node::Binary(
-                *op,
-                self.boxed(l, Self::eval)?,
-                self.boxed(r, Self::eval)?,
-            ),
+            Expr::Binary(op, l, r, _) => {
+                Node::Binary(*op, self.boxed(l, Self::eval)?, self.boxed(r, Self::eval)?)
+            }
             Expr::Iverson(x, _) => Node::Truth(Box::new(self.truth(x)?)),
             Expr::Rel(..) => Node::Truth(Box::new(self.truth(e)?)),
             Expr::Call(c) => {
@@ -739,7 +740,10 @@ impl Machine<'_> {
         self.pos_buf = run.pos;
         for ((key, was), map) in c.members.iter().zip(present).zip(run.maps) {
             if was {
-                if let Some(m) = self.vals.get_mut(&(key.0.as_str(), key.1) as &dyn MemberKey) {
+                if let Some(m) = self
+                    .vals
+                    .get_mut(&(key.0.as_str(), key.1) as &dyn MemberKey)
+                {
                     *m = map;
                 }
             } else if !map.is_empty() {
