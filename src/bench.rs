@@ -176,10 +176,13 @@ pub struct InterpreterBench {
     pub slow_seconds: f64,
 }
 
+/// Every stored value of a run as (member, gradient, position, bits).
+type Bits = Vec<(String, bool, Vec<i64>, u64)>;
+
 /// Runs the second-moment program of `program` `runs` times on each path; an error when
 /// it cannot be run or when the two paths store different values or count different steps.
 pub fn interpreter(program: &Program, env: &Env, runs: usize) -> Result<InterpreterBench, String> {
-    let time = |slow: bool| -> Result<(u64, f64, Vec<(String, bool, Vec<i64>, u64)>), String> {
+    let time = |slow: bool| -> Result<(u64, f64, Bits), String> {
         let set = |m: &mut Machine| {
             m.slow_path = slow;
             Ok(())
