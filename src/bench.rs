@@ -162,3 +162,61 @@ pub fn resnet(
         closed_form: (1.0 + 1.0 / l).powf(l),
     })
 }
+
+/// What `tq bench --interpreter` measured: the element interpreter (src/num/) running a
+/// file's second-moment program, forward and backward, at the file's `sample` values
+/// (the run `tq derive` and the moment claims make position by position), on the
+/// compiled statements and on the slow path, one after the other.
+#[derive(Clone, Debug)]
+pub struct InterpreterBench {
+    pub runs: usize,
+    /// Element evaluations of one run (the same on both paths).
+    pub steps: u64,
+    pub compiled_seconds: f64,
+    pub slow_seconds: f64,
+}
+
+/// Every stored value of a run as (member, gradient, position, bits).
+type Bits = Vec<(String, bool, Vec<i64>, u64)>;
+
+/// Runs the second-moment program of `program` `runs` times on each path; an error when
+/// it cannot be run or when the two paths store different values or count different steps.
+pub fn interpreter(program: &Program, env: &Env, runs: usize) -> Result<InterpreterBench, String> {
+    let time = |slow: bool| -> Result<(u64, f64, Bits), String> {
+        let set = |m: &mut Machine| {
+            m.slow_path = slow;
+            Ok(())
+        };
+        let start = Instant::now();
+        let (mut steps, mut values) = (0, Vec::new());
+        for _ in 0..runs.max(1) {
+            let m = crate::moments::position::run_with_backward(program, env, &set)
+                .or_else(|_| crate::moments::position::run(program, env, &set))?;
+            steps = m.steps();
+            values = m
+                .vals
+                .iter()
+                .flat_map(|((n, g), t)| {
+                    t.iter()
+                        .map(move |(p, v)| (n.clone(), *g, p.clone(), v.to_bits()))
+                })
+                .collect();
+        }
+        let secs = start.elapsed().as_secs_f64();
+        values.sort();
+        Ok((steps, secs, values))
+    };
+    let (steps, compiled_seconds, fast) = time(false)?;
+    let (slow_steps, slow_seconds, slow) = time(true)?;
+    if steps != slow_steps || fast != slow {
+        return Err(format!(
+            "the compiled statements and the slow path disagree ({steps} and {slow_steps} steps)"
+        ));
+    }
+    Ok(InterpreterBench {
+        runs: runs.max(1),
+        steps,
+        compiled_seconds,
+        slow_seconds,
+    })
+}

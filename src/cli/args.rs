@@ -118,6 +118,11 @@ pub enum Command {
         /// The element type of the matrix products (`both`: f64, then f32, in one run).
         #[arg(long, value_enum, default_value = "f64")]
         precision: BenchPrecision,
+        /// Time the element interpreter instead: the file's second-moment program
+        /// (forward and backward) at its `sample` values, `--trials` runs on the compiled
+        /// statements and as many on the slow path (steps per second of each).
+        #[arg(long)]
+        interpreter: bool,
     },
     /// Randomized versions of a problem from its `vary` lines, each checked.
     Variants {

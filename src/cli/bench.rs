@@ -13,6 +13,7 @@ pub fn bench(
     seed: u64,
     threads: Option<usize>,
     precision: BenchPrecision,
+    interpreter: bool,
 ) -> ExitCode {
     let r = match checked_without_runs(&file) {
         Ok(r) => r,
@@ -27,6 +28,29 @@ pub fn bench(
             tq::bench::MAX_TRIALS
         ));
         return ExitCode::from(2);
+    }
+    if interpreter {
+        return match tq::bench::interpreter(&r.program, &r.env, trials) {
+            Ok(b) => {
+                let rate = |s: f64| b.steps as f64 * b.runs as f64 / s.max(1e-9);
+                let out = format!(
+                    "tq interpreter: {} steps per run, {} run{}; compiled {:.3} s ({:.3e} steps/s); slow path {:.3} s ({:.3e} steps/s); {:.2}x\n",
+                    b.steps,
+                    b.runs,
+                    if b.runs == 1 { "" } else { "s" },
+                    b.compiled_seconds,
+                    rate(b.compiled_seconds),
+                    b.slow_seconds,
+                    rate(b.slow_seconds),
+                    b.slow_seconds / b.compiled_seconds.max(1e-9)
+                );
+                finish(&out, ExitCode::SUCCESS)
+            }
+            Err(e) => {
+                say(e);
+                ExitCode::from(1)
+            }
+        };
     }
     let precisions: &[Precision] = match precision {
         BenchPrecision::F64 => &[Precision::F64],

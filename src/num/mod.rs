@@ -20,6 +20,7 @@
 //! - Work and memory are bounded: a run is refused when it would exceed
 //!   [`MAX_STEPS`] element evaluations or [`MAX_ELEMENTS`] stored values.
 
+mod compiled;
 pub mod dense;
 pub mod gradcheck;
 mod hash;
@@ -87,6 +88,40 @@ fn err<T>(m: impl Into<String>) -> Result<T, NumError> {
     })
 }
 
+/// The refusal of a run past its budget of element evaluations.
+fn steps_exceeded(max_steps: u64) -> NumError {
+    NumError {
+        too_large: true,
+        message: format!(
+            "the numeric run needs more than {max_steps} element evaluations; use smaller sizes on the `sample` line"
+        ),
+    }
+}
+
+/// The refusal of a run that would store more than [`MAX_ELEMENTS`] values.
+fn too_many_elements() -> NumError {
+    NumError {
+        too_large: true,
+        message: format!(
+            "the numeric run would store more than {MAX_ELEMENTS} values; use smaller sizes on the `sample` line"
+        ),
+    }
+}
+
+/// The kink fingerprint after a kinked function's argument `x` fell on one side of the
+/// kink `k` (or on it): [`Machine::kink_sides`].
+#[inline]
+fn kink_side(sides: u64, x: f64, k: i64) -> u64 {
+    let side = if x < k as f64 {
+        1
+    } else if x > k as f64 {
+        2
+    } else {
+        3
+    };
+    (sides ^ side).wrapping_mul(0x0000_0100_0000_01b3)
+}
+
 /// A run refused for its size: the message says which limit and asks for smaller sizes.
 fn too_large<T>(m: impl Into<String>) -> Result<T, NumError> {
     Err(NumError {
@@ -148,6 +183,9 @@ pub struct Machine<'a> {
     caps_memo: FastMap<usize, Caps>,
     /// Whether a statement is being run ([`Self::equation`]): only then is the memo read.
     caps_active: bool,
+    /// Run every statement on the slow path, never compiled (src/num/compiled.rs):
+    /// tests/interpreter.rs compares the two.
+    pub slow_path: bool,
 }
 
 /// Values of index and loop variables, innermost last.
@@ -198,6 +236,7 @@ impl<'a> Machine<'a> {
                 .collect(),
             caps_memo: FastMap::default(),
             caps_active: false,
+            slow_path: false,
         };
         for item in &program.items {
             if let ItemKind::Sample(bs) = &item.kind {
@@ -241,10 +280,7 @@ impl<'a> Machine<'a> {
     fn tick(&mut self) -> Result<(), NumError> {
         self.steps += 1;
         if self.steps > self.max_steps {
-            return too_large(format!(
-                "the numeric run needs more than {} element evaluations; use smaller sizes on the `sample` line",
-                self.max_steps
-            ));
+            return Err(steps_exceeded(self.max_steps));
         }
         Ok(())
     }
@@ -259,9 +295,7 @@ impl<'a> Machine<'a> {
         if slot.insert(ix, v).is_none() {
             self.elements += 1;
             if self.elements > MAX_ELEMENTS {
-                return too_large(format!(
-                    "the numeric run would store more than {MAX_ELEMENTS} values; use smaller sizes on the `sample` line"
-                ));
+                return Err(too_many_elements());
             }
         }
         Ok(())
@@ -793,14 +827,7 @@ impl<'a> Machine<'a> {
         if let Some(b) = crate::sym::func::model_function(f) {
             let x = one(&args)?;
             for &k in b.kinks {
-                let side = if x < k as f64 {
-                    1
-                } else if x > k as f64 {
-                    2
-                } else {
-                    3
-                };
-                self.kink_sides = (self.kink_sides ^ side).wrapping_mul(0x0000_0100_0000_01b3);
+                self.kink_sides = kink_side(self.kink_sides, x, k);
             }
             return Ok((b.f64)(x));
         }

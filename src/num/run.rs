@@ -52,6 +52,12 @@ impl RunItems for Machine<'_> {
         self.equation(eq, b)
     }
     fn run_for(&mut self, f: &ForIndices, b: &mut Bind) -> Result<(), NumError> {
+        if !self.slow_path {
+            // A block of equations resolved once (src/num/compiled.rs), when it can be.
+            if let Some(c) = super::compiled::compile_for(self, &f.indices, &f.body, b) {
+                return self.run_compiled(&c, b);
+            }
+        }
         self.for_indices(&f.indices, 0, &f.body, b)
     }
     fn loop_ends(&mut self, range: &Range, b: &Bind) -> Result<(f64, f64), NumError> {
@@ -67,8 +73,22 @@ impl RunItems for Machine<'_> {
 }
 
 impl Machine<'_> {
+    /// Whether a lone equation over the free indices `free` has elements enough to pay
+    /// for resolving it once (about the cost of one element on the slow path): two or more.
+    /// (A `for` block's body is resolved once for the whole block, in `run_for`.)
+    fn worth_compiling(&self, free: &[String]) -> bool {
+        let mut n: i64 = 1;
+        for f in free {
+            match self.index_range(f) {
+                Ok((lo, hi)) => n = n.saturating_mul((hi - lo + 1).max(0)),
+                Err(_) => return false,
+            }
+        }
+        n >= 2
+    }
+
     /// Free lower-case indices of a left side that the binding does not fix.
-    fn free_lhs(&self, r: &Ref, b: &Bind) -> Vec<String> {
+    pub(super) fn free_lhs(&self, r: &Ref, b: &Bind) -> Vec<String> {
         let mut out = Vec::new();
         for ix in r.indices.iter().flatten() {
             if let IndexExpr::Affine(a) = ix {
@@ -87,6 +107,12 @@ impl Machine<'_> {
 
     fn equation(&mut self, eq: &Equation, b: &mut Bind) -> Result<(), NumError> {
         let free = self.free_lhs(&eq.lhs, b);
+        if !self.slow_path && self.worth_compiling(&free) {
+            // The statement resolved once (src/num/compiled.rs), when it can be.
+            if let Some(c) = super::compiled::compile(self, eq, b, &free) {
+                return self.run_compiled(&c, b);
+            }
+        }
         // The capitals of the statement's terms are worked out at its first element and
         // kept for the others (`term_capitals_memo`), then dropped: the memo never
         // outlives the borrow of `eq`.

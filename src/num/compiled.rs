@@ -1,0 +1,755 @@
+//! Equations resolved once, then run element by element: the interpreter's fast path.
+//!
+//! [`Machine::equation`](super::Machine) used to work out, at every element, what does not
+//! change from one element of a statement to the next: which binding entry each index
+//! names (a search by string), each member's stored name (`L_{3}`, built and hashed), the
+//! capitals each term sums, the ranges of the free and summed indices, whether a position
+//! is shifted and its extent, the constants read. [`compile`] works all of that out once
+//! per run of a lone equation (of two or more elements), and [`compile_for`] once per run
+//! of a `for b,x,j: ...` block of equations (whose body the slow path enters once per
+//! element), at the binding it runs at: indices become slots of a small integer
+//! array (the binding as a stack: the outer binding, then the free indices of the left
+//! side, then each summed capital at the depth the interpreter would push it), members
+//! become indices into the member maps taken out of the store for the statement's run, and
+//! positions become affine forms over slots with their boundary handling decided. The run
+//! ([`Machine::run_compiled`]) then does per element only the arithmetic, the position
+//! lookups in the member maps and the step count.
+//!
+//! **The same results, bit for bit.** Every node is evaluated in the interpreter's order
+//! with the interpreter's operations (sums accumulated from 0.0 level by level, the same
+//! saturating index arithmetic, the kink fingerprint updated at the same calls), and
+//! counts a step exactly where the interpreter ticks (`term`, `term_summed`), so the step
+//! count, the refusal point of a budget, the stored values and the kink fingerprint are
+//! those of the slow path. What the fast path does not cover (a looked-up position
+//! `x[w[t]]`, a softmax, a member whose name depends on an index of the statement, a name
+//! the interpreter would refuse, the shadow store of `includes` blocks) makes [`compile`]
+//! answer `None`, and the statement runs on the slow path, which gives the error or the
+//! value the interpreter always gave. `tests::compiled_runs_agree_with_the_interpreter`
+//! runs every problem and case file both ways and compares every stored bit.
+
+use super::hash::{FastMap, MemberKey};
+use super::{holds, Bind, Machine, NumError};
+use crate::syntax::ast::{
+    AssignOp, BinOp, Boundary, Equation, Expr, Ident, IndexExpr, Item, ItemKind, Name, Ref, RelOp,
+    UnOp,
+};
+
+/// One factor of an index position: a slot of the binding or an integer constant.
+#[derive(Clone, Copy, Debug)]
+enum Val {
+    Slot(usize),
+    Int(i64),
+}
+
+/// One index position, as [`Machine::position_into`](super::Machine) reads it.
+#[derive(Debug)]
+struct Ix {
+    /// A plain position (`x`: the slot's value); else the affine form below.
+    plain: Option<usize>,
+    constant: i64,
+    terms: Vec<(i64, Vec<Val>)>,
+    /// The extent of a shifted position's dimension, when the boundary rule applies.
+    extent: Option<i64>,
+}
+
+impl Ix {
+    #[inline]
+    fn value(&self, slots: &[i64]) -> i64 {
+        if let Some(d) = self.plain {
+            return slots[d];
+        }
+        let mut v = self.constant;
+        for (coef, factors) in &self.terms {
+            let mut p = *coef;
+            for f in factors {
+                p = p.saturating_mul(match *f {
+                    Val::Slot(d) => slots[d],
+                    Val::Int(i) => i,
+                });
+            }
+            v = v.saturating_add(p);
+        }
+        v
+    }
+}
+
+/// An expression node. The comments say which interpreter path each mirrors; every
+/// node but `Add`, `Sub` and an implicit `Loops` counts one step first, as `term` and
+/// `term_summed` do.
+#[derive(Debug)]
+enum Node {
+    /// `eval` of a sum or difference (no step).
+    Add(Box<Node>, Box<Node>),
+    Sub(Box<Node>, Box<Node>),
+    /// `sum_over`: nested loops over summed indices at slots `depth..`, each level
+    /// accumulated from 0.0; `tick` for an explicit `sum_{..}` (a `term`).
+    Loops {
+        tick: bool,
+        depth: usize,
+        ranges: Vec<(i64, i64)>,
+        leaf: Box<Node>,
+    },
+    /// `term_summed` of a product, quotient or power.
+    Product(BinOp, Box<Node>, Box<Node>),
+    /// `term`: a number or a constant read.
+    Value(f64),
+    /// `term`: a bare index read as a number.
+    Bound(usize),
+    /// `term`: an element of a member map (0 when never written or outside).
+    Read {
+        member: usize,
+        pos: Vec<Ix>,
+    },
+    Neg(Box<Node>),
+    Binary(BinOp, Box<Node>, Box<Node>),
+    /// `term` of an Iverson bracket or a relation.
+    Truth(Box<Truth>),
+    Func {
+        f: fn(f64) -> f64,
+        kinks: &'static [i64],
+        arg: Box<Node>,
+    },
+    MinMax {
+        max: bool,
+        args: Vec<Node>,
+    },
+}
+
+#[derive(Debug)]
+enum Truth {
+    Rel(RelOp, Node, Node),
+    Nonzero(Node),
+}
+
+/// One statement of a compiled block: its own free indices (slots `first..`), its value
+/// and its write.
+struct Stmt {
+    first: usize,
+    free: Vec<(i64, i64)>,
+    rhs: Node,
+    lhs_member: usize,
+    lhs_pos: Vec<Ix>,
+    op: AssignOp,
+}
+
+/// Statements resolved at one binding: a lone equation, or the body of a `for` block
+/// (`for b,x,j: ...`) with the block's indices as loops around it.
+pub(super) struct Compiled {
+    /// The members read or written, by key; taken out of the store for the run.
+    members: Vec<(String, bool)>,
+    /// The binding's length outside the statements.
+    outer: usize,
+    depth: usize,
+    /// The ranges of the `for` block's indices (slots `outer..`).
+    loops: Vec<(i64, i64)>,
+    stmts: Vec<Stmt>,
+}
+
+struct Compiler<'c, 'a> {
+    m: &'c mut Machine<'a>,
+    /// The binding's names at the node being compiled (the outer binding with its
+    /// values, the inner names with 0): what `lookup` and the capitals read.
+    names: Bind,
+    outer: usize,
+    depth: usize,
+    members: Vec<(String, bool)>,
+}
+
+/// A lone equation `eq` at the binding `b` with its free indices `free`, or `None` when it
+/// needs the slow path (see the module's documentation).
+pub(super) fn compile(
+    m: &mut Machine<'_>,
+    eq: &Equation,
+    b: &Bind,
+    free: &[String],
+) -> Option<Compiled> {
+    block(m, &[], &[eq], b, Some(free))
+}
+
+/// The body of `for idx: body` at the binding `b` when every item of it is an equation,
+/// or `None` (then the block runs element by element on the slow path).
+pub(super) fn compile_for(
+    m: &mut Machine<'_>,
+    idx: &[Ident],
+    body: &[Item],
+    b: &Bind,
+) -> Option<Compiled> {
+    let mut eqs = Vec::with_capacity(body.len());
+    for item in body {
+        match &item.kind {
+            ItemKind::Equation(eq) => eqs.push(eq),
+            _ => return None,
+        }
+    }
+    let names: Vec<String> = idx.iter().map(|i| i.name.clone()).collect();
+    block(m, &names, &eqs, b, None)
+}
+
+fn block(
+    m: &mut Machine<'_>,
+    idx: &[String],
+    eqs: &[&Equation],
+    b: &Bind,
+    free: Option<&[String]>,
+) -> Option<Compiled> {
+    if m.shadow.is_some() {
+        return None;
+    }
+    let mut loops = Vec::with_capacity(idx.len());
+    for i in idx {
+        loops.push(m.index_range(i).ok()?);
+    }
+    let mut names = b.clone();
+    names.extend(idx.iter().map(|i| (i.clone(), 0)));
+    let inner = names.len();
+    let mut c = Compiler {
+        m,
+        depth: names.len(),
+        names,
+        outer: b.len(),
+        members: Vec::new(),
+    };
+    let mut stmts = Vec::with_capacity(eqs.len());
+    for &eq in eqs {
+        c.names.truncate(inner);
+        let free: Vec<String> = match free {
+            Some(f) => f.to_vec(),
+            None => c.m.free_lhs(&eq.lhs, &c.names),
+        };
+        let mut ranges = Vec::with_capacity(free.len());
+        for f in &free {
+            ranges.push(c.m.index_range(f).ok()?);
+        }
+        c.names.extend(free.iter().map(|f| (f.clone(), 0)));
+        c.depth = c.depth.max(c.names.len());
+        let rhs = c.eval(&eq.rhs)?;
+        let lhs_member = c.member(&eq.lhs)?;
+        let lhs_pos = c.positions(&eq.lhs)?;
+        stmts.push(Stmt {
+            first: inner,
+            free: ranges,
+            rhs,
+            lhs_member,
+            lhs_pos,
+            op: eq.op,
+        });
+    }
+    Some(Compiled {
+        members: c.members,
+        outer: b.len(),
+        depth: c.depth,
+        loops,
+        stmts,
+    })
+}
+
+impl Compiler<'_, '_> {
+    /// The slot `lookup` would find a name in (the innermost).
+    fn slot(&self, name: &str) -> Option<usize> {
+        self.names.iter().rposition(|(n, _)| n == name)
+    }
+
+    fn boxed(&mut self, e: &Expr, f: fn(&mut Self, &Expr) -> Option<Node>) -> Option<Box<Node>> {
+        f(self, e).map(Box::new)
+    }
+
+    /// Summed loops over `caps` (pushed innermost), around `leaf` compiled with them bound.
+    fn loops(
+        &mut self,
+        caps: Vec<String>,
+        tick: bool,
+        e: &Expr,
+        leaf: fn(&mut Self, &Expr) -> Option<Node>,
+    ) -> Option<Node> {
+        let depth = self.names.len();
+        let mut ranges = Vec::with_capacity(caps.len());
+        for c in &caps {
+            ranges.push(self.m.index_range(c).ok()?);
+        }
+        let n = self.names.len();
+        self.names.extend(caps.into_iter().map(|c| (c, 0)));
+        self.depth = self.depth.max(self.names.len());
+        let leaf = self.boxed(e, leaf);
+        self.names.truncate(n);
+        Some(Node::Loops {
+            tick,
+            depth,
+            ranges,
+            leaf: leaf?,
+        })
+    }
+
+    /// `Machine::eval`.
+    fn eval(&mut self, e: &Expr) -> Option<Node> {
+        match e {
+            Expr::Binary(BinOp::Add, l, r, _) => Some(Node::Add(
+                self.boxed(l, Self::eval)?,
+                self.boxed(r, Self::eval)?,
+            )),
+            Expr::Binary(BinOp::Sub, l, r, _) => Some(Node::Sub(
+                self.boxed(l, Self::eval)?,
+                self.boxed(r, Self::eval)?,
+            )),
+            _ => {
+                let caps = self.m.term_capitals(e, &self.names);
+                if caps.is_empty() {
+                    self.term_summed(e)
+                } else {
+                    self.loops(caps, false, e, Self::term_summed)
+                }
+            }
+        }
+    }
+
+    /// `Machine::term_summed`.
+    fn term_summed(&mut self, e: &Expr) -> Option<Node> {
+        let Expr::Binary(op @ (BinOp::Mul | BinOp::Jux | BinOp::Div | BinOp::Pow), l, r, _) = e
+        else {
+            return self.term(e);
+        };
+        let factor = |c: &mut Self, f: &Expr| match f {
+            Expr::Binary(BinOp::Add | BinOp::Sub, ..) => c.eval(f),
+            _ => c.term_summed(f),
+        };
+        let x = factor(self, l)?;
+        let y = factor(self, r)?;
+        Some(Node::Product(*op, Box::new(x), Box::new(y)))
+    }
+
+    /// `Machine::term`.
+    fn term(&mut self, e: &Expr) -> Option<Node> {
+        Some(match e {
+            Expr::Num(s, _) => Node::Value(s.parse::<f64>().ok()?),
+            Expr::Ref(r) => self.read(r)?,
+            Expr::Unary(UnOp::Neg, x, _) => Node::Neg(self.boxed(x, Self::eval)?),
+            Expr::Binary(op, l, r, _) => {
+                Node::Binary(*op, self.boxed(l, Self::eval)?, self.boxed(r, Self::eval)?)
+            }
+            Expr::Iverson(x, _) => Node::Truth(Box::new(self.truth(x)?)),
+            Expr::Rel(..) => Node::Truth(Box::new(self.truth(e)?)),
+            Expr::Call(c) => {
+                let f = c.func.name.as_str();
+                if let Some(b) = crate::sym::func::model_function(f) {
+                    let [arg] = c.args.as_slice() else {
+                        return None;
+                    };
+                    Node::Func {
+                        f: b.f64,
+                        kinks: b.kinks,
+                        arg: self.boxed(arg, Self::eval)?,
+                    }
+                } else if (f == "min" || f == "max") && !c.args.is_empty() {
+                    let mut args = Vec::with_capacity(c.args.len());
+                    for a in &c.args {
+                        args.push(self.eval(a)?);
+                    }
+                    Node::MinMax {
+                        max: f == "max",
+                        args,
+                    }
+                } else {
+                    return None;
+                }
+            }
+            Expr::Sum(ids, body, _) => {
+                let caps = ids.iter().map(|i| i.name.clone()).collect();
+                self.loops(caps, true, body, Self::term)?
+            }
+            Expr::Softmax(..) | Expr::Deriv(..) => return None,
+        })
+    }
+
+    /// `Machine::truth`.
+    fn truth(&mut self, e: &Expr) -> Option<Truth> {
+        Some(match e {
+            Expr::Rel(op, l, r, _) => Truth::Rel(*op, self.eval(l)?, self.eval(r)?),
+            other => Truth::Nonzero(self.eval(other)?),
+        })
+    }
+
+    /// `Machine::read`.
+    fn read(&mut self, r: &Ref) -> Option<Node> {
+        if r.indices.is_none() && !r.grad {
+            let plain = r.name.sub.is_empty() && r.name.sup.is_empty() && r.name.primes == 0;
+            let printed = if plain {
+                r.name.base.clone()
+            } else {
+                crate::syntax::printer::print_name(&r.name)
+            };
+            if let Some(v) = self.m.consts.get(&printed) {
+                return Some(Node::Value(*v));
+            }
+            if r.name.sub.is_empty() {
+                let bare = format!("{}{}", r.name.base, "'".repeat(r.name.primes as usize));
+                if let Some(d) = self.slot(&bare) {
+                    return Some(Node::Bound(d));
+                }
+            }
+            let stored = self
+                .m
+                .vals
+                .get(&(printed.as_str(), false) as &dyn MemberKey)
+                .is_some_and(|m| m.contains_key(&[][..]));
+            let env = self.m.env;
+            if !stored && (env.symbols.contains_key(&printed) || env.sizes.contains_key(&printed)) {
+                // The interpreter's error, on the slow path.
+                return None;
+            }
+        }
+        let member = self.member(r)?;
+        let pos = self.positions(r)?;
+        Some(Node::Read { member, pos })
+    }
+
+    /// The member a reference reads or writes, as an index into `members`; `None` when
+    /// its name depends on an index of the statement (or is refused).
+    fn member(&mut self, r: &Ref) -> Option<usize> {
+        if !self.subscripts_are_outer(&r.name) {
+            return None;
+        }
+        let outer: Bind = self.names[..self.outer].to_vec();
+        let name = self.m.member_key(&r.name, &outer).ok()?.into_owned();
+        let key = (name, r.grad);
+        Some(match self.members.iter().position(|k| *k == key) {
+            Some(k) => k,
+            None => {
+                self.members.push(key);
+                self.members.len() - 1
+            }
+        })
+    }
+
+    /// Whether every index a member's subscripts read is bound outside the statement.
+    fn subscripts_are_outer(&self, n: &Name) -> bool {
+        n.sub.iter().all(|s| match s {
+            IndexExpr::Lookup(_) => false,
+            IndexExpr::Affine(a) => a
+                .terms
+                .iter()
+                .flat_map(|t| t.factors.iter())
+                .all(|f| self.slot(&f.name).is_none_or(|d| d < self.outer)),
+        })
+    }
+
+    /// `Machine::position_into`'s index positions of a reference.
+    fn positions(&mut self, r: &Ref) -> Option<Vec<Ix>> {
+        let Some(ixs) = &r.indices else {
+            return Some(Vec::new());
+        };
+        let env = self.m.env;
+        let mut out = Vec::with_capacity(ixs.len());
+        for (k, ix) in ixs.iter().enumerate() {
+            let IndexExpr::Affine(a) = ix else {
+                return None;
+            };
+            let mut terms = Vec::with_capacity(a.terms.len());
+            for t in &a.terms {
+                let mut factors = Vec::with_capacity(t.factors.len());
+                for f in &t.factors {
+                    factors.push(match self.slot(&f.name) {
+                        Some(d) => Val::Slot(d),
+                        // `int_of`: an integer constant, else the interpreter's error.
+                        None => match self.m.consts.get(&f.name) {
+                            Some(v) if v.fract() == 0.0 => Val::Int(*v as i64),
+                            _ => return None,
+                        },
+                    });
+                }
+                terms.push((t.coef, factors));
+            }
+            let shifted =
+                a.terms.len() > 1 || a.terms.iter().any(|t| t.factors.len() > 1 || t.coef != 1);
+            let extent = if shifted {
+                env.tensors
+                    .get(&env.key_of(&r.name))
+                    .and_then(|t| t.dims.get(k))
+                    .and_then(|d| self.m.consts.get(d))
+                    .map(|n| *n as i64)
+            } else {
+                None
+            };
+            let plain = match terms.as_slice() {
+                [(1, f)] if a.constant == 0 => match f.as_slice() {
+                    [Val::Slot(d)] => Some(*d),
+                    _ => None,
+                },
+                _ => None,
+            };
+            out.push(Ix {
+                plain,
+                constant: a.constant,
+                terms,
+                extent,
+            });
+        }
+        Some(out)
+    }
+}
+
+/// The state of one compiled run.
+struct Run {
+    steps: u64,
+    max_steps: u64,
+    kink_sides: u64,
+    elements: usize,
+    circular: bool,
+    maps: Vec<FastMap<Vec<i64>, f64>>,
+    slots: Vec<i64>,
+    pos: Vec<i64>,
+}
+
+impl Run {
+    #[inline]
+    fn tick(&mut self) -> Result<(), NumError> {
+        self.steps += 1;
+        if self.steps > self.max_steps {
+            return Err(super::steps_exceeded(self.max_steps));
+        }
+        Ok(())
+    }
+
+    /// The position of `ixs` in `self.pos`; `false` when a shifted position falls
+    /// outside and the boundary rule reads 0 or drops the write.
+    #[inline]
+    fn position(&mut self, ixs: &[Ix]) -> bool {
+        self.pos.clear();
+        for ix in ixs {
+            let v = ix.value(&self.slots);
+            match ix.extent {
+                Some(n) if v < 0 || v >= n => {
+                    if self.circular && n > 0 {
+                        self.pos.push(v.rem_euclid(n));
+                    } else {
+                        return false;
+                    }
+                }
+                _ => self.pos.push(v),
+            }
+        }
+        true
+    }
+
+    fn sum(&mut self, depth: usize, ranges: &[(i64, i64)], leaf: &Node) -> Result<f64, NumError> {
+        let Some((&(lo, hi), rest)) = ranges.split_first() else {
+            return self.eval(leaf);
+        };
+        let mut acc = 0.0;
+        for v in lo..=hi {
+            self.slots[depth] = v;
+            acc += self.sum(depth + 1, rest, leaf)?;
+        }
+        Ok(acc)
+    }
+
+    fn eval(&mut self, n: &Node) -> Result<f64, NumError> {
+        Ok(match n {
+            Node::Add(l, r) => self.eval(l)? + self.eval(r)?,
+            Node::Sub(l, r) => self.eval(l)? - self.eval(r)?,
+            Node::Loops {
+                tick,
+                depth,
+                ranges,
+                leaf,
+            } => {
+                if *tick {
+                    self.tick()?;
+                }
+                self.sum(*depth, ranges, leaf)?
+            }
+            Node::Product(op, l, r) => {
+                self.tick()?;
+                let x = self.eval(l)?;
+                let y = self.eval(r)?;
+                match op {
+                    BinOp::Div => x / y,
+                    BinOp::Pow => x.powf(y),
+                    _ => x * y,
+                }
+            }
+            Node::Value(v) => {
+                self.tick()?;
+                *v
+            }
+            Node::Bound(d) => {
+                self.tick()?;
+                self.slots[*d] as f64
+            }
+            Node::Read { member, pos } => {
+                self.tick()?;
+                if self.position(pos) {
+                    self.maps[*member]
+                        .get(self.pos.as_slice())
+                        .copied()
+                        .unwrap_or(0.0)
+                } else {
+                    0.0
+                }
+            }
+            Node::Neg(x) => {
+                self.tick()?;
+                -self.eval(x)?
+            }
+            Node::Binary(op, l, r) => {
+                self.tick()?;
+                let x = self.eval(l)?;
+                let y = self.eval(r)?;
+                match op {
+                    BinOp::Add => x + y,
+                    BinOp::Sub => x - y,
+                    BinOp::Mul | BinOp::Jux => x * y,
+                    BinOp::Div => x / y,
+                    BinOp::Pow => x.powf(y),
+                }
+            }
+            Node::Truth(t) => {
+                self.tick()?;
+                if self.truth(t)? {
+                    1.0
+                } else {
+                    0.0
+                }
+            }
+            Node::Func { f, kinks, arg } => {
+                self.tick()?;
+                let x = self.eval(arg)?;
+                for &k in *kinks {
+                    self.kink_sides = super::kink_side(self.kink_sides, x, k);
+                }
+                f(x)
+            }
+            Node::MinMax { max, args } => {
+                self.tick()?;
+                let mut acc = if *max {
+                    f64::NEG_INFINITY
+                } else {
+                    f64::INFINITY
+                };
+                for a in args {
+                    let x = self.eval(a)?;
+                    acc = if *max { acc.max(x) } else { acc.min(x) };
+                }
+                acc
+            }
+        })
+    }
+
+    fn truth(&mut self, t: &Truth) -> Result<bool, NumError> {
+        Ok(match t {
+            Truth::Rel(op, l, r) => {
+                let x = self.eval(l)?;
+                let y = self.eval(r)?;
+                holds(*op, x, y)
+            }
+            Truth::Nonzero(x) => self.eval(x)? != 0.0,
+        })
+    }
+
+    /// The block's elements: its loops from `k` on, then each statement.
+    fn block(&mut self, c: &Compiled, k: usize) -> Result<(), NumError> {
+        if let Some(&(lo, hi)) = c.loops.get(k) {
+            for v in lo..=hi {
+                self.slots[c.outer + k] = v;
+                self.block(c, k + 1)?;
+            }
+            return Ok(());
+        }
+        for st in &c.stmts {
+            self.statement(st, 0)?;
+        }
+        Ok(())
+    }
+
+    /// A statement's elements: its free indices from `k` on, then the value and its write.
+    fn statement(&mut self, st: &Stmt, k: usize) -> Result<(), NumError> {
+        if let Some(&(lo, hi)) = st.free.get(k) {
+            for v in lo..=hi {
+                self.slots[st.first + k] = v;
+                self.statement(st, k + 1)?;
+            }
+            return Ok(());
+        }
+        let v = self.eval(&st.rhs)?;
+        if !self.position(&st.lhs_pos) {
+            return Ok(());
+        }
+        let map = &mut self.maps[st.lhs_member];
+        if let Some(slot) = map.get_mut(self.pos.as_slice()) {
+            let old = *slot;
+            *slot = match st.op {
+                AssignOp::Set => v,
+                AssignOp::AddAssign => old + v,
+                AssignOp::SubAssign => old - v,
+            };
+            return Ok(());
+        }
+        // `Machine::store` of an element not yet stored: the old value is 0.
+        let old = 0.0;
+        let new = match st.op {
+            AssignOp::Set => v,
+            AssignOp::AddAssign => old + v,
+            AssignOp::SubAssign => old - v,
+        };
+        map.insert(self.pos.clone(), new);
+        self.elements += 1;
+        if self.elements > super::MAX_ELEMENTS {
+            return Err(super::too_many_elements());
+        }
+        Ok(())
+    }
+}
+
+impl Machine<'_> {
+    /// Runs a compiled statement at the binding `b` it was compiled at. The members it
+    /// reads and writes are taken out of the store for the run (their keys stay, so the
+    /// store's order is unchanged) and put back, also after an error; a member the
+    /// statement writes first enters the store as the interpreter's first write would
+    /// have put it there.
+    pub(super) fn run_compiled(&mut self, c: &Compiled, b: &Bind) -> Result<(), NumError> {
+        let mut present = Vec::with_capacity(c.members.len());
+        let mut maps = Vec::with_capacity(c.members.len());
+        for (name, grad) in &c.members {
+            match self.vals.get_mut(&(name.as_str(), *grad) as &dyn MemberKey) {
+                Some(m) => {
+                    present.push(true);
+                    maps.push(std::mem::take(m));
+                }
+                None => {
+                    present.push(false);
+                    maps.push(FastMap::default());
+                }
+            }
+        }
+        let mut slots = vec![0; c.depth.max(c.outer)];
+        for (s, (_, v)) in slots.iter_mut().zip(b) {
+            *s = *v;
+        }
+        let mut run = Run {
+            steps: self.steps,
+            max_steps: self.max_steps,
+            kink_sides: self.kink_sides,
+            elements: self.elements,
+            circular: self.boundary == Some(Boundary::Circular),
+            maps,
+            slots,
+            pos: std::mem::take(&mut self.pos_buf),
+        };
+        let r = run.block(c, 0);
+        self.steps = run.steps;
+        self.kink_sides = run.kink_sides;
+        self.elements = run.elements;
+        self.pos_buf = run.pos;
+        for ((key, was), map) in c.members.iter().zip(present).zip(run.maps) {
+            if was {
+                if let Some(m) = self
+                    .vals
+                    .get_mut(&(key.0.as_str(), key.1) as &dyn MemberKey)
+                {
+                    *m = map;
+                }
+            } else if !map.is_empty() {
+                self.vals.insert(key.clone(), map);
+            }
+        }
+        r
+    }
+}
