@@ -735,6 +735,64 @@ fn moment_refs<'e>(e: &'e ast::Expr, out: &mut Vec<&'e ast::Ref>) {
     }
 }
 
+/// Moments that rest on circular windows reading distinct elements
+/// ([`Approximation::Wrap`]) are no element's where a window wraps onto itself
+/// (`x[b, x+DX]` with D > X reads an element twice): then why (a claim resting on them is
+/// `undecided`). Each condition of [`Analysis::wraps`] is evaluated at the sizes the claim
+/// is decided at (the file's `sample` values and the claim's givens); one that fails, or
+/// that a size without a value leaves open, leaves the claim to Monte Carlo.
+pub fn wrap_unmet(
+    claim: &ast::Claim,
+    program: &ast::Program,
+    env: &Env,
+    a: &Analysis,
+) -> Option<String> {
+    if a.wraps.is_empty() {
+        return Some(
+            "the moments rest on a circular window whose reads tq cannot show distinct".into(),
+        );
+    }
+    let sets = match super::montecarlo::given_values(claim, env) {
+        Ok(s) => s,
+        Err(e) => {
+            return Some(format!(
+                "the moments rest on circular windows reading distinct elements, and tq cannot set the claim's sizes to check that: {e}"
+            ))
+        }
+    };
+    let consts: BTreeMap<String, f64> = match crate::num::Machine::new(program, env) {
+        Ok(mut m) => {
+            if let Err(e) = super::montecarlo::apply_givens(&mut m, env, &sets, None) {
+                return Some(format!(
+                    "the moments rest on circular windows reading distinct elements, and tq cannot set the claim's sizes to check that: {}",
+                    e.message
+                ));
+            }
+            m.consts.clone().into_iter().collect()
+        }
+        Err(_) => sets
+            .iter()
+            .filter_map(|(n, v)| v.eval_f64(&BTreeMap::new()).ok().map(|x| (n.clone(), x)))
+            .collect(),
+    };
+    for (text, cond) in &a.wraps {
+        match cond.eval_f64(&consts) {
+            Ok(v) if v >= -1e-9 => {}
+            Ok(_) => {
+                return Some(format!(
+                    "{text}, and it does not fit at the sizes the claim is decided at (the `sample` values and the givens): the moments engine's value counts each read as a distinct element, so it is no element's value here"
+                ))
+            }
+            Err(_) => {
+                return Some(format!(
+                    "{text}; the sizes the claim is decided at (the `sample` values and the givens) do not set it, so the moments engine's value is not used"
+                ))
+            }
+        }
+    }
+    None
+}
+
 /// Moments that hold away from the border are no element's when no element is away
 /// from the border: then why (a claim resting on them is `undecided`). Checked with the
 /// interior program (`crate::moments::position::interior_exists`) at the sizes the claim

@@ -54,6 +54,12 @@ pub(super) fn decide_with_moments<'e>(
                 return undecided(why);
             }
         }
+        let wrap = approx.remove(&crate::moments::Approximation::Wrap);
+        if wrap {
+            if let Some(why) = moments::wrap_unmet(claim, whole, env, analysis) {
+                return undecided(why);
+            }
+        }
         let first = decide(claim, at, calls.clone(), base, env, opts);
         let (v, m, e) = (first.verdict, first.method, first.evidence.clone());
         let opaque = !mc.opaque.is_empty();
@@ -75,10 +81,10 @@ pub(super) fn decide_with_moments<'e>(
                         .join("; ")
                 ));
             }
-            let where_ = if border {
-                " (away from the border)"
-            } else {
-                ""
+            let where_ = match (border, wrap) {
+                (true, _) => " (away from the border)",
+                (false, true) => " (where every circular window fits in its extent)",
+                _ => "",
             };
             return Outcome {
                 witness: first.witness,

@@ -6,8 +6,8 @@ use super::rule::{Applied, Rule};
 use super::rv::{Gauss, Rv, MAX_GAUSSIAN_POWER};
 use super::walker::{leaf_name, Walker};
 use crate::sym::{self, Expr, Func};
-use crate::syntax::ast::{self as ast, BinOp, Ref, UnOp};
-use crate::syntax::printer::{print_expr, print_name};
+use crate::syntax::ast::{self as ast, BinOp, IndexExpr, Ref, UnOp};
+use crate::syntax::printer::{print_expr, print_name, print_ref};
 
 impl Walker<'_> {
     /// The distribution of one summand of a right-hand side (a product term), charged to
@@ -160,16 +160,40 @@ impl Walker<'_> {
             n = n * self.summed_size(s)?;
         }
         let reads = refs_in(term);
-        let uses_all = |r: &Ref| {
-            let vars = refs_vars(r);
-            summed.iter().all(|s| vars.contains(s))
+        // A read whose summands are distinct elements: every summed index owns a position
+        // of it (the read's position map is one to one over the summed ranges), with
+        // the conditions on the sizes under which a circular window does not wrap onto
+        // itself.
+        let distinct = |r: &Ref| self.distinct_reads(r, summed);
+        let uses_all = |r: &Ref| distinct(r).is_ok();
+        let mut why_not: Option<String> = None;
+        for r in &reads {
+            if let Err(e) = distinct(r) {
+                let vars = refs_vars(r);
+                if summed.iter().all(|s| vars.contains(s)) {
+                    why_not.get_or_insert(e);
+                }
+            }
+        }
+        let note = |rv: &mut Rv, conds: Vec<(String, Expr)>| {
+            if !conds.is_empty() {
+                rv.approx.insert(super::rule::Approximation::Wrap);
+                let mut w = self.wraps.borrow_mut();
+                for c in conds {
+                    if !w.iter().any(|(t, _)| *t == c.0) {
+                        w.push(c);
+                    }
+                }
+            }
         };
         let widen = |rv: &mut Rv| {
             rv.sources = rv.sources.iter().map(|s| s.summed_over(summed)).collect();
         };
         // Distinct zero-mean weights per summand: the summands are uncorrelated.
-        let carrier = t.lin0.iter().find(|p| {
-            reads.iter().any(|r| {
+        // A carrier whose reads are distinct whatever the sizes (`W[DX]`) is preferred
+        // to one whose circular window must fit (`x[b, x+DX]`).
+        let carries = |p: &super::rv::Source, free: bool| {
+            reads.iter().find_map(|r| {
                 let key = self.key(r);
                 let subs = self.subs(r).unwrap_or_default();
                 let same_sub = match (&p.sub, subs.first()) {
@@ -177,10 +201,22 @@ impl Walker<'_> {
                     (None, None) => true,
                     _ => false,
                 };
-                p.member == leaf_name(&key) && same_sub && uses_all(r)
+                if p.member != leaf_name(&key) || !same_sub {
+                    return None;
+                }
+                distinct(r).ok().filter(|c| !free || c.is_empty())
             })
-        });
-        if let Some(p) = carrier {
+        };
+        let carrier = t
+            .lin0
+            .iter()
+            .find_map(|p| carries(p, true).map(|c| (p, c)))
+            .or_else(|| {
+                t.lin0
+                    .iter()
+                    .find_map(|p| carries(p, false).map(|c| (p, c)))
+            });
+        if let Some((p, conds)) = carrier {
             {
                 let mut out = t.clone();
                 out.mean = Some(Expr::zero());
@@ -198,10 +234,13 @@ impl Walker<'_> {
                     ),
                 ));
                 widen(&mut out);
+                note(&mut out, conds);
                 return Ok(out);
             }
         }
-        // Summands built from iid elements at distinct positions: independent.
+        // Summands built from iid elements at distinct positions: independent. Each
+        // tensor is read at one position in the term (`x[b,x+DX] x[b,x+DX+1]`: the
+        // terms d and d + 1 share an element).
         let mut random: Vec<&Ref> = Vec::new();
         for r in reads.iter().copied() {
             let key = self.key(r);
@@ -212,11 +251,21 @@ impl Walker<'_> {
                 random.push(r);
             }
         }
+        let one_position = random.iter().all(|r| {
+            random
+                .iter()
+                .all(|o| self.key(o) != self.key(r) || print_ref(o) == print_ref(r))
+        });
         if !random.is_empty()
+            && one_position
             && random
                 .iter()
                 .all(|r| self.iid.contains(&self.key(r)) && uses_all(r))
         {
+            let conds: Vec<(String, Expr)> = random
+                .iter()
+                .flat_map(|r| distinct(r).unwrap_or_default())
+                .collect();
             let (Some(m), Some(v)) = (t.mean.clone(), t.var()) else {
                 return Err("the moments of the summands are not known".into());
             };
@@ -238,13 +287,15 @@ impl Walker<'_> {
                 ),
             ));
             widen(&mut out);
+            note(&mut out, conds);
             return Ok(out);
         }
         // Otherwise the summands' correlations are unknown, and so is the sum's variance;
         // its mean is still n × the summand's (linearity of expectation).
+        let why = why_not.map(|w| format!(" ({w})")).unwrap_or_default();
         let Some(m) = t.mean.clone() else {
             return Err(format!(
-                "tq cannot tell whether the terms of the sum over {} are uncorrelated",
+                "tq cannot tell whether the terms of the sum over {} are uncorrelated{why}",
                 summed.join(", ")
             ));
         };
@@ -260,13 +311,97 @@ impl Walker<'_> {
         out.rules.insert(Applied::new(
             Rule::MeanLinear,
             format!(
-                "E of a sum over {} by linearity: {} × the mean of one (whether the terms are correlated, and so the variance, is not known)",
+                "E of a sum over {} by linearity: {} × the mean of one (whether the terms are correlated, and so the variance, is not known{why})",
                 summed.join(", "),
                 sym::to_ascii(&n)
             ),
         ));
         widen(&mut out);
         Ok(out)
+    }
+
+    /// Whether the summands of a sum over `summed` read distinct elements through `r`:
+    /// every summed index owns a position of the read (there with a nonzero coefficient
+    /// and beside no other summed index), so the map from the summed values to the
+    /// positions is one to one over the integers. Under circular padding a position
+    /// other than the plain index wraps around its extent N, and stays one to one
+    /// where N ≥ |c| (D − 1) + 1 (D the summed range, c its coefficient); those
+    /// conditions are returned, each `(text, N − |c| (D − 1) − 1)`, to hold as `>= 0`.
+    /// `Err` with the reason when no such ownership exists (`x[b, x+DX+DX']`: x + 1 is
+    /// read at (0, 1) and (1, 0); a summed index inside a lookup, `e[w[T], i]`) or a
+    /// window longer than its extent wraps onto itself at the sizes set.
+    pub(super) fn distinct_reads(
+        &self,
+        r: &Ref,
+        summed: &[String],
+    ) -> Result<Vec<(String, Expr)>, String> {
+        let text = print_ref(r);
+        let dims = self
+            .env
+            .tensors
+            .get(&self.env.key_of(&r.name))
+            .map(|t| t.dims.clone())
+            .unwrap_or_default();
+        let mut conds = Vec::new();
+        for s in summed {
+            let mut owner = None;
+            for (k, ix) in r.indices.iter().flatten().enumerate() {
+                let IndexExpr::Affine(a) = ix else { continue };
+                let mine = a
+                    .terms
+                    .iter()
+                    .filter(|t| t.factors.iter().any(|f| f.name == *s))
+                    .collect::<Vec<_>>();
+                if mine.is_empty() {
+                    continue;
+                }
+                let alone = mine.len() == 1
+                    && mine[0].factors.len() == 1
+                    && mine[0].coef != 0
+                    && a.terms.iter().all(|t| {
+                        t.factors.iter().any(|f| f.name == *s)
+                            || t.factors.iter().all(|f| !summed.contains(&f.name))
+                    });
+                if alone {
+                    owner = Some((k, a, mine[0].coef));
+                    break;
+                }
+            }
+            let Some((k, a, c)) = owner else {
+                return Err(format!(
+                    "the read {text} is not shown to give each summand its own element: the summed index {s} does not own a position of it alone"
+                ));
+            };
+            let plain = a.terms.len() == 1 && c == 1 && a.constant == 0;
+            if plain || self.env.boundary != Some(ast::Boundary::Circular) {
+                continue;
+            }
+            let Some(extent) = dims.get(k) else {
+                return Err(format!(
+                    "the extent {text} wraps around at position {} is not known",
+                    k + 1
+                ));
+            };
+            let mut cond = Expr::sym(extent)
+                - Expr::int(c.abs()) * (self.summed_size(s)? - Expr::one())
+                - Expr::one();
+            for (n, v) in &self.settings {
+                cond = sym::subs(&cond, n, v);
+            }
+            let cond = sym::simplify(&cond);
+            let why = format!(
+                "the window of {text} over {s} wraps onto itself under circular padding unless {extent} >= {}",
+                sym::to_ascii(&sym::simplify(
+                    &(Expr::int(c.abs()) * (self.summed_size(s)? - Expr::one()) + Expr::one())
+                ))
+            );
+            match cond.as_num() {
+                Some(v) if *v >= num_rational::BigRational::from_integer(0.into()) => {}
+                Some(_) => return Err(why),
+                None => conds.push((why, cond)),
+            }
+        }
+        Ok(conds)
     }
 
     /// The distribution of an expression: its additive terms, each summed over its own

@@ -138,6 +138,12 @@ pub struct Analysis {
     /// (the quotient is not at a = 1), a member at a symbolic subscript puts `a - 1`
     /// back ([`walker::Walker::lookup`]).
     pub geometric: Vec<Expr>,
+    /// The conditions on the sizes under which the sums' windows read distinct elements
+    /// under circular padding (`X - D >= 0` for `x[b, x+DX]`): `(text, c)` holds when
+    /// `c >= 0`. A value resting on one carries [`Approximation::Wrap`], and a claim about
+    /// it is decided by the moments engine only at sizes where every one holds
+    /// (`claims::moments::wrap_unmet`).
+    pub wraps: Vec<(String, Expr)>,
 }
 
 /// The distributions of one symbolic iteration.
@@ -222,6 +228,7 @@ pub fn analyze_with(
         leaves: BTreeSet::new(),
         work: Default::default(),
         outer: Default::default(),
+        wraps: Default::default(),
     };
     w.items(&program.items, &[]);
     if !backward.is_empty() {
@@ -234,6 +241,7 @@ pub fn analyze_with(
     }
     let spent = w.spent().is_err();
     let mut a = w.a.into_owned();
+    a.wraps = w.wraps.into_inner();
     a.leaves = w.leaves;
     a.iid = w.iid;
     if spent {

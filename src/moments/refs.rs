@@ -51,23 +51,30 @@ pub fn split_terms<'e>(e: &'e ast::Expr, neg: bool, out: &mut Vec<(bool, &'e ast
     }
 }
 
-/// Capital (summed) indices of a product term, outside function arguments and inner sums.
+/// Capital (summed) indices of a product term, outside function arguments and inner sums,
+/// also those inside a looked-up subscript: `e[w[T], i]` is Σ_t e[w[t], i] (the
+/// interpreter's reading, `check::capitals`), not one lookup (session 27: the engine
+/// gave it the moments of one lookup, `E(u) == m` proved for the true T m).
 pub(super) fn capitals(e: &ast::Expr) -> Vec<String> {
-    fn walk(e: &ast::Expr, out: &mut Vec<String>) {
-        match e {
-            ast::Expr::Ref(r) => {
-                for ix in r.indices.iter().flatten() {
-                    if let IndexExpr::Affine(a) = ix {
-                        for t in &a.terms {
-                            for f in &t.factors {
-                                if ast::is_summed_index(&f.name) && !out.contains(&f.name) {
-                                    out.push(f.name.clone());
-                                }
+    fn of_ref(r: &Ref, out: &mut Vec<String>) {
+        for ix in r.indices.iter().flatten() {
+            match ix {
+                IndexExpr::Affine(a) => {
+                    for t in &a.terms {
+                        for f in &t.factors {
+                            if ast::is_summed_index(&f.name) && !out.contains(&f.name) {
+                                out.push(f.name.clone());
                             }
                         }
                     }
                 }
+                IndexExpr::Lookup(inner) => of_ref(inner, out),
             }
+        }
+    }
+    fn walk(e: &ast::Expr, out: &mut Vec<String>) {
+        match e {
+            ast::Expr::Ref(r) => of_ref(r, out),
             ast::Expr::Unary(_, x, _) => walk(x, out),
             ast::Expr::Binary(BinOp::Add | BinOp::Sub, ..) => {}
             ast::Expr::Binary(_, l, r, _) => {

@@ -128,6 +128,9 @@ pub enum Approximation {
     GradientIndependence,
     /// Zero padding: the moment holds away from the border only.
     Border,
+    /// Circular padding: a window's reads are distinct elements only where it fits in
+    /// the extent it wraps around ([`super::Analysis::wraps`]).
+    Wrap,
 }
 
 impl Approximation {
@@ -135,6 +138,7 @@ impl Approximation {
         match self {
             Approximation::GradientIndependence => "the gradients are taken independent of the forward values they are multiplied by (the usual assumption of Glorot & Bengio)",
             Approximation::Border => "zero padding: holds away from the border",
+            Approximation::Wrap => "circular padding: holds where every window fits in the extent it wraps around (its reads distinct)",
         }
     }
 }
