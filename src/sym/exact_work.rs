@@ -190,9 +190,27 @@ pub fn words(r: &BigRational) -> u64 {
     (super::rat::bits(r).div_ceil(64)).max(1)
 }
 
-/// The cost of one exact sum or product of `a` and `b` with its reducing gcds.
+/// The units of a gcd of two numbers of `w` words each, per `w²`. `num_integer`'s gcd
+/// of big integers is Stein's binary algorithm: each step removes at least one bit and
+/// shifts or subtracts the whole operands, 64 w steps of w words, about 60 ns per w² on
+/// the project's machine (measured, docs/fuzzing.md session 27), where a unit is 2-4 ns.
+/// Products of words alone (`w_a w_b`) priced a gcd of two 32,000-bit numbers 15 times
+/// too low: a sum of 759 coefficients of 65,000 bits spent the file's whole budget in
+/// 2.2 s of CPU instead of about 1 s, and 40 claims over 200-digit products 1.8 s.
+pub const GCD_UNITS: u64 = 16;
+
+/// The cost of one exact sum or product of `a` and `b` with its reducing gcds: the
+/// products of their words, and the gcds, which run on numbers of the smaller operand's
+/// length once a Euclid step has brought the larger one down ([`super::rat::gcd`]).
+/// Two integers are added or multiplied without a gcd.
 pub fn rat_cost(a: &BigRational, b: &BigRational) -> u64 {
-    1u64.saturating_add(words(a).saturating_mul(words(b)))
+    let (wa, wb) = (words(a), words(b));
+    let products = 1u64.saturating_add(wa.saturating_mul(wb));
+    if a.is_integer() && b.is_integer() {
+        return products;
+    }
+    let w = wa.min(wb);
+    products.saturating_add(GCD_UNITS.saturating_mul(w.saturating_mul(w)))
 }
 
 #[cfg(test)]
@@ -240,12 +258,12 @@ mod tests {
 
     #[test]
     fn exact_arithmetic_is_refused_once_spent() {
-        let w = ExactWork::new(4);
         let a = BigRational::new(3.into(), 7.into());
+        let w = ExactWork::new(2 * rat_cost(&a, &a));
         with_exact_work(&w, || {
             assert!(super::super::rat::mul_within(&a, &a, 1000).is_some());
             assert!(super::super::rat::add_within(&a, &a, 1000).is_some());
-            // A third operation does not fit (2 units each): refused before it is done.
+            // A third operation does not fit: refused before it is done.
             assert!(super::super::rat::mul_within(&a, &a, 1000).is_none());
             let at = std::collections::BTreeMap::new();
             let e = super::super::Expr::Num(a.clone());

@@ -366,7 +366,7 @@ impl Expr {
         out.sort();
         let mut constants: Vec<BigRational> =
             constant.0.into_iter().filter(|c| !c.is_zero()).collect();
-        constants.sort_by(rat::cmp);
+        constants.sort_by(rat::cmp_fixed);
         out.extend(constants.into_iter().map(Expr::Num));
         match out.len() {
             0 => Expr::zero(),
@@ -443,7 +443,7 @@ impl Expr {
                 parts.push(a);
             }
         }
-        parts.sort_by(rat::cmp);
+        parts.sort_by(rat::cmp_fixed);
         if negative {
             match parts.first_mut() {
                 Some(p) => *p = -p.clone(),
