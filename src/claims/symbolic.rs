@@ -37,7 +37,7 @@ pub(super) fn decide(
         opaque,
     } = match prepare(claim, at, calls, base, env, opts) {
         Ok(p) => p,
-        Err(o) => return o,
+        Err(o) => return *o,
     };
     let o = Outcome::from_decision(sym::check_relation(&lhs, &rel, &rhs, &opts));
     // A scalar leaf whose support is narrower than its interval (a mask is 0 or 1): a
@@ -153,7 +153,7 @@ struct Prepared {
 
 /// The claim's sides lowered in `base` with `calls` (moments, counts), the definedness
 /// conditions collected while they were built, the givens and the point put in, and
-/// its domains; `Err` with the claim's outcome when it cannot be lowered.
+/// its domains; `Err` with the claim's outcome (boxed) when it cannot be lowered.
 fn prepare(
     claim: &Claim,
     at: &[Binding],
@@ -161,9 +161,11 @@ fn prepare(
     base: &scalar::Scope,
     env: &Env,
     opts: &Options,
-) -> Result<Prepared, Outcome> {
+) -> Result<Prepared, Box<Outcome>> {
     let ast::Expr::Rel(op, l, r, _) = &claim.body else {
-        return Err(undecided("predicate claims (`f(...)`) are not decided yet"));
+        return Err(Box::new(undecided(
+            "predicate claims (`f(...)`) are not decided yet",
+        )));
     };
     let mut scope = base.clone();
     scope.calls = calls;
@@ -179,7 +181,7 @@ fn prepare(
     let mut conditions = conditions;
     let (mut lhs, mut rhs) = match (lowered_l, lowered_r) {
         (Ok(a), Ok(b)) => (a, b),
-        (Err(e), _) | (_, Err(e)) => return Err(unlowered(e, "")),
+        (Err(e), _) | (_, Err(e)) => return Err(Box::new(unlowered(e, ""))),
     };
     // The conditions the lowered sides still show (a moment's closed form, built before
     // this scope, divides by `a - 1`): kept before the givens are put in, which may fold
@@ -227,7 +229,7 @@ fn prepare(
             let tol = match &claim.tol {
                 Some(t) => match lower(t).ok().and_then(|t| t.as_num().cloned()) {
                     Some(t) => num_traits::ToPrimitive::to_f64(&t).unwrap_or(0.0),
-                    None => return Err(undecided("the tolerance is not a number")),
+                    None => return Err(Box::new(undecided("the tolerance is not a number"))),
                 },
                 None => 1e-6,
             };
@@ -238,11 +240,11 @@ fn prepare(
     let mut assumptions = Vec::new();
     for g in &claim.given {
         let ast::Expr::Rel(gop, gl, gr, _) = g else {
-            return Err(undecided("a given that is not a relation"));
+            return Err(Box::new(undecided("a given that is not a relation")));
         };
         let (a, b) = match (lower(gl), lower(gr)) {
             (Ok(a), Ok(b)) => (a, b),
-            (Err(e), _) | (_, Err(e)) => return Err(unlowered(e, "given: ")),
+            (Err(e), _) | (_, Err(e)) => return Err(Box::new(unlowered(e, "given: "))),
         };
         match (gop, &a) {
             (RelOp::Eq, Expr::Sym(name)) => {
@@ -285,7 +287,7 @@ fn prepare(
     if !at.is_empty() {
         let pt = match scalar::point(at) {
             Ok(p) => p,
-            Err(e) => return Err(undecided(format!("the point: {e}"))),
+            Err(e) => return Err(Box::new(undecided(format!("the point: {e}")))),
         };
         lhs = scalar::at(&lhs, &pt);
         rhs = scalar::at(&rhs, &pt);
@@ -346,9 +348,9 @@ fn prepare(
         .chain(check.conditions.iter().map(|c| c.expr()))
         .fold(0usize, |n, e| n.saturating_add(e.node_count()));
     if nodes > MAX_CLAIM_NODES {
-        return Err(undecided(format!(
+        return Err(Box::new(undecided(format!(
             "written out in the inputs the claim has {nodes} expression nodes, more than the limit of {MAX_CLAIM_NODES} for the exact engines"
-        )));
+        ))));
     }
     Ok(Prepared {
         lhs,

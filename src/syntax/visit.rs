@@ -166,6 +166,24 @@ pub fn rename_indices(r: &mut Ref, map: &BTreeMap<String, String>) {
     }
 }
 
+/// The loops of a program (`for l in 0..L-1`), outer first, each variable once.
+pub fn program_loops(items: &[super::ast::Item]) -> Vec<super::ast::Range> {
+    use super::ast::{Item, ItemKind, Range};
+    fn walk(items: &[Item], out: &mut Vec<Range>) {
+        for it in items {
+            if let ItemKind::Loop(l) = &it.kind {
+                if !out.iter().any(|r| r.var.name == l.range.var.name) {
+                    out.push(l.range.clone());
+                }
+                walk(&l.body, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(items, &mut out);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -281,22 +299,4 @@ mod tests {
         walk_refs(&e, &mut |_| refs += 1);
         assert_eq!(refs, n);
     }
-}
-
-/// The loops of a program (`for l in 0..L-1`), outer first, each variable once.
-pub fn program_loops(items: &[super::ast::Item]) -> Vec<super::ast::Range> {
-    use super::ast::{Item, ItemKind, Range};
-    fn walk(items: &[Item], out: &mut Vec<Range>) {
-        for it in items {
-            if let ItemKind::Loop(l) = &it.kind {
-                if !out.iter().any(|r| r.var.name == l.range.var.name) {
-                    out.push(l.range.clone());
-                }
-                walk(&l.body, out);
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(items, &mut out);
-    out
 }
