@@ -452,13 +452,16 @@ fn no_problem_or_case_file_gets_an_output_size_error() {
     // (reads outside give 0, as zero padding: docs/moments.md) get the warning, once per
     // such read; and red14d's pooling of a circular convolution to floor(X/2) outputs,
     // where `circular` wants the `same` size ceil(X/2) (at odd X the last input is not
-    // pooled; the red team wrote it from the docs, and the warning is right); nothing
-    // else does.
+    // pooled; the red team wrote it from the docs, and the warning is right); and red27's
+    // stride-2 convolution whose claims set the padding P = 3 beyond the window (D = 3),
+    // where the last output position reads only padding (the warning is right: the file
+    // is about the derived size's arithmetic, not a model to run); nothing else does.
     warnings.dedup();
     assert_eq!(
         warnings,
         vec![
             "tests/cases/red14d/pool_of_conv.tq",
+            "tests/cases/red27/derived_size_sweep.tq",
             "tests/cases/soundness/border_interior_valid_and_constant_offsets.tq",
             "tests/cases/soundness/valid_reads_outside_everywhere.tq",
         ]
