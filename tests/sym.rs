@@ -412,7 +412,9 @@ fn orderings_and_approximations() {
     assert_eq!(d.verdict, Verdict::Refuted, "{d:?}");
     let d = sym::check_relation(&third, &sym::Rel::ApproxRel(1e-2), &approx, &opts);
     assert_eq!(d.verdict, Verdict::Proved, "{d:?}");
-    // Irrational constants only in floating point: confirmed, never proved.
+    // Irrational constants: decided by exact bounds on exp (sym::bounds, session 26),
+    // never by floating point: e - 2.718281 = 8.28e-7 lies inside 1e-6 (proved) and
+    // outside 1e-7 (refuted).
     let e = Expr::exp(Expr::int(1));
     let d = sym::check_relation(
         &e,
@@ -420,8 +422,15 @@ fn orderings_and_approximations() {
         &Expr::rat(2718281, 1000000),
         &opts,
     );
-    assert_eq!(d.verdict, Verdict::Confirmed, "{d:?}");
-    assert_eq!(d.method, tq::verdict::Method::Numeric);
+    assert_eq!(d.verdict, Verdict::Proved, "{d:?}");
+    assert_eq!(d.method, tq::verdict::Method::Range);
+    let d = sym::check_relation(
+        &e,
+        &sym::Rel::Approx(1e-7),
+        &Expr::rat(2718281, 1000000),
+        &opts,
+    );
+    assert_eq!(d.verdict, Verdict::Refuted, "{d:?}");
 }
 
 #[test]
