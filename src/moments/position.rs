@@ -175,7 +175,7 @@ pub fn run<'a>(
     env: &'a Env,
     setup: &dyn Fn(&mut Machine) -> Result<(), NumError>,
 ) -> Result<Machine<'a>, String> {
-    run_program(program, env, setup, false, BUDGET).map_err(|e| e.message)
+    run_within(program, env, setup, false, BUDGET).map_err(|e| e.message)
 }
 
 /// The second-moment program of the forward program followed by that of the derived
@@ -189,22 +189,12 @@ pub fn run_with_backward<'a>(
     env: &'a Env,
     setup: &dyn Fn(&mut Machine) -> Result<(), NumError>,
 ) -> Result<Machine<'a>, String> {
-    run_program(program, env, setup, true, BUDGET).map_err(|e| e.message)
+    run_within(program, env, setup, true, BUDGET).map_err(|e| e.message)
 }
 
 /// The second-moment program (with the backward program's when `backward`) run within
 /// `budget` element evaluations; `Err` with `too_large` when the budget does not suffice.
 pub fn run_within<'a>(
-    program: &Program,
-    env: &'a Env,
-    setup: &dyn Fn(&mut Machine) -> Result<(), NumError>,
-    backward: bool,
-    budget: u64,
-) -> Result<Machine<'a>, NumError> {
-    run_program(program, env, setup, backward, budget)
-}
-
-fn run_program<'a>(
     program: &Program,
     env: &'a Env,
     setup: &dyn Fn(&mut Machine) -> Result<(), NumError>,
@@ -310,7 +300,7 @@ pub fn border(
         m.boundary = Some(ast::Boundary::Zero);
         Ok(())
     };
-    let mut m = match run_program(program, env, &setup, false, BORDER_BUDGET) {
+    let mut m = match run_within(program, env, &setup, false, BORDER_BUDGET) {
         Ok(m) => m,
         Err(e) if e.too_large => return Border::TooLarge(e.message),
         Err(_) => return Border::None,
