@@ -142,22 +142,22 @@ impl Diagnostic {
             .collect();
         let report = MietteDiag {
             code: self.code,
-            message: self.message.clone(),
+            message: escaped(&self.message),
             severity: match self.severity {
                 Severity::Error => miette::Severity::Error,
                 Severity::Warning => miette::Severity::Warning,
                 Severity::Note => miette::Severity::Advice,
             },
             span: miette::SourceSpan::new(start.into(), len),
-            label: self.label.clone().unwrap_or_else(|| "here".to_string()),
-            hint: self.hint.clone(),
+            label: escaped(self.label.as_deref().unwrap_or("here")),
+            hint: self.hint.as_deref().map(escaped),
             related,
         };
         if !draw {
             return miette::Report::new(report);
         }
         let Some(lines) = lines else {
-            let named = miette::NamedSource::new(path, src.to_string()).with_language("tq");
+            let named = miette::NamedSource::new(path, visible(src)).with_language("tq");
             return miette::Report::new(report).with_source_code(named);
         };
         // The lines of every span, with the context miette draws around them.
@@ -172,7 +172,7 @@ impl Diagnostic {
         let end = lines.line_start(last + WINDOW_CONTEXT + 1).max(start);
         miette::Report::new(report).with_source_code(Window {
             name: path.to_string(),
-            text: src[start..end].to_string(),
+            text: visible(&src[start..end]),
             start,
             line: first - 1,
         })
@@ -445,6 +445,52 @@ fn char_column(text: &str, offset: usize) -> Option<usize> {
     Some(before[start..].chars().count())
 }
 
+/// Whether `c` would act on a terminal rather than show: a control character other than
+/// tab and line ends (C0, DEL, C1) or a direction mark, embedding, override or isolate
+/// (U+061C, U+200E, U+200F, U+202A-U+202E, U+2066-U+2069), which reorder what is drawn.
+fn acts_on_terminal(c: char) -> bool {
+    (c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+        || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// A source excerpt as drawn: each character that would act on the terminal
+/// ([`acts_on_terminal`]) replaced by one of the same length in UTF-8, so the spans still
+/// fall where they did (`?` for a one-byte control, `¿` for a two-byte one, U+FFFD for the
+/// three-byte marks). A file's raw ESC turned the terminal red, and U+202E reordered the
+/// excerpt (probe 28b, json_controls.tq).
+fn visible(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if !acts_on_terminal(c) {
+                c
+            } else {
+                match c.len_utf8() {
+                    1 => '?',
+                    2 => '\u{BF}',
+                    _ => '\u{FFFD}',
+                }
+            }
+        })
+        .collect()
+}
+
+/// A message, label or hint as drawn: each character that would act on the terminal
+/// written as its code point (`U+001B`).
+fn escaped(text: &str) -> String {
+    if !text.chars().any(acts_on_terminal) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if acts_on_terminal(c) {
+            out.push_str(&format!("U+{:04X}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Renders diagnostics as miette draws them, without colour (for snapshots and pipes).
 pub fn render_plain(path: &str, src: &str, diags: &[Diagnostic]) -> String {
     render_with(path, src, diags, miette::GraphicalTheme::unicode_nocolor())
@@ -532,6 +578,30 @@ fn widest_drawn_line(d: &Diagnostic, src: &str, lines: &LineIndex) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Control characters and direction overrides of a file never reach the terminal
+    /// raw: the excerpt shows a placeholder of the same length (the underline stays under
+    /// the right character), the message the code point.
+    #[test]
+    fn control_characters_are_drawn_visibly() {
+        let src =
+            "size B\ny[b] = 2 x[b] \u{0} \u{1b}[31m\ny2[b] = 2 \u{202e} evil \u{85}\u{7}\u{7f}\n";
+        let at = src.find('\u{202e}').unwrap();
+        let d = Diagnostic::error("E0001", Span::new(at, at + 3), "unexpected `\u{202e}`");
+        let nul = src.find('\u{0}').unwrap();
+        let d2 = Diagnostic::error("E0001", Span::new(nul, nul + 1), "unexpected `\u{0}`")
+            .with_hint("not `\u{1b}`");
+        let out = render_plain("c.tq", src, &[d, d2]);
+        for c in ['\u{0}', '\u{1b}', '\u{202e}', '\u{85}', '\u{7}', '\u{7f}'] {
+            assert!(!out.contains(c), "{c:?} in {out}");
+        }
+        assert!(out.contains("unexpected `U+202E`"), "{out}");
+        assert!(out.contains("U+001B"), "{out}");
+        assert!(out.contains("at c.tq:3:11"), "{out}");
+        assert_eq!(visible(src).len(), src.len());
+        // Text without such characters is drawn as before.
+        assert_eq!(visible("σ ≈ 2\t\r\n"), "σ ≈ 2\t\r\n");
+    }
 
     /// A diagnostic at a column past 65,535 made miette panic while drawing the line
     /// (found by the fuzz campaign of 2026-12-04): a line over [`MAX_DRAWN_LINE`] is

@@ -68,9 +68,50 @@ pub fn check(program: &Program, env: &Env, diags: &mut Vec<Diagnostic>) -> i128 
             }
         }
     }
+    run(program, env, consts, "the `sample` sizes", diags)
+}
+
+/// The budget of [`check`] at other sizes than the `sample` line's: a numeric run at a
+/// claim's given sizes (Monte Carlo trials, the moments engine's position-by-position
+/// runs, `claims::montecarlo::apply_givens`) is refused before anything is allocated when
+/// at those sizes a range, the values all tensors store or the statements' work exceed
+/// what [`check`] allows at the `sample` sizes. (Without it `given X == 1000, Y == 1000,
+/// J == 9` enumerated 18,000,000 leaf elements, 2.9 GB, before the run's own limit of
+/// 20,000,000 values, and aborted `tq check` and `tq lsp`; docs/fuzzing.md, session 28.)
+/// `sizes` are the run's constants; those that are whole numbers from 1 to
+/// [`MAX_SAMPLE_SIZE`] count as sizes. `Err` with the first refusal's message.
+pub fn within_at(
+    program: &Program,
+    env: &Env,
+    sizes: &BTreeMap<String, f64>,
+) -> Result<(), String> {
+    let consts = sizes
+        .iter()
+        .filter(|(_, v)| v.fract() == 0.0 && **v >= 1.0 && **v <= MAX_SAMPLE_SIZE as f64)
+        .map(|(n, v)| (n.clone(), *v as i128))
+        .collect();
+    let mut diags = Vec::new();
+    run(program, env, consts, "the claim's given sizes", &mut diags);
+    match diags.iter().find(|d| d.severity == crate::diag::Severity::Error) {
+        Some(d) => Err(format!(
+            "{}: the limits of E0302 (check::budget) hold at a claim's given sizes too; give it smaller sizes",
+            d.message
+        )),
+        None => Ok(()),
+    }
+}
+
+fn run(
+    program: &Program,
+    env: &Env,
+    consts: BTreeMap<String, i128>,
+    place: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> i128 {
     let mut b = Budget {
         env,
         consts,
+        place,
         loops: Vec::new(),
         total: 0,
         reported_total: false,
@@ -88,6 +129,8 @@ struct Budget<'a> {
     env: &'a Env,
     /// Integer `sample` values.
     consts: BTreeMap<String, i128>,
+    /// Where the sizes come from, for the messages (`the `sample` sizes`).
+    place: &'a str,
     /// Enclosing loop variables: name, largest value, number of values (when known).
     loops: Vec<(String, Option<i128>, Option<i128>)>,
     total: i128,
@@ -212,7 +255,8 @@ impl Budget<'_> {
                     "E0302",
                     span,
                     format!(
-                        "at the `sample` sizes the tensors up to here hold more than {MAX_TOTAL_ELEMENTS} values"
+                        "at {} the tensors up to here hold more than {MAX_TOTAL_ELEMENTS} values",
+                        self.place
                     ),
                 )
                 .with_hint(
@@ -278,7 +322,8 @@ impl Budget<'_> {
                     "E0302",
                     eq.span,
                     format!(
-                        "at the `sample` sizes the statements up to here take more than {MAX_TOTAL_WORK} element operations (this one: {})",
+                        "at {} the statements up to here take more than {MAX_TOTAL_WORK} element operations (this one: {})",
+                        self.place,
                         if n == i128::MAX { "too many to count".to_string() } else { n.to_string() }
                     ),
                 )

@@ -126,11 +126,41 @@ fn reads_ahead(item: &Item, var: &str) -> i64 {
 /// for minutes (docs/fuzz-findings/2026-12-04-pyramid-derive-steps.tq.txt); past this budget the
 /// block is `undecided` with the reason (docs/fuzzing.md). The largest use among
 /// `problems/` is 1,346,910 (`problems/ugcnn.tq`), then 533,150 (`problems/pyramid.tq`).
+/// Checks that share one file's budgets (the variants of `tq variants` and `tq export`)
+/// each get their share of it (`Options::work_share`), like the gradient check's: the
+/// blocks of `problems/resnet.tq` took about 0.25 s of CPU in each of 100 variants, the
+/// most of `tq variants --count 100`'s 30 s and more (docs/fuzzing.md, session 28).
 pub const INCLUDES_STEPS: u64 = 2_000_000;
 
+/// The budget of one file's `includes` runs: the element evaluations left, the budget
+/// itself and the note naming a share of it, for the reason.
+pub struct StepBudget {
+    left: Cell<u64>,
+    budget: u64,
+    note: String,
+}
+
+impl StepBudget {
+    /// `budget` element evaluations (a check's share of [`INCLUDES_STEPS`]); `note` is
+    /// added to the reason (`Options::share_note`).
+    pub fn new(budget: u64, note: String) -> StepBudget {
+        StepBudget {
+            left: Cell::new(budget),
+            budget,
+            note,
+        }
+    }
+
+    /// A fresh budget of the same size (a run at another seed).
+    pub fn again(&self) -> StepBudget {
+        StepBudget::new(self.budget, self.note.clone())
+    }
+}
+
 /// One statement's contribution, element by element, charged to the file's budget
-/// `left` ([`INCLUDES_STEPS`]).
-fn contribution(m: &Machine, item: &Item, left: &Cell<u64>) -> Result<Store, String> {
+/// ([`INCLUDES_STEPS`]).
+fn contribution(m: &Machine, item: &Item, budget: &StepBudget) -> Result<Store, String> {
+    let left = &budget.left;
     let mut m = m.clone();
     m.shadow = Some(Store::default());
     let start = m.steps();
@@ -139,7 +169,8 @@ fn contribution(m: &Machine, item: &Item, left: &Cell<u64>) -> Result<Store, Str
     left.set(left.get().saturating_sub(m.steps().saturating_sub(start)));
     if r.is_err() && left.get() == 0 {
         return Err(format!(
-            "the sampled runs of this file's `includes` blocks exceeded their budget of {INCLUDES_STEPS} element evaluations"
+            "the sampled runs of this file's `includes` blocks exceeded their budget of {} element evaluations (claims::includes::INCLUDES_STEPS{})",
+            budget.budget, budget.note
         ));
     }
     r.map_err(|e| e.message)?;
@@ -190,12 +221,17 @@ pub struct Derived<'a> {
     machine: Machine<'a>,
     parts: Vec<(String, Store)>,
     loops: Vec<Range>,
-    /// What is left of the file's [`INCLUDES_STEPS`].
-    left: Cell<u64>,
+    /// What is left of the file's [`INCLUDES_STEPS`] (or its share).
+    left: StepBudget,
 }
 
 impl<'a> Derived<'a> {
-    pub fn new(backward: &[Item], program: &Program, run: &ModelRun<'a>) -> Result<Self, String> {
+    pub fn new(
+        backward: &[Item],
+        program: &Program,
+        run: &ModelRun<'a>,
+        left: StepBudget,
+    ) -> Result<Self, String> {
         let mut derived = Vec::new();
         statements(backward, &[], &mut derived);
         let loops = program_loops(&program.items);
@@ -207,7 +243,6 @@ impl<'a> Derived<'a> {
             }
         }
         let mut parts = Vec::new();
-        let left = Cell::new(INCLUDES_STEPS);
         for (item, key) in &derived {
             let c = contribution(&m, item, &left)
                 .map_err(|e| format!("a derived statement cannot be run: {e}"))?;

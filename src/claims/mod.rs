@@ -547,8 +547,13 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
                     o.evidence = format!("{}; the model cannot be run: {e}", o.evidence)
                 }
                 (Ok(m), Some(block), _) => {
-                    let d = derived
-                        .get_or_insert_with(|| includes::Derived::new(&back.items, program, m));
+                    let steps = includes::StepBudget::new(
+                        opts.work_share(includes::INCLUDES_STEPS),
+                        opts.share_note(),
+                    );
+                    let d = derived.get_or_insert_with(|| {
+                        includes::Derived::new(&back.items, program, m, steps.again())
+                    });
                     let mut found = None;
                     let mut untested = false;
                     o = match d {
@@ -561,10 +566,13 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
                         let run =
                             crate::num::gradcheck::run_model(program, env, &back.items, loss, s)
                                 .ok()?;
-                        Some(match includes::Derived::new(&back.items, program, &run) {
-                            Ok(d) => includes::decide_found(block, &d, s, &mut found, untested),
-                            Err(e) => undecided(e),
-                        })
+                        Some(
+                            match includes::Derived::new(&back.items, program, &run, steps.again())
+                            {
+                                Ok(d) => includes::decide_found(block, &d, s, &mut found, untested),
+                                Err(e) => undecided(e),
+                            },
+                        )
                     });
                     if let (Verdict::Refuted, Some(f)) = (o.verdict, found) {
                         o.witness = Some(sym::Witness::of_run(

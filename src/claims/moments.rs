@@ -529,7 +529,7 @@ pub fn decide_by_position<'e>(
         Some(run) => run,
         None => {
             let setup = |m: &mut crate::num::Machine| {
-                super::montecarlo::apply_givens(m, env, &sets, Some(ast::Boundary::Zero))
+                super::montecarlo::apply_givens(m, program, env, &sets, Some(ast::Boundary::Zero))
             };
             let run = match runs.run(program, env, &setup, backward) {
                 Ok(run) => run,
@@ -592,7 +592,7 @@ pub fn decide_by_position<'e>(
         // evaluated again by the symbolic evaluator at the run's sizes and symbols; the
         // refutation stands only when both agree with the first reading.
         let setup = |m: &mut crate::num::Machine| {
-            super::montecarlo::apply_givens(m, env, &sets, Some(ast::Boundary::Zero))
+            super::montecarlo::apply_givens(m, program, env, &sets, Some(ast::Boundary::Zero))
         };
         let fresh = match runs.run(program, env, &setup, backward) {
             Ok(run) => run,
@@ -762,7 +762,7 @@ pub fn wrap_unmet(
     };
     let consts: BTreeMap<String, f64> = match crate::num::Machine::new(program, env) {
         Ok(mut m) => {
-            if let Err(e) = super::montecarlo::apply_givens(&mut m, env, &sets, None) {
+            if let Err(e) = super::montecarlo::apply_givens(&mut m, program, env, &sets, None) {
                 return Some(format!(
                     "the moments rest on circular windows reading distinct elements, and tq cannot set the claim's sizes to check that: {}",
                     e.message
@@ -814,8 +814,9 @@ pub fn no_interior(
         }
     };
     let boundary = claim.boundary.or(env.boundary);
-    let setup =
-        |m: &mut crate::num::Machine| super::montecarlo::apply_givens(m, env, &sets, boundary);
+    let setup = |m: &mut crate::num::Machine| {
+        super::montecarlo::apply_givens(m, program, env, &sets, boundary)
+    };
     let mut seen = BTreeSet::new();
     for r in refs {
         let text = crate::syntax::printer::print_ref(r);

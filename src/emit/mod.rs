@@ -490,21 +490,38 @@ fn program_reads(items: &[Item], out: &mut BTreeSet<String>) {
     }
 }
 
+/// Element evaluations of the run for the extents (`tq emit`'s own budget; it borrowed
+/// the gradient check's 8,000,000 for each of its up to three runs, 24,000,000 in all).
+/// The first run, with the file's own values, may use this many; the two runs with
+/// arbitrary values that follow a failed first run half of it each, so one `tq emit`
+/// runs at most 2 × [`EXTENTS_STEPS`] (about 0.8 s of CPU on the interpreter's compiled
+/// statements, docs/numeric.md). Past it the module is emitted without extents (every
+/// statement on the generic runtime) and its header names this budget.
+pub const EXTENTS_STEPS: u64 = 4_000_000;
+
 /// tq's own run of the model for the extents of its arrays. A model with inputs declared
 /// without a distribution, or symbols without a `sample` value, is run with arbitrary
 /// values for them (standard normals, symbols 1) twice, with two seeds: the extents are
 /// taken only where both runs agree on them (positions read through a value, `P[t, w[t]]`
-/// with `w` an arbitrary input, would not).
+/// with `w` an arbitrary input, would not). `Err` with the reason when no run gave them
+/// (`Some` when a run was refused for its size: [`EXTENTS_STEPS`]).
 fn extents_run<'a>(
     r: &'a FileReport,
     scatter: &[Item],
     loss: Option<&str>,
-) -> Option<crate::num::gradcheck::ModelRun<'a>> {
+) -> Result<crate::num::gradcheck::ModelRun<'a>, Option<String>> {
     use crate::num::gradcheck::run_model_with;
-    if let Ok(run) = run_model_with(&r.program, &r.env, scatter, loss, 0, &|_| Ok(())) {
-        return Some(run);
+    let own = |m: &mut Machine| {
+        m.max_steps = EXTENTS_STEPS;
+        Ok(())
+    };
+    match run_model_with(&r.program, &r.env, scatter, loss, 0, &own) {
+        Ok(run) => return Ok(run),
+        Err(e) if e.too_large => return Err(Some(e.message)),
+        Err(_) => {}
     }
     let arbitrary = |m: &mut Machine| {
+        m.max_steps = EXTENTS_STEPS / 2;
         m.arbitrary_inputs = true;
         // A symbol without a value is read as a value of the program, as in the module.
         for s in r.env.symbols.keys() {
@@ -517,8 +534,9 @@ fn extents_run<'a>(
         }
         Ok(())
     };
-    let a = run_model_with(&r.program, &r.env, scatter, loss, 0, &arbitrary).ok()?;
-    let b = run_model_with(&r.program, &r.env, scatter, loss, 1, &arbitrary).ok()?;
+    let refused = |e: crate::num::NumError| e.too_large.then_some(e.message);
+    let a = run_model_with(&r.program, &r.env, scatter, loss, 0, &arbitrary).map_err(refused)?;
+    let b = run_model_with(&r.program, &r.env, scatter, loss, 1, &arbitrary).map_err(refused)?;
     let positions = |run: &crate::num::gradcheck::ModelRun| {
         run.machine
             .vals
@@ -526,7 +544,11 @@ fn extents_run<'a>(
             .map(|(k, e)| (k.clone(), e.keys().cloned().collect::<BTreeSet<Vec<i64>>>()))
             .collect::<BTreeMap<_, _>>()
     };
-    (positions(&a) == positions(&b)).then_some(a)
+    if positions(&a) == positions(&b) {
+        Ok(a)
+    } else {
+        Err(None)
+    }
 }
 
 /// The Python module for a checked file, or why it cannot be emitted.
@@ -545,7 +567,9 @@ pub fn numpy(r: &FileReport) -> Result<String, String> {
     // The extent of every member in tq's own run at the sample sizes: the readable
     // form allocates each array once at it (the positions do not depend on the values).
     let loss = back.seeds.first().map(String::as_str);
-    let extents = extents_run(r, &back.items, loss).map(|run| {
+    let run = extents_run(r, &back.items, loss);
+    let refused = run.as_ref().err().cloned().flatten();
+    let extents = run.ok().map(|run| {
         let mut ext: Extents = BTreeMap::new();
         for (k, elems) in &run.machine.vals {
             let mut e: Option<Vec<(i64, i64)>> = None;
@@ -648,7 +672,12 @@ pub fn numpy(r: &FileReport) -> Result<String, String> {
         r.path.replace('\\', "/").replace("\"\"\"", "'''")
     ));
     out.push_str("import json\nimport sys\n\nimport numpy as np\n\n");
-    if g.extents.is_none() {
+    if let (None, Some(why)) = (&g.extents, &refused) {
+        out.push_str(&format!(
+            "# tq's run of this model for its array extents was refused by its budget (emit::EXTENTS_STEPS:\n# {EXTENTS_STEPS} element evaluations with the file's values, half of it for each run with\n# arbitrary values; smaller sizes on the `sample` line let it run): {}\n# so no array extents are known: every statement uses the generic runtime.\n\n",
+            why.replace('\n', " ")
+        ));
+    } else if g.extents.is_none() {
         out.push_str("# tq cannot run this model on its own, even with arbitrary values for what the file\n# leaves free, so no array extents are known: every statement uses the generic runtime.\n\n");
     } else if g.fallbacks.is_empty() {
         out.push_str(&format!(

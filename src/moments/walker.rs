@@ -330,7 +330,7 @@ impl<'a> Walker<'a> {
 
     fn why(&self, key: &Key, text: &str) -> String {
         match self.a.unknown.get(key) {
-            Some(w) => format!("the moments of {text} are not known: {w}"),
+            Some(w) => cut_chain(format!("the moments of {text} are not known: {w}")),
             None if self.is_family(key) && !key.1 => {
                 format!("the moments of {text} are not known (tq has none for that member)")
             }
@@ -431,5 +431,61 @@ impl<'a> Walker<'a> {
                     .all(|t| t.factors.iter().all(|f| !self.bind.contains_key(&f.name)))
                 && !a.terms.is_empty()
         })
+    }
+}
+
+/// A reason that names the member it rests on, which names its own, and so on: one
+/// link per member of a family, so over 256 fixed layers each of 229 reasons held up to
+/// 256 links (1 MB of `tq check` output, deep_fixed_256.tq, docs/fuzzing.md session 28).
+/// Past [`KEPT_LINKS`] links, the first ones are kept with the number of the others cut
+/// and the first reason of all (what the chain started from); a reason already cut
+/// carries its count along.
+fn cut_chain(full: String) -> String {
+    const LINK: &str = " are not known: ";
+    const CUT: &str = " more reasons of this kind) … ";
+    let starts: Vec<usize> = full.match_indices(LINK).map(|(i, _)| i).collect();
+    if starts.len() <= KEPT_LINKS {
+        return full;
+    }
+    let head_end = starts[KEPT_LINKS - 1] + LINK.len();
+    let last = starts[starts.len() - 1] + LINK.len();
+    let tail = &full[last..];
+    // A tail already cut: `… (k more reasons of this kind) … root`.
+    let (before, root) = match tail
+        .strip_prefix("… (")
+        .and_then(|t| t.split_once(CUT))
+        .and_then(|(k, root)| Some((k.parse::<usize>().ok()?, root)))
+    {
+        Some((k, root)) => (k, root),
+        None => (0, tail),
+    };
+    let cut = starts.len() - KEPT_LINKS + before;
+    format!("{}… ({cut}{CUT}{root}", &full[..head_end])
+}
+
+/// The links of a chain of reasons kept whole ([`cut_chain`]).
+const KEPT_LINKS: usize = 3;
+
+#[cfg(test)]
+mod tests {
+    use super::cut_chain;
+
+    /// A chain grown one member at a time, as the walker grows it, stays short and
+    /// counts every member it cut; the root reason is kept.
+    #[test]
+    fn a_chain_of_reasons_is_cut_and_counts_what_it_cut() {
+        let mut w = "the root reason".to_string();
+        for l in 1..=300 {
+            w = cut_chain(format!("the moments of L_{l} are not known: {w}"));
+            assert!(w.len() < 200, "{l}: {w}");
+            assert!(w.ends_with("the root reason"), "{w}");
+        }
+        assert!(
+            w.starts_with("the moments of L_300 are not known: the moments of L_299 are not known: the moments of L_298 are not known: … (297 more reasons of this kind) … the root reason"),
+            "{w}"
+        );
+        // Short chains are kept whole.
+        let short = "the moments of a are not known: the moments of b are not known: x";
+        assert_eq!(cut_chain(short.to_string()), short);
     }
 }

@@ -209,8 +209,18 @@ pub fn rat_cost(a: &BigRational, b: &BigRational) -> u64 {
     if a.is_integer() && b.is_integer() {
         return products;
     }
-    let w = wa.min(wb);
-    products.saturating_add(GCD_UNITS.saturating_mul(w.saturating_mul(w)))
+    products.saturating_add(gcd_units(wa.min(wb)))
+}
+
+/// The units of a gcd whose smaller operand has `w` words ([`GCD_UNITS`] per `w²`).
+fn gcd_units(w: u64) -> u64 {
+    GCD_UNITS.saturating_mul(w.saturating_mul(w))
+}
+
+/// The cost of the gcd (or lcm) of two integers, priced like the gcd of [`rat_cost`].
+pub fn gcd_cost(a: &num_bigint::BigInt, b: &num_bigint::BigInt) -> u64 {
+    let words = |n: &num_bigint::BigInt| n.bits().div_ceil(64).max(1);
+    1u64.saturating_add(gcd_units(words(a).min(words(b))))
 }
 
 #[cfg(test)]

@@ -8,8 +8,13 @@
 //!
 //! Nothing here is floating point. Every step is bounded: degrees up to
 //! [`MAX_DEGREE`], coefficient sizes up to [`MAX_BITS`], at most [`MAX_EVALUATIONS`]
-//! evaluations of a Sturm chain per call; beyond them the functions return `None` and
-//! the caller decides by other means.
+//! evaluations of a Sturm chain per call, and every exact operation on coefficients
+//! (the divisions of the remainder sequences and gcds, the evaluations of the chain) is
+//! charged to the file's exact work before it is done ([`super::exact_work`],
+//! `sym::EXACT_FILE_WORK`, `sym::EXACT_CLAIM_WORK`); beyond them the functions return
+//! `None` and the caller decides by other means. The bounds on degree and bits alone let
+//! one claim of degree 37 and 50 in two variables run 2.8 s, and twelve such claims 15 s
+//! (docs/fuzzing.md, session 28).
 
 use super::Expr;
 use num_bigint::BigInt;
@@ -77,6 +82,35 @@ pub fn eval(p: &Poly, v: &BigRational) -> BigRational {
     acc
 }
 
+/// Charges one exact operation on `a` and `b` to the current scope's exact work
+/// ([`super::exact_work::rat_cost`]): `None` (the operation must not be done) once the
+/// budget is spent.
+fn charge(a: &BigRational, b: &BigRational) -> Option<()> {
+    super::exact_work::charge_exact(super::exact_work::rat_cost(a, b)).then_some(())
+}
+
+/// Charges the gcd (or lcm) of two integers ([`super::exact_work::gcd_cost`]).
+fn charge_gcd(a: &BigInt, b: &BigInt) -> Option<()> {
+    super::exact_work::charge_exact(super::exact_work::gcd_cost(a, b)).then_some(())
+}
+
+/// [`eval`], each product and sum charged first ([`charge`]).
+fn eval_charged(p: &Poly, v: &BigRational) -> Option<BigRational> {
+    let mut acc = BigRational::zero();
+    for c in p.iter().rev() {
+        charge(&acc, v)?;
+        acc *= v;
+        charge(&acc, c)?;
+        acc += c;
+    }
+    Some(acc)
+}
+
+/// Whether `p(v)` is 0, charged ([`eval_charged`]).
+fn is_root(p: &Poly, v: &BigRational) -> Option<bool> {
+    Some(eval_charged(p, v)?.is_zero())
+}
+
 fn derivative(p: &Poly) -> Poly {
     trim(
         p.iter()
@@ -87,64 +121,86 @@ fn derivative(p: &Poly) -> Poly {
     )
 }
 
-/// Quotient and remainder of `a / b` (b non-zero).
-fn divmod(a: &Poly, b: &Poly) -> (Poly, Poly) {
+/// Quotient and remainder of `a / b` (b non-zero), each operation charged
+/// ([`charge`]): `None` once the exact work is spent.
+fn divmod(a: &Poly, b: &Poly) -> Option<(Poly, Poly)> {
     let mut r = a.clone();
     let db = b.len() - 1;
     let lead = b[db].clone();
     if r.len() < b.len() {
-        return (Vec::new(), r);
+        return Some((Vec::new(), r));
     }
     let mut q = vec![BigRational::zero(); r.len() - db];
     while r.len() >= b.len() && !r.is_empty() {
         let k = r.len() - 1 - db;
-        let c = r.last().unwrap().clone() / &lead;
+        let top = r.last()?.clone();
+        charge(&top, &lead)?;
+        let c = top / &lead;
         for (i, bc) in b.iter().enumerate() {
-            r[k + i] -= &c * bc;
+            charge(&c, bc)?;
+            let t = &c * bc;
+            charge(&r[k + i], &t)?;
+            r[k + i] -= t;
         }
         q[k] = c;
         r = trim(r);
     }
-    (trim(q), r)
+    Some((trim(q), r))
 }
 
-fn monic(p: Poly) -> Poly {
+fn monic(p: Poly) -> Option<Poly> {
     match p.last().cloned() {
-        Some(l) => p.into_iter().map(|c| c / &l).collect(),
-        None => p,
+        Some(l) => p
+            .into_iter()
+            .map(|c| {
+                charge(&c, &l)?;
+                Some(c / &l)
+            })
+            .collect(),
+        None => Some(p),
     }
 }
 
 /// `p` times the positive rational that makes its coefficients coprime integers (the
 /// signs of its values are unchanged: what a Sturm chain needs, without the growth of
-/// the rational coefficients of the plain remainders).
-fn primitive(p: Poly) -> Poly {
+/// the rational coefficients of the plain remainders). Each lcm, product and gcd is
+/// charged ([`charge`], [`charge_gcd`]).
+fn primitive(p: Poly) -> Option<Poly> {
     if p.is_empty() {
-        return p;
+        return Some(p);
     }
     let mut l = BigInt::one();
     for c in &p {
+        charge_gcd(&l, c.denom())?;
         l = num_integer::Integer::lcm(&l, c.denom());
     }
-    let ints: Vec<BigInt> = p.iter().map(|c| (c * &l).to_integer()).collect();
+    let lr = BigRational::from_integer(l);
+    let mut ints: Vec<BigInt> = Vec::with_capacity(p.len());
+    for c in &p {
+        charge(c, &lr)?;
+        ints.push((c * &lr).to_integer());
+    }
     let mut g = BigInt::zero();
     for c in &ints {
+        charge_gcd(&g, c)?;
         g = num_integer::Integer::gcd(&g, c);
     }
     if g.is_zero() {
-        return p;
+        return Some(p);
     }
-    ints.into_iter()
-        .map(|c| BigRational::from_integer(c / &g))
-        .collect()
+    Some(
+        ints.into_iter()
+            .map(|c| BigRational::from_integer(c / &g))
+            .collect(),
+    )
 }
 
-fn gcd(a: &Poly, b: &Poly) -> Poly {
-    let (mut a, mut b) = (primitive(a.clone()), primitive(b.clone()));
+fn gcd(a: &Poly, b: &Poly) -> Option<Poly> {
+    let (mut a, mut b) = (primitive(a.clone())?, primitive(b.clone())?);
     while !b.is_empty() {
-        let (_, r) = divmod(&a, &b);
+        let (_, r) = divmod(&a, &b)?;
         a = b;
-        b = primitive(r);
+        b = primitive(r)?;
     }
     monic(a)
 }
@@ -154,36 +210,41 @@ fn too_big(p: &Poly) -> bool {
         .any(|c| c.numer().bits() + c.denom().bits() > MAX_BITS)
 }
 
-/// The product of two polynomials.
-pub fn mul(a: &Poly, b: &Poly) -> Poly {
+/// The product of two polynomials, each operation charged ([`charge`]): `None` once
+/// the exact work is spent.
+pub fn mul(a: &Poly, b: &Poly) -> Option<Poly> {
     if a.is_empty() || b.is_empty() {
-        return Vec::new();
+        return Some(Vec::new());
     }
     let mut out = vec![BigRational::zero(); a.len() + b.len() - 1];
     for (i, x) in a.iter().enumerate() {
         for (j, y) in b.iter().enumerate() {
-            out[i + j] += x * y;
+            charge(x, y)?;
+            let t = x * y;
+            charge(&out[i + j], &t)?;
+            out[i + j] += t;
         }
     }
-    trim(out)
+    Some(trim(out))
 }
 
-/// `a / gcd(a, b)` and `b / gcd(a, b)`: the fraction in lowest terms.
-pub fn reduce(a: &Poly, b: &Poly) -> (Poly, Poly) {
-    let g = gcd(a, b);
+/// `a / gcd(a, b)` and `b / gcd(a, b)`: the fraction in lowest terms (`None` once the
+/// exact work is spent).
+pub fn reduce(a: &Poly, b: &Poly) -> Option<(Poly, Poly)> {
+    let g = gcd(a, b)?;
     if g.len() <= 1 {
-        return (a.clone(), b.clone());
+        return Some((a.clone(), b.clone()));
     }
-    (divmod(a, &g).0, divmod(b, &g).0)
+    Some((divmod(a, &g)?.0, divmod(b, &g)?.0))
 }
 
 /// The square-free part of `p` (the same real roots, each simple).
-fn squarefree(p: &Poly) -> Poly {
-    let g = gcd(p, &derivative(p));
+fn squarefree(p: &Poly) -> Option<Poly> {
+    let g = gcd(p, &derivative(p))?;
     if g.len() <= 1 {
-        p.clone()
+        Some(p.clone())
     } else {
-        divmod(p, &g).0
+        Some(divmod(p, &g)?.0)
     }
 }
 
@@ -196,14 +257,14 @@ struct Chain {
 
 impl Chain {
     fn new(p: &Poly) -> Option<Chain> {
-        let mut polys = vec![primitive(p.clone()), primitive(derivative(p))];
+        let mut polys = vec![primitive(p.clone())?, primitive(derivative(p))?];
         while polys.last().is_some_and(|q| q.len() > 1) {
             let n = polys.len();
-            let (_, r) = divmod(&polys[n - 2], &polys[n - 1]);
+            let (_, r) = divmod(&polys[n - 2], &polys[n - 1])?;
             if r.is_empty() {
                 break;
             }
-            let r: Poly = primitive(r.into_iter().map(|c| -c).collect());
+            let r: Poly = primitive(r.into_iter().map(|c| -c).collect())?;
             if too_big(&r) {
                 return None;
             }
@@ -227,22 +288,25 @@ impl Chain {
         n
     }
 
-    /// Sign changes of the chain at `v` (zeros dropped).
+    /// Sign changes of the chain at `v` (zeros dropped), each evaluation charged
+    /// ([`eval_charged`]).
     fn at(&mut self, v: &BigRational) -> Option<usize> {
         self.evaluations += 1;
         if self.evaluations > MAX_EVALUATIONS {
             return None;
         }
-        Some(Chain::sign_changes(self.polys.iter().map(|q| {
-            let x = eval(q, v);
-            if x.is_positive() {
+        let mut signs = Vec::with_capacity(self.polys.len());
+        for q in &self.polys {
+            let x = eval_charged(q, v)?;
+            signs.push(if x.is_positive() {
                 1
             } else if x.is_negative() {
                 -1
             } else {
                 0
-            }
-        })))
+            });
+        }
+        Some(Chain::sign_changes(signs.into_iter()))
     }
 
     /// The number of distinct real roots in the half-open interval (a, b]: V(a) − V(b)
@@ -325,7 +389,7 @@ pub fn sections(p: &Poly, lo: &End, hi: &End, integer: bool) -> Option<Sections>
             roots_inside: 0,
         });
     }
-    let sf = squarefree(p);
+    let sf = squarefree(p)?;
     let bound = root_bound(&sf);
     if integer {
         let start = match lo {
@@ -352,7 +416,7 @@ pub fn sections(p: &Poly, lo: &End, hi: &End, integer: bool) -> Option<Sections>
                 return None;
             }
             if inside(&v) {
-                if eval(&sf, &v).is_zero() {
+                if is_root(&sf, &v)? {
                     exact_roots.push(v.clone());
                 }
                 points.push(v.clone());
@@ -382,7 +446,7 @@ pub fn sections(p: &Poly, lo: &End, hi: &End, integer: bool) -> Option<Sections>
     // cut: past the bound the sign is the sign at L or H).
     for e in [&l, &h] {
         if inside(e) {
-            if eval(&sf, e).is_zero() {
+            if is_root(&sf, e)? {
                 exact_roots.push(e.clone());
             } else {
                 points.push(e.clone());
@@ -398,10 +462,10 @@ pub fn sections(p: &Poly, lo: &End, hi: &End, integer: bool) -> Option<Sections>
         });
     }
     let mut roots_inside = chain.roots_in(&l, &h)?;
-    if eval(&sf, &h).is_zero() && !inside(&h) {
+    if is_root(&sf, &h)? && !inside(&h) {
         roots_inside -= 1;
     }
-    if eval(&sf, &l).is_zero() && inside(&l) {
+    if is_root(&sf, &l)? && inside(&l) {
         roots_inside += 1;
     }
     // Bisect (L, H] into leaves holding at most one root each.
@@ -419,7 +483,7 @@ pub fn sections(p: &Poly, lo: &End, hi: &End, integer: bool) -> Option<Sections>
             continue;
         }
         // One root r in (a, b].
-        if eval(&sf, &b).is_zero() {
+        if is_root(&sf, &b)? {
             if b != h || inside(&b) {
                 exact_roots.push(b.clone());
             }
@@ -431,7 +495,7 @@ pub fn sections(p: &Poly, lo: &End, hi: &End, integer: bool) -> Option<Sections>
         let (mut left_pt, mut right_pt) = (None, None);
         loop {
             let m = mid(&lo_, &hi_);
-            if eval(&sf, &m).is_zero() {
+            if is_root(&sf, &m)? {
                 exact_roots.push(m.clone());
                 left_pt.get_or_insert_with(|| mid(&lo_, &m));
                 right_pt.get_or_insert_with(|| mid(&m, &hi_));
@@ -536,7 +600,7 @@ mod tests {
     fn from_roots(roots: &[BigRational]) -> Poly {
         let mut p = vec![BigRational::one()];
         for x in roots {
-            p = mul(&p, &vec![-x.clone(), BigRational::one()]);
+            p = mul(&p, &vec![-x.clone(), BigRational::one()]).expect("no budget outside a scope");
         }
         p
     }
@@ -606,6 +670,42 @@ mod tests {
                 assert_ne!(sign_at(&p, v), 0, "case {case}: a test point is a root");
             }
         }
+    }
+
+    /// The remainder sequences and evaluations are charged to the scope's exact work: a
+    /// budget too small for them ends `sections` with `None` (the caller's "not decided
+    /// here"), and the units it charged are about what the work costs, so a large budget
+    /// gives the same sections as none.
+    #[test]
+    fn the_sturm_work_is_charged_to_the_exact_budget() {
+        use crate::sym::exact_work::{with_exact_work, ExactWork};
+        // (x - 1)^12 (x + 2)^5 - 3^9 - (x^2 + 1)^10: degree 20.
+        let pow = |p: &Poly, n: usize| {
+            let mut out = vec![BigRational::one()];
+            for _ in 0..n {
+                out = mul(&out, p).expect("no scope");
+            }
+            out
+        };
+        let a = pow(&vec![r(-1, 1), r(1, 1)], 12);
+        let b = pow(&vec![r(2, 1), r(1, 1)], 5);
+        let c = pow(&vec![r(1, 1), r(0, 1), r(1, 1)], 10);
+        let mut p = mul(&a, &b).expect("no scope");
+        p.resize(p.len().max(c.len()), BigRational::zero());
+        for (k, ck) in c.iter().enumerate() {
+            p[k] -= ck;
+        }
+        p[0] -= BigRational::from_integer(BigInt::from(3).pow(9u32));
+        let p = trim(p);
+        let free = sections(&p, &None, &None, false).expect("no scope");
+        let small = ExactWork::new(1_000);
+        assert!(with_exact_work(&small, || sections(&p, &None, &None, false)).is_none());
+        assert!(small.spent());
+        let large = ExactWork::new(u64::MAX / 2);
+        let s = with_exact_work(&large, || sections(&p, &None, &None, false)).expect("fits");
+        assert_eq!(s.points, free.points);
+        assert_eq!(s.roots_inside, free.roots_inside);
+        assert!(large.used() > 1_000, "{} units", large.used());
     }
 
     #[test]

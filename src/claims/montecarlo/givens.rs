@@ -103,9 +103,12 @@ pub fn unmet_condition(claim: &Claim, consts: &BTreeMap<String, f64>) -> Option<
     None
 }
 
-/// Sets a machine's constants and boundary rule from a claim's givens.
+/// Sets a machine's constants and boundary rule from a claim's givens, and refuses (as
+/// too large) a run whose sizes the givens changed past the checker's budget at them
+/// (`check::budget::within_at`), before anything is allocated.
 pub fn apply_givens(
     m: &mut Machine,
+    program: &ast::Program,
     env: &Env,
     sets: &[(String, Expr)],
     boundary: Option<ast::Boundary>,
@@ -135,6 +138,12 @@ pub fn apply_givens(
             }
         }
         m.consts.insert(n.clone(), x);
+    }
+    if sets.iter().any(|(n, _)| env.sizes.contains_key(n)) {
+        crate::check::budget::within_at(program, env, &m.consts).map_err(|message| NumError {
+            too_large: true,
+            message,
+        })?;
     }
     if let Some(bd) = boundary {
         m.boundary = Some(bd);

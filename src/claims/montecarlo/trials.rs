@@ -491,7 +491,7 @@ impl<'a> Trials<'a> {
         executor: Executor,
         budget: &mut u64,
     ) -> Result<Trials<'a>, String> {
-        let setup = |m: &mut Machine| apply_givens(m, ctx.env, &sets, boundary);
+        let setup = |m: &mut Machine| apply_givens(m, ctx.program, ctx.env, &sets, boundary);
         let mut model = TrialModel::new(
             ctx.program,
             ctx.env,
@@ -592,7 +592,7 @@ impl<'a> Trials<'a> {
             return Ok(());
         }
         let (sets, boundary) = (&self.sets, self.boundary);
-        let setup = |m: &mut Machine| apply_givens(m, ctx.env, sets, boundary);
+        let setup = |m: &mut Machine| apply_givens(m, ctx.program, ctx.env, sets, boundary);
         let executor = if self.dense {
             Executor::Dense
         } else {

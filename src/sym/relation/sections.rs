@@ -42,7 +42,7 @@ impl Problem<'_> {
         if dp.is_empty() {
             return None;
         }
-        Some(sturm::reduce(&np, &dp))
+        sturm::reduce(&np, &dp)
     }
 
     /// The exact re-check of a point found by the sections (the original sides
@@ -91,7 +91,7 @@ impl Problem<'_> {
         let iv = self.dom.of(&x);
         let (lo, hi) = (sturm_end(&iv.lo), sturm_end(&iv.hi));
         let integer = self.dom.integers.contains(&x);
-        let f = sturm::mul(&np, &dp);
+        let f = sturm::mul(&np, &dp)?;
         let s = sturm::sections(&f, &lo, &hi, integer)?;
         let point = |v: &BigRational| BTreeMap::from([(x.clone(), v.clone())]);
         let fails_at = |v: &BigRational| {
@@ -186,6 +186,12 @@ impl Problem<'_> {
         let mut tested = 0;
         for base in bases {
             for x in &self.syms {
+                // Once the exact work is refused nothing below can be done: stop before
+                // the symbolic work of the next section (whose budget would then be
+                // named as the reason).
+                if crate::sym::exact_work::exact_work_spent() {
+                    return SectionResult::Held(tested);
+                }
                 let mut others = base.clone();
                 others.remove(x);
                 let (l, r) = (subs_point(self.lhs, &others), subs_point(self.rhs, &others));
@@ -194,7 +200,9 @@ impl Problem<'_> {
                 };
                 let iv = self.dom.of(x);
                 let integer = self.dom.integers.contains(x);
-                let f = sturm::mul(&np, &dp);
+                let Some(f) = sturm::mul(&np, &dp) else {
+                    continue;
+                };
                 let Some(s) = sturm::sections(&f, &sturm_end(&iv.lo), &sturm_end(&iv.hi), integer)
                 else {
                     continue;
