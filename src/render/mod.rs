@@ -569,3 +569,20 @@ pub(crate) fn latin_text(c: char) -> Option<String> {
     let latin = ('\u{c0}'..='\u{17f}').contains(&c) && c.is_alphabetic();
     latin.then(|| c.to_string())
 }
+
+#[cfg(test)]
+mod latin_letters {
+    use super::esc_text;
+
+    /// Accented Latin letters are typeset (they were `?`); a character the page cannot
+    /// typeset without more packages still is.
+    #[test]
+    fn accented_letters_are_kept_and_others_marked() {
+        assert_eq!(
+            esc_text("Übung für Schüler — café, Søren, Łódź"),
+            "Übung für Schüler --- café, Søren, Łódź"
+        );
+        assert_eq!(esc_text("“quoted” … ok"), "``quoted'' \\ldots{} ok");
+        assert_eq!(esc_text("漢"), "?");
+    }
+}
