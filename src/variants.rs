@@ -204,6 +204,52 @@ fn set_binding(bs: &mut Vec<Binding>, name: &str, value: &str) {
     }
 }
 
+/// The derived sizes (`size Y = floor((X - DX)/2) + 1`) at a variant's values. The
+/// checked program's sample line carries their values at the file's own sample; a varied
+/// size changes them (every variant kept the file's Y, and answered B Y ... with it).
+/// When they cannot be computed at the variant (not a whole number of at least 1), they
+/// are removed from the sample line, so the variant's check reports why.
+fn derived_at_variant(p: &mut Program, env: &Env) {
+    if env.derived_sizes.is_empty() {
+        return;
+    }
+    let derived: BTreeSet<&str> = env.derived_sizes.iter().map(|(n, _)| n.as_str()).collect();
+    let mut vals: BTreeMap<String, i64> = BTreeMap::new();
+    for item in &p.items {
+        if let ItemKind::Sample(bs) = &item.kind {
+            for b in bs
+                .iter()
+                .filter(|b| !derived.contains(b.name.name.as_str()))
+            {
+                let v = lower(&b.value, &Scope::default())
+                    .ok()
+                    .map(|v| sym::simplify(&v));
+                if let Some(n) = v.as_ref().and_then(|v| v.as_num()) {
+                    if n.is_integer() {
+                        if let Ok(i) = i64::try_from(n.to_integer()) {
+                            vals.insert(b.name.name.clone(), i);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let computed = crate::check::outputs::derive_sizes_at(&mut vals, env);
+    let mut first = true;
+    for item in p.items.iter_mut() {
+        if let ItemKind::Sample(bs) = &mut item.kind {
+            bs.retain(|b| !derived.contains(b.name.name.as_str()));
+            if computed && std::mem::take(&mut first) {
+                for (name, _) in &env.derived_sizes {
+                    if let Some(v) = vals.get(name) {
+                        set_binding(bs, name, &v.to_string());
+                    }
+                }
+            }
+        }
+    }
+}
+
 fn claims_mut<'a>(items: &'a mut [Item], out: &mut Vec<&'a mut Claim>) {
     for item in items {
         match &mut item.kind {
@@ -329,6 +375,7 @@ fn prepare_within(program: &Program, env: &Env, names: &[String], values: &[Stri
             );
         }
     }
+    derived_at_variant(&mut p, env);
     // The values every answer is evaluated at: the `sample` and `at` lines.
     let mut consts: BTreeMap<String, sym::Expr> = BTreeMap::new();
     for item in &p.items {

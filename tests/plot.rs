@@ -720,3 +720,63 @@ fn update_rules_plot_each_rules_parameter_exact_and_simulated() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("it reads eta with no `sample` value"), "{err}");
 }
+
+fn checked(name: &str, src: &str) -> tq::report::FileReport {
+    let opts = Options {
+        no_numeric: true,
+        no_monte_carlo: true,
+        ..Options::default()
+    };
+    check_source(name, src, &opts)
+}
+
+/// Members of a family unrolled at a fixed depth (`size L = 12`: separate tensors L_0 ..
+/// L_12) are drawn in numeric order: the axis read L_0, L_1, L_10, L_11, L_12, L_2, ...
+/// and the curve zig-zagged (a probe's finding).
+#[test]
+fn unrolled_members_are_drawn_in_numeric_order() {
+    let r = checked(
+        "fixed_depth.tq",
+        "size L = 12
+size B, J
+param W_l[J, J] ~ normal(0, 1/J) for l in 1..L
+input L_0[B, J] ~ normal(0, 1)
+for l in 0..L-1:
+  L_{l+1}[b,j] = L_l[b,j] + W_{l+1}[J',j] L_l[b,J'] / 4
+sample B = 2, J = 3
+",
+    );
+    let plot = tq::plot::series(&r, 20, 0).unwrap();
+    let expected: Vec<String> = (0..=12).map(|k| format!("L_{k}")).collect();
+    let drawn: Vec<&String> = plot.ticks.iter().filter(|t| t.starts_with("L_")).collect();
+    assert_eq!(drawn, expected.iter().collect::<Vec<_>>());
+}
+
+/// A sampled variance that overflows is not drawn at any height (it was a dot on the 0
+/// gridline): the legend says it is not finite.
+#[test]
+fn a_non_finite_estimate_is_not_drawn_and_the_legend_says_why() {
+    let r = checked(
+        "tower.tq",
+        "size B, J
+input x[B, J] ~ normal(0, 1)
+y[b,j] = exp(exp(exp(exp(x[b,j]))))
+sample B = 3, J = 5
+",
+    );
+    let plot = tq::plot::series(&r, 20, 0).unwrap();
+    for s in &plot.series {
+        assert!(
+            s.sampled.iter().all(|p| p.1.is_finite() && p.2.is_finite()),
+            "{:?}",
+            s.sampled
+        );
+    }
+    assert!(
+        plot.notes.iter().any(|n| n.contains("Var(y) is not drawn")),
+        "{:?}",
+        plot.notes
+    );
+    let svg = tq::plot::svg("tower.tq", &plot).unwrap();
+    assert!(svg.contains("Var(y) is not drawn"));
+}

@@ -401,3 +401,44 @@ sample B = 2, J = 3
         assert!(!answer.contains(&format!("l = {depth} ")), "{answer}");
     }
 }
+
+/// A derived size (`size Y = floor((X - DX)/2) + 1`) takes its value at each variant's
+/// sizes: every variant kept the file's sample Y and answered `B Y ...` with it (a probe
+/// found 26 where 39 is right at X = 12, D = 2, and an E0303 at X = 8, D = 3).
+#[test]
+fn derived_sizes_are_computed_again_at_each_variant() {
+    let src = "size B, X, D, C
+index dx : D
+index c' : C
+size Y = floor((X - DX)/2) + 1
+boundary valid
+input x[B, X, C] ~ normal(0, 1)
+param W[D, C, C] ~ normal(0, 1)
+y[b,y,c] = W[DX,C',c] x[b, 2y+DX, C']
+claim mults(y) == B Y D C^2
+sample B = 2, X = 9, D = 3, C = 2
+vary X in {8, 9, 12}, D in {2, 3}
+";
+    let (p, vs) = planned("strided.tq", src, 6, &quick());
+    assert_eq!(vs.len(), 6);
+    for (vals, v) in p.chosen.iter().zip(&vs) {
+        let at = |n: &str| -> i64 {
+            let k = p.names.iter().position(|m| m == n).unwrap();
+            vals[k].parse().unwrap()
+        };
+        let (x, d) = (at("X"), at("D"));
+        // By hand: Y = floor((X - D)/2) + 1, mults = B Y D C^2 with B = C = 2.
+        let y = (x - d).div_euclid(2) + 1;
+        assert!(
+            v.prepared.source.contains(&format!("Y = {y}")),
+            "X = {x}, D = {d}: Y = {y} expected in\n{}",
+            v.prepared.source
+        );
+        assert_eq!(
+            v.prepared.answers[0].as_deref(),
+            Some(format!("{}", 2 * y * d * 4).as_str()),
+            "X = {x}, D = {d}"
+        );
+        assert!(v.passed(), "X = {x}, D = {d}:\n{}", v.prepared.source);
+    }
+}

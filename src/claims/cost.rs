@@ -4,6 +4,7 @@
 //! model: its backward pass is linear in the sequence length).
 
 use super::scalar::{self, Scope};
+use crate::check::capitals::Capitals;
 use crate::check::Env;
 use crate::sym::Expr;
 use crate::syntax::ast::{self as ast, BinOp, IndexExpr, Item, ItemKind};
@@ -15,53 +16,55 @@ fn size_of(env: &Env, index: &str) -> Result<Expr, String> {
         .ok_or_else(|| format!("the size of index `{index}` is not known"))
 }
 
-fn capitals(e: &ast::Expr, out: &mut Vec<String>) {
-    crate::check::walk_refs(e, &mut |r| {
-        for ix in r.indices.iter().flatten() {
-            if let IndexExpr::Affine(a) = ix {
-                for f in a.terms.iter().flat_map(|t| t.factors.iter()) {
-                    if crate::syntax::ast::is_summed_index(&f.name) && !out.contains(&f.name) {
-                        out.push(f.name.clone());
-                    }
-                }
-            }
-        }
-    });
-}
-
-/// Multiplications in an expression evaluated once per point of `space`.
-fn count(e: &ast::Expr, space: &Expr, env: &Env) -> Result<Expr, String> {
+/// Multiplications in an expression evaluated once per point of `space`; `bound` are the
+/// capitals an enclosing term or sum already sums (they do not widen the space again).
+/// A term sums the capitals [`Capitals::of_term`] names, the same reading as the
+/// interpreter's: a capital inside one parenthesized sum only is summed there, so
+/// `2 (W[j,I] x[b,I] - z[b,j])` is B J I + B J, not B J I + B J I².
+fn count(e: &ast::Expr, space: &Expr, bound: &[String], env: &Env) -> Result<Expr, String> {
     Ok(match e {
         ast::Expr::Binary(BinOp::Add | BinOp::Sub, l, r, _) => {
-            count(l, space, env)? + count(r, space, env)?
+            count(l, space, bound, env)? + count(r, space, bound, env)?
         }
         ast::Expr::Call(c) => {
             let mut total = Expr::zero();
             for a in &c.args {
-                total = total + count(a, space, env)?;
+                total = total + count(a, space, bound, env)?;
             }
             total
         }
         ast::Expr::Sum(ids, body, _) => {
             let mut sp = space.clone();
+            let mut inner = bound.to_vec();
             for i in ids {
                 sp = sp * size_of(env, &i.name)?;
+                inner.push(i.name.clone());
             }
-            count(body, &sp, env)?
+            count(body, &sp, &inner, env)?
         }
+        // `softmax_{k}(e)`: k is an index of the point already; the argument's
+        // multiplications at every point (its normalisation, like a function's work, is
+        // not counted).
+        ast::Expr::Softmax(_, body, _) => count(body, space, bound, env)?,
         term => {
             // A product term: its summed capitals widen the space; each `*`, juxtaposition
             // or `/` is one multiplication per point.
-            let mut caps = Vec::new();
-            capitals(term, &mut caps);
+            let is_bound = |n: &str| bound.iter().any(|b| b == n);
+            let caps = Capitals {
+                env,
+                bound: &is_bound,
+            }
+            .of_term(term);
             let mut sp = space.clone();
+            let mut inner_bound = bound.to_vec();
             for c in &caps {
                 sp = sp * size_of(env, c)?;
+                inner_bound.push(c.clone());
             }
             let (mults, inner) = products(term);
             let mut total = Expr::int(mults as i64) * sp.clone();
             for x in inner {
-                total = total + count(x, &sp, env)?;
+                total = total + count(x, &sp, &inner_bound, env)?;
             }
             total
         }
@@ -82,7 +85,8 @@ fn products(e: &ast::Expr) -> (usize, Vec<&ast::Expr>) {
         ast::Expr::Unary(_, x, _) => products(x),
         ast::Expr::Binary(BinOp::Add | BinOp::Sub, ..)
         | ast::Expr::Call(_)
-        | ast::Expr::Sum(..) => (0, vec![e]),
+        | ast::Expr::Sum(..)
+        | ast::Expr::Softmax(..) => (0, vec![e]),
         _ => (0, vec![]),
     }
 }
@@ -208,7 +212,7 @@ fn walk(
                         }
                     }
                 }
-                total = total + count(&eq.rhs, &sp, env)?;
+                total = total + count(&eq.rhs, &sp, &[], env)?;
             }
             _ => {}
         }

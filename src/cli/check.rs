@@ -83,7 +83,12 @@ pub fn errata(paths: Vec<PathBuf>, seed: u64, cache: bool) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     };
-    finish(&tq::errata::markdown(&reports, seed), status)
+    let named = paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(" ");
+    finish(&tq::errata::markdown(&reports, seed, &named), status)
 }
 
 /// A file checked without numeric runs, for commands that need only its program;

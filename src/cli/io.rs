@@ -239,10 +239,21 @@ impl Walk {
                 }
             }
             found.sort();
+            let before = self.out.len();
             for p in found {
                 if p.extension().is_some_and(|e| e == "tq") || p.is_dir() {
                     self.visit(&p, false);
                 }
+            }
+            // A directory named on the command line with nothing to check is a mistake
+            // (a wrong path, files not yet written), not a pass.
+            if named && self.out.len() == before {
+                self.fail(
+                    path,
+                    "E0005",
+                    format!("no `.tq` file under the directory {}", path.display()),
+                    "name a `.tq` file, or a directory that contains one",
+                );
             }
         } else {
             if !self.files.insert(canonical) {

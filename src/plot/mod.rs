@@ -459,7 +459,14 @@ pub fn series_on(
             .iter()
             .filter(|(_, t)| t.kind != TensorKind::Param && !t.is_int && t.family_arity == 0)
             .collect();
-        ts.sort_by_key(|(_, t)| t.span.start);
+        // Members of a family unrolled at a fixed size (`size L = 12`: L_1 .. L_12) share
+        // their loop body's span: among them, numeric order (L_2 before L_10).
+        ts.sort_by(|(a, ta), (b, tb)| {
+            ta.span
+                .start
+                .cmp(&tb.span.start)
+                .then_with(|| natural_cmp(a, b))
+        });
         for (i, (name, _)) in ts.iter().enumerate() {
             ticks.push((*name).clone());
             for grad in [false, true] {
@@ -563,6 +570,7 @@ pub fn series_on(
         None
     };
     let mut out: Vec<Series> = Vec::new();
+    let mut notes: Vec<String> = Vec::new();
     for (w, acc) in wanted.iter().zip(sums) {
         let members: BTreeSet<i64> = acc.keys().map(|(_, k)| *k).collect();
         let mut predicted = Vec::new();
@@ -627,6 +635,19 @@ pub fn series_on(
                 .collect();
             let mean = v.iter().sum::<f64>() / nt;
             let sd = (v.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (nt - 1.0)).sqrt();
+            if !(mean.is_finite() && sd.is_finite()) {
+                // An overflowed or undefined estimate is not a point at any height: say so.
+                let name = match w.along {
+                    Along::Member => format!("{}_{k}", w.key),
+                    Along::Dim(_) => format!("{}[{k}]", w.key),
+                    Along::Tensor(_) => ticks.get(k as usize).cloned().unwrap_or_default(),
+                };
+                let g = if w.grad { ".grad" } else { "" };
+                notes.push(format!(
+                    "Var({name}{g}) is not drawn: its sampled estimate is not finite (overflow or an undefined value in the trials)"
+                ));
+                continue;
+            }
             sampled.push((k as f64, mean, 1.96 * sd / nt.sqrt()));
         }
         if sampled.is_empty() && predicted.is_empty() {
@@ -701,7 +722,7 @@ pub fn series_on(
         sample,
         backward_note,
         kind: PlotKind::Variance,
-        notes: vec![],
+        notes,
     })
 }
 
@@ -728,4 +749,46 @@ pub(crate) fn sample_text(program: &crate::syntax::ast::Program) -> String {
         })
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// Names compared with their digit runs as numbers (`L_2` < `L_10`), else as text.
+fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    fn runs(s: &str) -> Vec<(bool, &str)> {
+        let mut out = Vec::new();
+        let mut start = 0;
+        let bytes = s.as_bytes();
+        for i in 1..=bytes.len() {
+            if i == bytes.len() || bytes[i].is_ascii_digit() != bytes[start].is_ascii_digit() {
+                out.push((bytes[start].is_ascii_digit(), &s[start..i]));
+                start = i;
+            }
+        }
+        out
+    }
+    let (ra, rb) = (runs(a), runs(b));
+    for (x, y) in ra.iter().zip(&rb) {
+        let o = match (x, y) {
+            ((true, x), (true, y)) => {
+                let (x, y) = (x.trim_start_matches('0'), y.trim_start_matches('0'));
+                x.len().cmp(&y.len()).then_with(|| x.cmp(y))
+            }
+            ((_, x), (_, y)) => x.cmp(y),
+        };
+        if o != std::cmp::Ordering::Equal {
+            return o;
+        }
+    }
+    ra.len().cmp(&rb.len()).then_with(|| a.cmp(b))
+}
+
+#[cfg(test)]
+mod natural_order {
+    use super::natural_cmp;
+
+    #[test]
+    fn digit_runs_compare_as_numbers() {
+        let mut v = vec!["L_10", "L_2", "L_1", "L_0", "L_12", "h", "L_007"];
+        v.sort_by(|a, b| natural_cmp(a, b));
+        assert_eq!(v, ["L_0", "L_1", "L_2", "L_007", "L_10", "L_12", "h"]);
+    }
 }

@@ -171,6 +171,11 @@ pub fn svg(title: &str, plot: &Plot) -> Result<String, String> {
     if !plot.backward_note.is_empty() {
         legend.push((Mark::Text, plot.backward_note.clone()));
     }
+    if !rules {
+        for n in &plot.notes {
+            legend.push((Mark::Text, n.clone()));
+        }
+    }
     const W: u32 = 1000;
     let chart_height: u32 = if rules { 640 } else { 500 };
     const LINE: u32 = 18;
@@ -235,7 +240,9 @@ pub fn svg(title: &str, plot: &Plot) -> Result<String, String> {
                     if rules {
                         (y0 - pad)..(y1 + pad)
                     } else {
-                        (y0 - pad).min(0.0)..(y1 + pad)
+                        // A variance is never negative: the axis starts at 0 (an interval
+                        // reaching below 0 is cut there).
+                        0.0..(y1 + pad)
                     },
                 )
                 .map_err(|e| e.to_string())?;
@@ -298,7 +305,10 @@ pub fn svg(title: &str, plot: &Plot) -> Result<String, String> {
                 }
                 chart
                     .draw_series(s.sampled.iter().map(|&(x, m, h)| {
-                        PathElement::new(vec![(x, m - h), (x, m + h)], colour.stroke_width(1))
+                        PathElement::new(
+                            vec![(x, (m - h).max(0.0)), (x, m + h)],
+                            colour.stroke_width(1),
+                        )
                     }))
                     .map_err(|e| e.to_string())?;
                 chart

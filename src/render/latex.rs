@@ -6,6 +6,7 @@ use super::esc_text;
 
 /// The preamble of a standalone page (also `tq variants`'s).
 pub const PREAMBLE: &str = "\\documentclass[11pt]{article}
+\\usepackage[utf8]{inputenc}
 \\usepackage[T1]{fontenc}
 \\usepackage[a4paper,margin=2cm]{geometry}
 \\usepackage{amsmath,amssymb}

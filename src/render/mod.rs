@@ -265,9 +265,10 @@ pub fn esc_text(s: &str) -> String {
             'ℓ' => out.push_str("\\ensuremath{\\ell}"),
             '′' => out.push('\''),
             c if c.is_ascii() => out.push(c),
-            c => match prose::unicode_math(c) {
-                Some(m) => out.push_str(&format!("\\ensuremath{{{}}}", m.trim())),
-                None => out.push('?'),
+            c => match (prose::unicode_math(c), latin_text(c)) {
+                (Some(m), _) => out.push_str(&format!("\\ensuremath{{{}}}", m.trim())),
+                (None, Some(t)) => out.push_str(&t),
+                (None, None) => out.push('?'),
             },
         }
         prev = c;
@@ -543,4 +544,45 @@ fn title(r: &FileReport) -> String {
         .file_stem()
         .map(|s| s.to_string_lossy().to_string())
         .unwrap_or_else(|| r.path.clone())
+}
+
+/// A character outside ASCII that pdflatex sets in text with the preamble's `inputenc`
+/// and T1 `fontenc`: Latin letters with accents (`Ü`, `é`, `ø`, `ß`, `ł`) as they are,
+/// typographic quotes and the ellipsis as their LaTeX spellings. `None` for the rest
+/// (written as `?`, the one character the page cannot typeset without more packages).
+pub(crate) fn latin_text(c: char) -> Option<String> {
+    let named = match c {
+        '“' | '„' => "``",
+        '”' => "''",
+        '‘' => "`",
+        '’' => "'",
+        '…' => "\\ldots{}",
+        '«' => "\\guillemotleft{}",
+        '»' => "\\guillemotright{}",
+        '\u{a0}' => "~",
+        _ => "",
+    };
+    if !named.is_empty() {
+        return Some(named.to_string());
+    }
+    // Latin-1 Supplement letters (not × and ÷) and Latin Extended-A.
+    let latin = ('\u{c0}'..='\u{17f}').contains(&c) && c.is_alphabetic();
+    latin.then(|| c.to_string())
+}
+
+#[cfg(test)]
+mod latin_letters {
+    use super::esc_text;
+
+    /// Accented Latin letters are typeset (they were `?`); a character the page cannot
+    /// typeset without more packages still is.
+    #[test]
+    fn accented_letters_are_kept_and_others_marked() {
+        assert_eq!(
+            esc_text("Übung für Schüler — café, Søren, Łódź"),
+            "Übung für Schüler --- café, Søren, Łódź"
+        );
+        assert_eq!(esc_text("“quoted” … ok"), "``quoted'' \\ldots{} ok");
+        assert_eq!(esc_text("漢"), "?");
+    }
 }

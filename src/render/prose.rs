@@ -517,7 +517,11 @@ fn lexical(chars: &[char], i: &mut usize, out: &mut String, until: Option<char>)
             }
             '"' => {}
             c if c.is_ascii() => out.push(c),
-            c => out.push_str(unicode_math(c).unwrap_or("?")),
+            c => match (unicode_math(c), super::latin_text(c)) {
+                (Some(m), _) => out.push_str(m),
+                (None, Some(t)) => out.push_str(&format!("\\text{{{t}}}")),
+                (None, None) => out.push('?'),
+            },
         }
     }
 }

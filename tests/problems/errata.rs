@@ -194,7 +194,7 @@ fn seed_errata_page_is_current() {
             common::shared_report(&rel, "full", common::full)
         })
         .collect();
-    let page = tq::errata::markdown(&reports, 0);
+    let page = tq::errata::markdown(&reports, 0, "problems/errata/");
     // Every erratum is caught, and the page says so with its explanation.
     assert_eq!(page.matches("\n## Erratum ").count(), files.len());
     assert_eq!(page.matches("Caught: yes").count(), files.len(), "{page}");
