@@ -109,15 +109,19 @@ impl Givens {
     /// Reads givens the checker has resolved (a claim's `given` as the claim engines
     /// see it: `claims::collect` resolves every claim's givens once).
     pub fn read(resolved: &[Expr], env: &Env) -> Givens {
-        let all = resolved
+        let all: Vec<Given> = resolved
             .iter()
             .enumerate()
             .map(|(k, g)| read_one(k, g, env))
             .collect();
-        Givens {
-            all,
-            written: resolved.to_vec(),
-        }
+        // Element givens in dependency order, as the checker orders the settings: one
+        // whose value reads an element another given sets comes after it
+        // (`bet[j] = 2 gam[j], gam[j] = 1` means bet[j] = 2, whatever the order).
+        let order = element_order(&all, env);
+        let written = order.iter().map(|&k| resolved[k].clone()).collect();
+        let mut all: Vec<Option<Given>> = all.into_iter().map(Some).collect();
+        let all = order.iter().filter_map(|&k| all[k].take()).collect();
+        Givens { all, written }
     }
 
     /// Resolves givens as written (with the claim's `at`) and reads them: for a claim
@@ -304,4 +308,47 @@ fn plain_scalar(r: &crate::syntax::ast::Ref, env: &Env) -> bool {
                 .tensors
                 .get(&env.key_of(&r.name))
                 .is_none_or(|t| t.rank == 0 && t.kind != crate::check::TensorKind::Computed))
+}
+
+/// The positions of `all` with the element givens in dependency order (each after the
+/// element givens its value reads; a cycle keeps the order written), every other given
+/// where it stands.
+fn element_order(all: &[Given], env: &Env) -> Vec<usize> {
+    let elements: Vec<(usize, &str, Vec<String>)> = all
+        .iter()
+        .enumerate()
+        .filter_map(|(k, g)| match g {
+            Given::Element { key, value } => {
+                let mut reads = Vec::new();
+                crate::syntax::visit::walk_refs(value, &mut |r| {
+                    if let (Some(ix), false) = (&r.indices, r.grad) {
+                        let texts: Vec<String> = ix.iter().map(print_index).collect();
+                        reads.push(format!("{}[{}]", env.key_of(&r.name), texts.join(",")));
+                    }
+                });
+                Some((k, key.as_str(), reads))
+            }
+            _ => None,
+        })
+        .collect();
+    let mut placed: Vec<usize> = Vec::new();
+    let mut left: Vec<&(usize, &str, Vec<String>)> = elements.iter().collect();
+    while !left.is_empty() {
+        let ready = left.iter().position(|(_, _, reads)| {
+            reads
+                .iter()
+                .all(|r| !left.iter().any(|(_, key, _)| *key == r.as_str()))
+        });
+        // A cycle: the first left, as written.
+        let k = ready.unwrap_or(0);
+        placed.push(left.remove(k).0);
+    }
+    // The element givens' slots, in their written positions, take the sorted order.
+    let mut sorted = placed.into_iter();
+    (0..all.len())
+        .map(|k| match all[k] {
+            Given::Element { .. } => sorted.next().unwrap_or(k),
+            _ => k,
+        })
+        .collect()
 }
