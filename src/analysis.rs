@@ -3,7 +3,10 @@
 //! analysis and the scalar lowering — each computed once, the first time a stage asks.
 //!
 //! Claims, `tq derive`, render, plot and emit read the derived values from here
-//! instead of deriving them again.
+//! instead of deriving them again. [`givens`] reads a claim's givens, typed, for every
+//! engine.
+
+pub mod givens;
 
 use crate::check::Env;
 use crate::grad::{self, Backward, Gathered};

@@ -715,31 +715,13 @@ fn side_value(
     lower(e, &scope).ok()
 }
 
-/// A value under the claim's own givens `name = value` and `name^2 = value` (a positive
-/// symbol: its square root).
+/// A value under the claim's own givens: each setting's value (`name^n = value`: the
+/// positive root), as the one reader of givens reads them
+/// ([`crate::analysis::givens::Givens`]).
 fn claim_givens(mut v: sym::Expr, c: &Claim, env: &Env) -> sym::Expr {
-    for g in &crate::check::givens::resolved(&c.given, &c.at, env) {
-        let Expr::Rel(RelOp::Eq, gl, gr, _) = g else {
-            continue;
-        };
-        let Ok(x) = lower(gr, &Scope::default()) else {
-            continue;
-        };
-        let (target, x) = match &**gl {
-            Expr::Ref(n) => (n, x),
-            Expr::Binary(BinOp::Pow, b, two, _)
-                if matches!(&**two, Expr::Num(t, _) if t == "2")
-                    && matches!(&**b, Expr::Ref(_)) =>
-            {
-                let Expr::Ref(n) = &**b else { continue };
-                (n, sym::Expr::sqrt(x))
-            }
-            _ => continue,
-        };
-        if target.indices.is_none() && !target.grad {
-            let name = crate::syntax::printer::print_name(&target.name);
-            v = sym::subs(&v, &name, &x);
-        }
+    let givens = crate::analysis::givens::Givens::resolve_and_read(&c.given, &c.at, env);
+    for (name, x) in givens.values(false).unwrap_or_default() {
+        v = sym::subs(&v, &name, &x);
     }
     sym::simplify(&v)
 }

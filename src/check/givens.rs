@@ -1,4 +1,5 @@
-//! A claim's givens solved as a system: the one resolved substitution every engine reads.
+//! A claim's givens solved as a system: the one resolved substitution, which
+//! `analysis::givens` reads into typed parts for every engine.
 //!
 //! A given `name = expr` (or `name^n = expr`, or `expr = name` with a number on the left)
 //! sets a size, a symbol or a scalar. The settings are solved in dependency order: each
@@ -280,21 +281,6 @@ pub fn sign_open(name: &str, env: &Env) -> bool {
         })
 }
 
-/// The givens `name^n = value` (n even) of a name that may be negative
-/// ([`sign_open`]), which [`resolve`] keeps as conditions: the name, the power and the
-/// value, for an engine that decides the claim at both roots.
-pub fn sign_open_powers(given: &[Expr], env: &Env) -> Vec<(usize, String, i64, Expr)> {
-    given
-        .iter()
-        .enumerate()
-        .filter_map(|(k, g)| {
-            let s = setting(g, env)?;
-            let p = s.power?;
-            (p % 2 == 0 && sign_open(&s.name, env)).then_some((k, s.name, p, s.value))
-        })
-        .collect()
-}
-
 /// The claim's givens resolved, or as written when they have a diagnostic (which the
 /// checker reports): what every engine reads.
 pub fn resolved(given: &[Expr], at: &[Binding], env: &Env) -> Vec<Expr> {
@@ -501,7 +487,12 @@ fn settable(e: &Expr, env: &Env) -> Option<(String, Option<i64>, Expr)> {
     match e {
         Expr::Ref(r) if r.indices.is_none() && !r.grad && !r.name.base.contains('.') => {
             let name = print_name(&r.name);
-            (!env.tensors.contains_key(&name)).then(|| (name, None, e.clone()))
+            // A size or symbol is set by name, even where a family shares its letter
+            // (`L` the depth beside the family `L_l`).
+            (!env.tensors.contains_key(&name)
+                || env.sizes.contains_key(&name)
+                || env.symbols.contains_key(&name))
+            .then(|| (name, None, e.clone()))
         }
         Expr::Binary(BinOp::Pow, b, p, _) => {
             let Expr::Num(n, _) = &**p else { return None };

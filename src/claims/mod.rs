@@ -538,10 +538,34 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
         if sampled && opts.no_numeric {
             o.evidence = format!("{}; numeric runs are turned off", o.evidence);
         } else if sampled {
-            let m = model.get_or_insert_with(|| {
-                crate::num::gradcheck::run_model(program, env, &back.items, loss, opts.seed)
-                    .map_err(|e| e.message)
-            });
+            // The givens that set values (`c = 2`, `sigma^2 = 1/4`, read by the one reader
+            // of givens) are the run's values, as on every other path; the others
+            // restrict the elements the run tests.
+            let (sets, residual) = sampled_givens(claim, env);
+            let run_at = |items: &[Item], s: u64| {
+                if sets.is_empty() {
+                    crate::num::gradcheck::run_model(program, env, items, loss, s)
+                } else {
+                    let setup = |m: &mut crate::num::Machine| {
+                        montecarlo::apply_givens(m, env, &sets, None)?;
+                        // Inputs without a distribution are any value, as at the sample values.
+                        m.arbitrary_inputs = true;
+                        Ok(())
+                    };
+                    crate::num::gradcheck::run_model_with(program, env, items, loss, s, &setup)
+                }
+                .map_err(|e| e.message)
+            };
+            let mut own_run;
+            let m = if sets.is_empty() || claim.includes.is_some() {
+                model.get_or_insert_with(|| {
+                    crate::num::gradcheck::run_model(program, env, &back.items, loss, opts.seed)
+                        .map_err(|e| e.message)
+                })
+            } else {
+                own_run = run_at(&back.items, opts.seed);
+                &mut own_run
+            };
             match (m, &claim.includes, &claim.body) {
                 (Err(e), _, _) => {
                     o.evidence = format!("{}; the model cannot be run: {e}", o.evidence)
@@ -594,7 +618,7 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
                     o = numeric::decide_found(
                         l,
                         r,
-                        &claim.given,
+                        &residual,
                         program,
                         &mut m.machine,
                         opts.seed,
@@ -602,13 +626,11 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
                         &mut untested,
                     );
                     let tried = retry_seeds(&mut o, untested, opts.seed, |s, untested| {
-                        let mut run =
-                            crate::num::gradcheck::run_model(program, env, &back.items, loss, s)
-                                .ok()?;
+                        let mut run = run_at(&back.items, s).ok()?;
                         Some(numeric::decide_found(
                             l,
                             r,
-                            &claim.given,
+                            &residual,
                             program,
                             &mut run.machine,
                             s,
@@ -621,18 +643,10 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
                         // Re-checked on a second run whose backward program is the
                         // gather form (other statements computing the same gradients),
                         // at the seed that refuted it.
-                        let gather_at = |s: u64| {
-                            crate::num::gradcheck::run_model(
-                                program,
-                                env,
-                                &a.gather_items(),
-                                loss,
-                                s,
-                            )
-                            .map_err(|e| e.message)
-                        };
+                        let gather_items = a.gather_items();
+                        let gather_at = |s: u64| run_at(&gather_items, s);
                         let mut other_seed;
-                        let second = if seed_used == opts.seed {
+                        let second = if seed_used == opts.seed && sets.is_empty() {
                             gather_run.get_or_insert_with(|| gather_at(opts.seed))
                         } else {
                             other_seed = gather_at(seed_used);
@@ -790,6 +804,29 @@ fn collect(
     }
 }
 
+/// A claim's givens for a sampled run: the values its settings give (each lowered
+/// without a program; [`crate::analysis::givens`]), which the run is made at, and the
+/// other givens, which restrict the elements it tests (a setting whose value cannot be
+/// lowered stays among them, as a condition).
+fn sampled_givens(claim: &Claim, env: &Env) -> (Vec<(String, Expr)>, Vec<ast::Expr>) {
+    use crate::analysis::givens::{Given, Givens};
+    let givens = Givens::read(&claim.given, env);
+    let mut sets = Vec::new();
+    let mut residual = Vec::new();
+    for (g, written) in givens.all.iter().zip(&givens.written) {
+        match g {
+            Given::Set(s) => match s.lowered(&scalar::Scope::default()) {
+                Ok(v) => sets.push((s.name.clone(), v)),
+                Err(_) => residual.push(written.clone()),
+            },
+            _ => residual.push(written.clone()),
+        }
+    }
+    // Numbers first, then the values computed from them (as a Monte Carlo run).
+    sets.sort_by_key(|(_, v)| !v.free_symbols().is_empty());
+    (sets, residual)
+}
+
 fn undecided(why: impl Into<String>) -> Outcome {
     Outcome::undecided(why)
 }
@@ -822,6 +859,7 @@ fn elements_elsewhere(
     first: Outcome,
 ) -> Outcome {
     let mut held = Vec::new();
+    let (sets, residual) = sampled_givens(claim, env);
     for point in with_moments::other_points(claim, program, env) {
         let shown: Vec<String> = point.iter().map(|(n, v)| format!("{n} = {v}")).collect();
         let shown = shown.join(", ");
@@ -833,6 +871,7 @@ fn elements_elsewhere(
             for (n, v) in &values {
                 m.consts.insert(n.clone(), *v);
             }
+            montecarlo::apply_givens(m, env, &sets, None)?;
             // Inputs without a distribution are any value here, as on the first run.
             m.arbitrary_inputs = true;
             Ok(())
@@ -847,7 +886,7 @@ fn elements_elsewhere(
         let o = numeric::decide_found(
             l,
             r,
-            &claim.given,
+            &residual,
             program,
             &mut run.machine,
             seed,

@@ -201,10 +201,7 @@ fn solve_call(
     // scalar input: docs/symbolic.md, "Domains"); the positive root is then the one
     // whose range over the other symbols' domains and the givens' bounds is above 0
     // (exact range facts; a root of undecided sign is not picked).
-    let given_positive = claim.given.iter().any(|g| {
-        matches!(g, ast::Expr::Rel(RelOp::Gt, gl, gr, _)
-            if print_expr(gl) == name && print_expr(gr) == "0")
-    });
+    let given_positive = crate::analysis::givens::Givens::read(&claim.given, env).positive(&name);
     let by_domain = (env.symbols.contains_key(&name) || env.sizes.contains_key(&name))
         && !env.signed.contains(&name)
         && !env.scalars.contains_key(&name);
@@ -541,7 +538,7 @@ pub fn decide_by_position<'e>(
     };
     let mut m = run?;
     let run_consts: BTreeMap<String, f64> = m.consts.clone().into_iter().collect();
-    if let Some(why) = super::montecarlo::unmet_condition(claim, &run_consts) {
+    if let Some(why) = super::montecarlo::unmet_condition(claim, env, &run_consts) {
         return und(format!("position by position: {why}"));
     }
     // A claim about a loop's members (`Var(I_s[0,0,0,0]) == 4^(-s)`) is read at every

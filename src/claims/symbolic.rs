@@ -2,6 +2,7 @@
 //! domains, and the node limit of the exact engines.
 
 use super::*;
+use crate::analysis::givens::{Given, Givens, Setting, SignOpen};
 use crate::syntax::printer::print_expr;
 
 pub(super) fn decide(
@@ -21,11 +22,8 @@ pub(super) fn decide(
         );
     }
     // `given x^2 = 4` of a name that may be negative: the claim at both roots.
-    if let Some((k, name, p, value)) = crate::check::givens::sign_open_powers(&claim.given, env)
-        .into_iter()
-        .next()
-    {
-        return at_both_roots(claim, (k, &name, p, &value), env, |c| {
+    if let Some(open) = Givens::read(&claim.given, env).sign_open() {
+        return at_both_roots(claim, open, env, |c| {
             decide(c, at, calls.clone(), base, env, opts)
         });
     }
@@ -236,44 +234,40 @@ fn prepare(
             Rel::Approx(tol)
         }
     };
-    // Givens: `x == value` substitutes, other relations restrict the points.
+    // Givens (read once, typed: `crate::analysis::givens`): a setting substitutes its
+    // value (the positive root for `name^n = value`, and for a sign left open when the
+    // claim is not split at both roots), a condition restricts the points.
     let mut assumptions = Vec::new();
-    for g in &claim.given {
-        let ast::Expr::Rel(gop, gl, gr, _) = g else {
+    let givens = Givens::read(&claim.given, env);
+    for (g, written) in givens.all.iter().zip(&givens.written) {
+        let substitution = match g {
+            Given::Set(s) => Some((s.name.clone(), s.value.clone(), s.power)),
+            Given::SignOpen(s) => Some((s.name.clone(), s.value.clone(), Some(s.power))),
+            _ => None,
+        };
+        if let Some((name, value, power)) = substitution {
+            let v = match lower(&value) {
+                Ok(v) => v,
+                Err(e) => return Err(Box::new(unlowered(e, "given: "))),
+            };
+            let v = Setting::root_of(v, power);
+            lhs = lhs.subs(&name, &v);
+            rhs = rhs.subs(&name, &v);
+            conditions = conditions
+                .iter()
+                .map(|c| c.map(|e| e.subs(&name, &v)))
+                .collect();
+            continue;
+        }
+        let ast::Expr::Rel(gop, gl, gr, _) = written else {
             return Err(Box::new(undecided("a given that is not a relation")));
         };
         let (a, b) = match (lower(gl), lower(gr)) {
             (Ok(a), Ok(b)) => (a, b),
             (Err(e), _) | (_, Err(e)) => return Err(Box::new(unlowered(e, "given: "))),
         };
-        match (gop, &a) {
-            (RelOp::Eq, Expr::Sym(name)) => {
-                lhs = lhs.subs(name, &b);
-                rhs = rhs.subs(name, &b);
-                conditions = conditions
-                    .iter()
-                    .map(|c| c.map(|e| e.subs(name, &b)))
-                    .collect();
-            }
-            (RelOp::Eq, Expr::Pow(base, e))
-                if matches!(**base, Expr::Sym(_)) && e.as_int().is_some() =>
-            {
-                // `sigma_W^2 == v`: substitute sigma_W = v^(1/n) (sigma_W > 0 is implied
-                // by a variance parameter).
-                let Expr::Sym(name) = &**base else { continue };
-                let root = Expr::pow(b.clone(), Expr::pow((**e).clone(), Expr::int(-1)));
-                lhs = lhs.subs(name, &root);
-                rhs = rhs.subs(name, &root);
-                conditions = conditions
-                    .iter()
-                    .map(|c| c.map(|e| e.subs(name, &root)))
-                    .collect();
-            }
-            _ => {
-                let r = scalar::relation(*gop).unwrap_or(Rel::Approx(1e-6));
-                assumptions.push((a, r, b));
-            }
-        }
+        let r = scalar::relation(*gop).unwrap_or(Rel::Approx(1e-6));
+        assumptions.push((a, r, b));
     }
     // Relations between symbols from the declarations (`uniform(a, b)`: a < b): every
     // point satisfies them too.
@@ -399,10 +393,17 @@ pub fn claim_domains(env: &Env, assumptions: &[sym::Assumption]) -> BTreeMap<Str
 /// `x == 2 given x^2 = 4` proved for a scalar input x).
 fn at_both_roots(
     claim: &Claim,
-    (k, name, p, value): (usize, &str, i64, &ast::Expr),
+    open: &SignOpen,
     env: &Env,
     decide: impl Fn(&Claim) -> Outcome,
 ) -> Outcome {
+    let (k, name, p, value, target) = (
+        open.position,
+        &open.name,
+        open.power,
+        &open.value,
+        &open.target,
+    );
     let span = claim.body.span();
     let num = |t: String| ast::Expr::Num(t, span);
     let root = ast::Expr::Binary(
@@ -416,17 +417,6 @@ fn at_both_roots(
         )),
         span,
     );
-    let Some(target) = claim.given.get(k).and_then(|g| match g {
-        ast::Expr::Rel(_, l, _, _) => match &**l {
-            ast::Expr::Binary(ast::BinOp::Pow, b, _, _) => Some((**b).clone()),
-            _ => None,
-        },
-        _ => None,
-    }) else {
-        return undecided(format!(
-            "the given sets `{name}^{p}`, which leaves the sign of `{name}` open, in a form tq does not split"
-        ));
-    };
     let exact_root = scalar::lower(&root, &scalar::Scope::default())
         .ok()
         .map(|e| sym::simplify(&e))

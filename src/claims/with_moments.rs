@@ -128,10 +128,9 @@ pub(super) fn decide_with_moments<'e>(
         if let ast::Expr::Rel(RelOp::Gt, l, r, _) = &claim.body {
             let text = crate::syntax::printer::print_expr(l);
             let zero = crate::syntax::printer::print_expr(r) == "0";
-            let positive_given = claim
-                .given
-                .iter()
-                .any(|g| matches!(g, ast::Expr::Rel(RelOp::Gt, _, _, _)));
+            let positive_given = crate::analysis::givens::Givens::read(&claim.given, env)
+                .conditions()
+                .any(|c| c.op == RelOp::Gt);
             if let Some(o) = mc.opaque.get(&text) {
                 if zero && o.positive && positive_given && approx.is_empty() {
                     return Outcome::proved(
@@ -145,17 +144,11 @@ pub(super) fn decide_with_moments<'e>(
             }
         }
         // Moments of a function of a Gaussian, by quadrature.
-        let given: Vec<(String, Expr)> = claim
-            .given
-            .iter()
-            .filter_map(|g| match g {
-                ast::Expr::Rel(RelOp::Eq, gl, gr, _) => {
-                    let s = scalar::lower(gr, &scalar::Scope::default()).ok()?;
-                    Some((crate::syntax::printer::print_expr(gl), s))
-                }
-                _ => None,
-            })
-            .collect();
+        // The values the givens set (`sigma^2 = 1/2` as sigma = (1/2)^(1/2)), by the one
+        // reader of givens.
+        let given: Vec<(String, Expr)> = crate::analysis::givens::Givens::read(&claim.given, env)
+            .values(false)
+            .unwrap_or_default();
         if let Some(values) = moments::quadrature(&mc, &given) {
             if !values.is_empty() && values.len() == mc.opaque.len() && values.len() <= 4 {
                 // The quadrature's values are floats with an error estimate: the claim is

@@ -231,7 +231,7 @@ fn decide_in<'a>(
     };
     let mut m0 = trials.first.clone();
     let run_consts: BTreeMap<String, f64> = m0.consts.clone().into_iter().collect();
-    if let Some(why) = unmet_condition(claim, &run_consts) {
+    if let Some(why) = unmet_condition(claim, env, &run_consts) {
         return Some(und(why));
     }
     let mut consts = m0.consts.clone();

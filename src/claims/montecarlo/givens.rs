@@ -1,5 +1,6 @@
 //! A claim's givens as the values and conditions of a run.
 
+use crate::analysis::givens::Givens;
 use crate::check::Env;
 use crate::claims::scalar::{self, Scope};
 use crate::num::{Machine, NumError};
@@ -9,53 +10,11 @@ use crate::syntax::printer::print_expr;
 use std::collections::BTreeMap;
 
 /// The values a claim's givens set (`X == 8`, `sigma_W^2 == ...` as sigma_W), numbers
-/// first, then those computed from them; an error for a given that sets nothing.
+/// first, then those computed from them; an error for a given that sets nothing a run
+/// can take (a sign left open, a tensor, an element, an equation that sets no name).
+/// The givens are read by the one typed reader, [`Givens`].
 pub fn given_values(claim: &Claim, env: &Env) -> Result<Vec<(String, Expr)>, String> {
-    let mut sets: Vec<(String, Expr)> = Vec::new();
-    // `x^2 = 4` of a name that may be negative sets neither root.
-    if let Some((_, name, p, _)) = crate::check::givens::sign_open_powers(&claim.given, env)
-        .into_iter()
-        .next()
-    {
-        return Err(format!(
-            "the given sets `{name}^{p}`, which leaves the sign of `{name}` open"
-        ));
-    }
-    for g in &claim.given {
-        // A condition (`c > 0`, a derived size's `Y - 0 <= X/2`) sets nothing: the run's
-        // values are checked against it ([`unmet_condition`]).
-        if matches!(g, ast::Expr::Rel(op, ..) if *op != RelOp::Eq && *op != RelOp::Approx) {
-            continue;
-        }
-        let ast::Expr::Rel(RelOp::Eq, gl, gr, _) = g else {
-            return Err(format!(
-                "the given `{}` is not a value to set",
-                print_expr(g)
-            ));
-        };
-        let (Ok(a), Ok(b)) = (
-            scalar::lower(gl, &Scope::default()),
-            scalar::lower(gr, &Scope::default()),
-        ) else {
-            return Err(format!("the given `{}` cannot be read", print_expr(g)));
-        };
-        match &a {
-            Expr::Sym(n) => sets.push((n.clone(), b)),
-            Expr::Pow(base, e) if matches!(**base, Expr::Sym(_)) && e.as_int().is_some() => {
-                let Expr::Sym(n) = &**base else { continue };
-                sets.push((
-                    n.clone(),
-                    Expr::pow(b, Expr::pow((**e).clone(), Expr::int(-1))),
-                ));
-            }
-            _ => {
-                return Err(format!(
-                    "the given `{}` is not a value to set",
-                    print_expr(g)
-                ))
-            }
-        }
-    }
+    let mut sets = Givens::read(&claim.given, env).values(true)?;
     // The constants the claim sees: the sample line changed by the givens (in order).
     sets.sort_by_key(|(_, v)| !v.free_symbols().is_empty());
     Ok(sets)
@@ -66,11 +25,9 @@ pub fn given_values(claim: &Claim, env: &Env) -> Result<Vec<(String, Expr)>, Str
 /// evaluated there (it reads a tensor, a loop variable): the reason the run does not test
 /// the claim. `None` when every condition holds at the run's values (in floating point,
 /// with a relative slack of 1e-12 against rounding: the values are the run's, not exact).
-pub fn unmet_condition(claim: &Claim, consts: &BTreeMap<String, f64>) -> Option<String> {
-    for g in &claim.given {
-        let ast::Expr::Rel(op, gl, gr, _) = g else {
-            continue;
-        };
+pub fn unmet_condition(claim: &Claim, env: &Env, consts: &BTreeMap<String, f64>) -> Option<String> {
+    for c in Givens::read(&claim.given, env).conditions() {
+        let (op, gl, gr, g) = (&c.op, &c.left, &c.right, &c.given);
         if matches!(op, RelOp::Eq | RelOp::Approx) {
             continue;
         }

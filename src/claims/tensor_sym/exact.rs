@@ -612,14 +612,15 @@ fn sizes_under_givens(
     g: &Givens,
     mut sizes: BTreeMap<String, i64>,
 ) -> Result<BTreeMap<String, i64>, String> {
-    let set: Vec<&(String, ast::Expr)> = g
+    let set: Vec<(&String, &ast::Expr)> = g
         .syms
         .iter()
-        .filter(|(n, _)| env.sizes.contains_key(n))
+        .filter(|(n, _, power)| power.is_none() && env.sizes.contains_key(n))
+        .map(|(n, v, _)| (n, v))
         .collect();
     for _ in 0..=set.len() {
         let mut changed = false;
-        for (n, v) in &set {
+        for &(n, v) in &set {
             let x = m.const_expr(v).map_err(|e| {
                 format!(
                     "the size `{n}` the givens set cannot be computed: {}",

@@ -1,56 +1,58 @@
 //! The claim's givens (substitutions, scalings, facts) and the lowering of both sides to
 //! `sym` at a generic index (`elements::Lowerer` with the givens put in).
 
+use crate::analysis::givens::{self as typed, Given};
 use crate::check::Env;
 use crate::claims::elements::{Fact, Lowerer};
 use crate::sym::Expr;
 use crate::syntax::ast::{self as ast, Program, RelOp};
-use crate::syntax::printer::{print_expr, print_name};
+use crate::syntax::printer::print_expr;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// What the givens say.
+/// What the givens say, for the element engines: [`crate::analysis::givens::Givens`]
+/// (the one reader) sorted into what the lowerer substitutes and what it assumes.
 #[derive(Default)]
 pub(super) struct Givens {
     pub(super) tensor: Vec<(String, ast::Expr)>,
     pub(super) elems: Vec<(String, ast::Expr)>,
-    pub(super) syms: Vec<(String, ast::Expr)>,
+    /// Settings: the name, the value and the power (`name^n = value` sets the name to
+    /// the positive root).
+    pub(super) syms: Vec<(String, ast::Expr, Option<i64>)>,
     pub(super) positive: BTreeSet<String>,
     /// Relations kept as facts `lhs - rhs >= 0` (and for the exact check).
     pub(super) facts: Vec<(ast::Expr, RelOp, ast::Expr)>,
 }
 
 pub(super) fn read_givens(given: &[ast::Expr], env: &Env) -> Result<Givens, String> {
-    let mut g = Givens::default();
-    for e in given {
-        let ast::Expr::Rel(op, l, r, _) = e else {
-            return Err(format!("the given `{}` is not a relation", print_expr(e)));
-        };
-        match (op, &**l) {
-            (RelOp::Eq, ast::Expr::Ref(lr)) if !lr.grad => {
-                let key = env.key_of(&lr.name);
-                let rank = env.tensors.get(&key).map(|t| t.rank);
-                match (&lr.indices, rank) {
-                    (None, Some(k)) if k > 0 => g.tensor.push((key, (**r).clone())),
-                    (Some(ix), Some(_)) => {
-                        let texts: Vec<String> =
-                            ix.iter().map(crate::syntax::printer::print_index).collect();
-                        g.elems
-                            .push((format!("{key}[{}]", texts.join(",")), (**r).clone()))
-                    }
-                    (None, _) => g.syms.push((print_name(&lr.name), (**r).clone())),
-                    _ => return Err(format!("the given `{}` is not read", print_expr(e))),
-                }
-            }
-            (RelOp::Gt, ast::Expr::Ref(lr))
-                if lr.indices.is_none() && matches!(&**r, ast::Expr::Num(n, _) if n == "0") =>
-            {
-                g.positive.insert(print_name(&lr.name));
-                g.facts.push(((**l).clone(), *op, (**r).clone()));
-            }
-            (RelOp::Approx, _) => {
+    let read = typed::Givens::read(given, env);
+    let mut g = Givens {
+        positive: read.positive_names().collect(),
+        ..Givens::default()
+    };
+    for (given, e) in read.all.into_iter().zip(&read.written) {
+        match given {
+            Given::Set(s) => g.syms.push((s.name, s.value, s.power)),
+            Given::Tensor { name, value } => g.tensor.push((name, value)),
+            Given::Element { key, value } => g.elems.push((key, value)),
+            Given::Condition(c) if c.op == RelOp::Approx => {
                 return Err(format!("the given `{}` is approximate", print_expr(e)))
             }
-            _ => g.facts.push(((**l).clone(), *op, (**r).clone())),
+            Given::Condition(c) => g.facts.push((c.left, c.op, c.right)),
+            // `x^2 = 4` of a name whose sign is open: a fact (both roots satisfy it).
+            Given::SignOpen(s) => {
+                let ast::Expr::Rel(op, l, r, _) = e else {
+                    continue;
+                };
+                let _ = s;
+                g.facts.push(((**l).clone(), *op, (**r).clone()));
+            }
+            Given::Other(_) => match e {
+                ast::Expr::Rel(RelOp::Eq, l, _, _) if matches!(&**l, ast::Expr::Ref(r) if !r.grad) => {
+                    return Err(format!("the given `{}` is not read", print_expr(e)))
+                }
+                ast::Expr::Rel(op, l, r, _) => g.facts.push(((**l).clone(), *op, (**r).clone())),
+                _ => return Err(format!("the given `{}` is not a relation", print_expr(e))),
+            },
         }
     }
     Ok(g)
@@ -75,9 +77,9 @@ pub(super) fn lowerer<'a>(
         lw.tensor_subs.insert(k.clone(), v.clone());
     }
     let mut syms = Vec::new();
-    for (n, v) in &g.syms {
+    for (n, v, power) in &g.syms {
         let v = lw.lower_terms(v, &BTreeMap::new())?;
-        syms.push((n.clone(), v));
+        syms.push((n.clone(), typed::Setting::root_of(v, *power)));
     }
     for (n, v) in &g.elems {
         let v = lw.lower_terms(v, bind)?;
