@@ -547,7 +547,7 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
                     crate::num::gradcheck::run_model(program, env, items, loss, s)
                 } else {
                     let setup = |m: &mut crate::num::Machine| {
-                        montecarlo::apply_givens(m, env, &sets, None)?;
+                        montecarlo::apply_givens(m, program, env, &sets, None)?;
                         // Inputs without a distribution are any value, as at the sample values.
                         m.arbitrary_inputs = true;
                         Ok(())
@@ -871,7 +871,7 @@ fn elements_elsewhere(
             for (n, v) in &values {
                 m.consts.insert(n.clone(), *v);
             }
-            montecarlo::apply_givens(m, env, &sets, None)?;
+            montecarlo::apply_givens(m, program, env, &sets, None)?;
             // Inputs without a distribution are any value here, as on the first run.
             m.arbitrary_inputs = true;
             Ok(())
