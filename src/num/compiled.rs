@@ -933,8 +933,10 @@ pub(super) struct Cache {
     slots: Vec<i64>,
 }
 
-/// A statement compiled at a binding of these names (`None`: it runs on the slow path).
-type Kept = (Vec<String>, Option<Arc<Compiled>>);
+/// A statement at a binding of these names: seen once and not compiled yet (a lone
+/// equation of one element, compiled at its second binding: one that runs once per run
+/// costs no compiling), or compiled (`None`: it runs on the slow path).
+type Kept = (Vec<String>, Option<Option<Arc<Compiled>>>);
 
 impl Clone for Cache {
     /// A clone of a machine starts with no compiled statements (its next run fills them).
@@ -994,8 +996,9 @@ fn same_names(names: &[String], b: &Bind) -> bool {
 
 impl Machine<'_> {
     /// Runs the statement at `site` compiled (`make` compiles it at `b`): from the run's
-    /// cache when it is active (compiled at the first binding of these names, kept), else
-    /// compiled now when `compile_now`. `None`: the statement runs on the slow path.
+    /// cache when it is active (compiled at the first binding of these names, or at the
+    /// second when not `compile_now`, and kept), else compiled now when `compile_now`.
+    /// `None`: the statement runs on the slow path.
     pub(super) fn run_cached(
         &mut self,
         site: Site,
@@ -1013,24 +1016,50 @@ impl Machine<'_> {
             let c = make(self)?;
             return Some(self.run_compiled(&c, &c.members, b));
         }
-        let hit = self
-            .compiled
+        let cache = &mut *self.compiled;
+        let kept = cache
             .entries
-            .get(&site)
-            .and_then(|v| v.iter().find(|(names, _)| same_names(names, b)))
-            .map(|(_, c)| c.clone());
-        let c = match hit {
-            Some(c) => c?,
-            None => {
+            .get_mut(&site)
+            .and_then(|v| v.iter_mut().find(|(names, _)| same_names(names, b)));
+        let c = match kept {
+            Some((_, Some(c))) => c.clone()?,
+            Some((_, None)) => {
+                // The second binding: compile now and keep.
                 let c = make(self).map(Arc::new);
-                if c.as_ref().is_none_or(|c| c.cacheable) && self.compiled.len < CACHE_ENTRIES {
-                    let names = b.iter().map(|(n, _)| n.clone()).collect();
+                let keep = c.as_ref().is_none_or(|c| c.cacheable);
+                let entry = self
+                    .compiled
+                    .entries
+                    .get_mut(&site)
+                    .and_then(|v| v.iter_mut().find(|(names, _)| same_names(names, b)));
+                if let (true, Some((_, slot))) = (keep, entry) {
+                    *slot = Some(c.clone());
+                }
+                let c = c?;
+                return Some(self.run_compiled(&c, &c.members, b));
+            }
+            None => {
+                if cache.len >= CACHE_ENTRIES {
+                    if !compile_now {
+                        return None;
+                    }
+                    let c = make(self)?;
+                    return Some(self.run_compiled(&c, &c.members, b));
+                }
+                let names = b.iter().map(|(n, _)| n.clone()).collect();
+                cache.len += 1;
+                if !compile_now {
+                    // Seen once: the slow path now, compiled at the next binding.
+                    cache.entries.entry(site).or_default().push((names, None));
+                    return None;
+                }
+                let c = make(self).map(Arc::new);
+                if c.as_ref().is_none_or(|c| c.cacheable) {
                     self.compiled
                         .entries
                         .entry(site)
                         .or_default()
-                        .push((names, c.clone()));
-                    self.compiled.len += 1;
+                        .push((names, Some(c.clone())));
                 }
                 let c = c?;
                 return Some(self.run_compiled(&c, &c.members, b));
