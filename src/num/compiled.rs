@@ -13,7 +13,11 @@
 //! become indices into the member maps taken out of the store for the statement's run, and
 //! positions become affine forms over slots with their boundary handling decided. The run
 //! ([`Machine::run_compiled`]) then does per element only the arithmetic, the position
-//! lookups in the member maps and the step count.
+//! lookups in the member maps and the step count. Within one run of a program
+//! ([`Machine::run_items`]) a compiled statement is kept ([`Cache`]) for its later
+//! bindings (`for t in 1..T`: compiled at t = 1, not T times), which pays for compiling a
+//! lone equation of one element too (a scalar RNN step); a statement of one element
+//! without a summed index reads and writes the store in place ([`InPlace`]).
 //!
 //! **The same results, bit for bit.** Every node is evaluated in the interpreter's order
 //! with the interpreter's operations (sums accumulated from 0.0 level by level, the same
@@ -33,6 +37,8 @@ use crate::syntax::ast::{
     AssignOp, BinOp, Boundary, Equation, Expr, Ident, IndexExpr, Item, ItemKind, Name, Ref, RelOp,
     UnOp,
 };
+use std::borrow::Cow;
+use std::sync::Arc;
 
 /// One factor of an index position: a slot of the binding or an integer constant.
 #[derive(Clone, Copy, Debug)]
@@ -115,6 +121,25 @@ enum Node {
     },
 }
 
+impl Node {
+    /// Whether the node sums over an index (a loop inside the element).
+    fn sums(&self) -> bool {
+        match self {
+            Node::Loops { .. } => true,
+            Node::Add(l, r) | Node::Sub(l, r) | Node::Product(_, l, r) | Node::Binary(_, l, r) => {
+                l.sums() || r.sums()
+            }
+            Node::Neg(x) | Node::Func { arg: x, .. } => x.sums(),
+            Node::Truth(t) => match &**t {
+                Truth::Rel(_, l, r) => l.sums() || r.sums(),
+                Truth::Nonzero(x) => x.sums(),
+            },
+            Node::MinMax { args, .. } => args.iter().any(Node::sums),
+            Node::Value(_) | Node::Bound(_) | Node::Read { .. } => false,
+        }
+    }
+}
+
 #[derive(Debug)]
 enum Truth {
     Rel(RelOp, Node, Node),
@@ -135,8 +160,22 @@ struct Stmt {
 /// Statements resolved at one binding: a lone equation, or the body of a `for` block
 /// (`for b,x,j: ...`) with the block's indices as loops around it.
 pub(super) struct Compiled {
-    /// The members read or written, by key; taken out of the store for the run.
+    /// The members read or written, by key at the binding compiled at; taken out of the
+    /// store for the run.
     members: Vec<(String, bool)>,
+    /// The names each member was resolved from (several names may resolve to one member:
+    /// `h_{l}` and `h_{L}` at l = L), for [`Compiled::members_at`] another binding.
+    sources: Vec<Vec<Name>>,
+    /// Whether some member's name has subscripts (`L_{l+1}`), so that its key depends on
+    /// the binding's values and is resolved again at every other binding.
+    rebind: bool,
+    /// Whether the statement may be kept for the run's later bindings ([`Cache`]): not when
+    /// it reads a symbol's stored scalar, which the slow path reads only while it is stored.
+    cacheable: bool,
+    /// One element and no summed index: no loop of the block or of a statement's free
+    /// indices has more than one value, and no statement sums (run in place:
+    /// [`Machine::run_compiled`]).
+    single: bool,
     /// The binding's length outside the statements.
     outer: usize,
     depth: usize,
@@ -153,6 +192,8 @@ struct Compiler<'c, 'a> {
     outer: usize,
     depth: usize,
     members: Vec<(String, bool)>,
+    sources: Vec<Vec<Name>>,
+    cacheable: bool,
 }
 
 /// A lone equation `eq` at the binding `b` with its free indices `free`, or `None` when it
@@ -208,6 +249,8 @@ fn block(
         names,
         outer: b.len(),
         members: Vec::new(),
+        sources: Vec::new(),
+        cacheable: true,
     };
     let mut stmts = Vec::with_capacity(eqs.len());
     for &eq in eqs {
@@ -234,8 +277,15 @@ fn block(
             op: eq.op,
         });
     }
+    let rebind = c.sources.iter().flatten().any(|n| !n.sub.is_empty());
+    let one = |r: &[(i64, i64)]| r.iter().all(|(lo, hi)| hi <= lo);
+    let single = one(&loops) && stmts.iter().all(|st| one(&st.free) && !st.rhs.sums());
     Some(Compiled {
         members: c.members,
+        sources: c.sources,
+        rebind,
+        cacheable: c.cacheable,
+        single,
         outer: b.len(),
         depth: c.depth,
         loops,
@@ -391,9 +441,13 @@ impl Compiler<'_, '_> {
                 .get(&(printed.as_str(), false) as &dyn MemberKey)
                 .is_some_and(|m| m.contains_key(&[][..]));
             let env = self.m.env;
-            if !stored && (env.symbols.contains_key(&printed) || env.sizes.contains_key(&printed)) {
-                // The interpreter's error, on the slow path.
-                return None;
+            if env.symbols.contains_key(&printed) || env.sizes.contains_key(&printed) {
+                if !stored {
+                    // The interpreter's error, on the slow path.
+                    return None;
+                }
+                // Read as a member only while it is stored: not kept for later bindings.
+                self.cacheable = false;
             }
         }
         let member = self.member(r)?;
@@ -411,9 +465,15 @@ impl Compiler<'_, '_> {
         let name = self.m.member_key(&r.name, &outer).ok()?.into_owned();
         let key = (name, r.grad);
         Some(match self.members.iter().position(|k| *k == key) {
-            Some(k) => k,
+            Some(k) => {
+                if !self.sources[k].contains(&r.name) {
+                    self.sources[k].push(r.name.clone());
+                }
+                k
+            }
             None => {
                 self.members.push(key);
+                self.sources.push(vec![r.name.clone()]);
                 self.members.len() - 1
             }
         })
@@ -486,19 +546,71 @@ impl Compiler<'_, '_> {
     }
 }
 
+/// One member's elements, by position.
+type Elements = FastMap<Vec<i64>, f64>;
+
+/// Where a compiled run finds its members' elements: maps taken out of the store for the
+/// run (`Vec<Elements>`, indexed by member), or the store itself ([`InPlace`]).
+trait Members {
+    /// The element of `member` at `pos`, if stored.
+    fn get(&self, member: usize, pos: &[i64]) -> Option<f64>;
+    /// The elements of `member` for a write (entering the store when it is not there yet,
+    /// as the interpreter's first write puts it there).
+    fn elements(&mut self, member: usize) -> &mut Elements;
+}
+
+impl Members for Vec<Elements> {
+    #[inline]
+    fn get(&self, member: usize, pos: &[i64]) -> Option<f64> {
+        self[member].get(pos).copied()
+    }
+    #[inline]
+    fn elements(&mut self, member: usize) -> &mut Elements {
+        &mut self[member]
+    }
+}
+
+/// The store read and written where it is, each member looked up by its key at each
+/// access: for a statement of one element without summed indices (a scalar RNN step),
+/// whose accesses are fewer than the two look-ups per member of taking its map out of
+/// the store and putting it back.
+struct InPlace<'s> {
+    vals: &'s mut super::Store,
+    keys: &'s [(String, bool)],
+}
+
+impl Members for InPlace<'_> {
+    #[inline]
+    fn get(&self, member: usize, pos: &[i64]) -> Option<f64> {
+        let (name, grad) = &self.keys[member];
+        self.vals
+            .get(&(name.as_str(), *grad) as &dyn MemberKey)
+            .and_then(|m| m.get(pos))
+            .copied()
+    }
+    fn elements(&mut self, member: usize) -> &mut Elements {
+        let key = &self.keys[member];
+        let k = &(key.0.as_str(), key.1) as &dyn MemberKey;
+        if self.vals.contains_key(k) {
+            return self.vals.get_mut(k).expect("present");
+        }
+        self.vals.entry(key.clone()).or_default()
+    }
+}
+
 /// The state of one compiled run.
-struct Run {
+struct Run<M: Members> {
     steps: u64,
     max_steps: u64,
     kink_sides: u64,
     elements: usize,
     circular: bool,
-    maps: Vec<FastMap<Vec<i64>, f64>>,
+    maps: M,
     slots: Vec<i64>,
     pos: Vec<i64>,
 }
 
-impl Run {
+impl<M: Members> Run<M> {
     #[inline]
     fn tick(&mut self) -> Result<(), NumError> {
         self.steps += 1;
@@ -577,10 +689,7 @@ impl Run {
             Node::Read { member, pos } => {
                 self.tick()?;
                 if self.position(pos) {
-                    self.maps[*member]
-                        .get(self.pos.as_slice())
-                        .copied()
-                        .unwrap_or(0.0)
+                    self.maps.get(*member, &self.pos).unwrap_or(0.0)
                 } else {
                     0.0
                 }
@@ -672,7 +781,7 @@ impl Run {
         if !self.position(&st.lhs_pos) {
             return Ok(());
         }
-        let map = &mut self.maps[st.lhs_member];
+        let map = self.maps.elements(st.lhs_member);
         if let Some(slot) = map.get_mut(self.pos.as_slice()) {
             let old = *slot;
             *slot = match st.op {
@@ -703,11 +812,48 @@ impl Machine<'_> {
     /// reads and writes are taken out of the store for the run (their keys stay, so the
     /// store's order is unchanged) and put back, also after an error; a member the
     /// statement writes first enters the store as the interpreter's first write would
-    /// have put it there.
-    pub(super) fn run_compiled(&mut self, c: &Compiled, b: &Bind) -> Result<(), NumError> {
-        let mut present = Vec::with_capacity(c.members.len());
-        let mut maps = Vec::with_capacity(c.members.len());
-        for (name, grad) in &c.members {
+    /// have put it there. A statement of one element without summed indices
+    /// ([`Compiled::single`]) reads and writes the store in place instead.
+    ///
+    /// `members` are the statement's members at `b` ([`Compiled::members_at`]).
+    fn run_compiled(
+        &mut self,
+        c: &Compiled,
+        members: &[(String, bool)],
+        b: &Bind,
+    ) -> Result<(), NumError> {
+        let mut slots = std::mem::take(&mut self.compiled.slots);
+        slots.clear();
+        slots.resize(c.depth.max(c.outer), 0);
+        for (s, (_, v)) in slots.iter_mut().zip(b) {
+            *s = *v;
+        }
+        let circular = self.boundary == Some(Boundary::Circular);
+        if c.single {
+            let mut run = Run {
+                steps: self.steps,
+                max_steps: self.max_steps,
+                kink_sides: self.kink_sides,
+                elements: self.elements,
+                circular,
+                maps: InPlace {
+                    vals: &mut self.vals,
+                    keys: members,
+                },
+                slots,
+                pos: std::mem::take(&mut self.pos_buf),
+            };
+            let r = run.block(c, 0);
+            self.steps = run.steps;
+            self.kink_sides = run.kink_sides;
+            self.elements = run.elements;
+            self.pos_buf = run.pos;
+            self.compiled.slots = run.slots;
+            return r;
+        }
+        let mut present = Vec::with_capacity(members.len());
+        let mut maps = Vec::with_capacity(members.len());
+        for (name, grad) in members {
             match self.vals.get_mut(&(name.as_str(), *grad) as &dyn MemberKey) {
                 Some(m) => {
                     present.push(true);
@@ -719,16 +865,12 @@ impl Machine<'_> {
                 }
             }
         }
-        let mut slots = vec![0; c.depth.max(c.outer)];
-        for (s, (_, v)) in slots.iter_mut().zip(b) {
-            *s = *v;
-        }
         let mut run = Run {
             steps: self.steps,
             max_steps: self.max_steps,
             kink_sides: self.kink_sides,
             elements: self.elements,
-            circular: self.boundary == Some(Boundary::Circular),
+            circular,
             maps,
             slots,
             pos: std::mem::take(&mut self.pos_buf),
@@ -738,7 +880,8 @@ impl Machine<'_> {
         self.kink_sides = run.kink_sides;
         self.elements = run.elements;
         self.pos_buf = run.pos;
-        for ((key, was), map) in c.members.iter().zip(present).zip(run.maps) {
+        self.compiled.slots = run.slots;
+        for ((key, was), map) in members.iter().zip(present).zip(run.maps) {
             if was {
                 if let Some(m) = self
                     .vals
@@ -751,5 +894,183 @@ impl Machine<'_> {
             }
         }
         r
+    }
+}
+
+/// Which statement a compiled entry is: a lone equation or a `for` block, by address.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub(super) enum Site {
+    Equation(usize),
+    For(usize),
+}
+
+/// At most this many statements kept per run (a file's statements are far fewer).
+const CACHE_ENTRIES: usize = 10_000;
+
+/// The statements compiled during one run of a program ([`Machine::run_items`]), kept for
+/// the run's later bindings: a statement inside `for t in 1..T` is compiled once, not T
+/// times, and a lone equation of one element (a scalar RNN step `h[t] = w h[t-1] + x[t]`),
+/// which compiling each time would not pay for, runs compiled from its second binding on.
+///
+/// The key is the statement's address and the binding's names (not their values). Why it
+/// is sound: the program is borrowed for the whole run, so no other statement can take a
+/// statement's address while the cache is active, and it is emptied when the run ends;
+/// everything [`compile`] and [`compile_for`] read is fixed for the run (the constants,
+/// the loop ranges, the declarations) or depends on the binding's names only (the slots,
+/// the free indices, the capitals summed), except the members' keys (`L_{3}` at l = 2),
+/// which [`Compiled::members_at`] resolves again at every binding. A statement compiled
+/// while it read a symbol's stored scalar is not kept; one the fast path does not cover is
+/// kept as `None` and runs on the slow path, as it would have. The same operations in the
+/// same order then run as when the statement was compiled afresh: tests/interpreter.rs
+/// holds every file to the slow path bit for bit.
+#[derive(Default)]
+pub(super) struct Cache {
+    /// Set by [`Machine::run_items`] for its run; entries are kept only while it is.
+    active: bool,
+    entries: FastMap<Site, Vec<Kept>>,
+    len: usize,
+    /// The slots of a compiled statement's binding, reused by every run of one.
+    slots: Vec<i64>,
+}
+
+/// A statement at a binding of these names: seen once and not compiled yet (a lone
+/// equation of one element, compiled at its second binding: one that runs once per run
+/// costs no compiling), or compiled (`None`: it runs on the slow path).
+type Kept = (Vec<String>, Option<Option<Arc<Compiled>>>);
+
+impl Clone for Cache {
+    /// A clone of a machine starts with no compiled statements (its next run fills them).
+    fn clone(&self) -> Self {
+        Cache::default()
+    }
+}
+
+impl Cache {
+    /// Empties the cache and sets whether the next statements are kept.
+    pub(super) fn reset(&mut self, active: bool) {
+        self.active = active;
+        self.entries.clear();
+        self.len = 0;
+    }
+
+    pub(super) fn active(&self) -> bool {
+        self.active
+    }
+}
+
+impl Compiled {
+    /// The members' keys at the binding `b` (the binding's names those it was compiled at):
+    /// the same keys when no name has subscripts, else each resolved again; `None` when a
+    /// name cannot be resolved at `b`, or when members that were one would be several
+    /// there, or several one (then the statement is compiled afresh).
+    fn members_at<'c>(
+        &'c self,
+        m: &mut Machine<'_>,
+        b: &Bind,
+    ) -> Option<Cow<'c, [(String, bool)]>> {
+        if !self.rebind {
+            return Some(Cow::Borrowed(&self.members));
+        }
+        let mut out: Vec<(String, bool)> = Vec::with_capacity(self.members.len());
+        for ((_, grad), names) in self.members.iter().zip(&self.sources) {
+            let (first, rest) = names.split_first()?;
+            let key = m.member_key(first, b).ok()?.into_owned();
+            for n in rest {
+                if *m.member_key(n, b).ok()? != *key {
+                    return None;
+                }
+            }
+            if out.iter().any(|(k, g)| *k == key && g == grad) {
+                return None;
+            }
+            out.push((key, *grad));
+        }
+        Some(Cow::Owned(out))
+    }
+}
+
+/// Whether a cached binding's names are those of `b`.
+fn same_names(names: &[String], b: &Bind) -> bool {
+    names.len() == b.len() && names.iter().zip(b).all(|(n, (m, _))| n == m)
+}
+
+impl Machine<'_> {
+    /// Runs the statement at `site` compiled (`make` compiles it at `b`): from the run's
+    /// cache when it is active (compiled at the first binding of these names, or at the
+    /// second when not `compile_now`, and kept), else compiled now when `compile_now`.
+    /// `None`: the statement runs on the slow path.
+    pub(super) fn run_cached(
+        &mut self,
+        site: Site,
+        b: &Bind,
+        compile_now: bool,
+        make: impl Fn(&mut Self) -> Option<Compiled>,
+    ) -> Option<Result<(), NumError>> {
+        if self.shadow.is_some() {
+            return None;
+        }
+        if !self.compiled.active() {
+            if !compile_now {
+                return None;
+            }
+            let c = make(self)?;
+            return Some(self.run_compiled(&c, &c.members, b));
+        }
+        let cache = &mut *self.compiled;
+        let kept = cache
+            .entries
+            .get_mut(&site)
+            .and_then(|v| v.iter_mut().find(|(names, _)| same_names(names, b)));
+        let c = match kept {
+            Some((_, Some(c))) => c.clone()?,
+            Some((_, None)) => {
+                // The second binding: compile now and keep.
+                let c = make(self).map(Arc::new);
+                let keep = c.as_ref().is_none_or(|c| c.cacheable);
+                let entry = self
+                    .compiled
+                    .entries
+                    .get_mut(&site)
+                    .and_then(|v| v.iter_mut().find(|(names, _)| same_names(names, b)));
+                if let (true, Some((_, slot))) = (keep, entry) {
+                    *slot = Some(c.clone());
+                }
+                let c = c?;
+                return Some(self.run_compiled(&c, &c.members, b));
+            }
+            None => {
+                if cache.len >= CACHE_ENTRIES {
+                    if !compile_now {
+                        return None;
+                    }
+                    let c = make(self)?;
+                    return Some(self.run_compiled(&c, &c.members, b));
+                }
+                let names = b.iter().map(|(n, _)| n.clone()).collect();
+                cache.len += 1;
+                if !compile_now {
+                    // Seen once: the slow path now, compiled at the next binding.
+                    cache.entries.entry(site).or_default().push((names, None));
+                    return None;
+                }
+                let c = make(self).map(Arc::new);
+                if c.as_ref().is_none_or(|c| c.cacheable) {
+                    self.compiled
+                        .entries
+                        .entry(site)
+                        .or_default()
+                        .push((names, Some(c.clone())));
+                }
+                let c = c?;
+                return Some(self.run_compiled(&c, &c.members, b));
+            }
+        };
+        match c.members_at(self, b) {
+            Some(members) => Some(self.run_compiled(&c, &members, b)),
+            None => {
+                let c = make(self)?;
+                Some(self.run_compiled(&c, &c.members, b))
+            }
+        }
     }
 }

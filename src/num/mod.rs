@@ -186,6 +186,9 @@ pub struct Machine<'a> {
     /// Run every statement on the slow path, never compiled (src/num/compiled.rs):
     /// tests/interpreter.rs compares the two.
     pub slow_path: bool,
+    /// The statements compiled during the run in progress ([`Machine::run_items`]),
+    /// boxed: a machine is moved by value in the trial runners' enums.
+    compiled: Box<compiled::Cache>,
 }
 
 /// Values of index and loop variables, innermost last.
@@ -237,6 +240,7 @@ impl<'a> Machine<'a> {
             caps_memo: FastMap::default(),
             caps_active: false,
             slow_path: false,
+            compiled: Box::default(),
         };
         for item in &program.items {
             if let ItemKind::Sample(bs) = &item.kind {

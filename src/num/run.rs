@@ -3,6 +3,7 @@
 //! indices of its left side, its write (`=`, `+=`, `-=`, or the shadow store), `for`
 //! blocks over their indices.
 
+use super::compiled::{self, Site};
 use super::hash::MemberKey;
 use super::{lookup, loop_values, Bind, Machine, NumError};
 use crate::syntax::ast::{
@@ -54,8 +55,10 @@ impl RunItems for Machine<'_> {
     fn run_for(&mut self, f: &ForIndices, b: &mut Bind) -> Result<(), NumError> {
         if !self.slow_path {
             // A block of equations resolved once (src/num/compiled.rs), when it can be.
-            if let Some(c) = super::compiled::compile_for(self, &f.indices, &f.body, b) {
-                return self.run_compiled(&c, b);
+            let site = Site::For(f as *const ForIndices as usize);
+            let compile = |m: &mut Self| compiled::compile_for(m, &f.indices, &f.body, b);
+            if let Some(r) = self.run_cached(site, b, true, compile) {
+                return r;
             }
         }
         self.for_indices(&f.indices, 0, &f.body, b)
@@ -75,7 +78,8 @@ impl RunItems for Machine<'_> {
 impl Machine<'_> {
     /// Whether a lone equation over the free indices `free` has elements enough to pay
     /// for resolving it once (about the cost of one element on the slow path): two or more.
-    /// (A `for` block's body is resolved once for the whole block, in `run_for`.)
+    /// (A `for` block's body is resolved once for the whole block, in `run_for`; during a
+    /// run, a statement of any size is resolved once for all its bindings: `run_items`.)
     fn worth_compiling(&self, free: &[String]) -> bool {
         let mut n: i64 = 1;
         for f in free {
@@ -107,10 +111,15 @@ impl Machine<'_> {
 
     fn equation(&mut self, eq: &Equation, b: &mut Bind) -> Result<(), NumError> {
         let free = self.free_lhs(&eq.lhs, b);
-        if !self.slow_path && self.worth_compiling(&free) {
-            // The statement resolved once (src/num/compiled.rs), when it can be.
-            if let Some(c) = super::compiled::compile(self, eq, b, &free) {
-                return self.run_compiled(&c, b);
+        if !self.slow_path {
+            // The statement resolved once (src/num/compiled.rs), when it can be: kept for
+            // the run's later bindings, or compiled for this one when it has elements
+            // enough to pay for that.
+            let site = Site::Equation(eq as *const Equation as usize);
+            let now = self.worth_compiling(&free);
+            let compile = |m: &mut Self| compiled::compile(m, eq, b, &free);
+            if let Some(r) = self.run_cached(site, b, now, compile) {
+                return r;
             }
         }
         // The capitals of the statement's terms are worked out at its first element and
@@ -221,7 +230,7 @@ impl Machine<'_> {
         b: &mut Bind,
     ) -> Result<(), NumError> {
         if k == idx.len() {
-            return self.run_items(body, b);
+            return RunItems::walk_items(self, body, b);
         }
         let (lo, hi) = self.index_range(&idx[k].name)?;
         for v in lo..=hi {
@@ -234,7 +243,12 @@ impl Machine<'_> {
     }
 
     /// Runs the equations and loops of a program (declarations and claims are skipped).
+    /// The statements compiled during the run are kept for its later bindings
+    /// (src/num/compiled.rs, `Cache`) and dropped when it ends.
     pub fn run_items(&mut self, items: &[Item], b: &mut Bind) -> Result<(), NumError> {
-        RunItems::walk_items(self, items, b)
+        self.compiled.reset(true);
+        let r = RunItems::walk_items(self, items, b);
+        self.compiled.reset(false);
+        r
     }
 }

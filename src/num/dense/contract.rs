@@ -150,19 +150,27 @@ impl<'a> Dense<'a> {
         // Copied only when the axes are not already in matrix order.
         let xv = Self::align(&x, &ox);
         let yv = Self::align(&y, &oy);
-        let xa = xv.as_standard_layout();
-        let ya = yv.as_standard_layout();
-        let Ok(x3) = xa.view().into_shape_with_order((nb, m, kk)) else {
-            return unsup("a contraction could not be reshaped");
-        };
-        let Ok(y3) = ya.view().into_shape_with_order((nb, kk, n)) else {
-            return unsup("a contraction could not be reshaped");
-        };
-        // Single precision: the product in f32 when its operands allow it (else f64).
+        // Single precision: the product in f32 when its operands allow it (else f64),
+        // the operands converted from their views in one pass each (no f64 copy).
         let single = if self.precision == Precision::F32 {
-            f32_product(&x3, &y3)
+            f32_product(&xv, &yv, (nb, m, kk, n))
         } else {
             None
+        };
+        let xa;
+        let ya;
+        let (x3, y3) = if single.is_some() {
+            (None, None)
+        } else {
+            xa = xv.as_standard_layout();
+            ya = yv.as_standard_layout();
+            let Ok(x3) = xa.view().into_shape_with_order((nb, m, kk)) else {
+                return unsup("a contraction could not be reshaped");
+            };
+            let Ok(y3) = ya.view().into_shape_with_order((nb, kk, n)) else {
+                return unsup("a contraction could not be reshaped");
+            };
+            (Some(x3), Some(y3))
         };
         if let Some(target) = into.as_mut() {
             let Some(flat) = target.data.as_slice_mut() else {
@@ -175,6 +183,9 @@ impl<'a> Dense<'a> {
                 c.zip_mut_with(&p, |c, p| *c += f64::from(*p));
                 return Ok(into.take().expect("set above"));
             }
+            let (Some(x3), Some(y3)) = (x3, y3) else {
+                return unsup("a contraction could not be reshaped");
+            };
             for bi in 0..nb {
                 let cv = c.index_axis_mut(Axis(0), bi);
                 matmul(
@@ -186,9 +197,9 @@ impl<'a> Dense<'a> {
             }
             return Ok(into.take().expect("set above"));
         }
-        let c = match single {
-            Some(p) => p.mapv(f64::from),
-            None => {
+        let c = match (single, x3, y3) {
+            (Some(p), _, _) => p.mapv(f64::from),
+            (None, Some(x3), Some(y3)) => {
                 let mut c = ndarray::Array3::<f64>::zeros((nb, m, n));
                 for bi in 0..nb {
                     let cv = c.index_axis_mut(Axis(0), bi);
@@ -201,6 +212,7 @@ impl<'a> Dense<'a> {
                 }
                 c
             }
+            _ => return unsup("a contraction could not be reshaped"),
         };
         let Ok(data) = c.into_dyn().into_shape_with_order(IxDyn(&shape)) else {
             return unsup("a contraction could not be reshaped");
@@ -376,54 +388,75 @@ pub const F32_RANGE: (f64, f64, f64) = (
     1.267_650_600_228_229_4e30, // 2^100
 );
 
-/// An operand converted to f32 in one pass, with its largest |value|; `None` when a
-/// nonzero value lies outside [`F32_RANGE`] or is not finite.
-fn to_f32(a: &ndarray::ArrayView3<f64>) -> Option<(ndarray::Array3<f32>, f64)> {
+thread_local! {
+    /// The f32 operands of this thread's products, kept from one product to the next (a
+    /// fresh array per product cost a quarter of the f32 trials' time in the kernel's
+    /// clearing of new pages).
+    static OPERANDS: std::cell::RefCell<(Vec<f32>, Vec<f32>)> =
+        const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// An operand converted to f32 into `buf` (in the logical order of its view, whatever its
+/// layout), in one pass that also finds its largest |value|; `None` when a nonzero value
+/// lies outside [`F32_RANGE`] or is not finite.
+fn to_f32<D: ndarray::Dimension>(
+    a: &ndarray::ArrayView<f64, D>,
+    buf: &mut Vec<f32>,
+) -> Option<f64> {
     let (lo, hi, _) = F32_RANGE;
     let (mut top, mut bottom, mut nan) = (0.0f64, f64::INFINITY, false);
-    let mut out = Vec::with_capacity(a.len());
-    let mut take = |v: f64| {
+    buf.clear();
+    buf.resize(a.len(), 0.0);
+    let mut take = |d: &mut f32, v: f64| {
         let m = v.abs();
         top = top.max(m);
         bottom = bottom.min(if m == 0.0 { f64::INFINITY } else { m });
         nan |= v.is_nan();
-        out.push(v as f32);
+        *d = v as f32;
     };
     match a.as_slice() {
-        Some(s) => s.iter().for_each(|v| take(*v)),
-        None => a.iter().for_each(|v| take(*v)),
+        Some(s) => buf.iter_mut().zip(s).for_each(|(d, v)| take(d, *v)),
+        None => {
+            let out = ndarray::ArrayViewMut::from_shape(a.raw_dim(), buf).ok()?;
+            ndarray::Zip::from(out).and(a).for_each(|d, v| take(d, *v));
+        }
     }
     if nan || top > hi || bottom < lo {
         return None;
     }
-    let c = ndarray::Array3::from_shape_vec(a.dim(), out).ok()?;
-    Some((c, top))
+    Some(top)
 }
 
-/// The batched product `x y` (shapes (nb, m, k) and (nb, k, n)) computed in f32, the
-/// operands converted once; `None` (compute it in f64) when the operands are outside
-/// [`F32_RANGE`] or a value of the result is not finite.
-fn f32_product(
-    x: &ndarray::ArrayView3<f64>,
-    y: &ndarray::ArrayView3<f64>,
+/// The batched product `x y` (`x` of nb·m·k elements read as (nb, m, k) in its logical
+/// order, `y` of nb·k·n as (nb, k, n)) computed in f32, the operands converted once from
+/// their views; `None` (compute it in f64) when the operands are outside [`F32_RANGE`]
+/// or a value of the result is not finite.
+fn f32_product<D: ndarray::Dimension, E: ndarray::Dimension>(
+    x: &ndarray::ArrayView<f64, D>,
+    y: &ndarray::ArrayView<f64, E>,
+    (nb, m, k, n): (usize, usize, usize, usize),
 ) -> Option<ndarray::Array3<f32>> {
-    let (nb, m, k) = x.dim();
-    let n = y.dim().2;
-    let (x32, xm) = to_f32(x)?;
-    let (y32, ym) = to_f32(y)?;
-    if xm * ym * k as f64 > F32_RANGE.2 {
-        return None;
-    }
-    let mut c = ndarray::Array3::<f32>::zeros((nb, m, n));
-    for bi in 0..nb {
-        matmul(
-            x32.index_axis(Axis(0), bi),
-            y32.index_axis(Axis(0), bi),
-            c.index_axis_mut(Axis(0), bi),
-            0.0,
-        );
-    }
-    c.iter().all(|v| v.is_finite()).then_some(c)
+    OPERANDS.with(|bufs| {
+        let mut bufs = bufs.try_borrow_mut().ok()?;
+        let (xb, yb) = &mut *bufs;
+        let xm = to_f32(x, xb)?;
+        let ym = to_f32(y, yb)?;
+        if xm * ym * k as f64 > F32_RANGE.2 {
+            return None;
+        }
+        let x32 = ndarray::ArrayView3::from_shape((nb, m, k), &xb[..]).ok()?;
+        let y32 = ndarray::ArrayView3::from_shape((nb, k, n), &yb[..]).ok()?;
+        let mut c = ndarray::Array3::<f32>::zeros((nb, m, n));
+        for bi in 0..nb {
+            matmul(
+                x32.index_axis(Axis(0), bi),
+                y32.index_axis(Axis(0), bi),
+                c.index_axis_mut(Axis(0), bi),
+                0.0,
+            );
+        }
+        c.iter().all(|v| v.is_finite()).then_some(c)
+    })
 }
 
 #[cfg(test)]
@@ -466,7 +499,7 @@ mod tests {
         ] {
             let x = random((nb, m, k), scale, &mut rng);
             let y = random((nb, k, n), scale, &mut rng);
-            let single = f32_product(&x.view(), &y.view()).expect("in range");
+            let single = f32_product(&x.view(), &y.view(), (nb, m, k, n)).expect("in range");
             let exact = f64_product(&x, &y);
             let abs = f64_product(&x.mapv(f64::abs), &y.mapv(f64::abs));
             for ((s, e), a) in single.iter().zip(&exact).zip(&abs) {
@@ -486,7 +519,7 @@ mod tests {
     fn f32_products_out_of_range_are_refused() {
         let ones = Array3::<f64>::from_elem((1, 2, 3), 1.0);
         let ones_t = Array3::<f64>::from_elem((1, 3, 2), 1.0);
-        assert!(f32_product(&ones.view(), &ones_t.view()).is_some());
+        assert!(f32_product(&ones.view(), &ones_t.view(), (1, 2, 3, 2)).is_some());
         for v in [
             1e30,
             1e-30,
@@ -497,18 +530,24 @@ mod tests {
         ] {
             let mut x = ones.clone();
             x[[0, 1, 2]] = v;
-            assert!(f32_product(&x.view(), &ones_t.view()).is_none(), "{v}");
+            assert!(
+                f32_product(&x.view(), &ones_t.view(), (1, 2, 3, 2)).is_none(),
+                "{v}"
+            );
             let mut y = ones_t.clone();
             y[[0, 0, 1]] = v;
-            assert!(f32_product(&ones.view(), &y.view()).is_none(), "{v}");
+            assert!(
+                f32_product(&ones.view(), &y.view(), (1, 2, 3, 2)).is_none(),
+                "{v}"
+            );
         }
         // Each operand in range, their product's bound not: 2^49 · 2^49 · 8 > 2^100.
         let big = Array3::<f64>::from_elem((1, 1, 8), 2f64.powi(49));
         let big_t = Array3::<f64>::from_elem((1, 8, 1), 2f64.powi(49));
-        assert!(f32_product(&big.view(), &big_t.view()).is_none());
+        assert!(f32_product(&big.view(), &big_t.view(), (1, 1, 8, 1)).is_none());
         // Zeros are exact and always allowed.
         let zero = Array3::<f64>::zeros((1, 2, 3));
-        let p = f32_product(&zero.view(), &ones_t.view()).expect("zeros");
+        let p = f32_product(&zero.view(), &ones_t.view(), (1, 2, 3, 2)).expect("zeros");
         assert!(p.iter().all(|v| *v == 0.0));
     }
 }
