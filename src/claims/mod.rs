@@ -814,7 +814,7 @@ fn elements_elsewhere(
     first: Outcome,
 ) -> Outcome {
     let mut held = Vec::new();
-    for point in with_moments::other_points(claim, program, env) {
+    for (point, _) in with_moments::other_points(claim, program, env) {
         let shown: Vec<String> = point.iter().map(|(n, v)| format!("{n} = {v}")).collect();
         let shown = shown.join(", ");
         let values: Vec<(String, f64)> = point
