@@ -666,24 +666,11 @@ pub(super) fn confirm_elsewhere(
     mut run: impl FnMut(&Claim) -> Option<Outcome>,
 ) -> Outcome {
     let mut held = Vec::new();
-    for (point, least) in other_points(claim, program, env) {
-        // At the least sizes at which every element the claim names exists: a claim is
-        // about every such size, so one that Monte Carlo cannot decide there is not
-        // confirmed.
+    for (point, _) in other_points(claim, program, env) {
         let Some((c, shown)) = claim_at_point(claim, &point, env) else {
             continue;
         };
         match run(&c) {
-            Some(o) if least && o.verdict == Verdict::Undecided => {
-                return Outcome::new(
-                    Verdict::Undecided,
-                    first.method,
-                    format!(
-                        "held at the sample values ({}), but at the least sizes at which every element the claim names exists ({shown}) Monte Carlo does not decide it ({}); the claim is about every such size",
-                        first.evidence, o.evidence
-                    ),
-                );
-            }
             Some(mut o) if o.verdict == Verdict::Refuted => {
                 o.evidence = format!(
                     "at {shown} (it held at the sample values: {}): {}",
