@@ -860,7 +860,7 @@ fn elements_elsewhere(
 ) -> Outcome {
     let mut held = Vec::new();
     let (sets, residual) = sampled_givens(claim, env);
-    for point in with_moments::other_points(claim, program, env) {
+    for (point, _) in with_moments::other_points(claim, program, env) {
         let shown: Vec<String> = point.iter().map(|(n, v)| format!("{n} = {v}")).collect();
         let shown = shown.join(", ");
         let values: Vec<(String, f64)> = point

@@ -735,8 +735,8 @@ fn moment_refs<'e>(e: &'e ast::Expr, out: &mut Vec<&'e ast::Ref>) {
 /// Moments that rest on circular windows reading distinct elements
 /// ([`Approximation::Wrap`]) are no element's where a window wraps onto itself
 /// (`x[b, x+DX]` with D > X reads an element twice): then why (a claim resting on them is
-/// `undecided`). Each condition of [`Analysis::wraps`] is evaluated at the sizes the claim
-/// is decided at (the file's `sample` values and the claim's givens); one that fails, or
+/// `undecided`). Each window of [`Analysis::wraps`] is decided exactly (D <= N / gcd(c, N),
+/// `crate::moments::Window`) at the sizes the claim is decided at (the file's `sample` values and the claim's givens); one that fails, or
 /// that a size without a value leaves open, leaves the claim to Monte Carlo.
 pub fn wrap_unmet(
     claim: &ast::Claim,
@@ -772,15 +772,16 @@ pub fn wrap_unmet(
             .filter_map(|(n, v)| v.eval_f64(&BTreeMap::new()).ok().map(|x| (n.clone(), x)))
             .collect(),
     };
-    for (text, cond) in &a.wraps {
-        match cond.eval_f64(&consts) {
-            Ok(v) if v >= -1e-9 => {}
-            Ok(_) => {
+    for w in &a.wraps {
+        let text = &w.text;
+        match w.distinct_at(&consts) {
+            Some(true) => {}
+            Some(false) => {
                 return Some(format!(
                     "{text}, and it does not fit at the sizes the claim is decided at (the `sample` values and the givens): the moments engine's value counts each read as a distinct element, so it is no element's value here"
                 ))
             }
-            Err(_) => {
+            None => {
                 return Some(format!(
                     "{text}; the sizes the claim is decided at (the `sample` values and the givens) do not set it, so the moments engine's value is not used"
                 ))

@@ -363,14 +363,16 @@ pub(super) fn claim_at_point(
 /// sample value and the bound it crosses. A point where a symbol keeps its value or a
 /// relation between symbols (`uniform(a, b)`: a < b) constrains a moved one is skipped.
 /// Before them the sizes are moved, each one larger than its sample value; the symbols
-/// keep theirs. (Session 27 tried the smallest sizes first, each 1: a claim naming a
-/// fixed position, `Var(y[0,1]) == v`, was refuted at K = 1, where that element does
-/// not exist, and mean-field values at width 1; withdrawn at the merge.)
+/// keep theirs. First of all, the least sizes at which every element the claim names
+/// exists ([`least_sizes`]; session 27 tried each size 1 and refuted `Var(y[0,1]) == v`
+/// at K = 1, where that element does not exist; a model with loops or families is not
+/// moved there, so mean-field values of layer families are not tested at width 1).
+/// Each point comes with whether it is that least-sizes point.
 pub fn other_points(
     claim: &Claim,
     program: &ast::Program,
     env: &Env,
-) -> Vec<BTreeMap<String, num_rational::BigRational>> {
+) -> Vec<(BTreeMap<String, num_rational::BigRational>, bool)> {
     use num_rational::BigRational;
     use num_traits::{One, Zero};
     let set: Vec<String> = match montecarlo::given_values(claim, env) {
@@ -408,6 +410,13 @@ pub fn other_points(
     // does not set one larger (derived sizes recomputed from them), the symbols at
     // their sample values.
     let mut out = Vec::new();
+    // First the least sizes at which every element the claim names exists (each 1, or
+    // one past a fixed position it or the model names: `y[b,1]` needs K >= 2), the
+    // symbols at their sample values: a claim is about every such size (`Var(z) <= 2`
+    // held at I = 3 and fails at I = 1).
+    if let Some(least) = least_point(&set, &sizes, claim, program, env) {
+        out.push((least, true));
+    }
     // A derived size (`size Y = floor(X / 2)`, on the expanded sample line) is not moved
     // with the others: it is computed again from their new values, and a point where it
     // is not a whole number of at least 1 is skipped.
@@ -429,12 +438,13 @@ pub fn other_points(
             .filter_map(|(n, v)| Some((n.clone(), v.to_integer().try_into().ok()?)))
             .collect();
         if whole.len() == moved.len() && crate::check::outputs::derive_sizes_at(&mut whole, env) {
-            out.push(
+            out.push((
                 whole
                     .into_iter()
                     .map(|(n, v)| (n, BigRational::from_integer(v.into())))
                     .collect(),
-            );
+                false,
+            ));
         }
     }
     if sample.is_empty() {
@@ -488,10 +498,154 @@ pub fn other_points(
             point.insert(name.clone(), v);
         }
         if ok {
-            out.push(point);
+            out.push((point, false));
         }
     }
     out
+}
+
+/// The least sizes at which every element the claim and the model name exists: each
+/// size the claim's givens do not set (`set`) is 1, or one past the largest fixed position of a
+/// dimension it is the extent of (`y[b,1]` needs K >= 2). `None` where the model has
+/// loops, families or derived sizes (their ranges tie the sizes in ways not read here),
+/// or where the least sizes are the sample's. The claim's meaning (docs/language.md): a
+/// claim with no size given holds at every size at which every element it names exists.
+pub(crate) fn least_sizes(
+    claim: &Claim,
+    program: &ast::Program,
+    env: &Env,
+    set: &[String],
+    sample: &BTreeMap<String, i64>,
+) -> Option<BTreeMap<String, i64>> {
+    if !env.derived_sizes.is_empty()
+        || program.items.iter().any(|i| {
+            !matches!(
+                i.kind,
+                ast::ItemKind::Size(_)
+                    | ast::ItemKind::Index { .. }
+                    | ast::ItemKind::Symbol(_)
+                    | ast::ItemKind::Scalar(_)
+                    | ast::ItemKind::Boundary(_)
+                    | ast::ItemKind::Decl(_)
+                    | ast::ItemKind::Equation(_)
+                    | ast::ItemKind::Claim(_)
+                    | ast::ItemKind::Sample(_)
+                    | ast::ItemKind::At(_)
+                    | ast::ItemKind::Vary(_)
+                    | ast::ItemKind::Derivation(_)
+                    | ast::ItemKind::ExpectError(_)
+            )
+        })
+    {
+        return None;
+    }
+    let mut least: BTreeMap<String, i64> = sample
+        .keys()
+        .filter(|k| !set.contains(k))
+        .map(|k| (k.clone(), 1))
+        .collect();
+    let mut need = |r: &ast::Ref| {
+        let Some(dims) = env.tensors.get(&env.key_of(&r.name)).map(|t| &t.dims) else {
+            return;
+        };
+        for (k, ix) in r.indices.iter().flatten().enumerate() {
+            if let (ast::IndexExpr::Affine(a), Some(d)) = (ix, dims.get(k)) {
+                if a.terms.is_empty() {
+                    if let Some(v) = least.get_mut(d) {
+                        *v = (*v).max(a.constant + 1);
+                    }
+                }
+            }
+        }
+    };
+    crate::syntax::visit::walk_refs(&claim.body, &mut need);
+    for e in &claim.given {
+        crate::syntax::visit::walk_refs(e, &mut need);
+    }
+    for item in &program.items {
+        if let ast::ItemKind::Equation(eq) = &item.kind {
+            need(&eq.lhs);
+            crate::syntax::visit::walk_refs(&eq.rhs, &mut need);
+        }
+    }
+    // The givens hold there too: a bound of a size by a whole number (`X >= 3`, `2 < X`)
+    // raises its least value; any other given that reads a moved size (`X >= 2 D - 1`)
+    // ties the sizes in a way not read here, and no least sizes are tested.
+    for e in &claim.given {
+        let mut moved = false;
+        crate::syntax::visit::walk_refs(e, &mut |r| {
+            moved |= r.indices.is_none()
+                && least.contains_key(&crate::syntax::printer::print_name(&r.name));
+        });
+        if !moved {
+            continue;
+        }
+        let whole = |x: &ast::Expr| match x {
+            ast::Expr::Num(n, _) => n.parse::<i64>().ok(),
+            _ => None,
+        };
+        let size = |x: &ast::Expr| match x {
+            ast::Expr::Ref(r) if r.indices.is_none() => {
+                Some(crate::syntax::printer::print_name(&r.name))
+            }
+            _ => None,
+        };
+        let ast::Expr::Rel(op, l, r, _) = e else {
+            return None;
+        };
+        let (name, op, c) = match (size(l), whole(r), whole(l), size(r)) {
+            (Some(n), Some(c), _, _) => (n, *op, c),
+            (_, _, Some(c), Some(n)) => (
+                n,
+                match op {
+                    RelOp::Lt => RelOp::Gt,
+                    RelOp::Gt => RelOp::Lt,
+                    RelOp::Le => RelOp::Ge,
+                    RelOp::Ge => RelOp::Le,
+                    o => *o,
+                },
+                c,
+            ),
+            _ => return None,
+        };
+        let v = least.get_mut(&name)?;
+        match op {
+            RelOp::Ge => *v = (*v).max(c),
+            RelOp::Gt => *v = (*v).max(c + 1),
+            RelOp::Le if *v <= c => {}
+            RelOp::Lt if *v < c => {}
+            _ => return None,
+        }
+    }
+    let mut out = sample.clone();
+    out.extend(least);
+    (out != *sample).then_some(out)
+}
+
+/// The first of [`other_points`]: the sizes the claim does not `set` moved from their
+/// `sample` values to [`least_sizes`] (only the sizes that move).
+fn least_point(
+    set: &[String],
+    sizes: &BTreeMap<String, num_rational::BigRational>,
+    claim: &Claim,
+    program: &ast::Program,
+    env: &Env,
+) -> Option<BTreeMap<String, num_rational::BigRational>> {
+    let whole: BTreeMap<String, i64> = sizes
+        .iter()
+        .filter_map(|(n, v)| Some((n.clone(), v.to_integer().try_into().ok()?)))
+        .collect();
+    if whole.len() != sizes.len() {
+        return None;
+    }
+    let least = least_sizes(claim, program, env, set, &whole)?;
+    Some(
+        least
+            .into_iter()
+            .filter(|(n, v)| whole.get(n) != Some(v))
+            .map(|(n, v)| (n, num_rational::BigRational::from_integer(v.into())))
+            .collect(),
+    )
 }
 
 /// A claim Monte Carlo confirmed at the sample values, tested at [`other_points`]:
@@ -505,7 +659,7 @@ pub(super) fn confirm_elsewhere(
     mut run: impl FnMut(&Claim) -> Option<Outcome>,
 ) -> Outcome {
     let mut held = Vec::new();
-    for point in other_points(claim, program, env) {
+    for (point, _) in other_points(claim, program, env) {
         let Some((c, shown)) = claim_at_point(claim, &point, env) else {
             continue;
         };

@@ -175,12 +175,12 @@ impl Walker<'_> {
                 }
             }
         }
-        let note = |rv: &mut Rv, conds: Vec<(String, Expr)>| {
+        let note = |rv: &mut Rv, conds: Vec<super::Window>| {
             if !conds.is_empty() {
                 rv.approx.insert(super::rule::Approximation::Wrap);
                 let mut w = self.wraps.borrow_mut();
                 for c in conds {
-                    if !w.iter().any(|(t, _)| *t == c.0) {
+                    if !w.iter().any(|x| x.text == c.text) {
                         w.push(c);
                     }
                 }
@@ -262,7 +262,7 @@ impl Walker<'_> {
                 .iter()
                 .all(|r| self.iid.contains(&self.key(r)) && uses_all(r))
         {
-            let conds: Vec<(String, Expr)> = random
+            let conds: Vec<super::Window> = random
                 .iter()
                 .flat_map(|r| distinct(r).unwrap_or_default())
                 .collect();
@@ -325,8 +325,9 @@ impl Walker<'_> {
     /// and beside no other summed index), so the map from the summed values to the
     /// positions is one to one over the integers. Under circular padding a position
     /// other than the plain index wraps around its extent N, and stays one to one
-    /// where N ≥ |c| (D − 1) + 1 (D the summed range, c its coefficient); those
-    /// conditions are returned, each `(text, N − |c| (D − 1) − 1)`, to hold as `>= 0`.
+    /// exactly where D ≤ N / gcd(c, N) (D the summed range, c its coefficient): decided
+    /// here when N and D are numbers, otherwise returned as a [`super::Window`] to be
+    /// checked at the sizes a claim is decided at.
     /// `Err` with the reason when no such ownership exists (`x[b, x+DX+DX']`: x + 1 is
     /// read at (0, 1) and (1, 0); a summed index inside a lookup, `e[w[T], i]`) or a
     /// window longer than its extent wraps onto itself at the sizes set.
@@ -334,7 +335,7 @@ impl Walker<'_> {
         &self,
         r: &Ref,
         summed: &[String],
-    ) -> Result<Vec<(String, Expr)>, String> {
+    ) -> Result<Vec<super::Window>, String> {
         let text = print_ref(r);
         let dims = self
             .env
@@ -382,23 +383,32 @@ impl Walker<'_> {
                     k + 1
                 ));
             };
-            let mut cond = Expr::sym(extent)
-                - Expr::int(c.abs()) * (self.summed_size(s)? - Expr::one())
-                - Expr::one();
+            let mut len = self.summed_size(s)?;
+            let mut ext = Expr::sym(extent);
             for (n, v) in &self.settings {
-                cond = sym::subs(&cond, n, v);
+                len = sym::subs(&len, n, v);
+                ext = sym::subs(&ext, n, v);
             }
-            let cond = sym::simplify(&cond);
+            let (len, ext) = (sym::simplify(&len), sym::simplify(&ext));
             let why = format!(
-                "the window of {text} over {s} wraps onto itself under circular padding unless {extent} >= {}",
-                sym::to_ascii(&sym::simplify(
-                    &(Expr::int(c.abs()) * (self.summed_size(s)? - Expr::one()) + Expr::one())
-                ))
+                "the window of {text} over {s} wraps onto itself under circular padding unless its {} reads {}·{s} mod {extent} are distinct ({} <= {extent}/gcd({}, {extent}))",
+                sym::to_ascii(&len),
+                c.abs(),
+                sym::to_ascii(&len),
+                c.abs()
             );
-            match cond.as_num() {
-                Some(v) if *v >= num_rational::BigRational::from_integer(0.into()) => {}
-                Some(_) => return Err(why),
-                None => conds.push((why, cond)),
+            let window = super::Window {
+                text: why.clone(),
+                extent: ext,
+                coef: c,
+                len,
+            };
+            // Where the sizes are numbers the condition is decided exactly (a dilation 2
+            // over X = 5 with D = 4 reads 0, 2, 4, 1: distinct, since gcd(2, 5) = 1).
+            match window.distinct_at(&std::collections::BTreeMap::new()) {
+                Some(true) => {}
+                Some(false) => return Err(why),
+                None => conds.push(window),
             }
         }
         Ok(conds)

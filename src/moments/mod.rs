@@ -138,12 +138,53 @@ pub struct Analysis {
     /// (the quotient is not at a = 1), a member at a symbolic subscript puts `a - 1`
     /// back ([`walker::Walker::lookup`]).
     pub geometric: Vec<Expr>,
-    /// The conditions on the sizes under which the sums' windows read distinct elements
-    /// under circular padding (`X - D >= 0` for `x[b, x+DX]`): `(text, c)` holds when
-    /// `c >= 0`. A value resting on one carries [`Approximation::Wrap`], and a claim about
-    /// it is decided by the moments engine only at sizes where every one holds
-    /// (`claims::moments::wrap_unmet`).
-    pub wraps: Vec<(String, Expr)>,
+    /// The circular windows the sums' values rest on reading distinct elements (`x[b,
+    /// x+DX]` over X: distinct when D <= X). A value resting on one carries
+    /// [`Approximation::Wrap`], and a claim about it is decided by the moments engine only
+    /// at sizes where every window reads distinct elements (`claims::moments::wrap_unmet`).
+    pub wraps: Vec<Window>,
+}
+
+/// A window read under circular padding: the summed index d in 0..D at coefficient c of
+/// a position that wraps around an extent N. Its reads c d mod N are distinct exactly
+/// when D <= N / gcd(c, N) (the multiples of c mod N repeat with period N / gcd(c, N)):
+/// `x[b, x + 2DX]` over X = 5 reads five distinct positions, over X = 4 two.
+#[derive(Clone, Debug)]
+pub struct Window {
+    /// The read and the condition, for the reason.
+    pub text: String,
+    /// The extent N the position wraps around.
+    pub extent: Expr,
+    /// The summed index's coefficient c (non-zero).
+    pub coef: i64,
+    /// The summed range D.
+    pub len: Expr,
+}
+
+impl Window {
+    /// Whether the window reads distinct elements at these values of the sizes: `None`
+    /// when N or D is not a whole number there (a size without a value).
+    pub fn distinct_at(&self, at: &BTreeMap<String, f64>) -> Option<bool> {
+        let whole = |e: &Expr| -> Option<i64> {
+            let v = e.eval_f64(at).ok()?;
+            let r = v.round();
+            ((v - r).abs() < 1e-9 && r.abs() < 1e15).then_some(r as i64)
+        };
+        Window::distinct(whole(&self.extent)?, self.coef, whole(&self.len)?)
+    }
+
+    /// Whether D reads c d mod N (d in 0..D) are distinct, for whole N and D (`None` when
+    /// N < 1 or D < 0: no window).
+    pub fn distinct(n: i64, c: i64, d: i64) -> Option<bool> {
+        if n < 1 || d < 0 || c == 0 {
+            return None;
+        }
+        let (mut a, mut b) = (c.unsigned_abs(), n.unsigned_abs());
+        while b != 0 {
+            (a, b) = (b, a % b);
+        }
+        Some(d.unsigned_abs() <= n.unsigned_abs() / a)
+    }
 }
 
 /// The distributions of one symbolic iteration.

@@ -45,8 +45,8 @@ pub(super) struct Walker<'a> {
     pub(super) outer: std::cell::RefCell<Vec<String>>,
     /// The conditions on the sizes under which the windows of the sums walked so far read
     /// distinct elements (circular padding wraps a window longer than its extent onto
-    /// itself): each `(text, c)` holds when `c >= 0` ([`Analysis::wraps`]).
-    pub(super) wraps: std::cell::RefCell<Vec<(String, Expr)>>,
+    /// itself), to be checked at the sizes of a claim ([`Analysis::wraps`]).
+    pub(super) wraps: std::cell::RefCell<Vec<super::Window>>,
 }
 
 /// The work the moments engine may do on one file (one [`super::analyze`] call or one

@@ -45,7 +45,9 @@ pub use exp_form::identical_in_exp_form;
 pub use func::Func;
 pub use parse::{parse_ascii, parse_number, parse_relation, ParseError};
 pub use radical::identical_in_radical_form;
-pub use relation::{check_relation, Assumption, CheckOptions, Decision, ProofRule, Rel, Witness};
+pub use relation::{
+    check_relation, fails_by_range_at, Assumption, CheckOptions, Decision, ProofRule, Rel, Witness,
+};
 pub use solve::{
     approx_one_plus_pow, solve, solve_linear, solve_one_plus_pow, solve_pow, ApproxStep,
 };

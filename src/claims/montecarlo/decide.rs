@@ -710,9 +710,14 @@ impl ClaimTest<'_> {
             // Nor can it resolve beyond the rounding of the values: a difference of
             // 10⁻¹⁸ on a mean that is 0 up to rounding is no evidence either way.
             let margin = z_confirm * se + accuracy;
+            // A strict relation is confirmed only by an interval that excludes equality:
+            // resolving 5% of the values says nothing of `<` against `==` (`Var(s) > 8`
+            // and `Var(s) < 8` were both confirmed where Var(s) is exactly 8).
             let decisive = match rel {
-                RelOp::Le | RelOp::Lt => d + margin <= 0.0 || margin <= RESOLUTION * scale,
-                RelOp::Ge | RelOp::Gt => d - margin >= 0.0 || margin <= RESOLUTION * scale,
+                RelOp::Le => d + margin <= 0.0 || margin <= RESOLUTION * scale,
+                RelOp::Ge => d - margin >= 0.0 || margin <= RESOLUTION * scale,
+                RelOp::Lt => d + margin < 0.0,
+                RelOp::Gt => d - margin > 0.0,
                 // An explicit tolerance is the resolution asked for: the whole interval
                 // must lie within it. Resolving 5% is not enough: `Var(L_L) ~= 2 tol
                 // 0.01` at a true 1.955 must not be confirmed by an interval of ±0.04
@@ -736,6 +741,10 @@ impl ClaimTest<'_> {
                     format!(
                         "{line} (|left − right| + z × standard error = {:.3}, more than the tolerance {tol})",
                         d.abs() + margin
+                    )
+                } else if matches!(rel, RelOp::Lt | RelOp::Gt) {
+                    format!(
+                        "{line} (left − right = {d:.4} ± {margin:.3}: the interval does not exclude equality, which a strict relation needs)"
                     )
                 } else {
                     format!(

@@ -164,9 +164,6 @@ pub(super) fn exact_check(
     shared: Option<&std::cell::RefCell<SharedSides>>,
 ) -> Result<Exact, String> {
     let shared = shared.filter(|_| shareable(g));
-    let ast::Expr::Rel(_, l, r, _) = &claim.body else {
-        return Err("not a relation".into());
-    };
     let mut m = Machine::new(program, env).map_err(|e| e.message)?;
     let sizes: BTreeMap<String, i64> = env
         .sizes
@@ -174,7 +171,110 @@ pub(super) fn exact_check(
         .filter_map(|s| m.consts.get(s).map(|v| (s.clone(), *v as i64)))
         .collect();
     let sample = sizes.clone();
+    let set: Vec<String> = g.syms.iter().map(|(n, _)| n.clone()).collect();
+    let least = crate::claims::with_moments::least_sizes(claim, program, env, &set, &sizes);
     let sizes = sizes_under_givens(&mut m, env, g, sizes)?;
+    let label = if sizes == sample {
+        "the sample sizes"
+    } else {
+        "the sizes the givens set"
+    };
+    let first = check_at(
+        op,
+        claim,
+        (program, env),
+        g,
+        (seed, gather, shared),
+        &sizes,
+        label,
+    )?;
+    // A claim with no size given is a claim for every size at which every element it
+    // names exists (docs/language.md): after the sample sizes it is tested at the least
+    // such sizes too (`A[t,t'] < 1` of a softmax holds at T = 4, fails at T = 1).
+    let Exact::Agrees {
+        points,
+        floating,
+        sizes: tested,
+    } = first
+    else {
+        return Ok(first);
+    };
+    let least = least.and_then(|least| {
+        let mut m = Machine::new(program, env).ok()?;
+        for (k, v) in &least {
+            m.consts.insert(k.clone(), *v as f64);
+        }
+        sizes_under_givens(&mut m, env, g, least)
+            .ok()
+            .filter(|l| *l != sizes)
+    });
+    let Some(least) = least else {
+        return Ok(Exact::Agrees {
+            points,
+            floating,
+            sizes: tested,
+        });
+    };
+    let listed = listed(&least);
+    Ok(
+        match check_at(
+            op,
+            claim,
+            (program, env),
+            g,
+            (seed ^ 0x5eed_1ea5, gather, None),
+            &least,
+            LEAST,
+        ) {
+            Ok(Exact::Agrees {
+                points: more,
+                floating: fl,
+                ..
+            }) => Exact::Agrees {
+                points: points + more,
+                floating: floating || fl,
+                sizes: format!("{tested} and at {LEAST} ({listed})"),
+            },
+            Ok(found) => found,
+            Err(why) => Exact::Agrees {
+                points,
+                floating,
+                sizes: format!("{tested} (at {LEAST}, {listed}, not tested: {why})"),
+            },
+        },
+    )
+}
+
+/// How the least sizes are named in the evidence.
+const LEAST: &str = "the least sizes at which every element the claim names exists";
+
+/// Sizes in words (`I = 1, T = 3`).
+fn listed(sizes: &BTreeMap<String, i64>) -> String {
+    sizes
+        .iter()
+        .map(|(k, v)| format!("{k} = {v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// [`exact_check`] with the sums written out at `sizes` (named `label` in the evidence).
+fn check_at(
+    op: RelOp,
+    claim: &ast::Claim,
+    (program, env): (&Program, &Env),
+    g: &Givens,
+    (seed, gather, shared): (
+        u64,
+        Option<&[crate::grad::Gathered]>,
+        Option<&std::cell::RefCell<SharedSides>>,
+    ),
+    sizes: &BTreeMap<String, i64>,
+    label: &str,
+) -> Result<Exact, String> {
+    let ast::Expr::Rel(_, l, r, _) = &claim.body else {
+        return Err("not a relation".into());
+    };
+    let sizes = sizes.clone();
     let free = free_indices(claim, env);
     let mut ranges = Vec::new();
     for v in &free {
@@ -310,7 +410,7 @@ pub(super) fn exact_check(
     // Points where the givens held but a side could not be valued (an irrational value
     // under a step, a value out of range), while no point has agreed yet.
     let mut unvalued = 0;
-    for _ in 0..POINTS * 500 {
+    for round in 0..POINTS * 500 {
         // Enough points agree, or enough failures went unconfirmed (a claim whose
         // values overflow floating point everywhere is not searched for long).
         if good == POINTS || unconfirmed >= 16 {
@@ -329,6 +429,15 @@ pub(super) fn exact_check(
         // Half the points draw every element positive and the positive symbols small,
         // so that givens such as `b <= min(g)` (b a positive symbol) hold often enough.
         let (elements_positive, narrow) = (rng.random_bool(0.5), rng.random_bool(0.5));
+        // The first two points are the simplest: every element (and parameter) 0, then
+        // every one 1. A relation that fails only where elements are equal is missed by
+        // random points (`sum_{k}(P[t,k]^2) > 1/K` of a softmax is 1/K at equal logits;
+        // a log-sum-exp against the mean plus log K is tight there).
+        let simple: Option<i64> = match round {
+            0 => Some(0),
+            1 => Some(1),
+            _ => None,
+        };
         for s in &draw_syms {
             match support_of(s) {
                 Some(Support::Values(vs)) => {
@@ -355,6 +464,8 @@ pub(super) fn exact_check(
             }
             let v = if g.positive.contains(s) || env.sizes.contains_key(s) {
                 rat(rng.random_range(1..=40), rng.random_range(1..=12))
+            } else if let (Some(v), true) = (simple, s.contains('[')) {
+                rat(v, 1)
             } else if s.contains('[') {
                 let lo = if elements_positive { 1 } else { -40 };
                 rat(rng.random_range(lo..=40), rng.random_range(1..=12))
@@ -367,6 +478,8 @@ pub(super) fn exact_check(
                 } else {
                     rat(rng.random_range(1..=400), rng.random_range(1..=4))
                 }
+            } else if let Some(v) = simple {
+                rat(v, 1)
             } else {
                 // Parameters range wider than the elements, so that conditions such as
                 // `b <= min(g)` hold often enough.
@@ -429,11 +542,20 @@ pub(super) fn exact_check(
                                 y.to_string(),
                                 "exact evaluation in rationals, confirmed by an interval enclosure of both sides in floating point at the same point".to_string(),
                             )),
+                            // A tie (`1 < 1`: a softmax over one key) no enclosure in
+                            // floating point separates; the exact range facts of both
+                            // sides with the point substituted are a second exact path.
+                            _ if ranged_fails(op, a, b, &pt) => Ok((
+                                at.clone(),
+                                x.to_string(),
+                                y.to_string(),
+                                "exact evaluation in rationals, confirmed by the exact range facts of both sides with the point substituted (rational bounds, no floating point)".to_string(),
+                            )),
                             // Exact arithmetic is the authority, but a refutation needs
                             // its second path to agree: without it, nothing is decided.
                             found => Err(format!(
                                 "exactly at {}: left {}, right {}, but the re-check by an interval enclosure in floating point {}, and no other point was confirmed, so this is not counted as a refutation",
-                                point_text(&pt, env, &sizes, at, sizes != sample),
+                                point_text(&pt, env, &sizes, at, label),
                                 short(&x),
                                 short(&y),
                                 if found.is_none() {
@@ -499,7 +621,7 @@ pub(super) fn exact_check(
                                 } else {
                                     Err(format!(
                                         "exactly at {}: left {x:.12}, right {y:.12} in floating point, but an interval enclosure of the sides does not confirm the difference, and no other point was confirmed, so this is not counted as a refutation",
-                                        point_text(&pt, env, &sizes, at, sizes != sample)
+                                        point_text(&pt, env, &sizes, at, label)
                                     ))
                                 });
                             }
@@ -539,7 +661,7 @@ pub(super) fn exact_check(
             };
             let text = format!(
                 "exactly at {}: {values}",
-                point_text(&pt, env, &sizes, &at, sizes != sample)
+                point_text(&pt, env, &sizes, &at, label)
             );
             let witness = sym::Witness {
                 point: pt.clone(),
@@ -564,16 +686,7 @@ pub(super) fn exact_check(
     if good < POINTS {
         return Err(format!("only {good} random points satisfied the givens"));
     }
-    let listed = sizes
-        .iter()
-        .map(|(k, v)| format!("{k} = {v}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let sizes = if sizes == sample {
-        format!("the sample sizes ({listed})")
-    } else {
-        format!("the sizes the givens set ({listed})")
-    };
+    let sizes = format!("{label} ({})", listed(&sizes));
     Ok(Exact::Agrees {
         points: good,
         floating,
@@ -654,7 +767,7 @@ fn point_text(
     env: &Env,
     sizes: &BTreeMap<String, i64>,
     at: &str,
-    set_by_givens: bool,
+    which: &str,
 ) -> String {
     let shown: Vec<String> = pt
         .iter()
@@ -667,11 +780,6 @@ fn point_text(
         .collect::<Vec<_>>()
         .join(", ");
     let values = if shown.is_empty() {
-        let which = if set_by_givens {
-            "the sizes the givens set"
-        } else {
-            "the sample sizes"
-        };
         format!("{which} {sizes} (no leaf values: the claim fails at every value)")
     } else {
         format!("{} ({sizes})", shown.join(", "))
@@ -714,6 +822,18 @@ fn enclosed_fails(
         RelOp::Ge => l.1 < r.0,
         RelOp::Gt => l.1 <= r.0,
     })
+}
+
+/// Whether the range facts of both sides at the point (exact rational bounds,
+/// `sym::fails_by_range_at`) show the relation failing: the second path of an exact
+/// failure that an enclosure in floating point cannot separate.
+fn ranged_fails(
+    op: RelOp,
+    a: &sym::Expr,
+    b: &sym::Expr,
+    pt: &BTreeMap<String, BigRational>,
+) -> bool {
+    crate::claims::scalar::relation(op).is_some_and(|rel| sym::fails_by_range_at(a, &rel, b, pt))
 }
 
 /// Where a declared tensor's elements lie (its distribution's support), when that is

@@ -98,7 +98,41 @@ pub(super) fn lowerer<'a>(
         lw.elem_subs.push((key, v));
         lw.clear_cache();
     }
+    resolve_element_givens(&mut lw.elem_subs)?;
+    lw.clear_cache();
     Ok((lw, syms))
+}
+
+/// Element givens read each other in any order (`bet[j] = gam[j], gam[j] = 1` sets
+/// bet[j] to 1, as `gam[j] = 1, bet[j] = gam[j]` does; docs/language.md: the order of
+/// givens does not matter): each value has the others' put in until none changes. A
+/// value that reads its own element, directly or through others, is a cycle and
+/// leaves the check undone.
+fn resolve_element_givens(subs: &mut [(String, Expr)]) -> Result<(), String> {
+    for _ in 0..=subs.len() {
+        let mut changed = false;
+        for i in 0..subs.len() {
+            let read = subs[i].1.free_symbols();
+            if read.contains(&subs[i].0) {
+                return Err(format!(
+                    "the givens on `{}` read the element they set (a cycle)",
+                    subs[i].0
+                ));
+            }
+            let mut v = subs[i].1.clone();
+            for (j, (k, w)) in subs.iter().enumerate() {
+                if j != i && read.contains(k) {
+                    v = v.subs(k, w);
+                    changed = true;
+                }
+            }
+            subs[i].1 = v;
+        }
+        if !changed {
+            return Ok(());
+        }
+    }
+    Err("the givens on elements read each other in a cycle".into())
 }
 
 fn subs_all(e: &Expr, syms: &[(String, Expr)]) -> Expr {

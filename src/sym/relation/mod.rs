@@ -292,6 +292,34 @@ fn subs_point(e: &Expr, at: &BTreeMap<String, BigRational>) -> Expr {
     out
 }
 
+/// Whether the range facts (exact rational bounds, docs/soundness.md) of `lhs − rhs`
+/// over the domains show `lhs rel rhs` failing at every point: with a point substituted
+/// into both sides, an exact re-check of a failure found by evaluation, which also
+/// decides a tie (`1 < 1`) that a floating-point enclosure cannot separate.
+pub fn fails_by_range(lhs: &Expr, rel: &Rel, rhs: &Expr, dom: &Domains) -> bool {
+    let dl = range(&(lhs.clone() - rhs.clone()), dom);
+    match rel {
+        Rel::Eq => dl.excludes_zero(),
+        Rel::Ge => dl.hi_below_zero(true),
+        Rel::Gt => dl.hi_below_zero(false),
+        Rel::Le => dl.lo_above_zero(true),
+        Rel::Lt => dl.lo_above_zero(false),
+        Rel::Approx(t) => points::approx_by_interval(*t, &dl) == Some(false),
+        _ => false,
+    }
+}
+
+/// [`fails_by_range`] at a point: its values substituted into both sides.
+pub fn fails_by_range_at(
+    lhs: &Expr,
+    rel: &Rel,
+    rhs: &Expr,
+    at: &BTreeMap<String, BigRational>,
+) -> bool {
+    let (l, r) = (subs_point(lhs, at), subs_point(rhs, at));
+    fails_by_range(&l, rel, &r, &Domains::default())
+}
+
 /// Decides `lhs rel rhs`.
 pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) -> Decision {
     let mut syms = lhs.free_symbols();

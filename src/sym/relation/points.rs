@@ -487,17 +487,7 @@ impl Problem<'_> {
             }
             let (l, r) = (subs_point(self.lhs, &p), subs_point(self.rhs, &p));
             let (li, ri) = (range(&l, &self.dom), range(&r, &self.dom));
-            let dl = range(&(l.clone() - r.clone()), &self.dom);
-            let fails = match self.rel {
-                Rel::Eq => dl.excludes_zero(),
-                Rel::Ge => dl.hi_below_zero(true),
-                Rel::Gt => dl.hi_below_zero(false),
-                Rel::Le => dl.lo_above_zero(true),
-                Rel::Lt => dl.lo_above_zero(false),
-                Rel::Approx(t) => approx_by_interval(*t, &dl) == Some(false),
-                _ => false,
-            };
-            if fails {
+            if super::fails_by_range(&l, self.rel, &r, &self.dom) {
                 let side = |e: &Expr, i: &Interval| match e.as_num() {
                     Some(v) => v.to_string(),
                     None => format!("{} ∈ {i}", to_ascii(e)),
