@@ -155,7 +155,7 @@ impl E {
             E::Neg(a) => format!("(-{})", a.text()),
             E::Pow(a, k) if *k < 0 => format!("({}^({k}))", a.text()),
             E::Pow(a, k) => format!("({}^{k})", a.text()),
-            E::PowExprxpr(a, b) => format!("({}^{})", a.text(), b.text()),
+            E::PowExpr(a, b) => format!("({}^{})", a.text(), b.text()),
             E::F(g, a) => format!("{}({})", g.name(), a.text()),
             E::Max(a, b) => format!("max({}, {})", a.text(), b.text()),
             E::Min(a, b) => format!("min({}, {})", a.text(), b.text()),
@@ -174,7 +174,7 @@ impl E {
             | E::Sub(a, b)
             | E::Mul(a, b)
             | E::Div(a, b)
-            | E::PowExprxpr(a, b)
+            | E::PowExpr(a, b)
             | E::Max(a, b)
             | E::Min(a, b) => {
                 a.vars(out);
@@ -191,7 +191,7 @@ impl E {
             | E::Sub(a, b)
             | E::Mul(a, b)
             | E::Div(a, b)
-            | E::PowExprxpr(a, b)
+            | E::PowExpr(a, b)
             | E::Max(a, b)
             | E::Min(a, b) => 1 + a.size() + b.size(),
             E::Neg(a) | E::Pow(a, _) | E::F(_, a) => 1 + a.size(),
@@ -205,7 +205,7 @@ impl E {
             E::Var(k) => VARS[*k].1 != Kind::Real,
             E::Add(a, b) | E::Mul(a, b) | E::Div(a, b) => a.positive() && b.positive(),
             E::Pow(a, _) => a.positive(),
-            E::PowExprxpr(a, _) => a.positive(),
+            E::PowExpr(a, _) => a.positive(),
             E::F(Fun::Exp | Fun::Sigmoid | Fun::Softplus, _) => true,
             E::F(Fun::Sqrt, a) => a.positive(),
             E::Max(a, b) => a.positive() || b.positive(),
@@ -335,7 +335,7 @@ fn eval(e: &E, pt: &[BigRational]) -> Result<Val, Bad> {
                 fl(x.powi(k), (k.abs() as f64) * m.powi(k - 1).abs() * e)?
             }
         },
-        E::PowExprxpr(a, b) => {
+        E::PowExpr(a, b) => {
             let (x, y) = (eval(a, pt)?, eval(b, pt)?);
             match (x, y) {
                 (X(x), X(y))
@@ -791,7 +791,7 @@ impl Gen {
                 | E::Div(a, b)
                 | E::Max(a, b)
                 | E::Min(a, b)
-                | E::PowExprxpr(a, b) => {
+                | E::PowExpr(a, b) => {
                     let (a, b) = if self.rng.random_bool(0.5) {
                         (self.rewrite(a), (**b).clone())
                     } else {
@@ -804,7 +804,7 @@ impl Gen {
                         E::Div(..) => div(a, b),
                         E::Max(..) => E::Max(bx(a), bx(b)),
                         E::Min(..) => E::Min(bx(a), bx(b)),
-                        _ => E::PowExprxpr(bx(a), bx(b)),
+                        _ => E::PowExpr(bx(a), bx(b)),
                     };
                 }
                 E::Neg(a) => return neg(self.rewrite(a)),
@@ -1041,7 +1041,7 @@ impl Gen {
             }
             14 => (f(Fun::Floor, u.clone()), Rel::Le, u),
             15 => (
-                E::PowExprxpr(bx(num(2)), bx(E::Var(N))),
+                E::PowExpr(bx(num(2)), bx(E::Var(N))),
                 Rel::Ge,
                 add(E::Var(N), num(1)),
             ),
