@@ -303,26 +303,7 @@ fn prepare(
         integer_symbols: env.sizes.keys().cloned().collect(),
         domains: claim_domains(env, &assumptions),
         assumptions,
-        // Scalar inputs range over the reals (0 and negative values included).
-        // So do symbols read as a location (a mean: `normal(mu, v)`).
-        // Scalar leaves (`input a`, `param w`) too, within their supports
-        // (`Env::leaf_domains`).
-        signed_symbols: env
-            .scalars
-            .keys()
-            .chain(env.signed.iter())
-            .chain(
-                env.tensors
-                    .iter()
-                    .filter(|(_, t)| {
-                        t.rank == 0
-                            && t.family_arity == 0
-                            && t.kind != crate::check::TensorKind::Computed
-                    })
-                    .map(|(k, _)| k),
-            )
-            .cloned()
-            .collect(),
+        signed_symbols: signed_symbols(env),
         // A declared symbol named `pi` or `e` is the file's symbol, not the constant
         // (symbols are drawn positive anyway).
         positive_symbols: env
@@ -362,11 +343,37 @@ fn prepare(
 /// The largest among `problems/` and `tests/cases/` is far below it (docs/fuzzing.md).
 pub const MAX_CLAIM_NODES: usize = 10_000;
 
+/// The names that range over every real: scalar inputs (0 and negative values
+/// included), symbols read as a location (a mean: `normal(mu, v)`), and scalar leaves
+/// (`input a`, `param w`), the last within their supports (`Env::leaf_domains`). Every
+/// other declared symbol without an inferred domain is a positive real.
+fn signed_symbols(env: &Env) -> std::collections::BTreeSet<String> {
+    env.scalars
+        .keys()
+        .chain(env.signed.iter())
+        .chain(
+            env.tensors
+                .iter()
+                .filter(|(_, t)| {
+                    t.rank == 0
+                        && t.family_arity == 0
+                        && t.kind != crate::check::TensorKind::Computed
+                })
+                .map(|(k, _)| k),
+        )
+        .cloned()
+        .collect()
+}
+
 /// The domains a claim's points are drawn from: the file's (inferred from the
 /// declarations, `crate::check::domains`) narrowed by the claim's givens that bound a
-/// symbol by a number (`c > 0`, `3 <= t`, `p <= 1/2`).
+/// symbol by a number (`c > 0`, `3 <= t`, `p <= 1/2`). A given narrows the symbol's
+/// domain, never widens it: a declared symbol with no inferred domain is a positive
+/// real, so `p < 5` bounds it to (0, 5) (session 28: `1/p > 0 given p < 5` was refuted
+/// at p = −18, `p > 0 given p >= 0` at p = 0).
 pub fn claim_domains(env: &Env, assumptions: &[sym::Assumption]) -> BTreeMap<String, sym::Domain> {
     let mut out = env.domains.clone();
+    let signed = signed_symbols(env);
     for (name, d) in &env.leaf_domains {
         out.entry(name.clone())
             .and_modify(|o| o.meet(d))
@@ -379,7 +386,15 @@ pub fn claim_domains(env: &Env, assumptions: &[sym::Assumption]) -> BTreeMap<Str
         if let Some(d) = sym::Domain::relation(op.symbol(), c, "given") {
             out.entry(name.clone())
                 .and_modify(|o| o.meet(&d))
-                .or_insert(d);
+                .or_insert_with(|| {
+                    if env.symbols.contains_key(&name) && !signed.contains(&name) {
+                        let mut base = sym::Domain::nonnegative(true, "a symbol (positive)");
+                        base.meet(&d);
+                        base
+                    } else {
+                        d
+                    }
+                });
         }
     }
     out

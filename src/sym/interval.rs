@@ -3,7 +3,7 @@
 
 use super::rat_pow;
 use num_rational::BigRational;
-use num_traits::{Signed, Zero};
+use num_traits::{One, Signed, Zero};
 use std::fmt;
 
 /// One end of an interval: unbounded, or a rational that is excluded (`open`) or not.
@@ -394,5 +394,24 @@ impl Interval {
             End::At(b, o) => v < b || (!*o && v == b),
         };
         lo && hi
+    }
+
+    /// Whether no real lies inside (`whole`: no whole number).
+    pub fn is_empty(&self, whole: bool) -> bool {
+        let (End::At(a, oa), End::At(b, ob)) = (&self.lo, &self.hi) else {
+            return false;
+        };
+        if whole {
+            let mut lo = a.ceil();
+            if *oa && lo == *a {
+                lo += BigRational::one();
+            }
+            let mut hi = b.floor();
+            if *ob && hi == *b {
+                hi -= BigRational::one();
+            }
+            return lo > hi;
+        }
+        a > b || (a == b && (*oa || *ob))
     }
 }

@@ -171,7 +171,7 @@ pub(super) fn exact_check(
         .filter_map(|s| m.consts.get(s).map(|v| (s.clone(), *v as i64)))
         .collect();
     let sample = sizes.clone();
-    let set: Vec<String> = g.syms.iter().map(|(n, _)| n.clone()).collect();
+    let set: Vec<String> = g.syms.iter().map(|(n, _, _)| n.clone()).collect();
     let least = crate::claims::with_moments::least_sizes(claim, program, env, &set, &sizes);
     let sizes = sizes_under_givens(&mut m, env, g, sizes)?;
     let label = if sizes == sample {

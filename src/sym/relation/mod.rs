@@ -408,6 +408,23 @@ pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) ->
             dom.assume(&x, &r, &Expr::num(v.clone()));
         }
     }
+    // Givens that leave a symbol no value of its domain (`p < -1` for a positive
+    // symbol, `x > 3, x < 2`) leave the claim about nothing: undecided, never proved
+    // vacuously (session 28: `p > 10 given p < -1` was proved by real-root isolation
+    // over the empty interval).
+    for s in &syms {
+        if consts.contains_key(s) {
+            continue;
+        }
+        let d = dom.of(s);
+        if d.is_empty(dom.integers.contains(s)) {
+            return decision(
+                Verdict::Undecided,
+                Method::None,
+                format!("no value of `{s}` satisfies its domain and the givens: the claim is about no point"),
+            );
+        }
+    }
     // The definedness conditions: those collected while building the sides and those
     // still visible in their normal forms.
     let mut all = BTreeSet::new();

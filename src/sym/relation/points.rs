@@ -283,6 +283,16 @@ impl Problem<'_> {
     /// The verdict at one point: `Ok(true)` holds, `Err(witness)` fails (re-checked),
     /// `Ok(false)` cannot tell there.
     pub(super) fn at_point(&self, at: &BTreeMap<String, BigRational>) -> PointResult {
+        // A point outside the domains is no point of the claim, whichever search made it
+        // (session 28: the sections' simplification moved a positive symbol to 0, and
+        // `q >= 1/3 given a > -1` was refuted "at a = 0, q = 0").
+        if at.iter().any(|(s, v)| {
+            self.syms.contains(s)
+                && (!self.dom.of(s).contains(v)
+                    || (self.dom.integers.contains(s) && !v.is_integer()))
+        }) {
+            return PointResult::Skip("the point lies outside the domains".into());
+        }
         if !self.assumptions_hold(at) {
             return PointResult::Skip("the assumptions do not hold".into());
         }
