@@ -542,6 +542,23 @@ impl ClaimTest<'_> {
                 format!("at {}: ", at_text.join(", "))
             };
             let line = format!("{where_}left {lv:.4}, right {rv:.4}, standard error {se:.2e}");
+            // No spread at all: every trial gave the same value. For a random quantity that
+            // is no measure of precision (14 layers of relu and dropout at p = 1/2 give 0 in
+            // every trial; the mean is 1, carried by the rare surviving paths), so it
+            // neither refutes nor confirms; a quantity that is truly constant is the
+            // moments engine's to decide exactly. The same holds when that one value is the
+            // claimed one (`E(h_L) == 0` there would be confirmed, and is false).
+            // (Two sides that vary from trial to trial but agree in each, as under a given
+            // that makes them one quantity, are not this: that is evidence.)
+            let frozen = !cols.is_empty()
+                && cols
+                    .iter()
+                    .all(|c| c[..n_tr.min(c.len())].windows(2).all(|w| w[0] == w[1]));
+            if frozen {
+                return Look::Fails(format!(
+                    "{line}: every trial gave the same values, so the trials cannot measure how far the mean may be from them (values that are rare at these sizes are not seen)"
+                ));
+            }
             // Too heavy a tail for the trials to estimate the mean: neither refuted nor
             // confirmed at this look (a later look, with more trials, may decide).
             if let Some((why, need)) = super::stats::heavy_tail(moments, &cols, 0..n_tr) {
