@@ -548,7 +548,7 @@ fn title(r: &FileReport) -> String {
 
 /// A character outside ASCII that pdflatex sets in text with the preamble's `inputenc`
 /// and T1 `fontenc`: Latin letters with accents (`Ü`, `é`, `ø`, `ß`, `ł`) as they are,
-/// typographic quotes and the ellipsis as their LaTeX spellings. `None` for the rest
+/// typographic quotes and guillemets as their LaTeX spellings. `None` for the rest
 /// (written as `?`, the one character the page cannot typeset without more packages).
 pub(crate) fn latin_text(c: char) -> Option<String> {
     let named = match c {
@@ -556,7 +556,6 @@ pub(crate) fn latin_text(c: char) -> Option<String> {
         '”' => "''",
         '‘' => "`",
         '’' => "'",
-        '…' => "\\ldots{}",
         '«' => "\\guillemotleft{}",
         '»' => "\\guillemotright{}",
         '\u{a0}' => "~",
@@ -582,7 +581,10 @@ mod latin_letters {
             esc_text("Übung für Schüler — café, Søren, Łódź"),
             "Übung für Schüler --- café, Søren, Łódź"
         );
-        assert_eq!(esc_text("“quoted” … ok"), "``quoted'' \\ldots{} ok");
+        assert_eq!(
+            esc_text("“quoted” … ok"),
+            "``quoted'' \\ensuremath{\\dots} ok"
+        );
         assert_eq!(esc_text("漢"), "?");
     }
 }
