@@ -90,13 +90,18 @@ pub fn expand_derived(
     let items = std::mem::take(&mut program.items);
     // The sizes indices range over (`index dx : D`): a fixed size among them stays a
     // declared size, valued like a derived one (below).
-    let index_sizes: BTreeSet<String> = items
+    let mut index_sizes: BTreeSet<String> = items
         .iter()
         .filter_map(|i| match &i.kind {
             ItemKind::Index { size, .. } => Some(size.name.clone()),
             _ => None,
         })
         .collect();
+    // So is a fixed size written alone in an index list (`input x[B, K]`, `W[j,K] x[b,K]`
+    // with `size K = 4`): written in as a number it was a position (`x[B, 4]` the slice
+    // at 4, `x[b,4]` one element past the end), so the model silently became another
+    // (probe 28: true claims refuted, no diagnostic).
+    index_lists_sizes(&items, &mut index_sizes);
     // Fixed sizes first, in order: a value may use the sizes fixed before it.
     let mut rest = Vec::new();
     for item in items {
@@ -556,6 +561,34 @@ impl Expander {
                     )),
                 );
             }
+        }
+    }
+}
+
+/// Names written alone as a whole index (`K` in `x[b, K]`) in the declarations' shapes and
+/// the equations' references, loops and `for` blocks included.
+fn index_lists_sizes(items: &[Item], out: &mut BTreeSet<String>) {
+    fn of_ref(r: &Ref, out: &mut BTreeSet<String>) {
+        for ix in r.indices.iter().flatten() {
+            if let IndexExpr::Affine(a) = ix {
+                if let ([t], 0) = (a.terms.as_slice(), a.constant) {
+                    if let ([f], 1) = (t.factors.as_slice(), t.coef) {
+                        out.insert(f.name.clone());
+                    }
+                }
+            }
+        }
+    }
+    for item in items {
+        match &item.kind {
+            ItemKind::Decl(d) => of_ref(&d.target, out),
+            ItemKind::Equation(eq) => {
+                of_ref(&eq.lhs, out);
+                crate::syntax::visit::walk_refs(&eq.rhs, &mut |r| of_ref(r, out));
+            }
+            ItemKind::Loop(l) => index_lists_sizes(&l.body, out),
+            ItemKind::ForIndices(f) => index_lists_sizes(&f.body, out),
+            _ => {}
         }
     }
 }
