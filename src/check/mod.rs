@@ -24,6 +24,7 @@ mod brackets;
 pub mod budget;
 pub mod capitals;
 mod claim_indices;
+mod claim_positions;
 mod claim_sides;
 mod claims;
 mod declare;
@@ -96,6 +97,8 @@ pub fn check_expanded(
     loop_extents::check(program, &c.env, &mut c.diags);
     // Writes at shifted or strided positions past their tensor's extent (E0213).
     write_extents::check(program, &c.env, &mut c.diags);
+    // A claim's fixed negative positions on dimensions from 0 (E0214).
+    claim_positions::check(program, &c.env, &mut c.diags);
     vary::check(&program.items, &c.env, &mut c.diags, &mut c.suggestions);
     vary::check_values(&program.items, &c.env, &mut c.diags);
     c.env.sample_values = budget::check(program, &c.env, &mut c.diags);

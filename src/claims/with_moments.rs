@@ -544,28 +544,16 @@ pub(crate) fn least_sizes(
         .filter(|k| !set.contains(k))
         .map(|k| (k.clone(), 1))
         .collect();
-    let mut need = |r: &ast::Ref| {
-        let Some(dims) = env.tensors.get(&env.key_of(&r.name)).map(|t| &t.dims) else {
-            return;
-        };
-        for (k, ix) in r.indices.iter().flatten().enumerate() {
-            if let (ast::IndexExpr::Affine(a), Some(d)) = (ix, dims.get(k)) {
-                if a.terms.is_empty() {
-                    if let Some(v) = least.get_mut(d) {
-                        *v = (*v).max(a.constant + 1);
-                    }
-                }
-            }
-        }
-    };
-    crate::syntax::visit::walk_refs(&claim.body, &mut need);
-    for e in &claim.given {
-        crate::syntax::visit::walk_refs(e, &mut need);
-    }
+    let mut needed = named_extents(claim, env);
     for item in &program.items {
         if let ast::ItemKind::Equation(eq) = &item.kind {
-            need(&eq.lhs);
-            crate::syntax::visit::walk_refs(&eq.rhs, &mut need);
+            note_fixed(&eq.lhs, env, &mut needed);
+            crate::syntax::visit::walk_refs(&eq.rhs, &mut |r| note_fixed(r, env, &mut needed));
+        }
+    }
+    for (d, n) in needed {
+        if let Some(v) = least.get_mut(&d) {
+            *v = (*v).max(n);
         }
     }
     // The givens hold there too: a bound of a size by a whole number (`X >= 3`, `2 < X`)
@@ -620,6 +608,33 @@ pub(crate) fn least_sizes(
     let mut out = sample.clone();
     out.extend(least);
     (out != *sample).then_some(out)
+}
+
+/// Per size: one past the largest fixed position the claim (its body and givens) names
+/// on a dimension of that extent (`y[b,1]` needs K >= 2): the least value of each size
+/// at which every element the claim names exists.
+pub(crate) fn named_extents(claim: &Claim, env: &Env) -> BTreeMap<String, i64> {
+    let mut out = BTreeMap::new();
+    crate::syntax::visit::walk_refs(&claim.body, &mut |r| note_fixed(r, env, &mut out));
+    for e in &claim.given {
+        crate::syntax::visit::walk_refs(e, &mut |r| note_fixed(r, env, &mut out));
+    }
+    out
+}
+
+/// [`named_extents`] of one reference, added to `out`.
+fn note_fixed(r: &ast::Ref, env: &Env, out: &mut BTreeMap<String, i64>) {
+    let Some(dims) = env.tensors.get(&env.key_of(&r.name)).map(|t| &t.dims) else {
+        return;
+    };
+    for (k, ix) in r.indices.iter().flatten().enumerate() {
+        if let (ast::IndexExpr::Affine(a), Some(d)) = (ix, dims.get(k)) {
+            if a.terms.is_empty() && env.sizes.contains_key(d.as_str()) {
+                let v = out.entry(d.clone()).or_insert(0);
+                *v = (*v).max(a.constant + 1);
+            }
+        }
+    }
 }
 
 /// The first of [`other_points`]: the sizes the claim does not `set` moved from their

@@ -171,13 +171,35 @@ pub(super) fn exact_check(
         .filter_map(|s| m.consts.get(s).map(|v| (s.clone(), *v as i64)))
         .collect();
     let sample = sizes.clone();
+    // An element the claim names past the end at the sample sizes (`y[5,7]` at J = 3)
+    // exists only at larger sizes, and the claim is about those: the sizes are raised to
+    // the least at which it exists (the exact path wrote `W[7,0]` out as a free value at
+    // J = 3 and refuted the claim with a witness at elements that do not exist).
+    let mut sizes = sizes;
+    for (d, n) in crate::claims::with_moments::named_extents(claim, env) {
+        let Some(v) = sizes.get_mut(&d) else { continue };
+        if *v >= n {
+            continue;
+        }
+        if n > MAX_GIVEN_SIZE || !env.derived_sizes.is_empty() {
+            return Err(format!(
+                "an element the claim names needs {d} >= {n}, past the sample's {d} = {v}, and the sums are not written out there"
+            ));
+        }
+        *v = n;
+        m.consts.insert(d, n as f64);
+    }
+    let raised = sizes != sample;
     let set: Vec<String> = g.syms.iter().map(|(n, _, _)| n.clone()).collect();
     let least = crate::claims::with_moments::least_sizes(claim, program, env, &set, &sizes);
+    let before_givens = sizes.clone();
     let sizes = sizes_under_givens(&mut m, env, g, sizes)?;
-    let label = if sizes == sample {
-        "the sample sizes"
-    } else {
+    let label = if sizes != before_givens {
         "the sizes the givens set"
+    } else if raised {
+        "the sample sizes raised to the least at which every element the claim names exists"
+    } else {
+        "the sample sizes"
     };
     let first = check_at(
         op,

@@ -1,0 +1,105 @@
+//! A claim's fixed positions that exist at no size (E0214, session 29): a negative
+//! position on a dimension whose positions run from 0 (`claim y[-1,0] == 3` on `y[b,j] =
+//! ...`). Such an element is in no model, so the claim is about nothing; before this
+//! check the exact path wrote `x[-1,0]` out as a free value and refuted the claim with a
+//! witness at an element that does not exist, the moments path proved `Var(x[-1,0]) ==
+//! 1`, and Monte Carlo said "no layer or step where every tensor of the claim exists".
+//! A position past the end at the sample sizes (`y[5,7]` at J = 3) is not this error:
+//! it exists at larger sizes, and the claim is about those (docs/language.md).
+//!
+//! Dimensions whose positions do not run from 0 are not checked here: a centred index's
+//! (`param W[dx]` with `index dx : D centered`), a fixed start slice (`input h[B, 0,
+//! I]`), a dimension along a loop variable, and rules' states.
+
+use super::env::Env;
+use crate::diag::Diagnostic;
+use crate::syntax::ast::*;
+use crate::syntax::visit::walk_refs;
+use std::collections::BTreeMap;
+
+/// E0214 for each fixed negative position a claim reads on a dimension from 0.
+pub fn check(program: &Program, env: &Env, diags: &mut Vec<Diagnostic>) {
+    let mut centred: BTreeMap<(String, usize), bool> = BTreeMap::new();
+    shapes(&program.items, env, &mut centred);
+    for item in &program.items {
+        let ItemKind::Claim(c) = &item.kind else {
+            continue;
+        };
+        let mut exprs: Vec<&Expr> = vec![&c.body];
+        exprs.extend(c.given.iter());
+        for e in exprs {
+            walk_refs(e, &mut |r| {
+                if r.name.base.contains('.') {
+                    return;
+                }
+                let key = env.key_of(&r.name);
+                let Some(t) = env.tensors.get(&key) else {
+                    return;
+                };
+                for (pos, ix) in r.indices.iter().flatten().enumerate() {
+                    let IndexExpr::Affine(a) = ix else { continue };
+                    if !a.terms.is_empty() || a.constant >= 0 {
+                        continue;
+                    }
+                    let Some(dim) = t.dims.get(pos) else { continue };
+                    // Only a dimension over a declared size, whose first declaration
+                    // or statement reads it with an index from 0.
+                    if !env.sizes.contains_key(dim.as_str())
+                        || centred.get(&(key.clone(), pos)).copied().unwrap_or(true)
+                    {
+                        continue;
+                    }
+                    let what = if r.grad {
+                        format!("`{key}.grad`")
+                    } else {
+                        format!("`{key}`")
+                    };
+                    diags.push(
+                        Diagnostic::error(
+                            "E0214",
+                            a.span,
+                            format!(
+                                "position {} of dimension {} of {what} exists at no size: its positions run from 0 to `{dim}` - 1",
+                                a.constant,
+                                pos + 1
+                            ),
+                        )
+                        .with_label("no such element")
+                        .with_related(t.span, format!("dimension {} runs over `{dim}` from 0", pos + 1))
+                        .with_hint(format!(
+                            "positions count from 0 (the first element is at 0, the last at `{dim}` - 1; tq has no positions counted from the end): name the element by its position from 0"
+                        )),
+                    );
+                }
+            });
+        }
+    }
+}
+
+/// Per tensor and dimension: whether its positions are centred (or not from 0), from its
+/// declaration or its first statement (`true` for anything but a plain index or size
+/// from 0).
+fn shapes(items: &[Item], env: &Env, centred: &mut BTreeMap<(String, usize), bool>) {
+    for item in items {
+        let target = match &item.kind {
+            ItemKind::Decl(d) if d.family.is_none() => &d.target,
+            ItemKind::Equation(eq) => &eq.lhs,
+            ItemKind::Loop(l) => {
+                shapes(&l.body, env, centred);
+                continue;
+            }
+            ItemKind::ForIndices(f) => {
+                shapes(&f.body, env, centred);
+                continue;
+            }
+            _ => continue,
+        };
+        let key = env.key_of(&target.name);
+        for (pos, ix) in target.indices.iter().flatten().enumerate() {
+            let from_zero = ix.plain_var().is_some_and(|f| {
+                env.sizes.contains_key(f.name.as_str()) || !env.index_centered(&f.name)
+            });
+            centred.entry((key.clone(), pos)).or_insert(!from_zero);
+        }
+    }
+}
