@@ -756,8 +756,9 @@ impl ClaimTest<'_> {
             } else if !decisive {
                 weak.push(if matches!(rel, RelOp::Approx) && self.explicit_tol {
                     format!(
-                        "{line} (|left − right| + z × standard error = {:.3}, more than the tolerance {tol})",
-                        d.abs() + margin
+                        "{line} (|left − right| + z × standard error = {:.3}{}, more than the tolerance {tol})",
+                        d.abs() + z_confirm * se,
+                        rounding_text(accuracy, z_confirm * se)
                     )
                 } else if matches!(rel, RelOp::Lt | RelOp::Gt) {
                     format!(
@@ -765,7 +766,9 @@ impl ClaimTest<'_> {
                     )
                 } else {
                     format!(
-                        "{line} (z × standard error = {margin:.3}, more than 5% of the values{})",
+                        "{line} (z × standard error = {:.3}{}, more than 5% of the values{})",
+                        z_confirm * se,
+                        rounding_text(accuracy, z_confirm * se),
                         if self.decides && rv == 0.0 && matches!(rel, RelOp::Eq | RelOp::Approx) {
                             "; a claim that a value is 0 is resolved only by an absolute \
                              tolerance: write `~= 0 tol t`"
@@ -878,4 +881,35 @@ pub(super) fn calls_var_or_mean(e: &ast::Expr) -> bool {
         _ => !found,
     });
     found
+}
+
+/// The floating-point rounding added to a confirmation's margin, in words, when it is not
+/// negligible beside `z × standard error` (`zse`). Its scale is the largest value any
+/// tensor of the trial computed, so a heavy-tailed neighbour (`exp(3 x)`) widens it: it
+/// is printed apart, not folded into the `z × standard error` figure (which read
+/// 3872.222 for a claim whose own figure was 1.842).
+fn rounding_text(accuracy: f64, zse: f64) -> String {
+    if accuracy > 0.0005 && accuracy > 0.01 * zse {
+        format!(
+            ", plus {accuracy:.3e} for the rounding of values as large as the largest the trials computed"
+        )
+    } else {
+        String::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rounding_text;
+
+    #[test]
+    fn the_rounding_is_named_apart_from_z_times_the_standard_error_when_it_matters() {
+        // A neighbour's exp(3 x) set the rounding scale of `E(1/x)`'s comparison.
+        let t = rounding_text(3870.0, 1.842);
+        assert!(t.starts_with(", plus 3.870e3 for the rounding"), "{t}");
+        // Negligible beside the statistical margin, or tiny in absolute terms: not named.
+        assert_eq!(rounding_text(1e-6, 1.842), "");
+        assert_eq!(rounding_text(0.001, 1.0), "");
+        assert_eq!(rounding_text(0.0, 0.0), "");
+    }
 }

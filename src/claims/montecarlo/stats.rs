@@ -220,9 +220,15 @@ pub(super) fn heavy_tail(
         if (n as f64) < need {
             return Some((
                 format!(
-                    "the trials' {} are heavy-tailed (their logarithms spread by σ ≈ {:.2} above the median, as a product of many random factors does): a mean of {n} trials is not an estimate of the expectation until about e^(σ²) ≈ {need:.0} trials",
+                    "the trials' {} are heavy-tailed (their logarithms spread by σ ≈ {:.2} above the median, as a product of many random factors does): a mean of {n} trials is not an estimate of the expectation until about {} trials",
                     if mo.var { "second moments" } else { "means" },
-                    sigma2.sqrt()
+                    sigma2.sqrt(),
+                    if sigma2 >= 40.0 {
+                        // The cap, not the value: e^(σ²) itself is astronomically larger.
+                        "e^(σ²), more than e^40 ≈ 2.4e17,".to_string()
+                    } else {
+                        format!("e^(σ²) ≈ {need:.0}")
+                    }
                 ),
                 point,
             ));
