@@ -690,6 +690,67 @@ fn diagnostics_follow_a_keystroke_quickly() {
     assert!(c.finish().success());
 }
 
+/// 200 `didChange`s, 5 ms apart, while the claims of `problems/resnet.tq` are being
+/// decided (many seconds, most of it Monte Carlo), then 20 hovers: every hover is
+/// answered at once (the protocol loop never waits for the worker), and the worker gives
+/// up the stale version's claims between two claims (`claims::Options::cancel`) instead
+/// of deciding them all before it starts on the newest version: no verdicts of a stale
+/// version are published, and the last version's follow. docs/editors.md records the
+/// times.
+#[test]
+fn a_flood_of_changes_during_a_slow_check_drops_the_stale_verdicts() {
+    let mut c = Client::start();
+    c.initialize();
+    let text = std::fs::read_to_string(root().join("problems/resnet.tq")).unwrap();
+    let uri = uri_of(Path::new("/flood/resnet.tq"));
+    c.open(&uri, &text, 1);
+    c.diagnostics(&uri, 1, Duration::from_secs(30));
+    // The worker is into version 1's claims (its derivation takes well under a second).
+    std::thread::sleep(Duration::from_millis(1500));
+    let flood = Instant::now();
+    for v in 2..=201 {
+        c.change(&uri, &format!("{text}{}", " ".repeat(v as usize)), v);
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let flood_took = flood.elapsed();
+    let mut slowest = Duration::ZERO;
+    for _ in 0..20 {
+        let t = Instant::now();
+        let h = hover_text(&mut c, &uri, pos_of(&text, "W_l[dx", 4));
+        slowest = slowest.max(t.elapsed());
+        assert!(h.contains("W"), "{h}");
+    }
+    let ended = Instant::now();
+    // Version 201's diagnostics come once with its parse and again with its verdicts.
+    c.diagnostics(&uri, 201, Duration::from_secs(30));
+    c.diagnostics(&uri, 201, Duration::from_secs(180));
+    let verdicts_after = ended.elapsed();
+    let mut published: std::collections::BTreeMap<i64, usize> = Default::default();
+    for m in &c.backlog {
+        if m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri {
+            *published
+                .entry(m["params"]["version"].as_i64().unwrap_or(-1))
+                .or_default() += 1;
+        }
+    }
+    // Version 1's parse was read above: one more publication is its verdicts.
+    let stale: Vec<(i64, usize)> = published
+        .iter()
+        .filter(|(v, n)| (**v == 1 && **n >= 1) || (**v > 1 && **v < 201 && **n >= 2))
+        .map(|(v, n)| (*v, *n))
+        .collect();
+    eprintln!(
+        "flood: 200 changes in {flood_took:?}, {} versions parsed, slowest of 20 hovers {slowest:?}, the last version's verdicts {verdicts_after:?} after the hovers",
+        published.keys().filter(|v| **v > 1).count() + 1
+    );
+    assert!(slowest < Duration::from_secs(5), "a hover took {slowest:?}");
+    assert!(
+        stale.is_empty(),
+        "verdicts of stale versions were published: {stale:?}"
+    );
+    assert!(c.finish().success());
+}
+
 /// Neovim as the client (Debian's `neovim`; 0.7 or later), headless: the script
 /// tests/nvim/lsp_session.lua opens problems/resnet.tq, waits for the diagnostics, a
 /// hover with the gradient, the claims' inlay hints, and the diagnostic of an error it

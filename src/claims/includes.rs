@@ -117,6 +117,79 @@ fn reads_ahead(item: &Item, var: &str) -> i64 {
     best
 }
 
+/// The outcomes of a file's `includes` blocks, decided once on the file itself at its
+/// own `sample` values ([`super::shared_includes`]), for the checks of its variants
+/// (`tq variants`, `tq export`: `Options::shared_includes`). A block is a claim about the
+/// derived program's statements, and a variant changes no statement (only `sample` and
+/// `at` values): a variant whose statements are the file's takes each block's outcome
+/// instead of running the blocks again. `tq variants --count 100` of
+/// `problems/resnet.tq` ran them once per variant on the interpreter's slow path, 71% of
+/// its 16 s of CPU (docs/performance.md).
+#[derive(Debug, Default)]
+pub struct Shared {
+    /// Each block's outcome, with the statements of the file it was decided on.
+    blocks: Vec<(String, String, Outcome)>,
+}
+
+impl Shared {
+    /// Adds the outcomes of the blocks of a file whose statements are `program`.
+    pub fn add(&mut self, program: &Program, blocks: Vec<(&[Item], Outcome)>) {
+        let key = program_key(program);
+        for (b, o) in blocks {
+            self.blocks.push((key.clone(), block_key(b), o));
+        }
+    }
+
+    /// Whether no block was decided.
+    pub fn is_empty(&self) -> bool {
+        self.blocks.is_empty()
+    }
+
+    /// The outcome of `block` in a file whose statements are `program`, when a file
+    /// with the same statements had the block decided; its evidence says where.
+    pub fn outcome(&self, program: &Program, block: &[Item]) -> Option<Outcome> {
+        let key = block_key(block);
+        if !self.blocks.iter().any(|(_, b, _)| *b == key) {
+            return None;
+        }
+        let statements = program_key(program);
+        let (_, _, o) = self
+            .blocks
+            .iter()
+            .find(|(p, b, _)| *b == key && *p == statements)?;
+        let mut o = o.clone();
+        o.evidence = format!(
+            "{}; decided once on the file at its own `sample` values, the same statements as this variant's (claims::includes::Shared)",
+            o.evidence
+        );
+        Some(o)
+    }
+}
+
+/// A program's statements as text: every item but claims and `sample`, `at` and `vary`
+/// lines, printed.
+fn program_key(program: &Program) -> String {
+    print_program(&Program {
+        items: program
+            .items
+            .iter()
+            .filter(|i| {
+                !matches!(
+                    i.kind,
+                    ItemKind::Claim(_) | ItemKind::Sample(_) | ItemKind::At(_) | ItemKind::Vary(_)
+                )
+            })
+            .cloned()
+            .collect(),
+    })
+}
+
+fn block_key(block: &[Item]) -> String {
+    print_program(&Program {
+        items: block.to_vec(),
+    })
+}
+
 /// Element evaluations all the statement runs of one file's `includes` blocks may use
 /// together (the derived program's statements and the blocks' own, each run on its
 /// own); an element the run visits and skips (a member that does not exist) counts like

@@ -27,7 +27,7 @@ use serde_json::json;
 use std::collections::BTreeMap;
 
 pub use crate::verdict::{Method, Verdict};
-pub use options::{MemoryGate, MemoryTicket, Options, Progress, FULL_WORK_SHARES};
+pub use options::{Cancel, MemoryGate, MemoryTicket, Options, Progress, FULL_WORK_SHARES};
 pub use outcome::Outcome;
 pub use route::Route;
 
@@ -164,6 +164,33 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
     sym::with_exact_work(a.exact_work(), || decide_all_within(a, source, opts))
 }
 
+/// The outcomes of the file's `includes` blocks, decided on the file itself (its own
+/// `sample` values, the whole of its budgets), for the checks of its variants
+/// ([`includes::Shared`], `Options::shared_includes`).
+pub fn shared_includes(a: &Analysis, source: &str, opts: &Options, into: &mut includes::Shared) {
+    let opts = Options {
+        includes_only: true,
+        shared_includes: None,
+        cache: None,
+        ..opts.clone()
+    };
+    let reports = decide_all(a, source, &opts);
+    let mut claims = Vec::new();
+    collect(&a.program.items, a.env, &mut Vec::new(), &mut claims);
+    let blocks: Vec<(&[Item], Outcome)> = claims
+        .iter()
+        .filter_map(|(_, c, _, _)| c.includes.as_deref())
+        .zip(reports)
+        .map(|(b, r)| {
+            let mut o = Outcome::new(r.verdict, r.method, r.evidence);
+            o.rule = r.rule;
+            o.witness = r.witness;
+            (b, o)
+        })
+        .collect();
+    into.add(a.program, blocks);
+}
+
 fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport> {
     let (program, env) = (a.program, a.env);
     let file_exact = a.exact_work();
@@ -255,6 +282,13 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
         } else {
             claim
         };
+        if opts.cancel.as_ref().is_some_and(|c| c.cancelled()) {
+            // Nobody wants the rest (`Options::cancel`: the editor's document changed).
+            break;
+        }
+        if opts.includes_only && claim.includes.is_none() {
+            continue;
+        }
         let (line, column) = lines.line_col(span.start as usize);
         if let Some(p) = &opts.progress {
             // The claim as its report prints it, with its `tol`, `given` and `at`.
@@ -533,9 +567,17 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
         }
         // A sampled run of the model decides `includes` blocks, and the claims the
         // general engines left undecided because they read tensor elements.
-        let sampled = route == Route::Includes
-            || (!handled && o.verdict == Verdict::Undecided && o.on_elements && at.is_empty());
-        if sampled && opts.no_numeric {
+        // A variant's block decided once on the file (`Options::shared_includes`).
+        let shared_block = match (&opts.shared_includes, &claim.includes) {
+            (Some(s), Some(block)) if route == Route::Includes => s.outcome(program, block),
+            _ => None,
+        };
+        let sampled = shared_block.is_none()
+            && (route == Route::Includes
+                || (!handled && o.verdict == Verdict::Undecided && o.on_elements && at.is_empty()));
+        if let Some(shared) = shared_block {
+            o = shared;
+        } else if sampled && opts.no_numeric {
             o.evidence = format!("{}; numeric runs are turned off", o.evidence);
         } else if sampled {
             // The givens that set values (`c = 2`, `sigma^2 = 1/4`, read by the one reader

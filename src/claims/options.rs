@@ -39,6 +39,18 @@ pub struct Options {
     /// Told what is being decided or run (`line 45: Var(R_{l+1}) == …`, `gradient
     /// check`), for a progress display; none by default.
     pub progress: Option<Progress>,
+    /// Asked before each claim whether the check is still wanted (`tq lsp`: a newer
+    /// version of the document has arrived, so this one's verdicts would be thrown
+    /// away); once it answers yes, no further claim is decided and the reports end
+    /// there (the caller drops them). None by default: every claim is decided.
+    pub cancel: Option<Cancel>,
+    /// The outcomes of the file's `includes` blocks decided once on the file itself
+    /// (`tq variants`, `tq export`: see [`super::includes::Shared`]); a variant whose
+    /// statements are the file's takes them instead of running its blocks again.
+    pub shared_includes: Option<std::sync::Arc<super::includes::Shared>>,
+    /// Decide the `includes` blocks only, leaving every other claim out of the reports
+    /// ([`super::shared_includes`]).
+    pub includes_only: bool,
 }
 
 /// How many checks sharing one file's budgets (`monte_carlo_shares`: the variants of
@@ -107,6 +119,23 @@ impl Progress {
     /// Tells the hook.
     pub fn say(&self, what: &str) {
         (self.0)(what)
+    }
+}
+
+/// See [`Options::cancel`]: `true` once the check's results are no longer wanted.
+#[derive(Clone)]
+pub struct Cancel(pub std::sync::Arc<dyn Fn() -> bool + Send + Sync>);
+
+impl Cancel {
+    /// Whether the check is no longer wanted.
+    pub fn cancelled(&self) -> bool {
+        (self.0)()
+    }
+}
+
+impl std::fmt::Debug for Cancel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Cancel")
     }
 }
 

@@ -92,8 +92,25 @@ pub fn export(
             })
         })
         .collect();
+    // Each file's `includes` blocks decided once on the file itself: its variants change
+    // no statement (`claims::includes::Shared`, as in `tq variants`).
+    let mut shared = tq::claims::includes::Shared::default();
+    for p in &pending {
+        if !p.names.is_empty() {
+            tq::claims::shared_includes(
+                &p.base.analysis(),
+                &p.base.source,
+                &Options {
+                    seed,
+                    ..Options::default()
+                },
+                &mut shared,
+            );
+        }
+    }
     // A file's variants share its Monte Carlo budget (docs/cli.md); the files do not.
     let opts = Options {
+        shared_includes: (!shared.is_empty()).then(|| std::sync::Arc::new(shared)),
         seed,
         monte_carlo_shares: pending
             .iter()

@@ -57,10 +57,23 @@ pub fn variants(file: PathBuf, count: usize, seed: u64, format: VariantsFormat) 
         .enumerate()
         .map(|(k, p)| (format!("{path} (variant {})", k + 1), p.source.clone()))
         .collect();
+    // The file's `includes` blocks decided once on the file itself: the variants change
+    // no statement (`claims::includes::Shared`, docs/performance.md).
+    let mut shared = tq::claims::includes::Shared::default();
+    tq::claims::shared_includes(
+        &base.analysis(),
+        &base.source,
+        &Options {
+            seed,
+            ..Options::default()
+        },
+        &mut shared,
+    );
     // The variants share one file's Monte Carlo budget (docs/cli.md).
     let opts = Options {
         seed,
         monte_carlo_shares: sources.len() as u64,
+        shared_includes: (!shared.is_empty()).then(|| std::sync::Arc::new(shared)),
         ..Options::default()
     };
     let reports = check_all(&sources, &opts);

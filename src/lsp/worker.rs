@@ -4,8 +4,9 @@
 //!
 //! One thread, one job at a time. A job waiting for the thread is replaced when a newer
 //! version of its document arrives; a job already running is checked between its
-//! stages and dropped when a newer version exists, and whatever it delivers late is
-//! ignored by the server (the store keeps results only for the version it holds).
+//! stages and between two claims (`claims::Options::cancel`), and dropped when a newer
+//! version exists, and whatever it delivers late is ignored by the server (the store
+//! keeps results only for the version it holds).
 
 use super::document::quick_report;
 use crate::claims::cache::VerdictCache;
@@ -190,16 +191,24 @@ fn run(shared: Arc<(Mutex<Queue>, Condvar)>, out: Sender<Output>, opts: Options)
         if !current(&shared, &uri, version) {
             continue;
         }
-        // Stage 2: the claims, with the verdict cache beside the file (as `tq check`).
+        // Stage 2: the claims, with the verdict cache beside the file (as `tq check`),
+        // given up between two claims once a newer version is waiting (its verdicts
+        // would be thrown away: the newer version's analysis starts sooner).
+        let stale = {
+            let (shared, uri) = (shared.clone(), uri.clone());
+            claims::Cancel(Arc::new(move || !current(&shared, &uri, version)))
+        };
         let opts = Options {
             cache: tool
                 .as_deref()
                 .and_then(|t| file_path(&uri).map(|p| VerdictCache::beside(&p, t))),
+            cancel: Some(stale.clone()),
             ..opts.clone()
         };
         match catch_unwind(AssertUnwindSafe(|| {
             decide(&report, version, &opts, &values)
         })) {
+            Ok(_) if stale.cancelled() => {}
             Ok(v) => {
                 if out.send(Output::Verdicts(uri, v)).is_err() {
                     return;

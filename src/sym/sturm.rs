@@ -1,6 +1,7 @@
 //! Exact signs of one-variable polynomials and rational functions over an interval
-//! (docs/soundness.md, rule `real-root-isolation`): Sturm sequences over `BigRational`,
-//! real-root isolation by bisection, and one test point in every open interval between
+//! (docs/soundness.md, rule `real-root-isolation`): Sturm sequences in whole numbers
+//! (the primitive remainder sequence: pseudo-division, then each remainder divided by
+//! the gcd of its coefficients), real-root isolation by bisection, and one test point in every open interval between
 //! consecutive real roots (and around them). A polynomial has a constant sign on each of
 //! those intervals, so the sign at the test points is its sign everywhere on the domain
 //! outside the roots; the roots themselves are where it is 0 (or, for a denominator's,
@@ -94,33 +95,6 @@ fn charge_gcd(a: &BigInt, b: &BigInt) -> Option<()> {
     super::exact_work::charge_exact(super::exact_work::gcd_cost(a, b)).then_some(())
 }
 
-/// [`eval`], each product and sum charged first ([`charge`]).
-fn eval_charged(p: &Poly, v: &BigRational) -> Option<BigRational> {
-    let mut acc = BigRational::zero();
-    for c in p.iter().rev() {
-        charge(&acc, v)?;
-        acc *= v;
-        charge(&acc, c)?;
-        acc += c;
-    }
-    Some(acc)
-}
-
-/// Whether `p(v)` is 0, charged ([`eval_charged`]).
-fn is_root(p: &Poly, v: &BigRational) -> Option<bool> {
-    Some(eval_charged(p, v)?.is_zero())
-}
-
-fn derivative(p: &Poly) -> Poly {
-    trim(
-        p.iter()
-            .enumerate()
-            .skip(1)
-            .map(|(k, c)| c * BigRational::from_integer(BigInt::from(k)))
-            .collect(),
-    )
-}
-
 /// Quotient and remainder of `a / b` (b non-zero), each operation charged
 /// ([`charge`]): `None` once the exact work is spent.
 fn divmod(a: &Poly, b: &Poly) -> Option<(Poly, Poly)> {
@@ -161,48 +135,143 @@ fn monic(p: Poly) -> Option<Poly> {
     }
 }
 
+/// A polynomial with whole coefficients (`p[k]` of `x^k`, no trailing zeros): the
+/// remainder sequences and the chain's evaluations run on these, so that no operation
+/// reduces a fraction (a rational sum or product costs a gcd; an integer one does not).
+type IPoly = Vec<BigInt>;
+
+fn trim_int(mut p: IPoly) -> IPoly {
+    while p.last().is_some_and(Zero::is_zero) {
+        p.pop();
+    }
+    p
+}
+
+/// The 64-bit words of an integer, at least 1.
+fn int_words(n: &BigInt) -> u64 {
+    n.bits().div_ceil(64).max(1)
+}
+
+/// Charges one integer product or sum of `a` and `b` (their words multiplied; no gcd).
+fn charge_int(a: &BigInt, b: &BigInt) -> Option<()> {
+    super::exact_work::charge_exact(1u64.saturating_add(int_words(a).saturating_mul(int_words(b))))
+        .then_some(())
+}
+
 /// `p` times the positive rational that makes its coefficients coprime integers (the
 /// signs of its values are unchanged: what a Sturm chain needs, without the growth of
-/// the rational coefficients of the plain remainders). Each lcm, product and gcd is
-/// charged ([`charge`], [`charge_gcd`]).
-fn primitive(p: Poly) -> Option<Poly> {
+/// rational coefficients). Each lcm, product and gcd is charged ([`charge`],
+/// [`charge_gcd`]).
+fn primitive(p: &Poly) -> Option<IPoly> {
     if p.is_empty() {
-        return Some(p);
+        return Some(Vec::new());
     }
     let mut l = BigInt::one();
-    for c in &p {
+    for c in p {
         charge_gcd(&l, c.denom())?;
         l = num_integer::Integer::lcm(&l, c.denom());
     }
     let lr = BigRational::from_integer(l);
-    let mut ints: Vec<BigInt> = Vec::with_capacity(p.len());
-    for c in &p {
+    let mut ints: IPoly = Vec::with_capacity(p.len());
+    for c in p {
         charge(c, &lr)?;
         ints.push((c * &lr).to_integer());
     }
+    primitive_part(ints)
+}
+
+/// `p` divided by the gcd of its coefficients (a positive whole number), each gcd and
+/// quotient charged.
+fn primitive_part(p: IPoly) -> Option<IPoly> {
     let mut g = BigInt::zero();
-    for c in &ints {
+    for c in &p {
         charge_gcd(&g, c)?;
         g = num_integer::Integer::gcd(&g, c);
+        if g.is_one() {
+            return Some(p);
+        }
     }
     if g.is_zero() {
         return Some(p);
     }
-    Some(
-        ints.into_iter()
-            .map(|c| BigRational::from_integer(c / &g))
+    let mut out = Vec::with_capacity(p.len());
+    for c in p {
+        charge_int(&c, &g)?;
+        out.push(c / &g);
+    }
+    Some(out)
+}
+
+/// The remainder of `a / b` (b non-zero) times a positive whole number, by
+/// pseudo-division in whole numbers: each step multiplies the running remainder by the
+/// leading coefficient `l` of `b` and subtracts a multiple of `b`, so `l^m a = q b + r`
+/// after m steps, and `r` is `l^m` times the remainder of the division over the
+/// rationals (the remainder is unique). The sign of `l^m` is put right at the end, so
+/// the result has the remainder's signs everywhere, which is what a Sturm chain needs.
+/// Each operation is charged ([`charge_int`]).
+fn pseudo_remainder(a: &IPoly, b: &IPoly) -> Option<IPoly> {
+    let db = b.len() - 1;
+    let lead = &b[db];
+    let mut r = a.clone();
+    let mut steps = 0u64;
+    while r.len() >= b.len() && !r.is_empty() {
+        let k = r.len() - 1 - db;
+        let top = r.last()?.clone();
+        for c in r.iter_mut() {
+            charge_int(c, lead)?;
+            *c *= lead;
+        }
+        for (i, bc) in b.iter().enumerate() {
+            charge_int(&top, bc)?;
+            let t = &top * bc;
+            charge_int(&r[k + i], &t)?;
+            r[k + i] -= t;
+        }
+        steps += 1;
+        r = trim_int(r);
+    }
+    if lead.is_negative() && steps % 2 == 1 {
+        r = r.into_iter().map(|c| -c).collect();
+    }
+    Some(r)
+}
+
+fn to_rational(p: &IPoly) -> Poly {
+    p.iter().cloned().map(BigRational::from_integer).collect()
+}
+
+fn derivative_int(p: &IPoly) -> IPoly {
+    trim_int(
+        p.iter()
+            .enumerate()
+            .skip(1)
+            .map(|(k, c)| c * BigInt::from(k))
             .collect(),
     )
 }
 
-fn gcd(a: &Poly, b: &Poly) -> Option<Poly> {
-    let (mut a, mut b) = (primitive(a.clone())?, primitive(b.clone())?);
+/// The gcd of `a` and `b` as a primitive whole-number polynomial (up to a constant
+/// factor), by the primitive remainder sequence: the coefficients stay as small as the
+/// gcd's, where the remainders over the rationals grow without bound.
+fn gcd_int(a: &IPoly, b: &IPoly) -> Option<IPoly> {
+    let (mut a, mut b) = (primitive_part(a.clone())?, primitive_part(b.clone())?);
     while !b.is_empty() {
-        let (_, r) = divmod(&a, &b)?;
+        let r = pseudo_remainder(&a, &b)?;
+        if too_big_int(&r) {
+            return None;
+        }
         a = b;
-        b = primitive(r)?;
+        b = primitive_part(r)?;
     }
-    monic(a)
+    Some(a)
+}
+
+fn gcd(a: &Poly, b: &Poly) -> Option<Poly> {
+    monic(to_rational(&gcd_int(&primitive(a)?, &primitive(b)?)?))
+}
+
+fn too_big_int(p: &IPoly) -> bool {
+    p.iter().any(|c| c.bits() > MAX_BITS)
 }
 
 fn too_big(p: &Poly) -> bool {
@@ -238,36 +307,75 @@ pub fn reduce(a: &Poly, b: &Poly) -> Option<(Poly, Poly)> {
     Some((divmod(a, &g)?.0, divmod(b, &g)?.0))
 }
 
-/// The square-free part of `p` (the same real roots, each simple).
-fn squarefree(p: &Poly) -> Option<Poly> {
-    let g = gcd(p, &derivative(p))?;
+/// The square-free part of `p` (the same real roots, each simple), primitive, in whole
+/// numbers.
+fn squarefree(p: &Poly) -> Option<IPoly> {
+    let ip = primitive(p)?;
+    let g = gcd_int(&ip, &derivative_int(&ip))?;
     if g.len() <= 1 {
-        Some(p.clone())
+        Some(ip)
     } else {
-        Some(divmod(p, &g)?.0)
+        primitive(&divmod(&to_rational(&ip), &to_rational(&g))?.0)
     }
+}
+
+/// The sign of `p(v)`, exactly and charged: for `v = n/d` (d > 0), the sign of the
+/// whole number `d^deg p(n/d)` = Σ c_k n^k d^(deg−k), by Horner's rule in whole numbers.
+fn sign_int(p: &IPoly, v: &BigRational) -> Option<i8> {
+    let (n, d) = (v.numer(), v.denom());
+    let Some(top) = p.last() else {
+        return Some(0);
+    };
+    let mut acc = top.clone();
+    let mut dp = BigInt::one();
+    for c in p.iter().rev().skip(1) {
+        charge_int(&dp, d)?;
+        dp *= d;
+        charge_int(&acc, n)?;
+        acc *= n;
+        charge_int(c, &dp)?;
+        acc += c * &dp;
+    }
+    Some(if acc.is_positive() {
+        1
+    } else if acc.is_negative() {
+        -1
+    } else {
+        0
+    })
+}
+
+/// Whether `p(v)` is 0, charged ([`sign_int`]).
+fn is_root(p: &IPoly, v: &BigRational) -> Option<bool> {
+    Some(sign_int(p, v)? == 0)
 }
 
 /// A Sturm chain of a square-free polynomial of degree ≥ 1, with the chain's
 /// evaluation budget.
 struct Chain {
-    polys: Vec<Poly>,
+    polys: Vec<IPoly>,
     evaluations: usize,
 }
 
 impl Chain {
-    fn new(p: &Poly) -> Option<Chain> {
-        let mut polys = vec![primitive(p.clone())?, primitive(derivative(p))?];
+    /// The chain of `p` (square-free, primitive): p, p', then the negated remainders,
+    /// each made primitive (a positive factor: the signs, and so Sturm's count, are
+    /// unchanged), computed by pseudo-division in whole numbers.
+    fn new(p: &IPoly) -> Option<Chain> {
+        let mut polys = vec![
+            primitive_part(p.clone())?,
+            primitive_part(derivative_int(p))?,
+        ];
         while polys.last().is_some_and(|q| q.len() > 1) {
             let n = polys.len();
-            let (_, r) = divmod(&polys[n - 2], &polys[n - 1])?;
+            let r = pseudo_remainder(&polys[n - 2], &polys[n - 1])?;
             if r.is_empty() {
                 break;
             }
-            let r: Poly = primitive(r.into_iter().map(|c| -c).collect())?;
-            if too_big(&r) {
+            if too_big_int(&r) {
                 return None;
             }
+            let r: IPoly = primitive_part(r.into_iter().map(|c| -c).collect())?;
             polys.push(r);
         }
         Some(Chain {
@@ -297,14 +405,7 @@ impl Chain {
         }
         let mut signs = Vec::with_capacity(self.polys.len());
         for q in &self.polys {
-            let x = eval_charged(q, v)?;
-            signs.push(if x.is_positive() {
-                1
-            } else if x.is_negative() {
-                -1
-            } else {
-                0
-            });
+            signs.push(sign_int(q, v)?);
         }
         Some(Chain::sign_changes(signs.into_iter()))
     }
@@ -390,7 +491,7 @@ pub fn sections(p: &Poly, lo: &End, hi: &End, integer: bool) -> Option<Sections>
         });
     }
     let sf = squarefree(p)?;
-    let bound = root_bound(&sf);
+    let bound = root_bound(&to_rational(&sf));
     if integer {
         let start = match lo {
             Some((l, open)) => {
