@@ -570,12 +570,12 @@ impl Members for Vec<Elements> {
     }
 }
 
-/// The store read and written where it is, each member looked up by its key at each
-/// access: for a statement of one element without summed indices (a scalar RNN step),
+/// The store (taken out of the machine for the run and put back) read and written where
+/// it is, each member looked up by its key at each access: for a statement of one element without summed indices (a scalar RNN step),
 /// whose accesses are fewer than the two look-ups per member of taking its map out of
 /// the store and putting it back.
 struct InPlace<'s> {
-    vals: &'s mut super::Store,
+    vals: super::Store,
     keys: &'s [(String, bool)],
 }
 
@@ -828,27 +828,13 @@ impl Machine<'_> {
         for (s, (_, v)) in slots.iter_mut().zip(b) {
             *s = *v;
         }
-        let circular = self.boundary == Some(Boundary::Circular);
         if c.single {
-            let mut run = Run {
-                steps: self.steps,
-                max_steps: self.max_steps,
-                kink_sides: self.kink_sides,
-                elements: self.elements,
-                circular,
-                maps: InPlace {
-                    vals: &mut self.vals,
-                    keys: members,
-                },
-                slots,
-                pos: std::mem::take(&mut self.pos_buf),
+            let maps = InPlace {
+                vals: std::mem::take(&mut self.vals),
+                keys: members,
             };
-            let r = run.block(c, 0);
-            self.steps = run.steps;
-            self.kink_sides = run.kink_sides;
-            self.elements = run.elements;
-            self.pos_buf = run.pos;
-            self.compiled.slots = run.slots;
+            let (r, maps) = self.run_on(c, maps, slots);
+            self.vals = maps.vals;
             return r;
         }
         let mut present = Vec::with_capacity(members.len());
@@ -865,23 +851,8 @@ impl Machine<'_> {
                 }
             }
         }
-        let mut run = Run {
-            steps: self.steps,
-            max_steps: self.max_steps,
-            kink_sides: self.kink_sides,
-            elements: self.elements,
-            circular,
-            maps,
-            slots,
-            pos: std::mem::take(&mut self.pos_buf),
-        };
-        let r = run.block(c, 0);
-        self.steps = run.steps;
-        self.kink_sides = run.kink_sides;
-        self.elements = run.elements;
-        self.pos_buf = run.pos;
-        self.compiled.slots = run.slots;
-        for ((key, was), map) in members.iter().zip(present).zip(run.maps) {
+        let (r, maps) = self.run_on(c, maps, slots);
+        for ((key, was), map) in members.iter().zip(present).zip(maps) {
             if was {
                 if let Some(m) = self
                     .vals
@@ -894,6 +865,35 @@ impl Machine<'_> {
             }
         }
         r
+    }
+
+    /// Runs `c`'s block from the binding in `slots` on `maps` (the members in place, or
+    /// taken out of the store), with the machine's step, kink and element counts and its
+    /// position buffer, which it takes back afterwards, also after an error.
+    #[inline]
+    fn run_on<M: Members>(
+        &mut self,
+        c: &Compiled,
+        maps: M,
+        slots: Vec<i64>,
+    ) -> (Result<(), NumError>, M) {
+        let mut run = Run {
+            steps: self.steps,
+            max_steps: self.max_steps,
+            kink_sides: self.kink_sides,
+            elements: self.elements,
+            circular: self.boundary == Some(Boundary::Circular),
+            maps,
+            slots,
+            pos: std::mem::take(&mut self.pos_buf),
+        };
+        let r = run.block(c, 0);
+        self.steps = run.steps;
+        self.kink_sides = run.kink_sides;
+        self.elements = run.elements;
+        self.pos_buf = run.pos;
+        self.compiled.slots = run.slots;
+        (r, run.maps)
     }
 }
 
