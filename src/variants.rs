@@ -399,11 +399,12 @@ fn prepare_within(program: &Program, env: &Env, names: &[String], values: &[Stri
     };
     // The values each family index takes at the variant (`for l in 0..L-1` at L = 3).
     let mut members = BTreeMap::new();
-    loop_members(
-        &p.items,
-        &|e| lower(e, &Scope::default()).ok().map(|v| subs_all(&v)),
-        &mut members,
-    );
+    let value = |e: &Expr| lower(e, &Scope::default()).ok().map(|v| subs_all(&v));
+    loop_members(&p.items, &value, &mut members);
+    // The members of each family at the variant (`L_0` to `L_L` for `L_{l+1}` written
+    // in `for l in 0..L-1`): a claim about `Var(L_l)` is about each of them.
+    let mut families = BTreeMap::new();
+    family_members(&p.items, &value, &mut families);
     let backward = crate::grad::backward(&p, env);
     let scalar = scalar_program(&p, &backward);
     let scope = scalar.as_ref().map(|s| s.scope()).unwrap_or_default();
@@ -445,7 +446,10 @@ fn prepare_within(program: &Program, env: &Env, names: &[String], values: &[Stri
             // `given name^2 = value`) first, then the variant's values.
             let side = |e: &Expr| -> Option<sym::Expr> {
                 let v = side_value(e, &claim, env, &base_scope, &moments, &read, &backward)?;
-                Some(subs_all(&claim_givens(v, &claim, env)))
+                let v = claim_givens(v, &claim, env);
+                // A formula undefined at the variant (`(s^l - 1)/(s - 1)` at s = 1, where
+                // folding would read 0 · 0^-1 as 0) has no value there: no answer.
+                defined_at(&v, &subs_all).then(|| subs_all(&v))
             };
             if let Some(r) = exact.filter(|_| *op == RelOp::Eq) {
                 **rhs = rational_expr(&r);
@@ -501,7 +505,10 @@ fn prepare_within(program: &Program, env: &Env, names: &[String], values: &[Stri
                             moment = Some((alone.clone(), m.clone()));
                         }
                     }
-                    answer = Some(with_members(&v, &members));
+                    answer = Some(with_members(
+                        &v,
+                        &claim_members(&claim, &members, &families),
+                    ));
                 }
             } else if let (Some(l), Some(r)) = (side(lhs), side(rhs)) {
                 // An inequality: both sides' values at the variant, related as claimed.
@@ -634,19 +641,127 @@ fn loop_members(
 ) {
     for item in items {
         if let ItemKind::Loop(l) = &item.kind {
-            let end = |e: &Expr| -> Option<i64> {
-                let v = value(e)?;
-                let r = v.as_num()?;
-                r.is_integer()
-                    .then(|| i64::try_from(r.to_integer()).ok())
-                    .flatten()
-            };
+            let end = |e: &Expr| whole_at(value, e);
             if let (Some(a), Some(b)) = (end(&l.range.from), end(&l.range.to)) {
                 out.entry(l.range.var.name.clone()).or_insert((a, b));
             }
             loop_members(&l.body, value, out);
         }
     }
+}
+
+/// Whether every definedness condition of `v` (a denominator not 0, a logarithm's
+/// argument positive: [`sym::defined::conditions_of`]) holds once `values` puts the
+/// variant's values in; a condition still in free symbols (a layer index) is left to
+/// the members.
+fn defined_at(v: &sym::Expr, values: &dyn Fn(&sym::Expr) -> sym::Expr) -> bool {
+    let mut conds = BTreeSet::new();
+    sym::defined::conditions_of(v, &mut conds);
+    conds.iter().all(|c| match values(c.expr()).as_num() {
+        Some(x) => c.holds_at(x),
+        None => true,
+    })
+}
+
+/// A whole number at the variant, from an expression of the file.
+fn whole_at(value: &dyn Fn(&Expr) -> Option<sym::Expr>, e: &Expr) -> Option<i64> {
+    let r = value(e)?.as_num()?.clone();
+    r.is_integer()
+        .then(|| i64::try_from(r.to_integer()).ok())
+        .flatten()
+}
+
+/// The constant shift of a one-subscript family name along `var` (`L_{l+1}`: 1), or its
+/// fixed member when `var` is `None` (`L_0`: 0).
+fn subscript_shift(n: &Name, var: Option<&str>) -> Option<i64> {
+    let [IndexExpr::Affine(a)] = n.sub.as_slice() else {
+        return None;
+    };
+    if !n.sup.is_empty() {
+        return None;
+    }
+    match (a.terms.as_slice(), var) {
+        ([], None) => Some(a.constant),
+        ([t], Some(v)) if t.coef == 1 && matches!(t.factors.as_slice(), [f] if f.name == v) => {
+            Some(a.constant)
+        }
+        _ => None,
+    }
+}
+
+/// The first and last member of each one-subscript family at the variant: its fixed
+/// members (`input L_0[...]`), its declared range (`param W_l[...] for l in 1..L`) and the
+/// members loops write (`L_{l+1}` in `for l in 0..L-1`: 1 to L).
+fn family_members(
+    items: &[Item],
+    value: &dyn Fn(&Expr) -> Option<sym::Expr>,
+    out: &mut BTreeMap<String, (i64, i64)>,
+) {
+    fn add(out: &mut BTreeMap<String, (i64, i64)>, base: &str, a: i64, b: i64) {
+        let e = out.entry(base.to_string()).or_insert((a, b));
+        *e = (e.0.min(a), e.1.max(b));
+    }
+    for item in items {
+        match &item.kind {
+            ItemKind::Decl(d) => {
+                let n = &d.target.name;
+                match &d.family {
+                    None => {
+                        if let Some(c) = subscript_shift(n, None) {
+                            add(out, &n.base, c, c);
+                        }
+                    }
+                    Some(r) => {
+                        if let (Some(c), Some(a), Some(b)) = (
+                            subscript_shift(n, Some(&r.var.name)),
+                            whole_at(value, &r.from),
+                            whole_at(value, &r.to),
+                        ) {
+                            add(out, &n.base, a + c, b + c);
+                        }
+                    }
+                }
+            }
+            ItemKind::Loop(l) => {
+                if let (Some(a), Some(b)) =
+                    (whole_at(value, &l.range.from), whole_at(value, &l.range.to))
+                {
+                    for st in &l.body {
+                        if let ItemKind::Equation(eq) = &st.kind {
+                            if let Some(c) = subscript_shift(&eq.lhs.name, Some(&l.range.var.name))
+                            {
+                                add(out, &eq.lhs.name.base, a + c, b + c);
+                            }
+                        }
+                    }
+                }
+                family_members(&l.body, value, out);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The values each family index of a claim takes: the members of the family it
+/// subscripts (`l` in `Var(L_l)` runs over L_0 to L_L), else its loop's range.
+fn claim_members(
+    claim: &Claim,
+    loops: &BTreeMap<String, (i64, i64)>,
+    families: &BTreeMap<String, (i64, i64)>,
+) -> BTreeMap<String, (i64, i64)> {
+    let mut out = loops.clone();
+    crate::syntax::visit::walk_refs(&claim.body, &mut |r| {
+        let n = &r.name;
+        let [IndexExpr::Affine(a)] = n.sub.as_slice() else {
+            return;
+        };
+        if let (Some(v), Some(&range)) = (a.plain_var(), families.get(&n.base)) {
+            if n.sup.is_empty() {
+                out.insert(v.name.clone(), range);
+            }
+        }
+    });
+    out
 }
 
 /// An answer that is a formula in a family index alone (`(7601/5000)^l`): the formula,

@@ -589,3 +589,24 @@ fn a_symbol_without_a_sample_value_is_not_run_as_zero() {
     let n = r.claims[1].numeric.as_ref().expect("a Monte Carlo outcome");
     assert_eq!(n.verdict, Verdict::Refuted, "{}", n.evidence);
 }
+
+/// A model that cannot be run names the sizes that have no value after the claim's
+/// givens set theirs: without a `sample` line, `given B = 1` sets B and J is the one
+/// missing (the message named B, the first size in order, which the given had set).
+#[test]
+fn a_run_without_sizes_names_the_sizes_the_givens_leave_unset() {
+    let src = "size B, J
+input x[B, J] ~ normal(0, 1)
+m[j] = sum_{b}(x[b,j]) / B
+xc[b,j] = x[b,j] - m[j]
+claim xc[b,j] == 0 given B = 1
+claim xc[b,j] == 0
+";
+    let r = check_source("no_sample.tq", src, &fast());
+    let given = &r.claims[0].evidence;
+    assert!(given.contains("size `J` has no value"), "{given}");
+    assert!(!given.contains("`B`"), "{given}");
+    // Without the given, both are missing, and both are named.
+    let plain = &r.claims[1].evidence;
+    assert!(plain.contains("sizes `B`, `J` have no value"), "{plain}");
+}

@@ -275,3 +275,82 @@ fn expectations_are_met_only_by_their_own_verdict() {
     let out = tq(&["check", "--no-cache", decided_expected_undecided.as_str()]);
     assert_eq!(out.status.code(), Some(1));
 }
+
+/// The key of a checked file, as Markdown.
+fn key_page(r: &tq::report::FileReport) -> String {
+    tq::render::render(
+        r,
+        tq::render::RenderOptions {
+            format: tq::render::Format::Markdown,
+            fragment: false,
+            audience: tq::render::Audience::Key,
+        },
+    )
+}
+
+/// The key gives each member of an unrolled claim its own verdict (`Var(h_l)` at l = 1
+/// proved, at l = 2 refuted): every member showed the first member's report, so a
+/// refuted claim read "proved" on the page.
+#[test]
+fn render_gives_each_member_of_an_unrolled_claim_its_own_verdict() {
+    let src = "size B, J
+size L = 2
+input h_0[B, J] ~ normal(0, 1)
+for l in 1..L:
+  h_l[b,j] = 2 h_{l-1}[b,j]
+claim Var(h_l) == 4
+sample B = 2, J = 3
+";
+    let opts = tq::report::Options {
+        no_monte_carlo: true,
+        ..tq::report::Options::default()
+    };
+    let r = tq::report::check_source("members.tq", src, &opts);
+    let verdicts: Vec<&str> = r.claims.iter().map(|c| c.verdict.as_str()).collect();
+    assert_eq!(verdicts, ["proved", "refuted"], "{:?}", r.claims);
+    let page = key_page(&r);
+    let rows: Vec<&str> = page
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| #"))
+        .collect();
+    assert_eq!(rows.len(), 2, "{page}");
+    assert!(
+        rows[0].contains("proved") && !rows[0].contains("refuted"),
+        "{}",
+        rows[0]
+    );
+    assert!(rows[1].contains("refuted"), "{}", rows[1]);
+}
+
+/// A fixed depth over six members is folded on the page (first two members, a vertical
+/// ellipsis, the last), in the declarations and the program alike; each claim keeps
+/// its row.
+#[test]
+fn render_folds_a_long_unrolled_depth() {
+    let src = "size B, J
+size L = 40
+input h_0[B, J] ~ normal(0, 1)
+param W_l[J, J] ~ normal(0, 1/J) for l in 1..L
+for l in 1..L:
+  h_l[b,j] = W_l[j,J'] h_{l-1}[b,J']
+claim Var(h_L) == 1
+sample B = 2, J = 3
+";
+    let opts = tq::report::Options {
+        no_monte_carlo: true,
+        no_numeric: true,
+        ..tq::report::Options::default()
+    };
+    let r = tq::report::check_source("deep.tq", src, &opts);
+    let page = key_page(&r);
+    // The problem and the solution, before the table of claims (whose evidence names
+    // the members the engine went through).
+    let body = page.split("| # |").next().unwrap();
+    assert!(body.contains("\\vdots"), "{body}");
+    assert!(body.contains("W_{40}"), "the last member is kept: {body}");
+    assert!(
+        !body.contains("W_{20}"),
+        "a middle member is folded: {body}"
+    );
+    assert!(body.lines().count() < 120, "{} lines", body.lines().count());
+}

@@ -369,6 +369,8 @@ vary sigma_W in {1/2, 1/4}
 /// A moment claim whose right side has a free layer index (`Var(h_l) == (2 s)^l`): each
 /// variant's answer is the formula at its values and its value at every member the loop
 /// runs over (issue #17), computed here by hand for each planned combination.
+/// A claim about a family's members (`Var(h_l)`) is answered at each member of the
+/// family, h_0 to h_L.
 #[test]
 fn a_free_layer_index_is_answered_member_by_member() {
     let src = "size B, J, L
@@ -390,15 +392,17 @@ sample B = 2, J = 3
         };
         let (depth, s) = (at("L"), at("s"));
         let answer = v.prepared.answers[0].as_deref().expect("an answer");
-        let want: Vec<String> = (0..depth)
+        // Every member of `h`: h_0 (the start) to h_L (the loop's last write), not the
+        // loop's range 0..L-1 (h_L, the one a course asks about, was left out).
+        let want: Vec<String> = (0..=depth)
             .map(|l| format!("l = {l} \\mapsto {}", s.pow(l as u32)))
             .collect();
         assert!(
             answer.contains(&want.join(",\\ ")),
             "L = {depth}, s = {s}: {answer}"
         );
-        // No member past the loop's last value.
-        assert!(!answer.contains(&format!("l = {depth} ")), "{answer}");
+        // No member past the last one.
+        assert!(!answer.contains(&format!("l = {} ", depth + 1)), "{answer}");
     }
 }
 
@@ -440,5 +444,34 @@ vary X in {8, 9, 12}, D in {2, 3}
             "X = {x}, D = {d}"
         );
         assert!(v.passed(), "X = {x}, D = {d}:\n{}", v.prepared.source);
+    }
+}
+
+/// A formula undefined at a variant's values has no answer there: `(s^l - 1)/(s - 1)` at
+/// s = 1 folded to 0 and the variant answered 1 (the value is l + 1); at s = 2 it is
+/// answered.
+#[test]
+fn a_formula_undefined_at_the_variant_has_no_answer() {
+    let src = "size B, J, L
+symbol s, sb, v0
+param W_l[J, J] ~ normal(0, s/J) for l in 1..L
+param c_l[J] ~ normal(0, sb) for l in 1..L
+input h_0[B, J] ~ normal(0, v0)
+for l in 0..L-1:
+  h_{l+1}[b,j] = W_{l+1}[j,J'] h_l[b,J'] + c_{l+1}[j]
+claim Var(h_l) == s^l v0 + sb (s^l - 1)/(s - 1)
+vary s in {1, 2}
+sample B = 2, J = 3, L = 3, s = 2, sb = 1, v0 = 1
+";
+    let (p, vs) = planned("bias.tq", src, 2, &quick());
+    assert_eq!(vs.len(), 2);
+    for (vals, v) in p.chosen.iter().zip(&vs) {
+        let s = &vals[p.names.iter().position(|x| x == "s").unwrap()];
+        let answer = &v.prepared.answers[0];
+        if s == "1" {
+            assert_eq!(answer, &None, "s = 1 divides by 0: {answer:?}");
+        } else {
+            assert!(answer.is_some(), "s = {s}: no answer");
+        }
     }
 }

@@ -305,8 +305,7 @@ fn plain_scalar(r: &crate::syntax::ast::Ref, env: &Env) -> bool {
         && (env.sizes.contains_key(&name)
             || env.symbols.contains_key(&name)
             || env
-                .tensors
-                .get(&env.key_of(&r.name))
+                .tensor_of(&r.name)
                 .is_none_or(|t| t.rank == 0 && t.kind != crate::check::TensorKind::Computed))
 }
 

@@ -48,7 +48,7 @@ pub const MAX_TOTAL_WORK: i128 = 100_000_000;
 pub const MAX_RANK: usize = 32;
 
 const HINT: &str = "tq unrolls loops and families member by member and refuses larger \
-ranges before allocating; use a size (`for l in 1..L`) with a small value on the `sample` line";
+ranges before allocating; write the range with a size (`1..L`) and give the size a small value on the `sample` line";
 
 /// Adds an E0302 for every range or total that exceeds the budget; returns the values
 /// all tensors store together at the `sample` sizes (saturating; a value that cannot be

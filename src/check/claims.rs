@@ -281,6 +281,8 @@ impl Checker {
                     )
                     .with_hint(if let Some(hint) = self.primed_function(&key, r.span, &c.body) {
                         hint
+                    } else if let Some(hint) = operator_without_parentheses(&key, r, &c.body) {
+                        hint
                     } else if super::terms::is_bare_index(&key)
                         && self.env.index_size(&key).is_some()
                     {
@@ -853,4 +855,27 @@ impl Checker {
         }
         format!("this file has {}", shown.join(", "))
     }
+}
+
+/// `claim Var y == I s^2`: a claim operator (`E`, `Var`, `Cov`, `mults`) written without
+/// its parentheses reads as a product of an undeclared name and what follows; the hint
+/// writes the operator applied (`Var(y)`).
+fn operator_without_parentheses(key: &str, r: &Ref, body: &Expr) -> Option<String> {
+    if !matches!(key, "E" | "Var" | "Cov" | "mults") || r.indices.is_some() || r.grad {
+        return None;
+    }
+    // The factor the operator stands beside in the product (`Var y`: `y`).
+    let mut next = None;
+    crate::syntax::visit::walk_expr(body, |e| {
+        if let Expr::Binary(BinOp::Mul | BinOp::Jux, a, b, _) = e {
+            if matches!(&**a, Expr::Ref(x) if x.name.span == r.name.span) && next.is_none() {
+                next = Some(crate::syntax::printer::print_expr(b));
+            }
+        }
+        next.is_none()
+    });
+    let arg = next.unwrap_or_else(|| "y".to_string());
+    Some(format!(
+        "`{key}` is applied with parentheses: `{key}({arg})`"
+    ))
 }

@@ -40,6 +40,130 @@ fn article(what: &str) -> &'static str {
     }
 }
 
+/// E0104 for an equation that defines a declared input, parameter, scalar input, symbol
+/// or size (`p` the declaration, `w` the equation).
+fn declared_and_defined(w: &Write, p: &Write, key: &str) -> Diagnostic {
+    let WriteKind::Declared(what) = p.kind else {
+        unreachable!("called for a declaration")
+    };
+    Diagnostic::error(
+        "E0104",
+        w.span,
+        format!(
+            "`{key}` is declared as {} {what} and also defined by an equation",
+            article(what)
+        ),
+    )
+    .with_label("defined here")
+    .with_related(p.span, format!("declared as {} {what} here", article(what)))
+    .with_hint(format!(
+        "a declared {what} is not computed: rename the computed value or remove the declaration"
+    ))
+}
+
+impl Checker {
+    /// The first read of its own tensor `key` in `eq` a number of steps along an index of
+    /// its left side (`h[b,t-1,J']` in `h[b,t,j] = ...`: `t`, -1), whose step `keep`
+    /// accepts: the index, the step, the position as written and the read's span.
+    fn own_step(
+        &self,
+        eq: &Equation,
+        key: &str,
+        keep: impl Fn(i64) -> bool,
+    ) -> Option<(String, i64, String, Span)> {
+        let lhs: Vec<Option<String>> = eq
+            .lhs
+            .indices
+            .iter()
+            .flatten()
+            .map(|ix| ix.plain_var().map(|v| v.name.clone()))
+            .collect();
+        let mut found = None;
+        super::walk_refs(&eq.rhs, &mut |r| {
+            if found.is_some() || r.grad || self.key_of(&r.name) != key {
+                return;
+            }
+            for (k, ix) in r.indices.iter().flatten().enumerate() {
+                let (IndexExpr::Affine(a), Some(Some(var))) = (ix, lhs.get(k)) else {
+                    continue;
+                };
+                let along = matches!(a.terms.as_slice(), [t] if t.coef == 1
+                    && matches!(t.factors.as_slice(), [f] if f.name == *var));
+                if along && a.constant != 0 && keep(a.constant) {
+                    found = Some((var.clone(), a.constant, print_index(ix), r.span));
+                    return;
+                }
+            }
+        });
+        found
+    }
+
+    /// E0105 for a recurrence that reads ahead along its own loop (`h[b,t+1,J']` in
+    /// `for t in 1..T: h[b,t,j] = ...`): at every step it reads a step the loop computes
+    /// later (0 in the numeric engines), and past the last step one it never computes.
+    fn reads_ahead(&mut self, writes: &[Write]) {
+        for w in writes {
+            let (Some(eq), WriteKind::Set | WriteKind::Accumulate) = (w.eq, w.kind) else {
+                continue;
+            };
+            let Some((var, ahead, shown, span)) = self.own_step(eq, &w.key, |c| c > 0) else {
+                continue;
+            };
+            if !w.loops.iter().any(|l| l.var == var && !l.reverse) {
+                continue;
+            }
+            let back = if ahead == 1 {
+                format!("{var}-1")
+            } else {
+                format!("{var}-{ahead}")
+            };
+            let key = &w.key;
+            self.err(
+                Diagnostic::error(
+                    "E0105",
+                    span,
+                    format!(
+                        "`{key}` is read at `{shown}`, a step its loop computes after this one"
+                    ),
+                )
+                .with_label("a step not computed yet")
+                .with_related(w.span, format!("`{key}` at step `{var}` is computed here"))
+                .with_hint(format!(
+                    "a recurrence reads the steps before the one it computes: read `{key}` at `{back}`"
+                )),
+            );
+        }
+    }
+
+    /// E0104 for a recurrence written without its loop: an equation outside every loop
+    /// that reads its own tensor one or more steps back along an index of its left side
+    /// (`h[b,t,j] = tanh(W[j,J'] h[b,t-1,J'])` beside `input h[B, 0, J]`). The hint writes
+    /// the loop (`for t in 1..T:`, the statement indented under it).
+    fn unlooped_step(&self, eq: &Equation, key: &str) -> Option<Diagnostic> {
+        let (var, back, shown, span) = self.own_step(eq, key, |c| c < 0)?;
+        let back = -back;
+        let size = self
+            .env
+            .index_size(&var)
+            .unwrap_or_else(|| var.to_uppercase());
+        let head = format!("for {var} in {back}..{size}:");
+        Some(
+            Diagnostic::error(
+                "E0104",
+                eq.lhs.span,
+                format!(
+                    "`{key}` reads itself at `{shown}` but the statement is in no loop over `{var}`: it defines every position of `{key}` at once, the declared start among them"
+                ),
+            )
+            .with_label("a recurrence outside its loop")
+            .with_related(span, format!("the step before, at `{shown}`"))
+            .with_hint(format!(
+                "a recurrence runs step by step in a loop: write `{head}` on the line before and indent the statement under it"
+            )),
+        )
+    }
+}
+
 /// One slot of a region: a family subscript or a position.
 #[derive(Clone, Debug, PartialEq)]
 enum Slot {
@@ -60,10 +184,13 @@ struct LoopCtx {
     var: String,
     range: String,
     from: Option<i64>,
+    /// A loop that runs backwards (`reversed`), where a later step is computed first.
+    reverse: bool,
 }
 
-fn loop_ctx(r: &Range) -> LoopCtx {
+fn loop_ctx(r: &Range, reverse: bool) -> LoopCtx {
     LoopCtx {
+        reverse,
         var: r.var.name.clone(),
         range: format!("{}..{}", print_expr(&r.from), print_expr(&r.to)),
         from: match &r.from {
@@ -119,6 +246,7 @@ impl Checker {
         self.collect_writes(items, &mut Vec::new(), &mut writes);
         self.defined_twice(&writes);
         self.read_before_computed(&writes);
+        self.reads_ahead(&writes);
         for item in items {
             if let ItemKind::Rule(r) = &item.kind {
                 self.rule_defined_twice(r);
@@ -126,7 +254,9 @@ impl Checker {
         }
     }
 
-    fn slot(&self, ix: &IndexExpr, loops: &[LoopCtx]) -> Slot {
+    /// The slot of a position (`subscript` false) or of a family subscript (true: a plain
+    /// size there, `h_L`, is one member, not every member).
+    fn slot(&self, ix: &IndexExpr, loops: &[LoopCtx], subscript: bool) -> Slot {
         let IndexExpr::Affine(a) = ix else {
             return Slot::Text(print_index(ix), None);
         };
@@ -148,6 +278,9 @@ impl Checker {
             && a.terms[0].factors.len() == 1
             && a.constant == 0;
         if plain && in_loop.is_empty() && !self.loop_vars.contains(vars[0]) {
+            if subscript {
+                return Slot::Text(print_index(ix), None);
+            }
             return Slot::Full;
         }
         // `v + c` along one loop starting at a number: its smallest value.
@@ -167,9 +300,14 @@ impl Checker {
     fn region(&self, r: &Ref, loops: &[LoopCtx], family: bool) -> Vec<Slot> {
         let mut out = Vec::new();
         if family {
-            out.extend(r.name.sub.iter().map(|ix| self.slot(ix, loops)));
+            out.extend(r.name.sub.iter().map(|ix| self.slot(ix, loops, true)));
         }
-        out.extend(r.indices.iter().flatten().map(|ix| self.slot(ix, loops)));
+        out.extend(
+            r.indices
+                .iter()
+                .flatten()
+                .map(|ix| self.slot(ix, loops, false)),
+        );
         out
     }
 
@@ -209,7 +347,7 @@ impl Checker {
                     let key = self.key_of(&d.target.name);
                     let mut inner = loops.clone();
                     if let Some(r) = &d.family {
-                        inner.push(loop_ctx(r));
+                        inner.push(loop_ctx(r, false));
                     }
                     let region = self.region(&d.target, &inner, self.is_family(&key));
                     let what = if d.kind == DeclKind::Param {
@@ -243,7 +381,7 @@ impl Checker {
                     });
                 }
                 ItemKind::Loop(l) => {
-                    loops.push(loop_ctx(&l.range));
+                    loops.push(loop_ctx(&l.range, l.reverse));
                     self.collect_writes(&l.body, loops, out);
                     loops.pop();
                 }
@@ -271,16 +409,21 @@ impl Checker {
                     (WriteKind::Accumulate, WriteKind::Accumulate)
                     | (WriteKind::Set, WriteKind::Accumulate)
                     | (WriteKind::Declared(_), WriteKind::Accumulate) => continue,
-                    (WriteKind::Declared(what), _) => Diagnostic::error(
-                        "E0104",
-                        w.span,
-                        format!("`{key}` is declared as {} {what} and also defined by an equation", article(what)),
-                    )
-                    .with_label("defined here")
-                    .with_related(p.span, format!("declared as {} {what} here", article(what)))
-                    .with_hint(format!(
-                        "a declared {what} is not computed: rename the computed value or remove the declaration"
-                    )),
+                    // `h[b,t,j] = f(h[b,t-1,j])` outside a loop, beside `input h[B, 0, J]`:
+                    // a recurrence whose loop is missing (the equation alone defines every
+                    // position at once, the start among them).
+                    (WriteKind::Declared(_), WriteKind::Set) if w.loops.is_empty() => {
+                        match w.eq.and_then(|eq| self.unlooped_step(eq, key)) {
+                            Some(d) => {
+                                if let Some(eq) = w.eq {
+                                    self.unlooped.push(eq.rhs.span());
+                                }
+                                d
+                            }
+                            None => declared_and_defined(w, p, key),
+                        }
+                    }
+                    (WriteKind::Declared(_), _) => declared_and_defined(w, p, key),
                     (_, WriteKind::Declared(what)) => Diagnostic::error(
                         "E0104",
                         w.span,

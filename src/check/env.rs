@@ -145,6 +145,12 @@ impl Env {
         }
     }
 
+    /// The declaration of the tensor a name refers to (a family member's is its family's:
+    /// [`Env::key_of`]).
+    pub fn tensor_of(&self, n: &crate::syntax::ast::Name) -> Option<&TensorInfo> {
+        self.tensors.get(&self.key_of(n))
+    }
+
     /// What kind of thing a name already is, if anything.
     pub fn kind_of(&self, name: &str) -> Option<&'static str> {
         if self.sizes.contains_key(name) {

@@ -255,6 +255,14 @@ impl Checker {
         let hint = if r.indices.is_some() {
             let mean = self.did_you_mean(key, &[Kind::Tensor]);
             format!("{mean}declare it with `param {key}[...]` or `input {key}[...]`, or define it by an equation")
+        } else if let Some(f) = key
+            .strip_suffix('\'')
+            .filter(|f| crate::sym::func::model_names().contains(f))
+        {
+            // `relu'(a[b,j])`: a derivative written as a function.
+            format!(
+                "tq derives the backward program itself (`tq derive`), so a model needs no `{f}'`; where the derivative is meant as a value, write its formula (`relu'(a)` is `[a > 0]`, `tanh'(a)` is `1 - tanh(a)^2`, `sigmoid'(a)` is `sigmoid(a) (1 - sigmoid(a))`)"
+            )
         } else {
             let mean =
                 self.did_you_mean(key, &[Kind::Tensor, Kind::Size, Kind::Symbol, Kind::Scalar]);

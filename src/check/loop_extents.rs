@@ -381,7 +381,7 @@ fn outside_everywhere(
     );
     let fit = if let Some(d) = &over {
         format!(
-            "end the loop {d} earlier (`for {var} in {from}..{to} - {d}`), or read an earlier position (`{var} - {d}`)"
+            "end the loop {d} earlier (`for {var} in {from}..{to} - {d}:`), or read an earlier position (`{var} - {d}`)"
         )
     } else {
         let start = under
@@ -389,7 +389,7 @@ fn outside_everywhere(
             .and_then(|d| crate::sym::parse_ascii(&format!("({from}) - ({d})")).ok())
             .map(|x| crate::sym::to_ascii(&x.normalize()))
             .unwrap_or_else(|| from.clone());
-        format!("start the loop at `{start}` (`for {var} in {start}..{to}`)")
+        format!("start the loop at `{start}` (`for {var} in {start}..{to}:`)")
     };
     let (code, hint) = match env.boundary {
         None => (

@@ -325,10 +325,10 @@ fn outside_member(
     let steps = format!("{k} step{}", if k == 1 { "" } else { "s" });
     let hint = match outside {
         Outside::Past(_) => format!(
-            "the members of `{key}` are {defined}: the loop runs {steps} {how}; write `for {v} in {range}`"
+            "the members of `{key}` are {defined}: the loop runs {steps} {how}; write `for {v} in {range}:`"
         ),
         Outside::Before(_) => format!(
-            "the members of `{key}` are {defined}: the loop starts {steps} {how}; write `for {v} in {range}`, or shift the subscript by +{k}"
+            "the members of `{key}` are {defined}: the loop starts {steps} {how}; write `for {v} in {range}:`, or shift the subscript by +{k}"
         ),
     };
     Some(
@@ -517,7 +517,7 @@ fn writes_past_use(
                 .with_related(used.name.span, "the last member read")
                 .with_related(l.range.span, "the loop's range")
                 .with_hint(format!(
-                    "nothing reads the members after `{used_name}`: the loop runs {steps} too far; write `for {v} in {}..{}`",
+                    "nothing reads the members after `{used_name}`: the loop runs {steps} too far; write `for {v} in {}..{}:`",
                     text(&lo),
                     text(&end)
                 )),

@@ -102,7 +102,11 @@ pub fn check_expanded(
     vary::check(&program.items, &c.env, &mut c.diags, &mut c.suggestions);
     vary::check_values(&program.items, &c.env, &mut c.diags);
     c.env.sample_values = budget::check(program, &c.env, &mut c.diags);
-    boundary_use::check(program, &mut c.diags);
+    // A line that failed to parse, or a loop or family the expansion dropped (E0410), may
+    // be the read the `boundary` line is for: the rule is judged on whole programs only.
+    if c.unparsed.is_empty() {
+        boundary_use::check(program, &mut c.diags);
+    }
     brackets::check(&program.items, &mut c.diags);
     rule_reads::check(program, &mut c.diags);
     sample_sizes::check(program, &c.env, &mut c.diags);
@@ -124,6 +128,13 @@ pub fn check_expanded(
                 .is_some_and(|(size, _)| slips.contains(size)))
     });
     one_diagnostic_per_cause(&mut c.diags, &c.unparsed);
+    let unlooped = std::mem::take(&mut c.unlooped);
+    c.diags.retain(|d| {
+        !(d.code == "E0301"
+            && unlooped
+                .iter()
+                .any(|p| p.start <= d.span.start && d.span.end <= p.end))
+    });
     // A position that reads an index whose declaration failed to parse (`index u : X / 2`,
     // then `x[b,2u]`) is checked against nothing: whatever the position checks say of it
     // (E0301, E0210, E0211, ...) is a consequence of the syntax error already reported.
@@ -244,6 +255,9 @@ struct Checker {
     /// An undeclared name on a `sample` or `at` line: where, and the hint for when
     /// that line is its only use (remove it, or declare it if the model should use it).
     bound_only: BTreeMap<String, (Span, String)>,
+    /// The right sides of recurrences written without their loop (E0104): what the
+    /// position checks say of their reads (E0301) is a consequence.
+    unlooped: Vec<Span>,
     /// Where an equation first defines a family member with constant subscripts (`g_0`),
     /// by family and subscripts: a loop that starts from it must come after it (E0105).
     start_equations: BTreeMap<(String, Vec<i64>), Span>,

@@ -250,7 +250,19 @@ impl Checker {
             }
             Some(_) => {}
             None => {
-                let hint = if CLAIM_FUNCTIONS.iter().any(|(n, _)| *n == name) {
+                // `max(0, x)` in a statement: the rectifier.
+                let zero = |e: &Expr| matches!(e, Expr::Num(t, _) if t.parse::<f64>() == Ok(0.0));
+                let relu = match (name, c.args.as_slice()) {
+                    ("max", [a, b]) if zero(a) => Some(b),
+                    ("max", [a, b]) if zero(b) => Some(a),
+                    _ => None,
+                };
+                let hint = if let Some(x) = relu {
+                    format!(
+                        "`max(0, x)` in a statement is the rectifier: write `relu({})`; `max` may only be used in claims",
+                        crate::syntax::printer::print_expr(x)
+                    )
+                } else if CLAIM_FUNCTIONS.iter().any(|(n, _)| *n == name) {
                     format!("`{name}` may only be used in claims")
                 } else if let (Some(h), "softmax") = (softmax_without_index(c), name) {
                     h

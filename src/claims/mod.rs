@@ -37,7 +37,7 @@ mod with_moments;
 use symbolic::decide;
 pub use symbolic::{claim_domains, MAX_CLAIM_NODES};
 pub use with_moments::other_points;
-use with_moments::{claim_at_point, confirm_elsewhere, decide_with_moments};
+use with_moments::{claim_at_point, claim_with_own_at, confirm_elsewhere, decide_with_moments};
 
 /// A decided (or undecided) claim.
 #[derive(Clone, Debug)]
@@ -460,6 +460,9 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
             // A refutation at a point of the sizes and symbols is checked again there:
             // Monte Carlo at the `sample` sizes tests another claim (the claim is about
             // every size) and could not see the failure.
+            // The claim's own `at` on sizes and symbols, as givens the trials read.
+            let own_at = claim_with_own_at(claim, env);
+            let claim = own_at.as_ref().unwrap_or(claim);
             let at_witness = match (&o.witness, need) {
                 (Some(w), montecarlo::Need::Recheck) => claim_at_point(claim, &w.point, env),
                 _ => None,
@@ -522,9 +525,16 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
         // (docs/soundness.md, "Definedness").
         if o.verdict == Verdict::Confirmed && o.method == Method::MonteCarlo {
             let costs = cost::cost_calls(&claim.body, program, env, &back.items);
-            if let Some(why) =
-                symbolic::undefined_somewhere(claim, &at, costs, &base_scope, env, opts)
-            {
+            if let Some(why) = symbolic::undefined_somewhere(
+                claim,
+                costs,
+                symbolic::Lowering {
+                    at: &at,
+                    base: &base_scope,
+                    env,
+                    opts,
+                },
+            ) {
                 o = undecided(format!(
                     "Monte Carlo agrees where the formula is defined ({}), but {why}",
                     o.evidence

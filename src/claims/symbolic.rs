@@ -5,14 +5,23 @@ use super::*;
 use crate::analysis::givens::{Given, Givens, Setting, SignOpen};
 use crate::syntax::printer::print_expr;
 
+/// What the exact engines read of a claim besides the claim and the values of the
+/// calls it makes (moments, counts): its point (`at`), the scalar program's scope, the
+/// environment and the options.
+#[derive(Clone, Copy)]
+pub(super) struct Lowering<'a> {
+    pub at: &'a [Binding],
+    pub base: &'a scalar::Scope,
+    pub env: &'a Env,
+    pub opts: &'a Options,
+}
+
 pub(super) fn decide(
     claim: &Claim,
-    at: &[Binding],
     calls: BTreeMap<String, Result<Expr, String>>,
-    base: &scalar::Scope,
-    env: &Env,
-    opts: &Options,
+    x: Lowering,
 ) -> Outcome {
+    let Lowering { env, .. } = x;
     if claim.includes.is_some() {
         return undecided("`includes` blocks are decided on a sampled run of the model");
     }
@@ -23,9 +32,7 @@ pub(super) fn decide(
     }
     // `given x^2 = 4` of a name that may be negative: the claim at both roots.
     if let Some(open) = Givens::read(&claim.given, env).sign_open() {
-        return at_both_roots(claim, open, env, |c| {
-            decide(c, at, calls.clone(), base, env, opts)
-        });
+        return at_both_roots(claim, open, env, |c| decide(c, calls.clone(), x));
     }
     let Prepared {
         lhs,
@@ -33,7 +40,7 @@ pub(super) fn decide(
         rel,
         opts,
         opaque,
-    } = match prepare(claim, at, calls, base, env, opts) {
+    } = match prepare(claim, calls, x) {
         Ok(p) => p,
         Err(o) => return *o,
     };
@@ -88,11 +95,8 @@ pub(super) fn decide(
 /// "Definedness": undefined is never confirmed).
 pub(super) fn undefined_somewhere(
     claim: &Claim,
-    at: &[Binding],
     mut calls: BTreeMap<String, Result<Expr, String>>,
-    base: &scalar::Scope,
-    env: &Env,
-    opts: &Options,
+    x: Lowering,
 ) -> Option<String> {
     const ATOM: &str = "#mc";
     let mut found = Vec::new();
@@ -108,7 +112,7 @@ pub(super) fn undefined_somewhere(
         rhs,
         opts: mut check,
         ..
-    } = prepare(claim, at, calls, base, env, opts).ok()?;
+    } = prepare(claim, calls, x).ok()?;
     check
         .conditions
         .retain(|c| !c.expr().free_symbols().iter().any(|s| s.starts_with('#')));
@@ -154,12 +158,15 @@ struct Prepared {
 /// its domains; `Err` with the claim's outcome (boxed) when it cannot be lowered.
 fn prepare(
     claim: &Claim,
-    at: &[Binding],
     calls: BTreeMap<String, Result<Expr, String>>,
-    base: &scalar::Scope,
-    env: &Env,
-    opts: &Options,
+    x: Lowering,
 ) -> Result<Prepared, Box<Outcome>> {
+    let Lowering {
+        at,
+        base,
+        env,
+        opts,
+    } = x;
     let ast::Expr::Rel(op, l, r, _) = &claim.body else {
         return Err(Box::new(undecided(
             "predicate claims (`f(...)`) are not decided yet",

@@ -17,6 +17,12 @@ pub(super) fn decide_with_moments<'e>(
     opts: &Options,
     positions: &moments::PositionRuns<'e>,
 ) -> Outcome {
+    let lowering = symbolic::Lowering {
+        at,
+        base,
+        env,
+        opts,
+    };
     // The claim decided with one analysis of the model's moments.
     let with_analysis = |claim: &Claim,
                          analysis: &crate::moments::Analysis,
@@ -27,7 +33,7 @@ pub(super) fn decide_with_moments<'e>(
         }
         let mc = moments::calls(claim, analysis, env, base);
         if !mc.any() || claim.boundary.is_some() {
-            return decide(claim, at, calls, base, env, opts);
+            return decide(claim, calls, lowering);
         }
         calls.extend(mc.calls.clone());
         let rules = |extra: &str| {
@@ -60,7 +66,7 @@ pub(super) fn decide_with_moments<'e>(
                 return undecided(why);
             }
         }
-        let first = decide(claim, at, calls.clone(), base, env, opts);
+        let first = decide(claim, calls.clone(), lowering);
         let (v, m, e) = (first.verdict, first.method, first.evidence.clone());
         let opaque = !mc.opaque.is_empty();
         // An equation that holds at random values of the unknown moments holds for every
@@ -103,7 +109,7 @@ pub(super) fn decide_with_moments<'e>(
             for (b, why) in mc.bounds.get(&text).into_iter().flatten().rev() {
                 let mut c2 = calls.clone();
                 c2.insert(text.clone(), Ok(b.clone()));
-                let bo = decide(claim, at, c2, base, env, opts);
+                let bo = decide(claim, c2, lowering);
                 let (bv, bm, be) = (bo.verdict, bo.method, bo.evidence);
                 let _ = op;
                 if (bv == Verdict::Proved || bv == Verdict::Confirmed) && approx.is_empty() {
@@ -168,7 +174,7 @@ pub(super) fn decide_with_moments<'e>(
                             c2.insert((*name).clone(), Ok(r));
                         }
                     }
-                    match decide(claim, at, c2, base, env, opts).verdict {
+                    match decide(claim, c2, lowering).verdict {
                         Verdict::Proved | Verdict::Confirmed => holds += 1,
                         Verdict::Refuted => fails += 1,
                         Verdict::Undecided => unknown += 1,
@@ -354,6 +360,36 @@ pub(super) fn claim_at_point(
         shown.push(format!("{name} = {v}"));
     }
     (!shown.is_empty()).then(|| (c, shown.join(", ")))
+}
+
+/// A claim whose own `at` sets sizes, symbols or scalar inputs (`claim Var(y) == 2 at s =
+/// 1, d = 2`), with those settings added to its givens: Monte Carlo runs at the givens'
+/// values, so the claim's point is the same for every engine (docs/language.md,
+/// "Claims"; Monte Carlo ran at the `sample` values and called the claim's two engines
+/// in disagreement). `None` when its `at` sets none of them that a given does not set.
+pub(super) fn claim_with_own_at(claim: &Claim, env: &Env) -> Option<Claim> {
+    let set: Vec<String> = montecarlo::given_values(claim, env)
+        .ok()?
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    let mut c = claim.clone();
+    for b in &claim.at {
+        let n = &b.name.name;
+        let settable =
+            env.sizes.contains_key(n) || env.symbols.contains_key(n) || env.scalars.contains_key(n);
+        if !settable || set.contains(n) {
+            continue;
+        }
+        let span = b.name.span;
+        c.given.push(ast::Expr::Rel(
+            RelOp::Eq,
+            Box::new(ast::Expr::Ref(crate::syntax::ast::Ref::plain(n, span))),
+            Box::new(b.value.clone()),
+            span,
+        ));
+    }
+    (c.given.len() > claim.given.len()).then_some(c)
 }
 
 /// The points besides the sample values at which a claim Monte Carlo confirmed is
@@ -624,7 +660,7 @@ pub(crate) fn named_extents(claim: &Claim, env: &Env) -> BTreeMap<String, i64> {
 
 /// [`named_extents`] of one reference, added to `out`.
 fn note_fixed(r: &ast::Ref, env: &Env, out: &mut BTreeMap<String, i64>) {
-    let Some(dims) = env.tensors.get(&env.key_of(&r.name)).map(|t| &t.dims) else {
+    let Some(dims) = env.tensor_of(&r.name).map(|t| &t.dims) else {
         return;
     };
     for (k, ix) in r.indices.iter().flatten().enumerate() {

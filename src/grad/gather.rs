@@ -138,8 +138,7 @@ fn solve(eq: &Equation, loop_idx: &[Ident], original: &Item, env: &Env) -> Gathe
     };
     let name = crate::syntax::printer::print_ref(&eq.lhs);
     let dims: Vec<String> = env
-        .tensors
-        .get(&env.key_of(&eq.lhs.name))
+        .tensor_of(&eq.lhs.name)
         .map(|t| t.dims.clone())
         .unwrap_or_default();
     // How often each variable occurs on the left, and the extents it is read at on the
@@ -413,8 +412,7 @@ fn rhs_index_dims(e: &Expr, env: &Env, out: &mut BTreeMap<String, Vec<String>>) 
                 .push("#value".into());
         }
         let dims = env
-            .tensors
-            .get(&env.key_of(&r.name))
+            .tensor_of(&r.name)
             .map(|t| t.dims.clone())
             .unwrap_or_default();
         for (k, ix) in r.indices.iter().flatten().enumerate() {

@@ -339,8 +339,7 @@ impl Walker<'_> {
         let text = print_ref(r);
         let dims = self
             .env
-            .tensors
-            .get(&self.env.key_of(&r.name))
+            .tensor_of(&r.name)
             .map(|t| t.dims.clone())
             .unwrap_or_default();
         let mut conds = Vec::new();

@@ -62,10 +62,7 @@ impl Walker<'_> {
             ))
         } else if let Some(why) = early {
             Err(why)
-        } else if let Some(why) = fixed_part(
-            &eq.lhs,
-            self.env.tensors.get(&self.env.key_of(&eq.lhs.name)),
-        ) {
+        } else if let Some(why) = fixed_part(&eq.lhs, self.env.tensor_of(&eq.lhs.name)) {
             Err(why)
         } else if let Some(why) = scattered(&eq.lhs) {
             // Elements written through a stride or a lookup receive a number of terms

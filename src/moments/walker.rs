@@ -396,8 +396,7 @@ impl<'a> Walker<'a> {
     fn edge_dependent(&self, r: &Ref) -> bool {
         let dims = self
             .env
-            .tensors
-            .get(&self.env.key_of(&r.name))
+            .tensor_of(&r.name)
             .map(|t| t.dims.clone())
             .unwrap_or_default();
         r.indices.iter().flatten().enumerate().any(|(k, ix)| {

@@ -520,8 +520,7 @@ impl Compiler<'_, '_> {
             let shifted =
                 a.terms.len() > 1 || a.terms.iter().any(|t| t.factors.len() > 1 || t.coef != 1);
             let extent = if shifted {
-                env.tensors
-                    .get(&env.key_of(&r.name))
+                env.tensor_of(&r.name)
                     .and_then(|t| t.dims.get(k))
                     .and_then(|d| self.m.consts.get(d))
                     .map(|n| *n as i64)

@@ -153,11 +153,12 @@ fn prepare<'a>(
     any_inputs: bool,
 ) -> Result<Prepared<'a>, NumError> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut base = Machine::new(program, env)?;
+    let mut base = Machine::before_sizes(program, env)?;
     base.stand_in = true;
     base.arbitrary_inputs = any_inputs;
     base.max_steps = BUDGET;
     setup(&mut base)?;
+    base.require_sizes()?;
     base.sample_leaves(program, &mut rng)?;
     if let Some(after) = after {
         after(&mut base)?;

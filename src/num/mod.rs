@@ -216,6 +216,36 @@ fn short_eq(a: &str, b: &str) -> bool {
 impl<'a> Machine<'a> {
     /// A machine with the file's `sample` values (and `at` points for scalar inputs).
     pub fn new(program: &Program, env: &'a Env) -> Result<Self, NumError> {
+        let m = Self::before_sizes(program, env)?;
+        m.require_sizes()?;
+        Ok(m)
+    }
+
+    /// Every size has a value (else the error names each size without one: a claim's
+    /// givens may set some of them, so a run with givens asks after setting them).
+    pub fn require_sizes(&self) -> Result<(), NumError> {
+        let missing: Vec<String> = self
+            .env
+            .sizes
+            .keys()
+            .filter(|s| !self.consts.contains_key(*s))
+            .map(|s| format!("`{s}`"))
+            .collect();
+        match missing.as_slice() {
+            [] => Ok(()),
+            [one] => err(format!(
+                "size {one} has no value: add it to the `sample` line"
+            )),
+            many => err(format!(
+                "sizes {} have no value: add them to the `sample` line",
+                many.join(", ")
+            )),
+        }
+    }
+
+    /// [`Machine::new`] before its check that every size has a value: for a run whose
+    /// setup (a claim's givens) sets sizes, followed by [`Machine::require_sizes`].
+    pub fn before_sizes(program: &Program, env: &'a Env) -> Result<Self, NumError> {
         let mut m = Machine {
             env,
             consts: BTreeMap::new(),
@@ -269,13 +299,6 @@ impl<'a> Machine<'a> {
         for (name, v) in [("pi", std::f64::consts::PI), ("e", std::f64::consts::E)] {
             if !env.indices.contains_key(name) {
                 m.consts.entry(name.into()).or_insert(v);
-            }
-        }
-        for s in env.sizes.keys() {
-            if !m.consts.contains_key(s) {
-                return err(format!(
-                    "size `{s}` has no value: add it to the `sample` line"
-                ));
             }
         }
         Ok(m)
@@ -542,8 +565,7 @@ impl<'a> Machine<'a> {
                 continue;
             }
             let dims = dims.get_or_insert_with(|| {
-                env.tensors
-                    .get(&env.key_of(&r.name))
+                env.tensor_of(&r.name)
                     .map(|t| t.dims.as_slice())
                     .unwrap_or(&[])
             });

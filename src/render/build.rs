@@ -234,7 +234,7 @@ pub fn document(r: &FileReport, audience: Audience) -> Document {
             blocks.push(Block::Claims(rows));
         }
     }
-    Document {
+    let mut doc = Document {
         // A title from the header is prose; the file's name (`worked_004`) is words.
         title: match header_value(&r.source, "title") {
             Some(t) => prose(&t),
@@ -243,7 +243,9 @@ pub fn document(r: &FileReport, audience: Audience) -> Document {
         author: header_value(&r.source, "author").map(|a| prose(&a)),
         path: r.path.clone(),
         blocks,
-    }
+    };
+    doc.fold_runs();
+    doc
 }
 
 /// The tensors the gradient arrives at, typeset from their declarations (`grad

@@ -97,3 +97,200 @@ impl Line {
         }
     }
 }
+
+/// The most entries of a run of like entries shown one by one (a fixed depth of 165
+/// layers is unrolled into 165 declarations and 165 counts).
+pub const MAX_RUN: usize = 6;
+
+/// An entry's shape (its text with each number written `#`) and its numbers.
+fn shape(text: &str) -> (String, Vec<i64>) {
+    let mut s = String::new();
+    let mut nums = Vec::new();
+    let mut digits = String::new();
+    for c in text.chars().chain(std::iter::once(' ')) {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        if !digits.is_empty() {
+            nums.push(digits.parse().unwrap_or(i64::MAX));
+            digits.clear();
+            s.push('#');
+        }
+        s.push(c);
+    }
+    (s, nums)
+}
+
+/// The lengths of the runs of `keys`: entries of one shape whose numbers change by the
+/// same steps from one entry to the next, some step not 0 (`W_{1}`, `W_{2}`, ...).
+fn runs(keys: &[String]) -> Vec<usize> {
+    let shapes: Vec<(String, Vec<i64>)> = keys.iter().map(|k| shape(k)).collect();
+    let step = |a: &(String, Vec<i64>), b: &(String, Vec<i64>)| -> Option<Vec<i64>> {
+        (a.0 == b.0 && a.1.len() == b.1.len())
+            .then(|| {
+                a.1.iter()
+                    .zip(&b.1)
+                    .map(|(x, y)| y.wrapping_sub(*x))
+                    .collect::<Vec<_>>()
+            })
+            .filter(|d: &Vec<i64>| d.iter().any(|x| *x != 0))
+    };
+    let mut out = Vec::new();
+    let mut k = 0;
+    while k < shapes.len() {
+        let mut end = k + 1;
+        if let Some(d) = shapes.get(k + 1).and_then(|b| step(&shapes[k], b)) {
+            while end < shapes.len() && step(&shapes[end - 1], &shapes[end]).as_ref() == Some(&d) {
+                end += 1;
+            }
+        }
+        out.push(end - k);
+        k = end;
+    }
+    out
+}
+
+/// `entries` with each run longer than [`MAX_RUN`] folded to its first two entries, a
+/// `gap` and its last entry.
+fn fold<T: Clone>(entries: &[T], key: impl Fn(&T) -> String, gap: impl Fn(&T) -> T) -> Vec<T> {
+    let keys: Vec<String> = entries.iter().map(key).collect();
+    let mut out = Vec::new();
+    let mut k = 0;
+    for n in runs(&keys) {
+        let run = &entries[k..k + n];
+        if n > MAX_RUN {
+            out.extend_from_slice(&run[..2]);
+            out.push(gap(&run[2]));
+            out.push(run[n - 1].clone());
+        } else {
+            out.extend_from_slice(run);
+        }
+        k += n;
+    }
+    out
+}
+
+fn inline_key(v: &[Inline]) -> String {
+    v.iter()
+        .map(|i| match i {
+            Inline::Text(t) | Inline::Math(t) | Inline::Strong(t) => t.as_str(),
+        })
+        .collect::<Vec<_>>()
+        .join("\u{1}")
+}
+
+impl Document {
+    /// Folds the long runs of like entries in lists, program lines and aligned rows (the
+    /// members of a family unrolled at a fixed depth) to their first two, a vertical
+    /// ellipsis and their last. Questions and the table of claims are never folded: each
+    /// claim keeps its own line and verdict.
+    pub fn fold_runs(&mut self) {
+        for b in &mut self.blocks {
+            match b {
+                Block::Items(v) => {
+                    *v = fold(
+                        v,
+                        |i| inline_key(i),
+                        |_| vec![Inline::Math("\\vdots".into())],
+                    )
+                }
+                Block::Lines(v) => {
+                    *v = fold(
+                        v,
+                        |l| {
+                            format!(
+                                "{}\u{2}{}\u{2}{}",
+                                l.depth,
+                                inline_key(&l.content),
+                                inline_key(&l.note)
+                            )
+                        },
+                        |l| Line::math(l.depth, "\\vdots".into()),
+                    )
+                }
+                Block::Align(v) => {
+                    *v = fold(
+                        v,
+                        |r| format!("{}\u{2}{}\u{2}{:?}", r.lhs, r.rhs, r.at),
+                        |_| AlignRow {
+                            lhs: "\\vdots".into(),
+                            rhs: "\\vdots".into(),
+                            at: None,
+                        },
+                    )
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn items(texts: &[String]) -> Vec<Vec<Inline>> {
+        texts
+            .iter()
+            .map(|t| vec![Inline::Math(t.clone())])
+            .collect()
+    }
+
+    fn keys(v: &[Vec<Inline>]) -> Vec<String> {
+        v.iter().map(|i| inline_key(i)).collect()
+    }
+
+    #[test]
+    fn a_long_run_of_members_is_folded_to_first_two_a_gap_and_last() {
+        let run: Vec<String> = (1..=165)
+            .map(|l| format!("W_{{{l}}}[D,J,J] \\sim \\mathcal{{N}}(0, s^{{2}})"))
+            .collect();
+        let mut all = vec!["B, X".to_string()];
+        all.extend(run.iter().cloned());
+        all.push("x_{0}".to_string());
+        let folded = fold(
+            &items(&all),
+            |i| inline_key(i),
+            |_| vec![Inline::Math("\\vdots".into())],
+        );
+        assert_eq!(
+            keys(&folded),
+            vec![
+                "B, X".to_string(),
+                run[0].clone(),
+                run[1].clone(),
+                "\\vdots".to_string(),
+                run[164].clone(),
+                "x_{0}".to_string(),
+            ]
+        );
+    }
+
+    #[test]
+    fn short_runs_and_unlike_entries_are_kept() {
+        // Six members: kept one by one.
+        let six: Vec<String> = (1..=6).map(|l| format!("h_{{{l}}}")).collect();
+        assert_eq!(
+            keys(&fold(&items(&six), |i| inline_key(i), |_| vec![])),
+            six
+        );
+        // Numbers that do not change by the same step each time (1, 2, 4, 8, ...).
+        let powers: Vec<String> = (0..10).map(|k| format!("x_{{{}}}", 1 << k)).collect();
+        assert_eq!(
+            keys(&fold(&items(&powers), |i| inline_key(i), |_| vec![])),
+            powers
+        );
+        // The same entry repeated (no number changes) is not a run of members.
+        let same = vec!["a_{1}".to_string(); 9];
+        assert_eq!(
+            keys(&fold(&items(&same), |i| inline_key(i), |_| vec![])),
+            same
+        );
+        // Two members per step (`L_{l+1} = L_{l} + ...`): folded along both.
+        let lines: Vec<String> = (0..20)
+            .map(|l| format!("L_{{{}}} = L_{{{l}}}", l + 1))
+            .collect();
+        assert_eq!(fold(&items(&lines), |i| inline_key(i), |_| vec![]).len(), 4);
+    }
+}

@@ -370,17 +370,27 @@ pub fn claims_with_reports(r: &FileReport) -> Vec<(Claim, Option<&ClaimReport>)>
     claim_items(&r.program.items, &mut items);
     // One line table and one map from line to report: looking each claim up from the
     // start of the file was quadratic (a 1 MiB file of claims took over a minute).
+    // The claims of one line (the members of an unrolled claim, `Var(h_l)` at l = 1, 2,
+    // 3) are reported in the order written, each with its own verdict: the first
+    // member's report was shown for every member (a refuted member read "proved").
     let lines = crate::span::LineIndex::new(&r.source);
-    let mut by_line: std::collections::HashMap<usize, &ClaimReport> =
+    let mut by_line: std::collections::HashMap<usize, std::collections::VecDeque<&ClaimReport>> =
         std::collections::HashMap::new();
-    for c in r.claims.iter().rev() {
-        by_line.insert(c.line, c);
+    for c in &r.claims {
+        by_line.entry(c.line).or_default().push_back(c);
     }
     items
         .into_iter()
         .map(|(item, c)| {
             let (line, _) = lines.line_col(item.span.start as usize);
-            (c, by_line.get(&line).copied())
+            let reports = by_line.get_mut(&line);
+            let report = match reports {
+                // The last report of a line stays for any further claim on it.
+                Some(q) if q.len() > 1 => q.pop_front(),
+                Some(q) => q.front().copied(),
+                None => None,
+            };
+            (c, report)
         })
         .collect()
 }

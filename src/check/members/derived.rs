@@ -280,21 +280,37 @@ pub(super) fn derived_givens(name: &Ident, value: &Expr) -> Option<Vec<Expr>> {
             }
             _ => None,
         };
-        if let Some((f, e)) = round(v) {
-            return Some((f, e, num(0)));
-        }
-        match v {
-            Expr::Binary(BinOp::Add, a, b, _) => {
-                if let Some((f, e)) = round(a) {
-                    return Some((f, e, (**b).clone()));
+        // The terms of the sum, with their signs (`floor(e) + 1 - P`: the sum is read
+        // from the left, `(floor(e) + 1) - P`, so every level is taken apart).
+        fn terms(v: &Expr, neg: bool, out: &mut Vec<(bool, Expr)>) {
+            match v {
+                Expr::Binary(BinOp::Add, a, b, _) => {
+                    terms(a, neg, out);
+                    terms(b, neg, out);
                 }
-                round(b).map(|(f, e)| (f, e, (**a).clone()))
+                Expr::Binary(BinOp::Sub, a, b, _) => {
+                    terms(a, neg, out);
+                    terms(b, !neg, out);
+                }
+                Expr::Unary(UnOp::Neg, a, _) => terms(a, !neg, out),
+                v => out.push((neg, v.clone())),
             }
-            Expr::Binary(BinOp::Sub, a, b, _) => {
-                round(a).map(|(f, e)| (f, e, Expr::Unary(UnOp::Neg, b.clone(), sp)))
-            }
-            _ => None,
         }
+        let mut all = Vec::new();
+        terms(v, false, &mut all);
+        let k = all.iter().position(|(neg, t)| !neg && round(t).is_some())?;
+        let (_, t) = all.remove(k);
+        let (f, e) = round(&t)?;
+        // The rest, in the order written, as one expression (0 when nothing is left).
+        let c = all.into_iter().fold(None, |acc: Option<Expr>, (neg, t)| {
+            Some(match (acc, neg) {
+                (None, false) => t,
+                (None, true) => Expr::Unary(UnOp::Neg, Box::new(t), sp),
+                (Some(a), false) => bin(BinOp::Add, a, t),
+                (Some(a), true) => bin(BinOp::Sub, a, t),
+            })
+        });
+        Some((f, e, c.unwrap_or_else(|| num(0))))
     };
     let has_round = |e: &Expr| {
         let mut found = false;

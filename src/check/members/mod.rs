@@ -51,6 +51,8 @@ struct Expander {
     /// The unrolled loops' variables and their ranges (the first loop of each name).
     unrolled: BTreeMap<String, (i64, i64)>,
     diags: Vec<Diagnostic>,
+    /// The fixed sizes whose range E0410 reported as too long.
+    too_long: BTreeSet<Vec<String>>,
     /// Names whose uses are consequences of an error reported here (`N_` for every
     /// member of `N`, `h_` for the members a dropped loop defines), for the checker's
     /// `unparsed`.
@@ -205,9 +207,10 @@ pub fn expand_derived(
     let mut out = Vec::new();
     for mut item in rest {
         if let ItemKind::SizeMembers { names, range } = &mut item.kind {
+            let fixed_sizes = x.fixed_sizes_in(range);
             x.subst_expr(&mut range.from);
             x.subst_expr(&mut range.to);
-            let Some((a, b)) = x.fixed_range(range, "the per-member size") else {
+            let Some((a, b)) = x.fixed_range(range, "the per-member size", &fixed_sizes) else {
                 x.suppress
                     .extend(names.iter().map(|n| format!("{}_", n.name)));
                 continue;
@@ -275,8 +278,31 @@ fn nested_sizes(items: &[Item], nested: bool, diags: &mut Vec<Diagnostic>) {
 }
 
 impl Expander {
-    /// The range's ends as whole numbers, or E0410.
-    fn fixed_range(&mut self, r: &Range, what: &str) -> Option<(i64, i64)> {
+    /// The sizes fixed by a value that a range reads (`L` in `0..L-1` under `size L =
+    /// 1000`), read before the range is substituted, for E0410's hint.
+    fn fixed_sizes_in(&self, r: &Range) -> Vec<String> {
+        let mut out = Vec::new();
+        for e in [&r.from, &r.to] {
+            crate::syntax::visit::walk_refs(e, &mut |x| {
+                let n = &x.name;
+                if x.indices.is_none()
+                    && n.sub.is_empty()
+                    && n.sup.is_empty()
+                    && n.primes == 0
+                    && self.consts.contains_key(&n.base)
+                    && !self.unrolled.contains_key(&n.base)
+                    && !out.contains(&n.base)
+                {
+                    out.push(n.base.clone());
+                }
+            });
+        }
+        out
+    }
+
+    /// The range's ends as whole numbers, or E0410. `fixed` names the sizes fixed by a
+    /// value that the range was written with ([`Self::fixed_sizes_in`]).
+    fn fixed_range(&mut self, r: &Range, what: &str, fixed: &[String]) -> Option<(i64, i64)> {
         let ends = (eval_const(&r.from), eval_const(&r.to));
         let (Some(Exact::Int(a)), Some(Exact::Int(b))) = ends else {
             self.diags.push(
@@ -292,18 +318,56 @@ impl Expander {
             );
             return None;
         };
-        if b < a || b - a >= MAX_MEMBERS {
+        if b < a {
+            self.diags.push(
+                Diagnostic::error(
+                    "E0410",
+                    r.span,
+                    format!("the range of {what} runs from {a} down to {b}: it has no members"),
+                )
+                .with_label("this range")
+                .with_hint(format!(
+                    "the first value comes first: `{b}..{a}` (a loop that runs backwards adds `reversed` after its range)"
+                )),
+            );
+            return None;
+        }
+        if b - a >= MAX_MEMBERS {
+            // One cause, one diagnostic: the loop and the family over the same fixed
+            // depth are reported once, at the first.
+            if !fixed.is_empty() && !self.too_long.insert(fixed.to_vec()) {
+                return None;
+            }
+            let members = b.saturating_sub(a).saturating_add(1);
+            // The fix: the depth as a size without a value, which every engine keeps
+            // symbolic (a fixed depth is unrolled member by member).
+            let hint = match fixed {
+                [] => format!(
+                    "a range of more than {MAX_MEMBERS} members is written with a size: declare `size L` without a value, write the range with it (`1..L`), and give its value on the `sample` line or in a claim (`given L = {members}`)"
+                ),
+                names => {
+                    let values: Vec<String> = names
+                        .iter()
+                        .map(|n| format!("{n} = {}", self.consts[n]))
+                        .collect();
+                    let decls: Vec<String> = names.iter().map(|n| format!("`size {n}`")).collect();
+                    format!(
+                        "a size fixed by a value is unrolled member by member, at most {MAX_MEMBERS} members: declare {} without a value and give `{}` on the `sample` line or in a claim's `given`; the engines keep the depth symbolic",
+                        decls.join(", "),
+                        values.join(", ")
+                    )
+                }
+            };
             self.diags.push(
                 Diagnostic::error(
                     "E0410",
                     r.span,
                     format!(
-                        "the range of {what} has {} members; per-member sizes allow 1 to {MAX_MEMBERS}",
-                        (b - a + 1).max(0)
+                        "the range of {what} has {members} members; a range fixed by values is unrolled, at most {MAX_MEMBERS} members"
                     ),
                 )
                 .with_label("this range")
-                .with_hint("the first value comes first: `for l in 1..3`"),
+                .with_hint(hint),
             );
             return None;
         }
@@ -327,6 +391,7 @@ impl Expander {
     fn item(&mut self, mut item: Item, out: &mut Vec<Item>) {
         match &mut item.kind {
             ItemKind::Loop(l) => {
+                let fixed_sizes = self.fixed_sizes_in(&l.range);
                 self.subst_expr(&mut l.range.from);
                 self.subst_expr(&mut l.range.to);
                 let fixed = matches!(
@@ -339,7 +404,7 @@ impl Expander {
                             unreachable!()
                         };
                         let r = l.range.clone();
-                        self.fixed_range(&r, "a loop that uses per-member sizes");
+                        self.fixed_range(&r, "a loop that uses per-member sizes", &fixed_sizes);
                         self.suppress_defined(&item);
                         return;
                     }
@@ -356,7 +421,14 @@ impl Expander {
                 let ItemKind::Loop(l) = item.kind else {
                     unreachable!()
                 };
-                let Some((a, b)) = self.fixed_range(&l.range, "the loop") else {
+                let Some((a, b)) = self.fixed_range(&l.range, "the loop", &fixed_sizes) else {
+                    // The loop's members are not defined, and its variable is not unrolled
+                    // in the claims: their uses are consequences.
+                    self.suppress.insert(l.range.var.name.clone());
+                    self.suppress_defined(&Item {
+                        kind: ItemKind::Loop(l),
+                        span: item.span,
+                    });
                     return;
                 };
                 let var = l.range.var.name.clone();
@@ -380,6 +452,7 @@ impl Expander {
             }
             ItemKind::Decl(d) if d.family.is_some() => {
                 let r = d.family.as_mut().expect("a family");
+                let fixed_sizes = self.fixed_sizes_in(r);
                 self.subst_expr(&mut r.from);
                 self.subst_expr(&mut r.to);
                 let fixed = matches!(
@@ -392,7 +465,7 @@ impl Expander {
                             unreachable!()
                         };
                         let r = d.family.clone().expect("a family");
-                        self.fixed_range(&r, "a family that uses per-member sizes");
+                        self.fixed_range(&r, "a family that uses per-member sizes", &fixed_sizes);
                         self.suppress_defined(&item);
                         return;
                     }
@@ -401,7 +474,9 @@ impl Expander {
                     return;
                 }
                 let r = r.clone();
-                let Some((a, b)) = self.fixed_range(&r, "the family") else {
+                let Some((a, b)) = self.fixed_range(&r, "the family", &fixed_sizes) else {
+                    self.suppress.insert(r.var.name.clone());
+                    self.suppress_defined(&item);
                     return;
                 };
                 let var = r.var.name.clone();

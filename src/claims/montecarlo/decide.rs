@@ -253,7 +253,23 @@ fn decide_in<'a>(
                 r.var.name
             )));
         };
-        let (lo, hi) = (lo.round() as i64, hi.round() as i64);
+        let (mut lo, mut hi) = (lo.round() as i64, hi.round() as i64);
+        // A family variable (`l` of `Var(h_l)`) stands for every member of the family,
+        // not for the range of the first loop over `l`: `for l in 0..L-1` writes h_1 to
+        // h_L, and a last member written after the loops (`h_L = W_L h_{L-1}`) is one
+        // too. The values of every loop and family declaration over `l`, two more at
+        // each end; a value at which a member the claim names does not exist is left out
+        // below, as it is at every look.
+        if subscript_only(&moments, &r.var.name) {
+            for other in member_ranges(&program.items, &r.var.name) {
+                if let (Ok(a), Ok(b)) = (m0.const_expr(&other.from), m0.const_expr(&other.to)) {
+                    lo = lo.min(a.round() as i64);
+                    hi = hi.max(b.round() as i64);
+                }
+            }
+            lo = lo.saturating_sub(MEMBER_MARGIN);
+            hi = hi.saturating_add(MEMBER_MARGIN);
+        }
         bindings = bindings
             .into_iter()
             .flat_map(|b| {
@@ -265,6 +281,14 @@ fn decide_in<'a>(
             })
             .collect();
     }
+    // Values at which a member the claim names does not exist (`h_{-1}`, `h_{L+2}`).
+    bindings.retain(|b| {
+        moments.iter().all(|mo| {
+            let t = bind_positions(&mo.target, b);
+            let probe = ast::Expr::Ref(ast::Ref { indices: None, ..t });
+            m0.all_exist(&probe, b)
+        })
+    });
     let schedule = if ctx.fixed_budget {
         vec![trials.max]
     } else {
@@ -881,6 +905,52 @@ pub(super) fn calls_var_or_mean(e: &ast::Expr) -> bool {
         _ => !found,
     });
     found
+}
+
+/// How many values past the loops' ends a family variable is tried at ([`member_ranges`]).
+const MEMBER_MARGIN: i64 = 2;
+
+/// Whether `var` appears in the claim's moments only in family subscripts (`h_l`,
+/// `W_{l+1}`), never in an index position (`h[b,t,j]`, which stays within its loop).
+fn subscript_only(moments: &[Moment], var: &str) -> bool {
+    let names = |ix: &ast::IndexExpr| crate::syntax::printer::print_index(ix);
+    let in_sub = moments.iter().any(|m| {
+        m.target
+            .name
+            .sub
+            .iter()
+            .any(|ix| crate::claims::mentions(&names(ix), var))
+    });
+    let in_position = moments.iter().any(|m| {
+        m.target
+            .indices
+            .iter()
+            .flatten()
+            .any(|ix| crate::claims::mentions(&names(ix), var))
+    });
+    in_sub && !in_position
+}
+
+/// The ranges of every loop and family declaration over `var`.
+fn member_ranges<'a>(items: &'a [ast::Item], var: &str) -> Vec<&'a ast::Range> {
+    let mut out = Vec::new();
+    for it in items {
+        match &it.kind {
+            ast::ItemKind::Loop(l) => {
+                if l.range.var.name == var {
+                    out.push(&l.range);
+                }
+                out.extend(member_ranges(&l.body, var));
+            }
+            ast::ItemKind::Decl(d) => {
+                if let Some(r) = d.family.as_ref().filter(|r| r.var.name == var) {
+                    out.push(r);
+                }
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 /// The floating-point rounding added to a confirmation's margin, in words, when it is not

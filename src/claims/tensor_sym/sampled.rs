@@ -48,7 +48,7 @@ pub(super) fn sampled_with_tensor_givens(
     let rest: Vec<ast::Expr> = claim
         .given
         .iter()
-        .filter(|e| !matches!(e, ast::Expr::Rel(RelOp::Eq, l, _, _) if matches!(&**l, ast::Expr::Ref(r) if r.indices.is_none() && env.tensors.get(&env.key_of(&r.name)).is_some_and(|t| t.rank > 0))))
+        .filter(|e| !matches!(e, ast::Expr::Rel(RelOp::Eq, l, _, _) if matches!(&**l, ast::Expr::Ref(r) if r.indices.is_none() && env.tensor_of(&r.name).is_some_and(|t| t.rank > 0))))
         .cloned()
         .collect();
     let o = crate::claims::numeric::decide_found(

@@ -78,8 +78,7 @@ impl<'a> Dense<'a> {
                     let extent = if shifted {
                         tdims
                             .get_or_insert_with(|| {
-                                env.tensors
-                                    .get(&env.key_of(&r.name))
+                                env.tensor_of(&r.name)
                                     .map(|t| t.dims.as_slice())
                                     .unwrap_or(&[])
                             })

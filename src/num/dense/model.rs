@@ -168,9 +168,10 @@ impl<'a> DenseModel<'a> {
         needed: Option<&Needed>,
     ) -> R<DenseModel<'a>> {
         let _ = loss;
-        let mut base = Machine::new(program, env).map_err(lower_err)?;
+        let mut base = Machine::before_sizes(program, env).map_err(lower_err)?;
         base.stand_in = true;
         setup(&mut base).map_err(lower_err)?;
+        base.require_sizes().map_err(lower_err)?;
         let (forward, backward) = match needed {
             Some(n) => prune(&program.items, back, env, n),
             None => (program.items.clone(), back.to_vec()),

@@ -226,6 +226,55 @@ pub(super) fn habit_hint(before: &str, after: &str, tok: &str, expected: &str) -
             "end the line with `:` (`for l in 0..L-1:`) and indent the block below it".into(),
         );
     }
+    let line = format!("{before}{after}");
+    let line = line.trim();
+    let first = line.split_whitespace().next().unwrap_or("");
+    // `vary s in 0.1, 0.2, 0.3`: a list of values is a set, in braces.
+    if first == "vary" && tok.starts_with(',') && expected.contains("`..`") {
+        if let Some((head, values)) = line.split_once(" in ") {
+            return Some(format!(
+                "a list of values is written in braces (a range with `..`): `{head} in {{{}}}`",
+                values.trim()
+            ));
+        }
+    }
+    // `index n : 0..N-1`: an index ranges over a size, from 0.
+    if first == "index" && prev.ends_with(':') && tok.starts_with(|c: char| c.is_ascii_digit()) {
+        if let Some((_, end)) = after.trim().split_once("..") {
+            let size = end
+                .trim()
+                .trim_end_matches("-1")
+                .trim_end_matches("- 1")
+                .trim();
+            return Some(format!(
+                "an index ranges over a size, from 0 to one less: `{} {size}` (positions 0 to {size}-1)",
+                prev.trim()
+            ));
+        }
+    }
+    // `expect error E203`: a code is `E` and four digits.
+    if expected.contains("diagnostic code") {
+        if let Some(code) = prev
+            .split_whitespace()
+            .last()
+            .and_then(|w| w.strip_prefix('E'))
+            .filter(|d| !d.is_empty() && d.len() < 4 && d.chars().all(|c| c.is_ascii_digit()))
+        {
+            return Some(format!(
+                "a diagnostic code is `E` and four digits: `E{code:0>4}`"
+            ));
+        }
+    }
+    // `param b[J] ~ 0`: a constant is set with `=`, a distribution follows `~`.
+    if expected.contains("a distribution") && tok.starts_with('~') {
+        let value = after[1..].trim();
+        if value.starts_with(|c: char| c.is_ascii_digit() || c == '-') {
+            return Some(format!(
+                "a constant value is set with `=`, a distribution follows `~`: `{} = {value}`",
+                prev.trim()
+            ));
+        }
+    }
     if tok.is_empty() && prev.ends_with('=') && !prev.ends_with("==") {
         return Some("write the value after `=` (`at a = 2`), or remove the setting".into());
     }

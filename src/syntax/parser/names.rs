@@ -11,6 +11,19 @@ use nom::combinator::{opt, recognize};
 use nom::multi::separated_list1;
 use nom::Parser;
 
+/// The name that ends `text` (`W_{l+1}'` of `y = W_{l+1}'`): letters, digits, `_`,
+/// braces and primes read back from the end. For hints that quote the name written
+/// before a place in a line that failed to parse.
+pub(super) fn name_ending(text: &str) -> &str {
+    let len: usize = text
+        .chars()
+        .rev()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '{' | '}' | '\''))
+        .map(char::len_utf8)
+        .sum();
+    &text[text.len() - len..]
+}
+
 impl Ctx<'_> {
     pub(super) fn ident<'a>(&self, i: In<'a>) -> PResult<'a, Ident> {
         let (i, _) = ws(i)?;

@@ -301,14 +301,7 @@ impl Ctx<'_> {
         }
         let (k, open) = colon?;
         // The tensor's name before the bracket, and which position holds the slice.
-        let name: String = text[..open]
-            .chars()
-            .rev()
-            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '{' | '}' | '\''))
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect();
+        let name = super::names::name_ending(&text[..open]).to_string();
         let position = text[open + 1..k].matches(',').count();
         let close = text[k..].find(']').map_or(text.len(), |j| k + j);
         let positions: Vec<&str> = text[open + 1..close].split(',').map(str::trim).collect();
@@ -391,7 +384,8 @@ impl Ctx<'_> {
                 .map(|w| (k, *w))
         })?;
         let at = rel + k;
-        let fixed = format!("{}given{}", &text[..at], &text[at + w.len()..]);
+        let conditions = conditions_as_givens(&text[at + w.len()..]);
+        let fixed = format!("{}given {conditions}", &text[..at]);
         let fixed = fixed.split_whitespace().collect::<Vec<_>>().join(" ");
         Some(
             Diagnostic::error(
@@ -421,8 +415,29 @@ impl Ctx<'_> {
             .iter()
             .filter_map(|w| head.find(w).map(|k| (k + 1, w.trim())))
             .min()?;
-        let settings = head[k..].trim();
-        let fixed = format!("{} {} {settings}", head[..k].trim_end(), text[rel..].trim());
+        let before = head[..k].trim_end();
+        let fixed = if before == "claim" {
+            // `claim given I == 4: Var(y) == 4 s^2`: the settings come first, with a
+            // relation of their own; they end at a `:`, else after the first relation's
+            // right operand.
+            let from = k + w.len();
+            let (settings, body) = match text[from..].split_once(':') {
+                Some((s, b)) => (s.trim(), b.trim()),
+                None => {
+                    // The givens' own relation: the first `<`, `>`, `=` or `~` after them.
+                    let first = text[from..].find(['=', '<', '>', '~'])? + from;
+                    let r = &text[first..];
+                    let operand = r.trim_start_matches(['=', '<', '>', '~']).trim_start();
+                    let end = operand.find(' ').unwrap_or(operand.len());
+                    let cut = text.len() - operand.len() + end;
+                    (text[from..cut].trim(), text[cut..].trim())
+                }
+            };
+            format!("claim {body} {w} {settings}")
+        } else {
+            let settings = head[k..].trim();
+            format!("{before} {} {settings}", text[rel..].trim())
+        };
         Some(
             Diagnostic::error(
                 "E0001",
@@ -435,6 +450,35 @@ impl Ctx<'_> {
             )),
         )
     }
+}
+
+/// A claim's conditions written in another notation, as tq's givens: `l in 2..L` is
+/// `l >= 2, l <= L` (an index set has no `in` in a claim); the rest as written.
+fn conditions_as_givens(conditions: &str) -> String {
+    conditions
+        .split(',')
+        .map(|c| {
+            let c = c.trim();
+            match c
+                .split_once(" in ")
+                .and_then(|(v, r)| Some((v, r.split_once("..")?)))
+            {
+                Some((v, (from, to)))
+                    if !v.trim().is_empty() && !from.trim().is_empty() && !to.trim().is_empty() =>
+                {
+                    format!(
+                        "{} >= {}, {} <= {}",
+                        v.trim(),
+                        from.trim(),
+                        v.trim(),
+                        to.trim()
+                    )
+                }
+                _ => c.to_string(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The last value of Python's `range(.., to)`: `to - 1`, written without `+1 - 1`.

@@ -819,7 +819,31 @@ impl Ctx<'_> {
             }
             // `scalar a ~ normal(0, 1)`: a `scalar` is a point set by `at`; a random
             // value is an `input` without indices.
-            "scalar" if tok.starts_with(['~', '=']) => {
+            // `symbol sigma > 0`: domains come from the distributions; a condition is a
+            // claim's `given`.
+            "symbol" if tok.starts_with(['>', '<']) => {
+                let name = statement.split_whitespace().last().unwrap_or("sigma");
+                format!(
+                    "a `symbol` line only names symbols (their domains come from the distributions they are used in): write `{statement}`, and the condition in the claims that need it: `claim ... given {name} {}`",
+                    stray.trim()
+                )
+            }
+            // `scalar x = 2, y = 3`: the names declared, their values set by `at`.
+            "scalar" if tok.starts_with('=') => {
+                let whole = self.ascii.text[line.start..line.end].trim();
+                let items = whole.strip_prefix("scalar").unwrap_or(whole).trim();
+                let names: Vec<&str> = items
+                    .split(',')
+                    .filter_map(|item| item.split_once('=').map(|(n, _)| n.trim()))
+                    .filter(|n| !n.is_empty())
+                    .collect();
+                let settings = items.split_whitespace().collect::<Vec<_>>().join(" ");
+                format!(
+                    "a `scalar` is declared without a value and set to a point by `at`: `scalar {}`, then `at {settings}` on a line of its own",
+                    names.join(", ")
+                )
+            }
+            "scalar" if tok.starts_with('~') => {
                 let fixed = self.ascii.text[line.start..line.end]
                     .trim()
                     .replacen("scalar", "input", 1);
@@ -831,6 +855,18 @@ impl Ctx<'_> {
             "expect" if tok.starts_with(':') => {
                 let shown = statement.trim_end();
                 format!("`{shown}` is a line of its own, without `:`: write `{shown}`, and the claim it marks on the next line")
+            }
+            // `given s > 0 and I > 1`: the givens are a list, joined by commas.
+            "claim"
+                if relation
+                    && statement
+                        .split_once(" given ")
+                        .is_some_and(|(_, g)| g.split_whitespace().any(|w| w == "and")) =>
+            {
+                let whole = self.ascii.text[line.start..line.end].trim();
+                let (head, givens) = whole.split_once(" given ").unwrap_or((whole, ""));
+                let givens = givens.replace(" and ", ", ");
+                format!("the givens are a list separated by commas, not joined by `and`: `{head} given {givens}`")
             }
             "claim" if relation && statement.split_whitespace().any(|w| w == "and") => {
                 "a claim states one relation: write one claim per relation (`claim Var(y) >= 0`, then `claim Var(y) <= I`)".to_string()

@@ -10,15 +10,7 @@ impl Ctx<'_> {
     /// power's (`sigma = sqrt(0.5)`; a claim's `given sigma^2 = 0.5` sets the power).
     pub(super) fn set_power(&self, start: usize, off: usize, end: usize) -> Diagnostic {
         let text = &self.ascii.text;
-        let name: String = text[start..off]
-            .trim_end()
-            .chars()
-            .rev()
-            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '{' | '}' | '\''))
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect();
+        let name = super::names::name_ending(text[start..off].trim_end());
         let rest = &text[off..end];
         let power: String = rest[1..]
             .trim_start()
