@@ -380,6 +380,25 @@ pub fn decide_found(
                 candidates.len()
             ));
         }
+        // A contribution that is not finite (a division by 0, an overflow) is no number
+        // to compare: it would match nothing or anything (within a relative tolerance of
+        // infinity), so the run decides nothing about the block.
+        let not_finite = |st: &Store| {
+            st.iter().find_map(|(k, t)| {
+                t.iter()
+                    .find(|(_, v)| !v.is_finite())
+                    .map(|(p, v)| format!("{}.grad{p:?} = {v}", k.0))
+            })
+        };
+        if let Some(at) = std::iter::once(&mine)
+            .chain(candidates.iter().copied())
+            .find_map(not_finite)
+        {
+            return und(format!(
+                "`{}`: a contribution is not finite on the sampled run (seed {seed}): {at}; a value that is undefined or overflows decides nothing",
+                text.trim()
+            ));
+        }
         let mut found = false;
         let mut closest = None;
         for mask in 1u32..(1u32 << candidates.len()) {

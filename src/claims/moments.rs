@@ -556,6 +556,13 @@ pub fn decide_by_position<'e>(
                 return und(format!("position by position: {}", e.message))
             }
         };
+        // A side that is not finite (an overflow of the second moments, a division by
+        // 0) agrees with nothing and refutes nothing.
+        if !lv.is_finite() || !rv.is_finite() {
+            return und(format!(
+                "position by position: a side is not finite (left {lv}, right {rv}); a value that is undefined or overflows decides nothing"
+            ));
+        }
         let fails = !relation_holds(claim, *op, lv, rv);
         read = Some((b.clone(), lv, rv));
         if fails {
@@ -683,21 +690,50 @@ fn loop_bindings(
     m: &mut crate::num::Machine,
 ) -> Result<Vec<crate::num::Bind>, String> {
     let mut bindings: Vec<crate::num::Bind> = vec![vec![]];
-    for r in super::program_loops(&program.items)
+    let loops = super::program_loops(&program.items);
+    // A free lower-case index in a moment's position (`Var(y[b,0])`: every b) is read at
+    // every value of its range, like a loop's variable (probe 29: "index `b` is not
+    // bound").
+    let mut free: Vec<String> = Vec::new();
+    let mut refs = Vec::new();
+    moment_refs(&claim.body, &mut refs);
+    for r in refs {
+        for ix in r.indices.iter().flatten() {
+            if let ast::IndexExpr::Affine(a) = ix {
+                for f in a.terms.iter().flat_map(|t| t.factors.iter()) {
+                    let n = &f.name;
+                    if !ast::is_summed_index(n)
+                        && !m.consts.contains_key(n)
+                        && !loops.iter().any(|l| l.var.name == *n)
+                        && !free.contains(n)
+                    {
+                        free.push(n.clone());
+                    }
+                }
+            }
+        }
+    }
+    let mut ranges: Vec<(String, i64, i64)> = Vec::new();
+    for n in free {
+        let (lo, hi) = m
+            .index_range(&n)
+            .map_err(|e| format!("the range of `{n}` is not known: {}", e.message))?;
+        ranges.push((n, lo, hi));
+    }
+    for r in loops
         .into_iter()
         .filter(|r| super::mentions(&claim.text, &r.var.name))
     {
         let (Ok(lo), Ok(hi)) = (m.const_expr(&r.from), m.const_expr(&r.to)) else {
             return Err(format!("the range of `{}` is not a constant", r.var.name));
         };
-        let (lo, hi) = (lo.round() as i64, hi.round() as i64);
+        ranges.push((r.var.name.clone(), lo.round() as i64, hi.round() as i64));
+    }
+    for (name, lo, hi) in ranges {
         if (hi - lo + 1).max(0) as usize * bindings.len() > 4096 {
-            return Err(format!(
-                "`{}` takes too many values to read one by one",
-                r.var.name
-            ));
+            return Err(format!("`{name}` takes too many values to read one by one"));
         }
-        let name = &r.var.name;
+        let name = &name;
         bindings = bindings
             .into_iter()
             .flat_map(|b| {
@@ -795,6 +831,43 @@ pub fn wrap_unmet(
 /// from the border: then why (a claim resting on them is `undecided`). Checked with the
 /// interior program (`crate::moments::position::interior_exists`) at the sizes the claim
 /// is decided at: the file's `sample` values and the claim's givens.
+/// Where the claim's value holds away from the border only (zero padding) and a tensor
+/// it reads has elements both away from the border and at it at the sizes the claim is
+/// decided at: why a pool of all of them (Monte Carlo's) is no element's.
+pub fn border_pool(
+    claim: &ast::Claim,
+    program: &ast::Program,
+    env: &Env,
+    a: &Analysis,
+) -> Option<String> {
+    let mut refs = Vec::new();
+    moment_refs(&claim.body, &mut refs);
+    let sets = super::montecarlo::given_values(claim, env).ok()?;
+    let boundary = claim.boundary.or(env.boundary);
+    let setup = |m: &mut crate::num::Machine| {
+        super::montecarlo::apply_givens(m, program, env, &sets, boundary)
+    };
+    for r in refs {
+        let border = a
+            .element(env, &ast::Expr::Ref(r.clone()))
+            .is_ok_and(|rv| rv.approx.contains(&Approximation::Border));
+        if !border {
+            continue;
+        }
+        if let Ok(Some((inside, outside))) =
+            crate::moments::position::interior_split(program, env, r, &Vec::new(), &setup)
+        {
+            if inside > 0 && outside > 0 {
+                return Some(format!(
+                    "{} has {inside} elements away from the border and {outside} at it at the sizes the claim is decided at, with different moments under zero padding; the claim's value is the one away from the border, and a pool of all the elements is no element's",
+                    crate::syntax::printer::print_ref(r)
+                ));
+            }
+        }
+    }
+    None
+}
+
 pub fn no_interior(
     claim: &ast::Claim,
     program: &ast::Program,

@@ -6,7 +6,7 @@
 use super::Verdict;
 use crate::claims::{Method, Outcome};
 use crate::num::{Bind, Machine};
-use crate::syntax::ast::{self as ast, IndexExpr, Program};
+use crate::syntax::ast::{self as ast, IndexExpr, Program, RelOp};
 use crate::syntax::visit::sum_ids;
 
 /// Elements evaluated at most per claim.
@@ -45,6 +45,7 @@ pub struct Found {
 /// term, 0 at every element: every mask drawn 0), so that another seed may.
 #[allow(clippy::too_many_arguments)]
 pub fn decide_found(
+    op: RelOp,
     lhs: &ast::Expr,
     rhs: &ast::Expr,
     given: &[ast::Expr],
@@ -124,6 +125,13 @@ pub fn decide_found(
     // dropout mask 0, a gradient that does not reach) cannot tell the claim from a wrong one.
     let mut informative = 0usize;
     let mut excluded = 0usize;
+    // Elements where a side is not finite: the first one, shown in the evidence.
+    let mut not_finite = 0usize;
+    // Elements where a strict relation's sides agree within rounding (`1 < 1` or a
+    // rounding away from it): neither held nor failed.
+    let mut ties = 0usize;
+    let mut first_tie: Option<(Bind, f64, f64)> = None;
+    let mut first_not_finite: Option<(Bind, f64, f64)> = None;
     let mut pos: Vec<i64> = ranges.iter().map(|r| r.0).collect();
     if ranges.iter().any(|(lo, hi)| hi < lo) {
         return und("an empty range".into());
@@ -150,8 +158,25 @@ pub fn decide_found(
                 (Ok(l), Ok(r)) => (l, r),
                 (Err(e), _) | (_, Err(e)) => return und(format!("cannot evaluate: {e}")),
             };
-            let tol = 1e-9 * l.abs().max(r.abs()).max(1.0);
-            let agrees = (l - r).abs() <= tol;
+            // A side that is not finite (a division by 0, `log(0)`, an overflow) is
+            // undefined there, or no number the run can compare: it agrees with nothing
+            // and refutes nothing (a relative tolerance of an infinite side took every
+            // value as equal to it). The element is counted and named in the evidence.
+            let finite = l.is_finite() && r.is_finite();
+            if !finite {
+                not_finite += 1;
+                first_not_finite.get_or_insert_with(|| (b.clone(), l, r));
+            }
+            let agrees = !finite
+                || match compare(op, l, r) {
+                    Compared::Holds => true,
+                    Compared::Fails => false,
+                    Compared::Tie => {
+                        ties += 1;
+                        first_tie.get_or_insert_with(|| (b.clone(), l, r));
+                        true
+                    }
+                };
             if !agrees {
                 let at: Vec<String> = b.iter().map(|(n, v)| format!("{n} = {v}")).collect();
                 // A claim with no free index (`c.grad == sum_{b,i}(...)`) has one value.
@@ -171,13 +196,17 @@ pub fn decide_found(
                     format!("at {at}: left {l:.10}, right {r:.10} (one sampled run, seed {seed})"),
                 );
             }
-            checked += 1;
-            if l != 0.0 || r != 0.0 {
-                informative += 1;
-            }
-            for (t, seen) in terms.iter().zip(term_seen.iter_mut()) {
-                if !*seen {
-                    *seen = m.eval(t, &b).is_ok_and(|v| v != 0.0);
+            if !finite {
+                // Nothing to count: the element tested nothing.
+            } else {
+                checked += 1;
+                if l != 0.0 || r != 0.0 {
+                    informative += 1;
+                }
+                for (t, seen) in terms.iter().zip(term_seen.iter_mut()) {
+                    if !*seen {
+                        *seen = m.eval(t, &b).is_ok_and(|v| v != 0.0 && v.is_finite());
+                    }
                 }
             }
         }
@@ -196,6 +225,34 @@ pub fn decide_found(
         if carried_out {
             break;
         }
+    }
+    if let Some((b, l, r)) = &first_not_finite {
+        let at: Vec<String> = b.iter().map(|(n, v)| format!("{n} = {v}")).collect();
+        let at = if at.is_empty() {
+            "the claim's one value (no free index)".to_string()
+        } else {
+            at.join(", ")
+        };
+        let of = if vars.is_empty() {
+            String::new()
+        } else {
+            format!(" ({not_finite} of {} elements)", checked + not_finite)
+        };
+        return und(format!(
+            "a side is not finite on the sampled run (seed {seed}) at {at}{of}: left {l}, right {r}; a value that is undefined there (a division by 0, the log of 0) or overflows decides nothing, so the claim is not confirmed{}",
+            if checked > 0 {
+                format!(" (it held at the other {checked} elements)")
+            } else {
+                String::new()
+            }
+        ));
+    }
+    if let Some((b, l, r)) = &first_tie {
+        let at: Vec<String> = b.iter().map(|(n, v)| format!("{n} = {v}")).collect();
+        return und(format!(
+            "the strict relation's sides agree within rounding at {} ({ties} of {checked} elements; left {l:.10}, right {r:.10}) on the sampled run (seed {seed}), where floating point cannot tell `<` from `==`",
+            if at.is_empty() { "the claim's one value".to_string() } else { at.join(", ") }
+        ));
     }
     if checked == 0 && excluded > 0 {
         return und(
@@ -228,6 +285,45 @@ pub fn decide_found(
         Method::Numeric,
         format!("{where_} of one sampled run (seed {seed}), relative tolerance 1e-9"),
     )
+}
+
+/// How a relation compares two finite values of a sampled run, within a relative 1e-9.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Compared {
+    Holds,
+    Fails,
+    /// A strict relation whose sides agree within the tolerance: not decided.
+    Tie,
+}
+
+/// `l op r` on finite values of a run, within a relative 1e-9 of the larger side: `==`
+/// (and `~=`, read the same here) holds within it, `<=` and `>=` hold up to it and fail
+/// beyond it, and a strict `<` or `>` holds beyond it, fails beyond it the other way and
+/// is a tie within it.
+pub fn compare(op: RelOp, l: f64, r: f64) -> Compared {
+    let tol = 1e-9 * l.abs().max(r.abs()).max(1.0);
+    let verdict = |holds: bool| {
+        if holds {
+            Compared::Holds
+        } else {
+            Compared::Fails
+        }
+    };
+    match op {
+        RelOp::Eq | RelOp::Approx => verdict((l - r).abs() <= tol),
+        RelOp::Le => verdict(l <= r + tol),
+        RelOp::Ge => verdict(l + tol >= r),
+        RelOp::Lt | RelOp::Gt => {
+            let d = if op == RelOp::Lt { r - l } else { l - r };
+            if d > tol {
+                Compared::Holds
+            } else if d < -tol {
+                Compared::Fails
+            } else {
+                Compared::Tie
+            }
+        }
+    }
 }
 
 /// The terms of a sum as written (`a + b - c`: a, b, c; a negation is its operand).

@@ -18,6 +18,10 @@ pub struct Outcome {
     /// Undecided because the scalar lowering met tensor elements or explicit sums (a
     /// side or a given): a sampled run of the model owns such a claim next.
     pub on_elements: bool,
+    /// The claim's value holds away from the border (zero padding) and the tensor has
+    /// elements on both sides of it at the decided sizes: why Monte Carlo's pool of all
+    /// of them decides nothing (compared per position class, never against the pool).
+    pub border_pool: Option<String>,
 }
 
 impl Outcome {
@@ -31,6 +35,7 @@ impl Outcome {
             rule: None,
             witness: None,
             on_elements: false,
+            border_pool: None,
         }
     }
 
@@ -43,6 +48,7 @@ impl Outcome {
             rule: Some(rule),
             witness: None,
             on_elements: false,
+            border_pool: None,
         }
     }
 
@@ -72,6 +78,7 @@ impl Outcome {
             rule: d.rule,
             witness: d.witness,
             on_elements: false,
+            border_pool: None,
         }
     }
 }

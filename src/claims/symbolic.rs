@@ -512,6 +512,7 @@ fn at_both_roots(
                 "the given leaves the sign of `{name}` open and one root is not decided: {both}"
             ),
             on_elements: pos.on_elements || neg.on_elements,
+            border_pool: None,
         },
     }
 }

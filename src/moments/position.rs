@@ -553,11 +553,25 @@ pub fn interior_exists(
     target: &ast::Ref,
     setup: &dyn Fn(&mut Machine) -> Result<(), NumError>,
 ) -> Result<Option<bool>, String> {
+    Ok(interior_split(program, env, target, &Vec::new(), setup)?.map(|(inside, _)| inside > 0))
+}
+
+/// How many elements of `target` are away from the border and how many are not, by the
+/// interior program ([`interior_exists`]); `None` when the member does not exist at
+/// these sizes. Elements on both sides have different moments under zero padding, so a
+/// pool of all of them is no element's.
+pub fn interior_split(
+    program: &Program,
+    env: &Env,
+    target: &ast::Ref,
+    bind: &crate::num::Bind,
+    setup: &dyn Fn(&mut Machine) -> Result<(), NumError>,
+) -> Result<Option<(usize, usize)>, String> {
     let ip = interior_program(program, env, target.grad);
     let mut m = Machine::new(&ip, env).map_err(|e| e.message)?;
     m.max_steps = BUDGET;
     setup(&mut m).map_err(|e| e.message)?;
-    let Ok(member) = m.member_of(&target.name, &Vec::new()) else {
+    let Ok(member) = m.member_of(&target.name, bind) else {
         return Ok(None);
     };
     let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(0);
@@ -575,9 +589,8 @@ pub fn interior_exists(
     }
     m.run_items(&ip.items, &mut Vec::new())
         .map_err(|e| e.message)?;
-    Ok(Some(
-        m.vals
-            .get(&(member, target.grad))
-            .is_some_and(|vals| vals.values().any(|v| *v == 1.0)),
-    ))
+    let vals = m.vals.get(&(member, target.grad));
+    let inside = vals.map_or(0, |vals| vals.values().filter(|v| **v == 1.0).count());
+    let all = vals.map_or(0, |vals| vals.len());
+    Ok(Some((inside, all - inside)))
 }

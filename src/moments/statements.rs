@@ -516,18 +516,34 @@ impl Walker<'_> {
         for (k, cr, cw) in &states {
             let n0 = sym::simplify(&(first.clone() + Expr::int(*cr)));
             let n1 = sym::simplify(&(first.clone() + Expr::int(*cw)));
-            let (Ok(s0), Ok(s1)) = (
+            // The start, then the member its first iteration wrote: the reason names the
+            // one that is unknown (a probe's RMSNorm residual stack was told its declared
+            // normal start had no known distribution, when the first step was the unknown).
+            let (s0, s1) = match (
                 self.lookup(k, std::slice::from_ref(&n0)),
-                self.lookup(k, &[n1]),
-            ) else {
-                self.a.to_mut().unknown.insert(
-                    k.clone(),
-                    format!(
-                        "the start {} of its recurrence has no known distribution",
-                        member_text(k, &[n0])
-                    ),
-                );
-                continue;
+                self.lookup(k, std::slice::from_ref(&n1)),
+            ) {
+                (Ok(s0), Ok(s1)) => (s0, s1),
+                (Err(_), _) => {
+                    self.a.to_mut().unknown.insert(
+                        k.clone(),
+                        format!(
+                            "the start {} of its recurrence has no known distribution",
+                            member_text(k, &[n0])
+                        ),
+                    );
+                    continue;
+                }
+                (Ok(_), Err(why)) => {
+                    self.a.to_mut().unknown.insert(
+                        k.clone(),
+                        format!(
+                            "the first step {} of its recurrence has no known moments ({why})",
+                            member_text(k, &[n1])
+                        ),
+                    );
+                    continue;
+                }
             };
             let mut ph = Rv::leaf(
                 Source::whole("past"),

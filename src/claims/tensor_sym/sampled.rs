@@ -52,6 +52,7 @@ pub(super) fn sampled_with_tensor_givens(
         .cloned()
         .collect();
     let o = crate::claims::numeric::decide_found(
+        RelOp::Eq,
         l,
         r,
         &rest,

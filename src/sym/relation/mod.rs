@@ -182,6 +182,11 @@ impl Decision {
 }
 
 fn holds(l: f64, rel: &Rel, r: f64) -> bool {
+    // A side that is not finite holds nothing (a relative tolerance of an infinite side
+    // would take every value as equal to it).
+    if !l.is_finite() || !r.is_finite() {
+        return false;
+    }
     let tol = 1e-9 * l.abs().max(r.abs()).max(1.0);
     match rel {
         Rel::Eq => (l - r).abs() <= tol,
