@@ -597,6 +597,26 @@ fn generated_slow_finding_classes_end_within_the_limits() {
         );
         cases.push((format!("includes_far_{far}"), src, -1));
     }
+    // Rules unrolled exactly to a fixed step, n states coupled in a circle (probe 29b:
+    // 2 states to step 32 aborted at 2.6 GB, 6 states to step 8 reached 4.5 GB: an
+    // expansion past the symbolic work left its sums of products, which every later
+    // step copied into every state).
+    for (states, step) in [(2, 32), (3, 16), (3, 32), (6, 8), (6, 32)] {
+        let names: Vec<String> = (0..states).map(|k| format!("a{k}")).collect();
+        let mut src = format!("symbol {}\nrule A over t:\n", names.join(", "));
+        for i in 0..states {
+            let terms: Vec<String> = (0..states)
+                .map(|j| format!("a{} s{j}[t]", (i + j) % states))
+                .collect();
+            src.push_str(&format!("  s{i}[t+1] = {} + g[t]\n", terms.join(" + ")));
+        }
+        let values: Vec<String> = (0..states).map(|k| format!("a{k} = 0.{}", k + 1)).collect();
+        src.push_str(&format!(
+            "claim A.s0[{step}] == A.s1[{step}]\nsample {}\n",
+            values.join(", ")
+        ));
+        cases.push((format!("rule_{states}_states_step_{step}"), src, -1));
+    }
     let mut failures = Vec::new();
     for (name, src, want) in cases {
         let f = dir.join(format!("{name}.tq"));

@@ -369,6 +369,15 @@ impl<'p, 'a> TrialModel<'p, 'a> {
         }
     }
 
+    /// Trial `t`, a dense one refused past `max_ops` operations ([`DenseModel::run_within`];
+    /// the interpreter's run is not capped).
+    pub fn run_within(&self, t: usize, max_ops: u64) -> Result<TrialRun<'a>, TrialError> {
+        match &self.dense {
+            Some(m) => Ok(TrialRun::Dense(m.run_within(self.seed_of(t), max_ops)?)),
+            None => self.run(t),
+        }
+    }
+
     /// `f(t, trial t)` for every trial `t` in `ts`, in the order of `ts`. On the dense
     /// executor the trials run on `workers` threads ([`parallel_trials`]), every trial
     /// to the end; on the interpreter one after another, up to the first that fails

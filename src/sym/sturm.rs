@@ -809,6 +809,28 @@ mod tests {
         assert!(large.used() > 1_000, "{} units", large.used());
     }
 
+    /// The chain in whole numbers keeps a degree-62 polynomial within one claim's exact
+    /// work: over the rationals the probe claim `(a - 1)^62 + a^61 - 5 a^43 + 7 >= 0` ran
+    /// out of it (undecided); it is negative near a = 21/20.
+    #[test]
+    fn a_degree_62_chain_fits_one_claims_exact_work() {
+        use crate::sym::exact_work::{with_exact_work, ExactWork, EXACT_CLAIM_WORK};
+        let mut p = vec![BigRational::one()];
+        for _ in 0..62 {
+            p = mul(&p, &vec![r(-1, 1), r(1, 1)]).expect("no scope");
+        }
+        p[61] += r(1, 1);
+        p[43] -= r(5, 1);
+        p[0] += r(7, 1);
+        let w = ExactWork::new(EXACT_CLAIM_WORK);
+        let s = with_exact_work(&w, || sections(&p, &None, &None, false))
+            .expect("within one claim's exact work");
+        assert!(!w.spent());
+        assert!(s.roots_inside >= 2, "{} roots", s.roots_inside);
+        assert!(s.points.iter().any(|v| sign_at(&p, v) < 0));
+        assert_eq!(sign_at(&p, &r(21, 20)), -1);
+    }
+
     #[test]
     fn a_product_of_thirty_sums_changes_sign_between_its_roots() {
         let roots: Vec<BigRational> = (1..=30).map(|k| r(-k, 1)).collect();

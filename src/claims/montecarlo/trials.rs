@@ -506,9 +506,32 @@ impl<'a> Trials<'a> {
         .map_err(|e| format!("the model cannot be run: {}", e.message()))?
         .with_precision(ctx.precision);
         let settings = ctx.targets.settings.len();
+        // The dense operations the setting may spend ([`DENSE_BUDGET`], its equal share
+        // of the file's), and so the most one trial may cost for [`MIN_TRIALS`] of them
+        // to fit: the first trial is refused as soon as it passes that (it paid a whole
+        // trial only to learn that it is too costly: 60 claims at large given sizes,
+        // 0.1 s each, 5.8 s to refuse them all, probe 29b). The same settings are
+        // refused as when the whole trial ran: a trial over this cap leaves fewer than
+        // MIN_TRIALS in the budget.
+        let dense_allowed = DENSE_BUDGET
+            .min(FILE_BUDGET.saturating_mul(OPS_PER_EVALUATION) / settings.max(1) as u64)
+            / ctx.shares.max(1);
+        let dense_cap = dense_allowed / MIN_TRIALS as u64;
         let (run, max, cost) = loop {
-            let run = match model.run(0) {
+            let run = match model.run_within(0, dense_cap) {
                 Ok(r) => r,
+                Err(TrialError::Refused(e))
+                    if model.is_dense()
+                        && e.message
+                            .contains(&format!("more than {dense_cap} operations")) =>
+                {
+                    *budget = budget.saturating_sub(dense_cap / OPS_PER_EVALUATION);
+                    return Err(format!(
+                        "one trial needs more than {dense_cap} operations on the dense executor (it was stopped there); {MIN_TRIALS} trials exceed the Monte Carlo budget ({dense_allowed} of {DENSE_BUDGET} operations per setting, {} per file shared by its {settings} settings{}; use smaller sizes)",
+                        FILE_BUDGET.saturating_mul(OPS_PER_EVALUATION),
+                        shared_by(ctx.shares)
+                    ));
+                }
                 // A dense trial that does not lower: all of them on the interpreter.
                 Err(TrialError::Unsupported(_)) if model.fall_back() => continue,
                 Err(TrialError::Failed(e)) => {
@@ -519,13 +542,11 @@ impl<'a> Trials<'a> {
             let (max, cost) = if model.is_dense() {
                 let ops = run.work().max(1);
                 // The file's budget is shared equally by its settings (so the first ones
-                // do not starve the others), and never more than what is left.
-                let share = FILE_BUDGET.saturating_mul(OPS_PER_EVALUATION) / settings.max(1) as u64;
-                // (Not what the file has left: a setting's budget, and so its verdicts,
-                // must not depend on the claims decided before it, which the verdict
-                // cache may have read instead of running; the shares add up to the
-                // file's budget.)
-                let allowed = DENSE_BUDGET.min(share) / ctx.shares.max(1);
+                // do not starve the others): `dense_allowed` above. (Not what the file
+                // has left: a setting's budget, and so its verdicts, must not depend on
+                // the claims decided before it, which the verdict cache may have read
+                // instead of running; the shares add up to the file's budget.)
+                let allowed = dense_allowed;
                 let n = ((allowed / ops) as usize).min(DENSE_MAX_TRIALS);
                 if n < MIN_TRIALS {
                     *budget = budget.saturating_sub(ops / OPS_PER_EVALUATION);

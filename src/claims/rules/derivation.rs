@@ -290,7 +290,7 @@ fn derive_within(program: &Program) -> Option<RuleDerivation> {
     let m = mat_subs(&sys.m, &g.params);
     let n = mat_subs(&sys.n, &g.params);
     let x0 = starts(&sys, &g);
-    let ys = outputs(&sys, &m, &n, &x0, &c, a.states.len());
+    let ys = outputs(&sys, &m, &n, &x0, &c, a.states.len())?;
     let mut found: Vec<(String, Expr)> = Vec::new();
     let mut todo = free_starts.clone();
     for y in &ys {

@@ -159,7 +159,7 @@ fn transient(sc: &SeqClaim) -> Option<String> {
     if roots.is_empty() {
         return None;
     }
-    let ys = outputs(&sc.sys, &sc.m, &sc.n, &sc.x0, &sc.c, sc.m.len());
+    let ys = outputs(&sc.sys, &sc.m, &sc.n, &sc.x0, &sc.c, sc.m.len())?;
     let k = roots.len();
     let a: Mat = (0..k)
         .map(|s| {

@@ -203,6 +203,7 @@ pub(super) fn decide_fixed(
         let mut c = vec![Expr::zero(); sys.xs.len()];
         c[i] = Expr::one();
         let v = outputs(sys, &m, &n, &x0, &c, k + 1)
+            .ok_or_else(|| unrolled_too_far(&s))?
             .pop()
             .ok_or("no step to unroll")?;
         subs.push((s, v));
@@ -487,7 +488,7 @@ pub(super) fn outputs(
     x0: &[Expr],
     c: &[Expr],
     steps: usize,
-) -> Vec<Expr> {
+) -> Option<Vec<Expr>> {
     let mut x = x0.to_vec();
     let mut out = Vec::new();
     for k in 0..steps {
@@ -511,9 +512,28 @@ pub(super) fn outputs(
                 sym::expand(&Expr::add(terms))
             })
             .collect();
+        // An expansion that gave up (the claim's symbolic work spent, or one call's
+        // cap) leaves its sum of products as it is, and every later step copies each
+        // state into every state's sum: the trees doubled at each step (2 states to
+        // step 24: 2.6 GB, then an abort). The unrolling stops there.
+        if sym::work_exhausted() || x.iter().any(|e| e.node_count() > MAX_UNROLLED_NODES) {
+            return None;
+        }
     }
-    out
+    Some(out)
 }
+
+/// Why an exact unrolling stopped ([`outputs`]).
+fn unrolled_too_far(what: &str) -> String {
+    format!(
+        "the rules unrolled exactly to {what} outgrew the symbolic work (sym::CLAIM_WORK) or {MAX_UNROLLED_NODES} expression nodes (claims::rules::sequence::MAX_UNROLLED_NODES)"
+    )
+}
+
+/// The largest state (expression nodes) the exact unrolling ([`outputs`]) keeps: an
+/// expanded state of 6 rules at step 8 is about 60,000 nodes; past this the unrolling
+/// stops and the claim is undecided with the reason.
+pub(super) const MAX_UNROLLED_NODES: usize = 400_000;
 
 /// A claim `c·x[t] == f(t)` over a system, prepared for both engines.
 pub(super) struct SeqClaim {
@@ -629,7 +649,8 @@ pub(super) fn prove(sc: &SeqClaim) -> Result<(), String> {
     if !sym::identical(&rec, &Expr::zero()) {
         return Err("the right side does not satisfy the rules' recurrence".into());
     }
-    let ys = outputs(&sc.sys, &sc.m, &sc.n, &sc.x0, &sc.c, order);
+    let ys = outputs(&sc.sys, &sc.m, &sc.n, &sc.x0, &sc.c, order)
+        .ok_or_else(|| unrolled_too_far(&format!("the first {order} steps")))?;
     for (k, y) in ys.iter().enumerate() {
         let fk = sc.f.subs(t, &Expr::int(k as i64));
         if !sym::identical(y, &fk) {

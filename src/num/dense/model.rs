@@ -367,6 +367,13 @@ impl<'a> DenseModel<'a> {
     /// One run with the generator seeded with `seed`: the same samples, in the same
     /// order, as the element-wise run of [`crate::num::gradcheck::run_model_with`].
     pub fn run(&self, seed: u64) -> R<DenseRun<'a>> {
+        self.run_within(seed, self.max_ops)
+    }
+
+    /// [`DenseModel::run`], refused past `max_ops` operations (at most the model's own
+    /// limit): a run that only has to show whether a trial fits a budget stops there.
+    pub fn run_within(&self, seed: u64, max_ops: u64) -> R<DenseRun<'a>> {
+        let max_ops = max_ops.min(self.max_ops);
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let mut arrays = self.template.clone();
         // Each member array's fixed cost in a run (cloned from the template, kept in the
@@ -422,7 +429,7 @@ impl<'a> DenseModel<'a> {
             m: self.base.clone(),
             arrays: map,
             ops,
-            max_ops: self.max_ops,
+            max_ops,
             stored,
             statement_ops: 0,
             plans: Some(self.plans.clone()),
