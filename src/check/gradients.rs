@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// The family keys and printed names that equations of the forward program write, and
 /// the last scalar an equation defines (the loss), recursively through blocks.
-fn written(items: &[Item], out: &mut BTreeSet<String>, scalar: &mut Option<String>) {
+pub(super) fn written(items: &[Item], out: &mut BTreeSet<String>, scalar: &mut Option<String>) {
     for item in items {
         match &item.kind {
             ItemKind::Equation(eq) => {
@@ -75,7 +75,7 @@ fn first_grad(c: &Claim) -> Option<(String, crate::span::Span)> {
 
 /// The family keys each forward equation's value reads, by the key it writes
 /// (recursively through loops and `for` blocks).
-fn reads(items: &[Item], out: &mut BTreeMap<String, BTreeSet<String>>) {
+pub(super) fn reads(items: &[Item], out: &mut BTreeMap<String, BTreeSet<String>>) {
     for item in items {
         match &item.kind {
             ItemKind::Equation(eq) if !eq.lhs.grad => {

@@ -14,7 +14,7 @@ use crate::syntax::printer::print_name;
 use std::collections::BTreeMap;
 
 /// `a − b` when it is a constant.
-fn constant_gap(a: &Form, b: &Form) -> Option<i64> {
+pub(super) fn constant_gap(a: &Form, b: &Form) -> Option<i64> {
     (a.terms == b.terms).then(|| a.constant - b.constant)
 }
 
@@ -377,7 +377,7 @@ fn show(f: &Form) -> String {
 }
 
 /// A form as written in a range or a subscript: `L-1`, `2l+1`, `0`.
-fn text(f: &Form) -> String {
+pub(super) fn text(f: &Form) -> String {
     let mut parts: Vec<String> = f
         .terms
         .iter()

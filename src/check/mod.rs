@@ -36,6 +36,7 @@ pub mod givens;
 mod gradients;
 mod indices;
 pub mod loop_extents;
+mod member_order;
 mod member_range;
 pub mod members;
 pub mod outputs;
@@ -111,6 +112,9 @@ pub fn check_expanded(
     rule_reads::check(program, &mut c.diags);
     sample_sizes::check(program, &c.env, &mut c.diags);
     member_range::check(program, &c.env, &mut c.diags);
+    // A loop that reads a family member it writes later, in a model with a backward
+    // program (E0812).
+    member_order::check(program, &c.env, &mut c.diags);
     gradients::check(program, &c.env, &mut c.diags, !c.unparsed.is_empty());
     c.env.domains = domains::infer(program, &c.env);
     c.env.signed = domains::signed(program, &c.env);

@@ -49,6 +49,49 @@ pub fn node_count(e: &Expr) -> usize {
     }
 }
 
+/// An element given over an index that only the givens name (`g[j] = 1` where the
+/// relation sums j): it holds at each value of that index, so it sets every element of
+/// the tensor it matches, with the index bound to the element's.
+#[derive(Clone, Debug)]
+pub struct ElemPattern {
+    /// The tensor's key.
+    pub key: String,
+    /// The given's index texts under the claim's binding.
+    pub ix: Vec<String>,
+    /// Which of them stand for every value.
+    pub vars: BTreeSet<String>,
+    /// The given's value, lowered at each match.
+    pub value: ast::Expr,
+    /// The claim's binding, which the match extends.
+    pub bind: BTreeMap<String, String>,
+}
+
+impl ElemPattern {
+    /// The binding at which the element `key[ix]` is one the given sets, if it is.
+    pub fn matches(&self, key: &str, ix: &[String]) -> Option<BTreeMap<String, String>> {
+        if self.key != key || self.ix.len() != ix.len() {
+            return None;
+        }
+        // `g[j,j] = 1` matches the diagonal only.
+        let mut set: BTreeMap<String, String> = BTreeMap::new();
+        for (p, x) in self.ix.iter().zip(ix) {
+            if self.vars.contains(p) {
+                if set
+                    .insert(p.clone(), x.clone())
+                    .is_some_and(|prev| prev != *x)
+                {
+                    return None;
+                }
+            } else if p != x {
+                return None;
+            }
+        }
+        let mut bind = self.bind.clone();
+        bind.extend(set);
+        Some(bind)
+    }
+}
+
 /// A lowering of tensor elements to `sym` expressions.
 pub struct Lowerer<'a> {
     env: &'a Env,
@@ -62,6 +105,9 @@ pub struct Lowerer<'a> {
     pub tensor_subs: BTreeMap<String, ast::Expr>,
     /// Elements set by a given (`beta[j] = 1`): element text → value.
     pub elem_subs: Vec<(String, Expr)>,
+    /// Element givens over an index only the givens name (`g[j] = 1` beside
+    /// `sum_{j}(...)`): they set every element they match.
+    pub elem_patterns: Vec<ElemPattern>,
     /// Symbols known to be positive (`given c > 0`): square roots take them out.
     pub positive: BTreeSet<String>,
     /// Computed tensors and scalars kept as atoms instead of written out (`invariant(T,
@@ -228,6 +274,7 @@ impl<'a> Lowerer<'a> {
             other_random,
             tensor_subs: BTreeMap::new(),
             elem_subs: Vec::new(),
+            elem_patterns: Vec::new(),
             positive: BTreeSet::new(),
             opaque: BTreeSet::new(),
             unexpanded,
@@ -447,6 +494,19 @@ impl<'a> Lowerer<'a> {
         }
         if let Some((_, v)) = self.elem_subs.iter().find(|(n, _)| *n == text) {
             return Ok(v.clone());
+        }
+        if let Some((value, bind)) = self
+            .elem_patterns
+            .iter()
+            .find_map(|p| p.matches(key, ix).map(|b| (p.value.clone(), b)))
+        {
+            if self.depth > MAX_DEPTH {
+                return Err("the element givens read each other too deeply (a cycle?)".into());
+            }
+            self.depth += 1;
+            let v = self.lower_terms(&value, &bind);
+            self.depth -= 1;
+            return v;
         }
         if let Some(sub) = self.tensor_subs.get(key).cloned() {
             return self.lower_whole(&sub, ix);

@@ -325,7 +325,14 @@ pub(super) fn derived_givens(name: &Ident, value: &Expr) -> Option<Vec<Expr>> {
         found
     };
     if !has_round(value) {
-        return Some(vec![rel(RelOp::Eq, y, value.clone())]);
+        // A size is a whole number of at least 1, and so is its value: once the equality
+        // puts the value in the size's place, `Y >= 1` is what keeps the operands in
+        // their domain (`X - D + 1 >= 1`: X >= D), for every engine that reads the
+        // claim's givens (a witness at X = 1, D = 2 made Y = 0 and refuted true counts).
+        return Some(vec![
+            rel(RelOp::Eq, y.clone(), value.clone()),
+            rel(RelOp::Ge, y, num(1)),
+        ]);
     }
     let (floor, e, c) = split(value)?;
     if has_round(&e) || has_round(&c) {

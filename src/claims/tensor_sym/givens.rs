@@ -21,6 +21,9 @@ pub(super) struct Givens {
     pub(super) positive: BTreeSet<String>,
     /// Relations kept as facts `lhs - rhs >= 0` (and for the exact check).
     pub(super) facts: Vec<(ast::Expr, RelOp, ast::Expr)>,
+    /// Indices that only element givens name (`relation::given_only_indices`): an
+    /// element given over them holds at each of their values.
+    pub(super) every: BTreeSet<String>,
 }
 
 pub(super) fn read_givens(given: &[ast::Expr], env: &Env) -> Result<Givens, String> {
@@ -81,7 +84,37 @@ pub(super) fn lowerer<'a>(
         let v = lw.lower_terms(v, &BTreeMap::new())?;
         syms.push((n.clone(), typed::Setting::root_of(v, *power)));
     }
+    // Element givens over an index only the givens name hold at each of its values:
+    // patterns, matched against every element the sides read (registered before the
+    // single elements below, whose values may read them).
+    let mut single = Vec::new();
     for (n, v) in &g.elems {
+        let pattern = n.split_once('[').and_then(|(t, rest)| {
+            let ix: Vec<String> = rest
+                .trim_end_matches(']')
+                .split(',')
+                .map(|i| bind.get(i).cloned().unwrap_or_else(|| i.to_string()))
+                .collect();
+            let vars: BTreeSet<String> = ix
+                .iter()
+                .filter(|i| g.every.contains(*i))
+                .cloned()
+                .collect();
+            (!vars.is_empty()).then(|| crate::claims::elements::ElemPattern {
+                key: t.to_string(),
+                ix,
+                vars,
+                value: v.clone(),
+                bind: bind.clone(),
+            })
+        });
+        match pattern {
+            Some(p) => lw.elem_patterns.push(p),
+            None => single.push((n, v)),
+        }
+    }
+    lw.clear_cache();
+    for (n, v) in single {
         let v = lw.lower_terms(v, bind)?;
         // The element's indices under the binding (`beta[j]` is `beta[0]` at j = 0).
         let key = match n.split_once('[') {

@@ -61,7 +61,10 @@ pub(super) fn invariant(
         return und(format!("`{tk}` is not computed by an equation"));
     };
     let g = match read_givens(&claim.given, env) {
-        Ok(g) => g,
+        Ok(mut g) => {
+            g.every = super::relation::given_only_indices(claim, env);
+            g
+        }
         Err(e) => return und(e),
     };
     let depends = tk == xk || depends_on(program, env, &claim.given, &tk, &xk);

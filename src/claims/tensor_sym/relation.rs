@@ -19,12 +19,49 @@ use num_bigint::BigInt;
 use num_rational::BigRational;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Free lower-case indices of the claim (not bound by its explicit sums).
+/// Free lower-case indices of the claim (not bound by its explicit sums): those of its
+/// relation and those of its givens that the relation also has. An index that only a
+/// given names (`sum_{j}(y[b,j]) == ... given g[j] = 1`) is no element of the claim: the
+/// given holds for each of its values ([`given_only_indices`]).
 pub(super) fn free_indices(claim: &ast::Claim, env: &Env) -> Vec<String> {
+    let body = indices_of(&[&claim.body], env);
+    let mut out = indices_of(
+        &std::iter::once(&claim.body)
+            .chain(&claim.given)
+            .collect::<Vec<_>>(),
+        env,
+    );
+    let only = given_only_indices(claim, env);
+    out.retain(|n| body.contains(n) || !only.contains(n));
+    out
+}
+
+/// The indices a claim's element givens name that its relation does not (free in the
+/// givens, absent from the relation): such a given holds at every value of them, so
+/// `g[j] = 1` with j summed in the relation sets every element of g (session 29: the
+/// given was kept for one j only, and a true layer-norm claim was refuted with a witness
+/// where g[0] = -6/5).
+pub(super) fn given_only_indices(claim: &ast::Claim, env: &Env) -> BTreeSet<String> {
+    let body = indices_of(&[&claim.body], env);
+    let elements: Vec<&ast::Expr> = claim
+        .given
+        .iter()
+        .filter(|g| {
+            matches!(g, ast::Expr::Rel(RelOp::Eq, l, _, _)
+                if matches!(&**l, ast::Expr::Ref(r) if r.indices.is_some() && !r.grad))
+        })
+        .collect();
+    indices_of(&elements, env)
+        .into_iter()
+        .filter(|n| !body.contains(n))
+        .collect()
+}
+
+/// Free lower-case indices of `all` (not bound by their explicit sums).
+fn indices_of(all: &[&ast::Expr], env: &Env) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut bound: Vec<String> = Vec::new();
-    let all: Vec<&ast::Expr> = std::iter::once(&claim.body).chain(&claim.given).collect();
-    for e in &all {
+    for e in all {
         crate::syntax::visit::sum_ids(e, &mut bound);
         crate::check::walk_refs(e, &mut |r| {
             for ix in r.indices.iter().flatten() {
@@ -59,7 +96,10 @@ pub(super) fn relation(
 ) -> Option<Outcome> {
     let (program, env) = (a.program, a.env);
     let g = match read_givens(&claim.given, env) {
-        Ok(g) => g,
+        Ok(mut g) => {
+            g.every = given_only_indices(claim, env);
+            g
+        }
         Err(_) => return None,
     };
     let moment = has_moment(&claim.body);
