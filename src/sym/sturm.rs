@@ -213,7 +213,7 @@ fn pseudo_remainder(a: &IPoly, b: &IPoly) -> Option<IPoly> {
     let db = b.len() - 1;
     let lead = &b[db];
     let mut r = a.clone();
-    let mut steps = 0u64;
+    let mut odd = false;
     while r.len() >= b.len() && !r.is_empty() {
         let k = r.len() - 1 - db;
         let top = r.last()?.clone();
@@ -227,10 +227,10 @@ fn pseudo_remainder(a: &IPoly, b: &IPoly) -> Option<IPoly> {
             charge_int(&r[k + i], &t)?;
             r[k + i] -= t;
         }
-        steps += 1;
+        odd = !odd;
         r = trim_int(r);
     }
-    if lead.is_negative() && steps % 2 == 1 {
+    if lead.is_negative() && odd {
         r = r.into_iter().map(|c| -c).collect();
     }
     Some(r)
