@@ -172,9 +172,9 @@ fn suggested_line(quote: &str, hint: &str, src: &str) -> bool {
     }
 }
 
-/// `src` with `quote` written in: over the nearest line at or above line `line` (from
-/// 1) that starts with the same word when it is the diagnostic's own line or a
-/// statement keyword's (`for l in 0..L-1:` over the loop's header), else as a new line
+/// `src` with `quote` written in: over the nearest line at or above line `line`
+/// (counted from one) that starts with the same word when it is the diagnostic's own
+/// line or a statement keyword's (`for l in 0..L-1:` over the loop's header), else as a new line
 /// before it (a declaration before the block the line is in). Returns the text, the
 /// line written (from 1) and whether it replaced the diagnostic's own line.
 fn apply(src: &str, line: usize, quote: &str) -> (String, usize, bool) {
