@@ -304,6 +304,34 @@ impl<'a> Walker<'a> {
                     return self.charge(rv.clone());
                 }
                 if let Some(t) = templates.last() {
+                    // A subscript that names no member by itself (`h_l`) ranges over the
+                    // starts too: where the loop's form does not give a start's moments
+                    // (`E(h_{l+1}) = E(W) E(h_l) = 0` beside `h_0 ~ normal(m, v)`), it
+                    // is no form of every member (session 29: `E(h_l) == 0` was proved,
+                    // false at l = 0).
+                    if !sub.free_symbols().is_empty() {
+                        for (start, own) in members.iter().filter(|(s, _)| s.as_num().is_some()) {
+                            let val = sym::simplify(&(start.clone() - t.offset.clone()));
+                            let at = super::recurrence::resolve_geometric(
+                                &subs_rv(&t.rv, &t.var, &val),
+                                &self.a.geometric,
+                                true,
+                            );
+                            let differs = |a: &Option<Expr>, b: &Option<Expr>| match (a, b) {
+                                (Some(a), Some(b)) => {
+                                    !sym::simplify(&(a.clone() - b.clone())).is_zero()
+                                }
+                                _ => false,
+                            };
+                            if differs(&at.mean, &own.mean) || differs(&at.m2, &own.m2) {
+                                return Err(format!(
+                                    "{text} ranges over the start {} too, whose moments the loop's form for the members it writes does not give (claim the start on its own, and the members the loop writes with their subscript, `{}`)",
+                                    member_text(key, std::slice::from_ref(start)),
+                                    member_text(key, &[sym::simplify(&(Expr::sym(&t.var) + t.offset.clone()))]),
+                                ));
+                            }
+                        }
+                    }
                     let val = sym::simplify(&(sub.clone() - t.offset.clone()));
                     let rv = subs_rv(&t.rv, &t.var, &val);
                     // A member at a whole subscript (within reach of expansion) has its
