@@ -460,6 +460,9 @@ fn no_problem_or_case_file_gets_an_output_size_error() {
     assert_eq!(
         warnings,
         vec![
+            // diag29's derived size `floor((X - DX)/2) + 1 - P` at P = 1 keeps one output
+            // fewer than fit (the file is about parsing that size, and the warning is right).
+            "tests/cases/diag29/derived_size_minus_a_size.tq",
             "tests/cases/red14d/pool_of_conv.tq",
             "tests/cases/red27/derived_size_sweep.tq",
             "tests/cases/soundness/border_interior_valid_and_constant_offsets.tq",

@@ -213,21 +213,9 @@ fn solve_call(
         // The one root shown at most 0 lies outside the unknown's domain: no solution
         // there (`(r + 1)^2 = 0` for a positive r).
         let dom = root_domains(env, claim, &scope);
-        let range = sym::defined::range(one, &dom);
-        if range.hi_below_zero(false) {
+        if sym::defined::range(one, &dom).hi_below_zero(false) {
             return Err(format!(
                 "the only solution, {}, is not positive: outside the domain of `{name}` (a symbol that is not a location or a scalar input is positive, docs/language.md)",
-                sym::to_ascii(one)
-            ));
-        }
-        // Where the root is 0 or below, the equation has no solution in the unknown's
-        // domain (`D a c / tau^2 = 1` at a = 0, a variance: Var(sc) is 0 for every tau):
-        // a value that is no solution there decides nothing (session 29: the false
-        // `solve(...) == sqrt(D)` was refuted "at a = 0, c = 0", and `== sqrt(D a c)`
-        // was proved for every a, c >= 0).
-        if !range.lo_above_zero(true) {
-            return Err(format!(
-                "the solution {} is not shown positive on the domains and givens: where it is not, `{name}` (positive) has no solution; a given that keeps it positive (`given a > 0` for a variance `a` it reads) decides the claim",
                 sym::to_ascii(one)
             ));
         }
