@@ -610,3 +610,18 @@ claim xc[b,j] == 0
     let plain = &r.claims[1].evidence;
     assert!(plain.contains("sizes `B`, `J` have no value"), "{plain}");
 }
+
+/// Numbers combined with numbers are folded before the run: the backward statement
+/// `x.grad += y.grad (1/4)` of `y = x/4` is one multiplication per point, not two (a
+/// probe's finding, session 29: the backward count was 3 B I for two one-multiplication
+/// statements, and an average pool's four `(1/4)` terms counted 8 per point, not 4).
+#[test]
+fn a_constant_factor_in_a_derived_statement_is_one_multiplication() {
+    let src = "size B, I\ninput x[B, I] ~ normal(0, 1)\ngrad y ~ normal(0, 1)\ngrad q ~ normal(0, 1)\ny[b,i] = x[b,i] / 4\nq[b,i] = 3 x[b,i]\nz[b,i] = (2 * 3) x[b,i]\ngrad z ~ normal(0, 1)\nsample B = 2, I = 3\n";
+    let r = check_source("c.tq", src, &Options::default());
+    assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
+    let text = tq::derive::derive_text(&r, None);
+    assert!(text.contains("x.grad[b,i] += y.grad[b,i] (1/4)"), "{text}");
+    assert!(text.contains("forward = 3B I"), "{text}");
+    assert!(text.contains("backward = 3B I"), "{text}");
+}
