@@ -610,6 +610,12 @@ fn moment_factor(e: &Expr) -> Option<(Vec<&Expr>, Vec<&Expr>, &Expr)> {
     if moments.next().is_some() {
         return None;
     }
+    // The moment factor is a moment, not a sum that reads one: `s Var(h_l) + sb` is no
+    // factor times a moment (`tq export` asked `Var(h_{l+1}) / (s Var(h_l) + sb)`, whose
+    // answer is 1 in every variant, and so showed its own answer: a probe's finding).
+    if matches!(m, Expr::Binary(BinOp::Add | BinOp::Sub, ..)) {
+        return None;
+    }
     num.retain(|f| !std::ptr::eq(*f, m));
     Some((num, den, m))
 }

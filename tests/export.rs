@@ -493,6 +493,33 @@ claim Var(h_l) == (J s^2)^l Var(h_0)
     }
 }
 
+/// A recurrence with an added term (`s Var(h_l) + sb`) is no factor times a moment: it
+/// is not asked as the ratio `Var(h_{l+1}) / (s Var(h_l) + sb)`, whose answer is 1 in
+/// every variant (the question showed its own answer: a probe's finding, session 29).
+/// The pure factor claim beside it still is.
+#[test]
+fn a_sum_beside_a_moment_is_not_asked_as_a_ratio() {
+    let src = "size B, J, L
+symbol s, sb
+param W_l[J, J] ~ normal(0, s/J) for l in 1..L
+param c_l[J] ~ normal(0, sb) for l in 1..L
+input h_0[B, J] ~ normal(0, 1)
+for l in 0..L-1:
+  h_{l+1}[b, j] = W_{l+1}[j, J] h_l[b, J] + c_{l+1}[j]
+sample B = 2, J = 3, L = 3, s = 2, sb = 1
+claim Var(h_{l+1}) == s Var(h_l) + sb
+claim Var(h_1) == s Var(h_0) + sb
+";
+    let q = question_of("bias.tq", src, &Options::default(), 1);
+    let asked: Vec<usize> = q
+        .as_ref()
+        .map(|q| q.answers.iter().map(|a| a.claim).collect())
+        .unwrap_or_default();
+    let notes = q.as_ref().map(|q| q.notes.clone());
+    assert!(!asked.contains(&1), "claim 1 asked as a ratio: {notes:?}");
+    assert!(!asked.contains(&2), "claim 2 asked as a ratio: {notes:?}");
+}
+
 /// The `sample` values of `M` and `sigma` in a file.
 fn sample_of(src: &str) -> (f64, f64) {
     let line = src
