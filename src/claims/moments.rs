@@ -827,10 +827,6 @@ pub fn wrap_unmet(
     None
 }
 
-/// Moments that hold away from the border are no element's when no element is away
-/// from the border: then why (a claim resting on them is `undecided`). Checked with the
-/// interior program (`crate::moments::position::interior_exists`) at the sizes the claim
-/// is decided at: the file's `sample` values and the claim's givens.
 /// Where the claim's value holds away from the border only (zero padding) and a tensor
 /// it reads has elements both away from the border and at it at the sizes the claim is
 /// decided at: why a pool of all of them (Monte Carlo's) is no element's.
@@ -868,6 +864,10 @@ pub fn border_pool(
     None
 }
 
+/// Moments that hold away from the border are no element's when no element is away
+/// from the border: then why (a claim resting on them is `undecided`). Checked with the
+/// interior program (`crate::moments::position::interior_exists`) at the sizes the claim
+/// is decided at: the file's `sample` values and the claim's givens.
 pub fn no_interior(
     claim: &ast::Claim,
     program: &ast::Program,
