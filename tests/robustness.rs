@@ -334,33 +334,27 @@ fn lsp_framing_is_capped() {
     }
 }
 
-/// Every command that reads a model, on every regression file (issue #15: "every
-/// hostile input, every command"): `derive --steps`, `render`, `emit`, `variants`,
-/// `plot`, `export`, `fmt --check` and `errata`, under the same limits as the header's
-/// commands. Each ends with a documented status (0, 1 or 2;
-/// never a signal, a limit or a panic's 101); on a file whose header expects an error
-/// code, every command that checks the model exits 1 and prints that code located
-/// (`fmt --check` and `errata` read only the text and the claims).
-#[test]
-fn every_command_ends_within_the_limits_on_every_file() {
-    let files = files();
-    let export_out = std::env::temp_dir().join(format!("tq-robustness-{}.xml", std::process::id()));
-    let export_out = export_out.display().to_string();
-    let commands: Vec<(Vec<&str>, bool)> = vec![
-        (vec!["derive", "--steps"], true),
-        (vec!["render"], true),
-        (vec!["emit"], true),
-        (vec!["variants", "--count", "2"], true),
-        (vec!["plot", "--trials", "2"], true),
-        (vec!["export", "--to", "moodle", &export_out], true),
-        (vec!["fmt", "--check"], false),
-        (vec!["errata"], false),
-    ];
-    // Two runs at a time: the machine's two cores.
-    let jobs: Vec<(&PathBuf, &(Vec<&str>, bool))> = files
-        .iter()
-        .flat_map(|f| commands.iter().map(move |c| (f, c)))
-        .collect();
+/// The commands of the matrix: each with whether it checks the model (`fmt --check` and
+/// `errata` read only the text and the claims). `export` writes to `export_out`.
+fn matrix_commands(export_out: &str) -> Vec<(Vec<String>, bool)> {
+    let c = |args: &[&str], checks: bool| (args.iter().map(|a| a.to_string()).collect(), checks);
+    vec![
+        c(&["derive", "--steps"], true),
+        c(&["render"], true),
+        c(&["emit"], true),
+        c(&["variants", "--count", "2"], true),
+        c(&["plot", "--trials", "2"], true),
+        c(&["export", "--to", "moodle", export_out], true),
+        c(&["fmt", "--check"], false),
+        c(&["errata"], false),
+    ]
+}
+
+/// Runs each (file, command) under the limits, two at a time (the machine's two cores).
+/// Each ends with a documented status (0, 1 or 2; never a signal, a limit or a panic's
+/// 101); on a file whose header expects an error code, every command that checks the
+/// model exits 1 and prints that code located.
+fn run_matrix(jobs: &[(&PathBuf, &(Vec<String>, bool))]) {
     let next = std::sync::atomic::AtomicUsize::new(0);
     let failures = std::sync::Mutex::new(Vec::new());
     std::thread::scope(|s| {
@@ -372,7 +366,8 @@ fn every_command_ends_within_the_limits_on_every_file() {
                 };
                 let src = std::fs::read_to_string(f).expect("readable");
                 let e = expectations(&src, f);
-                let (status, text, wall) = run_limited(args, f);
+                let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                let (status, text, wall) = run_limited(&args, f);
                 let name = format!("{} ({})", f.display(), args.join(" "));
                 let fail = |why: String| {
                     failures.lock().expect("lock").push(format!(
@@ -401,9 +396,76 @@ fn every_command_ends_within_the_limits_on_every_file() {
             });
         }
     });
-    let _ = std::fs::remove_file(&export_out);
     let failures = failures.into_inner().expect("lock");
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+fn export_out(what: &str) -> String {
+    std::env::temp_dir()
+        .join(format!("tq-robustness-{what}-{}.xml", std::process::id()))
+        .display()
+        .to_string()
+}
+
+/// Whether a file's header expects an error code (`# expect: exit 1, E0302`).
+fn expects_error_code(f: &Path) -> bool {
+    let src = std::fs::read_to_string(f).expect("readable");
+    let e = expectations(&src, f);
+    e.status == 1 && e.code.as_deref().is_some_and(|c| c.starts_with('E'))
+}
+
+/// Every command that reads a model on the regression files (issue #15: "every hostile
+/// input, every command"), the part run by every `cargo test` (docs/fuzzing.md, "The
+/// command matrix: what runs when"): the files whose header expects an error code with
+/// all eight commands (each must stop at that code, located; cheap, since every command
+/// stops at the diagnostic), and every other file with `fmt --check` and one command of
+/// the seven others, in turn by the files' order (the k-th such file the (k mod 7)-th:
+/// every command on about 17 files, every file through one command past its header's).
+/// The full matrix, every command on every file, is
+/// `every_command_ends_within_the_limits_on_every_file` (`--ignored`).
+#[test]
+fn every_command_ends_within_the_limits_on_a_rotation_of_the_files() {
+    let files = files();
+    let out = export_out("rotation");
+    let commands = matrix_commands(&out);
+    let fmt = commands
+        .iter()
+        .find(|(a, _)| a[0] == "fmt")
+        .expect("fmt --check is in the matrix");
+    let others: Vec<&(Vec<String>, bool)> =
+        commands.iter().filter(|(a, _)| a[0] != "fmt").collect();
+    let mut jobs = Vec::new();
+    let mut k = 0;
+    for f in &files {
+        if expects_error_code(f) {
+            jobs.extend(commands.iter().map(|c| (f, c)));
+        } else {
+            jobs.push((f, fmt));
+            jobs.push((f, others[k % others.len()]));
+            k += 1;
+        }
+    }
+    // Every command of the matrix runs on some file that checks without an error code.
+    assert!(k >= others.len(), "too few files for the rotation: {k}");
+    run_matrix(&jobs);
+    let _ = std::fs::remove_file(&out);
+}
+
+/// The full matrix: every command on every regression file (1,500 runs, about 240 s of
+/// CPU; run by `.ci/run` when `TQ_CI_FULL=1`, the scheduled run, and by hand with
+/// `cargo test --release --test robustness -- --ignored`).
+#[test]
+#[ignore]
+fn every_command_ends_within_the_limits_on_every_file() {
+    let files = files();
+    let out = export_out("full");
+    let commands = matrix_commands(&out);
+    let jobs: Vec<(&PathBuf, &(Vec<String>, bool))> = files
+        .iter()
+        .flat_map(|f| commands.iter().map(move |c| (f, c)))
+        .collect();
+    run_matrix(&jobs);
+    let _ = std::fs::remove_file(&out);
 }
 
 /// The work budget (E0302, `check::budget::MAX_TOTAL_WORK` = 100,000,000) on generated

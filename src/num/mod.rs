@@ -25,6 +25,7 @@ pub mod dense;
 pub mod gradcheck;
 mod hash;
 mod leaves;
+mod pool;
 mod run;
 pub(crate) use run::RunItems;
 pub mod seed;

@@ -457,9 +457,12 @@ pub fn parallel_trials<T: Send>(
     slots.into_iter().flatten().collect()
 }
 
-/// The number of cores (1 when unknown).
+/// The number of cores (1 when unknown), read once per process: the standard
+/// library's answer reads the cgroup files at every call (1,302 `openat` in 3 trials
+/// of `tq bench --threads 1`, session 29), and a trial asks at every large product.
 pub fn cores() -> usize {
-    std::thread::available_parallelism().map_or(1, |t| t.get())
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |t| t.get()))
 }
 
 /// Count, sum and sum of squares of the interpreter's elements matching `fixed`, per

@@ -1,7 +1,7 @@
 //! Contraction: a product of factors summed over some indices, contracted pairwise
 //! (the pair with the smallest result first), each pair as a batched matrix product
 //! (permute, reshape, `dot`) or a broadcast product; large matrix products split their
-//! rows over the cores (unless the thread already runs one trial of several:
+//! rows over the cores, on the persistent threads of `num::pool` (unless the thread already runs one trial of several:
 //! [`serial_products`]).
 
 use super::storage::{Ctx, Dense, Val};
@@ -361,18 +361,23 @@ fn matmul<A: LinalgScalar + Send + Sync>(
         return;
     }
     let rows = m.div_ceil(threads);
-    std::thread::scope(|s| {
-        let mut rest_a = a;
-        let mut rest_c = c;
-        while rest_a.nrows() > rows {
-            let (top_a, bot_a) = rest_a.split_at(Axis(0), rows);
-            let (mut top_c, bot_c) = rest_c.split_at(Axis(0), rows);
-            s.spawn(move || general_mat_mul(A::one(), &top_a, &b, beta, &mut top_c));
-            rest_a = bot_a;
-            rest_c = bot_c;
-        }
-        general_mat_mul(A::one(), &rest_a, &b, beta, &mut rest_c);
-    });
+    let mut tasks: Vec<Box<dyn FnOnce() + Send + '_>> = Vec::with_capacity(threads);
+    let mut rest_a = a;
+    let mut rest_c = c;
+    while rest_a.nrows() > rows {
+        let (top_a, bot_a) = rest_a.split_at(Axis(0), rows);
+        let (mut top_c, bot_c) = rest_c.split_at(Axis(0), rows);
+        tasks.push(Box::new(move || {
+            general_mat_mul(A::one(), &top_a, &b, beta, &mut top_c)
+        }));
+        rest_a = bot_a;
+        rest_c = bot_c;
+    }
+    tasks.push(Box::new(move || {
+        general_mat_mul(A::one(), &rest_a, &b, beta, &mut rest_c)
+    }));
+    // On the process's persistent threads (no thread spawned per product).
+    crate::num::pool::run_scoped(tasks);
 }
 
 /// The magnitudes a matrix product's operands may have for it to run in f32: every
