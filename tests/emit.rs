@@ -22,9 +22,14 @@ fn numbers<T>(v: &Value, get: impl Fn(&Value) -> Option<T>) -> Vec<T> {
 /// Emits the module, runs it on tq's inputs, and compares every value and gradient.
 /// Returns the number of elements compared.
 fn compare(file: &str) -> usize {
-    let path = format!("problems/{file}.tq");
-    let src = std::fs::read_to_string(root().join(&path)).unwrap();
-    let r = check_source(&path, &src, &quick());
+    compare_path(&format!("problems/{file}.tq"))
+}
+
+/// [`compare`] for a file given by its path from the repository's root.
+fn compare_path(path: &str) -> usize {
+    let file = path;
+    let src = std::fs::read_to_string(root().join(path)).unwrap();
+    let r = check_source(path, &src, &quick());
     assert_eq!(r.unexpected_errors(), 0);
     let module = tq::emit::numpy(&r).expect("the file can be emitted");
     let back = tq::grad::backward(&r.program, &r.env);
@@ -163,6 +168,20 @@ fn emitted_numpy_agrees_with_the_interpreter() {
         compared += 1;
     }
     assert_eq!(compared, files.len() - 2);
+}
+
+/// A capital inside an explicit sum's argument (`sum_{j}(W[j,I] x[b,I])`, docs/language.md
+/// summation scope; probe30/d finding 1): the emitted module sums it over the term, as
+/// the interpreter does.
+#[test]
+fn emitted_explicit_sums_sum_their_capitals_over_the_term() {
+    if !numpy_available() {
+        return;
+    }
+    for f in ["explicit_sum_capitals", "explicit_sum_of_products"] {
+        let n = compare_path(&format!("tests/cases/speed30/{f}.tq"));
+        assert!(n >= 5, "{f}: only {n} elements compared");
+    }
 }
 
 /// A leaf whose distribution reads its own index and free values

@@ -174,7 +174,7 @@ impl Gen<'_> {
                 let n = self.axes.len();
                 format!(
                     "total({}, ({},), {n})",
-                    self.term(body, &inner)?,
+                    self.eval(body, &inner)?,
                     ks.join(", ")
                 )
             }

@@ -114,6 +114,15 @@ impl Walker<'_> {
             }
             ast::Expr::Sum(ids, body, _) => {
                 let names: Vec<String> = ids.iter().map(|i| i.name.clone()).collect();
+                // A body that is one term sums its own capitals with the sum's indices
+                // (docs/language.md, summation scope: `sum_{j}(W[j,I] x[b,I])` is
+                // sum_j sum_i W[j,i] x[b,i]), as the interpreter does.
+                if !matches!(
+                    body.as_ref(),
+                    ast::Expr::Binary(BinOp::Add | BinOp::Sub, ..)
+                ) {
+                    return self.value_with(body, &names);
+                }
                 let t = self.product(body)?;
                 self.sum_over(t, body, &names)
             }

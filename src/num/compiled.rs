@@ -403,7 +403,8 @@ impl Compiler<'_, '_> {
             }
             Expr::Sum(ids, body, _) => {
                 let caps = ids.iter().map(|i| i.name.clone()).collect();
-                self.loops(caps, true, body, Self::term)?
+                // `Machine::sum_over`: the body's capitals summed over its terms.
+                self.loops(caps, true, body, Self::eval)?
             }
             Expr::Softmax(..) | Expr::Deriv(..) => return None,
         })

@@ -732,10 +732,14 @@ impl<'a> Machine<'a> {
         summed: bool,
     ) -> Result<f64, NumError> {
         if k == caps.len() {
+            // The body of an explicit sum (`summed` false) is an expression whose
+            // capitals are summed over each of its terms (docs/language.md, summation
+            // scope: `sum_{j}(W[j,I] x[b,I])` is sum_j sum_i W[j,i] x[b,i], not sum_j
+            // (sum_i W[j,i]) (sum_i x[b,i])).
             return if summed {
                 self.term_summed(e, b)
             } else {
-                self.term(e, b)
+                self.eval(e, b)
             };
         }
         let (lo, hi) = self.index_range(&caps[k])?;

@@ -283,7 +283,8 @@ impl Gen<'_> {
                 let (inner, ks) = crate::emit::summed_axes(ids, bound, &self.stmt.axes, |_| {
                     "a summed index without an axis".to_string()
                 })?;
-                let v = self.r_term(body, &inner)?;
+                // The body's capitals summed over its terms (docs/language.md).
+                let v = self.r_eval(body, &inner)?;
                 self.reduce(v, &ks, false)?
             }
             Expr::Softmax(w, body, _) => {

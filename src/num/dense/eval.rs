@@ -203,8 +203,13 @@ impl<'a> Dense<'a> {
                     self.add_axis(&mut ctx2, &i.name, b)?;
                     caps.push(i.name.clone());
                 }
-                // The body is a term (its own capitals are not summed at its top).
-                self.chain(body, b, &ctx2, &caps)
+                // The body's capitals are summed over each of its terms, with the sum's
+                // own indices (docs/language.md, summation scope); a body that is a sum
+                // of terms is distributed by `chain`'s factors.
+                match body.as_ref() {
+                    Expr::Binary(BinOp::Add | BinOp::Sub, ..) => self.chain(body, b, &ctx2, &caps),
+                    _ => self.eval_summed(body, b, &ctx2, &caps),
+                }
             }
             Expr::Softmax(w, body, _) => {
                 let Some(pos) = ctx.axes.iter().position(|a| a.0 == w.name) else {
