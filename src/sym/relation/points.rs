@@ -245,7 +245,8 @@ impl Problem<'_> {
             .map(|s| {
                 let iv = self.dom.of(s);
                 let first = match &iv.lo {
-                    crate::sym::defined::End::At(v, _) => v.floor().max(BigRational::one()),
+                    // Sizes from 1, a family variable from its first member (0).
+                    crate::sym::defined::End::At(v, _) => v.ceil(),
                     crate::sym::defined::End::Unbounded => BigRational::one(),
                 };
                 (0..WHOLE_SPAN)
