@@ -174,7 +174,7 @@ pub fn spans(program: &Program, env: &Env) -> BTreeMap<String, super::FamilySpan
         .into_iter()
         .filter(|(key, m)| {
             !m.unplaced
-                && !(m.ranges.is_empty() && m.starts.is_empty())
+                && (!m.ranges.is_empty() || !m.starts.is_empty())
                 && env.tensors.get(key).is_some_and(|t| t.family_arity == 1)
         })
         .map(|(key, m)| (key, span_of(&m, env)))
