@@ -35,6 +35,19 @@ pub struct TensorInfo {
     pub start_positions: Vec<(usize, i64)>,
 }
 
+/// Where the members of a family lie (`h` of `h_l`), as its definitions place them
+/// ([`super::member_range::spans`]): with the start `h_0` and `for l in 0..L-1:
+/// h_{l+1} = ...`, h_0 to h_L. A claim about every member (`Var(h_l)`) is about these
+/// values of its family variable, the first included.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FamilySpan {
+    /// The least member, when every definition's lower end is a number.
+    pub first: Option<i64>,
+    /// The last member in the sizes (`L`), when every definition's upper end is one
+    /// form in the sizes plus a number, or a number below it: the largest.
+    pub last: Option<crate::sym::Expr>,
+}
+
 #[derive(Clone, Debug)]
 pub struct IndexInfo {
     pub size: String,
@@ -70,6 +83,8 @@ pub struct Env {
     /// The domains of sizes and symbols, inferred from the declarations
     /// ([`super::domains::infer`]).
     pub domains: BTreeMap<String, crate::sym::Domain>,
+    /// The members of each family, by key ([`FamilySpan`]).
+    pub family_spans: BTreeMap<String, FamilySpan>,
     /// Sizes derived from sizes that vary (`size Y = floor((X - DX)/2) + 1`) and their
     /// values, set by the caller of the member expansion
     /// ([`super::members::expand_derived`]); empty otherwise.

@@ -164,6 +164,73 @@ pub fn check(program: &Program, env: &Env, diags: &mut Vec<Diagnostic>) {
     }
 }
 
+/// The members of every family whose definitions this check places (one subscript, in
+/// ranges `v + c` of a loop or a declaration, or constant starts): the least member and
+/// the last (docs/soundness.md, "Family variables").
+pub fn spans(program: &Program, env: &Env) -> BTreeMap<String, super::FamilySpan> {
+    let mut families = BTreeMap::new();
+    collect(&program.items, None, &mut families);
+    families
+        .into_iter()
+        .filter(|(key, m)| {
+            !m.unplaced
+                && (!m.ranges.is_empty() || !m.starts.is_empty())
+                && env.tensors.get(key).is_some_and(|t| t.family_arity == 1)
+        })
+        .map(|(key, m)| (key, span_of(&m, env)))
+        .collect()
+}
+
+fn span_of(m: &Members, env: &Env) -> super::FamilySpan {
+    let first = m
+        .ranges
+        .iter()
+        .map(|(lo, _)| lo)
+        .chain(&m.starts)
+        .map(|f| f.is_constant().then_some(f.constant))
+        .collect::<Option<Vec<i64>>>()
+        .and_then(|v| v.into_iter().min());
+    let (numbers, forms): (Vec<&Form>, Vec<&Form>) = m
+        .ranges
+        .iter()
+        .map(|(_, hi)| hi)
+        .chain(&m.starts)
+        .partition(|f| f.is_constant());
+    let last = match forms.first() {
+        None => numbers
+            .iter()
+            .map(|f| f.constant)
+            .max()
+            .map(crate::sym::Expr::int),
+        // One form in the sizes (positive coefficients: at least their sum plus the
+        // constant at every size), the largest constant; a number at or below its least
+        // value lies below it.
+        Some(top) => {
+            let sizes_only = top
+                .terms
+                .iter()
+                .all(|(names, coef)| *coef > 0 && names.iter().all(|n| env.sizes.contains_key(n)));
+            let same = forms.iter().all(|f| f.terms == top.terms);
+            let c = forms
+                .iter()
+                .map(|f| f.constant)
+                .max()
+                .unwrap_or(top.constant);
+            let least = top.terms.values().sum::<i64>().saturating_add(c);
+            (sizes_only && same && numbers.iter().all(|n| n.constant <= least)).then(|| {
+                top.terms
+                    .iter()
+                    .fold(crate::sym::Expr::int(c), |acc, (names, coef)| {
+                        acc + names.iter().fold(crate::sym::Expr::int(*coef), |p, n| {
+                            p * crate::sym::Expr::sym(n)
+                        })
+                    })
+            })
+        }
+    };
+    super::FamilySpan { first, last }
+}
+
 /// The family of a member reference this check can place: one subscript, one family
 /// variable, members in ranges or starts all placed.
 fn placed<'m>(

@@ -49,7 +49,7 @@ mod walk;
 mod write_extents;
 
 pub use claims::resolve_index_capitals;
-pub use env::{Env, IndexInfo, TensorInfo, TensorKind};
+pub use env::{Env, FamilySpan, IndexInfo, TensorInfo, TensorKind};
 pub use functions::{function_arity, CLAIM_FUNCTIONS, DISTRIBUTIONS, MAX_SAMPLE_SIZE};
 pub use walk::walk_refs;
 
@@ -112,6 +112,7 @@ pub fn check_expanded(
     rule_reads::check(program, &mut c.diags);
     sample_sizes::check(program, &c.env, &mut c.diags);
     member_range::check(program, &c.env, &mut c.diags);
+    c.env.family_spans = member_range::spans(program, &c.env);
     // A loop that reads a family member it writes later, in a model with a backward
     // program (E0812).
     member_order::check(program, &c.env, &mut c.diags);

@@ -827,63 +827,25 @@ pub fn wrap_unmet(
     None
 }
 
-/// Where the claim's value holds away from the border only (zero padding) and a tensor
-/// it reads has elements both away from the border and at it at the sizes the claim is
-/// decided at: why a pool of all of them (Monte Carlo's) is no element's.
-pub fn border_pool(
+/// The tensors a claim's moments read whose value holds away from the border only (zero
+/// padding), each once, handed to `visit` with the set-up of a run at the sizes the claim
+/// is decided at (the file's `sample` values and the claim's givens, under the claim's
+/// boundary rule or the file's); the first reason `visit` gives. `Err` when the claim's
+/// sizes cannot be set. The one set-up of [`border_pool`] and [`no_interior`].
+fn first_border_ref(
     claim: &ast::Claim,
     program: &ast::Program,
     env: &Env,
     a: &Analysis,
-) -> Option<String> {
+    mut visit: impl FnMut(
+        &ast::Ref,
+        String,
+        &dyn Fn(&mut crate::num::Machine) -> Result<(), crate::num::NumError>,
+    ) -> Option<String>,
+) -> Result<Option<String>, String> {
     let mut refs = Vec::new();
     moment_refs(&claim.body, &mut refs);
-    let sets = super::montecarlo::given_values(claim, env).ok()?;
-    let boundary = claim.boundary.or(env.boundary);
-    let setup = |m: &mut crate::num::Machine| {
-        super::montecarlo::apply_givens(m, program, env, &sets, boundary)
-    };
-    for r in refs {
-        let border = a
-            .element(env, &ast::Expr::Ref(r.clone()))
-            .is_ok_and(|rv| rv.approx.contains(&Approximation::Border));
-        if !border {
-            continue;
-        }
-        if let Ok(Some((inside, outside))) =
-            crate::moments::position::interior_split(program, env, r, &Vec::new(), &setup)
-        {
-            if inside > 0 && outside > 0 {
-                return Some(format!(
-                    "{} has {inside} elements away from the border and {outside} at it at the sizes the claim is decided at, with different moments under zero padding; the claim's value is the one away from the border, and a pool of all the elements is no element's",
-                    crate::syntax::printer::print_ref(r)
-                ));
-            }
-        }
-    }
-    None
-}
-
-/// Moments that hold away from the border are no element's when no element is away
-/// from the border: then why (a claim resting on them is `undecided`). Checked with the
-/// interior program (`crate::moments::position::interior_exists`) at the sizes the claim
-/// is decided at: the file's `sample` values and the claim's givens.
-pub fn no_interior(
-    claim: &ast::Claim,
-    program: &ast::Program,
-    env: &Env,
-    a: &Analysis,
-) -> Option<String> {
-    let mut refs = Vec::new();
-    moment_refs(&claim.body, &mut refs);
-    let sets = match super::montecarlo::given_values(claim, env) {
-        Ok(s) => s,
-        Err(e) => {
-            return Some(format!(
-                "the moments hold away from the border only, and tq cannot set the claim's sizes to find an element there: {e}"
-            ))
-        }
-    };
+    let sets = super::montecarlo::given_values(claim, env)?;
     let boundary = claim.boundary.or(env.boundary);
     let setup = |m: &mut crate::num::Machine| {
         super::montecarlo::apply_givens(m, program, env, &sets, boundary)
@@ -900,19 +862,58 @@ pub fn no_interior(
         if !border {
             continue;
         }
-        match crate::moments::position::interior_exists(program, env, r, &setup) {
-            Ok(Some(true)) | Ok(None) => {}
-            Ok(Some(false)) => {
-                return Some(format!(
-                    "no element of {text} is away from the border at the sizes the claim is decided at (the `sample` values and the givens): every element reads outside the range, or reads an element that does; the moments engine's value holds away from the border only, so it is no element's value here"
-                ))
-            }
-            Err(e) => {
-                return Some(format!(
-                    "the moments of {text} hold away from the border only, and tq could not establish that an element is away from the border: {e}"
-                ))
-            }
+        if let Some(why) = visit(r, text, &setup) {
+            return Ok(Some(why));
         }
     }
-    None
+    Ok(None)
+}
+
+/// Where the claim's value holds away from the border only (zero padding) and a tensor
+/// it reads has elements both away from the border and at it at the sizes the claim is
+/// decided at: why a pool of all of them (Monte Carlo's) is no element's.
+pub fn border_pool(
+    claim: &ast::Claim,
+    program: &ast::Program,
+    env: &Env,
+    a: &Analysis,
+) -> Option<String> {
+    first_border_ref(claim, program, env, a, |r, text, setup| {
+        match crate::moments::position::interior_split(program, env, r, &Vec::new(), setup) {
+            Ok(Some((inside, outside))) if inside > 0 && outside > 0 => Some(format!(
+                "{text} has {inside} elements away from the border and {outside} at it at the sizes the claim is decided at, with different moments under zero padding; the claim's value is the one away from the border, and a pool of all the elements is no element's"
+            )),
+            _ => None,
+        }
+    })
+    .ok()
+    .flatten()
+}
+
+/// Moments that hold away from the border are no element's when no element is away
+/// from the border: then why (a claim resting on them is `undecided`). Checked with the
+/// interior program (`crate::moments::position::interior_exists`) at the sizes the claim
+/// is decided at: the file's `sample` values and the claim's givens.
+pub fn no_interior(
+    claim: &ast::Claim,
+    program: &ast::Program,
+    env: &Env,
+    a: &Analysis,
+) -> Option<String> {
+    first_border_ref(claim, program, env, a, |r, text, setup| {
+        match crate::moments::position::interior_exists(program, env, r, setup) {
+            Ok(Some(true)) | Ok(None) => None,
+            Ok(Some(false)) => Some(format!(
+                "no element of {text} is away from the border at the sizes the claim is decided at (the `sample` values and the givens): every element reads outside the range, or reads an element that does; the moments engine's value holds away from the border only, so it is no element's value here"
+            )),
+            Err(e) => Some(format!(
+                "the moments of {text} hold away from the border only, and tq could not establish that an element is away from the border: {e}"
+            )),
+        }
+    })
+    .unwrap_or_else(|e| {
+        Some(format!(
+            "the moments hold away from the border only, and tq cannot set the claim's sizes to find an element there: {e}"
+        ))
+    })
 }

@@ -245,6 +245,10 @@ fn prepare(
     // value (the positive root for `name^n = value`, and for a sign left open when the
     // claim is not split at both roots), a condition restricts the points.
     let mut assumptions = Vec::new();
+    // The family variables of the claim's moments range over the members, the first
+    // included (`l >= 0` with `h_0`), and up to the last (`l <= L`): an assumption that
+    // the settings and the point below are put into as the sides are.
+    let (family_domains, mut family_bounds) = family_variables(claim, env);
     let givens = Givens::read(&claim.given, env);
     for (g, written) in givens.all.iter().zip(&givens.written) {
         let substitution = match g {
@@ -264,6 +268,10 @@ fn prepare(
                 .iter()
                 .map(|c| c.map(|e| e.subs(&name, &v)))
                 .collect();
+            for (a, _, b) in &mut family_bounds {
+                *a = a.subs(&name, &v);
+                *b = b.subs(&name, &v);
+            }
             continue;
         }
         let ast::Expr::Rel(gop, gl, gr, _) = written else {
@@ -296,6 +304,15 @@ fn prepare(
             .iter()
             .map(|c| c.map(|e| scalar::at(e, &pt)))
             .collect();
+        for (a, _, b) in &mut family_bounds {
+            *a = scalar::at(a, &pt);
+            *b = scalar::at(b, &pt);
+        }
+    }
+    for bound in family_bounds {
+        if !assumptions.contains(&bound) {
+            assumptions.push(bound);
+        }
     }
     // Values the program computes that the scope could not write out stand as atoms:
     // a proof over them holds for whatever they are, a counterexample need not be
@@ -308,7 +325,13 @@ fn prepare(
     let check = sym::CheckOptions {
         seed: opts.seed,
         integer_symbols: env.sizes.keys().cloned().collect(),
-        domains: claim_domains(env, &assumptions),
+        domains: {
+            let mut d = claim_domains(env, &assumptions);
+            for (name, f) in family_domains {
+                d.entry(name).and_modify(|o| o.meet(&f)).or_insert(f);
+            }
+            d
+        },
         assumptions,
         signed_symbols: signed_symbols(env),
         // A declared symbol named `pi` or `e` is the file's symbol, not the constant
@@ -370,6 +393,81 @@ fn signed_symbols(env: &Env) -> std::collections::BTreeSet<String> {
         )
         .cloned()
         .collect()
+}
+
+/// The family variables of a claim's moments (`l` of `Var(h_l)`, of `Var(h_{l+1})`):
+/// each a whole number over the members of every family it subscripts
+/// ([`crate::check::FamilySpan`]), from the first (`h_0` makes l ≥ 0: the sizes'
+/// convention of 1 and up skipped it, and `Var(h_l) == 0 given s = 0`, false at l = 0,
+/// was confirmed) as the domain, to the last (`l <= L`) as an assumption, or in the
+/// domain when it is a number (docs/soundness.md, "Family variables").
+fn family_variables(
+    claim: &Claim,
+    env: &Env,
+) -> (BTreeMap<String, sym::Domain>, Vec<sym::Assumption>) {
+    let mut calls = Vec::new();
+    super::moments::find(&claim.body, &mut calls);
+    let mut domains: BTreeMap<String, sym::Domain> = BTreeMap::new();
+    let mut bounds: Vec<sym::Assumption> = Vec::new();
+    for c in calls {
+        for arg in &c.args {
+            crate::syntax::visit::walk_refs(arg, &mut |r| {
+                let key = env.key_of(&r.name);
+                let Some(span) = env.family_spans.get(&key) else {
+                    return;
+                };
+                let [ast::IndexExpr::Affine(a)] = r.name.sub.as_slice() else {
+                    return;
+                };
+                let Some(f) = crate::check::members::Form::of_affine(a) else {
+                    return;
+                };
+                let mut terms = f.terms.iter();
+                let (Some((names, 1)), None) = (terms.next(), terms.next()) else {
+                    return;
+                };
+                let [v] = names.as_slice() else {
+                    return;
+                };
+                if env.sizes.contains_key(v)
+                    || env.symbols.contains_key(v)
+                    || env.scalars.contains_key(v)
+                {
+                    return;
+                }
+                let whole = |lo: Option<i64>, hi: Option<i64>| sym::Domain {
+                    lo: lo.map(|x| (num_rational::BigRational::from_integer(x.into()), false)),
+                    hi: hi.map(|x| (num_rational::BigRational::from_integer(x.into()), false)),
+                    integer: true,
+                    why: vec![format!("a family variable: the members of `{key}`")],
+                    relations: Vec::new(),
+                };
+                let d = domains
+                    .entry(v.clone())
+                    .or_insert_with(|| whole(None, None));
+                if let Some(first) = span.first {
+                    d.meet(&whole(first.checked_sub(f.constant), None));
+                }
+                if let Some(last) = &span.last {
+                    let hi = sym::simplify(&(last.clone() - Expr::int(f.constant)));
+                    let number = hi
+                        .as_num()
+                        .filter(|n| n.is_integer())
+                        .and_then(|n| num_traits::ToPrimitive::to_i64(&n.to_integer()));
+                    match number {
+                        Some(n) => d.meet(&whole(None, Some(n))),
+                        None => {
+                            let bound = (Expr::sym(v), Rel::Le, hi);
+                            if !bounds.contains(&bound) {
+                                bounds.push(bound);
+                            }
+                        }
+                    }
+                }
+            });
+        }
+    }
+    (domains, bounds)
 }
 
 /// The domains a claim's points are drawn from: the file's (inferred from the

@@ -607,7 +607,15 @@ pub(crate) fn least_sizes(
     sample: &BTreeMap<String, i64>,
     keep_copies: bool,
 ) -> Option<BTreeMap<String, i64>> {
-    if !env.derived_sizes.is_empty()
+    // A size fixed by a number that an index ranges over (`size D = 3` / `index dx : D`)
+    // is kept as a derived size whose given sets it (`D == 3`): it ties no other size,
+    // and the others still move (session 30: a 3x3 box sum's `y >= 4`, false at X = Y = 1,
+    // was confirmed at the sample sizes alone).
+    let ties = env
+        .derived_sizes
+        .iter()
+        .any(|(_, v)| crate::check::members::eval_const(v).is_none());
+    if ties
         || program.items.iter().any(|i| {
             !matches!(
                 i.kind,

@@ -309,23 +309,32 @@ impl<'a> Walker<'a> {
                     // (`E(h_{l+1}) = E(W) E(h_l) = 0` beside `h_0 ~ normal(m, v)`), it
                     // is no form of every member (session 29: `E(h_l) == 0` was proved,
                     // false at l = 0).
+                    // The same for a member written outside the loop at a subscript in
+                    // the sizes (`h_L = 3 h_{L-1}` after a loop to L - 1: `Var(h_l) ==
+                    // (J s)^l v` was proved beside the true `Var(h_L) == 9 (J s)^(L-1) v`),
+                    // where a moment one side knows and the other does not differs too.
                     if !sub.free_symbols().is_empty() {
-                        for (start, own) in members.iter().filter(|(s, _)| s.as_num().is_some()) {
+                        for (start, own) in members.iter() {
+                            let numeric = start.as_num().is_some();
                             let val = sym::simplify(&(start.clone() - t.offset.clone()));
                             let at = super::recurrence::resolve_geometric(
                                 &subs_rv(&t.rv, &t.var, &val),
                                 &self.a.geometric,
-                                true,
+                                numeric,
                             );
+                            let names = start.free_symbols();
+                            let whole = |e: &Expr| super::recurrence::whole_exponents(e, &names);
                             let differs = |a: &Option<Expr>, b: &Option<Expr>| match (a, b) {
                                 (Some(a), Some(b)) => {
-                                    !sym::simplify(&(a.clone() - b.clone())).is_zero()
+                                    !sym::simplify(&(whole(a) - whole(b))).is_zero()
                                 }
-                                _ => false,
+                                (None, None) => false,
+                                _ => !numeric,
                             };
                             if differs(&at.mean, &own.mean) || differs(&at.m2, &own.m2) {
                                 return Err(format!(
-                                    "{text} ranges over the start {} too, whose moments the loop's form for the members it writes does not give (claim the start on its own, and the members the loop writes with their subscript, `{}`)",
+                                    "{text} ranges over the {} {} too, whose moments the loop's form for the members it writes does not give (claim the {0} on its own, and the members the loop writes with their subscript, `{}`)",
+                                    if numeric { "start" } else { "member" },
                                     member_text(key, std::slice::from_ref(start)),
                                     member_text(key, &[sym::simplify(&(Expr::sym(&t.var) + t.offset.clone()))]),
                                 ));

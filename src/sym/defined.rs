@@ -314,6 +314,9 @@ pub fn conditions_of(e: &Expr, out: &mut BTreeSet<Condition>) {
 pub struct Domains {
     /// Positive integers (sizes, depths).
     pub integers: BTreeSet<String>,
+    /// Whole-number symbols whose least value is not 1: a family variable ranges from
+    /// its family's first member (`l` of `Var(h_l)` from 0 when `h_0` is a member).
+    pub whole_from: BTreeMap<String, BigInt>,
     /// Positive reals.
     pub positive: BTreeSet<String>,
     /// Every other symbol named here ranges over all reals; a symbol in none of the
@@ -327,7 +330,8 @@ impl Domains {
     /// The interval of a symbol.
     pub fn of(&self, s: &str) -> Interval {
         let base = if self.integers.contains(s) {
-            Interval::new(closed(BigRational::one()), End::Unbounded)
+            let least = self.whole_from.get(s).cloned().unwrap_or_else(BigInt::one);
+            Interval::new(closed(BigRational::from_integer(least)), End::Unbounded)
         } else if self.real.contains(s) && !self.positive.contains(s) {
             Interval::all()
         } else {
@@ -394,7 +398,15 @@ impl Domains {
     pub fn candidates(&self, s: &str) -> Vec<BigRational> {
         let r = |n: i64, d: i64| BigRational::new(BigInt::from(n), BigInt::from(d));
         let raw: Vec<BigRational> = if self.integers.contains(s) {
-            (1..=4).map(|n| r(n, 1)).collect()
+            // From the least whole number of the domain (0 for a family variable whose
+            // first member is 0; the interval below keeps sizes at 1 and above).
+            let least = self
+                .whole_from
+                .get(s)
+                .and_then(num_traits::ToPrimitive::to_i64)
+                .unwrap_or(1)
+                .min(1);
+            (least..=4).map(|n| r(n, 1)).collect()
         } else {
             [
                 (0, 1),

@@ -50,6 +50,10 @@ struct Expander {
     families: BTreeMap<String, (i64, i64, Span)>,
     /// The unrolled loops' variables and their ranges (the first loop of each name).
     unrolled: BTreeMap<String, (i64, i64)>,
+    /// The unrolled loops' and families' variables and the union of their ranges: a
+    /// claim over the variable is about every member it names (`Var(h_l)`: h_0 to h_L,
+    /// where `param W_l ... for l in 1..L` is the first range over l).
+    spans: BTreeMap<String, (i64, i64)>,
     diags: Vec<Diagnostic>,
     /// The fixed sizes whose range E0410 reported as too long.
     too_long: BTreeSet<Vec<String>>,
@@ -236,9 +240,10 @@ pub fn expand_derived(
         x.item(item, &mut items);
     }
     // Claims over an unrolled loop's variable: one per member.
+    let members = defined_members(&items);
     let mut expanded = Vec::new();
     for item in items {
-        x.claim_members(item, &mut expanded);
+        x.claim_members(item, &members, &mut expanded);
     }
     x.derived_sizes(&mut expanded);
     x.check_members(&expanded);
@@ -433,6 +438,7 @@ impl Expander {
                 };
                 let var = l.range.var.name.clone();
                 self.unrolled.entry(var.clone()).or_insert((a, b));
+                self.widen_span(&var, a, b);
                 let values: Vec<i64> = if l.reverse {
                     (a..=b).rev().collect()
                 } else {
@@ -481,6 +487,7 @@ impl Expander {
                 };
                 let var = r.var.name.clone();
                 self.unrolled.entry(var.clone()).or_insert((a, b));
+                self.widen_span(&var, a, b);
                 let saved = self.consts.get(&var).copied();
                 for v in a..=b {
                     self.consts.insert(var.clone(), v);
@@ -527,8 +534,24 @@ impl Expander {
         self.suppress.insert(p);
     }
 
-    /// A claim that uses an unrolled loop's variable becomes one claim per member.
-    fn claim_members(&mut self, item: Item, out: &mut Vec<Item>) {
+    fn widen_span(&mut self, var: &str, a: i64, b: i64) {
+        let e = self.spans.entry(var.to_string()).or_insert((a, b));
+        *e = (e.0.min(a), e.1.max(b));
+    }
+
+    /// A claim that uses an unrolled loop's variable becomes one claim per member: per
+    /// value of the variable at which every family member the claim names exists
+    /// (`members`, [`defined_members`]), from two before the least range over the
+    /// variable to two after the largest, so a claim about `h_l` is one about h_0 and
+    /// h_L too (session 30: with `param W_l ... for l in 1..L` first, `Var(h_l) >= 1 +
+    /// s/4` was proved at l = 1..3 and never read at l = 0, where it fails). A claim that
+    /// names no member of a family takes the first range over the variable, as before.
+    fn claim_members(
+        &mut self,
+        item: Item,
+        members: &(BTreeSet<String>, BTreeSet<String>),
+        out: &mut Vec<Item>,
+    ) {
         let ItemKind::Claim(c) = &item.kind else {
             out.push(item);
             return;
@@ -545,17 +568,42 @@ impl Expander {
             return;
         };
         let (a, b) = self.unrolled[&var];
+        let (lo, hi) = self.spans.get(&var).copied().unwrap_or((a, b));
         let text = c.text.clone();
-        for v in a..=b {
+        let (defined, families) = members;
+        let mut per_value = Vec::new();
+        let mut names_members = false;
+        for v in lo.saturating_sub(2)..=hi.saturating_add(2) {
             let mut m = item.clone();
             self.consts.insert(var.clone(), v);
             self.subst_item(&mut m);
             self.consts.remove(&var);
+            let mut refs = Vec::new();
+            names::item_parts(&m, &mut refs, &mut Vec::new());
+            let mut exists = true;
+            for r in refs {
+                if r.name.sub.is_empty() || !families.contains(&crate::check::family_key(&r.name)) {
+                    continue;
+                }
+                names_members = true;
+                exists &= defined.contains(&crate::syntax::printer::print_name(&r.name));
+            }
+            per_value.push((v, exists, m));
+        }
+        for (v, exists, mut m) in per_value {
+            let keep = if names_members {
+                exists
+            } else {
+                (a..=b).contains(&v)
+            };
+            if !keep {
+                continue;
+            }
             if let ItemKind::Claim(c) = &mut m.kind {
                 c.text = format!("{text} ({var} = {v})");
             }
             // Another unrolled variable in the same claim: expanded in turn.
-            self.claim_members(m, out);
+            self.claim_members(m, members, out);
         }
     }
 
@@ -666,4 +714,34 @@ fn index_lists_sizes(items: &[Item], out: &mut BTreeSet<String>) {
             _ => {}
         }
     }
+}
+
+/// The family members the expanded program defines or declares (`h_0`, `h_1`, ... by
+/// their printed names) and the families they belong to (by key): where a claim over an
+/// unrolled variable names a member ([`Expander::claim_members`]).
+fn defined_members(items: &[Item]) -> (BTreeSet<String>, BTreeSet<String>) {
+    fn walk(items: &[Item], out: &mut (BTreeSet<String>, BTreeSet<String>)) {
+        for it in items {
+            let name = match &it.kind {
+                ItemKind::Equation(eq) => Some(&eq.lhs.name),
+                ItemKind::Decl(d) if d.kind != DeclKind::Grad => Some(&d.target.name),
+                ItemKind::Loop(l) => {
+                    walk(&l.body, out);
+                    None
+                }
+                ItemKind::ForIndices(f) => {
+                    walk(&f.body, out);
+                    None
+                }
+                _ => None,
+            };
+            if let Some(n) = name.filter(|n| !n.sub.is_empty()) {
+                out.0.insert(crate::syntax::printer::print_name(n));
+                out.1.insert(crate::check::family_key(n));
+            }
+        }
+    }
+    let mut out = Default::default();
+    walk(items, &mut out);
+    out
 }

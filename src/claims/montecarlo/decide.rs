@@ -295,7 +295,9 @@ fn decide_in<'a>(
     // interior program: a read outside the range reads 0): two position classes with
     // different moments, whose pool is no element's (probe 29: `Var(L_l) == (D s)^l` of a
     // zero-padded convolution stack was refuted "at l = 1" by the pool, where every
-    // interior element has the claimed value). Such a binding is not compared.
+    // interior element has the claimed value, and that pool was the refutation's witness).
+    // Such a binding is not compared, for a tensor named with plain indices (`Var(y[b,x])`)
+    // and for a whole tensor (`Var(L_l)`) alike.
     let border_mixed: Vec<bool> = bindings
         .iter()
         .map(|b| {
@@ -314,8 +316,16 @@ fn decide_in<'a>(
                         claim.boundary.or(env.boundary),
                     )
                 };
+                // A whole tensor only under a rule that reads zeros outside (the interior
+                // program reads a bracket of a class, `[c[b] == 0]`, as outside, and split
+                // a categorical mixture's pool with no border at all).
+                let crosses = t.indices.is_some()
+                    || matches!(
+                        claim.boundary.or(env.boundary),
+                        Some(ast::Boundary::Zero | ast::Boundary::Valid)
+                    );
                 pooled
-                    && t.indices.is_some()
+                    && crosses
                     && matches!(
                         crate::moments::position::interior_split(program, env, &t, b, &setup),
                         Ok(Some((inside, outside))) if inside > 0 && outside > 0

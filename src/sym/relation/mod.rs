@@ -366,6 +366,7 @@ pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) ->
         positive: opts.positive_symbols.clone(),
         real: opts.signed_symbols.clone(),
         bounds: BTreeMap::new(),
+        whole_from: BTreeMap::new(),
     };
     for (a, r, b) in &opts.assumptions {
         dom.assume(a, r, b);
@@ -396,6 +397,17 @@ pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) ->
     for (s, d) in &opts.domains {
         if d.integer {
             dom.integers.insert(s.clone());
+            // A whole number from below 1 (a family variable from its first member, 0):
+            // the least value is the domain's, not the sizes' 1.
+            if let Some((lo, open)) = &d.lo {
+                let mut least = lo.ceil().to_integer();
+                if *open && BigRational::from_integer(least.clone()) == *lo {
+                    least += 1;
+                }
+                if least < BigInt::one() {
+                    dom.whole_from.insert(s.clone(), least);
+                }
+            }
         } else if d.lo.is_some() && !opts.positive_symbols.contains(s) {
             // A declared lower bound is the domain's own (a probability's 0, a
             // variance's 0): the positive sampling convention must not remove it, or

@@ -245,7 +245,8 @@ impl Problem<'_> {
             .map(|s| {
                 let iv = self.dom.of(s);
                 let first = match &iv.lo {
-                    crate::sym::defined::End::At(v, _) => v.floor().max(BigRational::one()),
+                    // Sizes from 1, a family variable from its first member (0).
+                    crate::sym::defined::End::At(v, _) => v.ceil(),
                     crate::sym::defined::End::Unbounded => BigRational::one(),
                 };
                 (0..WHOLE_SPAN)
@@ -351,6 +352,19 @@ impl Problem<'_> {
                 left: format!("≈ {l:.10}"),
                 right: format!("≈ {r:.10}"),
                 checked_by: "interval enclosure".into(),
+                ..Witness::default()
+            })
+        } else if fails_by_range_at(self.lhs, self.rel, self.rhs, at) {
+            // A tie the enclosures cannot separate (`sqrt(2 w / pi) > 0` at w = 0, the
+            // closed end of a variance's domain: 0 > 0 with a constant that keeps exact
+            // evaluation from running), decided by the second exact path the element
+            // claims use: the range facts of both sides with the point put in (session 30:
+            // such claims were confirmed although they fail at w = 0).
+            PointResult::Fails(Witness {
+                point: at.clone(),
+                left: format!("≈ {l:.10}"),
+                right: format!("≈ {r:.10}"),
+                checked_by: "range facts at the point (exact rational bounds of both sides)".into(),
                 ..Witness::default()
             })
         } else {
