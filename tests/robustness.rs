@@ -679,6 +679,22 @@ fn generated_slow_finding_classes_end_within_the_limits() {
         ));
         cases.push((format!("rule_{states}_states_step_{step}"), src, -1));
     }
+    // Monte Carlo settings at distinct given sizes, each with more sampled values than its
+    // share of the file's budget lets a trial cost (robust30: the dense model enumerated
+    // every leaf of every setting before its first trial was stopped; 200 settings of a
+    // million leaves took 22 s). The leaves are now counted from the sizes first.
+    for (settings, x, j, b) in [(60, 2000, 20, 20), (200, 1000, 50, 20), (1000, 500, 20, 20)] {
+        let mut src =
+            String::from("size B, X, J\ninput x[B,X,J] ~ normal(0, 1)\ny[b] = x[b,X,J]\n");
+        for k in 0..settings {
+            src.push_str(&format!(
+                "claim Var(y) == {} given X == {}, J == {j}, B == {b}\n",
+                j * (x + k),
+                x + k
+            ));
+        }
+        cases.push((format!("montecarlo_{settings}_settings_x{x}"), src, 0));
+    }
     let mut failures = Vec::new();
     for (name, src, want) in cases {
         let f = dir.join(format!("{name}.tq"));

@@ -104,14 +104,20 @@ pub fn decide_found(
             None => return und(format!("the range of `{v}` is not known")),
         }
     }
+    // Counted with checked arithmetic: four free indices over sizes of a million wrap a
+    // plain product of `usize`s to a small number.
     let total: usize = ranges
         .iter()
-        .map(|(lo, hi)| (hi - lo + 1).max(0) as usize)
-        .product();
+        .map(|(lo, hi)| (*hi as i128 - *lo as i128 + 1).clamp(0, usize::MAX as i128) as usize)
+        .try_fold(1usize, usize::checked_mul)
+        .unwrap_or(usize::MAX);
     if total > MAX_ELEMENTS {
-        return und(format!(
-            "{total} elements to evaluate, more than {MAX_ELEMENTS}"
-        ));
+        let count = if total == usize::MAX {
+            "more elements than a machine word counts".to_string()
+        } else {
+            format!("{total} elements")
+        };
+        return und(format!("{count} to evaluate, more than {MAX_ELEMENTS}"));
     }
     // The additive terms of both sides: a term that is 0 at every element of the run
     // (every dropout mask it reads 0, a gradient that does not reach it) is not tested by

@@ -270,6 +270,7 @@ pub fn analyze_with(
         work: Default::default(),
         outer: Default::default(),
         wraps: Default::default(),
+        accumulated: BTreeMap::new(),
     };
     w.items(&program.items, &[]);
     if !backward.is_empty() {

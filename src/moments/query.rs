@@ -109,6 +109,7 @@ impl Analysis {
             settings: Vec::new(),
             outer: Default::default(),
             wraps: Default::default(),
+            accumulated: BTreeMap::new(),
         };
         let rv = w.value(e)?;
         // A window summed in the claim itself: its conditions are not among the

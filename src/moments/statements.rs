@@ -60,6 +60,8 @@ impl Walker<'_> {
             Err(format!(
                 "{member} is read by the statement that writes it (iterations see each other's writes)"
             ))
+        } else if let Some(why) = self.accumulated.get(&key) {
+            Err(why.clone())
         } else if let Some(why) = early {
             Err(why)
         } else if let Some(why) = fixed_part(&eq.lhs, self.env.tensor_of(&eq.lhs.name)) {
@@ -503,6 +505,20 @@ impl Walker<'_> {
             }
             return;
         }
+        // A `+=` or `-=` whose left side does not move with the loop variable adds to the
+        // same elements in every iteration: neither walk below sees the sum.
+        let saved_accumulated = self.accumulated.clone();
+        for_each_equation(&lp.body, &mut |eq| {
+            if eq.op == AssignOp::Set || moves_with(&eq.lhs, &var) {
+                return;
+            }
+            let key = self.key(&eq.lhs);
+            let why = format!(
+                "`{}` is added to at the same elements in every iteration of the loop over `{var}`, and tq does not sum the iterations",
+                crate::syntax::printer::print_ref(&eq.lhs)
+            );
+            self.accumulated.entry(key).or_insert(why);
+        });
         // The first iteration, concretely.
         let saved_bind = self.bind.clone();
         self.bind.insert(var.clone(), first.clone());
@@ -718,6 +734,7 @@ impl Walker<'_> {
         }
         self.iid = iid_first;
         self.a.to_mut().recurrences.extend(recs);
+        self.accumulated = saved_accumulated;
     }
 
     fn template(&mut self, key: Key, var: String, offset: Expr, rv: Rv) {
@@ -788,4 +805,28 @@ fn disjoint_leaves(leaves: &BTreeMap<String, BTreeSet<String>>) -> bool {
             .iter()
             .enumerate()
             .all(|(i, a)| sets[i + 1..].iter().all(|b| a.is_disjoint(b)))
+}
+
+/// `f` on every equation of a block, in loops and `for` blocks too.
+fn for_each_equation(items: &[Item], f: &mut dyn FnMut(&ast::Equation)) {
+    for it in items {
+        match &it.kind {
+            ItemKind::Equation(eq) => f(eq),
+            ItemKind::ForIndices(fi) => for_each_equation(&fi.body, f),
+            ItemKind::Loop(l) => for_each_equation(&l.body, f),
+            _ => {}
+        }
+    }
+}
+
+/// Whether a left side names other elements as `var` changes: `var` in a family
+/// subscript (`h_{l+1}`) or an index position (`y[b,t]`). A subscript tq cannot read
+/// counts as moving (the loop's own check refuses those).
+fn moves_with(lhs: &ast::Ref, var: &str) -> bool {
+    refs_vars(lhs).contains(var)
+        || lhs
+            .name
+            .sub
+            .iter()
+            .any(|s| index_expr(s).map_or(true, |e| e.free_symbols().contains(var)))
 }

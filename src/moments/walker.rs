@@ -47,6 +47,12 @@ pub(super) struct Walker<'a> {
     /// distinct elements (circular padding wraps a window longer than its extent onto
     /// itself), to be checked at the sizes of a claim ([`Analysis::wraps`]).
     pub(super) wraps: std::cell::RefCell<Vec<super::Window>>,
+    /// Tensors a `+=` or `-=` of an enclosing loop adds to at the same elements in every
+    /// iteration (its left side does not move with the loop variable), with the reason:
+    /// the walk sees a loop's body twice (the first iteration and a symbolic one), never
+    /// the sum of its iterations, so their moments are not known (probe 30b: `for l in
+    /// 1..L: y[b] += x[b]` was walked as `y = x`, and `Var(y) == 1` proved).
+    pub(super) accumulated: BTreeMap<Key, String>,
 }
 
 /// The work the moments engine may do on one file (one [`super::analyze`] call or one

@@ -11,6 +11,48 @@ use rand_distr::{Distribution, StandardNormal};
 /// declaration's family variable where it has one.
 type DeclElement = (String, Vec<i64>, Option<i64>);
 
+/// One member of a declaration ([`Machine::decl_members`]): its name, the values each
+/// dimension takes (its elements are their product), and the value of the declaration's
+/// family variable where it has one.
+pub struct DeclMember {
+    pub member: String,
+    pub axes: Vec<Vec<i64>>,
+    pub fam: Option<i64>,
+}
+
+impl DeclMember {
+    /// The number of elements (saturating).
+    pub fn elements(&self) -> usize {
+        self.axes
+            .iter()
+            .try_fold(1usize, |acc, a| acc.checked_mul(a.len()))
+            .unwrap_or(usize::MAX)
+    }
+
+    /// `f` at every position of the member, the last dimension fastest (the order in
+    /// which the leaves are sampled); nothing when a dimension takes no value.
+    pub fn for_each_position(&self, mut f: impl FnMut(&[i64])) {
+        if self.axes.iter().any(|a| a.is_empty()) {
+            return;
+        }
+        let mut pos = vec![0usize; self.axes.len()];
+        let mut at: Vec<i64> = self.axes.iter().map(|a| a[0]).collect();
+        'outer: loop {
+            f(&at);
+            for k in (0..self.axes.len()).rev() {
+                pos[k] += 1;
+                if pos[k] < self.axes[k].len() {
+                    at[k] = self.axes[k][pos[k]];
+                    continue 'outer;
+                }
+                pos[k] = 0;
+                at[k] = self.axes[k][0];
+            }
+            break;
+        }
+    }
+}
+
 impl Machine<'_> {
     /// Every element a declaration covers: (member, position) pairs.
     pub fn decl_elements(&mut self, d: &Decl) -> Result<Vec<(String, Vec<i64>)>, NumError> {
@@ -24,6 +66,19 @@ impl Machine<'_> {
     /// [`Machine::decl_elements`], each with the value of the declaration's family
     /// variable (`l` of `W_{l}[...] for l in ...`) where it has one.
     fn decl_elements_in(&mut self, d: &Decl) -> Result<Vec<DeclElement>, NumError> {
+        let mut out = Vec::new();
+        for m in self.decl_members(d)? {
+            m.for_each_position(|pos| out.push((m.member.clone(), pos.to_vec(), m.fam)));
+        }
+        Ok(out)
+    }
+
+    /// The members a declaration covers, each with the values its dimensions take,
+    /// without enumerating their elements: a caller counts the elements
+    /// ([`DeclMember::elements`]) and refuses before it enumerates them (the dense
+    /// executor's model, `num::dense::DenseModel::new_within`). A member over
+    /// [`MAX_ELEMENTS`] elements is refused here, from the lengths.
+    pub fn decl_members(&mut self, d: &Decl) -> Result<Vec<DeclMember>, NumError> {
         let mut out = Vec::new();
         let mut b: Bind = Vec::new();
         let fam: Vec<i64> = match &d.family {
@@ -91,31 +146,20 @@ impl Machine<'_> {
                 };
                 axes.push(vals);
             }
-            let total: usize = axes.iter().map(|a| a.len()).product();
+            let total = axes
+                .iter()
+                .try_fold(1usize, |acc, a| acc.checked_mul(a.len()))
+                .unwrap_or(usize::MAX);
             if total > MAX_ELEMENTS {
                 return too_large(format!(
                     "`{member}` would have {total} elements; use smaller sizes on the `sample` line"
                 ));
             }
-            let mut pos = vec![0usize; axes.len()];
-            'outer: loop {
-                out.push((
-                    member.clone(),
-                    pos.iter().zip(&axes).map(|(&p, a)| a[p]).collect(),
-                    d.family.as_ref().map(|_| fv),
-                ));
-                for k in (0..axes.len()).rev() {
-                    pos[k] += 1;
-                    if pos[k] < axes[k].len() {
-                        continue 'outer;
-                    }
-                    pos[k] = 0;
-                }
-                break;
-            }
-            if axes.iter().any(|a| a.is_empty()) {
-                out.pop();
-            }
+            out.push(DeclMember {
+                member,
+                axes,
+                fam: d.family.as_ref().map(|_| fv),
+            });
         }
         Ok(out)
     }

@@ -132,6 +132,7 @@ fn too_large<T>(m: impl Into<String>) -> Result<T, NumError> {
 }
 
 pub use hash::{FastHasher, FastMap, MemberKey};
+pub use leaves::DeclMember;
 
 /// One tensor member's values, or its gradient's.
 pub type Store = FastMap<(String, bool), FastMap<Vec<i64>, f64>>;

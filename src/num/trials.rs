@@ -279,10 +279,40 @@ impl<'p, 'a> TrialModel<'p, 'a> {
         seed: u64,
         domain: Domain,
     ) -> Result<TrialModel<'p, 'a>, TrialError> {
+        Self::new_within(
+            program,
+            env,
+            back,
+            loss,
+            setup,
+            needed,
+            executor,
+            seed,
+            domain,
+            super::dense::MAX_OPS,
+        )
+    }
+
+    /// [`TrialModel::new`], the dense model refused from its counts when a trial's
+    /// sampled values and member arrays alone cost more than `max_ops` operations
+    /// ([`DenseModel::new_within`]): before a single leaf is enumerated.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new_within(
+        program: &'p Program,
+        env: &'a Env,
+        back: &'p [Item],
+        loss: Option<&'p str>,
+        setup: Setup<'p>,
+        needed: Option<&Needed>,
+        executor: Executor,
+        seed: u64,
+        domain: Domain,
+        max_ops: u64,
+    ) -> Result<TrialModel<'p, 'a>, TrialError> {
         let dense = match executor {
             Executor::Interpreter => None,
             Executor::Auto | Executor::Dense => {
-                match DenseModel::new(program, env, back, loss, setup, needed) {
+                match DenseModel::new_within(program, env, back, loss, setup, needed, max_ops) {
                     Ok(m) => Some(m),
                     Err(DenseError::Unsupported(_)) if executor == Executor::Auto => None,
                     Err(e) => return Err(e.into()),
@@ -369,12 +399,30 @@ impl<'p, 'a> TrialModel<'p, 'a> {
         }
     }
 
-    /// Trial `t`, a dense one refused past `max_ops` operations ([`DenseModel::run_within`];
-    /// the interpreter's run is not capped).
-    pub fn run_within(&self, t: usize, max_ops: u64) -> Result<TrialRun<'a>, TrialError> {
+    /// Trial `t`, refused past `max_work`: a dense one past that many operations
+    /// ([`DenseModel::run_within`]), one on the interpreter past that many element
+    /// evaluations (its `max_steps`).
+    pub fn run_within(&self, t: usize, max_work: u64) -> Result<TrialRun<'a>, TrialError> {
         match &self.dense {
-            Some(m) => Ok(TrialRun::Dense(m.run_within(self.seed_of(t), max_ops)?)),
-            None => self.run(t),
+            Some(m) => Ok(TrialRun::Dense(m.run_within(self.seed_of(t), max_work)?)),
+            None => {
+                let setup = self.setup;
+                let capped = |m: &mut Machine| {
+                    setup(m)?;
+                    m.max_steps = m.max_steps.min(max_work);
+                    Ok(())
+                };
+                run_model_with(
+                    self.program,
+                    self.env,
+                    self.back,
+                    self.loss,
+                    self.seed_of(t),
+                    &capped,
+                )
+                .map(TrialRun::Interpreter)
+                .map_err(TrialError::Failed)
+            }
         }
     }
 

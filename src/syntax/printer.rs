@@ -261,9 +261,15 @@ pub fn print_name(n: &Name) -> String {
     }
     if !n.sub.is_empty() {
         let items: Vec<String> = n.sub.iter().map(print_index).collect();
+        // Unbraced only where the parser reads the same subscript back: a whole number
+        // (`h_2`) or a name (`h_l`). `2L` (the product 2 L) printed as `h_2L` was read
+        // back as a variable named `2L` (probe 30b: `tq fmt` changed a proved claim
+        // about `h_{2L}` into a refuted one).
         let simple = items.len() == 1
+            && !items[0].is_empty()
             && items[0].chars().all(|c| c.is_ascii_alphanumeric())
-            && !items[0].is_empty();
+            && (items[0].chars().all(|c| c.is_ascii_digit())
+                || items[0].starts_with(|c: char| c.is_ascii_alphabetic()));
         if simple {
             s.push('_');
             s.push_str(&items[0]);

@@ -492,7 +492,31 @@ impl<'a> Trials<'a> {
         budget: &mut u64,
     ) -> Result<Trials<'a>, String> {
         let setup = |m: &mut Machine| apply_givens(m, ctx.program, ctx.env, &sets, boundary);
-        let mut model = TrialModel::new(
+        let settings = ctx.targets.settings.len();
+        // The dense operations the setting may spend ([`DENSE_BUDGET`], its equal share
+        // of the file's), and so the most one trial may cost for [`MIN_TRIALS`] of them
+        // to fit: the model is refused from its counts when sampling its leaves alone
+        // costs more (before a leaf is enumerated), and the first trial is stopped as
+        // soon as it passes that (it paid a whole trial only to learn that it is too
+        // costly: 60 claims at large given sizes, 0.1 s each, 5.8 s to refuse them all,
+        // probe 29b). The same settings are refused as when the whole trial ran: a trial
+        // over this cap leaves fewer than MIN_TRIALS in the budget. Likewise on the
+        // interpreter, in element evaluations.
+        let dense_allowed = DENSE_BUDGET
+            .min(FILE_BUDGET.saturating_mul(OPS_PER_EVALUATION) / settings.max(1) as u64)
+            / ctx.shares.max(1);
+        let dense_cap = dense_allowed / MIN_TRIALS as u64;
+        let steps_allowed = BUDGET.min(FILE_BUDGET / settings.max(1) as u64) / ctx.shares.max(1);
+        let steps_cap = steps_allowed / MIN_TRIALS as u64;
+        let over_dense = |budget: &mut u64, how: &str| {
+            *budget = budget.saturating_sub(dense_cap / OPS_PER_EVALUATION);
+            format!(
+                "one trial needs more than {dense_cap} operations on the dense executor ({how}); {MIN_TRIALS} trials exceed the Monte Carlo budget ({dense_allowed} of {DENSE_BUDGET} operations per setting, {} per file shared by its {settings} settings{}; use smaller sizes)",
+                FILE_BUDGET.saturating_mul(OPS_PER_EVALUATION),
+                shared_by(ctx.shares)
+            )
+        };
+        let mut model = match TrialModel::new_within(
             ctx.program,
             ctx.env,
             ctx.back,
@@ -502,33 +526,44 @@ impl<'a> Trials<'a> {
             executor,
             ctx.seed,
             Domain::MonteCarlo,
-        )
-        .map_err(|e| format!("the model cannot be run: {}", e.message()))?
+            dense_cap,
+        ) {
+            Ok(m) => m,
+            Err(TrialError::Refused(e))
+                if e.message
+                    .contains(&format!("more than {dense_cap} operations")) =>
+            {
+                return Err(over_dense(
+                    budget,
+                    "counted from the sizes before any value was sampled",
+                ));
+            }
+            Err(e) => return Err(format!("the model cannot be run: {}", e.message())),
+        }
         .with_precision(ctx.precision);
-        let settings = ctx.targets.settings.len();
-        // The dense operations the setting may spend ([`DENSE_BUDGET`], its equal share
-        // of the file's), and so the most one trial may cost for [`MIN_TRIALS`] of them
-        // to fit: the first trial is refused as soon as it passes that (it paid a whole
-        // trial only to learn that it is too costly: 60 claims at large given sizes,
-        // 0.1 s each, 5.8 s to refuse them all, probe 29b). The same settings are
-        // refused as when the whole trial ran: a trial over this cap leaves fewer than
-        // MIN_TRIALS in the budget.
-        let dense_allowed = DENSE_BUDGET
-            .min(FILE_BUDGET.saturating_mul(OPS_PER_EVALUATION) / settings.max(1) as u64)
-            / ctx.shares.max(1);
-        let dense_cap = dense_allowed / MIN_TRIALS as u64;
         let (run, max, cost) = loop {
-            let run = match model.run_within(0, dense_cap) {
+            let cap = if model.is_dense() {
+                dense_cap
+            } else {
+                steps_cap
+            };
+            let run = match model.run_within(0, cap) {
                 Ok(r) => r,
                 Err(TrialError::Refused(e))
                     if model.is_dense()
                         && e.message
                             .contains(&format!("more than {dense_cap} operations")) =>
                 {
-                    *budget = budget.saturating_sub(dense_cap / OPS_PER_EVALUATION);
+                    return Err(over_dense(budget, "it was stopped there"));
+                }
+                Err(TrialError::Failed(e))
+                    if !model.is_dense()
+                        && e.message
+                            .contains(&format!("more than {steps_cap} element evaluations")) =>
+                {
+                    *budget = budget.saturating_sub(steps_cap);
                     return Err(format!(
-                        "one trial needs more than {dense_cap} operations on the dense executor (it was stopped there); {MIN_TRIALS} trials exceed the Monte Carlo budget ({dense_allowed} of {DENSE_BUDGET} operations per setting, {} per file shared by its {settings} settings{}; use smaller sizes)",
-                        FILE_BUDGET.saturating_mul(OPS_PER_EVALUATION),
+                        "one trial needs more than {steps_cap} element evaluations (it was stopped there); {MIN_TRIALS} trials exceed the Monte Carlo budget ({steps_allowed} of {BUDGET} per setting, {FILE_BUDGET} per file shared by its {settings} settings{}; use smaller sizes)",
                         shared_by(ctx.shares)
                     ));
                 }
@@ -559,7 +594,7 @@ impl<'a> Trials<'a> {
                 (n, (ops / OPS_PER_EVALUATION).max(1))
             } else {
                 let steps = run.work().max(1);
-                let allowed = BUDGET.min(FILE_BUDGET / settings.max(1) as u64) / ctx.shares.max(1);
+                let allowed = steps_allowed;
                 let n = ((allowed / steps) as usize).min(MAX_TRIALS);
                 if n < MIN_TRIALS {
                     *budget = budget.saturating_sub(steps);

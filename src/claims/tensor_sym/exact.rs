@@ -326,7 +326,12 @@ fn check_at(
         let n = *sizes.get(&size).ok_or("no sample size")?;
         ranges.push(n);
     }
-    let combos: i64 = ranges.iter().product();
+    // Checked: four free indices at A = 65536 made a plain product wrap to 0, and the
+    // claim was "confirmed" at the one element (0, 0, 0, 0) it then wrote out.
+    let combos: i64 = ranges
+        .iter()
+        .try_fold(1i64, |acc, n| acc.checked_mul(*n))
+        .unwrap_or(i64::MAX);
     if combos > 16 {
         return Err("too many elements to write out".into());
     }

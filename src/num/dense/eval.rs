@@ -110,7 +110,7 @@ impl<'a> Dense<'a> {
             let mut b2 = b.clone();
             let mut digits = vec![0usize; en.len()];
             let mut acc = acc;
-            for _ in 0..shape.iter().product::<usize>() {
+            for _ in 0..sprod(shape.iter().copied()) {
                 b2.truncate(b.len());
                 for (k, v) in en.iter().enumerate() {
                     b2.push((v.clone(), ranges[k].0 + digits[k] as i64));

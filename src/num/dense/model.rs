@@ -5,7 +5,7 @@
 
 use super::{lower_err, refs_of, refuse, sprod, unsup, Arr, Dense, MAX_OPS, R};
 use crate::check::Env;
-use crate::num::{Machine, MAX_ELEMENTS};
+use crate::num::{DeclMember, Machine, MAX_ELEMENTS};
 use crate::syntax::ast::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -22,8 +22,8 @@ enum Draw {
     Categorical(i64),
 }
 
-/// A declaration's distribution and its elements: (member key, position).
-type DrawList = (Draw, Vec<(usize, Vec<i64>)>);
+/// A declaration's distribution and its members: (member key, the member's box).
+type DrawList = (Draw, Vec<(usize, DeclMember)>);
 
 #[derive(Clone, Debug)]
 struct LeafPlan {
@@ -135,27 +135,6 @@ pub fn prune(items: &[Item], more: &[Item], env: &Env, needed: &Needed) -> (Vec<
     (keep(items, env, &live), keep(more, env, &live))
 }
 
-/// The box of a list of positions: lowest position and extent per dimension.
-fn bbox(positions: &[&Vec<i64>]) -> Option<(Vec<i64>, Vec<usize>)> {
-    let first = positions.first()?;
-    let nd = first.len();
-    let mut lo = (*first).clone();
-    let mut hi = (*first).clone();
-    for p in positions {
-        if p.len() != nd {
-            return None;
-        }
-        for k in 0..nd {
-            lo[k] = lo[k].min(p[k]);
-            hi[k] = hi[k].max(p[k]);
-        }
-    }
-    let shape = (0..nd)
-        .map(|k| hi[k].saturating_sub(lo[k]).saturating_add(1).max(0) as usize)
-        .collect();
-    Some((lo, shape))
-}
-
 impl<'a> DenseModel<'a> {
     /// Compiles a model: `setup` changes the machine before anything is sampled (as in
     /// [`crate::num::gradcheck::run_model_with`]); `needed` prunes the statements.
@@ -166,6 +145,22 @@ impl<'a> DenseModel<'a> {
         loss: Option<&str>,
         setup: crate::num::gradcheck::Setup,
         needed: Option<&Needed>,
+    ) -> R<DenseModel<'a>> {
+        Self::new_within(program, env, back, loss, setup, needed, MAX_OPS)
+    }
+
+    /// [`DenseModel::new`], refused (before any leaf is enumerated) when what a run costs
+    /// before its first statement, its sampled values and member arrays, is over
+    /// `max_ops`: a run with at most `max_ops` operations could not even sample them
+    /// ([`DenseModel::run_within`] would stop it at its first statement).
+    pub fn new_within(
+        program: &Program,
+        env: &'a Env,
+        back: &[Item],
+        loss: Option<&str>,
+        setup: crate::num::gradcheck::Setup,
+        needed: Option<&Needed>,
+        max_ops: u64,
     ) -> R<DenseModel<'a>> {
         let _ = loss;
         let mut base = Machine::before_sizes(program, env).map_err(lower_err)?;
@@ -178,7 +173,6 @@ impl<'a> DenseModel<'a> {
         };
         let mut keys: Vec<(String, bool)> = Vec::new();
         let mut index: HashMap<(String, bool), usize> = HashMap::new();
-        let mut positions: Vec<Vec<Vec<i64>>> = Vec::new();
         let mut key_of = |k: (String, bool), keys: &mut Vec<(String, bool)>| -> usize {
             if let Some(i) = index.get(&k) {
                 return *i;
@@ -224,6 +218,10 @@ impl<'a> DenseModel<'a> {
                 }
             })
         };
+        // The members each declaration covers, as boxes of values per dimension: their
+        // elements are counted, and the run refused, before any is enumerated (60
+        // settings at large given sizes each enumerated 800,000 leaves one by one,
+        // 5 s in all, only for the first trial to find the setting over its budget).
         let mut leaf_elems: Vec<DrawList> = Vec::new();
         let mut seed_elems: Vec<DrawList> = Vec::new();
         for item in &program.items {
@@ -240,9 +238,12 @@ impl<'a> DenseModel<'a> {
                 let draw = draw_of(&mut base, init)?;
                 let grad = d.kind == DeclKind::Grad;
                 let mut els = Vec::new();
-                for (member, pos) in base.decl_elements(d).map_err(lower_err)? {
-                    let i = key_of((member, grad), &mut keys);
-                    els.push((i, pos));
+                for m in base.decl_members(d).map_err(lower_err)? {
+                    if m.elements() == 0 {
+                        continue;
+                    }
+                    let i = key_of((m.member.clone(), grad), &mut keys);
+                    els.push((i, m));
                 }
                 if grad {
                     seed_elems.push((draw, els));
@@ -263,35 +264,83 @@ impl<'a> DenseModel<'a> {
                 }
             }
         }
-        // Seeds are sampled after the scalar inputs (as in the element-wise run).
-        positions.resize(keys.len(), Vec::new());
+        // What a run costs before its first statement, every leaf sampled and every
+        // member array set up (as [`DenseModel::run_within`] counts them): over
+        // `max_ops`, the run is refused here, from the counts.
+        let sampled = leaf_elems
+            .iter()
+            .flat_map(|(_, els)| els.iter().map(|(_, m)| m.elements() as u64))
+            .fold(0u64, u64::saturating_add);
+        let before_statements = (keys.len() as u64)
+            .saturating_sub(super::FREE_MEMBERS)
+            .saturating_mul(super::MEMBER_COST)
+            .saturating_add(sampled);
+        if before_statements > max_ops {
+            return refuse(format!(
+                "the dense run needs more than {max_ops} operations ({sampled} values to sample); use smaller sizes on the `sample` line"
+            ));
+        }
+        // Each member's box: the lowest and highest position per dimension of the values
+        // set before sampling, the elements sampled and the scalar draws.
+        let mut boxes: Vec<Option<(Vec<i64>, Vec<i64>)>> = vec![None; keys.len()];
+        let mut ranks_differ = false;
+        let mut widen = |i: usize, lo: &[i64], hi: &[i64]| match &mut boxes[i] {
+            None => boxes[i] = Some((lo.to_vec(), hi.to_vec())),
+            Some((l, h)) if l.len() == lo.len() => {
+                for k in 0..lo.len() {
+                    l[k] = l[k].min(lo[k]);
+                    h[k] = h[k].max(hi[k]);
+                }
+            }
+            Some(_) => ranks_differ = true,
+        };
         for (i, p, _) in &initial {
-            positions[*i].push(p.clone());
+            widen(*i, p, p);
         }
         for (_, els) in leaf_elems.iter().chain(&seed_elems) {
-            for (i, p) in els {
-                positions[*i].push(p.clone());
+            for (i, m) in els {
+                let lo: Vec<i64> = m
+                    .axes
+                    .iter()
+                    .map(|a| a.iter().copied().min().unwrap_or(0))
+                    .collect();
+                let hi: Vec<i64> = m
+                    .axes
+                    .iter()
+                    .map(|a| a.iter().copied().max().unwrap_or(0))
+                    .collect();
+                widen(*i, &lo, &hi);
             }
         }
         for i in &scalar_draws {
-            positions[*i].push(vec![]);
+            widen(*i, &[], &[]);
         }
-        let mut template = Vec::new();
+        if ranks_differ {
+            return unsup("a declaration's elements have different ranks");
+        }
+        let mut shapes = Vec::with_capacity(boxes.len());
         let mut total = 0usize;
-        for ps in &positions {
-            let refs: Vec<&Vec<i64>> = ps.iter().collect();
-            let Some((lo, shape)) = bbox(&refs) else {
+        for bx in boxes {
+            let Some((lo, hi)) = bx else {
                 return unsup("a declaration's elements have different ranks");
             };
-            let n: usize = sprod(shape.iter().copied());
-            total = total.saturating_add(n);
+            let shape: Vec<usize> = lo
+                .iter()
+                .zip(&hi)
+                .map(|(l, h)| h.saturating_sub(*l).saturating_add(1).max(0) as usize)
+                .collect();
+            total = total.saturating_add(sprod(shape.iter().copied()));
             if total > MAX_ELEMENTS {
                 return refuse(format!(
                     "the dense run would store more than {MAX_ELEMENTS} values; use smaller sizes on the `sample` line"
                 ));
             }
-            template.push(Arr::new(lo, &shape));
+            shapes.push((lo, shape));
         }
+        let mut template: Vec<Arr> = shapes
+            .into_iter()
+            .map(|(lo, shape)| Arr::new(lo, &shape))
+            .collect();
         for (i, p, v) in &initial {
             if let Some(off) = template[*i].offset(p) {
                 template[*i].data.as_slice_mut().expect("standard layout")[off] = *v;
@@ -300,12 +349,16 @@ impl<'a> DenseModel<'a> {
         }
         let plan = |list: Vec<DrawList>, template: &[Arr]| {
             list.into_iter()
-                .map(|(draw, els)| LeafPlan {
-                    draw,
-                    elements: els
-                        .into_iter()
-                        .filter_map(|(i, p)| template[i].offset(&p).map(|o| (i, o)))
-                        .collect(),
+                .map(|(draw, els)| {
+                    let mut elements = Vec::new();
+                    for (i, m) in els {
+                        m.for_each_position(|p| {
+                            if let Some(o) = template[i].offset(p) {
+                                elements.push((i, o));
+                            }
+                        });
+                    }
+                    LeafPlan { draw, elements }
                 })
                 .collect::<Vec<_>>()
         };
