@@ -239,6 +239,10 @@ fn loop_reads(
 ) {
     for item in items {
         match &item.kind {
+            // A loop whose range runs backwards is E0410's (its reads are consequences).
+            ItemKind::Loop(l)
+                if Form::backwards(&l.range.from, &l.range.to, |n| env.sizes.contains_key(n))
+                    .is_some() => {}
             ItemKind::Loop(l) => {
                 if let (Some(lo), Some(hi)) =
                     (Form::of_expr(&l.range.from), Form::of_expr(&l.range.to))
