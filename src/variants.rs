@@ -420,6 +420,28 @@ fn prepare_within(program: &Program, env: &Env, names: &[String], values: &[Stri
     for c in claims {
         let mut answer = None;
         let mut exact_value = None;
+        // A claim stated to be false is decided again at the variant's values: each
+        // varied size or symbol the claim's givens leave free is given its value
+        // (`given m = 0`), so a page never calls a claim false where it holds at the
+        // page's values (probe 29c e22: `Var(y) == I s v/p` was "false" with a witness
+        // at m = 1 on the m = 0 pages, where it holds).
+        if c.expect == Some(Expectation::Refuted) {
+            for (n, v) in names.iter().zip(values) {
+                let set = c.given.iter().any(|g| {
+                    matches!(g, Expr::Rel(RelOp::Eq, l, _, _)
+                        if matches!(&**l, Expr::Ref(r) if r.indices.is_none() && r.name.sub.is_empty() && r.name.base == *n))
+                });
+                if is_point(n) || set {
+                    continue;
+                }
+                c.given.push(Expr::Rel(
+                    RelOp::Eq,
+                    Box::new(Expr::Ref(Ref::plain(n, Span::default()))),
+                    Box::new(num_expr(v)),
+                    Span::default(),
+                ));
+            }
+        }
         // A claim stated to be false keeps its false value: it has no answer; nor does
         // any claim once the work budgets are spent.
         if c.expect == Some(Expectation::Refuted)
@@ -973,6 +995,15 @@ fn answer(v: &Variant, j: usize, c: &Claim, rep: Option<&ClaimReport>) -> Option
     }
     let rep = rep?;
     if c.expect == Some(Expectation::Refuted) {
+        // Decided at the variant's values (`prepare`): where it holds there, the page
+        // says so (and the variant fails its check: no page asks to find an error that
+        // is not one).
+        if matches!(rep.verdict, Verdict::Proved | Verdict::Confirmed) {
+            return Some(vec![Inline::Strong(format!(
+                "holds at this variant's values ({})",
+                rep.verdict.as_str()
+            ))]);
+        }
         if rep.verdict != Verdict::Refuted {
             return None;
         }

@@ -780,3 +780,42 @@ sample B = 3, J = 5
     let svg = tq::plot::svg("tower.tq", &plot).unwrap();
     assert!(svg.contains("Var(y) is not drawn"));
 }
+
+/// A closed form undefined at its sample values (`sb (s^l - 1)/(s - 1) + s^l v0` at s =
+/// 1, a 0/0; probe 29c e18c drew 1, 2, 0, 0, 0) is not evaluated there: the prediction at
+/// those members is the recurrence's value member by member, v0 + l sb at s = 1.
+#[test]
+fn a_closed_form_at_its_zero_over_zero_point_is_predicted_by_its_recurrence() {
+    let src = "size B, J, L
+symbol s, sb, v0
+param W_l[J, J] ~ normal(0, s/J) for l in 1..L
+param c_l[J] ~ normal(0, sb) for l in 1..L
+input h_0[B, J] ~ normal(0, v0)
+for l in 0..L-1:
+  h_{l+1}[b,j] = W_{l+1}[j,J'] h_l[b,J'] + c_{l+1}[j]
+sample B = 2, J = 3, L = 5, s = 1, sb = 3/2, v0 = 2
+";
+    let opts = Options {
+        no_numeric: true,
+        no_monte_carlo: true,
+        ..Options::default()
+    };
+    let r = check_source("zero_over_zero.tq", src, &opts);
+    let plot = tq::plot::series(&r, 50, 0).unwrap();
+    let h = plot
+        .series
+        .iter()
+        .find(|s| s.label == "Var(h_l)")
+        .expect("Var(h_l)");
+    let got: Vec<(f64, f64)> = h.predicted.clone();
+    let want: Vec<(f64, f64)> = (0..=5).map(|l| (l as f64, 2.0 + 1.5 * l as f64)).collect();
+    assert_eq!(got.len(), want.len(), "{got:?}");
+    for ((k, y), (_, w)) in got.iter().zip(&want) {
+        assert!((y - w).abs() < 1e-9, "at l = {k}: predicted {y}, want {w}");
+    }
+    assert!(
+        plot.notes.iter().any(|n| n.contains("undefined at l = 2")),
+        "{:?}",
+        plot.notes
+    );
+}

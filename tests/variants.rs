@@ -475,3 +475,65 @@ sample B = 2, J = 3, L = 3, s = 2, sb = 1, v0 = 1
         }
     }
 }
+
+/// A claim stated to be false is decided again at each variant's values (probe 29c e22):
+/// `Var(y) == s v` is false in general (the input's mean `m` adds `s m^2`), and holds on
+/// the pages where the varied `m` is 0. Those pages say it holds there, and the variant
+/// fails its check (no page asks to find an error that is not one); on the others the
+/// refutation is at the page's own `m`.
+#[test]
+fn a_claim_stated_false_is_decided_at_each_variants_values() {
+    let src = "size B, I
+symbol m, v, s
+input x[B, I] ~ normal(m, v)
+param W[I] ~ normal(0, s)
+y[b] = W[I] x[b,I] / I
+claim Var(y) == s (v + m^2) / I
+expect refuted
+claim Var(y) == s v / I
+sample B = 2, I = 4, m = 1, v = 1, s = 0.5
+vary m in {0, 1, 2}
+";
+    let opts = Options {
+        no_numeric: true,
+        ..Options::default()
+    };
+    let (p, vs) = planned("false_claim.tq", src, 3, &opts);
+    let out = markdown("false_claim.tq", &p, 0, &vs);
+    assert_eq!(vs.len(), 3);
+    for v in &vs {
+        let m = &v.prepared.values.iter().find(|(n, _)| n == "m").unwrap().1;
+        let rep = v
+            .report
+            .claims
+            .iter()
+            .find(|c| c.expect.is_some())
+            .expect("the claim stated false");
+        if m == "0" {
+            assert!(
+                matches!(
+                    rep.verdict,
+                    tq::verdict::Verdict::Proved | tq::verdict::Verdict::Confirmed
+                ),
+                "m = 0: {:?} {}",
+                rep.verdict,
+                rep.evidence
+            );
+            assert!(!v.passed(), "the m = 0 page must fail its check");
+        } else {
+            assert_eq!(
+                rep.verdict,
+                tq::verdict::Verdict::Refuted,
+                "m = {m}: {}",
+                rep.evidence
+            );
+            assert!(v.passed(), "m = {m}: {}", rep.evidence);
+        }
+    }
+    assert_eq!(
+        out.matches("holds at this variant's values").count(),
+        1,
+        "{out}"
+    );
+    assert_eq!(out.matches("**false**").count(), 2, "{out}");
+}

@@ -106,6 +106,79 @@ impl Checker {
         ))
     }
 
+    /// `dloss/dW` (or `∂loss/∂W`, transliterated to `d`): a quotient of two names that
+    /// are not defined, each a `d` before a name that is. Each is one E0501 at the
+    /// quotient, with tq's spelling of the derivative: `W.grad[j,i]` for a tensor,
+    /// `d(loss)/d(a)` for a scalar.
+    fn derivative_quotients(&self, body: &Expr, scope: &Scope) -> Vec<(Span, Diagnostic)> {
+        let mut out = Vec::new();
+        let plain = |e: &Expr| match e {
+            Expr::Ref(r)
+                if !r.grad
+                    && r.indices.is_none()
+                    && r.name.sub.is_empty()
+                    && r.name.sup.is_empty()
+                    && r.name.primes == 0 =>
+            {
+                Some(r.name.base.clone())
+            }
+            _ => None,
+        };
+        let defined = |n: &str| {
+            self.env.tensors.contains_key(n)
+                || self.is_scalar_name(n, scope)
+                || self.env.sizes.contains_key(n)
+                || self.env.symbols.contains_key(n)
+        };
+        crate::syntax::visit::walk_expr(body, |e| {
+            let Expr::Binary(BinOp::Div, num, den, span) = e else {
+                return true;
+            };
+            let (Some(dn), Some(dd)) = (plain(num), plain(den)) else {
+                return true;
+            };
+            let (Some(u), Some(a)) = (dn.strip_prefix('d'), dd.strip_prefix('d')) else {
+                return true;
+            };
+            if u.is_empty() || a.is_empty() || defined(&dn) || defined(&dd) {
+                return true;
+            }
+            if !defined(u) || !defined(a) {
+                return true;
+            }
+            let by_tensor = self.env.tensors.get(a).filter(|t| t.rank > 0);
+            let hint = match by_tensor {
+                Some(t) => {
+                    let ix: Vec<String> = t
+                        .dims
+                        .iter()
+                        .map(|d| d.trim_start_matches('~').to_lowercase())
+                        .collect();
+                    format!(
+                        "the derivative of the loss by a tensor is its gradient, element by element: `{a}.grad[{}]` (`tq derive` prints it); state a claim about it, `claim {a}.grad[{}] == ...`, or of a scalar input `a` as `d({u})/d(a)`",
+                        ix.join(","),
+                        ix.join(",")
+                    )
+                }
+                None => format!("a derivative is written `d({u})/d({a})`"),
+            };
+            out.push((
+                *span,
+                Diagnostic::error(
+                    "E0501",
+                    *span,
+                    format!(
+                        "`{dn}/{dd}` is not a derivative in .tq: it reads as the quotient of `{dn}` and `{dd}`, which are not defined"
+                    ),
+                )
+                .with_label("a derivative written as a quotient")
+                .with_hint(hint),
+            ));
+            false
+        });
+        out
+    }
+
     /// Whether a name is an index (a lower-case name with a size) and no value.
     fn is_index(&self, key: &str) -> bool {
         let value = self.is_scalar_name(key, &Scope::default())
@@ -236,7 +309,19 @@ impl Checker {
             collect_claim_refs(g, &mut names);
         }
         let mut rank_slip = false;
+        // `dloss/dW`: a derivative written as a quotient of two names, reported once for
+        // both (they were two E0501s, "did you mean `loss`?" and "did you mean `W`?").
+        let quotients = self.derivative_quotients(&c.body, scope);
+        for (_, d) in &quotients {
+            self.err(d.clone());
+        }
         for r in names {
+            if quotients
+                .iter()
+                .any(|(s, _)| s.start <= r.span.start && r.span.end <= s.end)
+            {
+                continue;
+            }
             let key = self.key_of(&r.name);
             let rule_member = r.name.base.contains('.');
             let known = self.env.tensors.contains_key(&key)

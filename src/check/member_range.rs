@@ -88,8 +88,15 @@ fn collect(
                 },
                 None => member(&d.target.name, out),
             },
+            // A loop whose range runs backwards (E0410) places nothing: the members it
+            // would define are not compared with the claims' (E0506 was a consequence).
+            // Any name counts as a size here: marking members unplaced only keeps quiet.
             ItemKind::Loop(l) => match (Form::of_expr(&l.range.from), Form::of_expr(&l.range.to)) {
-                (Some(lo), Some(hi)) => collect(&l.body, Some((&l.range.var.name, &lo, &hi)), out),
+                (Some(lo), Some(hi))
+                    if Form::backwards(&l.range.from, &l.range.to, |_| true).is_none() =>
+                {
+                    collect(&l.body, Some((&l.range.var.name, &lo, &hi)), out)
+                }
                 _ => {
                     let mut inner = BTreeMap::new();
                     collect(&l.body, None, &mut inner);
@@ -306,6 +313,10 @@ fn loop_reads(
 ) {
     for item in items {
         match &item.kind {
+            // A loop whose range runs backwards is E0410's (its reads are consequences).
+            ItemKind::Loop(l)
+                if Form::backwards(&l.range.from, &l.range.to, |n| env.sizes.contains_key(n))
+                    .is_some() => {}
             ItemKind::Loop(l) => {
                 if let (Some(lo), Some(hi)) =
                     (Form::of_expr(&l.range.from), Form::of_expr(&l.range.to))

@@ -9,6 +9,51 @@ use crate::syntax::span::Span;
 use std::collections::BTreeMap;
 
 impl Checker {
+    /// E0410 for a loop whose range runs backwards: its last value minus its first is
+    /// negative at every size (`for l in 3..1:`, `L..L-2`, `T..0`; the loop has no
+    /// members), or at most zero and zero only where every size it names is 1 (`T..1`:
+    /// one member at T = 1, none beyond). Sizes fixed by a value are the expansion's
+    /// (`check::members`), which reports the same with their values. Returns whether it
+    /// reported.
+    fn range_backwards(&mut self, l: &Loop) -> bool {
+        let Some((largest, names)) =
+            super::members::Form::backwards(&l.range.from, &l.range.to, |n| {
+                self.env.sizes.contains_key(n)
+            })
+        else {
+            return false;
+        };
+        // The ends as an author writes them (`L-1`, not the printer's `L - 1`).
+        let print = |e: &Expr| {
+            crate::syntax::printer::print_expr(e)
+                .replace(" - ", "-")
+                .replace(" + ", "+")
+        };
+        let (a, b) = (print(&l.range.from), print(&l.range.to));
+        let var = &l.range.var.name;
+        let what = if largest < 0 {
+            "it has no members at any size".to_string()
+        } else {
+            let names: Vec<String> = names.iter().map(|n| format!("{n} = 1")).collect();
+            format!(
+                "it has one member at {} and none at larger sizes",
+                names.join(", ")
+            )
+        };
+        self.err(
+            Diagnostic::error(
+                "E0410",
+                l.range.span,
+                format!("the range of the loop runs from `{a}` down to `{b}`: {what}"),
+            )
+            .with_label("this range")
+            .with_hint(format!(
+                "a range is written first value first: `for {var} in {b}..{a}:`; a loop that runs from the last value down adds `reversed`: `for {var} in {b}..{a} reversed:`"
+            )),
+        );
+        true
+    }
+
     /// Third pass: every statement in order, with what is in scope.
     pub(super) fn items(&mut self, items: &[Item], scope: &mut Scope) {
         let mut defined_here: Vec<(String, Vec<IndexExpr>, Option<Vec<IndexExpr>>)> = Vec::new();
@@ -38,11 +83,16 @@ impl Checker {
                             .with_hint("use another name for the inner loop"),
                         );
                     }
+                    let backwards = self.range_backwards(l);
                     scope
                         .loops
                         .push((l.range.var.name.clone(), l.range.from.clone()));
                     self.items(&l.body, scope);
-                    self.check_starts(&l.body, &l.range.var.name, &l.range.from);
+                    // A loop that runs backwards has no first iteration to start from:
+                    // its E0410 is the cause, the missing start a consequence.
+                    if !backwards {
+                        self.check_starts(&l.body, &l.range.var.name, &l.range.from);
+                    }
                     scope.loops.pop();
                 }
                 ItemKind::ForIndices(f) => {

@@ -232,6 +232,64 @@ fn rv_var(
 
 /// The engine's value for member `k` of a family (a fixed member, else the loop's
 /// template, as the engine itself reads members).
+/// Whether every definedness condition of a closed form at one member (a denominator
+/// not 0, a logarithm's argument positive: [`sym::defined::conditions_of`]) holds at
+/// the sample values; a condition that cannot be evaluated is left to `eval_f64`.
+fn defined_at_sample(e: &sym::Expr, at: &BTreeMap<String, f64>) -> bool {
+    use sym::defined::Condition;
+    let mut conds = BTreeSet::new();
+    sym::defined::conditions_of(e, &mut conds);
+    conds.iter().all(|c| match c.expr().eval_f64(at) {
+        Ok(x) => match c {
+            Condition::NonZero(_) => x != 0.0,
+            Condition::Positive(_) | Condition::Power(..) => x > 0.0,
+            Condition::NonNegative(_) => x >= 0.0,
+        },
+        Err(_) => true,
+    })
+}
+
+/// The variance of member `k` from the recurrence itself, member by member from its
+/// start: the start's mean and variance from the closed forms (where they are defined),
+/// then each step's `mean_step` and `var_step` at the sample values. `None` when a step
+/// reads another state, the members are not one apart, or a value is not finite.
+fn step_by_step(r: &moments::Recurrence, k: i64, at: &BTreeMap<String, f64>) -> Option<f64> {
+    let offset = |e: &sym::Expr| {
+        sym::simplify(&(e.clone() - sym::Expr::sym(&r.var)))
+            .eval_f64(&BTreeMap::new())
+            .ok()
+            .filter(|x| x.fract() == 0.0)
+            .map(|x| x as i64)
+    };
+    let (cr, cw) = (offset(&r.from)?, offset(&r.to)?);
+    let start = r.start.eval_f64(at).ok().filter(|x| x.fract() == 0.0)? as i64;
+    if cw - cr != 1 || k < start || k - start > 100_000 {
+        return None;
+    }
+    let at_start = |e: &Option<sym::Expr>| -> Option<f64> {
+        let e = e.as_ref()?.subs("#n", &sym::Expr::int(start));
+        defined_at_sample(&e, at)
+            .then(|| e.eval_f64(at).ok())
+            .flatten()
+    };
+    let (mut m, mut v) = (at_start(&r.mean_closed)?, at_start(&r.var_closed)?);
+    let step = r.var_step.as_ref()?;
+    let mut vals = at.clone();
+    for j in start + 1..=k {
+        vals.insert(r.var.clone(), (j - cw) as f64);
+        vals.insert("x".into(), v);
+        vals.insert("E".into(), m);
+        let v_next = step.eval_f64(&vals).ok()?;
+        vals.insert("x".into(), m);
+        let m_next = r.mean_step.eval_f64(&vals).ok()?;
+        (m, v) = (m_next, v_next);
+        if !(m.is_finite() && v.is_finite()) {
+            return None;
+        }
+    }
+    Some(v)
+}
+
 fn member_var(
     e: Option<&Entry>,
     k: i64,
@@ -592,6 +650,33 @@ pub fn series_on(
                 }
             }
             match (&w.closed, &w.along) {
+                // A closed form undefined at this member and the sample values (`(s^l -
+                // 1)/(s - 1)` at s = 1, folded to a wrong line, probe 29c e18c): the
+                // member's value from the recurrence, layer by layer, where the engine has
+                // it; else no predicted point there.
+                (Some((c, _)), _) if !defined_at_sample(&c.subs("#n", &sym::Expr::int(k)), &at) => {
+                    let rec = analysis
+                        .recurrences
+                        .iter()
+                        .find(|r| r.tensor == w.key && r.grad == w.grad && r.var_closed.is_some());
+                    let stepped = rec.and_then(|r| step_by_step(r, k, &at));
+                    match stepped.map(|y| (y, BTreeSet::new())).or_else(|| member_var(entry, k, &at)) {
+                        Some((y, ap)) => {
+                            predicted.push((k as f64, y));
+                            approx.extend(ap);
+                            notes.push(format!(
+                                "the closed form {} is undefined at {} = {k} at the sample values (a 0/0); the prediction there is the recurrence's value, member by member",
+                                sym::to_ascii(c),
+                                w.var
+                            ));
+                        }
+                        None => notes.push(format!(
+                            "the closed form {} is undefined at {} = {k} at the sample values; no prediction is drawn there",
+                            sym::to_ascii(c),
+                            w.var
+                        )),
+                    }
+                }
                 (Some((c, _)), _) => {
                     let y = c
                         .subs("#n", &sym::Expr::int(k))

@@ -134,7 +134,9 @@ pub struct Line {
     pub start: usize,
     pub end: usize,
     pub indent: usize,
-    /// The line ends with `:` and owns the more indented lines that follow.
+    /// The line ends with `:` and owns the more indented lines that follow; so does a
+    /// `for` or `rule` header whose `:` is missing, followed by a more indented line
+    /// (the parser reports the missing `:` at the header's end).
     pub opens_block: bool,
     pub children: Vec<Line>,
     /// The block depth exceeded the limit; the children were dropped.
@@ -212,6 +214,13 @@ pub fn logical_lines(text: &str) -> Vec<Line> {
             // bracket left open at its opening, E0005).
             let closes = text[phys[j].start..phys[j].end].starts_with([')', ']', '}']);
             let continues = (depth > 0 && (deeper || closes)) || (!opens && deeper);
+            // A `for` or `rule` header without its `:` (`for l in 0..L-1`, then the
+            // indented body): the body is its block, not a continuation of the range,
+            // so the parser reports the `:` missing where it belongs, at the end of the
+            // header, instead of at the body's `=` (probe 29b n10).
+            if continues && depth <= 0 && j == i + 1 && header_without_colon(current) {
+                break;
+            }
             if !continues {
                 break;
             }
@@ -219,7 +228,10 @@ pub fn logical_lines(text: &str) -> Vec<Line> {
             end = phys[j].end;
             j += 1;
         }
-        let opens_block = text[first.start..end].ends_with(':');
+        let header = &text[first.start..end];
+        let opens_block = header.ends_with(':')
+            || (header_without_colon(header)
+                && phys.get(j).is_some_and(|next| next.indent > first.indent));
         flat.push(Line {
             start: first.start,
             end,
@@ -232,6 +244,21 @@ pub fn logical_lines(text: &str) -> Vec<Line> {
         i = j;
     }
     nest(text, &mut flat.into_iter().peekable(), 0)
+}
+
+/// Whether a line is a loop's or a rule's header with its `:` left out: `for l in
+/// 0..L-1`, `for b, j`, `rule A over t` (no `:` anywhere, brackets balanced).
+fn header_without_colon(line: &str) -> bool {
+    let t = line.trim();
+    if t.contains(':') || bracket_balance(t) != 0 {
+        return false;
+    }
+    let mut w = t.split_whitespace();
+    match w.next() {
+        Some("for") => t.contains(" in ") || !t.contains('='),
+        Some("rule") => t.contains(" over "),
+        _ => false,
+    }
 }
 
 /// The words of a line (names, numbers), split at everything else: `h_{l+1}[b,j]` is

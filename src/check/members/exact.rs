@@ -178,6 +178,36 @@ impl Form {
         Some(form)
     }
 
+    /// Whether the range `from..to` runs backwards: `to - from` is negative at every
+    /// size (`3..1`, `L..L-2`, `T..0`: no members), or at most zero and zero only where
+    /// every size it names is 1 (`T..1`, `L-1..0`: one member there, none beyond).
+    /// Every name of `to - from` must be a size (`is_size`: at least 1) with a
+    /// coefficient of at most 0, so its largest value is at every size 1. Returns that
+    /// largest value and the sizes named, or `None` when the range is not backwards or
+    /// not an affine form in sizes.
+    pub fn backwards(
+        from: &Expr,
+        to: &Expr,
+        is_size: impl Fn(&str) -> bool,
+    ) -> Option<(i64, Vec<String>)> {
+        let diff = Form::of_expr(to)?.plus(Form::of_expr(from)?, -1)?;
+        let sizes_only = diff.terms.keys().all(|m| m.iter().all(|n| is_size(n)));
+        if !sizes_only || diff.terms.values().any(|c| *c > 0) {
+            return None;
+        }
+        let largest = diff
+            .terms
+            .values()
+            .try_fold(diff.constant, |acc, c| acc.checked_add(*c))?;
+        if largest > 0 || (largest == 0 && diff.terms.is_empty()) {
+            return None;
+        }
+        let mut names: Vec<String> = diff.terms.keys().flatten().cloned().collect();
+        names.sort();
+        names.dedup();
+        Some((largest, names))
+    }
+
     /// The value with the values in scope; `None` when a name has none (or on overflow).
     pub fn eval(&self, vals: &BTreeMap<String, i64>) -> Option<i64> {
         let mut total = self.constant;

@@ -222,6 +222,13 @@ pub(super) fn habit_hint(before: &str, after: &str, tok: &str, expected: &str) -
         );
     }
     if (tok.is_empty() || expected.contains("after the range")) && expected.starts_with("`:`") {
+        // At the end of the header: the author's own header with its `:`.
+        if tok.is_empty() && !prev.is_empty() {
+            let header = prev.split_whitespace().collect::<Vec<_>>().join(" ");
+            return Some(format!(
+                "a block's header ends with `:`, and its block is indented below it: `{header}:`"
+            ));
+        }
         return Some(
             "end the line with `:` (`for l in 0..L-1:`) and indent the block below it".into(),
         );
@@ -276,7 +283,28 @@ pub(super) fn habit_hint(before: &str, after: &str, tok: &str, expected: &str) -
         }
     }
     if tok.is_empty() && prev.ends_with('=') && !prev.ends_with("==") {
-        return Some("write the value after `=` (`at a = 2`), or remove the setting".into());
+        // The example in the line's own statement and name (`size L =` was told
+        // `at a = 2`, probe 29b n27).
+        let head = prev.trim_end_matches('=').trim_end();
+        let keyword = head.split_whitespace().next().unwrap_or("");
+        let name = head
+            .rsplit([' ', ','])
+            .next()
+            .filter(|n| n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !n.is_empty());
+        return Some(match (keyword, name) {
+            ("size", Some(n)) if head.split_whitespace().count() == 2 => format!(
+                "a size fixed by a value takes a whole number after `=`: `size {n} = 3`; or declare `size {n}` without a value and give it on the `sample` line"
+            ),
+            ("symbol" | "scalar", Some(n)) => format!(
+                "a `{keyword}` line declares names without values: `{keyword} {n}`, and its value is given on the `sample` or `at` line (`{} {n} = 1`)",
+                if keyword == "symbol" { "sample" } else { "at" }
+            ),
+            ("sample" | "at", Some(_)) => format!(
+                "write the value after `=` (`{} = 2`), or remove the setting",
+                head.split_whitespace().collect::<Vec<_>>().join(" ")
+            ),
+            _ => "write the value after `=`, or remove the `=`".to_string(),
+        });
     }
     if expected == "`,` or `]`" {
         return index_hint(prev, tok);

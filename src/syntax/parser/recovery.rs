@@ -721,6 +721,22 @@ impl Ctx<'_> {
                 )
             });
         }
+        // `sample B = 2, J =`: the last setting has no value; the list was read up to
+        // the setting before it, so the place is where the value belongs.
+        if matches!(first, "at" | "sample") && stray.starts_with(',') && stray.ends_with('=') {
+            let whole = self.ascii.text[line.start..line.end].trim_end();
+            let end = line.start + whole.len();
+            let shown = whole.split_whitespace().collect::<Vec<_>>().join(" ");
+            return Diagnostic::error(
+                "E0001",
+                self.ascii.span(end, end),
+                "expected a value after `=`, found the end of the line".to_string(),
+            )
+            .with_label("the value goes here")
+            .with_hint(format!(
+                "write the value after `=` (`{shown} 2`), or remove the setting"
+            ));
+        }
         if matches!(first, "at" | "sample" | "claim")
             && tok.starts_with('=')
             && !tok.starts_with("==")
@@ -826,6 +842,16 @@ impl Ctx<'_> {
                 format!(
                     "a `symbol` line only names symbols (their domains come from the distributions they are used in): write `{statement}`, and the condition in the claims that need it: `claim ... given {name} {}`",
                     stray.trim()
+                )
+            }
+            // `symbol s = 2`: a symbol takes its value on the `sample` line or in a
+            // claim's `given`.
+            "symbol" if tok.starts_with('=') && !tok.starts_with("==") => {
+                let name = statement.split_whitespace().last().unwrap_or("s");
+                let value = stray.trim_start_matches('=').trim();
+                let value = if value.is_empty() { "2" } else { value };
+                format!(
+                    "a `symbol` line only names symbols: write `{statement}`, and give the value on the `sample` line (`sample {name} = {value}`) or in a claim's `given`"
                 )
             }
             // `scalar x = 2, y = 3`: the names declared, their values set by `at`.
