@@ -27,6 +27,14 @@ pub struct MomentCalls {
     pub opaque: BTreeMap<String, Opaque>,
     /// Notes for the evidence (the approximation step of a solution).
     pub notes: Vec<String>,
+    /// Where a `solve(...)` has its solution: `solve(...) > 0` for a positive unknown
+    /// whose root the range facts do not show positive on the domains (`sqrt(D a c)` for
+    /// variances a, c ≥ 0: at a = 0 the equation has no solution). A solve claim speaks
+    /// only where its solution exists: these are added to its givens, so no point where
+    /// they fail is a witness, and a proof names them (docs/soundness.md).
+    pub exists: Vec<ast::Expr>,
+    /// What `exists` says, for the evidence.
+    pub exists_shown: Vec<String>,
 }
 
 impl MomentCalls {
@@ -207,8 +215,19 @@ fn solve_call(
         && !env.scalars.contains_key(&name);
     let positive = given_positive || squared || by_domain;
     if positive && sols.len() > 1 {
+        // The roots not negative anywhere on the domains (one that is 0 at some point
+        // is a solution only where it is positive: `exists` below).
         let dom = root_domains(env, claim, &scope);
-        sols.retain(|s| sym::defined::range(s, &dom).lo_above_zero(true));
+        let strict: Vec<Expr> = sols
+            .iter()
+            .filter(|s| sym::defined::range(s, &dom).lo_above_zero(true))
+            .cloned()
+            .collect();
+        if strict.is_empty() {
+            sols.retain(|s| sym::defined::range(s, &dom).lo_above_zero(false));
+        } else {
+            sols = strict;
+        }
     } else if let (true, [one]) = (positive, sols.as_slice()) {
         // The one root shown at most 0 lies outside the unknown's domain: no solution
         // there (`(r + 1)^2 = 0` for a positive r).
@@ -223,6 +242,34 @@ fn solve_call(
     match sols.as_slice() {
         [one] => {
             let sol = sym::simplify(one);
+            // A positive unknown: the root is a solution only where it is positive
+            // (session 30: `solve(Var(sc) == 1, tau) == sqrt(D)` was refuted at a = c = 0,
+            // where Var(sc) = 0 for every tau and nothing solves the equation).
+            // The root with the claim's settings put in (`given chi = 1 + mu^2`).
+            let mut at_givens = sol.clone();
+            for (n, v) in crate::analysis::givens::Givens::read(&claim.given, env)
+                .values(false)
+                .unwrap_or_default()
+            {
+                at_givens = at_givens.subs(&n, &v);
+            }
+            let at_givens = sym::simplify(&at_givens);
+            if positive
+                && !sym::defined::range(&at_givens, &root_domains(env, claim, &scope))
+                    .lo_above_zero(true)
+            {
+                let span = c.span;
+                out.exists_shown.push(format!(
+                    "a solution exists only where {} > 0 (the unknown `{name}` is positive): the claim is decided there",
+                    sym::to_ascii(&sol)
+                ));
+                out.exists.push(ast::Expr::Rel(
+                    RelOp::Gt,
+                    Box::new(ast::Expr::Call(c.clone())),
+                    Box::new(ast::Expr::Num("0".into(), span)),
+                    span,
+                ));
+            }
             // The seeds' approximation of (1 + a x)^N = c, as a labelled step.
             if let Some(step) = approx_note(&lhs, &rhs, x, &name, squared) {
                 out.notes.push(step);
@@ -254,6 +301,24 @@ fn root_domains(env: &Env, claim: &ast::Claim, scope: &Scope) -> sym::Domains {
             .collect(),
         ..Default::default()
     };
+    // The declared domains (a variance >= 0, a probability in [0, 1]): a root that is 0
+    // where a variance is 0 is not taken as positive (session 30, probe 29's r20).
+    for (s, d) in &env.domains {
+        let x = Expr::sym(s);
+        if d.integer {
+            dom.integers.insert(s.clone());
+        } else if d.lo.is_some() {
+            dom.real.insert(s.clone());
+        }
+        if let Some((v, open)) = &d.lo {
+            let rel = if *open { sym::Rel::Gt } else { sym::Rel::Ge };
+            dom.assume(&x, &rel, &Expr::num(v.clone()));
+        }
+        if let Some((v, open)) = &d.hi {
+            let rel = if *open { sym::Rel::Lt } else { sym::Rel::Le };
+            dom.assume(&x, &rel, &Expr::num(v.clone()));
+        }
+    }
     for g in &claim.given {
         if let ast::Expr::Rel(op, l, r, _) = g {
             let (Some(rel), Ok(l), Ok(r)) = (

@@ -249,6 +249,7 @@ fn prepare(
     // included (`l >= 0` with `h_0`), and up to the last (`l <= L`): an assumption that
     // the settings and the point below are put into as the sides are.
     let (family_domains, mut family_bounds) = family_variables(claim, env);
+    let mut set: Vec<(String, Expr)> = Vec::new();
     let givens = Givens::read(&claim.given, env);
     for (g, written) in givens.all.iter().zip(&givens.written) {
         let substitution = match g {
@@ -262,6 +263,7 @@ fn prepare(
                 Err(e) => return Err(Box::new(unlowered(e, "given: "))),
             };
             let v = Setting::root_of(v, power);
+            set.push((name.clone(), v.clone()));
             lhs = lhs.subs(&name, &v);
             rhs = rhs.subs(&name, &v);
             conditions = conditions
@@ -283,6 +285,14 @@ fn prepare(
         };
         let r = scalar::relation(*gop).unwrap_or(Rel::Approx(1e-6));
         assumptions.push((a, r, b));
+    }
+    // A condition reads the values the settings give, whichever order they were
+    // written in (`given c > a, a = 0`; a `solve`'s existence condition, added last).
+    for (a, _, b) in assumptions.iter_mut() {
+        for (name, v) in &set {
+            *a = a.subs(name, v);
+            *b = b.subs(name, v);
+        }
     }
     // Relations between symbols from the declarations (`uniform(a, b)`: a < b): every
     // point satisfies them too.

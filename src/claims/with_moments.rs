@@ -38,9 +38,22 @@ pub(super) fn decide_with_moments<'e>(
             return decide(claim, calls, lowering);
         }
         calls.extend(mc.calls.clone());
+        // A `solve(...)` speaks only where its solution exists (`moments::MomentCalls::
+        // exists`): the claim is decided under those conditions as givens.
+        let with_exists;
+        let claim = if mc.exists.is_empty() {
+            claim
+        } else {
+            with_exists = Claim {
+                given: claim.given.iter().chain(&mc.exists).cloned().collect(),
+                ..claim.clone()
+            };
+            &with_exists
+        };
         let rules = |extra: &str| {
             let mut r: Vec<String> = mc.rules.iter().map(|a| a.text.clone()).collect();
             r.extend(mc.notes.iter().cloned());
+            r.extend(mc.exists_shown.iter().cloned());
             if r.is_empty() {
                 extra.to_string()
             } else {
@@ -232,53 +245,76 @@ pub(super) fn decide_with_moments<'e>(
     // value put into the model, so the recurrence gets its linear closed form).
     if claim.boundary.is_none() {
         let mc = moments::calls(claim, a.moments(), env, base);
-        if let Some((name, c)) = ratio_point(&mc, env) {
-            let shown = crate::sym::to_ascii(&Expr::num(c.clone()));
-            let with_given = |op: RelOp| {
+        if let Some((name, roots)) = ratio_point(&mc, env) {
+            let show = |c: &num_rational::BigRational| crate::sym::to_ascii(&Expr::num(c.clone()));
+            let with_given = |bounds: &[(RelOp, &num_rational::BigRational)]| {
                 let mut cl = claim.clone();
                 let span = claim.body.span();
-                cl.given.push(ast::Expr::Rel(
-                    op,
-                    Box::new(ast::Expr::Ref(ast::Ref::plain(&name, span))),
-                    Box::new(rational_ast(&c, span)),
-                    span,
-                ));
+                for (op, c) in bounds {
+                    cl.given.push(ast::Expr::Rel(
+                        *op,
+                        Box::new(ast::Expr::Ref(ast::Ref::plain(&name, span))),
+                        Box::new(rational_ast(c, span)),
+                        span,
+                    ));
+                }
                 cl.given = crate::check::givens::resolved(&cl.given, &cl.at, env);
                 cl
             };
+            // The open intervals between and around the roots that meet the symbol's
+            // domain, then the roots themselves.
             let d = env.domains.get(&name);
-            let below = d.and_then(|d| d.lo.as_ref()).is_none_or(|(lo, _)| *lo < c);
-            let above = d.and_then(|d| d.hi.as_ref()).is_none_or(|(hi, _)| *hi > c);
+            let lo = d.and_then(|d| d.lo.as_ref()).map(|(lo, _)| lo);
+            let hi = d.and_then(|d| d.hi.as_ref()).map(|(hi, _)| hi);
             let mut parts: Vec<(String, Outcome)> = Vec::new();
-            if below {
-                let cl = with_given(RelOp::Lt);
+            for i in 0..=roots.len() {
+                let (below, above) = (i.checked_sub(1).map(|j| &roots[j]), roots.get(i));
+                // Some x with below < x < above inside [lo, hi].
+                let from = match (below, lo) {
+                    (Some(b), Some(lo)) => Some(b.max(lo)),
+                    (x, y) => x.or(y),
+                };
+                let to = match (above, hi) {
+                    (Some(b), Some(hi)) => Some(b.min(hi)),
+                    (x, y) => x.or(y),
+                };
+                if from.zip(to).is_some_and(|(f, t)| f >= t) {
+                    continue;
+                }
+                let mut bounds = Vec::new();
+                let mut shown = Vec::new();
+                if let Some(b) = below {
+                    bounds.push((RelOp::Gt, b));
+                    shown.push(format!("{name} > {}", show(b)));
+                }
+                if let Some(b) = above {
+                    bounds.push((RelOp::Lt, b));
+                    shown.push(format!("{name} < {}", show(b)));
+                }
+                let cl = with_given(&bounds);
                 parts.push((
-                    format!("{name} < {shown}"),
+                    shown.join(", "),
                     with_analysis(&cl, a.moments(), calls.clone()),
                 ));
             }
-            if above {
-                let cl = with_given(RelOp::Gt);
+            let sides = parts.len();
+            for c in &roots {
+                let cl = with_given(&[(RelOp::Eq, c)]);
+                let set = crate::moments::analyze_with(
+                    whole,
+                    env,
+                    &a.backward().items,
+                    vec![(name.clone(), Expr::num(c.clone()))],
+                );
                 parts.push((
-                    format!("{name} > {shown}"),
-                    with_analysis(&cl, a.moments(), calls.clone()),
+                    format!("{name} = {}", show(c)),
+                    with_analysis(&cl, &set, calls.clone()),
                 ));
             }
-            let cl = with_given(RelOp::Eq);
-            let set = crate::moments::analyze_with(
-                whole,
-                env,
-                &a.backward().items,
-                vec![(name.clone(), Expr::num(c.clone()))],
-            );
-            parts.push((
-                format!("{name} = {shown}"),
-                with_analysis(&cl, &set, calls.clone()),
-            ));
-            // A refutation on one side of the root stands (its witness satisfies the
-            // narrowed domain); the model with the root put in may divide by zero where
-            // the engine does not see it, so that branch only ever adds to a proof.
-            let sides = parts.len() - 1;
+            let shown_roots = roots.iter().map(show).collect::<Vec<_>>().join(", ");
+            // A refutation between the roots stands (its witness satisfies the narrowed
+            // domain); the model with a root put in may divide by zero where the engine
+            // does not see it, so those branches only ever add to a proof.
             if let Some((_, o)) = parts[..sides]
                 .iter()
                 .find(|(_, o)| o.verdict == Verdict::Refuted)
@@ -298,7 +334,7 @@ pub(super) fn decide_with_moments<'e>(
                     ProofRule::MomentsClosedForm,
                     Method::Moments,
                     format!(
-                        "the closed form divides by {name} - {shown}, so the claim is decided on each side of {name} = {shown} and at it (the recurrence's linear closed form there): {}",
+                        "the closed form divides by zero at {name} = {shown_roots}, so the claim is decided between and around those points and at each (the recurrence's closed form with the value put in there): {}",
                         evidence.join("; ")
                     ),
                 );
@@ -969,14 +1005,14 @@ pub(super) fn confirm_elsewhere(
     }
 }
 
-/// The point `s = c` where a closed form of the claim's moments divides by zero: a
-/// denominator linear in one symbol of the file (`p - 1`, `1 - beta`, `2 a - 1`), with
-/// a rational root inside the symbol's domain; the geometric sum of a recurrence whose
-/// step factor is that symbol.
+/// The points `s = c` where a closed form of the claim's moments divides by zero: a
+/// denominator that is a polynomial in one symbol of the file (`p - 1`, `1 - beta`,
+/// `2 a - 1`, `beta^2 - 1`), with its rational roots inside the symbol's domain (sorted);
+/// the geometric sum of a recurrence whose step factor is that symbol (or a power of it).
 fn ratio_point(
     mc: &moments::MomentCalls,
     env: &Env,
-) -> Option<(String, num_rational::BigRational)> {
+) -> Option<(String, Vec<num_rational::BigRational>)> {
     let mut conds = std::collections::BTreeSet::new();
     for v in mc.calls.values().flatten() {
         crate::sym::defined::conditions_of(v, &mut conds);
@@ -998,44 +1034,54 @@ fn ratio_point(
         }
         mc.calls.values().flatten().any(|v| has(v, name))
     };
-    conds.into_iter().find_map(|c| {
+    // Each denominator that is a polynomial in one stepped symbol (`beta - 1`, and
+    // `beta^2 - 1` of a geometric sum in beta^2: r06 was undecided "undefined at
+    // beta = 1", a condition of tq's own closed form), with its rational roots inside the
+    // symbol's domain.
+    let mut found: Option<(String, Vec<num_rational::BigRational>)> = None;
+    for c in conds {
         let crate::sym::Condition::NonZero(d) = c else {
-            return None;
+            continue;
         };
         let names = d.free_symbols();
-        let name = names.iter().next()?;
+        let Some(name) = names.iter().next() else {
+            continue;
+        };
         if names.len() != 1 || !env.symbols.contains_key(name) || !stepped(name) {
-            return None;
+            continue;
         }
-        let k = crate::sym::simplify(&d.diff(name));
-        let k = k.as_num()?.clone();
-        let m = crate::sym::simplify(&d.subs(name, &Expr::zero()));
-        let m = m.as_num()?.clone();
-        if num_traits::Zero::is_zero(&k)
-            || !crate::sym::identical(
-                &crate::sym::expand(&d),
-                &crate::sym::expand(
-                    &(Expr::num(k.clone()) * Expr::sym(name) + Expr::num(m.clone())),
-                ),
-            )
-        {
-            return None;
+        if found.as_ref().is_some_and(|(n, _)| n != name) {
+            continue;
         }
-        let c = -m / k;
-        let inside = env.domains.get(name).is_none_or(|d| {
-            d.lo.as_ref()
-                .is_none_or(|(lo, open)| if *open { *lo < c } else { *lo <= c })
-                && d.hi
-                    .as_ref()
-                    .is_none_or(|(hi, open)| if *open { *hi > c } else { *hi >= c })
-        }) && (c > num_rational::BigRational::from_integer(0.into())
-            || env.signed.contains(name)
-            || env.domains.get(name).is_some_and(|d| d.lo.is_some()));
-        inside.then(|| (name.clone(), c))
-    })
+        let Some(roots) = crate::sym::sturm::poly_of(&crate::sym::expand(&d), name)
+            .filter(|p| p.len() >= 2)
+            .and_then(|p| crate::sym::sturm::rational_roots(&p))
+        else {
+            continue;
+        };
+        let inside = |c: &num_rational::BigRational| {
+            env.domains.get(name).is_none_or(|d| {
+                d.lo.as_ref()
+                    .is_none_or(|(lo, open)| if *open { lo < c } else { lo <= c })
+                    && d.hi
+                        .as_ref()
+                        .is_none_or(|(hi, open)| if *open { hi > c } else { hi >= c })
+            }) && (num_traits::Signed::is_positive(c)
+                || env.signed.contains(name)
+                || env.domains.get(name).is_some_and(|d| d.lo.is_some()))
+        };
+        let roots: Vec<_> = roots.into_iter().filter(|c| inside(c)).collect();
+        if !roots.is_empty() {
+            let entry = found.get_or_insert_with(|| (name.clone(), Vec::new()));
+            entry.1.extend(roots);
+        }
+    }
+    let (name, mut roots) = found?;
+    roots.sort();
+    roots.dedup();
+    (!roots.is_empty()).then_some((name, roots))
 }
 
-/// A rational number as the syntax of a given (`3`, `1/2`, `-(1/2)`).
 fn rational_ast(c: &num_rational::BigRational, span: crate::syntax::span::Span) -> ast::Expr {
     use num_traits::Signed;
     let num = |i: &num_bigint::BigInt| ast::Expr::Num(i.to_string(), span);

@@ -664,6 +664,52 @@ pub fn simpler(v: &BigRational, fails: impl Fn(&BigRational) -> bool) -> BigRati
         .unwrap_or_else(|| v.clone())
 }
 
+/// The rational roots of `p`, sorted and distinct, by the rational root theorem: the
+/// coefficients scaled to whole numbers, a root `n/d` has `n` dividing the lowest
+/// non-zero coefficient and `d` the leading one. `None` when the degree is above 16 or
+/// either of those coefficients is above 10^6 in absolute value (the divisors are found
+/// by trial division), for the zero polynomial, or past the exact work's budget.
+pub fn rational_roots(p: &Poly) -> Option<Vec<BigRational>> {
+    let p = trim(p.clone());
+    if p.is_empty() || p.len() > 17 {
+        return None;
+    }
+    let ints = primitive(&p)?;
+    let mut roots = Vec::new();
+    let low = ints.iter().position(|c| !c.is_zero())?;
+    if low > 0 {
+        roots.push(BigRational::zero());
+    }
+    let divisors = |c: &BigInt| -> Option<Vec<i64>> {
+        let c = c.abs().to_i64().filter(|c| *c <= 1_000_000)?;
+        Some(
+            (1..=c)
+                .take_while(|k| k * k <= c)
+                .fold(Vec::new(), |mut v, k| {
+                    if c % k == 0 {
+                        v.push(k);
+                        v.push(c / k);
+                    }
+                    v
+                }),
+        )
+    };
+    let (nums, dens) = (divisors(&ints[low])?, divisors(ints.last()?)?);
+    for n in &nums {
+        for d in &dens {
+            for s in [1i64, -1] {
+                let v = BigRational::new(BigInt::from(s * n), BigInt::from(*d));
+                if eval(&p, &v).is_zero() {
+                    roots.push(v);
+                }
+            }
+        }
+    }
+    roots.sort();
+    roots.dedup();
+    Some(roots)
+}
+
 /// The sign of `p(v)`: -1, 0 or 1.
 pub fn sign_at(p: &Poly, v: &BigRational) -> i8 {
     let x = eval(p, v);
@@ -829,6 +875,27 @@ mod tests {
         assert!(s.roots_inside >= 2, "{} roots", s.roots_inside);
         assert!(s.points.iter().any(|v| sign_at(&p, v) < 0));
         assert_eq!(sign_at(&p, &r(21, 20)), -1);
+    }
+
+    #[test]
+    fn rational_roots_by_the_rational_root_theorem() {
+        // (x - 1)(x + 1)(2x - 3) x = 2x^4 - 3x^3 - 2x^2 + 3x.
+        let p = vec![r(0, 1), r(3, 1), r(-2, 1), r(-3, 1), r(2, 1)];
+        assert_eq!(
+            rational_roots(&p),
+            Some(vec![r(-1, 1), r(0, 1), r(1, 1), r(3, 2)])
+        );
+        // x^2 - 2: irrational roots only; beta^2/4 - 1: whole roots from fractions.
+        assert_eq!(
+            rational_roots(&vec![r(-2, 1), r(0, 1), r(1, 1)]),
+            Some(vec![])
+        );
+        assert_eq!(
+            rational_roots(&vec![r(-1, 1), r(0, 1), r(1, 4)]),
+            Some(vec![r(-2, 1), r(2, 1)])
+        );
+        // A constant term past the trial division's bound: not attempted.
+        assert_eq!(rational_roots(&vec![r(10_000_019, 1), r(1, 1)]), None);
     }
 
     #[test]

@@ -442,6 +442,30 @@ pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) ->
             );
         }
     }
+    // A given between numbers that fails (or is undefined) leaves the claim about no
+    // point either (`given sqrt(D a c) > 0` with a = 0 set: 0 > 0).
+    for (a, r, b) in &opts.assumptions {
+        if !(a.free_symbols().is_empty() && b.free_symbols().is_empty()) {
+            continue;
+        }
+        let none = BTreeMap::new();
+        let holds = match (eval_exact(a, &none), eval_exact(b, &none)) {
+            (Ok(x), Ok(y)) => holds_exact(&x, r, &y),
+            _ => Some(false),
+        };
+        if holds == Some(false) {
+            return decision(
+                Verdict::Undecided,
+                Method::None,
+                format!(
+                    "the givens hold at no point ({} {} {} fails or is undefined): the claim is about no point",
+                    to_ascii(a),
+                    r.symbol(),
+                    to_ascii(b)
+                ),
+            );
+        }
+    }
     // The definedness conditions: those collected while building the sides and those
     // still visible in their normal forms.
     let mut all = BTreeSet::new();
@@ -464,9 +488,46 @@ pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) ->
             }
         }
     }
+    // A given holds only where its sides are defined, so what they need is given too
+    // (`given 1/(I v) > 0`: v ≠ 0, and each factor of a non-zero product): such a
+    // condition of the claim's sides is no gap in a proof (session 30: the solution
+    // 1/(I v) of a `solve`, which exists only where it is positive).
+    let mut by_givens = BTreeSet::new();
+    for (a, r, b) in &opts.assumptions {
+        if matches!(r, Rel::Eq | Rel::Le | Rel::Ge | Rel::Lt | Rel::Gt) {
+            conditions_of(a, &mut by_givens);
+            conditions_of(b, &mut by_givens);
+        }
+    }
+    let mut implied: BTreeSet<Condition> = BTreeSet::new();
+    for c in by_givens {
+        let c = c.map(|e| e.normalize());
+        if let Condition::NonZero(Expr::Mul(fs)) = &c {
+            for f in fs {
+                let base = match f {
+                    Expr::Pow(b, _) => (**b).clone(),
+                    other => other.clone(),
+                };
+                implied.insert(Condition::NonZero(base.normalize()));
+            }
+        }
+        implied.insert(c);
+    }
+    let given_nonzero = |e: &Expr| {
+        let base = match e {
+            Expr::Pow(b, _) => (**b).clone(),
+            other => other.clone(),
+        };
+        base.as_num().is_some_and(|v| !v.is_zero())
+            || implied.contains(&Condition::NonZero(base.normalize()))
+    };
+    let implied_by_givens = |c: &Condition| {
+        implied.contains(c)
+            || matches!(c, Condition::NonZero(Expr::Mul(fs)) if fs.iter().all(given_nonzero))
+    };
     let conds: Vec<Condition> = all
         .into_iter()
-        .filter(|c| c.expr().as_num().is_none())
+        .filter(|c| c.expr().as_num().is_none() && !implied_by_givens(c))
         .collect();
     // A symbol that only the conditions still mention (`x/x`) has a domain too.
     for c in &conds {
