@@ -516,3 +516,18 @@ fn emitted_update_rules_follow_the_proved_equivalence() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_family_parameter_that_reads_the_family_variable_is_each_members_own() {
+    // probe30/c f10: the family variable was read as 0 where the parameter was evaluated
+    // once for the declaration, so every W_l was emitted (and sampled) as normal(0, 1/J).
+    let path = "tests/cases/lead30/family_parameter_reads_the_layer.tq";
+    let src = std::fs::read_to_string(root().join(path)).unwrap();
+    let r = check_source(path, &src, &quick());
+    let module = tq::emit::numpy(&r).expect("the family is emitted member by member");
+    // (1 + c l)/J at c = 2, J = 4: 3/4, 5/4, 7/4.
+    for (member, var) in [("W_{1}", "0.75"), ("W_{2}", "1.25"), ("W_{3}", "1.75")] {
+        let line = format!("(\"{member}\", [(0, 3), (0, 3)], \"normal\", [0.0, {var}])");
+        assert!(module.contains(&line), "{line} missing from:\n{module}");
+    }
+}

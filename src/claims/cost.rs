@@ -390,6 +390,11 @@ pub fn cost_calls(
     for c in calls {
         let text = crate::syntax::printer::print_expr(&ast::Expr::Call(c.clone()));
         let value = match (c.func.name.as_str(), c.args.as_slice()) {
+            // A gradient's multiplications are those of the derived backward program's
+            // statements that write it (`mults(W.grad)`): before, the forward program
+            // was searched, which writes no `.grad`, and every gradient counted 0
+            // (probe30/d d35).
+            ("mults", [ast::Expr::Ref(r)]) if r.grad => mults_of(backward, env, &r.name),
             ("mults", [ast::Expr::Ref(r)]) => mults_of(&program.items, env, &r.name),
             ("order", [ast::Expr::Ref(which), ast::Expr::Ref(var)]) => {
                 let cost = match which.name.base.as_str() {

@@ -350,6 +350,11 @@ fn push_const(s: &mut String, c: i64) {
 /// The leaves of a declaration: members with the range of each dimension.
 fn leaf_lines(m: &mut Machine, d: &Decl) -> Result<Vec<String>, String> {
     let (dist, args) = match &d.init {
+        // Arguments that read the family variable (`normal(0, (1 + c l)/J) for l in
+        // 1..L`): each member's are its own.
+        Some(Init::Dist(c)) if d.family.is_some() && m.element_wise(d, &c.args) => {
+            return family_leaf_lines(m, d, c);
+        }
         Some(Init::Dist(c)) => {
             let mut args = Vec::new();
             for a in &c.args {
@@ -370,6 +375,55 @@ fn leaf_lines(m: &mut Machine, d: &Decl) -> Result<Vec<String>, String> {
         None => return Ok(vec![]),
     };
     let elements = m.decl_elements(d).map_err(|e| e.message)?;
+    member_lines(elements, &dist, &args)
+}
+
+/// The leaves of a family whose distribution's arguments read the family variable:
+/// the arguments evaluated per member (with the member's family value bound); arguments
+/// that differ within a member (they read the declared indices) cannot be emitted.
+fn family_leaf_lines(m: &mut Machine, d: &Decl, c: &Call) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    let mut run: Option<(Vec<String>, Vec<(String, Vec<i64>)>)> = None;
+    let flush = |run: &mut Option<(Vec<String>, Vec<(String, Vec<i64>)>)>,
+                 out: &mut Vec<String>|
+     -> Result<(), String> {
+        if let Some((args, els)) = run.take() {
+            out.extend(member_lines(els, &c.func.name, &args)?);
+        }
+        Ok(())
+    };
+    for (member, pos, b) in m.decl_element_binds(d).map_err(|e| e.message)? {
+        let mut args = Vec::new();
+        for a in &c.args {
+            args.push(py_float(m.eval(a, &b).map_err(|e| e.message)?));
+        }
+        match &mut run {
+            Some((a, els)) if els.first().is_some_and(|(m0, _)| *m0 == member) => {
+                if *a != args {
+                    return Err(format!(
+                        "cannot emit `{}`: its distribution's arguments differ within the member `{member}`",
+                        crate::syntax::printer::print_ref(&d.target)
+                    ));
+                }
+                els.push((member, pos));
+            }
+            _ => {
+                flush(&mut run, &mut out)?;
+                run = Some((args, vec![(member, pos)]));
+            }
+        }
+    }
+    flush(&mut run, &mut out)?;
+    Ok(out)
+}
+
+/// One line per member: its name, the range of each dimension, the distribution and
+/// its arguments.
+fn member_lines(
+    elements: Vec<(String, Vec<i64>)>,
+    dist: &str,
+    args: &[String],
+) -> Result<Vec<String>, String> {
     let mut by_member: BTreeMap<String, Vec<Vec<i64>>> = BTreeMap::new();
     let mut order = Vec::new();
     for (member, pos) in elements {
@@ -397,7 +451,7 @@ fn leaf_lines(m: &mut Machine, d: &Decl) -> Result<Vec<String>, String> {
             "    ({}, [{}], {}, [{}]),",
             py_str(&member),
             ranges.join(", "),
-            py_str(&dist),
+            py_str(dist),
             args.join(", ")
         ));
     }
@@ -652,6 +706,7 @@ pub fn numpy(r: &FileReport) -> Result<String, String> {
                 if d.kind != DeclKind::Grad
                     && c.args.iter().any(|a| m.const_expr(a).is_err())
                     && c.args.iter().any(reads_names)
+                    && !(d.family.is_some() && family_leaf_lines(&mut m, d, c).is_ok())
                 {
                     g.dependent_leaf(d)?;
                 }

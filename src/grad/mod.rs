@@ -105,6 +105,17 @@ pub fn backward(program: &Program, env: &Env) -> Backward {
     d.counts = BTreeMap::new();
     count_targets(&probe, &mut d.counts);
     probe.clear();
+    // A declared gradient that also receives contributions (`grad y` and `grad z` with
+    // z = 2 y): the contributions add to the declared one (y.grad = Gy + 2 Gz), so none
+    // of them is assigned with `=`. Before, `y.grad = z.grad 2` overwrote the seed
+    // (probe30/d d07b). Family members' seeds (`grad h_L`) share their family's key
+    // with the members the loop writes, and are left as they are.
+    for (key, _) in &env.grad_seeds {
+        let plain = env.tensors.get(key).is_none_or(|t| t.family_arity == 0);
+        if let (true, Some(n)) = (plain, d.counts.get_mut(key)) {
+            *n += 1;
+        }
+    }
     let mut items = Vec::new();
     // A scalar loss starts the backward pass at 1.
     if env.grad_seeds.is_empty() {

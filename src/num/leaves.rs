@@ -164,6 +164,41 @@ impl Machine<'_> {
         Ok(out)
     }
 
+    /// Every element a declaration covers, each with the names its parameters may read
+    /// bound there (the family variable, the plain index names).
+    pub(crate) fn decl_element_binds(
+        &mut self,
+        d: &Decl,
+    ) -> Result<Vec<(String, Vec<i64>, Bind)>, NumError> {
+        Ok(self
+            .decl_elements_in(d)?
+            .into_iter()
+            .map(|(m, p, fam)| {
+                let b = decl_bind(d, &p, fam);
+                (m, p, b)
+            })
+            .collect())
+    }
+
+    /// Whether a declaration's parameters differ by element: they read its family
+    /// variable or an index of its target, or cannot be evaluated once for all.
+    /// A parameter that names the family variable or an index is element-wise even where
+    /// a value of that name exists elsewhere (a symbol `l` at a claim's point):
+    /// `normal(0, (1 + c l)/J) for l in 1..L` was drawn with one `l` for every member
+    /// (probe30/c f10).
+    pub(crate) fn element_wise(&mut self, d: &Decl, args: &[Expr]) -> bool {
+        let bound = decl_bind_names(d);
+        args.iter().any(|a| {
+            let mut reads_bound = false;
+            crate::syntax::visit::walk_refs(a, &mut |r| {
+                reads_bound |= r.indices.is_none()
+                    && r.name.sub.is_empty()
+                    && bound.contains(&r.name.base.as_str());
+            });
+            reads_bound || self.const_expr(a).is_err()
+        })
+    }
+
     /// Samples one value of a declaration's initializer.
     pub fn draw(&mut self, init: &Init, rng: &mut ChaCha8Rng) -> Result<f64, NumError> {
         self.draw_in(init, rng, &Vec::new())
@@ -235,7 +270,7 @@ impl Machine<'_> {
                     Init::Value(e) => std::slice::from_ref(e),
                     Init::Dist(c) => &c.args,
                 };
-                let element_wise = args.iter().any(|a| self.const_expr(a).is_err());
+                let element_wise = self.element_wise(d, args);
                 for (member, pos, fam) in self.decl_elements_in(d)? {
                     let v = if element_wise {
                         let b = decl_bind(d, &pos, fam);
@@ -249,6 +284,21 @@ impl Machine<'_> {
         }
         Ok(())
     }
+}
+
+/// The names [`decl_bind`] binds: the family variable and the plain index names.
+fn decl_bind_names(d: &Decl) -> Vec<&str> {
+    let mut out: Vec<&str> = d.family.iter().map(|r| r.var.name.as_str()).collect();
+    for ix in d.target.indices.iter().flatten() {
+        if let IndexExpr::Affine(a) = ix {
+            if let ([t], 0) = (a.terms.as_slice(), a.constant) {
+                if t.coef == 1 && t.factors.len() == 1 {
+                    out.push(t.factors[0].name.as_str());
+                }
+            }
+        }
+    }
+    out
 }
 
 /// The values of a declaration's family variable and of its plain index names

@@ -602,6 +602,20 @@ impl<'a> Machine<'a> {
     pub fn read(&mut self, r: &Ref, b: &Bind) -> Result<f64, NumError> {
         if r.indices.is_none() && !r.grad {
             let plain = r.name.sub.is_empty() && r.name.sup.is_empty() && r.name.primes == 0;
+            // A name bound here (a declaration's family variable or index, a loop's
+            // variable) shadows a value of the same name at the claim's point: the layer
+            // variable `l` of a claim over layers is not the `l` of `W_l ~ ... for l in`.
+            // (A size or symbol is never shadowed: a declaration binds its capital
+            // dimensions by name, `J` of `W_l[J, J]`.)
+            if plain
+                && !b.is_empty()
+                && !self.env.sizes.contains_key(&r.name.base)
+                && !self.env.symbols.contains_key(&r.name.base)
+            {
+                if let Some(v) = lookup(b, &r.name.base) {
+                    return Ok(v as f64);
+                }
+            }
             let v = if plain {
                 // The printed form of a plain name is its base (no copy).
                 self.consts.get(&r.name.base)
@@ -645,6 +659,18 @@ impl<'a> Machine<'a> {
                 return err(format!(
                     "`{name}` has no value to run the model with: give it one on the `sample` line (`sample {name} = ...`) or in the claim's givens"
                 ));
+            }
+            // A bare name that is no tensor, scalar, symbol or size is an index or a loop
+            // variable, and none is bound here: it has no value, not 0. (Read as 0, the
+            // family variable of `W_l ~ normal(0, c l / J) for l in 1..L` made every
+            // member's variance 0 wherever the parameter was evaluated once for the
+            // declaration: probe30/c f10.)
+            if !stored
+                && r.name.sub.is_empty()
+                && !self.env.tensors.contains_key(name)
+                && !self.env.scalars.contains_key(name)
+            {
+                return err(format!("index or loop variable `{name}` has no value here"));
             }
         }
         let member = self.member_key(&r.name, b)?;

@@ -110,7 +110,15 @@ impl<'a> Lowerer<'a> {
         {
             return Err("gradients of family members are not written out symbolically".into());
         }
-        if self.grad_leaves.contains(key) {
+        // A declared gradient is a leaf; where the backward program also adds to it (the
+        // tensor is read downstream of its seed), it is the leaf plus what it receives.
+        let leaf = self.grad_leaves.contains(key);
+        if leaf
+            && !self
+                .grads
+                .as_ref()
+                .is_some_and(|g| matches!(g.get(key), Some(Ok(e)) if !e.is_empty()))
+        {
             return Ok(Expr::sym(&text));
         }
         let Some(grads) = &self.grads else {
@@ -131,7 +139,7 @@ impl<'a> Lowerer<'a> {
         if self.depth > MAX_DEPTH {
             return Err("definitions nest too deeply".into());
         }
-        let mut total = Expr::zero();
+        let mut total = if leaf { Expr::sym(&text) } else { Expr::zero() };
         for eq in eqs {
             let names: Vec<String> = eq
                 .lhs

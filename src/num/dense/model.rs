@@ -13,7 +13,7 @@ use rand_distr::{Distribution, StandardNormal};
 use std::collections::{BTreeSet, HashMap};
 
 /// A sampled declaration: its distribution and the elements it covers.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 enum Draw {
     Value(f64),
     Normal(f64, f64),
@@ -192,13 +192,13 @@ impl<'a> DenseModel<'a> {
             }
         }
         let mut stood_in = false;
-        let mut draw_of = |base: &mut Machine, init: &Init| -> R<Draw> {
+        let mut draw_of = |base: &mut Machine, init: &Init, b: &super::super::Bind| -> R<Draw> {
             Ok(match init {
-                Init::Value(e) => Draw::Value(base.const_expr(e).map_err(lower_err)?),
+                Init::Value(e) => Draw::Value(base.eval(e, b).map_err(lower_err)?),
                 Init::Dist(c) => {
                     let mut args = Vec::new();
                     for a in &c.args {
-                        args.push(base.const_expr(a).map_err(lower_err)?);
+                        args.push(base.eval(a, b).map_err(lower_err)?);
                     }
                     match (c.func.name.as_str(), args.as_slice()) {
                         ("normal", [m, v]) => Draw::Normal(*m, v.max(0.0).sqrt()),
@@ -235,8 +235,34 @@ impl<'a> DenseModel<'a> {
                         crate::syntax::printer::print_ref(&d.target)
                     ));
                 };
-                let draw = draw_of(&mut base, init)?;
                 let grad = d.kind == DeclKind::Grad;
+                let list = if grad {
+                    &mut seed_elems
+                } else {
+                    &mut leaf_elems
+                };
+                let args: &[Expr] = match init {
+                    Init::Value(e) => std::slice::from_ref(e),
+                    Init::Dist(c) => &c.args,
+                };
+                if !grad && base.element_wise(d, args) {
+                    // Parameters that read the family variable or the declared indices
+                    // (`normal(0, (1 + c l)/J) for l in 1..L`): a draw per element, in the
+                    // element order of the element-wise run; a run of elements with the
+                    // same parameters (one family member) shares one list.
+                    for (member, pos, b) in base.decl_element_binds(d).map_err(lower_err)? {
+                        let draw = draw_of(&mut base, init, &b)?;
+                        let i = key_of((member, grad), &mut keys);
+                        match list.last_mut() {
+                            Some((last, els)) if *last == draw && !els.is_empty() => {
+                                els.push((i, pos))
+                            }
+                            _ => list.push((draw, vec![(i, pos)])),
+                        }
+                    }
+                    continue;
+                }
+                let draw = draw_of(&mut base, init, &Vec::new())?;
                 let mut els = Vec::new();
                 for m in base.decl_members(d).map_err(lower_err)? {
                     if m.elements() == 0 {
@@ -245,11 +271,7 @@ impl<'a> DenseModel<'a> {
                     let i = key_of((m.member.clone(), grad), &mut keys);
                     els.push((i, m));
                 }
-                if grad {
-                    seed_elems.push((draw, els));
-                } else {
-                    leaf_elems.push((draw, els));
-                }
+                list.push((draw, els));
             }
         }
         let mut scalar_draws = Vec::new();
