@@ -252,12 +252,17 @@ impl<'a> DenseModel<'a> {
                     // same parameters (one family member) shares one list.
                     for (member, pos, b) in base.decl_element_binds(d).map_err(lower_err)? {
                         let draw = draw_of(&mut base, init, &b)?;
-                        let i = key_of((member, grad), &mut keys);
+                        let i = key_of((member.clone(), grad), &mut keys);
+                        let one = DeclMember {
+                            member,
+                            axes: pos.iter().map(|&p| vec![p]).collect(),
+                            fam: None,
+                        };
                         match list.last_mut() {
                             Some((last, els)) if *last == draw && !els.is_empty() => {
-                                els.push((i, pos))
+                                els.push((i, one))
                             }
-                            _ => list.push((draw, vec![(i, pos)])),
+                            _ => list.push((draw, vec![(i, one)])),
                         }
                     }
                     continue;
