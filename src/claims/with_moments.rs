@@ -300,16 +300,16 @@ pub(super) fn decide_with_moments<'e>(
             let sides = parts.len();
             for c in &roots {
                 let cl = with_given(&[(RelOp::Eq, c)]);
-                let set = crate::moments::analyze_with(
+                let outcome = match analyze_defined(
                     whole,
                     env,
                     &a.backward().items,
                     vec![(name.clone(), Expr::num(c.clone()))],
-                );
-                parts.push((
-                    format!("{name} = {}", show(c)),
-                    with_analysis(&cl, &set, calls.clone()),
-                ));
+                ) {
+                    Ok(set) => with_analysis(&cl, &set, calls.clone()),
+                    Err(why) => undecided(why),
+                };
+                parts.push((format!("{name} = {}", show(c)), outcome));
             }
             let shown_roots = roots.iter().map(show).collect::<Vec<_>>().join(", ");
             // A refutation between the roots stands (its witness satisfies the narrowed
@@ -353,7 +353,9 @@ pub(super) fn decide_with_moments<'e>(
     if settings.is_empty() || claim.boundary.is_some() {
         return first;
     }
-    let set = crate::moments::analyze_with(whole, env, &a.backward().items, settings);
+    let Ok(set) = analyze_defined(whole, env, &a.backward().items, settings) else {
+        return first;
+    };
     let second = with_analysis(claim, &set, calls);
     if second.verdict != Verdict::Undecided && second.method != first.method
         || matches!(second.verdict, Verdict::Proved | Verdict::Refuted)
@@ -361,6 +363,32 @@ pub(super) fn decide_with_moments<'e>(
         return second;
     }
     first
+}
+
+/// The moments of the model with `settings` put in (`moments::analyze_with`), or why
+/// they decide nothing: the model with the values put in divides by zero, takes the log
+/// of a non-positive number or a root of a negative one (`y = x / (a - c)` with
+/// `given a = c`). The walker builds its values outside the claim's definedness scope,
+/// so its closed forms had folded `v (a - c)^-2` at a = c to a value: `Var(y) == 0 given
+/// a = c` was proved and `Var(y) == 1 given a = c` refuted (probe30/a s15b).
+fn analyze_defined(
+    whole: &ast::Program,
+    env: &Env,
+    backward: &[ast::Item],
+    settings: Vec<(String, Expr)>,
+) -> Result<crate::moments::Analysis, String> {
+    let (set, conditions) =
+        sym::collecting(|| crate::moments::analyze_with(whole, env, backward, settings));
+    for c in &conditions {
+        if let Some(v) = c.expr().as_num() {
+            if !c.holds_at(v) {
+                return Err(format!(
+                    "the model with the givens put in is undefined ({c} fails: a division by zero, the log of a non-positive number or a root of a negative one)"
+                ));
+            }
+        }
+    }
+    Ok(set)
 }
 
 /// A claim the second-moment program confirmed position by position at the sample sizes,
