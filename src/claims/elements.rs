@@ -134,6 +134,9 @@ pub struct Lowerer<'a> {
     grads: Option<grads::GradDefs<'a>>,
     /// Gradients declared with a distribution (`grad z ~ normal(0, 1)`): leaves.
     grad_leaves: BTreeSet<String>,
+    /// Gradients declared on part of their tensor only (`grad h[B, t, J] ~ ... for t in
+    /// 1..T`): neither a leaf everywhere nor computed everywhere, so not written out.
+    partial_grad_leaves: BTreeSet<String>,
     /// Whether a gradient was written out from the backward program.
     pub used_grads: bool,
     /// The size each bound index variable runs over.
@@ -205,6 +208,7 @@ impl<'a> Lowerer<'a> {
         let mut bernoulli = BTreeMap::new();
         let mut other_random = BTreeSet::new();
         let mut grad_leaves = BTreeSet::new();
+        let mut partial_grad_leaves = BTreeSet::new();
         for item in &program.items {
             match &item.kind {
                 ItemKind::Equation(eq) if eq.op == ast::AssignOp::Set && !eq.lhs.grad => {
@@ -217,7 +221,16 @@ impl<'a> Lowerer<'a> {
                     defined_twice.insert(env.key_of(&eq.lhs.name));
                 }
                 ItemKind::Decl(d) if d.kind == DeclKind::Grad => {
-                    grad_leaves.insert(env.key_of(&d.target.name));
+                    let whole = d.family.is_none()
+                        && d.target.indices.iter().flatten().all(|ix| {
+                            ix.plain_var()
+                                .is_some_and(|v| env.sizes.contains_key(&v.name))
+                        });
+                    if whole {
+                        grad_leaves.insert(env.key_of(&d.target.name));
+                    } else {
+                        partial_grad_leaves.insert(env.key_of(&d.target.name));
+                    }
                 }
                 ItemKind::Decl(d) => {
                     if let Some(Init::Dist(c)) = &d.init {
@@ -286,6 +299,7 @@ impl<'a> Lowerer<'a> {
             sums: Vec::new(),
             grads: None,
             grad_leaves,
+            partial_grad_leaves,
             used_grads: false,
             var_sizes: BTreeMap::new(),
         }

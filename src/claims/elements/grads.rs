@@ -110,6 +110,15 @@ impl<'a> Lowerer<'a> {
         {
             return Err("gradients of family members are not written out symbolically".into());
         }
+        // A gradient declared on part of its tensor (`grad h[B, t, J] ~ ... for t in
+        // 1..T`): the other elements are computed, so no one symbol stands for it. Taken
+        // as a leaf everywhere, h.grad[b,0,i] was set to 1 by the exact check, and the
+        // true BPTT claim `h.grad[b,0,i] == W[J,i] h.grad[b,1,J]` refuted (probe30/d d07).
+        if self.partial_grad_leaves.contains(key) {
+            return Err(format!(
+                "`{key}.grad` is declared on part of its elements only: not written out symbolically"
+            ));
+        }
         // A declared gradient is a leaf; where the backward program also adds to it (the
         // tensor is read downstream of its seed), it is the leaf plus what it receives.
         let leaf = self.grad_leaves.contains(key);
