@@ -378,15 +378,17 @@ fn leaf_lines(m: &mut Machine, d: &Decl) -> Result<Vec<String>, String> {
     member_lines(elements, &dist, &args)
 }
 
+/// A run of elements of one member with the same arguments: the arguments (printed) and
+/// the elements.
+type MemberRun = (Vec<String>, Vec<(String, Vec<i64>)>);
+
 /// The leaves of a family whose distribution's arguments read the family variable:
 /// the arguments evaluated per member (with the member's family value bound); arguments
 /// that differ within a member (they read the declared indices) cannot be emitted.
 fn family_leaf_lines(m: &mut Machine, d: &Decl, c: &Call) -> Result<Vec<String>, String> {
     let mut out = Vec::new();
-    let mut run: Option<(Vec<String>, Vec<(String, Vec<i64>)>)> = None;
-    let flush = |run: &mut Option<(Vec<String>, Vec<(String, Vec<i64>)>)>,
-                 out: &mut Vec<String>|
-     -> Result<(), String> {
+    let mut run: Option<MemberRun> = None;
+    let flush = |run: &mut Option<MemberRun>, out: &mut Vec<String>| -> Result<(), String> {
         if let Some((args, els)) = run.take() {
             out.extend(member_lines(els, &c.func.name, &args)?);
         }
