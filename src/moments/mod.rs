@@ -268,6 +268,7 @@ pub fn analyze_with(
         written: BTreeSet::new(),
         leaves: BTreeSet::new(),
         work: Default::default(),
+        past_leaves: Default::default(),
         outer: Default::default(),
         wraps: Default::default(),
         accumulated: BTreeMap::new(),

@@ -106,6 +106,7 @@ impl Analysis {
             written: BTreeSet::new(),
             leaves: self.leaves.clone(),
             work: Default::default(),
+            past_leaves: Default::default(),
             settings: Vec::new(),
             outer: Default::default(),
             wraps: Default::default(),

@@ -578,6 +578,7 @@ impl Walker<'_> {
             let sub = sym::simplify(&(Expr::sym(&var) + Expr::int(*cr)));
             self.store(k.clone(), vec![sub], ph);
         }
+        let saved_past = self.past_leaves.take();
         let saved_fresh = std::mem::replace(&mut self.fresh, fresh);
         let saved_sym = self.symbolic;
         self.symbolic = true;
@@ -696,6 +697,7 @@ impl Walker<'_> {
                         pos: None,
                     });
                 }
+                rv.sources.extend(self.past_leaves.borrow().iter().cloned());
                 for (_, s0) in starts.values() {
                     rv.sources.extend(s0.sources.iter().map(|s| Source {
                         pos: None,
@@ -704,6 +706,11 @@ impl Walker<'_> {
                 }
             }
             self.template(k.clone(), var.clone(), Expr::int(cw), rv);
+        }
+        // An enclosing symbolic iteration's `past` depends on what this loop read too.
+        let inner = self.past_leaves.replace(saved_past);
+        if self.symbolic {
+            self.past_leaves.borrow_mut().extend(inner);
         }
         // Members at subscripts in the loop variable were the symbolic run's; the
         // templates stand for them now (the iteration keeps them for covariances).

@@ -35,6 +35,10 @@ pub(super) struct Walker<'a> {
     /// The work done so far, in expression nodes read, combined and stored
     /// ([`MOMENT_FILE_WORK`]).
     pub(super) work: std::cell::Cell<u64>,
+    /// Leaves the symbolic iteration read that earlier iterations may have read too
+    /// (not a fresh family's member): what `past` depends on besides the fresh members
+    /// and the starts.
+    pub(super) past_leaves: std::cell::RefCell<BTreeSet<Source>>,
     /// Symbols set by a claim's givens (`sigma_W^2 = 1/J` as sigma_W = sqrt(1/J)),
     /// substituted wherever the program is read ([`super::analyze_with`]).
     pub(super) settings: Vec<(String, Expr)>,
@@ -394,9 +398,30 @@ impl<'a> Walker<'a> {
         // Reads of an iid tensor at a position: distinct positions are independent.
         let state = rv.sources.iter().any(|s| s.member == "past");
         let iid = self.iid.contains(&key);
+        // Inside the symbolic iteration, a read of anything but a fresh family's member
+        // (a parameter or input read in every iteration, a family's start, a member at
+        // a fixed subscript) may have fed the earlier iterations, which `past` stands for.
+        let shared = self.symbolic && !state && !(self.fresh.contains(&key.0) && !subs.is_empty());
         if leaf {
             let this = Source::member(&leaf_name(&key), subs.first().cloned());
-            if rv.mean.as_ref().is_some_and(|m| m.is_zero()) {
+            if shared {
+                let var_free = this.sub.as_ref().is_none_or(|e| {
+                    self.bind.values().all(|b| {
+                        b.free_symbols()
+                            .iter()
+                            .all(|v| !e.free_symbols().contains(v))
+                    })
+                });
+                self.past_leaves.borrow_mut().insert(if var_free {
+                    this.clone()
+                } else {
+                    Source::whole(&this.member)
+                });
+            }
+            // A zero-mean leaf read in every iteration is not uncorrelated with the state:
+            // `u_{l+1} = u_l + c` makes u_l = u_0 + l c (probe31/c g29c; the state was
+            // taken to be free of c, and Var(u_l) = 1 + l sc was printed exact).
+            if rv.mean.as_ref().is_some_and(|m| m.is_zero()) && !shared {
                 // A zero-mean leaf: anything linear in it is uncorrelated with what
                 // does not depend on it.
                 rv.lin0 = vec![this.clone()];
@@ -413,11 +438,8 @@ impl<'a> Walker<'a> {
             }]
             .into();
         }
-        if self.symbolic && !state {
-            let fresh = self.fresh.contains(&key.0) && !subs.is_empty();
-            if !fresh {
-                rv.sources.insert(Source::whole("past"));
-            }
+        if shared {
+            rv.sources.insert(Source::whole("past"));
         }
         if self.edge_dependent(r) {
             rv.approx.insert(Approximation::Border);
