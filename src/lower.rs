@@ -61,6 +61,10 @@ pub struct Scope {
     /// Values of derived calls in the claim (`mults(R)`, `order(backward, T)`), keyed by
     /// their printed text.
     pub calls: BTreeMap<String, Result<Expr, String>>,
+    /// The definedness conditions of each call's value, keyed as `calls` (a moment's:
+    /// `a - c >= 0` of `Var(y)` for `y = sqrt(a - c) x`, whose value `v (a - c)` no
+    /// longer shows it), noted wherever the call is lowered.
+    pub call_conditions: BTreeMap<String, Vec<sym::Condition>>,
     /// The definedness conditions of each defined value (its divisions, logs and roots,
     /// and those of the values it reads), noted again wherever the value is used, so
     /// that `u = x/x` then `claim u == 1` keeps `x ≠ 0` (docs/soundness.md).
@@ -290,6 +294,9 @@ impl Atoms for &Scope {
             return None;
         }
         let text = crate::syntax::printer::print_expr(e);
+        if let Some(cs) = self.call_conditions.get(&text) {
+            cs.iter().cloned().for_each(sym::defined::note_condition);
+        }
         self.calls
             .get(&text)
             .map(|v| v.clone().map_err(Unlowered::from))

@@ -236,6 +236,9 @@ pub fn resolve(given: &[Expr], at: &[Binding], env: &Env) -> Result<Vec<Expr>, D
         by_name.insert(s.name.clone(), resolved.len());
         resolved.push(s);
     }
+    if let Some(d) = relation_outside(&resolved, env) {
+        return Err(d);
+    }
     let mut out: Vec<Expr> = resolved
         .iter()
         .map(|s| {
@@ -340,6 +343,93 @@ fn outside_domain(s: &Setting, env: &Env) -> Option<Diagnostic> {
             d.show(&s.name)
         )),
     )
+}
+
+/// E0512 for settings that together put a distribution's parameter outside its domain,
+/// where no one symbol's interval says it: the relations the declarations give between
+/// symbols (`normal(0, a - c)`: a - c >= 0; `bernoulli(p q)`: 0 < p q <= 1;
+/// `uniform(a, c)`: a < c; `sym::Domain::relations`), evaluated exactly once every
+/// symbol a relation reads is set to a number (`given a = 1, c = 2`: a - c = -1). The
+/// engines assume the relations, so a claim under such givens held vacuously (probe
+/// 30/a s32: `Var(x) == -1 given a = 1, c = 2` was proved).
+fn relation_outside(resolved: &[Setting], env: &Env) -> Option<Diagnostic> {
+    use crate::sym::{self, Rel};
+    let mut values = std::collections::BTreeMap::new();
+    for s in resolved {
+        if s.power.is_some() {
+            continue;
+        }
+        let Some(v) = sym::parse_ascii(&print_expr(&s.value))
+            .ok()
+            .map(|x| x.normalize())
+            .filter(|x| x.free_symbols().is_empty())
+            .and_then(|x| x.eval_exact(&Default::default()).ok())
+        else {
+            continue;
+        };
+        values.insert(s.name.clone(), (v, s.span));
+    }
+    if values.is_empty() {
+        return None;
+    }
+    let mut seen = BTreeSet::new();
+    for d in env.domains.values() {
+        for (l, rel, r) in &d.relations {
+            let names = l.free_symbols().into_iter().chain(r.free_symbols());
+            let names: BTreeSet<String> = names.collect();
+            if names.is_empty()
+                || !names.iter().all(|n| values.contains_key(n))
+                || !seen.insert(format!("{l:?} {rel:?} {r:?}"))
+            {
+                continue;
+            }
+            let at: std::collections::BTreeMap<String, num_rational::BigRational> = values
+                .iter()
+                .map(|(n, (v, _))| (n.clone(), v.clone()))
+                .collect();
+            let (Ok(a), Ok(b)) = (l.eval_exact(&at), r.eval_exact(&at)) else {
+                continue;
+            };
+            let holds = match rel {
+                Rel::Eq => a == b,
+                Rel::Le => a <= b,
+                Rel::Ge => a >= b,
+                Rel::Lt => a < b,
+                Rel::Gt => a > b,
+                _ => true,
+            };
+            if holds {
+                continue;
+            }
+            // Located at the last setting the relation reads.
+            let span = names
+                .iter()
+                .filter_map(|n| values.get(n).map(|(_, s)| *s))
+                .max_by_key(|s| s.start)
+                .unwrap_or_default();
+            let shown = format!("{} {} {}", sym::to_ascii(l), rel.symbol(), sym::to_ascii(r));
+            let set: Vec<String> = names
+                .iter()
+                .map(|n| format!("{n} = {}", values[n].0))
+                .collect();
+            return Some(
+                Diagnostic::error(
+                    "E0512",
+                    span,
+                    format!(
+                        "the givens set {}, where `{shown}` fails: a distribution's parameter outside its domain ({})",
+                        set.join(", "),
+                        d.why.join("; ")
+                    ),
+                )
+                .with_label("outside the domain the declarations give")
+                .with_hint(format!(
+                    "the engines assume `{shown}`, so a claim under these givens would hold vacuously: give values with `{shown}`"
+                )),
+            );
+        }
+    }
+    None
 }
 
 fn twice(name: &str, span: Span, first: Span) -> Diagnostic {

@@ -568,12 +568,24 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
         // (docs/soundness.md, "Definedness").
         if o.verdict == Verdict::Confirmed && o.method == Method::MonteCarlo {
             let costs = cost::cost_calls(&claim.body, program, env, &back.items);
+            // The conditions of the moments the claim reads (`y = sqrt(a - c) x`: a >= c),
+            // which the formula's own lowering no longer shows.
+            let mut scope = base_scope.clone();
+            let mut found = Vec::new();
+            moments::find(&claim.body, &mut found);
+            for c in found {
+                let conds = a.moments().conditions_of(env, &ast::Expr::Call(c.clone()));
+                if !conds.is_empty() {
+                    let text = crate::syntax::printer::print_expr(&ast::Expr::Call(c.clone()));
+                    scope.call_conditions.insert(text, conds);
+                }
+            }
             if let Some(why) = symbolic::undefined_somewhere(
                 claim,
                 costs,
                 symbolic::Lowering {
                     at: &at,
-                    base: &base_scope,
+                    base: &scope,
                     env,
                     opts,
                 },

@@ -35,6 +35,10 @@ pub struct MomentCalls {
     pub exists: Vec<ast::Expr>,
     /// What `exists` says, for the evidence.
     pub exists_shown: Vec<String>,
+    /// The definedness conditions of each call's moments (`moments::Analysis::
+    /// conditions`), keyed as `calls`: given to the claim's (`scalar::Scope::
+    /// call_conditions`), so a claim whose givens break one is about an undefined value.
+    pub conditions: BTreeMap<String, Vec<sym::Condition>>,
 }
 
 impl MomentCalls {
@@ -83,6 +87,10 @@ pub fn calls(claim: &ast::Claim, a: &Analysis, env: &Env, base: &Scope) -> Momen
                 Err(e) => Err(e),
             }
         };
+        let conditions = a.conditions_of(env, &ast::Expr::Call(c.clone()));
+        if !conditions.is_empty() {
+            out.conditions.insert(text.clone(), conditions);
+        }
         out.calls.insert(text, value);
     }
     out

@@ -38,6 +38,19 @@ pub(super) fn decide_with_moments<'e>(
             return decide(claim, calls, lowering);
         }
         calls.extend(mc.calls.clone());
+        // The moments' own definedness conditions, noted where each call is lowered.
+        let with_conditions;
+        let lowering = if mc.conditions.is_empty() {
+            lowering
+        } else {
+            let mut scope = base.clone();
+            scope.call_conditions = mc.conditions.clone();
+            with_conditions = scope;
+            symbolic::Lowering {
+                base: &with_conditions,
+                ..lowering
+            }
+        };
         // A `solve(...)` speaks only where its solution exists (`moments::MomentCalls::
         // exists`): the claim is decided under those conditions as givens.
         let with_exists;

@@ -143,6 +143,13 @@ pub struct Analysis {
     /// [`Approximation::Wrap`], and a claim about it is decided by the moments engine only
     /// at sizes where every window reads distinct elements (`claims::moments::wrap_unmet`).
     pub wraps: Vec<Window>,
+    /// The definedness conditions of each tensor's moments over the file's symbols and
+    /// sizes: those of the statements and declarations that write it (`a - c >= 0` of
+    /// `y = sqrt(a - c) x`, `J - 1 != 0` of `normal(0, 1/(J - 1))`) and of every tensor
+    /// they read. The values the walker builds fold them away (`Var(y) = v (a - c)`), so
+    /// a claim about the tensor's moments is given them back ([`Analysis::conditions_of`]):
+    /// a claim whose givens break one is about an undefined value.
+    pub conditions: BTreeMap<Key, BTreeSet<crate::sym::Condition>>,
 }
 
 /// A window read under circular padding: the summed index d in 0..D at coefficient c of

@@ -340,6 +340,17 @@ impl Analysis {
         Some((sym::simplify(&value), rules, approx))
     }
 
+    /// The definedness conditions of the moments `e` reads ([`Analysis::conditions`]):
+    /// those of every tensor it names, each once.
+    pub fn conditions_of(&self, env: &Env, e: &ast::Expr) -> Vec<sym::Condition> {
+        let mut out = BTreeSet::new();
+        crate::syntax::visit::walk_refs(e, &mut |r: &Ref| {
+            let key: Key = (env.key_of(&r.name), r.grad);
+            out.extend(self.conditions.get(&key).into_iter().flatten().cloned());
+        });
+        out.into_iter().collect()
+    }
+
     /// `E(x)`, `Var(x)`, `Cov(x, y)` as expressions.
     pub fn moment(&self, env: &Env, call: &ast::Call) -> Result<Moment, String> {
         let f = call.func.name.as_str();

@@ -328,13 +328,17 @@ impl Walker<'_> {
     ) {
         for it in items {
             match &it.kind {
-                ItemKind::Decl(d) => self.decl(d),
+                ItemKind::Decl(d) => {
+                    let key = (self.env.key_of(&d.target.name), d.kind == DeclKind::Grad);
+                    self.with_conditions(key, |w| w.decl(d))
+                }
                 ItemKind::Equation(eq) => {
                     let why = early
                         .iter()
                         .find(|(e, _)| std::ptr::eq(*e, eq))
                         .map(|(_, w)| w.clone());
-                    self.equation(eq, for_indices, why)
+                    let key = self.key(&eq.lhs);
+                    self.with_conditions(key, |w| w.equation(eq, for_indices, why))
                 }
                 ItemKind::ForIndices(f) => {
                     let mut ids = for_indices.to_vec();
@@ -348,6 +352,35 @@ impl Walker<'_> {
                 ItemKind::Loop(l) => self.run_loop(l),
                 _ => {}
             }
+        }
+    }
+
+    /// Runs `f` (the walk of one statement or declaration writing `key`) collecting the
+    /// definedness conditions of what it builds, with those of the tensors it reads
+    /// ([`Walker::lookup`] notes them), and keeps those over the file's symbols and
+    /// sizes with `key` ([`Analysis::conditions`]). A condition on a loop variable, an
+    /// index or an engine placeholder (`M#h`) is left out.
+    fn with_conditions(&mut self, key: Key, f: impl FnOnce(&mut Self)) {
+        let ((), found) = sym::collecting(|| f(self));
+        let env = self.env;
+        let named = |s: &String| {
+            env.sizes.contains_key(s) || env.symbols.contains_key(s) || env.scalars.contains_key(s)
+        };
+        let kept: Vec<sym::Condition> = found
+            .into_iter()
+            .filter(|c| c.expr().free_symbols().iter().all(named))
+            .filter(|c| match c {
+                sym::Condition::Power(_, x) => x.free_symbols().iter().all(named),
+                _ => true,
+            })
+            .collect();
+        if !kept.is_empty() {
+            self.a
+                .to_mut()
+                .conditions
+                .entry(key)
+                .or_default()
+                .extend(kept);
         }
     }
 

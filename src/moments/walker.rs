@@ -306,6 +306,11 @@ impl<'a> Walker<'a> {
     /// The distribution of a member, if known.
     pub(super) fn lookup(&self, key: &Key, subs: &[Expr]) -> Result<Rv, String> {
         let text = member_text(key, subs);
+        // What the read tensor's moments need to be defined, for the statement reading it
+        // (`Walker::with_conditions`).
+        for c in self.a.conditions.get(key).into_iter().flatten() {
+            sym::defined::note_condition(c.clone());
+        }
         match self.a.entries.get(key) {
             Some(Entry::Plain(rv)) if subs.is_empty() => self.charge((**rv).clone()),
             Some(Entry::Family { members, templates }) if subs.len() == 1 => {

@@ -139,29 +139,42 @@ impl Problem<'_> {
                         return Some(false);
                     }
                 }
-                Err(_) => match enclose(c.expr(), at) {
-                    Some((lo, hi)) => {
-                        let ok = match c {
-                            Condition::NonZero(_) => lo > 0.0 || hi < 0.0,
-                            Condition::Positive(_) => lo > 0.0,
-                            Condition::NonNegative(_) => lo >= 0.0,
-                            Condition::Power(..) => lo > 0.0,
-                        };
-                        let bad = match c {
-                            Condition::NonZero(_) => false,
-                            Condition::Positive(_) => hi <= 0.0,
-                            Condition::NonNegative(_) => hi < 0.0,
-                            Condition::Power(..) => false,
-                        };
-                        if bad {
-                            return Some(false);
-                        }
-                        if !ok {
-                            all = None;
-                        }
+                Err(_) => {
+                    // A constant (`pi`) keeps exact evaluation from running: the condition
+                    // with the point put in, folded, then its range facts (`2 w / pi >= 0`
+                    // at w = 0 is `0 >= 0`, which no outward enclosure shows; session 31:
+                    // the closed end of a variance's domain was never tested).
+                    let put = c.map(|e| subs_point(e, at));
+                    match eval_exact(put.expr(), at) {
+                        Ok(v) if !put.holds_at(&v) => return Some(false),
+                        Ok(_) => continue,
+                        Err(_) if condition_holds(&put, &Domains::default()) => continue,
+                        Err(_) => {}
                     }
-                    None => all = None,
-                },
+                    match enclose(c.expr(), at) {
+                        Some((lo, hi)) => {
+                            let ok = match c {
+                                Condition::NonZero(_) => lo > 0.0 || hi < 0.0,
+                                Condition::Positive(_) => lo > 0.0,
+                                Condition::NonNegative(_) => lo >= 0.0,
+                                Condition::Power(..) => lo > 0.0,
+                            };
+                            let bad = match c {
+                                Condition::NonZero(_) => false,
+                                Condition::Positive(_) => hi <= 0.0,
+                                Condition::NonNegative(_) => hi < 0.0,
+                                Condition::Power(..) => false,
+                            };
+                            if bad {
+                                return Some(false);
+                            }
+                            if !ok {
+                                all = None;
+                            }
+                        }
+                        None => all = None,
+                    }
+                }
             }
         }
         all
@@ -336,6 +349,23 @@ impl Problem<'_> {
         // A floating-point comparison counts only where both sides have an enclosure
         // (no overflow, no underflow).
         let (Some(le), Some(re)) = (enclose(self.lhs, at), enclose(self.rhs, at)) else {
+            // No enclosure (a root at 0 widened outward leaves its domain): the range facts
+            // with the point put in may still show a failure, exactly (`sqrt(2 w / pi) > 0`
+            // at w = 0).
+            if l.is_finite()
+                && r.is_finite()
+                && !holds(l, self.rel, r)
+                && fails_by_range_at(self.lhs, self.rel, self.rhs, at)
+            {
+                return PointResult::Fails(Witness {
+                    point: at.clone(),
+                    left: format!("≈ {l:.10}"),
+                    right: format!("≈ {r:.10}"),
+                    checked_by: "range facts at the point (exact rational bounds of both sides)"
+                        .into(),
+                    ..Witness::default()
+                });
+            }
             return PointResult::Skip(
                 "a side has no interval enclosure (a value under- or overflows in floating point, or leaves a function's domain), so a floating-point comparison decides nothing".into(),
             );
@@ -400,10 +430,35 @@ impl Problem<'_> {
             open: self
                 .conds
                 .iter()
-                .filter(|c| !condition_holds(c, &self.dom))
+                .filter(|c| !condition_holds(c, &self.dom) && !self.assumed(c))
                 .cloned()
                 .collect(),
         }
+    }
+
+    /// Whether an assumption (a given, a relation of the domains) says the condition
+    /// itself: `a > c` gives `a - c > 0`, `a - c >= 0` and `a - c != 0`; `a >= c` gives
+    /// `a - c >= 0` (session 31: `Var(y) == v (a - c) given a >= c` of `y = sqrt(a - c)
+    /// x` is defined wherever the given holds). The condition's expression must be the
+    /// difference of the assumption's sides, exactly (either order for `!= 0`).
+    fn assumed(&self, c: &Condition) -> bool {
+        let e = c.expr();
+        self.opts.assumptions.iter().any(|(a, r, b)| {
+            let (up, strict) = match r {
+                Rel::Gt => (sym_diff(a, b), true),
+                Rel::Ge => (sym_diff(a, b), false),
+                Rel::Lt => (sym_diff(b, a), true),
+                Rel::Le => (sym_diff(b, a), false),
+                _ => return false,
+            };
+            let same = |d: &Expr| crate::sym::simplify(&(d.clone() - e.clone())).is_zero();
+            match c {
+                Condition::NonNegative(_) => same(&up),
+                Condition::Positive(_) => strict && same(&up),
+                Condition::NonZero(_) => strict && (same(&up) || same(&-up.clone())),
+                Condition::Power(..) => false,
+            }
+        })
     }
 
     /// `undecided` when a proof would rest on a condition not shown on the domains,
@@ -598,4 +653,9 @@ fn tuples_by_total(lens: &[usize], cap: usize) -> Vec<Vec<usize>> {
         }
     }
     tuples
+}
+
+/// `a - b`, simplified.
+fn sym_diff(a: &Expr, b: &Expr) -> Expr {
+    crate::sym::simplify(&(a.clone() - b.clone()))
 }
