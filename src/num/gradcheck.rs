@@ -289,6 +289,29 @@ pub fn run_model_after<'a>(
     run_prepared(p, program, scatter)
 }
 
+/// [`run_model`] at a given point: `before` changes the machine before anything is
+/// sampled (sizes, symbols), `after` the sampled leaves, and `seed_value` the incoming
+/// gradients (`grad T ~ ...`) element by element where it gives a value (the re-check of
+/// an exact refutation of a gradient claim at its witness).
+#[allow(clippy::too_many_arguments)]
+pub fn run_model_at<'a>(
+    program: &Program,
+    env: &'a Env,
+    scatter: &[Item],
+    loss: Option<&str>,
+    seed: u64,
+    (before, after): (Setup, Setup),
+    seed_value: &dyn Fn(&str, &[i64]) -> Option<f64>,
+) -> Result<ModelRun<'a>, NumError> {
+    let mut p = prepare(program, env, loss, seed, before, Some(after), true)?;
+    for ((member, pos), g) in &mut p.objective.weighted {
+        if let Some(v) = seed_value(member, pos) {
+            *g = v;
+        }
+    }
+    run_prepared(p, program, scatter)
+}
+
 /// The forward program at the sampled leaves with the values changed between two
 /// statements: the top-level items before `split` run, then `between` changes the
 /// machine, then the rest runs (an intervention on a computed value, for `invariant`).

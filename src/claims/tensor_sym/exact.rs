@@ -46,6 +46,10 @@ type SideKey = (String, Vec<(String, String)>, bool);
 
 struct Shared {
     side: Result<sym::Expr, String>,
+    /// The definedness conditions noted while the side was written out (a reuse notes
+    /// them again: without them `A[0,1] == 5`, 0 times a sum of 1/0, was refuted "left
+    /// 0" at the sample sizes, where the store was used and no condition collected).
+    conds: Vec<sym::Condition>,
     state: crate::claims::elements::LoweringState,
     /// The exact work (`sym::ExactWork` units) and symbolic work (`sym::CLAIM_WORK`
     /// units) writing the side out cost.
@@ -79,8 +83,7 @@ fn left_side(
     bind: &BTreeMap<String, String>,
     gathered: bool,
 ) -> Result<sym::Expr, String> {
-    // Conditions noted while lowering would be missed by a reuse: no store then.
-    let Some(shared) = shared.filter(|_| !sym::defined::is_collecting()) else {
+    let Some(shared) = shared else {
         return lower_side(lw, l, bind, &[]);
     };
     let key: SideKey = (
@@ -91,13 +94,16 @@ fn left_side(
     if let Some(s) = shared.borrow().entries.get(&key) {
         if replay(s.exact, s.work) {
             lw.resume(s.state.clone());
+            // The conditions the lowering noted (what it divided by, also inside the
+            // lowerer's cache that the state carries on), noted again in the open scope.
+            s.conds.iter().cloned().for_each(sym::defined::note_condition);
             return s.side.clone();
         }
     }
     let exact_before = sym::current_exact_work().map(|w| w.used());
     let work_before = sym::work_left();
     let hit_before = sym::exact_budget_hit();
-    let side = lower_side(lw, l, bind, &[]);
+    let (side, conds) = sym::collecting(|| lower_side(lw, l, bind, &[]));
     // Stored only when no budget ran out or was hit meanwhile (the side is then what
     // any claim with room for its work would write out).
     let clean = !sym::exact_work_spent()
@@ -122,6 +128,7 @@ fn left_side(
                 key,
                 Shared {
                     side: side.clone(),
+                    conds,
                     state,
                     exact,
                     work,
@@ -365,13 +372,9 @@ fn check_at(
         // by, take the log or a root of), and those still visible in the results: a point
         // where one fails is no point of the claim (`sum_{i}(z[b,i]^2) == I - 1 given I =
         // 1` of a Bessel-corrected norm folds to `I - 1` on both sides, yet divides by
-        // `I - 1`: it was confirmed). Collected where the shared store is not used (it
-        // keeps no conditions).
-        let (built, conds) = if shared.is_none() {
-            sym::collecting(build)
-        } else {
-            (build(), Vec::new())
-        };
+        // `I - 1`: it was confirmed). The shared store keeps the conditions of the sides
+        // it holds and notes them again on a reuse.
+        let (built, conds) = sym::collecting(build);
         let (a, b, facts) = built?;
         let mut conds: BTreeSet<sym::Condition> = conds.into_iter().collect();
         sym::defined::conditions_of(&a, &mut conds);
@@ -451,6 +454,14 @@ fn check_at(
         ));
     }
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    // Points at the kinks (docs/soundness.md, "Witnesses"): the argument of every step,
+    // relu or abs the written-out sides apply is made exactly 0 at a point of its own,
+    // drawn from a generator of their own so that the random points stay as they were.
+    // A gradient claim false only at a kink (`x.grad[i] == y.grad[i] [x[i] >= 0]` of a
+    // relu, relu'(0) = 0) held at every random point: none lands on the kink.
+    let kinks = kink_arguments(&sides);
+    let kink_rounds = kinks.len() * KINK_TRIES;
+    let mut kink_rng = ChaCha8Rng::seed_from_u64(seed ^ 0x6b1c_5eed);
     let mut good = 0;
     let mut floating = false;
     // A failure the second path could not confirm (why): it keeps the claim from agreeing.
@@ -461,12 +472,18 @@ fn check_at(
     let mut unvalued = 0;
     // Points that agreed, not counting the simple ones (every element 0, then 1).
     let mut good_random = 0;
-    for round in 0..POINTS * 500 {
+    for round in 0..POINTS * 500 + kink_rounds {
         // Enough points agree, or enough failures went unconfirmed (a claim whose
         // values overflow floating point everywhere is not searched for long).
-        if good == POINTS || unconfirmed >= 16 {
+        if (good == POINTS && round >= 2 + kink_rounds) || unconfirmed >= 16 {
             break;
         }
+        // The kink points come right after the two simple ones; they are extra points,
+        // counted neither as agreeing nor as unvalued.
+        let kink = (2..2 + kink_rounds)
+            .contains(&round)
+            .then(|| &kinks[(round - 2) / KINK_TRIES]);
+
         // Sides that cannot be valued at the first MAX_UNVALUED points are not valued at
         // the next: `sum_{k}([k == lab[t]] P[t,k])` over a softmax (`exp` of a rational
         // is irrational, under an Iverson bracket) drew all 4,000 points, 15 ms a claim;
@@ -486,9 +503,41 @@ fn check_at(
             ));
         }
         let mut pt: BTreeMap<String, BigRational> = BTreeMap::new();
+        if let Some(arg) = kink {
+            let free = |s: &str| {
+                support_of(s).is_none()
+                    && !env.domains.contains_key(s)
+                    && !g.positive.contains(s)
+                    && !env.sizes.contains_key(s)
+                    && !env.symbols.contains_key(s)
+            };
+            match kink_point(arg, &draw_syms, &sizes, &free, &mut kink_rng, |s, rng| {
+                match support_of(s) {
+                    Some(Support::Values(vs)) => Some(rat(vs[rng.random_range(0..vs.len())], 1)),
+                    Some(Support::Interval(lo, hi)) => {
+                        let t = rat(rng.random_range(0..=4), 4);
+                        Some(lo.clone() + t * (hi.clone() - lo.clone()))
+                    }
+                    _ => env.domains.get(s).and_then(|d| {
+                        let mut d = d.clone();
+                        if g.positive.contains(s) {
+                            d.meet(&sym::Domain::nonnegative(true, "given"));
+                        }
+                        d.sample(rng)
+                    }),
+                }
+            }) {
+                Some(p) => pt = p,
+                None => continue,
+            }
+        }
         // Half the points draw every element positive and the positive symbols small,
         // so that givens such as `b <= min(g)` (b a positive symbol) hold often enough.
-        let (elements_positive, narrow) = (rng.random_bool(0.5), rng.random_bool(0.5));
+        let (elements_positive, narrow) = if kink.is_some() {
+            (false, false)
+        } else {
+            (rng.random_bool(0.5), rng.random_bool(0.5))
+        };
         // The first two points are the simplest: every element (and parameter) 0, then
         // every one 1. A relation that fails only where elements are equal is missed by
         // random points (`sum_{k}(P[t,k]^2) > 1/K` of a softmax is 1/K at equal logits;
@@ -498,7 +547,7 @@ fn check_at(
             1 => Some(1),
             _ => None,
         };
-        for s in &draw_syms {
+        for s in draw_syms.iter().filter(|_| kink.is_none()) {
             match support_of(s) {
                 Some(Support::Values(vs)) => {
                     pt.insert(s.clone(), rat(vs[rng.random_range(0..vs.len())], 1));
@@ -693,7 +742,7 @@ fn check_at(
             }
         }
         if !ok {
-            if facts_hold {
+            if facts_hold && kink.is_none() {
                 unvalued += 1;
             }
             continue;
@@ -720,8 +769,10 @@ fn check_at(
                 format!("left {left}, right {right}")
             };
             let text = format!(
-                "exactly at {}: {values}",
-                point_text(&pt, env, &sizes, &at, label)
+                "exactly at {}: {values}{}",
+                point_text(&pt, env, &sizes, &at, label),
+                kink.map(|k| format!(" ({KINK_NOTE} `{}` = 0 there)", sym::to_ascii(k)))
+                    .unwrap_or_default()
             );
             let witness = sym::Witness {
                 point: pt.clone(),
@@ -737,6 +788,9 @@ fn check_at(
                 estimate: None,
             };
             return Ok(Exact::Refuted(text, witness));
+        }
+        if kink.is_some() {
+            continue;
         }
         good += 1;
         if simple.is_none() {
@@ -969,4 +1023,125 @@ fn has_step(e: &sym::Expr) -> bool {
         sym::Expr::Pow(b, x) => has_step(b) || has_step(x),
         sym::Expr::Mul(v) | sym::Expr::Add(v) => v.iter().any(has_step),
     }
+}
+
+/// A written-out element: where, both sides, the givens' facts, the definedness
+/// conditions.
+type Side = (
+    String,
+    sym::Expr,
+    sym::Expr,
+    Vec<(sym::Expr, RelOp, sym::Expr)>,
+    BTreeSet<sym::Condition>,
+);
+
+/// How a refutation at a kink point says so.
+pub(super) const KINK_NOTE: &str = "a point at a kink:";
+
+/// Kink points made for each kink argument (each from a fresh draw of the others).
+const KINK_TRIES: usize = 2;
+
+/// The most kink arguments a claim's points are made at.
+const MAX_KINKS: usize = 8;
+
+/// The arguments at which the written-out sides are not differentiable or not continuous:
+/// of every step (an Iverson bracket, relu's derivative), relu and abs (the built-in
+/// table's kinks, docs/language.md), each once, as `arg − kink`.
+fn kink_arguments(
+    sides: &[Side],
+) -> Vec<sym::Expr> {
+    fn walk(e: &sym::Expr, out: &mut Vec<sym::Expr>) {
+        match e {
+            sym::Expr::Num(_) | sym::Expr::Sym(_) => {}
+            sym::Expr::Func(f, x) => {
+                let at: &[i64] = if *f == sym::Func::Step {
+                    &[0]
+                } else {
+                    f.entry().kinks
+                };
+                for k in at {
+                    let arg = sym::Expr::add(vec![(**x).clone(), sym::Expr::int(-k)]);
+                    if arg.as_num().is_none() && !out.contains(&arg) {
+                        out.push(arg);
+                    }
+                }
+                walk(x, out);
+            }
+            sym::Expr::Pow(b, x) => {
+                walk(b, out);
+                walk(x, out);
+            }
+            sym::Expr::Mul(v) | sym::Expr::Add(v) => v.iter().for_each(|x| walk(x, out)),
+        }
+    }
+    let mut out = Vec::new();
+    for (_, a, b, facts, _) in sides {
+        walk(a, &mut out);
+        walk(b, &mut out);
+        for (x, _, y) in facts {
+            walk(x, &mut out);
+            walk(y, &mut out);
+        }
+    }
+    out.truncate(MAX_KINKS);
+    out
+}
+
+/// A point where `arg` is exactly 0: every symbol drawn (those `free` says range over
+/// every real as small whole numbers, from −3 to 3, so that a floating-point run at the
+/// point reaches the kink exactly too; the rest by `draw`, else 1 to 3), then one free
+/// symbol the argument is affine in solved for. `None` when no such symbol makes it 0.
+fn kink_point(
+    arg: &sym::Expr,
+    draw_syms: &[String],
+    sizes: &BTreeMap<String, i64>,
+    free: &dyn Fn(&str) -> bool,
+    rng: &mut ChaCha8Rng,
+    draw: impl Fn(&str, &mut ChaCha8Rng) -> Option<BigRational>,
+) -> Option<BTreeMap<String, BigRational>> {
+    let mut pt: BTreeMap<String, BigRational> = BTreeMap::new();
+    for s in draw_syms {
+        let v = if free(s) {
+            rat(rng.random_range(-3..=3), 1)
+        } else {
+            draw(s, rng).unwrap_or_else(|| rat(rng.random_range(1..=3), 1))
+        };
+        pt.insert(s.clone(), v);
+    }
+    for (s, v) in sizes {
+        pt.insert(s.clone(), rat(*v, 1));
+    }
+    let mut candidates: Vec<&String> = arg
+        .free_symbols()
+        .into_iter()
+        .filter_map(|s| draw_syms.iter().find(|d| **d == s))
+        .filter(|s| free(s))
+        .collect();
+    // A different symbol first on each try.
+    if !candidates.is_empty() {
+        let k = rng.random_range(0..candidates.len());
+        candidates.rotate_left(k);
+    }
+    for s in candidates {
+        let at = |v: i64, pt: &mut BTreeMap<String, BigRational>| {
+            pt.insert(s.clone(), rat(v, 1));
+            sym::eval_exact(arg, pt).ok()
+        };
+        let mut trial = pt.clone();
+        let (Some(e0), Some(e1), Some(e2)) = (at(0, &mut trial), at(1, &mut trial), at(2, &mut trial))
+        else {
+            continue;
+        };
+        let slope = e1.clone() - e0.clone();
+        if slope == rat(0, 1) || e2 - e1 != slope {
+            continue;
+        }
+        trial.insert(s.clone(), -e0 / slope);
+        // Affine along the three points need not mean affine everywhere (a kink of an
+        // inner function between them): the argument must be 0 at the point itself.
+        if sym::eval_exact(arg, &trial).is_ok_and(|v| v == rat(0, 1)) {
+            return Some(trial);
+        }
+    }
+    None
 }

@@ -2,7 +2,7 @@
 //! symbolic proof (identity, non-negativity certificate, term by term over sums), and
 //! which cross-check confirms or refutes what is not proved.
 
-use super::exact::{exact_check, Exact, SharedSides};
+use super::exact::{exact_check, Exact, SharedSides, KINK_NOTE};
 use super::givens::{fact_expr, lower_side, lowerer, read_givens, Givens};
 use super::sampled::sampled_with_tensor_givens;
 use super::scaling::gradient_scaling;
@@ -95,6 +95,7 @@ pub(super) fn relation(
     shared: &std::cell::RefCell<SharedSides>,
 ) -> Option<Outcome> {
     let (program, env) = (a.program, a.env);
+    let analysis = a;
     let g = match read_givens(&claim.given, env) {
         Ok(mut g) => {
             g.every = given_only_indices(claim, env);
@@ -275,6 +276,11 @@ pub(super) fn relation(
         // A gradient claim the exact check refutes is refuted by the sampled run instead,
         // whose witness (element, point, seed, both sides) is re-checked on the gather
         // form (docs/soundness.md, "Witnesses").
+        // A point the sampled run does not reach (a kink: relu'(0)) is re-checked on
+        // the interpreter's run at that very point instead.
+        (_, Ok(Exact::Refuted(cx, w))) if used_grads && cx.contains(KINK_NOTE) => {
+            return super::sampled::rerun_at_witness(claim, analysis, (&cx, &w), opts)
+        }
         (_, Ok(Exact::Refuted(..))) if used_grads => return None,
         (_, Ok(Exact::Unconfirmed(_))) if used_grads => return None,
         (_, Ok(Exact::Unconfirmed(why))) => und(why),

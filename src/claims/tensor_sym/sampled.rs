@@ -128,3 +128,121 @@ fn index_whole(e: &ast::Expr, pos: &[i64], env: &Env) -> ast::Expr {
     walk(&mut e, pos, env);
     e
 }
+
+/// A gradient claim that the exact check refutes at a point (`witness`, found by writing
+/// the gradients out from the gather form): the model and its derived backward program in
+/// scatter form run by the interpreter with every value of the point put in (sizes and
+/// symbols, leaf elements, incoming gradients), and the claim evaluated on that run. Only
+/// when the run fails the claim too is it refuted, with the exact witness and both
+/// evaluations named; `None` otherwise (a value of the point that floating point does not
+/// hold exactly may miss a kink the exact point sits on), leaving the claim to the sampled
+/// run as before.
+pub(super) fn rerun_at_witness(
+    claim: &ast::Claim,
+    a: &Analysis,
+    found: (&str, &crate::sym::Witness),
+    opts: &Options,
+) -> Option<Outcome> {
+    let (text, w) = found;
+    let ast::Expr::Rel(op, l, r, _) = &claim.body else {
+        return None;
+    };
+    let (program, env) = (a.program, a.env);
+    let f = |v: &num_rational::BigRational| num_traits::ToPrimitive::to_f64(v);
+    let mut consts: Vec<(String, f64)> = Vec::new();
+    let mut leaves: Vec<((String, bool), Vec<i64>, f64)> = Vec::new();
+    for (k, v) in &w.point {
+        let v = f(v)?;
+        if env.sizes.contains_key(k) || env.symbols.contains_key(k) {
+            consts.push((k.clone(), v));
+            continue;
+        }
+        let (name, pos) = match k.split_once('[') {
+            Some((n, rest)) => {
+                let pos: Option<Vec<i64>> = rest
+                    .strip_suffix(']')?
+                    .split(',')
+                    .map(|x| x.trim().parse().ok())
+                    .collect();
+                (n, pos?)
+            }
+            None => (k.as_str(), Vec::new()),
+        };
+        let (name, grad) = match name.strip_suffix(".grad") {
+            Some(n) => (n, true),
+            None => (name, false),
+        };
+        leaves.push(((name.to_string(), grad), pos, v));
+    }
+    let before = |m: &mut Machine| -> Result<(), NumError> {
+        for (k, v) in &consts {
+            m.consts.insert(k.clone(), *v);
+        }
+        Ok(())
+    };
+    let after = |m: &mut Machine| -> Result<(), NumError> {
+        for ((name, grad), pos, v) in &leaves {
+            if *grad {
+                continue;
+            }
+            let Some(store) = m.vals.get_mut(&(name.clone(), false)) else {
+                return Err(NumError {
+                    too_large: false,
+                    message: format!("`{name}` has no values to set"),
+                });
+            };
+            store.insert(pos.clone(), *v);
+        }
+        Ok(())
+    };
+    let seed_value = |member: &str, pos: &[i64]| {
+        leaves
+            .iter()
+            .find(|((n, g), p, _)| *g && n == member && p.as_slice() == pos)
+            .map(|(_, _, v)| *v)
+    };
+    let back = a.backward();
+    let mut run = crate::num::gradcheck::run_model_at(
+        program,
+        env,
+        &back.items,
+        a.loss(),
+        opts.seed,
+        (&before, &after),
+        &seed_value,
+    )
+    .ok()?;
+    // Every gradient element of the point is an incoming gradient of the run.
+    if leaves
+        .iter()
+        .any(|((n, g), p, _)| *g && !run.seeds.iter().any(|((m, q), _)| m == n && q == p))
+    {
+        return None;
+    }
+    let o = crate::claims::numeric::decide_found(
+        *op,
+        l,
+        r,
+        &claim.given,
+        program,
+        &mut run.machine,
+        opts.seed,
+        &mut None,
+        &mut false,
+    );
+    if o.verdict != crate::verdict::Verdict::Refuted {
+        return None;
+    }
+    let mut w = w.clone();
+    w.checked_by = format!(
+        "{}; the model and its derived backward program (scatter form) run by the interpreter at the same point fail the claim too: {}",
+        w.checked_by, o.evidence
+    );
+    let mut out = Outcome::new(
+        crate::verdict::Verdict::Refuted,
+        crate::verdict::Method::ExactEval,
+        format!("{text}; re-checked on the interpreter's run of the derived program at the same point"),
+    );
+    out.witness = Some(w);
+    Some(out)
+}
