@@ -186,9 +186,16 @@ pub struct Prepared {
     /// in a family index left free: `2^l` in `Var(h_l) == 2^l Var(h_0)`), and `tq export`
     /// asks for the ratio of the first to the second.
     pub per_moment: Vec<Option<(Expr, Expr)>>,
+    /// Per claim, in file order: why `values_exact` has no value, when the reason is the
+    /// budget (the variant's share of the symbolic or exact work was spent before or
+    /// while its value was computed), so that a page or a question never leaves a blank
+    /// without a reason, nor gives a wrong one (probe30/b: `--count 100` left 8 of 13
+    /// answers blank with no word why, and `tq export` said "no exact value").
+    pub budget_spent: Vec<Option<String>>,
     /// Per `derivation`, in file order: the chain as one claim (its start equals its last
-    /// step, under the derivation's givens) and the last step's value at this variant.
-    pub derivations: Vec<(String, Claim, Option<String>)>,
+    /// step, under the derivation's givens) and the last step's value at this variant,
+    /// or why it has none.
+    pub derivations: Vec<(String, Claim, Result<String, String>)>,
 }
 
 fn set_binding(bs: &mut Vec<Binding>, name: &str, value: &str) {
@@ -305,7 +312,10 @@ fn prepare_share(
     let exact = sym::ExactWork::new(PREPARE_EXACT_WORK / shares);
     let work = (sym::FILE_WORK / shares as usize).max(MIN_SHARE_WORK);
     let prepared = sym::with_exact_work(&exact, || {
-        sym::with_work_budget(work, || prepare_within(program, env, names, values)).0
+        sym::with_work_budget(work, || {
+            prepare_within(program, env, names, values, shares as usize)
+        })
+        .0
     });
     if std::env::var_os("TQ_DEBUG_EXACT_WORK").is_some() {
         eprintln!(
@@ -324,7 +334,13 @@ fn prepare_share(
 /// `(1 + 1e-308)^60` spent a whole file's work (about 2 s) on answers alone.
 pub const PREPARE_EXACT_WORK: u64 = sym::EXACT_FILE_WORK / 4;
 
-fn prepare_within(program: &Program, env: &Env, names: &[String], values: &[String]) -> Prepared {
+fn prepare_within(
+    program: &Program,
+    env: &Env,
+    names: &[String],
+    values: &[String],
+    shares: usize,
+) -> Prepared {
     let mut p = program.clone();
     p.items.retain(|i| !matches!(i.kind, ItemKind::Vary(_)));
     let is_point = |n: &str| env.scalars.contains_key(n) && !env.sizes.contains_key(n);
@@ -414,6 +430,44 @@ fn prepare_within(program: &Program, env: &Env, names: &[String], values: &[Stri
     let mut answers = Vec::new();
     let mut values_exact = Vec::new();
     let mut per_moment = Vec::new();
+    let mut budget_spent = Vec::new();
+    let spent = |shares: usize| -> Option<String> {
+        (sym::exact_work_spent() || sym::work_exhausted()).then(|| {
+            if shares > 1 {
+                format!(
+                    "this variant's share of the work for answers (one file's, divided among the {shares} variants) was spent before this claim's value was computed; fewer variants (`--count`) leave each a larger share"
+                )
+            } else {
+                "the work budget for answers was spent before this claim's value was computed".to_string()
+            }
+        })
+    };
+    // A stated number for a value the program defines, computed again at the variant's
+    // point (`claim u == 4` at x = 2 is `u == 429025` at x = 655).
+    let restate = |c: &Claim| -> Option<num_rational::BigRational> {
+        let Expr::Rel(RelOp::Eq, lhs, rhs, _) = &c.body else {
+            return None;
+        };
+        (scalar.is_some() && is_constant(rhs) && c.at.is_empty() && c.given.is_empty())
+            .then(|| lower(lhs, &scope).ok())
+            .flatten()
+            .map(|v| subs_all(&v))
+            .and_then(|v| v.as_num().cloned())
+    };
+    // The restatement is not an answer but the claim the variant is checked with: a claim
+    // left with the file's number is refuted at the variant's values. So once the
+    // answers' share is spent, the restatements go on in a pool of their own of the same
+    // size (probe31/b I: `--count 100` of a file with 100 claims before `claim u == 4`
+    // refuted `u == 4` in every variant, and `tq export` exported nothing).
+    let restate_exact = sym::ExactWork::new(PREPARE_EXACT_WORK / shares.max(1) as u64);
+    let restate_work = std::cell::Cell::new((sym::FILE_WORK / shares.max(1)).max(MIN_SHARE_WORK));
+    let restate_in_pool = |c: &Claim| -> Option<num_rational::BigRational> {
+        let ((r, exact_spent), work) = sym::with_exact_work(&restate_exact, || {
+            sym::with_work_budget(restate_work.get(), || (restate(c), sym::exact_work_spent()))
+        });
+        restate_work.set(restate_work.get().saturating_sub(work.used));
+        r.filter(|_| !exact_spent && !work.exhausted)
+    };
     let mut claims = Vec::new();
     let read = p.clone();
     claims_mut(&mut p.items, &mut claims);
@@ -448,9 +502,22 @@ fn prepare_within(program: &Program, env: &Env, names: &[String], values: &[Stri
             || sym::exact_work_spent()
             || sym::work_exhausted()
         {
+            if c.expect != Some(Expectation::Refuted) {
+                if let Some(r) = restate_in_pool(c) {
+                    if let Expr::Rel(_, _, rhs, _) = &mut c.body {
+                        **rhs = rational_expr(&r);
+                    }
+                    answers.push(Some(sym::to_latex(&sym::Expr::num(r.clone()))));
+                    values_exact.push(Some(sym::Expr::num(r)));
+                    per_moment.push(None);
+                    budget_spent.push(None);
+                    continue;
+                }
+            }
             answers.push(None);
             values_exact.push(None);
             per_moment.push(None);
+            budget_spent.push(spent(shares).filter(|_| c.expect != Some(Expectation::Refuted)));
             continue;
         }
         let claim = c.clone();
@@ -458,12 +525,7 @@ fn prepare_within(program: &Program, env: &Env, names: &[String], values: &[Stri
         if let Expr::Rel(op, lhs, rhs, _) = &mut c.body {
             // A stated number for a value the program defines: computed again (not under
             // givens, which set values the variant's point does not have).
-            let exact =
-                (scalar.is_some() && is_constant(rhs) && c.at.is_empty() && c.given.is_empty())
-                    .then(|| lower(lhs, &scope).ok())
-                    .flatten()
-                    .map(|v| subs_all(&v))
-                    .and_then(|v| v.as_num().cloned());
+            let exact = restate(&claim);
             // A side's value at the variant: the claim's own `given name = value` (and
             // `given name^2 = value`) first, then the variant's values.
             let side = |e: &Expr| -> Option<sym::Expr> {
@@ -473,7 +535,7 @@ fn prepare_within(program: &Program, env: &Env, names: &[String], values: &[Stri
                 // folding would read 0 · 0^-1 as 0) has no value there: no answer.
                 defined_at(&v, &subs_all).then(|| subs_all(&v))
             };
-            if let Some(r) = exact.filter(|_| *op == RelOp::Eq) {
+            if let Some(r) = exact {
                 **rhs = rational_expr(&r);
                 answer = Some(sym::to_latex(&sym::Expr::num(r.clone())));
                 exact_value = Some(sym::Expr::num(r));
@@ -484,6 +546,7 @@ fn prepare_within(program: &Program, env: &Env, names: &[String], values: &[Stri
                     answers.push(None);
                     values_exact.push(None);
                     per_moment.push(None);
+                    budget_spent.push(None);
                     continue;
                 }
                 if let Some(v) = side(rhs) {
@@ -543,6 +606,12 @@ fn prepare_within(program: &Program, env: &Env, names: &[String], values: &[Stri
                 answer = Some(format!("{} {rel} {}", shown(&l), shown(&r)));
             }
         }
+        // A value left out because the budget ran out while it was computed says so.
+        budget_spent.push(if answer.is_none() || exact_value.is_none() {
+            spent(shares)
+        } else {
+            None
+        });
         answers.push(answer);
         values_exact.push(exact_value);
         per_moment.push(moment);
@@ -580,7 +649,12 @@ fn prepare_within(program: &Program, env: &Env, names: &[String], values: &[Stri
             &read,
             &backward,
         )
-        .map(|v| shown(&subs_all(&claim_givens(v, &claim, env))));
+        .map(|v| shown(&subs_all(&claim_givens(v, &claim, env))))
+        .ok_or_else(|| {
+            spent(shares).unwrap_or_else(|| {
+                "tq has no exact value of its last step at this variant's values".to_string()
+            })
+        });
         derivations.push((d.name.name.clone(), claim, answer));
     }
     Prepared {
@@ -590,6 +664,7 @@ fn prepare_within(program: &Program, env: &Env, names: &[String], values: &[Stri
         answers,
         values_exact,
         per_moment,
+        budget_spent,
     }
 }
 
@@ -905,7 +980,15 @@ impl Variant {
 
     /// Each derivation as one row: its name, the chain as a claim, its answer, and the
     /// report of its weakest step (refuted, then undecided, then confirmed, else the last).
-    fn derivation_rows(&self) -> Vec<(String, &Claim, Option<&String>, Option<&ClaimReport>)> {
+    #[allow(clippy::type_complexity)]
+    fn derivation_rows(
+        &self,
+    ) -> Vec<(
+        String,
+        &Claim,
+        Result<&String, &String>,
+        Option<&ClaimReport>,
+    )> {
         let rank = |v: Verdict| match v {
             Verdict::Refuted => 0,
             Verdict::Undecided => 1,
@@ -988,51 +1071,74 @@ fn verdict_of(rep: Option<&crate::claims::ClaimReport>) -> String {
 /// The answer of claim `j` of a variant, as runs of text and math: the value tq computed
 /// for the variant; else, for a claim tq proved or confirmed in this variant, the right
 /// side as stated (a constant that holds here); for a claim stated to be false that tq
-/// refuted, "false" and how it was refuted; `None` when there is no answer.
-fn answer(v: &Variant, j: usize, c: &Claim, rep: Option<&ClaimReport>) -> Option<Vec<Inline>> {
+/// refuted, "false" and how it was refuted; else why there is no answer (every blank of
+/// a page says why: session 31).
+fn answer(
+    v: &Variant,
+    j: usize,
+    c: &Claim,
+    rep: Option<&ClaimReport>,
+) -> Result<Vec<Inline>, String> {
     if let Some(a) = v.prepared.answers.get(j).cloned().flatten() {
-        return Some(vec![Inline::Math(a)]);
+        return Ok(vec![Inline::Math(a)]);
     }
-    let rep = rep?;
+    let budget = v.prepared.budget_spent.get(j).cloned().flatten();
+    let Some(rep) = rep else {
+        return Err("the claim was not checked in this variant".into());
+    };
+    let undecided = |rep: &ClaimReport| match rep.verdict {
+        Verdict::Refuted => "tq refuted it at this variant's values".to_string(),
+        _ => format!(
+            "tq did not decide it at this variant's values ({})",
+            rep.verdict.as_str()
+        ),
+    };
     if c.expect == Some(Expectation::Refuted) {
         // Decided at the variant's values (`prepare`): where it holds there, the page
         // says so (and the variant fails its check: no page asks to find an error that
         // is not one).
         if matches!(rep.verdict, Verdict::Proved | Verdict::Confirmed) {
-            return Some(vec![Inline::Strong(format!(
+            return Ok(vec![Inline::Strong(format!(
                 "holds at this variant's values ({})",
                 rep.verdict.as_str()
             ))]);
         }
         if rep.verdict != Verdict::Refuted {
-            return None;
+            return Err(format!("stated to be false, but {}", undecided(rep)));
         }
         let mut runs = vec![Inline::Strong("false".into())];
         runs.push(Inline::Text(format!(" ({}: ", rep.method.as_str())));
         runs.extend(crate::render::prose::prose(&rep.evidence));
         runs.push(Inline::Text(")".into()));
-        return Some(runs);
+        return Ok(runs);
     }
     if !matches!(rep.verdict, Verdict::Proved | Verdict::Confirmed) {
-        return None;
+        return Err(budget.unwrap_or_else(|| undecided(rep)));
     }
     if let Some(block) = &c.includes {
-        return Some(vec![Inline::Text(format!(
+        return Ok(vec![Inline::Text(format!(
             "holds: each of the {} statements is a statement of the derived backward program or the sum of several",
             block.len()
         ))]);
     }
     match &c.body {
         Expr::Rel(RelOp::Eq | RelOp::Approx, _, rhs, _) if is_constant(rhs) => {
-            Some(vec![Inline::Math(math::expr(rhs))])
+            Ok(vec![Inline::Math(math::expr(rhs))])
         }
         // An inequality whose sides have no value here (a moment without a closed
         // form): it holds, as the verdict says.
-        Expr::Rel(RelOp::Le | RelOp::Ge | RelOp::Lt | RelOp::Gt, ..) => Some(vec![Inline::Text(
+        Expr::Rel(RelOp::Le | RelOp::Ge | RelOp::Lt | RelOp::Gt, ..) => Ok(vec![Inline::Text(
             format!("holds ({})", rep.verdict.as_str()),
         )]),
-        _ => None,
+        _ => Err(budget.unwrap_or_else(|| {
+            "tq has no exact value of its right side at this variant's values (a moment the moments engine does not give in closed form, or a formula undefined there)".to_string()
+        })),
     }
+}
+
+/// A blank answer with its reason, as a page shows it.
+fn blank(why: &str) -> Vec<Inline> {
+    vec![Inline::Text(format!("— ({why})"))]
 }
 
 /// The variants as Markdown: per variant its values, the problem (the student page's,
@@ -1053,9 +1159,8 @@ pub fn markdown(path: &str, plan: &Plan, seed: u64, variants: &[Variant]) -> Str
                 "| {} | ${}$ | {} | {} |\n",
                 j + 1,
                 math::claim(c).replace('|', "\\vert "),
-                answer(v, j, c, *rep)
-                    .map(|a| inlines(&a).replace('|', "\\vert "))
-                    .unwrap_or_else(|| "—".into()),
+                inlines(&answer(v, j, c, *rep).unwrap_or_else(|why| blank(&why)))
+                    .replace('|', "\\vert "),
                 verdict_of(*rep)
             ));
         }
@@ -1066,8 +1171,10 @@ pub fn markdown(path: &str, plan: &Plan, seed: u64, variants: &[Variant]) -> Str
                 n + j + 1,
                 crate::render::markdown::esc_md(&name),
                 math::claim(c).replace('|', "\\vert "),
-                a.map(|a| format!("${}$", a.replace('|', "\\vert ")))
-                    .unwrap_or_else(|| "—".into()),
+                match a {
+                    Ok(a) => format!("${}$", a.replace('|', "\\vert ")),
+                    Err(why) => inlines(&blank(why)).replace('|', "\\vert "),
+                },
                 verdict_of(rep)
             ));
         }
@@ -1121,9 +1228,7 @@ pub fn latex(path: &str, plan: &Plan, seed: u64, variants: &[Variant]) -> String
                 "{}. & {} & {} & {} \\\\\n",
                 j + 1,
                 math::breakable(&math::claim(c)),
-                answer(v, j, c, *rep)
-                    .map(|a| inlines(&a))
-                    .unwrap_or_else(|| "---".into()),
+                inlines(&answer(v, j, c, *rep).unwrap_or_else(|why| blank(&why))),
                 esc(&verdict_of(*rep))
             ));
         }
@@ -1134,7 +1239,10 @@ pub fn latex(path: &str, plan: &Plan, seed: u64, variants: &[Variant]) -> String
                 n + j + 1,
                 esc(&name),
                 math::breakable(&math::claim(c)),
-                a.map(|a| format!("${a}$")).unwrap_or_else(|| "---".into()),
+                match a {
+                    Ok(a) => format!("${a}$"),
+                    Err(why) => inlines(&blank(why)),
+                },
                 esc(&verdict_of(rep))
             ));
         }
@@ -1159,17 +1267,19 @@ pub fn to_json(path: &str, plan: &Plan, seed: u64, variants: &[Variant]) -> serd
             "claims": v.claims().iter().enumerate().map(|(j, (c, rep))| json!({
                 "claim": crate::syntax::printer::print_claim_body(c),
                 "answer_latex": match answer(v, j, c, *rep).as_deref() {
-                    Some([Inline::Math(m)]) => Some(m.clone()),
+                    Ok([Inline::Math(m)]) => Some(m.clone()),
                     _ => None,
                 },
                 // An answer in words (an `includes` block that holds, a refutation).
                 "answer_text": match answer(v, j, c, *rep).as_deref() {
-                    Some([Inline::Math(_)]) | None => None,
-                    Some(runs) => Some(runs.iter().map(|r| match r {
+                    Ok([Inline::Math(_)]) | Err(_) => None,
+                    Ok(runs) => Some(runs.iter().map(|r| match r {
                         Inline::Text(t) | Inline::Strong(t) => t.clone(),
                         Inline::Math(m) => format!("${m}$"),
                     }).collect::<String>()),
                 },
+                // Why there is no answer (null where there is one).
+                "no_answer": answer(v, j, c, *rep).err(),
                 "verdict": rep.map(|r| r.verdict.as_str()),
                 "method": rep.map(|r| r.method.as_str()),
                 "evidence": rep.map(|r| r.evidence.clone()),
@@ -1177,7 +1287,8 @@ pub fn to_json(path: &str, plan: &Plan, seed: u64, variants: &[Variant]) -> serd
             "derivations": v.derivation_rows().into_iter().map(|(name, c, a, rep)| json!({
                 "derivation": name,
                 "claim": crate::syntax::printer::print_claim_body(c),
-                "answer_latex": a,
+                "answer_latex": a.ok(),
+                "no_answer": a.err(),
                 "verdict": rep.map(|r| r.verdict.as_str()),
             })).collect::<Vec<_>>(),
             "gradcheck": v.report.gradcheck.iter().map(|g| g.to_json()).collect::<Vec<_>>(),

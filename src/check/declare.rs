@@ -8,7 +8,7 @@ use super::{
 };
 use crate::diag::Diagnostic;
 use crate::syntax::ast::*;
-use crate::syntax::printer::print_name;
+use crate::syntax::printer::{print_expr, print_name};
 use std::collections::BTreeSet;
 
 impl Checker {
@@ -17,6 +17,12 @@ impl Checker {
             match &item.kind {
                 ItemKind::Loop(l) => {
                     self.loop_vars.insert(l.range.var.name.clone());
+                    let print = |e: &Expr| print_expr(e).replace(" - ", "-").replace(" + ", "+");
+                    self.family_ranges
+                        .entry(l.range.var.name.clone())
+                        .or_insert_with(|| {
+                            format!("{}..{}", print(&l.range.from), print(&l.range.to))
+                        });
                     self.collect_loop_vars(&l.body);
                 }
                 ItemKind::Decl(d) => {

@@ -76,8 +76,9 @@ fn collect(
             // A `grad` declaration names a member; it defines none.
             ItemKind::Decl(d) if d.kind == DeclKind::Grad => {}
             ItemKind::Decl(d) => match &d.family {
+                // A family whose range runs backwards (E0410) places nothing, as a loop's.
                 Some(r) => match (Form::of_expr(&r.from), Form::of_expr(&r.to)) {
-                    (Some(lo), Some(hi)) => {
+                    (Some(lo), Some(hi)) if Form::backwards(&r.from, &r.to, |_| true).is_none() => {
                         collect_decl(&d.target.name, &r.var.name, &lo, &hi, out)
                     }
                     _ => {

@@ -237,6 +237,9 @@ struct Checker {
     seen_upto: usize,
     /// Every variable bound by a `for v in ..` anywhere (these make subscripts family indices).
     loop_vars: BTreeSet<String>,
+    /// The range of the first loop over each loop variable, as written (`1..L`): the
+    /// range a hint suggests for a family declared without one.
+    family_ranges: std::collections::BTreeMap<String, String>,
     /// Names used somewhere with a loop variable in a subscript: families.
     family_keys: BTreeSet<String>,
     /// Declared members (`x`, `L_0`) with their fixed positions and where they were

@@ -16,11 +16,16 @@ impl Checker {
     /// (`check::members`), which reports the same with their values. Returns whether it
     /// reported.
     fn range_backwards(&mut self, l: &Loop) -> bool {
-        let Some((largest, names)) =
-            super::members::Form::backwards(&l.range.from, &l.range.to, |n| {
-                self.env.sizes.contains_key(n)
-            })
-        else {
+        self.backwards_range(&l.range, None)
+    }
+
+    /// [`Self::range_backwards`] for a loop (`family` is None) or a family declaration
+    /// (`param W_l ... for l in 10..1`, whose family has no members: it was read as 0
+    /// everywhere with no diagnostic, session 31).
+    fn backwards_range(&mut self, range: &Range, family: Option<&Name>) -> bool {
+        let Some((largest, names)) = super::members::Form::backwards(&range.from, &range.to, |n| {
+            self.env.sizes.contains_key(n)
+        }) else {
             return false;
         };
         // The ends as an author writes them (`L-1`, not the printer's `L - 1`).
@@ -29,8 +34,8 @@ impl Checker {
                 .replace(" - ", "-")
                 .replace(" + ", "+")
         };
-        let (a, b) = (print(&l.range.from), print(&l.range.to));
-        let var = &l.range.var.name;
+        let (a, b) = (print(&range.from), print(&range.to));
+        let var = &range.var.name;
         let what = if largest < 0 {
             "it has no members at any size".to_string()
         } else {
@@ -40,18 +45,101 @@ impl Checker {
                 names.join(", ")
             )
         };
+        let (whose, hint) = match family {
+            None => (
+                "the loop".to_string(),
+                format!(
+                    "a range is written first value first: `for {var} in {b}..{a}:`; a loop that runs from the last value down adds `reversed`: `for {var} in {b}..{a} reversed:`"
+                ),
+            ),
+            Some(n) => (
+                format!("the family `{}`", family_key(n)),
+                format!(
+                    "a range is written first value first: `{} ... for {var} in {b}..{a}`",
+                    print_name(n)
+                ),
+            ),
+        };
         self.err(
             Diagnostic::error(
                 "E0410",
-                l.range.span,
-                format!("the range of the loop runs from `{a}` down to `{b}`: {what}"),
+                range.span,
+                format!("the range of {whose} runs from `{a}` down to `{b}`: {what}"),
             )
             .with_label("this range")
-            .with_hint(format!(
-                "a range is written first value first: `for {var} in {b}..{a}:`; a loop that runs from the last value down adds `reversed`: `for {var} in {b}..{a} reversed:`"
-            )),
+            .with_hint(hint),
         );
         true
+    }
+
+    /// E0402 for a declaration whose family subscript names a variable that nothing
+    /// binds on its line: `param W_l[J, J] ~ ...` without `for l in ...`, read as `W_l`
+    /// in a loop over `l`, declared no member, and every member read as 0 with no
+    /// diagnostic (probe30/b n05c); a declaration inside a loop declares one tensor, not
+    /// one per value of the loop variable, and was read as 0 alike.
+    fn decl_subscripts_bound(&mut self, d: &Decl, scope: &Scope) {
+        let n = &d.target.name;
+        if !self.is_family_ref(n) {
+            return;
+        }
+        let own = d.family.as_ref().map(|r| r.var.name.as_str());
+        let mut seen = std::collections::BTreeSet::new();
+        for ix in &n.sub {
+            for v in affine_vars(ix) {
+                let label = matches!(v.name.as_str(), "left" | "up" | "right" | "down");
+                if label
+                    || own == Some(v.name.as_str())
+                    || self.env.symbols.contains_key(&v.name)
+                    || self.env.sizes.contains_key(&v.name)
+                    || !seen.insert(v.name.clone())
+                {
+                    continue;
+                }
+                let member = print_name(n);
+                let head = match d.kind {
+                    DeclKind::Param => "param",
+                    DeclKind::Input => "input",
+                    DeclKind::Grad => "grad",
+                };
+                // The range of a loop over the variable, as the family's range.
+                let range = self
+                    .family_ranges
+                    .get(&v.name)
+                    .cloned()
+                    .unwrap_or_else(|| format!("1..{}", v.name.to_uppercase()));
+                let var = &v.name;
+                let (message, hint) = if scope.is_loop_var(var) {
+                    (
+                        format!(
+                            "`{member}` is declared inside the loop over `{var}`: a declaration declares one tensor, not one per value of `{var}`"
+                        ),
+                        format!(
+                            "declare the family before the loop, with its range at the end of the line: `{head} {member}[...] ... for {var} in {range}`"
+                        ),
+                    )
+                } else if let Some(own) = own {
+                    (
+                        format!(
+                            "`{var}` in `{member}` is not bound: the declaration's family variable is `{own}`"
+                        ),
+                        format!(
+                            "write the subscript in the family variable `{own}`, or bind `{var}` instead: `{head} {member}[...] ... for {var} in ...`"
+                        ),
+                    )
+                } else {
+                    (
+                        format!(
+                            "`{var}` in `{member}` is not bound: the declaration has no `for {var} in ...`, so it declares no member of `{}`",
+                            family_key(n)
+                        ),
+                        format!(
+                            "declare the family with its range at the end of the line: `{head} {member}[...] ... for {var} in {range}`"
+                        ),
+                    )
+                };
+                self.err(Diagnostic::error("E0402", v.span, message).with_hint(hint));
+            }
+        }
     }
 
     /// Third pass: every statement in order, with what is in scope.
@@ -204,7 +292,9 @@ impl Checker {
                     if let Some(r) = &d.family {
                         self.scalar_expr(&r.from, scope, false);
                         self.scalar_expr(&r.to, scope, false);
+                        self.backwards_range(r, Some(&d.target.name));
                     }
+                    self.decl_subscripts_bound(d, scope);
                 }
                 _ => {}
             }

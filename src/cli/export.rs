@@ -8,6 +8,35 @@ use std::process::ExitCode;
 use tq::export::{Kind, Question};
 use tq::report::{self, Options};
 
+/// Why OUT must not be written: a `.tq` file, or one of the inputs (probe31/b A:
+/// `tq export --to moodle v.tq w.tq`, OUT forgotten, overwrote the problem file v.tq
+/// with w.tq's quiz, status 0 and nothing said). Checked before any work.
+fn output_clobbers_a_source(to: &ExportTarget, out: &Path, paths: &[PathBuf]) -> Option<String> {
+    let shown = out.display();
+    let same = |p: &PathBuf| {
+        p == out
+            || matches!(
+                (std::fs::canonicalize(p), std::fs::canonicalize(out)),
+                (Ok(a), Ok(b)) if a == b
+            )
+    };
+    let usage = match to {
+        ExportTarget::Moodle => "tq export --to moodle OUT.xml FILE...",
+        _ => "tq export --to prairielearn DIR FILE...",
+    };
+    if paths.iter().any(same) {
+        return Some(format!(
+            "{shown} is both the output and an input: the export would overwrite it; name the output first (`{usage}`)"
+        ));
+    }
+    if out.extension().is_some_and(|e| e == "tq") {
+        return Some(format!(
+            "the output {shown} is a .tq file: the export would overwrite a problem file with its questions; name the output first (`{usage}`)"
+        ));
+    }
+    None
+}
+
 /// One file on its way to a question.
 struct Pending {
     path: String,
@@ -28,6 +57,10 @@ pub fn export(
             "--count must be from 1 to {} (asked for {count})",
             tq::variants::MAX_VARIANTS
         ));
+        return ExitCode::from(2);
+    }
+    if let Some(why) = output_clobbers_a_source(&to, &out, &paths) {
+        say(why);
         return ExitCode::from(2);
     }
     let mut status_io = false;

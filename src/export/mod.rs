@@ -357,6 +357,10 @@ pub fn question(
             }
             let Some(Some(e)) = v.prepared.values_exact.get(j) else {
                 why = Some(match &**rhs {
+                    // The variant's share of the work ran out: said so, not "no value".
+                    _ if v.prepared.budget_spent.get(j).is_some_and(|b| b.is_some()) => {
+                        v.prepared.budget_spent[j].clone().unwrap_or_default()
+                    }
                     r if crate::variants::is_constant(r) && !varied.is_empty() => {
                         "its right side is a number stated for the file's own values, not a formula tq can recompute for each variant".into()
                     }

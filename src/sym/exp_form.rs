@@ -29,6 +29,13 @@ pub fn identical_in_exp_form(a: &Expr, b: &Expr) -> bool {
     if !has_exp_family(a) && !has_exp_family(b) {
         return false;
     }
+    // `tanh(x)` is written with `x` twice, so nested ones double at every level
+    // (`tanh(a tanh(a ...))`, 15 levels: 500 MB and seconds before any budget was
+    // consulted, session 31): past this size the sides are not rewritten (incomplete,
+    // never unsound).
+    if unfolded_nodes(a).saturating_add(unfolded_nodes(b)) > MAX_UNFOLDED_NODES {
+        return false;
+    }
     let (a, b) = (unfold(a), unfold(b));
     let mut args = Arguments::default();
     args.collect(&a);
@@ -63,6 +70,27 @@ fn rebuild(e: &Expr, f: &impl Fn(&Expr) -> Expr) -> Expr {
         Expr::Func(g, x) => Expr::func(*g, f(x)),
         Expr::Mul(v) => Expr::mul(v.iter().map(f).collect()),
         Expr::Add(v) => Expr::add(v.iter().map(f).collect()),
+    }
+}
+
+/// The most nodes the two sides may have once unfolded ([`unfolded_nodes`]).
+const MAX_UNFOLDED_NODES: usize = 20_000;
+
+/// The number of nodes of [`unfold`]'s result, computed without building it (at most
+/// a few more: the constructors fold constants), saturating.
+fn unfolded_nodes(e: &Expr) -> usize {
+    match e {
+        Expr::Num(_) | Expr::Sym(_) => 1,
+        // (1 - t)(1 + t)^-1 with t = exp(-2x): x twice, and 12 nodes around them.
+        Expr::Func(Func::Tanh, x) => unfolded_nodes(x).saturating_mul(2).saturating_add(12),
+        Expr::Func(Func::Sigmoid | Func::Softplus, x) => unfolded_nodes(x).saturating_add(7),
+        Expr::Func(_, x) => unfolded_nodes(x).saturating_add(1),
+        Expr::Pow(b, x) => unfolded_nodes(b)
+            .saturating_add(unfolded_nodes(x))
+            .saturating_add(1),
+        Expr::Mul(v) | Expr::Add(v) => v
+            .iter()
+            .fold(1usize, |n, t| n.saturating_add(unfolded_nodes(t))),
     }
 }
 
@@ -198,6 +226,30 @@ mod tests {
         ] {
             assert!(identical_in_exp_form(&p(a), &p(b)), "{a} == {b}");
         }
+    }
+
+    #[test]
+    fn the_unfolded_size_is_counted_before_unfolding() {
+        // Nested tanh doubles at every level once unfolded: the count says so without
+        // building the form, and a tower past the limit is not rewritten.
+        let mut e = p("a");
+        for depth in 1..=30 {
+            e = Expr::func(Func::Tanh, Expr::mul(vec![p("a"), e]));
+            let n = unfolded_nodes(&e);
+            if depth <= 8 {
+                assert!(unfold(&e).node_count() <= n, "depth {depth}");
+            }
+            assert!(n >= 1 << depth, "depth {depth}: {n}");
+        }
+        assert!(!identical_in_exp_form(
+            &e,
+            &Expr::add(vec![e.clone(), p("0")])
+        ));
+        // Small sides are still rewritten.
+        assert!(identical_in_exp_form(
+            &p("tanh(a)"),
+            &p("(1 - exp(-2*a))/(1 + exp(-2*a))")
+        ));
     }
 
     #[test]

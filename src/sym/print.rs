@@ -302,10 +302,14 @@ fn raw(e: &Expr, style: Style) -> String {
             match style {
                 Style::Ascii => format!("{base}^{}", p(ex, style, 4)),
                 Style::Text => {
-                    let es = raw(ex, style);
-                    match superscript(&es) {
-                        Some(sup) if ex.as_int().is_some() => format!("{base}{sup}"),
-                        _ => format!("{base}^{}", p(ex, style, 4)),
+                    // An integer exponent is written as a superscript; anything else is
+                    // printed once (printing it twice, to test for a superscript and
+                    // then to write it, doubled the work at every level of a power
+                    // tower: 2^n for `a^a^...^a`).
+                    let sup = ex.as_int().and_then(|_| superscript(&raw(ex, style)));
+                    match sup {
+                        Some(sup) => format!("{base}{sup}"),
+                        None => format!("{base}^{}", p(ex, style, 4)),
                     }
                 }
                 Style::Latex => format!("{base}^{{{}}}", raw(ex, style)),
