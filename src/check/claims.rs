@@ -106,6 +106,38 @@ impl Checker {
         ))
     }
 
+    /// `u'` in a claim, where `u` is a value the file defines: a derivative as on paper,
+    /// which tq writes `d(u)/d(a)` with respect to a named scalar input (probe 30b n15:
+    /// the hint was "did you mean `u`?", another claim).
+    fn primed_value(&self, key: &str) -> Option<String> {
+        let u = key.trim_end_matches('\'');
+        if u.len() == key.len() || u.is_empty() {
+            return None;
+        }
+        let inputs: Vec<&String> = self
+            .env
+            .scalar_order
+            .iter()
+            .filter(|a| a.as_str() != u && !self.env.computed_scalars.contains(*a))
+            .collect();
+        if self.env.computed_scalars.contains(u) || self.env.scalars.contains_key(u) {
+            let a = inputs.first().map_or("a", |a| a.as_str());
+            let which = if inputs.len() > 1 {
+                format!(" (one claim per input: `d({u})/d({a})`, ...)")
+            } else {
+                String::new()
+            };
+            return Some(format!(
+                "`{key}` is not a derivative in .tq: the derivative of `{u}` with respect to the input `{a}` is written `d({u})/d({a})`{which}"
+            ));
+        }
+        self.env.tensors.contains_key(u).then(|| {
+            format!(
+                "`{key}` is not a derivative in .tq: the gradient of the loss with respect to `{u}` is written `{u}.grad` (with its indices, `{u}.grad[...]`), and a derivative of a scalar value `d(v)/d(a)`"
+            )
+        })
+    }
+
     /// `dloss/dW` (or `∂loss/∂W`, transliterated to `d`): a quotient of two names that
     /// are not defined, each a `d` before a name that is. Each is one E0501 at the
     /// quotient, with tq's spelling of the derivative: `W.grad[j,i]` for a tensor,
@@ -275,8 +307,21 @@ impl Checker {
         if let Some(block) = &c.includes {
             let mut inner = scope.clone();
             inner.backward = true;
+            // The program's loop variables are free in the block, except those the block
+            // binds with loops of its own (derive's printed form, `for t in 1..T
+            // reversed:` around its statements; probe 30d d34c had E0102 "already bound").
+            let mut own = std::collections::BTreeSet::new();
+            fn loops_in(items: &[Item], own: &mut std::collections::BTreeSet<String>) {
+                for it in items {
+                    if let ItemKind::Loop(l) = &it.kind {
+                        own.insert(l.range.var.name.clone());
+                        loops_in(&l.body, own);
+                    }
+                }
+            }
+            loops_in(block, &mut own);
             for v in self.loop_vars.clone() {
-                if !inner.is_loop_var(&v) {
+                if !inner.is_loop_var(&v) && !own.contains(&v) {
                     inner
                         .loops
                         .push((v, Expr::Num("0".into(), Span::default())));
@@ -365,6 +410,8 @@ impl Checker {
                         format!("the claim names `{key}`, which is not defined in this file"),
                     )
                     .with_hint(if let Some(hint) = self.primed_function(&key, r.span, &c.body) {
+                        hint
+                    } else if let Some(hint) = self.primed_value(&key) {
                         hint
                     } else if let Some(hint) = operator_without_parentheses(&key, r, &c.body) {
                         hint

@@ -147,7 +147,21 @@ impl Checker {
                         && !self.env.symbols.contains_key(&size.name)
                     {
                         let mean = self.did_you_mean(&size.name, &[Kind::Size, Kind::Symbol]);
+                        let unprimed = size.name.trim_end_matches('\'');
+                        let primed = unprimed.len() < size.name.len()
+                            && self.env.sizes.contains_key(unprimed);
                         let hint = match self.size_in_other_case(&size.name) {
+                            // `index j' : J'`: a prime belongs to an index's name; the
+                            // size is the unprimed one (probe 30b n18: "declare `size J'`").
+                            _ if primed => {
+                                let listed: Vec<&str> = names.iter().map(|n| n.name.as_str()).collect();
+                                format!(
+                                    "a prime belongs to an index's name, not to its size: `{}` ranges over `{unprimed}` (and is summed as its capital, `{}`): write `index {} : {unprimed}`",
+                                    listed.join("`, `"),
+                                    listed.first().map_or(String::new(), |n| n.to_uppercase()),
+                                    listed.join(", ")
+                                )
+                            }
                             Some(other) => format!(
                                 "the size is declared as `size {other}`, and a size is named as it is declared: write `: {other}` here (or declare `size {}` instead)",
                                 size.name
@@ -269,6 +283,23 @@ impl Checker {
                 diag = diag.with_related(sp, "first declared here");
             }
             self.err(diag);
+        }
+        // `param E[V, I]`: `E[...]`, `Var[...]` and `Cov[...]` are read as moments, so
+        // every use of such a tensor would be an unknown function (probe 30d d38). The
+        // declaration is the one diagnostic; its uses are not reported again.
+        if d.target.indices.is_some() && matches!(n.base.as_str(), "E" | "Var" | "Cov") {
+            self.err(
+                Diagnostic::error(
+                    "E0102",
+                    n.span,
+                    format!("`{}` is tq's name for a moment and cannot name a tensor", n.base),
+                )
+                .with_label("a reserved name")
+                .with_hint(format!(
+                    "`{0}[...]` is read as the moment `{0}(...)` wherever it is written: give the tensor another name (`{0}m`, `{0}mb`)",
+                    n.base
+                )),
+            );
         }
         if d.kind == DeclKind::Grad {
             let member = print_name(n);
@@ -525,6 +556,10 @@ impl Checker {
         let mut unbound = Vec::new();
         for a in &c.args {
             crate::syntax::visit::walk_refs(a, &mut |r: &Ref| {
+                if let Some(d) = self.index_as_number(d, r, &bound) {
+                    self.err(d);
+                    return;
+                }
                 self.scalar_ref(r, &scope, false);
                 self.unbound_parameter_index(d, r, &bound, &mut reported, &mut unbound);
             });
@@ -533,6 +568,41 @@ impl Checker {
         for diag in unbound {
             self.err(diag);
         }
+    }
+
+    /// E0101 for an index read as a number in a distribution's argument (`input x[b, i]
+    /// ~ normal(0, i + 1)`, probe 30c f25): an index selects elements and has no value
+    /// of its own there; the hint says what the argument may read.
+    fn index_as_number(&self, d: &Decl, r: &Ref, bound: &BTreeSet<String>) -> Option<Diagnostic> {
+        let key = self.key_of(&r.name);
+        if r.indices.is_some()
+            || r.grad
+            || !super::terms::is_bare_index(&key)
+            || self.is_scalar_name(&key, &Scope::default())
+            || self.env.tensors.contains_key(&key)
+        {
+            return None;
+        }
+        let size = self.env.index_size(&key)?;
+        let target = print_name(&d.target.name);
+        let example = if bound.contains(&key) {
+            format!(
+                "`normal(0, v[{key}])` with `input v[{size}]` holding one value per position, or `normal(0, s^2)`"
+            )
+        } else {
+            "`normal(0, s^2)` with `symbol s`".to_string()
+        };
+        Some(
+            Diagnostic::error(
+                "E0101",
+                r.name.span,
+                format!("index `{key}` is read as a number in the distribution of `{target}`"),
+            )
+            .with_label("an index, not a value")
+            .with_hint(format!(
+                "an index selects elements and has no value of its own here: a distribution's argument may read numbers, sizes, symbols, a family's variable (`l` in `... for l in 1..L`) and tensors at the indices the declaration binds: {example}"
+            )),
+        )
     }
 
     /// A distribution's parameter may read an index (`u[i] ~ bernoulli(q[i])`: each

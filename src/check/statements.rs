@@ -702,6 +702,13 @@ impl Checker {
                 }
             }
         }
+        // `mean_{i}(x[b,i])`: a reduction tq does not have, read as an undeclared
+        // family member times its argument; one diagnostic for it, not also E0203 for
+        // the index it would reduce (probe 30b n06).
+        if let Some(d) = self.reduction_slip(&eq.rhs) {
+            self.err(d);
+            return;
+        }
         // The right-hand side, term by term.
         let terms = self.expr_terms(&eq.rhs, scope);
         for t in terms {
@@ -739,6 +746,57 @@ impl Checker {
         if scope.for_indices.is_some() && eq.op == AssignOp::Set {
             // `=` in the loop form: every listed index must be on the left.
         }
+    }
+
+    /// E0101 for `mean_{i}(...)` (also `avg_`, `average_`) in a right side when no
+    /// tensor of that name is declared: tq writes a mean as a sum over the index
+    /// divided by its size.
+    fn reduction_slip(&self, rhs: &Expr) -> Option<Diagnostic> {
+        let mut found = None;
+        crate::syntax::visit::walk_expr(rhs, |e| {
+            if let Expr::Binary(BinOp::Jux | BinOp::Mul, a, b, _) = e {
+                if let Expr::Ref(r) = &**a {
+                    let n = &r.name;
+                    let index = match n.sub.as_slice() {
+                        [ix] => ix.plain_var().map(|v| v.name.clone()),
+                        _ => None,
+                    };
+                    if found.is_none()
+                        && matches!(n.base.as_str(), "mean" | "avg" | "average")
+                        && r.indices.is_none()
+                        && !self
+                            .env
+                            .tensors
+                            .keys()
+                            .any(|k| k.starts_with(&format!("{}_", n.base)))
+                    {
+                        if let Some(i) = index {
+                            let arg = crate::syntax::printer::print_expr(b);
+                            let arg = arg
+                                .strip_prefix('(')
+                                .and_then(|x| x.strip_suffix(')'))
+                                .unwrap_or(&arg)
+                                .to_string();
+                            let size = self.env.index_size(&i).unwrap_or_else(|| i.to_uppercase());
+                            found = Some(
+                                Diagnostic::error(
+                                    "E0101",
+                                    n.span,
+                                    format!("`{}_{{{i}}}` is not a function in .tq", n.base),
+                                )
+                                .with_label("read as an undeclared name")
+                                .with_hint(format!(
+                                    "tq has no `{}`: write the mean as a sum over the index divided by its size, `sum_{{{i}}}({arg}) / {size}`",
+                                    n.base
+                                )),
+                            );
+                        }
+                    }
+                }
+            }
+            found.is_none()
+        });
+        found
     }
 
     pub(super) fn rank_error(&mut self, key: &str, declared: usize, used: usize, span: Span) {

@@ -249,6 +249,8 @@ impl Checker {
                 )
             }
             Some(_) => {}
+            // `E[w[t], i]` of a tensor declared as `E`: its declaration's E0102.
+            None if c.brackets && self.env.tensors.contains_key(name) => {}
             None => {
                 // `max(0, x)` in a statement: the rectifier.
                 let zero = |e: &Expr| matches!(e, Expr::Num(t, _) if t.parse::<f64>() == Ok(0.0));

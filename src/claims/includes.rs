@@ -345,7 +345,24 @@ pub fn decide_found(
     *untested = false;
     let (m, derived_parts, all_loops) = (&derived.machine, &derived.parts, &derived.loops);
     let mut matched = 0;
-    for it in block {
+    // A block may be written in derive's own printed form, its statements inside the
+    // loops that run them (`for t in 1..T reversed:` around `for b,j,i: W.grad[j,i] +=
+    // ...`, probe 30d d34c): each statement stands in its loops' ranges as written.
+    let mut flat: Vec<(&Item, Vec<Range>)> = Vec::new();
+    fn flatten<'a>(items: &'a [Item], around: &[Range], out: &mut Vec<(&'a Item, Vec<Range>)>) {
+        for it in items {
+            match &it.kind {
+                ItemKind::Loop(l) => {
+                    let mut a = around.to_vec();
+                    a.push(l.range.clone());
+                    flatten(&l.body, &a, out);
+                }
+                _ => out.push((it, around.to_vec())),
+            }
+        }
+    }
+    flatten(block, &[], &mut flat);
+    for (it, written) in flat {
         let key = target_key(it);
         if key.is_empty() {
             return und("an `includes` block lists statements (`for ...: T.grad[...] += ...`)");
@@ -360,10 +377,19 @@ pub fn decide_found(
         let text = print_program(&Program {
             items: vec![it.clone()],
         });
-        let around: Vec<Range> = all_loops
+        let around: Vec<Range> = written
             .iter()
-            .filter(|r| !listed.contains(&r.var.name) && mentions(&text, &r.var.name))
-            .map(|r| widen(r, it))
+            .cloned()
+            .chain(
+                all_loops
+                    .iter()
+                    .filter(|r| {
+                        !listed.contains(&r.var.name)
+                            && !written.iter().any(|w| w.var.name == r.var.name)
+                            && mentions(&text, &r.var.name)
+                    })
+                    .map(|r| widen(r, it)),
+            )
             .collect();
         let mine = match contribution(m, &wrap(it.clone(), &around), &derived.left) {
             Ok(c) => c,

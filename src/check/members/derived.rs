@@ -368,3 +368,89 @@ pub(super) fn derived_givens(name: &Ident, value: &Expr) -> Option<Vec<Expr>> {
         vec![rel(RelOp::Le, e.clone(), shifted), rel(RelOp::Lt, next, e)]
     })
 }
+
+/// The sizes of `size X = value` lines that are defined from themselves, directly (`size
+/// L = L`) or through one another (`size X = Y + 1`, `size Y = X - 1`): E0412 once per
+/// cycle, at the value of its first size in the file, naming the cycle (probe 30b h30:
+/// `size L = L` was a derived size "with no sample value" and a given "set from
+/// itself", two diagnostics for one cause, neither naming it).
+pub(super) fn size_cycles(items: &[Item], diags: &mut Vec<Diagnostic>) -> BTreeSet<String> {
+    let sized: Vec<(&Ident, &Expr)> = items
+        .iter()
+        .filter_map(|i| match &i.kind {
+            ItemKind::SizeValue { name, value } => Some((name, value)),
+            _ => None,
+        })
+        .collect();
+    let names: BTreeSet<&str> = sized.iter().map(|(n, _)| n.name.as_str()).collect();
+    let reads: BTreeMap<&str, BTreeSet<String>> = sized
+        .iter()
+        .map(|(n, v)| {
+            let mut r = BTreeSet::new();
+            crate::syntax::visit::walk_refs(v, &mut |rf| {
+                if rf.name.sub.is_empty() && names.contains(rf.name.base.as_str()) {
+                    r.insert(rf.name.base.clone());
+                }
+            });
+            (n.name.as_str(), r)
+        })
+        .collect();
+    let mut cyclic: BTreeSet<String> = BTreeSet::new();
+    for (name, value) in &sized {
+        if cyclic.contains(&name.name) {
+            continue;
+        }
+        // The shortest path of reads from this size back to itself (breadth first).
+        let mut back: BTreeMap<String, String> = BTreeMap::new();
+        let mut todo = std::collections::VecDeque::from([name.name.clone()]);
+        let mut found = false;
+        while let Some(n) = todo.pop_front() {
+            for r in reads.get(n.as_str()).into_iter().flatten() {
+                if *r == name.name {
+                    back.insert(format!("{r}#"), n.clone());
+                    found = true;
+                    break;
+                }
+                if !back.contains_key(r) {
+                    back.insert(r.clone(), n.clone());
+                    todo.push_back(r.clone());
+                }
+            }
+            if found {
+                break;
+            }
+        }
+        if !found {
+            continue;
+        }
+        // The cycle in reading order: X ← Y ← X (X is read from Y, Y from X).
+        let mut chain = vec![name.name.clone()];
+        let mut at = back[&format!("{}#", name.name)].clone();
+        while at != name.name {
+            chain.push(at.clone());
+            at = back[&at].clone();
+        }
+        chain[1..].reverse();
+        let message = if chain.len() == 1 {
+            format!("size `{}` is defined from itself", name.name)
+        } else {
+            let listed: Vec<String> = chain.iter().map(|c| format!("`{c}`")).collect();
+            chain.push(name.name.clone());
+            format!(
+                "sizes {} are defined from each other: {}",
+                listed.join(" and "),
+                chain.join(" ← ")
+            )
+        };
+        cyclic.extend(chain.iter().cloned());
+        diags.push(
+            Diagnostic::error("E0412", value.span(), message)
+                .with_label("this value reads the size it defines")
+                .with_hint(format!(
+                    "give `{}` a number (`size {} = 3`), or declare it without a value (`size {}`) and give it on the `sample` line",
+                    name.name, name.name, name.name
+                )),
+        );
+    }
+    cyclic
+}

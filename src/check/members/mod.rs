@@ -108,10 +108,17 @@ pub fn expand_derived(
     // at 4, `x[b,4]` one element past the end), so the model silently became another
     // (probe 28: true claims refuted, no diagnostic).
     index_lists_sizes(&items, &mut index_sizes);
+    // Sizes defined from themselves, directly or through others (`size L = L`): one
+    // diagnostic per cycle, its sizes left undeclared and their uses suppressed (each
+    // was also a derived size without a sample value and a given set from itself).
+    let cyclic = derived::size_cycles(&items, &mut x.diags);
     // Fixed sizes first, in order: a value may use the sizes fixed before it.
     let mut rest = Vec::new();
     for item in items {
         match item.kind {
+            ItemKind::SizeValue { name, .. } if cyclic.contains(&name.name) => {
+                x.suppress.insert(name.name.clone());
+            }
             ItemKind::SizeValue { name, value } => {
                 x.suppress.insert(name.name.clone());
                 let mut value = value;
@@ -563,6 +570,23 @@ impl Expander {
                 used.insert(name.to_string());
             }
         });
+        // A variable an `includes` block binds with a loop of its own (derive's printed
+        // form, `for t in 1..T reversed:` around its statements) is that loop's, not a
+        // claim per member: split per member, each claim ran its statement over the
+        // whole loop again and a true block was refuted.
+        if let Some(block) = &c.includes {
+            fn own_loops(items: &[Item], out: &mut BTreeSet<String>) {
+                for it in items {
+                    if let ItemKind::Loop(l) = &it.kind {
+                        out.insert(l.range.var.name.clone());
+                        own_loops(&l.body, out);
+                    }
+                }
+            }
+            let mut own = BTreeSet::new();
+            own_loops(block, &mut own);
+            used.retain(|v| !own.contains(v));
+        }
         let Some(var) = used.into_iter().next() else {
             out.push(item);
             return;

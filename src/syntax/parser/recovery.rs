@@ -397,6 +397,10 @@ impl Ctx<'_> {
                     diags.push(d);
                     return None;
                 }
+                if let Some(d) = self.parenthesized_position(line.start, off, line.end) {
+                    diags.push(d);
+                    return None;
+                }
                 // The words the place takes, when the parser names them (`zero`,
                 // `circular` or `valid`): the nearest to what was written.
                 let words: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
@@ -936,8 +940,60 @@ impl Ctx<'_> {
             "param" | "input" if statement.contains('~') || statement.contains('=') => format!(
                 "a declaration ends after its distribution or value: delete `{tok}`, or put it in a comment after `#`"
             ),
-            _ => "a product of two factors needs a space or `*` between them; check the brackets"
-                .to_string(),
+            // `h_l[b,j] = ... for l in 1..L`: the range written after the statement, as
+            // on paper; tq writes it as a loop around the statement.
+            _ if tok == "for" && stray.contains(" in ") => {
+                let header = stray.split('#').next().unwrap_or(stray).trim().trim_end_matches(':');
+                format!(
+                    "a statement over a range is a loop: write `{header}:` on the line before it, and the statement without `{header}` indented under it"
+                )
+            }
+            // `symbol sigma_W^2`: a declaration names a name, not a power of it.
+            "size" | "symbol" | "scalar" | "index" if tok.starts_with('^') => {
+                let name = statement.rsplit([' ', ',']).next().unwrap_or("s");
+                format!(
+                    "a `{first}` line declares names, not powers of them: write `{statement}`, and the power where it is used (`{name}{tok}`)"
+                )
+            }
+            // `claim Var(y) == I given w ~ normal(0, 1)`: a distribution is part of a
+            // declaration; a given sets a value or states a relation.
+            "claim" if tok.starts_with('~') && !tok.starts_with("~=") => "a distribution is declared once, on the tensor's `input` or `param` line; a claim's `given` sets names to values or states relations (`given s = 1`, `given s > 0`)".to_string(),
+            _ if tok.starts_with('~') && !tok.starts_with("~=") => "`~` follows the name of a declared tensor and gives its distribution: `input x[B, I] ~ normal(0, 1)`".to_string(),
+            // `claim 0 <= Var(u) <= 1/4`: two relations, one claim each.
+            "claim" if relation => {
+                let ops = ["==", "<=", ">=", "~=", "<", ">"];
+                let body = statement.strip_prefix("claim").unwrap_or(statement).trim();
+                let split = ops
+                    .iter()
+                    .filter_map(|r| body.find(&format!(" {r} ")).map(|k| (k, *r)))
+                    .min();
+                let rel2 = ops.iter().find(|r| tok.starts_with(**r)).copied().unwrap_or("<=");
+                let right = stray[rel2.len()..].split('#').next().unwrap_or("").trim();
+                match split {
+                    Some((k, rel1)) if !right.is_empty() => {
+                        let (left, mid) = (body[..k].trim(), body[k + rel1.len() + 2..].trim());
+                        let flipped = match rel1 {
+                            "<=" => ">=",
+                            ">=" => "<=",
+                            "<" => ">",
+                            ">" => "<",
+                            r => r,
+                        };
+                        format!(
+                            "a claim states one relation, not a chain: write one claim per bound, `claim {mid} {flipped} {left}`, then `claim {mid} {rel2} {right}`"
+                        )
+                    }
+                    _ => "a claim states one relation, not a chain: write one claim per relation".to_string(),
+                }
+            }
+            // A factor after a complete statement: a product written without a space
+            // is the likely intent only here.
+            _ if tok.starts_with(|c: char| c.is_ascii_alphanumeric() || matches!(c, '(' | '[' | '_')) => format!(
+                "the statement was complete before `{tok}`: if `{tok}` is a factor, a product of two factors needs a space or `*` between them; otherwise check the brackets before it"
+            ),
+            _ => format!(
+                "the statement was complete before `{tok}`, which cannot follow it: check the operators and brackets before it, or move a note after `#`"
+            ),
         };
         Diagnostic::error(
             "E0001",

@@ -1,5 +1,6 @@
-//! E0001/E0103 diagnostics for two slips met while recovering from a failed line: a
-//! power on the left of a `sample` or `at` setting, a function applied with brackets.
+//! E0001/E0103 diagnostics for slips met while recovering from a failed line: a
+//! power on the left of a `sample` or `at` setting, a function applied with brackets,
+//! an index position in parentheses.
 
 use super::tokens::Ctx;
 use crate::diag::Diagnostic;
@@ -101,6 +102,133 @@ impl Ctx<'_> {
             )
             .with_label("a function call takes parentheses")
             .with_hint(format!("call it with parentheses: {call}")),
+        )
+    }
+
+    /// E0001 at the `(` that opens an index position (`x[b, (i)]`, `x[(b), i]`,
+    /// `x[b, (t+1)]`): a position takes no parentheses, and the parser stopped at the
+    /// comma before it (or after it), which it then named as the offending token (probe
+    /// 30b h04). The diagnostic points at the parenthesis; the hint writes the position
+    /// without it when the parentheses enclose the whole position.
+    pub(super) fn parenthesized_position(
+        &self,
+        start: usize,
+        off: usize,
+        end: usize,
+    ) -> Option<Diagnostic> {
+        let text = &self.ascii.text;
+        let b = text.as_bytes();
+        let off = off.min(end);
+        // The last `[` before the place that is not closed before it.
+        let mut depth = 0i32;
+        let mut open = None;
+        for k in (start..off).rev() {
+            match b[k] {
+                b']' => depth += 1,
+                b'[' if depth == 0 => {
+                    open = Some(k);
+                    break;
+                }
+                b'[' => depth -= 1,
+                _ => {}
+            }
+        }
+        let open = open?;
+        // The name before it: an index list belongs to a tensor.
+        if !open.checked_sub(1).is_some_and(|k| {
+            k >= start && (b[k].is_ascii_alphanumeric() || matches!(b[k], b'_' | b'\'' | b'}'))
+        }) {
+            return None;
+        }
+        // The positions of the list, split at its own commas, up to its `]`.
+        let (mut round, mut square) = (0i32, 0i32);
+        let mut from = open + 1;
+        let mut positions = Vec::new();
+        let mut close = None;
+        for (k, &c) in b.iter().enumerate().take(end).skip(open + 1) {
+            match c {
+                b'(' => round += 1,
+                b')' => round -= 1,
+                b'[' => square += 1,
+                b']' if square == 0 && round <= 0 => {
+                    positions.push((from, k));
+                    close = Some(k);
+                    break;
+                }
+                b']' => square -= 1,
+                b',' if square == 0 && round == 0 => {
+                    positions.push((from, k));
+                    from = k + 1;
+                }
+                _ => {}
+            }
+        }
+        let close = close?;
+        if off > close {
+            return None;
+        }
+        let (p, q) = positions
+            .into_iter()
+            .find(|&(p, q)| text[p..q].trim_start().starts_with('('))?;
+        let paren = p + (text[p..q].len() - text[p..q].trim_start().len());
+        // The `)` matching it, and whether it ends the position.
+        let mut depth = 0i32;
+        let matching = (paren..q).find(|&k| {
+            match b[k] {
+                b'(' => depth += 1,
+                b')' => depth -= 1,
+                _ => {}
+            }
+            depth == 0
+        });
+        let whole = matching.filter(|&m| text[m + 1..q].trim().is_empty());
+        let name_start = text[start..open]
+            .char_indices()
+            .rev()
+            .take_while(|(_, c)| c.is_ascii_alphanumeric() || matches!(c, '_' | '\'' | '{' | '}'))
+            .last()
+            .map_or(open, |(k, _)| start + k);
+        let hint = match whole {
+            Some(m) => {
+                let mut inner = text[paren + 1..m].trim();
+                // `((b+1))`: every pair that encloses the whole position.
+                while let Some(x) = inner.strip_prefix('(').and_then(|x| x.strip_suffix(')')) {
+                    let mut depth = 0i32;
+                    let balanced = x.chars().all(|c| {
+                        depth += match c {
+                            '(' => 1,
+                            ')' => -1,
+                            _ => 0,
+                        };
+                        depth >= 0
+                    });
+                    if !balanced || depth != 0 {
+                        break;
+                    }
+                    inner = x.trim();
+                }
+                let fixed = format!(
+                    "{}{}{}{}",
+                    &text[name_start..paren],
+                    inner,
+                    &text[m + 1..close],
+                    "]"
+                );
+                format!(
+                    "an index position is written without parentheses: `{}`",
+                    fixed.split_whitespace().collect::<Vec<_>>().join(" ")
+                )
+            }
+            None => "an index position is written without parentheses: a position is a sum of whole multiples of indices, sizes and symbols plus a whole number (`t`, `t-1`, `2t+1`, `x+DX`)".to_string(),
+        };
+        Some(
+            Diagnostic::error(
+                "E0001",
+                self.ascii.span(paren, paren + 1),
+                "an index position in parentheses".to_string(),
+            )
+            .with_label("a position takes no parentheses")
+            .with_hint(hint),
         )
     }
 }
