@@ -31,6 +31,7 @@ mod declare;
 mod defs;
 pub mod domains;
 mod env;
+mod fixed_reads;
 mod functions;
 pub mod givens;
 mod gradients;
@@ -100,6 +101,8 @@ pub fn check_expanded(
     write_extents::check(program, &c.env, &mut c.diags);
     // A claim's fixed negative positions on dimensions from 0 (E0214).
     claim_positions::check(program, &c.env, &mut c.diags);
+    // Reads at a fixed position a declared tensor does not have (E0215).
+    fixed_reads::check(program, &c.env, &mut c.diags);
     vary::check(&program.items, &c.env, &mut c.diags, &mut c.suggestions);
     vary::check_values(&program.items, &c.env, &mut c.diags);
     c.env.sample_values = budget::check(program, &c.env, &mut c.diags);

@@ -262,19 +262,35 @@ fn solve_call(
                 at_givens = at_givens.subs(&n, &v);
             }
             let at_givens = sym::simplify(&at_givens);
-            if positive
-                && !sym::defined::range(&at_givens, &root_domains(env, claim, &scope))
-                    .lo_above_zero(true)
-            {
+            // The root is a solution only inside the unknown's whole domain: its declared
+            // ends (`bernoulli(1 - p)`: 0 <= p < 1, both ends; probe31/a u23, u24: a true
+            // `solve(...) < 1` was refuted where the root is 1 and nothing solves the
+            // equation), else the positive convention. Each end the range facts do not
+            // show is a condition the claim is decided under.
+            let dom = root_domains(env, claim, &scope);
+            for (op, end) in solve_ends(env, &name, (positive, given_positive, squared)) {
+                let gap = sym::simplify(&(at_givens.clone() - Expr::num(end.clone())));
+                let range = sym::defined::range(&gap, &dom);
+                let shown = match op {
+                    RelOp::Gt => range.lo_above_zero(true),
+                    RelOp::Ge => range.lo_above_zero(false),
+                    RelOp::Lt => range.hi_below_zero(true),
+                    _ => range.hi_below_zero(false),
+                };
+                if shown {
+                    continue;
+                }
                 let span = c.span;
+                let end_text = end.to_string();
                 out.exists_shown.push(format!(
-                    "a solution exists only where {} > 0 (the unknown `{name}` is positive): the claim is decided there",
-                    sym::to_ascii(&sol)
+                    "a solution exists only where {} {} {end_text} (the domain of `{name}`): the claim is decided there",
+                    sym::to_ascii(&sol),
+                    op.symbol(),
                 ));
                 out.exists.push(ast::Expr::Rel(
-                    RelOp::Gt,
+                    op,
                     Box::new(ast::Expr::Call(c.clone())),
-                    Box::new(ast::Expr::Num("0".into(), span)),
+                    Box::new(rational_literal(&end, span)),
                     span,
                 ));
             }
@@ -293,6 +309,53 @@ fn solve_call(
                 .collect::<Vec<_>>()
                 .join(", ")
         )),
+    }
+}
+
+/// The ends of the unknown's domain a root of `solve` must lie within, as relations
+/// `root OP end`: the declared domain's ends (a probability's both ends, open or
+/// closed as declared), else `> 0` for a positive unknown (the convention); a given
+/// `x > 0` adds `> 0`, and a squared unknown (`sigma^2`) is positive.
+fn solve_ends(
+    env: &Env,
+    name: &str,
+    (positive, given_positive, squared): (bool, bool, bool),
+) -> Vec<(RelOp, BigRational)> {
+    let zero = BigRational::from_integer(0.into());
+    let declared = (!squared).then(|| env.domains.get(name)).flatten();
+    let mut ends = Vec::new();
+    match declared.and_then(|d| d.lo.clone()) {
+        Some((v, open)) if !(given_positive && v <= zero) => {
+            ends.push((if open { RelOp::Gt } else { RelOp::Ge }, v));
+        }
+        _ if positive => ends.push((RelOp::Gt, zero)),
+        _ => {}
+    }
+    if let Some((v, open)) = declared.and_then(|d| d.hi.clone()) {
+        ends.push((if open { RelOp::Lt } else { RelOp::Le }, v));
+    }
+    ends
+}
+
+/// A rational as a literal of the language (`3/4` as a quotient).
+fn rational_literal(v: &BigRational, span: crate::span::Span) -> ast::Expr {
+    let num = |n: &num_bigint::BigInt| {
+        let lit = ast::Expr::Num(n.magnitude().to_string(), span);
+        if n.sign() == num_bigint::Sign::Minus {
+            ast::Expr::Unary(ast::UnOp::Neg, Box::new(lit), span)
+        } else {
+            lit
+        }
+    };
+    if v.denom() == &num_bigint::BigInt::from(1) {
+        num(v.numer())
+    } else {
+        ast::Expr::Binary(
+            BinOp::Div,
+            Box::new(num(v.numer())),
+            Box::new(ast::Expr::Num(v.denom().to_string(), span)),
+            span,
+        )
     }
 }
 

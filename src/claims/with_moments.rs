@@ -526,6 +526,9 @@ pub(super) fn claim_with_own_at(claim: &Claim, env: &Env) -> Option<Claim> {
 /// to −1); a value outside the symbol's domain is replaced by the midpoint between the
 /// sample value and the bound it crosses. A point where a symbol keeps its value or a
 /// relation between symbols (`uniform(a, b)`: a < b) constrains a moved one is skipped.
+/// Then the points that cover the rest of each domain (session 31): the same two with
+/// every signed symbol's sign flipped, and every symbol reflected (−x, or 1/x for a
+/// positive one), where a symbol with no move inside its domain keeps its value.
 /// Before them the sizes are moved, each one larger than its sample value; the symbols
 /// keep theirs. First of all, the least sizes at which every element the claim names
 /// exists ([`least_sizes`]; session 27 tried each size 1 and refuted `Var(y[0,1]) == v`
@@ -615,7 +618,35 @@ pub fn other_points(
         return out;
     }
     let eight = BigRational::from_integer(8.into());
-    for up in [true, false] {
+    // A symbol that may be negative (a location, a scalar input, a domain below 0).
+    let signed = |name: &str| {
+        env.signed.contains(name)
+            || env.scalars.contains_key(name)
+            || env.domains.get(name).is_some_and(|d| {
+                d.lo.as_ref()
+                    .is_some_and(|(lo, _)| lo < &BigRational::zero())
+            })
+    };
+    let any_signed = sample.keys().any(|n| signed(n));
+    // The moves: 8 times and 1/8 of the value; then, so that the points cover the
+    // domain and not one side of the sample value (probe31/a u11, u02: a location never
+    // changed sign, a slope never crossed 1), the same with every signed symbol's sign
+    // flipped, and every symbol reflected: a signed one to -x, a positive one to 1/x (1
+    // to 2), across 0 and across 1.
+    #[derive(Clone, Copy, PartialEq)]
+    enum Move {
+        Up,
+        Down,
+        UpFlipped,
+        DownFlipped,
+        Reflect,
+    }
+    let mut moves = vec![Move::Up, Move::Down];
+    if any_signed {
+        moves.extend([Move::UpFlipped, Move::DownFlipped]);
+    }
+    moves.push(Move::Reflect);
+    for mv in moves {
         let mut point = BTreeMap::new();
         let mut ok = true;
         for (name, x) in &sample {
@@ -624,7 +655,21 @@ pub fn other_points(
                 ok = false;
                 break;
             }
-            let mut v = if x.is_zero() {
+            let flip = matches!(mv, Move::UpFlipped | Move::DownFlipped) && signed(name);
+            let up = matches!(mv, Move::Up | Move::UpFlipped);
+            let mut v = if mv == Move::Reflect {
+                if signed(name) {
+                    if x.is_zero() {
+                        BigRational::one()
+                    } else {
+                        -x.clone()
+                    }
+                } else if x.is_zero() || x == &BigRational::one() {
+                    BigRational::from_integer(2.into())
+                } else {
+                    x.recip()
+                }
+            } else if x.is_zero() {
                 if up {
                     BigRational::one()
                 } else {
@@ -635,6 +680,9 @@ pub fn other_points(
             } else {
                 x / &eight
             };
+            if flip {
+                v = -v;
+            }
             if let Some(d) = dom {
                 if !d.contains(&v) {
                     let bound = match (&d.lo, &d.hi) {
@@ -642,26 +690,25 @@ pub fn other_points(
                         (_, Some((hi, _))) if &v >= hi => Some(hi.clone()),
                         _ => None,
                     };
-                    match bound {
-                        Some(b) => v = (x + b) / BigRational::from_integer(2.into()),
-                        None => {
-                            ok = false;
-                            break;
-                        }
-                    }
+                    v = match bound {
+                        Some(b) => (x + b) / BigRational::from_integer(2.into()),
+                        None => x.clone(),
+                    };
                     if !d.contains(&v) {
-                        ok = false;
-                        break;
+                        v = x.clone();
                     }
                 }
             }
-            if &v == x {
+            // In the two points of 8 and 1/8 every symbol moves; in the others a symbol
+            // with no move inside its domain keeps its value.
+            if &v == x && matches!(mv, Move::Up | Move::Down) {
                 ok = false;
                 break;
             }
             point.insert(name.clone(), v);
         }
-        if ok {
+        let moved = point.iter().any(|(n, v)| sample.get(n) != Some(v));
+        if ok && moved && !out.iter().any(|(p, _)| p == &point) {
             out.push((point, false));
         }
     }

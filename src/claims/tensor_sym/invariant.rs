@@ -332,6 +332,15 @@ fn perturbed_run(
         0
     };
     let key = x.to_string();
+    let mut base = run_forward_split(program, env, seed, split, &|_| Ok(())).map_err(fail)?;
+    // A leaf drawn from a distribution with a bounded support is moved inside it
+    // (probe31/d e34: `m ~ bernoulli(1/2)` shifted to 1.5 refuted a true
+    // `invariant(y, m)` where y = x (m^2 - m)).
+    let support = if x_computed {
+        None
+    } else {
+        leaf_support(program, env, x, &mut base).map_err(NumOutcome::Failed)?
+    };
     let shift = move |m: &mut Machine| -> Result<(), NumError> {
         let mut rng = ChaCha8Rng::seed_from_u64(crate::num::seed::trial_seed(
             seed,
@@ -348,12 +357,22 @@ fn perturbed_run(
         ks.sort();
         for k in ks {
             if let Some(v) = store.get_mut(&k) {
-                *v += rng.random_range(0.5..2.0);
+                *v = match &support {
+                    None => *v + rng.random_range(0.5..2.0),
+                    Some(Support::Binary) => 1.0 - *v,
+                    Some(Support::Classes(n)) => {
+                        // Another class: v + 1 .. v + n - 1, wrapped.
+                        let step = rng.random_range(1..*n) as f64;
+                        (*v + step).rem_euclid(*n as f64)
+                    }
+                    Some(Support::Interval(a, b)) => {
+                        a + (*v - a + (b - a) * rng.random_range(0.1..0.9)).rem_euclid(b - a)
+                    }
+                };
             }
         }
         Ok(())
     };
-    let base = run_forward_split(program, env, seed, split, &|_| Ok(())).map_err(fail)?;
     let moved = run_forward_split(program, env, seed, split, &shift).map_err(fail)?;
     let a = base.vals.get(&(t.to_string(), false));
     let b = moved.vals.get(&(t.to_string(), false));
@@ -424,4 +443,85 @@ fn perturbed_run(
         n += 1;
     }
     Ok(n)
+}
+
+/// The support of a leaf's distribution where it is bounded.
+enum Support {
+    /// `bernoulli(p)`: 0 or 1.
+    Binary,
+    /// `categorical(n)`: 0 .. n-1 (n ≥ 2).
+    Classes(i64),
+    /// `uniform(a, b)`.
+    Interval(f64, f64),
+}
+
+/// The bounded support of leaf `x`'s declared distribution (None: the real line, or no
+/// distribution); an error where no move inside it exists (`categorical(1)`: one value)
+/// or its ends cannot be read once for all elements.
+fn leaf_support(
+    program: &Program,
+    env: &Env,
+    x: &str,
+    m: &mut Machine,
+) -> Result<Option<Support>, String> {
+    fn find<'p>(items: &'p [ast::Item], env: &Env, x: &str) -> Option<&'p ast::Call> {
+        items.iter().find_map(|it| match &it.kind {
+            ItemKind::Decl(d) if d.kind != DeclKind::Grad && env.key_of(&d.target.name) == x => {
+                match &d.init {
+                    Some(Init::Dist(c)) => Some(c),
+                    _ => None,
+                }
+            }
+            ItemKind::Loop(l) => find(&l.body, env, x),
+            ItemKind::ForIndices(l) => find(&l.body, env, x),
+            _ => None,
+        })
+    }
+    let Some(c) = find(&program.items, env, x) else {
+        return Ok(None);
+    };
+    let mut arg = |k: usize| -> Result<f64, String> {
+        let a = c.args.get(k).ok_or("a distribution argument is missing")?;
+        m.const_expr(a).map_err(|_| {
+            format!(
+                "the support of `{x} ~ {}` differs by element: no shift inside it is tried",
+                crate::syntax::printer::print_expr(&ast::Expr::Call(c.clone()))
+            )
+        })
+    };
+    match c.func.name.as_str() {
+        "bernoulli" => {
+            let p = arg(0)?;
+            if p > 0.0 && p < 1.0 {
+                Ok(Some(Support::Binary))
+            } else {
+                Err(format!(
+                    "`{x}` is drawn from `{}` with probability {p} in the run: it takes one value, so there is nothing to shift it to",
+                    crate::syntax::printer::print_expr(&ast::Expr::Call(c.clone()))
+                ))
+            }
+        }
+        "categorical" => {
+            let n = arg(0)?.round() as i64;
+            if n < 2 {
+                Err(format!(
+                    "`{x}` is drawn from {n} class (`{}`): it takes one value, so there is nothing to shift it to",
+                    crate::syntax::printer::print_expr(&ast::Expr::Call(c.clone()))
+                ))
+            } else {
+                Ok(Some(Support::Classes(n)))
+            }
+        }
+        "uniform" => {
+            let (a, b) = (arg(0)?, arg(1)?);
+            if b > a {
+                Ok(Some(Support::Interval(a, b)))
+            } else {
+                Err(format!(
+                    "`{x}` is drawn from an empty or one-point interval"
+                ))
+            }
+        }
+        _ => Ok(None),
+    }
 }
