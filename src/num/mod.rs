@@ -137,14 +137,6 @@ pub use leaves::DeclMember;
 /// One tensor member's values, or its gradient's.
 pub type Store = FastMap<(String, bool), FastMap<Vec<i64>, f64>>;
 
-/// What [`Machine::all_exist`] reads of an expression before any element
-/// ([`Machine::exist_plan`]).
-pub(crate) struct ExistPlan<'e> {
-    caps: Vec<String>,
-    refs: Vec<&'e Ref>,
-    sum_bound: Vec<&'e str>,
-}
-
 /// The interpreter state: constants (sizes, symbols) and stored values.
 #[derive(Clone)]
 pub struct Machine<'a> {
@@ -478,18 +470,22 @@ impl<'a> Machine<'a> {
     /// Whether every tensor member an expression reads has been written (symbols,
     /// sizes and bound indices always exist).
     pub fn all_exist(&mut self, e: &Expr, b: &Bind) -> bool {
-        let plan = self.exist_plan(e, b);
-        self.all_exist_with(&plan, b)
-    }
-
-    /// What [`Machine::all_exist`] reads of an expression before it looks at any
-    /// element: the capitals it sums, its references in order, the indices its explicit
-    /// sums bind. It depends on the expression and on which names the binding holds
-    /// (not their values), so one plan serves every element of a statement.
-    pub(crate) fn exist_plan<'e>(&self, e: &'e Expr, b: &Bind) -> ExistPlan<'e> {
-        // Summed capitals, tested at the first value of their range.
+        // Summed capitals at the first value of their range.
         let mut caps = Vec::new();
         self.capitals_deep(e, b, &mut caps);
+        let with_caps;
+        let b = if caps.is_empty() {
+            b
+        } else {
+            let mut b = b.clone();
+            for c in caps {
+                if let Ok((lo, _)) = self.index_range(&c) {
+                    b.push((c, lo));
+                }
+            }
+            with_caps = b;
+            &with_caps
+        };
         // The references in order, borrowed from `e` (the test stops at the first that
         // fails, as `all` does).
         let mut refs: Vec<&Ref> = Vec::new();
@@ -505,35 +501,7 @@ impl<'a> Machine<'a> {
             }
             true
         });
-        ExistPlan {
-            caps,
-            refs,
-            sum_bound,
-        }
-    }
-
-    /// [`Machine::all_exist`] with the expression's [`ExistPlan`] made at a binding with
-    /// the same names as `b`.
-    pub(crate) fn all_exist_with(&mut self, plan: &ExistPlan<'_>, b: &Bind) -> bool {
-        let ExistPlan {
-            caps,
-            refs,
-            sum_bound,
-        } = plan;
-        let with_caps;
-        let b = if caps.is_empty() {
-            b
-        } else {
-            let mut b = b.clone();
-            for c in caps {
-                if let Ok((lo, _)) = self.index_range(c) {
-                    b.push((c.clone(), lo));
-                }
-            }
-            with_caps = b;
-            &with_caps
-        };
-        refs.iter().all(|&r| {
+        refs.into_iter().all(|r| {
             if r.indices.is_none() && !r.grad {
                 let plain = r.name.sub.is_empty() && r.name.sup.is_empty() && r.name.primes == 0;
                 let printed: Cow<str> = if plain {

@@ -5,7 +5,7 @@
 
 use super::compiled::{self, Site};
 use super::hash::MemberKey;
-use super::{lookup, loop_values, Bind, ExistPlan, Machine, NumError};
+use super::{lookup, loop_values, Bind, Machine, NumError};
 use crate::syntax::ast::{
     AssignOp, Equation, Expr, ForIndices, Ident, IndexExpr, Item, ItemKind, Range, Ref,
 };
@@ -127,24 +127,15 @@ impl Machine<'_> {
         // outlives the borrow of `eq`.
         self.caps_memo.clear();
         self.caps_active = true;
-        // The left side as an expression, for the shadow run's existence test: built
-        // once per statement, not once per element (a clone of the reference per
-        // element of every `includes` statement was 2% of `tq check problems/`).
-        // The existence plans of both sides are made at the first element and kept for
-        // the others: every element binds the same names.
-        let target = self.shadow.is_some().then(|| Expr::Ref(eq.lhs.clone()));
-        let mut exist = None;
-        let r = self.equation_over(eq, target.as_ref(), &mut exist, &free, 0, b);
+        let r = self.equation_over(eq, &free, 0, b);
         self.caps_active = false;
         self.caps_memo.clear();
         r
     }
 
-    fn equation_over<'e>(
+    fn equation_over(
         &mut self,
-        eq: &'e Equation,
-        target: Option<&'e Expr>,
-        exist: &mut Option<(ExistPlan<'e>, ExistPlan<'e>)>,
+        eq: &Equation,
         free: &[String],
         k: usize,
         b: &mut Bind,
@@ -153,7 +144,7 @@ impl Machine<'_> {
             let (lo, hi) = self.index_range(&free[k])?;
             for v in lo..=hi {
                 b.push((free[k].clone(), v));
-                let r = self.equation_over(eq, target, exist, free, k + 1, b);
+                let r = self.equation_over(eq, free, k + 1, b);
                 b.pop();
                 r?;
             }
@@ -164,19 +155,8 @@ impl Machine<'_> {
             // loop over far members (`W_{l+10000}` in an `includes` block) skipped
             // 10⁸ elements without counting one.
             self.tick()?;
-            let exists = match target {
-                Some(t) => {
-                    let (rhs, lhs) = exist.get_or_insert_with(|| {
-                        (self.exist_plan(&eq.rhs, b), self.exist_plan(t, b))
-                    });
-                    self.all_exist_with(rhs, b) && self.all_exist_with(lhs, b)
-                }
-                None => {
-                    let t = Expr::Ref(eq.lhs.clone());
-                    self.all_exist(&eq.rhs, b) && self.all_exist(&t, b)
-                }
-            };
-            if !exists {
+            let target = Expr::Ref(eq.lhs.clone());
+            if !(self.all_exist(&eq.rhs, b) && self.all_exist(&target, b)) {
                 return Ok(());
             }
         }
