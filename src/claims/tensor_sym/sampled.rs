@@ -241,7 +241,9 @@ pub(super) fn rerun_at_witness(
     let mut out = Outcome::new(
         crate::verdict::Verdict::Refuted,
         crate::verdict::Method::ExactEval,
-        format!("{text}; re-checked on the interpreter's run of the derived program at the same point"),
+        format!(
+            "{text}; re-checked on the interpreter's run of the derived program at the same point"
+        ),
     );
     out.witness = Some(w);
     Some(out)
