@@ -96,7 +96,10 @@ fn left_side(
             lw.resume(s.state.clone());
             // The conditions the lowering noted (what it divided by, also inside the
             // lowerer's cache that the state carries on), noted again in the open scope.
-            s.conds.iter().cloned().for_each(sym::defined::note_condition);
+            s.conds
+                .iter()
+                .cloned()
+                .for_each(sym::defined::note_condition);
             return s.side.clone();
         }
     }
@@ -1047,9 +1050,7 @@ const MAX_KINKS: usize = 8;
 /// The arguments at which the written-out sides are not differentiable or not continuous:
 /// of every step (an Iverson bracket, relu's derivative), relu and abs (the built-in
 /// table's kinks, docs/language.md), each once, as `arg − kink`.
-fn kink_arguments(
-    sides: &[Side],
-) -> Vec<sym::Expr> {
+fn kink_arguments(sides: &[Side]) -> Vec<sym::Expr> {
     fn walk(e: &sym::Expr, out: &mut Vec<sym::Expr>) {
         match e {
             sym::Expr::Num(_) | sym::Expr::Sym(_) => {}
@@ -1128,7 +1129,8 @@ fn kink_point(
             sym::eval_exact(arg, pt).ok()
         };
         let mut trial = pt.clone();
-        let (Some(e0), Some(e1), Some(e2)) = (at(0, &mut trial), at(1, &mut trial), at(2, &mut trial))
+        let (Some(e0), Some(e1), Some(e2)) =
+            (at(0, &mut trial), at(1, &mut trial), at(2, &mut trial))
         else {
             continue;
         };

@@ -174,6 +174,27 @@ pub(super) fn rerun_at_witness(
         };
         leaves.push(((name.to_string(), grad), pos, v));
     }
+    // Only leaves that can take every real value on the run are put in (declared without
+    // a distribution, or normal): a fixed value (`param Z[R, I] = 0`) or a Bernoulli mask
+    // at the run's `p = 0` set to 1 would make a run of another model (a true claim about
+    // LoRA at its zero initialisation was refuted at Z = 1).
+    let mut free = std::collections::BTreeSet::new();
+    for it in &program.items {
+        if let ast::ItemKind::Decl(d) = &it.kind {
+            let any_real = match &d.init {
+                None => true,
+                Some(ast::Init::Dist(c)) => c.func.name == "normal",
+                Some(ast::Init::Value(_)) => false,
+            };
+            if any_real {
+                let grad = d.kind == ast::DeclKind::Grad;
+                free.insert((env.key_of(&d.target.name), grad));
+            }
+        }
+    }
+    if leaves.iter().any(|(k, _, _)| !free.contains(k)) {
+        return None;
+    }
     let before = |m: &mut Machine| -> Result<(), NumError> {
         for (k, v) in &consts {
             m.consts.insert(k.clone(), *v);
@@ -241,7 +262,9 @@ pub(super) fn rerun_at_witness(
     let mut out = Outcome::new(
         crate::verdict::Verdict::Refuted,
         crate::verdict::Method::ExactEval,
-        format!("{text}; re-checked on the interpreter's run of the derived program at the same point"),
+        format!(
+            "{text}; re-checked on the interpreter's run of the derived program at the same point"
+        ),
     );
     out.witness = Some(w);
     Some(out)
