@@ -777,3 +777,45 @@ fn cli_exports_files_with_answers_and_skips_the_others() {
     assert_eq!(out.status.code(), Some(1));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// probe31/b A: OUT forgotten (`tq export --to moodle v.tq w.tq`) overwrote the problem
+/// file v.tq with w.tq's quiz, status 0; an OUT that is a `.tq` file or one of the
+/// inputs is refused (status 2) before any work, and the files are left as they were.
+#[test]
+fn an_output_that_is_a_problem_file_is_refused() {
+    let dir = temp_dir("clobber");
+    let src = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/problems/comp_graph.tq"
+    ))
+    .unwrap();
+    let (v, w) = (dir.join("v.tq"), dir.join("w.tq"));
+    std::fs::write(&v, &src).unwrap();
+    std::fs::write(&w, &src).unwrap();
+    for (to, args) in [
+        ("moodle", vec![&v, &w]),
+        ("moodle", vec![&v, &v]),
+        ("prairielearn", vec![&v, &w]),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_tq"))
+            .args(["export", "--to", to])
+            .args(&args)
+            .env("TQ_NO_CACHE", "1")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{to} {args:?}: {err}");
+        assert!(err.contains("v.tq") && err.contains("overwrite"), "{err}");
+        assert_eq!(
+            std::fs::read_to_string(&v).unwrap(),
+            src,
+            "v.tq was changed"
+        );
+        assert_eq!(
+            std::fs::read_to_string(&w).unwrap(),
+            src,
+            "w.tq was changed"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

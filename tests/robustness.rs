@@ -795,6 +795,61 @@ fn generated_nesting_shapes_end_within_the_limits() {
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
+/// Derived expressions over depth (session 31): a scalar program nesting one operation
+/// `depth` times, its derivative claimed, through `derive` (which decides the claims and
+/// prints every form) and, at the largest depth, `render` and `emit`. A power tower of
+/// 31 was killed at 120 s (the course-notation printer printed each exponent twice: 2^n)
+/// and 15 nested `tanh` took 500 MB (the exponential form wrote `x` twice per level);
+/// each shape at each depth now ends within the limits.
+#[test]
+fn generated_derivative_towers_end_within_the_limits() {
+    type Shape = (&'static str, fn(&str) -> String);
+    let shapes: [Shape; 8] = [
+        ("power_tower", |e| format!("a^{e}")),
+        ("exp", |e| format!("exp({e})")),
+        ("log", |e| format!("ln(2 + {e})")),
+        ("division", |e| format!("a/(1 + {e})")),
+        ("tanh", |e| format!("tanh(a {e})")),
+        ("sigmoid", |e| format!("sigmoid(a {e})")),
+        ("sqrt", |e| format!("sqrt(1 + a {e})")),
+        ("mixed", |e| format!("exp(a/(1 + ln(1 + {e}^2)))")),
+    ];
+    let dir = std::env::temp_dir().join(format!("tq-derivative-towers-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    let mut failures = Vec::new();
+    for (name, shape) in shapes {
+        for depth in [8, 20, 32] {
+            let mut e = "a".to_string();
+            for _ in 0..depth {
+                e = shape(&e);
+            }
+            let src = format!("scalar a\nu = {e}\nat a = 1/2\nclaim d(u)/d(a) == 1\n");
+            let f = dir.join(format!("{name}_{depth}.tq"));
+            std::fs::write(&f, &src).expect("written");
+            let commands: &[&[&str]] = if depth == 32 {
+                &[&["derive"], &["render"], &["emit"]]
+            } else {
+                &[&["derive"]]
+            };
+            for args in commands {
+                let (status, text, wall) = run_limited(args, &f);
+                let located = text.contains(&format!("{}:", f.display()));
+                // Every run ends: a derivation (0; the claim, false at most depths, is
+                // refuted or undecided without failing `derive`), or a located refusal.
+                let ok = status == Some(0) || (status == Some(1) && located);
+                if !ok {
+                    failures.push(format!(
+                        "{name} {depth} deep, {args:?}: exit {status:?} after {wall:?}\n{}",
+                        text.chars().take(800).collect::<String>()
+                    ));
+                }
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
 /// Many claims in the editor (round of 2026-12-04 night): the code lenses and inlay
 /// hints shown while the claims are being decided placed each claim by scanning the text
 /// from its start (`lsp::verdicts::claim_lines`), quadratic in the file: 50,000 claims

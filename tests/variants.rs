@@ -537,3 +537,47 @@ vary m in {0, 1, 2}
     );
     assert_eq!(out.matches("**false**").count(), 2, "{out}");
 }
+
+/// `--count 100` (probe31/b I, probe30/b 6): each variant's answers get a hundredth of
+/// one file's work, which 100 inequalities spend. A stated number for a value the
+/// program defines is still computed again at each variant's point (it was left
+/// `u == 4` and refuted in every variant), and no answer is a bare blank: each says why.
+#[test]
+fn at_the_largest_count_numbers_are_restated_and_every_blank_says_why() {
+    use tq::variants::prepare_all;
+    let mut src = String::from("scalar x\nu = x^2\nat x = 2\n");
+    for k in 0..100 {
+        src.push_str(&format!("claim (x + {k})^2 >= 0\n"));
+    }
+    src.push_str("claim u == 4\nvary x in 1..1000\n");
+    let base = check_source("n100.tq", &src, &quick());
+    assert_eq!(base.unexpected_errors(), 0, "{:?}", base.diagnostics);
+    let p = plan(&base.program, 100, 0).unwrap();
+    assert_eq!(p.chosen.len(), 100);
+    let prepared = prepare_all(&base.program, &base.env, &p.names, &p.chosen);
+    let mut spent = 0;
+    for (vals, pr) in p.chosen.iter().zip(&prepared) {
+        let x: i64 = vals[0].parse().expect("a whole number");
+        assert!(
+            pr.source.contains(&format!("claim u == {}", x * x)),
+            "x = {x}: {}",
+            pr.source
+        );
+        spent += pr.budget_spent.iter().flatten().count();
+    }
+    // The shares did run out (else this test would not reach the restatement's pool).
+    assert!(spent > 0, "no variant's share ran out");
+    let vs: Vec<Variant> = prepared
+        .into_iter()
+        .take(2)
+        .map(|prepared| {
+            let report = check_source("variant.tq", &prepared.source, &quick());
+            Variant { prepared, report }
+        })
+        .collect();
+    // A claim proved past the share is answered "holds (proved)"; any blank says why.
+    let md = markdown("n100.tq", &p, 0, &vs);
+    for line in md.lines().filter(|l| l.contains('—')) {
+        assert!(line.contains("— ("), "a blank without its reason: {line}");
+    }
+}

@@ -81,8 +81,8 @@ const MAX_UNFOLDED_NODES: usize = 20_000;
 fn unfolded_nodes(e: &Expr) -> usize {
     match e {
         Expr::Num(_) | Expr::Sym(_) => 1,
-        // (1 - t)(1 + t)^-1 with t = exp(-2x): x twice, and 12 nodes around them.
-        Expr::Func(Func::Tanh, x) => unfolded_nodes(x).saturating_mul(2).saturating_add(12),
+        // (1 - t)(1 + t)^-1 with t = exp(-2x): x twice, and 15 nodes around them.
+        Expr::Func(Func::Tanh, x) => unfolded_nodes(x).saturating_mul(2).saturating_add(16),
         Expr::Func(Func::Sigmoid | Func::Softplus, x) => unfolded_nodes(x).saturating_add(7),
         Expr::Func(_, x) => unfolded_nodes(x).saturating_add(1),
         Expr::Pow(b, x) => unfolded_nodes(b)

@@ -237,7 +237,15 @@ fn num(r: &BigRational, style: Style) -> String {
     }
 }
 
+#[cfg(test)]
+thread_local! {
+    /// The calls of [`raw`] on this thread: the tests bound the work of printing by it.
+    static RAW_CALLS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 fn raw(e: &Expr, style: Style) -> String {
+    #[cfg(test)]
+    RAW_CALLS.with(|c| c.set(c.get() + 1));
     match e {
         Expr::Num(r) => num(r, style),
         Expr::Sym(s) => symbol(s, style),
@@ -408,10 +416,12 @@ fn quotient(up: &[Expr], down: &[Expr], coef: &BigRational, style: Style) -> Str
     }
     bottom.extend(down.iter().cloned());
     let sign = if neg { "-" } else { "" };
-    let t = product(&top, style);
     if bottom.is_empty() {
-        return format!("{sign}{t}");
+        return format!("{sign}{}", product(&top, style));
     }
+    // Each part is printed once: printing the numerator twice (to return it alone, then
+    // inside the fraction) doubled the work at every level of nested quotients (`tanh`
+    // and `sigmoid` derivatives 32 deep: minutes in `tq render`, session 31).
     match style {
         Style::Latex => {
             // A fraction bar groups: a single sum over or under it takes no parentheses.
@@ -422,6 +432,7 @@ fn quotient(up: &[Expr], down: &[Expr], coef: &BigRational, style: Style) -> Str
             format!("{sign}\\frac{{{}}}{{{}}}", whole(&top), whole(&bottom))
         }
         _ => {
+            let t = product(&top, style);
             let b = if bottom.len() == 1 {
                 p(&bottom[0], style, 3)
             } else {
@@ -487,6 +498,34 @@ mod tests {
 #[cfg(test)]
 mod display_tests {
     use super::*;
+
+    #[test]
+    fn printing_visits_each_node_a_bounded_number_of_times() {
+        // A power tower and nested quotients 40 deep, in every syntax: each node is
+        // printed a bounded number of times (printing an exponent or a numerator twice
+        // made the work 2^40; session 31).
+        let a = Expr::sym("a");
+        let mut tower = a.clone();
+        let mut quotients = a.clone();
+        for _ in 0..40 {
+            tower = Expr::pow(a.clone(), tower);
+            // (1 + q)/(2 + a): the nested part in the numerator.
+            quotients = Expr::mul(vec![
+                Expr::add(vec![Expr::one(), quotients]),
+                Expr::pow(Expr::add(vec![Expr::int(2), a.clone()]), Expr::int(-1)),
+            ]);
+        }
+        for e in [&tower, &quotients] {
+            let nodes = e.node_count();
+            for print in [to_ascii, to_text, to_latex] {
+                RAW_CALLS.with(|c| c.set(0));
+                let text = print(e);
+                let calls = RAW_CALLS.with(|c| c.get());
+                assert!(!text.is_empty());
+                assert!(calls <= 4 * nodes, "{calls} calls for {nodes} nodes");
+            }
+        }
+    }
 
     #[test]
     fn a_power_of_one_is_shown_as_one() {
