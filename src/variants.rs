@@ -1080,6 +1080,20 @@ fn answer(
     rep: Option<&ClaimReport>,
 ) -> Result<Vec<Inline>, String> {
     if let Some(a) = v.prepared.answers.get(j).cloned().flatten() {
+        // A value for a claim no engine decided in this variant is not an answer: the
+        // value may rest on what the check could not confirm (probe 30c f21: the
+        // moments engine's N_3 g^2/(2 N_1) for a claim `tq check` leaves undecided, and
+        // false). It is shown, marked as not checked.
+        let decided = rep.is_some_and(|r| r.verdict != Verdict::Undecided);
+        if !decided {
+            let mut runs = vec![Inline::Strong("not an answer".into())];
+            runs.push(Inline::Text(" (tq computed ".into()));
+            runs.push(Inline::Math(a));
+            runs.push(Inline::Text(
+                ", but no engine decided the claim in this variant: its verdict says why)".into(),
+            ));
+            return Ok(runs);
+        }
         return Ok(vec![Inline::Math(a)]);
     }
     let budget = v.prepared.budget_spent.get(j).cloned().flatten();

@@ -581,3 +581,59 @@ fn at_the_largest_count_numbers_are_restated_and_every_blank_says_why() {
         assert!(line.contains("— ("), "a blank without its reason: {line}");
     }
 }
+
+/// A value tq computes for a claim that no engine decides in the variant is not an
+/// answer (probe 30c f21: the moments engine's `N_3 g^2 / (2 N_1)` for the gradient
+/// behind two ReLUs, which rests on gradient independence and is false at small widths;
+/// `tq check` leaves it undecided). The page shows the value marked "not an answer",
+/// and the cell is never the bare value.
+#[test]
+fn a_computed_value_of_an_undecided_claim_is_marked_not_an_answer() {
+    let src = "size B
+size L = 3
+size N_l for l in 0..L
+symbol g
+input x[B, N_0] ~ normal(0, 1)
+param W_l[N_l, N_{l-1}] ~ normal(0, g/N_{l-1}) for l in 1..L
+grad a_3 ~ normal(0, 1)
+a_1[b,n_1] = W_1[n_1,N_0] x[b,N_0]
+h_1[b,n_1] = relu(a_1[b,n_1])
+a_2[b,n_2] = W_2[n_2,N_1] h_1[b,N_1]
+h_2[b,n_2] = relu(a_2[b,n_2])
+a_3[b,n_3] = W_3[n_3,N_2] h_2[b,N_2]
+claim Var(h_1.grad) == N_3 g^2 / (2 N_1)
+claim mults(a_1) == B N_0 N_1
+sample B = 2, N_0 = 5, N_1 = 4, N_2 = 3, N_3 = 2, g = 2
+vary N_1 in {4, 6}, g in {1, 2}
+";
+    let (p, vs) = planned("widths.tq", src, 3, &quick());
+    assert_eq!(vs.len(), 3);
+    let md = markdown("widths.tq", &p, 0, &vs);
+    let mut marked = 0;
+    for v in &vs {
+        let reps = &v.report.claims;
+        assert_eq!(reps.len(), 2);
+        let verdict = reps[0].verdict;
+        assert_ne!(verdict, tq::claims::Verdict::Proved, "{}", reps[0].evidence);
+        if verdict == tq::claims::Verdict::Undecided && v.prepared.answers[0].is_some() {
+            marked += 1;
+        }
+        // The count is decided exactly: its answer stays a plain value.
+        assert_eq!(reps[1].verdict, tq::claims::Verdict::Proved);
+    }
+    assert!(
+        marked > 0,
+        "no variant has a computed value for the undecided claim"
+    );
+    assert_eq!(
+        md.matches("**not an answer** (tq computed $").count(),
+        marked,
+        "{md}"
+    );
+    for line in md.lines().filter(|l| l.starts_with("| 1 |")) {
+        assert!(
+            line.contains("not an answer") || !line.ends_with("| undecided |"),
+            "{line}"
+        );
+    }
+}

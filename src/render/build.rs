@@ -134,6 +134,7 @@ pub fn document(r: &FileReport, audience: Audience) -> Document {
         blocks.push(Block::Lines(lines));
     }
     let claims = claims_with_reports(r);
+    let groups = member_groups(&claims);
     for (heading, listed) in questions(&claims) {
         blocks.push(lead(heading));
         blocks.push(Block::Questions(
@@ -148,6 +149,7 @@ pub fn document(r: &FileReport, audience: Audience) -> Document {
                         number,
                         math: math::claim(c),
                         lines,
+                        group: groups.get(number.wrapping_sub(1)).copied().flatten(),
                     }
                 })
                 .collect(),
@@ -222,12 +224,14 @@ pub fn document(r: &FileReport, audience: Audience) -> Document {
                                 rep.expect == Some(Expectation::Refuted),
                             )),
                             evidence,
+                            group: groups[k],
                         }
                     }
                     None => ClaimRow {
                         number: k + 1,
                         verdict: None,
                         evidence: vec![text("not decided")],
+                        group: groups[k],
                     },
                 })
                 .collect();
@@ -517,4 +521,23 @@ fn derivations(r: &FileReport, blocks: &mut Vec<Block>) {
         blocks.push(para(lead));
         blocks.push(Block::Lines(lines));
     }
+}
+
+/// For each claim, the line of the `claim` it comes from when it shares that line with
+/// others: the members of a claim over an unrolled loop's variable (`Var(h_l)` at l =
+/// 1, ..., 50). One pass (a file of thousands of claims).
+fn member_groups(claims: &[(Claim, Option<&crate::claims::ClaimReport>)]) -> Vec<Option<usize>> {
+    let mut count: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
+    for (_, r) in claims {
+        if let Some(r) = r {
+            *count.entry(r.line).or_default() += 1;
+        }
+    }
+    claims
+        .iter()
+        .map(|(_, r)| {
+            r.map(|r| r.line)
+                .filter(|l| count.get(l).is_some_and(|n| *n > 1))
+        })
+        .collect()
 }

@@ -37,18 +37,25 @@ pub struct AlignRow {
 /// an `includes` block under it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Question {
+    /// The claim's number; 0 for the gap of a folded run (the members between).
     pub number: usize,
     pub math: String,
     pub lines: Vec<Line>,
+    /// The line of the `claim` it comes from: the members of a claim over an unrolled
+    /// loop's variable share it, and a long run of them is folded.
+    pub group: Option<usize>,
 }
 
 /// One row of the table of claims: number, verdict (none when no engine decided) and
 /// how it was decided (method and evidence, with the expressions typeset).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ClaimRow {
+    /// The claim's number; 0 for the gap of a folded run.
     pub number: usize,
     pub verdict: Option<String>,
     pub evidence: Vec<Inline>,
+    /// The line of the `claim` it comes from (as [`Question::group`]).
+    pub group: Option<usize>,
 }
 
 /// A block of the page.
@@ -180,14 +187,82 @@ fn inline_key(v: &[Inline]) -> String {
         .join("\u{1}")
 }
 
+/// `entries` with each run of more than [`MAX_RUN`] consecutive entries of one `key`
+/// (`None` never runs) folded to its first two, the `gap` for the numbers it leaves
+/// out, and its last.
+fn fold_by<T: Clone>(
+    entries: &[T],
+    key: impl Fn(&T) -> Option<String>,
+    number: impl Fn(&T) -> usize,
+    gap: impl Fn(&T, usize, usize) -> T,
+) -> Vec<T> {
+    let mut out = Vec::new();
+    let mut k = 0;
+    while k < entries.len() {
+        let mut end = k + 1;
+        if let Some(first) = key(&entries[k]) {
+            while end < entries.len() && key(&entries[end]).as_ref() == Some(&first) {
+                end += 1;
+            }
+        }
+        let run = &entries[k..end];
+        if run.len() > MAX_RUN {
+            out.extend_from_slice(&run[..2]);
+            out.push(gap(&run[2], number(&run[2]), number(&run[run.len() - 2])));
+            out.push(run[run.len() - 1].clone());
+        } else {
+            out.extend_from_slice(run);
+        }
+        k = end;
+    }
+    out
+}
+
 impl Document {
     /// Folds the long runs of like entries in lists, program lines and aligned rows (the
     /// members of a family unrolled at a fixed depth) to their first two, a vertical
-    /// ellipsis and their last. Questions and the table of claims are never folded: each
-    /// claim keeps its own line and verdict.
+    /// ellipsis and their last; and the members of one claim over an unrolled loop's
+    /// variable among the questions and in the table of claims (there only a run with
+    /// one verdict: a member decided otherwise keeps its own row, so no verdict is
+    /// hidden behind another's).
     pub fn fold_runs(&mut self) {
         for b in &mut self.blocks {
             match b {
+                Block::Questions(v) => {
+                    *v = fold_by(
+                        v,
+                        |q| q.group.map(|g| g.to_string()),
+                        |q| q.number,
+                        |_, a, b| {
+                            Question {
+                            number: 0,
+                            math: format!(
+                                "\\vdots \\quad \\text{{(questions {a} to {b}: the same claim at each member between)}}"
+                            ),
+                            lines: Vec::new(),
+                            group: None,
+                        }
+                        },
+                    )
+                }
+                Block::Claims(v) => {
+                    *v = fold_by(
+                        v,
+                        |r| r.group.map(|g| format!("{g}\u{1}{:?}", r.verdict)),
+                        |r| r.number,
+                        |r, a, b| {
+                            ClaimRow {
+                            number: 0,
+                            verdict: r.verdict.clone(),
+                            evidence: vec![Inline::Text(format!(
+                                "claims {a} to {b}, the same claim at each member between: every one {}, each on its own evidence, which tq check lists",
+                                r.verdict.as_deref().unwrap_or("undecided")
+                            ))],
+                            group: None,
+                        }
+                        },
+                    )
+                }
                 Block::Items(v) => {
                     *v = fold(
                         v,
@@ -239,6 +314,74 @@ mod tests {
 
     fn keys(v: &[Vec<Inline>]) -> Vec<String> {
         v.iter().map(|i| inline_key(i)).collect()
+    }
+
+    fn rows(verdicts: &[(usize, &str)]) -> Vec<ClaimRow> {
+        verdicts
+            .iter()
+            .enumerate()
+            .map(|(k, (group, v))| ClaimRow {
+                number: k + 1,
+                verdict: Some(v.to_string()),
+                evidence: vec![Inline::Text(format!("evidence {}", k + 1))],
+                group: Some(*group),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_members_of_one_claim_fold_in_the_table_only_where_their_verdicts_agree() {
+        // 12 members of the claim on line 8, the 7th refuted; 3 of line 9 (too few).
+        let mut v: Vec<(usize, &str)> = vec![(8, "proved"); 12];
+        v[6] = (8, "refuted");
+        v.extend([(9, "proved"); 3]);
+        let mut doc = Document {
+            title: vec![],
+            author: None,
+            path: String::new(),
+            blocks: vec![Block::Claims(rows(&v))],
+        };
+        doc.fold_runs();
+        let Block::Claims(out) = &doc.blocks[0] else {
+            panic!()
+        };
+        let shown: Vec<usize> = out.iter().map(|r| r.number).collect();
+        // 1-6 proved (six: not folded), 7 refuted, 8-12 proved (five), 13-15.
+        assert_eq!(shown, (1..=15).collect::<Vec<_>>());
+        let mut v: Vec<(usize, &str)> = vec![(8, "proved"); 12];
+        v.push((9, "refuted"));
+        let mut doc = Document {
+            title: vec![],
+            author: None,
+            path: String::new(),
+            blocks: vec![Block::Claims(rows(&v))],
+        };
+        doc.fold_runs();
+        let Block::Claims(out) = &doc.blocks[0] else {
+            panic!()
+        };
+        let shown: Vec<usize> = out.iter().map(|r| r.number).collect();
+        assert_eq!(shown, vec![1, 2, 0, 12, 13]);
+        let gap = &out[2];
+        assert_eq!(gap.verdict.as_deref(), Some("proved"));
+        assert!(
+            inline_key(&gap.evidence).contains("claims 3 to 11"),
+            "{gap:?}"
+        );
+        // Claims that are not members of one claim never fold.
+        let mut plain = rows(&[(0, "proved"); 10]);
+        plain.iter_mut().for_each(|r| r.group = None);
+        let mut doc = Document {
+            title: vec![],
+            author: None,
+            path: String::new(),
+            blocks: vec![Block::Claims(plain)],
+        };
+        doc.fold_runs();
+        let Block::Claims(out) = &doc.blocks[0] else {
+            panic!()
+        };
+        assert_eq!(out.len(), 10);
     }
 
     #[test]

@@ -89,7 +89,11 @@ pub fn blocks(bs: &[Block], out: &mut String) {
             }
             Block::Questions(qs) => {
                 for q in qs {
-                    out.push_str(&format!("{}. ${}$\n", q.number, q.math));
+                    if q.number == 0 {
+                        out.push_str(&format!("   ${}$\n", q.math));
+                    } else {
+                        out.push_str(&format!("{}. ${}$\n", q.number, q.math));
+                    }
                     lines(&q.lines, "    ", out);
                 }
                 out.push('\n');
@@ -110,7 +114,11 @@ pub fn blocks(bs: &[Block], out: &mut String) {
                     };
                     out.push_str(&format!(
                         "| {} | {verdict} | {} |\n",
-                        r.number,
+                        if r.number == 0 {
+                            "⋮".to_string()
+                        } else {
+                            r.number.to_string()
+                        },
                         inlines(&r.evidence)
                     ));
                 }

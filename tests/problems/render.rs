@@ -118,9 +118,38 @@ fn the_latex_of_every_problem_file_compiles_with_pdflatex() {
     let dir = std::env::temp_dir().join(format!("tq-render-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let mut overfull = Vec::new();
-    for (name, r) in every_problem() {
+    // The key and the student page of every problem file and of every erratum file.
+    let errata_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("problems/errata");
+    let mut errata: Vec<_> = std::fs::read_dir(&errata_dir)
+        .expect("problems/errata/")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "tq"))
+        .collect();
+    errata.sort();
+    let errata: Vec<(String, &FileReport)> = errata
+        .iter()
+        .map(|p| {
+            let name = p.file_stem().unwrap().to_string_lossy().to_string();
+            let path = format!("problems/errata/{name}.tq");
+            (name, common::shared_report(&path, "full", common::full))
+        })
+        .collect();
+    let mut pages = Vec::new();
+    for (name, r) in every_problem().iter().cloned().chain(errata) {
+        pages.push((name.clone(), doc(r, Format::Latex, false)));
+        let student = render(
+            r,
+            RenderOptions {
+                format: Format::Latex,
+                fragment: false,
+                audience: tq::render::Audience::Student,
+            },
+        );
+        pages.push((format!("{name}_student"), student));
+    }
+    for (name, page) in pages {
         let tex = dir.join(format!("{name}.tex"));
-        std::fs::write(&tex, doc(r, Format::Latex, false)).unwrap();
+        std::fs::write(&tex, page).unwrap();
         let out = std::process::Command::new("pdflatex")
             .args(["-interaction=nonstopmode", "-halt-on-error"])
             .arg(format!("{name}.tex"))
@@ -145,11 +174,118 @@ fn the_latex_of_every_problem_file_compiles_with_pdflatex() {
         );
     }
     let _ = std::fs::remove_dir_all(&dir);
-    eprintln!(
+    // No line of any page runs past the margin (probe 29: an erratum's file names and
+    // a question of problems/sgd_l2_momentum.tq did).
+    assert!(
+        overfull.is_empty(),
         "{} overfull boxes:\n{}",
         overfull.len(),
         overfull.join("\n")
     );
+}
+
+/// pdflatex's overfull lines for one LaTeX page (`None` without pdflatex).
+fn overfull_lines(name: &str, tex: &str) -> Option<Vec<String>> {
+    if !common::tool_available("pdflatex", &["--version"], "install texlive-latex-base") {
+        return None;
+    }
+    let dir = std::env::temp_dir().join(format!("tq-render-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("{name}.tex")), tex).unwrap();
+    let out = std::process::Command::new("pdflatex")
+        .args(["-interaction=nonstopmode", "-halt-on-error"])
+        .arg(format!("{name}.tex"))
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&out.stdout).to_string();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(out.status.success(), "{name}.tex does not compile:\n{log}");
+    Some(
+        log.lines()
+            .filter(|l| l.starts_with("Overfull \\hbox"))
+            .map(String::from)
+            .collect(),
+    )
+}
+
+/// Long questions (probe 29c e01: a variance of 110 glyphs), long claims with givens,
+/// and a question over 24 terms: each breaks within the margin, on the key and the
+/// student page.
+#[test]
+fn a_long_question_breaks_within_the_margin() {
+    let mut src = String::from(
+        "size I, J
+symbol s, v, mw, mx, u, mu
+input x[I] ~ normal(mx, v)
+param w[I] ~ normal(mw, s)
+y = w[I] x[I]
+param c[J] ~ normal(mu, u)
+z = c[J] y
+claim Var(z) == J u (I ((s + mw^2) (v + mx^2) - mw^2 mx^2) + I^2 mw^2 mx^2) + J mu^2 I ((s + mw^2) (v + mx^2) - mw^2 mx^2) + J (J - 1) mu^2 mw^2 I v
+claim Var(y) == I ((s + mw^2) (v + mx^2) - mw^2 mx^2) given s = 1/2, v = 1, mw = 1/2, mx = 1, u = 1/2, mu = 1, I = 3, J = 2
+",
+    );
+    // A sum of 24 terms of products.
+    let terms: Vec<String> = (1..=24).map(|k| format!("{k} s v mw")).collect();
+    src.push_str(&format!(
+        "claim E(y) == {} - {} + I mw mx\n",
+        terms.join(" + "),
+        terms.join(" - ")
+    ));
+    for audience in [tq::render::Audience::Key, tq::render::Audience::Student] {
+        let tex = page(&src, Format::Latex, audience);
+        assert!(
+            tex.contains("\\raggedright"),
+            "a long question is set ragged right"
+        );
+        if let Some(over) = overfull_lines("long_question", &tex) {
+            assert!(over.is_empty(), "{over:?}");
+        }
+    }
+}
+
+/// The members of a claim over an unrolled loop's variable (`size L = 12`: 13 members)
+/// fold among the questions and in the table of claims, like the unrolled program; each
+/// gap says which claims it stands for and, in the table, their one verdict.
+#[test]
+fn the_members_of_an_unrolled_claim_are_folded_on_the_key() {
+    let src = "size B, J
+size L = 12
+symbol s
+input h_0[B, J] ~ normal(0, 1)
+param W_l[J, J] ~ normal(0, s/J) for l in 1..L
+for l in 0..L-1:
+  h_{l+1}[b,j] = W_{l+1}[j,J'] h_l[b,J']
+claim Var(h_l) == s^l
+expect refuted
+claim Var(h_l) == s^(l+1)
+sample B = 2, J = 3, s = 1
+";
+    let md = page(src, Format::Markdown, tq::render::Audience::Key);
+    let questions: Vec<&str> = md
+        .lines()
+        .filter(|l| {
+            l.split_once(". $")
+                .is_some_and(|(n, _)| n.parse::<usize>().is_ok())
+        })
+        .collect();
+    assert_eq!(questions.len(), 6, "{questions:?}");
+    assert!(md.contains("questions 3 to 12: the same claim at each member between"));
+    assert!(md.contains("questions 16 to 25: the same claim at each member between"));
+    let rows: Vec<&str> = md.lines().filter(|l| l.starts_with("| ")).collect();
+    // The header, 2 + gap + last for each of the two claims.
+    assert_eq!(rows.len(), 9, "{rows:?}");
+    assert!(md.contains("| ⋮ | **proved** | claims 3 to 12,"), "{md}");
+    assert!(
+        md.contains("| ⋮ | **refuted (expected refuted)** | claims 16 to 25,"),
+        "{md}"
+    );
+    let tex = page(src, Format::Latex, tq::render::Audience::Key);
+    assert!(tex.contains("$\\vdots$ & \\textbf{proved}"));
+    if let Some(over) = overfull_lines("folded_members", &tex) {
+        assert!(over.is_empty(), "{over:?}");
+    }
 }
 
 /// The prose of a LaTeX page: the text outside math (`$...$`, `\(...\)`,
