@@ -406,7 +406,8 @@ impl<'a> Walker<'a> {
         // Inside the symbolic iteration, a read of anything but a fresh family's member
         // (a parameter or input read in every iteration, a family's start, a member at
         // a fixed subscript) may have fed the earlier iterations, which `past` stands for.
-        let shared = self.symbolic && !state && !(self.fresh.contains(&key.0) && !subs.is_empty());
+        let fresh = self.fresh.contains(&key.0) && !subs.is_empty();
+        let shared = self.symbolic && !state && !fresh;
         if leaf {
             let this = Source::member(&leaf_name(&key), subs.first().cloned());
             if shared {
