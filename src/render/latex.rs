@@ -13,6 +13,7 @@ pub const PREAMBLE: &str = "\\documentclass[11pt]{article}
 \\usepackage{longtable,array}
 \\setlength{\\parindent}{0pt}
 \\setlength{\\parskip}{3pt}
+\\setlength{\\emergencystretch}{3em}
 \\newcommand{\\tqline}[2]{\\par{\\rightskip=0pt plus 1fil\\hangindent=\\dimexpr#1+2em\\relax\\hangafter=1\\hspace*{#1}#2\\par}}
 ";
 
@@ -20,11 +21,28 @@ pub const PREAMBLE: &str = "\\documentclass[11pt]{article}
 pub fn inlines(runs: &[Inline]) -> String {
     runs.iter()
         .map(|r| match r {
-            Inline::Text(t) => esc_text(t),
+            Inline::Text(t) => breakable_words(&esc_text(t)),
             Inline::Math(m) => format!("${m}$"),
             Inline::Strong(t) => format!("\\textbf{{{}}}", esc_text(t)),
         })
         .collect()
+}
+
+/// Escaped text with a place to break after each `_` and `.` of a word of more than 20
+/// characters (after `/` [`esc_text`] breaks already) (a file name, `000_f22a5daa73b73d9a.txt`): TeX does not hyphenate such a
+/// word, and one at the end of a justified line ran past the margin (problems/errata e1,
+/// e6). Shorter words are left as they are.
+fn breakable_words(t: &str) -> String {
+    t.split(' ')
+        .map(|w| {
+            if w.chars().count() <= 20 {
+                return w.to_string();
+            }
+            w.replace("\\_", "\\_\\allowbreak{}")
+                .replace('.', ".\\allowbreak{}")
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Lines, each indented by `2 * (depth + indent)` em; a line of math alone is set in

@@ -945,7 +945,7 @@ impl Ctx<'_> {
             _ if tok == "for" && stray.contains(" in ") => {
                 let header = stray.split('#').next().unwrap_or(stray).trim().trim_end_matches(':');
                 format!(
-                    "a statement over a range is a loop: write `{header}:` on the line before it, and the statement without `{header}` indented under it"
+                    "a statement over a range is a loop: write `{header}:` on the line before it, and the statement, without its range, indented under it"
                 )
             }
             // `symbol sigma_W^2`: a declaration names a name, not a power of it.
