@@ -253,3 +253,24 @@ fn the_layering_check_catches_a_planted_edge_and_a_cycle() {
     assert!(table_cycle(&cyclic).is_some());
     assert!(table_cycle(&table).is_none());
 }
+
+/// Issue #13: files by concept, none over 1,000 lines (a file that grows past it is split
+/// by concept, as `variants/output.rs` and `claims/element_checks.rs` were in session 31).
+#[test]
+fn no_source_file_is_over_a_thousand_lines() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let files = common::files_with_extension(&src, "rs");
+    assert!(files.len() > 30, "too few source files found under src/");
+    let long: Vec<String> = files
+        .iter()
+        .filter_map(|f| {
+            let n = std::fs::read_to_string(f).unwrap().lines().count();
+            (n > 1000).then(|| format!("{} ({n} lines)", f.display()))
+        })
+        .collect();
+    assert!(
+        long.is_empty(),
+        "source files over 1,000 lines (split them by concept):\n{}",
+        long.join("\n")
+    );
+}

@@ -27,6 +27,9 @@ use crate::syntax::ast::{
 use crate::syntax::printer::print_name;
 use num_rational::BigRational;
 use std::collections::{BTreeMap, BTreeSet};
+mod atoms;
+#[allow(unused_imports)]
+pub use atoms::*;
 
 /// How deep definitions may nest while lowering (a guard against cycles).
 const MAX_DEPTH: usize = 48;
@@ -841,76 +844,6 @@ impl<'a> Lowerer<'a> {
             done.insert(s);
         }
         Ok(out)
-    }
-}
-
-/// The element lowering as [`scalar::Atoms`] of the shared lowering: summations bound
-/// by `bind`, whole tensors of a given by `whole`.
-struct Elements<'l, 'a> {
-    lw: &'l mut Lowerer<'a>,
-    bind: &'l BTreeMap<String, String>,
-    whole: &'l BTreeMap<String, Expr>,
-}
-
-impl scalar::Atoms for Elements<'_, '_> {
-    fn reference(&mut self, r: &ast::Ref) -> Result<Expr, scalar::Unlowered> {
-        Ok(self.lw.reference(r, self.bind, self.whole)?)
-    }
-    fn call(&mut self, _e: &ast::Expr, c: &ast::Call) -> Option<Result<Expr, scalar::Unlowered>> {
-        self.lw
-            .call(c, self.bind)
-            .map(|v| v.map_err(scalar::Unlowered::from))
-    }
-    /// A parenthesized sum inside a term sums the capitals only it reads.
-    fn parenthesized_sum(&mut self, e: &ast::Expr) -> Option<Result<Expr, scalar::Unlowered>> {
-        Some(
-            self.lw
-                .lower_terms(e, self.bind)
-                .map_err(scalar::Unlowered::from),
-        )
-    }
-    /// A function's argument is a context of terms of its own (capitals summed inside).
-    fn argument(&mut self, x: &ast::Expr) -> Result<Expr, scalar::Unlowered> {
-        Ok(self.lw.lower_terms(x, self.bind)?)
-    }
-    fn sqrt(&mut self, x: Expr) -> Expr {
-        self.lw.sqrt(&x)
-    }
-    fn sum(&mut self, ids: &[ast::Ident], body: &ast::Expr) -> Result<Expr, scalar::Unlowered> {
-        Ok(self.lw.explicit_sum(ids, body, self.bind)?)
-    }
-    fn softmax(
-        &mut self,
-        id: &ast::Ident,
-        body: &ast::Expr,
-    ) -> Option<Result<Expr, scalar::Unlowered>> {
-        Some(
-            self.lw
-                .softmax(id, body, self.bind)
-                .map_err(scalar::Unlowered::from),
-        )
-    }
-    /// `[k == k']` of two indices is a Kronecker delta; a relation of two values
-    /// (`[a[b,h] > 0]`, relu's derivative) is a Heaviside step of their difference,
-    /// exact at rational points. A bracket whose sides sum a capital is left to the
-    /// sampled run.
-    fn bracket(&mut self, inner: &ast::Expr) -> Option<Result<Expr, scalar::Unlowered>> {
-        if let Some(d) = self.lw.index_bracket(inner, self.bind) {
-            return Some(Ok(d));
-        }
-        let ast::Expr::Rel(op, l, r, _) = inner else {
-            return None;
-        };
-        if *op == ast::RelOp::Approx
-            || !self.lw.capitals(l, self.bind).is_empty()
-            || !self.lw.capitals(r, self.bind).is_empty()
-        {
-            return None;
-        }
-        Some((|| {
-            let d = scalar::lower_with(l, self)? - scalar::lower_with(r, self)?;
-            scalar::iverson_step_within(*op, d)
-        })())
     }
 }
 

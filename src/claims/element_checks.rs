@@ -1,0 +1,206 @@
+//! Element claims decided elsewhere, their witnesses, and the re-check of a refutation with fresh seeds.
+
+use super::*;
+
+/// An element claim confirmed on the sampled run at the `sample` values, run again at
+/// the other points of [`with_moments::other_points`] (every size one larger; every
+/// symbol 8 times and 1/8 of its value, inside its domain), at the same seed: the first
+/// point whose run refutes it, with the refutation re-checked on the gather form's run at
+/// that point, refutes the claim (`y0^2 + y1^2 == x0^2 + x1^2` of a rotation by `c`, `s`
+/// holds at the sample values c = 0.6, s = 0.8 only). A point whose run cannot be made
+/// or tests nothing, or whose values are not finite, decides nothing.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn elements_elsewhere(
+    claim: &Claim,
+    program: &ast::Program,
+    env: &Env,
+    (scatter, gather): (&[Item], &[Item]),
+    loss: Option<&str>,
+    seed: u64,
+    (op, l, r): (RelOp, &ast::Expr, &ast::Expr),
+    first: Outcome,
+) -> Outcome {
+    let mut held = Vec::new();
+    let (sets, residual) = sampled_givens(claim, env);
+    for (point, _) in with_moments::other_points(claim, program, env) {
+        let shown: Vec<String> = point.iter().map(|(n, v)| format!("{n} = {v}")).collect();
+        let shown = shown.join(", ");
+        let values: Vec<(String, f64)> = point
+            .iter()
+            .filter_map(|(n, v)| Some((n.clone(), num_traits::ToPrimitive::to_f64(v)?)))
+            .collect();
+        let setup = |m: &mut crate::num::Machine| {
+            for (n, v) in &values {
+                m.consts.insert(n.clone(), *v);
+            }
+            montecarlo::apply_givens(m, program, env, &sets, None)?;
+            // Inputs without a distribution are any value here, as on the first run.
+            m.arbitrary_inputs = true;
+            Ok(())
+        };
+        let Ok(mut run) =
+            crate::num::gradcheck::run_model_with(program, env, scatter, loss, seed, &setup)
+        else {
+            continue;
+        };
+        let mut found = None;
+        let mut untested = false;
+        let o = numeric::decide_found(
+            op,
+            l,
+            r,
+            &residual,
+            program,
+            &mut run.machine,
+            seed,
+            &mut found,
+            &mut untested,
+        );
+        match (o.verdict, found) {
+            (Verdict::Refuted, Some(f)) if f.left.is_finite() && f.right.is_finite() => {
+                let mut second =
+                    crate::num::gradcheck::run_model_with(program, env, gather, loss, seed, &setup)
+                        .map_err(|e| e.message);
+                let Ok(checked_by) = recheck_element(&mut second, op, l, r, &f) else {
+                    held.push(format!("at {shown} not refuted (the gather form's run does not confirm the difference)"));
+                    continue;
+                };
+                let mut out = Outcome::new(
+                    Verdict::Refuted,
+                    Method::Numeric,
+                    format!(
+                        "at {shown} (it held at the sample values: {}): {}",
+                        first.evidence, o.evidence
+                    ),
+                );
+                out.witness = Some(element_witness(
+                    &run.machine.consts,
+                    env,
+                    &f,
+                    seed,
+                    checked_by,
+                ));
+                return out;
+            }
+            (Verdict::Confirmed, _) => held.push(format!("holds at {shown}")),
+            _ => {}
+        }
+    }
+    if held.is_empty() {
+        return first;
+    }
+    Outcome {
+        evidence: format!("{}; {}", first.evidence, held.join("; ")),
+        ..first
+    }
+}
+
+/// The witness of an element claim a sampled run refuted at `f` (the run's sizes and
+/// symbols, the element, both sides), with the re-check that confirmed it.
+pub(super) fn element_witness(
+    consts: &BTreeMap<String, f64>,
+    env: &Env,
+    f: &numeric::Found,
+    seed: u64,
+    checked_by: String,
+) -> sym::Witness {
+    let element = if f.bind.is_empty() {
+        "the claim's one value (no free index)".to_string()
+    } else {
+        f.bind
+            .iter()
+            .map(|(n, v)| format!("{n} = {v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    sym::Witness::of_run(
+        &run_values(consts, env),
+        element,
+        seed,
+        format!("≈ {:.10}", f.left),
+        format!("≈ {:.10}", f.right),
+        checked_by,
+    )
+}
+
+/// How many further seeds a sampled run that tests nothing at the seed is made again at
+/// (seed + 1, seed + 2, ...; docs/numeric.md).
+pub(super) const SEED_RETRIES: u64 = 3;
+
+/// A sampled run that tests nothing at the seed (every mask 0) is made again at the next
+/// seeds, deterministically (docs/numeric.md): `again(seed, untested)` decides at one
+/// seed (`None`: the model cannot be run there). The evidence names the seeds that tested
+/// nothing; the result is how many seeds past the first were tried.
+pub(super) fn retry_seeds(
+    o: &mut Outcome,
+    mut untested: bool,
+    seed: u64,
+    mut again: impl FnMut(u64, &mut bool) -> Option<Outcome>,
+) -> usize {
+    let mut tried = Vec::new();
+    for k in 1..=SEED_RETRIES {
+        if !untested {
+            break;
+        }
+        tried.push(o.evidence.clone());
+        match again(seed.wrapping_add(k), &mut untested) {
+            Some(next) => *o = next,
+            None => break,
+        }
+    }
+    o.evidence = with_retries(&tried, seed, std::mem::take(&mut o.evidence));
+    tried.len()
+}
+
+/// The evidence of a sampled run decided after `tried` runs that tested nothing: which
+/// seeds those were and why, then the deciding run's evidence (which names its seed).
+pub(super) fn with_retries(tried: &[String], seed: u64, evidence: String) -> String {
+    match tried {
+        [] => evidence,
+        [only] => format!("at seed {seed} the run tested nothing ({only}); then {evidence}"),
+        _ => format!(
+            "the runs at seeds {seed} to {} tested nothing (seed {seed}: {}); then {evidence}",
+            seed.wrapping_add(tried.len() as u64 - 1),
+            tried[0]
+        ),
+    }
+}
+
+/// Re-evaluates both sides of an element claim at the element a sampled run refuted
+/// it, on the run with the gather-form backward program (same seed, same values):
+/// the refutation stands when they differ there too.
+pub(super) fn recheck_element(
+    second: &mut Result<crate::num::gradcheck::ModelRun, String>,
+    op: RelOp,
+    l: &ast::Expr,
+    r: &ast::Expr,
+    f: &numeric::Found,
+) -> Result<String, String> {
+    let run = second
+        .as_mut()
+        .map_err(|e| format!("the gather form cannot be run to re-check it: {e}"))?;
+    let m = &mut run.machine;
+    let (x, y) = match (m.eval(l, &f.bind), m.eval(r, &f.bind)) {
+        (Ok(x), Ok(y)) => (x, y),
+        (Err(e), _) | (_, Err(e)) => {
+            return Err(format!(
+                "the gather-form run cannot evaluate it: {}",
+                e.message
+            ))
+        }
+    };
+    if !x.is_finite() || !y.is_finite() {
+        return Err(format!(
+            "on the gather-form backward program a side is not finite there (left {x}, right {y}), so the difference is not confirmed"
+        ));
+    }
+    if numeric::compare(op, x, y) == numeric::Compared::Fails {
+        Ok(format!(
+            "the gather-form backward program run again (left {x:.10}, right {y:.10})"
+        ))
+    } else {
+        Err(format!(
+            "on the gather-form backward program the relation holds there (left {x:.10}, right {y:.10}): the two forms of the derived program disagree"
+        ))
+    }
+}

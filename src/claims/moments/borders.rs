@@ -1,0 +1,155 @@
+//! Claims at the border: unmet conditions, the first border read, the border pool and claims with no interior.
+
+use super::*;
+
+/// Moments that rest on circular windows reading distinct elements
+/// ([`Approximation::Wrap`]) are no element's where a window wraps onto itself
+/// (`x[b, x+DX]` with D > X reads an element twice): then why (a claim resting on them is
+/// `undecided`). Each window of [`Analysis::wraps`] is decided exactly (D <= N / gcd(c, N),
+/// `crate::moments::Window`) at the sizes the claim is decided at (the file's `sample` values and the claim's givens); one that fails, or
+/// that a size without a value leaves open, leaves the claim to Monte Carlo.
+pub fn wrap_unmet(
+    claim: &ast::Claim,
+    program: &ast::Program,
+    env: &Env,
+    a: &Analysis,
+) -> Option<String> {
+    if a.wraps.is_empty() {
+        return Some(
+            "the moments rest on a circular window whose reads tq cannot show distinct".into(),
+        );
+    }
+    let sets = match super::super::montecarlo::given_values(claim, env) {
+        Ok(s) => s,
+        Err(e) => {
+            return Some(format!(
+                "the moments rest on circular windows reading distinct elements, and tq cannot set the claim's sizes to check that: {e}"
+            ))
+        }
+    };
+    let consts: BTreeMap<String, f64> = match crate::num::Machine::new(program, env) {
+        Ok(mut m) => {
+            if let Err(e) =
+                super::super::montecarlo::apply_givens(&mut m, program, env, &sets, None)
+            {
+                return Some(format!(
+                    "the moments rest on circular windows reading distinct elements, and tq cannot set the claim's sizes to check that: {}",
+                    e.message
+                ));
+            }
+            m.consts.clone().into_iter().collect()
+        }
+        Err(_) => sets
+            .iter()
+            .filter_map(|(n, v)| v.eval_f64(&BTreeMap::new()).ok().map(|x| (n.clone(), x)))
+            .collect(),
+    };
+    for w in &a.wraps {
+        let text = &w.text;
+        match w.distinct_at(&consts) {
+            Some(true) => {}
+            Some(false) => {
+                return Some(format!(
+                    "{text}, and it does not fit at the sizes the claim is decided at (the `sample` values and the givens): the moments engine's value counts each read as a distinct element, so it is no element's value here"
+                ))
+            }
+            None => {
+                return Some(format!(
+                    "{text}; the sizes the claim is decided at (the `sample` values and the givens) do not set it, so the moments engine's value is not used"
+                ))
+            }
+        }
+    }
+    None
+}
+
+/// The tensors a claim's moments read whose value holds away from the border only (zero
+/// padding), each once, handed to `visit` with the set-up of a run at the sizes the claim
+/// is decided at (the file's `sample` values and the claim's givens, under the claim's
+/// boundary rule or the file's); the first reason `visit` gives. `Err` when the claim's
+/// sizes cannot be set. The one set-up of [`border_pool`] and [`no_interior`].
+pub(super) fn first_border_ref(
+    claim: &ast::Claim,
+    program: &ast::Program,
+    env: &Env,
+    a: &Analysis,
+    mut visit: impl FnMut(
+        &ast::Ref,
+        String,
+        &dyn Fn(&mut crate::num::Machine) -> Result<(), crate::num::NumError>,
+    ) -> Option<String>,
+) -> Result<Option<String>, String> {
+    let mut refs = Vec::new();
+    moment_refs(&claim.body, &mut refs);
+    let sets = super::super::montecarlo::given_values(claim, env)?;
+    let boundary = claim.boundary.or(env.boundary);
+    let setup = |m: &mut crate::num::Machine| {
+        super::super::montecarlo::apply_givens(m, program, env, &sets, boundary)
+    };
+    let mut seen = BTreeSet::new();
+    for r in refs {
+        let text = crate::syntax::printer::print_ref(r);
+        if !seen.insert(text.clone()) {
+            continue;
+        }
+        let border = a
+            .element(env, &ast::Expr::Ref(r.clone()))
+            .is_ok_and(|rv| rv.approx.contains(&Approximation::Border));
+        if !border {
+            continue;
+        }
+        if let Some(why) = visit(r, text, &setup) {
+            return Ok(Some(why));
+        }
+    }
+    Ok(None)
+}
+
+/// Where the claim's value holds away from the border only (zero padding) and a tensor
+/// it reads has elements both away from the border and at it at the sizes the claim is
+/// decided at: why a pool of all of them (Monte Carlo's) is no element's.
+pub fn border_pool(
+    claim: &ast::Claim,
+    program: &ast::Program,
+    env: &Env,
+    a: &Analysis,
+) -> Option<String> {
+    first_border_ref(claim, program, env, a, |r, text, setup| {
+        match crate::moments::position::interior_split(program, env, r, &Vec::new(), setup) {
+            Ok(Some((inside, outside))) if inside > 0 && outside > 0 => Some(format!(
+                "{text} has {inside} elements away from the border and {outside} at it at the sizes the claim is decided at, with different moments under zero padding; the claim's value is the one away from the border, and a pool of all the elements is no element's"
+            )),
+            _ => None,
+        }
+    })
+    .ok()
+    .flatten()
+}
+
+/// Moments that hold away from the border are no element's when no element is away
+/// from the border: then why (a claim resting on them is `undecided`). Checked with the
+/// interior program (`crate::moments::position::interior_exists`) at the sizes the claim
+/// is decided at: the file's `sample` values and the claim's givens.
+pub fn no_interior(
+    claim: &ast::Claim,
+    program: &ast::Program,
+    env: &Env,
+    a: &Analysis,
+) -> Option<String> {
+    first_border_ref(claim, program, env, a, |r, text, setup| {
+        match crate::moments::position::interior_exists(program, env, r, setup) {
+            Ok(Some(true)) | Ok(None) => None,
+            Ok(Some(false)) => Some(format!(
+                "no element of {text} is away from the border at the sizes the claim is decided at (the `sample` values and the givens): every element reads outside the range, or reads an element that does; the moments engine's value holds away from the border only, so it is no element's value here"
+            )),
+            Err(e) => Some(format!(
+                "the moments of {text} hold away from the border only, and tq could not establish that an element is away from the border: {e}"
+            )),
+        }
+    })
+    .unwrap_or_else(|e| {
+        Some(format!(
+            "the moments hold away from the border only, and tq cannot set the claim's sizes to find an element there: {e}"
+        ))
+    })
+}

@@ -1,0 +1,429 @@
+//! One claim's test over the trials: looks, pooled moments and the decision at each look.
+
+use super::*;
+
+/// A claim's test, applied at each look.
+pub(super) struct ClaimTest<'c> {
+    pub(super) lhs: &'c Expr,
+    pub(super) rhs: &'c Expr,
+    pub(super) moments: &'c [Moment],
+    pub(super) consts: &'c BTreeMap<String, f64>,
+    pub(super) rel: RelOp,
+    pub(super) tol: f64,
+    pub(super) explicit_tol: bool,
+    pub(super) env: &'c Env,
+    pub(super) seed: u64,
+    /// Monte Carlo decides the claim (not a second check of the moments engine's verdict).
+    pub(super) decides: bool,
+    /// The claim is `E(T) <rel> value` or `Var(T) <rel> value`: a refutation by the pool
+    /// holds for some element even when the pooled elements differ in distribution (for
+    /// a variance, when they share their mean).
+    pub(super) averaged: bool,
+    /// The setting affords [`HETERO_MIN`] trials: a confirmation waits for the
+    /// comparison of the pooled elements ([`heterogeneity`]).
+    pub(super) compares: bool,
+    /// The tensors the model reads at a looked-up position (`e[w[t], i]`): which
+    /// elements of their gradients are written depends on the sampled values.
+    pub(super) looked_up: std::collections::BTreeSet<(String, bool)>,
+    /// Per binding: a pooled tensor has elements away from the border and at it, whose
+    /// pool is no element's; the binding is not compared.
+    pub(super) border_mixed: Vec<bool>,
+    /// The relative accuracy of the trials' values ([`stats::ROUNDING_F64`], or
+    /// [`stats::ROUNDING_F32`] when their matrix products ran in f32).
+    pub(super) rounding: f64,
+}
+
+impl ClaimTest<'_> {
+    /// The run's values of the sizes and symbols, for a witness.
+    pub(super) fn run_values(&self) -> BTreeMap<String, f64> {
+        self.consts
+            .iter()
+            .filter(|(k, _)| self.env.sizes.contains_key(*k) || self.env.symbols.contains_key(*k))
+            .map(|(k, v)| (k.clone(), *v))
+            .collect()
+    }
+
+    /// The test on the trials `stats` (a prefix of the setting's) at threshold `z`.
+    pub(super) fn look(
+        &self,
+        m0: &mut Machine,
+        stats: &[TrialStats],
+        (memo, pools): (&MeansMemo, &PoolMemo),
+        bindings: &[Bind],
+        (z, z_confirm): (f64, f64),
+        look_text: &str,
+    ) -> Look {
+        let (lhs, rhs, moments, rel, tol) = (self.lhs, self.rhs, self.moments, self.rel, self.tol);
+        let n_tr = stats.len();
+        let mut tested = Vec::new();
+        let mut weak = Vec::new();
+        let mut worst: f64 = 0.0;
+        let mut of_moments = false;
+        // A binding would be decided but waits for the comparison of the pooled elements.
+        let mut waiting = false;
+        // Each trial's largest |value| (the scale of its rounding), for the accuracy.
+        let magnitude_key = magnitude_key();
+        let magnitude: Vec<f64> = stats
+            .iter()
+            .map(|st| st.get(&magnitude_key).map_or(0.0, |m| m.1))
+            .collect();
+        for (bi, b) in bindings.iter().enumerate() {
+            if self.border_mixed.get(bi).copied().unwrap_or(false) {
+                let at: Vec<String> = b.iter().map(|(n, v)| format!("{n} = {v}")).collect();
+                let line = format!(
+                    "{}: not compared (the elements away from the border and at it have different moments under zero padding, and their pool is no element's)",
+                    if at.is_empty() { "the whole tensors".to_string() } else { format!("at {}", at.join(", ")) }
+                );
+                weak.push(line.clone());
+                tested.push(line);
+                continue;
+            }
+            // Positions at the loop variables (`h[b,t]`) fixed at this binding's values.
+            let bound: Vec<Moment> = moments
+                .iter()
+                .map(|mo| Moment {
+                    var: mo.var,
+                    target: bind_positions(&mo.target, b),
+                })
+                .collect();
+            let moments = &bound[..];
+            // Means of the trial statistics; skip bindings where a tensor is missing.
+            let Some(cols) = moments
+                .iter()
+                .map(|mo| means(m0, stats, memo, &mo.target, b))
+                .collect::<Option<Vec<_>>>()
+            else {
+                continue;
+            };
+            let mut at: BTreeMap<String, f64> = self.consts.clone();
+            for (v, x) in b {
+                at.insert(v.clone(), *x as f64);
+            }
+            // The pool estimates one element's moment only when the pooled elements
+            // share one distribution: a cumulative sum, a reflection that meets itself,
+            // a position-dependent mask make them differ, and the pool's moment is then
+            // no element's (the claim about every element was confirmed at the average).
+            let mut mixed = None;
+            let mut untested = false;
+            // A gradient pool that leaves out elements no statement reaches: a claim
+            // about one moment alone that the pool (of elements) fails, some element
+            // fails; nothing else is decided ([`unreached`]).
+            let unreached_why = moments.iter().find_map(|mo| unreached(m0, stats, mo, b));
+            // Written at looked-up positions, the elements pooled are those the trial's
+            // values select, and their moments are conditional on being selected (a row of
+            // an embedding looked up at least once): the pool decides nothing.
+            let selected = |grad: bool| {
+                moments.iter().find(|mo| {
+                    mo.target.grad == grad
+                        && self
+                            .looked_up
+                            .contains(&(self.env.key_of(&mo.target.name), grad))
+                })
+            };
+            if let (Some(why), Some(_)) = (&unreached_why, selected(true)) {
+                return Look::Fails(format!(
+                    "{why}; which elements are written depends on the looked-up values, so the pool is of the elements selected"
+                ));
+            }
+            if let Some(mo) = selected(false) {
+                return Look::Fails(format!(
+                    "`{}` is written at looked-up positions: which of its elements a trial writes depends on the sampled values, and Monte Carlo pools the elements written, so the pool's moment is conditional on the selection, no element's",
+                    crate::syntax::printer::print_name(&mo.target.name)
+                ));
+            }
+            for mo in moments {
+                match heterogeneity(m0, stats, pools, mo, b) {
+                    Pool::Mixed(why, in_mean, which) => {
+                        mixed = Some((why, in_mean, which));
+                        break;
+                    }
+                    Pool::Untested => untested = true,
+                    Pool::Same => {}
+                }
+            }
+            let Some((lv, rv, se)) = estimate(lhs, rhs, moments, &cols, &at, 0..n_tr) else {
+                return Look::Fails(
+                    "the claim's formula cannot be evaluated at the sample values".into(),
+                );
+            };
+            let d = lv - rv;
+            if !d.is_finite() || !se.is_finite() {
+                return Look::Fails("the estimate is not finite".into());
+            }
+            let margin = z * se;
+            // Rounding: when the two sides agree trial by trial (a given such as
+            // `sigma^2 = 1/M` makes `M sigma^2 Var(y)` and `Var(y)` the same quantity),
+            // the standard error is at the level of rounding and so is the difference; a
+            // difference within floating-point accuracy of the values refutes nothing.
+            // The accuracy is of the values compared and of the moments they are
+            // computed from: a right side of 0 has no size of its own.
+            let accuracy = rounding(
+                self.rounding,
+                lhs,
+                rhs,
+                moments,
+                &cols,
+                &magnitude,
+                &at,
+                0..n_tr,
+            );
+            let fails = match rel {
+                RelOp::Eq => d.abs() > margin + accuracy,
+                RelOp::Approx => d.abs() > tol + margin + accuracy,
+                RelOp::Le | RelOp::Lt => d > margin + accuracy,
+                RelOp::Ge | RelOp::Gt => d < -(margin + accuracy),
+            };
+            let at_text: Vec<String> = b.iter().map(|(v, x)| format!("{v} = {x}")).collect();
+            let where_ = if at_text.is_empty() {
+                String::new()
+            } else {
+                format!("at {}: ", at_text.join(", "))
+            };
+            let line = format!("{where_}left {lv:.4}, right {rv:.4}, standard error {se:.2e}");
+            // No spread at all: every trial gave the same value. For a random quantity that
+            // is no measure of precision (14 layers of relu and dropout at p = 1/2 give 0 in
+            // every trial; the mean is 1, carried by the rare surviving paths), so it
+            // neither refutes nor confirms; a quantity that is truly constant is the
+            // moments engine's to decide exactly. The same holds when that one value is the
+            // claimed one (`E(h_L) == 0` there would be confirmed, and is false).
+            // (Two sides that vary from trial to trial but agree in each, as under a given
+            // that makes them one quantity, are not this: that is evidence.)
+            let frozen = !cols.is_empty()
+                && cols
+                    .iter()
+                    .all(|c| c[..n_tr.min(c.len())].windows(2).all(|w| w[0] == w[1]));
+            if frozen {
+                return Look::Fails(format!(
+                    "{line}: every trial gave the same values, so the trials cannot measure how far the mean may be from them (values that are rare at these sizes are not seen)"
+                ));
+            }
+            // Too heavy a tail for the trials to estimate the mean: neither refuted nor
+            // confirmed at this look (a later look, with more trials, may decide).
+            if let Some((why, need)) = super::super::stats::heavy_tail(moments, &cols, 0..n_tr) {
+                if need > super::super::DENSE_MAX_TRIALS as f64 {
+                    return Look::Fails(why);
+                }
+                weak.push(format!("{line} ({why})"));
+                tested.push(line);
+                // Nothing is measured yet: a sanity run or re-check must not stop here
+                // as "precise enough" (gelu_mlp's sanity runs stopped at 40 trials).
+                worst = f64::INFINITY;
+                continue;
+            }
+            let scale = lv.abs().max(rv.abs()).max(1e-12);
+            // How far a sanity run or re-check has to go: its threshold within a share
+            // of the values. A right side of exactly 0 (`E(y) == 0`) has no size of its
+            // own, so the share is of the size of the moments compared: the root mean
+            // square of an `E`'s tensor, the mean square of a `Var`'s (the threshold
+            // never reached 10% of an estimate near 0, and a proved `E(y_1) == 0` ran
+            // to the whole budget: 15,791 trials in problems/deep_linear.tq).
+            let stop_scale = if rv == 0.0 {
+                moments
+                    .iter()
+                    .zip(&cols)
+                    .map(|(mo, col)| {
+                        let square = col.iter().map(|c| c.1).sum::<f64>() / col.len().max(1) as f64;
+                        if mo.var {
+                            square
+                        } else {
+                            square.sqrt()
+                        }
+                    })
+                    .filter(|v| v.is_finite())
+                    .fold(scale, f64::max)
+            } else {
+                scale
+            };
+            of_moments |= stop_scale > scale;
+            worst = worst.max(margin / stop_scale);
+            if let Some((why, in_mean, which)) = &mixed {
+                // The pool's mean is the average of its elements' means, and with equal
+                // means its variance is the average of theirs: a claim about that one
+                // moment alone that the pool fails, some element fails.
+                let averaged = self.averaged && !(moments[0].var && *in_mean);
+                // Elements whose means differ have no one mean: `E(T) == value` (every
+                // element's mean is that value) fails at some element whatever the
+                // value, also where the pool's average happens to equal it (the
+                // diagonal of `x[i] x[i']`: the pool's v/I is no element's mean).
+                if *in_mean && self.averaged && !moments[0].var && rel == RelOp::Eq && !fails {
+                    let values = self.run_values();
+                    let w = crate::sym::Witness::of_run(
+                        &values,
+                        if at_text.is_empty() {
+                            "the whole tensors (elements that differ in mean)".to_string()
+                        } else {
+                            format!("{} (elements that differ in mean)", at_text.join(", "))
+                        },
+                        self.seed,
+                        format!("≈ {lv:.6} (the pool's mean)"),
+                        format!("≈ {rv:.6}"),
+                        "on all the trials that record the slices and on each half of them on its own".to_string(),
+                    );
+                    let mut o = Outcome::new(
+                        Verdict::Refuted,
+                        Method::MonteCarlo,
+                        format!(
+                            "{line}; {which}: the elements do not share one mean, so the claim that every element's mean is the right side fails at some element"
+                        ),
+                    );
+                    o.witness = Some(w);
+                    return Look::Refuted(o);
+                }
+                if !(fails && averaged) {
+                    return Look::Fails(why.clone());
+                }
+            }
+            if let Some(why) = &unreached_why {
+                if fails && !self.averaged {
+                    return Look::Fails(why.clone());
+                }
+            }
+            if fails && untested && self.compares && (!self.averaged || moments[0].var) {
+                waiting = true;
+                // A variance of a pool whose elements differ in mean is more than any
+                // element's: the refutation waits for the comparison too.
+                weak.push(format!(
+                    "{line} (the pooled elements are compared with each other from {HETERO_MIN} trials on)"
+                ));
+                tested.push(line);
+                continue;
+            }
+            if fails {
+                // The independent re-check: each half of the trials on its own must
+                // refute too (at the same z, with its own standard error).
+                let half = n_tr / 2;
+                let halves = [0..half, half..n_tr];
+                let mut seen = Vec::new();
+                for h in halves {
+                    let Some((hl, hr, hse)) = estimate(lhs, rhs, moments, &cols, &at, h.clone())
+                    else {
+                        break;
+                    };
+                    let hd = hl - hr;
+                    let m = z * hse
+                        + rounding(
+                            self.rounding,
+                            lhs,
+                            rhs,
+                            moments,
+                            &cols,
+                            &magnitude,
+                            &at,
+                            h.clone(),
+                        );
+                    let ok = match rel {
+                        RelOp::Eq => hd.abs() > m,
+                        RelOp::Approx => hd.abs() > tol + m,
+                        RelOp::Le | RelOp::Lt => hd > m,
+                        RelOp::Ge | RelOp::Gt => hd < -m,
+                    };
+                    if !ok || !hd.is_finite() {
+                        break;
+                    }
+                    seen.push(format!("{hd:.4} ± {m:.2e}"));
+                }
+                if seen.len() < 2 {
+                    weak.push(format!(
+                        "{line} (refuted by all {n_tr} trials, but not by each half of them on its own)"
+                    ));
+                    tested.push(line);
+                    continue;
+                }
+                let values = self.run_values();
+                let mut w = crate::sym::Witness::of_run(
+                    &values,
+                    if at_text.is_empty() {
+                        "the whole tensors".to_string()
+                    } else {
+                        at_text.join(", ")
+                    },
+                    self.seed,
+                    format!("≈ {lv:.6}"),
+                    format!("≈ {rv:.6}"),
+                    format!(
+                        "each half of the trials ({half} independent trials) on its own: left − right = {}",
+                        seen.join(" and ")
+                    ),
+                );
+                w.estimate = Some(format!(
+                    "left − right = {d:.6}, interval [{:.6}, {:.6}] (z = {z:.2} standard errors of {se:.2e}; {n_tr} trials, {look_text}sequential test)",
+                    d - margin,
+                    d + margin
+                ));
+                let mut o = Outcome::new(
+                    Verdict::Refuted,
+                    Method::MonteCarlo,
+                    format!(
+                        "{line}; left − right = {d:.4} lies beyond {z:.2} standard errors{} ({n_tr} independent trials, {look_text}weights resampled each trial)",
+                        if matches!(rel, RelOp::Approx) { format!(" plus the tolerance {tol}") } else { String::new() },
+                    ),
+                );
+                o.witness = Some(w);
+                return Look::Refuted(o);
+            }
+            // Confirmation needs power: the test must resolve 5% of the values compared.
+            // Nor can it resolve beyond the rounding of the values: a difference of
+            // 10⁻¹⁸ on a mean that is 0 up to rounding is no evidence either way.
+            let margin = z_confirm * se + accuracy;
+            // A strict relation is confirmed only by an interval that excludes equality:
+            // resolving 5% of the values says nothing of `<` against `==` (`Var(s) > 8`
+            // and `Var(s) < 8` were both confirmed where Var(s) is exactly 8).
+            let decisive = match rel {
+                RelOp::Le => d + margin <= 0.0 || margin <= RESOLUTION * scale,
+                RelOp::Ge => d - margin >= 0.0 || margin <= RESOLUTION * scale,
+                RelOp::Lt => d + margin < 0.0,
+                RelOp::Gt => d - margin > 0.0,
+                // An explicit tolerance is the resolution asked for: the whole interval
+                // must lie within it. Resolving 5% is not enough: `Var(L_L) ~= 2 tol
+                // 0.01` at a true 1.955 must not be confirmed by an interval of ±0.04
+                // around 1.96.
+                RelOp::Approx if self.explicit_tol => d.abs() + margin <= tol,
+                RelOp::Approx => margin <= (RESOLUTION * scale).max(tol),
+                RelOp::Eq => margin <= RESOLUTION * scale,
+            };
+            if let Some(why) = &unreached_why {
+                if decisive {
+                    return Look::Fails(why.clone());
+                }
+            }
+            if decisive && untested && self.compares {
+                waiting = true;
+                weak.push(format!(
+                    "{line} (the pooled elements are compared with each other from {HETERO_MIN} trials on)"
+                ));
+            } else if !decisive {
+                weak.push(if matches!(rel, RelOp::Approx) && self.explicit_tol {
+                    format!(
+                        "{line} (|left − right| + z × standard error = {:.3}{}, more than the tolerance {tol})",
+                        d.abs() + z_confirm * se,
+                        rounding_text(accuracy, z_confirm * se)
+                    )
+                } else if matches!(rel, RelOp::Lt | RelOp::Gt) {
+                    format!(
+                        "{line} (left − right = {d:.4} ± {margin:.3}: the interval does not exclude equality, which a strict relation needs)"
+                    )
+                } else {
+                    format!(
+                        "{line} (z × standard error = {:.3}{}, more than 5% of the values{})",
+                        z_confirm * se,
+                        rounding_text(accuracy, z_confirm * se),
+                        if self.decides && rv == 0.0 && matches!(rel, RelOp::Eq | RelOp::Approx) {
+                            "; a claim that a value is 0 is resolved only by an absolute \
+                             tolerance: write `~= 0 tol t`"
+                        } else {
+                            ""
+                        }
+                    )
+                });
+            }
+            tested.push(line);
+        }
+        Look::Open {
+            tested,
+            weak,
+            worst,
+            of_moments,
+            waiting,
+        }
+    }
+}

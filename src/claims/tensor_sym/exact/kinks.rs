@@ -1,0 +1,228 @@
+//! Refutations by enclosure and range, the supports of leaves, and the points at a claim's kinks.
+
+use super::*;
+
+/// Whether an interval enclosure of both sides at the point shows the relation failing
+/// (`None`: a side has no enclosure).
+pub(super) fn enclosed_fails(
+    op: RelOp,
+    a: &sym::Expr,
+    b: &sym::Expr,
+    pt: &BTreeMap<String, BigRational>,
+) -> Option<bool> {
+    let (l, r) = (sym::defined::enclose(a, pt)?, sym::defined::enclose(b, pt)?);
+    Some(match op {
+        RelOp::Eq | RelOp::Approx => l.1 < r.0 || r.1 < l.0,
+        RelOp::Le => l.0 > r.1,
+        RelOp::Lt => l.0 >= r.1,
+        RelOp::Ge => l.1 < r.0,
+        RelOp::Gt => l.1 <= r.0,
+    })
+}
+
+/// Whether the range facts of both sides at the point (exact rational bounds,
+/// `sym::fails_by_range_at`) show the relation failing: the second path of an exact
+/// failure that an enclosure in floating point cannot separate.
+pub(super) fn ranged_fails(
+    op: RelOp,
+    a: &sym::Expr,
+    b: &sym::Expr,
+    pt: &BTreeMap<String, BigRational>,
+) -> bool {
+    crate::claims::scalar::relation(op).is_some_and(|rel| sym::fails_by_range_at(a, &rel, b, pt))
+}
+
+/// Where a declared tensor's elements lie (its distribution's support), when that is
+/// narrower than every real.
+#[derive(Debug)]
+pub(super) enum Support {
+    /// One of these whole numbers (a Bernoulli mask, a class).
+    Values(Vec<i64>),
+    /// Between these ends (both included).
+    Interval(BigRational, BigRational),
+    /// Narrower than the reals, but not written out at the sample values (`uniform(-s,
+    /// s)`): the exact check is not run on such elements.
+    Unknown,
+}
+
+/// The supports of the tensors declared with a distribution, at the sample sizes.
+pub(super) fn supports(
+    program: &Program,
+    sizes: &BTreeMap<String, i64>,
+) -> BTreeMap<String, Support> {
+    let number = |e: &ast::Expr| -> Option<BigRational> {
+        let t = crate::syntax::printer::print_expr(e);
+        let t = t.trim();
+        if let Some(n) = sizes.get(t) {
+            return Some(rat(*n, 1));
+        }
+        match t.strip_prefix('-') {
+            Some(r) => sym::parse_number(r.trim()).map(|x| -x),
+            None => sym::parse_number(t),
+        }
+    };
+    let mut out = BTreeMap::new();
+    for item in &program.items {
+        let ast::ItemKind::Decl(d) = &item.kind else {
+            continue;
+        };
+        if d.kind == ast::DeclKind::Grad {
+            continue;
+        }
+        let Some(ast::Init::Dist(c)) = &d.init else {
+            continue;
+        };
+        let key = crate::syntax::printer::print_name(&d.target.name);
+        let support = match (c.func.name.as_str(), c.args.as_slice()) {
+            ("bernoulli", [p]) => match number(p) {
+                Some(p) if p == rat(1, 1) => Support::Values(vec![1]),
+                Some(p) if p == rat(0, 1) => Support::Values(vec![0]),
+                _ => Support::Values(vec![0, 1]),
+            },
+            ("uniform", [lo, hi]) => match (number(lo), number(hi)) {
+                (Some(lo), Some(hi)) if lo <= hi => Support::Interval(lo, hi),
+                _ => Support::Unknown,
+            },
+            ("categorical", [n]) => match number(n).and_then(|n| {
+                num_traits::ToPrimitive::to_i64(&n.to_integer()).filter(|k| (1..=64).contains(k))
+            }) {
+                Some(k) => Support::Values((0..k).collect()),
+                None => Support::Unknown,
+            },
+            ("normal" | "moments", _) => continue,
+            _ => Support::Unknown,
+        };
+        out.insert(key, support);
+    }
+    out
+}
+
+/// Whether `e` contains a Heaviside step (an Iverson bracket).
+pub(super) fn has_step(e: &sym::Expr) -> bool {
+    match e {
+        sym::Expr::Num(_) | sym::Expr::Sym(_) => false,
+        sym::Expr::Func(f, x) => *f == sym::Func::Step || has_step(x),
+        sym::Expr::Pow(b, x) => has_step(b) || has_step(x),
+        sym::Expr::Mul(v) | sym::Expr::Add(v) => v.iter().any(has_step),
+    }
+}
+
+/// A written-out element: where, both sides, the givens' facts, the definedness
+/// conditions.
+pub(super) type Side = (
+    String,
+    sym::Expr,
+    sym::Expr,
+    Vec<(sym::Expr, RelOp, sym::Expr)>,
+    BTreeSet<sym::Condition>,
+);
+
+/// How a refutation at a kink point says so.
+pub(in crate::claims::tensor_sym) const KINK_NOTE: &str = "a point at a kink:";
+
+/// Kink points made for each kink argument (each from a fresh draw of the others).
+pub(super) const KINK_TRIES: usize = 2;
+
+/// The most kink arguments a claim's points are made at.
+pub(super) const MAX_KINKS: usize = 8;
+
+/// The arguments at which the written-out sides are not differentiable or not continuous:
+/// of every step (an Iverson bracket, relu's derivative), relu and abs (the built-in
+/// table's kinks, docs/language.md), each once, as `arg − kink`.
+pub(super) fn kink_arguments(sides: &[Side]) -> Vec<sym::Expr> {
+    pub(super) fn walk(e: &sym::Expr, out: &mut Vec<sym::Expr>) {
+        match e {
+            sym::Expr::Num(_) | sym::Expr::Sym(_) => {}
+            sym::Expr::Func(f, x) => {
+                let at: &[i64] = if *f == sym::Func::Step {
+                    &[0]
+                } else {
+                    f.entry().kinks
+                };
+                for k in at {
+                    let arg = sym::Expr::add(vec![(**x).clone(), sym::Expr::int(-k)]);
+                    if arg.as_num().is_none() && !out.contains(&arg) {
+                        out.push(arg);
+                    }
+                }
+                walk(x, out);
+            }
+            sym::Expr::Pow(b, x) => {
+                walk(b, out);
+                walk(x, out);
+            }
+            sym::Expr::Mul(v) | sym::Expr::Add(v) => v.iter().for_each(|x| walk(x, out)),
+        }
+    }
+    let mut out = Vec::new();
+    for (_, a, b, facts, _) in sides {
+        walk(a, &mut out);
+        walk(b, &mut out);
+        for (x, _, y) in facts {
+            walk(x, &mut out);
+            walk(y, &mut out);
+        }
+    }
+    out.truncate(MAX_KINKS);
+    out
+}
+
+/// A point where `arg` is exactly 0: every symbol drawn (those `free` says range over
+/// every real as small whole numbers, from −3 to 3, so that a floating-point run at the
+/// point reaches the kink exactly too; the rest by `draw`, else 1 to 3), then one free
+/// symbol the argument is affine in solved for. `None` when no such symbol makes it 0.
+pub(super) fn kink_point(
+    arg: &sym::Expr,
+    draw_syms: &[String],
+    sizes: &BTreeMap<String, i64>,
+    free: &dyn Fn(&str) -> bool,
+    rng: &mut ChaCha8Rng,
+    draw: impl Fn(&str, &mut ChaCha8Rng) -> Option<BigRational>,
+) -> Option<BTreeMap<String, BigRational>> {
+    let mut pt: BTreeMap<String, BigRational> = BTreeMap::new();
+    for s in draw_syms {
+        let v = if free(s) {
+            rat(rng.random_range(-3..=3), 1)
+        } else {
+            draw(s, rng).unwrap_or_else(|| rat(rng.random_range(1..=3), 1))
+        };
+        pt.insert(s.clone(), v);
+    }
+    for (s, v) in sizes {
+        pt.insert(s.clone(), rat(*v, 1));
+    }
+    let mut candidates: Vec<&String> = arg
+        .free_symbols()
+        .into_iter()
+        .filter_map(|s| draw_syms.iter().find(|d| **d == s))
+        .filter(|s| free(s))
+        .collect();
+    // A different symbol first on each try.
+    if !candidates.is_empty() {
+        let k = rng.random_range(0..candidates.len());
+        candidates.rotate_left(k);
+    }
+    for s in candidates {
+        let at = |v: i64, pt: &mut BTreeMap<String, BigRational>| {
+            pt.insert(s.clone(), rat(v, 1));
+            sym::eval_exact(arg, pt).ok()
+        };
+        let mut trial = pt.clone();
+        let (Some(e0), Some(e1), Some(e2)) =
+            (at(0, &mut trial), at(1, &mut trial), at(2, &mut trial))
+        else {
+            continue;
+        };
+        let slope = e1.clone() - e0.clone();
+        if slope == rat(0, 1) || e2 - e1 != slope {
+            continue;
+        }
+        trial.insert(s.clone(), -e0 / slope);
+        // Affine along the three points need not mean affine everywhere (a kink of an
+        // inner function between them): the argument must be 0 at the point itself.
+        if sym::eval_exact(arg, &trial).is_ok_and(|v| v == rat(0, 1)) {
+            return Some(trial);
+        }
+    }
+    None
+}

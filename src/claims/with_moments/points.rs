@@ -1,0 +1,222 @@
+//! The points a claim is tried at: the least sizes, ratios, and rational values of a given.
+
+use super::*;
+
+/// The first of [`other_points`]: the sizes the claim does not `set` moved from their
+/// `sample` values to [`least_sizes`] (only the sizes that move).
+pub(super) fn least_point(
+    set: &[String],
+    sizes: &BTreeMap<String, num_rational::BigRational>,
+    claim: &Claim,
+    program: &ast::Program,
+    env: &Env,
+) -> Option<BTreeMap<String, num_rational::BigRational>> {
+    let whole: BTreeMap<String, i64> = sizes
+        .iter()
+        .filter_map(|(n, v)| Some((n.clone(), v.to_integer().try_into().ok()?)))
+        .collect();
+    if whole.len() != sizes.len() {
+        return None;
+    }
+    let least = least_sizes(claim, program, env, set, &whole, true)?;
+    Some(
+        least
+            .into_iter()
+            .filter(|(n, v)| whole.get(n) != Some(v))
+            .map(|(n, v)| (n, num_rational::BigRational::from_integer(v.into())))
+            .collect(),
+    )
+}
+
+/// A claim Monte Carlo confirmed at the sample values, tested at [`other_points`]:
+/// refuted at the first point that refutes it (with that point's witness), confirmed
+/// when it held at every point tested, and the evidence names the points.
+pub(in crate::claims) fn confirm_elsewhere(
+    claim: &Claim,
+    program: &ast::Program,
+    env: &Env,
+    first: Outcome,
+    mut run: impl FnMut(&Claim) -> Option<Outcome>,
+    exact: impl Fn(&Claim) -> Outcome,
+) -> Outcome {
+    let mut held = Vec::new();
+    let mut least_open: Option<String> = None;
+    for (point, least) in other_points(claim, program, env) {
+        let Some((c, shown)) = claim_at_point(claim, &point, env) else {
+            continue;
+        };
+        let o = run(&c);
+        // The least sizes are part of what the claim says (docs/language.md, "What a
+        // claim over sizes means"): where the trials there decide nothing (too heavy-tailed,
+        // too few elements to resolve 5%), the sample sizes alone do not confirm it
+        // (`Var(z) <= 2`, true at I = 3 and false at I = 1, was confirmed).
+        if least
+            && !matches!(&o, Some(o) if matches!(o.verdict, Verdict::Refuted | Verdict::Confirmed))
+        {
+            // The exact engines at the least sizes first (the moments engine, position by
+            // position under zero padding): a refutation there is the claim's, with its
+            // witness; a proof there lets the claim stand.
+            let e = exact(&c);
+            match e.verdict {
+                Verdict::Refuted => {
+                    return Outcome {
+                        evidence: format!(
+                            "at the least sizes the claim names ({shown}; it held at the sample values: {}): {}",
+                            first.evidence, e.evidence
+                        ),
+                        ..e
+                    };
+                }
+                Verdict::Proved | Verdict::Confirmed => {
+                    held.push(format!(
+                        "{} at {shown} by {} ({})",
+                        e.verdict.as_str(),
+                        e.method,
+                        e.evidence
+                    ));
+                    continue;
+                }
+                Verdict::Undecided => {}
+            }
+            // Not decided at the least sizes: the claim is not confirmed, but a later
+            // point may still refute it.
+            least_open = Some(format!(
+                "held at the sample sizes ({}), but at the least sizes the claim names ({shown}) Monte Carlo decides nothing ({}) and no exact engine decided the claim, so the claim over every size is not confirmed; a given on the sizes (`given {}`) says which sizes it is about",
+                first.evidence,
+                o.as_ref().map_or("the trials cannot be run there".to_string(), |o| o.evidence.clone()),
+                point
+                    .keys()
+                    .map(|n| format!("{n} >= 2"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+            continue;
+        }
+        match o {
+            Some(mut o) if o.verdict == Verdict::Refuted => {
+                o.evidence = format!(
+                    "at {shown} (it held at the sample values: {}): {}",
+                    first.evidence, o.evidence
+                );
+                return o;
+            }
+            Some(o) if o.verdict == Verdict::Confirmed => {
+                held.push(format!("confirmed at {shown}"))
+            }
+            Some(o) => held.push(format!("at {shown} not refuted ({})", o.evidence)),
+            None => {}
+        }
+    }
+    if let Some(why) = least_open {
+        return undecided(if held.is_empty() {
+            why
+        } else {
+            format!("{why}; {}", held.join("; "))
+        });
+    }
+    if held.is_empty() {
+        return first;
+    }
+    Outcome {
+        evidence: format!("{}; {}", first.evidence, held.join("; ")),
+        ..first
+    }
+}
+
+/// The points `s = c` where a closed form of the claim's moments divides by zero: a
+/// denominator that is a polynomial in one symbol of the file (`p - 1`, `1 - beta`,
+/// `2 a - 1`, `beta^2 - 1`), with its rational roots inside the symbol's domain (sorted);
+/// the geometric sum of a recurrence whose step factor is that symbol (or a power of it).
+pub(super) fn ratio_point(
+    mc: &moments::MomentCalls,
+    env: &Env,
+) -> Option<(String, Vec<num_rational::BigRational>)> {
+    let mut conds = std::collections::BTreeSet::new();
+    for v in mc.calls.values().flatten() {
+        crate::sym::defined::conditions_of(v, &mut conds);
+    }
+    // Only a geometric sum's ratio: the symbol raised to a step count (`p^t`) in the
+    // closed form. A division the model itself writes (`/ (1 - q)`) is no such point.
+    let stepped = |name: &str| {
+        fn has(e: &Expr, name: &str) -> bool {
+            match e {
+                Expr::Pow(b, x) => {
+                    (matches!(&**b, Expr::Sym(n) if n == name) && x.as_num().is_none())
+                        || has(b, name)
+                        || has(x, name)
+                }
+                Expr::Add(v) | Expr::Mul(v) => v.iter().any(|x| has(x, name)),
+                Expr::Func(_, x) => has(x, name),
+                Expr::Num(_) | Expr::Sym(_) => false,
+            }
+        }
+        mc.calls.values().flatten().any(|v| has(v, name))
+    };
+    // Each denominator that is a polynomial in one stepped symbol (`beta - 1`, and
+    // `beta^2 - 1` of a geometric sum in beta^2: r06 was undecided "undefined at
+    // beta = 1", a condition of tq's own closed form), with its rational roots inside the
+    // symbol's domain.
+    let mut found: Option<(String, Vec<num_rational::BigRational>)> = None;
+    for c in conds {
+        let crate::sym::Condition::NonZero(d) = c else {
+            continue;
+        };
+        let names = d.free_symbols();
+        let Some(name) = names.iter().next() else {
+            continue;
+        };
+        if names.len() != 1 || !env.symbols.contains_key(name) || !stepped(name) {
+            continue;
+        }
+        if found.as_ref().is_some_and(|(n, _)| n != name) {
+            continue;
+        }
+        let Some(roots) = crate::sym::sturm::poly_of(&crate::sym::expand(&d), name)
+            .filter(|p| p.len() >= 2)
+            .and_then(|p| crate::sym::sturm::rational_roots(&p))
+        else {
+            continue;
+        };
+        let inside = |c: &num_rational::BigRational| {
+            env.domains.get(name).is_none_or(|d| {
+                d.lo.as_ref()
+                    .is_none_or(|(lo, open)| if *open { lo < c } else { lo <= c })
+                    && d.hi
+                        .as_ref()
+                        .is_none_or(|(hi, open)| if *open { hi > c } else { hi >= c })
+            }) && (num_traits::Signed::is_positive(c)
+                || env.signed.contains(name)
+                || env.domains.get(name).is_some_and(|d| d.lo.is_some()))
+        };
+        let roots: Vec<_> = roots.into_iter().filter(|c| inside(c)).collect();
+        if !roots.is_empty() {
+            let entry = found.get_or_insert_with(|| (name.clone(), Vec::new()));
+            entry.1.extend(roots);
+        }
+    }
+    let (name, mut roots) = found?;
+    roots.sort();
+    roots.dedup();
+    (!roots.is_empty()).then_some((name, roots))
+}
+
+pub(super) fn rational_ast(
+    c: &num_rational::BigRational,
+    span: crate::syntax::span::Span,
+) -> ast::Expr {
+    use num_traits::Signed;
+    let num = |i: &num_bigint::BigInt| ast::Expr::Num(i.to_string(), span);
+    let mut value = num(&c.numer().abs());
+    if !c.is_integer() {
+        value = ast::Expr::Binary(
+            ast::BinOp::Div,
+            Box::new(value),
+            Box::new(num(c.denom())),
+            span,
+        );
+    }
+    if c.is_negative() {
+        value = ast::Expr::Unary(ast::UnOp::Neg, Box::new(value), span);
+    }
+    value
+}

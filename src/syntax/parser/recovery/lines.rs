@@ -1,0 +1,380 @@
+//! Recovery within a line: where a failed statement is reported and what its hint says.
+
+use super::*;
+
+impl Ctx<'_> {
+    /// Words left after a statement parsed whole (`rest`): E0801 for an `expect` line
+    /// run into the statement before it (`claim ... expect refuted`), else E0001 with a
+    /// hint for the kind of statement (a list of names, a declaration, an expression).
+    pub(super) fn trailing_words(&self, line: &Line, rest: In<'_>) -> Diagnostic {
+        let at = off(&rest);
+        let stray = rest.fragment().trim_end();
+        let tok: String = stray
+            .chars()
+            .take_while(|c| !c.is_whitespace())
+            .take(20)
+            .collect();
+        let statement = self.ascii.text[line.start..at].trim();
+        let first = statement.split_whitespace().next().unwrap_or("");
+        if tok == "expect" {
+            let what = if first == "claim" {
+                "claim"
+            } else {
+                "statement"
+            };
+            let shown: String = stray.chars().take(40).collect();
+            // A long statement is shortened visibly: a quote cut without a mark reads as
+            // the author's whole line with its end missing.
+            let shown_statement: String = if statement.chars().count() > 60 {
+                statement.chars().take(57).collect::<String>() + "…"
+            } else {
+                statement.to_string()
+            };
+            return Diagnostic::error(
+                "E0801",
+                self.ascii.span(at, at + stray.len()),
+                format!("`{shown}` after the end of the {what}"),
+            )
+            .with_label(format!("the {what} ends before this"))
+            .with_hint(if first == "claim" || stray.starts_with("expect error") {
+                format!(
+                    "`{shown}` is a line of its own, written just before the {what} it marks: \
+                     `{shown}` on one line, then `{shown_statement}` on the next"
+                )
+            } else {
+                format!(
+                    "`expect refuted` marks the claim on the line after it, and only a claim: \
+                     delete `{shown}` here, or write it on its own line before a claim"
+                )
+            });
+        }
+        // `sample B = 2, J =`: the last setting has no value; the list was read up to
+        // the setting before it, so the place is where the value belongs.
+        if matches!(first, "at" | "sample") && stray.starts_with(',') && stray.ends_with('=') {
+            let whole = self.ascii.text[line.start..line.end].trim_end();
+            let end = line.start + whole.len();
+            let shown = whole.split_whitespace().collect::<Vec<_>>().join(" ");
+            return Diagnostic::error(
+                "E0001",
+                self.ascii.span(end, end),
+                "expected a value after `=`, found the end of the line".to_string(),
+            )
+            .with_label("the value goes here")
+            .with_hint(format!(
+                "write the value after `=` (`{shown} 2`), or remove the setting"
+            ));
+        }
+        if matches!(first, "at" | "sample" | "claim")
+            && tok.starts_with('=')
+            && !tok.starts_with("==")
+        {
+            if let Some(d) = self.missing_comma(line.start, at, first) {
+                return d;
+            }
+        }
+        // `y[b,j] = x[b,j] if x[b,j] > 0 else 0`: a conditional of another language, read
+        // as a product up to the relation; the mistake is the `if`.
+        if let Some(k) = statement
+            .match_indices(" if ")
+            .map(|(k, _)| k + 1)
+            .next()
+            .filter(|_| statement.contains('='))
+        {
+            let start = line.start
+                + (self.ascii.text[line.start..at].len()
+                    - self.ascii.text[line.start..at].trim_start().len())
+                + k;
+            return Diagnostic::error(
+                "E0001",
+                self.ascii.span(start, start + 2),
+                "tq has no `if`: a value is an expression".to_string(),
+            )
+            .with_label("not a keyword of an expression")
+            .with_hint(
+                "a value chosen by a condition is a product with an Iverson bracket, 1 where the relation holds and 0 elsewhere: `x[b,j] [x[b,j] > 0]` (that one is `relu(x[b,j])`), `a [c > 0] + d [c <= 0]` for two branches",
+            );
+        }
+        let word_like = tok.starts_with(|c: char| c.is_ascii_alphabetic());
+        let relation = ["==", "<=", ">=", "~=", "<", ">"]
+            .iter()
+            .any(|r| tok.starts_with(r));
+        // A statement's `=` on a line read as a continuation: that line was indented
+        // further than the statement before it (a tab counts as one column), so it
+        // continued that statement instead of starting its own.
+        let continued = self.ascii.text[line.start..at]
+            .rfind(['\n', '\r'])
+            .map(|k| line.start + k + 1);
+        let assigns = tok.starts_with('=') && !tok.starts_with("==")
+            || tok.starts_with("+=")
+            || tok.starts_with("-=");
+        if let (Some(phys), true) = (continued, assigns) {
+            // A tab is read as four spaces: fewer source bytes than columns.
+            let lead = self.ascii.text[phys..at]
+                .bytes()
+                .take_while(|c| *c == b' ')
+                .count();
+            let source_bytes = self.ascii.map[phys + lead] - self.ascii.map[phys];
+            let tabs = if (source_bytes as usize) < lead {
+                " (a tab counts as four spaces)"
+            } else {
+                ""
+            };
+            return Diagnostic::error(
+                "E0001",
+                self.ascii.span(at, at + tok.len().max(1)),
+                format!("unexpected `{tok}` after the end of the statement"),
+            )
+            .with_label("not expected here")
+            .with_hint(format!(
+                "this line is indented further than the statement before it{tabs}, so it was read as that statement's continuation: indent it like the line before to make it a statement of its own"
+            ));
+        }
+        let hint = match first {
+            _ if tok.starts_with('@') => "`@` is not an operator in .tq: a matrix product is written with the summed index as a capital, factors side by side: `W[j,I] x[b,I]`".to_string(),
+            _ if tok.starts_with("!=") => "tq has no `!=`: the relations are `==`, `<=`, `>=`, `<`, `>`, `~=`; for a quantity that is not zero claim it positive (`claim Var(y) > 0`)".to_string(),
+            _ if tok == "." || tok.starts_with(". ") => "`.` is not a product in .tq: write the factors side by side (`W[j,I] x[b,I]`) or with `*`".to_string(),
+            // `input x[B] ~ normal(0, 1);`: a statement ends with its line.
+            _ if stray == ";" => format!(
+                "a statement ends at the end of its line, without `;`: `{}`",
+                statement
+            ),
+            "sample" | "at" | "size" | "symbol" | "scalar" | "index" | "claim" if tok.starts_with(';') => format!(
+                "separate the items of a list with `,`, not `;`: `{}`",
+                self.ascii.text[line.start..line.end].trim().replace(';', ",")
+            ),
+            _ if tok.starts_with(';') => format!(
+                "one statement per line: end `{statement}` at the `;` and write `{}` on the next line",
+                stray[1..].trim()
+            ),
+            // `tanh(a[b,j]))`: a closing bracket that closes nothing.
+            _ if tok.starts_with([')', ']'])
+                && closes_nothing(statement, tok.as_bytes()[0]) =>
+            {
+                let whole = self.ascii.text[line.start..line.end].trim();
+                let k = at - line.start - (self.ascii.text[line.start..line.end].len()
+                    - self.ascii.text[line.start..line.end].trim_start().len());
+                format!(
+                    "this `{}` closes no bracket: delete it: `{}{}`",
+                    &tok[..1],
+                    &whole[..k.min(whole.len())],
+                    whole.get(k + 1..).unwrap_or("")
+                )
+            }
+            // `scalar a ~ normal(0, 1)`: a `scalar` is a point set by `at`; a random
+            // value is an `input` without indices.
+            // `symbol sigma > 0`: domains come from the distributions; a condition is a
+            // claim's `given`.
+            "symbol" if tok.starts_with(['>', '<']) => {
+                let name = statement.split_whitespace().last().unwrap_or("sigma");
+                format!(
+                    "a `symbol` line only names symbols (their domains come from the distributions they are used in): write `{statement}`, and the condition in the claims that need it: `claim ... given {name} {}`",
+                    stray.trim()
+                )
+            }
+            // `symbol s = 2`: a symbol takes its value on the `sample` line or in a
+            // claim's `given`.
+            "symbol" if tok.starts_with('=') && !tok.starts_with("==") => {
+                let name = statement.split_whitespace().last().unwrap_or("s");
+                let value = stray.trim_start_matches('=').trim();
+                let value = if value.is_empty() { "2" } else { value };
+                format!(
+                    "a `symbol` line only names symbols: write `{statement}`, and give the value on the `sample` line (`sample {name} = {value}`) or in a claim's `given`"
+                )
+            }
+            // `scalar x = 2, y = 3`: the names declared, their values set by `at`.
+            "scalar" if tok.starts_with('=') => {
+                let whole = self.ascii.text[line.start..line.end].trim();
+                let items = whole.strip_prefix("scalar").unwrap_or(whole).trim();
+                let names: Vec<&str> = items
+                    .split(',')
+                    .filter_map(|item| item.split_once('=').map(|(n, _)| n.trim()))
+                    .filter(|n| !n.is_empty())
+                    .collect();
+                let settings = items.split_whitespace().collect::<Vec<_>>().join(" ");
+                format!(
+                    "a `scalar` is declared without a value and set to a point by `at`: `scalar {}`, then `at {settings}` on a line of its own",
+                    names.join(", ")
+                )
+            }
+            "scalar" if tok.starts_with('~') => {
+                let fixed = self.ascii.text[line.start..line.end]
+                    .trim()
+                    .replacen("scalar", "input", 1);
+                format!(
+                    "a `scalar` is an input set to a point by `at` (`scalar a` then `at a = 1`); a random value is declared as an `input` without indices: `{}`",
+                    fixed.split_whitespace().collect::<Vec<_>>().join(" ")
+                )
+            }
+            "expect" if tok.starts_with(':') => {
+                let shown = statement.trim_end();
+                format!("`{shown}` is a line of its own, without `:`: write `{shown}`, and the claim it marks on the next line")
+            }
+            // `given s > 0 and I > 1`: the givens are a list, joined by commas.
+            "claim"
+                if relation
+                    && statement
+                        .split_once(" given ")
+                        .is_some_and(|(_, g)| g.split_whitespace().any(|w| w == "and")) =>
+            {
+                let whole = self.ascii.text[line.start..line.end].trim();
+                let (head, givens) = whole.split_once(" given ").unwrap_or((whole, ""));
+                let givens = givens.replace(" and ", ", ");
+                format!("the givens are a list separated by commas, not joined by `and`: `{head} given {givens}`")
+            }
+            "claim" if relation && statement.split_whitespace().any(|w| w == "and") => {
+                "a claim states one relation: write one claim per relation (`claim Var(y) >= 0`, then `claim Var(y) <= I`)".to_string()
+            }
+            "at" | "sample" | "claim" if tok.starts_with('=') => {
+                "separate the settings with commas: `name = value, name = value`".to_string()
+            }
+            _ if tok == "," && stray == "," => {
+                "the list ends without a comma: delete the `,` at the end, or write the next item after it".to_string()
+            }
+            "index" if !word_like && statement.contains(':') => {
+                // `index u : X / 2`: the size an index ranges over is a name; an
+                // expression is declared as a size first.
+                let whole = self.ascii.text[line.start..line.end].trim();
+                let whole = whole.split('#').next().unwrap_or(whole).trim();
+                let (names, expr) = whole
+                    .trim_start_matches("index")
+                    .split_once(':')
+                    .unwrap_or(("u", "X / 2"));
+                let name = names.split(',').next().unwrap_or("u").trim();
+                let size = name.to_uppercase();
+                // A size is a whole number: a quotient is rounded down.
+                let expr = expr.trim();
+                let value = if expr.contains('/') && !expr.starts_with("floor") && !expr.starts_with("ceil") {
+                    format!("floor({expr})")
+                } else {
+                    expr.to_string()
+                };
+                format!(
+                    "an index ranges over a declared size, not an expression: declare the size first, `size {size} = {value}`, then `index {} : {size}`",
+                    names.trim()
+                )
+            }
+            "index" if word_like => match crate::diag::suggest(&tok, ["centered"]) {
+                Some(w) => format!("did you mean `{w}`? an index is declared `index dx : D` or `index dx : D centered`"),
+                None => "an index is declared `index dx : D` or `index dx : D centered`; a note goes after `#`".to_string(),
+            },
+            "size" | "symbol" | "scalar" if word_like => {
+                format!("`{first}` declares a list of names separated by commas: `{statement}, {tok}`")
+            }
+            "param" | "input" if statement.contains('~') || statement.contains('=') => format!(
+                "a declaration ends after its distribution or value: delete `{tok}`, or put it in a comment after `#`"
+            ),
+            // `h_l[b,j] = ... for l in 1..L`: the range written after the statement, as
+            // on paper; tq writes it as a loop around the statement.
+            _ if tok == "for" && stray.contains(" in ") => {
+                let header = stray.split('#').next().unwrap_or(stray).trim().trim_end_matches(':');
+                format!(
+                    "a statement over a range is a loop: write `{header}:` on the line before it, and the statement, without its range, indented under it"
+                )
+            }
+            // `symbol sigma_W^2`: a declaration names a name, not a power of it.
+            "size" | "symbol" | "scalar" | "index" if tok.starts_with('^') => {
+                let name = statement.rsplit([' ', ',']).next().unwrap_or("s");
+                format!(
+                    "a `{first}` line declares names, not powers of them: write `{statement}`, and the power where it is used (`{name}{tok}`)"
+                )
+            }
+            // `claim Var(y) == I given w ~ normal(0, 1)`: a distribution is part of a
+            // declaration; a given sets a value or states a relation.
+            "claim" if tok.starts_with('~') && !tok.starts_with("~=") => "a distribution is declared once, on the tensor's `input` or `param` line; a claim's `given` sets names to values or states relations (`given s = 1`, `given s > 0`)".to_string(),
+            _ if tok.starts_with('~') && !tok.starts_with("~=") => "`~` follows the name of a declared tensor and gives its distribution: `input x[B, I] ~ normal(0, 1)`".to_string(),
+            // `claim 0 <= Var(u) <= 1/4`: two relations, one claim each.
+            "claim" if relation => {
+                let ops = ["==", "<=", ">=", "~=", "<", ">"];
+                let body = statement.strip_prefix("claim").unwrap_or(statement).trim();
+                let split = ops
+                    .iter()
+                    .filter_map(|r| body.find(&format!(" {r} ")).map(|k| (k, *r)))
+                    .min();
+                let rel2 = ops.iter().find(|r| tok.starts_with(**r)).copied().unwrap_or("<=");
+                let right = stray[rel2.len()..].split('#').next().unwrap_or("").trim();
+                match split {
+                    Some((k, rel1)) if !right.is_empty() => {
+                        let (left, mid) = (body[..k].trim(), body[k + rel1.len() + 2..].trim());
+                        let flipped = match rel1 {
+                            "<=" => ">=",
+                            ">=" => "<=",
+                            "<" => ">",
+                            ">" => "<",
+                            r => r,
+                        };
+                        format!(
+                            "a claim states one relation, not a chain: write one claim per bound, `claim {mid} {flipped} {left}`, then `claim {mid} {rel2} {right}`"
+                        )
+                    }
+                    _ => "a claim states one relation, not a chain: write one claim per relation".to_string(),
+                }
+            }
+            // A factor after a complete statement: a product written without a space
+            // is the likely intent only here.
+            _ if tok.starts_with(|c: char| c.is_ascii_alphanumeric() || matches!(c, '(' | '[' | '_')) => format!(
+                "the statement was complete before `{tok}`: if `{tok}` is a factor, a product of two factors needs a space or `*` between them; otherwise check the brackets before it"
+            ),
+            _ => format!(
+                "the statement was complete before `{tok}`, which cannot follow it: check the operators and brackets before it, or move a note after `#`"
+            ),
+        };
+        Diagnostic::error(
+            "E0001",
+            self.ascii.span(at, at + tok.len().max(1)),
+            format!("unexpected `{tok}` after the end of the statement"),
+        )
+        .with_label("not expected here")
+        .with_hint(hint)
+    }
+
+    /// `at a = 2 b = 1`: the value `2 b` was read as a product and the statement ended
+    /// at the second `=`; the mistake is the missing comma before the name `b` that the
+    /// `=` sets, so the diagnostic points at that name (E0001), not at the `=`.
+    pub(super) fn missing_comma(&self, start: usize, at: usize, first: &str) -> Option<Diagnostic> {
+        let before = self.ascii.text[start..at].trim_end();
+        let name_end = before.len();
+        let name_start = before
+            .char_indices()
+            .rev()
+            .take_while(|(_, c)| {
+                c.is_ascii_alphanumeric() || matches!(c, '_' | '\'' | '^' | '{' | '}')
+            })
+            .last()
+            .map(|(i, _)| i)?;
+        let name = &before[name_start..name_end];
+        let lead = before.len() - before.trim_start().len();
+        if !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
+            return None;
+        }
+        // The name must follow a value on the same statement (`2 b`), not be the
+        // statement's own first setting.
+        let head = before[lead..name_start].trim_end();
+        let settings = match first {
+            "claim" => {
+                let k = head.rfind(" given ").max(head.rfind(" at "))?;
+                &head[k..]
+            }
+            _ => head.strip_prefix(first)?,
+        };
+        let value_end = head
+            .chars()
+            .last()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, ')' | ']' | '}' | '.'));
+        if !settings.contains('=') || !value_end {
+            return None;
+        }
+        let fixed = format!("{head}, {name}");
+        let fixed: String = fixed.trim().chars().take(60).collect();
+        Some(
+            Diagnostic::error(
+                "E0001",
+                self.ascii.span(start + name_start, start + name_end),
+                format!("`{name} = ...` starts a new setting, but there is no comma before `{name}`"),
+            )
+            .with_label("a comma is missing before this name")
+            .with_hint(format!(
+                "separate the settings with commas: write `{fixed} = ...` (without the comma, `{name}` was read as a factor of the value before it)"
+            )),
+        )
+    }
+}
