@@ -329,37 +329,34 @@ mod tests {
             .collect()
     }
 
+    /// The table of claims `rows` as [`Document::fold_runs`] leaves it.
+    fn folded(rows: Vec<ClaimRow>) -> Vec<ClaimRow> {
+        let mut doc = Document {
+            title: vec![],
+            author: None,
+            path: String::new(),
+            blocks: vec![Block::Claims(rows)],
+        };
+        doc.fold_runs();
+        match doc.blocks.remove(0) {
+            Block::Claims(out) => out,
+            other => panic!("{other:?}"),
+        }
+    }
+
     #[test]
     fn the_members_of_one_claim_fold_in_the_table_only_where_their_verdicts_agree() {
         // 12 members of the claim on line 8, the 7th refuted; 3 of line 9 (too few).
         let mut v: Vec<(usize, &str)> = vec![(8, "proved"); 12];
         v[6] = (8, "refuted");
         v.extend([(9, "proved"); 3]);
-        let mut doc = Document {
-            title: vec![],
-            author: None,
-            path: String::new(),
-            blocks: vec![Block::Claims(rows(&v))],
-        };
-        doc.fold_runs();
-        let Block::Claims(out) = &doc.blocks[0] else {
-            panic!()
-        };
+        let out = folded(rows(&v));
         let shown: Vec<usize> = out.iter().map(|r| r.number).collect();
         // 1-6 proved (six: not folded), 7 refuted, 8-12 proved (five), 13-15.
         assert_eq!(shown, (1..=15).collect::<Vec<_>>());
         let mut v: Vec<(usize, &str)> = vec![(8, "proved"); 12];
         v.push((9, "refuted"));
-        let mut doc = Document {
-            title: vec![],
-            author: None,
-            path: String::new(),
-            blocks: vec![Block::Claims(rows(&v))],
-        };
-        doc.fold_runs();
-        let Block::Claims(out) = &doc.blocks[0] else {
-            panic!()
-        };
+        let out = folded(rows(&v));
         let shown: Vec<usize> = out.iter().map(|r| r.number).collect();
         assert_eq!(shown, vec![1, 2, 0, 12, 13]);
         let gap = &out[2];
@@ -371,16 +368,7 @@ mod tests {
         // Claims that are not members of one claim never fold.
         let mut plain = rows(&[(0, "proved"); 10]);
         plain.iter_mut().for_each(|r| r.group = None);
-        let mut doc = Document {
-            title: vec![],
-            author: None,
-            path: String::new(),
-            blocks: vec![Block::Claims(plain)],
-        };
-        doc.fold_runs();
-        let Block::Claims(out) = &doc.blocks[0] else {
-            panic!()
-        };
+        let out = folded(plain);
         assert_eq!(out.len(), 10);
     }
 

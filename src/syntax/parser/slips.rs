@@ -51,21 +51,7 @@ impl Ctx<'_> {
     ) -> Option<Diagnostic> {
         let text = &self.ascii.text;
         let b = text.as_bytes();
-        // The last `[` before the place that is not closed before it.
-        let mut depth = 0i32;
-        let mut open = None;
-        for k in (start..off.min(end)).rev() {
-            match b[k] {
-                b']' => depth += 1,
-                b'[' if depth == 0 => {
-                    open = Some(k);
-                    break;
-                }
-                b'[' => depth -= 1,
-                _ => {}
-            }
-        }
-        let open = open?;
+        let open = unclosed_bracket(b, start, off.min(end))?;
         let name_start = text[start..open]
             .char_indices()
             .rev()
@@ -119,21 +105,7 @@ impl Ctx<'_> {
         let text = &self.ascii.text;
         let b = text.as_bytes();
         let off = off.min(end);
-        // The last `[` before the place that is not closed before it.
-        let mut depth = 0i32;
-        let mut open = None;
-        for k in (start..off).rev() {
-            match b[k] {
-                b']' => depth += 1,
-                b'[' if depth == 0 => {
-                    open = Some(k);
-                    break;
-                }
-                b'[' => depth -= 1,
-                _ => {}
-            }
-        }
-        let open = open?;
+        let open = unclosed_bracket(b, start, off)?;
         // The name before it: an index list belongs to a tensor.
         if !open.checked_sub(1).is_some_and(|k| {
             k >= start && (b[k].is_ascii_alphanumeric() || matches!(b[k], b'_' | b'\'' | b'}'))
@@ -231,4 +203,18 @@ impl Ctx<'_> {
             .with_hint(hint),
         )
     }
+}
+
+/// The last `[` in `b[start..off]` that is not closed before `off`.
+fn unclosed_bracket(b: &[u8], start: usize, off: usize) -> Option<usize> {
+    let mut depth = 0i32;
+    for k in (start..off).rev() {
+        match b[k] {
+            b']' => depth += 1,
+            b'[' if depth == 0 => return Some(k),
+            b'[' => depth -= 1,
+            _ => {}
+        }
+    }
+    None
 }
