@@ -162,6 +162,11 @@ fn prec(e: &Expr) -> u8 {
         Expr::Add(_) => 1,
         Expr::Mul(_) => 2,
         Expr::Num(r) if r.is_negative() || !r.is_integer() => 2,
+        // An integer shown by its leading digits and its power of ten is a product
+        // (`1.239…×10¹¹⁵⁹⁴`): raised to a power it is parenthesised (probe31/b h27c: LaTeX
+        // `10^{11594}^{2}` is a double superscript, the page did not compile, and the text
+        // `…×10¹¹⁵⁹⁴²` read as a power of 115942).
+        Expr::Num(r) if r.numer().bits() > SHOWN_BITS => 2,
         Expr::Pow(_, ex)
             if ex
                 .as_num()
@@ -451,6 +456,26 @@ mod tests {
 
     fn big(base: u32, exp: u32) -> Expr {
         Expr::Num(BigRational::from_integer(BigInt::from(base).pow(exp)))
+    }
+
+    #[test]
+    fn a_huge_integer_raised_to_a_power_is_parenthesised() {
+        use num_traits::Pow;
+        let n = num_bigint::BigInt::from(3u32).pow(400u32);
+        // Built unsimplified (the constructor would fold the square of a number), as a
+        // power too large to fold is left.
+        let e = Expr::Pow(
+            Box::new(Expr::Num(BigRational::from_integer(n))),
+            Box::new(Expr::int(2)),
+        );
+        let latex = raw(&e, Style::Latex);
+        assert!(
+            latex.starts_with("\\left(") && latex.ends_with("\\right)^{2}"),
+            "{latex}"
+        );
+        assert_eq!(latex.matches("}^{").count(), 0, "{latex}");
+        let text = raw(&e, Style::Text);
+        assert!(text.starts_with('(') && text.ends_with(")²"), "{text}");
     }
 
     #[test]
