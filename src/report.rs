@@ -390,16 +390,66 @@ fn gradcheck_from_json(v: &serde_json::Value) -> Option<Result<Vec<GradCheck>, S
 
 /// The `summary` object of the JSON contract over several files.
 pub fn summary_json(reports: &[FileReport]) -> serde_json::Value {
-    let n = |v: Verdict| reports.iter().map(|r| r.count(v)).sum::<usize>();
-    json!({
-        "files": reports.len(),
-        "claims": reports.iter().map(|r| r.claims.len()).sum::<usize>(),
-        "proved": n(Verdict::Proved),
-        "confirmed": n(Verdict::Confirmed),
-        "refuted": n(Verdict::Refuted),
-        "undecided": n(Verdict::Undecided),
-        "errors": reports.iter().map(|r| r.unexpected_errors()).sum::<usize>(),
-    })
+    let mut tally = Tally::default();
+    reports.iter().for_each(|r| tally.add(r));
+    tally.to_json()
+}
+
+/// The counts of `summary_json`, added file by file, so that a caller that keeps only
+/// each file's output (`tq check DIR`) need not keep its report.
+#[derive(Clone, Debug, Default)]
+pub struct Tally {
+    pub files: usize,
+    pub claims: usize,
+    pub proved: usize,
+    pub confirmed: usize,
+    pub refuted: usize,
+    pub undecided: usize,
+    pub errors: usize,
+}
+
+impl Tally {
+    /// The counts of one file.
+    pub fn of(r: &FileReport) -> Tally {
+        let mut t = Tally::default();
+        t.add(r);
+        t
+    }
+
+    pub fn add(&mut self, r: &FileReport) {
+        self.merge(&Tally {
+            files: 1,
+            claims: r.claims.len(),
+            proved: r.count(Verdict::Proved),
+            confirmed: r.count(Verdict::Confirmed),
+            refuted: r.count(Verdict::Refuted),
+            undecided: r.count(Verdict::Undecided),
+            errors: r.unexpected_errors(),
+        });
+    }
+
+    pub fn merge(&mut self, t: &Tally) {
+        self.files += t.files;
+        self.claims += t.claims;
+        self.proved += t.proved;
+        self.confirmed += t.confirmed;
+        self.refuted += t.refuted;
+        self.undecided += t.undecided;
+        self.errors += t.errors;
+    }
+
+    /// The `summary` object of the command-line contract.
+    pub fn to_json(&self) -> serde_json::Value {
+        json!({
+            "files": self.files,
+            "claims": self.claims,
+            "proved": self.proved,
+            "confirmed": self.confirmed,
+            "refuted": self.refuted,
+            "undecided": self.undecided,
+            "errors": self.errors,
+        })
+    }
 }
 
 /// The plain-text report of one file (diagnostics drawn without colour unless a

@@ -296,3 +296,59 @@ fn an_edited_given_decides_that_claim_alone_again() {
     assert_eq!(third, check(&file, &["--no-cache"]));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Probe 32b: an entry replaced by a FIFO blocked `tq check` forever, one linked to
+/// `/dev/zero` read 2.5 GB, a 2 GB sparse entry 2.1 GB. An entry is read only when it is
+/// a regular file of at most `MAX_ENTRY_BYTES` (opened without blocking, its kind and
+/// size read from the open file); the others are decided again, as for a corrupt entry.
+#[cfg(unix)]
+#[test]
+fn entries_that_are_not_small_regular_files_are_not_read() {
+    use std::time::{Duration, Instant};
+    let (dir, file) = copy_of("comp_graph.tq", "kinds");
+    let fresh = check(&file, &["--no-cache"]);
+    check(&file, &[]);
+    let cache = dir.join(".tq-cache");
+    let mut names: Vec<PathBuf> = std::fs::read_dir(&cache)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    names.sort();
+    assert!(names.len() >= 3, "{names:?}");
+    for (k, path) in names.iter().enumerate() {
+        std::fs::remove_file(path).unwrap();
+        match k % 3 {
+            0 => {
+                let made = Command::new("mkfifo").arg(path).status();
+                assert!(made.is_ok_and(|s| s.success()), "mkfifo {path:?}");
+            }
+            1 => std::os::unix::fs::symlink("/dev/zero", path).unwrap(),
+            // A sparse regular file past the cap (no disk used).
+            _ => std::fs::File::create(path)
+                .unwrap()
+                .set_len(tq::claims::cache::MAX_ENTRY_BYTES + 1)
+                .unwrap(),
+        }
+    }
+    // Run with a deadline, so that a read that blocks fails the test instead of hanging.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tq"))
+        .env_remove("TQ_NO_CACHE")
+        .args(["check", "--format", "json"])
+        .arg(&file)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > Duration::from_secs(120) {
+            let _ = child.kill();
+            panic!("tq check blocked on a cache entry");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    let after: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(after, fresh, "decided again, not read from the entries");
+    let _ = std::fs::remove_dir_all(&dir);
+}

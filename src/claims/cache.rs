@@ -196,7 +196,7 @@ impl VerdictCache {
 
     /// The entry of `key`, when it parses and is this key's and this build's.
     pub fn get_value(&self, key: &str) -> Option<serde_json::Value> {
-        let text = std::fs::read_to_string(self.path(key)).ok()?;
+        let text = read_entry(&self.path(key))?;
         let v: serde_json::Value = serde_json::from_str(&text).ok()?;
         if v["format"] != FORMAT || v["key"] != key || v["tool"] != self.tool.as_str() {
             return None;
@@ -230,6 +230,39 @@ impl VerdictCache {
             let _ = std::fs::remove_file(&tmp);
         }
     }
+}
+
+/// The largest entry read: an entry is one claim's report (a few hundred bytes; its
+/// evidence and witness keep it far below this). A larger one was not written by tq.
+pub const MAX_ENTRY_BYTES: u64 = 1 << 20;
+
+/// The text of an entry when it is a regular file of at most [`MAX_ENTRY_BYTES`]
+/// (probe 32b: an entry replaced by a FIFO blocked `tq check` forever, one linked to
+/// `/dev/zero` read 2.5 GB). It is opened without blocking (a FIFO with no writer opens
+/// at once) and its kind and size are read from the open file, so that what is read is
+/// what was checked; the read itself is capped too (a file that grows).
+fn read_entry(path: &Path) -> Option<String> {
+    use std::io::Read;
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(path).ok()?;
+    let meta = file.metadata().ok()?;
+    if !meta.is_file() || meta.len() > MAX_ENTRY_BYTES {
+        return None;
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_ENTRY_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .ok()?;
+    if bytes.len() as u64 > MAX_ENTRY_BYTES {
+        return None;
+    }
+    String::from_utf8(bytes).ok()
 }
 
 /// The checksum of an entry's value: the digest of its key and its JSON text (the

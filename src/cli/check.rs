@@ -7,7 +7,17 @@ use super::io::{
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use tq::claims::cache::{tool_identity, VerdictCache};
-use tq::report::{self, FileReport, Options};
+use tq::report::{self, FileReport, Options, Tally};
+
+/// What `tq check` keeps of a checked file: its part of the output and its counts. The
+/// report itself (the program, the environment, the derived values) is dropped on the
+/// checking thread as soon as the file is checked, so the memory of `tq check DIR` does
+/// not grow with the number of files (docs/performance.md, session 32).
+struct Kept {
+    out: String,
+    passed: bool,
+    tally: Tally,
+}
 
 pub fn check(
     paths: Vec<PathBuf>,
@@ -23,8 +33,20 @@ pub fn check(
         precision,
         ..Options::default()
     };
-    let (reports, unreadable) = check_paths(&paths, &opts, cache);
-    let failed = reports.iter().filter(|r| !r.passed(&opts)).count();
+    let t = theme();
+    let keep = |r: FileReport| Kept {
+        out: match format {
+            // One element of the `files` array, laid out as in the whole document.
+            CheckFormat::Json => pretty_at(&r.to_json(), 4),
+            CheckFormat::Text => report::text_report(&r, &opts, t.clone()),
+        },
+        passed: r.passed(&opts),
+        tally: Tally::of(&r),
+    };
+    let (kept, unreadable) = check_paths(&paths, &opts, cache, &keep);
+    let failed = kept.iter().filter(|k| !k.passed).count();
+    let mut s = Tally::default();
+    kept.iter().for_each(|k| s.merge(&k.tally));
     let status = if unreadable {
         ExitCode::from(2)
     } else if failed > 0 {
@@ -33,36 +55,42 @@ pub fn check(
         ExitCode::SUCCESS
     };
     let out = match format {
+        // The layout of `serde_json::to_string_pretty` of `{"files": [...], "summary": {...}}`,
+        // written from the files' pieces.
         CheckFormat::Json => {
-            let doc = serde_json::json!({
-                "files": reports.iter().map(|r| r.to_json()).collect::<Vec<_>>(),
-                "summary": report::summary_json(&reports),
-            });
-            format!(
-                "{}\n",
-                serde_json::to_string_pretty(&doc).unwrap_or_default()
-            )
+            let mut out = String::from("{\n  \"files\": [");
+            if !kept.is_empty() {
+                out.push('\n');
+                for (k, file) in kept.iter().enumerate() {
+                    out.push_str("    ");
+                    out.push_str(&file.out);
+                    out.push_str(if k + 1 < kept.len() { ",\n" } else { "\n" });
+                }
+                out.push_str("  ");
+            }
+            out.push_str("],\n  \"summary\": ");
+            out.push_str(&pretty_at(&s.to_json(), 2));
+            out.push_str("\n}\n");
+            out
         }
         CheckFormat::Text => {
-            let t = theme();
             let mut out = String::new();
-            for r in &reports {
-                out.push_str(&report::text_report(r, &opts, t.clone()));
+            for k in &kept {
+                out.push_str(&k.out);
             }
-            let s = report::summary_json(&reports);
             out.push_str(&format!(
                 "{} file{}, {} failed; {} claim{}: {} proved, {} confirmed, {} refuted, {} undecided; {} error{}\n",
-                reports.len(),
-                if reports.len() == 1 { "" } else { "s" },
+                s.files,
+                if s.files == 1 { "" } else { "s" },
                 failed,
-                s["claims"],
-                if s["claims"] == 1 { "" } else { "s" },
-                s["proved"],
-                s["confirmed"],
-                s["refuted"],
-                s["undecided"],
-                s["errors"],
-                if s["errors"] == 1 { "" } else { "s" }
+                s.claims,
+                if s.claims == 1 { "" } else { "s" },
+                s.proved,
+                s.confirmed,
+                s.refuted,
+                s.undecided,
+                s.errors,
+                if s.errors == 1 { "" } else { "s" }
             ));
             out
         }
@@ -70,12 +98,20 @@ pub fn check(
     finish(&out, status)
 }
 
+/// A JSON value pretty-printed as it appears `indent` spaces deep in a pretty-printed
+/// document (every line after the first indented; strings hold no raw newline).
+fn pretty_at(v: &serde_json::Value, indent: usize) -> String {
+    let text = serde_json::to_string_pretty(v).unwrap_or_default();
+    let pad = format!("\n{}", " ".repeat(indent));
+    text.replace('\n', &pad)
+}
+
 pub fn errata(paths: Vec<PathBuf>, seed: u64, cache: bool) -> ExitCode {
     let opts = Options {
         seed,
         ..Options::default()
     };
-    let (reports, unreadable) = check_paths(&paths, &opts, cache);
+    let (reports, unreadable) = check_paths(&paths, &opts, cache, &|r| r);
     let status = if unreadable {
         ExitCode::from(2)
     } else if reports.iter().any(|r| !r.passed(&opts)) {
@@ -111,8 +147,14 @@ pub fn checked_without_runs(file: &Path) -> Result<FileReport, ExitCode> {
 /// Reads and checks every `.tq` file named or found under the paths, in order; a file
 /// that cannot be read is reported with its diagnostic (the others are still checked),
 /// and the flag says whether there was one. With `cache`, claims' verdicts are read from
-/// and written to the verdict cache beside each file.
-fn check_paths(paths: &[PathBuf], opts: &Options, cache: bool) -> (Vec<FileReport>, bool) {
+/// and written to the verdict cache beside each file. Each report is handed to `keep` on
+/// its checking thread as soon as its file is checked; what `keep` returns is kept.
+fn check_paths<T: Send>(
+    paths: &[PathBuf],
+    opts: &Options,
+    cache: bool,
+    keep: &(dyn Fn(FileReport) -> T + Sync),
+) -> (Vec<T>, bool) {
     let loaded = read_paths(paths);
     let unreadable = loaded.iter().any(|l| matches!(l, Loaded::Unreadable(_)));
     let sources: Vec<(String, String)> = loaded
@@ -123,21 +165,21 @@ fn check_paths(paths: &[PathBuf], opts: &Options, cache: bool) -> (Vec<FileRepor
         })
         .collect();
     let tool = if cache { tool_identity() } else { None };
-    let mut checked = check_all_cached(&sources, opts, tool.as_deref()).into_iter();
-    let reports = loaded
+    let mut checked = check_all_cached(&sources, opts, tool.as_deref(), keep).into_iter();
+    let kept = loaded
         .into_iter()
         .filter_map(|l| match l {
             Loaded::Text(..) => checked.next(),
-            Loaded::Unreadable(r) => Some(*r),
+            Loaded::Unreadable(r) => Some(keep(*r)),
         })
         .collect();
-    (reports, unreadable)
+    (kept, unreadable)
 }
 
 /// Checks the files on as many threads as the machine has cores; the reports come back
 /// in file order, so the output does not depend on the scheduling.
 pub fn check_all(sources: &[(String, String)], opts: &Options) -> Vec<FileReport> {
-    check_all_cached(sources, opts, None)
+    check_all_cached(sources, opts, None, &|r| r)
 }
 
 /// The verdict cache of a file: `.tq-cache/` in its directory (none for standard input).
@@ -150,11 +192,12 @@ fn cache_for(path: &str, tool: &str) -> Option<VerdictCache> {
 
 /// [`check_all`], each file with its verdict cache when `tool` (the build's identity)
 /// is given.
-fn check_all_cached(
+fn check_all_cached<T: Send>(
     sources: &[(String, String)],
     opts: &Options,
     tool: Option<&str>,
-) -> Vec<FileReport> {
+    keep: &(dyn Fn(FileReport) -> T + Sync),
+) -> Vec<T> {
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
@@ -166,7 +209,7 @@ fn check_all_cached(
     let bar = progress(sources.len(), "checking");
     // The files checked at once share one file's memory budget (docs/cli.md).
     let memory = (threads > 1).then(tq::claims::MemoryGate::one_file);
-    let mut slots: Vec<Option<FileReport>> = (0..sources.len()).map(|_| None).collect();
+    let mut slots: Vec<Option<T>> = (0..sources.len()).map(|_| None).collect();
     let done = std::sync::Mutex::new(&mut slots);
     std::thread::scope(|s| {
         for _ in 0..threads {
@@ -182,7 +225,7 @@ fn check_all_cached(
                     memory: memory.clone(),
                     ..opts.clone()
                 };
-                let r = report::check_source(path, src, &opts);
+                let r = keep(report::check_source(path, src, &opts));
                 if let Ok(mut slots) = done.lock() {
                     slots[k] = Some(r);
                 }

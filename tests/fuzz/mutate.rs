@@ -426,7 +426,29 @@ pub(crate) enum Mutation {
         kind: usize,
         n: usize,
     },
+    /// Grammar-aware (session 32): the right-hand side `R` of line `line` nested `levels`
+    /// deep in one of [`NEST_SHAPES`] (`R^(R^(...))`, `exp(exp(...))`, `tanh(R tanh(...))`):
+    /// derived expressions whose size grows with the depth (power towers, probe 31b).
+    Nest {
+        line: usize,
+        shape: usize,
+        levels: usize,
+    },
 }
+
+/// The shapes of [`Mutation::Nest`]: `{r}` is the line's right-hand side, `{e}` the
+/// expression nested so far.
+pub(crate) const NEST_SHAPES: &[&str] = &[
+    "({r})^({e})",
+    "exp({e})",
+    "ln(2 + {e})",
+    "({r})/(1 + {e})",
+    "tanh(({r}) {e})",
+    "sigmoid(({r}) {e})",
+    "sqrt(1 + ({r}) {e})",
+    "exp(({r})/(1 + ln(1 + ({e})^2)))",
+    "({e}) ({r}) + ({r})^2",
+];
 
 pub(crate) fn mutation() -> impl Strategy<Value = Mutation> {
     prop_oneof![
@@ -524,6 +546,8 @@ pub(crate) fn mutation_long() -> impl Strategy<Value = Mutation> {
             .prop_map(|(kind, n)| Mutation::Element { kind, n }),
         1 => (0usize..5, prop_oneof![1usize..8, 8usize..70, 70usize..1500])
             .prop_map(|(kind, n)| Mutation::Includes { kind, n }),
+        1 => (any::<usize>(), 0..NEST_SHAPES.len(), prop_oneof![2usize..16, 16usize..80])
+            .prop_map(|(line, shape, levels)| Mutation::Nest { line, shape, levels }),
     ]
 }
 
@@ -889,6 +913,36 @@ fn apply_inner(s0: &mut String, m: &Mutation) {
             Mutation::Includes { kind, n } => {
                 s.push('\n');
                 s.push_str(&includes_block(kind, n));
+            }
+            Mutation::Nest {
+                line,
+                shape,
+                levels,
+            } => {
+                let mut ls = lines_of(&s);
+                let k = line % ls.len();
+                if let Some(eq) = ls[k].rfind('=') {
+                    let r = ls[k][eq + 1..].trim().to_string();
+                    if !r.is_empty() {
+                        let mut e = r.clone();
+                        // The template's markers are filled in one pass over the
+                        // template, so that text of the file that reads `{e}` or `{r}`
+                        // (`h_{r}`) is never filled again.
+                        let template = NEST_SHAPES[shape % NEST_SHAPES.len()];
+                        for _ in 0..levels {
+                            if e.len() > MAX_MUTANT_BYTES {
+                                break;
+                            }
+                            e = template
+                                .split("{e}")
+                                .map(|piece| piece.replace("{r}", &r))
+                                .collect::<Vec<_>>()
+                                .join(&e);
+                        }
+                        ls[k] = format!("{} {e}", &ls[k][..eq + 1]);
+                    }
+                }
+                s = ls.join("\n");
             }
             Mutation::Swap { a, b, len } => {
                 let a0 = floor_char(&s, a % n);
