@@ -394,7 +394,11 @@ pub fn print_expr(e: &Expr) -> String {
                     format!("{left} {right}")
                 }
             }
-            BinOp::Pow => format!("{}^{}", wrap(l, 5), wrap(r, 5)),
+            // `^` is right-associative (`a^b^c` is `a^(b^c)`): an exponent that is a power
+            // is written without parentheses, so that a tower prints as it was written and
+            // parses back within the nesting limit (session 32: a tower of 45 `a`s was
+            // printed `a^(a^(...))`, 88 deep, and `tq fmt`'s output was refused by E0003).
+            BinOp::Pow => format!("{}^{}", wrap(l, 5), wrap(r, 4)),
         },
         Expr::Rel(op, l, r, _) => {
             format!("{} {} {}", wrap(l, 1), op.symbol(), wrap(r, 1))
