@@ -5,6 +5,7 @@
 
 mod common;
 
+use tq::claims::Verdict;
 use tq::num::seed::Domain;
 use tq::num::trials::{Executor, TrialError, TrialModel, TrialRun};
 use tq::report::{check_source, FileReport};
@@ -182,4 +183,127 @@ fn plot_of_a_block_read_before_its_write_samples_on_the_interpreter() {
         panic!("the dense executor lowered the shifted block")
     };
     assert!(e.contains("the model cannot be run"), "{e}");
+}
+
+/// A cheap tensor `h` beside an expensive one `g` that no claim about `h` reads.
+fn cheap_beside_costly(claims: &str) -> String {
+    format!(
+        "size d, n, m
+index i : d
+index b : n
+index k, q : m
+symbol sigma
+param W[d] ~ normal(0, sigma^2)
+param V[m, m] ~ normal(0, 1/m)
+input x[n, d] ~ normal(0, 1)
+input z[n, m] ~ normal(0, 1)
+h[b] = W[I] x[b, I]
+g[b, k] = tanh(V[k, Q] z[b, Q])
+{claims}
+sample d = 8, n = 32, m = 64, sigma = 0.5
+"
+    )
+}
+
+/// The file's claims, in order.
+fn claims_of(p: &tq::syntax::ast::Program) -> Vec<tq::syntax::ast::Claim> {
+    p.items
+        .iter()
+        .filter_map(|i| match &i.kind {
+            tq::syntax::ast::ItemKind::Claim(c) => Some(c.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `claim` decided by Monte Carlo (the sequential test) on the statements of `src`, with the trials' targets of the claims of `targets_src`
+/// (the same statements); the outcome and the pruning and count of the trials it ran.
+fn decided_with_targets(
+    src: &str,
+    targets_src: &str,
+    claim: &tq::syntax::ast::Claim,
+) -> (tq::claims::Outcome, tq::claims::montecarlo::Pruning, usize) {
+    use tq::claims::montecarlo::{self, Ctx, Need};
+    let parsed = tq::syntax::parser::parse(src);
+    assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
+    let (env, diags) = tq::check::check(&parsed.program);
+    assert!(diags.is_empty(), "{diags:?}");
+    let other = tq::syntax::parser::parse(targets_src);
+    let targets = montecarlo::moment_keys(&other.program, &env);
+    let derived = tq::analysis::Derived::new();
+    let a = tq::analysis::Analysis::new(&parsed.program, &env, &derived);
+    let back = a.backward();
+    let ctx = Ctx {
+        program: &parsed.program,
+        env: &env,
+        back: &back.items,
+        loss: a.loss(),
+        seed: 5,
+        targets: &targets,
+        fixed_budget: false,
+        shares: 1,
+        precision: tq::num::dense::Precision::F64,
+        used: &Default::default(),
+    };
+    let mut cache = std::collections::BTreeMap::new();
+    let mut budget = montecarlo::FILE_BUDGET;
+    let o = montecarlo::decide(claim, &ctx, &mut cache, &mut budget, Need::Decide)
+        .expect("a moment claim");
+    assert_eq!(cache.len(), 1, "one setting's trials");
+    let t = cache.into_values().next().unwrap().expect("trials ran");
+    (o, t.pruning().clone(), t.max_trials())
+}
+
+/// A claim decided under a setting that no claim of the file states (its givens
+/// rewritten before Monte Carlo: the other points of a confirmation, a witness re-checked
+/// at its point, givens resolved in another order) runs trials of the statements it
+/// reads only, in as many trials as the whole program's budget allows, so its evidence is
+/// the same as when its trials ran the whole program (speed31 finding 1: pyramid's
+/// `Var(I_s)` ran the convolutions, sigmoids and backward program in every trial).
+#[test]
+fn a_rewritten_claim_runs_only_what_it_reads_in_as_many_trials() {
+    use tq::claims::montecarlo::DENSE_MAX_TRIALS;
+    let written = "claim Var(h) == d sigma^2 given d == 8";
+    let src = cheap_beside_costly(written);
+    let claim_with = |givens: &str| {
+        let text = format!("claim Var(h) == d sigma^2 given {givens}");
+        claims_of(&tq::syntax::parser::parse(&cheap_beside_costly(&text)).program).remove(0)
+    };
+    // The claim as written: its setting is the file's, pruned to `h`, and `h` is cheap,
+    // so the budget allows every trial.
+    let (o, pruning, n) = decided_with_targets(&src, &src, &claim_with("d == 8"));
+    assert_eq!(o.verdict, Verdict::Confirmed, "{}", o.evidence);
+    let h: tq::num::dense::Needed = [("h".to_string(), false)].into_iter().collect();
+    assert_eq!(pruning.run.as_ref(), Some(&h));
+    assert_eq!(n, DENSE_MAX_TRIALS);
+    // The rewrites of the class: a point's value added as a given (`claim_at_point`),
+    // the givens in another order (resolved in dependency order), a boundary rule set.
+    for givens in [
+        "d == 8, n == 32",
+        "n == 32, d == 8",
+        "d == 8, m == 64",
+        "d == 8, n == 32, m == 64",
+        "boundary zero, d == 8",
+    ] {
+        let c = claim_with(givens);
+        // Under the file's own targets the rewritten setting is unknown: pruned to `h`,
+        // counted on the whole program.
+        let (pruned, pruning, n) = decided_with_targets(&src, &src, &c);
+        assert_eq!(pruning.basis, None, "{givens}");
+        assert_eq!(pruning.run.as_ref(), Some(&h), "{givens}");
+        assert!(
+            n < DENSE_MAX_TRIALS,
+            "{givens}: {n} trials, as if `g` cost nothing"
+        );
+        // The same claim where the file states its setting, with a claim about `g` too:
+        // every statement runs in every trial. The same trials, the same evidence.
+        let targets_src = cheap_beside_costly(&format!(
+            "{written}\nclaim Var(h) == d sigma^2 given {givens}\nclaim Var(g[b,k]) <= 1 given {givens}"
+        ));
+        let (whole, pruning, n_whole) = decided_with_targets(&src, &targets_src, &c);
+        assert_eq!(pruning.run.as_ref().map(|r| r.len()), Some(2), "{givens}");
+        assert_eq!(n, n_whole, "{givens}");
+        assert_eq!(pruned.verdict, whole.verdict, "{givens}");
+        assert_eq!(pruned.evidence, whole.evidence, "{givens}");
+    }
 }

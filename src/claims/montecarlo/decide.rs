@@ -7,7 +7,7 @@ use super::pool::{heterogeneity, Pool, PoolMemo, HETERO_MIN};
 use super::stats::{self, estimate, rounding, t_for, z_for};
 use super::trials::{
     depends_on_stand_in, looks, magnitude_key, means, setting_key, spent_at, Ctx, MeansMemo,
-    TrialStats, Trials,
+    Pruning, TrialStats, Trials,
 };
 use super::{und, FALSE_REFUTATION};
 use crate::check::Env;
@@ -218,18 +218,25 @@ fn decide_in<'a>(
     }
     // The givens' values, for the interior program below (the trials take them).
     let border_sets = sets.clone();
-    // Trials, shared by the claims with the same setting.
+    // The tensors the claim reads.
+    let mine: Needed = moments
+        .iter()
+        .map(|m| (env.key_of(&m.target.name), m.target.grad))
+        .collect();
+    // Trials, shared by the claims with the same setting; under a setting no claim of
+    // the file has (a claim rewritten before Monte Carlo), pruned to what this claim
+    // reads, in as many trials as before ([`Pruning`]).
     let key = setting_key(claim);
-    let needed = ctx.targets.settings.get(&key).cloned();
-    ctx.used.borrow_mut().insert(key.clone());
+    let (pruning, slot) = Pruning::of(ctx.targets, &key, &mine);
+    ctx.used.borrow_mut().insert(key);
     // f32 trials are kept apart from the setting's f64 ones.
     let slot = match ctx.precision {
-        Precision::F64 => key,
-        Precision::F32 => format!("f32 {key}"),
+        Precision::F64 => slot,
+        Precision::F32 => format!("f32 {slot}"),
     };
     let trials = match cache
         .entry(slot)
-        .or_insert_with(|| Trials::start(ctx, sets, boundary, needed, Executor::Auto, budget))
+        .or_insert_with(|| Trials::start(ctx, sets, boundary, pruning, Executor::Auto, budget))
     {
         Ok(t) => t,
         Err(e) => return Some(und(e.clone())),
@@ -244,10 +251,6 @@ fn decide_in<'a>(
     // gives the name a value of its own.
     consts.entry("pi".into()).or_insert(std::f64::consts::PI);
     consts.entry("e".into()).or_insert(std::f64::consts::E);
-    let mine: Needed = moments
-        .iter()
-        .map(|m| (env.key_of(&m.target.name), m.target.grad))
-        .collect();
     let stood_in = depends_on_stand_in(program, env, back, &mine);
     // Every combination of the used loops' values.
     let mut bindings: Vec<Bind> = vec![vec![]];

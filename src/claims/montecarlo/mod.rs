@@ -8,7 +8,8 @@
 //! mentions depends on a distribution given only by its moments or symmetry, stood in for
 //! by a normal (one instance can refute a claim about all such distributions, never
 //! confirm it). Trials run on the dense executor ([`crate::num::dense`]) when the program
-//! lowers, pruned to the statements the setting's claims need, else on the interpreter.
+//! lowers, pruned to the statements the setting's claims need (a claim rewritten before
+//! Monte Carlo, to those it reads: [`Pruning`]), else on the interpreter.
 
 mod decide;
 mod extract;
@@ -20,7 +21,9 @@ mod trials;
 pub use decide::{decide, Need, RECHECK_RESOLUTION, RESOLUTION, SANITY_RESOLUTION};
 pub use givens::{apply_givens, given_values, unmet_condition};
 pub use stats::{t_for, t_tail, z_for};
-pub use trials::{budget_key, looks, moment_keys, setting_needs, spent_at, Ctx, Targets, Trials};
+pub use trials::{
+    budget_key, looks, moment_keys, setting_needs, spent_at, Ctx, Pruning, Targets, Trials,
+};
 
 use crate::claims::Outcome;
 

@@ -133,7 +133,8 @@ pub struct Trials<'a> {
     pub(super) dense: bool,
     pub(super) sets: Vec<(String, Expr)>,
     pub(super) boundary: Option<ast::Boundary>,
-    pub(super) needed: Option<Needed>,
+    /// What the trials compute, and what their count is set by ([`Pruning`]).
+    pub(super) pruning: Pruning,
     /// The means of the trials read so far ([`MeansMemo`]).
     pub(super) memo: MeansMemo,
     /// The comparisons of pooled elements made so far, and the statistics they read
@@ -141,6 +142,49 @@ pub struct Trials<'a> {
     pub(super) pools: super::pool::PoolMemo,
     /// The keys of the trials' statistics, shared ([`TrialStats`]).
     pub(super) keys: KeysMemo,
+}
+
+/// The tensors a setting's trials compute (the statements are pruned to those they
+/// depend on, [`prune`]), and the tensors whose statements set the trials' count
+/// (`basis`: the budget counts the operations of a trial of those statements).
+///
+/// For a setting some claim of the file has ([`moment_keys`]), both are its claims'
+/// tensors. For a claim decided under a setting no claim of the file has (its givens
+/// resolved or rewritten before Monte Carlo: the other points of a confirmation, a
+/// witness re-checked at its point, sizes set from other givens), `basis` is `None`, the
+/// whole program, as the trials' count always was, and `run` is what that claim reads:
+/// its trials draw every sampled value as before and compute the same values of its
+/// tensors, in as many trials, without the statements it does not read. (The trials'
+/// largest value, the scale of the rounding a confirmation's margin adds, is then taken
+/// over the statements it reads, as in every pruned setting.)
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pruning {
+    pub basis: Option<Needed>,
+    pub run: Option<Needed>,
+}
+
+impl Pruning {
+    /// The pruning of a claim that reads `reads` under the setting `key`, and the name of
+    /// the trials it shares: those of the setting, or (for a setting no claim of the file
+    /// has) those of the claims under `key` that read the same tensors.
+    pub(super) fn of(targets: &Targets, key: &str, reads: &Needed) -> (Pruning, String) {
+        match targets.settings.get(key) {
+            Some(n) => (
+                Pruning {
+                    basis: Some(n.clone()),
+                    run: Some(n.clone()),
+                },
+                key.to_string(),
+            ),
+            None => (
+                Pruning {
+                    basis: None,
+                    run: Some(reads.clone()),
+                },
+                format!("{key} reading {reads:?}"),
+            ),
+        }
+    }
 }
 
 /// What the moment claims of a file need from the trials.
@@ -477,17 +521,29 @@ pub fn budget_key(targets: &Targets, claim: &Claim) -> Option<String> {
 }
 
 impl<'a> Trials<'a> {
+    /// What the trials compute and what their count is set by.
+    pub fn pruning(&self) -> &Pruning {
+        &self.pruning
+    }
+
+    /// The most trials the setting's budget allows.
+    pub fn max_trials(&self) -> usize {
+        self.max
+    }
+
     /// The first trial of a setting, which learns what a trial costs and so how many the
     /// budget allows: [`BUDGET`] element evaluations element-wise, [`DENSE_BUDGET`]
     /// operations dense, and the setting's equal share of [`FILE_BUDGET`] (in element
     /// evaluations; one is [`OPS_PER_EVALUATION`] operations); `budget` is charged with
     /// the trials run. Trials run on the dense executor when the program lowers (if a trial
-    /// does not, they all run again on the interpreter).
+    /// does not, they all run again on the interpreter). The first trial runs the
+    /// statements of `pruning.basis` (its work sets the count), the later ones those of
+    /// `pruning.run` ([`Pruning`]).
     pub(super) fn start(
         ctx: &Ctx<'_, 'a>,
         sets: Vec<(String, Expr)>,
         boundary: Option<ast::Boundary>,
-        needed: Option<Needed>,
+        pruning: Pruning,
         executor: Executor,
         budget: &mut u64,
     ) -> Result<Trials<'a>, String> {
@@ -522,7 +578,7 @@ impl<'a> Trials<'a> {
             ctx.back,
             ctx.loss,
             &setup,
-            needed.as_ref(),
+            pruning.basis.as_ref(),
             executor,
             ctx.seed,
             Domain::MonteCarlo,
@@ -627,7 +683,7 @@ impl<'a> Trials<'a> {
             dense: model.is_dense(),
             sets,
             boundary,
-            needed,
+            pruning,
             memo: Default::default(),
             pools: Default::default(),
             keys,
@@ -660,7 +716,7 @@ impl<'a> Trials<'a> {
             ctx.back,
             ctx.loss,
             &setup,
-            self.needed.as_ref(),
+            self.pruning.run.as_ref(),
             executor,
             ctx.seed,
             Domain::MonteCarlo,
@@ -691,7 +747,7 @@ impl<'a> Trials<'a> {
                 ctx,
                 self.sets.clone(),
                 self.boundary,
-                self.needed.clone(),
+                self.pruning.clone(),
                 Executor::Interpreter,
                 budget,
             )?;
