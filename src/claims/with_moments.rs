@@ -549,32 +549,7 @@ pub fn other_points(
         Ok(s) => s.into_iter().map(|(n, _)| n).collect(),
         Err(_) => return Vec::new(),
     };
-    let mut sample: BTreeMap<String, BigRational> = BTreeMap::new();
-    let mut sizes: BTreeMap<String, BigRational> = BTreeMap::new();
-    for item in &program.items {
-        if let ItemKind::Sample(bs) = &item.kind {
-            for b in bs {
-                let name = &b.name.name;
-                if set.contains(name) {
-                    continue;
-                }
-                let is_symbol = env.symbols.contains_key(name);
-                if !is_symbol && !env.sizes.contains_key(name) {
-                    continue;
-                }
-                if let Some(v) = scalar::lower(&b.value, &scalar::Scope::default())
-                    .ok()
-                    .and_then(|e| e.as_num().cloned())
-                {
-                    if is_symbol {
-                        sample.insert(name.clone(), v);
-                    } else if v.is_integer() && v >= BigRational::one() {
-                        sizes.insert(name.clone(), v);
-                    }
-                }
-            }
-        }
-    }
+    let (sample, mut sizes) = points::sample_values(&set, program, env);
     // The sizes too: a claim true only at the sample sizes (`Var(y) == 4 sigma^2` where
     // the truth is N sigma^2 and `sample N = 4`) is tested with every size the claim
     // does not set one larger (derived sizes recomputed from them), the symbols at
