@@ -225,13 +225,30 @@ fn decide_in<'a>(
     let border_sets = sets.clone();
     // Trials, shared by the claims with the same setting.
     let key = setting_key(claim);
-    let needed = ctx.targets.settings.get(&key).cloned();
+    let mine: Needed = moments
+        .iter()
+        .map(|m| (env.key_of(&m.target.name), m.target.grad))
+        .collect();
+    // The tensors the file's claims with these givens mention, and this claim's: a claim
+    // run at another claim's setting (a point of `other_points`, `I == 1`) needs its own
+    // (probe32/a w30h: the trials kept only the other claim's tensors, and a true claim
+    // was undecided "no layer or step where every tensor of the claim exists").
+    let needed = ctx.targets.settings.get(&key).cloned().map(|mut n| {
+        n.extend(mine.iter().cloned());
+        n
+    });
     ctx.used.borrow_mut().insert(key.clone());
     // f32 trials are kept apart from the setting's f64 ones.
     let slot = match ctx.precision {
         Precision::F64 => key,
         Precision::F32 => format!("f32 {key}"),
     };
+    // Trials of this setting that left out a tensor this claim reads are started again
+    // with it.
+    if matches!(cache.get(&slot), Some(Ok(t)) if t.needed.as_ref().is_some_and(|n| !mine.is_subset(n)))
+    {
+        cache.remove(&slot);
+    }
     let trials = match cache
         .entry(slot)
         .or_insert_with(|| Trials::start(ctx, sets, boundary, needed, Executor::Auto, budget))
@@ -251,10 +268,6 @@ fn decide_in<'a>(
     // gives the name a value of its own.
     consts.entry("pi".into()).or_insert(std::f64::consts::PI);
     consts.entry("e".into()).or_insert(std::f64::consts::E);
-    let mine: Needed = moments
-        .iter()
-        .map(|m| (env.key_of(&m.target.name), m.target.grad))
-        .collect();
     let stood_in = depends_on_stand_in(program, env, back, &mine);
     // Every combination of the used loops' values.
     let mut bindings: Vec<Bind> = vec![vec![]];
