@@ -471,10 +471,24 @@ impl<'a> Lowerer<'a> {
                 if self.unrolled > MAX_UNROLLED {
                     return Err("the sums are too large to write out at the sample sizes".into());
                 }
-                // Rename the bound index in every symbol to each concrete value.
+                // Rename the bound index in every symbol to each concrete value. An
+                // element that a given sets (`x[b,j] = c` is `x[0,0] = c` at b = j = 0)
+                // is named only now, so its value is put in here too (probe30/a s27b:
+                // `mu[b] == c given x[b,j] = c, J = 1` was refuted with x[0,0] = 0 inside
+                // the sum and c outside it).
                 Ok(Expr::add(
                     (0..n)
-                        .map(|k| rename(lowered, var, &k.to_string()))
+                        .map(|k| {
+                            let term = rename(lowered, var, &k.to_string());
+                            if self.elem_subs.is_empty() {
+                                return term;
+                            }
+                            let read = term.free_symbols();
+                            self.elem_subs
+                                .iter()
+                                .filter(|(name, _)| read.contains(name))
+                                .fold(term, |acc, (name, v)| acc.subs(name, v))
+                        })
                         .collect(),
                 ))
             }

@@ -36,8 +36,8 @@ mod with_moments;
 
 use symbolic::decide;
 pub use symbolic::{claim_domains, MAX_CLAIM_NODES};
-pub use with_moments::other_points;
 use with_moments::{claim_at_point, claim_with_own_at, confirm_elsewhere, decide_with_moments};
+pub use with_moments::{other_points, ratio_roots};
 
 /// A decided (or undecided) claim.
 #[derive(Clone, Debug)]
@@ -819,6 +819,29 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
                 o.evidence
             );
             o.method = Method::None;
+        }
+        // A claim about no point is never proved or confirmed, whichever engine decided
+        // it: givens that contradict the domains or the declarations' relations (session
+        // 32: `Var(x) == a - c given a < c` with `normal(0, a - c)` was proved).
+        if matches!(o.verdict, Verdict::Proved | Verdict::Confirmed) {
+            if let Some(why) = symbolic::empty_setting(
+                claim,
+                symbolic::Lowering {
+                    at: &at,
+                    base: &base_scope,
+                    env,
+                    opts,
+                },
+            ) {
+                o = Outcome {
+                    on_elements: o.on_elements,
+                    ..undecided(format!(
+                        "{why} (it was {} by {})",
+                        o.verdict.as_str(),
+                        o.method
+                    ))
+                };
+            }
         }
         let report = ClaimReport {
             line,

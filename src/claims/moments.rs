@@ -677,7 +677,9 @@ pub fn decide_by_position<'e>(
     };
     let mut m = run?;
     let run_consts: BTreeMap<String, f64> = m.consts.clone().into_iter().collect();
-    if let Some(why) = super::montecarlo::unmet_condition(claim, env, &run_consts) {
+    if let Some(why) =
+        super::montecarlo::unmet_condition(claim, env, &run_consts, &Default::default())
+    {
         return und(format!("position by position: {why}"));
     }
     // A claim about a loop's members (`Var(I_s[0,0,0,0]) == 4^(-s)`) is read at every

@@ -22,6 +22,11 @@ pub struct Outcome {
     /// elements on both sides of it at the decided sizes: why Monte Carlo's pool of all
     /// of them decides nothing (compared per position class, never against the pool).
     pub border_pool: Option<String>,
+    /// Monte Carlo decided nothing, and the trials' values do not show the relation: a
+    /// strict relation whose interval does not exclude equality, or trials that all gave
+    /// the same values, at which the relation fails. At a closed end of a symbol's domain
+    /// such a point keeps the claim from being confirmed (`confirm_elsewhere`).
+    pub open_at_values: bool,
 }
 
 impl Outcome {
@@ -36,6 +41,7 @@ impl Outcome {
             witness: None,
             on_elements: false,
             border_pool: None,
+            open_at_values: false,
         }
     }
 
@@ -49,6 +55,7 @@ impl Outcome {
             witness: None,
             on_elements: false,
             border_pool: None,
+            open_at_values: false,
         }
     }
 
@@ -79,6 +86,7 @@ impl Outcome {
             witness: d.witness,
             on_elements: false,
             border_pool: None,
+            open_at_values: false,
         }
     }
 }

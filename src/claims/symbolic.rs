@@ -142,6 +142,64 @@ pub(super) fn undefined_somewhere(
     })
 }
 
+/// Why a claim's setting is empty, when its givens contradict the symbols' domains or
+/// the relations the declarations give between them (`given a < c` with `normal(0, a -
+/// c)`): read from the givens alone, so it holds whatever engine decided the claim
+/// (tensor-symbolic, the recurrences, Monte Carlo). A given that does not lower to the
+/// file's symbols and sizes (an element, a moment) is left out, which only adds points;
+/// a name that is no declared symbol or size gets no domain of its own here.
+/// (docs/soundness.md, "The verdicts": a claim about no point is never proved.)
+pub(super) fn empty_setting(claim: &Claim, x: Lowering) -> Option<String> {
+    let Lowering { base, env, .. } = x;
+    if claim.given.is_empty() {
+        return None;
+    }
+    let mut assumptions: Vec<sym::Assumption> = Vec::new();
+    let givens = Givens::read(&claim.given, env);
+    for written in &givens.written {
+        let ast::Expr::Rel(op, l, r, _) = written else {
+            continue;
+        };
+        let (Ok(a), Ok(b)) = (scalar::lower(l, base), scalar::lower(r, base)) else {
+            continue;
+        };
+        let Some(rel) = scalar::relation(*op) else {
+            continue;
+        };
+        assumptions.push((a, rel, b));
+    }
+    if assumptions.is_empty() {
+        return None;
+    }
+    for d in env.domains.values() {
+        for rel in &d.relations {
+            if !assumptions.contains(rel) {
+                assumptions.push(rel.clone());
+            }
+        }
+    }
+    let mut names = std::collections::BTreeSet::new();
+    for (a, _, b) in &assumptions {
+        names.extend(a.free_symbols());
+        names.extend(b.free_symbols());
+    }
+    // A name that is neither a declared symbol nor a size (a scalar leaf, a computed
+    // value left as an atom) is taken as every real.
+    let mut signed = signed_symbols(env);
+    signed.extend(
+        names
+            .into_iter()
+            .filter(|n| !env.symbols.contains_key(n) && !env.sizes.contains_key(n)),
+    );
+    let check = sym::CheckOptions {
+        domains: claim_domains(env, &assumptions),
+        assumptions,
+        signed_symbols: signed,
+        ..Default::default()
+    };
+    sym::empty_setting(&check)
+}
+
 /// A scalar claim lowered for the exact engines: its sides, relation, the options of
 /// [`sym::check_relation`] (domains, givens, definedness conditions) and the values the
 /// program computes that stand as atoms.
@@ -621,6 +679,7 @@ fn at_both_roots(
             ),
             on_elements: pos.on_elements || neg.on_elements,
             border_pool: None,
+            open_at_values: false,
         },
     }
 }

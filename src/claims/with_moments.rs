@@ -308,6 +308,11 @@ pub(super) fn decide_with_moments<'e>(
                     shown.push(format!("{name} < {}", show(b)));
                 }
                 let cl = with_given(&bounds);
+                // A piece the claim's own givens exclude (`given c >= 1` and c < 1) has no
+                // point: nothing to decide there.
+                if symbolic::empty_setting(&cl, lowering).is_some() {
+                    continue;
+                }
                 parts.push((
                     shown.join(", "),
                     with_analysis(&cl, a.moments(), calls.clone()),
@@ -316,6 +321,9 @@ pub(super) fn decide_with_moments<'e>(
             let sides = parts.len();
             for c in &roots {
                 let cl = with_given(&[(RelOp::Eq, c)]);
+                if symbolic::empty_setting(&cl, lowering).is_some() {
+                    continue;
+                }
                 let outcome = match analyze_defined(
                     whole,
                     env,
@@ -337,9 +345,10 @@ pub(super) fn decide_with_moments<'e>(
             {
                 return o.clone();
             }
-            if parts
-                .iter()
-                .all(|(_, o)| o.verdict == Verdict::Proved && o.rule.is_some())
+            if !parts.is_empty()
+                && parts
+                    .iter()
+                    .all(|(_, o)| o.verdict == Verdict::Proved && o.rule.is_some())
             {
                 let evidence: Vec<String> = parts
                     .iter()
@@ -354,6 +363,29 @@ pub(super) fn decide_with_moments<'e>(
                         evidence.join("; ")
                     ),
                 );
+            }
+            // Not decided: the point is tq's own closed form's (a geometric sum's
+            // denominator), not the claim's; the pieces say what was decided where
+            // (probe32/a w11, w38: "the claim is undefined at c = 1" named tq's pole).
+            // Only for a claim that divides by nothing itself: a claim that writes the
+            // quotient (`(c^(2 l) - 1)/(c^2 - 1)`) is undefined there on its own.
+            let mut divides = false;
+            crate::syntax::visit::walk_expr(&claim.body, |x| {
+                divides |= matches!(x, ast::Expr::Binary(ast::BinOp::Div, ..));
+                !divides
+            });
+            if first.verdict == Verdict::Undecided && !parts.is_empty() && !divides {
+                let pieces: Vec<String> = parts
+                    .iter()
+                    .map(|(w, o)| format!("where {w}: {} ({})", o.verdict.as_str(), o.evidence))
+                    .collect();
+                return Outcome {
+                    evidence: format!(
+                        "the closed form tq derived divides by zero at {name} = {shown_roots} (a condition of tq's own closed form, not of the claim), so the claim was decided between and around those points and at each, and not on all of them: {}",
+                        pieces.join("; ")
+                    ),
+                    ..first
+                };
             }
         }
     }
@@ -549,32 +581,7 @@ pub fn other_points(
         Ok(s) => s.into_iter().map(|(n, _)| n).collect(),
         Err(_) => return Vec::new(),
     };
-    let mut sample: BTreeMap<String, BigRational> = BTreeMap::new();
-    let mut sizes: BTreeMap<String, BigRational> = BTreeMap::new();
-    for item in &program.items {
-        if let ItemKind::Sample(bs) = &item.kind {
-            for b in bs {
-                let name = &b.name.name;
-                if set.contains(name) {
-                    continue;
-                }
-                let is_symbol = env.symbols.contains_key(name);
-                if !is_symbol && !env.sizes.contains_key(name) {
-                    continue;
-                }
-                if let Some(v) = scalar::lower(&b.value, &scalar::Scope::default())
-                    .ok()
-                    .and_then(|e| e.as_num().cloned())
-                {
-                    if is_symbol {
-                        sample.insert(name.clone(), v);
-                    } else if v.is_integer() && v >= BigRational::one() {
-                        sizes.insert(name.clone(), v);
-                    }
-                }
-            }
-        }
-    }
+    let (sample, mut sizes) = points::sample_values(&set, program, env);
     // The sizes too: a claim true only at the sample sizes (`Var(y) == 4 sigma^2` where
     // the truth is N sigma^2 and `sample N = 4`) is tested with every size the claim
     // does not set one larger (derived sizes recomputed from them), the symbols at

@@ -2,7 +2,7 @@
 //! re-check on each half of the trials, confirmation when the test resolves 5%.
 
 use super::extract::{bind_positions, extract, pattern_of, unpooled_position, Moment};
-use super::givens::{given_values, unmet_condition};
+use super::givens::{binding_holds, given_values, unmet_condition};
 use super::pool::{heterogeneity, Pool, PoolMemo, HETERO_MIN};
 use super::stats::{self, estimate, rounding, t_for, z_for};
 use super::trials::{
@@ -79,9 +79,14 @@ enum Look {
         /// A binding would be decided but waits for the comparison of the pooled
         /// elements ([`HETERO_MIN`] trials).
         waiting: bool,
+        /// A strict relation whose interval did not exclude equality somewhere.
+        strict_open: bool,
     },
     /// The claim cannot be decided by Monte Carlo (a reason).
     Fails(String),
+    /// As [`Look::Fails`] (every trial gave the same values), and the relation fails at
+    /// those values ([`Outcome::open_at_values`]).
+    FrozenFails(String),
 }
 
 /// Decides a claim that mentions `Var` or `E`; `None` when it mentions neither.
@@ -227,6 +232,10 @@ fn decide_in<'a>(
     // the file has (a claim rewritten before Monte Carlo), pruned to what this claim
     // reads, in as many trials as before ([`Pruning`]).
     let key = setting_key(claim);
+    // The tensors the file's claims with these givens mention, and this claim's: a claim
+    // run at another claim's setting (a point of `other_points`, `I == 1`) needs its own
+    // (probe32/a w30h: the trials kept only the other claim's tensors, and a true claim
+    // was undecided "no layer or step where every tensor of the claim exists").
     let (pruning, slot) = Pruning::of(ctx.targets, &key, &mine);
     ctx.used.borrow_mut().insert(key);
     // f32 trials are kept apart from the setting's f64 ones.
@@ -234,6 +243,12 @@ fn decide_in<'a>(
         Precision::F64 => slot,
         Precision::F32 => format!("f32 {slot}"),
     };
+    // Trials of this setting that left out a tensor this claim reads are started again
+    // with it.
+    if matches!(cache.get(&slot), Some(Ok(t)) if t.pruning.run.as_ref().is_some_and(|n| !mine.is_subset(n)))
+    {
+        cache.remove(&slot);
+    }
     let trials = match cache
         .entry(slot)
         .or_insert_with(|| Trials::start(ctx, sets, boundary, pruning, Executor::Auto, budget))
@@ -243,7 +258,9 @@ fn decide_in<'a>(
     };
     let mut m0 = trials.first.clone();
     let run_consts: BTreeMap<String, f64> = m0.consts.clone().into_iter().collect();
-    if let Some(why) = unmet_condition(claim, env, &run_consts) {
+    let loop_names: std::collections::BTreeSet<String> =
+        used.iter().map(|r| r.var.name.clone()).collect();
+    if let Some(why) = unmet_condition(claim, env, &run_consts, &loop_names) {
         return Some(und(why));
     }
     let mut consts = m0.consts.clone();
@@ -297,6 +314,15 @@ fn decide_in<'a>(
             m0.all_exist(&probe, b)
         })
     });
+    // Values of the loop and family variables that the claim's givens leave out (`given
+    // l >= 1`; `l == 1` at a witness's layer).
+    let before = bindings.len();
+    bindings.retain(|b| binding_holds(claim, env, &run_consts, b));
+    if bindings.is_empty() && before > 0 {
+        return Some(und(
+            "the givens leave no member of the claim's families at the run's sizes".to_string(),
+        ));
+    }
     // Bindings where a pooled tensor has elements away from the border and at it (by the
     // interior program: a read outside the range reads 0): two position classes with
     // different moments, whose pool is no element's (probe 29: `Var(L_l) == (D s)^l` of a
@@ -386,7 +412,7 @@ fn decide_in<'a>(
         } else {
             String::new()
         };
-        let (tested, weak, worst, of_moments, waiting) = match claim_test.look(
+        let (tested, weak, worst, of_moments, waiting, strict_open) = match claim_test.look(
             &mut m0,
             &trials.stats[..n],
             (&trials.memo, &trials.pools),
@@ -396,13 +422,20 @@ fn decide_in<'a>(
         ) {
             Look::Refuted(o) => return Some(o),
             Look::Fails(e) => return Some(und(e)),
+            Look::FrozenFails(e) => {
+                return Some(Outcome {
+                    open_at_values: true,
+                    ..und(e)
+                })
+            }
             Look::Open {
                 tested,
                 weak,
                 worst,
                 of_moments,
                 waiting,
-            } => (tested, weak, worst, of_moments, waiting),
+                strict_open,
+            } => (tested, weak, worst, of_moments, waiting, strict_open),
         };
         if tested.is_empty() {
             return Some(und(
@@ -443,10 +476,13 @@ fn decide_in<'a>(
             )));
         }
         if last {
-            return Some(und(format!(
-                "not refuted, but Monte Carlo with {n} trials is not precise enough to confirm: {}",
-                weak[0]
-            )));
+            return Some(Outcome {
+                open_at_values: strict_open,
+                ..und(format!(
+                    "not refuted, but Monte Carlo with {n} trials is not precise enough to confirm: {}",
+                    weak[0]
+                ))
+            });
         }
     }
     Some(und("no trials were run"))

@@ -7,7 +7,7 @@ use crate::num::{Machine, NumError};
 use crate::sym::Expr;
 use crate::syntax::ast::{self as ast, Claim, RelOp};
 use crate::syntax::printer::print_expr;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The values a claim's givens set (`X == 8`, `sigma_W^2 == ...` as sigma_W), numbers
 /// first, then those computed from them; an error for a given that sets nothing a run
@@ -25,10 +25,21 @@ pub fn given_values(claim: &Claim, env: &Env) -> Result<Vec<(String, Expr)>, Str
 /// evaluated there (it reads a tensor, a loop variable): the reason the run does not test
 /// the claim. `None` when every condition holds at the run's values (in floating point,
 /// with a relative slack of 1e-12 against rounding: the values are the run's, not exact).
-pub fn unmet_condition(claim: &Claim, env: &Env, consts: &BTreeMap<String, f64>) -> Option<String> {
+/// A condition that reads a name of `per_binding` (a loop or family variable the
+/// claim binds: `given l >= 1`) is left to [`binding_holds`], which reads it at each
+/// value of the variable.
+pub fn unmet_condition(
+    claim: &Claim,
+    env: &Env,
+    consts: &BTreeMap<String, f64>,
+    per_binding: &BTreeSet<String>,
+) -> Option<String> {
     for c in Givens::read(&claim.given, env).conditions() {
         let (op, gl, gr, g) = (&c.op, &c.left, &c.right, &c.given);
         if matches!(op, RelOp::Eq | RelOp::Approx) {
+            continue;
+        }
+        if reads_any(c, per_binding) {
             continue;
         }
         let val = |e: &ast::Expr| {
@@ -58,6 +69,71 @@ pub fn unmet_condition(claim: &Claim, env: &Env, consts: &BTreeMap<String, f64>)
         }
     }
     None
+}
+
+/// Whether a condition of the givens reads one of `names`.
+fn reads_any(c: &crate::analysis::givens::Condition, names: &BTreeSet<String>) -> bool {
+    [&c.left, &c.right].into_iter().any(|e| {
+        scalar::lower(e, &Scope::default())
+            .ok()
+            .is_some_and(|x| x.free_symbols().iter().any(|s| names.contains(s)))
+    })
+}
+
+/// Whether the claim's conditions that read a loop or family variable of `binding`
+/// (`given l >= 1`, `l == 1` at a witness's layer) hold at its values, with the run's
+/// `consts` for the other names (exact for the whole numbers of a binding; a slack of
+/// 1e-12 relative for the run's values). A binding where one fails is no member of the
+/// claim, and is neither compared nor named in the evidence (probe 31/c g13: the re-check
+/// at a witness `l = 1` reported the member l = 0). A condition that cannot be evaluated
+/// there keeps the binding.
+pub fn binding_holds(
+    claim: &Claim,
+    env: &Env,
+    consts: &BTreeMap<String, f64>,
+    binding: &[(String, i64)],
+) -> bool {
+    let names: BTreeSet<String> = binding.iter().map(|(n, _)| n.clone()).collect();
+    let mut at = consts.clone();
+    for (n, v) in binding {
+        at.insert(n.clone(), *v as f64);
+    }
+    let val = |e: &ast::Expr| {
+        scalar::lower(e, &Scope::default())
+            .ok()
+            .and_then(|x| x.eval_f64(&at).ok())
+    };
+    let read = Givens::read(&claim.given, env);
+    // `l == 1` reads as a setting of the name `l` (no size or symbol): the binding's
+    // value must be the one set.
+    let settings_hold = read.all.iter().all(|g| match g {
+        crate::analysis::givens::Given::Set(s) if names.contains(&s.name) && s.power.is_none() => {
+            let mine = at.get(&s.name).copied();
+            match (mine, val(&s.value)) {
+                (Some(a), Some(b)) => (a - b).abs() <= 1e-12 * a.abs().max(b.abs()),
+                _ => true,
+            }
+        }
+        _ => true,
+    });
+    settings_hold
+        && read.conditions().all(|c| {
+            if !reads_any(c, &names) {
+                return true;
+            }
+            let (Some(a), Some(b)) = (val(&c.left), val(&c.right)) else {
+                return true;
+            };
+            let slack = 1e-12 * a.abs().max(b.abs());
+            match c.op {
+                RelOp::Eq => (a - b).abs() <= slack,
+                RelOp::Le => a <= b + slack,
+                RelOp::Lt => a < b - slack,
+                RelOp::Ge => a + slack >= b,
+                RelOp::Gt => a > b + slack,
+                _ => true,
+            }
+        })
 }
 
 /// Sets a machine's constants and boundary rule from a claim's givens, and refuses (as

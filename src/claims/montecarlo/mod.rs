@@ -19,7 +19,7 @@ mod stats;
 mod trials;
 
 pub use decide::{decide, Need, RECHECK_RESOLUTION, RESOLUTION, SANITY_RESOLUTION};
-pub use givens::{apply_givens, given_values, unmet_condition};
+pub use givens::{apply_givens, binding_holds, given_values, unmet_condition};
 pub use stats::{t_for, t_tail, z_for};
 pub use trials::{
     budget_key, looks, moment_keys, setting_needs, spent_at, Ctx, Pruning, Targets, Trials,

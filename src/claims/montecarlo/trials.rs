@@ -169,13 +169,18 @@ impl Pruning {
     /// has) those of the claims under `key` that read the same tensors.
     pub(super) fn of(targets: &Targets, key: &str, reads: &Needed) -> (Pruning, String) {
         match targets.settings.get(key) {
-            Some(n) => (
-                Pruning {
-                    basis: Some(n.clone()),
-                    run: Some(n.clone()),
-                },
-                key.to_string(),
-            ),
+            // The setting's tensors and this claim's own (probe32/a w30h).
+            Some(n) => {
+                let mut n = n.clone();
+                n.extend(reads.iter().cloned());
+                (
+                    Pruning {
+                        basis: Some(n.clone()),
+                        run: Some(n),
+                    },
+                    key.to_string(),
+                )
+            }
             None => (
                 Pruning {
                     basis: None,

@@ -107,6 +107,80 @@ pub(in crate::claims) fn confirm_elsewhere(
             None => {}
         }
     }
+    // The closed ends of the symbols' domains: a refutation there is the claim's; where
+    // the trials there do not show the relation (a strict one tied, or every trial the
+    // same values at which it fails) and no exact engine decides the claim at the end,
+    // the claim over its whole domain is not confirmed.
+    let mut end_open: Option<String> = None;
+    let (sample, _) = match montecarlo::given_values(claim, env) {
+        Ok(set) => sample_values(
+            &set.into_iter().map(|(n, _)| n).collect::<Vec<_>>(),
+            program,
+            env,
+        ),
+        Err(_) => Default::default(),
+    };
+    let sample_of = |n: &str| sample.get(n);
+    if least_open.is_none() {
+        for point in closed_end_points(claim, program, env) {
+            let Some((c, shown)) = claim_at_point(claim, &point, env) else {
+                continue;
+            };
+            match run(&c) {
+                Some(mut o) if o.verdict == Verdict::Refuted => {
+                    o.evidence = format!(
+                        "at {shown}, a closed end of the domain (it held at the sample values: {}): {}",
+                        first.evidence, o.evidence
+                    );
+                    return o;
+                }
+                Some(o) if o.verdict == Verdict::Confirmed => {
+                    held.push(format!("confirmed at {shown} (a closed end of the domain)"))
+                }
+                Some(o) if o.open_at_values => {
+                    let e = exact(&c);
+                    match e.verdict {
+                        Verdict::Refuted => {
+                            return Outcome {
+                                evidence: format!(
+                                    "at {shown}, a closed end of the domain (it held at the sample values: {}): {}",
+                                    first.evidence, e.evidence
+                                ),
+                                ..e
+                            };
+                        }
+                        Verdict::Proved | Verdict::Confirmed => held.push(format!(
+                            "{} at {shown} (a closed end of the domain) by {} ({})",
+                            e.verdict.as_str(),
+                            e.method,
+                            e.evidence
+                        )),
+                        Verdict::Undecided => {
+                            end_open.get_or_insert_with(|| format!(
+                                "held at the sample values ({}), but at {shown}, a closed end of the domain, the trials do not show the relation ({}) and no exact engine decided the claim there, so the claim over its whole domain is not confirmed; a given (`given {}`) says which values it is about",
+                                first.evidence,
+                                o.evidence,
+                                point
+                                    .iter()
+                                    .map(|(n, v)| {
+                                        let above = sample_of(n).is_some_and(|x| x > v);
+                                        format!("{n} {} {v}", if above { ">" } else { "<" })
+                                    })
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            ));
+                        }
+                    }
+                }
+                Some(o) => held.push(format!(
+                    "at {shown} (a closed end of the domain) not refuted ({})",
+                    o.evidence
+                )),
+                None => {}
+            }
+        }
+    }
+    let least_open = least_open.or(end_open);
     if let Some(why) = least_open {
         return undecided(if held.is_empty() {
             why
@@ -123,6 +197,108 @@ pub(in crate::claims) fn confirm_elsewhere(
     }
 }
 
+/// The `sample` values of the symbols and sizes that the claim's givens do not set
+/// (`set`): the symbols' (numbers), and the sizes' (whole numbers from 1).
+pub(super) fn sample_values(
+    set: &[String],
+    program: &ast::Program,
+    env: &Env,
+) -> (
+    BTreeMap<String, num_rational::BigRational>,
+    BTreeMap<String, num_rational::BigRational>,
+) {
+    use num_rational::BigRational;
+    use num_traits::One;
+    let mut sample: BTreeMap<String, BigRational> = BTreeMap::new();
+    let mut sizes: BTreeMap<String, BigRational> = BTreeMap::new();
+    for item in &program.items {
+        if let ItemKind::Sample(bs) = &item.kind {
+            for b in bs {
+                let name = &b.name.name;
+                if set.contains(name) {
+                    continue;
+                }
+                let is_symbol = env.symbols.contains_key(name);
+                if !is_symbol && !env.sizes.contains_key(name) {
+                    continue;
+                }
+                if let Some(v) = scalar::lower(&b.value, &scalar::Scope::default())
+                    .ok()
+                    .and_then(|e| e.as_num().cloned())
+                {
+                    if is_symbol {
+                        sample.insert(name.clone(), v);
+                    } else if v.is_integer() && v >= BigRational::one() {
+                        sizes.insert(name.clone(), v);
+                    }
+                }
+            }
+        }
+    }
+    (sample, sizes)
+}
+
+/// The closed ends of the symbols' domains (session 32): for each symbol with a `sample`
+/// value that the claim's givens do not set, and each end of its declared domain that
+/// the domain includes (a variance's 0, a probability's 1), the point with that symbol at
+/// the end and every other at its sample value, as text too (`v = 0`). A point where a
+/// relation of the declarations between symbols fails (`uniform(a, b)`: a < b) or where
+/// the claim's own conditions fail (`given v > 0`) is left out. Monte Carlo's other
+/// points never reach an end (they move by factors and reflections), so a claim false
+/// only there (`Var(relu(z)) < v`, 0 < 0 at v = 0) was confirmed.
+pub(super) fn closed_end_points(
+    claim: &Claim,
+    program: &ast::Program,
+    env: &Env,
+) -> Vec<BTreeMap<String, num_rational::BigRational>> {
+    let Ok(set) = montecarlo::given_values(claim, env) else {
+        return Vec::new();
+    };
+    let set: Vec<String> = set.into_iter().map(|(n, _)| n).collect();
+    let (sample, _) = sample_values(&set, program, env);
+    let mut out = Vec::new();
+    for (name, x) in &sample {
+        let Some(d) = env.domains.get(name) else {
+            continue;
+        };
+        let ends = [&d.lo, &d.hi]
+            .into_iter()
+            .filter_map(|e| e.as_ref().filter(|(_, open)| !open).map(|(v, _)| v.clone()));
+        for end in ends {
+            if &end == x || !d.contains(&end) {
+                continue;
+            }
+            let mut point = sample.clone();
+            point.insert(name.clone(), end);
+            // Every relation of the declarations that reads the symbol holds there
+            // (exactly; one that cannot be evaluated leaves the point out).
+            let relations_hold =
+                env.domains
+                    .values()
+                    .flat_map(|d| &d.relations)
+                    .all(|(a, r, b)| {
+                        let (Ok(l), Ok(rv)) =
+                            (sym::eval_exact(a, &point), sym::eval_exact(b, &point))
+                        else {
+                            return !(a.free_symbols().contains(name)
+                                || b.free_symbols().contains(name));
+                        };
+                        sym::holds_exact(&l, r, &rv) == Some(true)
+                    });
+            let consts: BTreeMap<String, f64> = point
+                .iter()
+                .filter_map(|(n, v)| Some((n.clone(), num_traits::ToPrimitive::to_f64(v)?)))
+                .collect();
+            let meets_givens =
+                montecarlo::unmet_condition(claim, env, &consts, &Default::default()).is_none();
+            if relations_hold && meets_givens {
+                out.push(BTreeMap::from([(name.clone(), point[name].clone())]));
+            }
+        }
+    }
+    out
+}
+
 /// The points `s = c` where a closed form of the claim's moments divides by zero: a
 /// denominator that is a polynomial in one symbol of the file (`p - 1`, `1 - beta`,
 /// `2 a - 1`, `beta^2 - 1`), with its rational roots inside the symbol's domain (sorted);
@@ -131,8 +307,18 @@ pub(super) fn ratio_point(
     mc: &moments::MomentCalls,
     env: &Env,
 ) -> Option<(String, Vec<num_rational::BigRational>)> {
+    ratio_roots(&mc.calls.values().flatten().collect::<Vec<_>>(), env)
+}
+
+/// [`ratio_point`] of closed forms `values`: the one symbol and its rational roots inside
+/// its domain where a geometric sum's denominator vanishes (`tq derive` names them with
+/// the closed form, session 32).
+pub fn ratio_roots(
+    values: &[&Expr],
+    env: &Env,
+) -> Option<(String, Vec<num_rational::BigRational>)> {
     let mut conds = std::collections::BTreeSet::new();
-    for v in mc.calls.values().flatten() {
+    for v in values {
         crate::sym::defined::conditions_of(v, &mut conds);
     }
     // Only a geometric sum's ratio: the symbol raised to a step count (`p^t`) in the
@@ -150,7 +336,7 @@ pub(super) fn ratio_point(
                 Expr::Num(_) | Expr::Sym(_) => false,
             }
         }
-        mc.calls.values().flatten().any(|v| has(v, name))
+        values.iter().any(|v| has(v, name))
     };
     // Each denominator that is a polynomial in one stepped symbol (`beta - 1`, and
     // `beta^2 - 1` of a geometric sum in beta^2: r06 was undecided "undefined at

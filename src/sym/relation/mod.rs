@@ -15,12 +15,14 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::collections::{BTreeMap, BTreeSet};
 
+mod feasible;
 mod points;
 mod quadratic;
 mod rule;
 mod sections;
 mod witness;
 
+pub use feasible::empty_setting;
 pub use rule::ProofRule;
 use sections::{SectionResult, SECTION_BASES};
 pub use witness::Witness;
@@ -215,7 +217,9 @@ fn fails_enclosed(l: (f64, f64), rel: &Rel, r: (f64, f64)) -> bool {
     }
 }
 
-fn holds_exact(l: &BigRational, rel: &Rel, r: &BigRational) -> Option<bool> {
+/// Whether `l rel r` holds between two exact values (`None` within rounding of an
+/// approximation's tolerance).
+pub fn holds_exact(l: &BigRational, rel: &Rel, r: &BigRational) -> Option<bool> {
     Some(match rel {
         Rel::Eq => l == r,
         Rel::Le => l <= r,
@@ -468,6 +472,12 @@ pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) ->
                 ),
             );
         }
+    }
+    // Givens that contradict the domains or the relations the declarations give between
+    // symbols (`given a < c` with `normal(0, a - c)`) leave no point either (session 32:
+    // `Var(x) == a - c given a < c` was proved vacuously).
+    if let Some(why) = empty_setting(opts) {
+        return decision(Verdict::Undecided, Method::None, why);
     }
     // The definedness conditions: those collected while building the sides and those
     // still visible in their normal forms.

@@ -61,6 +61,8 @@ impl ClaimTest<'_> {
         let mut of_moments = false;
         // A binding would be decided but waits for the comparison of the pooled elements.
         let mut waiting = false;
+        // A strict relation whose interval did not exclude equality at some binding.
+        let mut strict_open = false;
         // Each trial's largest |value| (the scale of its rounding), for the accuracy.
         let magnitude_key = magnitude_key();
         let magnitude: Vec<f64> = stats
@@ -193,8 +195,25 @@ impl ClaimTest<'_> {
                     .iter()
                     .all(|c| c[..n_tr.min(c.len())].windows(2).all(|w| w[0] == w[1]));
             if frozen {
-                return Look::Fails(format!(
+                let why = format!(
                     "{line}: every trial gave the same values, so the trials cannot measure how far the mean may be from them (values that are rare at these sizes are not seen)"
+                );
+                // The relation fails at those values (a tie of a strict one included):
+                // where the model may be deterministic (a closed end of a domain, a
+                // variance of 0) that is where the claim may fail.
+                let tie = matches!(rel, RelOp::Lt | RelOp::Gt) && d.abs() <= accuracy;
+                return if fails || tie {
+                    Look::FrozenFails(why)
+                } else {
+                    Look::Fails(why)
+                };
+            }
+            // Sides that agree in every trial (a difference and a spread within rounding,
+            // as at the closed end p = 1 of `E(tanh(m x)^2) < E(tanh(x)^2)`): no number
+            // of trials shows a strict relation there, so the trials stop.
+            if matches!(rel, RelOp::Lt | RelOp::Gt) && d.abs() <= accuracy && margin <= accuracy {
+                return Look::FrozenFails(format!(
+                    "{line}: the two sides agree in every trial, so no number of trials shows the strict relation"
                 ));
             }
             // Too heavy a tail for the trials to estimate the mean: neither refuted nor
@@ -399,6 +418,7 @@ impl ClaimTest<'_> {
                         rounding_text(accuracy, z_confirm * se)
                     )
                 } else if matches!(rel, RelOp::Lt | RelOp::Gt) {
+                    strict_open = true;
                     format!(
                         "{line} (left − right = {d:.4} ± {margin:.3}: the interval does not exclude equality, which a strict relation needs)"
                     )
@@ -424,6 +444,7 @@ impl ClaimTest<'_> {
             worst,
             of_moments,
             waiting,
+            strict_open,
         }
     }
 }
