@@ -10,6 +10,7 @@
 //! confirm it). Trials run on the dense executor ([`crate::num::dense`]) when the program
 //! lowers, pruned to the statements the setting's claims need, else on the interpreter.
 
+mod classes;
 mod decide;
 mod extract;
 pub(crate) mod givens;
