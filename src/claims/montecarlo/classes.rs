@@ -187,7 +187,10 @@ impl Reader<'_> {
                             // A lower-case index is the name the distribution's arguments
                             // read the position by; a size is a whole dimension of its own
                             // (`input x[N, N]` draws every element alike).
-                            Some(v) if !crate::syntax::ast::is_summed_index(&v.name) => {
+                            Some(v)
+                                if !crate::syntax::ast::is_summed_index(&v.name)
+                                    && !self.env.sizes.contains_key(&v.name) =>
+                            {
                                 let n = self.g.node(Node::Var(st, v.name.clone()));
                                 self.g.join(&slot, &n);
                                 vars.push(v.name.clone());
@@ -377,5 +380,10 @@ mod tests {
             let src = format!("{head}{body}");
             assert_eq!(why(&src, "y"), None, "a class named in {body}");
         }
+        // A square leaf read in a recurrence (problems/worked_003.tq: `W_k[n,n]`, a size
+        // named in lower case): its own elements are alike.
+        let src = "size n\nindex i, j : n\nparam q[n, n] ~ normal(0, 1)\n\
+                   input h[n] ~ normal(0, 1)\nz[j] = q[j,I] h[I]\nu[j] = q[j,I] z[I]\n";
+        assert_eq!(why(src, "q"), None);
     }
 }
