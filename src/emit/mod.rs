@@ -702,20 +702,42 @@ pub fn numpy(r: &FileReport) -> Result<String, String> {
     let bwd_bind = g.bindings();
     let bwd = std::mem::take(&mut g.out);
     g.readable = false;
+    let mut reads_computed = false;
+    let mut dependent_members = Vec::new();
     for item in &r.program.items {
         if let ItemKind::Decl(d) = &item.kind {
-            if let Some(Init::Dist(c)) = &d.init {
+            if let Some(init @ Init::Dist(c)) = &d.init {
                 if d.kind != DeclKind::Grad
                     && c.args.iter().any(|a| m.const_expr(a).is_err())
                     && c.args.iter().any(reads_names)
                     && !(d.family.is_some() && family_leaf_lines(&mut m, d, c).is_ok())
                 {
+                    let own = env.key_of(&d.target.name);
+                    reads_computed |= crate::num::tensor_reads(env, init, &own).iter().any(|k| {
+                        env.tensors
+                            .get(k)
+                            .is_some_and(|t| t.kind == crate::check::TensorKind::Computed)
+                    });
+                    dependent_members.push(py_str(&print_name(&d.target.name)));
                     g.dependent_leaf(d)?;
                 }
             }
         }
     }
-    let dependent = std::mem::take(&mut g.out);
+    let mut dependent = std::mem::take(&mut g.out);
+    if reads_computed {
+        // A distribution that reads a computed tensor (`x ~ normal(0, g[k])` with
+        // `g[k] = 2`): the forward program runs first on a copy, the leaves are drawn
+        // there with its computed values, and kept (probe32/a w46: drawn before
+        // `forward` wrote g, from its zeros).
+        let keep: String = dependent_members
+            .iter()
+            .map(|mb| format!("    full.t[({mb}, False)] = st.t[({mb}, False)]\n"))
+            .collect();
+        dependent = format!(
+            "    import copy\n    full = st\n    st = copy.deepcopy(full)\n    forward(st)\n{dependent}{keep}"
+        );
+    }
     let used = std::mem::take(&mut g.used);
     let (rules_py, n_rules) = rules::rules(
         &r.program,

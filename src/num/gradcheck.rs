@@ -159,7 +159,7 @@ fn prepare<'a>(
     base.max_steps = BUDGET;
     setup(&mut base)?;
     base.require_sizes()?;
-    base.sample_leaves(program, &mut rng)?;
+    base.sample_ready_leaves(program, &mut rng)?;
     if let Some(after) = after {
         after(&mut base)?;
     }
@@ -175,6 +175,9 @@ fn prepare<'a>(
             }
         }
     }
+    // Leaves whose distribution reads a computed tensor, once the scalars it may read
+    // have their values.
+    base.draw_pending(program)?;
     // Incoming gradients.
     let mut weighted = Vec::new();
     for item in &program.items {

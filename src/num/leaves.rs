@@ -3,9 +3,10 @@
 
 use super::{err, lookup, too_large, Bind, Machine, NumError, MAX_ELEMENTS};
 use crate::syntax::ast::*;
-use rand::Rng;
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// One element of a declaration: its member, its position, and the value of the
 /// declaration's family variable where it has one.
@@ -240,23 +241,44 @@ impl Machine<'_> {
         }
     }
 
-    /// Samples every `param` and `input` declaration (the leaves of the program).
+    /// Samples every `param` and `input` declaration (the leaves of the program): those
+    /// whose distribution reads only values at hand first, in the order of the file, then
+    /// those that read a computed tensor or a leaf declared after them
+    /// ([`Machine::draw_pending`]).
     pub fn sample_leaves(
         &mut self,
         program: &Program,
         rng: &mut ChaCha8Rng,
     ) -> Result<(), NumError> {
+        self.sample_ready_leaves(program, rng)?;
+        self.draw_pending(program)
+    }
+
+    /// The first part of [`Machine::sample_leaves`]: the leaves whose distribution reads
+    /// only sizes, symbols, scalars, its own indices and leaves drawn before it. The
+    /// others wait for [`Machine::draw_pending`], drawn from a generator of their own
+    /// seeded from `rng` (one number taken from it, only when some leaf waits: the draws
+    /// of every other file are unchanged).
+    pub fn sample_ready_leaves(
+        &mut self,
+        program: &Program,
+        rng: &mut ChaCha8Rng,
+    ) -> Result<(), NumError> {
+        let mut drawn: BTreeSet<String> = BTreeSet::new();
+        let mut waiting: Vec<Decl> = Vec::new();
         for item in &program.items {
             if let ItemKind::Decl(d) = &item.kind {
                 if d.kind == DeclKind::Grad {
                     continue;
                 }
+                let key = self.env.key_of(&d.target.name);
                 let Some(init) = &d.init else {
                     if self.arbitrary_inputs {
                         for (member, pos) in self.decl_elements(d)? {
                             let z: f64 = StandardNormal.sample(rng);
                             self.set((member, false), pos, z)?;
                         }
+                        drawn.insert(key);
                         continue;
                     }
                     return err(format!(
@@ -264,26 +286,190 @@ impl Machine<'_> {
                         crate::syntax::printer::print_ref(&d.target)
                     ));
                 };
-                // Parameters that read the declaration's indices or family variable are
-                // evaluated element by element with them bound.
-                let args: &[Expr] = match init {
-                    Init::Value(e) => std::slice::from_ref(e),
-                    Init::Dist(c) => &c.args,
-                };
-                let element_wise = self.element_wise(d, args);
-                for (member, pos, fam) in self.decl_elements_in(d)? {
-                    let v = if element_wise {
-                        let b = decl_bind(d, &pos, fam);
-                        self.draw_in(init, rng, &b)?
-                    } else {
-                        self.draw(init, rng)?
-                    };
-                    self.set((member, false), pos, v)?;
+                // A distribution that reads a tensor no statement has computed yet, or a
+                // leaf not drawn yet, waits: read now, its value would be 0 (probe32/a
+                // w46: `x[b,k] ~ normal(0, g[k])` with `g[k] = 2` was drawn with
+                // variance 0).
+                if tensor_reads(self.env, init, &key)
+                    .iter()
+                    .any(|r| !drawn.contains(r))
+                {
+                    waiting.push(d.clone());
+                    continue;
                 }
+                self.draw_decl(d, init, rng)?;
+                drawn.insert(key);
             }
+        }
+        if !waiting.is_empty() {
+            self.pending = Some(Box::new(Pending {
+                decls: waiting,
+                rng: ChaCha8Rng::seed_from_u64(rng.random()),
+            }));
         }
         Ok(())
     }
+
+    /// Draws every element of one declaration from its distribution.
+    fn draw_decl(&mut self, d: &Decl, init: &Init, rng: &mut ChaCha8Rng) -> Result<(), NumError> {
+        // Parameters that read the declaration's indices or family variable are
+        // evaluated element by element with them bound.
+        let args: &[Expr] = match init {
+            Init::Value(e) => std::slice::from_ref(e),
+            Init::Dist(c) => &c.args,
+        };
+        let element_wise = self.element_wise(d, args);
+        for (member, pos, fam) in self.decl_elements_in(d)? {
+            let v = if element_wise {
+                let b = decl_bind(d, &pos, fam);
+                self.draw_in(init, rng, &b)?
+            } else {
+                self.draw(init, rng)?
+            };
+            self.set((member, false), pos, v)?;
+        }
+        Ok(())
+    }
+
+    /// Draws the leaves [`Machine::sample_ready_leaves`] left waiting, in rounds: in each,
+    /// the forward program runs on a copy of the machine, and every waiting leaf whose
+    /// distribution reads only leaves already drawn and computed tensors that depend on no
+    /// waiting leaf is drawn with its arguments read from that run. A leaf whose
+    /// distribution reads (through the statements) a leaf that waits on it is an error:
+    /// the order is circular.
+    pub fn draw_pending(&mut self, program: &Program) -> Result<(), NumError> {
+        let Some(mut pending) = self.pending.take() else {
+            return Ok(());
+        };
+        let mut deps: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        statement_reads(self.env, &program.items, &mut deps);
+        while !pending.decls.is_empty() {
+            let waiting: BTreeSet<String> = pending
+                .decls
+                .iter()
+                .map(|d| self.env.key_of(&d.target.name))
+                .collect();
+            let ready: Vec<usize> = (0..pending.decls.len())
+                .filter(|&i| {
+                    let d = &pending.decls[i];
+                    let key = self.env.key_of(&d.target.name);
+                    d.init.as_ref().is_some_and(|init| {
+                        tensor_reads(self.env, init, &key)
+                            .iter()
+                            .all(|r| !reaches(&deps, r, &waiting))
+                    })
+                })
+                .collect();
+            if ready.is_empty() {
+                let d = &pending.decls[0];
+                return err(format!(
+                    "the distribution of `{}` reads a value that depends on `{}` itself (or on \
+                     another leaf that waits for it): the leaves cannot be drawn in any order",
+                    crate::syntax::printer::print_ref(&d.target),
+                    crate::syntax::printer::print_name(&d.target.name)
+                ));
+            }
+            let mut run = self.clone();
+            run.run_items(&program.items, &mut Vec::new())?;
+            for &i in &ready {
+                let d = &pending.decls[i];
+                let Some(init) = &d.init else { continue };
+                // Drawn on the run, whose arguments read its computed values, and kept
+                // here: the leaf's elements only.
+                run.draw_decl(d, init, &mut pending.rng)?;
+                for (member, pos) in run.decl_elements(d)? {
+                    let v = run.stored(&member, false, &pos);
+                    self.set((member, false), pos, v)?;
+                }
+            }
+            self.stood_in |= run.stood_in;
+            self.steps = self.steps.max(run.steps);
+            let mut k = 0;
+            pending.decls.retain(|_| {
+                k += 1;
+                !ready.contains(&(k - 1))
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The leaves [`Machine::sample_ready_leaves`] left waiting and their generator.
+#[derive(Clone)]
+pub(crate) struct Pending {
+    decls: Vec<Decl>,
+    rng: ChaCha8Rng,
+}
+
+/// The tensors (keys of `env.tensors`, families by their family key) a declaration's
+/// distribution or value reads, other than the declared tensor itself.
+pub fn tensor_reads(env: &crate::check::Env, init: &Init, own: &str) -> BTreeSet<String> {
+    let args: &[Expr] = match init {
+        Init::Value(e) => std::slice::from_ref(e),
+        Init::Dist(c) => &c.args,
+    };
+    let mut out = BTreeSet::new();
+    for a in args {
+        crate::syntax::visit::walk_refs(a, &mut |r| {
+            let k = env.key_of(&r.name);
+            if k != own && env.tensors.contains_key(&k) {
+                out.insert(k);
+            }
+        });
+    }
+    out
+}
+
+/// For every tensor a statement writes, the tensors its statements read.
+pub fn statement_reads(
+    env: &crate::check::Env,
+    items: &[Item],
+    deps: &mut BTreeMap<String, BTreeSet<String>>,
+) {
+    for item in items {
+        match &item.kind {
+            ItemKind::Equation(eq) => {
+                let mut read = BTreeSet::new();
+                crate::syntax::visit::walk_refs(&eq.rhs, &mut |r| {
+                    read.insert(env.key_of(&r.name));
+                });
+                for ix in eq.lhs.indices.iter().flatten() {
+                    if let IndexExpr::Lookup(r) = ix {
+                        read.insert(env.key_of(&r.name));
+                    }
+                }
+                deps.entry(env.key_of(&eq.lhs.name))
+                    .or_default()
+                    .extend(read);
+            }
+            ItemKind::Loop(l) => statement_reads(env, &l.body, deps),
+            ItemKind::ForIndices(f) => statement_reads(env, &f.body, deps),
+            _ => {}
+        }
+    }
+}
+
+/// Whether `from` is one of `targets` or its statements read one, directly or through
+/// the values they read.
+fn reaches(
+    deps: &BTreeMap<String, BTreeSet<String>>,
+    from: &str,
+    targets: &BTreeSet<String>,
+) -> bool {
+    let mut seen: BTreeSet<&str> = BTreeSet::new();
+    let mut stack = vec![from];
+    while let Some(k) = stack.pop() {
+        if targets.contains(k) {
+            return true;
+        }
+        if !seen.insert(k) {
+            continue;
+        }
+        if let Some(reads) = deps.get(k) {
+            stack.extend(reads.iter().map(String::as_str));
+        }
+    }
+    false
 }
 
 /// The names [`decl_bind`] binds: the family variable and the plain index names.

@@ -132,7 +132,7 @@ fn too_large<T>(m: impl Into<String>) -> Result<T, NumError> {
 }
 
 pub use hash::{FastHasher, FastMap, MemberKey};
-pub use leaves::DeclMember;
+pub use leaves::{statement_reads, tensor_reads, DeclMember};
 
 /// One tensor member's values, or its gradient's.
 pub type Store = FastMap<(String, bool), FastMap<Vec<i64>, f64>>;
@@ -191,6 +191,10 @@ pub struct Machine<'a> {
     /// The statements compiled during the run in progress ([`Machine::run_items`]),
     /// boxed: a machine is moved by value in the trial runners' enums.
     compiled: Box<compiled::Cache>,
+    /// Leaves whose distribution reads a value not drawn or computed when their
+    /// declaration is sampled (a computed tensor, a leaf declared later), with the
+    /// generator they are drawn from ([`Machine::draw_pending`]); boxed for the same reason.
+    pending: Option<Box<leaves::Pending>>,
 }
 
 /// Values of index and loop variables, innermost last.
@@ -273,6 +277,7 @@ impl<'a> Machine<'a> {
             caps_active: false,
             slow_path: false,
             compiled: Box::default(),
+            pending: None,
         };
         for item in &program.items {
             if let ItemKind::Sample(bs) = &item.kind {

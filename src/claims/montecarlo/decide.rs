@@ -370,7 +370,25 @@ fn decide_in<'a>(
     } else {
         looks(trials.max)
     };
+    // Position classes the structure of the program creates that the pool of a moment
+    // mixes (a stride or reflection that meets itself, a transpose's diagonal, a position
+    // read as a value): the pool's moment is then no element's, and it confirms nothing
+    // (probe32/a w23f, w34e). Which positions a binding fixes does not depend on its
+    // values, so the first binding's are read.
+    let classes = moments.iter().find_map(|mo| {
+        let t = match bindings.first() {
+            Some(b) => bind_positions(&mo.target, b),
+            None => mo.target.clone(),
+        };
+        let parts: Vec<&[ast::Item]> = if t.grad {
+            vec![&program.items, back]
+        } else {
+            vec![&program.items]
+        };
+        super::classes::unnamed_classes(&parts, env, &t, &super::extract::pattern_of(&t))
+    });
     let claim_test = ClaimTest {
+        classes,
         lhs: &lhs,
         rhs: &rhs,
         moments: &moments,

@@ -11,6 +11,7 @@
 //! lowers, pruned to the statements the setting's claims need (a claim rewritten before
 //! Monte Carlo, to those it reads: [`Pruning`]), else on the interpreter.
 
+mod classes;
 mod decide;
 mod extract;
 pub(crate) mod givens;

@@ -245,6 +245,17 @@ impl<'a> DenseModel<'a> {
                     Init::Value(e) => std::slice::from_ref(e),
                     Init::Dist(c) => &c.args,
                 };
+                // The parameters below are evaluated once, before any trial: one that
+                // reads a tensor (a computed one, or a leaf drawn in each trial) is the
+                // interpreter's, which draws it after that tensor has its values
+                // (`Machine::draw_pending`; probe32/a w46: read here as 0).
+                let own = env.key_of(&d.target.name);
+                if let Some(t) = crate::num::leaves::tensor_reads(env, init, &own).first() {
+                    return unsup(format!(
+                        "the distribution of `{}` reads the tensor `{t}`",
+                        crate::syntax::printer::print_ref(&d.target)
+                    ));
+                }
                 if !grad && base.element_wise(d, args) {
                     // Parameters that read the family variable or the declared indices
                     // (`normal(0, (1 + c l)/J) for l in 1..L`): a draw per element, in the

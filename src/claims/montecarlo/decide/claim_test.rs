@@ -31,6 +31,11 @@ pub(super) struct ClaimTest<'c> {
     /// The relative accuracy of the trials' values ([`stats::ROUNDING_F64`], or
     /// [`stats::ROUNDING_F32`] when their matrix products ran in f32).
     pub(super) rounding: f64,
+    /// Why the pooled elements may differ by position by the structure of the program
+    /// (`classes::unnamed_classes`): the pool then confirms nothing, and refutes only a
+    /// claim about one moment alone (the pool's mean is the average of the elements'
+    /// means, and with equal means its variance the average of theirs).
+    pub(super) classes: Option<String>,
 }
 
 impl ClaimTest<'_> {
@@ -297,6 +302,18 @@ impl ClaimTest<'_> {
                     return Look::Fails(why.clone());
                 }
             }
+            if let Some(why) = &self.classes {
+                // Refuted by the pool only where its failure is some element's: a claim
+                // about one moment alone (for a variance, unless the comparison finds the
+                // elements' means apart: `mixed` above).
+                if fails && !self.averaged {
+                    weak.push(format!(
+                        "{line} ({why}; the pool's moment is no element's, so it decides nothing: name a position)"
+                    ));
+                    tested.push(line);
+                    continue;
+                }
+            }
             if fails && untested && self.compares && (!self.averaged || moments[0].var) {
                 waiting = true;
                 // A variance of a pool whose elements differ in mean is more than any
@@ -405,7 +422,11 @@ impl ClaimTest<'_> {
                     return Look::Fails(why.clone());
                 }
             }
-            if decisive && untested && self.compares {
+            if let (true, Some(why)) = (decisive, &self.classes) {
+                weak.push(format!(
+                    "{line} ({why}; the pool's moment is no element's, so it confirms nothing: name a position)"
+                ));
+            } else if decisive && untested && self.compares {
                 waiting = true;
                 weak.push(format!(
                     "{line} (the pooled elements are compared with each other from {HETERO_MIN} trials on)"
