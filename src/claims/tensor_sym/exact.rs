@@ -157,8 +157,11 @@ pub(super) enum Exact {
         sizes: String,
     },
     /// A counterexample: the evidence in words and the witness (the point, both sides,
-    /// the element, and the second evaluation that confirmed it).
-    Refuted(String, sym::Witness),
+    /// the element, and the second evaluation that confirmed it); `true` when the point
+    /// is one of the simple points or a kink point (small whole numbers or halves, which
+    /// floating point holds exactly, so that a run of the interpreter there reaches the
+    /// same values).
+    Refuted(String, sym::Witness, bool),
     /// The sides differ at a point, but the second evaluation there does not confirm
     /// it: nothing is decided (why, in words).
     Unconfirmed(String),
@@ -793,7 +796,11 @@ fn check_at(
                 seed: Some(seed),
                 estimate: None,
             };
-            return Ok(Exact::Refuted(text, witness));
+            return Ok(Exact::Refuted(
+                text,
+                witness,
+                kink.is_some() || simple.is_some(),
+            ));
         }
         if kink.is_some() {
             continue;
