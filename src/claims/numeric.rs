@@ -195,6 +195,11 @@ pub fn decide_found(
                     }
                 };
             if !agrees {
+                if let Some(why) = undefined_objective(lhs, rhs, m) {
+                    // Another seed may draw a run where the model is defined.
+                    *untested = true;
+                    return und(why);
+                }
                 let at: Vec<String> = b.iter().map(|(n, v)| format!("{n} = {v}")).collect();
                 // A claim with no free index (`c.grad == sum_{b,i}(...)`) has one value.
                 let at = if at.is_empty() {
@@ -312,6 +317,42 @@ pub fn decide_found(
         Method::Numeric,
         format!("{where_} of one sampled run (seed {seed}), relative tolerance 1e-9{skipped}"),
     )
+}
+
+/// Why a run refutes no claim that reads a gradient: a forward value of the run that is
+/// not finite (`y[1]` of `y = ln(x)` where x[1] < 0 is NaN), so the objective whose
+/// gradients the claim reads has no value on that run, though the derived gradient
+/// statements may well be finite there (the derivative of `ln` is 1/x): probe31/d e28,
+/// `x.grad[i] == y.grad[i] / x[i] + z.grad[i]` of `z = sqrt(x^2)` was refuted at x[1] < 0,
+/// where it is not even defined. `None` when the sides read no gradient or every forward
+/// value of the run is finite.
+fn undefined_objective(lhs: &ast::Expr, rhs: &ast::Expr, m: &Machine) -> Option<String> {
+    let mut grads = false;
+    for e in [lhs, rhs] {
+        crate::check::walk_refs(e, &mut |r| grads |= r.grad);
+    }
+    if !grads {
+        return None;
+    }
+    let (name, pos, v) = m
+        .vals
+        .iter()
+        .filter(|((_, grad), _)| !grad)
+        .flat_map(|((n, _), els)| {
+            els.iter()
+                .filter(|(_, v)| !v.is_finite())
+                .map(move |(p, v)| (n, p, *v))
+        })
+        .min_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)))?;
+    let at = if pos.is_empty() {
+        String::new()
+    } else {
+        let p: Vec<String> = pos.iter().map(|k| k.to_string()).collect();
+        format!("[{}]", p.join(","))
+    };
+    Some(format!(
+        "the sides differ on the sampled run, but the model is undefined on it: `{name}{at}` is {v} (a function outside its domain, such as `ln` or `sqrt` of a negative number, or an overflow), so the objective whose gradients the claim reads has no value there and the run refutes nothing"
+    ))
 }
 
 /// How a relation compares two finite values of a sampled run, within a relative 1e-9.
