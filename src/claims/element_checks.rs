@@ -69,8 +69,14 @@ pub(super) fn elements_elsewhere(
                     Verdict::Refuted,
                     Method::Numeric,
                     format!(
-                        "at {shown} (it held at the sample values: {}): {}",
-                        first.evidence, o.evidence
+                        "at {shown} ({} at the sample values: {}): {}",
+                        if first.verdict == Verdict::Confirmed {
+                            "it held"
+                        } else {
+                            "undecided"
+                        },
+                        first.evidence,
+                        o.evidence
                     ),
                 );
                 out.witness = Some(element_witness(

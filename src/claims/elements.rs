@@ -441,13 +441,69 @@ impl<'a> Lowerer<'a> {
                 self.var_sizes.insert(v.clone(), size.clone());
                 vars.push((v, size));
             }
-            let mut x = self.lower(t, &b)?;
+            let mut x = self.summand(&vars, |lw| lw.lower(t, &b))?;
             for (v, size) in vars.iter().rev() {
                 x = self.sum(v, size, &x, t, &b)?;
             }
             out.push(if neg { -x } else { x });
         }
         Ok(Expr::add(out))
+    }
+
+    /// A summand lowered at its summed indices `vars` (fresh symbols). Where the sums are
+    /// written out at concrete sizes and definedness conditions are being collected, each
+    /// condition the summand needs at a summed index (`z[0,⟨1⟩] ≠ 0` of `1/z[0,J]`) is
+    /// noted again at every value of that index: the summand may have folded to 0 before
+    /// (`z[0,1] / z[0,J]` with z[0,1] = 0 is 0 · Σ 1/z[0,j]), so the written-out sum no
+    /// longer shows the division, and `r[0,1] == 7` was refuted "left 0" where r[0,1] is
+    /// undefined (probe29/c c17d).
+    fn summand(
+        &mut self,
+        vars: &[(String, String)],
+        lower: impl FnOnce(&mut Self) -> Result<Expr, String>,
+    ) -> Result<Expr, String> {
+        let counts: Option<Vec<i64>> = vars
+            .iter()
+            .map(|(_, size)| self.unroll.as_ref().and_then(|u| u.get(size).copied()))
+            .collect();
+        let counts = match counts {
+            Some(c) if !vars.is_empty() && sym::defined::is_collecting() => c,
+            _ => return lower(self),
+        };
+        let (x, conds) = sym::collecting(|| lower(self));
+        let mentions = |e: &Expr, v: &str| e.free_symbols().iter().any(|s| s.contains(v));
+        let mut pending: Vec<sym::Condition> = conds
+            .into_iter()
+            .filter(|c| vars.iter().any(|(v, _)| mentions(c.expr(), v)))
+            .collect();
+        for ((v, _), n) in vars.iter().zip(&counts) {
+            let mut next = Vec::new();
+            for c in pending {
+                if !mentions(c.expr(), v) {
+                    next.push(c);
+                    continue;
+                }
+                for k in 0..(*n).max(0) {
+                    if next.len() >= MAX_SUMMAND_CONDITIONS {
+                        break;
+                    }
+                    let k = k.to_string();
+                    next.push(match &c {
+                        sym::Condition::NonZero(e) => sym::Condition::NonZero(rename(e, v, &k)),
+                        sym::Condition::Positive(e) => sym::Condition::Positive(rename(e, v, &k)),
+                        sym::Condition::NonNegative(e) => {
+                            sym::Condition::NonNegative(rename(e, v, &k))
+                        }
+                        sym::Condition::Power(e, x) => {
+                            sym::Condition::Power(rename(e, v, &k), rename(x, v, &k))
+                        }
+                    });
+                }
+            }
+            pending = next;
+        }
+        pending.into_iter().for_each(sym::defined::note_condition);
+        x
     }
 
     /// A sum over `var`: by linearity, or written out when the size is concrete.
@@ -724,7 +780,7 @@ impl<'a> Lowerer<'a> {
             self.var_sizes.insert(v.clone(), size.clone());
             vars.push((v, size));
         }
-        let mut x = self.lower_terms(body, &b)?;
+        let mut x = self.summand(&vars, |lw| lw.lower_terms(body, &b))?;
         for (v, size) in vars.iter().rev() {
             x = self.sum(v, size, &x, body, &b)?;
         }
@@ -862,6 +918,9 @@ impl<'a> Lowerer<'a> {
 }
 
 /// `e` with the bound index `var` replaced by `k` in every symbol.
+/// The most conditions [`Lowerer::summand`] notes for one summand.
+const MAX_SUMMAND_CONDITIONS: usize = 4_096;
+
 fn rename(e: &Expr, var: &str, k: &str) -> Expr {
     match e {
         Expr::Sym(s) if s.contains(var) => kron::renamed_symbol(&s.replace(var, k)),

@@ -747,9 +747,10 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
                         &mut found,
                         &mut untested,
                     );
+                    let last_untested = std::cell::Cell::new(untested);
                     let tried = retry_seeds(&mut o, untested, opts.seed, |s, untested| {
                         let mut run = run_at(&back.items, s).ok()?;
-                        Some(numeric::decide_found(
+                        let next = numeric::decide_found(
                             op,
                             l,
                             r,
@@ -759,7 +760,9 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
                             s,
                             &mut found,
                             untested,
-                        ))
+                        );
+                        last_untested.set(*untested);
+                        Some(next)
                     });
                     let seed_used = opts.seed.wrapping_add(tried as u64);
                     if let (Verdict::Refuted, Some(f)) = (o.verdict, found) {
@@ -792,10 +795,16 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
                                 ));
                             }
                         }
-                    } else if o.verdict == Verdict::Confirmed {
+                    } else if o.verdict == Verdict::Confirmed
+                        || (o.verdict == Verdict::Undecided && last_untested.get())
+                    {
                         // One run at the sample values is evidence about those values
                         // only: a claim about every value of the symbols and sizes is run
-                        // again at the points Monte Carlo tests (docs/numeric.md).
+                        // again at the points Monte Carlo tests (docs/numeric.md). So is
+                        // one whose runs tested nothing there (both sides 0 at every
+                        // element: `u.grad[b,7] == 0` of a pool that reads u[7] only at
+                        // X >= 9, probe31/d e10b): a refutation elsewhere decides it, an
+                        // agreement there leaves it undecided.
                         o = elements_elsewhere(
                             claim,
                             program,

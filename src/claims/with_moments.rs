@@ -577,10 +577,10 @@ pub fn other_points(
 ) -> Vec<(BTreeMap<String, num_rational::BigRational>, bool)> {
     use num_rational::BigRational;
     use num_traits::{One, Zero};
-    let set: Vec<String> = match montecarlo::given_values(claim, env) {
-        Ok(s) => s.into_iter().map(|(n, _)| n).collect(),
-        Err(_) => return Vec::new(),
+    let Some(given) = points::set_by_givens(claim, env) else {
+        return Vec::new();
     };
+    let set: Vec<String> = given.iter().map(|(n, _)| n.clone()).collect();
     let (sample, mut sizes) = points::sample_values(&set, program, env);
     // The sizes too: a claim true only at the sample sizes (`Var(y) == 4 sigma^2` where
     // the truth is N sigma^2 and `sample N = 4`) is tested with every size the claim
@@ -614,10 +614,20 @@ pub fn other_points(
             .iter()
             .filter_map(|(n, v)| Some((n.clone(), v.to_integer().try_into().ok()?)))
             .collect();
-        if whole.len() == moved.len() && crate::check::outputs::derive_sizes_at(&mut whole, env) {
+        // A size a given sets to a number (`given D = 3`) is read by the derived sizes'
+        // values, and stays out of the point.
+        let held: BTreeMap<String, i64> = given
+            .iter()
+            .filter(|(n, _)| env.sizes.contains_key(n))
+            .filter_map(|(n, v)| Some((n.clone(), v.as_num()?.to_integer().try_into().ok()?)))
+            .collect();
+        let all = whole.len() == moved.len();
+        whole.extend(held.iter().map(|(n, v)| (n.clone(), *v)));
+        if all && crate::check::outputs::derive_sizes_at(&mut whole, env) {
             out.push((
                 whole
                     .into_iter()
+                    .filter(|(n, _)| !held.contains_key(n))
                     .map(|(n, v)| (n, BigRational::from_integer(v.into())))
                     .collect(),
                 false,

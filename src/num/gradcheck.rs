@@ -48,13 +48,13 @@ impl GradCheck {
 
 type Element = (String, Vec<i64>);
 
-/// Values that overflow f64 say nothing about the derivation: the check is not run
-/// (never failed) and says why.
+/// Values that overflow f64, or that are undefined (NaN: `ln` of a negative number, probe31/d
+/// e28), say nothing about the derivation: the check is not run (never failed) and says why.
 fn not_finite(what: &str) -> NumError {
     NumError {
         too_large: false,
         message: format!(
-            "{what} at the sampled point (f64 overflow); choose a point or sizes where the values are finite"
+            "{what} at the sampled point (an f64 overflow, or a function outside its domain such as `ln` of a negative number); choose a point or sizes where the values are finite"
         ),
     }
 }

@@ -2,7 +2,7 @@
 //! symbolic proof (identity, non-negativity certificate, term by term over sums), and
 //! which cross-check confirms or refutes what is not proved.
 
-use super::exact::{exact_check, Exact, SharedSides, KINK_NOTE};
+use super::exact::{exact_check, Exact, SharedSides};
 use super::givens::{fact_expr, lower_side, lowerer, read_givens, Givens};
 use super::sampled::sampled_with_tensor_givens;
 use super::scaling::gradient_scaling;
@@ -278,13 +278,16 @@ pub(super) fn relation(
         // form (docs/soundness.md, "Witnesses").
         // A point the sampled run does not reach (a kink: relu'(0)) is re-checked on
         // the interpreter's run at that very point instead.
-        (_, Ok(Exact::Refuted(cx, w))) if used_grads && cx.contains(KINK_NOTE) => {
+        // (also at the simple points: `a.grad[i] == m.grad[i] (2 [a[i] >= z[i]] - 1)` of
+        // `m = abs(a - z)` fails at the tie where every element is 1).
+        (_, Ok(Exact::Refuted(cx, w, true))) if used_grads => {
             return super::sampled::rerun_at_witness(claim, analysis, (&cx, &w), opts)
         }
         (_, Ok(Exact::Refuted(..))) if used_grads => return None,
+        (_, Ok(Exact::Undefined(why))) => und(why),
         (_, Ok(Exact::Unconfirmed(_))) if used_grads => return None,
         (_, Ok(Exact::Unconfirmed(why))) => und(why),
-        (_, Ok(Exact::Refuted(cx, w))) => {
+        (_, Ok(Exact::Refuted(cx, w, _))) => {
             let mut o = Outcome::new(Verdict::Refuted, Method::ExactEval, cx);
             o.witness = Some(w);
             o

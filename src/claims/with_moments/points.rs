@@ -406,3 +406,48 @@ pub(super) fn rational_ast(
     }
     value
 }
+
+/// The sizes and symbols a claim's givens set, less each derived size whose setting is its
+/// own `size` line's relation (`Y = X + DX - 1`, and `K = 2` of a fixed size an index
+/// ranges over, which the expansion adds to every claim when the sizes it reads are not
+/// given): such a size is not held but computed again from the sizes that move
+/// ([`crate::check::outputs::derive_sizes_at`]). It counted as set (or, `K = 2`, made the
+/// givens unreadable as settings), and the point one size larger was skipped, so a claim
+/// over a size without `floor`/`ceil` was never run there (probe31/d e08b, e09b: false
+/// gradient claims confirmed); a `floor` size's relation is two inequalities.
+pub(super) fn set_by_givens(claim: &Claim, env: &Env) -> Option<Vec<(String, sym::Expr)>> {
+    // Index capitals written as their sizes (`DX` as `D`), as the claim's givens show them.
+    let mut caps: BTreeMap<String, String> = BTreeMap::new();
+    for (name, info) in &env.indices {
+        let cap = name.trim_end_matches('\'').to_uppercase();
+        if cap != info.size && !env.sizes.contains_key(&cap) {
+            caps.insert(cap, info.size.clone());
+        }
+    }
+    fn sized(e: &ast::Expr, caps: &BTreeMap<String, String>) -> ast::Expr {
+        match e {
+            ast::Expr::Ref(r) if r.indices.is_none() && r.name.sub.is_empty() => {
+                let mut r = r.clone();
+                if let Some(size) = caps.get(&r.name.base) {
+                    r.name.base = size.clone();
+                }
+                ast::Expr::Ref(r)
+            }
+            e => crate::syntax::visit::map_children(e, |x| sized(x, caps)),
+        }
+    }
+    let text = |e: &ast::Expr| crate::syntax::printer::print_expr(&sized(e, &caps));
+    let own_relation = |g: &ast::Expr| match g {
+        ast::Expr::Rel(RelOp::Eq, l, r, _) => match &**l {
+            ast::Expr::Ref(rf) if rf.indices.is_none() && rf.name.sub.is_empty() => env
+                .derived_sizes
+                .iter()
+                .any(|(d, value)| *d == rf.name.base && text(r) == text(value)),
+            _ => false,
+        },
+        _ => false,
+    };
+    let mut c = claim.clone();
+    c.given.retain(|g| !own_relation(g));
+    montecarlo::given_values(&c, env).ok()
+}

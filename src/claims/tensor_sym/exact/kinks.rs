@@ -121,7 +121,7 @@ pub(super) type Side = (
 pub(in crate::claims::tensor_sym) const KINK_NOTE: &str = "a point at a kink:";
 
 /// Kink points made for each kink argument (each from a fresh draw of the others).
-pub(super) const KINK_TRIES: usize = 2;
+pub(super) const KINK_TRIES: usize = 4;
 
 /// The most kink arguments a claim's points are made at.
 pub(super) const MAX_KINKS: usize = 8;
@@ -168,8 +168,9 @@ pub(super) fn kink_arguments(sides: &[Side]) -> Vec<sym::Expr> {
 }
 
 /// A point where `arg` is exactly 0: every symbol drawn (those `free` says range over
-/// every real as small whole numbers, from −3 to 3, so that a floating-point run at the
-/// point reaches the kink exactly too; the rest by `draw`, else 1 to 3), then one free
+/// every real as small whole numbers, from −2 to 2, so that products of them are powers
+/// of two and a floating-point run at the point reaches the kink exactly too; the rest by
+/// `draw`, else 1 or 2), then one free
 /// symbol the argument is affine in solved for. `None` when no such symbol makes it 0.
 pub(super) fn kink_point(
     arg: &sym::Expr,
@@ -182,9 +183,9 @@ pub(super) fn kink_point(
     let mut pt: BTreeMap<String, BigRational> = BTreeMap::new();
     for s in draw_syms {
         let v = if free(s) {
-            rat(rng.random_range(-3..=3), 1)
+            rat(rng.random_range(-2..=2), 1)
         } else {
-            draw(s, rng).unwrap_or_else(|| rat(rng.random_range(1..=3), 1))
+            draw(s, rng).unwrap_or_else(|| rat(rng.random_range(1..=2), 1))
         };
         pt.insert(s.clone(), v);
     }
@@ -202,6 +203,9 @@ pub(super) fn kink_point(
         let k = rng.random_range(0..candidates.len());
         candidates.rotate_left(k);
     }
+    // Of the points found, the first whose solved value floating point holds exactly (a
+    // denominator that is a power of two), else the first.
+    let mut first = None;
     for s in candidates {
         let at = |v: i64, pt: &mut BTreeMap<String, BigRational>| {
             pt.insert(s.clone(), rat(v, 1));
@@ -217,12 +221,17 @@ pub(super) fn kink_point(
         if slope == rat(0, 1) || e2 - e1 != slope {
             continue;
         }
-        trial.insert(s.clone(), -e0 / slope);
+        let v = -e0 / slope;
+        let binary = v.denom().magnitude().count_ones() == 1;
+        trial.insert(s.clone(), v);
         // Affine along the three points need not mean affine everywhere (a kink of an
         // inner function between them): the argument must be 0 at the point itself.
         if sym::eval_exact(arg, &trial).is_ok_and(|v| v == rat(0, 1)) {
-            return Some(trial);
+            if binary {
+                return Some(trial);
+            }
+            first.get_or_insert(trial);
         }
     }
-    None
+    first
 }
