@@ -855,18 +855,32 @@ fn claim_members(
     loops: &BTreeMap<String, (i64, i64)>,
     families: &BTreeMap<String, (i64, i64)>,
 ) -> BTreeMap<String, (i64, i64)> {
-    let mut out = loops.clone();
+    // Each member the claim names bounds its variable: `h_{l+1}` of h_0..h_L runs l
+    // over -1..L-1; the claim is about the values where every member it names exists
+    // (session 32: `Var(h_{l+1}) == (s/p) Var(h_l)` with L = 3 answered l = 3, Var(h_4)).
+    let mut bounds: BTreeMap<String, (i64, i64)> = BTreeMap::new();
     crate::syntax::visit::walk_refs(&claim.body, &mut |r| {
         let n = &r.name;
         let [IndexExpr::Affine(a)] = n.sub.as_slice() else {
             return;
         };
-        if let (Some(v), Some(&range)) = (a.plain_var(), families.get(&n.base)) {
-            if n.sup.is_empty() {
-                out.insert(v.name.clone(), range);
-            }
-        }
+        let [t] = a.terms.as_slice() else {
+            return;
+        };
+        let [f] = t.factors.as_slice() else {
+            return;
+        };
+        let (Some(c), Some(&(lo, hi))) = (subscript_shift(n, Some(&f.name)), families.get(&n.base))
+        else {
+            return;
+        };
+        let e = bounds
+            .entry(f.name.clone())
+            .or_insert((lo.saturating_sub(c), hi.saturating_sub(c)));
+        *e = (e.0.max(lo.saturating_sub(c)), e.1.min(hi.saturating_sub(c)));
     });
+    let mut out = loops.clone();
+    out.extend(bounds);
     out
 }
 

@@ -693,3 +693,31 @@ fn a_lone_carriage_return_ends_a_line_for_every_reader() {
         );
     }
 }
+
+// ---- control characters (probe31/b e05, e21) ----
+
+/// A NUL or another control character in code is named by its code point, as the
+/// invisible characters are, with a hint to delete it (it was read as a token and shown
+/// as `U+0000[I]`, "after the end of the statement"); in a comment it is not an error.
+#[test]
+fn a_control_character_in_code_is_named_by_its_code_point() {
+    for (src, col) in [
+        (
+            "size B, I\ninput x[B, I] ~ normal(0, 1)\ny[b] = x\0[b,I]\n",
+            9,
+        ),
+        ("symbol s\ny\u{1b}z = s\n", 2),
+    ] {
+        let d = diags(src);
+        assert_eq!(d.len(), 1, "{src:?}: {d:?}");
+        let (code, _, c, msg, hint) = &d[0];
+        assert_eq!((code.as_str(), *c), ("E0001", col), "{d:?}");
+        assert!(
+            msg.contains("U+00") && msg.contains("a control character"),
+            "{msg}"
+        );
+        assert!(!msg.contains('\0') && !msg.contains("U+0000["), "{msg}");
+        assert!(hint.contains("delete it"), "{hint}");
+    }
+    assert!(codes("size B # a \0 here\ninput x[B] ~ normal(0, 1)\n").is_empty());
+}

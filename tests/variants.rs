@@ -380,6 +380,7 @@ param W_l[J, J] ~ normal(0, s/J) for l in 1..L
 for l in 0..L-1:
   h_{l+1}[b,j] = W_{l+1}[j,J'] h_l[b,J']
 claim Var(h_l) == s^l
+claim Var(h_{l+1}) == s Var(h_l)
 vary L in {2, 3}, s in {2, 3}
 sample B = 2, J = 3
 ";
@@ -403,6 +404,14 @@ sample B = 2, J = 3
         );
         // No member past the last one.
         assert!(!answer.contains(&format!("l = {} ", depth + 1)), "{answer}");
+        // `Var(h_{l+1})` beside `Var(h_l)`: l runs where both members exist, 0 to L-1
+        // (session 32: the answer listed l = L, Var(h_{L+1}), which does not exist).
+        let next = v.prepared.answers[1].as_deref().expect("an answer");
+        let want: Vec<String> = (0..depth)
+            .map(|l| format!("l = {l} \\mapsto {}", s.pow(l as u32 + 1)))
+            .collect();
+        assert!(next.contains(&want.join(",\\ ")), "L = {depth}: {next}");
+        assert!(!next.contains(&format!("l = {depth} ")), "{next}");
     }
 }
 

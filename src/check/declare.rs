@@ -190,12 +190,37 @@ impl Checker {
                             );
                             continue;
                         }
-                        if self.env.indices.contains_key(&n.name) {
-                            self.err(Diagnostic::error(
-                                "E0102",
-                                n.span,
-                                format!("index `{}` is declared twice", n.name),
-                            ));
+                        if let Some(prev) = self.env.indices.get(&n.name) {
+                            // The first declaration labelled; the fix names a free index
+                            // when the sizes differ (session 32: the hint was empty).
+                            let (first, before) = (prev.size.clone(), prev.span);
+                            let hint = if first == size.name {
+                                format!(
+                                    "delete this line: `{}` already ranges over `{first}`",
+                                    n.name
+                                )
+                            } else {
+                                let free = (2..)
+                                    .map(|k| format!("{}{k}", n.name))
+                                    .find(|c| {
+                                        self.env.kind_of(c).is_none()
+                                            && !self.env.indices.contains_key(c)
+                                    })
+                                    .unwrap_or_default();
+                                format!(
+                                    "an index ranges over one size, and `{}` already ranges over `{first}`: give the index over `{}` a name of its own, `index {free} : {}`, and write `{free}` where it is meant",
+                                    n.name, size.name, size.name
+                                )
+                            };
+                            self.err(
+                                Diagnostic::error(
+                                    "E0102",
+                                    n.span,
+                                    format!("index `{}` is declared twice", n.name),
+                                )
+                                .with_related(before, "first declared here")
+                                .with_hint(hint),
+                            );
                             continue;
                         }
                         self.env.indices.insert(

@@ -288,6 +288,7 @@ impl Checker {
                 ItemKind::Decl(d) => {
                     if let Some(Init::Value(e)) = &d.init {
                         self.scalar_expr(e, scope, false);
+                        self.value_calls(item, e);
                     }
                     if let Some(r) = &d.family {
                         self.scalar_expr(&r.from, scope, false);

@@ -282,6 +282,70 @@ impl Checker {
         }
     }
 
+    /// E0103 for a function a declared value applies that no engine evaluates: an
+    /// unknown name (`param c[J] = zeros(J)`, `= foo(J)`), a claim function or a
+    /// wrong number of arguments. A declared value is one scalar for every element, so
+    /// NumPy's constructors get the value they fill with (`param c[J] = 0`). Before
+    /// session 32 such a value was accepted and every claim of the file was undecided.
+    pub(super) fn value_calls(&mut self, item: &Item, value: &Expr) {
+        let ItemKind::Decl(d) = &item.kind else {
+            return;
+        };
+        let mut calls = Vec::new();
+        crate::syntax::visit::walk_expr(value, |e| {
+            if let Expr::Call(c) = e {
+                calls.push(c);
+            }
+            true
+        });
+        for c in calls {
+            let name = c.func.name.as_str();
+            let arity = function_arity(name);
+            if arity == Some(c.args.len()) {
+                continue;
+            }
+            // The line with the value replaced, in the formatter's layout.
+            let with_value = |v: Expr| {
+                let mut fixed = item.clone();
+                if let ItemKind::Decl(f) = &mut fixed.kind {
+                    f.init = Some(Init::Value(v));
+                }
+                let mut out = String::new();
+                crate::syntax::printer::print_item(&fixed, 0, &mut out);
+                out.trim().to_string()
+            };
+            let number = |t: &str| Expr::Num(t.to_string(), c.span);
+            let fill = match name {
+                "zeros" | "zeros_like" | "empty" | "empty_like" | "zero" => Some(number("0")),
+                "ones" | "ones_like" => Some(number("1")),
+                "full" | "full_like" | "fill" => c.args.last().cloned(),
+                _ => None,
+            };
+            let target = crate::syntax::printer::print_ref(&d.target);
+            let hint = if let Some(v) = fill.filter(|_| arity.is_none()) {
+                format!(
+                    "a declared value is one number for every element of `{target}`, not an array: write `{}`",
+                    with_value(v)
+                )
+            } else if let Some(n) = arity {
+                let example = vec!["x"; n].join(", ");
+                format!("write `{name}({example})`: `{name}` takes {n} argument")
+            } else if CLAIM_FUNCTIONS.iter().any(|(n, _)| *n == name) {
+                format!("`{name}` may only be used in claims: write the number it gives")
+            } else {
+                known_functions_hint(name, false)
+            };
+            let message = match arity {
+                Some(n) => format!("`{name}` takes {n} argument, not {}", c.args.len()),
+                None => format!(
+                    "unknown function `{name}` in the value of `{}`",
+                    print_name(&d.target.name)
+                ),
+            };
+            self.err(Diagnostic::error("E0103", c.func.span, message).with_hint(hint));
+        }
+    }
+
     /// A scalar expression (ranges, distribution arguments, sample values).
     pub(super) fn scalar_expr(&mut self, e: &Expr, scope: &Scope, in_claim: bool) {
         walk_refs(e, &mut |r| self.scalar_ref(r, scope, in_claim));

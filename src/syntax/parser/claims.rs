@@ -179,8 +179,14 @@ impl Ctx<'_> {
                     .with_hint("put `expect refuted` on the line just before the step it is about"),
             );
         };
+        // A line that failed to parse has its own diagnostic: the derivation is not then
+        // also reported as having no steps (session 32: `by rule.` gave both).
+        let mut failed = false;
         for l in &line.children {
-            match self.line(l, diags, BlockKind::Derivation) {
+            let before = diags.len();
+            let parsed = self.line(l, diags, BlockKind::Derivation);
+            failed |= parsed.is_none() && diags.len() > before;
+            match parsed {
                 Some(LineResult::Expect(e, span)) => {
                     if let Some((_, old)) = pending.replace((e, span)) {
                         dangling(diags, old);
@@ -231,6 +237,7 @@ impl Ctx<'_> {
         let span = self.ascii.span(line.start, line.end);
         match start {
             Some(s) if !steps.is_empty() => Some((s, steps)),
+            _ if failed => None,
             _ => {
                 diags.push(
                     Diagnostic::error("E0702", span, "a derivation needs a start and at least one step")

@@ -216,6 +216,48 @@ pub(super) fn habit_hint(before: &str, after: &str, tok: &str, expected: &str) -
             "the indices of a tensor go in one pair of brackets, separated by commas: `{head},{inner}]`"
         ));
     }
+    // `x[b I]`: two indices without the comma between them (the nearest word the place
+    // takes, `]`, was the old hint, and `x[b]` has too few indices).
+    if expected == "`,` or `]`"
+        && before.ends_with([' ', '\t'])
+        && tok.starts_with(|c: char| c.is_ascii_alphanumeric())
+    {
+        let line = format!("{prev}, {after}");
+        return Some(format!(
+            "the indices of a tensor are separated by commas: `{}`",
+            line.split_whitespace().collect::<Vec<_>>().join(" ")
+        ));
+    }
+    // `boundary: zero`, `size: B, J`: a keyword is followed by what it declares, without
+    // a colon (a block's header ends with one).
+    if tok.starts_with(':')
+        && matches!(
+            prev.trim(),
+            "boundary"
+                | "size"
+                | "symbol"
+                | "scalar"
+                | "index"
+                | "param"
+                | "input"
+                | "grad"
+                | "claim"
+                | "vary"
+        )
+    {
+        return Some(format!(
+            "`{}` is followed by what it declares, without `:`: `{}`",
+            prev.trim(),
+            fixed(0, "", 1)
+        ));
+    }
+    // `"""A model."""`: a docstring of another language; tq's comments start with `#`.
+    if prev.is_empty() && (tok.starts_with('"') || tok.starts_with('\'')) {
+        let text = after.trim().trim_matches(|c| c == '"' || c == '\'').trim();
+        return Some(format!(
+            "tq has no strings or docstrings: a comment starts with `#`: write `# {text}`"
+        ));
+    }
     if expected.starts_with("`over`") {
         return Some(
             "a rule names the variable it steps over: write `rule A over t:`, and update each state as `x[t+1] = ...`".into(),
@@ -236,6 +278,21 @@ pub(super) fn habit_hint(before: &str, after: &str, tok: &str, expected: &str) -
     let line = format!("{before}{after}");
     let line = line.trim();
     let first = line.split_whitespace().next().unwrap_or("");
+    // `vary s in [0.1, 0.2]` or `(0.1, 0.2)`: a list of another language's brackets.
+    if first == "vary" {
+        if let Some((head, values)) = line.split_once(" in ") {
+            let values = values.trim();
+            if values.starts_with(['[', '(']) && values.contains(',') {
+                let inner = values
+                    .trim_start_matches(['[', '('])
+                    .trim_end_matches([']', ')']);
+                return Some(format!(
+                    "a list of values is written in braces (a range with `..`): `{head} in {{{}}}`",
+                    inner.trim()
+                ));
+            }
+        }
+    }
     // `vary s in 0.1, 0.2, 0.3`: a list of values is a set, in braces.
     if first == "vary" && tok.starts_with(',') && expected.contains("`..`") {
         if let Some((head, values)) = line.split_once(" in ") {
@@ -335,7 +392,7 @@ fn index_hint(before: &str, tok: &str) -> Option<String> {
         ));
     }
     let fix = match op {
-        '/' | '(' | '%' => "to read every second position, write the output at `t` and read at `2t` (and `2t+1`): `y[b,t] = x[b, 2t]`",
+        '/' | '(' | '%' => "to read every second position, write the output at `t` and read at `2t` (and `2t+1`), under a boundary rule since `2t` passes the end: `boundary zero` on a line before, then `y[b,t] = x[b, 2t]`",
         '.' => "scale the other index instead: `x[b, t]` read by `y[b, 2t]`",
         _ => "write the position with whole multiples of indices",
     };

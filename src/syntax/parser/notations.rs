@@ -25,6 +25,7 @@ impl Ctx<'_> {
             .or_else(|| self.python_range(line.start, text))
             .or_else(|| self.python_sum(line.start, text))
             .or_else(|| self.slice_position(line.start, text))
+            .or_else(|| self.claim_limit(line.start, text))
             .or_else(|| self.claim_condition(line.start, text))
             .or_else(|| self.setting_before_relation(line.start, text))
     }
@@ -365,6 +366,46 @@ impl Ctx<'_> {
         })
     }
 
+    /// `claim Var(y) / I == s given I -> infinity`: a limit as a given. tq has no limits;
+    /// a claim is decided for every value of the name, so the condition is dropped (the
+    /// hint used to read `->` as a `-` with nothing after it, and its fix was E0501).
+    fn claim_limit(&self, start: usize, text: &str) -> Option<Diagnostic> {
+        if !text.starts_with("claim ") {
+            return None;
+        }
+        let body = text.split('#').next().unwrap_or(text);
+        let given = body.find(" given ")?;
+        let arrow = given + body[given..].find("->")?;
+        let list = &body[given + " given ".len()..];
+        let kept: Vec<&str> = list
+            .split(',')
+            .map(str::trim)
+            .filter(|c| !c.contains("->"))
+            .collect();
+        let fixed = if kept.is_empty() {
+            body[..given].trim_end().to_string()
+        } else {
+            format!("{} given {}", body[..given].trim_end(), kept.join(", "))
+        };
+        let limit = list
+            .split(',')
+            .map(str::trim)
+            .find(|c| c.contains("->"))
+            .unwrap_or("->");
+        let name = limit.split("->").next().unwrap_or("").trim();
+        Some(
+            Diagnostic::error(
+                "E0001",
+                self.ascii.span(start + arrow, start + arrow + 2),
+                "`->` is not a relation in .tq: a claim has no limits",
+            )
+            .with_label("a limit")
+            .with_hint(format!(
+                "a claim is decided for every value of `{name}`, so `{limit}` is not needed: drop it, `{fixed}`; for a large value, write it as a given (`{name} = 1000`)"
+            )),
+        )
+    }
+
     /// `claim Var(y) == 1 where sigma^2 = 1/I`: a claim's conditions introduced by a
     /// word of another notation (`where`, `if`, `when`, ...), where tq writes `given`.
     fn claim_condition(&self, start: usize, text: &str) -> Option<Diagnostic> {
@@ -384,8 +425,36 @@ impl Ctx<'_> {
                 .map(|w| (k, *w))
         })?;
         let at = rel + k;
-        let conditions = conditions_as_givens(&text[at + w.len()..]);
-        let fixed = format!("{}given {conditions}", &text[..at]);
+        let rest = text[at + w.len()..].trim();
+        // `for all I`, `for every sigma > 0`: the quantifier says nothing (a claim holds
+        // for every value of its sizes and symbols); what follows it, if anything but
+        // the names, is a condition (session 32: the hint wrote `given all I`, E0501).
+        let quantified = ["all ", "every ", "each ", "any "]
+            .iter()
+            .find_map(|q| rest.strip_prefix(q))
+            .map(str::trim);
+        let names_only = |r: &str| {
+            r.split(',').all(|n| {
+                !n.trim().is_empty()
+                    && n.trim()
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_')
+            })
+        };
+        let (fixed, said) = match quantified {
+            Some(r) if names_only(r) => (
+                text[..at].to_string(),
+                "a claim holds for every value of its sizes and symbols, so a quantifier after its relation says nothing: drop it".to_string(),
+            ),
+            Some(r) => (
+                format!("{}given {}", &text[..at], conditions_as_givens(r)),
+                "a claim holds for every value of its sizes and symbols; its conditions follow `given`, after its relation".to_string(),
+            ),
+            None => (
+                format!("{}given {}", &text[..at], conditions_as_givens(rest)),
+                "a claim's conditions follow `given`, after its relation".to_string(),
+            ),
+        };
         let fixed = fixed.split_whitespace().collect::<Vec<_>>().join(" ");
         Some(
             Diagnostic::error(
@@ -393,10 +462,12 @@ impl Ctx<'_> {
                 self.ascii.span(start + at, start + at + w.len()),
                 format!("`{w}` does not introduce a claim's conditions in .tq"),
             )
-            .with_label("write `given`")
-            .with_hint(format!(
-                "a claim's conditions follow `given`, after its relation: `{fixed}`"
-            )),
+            .with_label(if said.ends_with("drop it") {
+                "drop it"
+            } else {
+                "write `given`"
+            })
+            .with_hint(format!("{said}: `{fixed}`")),
         )
     }
 

@@ -144,6 +144,23 @@ impl Ctx<'_> {
                 if let Ok((_, n)) = self.name(after) {
                     names.push(n);
                 }
+                // `param W[J, I] ~ ..., U[J, J] ~ ...`: two declarations on one line.
+                let mut depth = 0i32;
+                for (k, c) in fragment.char_indices() {
+                    match c {
+                        '(' | '[' | '{' => depth += 1,
+                        ')' | ']' | '}' => depth -= 1,
+                        ',' if depth == 0 => {
+                            let rest = &fragment[k + 1..];
+                            let lead = rest.len() - rest.trim_start().len();
+                            let at = In::new_extra(&rest[lead..], line.start + k + 1 + lead);
+                            if let Ok((_, n)) = self.name(at) {
+                                names.push(n);
+                            }
+                        }
+                        _ => {}
+                    }
+                }
             }
             "for" => {
                 // `for b,j: y[b,j] = ...` defines what its equation defines.
@@ -208,13 +225,20 @@ impl Ctx<'_> {
             );
             return None;
         }
-        if let Some(bad) = text.fragment().char_indices().find(|(_, c)| !c.is_ascii()) {
+        // A control character other than a space or a line end (NUL, ESC) is named by its
+        // code point here too: read as a token, it was printed `U+0000[I]` (session 32).
+        if let Some(bad) = text
+            .fragment()
+            .char_indices()
+            .find(|(_, c)| !c.is_ascii() || (c.is_ascii_control() && !c.is_ascii_whitespace()))
+        {
             let off = line.start + bad.0;
             let power = "⁰¹²³⁴⁵⁶⁷⁸⁹".chars().position(|c| c == bad.1);
             let sub = "₀₁₂₃₄₅₆₇₈₉".chars().position(|c| c == bad.1);
             let hint = match (power, sub) {
                 (Some(k), _) => format!("write a power with `^`: `^{k}` for `{}`", bad.1),
                 (_, Some(k)) => format!("write a subscript with `_`: `_{k}` for `{}`", bad.1),
+                _ if bad.1.is_control() => "delete it: a control character means nothing in .tq (it often comes with a copy from another program)".to_string(),
                 _ => "tq knows the Greek letters, arrows and relation signs listed in docs/language.md; spell anything else in ASCII".to_string(),
             };
             diags.push(

@@ -132,6 +132,10 @@ impl Ctx<'_> {
         let hint = match first {
             _ if tok.starts_with('@') => "`@` is not an operator in .tq: a matrix product is written with the summed index as a capital, factors side by side: `W[j,I] x[b,I]`".to_string(),
             _ if tok.starts_with("!=") => "tq has no `!=`: the relations are `==`, `<=`, `>=`, `<`, `>`, `~=`; for a quantity that is not zero claim it positive (`claim Var(y) > 0`)".to_string(),
+            // `= ...  by uncorrelated_sum.`: a sentence's period at the end of a line.
+            _ if stray == "." => format!(
+                "a line ends without a period: delete the `.`: `{statement}`"
+            ),
             _ if tok == "." || tok.starts_with(". ") => "`.` is not a product in .tq: write the factors side by side (`W[j,I] x[b,I]`) or with `*`".to_string(),
             // `input x[B] ~ normal(0, 1);`: a statement ends with its line.
             _ if stray == ";" => format!(
@@ -259,6 +263,34 @@ impl Ctx<'_> {
             },
             "size" | "symbol" | "scalar" if word_like => {
                 format!("`{first}` declares a list of names separated by commas: `{statement}, {tok}`")
+            }
+            // `param w ~ normal(0, 1) [I]`: the shape written after the distribution; it
+            // follows the name (deleting it, the old hint, left `w` a scalar: E0202).
+            "param" | "input" | "grad"
+                if tok.starts_with('[')
+                    && statement
+                        .split_whitespace()
+                        .nth(1)
+                        .is_some_and(|n| n.chars().all(|c| c.is_ascii_alphanumeric() || "_{}+-'".contains(c))) =>
+            {
+                let name = statement.split_whitespace().nth(1).unwrap_or("w");
+                let rest = statement[first.len()..].trim_start()[name.len()..].trim_start();
+                format!(
+                    "the shape follows the name: `{first} {name}{} {rest}`",
+                    stray.trim()
+                )
+            }
+            // `input x[B, I] ~ normal(0, 1), z[B] ~ normal(0, 1)`: two declarations on one
+            // line (deleting the `,`, the old hint, left `z[B] ...` stray).
+            "param" | "input" | "grad"
+                if tok == ","
+                    && stray[1..].trim_start().starts_with(|c: char| c.is_ascii_alphabetic())
+                    && (stray.contains('~') || stray[1..].contains('=')) =>
+            {
+                format!(
+                    "one declaration per line: `{statement}` on one line, then `{first} {}` on the next",
+                    stray[1..].trim()
+                )
             }
             "param" | "input" if statement.contains('~') || statement.contains('=') => format!(
                 "a declaration ends after its distribution or value: delete `{tok}`, or put it in a comment after `#`"
