@@ -531,3 +531,15 @@ fn a_family_parameter_that_reads_the_family_variable_is_each_members_own() {
         assert!(module.contains(&line), "{line} missing from:\n{module}");
     }
 }
+
+/// `e` at an index position of a file with `size E` is the index over E (probe32/c h12):
+/// the emitted module and the interpreter agree element by element, so no element is
+/// written at round(e).
+#[test]
+fn an_undeclared_index_named_e_is_the_index_in_the_emitted_module() {
+    if !numpy_available() {
+        return;
+    }
+    let n = compare_path("tests/cases/lead32/index_e_without_its_declaration.tq");
+    assert!(n >= 6, "only {n} elements compared");
+}

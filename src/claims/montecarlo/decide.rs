@@ -2,7 +2,7 @@
 //! re-check on each half of the trials, confirmation when the test resolves 5%.
 
 use super::extract::{bind_positions, extract, pattern_of, unpooled_position, Moment};
-use super::givens::{given_values, unmet_condition};
+use super::givens::{given_values, loop_givens_hold, unmet_condition};
 use super::pool::{heterogeneity, Pool, PoolMemo, HETERO_MIN};
 use super::stats::{self, estimate, rounding, t_for, z_for};
 use super::trials::{
@@ -236,7 +236,7 @@ fn decide_in<'a>(
     };
     let mut m0 = trials.first.clone();
     let run_consts: BTreeMap<String, f64> = m0.consts.clone().into_iter().collect();
-    if let Some(why) = unmet_condition(claim, env, &run_consts) {
+    if let Some(why) = unmet_condition(claim, env, &run_consts, &loop_vars) {
         return Some(und(why));
     }
     let mut consts = m0.consts.clone();
@@ -285,6 +285,23 @@ fn decide_in<'a>(
                 })
             })
             .collect();
+    }
+    // Givens on a loop variable (`given l == 1`, `given l >= 2`) select the bindings.
+    let mut unreadable = None;
+    bindings.retain(|b| match loop_givens_hold(claim, env, &run_consts, b) {
+        Ok(h) => h,
+        Err(e) => {
+            unreadable.get_or_insert(e);
+            false
+        }
+    });
+    if let Some(why) = unreadable {
+        return Some(und(why));
+    }
+    if bindings.is_empty() {
+        return Some(und(
+            "no value of the claim's loop variables satisfies its givens at the run's sizes",
+        ));
     }
     // Values at which a member the claim names does not exist (`h_{-1}`, `h_{L+2}`).
     bindings.retain(|b| {

@@ -18,7 +18,7 @@ mod stats;
 mod trials;
 
 pub use decide::{decide, Need, RECHECK_RESOLUTION, RESOLUTION, SANITY_RESOLUTION};
-pub use givens::{apply_givens, given_values, unmet_condition};
+pub use givens::{apply_givens, given_values, loop_givens_hold, unmet_condition};
 pub use stats::{t_for, t_tail, z_for};
 pub use trials::{budget_key, looks, moment_keys, setting_needs, spent_at, Ctx, Targets, Trials};
 
