@@ -576,4 +576,15 @@ print(float(np.concatenate(ys).var()))
     );
     let var: f64 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
     assert!((var - 4.0).abs() < 0.22, "Var(y) = {var}, by hand 4");
+
+/// `e` at an index position of a file with `size E` is the index over E (probe32/c h12):
+/// the emitted module and the interpreter agree element by element, so no element is
+/// written at round(e).
+#[test]
+fn an_undeclared_index_named_e_is_the_index_in_the_emitted_module() {
+    if !numpy_available() {
+        return;
+    }
+    let n = compare_path("tests/cases/lead32/index_e_without_its_declaration.tq");
+    assert!(n >= 6, "only {n} elements compared");
 }

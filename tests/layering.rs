@@ -274,3 +274,132 @@ fn no_source_file_is_over_a_thousand_lines() {
         long.join("\n")
     );
 }
+
+/// The source files a map fails to name: a file is named when its path under `src/`
+/// appears in the map, or its file name appears in a bullet (`- ...`) whose heading (the
+/// text before its first ` — `) names the file's top-level module as `src/<module>`.
+fn unnamed_files(map: &str, files: &[String]) -> Vec<String> {
+    let bullets: Vec<(BTreeSet<String>, &str)> = map
+        .split("\n- ")
+        .map(|b| {
+            let head = b.split(" — ").next().unwrap_or("");
+            let tops = head
+                .split("src/")
+                .skip(1)
+                .map(|s| {
+                    s.chars()
+                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                        .collect::<String>()
+                })
+                .collect();
+            (tops, b)
+        })
+        .collect();
+    files
+        .iter()
+        .filter(|rel| {
+            let top = rel.split(['/', '.']).next().unwrap_or("").to_string();
+            let name = rel.rsplit('/').next().unwrap_or(rel);
+            let by_path = map.contains(&format!("`{rel}`"))
+                || map.contains(&format!("src/{rel}"))
+                || map.contains(&format!("{rel}`"));
+            let by_bullet = bullets
+                .iter()
+                .any(|(tops, text)| tops.contains(&top) && text.contains(name));
+            !(by_path || by_bullet)
+        })
+        .cloned()
+        .collect()
+}
+
+/// The `.rs` paths a map names that are neither a file under `src/` (by any suffix of
+/// its path) nor a file of the repository.
+fn stale_names(map: &str, files: &[String], root: &Path) -> Vec<String> {
+    let mut stale = BTreeSet::new();
+    for word in map.split(|c: char| !(c.is_ascii_alphanumeric() || "_/.".contains(c))) {
+        let word = word.trim_matches('.');
+        if !word.ends_with(".rs") {
+            continue;
+        }
+        let bare = word.trim_start_matches("src/");
+        let known = files
+            .iter()
+            .any(|f| f == bare || f.ends_with(&format!("/{bare}")))
+            || root.join(word).exists();
+        if !known {
+            stale.insert(word.to_string());
+        }
+    }
+    stale.into_iter().collect()
+}
+
+/// Issue #13: the code map matches the tree. docs/code-map.md names every source file and
+/// no file that is gone; ARCHITECTURE.md's short map names every module of the layering
+/// table and stays short enough to read in five minutes.
+#[test]
+fn the_code_maps_match_the_tree() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let src = root.join("src");
+    let files: Vec<String> = common::files_with_extension(&src, "rs")
+        .iter()
+        .map(|f| {
+            f.strip_prefix(&src)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/")
+        })
+        .collect();
+    let map = std::fs::read_to_string(root.join("docs/code-map.md")).unwrap();
+    let unnamed = unnamed_files(&map, &files);
+    assert!(
+        unnamed.is_empty(),
+        "source files docs/code-map.md does not name:\n{}",
+        unnamed.join("\n")
+    );
+    let stale = stale_names(&map, &files, root);
+    assert!(
+        stale.is_empty(),
+        "docs/code-map.md names files that do not exist:\n{}",
+        stale.join("\n")
+    );
+
+    let architecture = std::fs::read_to_string(root.join("ARCHITECTURE.md")).unwrap();
+    let start = architecture
+        .find("## Code map")
+        .expect("a `## Code map` section");
+    let end = architecture[start + 1..]
+        .find("\n## ")
+        .map_or(architecture.len(), |e| start + 1 + e);
+    let short = &architecture[start..end];
+    let table = read_table(&architecture);
+    let missing: Vec<&String> = table
+        .keys()
+        .filter(|m| !short.contains(&format!("`{m}/`")) && !short.contains(&format!("`{m}.rs`")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "modules ARCHITECTURE.md's code map does not mention: {missing:?}"
+    );
+    let words = architecture.split_whitespace().count();
+    assert!(
+        words <= 1600,
+        "ARCHITECTURE.md has {words} words; keep it readable in five minutes \
+         (file-by-file detail belongs in docs/code-map.md)"
+    );
+}
+
+#[test]
+fn the_code_map_check_catches_an_unnamed_and_a_stale_file() {
+    let files = vec![
+        "claims/route.rs".to_string(),
+        "claims/cost.rs".to_string(),
+        "span.rs".to_string(),
+    ];
+    let map = "- `src/span.rs` — spans.\n- `src/claims/` — `route.rs` routes, `gone.rs` old.\n";
+    assert_eq!(
+        unnamed_files(map, &files),
+        vec!["claims/cost.rs".to_string()]
+    );
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    assert_eq!(stale_names(map, &files, root), vec!["gone.rs".to_string()]);
+}

@@ -101,7 +101,24 @@ impl Checker {
                             }
                             out.summed.insert(name.clone(), f.span);
                             n_index += 1;
-                        } else if self.index_size(name).is_some() {
+                        } else if let Some(size) = self.index_size(name) {
+                            // `e` (or `pi`) at an index position of a file with a size `E`
+                            // is the index over E, as if declared with `index e : E`: the
+                            // numeric runs then never read it as the constant (probe32/c
+                            // h12: `o[b,t,e]` was written at round(2.718...) by emit, and
+                            // the gradient check was not run).
+                            if matches!(name.as_str(), "e" | "pi")
+                                && !self.env.indices.contains_key(name.as_str())
+                            {
+                                self.env.indices.insert(
+                                    name.clone(),
+                                    super::env::IndexInfo {
+                                        size,
+                                        centered: false,
+                                        span: f.span,
+                                    },
+                                );
+                            }
                             out.free.insert(name.clone(), f.span);
                             n_index += 1;
                         } else {

@@ -11,7 +11,7 @@ use super::{mentions, program_loops, Verdict};
 use crate::claims::{Method, Outcome};
 use crate::num::gradcheck::ModelRun;
 use crate::num::{Machine, Store};
-use crate::syntax::ast::{BinOp, Expr, Item, ItemKind, Loop, Program, Range};
+use crate::syntax::ast::{AssignOp, BinOp, Expr, Item, ItemKind, Loop, Program, Range};
 use crate::syntax::printer::print_program;
 use std::cell::Cell;
 
@@ -45,6 +45,34 @@ fn wrap(item: Item, around: &[Range]) -> Item {
         }),
         span: Default::default(),
     })
+}
+
+/// Whether a block statement states the whole gradient (`T.grad[...] = ...`) rather
+/// than one contribution to it (`+=`, `-=`).
+fn sets_whole(it: &Item) -> bool {
+    match &it.kind {
+        ItemKind::Equation(eq) => eq.op == AssignOp::Set,
+        ItemKind::ForIndices(f) => f.body.first().is_some_and(sets_whole),
+        _ => false,
+    }
+}
+
+/// `total` at the elements `mine` writes: what a statement over part of a gradient's
+/// elements is compared with.
+fn at_elements_of(total: &Store, mine: &Store) -> Store {
+    let mut out = Store::default();
+    for (k, t) in mine.iter() {
+        let slot = out.entry(k.clone()).or_default();
+        for pos in t.keys() {
+            let v = total
+                .get(k)
+                .and_then(|t| t.get(pos))
+                .copied()
+                .unwrap_or(0.0);
+            slot.insert(pos.clone(), v);
+        }
+    }
+    out
 }
 
 fn target_key(it: &Item) -> String {
@@ -427,7 +455,32 @@ pub fn decide_found(
         }
         let mut found = false;
         let mut closest = None;
+        // `=` states the whole gradient at the elements it writes: the sum of every
+        // derived statement writing it, not a part (probe32/d f35c: in y = x (W x),
+        // `x.grad = Q` was confirmed because Q is one of the two contributions).
+        let mut part_of = None;
+        if sets_whole(it) && !candidates.is_empty() {
+            let total = at_elements_of(&sum(&candidates), &mine);
+            match same(&mine, &total) {
+                None => found = true,
+                Some(d) => {
+                    part_of = (1u32..(1u32 << candidates.len())).find_map(|mask| {
+                        let parts: Vec<&Store> = (0..candidates.len())
+                            .filter(|k| mask & (1 << k) != 0)
+                            .map(|k| candidates[k])
+                            .collect();
+                        same(&mine, &at_elements_of(&sum(&parts), &mine))
+                            .is_none()
+                            .then_some(parts.len())
+                    });
+                    closest = Some(d);
+                }
+            }
+        }
         for mask in 1u32..(1u32 << candidates.len()) {
+            if sets_whole(it) {
+                break;
+            }
             let parts: Vec<&Store> = (0..candidates.len())
                 .filter(|k| mask & (1 << k) != 0)
                 .map(|k| candidates[k])
@@ -447,6 +500,21 @@ pub fn decide_found(
         if !found {
             let why = if candidates.is_empty() {
                 format!("tq's derived program has no statement writing {key}.grad")
+            } else if sets_whole(it) {
+                let part = match part_of {
+                    Some(k) => format!(
+                        "; it equals {k} of them, a part of the gradient: write `+=` for a contribution"
+                    ),
+                    None => String::new(),
+                };
+                format!(
+                    "`=` states the whole of {key}.grad, but the sum of tq's {} derived statements writing it differs (for example {}){part}",
+                    candidates.len(),
+                    closest
+                        .as_ref()
+                        .map(|(e, x, y)| format!("{e}: {x:.10} against {y:.10}"))
+                        .unwrap_or_default()
+                )
             } else {
                 format!(
                     "no combination of tq's {} derived statements writing {key}.grad gives it (for example {})",

@@ -677,18 +677,22 @@ pub fn decide_by_position<'e>(
     };
     let mut m = run?;
     let run_consts: BTreeMap<String, f64> = m.consts.clone().into_iter().collect();
-    if let Some(why) =
-        super::montecarlo::unmet_condition(claim, env, &run_consts, &Default::default())
-    {
-        return und(format!("position by position: {why}"));
-    }
     // A claim about a loop's members (`Var(I_s[0,0,0,0]) == 4^(-s)`) is read at every
     // value of the loops it names, as Monte Carlo does: read with the variable unbound,
     // `I_s` named no member and was read as 0 (a true claim refuted "left 0").
-    let bindings = match loop_bindings(claim, program, &mut m) {
+    let mut bindings = match loop_bindings(claim, program, &mut m) {
         Ok(b) => b,
         Err(why) => return und(format!("position by position: {why}")),
     };
+    let loop_vars: std::collections::BTreeSet<String> = bindings
+        .first()
+        .map(|b| b.iter().map(|(n, _)| n.clone()).collect())
+        .unwrap_or_default();
+    if let Some(why) = super::montecarlo::unmet_condition(claim, env, &run_consts, &loop_vars) {
+        return und(format!("position by position: {why}"));
+    }
+    // Givens on a loop variable select the bindings (as in Monte Carlo).
+    bindings.retain(|b| super::montecarlo::binding_holds(claim, env, &run_consts, b));
     let mut read = None;
     for b in &bindings {
         let (lv, rv) = match (m.eval(&l2, b), m.eval(&r2, b)) {

@@ -331,7 +331,7 @@ type Lowered = (Expr, Expr, Vec<Fact>, Vec<(Expr, Expr)>);
 
 /// The conditions still visible in the normal forms of the sides, added to those
 /// collected while lowering.
-fn conditions_of_sides(a: &Expr, b: &Expr, out: &mut Vec<sym::Condition>) {
+pub(super) fn conditions_of_sides(a: &Expr, b: &Expr, out: &mut Vec<sym::Condition>) {
     let mut all: BTreeSet<sym::Condition> = out.drain(..).collect();
     sym::defined::conditions_of(a, &mut all);
     sym::defined::conditions_of(b, &mut all);
@@ -342,7 +342,11 @@ fn conditions_of_sides(a: &Expr, b: &Expr, out: &mut Vec<sym::Condition>) {
 /// sizes are whole numbers ≥ 1, symbols range over their declared domains (else the
 /// positive reals, tq's convention), and every other atom — a tensor element, a sum
 /// taken as one atom — over every real.
-fn undischarged(conditions: &[sym::Condition], env: &Env, sums: &[(Expr, Expr)]) -> Vec<String> {
+pub(super) fn undischarged(
+    conditions: &[sym::Condition],
+    env: &Env,
+    sums: &[(Expr, Expr)],
+) -> Vec<String> {
     // The sums whose every term is non-negative (positive): their written-out forms
     // stand for a fresh symbol ≥ 0 (> 0: a size is at least 1) in the conditions.
     let mut known: Vec<(Expr, bool)> = Vec::new();

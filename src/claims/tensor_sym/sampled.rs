@@ -29,7 +29,7 @@ pub(super) fn sampled_with_tensor_givens(
     let back = a.backward();
     let loss = a.loss();
     let tensor = g.tensor.clone();
-    let setup = move |m: &mut Machine| -> Result<(), NumError> {
+    let setup = |m: &mut Machine| -> Result<(), NumError> {
         for (key, e) in &tensor {
             set_tensor(m, key, e)?;
         }
@@ -51,7 +51,8 @@ pub(super) fn sampled_with_tensor_givens(
         .filter(|e| !matches!(e, ast::Expr::Rel(RelOp::Eq, l, _, _) if matches!(&**l, ast::Expr::Ref(r) if r.indices.is_none() && env.tensor_of(&r.name).is_some_and(|t| t.rank > 0))))
         .cloned()
         .collect();
-    let o = crate::claims::numeric::decide_found(
+    let mut found = None;
+    let mut o = crate::claims::numeric::decide_found(
         RelOp::Eq,
         l,
         r,
@@ -59,9 +60,41 @@ pub(super) fn sampled_with_tensor_givens(
         program,
         &mut machine,
         opts.seed,
-        &mut None,
+        &mut found,
         &mut false,
     );
+    // A refutation carries a witness re-checked by a second path: the run of the gather
+    // form of the derived program with the same tensors set (docs/soundness.md).
+    if o.verdict == crate::verdict::Verdict::Refuted {
+        let gather = a.gather_items();
+        let rechecked = found
+            .as_ref()
+            .filter(|f| f.left.is_finite() && f.right.is_finite())
+            .and_then(|f| {
+                let mut second = run_model_after(program, env, &gather, loss, opts.seed, &setup)
+                    .map_err(|e| e.message);
+                crate::claims::element_checks::recheck_element(&mut second, RelOp::Eq, l, r, f)
+                    .ok()
+                    .map(|checked_by| {
+                        crate::claims::element_checks::element_witness(
+                            &machine.consts,
+                            env,
+                            f,
+                            opts.seed,
+                            checked_by,
+                        )
+                    })
+            });
+        match rechecked {
+            Some(w) => o.witness = Some(w),
+            None => {
+                o = und(format!(
+                    "not refuted: the sampled run with the givens applied found a difference ({}), but the run of the gather form does not confirm it",
+                    o.evidence
+                ))
+            }
+        }
+    }
     let sets: Vec<String> = g
         .tensor
         .iter()

@@ -139,8 +139,18 @@ pub(super) fn gradient_scaling(
         let loss = back.seeds.first().ok_or("no loss")?.clone();
         let loss_ref = ast::Expr::Ref(ast::Ref::plain(&loss, xr.span));
         let plain = Givens::default();
-        let (mut lw, _) = lowerer(program, env, &plain, None, &BTreeMap::new(), None)?;
-        let l0 = lw.lower_terms(&loss_ref, &BTreeMap::new())?;
+        // The loss written out, with the definedness conditions of what it divides by,
+        // takes the log of or a root of: F is differentiable only where they hold, so the
+        // rule proves nothing unless they hold for every value of the elements (probe32/d
+        // f37: a loss that divides by `sum V^2` is undefined at V = 0, and so is the claim).
+        let mut sums = Vec::new();
+        let (l0, mut conditions) = sym::collecting(|| -> Result<Expr, String> {
+            let (mut lw, _) = lowerer(program, env, &plain, None, &BTreeMap::new(), None)?;
+            let l0 = lw.lower_terms(&loss_ref, &BTreeMap::new())?;
+            sums.append(&mut lw.sums);
+            Ok(l0)
+        });
+        let l0 = l0?;
         let terms = match &l0 {
             Expr::Add(ts) => ts.clone(),
             other => vec![other.clone()],
@@ -173,12 +183,35 @@ pub(super) fn gradient_scaling(
             positive: g.positive.clone(),
             ..Default::default()
         };
-        let (mut lw, _) = lowerer(program, env, &scaled, None, &BTreeMap::new(), None)?;
-        let l1 = lw.lower_terms(&loss_ref, &BTreeMap::new())?;
+        let (l1, more) = sym::collecting(|| -> Result<Expr, String> {
+            let (mut lw, _) = lowerer(program, env, &scaled, None, &BTreeMap::new(), None)?;
+            let l1 = lw.lower_terms(&loss_ref, &BTreeMap::new())?;
+            sums.append(&mut lw.sums);
+            Ok(l1)
+        });
+        let l1 = l1?;
+        conditions.extend(more);
         if !sym::identical(&l1, &(Expr::int(2) * fy.clone() + rest)) {
             return Err(format!(
                 "F({}) is not F({y}) as an identity",
                 print_expr(sub)
+            ));
+        }
+        super::relation::conditions_of_sides(&l0, &l1, &mut conditions);
+        let open: Vec<String> = super::relation::undischarged(&conditions, env, &sums)
+            .into_iter()
+            .filter(|c| !c.contains('#'))
+            .collect();
+        if !open.is_empty() {
+            let shown: Vec<String> = open.iter().take(2).map(|c| format!("`{c}`")).collect();
+            let more = match open.len().saturating_sub(shown.len()) {
+                0 => String::new(),
+                n => format!(" and {n} more"),
+            };
+            return Err(format!(
+                "homogeneity does not prove it: the loss is F({y}) + F({x}) with F({}) = F({y}), but tq cannot show that F is defined for every value of the elements: {}{more} may fail",
+                print_expr(sub),
+                shown.join(", ")
             ));
         }
         Ok(format!(
