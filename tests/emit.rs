@@ -576,6 +576,7 @@ print(float(np.concatenate(ys).var()))
     );
     let var: f64 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
     assert!((var - 4.0).abs() < 0.22, "Var(y) = {var}, by hand 4");
+}
 
 /// `e` at an index position of a file with `size E` is the index over E (probe32/c h12):
 /// the emitted module and the interpreter agree element by element, so no element is
