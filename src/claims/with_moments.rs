@@ -581,6 +581,11 @@ pub fn other_points(
         return Vec::new();
     };
     let set: Vec<String> = given.iter().map(|(n, _)| n.clone()).collect();
+    // The least sizes read every setting, a derived size's own relation too (a fixed
+    // `size D = 3` keeps its value there: probe30/a s22).
+    let set_all: Option<Vec<String>> = montecarlo::given_values(claim, env)
+        .ok()
+        .map(|s| s.into_iter().map(|(n, _)| n).collect());
     let (sample, mut sizes) = points::sample_values(&set, program, env);
     // The sizes too: a claim true only at the sample sizes (`Var(y) == 4 sigma^2` where
     // the truth is N sigma^2 and `sample N = 4`) is tested with every size the claim
@@ -591,7 +596,10 @@ pub fn other_points(
     // one past a fixed position it or the model names: `y[b,1]` needs K >= 2), the
     // symbols at their sample values: a claim is about every such size (`Var(z) <= 2`
     // held at I = 3 and fails at I = 1).
-    if let Some(least) = least_point(&set, &sizes, claim, program, env) {
+    if let Some(least) = set_all
+        .as_ref()
+        .and_then(|set_all| least_point(set_all, &sizes, claim, program, env))
+    {
         out.push((least, true));
     }
     // A derived size (`size Y = floor(X / 2)`, on the expanded sample line) is not moved

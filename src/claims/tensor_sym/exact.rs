@@ -165,9 +165,6 @@ pub(super) enum Exact {
     /// The sides differ at a point, but the second evaluation there does not confirm
     /// it: nothing is decided (why, in words).
     Unconfirmed(String),
-    /// The sides are undefined at every point of some sizes the claim is about (why):
-    /// never proved, confirmed or refuted.
-    Undefined(String),
 }
 
 /// Exact evaluation at random rational points satisfying the givens, with the sums over
@@ -245,7 +242,7 @@ pub(super) fn exact_check(
         // else leaves the claim to the sampled run.
         Err(why) => {
             if let Some(least) = &least {
-                if let Ok(found @ (Exact::Refuted(..) | Exact::Undefined(_))) = check_at(
+                if let Ok(found @ Exact::Refuted(..)) = check_at(
                     op,
                     claim,
                     (program, env),
@@ -393,34 +390,6 @@ fn check_at(
         sym::defined::conditions_of(&b, &mut conds);
         let at: Vec<String> = bind.iter().map(|(n, v)| format!("{n} = {v}")).collect();
         sides.push((at.join(", "), a, b, facts, conds));
-    }
-    // A condition over the sizes alone that fails at these sizes (`I - 1 ≠ 0` of `(I -
-    // 1)/(I - 1)` at I = 1): the sides are undefined whatever the elements, so the claim
-    // is undefined at a size it is about and nothing holds there (probe32/d f33: such
-    // element claims were confirmed from the sample sizes, the scalar `(I - 1)/(I - 1) ==
-    // 1` undecided).
-    let at_sizes: BTreeMap<String, BigRational> =
-        sizes.iter().map(|(k, v)| (k.clone(), rat(*v, 1))).collect();
-    for (at, _, _, _, conds) in &sides {
-        let fails = conds.iter().find(|c| {
-            !matches!(c, sym::Condition::Power(..))
-                && c.expr()
-                    .free_symbols()
-                    .iter()
-                    .all(|s| at_sizes.contains_key(s))
-                && sym::eval_exact(c.expr(), &at_sizes).is_ok_and(|v| !c.holds_at(&v))
-        });
-        if let Some(c) = fails {
-            let at = if at.is_empty() {
-                String::new()
-            } else {
-                format!(", {at}")
-            };
-            return Ok(Exact::Undefined(format!(
-                "the claim is undefined at {label} ({}{at}) whatever the elements: a value its sides divide by, or take the log or root of, is out of its domain there (`{c}`)",
-                listed(&sizes)
-            )));
-        }
     }
     // The symbols to draw: leaf elements, parameters; min/max atoms are computed.
     let mut syms_all: BTreeSet<String> = BTreeSet::new();

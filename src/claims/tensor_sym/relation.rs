@@ -284,7 +284,6 @@ pub(super) fn relation(
             return super::sampled::rerun_at_witness(claim, analysis, (&cx, &w), opts)
         }
         (_, Ok(Exact::Refuted(..))) if used_grads => return None,
-        (_, Ok(Exact::Undefined(why))) => und(why),
         (_, Ok(Exact::Unconfirmed(_))) if used_grads => return None,
         (_, Ok(Exact::Unconfirmed(why))) => und(why),
         (_, Ok(Exact::Refuted(cx, w, _))) => {
