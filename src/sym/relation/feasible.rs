@@ -242,9 +242,9 @@ mod tests {
         assert!(contradiction(&rs).is_none());
         // a product as one unknown: 0 < p q <= 1 and p q > 1.
         let rs = [
-            rel("p q", Rel::Gt, "0"),
-            rel("p q", Rel::Le, "1"),
-            rel("p q", Rel::Gt, "1"),
+            rel("p*q", Rel::Gt, "0"),
+            rel("p*q", Rel::Le, "1"),
+            rel("p*q", Rel::Gt, "1"),
         ];
         assert!(contradiction(&rs).is_some());
         // a chain through three symbols: a < b, b < c, c < a.
@@ -262,7 +262,7 @@ mod tests {
         ];
         assert!(contradiction(&rs).is_none());
         // an equality against a bound: 2 a + 1 = 2 c with a - c >= 0.
-        let rs = [rel("a - c", Rel::Ge, "0"), rel("2 a + 1", Rel::Eq, "2 c")];
+        let rs = [rel("a - c", Rel::Ge, "0"), rel("2*a + 1", Rel::Eq, "2*c")];
         assert!(contradiction(&rs).is_some());
     }
 }
