@@ -36,6 +36,22 @@ fn an_element_claim_refuted_by_the_sampled_run_has_a_rechecked_witness() {
     let c = &r.claims[0];
     assert_eq!(c.verdict, Verdict::Refuted, "{}", c.evidence);
     let w = c.witness.as_ref().expect("a witness");
+    // Since session 32 (red32) the exact check refutes it first, at a simple point (every
+    // leaf element 1), re-checked by the interpreter's run of the derived program there:
+    // the witness names every leaf element, the element, both sides and that run.
+    if c.method == tq::claims::Method::ExactEval {
+        assert_eq!(
+            w.point.get("W[0,0]").map(|v| v.to_string()),
+            Some("1".into())
+        );
+        assert_eq!(w.point.get("I").map(|v| v.to_string()), Some("3".into()));
+        assert!(w.element.as_deref().is_some_and(|e| e.contains("k = ")));
+        assert!(w.checked_by.contains("interpreter"), "{}", w.checked_by);
+        let side = |s: &str| s.trim_start_matches("≈ ").parse::<f64>().unwrap();
+        let (l, rr) = (side(&w.left), side(&w.right));
+        assert!((rr - 2.0 * l).abs() <= 1e-6 * l.abs().max(1.0), "{l} {rr}");
+        return;
+    }
     // The run's sizes and symbols, exactly as sampled.
     assert_eq!(w.point.get("s").map(|v| v.to_string()), Some("1/2".into()));
     assert_eq!(w.point.get("I").map(|v| v.to_string()), Some("3".into()));
