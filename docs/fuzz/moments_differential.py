@@ -11,6 +11,29 @@ from fractions import Fraction as F
 def frac(r):
     return f"{r.numerator}/{r.denominator}" if r.denominator != 1 else f"{r.numerator}"
 
+# The term kinds of a layer's right side (docs/moments.md, "Differential check").
+TERMS = {
+    "self": "h_l[b',j]", "W": "W_{l+1}[j,J'] h_l[b',J']", "reluW": "relu(W_{l+1}[j,J'] h_l[b',J'])",
+    "absW": "abs(W_{l+1}[j,J'] h_l[b',J'])", "bias": "b[j]", "shared_x": "x[b',j]",
+    "Wx": "W_{l+1}[j,J'] x[b',J']", "start": "h_0[b',j]", "tied": "U[j,J'] h_l[b',J']",
+    "mask": "m_{l+1}[b',j] h_l[b',j]", "prodx": "h_l[b',j] x[b',j]", "sqself": "h_l[b',j]^2",
+    "absself": "abs(h_l[b',j])", "Wsq": "W_{l+1}[j,J']^2 h_l[b',J']", "maskx": "m_{l+1}[b',j] x[b',j]",
+    "Wstart": "W_{l+1}[j,J'] h_0[b',J']", "sq": "(W_{l+1}[j,J'] h_l[b',J'])^2",
+}
+
+def need_x(decl, v):
+    """Declares the shared input x (variance v) unless the model has it; True when added."""
+    if any(d.startswith("input x[") for d in decl):
+        return False
+    decl.append(f"input x[B, J] ~ normal(0, {frac(v)})")
+    return True
+
+def need_mask(decl, extra, q):
+    """Declares the mask family m_l ~ bernoulli(q) unless the model has it."""
+    if "m" not in extra:
+        extra["m"] = q
+        decl.append(f"input m_l[B, J] ~ bernoulli({frac(q)}) for l in 1..L")
+
 def gen(rng):
     J = rng.choice([2, 3, 4]); B = 1; L = rng.choice([2, 3, 4])
     mu0 = rng.choice([F(0), F(0), F(1), F(-1, 2)]); v0 = rng.choice([F(1), F(1, 2), F(2)])
@@ -30,70 +53,28 @@ def gen(rng):
     for p in picks:
         c = rng.choice([F(1), F(1), F(1, 2), F(2), F(-1)])
         cs = "" if c == 1 else f"({frac(c)}) "
-        if p == "self":
-            tqterms.append(f"{cs}h_l[b',j]")
-        elif p == "W":
-            tqterms.append(f"{cs}W_{{l+1}}[j,J'] h_l[b',J']")
-        elif p == "reluW":
-            tqterms.append(f"{cs}relu(W_{{l+1}}[j,J'] h_l[b',J'])")
-        elif p == "absW":
-            tqterms.append(f"{cs}abs(W_{{l+1}}[j,J'] h_l[b',J'])")
-        elif p == "bias":
+        if p == "bias":
             vb = rng.choice([F(1, 4), F(1)]); mb = rng.choice([F(0), F(0), F(1)])
             extra["b"] = (mb, vb); decl.append(f"param b[J] ~ normal({frac(mb)}, {frac(vb)})")
-            tqterms.append(f"{cs}b[j]")
-        elif p == "shared_x":
-            vx = rng.choice([F(1, 2), F(1)])
-            if not any(d.startswith("input x[") for d in decl):
-                decl.append(f"input x[B, J] ~ normal(0, {frac(vx)})")
-            tqterms.append(f"{cs}x[b',j]")
-        elif p == "Wx":
-            vx = rng.choice([F(1, 2), F(1)])
-            extra["x"] = vx; 
-            if not any(d.startswith("input x[") for d in decl):
-                decl.append(f"input x[B, J] ~ normal(0, {frac(vx)})")
-            else:
-                extra["x"] = F(decl_x(decl))
-            tqterms.append(f"{cs}W_{{l+1}}[j,J'] x[b',J']")
-        elif p == "start":
-            tqterms.append(f"{cs}h_0[b',j]")
+        elif p in ("shared_x", "Wx"):
+            need_x(decl, rng.choice([F(1, 2), F(1)]))
+        elif p == "prodx":
+            need_x(decl, F(1))
         elif p == "tied":
             su = rng.choice([F(1, 2), F(1)])
             extra["U"] = su; decl.append(f"param U[J, J] ~ normal(0, {frac(su)}/J)")
-            tqterms.append(f"{cs}U[j,J'] h_l[b',J']")
-        elif p == "mask":
-            q = rng.choice([F(1, 2), F(3, 4)])
-            if "m" not in extra:
-                extra["m"] = q; decl.append(f"input m_l[B, J] ~ bernoulli({frac(q)}) for l in 1..L")
-            tqterms.append(f"{cs}m_{{l+1}}[b',j] h_l[b',j]")
-        elif p == "prodx":
-            if not any(d.startswith("input x[") for d in decl):
-                decl.append("input x[B, J] ~ normal(0, 1)")
-            tqterms.append(f"{cs}h_l[b',j] x[b',j]")
-        elif p == "sqself":
-            tqterms.append(f"{cs}h_l[b',j]^2")
-        elif p == "absself":
-            tqterms.append(f"{cs}abs(h_l[b',j])")
-        elif p == "Wsq":
-            tqterms.append(f"{cs}W_{{l+1}}[j,J']^2 h_l[b',J']")
-        elif p == "maskx":
-            q = rng.choice([F(1, 2), F(3, 4)])
-            if "m" not in extra:
-                extra["m"] = q; decl.append(f"input m_l[B, J] ~ bernoulli({frac(q)}) for l in 1..L")
-            if not any(d.startswith("input x[") for d in decl):
-                decl.append("input x[B, J] ~ normal(0, 1)")
-            tqterms.append(f"{cs}m_{{l+1}}[b',j] x[b',j]")
-        elif p == "Wstart":
-            tqterms.append(f"{cs}W_{{l+1}}[j,J'] h_0[b',J']")
-        elif p == "sq":
-            tqterms.append(f"{cs}(W_{{l+1}}[j,J'] h_l[b',J'])^2")
+        elif p in ("mask", "maskx"):
+            need_mask(decl, extra, rng.choice([F(1, 2), F(3, 4)]))
+            if p == "maskx":
+                need_x(decl, F(1))
+        tqterms.append(cs + TERMS[p])
         terms.append((p, c))
     body = " + ".join(tqterms)
     src = "\n".join(decl) + "\nfor l in 0..L-1:\n  h_{l+1}[b',j] = " + body + "\n"
     post = rng.choice([None, "hL+h0", "hL*x", "hL^2", "relu(hL)", "abs(hL)", "(hL+x)^2", "hL*hL1", "W hL + hL"])
     if post:
-        if post in ("hL*x", "(hL+x)^2") and not any(d.startswith("input x[") for d in decl):
-            decl.append("input x[B, J] ~ normal(0, 1)"); src = "\n".join(decl) + "\nfor l in 0..L-1:\n  h_{l+1}[b',j] = " + body + "\n"
+        if post in ("hL*x", "(hL+x)^2") and need_x(decl, F(1)):
+            src = "\n".join(decl) + "\nfor l in 0..L-1:\n  h_{l+1}[b',j] = " + body + "\n"
         text = {"hL+h0": "h_L[b',j] + h_0[b',j]", "hL*x": "h_L[b',j] x[b',j]", "hL^2": "h_L[b',j]^2",
                 "relu(hL)": "relu(h_L[b',j])", "abs(hL)": "abs(h_L[b',j])", "(hL+x)^2": "(h_L[b',j] + x[b',j])^2",
                 "hL*hL1": "h_L[b',j] h_{L-1}[b',j]", "W hL + hL": "W_L[j,J'] h_L[b',J'] + h_L[b',j]"}[post]
@@ -108,10 +89,6 @@ def gen(rng):
     model = dict(J=J, B=B, L=L, mu0=mu0, v0=v0, s=s, mw=mw, terms=terms, extra=extra, post=post)
     return src, model
 
-def decl_x(decl):
-    for d in decl:
-        if d.startswith("input x["):
-            return re.search(r"normal\(0, ([^)]*)\)", d).group(1)
 
 def simulate(model, N, nprng):
     J, L = model["J"], model["L"]
