@@ -495,14 +495,38 @@ pub fn signed(program: &Program, env: &Env) -> std::collections::BTreeSet<String
     // the convention.
     // One pass, bottom up: whether each subexpression reads a value (a long sum is walked
     // once, not once per `+`).
-    fn offsets(e: &Expr, env: &Env, out: &mut std::collections::BTreeSet<String>) -> bool {
+    // An offset inside the argument of a root or a logarithm, in a denominator, or in the
+    // base of a power that is no positive whole number (`x / sqrt(v + eps)`, `log(p +
+    // eps)`, `(v + eps)^(-1/2)`) is a regulariser that keeps the value defined, not a
+    // location: it stays a positive real (docs/language.md, "Claims": layer norm with
+    // `+ eps` is proved; session 33: once the element engines read locations as every real,
+    // `sum(LN^2)/J <= 1` was refuted at eps < 0).
+    fn offsets(
+        e: &Expr,
+        env: &Env,
+        out: &mut std::collections::BTreeSet<String>,
+        shielded: bool,
+    ) -> bool {
         let mut tensor = matches!(e, Expr::Ref(r) if r.indices.is_some() || r.grad || {
             let key = env.key_of(&r.name);
             !env.symbols.contains_key(&key)
                 && (env.tensors.contains_key(&key) || env.scalars.contains_key(&key))
         });
+        let shield = |k: usize| {
+            shielded
+                || match e {
+                    Expr::Call(c) => matches!(c.func.name.as_str(), "sqrt" | "log" | "ln"),
+                    Expr::Binary(BinOp::Div, ..) => k == 1,
+                    Expr::Binary(BinOp::Pow, _, x, _) => {
+                        k == 0
+                            && !matches!(&**x, Expr::Num(n, _) if n.parse::<u64>().is_ok_and(|n| n > 0))
+                    }
+                    _ => false,
+                }
+        };
         let flags: Vec<bool> = crate::syntax::visit::children(e)
-            .map(|c| offsets(c, env, out))
+            .enumerate()
+            .map(|(k, c)| offsets(c, env, out, shield(k)))
             .collect();
         tensor |= flags.iter().any(|f| *f);
         if let Expr::Binary(BinOp::Add | BinOp::Sub, l, r, _) = e {
@@ -512,7 +536,7 @@ pub fn signed(program: &Program, env: &Env) -> std::collections::BTreeSet<String
                     while let Expr::Unary(_, x, _) = t {
                         t = x;
                     }
-                    if matches!(t, Expr::Ref(_)) && other {
+                    if matches!(t, Expr::Ref(_)) && other && !shielded {
                         names(t, env, out);
                     }
                 }
@@ -524,7 +548,7 @@ pub fn signed(program: &Program, env: &Env) -> std::collections::BTreeSet<String
         for it in items {
             match &it.kind {
                 ItemKind::Equation(eq) => {
-                    offsets(&eq.rhs, env, out);
+                    offsets(&eq.rhs, env, out, false);
                 }
                 ItemKind::Decl(d) => {
                     if let Some(Init::Dist(c)) = &d.init {

@@ -871,7 +871,7 @@ fn loop_bindings(
     let mut free: Vec<String> = Vec::new();
     let mut refs = Vec::new();
     moment_refs(&claim.body, &mut refs);
-    for r in refs {
+    for r in &refs {
         for ix in r.indices.iter().flatten() {
             if let ast::IndexExpr::Affine(a) = ix {
                 for f in a.terms.iter().flat_map(|t| t.factors.iter()) {
@@ -901,7 +901,20 @@ fn loop_bindings(
         let (Ok(lo), Ok(hi)) = (m.const_expr(&r.from), m.const_expr(&r.to)) else {
             return Err(format!("the range of `{}` is not a constant", r.var.name));
         };
-        ranges.push((r.var.name.clone(), lo.round() as i64, hi.round() as i64));
+        let (mut lo, mut hi) = (lo.round() as i64, hi.round() as i64);
+        // A family variable stands for every member of its family (`for l in 0..L-1`
+        // writes h_1 to h_L), as Monte Carlo reads it; values where a member the claim
+        // names does not exist are left out below (probe33/a a16: h_L was never read).
+        if super::montecarlo::only_in_subscripts(&refs, &r.var.name) {
+            for o in super::montecarlo::member_ranges(&program.items, &r.var.name) {
+                if let (Ok(a), Ok(b)) = (m.const_expr(&o.from), m.const_expr(&o.to)) {
+                    (lo, hi) = (lo.min(a.round() as i64), hi.max(b.round() as i64));
+                }
+            }
+            lo = lo.saturating_sub(super::montecarlo::MEMBER_MARGIN);
+            hi = hi.saturating_add(super::montecarlo::MEMBER_MARGIN);
+        }
+        ranges.push((r.var.name.clone(), lo, hi));
     }
     for (name, lo, hi) in ranges {
         if (hi - lo + 1).max(0) as usize * bindings.len() > 4096 {
@@ -919,6 +932,15 @@ fn loop_bindings(
             })
             .collect();
     }
+    bindings.retain(|b| {
+        refs.iter().all(|r| {
+            let probe = ast::Expr::Ref(ast::Ref {
+                indices: None,
+                ..(*r).clone()
+            });
+            m.all_exist(&probe, b)
+        })
+    });
     Ok(bindings)
 }
 

@@ -734,3 +734,38 @@ fn search(
     }
     None
 }
+
+/// Whether a relation between sizes (a claim's given, `Y - 1 <= (X - D)/2`) holds at the
+/// whole values `vals` (index capitals read as their sizes); `None` when it is no
+/// relation or a side cannot be evaluated there exactly.
+pub fn relation_holds_at(
+    e: &crate::syntax::ast::Expr,
+    vals: &BTreeMap<String, i64>,
+    env: &Env,
+) -> Option<bool> {
+    use crate::syntax::ast::{Expr, RelOp};
+    let Expr::Rel(op, l, r, _) = e else {
+        return None;
+    };
+    let vals = with_caps(vals, &capitals(env));
+    let frac = |x: members::Exact| -> (i128, i128) {
+        match x {
+            members::Exact::Int(v) => (v as i128, 1),
+            members::Exact::Frac(n, d) if d < 0 => (-(n as i128), -(d as i128)),
+            members::Exact::Frac(n, d) => (n as i128, d as i128),
+        }
+    };
+    let (a, b) = (
+        frac(members::eval_with(l, &vals)?),
+        frac(members::eval_with(r, &vals)?),
+    );
+    // a.0/a.1 against b.0/b.1, both denominators positive.
+    let (x, y) = (a.0.checked_mul(b.1)?, b.0.checked_mul(a.1)?);
+    Some(match op {
+        RelOp::Eq | RelOp::Approx => x == y,
+        RelOp::Le => x <= y,
+        RelOp::Lt => x < y,
+        RelOp::Ge => x >= y,
+        RelOp::Gt => x > y,
+    })
+}

@@ -2,6 +2,92 @@
 
 use super::*;
 
+/// Whether a window that reads distinct elements at the sizes the claim is decided at may
+/// wrap onto itself at another size the claim is about (docs/language.md, "What a claim
+/// over sizes means": a claim no given fixes a size for holds at every size): the reads
+/// c d mod N (d < D) are distinct at every size only when D is set to a number by the
+/// givens and N is set, or bounded below by a given `N >= k` (`N > k`) with k >= |c| D
+/// (then N / gcd(c, N) >= N / |c| >= D). Otherwise why, with the given that would
+/// settle it (probe33/a a06: `Var(y) == 3 v` of `y[b,x] = x[b, x+DX]`, circular, D = 3,
+/// was proved for every X from the sample X = 5, and at X = 2 it is 5 v).
+fn wraps_at_other_sizes(
+    w: &crate::moments::Window,
+    claim: &ast::Claim,
+    sets: &[(String, crate::sym::Expr)],
+) -> Option<String> {
+    let set = |e: &crate::sym::Expr| -> Option<i64> {
+        match e {
+            crate::sym::Expr::Sym(n) => sets
+                .iter()
+                .find(|(s, _)| s == n)
+                .and_then(|(_, v)| v.as_num())
+                .and_then(|v| v.is_integer().then(|| v.to_integer()))
+                .and_then(|v| i64::try_from(v).ok()),
+            crate::sym::Expr::Num(v) if v.is_integer() => i64::try_from(v.to_integer()).ok(),
+            _ => None,
+        }
+    };
+    let Some(d) = set(&w.len) else {
+        return Some(format!(
+            "the claim is about every size of `{}` the givens leave free, and where it exceeds the extent the reads coincide: give its value (`given {} = ...`)",
+            crate::sym::to_ascii(&w.len),
+            crate::sym::to_ascii(&w.len)
+        ));
+    };
+    if set(&w.extent).is_some() {
+        return None;
+    }
+    let need = (w.coef.unsigned_abs() as i64).saturating_mul(d);
+    let crate::sym::Expr::Sym(n) = &w.extent else {
+        return Some(format!(
+            "the extent {} is not set by the claim's givens, and at some of its values the reads coincide",
+            crate::sym::to_ascii(&w.extent)
+        ));
+    };
+    // A lower bound `N >= k` or `N > k` (or `k <= N`, `k < N`) among the givens.
+    let bounded = claim.given.iter().any(|g| {
+        let ast::Expr::Rel(op, l, r, _) = g else {
+            return false;
+        };
+        let name = |x: &ast::Expr| match x {
+            ast::Expr::Ref(r) if r.indices.is_none() => {
+                Some(crate::syntax::printer::print_name(&r.name))
+            }
+            _ => None,
+        };
+        let whole = |x: &ast::Expr| match x {
+            ast::Expr::Num(v, _) => v.parse::<i64>().ok(),
+            _ => None,
+        };
+        let least = match (name(l), whole(r), whole(l), name(r)) {
+            (Some(a), Some(k), _, _) if &a == n => match op {
+                RelOp::Ge => Some(k),
+                RelOp::Gt => Some(k.saturating_add(1)),
+                _ => None,
+            },
+            (_, _, Some(k), Some(a)) if &a == n => match op {
+                RelOp::Le => Some(k),
+                RelOp::Lt => Some(k.saturating_add(1)),
+                _ => None,
+            },
+            _ => None,
+        };
+        least.is_some_and(|k| k >= need)
+    });
+    if bounded {
+        return None;
+    }
+    let first = (1..need).find(|x| crate::moments::Window::distinct(*x, w.coef, d) == Some(false));
+    Some(match first {
+        Some(x) => format!(
+            "the claim is about every {n} (no given sets it), and at {n} = {x} the reads coincide, so the moments engine's value is not that size's: `given {n} >= {need}` says which sizes the claim is about"
+        ),
+        None => format!(
+            "the claim is about every {n} (no given sets it or bounds it by {need}), so the moments engine's value, which counts each read as a distinct element, is not used"
+        ),
+    })
+}
+
 /// Moments that rest on circular windows reading distinct elements
 /// ([`Approximation::Wrap`]) are no element's where a window wraps onto itself
 /// (`x[b, x+DX]` with D > X reads an element twice): then why (a claim resting on them is
@@ -47,7 +133,11 @@ pub fn wrap_unmet(
     for w in &a.wraps {
         let text = &w.text;
         match w.distinct_at(&consts) {
-            Some(true) => {}
+            Some(true) => {
+                if let Some(why) = wraps_at_other_sizes(w, claim, &sets) {
+                    return Some(format!("{text}; {why}"));
+                }
+            }
             Some(false) => {
                 return Some(format!(
                     "{text}, and it does not fit at the sizes the claim is decided at (the `sample` values and the givens): the moments engine's value counts each read as a distinct element, so it is no element's value here"

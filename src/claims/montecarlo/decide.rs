@@ -600,22 +600,25 @@ pub(super) fn calls_var_or_mean(e: &ast::Expr) -> bool {
 }
 
 /// How many values past the loops' ends a family variable is tried at ([`member_ranges`]).
-const MEMBER_MARGIN: i64 = 2;
+pub(crate) const MEMBER_MARGIN: i64 = 2;
 
 /// Whether `var` appears in the claim's moments only in family subscripts (`h_l`,
 /// `W_{l+1}`), never in an index position (`h[b,t,j]`, which stays within its loop).
 fn subscript_only(moments: &[Moment], var: &str) -> bool {
+    only_in_subscripts(&moments.iter().map(|m| &m.target).collect::<Vec<_>>(), var)
+}
+
+/// [`subscript_only`] of the references a claim's moments take.
+pub(crate) fn only_in_subscripts(targets: &[&ast::Ref], var: &str) -> bool {
     let names = |ix: &ast::IndexExpr| crate::syntax::printer::print_index(ix);
-    let in_sub = moments.iter().any(|m| {
-        m.target
-            .name
+    let in_sub = targets.iter().any(|t| {
+        t.name
             .sub
             .iter()
             .any(|ix| crate::claims::mentions(&names(ix), var))
     });
-    let in_position = moments.iter().any(|m| {
-        m.target
-            .indices
+    let in_position = targets.iter().any(|t| {
+        t.indices
             .iter()
             .flatten()
             .any(|ix| crate::claims::mentions(&names(ix), var))
@@ -624,7 +627,7 @@ fn subscript_only(moments: &[Moment], var: &str) -> bool {
 }
 
 /// The ranges of every loop and family declaration over `var`.
-fn member_ranges<'a>(items: &'a [ast::Item], var: &str) -> Vec<&'a ast::Range> {
+pub(crate) fn member_ranges<'a>(items: &'a [ast::Item], var: &str) -> Vec<&'a ast::Range> {
     let mut out = Vec::new();
     for it in items {
         match &it.kind {

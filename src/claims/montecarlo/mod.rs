@@ -20,6 +20,7 @@ mod stats;
 mod trials;
 
 pub use decide::{decide, Need, RECHECK_RESOLUTION, RESOLUTION, SANITY_RESOLUTION};
+pub(crate) use decide::{member_ranges, only_in_subscripts, MEMBER_MARGIN};
 pub use givens::{apply_givens, binding_holds, given_values, unmet_condition};
 pub use stats::{t_for, t_tail, z_for};
 pub use trials::{

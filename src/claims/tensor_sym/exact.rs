@@ -14,6 +14,7 @@ use num_rational::BigRational;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::collections::{BTreeMap, BTreeSet};
+mod apart;
 mod kinks;
 #[allow(unused_imports)]
 pub use kinks::*;
@@ -275,34 +276,68 @@ pub(super) fn exact_check(
             sizes: tested,
         });
     };
-    let listed = listed(&least);
-    Ok(
+    let least_listed = listed(&least);
+    let (points, floating, tested) = match check_at(
+        op,
+        claim,
+        (program, env),
+        g,
+        (seed ^ 0x5eed_1ea5, gather, None),
+        &least,
+        LEAST,
+    ) {
+        Ok(Exact::Agrees {
+            points: more,
+            floating: fl,
+            ..
+        }) => (
+            points + more,
+            floating || fl,
+            format!("{tested} and at {LEAST} ({least_listed})"),
+        ),
+        Ok(found) => return Ok(found),
+        Err(why) => (
+            points,
+            floating,
+            format!("{tested} (at {LEAST}, {least_listed}, not tested: {why})"),
+        ),
+    };
+    // Then the sizes moved apart from each other ([`apart::apart_points`]): a claim that
+    // holds only where two sizes are equal is refuted there.
+    let (mut points, mut floating, mut tested) = (points, floating, tested);
+    for (k, apart) in apart::apart_points(claim, &least, &set, env)
+        .into_iter()
+        .enumerate()
+    {
+        let shown = listed(&apart);
+        let label = "sizes moved apart from each other";
         match check_at(
             op,
             claim,
             (program, env),
             g,
-            (seed ^ 0x5eed_1ea5, gather, None),
-            &least,
-            LEAST,
+            (seed ^ (0xa9a7 + k as u64), gather, None),
+            &apart,
+            label,
         ) {
             Ok(Exact::Agrees {
                 points: more,
                 floating: fl,
                 ..
-            }) => Exact::Agrees {
-                points: points + more,
-                floating: floating || fl,
-                sizes: format!("{tested} and at {LEAST} ({listed})"),
-            },
-            Ok(found) => found,
-            Err(why) => Exact::Agrees {
-                points,
-                floating,
-                sizes: format!("{tested} (at {LEAST}, {listed}, not tested: {why})"),
-            },
-        },
-    )
+            }) => {
+                points += more;
+                floating |= fl;
+                tested = format!("{tested}, and at {label} ({shown})");
+            }
+            Ok(found) => return Ok(found),
+            Err(_) => {}
+        }
+    }
+    Ok(Exact::Agrees {
+        points,
+        floating,
+        sizes: tested,
+    })
 }
 
 /// How the least sizes are named in the evidence.
@@ -587,6 +622,14 @@ fn check_at(
             } else if s.contains('[') {
                 let lo = if elements_positive { 1 } else { -40 };
                 rat(rng.random_range(lo..=40), rng.random_range(1..=12))
+            } else if env.symbols.contains_key(s) && env.signed.contains(s) {
+                // A location (an offset added to a value, a mean: docs/soundness.md "The
+                // domains") is every real: drawn of both signs and at 0 (probe33/a a15:
+                // `x[i]^2 + c >= 0` was confirmed, c drawn positive only).
+                match simple {
+                    Some(v) => rat(-v, 1),
+                    None => rat(rng.random_range(-40..=40), rng.random_range(1..=12)),
+                }
             } else if env.symbols.contains_key(s) {
                 // A declared symbol without a narrower domain is a positive real (tq's
                 // convention, docs/soundness.md "The domains"): never drawn at 0 or below

@@ -235,7 +235,16 @@ pub(super) fn relation(
     // sums taken as one atom (a batch's standard deviation) withhold the proof unless the
     // range facts show them; a sum of non-negative terms is known to be non-negative
     // (round 5). Conditions on the moments engine's placeholders (`#`) are not judged here.
-    let open: Vec<String> = undischarged(&conditions, env, &sums)
+    // A condition that a setting of the givens turns into a constant that fails (`r ≠ 0`
+    // `given r = 0`) makes the claim undefined wherever its givens hold (probe33/a a05: it
+    // was proved, the written-out sides cancelling `r / r` before the setting was put in).
+    let bounds = given_bounds(&g);
+    if let Some(c) = failing_constant(&conditions, &bounds) {
+        return Some(und(format!(
+            "the claim is undefined wherever its givens hold: `{c}` fails there (undefined is never proved and never confirmed)"
+        )));
+    }
+    let open: Vec<String> = undischarged(&conditions, env, &sums, &bounds)
         .into_iter()
         .filter(|c| !c.contains('#'))
         .collect();
@@ -337,14 +346,92 @@ pub(super) fn conditions_of_sides(a: &Expr, b: &Expr, out: &mut Vec<sym::Conditi
     out.extend(all);
 }
 
+/// The bounds the claim's givens put on its symbols, to be judged with the domains: a
+/// relation between two sides that lower to a name and a number (`given c < 0`), and a
+/// setting to a number (`given r = 0`). Other givens bound nothing here (a condition
+/// they would discharge stays open: the proof is withheld, never granted).
+pub(super) fn given_bounds(g: &Givens) -> Vec<(Expr, sym::Rel, Expr)> {
+    let low = |e: &ast::Expr| {
+        crate::claims::scalar::lower(e, &crate::claims::scalar::Scope::default()).ok()
+    };
+    let mut out = Vec::new();
+    for (l, op, r) in &g.facts {
+        let rel = match op {
+            RelOp::Ge => sym::Rel::Ge,
+            RelOp::Gt => sym::Rel::Gt,
+            RelOp::Le => sym::Rel::Le,
+            RelOp::Lt => sym::Rel::Lt,
+            _ => continue,
+        };
+        if let (Some(a), Some(b)) = (low(l), low(r)) {
+            out.push((a, rel, b));
+        }
+    }
+    for (name, value, power) in &g.syms {
+        if power.is_none() {
+            if let Some(v) = low(value) {
+                out.push((Expr::sym(name), sym::Rel::Eq, v));
+            }
+        }
+    }
+    out
+}
+
+/// `e` with the symbol `name` replaced by `v`.
+fn put(e: &Expr, name: &str, v: &Expr) -> Expr {
+    match e {
+        Expr::Sym(s) if s == name => v.clone(),
+        Expr::Num(_) | Expr::Sym(_) => e.clone(),
+        Expr::Pow(b, x) => Expr::pow(put(b, name, v), put(x, name, v)),
+        Expr::Func(f, x) => Expr::func(*f, put(x, name, v)),
+        Expr::Mul(fs) => Expr::mul(fs.iter().map(|f| put(f, name, v)).collect()),
+        Expr::Add(ts) => Expr::add(ts.iter().map(|t| put(t, name, v)).collect()),
+    }
+}
+
+/// A condition with the givens' settings to numbers put in ([`given_bounds`]), for the
+/// judgement on the domains.
+fn with_settings(c: &sym::Condition, given: &[(Expr, sym::Rel, Expr)]) -> sym::Condition {
+    let mut c = c.clone();
+    for (l, rel, r) in given {
+        if let (Expr::Sym(n), sym::Rel::Eq, Expr::Num(_)) = (l, rel, r) {
+            c = c.map(|e| put(e, n, r));
+        }
+    }
+    c
+}
+
+/// The first condition that the settings turn into a constant that fails, as text.
+fn failing_constant(
+    conditions: &[sym::Condition],
+    given: &[(Expr, sym::Rel, Expr)],
+) -> Option<String> {
+    conditions.iter().find_map(|c| {
+        let set = with_settings(c, given);
+        let e = sym::expand(set.expr());
+        let Expr::Num(v) = &e else { return None };
+        let holds = match &set {
+            sym::Condition::NonZero(_) => !num_traits::Zero::is_zero(v),
+            sym::Condition::Positive(_) => num_traits::Signed::is_positive(v),
+            sym::Condition::NonNegative(_) => !num_traits::Signed::is_negative(v),
+            sym::Condition::Power(..) => return None,
+        };
+        (!holds).then(|| c.to_string())
+    })
+}
+
 /// The definedness conditions the range facts do not show on the domains, as text:
-/// sizes are whole numbers ≥ 1, symbols range over their declared domains (else the
-/// positive reals, tq's convention), and every other atom — a tensor element, a sum
-/// taken as one atom — over every real.
+/// sizes are whole numbers ≥ 1, symbols range over their declared domains (a location
+/// or a scalar input over every real, else the positive reals, tq's convention) narrowed
+/// by the claim's givens (`given`: [`given_bounds`]; probe33/a a03, a05: `z[i] y[i] == 1`
+/// with `y = x^2 + c` was proved `given c = -1`, and `y2[i] r == x[i]` with `y2 = x / r`
+/// `given r = 0`), and every other atom — a tensor element, a sum taken as one atom —
+/// over every real.
 pub(super) fn undischarged(
     conditions: &[sym::Condition],
     env: &Env,
     sums: &[(Expr, Expr)],
+    given: &[(Expr, sym::Rel, Expr)],
 ) -> Vec<String> {
     // The sums whose every term is non-negative (positive): their written-out forms
     // stand for a fresh symbol ≥ 0 (> 0: a size is at least 1) in the conditions.
@@ -360,12 +447,15 @@ pub(super) fn undischarged(
     conditions
         .iter()
         .filter(|c| {
-            let relaxed = c.map(|e| relax(e, &known, 0));
+            let relaxed = with_settings(c, given).map(|e| relax(e, &known, 0));
             let mut names: BTreeSet<String> = relaxed.expr().free_symbols();
             if let sym::Condition::Power(_, x) = &relaxed {
                 names.extend(x.free_symbols());
             }
             let mut dom = element_domains(&names, env);
+            for (l, rel, r) in given {
+                dom.assume(l, rel, r);
+            }
             for (k, (_, strict)) in known.iter().enumerate() {
                 let z = Expr::sym(&sum_symbol(k));
                 let rel = if *strict { sym::Rel::Gt } else { sym::Rel::Ge };
@@ -444,7 +534,7 @@ fn element_domains(names: &BTreeSet<String>, env: &Env) -> sym::Domains {
         } else if let Some(d) = env.domains.get(n) {
             if d.integer {
                 dom.integers.insert(n.clone());
-            } else if d.lo.is_some() {
+            } else if d.lo.is_some() || env.signed.contains(n) || env.scalars.contains_key(n) {
                 dom.real.insert(n.clone());
             }
             let x = Expr::sym(n);
@@ -456,7 +546,10 @@ fn element_domains(names: &BTreeSet<String>, env: &Env) -> sym::Domains {
                 let r = if *open { sym::Rel::Lt } else { sym::Rel::Le };
                 dom.assume(&x, &r, &Expr::num(v.clone()));
             }
-        } else if env.symbols.contains_key(n) {
+        } else if env.symbols.contains_key(n)
+            && !env.signed.contains(n)
+            && !env.scalars.contains_key(n)
+        {
             dom.positive.insert(n.clone());
         } else {
             dom.real.insert(n.clone());

@@ -198,10 +198,15 @@ pub(super) fn gradient_scaling(
             ));
         }
         super::relation::conditions_of_sides(&l0, &l1, &mut conditions);
-        let open: Vec<String> = super::relation::undischarged(&conditions, env, &sums)
-            .into_iter()
-            .filter(|c| !c.contains('#'))
-            .collect();
+        let open: Vec<String> = super::relation::undischarged(
+            &conditions,
+            env,
+            &sums,
+            &super::relation::given_bounds(g),
+        )
+        .into_iter()
+        .filter(|c| !c.contains('#'))
+        .collect();
         if !open.is_empty() {
             let shown: Vec<String> = open.iter().take(2).map(|c| format!("`{c}`")).collect();
             let more = match open.len().saturating_sub(shown.len()) {

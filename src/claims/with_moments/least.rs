@@ -1,0 +1,286 @@
+//! The least sizes a claim is about: every size 1, or the least at which every element
+//! the claim names exists, with derived sizes computed from the others.
+
+use super::*;
+
+/// The least sizes at which every element the claim and the model name exists: each
+/// size the claim's givens do not set (`set`) is 1, or one past the largest fixed position of a
+/// dimension it is the extent of (`y[b,1]` needs K >= 2). `None` where the model has
+/// loops, families or derived sizes (their ranges tie the sizes in ways not read here),
+/// or where the least sizes are the sample's. The claim's meaning (docs/language.md): a
+/// claim with no size given holds at every size at which every element it names exists.
+/// With `keep_copies` (Monte Carlo and the sampled runs), a size that only counts copies
+/// ([`points::copy_sizes`]) keeps its sample value.
+pub(crate) fn least_sizes(
+    claim: &Claim,
+    program: &ast::Program,
+    env: &Env,
+    set: &[String],
+    sample: &BTreeMap<String, i64>,
+    keep_copies: bool,
+) -> Option<BTreeMap<String, i64>> {
+    // A size fixed by a number that an index ranges over (`size D = 3` / `index dx : D`)
+    // is kept as a derived size whose given sets it (`D == 3`): it ties no other size,
+    // and the others still move (session 30: a 3x3 box sum's `y >= 4`, false at X = Y = 1,
+    // was confirmed at the sample sizes alone). A size derived from sizes that move
+    // (`size Y = floor((X - DX)/2) + 1`) is computed again from them at the least point
+    // ([`tied_least`]; session 33: `Var(x.grad[b,2,c]) == 2/3` after a stride-2 valid
+    // convolution, false at X = 3 where one output reads position 2, was confirmed at the
+    // sample sizes and one size larger, no least sizes being tried with a derived size).
+    let tied: Vec<&String> = env
+        .derived_sizes
+        .iter()
+        .filter(|(_, v)| crate::check::members::eval_const(v).is_none())
+        .map(|(n, _)| n)
+        .collect();
+    if tied.iter().any(|n| set.contains(*n))
+        || program.items.iter().any(|i| {
+            !matches!(
+                i.kind,
+                ast::ItemKind::Size(_)
+                    | ast::ItemKind::Index { .. }
+                    | ast::ItemKind::Symbol(_)
+                    | ast::ItemKind::Scalar(_)
+                    | ast::ItemKind::Boundary(_)
+                    | ast::ItemKind::Decl(_)
+                    | ast::ItemKind::Equation(_)
+                    | ast::ItemKind::Claim(_)
+                    | ast::ItemKind::Sample(_)
+                    | ast::ItemKind::At(_)
+                    | ast::ItemKind::Vary(_)
+                    | ast::ItemKind::Derivation(_)
+                    | ast::ItemKind::ExpectError(_)
+            )
+        })
+    {
+        return None;
+    }
+    // A size that only counts independent copies (a batch: every index over it a plain
+    // free index, never summed, shifted or read as a value) changes no element's
+    // distribution: it keeps its sample value, where the trials pool more elements
+    // (session 28: moving the batch to B = 1 left 40 true claims unresolved).
+    let copies = if keep_copies {
+        points::copy_sizes(claim, program, env)
+    } else {
+        Default::default()
+    };
+    let mut least: BTreeMap<String, i64> = sample
+        .keys()
+        .filter(|k| !set.contains(k) && !copies.contains(*k) && !tied.contains(k))
+        .map(|k| (k.clone(), 1))
+        .collect();
+    let mut needed = named_extents(claim, env);
+    for item in &program.items {
+        if let ast::ItemKind::Equation(eq) = &item.kind {
+            note_fixed(&eq.lhs, env, &mut needed);
+            crate::syntax::visit::walk_refs(&eq.rhs, &mut |r| note_fixed(r, env, &mut needed));
+        }
+    }
+    // What a derived size needs is tested at each candidate point (`y[b,2]`: Y >= 3).
+    let mut derived_needs: Vec<(String, RelOp, i64)> = Vec::new();
+    let mut relations: Vec<&ast::Expr> = Vec::new();
+    for (d, n) in needed {
+        if let Some(v) = least.get_mut(&d) {
+            *v = (*v).max(n);
+        } else if tied.contains(&&d) {
+            derived_needs.push((d, RelOp::Ge, n));
+        }
+    }
+    // The givens hold there too: a bound of a size by a whole number (`X >= 3`, `2 < X`)
+    // raises its least value; any other given that reads a moved size (`X >= 2 D - 1`)
+    // ties the sizes in a way not read here, and no least sizes are tested.
+    for e in &claim.given {
+        let mut moved = false;
+        crate::syntax::visit::walk_refs(e, &mut |r| {
+            let name = crate::syntax::printer::print_name(&r.name);
+            moved |= r.indices.is_none() && (least.contains_key(&name) || tied.contains(&&name));
+        });
+        if !moved {
+            continue;
+        }
+        let whole = |x: &ast::Expr| match x {
+            ast::Expr::Num(n, _) => n.parse::<i64>().ok(),
+            _ => None,
+        };
+        let size = |x: &ast::Expr| match x {
+            ast::Expr::Ref(r) if r.indices.is_none() => {
+                Some(crate::syntax::printer::print_name(&r.name))
+            }
+            _ => None,
+        };
+        let ast::Expr::Rel(op, l, r, _) = e else {
+            return None;
+        };
+        // With derived sizes, another relation between sizes (the derived size's own
+        // `Y - 1 <= (X - D)/2`, a given `X >= 2 D - 1`) is tested at each candidate point.
+        let simple = matches!(
+            (size(l), whole(r), whole(l), size(r)),
+            (Some(_), Some(_), _, _) | (_, _, Some(_), Some(_))
+        );
+        if !simple && !tied.is_empty() {
+            relations.push(e);
+            continue;
+        }
+        let (name, op, c) = match (size(l), whole(r), whole(l), size(r)) {
+            (Some(n), Some(c), _, _) => (n, *op, c),
+            (_, _, Some(c), Some(n)) => (
+                n,
+                match op {
+                    RelOp::Lt => RelOp::Gt,
+                    RelOp::Gt => RelOp::Lt,
+                    RelOp::Le => RelOp::Ge,
+                    RelOp::Ge => RelOp::Le,
+                    o => *o,
+                },
+                c,
+            ),
+            _ => return None,
+        };
+        if tied.contains(&&name) {
+            derived_needs.push((name, op, c));
+            continue;
+        }
+        let v = least.get_mut(&name)?;
+        match op {
+            RelOp::Ge => *v = (*v).max(c),
+            RelOp::Gt => *v = (*v).max(c + 1),
+            RelOp::Le if *v <= c => {}
+            RelOp::Lt if *v < c => {}
+            _ => return None,
+        }
+    }
+    if !tied.is_empty() {
+        least = tied_least(
+            claim,
+            env,
+            sample,
+            least,
+            &tied,
+            (&derived_needs, &relations),
+        )?;
+    }
+    let mut out = sample.clone();
+    out.extend(least);
+    (out != *sample).then_some(out)
+}
+
+/// The least point of the moved sizes (`least`, each at its lower bound) at which every
+/// size derived from them (`tied`) is a whole number of at least 1 and meets what the
+/// claim needs of it (`needs`: a fixed position it names, a given bounding it) and every
+/// other relation between sizes among the givens holds (`relations`), the
+/// derived sizes' values included. The points are tried by increasing total increment
+/// over the lower bounds (at most [`MAX_STEPS`] in all, [`MAX_POINTS`] vectors of steps
+/// enumerated), so the
+/// result is a least point of the sizes that move; `None` when none is found there.
+fn tied_least(
+    claim: &Claim,
+    env: &Env,
+    sample: &BTreeMap<String, i64>,
+    least: BTreeMap<String, i64>,
+    tied: &[&String],
+    (needs, relations): (&[(String, RelOp, i64)], &[&ast::Expr]),
+) -> Option<BTreeMap<String, i64>> {
+    /// The largest total increment over the lower bounds tried.
+    const MAX_STEPS: i64 = 16;
+    /// The most vectors of steps enumerated.
+    const MAX_POINTS: usize = 200_000;
+    // The sizes the claim's givens set to a number (a fixed `size D = 3`), which the
+    // derived sizes read.
+    let held: BTreeMap<String, i64> = points::set_by_givens(claim, env)?
+        .into_iter()
+        .filter(|(n, _)| env.sizes.contains_key(n))
+        .filter_map(|(n, v)| Some((n, v.as_num()?.to_integer().try_into().ok()?)))
+        .collect();
+    let names: Vec<String> = least.keys().cloned().collect();
+    let base: Vec<i64> = names.iter().map(|n| least[n]).collect();
+    let holds = |v: i64, op: RelOp, c: i64| match op {
+        RelOp::Ge => v >= c,
+        RelOp::Gt => v > c,
+        RelOp::Le => v <= c,
+        RelOp::Lt => v < c,
+        RelOp::Eq | RelOp::Approx => v == c,
+    };
+    let mut tried = 0usize;
+    for total in 0..=MAX_STEPS {
+        // Every way of splitting `total` over the moved sizes, in a fixed order.
+        let mut steps = vec![0i64; names.len()];
+        loop {
+            tried += 1;
+            if tried > MAX_POINTS {
+                return None;
+            }
+            if steps.iter().sum::<i64>() == total {
+                let mut vals: BTreeMap<String, i64> = sample
+                    .iter()
+                    .filter(|(n, _)| !tied.contains(n))
+                    .map(|(n, v)| (n.clone(), *v))
+                    .collect();
+                for (k, n) in names.iter().enumerate() {
+                    vals.insert(n.clone(), base[k] + steps[k]);
+                }
+                vals.extend(held.iter().map(|(n, v)| (n.clone(), *v)));
+                if crate::check::outputs::derive_sizes_at(&mut vals, env)
+                    && needs
+                        .iter()
+                        .all(|(n, op, c)| vals.get(n).is_some_and(|v| holds(*v, *op, *c)))
+                    && relations.iter().all(|e| {
+                        crate::check::outputs::relation_holds_at(e, &vals, env) == Some(true)
+                    })
+                {
+                    let mut out = least.clone();
+                    for (k, n) in names.iter().enumerate() {
+                        out.insert(n.clone(), base[k] + steps[k]);
+                    }
+                    for t in tied {
+                        out.insert((*t).clone(), *vals.get(*t)?);
+                    }
+                    return Some(out);
+                }
+            }
+            // The next vector of steps, each at most `total` (an odometer).
+            let mut k = 0;
+            loop {
+                if k == steps.len() {
+                    break;
+                }
+                steps[k] += 1;
+                if steps[k] <= total {
+                    break;
+                }
+                steps[k] = 0;
+                k += 1;
+            }
+            if k == steps.len() {
+                break;
+            }
+        }
+    }
+    None
+}
+
+/// Per size: one past the largest fixed position the claim (its body and givens) names
+/// on a dimension of that extent (`y[b,1]` needs K >= 2): the least value of each size
+/// at which every element the claim names exists.
+pub(crate) fn named_extents(claim: &Claim, env: &Env) -> BTreeMap<String, i64> {
+    let mut out = BTreeMap::new();
+    crate::syntax::visit::walk_refs(&claim.body, &mut |r| note_fixed(r, env, &mut out));
+    for e in &claim.given {
+        crate::syntax::visit::walk_refs(e, &mut |r| note_fixed(r, env, &mut out));
+    }
+    out
+}
+
+/// [`named_extents`] of one reference, added to `out`.
+fn note_fixed(r: &ast::Ref, env: &Env, out: &mut BTreeMap<String, i64>) {
+    let Some(dims) = env.tensor_of(&r.name).map(|t| &t.dims) else {
+        return;
+    };
+    for (k, ix) in r.indices.iter().flatten().enumerate() {
+        if let (ast::IndexExpr::Affine(a), Some(d)) = (ix, dims.get(k)) {
+            if a.terms.is_empty() && env.sizes.contains_key(d.as_str()) {
+                let v = out.entry(d.clone()).or_insert(0);
+                *v = (*v).max(a.constant + 1);
+            }
+        }
+    }
+}
