@@ -616,6 +616,10 @@ fn limited<T>(
 /// abort leaves it in `target/fuzz-long/current-seed{N}.tq`), each finding's input is saved
 /// beside it. `TQ_FUZZ_REPORT` names a file for the summary; `TQ_FUZZ_LONG_SECONDS`
 /// stops the run after that many seconds (the summary states the inputs actually run).
+/// `TQ_FUZZ_LONG_FRONT=1` is the front-end campaign: every input through parse, check
+/// and `tq derive` without the claim engines, and one in `TQ_FUZZ_LONG_PIPELINE` through
+/// the claims and every stage above (the million-input campaign of session 33, with
+/// `TQ_FUZZ_LONG_PIPELINE=1000`).
 #[test]
 #[ignore = "the campaign is long; see docs/fuzzing.md"]
 fn fuzz_long() {
@@ -630,6 +634,7 @@ fn fuzz_long() {
     let every_numeric = env("TQ_FUZZ_LONG_NUMERIC", 2_000).max(1);
     let every_binary = env("TQ_FUZZ_LONG_BINARY", 10_000).max(1);
     let seed = env("TQ_FUZZ_LONG_SEED", 7) as u8;
+    let front = env("TQ_FUZZ_LONG_FRONT", 0) != 0;
     let report_path = std::env::var("TQ_FUZZ_REPORT").ok();
     let deadline = std::env::var("TQ_FUZZ_LONG_SECONDS")
         .ok()
@@ -643,6 +648,19 @@ fn fuzz_long() {
         if let Some(only) = &only {
             sources.retain(|(name, _)| name.contains(only.as_str()));
             assert!(!sources.is_empty(), "no corpus file's name contains {only}");
+        }
+        // `TQ_FUZZ_LONG_MAX_SEED_BYTES=N`: only the corpus files of at most N bytes (the
+        // million-input front-end campaign seeds from the small files; the mutations
+        // still grow them, by spreads, repeats and nests).
+        if let Some(max) = std::env::var("TQ_FUZZ_LONG_MAX_SEED_BYTES")
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok())
+        {
+            sources.retain(|(_, text)| text.len() <= max);
+            assert!(
+                !sources.is_empty(),
+                "no corpus file has at most {max} bytes"
+            );
         }
         let dir = common::root().join("target/fuzz-long");
         std::fs::create_dir_all(&dir).unwrap();
@@ -670,16 +688,30 @@ fn fuzz_long() {
             let src = apply(&sources[k].1, &muts);
             std::fs::write(&current, &src).unwrap();
             let what = || format!("{} with {muts:?}", sources[k].0);
+            // The front-end campaign (`TQ_FUZZ_LONG_FRONT=1`): the inputs between two
+            // pipeline runs go through parse, check and `tq derive` only, no claim engine.
+            let front_only = front && n % every_pipeline != 0;
             let cheap = Options {
                 no_numeric: true,
                 no_monte_carlo: true,
+                no_claims: front_only,
                 ..Options::default()
             };
-            let Some(report) = limited(&mut camp, "parse+check+claims", &what, || {
+            let first = if front_only {
+                "parse+check"
+            } else {
+                "parse+check+claims"
+            };
+            let Some(report) = limited(&mut camp, first, &what, || {
                 check_source("fuzz.tq", &src, &cheap)
             }) else {
                 continue;
             };
+            if front_only {
+                limited(&mut camp, "derive (front end)", &what, || {
+                    let _ = tq::derive::derive_text(&report, None);
+                });
+            }
             let mut codes: Vec<&str> = report.diagnostics.iter().map(|d| d.code).collect();
             codes.sort_unstable();
             codes.dedup();
