@@ -748,8 +748,8 @@ fn tower_derivative_work(n: usize) -> (u64, usize) {
 /// again, which normalised the whole chain of exponents above it, so every product over
 /// a power tower re-walked the tower: the derivative of a tower of n (about n^2 nodes)
 /// cost about n^3 normal-form steps (the fuzz campaign's 2.3 s on a tower of 63). The
-/// work per node of the result now stays flat as the tower grows (it grew 4 times from
-/// 16 to 64 before; the bound 2 leaves room for the sort's logarithm).
+/// work per node of the result now stays flat as the tower grows (the re-walk made it
+/// grow with the height; the bound 2 leaves room for the sort's logarithm).
 #[test]
 fn a_power_towers_derivative_costs_normal_form_work_linear_in_its_size() {
     let per_node = |n: usize| {
