@@ -352,3 +352,150 @@ fn entries_that_are_not_small_regular_files_are_not_read() {
     assert_eq!(after, fresh, "decided again, not read from the entries");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// An entry's name for the `k`-th planted entry (32 lower-case hex digits).
+fn entry_name(k: usize) -> String {
+    format!("{k:032x}.json")
+}
+
+/// Writes a file and sets its modification time `age_secs` seconds in the past.
+fn plant(path: &Path, text: &str, age_secs: u64) {
+    std::fs::write(path, text).unwrap();
+    let when = std::time::SystemTime::now() - std::time::Duration::from_secs(age_secs);
+    std::fs::File::options()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_modified(when)
+        .unwrap();
+}
+
+/// Session 33 (issue #15): the cache was never pruned. `prune` removes the oldest entries
+/// down to three quarters of the limit, by count and by bytes, and removes nothing that
+/// tq did not write there: other files, names that are nearly an entry's, a directory
+/// named as an entry, a link named as an entry (and what it points to), a temporary file
+/// younger than an hour.
+#[cfg(unix)]
+#[test]
+fn pruning_removes_the_oldest_entries_and_nothing_else() {
+    use tq::claims::cache::{is_cache_file_name, prune};
+    let dir = std::env::temp_dir().join(format!("tq-cache-test-prune-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let cache = dir.join(".tq-cache");
+    std::fs::create_dir_all(&cache).unwrap();
+    // 40 entries, the k-th (40 - k) minutes old: entry 39 is the newest.
+    for k in 0..40 {
+        plant(&cache.join(entry_name(k)), "{}", (40 - k as u64) * 60);
+    }
+    // What is not an entry, all older than every entry.
+    let outside = dir.join("precious.txt");
+    plant(&outside, "keep me", 9_000);
+    let foreign = [
+        "notes.txt",
+        "README",
+        "0000000000000000000000000000000A.json",
+        "000000000000000000000000000000a.json",
+        "00000000000000000000000000000000.json.bak",
+        "00000000000000000000000000000000.tmp",
+        "00000000000000000000000000000000.x1.tmp",
+    ];
+    for name in foreign {
+        assert!(!is_cache_file_name(name), "{name}");
+        plant(&cache.join(name), "not tq's", 9_000);
+    }
+    let subdir = cache.join(entry_name(1000));
+    std::fs::create_dir_all(&subdir).unwrap();
+    plant(&subdir.join(entry_name(1001)), "{}", 9_000);
+    let link = cache.join(entry_name(2000));
+    std::os::unix::fs::symlink(&outside, &link).unwrap();
+    let old_tmp = cache.join(format!("{:032x}.4242.tmp", 3000));
+    let new_tmp = cache.join(format!("{:032x}.4243.tmp", 3001));
+    plant(&old_tmp, "half", 7_200);
+    plant(&new_tmp, "half", 10);
+    assert!(is_cache_file_name(&entry_name(7)));
+    assert!(is_cache_file_name(&format!("{:032x}.4242.tmp", 3000)));
+
+    // Under the limits nothing but the stale temporary file goes.
+    assert_eq!(prune(&cache, 40, 1 << 20), 1);
+    assert!(!old_tmp.exists() && new_tmp.exists());
+    assert!((0..40).all(|k| cache.join(entry_name(k)).exists()));
+
+    // Over the count: the 25 oldest go, the 15 newest stay (three quarters of 20).
+    assert_eq!(prune(&cache, 20, 1 << 20), 25);
+    for k in 0..40 {
+        assert_eq!(cache.join(entry_name(k)).exists(), k >= 25, "entry {k}");
+    }
+    // Over the bytes (15 entries of 2 bytes = 30 > 16): down to 12 bytes, the newest 6.
+    assert_eq!(prune(&cache, 1_000, 16), 9);
+    for k in 25..40 {
+        assert_eq!(cache.join(entry_name(k)).exists(), k >= 34, "entry {k}");
+    }
+    // Everything that is not tq's is still there, as it was.
+    for name in foreign {
+        assert_eq!(
+            std::fs::read_to_string(cache.join(name)).unwrap(),
+            "not tq's"
+        );
+    }
+    assert!(subdir.join(entry_name(1001)).exists());
+    assert!(std::fs::symlink_metadata(&link).is_ok());
+    assert_eq!(std::fs::read_to_string(&outside).unwrap(), "keep me");
+    assert!(new_tmp.exists());
+    // A cache directory that is not there is no error.
+    assert_eq!(prune(&dir.join("absent"), 1, 1), 0);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The binary prunes the cache it writes to: a cache planted with more than
+/// `MAX_ENTRIES` old entries is trimmed by one `tq check`, the run's own entries kept
+/// (a second run reads every verdict back), a foreign file kept.
+#[test]
+fn a_full_cache_is_trimmed_by_the_run_that_writes_to_it() {
+    use tq::claims::cache::MAX_ENTRIES;
+    let (dir, file) = copy_of("comp_graph.tq", "full");
+    let cache = dir.join(".tq-cache");
+    std::fs::create_dir_all(&cache).unwrap();
+    for k in 0..MAX_ENTRIES + 10 {
+        let path = cache.join(entry_name(k));
+        std::fs::write(&path, "{}").unwrap();
+    }
+    // Older than anything the run writes.
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(86_400);
+    for k in 0..MAX_ENTRIES + 10 {
+        std::fs::File::options()
+            .write(true)
+            .open(cache.join(entry_name(k)))
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+    }
+    std::fs::write(cache.join("mine.txt"), "not tq's").unwrap();
+    let first = check(&file, &[]);
+    let names: Vec<String> = std::fs::read_dir(&cache)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    let planted = (0..MAX_ENTRIES + 10)
+        .filter(|k| cache.join(entry_name(*k)).exists())
+        .count();
+    assert!(names.len() <= MAX_ENTRIES, "{} files", names.len());
+    assert!(
+        planted <= MAX_ENTRIES / 4 * 3,
+        "{planted} planted entries left"
+    );
+    assert!(names.iter().any(|n| n == "mine.txt"));
+    let written = entries(&dir)
+        .into_iter()
+        .filter(|(_, text)| text.contains("tq-verdict-cache"))
+        .count();
+    assert_eq!(
+        written,
+        claims(&first).len() + 1,
+        "the run's entries are kept"
+    );
+    let before = entries(&dir);
+    assert_eq!(check(&file, &[]), first);
+    assert_eq!(entries(&dir), before, "read back, nothing written");
+    let _ = std::fs::remove_dir_all(&dir);
+}

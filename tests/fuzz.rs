@@ -507,6 +507,8 @@ struct Campaign {
     binary_stages: BTreeMap<String, u64>,
     findings: Vec<String>,
     saved: usize,
+    /// Mutants over `TQ_FUZZ_LONG_MAX_INPUT_BYTES`, not run.
+    oversized: u64,
 }
 
 impl Campaign {
@@ -551,6 +553,12 @@ impl Campaign {
         out += "binary sample (exit statuses):\n";
         for (k, v) in &self.binary_status {
             out += &format!("  {k}: {v}\n");
+        }
+        if self.oversized > 0 {
+            out += &format!(
+                "mutants over the input size, not run (not among the inputs above): {}\n",
+                self.oversized
+            );
         }
         for f in &self.findings {
             out += &format!("FINDING: {f}\n");
@@ -616,6 +624,10 @@ fn limited<T>(
 /// abort leaves it in `target/fuzz-long/current-seed{N}.tq`), each finding's input is saved
 /// beside it. `TQ_FUZZ_REPORT` names a file for the summary; `TQ_FUZZ_LONG_SECONDS`
 /// stops the run after that many seconds (the summary states the inputs actually run).
+/// `TQ_FUZZ_LONG_FRONT=1` is the front-end campaign: every input through parse, check
+/// and `tq derive` without the claim engines, and one in `TQ_FUZZ_LONG_PIPELINE` through
+/// the claims and every stage above (the million-input campaign of session 33, with
+/// `TQ_FUZZ_LONG_PIPELINE=1000`).
 #[test]
 #[ignore = "the campaign is long; see docs/fuzzing.md"]
 fn fuzz_long() {
@@ -630,6 +642,9 @@ fn fuzz_long() {
     let every_numeric = env("TQ_FUZZ_LONG_NUMERIC", 2_000).max(1);
     let every_binary = env("TQ_FUZZ_LONG_BINARY", 10_000).max(1);
     let seed = env("TQ_FUZZ_LONG_SEED", 7) as u8;
+    let front = env("TQ_FUZZ_LONG_FRONT", 0) != 0;
+    let check_every = env("TQ_FUZZ_LONG_CHECK_EVERY", 1).max(1);
+    let max_input = env("TQ_FUZZ_LONG_MAX_INPUT_BYTES", u64::MAX) as usize;
     let report_path = std::env::var("TQ_FUZZ_REPORT").ok();
     let deadline = std::env::var("TQ_FUZZ_LONG_SECONDS")
         .ok()
@@ -643,6 +658,19 @@ fn fuzz_long() {
         if let Some(only) = &only {
             sources.retain(|(name, _)| name.contains(only.as_str()));
             assert!(!sources.is_empty(), "no corpus file's name contains {only}");
+        }
+        // `TQ_FUZZ_LONG_MAX_SEED_BYTES=N`: only the corpus files of at most N bytes (the
+        // million-input front-end campaign seeds from the small files; the mutations
+        // still grow them, by spreads, repeats and nests).
+        if let Some(max) = std::env::var("TQ_FUZZ_LONG_MAX_SEED_BYTES")
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok())
+        {
+            sources.retain(|(_, text)| text.len() <= max);
+            assert!(
+                !sources.is_empty(),
+                "no corpus file has at most {max} bytes"
+            );
         }
         let dir = common::root().join("target/fuzz-long");
         std::fs::create_dir_all(&dir).unwrap();
@@ -668,18 +696,53 @@ fn fuzz_long() {
             done = n + 1;
             let (k, muts) = strategy.new_tree(&mut runner).expect("a case").current();
             let src = apply(&sources[k].1, &muts);
+            if src.len() > max_input {
+                // Over the campaign's input size (`TQ_FUZZ_LONG_MAX_INPUT_BYTES`): not run,
+                // counted apart, so that the executions stated are the ones run.
+                camp.oversized += 1;
+                continue;
+            }
             std::fs::write(&current, &src).unwrap();
             let what = || format!("{} with {muts:?}", sources[k].0);
+            if front {
+                // Every input through the parser; one in `TQ_FUZZ_LONG_CHECK_EVERY` on
+                // through the checker and `tq derive` (and the claims and every stage on
+                // one in `TQ_FUZZ_LONG_PIPELINE`).
+                let parsed = limited(&mut camp, "parse", &what, || {
+                    tq::syntax::parser::parse(&tq::span::normalize_line_ends(&src))
+                        .diagnostics
+                        .len()
+                });
+                if parsed.is_none() || n % check_every != 0 {
+                    save_findings(&mut camp, &dir, seed, &src);
+                    progress(&camp, n, &start);
+                    continue;
+                }
+            }
+            // The front-end campaign (`TQ_FUZZ_LONG_FRONT=1`): the inputs between two
+            // pipeline runs go through parse, check and `tq derive` only, no claim engine.
+            let front_only = front && n % every_pipeline != 0;
             let cheap = Options {
                 no_numeric: true,
                 no_monte_carlo: true,
+                no_claims: front_only,
                 ..Options::default()
             };
-            let Some(report) = limited(&mut camp, "parse+check+claims", &what, || {
+            let first = if front_only {
+                "parse+check"
+            } else {
+                "parse+check+claims"
+            };
+            let Some(report) = limited(&mut camp, first, &what, || {
                 check_source("fuzz.tq", &src, &cheap)
             }) else {
                 continue;
             };
+            if front_only {
+                limited(&mut camp, "derive (front end)", &what, || {
+                    let _ = tq::derive::derive_text(&report, None);
+                });
+            }
             let mut codes: Vec<&str> = report.diagnostics.iter().map(|d| d.code).collect();
             codes.sort_unstable();
             codes.dedup();
@@ -775,31 +838,41 @@ fn fuzz_long() {
                     ));
                 }
             }
-            if camp.findings.len() > camp.saved {
-                for f in &camp.findings[camp.saved..] {
-                    eprintln!("fuzz_long: FINDING {f}");
-                }
-                camp.saved = camp.findings.len();
-                let name = format!("finding-seed{seed}-{}.tq", camp.saved);
-                std::fs::write(dir.join(name), &src).unwrap();
-            }
-            if (n + 1) % 50_000 == 0 {
-                eprintln!(
-                    "fuzz_long: {} inputs, {:.0} s, {} findings",
-                    n + 1,
-                    start.elapsed().as_secs_f64(),
-                    camp.findings.len()
-                );
-            }
+            save_findings(&mut camp, &dir, seed, &src);
+            progress(&camp, n, &start);
         }
         std::panic::set_hook(hook);
-        let summary = camp.summary(start.elapsed(), done);
+        let summary = camp.summary(start.elapsed(), done - camp.oversized);
         println!("{summary}");
         if let Some(p) = report_path {
             std::fs::write(p, &summary).unwrap();
         }
         assert!(camp.findings.is_empty(), "{summary}");
     });
+}
+
+/// Prints the campaign's findings not printed yet and saves the input beside them.
+fn save_findings(camp: &mut Campaign, dir: &std::path::Path, seed: u8, src: &str) {
+    if camp.findings.len() > camp.saved {
+        for f in &camp.findings[camp.saved..] {
+            eprintln!("fuzz_long: FINDING {f}");
+        }
+        camp.saved = camp.findings.len();
+        let name = format!("finding-seed{seed}-{}.tq", camp.saved);
+        std::fs::write(dir.join(name), src).unwrap();
+    }
+}
+
+/// A line on standard error every 50,000 inputs.
+fn progress(camp: &Campaign, n: u64, start: &Instant) {
+    if (n + 1) % 50_000 == 0 {
+        eprintln!(
+            "fuzz_long: {} inputs, {:.0} s, {} findings",
+            n + 1,
+            start.elapsed().as_secs_f64(),
+            camp.findings.len()
+        );
+    }
 }
 
 /// The corpus with each file's name: problems/, tests/robustness/, and the files of

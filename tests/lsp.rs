@@ -1077,3 +1077,65 @@ fn a_burst_of_changes_is_checked_once() {
     assert!(h.to_string().contains("scalar"), "{h}");
     assert!(c.finish().success());
 }
+
+/// Session 33: a text that starts with a byte-order mark (an editor may keep it in the
+/// buffer) was read with the mark as an unexpected character that cost the first line
+/// (`size B` lost: E0001 at the mark, then E0201 at every use of `B`), where `tq check`
+/// of the same file, which drops the mark when it reads the bytes, found nothing. The
+/// mark is now no text for every reader: the same diagnostics as without it, at the
+/// same places (after the first line, and on it one UTF-16 unit later).
+#[test]
+fn a_leading_byte_order_mark_is_no_text_in_the_editor() {
+    let mut c = Client::start();
+    c.initialize();
+    let uri = "file:///tmp/tq-lsp-bom.tq";
+    let codes = |d: &Value| -> Vec<(String, u64, u64)> {
+        d["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| {
+                (
+                    x["code"].as_str().unwrap_or_default().to_string(),
+                    x["range"]["start"]["line"].as_u64().unwrap(),
+                    x["range"]["start"]["character"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    // An error after the first line (E0105 at line 2, character 7), and one on it (the
+    // size declared twice: E0102 at the second `B`, character 8 without the mark).
+    let body = "size B\ninput x[B] ~ normal(0, 1)\ny[b] = z[b] + x[b]\nz[b] = 2 x[b]\n";
+    let twice = body.replace("size B", "size B, B");
+    for (version, text, e0102) in [
+        (1, body.to_string(), None),
+        (2, format!("\u{feff}{body}"), None),
+        (3, twice.clone(), Some(8)),
+        (4, format!("\u{feff}{twice}"), Some(9)),
+        (5, format!("\u{feff}{}", body.replace('\n', "\r\n")), None),
+    ] {
+        if version == 1 {
+            c.open(uri, &text, version);
+        } else {
+            c.change(uri, &text, version);
+        }
+        let d = c.diagnostics(uri, version, Duration::from_secs(30));
+        let got = codes(&d);
+        assert!(
+            got.iter()
+                .all(|(code, _, _)| code != "E0001" && code != "E0201"),
+            "version {version}: {d}"
+        );
+        assert!(
+            got.contains(&("E0105".to_string(), 2, 7)),
+            "version {version}: {d}"
+        );
+        if let Some(at) = e0102 {
+            assert!(
+                got.contains(&("E0102".to_string(), 0, at)),
+                "version {version}: {d}"
+            );
+        }
+    }
+    assert!(c.finish().success());
+}

@@ -730,3 +730,56 @@ fn many_denominators_are_decided_within_the_term_cap() {
     let d = sym::check_relation(&sum, &sym::Rel::Eq, &Expr::int(0), &Default::default());
     assert_eq!(d.verdict, tq::claims::Verdict::Refuted, "{}", d.evidence);
 }
+
+/// The normal-form work of a power tower's derivative, counted by the exact-work counter
+/// (every sum and product the constructors build charges the items it merges: a count
+/// of normal-form steps, not a time), per node of the result.
+fn tower_derivative_work(n: usize) -> (u64, usize) {
+    let text = vec!["a"; n].join("^");
+    let w = sym::ExactWork::new(u64::MAX / 4);
+    let d = sym::with_exact_work(&w, || {
+        let e = sym::parse_ascii(&text).expect("a tower parses");
+        sym::diff(&e, "a")
+    });
+    (w.used(), d.node_count())
+}
+
+/// Session 33 (issue #15): a product took a lone exponent through the sum constructor
+/// again, which normalised the whole chain of exponents above it, so every product over
+/// a power tower re-walked the tower: the derivative of a tower of n (about n^2 nodes)
+/// cost about n^3 normal-form steps (the fuzz campaign's 2.3 s on a tower of 63). The
+/// work per node of the result now stays flat as the tower grows (the re-walk made it
+/// grow with the height; the bound 2 leaves room for the sort's logarithm).
+#[test]
+fn a_power_towers_derivative_costs_normal_form_work_linear_in_its_size() {
+    let per_node = |n: usize| {
+        let (work, nodes) = tower_derivative_work(n);
+        assert!(
+            nodes > n,
+            "the derivative of a tower of {n} has {nodes} nodes"
+        );
+        work as f64 / nodes as f64
+    };
+    let (small, large) = (per_node(16), per_node(64));
+    assert!(
+        large < 2.0 * small,
+        "normal-form work per node: {small:.1} at 16, {large:.1} at 64"
+    );
+    // Other towers of the same class: a tower of a sum, of a product with a constant,
+    // of `exp`, each at two heights.
+    for (name, atom) in [("sum", "(a + 1)"), ("product", "(2*a)"), ("exp", "exp(a)")] {
+        let cost = |n: usize| {
+            let text = vec![atom; n].join("^");
+            let w = sym::ExactWork::new(u64::MAX / 4);
+            let d = sym::with_exact_work(&w, || {
+                sym::diff(&sym::parse_ascii(&text).expect("parses"), "a")
+            });
+            w.used() as f64 / d.node_count().max(1) as f64
+        };
+        let (s, l) = (cost(12), cost(48));
+        assert!(
+            l < 2.0 * s,
+            "{name} tower: {s:.1} per node at 12, {l:.1} at 48"
+        );
+    }
+}

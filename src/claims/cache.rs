@@ -229,7 +229,125 @@ impl VerdictCache {
         {
             let _ = std::fs::remove_file(&tmp);
         }
+        if prune_due(&self.dir) {
+            prune(&self.dir, MAX_ENTRIES, MAX_BYTES);
+        }
     }
+}
+
+/// The most entries a cache directory keeps: past it, [`prune`] removes the oldest.
+/// An entry is a few hundred bytes, so this is a few megabytes of verdicts, far more
+/// than a course's problem files make (problems/ and tests/cases/: about 3,500 claims).
+pub const MAX_ENTRIES: usize = 20_000;
+
+/// The most bytes of entries a cache directory keeps (with [`MAX_ENTRIES`]).
+pub const MAX_BYTES: u64 = 64 << 20;
+
+/// How many entries a process writes to one directory between two prunings (the first
+/// write prunes, so a run over a full cache trims it at once).
+const PRUNE_EVERY: u64 = 1_000;
+
+/// Whether this write to `dir` is the one that prunes it: the first of this process to
+/// the directory, then every [`PRUNE_EVERY`]-th.
+fn prune_due(dir: &Path) -> bool {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    static WRITES: Mutex<Option<HashMap<PathBuf, u64>>> = Mutex::new(None);
+    let Ok(mut writes) = WRITES.lock() else {
+        return false;
+    };
+    let n = writes
+        .get_or_insert_with(HashMap::new)
+        .entry(dir.to_path_buf())
+        .or_insert(0);
+    *n += 1;
+    *n % PRUNE_EVERY == 1
+}
+
+/// Whether `name` is what tq writes into a cache directory: an entry (`<32 lower-case
+/// hex digits>.json`) or an entry's temporary file (`<32 hex>.<process id>.tmp`).
+pub fn is_cache_file_name(name: &str) -> bool {
+    let hex = |s: &str| {
+        s.len() == 32
+            && s.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    };
+    if let Some(key) = name.strip_suffix(".json") {
+        return hex(key);
+    }
+    if let Some(rest) = name.strip_suffix(".tmp") {
+        if let Some((key, pid)) = rest.split_once('.') {
+            return hex(key) && !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit());
+        }
+    }
+    false
+}
+
+/// A temporary file younger than this may still be written by a running tq.
+const STALE_TMP: std::time::Duration = std::time::Duration::from_secs(3_600);
+
+/// Trims the cache directory `dir` to at most `max_entries` entries and `max_bytes`
+/// bytes, removing the oldest entries (by modification time, the time each was
+/// written) first, down to three quarters of each limit, so that the next runs do not
+/// prune again at once. Only regular files named as tq names its files
+/// ([`is_cache_file_name`]) are counted or removed; a temporary file is removed once it
+/// is an hour old (a run that stopped between writing and renaming it). Nothing else in
+/// the directory is touched: other files, links (even named as entries) and
+/// directories are not followed, read or removed. Errors are ignored (another run may
+/// prune the same directory at once); returns how many files were removed.
+pub fn prune(dir: &Path, max_entries: usize, max_bytes: u64) -> usize {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    let now = std::time::SystemTime::now();
+    let mut removed = 0;
+    let mut entries: Vec<(std::time::SystemTime, u64, PathBuf)> = Vec::new();
+    // A directory of millions of files is not listed to its end: past four times the
+    // limit, what was listed is pruned and the next pruning goes on.
+    for e in rd.flatten().take(max_entries.saturating_mul(4).max(64)) {
+        let name = e.file_name();
+        let Some(name) = name.to_str() else {
+            continue;
+        };
+        // `file_type` of a directory entry does not follow a link.
+        if !is_cache_file_name(name) || !e.file_type().is_ok_and(|t| t.is_file()) {
+            continue;
+        }
+        let Ok(meta) = e.metadata() else {
+            continue;
+        };
+        let modified = meta.modified().unwrap_or(std::time::UNIX_EPOCH);
+        if name.ends_with(".tmp") {
+            if now
+                .duration_since(modified)
+                .is_ok_and(|age| age > STALE_TMP)
+                && std::fs::remove_file(e.path()).is_ok()
+            {
+                removed += 1;
+            }
+            continue;
+        }
+        entries.push((modified, meta.len(), e.path()));
+    }
+    let mut bytes: u64 = entries.iter().map(|e| e.1).sum();
+    if entries.len() <= max_entries && bytes <= max_bytes {
+        return removed;
+    }
+    let (keep_entries, keep_bytes) = (max_entries / 4 * 3, max_bytes / 4 * 3);
+    // Oldest first; equal times by name, so the order does not depend on the listing.
+    entries.sort();
+    let mut left = entries.len();
+    for (_, len, path) in entries {
+        if left <= keep_entries && bytes <= keep_bytes {
+            break;
+        }
+        if std::fs::remove_file(&path).is_ok() {
+            removed += 1;
+        }
+        left -= 1;
+        bytes = bytes.saturating_sub(len);
+    }
+    removed
 }
 
 /// The largest entry read: an entry is one claim's report (a few hundred bytes; its

@@ -245,23 +245,53 @@ pub(super) fn note_power_fold(base: &Expr, exps: &[Expr]) {
     }
 }
 
+/// The conditions that normalising the exponent `e` again would record (only while a
+/// [`collecting`] scope is open): every power reached through its sums, products and
+/// the exponents of its powers, as [`Expr::mul`] reaches them. A product takes a lone
+/// exponent as it is instead of normalising it again (session 33); this keeps what it
+/// records the same.
+pub(super) fn note_exponent_powers(e: &Expr) {
+    if !active() {
+        return;
+    }
+    let mut stack = vec![e];
+    while let Some(x) = stack.pop() {
+        match x {
+            Expr::Add(v) | Expr::Mul(v) => stack.extend(v.iter()),
+            Expr::Pow(b, p) => {
+                note_pow(b, p);
+                stack.push(p);
+            }
+            Expr::Num(_) | Expr::Sym(_) | Expr::Func(..) => {}
+        }
+    }
+}
+
 /// An exponent that is not a number and reads as negative (every term of its expanded
 /// form has a negative coefficient: `-s`, `-2 s - 1`) or fractional (a term with a
 /// coefficient that is not whole: `s/2`).
 fn suspicious(exp: &Expr) -> bool {
+    // The terms and their coefficients are borrowed: the exponent of a power tower is
+    // the whole tower above it, and a copy of it per power built made building a tower
+    // quadratic in its height (session 33).
     let terms = match exp {
-        Expr::Add(ts) => ts.clone(),
-        other => vec![other.clone()],
+        Expr::Add(ts) => ts.as_slice(),
+        other => std::slice::from_ref(other),
     };
-    let coef = |t: &Expr| match t {
-        Expr::Num(r) => r.clone(),
-        Expr::Mul(fs) => fs
+    // A term's coefficient, `None` for 1.
+    fn coef(t: &Expr) -> Option<&BigRational> {
+        match t {
+            Expr::Num(r) => Some(r),
+            Expr::Mul(fs) => fs.iter().find_map(|f| f.as_num()),
+            _ => None,
+        }
+    }
+    terms
+        .iter()
+        .all(|t| coef(t).is_some_and(|r| r.is_negative()))
+        || terms
             .iter()
-            .find_map(|f| f.as_num().cloned())
-            .unwrap_or_else(BigRational::one),
-        _ => BigRational::one(),
-    };
-    terms.iter().all(|t| coef(t).is_negative()) || terms.iter().any(|t| !coef(t).is_integer())
+            .any(|t| coef(t).is_some_and(|r| !r.is_integer()))
 }
 
 /// Called by [`Expr::func`] before it folds anything.

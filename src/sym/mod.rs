@@ -18,6 +18,7 @@
 
 mod algebra;
 pub mod bounds;
+mod coefs;
 pub mod defined;
 mod domain;
 mod enclose;
@@ -58,6 +59,7 @@ pub use algebra::{
     work_left, Work, CLAIM_WORK, FILE_WORK,
 };
 
+use coefs::Coefs;
 use num_bigint::BigInt;
 use num_rational::BigRational;
 use num_traits::{One, Signed, ToPrimitive, Zero};
@@ -173,58 +175,6 @@ pub fn rat_pow(r: &BigRational, n: i64) -> Option<BigRational> {
     })
 }
 
-/// The rational coefficient a constructor collects, in parts of at most [`MAX_BITS`]
-/// bits each: a product or sum that would pass the budget (by a bound known before it
-/// is computed) starts a new part instead. One part in all but hostile inputs (a
-/// coefficient `(1 + 10^-308)^150` has 150,000 bits, and the gcds that reduce such
-/// numbers are quadratic in their length: 80 s for one scalar program). The value is
-/// the product (for [`Coefs::mul`]) or sum (for [`Coefs::add`]) of the parts, always
-/// exact; a number past the budget is never built, and [`exact_budget_hit`] says the
-/// budget was reached.
-struct Coefs(Vec<BigRational>);
-
-impl Coefs {
-    fn new(r: BigRational) -> Coefs {
-        Coefs(vec![r])
-    }
-
-    fn is_zero(&self) -> bool {
-        self.0.iter().any(|r| r.is_zero())
-    }
-
-    fn mul(&mut self, r: BigRational) {
-        if !r.is_one() {
-            self.merge(r, rat::mul_within);
-        }
-    }
-
-    fn add(&mut self, r: BigRational) {
-        if !r.is_zero() {
-            self.merge(r, rat::add_within);
-        }
-    }
-
-    /// Folds `r` into the first part it combines with (`within`: the product or the sum
-    /// within the bit budget), else keeps it as a new part. Once the file's exact work is
-    /// spent nothing is combined: a new part, without trying each of the others in turn.
-    fn merge(
-        &mut self,
-        r: BigRational,
-        within: fn(&BigRational, &BigRational, u64) -> Option<BigRational>,
-    ) {
-        if !exact_work_spent() {
-            for part in self.0.iter_mut() {
-                if let Some(p) = within(part, &r, MAX_BITS) {
-                    *part = p;
-                    return;
-                }
-            }
-        }
-        note_exact_budget();
-        self.0.push(r);
-    }
-}
-
 thread_local! {
     /// Whether a constructor or an exact evaluation on this thread reached the bit
     /// budget [`MAX_BITS`] since the last [`take_exact_budget_hit`].
@@ -331,6 +281,29 @@ impl Expr {
         }
     }
 
+    /// [`Expr::split_coef`] of an owned term, without copying the rest (the rest of a
+    /// term of a sum of towers is the tower: copying it per term per sum made building
+    /// nested expressions quadratic in their depth, session 33).
+    fn into_coef(self) -> (BigRational, Expr) {
+        match self {
+            Expr::Num(r) => (r, Expr::one()),
+            Expr::Mul(mut fs) if matches!(fs.first(), Some(Expr::Num(_))) => {
+                let Expr::Num(r) = fs.remove(0) else {
+                    unreachable!("the first factor is a number")
+                };
+                (
+                    r,
+                    if fs.len() == 1 {
+                        fs.pop().unwrap_or_else(Expr::one)
+                    } else {
+                        Expr::Mul(fs)
+                    },
+                )
+            }
+            other => (BigRational::one(), other),
+        }
+    }
+
     /// A canonical sum.
     ///
     /// Like terms are collected into one coefficient while the coefficient stays within
@@ -350,7 +323,7 @@ impl Expr {
                 Expr::Add(ts) => stack.extend(ts),
                 Expr::Num(r) => constant.add(r),
                 other => {
-                    let (c, rest) = other.split_coef();
+                    let (c, rest) = other.into_coef();
                     match coef.get_mut(&rest) {
                         Some(slot) => slot.add(c),
                         None => {
@@ -362,8 +335,14 @@ impl Expr {
         }
         let mut out: Vec<Expr> = Vec::new();
         for (rest, cs) in coef {
-            for c in cs.0.into_iter().filter(|c| !c.is_zero()) {
+            let mut cs: Vec<BigRational> = cs.0.into_iter().filter(|c| !c.is_zero()).collect();
+            // The last part takes the rest itself, the others a copy.
+            let last = cs.pop();
+            for c in cs {
                 out.push(Expr::mul(vec![Expr::Num(c), rest.clone()]));
+            }
+            if let Some(c) = last {
+                out.push(Expr::mul(vec![Expr::Num(c), rest]));
             }
         }
         out.sort();
@@ -400,9 +379,20 @@ impl Expr {
             return Expr::zero();
         }
         let mut out = Vec::new();
-        for (base, exps) in powers {
+        for (base, mut exps) in powers {
             defined::note_power_fold(&base, &exps);
-            let e = Expr::add(exps);
+            // One exponent is already in normal form (the constructors built it): taken
+            // as it is. Summing it again normalised the whole chain of exponents above
+            // it, so each product over a power tower re-walked the tower (session 33:
+            // building a tower's derivative was cubic in its height); the definedness
+            // conditions that walk recorded are recorded without it.
+            let e = if exps.len() == 1 {
+                let e = exps.pop().unwrap_or_else(Expr::zero);
+                defined::note_exponent_powers(&e);
+                e
+            } else {
+                Expr::add(exps)
+            };
             match Expr::pow(base, e) {
                 Expr::Num(r) => c.mul(r),
                 Expr::Mul(fs) => {
@@ -425,7 +415,7 @@ impl Expr {
         // in practice.
         out.sort();
         let mut seen = BTreeSet::new();
-        let repeats = out.iter().any(|f| !seen.insert(f.base_exp().0));
+        let repeats = out.iter().any(|f| !seen.insert(f.base()));
         if repeats && depth < 16 {
             out.extend(c.0.into_iter().map(Expr::Num));
             return Expr::mul_depth(out, depth + 1);
@@ -467,10 +457,11 @@ impl Expr {
         }
     }
 
-    fn base_exp(&self) -> (Expr, Expr) {
+    /// The base of a power, or the expression itself (borrowed).
+    fn base(&self) -> &Expr {
         match self {
-            Expr::Pow(b, e) => ((**b).clone(), (**e).clone()),
-            other => (other.clone(), Expr::one()),
+            Expr::Pow(b, _) => b,
+            other => other,
         }
     }
 

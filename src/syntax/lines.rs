@@ -93,6 +93,14 @@ pub fn transliterate(src: &str) -> Ascii {
     let mut chars = src.char_indices().peekable();
     let mut in_comment = false;
     while let Some((i, ch)) = chars.next() {
+        // A byte-order mark at the start is no text: the command line drops it when it
+        // reads a file (`report::decode_source`), and an editor's text (`tq lsp`) may
+        // still hold it, where it cost the first line (session 33: `size B` after it was
+        // read as an unexpected character, then every use of `B` was E0201). Dropped
+        // here, every reader of a source skips it and spans stay in the source's bytes.
+        if i == 0 && ch == '\u{feff}' {
+            continue;
+        }
         if ch == '\n' {
             in_comment = false;
         } else if ch == '#' {
