@@ -39,11 +39,11 @@ impl<'a> Dense<'a> {
                     return self.chain(e, b, ctx, extra);
                 }
                 let mut ctx2 = ctx.clone();
-                for c in &caps {
+                for c in caps.iter() {
                     self.add_axis(&mut ctx2, c, b)?;
                 }
                 let mut sum: Vec<String> = extra.to_vec();
-                sum.extend(caps);
+                sum.extend(caps.iter().cloned());
                 self.chain(e, b, &ctx2, &sum)
             }
         }
@@ -68,7 +68,7 @@ impl<'a> Dense<'a> {
                     return self.chain(e, b, ctx, &[]);
                 }
                 let mut ctx2 = ctx.clone();
-                for c in &caps {
+                for c in caps.iter() {
                     self.add_axis(&mut ctx2, c, b)?;
                 }
                 self.chain(e, b, &ctx2, &caps)

@@ -42,9 +42,10 @@
 //! - `model.rs`: the model compiled for trials ([`DenseModel`]: pruned statements,
 //!   members' boxes, sampling plan) and one seeded run;
 //! - `statement.rs`: items, loops and `for` blocks, one equation lowered with the checks
-//!   that refuse other semantics; the plans of statements and reads ([`Plans`]: what an
-//!   equation or a read decides before it looks at a value, made by a model's first
-//!   trial at each binding and read by its later trials);
+//!   that refuse other semantics; the plans of statements, reads and terms' summed
+//!   capitals ([`Plans`]: what an equation, a read or a term decides before it looks at
+//!   a value, made by a model's first trial at each binding and read by its later
+//!   trials);
 //! - `eval.rs`: expressions as values over array indices (element-wise maps,
 //!   broadcasting, sums distributed over `+`);
 //! - `contract.rs`: products of factors contracted pairwise as matrix products (large

@@ -41,7 +41,22 @@ pub struct Plans {
     pub(super) reads: std::sync::Mutex<
         crate::num::hash::FastMap<PlanKey, std::sync::Arc<super::access::ReadPlan>>,
     >,
+    /// The capitals summed over a term ([`Dense::term_caps`]), keyed by the term's
+    /// address: one entry per binding's names and array indices in scope met there.
+    caps: std::sync::Mutex<crate::num::hash::FastMap<usize, Vec<std::sync::Arc<CapsPlan>>>>,
 }
+
+/// The capitals a term sums: they depend on the term, the names bound (not their
+/// values), the names of the array indices in scope and the declarations, never on a
+/// sampled value, so the trials of a model share them.
+pub(super) struct CapsPlan {
+    names: Vec<String>,
+    ctx: Vec<String>,
+    caps: std::sync::Arc<Vec<String>>,
+}
+
+/// The most contexts one term's capitals are kept for (a term is evaluated in few).
+const MAX_CAPS_PER_TERM: usize = 8;
 
 /// The most plans of each kind (statements, reads) one model keeps: a plan is a few
 /// hundred bytes, so at most about 10 MB each; a trial of more statements than this
@@ -431,12 +446,48 @@ impl<'a> Dense<'a> {
     /// The capital indices summed over the term `e` (as the element-wise machine's
     /// `term_capitals`), a name bound when the binding or the array indices in scope hold
     /// it, without copying the binding.
-    pub(super) fn term_caps(&self, e: &Expr, b: &Bind, ctx: &Ctx) -> Vec<String> {
-        let bound = |n: &str| lookup(b, n).is_some() || ctx.has(n);
-        crate::check::capitals::Capitals {
-            env: self.m.env,
-            bound: &bound,
+    ///
+    /// Read from the model's plans when an earlier trial found them for the same term
+    /// with the same names bound and the same array indices in scope (a statement runs
+    /// once per trial, and the walk over the term's references cost a twentieth of a
+    /// small trial), else found and kept.
+    pub(super) fn term_caps(&self, e: &Expr, b: &Bind, ctx: &Ctx) -> std::sync::Arc<Vec<String>> {
+        let find = || {
+            let bound = |n: &str| lookup(b, n).is_some() || ctx.has(n);
+            crate::check::capitals::Capitals {
+                env: self.m.env,
+                bound: &bound,
+            }
+            .of_term(e)
+        };
+        let Some(plans) = &self.plans else {
+            return std::sync::Arc::new(find());
+        };
+        let addr = e as *const Expr as usize;
+        let same = |p: &CapsPlan| {
+            p.names.len() == b.len()
+                && p.names.iter().zip(b).all(|(n, (m, _))| n == m)
+                && p.ctx.len() == ctx.axes.len()
+                && p.ctx.iter().zip(&ctx.axes).all(|(n, a)| *n == a.0)
+        };
+        {
+            let map = plans.caps.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(p) = map.get(&addr).and_then(|v| v.iter().find(|p| same(p))) {
+                return p.caps.clone();
+            }
         }
-        .of_term(e)
+        let caps = std::sync::Arc::new(find());
+        let mut map = plans.caps.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() < MAX_PLANS {
+            let v = map.entry(addr).or_default();
+            if v.len() < MAX_CAPS_PER_TERM && !v.iter().any(|p| same(p)) {
+                v.push(std::sync::Arc::new(CapsPlan {
+                    names: b.iter().map(|(n, _)| n.clone()).collect(),
+                    ctx: ctx.axes.iter().map(|a| a.0.clone()).collect(),
+                    caps: caps.clone(),
+                }));
+            }
+        }
+        caps
     }
 }
