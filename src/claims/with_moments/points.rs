@@ -447,6 +447,22 @@ pub(super) fn set_by_givens(claim: &Claim, env: &Env) -> Option<Vec<(String, sym
         },
         _ => false,
     };
+    if std::env::var("TQ_DEBUG_POINTS").is_ok() {
+        for g in &claim.given {
+            if let ast::Expr::Rel(_, l, r, _) = g {
+                eprintln!(
+                    "DEBUG given {:?} l={:?} r={:?} own={}",
+                    text(g),
+                    l,
+                    text(r),
+                    own_relation(g)
+                );
+            }
+        }
+        for (d, v) in &env.derived_sizes {
+            eprintln!("DEBUG derived {d} {:?}", text(v));
+        }
+    }
     let mut c = claim.clone();
     c.given.retain(|g| !own_relation(g));
     montecarlo::given_values(&c, env).ok()
