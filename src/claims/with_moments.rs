@@ -578,28 +578,9 @@ pub fn other_points(
     use num_rational::BigRational;
     use num_traits::{One, Zero};
     let Some(given) = points::set_by_givens(claim, env) else {
-        if std::env::var("TQ_DEBUG_POINTS").is_ok() {
-            eprintln!(
-                "DEBUG set_by_givens None: {:?}",
-                claim
-                    .given
-                    .iter()
-                    .map(crate::syntax::printer::print_expr)
-                    .collect::<Vec<_>>()
-            );
-        }
         return Vec::new();
     };
     let set: Vec<String> = given.iter().map(|(n, _)| n.clone()).collect();
-    if std::env::var("TQ_DEBUG_POINTS").is_ok() {
-        eprintln!(
-            "DEBUG set={set:?} derived={:?}",
-            env.derived_sizes
-                .iter()
-                .map(|(n, v)| (n.clone(), crate::syntax::printer::print_expr(v)))
-                .collect::<Vec<_>>()
-        );
-    }
     // The least sizes read every setting, a derived size's own relation too (a fixed
     // `size D = 3` keeps its value there: probe30/a s22).
     let set_all: Option<Vec<String>> = montecarlo::given_values(claim, env)
