@@ -350,6 +350,9 @@ impl Scope {
 struct TermIndices {
     free: BTreeMap<String, Span>,
     summed: BTreeMap<String, Span>,
+    /// The free indices that occur inside a function's argument (`b` in
+    /// `-ln(P[b, lab[b]])`): a capital there would sum inside the function.
+    in_call: BTreeSet<String>,
 }
 
 fn lower(name: &str) -> String {

@@ -719,6 +719,10 @@ impl Checker {
                 if !allowed {
                     let hint = if scope.for_indices.is_some() {
                         format!("list `{name}` in the `for` to sum over it")
+                    } else if t.in_call.contains(name) {
+                        format!(
+                            "sum the term over it with `sum_{{{name}}}(...)` around the function (a capital inside a function's argument sums inside the function), or add `{name}` to the left-hand side"
+                        )
                     } else {
                         format!(
                             "sum over it with the capital `{}`, or add `{name}` to the left-hand side",

@@ -77,10 +77,17 @@ impl Checker {
                     let ts = self.flat_terms(side, scope);
                     out.free.extend(ts.free);
                     out.summed.extend(ts.summed);
+                    out.in_call.extend(ts.in_call);
                 }
             }
+            // A function's argument is its own summation scope (a capital inside sums
+            // there), but its free indices are the term's: `Loss += -ln(P[b, lab[b]])`
+            // and `y[b] = exp(x[b,k])` left `b`, `k` free on the right with no E0203
+            // (session 33), and the engines read `x[0,k]` as an atom of its own.
             Expr::Call(c) => {
-                self.function(c, scope);
+                let free = self.function(c, scope);
+                out.in_call.extend(free.keys().cloned());
+                out.free.extend(free);
             }
             Expr::Softmax(id, x, span) => {
                 let inner = self.expr_terms(x, scope);
@@ -215,6 +222,7 @@ impl Checker {
         for t in self.expr_terms_noscope(e, scope) {
             out.free.extend(t.free);
             out.summed.extend(t.summed);
+            out.in_call.extend(t.in_call);
         }
         out
     }
@@ -231,7 +239,11 @@ impl Checker {
     }
 
     /// An activation or other function in a model equation: its argument is a scope.
-    pub(super) fn function(&mut self, c: &Call, scope: &Scope) {
+    pub(super) fn function(
+        &mut self,
+        c: &Call,
+        scope: &Scope,
+    ) -> std::collections::BTreeMap<String, crate::syntax::span::Span> {
         let name = c.func.name.as_str();
         match function_arity(name) {
             Some(n) if n != c.args.len() => {
@@ -277,9 +289,13 @@ impl Checker {
                 );
             }
         }
+        let mut free = std::collections::BTreeMap::new();
         for a in &c.args {
-            let _ = self.expr_terms(a, scope);
+            for t in self.expr_terms(a, scope) {
+                free.extend(t.free);
+            }
         }
+        free
     }
 
     /// E0103 for a function a declared value applies that no engine evaluates: an

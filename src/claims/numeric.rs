@@ -35,6 +35,9 @@ pub struct Found {
     pub bind: Bind,
     pub left: f64,
     pub right: f64,
+    /// The loop variables an explicit sum of the claim ran over, with their loops'
+    /// ranges (a re-check on another run must sum over the same ranges).
+    pub sums: Vec<(String, (i64, i64))>,
 }
 
 /// Decides `lhs == rhs` over tensor elements on a model run.
@@ -45,6 +48,26 @@ pub struct Found {
 /// term, 0 at every element: every mask drawn 0), so that another seed may.
 #[allow(clippy::too_many_arguments)]
 pub fn decide_found(
+    op: RelOp,
+    lhs: &ast::Expr,
+    rhs: &ast::Expr,
+    given: &[ast::Expr],
+    program: &Program,
+    m: &mut Machine,
+    seed: u64,
+    found: &mut Option<Found>,
+    untested: &mut bool,
+) -> Outcome {
+    // The loop ranges the claim's sums set are the claim's only: the run's machine is
+    // left as it was.
+    let kept = m.loop_ranges.clone();
+    let o = decide_found_in(op, lhs, rhs, given, program, m, seed, found, untested);
+    m.loop_ranges = kept;
+    o
+}
+
+#[allow(clippy::too_many_arguments)]
+fn decide_found_in(
     op: RelOp,
     lhs: &ast::Expr,
     rhs: &ast::Expr,
@@ -84,6 +107,21 @@ pub fn decide_found(
     vars.retain(|v| !bound.contains(v));
     let mut ranges = Vec::new();
     let loops = super::program_loops(&program.items);
+    // An explicit sum over a loop variable (`sum_{b,t}(a.grad[b,t,i] h[b,t-1,j])` beside
+    // `for t in 1..T`) runs over the loop's own range, as a free loop variable does (red33:
+    // it ran over the size, 0..T-1, and a true weight-sharing gradient was refuted).
+    let mut sums: Vec<(String, (i64, i64))> = Vec::new();
+    for r in &loops {
+        if !bound.contains(&r.var.name) || sums.iter().any(|(n, _)| *n == r.var.name) {
+            continue;
+        }
+        if let (Ok(lo), Ok(hi)) = (m.const_expr(&r.from), m.const_expr(&r.to)) {
+            sums.push((r.var.name.clone(), (lo.round() as i64, hi.round() as i64)));
+        }
+    }
+    for (n, r) in &sums {
+        m.loop_ranges.insert(n.clone(), *r);
+    }
     for v in &vars {
         // A loop variable ranges over its loop's own range (`for t in 1..T`: 1..T, never
         // t = 0 where the loop never wrote), even when it also indexes a dimension of
@@ -211,6 +249,7 @@ pub fn decide_found(
                     bind: b.clone(),
                     left: l,
                     right: r,
+                    sums: sums.clone(),
                 });
                 return Outcome::new(
                     Verdict::Refuted,

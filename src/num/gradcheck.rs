@@ -6,7 +6,7 @@ use super::{Machine, NumError};
 use crate::check::Env;
 use crate::syntax::ast::*;
 use crate::syntax::printer::print_ref;
-use rand::SeedableRng;
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
@@ -169,7 +169,11 @@ fn prepare<'a>(
             for n in names {
                 let key = (n.name.clone(), false);
                 if !base.vals.get(&key).is_some_and(|t| t.contains_key(&vec![])) {
-                    let z: f64 = StandardNormal.sample(&mut rng);
+                    let z: f64 = if base.small_integers {
+                        rng.random_range(-2i64..=2) as f64
+                    } else {
+                        StandardNormal.sample(&mut rng)
+                    };
                     base.vals.entry(key).or_default().insert(vec![], z);
                 }
             }

@@ -216,6 +216,9 @@ impl Machine<'_> {
                     args.push(self.eval(a, b)?);
                 }
                 match (c.func.name.as_str(), args.as_slice()) {
+                    ("normal", [_, v]) if self.small_integers && *v > 0.0 => {
+                        Ok(rng.random_range(-2i64..=2) as f64)
+                    }
                     ("normal", [m, v]) => {
                         let z: f64 = StandardNormal.sample(rng);
                         Ok(m + v.max(0.0).sqrt() * z)
@@ -275,7 +278,11 @@ impl Machine<'_> {
                 let Some(init) = &d.init else {
                     if self.arbitrary_inputs {
                         for (member, pos) in self.decl_elements(d)? {
-                            let z: f64 = StandardNormal.sample(rng);
+                            let z: f64 = if self.small_integers {
+                                rng.random_range(-2i64..=2) as f64
+                            } else {
+                                StandardNormal.sample(rng)
+                            };
                             self.set((member, false), pos, z)?;
                         }
                         drawn.insert(key);

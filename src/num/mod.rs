@@ -156,6 +156,13 @@ pub struct Machine<'a> {
     /// check, claims about tensor elements, `includes` blocks, `invariant`) or does not
     /// depend on the values (the extents `tq emit` allocates); never for Monte Carlo.
     pub arbitrary_inputs: bool,
+    /// Draw every element whose distribution covers every real (a normal with a positive
+    /// variance, an input without a distribution, a stand-in) as a whole number from −2
+    /// to 2 instead (session 33): a run where ties and zeros happen, so that a claim
+    /// about tensor elements false only at a kink (`relu(x[b,2u] - x[b,2u+1])` at equal
+    /// elements, relu'(0) = 0) is tested there. Only for runs whose result holds for
+    /// every value (claims about tensor elements); never for Monte Carlo.
+    pub small_integers: bool,
     /// Element evaluations allowed (at most [`MAX_STEPS`]).
     pub max_steps: u64,
     /// Ranges of loop variables (`t`, `l`) used as statement indices (`for b,t,j:`),
@@ -260,6 +267,7 @@ impl<'a> Machine<'a> {
             stand_in: false,
             stood_in: false,
             arbitrary_inputs: false,
+            small_integers: false,
             max_steps: MAX_STEPS,
             loop_ranges: BTreeMap::new(),
             shadow: None,

@@ -42,6 +42,13 @@ impl Expander {
                     match eval_with(value, &vals) {
                         Some(Exact::Int(v)) if !vals.contains_key(&name.name) => {
                             vals.insert(name.name.clone(), v);
+                            // Its index capitals too (`DX` of `size D = 3`), read by the
+                            // derived sizes after it.
+                            for (cap, size) in &capitals {
+                                if *size == name.name {
+                                    vals.entry(cap.clone()).or_insert(v);
+                                }
+                            }
                             let y = Expr::Ref(Ref::plain(&name.name, name.span));
                             c.given.push(Expr::Rel(
                                 RelOp::Eq,
@@ -104,6 +111,14 @@ impl Expander {
             match eval_with(&value, &vals) {
                 Some(Exact::Int(v)) if (1..=1_000_000).contains(&v) => {
                     vals.insert(name.name.clone(), v);
+                    // A fixed size's index capitals (`DX` of `size D = 3` / `index dx :
+                    // D`) take its value for the derived sizes after it (red33: `size U =
+                    // floor((X - DX)/2) + 1` was E0412, "cannot be computed").
+                    for (cap, size) in &capitals {
+                        if *size == name.name {
+                            vals.entry(cap.clone()).or_insert(v);
+                        }
+                    }
                     added.push(Binding {
                         name: name.clone(),
                         value: Expr::Num(v.to_string(), name.span),
@@ -227,6 +242,11 @@ impl Expander {
                 .all(|(name, value, _)| match eval_with(value, &vals) {
                     Some(Exact::Int(v)) if (1..=1_000_000).contains(&v) => {
                         vals.insert(name.name.clone(), v);
+                        for (cap, size) in capitals {
+                            if *size == name.name {
+                                vals.entry(cap.clone()).or_insert(v);
+                            }
+                        }
                         true
                     }
                     _ => false,

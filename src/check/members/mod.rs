@@ -614,6 +614,13 @@ impl Expander {
             }
             per_value.push((v, exists, m));
         }
+        // The members a given on the variable excludes (`given l >= 1` at l = 0: the
+        // given is `0 >= 1` there) are not the claim's: the givens select the members,
+        // and only those are claims (session 33: each excluded member was a claim of its
+        // own, `undecided` "about no point"). When the givens exclude every member, the
+        // claim is vacuous: it is kept once, at its first member, and says so.
+        let mut vacuous: Option<(i64, Item)> = None;
+        let mut any_kept = false;
         for (v, exists, mut m) in per_value {
             let keep = if names_members {
                 exists
@@ -623,11 +630,25 @@ impl Expander {
             if !keep {
                 continue;
             }
+            let excluded = matches!(&m.kind, ItemKind::Claim(c) if c.given.iter().any(exact::constant_given_fails));
+            if excluded {
+                vacuous.get_or_insert((v, m));
+                continue;
+            }
+            any_kept = true;
             if let ItemKind::Claim(c) = &mut m.kind {
                 c.text = format!("{text} ({var} = {v})");
             }
             // Another unrolled variable in the same claim: expanded in turn.
             self.claim_members(m, members, out);
+        }
+        if let (false, Some((v, mut m))) = (any_kept, vacuous) {
+            if let ItemKind::Claim(c) = &mut m.kind {
+                c.text = format!(
+                    "{text} (vacuous: no value of {var} satisfies the givens; shown at {var} = {v})"
+                );
+            }
+            out.push(m);
         }
     }
 

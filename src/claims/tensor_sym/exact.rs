@@ -387,6 +387,9 @@ fn check_at(
         return Err("too many elements to write out".into());
     }
     let mut sides = Vec::new();
+    // Each element's group: its values of the indices the relation itself names.
+    let mut groups: Vec<String> = Vec::new();
+    let body = super::relation::body_indices(claim, env);
     for k in 0..combos.max(1) {
         let mut bind = BTreeMap::new();
         let mut rest = k;
@@ -424,6 +427,13 @@ fn check_at(
         sym::defined::conditions_of(&a, &mut conds);
         sym::defined::conditions_of(&b, &mut conds);
         let at: Vec<String> = bind.iter().map(|(n, v)| format!("{n} = {v}")).collect();
+        groups.push(
+            bind.iter()
+                .filter(|(n, _)| body.contains(*n))
+                .map(|(n, v)| format!("{n} = {v}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        );
         sides.push((at.join(", "), a, b, facts, conds));
     }
     // The symbols to draw: leaf elements, parameters; min/max atoms are computed.
@@ -503,7 +513,9 @@ fn check_at(
     // drawn from a generator of their own so that the random points stay as they were.
     // A gradient claim false only at a kink (`x.grad[i] == y.grad[i] [x[i] >= 0]` of a
     // relu, relu'(0) = 0) held at every random point: none lands on the kink.
-    let kinks = kink_arguments(&sides);
+    // Then the edges of the givens and the points between an edge and a kink or a
+    // root of the sides' difference (session 33, `Special`).
+    let kinks = special_points(&sides);
     let kink_rounds = kinks.len() * KINK_TRIES;
     let mut kink_rng = ChaCha8Rng::seed_from_u64(seed ^ 0x6b1c_5eed);
     let mut good = 0;
@@ -527,6 +539,7 @@ fn check_at(
         let kink = (2..2 + kink_rounds)
             .contains(&round)
             .then(|| &kinks[(round - 2) / KINK_TRIES]);
+        let try_no = round.saturating_sub(2) % KINK_TRIES;
 
         // Sides that cannot be valued at the first MAX_UNVALUED points are not valued at
         // the next: `sum_{k}([k == lab[t]] P[t,k])` over a softmax (`exp` of a rational
@@ -547,7 +560,7 @@ fn check_at(
             ));
         }
         let mut pt: BTreeMap<String, BigRational> = BTreeMap::new();
-        if let Some(arg) = kink {
+        if let Some(special) = kink {
             let free = |s: &str| {
                 support_of(s).is_none()
                     && !env.domains.contains_key(s)
@@ -555,8 +568,14 @@ fn check_at(
                     && !env.sizes.contains_key(s)
                     && !env.symbols.contains_key(s)
             };
-            match kink_point(arg, &draw_syms, &sizes, &free, &mut kink_rng, |s, rng| {
-                match support_of(s) {
+            match special_point(
+                special,
+                try_no,
+                &draw_syms,
+                &sizes,
+                &free,
+                &mut kink_rng,
+                |s, rng| match support_of(s) {
                     Some(Support::Values(vs)) => Some(rat(vs[rng.random_range(0..vs.len())], 1)),
                     Some(Support::Interval(lo, hi)) => {
                         let t = rat(rng.random_range(0..=4), 4);
@@ -569,8 +588,8 @@ fn check_at(
                         }
                         d.sample(rng)
                     }),
-                }
-            }) {
+                },
+            ) {
                 Some(p) => pt = p,
                 None => continue,
             }
@@ -670,7 +689,15 @@ fn check_at(
         let mut ok = true;
         let mut facts_hold = true;
         let mut bad = None;
-        for (at, a, b, facts, conds) in &sides {
+        // The givens select elements, not points (session 33): an element whose givens
+        // fail at the point is not tested there, and the others are (the givens had to
+        // hold at every element at once, so `x.grad[b,i] >= 0 given y.grad[b,i] > 0,
+        // x[b,i] > -1/4`, false for x[b,i] in (-1/4, 0), was confirmed: no point put
+        // all six elements in the region). The elements that agree on the relation's own
+        // indices are one group: a given over an index only the givens name holds at
+        // each of its values.
+        let mut excluded: BTreeSet<&str> = BTreeSet::new();
+        for ((_, _, _, facts, conds), group) in sides.iter().zip(&groups) {
             if conds.iter().any(|c| fails_at(c, &pt)) {
                 ok = false;
                 break;
@@ -678,10 +705,9 @@ fn check_at(
             for (x, fop, y) in facts {
                 match (sym::eval_exact(x, &pt), sym::eval_exact(y, &pt)) {
                     (Ok(x), Ok(y)) if holds(*fop, &x, &y) => {}
-                    // A given that fails at this point: another point may satisfy it.
+                    // A given that fails at this element: the others may satisfy it.
                     (Ok(_), Ok(_)) => {
-                        ok = false;
-                        facts_hold = false;
+                        excluded.insert(group.as_str());
                     }
                     // A given that cannot be valued (irrational, out of range) counts
                     // as a side that cannot: no other point values it either.
@@ -690,6 +716,19 @@ fn check_at(
             }
             if !ok {
                 break;
+            }
+        }
+        if ok && groups.iter().all(|g| excluded.contains(g.as_str())) {
+            // The givens hold at no element here: another point may satisfy them.
+            ok = false;
+            facts_hold = false;
+        }
+        for ((at, a, b, _, _), group) in sides.iter().zip(&groups) {
+            if !ok {
+                break;
+            }
+            if excluded.contains(group.as_str()) {
+                continue;
             }
             match (sym::eval_exact(a, &pt), sym::eval_exact(b, &pt)) {
                 (Ok(x), Ok(y)) => {
@@ -823,8 +862,7 @@ fn check_at(
             let text = format!(
                 "exactly at {}: {values}{}",
                 point_text(&pt, env, &sizes, &at, label),
-                kink.map(|k| format!(" ({KINK_NOTE} `{}` = 0 there)", sym::to_ascii(k)))
-                    .unwrap_or_default()
+                kink.map(Special::note).unwrap_or_default()
             );
             let witness = sym::Witness {
                 point: pt.clone(),

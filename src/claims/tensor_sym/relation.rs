@@ -36,6 +36,11 @@ pub(super) fn free_indices(claim: &ast::Claim, env: &Env) -> Vec<String> {
     out
 }
 
+/// The indices the claim's relation itself names (not its givens).
+pub(super) fn body_indices(claim: &ast::Claim, env: &Env) -> Vec<String> {
+    indices_of(&[&claim.body], env)
+}
+
 /// The indices a claim's element givens name that its relation does not (free in the
 /// givens, absent from the relation): such a given holds at every value of them, so
 /// `g[j] = 1` with j summed in the relation sets every element of g (session 29: the

@@ -424,11 +424,23 @@ pub(super) fn set_by_givens(claim: &Claim, env: &Env) -> Option<Vec<(String, sym
             caps.insert(cap, info.size.clone());
         }
     }
+    // A fixed size an index ranges over (`size K = 2`) as its number: the claim's
+    // givens may have it written in (`Y == X + 2 - 1` for `size Y = X + K - 1`), and its
+    // own relation was then read as a setting of Y, so no point one size larger was
+    // made (red33).
+    for (name, value) in &env.derived_sizes {
+        if let ast::Expr::Num(..) = value {
+            caps.insert(name.clone(), crate::syntax::printer::print_expr(value));
+        }
+    }
     fn sized(e: &ast::Expr, caps: &BTreeMap<String, String>) -> ast::Expr {
         match e {
             ast::Expr::Ref(r) if r.indices.is_none() && r.name.sub.is_empty() => {
                 let mut r = r.clone();
                 if let Some(size) = caps.get(&r.name.base) {
+                    if size.parse::<i64>().is_ok() {
+                        return ast::Expr::Num(size.clone(), r.span);
+                    }
                     r.name.base = size.clone();
                 }
                 ast::Expr::Ref(r)

@@ -235,3 +235,183 @@ pub(super) fn kink_point(
     }
     first
 }
+
+/// A point made on purpose besides the random ones (each is extra: counted neither as
+/// agreeing nor as unvalued).
+pub(super) enum Special {
+    /// The argument of a step, relu or abs exactly 0 (session 31).
+    Kink(sym::Expr),
+    /// A given's two sides equal (`x[i] <= c` at x[i] = c): the edge of the region the
+    /// given admits (session 33).
+    Edge(sym::Expr),
+    /// One element halfway between where a given's sides are equal and where a kink's
+    /// argument, or the claim's two sides' difference, is 0 (session 33): `x.grad[i] ==
+    /// 2 x[i] y.grad[i] given x[i] < 1/1000` of `y = relu(x) + x^2` fails only for x[i]
+    /// in (0, 1/1000), which no random point reached, and was confirmed.
+    Between(sym::Expr, sym::Expr),
+}
+
+impl Special {
+    /// How a refutation at the point says where it is.
+    pub(super) fn note(&self) -> String {
+        match self {
+            Special::Kink(k) => format!(" ({KINK_NOTE} `{}` = 0 there)", sym::to_ascii(k)),
+            Special::Edge(d) => format!(
+                " (a point at the edge of a given: `{}` = 0 there)",
+                sym::to_ascii(d)
+            ),
+            Special::Between(d, k) => format!(
+                " (a point between the edge of a given, `{}` = 0, and `{}` = 0)",
+                sym::to_ascii(d),
+                sym::to_ascii(k)
+            ),
+        }
+    }
+}
+
+/// The most given edges a claim's points are made at, and the most arguments each is
+/// paired with for the points between.
+pub(super) const MAX_EDGES: usize = 4;
+pub(super) const MAX_PARTNERS: usize = 6;
+
+/// The special points of a claim: each kink (as before), then each given's edge, then
+/// for each given's edge and each kink argument or difference of the claim's sides
+/// (where the claim's truth may change), the point between them. A given's edge is its
+/// difference `left − right` (facts with numbers on both sides are left out).
+pub(super) fn special_points(sides: &[Side]) -> Vec<Special> {
+    let kinks = kink_arguments(sides);
+    let mut edges: Vec<sym::Expr> = Vec::new();
+    let mut diffs: Vec<sym::Expr> = Vec::new();
+    for (_, a, b, facts, _) in sides {
+        for (x, _, y) in facts {
+            let d = x.clone() - y.clone();
+            if d.as_num().is_none() && !edges.contains(&d) {
+                edges.push(d);
+            }
+        }
+        let d = a.clone() - b.clone();
+        if d.as_num().is_none() && !diffs.contains(&d) {
+            diffs.push(d);
+        }
+    }
+    edges.truncate(MAX_EDGES);
+    let mut out: Vec<Special> = kinks.iter().cloned().map(Special::Kink).collect();
+    if edges.is_empty() {
+        return out;
+    }
+    let partners: Vec<sym::Expr> = kinks
+        .iter()
+        .chain(diffs.iter())
+        .filter(|k| !edges.contains(k))
+        .take(MAX_PARTNERS)
+        .cloned()
+        .collect();
+    for d in &edges {
+        out.push(Special::Edge(d.clone()));
+        for k in &partners {
+            let shared = d
+                .free_symbols()
+                .intersection(&k.free_symbols())
+                .next()
+                .is_some();
+            if shared {
+                out.push(Special::Between(d.clone(), k.clone()));
+            }
+        }
+    }
+    out
+}
+
+/// The root along `s` of an argument affine in it at the point (others fixed), when
+/// there is one.
+fn root_along(arg: &sym::Expr, s: &str, pt: &BTreeMap<String, BigRational>) -> Option<BigRational> {
+    let mut trial = pt.clone();
+    let mut at = |v: i64| {
+        trial.insert(s.to_string(), rat(v, 1));
+        sym::eval_exact(arg, &trial).ok()
+    };
+    let (e0, e1, e2) = (at(0)?, at(1)?, at(2)?);
+    let slope = e1.clone() - e0.clone();
+    if slope == rat(0, 1) || e2 - e1 != slope {
+        return None;
+    }
+    let v = -e0 / slope;
+    trial.insert(s.to_string(), v.clone());
+    sym::eval_exact(arg, &trial)
+        .is_ok_and(|x| x == rat(0, 1))
+        .then_some(v)
+}
+
+/// A point for a [`Special`]: [`kink_point`] for a kink or a given's edge; for a point
+/// between, every symbol drawn as [`kink_point`] draws them (on odd tries the free ones
+/// from 1 to 2, so that a given such as `y.grad[i] > 0` beside the edge holds), then one
+/// free symbol both arguments are affine in set halfway between their roots.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn special_point(
+    special: &Special,
+    try_no: usize,
+    draw_syms: &[String],
+    sizes: &BTreeMap<String, i64>,
+    free: &dyn Fn(&str) -> bool,
+    rng: &mut ChaCha8Rng,
+    draw: impl Fn(&str, &mut ChaCha8Rng) -> Option<BigRational>,
+) -> Option<BTreeMap<String, BigRational>> {
+    let positive = try_no % 2 == 1;
+    let free_draw = |rng: &mut ChaCha8Rng| {
+        if positive {
+            rat(rng.random_range(1..=2), 1)
+        } else {
+            rat(rng.random_range(-2..=2), 1)
+        }
+    };
+    let (d, k) = match special {
+        Special::Kink(a) | Special::Edge(a) if !positive => {
+            return kink_point(a, draw_syms, sizes, free, rng, draw)
+        }
+        Special::Kink(a) | Special::Edge(a) => (a, None),
+        Special::Between(d, k) => (d, Some(k)),
+    };
+    let mut pt: BTreeMap<String, BigRational> = BTreeMap::new();
+    for s in draw_syms {
+        let v = if free(s) {
+            free_draw(rng)
+        } else {
+            draw(s, rng).unwrap_or_else(|| rat(rng.random_range(1..=2), 1))
+        };
+        pt.insert(s.clone(), v);
+    }
+    for (s, v) in sizes {
+        pt.insert(s.clone(), rat(*v, 1));
+    }
+    let mut candidates: Vec<String> = d
+        .free_symbols()
+        .into_iter()
+        .filter(|s| draw_syms.contains(s) && free(s))
+        .filter(|s| k.is_none_or(|k| k.free_symbols().contains(s)))
+        .collect();
+    if !candidates.is_empty() {
+        let r = rng.random_range(0..candidates.len());
+        candidates.rotate_left(r);
+    }
+    for s in candidates {
+        let Some(rd) = root_along(d, &s, &pt) else {
+            continue;
+        };
+        let v = match k {
+            None => rd,
+            Some(k) => {
+                let Some(rk) = root_along(k, &s, &pt) else {
+                    continue;
+                };
+                if rk == rd {
+                    continue;
+                }
+                (rd + rk) / rat(2, 1)
+            }
+        };
+        let mut p = pt.clone();
+        p.insert(s, v);
+        return Some(p);
+    }
+    None
+}
