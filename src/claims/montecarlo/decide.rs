@@ -458,8 +458,7 @@ fn decide_in<'a>(
             &trials.stats[..n],
             (&trials.memo, &trials.pools),
             &bindings,
-            (z, z_confirm),
-            &|k: usize| {
+            (z, z_confirm, &|k: usize| {
                 let k = k.max(1) as f64;
                 if ctx.fixed_budget {
                     (z_for(alpha / k), z_for(alpha / k))
@@ -469,7 +468,7 @@ fn decide_in<'a>(
                         t_for(alpha / k, (n - 1) as f64),
                     )
                 }
-            },
+            }),
             &look_text,
         ) {
             Look::Refuted(o) => return Some(o),

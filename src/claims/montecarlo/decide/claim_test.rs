@@ -58,8 +58,7 @@ impl ClaimTest<'_> {
         stats: &[TrialStats],
         (memo, pools): (&MeansMemo, &PoolMemo),
         bindings: &[Bind],
-        (z, z_confirm): (f64, f64),
-        thresholds: super::class_test::Thresholds<'_>,
+        (z, z_confirm, thresholds): (f64, f64, super::class_test::Thresholds<'_>),
         look_text: &str,
     ) -> Look {
         let (lhs, rhs, moments, rel, tol) = (self.lhs, self.rhs, self.moments, self.rel, self.tol);

@@ -30,6 +30,10 @@ pub(super) enum ClassLook {
 /// (refutation z, confirmation z).
 pub(super) type Thresholds<'z> = &'z dyn Fn(usize) -> (f64, f64);
 
+/// The tensor whose classes a claim is compared in: member, gradient or not, pattern, its
+/// class dimensions and the moment naming it.
+type Classed<'m> = (String, bool, Pattern, &'m Vec<usize>, &'m Moment);
+
 impl ClaimTest<'_> {
     /// The claim compared class by class at binding `b` (`moments` bound to it, `cols`
     /// the pools' columns, `at` the values of the formula).
@@ -57,7 +61,7 @@ impl ClaimTest<'_> {
         }
         let n_tr = stats.len();
         // The moments with classes: all of one tensor and pattern.
-        let mut which: Option<(String, bool, Pattern, &Vec<usize>, &Moment)> = None;
+        let mut which: Option<Classed<'_>> = None;
         let mut has = vec![false; moments.len()];
         for (i, (mo, dims)) in moments.iter().zip(&self.class_dims).enumerate() {
             let Some(dims) = dims.as_ref().filter(|d| !d.is_empty()) else {
