@@ -43,8 +43,8 @@ fn run(src: &str, need: Need, seed: u64, fixed_budget: bool) -> Outcome {
             _ => None,
         })
         .expect("a claim");
-    let targets = montecarlo::moment_keys(&parsed.program, &env);
     let back = a.backward();
+    let targets = montecarlo::moment_keys(&parsed.program, &env, &back.items);
     let ctx = Ctx {
         program: &parsed.program,
         env: &env,

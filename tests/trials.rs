@@ -229,10 +229,10 @@ fn decided_with_targets(
     let (env, diags) = tq::check::check(&parsed.program);
     assert!(diags.is_empty(), "{diags:?}");
     let other = tq::syntax::parser::parse(targets_src);
-    let targets = montecarlo::moment_keys(&other.program, &env);
     let derived = tq::analysis::Derived::new();
     let a = tq::analysis::Analysis::new(&parsed.program, &env, &derived);
     let back = a.backward();
+    let targets = montecarlo::moment_keys(&other.program, &env, &back.items);
     let ctx = Ctx {
         program: &parsed.program,
         env: &env,

@@ -212,7 +212,7 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
     let mut gather_run: Option<Result<crate::num::gradcheck::ModelRun, String>> = None;
     let back = a.backward();
     let loss = a.loss();
-    let moment_keys = montecarlo::moment_keys(program, env);
+    let moment_keys = montecarlo::moment_keys(program, env, &back.items);
     // The settings whose trials the claim being decided read (for the verdict cache).
     let used_settings = std::cell::RefCell::new(std::collections::BTreeSet::new());
     let mc_ctx = montecarlo::Ctx {

@@ -189,6 +189,34 @@ impl<'a> TrialRun<'a> {
         }
     }
 
+    /// The statistics of the elements matching `fixed` per combination of their positions
+    /// along `dims` (Monte Carlo's position classes); empty for a member not written, or
+    /// beyond `max` combinations.
+    pub fn class_moments(
+        &self,
+        key: &(String, bool),
+        fixed: &[Option<i64>],
+        dims: &[usize],
+        max: usize,
+    ) -> std::collections::BTreeMap<Vec<i64>, (usize, f64, f64)> {
+        match self {
+            TrialRun::Dense(r) => r
+                .machine
+                .arrays
+                .get(key)
+                .map(|a| a.class_moments(fixed, dims, max))
+                .unwrap_or_default(),
+            TrialRun::Interpreter(r) => match r.machine.vals.get(key) {
+                Some(vals) => grouped(vals, fixed, max, |pos, _, add| {
+                    if dims.iter().all(|&d| d < pos.len()) {
+                        add(dims.iter().map(|&d| pos[d]).collect::<Vec<i64>>());
+                    }
+                }),
+                None => Default::default(),
+            },
+        }
+    }
+
     /// The statistics of the elements matching `fixed` per pair of free dimensions and
     /// difference of the positions along them ([`super::dense::Arr::band_moments`]);
     /// empty for a member not written, or beyond `max` bands.

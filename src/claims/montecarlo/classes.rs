@@ -35,6 +35,12 @@ struct Groups {
     parent: BTreeMap<Node, Node>,
     /// Why a node's group is not plain (kept at the node, read at its root).
     broken: Vec<(Node, String)>,
+    /// Slots read somewhere at a window (`x[b, t + DT - 1]`, `x[b, 2k + 1]`): under a rule
+    /// other than `circular` their groups may have border classes.
+    shifted: Vec<Node>,
+    /// Slots read somewhere at an index plus a constant (`x[b, k + 1]`), which no rule
+    /// wraps (docs/moments.md): their groups may have border classes under every rule.
+    offset: Vec<Node>,
 }
 
 impl Groups {
@@ -108,6 +114,11 @@ impl Reader<'_> {
                         .iter()
                         .map(|(_, n)| self.g.node(Node::Var(st, n.clone())))
                         .collect();
+                    if all.len() > 1 {
+                        self.g.shifted.push(slot.clone());
+                    } else if a.constant != 0 {
+                        self.g.offset.push(slot.clone());
+                    }
                     match ones.len() {
                         1 if all.len() == 1 => self.g.join(&slot, &ones[0]),
                         0 => {
@@ -133,10 +144,13 @@ impl Reader<'_> {
     /// The accesses of an expression, and the index variables it reads as values.
     fn expr(&mut self, st: usize, e: &Expr, vars: &[String], text: &dyn Fn() -> String) {
         crate::syntax::visit::walk_refs(e, &mut |r| {
-            if r.indices.is_none() && r.name.sub.is_empty() && vars.contains(&r.name.base) {
+            // The index's whole name, primes included (`i'` in `[i == i']`: session 33, the
+            // primed index was not seen as read, and its dimension was taken as plain).
+            let full = format!("{}{}", r.name.base, "'".repeat(r.name.primes as usize));
+            if r.indices.is_none() && r.name.sub.is_empty() && vars.contains(&full) {
                 self.g.broken.push((
-                    Node::Var(st, r.name.base.clone()),
-                    format!("`{}` reads the index `{}` as a value", text(), r.name.base),
+                    Node::Var(st, full.clone()),
+                    format!("`{}` reads the index `{full}` as a value", text()),
                 ));
             }
             self.access(st, r, text);
@@ -228,16 +242,15 @@ impl Reader<'_> {
     }
 }
 
-/// Why the elements of `target` that a pool holds (its positions that are not fixed:
-/// `pattern[d]` is `None`, or past the pattern's end) may differ in distribution by
-/// position, by the structure of the program (`items`, forward and backward); `None`
-/// when they are exchangeable by it.
-pub(super) fn unnamed_classes(
-    items: &[&[Item]],
-    env: &Env,
-    target: &Ref,
-    pattern: &[Option<i64>],
-) -> Option<String> {
+/// The groups of a target's slots: for each dimension its group's root, why the group
+/// is not plain (if it is not), and whether some access in it is shifted.
+struct Slots {
+    /// Per dimension of the target: (root, why not plain, read at a window, read at an
+    /// index plus a constant).
+    dims: Vec<(Node, Option<String>, bool, bool)>,
+}
+
+fn analyse(items: &[&[Item]], env: &Env, target: &Ref) -> Option<Slots> {
     let key = env.key_of(&target.name);
     let rank = env.tensors.get(&key)?.rank;
     // The cone: the tensors the pooled one reads, through statements and distributions.
@@ -289,14 +302,47 @@ pub(super) fn unnamed_classes(
         .into_iter()
         .map(|(n, why)| (r.g.find(&n), why))
         .collect();
-    let mut seen: Vec<(Node, usize)> = Vec::new();
+    let shifted: Vec<Node> = std::mem::take(&mut r.g.shifted)
+        .into_iter()
+        .map(|n| r.g.find(&n))
+        .collect();
+    let offset: Vec<Node> = std::mem::take(&mut r.g.offset)
+        .into_iter()
+        .map(|n| r.g.find(&n))
+        .collect();
+    let dims = (0..rank)
+        .map(|d| {
+            let root = r.g.find(&Node::Slot(key.clone(), d));
+            let why = broken
+                .iter()
+                .find(|(n, _)| *n == root)
+                .map(|(_, w)| w.clone());
+            let sh = shifted.contains(&root);
+            let off = offset.contains(&root);
+            (root, why, sh, off)
+        })
+        .collect();
+    Some(Slots { dims })
+}
+
+/// Why the elements of `target` that a pool holds (its positions that are not fixed:
+/// `pattern[d]` is `None`, or past the pattern's end) may differ in distribution by
+/// position, by the structure of the program (`items`, forward and backward); `None`
+/// when they are exchangeable by it.
+pub(super) fn unnamed_classes(
+    items: &[&[Item]],
+    env: &Env,
+    target: &Ref,
+    pattern: &[Option<i64>],
+) -> Option<String> {
+    let slots = analyse(items, env, target)?;
+    let mut seen: Vec<(&Node, usize)> = Vec::new();
     let name = crate::syntax::printer::print_name(&target.name);
-    for d in 0..rank {
+    for (d, (root, why, _, _)) in slots.dims.iter().enumerate() {
         if pattern.get(d).copied().flatten().is_some() {
             continue;
         }
-        let root = r.g.find(&Node::Slot(key.clone(), d));
-        if let Some((_, why)) = broken.iter().find(|(n, _)| *n == root) {
+        if let Some(why) = why {
             return Some(format!(
                 "the elements of `{name}` along its dimension {} may differ by position ({why})",
                 d + 1
@@ -312,6 +358,42 @@ pub(super) fn unnamed_classes(
         seen.push((root, d));
     }
     None
+}
+
+/// The free dimensions of `target` (under `pattern`) along which its elements may fall
+/// into position classes (session 33): a dimension whose group is not plain, that shares
+/// its group with another dimension of the target (fixed or free), whose group is read
+/// somewhere at an index plus a constant (`x[b, k + 1]`, never wrapped), or (under a rule
+/// other than `circular`) at a window (`x[b, t + DT - 1]`), where elements at the border
+/// read padding. Every other free dimension is in a plain group of
+/// its own, with no border: permuting (or, under `circular`, translating) its positions
+/// maps the program's joint distribution to itself and fixes the positions along the
+/// returned dimensions, so the elements that agree on the returned dimensions share one
+/// distribution, and each such set (a *class*) can be compared with a claim on its own.
+/// `None` when the target cannot be analysed.
+pub(super) fn class_dims(
+    items: &[&[Item]],
+    env: &Env,
+    target: &Ref,
+    pattern: &[Option<i64>],
+    circular: bool,
+) -> Option<Vec<usize>> {
+    let slots = analyse(items, env, target)?;
+    let mut out = Vec::new();
+    for (d, (root, why, shifted, offset)) in slots.dims.iter().enumerate() {
+        if pattern.get(d).copied().flatten().is_some() {
+            continue;
+        }
+        let shares = slots
+            .dims
+            .iter()
+            .enumerate()
+            .any(|(e, (r, _, _, _))| e != d && r == root);
+        if why.is_some() || shares || *offset || (*shifted && !circular) {
+            out.push(d);
+        }
+    }
+    Some(out)
 }
 
 /// For every declared tensor, the tensors its distribution's arguments read.
@@ -385,5 +467,49 @@ mod tests {
         let src = "size n\nindex i, j : n\nparam q[n, n] ~ normal(0, 1)\n\
                    input h[n] ~ normal(0, 1)\nz[j] = q[j,I] h[I]\nu[j] = q[j,I] z[I]\n";
         assert_eq!(why(src, "q"), None);
+    }
+
+    /// The class dimensions: a border under zero padding, a stride or a position read as
+    /// a value names its dimension; a plain batch dimension, or a shift under circular
+    /// padding, is not one.
+    #[test]
+    fn class_dimensions_are_the_bordered_strided_and_valued_ones() {
+        let dims = |src: &str, target: &str, circular: bool| {
+            let p = crate::syntax::parser::parse(src).program;
+            let (env, _) = crate::check::check(&p);
+            let r = Ref {
+                name: crate::syntax::ast::Name {
+                    base: target.into(),
+                    primes: 0,
+                    sup: vec![],
+                    sub: vec![],
+                    span: Default::default(),
+                },
+                grad: false,
+                indices: None,
+                span: Default::default(),
+            };
+            class_dims(&[&p.items], &env, &r, &[], circular)
+        };
+        let head = "size B, T, D\nindex dt : D\ninput x[B, T] ~ normal(0, 1)\n\
+                    param W[D] ~ normal(0, 1)\n";
+        let conv = format!("{head}y[b,t] = W[DT] x[b, t + DT - 1]\n");
+        assert_eq!(dims(&conv, "y", false), Some(vec![1]));
+        assert_eq!(dims(&conv, "y", true), Some(vec![]));
+        let mask = format!("{head}y[b,t] = x[b,t] (1 + [t == 0])\n");
+        assert_eq!(dims(&mask, "y", true), Some(vec![1]));
+        let next = format!("{head}y[b,t] = x[b,t] + x[b,t+1]\n");
+        assert_eq!(dims(&next, "y", true), Some(vec![1]));
+        let plain = format!("{head}y[b,t] = 2 x[b,t]\n");
+        assert_eq!(dims(&plain, "y", false), Some(vec![]));
+        let stride = "size B, K\nsize X = 2 K\ninput x[B, X] ~ normal(0, 1)\n\
+                      y[b,k] = x[b,2k] + x[b,2k+1]\n";
+        assert_eq!(dims(stride, "y", true), Some(vec![1]));
+        let identity = "size B, I\nsymbol c\ninput x[B, I, I] ~ normal(0, 1)\n\
+                        y[b,i,i'] = x[b,i,i'] + c [i == i']\n";
+        assert_eq!(dims(identity, "y", true), Some(vec![1, 2]));
+        let square = "size N\nindex i, j : N\ninput w[N, N] ~ normal(0, 1)\n\
+                      y[i,j] = w[i,j] + w[j,i]\n";
+        assert_eq!(dims(square, "y", true), Some(vec![0, 1]));
     }
 }

@@ -21,6 +21,7 @@ use crate::sym::Expr;
 use crate::syntax::ast::{self as ast, Claim, RelOp};
 use std::collections::BTreeMap;
 mod claim_test;
+mod class_test;
 #[allow(unused_imports)]
 pub use claim_test::*;
 
@@ -387,8 +388,30 @@ fn decide_in<'a>(
         };
         super::classes::unnamed_classes(&parts, env, &t, &super::extract::pattern_of(&t))
     });
+    // The dimensions of each moment's pool along which it may hold position classes,
+    // recorded apart by the trials (`classes::class_dims`, session 33).
+    let circular = matches!(
+        claim.boundary.or(env.boundary),
+        Some(ast::Boundary::Circular)
+    );
+    let class_dims: Vec<Option<Vec<usize>>> = moments
+        .iter()
+        .map(|mo| {
+            let t = match bindings.first() {
+                Some(b) => bind_positions(&mo.target, b),
+                None => mo.target.clone(),
+            };
+            let parts: Vec<&[ast::Item]> = if t.grad {
+                vec![&program.items, back]
+            } else {
+                vec![&program.items]
+            };
+            super::classes::class_dims(&parts, env, &t, &pattern_of(&t), circular)
+        })
+        .collect();
     let claim_test = ClaimTest {
         classes,
+        class_dims,
         lhs: &lhs,
         rhs: &rhs,
         moments: &moments,
@@ -435,7 +458,17 @@ fn decide_in<'a>(
             &trials.stats[..n],
             (&trials.memo, &trials.pools),
             &bindings,
-            (z, z_confirm),
+            (z, z_confirm, &|k: usize| {
+                let k = k.max(1) as f64;
+                if ctx.fixed_budget {
+                    (z_for(alpha / k), z_for(alpha / k))
+                } else {
+                    (
+                        t_for(p / k, (n - 1) as f64),
+                        t_for(alpha / k, (n - 1) as f64),
+                    )
+                }
+            }),
             &look_text,
         ) {
             Look::Refuted(o) => return Some(o),

@@ -17,6 +17,7 @@ mod extract;
 pub(crate) mod givens;
 mod pool;
 mod stats;
+mod targets;
 mod trials;
 
 pub use decide::{decide, Need, RECHECK_RESOLUTION, RESOLUTION, SANITY_RESOLUTION};

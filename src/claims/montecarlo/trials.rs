@@ -2,8 +2,10 @@
 //! executor or the interpreter, their per-trial statistics and the looks of the
 //! sequential test.
 
-use super::extract::{bind_positions, extract, pattern_of, Pattern};
+use super::extract::{extract, pattern_of, Pattern};
 use super::givens::apply_givens;
+pub(super) use super::targets::{classes_for, patterns_for, setting_key};
+pub use super::targets::{moment_keys, Targets};
 use super::{
     BUDGET, DENSE_BUDGET, DENSE_MAX_TRIALS, FALSE_REFUTATION, FILE_BUDGET, MAX_TRIALS, MIN_TRIALS,
     OPS_PER_EVALUATION,
@@ -15,8 +17,7 @@ use crate::num::trials::{cores, Executor, TrialError, TrialModel, TrialRun};
 use crate::num::{Bind, Machine};
 use crate::sym::Expr;
 use crate::syntax::ast::{self as ast, Claim, Item, ItemKind, Program, Ref};
-use crate::syntax::printer::print_expr;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 
 /// The key of a statistic of a trial: member (or `member#slice`, `member#band`),
 /// gradient or not, pattern.
@@ -192,146 +193,6 @@ impl Pruning {
     }
 }
 
-/// What the moment claims of a file need from the trials.
-#[derive(Clone, Debug, Default)]
-pub struct Targets {
-    /// Gradient or not → family key → the fixed-position patterns claims select (keyed
-    /// by name alone so that every trial looks its members up without building a key).
-    patterns: [BTreeMap<String, BTreeSet<Pattern>>; 2],
-    /// Per setting (givens and boundary): the tensors its claims mention.
-    pub(super) settings: BTreeMap<String, Needed>,
-}
-
-/// The trials' cache key of a claim: its givens and boundary rule.
-pub(super) fn setting_key(claim: &Claim) -> String {
-    format!(
-        "{:?} {:?}",
-        claim.given.iter().map(print_expr).collect::<Vec<_>>(),
-        claim.boundary
-    )
-}
-
-/// Every tensor (and fixed positions) whose moments a claim of the program mentions.
-pub fn moment_keys(program: &Program, env: &Env) -> Targets {
-    let mut out = Targets::default();
-    let loops = crate::claims::program_loops(&program.items);
-    let sample: BTreeMap<String, f64> = crate::claims::rules::sample_point(program)
-        .into_iter()
-        .filter_map(|(k, v)| Some((k, num_traits::ToPrimitive::to_f64(&v)?)))
-        .collect();
-    let cx = (env, &loops[..], &sample);
-    fn add(c: &Claim, cx: (&Env, &[ast::Range], &BTreeMap<String, f64>), out: &mut Targets) {
-        let env = cx.0;
-        let mut ms = Vec::new();
-        if let ast::Expr::Rel(_, l, r, _) = &c.body {
-            let _ = extract(l, &mut ms);
-            let _ = extract(r, &mut ms);
-        }
-        let binds = position_bindings(c, cx);
-        for m in &ms {
-            let k = (env.key_of(&m.target.name), m.target.grad);
-            let pats = out.patterns[k.1 as usize].entry(k.0.clone()).or_default();
-            pats.insert(pattern_of(&m.target));
-            // A position at a loop variable (`h[b,t]`): one pattern per value of it.
-            for b in &binds {
-                pats.insert(pattern_of(&bind_positions(&m.target, b)));
-            }
-            out.settings.entry(setting_key(c)).or_default().insert(k);
-        }
-    }
-    fn walk(items: &[Item], cx: (&Env, &[ast::Range], &BTreeMap<String, f64>), out: &mut Targets) {
-        for it in items {
-            match &it.kind {
-                ItemKind::Claim(c) => add(c, cx, out),
-                ItemKind::Derivation(d) => {
-                    for (_, c) in d.step_claims() {
-                        add(&c, cx, out);
-                    }
-                }
-                ItemKind::Loop(l) => walk(&l.body, cx, out),
-                _ => {}
-            }
-        }
-    }
-    walk(&program.items, cx, &mut out);
-    out
-}
-
-/// The positions past a loop's last value at the `sample` sizes that are recorded too
-/// ([`position_bindings`]): Monte Carlo also runs at other sizes, one or two larger.
-const POSITION_MARGIN: i64 = 4;
-/// At most this many bindings of loop variables get patterns of their own.
-const MAX_POSITION_BINDINGS: usize = 256;
-
-/// The bindings of the loop variables a claim names, at the `sample` values with the
-/// claim's givens (and [`POSITION_MARGIN`] more steps), for the patterns of positions
-/// written with them (`Var(h[b,t]) == t + 1`); empty when the claim names none or the
-/// ranges cannot be computed there (its pools at those positions are then not recorded,
-/// and the claim is not decided there).
-fn position_bindings(
-    c: &Claim,
-    (env, loops, sample): (&Env, &[ast::Range], &BTreeMap<String, f64>),
-) -> Vec<Bind> {
-    use crate::claims::scalar::{self, Scope};
-    let used: Vec<&ast::Range> = loops
-        .iter()
-        .filter(|r| crate::claims::mentions(&c.text, &r.var.name))
-        .collect();
-    if used.is_empty() {
-        return Vec::new();
-    }
-    let mut at = sample.clone();
-    if let Ok(sets) = super::givens::given_values(c, env) {
-        for (name, e) in sets {
-            if let Ok(v) = e.eval_f64(&at) {
-                at.insert(name, v);
-            }
-        }
-    }
-    let value = |e: &ast::Expr| -> Option<i64> {
-        let x = scalar::lower(e, &Scope::default())
-            .ok()?
-            .eval_f64(&at)
-            .ok()?;
-        x.is_finite().then_some(x.round() as i64)
-    };
-    let mut binds: Vec<Bind> = vec![vec![]];
-    for r in used {
-        let (Some(lo), Some(hi)) = (value(&r.from), value(&r.to)) else {
-            return Vec::new();
-        };
-        let hi = hi + POSITION_MARGIN;
-        if hi < lo || (hi - lo + 1) as usize * binds.len() > MAX_POSITION_BINDINGS {
-            return Vec::new();
-        }
-        binds = binds
-            .into_iter()
-            .flat_map(|b| {
-                (lo..=hi).map(move |v| {
-                    let mut b = b.clone();
-                    b.push((r.var.name.clone(), v));
-                    b
-                })
-            })
-            .collect();
-    }
-    binds
-}
-
-/// The family key of a stored member (`L_{3}` → `L`).
-fn family(member: &str) -> &str {
-    member.split_once("_{").map_or(member, |(k, _)| k)
-}
-
-fn patterns_for<'t>(
-    targets: &'t Targets,
-    member: &str,
-    grad: bool,
-) -> Option<&'t BTreeSet<Pattern>> {
-    let by_name = &targets.patterns[grad as usize];
-    by_name.get(family(member)).or_else(|| by_name.get(member))
-}
-
 /// The key under which a trial's statistics keep the largest |value| the run wrote
 /// ([`TrialRun::magnitude`]): `(1, M, M²)`. No member is named with `#`.
 pub(super) fn magnitude_key() -> (String, bool, Pattern) {
@@ -347,6 +208,17 @@ pub(super) const MAX_SLICES: usize = 512;
 /// with one more dimension fixed (`member#slice`). No member is named with `#`.
 pub(super) fn slice_key(member: &str, grad: bool, pattern: Pattern) -> (String, bool, Pattern) {
     (format!("{member}#slice"), grad, pattern)
+}
+
+/// At most this many position classes a pattern records (beyond, none: the claim is
+/// then decided as before, by the pool alone).
+pub(super) const MAX_CLASSES: usize = 64;
+
+/// The key of the statistics of one position class of a member's pooled elements: the
+/// pattern with the class's dimensions fixed at its positions (`member#class`). No
+/// member is named with `#`.
+pub(super) fn class_key(member: &str, grad: bool, pattern: Pattern) -> (String, bool, Pattern) {
+    (format!("{member}#class"), grad, pattern)
 }
 
 /// The key of the statistics of one band of a member's pooled elements: the elements of
@@ -425,11 +297,30 @@ fn stats_costed(
         };
         let elements = run.elements(key) as u64;
         cost.plain_reads += elements;
+        let classes = classes_for(targets, &key.0, key.1);
         for fixed in pats {
             cost.plain_reads += elements;
             if let Some(m) = run.moments(key, fixed) {
                 entries.push(((key.0.clone(), key.1, fixed.clone()), m));
                 cost.plain_entries += 1;
+            }
+            // The position classes, on every trial (a class is compared with the claim
+            // on its own: `decide::claim_test`).
+            for dims in classes.and_then(|c| c.get(fixed)).into_iter().flatten() {
+                let by_class = run.class_moments(key, fixed, dims, MAX_CLASSES);
+                cost.plain_reads += elements;
+                cost.plain_entries += by_class.len() as u64;
+                let name = class_key(&key.0, key.1, Pattern::new()).0;
+                for (at, m) in by_class {
+                    let mut pat = fixed.clone();
+                    for (&d, &p) in dims.iter().zip(&at) {
+                        if pat.len() <= d {
+                            pat.resize(d + 1, None);
+                        }
+                        pat[d] = Some(p);
+                    }
+                    entries.push(((name.clone(), key.1, pat), m));
+                }
             }
             if t < slice_trials {
                 let slices = run.slice_moments(key, fixed, MAX_SLICES);

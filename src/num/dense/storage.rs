@@ -234,6 +234,40 @@ impl Arr {
     /// Count, sum and sum of squares of the written elements whose positions match
     /// `fixed` (`Some(p)`: position p in that dimension; `None`: any), compared
     /// dimension by dimension as far as both go (as the element-wise Monte Carlo does).
+    /// Count, sum and sum of squares of the written elements matching `fixed`, per
+    /// combination of their positions along `dims` (a position class of Monte Carlo's
+    /// pools); empty beyond `max` combinations.
+    pub fn class_moments(
+        &self,
+        fixed: &[Option<i64>],
+        dims: &[usize],
+        max: usize,
+    ) -> std::collections::BTreeMap<Vec<i64>, (usize, f64, f64)> {
+        let mut out = std::collections::BTreeMap::new();
+        if dims.iter().any(|&d| d >= self.lo.len()) {
+            return out;
+        }
+        for ((ix, v), m) in self.data.indexed_iter().zip(self.mask.iter()) {
+            if !*m {
+                continue;
+            }
+            let pos = |k: usize| self.lo[k] + ix[k] as i64;
+            if (0..self.lo.len().min(fixed.len())).any(|k| fixed[k].is_some_and(|f| f != pos(k))) {
+                continue;
+            }
+            let e = out
+                .entry(dims.iter().map(|&d| pos(d)).collect())
+                .or_insert((0, 0.0, 0.0));
+            e.0 += 1;
+            e.1 += v;
+            e.2 += v * v;
+            if out.len() > max {
+                return std::collections::BTreeMap::new();
+            }
+        }
+        out
+    }
+
     pub fn moments(&self, fixed: &[Option<i64>]) -> (usize, f64, f64) {
         let mut data = self.data.view();
         let mut mask = self.mask.view();

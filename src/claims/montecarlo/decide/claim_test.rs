@@ -36,6 +36,9 @@ pub(super) struct ClaimTest<'c> {
     /// claim about one moment alone (the pool's mean is the average of the elements'
     /// means, and with equal means its variance the average of theirs).
     pub(super) classes: Option<String>,
+    /// Per moment: the dimensions along which its pool may hold position classes
+    /// (`classes::class_dims`), whose elements each trial records apart.
+    pub(super) class_dims: Vec<Option<Vec<usize>>>,
 }
 
 impl ClaimTest<'_> {
@@ -55,7 +58,7 @@ impl ClaimTest<'_> {
         stats: &[TrialStats],
         (memo, pools): (&MeansMemo, &PoolMemo),
         bindings: &[Bind],
-        (z, z_confirm): (f64, f64),
+        (z, z_confirm, thresholds): (f64, f64, super::class_test::Thresholds<'_>),
         look_text: &str,
     ) -> Look {
         let (lhs, rhs, moments, rel, tol) = (self.lhs, self.rhs, self.moments, self.rel, self.tol);
@@ -75,16 +78,6 @@ impl ClaimTest<'_> {
             .map(|st| st.get(&magnitude_key).map_or(0.0, |m| m.1))
             .collect();
         for (bi, b) in bindings.iter().enumerate() {
-            if self.border_mixed.get(bi).copied().unwrap_or(false) {
-                let at: Vec<String> = b.iter().map(|(n, v)| format!("{n} = {v}")).collect();
-                let line = format!(
-                    "{}: not compared (the elements away from the border and at it have different moments under zero padding, and their pool is no element's)",
-                    if at.is_empty() { "the whole tensors".to_string() } else { format!("at {}", at.join(", ")) }
-                );
-                weak.push(line.clone());
-                tested.push(line);
-                continue;
-            }
             // Positions at the loop variables (`h[b,t]`) fixed at this binding's values.
             let bound: Vec<Moment> = moments
                 .iter()
@@ -138,6 +131,49 @@ impl ClaimTest<'_> {
                     crate::syntax::printer::print_name(&mo.target.name)
                 ));
             }
+            // A pool that may mix position classes (a border under zero padding, a
+            // strided or reflected read): the claim compared with each class on its own
+            // (session 33), where the trials record them.
+            let border_mixed = self.border_mixed.get(bi).copied().unwrap_or(false);
+            if border_mixed || self.classes.is_some() {
+                match self.class_look(
+                    m0,
+                    stats,
+                    b,
+                    moments,
+                    &cols,
+                    &at,
+                    &magnitude,
+                    thresholds,
+                    look_text,
+                    unreached_why.is_none(),
+                    border_mixed,
+                ) {
+                    super::class_test::ClassLook::Refuted(o) => return Look::Refuted(o),
+                    super::class_test::ClassLook::Open {
+                        line,
+                        weak: w,
+                        worst: k,
+                    } => {
+                        worst = worst.max(k);
+                        weak.extend(w);
+                        tested.push(line);
+                        continue;
+                    }
+                    super::class_test::ClassLook::NotApplicable => {}
+                }
+            }
+            if border_mixed {
+                let at: Vec<String> = b.iter().map(|(n, v)| format!("{n} = {v}")).collect();
+                let line = format!(
+                    "{}: not compared (the elements away from the border and at it have different moments under zero padding, and their pool is no element's)",
+                    if at.is_empty() { "the whole tensors".to_string() } else { format!("at {}", at.join(", ")) }
+                );
+                weak.push(line.clone());
+                tested.push(line);
+                continue;
+            }
+
             for mo in moments {
                 match heterogeneity(m0, stats, pools, mo, b) {
                     Pool::Mixed(why, in_mean, which) => {
