@@ -819,3 +819,74 @@ fn an_output_that_is_a_problem_file_is_refused() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// An answer that is a number in one variant and a formula in another (`s^l` is 1 at
+/// s = 1 and `2^l` at s = 2) is asked as a formula in every variant, the number written
+/// as the formula it is (issue #17, session 33: the claim was skipped, "a number in one
+/// variant and a formula in another"). Three shapes: a power of a symbol, a power of a
+/// sum, and a product with a number.
+#[test]
+fn an_answer_that_is_a_number_in_one_variant_and_a_formula_in_another_is_asked() {
+    let fast = Options {
+        no_numeric: true,
+        no_monte_carlo: true,
+        ..Options::default()
+    };
+    for (var, claim, values) in [
+        ("s/M", "s^l", "{1, 2}"),
+        ("(s + 1)/M", "(s + 1)^l", "{0, 1}"),
+        ("s/M", "3 s^l", "{1, 3}"),
+    ] {
+        let src = format!(
+            "size M, L
+index i, j : M
+symbol s
+param W_l[M,M] ~ normal(0, {var}) for l in 1..L
+input h_0[M] ~ normal(0, 3)
+for l in 1..L:
+  h_l[j] = W_l[j,I] h_{{l-1}}[I]
+claim Var(h_l) == {claim}
+vary s in {values}
+sample M = 3, L = 3, s = 2
+"
+        );
+        // The variance is 3 (gain)^l: for the third shape the claim is right.
+        let src = if claim.starts_with('3') {
+            src
+        } else {
+            src.replace("normal(0, 3)", "normal(0, 1)")
+        };
+        let q = question_of("gain.tq", &src, &fast, 2)
+            .unwrap_or_else(|e| panic!("{claim}: no question: {e}"));
+        assert_eq!(q.answers.len(), 1, "{claim}: {:?}", q.notes);
+        match &q.answers[0].kind {
+            tq::export::Kind::Symbolic { variables } => {
+                assert_eq!(variables, &vec!["l".to_string()], "{claim}")
+            }
+            k => panic!("{claim}: asked as {k:?}"),
+        }
+        assert_eq!(q.variants.len(), 2, "{claim}: {:?}", q.notes);
+        for v in &q.variants {
+            match &v.answers[0] {
+                tq::export::Value::Formula { expr, .. } => assert!(!expr.is_empty()),
+                other => panic!("{claim}: a number where a formula is asked: {other:?}"),
+            }
+        }
+        // The variant at which the formula is a number carries that number as its text.
+        let numbers: Vec<&str> = q
+            .variants
+            .iter()
+            .filter_map(|v| match &v.answers[0] {
+                tq::export::Value::Formula { expr, .. } if !expr.contains('l') => {
+                    Some(expr.as_str())
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            numbers.len(),
+            1,
+            "{claim}: one variant gives a number: {numbers:?}"
+        );
+    }
+}

@@ -646,3 +646,67 @@ vary N_1 in {4, 6}, g in {1, 2}
         );
     }
 }
+
+/// A claim refuted in a variant never gives its right side as that variant's answer
+/// (issue #17, session 33: the key showed `12` for `E(y) == N a^2` at a = 2, where tq
+/// refuted it): the page marks it "not an answer", with the evidence, and the JSON has
+/// no `answer_latex` for it. Three shapes: a moment, a count, a derivative.
+#[test]
+fn a_claim_refuted_in_a_variant_gives_no_answer_there() {
+    for (claim, good) in [
+        ("claim E(y) == N a^2", "claim E(y) == N a"),
+        ("claim mults(z) == N a", "claim mults(z) == N"),
+        ("claim d(u)/d(c) == a c", "claim d(u)/d(c) == 2 a c"),
+    ] {
+        let src = format!(
+            "size N
+index i : N
+symbol a
+input c ~ normal(0, 1)
+input x[N] ~ normal(0, a)
+y = x[I] x[I]
+z = x[I] a
+u = a c^2
+{claim}
+{good}
+vary a in {{2, 3}}
+sample N = 3, a = 2
+"
+        );
+        let (p, vs) = planned("refuted.tq", &src, 2, &quick());
+        let md = markdown("refuted.tq", &p, 0, &vs);
+        let json = tq::variants::to_json("refuted.tq", &p, 0, &vs);
+        for (k, v) in vs.iter().enumerate() {
+            let reps = tq::render::claims_with_reports(&v.report);
+            let verdict = |j: usize| reps[j].1.map(|r| r.verdict);
+            assert_eq!(verdict(0), Some(tq::claims::Verdict::Refuted), "{claim}");
+            assert!(
+                matches!(
+                    verdict(1),
+                    Some(tq::claims::Verdict::Proved | tq::claims::Verdict::Confirmed)
+                ),
+                "{good}: {:?}",
+                verdict(1)
+            );
+            let claims = &json["variants"][k]["claims"];
+            assert!(
+                claims[0]["answer_latex"].is_null(),
+                "{claim}: {}",
+                claims[0]
+            );
+            assert!(
+                claims[0]["answer_text"]
+                    .as_str()
+                    .is_some_and(|t| t.starts_with("not an answer")),
+                "{claim}: {}",
+                claims[0]
+            );
+            assert!(
+                claims[1]["answer_latex"].is_string(),
+                "{good}: {}",
+                claims[1]
+            );
+        }
+        assert_eq!(md.matches("**not an answer**").count(), 2, "{md}");
+    }
+}

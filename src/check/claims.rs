@@ -371,7 +371,12 @@ impl Checker {
                 continue;
             }
             let key = self.key_of(&r.name);
-            let rule_member = r.name.base.contains('.');
+            // `A.v`: a sequence of a rule of this file (`np.tanh`, `W.T` are not).
+            let rule_member = r
+                .name
+                .base
+                .split_once('.')
+                .is_some_and(|(m, _)| self.env.rules.contains_key(m));
             let known = self.env.tensors.contains_key(&key)
                 || self.is_scalar_name(&key, scope)
                 || (r.indices.is_none() && self.env.index_capital(&key).is_some())
@@ -395,6 +400,15 @@ impl Checker {
                     && self.env.index_size(&key).is_none()
                     && claim_indices.contains(&key));
             if !known {
+                if let Some((span, message, hint)) =
+                    super::functions::foreign_name(r, &key, &self.env)
+                {
+                    let d = Diagnostic::error("E0501", span, message)
+                        .with_label("not tq's notation")
+                        .with_hint(hint);
+                    self.missing(&key, d);
+                    continue;
+                }
                 let mean = self.did_you_mean(
                     &key,
                     &[

@@ -114,7 +114,7 @@ impl Checker {
 
     /// First pass: sizes, indices, symbols, scalars, boundary and tensor declarations.
     pub(super) fn declare(&mut self, items: &[Item]) {
-        for item in items {
+        for (k, item) in items.iter().enumerate() {
             match &item.kind {
                 ItemKind::Size(ids) => {
                     for id in ids {
@@ -245,12 +245,33 @@ impl Checker {
                 ItemKind::Decl(d) => self.declare_tensor(d),
                 ItemKind::Loop(l) => self.declare(&l.body),
                 ItemKind::Rule(r) => {
-                    if self.env.rules.contains_key(&r.name.name) {
-                        self.err(Diagnostic::error(
-                            "E0102",
-                            r.name.span,
-                            format!("rule `{}` is declared twice", r.name.name),
-                        ));
+                    if let Some(first) = self.env.rules.get(&r.name.name).copied() {
+                        // The rule's updates split over two blocks, or two rules with one
+                        // name (issue #18: no hint). Right after the first block, deleting
+                        // this header joins its updates to it: one rule, as meant.
+                        let adjacent = k > 0
+                            && matches!(&items[k - 1].kind, ItemKind::Rule(p) if p.name.name == r.name.name);
+                        let var = &r.var.name;
+                        let hint = if adjacent {
+                            format!(
+                                "a rule's updates are one block: delete this line, and the updates below it join the first `rule {} over {var}:` block; or, for a second rule, give it a name of its own (`rule {}2 over {var}:`)",
+                                r.name.name, r.name.name
+                            )
+                        } else {
+                            format!(
+                                "a rule's updates are one block: move the updates below this header into the first `rule {} over {var}:` block and delete this header; or, for a second rule, give it a name of its own (`rule {}2 over {var}:`)",
+                                r.name.name, r.name.name
+                            )
+                        };
+                        self.err(
+                            Diagnostic::error(
+                                "E0102",
+                                r.name.span,
+                                format!("rule `{}` is declared twice", r.name.name),
+                            )
+                            .with_related(first, "first declared here")
+                            .with_hint(hint),
+                        );
                     }
                     self.env.rules.insert(r.name.name.clone(), r.name.span);
                     let mut written = std::collections::BTreeSet::new();

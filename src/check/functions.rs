@@ -164,3 +164,66 @@ mod tests {
         );
     }
 }
+
+/// A dotted name an author brought from NumPy or PyTorch (issue #18): `np.tanh` (a
+/// module's function: tq's functions take no prefix) or `W.T` (a transpose: tq writes
+/// it by the order of the indices). The span to replace and the hint, whose fix keeps
+/// the meaning the author intended: `did you mean `tanh`?` at the name, `did you mean
+/// `W[J, i]`?` over the whole reference. `None` for a rule's sequence (`A.v`) or any
+/// other name.
+pub(super) fn foreign_name(
+    r: &crate::syntax::ast::Ref,
+    key: &str,
+    env: &super::Env,
+) -> Option<(crate::span::Span, String, String)> {
+    let (module, member) = key.split_once('.')?;
+    if env.rules.contains_key(module) || module.is_empty() || member.is_empty() {
+        return None;
+    }
+    let known = |f: &str| {
+        crate::sym::func::lookup(f).is_some() || CLAIM_FUNCTIONS.iter().any(|(n, _)| *n == f)
+    };
+    if known(member) && r.indices.is_none() {
+        return Some((
+            r.name.span,
+            format!("`{key}` is a function of another library: tq has no `{module}.`"),
+            format!(
+                "did you mean `{member}`? tq's built-in functions are called by their own name, with no module prefix (`np.`, `torch.`, `math.`)"
+            ),
+        ));
+    }
+    // Another library's function tq has under another notation (`np.sum`, `torch.mean`,
+    // `F.softmax`): the hint writes tq's notation, never a declaration of the dotted name.
+    const LIBRARIES: &[&str] = &[
+        "np", "numpy", "torch", "math", "F", "jnp", "jax", "tf", "nn", "scipy", "special",
+    ];
+    if LIBRARIES.contains(&module) && r.indices.is_none() && !env.tensors.contains_key(module) {
+        return Some((
+            r.name.span,
+            format!("`{key}` is a function of another library: tq has no `{module}.`"),
+            format!(
+                "tq writes it in its own notation: {}",
+                known_functions_hint(member, true)
+            ),
+        ));
+    }
+    let plain = r.name.sub.is_empty() && r.name.sup.is_empty() && r.name.primes == 0 && !r.grad;
+    if member == "T" && plain && env.tensors.contains_key(module) {
+        let ix = r.indices.as_ref().filter(|ix| ix.len() == 2)?;
+        let swapped: Vec<String> = ix
+            .iter()
+            .rev()
+            .map(crate::syntax::printer::print_index)
+            .collect();
+        let fixed = format!("{module}[{}]", swapped.join(", "));
+        return Some((
+            r.span,
+            format!("`{key}` is a transpose written as in NumPy: tq has no `.T`"),
+            format!(
+                "did you mean `{fixed}`? a transpose is the same tensor read with its indices in the other order: `{}` is `{fixed}`",
+                crate::syntax::printer::print_ref(r)
+            ),
+        ));
+    }
+    None
+}

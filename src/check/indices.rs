@@ -269,6 +269,12 @@ impl Checker {
     }
 
     pub(super) fn undeclared(&mut self, r: &Ref, key: &str) {
+        if let Some((span, message, hint)) = super::functions::foreign_name(r, key, &self.env) {
+            let d = Diagnostic::error("E0101", span, message)
+                .with_label("not tq's notation")
+                .with_hint(hint);
+            return self.missing(key, d);
+        }
         let hint = if r.indices.is_some() {
             let mean = self.did_you_mean(key, &[Kind::Tensor]);
             format!("{mean}declare it with `param {key}[...]` or `input {key}[...]`, or define it by an equation")

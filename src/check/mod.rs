@@ -411,7 +411,11 @@ impl Checker {
         // `N_{l-1}` read as a value is reported as `N`: a per-member size family that
         // failed (E0410) is its cause.
         let family_unparsed = self.unparsed.contains(&format!("{cause}_"));
-        if self.unparsed.contains(cause) || member_of_unparsed || family_unparsed {
+        // `S.theta` of a rule whose line failed (`rule S over t: ...` on one line).
+        let rule_unparsed = cause
+            .split_once('.')
+            .is_some_and(|(rule, _)| self.unparsed.contains(rule));
+        if self.unparsed.contains(cause) || member_of_unparsed || family_unparsed || rule_unparsed {
             return;
         }
         match self.missing.get_mut(cause) {

@@ -375,6 +375,13 @@ impl Checker {
             && !self.is_scalar_name(&key, scope)
         {
             let code = if in_claim { "E0501" } else { "E0101" };
+            if let Some((span, message, hint)) = super::functions::foreign_name(r, &key, &self.env)
+            {
+                let d = Diagnostic::error(code, span, message)
+                    .with_label("not tq's notation")
+                    .with_hint(hint);
+                return self.missing(&key, d);
+            }
             let mean = self.did_you_mean(
                 &key,
                 &[Kind::Size, Kind::Symbol, Kind::Scalar, Kind::Tensor],

@@ -451,14 +451,42 @@ fn outside_domain(name: &str, v: &crate::sym::Expr, env: &Env) -> Option<Outside
             v.eval_f64(&std::collections::BTreeMap::new()).ok()?,
         )?,
     };
-    // The closure of the domain, as for a parameter written as a number (E0106 accepts
-    // `bernoulli(0)` and `normal(0, 0)`): an open end is a convention of the symbolic
-    // engines (`/ p` defined), not a value the model cannot run at.
-    let closed = |b: &Option<crate::sym::Bound>| b.as_ref().map(|(v, _)| (v.clone(), false));
-    if (!d.integer || r.is_integer()) && crate::sym::within(&closed(&d.lo), &closed(&d.hi), &r) {
+    // The domain as the engines assume it, open ends included (issue #18): a symbol's
+    // `bernoulli(p)` has p > 0 and a standard deviation written squared in a variance is
+    // > 0, and the proofs divide by them (`m / p`); a `sample p = 0` was accepted and
+    // the numeric runs drew at a point the proofs exclude. (A parameter written as a
+    // number, `bernoulli(0)`, is E0106's other half and keeps the closed range.)
+    if (!d.integer || r.is_integer()) && crate::sym::within(&d.lo, &d.hi, &r) {
         return None;
     }
+    let closed = |b: &Option<crate::sym::Bound>| b.as_ref().map(|(v, _)| (v.clone(), false));
+    let at_open_end = crate::sym::within(&closed(&d.lo), &closed(&d.hi), &r);
     let shown = d.show(name);
+    if at_open_end {
+        return Some(Outside {
+            message: format!(
+                "the value of `{name}`, {r}, is at an open end of its domain: {shown} ({})",
+                d.why.join("; ")
+            ),
+            hint: {
+                let why = if d.why.iter().any(|w| w.starts_with("a probability")) {
+                    " (a keep probability of 0 keeps nothing, and a division by it is undefined)"
+                } else if d.why.iter().any(|w| w.starts_with("a standard deviation")) {
+                    " (a standard deviation of 0 makes the drawn value a constant)"
+                } else {
+                    ""
+                };
+                let near = if num_traits::Zero::is_zero(&r) {
+                    format!(", such as `{name} = 1/100`")
+                } else {
+                    String::new()
+                };
+                format!(
+                    "give `{name}` a value with {shown}: tq's proofs assume `{name}` is not {r}{why}; for the limit, take a value near it{near}"
+                )
+            },
+        });
+    }
     Some(Outside {
         message: format!(
             "the value of `{name}`, {r}, is outside its domain: {shown} ({})",

@@ -33,12 +33,20 @@ pub fn variants(file: PathBuf, count: usize, seed: u64, format: VariantsFormat) 
             &base.diagnostics,
         ));
         say("variants are made only from a file without errors");
+        if format == VariantsFormat::Json {
+            // A JSON reader gets a document as `check` gives one: the file's diagnostics
+            // and no variants (issue #18: it got nothing on standard output).
+            return failed_json(&path, seed, base.to_json()["diagnostics"].clone(), None, 1);
+        }
         return ExitCode::from(1);
     }
     let plan = match tq::variants::plan(&base.program, count, seed) {
         Ok(p) => p,
         Err(e) => {
             say(format!("{path}: {e}"));
+            if format == VariantsFormat::Json {
+                return failed_json(&path, seed, serde_json::json!([]), Some(e.to_string()), 2);
+            }
             return ExitCode::from(2);
         }
     };
@@ -96,4 +104,29 @@ pub fn variants(file: PathBuf, count: usize, seed: u64, format: VariantsFormat) 
         ExitCode::SUCCESS
     };
     finish(&format!("{}\n", out.trim_end()), status)
+}
+
+/// The JSON document of a file no variant is made from: its diagnostics (as `check`
+/// writes them) or the reason, and an empty list of variants.
+fn failed_json(
+    path: &str,
+    seed: u64,
+    diagnostics: serde_json::Value,
+    error: Option<String>,
+    status: u8,
+) -> ExitCode {
+    let doc = serde_json::json!({
+        "path": path,
+        "seed": seed,
+        "error": error.unwrap_or_else(|| "variants are made only from a file without errors".into()),
+        "diagnostics": diagnostics,
+        "variants": [],
+    });
+    finish(
+        &format!(
+            "{}\n",
+            serde_json::to_string_pretty(&doc).unwrap_or_default()
+        ),
+        ExitCode::from(status),
+    )
 }

@@ -55,6 +55,9 @@ pub struct MomentLine {
     /// quadrature number, the border's positions, "(no closed form)").
     pub expr: String,
     pub note: String,
+    /// `expr` is English words (`no closed form`, `unknown`), not a formula: a page sets
+    /// it as text (issue #17: `no closed form` was set as the product of three names).
+    pub words: bool,
 }
 
 impl MomentLine {
@@ -67,6 +70,7 @@ impl MomentLine {
             expr: sym::to_ascii(&value),
             value: Some(value),
             note,
+            words: false,
         }
     }
 
@@ -77,8 +81,17 @@ impl MomentLine {
             given: None,
             bound: false,
             value: None,
+            words: false,
             expr,
             note,
+        }
+    }
+
+    /// A value known only in words (`no closed form`), with how far it was obtained.
+    fn words(section: MomentSection, name: String, words: &str, note: String) -> MomentLine {
+        MomentLine {
+            words: true,
+            ..MomentLine::text(section, name, words.to_string(), note)
         }
     }
 
@@ -262,10 +275,10 @@ fn moment_lines(r: &FileReport) -> Vec<MomentLine> {
                     }
                 ),
             )),
-            (None, Some(why)) => out.push(MomentLine::text(
+            (None, Some(why)) => out.push(MomentLine::words(
                 section,
                 format!("Var({generic})"),
-                "(no closed form)".into(),
+                "(no closed form)",
                 why.clone(),
             )),
             _ => {}
@@ -323,10 +336,10 @@ fn moment_lines(r: &FileReport) -> Vec<MomentLine> {
                                 .into(),
                         ))
                     }
-                    Some(g) => out.push(MomentLine::text(
+                    Some(g) => out.push(MomentLine::words(
                         MomentSection::Forward,
                         format!("Var({key})"),
-                        "unknown".into(),
+                        "unknown",
                         format!(
                             "Gauss–Hermite quadrature does not converge (64 and 48 points differ by {:.1e})",
                             g.error

@@ -370,12 +370,21 @@ pub fn question(
             };
             match value_of(e) {
                 Ok((value, vars)) => {
-                    if variables.as_ref().is_some_and(|w| *w != vars) {
-                        why = Some("a number in one variant and a formula in another".into());
-                        break;
-                    }
-                    variables = Some(vars);
-                    these.push(value);
+                    // A number in one variant and a formula in another (`2^l` is 1 at
+                    // a base of 1): asked as a formula in every variant, in the names
+                    // any variant's formula reads (issue #17: the file was skipped).
+                    variables = Some(match (variables.flatten(), vars) {
+                        (None, v) | (v, None) => v,
+                        (Some(mut w), Some(v)) => {
+                            for n in v {
+                                if !w.contains(&n) {
+                                    w.push(n);
+                                }
+                            }
+                            Some(w)
+                        }
+                    });
+                    these.push((value, e.clone()));
                 }
                 Err(e) => {
                     why = Some(e);
@@ -393,6 +402,7 @@ pub fn question(
             Some(variables) => Kind::Symbolic { variables },
             None => tolerance(c, *op),
         };
+        let symbolic = matches!(kind, Kind::Symbolic { .. });
         // A relation between moments asks for the factor of the right side's moment:
         // the ratio of the left side to it.
         let label = match kept.first().and_then(|v| v.prepared.per_moment.get(j)) {
@@ -408,8 +418,15 @@ pub fn question(
             conditions: conditions(c),
             kind,
         });
-        for (slot, v) in values.iter_mut().zip(these) {
-            slot.push(v);
+        for (slot, (v, e)) in values.iter_mut().zip(these) {
+            slot.push(match v {
+                // A number where the answer is asked as a formula: the formula it is.
+                Value::Number { latex, .. } if symbolic => Value::Formula {
+                    expr: sym::to_ascii(&e).replace('^', "**"),
+                    latex,
+                },
+                v => v,
+            });
         }
     }
     if answers.is_empty() {

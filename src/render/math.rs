@@ -4,83 +4,22 @@
 
 use crate::syntax::ast::*;
 
-const GREEK: &[&str] = &[
-    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
-    "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "phi", "chi", "psi", "omega",
-];
+use crate::sym::typeset::{escape_math_text, ident_latex, label_latex, word_latex};
 
 /// One identifier: Greek words become letters, `dx`/`DX` become `\Delta x`/`\Delta X`,
-/// longer words are set upright, a trailing `_W` becomes a subscript.
+/// longer words are one italic word, a trailing `_W` becomes a subscript; the rule the
+/// symbolic printer shares (`sym::typeset`).
 pub fn ident(name: &str) -> String {
-    let primes = name.len() - name.trim_end_matches('\'').len();
-    let base = name.trim_end_matches('\'');
-    let (head, sub) = match base.split_once('_') {
-        Some((h, s)) if !h.is_empty() && !s.is_empty() => (h, Some(s)),
-        _ => (base, None),
-    };
-    let mut out = word(head);
-    if let Some(s) = sub {
-        out = format!("{out}_{{{}}}", word(s));
-    }
-    for _ in 0..primes {
-        out.push('\'');
-    }
-    out
+    ident_latex(name)
 }
 
 fn word(w: &str) -> String {
-    if GREEK.contains(&w) {
-        return format!("\\{w}");
-    }
-    // Upper-case Greek where LaTeX has a letter for it.
-    let cap = [
-        "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Phi", "Psi", "Omega",
-    ];
-    if cap.contains(&w) {
-        return format!("\\{w}");
-    }
-    let b = w.as_bytes();
-    if b.len() == 2 && (b[0] == b'd' || b[0] == b'D') && b[1].is_ascii_alphabetic() {
-        let second = b[1] as char;
-        // `dx` ranges over `DX`: the seeds' Δx and ΔX.
-        if (b[0] == b'd') == second.is_ascii_lowercase() {
-            return format!("\\Delta {second}");
-        }
-    }
-    let ok = w.chars().all(|c| c.is_ascii_alphanumeric());
-    if !ok {
-        return format!("\\mathrm{{{}}}", escape_math_text(w));
-    }
-    if w.chars().count() <= 1 || w.chars().skip(1).all(|c| c.is_ascii_digit()) {
-        let (letter, digits) = w.split_at(1);
-        if digits.is_empty() {
-            letter.to_string()
-        } else {
-            format!("{letter}_{{{digits}}}")
-        }
-    } else {
-        format!("\\mathit{{{w}}}")
-    }
+    word_latex(w)
 }
 
-/// A superscript label: a word (`relu`, `out`) is set upright, as a label and not a
-/// product of letters; a letter or a Greek name as [`ident`] sets it.
+/// A superscript label: a word (`relu`, `out`) is set upright.
 pub fn label(w: &str) -> String {
-    let shown = word(w);
-    match shown.strip_prefix("\\mathit{") {
-        Some(rest) => format!("\\mathrm{{{rest}"),
-        None => shown,
-    }
-}
-
-fn escape_math_text(s: &str) -> String {
-    s.chars()
-        .map(|c| match c {
-            '_' | '#' | '$' | '%' | '&' | '{' | '}' => format!("\\{c}"),
-            c if c.is_ascii_graphic() => c.to_string(),
-            _ => "?".to_string(),
-        })
-        .collect()
+    label_latex(w)
 }
 
 /// A name with primes, superscript labels and subscripts: `W^{h,R}_{l+1}`.

@@ -73,6 +73,29 @@ pub struct MomentRow {
 /// left side of a claim so that it is written in the course's notation, with the
 /// claim's givens) and the value, typeset from its symbolic form when it has one.
 fn moment_math(m: &MomentLine) -> Option<String> {
+    if m.words {
+        // A value in words (`no closed form`): the moment as math, the words as text
+        // (the lines in words have no givens).
+        let words = m.expr.trim_start_matches('(').trim_end_matches(')');
+        let parsed = crate::syntax::parser::parse(&format!("claim {} == 0\n", m.name));
+        let [Item {
+            kind: ItemKind::Claim(c),
+            ..
+        }] = parsed.program.items.as_slice()
+        else {
+            return None;
+        };
+        let Expr::Rel(_, lhs, ..) = &c.body else {
+            return None;
+        };
+        return (parsed.diagnostics.is_empty() && m.given.is_none()).then(|| {
+            format!(
+                "{} = \\text{{{}}}",
+                math::expr(lhs),
+                crate::sym::typeset::escape_math_text(words)
+            )
+        });
+    }
     let op = if m.bound { "<=" } else { "==" };
     let given = m
         .given

@@ -34,6 +34,7 @@ pub mod rat;
 mod relation;
 mod solve;
 pub mod sturm;
+pub mod typeset;
 
 pub use defined::{collecting, Condition, Domains, Interval};
 pub use domain::{within, Bound, Domain};

@@ -127,13 +127,9 @@ fn symbol(s: &str, style: Style) -> String {
                 None => b,
             }
         }
-        Style::Latex => {
-            let b = greek.map_or(base.to_string(), |g| g.2.to_string());
-            match sub {
-                Some(r) => format!("{b}_{{{r}}}"),
-                None => b,
-            }
-        }
+        // The one rule for a name in LaTeX, which the syntax tree's printer shares
+        // (`lam` one word, `v0` subscripted, `lambda` a letter: issue #17).
+        Style::Latex => super::typeset::name_latex(s),
     }
 }
 
@@ -374,11 +370,16 @@ fn product(fs: &[Expr], style: Style) -> String {
         Style::Latex => {
             // A number beside a factor that starts with a digit (`2 \cdot 2^{k}`): a
             // space alone would read as one number.
+            // A word of several letters (`\mathit{lam}`) beside another factor takes a
+            // thin space, as the program's lines set it (`N \, \mathit{lam}`, not
+            // `N\mathit{lam}`, which reads as one word).
             let mut out = String::new();
             for (k, s) in parts.iter().enumerate() {
                 if k > 0 {
                     out.push_str(if s.starts_with(|c: char| c.is_ascii_digit()) {
                         " \\cdot "
+                    } else if s.contains("\\mathit{") || parts[k - 1].contains("\\mathit{") {
+                        " \\, "
                     } else {
                         " "
                     });

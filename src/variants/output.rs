@@ -129,6 +129,23 @@ pub(super) fn answer(
             ));
             return Ok(runs);
         }
+        // A value the claim's check refuted in this variant is the claim's right side
+        // at the variant's values, not the answer (issue #17: the key showed it as the
+        // answer): marked false, with the evidence, which gives the value tq derived.
+        if let Some(rep) = rep.filter(|r| r.verdict == Verdict::Refuted) {
+            if c.expect != Some(Expectation::Refuted) {
+                let mut runs = vec![Inline::Strong("not an answer".into())];
+                runs.push(Inline::Text(" (the claim's value here, ".into()));
+                runs.push(Inline::Math(a));
+                runs.push(Inline::Text(format!(
+                    ", is false at this variant's values; {}: ",
+                    rep.method.as_str()
+                )));
+                runs.extend(crate::render::prose::prose(&rep.evidence));
+                runs.push(Inline::Text(")".into()));
+                return Ok(runs);
+            }
+        }
         return Ok(vec![Inline::Math(a)]);
     }
     let budget = v.prepared.budget_spent.get(j).cloned().flatten();

@@ -555,3 +555,72 @@ fn the_student_page_has_the_questions_and_no_solution() {
         }
     }
 }
+
+/// One rule for a name on the whole page (issue #17, session 33): the program lines and
+/// the questions (`render/math.rs`) and the moments and answers (`sym::to_latex`) set a
+/// multi-letter name as one word (`\mathit{lam}`, never the product l·a·m), a letter with
+/// digits subscripted (`v_{0}` everywhere, never `v0`), a Greek name as its letter
+/// (`\lambda`); a value known only in words (`no closed form`) is text, not math.
+#[test]
+fn a_name_is_typeset_the_same_everywhere_on_the_page() {
+    // Weight decay `lam`, an input variance `v0`, a Greek `lambda`, a gain `gain2`.
+    let src = "size N
+index i : N
+symbol lam, sigma_w, v0, lambda, gain2
+param w[N] ~ normal(0, sigma_w^2)
+input x[N] ~ normal(0, v0)
+y = gain2 w[I] x[I]
+loss = y^2 / 2 + lam w[I] w[I] / 2 + lambda y
+claim Var(y) == N gain2^2 sigma_w^2 v0
+claim w.grad[i] == y gain2 x[i] + lam w[i] + lambda gain2 x[i]
+sample N = 4, lam = 1/10, sigma_w = 1, v0 = 2, lambda = 1/3, gain2 = 2
+";
+    for format in [Format::Latex, Format::Markdown] {
+        let doc = page(src, format, tq::render::Audience::Key);
+        let math: String = doc
+            .split('$')
+            .skip(1)
+            .step_by(2)
+            .collect::<Vec<_>>()
+            .join(" $ ");
+        for bad in [
+            " lam ",
+            " lam}",
+            "{lam ",
+            "v0",
+            "l a m",
+            " gain2",
+            "\\mathit{no}",
+        ] {
+            assert!(
+                !math.contains(bad),
+                "{format:?}: `{bad}` in the math: {math}"
+            );
+        }
+        // Both printers: the problem's lines and the moments section.
+        assert!(doc.matches("\\mathit{lam}").count() >= 2, "{doc}");
+        assert!(doc.matches("v_{0}").count() >= 3, "{doc}");
+        assert!(doc.matches("\\mathit{gain}_{2}").count() >= 3, "{doc}");
+        assert!(doc.contains("\\lambda"), "{doc}");
+    }
+    // A variance with no closed form (a sigmoid residual family, as
+    // problems/residual_mlp.tq) is said in words.
+    let src = "size I, L
+symbol sigma_W
+input x[I] ~ normal(0, 1)
+param W_l[I,I] ~ normal(0, sigma_W^2) for l in 1..L
+h_0[i] = x[i]
+for l in 0..L - 1:
+  htilde_{l+1}[i] = sigma(W_{l+1}[i,I'] h_l[I'])
+  h_{l+1}[i] = htilde_{l+1}[i] + h_l[i]
+sample I = 4, L = 3, sigma_W = 0.5
+";
+    for format in [Format::Latex, Format::Markdown] {
+        let doc = page(src, format, tq::render::Audience::Key);
+        assert!(!doc.contains("\\mathit{closed}"), "{doc}");
+        assert!(doc.contains("\\text{no closed form}"), "{doc}");
+    }
+    if let Some(over) = overfull_lines("names", &page(src, Format::Latex, Default::default())) {
+        assert!(over.is_empty(), "{over:?}");
+    }
+}

@@ -48,6 +48,49 @@ impl Ctx<'_> {
         Ok((rest, rest))
     }
 
+    /// A loop over a range (or a rule) with its statement after the `:` on the same
+    /// line (`for t in 1..T: h_t = h_{t-1} + 1`), which only `for b,j: ...` allows: the
+    /// statement's own mistake is reported first, at its token (issue #18: everything was
+    /// reported at the line's end as "expected an indented block"); a statement without
+    /// one is reported at its start, with the two lines the block takes. `None` when
+    /// nothing follows the `:`.
+    fn inline_body<'a>(
+        &self,
+        i: In<'a>,
+        line: &Line,
+        diags: &mut Vec<Diagnostic>,
+        header_kind: &str,
+    ) -> Option<PResult<'a, Option<LineResult>>> {
+        let (body, _) = ws(i).ok()?;
+        if line.opens_block || body.fragment().trim().is_empty() {
+            return None;
+        }
+        let (rest, _) = match self.equation(body) {
+            Ok(r) => r,
+            Err(e) => return Some(Err(e)),
+        };
+        // Words after a complete statement are the line's trailing words, reported there.
+        if rest.fragment().trim().is_empty() {
+            let at = super::tokens::off(&body);
+            let header = self.ascii.text[line.start..at].trim_end();
+            let header = header.split_whitespace().collect::<Vec<_>>().join(" ");
+            let stmt = body.fragment().trim();
+            let stmt = stmt.split_whitespace().collect::<Vec<_>>().join(" ");
+            diags.push(
+                Diagnostic::error(
+                    "E0001",
+                    self.ascii.span(at, line.end),
+                    format!("{header_kind} takes its statements on the lines below it, not after `:`"),
+                )
+                .with_label("a statement of the block")
+                .with_hint(format!(
+                    "write the statement on its own line, indented under the header: `{header}` on one line, then `  {stmt}` on the next (only `for b,j: ...`, over indices, takes its statement on the same line)"
+                )),
+            );
+        }
+        Some(Ok((rest, None)))
+    }
+
     pub(super) fn binding<'a>(&self, i: In<'a>) -> PResult<'a, Binding> {
         let (i, n) = self.name(i)?;
         let name = Ident {
@@ -485,6 +528,9 @@ impl Ctx<'_> {
                     Ok(r) => r,
                     Err(_) => self.missing_colon(i, line, diags, "`:` after the step variable")?,
                 };
+                if let Some(r) = self.inline_body(i, line, diags, "a rule") {
+                    return r;
+                }
                 needs_block("an indented block after `:`")?;
                 let body = self.block(&line.children, diags, BlockKind::Rule);
                 Ok((i, item(ItemKind::Rule(Rule { name, var, body }))))
@@ -500,6 +546,9 @@ impl Ctx<'_> {
                         Ok(r) => r,
                         Err(_) => self.missing_colon(i, line, diags, "`:` after the range")?,
                     };
+                    if let Some(r) = self.inline_body(i, line, diags, "a loop over a range") {
+                        return r;
+                    }
                     needs_block("an indented block after `:`")?;
                     let body = self.block(&line.children, diags, BlockKind::Loop);
                     return Ok((
