@@ -124,6 +124,7 @@ pub fn check_expanded(
     c.env.signed = domains::signed(program, &c.env);
     (c.env.leaf_domains, c.env.leaf_values) = domains::leaves(program, &c.env);
     real_symbols(&program.items, &mut c.env);
+    exponent_counts(&program.items, &mut c.env);
     c.report_missing();
     let slips = std::mem::take(&mut c.size_case_slips);
     // Looked up by the name the message starts with (a scan of the slips for each
@@ -612,5 +613,87 @@ fn real_symbols(items: &[crate::syntax::ast::Item], env: &mut Env) {
             ItemKind::Rule(r) => real_symbols(&r.body, env),
             _ => {}
         }
+    }
+}
+
+/// Symbols read in an exponent anywhere in the file — a statement, a declaration, a
+/// rule or any claim (its relation or its givens) — that the model never reads as a
+/// real quantity ([`Env::fractional`]) and that are no location ([`Env::signed`]): a
+/// count (a depth, a number of steps), a whole number >= 1 in **every** claim of the
+/// file, written into [`Env::domains`]. Before (session 33), the exponent was read claim
+/// by claim: `s >= 1` was refuted at s = 1/2 beside `2^s >= 2`, confirmed with s whole,
+/// in the same file (docs/language.md, domains).
+fn exponent_counts(items: &[crate::syntax::ast::Item], env: &mut Env) {
+    use crate::syntax::ast::{BinOp, Expr, Init};
+    use std::collections::BTreeSet;
+    fn names(e: &Expr, env: &Env, out: &mut BTreeSet<String>) {
+        if let Expr::Ref(r) = e {
+            if r.indices.is_none() && !r.grad {
+                let name = crate::syntax::printer::print_name(&r.name);
+                if env.symbols.contains_key(&name) {
+                    out.insert(name);
+                }
+            }
+        }
+        for c in crate::syntax::visit::children(e) {
+            names(c, env, out);
+        }
+    }
+    fn walk(e: &Expr, env: &Env, out: &mut BTreeSet<String>) {
+        if let Expr::Binary(BinOp::Pow, l, r, _) = e {
+            walk(l, env, out);
+            names(r, env, out);
+            return;
+        }
+        for c in crate::syntax::visit::children(e) {
+            walk(c, env, out);
+        }
+    }
+    fn items_walk(items: &[crate::syntax::ast::Item], env: &Env, out: &mut BTreeSet<String>) {
+        for item in items {
+            match &item.kind {
+                ItemKind::Equation(eq) => walk(&eq.rhs, env, out),
+                ItemKind::Decl(d) => match &d.init {
+                    Some(Init::Dist(call)) => call.args.iter().for_each(|a| walk(a, env, out)),
+                    Some(Init::Value(v)) => walk(v, env, out),
+                    None => {}
+                },
+                ItemKind::Loop(l) => items_walk(&l.body, env, out),
+                ItemKind::ForIndices(f) => items_walk(&f.body, env, out),
+                ItemKind::Rule(r) => items_walk(&r.body, env, out),
+                ItemKind::Claim(c) => {
+                    walk(&c.body, env, out);
+                    c.given.iter().for_each(|g| walk(g, env, out));
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut found = BTreeSet::new();
+    items_walk(items, env, &mut found);
+    for name in found {
+        if env.fractional.contains(&name)
+            || env.signed.contains(&name)
+            || env.scalars.contains_key(&name)
+            || env.computed_scalars.contains(&name)
+        {
+            continue;
+        }
+        // A domain inferred from a declaration that is not a count (a probability, a
+        // variance) keeps its own meaning.
+        if env
+            .domains
+            .get(&name)
+            .is_some_and(|d| !d.integer && (d.lo.is_some() || d.hi.is_some()))
+        {
+            continue;
+        }
+        let count = crate::sym::Domain::size(
+            "read in an exponent: a count, a whole number >= 1 in every claim",
+        );
+        env.domains
+            .entry(name)
+            .and_modify(|d| d.meet(&count))
+            .or_insert(count);
     }
 }

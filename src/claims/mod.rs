@@ -516,6 +516,7 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
                             )
                         },
                         exact_at,
+                        opts,
                     );
                 }
                 if let Some((_, point)) = &at_witness {

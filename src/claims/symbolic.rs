@@ -481,6 +481,7 @@ fn family_variables(
         for arg in &c.args {
             crate::syntax::visit::walk_refs(arg, &mut |r| {
                 let key = env.key_of(&r.name);
+                index_domains(r, &key, env, &mut domains, &mut bounds);
                 let Some(span) = env.family_spans.get(&key) else {
                     return;
                 };
@@ -536,6 +537,56 @@ fn family_variables(
         }
     }
     (domains, bounds)
+}
+
+/// The free indices of a claim's moment (`k` of `Var(y[b,k])`) over a dimension
+/// declared with a plain size `K`: whole numbers from 0 (the first position) with `k <=
+/// K - 1`. Before (session 33) they were drawn as positive numbers, so a moment that
+/// differs at the first position (`y[b,k] = x[b,k] (1 + [k == 0])`: 4 v at k = 0, v
+/// elsewhere) was confirmed as `Var(y[b,k]) == v`. A dimension along a loop variable,
+/// a fixed position or a centred index keeps the convention.
+fn index_domains(
+    r: &ast::Ref,
+    key: &str,
+    env: &Env,
+    domains: &mut BTreeMap<String, sym::Domain>,
+    bounds: &mut Vec<sym::Assumption>,
+) {
+    let (Some(ix), Some(info)) = (&r.indices, env.tensors.get(key)) else {
+        return;
+    };
+    if ix.len() != info.dims.len() {
+        return;
+    }
+    for (i, dim) in ix.iter().zip(&info.dims) {
+        let Some(v) = i.plain_var().map(|v| v.name.clone()) else {
+            continue;
+        };
+        if !env.sizes.contains_key(dim)
+            || env.sizes.contains_key(&v)
+            || env.symbols.contains_key(&v)
+            || env.scalars.contains_key(&v)
+            || env.indices.get(&v).is_some_and(|x| x.centered)
+            || env.index_size(&v).as_deref() != Some(dim.as_str())
+        {
+            continue;
+        }
+        let first = sym::Domain {
+            lo: Some((num_rational::BigRational::from_integer(0.into()), false)),
+            hi: None,
+            integer: true,
+            why: vec![format!("an index over `{dim}`: its positions from 0")],
+            relations: Vec::new(),
+        };
+        domains
+            .entry(v.clone())
+            .and_modify(|d| d.meet(&first))
+            .or_insert(first);
+        let bound = (Expr::sym(&v), Rel::Le, Expr::sym(dim) - Expr::int(1));
+        if !bounds.contains(&bound) {
+            bounds.push(bound);
+        }
+    }
 }
 
 /// The domains a claim's points are drawn from: the file's (inferred from the

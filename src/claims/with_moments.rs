@@ -2,6 +2,7 @@
 //! other points at which a claim Monte Carlo confirmed is tested again.
 
 use super::*;
+mod degenerate;
 mod least;
 mod points;
 pub(crate) use least::{least_sizes, named_extents};

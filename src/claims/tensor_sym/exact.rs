@@ -166,6 +166,11 @@ pub(super) enum Exact {
     /// The sides differ at a point, but the second evaluation there does not confirm
     /// it: nothing is decided (why, in words).
     Unconfirmed(String),
+    /// The sides are undefined at every point of a size the claim is about: a condition
+    /// that reads the sizes alone fails there (`I - 1 ≠ 0` at I = 1). Undefined is never
+    /// confirmed (docs/soundness.md, "Definedness"); a refutation at a size where the
+    /// claim is defined still stands (session 33).
+    Undefined(String),
 }
 
 /// Exact evaluation at random rational points satisfying the givens, with the sums over
@@ -261,6 +266,21 @@ pub(super) fn exact_check(
     // A claim with no size given is a claim for every size at which every element it
     // names exists (docs/language.md): after the sample sizes it is tested at the least
     // such sizes too (`A[t,t'] < 1` of a softmax holds at T = 4, fails at T = 1).
+    if let (Exact::Undefined(_), Some(least)) = (&first, &least) {
+        // Undefined at the sizes tested first: a refutation at the least sizes, where
+        // the claim may be defined, is still the claim's.
+        if let Ok(found @ Exact::Refuted(..)) = check_at(
+            op,
+            claim,
+            (program, env),
+            g,
+            (seed ^ 0x5eed_1ea5, gather, None),
+            least,
+            LEAST,
+        ) {
+            return Ok(found);
+        }
+    }
     let Exact::Agrees {
         points,
         floating,
@@ -295,6 +315,11 @@ pub(super) fn exact_check(
             floating || fl,
             format!("{tested} and at {LEAST} ({least_listed})"),
         ),
+        Ok(Exact::Undefined(why)) => {
+            return Ok(Exact::Undefined(format!(
+                "the written-out sides agree at {points} random points at {tested}, but {why}"
+            )))
+        }
         Ok(found) => return Ok(found),
         Err(why) => (
             points,
@@ -435,6 +460,10 @@ fn check_at(
                 .join(", "),
         );
         sides.push((at.join(", "), a, b, facts, conds));
+    }
+    // Undefined at these sizes for every value of the elements (session 33).
+    if let Some(found) = undefined_at_sizes(&sides, &sizes, label) {
+        return found;
     }
     // The symbols to draw: leaf elements, parameters; min/max atoms are computed.
     let mut syms_all: BTreeSet<String> = BTreeSet::new();

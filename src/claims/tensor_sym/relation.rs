@@ -279,6 +279,15 @@ pub(super) fn relation(
         gather,
         Some(shared),
     );
+    // A condition over the sizes alone that fails at small sizes (`I - 1 ≠ 0` at I = 1)
+    // where the exact check did not reach them (a model with loops has no least sizes):
+    // undefined there, so not confirmed (session 33). Only for a claim without givens,
+    // which could exclude those sizes.
+    if claim.given.is_empty() && matches!(check, Ok(Exact::Agrees { .. })) {
+        if let Some(why) = undefined_at_small_sizes(&conditions, env) {
+            return Some(und(why));
+        }
+    }
     let proof = proof.map(|p| {
         if used_grads {
             format!("{p}, with each gradient written out from the derived backward program (gather form; reverse mode, checked by finite differences in the file's gradient check)")
@@ -300,6 +309,9 @@ pub(super) fn relation(
         (_, Ok(Exact::Refuted(..))) if used_grads => return None,
         (_, Ok(Exact::Unconfirmed(_))) if used_grads => return None,
         (_, Ok(Exact::Unconfirmed(why))) => und(why),
+        // Undefined at a size the claim is about: not confirmed, also for a gradient
+        // claim (the sampled run at the sample sizes would confirm it).
+        (_, Ok(Exact::Undefined(why))) => und(why),
         (_, Ok(Exact::Refuted(cx, w, _))) => {
             let mut o = Outcome::new(Verdict::Refuted, Method::ExactEval, cx);
             o.witness = Some(w);
@@ -665,4 +677,42 @@ fn idempotent(e: &Expr, masks: &[String]) -> Expr {
             .fold(Expr::zero(), |acc, t| acc + t),
         _ => e.clone(),
     }
+}
+
+/// A condition that reads the sizes alone and fails at a point of whole sizes from 1 to
+/// 4 (the first found, in the words of the evidence); `None` when none does.
+fn undefined_at_small_sizes(conditions: &[sym::Condition], env: &Env) -> Option<String> {
+    use num_traits::{Signed, Zero};
+    for c in conditions {
+        let free: Vec<String> = c.expr().free_symbols().into_iter().collect();
+        if free.is_empty() || free.len() > 3 || !free.iter().all(|s| env.sizes.contains_key(s)) {
+            continue;
+        }
+        let combos = 4usize.pow(free.len() as u32);
+        for k in 0..combos {
+            let mut pt = BTreeMap::new();
+            let mut rest = k;
+            for s in &free {
+                pt.insert(s.clone(), rat((rest % 4) as i64 + 1, 1));
+                rest /= 4;
+            }
+            let Ok(v) = sym::eval_exact(c.expr(), &pt) else {
+                continue;
+            };
+            let fails = match c {
+                sym::Condition::NonZero(_) => v.is_zero(),
+                sym::Condition::Positive(_) => !v.is_positive(),
+                sym::Condition::NonNegative(_) => v.is_negative(),
+                sym::Condition::Power(..) => false,
+            };
+            if fails {
+                let at: Vec<String> = pt.iter().map(|(n, v)| format!("{n} = {v}")).collect();
+                return Some(format!(
+                    "the claim is undefined at {}: `{c}` fails there for every value of the elements, and undefined is never confirmed (a given on the sizes says which sizes the claim is about)",
+                    at.join(", ")
+                ));
+            }
+        }
+    }
+    None
 }

@@ -38,6 +38,7 @@ pub(in crate::claims) fn confirm_elsewhere(
     first: Outcome,
     mut run: impl FnMut(&Claim) -> Option<Outcome>,
     exact: impl Fn(&Claim) -> Outcome,
+    opts: &Options,
 ) -> Outcome {
     let mut held = Vec::new();
     let mut least_open: Option<String> = None;
@@ -156,6 +157,25 @@ pub(in crate::claims) fn confirm_elsewhere(
                             e.evidence
                         )),
                         Verdict::Undecided => {
+                            // The model specialized at the end, where a leaf is a
+                            // constant (session 33): decided by the exact engines, a
+                            // refutation re-checked on the trials at its witness.
+                            match at_degenerate_end(claim, &point, program, env, opts, &mut run) {
+                                Some(e) if e.verdict == Verdict::Refuted => {
+                                    return Outcome {
+                                        evidence: format!(
+                                            "{} (it held at the sample values: {})",
+                                            e.evidence, first.evidence
+                                        ),
+                                        ..e
+                                    };
+                                }
+                                Some(e) if e.verdict == Verdict::Confirmed => {
+                                    held.push(format!("held {}", e.evidence));
+                                    continue;
+                                }
+                                _ => {}
+                            }
                             end_open.get_or_insert_with(|| format!(
                                 "held at the sample values ({}), but at {shown}, a closed end of the domain, the trials do not show the relation ({}) and no exact engine decided the claim there, so the claim over its whole domain is not confirmed; a given (`given {}`) says which values it is about",
                                 first.evidence,
@@ -195,6 +215,47 @@ pub(in crate::claims) fn confirm_elsewhere(
         evidence: format!("{}; {}", first.evidence, held.join("; ")),
         ..first
     }
+}
+
+/// [`super::degenerate::decide`] at a closed end, its refutation re-checked by Monte
+/// Carlo on the original model at the witness (the trials there must not confirm the
+/// claim: a disagreement decides nothing).
+fn at_degenerate_end(
+    claim: &Claim,
+    point: &BTreeMap<String, num_rational::BigRational>,
+    program: &ast::Program,
+    env: &Env,
+    opts: &Options,
+    run: &mut impl FnMut(&Claim) -> Option<Outcome>,
+) -> Option<Outcome> {
+    let mut e = super::degenerate::decide(claim, point, program, env, opts)?;
+    if e.verdict != Verdict::Refuted {
+        return Some(e);
+    }
+    let w = e.witness.as_mut()?;
+    let at: BTreeMap<String, num_rational::BigRational> = w
+        .point
+        .iter()
+        .filter(|(n, _)| env.symbols.contains_key(*n) || env.sizes.contains_key(*n))
+        .map(|(n, v)| (n.clone(), v.clone()))
+        .collect();
+    let (c, shown) = claim_at_point(claim, &at, env)?;
+    let again = run(&c)?;
+    if again.verdict == Verdict::Confirmed {
+        return None;
+    }
+    w.checked_by = format!(
+        "{}; the specialized model is the original at the end, whose trials at the witness ({shown}) do not confirm the claim: {}",
+        w.checked_by,
+        again.verdict.as_str()
+    );
+    e.evidence = format!(
+        "{}; checked again by Monte Carlo on the model at the witness ({shown}): {} ({})",
+        e.evidence,
+        again.verdict.as_str(),
+        again.evidence
+    );
+    Some(e)
 }
 
 /// The `sample` values of the symbols and sizes that the claim's givens do not set

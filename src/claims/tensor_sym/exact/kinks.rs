@@ -414,4 +414,62 @@ pub(super) fn special_point(
         return Some(p);
     }
     None
+/// The sides written out at `sizes` are undefined for every value of the elements: a
+/// condition that reads the sizes alone fails there; or a given on the sizes alone
+/// excludes them (`Err`). `None` otherwise.
+#[allow(clippy::type_complexity)]
+pub(super) fn undefined_at_sizes(
+    sides: &[(
+        String,
+        sym::Expr,
+        sym::Expr,
+        Vec<(sym::Expr, RelOp, sym::Expr)>,
+        BTreeSet<sym::Condition>,
+    )],
+    sizes: &BTreeMap<String, i64>,
+    label: &str,
+) -> Option<Result<Exact, String>> {
+    // A condition that reads the sizes alone and fails at them (`I - 1 ≠ 0` of a
+    // division by `I - 1`, at I = 1): no point of these sizes is a point of the claim,
+    // which is undefined there (session 33: `y[b,i] == x[b,i]` of `y = x (I - 1)/(I - 1)`
+    // was confirmed from the sample sizes while the least sizes were "not tested").
+    let size_point: BTreeMap<String, BigRational> =
+        sizes.iter().map(|(k, v)| (k.clone(), rat(*v, 1))).collect();
+    // A condition with no symbol (`0 ≠ 0` at one element) is that element's, not the
+    // sizes': another element may still refute the claim (sound29 nonfinite_elements.tq).
+    let only_sizes = |e: &sym::Expr| {
+        let free = e.free_symbols();
+        !free.is_empty() && free.iter().all(|s| sizes.contains_key(s))
+    };
+    let mut undefined = None;
+    for (_, _, _, facts, conds) in sides {
+        // A given that reads the sizes alone and fails at them (`given I >= 2` at I = 1)
+        // excludes these sizes: the claim is not about them.
+        let excluded = facts.iter().any(|(x, fop, y)| {
+            only_sizes(x)
+                && only_sizes(y)
+                && match (
+                    sym::eval_exact(x, &size_point),
+                    sym::eval_exact(y, &size_point),
+                ) {
+                    (Ok(x), Ok(y)) => !holds(*fop, &x, &y),
+                    _ => false,
+                }
+        });
+        if excluded {
+            return Some(Err(format!("the givens exclude {}", listed(sizes))));
+        }
+        let failing = conds
+            .iter()
+            .find(|c| only_sizes(c.expr()) && fails_at(c, &size_point));
+        // Every element undefined there (one defined element may refute the claim).
+        let c = failing?;
+        undefined.get_or_insert_with(|| {
+            format!(
+                "the claim is undefined at {label} ({}): `{c}` fails there for every value of the elements, and undefined is never confirmed (a given on the sizes says which sizes the claim is about)",
+                listed(sizes)
+            )
+        });
+    }
+    undefined.map(|why| Ok(Exact::Undefined(why)))
 }
