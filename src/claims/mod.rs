@@ -830,6 +830,16 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
                 _ => {}
             }
         }
+        // A witness names the point its claim is about: the engines put the `at` values
+        // in (as constants or givens), so the point they report left them out (probe33/a
+        // a22: a refutation's witness did not say at which alpha it failed).
+        if let (Some(w), Ok(pt)) = (o.witness.as_mut(), scalar::point(&at)) {
+            for (n, v) in pt {
+                if let Some(r) = v.as_num() {
+                    w.point.entry(n).or_insert_with(|| r.clone());
+                }
+            }
+        }
         // Only a documented rule may prove.
         if o.verdict == Verdict::Proved && o.rule.is_none() {
             o.verdict = Verdict::Undecided;
