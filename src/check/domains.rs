@@ -19,8 +19,13 @@ pub fn infer(program: &Program, env: &Env) -> BTreeMap<String, Domain> {
     for s in env.sizes.keys() {
         out.insert(s.clone(), Domain::size("a size"));
     }
+    // A scalar input read as a distribution's parameter (`normal(0, alpha)`,
+    // `bernoulli(alpha)`) is bounded like a symbol there: the model exists only inside
+    // (probe33/a a25: `Var(x) >= 0` was refuted at alpha = -1, `Var(x) == -1 given
+    // alpha = -1` proved).
+    let scalar_input = |n: &str| env.scalars.contains_key(n) && !env.computed_scalars.contains(n);
     let mut add = |name: String, d: Domain| {
-        if env.symbols.contains_key(&name) || env.sizes.contains_key(&name) {
+        if env.symbols.contains_key(&name) || env.sizes.contains_key(&name) || scalar_input(&name) {
             out.entry(name).and_modify(|o| o.meet(&d)).or_insert(d);
         }
     };
@@ -310,7 +315,8 @@ fn monomial(e: &Expr, sign: i64, out: &mut Vec<(String, i64)>) -> bool {
     }
 }
 
-/// An affine form `Σ k_s s + c` of symbols (no sizes, tensors or functions), exactly.
+/// An affine form `Σ k_s s + c` of symbols and scalar inputs (no sizes, tensors or
+/// functions), exactly.
 fn affine(e: &Expr, env: &Env) -> Option<(BTreeMap<String, BigRational>, BigRational)> {
     use crate::syntax::ast::UnOp;
     let scale = |(m, c): (BTreeMap<String, BigRational>, BigRational), f: &BigRational| {
@@ -328,7 +334,9 @@ fn affine(e: &Expr, env: &Env) -> Option<(BTreeMap<String, BigRational>, BigRati
         Expr::Num(s, _) => Some((BTreeMap::new(), crate::sym::parse_number(s)?)),
         Expr::Ref(r) if r.indices.is_none() && !r.grad => {
             let n = print_name(&r.name);
-            env.symbols.contains_key(&n).then(|| {
+            // A scalar input too (`normal(0, 1 - r)` with `scalar r`: r <= 1).
+            let scalar_input = env.scalars.contains_key(&n) && !env.computed_scalars.contains(&n);
+            (env.symbols.contains_key(&n) || scalar_input).then(|| {
                 (
                     BTreeMap::from([(n, BigRational::one())]),
                     BigRational::zero(),

@@ -238,3 +238,26 @@ pub(super) fn recheck_element(
         ))
     }
 }
+
+/// A claim's givens for a sampled run: the values its settings give (each lowered
+/// without a program; [`crate::analysis::givens`]), which the run is made at, and the
+/// other givens, which restrict the elements it tests (a setting whose value cannot be
+/// lowered stays among them, as a condition).
+pub(super) fn sampled_givens(claim: &Claim, env: &Env) -> (Vec<(String, Expr)>, Vec<ast::Expr>) {
+    use crate::analysis::givens::{Given, Givens};
+    let givens = Givens::read(&claim.given, env);
+    let mut sets = Vec::new();
+    let mut residual = Vec::new();
+    for (g, written) in givens.all.iter().zip(&givens.written) {
+        match g {
+            Given::Set(s) => match s.lowered(&scalar::Scope::default()) {
+                Ok(v) => sets.push((s.name.clone(), v)),
+                Err(_) => residual.push(written.clone()),
+            },
+            _ => residual.push(written.clone()),
+        }
+    }
+    // Numbers first, then the values computed from them (as a Monte Carlo run).
+    sets.sort_by_key(|(_, v)| !v.free_symbols().is_empty());
+    (sets, residual)
+}

@@ -36,7 +36,9 @@ mod with_moments;
 
 use symbolic::decide;
 pub use symbolic::{claim_domains, MAX_CLAIM_NODES};
-use with_moments::{claim_at_point, claim_with_own_at, confirm_elsewhere, decide_with_moments};
+use with_moments::{
+    claim_at_point, claim_with_point, confirm_elsewhere, decide_with_moments, without_at,
+};
 pub use with_moments::{other_points, ratio_roots};
 
 /// A decided (or undecided) claim.
@@ -215,8 +217,10 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
     let moment_keys = montecarlo::moment_keys(program, env, &back.items);
     // The settings whose trials the claim being decided read (for the verdict cache).
     let used_settings = std::cell::RefCell::new(std::collections::BTreeSet::new());
+    // Monte Carlo's runs read no `at` line: each claim's point reaches them as givens.
+    let mc_program = without_at(program);
     let mc_ctx = montecarlo::Ctx {
-        program,
+        program: &mc_program,
         env,
         back: &back.items,
         loss,
@@ -347,6 +351,12 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
         // The engine that owns the claim's form answers first (`Elements` may leave the
         // claim to the general engines by answering `None`).
         let route = Route::of(claim, program, env);
+        // The point in force at the claim (the `at` lines before it, its own `at`), as
+        // givens: the element engines, the sampled run and Monte Carlo read givens, and
+        // read no `at` line (probe33/a a20-a22: they drew alpha freely, or ran at the
+        // file's last `at`, or declined every claim under an `at`).
+        let pointed = claim_with_point(claim, &at, env);
+        let with_point = pointed.as_ref().unwrap_or(claim);
         // All the symbolic work of one claim shares one budget (`sym::CLAIM_WORK`), and
         // all the claims of the file one more (`sym::FILE_WORK`); beyond either the claim
         // is undecided, whatever the engines concluded from expressions they could no
@@ -377,7 +387,7 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
                         Some(tensor_sym::decide_invariant(c, claim, a, opts))
                     }
                     (Route::Elements, _) => {
-                        tensor_sym::decide_relation(claim, a, opts, &shared_sides)
+                        tensor_sym::decide_relation(with_point, a, opts, &shared_sides)
                     }
                     _ => None,
                 };
@@ -392,7 +402,7 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
                         &at,
                         cost::cost_calls(&claim.body, program, env, &back.items),
                         a,
-                        program,
+                        &mc_program,
                         &base_scope,
                         env,
                         opts,
@@ -463,9 +473,7 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
             // A refutation at a point of the sizes and symbols is checked again there:
             // Monte Carlo at the `sample` sizes tests another claim (the claim is about
             // every size) and could not see the failure.
-            // The claim's own `at` on sizes and symbols, as givens the trials read.
-            let own_at = claim_with_own_at(claim, env);
-            let claim = own_at.as_ref().unwrap_or(claim);
+            let claim = with_point;
             let at_witness = match (&o.witness, need) {
                 (Some(w), montecarlo::Need::Recheck) => claim_at_point(claim, &w.point, env),
                 _ => None,
@@ -643,12 +651,14 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
         };
         let sampled = shared_block.is_none()
             && (route == Route::Includes
-                || (!handled && o.verdict == Verdict::Undecided && o.on_elements && at.is_empty()));
+                || (!handled && o.verdict == Verdict::Undecided && o.on_elements));
         if let Some(shared) = shared_block {
             o = shared;
         } else if sampled && opts.no_numeric {
             o.evidence = format!("{}; numeric runs are turned off", o.evidence);
         } else if sampled {
+            // The runs read the claim's point from its givens, no `at` line of the file.
+            let (claim, program) = (with_point, &mc_program);
             // The givens that set values (`c = 2`, `sigma^2 = 1/4`, read by the one reader
             // of givens) are the run's values, as on every other path; the others
             // restrict the elements the run tests.
@@ -821,6 +831,16 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
                 _ => {}
             }
         }
+        // A witness names the point its claim is about: the engines put the `at` values
+        // in (as constants or givens), so the point they report left them out (probe33/a
+        // a22: a refutation's witness did not say at which alpha it failed).
+        if let (Some(w), Ok(pt)) = (o.witness.as_mut(), scalar::point(&at)) {
+            for (n, v) in pt {
+                if let Some(r) = v.as_num() {
+                    w.point.entry(n).or_insert_with(|| r.clone());
+                }
+            }
+        }
         // Only a documented rule may prove.
         if o.verdict == Verdict::Proved && o.rule.is_none() {
             o.verdict = Verdict::Undecided;
@@ -958,29 +978,6 @@ fn collect(
             _ => {}
         }
     }
-}
-
-/// A claim's givens for a sampled run: the values its settings give (each lowered
-/// without a program; [`crate::analysis::givens`]), which the run is made at, and the
-/// other givens, which restrict the elements it tests (a setting whose value cannot be
-/// lowered stays among them, as a condition).
-fn sampled_givens(claim: &Claim, env: &Env) -> (Vec<(String, Expr)>, Vec<ast::Expr>) {
-    use crate::analysis::givens::{Given, Givens};
-    let givens = Givens::read(&claim.given, env);
-    let mut sets = Vec::new();
-    let mut residual = Vec::new();
-    for (g, written) in givens.all.iter().zip(&givens.written) {
-        match g {
-            Given::Set(s) => match s.lowered(&scalar::Scope::default()) {
-                Ok(v) => sets.push((s.name.clone(), v)),
-                Err(_) => residual.push(written.clone()),
-            },
-            _ => residual.push(written.clone()),
-        }
-    }
-    // Numbers first, then the values computed from them (as a Monte Carlo run).
-    sets.sort_by_key(|(_, v)| !v.free_symbols().is_empty());
-    (sets, residual)
 }
 
 fn undecided(why: impl Into<String>) -> Outcome {

@@ -29,13 +29,16 @@ pub(super) fn decide_with_moments<'e>(
         env,
         opts,
     };
+    // The runs below (position by position, the border's pools) read no `at` line
+    // (`whole` has none: [`without_at`]): the claim's point reaches them as givens.
     // The claim decided with one analysis of the model's moments.
     let with_analysis = |claim: &Claim,
                          analysis: &crate::moments::Analysis,
                          mut calls: BTreeMap<String, Result<Expr, String>>|
      -> Outcome {
-        if let Some(o) = moments::decide_by_position(claim, whole, env, analysis, positions) {
-            return by_position_at_least(claim, whole, env, o, |c| {
+        let at_point = claim_with_point(claim, at, env).unwrap_or_else(|| claim.clone());
+        if let Some(o) = moments::decide_by_position(&at_point, whole, env, analysis, positions) {
+            return by_position_at_least(&at_point, whole, env, o, |c| {
                 moments::decide_by_position(c, whole, env, analysis, positions)
             });
         }
@@ -90,13 +93,13 @@ pub(super) fn decide_with_moments<'e>(
         );
         }
         if border {
-            if let Some(why) = moments::no_interior(claim, whole, env, analysis) {
+            if let Some(why) = moments::no_interior(&at_point, whole, env, analysis) {
                 return undecided(why);
             }
         }
         let wrap = approx.remove(&crate::moments::Approximation::Wrap);
         if wrap {
-            if let Some(why) = moments::wrap_unmet(claim, whole, env, analysis) {
+            if let Some(why) = moments::wrap_unmet(&at_point, whole, env, analysis) {
                 return undecided(why);
             }
         }
@@ -129,7 +132,7 @@ pub(super) fn decide_with_moments<'e>(
             return Outcome {
                 witness: first.witness,
                 border_pool: if border {
-                    moments::border_pool(claim, whole, env, analysis)
+                    moments::border_pool(&at_point, whole, env, analysis)
                 } else {
                     None
                 },
@@ -169,22 +172,30 @@ pub(super) fn decide_with_moments<'e>(
                 }
             }
         }
-        // `E(relu(y)) > 0` for a symmetric input of positive variance (given).
+        // `E(relu(y)) > 0` for a symmetric input whose variance is positive at every point
+        // of the claim's domains, givens and point: `Var(y) > 0` decided by the exact
+        // engines (the rule took any `>` given as the proof of it, and proved the claim
+        // with y = alpha W x, 0 at alpha = 0, or c W x with a location c: probe33/a a12).
         if let ast::Expr::Rel(RelOp::Gt, l, r, _) = &claim.body {
             let text = crate::syntax::printer::print_expr(l);
             let zero = crate::syntax::printer::print_expr(r) == "0";
-            let positive_given = crate::analysis::givens::Givens::read(&claim.given, env)
-                .conditions()
-                .any(|c| c.op == RelOp::Gt);
-            if let Some(o) = mc.opaque.get(&text) {
-                if zero && o.positive && positive_given && approx.is_empty() {
-                    return Outcome::proved(
-                    ProofRule::ReluMeanPositive,
-                    Method::Moments,
-                    format!(
-                        "{text} is the mean of relu of a symmetric input, positive when the input's variance is (the givens make it so): E[relu(y)] = E[|y|]/2 > 0"
-                    ),
-                );
+            if let Some(Some(var)) = mc.opaque.get(&text).map(|o| &o.positive) {
+                if zero && approx.is_empty() {
+                    let mut c2 = calls.clone();
+                    c2.insert(text.clone(), Ok(var.clone()));
+                    let vo = decide(claim, c2, lowering);
+                    if vo.verdict == Verdict::Proved {
+                        return Outcome::proved(
+                            ProofRule::ReluMeanPositive,
+                            Method::Moments,
+                            format!(
+                                "{text} is the mean of relu of a symmetric input, positive where the input's variance is: E[relu(y)] = E[|y|]/2 > 0, and Var(y) = {} > 0 ({}: {})",
+                                crate::sym::to_ascii(var),
+                                vo.method,
+                                vo.evidence
+                            ),
+                        );
+                    }
                 }
             }
         }
@@ -528,19 +539,23 @@ pub(super) fn claim_at_point(
     (!shown.is_empty()).then(|| (c, shown.join(", ")))
 }
 
-/// A claim whose own `at` sets sizes, symbols or scalar inputs (`claim Var(y) == 2 at s =
-/// 1, d = 2`), with those settings added to its givens: Monte Carlo runs at the givens'
-/// values, so the claim's point is the same for every engine (docs/language.md,
-/// "Claims"; Monte Carlo ran at the `sample` values and called the claim's two engines
-/// in disagreement). `None` when its `at` sets none of them that a given does not set.
-pub(super) fn claim_with_own_at(claim: &Claim, env: &Env) -> Option<Claim> {
+/// A claim with the point in force at its line (`point`: the file's `at` lines before it,
+/// its own `at` over them name by name, the names its givens set left out; docs/language.md,
+/// "Claims") added to its givens where the point sets sizes, symbols or scalar inputs
+/// (`claim Var(y) == 2 at s = 1, d = 2`): Monte Carlo runs at the givens' values, so the
+/// claim's point is the same for every engine (Monte Carlo ran at the `sample` values and
+/// called the claim's two engines in disagreement; its runs read every `at` line of the
+/// file, the last one winning, and a later `at alpha = 2` refuted a true claim made under
+/// `at alpha = 1`: probe33/a a22). `None` when the point sets none of them that a given
+/// does not set.
+pub(super) fn claim_with_point(claim: &Claim, point: &[Binding], env: &Env) -> Option<Claim> {
     let set: Vec<String> = montecarlo::given_values(claim, env)
         .ok()?
         .into_iter()
         .map(|(n, _)| n)
         .collect();
     let mut c = claim.clone();
-    for b in &claim.at {
+    for b in point {
         let n = &b.name.name;
         let settable =
             env.sizes.contains_key(n) || env.symbols.contains_key(n) || env.scalars.contains_key(n);
@@ -556,6 +571,32 @@ pub(super) fn claim_with_own_at(claim: &Claim, env: &Env) -> Option<Claim> {
         ));
     }
     (c.given.len() > claim.given.len()).then_some(c)
+}
+
+/// The program its Monte Carlo runs read: the file without its `at` lines, which the
+/// interpreter would otherwise apply all of, the last one winning, whatever claim the run
+/// is for; each claim's point reaches its runs as givens ([`claim_with_point`]).
+pub(super) fn without_at(program: &ast::Program) -> ast::Program {
+    fn strip(items: &[ast::Item]) -> Vec<ast::Item> {
+        items
+            .iter()
+            .filter(|i| !matches!(i.kind, ast::ItemKind::At(_)))
+            .map(|i| match &i.kind {
+                ast::ItemKind::Loop(l) => {
+                    let mut l = l.clone();
+                    l.body = strip(&l.body);
+                    ast::Item {
+                        kind: ast::ItemKind::Loop(l),
+                        span: i.span,
+                    }
+                }
+                _ => i.clone(),
+            })
+            .collect()
+    }
+    ast::Program {
+        items: strip(&program.items),
+    }
 }
 
 /// The points besides the sample values at which a claim Monte Carlo confirmed is

@@ -296,7 +296,7 @@ impl Walker<'_> {
                 out.gauss = Gauss::Approx;
                 out.symmetric = true;
                 forget_summand_facts(&mut out);
-                out.positive_mean = false;
+                out.positive_mean = None;
                 out.rules.insert(Applied::new(
                     Rule::SumUncorrelatedWeights,
                     format!(
@@ -377,7 +377,7 @@ impl Walker<'_> {
         out.gauss = Gauss::No;
         out.symmetric = false;
         forget_summand_facts(&mut out);
-        out.positive_mean = false;
+        out.positive_mean = None;
         out.lin0 = vec![];
         out.uniform = None;
         out.rules.insert(Applied::new(

@@ -37,11 +37,13 @@ fn rhs(e: &ast::Expr, env: &Env) -> Option<ast::Expr> {
     Some(match e {
         ast::Expr::Num(..) => square(e.clone()),
         ast::Expr::Ref(r) => {
+            // A computed scalar is a random value, read with its second moment; a scalar
+            // input (`scalar alpha`) is a number at the run's point, a coefficient squared
+            // like a symbol (probe33/a a23: `alpha W x` gave alpha s v, not alpha^2 s v).
+            let name = crate::syntax::printer::print_name(&r.name);
             let is_tensor = r.indices.is_some()
                 || env.tensors.contains_key(&env.key_of(&r.name))
-                || env
-                    .scalars
-                    .contains_key(&crate::syntax::printer::print_name(&r.name));
+                || (env.scalars.contains_key(&name) && env.computed_scalars.contains(&name));
             if is_tensor {
                 e.clone()
             } else {

@@ -26,7 +26,8 @@ pub struct Moment {
 #[derive(Clone, Debug)]
 pub struct Opaque {
     pub approx: Option<(Expr, String)>,
-    pub positive: bool,
+    /// E(...) > 0 where this variance (of relu's input) is positive.
+    pub positive: Option<Expr>,
     pub quad: Option<(rv::Quad, bool)>,
 }
 
@@ -374,7 +375,7 @@ impl Analysis {
                             text.clone(),
                             Opaque {
                                 approx: rv.approx_mean.clone(),
-                                positive: rv.positive_mean,
+                                positive: rv.positive_mean.clone(),
                                 quad: rv.quad.clone().map(|q| (q, false)),
                             },
                         );
@@ -414,7 +415,7 @@ impl Analysis {
                             t.clone(),
                             Opaque {
                                 approx: rv.approx_mean.clone(),
-                                positive: rv.positive_mean,
+                                positive: rv.positive_mean.clone(),
                                 quad: rv.quad.clone().map(|q| (q, false)),
                             },
                         );
@@ -429,7 +430,7 @@ impl Analysis {
                             text.clone(),
                             Opaque {
                                 approx: None,
-                                positive: false,
+                                positive: None,
                                 quad: rv.quad.clone().map(|q| (q, true)),
                             },
                         );

@@ -25,6 +25,7 @@ pub fn subs_rv(rv: &Rv, name: &str, value: &Expr) -> Rv {
     out.mean = rv.mean.as_ref().map(s);
     out.m2 = rv.m2.as_ref().map(s);
     out.approx_mean = rv.approx_mean.as_ref().map(|(e, r)| (s(e), r.clone()));
+    out.positive_mean = rv.positive_mean.as_ref().map(s);
     out.var_bounds = rv
         .var_bounds
         .iter()

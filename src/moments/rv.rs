@@ -175,8 +175,10 @@ pub struct Rv {
     pub approx_mean: Option<(Expr, String)>,
     /// Upper bounds on Var(x), each with its reason.
     pub var_bounds: Vec<(Expr, Applied)>,
-    /// E[x] > 0 is known (relu of a non-degenerate symmetric input).
-    pub positive_mean: bool,
+    /// E[x] > 0 where this variance of the input is positive (relu of a symmetric input:
+    /// E[relu(y)] = E[|y|]/2, 0 where Var(y) is; the claim route must show Var(y) > 0 on
+    /// the claim's domains and givens, probe33/a a12).
+    pub positive_mean: Option<Expr>,
     /// The value is f(z) of a Gaussian z: its moments by quadrature.
     pub quad: Option<Quad>,
     /// Symmetric about 0.
@@ -215,7 +217,7 @@ impl Rv {
             m2: None,
             approx_mean: None,
             var_bounds: vec![],
-            positive_mean: false,
+            positive_mean: None,
             quad: None,
             symmetric: false,
             gauss: Gauss::No,
@@ -313,7 +315,7 @@ impl Rv {
                 .iter()
                 .map(|(b, r)| (c2.clone() * b.clone(), r.clone()))
                 .collect(),
-            positive_mean: false,
+            positive_mean: None,
             quad: None,
             symmetric: self.symmetric,
             gauss: self.gauss,
@@ -348,7 +350,7 @@ impl Rv {
             },
             approx_mean: self.approx_mean.clone().map(|(m, r)| (m + c.clone(), r)),
             var_bounds: self.var_bounds.clone(),
-            positive_mean: false,
+            positive_mean: None,
             quad: None,
             symmetric: self.symmetric && c.is_zero(),
             gauss: self.gauss,
@@ -477,7 +479,7 @@ impl Rv {
             m2,
             approx_mean: None,
             var_bounds: vec![],
-            positive_mean: false,
+            positive_mean: None,
             quad: None,
             symmetric: (indep && self.symmetric && other.symmetric) || same_lin0,
             gauss: if indep {
@@ -529,7 +531,7 @@ impl Rv {
             m2: both(&self.m2, &other.m2),
             approx_mean: None,
             var_bounds: vec![],
-            positive_mean: false,
+            positive_mean: None,
             quad: None,
             symmetric: self.symmetric || other.symmetric,
             gauss: Gauss::No,
@@ -775,7 +777,7 @@ impl Rv {
                 ));
                 // E[f(y)] > 0 for a non-degenerate symmetric y; the claim route states
                 // it as relu's rule, so only relu-like entries (f = 0 below 0) set it.
-                out.positive_mean = pos > 0 && neg == 0;
+                out.positive_mean = (pos > 0 && neg == 0).then_some(var_in.clone()).flatten();
             }
         }
         if let Symmetry::Odd | Symmetry::Complement(_) = b.symmetry {

@@ -694,6 +694,7 @@ impl Walker<'_> {
                 rv.var_bounds.clear();
                 rv.quad = None;
                 rv.approx_mean = None;
+                rv.positive_mean = None;
             }
             for (s, v) in &closed {
                 rv = subs_rv(&rv, s, v);

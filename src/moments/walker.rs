@@ -100,6 +100,7 @@ pub(super) fn rv_nodes(rv: &Rv) -> usize {
     let mut add = |e: &Expr| n = n.saturating_add(e.node_count());
     rv.mean.iter().chain(rv.m2.iter()).for_each(&mut add);
     rv.approx_mean.iter().for_each(|(e, _)| add(e));
+    rv.positive_mean.iter().for_each(&mut add);
     rv.var_bounds.iter().for_each(|(e, _)| add(e));
     if let Some(q) = &rv.quad {
         add(&q.mean);

@@ -412,7 +412,10 @@ pub fn ratio_roots(
         let Some(name) = names.iter().next() else {
             continue;
         };
-        if names.len() != 1 || !env.symbols.contains_key(name) || !stepped(name) {
+        // A scalar input is a symbol here too, every real (probe33/a a13: its closed form
+        // `(alpha^(2l) - 1)/(alpha^2 - 1)` was printed and decided with no split at ±1).
+        let scalar_input = env.scalars.contains_key(name) && !env.computed_scalars.contains(name);
+        if names.len() != 1 || !(env.symbols.contains_key(name) || scalar_input) || !stepped(name) {
             continue;
         }
         if found.as_ref().is_some_and(|(n, _)| n != name) {
@@ -433,6 +436,7 @@ pub fn ratio_roots(
                         .is_none_or(|(hi, open)| if *open { hi > c } else { hi >= c })
             }) && (num_traits::Signed::is_positive(c)
                 || env.signed.contains(name)
+                || scalar_input
                 || env.domains.get(name).is_some_and(|d| d.lo.is_some()))
         };
         let roots: Vec<_> = roots.into_iter().filter(|c| inside(c)).collect();
