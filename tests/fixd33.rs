@@ -113,7 +113,8 @@ fn exact_values_printed_as_ascii_read_back_as_tq() {
 #[test]
 fn long_numerals_in_a_tree_print_as_source_that_parses() {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(33);
-    use tq::syntax::ast::{BinOp, Expr as Ast, Span};
+    use tq::span::Span;
+    use tq::syntax::ast::{BinOp, Expr as Ast};
     for _ in 0..100 {
         let n = big_value(&mut rng).numer().abs() + BigInt::from(1);
         let num = Ast::Num(n.to_string(), Span::default());

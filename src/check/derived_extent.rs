@@ -123,13 +123,14 @@ pub(super) fn always_inside(env: &Env, a: &Affine, dim: &str) -> bool {
         let [f] = t.factors.as_slice() else {
             return false;
         };
-        let Some(info) = env.indices.get(&f.name) else {
-            return false;
-        };
-        if info.centered {
+        // A declared index's size, or a lower-case size name's own (`t` over `T`).
+        if env.indices.get(&f.name).is_some_and(|i| i.centered) {
             return false;
         }
-        let Some(range) = size_form(env, &info.size, 0) else {
+        let Some(size) = env.index_size(&f.name) else {
+            return false;
+        };
+        let Some(range) = size_form(env, &size, 0) else {
             return false;
         };
         // The index's greatest value, its size minus one, times the coefficient.

@@ -32,8 +32,8 @@ const SMALL_PRIMES: [u32; 25] = [
     2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89, 97,
 ];
 
-/// Integers with more digits than this are written in the sum form directly: the
-/// factor searches are bounded, the sum form is linear in the digits.
+/// What trial division leaves is searched for a perfect power only up to this many
+/// digits (the roots are the costly part); a longer rest is written in the sum form.
 const SEARCH_DIGITS: usize = 2_000;
 
 /// Exponents tried for the perfect-power form of what trial division leaves.
@@ -48,10 +48,8 @@ pub fn integer_source(n: &BigInt) -> (String, IntForm) {
     if text.len() <= SOURCE_DIGITS {
         return (text, IntForm::Numeral);
     }
-    if text.len() <= SEARCH_DIGITS {
-        if let Some(f) = factored(&m) {
-            return f;
-        }
+    if let Some(f) = factored(&m) {
+        return f;
     }
     (chunked(&text), IntForm::Sum)
 }
@@ -87,8 +85,10 @@ fn factored(n: &BigInt) -> Option<(String, IntForm)> {
         let len = rest.to_string().len();
         if len <= SOURCE_DIGITS {
             parts.push((rest, 1));
-        } else {
+        } else if len <= SEARCH_DIGITS {
             parts.push(perfect_power(&rest)?);
+        } else {
+            return None;
         }
     }
     // A common exponent joins everything: 2^60*3^60 is 6^60 (only when the base stays short).

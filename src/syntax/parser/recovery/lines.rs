@@ -111,7 +111,7 @@ impl Ctx<'_> {
         // statement's keyword was read as a continuation too (`a^2 claim x`), whatever
         // the token the error is at (probe33/b b11).
         let keyword_line = continued.is_some_and(|phys| {
-            let first = self.ascii.text[phys..at]
+            let first = self.ascii.text[phys..line.end]
                 .split_whitespace()
                 .next()
                 .unwrap_or("");
