@@ -117,9 +117,8 @@ pub fn markdown<R: std::borrow::Borrow<FileReport>>(
                 " The file expects error {code}, which is {}reported.\n\n",
                 if *found { "" } else { "NOT " }
             ));
-            for d in r.diagnostics.iter().filter(|d| d.is_error()) {
-                out.push_str(&diagnostic_line(d, &r.source));
-            }
+            let errors: Vec<_> = r.diagnostics.iter().filter(|d| d.is_error()).collect();
+            out.push_str(&diagnostic_list(&errors, &r.source));
             any = true;
         } else {
             // Errors the file does not expect are what tq reports first: a file that does
@@ -127,9 +126,7 @@ pub fn markdown<R: std::borrow::Borrow<FileReport>>(
             let errors: Vec<_> = r.diagnostics.iter().filter(|d| d.is_error()).collect();
             if !errors.is_empty() {
                 out.push_str(" Errors the file does not expect (its claims are not decided):\n\n");
-                for d in errors {
-                    out.push_str(&diagnostic_line(d, &r.source));
-                }
+                out.push_str(&diagnostic_list(&errors, &r.source));
                 any = true;
             }
         }
@@ -194,9 +191,28 @@ pub fn markdown<R: std::borrow::Borrow<FileReport>>(
     out
 }
 
+/// The diagnostics as list items, the source's lines indexed once (each diagnostic's
+/// line was found by a scan from the start of the file: quadratic, 28 s for 50,000
+/// errors, probe33/b b03), at most [`crate::diag::MAX_DRAWN_DIAGNOSTICS`] of them as
+/// `tq check` draws, then how many more.
+fn diagnostic_list(ds: &[&crate::diag::Diagnostic], source: &str) -> String {
+    let lines = crate::span::LineIndex::new(source);
+    let mut out = String::new();
+    for d in ds.iter().take(crate::diag::MAX_DRAWN_DIAGNOSTICS) {
+        out.push_str(&diagnostic_line(d, &lines));
+    }
+    if ds.len() > crate::diag::MAX_DRAWN_DIAGNOSTICS {
+        out.push_str(&format!(
+            "- … and {} more (`tq check --format json` lists every one)\n",
+            ds.len() - crate::diag::MAX_DRAWN_DIAGNOSTICS
+        ));
+    }
+    out
+}
+
 /// One diagnostic as a list item: code, line and column, message and hint.
-fn diagnostic_line(d: &crate::diag::Diagnostic, source: &str) -> String {
-    let (line, col) = d.line_col(source);
+fn diagnostic_line(d: &crate::diag::Diagnostic, lines: &crate::span::LineIndex) -> String {
+    let (line, col) = lines.line_col(d.span.start as usize);
     let mut out = format!("- {} at line {line}, column {col}: {}", d.code, d.message);
     if let Some(h) = &d.hint {
         out.push_str(&format!(" (hint: {h})"));
@@ -207,9 +223,21 @@ fn diagnostic_line(d: &crate::diag::Diagnostic, source: &str) -> String {
 
 /// A section as a sentence: capitalised, or a placeholder when the file does not say.
 fn sentence(s: &str) -> String {
+    // A statement that starts with a name (`y = 2`, `w_t = ...`, `Var(y) ...`) keeps
+    // its case: `Y` is another name than `y` (probe33/b b09). Only a word of prose, two
+    // letters or more and followed by a space and no operator, is capitalised.
+    let first: String = s.chars().take_while(|c| !c.is_whitespace()).collect();
+    let next = s[first.len()..].trim_start().chars().next();
+    let prose = first.chars().count() > 1
+        && first.chars().all(|c| c.is_ascii_lowercase())
+        && !matches!(
+            next,
+            Some('=' | '<' | '>' | '~' | '+' | '-' | '*' | '/' | '^' | '(' | '[')
+        );
     let mut c = s.chars();
     match c.next() {
         None => "(not stated in the file)".to_string(),
-        Some(f) => f.to_uppercase().chain(c).collect(),
+        Some(f) if prose => f.to_uppercase().chain(c).collect(),
+        Some(_) => s.to_string(),
     }
 }

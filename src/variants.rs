@@ -21,7 +21,9 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
+mod members;
 mod output;
+use members::*;
 #[allow(unused_imports)]
 pub use output::*;
 
@@ -159,6 +161,39 @@ fn rational_expr(r: &BigRational) -> Expr {
     }
 }
 
+/// The relation a chain of steps establishes between its start and its last step, by
+/// transitivity: `=` steps keep the relation, `<=` and `<` (or `>=` and `>`) combine to
+/// the strict one when any step is strict; opposite directions and `~=` combine to none.
+pub fn chain_relation(ops: impl Iterator<Item = RelOp>) -> Option<RelOp> {
+    let mut acc = RelOp::Eq;
+    for op in ops {
+        acc = match (acc, op) {
+            (RelOp::Approx, _) | (_, RelOp::Approx) => return None,
+            (a, RelOp::Eq) => a,
+            (RelOp::Eq, b) => b,
+            (RelOp::Le, RelOp::Le) => RelOp::Le,
+            (RelOp::Le | RelOp::Lt, RelOp::Le | RelOp::Lt) => RelOp::Lt,
+            (RelOp::Ge, RelOp::Ge) => RelOp::Ge,
+            (RelOp::Ge | RelOp::Gt, RelOp::Ge | RelOp::Gt) => RelOp::Gt,
+            _ => return None,
+        };
+    }
+    Some(acc)
+}
+
+/// A constant value as `.tq` source, read back by the parser (`(3001/3000)^3000`): the
+/// ASCII printer writes long integers as powers or sums of short ones, so the text parses.
+fn constant_expr(v: &sym::Expr) -> Option<Expr> {
+    let parsed = crate::syntax::parser::parse(&format!("sample v = {}\n", sym::to_ascii(v)));
+    if !parsed.diagnostics.is_empty() {
+        return None;
+    }
+    match parsed.program.items.first().map(|i| &i.kind) {
+        Some(ItemKind::Sample(bs)) => bs.first().map(|b| b.value.clone()),
+        _ => None,
+    }
+}
+
 /// A number literal, a negated one, or a quotient of them: a stated answer.
 pub fn is_constant(e: &Expr) -> bool {
     match e {
@@ -199,6 +234,11 @@ pub struct Prepared {
     /// step, under the derivation's givens) and the last step's value at this variant,
     /// or why it has none.
     pub derivations: Vec<(String, Claim, Result<String, String>)>,
+    /// Per claim, in file order: the claim as printed into `source`. A row of the
+    /// variant's report is matched to its answer by this text, not by position: a claim
+    /// of the variant that does not parse leaves the report one row short, and every
+    /// later answer moved onto the claim before it (probe33/b b15).
+    pub claim_texts: Vec<String>,
 }
 
 fn set_binding(bs: &mut Vec<Binding>, name: &str, value: &str) {
@@ -447,15 +487,24 @@ fn prepare_within(
     };
     // A stated number for a value the program defines, computed again at the variant's
     // point (`claim u == 4` at x = 2 is `u == 429025` at x = 655).
-    let restate = |c: &Claim| -> Option<num_rational::BigRational> {
+    // The value is a number, or, where the number is too large to compute within the
+    // answers' budgets (`(1 + 1/a)^a` at a = 3000, ten thousand digits), the constant
+    // expression it simplifies to (`(3001/3000)^3000`): the claim is restated with that,
+    // never left with the file's number, which it was refuted for at the variant and
+    // which failed the variant (probe33/b b12).
+    let restate = |c: &Claim| -> Option<(sym::Expr, Expr)> {
         let Expr::Rel(RelOp::Eq, lhs, rhs, _) = &c.body else {
             return None;
         };
-        (scalar.is_some() && is_constant(rhs) && c.at.is_empty() && c.given.is_empty())
+        let v = (scalar.is_some() && is_constant(rhs) && c.at.is_empty() && c.given.is_empty())
             .then(|| lower(lhs, &scope).ok())
             .flatten()
-            .map(|v| subs_all(&v))
-            .and_then(|v| v.as_num().cloned())
+            .map(|v| subs_all(&v))?;
+        match v.as_num() {
+            Some(r) => Some((v.clone(), rational_expr(r))),
+            None if v.free_symbols().is_empty() => Some((v.clone(), constant_expr(&v)?)),
+            None => None,
+        }
     };
     // The restatement is not an answer but the claim the variant is checked with: a claim
     // left with the file's number is refuted at the variant's values. So once the
@@ -464,7 +513,7 @@ fn prepare_within(
     // refuted `u == 4` in every variant, and `tq export` exported nothing).
     let restate_exact = sym::ExactWork::new(PREPARE_EXACT_WORK / shares.max(1) as u64);
     let restate_work = std::cell::Cell::new((sym::FILE_WORK / shares.max(1)).max(MIN_SHARE_WORK));
-    let restate_in_pool = |c: &Claim| -> Option<num_rational::BigRational> {
+    let restate_in_pool = |c: &Claim| -> Option<(sym::Expr, Expr)> {
         let ((r, exact_spent), work) = sym::with_exact_work(&restate_exact, || {
             sym::with_work_budget(restate_work.get(), || (restate(c), sym::exact_work_spent()))
         });
@@ -506,12 +555,12 @@ fn prepare_within(
             || sym::work_exhausted()
         {
             if c.expect != Some(Expectation::Refuted) {
-                if let Some(r) = restate_in_pool(c) {
+                if let Some((v, e)) = restate_in_pool(c) {
                     if let Expr::Rel(_, _, rhs, _) = &mut c.body {
-                        **rhs = rational_expr(&r);
+                        **rhs = e;
                     }
-                    answers.push(Some(sym::to_latex(&sym::Expr::num(r.clone()))));
-                    values_exact.push(Some(sym::Expr::num(r)));
+                    answers.push(Some(sym::to_latex(&v)));
+                    values_exact.push(Some(v));
                     per_moment.push(None);
                     budget_spent.push(None);
                     continue;
@@ -538,10 +587,10 @@ fn prepare_within(
                 // folding would read 0 · 0^-1 as 0) has no value there: no answer.
                 defined_at(&v, &subs_all).then(|| subs_all(&v))
             };
-            if let Some(r) = exact {
-                **rhs = rational_expr(&r);
-                answer = Some(sym::to_latex(&sym::Expr::num(r.clone())));
-                exact_value = Some(sym::Expr::num(r));
+            if let Some((v, e)) = exact {
+                **rhs = e;
+                answer = Some(sym::to_latex(&v));
+                exact_value = Some(v);
             } else if matches!(op, RelOp::Eq | RelOp::Approx) {
                 // A stated constant is the original answer, not one computed for the variant
                 // (unless nothing varies: then it is the file's own answer).
@@ -628,9 +677,16 @@ fn prepare_within(
         let Some(last) = d.steps.last() else {
             continue;
         };
+        // The chain's relation as its steps combine it (`=` throughout is `=`, `=` and
+        // `<` give `<`); a chain whose relations do not combine (`<=` then `>=`, a `~=`
+        // step) has no one relation and no row (probe33/b b19: a `<` chain was shown as
+        // the equation `x = x + 1`, proved).
+        let Some(op) = chain_relation(d.steps.iter().map(|s| s.op)) else {
+            continue;
+        };
         let claim = Claim {
             body: Expr::Rel(
-                RelOp::Eq,
+                op,
                 Box::new(d.start.clone()),
                 Box::new(last.expr.clone()),
                 last.span,
@@ -660,7 +716,14 @@ fn prepare_within(
         });
         derivations.push((d.name.name.clone(), claim, answer));
     }
+    let mut claim_texts = Vec::new();
+    let mut all = Vec::new();
+    claims_mut(&mut p.items, &mut all);
+    for c in all {
+        claim_texts.push(crate::syntax::printer::print_claim_body(c));
+    }
     Prepared {
+        claim_texts,
         derivations,
         values: names.iter().cloned().zip(values.iter().cloned()).collect(),
         source: print_program(&p),
@@ -733,191 +796,6 @@ fn shown(v: &sym::Expr) -> String {
             _ => sym::to_latex(v),
         },
     }
-}
-
-/// The most members an answer lists one by one.
-const MAX_MEMBERS_SHOWN: i64 = 12;
-
-/// The range of each loop variable at the variant's values (the first loop of each
-/// name; a range whose ends are not whole numbers there is left out).
-fn loop_members(
-    items: &[Item],
-    value: &dyn Fn(&Expr) -> Option<sym::Expr>,
-    out: &mut BTreeMap<String, (i64, i64)>,
-) {
-    for item in items {
-        if let ItemKind::Loop(l) = &item.kind {
-            let end = |e: &Expr| whole_at(value, e);
-            if let (Some(a), Some(b)) = (end(&l.range.from), end(&l.range.to)) {
-                out.entry(l.range.var.name.clone()).or_insert((a, b));
-            }
-            loop_members(&l.body, value, out);
-        }
-    }
-}
-
-/// Whether every definedness condition of `v` (a denominator not 0, a logarithm's
-/// argument positive: [`sym::defined::conditions_of`]) holds once `values` puts the
-/// variant's values in; a condition still in free symbols (a layer index) is left to
-/// the members.
-fn defined_at(v: &sym::Expr, values: &dyn Fn(&sym::Expr) -> sym::Expr) -> bool {
-    let mut conds = BTreeSet::new();
-    sym::defined::conditions_of(v, &mut conds);
-    conds.iter().all(|c| match values(c.expr()).as_num() {
-        Some(x) => c.holds_at(x),
-        None => true,
-    })
-}
-
-/// A whole number at the variant, from an expression of the file.
-fn whole_at(value: &dyn Fn(&Expr) -> Option<sym::Expr>, e: &Expr) -> Option<i64> {
-    let r = value(e)?.as_num()?.clone();
-    r.is_integer()
-        .then(|| i64::try_from(r.to_integer()).ok())
-        .flatten()
-}
-
-/// The constant shift of a one-subscript family name along `var` (`L_{l+1}`: 1), or its
-/// fixed member when `var` is `None` (`L_0`: 0).
-fn subscript_shift(n: &Name, var: Option<&str>) -> Option<i64> {
-    let [IndexExpr::Affine(a)] = n.sub.as_slice() else {
-        return None;
-    };
-    if !n.sup.is_empty() {
-        return None;
-    }
-    match (a.terms.as_slice(), var) {
-        ([], None) => Some(a.constant),
-        ([t], Some(v)) if t.coef == 1 && matches!(t.factors.as_slice(), [f] if f.name == v) => {
-            Some(a.constant)
-        }
-        _ => None,
-    }
-}
-
-/// The first and last member of each one-subscript family at the variant: its fixed
-/// members (`input L_0[...]`), its declared range (`param W_l[...] for l in 1..L`) and the
-/// members loops write (`L_{l+1}` in `for l in 0..L-1`: 1 to L).
-fn family_members(
-    items: &[Item],
-    value: &dyn Fn(&Expr) -> Option<sym::Expr>,
-    out: &mut BTreeMap<String, (i64, i64)>,
-) {
-    fn add(out: &mut BTreeMap<String, (i64, i64)>, base: &str, a: i64, b: i64) {
-        let e = out.entry(base.to_string()).or_insert((a, b));
-        *e = (e.0.min(a), e.1.max(b));
-    }
-    for item in items {
-        match &item.kind {
-            ItemKind::Decl(d) => {
-                let n = &d.target.name;
-                match &d.family {
-                    None => {
-                        if let Some(c) = subscript_shift(n, None) {
-                            add(out, &n.base, c, c);
-                        }
-                    }
-                    Some(r) => {
-                        if let (Some(c), Some(a), Some(b)) = (
-                            subscript_shift(n, Some(&r.var.name)),
-                            whole_at(value, &r.from),
-                            whole_at(value, &r.to),
-                        ) {
-                            add(out, &n.base, a + c, b + c);
-                        }
-                    }
-                }
-            }
-            ItemKind::Loop(l) => {
-                if let (Some(a), Some(b)) =
-                    (whole_at(value, &l.range.from), whole_at(value, &l.range.to))
-                {
-                    for st in &l.body {
-                        if let ItemKind::Equation(eq) = &st.kind {
-                            if let Some(c) = subscript_shift(&eq.lhs.name, Some(&l.range.var.name))
-                            {
-                                add(out, &eq.lhs.name.base, a + c, b + c);
-                            }
-                        }
-                    }
-                }
-                family_members(&l.body, value, out);
-            }
-            _ => {}
-        }
-    }
-}
-
-/// The values each family index of a claim takes: the members of the family it
-/// subscripts (`l` in `Var(L_l)` runs over L_0 to L_L), else its loop's range.
-fn claim_members(
-    claim: &Claim,
-    loops: &BTreeMap<String, (i64, i64)>,
-    families: &BTreeMap<String, (i64, i64)>,
-) -> BTreeMap<String, (i64, i64)> {
-    // Each member the claim names bounds its variable: `h_{l+1}` of h_0..h_L runs l
-    // over -1..L-1; the claim is about the values where every member it names exists
-    // (session 32: `Var(h_{l+1}) == (s/p) Var(h_l)` with L = 3 answered l = 3, Var(h_4)).
-    let mut bounds: BTreeMap<String, (i64, i64)> = BTreeMap::new();
-    crate::syntax::visit::walk_refs(&claim.body, &mut |r| {
-        let n = &r.name;
-        let [IndexExpr::Affine(a)] = n.sub.as_slice() else {
-            return;
-        };
-        let [t] = a.terms.as_slice() else {
-            return;
-        };
-        let [f] = t.factors.as_slice() else {
-            return;
-        };
-        let (Some(c), Some(&(lo, hi))) = (subscript_shift(n, Some(&f.name)), families.get(&n.base))
-        else {
-            return;
-        };
-        let e = bounds
-            .entry(f.name.clone())
-            .or_insert((lo.saturating_sub(c), hi.saturating_sub(c)));
-        *e = (e.0.max(lo.saturating_sub(c)), e.1.min(hi.saturating_sub(c)));
-    });
-    let mut out = loops.clone();
-    out.extend(bounds);
-    out
-}
-
-/// An answer that is a formula in a family index alone (`(7601/5000)^l`): the formula,
-/// then its value at each member the loop runs over at the variant
-/// (`l = 0 \mapsto 1, l = 1 \mapsto 1.52, ...`), at most [`MAX_MEMBERS_SHOWN`]; any
-/// other value as [`shown`] shows it.
-fn with_members(v: &sym::Expr, members: &BTreeMap<String, (i64, i64)>) -> String {
-    let free = v.free_symbols();
-    let formula = shown(v);
-    let [var] = free.iter().collect::<Vec<_>>()[..] else {
-        return formula;
-    };
-    let Some(&(a, b)) = members.get(var) else {
-        return formula;
-    };
-    if b < a {
-        return formula;
-    }
-    let last = b.min(a.saturating_add(MAX_MEMBERS_SHOWN - 1));
-    let mut cells = Vec::new();
-    for k in a..=last {
-        let x = sym::simplify(&sym::subs(v, var, &sym::Expr::int(k)));
-        let text = match x.as_num() {
-            Some(r) if r.is_integer() => r.to_integer().to_string(),
-            _ => match x.eval_f64(&BTreeMap::new()) {
-                Ok(f) if f.is_finite() => sig(f),
-                // A member where the formula has no value: the formula alone.
-                _ => return formula,
-            },
-        };
-        cells.push(format!("{var} = {k} \\mapsto {text}"));
-    }
-    if last < b {
-        cells.push("\\dots".to_string());
-    }
-    format!("{formula} \\quad ({})", cells.join(",\\ "))
 }
 
 /// A claim's side as a symbolic value: written in the sizes and symbols, or through the

@@ -77,3 +77,53 @@ impl std::fmt::Display for Method {
         f.write_str(self.as_str())
     }
 }
+
+/// Two floating-point values printed so that a reader sees them differ when they do: with
+/// `decimals` fixed decimals when those already tell them apart (or the values are
+/// equal), else with as many significant digits as it takes, in exponent notation
+/// (`6.6666667e-2` against `6.6666670e-2`; `2.65e-261` against `0e0`). A witness whose
+/// two sides printed the same number showed no failure (probe33/a a19: "left 0.066667,
+/// right 0.066667"; probe33/b b16: "≈ 0.0000000000" twice).
+pub fn distinct_pair(a: f64, b: f64, decimals: usize) -> (String, String) {
+    let (fa, fb) = (format!("{a:.decimals$}"), format!("{b:.decimals$}"));
+    if fa != fb || a == b || !a.is_finite() || !b.is_finite() {
+        return (fa, fb);
+    }
+    for p in 1..=17 {
+        let (ea, eb) = (format!("{a:.p$e}"), format!("{b:.p$e}"));
+        if ea != eb {
+            return (ea, eb);
+        }
+    }
+    (format!("{a:e}"), format!("{b:e}"))
+}
+
+#[cfg(test)]
+mod distinct_tests {
+    use super::distinct_pair;
+
+    #[test]
+    fn values_that_differ_print_differently() {
+        let cases = [
+            (1.0 / 15.0, 0.06666667),
+            (2.65e-261, 0.0),
+            (1e-12, 2e-12),
+            (1.0, 1.0 + 1e-15),
+            (-3.5e300, -3.5000001e300),
+            (123456.789, 123456.78900001),
+        ];
+        for (a, b) in cases {
+            let (x, y) = distinct_pair(a, b, 6);
+            assert_ne!(x, y, "{a} {b}");
+            // Read back, each is closer to its own value than to the other.
+            let (xa, yb): (f64, f64) = (x.parse().unwrap(), y.parse().unwrap());
+            assert!((xa - a).abs() < (xa - b).abs() || a == b, "{x} {a} {b}");
+            assert!((yb - b).abs() < (yb - a).abs() || a == b, "{y} {a} {b}");
+        }
+        assert_eq!(
+            distinct_pair(0.5, 0.25, 6),
+            ("0.500000".into(), "0.250000".into())
+        );
+        assert_eq!(distinct_pair(2.0, 2.0, 3), ("2.000".into(), "2.000".into()));
+    }
+}

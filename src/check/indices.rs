@@ -275,7 +275,31 @@ impl Checker {
                 .with_hint(hint);
             return self.missing(key, d);
         }
-        let hint = if r.indices.is_some() {
+        // `W^{T}[n,N]`, `W^⊤`: a transpose written as on paper, of a declared tensor.
+        // Declaring `W^{T}` as the hint said made a new, independent tensor (probe33/b
+        // b20): tq has no transpose; the indices are swapped.
+        let transposed = r.name.sup.len() == 1
+            && matches!(r.name.sup[0].as_str(), "T" | "top" | "⊤" | "\\top")
+            && self.env.tensors.contains_key(&r.name.base);
+        let hint = if transposed {
+            let swapped = r
+                .indices
+                .as_ref()
+                .filter(|ix| ix.len() == 2)
+                .map(|ix| {
+                    format!(
+                        "`{}[{}, {}]`",
+                        r.name.base,
+                        crate::syntax::printer::print_index(&ix[1]),
+                        crate::syntax::printer::print_index(&ix[0])
+                    )
+                })
+                .unwrap_or_else(|| format!("`{}[...]` with its indices swapped", r.name.base));
+            format!(
+                "tq has no transpose: the transposed `{}` is read with its indices swapped, {swapped}; declaring `{key}` would make a new tensor, independent of `{}`",
+                r.name.base, r.name.base
+            )
+        } else if r.indices.is_some() {
             let mean = self.did_you_mean(key, &[Kind::Tensor]);
             format!("{mean}declare it with `param {key}[...]` or `input {key}[...]`, or define it by an equation")
         } else if let Some(f) = key
@@ -553,9 +577,15 @@ impl Checker {
                     "`{key}` is read at `{text}` under `boundary circular`, but an index plus a constant is not wrapped: where `{text}` falls outside 0..{dim}-1 it reads 0 (an element nobody wrote), not the element at the other end"
                 ),
             )
-            .with_hint(format!(
-                "only shifted reads with a window, stride or sign (`x+dx`, `2{i}+1`, `-{i}`) wrap; for the wrapped neighbour read over a window (`index d : D`, `{key}[..., {i} + DX, ...]` sums the D neighbours), or say `boundary zero` if zero padding is meant"
-            )),
+            .with_hint({
+                // One wrapped neighbour is a one-tap window with the constant kept: a
+                // window of D taps sums D neighbours, another model (probe33/a a14).
+                let c = a.constant;
+                let shift = if c < 0 { format!(" - {}", -c) } else { format!(" + {c}") };
+                format!(
+                    "only shifted reads with a window, stride or sign (`x+dx`, `2{i}+1`, `-{i}`) wrap; for this one wrapped neighbour read through a window of one tap, keeping the constant: `size D1 = 1`, `index dw : D1`, then `{key}[..., {i} + DW{shift}, ...]` (DW is 0 and the read wraps); or say `boundary zero` if zero padding is meant"
+                )
+            }),
         );
     }
 
@@ -584,6 +614,11 @@ impl Checker {
             return;
         };
         let dim = t.dims.get(pos).cloned().unwrap_or_default();
+        // A derived extent that keeps every read inside (`size X = 2 T`, `x[b, 2t+1]`
+        // with `t` over T): nothing can fall outside, whatever the sizes.
+        if super::derived_extent::always_inside(&self.env, a, &dim) {
+            return;
+        }
         let text = crate::syntax::printer::print_affine(a);
         // A capital in an index position sums (`h[b,T-1]` is the sum over t of
         // h[b,t-1]), and a recurrence's extent is that of its loop (`@0`: from its start

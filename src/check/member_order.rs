@@ -77,9 +77,11 @@ pub fn check(program: &Program, env: &Env, diags: &mut Vec<Diagnostic>) {
         written(&program.items, &mut computed, &mut loss);
         starts.extend(loss);
     }
-    if starts.is_empty() {
-        return;
-    }
+    // Without a backward program a forward loop may read ahead (0 until written); a loop
+    // that runs `reversed` is checked in every model (probe33/b b22: a forward recurrence
+    // written `reversed` read every member before it was computed; the runs read 0 and
+    // the moments engine the forward recurrence, with no error).
+    let backward = !starts.is_empty();
     // The families the backward pass reaches.
     let mut graph = BTreeMap::new();
     reads(&program.items, &mut graph);
@@ -96,6 +98,9 @@ pub fn check(program: &Program, env: &Env, diags: &mut Vec<Diagnostic>) {
     loops(&program.items, &mut all);
     let mut told: BTreeSet<(u32, u32)> = BTreeSet::new();
     for l in all {
+        if !backward && !l.reverse {
+            continue;
+        }
         let v = l.range.var.name.as_str();
         let (Some(lo), Some(hi)) = (Form::of_expr(&l.range.from), Form::of_expr(&l.range.to))
         else {
@@ -125,7 +130,7 @@ pub fn check(program: &Program, env: &Env, diags: &mut Vec<Diagnostic>) {
                     continue;
                 }
                 let key = family_key(&r.name);
-                if !reached.contains(&key) {
+                if !reached.contains(&key) && !l.reverse {
                     continue;
                 }
                 let Some(rf) = member(&r.name) else { continue };
@@ -141,7 +146,7 @@ pub fn check(program: &Program, env: &Env, diags: &mut Vec<Diagnostic>) {
                     {
                         continue;
                     }
-                    let Some(when) = ahead(&rf, v, c, &lo, &hi, p <= *w) else {
+                    let Some(when) = ahead(&rf, v, c, &lo, &hi, p <= *w, l.reverse) else {
                         continue;
                     };
                     let span = r.name.span;
@@ -150,6 +155,25 @@ pub fn check(program: &Program, env: &Env, diags: &mut Vec<Diagnostic>) {
                     }
                     let shown = print_name(&r.name);
                     let written_as = print_name(&eqs[*w].lhs.name);
+                    if l.reverse {
+                        diags.push(
+                            Diagnostic::error(
+                                "E0812",
+                                span,
+                                format!(
+                                    "`{shown}` is read in the loop over `{v}` before the loop writes it: the loop runs `reversed`, from the last value down, and {when}; every run would read 0 there"
+                                ),
+                            )
+                            .with_label("read before the loop computes it")
+                            .with_related(eqs[*w].lhs.span, format!("`{written_as}` is written here"))
+                            .with_hint(format!(
+                                "a recurrence that computes `{written_as}` from earlier members runs forward: drop `reversed` (`for {v} in {}..{}:`); `reversed` is for a pass that computes a member from the one after it",
+                                print_expr(&l.range.from),
+                                print_expr(&l.range.to)
+                            )),
+                        );
+                        continue;
+                    }
                     diags.push(
                         Diagnostic::error(
                             "E0812",
@@ -177,15 +201,26 @@ pub fn check(program: &Program, env: &Env, diags: &mut Vec<Diagnostic>) {
 /// the same or a later iteration (the same only when `same_first`: the read is in the
 /// writing statement or an earlier one), the iterations as text; `None` when it never
 /// does or the member cannot be placed.
-fn ahead(r: &Form, v: &str, c: &Form, lo: &Form, hi: &Form, same_first: bool) -> Option<String> {
+#[allow(clippy::too_many_arguments)]
+fn ahead(
+    r: &Form,
+    v: &str,
+    c: &Form,
+    lo: &Form,
+    hi: &Form,
+    same_first: bool,
+    reverse: bool,
+) -> Option<String> {
     match r.coef(v) {
         1 => {
             let rr = rest(r, v);
             if r.terms.len() != rr.terms.len() + 1 || rr.terms != c.terms {
                 return None;
             }
-            // Written at iteration v + gap.
+            // Written at iteration v + gap: later when gap > 0, or, in a loop that runs
+            // `reversed`, when gap < 0.
             let gap = rr.constant - c.constant;
+            let gap = if reverse { -gap } else { gap };
             // The range must hold two iterations `gap` apart.
             let within = |g: i64| constant_gap(hi, lo).is_none_or(|n| g <= n);
             if gap > 0 && within(gap) {
@@ -217,11 +252,13 @@ fn ahead(r: &Form, v: &str, c: &Form, lo: &Form, hi: &Form, same_first: bool) ->
             };
             let from_lo = constant_gap(&at, lo);
             let to_hi = constant_gap(hi, &at);
-            let first = from_lo == Some(0);
+            // The iteration that runs first: the last value in a `reversed` loop.
+            let from_first = if reverse { to_hi } else { from_lo };
+            let first = from_first == Some(0);
             let inside = match (from_lo, to_hi) {
                 (Some(a), _) if a < 0 => false,
                 (_, Some(b)) if b < 0 => false,
-                (Some(0), _) => same_first,
+                _ if first => same_first,
                 _ => true,
             };
             inside.then(|| {

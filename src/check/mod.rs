@@ -29,6 +29,7 @@ mod claim_sides;
 mod claims;
 mod declare;
 mod defs;
+mod derived_extent;
 pub mod domains;
 mod env;
 mod fixed_reads;
@@ -105,6 +106,7 @@ pub fn check_expanded(
     fixed_reads::check(program, &c.env, &mut c.diags);
     vary::check(&program.items, &c.env, &mut c.diags, &mut c.suggestions);
     vary::check_values(&program.items, &c.env, &mut c.diags);
+    vary::check_value_names(&program.items, &c.env, &mut c.diags);
     c.env.sample_values = budget::check(program, &c.env, &mut c.diags);
     // A line that failed to parse, or a loop or family the expansion dropped (E0410), may
     // be the read the `boundary` line is for: the rule is judged on whole programs only.

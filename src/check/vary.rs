@@ -4,7 +4,7 @@
 use super::env::Env;
 use super::MAX_SAMPLE_SIZE;
 use crate::diag::Diagnostic;
-use crate::syntax::ast::{BinOp, Expr, Item, ItemKind, UnOp, VaryDomain, VaryParam};
+use crate::syntax::ast::{BinOp, Binding, Expr, Item, ItemKind, UnOp, VaryDomain, VaryParam};
 use crate::syntax::span::Span;
 
 /// The finite list of values of one varied parameter, as exact decimal text.
@@ -462,6 +462,24 @@ fn outside_domain(name: &str, v: &crate::sym::Expr, env: &Env) -> Option<Outside
     let closed = |b: &Option<crate::sym::Bound>| b.as_ref().map(|(v, _)| (v.clone(), false));
     let at_open_end = crate::sym::within(&closed(&d.lo), &closed(&d.hi), &r);
     let shown = d.show(name);
+    // A domain with no value at all (`normal(0, -s)`: a variance -s ≥ 0 and a symbol's
+    // positive convention leave `(0, 0]`): no value can be given, the declaration is
+    // what to change (probe33/a a18: the hint asked for a value in `(0, 0]`).
+    let empty = match (&d.lo, &d.hi) {
+        (Some((l, lo_open)), Some((h, hi_open))) => l > h || (l == h && (*lo_open || *hi_open)),
+        _ => false,
+    };
+    if empty {
+        return Some(Outside {
+            message: format!(
+                "`{name}` has no value its declarations allow: {} leave {shown}, which is empty",
+                d.why.join("; ")
+            ),
+            hint: format!(
+                "change the declaration that makes the domain empty: a variance or a scale is a positive symbol (write `normal(0, {name})`, not `normal(0, -{name})`), or use `{name}` where its sign is free (a mean is any real)"
+            ),
+        });
+    }
     if at_open_end {
         return Some(Outside {
             message: format!(
@@ -641,4 +659,95 @@ mod tests {
         assert!(super::value("sqrt(2)/4").is_some());
         assert!(super::value("2^(-3)").is_some());
     }
+}
+
+/// E0101: a name in a `sample` or `at` value (or a claim's own `at`) that nothing
+/// declares (`at a = foo`, `sample s = foo`). The value was read with the name as a free
+/// symbol: every engine decided the claims at a point the file does not give (a witness
+/// "at foo = 1"), and `at a = 0x10`, read as `0 x10`, set a to 0 (probe33/b b04).
+pub fn check_value_names(items: &[Item], env: &Env, diags: &mut Vec<Diagnostic>) {
+    for item in items {
+        match &item.kind {
+            ItemKind::Sample(bs) => value_names(bs, "sample", env, diags),
+            ItemKind::At(bs) => value_names(bs, "at", env, diags),
+            ItemKind::Claim(c) => value_names(&c.at, "at", env, diags),
+            ItemKind::Loop(l) => check_value_names(&l.body, env, diags),
+            ItemKind::ForIndices(f) => check_value_names(&f.body, env, diags),
+            ItemKind::Rule(r) => check_value_names(&r.body, env, diags),
+            _ => {}
+        }
+    }
+}
+
+fn value_names(bs: &[Binding], line: &str, env: &Env, diags: &mut Vec<Diagnostic>) {
+    for b in bs {
+        let mut unknown: Vec<&crate::syntax::ast::Ref> = Vec::new();
+        crate::syntax::visit::walk_refs(&b.value, &mut |r| {
+            let key = env.key_of(&r.name);
+            let constant = matches!(key.as_str(), "pi" | "e") && !env.indices.contains_key(&key);
+            if env.kind_of(&key).is_none()
+                && !constant
+                && !env.indices.contains_key(&key)
+                && !unknown.iter().any(|u| u.name == r.name)
+            {
+                unknown.push(r);
+            }
+        });
+        for r in unknown {
+            let key = crate::syntax::printer::print_name(&r.name);
+            let hex = hex_literal(&b.value, &key);
+            let known = env
+                .sizes
+                .keys()
+                .chain(env.symbols.keys())
+                .chain(env.scalars.keys())
+                .map(String::as_str);
+            let mean = crate::diag::suggest(&key, known)
+                .map(|s| format!("did you mean `{s}`? "))
+                .unwrap_or_default();
+            let article = if line == "at" { "an" } else { "a" };
+            let (message, hint) = match hex {
+                Some((written, value)) => (
+                    format!("`{key}` is not declared: `{written}` was read as the number 0 times `{key}`"),
+                    format!("tq has no hexadecimal, octal or binary numbers: write the value in decimal (`{} = {value}`)", b.name.name),
+                ),
+                None => (
+                    format!("`{key}` is not declared: the value of `{}` on the `{line}` line names it", b.name.name),
+                    format!("{mean}{article} `{line}` value is a number or a constant expression (`{} = 2`, `1/3`, `sqrt(2)`), or an expression in the declared sizes, symbols and scalars: write the number, or declare `{key}`", b.name.name),
+                ),
+            };
+            diags.push(
+                Diagnostic::error("E0101", r.span, message)
+                    .with_label("not declared")
+                    .with_hint(hint),
+            );
+        }
+    }
+}
+
+/// `0x10`, `0b101`, `0o17` as the lexer reads them, the number 0 beside a name: the
+/// literal as written and its decimal value.
+fn hex_literal(value: &Expr, name: &str) -> Option<(String, i128)> {
+    let mut found = None;
+    crate::syntax::visit::walk_expr(value, |e| {
+        if let Expr::Binary(BinOp::Jux | BinOp::Mul, l, r, _) = e {
+            if matches!(&**l, Expr::Num(t, _) if t == "0")
+                && matches!(&**r, Expr::Ref(x) if crate::syntax::printer::print_name(&x.name) == name)
+            {
+                let radix = match name.chars().next() {
+                    Some('x' | 'X') => 16,
+                    Some('o' | 'O') => 8,
+                    Some('b' | 'B') => 2,
+                    _ => 0,
+                };
+                if radix > 0 && name.len() > 1 {
+                    if let Ok(v) = i128::from_str_radix(&name[1..], radix) {
+                        found = Some((format!("0{name}"), v));
+                    }
+                }
+            }
+        }
+        true
+    });
+    found
 }

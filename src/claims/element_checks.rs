@@ -144,8 +144,8 @@ pub(super) fn element_witness(
         &run_values(consts, env),
         element,
         seed,
-        format!("≈ {:.10}", f.left),
-        format!("≈ {:.10}", f.right),
+        format!("≈ {}", crate::verdict::distinct_pair(f.left, f.right, 10).0),
+        format!("≈ {}", crate::verdict::distinct_pair(f.left, f.right, 10).1),
         checked_by,
     )
 }

@@ -727,8 +727,8 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
                                 None => format!("`{}`", f.statement),
                             },
                             opts.seed.wrapping_add(tried as u64),
-                            format!("≈ {:.10}", f.left),
-                            format!("≈ {:.10}", f.right),
+                            format!("≈ {}", crate::verdict::distinct_pair(f.left, f.right, 10).0),
+                            format!("≈ {}", crate::verdict::distinct_pair(f.left, f.right, 10).1),
                             "none independent: the statement's and the derived statements' contributions on one sampled run".into(),
                         ));
                     }

@@ -820,8 +820,8 @@ pub fn decide_by_position<'e>(
                 .collect::<Vec<_>>()
                 .join(", "),
             0,
-            format!("{lv:.6}"),
-            format!("{rv:.6}"),
+            crate::verdict::distinct_pair(lv, rv, 6).0,
+            crate::verdict::distinct_pair(lv, rv, 6).1,
             how.join("; "),
         ));
     }
@@ -829,8 +829,10 @@ pub fn decide_by_position<'e>(
         verdict,
         Method::MomentsByPosition,
         format!(
-            "the second-moment program (every zero-mean leaf replaced by its variance, coefficients squared; exact for uncorrelated sums) run under zero padding in floating point{}: left {lv:.6}, right {rv:.6}",
-            if holds && bindings.len() > 1 { format!(" at each of {} steps (the last shown{at})", bindings.len()) } else { at.clone() }
+            "the second-moment program (every zero-mean leaf replaced by its variance, coefficients squared; exact for uncorrelated sums) run under zero padding in floating point{}: left {}, right {}",
+            if holds && bindings.len() > 1 { format!(" at each of {} steps (the last shown{at})", bindings.len()) } else { at.clone() },
+            crate::verdict::distinct_pair(lv, rv, 6).0,
+            crate::verdict::distinct_pair(lv, rv, 6).1,
         ),
     );
     o.witness = witness;

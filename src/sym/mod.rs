@@ -727,7 +727,7 @@ impl std::ops::Neg for Expr {
     }
 }
 
-pub use print::{ascii_len, to_ascii, to_latex, to_text};
+pub use print::{ascii_len, integer_source, to_ascii, to_latex, to_text, IntForm, SOURCE_DIGITS};
 
 /// Re-canonicalises `e` through the constructors; idempotent.
 pub fn normalize(e: &Expr) -> Expr {

@@ -5,6 +5,9 @@ use super::Expr;
 use num_rational::BigRational;
 use num_traits::{One, Signed};
 
+mod integers;
+pub use integers::{integer_source, IntForm, SOURCE_DIGITS};
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Style {
     Ascii,
@@ -177,7 +180,15 @@ fn prec(e: &Expr) -> u8 {
 
 fn p(e: &Expr, style: Style, ctx: u8) -> String {
     let s = raw(e, style);
-    if prec(e) < ctx || (ctx >= 2 && matches!(e, Expr::Mul(_)) && s.starts_with('-')) {
+    let level = match e {
+        // An integer past the lexer's limit is written in ASCII as a power, product or
+        // sum of short numerals ([`integer_source`]): it binds as what it was written as.
+        Expr::Num(r) if style == Style::Ascii && r.is_integer() && !r.is_negative() => {
+            ascii_int_level(&s)
+        }
+        _ => prec(e),
+    };
+    if level < ctx || (ctx >= 2 && matches!(e, Expr::Mul(_)) && s.starts_with('-')) {
         match style {
             Style::Latex => format!("\\left({s}\\right)"),
             _ => format!("({s})"),
@@ -223,7 +234,56 @@ fn shown_int(n: &num_bigint::BigInt, style: Style) -> String {
     }
 }
 
+/// How [`source_int`]'s text binds, read off the text: 1 a sum, 2 a product, 3 a power,
+/// 4 a numeral (the levels of [`prec`]).
+fn ascii_int_level(s: &str) -> u8 {
+    let s = s.trim_start_matches('-');
+    if s.contains(' ') {
+        1
+    } else if s.contains('*') {
+        2
+    } else if s.contains('^') {
+        3
+    } else {
+        4
+    }
+}
+
+/// An integer in ASCII: its decimal digits up to the lexer's 40 characters, beyond that
+/// the `.tq` source form of [`integer_source`] (ASCII is read back as `.tq`: the
+/// `derive --steps` chains, the editor's replacements). A negative sum is parenthesised.
+fn source_int(n: &num_bigint::BigInt) -> String {
+    if MEASURING.with(|m| m.get()) || n.bits() < 120 {
+        return int_text(n);
+    }
+    let (text, form) = integer_source(n);
+    match (n.is_negative(), form) {
+        (false, _) => text,
+        (true, IntForm::Sum) => format!("-({text})"),
+        (true, _) => format!("-{text}"),
+    }
+}
+
 fn num(r: &BigRational, style: Style) -> String {
+    if style == Style::Ascii {
+        if r.is_integer() {
+            return source_int(r.numer());
+        }
+        // Each side as it binds: a sum on top and a product or sum below take brackets.
+        let sign = if r.is_negative() { "-" } else { "" };
+        let (n, d) = (source_int(&r.numer().abs()), source_int(r.denom()));
+        let n = if ascii_int_level(&n) < 2 {
+            format!("({n})")
+        } else {
+            n
+        };
+        let d = if ascii_int_level(&d) < 3 {
+            format!("({d})")
+        } else {
+            d
+        };
+        return format!("{sign}{n}/{d}");
+    }
     if r.is_integer() {
         return shown_int(r.numer(), style);
     }

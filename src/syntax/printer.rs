@@ -357,8 +357,26 @@ pub fn precedence(e: &Expr) -> u8 {
         Expr::Binary(BinOp::Mul | BinOp::Jux | BinOp::Div, ..) => 2,
         Expr::Unary(..) => 3,
         Expr::Binary(BinOp::Pow, ..) => 4,
+        Expr::Num(t, _) if long_numeral(t) => match crate::sym::integer_source(&parse_int(t)).1 {
+            crate::sym::IntForm::Sum => 1,
+            crate::sym::IntForm::Product => 2,
+            crate::sym::IntForm::Power => 4,
+            crate::sym::IntForm::Numeral => 5,
+        },
         _ => 5,
     }
+}
+
+/// A whole number whose digits are more than the lexer reads in one numeral (the
+/// variants write computed values into the tree: `31^30/30^30` written out, a `vary`
+/// value `2^1000`): printed as a power, product or sum of short numerals
+/// (`sym::integer_source`), so that the text parses back to the same number.
+fn long_numeral(t: &str) -> bool {
+    t.len() > crate::sym::SOURCE_DIGITS && t.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn parse_int(t: &str) -> num_bigint::BigInt {
+    t.parse().unwrap_or_default()
 }
 
 fn wrap(e: &Expr, min: u8) -> String {
@@ -373,6 +391,7 @@ fn wrap(e: &Expr, min: u8) -> String {
 /// Prints an expression with the fewest parentheses that parse back to it.
 pub fn print_expr(e: &Expr) -> String {
     match e {
+        Expr::Num(t, _) if long_numeral(t) => crate::sym::integer_source(&parse_int(t)).0,
         Expr::Num(t, _) => t.clone(),
         Expr::Ref(r) => print_ref(r),
         Expr::Unary(UnOp::Neg, x, _) => format!("-{}", wrap(x, 3)),

@@ -46,6 +46,27 @@ impl Variant {
             .collect()
     }
 
+    /// The index among the prepared claims (`Prepared::answers`) of row `j` of the
+    /// variant's report: the same claim text, counted in order, so that a claim of the
+    /// variant that failed to parse takes its answer with it instead of shifting every
+    /// later answer by one row.
+    pub(super) fn slot(&self, j: usize, c: &Claim) -> Option<usize> {
+        let text = crate::syntax::printer::print_claim_body(c);
+        let claims = self.claims();
+        let before = claims
+            .iter()
+            .take(j)
+            .filter(|(o, _)| crate::syntax::printer::print_claim_body(o) == text)
+            .count();
+        self.prepared
+            .claim_texts
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| **t == text)
+            .nth(before)
+            .map(|(k, _)| k)
+    }
+
     /// Whether every claim came out as expected and nothing failed.
     pub fn passed(&self) -> bool {
         self.report.passed(&crate::report::Options::default())
@@ -114,6 +135,8 @@ pub(super) fn answer(
     c: &Claim,
     rep: Option<&ClaimReport>,
 ) -> Result<Vec<Inline>, String> {
+    let slot = v.slot(j, c);
+    let j = slot.unwrap_or(usize::MAX);
     if let Some(a) = v.prepared.answers.get(j).cloned().flatten() {
         // A value for a claim no engine decided in this variant is not an answer: the
         // value may rest on what the check could not confirm (probe 30c f21: the

@@ -161,7 +161,13 @@ impl Expander {
                         .cloned()
                         .collect();
                     let fix = self.sample_fix(&sampled, &capitals, &missing, &reads);
+                    let too_large = matches!(got, Some(Exact::Int(v)) if v > 1_000_000);
                     let hint = match fix {
+                        // Over the limit, not under it (probe33/b b01): smaller values.
+                        _ if too_large => format!(
+                            "give the sizes it uses smaller values on the `sample` line, so that `{}` is at most 1,000,000",
+                            name.name
+                        ),
                         Some(settings) if !missing.is_empty() => format!(
                             "add `{settings}` to the `sample` line (then every derived size is a whole number of at least 1)"
                         ),

@@ -156,7 +156,13 @@ pub fn expand_derived(
                             format!("`{}` would be {v}: a size is a whole number from 1 to 1,000,000", name.name),
                         )
                         .with_label("this value")
-                        .with_hint("give the size a value of at least 1"),
+                        .with_hint(if v < 1 {
+                            "give the size a value of at least 1".to_string()
+                        } else {
+                            // Too large, not too small (probe33/b b01: the hint said "at
+                            // least 1" for 1000000000); a depth past the limit is symbolic.
+                            format!("give the size a value of at most 1,000,000; a larger depth is kept symbolic: declare `size {}` without a value and give its value in a claim's `given` ({} == {v})", name.name, name.name)
+                        }),
                     ),
                     Some(Exact::Frac(n, d)) => x.diags.push(
                         Diagnostic::error(
@@ -353,21 +359,51 @@ impl Expander {
             let members = b.saturating_sub(a).saturating_add(1);
             // The fix: the depth as a size without a value, which every engine keeps
             // symbolic (a fixed depth is unrolled member by member).
-            let hint = match fixed {
-                [] => format!(
-                    "a range of more than {MAX_MEMBERS} members is written with a size: declare `size L` without a value, write the range with it (`1..L`), and give its value on the `sample` line or in a claim (`given L = {members}`)"
-                ),
-                names => {
-                    let values: Vec<String> = names
-                        .iter()
-                        .map(|n| format!("{n} = {}", self.consts[n]))
-                        .collect();
-                    let decls: Vec<String> = names.iter().map(|n| format!("`size {n}`")).collect();
-                    format!(
-                        "a size fixed by a value is unrolled member by member, at most {MAX_MEMBERS} members: declare {} without a value and give `{}` on the `sample` line or in a claim's `given`; the engines keep the depth symbolic",
-                        decls.join(", "),
-                        values.join(", ")
-                    )
+            // The sample line takes a size of at most 10,000 values of a loop (E0302): a
+            // larger depth goes in a claim's `given`, the sample line keeps a small one
+            // (probe33/b b06: the hint sent 1000000 to the sample line, which refused it).
+            let sample_ok = |v: i64| i128::from(v) <= crate::check::budget::MAX_RANGE_VALUES;
+            let hint = if what.contains("per-member") {
+                // Per-member sizes cannot have a symbolic range (probe33/a a09: the hint
+                // said "declare the size without a value", whose error said "fix it").
+                format!(
+                    "per-member sizes are unrolled member by member, at most {MAX_MEMBERS} members, and need a fixed range: use at most {MAX_MEMBERS} members, or, for a deeper model, declare one width shared by every member (`size N`) and the depth without a value (`size L`), which the engines keep symbolic"
+                )
+            } else {
+                match fixed {
+                    [] if sample_ok(members) => format!(
+                        "a range of more than {MAX_MEMBERS} members is written with a size: declare `size L` without a value, write the range with it (`1..L`), and give its value on the `sample` line or in a claim (`given L == {members}`)"
+                    ),
+                    [] => format!(
+                        "a range of more than {MAX_MEMBERS} members is written with a size: declare `size L` without a value, write the range with it (`1..L`), give it a small value on the `sample` line for the numeric runs (`L = 3`) and the large one in a claim (`given L == {members}`)"
+                    ),
+                    names => {
+                        let decls: Vec<String> =
+                            names.iter().map(|n| format!("`size {n}`")).collect();
+                        let all_small = names.iter().all(|n| sample_ok(self.consts[n]));
+                        let values: Vec<String> = names
+                            .iter()
+                            .map(|n| format!("{n} = {}", self.consts[n]))
+                            .collect();
+                        if all_small {
+                            format!(
+                                "a size fixed by a value is unrolled member by member, at most {MAX_MEMBERS} members: declare {} without a value and give `{}` on the `sample` line or in a claim's `given`; the engines keep the depth symbolic",
+                                decls.join(", "),
+                                values.join(", ")
+                            )
+                        } else {
+                            let givens: Vec<String> = names
+                                .iter()
+                                .map(|n| format!("{n} == {}", self.consts[n]))
+                                .collect();
+                            format!(
+                                "a size fixed by a value is unrolled member by member, at most {MAX_MEMBERS} members: declare {} without a value, give a small value on the `sample` line for the numeric runs (at most {} values of a loop) and the large one in a claim's `given` (`given {}`); the engines keep the depth symbolic",
+                                decls.join(", "),
+                                crate::check::budget::MAX_RANGE_VALUES,
+                                givens.join(", ")
+                            )
+                        }
+                    }
                 }
             };
             self.diags.push(

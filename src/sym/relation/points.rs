@@ -359,8 +359,8 @@ impl Problem<'_> {
             {
                 return PointResult::Fails(Witness {
                     point: at.clone(),
-                    left: format!("≈ {l:.10}"),
-                    right: format!("≈ {r:.10}"),
+                    left: format!("≈ {}", crate::verdict::distinct_pair(l, r, 10).0),
+                    right: format!("≈ {}", crate::verdict::distinct_pair(l, r, 10).1),
                     checked_by: "range facts at the point (exact rational bounds of both sides)"
                         .into(),
                     ..Witness::default()
@@ -394,8 +394,8 @@ impl Problem<'_> {
         if fails_enclosed(le, self.rel, re) {
             PointResult::Fails(Witness {
                 point: at.clone(),
-                left: format!("≈ {l:.10}"),
-                right: format!("≈ {r:.10}"),
+                left: format!("≈ {}", crate::verdict::distinct_pair(l, r, 10).0),
+                right: format!("≈ {}", crate::verdict::distinct_pair(l, r, 10).1),
                 checked_by: "interval enclosure".into(),
                 ..Witness::default()
             })
@@ -407,8 +407,8 @@ impl Problem<'_> {
             // such claims were confirmed although they fail at w = 0).
             PointResult::Fails(Witness {
                 point: at.clone(),
-                left: format!("≈ {l:.10}"),
-                right: format!("≈ {r:.10}"),
+                left: format!("≈ {}", crate::verdict::distinct_pair(l, r, 10).0),
+                right: format!("≈ {}", crate::verdict::distinct_pair(l, r, 10).1),
                 checked_by: "range facts at the point (exact rational bounds of both sides)".into(),
                 ..Witness::default()
             })

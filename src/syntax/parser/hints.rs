@@ -318,9 +318,24 @@ pub(super) fn habit_hint(before: &str, after: &str, tok: &str, expected: &str) -
     }
     // `expect error E203`: a code is `E` and four digits.
     if expected.contains("diagnostic code") {
-        if let Some(code) = prev
-            .split_whitespace()
-            .last()
+        let written = tok.split_whitespace().next().unwrap_or("");
+        // `expect error e0202`: the code in lower case.
+        if let Some(d) = written
+            .strip_prefix('e')
+            .filter(|d| d.len() == 4 && d.chars().all(|c| c.is_ascii_digit()))
+        {
+            return Some(format!(
+                "a diagnostic code is written with a capital `E`: `E{d}`"
+            ));
+        }
+        if written.is_empty() {
+            return Some(
+                "name the code of the error the next line is expected to give: `expect error E0202` (`tq explain E0202` describes a code)".to_string(),
+            );
+        }
+        if let Some(code) = Some(written)
+            .filter(|w| !w.is_empty())
+            .or_else(|| prev.split_whitespace().last())
             .and_then(|w| w.strip_prefix('E'))
             .filter(|d| !d.is_empty() && d.len() < 4 && d.chars().all(|c| c.is_ascii_digit()))
         {

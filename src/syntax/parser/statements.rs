@@ -8,8 +8,8 @@ use crate::syntax::ast::*;
 use crate::syntax::lines::Line;
 use crate::syntax::span::Span;
 use nom::bytes::complete::{tag, take_while1};
-use nom::character::complete::{char, satisfy};
-use nom::combinator::{opt, peek};
+use nom::character::complete::char;
+use nom::combinator::{not, opt};
 use nom::multi::separated_list1;
 use nom::Parser;
 
@@ -184,7 +184,9 @@ impl Ctx<'_> {
             (r, AssignOp::AddAssign)
         } else if let Ok((r, _)) = tag::<_, _, PErr>("-=").parse(i) {
             (r, AssignOp::SubAssign)
-        } else if let Ok((r, _)) = (char::<_, PErr>('='), peek(satisfy(|c| c != '='))).parse(i) {
+        } else if let Ok((r, _)) = (char::<_, PErr>('='), not(char::<_, PErr>('='))).parse(i) {
+            // `=` at the end of the line too (`y = `): the right side is what is missing,
+            // not the `=` (probe33/b b02 was told "expected `=`, found `=`").
             (r, AssignOp::Set)
         } else {
             return fail(i, "`=`, `+=` or `-=`");
@@ -504,12 +506,18 @@ impl Ctx<'_> {
                         )),
                     )),
                     "error" => {
-                        let (r, code) = self.ident(r)?;
+                        // Reported at the code, which the message quotes (`e0202` was
+                        // "found the end of the line", and no code at all "expected a
+                        // name": probe33/b b10).
+                        let (c0, _) = ws(r)?;
+                        let Ok((r, code)) = self.ident(c0) else {
+                            return failure(c0, "a diagnostic code such as `E0202`");
+                        };
                         let valid = code.name.len() == 5
                             && code.name.starts_with('E')
                             && code.name[1..].chars().all(|c| c.is_ascii_digit());
                         if !valid {
-                            return failure(r, "a diagnostic code such as `E0202`");
+                            return failure(c0, "a diagnostic code such as `E0202`");
                         }
                         Ok((r, item(ItemKind::ExpectError(code))))
                     }

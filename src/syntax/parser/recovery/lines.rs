@@ -107,7 +107,17 @@ impl Ctx<'_> {
         let assigns = tok.starts_with('=') && !tok.starts_with("==")
             || tok.starts_with("+=")
             || tok.starts_with("-=");
-        if let (Some(phys), true) = (continued, assigns) {
+        // `  claim x == a^2` under `x = a^2`: an indented line that starts with a
+        // statement's keyword was read as a continuation too (`a^2 claim x`), whatever
+        // the token the error is at (probe33/b b11).
+        let keyword_line = continued.is_some_and(|phys| {
+            let first = self.ascii.text[phys..line.end]
+                .split_whitespace()
+                .next()
+                .unwrap_or("");
+            KEYWORDS.contains(&first) || first == "expect"
+        });
+        if let (Some(phys), true) = (continued, assigns || keyword_line) {
             // A tab is read as four spaces: fewer source bytes than columns.
             let lead = self.ascii.text[phys..at]
                 .bytes()
@@ -227,6 +237,11 @@ impl Ctx<'_> {
             }
             "claim" if relation && statement.split_whitespace().any(|w| w == "and") => {
                 "a claim states one relation: write one claim per relation (`claim Var(y) >= 0`, then `claim Var(y) <= I`)".to_string()
+            }
+            // `given a =` with nothing after: the value is missing, not a comma
+            // (probe33/b b02).
+            "at" | "sample" | "claim" if tok.trim() == "=" => {
+                "the setting has no value: write it after `=` (`given a = 1`), or remove the setting".to_string()
             }
             "at" | "sample" | "claim" if tok.starts_with('=') => {
                 "separate the settings with commas: `name = value, name = value`".to_string()
