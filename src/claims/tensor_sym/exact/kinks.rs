@@ -414,6 +414,8 @@ pub(super) fn special_point(
         return Some(p);
     }
     None
+}
+
 /// The sides written out at `sizes` are undefined for every value of the elements: a
 /// condition that reads the sizes alone fails there; or a given on the sizes alone
 /// excludes them (`Err`). `None` otherwise.
