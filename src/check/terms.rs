@@ -290,9 +290,14 @@ impl Checker {
             }
         }
         let mut free = std::collections::BTreeMap::new();
+        // An unknown function (E0103 above) passes no free index on: one diagnostic, not
+        // a cascade (`sum(x[b,i]^2)` is E0103 with the hint of a sum's subscript).
+        let known = function_arity(name).is_some();
         for a in &c.args {
             for t in self.expr_terms(a, scope) {
-                free.extend(t.free);
+                if known {
+                    free.extend(t.free);
+                }
             }
         }
         free

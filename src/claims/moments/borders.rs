@@ -34,7 +34,7 @@ fn wraps_at_other_sizes(
             crate::sym::to_ascii(&w.len)
         ));
     };
-    if set(&w.extent).is_some() {
+    if set(&w.extent).is_some() || d <= 1 {
         return None;
     }
     let need = (w.coef.unsigned_abs() as i64).saturating_mul(d);

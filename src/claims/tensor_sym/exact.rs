@@ -17,9 +17,9 @@ use std::collections::{BTreeMap, BTreeSet};
 mod apart;
 mod kinks;
 mod sizes;
-use sizes::*;
 #[allow(unused_imports)]
 pub use kinks::*;
+use sizes::*;
 
 /// Random points at which the sides of a claim may fail to be valued before any agrees:
 /// past it the search stops (the claim is not decided by exact evaluation).
