@@ -49,7 +49,7 @@ impl Checker {
             None => (
                 "the loop".to_string(),
                 format!(
-                    "a range is written first value first: `for {var} in {b}..{a}:`; a loop that runs from the last value down adds `reversed`: `for {var} in {b}..{a} reversed:`"
+                    "a range is written first value first: `for {var} in {b}..{a}:` (a loop that runs from the last value down, a backward recurrence, adds the word reversed after the range)"
                 ),
             ),
             Some(n) => (
