@@ -153,6 +153,7 @@ fn lower_in_brackets(text: &str, name: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::items_after_test_module)]
 mod tests {
     use super::lower_in_brackets;
 

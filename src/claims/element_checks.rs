@@ -26,6 +26,7 @@ pub(super) fn elements_elsewhere(
     // small whole number (session 33): ties and zeros happen there, so a claim false
     // only at a kink is tested at one (a max-pool's `x.grad[b,0] == p.grad[b,0] [x[b,0]
     // >= x[b,1]]`, false at a tie only, was confirmed).
+    #[allow(clippy::type_complexity)]
     let mut runs: Vec<(String, Vec<(String, f64)>, bool, u64)> = Vec::new();
     for (point, _) in with_moments::other_points(claim, program, env) {
         let shown: Vec<String> = point.iter().map(|(n, v)| format!("{n} = {v}")).collect();

@@ -316,6 +316,7 @@ pub(crate) fn eval_const(e: &Expr) -> Option<Exact> {
 }
 
 #[cfg(test)]
+#[allow(clippy::items_after_test_module)]
 mod tests {
     use super::*;
 

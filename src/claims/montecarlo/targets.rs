@@ -18,6 +18,7 @@ pub struct Targets {
     /// Gradient or not → family key → pattern → the sets of dimensions along which the
     /// pattern's elements may fall into position classes (`classes::class_dims`): each
     /// trial records the elements of each class apart (`trials::class_key`).
+    #[allow(clippy::type_complexity)]
     pub(super) classes: [BTreeMap<String, BTreeMap<Pattern, BTreeSet<Vec<usize>>>>; 2],
     /// Per setting (givens and boundary): the tensors its claims mention.
     pub(super) settings: BTreeMap<String, Needed>,
