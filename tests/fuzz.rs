@@ -865,7 +865,7 @@ fn save_findings(camp: &mut Campaign, dir: &std::path::Path, seed: u8, src: &str
 
 /// A line on standard error every 50,000 inputs.
 fn progress(camp: &Campaign, n: u64, start: &Instant) {
-    if (n + 1) % 50_000 == 0 {
+    if (n + 1).is_multiple_of(50_000) {
         eprintln!(
             "fuzz_long: {} inputs, {:.0} s, {} findings",
             n + 1,
