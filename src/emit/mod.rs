@@ -77,6 +77,9 @@ struct Gen<'a> {
     const_ids: BTreeMap<String, String>,
     tensor_ids: BTreeMap<(String, bool), String>,
     bound_here: Vec<(String, bool)>,
+    /// The same pairs as a set (a look-up per reference; a scan of the list made `tq emit`
+    /// quadratic in the number of tensors a function binds).
+    bound_set: BTreeSet<(String, bool)>,
     /// The loop variables in scope: (tq name, Python identifier).
     loop_ids: Vec<(String, String)>,
     loop_names: BTreeMap<String, String>,
@@ -680,6 +683,7 @@ pub fn numpy(r: &FileReport) -> Result<String, String> {
         const_ids: BTreeMap::new(),
         tensor_ids: BTreeMap::new(),
         bound_here: Vec::new(),
+        bound_set: BTreeSet::new(),
         loop_ids: Vec::new(),
         loop_names: BTreeMap::new(),
         loop_ranges: Vec::new(),

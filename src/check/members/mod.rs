@@ -36,10 +36,21 @@ use derived::derived_givens;
 pub(crate) use exact::Form;
 pub(crate) use exact::{eval_const, eval_with, Exact};
 use exact::{eval_subscript, split_member, uses_a_name};
-use names::{visit_item_members, visit_item_names, visit_item_vars};
+use names::{item_weight, visit_item_members, visit_item_names, visit_item_vars};
 
 /// The most members a per-member size or an unrolled loop may have.
 pub const MAX_MEMBERS: i64 = 256;
+
+/// The most the expansion may copy, counted as [`names::item_weight`] (items, expression
+/// nodes, references and index positions) over every copy an unrolled loop or family, or
+/// a claim split per member, makes: past it the expansion stops with E0302 at the loop or
+/// claim, before the copies are made (issue #15: a 62 KB file whose `includes` block of
+/// 762 statements was split over 204 members built 155,000 statements, 630 MB; a loop
+/// body of 700 statements unrolled 200 times took 1.2 GB and 11 s). A weight unit cost
+/// about 0.8 KB and 8 µs through the checker and the engines there; the largest expansion
+/// among problems/ and tests/ (`moments_reason_chain_200_fixed_layers.tq`, 200 members of
+/// a three-read statement and a family) weighs about 7,000 by hand count.
+pub const MAX_EXPANDED_WEIGHT: u64 = 200_000;
 
 /// The fixed sizes' values and the per-member sizes found while expanding.
 #[derive(Default)]
@@ -64,6 +75,13 @@ struct Expander {
     /// Sizes derived from sizes that vary (`size Y = floor((X - DX)/2) + 1`): the name,
     /// the value, and the givens that state it in claims.
     derived: Vec<(Ident, Expr, Vec<Expr>)>,
+    /// The weight of the copies made so far ([`MAX_EXPANDED_WEIGHT`]).
+    weight: u64,
+    /// The expansion went over its budget (reported once; no further copies are made).
+    over: bool,
+    /// The loops, families and claims being expanded, outermost first (where an E0302
+    /// of the budget is reported).
+    sites: Vec<(Span, &'static str)>,
 }
 
 /// Expands per-member sizes and fixed sizes in place (see the module comment);
@@ -422,6 +440,37 @@ impl Expander {
         Some((a, b))
     }
 
+    /// Charges one copy of `item` to the expansion's budget, inside an unrolled loop,
+    /// family or claim split per member (`sites`); false, with one E0302 at the
+    /// outermost site, once the budget is spent.
+    fn charge(&mut self, item: &Item) -> bool {
+        if self.over {
+            return false;
+        }
+        let Some(&(site, what)) = self.sites.first() else {
+            return true;
+        };
+        self.weight = self.weight.saturating_add(item_weight(item));
+        if self.weight <= MAX_EXPANDED_WEIGHT {
+            return true;
+        }
+        self.over = true;
+        self.diags.push(
+            Diagnostic::error(
+                "E0302",
+                site,
+                format!(
+                    "expanding {what} makes more than {MAX_EXPANDED_WEIGHT} parts of statements and claims (items, terms, references and indices, counted over every member's copy)"
+                ),
+            )
+            .with_label("expanded member by member here")
+            .with_hint(
+                "a size fixed by a value (`size L = 200`) unrolls every loop and family over it and makes a claim that names the loop variable one claim per member: declare the size without a value (`size L`) and give it on the `sample` line or in a claim's `given` (the engines keep the depth symbolic), or shorten the block",
+            ),
+        );
+        false
+    }
+
     /// Whether the item (or its block) names a per-member size or its index.
     fn mentions_members(&self, item: &Item) -> bool {
         let mut found = false;
@@ -488,11 +537,21 @@ impl Expander {
                     (a..=b).collect()
                 };
                 let saved = self.consts.get(&var).copied();
-                for v in values {
+                self.sites.push((l.range.span, "this loop"));
+                'values: for v in values {
                     self.consts.insert(var.clone(), v);
                     for b in &l.body {
+                        if self.over {
+                            break 'values;
+                        }
                         self.item(b.clone(), out);
                     }
+                }
+                self.sites.pop();
+                if self.over {
+                    // The members left out are not defined: their uses are consequences.
+                    self.suppress.insert(var.clone());
+                    l.body.iter().for_each(|b| self.suppress_defined(b));
                 }
                 match saved {
                     Some(s) => self.consts.insert(var, s),
@@ -532,7 +591,13 @@ impl Expander {
                 self.unrolled.entry(var.clone()).or_insert((a, b));
                 self.widen_span(&var, a, b);
                 let saved = self.consts.get(&var).copied();
+                self.sites.push((r.span, "this family"));
                 for v in a..=b {
+                    if !self.charge(&item) {
+                        self.suppress.insert(var.clone());
+                        self.suppress_defined(&item);
+                        break;
+                    }
                     self.consts.insert(var.clone(), v);
                     let mut m = item.clone();
                     if let ItemKind::Decl(d) = &mut m.kind {
@@ -541,12 +606,17 @@ impl Expander {
                     self.subst_item(&mut m);
                     out.push(m);
                 }
+                self.sites.pop();
                 match saved {
                     Some(s) => self.consts.insert(var, s),
                     None => self.consts.remove(&var),
                 };
             }
             _ => {
+                if !self.charge(&item) {
+                    self.suppress_defined(&item);
+                    return;
+                }
                 self.subst_item(&mut item);
                 out.push(item);
             }
@@ -623,17 +693,27 @@ impl Expander {
             own_loops(block, &mut own);
             used.retain(|v| !own.contains(v));
         }
-        let Some(var) = used.into_iter().next() else {
+        let mut used = used.into_iter();
+        let Some(var) = used.next() else {
             out.push(item);
             return;
         };
+        // The other unrolled variables of the claim are expanded in turn (below): a
+        // member named with one of them (`g_k` while `l` is expanded) is not one that
+        // must exist yet (session 34: `claim Var(h_l) + Var(g_k) == 13` read `g_k` as a
+        // member that is never defined at every l, and the claim vanished from the report).
+        let others: Vec<String> = used.collect();
         let (a, b) = self.unrolled[&var];
         let (lo, hi) = self.spans.get(&var).copied().unwrap_or((a, b));
         let text = c.text.clone();
         let (defined, families) = members;
         let mut per_value = Vec::new();
         let mut names_members = false;
+        self.sites.push((item.span, "this claim per member"));
         for v in lo.saturating_sub(2)..=hi.saturating_add(2) {
+            if !self.charge(&item) {
+                break;
+            }
             let mut m = item.clone();
             self.consts.insert(var.clone(), v);
             self.subst_item(&mut m);
@@ -645,10 +725,22 @@ impl Expander {
                 if r.name.sub.is_empty() || !families.contains(&crate::check::family_key(&r.name)) {
                     continue;
                 }
+                let names_another = r.name.sub.iter().any(|ix| {
+                    crate::syntax::printer::print_index(ix)
+                        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                        .any(|w| others.iter().any(|o| o == w))
+                });
+                if names_another {
+                    continue;
+                }
                 names_members = true;
                 exists &= defined.contains(&crate::syntax::printer::print_name(&r.name));
             }
             per_value.push((v, exists, m));
+        }
+        self.sites.pop();
+        if self.over {
+            return;
         }
         // The members a given on the variable excludes (`given l >= 1` at l = 0: the
         // given is `0 >= 1` there) are not the claim's: the givens select the members,

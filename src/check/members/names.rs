@@ -131,3 +131,51 @@ pub(super) fn item_parts<'a>(
         }
     }
 }
+
+/// The size of an item as the expansion copies it: its blocks' items, expression nodes,
+/// references and index-position factors (each a heap value of the copy), for the
+/// expansion's budget ([`super::MAX_EXPANDED_WEIGHT`]).
+pub(super) fn item_weight(item: &Item) -> u64 {
+    fn exprs_of<'a>(item: &'a Item, out: &mut Vec<&'a Expr>, items: &mut u64) {
+        *items += 1;
+        match &item.kind {
+            ItemKind::Decl(d) => match &d.init {
+                Some(Init::Dist(c)) => out.extend(c.args.iter()),
+                Some(Init::Value(e)) => out.push(e),
+                None => {}
+            },
+            ItemKind::Equation(eq) => out.push(&eq.rhs),
+            ItemKind::Loop(l) => {
+                out.push(&l.range.from);
+                out.push(&l.range.to);
+                l.body.iter().for_each(|b| exprs_of(b, out, items));
+            }
+            ItemKind::ForIndices(fi) => fi.body.iter().for_each(|b| exprs_of(b, out, items)),
+            ItemKind::Rule(r) => r.body.iter().for_each(|b| exprs_of(b, out, items)),
+            ItemKind::Claim(c) => {
+                out.push(&c.body);
+                out.extend(c.tol.iter());
+                out.extend(c.given.iter());
+                out.extend(c.at.iter().map(|b| &b.value));
+                if let Some(body) = &c.includes {
+                    body.iter().for_each(|b| exprs_of(b, out, items));
+                }
+            }
+            ItemKind::At(bs) | ItemKind::Sample(bs) => out.extend(bs.iter().map(|b| &b.value)),
+            _ => {}
+        }
+    }
+    let mut exprs = Vec::new();
+    let mut n = 0u64;
+    exprs_of(item, &mut exprs, &mut n);
+    for e in exprs {
+        crate::syntax::visit::walk_expr(e, |_| {
+            n += 1;
+            true
+        });
+    }
+    let mut refs = Vec::new();
+    let mut factors = Vec::new();
+    item_parts(item, &mut refs, &mut factors);
+    n + refs.len() as u64 + factors.len() as u64
+}

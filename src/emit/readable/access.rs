@@ -37,18 +37,24 @@ impl Gen<'_> {
             .tensors
             .get(key)
             .is_some_and(|t| t.family_arity > 0);
+        if !fam {
+            // One look-up: a scan of every member per statement made `tq emit` quadratic in
+            // the file's length (issue #15, b03).
+            return ext
+                .get(&(key.to_string(), grad))
+                .cloned()
+                .ok_or_else(|| format!("`{key}` is never written in tq's run"));
+        }
         let mut out: Option<Vec<(i64, i64)>> = None;
         let prefix = format!("{key}_{{");
-        for ((m, g), e) in ext {
-            if *g != grad {
-                continue;
+        // The members `key_{...}` are one run of the sorted map: from the prefix on, while
+        // the names still start with it.
+        let start = (prefix.clone(), false);
+        for ((m, g), e) in ext.range(start..) {
+            if !m.starts_with(&prefix) {
+                break;
             }
-            let ok = if fam {
-                m.starts_with(&prefix) && m.ends_with('}')
-            } else {
-                m == key
-            };
-            if !ok {
+            if *g != grad || !m.ends_with('}') {
                 continue;
             }
             match &out {

@@ -203,7 +203,7 @@ impl Gen<'_> {
     fn tensor_ident(&mut self, key: &str, grad: bool) -> String {
         let k = (key.to_string(), grad);
         if let Some(s) = self.tensor_ids.get(&k) {
-            if !self.bound_here.contains(&k) {
+            if self.bound_set.insert(k.clone()) {
                 self.bound_here.push(k);
             }
             return s.clone();
@@ -214,6 +214,7 @@ impl Gen<'_> {
             key.to_string()
         });
         self.tensor_ids.insert(k.clone(), s.clone());
+        self.bound_set.insert(k.clone());
         self.bound_here.push(k);
         s
     }
@@ -221,6 +222,7 @@ impl Gen<'_> {
     /// The lines that bind the tensors a function uses to their arrays.
     pub(super) fn bindings(&mut self) -> String {
         let mut out = String::new();
+        self.bound_set.clear();
         for (key, grad) in std::mem::take(&mut self.bound_here) {
             let id = &self.tensor_ids[&(key.clone(), grad)];
             let fam = self

@@ -25,6 +25,11 @@ pub(super) struct StatementPlan {
     narrowed: Option<Ctx>,
     lhs2: Vec<String>,
     ranges: Vec<(i64, usize)>,
+    /// [`Dense::lhs_injective`] of the left side in the context the write runs in (the
+    /// narrowed one when indices are bound one value at a time): it depends on the left
+    /// side and the context's names only, and `write` asked for it up to twice per
+    /// statement per trial (session 34).
+    injective: bool,
 }
 
 /// A statement's plan key: the equation's address in the model, the number of its `for`
@@ -167,6 +172,7 @@ impl<'a> Dense<'a> {
         let lhs_ix: &[IndexExpr] = eq.lhs.indices.as_deref().unwrap_or_default();
         let p = &*plan;
         let (key, extra, en, lhs2, ranges) = (&p.key, &p.extra, &p.en, &p.lhs2, &p.ranges);
+        let injective = p.injective;
         let mut b2 = b.clone();
         let ctx2 = p.narrowed.as_ref().unwrap_or(&p.ctx);
         let mut digits = vec![0usize; en.len()];
@@ -180,7 +186,7 @@ impl<'a> Dense<'a> {
                 b2.push((v.clone(), ranges[k].0 + digits[k] as i64));
             }
             let val = self.eval_summed(&eq.rhs, &b2, ctx2, extra)?;
-            self.write(key, &eq.lhs, lhs_ix, eq.op, val, &b2, ctx2, lhs2)?;
+            self.write(key, &eq.lhs, lhs_ix, injective, eq.op, val, &b2, ctx2, lhs2)?;
             let shape: Vec<usize> = ranges.iter().map(|r| r.1).collect();
             bump(&mut digits, &shape);
         }
@@ -314,6 +320,7 @@ impl<'a> Dense<'a> {
             .cloned()
             .collect();
         let ranges: Vec<(i64, usize)> = en.iter().map(|v| ctx.get(v).unwrap_or((0, 0))).collect();
+        let injective = self.lhs_injective(&eq.lhs, narrowed.as_ref().unwrap_or(&ctx));
         Ok(StatementPlan {
             names: b.iter().map(|(n, _)| n.clone()).collect(),
             ctx,
@@ -323,6 +330,7 @@ impl<'a> Dense<'a> {
             narrowed,
             lhs2,
             ranges,
+            injective,
         })
     }
 

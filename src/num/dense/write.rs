@@ -18,6 +18,7 @@ impl<'a> Dense<'a> {
         key: &(String, bool),
         lhs: &Ref,
         lhs_ix: &[IndexExpr],
+        injective: bool,
         op: AssignOp,
         val: Val,
         b: &Bind,
@@ -33,7 +34,9 @@ impl<'a> Dense<'a> {
         if dims.iter().any(|d| matches!(d, Dix::Fixed(None))) {
             return Ok(()); // the write is dropped (boundary rule)
         }
-        if op == AssignOp::Set && !self.lhs_injective(lhs, ctx) {
+        // (Whether the left side is injective is the statement plan's: it was found
+        // again here in every trial.)
+        if op == AssignOp::Set && !injective {
             // A `=` through shifted or strided positions: every position must be
             // written once.
             for d in &dims {
@@ -113,7 +116,7 @@ impl<'a> Dense<'a> {
         }
         let mut arr = match self.arrays.remove(key) {
             Some(a) => a,
-            None if op != AssignOp::Set || self.lhs_injective(lhs, ctx) => {
+            None if op != AssignOp::Set || injective => {
                 // A new member written whole by a value over exactly its indices, in
                 // their order: the value becomes the member (`+=` into zeros is `=`).
                 let names: Vec<&str> = dims
