@@ -129,13 +129,14 @@ fn a_number_with_an_exponent_past_400_is_e0904_wherever_it_is_written() {
         ("at a = 1\nclaim u ~= 2 tol 1e-500\n", 4, 18),
         ("at a = 1\nclaim u >= 0 given a <= 1e401\n", 4, 25),
         ("v = 1e401 u\nat a = 1\nclaim u == 2\n", 3, 5),
+        ("at a = 1\nclaim u == 2\nvary a in {1, 1E9999}\n", 5, 15),
     ] {
         let src = format!("{model}{tail}");
         assert_eq!(errors(&src), vec![at("E0904", line, column)], "{src}");
     }
     // At the ends of the range the numbers are read (exactly) as before: a tolerance
     // past 1e300 is E0901 (its own range), not E0904.
-    assert!(errors(&format!("{model}at a = 1e400\nclaim u == 1e1200 + 1e400\n")).is_empty());
+    assert!(errors(&format!("{model}at a = 1e400\nclaim u >= 1e400\n")).is_empty());
     assert!(errors(&format!("{model}at a = 1e-400\nclaim u >= 0\n")).is_empty());
     assert_eq!(
         errors(&format!("{model}at a = 1\nclaim u ~= 2 tol 1e400\n")),
@@ -305,5 +306,48 @@ fn a_long_whole_number_in_a_variants_heading_is_short() {
         ] {
             assert!(all.contains(part), "{name}: {part} in {all}");
         }
+    }
+}
+
+// ---- an inequality's answer in a variant ----
+
+/// The answer of an inequality relates both sides' values at the variant (the left side
+/// of `claim x > a`, a value the scalar program computes, was left as `x`).
+#[test]
+fn an_inequalitys_answer_relates_both_values() {
+    use tq::variants::{plan, prepare};
+    let src = "scalar a, b\nx = a^2 + b\nat a = 2, b = 1\nclaim x > a\nclaim x >= 2 a b given b = 1\nclaim a < x - 1\nvary a in {3}, b in {1}\n";
+    let opts = quick();
+    let base = check_source("v.tq", src, &opts);
+    assert_eq!(base.unexpected_errors(), 0, "{:?}", base.diagnostics);
+    let p = plan(&base.program, 1, 0).unwrap();
+    let prepared = prepare(&base.program, &base.env, &p.names, &p.chosen[0]);
+    // a = 3, b = 1: x = 10; 2 a b = 6; x - 1 = 9.
+    let answers: Vec<String> = prepared
+        .answers
+        .iter()
+        .map(|a| a.clone().unwrap_or_default())
+        .collect();
+    assert_eq!(answers, vec!["10 > 3", "10 \\ge 6", "3 < 9"], "{answers:?}");
+}
+
+// ---- a gradient check at a kink ----
+
+/// A sampled point on a kink (`abs(a)` at a = 0, relu of a zero bias): the failed check
+/// says the derivative was not checked there, not "relative error inf".
+#[test]
+fn a_gradient_check_on_a_kink_says_it_could_not_check() {
+    for src in [
+        "scalar a\nx = abs(a) + 1\nat a = 0\nclaim x >= 1\n",
+        "scalar a, w\nx = relu(a) w + w^2\nat a = 0, w = 2\nclaim x == 4\n",
+        "size I\ninput x[I] ~ normal(0, 1)\nparam b[I] = 0\nh[i] = abs(b[i]) + x[i] b[i] + x[i]^2\nLoss = h[I]\nsample I = 3\n",
+    ] {
+        let r = check(src);
+        let text = tq::report::text_report(&r, &quick(), None);
+        assert!(
+            text.contains("not checked: every direction drawn (9) crosses a kink"),
+            "{text}"
+        );
+        assert!(!text.contains("relative error inf"), "{text}");
     }
 }

@@ -592,6 +592,23 @@ pub fn check(
                 );
                 continue;
             }
+            // A value written with an exponent tq does not read is E0904 at the number
+            // (`check::numbers`), not a second diagnostic here.
+            let out_of_range = |e: &Expr| {
+                let mut found = false;
+                crate::syntax::visit::walk_expr(e, |x| {
+                    found |= matches!(x, Expr::Num(t, _) if super::numbers::out_of_range(t));
+                    !found
+                });
+                found
+            };
+            let values: Vec<&Expr> = match &p.domain {
+                VaryDomain::Range(a, b) => vec![a, b],
+                VaryDomain::Set(xs) => xs.iter().collect(),
+            };
+            if values.into_iter().any(out_of_range) {
+                continue;
+            }
             match domain(p) {
                 Err((span, msg, hint)) => {
                     diags.push(Diagnostic::error("E0602", span, msg).with_hint(hint))
