@@ -813,9 +813,13 @@ pub fn scalar_program(program: &Program, back: &grad::Backward) -> Option<Scalar
     })
 }
 
-/// The values of a point (`at a = 2, b = 1`) as exact rationals.
+/// The values of a point (`at a = 2, b = 1`) as exact rationals. A value may read the
+/// point's other names (`at a = 1, b = 2 a + pi`, in either order): each is written
+/// with the others' values, so that substituting the point leaves none of its names
+/// (fixd33_open/at_value_names_scalar.tq: `b` was replaced by `2 a + pi` after `a` had
+/// been replaced, and the claim was refuted at a = 0, a point the file does not give).
 pub fn point(bindings: &[ast::Binding]) -> Result<Vec<(String, Expr)>, String> {
-    bindings
+    let mut pt: Vec<(String, Expr)> = bindings
         .iter()
         .map(|b| {
             Ok((
@@ -823,7 +827,31 @@ pub fn point(bindings: &[ast::Binding]) -> Result<Vec<(String, Expr)>, String> {
                 sym::simplify(&lower(&b.value, &Scope::default())?),
             ))
         })
-        .collect()
+        .collect::<Result<_, String>>()?;
+    // A value that reads none of the point's names is final and written into the others;
+    // as many rounds as there are names resolve any chain. A cycle (`a = b, b = a`) is
+    // never final: its names stay, and the engines see them as the symbols they are
+    // (substituting around a cycle would grow the values without end).
+    let names: Vec<String> = pt.iter().map(|(n, _)| n.clone()).collect();
+    let mut done = vec![false; pt.len()];
+    for _ in 0..pt.len() {
+        let Some(k) = (0..pt.len()).find(|&k| {
+            !done[k] && {
+                let free = pt[k].1.free_symbols();
+                !names.iter().any(|n| free.contains(n))
+            }
+        }) else {
+            break;
+        };
+        done[k] = true;
+        let (n, v) = pt[k].clone();
+        for (j, slot) in pt.iter_mut().enumerate() {
+            if j != k && !done[j] {
+                slot.1 = sym::simplify(&slot.1.subs(&n, &v));
+            }
+        }
+    }
+    Ok(pt)
 }
 
 /// Substitutes a point into an expression.

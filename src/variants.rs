@@ -810,7 +810,10 @@ fn side_value(
     p: &Program,
     backward: &crate::grad::Backward,
 ) -> Option<sym::Expr> {
-    if let Ok(v) = lower(e, &Scope::default()) {
+    // The file's scope first: a value a scalar program computes (`x` of `claim x > a`) is
+    // written out by its definition, so an inequality's answer relates the two values
+    // (fixd33_open/var_ineq.tq: the answer was `x > 3`, the left side unevaluated).
+    if let Ok(v) = lower(e, base).or_else(|_| lower(e, &Scope::default())) {
         return Some(v);
     }
     let a = moments.get_or_init(|| {

@@ -2,15 +2,13 @@
 //! corrected line), a bracket left open reported at its opening (E0006), "did you
 //! mean" for names, keywords and functions, and one diagnostic for one cause.
 
+mod common;
+
 use tq::report::{check_source, Options};
 
 /// (code, line, column, message, hint) of every diagnostic of `src`.
 fn diags(src: &str) -> Vec<(String, usize, usize, String, String)> {
-    let opts = Options {
-        no_monte_carlo: true,
-        ..Options::default()
-    };
-    let r = check_source("t.tq", src, &opts);
+    let r = common::new_author::report(src);
     r.diagnostics
         .iter()
         .map(|d| {
@@ -374,58 +372,37 @@ fn what_a_line_that_failed_to_parse_defines_is_not_reported_again() {
 
 // ---- the mistakes a new author makes (tests/new_author/) ----
 
-/// Every file under tests/new_author/ is one mistake a new author makes, written from the
-/// documentation; its first line states the one diagnostic it must get
-/// (`# diagnostic: E0201 4`: the code and the line, or `E0201 4:7` with the column, in
-/// characters from 1), and a `# hint:` line, when there is one, words the hint must
-/// contain. One mistake, one located diagnostic with a hint: no cascade, no diagnostic
-/// elsewhere.
+/// Every file under tests/new_author/ gets the one diagnostic its header states
+/// (tests/common/new_author.rs reads them), located, with a hint that says what the
+/// header's `# hint:` line says. One mistake, one located diagnostic with a hint: no
+/// cascade, no diagnostic elsewhere.
 #[test]
 fn each_new_author_mistake_gets_one_located_diagnostic_with_a_hint() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/new_author");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "tq"))
-        .collect();
-    files.sort();
+    let files = common::new_author::mistakes();
     assert!(files.len() >= 20, "too few files under tests/new_author/");
     let mut failures = Vec::new();
-    for path in &files {
-        let name = path.file_name().unwrap().to_string_lossy().to_string();
-        let src = std::fs::read_to_string(path).unwrap();
-        let want = src
-            .lines()
-            .next()
-            .and_then(|l| l.strip_prefix("# diagnostic:"))
-            .unwrap_or_else(|| panic!("{name}: no `# diagnostic:` first line"));
-        let mut it = want.split_whitespace();
-        let code = it.next().unwrap().to_string();
-        let place = it.next().unwrap();
-        let (line, column) = match place.split_once(':') {
-            Some((l, c)) => (
-                l.parse::<usize>().unwrap(),
-                Some(c.parse::<usize>().unwrap()),
-            ),
-            None => (place.parse::<usize>().unwrap(), None),
-        };
-        let d = diags(&src);
+    for m in &files {
+        let name = &m.name;
+        let d = diags(&m.src);
         match d.as_slice() {
             [(c, l, col, msg, hint)] => {
-                if *c != code || *l != line || column.is_some_and(|want| want != *col) {
+                if *c != m.code || *l != m.line || m.column.is_some_and(|want| want != *col) {
                     failures.push(format!(
-                        "{name}: got {c} at {l}:{col} ({msg}), want {code} at {place}"
+                        "{name}: got {c} at {l}:{col} ({msg}), want {} at {}",
+                        m.code,
+                        m.place()
                     ));
                 } else if hint.trim().is_empty() {
                     failures.push(format!("{name}: {c} has no hint"));
-                } else if let Some(want) = src.lines().find_map(|l| l.strip_prefix("# hint:")) {
-                    if !hint.contains(want.trim()) {
+                } else if let Some(want) = &m.hint {
+                    if !hint.contains(want.as_str()) {
                         failures.push(format!("{name}: hint {hint:?} does not say {want:?}"));
                     }
                 }
             }
             _ => failures.push(format!(
-                "{name}: want one diagnostic ({code} at line {line}), got {d:?}"
+                "{name}: want one diagnostic ({} at line {}), got {d:?}",
+                m.code, m.line
             )),
         }
     }

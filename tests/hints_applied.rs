@@ -17,8 +17,10 @@
 //! A hint with none of these (advice, a choice between fixes, an example with `...`)
 //! is not applied.
 
+mod common;
+
+use common::new_author::errors;
 use tq::diag::Diagnostic;
-use tq::report::{check_source, Options};
 
 const KEYWORDS: &[&str] = &[
     "size",
@@ -38,20 +40,6 @@ const KEYWORDS: &[&str] = &[
     "derivation",
     "rule",
 ];
-
-/// The errors that count against the file: an error a claim's `expect error` line
-/// names is the file's point, not a failure.
-fn errors(src: &str) -> Vec<Diagnostic> {
-    let opts = Options {
-        no_monte_carlo: true,
-        ..Options::default()
-    };
-    let r = check_source("t.tq", src, &opts);
-    if r.unexpected_errors() == 0 {
-        return Vec::new();
-    }
-    r.diagnostics.into_iter().filter(|d| d.is_error()).collect()
-}
 
 /// The backticked parts of a hint, in order.
 fn snippets(hint: &str) -> Vec<&str> {
@@ -134,18 +122,10 @@ fn apply(src: &str, d: &Diagnostic) -> Option<(String, &'static str)> {
 
 #[test]
 fn each_literal_hint_of_a_new_author_mistake_gives_a_file_tq_accepts() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/new_author");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "tq"))
-        .collect();
-    files.sort();
     let mut failures = Vec::new();
     let mut applied = 0;
-    for path in &files {
-        let name = path.file_name().unwrap().to_string_lossy().to_string();
-        let src = std::fs::read_to_string(path).unwrap();
+    for m in common::new_author::mistakes() {
+        let (name, src) = (m.name, m.src);
         let found = errors(&src);
         let [d] = found.as_slice() else {
             // tests/diagnostics.rs holds each file to exactly one diagnostic.

@@ -97,6 +97,26 @@ impl Checker {
     }
 
     pub(super) fn declare_name(&mut self, id: &Ident, what: &'static str) -> bool {
+        // A dotted name reads a rule's sequence (`S.theta`); declared (`symbol np.tanh`),
+        // `np.tanh(a)` was read as the product of that symbol and `a` (diag33_open).
+        if let Some((before, after)) = id.name.split_once('.') {
+            let function = crate::sym::func::model_function(after).is_some();
+            let hint = if function {
+                format!("tq's functions are written bare: `{after}(...)` (no module prefix); to declare a {what}, name it without the dot (`{before}_{after}`)")
+            } else {
+                format!("name the {what} without the dot (`{before}_{after}`); a dotted name reads a rule's sequence from outside the rule (`S.theta`)")
+            };
+            self.err(
+                Diagnostic::error(
+                    "E0108",
+                    id.span,
+                    format!("`{}` is declared with a `.` in its name", id.name),
+                )
+                .with_label("a dotted name")
+                .with_hint(hint),
+            );
+            // Declared all the same: its uses are not reported again as undeclared.
+        }
         if let Some(prev) = self.env.kind_of(&id.name) {
             self.err(
                 Diagnostic::error(

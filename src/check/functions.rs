@@ -152,20 +152,6 @@ fn lower_in_brackets(text: &str, name: &str) -> String {
     out
 }
 
-#[cfg(test)]
-#[allow(clippy::items_after_test_module)]
-mod tests {
-    use super::lower_in_brackets;
-
-    #[test]
-    fn a_capital_is_lowered_only_inside_brackets_and_as_a_whole_word() {
-        assert_eq!(
-            lower_in_brackets("W[I,J'] s[b,I] / I + x[I']", "I"),
-            "W[i,J'] s[b,i] / I + x[I']"
-        );
-    }
-}
-
 /// A dotted name an author brought from NumPy or PyTorch (issue #18): `np.tanh` (a
 /// module's function: tq's functions take no prefix) or `W.T` (a transpose: tq writes
 /// it by the order of the indices). The span to replace and the hint, whose fix keeps
@@ -227,4 +213,17 @@ pub(super) fn foreign_name(
         ));
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lower_in_brackets;
+
+    #[test]
+    fn a_capital_is_lowered_only_inside_brackets_and_as_a_whole_word() {
+        assert_eq!(
+            lower_in_brackets("W[I,J'] s[b,I] / I + x[I']", "I"),
+            "W[i,J'] s[b,i] / I + x[I']"
+        );
+    }
 }

@@ -41,6 +41,7 @@ pub mod loop_extents;
 mod member_order;
 mod member_range;
 pub mod members;
+pub mod numbers;
 pub mod outputs;
 mod rule_reads;
 mod sample_sizes;
@@ -107,6 +108,8 @@ pub fn check_expanded(
     vary::check(&program.items, &c.env, &mut c.diags, &mut c.suggestions);
     vary::check_values(&program.items, &c.env, &mut c.diags);
     vary::check_value_names(&program.items, &c.env, &mut c.diags);
+    // Numbers written with an exponent tq does not read, wherever they are (E0904).
+    numbers::check(&program.items, &mut c.diags);
     c.env.sample_values = budget::check(program, &c.env, &mut c.diags);
     // A line that failed to parse, or a loop or family the expansion dropped (E0410), may
     // be the read the `boundary` line is for: the rule is judged on whole programs only.

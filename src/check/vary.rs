@@ -380,34 +380,46 @@ fn valid_size(t: &str) -> bool {
 /// other values is computed by the numeric run, which reports a non-finite estimate.)
 pub fn check_values(items: &[Item], env: &Env, diags: &mut Vec<Diagnostic>) {
     for item in items {
-        let (ItemKind::Sample(bs) | ItemKind::At(bs)) = &item.kind else {
+        match &item.kind {
+            ItemKind::Sample(bs) | ItemKind::At(bs) => binding_values(bs, env, diags),
+            // A claim's own `at` is a point as well (diag33_open/claim_at_open_end.tq: `at
+            // s = 0` of a standard deviation was proved there and sampled at s = 0).
+            ItemKind::Claim(c) => binding_values(&c.at, env, diags),
+            ItemKind::Loop(l) => check_values(&l.body, env, diags),
+            ItemKind::ForIndices(f) => check_values(&f.body, env, diags),
+            ItemKind::Rule(r) => check_values(&r.body, env, diags),
+            _ => {}
+        }
+    }
+}
+
+/// [`check_values`] of one list of settings.
+fn binding_values(bs: &[Binding], env: &Env, diags: &mut Vec<Diagnostic>) {
+    for b in bs {
+        let name = &b.name.name;
+        if env.sizes.contains_key(name) {
+            continue; // sizes: E0302
+        }
+        let Some(text) = constant(&b.value) else {
             continue;
         };
-        for b in bs {
-            let name = &b.name.name;
-            if env.sizes.contains_key(name) {
-                continue; // sizes: E0302
-            }
-            let Some(text) = constant(&b.value) else {
-                continue;
-            };
-            // Only a value tq reads exactly and finds undefined (a text it cannot read
-            // exactly, such as a numeral with an exponent, is left to the numeric run).
-            let readable = crate::sym::parse_ascii(&text).is_ok();
-            // E0902: an exact value past the size budget of exact numbers (the exact
-            // engines would carry it in parts, or refuse it, at every step).
-            crate::sym::take_exact_budget_hit();
-            let v = if readable { value(&text) } else { None };
-            if crate::sym::take_exact_budget_hit() {
-                diags.push(exact_too_large(
-                    &format!("the value of `{name}`"),
-                    &text,
-                    b.value.span(),
-                ));
-                continue;
-            }
-            if readable && v.is_none() {
-                diags.push(
+        // Only a value tq reads exactly and finds undefined (a text it cannot read
+        // exactly, such as a numeral with an exponent, is left to the numeric run).
+        let readable = crate::sym::parse_ascii(&text).is_ok();
+        // E0902: an exact value past the size budget of exact numbers (the exact
+        // engines would carry it in parts, or refuse it, at every step).
+        crate::sym::take_exact_budget_hit();
+        let v = if readable { value(&text) } else { None };
+        if crate::sym::take_exact_budget_hit() {
+            diags.push(exact_too_large(
+                &format!("the value of `{name}`"),
+                &text,
+                b.value.span(),
+            ));
+            continue;
+        }
+        if readable && v.is_none() {
+            diags.push(
                     Diagnostic::error(
                         "E0107",
                         b.value.span(),
@@ -415,9 +427,8 @@ pub fn check_values(items: &[Item], env: &Env, diags: &mut Vec<Diagnostic>) {
                     )
                     .with_hint("give a finite value (a division by zero, the log of a non-positive number or a fractional power of a negative number has none)"),
                 );
-            } else if let Some(d) = v.as_ref().and_then(|v| outside_domain(name, v, env)) {
-                diags.push(d.at(b.value.span()));
-            }
+        } else if let Some(d) = v.as_ref().and_then(|v| outside_domain(name, v, env)) {
+            diags.push(d.at(b.value.span()));
         }
     }
 }
@@ -581,6 +592,23 @@ pub fn check(
                 );
                 continue;
             }
+            // A value written with an exponent tq does not read is E0904 at the number
+            // (`check::numbers`), not a second diagnostic here.
+            let out_of_range = |e: &Expr| {
+                let mut found = false;
+                crate::syntax::visit::walk_expr(e, |x| {
+                    found |= matches!(x, Expr::Num(t, _) if super::numbers::out_of_range(t));
+                    !found
+                });
+                found
+            };
+            let values: Vec<&Expr> = match &p.domain {
+                VaryDomain::Range(a, b) => vec![a, b],
+                VaryDomain::Set(xs) => xs.iter().collect(),
+            };
+            if values.into_iter().any(out_of_range) {
+                continue;
+            }
             match domain(p) {
                 Err((span, msg, hint)) => {
                     diags.push(Diagnostic::error("E0602", span, msg).with_hint(hint))
@@ -618,47 +646,6 @@ pub fn check(
                 Ok(_) => {}
             }
         }
-    }
-}
-
-#[cfg(test)]
-#[allow(clippy::items_after_test_module)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn decimal_steps() {
-        let d = Domain::Steps {
-            lo: 5,
-            hi: 20,
-            scale: 2,
-        };
-        assert_eq!(d.count(), 16);
-        assert_eq!(d.value(0), "0.05");
-        assert_eq!(d.value(5), "0.1");
-        assert_eq!(d.value(15), "0.2");
-        assert_eq!(decimal(-150, 2), "-1.5");
-        assert_eq!(scaled("0.05"), Some((5, 2)));
-        assert_eq!(scaled("1e-3"), None);
-    }
-
-    #[test]
-    fn fraction_range_ends_are_read_as_their_finite_decimals() {
-        assert_eq!(terminating("1", "4").as_deref(), Some("0.25"));
-        assert_eq!(terminating("3", "8").as_deref(), Some("0.375"));
-        assert_eq!(terminating("6", "3").as_deref(), Some("2"));
-        assert_eq!(terminating("1", "3"), None);
-        assert_eq!(terminating("1", "0"), None);
-        assert_eq!(terminating("1", "1024"), None); // 10 places
-    }
-
-    #[test]
-    fn set_values_are_finite_constants() {
-        assert!(super::value("1/0").is_none());
-        assert!(super::value("0/0").is_none());
-        assert!(super::value("sqrt(-1)").is_none());
-        assert!(super::value("sqrt(2)/4").is_some());
-        assert!(super::value("2^(-3)").is_some());
     }
 }
 
@@ -751,4 +738,44 @@ fn hex_literal(value: &Expr, name: &str) -> Option<(String, i128)> {
         true
     });
     found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimal_steps() {
+        let d = Domain::Steps {
+            lo: 5,
+            hi: 20,
+            scale: 2,
+        };
+        assert_eq!(d.count(), 16);
+        assert_eq!(d.value(0), "0.05");
+        assert_eq!(d.value(5), "0.1");
+        assert_eq!(d.value(15), "0.2");
+        assert_eq!(decimal(-150, 2), "-1.5");
+        assert_eq!(scaled("0.05"), Some((5, 2)));
+        assert_eq!(scaled("1e-3"), None);
+    }
+
+    #[test]
+    fn fraction_range_ends_are_read_as_their_finite_decimals() {
+        assert_eq!(terminating("1", "4").as_deref(), Some("0.25"));
+        assert_eq!(terminating("3", "8").as_deref(), Some("0.375"));
+        assert_eq!(terminating("6", "3").as_deref(), Some("2"));
+        assert_eq!(terminating("1", "3"), None);
+        assert_eq!(terminating("1", "0"), None);
+        assert_eq!(terminating("1", "1024"), None); // 10 places
+    }
+
+    #[test]
+    fn set_values_are_finite_constants() {
+        assert!(super::value("1/0").is_none());
+        assert!(super::value("0/0").is_none());
+        assert!(super::value("sqrt(-1)").is_none());
+        assert!(super::value("sqrt(2)/4").is_some());
+        assert!(super::value("2^(-3)").is_some());
+    }
 }

@@ -2,6 +2,8 @@
 //! problem files, and the options the tests run with.
 #![allow(dead_code)]
 
+pub mod new_author;
+
 use std::path::{Path, PathBuf};
 use tq::report::{check_source, FileReport, Options};
 

@@ -46,6 +46,10 @@ pub(crate) fn tolerance_out_of_range(t: &Expr) -> Option<Diagnostic> {
         // its digits, its size in double precision.
         Err(_) => {
             let t = text.trim();
+            // A numeral with an exponent past ±400 is E0904 wherever it is written.
+            if crate::check::numbers::out_of_range(t) {
+                return None;
+            }
             let float = t.parse::<f64>().ok()?;
             let mantissa = t.split(['e', 'E']).next().unwrap_or("");
             let nonzero = mantissa.bytes().any(|b| (b'1'..=b'9').contains(&b));

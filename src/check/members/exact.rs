@@ -315,8 +315,35 @@ pub(crate) fn eval_const(e: &Expr) -> Option<Exact> {
     }
 }
 
+/// Whether a given is a relation between two numbers that fails (`1 >= 2`: `given l >=
+/// 2` of a claim over an unrolled loop's variable at l = 1). A given that is not such a
+/// relation, or that cannot be evaluated exactly, does not fail here.
+pub(super) fn constant_given_fails(g: &Expr) -> bool {
+    let Expr::Rel(op, l, r, _) = g else {
+        return false;
+    };
+    let (Some(a), Some(b)) = (eval_const(l), eval_const(r)) else {
+        return false;
+    };
+    let ((an, ad), (bn, bd)) = (parts(a), parts(b));
+    // a/ad against b/bd with positive denominators, in i128 (no overflow).
+    let (x, y) = (an as i128 * bd as i128, bn as i128 * ad as i128);
+    let (x, y) = if (ad as i128 * bd as i128) < 0 {
+        (-x, -y)
+    } else {
+        (x, y)
+    };
+    !match op {
+        RelOp::Eq => x == y,
+        RelOp::Lt => x < y,
+        RelOp::Le => x <= y,
+        RelOp::Gt => x > y,
+        RelOp::Ge => x >= y,
+        RelOp::Approx => return false,
+    }
+}
+
 #[cfg(test)]
-#[allow(clippy::items_after_test_module)]
 mod tests {
     use super::*;
 
@@ -375,33 +402,5 @@ mod tests {
         assert_eq!(v("2^10"), Some(Exact::Int(1024)));
         assert_eq!(v("1/0"), None);
         assert_eq!(v("J + 1"), None);
-    }
-}
-
-/// Whether a given is a relation between two numbers that fails (`1 >= 2`: `given l >=
-/// 2` of a claim over an unrolled loop's variable at l = 1). A given that is not such a
-/// relation, or that cannot be evaluated exactly, does not fail here.
-pub(super) fn constant_given_fails(g: &Expr) -> bool {
-    let Expr::Rel(op, l, r, _) = g else {
-        return false;
-    };
-    let (Some(a), Some(b)) = (eval_const(l), eval_const(r)) else {
-        return false;
-    };
-    let ((an, ad), (bn, bd)) = (parts(a), parts(b));
-    // a/ad against b/bd with positive denominators, in i128 (no overflow).
-    let (x, y) = (an as i128 * bd as i128, bn as i128 * ad as i128);
-    let (x, y) = if (ad as i128 * bd as i128) < 0 {
-        (-x, -y)
-    } else {
-        (x, y)
-    };
-    !match op {
-        RelOp::Eq => x == y,
-        RelOp::Lt => x < y,
-        RelOp::Le => x <= y,
-        RelOp::Gt => x > y,
-        RelOp::Ge => x >= y,
-        RelOp::Approx => return false,
     }
 }

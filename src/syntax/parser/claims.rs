@@ -42,6 +42,10 @@ impl Ctx<'_> {
         let mut boundary = None;
         loop {
             if let Ok((r, _)) = keyword("tol")(i) {
+                // A second `tol` replaced the first without a word (fixd33_open/twotol.tq).
+                if tol.is_some() {
+                    return failure(i, "the end of the claim (it has a `tol` already)");
+                }
                 let (r, e) = self.expr(r)?;
                 tol = Some(e);
                 i = r;
@@ -70,6 +74,10 @@ impl Ctx<'_> {
                 }
                 i = r;
             } else if let Ok((r, _)) = keyword("at")(i) {
+                // A second `at` list dropped the first one's settings.
+                if !at.is_empty() {
+                    return failure(i, "the end of the claim (it has an `at` already)");
+                }
                 let (r, b) = self.bindings(r)?;
                 at = b;
                 i = r;

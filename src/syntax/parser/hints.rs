@@ -39,6 +39,17 @@ pub(super) fn habit_hint(before: &str, after: &str, tok: &str, expected: &str) -
         };
         line.split_whitespace().collect::<Vec<_>>().join(" ")
     };
+    // A claim's second `tol` or `at` (the parser stops there): one of each per claim.
+    if expected.contains("it has a `tol` already") {
+        return Some(
+            "a claim takes one tolerance: keep the one meant and delete the other `tol ...`".into(),
+        );
+    }
+    if expected.contains("it has an `at` already") {
+        return Some(
+            "a claim takes one `at` list: write every setting in it, separated by commas (`at a = 1, b = 2`)".into(),
+        );
+    }
     if tok.starts_with('*') && prev.ends_with('*') {
         return Some(format!(
             "`**` is not a power in .tq: write `^`: `{}`",
@@ -427,6 +438,16 @@ fn operand_hint(before: &str, tok: &str) -> Option<String> {
     } else {
         format!("`{}` follows", tok.chars().take(1).collect::<String>())
     };
+    // `claim x == +4`: a value written with a plus sign (fixd33_open/unary_plus.tq: the
+    // hint said the relation had no right side).
+    if let Some(value) = tok
+        .strip_prefix('+')
+        .filter(|v| !v.is_empty() && !v.starts_with('+'))
+    {
+        return Some(format!(
+            "there is no unary `+` in .tq: write the value without it, `{value}`"
+        ));
+    }
     if ["==", "<=", ">=", "~="].iter().any(|r| prev.ends_with(r)) || last == '<' || last == '>' {
         return Some(format!(
             "the relation has no right side ({after}): write the value after it (`claim Var(y) == 1`)"

@@ -53,19 +53,21 @@ impl Ctx<'_> {
     /// statement's own mistake is reported first, at its token (issue #18: everything was
     /// reported at the line's end as "expected an indented block"); a statement without
     /// one is reported at its start, with the two lines the block takes. `None` when
-    /// nothing follows the `:`.
+    /// nothing follows the `:`. The statement parsed is the block's one statement, so
+    /// the rest of the file is checked as if it were written below the header (the
+    /// tensors it writes are declared: no E0501 for the claim that reads them).
     fn inline_body<'a>(
         &self,
         i: In<'a>,
         line: &Line,
         diags: &mut Vec<Diagnostic>,
         header_kind: &str,
-    ) -> Option<PResult<'a, Option<LineResult>>> {
+    ) -> Option<PResult<'a, Item>> {
         let (body, _) = ws(i).ok()?;
         if line.opens_block || body.fragment().trim().is_empty() {
             return None;
         }
-        let (rest, _) = match self.equation(body) {
+        let (rest, eq) = match self.equation(body) {
             Ok(r) => r,
             Err(e) => return Some(Err(e)),
         };
@@ -88,7 +90,14 @@ impl Ctx<'_> {
                 )),
             );
         }
-        Some(Ok((rest, None)))
+        let span = eq.span;
+        Some(Ok((
+            rest,
+            Item {
+                kind: ItemKind::Equation(eq),
+                span,
+            },
+        )))
     }
 
     pub(super) fn binding<'a>(&self, i: In<'a>) -> PResult<'a, Binding> {
@@ -537,7 +546,9 @@ impl Ctx<'_> {
                     Err(_) => self.missing_colon(i, line, diags, "`:` after the step variable")?,
                 };
                 if let Some(r) = self.inline_body(i, line, diags, "a rule") {
-                    return r;
+                    let (i, stmt) = r?;
+                    let body = vec![stmt];
+                    return Ok((i, item(ItemKind::Rule(Rule { name, var, body }))));
                 }
                 needs_block("an indented block after `:`")?;
                 let body = self.block(&line.children, diags, BlockKind::Rule);
@@ -555,7 +566,15 @@ impl Ctx<'_> {
                         Err(_) => self.missing_colon(i, line, diags, "`:` after the range")?,
                     };
                     if let Some(r) = self.inline_body(i, line, diags, "a loop over a range") {
-                        return r;
+                        let (i, stmt) = r?;
+                        return Ok((
+                            i,
+                            item(ItemKind::Loop(Loop {
+                                range,
+                                body: vec![stmt],
+                                reverse: reverse.is_some(),
+                            })),
+                        ));
                     }
                     needs_block("an indented block after `:`")?;
                     let body = self.block(&line.children, diags, BlockKind::Loop);
