@@ -815,7 +815,7 @@ pub fn scalar_program(program: &Program, back: &grad::Backward) -> Option<Scalar
 
 /// The values of a point (`at a = 2, b = 1`) as exact rationals.
 pub fn point(bindings: &[ast::Binding]) -> Result<Vec<(String, Expr)>, String> {
-    bindings
+    let mut pt: Vec<(String, Expr)> = bindings
         .iter()
         .map(|b| {
             Ok((
@@ -823,7 +823,30 @@ pub fn point(bindings: &[ast::Binding]) -> Result<Vec<(String, Expr)>, String> {
                 sym::simplify(&lower(&b.value, &Scope::default())?),
             ))
         })
-        .collect()
+        .collect::<Result<_, String>>()?;
+    // A value may name another scalar of the point (`at a = 1, b = 2 a + pi`, session 34):
+    // each value is resolved with the others, in at most as many rounds as there are
+    // values (a cycle keeps its names). Substituted one by one in order, `b`'s `a` was
+    // left free and then drawn at random, so `a^2 + b == 3 + pi` was refuted "at a = 0".
+    for _ in 0..pt.len() {
+        let mut changed = false;
+        for i in 0..pt.len() {
+            let v = pt
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .fold(pt[i].1.clone(), |acc, (_, (n, x))| acc.subs(n, x));
+            let v = sym::simplify(&v);
+            if v != pt[i].1 {
+                pt[i].1 = v;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    Ok(pt)
 }
 
 /// Substitutes a point into an expression.
