@@ -646,6 +646,14 @@ pub fn other_points(
     {
         out.push((least, true));
     }
+    // Then the sizes moved apart from each other ([`montecarlo::spread::apart_size_points`]).
+    if let Some(set_all) = set_all.as_ref() {
+        out.extend(
+            montecarlo::spread::apart_size_points(claim, program, env, set_all, &sizes)
+                .into_iter()
+                .map(|p| (p, false)),
+        );
+    }
     // A derived size (`size Y = floor(X / 2)`, on the expanded sample line) is not moved
     // with the others: it is computed again from their new values, and a point where it
     // is not a whole number of at least 1 is skipped.

@@ -16,6 +16,7 @@ mod decide;
 mod extract;
 pub(crate) mod givens;
 mod pool;
+pub(crate) mod spread;
 mod stats;
 mod targets;
 mod trials;

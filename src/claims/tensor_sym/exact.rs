@@ -14,7 +14,7 @@ use num_rational::BigRational;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::collections::{BTreeMap, BTreeSet};
-mod apart;
+pub(crate) mod apart;
 mod kinks;
 mod sizes;
 #[allow(unused_imports)]

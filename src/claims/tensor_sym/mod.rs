@@ -14,7 +14,7 @@
 //! `sampled.rs` the sampled run with tensor givens; `scaling.rs` gradients under a
 //! scaling given.
 
-mod exact;
+pub(crate) mod exact;
 mod givens;
 mod invariant;
 mod relation;

@@ -123,20 +123,35 @@ pub(in crate::claims) fn confirm_elsewhere(
     };
     let sample_of = |n: &str| sample.get(n);
     if least_open.is_none() {
-        for point in closed_end_points(claim, program, env) {
+        let specials = match montecarlo::given_values(claim, env) {
+            Ok(set) => {
+                let set: Vec<String> = set.into_iter().map(|(n, _)| n).collect();
+                montecarlo::spread::special_points(claim, program, env, &sample, &set)
+            }
+            Err(_) => Vec::new(),
+        };
+        let ends = closed_end_points(claim, program, env)
+            .into_iter()
+            .map(|p| (p, "a closed end of the domain"))
+            .chain(
+                specials
+                    .into_iter()
+                    .map(|p| (p, "a special value of a free scalar")),
+            );
+        for (point, what) in ends {
             let Some((c, shown)) = claim_at_point(claim, &point, env) else {
                 continue;
             };
             match run(&c) {
                 Some(mut o) if o.verdict == Verdict::Refuted => {
                     o.evidence = format!(
-                        "at {shown}, a closed end of the domain (it held at the sample values: {}): {}",
+                        "at {shown}, {what} (it held at the sample values: {}): {}",
                         first.evidence, o.evidence
                     );
                     return o;
                 }
                 Some(o) if o.verdict == Verdict::Confirmed => {
-                    held.push(format!("confirmed at {shown} (a closed end of the domain)"))
+                    held.push(format!("confirmed at {shown} ({what})"))
                 }
                 Some(o) if o.open_at_values => {
                     let e = exact(&c);
@@ -144,14 +159,14 @@ pub(in crate::claims) fn confirm_elsewhere(
                         Verdict::Refuted => {
                             return Outcome {
                                 evidence: format!(
-                                    "at {shown}, a closed end of the domain (it held at the sample values: {}): {}",
+                                    "at {shown}, {what} (it held at the sample values: {}): {}",
                                     first.evidence, e.evidence
                                 ),
                                 ..e
                             };
                         }
                         Verdict::Proved | Verdict::Confirmed => held.push(format!(
-                            "{} at {shown} (a closed end of the domain) by {} ({})",
+                            "{} at {shown} ({what}) by {} ({})",
                             e.verdict.as_str(),
                             e.method,
                             e.evidence
@@ -177,13 +192,13 @@ pub(in crate::claims) fn confirm_elsewhere(
                                 _ => {}
                             }
                             end_open.get_or_insert_with(|| format!(
-                                "held at the sample values ({}), but at {shown}, a closed end of the domain, the trials do not show the relation ({}) and no exact engine decided the claim there, so the claim over its whole domain is not confirmed; a given (`given {}`) says which values it is about",
+                                "held at the sample values ({}), but at {shown}, {what}, the trials do not show the relation ({}) and no exact engine decided the claim there, so the claim over its whole domain is not confirmed; a given (`given {}`) says which values it is about",
                                 first.evidence,
                                 o.evidence,
                                 point
                                     .iter()
                                     .map(|(n, v)| {
-                                        let above = sample_of(n).is_some_and(|x| x > v);
+                                        let above = sample_of(n).is_none_or(|x| x > v);
                                         format!("{n} {} {v}", if above { ">" } else { "<" })
                                     })
                                     .collect::<Vec<_>>()
@@ -192,10 +207,7 @@ pub(in crate::claims) fn confirm_elsewhere(
                         }
                     }
                 }
-                Some(o) => held.push(format!(
-                    "at {shown} (a closed end of the domain) not refuted ({})",
-                    o.evidence
-                )),
+                Some(o) => held.push(format!("at {shown} ({what}) not refuted ({})", o.evidence)),
                 None => {}
             }
         }
@@ -331,28 +343,7 @@ pub(super) fn closed_end_points(
             }
             let mut point = sample.clone();
             point.insert(name.clone(), end);
-            // Every relation of the declarations that reads the symbol holds there
-            // (exactly; one that cannot be evaluated leaves the point out).
-            let relations_hold =
-                env.domains
-                    .values()
-                    .flat_map(|d| &d.relations)
-                    .all(|(a, r, b)| {
-                        let (Ok(l), Ok(rv)) =
-                            (sym::eval_exact(a, &point), sym::eval_exact(b, &point))
-                        else {
-                            return !(a.free_symbols().contains(name)
-                                || b.free_symbols().contains(name));
-                        };
-                        sym::holds_exact(&l, r, &rv) == Some(true)
-                    });
-            let consts: BTreeMap<String, f64> = point
-                .iter()
-                .filter_map(|(n, v)| Some((n.clone(), num_traits::ToPrimitive::to_f64(v)?)))
-                .collect();
-            let meets_givens =
-                montecarlo::unmet_condition(claim, env, &consts, &Default::default()).is_none();
-            if relations_hold && meets_givens {
+            if montecarlo::spread::admissible(claim, env, &point, name) {
                 out.push(BTreeMap::from([(name.clone(), point[name].clone())]));
             }
         }

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 /// whole number of at least 1 is left out. Empty with fewer than two such sizes, and when
 /// a given of the claim reads one of them (`given J > K`: a point moved apart could break
 /// it, and a refutation there would be outside the claim).
-pub(super) fn apart_points(
+pub(crate) fn apart_points(
     claim: &crate::syntax::ast::Claim,
     least: &BTreeMap<String, i64>,
     set: &[String],
