@@ -146,6 +146,60 @@ impl<'a> Ctx<'a> {
             || (self.env.scalars.contains_key(&name) && self.env.computed_scalars.contains(&name))
     }
 
+    /// The values `e` reads at bottom: a leaf tensor by its key, a family member by its
+    /// text (`h_{l}`: members are not followed, a member of a weight family is another
+    /// leaf), a computed tensor or scalar by what its right sides read.
+    fn reads(&self, e: &ast::Expr) -> std::collections::BTreeSet<String> {
+        let mut out = std::collections::BTreeSet::new();
+        self.reads_into(e, &mut Vec::new(), &mut out);
+        out
+    }
+
+    fn reads_into(
+        &self,
+        e: &ast::Expr,
+        open: &mut Vec<String>,
+        out: &mut std::collections::BTreeSet<String>,
+    ) {
+        let mut refs = Vec::new();
+        crate::syntax::visit::walk_refs(e, &mut |r| refs.push(r.clone()));
+        for r in refs {
+            if !self.random_ref(&r) {
+                continue;
+            }
+            let key = self.key(&r);
+            let family = self
+                .env
+                .tensors
+                .get(&self.env.key_of(&r.name))
+                .is_some_and(|t| t.family_arity > 0);
+            if family {
+                out.insert(format!(
+                    "{}{}",
+                    if r.grad { "grad " } else { "" },
+                    crate::syntax::printer::print_name(&r.name)
+                ));
+                continue;
+            }
+            let srcs = self.sources.get(&key);
+            let computed = srcs.is_some_and(|v| v.iter().any(|s| matches!(s, Source::Rhs(_))));
+            if !computed || open.contains(&key) {
+                out.insert(key);
+                continue;
+            }
+            open.push(key.clone());
+            for s in srcs.into_iter().flatten() {
+                match s {
+                    Source::Rhs(x) => self.reads_into(x, open, out),
+                    Source::Decl(_) => {
+                        out.insert(key.clone());
+                    }
+                }
+            }
+            open.pop();
+        }
+    }
+
     /// Whether `e` has mean zero at every position, by a rule that needs no position:
     /// a declared leaf with a zero-mean distribution, a value every statement writing it
     /// gives a zero-mean right side, a product with a zero-mean factor (the program's
@@ -226,6 +280,13 @@ fn rhs(e: &ast::Expr, cx: &Ctx) -> Option<ast::Expr> {
         }
         ast::Expr::Binary(op, l, r, s) => match op {
             BinOp::Mul | BinOp::Jux => {
+                // E[(a b)²] = E[a²] E[b²] needs independent factors: two that read the
+                // same leaf (`x x + 1`: E = 3 v² + 2 v + 1, the program's v² + 1; `w x`
+                // with `w = x + 1`) make the program give up.
+                let (a, b) = (cx.reads(l), cx.reads(r));
+                if !a.is_disjoint(&b) {
+                    return None;
+                }
                 ast::Expr::Binary(*op, Box::new(rhs(l, cx)?), Box::new(rhs(r, cx)?), *s)
             }
             BinOp::Div => {
