@@ -27,6 +27,11 @@ pub struct Outcome {
     /// the same values, at which the relation fails. At a closed end of a symbol's domain
     /// such a point keeps the claim from being confirmed (`confirm_elsewhere`).
     pub open_at_values: bool,
+    /// Monte Carlo's estimate is not finite at these values: a side is undefined there
+    /// (`x / sqrt(mean x^2)` at v = 0 is 0/0) or overflows. A claim tried at such a point
+    /// of its domain is not confirmed (`confirm_elsewhere`; docs/soundness.md,
+    /// "Definedness").
+    pub not_finite: bool,
 }
 
 impl Outcome {
@@ -42,6 +47,7 @@ impl Outcome {
             on_elements: false,
             border_pool: None,
             open_at_values: false,
+            not_finite: false,
         }
     }
 
@@ -56,6 +62,7 @@ impl Outcome {
             on_elements: false,
             border_pool: None,
             open_at_values: false,
+            not_finite: false,
         }
     }
 
@@ -87,6 +94,7 @@ impl Outcome {
             on_elements: false,
             border_pool: None,
             open_at_values: false,
+            not_finite: false,
         }
     }
 }

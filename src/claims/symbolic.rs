@@ -731,6 +731,7 @@ fn at_both_roots(
             on_elements: pos.on_elements || neg.on_elements,
             border_pool: None,
             open_at_values: false,
+            not_finite: false,
         },
     }
 }

@@ -98,6 +98,9 @@ pub(super) fn decide_with_moments<'e>(
             }
         }
         let wrap = approx.remove(&crate::moments::Approximation::Wrap);
+        // Means of linear maps of the reads are exact whatever the wrap (session 34).
+        let linear_means = wrap && moments::means_by_linearity(claim, whole, env);
+        let wrap = wrap && !linear_means;
         if wrap {
             if let Some(why) = moments::wrap_unmet(&at_point, whole, env, analysis) {
                 return undecided(why);
@@ -127,6 +130,9 @@ pub(super) fn decide_with_moments<'e>(
             let where_ = match (border, wrap) {
                 (true, _) => " (away from the border)",
                 (false, true) => " (where every circular window fits in its extent)",
+                (false, false) if linear_means => {
+                    " (means of linear maps of the reads: exact whether or not a circular window wraps onto itself)"
+                }
                 _ => "",
             };
             return Outcome {

@@ -32,61 +32,301 @@ fn square(e: ast::Expr) -> ast::Expr {
     ast::Expr::Binary(BinOp::Pow, Box::new(e), Box::new(num("2", span)), span)
 }
 
+/// What the second-moment transform needs to know beyond the declarations: which
+/// tensors and computed scalars have mean zero at every position (`zero_mean`).
+struct Ctx<'a> {
+    env: &'a Env,
+    /// The right-hand sides writing each tensor or scalar (`None`: a declaration,
+    /// `Some(true)` when its distribution has mean zero), by [`Ctx::key`].
+    sources: std::collections::HashMap<String, Vec<Source>>,
+    /// Whether each value (by [`Ctx::key`]) has mean zero at every position.
+    centred: std::collections::HashMap<String, bool>,
+}
+
+enum Source {
+    Decl(bool),
+    Rhs(ast::Expr),
+}
+
+impl<'a> Ctx<'a> {
+    fn new(env: &'a Env, lists: &[&[Item]]) -> Self {
+        let mut ctx = Ctx {
+            env,
+            sources: Default::default(),
+            centred: Default::default(),
+        };
+        for its in lists {
+            ctx.collect(its);
+        }
+        // The greatest fixed point: every value zero-mean to begin with, then each one
+        // some statement writes with a right side not zero-mean under the current
+        // assignment struck out, until nothing changes. The program runs in order, so
+        // by induction over its steps (an element never written reads 0) what remains is
+        // zero-mean; a recurrence `h_{l+1} = h_l + g_l` keeps its mean zero.
+        ctx.centred = ctx.sources.keys().map(|k| (k.clone(), true)).collect();
+        loop {
+            let struck: Vec<String> = ctx
+                .sources
+                .iter()
+                .filter(|(k, srcs)| {
+                    ctx.centred[*k]
+                        && !srcs.iter().all(|s| match s {
+                            Source::Decl(z) => *z,
+                            Source::Rhs(x) => ctx.zero_mean(x),
+                        })
+                })
+                .map(|(k, _)| k.clone())
+                .collect();
+            if struck.is_empty() {
+                break;
+            }
+            for k in struck {
+                ctx.centred.insert(k, false);
+            }
+        }
+        ctx
+    }
+
+    fn key(&self, r: &ast::Ref) -> String {
+        format!(
+            "{}{}",
+            if r.grad { "grad " } else { "" },
+            self.env.key_of(&r.name)
+        )
+    }
+
+    fn collect(&mut self, its: &[Item]) {
+        for it in its {
+            match &it.kind {
+                ItemKind::Loop(l) => self.collect(&l.body),
+                ItemKind::ForIndices(fi) => self.collect(&fi.body),
+                ItemKind::Decl(d) => {
+                    let zero = matches!(d.init.as_ref().and_then(second_moment_of), Some(_))
+                        && matches!(d.init, Some(Init::Dist(_)));
+                    let mut k = self.key(&d.target);
+                    if d.kind == DeclKind::Grad {
+                        k = format!("grad {k}");
+                    }
+                    self.sources.entry(k).or_default().push(Source::Decl(zero));
+                }
+                ItemKind::Equation(eq) => {
+                    let k = self.key(&eq.lhs);
+                    self.sources
+                        .entry(k)
+                        .or_default()
+                        .push(Source::Rhs(eq.rhs.clone()));
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Whether `e` reads a tensor or a computed scalar (a random value); a value that
+    /// reads neither (numbers, symbols, sizes, scalar inputs, index values, brackets
+    /// and sums of them) is a constant at each position.
+    fn constant(&self, e: &ast::Expr) -> bool {
+        match e {
+            ast::Expr::Num(..) => true,
+            ast::Expr::Ref(r) => !self.random_ref(r),
+            ast::Expr::Unary(_, x, _) => self.constant(x),
+            ast::Expr::Binary(_, l, r, _) | ast::Expr::Rel(_, l, r, _) => {
+                self.constant(l) && self.constant(r)
+            }
+            ast::Expr::Iverson(x, _) => self.constant(x),
+            ast::Expr::Sum(_, b, _) => self.constant(b),
+            _ => false,
+        }
+    }
+
+    fn random_ref(&self, r: &ast::Ref) -> bool {
+        let name = crate::syntax::printer::print_name(&r.name);
+        r.indices.is_some()
+            || r.grad
+            || self.env.tensors.contains_key(&self.env.key_of(&r.name))
+            || (self.env.scalars.contains_key(&name) && self.env.computed_scalars.contains(&name))
+    }
+
+    /// The values `e` reads at bottom: a leaf tensor by its key, a family member by its
+    /// text (`h_{l}`: members are not followed, a member of a weight family is another
+    /// leaf), a computed tensor or scalar by what its right sides read.
+    fn reads(&self, e: &ast::Expr) -> std::collections::BTreeSet<String> {
+        let mut out = std::collections::BTreeSet::new();
+        self.reads_into(e, &mut Vec::new(), &mut out);
+        out
+    }
+
+    fn reads_into(
+        &self,
+        e: &ast::Expr,
+        open: &mut Vec<String>,
+        out: &mut std::collections::BTreeSet<String>,
+    ) {
+        let mut refs = Vec::new();
+        crate::syntax::visit::walk_refs(e, &mut |r| refs.push(r.clone()));
+        for r in refs {
+            if !self.random_ref(&r) {
+                continue;
+            }
+            let key = self.key(&r);
+            let family = self
+                .env
+                .tensors
+                .get(&self.env.key_of(&r.name))
+                .is_some_and(|t| t.family_arity > 0);
+            if family {
+                out.insert(format!(
+                    "{}{}",
+                    if r.grad { "grad " } else { "" },
+                    crate::syntax::printer::print_name(&r.name)
+                ));
+                continue;
+            }
+            let srcs = self.sources.get(&key);
+            let computed = srcs.is_some_and(|v| v.iter().any(|s| matches!(s, Source::Rhs(_))));
+            if !computed || open.contains(&key) {
+                out.insert(key);
+                continue;
+            }
+            open.push(key.clone());
+            for s in srcs.into_iter().flatten() {
+                match s {
+                    Source::Rhs(x) => self.reads_into(x, open, out),
+                    Source::Decl(_) => {
+                        out.insert(key.clone());
+                    }
+                }
+            }
+            open.pop();
+        }
+    }
+
+    /// Whether `e` has mean zero at every position, by a rule that needs no position:
+    /// a declared leaf with a zero-mean distribution, a value every statement writing it
+    /// gives a zero-mean right side, a product with a zero-mean factor (the program's
+    /// factors are independent), a sum or a difference of zero-mean terms.
+    fn zero_mean(&self, e: &ast::Expr) -> bool {
+        match e {
+            ast::Expr::Ref(r) if self.random_ref(r) => {
+                self.centred.get(&self.key(r)).copied().unwrap_or(false)
+            }
+            ast::Expr::Unary(UnOp::Neg, x, _) => self.zero_mean(x),
+            ast::Expr::Binary(BinOp::Add | BinOp::Sub, l, r, _) => {
+                self.zero_mean(l) && self.zero_mean(r)
+            }
+            ast::Expr::Binary(BinOp::Mul | BinOp::Jux, l, r, _) => {
+                self.zero_mean(l) || self.zero_mean(r)
+            }
+            ast::Expr::Binary(BinOp::Div, l, _, _) => self.zero_mean(l),
+            ast::Expr::Sum(_, b, _) => self.zero_mean(b),
+            _ => false,
+        }
+    }
+}
+
+/// The terms of a chain of `+` and `-` (signs dropped: the second moment squares them).
+fn summands<'e>(e: &'e ast::Expr, out: &mut Vec<&'e ast::Expr>) {
+    match e {
+        ast::Expr::Binary(BinOp::Add | BinOp::Sub, l, r, _) => {
+            summands(l, out);
+            summands(r, out);
+        }
+        _ => out.push(e),
+    }
+}
+
 /// The second-moment transform of a right-hand side; `None` when it is not multilinear.
-fn rhs(e: &ast::Expr, env: &Env) -> Option<ast::Expr> {
+fn rhs(e: &ast::Expr, cx: &Ctx) -> Option<ast::Expr> {
+    // A constant at each position (`k + 1`, `[k < 2]`, `sum_j 1`) is squared as a whole:
+    // taken apart as uncorrelated terms, `k + 1` became `k^2 + 1`, and a true
+    // `Var(u[b,0]) == 5 s v` of a window over `x[b,k] (k + 1)` was refuted (session 33).
+    if cx.constant(e) {
+        return Some(square(e.clone()));
+    }
     Some(match e {
-        ast::Expr::Num(..) => square(e.clone()),
         ast::Expr::Ref(r) => {
             // A computed scalar is a random value, read with its second moment; a scalar
             // input (`scalar alpha`) is a number at the run's point, a coefficient squared
             // like a symbol (probe33/a a23: `alpha W x` gave alpha s v, not alpha^2 s v).
-            let name = crate::syntax::printer::print_name(&r.name);
-            let is_tensor = r.indices.is_some()
-                || env.tensors.contains_key(&env.key_of(&r.name))
-                || (env.scalars.contains_key(&name) && env.computed_scalars.contains(&name));
-            if is_tensor {
+            if cx.random_ref(r) {
                 e.clone()
             } else {
                 square(e.clone())
             }
         }
-        ast::Expr::Unary(UnOp::Neg, x, _) => rhs(x, env)?,
+        ast::Expr::Unary(UnOp::Neg, x, _) => rhs(x, cx)?,
+        ast::Expr::Binary(BinOp::Add | BinOp::Sub, _, _, s) => {
+            // E[(C + Σ r)²] = C² + Σ E[r²] when the cross terms vanish: the terms are
+            // independent (the engine's argument), so each cross term is a product of
+            // means, zero when all the terms but one have mean zero. The constant terms
+            // (`x + k + 1`) are one term, squared as a whole.
+            let mut terms = Vec::new();
+            summands(e, &mut terms);
+            let (consts, random): (Vec<&ast::Expr>, Vec<&ast::Expr>) =
+                terms.into_iter().partition(|t| cx.constant(t));
+            let not_centred = random.iter().filter(|t| !cx.zero_mean(t)).count()
+                + usize::from(!consts.is_empty());
+            if not_centred > 1 {
+                return None;
+            }
+            let mut out: Vec<ast::Expr> = Vec::new();
+            if !consts.is_empty() {
+                // The signs of the constant part matter (`k - 1`): rebuilt from `e`.
+                out.push(square(constant_part(e, cx)?));
+            }
+            for t in random {
+                out.push(rhs(t, cx)?);
+            }
+            total(out, *s)?
+        }
         ast::Expr::Binary(op, l, r, s) => match op {
-            BinOp::Add | BinOp::Sub => ast::Expr::Binary(
-                BinOp::Add,
-                Box::new(rhs(l, env)?),
-                Box::new(rhs(r, env)?),
-                *s,
-            ),
             BinOp::Mul | BinOp::Jux => {
-                ast::Expr::Binary(*op, Box::new(rhs(l, env)?), Box::new(rhs(r, env)?), *s)
+                // E[(a b)²] = E[a²] E[b²] needs independent factors: two that read the
+                // same leaf (`x x + 1`: E = 3 v² + 2 v + 1, the program's v² + 1; `w x`
+                // with `w = x + 1`) make the program give up.
+                let (a, b) = (cx.reads(l), cx.reads(r));
+                if !a.is_disjoint(&b) {
+                    return None;
+                }
+                ast::Expr::Binary(*op, Box::new(rhs(l, cx)?), Box::new(rhs(r, cx)?), *s)
             }
             BinOp::Div => {
                 // Only by a constant: its square.
-                if !refs_free(r, env) {
+                if !cx.constant(r) {
                     return None;
                 }
                 ast::Expr::Binary(
                     BinOp::Div,
-                    Box::new(rhs(l, env)?),
+                    Box::new(rhs(l, cx)?),
                     Box::new(square((**r).clone())),
                     *s,
                 )
             }
-            BinOp::Pow => return None,
+            _ => return None,
         },
-        ast::Expr::Sum(ids, b, s) => ast::Expr::Sum(ids.clone(), Box::new(rhs(b, env)?), *s),
+        // A sum over an index: its terms uncorrelated (the engine's argument) and, for
+        // the cross terms to vanish, of mean zero (`sum_j (x[j] + 1)` is not).
+        ast::Expr::Sum(ids, b, s) if cx.zero_mean(b) => {
+            ast::Expr::Sum(ids.clone(), Box::new(rhs(b, cx)?), *s)
+        }
         _ => return None,
     })
 }
 
-fn refs_free(e: &ast::Expr, env: &Env) -> bool {
+/// The constant terms of a chain of `+` and `-`, with their signs (`x - k + 1` → `-k + 1`,
+/// as `0 - k + 1`); `None` when there are none.
+fn constant_part(e: &ast::Expr, cx: &Ctx) -> Option<ast::Expr> {
     match e {
-        ast::Expr::Num(..) => true,
-        ast::Expr::Ref(r) => r.indices.is_none() && !env.tensors.contains_key(&env.key_of(&r.name)),
-        ast::Expr::Unary(_, x, _) => refs_free(x, env),
-        ast::Expr::Binary(_, l, r, _) => refs_free(l, env) && refs_free(r, env),
-        _ => false,
+        ast::Expr::Binary(op @ (BinOp::Add | BinOp::Sub), l, r, s) => {
+            let (l, r) = (constant_part(l, cx), constant_part(r, cx));
+            match (l, r) {
+                (Some(l), Some(r)) => Some(bin(*op, l, r, *s)),
+                (Some(l), None) => Some(l),
+                (None, Some(r)) if *op == BinOp::Sub => Some(bin(BinOp::Sub, num("0", *s), r, *s)),
+                (None, r) => r,
+            }
+        }
+        _ if cx.constant(e) => Some(e.clone()),
+        _ => None,
     }
 }
 
@@ -106,7 +346,7 @@ fn second_moment_of(init: &Init) -> Option<Init> {
     }
 }
 
-fn items(its: &[Item], env: &Env) -> Option<Vec<Item>> {
+fn items(its: &[Item], cx: &Ctx) -> Option<Vec<Item>> {
     rewrite_items(its, &mut |it| {
         Some(match &it.kind {
             ItemKind::Decl(d) if d.kind == DeclKind::Grad => None,
@@ -116,7 +356,7 @@ fn items(its: &[Item], env: &Env) -> Option<Vec<Item>> {
             })),
             ItemKind::Equation(eq) => {
                 let mut eq = eq.clone();
-                eq.rhs = rhs(&eq.rhs, env)?;
+                eq.rhs = rhs(&eq.rhs, cx)?;
                 if eq.op == AssignOp::SubAssign {
                     eq.op = AssignOp::AddAssign;
                 }
@@ -164,8 +404,9 @@ fn rewrite_items(
 /// The second-moment program of a forward program, or `None` when it is not
 /// multilinear in zero-mean leaves.
 pub fn second_moment_program(program: &Program, env: &Env) -> Option<Program> {
+    let cx = Ctx::new(env, &[&program.items]);
     Some(Program {
-        items: items(&program.items, env)?,
+        items: items(&program.items, &cx)?,
     })
 }
 
@@ -208,21 +449,27 @@ pub fn run_within<'a>(
         too_large: false,
     };
     let not_multilinear = "the program is not multilinear in zero-mean leaves";
-    let mut sm = second_moment_program(program, env).ok_or_else(|| cannot(not_multilinear))?;
     // The gradient seeds: (declaration, its second moment).
     let mut seeds = Vec::new();
+    let mut gathered: Vec<Item> = Vec::new();
     if backward {
         collect_grad_decls(&program.items, &mut seeds);
         if seeds.is_empty() {
             return Err(cannot("no gradient is declared (`grad T ~ ...`)"));
         }
         let back = crate::grad::backward(program, env);
-        let gathered: Vec<Item> = crate::grad::gather_form(&back.items, env)
+        gathered = crate::grad::gather_form(&back.items, env)
             .into_iter()
             .map(|g| g.item)
             .collect();
+    }
+    let cx = Ctx::new(env, &[&program.items, &gathered]);
+    let mut sm = Program {
+        items: items(&program.items, &cx).ok_or_else(|| cannot(not_multilinear))?,
+    };
+    if backward {
         sm.items.extend(
-            items(&gathered, env)
+            items(&gathered, &cx)
                 .ok_or_else(|| cannot("the backward program is not multilinear"))?,
         );
     }

@@ -243,3 +243,135 @@ pub fn no_interior(
         ))
     })
 }
+
+/// Whether every moment a claim takes is a mean (`E(...)`) of a value that is a linear
+/// map of the random leaves (sums, differences, scalings by constants, products of
+/// values reading disjoint sets of leaf tensors, sums over indices): such a mean is the
+/// same map of the leaves' means, whichever elements a circular window reads and however
+/// often (linearity of expectation; independent tensors for a product), so it rests on
+/// no distinctness of the window's reads (tests/cases/red23/coincident_taps.tq: `E(d) ==
+/// 0` of `d = x[i] - x[i+DX]` is exact whatever D and X). A second moment does rest on
+/// it, and is not taken here.
+pub fn means_by_linearity(claim: &ast::Claim, program: &ast::Program, env: &Env) -> bool {
+    let mut found = Vec::new();
+    find(&claim.body, &mut found);
+    if found.is_empty() {
+        return false;
+    }
+    let mut sources: BTreeMap<String, Vec<Source<'_>>> = BTreeMap::new();
+    collect_sources(&program.items, env, &mut sources);
+    found.iter().all(|c| {
+        c.func.name == "E"
+            && matches!(c.args.as_slice(), [x] if {
+                let mut leaves = std::collections::BTreeSet::new();
+                linear(x, env, &sources, &mut Vec::new(), &mut leaves)
+            })
+    })
+}
+
+enum Source<'p> {
+    Leaf,
+    Value(&'p ast::Expr),
+}
+
+fn collect_sources<'p>(
+    items: &'p [ast::Item],
+    env: &Env,
+    out: &mut BTreeMap<String, Vec<Source<'p>>>,
+) {
+    for it in items {
+        match &it.kind {
+            ast::ItemKind::Loop(l) => collect_sources(&l.body, env, out),
+            ast::ItemKind::ForIndices(f) => collect_sources(&f.body, env, out),
+            ast::ItemKind::Decl(d) if d.kind != ast::DeclKind::Grad => {
+                let s = match &d.init {
+                    Some(ast::Init::Value(v)) => Source::Value(v),
+                    _ => Source::Leaf,
+                };
+                out.entry(env.key_of(&d.target.name)).or_default().push(s);
+            }
+            ast::ItemKind::Equation(eq) => out
+                .entry(env.key_of(&eq.lhs.name))
+                .or_default()
+                .push(Source::Value(&eq.rhs)),
+            _ => {}
+        }
+    }
+}
+
+/// Whether `e` is a linear map of the leaves (see [`means_by_linearity`]), adding the
+/// leaf tensors it reads to `leaves`; `open` holds the values being read (a recurrence
+/// that reads itself is not followed: false).
+fn linear(
+    e: &ast::Expr,
+    env: &Env,
+    sources: &BTreeMap<String, Vec<Source<'_>>>,
+    open: &mut Vec<String>,
+    leaves: &mut std::collections::BTreeSet<String>,
+) -> bool {
+    use crate::syntax::ast::{BinOp, Expr as E};
+    match e {
+        E::Num(..) => true,
+        E::Ref(r) => {
+            if r.grad {
+                return false;
+            }
+            let key = env.key_of(&r.name);
+            let name = crate::syntax::printer::print_name(&r.name);
+            let random = r.indices.is_some()
+                || env.tensors.contains_key(&key)
+                || env.computed_scalars.contains(&name);
+            if !random {
+                return true;
+            }
+            if open.contains(&key) {
+                return false;
+            }
+            let Some(srcs) = sources.get(&key) else {
+                return false;
+            };
+            open.push(key.clone());
+            let ok = srcs.iter().all(|s| match s {
+                Source::Leaf => {
+                    leaves.insert(key.clone());
+                    true
+                }
+                Source::Value(v) => linear(v, env, sources, open, leaves),
+            });
+            open.pop();
+            ok
+        }
+        E::Unary(_, x, _) => linear(x, env, sources, open, leaves),
+        E::Binary(BinOp::Add | BinOp::Sub, l, r, _) => {
+            linear(l, env, sources, open, leaves) && linear(r, env, sources, open, leaves)
+        }
+        E::Binary(BinOp::Mul | BinOp::Jux, l, r, _) => {
+            let (mut a, mut b) = (Default::default(), Default::default());
+            let ok = linear(l, env, sources, open, &mut a) && linear(r, env, sources, open, &mut b);
+            if !ok || !a.is_disjoint(&b) {
+                return false;
+            }
+            leaves.extend(a);
+            leaves.extend(b);
+            true
+        }
+        E::Binary(BinOp::Div, l, r, _) => {
+            !reads_random(r, env) && linear(l, env, sources, open, leaves)
+        }
+        E::Sum(_, b, _) => linear(b, env, sources, open, leaves),
+        _ => false,
+    }
+}
+
+/// Whether `e` reads a tensor or a computed scalar.
+fn reads_random(e: &ast::Expr, env: &Env) -> bool {
+    let mut any = false;
+    crate::syntax::visit::walk_refs(e, &mut |r| {
+        let name = crate::syntax::printer::print_name(&r.name);
+        any |= r.grad
+            || r.indices.is_some()
+            || env.tensors.contains_key(&env.key_of(&r.name))
+            || env.computed_scalars.contains(&name);
+    });
+    any
+}

@@ -42,6 +42,32 @@ pub(in crate::claims) fn confirm_elsewhere(
 ) -> Outcome {
     let mut held = Vec::new();
     let mut least_open: Option<String> = None;
+    // A point of the domain where the trials' estimate is not finite (a side undefined
+    // there, or overflowing), and the given that would leave it out: the claim is not
+    // confirmed (docs/soundness.md, "Definedness"), but a later point may refute it.
+    let mut undefined_at: Option<(String, String)> = None;
+    let sample_at = match montecarlo::given_values(claim, env) {
+        Ok(set) => {
+            sample_values(
+                &set.into_iter().map(|(n, _)| n).collect::<Vec<_>>(),
+                program,
+                env,
+            )
+            .0
+        }
+        Err(_) => Default::default(),
+    };
+    let point_given = |point: &BTreeMap<String, num_rational::BigRational>| -> String {
+        point
+            .iter()
+            .map(|(n, v)| {
+                // A scalar with no sample value (a special point of mc34) is shown below it.
+                let above = sample_at.get(n).is_none_or(|x| x > v);
+                format!("{n} {} {v}", if above { ">" } else { "<" })
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     for (point, least) in other_points(claim, program, env) {
         let Some((c, shown)) = claim_at_point(claim, &point, env) else {
             continue;
@@ -104,6 +130,9 @@ pub(in crate::claims) fn confirm_elsewhere(
             Some(o) if o.verdict == Verdict::Confirmed => {
                 held.push(format!("confirmed at {shown}"))
             }
+            Some(o) if o.not_finite => {
+                undefined_at.get_or_insert_with(|| (shown.clone(), point_given(&point)));
+            }
             Some(o) => held.push(format!("at {shown} not refuted ({})", o.evidence)),
             None => {}
         }
@@ -113,20 +142,11 @@ pub(in crate::claims) fn confirm_elsewhere(
     // same values at which it fails) and no exact engine decides the claim at the end,
     // the claim over its whole domain is not confirmed.
     let mut end_open: Option<String> = None;
-    let (sample, _) = match montecarlo::given_values(claim, env) {
-        Ok(set) => sample_values(
-            &set.into_iter().map(|(n, _)| n).collect::<Vec<_>>(),
-            program,
-            env,
-        ),
-        Err(_) => Default::default(),
-    };
-    let sample_of = |n: &str| sample.get(n);
     if least_open.is_none() {
         let specials = match montecarlo::given_values(claim, env) {
             Ok(set) => {
                 let set: Vec<String> = set.into_iter().map(|(n, _)| n).collect();
-                montecarlo::spread::special_points(claim, program, env, &sample, &set)
+                montecarlo::spread::special_points(claim, program, env, &sample_at, &set)
             }
             Err(_) => Vec::new(),
         };
@@ -152,6 +172,14 @@ pub(in crate::claims) fn confirm_elsewhere(
                 }
                 Some(o) if o.verdict == Verdict::Confirmed => {
                     held.push(format!("confirmed at {shown} ({what})"))
+                }
+                Some(o) if o.not_finite => {
+                    undefined_at.get_or_insert_with(|| {
+                        (
+                            format!("{shown} ({what})"),
+                            point_given(&point),
+                        )
+                    });
                 }
                 Some(o) if o.open_at_values => {
                     let e = exact(&c);
@@ -195,14 +223,7 @@ pub(in crate::claims) fn confirm_elsewhere(
                                 "held at the sample values ({}), but at {shown}, {what}, the trials do not show the relation ({}) and no exact engine decided the claim there, so the claim over its whole domain is not confirmed; a given (`given {}`) says which values it is about",
                                 first.evidence,
                                 o.evidence,
-                                point
-                                    .iter()
-                                    .map(|(n, v)| {
-                                        let above = sample_of(n).is_none_or(|x| x > v);
-                                        format!("{n} {} {v}", if above { ">" } else { "<" })
-                                    })
-                                    .collect::<Vec<_>>()
-                                    .join(", ")
+                                point_given(&point)
                             ));
                         }
                     }
@@ -212,7 +233,13 @@ pub(in crate::claims) fn confirm_elsewhere(
             }
         }
     }
-    let least_open = least_open.or(end_open);
+    let undefined = undefined_at.map(|(shown, given)| {
+        format!(
+            "held at the sample values ({}), but at {shown} the trials' estimate is not finite: a side is undefined there (0/0, a logarithm of 0) or overflows, and a claim undefined at a point of its domain is not confirmed (docs/soundness.md, \"Definedness\"); a given (`given {given}`) says which values it is about",
+            first.evidence
+        )
+    });
+    let least_open = least_open.or(end_open).or(undefined);
     if let Some(why) = least_open {
         return undecided(if held.is_empty() {
             why
