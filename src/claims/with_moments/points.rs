@@ -28,6 +28,36 @@ pub(super) fn least_point(
     )
 }
 
+/// With derived sizes, the number of candidates tried when the search for the least sizes
+/// (at the settings [`other_points`] uses) found none; `None` when it found one or does
+/// not apply.
+pub(super) fn least_unfound(claim: &Claim, program: &ast::Program, env: &Env) -> Option<usize> {
+    if env.derived_sizes.is_empty() {
+        return None;
+    }
+    let set: Vec<String> = set_by_givens(claim, env)?
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    let set_all: Vec<String> = montecarlo::given_values(claim, env)
+        .ok()?
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    let (_, sizes) = sample_values(&set, program, env);
+    let whole: BTreeMap<String, i64> = sizes
+        .iter()
+        .filter_map(|(n, v)| Some((n.clone(), v.to_integer().try_into().ok()?)))
+        .collect();
+    if whole.len() != sizes.len() {
+        return None;
+    }
+    match super::least::least_search(claim, program, env, &set_all, &whole, true) {
+        super::least::Search::Unfound(n) => Some(n),
+        _ => None,
+    }
+}
+
 /// A claim Monte Carlo confirmed at the sample values, tested at [`other_points`]:
 /// refuted at the first point that refutes it (with that point's witness), confirmed
 /// when it held at every point tested, and the evidence names the points.
@@ -200,6 +230,15 @@ pub(in crate::claims) fn confirm_elsewhere(
             }
         }
     }
+    // With derived sizes, a least point that the search did not find (probe34 p24: past
+    // 16 steps the search gave up and the claim was confirmed on the sample sizes alone).
+    let least_open = least_open.or_else(|| {
+        let n = least_unfound(claim, program, env)?;
+        Some(format!(
+            "held at the sample sizes ({}), but the least sizes the claim names were not found among {n} candidate points (the sizes at which every derived size is whole and every element the claim names exists), so the claim over every size is not confirmed; a given on the sizes (`given X >= ...`) says which sizes it is about",
+            first.evidence
+        ))
+    });
     let least_open = least_open.or(end_open);
     if let Some(why) = least_open {
         return undecided(if held.is_empty() {
@@ -503,6 +542,15 @@ pub(super) fn set_by_givens(claim: &Claim, env: &Env) -> Option<Vec<(String, sym
             ast::Expr::Ref(r) if r.indices.is_none() && r.name.sub.is_empty() => {
                 let mut r = r.clone();
                 if let Some(size) = caps.get(&r.name.base) {
+                    // An index capital of a fixed size (`DX` of `size D = 2`) is that
+                    // size's number too, as the givens write it (probe34 p04: `Y == X -
+                    // 2 + 1` did not match `X - DX + 1`, so a size without `floor` was
+                    // read as set, and neither the least sizes nor one size larger were
+                    // tried).
+                    let size = caps
+                        .get(size)
+                        .filter(|n| n.parse::<i64>().is_ok())
+                        .unwrap_or(size);
                     if size.parse::<i64>().is_ok() {
                         return ast::Expr::Num(size.clone(), r.span);
                     }
