@@ -356,7 +356,33 @@ pub(super) fn closed_end_points(
     };
     let set: Vec<String> = set.into_iter().map(|(n, _)| n).collect();
     let (sample, _) = sample_values(&set, program, env);
-    let mut out = Vec::new();
+    // Whether a point (the sample values with some symbols moved to their ends) meets
+    // every relation of the declarations that reads a moved symbol (exactly; one that
+    // cannot be evaluated leaves the point out) and the claim's givens.
+    let fits = |moved: &BTreeMap<String, num_rational::BigRational>| {
+        let mut point = sample.clone();
+        point.extend(moved.iter().map(|(n, v)| (n.clone(), v.clone())));
+        let relations_hold = env
+            .domains
+            .values()
+            .flat_map(|d| &d.relations)
+            .all(|(a, r, b)| {
+                let (Ok(l), Ok(rv)) = (sym::eval_exact(a, &point), sym::eval_exact(b, &point))
+                else {
+                    return !moved
+                        .keys()
+                        .any(|n| a.free_symbols().contains(n) || b.free_symbols().contains(n));
+                };
+                sym::holds_exact(&l, r, &rv) == Some(true)
+            });
+        let consts: BTreeMap<String, f64> = point
+            .iter()
+            .filter_map(|(n, v)| Some((n.clone(), num_traits::ToPrimitive::to_f64(v)?)))
+            .collect();
+        relations_hold
+            && montecarlo::unmet_condition(claim, env, &consts, &Default::default()).is_none()
+    };
+    let mut singles: Vec<(String, num_rational::BigRational)> = Vec::new();
     for (name, x) in &sample {
         let Some(d) = env.domains.get(name) else {
             continue;
@@ -368,36 +394,48 @@ pub(super) fn closed_end_points(
             if &end == x || !d.contains(&end) {
                 continue;
             }
-            let mut point = sample.clone();
-            point.insert(name.clone(), end);
-            // Every relation of the declarations that reads the symbol holds there
-            // (exactly; one that cannot be evaluated leaves the point out).
-            let relations_hold =
-                env.domains
-                    .values()
-                    .flat_map(|d| &d.relations)
-                    .all(|(a, r, b)| {
-                        let (Ok(l), Ok(rv)) =
-                            (sym::eval_exact(a, &point), sym::eval_exact(b, &point))
-                        else {
-                            return !(a.free_symbols().contains(name)
-                                || b.free_symbols().contains(name));
-                        };
-                        sym::holds_exact(&l, r, &rv) == Some(true)
-                    });
-            let consts: BTreeMap<String, f64> = point
-                .iter()
-                .filter_map(|(n, v)| Some((n.clone(), num_traits::ToPrimitive::to_f64(v)?)))
-                .collect();
-            let meets_givens =
-                montecarlo::unmet_condition(claim, env, &consts, &Default::default()).is_none();
-            if relations_hold && meets_givens {
-                out.push(BTreeMap::from([(name.clone(), point[name].clone())]));
+            singles.push((name.clone(), end));
+        }
+    }
+    let mut out: Vec<BTreeMap<String, num_rational::BigRational>> = Vec::new();
+    let mut push = |p: BTreeMap<String, num_rational::BigRational>| {
+        if !out.contains(&p) && fits(&p) {
+            out.push(p);
+        }
+    };
+    for (n, v) in &singles {
+        push(BTreeMap::from([(n.clone(), v.clone())]));
+    }
+    // Then the corners: two symbols at closed ends at once, and every symbol at the
+    // first of its closed ends (probe34 p27: `E(z) + Var(m) > 0`, false only at p = 1
+    // and v = 0 together, was confirmed, each end being tried alone). At most
+    // [`MAX_CORNER_SYMBOLS`] symbols are paired.
+    let names: Vec<&String> = {
+        let mut v: Vec<&String> = singles.iter().map(|(n, _)| n).collect();
+        v.dedup();
+        v
+    };
+    if names.len() >= 2 && names.len() <= MAX_CORNER_SYMBOLS {
+        for (i, (a, va)) in singles.iter().enumerate() {
+            for (b, vb) in &singles[i + 1..] {
+                if a != b {
+                    push(BTreeMap::from([(a.clone(), va.clone()), (b.clone(), vb.clone())]));
+                }
             }
         }
     }
+    if names.len() >= 3 {
+        let mut all = BTreeMap::new();
+        for (n, v) in &singles {
+            all.entry(n.clone()).or_insert_with(|| v.clone());
+        }
+        push(all);
+    }
     out
 }
+
+/// The most symbols whose closed ends [`closed_end_points`] pairs.
+const MAX_CORNER_SYMBOLS: usize = 6;
 
 /// The points `s = c` where a closed form of the claim's moments divides by zero: a
 /// denominator that is a polynomial in one symbol of the file (`p - 1`, `1 - beta`,
