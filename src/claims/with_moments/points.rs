@@ -419,7 +419,10 @@ pub(super) fn closed_end_points(
         for (i, (a, va)) in singles.iter().enumerate() {
             for (b, vb) in &singles[i + 1..] {
                 if a != b {
-                    push(BTreeMap::from([(a.clone(), va.clone()), (b.clone(), vb.clone())]));
+                    push(BTreeMap::from([
+                        (a.clone(), va.clone()),
+                        (b.clone(), vb.clone()),
+                    ]));
                 }
             }
         }
