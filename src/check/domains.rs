@@ -278,14 +278,15 @@ pub fn infer(program: &Program, env: &Env) -> BTreeMap<String, Domain> {
     let locations = signed(program, env);
     for (name, d) in out.iter_mut() {
         if d.lo.is_none() && !env.sizes.contains_key(name) && !locations.contains(name) {
-            d.meet(&Domain::nonnegative(
-                true,
-                "a positive real, tq's convention",
-            ));
+            d.meet(&Domain::nonnegative(true, CONVENTION));
         }
     }
     out
 }
+
+/// Why a symbol that only relations (or nothing) bound is positive: tq's convention,
+/// not a declaration (`check::vary` does not hold `sample`, `at` and `vary` values to it).
+pub(crate) const CONVENTION: &str = "a positive real, tq's convention";
 
 /// A product or quotient of names, their whole powers and positive numbers: the
 /// names with their powers (`sigma_W^2 / J` gives sigma_W², J⁻¹).

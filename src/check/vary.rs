@@ -470,6 +470,16 @@ fn outside_domain(name: &str, v: &crate::sym::Expr, env: &Env) -> Option<Outside
     if (!d.integer || r.is_integer()) && crate::sym::within(&d.lo, &d.hi, &r) {
         return None;
     }
+    // A lower end that only tq's positive convention gives (a symbol that declarations
+    // bound by relations alone, `normal(0, (s + 1)/M)`) is not a declaration, as for a
+    // plain symbol: `vary s in {0, 1}` was accepted by `tq check` and its variant s = 0
+    // then failed with E0106 naming the relation, which 0 satisfies.
+    if d.why.iter().any(|w| w == super::domains::CONVENTION)
+        && (!d.integer || r.is_integer())
+        && crate::sym::within(&None, &d.hi, &r)
+    {
+        return None;
+    }
     let closed = |b: &Option<crate::sym::Bound>| b.as_ref().map(|(v, _)| (v.clone(), false));
     let at_open_end = crate::sym::within(&closed(&d.lo), &closed(&d.hi), &r);
     let shown = d.show(name);
@@ -643,7 +653,25 @@ pub fn check(
                         ));
                     }
                 }
-                Ok(_) => {}
+                Ok(d) => {
+                    // Each value of a varied symbol inside the domain its declarations
+                    // give it (E0106, as for `sample` and `at`): `vary p in {0, 1/2}`
+                    // for `bernoulli(p)` passed `tq check` and its variant p = 0 failed.
+                    // A range is checked at its ends (a domain is an interval).
+                    let texts: Vec<String> = match &d {
+                        Domain::Steps { lo, hi, scale } => {
+                            vec![decimal(*lo, *scale), decimal(*hi, *scale)]
+                        }
+                        Domain::Set(v) => v.clone(),
+                    };
+                    if let Some(o) = texts
+                        .iter()
+                        .filter_map(|t| value(t))
+                        .find_map(|v| outside_domain(name, &v, env))
+                    {
+                        diags.push(o.at(p.span));
+                    }
+                }
             }
         }
     }

@@ -24,13 +24,23 @@ impl Expander {
                 // Givens that fix sizes to whole numbers (`given X = 9, D = 3`): a
                 // derived size they determine is given its exact value.
                 let mut vals = BTreeMap::new();
+                // Where each size was set (a given, or the claim's own `at`).
+                let mut set_at: BTreeMap<String, Span> = BTreeMap::new();
                 for g in &c.given {
-                    if let Expr::Rel(RelOp::Eq, l, r, _) = g {
+                    if let Expr::Rel(RelOp::Eq, l, r, sp) = g {
                         if let (Expr::Ref(rf), Some(Exact::Int(v))) = (&**l, eval_const(r)) {
                             if rf.indices.is_none() && rf.name.sub.is_empty() {
                                 vals.insert(rf.name.base.clone(), v);
+                                set_at.insert(rf.name.base.clone(), *sp);
                             }
                         }
+                    }
+                }
+                for b in &c.at {
+                    // (Only the sizes a derived size reads matter below.)
+                    if let Some(Exact::Int(v)) = eval_const(&b.value) {
+                        vals.entry(b.name.name.clone()).or_insert(v);
+                        set_at.entry(b.name.name.clone()).or_insert(b.value.span());
                     }
                 }
                 for (cap, size) in &capitals {
@@ -39,7 +49,60 @@ impl Expander {
                     }
                 }
                 for (name, value, givens) in &self.derived {
-                    match eval_with(value, &vals) {
+                    let got = eval_with(value, &vals);
+                    // The claim's givens (or `at`) fix the sizes this one reads to values
+                    // where it is no size (probe34 p28, p29: `given X = 6` made `Y = (X -
+                    // DX)/2 + 1` 5/2, and the claim was refuted with a witness at X = 1 that
+                    // breaks the given; `given X = 2` made a floor size 0, reported at the
+                    // `size` line with a hint to set `Y`).
+                    let bad = match &got {
+                        Some(Exact::Int(v)) => !(1..=1_000_000).contains(v),
+                        Some(Exact::Frac(..)) => true,
+                        None => false,
+                    };
+                    if bad && !vals.contains_key(&name.name) {
+                        let shown = match got {
+                            Some(Exact::Int(v)) => v.to_string(),
+                            Some(Exact::Frac(n, d)) => format!("{n}/{d}"),
+                            None => unreachable!(),
+                        };
+                        let mut reads: Vec<String> = Vec::new();
+                        crate::syntax::visit::walk_refs(value, &mut |r| {
+                            let n = crate::syntax::printer::print_name(&r.name);
+                            let n = capitals.get(&n).cloned().unwrap_or(n);
+                            if !reads.contains(&n) {
+                                reads.push(n);
+                            }
+                        });
+                        let at = reads
+                            .iter()
+                            .find_map(|n| set_at.get(n))
+                            .copied()
+                            .unwrap_or(name.span);
+                        let setting: Vec<String> = reads
+                            .iter()
+                            .filter_map(|n| Some(format!("{n} = {}", vals.get(n)?)))
+                            .collect();
+                        self.diags.push(
+                            Diagnostic::error(
+                                "E0512",
+                                at,
+                                format!(
+                                    "under this claim's values ({}) the size `{}` = {} is {shown}, not a whole number from 1 to 1,000,000",
+                                    setting.join(", "),
+                                    name.name,
+                                    crate::syntax::printer::print_expr(value)
+                                ),
+                            )
+                            .with_label("no size satisfies this")
+                            .with_hint(format!(
+                                "a claim here would hold vacuously: choose values at which `{}` is a whole number of at least 1, or drop the given",
+                                name.name
+                            )),
+                        );
+                        continue;
+                    }
+                    match got {
                         Some(Exact::Int(v)) if !vals.contains_key(&name.name) => {
                             vals.insert(name.name.clone(), v);
                             // Its index capitals too (`DX` of `size D = 3`), read by the

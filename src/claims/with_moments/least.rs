@@ -19,6 +19,34 @@ pub(crate) fn least_sizes(
     sample: &BTreeMap<String, i64>,
     keep_copies: bool,
 ) -> Option<BTreeMap<String, i64>> {
+    match least_search(claim, program, env, set, sample, keep_copies) {
+        Search::Found(out) => (out != *sample).then_some(out),
+        Search::Unfound(_) | Search::NotApplicable => None,
+    }
+}
+
+/// What the search for the least sizes found.
+pub(crate) enum Search {
+    /// The least point (every size, the sample's where they do not move).
+    Found(BTreeMap<String, i64>),
+    /// With derived sizes, no point where they are whole and meet the claim's needs among
+    /// this many candidates (docs/language.md: such a claim is not confirmed on the sample
+    /// sizes alone).
+    Unfound(usize),
+    /// Loops, families, a given that ties the sizes: no least sizes are read.
+    NotApplicable,
+}
+
+/// [`least_sizes`], telling a search that found nothing from one that does not apply.
+pub(crate) fn least_search(
+    claim: &Claim,
+    program: &ast::Program,
+    env: &Env,
+    set: &[String],
+    sample: &BTreeMap<String, i64>,
+    keep_copies: bool,
+) -> Search {
+    let na = Search::NotApplicable;
     // A size fixed by a number that an index ranges over (`size D = 3` / `index dx : D`)
     // is kept as a derived size whose given sets it (`D == 3`): it ties no other size,
     // and the others still move (session 30: a 3x3 box sum's `y >= 4`, false at X = Y = 1,
@@ -33,7 +61,17 @@ pub(crate) fn least_sizes(
         .filter(|(_, v)| crate::check::members::eval_const(v).is_none())
         .map(|(n, _)| n)
         .collect();
-    if tied.iter().any(|n| set.contains(*n))
+    // A derived size's own relation among the givens (`Y == X - D + 1` for `size Y =
+    // X - DX + 1`, which the claim's givens carry) sets nothing: it is recomputed at each
+    // point (probe34 p04, p11, p12: a size without `floor` was never moved to its least
+    // sizes, and false border claims were confirmed). A given that sets it otherwise
+    // (`given Y = 4`) does.
+    let really_set: Vec<String> = points::set_by_givens(claim, env)
+        .map(|g| g.into_iter().map(|(n, _)| n).collect())
+        .unwrap_or_else(|| set.to_vec());
+    if tied
+        .iter()
+        .any(|n| set.contains(*n) && really_set.contains(*n))
         || program.items.iter().any(|i| {
             !matches!(
                 i.kind,
@@ -53,7 +91,7 @@ pub(crate) fn least_sizes(
             )
         })
     {
-        return None;
+        return na;
     }
     // A size that only counts independent copies (a batch: every index over it a plain
     // free index, never summed, shifted or read as a value) changes no element's
@@ -109,7 +147,7 @@ pub(crate) fn least_sizes(
             _ => None,
         };
         let ast::Expr::Rel(op, l, r, _) = e else {
-            return None;
+            return na;
         };
         // With derived sizes, another relation between sizes (the derived size's own
         // `Y - 1 <= (X - D)/2`, a given `X >= 2 D - 1`) is tested at each candidate point.
@@ -134,34 +172,39 @@ pub(crate) fn least_sizes(
                 },
                 c,
             ),
-            _ => return None,
+            _ => return na,
         };
         if tied.contains(&&name) {
             derived_needs.push((name, op, c));
             continue;
         }
-        let v = least.get_mut(&name)?;
+        let Some(v) = least.get_mut(&name) else {
+            return na;
+        };
         match op {
             RelOp::Ge => *v = (*v).max(c),
             RelOp::Gt => *v = (*v).max(c + 1),
             RelOp::Le if *v <= c => {}
             RelOp::Lt if *v < c => {}
-            _ => return None,
+            _ => return na,
         }
     }
     if !tied.is_empty() {
-        least = tied_least(
+        least = match tied_least(
             claim,
             env,
             sample,
             least,
             &tied,
             (&derived_needs, &relations),
-        )?;
+        ) {
+            Search::Found(l) => l,
+            other => return other,
+        };
     }
     let mut out = sample.clone();
     out.extend(least);
-    (out != *sample).then_some(out)
+    Search::Found(out)
 }
 
 /// The least point of the moved sizes (`least`, each at its lower bound) at which every
@@ -169,9 +212,11 @@ pub(crate) fn least_sizes(
 /// claim needs of it (`needs`: a fixed position it names, a given bounding it) and every
 /// other relation between sizes among the givens holds (`relations`), the
 /// derived sizes' values included. The points are tried by increasing total increment
-/// over the lower bounds (at most [`MAX_STEPS`] in all, [`MAX_POINTS`] vectors of steps
-/// enumerated), so the
-/// result is a least point of the sizes that move; `None` when none is found there.
+/// over the lower bounds, each total's splits over the sizes in a fixed order, at most
+/// [`MAX_POINTS`] points in all (one moved size reaches 200,000 steps, two about 630,
+/// three about 100), so the result is a least point of the sizes that move;
+/// [`Search::Unfound`] when none is found there (probe34 p24: the search stopped at 16
+/// steps and the claim was confirmed on the sample sizes alone).
 fn tied_least(
     claim: &Claim,
     env: &Env,
@@ -179,14 +224,13 @@ fn tied_least(
     least: BTreeMap<String, i64>,
     tied: &[&String],
     (needs, relations): (&[(String, RelOp, i64)], &[&ast::Expr]),
-) -> Option<BTreeMap<String, i64>> {
-    /// The largest total increment over the lower bounds tried.
-    const MAX_STEPS: i64 = 16;
-    /// The most vectors of steps enumerated.
-    const MAX_POINTS: usize = 200_000;
+) -> Search {
     // The sizes the claim's givens set to a number (a fixed `size D = 3`), which the
     // derived sizes read.
-    let held: BTreeMap<String, i64> = points::set_by_givens(claim, env)?
+    let Some(held) = points::set_by_givens(claim, env) else {
+        return Search::NotApplicable;
+    };
+    let held: BTreeMap<String, i64> = held
         .into_iter()
         .filter(|(n, _)| env.sizes.contains_key(n))
         .filter_map(|(n, v)| Some((n, v.as_num()?.to_integer().try_into().ok()?)))
@@ -200,63 +244,74 @@ fn tied_least(
         RelOp::Lt => v < c,
         RelOp::Eq | RelOp::Approx => v == c,
     };
+    let at = |steps: &[i64]| -> Option<BTreeMap<String, i64>> {
+        let mut vals: BTreeMap<String, i64> = sample
+            .iter()
+            .filter(|(n, _)| !tied.contains(n))
+            .map(|(n, v)| (n.clone(), *v))
+            .collect();
+        for (k, n) in names.iter().enumerate() {
+            vals.insert(n.clone(), base[k].checked_add(steps[k])?);
+        }
+        vals.extend(held.iter().map(|(n, v)| (n.clone(), *v)));
+        let fits = crate::check::outputs::derive_sizes_at(&mut vals, env)
+            && needs
+                .iter()
+                .all(|(n, op, c)| vals.get(n).is_some_and(|v| holds(*v, *op, *c)))
+            && relations
+                .iter()
+                .all(|e| crate::check::outputs::relation_holds_at(e, &vals, env) == Some(true));
+        if !fits {
+            return None;
+        }
+        let mut out = least.clone();
+        for (k, n) in names.iter().enumerate() {
+            out.insert(n.clone(), base[k] + steps[k]);
+        }
+        for t in tied {
+            out.insert((*t).clone(), *vals.get(*t)?);
+        }
+        Some(out)
+    };
+    if names.is_empty() {
+        return match at(&[]) {
+            Some(out) => Search::Found(out),
+            None => Search::Unfound(1),
+        };
+    }
     let mut tried = 0usize;
-    for total in 0..=MAX_STEPS {
-        // Every way of splitting `total` over the moved sizes, in a fixed order.
+    let mut total = 0i64;
+    while tried < MAX_POINTS {
+        // Every split of `total` over the moved sizes (a composition), the first size
+        // taking the most first.
         let mut steps = vec![0i64; names.len()];
+        steps[0] = total;
         loop {
             tried += 1;
-            if tried > MAX_POINTS {
-                return None;
+            if let Some(out) = at(&steps) {
+                return Search::Found(out);
             }
-            if steps.iter().sum::<i64>() == total {
-                let mut vals: BTreeMap<String, i64> = sample
-                    .iter()
-                    .filter(|(n, _)| !tied.contains(n))
-                    .map(|(n, v)| (n.clone(), *v))
-                    .collect();
-                for (k, n) in names.iter().enumerate() {
-                    vals.insert(n.clone(), base[k] + steps[k]);
-                }
-                vals.extend(held.iter().map(|(n, v)| (n.clone(), *v)));
-                if crate::check::outputs::derive_sizes_at(&mut vals, env)
-                    && needs
-                        .iter()
-                        .all(|(n, op, c)| vals.get(n).is_some_and(|v| holds(*v, *op, *c)))
-                    && relations.iter().all(|e| {
-                        crate::check::outputs::relation_holds_at(e, &vals, env) == Some(true)
-                    })
-                {
-                    let mut out = least.clone();
-                    for (k, n) in names.iter().enumerate() {
-                        out.insert(n.clone(), base[k] + steps[k]);
-                    }
-                    for t in tied {
-                        out.insert((*t).clone(), *vals.get(*t)?);
-                    }
-                    return Some(out);
-                }
-            }
-            // The next vector of steps, each at most `total` (an odometer).
-            let mut k = 0;
-            loop {
-                if k == steps.len() {
-                    break;
-                }
-                steps[k] += 1;
-                if steps[k] <= total {
-                    break;
-                }
-                steps[k] = 0;
-                k += 1;
-            }
-            if k == steps.len() {
+            if tried >= MAX_POINTS {
                 break;
             }
+            // The next composition: move one unit from the first non-zero part (but
+            // the last) to the part after it, gathering what lies before it back
+            // into the first part.
+            let Some(k) = (0..names.len() - 1).find(|&k| steps[k] > 0) else {
+                break;
+            };
+            let moved = steps[k] - 1;
+            steps[k] = 0;
+            steps[k + 1] += 1;
+            steps[0] += moved;
         }
+        total += 1;
     }
-    None
+    Search::Unfound(tried)
 }
+
+/// The most candidate points [`tied_least`] tries.
+const MAX_POINTS: usize = 200_000;
 
 /// Per size: one past the largest fixed position the claim (its body and givens) names
 /// on a dimension of that extent (`y[b,1]` needs K >= 2): the least value of each size

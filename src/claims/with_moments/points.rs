@@ -28,6 +28,36 @@ pub(super) fn least_point(
     )
 }
 
+/// With derived sizes, the number of candidates tried when the search for the least sizes
+/// (at the settings [`other_points`] uses) found none; `None` when it found one or does
+/// not apply.
+pub(super) fn least_unfound(claim: &Claim, program: &ast::Program, env: &Env) -> Option<usize> {
+    if env.derived_sizes.is_empty() {
+        return None;
+    }
+    let set: Vec<String> = set_by_givens(claim, env)?
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    let set_all: Vec<String> = montecarlo::given_values(claim, env)
+        .ok()?
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    let (_, sizes) = sample_values(&set, program, env);
+    let whole: BTreeMap<String, i64> = sizes
+        .iter()
+        .filter_map(|(n, v)| Some((n.clone(), v.to_integer().try_into().ok()?)))
+        .collect();
+    if whole.len() != sizes.len() {
+        return None;
+    }
+    match super::least::least_search(claim, program, env, &set_all, &whole, true) {
+        super::least::Search::Unfound(n) => Some(n),
+        _ => None,
+    }
+}
+
 /// A claim Monte Carlo confirmed at the sample values, tested at [`other_points`]:
 /// refuted at the first point that refutes it (with that point's witness), confirmed
 /// when it held at every point tested, and the evidence names the points.
@@ -174,12 +204,8 @@ pub(in crate::claims) fn confirm_elsewhere(
                     held.push(format!("confirmed at {shown} ({what})"))
                 }
                 Some(o) if o.not_finite => {
-                    undefined_at.get_or_insert_with(|| {
-                        (
-                            format!("{shown} ({what})"),
-                            point_given(&point),
-                        )
-                    });
+                    undefined_at
+                        .get_or_insert_with(|| (format!("{shown} ({what})"), point_given(&point)));
                 }
                 Some(o) if o.open_at_values => {
                     let e = exact(&c);
@@ -233,6 +259,15 @@ pub(in crate::claims) fn confirm_elsewhere(
             }
         }
     }
+    // With derived sizes, a least point that the search did not find (probe34 p24: past
+    // 16 steps the search gave up and the claim was confirmed on the sample sizes alone).
+    let least_open = least_open.or_else(|| {
+        let n = least_unfound(claim, program, env)?;
+        Some(format!(
+            "held at the sample sizes ({}), but the least sizes the claim names were not found among {n} candidate points (the sizes at which every derived size is whole and every element the claim names exists), so the claim over every size is not confirmed; a given on the sizes (`given X >= ...`) says which sizes it is about",
+            first.evidence
+        ))
+    });
     let undefined = undefined_at.map(|(shown, given)| {
         format!(
             "held at the sample values ({}), but at {shown} the trials' estimate is not finite: a side is undefined there (0/0, a logarithm of 0) or overflows, and a claim undefined at a point of its domain is not confirmed (docs/soundness.md, \"Definedness\"); a given (`given {given}`) says which values it is about",
@@ -356,7 +391,17 @@ pub(super) fn closed_end_points(
     };
     let set: Vec<String> = set.into_iter().map(|(n, _)| n).collect();
     let (sample, _) = sample_values(&set, program, env);
-    let mut out = Vec::new();
+    // Whether a point (the sample values with some symbols moved to their ends) meets
+    // every relation of the declarations that reads a moved symbol (exactly; one that
+    // cannot be evaluated leaves the point out) and the claim's givens.
+    let fits = |moved: &BTreeMap<String, num_rational::BigRational>| {
+        let mut point = sample.clone();
+        point.extend(moved.iter().map(|(n, v)| (n.clone(), v.clone())));
+        moved
+            .keys()
+            .all(|n| montecarlo::spread::admissible(claim, env, &point, n))
+    };
+    let mut singles: Vec<(String, num_rational::BigRational)> = Vec::new();
     for (name, x) in &sample {
         let Some(d) = env.domains.get(name) else {
             continue;
@@ -368,15 +413,51 @@ pub(super) fn closed_end_points(
             if &end == x || !d.contains(&end) {
                 continue;
             }
-            let mut point = sample.clone();
-            point.insert(name.clone(), end);
-            if montecarlo::spread::admissible(claim, env, &point, name) {
-                out.push(BTreeMap::from([(name.clone(), point[name].clone())]));
+            singles.push((name.clone(), end));
+        }
+    }
+    let mut out: Vec<BTreeMap<String, num_rational::BigRational>> = Vec::new();
+    let mut push = |p: BTreeMap<String, num_rational::BigRational>| {
+        if !out.contains(&p) && fits(&p) {
+            out.push(p);
+        }
+    };
+    for (n, v) in &singles {
+        push(BTreeMap::from([(n.clone(), v.clone())]));
+    }
+    // Then the corners: two symbols at closed ends at once, and every symbol at the
+    // first of its closed ends (probe34 p27: `E(z) + Var(m) > 0`, false only at p = 1
+    // and v = 0 together, was confirmed, each end being tried alone). At most
+    // [`MAX_CORNER_SYMBOLS`] symbols are paired.
+    let names: Vec<&String> = {
+        let mut v: Vec<&String> = singles.iter().map(|(n, _)| n).collect();
+        v.dedup();
+        v
+    };
+    if names.len() >= 2 && names.len() <= MAX_CORNER_SYMBOLS {
+        for (i, (a, va)) in singles.iter().enumerate() {
+            for (b, vb) in &singles[i + 1..] {
+                if a != b {
+                    push(BTreeMap::from([
+                        (a.clone(), va.clone()),
+                        (b.clone(), vb.clone()),
+                    ]));
+                }
             }
         }
     }
+    if names.len() >= 3 {
+        let mut all = BTreeMap::new();
+        for (n, v) in &singles {
+            all.entry(n.clone()).or_insert_with(|| v.clone());
+        }
+        push(all);
+    }
     out
 }
+
+/// The most symbols whose closed ends [`closed_end_points`] pairs.
+const MAX_CORNER_SYMBOLS: usize = 6;
 
 /// The points `s = c` where a closed form of the claim's moments divides by zero: a
 /// denominator that is a polynomial in one symbol of the file (`p - 1`, `1 - beta`,
@@ -521,6 +602,15 @@ pub(super) fn set_by_givens(claim: &Claim, env: &Env) -> Option<Vec<(String, sym
             ast::Expr::Ref(r) if r.indices.is_none() && r.name.sub.is_empty() => {
                 let mut r = r.clone();
                 if let Some(size) = caps.get(&r.name.base) {
+                    // An index capital of a fixed size (`DX` of `size D = 2`) is that
+                    // size's number too, as the givens write it (probe34 p04: `Y == X -
+                    // 2 + 1` did not match `X - DX + 1`, so a size without `floor` was
+                    // read as set, and neither the least sizes nor one size larger were
+                    // tried).
+                    let size = caps
+                        .get(size)
+                        .filter(|n| n.parse::<i64>().is_ok())
+                        .unwrap_or(size);
                     if size.parse::<i64>().is_ok() {
                         return ast::Expr::Num(size.clone(), r.span);
                     }

@@ -9,10 +9,14 @@ use std::collections::BTreeMap;
 /// others are moved apart: sorted by name, the i-th raised by i, then the i-th raised by
 /// k - 1 - i (k of them), so each pair of them differs once each way (probe33/a a11:
 /// `sum_{k}([k == j]) == 1` with sizes J, K was confirmed at J = K = 2 and J = K = 1, and it
-/// fails at J = 2, K = 1). Derived sizes are computed again; a point where one is not a
-/// whole number of at least 1 is left out. Empty with fewer than two such sizes, and when
-/// a given of the claim reads one of them (`given J > K`: a point moved apart could break
-/// it, and a refutation there would be outside the claim).
+/// fails at J = 2, K = 1); then each one alone raised by [`GAP`] above the others, and
+/// each one alone left [`GAP`] below them (probe34 p05: the size whose name sorts in the
+/// middle was never the largest; p25: two sizes never differed by more than one, and a
+/// claim false from K = J + 2 was confirmed). Derived sizes are computed again; a point
+/// where one is not a whole number of at least 1 is left out, and so is a point where a
+/// given of the claim that reads those sizes does not hold there (or cannot be read
+/// there): a refutation there would be outside the claim (probe34 p22: `given J >= 1`
+/// turned the points off altogether). Empty with fewer than two such sizes.
 pub(crate) fn apart_points(
     claim: &crate::syntax::ast::Claim,
     least: &BTreeMap<String, i64>,
@@ -25,31 +29,50 @@ pub(crate) fn apart_points(
         .filter(|n| env.sizes.contains_key(*n) && !set.contains(n) && !derived.contains(n))
         .collect();
     let k = free.len();
-    let mut read = false;
-    for g in &claim.given {
-        crate::syntax::visit::walk_refs(g, &mut |r| {
-            read |= free.contains(&&crate::syntax::printer::print_name(&r.name));
-        });
-    }
-    if k < 2 || read {
+    if k < 2 {
         return Vec::new();
     }
+    // The givens that read a moved size, each tested at every point.
+    let read: Vec<&crate::syntax::ast::Expr> = claim
+        .given
+        .iter()
+        .filter(|g| {
+            let mut reads = false;
+            crate::syntax::visit::walk_refs(g, &mut |r| {
+                reads |= free.contains(&&crate::syntax::printer::print_name(&r.name));
+            });
+            reads
+        })
+        .collect();
+    let mut steps: Vec<Vec<i64>> = vec![(0..k as i64).collect(), (0..k as i64).rev().collect()];
+    for i in 0..k {
+        steps.push((0..k).map(|j| if j == i { GAP } else { 0 }).collect());
+        steps.push((0..k).map(|j| if j == i { 0 } else { GAP }).collect());
+    }
     let mut out = Vec::new();
-    for up in [true, false] {
+    for step in steps {
         let mut p: BTreeMap<String, i64> = least
             .iter()
             .filter(|(n, _)| !derived.contains(n))
             .map(|(n, v)| (n.clone(), *v))
             .collect();
         for (i, n) in free.iter().enumerate() {
-            let step = if up { i } else { k - 1 - i } as i64;
             if let Some(v) = p.get_mut(*n) {
-                *v += step;
+                *v += step[i];
             }
         }
-        if crate::check::outputs::derive_sizes_at(&mut p, env) && !out.contains(&p) {
+        if crate::check::outputs::derive_sizes_at(&mut p, env)
+            && read
+                .iter()
+                .all(|g| crate::check::outputs::relation_holds_at(g, &p, env) == Some(true))
+            && !out.contains(&p)
+            && p != *least
+        {
             out.push(p);
         }
     }
     out
 }
+
+/// How far one size is moved from the others (a window's offset plus one, say).
+const GAP: i64 = 2;
