@@ -163,6 +163,42 @@ pub(in crate::claims) fn confirm_elsewhere(
             Some(o) if o.not_finite => {
                 undefined_at.get_or_insert_with(|| (shown.clone(), point_given(&point)));
             }
+            // Every trial at the point gave the same values, at which the relation fails
+            // (or a strict relation's sides tied): no number of trials shows it there, so
+            // the exact engines decide at the point, and where they do not, the claim over
+            // every size and value is not confirmed (session 34, probe34 p06: at sizes
+            // moved apart, a class of `y` was 0 in every trial against a claimed variance
+            // of 1, and the claim was confirmed with that point "not refuted").
+            Some(o) if o.open_at_values => {
+                let e = exact(&c);
+                match e.verdict {
+                    Verdict::Refuted => {
+                        return Outcome {
+                            evidence: format!(
+                                "at {shown} (it held at the sample values: {}): {}",
+                                first.evidence, e.evidence
+                            ),
+                            ..e
+                        };
+                    }
+                    Verdict::Proved | Verdict::Confirmed => held.push(format!(
+                        "{} at {shown} by {} ({})",
+                        e.verdict.as_str(),
+                        e.method,
+                        e.evidence
+                    )),
+                    Verdict::Undecided => {
+                        least_open.get_or_insert_with(|| {
+                            format!(
+                                "held at the sample values ({}), but at {shown} the trials do not show the relation ({}) and no exact engine decided the claim there, so the claim over every size and value is not confirmed; a given (`given {}`) says which values it is about",
+                                first.evidence,
+                                o.evidence,
+                                point_given(&point)
+                            )
+                        });
+                    }
+                }
+            }
             Some(o) => held.push(format!("at {shown} not refuted ({})", o.evidence)),
             None => {}
         }
