@@ -160,6 +160,9 @@ impl ClaimTest<'_> {
                         tested.push(line);
                         continue;
                     }
+                    super::class_test::ClassLook::FrozenFails(why) => {
+                        return Look::FrozenFails(why)
+                    }
                     super::class_test::ClassLook::NotApplicable => {}
                 }
             }

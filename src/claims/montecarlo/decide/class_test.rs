@@ -24,6 +24,10 @@ pub(super) enum ClassLook {
         weak: Option<String>,
         worst: f64,
     },
+    /// No class refutes the claim, and in one of them every trial gave the same values,
+    /// at which the relation fails (a strict one tied): as `Look::FrozenFails`, where the
+    /// model may be deterministic the claim may fail, and no number of trials shows it.
+    FrozenFails(String),
 }
 
 /// The thresholds of a look for a false-refutation probability split `k` ways more:
@@ -125,6 +129,7 @@ impl ClaimTest<'_> {
         let (z, z_confirm) = thresholds(count);
         let mut worst: f64 = 0.0;
         let mut open: Option<String> = None;
+        let mut frozen_fails: Option<String> = None;
         let mut shown: Option<String> = None;
         for (label, col) in &classes {
             let cols_c: Vec<Vec<(f64, f64)>> = cols
@@ -150,6 +155,32 @@ impl ClaimTest<'_> {
                 open.get_or_insert(format!(
                     "{line} (every trial gave the same values, so the trials cannot measure how far the mean may be from them)"
                 ));
+                // The relation fails at those values (session 34, probe34 p06: a class 0
+                // in every trial against a claimed variance of 1, at sizes moved apart,
+                // left the claim confirmed with that point "not refuted").
+                let acc = rounding(
+                    self.rounding,
+                    lhs,
+                    rhs,
+                    moments,
+                    &cols_c,
+                    magnitude,
+                    at,
+                    0..n_tr,
+                );
+                let fails_there = match rel {
+                    RelOp::Eq => d.abs() > acc,
+                    RelOp::Approx => d.abs() > tol + acc,
+                    RelOp::Le => d > acc,
+                    RelOp::Ge => d < -acc,
+                    RelOp::Lt => d > -acc,
+                    RelOp::Gt => d < acc,
+                };
+                if fails_there {
+                    frozen_fails.get_or_insert(format!(
+                        "{line}: every trial gave the same values, at which the relation fails, so no number of trials shows it"
+                    ));
+                }
                 continue;
             }
             if let Some((why, _)) = super::super::stats::heavy_tail(moments, &cols_c, 0..n_tr) {
@@ -260,6 +291,9 @@ impl ClaimTest<'_> {
             crate::syntax::printer::print_name(&target.target.name),
             shown.clone().or(open.clone()).unwrap_or_default()
         );
+        if let Some(why) = frozen_fails {
+            return ClassLook::FrozenFails(why);
+        }
         let weak = match open {
             Some(o) => Some(format!("{line}; not resolved in every class: {o}")),
             None if !confirmable => Some(format!(
