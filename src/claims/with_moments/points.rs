@@ -169,26 +169,11 @@ pub(in crate::claims) fn confirm_elsewhere(
             // every size and value is not confirmed (session 34, probe34 p06: at sizes
             // moved apart, a class of `y` was 0 in every trial against a claimed variance
             // of 1, and the claim was confirmed with that point "not refuted").
-            Some(o) if o.open_at_values => {
-                let e = exact(&c);
-                match e.verdict {
-                    Verdict::Refuted => {
-                        return Outcome {
-                            evidence: format!(
-                                "at {shown} (it held at the sample values: {}): {}",
-                                first.evidence, e.evidence
-                            ),
-                            ..e
-                        };
-                    }
-                    Verdict::Proved | Verdict::Confirmed => held.push(format!(
-                        "{} at {shown} by {} ({})",
-                        e.verdict.as_str(),
-                        e.method,
-                        e.evidence
-                    )),
-                    Verdict::Undecided => {
-                        least_open.get_or_insert_with(|| {
+            Some(o) if o.open_at_values => match decided_at(exact(&c), &shown, &shown, &first) {
+                Err(refuted) => return refuted,
+                Ok(Some(h)) => held.push(h),
+                Ok(None) => {
+                    least_open.get_or_insert_with(|| {
                             format!(
                                 "held at the sample values ({}), but at {shown} the trials do not show the relation ({}) and no exact engine decided the claim there, so the claim over every size and value is not confirmed; a given (`given {}`) says which values it is about",
                                 first.evidence,
@@ -196,9 +181,8 @@ pub(in crate::claims) fn confirm_elsewhere(
                                 point_given(&point)
                             )
                         });
-                    }
                 }
-            }
+            },
             Some(o) => held.push(format!("at {shown} not refuted ({})", o.evidence)),
             None => {}
         }
@@ -244,24 +228,15 @@ pub(in crate::claims) fn confirm_elsewhere(
                         .get_or_insert_with(|| (format!("{shown} ({what})"), point_given(&point)));
                 }
                 Some(o) if o.open_at_values => {
-                    let e = exact(&c);
-                    match e.verdict {
-                        Verdict::Refuted => {
-                            return Outcome {
-                                evidence: format!(
-                                    "at {shown}, {what} (it held at the sample values: {}): {}",
-                                    first.evidence, e.evidence
-                                ),
-                                ..e
-                            };
-                        }
-                        Verdict::Proved | Verdict::Confirmed => held.push(format!(
-                            "{} at {shown} ({what}) by {} ({})",
-                            e.verdict.as_str(),
-                            e.method,
-                            e.evidence
-                        )),
-                        Verdict::Undecided => {
+                    match decided_at(
+                        exact(&c),
+                        &format!("{shown}, {what}"),
+                        &format!("{shown} ({what})"),
+                        &first,
+                    ) {
+                        Err(refuted) => return refuted,
+                        Ok(Some(h)) => held.push(h),
+                        Ok(None) => {
                             // The model specialized at the end, where a leaf is a
                             // constant (session 33): decided by the exact engines, a
                             // refutation re-checked on the trials at its witness.
@@ -324,6 +299,34 @@ pub(in crate::claims) fn confirm_elsewhere(
     Outcome {
         evidence: format!("{}; {}", first.evidence, held.join("; ")),
         ..first
+    }
+}
+
+/// What an exact engine decided at a point where the trials could not (`e`): a
+/// refutation is the claim's (`Err`, its evidence naming the point, `refuted_at`), a
+/// proof or confirmation is one more point where the claim held (`Ok(Some)`, named
+/// `held_at`), and nothing decided is `Ok(None)`.
+fn decided_at(
+    e: Outcome,
+    refuted_at: &str,
+    held_at: &str,
+    first: &Outcome,
+) -> Result<Option<String>, Outcome> {
+    match e.verdict {
+        Verdict::Refuted => Err(Outcome {
+            evidence: format!(
+                "at {refuted_at} (it held at the sample values: {}): {}",
+                first.evidence, e.evidence
+            ),
+            ..e
+        }),
+        Verdict::Proved | Verdict::Confirmed => Ok(Some(format!(
+            "{} at {held_at} by {} ({})",
+            e.verdict.as_str(),
+            e.method,
+            e.evidence
+        ))),
+        Verdict::Undecided => Ok(None),
     }
 }
 

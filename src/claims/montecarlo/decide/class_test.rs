@@ -147,6 +147,16 @@ impl ClaimTest<'_> {
                 open.get_or_insert(format!("{line} (not finite)"));
                 continue;
             }
+            let accuracy = rounding(
+                self.rounding,
+                lhs,
+                rhs,
+                moments,
+                &cols_c,
+                magnitude,
+                at,
+                0..n_tr,
+            );
             // A class whose every trial gave the same values measures nothing.
             if cols_c
                 .iter()
@@ -155,26 +165,17 @@ impl ClaimTest<'_> {
                 open.get_or_insert(format!(
                     "{line} (every trial gave the same values, so the trials cannot measure how far the mean may be from them)"
                 ));
-                // The relation fails at those values (session 34, probe34 p06: a class 0
-                // in every trial against a claimed variance of 1, at sizes moved apart,
-                // left the claim confirmed with that point "not refuted").
-                let acc = rounding(
-                    self.rounding,
-                    lhs,
-                    rhs,
-                    moments,
-                    &cols_c,
-                    magnitude,
-                    at,
-                    0..n_tr,
-                );
+                // The relation fails at those values, a strict one tied (session 34,
+                // probe34 p06: a class 0 in every trial against a claimed variance of 1,
+                // at sizes moved apart, left the claim confirmed with that point "not
+                // refuted").
                 let fails_there = match rel {
-                    RelOp::Eq => d.abs() > acc,
-                    RelOp::Approx => d.abs() > tol + acc,
-                    RelOp::Le => d > acc,
-                    RelOp::Ge => d < -acc,
-                    RelOp::Lt => d > -acc,
-                    RelOp::Gt => d < acc,
+                    RelOp::Eq => d.abs() > accuracy,
+                    RelOp::Approx => d.abs() > tol + accuracy,
+                    RelOp::Le => d > accuracy,
+                    RelOp::Ge => d < -accuracy,
+                    RelOp::Lt => d > -accuracy,
+                    RelOp::Gt => d < accuracy,
                 };
                 if fails_there {
                     frozen_fails.get_or_insert(format!(
@@ -188,16 +189,6 @@ impl ClaimTest<'_> {
                 worst = f64::INFINITY;
                 continue;
             }
-            let accuracy = rounding(
-                self.rounding,
-                lhs,
-                rhs,
-                moments,
-                &cols_c,
-                magnitude,
-                at,
-                0..n_tr,
-            );
             let margin = z * se;
             let fails = |d: f64, m: f64| match rel {
                 RelOp::Eq => d.abs() > m,
