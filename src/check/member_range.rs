@@ -149,32 +149,7 @@ pub fn check(program: &Program, env: &Env, diags: &mut Vec<Diagnostic>) {
                 constant_gap(lo, &f).is_some_and(|g| g > 0)
                     || constant_gap(&f, hi).is_some_and(|g| g > 0)
             });
-            if is_start {
-                continue;
-            }
-            if !outside {
-                // Outside at some sizes only (`h_L` with `for l in 0..0`, which defines
-                // h_1 alone): the claim is about members that do not exist there, and
-                // the engines decided it at them (probe33/b b21: `Var(h_L) == 4^L`
-                // proved, where only h_0 and h_1 exist).
-                if let Some(at) = outside_at_some_sizes(&f, m, c, env) {
-                    let defined = members_text(&key, m);
-                    diags.push(
-                        Diagnostic::error(
-                            "E0506",
-                            r.name.span,
-                            format!(
-                                "the claim names `{}`, a member of `{}` that no statement defines at {at}",
-                                print_name(&r.name),
-                                key
-                            ),
-                        )
-                        .with_hint(format!(
-                            "the members of `{}` are {}: name one of them, or say with a given which sizes the claim is about",
-                            key, defined
-                        )),
-                    );
-                }
+            if is_start || !outside {
                 continue;
             }
             let defined = members_text(&key, m);
@@ -193,97 +168,6 @@ pub fn check(program: &Program, env: &Env, diags: &mut Vec<Diagnostic>) {
                     key, defined, key
                 )),
             );
-        }
-    }
-}
-
-/// Sizes (each named size from 1 to 6, where the claim's givens on sizes hold) at which
-/// the member `f` is no start and outside every range of `m`, shown `L = 3`; `None` when
-/// there is none, or when a form or a given on these sizes is not one this check reads.
-fn outside_at_some_sizes(f: &Form, m: &Members, c: &Claim, env: &Env) -> Option<String> {
-    let forms: Vec<&Form> = std::iter::once(f)
-        .chain(m.ranges.iter().flat_map(|(lo, hi)| [lo, hi]))
-        .chain(&m.starts)
-        .collect();
-    let mut names: Vec<String> = forms
-        .iter()
-        .flat_map(|g| g.terms.keys().flatten().cloned())
-        .collect();
-    names.sort();
-    names.dedup();
-    if names.is_empty() || names.len() > 4 || !names.iter().all(|n| env.sizes.contains_key(n)) {
-        return None;
-    }
-    // The givens that name these sizes, as forms compared; one this check cannot read
-    // leaves the claim alone.
-    let mut givens = Vec::new();
-    for g in &c.given {
-        let Expr::Rel(op, l, r, _) = g else {
-            continue;
-        };
-        let mut named = Vec::new();
-        crate::syntax::visit::walk_refs(g, &mut |x| named.push(print_name(&x.name)));
-        if !named.iter().any(|n| names.contains(n)) {
-            continue;
-        }
-        let (Some(l), Some(r)) = (Form::of_expr(l), Form::of_expr(r)) else {
-            return None;
-        };
-        if !l
-            .terms
-            .keys()
-            .chain(r.terms.keys())
-            .flatten()
-            .all(|n| names.contains(n))
-        {
-            return None;
-        }
-        givens.push((*op, l, r));
-    }
-    let mut vals: BTreeMap<String, i64> = names.iter().map(|n| (n.clone(), 1)).collect();
-    loop {
-        let holds = givens.iter().all(|(op, l, r)| {
-            let (Some(a), Some(b)) = (l.eval(&vals), r.eval(&vals)) else {
-                return false;
-            };
-            match op {
-                RelOp::Eq | RelOp::Approx => a == b,
-                RelOp::Lt => a < b,
-                RelOp::Le => a <= b,
-                RelOp::Gt => a > b,
-                RelOp::Ge => a >= b,
-            }
-        });
-        if holds {
-            let at = f.eval(&vals)?;
-            let start = m.starts.iter().any(|s| s.eval(&vals) == Some(at));
-            let inside = m.ranges.iter().any(|(lo, hi)| {
-                lo.eval(&vals).is_some_and(|lo| lo <= at)
-                    && hi.eval(&vals).is_some_and(|hi| at <= hi)
-            });
-            if !start && !inside {
-                return Some(
-                    vals.iter()
-                        .map(|(n, v)| format!("{n} = {v}"))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                );
-            }
-        }
-        // The next point: the sizes counted from 1 to 6, the first fastest.
-        let mut carried = true;
-        for v in vals.values_mut() {
-            if !carried {
-                break;
-            }
-            *v += 1;
-            carried = *v > 6;
-            if carried {
-                *v = 1;
-            }
-        }
-        if carried {
-            return None;
         }
     }
 }
@@ -552,13 +436,11 @@ fn members_text(key: &str, m: &Members) -> String {
     m.starts
         .iter()
         .map(|s| format!("{}_{}", key, s.constant))
-        .chain(m.ranges.iter().map(|(lo, hi)| {
-            if constant_gap(hi, lo) == Some(0) {
-                format!("{}_{}", key, show(lo))
-            } else {
-                format!("{}_{} to {}_{}", key, show(lo), key, show(hi))
-            }
-        }))
+        .chain(
+            m.ranges
+                .iter()
+                .map(|(lo, hi)| format!("{}_{} to {}_{}", key, show(lo), key, show(hi))),
+        )
         .collect::<Vec<_>>()
         .join(" and ")
 }

@@ -101,8 +101,12 @@ impl<'a> Ctx<'a> {
                 ItemKind::Loop(l) => self.collect(&l.body),
                 ItemKind::ForIndices(fi) => self.collect(&fi.body),
                 ItemKind::Decl(d) => {
-                    let zero = matches!(d.init.as_ref().and_then(second_moment_of), Some(_))
-                        && matches!(d.init, Some(Init::Dist(_)));
+                    // A zero-mean distribution, or the value 0 (`param B_l[J] = 0`).
+                    let zero = match &d.init {
+                        Some(Init::Dist(_)) => d.init.as_ref().and_then(second_moment_of).is_some(),
+                        Some(Init::Value(ast::Expr::Num(n, _))) => n.parse::<f64>() == Ok(0.0),
+                        _ => false,
+                    };
                     let mut k = self.key(&d.target);
                     if d.kind == DeclKind::Grad {
                         k = format!("grad {k}");

@@ -329,18 +329,23 @@ fn decide_in<'a>(
             "the givens leave no member of the claim's families at the run's sizes".to_string(),
         ));
     }
-    // Bindings where a pooled tensor has elements at the border (by the interior
-    // program: a read outside the range reads 0), with or without elements away from it:
-    // position classes with
+    // Bindings where a pooled tensor has elements away from the border and at it (by the
+    // interior program: a read outside the range reads 0): two position classes with
     // different moments, whose pool is no element's (probe 29: `Var(L_l) == (D s)^l` of a
     // zero-padded convolution stack was refuted "at l = 1" by the pool, where every
     // interior element has the claimed value, and that pool was the refutation's witness).
     // Such a binding is not compared, for a tensor named with plain indices (`Var(y[b,x])`)
-    // and for a whole tensor (`Var(L_l)`) alike.
-    let border_mixed: Vec<bool> = bindings
+    // and for a whole tensor (`Var(L_l)`) alike. Second flag: a tensor named with indices
+    // all of whose elements are at the border (a dilated window wider than the tensor:
+    // every position reads padding), whose pool may still mix classes (2 and 3 taps
+    // inside): compared class by class where the trials record classes, else pooled with
+    // the heterogeneity test (session 34: the false `E(y[b,t]^2) <= 5 s v / 4` was
+    // confirmed at the pool's 1.20 where t = 1 has 3/2).
+    let border: Vec<(bool, bool)> = bindings
         .iter()
         .map(|b| {
-            moments.iter().any(|mo| {
+            let mut all_at_border = false;
+            let mixed = moments.iter().any(|mo| {
                 let t = bind_positions(&mo.target, b);
                 let pooled = t.indices.iter().flatten().all(|ix| {
                     ix.plain_var()
@@ -363,20 +368,22 @@ fn decide_in<'a>(
                         claim.boundary.or(env.boundary),
                         Some(ast::Boundary::Zero | ast::Boundary::Valid)
                     );
-                // Some element at the border is enough: where none is away from it
-                // (a dilated window wider than the tensor: every position reads
-                // padding), the pool still mixes classes (2 and 3 taps inside) and was
-                // compared as one distribution, confirming the false `E(y[b,t]^2) <= 5 s
-                // v / 4` at the pool's 1.20 where t = 1 has 3/2 (session 34).
-                pooled
-                    && crosses
-                    && matches!(
-                        crate::moments::position::interior_split(program, env, &t, b, &setup),
-                        Ok(Some((_, outside))) if outside > 0
-                    )
-            })
+                if !(pooled && crosses) {
+                    return false;
+                }
+                match crate::moments::position::interior_split(program, env, &t, b, &setup) {
+                    Ok(Some((inside, outside))) => {
+                        all_at_border |= inside == 0 && outside > 0 && t.indices.is_some();
+                        inside > 0 && outside > 0
+                    }
+                    _ => false,
+                }
+            });
+            (mixed, all_at_border)
         })
         .collect();
+    let border_mixed: Vec<bool> = border.iter().map(|b| b.0).collect();
+    let border_only: Vec<bool> = border.iter().map(|b| b.1).collect();
     let schedule = if ctx.fixed_budget {
         vec![trials.max]
     } else {
@@ -437,6 +444,7 @@ fn decide_in<'a>(
         compares: trials.max >= HETERO_MIN,
         looked_up: looked_up(&program.items, env),
         border_mixed,
+        border_only,
         rounding: match ctx.precision {
             Precision::F64 => stats::ROUNDING_F64,
             Precision::F32 => stats::ROUNDING_F32,

@@ -28,6 +28,9 @@ pub(super) struct ClaimTest<'c> {
     /// Per binding: a pooled tensor has elements away from the border and at it, whose
     /// pool is no element's; the binding is not compared.
     pub(super) border_mixed: Vec<bool>,
+    /// Per binding: a pooled tensor named with indices has every element at the border;
+    /// its classes are compared one at a time where the trials record them (session 34).
+    pub(super) border_only: Vec<bool>,
     /// The relative accuracy of the trials' values ([`stats::ROUNDING_F64`], or
     /// [`stats::ROUNDING_F32`] when their matrix products ran in f32).
     pub(super) rounding: f64,
@@ -135,7 +138,8 @@ impl ClaimTest<'_> {
             // strided or reflected read): the claim compared with each class on its own
             // (session 33), where the trials record them.
             let border_mixed = self.border_mixed.get(bi).copied().unwrap_or(false);
-            if border_mixed || self.classes.is_some() {
+            let border_only = self.border_only.get(bi).copied().unwrap_or(false);
+            if border_mixed || border_only || self.classes.is_some() {
                 match self.class_look(
                     m0,
                     stats,
