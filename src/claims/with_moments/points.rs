@@ -170,7 +170,7 @@ pub(in crate::claims) fn confirm_elsewhere(
             // moved apart, a class of `y` was 0 in every trial against a claimed variance
             // of 1, and the claim was confirmed with that point "not refuted").
             Some(o) if o.open_at_values => match decided_at(exact(&c), &shown, &shown, &first) {
-                Err(refuted) => return refuted,
+                Err(refuted) => return *refuted,
                 Ok(Some(h)) => held.push(h),
                 Ok(None) => {
                     least_open.get_or_insert_with(|| {
@@ -234,7 +234,7 @@ pub(in crate::claims) fn confirm_elsewhere(
                         &format!("{shown} ({what})"),
                         &first,
                     ) {
-                        Err(refuted) => return refuted,
+                        Err(refuted) => return *refuted,
                         Ok(Some(h)) => held.push(h),
                         Ok(None) => {
                             // The model specialized at the end, where a leaf is a
@@ -311,15 +311,15 @@ fn decided_at(
     refuted_at: &str,
     held_at: &str,
     first: &Outcome,
-) -> Result<Option<String>, Outcome> {
+) -> Result<Option<String>, Box<Outcome>> {
     match e.verdict {
-        Verdict::Refuted => Err(Outcome {
+        Verdict::Refuted => Err(Box::new(Outcome {
             evidence: format!(
                 "at {refuted_at} (it held at the sample values: {}): {}",
                 first.evidence, e.evidence
             ),
             ..e
-        }),
+        })),
         Verdict::Proved | Verdict::Confirmed => Ok(Some(format!(
             "{} at {held_at} by {} ({})",
             e.verdict.as_str(),
