@@ -105,6 +105,10 @@ pub struct Env {
     /// they take (a mask, a class), or `None` when not written out (`uniform(-s, s)`).
     /// A scalar claim is refuted at a point only where each of them takes such a value.
     pub leaf_values: BTreeMap<String, Option<Vec<i64>>>,
+    /// The supports of the leaves' elements (tensors and scalar leaves declared with a
+    /// distribution narrower than the reals or with a value), by key
+    /// ([`super::supports::of`]): what an element given may set them to (E0512).
+    pub elem_supports: BTreeMap<String, super::supports::LeafSupport>,
 }
 
 impl Env {

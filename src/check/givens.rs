@@ -268,8 +268,60 @@ pub fn resolve(given: &[Expr], at: &[Binding], env: &Env) -> Result<Vec<Expr>, D
             }
             _ => substitute(&g, &resolved, &by_name),
         });
+        if let Some(d) = out.last().and_then(|g| outside_support(g, env)) {
+            return Err(d);
+        }
     }
     Ok(out)
+}
+
+/// E0512 for a given that sets an element of a leaf (`m[b,i] = 2`), or the whole leaf,
+/// to a number outside the values its declaration lets it take (`bernoulli(p)`: {0, 1},
+/// `uniform(-1, 1)`: [-1, 1], `param B[J] = 0`: {0}; [`super::supports`]). No element
+/// satisfies it, so a claim under it held vacuously (probe34 p13: `m^2 == 4 given
+/// m[b,i] = 2` was proved, `m^2 == m` refuted with a witness m = 2).
+fn outside_support(g: &Expr, env: &Env) -> Option<Diagnostic> {
+    let (target, s, value) = super::supports::leaf_given(g, env)?;
+    if s.test(value, &Default::default()) != super::supports::Membership::Outside {
+        return None;
+    }
+    let Expr::Rel(_, _, _, span) = g else {
+        return None;
+    };
+    let name = print_expr(target);
+    let leaf = match target {
+        Expr::Ref(r) => print_name(&r.name),
+        _ => name.clone(),
+    };
+    Some(
+        Diagnostic::error(
+            "E0512",
+            *span,
+            format!(
+                "the given sets `{name}` to {}, a value no element of `{leaf}` takes: its support is {} ({})",
+                print_expr(value),
+                s.show(),
+                s.why
+            ),
+        )
+        .with_label("outside the leaf's support")
+        .with_hint(format!(
+            "no element satisfies this given, so a claim under it would hold vacuously: set `{name}` to a value in {} (`given {name} = {}`), or declare `{leaf}` with a distribution that takes {}",
+            s.show(),
+            example(s),
+            print_expr(value)
+        )),
+    )
+}
+
+/// A value in a support, for a hint: its last value, or its lower end.
+fn example(s: &super::supports::LeafSupport) -> String {
+    use super::supports::Support;
+    match &s.support {
+        Support::Values(v) => v.last().map(|x| x.to_string()).unwrap_or_default(),
+        Support::Interval(a, _) => a.to_string(),
+        Support::Unknown => String::new(),
+    }
 }
 
 /// Whether `name` may be negative, so that a given `name^2 = v` leaves its sign open: a

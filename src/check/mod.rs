@@ -46,6 +46,7 @@ pub mod outputs;
 mod rule_reads;
 mod sample_sizes;
 mod statements;
+pub mod supports;
 mod terms;
 pub mod vary;
 mod walk;
@@ -93,6 +94,8 @@ pub fn check_expanded(
     c.families_from_defs(&program.items);
     // The domains before the claims: a given outside its symbol's domain is E0512.
     c.env.domains = domains::infer(program, &c.env);
+    // The leaves' supports before the claims: an element given outside is E0512.
+    c.env.elem_supports = supports::of(program, &c.env);
     c.items(&program.items, &mut Scope::default());
     c.grad_extents(&program.items);
     c.definitions(&program.items);

@@ -31,6 +31,7 @@ pub use options::{Cancel, MemoryGate, MemoryTicket, Options, Progress, FULL_WORK
 pub use outcome::Outcome;
 pub use route::Route;
 
+mod supports;
 mod symbolic;
 mod with_moments;
 
@@ -872,6 +873,9 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
                     ))
                 };
             }
+        }
+        if let Some(u) = supports::support_open(claim, &o, env) {
+            o = u;
         }
         let report = ClaimReport {
             line,

@@ -6,8 +6,8 @@ use super::givens::{binding_holds, given_values, unmet_condition};
 use super::pool::{heterogeneity, Pool, PoolMemo, HETERO_MIN};
 use super::stats::{self, estimate, rounding, t_for, z_for};
 use super::trials::{
-    depends_on_stand_in, looks, magnitude_key, means, setting_key, spent_at, Ctx, MeansMemo,
-    Pruning, TrialStats, Trials,
+    depends_on_stand_in, looks, magnitude_key, means, setting_key, spent_at, unwritten_key, Ctx,
+    MeansMemo, Pruning, TrialStats, Trials,
 };
 use super::{und, FALSE_REFUTATION};
 use crate::check::Env;

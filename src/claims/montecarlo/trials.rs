@@ -214,6 +214,14 @@ pub(super) fn slice_key(member: &str, grad: bool, pattern: Pattern) -> (String, 
 /// then decided as before, by the pool alone).
 pub(super) const MAX_CLASSES: usize = 64;
 
+/// The key that marks a gradient pattern the backward program wrote at none of its
+/// positions in a trial (where the tensor has elements): its value there is 0 whatever
+/// the leaves' values, a structural zero, not a frozen estimate of a random quantity
+/// (mc34 item 2: x.grad[b,4] of pairs pooled from X = 5). No member is named with `#`.
+pub(super) fn unwritten_key(member: &str, pattern: Pattern) -> (String, bool, Pattern) {
+    (format!("{member}#unwritten"), true, pattern)
+}
+
 /// The key of the statistics of one position class of a member's pooled elements: the
 /// pattern with the class's dimensions fixed at its positions (`member#class`). No
 /// member is named with `#`.
@@ -303,6 +311,11 @@ fn stats_costed(
             if let Some(m) = run.moments(key, fixed) {
                 entries.push(((key.0.clone(), key.1, fixed.clone()), m));
                 cost.plain_entries += 1;
+            }
+            // A gradient no statement writes at these positions: 0 by the program's
+            // structure, marked so ([`unwritten_key`]).
+            if run.unwritten_gradient(key, fixed).is_some() {
+                entries.push((unwritten_key(&key.0, fixed.clone()), (1, 0.0, 0.0)));
             }
             // The position classes, on every trial (a class is compared with the claim
             // on its own: `decide::claim_test`).

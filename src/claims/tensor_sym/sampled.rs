@@ -181,6 +181,12 @@ pub(super) fn rerun_at_witness(
         return None;
     };
     let (program, env) = (a.program, a.env);
+    // The elements the claim's givens set are part of the point (mc34 item 5).
+    let mut w = w.clone();
+    for (k, v) in set_elements(claim, env, &w) {
+        w.point.entry(k).or_insert(v);
+    }
+    let w = &w;
     let f = |v: &num_rational::BigRational| num_traits::ToPrimitive::to_f64(v);
     let mut consts: Vec<(String, f64)> = Vec::new();
     let mut leaves: Vec<((String, bool), Vec<i64>, f64)> = Vec::new();
@@ -301,4 +307,64 @@ pub(super) fn rerun_at_witness(
     );
     out.witness = Some(w);
     Some(out)
+}
+
+/// The elements the claim's element givens set at the witness's element (`given x[b,i] =
+/// 2` at `b = 0, i = 1`: `x[0,1] = 2`). The exact check substitutes them into the
+/// lowering, so its point left them out: the interpreter's run drew them at random, the
+/// givens held at no element of it and the false claim stayed undecided (mc34 item 5).
+/// The symbols the givens set to numbers are put in with them. A setting over an index
+/// the witness's element does not name, or whose value is not a number at the point, is
+/// left out.
+fn set_elements(
+    claim: &ast::Claim,
+    env: &Env,
+    w: &crate::sym::Witness,
+) -> Vec<(String, num_rational::BigRational)> {
+    let bind: std::collections::BTreeMap<&str, i64> = w
+        .element
+        .as_deref()
+        .unwrap_or("")
+        .split(", ")
+        .filter_map(|p| {
+            let (n, v) = p.split_once(" = ")?;
+            Some((n.trim(), v.trim().parse().ok()?))
+        })
+        .collect();
+    let read = crate::analysis::givens::Givens::read(&claim.given, env);
+    let mut out = Vec::new();
+    for g in read.all {
+        let (key, value) = match g {
+            crate::analysis::givens::Given::Element { key, value } => (key, value),
+            // A symbol the givens set to a number (`a = 1/2`), which the lowering
+            // substituted too: the run must have it, not the `sample` value.
+            crate::analysis::givens::Given::Set(s) if s.power.is_none() => {
+                if let Some(v) = crate::check::supports::exact_value(&s.value, &w.point) {
+                    out.push((s.name, v));
+                }
+                continue;
+            }
+            _ => continue,
+        };
+        let Some((name, rest)) = key.split_once('[') else {
+            continue;
+        };
+        let pos: Option<Vec<String>> = rest
+            .trim_end_matches(']')
+            .split(',')
+            .map(|i| {
+                let i = i.trim();
+                i.parse::<i64>()
+                    .ok()
+                    .or_else(|| bind.get(i).copied())
+                    .map(|v| v.to_string())
+            })
+            .collect();
+        let (Some(pos), Some(v)) = (pos, crate::check::supports::exact_value(&value, &w.point))
+        else {
+            continue;
+        };
+        out.push((format!("{name}[{}]", pos.join(",")), v));
+    }
+    out
 }
