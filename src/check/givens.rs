@@ -277,7 +277,8 @@ pub fn resolve(given: &[Expr], at: &[Binding], env: &Env) -> Result<Vec<Expr>, D
 
 /// E0512 for a given that sets an element of a leaf (`m[b,i] = 2`), or the whole leaf,
 /// to a number outside the values its declaration lets it take (`bernoulli(p)`: {0, 1},
-/// `uniform(-1, 1)`: [-1, 1], `param B[J] = 0`: {0}; [`super::supports`]). No element
+/// `uniform(-1, 1)`: [-1, 1]; [`super::supports`]; a declared value is an initial value,
+/// no support). No element
 /// satisfies it, so a claim under it held vacuously (probe34 p13: `m^2 == 4 given
 /// m[b,i] = 2` was proved, `m^2 == m` refuted with a witness m = 2).
 fn outside_support(g: &Expr, env: &Env) -> Option<Diagnostic> {

@@ -1,7 +1,8 @@
 //! The supports of the leaves' elements: the values an element of a leaf can take, from
 //! its declaration (`bernoulli(p)`: {0, 1}; `uniform(a, b)`: [a, b]; `categorical(n)`:
-//! {0, …, n − 1}; a declared value, `param B[J] = 0`: {0}). A normal, `moments` or
-//! `symmetric` leaf takes every real and has no entry.
+//! {0, …, n − 1}). A normal, `moments` or `symmetric` leaf takes every real and has no
+//! entry, and so does a leaf declared with a value (`param B[J] = 0` is an initial value:
+//! a given may set a learned parameter to any real).
 //!
 //! A given that sets an element (`given m[b,i] = 2`) or a whole leaf (`given m = 2`) to a
 //! value outside the support holds at no element: a claim under it holds vacuously (it
@@ -21,16 +22,15 @@ use std::collections::BTreeMap;
 /// What values an element of a leaf takes.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Support {
-    /// These values only (a mask, a class, a declared constant).
+    /// These values only (a mask, a class).
     Values(Vec<BigRational>),
     /// Between these ends, both included.
     Interval(BigRational, BigRational),
-    /// Narrower than the reals, but not known as numbers (`uniform(-s, s)`, `param W[J]
-    /// = a`).
+    /// Narrower than the reals, but not known as numbers (`uniform(-s, s)`).
     Unknown,
 }
 
-/// A leaf's support and the declaration it comes from (`bernoulli(p)`, `= 0`).
+/// A leaf's support and the declaration it comes from (`bernoulli(p)`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct LeafSupport {
     pub support: Support,
@@ -113,7 +113,7 @@ pub fn exact_value(value: &Expr, at: &BTreeMap<String, BigRational>) -> Option<B
 }
 
 /// The supports of the file's leaves (tensors and scalar leaves declared with a
-/// distribution or a value), by key ([`Env::key_of`]).
+/// distribution narrower than the reals), by key ([`Env::key_of`]).
 pub fn of(program: &Program, env: &Env) -> BTreeMap<String, LeafSupport> {
     let number = |e: &Expr| exact_value(e, &BTreeMap::new());
     let mut out = BTreeMap::new();
@@ -163,14 +163,10 @@ pub fn of(program: &Program, env: &Env) -> BTreeMap<String, LeafSupport> {
                 };
                 (s, why)
             }
-            Some(Init::Value(v)) => (
-                match number(v) {
-                    Some(c) => Support::Values(vec![c]),
-                    None => Support::Unknown,
-                },
-                format!("declared `= {}`", print_expr(v)),
-            ),
-            None => continue,
+            // A declared value is an initial value (`param beta[J] = 1  # initialized
+            // to ...`): a learned parameter takes every real, and a given may set it
+            // (problems/batchnorm.tq: `BN == a given beta[j] = sigma_B[j], ...`).
+            Some(Init::Value(_)) | None => continue,
         };
         out.insert(key, LeafSupport { support, why });
     }
