@@ -239,6 +239,9 @@ pub struct Prepared {
     /// of the variant that does not parse leaves the report one row short, and every
     /// later answer moved onto the claim before it (probe33/b b15).
     pub claim_texts: Vec<String>,
+    /// Why this variant is no model at all (E0412's words: a derived size is not a whole
+    /// number of at least 1 at its values, `Y` = 5/2): it has no answers and fails.
+    pub invalid: Option<String>,
 }
 
 fn set_binding(bs: &mut Vec<Binding>, name: &str, value: &str) {
@@ -258,10 +261,12 @@ fn set_binding(bs: &mut Vec<Binding>, name: &str, value: &str) {
 /// checked program's sample line carries their values at the file's own sample; a varied
 /// size changes them (every variant kept the file's Y, and answered B Y ... with it).
 /// When they cannot be computed at the variant (not a whole number of at least 1), they
-/// are removed from the sample line, so the variant's check reports why.
-fn derived_at_variant(p: &mut Program, env: &Env) {
+/// are removed from the sample line and the reason is returned, in E0412's words: the
+/// variant's program has no size there and gets no answer (the variant's check, of the
+/// expanded program, cannot see it: probe34 p09 answered `mults(y)` with 15 at Y = 5/2).
+fn derived_at_variant(p: &mut Program, env: &Env) -> Result<(), String> {
     if env.derived_sizes.is_empty() {
-        return;
+        return Ok(());
     }
     let derived: BTreeSet<&str> = env.derived_sizes.iter().map(|(n, _)| n.as_str()).collect();
     let mut vals: BTreeMap<String, i64> = BTreeMap::new();
@@ -284,7 +289,9 @@ fn derived_at_variant(p: &mut Program, env: &Env) {
             }
         }
     }
-    let computed = crate::check::outputs::derive_sizes_at(&mut vals, env);
+    let sizes_set = vals.clone();
+    let why = crate::check::outputs::derive_sizes_or_why(&mut vals, env);
+    let computed = why.is_ok();
     let mut first = true;
     for item in p.items.iter_mut() {
         if let ItemKind::Sample(bs) = &mut item.kind {
@@ -298,6 +305,13 @@ fn derived_at_variant(p: &mut Program, env: &Env) {
             }
         }
     }
+    why.map_err(|why| {
+        let at: Vec<String> = sizes_set
+            .iter()
+            .map(|(n, v)| format!("{n} = {v}"))
+            .collect();
+        format!("{why} at this variant's values ({})", at.join(", "))
+    })
 }
 
 fn claims_mut<'a>(items: &'a mut [Item], out: &mut Vec<&'a mut Claim>) {
@@ -434,7 +448,7 @@ fn prepare_within(
             );
         }
     }
-    derived_at_variant(&mut p, env);
+    let invalid = derived_at_variant(&mut p, env).err();
     // The values every answer is evaluated at: the `sample` and `at` lines.
     let mut consts: BTreeMap<String, sym::Expr> = BTreeMap::new();
     for item in &p.items {
@@ -496,10 +510,35 @@ fn prepare_within(
         let Expr::Rel(RelOp::Eq, lhs, rhs, _) = &c.body else {
             return None;
         };
-        let v = (scalar.is_some() && is_constant(rhs) && c.at.is_empty() && c.given.is_empty())
+        // Under the claim's own givens and `at` when each sets a size, symbol or scalar
+        // input to a value (`given b = a`, `at a = 1`): the value there, the variant's
+        // values after (probe34 p20: `u == 8 given b = a` kept the file's 8 and was
+        // refuted in every other variant). A given of anything else (a value the
+        // program computes, a condition) keeps the claim as written.
+        let own = if c.at.is_empty() && c.given.is_empty() {
+            Vec::new()
+        } else {
+            let g = crate::analysis::givens::Givens::resolve_and_read(&c.given, &c.at, env);
+            let vals = g.values(true).ok()?;
+            let input = |n: &str| {
+                env.scalars.contains_key(n)
+                    || env.symbols.contains_key(n)
+                    || env.sizes.contains_key(n)
+            };
+            if vals.is_empty() || !vals.iter().all(|(n, _)| input(n)) {
+                return None;
+            }
+            vals
+        };
+        let v = (scalar.is_some() && is_constant(rhs))
             .then(|| lower(lhs, &scope).ok())
             .flatten()
-            .map(|v| subs_all(&v))?;
+            .map(|mut v| {
+                for (name, x) in &own {
+                    v = sym::subs(&v, name, x);
+                }
+                subs_all(&v)
+            })?;
         match v.as_num() {
             Some(r) => Some((v.clone(), rational_expr(r))),
             None if v.free_symbols().is_empty() => Some((v.clone(), constant_expr(&v)?)),
@@ -720,9 +759,20 @@ fn prepare_within(
     let mut all = Vec::new();
     claims_mut(&mut p.items, &mut all);
     for c in all {
-        claim_texts.push(crate::syntax::printer::print_claim_body(c));
+        claim_texts.push(read_back(c));
+    }
+    if let Some(why) = &invalid {
+        // No size, no model: nothing computed above is an answer.
+        answers.iter_mut().for_each(|a| *a = None);
+        values_exact.iter_mut().for_each(|a| *a = None);
+        per_moment.iter_mut().for_each(|a| *a = None);
+        budget_spent.iter_mut().for_each(|a| *a = None);
+        for d in derivations.iter_mut() {
+            d.2 = Err(format!("this variant is left out: {why}"));
+        }
     }
     Prepared {
+        invalid,
         claim_texts,
         derivations,
         values: names.iter().cloned().zip(values.iter().cloned()).collect(),
@@ -731,6 +781,23 @@ fn prepare_within(
         values_exact,
         per_moment,
         budget_spent,
+    }
+}
+
+/// A claim's text as the variant's check prints it: printed, read back and printed
+/// again. A restated long integer is printed as the exact engine writes it
+/// (`121576654590569288010000*10^36 + 1`), and read back as a sum of products, which
+/// prints with spaces (`... * 10^36 + 1`): matched by the first text, the report's row
+/// found no answer, and `30^40 + 1` was "— (tq has no exact value ...)" while `tq export`
+/// asked it (probe34 p03).
+fn read_back(c: &Claim) -> String {
+    let text = crate::syntax::printer::print_claim_body(c);
+    let parsed = crate::syntax::parser::parse(&format!("claim {text}\n"));
+    match parsed.program.items.first().map(|i| &i.kind) {
+        Some(ItemKind::Claim(back)) if parsed.diagnostics.is_empty() => {
+            crate::syntax::printer::print_claim_body(back)
+        }
+        _ => text,
     }
 }
 

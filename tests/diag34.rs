@@ -275,7 +275,7 @@ fn a_long_whole_number_in_a_variants_heading_is_short() {
         .map(|vals| {
             let prepared = prepare(&base.program, &base.env, &p.names, vals);
             let report = check_source("variant.tq", &prepared.source, &opts);
-            Variant { prepared, report }
+            Variant::new(prepared, report)
         })
         .collect();
     let longest_run = |text: &str| {

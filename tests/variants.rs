@@ -36,7 +36,7 @@ fn planned(name: &str, src: &str, count: usize, opts: &Options) -> (Plan, Vec<Va
         .map(|vals| {
             let prepared = prepare(&base.program, &base.env, &p.names, vals);
             let report = check_source("variant.tq", &prepared.source, opts);
-            Variant { prepared, report }
+            Variant::new(prepared, report)
         })
         .collect();
     (p, vs)
@@ -58,7 +58,7 @@ fn variants(src: &str, count: usize, seed: u64) -> Result<String, String> {
         .map(|vals| {
             let prepared = prepare(&base.program, &base.env, &p.names, vals);
             let report = check_source("variant.tq", &prepared.source, &Options::default());
-            Variant { prepared, report }
+            Variant::new(prepared, report)
         })
         .collect();
     for v in &vs {
@@ -275,7 +275,7 @@ vary sigma in {sqrt(2)/4}, I in {2^2}
     );
     let prepared = prepare(&base.program, &base.env, &p.names, &p.chosen[0]);
     let report = check_source("variant.tq", &prepared.source, &quick);
-    let v = Variant { prepared, report };
+    let v = Variant::new(prepared, report);
     assert!(v.passed(), "{}", v.prepared.source);
     let out = markdown("x.tq", &p, 0, &[v]);
     // Var(a) = 4 (sqrt(2)/4)^2 = 1/2.
@@ -319,7 +319,7 @@ vary sigma_W in {1/2, 1/4}
         .map(|vals| {
             let prepared = prepare(&base.program, &base.env, &p.names, vals);
             let report = check_source("variant.tq", &prepared.source, &quick);
-            Variant { prepared, report }
+            Variant::new(prepared, report)
         })
         .collect();
     // The text outside `$...$`, with `\$` and `\_`-style escapes removed.
@@ -581,7 +581,7 @@ fn at_the_largest_count_numbers_are_restated_and_every_blank_says_why() {
         .take(2)
         .map(|prepared| {
             let report = check_source("variant.tq", &prepared.source, &quick());
-            Variant { prepared, report }
+            Variant::new(prepared, report)
         })
         .collect();
     // A claim proved past the share is answered "holds (proved)"; any blank says why.
@@ -709,4 +709,221 @@ sample N = 3, a = 2
         }
         assert_eq!(md.matches("**not an answer**").count(), 2, "{md}");
     }
+}
+
+// ---- a variant whose derived size is not whole is no model (probe34 p09) ----
+
+/// The variants of `src` (seed 0), every combination, each checked quickly.
+fn all_variants(src: &str, count: usize) -> (Plan, Vec<Variant>) {
+    planned("derived.tq", src, count, &quick())
+}
+
+/// A stride-2 valid window written without floor: at X = 6 and 8 (D = 3) Y is 5/2 and
+/// 7/2, no size. Those variants are left out with E0412's words and no answer (the
+/// answer to `mults(y) == B Y D` was 15 = 2 (5/2) 3); X = 5 and 7 are answered.
+#[test]
+fn a_variant_with_a_derived_size_not_whole_is_left_out_with_the_reason() {
+    let src = "size B, X
+size D = 3
+index dx : D
+size Y = (X - DX)/2 + 1
+boundary valid
+input x[B, X] ~ normal(0, 1)
+param W[D] ~ normal(0, 1/D)
+y[b,y] = W[DX] x[b, 2y+DX]
+claim mults(y) == B Y D
+sample B = 2, X = 9
+vary X in 5..8
+";
+    let (p, vs) = all_variants(src, 4);
+    assert_eq!(vs.len(), 4);
+    for v in &vs {
+        let x: i64 = v.prepared.values[0].1.parse().unwrap();
+        if x % 2 == 0 {
+            let why = v
+                .prepared
+                .invalid
+                .as_deref()
+                .unwrap_or_else(|| panic!("X = {x} kept"));
+            assert!(why.contains(&format!("would be {}/2", x - 1)), "{why}");
+            assert!(why.contains(&format!("X = {x}")), "{why}");
+            assert!(!v.passed(), "X = {x} passed");
+            assert!(v.report.diagnostics.iter().any(|d| d.code == "E0412"));
+            assert!(v.prepared.answers.iter().all(Option::is_none));
+            assert!(v.prepared.values_exact.iter().all(Option::is_none));
+        } else {
+            assert!(v.prepared.invalid.is_none(), "X = {x}");
+            assert!(v.passed(), "X = {x}: {}", v.prepared.source);
+            // B Y D = 2 ((X - 3)/2 + 1) 3.
+            let want = 2 * ((x - 3) / 2 + 1) * 3;
+            assert_eq!(
+                v.prepared.answers[0].as_deref(),
+                Some(want.to_string().as_str())
+            );
+        }
+    }
+    let out = markdown("derived.tq", &p, 0, &vs);
+    assert_eq!(out.matches("**Left out**").count(), 2, "{out}");
+    assert!(
+        !out.contains("| $15$ |") && !out.contains("| $21$ |"),
+        "{out}"
+    );
+    let json = tq::variants::to_json("derived.tq", &p, 0, &vs);
+    let left: Vec<&serde_json::Value> = json["variants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| !v["left_out"].is_null())
+        .collect();
+    assert_eq!(left.len(), 2);
+    for v in left {
+        assert_eq!(v["passed"], false);
+        assert!(v["claims"][0]["answer_latex"].is_null(), "{v}");
+    }
+}
+
+/// The same class with a derived size below 1 (a valid window wider than the input at
+/// the variant) and through a chain of two derived sizes (the second not whole).
+#[test]
+fn a_variant_with_a_derived_size_below_one_or_down_a_chain_is_left_out() {
+    let below = "size B, X
+size D = 4
+index dx : D
+size Y = X - DX + 1
+boundary valid
+input x[B, X] ~ normal(0, 1)
+param W[D] ~ normal(0, 1/D)
+y[b,y] = W[DX] x[b, y+DX]
+claim mults(y) == B Y D
+sample B = 2, X = 6
+vary X in {2, 5}
+";
+    let (_, vs) = all_variants(below, 2);
+    for v in &vs {
+        match v.prepared.values[0].1.as_str() {
+            "2" => {
+                let why = v.prepared.invalid.as_deref().expect("X = 2 is no model");
+                assert!(why.contains("would be -1"), "{why}");
+                assert!(!v.passed());
+            }
+            x => {
+                assert!(v.prepared.invalid.is_none(), "X = {x}");
+                assert_eq!(v.prepared.answers[0].as_deref(), Some("16"));
+            }
+        }
+    }
+    let chain = "size B, T
+size U = floor(T/2) + 1
+size V = (U - 1)/2 + 1
+input x[B, T] ~ normal(0, 1)
+y[b,t] = 2 x[b,t]
+claim mults(y) == B T
+sample B = 2, T = 4
+vary T in {4, 6, 8}
+";
+    let (_, vs) = all_variants(chain, 3);
+    for v in &vs {
+        let t: i64 = v.prepared.values[0].1.parse().unwrap();
+        // U = T/2 + 1: 3, 4, 5; V = (U - 1)/2 + 1 is whole for U odd only.
+        let u = t / 2 + 1;
+        assert_eq!(v.prepared.invalid.is_some(), u % 2 == 0, "T = {t}");
+        if u % 2 == 0 {
+            assert!(v.prepared.invalid.as_deref().unwrap().contains("`V`"));
+        } else {
+            assert_eq!(
+                v.prepared.answers[0].as_deref(),
+                Some((2 * t).to_string().as_str())
+            );
+        }
+    }
+}
+
+/// `vary` of a fixed or derived size is E0412 at the name in `tq check` (probe34 p31,
+/// h28): the variants were headed "D = 5" and answered with D = 3.
+#[test]
+fn a_vary_of_a_fixed_or_derived_size_is_an_error() {
+    let model = "size B, X
+size D = 3
+index dx : D
+size Y = floor((X - DX)/2) + 1
+boundary valid
+input x[B, X] ~ normal(0, 1)
+param W[D] ~ normal(0, 1/D)
+y[b,y] = W[DX] x[b, 2y+DX]
+claim mults(y) == B Y D
+sample B = 2, X = 9
+";
+    for (line, name) in [
+        ("vary D in {2, 5}, X in {9, 4}\n", "D"),
+        ("vary Y in {3, 4}\n", "Y"),
+        ("vary X in 9..12, Y in {3, 4}\n", "Y"),
+    ] {
+        let src = format!("{model}{line}");
+        let r = check_source("v.tq", &src, &quick());
+        let e: Vec<_> = r.diagnostics.iter().filter(|d| d.is_error()).collect();
+        assert_eq!(e.len(), 1, "{line}: {:?}", r.diagnostics);
+        assert_eq!(e[0].code, "E0412", "{line}");
+        let at = e[0].span.start as usize;
+        assert_eq!(&src[at..at + 1], name, "{line}");
+    }
+    // Varying the sizes it is computed from is the fix.
+    let r = check_source("v.tq", &format!("{model}vary X in 9..12\n"), &quick());
+    assert_eq!(r.unexpected_errors(), 0, "{:?}", r.diagnostics);
+}
+
+// ---- answers of claims under givens, and of claims refuted in a variant (probe34 p20) ----
+
+/// `claim u == 8 given b = a` (u = a^2 b) is computed at the variant with its given
+/// applied (a^3: 125 at a = 5) and proved; the claim's own `at a = 1` keeps a = 1.
+#[test]
+fn a_stated_number_under_settings_is_computed_at_the_variant() {
+    let src = "scalar a, b
+u = a^2 b
+at a = 2, b = 3
+claim u == 12
+claim u == 3 at a = 1
+claim u == 8 given b = a
+vary a in {2, 5, 7}
+";
+    let (_, vs) = planned("m28.tq", src, 3, &quick());
+    for v in &vs {
+        let a: i64 = v.prepared.values[0].1.parse().unwrap();
+        assert!(v.passed(), "a = {a}: {}", v.prepared.source);
+        // Claim 1 (its own `at a = 1`) holds at every variant and is answered by its
+        // stated 3 (a proved constant); claims 0 and 2 are computed for the variant.
+        let want = [(0, a * a * 3), (2, a * a * a)];
+        for (k, w) in want {
+            assert_eq!(
+                v.prepared.answers[k].as_deref(),
+                Some(w.to_string().as_str()),
+                "a = {a}, claim {k}"
+            );
+        }
+    }
+}
+
+/// A claim tq refutes in a variant, with no value computed for it there (a stated
+/// number under a condition, kept as written), says **not an answer** with the stated
+/// value and the evidence, never "— (tq refuted it ...)".
+#[test]
+fn a_claim_refuted_in_a_variant_is_not_an_answer_with_its_value() {
+    let src = "scalar a, b
+u = a^2 b
+at a = 2, b = 3
+claim u == 12 given b > 1
+vary a in {2, 5}
+";
+    let (p, vs) = planned("m28.tq", src, 2, &quick());
+    let out = markdown("m28.tq", &p, 0, &vs);
+    let five = vs.iter().find(|v| v.prepared.values[0].1 == "5").unwrap();
+    assert!(!five.passed());
+    let one = markdown("m28.tq", &p, 0, std::slice::from_ref(five));
+    assert!(
+        one.contains("**not an answer** (the claim's value here, $12$, is false"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("tq refuted it at this variant's values"),
+        "{out}"
+    );
 }

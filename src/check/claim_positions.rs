@@ -17,8 +17,62 @@ use crate::syntax::ast::*;
 use crate::syntax::visit::walk_refs;
 use std::collections::BTreeMap;
 
+/// E0301, a warning: a size's capital in a claim's index position with a shift or a
+/// factor (`y.grad[b,X-1]`, `h[b,T-1]`) is a summed index, the sum over x of
+/// `y.grad[b,x-1]`, not the last position; a statement gets E0301 for the same reading
+/// (docs/language.md), a claim was silently refuted (probe34 p08). A plain capital
+/// (`y[b,X]`, a sum as intended) and an index's capital (`x-DX`) are not reported.
+fn capital_positions(program: &Program, env: &Env, diags: &mut Vec<Diagnostic>) {
+    for item in &program.items {
+        let ItemKind::Claim(c) = &item.kind else {
+            continue;
+        };
+        let mut exprs: Vec<&Expr> = vec![&c.body];
+        exprs.extend(c.given.iter());
+        for e in exprs {
+            walk_refs(e, &mut |r| {
+                for ix in r.indices.iter().flatten() {
+                    let IndexExpr::Affine(a) = ix else { continue };
+                    let plain = a.terms.len() == 1
+                        && a.terms[0].coef == 1
+                        && a.terms[0].factors.len() == 1
+                        && a.constant == 0;
+                    if plain {
+                        continue;
+                    }
+                    let Some(cap) = a
+                        .terms
+                        .iter()
+                        .flat_map(|t| t.factors.iter())
+                        .map(|f| f.name.as_str())
+                        .find(|n| is_summed_index(n) && env.sizes.contains_key(*n))
+                    else {
+                        continue;
+                    };
+                    let text = crate::syntax::printer::print_affine(a);
+                    let small = cap.to_lowercase();
+                    diags.push(
+                        Diagnostic::warning(
+                            "E0301",
+                            a.span,
+                            format!(
+                                "`{text}` in an index position sums over {small}: `{cap}` there is a summed index, not the number {cap}"
+                            ),
+                        )
+                        .with_label("a sum, not one position")
+                        .with_hint(format!(
+                            "tq has no positions counted from the end: to name the last position, give the size a value (`given {cap} = 5`) and write the position (`4`); to mean the sum, this is it"
+                        )),
+                    );
+                }
+            });
+        }
+    }
+}
+
 /// E0214 for each fixed negative position a claim reads on a dimension from 0.
 pub fn check(program: &Program, env: &Env, diags: &mut Vec<Diagnostic>) {
+    capital_positions(program, env, diags);
     let mut centred: BTreeMap<(String, usize), bool> = BTreeMap::new();
     shapes(&program.items, env, &mut centred);
     for item in &program.items {

@@ -428,6 +428,8 @@ impl Checker {
                     )
                     .with_hint(if let Some(hint) = self.primed_function(&key, r.span, &c.body) {
                         hint
+                    } else if let Some(hint) = unrolled_family(&key, r, &c.body, &self.env) {
+                        hint
                     } else if let Some(hint) = self.primed_value(&key) {
                         hint
                     } else if let Some(hint) = operator_without_parentheses(&key, r, &c.body) {
@@ -540,8 +542,24 @@ impl Checker {
             );
         }
         for b in &c.at {
-            // `claim y[b,j] == ... at j = 1`: an index is not a point.
-            if self.is_index(&b.name.name) {
+            // `claim y[b,j] == ... at j = 1`: an index is not a point. So is a name the
+            // claim uses as an index that also names a tensor (`at x = 1` in `y[b,x] ==
+            // 2 x[b,x]`: was E0101 "the size is `X`, write `X = ...`", a different claim;
+            // probe34 p15).
+            let as_index = || {
+                let mut found = false;
+                crate::syntax::visit::walk_refs(&c.body, &mut |r| {
+                    found |= r
+                        .indices
+                        .iter()
+                        .flatten()
+                        .any(|i| i.plain_var().is_some_and(|v| v.name == b.name.name));
+                });
+                found
+                    && super::terms::is_bare_index(&b.name.name)
+                    && self.env.index_size(&b.name.name).is_some()
+            };
+            if self.is_index(&b.name.name) || as_index() {
                 let value = crate::syntax::printer::print_expr(&b.value);
                 let d = self.index_set(b.name.span, &b.name.name, &value, true, Some(&c.body));
                 self.err(d);
@@ -875,4 +893,67 @@ pub fn resolve_index_capitals(program: &mut Program, env: &super::Env) {
         }
     }
     items(&mut program.items, env);
+}
+
+/// The hint for a bare family name (`mults(h)`) in a file whose depth is fixed (`size L
+/// = 3`): the family is unrolled into its members `h_0` ... `h_3`, and the bare name no
+/// longer exists (probe34 p10: E0501 listed the members with `W_1` ..., and no sum). The
+/// members are listed, and where the name is the argument of `mults` (a count), the sum
+/// of the counts of the members the program computes, which is what the bare name meant.
+fn unrolled_family(
+    key: &str,
+    r: &crate::syntax::ast::Ref,
+    body: &Expr,
+    env: &super::Env,
+) -> Option<String> {
+    if !r.name.sub.is_empty() || r.indices.is_some() || r.grad {
+        return None;
+    }
+    let prefix = format!("{key}_");
+    let mut members: Vec<(i64, &String, bool)> = env
+        .tensors
+        .iter()
+        .filter_map(|(k, t)| {
+            let n: i64 = k.strip_prefix(&prefix)?.parse().ok()?;
+            Some((n, k, t.kind == super::env::TensorKind::Computed))
+        })
+        .collect();
+    if members.len() < 2 {
+        return None;
+    }
+    members.sort();
+    let all = members
+        .iter()
+        .map(|(_, k, _)| format!("`{k}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut call = None;
+    crate::syntax::visit::walk_expr(body, |x| {
+        if let Expr::Call(c) = x {
+            // A count adds over the members; a moment of the family does not.
+            if c.func.name == "mults"
+                && c.args.len() == 1
+                && matches!(&c.args[0], Expr::Ref(a) if a.name.base == key && a.name.sub.is_empty() && a.indices.is_none())
+            {
+                call = Some(c.func.name.clone());
+            }
+        }
+        call.is_none()
+    });
+    let sum = call.map(|f| {
+        members
+            .iter()
+            .filter(|(_, _, computed)| *computed)
+            .map(|(_, k, _)| format!("{f}({k})"))
+            .collect::<Vec<_>>()
+            .join(" + ")
+    });
+    Some(match sum {
+        Some(sum) if !sum.is_empty() => format!(
+            "`{key}` is a family whose depth is fixed by a value, so it is unrolled into its members {all}, and the bare name is gone: write the sum over the members the program computes, `{sum}` (or declare the depth without a value, `size L`, to claim about the family)"
+        ),
+        _ => format!(
+            "`{key}` is a family whose depth is fixed by a value, so it is unrolled into its members {all}: name a member (or declare the depth without a value, `size L`, to claim about the family)"
+        ),
+    })
 }

@@ -161,7 +161,7 @@ pub fn export(
             .filter_map(|prepared| {
                 reports
                     .next()
-                    .map(|report| tq::variants::Variant { prepared, report })
+                    .map(|report| tq::variants::Variant::new(prepared, report))
             })
             .collect();
         match tq::export::question(&p.path, &p.base, &p.names, &variants, seed) {

@@ -88,7 +88,7 @@ pub fn variants(file: PathBuf, count: usize, seed: u64, format: VariantsFormat) 
     let variants: Vec<tq::variants::Variant> = prepared
         .into_iter()
         .zip(reports)
-        .map(|(prepared, report)| tq::variants::Variant { prepared, report })
+        .map(|(prepared, report)| tq::variants::Variant::new(prepared, report))
         .collect();
     let out = match format {
         VariantsFormat::Markdown => tq::variants::markdown(&path, &plan, seed, &variants),

@@ -307,14 +307,18 @@ pub fn question(
     for (k, v) in variants.iter().enumerate() {
         if !v.passed() {
             notes.push(format!(
-                "variant {} ({}) left out: it did not pass tq's check",
+                "variant {} ({}) left out: {}",
                 k + 1,
                 v.prepared
                     .values
                     .iter()
                     .map(|(n, x)| format!("{n} = {x}"))
                     .collect::<Vec<_>>()
-                    .join(", ")
+                    .join(", "),
+                match &v.prepared.invalid {
+                    Some(why) => format!("it is no model ({why})"),
+                    None => "it did not pass tq's check".to_string(),
+                }
             ));
         }
     }

@@ -9,6 +9,27 @@ pub struct Variant {
 }
 
 impl Variant {
+    /// A prepared variant with its check. A variant that is no model (a derived size not
+    /// a whole number of at least 1 at its values, [`Prepared::invalid`]) fails: its
+    /// report carries E0412 with the reason, and no claim of it is decided (its check ran
+    /// on the expanded program, where the derived size is a plain size under its relation,
+    /// and proved `mults(y) == B Y D` with Y = 5/2: probe34 p09).
+    pub fn new(prepared: Prepared, mut report: FileReport) -> Variant {
+        if let Some(why) = &prepared.invalid {
+            report.claims.clear();
+            report.gradcheck.clear();
+            report.diagnostics.push(
+                crate::diag::Diagnostic::error(
+                    "E0412",
+                    Span::default(),
+                    format!("this variant is no model: {why}"),
+                )
+                .with_hint("choose `vary` values at which every derived size is a whole number of at least 1 (a derived size written with `floor(...)` or `ceil(...)` is whole at every value)"),
+            );
+        }
+        Variant { prepared, report }
+    }
+
     pub(super) fn claims(&self) -> Vec<(Claim, Option<&crate::claims::ClaimReport>)> {
         crate::render::claims_with_reports(&self.report)
     }
@@ -152,6 +173,9 @@ pub(super) fn answer(
     c: &Claim,
     rep: Option<&ClaimReport>,
 ) -> Result<Vec<Inline>, String> {
+    if let Some(why) = &v.prepared.invalid {
+        return Err(format!("this variant is left out: {why}"));
+    }
     let slot = v.slot(j, c);
     let j = slot.unwrap_or(usize::MAX);
     if let Some(a) = v.prepared.answers.get(j).cloned().flatten() {
@@ -218,6 +242,31 @@ pub(super) fn answer(
         runs.push(Inline::Text(")".into()));
         return Ok(runs);
     }
+    // Refuted in the variant, with no value computed for it here (a stated constant
+    // under givens, a right side tq has no value of): never the right side as the
+    // answer, and not a bare blank either (probe34 p20: "— (tq refuted it ...)"): the
+    // cell says **not an answer**, with the stated value when it is a constant, that it
+    // is false here, and how tq refuted it (the evidence gives the value tq derived).
+    if rep.verdict == Verdict::Refuted {
+        let mut runs = vec![Inline::Strong("not an answer".into())];
+        match &c.body {
+            Expr::Rel(_, _, rhs, _) if is_constant(rhs) => {
+                runs.push(Inline::Text(" (the claim's value here, ".into()));
+                runs.push(Inline::Math(math::expr(rhs)));
+                runs.push(Inline::Text(format!(
+                    ", is false at this variant's values; {}: ",
+                    rep.method.as_str()
+                )));
+            }
+            _ => runs.push(Inline::Text(format!(
+                " (the claim is false at this variant's values; {}: ",
+                rep.method.as_str()
+            ))),
+        }
+        runs.extend(crate::render::prose::prose(&rep.evidence));
+        runs.push(Inline::Text(")".into()));
+        return Ok(runs);
+    }
     if !matches!(rep.verdict, Verdict::Proved | Verdict::Confirmed) {
         return Err(budget.unwrap_or_else(|| undecided(rep)));
     }
@@ -258,6 +307,12 @@ pub fn markdown(path: &str, plan: &Plan, seed: u64, variants: &[Variant]) -> Str
             k + 1,
             values_math(&v.prepared)
         ));
+        if let Some(why) = &v.prepared.invalid {
+            out.push_str(&format!(
+                "**Left out**: {}\n\n",
+                crate::render::markdown::esc_md(&format!("this variant is no model: {why}"))
+            ));
+        }
         blocks(&crate::render::variant_problem(&v.report), &mut out);
         out.push_str("### Answers\n\n| # | claim | answer | verdict |\n|---|---|---|---|\n");
         for (j, (c, rep)) in v.claims().iter().enumerate() {
@@ -326,6 +381,12 @@ pub fn latex(path: &str, plan: &Plan, seed: u64, variants: &[Variant]) -> String
             k + 1,
             values_math(&v.prepared)
         ));
+        if let Some(why) = &v.prepared.invalid {
+            out.push_str(&format!(
+                "\\textbf{{Left out}}: {}\\par\n",
+                esc(&format!("this variant is no model: {why}"))
+            ));
+        }
         blocks(&crate::render::variant_problem(&v.report), &mut out);
         out.push_str("\\subsection*{Answers}\n");
         out.push_str("\\begin{longtable}{@{}r>{\\raggedright\\arraybackslash}p{0.40\\textwidth}>{\\raggedright\\arraybackslash}p{0.33\\textwidth}>{\\raggedright\\arraybackslash}p{0.14\\textwidth}@{}}\n");
@@ -370,6 +431,7 @@ pub fn to_json(path: &str, plan: &Plan, seed: u64, variants: &[Variant]) -> serd
         "variants": variants.iter().map(|v| json!({
             "values": v.prepared.values.iter().map(|(n, x)| json!({"name": n, "value": x})).collect::<Vec<_>>(),
             "passed": v.passed(),
+            "left_out": v.prepared.invalid.as_ref().map(|why| format!("this variant is no model: {why}")),
             "claims": v.claims().iter().enumerate().map(|(j, (c, rep))| json!({
                 "claim": crate::syntax::printer::print_claim_body(c),
                 "answer_latex": match answer(v, j, c, *rep).as_deref() {

@@ -102,6 +102,35 @@ impl Expander {
                         );
                         continue;
                     }
+                    // The claim gives the size itself a value its relation does not give
+                    // at the claim's values (probe34 p07: `given Y = 5, X = 9` with `size
+                    // Y = floor((X - DX)/2) + 1`, 4 there): E0512 at the given, which is
+                    // dropped so that no read is judged at Y = 5 (it was E0303 at the
+                    // statement, with a hint to declare the `size Y` line already there).
+                    if let (Some(Exact::Int(v)), Some(&w), Some(&sp)) =
+                        (&got, vals.get(&name.name), set_at.get(&name.name))
+                    {
+                        if *v != w {
+                            let d =
+                                self.contradicting_given(name, value, *v, w, sp, &vals, &capitals);
+                            self.diags.push(d);
+                            c.given.retain(
+                                |g| !matches!(g, Expr::Rel(RelOp::Eq, _, _, s) if *s == sp),
+                            );
+                            c.at.retain(|b| b.value.span() != sp);
+                            continue;
+                        }
+                    }
+                    // A given (or own `at`) of the size that agrees with its relation at
+                    // the claim's values (`given X = 7, Y = 6` with `size Y = X - DX + 1`,
+                    // `given D = 2` with `size D = 2`): the relation adds nothing, and added
+                    // it set the size a second time (E0512 "`Y` is set twice", pointing at
+                    // the `size` line).
+                    if let (Some(Exact::Int(v)), Some(&w)) = (&got, vals.get(&name.name)) {
+                        if *v == w {
+                            continue;
+                        }
+                    }
                     match got {
                         Some(Exact::Int(v)) if !vals.contains_key(&name.name) => {
                             vals.insert(name.name.clone(), v);
@@ -125,6 +154,7 @@ impl Expander {
                 }
             }
         }
+        self.varied_derived(items);
         let Some(first) = items
             .iter()
             .position(|i| matches!(i.kind, ItemKind::Sample(_)))
@@ -223,6 +253,41 @@ impl Expander {
                         .filter(|n| !vals.contains_key(*n))
                         .cloned()
                         .collect();
+                    // A derived size it reads that is declared after it (`size Y = Z + 1`
+                    // above `size Z = X - 1`): the order is the cause, not a missing sample
+                    // value, which a derived size may not take (probe34 p15b).
+                    let mut later: Vec<String> = Vec::new();
+                    if got.is_none() {
+                        crate::syntax::visit::walk_refs(&value, &mut |r| {
+                            let n = capitals.get(&r.name.base).unwrap_or(&r.name.base);
+                            if r.name.sub.is_empty()
+                                && !vals.contains_key(n)
+                                && !failed.contains(n)
+                                && !later.contains(n)
+                                && self.derived.iter().any(|(d, _, _)| d.name == *n)
+                            {
+                                later.push(n.clone());
+                            }
+                        });
+                    }
+                    if let Some(z) = later.first() {
+                        self.diags.push(
+                            Diagnostic::error(
+                                "E0412",
+                                value.span(),
+                                format!(
+                                    "`{}` cannot be computed: it reads `{z}`, a derived size declared after it",
+                                    name.name
+                                ),
+                            )
+                            .with_label("read before it is declared")
+                            .with_hint(format!(
+                                "move the line that declares `{z}` above the one that declares `{}`: a size's value reads the sizes declared before it",
+                                name.name
+                            )),
+                        );
+                        continue;
+                    }
                     let fix = self.sample_fix(&sampled, &capitals, &missing, &reads);
                     let too_large = matches!(got, Some(Exact::Int(v)) if v > 1_000_000);
                     let hint = match fix {
@@ -288,6 +353,178 @@ fn reads_failed(value: &Expr, failed: &BTreeSet<String>) -> bool {
 }
 
 impl Expander {
+    /// E0512 at a claim's given (or `at`) of a derived or fixed size that its `size` line
+    /// does not give at the claim's values: `w` given, `v` by the relation. The hint
+    /// names a value of a size the relation reads at which the size is `w`, where one up
+    /// to 1,000 is found.
+    #[allow(clippy::too_many_arguments)]
+    fn contradicting_given(
+        &self,
+        name: &Ident,
+        value: &Expr,
+        v: i64,
+        w: i64,
+        at: Span,
+        vals: &BTreeMap<String, i64>,
+        capitals: &BTreeMap<String, String>,
+    ) -> Diagnostic {
+        let mut reads: Vec<String> = Vec::new();
+        crate::syntax::visit::walk_refs(value, &mut |r| {
+            if r.name.sub.is_empty() {
+                let n = capitals.get(&r.name.base).unwrap_or(&r.name.base).clone();
+                if !reads.contains(&n) && n != name.name {
+                    reads.push(n);
+                }
+            }
+        });
+        let setting: Vec<String> = reads
+            .iter()
+            .filter_map(|n| Some(format!("{n} = {}", vals.get(n)?)))
+            .collect();
+        let relation = format!(
+            "{} = {}",
+            name.name,
+            crate::syntax::printer::print_expr(value)
+        );
+        // A size the relation reads, not fixed, at which it gives `w` (the others kept).
+        let free: Vec<&String> = reads
+            .iter()
+            .filter(|n| {
+                !self.consts.contains_key(*n)
+                    && !self
+                        .derived
+                        .iter()
+                        .any(|(d, dv, _)| d.name == **n && eval_const(dv).is_some())
+            })
+            .collect();
+        let fix = free.iter().find_map(|n| {
+            (1..=1_000i64).find_map(|x| {
+                let mut at = vals.clone();
+                at.insert((*n).clone(), x);
+                for (cap, size) in capitals {
+                    if size == *n {
+                        at.insert(cap.clone(), x);
+                    }
+                }
+                matches!(eval_with(value, &at), Some(Exact::Int(y)) if y == w)
+                    .then(|| format!("{n} = {x}"))
+            })
+        });
+        let shown_at = if setting.is_empty() {
+            String::new()
+        } else {
+            format!(" at this claim's values ({})", setting.join(", "))
+        };
+        Diagnostic::error(
+            "E0512",
+            at,
+            format!(
+                "the given `{0} = {w}` contradicts `size {relation}`, which is {v}{shown_at}",
+                name.name
+            ),
+        )
+        .with_label("no size satisfies this")
+        .with_hint(match fix {
+            Some(f) => format!(
+                "`{0}` is computed by its `size` line, not given: drop `{0} = {w}` (it is {v} here), or give `{f}`, at which `{0}` is {w}",
+                name.name
+            ),
+            None => format!(
+                "`{0}` is computed by its `size` line, not given: drop `{0} = {w}` (it is {v} here)",
+                name.name
+            ),
+        })
+    }
+
+    /// E0412: a `vary` line that names a size its `size` line fixes or derives (`vary D`
+    /// of `size D = 3` with `index dx : D`, `vary Y` of `size Y = floor((X - DX)/2) + 1`).
+    /// Such a size takes no value, as on the `sample` line: the variant was headed
+    /// "D = 5" and answered with D = 3 (probe34 p31, h28).
+    fn varied_derived(&mut self, items: &[Item]) {
+        let mut capitals: BTreeMap<String, String> = BTreeMap::new();
+        for item in items {
+            if let ItemKind::Index { names, size, .. } = &item.kind {
+                for n in names {
+                    capitals.insert(n.name.to_uppercase(), size.name.clone());
+                }
+            }
+        }
+        for item in items {
+            let ItemKind::Vary(ps) = &item.kind else {
+                continue;
+            };
+            for p in ps {
+                let Some((name, value, _)) =
+                    self.derived.iter().find(|(n, ..)| n.name == p.name.name)
+                else {
+                    continue;
+                };
+                // The sizes it is computed from that a `vary` line may name: an index's
+                // capital read as its size (`DX` as `D`), a derived size through what it
+                // reads, fixed sizes left out.
+                let mut reads: Vec<String> = Vec::new();
+                let mut seen: BTreeSet<String> = BTreeSet::new();
+                let mut todo = vec![value.clone()];
+                while let Some(v) = todo.pop() {
+                    crate::syntax::visit::walk_refs(&v, &mut |r| {
+                        if !r.name.sub.is_empty() {
+                            return;
+                        }
+                        let n = capitals.get(&r.name.base).unwrap_or(&r.name.base).clone();
+                        if !seen.insert(n.clone()) || self.consts.contains_key(&n) {
+                            return;
+                        }
+                        match self.derived.iter().find(|(d, ..)| d.name == n) {
+                            Some((_, dv, _)) if eval_const(dv).is_none() => todo.push(dv.clone()),
+                            Some(_) => {}
+                            None => reads.push(n),
+                        }
+                    });
+                }
+                let d = match eval_const(value) {
+                    Some(Exact::Int(v)) => Diagnostic::error(
+                        "E0412",
+                        p.name.span,
+                        format!(
+                            "`{}` is fixed at {v} by its `size` line and cannot be varied",
+                            name.name
+                        ),
+                    )
+                    .with_label("fixed size")
+                    .with_hint(format!(
+                        "to vary it, declare it without a value (`size {0}`) and give its value on the `sample` line (`sample {0} = {v}`); or remove it from the `vary` line",
+                        name.name
+                    )),
+                    _ => Diagnostic::error(
+                        "E0412",
+                        p.name.span,
+                        format!(
+                            "`{}` is derived by its `size` line (`{} = {}`) and cannot be varied",
+                            name.name,
+                            name.name,
+                            crate::syntax::printer::print_expr(value)
+                        ),
+                    )
+                    .with_label("derived size")
+                    .with_hint(if reads.is_empty() {
+                        format!("remove `{}` from the `vary` line", name.name)
+                    } else {
+                        format!(
+                            "vary the sizes it is computed from ({}): each variant computes `{}` from their values",
+                            reads
+                                .iter()
+                                .map(|r| format!("`{r}`"))
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                            name.name
+                        )
+                    }),
+                };
+                self.diags.push(d);
+            }
+        }
+    }
+
     /// Values for the `sample` line that make every derived size a whole number from 1
     /// to 1,000,000, written as settings (`U = 4`): the `missing` sizes all given one
     /// value, else one of the sampled sizes in `reads` raised; `None` when no value up

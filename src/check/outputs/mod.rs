@@ -251,6 +251,37 @@ pub fn derive_sizes_at(vals: &mut BTreeMap<String, i64>, env: &Env) -> bool {
     true
 }
 
+/// [`derive_sizes_at`], saying why a derived size has no value, in E0412's words
+/// (`` `Y` would be 5/2, not a whole number ``): `tq variants` leaves such a variant
+/// out with this reason (probe34 p09: `mults(y)` was answered 15 where Y = 5/2).
+pub fn derive_sizes_or_why(vals: &mut BTreeMap<String, i64>, env: &Env) -> Result<(), String> {
+    let caps = capitals(env);
+    for (name, value) in &env.derived_sizes {
+        let shown = crate::syntax::printer::print_expr(value);
+        match members::eval_with(value, &with_caps(vals, &caps)) {
+            Some(members::Exact::Int(v)) if (1..=1_000_000).contains(&v) => {
+                vals.insert(name.clone(), v);
+            }
+            Some(members::Exact::Int(v)) => {
+                return Err(format!(
+                    "`{name}` = {shown} would be {v}: a size is a whole number from 1 to 1,000,000"
+                ))
+            }
+            Some(members::Exact::Frac(n, d)) => {
+                return Err(format!(
+                    "`{name}` = {shown} would be {n}/{d}, not a whole number"
+                ))
+            }
+            None => {
+                return Err(format!(
+                    "`{name}` = {shown} cannot be computed: a size it reads has no value, or it divides by zero"
+                ))
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The output axes of every statement, with their moving reads.
 fn collect(items: &[Item], env: &Env, loop_vars: &BTreeSet<String>, out: &mut Vec<Axis>) {
     for item in items {

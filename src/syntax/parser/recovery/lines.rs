@@ -276,6 +276,21 @@ impl Ctx<'_> {
                 Some(w) => format!("did you mean `{w}`? an index is declared `index dx : D` or `index dx : D centered`"),
                 None => "an index is declared `index dx : D` or `index dx : D centered`; a note goes after `#`".to_string(),
             },
+            // `symbol p in [0, 1]`: a symbol takes no range (probe34 p14: the hint
+            // proposed `symbol p, in`); its domain comes from the declarations that
+            // read it, and a claim narrows it with a given.
+            "scalar" if tok == "in" => {
+                let name = statement.split_whitespace().nth(1).unwrap_or("a");
+                format!(
+                    "a `scalar` takes no range: declare `scalar {name}` and give its point on an `at` line (`at {name} = 1/2`); a scalar input is every real, and a claim narrows it with givens (`claim ... given {name} >= 0, {name} <= 1`); to give it values for `tq variants`, write `vary {name} in 0.1..0.9`"
+                )
+            }
+            "symbol" if tok == "in" => {
+                let name = statement.split_whitespace().nth(1).unwrap_or("p");
+                format!(
+                    "a `{first}` takes no range: declare `{first} {name}`; its domain comes from how the model reads it (`bernoulli({name})`: {name} in (0, 1], `normal(0, {name})`: {name} >= 0; docs/language.md, \"Symbols have domains\"), and a claim narrows it with givens (`claim ... given {name} >= 0, {name} <= 1`); to give it values for `tq variants`, write `vary {name} in 0.1..0.9`"
+                )
+            }
             "size" | "symbol" | "scalar" if word_like => {
                 format!("`{first}` declares a list of names separated by commas: `{statement}, {tok}`")
             }
