@@ -167,7 +167,9 @@ fn sym_file_reason(file_work: usize, opts: &Options) -> String {
 pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport> {
     // Everything below charges the file's exact work (`sym::ExactWork`); each claim runs
     // under a counter of its own, added to the file's after it.
-    sym::with_exact_work(a.exact_work(), || decide_all_within(a, source, opts))
+    // And the interior runs of its claims, one budget (`montecarlo::interior`).
+    let within = || montecarlo::with_interior_runs(|| decide_all_within(a, source, opts));
+    sym::with_exact_work(a.exact_work(), within)
 }
 
 /// The outcomes of the file's `includes` blocks, decided on the file itself (its own

@@ -61,23 +61,37 @@ pub fn decide_found(
     // The loop ranges the claim's sums set are the claim's only: the run's machine is
     // left as it was.
     let kept = m.loop_ranges.clone();
-    let o = decide_found_in(op, lhs, rhs, given, program, m, seed, found, untested);
+    let q = Query {
+        op,
+        lhs,
+        rhs,
+        given,
+        program,
+        seed,
+    };
+    let o = decide_found_in(q, m, found, untested);
     m.loop_ranges = kept;
     o
 }
 
-#[allow(clippy::too_many_arguments)]
-fn decide_found_in(
+/// What [`decide_found`] is asked, read by its body.
+#[derive(Clone, Copy)]
+struct Query<'q> {
     op: RelOp,
-    lhs: &ast::Expr,
-    rhs: &ast::Expr,
-    given: &[ast::Expr],
-    program: &Program,
-    m: &mut Machine,
+    lhs: &'q ast::Expr,
+    rhs: &'q ast::Expr,
+    given: &'q [ast::Expr],
+    program: &'q Program,
     seed: u64,
+}
+
+fn decide_found_in(
+    q: Query<'_>,
+    m: &mut Machine,
     found: &mut Option<Found>,
     untested: &mut bool,
 ) -> Outcome {
+    let (op, lhs, rhs, given, program, seed) = (q.op, q.lhs, q.rhs, q.given, q.program, q.seed);
     *untested = false;
     let und = Outcome::undecided;
     for g in given {

@@ -377,8 +377,58 @@ fn leaf_lines(m: &mut Machine, d: &Decl) -> Result<Vec<String>, String> {
         ),
         None => return Ok(vec![]),
     };
-    let elements = m.decl_elements(d).map_err(|e| e.message)?;
-    member_lines(elements, &dist, &args)
+    // The members' ranges from their axes, without listing their elements (a weight of
+    // 1,100 x 1,100 listed 1,210,000 positions, 250 MB; session 35); a member declared
+    // twice is listed as before.
+    let members = m.decl_members(d).map_err(|e| e.message)?;
+    let names: std::collections::BTreeSet<&str> =
+        members.iter().map(|dm| dm.member.as_str()).collect();
+    if names.len() != members.len() {
+        let elements = m.decl_elements(d).map_err(|e| e.message)?;
+        return member_lines(elements, &dist, &args);
+    }
+    let mut out = Vec::new();
+    for dm in &members {
+        out.extend(grid_line(dm, &dist, &args)?);
+    }
+    Ok(out)
+}
+
+/// A member's line from its axes (`None` when a dimension takes no value: no element).
+fn grid_line(
+    dm: &crate::num::DeclMember,
+    dist: &str,
+    args: &[String],
+) -> Result<Option<String>, String> {
+    if dm.axes.iter().any(|a| a.is_empty()) {
+        return Ok(None);
+    }
+    let mut ranges = Vec::new();
+    let mut count: usize = 1;
+    for axis in &dm.axes {
+        let lo = axis.iter().copied().min().unwrap_or(0);
+        let hi = axis.iter().copied().max().unwrap_or(0);
+        count = count.saturating_mul((hi - lo + 1) as usize);
+        ranges.push(format!("({lo}, {hi})"));
+    }
+    if count != dm.elements() {
+        return Err(format!(
+            "the elements of `{}` do not form a grid",
+            dm.member
+        ));
+    }
+    Ok(Some(member_line(&dm.member, &ranges, dist, args)))
+}
+
+/// A member's line in the module's list of leaves.
+fn member_line(member: &str, ranges: &[String], dist: &str, args: &[String]) -> String {
+    format!(
+        "    ({}, [{}], {}, [{}]),",
+        py_str(member),
+        ranges.join(", "),
+        py_str(dist),
+        args.join(", ")
+    )
 }
 
 /// A run of elements of one member with the same arguments: the arguments (printed) and
@@ -389,6 +439,45 @@ type MemberRun = (Vec<String>, Vec<(String, Vec<i64>)>);
 /// the arguments evaluated per member (with the member's family value bound); arguments
 /// that differ within a member (they read the declared indices) cannot be emitted.
 fn family_leaf_lines(m: &mut Machine, d: &Decl, c: &Call) -> Result<Vec<String>, String> {
+    // Arguments that read no index of the target (the family variable only): one value
+    // per member, at its family value, without listing its elements (420 members of
+    // 50 x 50 listed 1,050,000 elements with their bindings, 336 MB; session 35). Each
+    // member was its own run below, so the lines are the same.
+    let family = d.family.as_ref().map(|r| r.var.name.as_str());
+    let mut reads_index = false;
+    for ix in d.target.indices.iter().flatten() {
+        let IndexExpr::Affine(a) = ix else { continue };
+        for t in &a.terms {
+            for f in &t.factors {
+                if Some(f.name.as_str()) == family {
+                    continue;
+                }
+                for arg in &c.args {
+                    crate::syntax::visit::walk_refs(arg, &mut |r| {
+                        reads_index |= crate::syntax::printer::print_name(&r.name) == f.name;
+                    });
+                }
+            }
+        }
+    }
+    if !reads_index {
+        let mut out = Vec::new();
+        for dm in m.decl_members(d).map_err(|e| e.message)? {
+            if dm.axes.iter().any(|a| a.is_empty()) {
+                continue;
+            }
+            let b: crate::num::Bind = match (&d.family, dm.fam) {
+                (Some(r), Some(v)) => vec![(r.var.name.clone(), v)],
+                _ => vec![],
+            };
+            let mut args = Vec::new();
+            for a in &c.args {
+                args.push(py_float(m.eval(a, &b).map_err(|e| e.message)?));
+            }
+            out.extend(grid_line(&dm, &c.func.name, &args)?);
+        }
+        return Ok(out);
+    }
     let mut out = Vec::new();
     let mut run: Option<MemberRun> = None;
     let flush = |run: &mut Option<MemberRun>, out: &mut Vec<String>| -> Result<(), String> {
@@ -452,13 +541,7 @@ fn member_lines(
         if count != ps.len() {
             return Err(format!("the elements of `{member}` do not form a grid"));
         }
-        out.push(format!(
-            "    ({}, [{}], {}, [{}]),",
-            py_str(&member),
-            ranges.join(", "),
-            py_str(dist),
-            args.join(", ")
-        ));
+        out.push(member_line(&member, &ranges, dist, args));
     }
     Ok(out)
 }
@@ -558,6 +641,12 @@ fn program_reads(items: &[Item], out: &mut BTreeSet<String>) {
 /// statement on the generic runtime) and its header names this budget.
 pub const EXTENTS_STEPS: u64 = 4_000_000;
 
+/// Values the run for the extents may store (each of its runs): the interpreter keeps
+/// about 150 bytes a value, and a model of 1,950,000 declared elements (780 layers of
+/// 50 × 50 weights, under the checker's budget) and as many gradients held 600 MB
+/// (session 35). Past it the run is refused like one past [`EXTENTS_STEPS`].
+pub const EXTENTS_ELEMENTS: usize = 1_000_000;
+
 /// tq's own run of the model for the extents of its arrays. A model with inputs declared
 /// without a distribution, or symbols without a `sample` value, is run with arbitrary
 /// values for them (standard normals, symbols 1) twice, with two seeds: the extents are
@@ -572,6 +661,7 @@ fn extents_run<'a>(
     use crate::num::gradcheck::run_model_with;
     let own = |m: &mut Machine| {
         m.max_steps = EXTENTS_STEPS;
+        m.max_elements = EXTENTS_ELEMENTS;
         Ok(())
     };
     match run_model_with(&r.program, &r.env, scatter, loss, 0, &own) {
@@ -581,6 +671,7 @@ fn extents_run<'a>(
     }
     let arbitrary = |m: &mut Machine| {
         m.max_steps = EXTENTS_STEPS / 2;
+        m.max_elements = EXTENTS_ELEMENTS;
         m.arbitrary_inputs = true;
         // A symbol without a value is read as a value of the program, as in the module.
         for s in r.env.symbols.keys() {
@@ -757,7 +848,7 @@ pub fn numpy(r: &FileReport) -> Result<String, String> {
     out.push_str("import json\nimport sys\n\nimport numpy as np\n\n");
     if let (None, Some(why)) = (&g.extents, &refused) {
         out.push_str(&format!(
-            "# tq's run of this model for its array extents was refused by its budget (emit::EXTENTS_STEPS:\n# {EXTENTS_STEPS} element evaluations with the file's values, half of it for each run with\n# arbitrary values; smaller sizes on the `sample` line let it run): {}\n# so no array extents are known: every statement uses the generic runtime.\n\n",
+            "# tq's run of this model for its array extents was refused by its budget (emit::EXTENTS_STEPS:\n# {EXTENTS_STEPS} element evaluations with the file's values, half of it for each run with\n# arbitrary values; emit::EXTENTS_ELEMENTS: {EXTENTS_ELEMENTS} stored values; smaller sizes on the\n# `sample` line let it run): {}\n# so no array extents are known: every statement uses the generic runtime.\n\n",
             why.replace('\n', " ")
         ));
     } else if g.extents.is_none() {

@@ -820,15 +820,43 @@ pub fn interior_split(
     bind: &crate::num::Bind,
     setup: &dyn Fn(&mut Machine) -> Result<(), NumError>,
 ) -> Result<Option<(usize, usize)>, String> {
+    interior_split_within(program, env, target, bind, setup, BUDGET).0
+}
+
+/// [`interior_split`] within `max_steps` element evaluations (at most [`BUDGET`]), with
+/// the evaluations it spent (`max_steps` when it ran out), for the claims' file budget of
+/// interior runs (`claims::montecarlo::interior`).
+pub fn interior_split_within(
+    program: &Program,
+    env: &Env,
+    target: &ast::Ref,
+    bind: &crate::num::Bind,
+    setup: &dyn Fn(&mut Machine) -> Result<(), NumError>,
+    max_steps: u64,
+) -> (Result<Option<(usize, usize)>, String>, u64) {
     let ip = interior_program(program, env, target.grad);
-    let mut m = Machine::new(&ip, env).map_err(|e| e.message)?;
-    m.max_steps = BUDGET;
-    setup(&mut m).map_err(|e| e.message)?;
+    let mut m = match Machine::new(&ip, env) {
+        Ok(m) => m,
+        Err(e) => return (Err(e.message), 0),
+    };
+    m.max_steps = max_steps.min(BUDGET);
+    let r = split_run(&ip, &mut m, target, bind, setup);
+    (r, m.steps().min(m.max_steps))
+}
+
+fn split_run(
+    ip: &Program,
+    m: &mut Machine,
+    target: &ast::Ref,
+    bind: &crate::num::Bind,
+    setup: &dyn Fn(&mut Machine) -> Result<(), NumError>,
+) -> Result<Option<(usize, usize)>, String> {
+    setup(m).map_err(|e| e.message)?;
     let Ok(member) = m.member_of(&target.name, bind) else {
         return Ok(None);
     };
     let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(0);
-    m.sample_leaves(&ip, &mut rng).map_err(|e| e.message)?;
+    m.sample_leaves(ip, &mut rng).map_err(|e| e.message)?;
     if target.grad {
         for it in &ip.items {
             if let ItemKind::Decl(d) = &it.kind {

@@ -624,6 +624,7 @@ impl Machine<'_> {
             max_steps: self.max_steps,
             kink_sides: self.kink_sides,
             elements: self.elements,
+            max_elements: self.max_elements.min(super::MAX_ELEMENTS),
             circular: self.boundary == Some(Boundary::Circular),
             maps,
             slots,

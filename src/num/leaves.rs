@@ -1,7 +1,7 @@
 //! The leaves of a program: the elements a declaration covers, and their values drawn
 //! from the declared distributions (or values) before a run.
 
-use super::{err, lookup, too_large, Bind, Machine, NumError, MAX_ELEMENTS};
+use super::{err, lookup, too_large, too_many_elements, Bind, Machine, NumError, MAX_ELEMENTS};
 use crate::syntax::ast::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -67,8 +67,19 @@ impl Machine<'_> {
     /// [`Machine::decl_elements`], each with the value of the declaration's family
     /// variable (`l` of `W_{l}[...] for l in ...`) where it has one.
     fn decl_elements_in(&mut self, d: &Decl) -> Result<Vec<DeclElement>, NumError> {
+        let members = self.decl_members(d)?;
+        // Counted before they are listed (about 100 bytes each): a declaration the run
+        // could not store is refused here, not after the list is made (`tq emit`'s run
+        // for the extents stores at most `emit::EXTENTS_ELEMENTS`; session 35).
+        let max = self.max_elements.min(MAX_ELEMENTS);
+        let total = members
+            .iter()
+            .fold(self.elements, |acc, m| acc.saturating_add(m.elements()));
+        if total > max {
+            return Err(too_many_elements(max));
+        }
         let mut out = Vec::new();
-        for m in self.decl_members(d)? {
+        for m in members {
             m.for_each_position(|pos| out.push((m.member.clone(), pos.to_vec(), m.fam)));
         }
         Ok(out)
@@ -151,7 +162,7 @@ impl Machine<'_> {
                 .iter()
                 .try_fold(1usize, |acc, a| acc.checked_mul(a.len()))
                 .unwrap_or(usize::MAX);
-            if total > MAX_ELEMENTS {
+            if total > self.max_elements.min(MAX_ELEMENTS) {
                 return too_large(format!(
                     "`{member}` would have {total} elements; use smaller sizes on the `sample` line"
                 ));

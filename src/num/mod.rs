@@ -99,12 +99,13 @@ fn steps_exceeded(max_steps: u64) -> NumError {
     }
 }
 
-/// The refusal of a run that would store more than [`MAX_ELEMENTS`] values.
-fn too_many_elements() -> NumError {
+/// The refusal of a run that would store more than `max` values (its
+/// `Machine::max_elements`, at most [`MAX_ELEMENTS`]).
+fn too_many_elements(max: usize) -> NumError {
     NumError {
         too_large: true,
         message: format!(
-            "the numeric run would store more than {MAX_ELEMENTS} values; use smaller sizes on the `sample` line"
+            "the numeric run would store more than {max} values; use smaller sizes on the `sample` line"
         ),
     }
 }
@@ -165,6 +166,9 @@ pub struct Machine<'a> {
     pub small_integers: bool,
     /// Element evaluations allowed (at most [`MAX_STEPS`]).
     pub max_steps: u64,
+    /// Values the run may store (at most [`MAX_ELEMENTS`]; `tq emit`'s run for the
+    /// extents stores fewer, `emit::EXTENTS_ELEMENTS`).
+    pub max_elements: usize,
     /// Ranges of loop variables (`t`, `l`) used as statement indices (`for b,t,j:`),
     /// for running claims written outside their loop.
     pub loop_ranges: BTreeMap<String, (i64, i64)>,
@@ -269,6 +273,7 @@ impl<'a> Machine<'a> {
             arbitrary_inputs: false,
             small_integers: false,
             max_steps: MAX_STEPS,
+            max_elements: MAX_ELEMENTS,
             loop_ranges: BTreeMap::new(),
             shadow: None,
             kink_sides: 0,
@@ -336,8 +341,8 @@ impl<'a> Machine<'a> {
         let slot = self.vals.entry(key).or_default();
         if slot.insert(ix, v).is_none() {
             self.elements += 1;
-            if self.elements > MAX_ELEMENTS {
-                return Err(too_many_elements());
+            if self.elements > self.max_elements.min(MAX_ELEMENTS) {
+                return Err(too_many_elements(self.max_elements.min(MAX_ELEMENTS)));
             }
         }
         Ok(())

@@ -204,10 +204,18 @@ pub fn border_pool(
     env: &Env,
     a: &Analysis,
 ) -> Option<String> {
-    first_border_ref(claim, program, env, a, |r, text, setup| {
-        match crate::moments::position::interior_split(program, env, r, &Vec::new(), setup) {
-            Ok(Some((inside, outside))) if inside > 0 && outside > 0 => Some(format!(
+    // The same set-up as `first_border_ref`'s, charged to the file's interior runs.
+    let sets = super::super::montecarlo::given_values(claim, env).ok()?;
+    let boundary = claim.boundary.or(env.boundary);
+    first_border_ref(claim, program, env, a, |r, text, _| {
+        use super::super::montecarlo::interior;
+        match interior::split(program, env, r, &Vec::new(), &sets, boundary, false) {
+            Ok(Ok(Some((inside, outside)))) if inside > 0 && outside > 0 => Some(format!(
                 "{text} has {inside} elements away from the border and {outside} at it at the sizes the claim is decided at, with different moments under zero padding; the claim's value is the one away from the border, and a pool of all the elements is no element's"
+            )),
+            Err(interior::Spent) => Some(format!(
+                "whether {text} has elements both away from the border and at it is not known: {}",
+                interior::spent_reason()
             )),
             _ => None,
         }

@@ -413,11 +413,9 @@ fn decl_reads(env: &Env, items: &[Item], deps: &mut BTreeMap<String, BTreeSet<St
 mod tests {
     use super::*;
 
-    /// The reason for `Var(target)` (a whole tensor) in `src`, or `None`.
-    fn why(src: &str, target: &str) -> Option<String> {
-        let p = crate::syntax::parser::parse(src).program;
-        let (env, _) = crate::check::check(&p);
-        let r = Ref {
+    /// The whole tensor `target` (no indices, not a gradient).
+    fn whole(target: &str) -> Ref {
+        Ref {
             name: crate::syntax::ast::Name {
                 base: target.into(),
                 primes: 0,
@@ -428,8 +426,14 @@ mod tests {
             grad: false,
             indices: None,
             span: Default::default(),
-        };
-        unnamed_classes(&[&p.items], &env, &r, &[])
+        }
+    }
+
+    /// The reason for `Var(target)` (a whole tensor) in `src`, or `None`.
+    fn why(src: &str, target: &str) -> Option<String> {
+        let p = crate::syntax::parser::parse(src).program;
+        let (env, _) = crate::check::check(&p);
+        unnamed_classes(&[&p.items], &env, &whole(target), &[])
     }
 
     /// Each form that gives some positions a distribution of their own is named; the
@@ -477,19 +481,7 @@ mod tests {
         let dims = |src: &str, target: &str, circular: bool| {
             let p = crate::syntax::parser::parse(src).program;
             let (env, _) = crate::check::check(&p);
-            let r = Ref {
-                name: crate::syntax::ast::Name {
-                    base: target.into(),
-                    primes: 0,
-                    sup: vec![],
-                    sub: vec![],
-                    span: Default::default(),
-                },
-                grad: false,
-                indices: None,
-                span: Default::default(),
-            };
-            class_dims(&[&p.items], &env, &r, &[], circular)
+            class_dims(&[&p.items], &env, &whole(target), &[], circular)
         };
         let head = "size B, T, D\nindex dt : D\ninput x[B, T] ~ normal(0, 1)\n\
                     param W[D] ~ normal(0, 1)\n";

@@ -301,16 +301,7 @@ fn decide_in<'a>(
             lo = lo.saturating_sub(MEMBER_MARGIN);
             hi = hi.saturating_add(MEMBER_MARGIN);
         }
-        bindings = bindings
-            .into_iter()
-            .flat_map(|b| {
-                (lo..=hi).map(move |v| {
-                    let mut b = b.clone();
-                    b.push((r.var.name.clone(), v));
-                    b
-                })
-            })
-            .collect();
+        bindings = super::targets::each_value(bindings, &r.var.name, lo, hi);
     }
     // Values at which a member the claim names does not exist (`h_{-1}`, `h_{L+2}`).
     bindings.retain(|b| {
@@ -341,6 +332,9 @@ fn decide_in<'a>(
     // inside): compared class by class where the trials record classes, else pooled with
     // the heterogeneity test (session 34: the false `E(y[b,t]^2) <= 5 s v / 4` was
     // confirmed at the pool's 1.20 where t = 1 has 3/2).
+    // The interior runs share the file's budget (`interior`): past it, the claim is
+    // undecided with the reason (whether its pools mix is not known).
+    let mut spent = false;
     let border: Vec<(bool, bool)> = bindings
         .iter()
         .map(|b| {
@@ -351,15 +345,6 @@ fn decide_in<'a>(
                     ix.plain_var()
                         .is_some_and(|v| !crate::syntax::ast::is_summed_index(&v.name))
                 });
-                let setup = |m: &mut Machine| {
-                    super::apply_givens(
-                        m,
-                        program,
-                        env,
-                        &border_sets,
-                        claim.boundary.or(env.boundary),
-                    )
-                };
                 // A whole tensor only under a rule that reads zeros outside (the interior
                 // program reads a bracket of a class, `[c[b] == 0]`, as outside, and split
                 // a categorical mixture's pool with no border at all).
@@ -371,17 +356,25 @@ fn decide_in<'a>(
                 if !(pooled && crosses) {
                     return false;
                 }
-                match crate::moments::position::interior_split(program, env, &t, b, &setup) {
-                    Ok(Some((inside, outside))) => {
+                let boundary = claim.boundary.or(env.boundary);
+                match super::interior::split(program, env, &t, b, &border_sets, boundary, true) {
+                    Ok(Ok(Some((inside, outside)))) => {
                         all_at_border |= inside == 0 && outside > 0 && t.indices.is_some();
                         inside > 0 && outside > 0
                     }
-                    _ => false,
+                    Ok(_) => false,
+                    Err(super::interior::Spent) => {
+                        spent = true;
+                        false
+                    }
                 }
             });
             (mixed, all_at_border)
         })
         .collect();
+    if spent {
+        return Some(und(super::interior::spent_reason()));
+    }
     let border_mixed: Vec<bool> = border.iter().map(|b| b.0).collect();
     let border_only: Vec<bool> = border.iter().map(|b| b.1).collect();
     let schedule = if ctx.fixed_budget {
@@ -394,7 +387,9 @@ fn decide_in<'a>(
     // read as a value): the pool's moment is then no element's, and it confirms nothing
     // (probe32/a w23f, w34e). Which positions a binding fixes does not depend on its
     // values, so the first binding's are read.
-    let classes = moments.iter().find_map(|mo| {
+    // Each moment's target at the first binding, with the program parts it is read in
+    // (the backward program too for a gradient).
+    let first_bound = |mo: &Moment| -> (ast::Ref, Vec<&[ast::Item]>) {
         let t = match bindings.first() {
             Some(b) => bind_positions(&mo.target, b),
             None => mo.target.clone(),
@@ -404,6 +399,10 @@ fn decide_in<'a>(
         } else {
             vec![&program.items]
         };
+        (t, parts)
+    };
+    let classes = moments.iter().find_map(|mo| {
+        let (t, parts) = first_bound(mo);
         super::classes::unnamed_classes(&parts, env, &t, &super::extract::pattern_of(&t))
     });
     // The dimensions of each moment's pool along which it may hold position classes,
@@ -415,15 +414,7 @@ fn decide_in<'a>(
     let class_dims: Vec<Option<Vec<usize>>> = moments
         .iter()
         .map(|mo| {
-            let t = match bindings.first() {
-                Some(b) => bind_positions(&mo.target, b),
-                None => mo.target.clone(),
-            };
-            let parts: Vec<&[ast::Item]> = if t.grad {
-                vec![&program.items, back]
-            } else {
-                vec![&program.items]
-            };
+            let (t, parts) = first_bound(mo);
             super::classes::class_dims(&parts, env, &t, &pattern_of(&t), circular)
         })
         .collect();

@@ -15,6 +15,7 @@ mod classes;
 mod decide;
 mod extract;
 pub(crate) mod givens;
+pub(crate) mod interior;
 mod pool;
 pub(crate) mod spread;
 mod stats;
@@ -24,6 +25,7 @@ mod trials;
 pub use decide::{decide, Need, RECHECK_RESOLUTION, RESOLUTION, SANITY_RESOLUTION};
 pub(crate) use decide::{member_ranges, only_in_subscripts, MEMBER_MARGIN};
 pub use givens::{apply_givens, binding_holds, given_values, unmet_condition};
+pub use interior::with_interior_runs;
 pub use stats::{t_for, t_tail, z_for};
 pub use trials::{
     budget_key, looks, moment_keys, setting_needs, spent_at, Ctx, Pruning, Targets, Trials,

@@ -151,18 +151,23 @@ fn position_bindings(
         if hi < lo || (hi - lo + 1) as usize * binds.len() > MAX_POSITION_BINDINGS {
             return Vec::new();
         }
-        binds = binds
-            .into_iter()
-            .flat_map(|b| {
-                (lo..=hi).map(move |v| {
-                    let mut b = b.clone();
-                    b.push((r.var.name.clone(), v));
-                    b
-                })
-            })
-            .collect();
+        binds = each_value(binds, &r.var.name, lo, hi);
     }
     binds
+}
+
+/// Every binding of `binds` extended by each value `lo..=hi` of the variable `name`.
+pub(super) fn each_value(binds: Vec<Bind>, name: &str, lo: i64, hi: i64) -> Vec<Bind> {
+    binds
+        .into_iter()
+        .flat_map(|b| {
+            (lo..=hi).map(move |v| {
+                let mut b = b.clone();
+                b.push((name.to_string(), v));
+                b
+            })
+        })
+        .collect()
 }
 
 /// The family key of a stored member (`L_{3}` → `L`).

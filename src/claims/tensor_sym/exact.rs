@@ -234,6 +234,19 @@ pub(super) fn exact_check(
             .ok()
             .filter(|l| *l != sizes)
     });
+    // A refutation at the least sizes, which is still the claim's.
+    let refuted_at_least = |least: &BTreeMap<String, i64>| match check_at(
+        op,
+        claim,
+        (program, env),
+        g,
+        (seed ^ 0x5eed_1ea5, gather, None),
+        least,
+        LEAST,
+    ) {
+        Ok(found @ Exact::Refuted(..)) => Some(found),
+        _ => None,
+    };
     let first = match check_at(
         op,
         claim,
@@ -249,18 +262,8 @@ pub(super) fn exact_check(
         // sizes may still be written out, and a refutation there is the claim's; anything
         // else leaves the claim to the sampled run.
         Err(why) => {
-            if let Some(least) = &least {
-                if let Ok(found @ Exact::Refuted(..)) = check_at(
-                    op,
-                    claim,
-                    (program, env),
-                    g,
-                    (seed ^ 0x5eed_1ea5, gather, None),
-                    least,
-                    LEAST,
-                ) {
-                    return Ok(found);
-                }
+            if let Some(found) = least.as_ref().and_then(refuted_at_least) {
+                return Ok(found);
             }
             return Err(why);
         }
@@ -271,15 +274,7 @@ pub(super) fn exact_check(
     if let (Exact::Undefined(_), Some(least)) = (&first, &least) {
         // Undefined at the sizes tested first: a refutation at the least sizes, where
         // the claim may be defined, is still the claim's.
-        if let Ok(found @ Exact::Refuted(..)) = check_at(
-            op,
-            claim,
-            (program, env),
-            g,
-            (seed ^ 0x5eed_1ea5, gather, None),
-            least,
-            LEAST,
-        ) {
+        if let Some(found) = refuted_at_least(least) {
             return Ok(found);
         }
     }

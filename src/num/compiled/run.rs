@@ -60,6 +60,7 @@ pub(super) struct Run<M: Members> {
     pub(super) max_steps: u64,
     pub(super) kink_sides: u64,
     pub(super) elements: usize,
+    pub(super) max_elements: usize,
     pub(super) circular: bool,
     pub(super) maps: M,
     pub(super) slots: Vec<i64>,
@@ -261,8 +262,8 @@ impl<M: Members> Run<M> {
         };
         map.insert(self.pos.clone(), new);
         self.elements += 1;
-        if self.elements > super::super::MAX_ELEMENTS {
-            return Err(super::super::too_many_elements());
+        if self.elements > self.max_elements {
+            return Err(super::super::too_many_elements(self.max_elements));
         }
         Ok(())
     }

@@ -44,6 +44,20 @@ pub(super) struct ClaimTest<'c> {
     pub(super) class_dims: Vec<Option<Vec<usize>>>,
 }
 
+/// A look's refutation, once each half of the trials refuted the claim on its own
+/// ([`ClaimTest::refutation`]): the witness's place, the test, the halves, the look and,
+/// for one position class, how many classes share the refutation probability.
+pub(super) struct Refutation<'r> {
+    pub(super) place: String,
+    /// Left, right, left − right, z, its standard error, the margin.
+    pub(super) test: (f64, f64, f64, f64, f64, f64),
+    /// Each half's trials, and what each half showed.
+    pub(super) halves: (usize, &'r [String]),
+    /// The trials, the look's text and its line.
+    pub(super) look: (usize, &'r str, &'r str),
+    pub(super) classes: Option<usize>,
+}
+
 impl ClaimTest<'_> {
     /// A claim all of whose moments are of gradient elements that the backward program
     /// writes at none of their positions in every trial, where the tensor has elements
@@ -122,6 +136,72 @@ impl ClaimTest<'_> {
         Some(o)
     }
 
+    /// Whether a look resolves the claim: left − right = `d` within `margin` (z times
+    /// the standard error plus the rounding) against the values' `scale`. A strict
+    /// relation is confirmed only by an interval that excludes equality: resolving 5%
+    /// of the values says nothing of `<` against `==` (`Var(s) > 8` and `Var(s) < 8`
+    /// were both confirmed where Var(s) is exactly 8). An explicit tolerance is the
+    /// resolution asked for: the whole interval must lie within it. Resolving 5% is not
+    /// enough: `Var(L_L) ~= 2 tol 0.01` at a true 1.955 must not be confirmed by an
+    /// interval of ±0.04 around 1.96.
+    pub(super) fn decisive(&self, d: f64, margin: f64, scale: f64) -> bool {
+        let tol = self.tol;
+        match self.rel {
+            RelOp::Le => d + margin <= 0.0 || margin <= RESOLUTION * scale,
+            RelOp::Ge => d - margin >= 0.0 || margin <= RESOLUTION * scale,
+            RelOp::Lt => d + margin < 0.0,
+            RelOp::Gt => d - margin > 0.0,
+            RelOp::Approx if self.explicit_tol => d.abs() + margin <= tol,
+            RelOp::Approx => margin <= (RESOLUTION * scale).max(tol),
+            RelOp::Eq => margin <= RESOLUTION * scale,
+        }
+    }
+
+    /// The refuted outcome of a look, with its witness (the claim's, or one position
+    /// class's: `r.classes`).
+    pub(super) fn refutation(&self, r: Refutation<'_>) -> Outcome {
+        let (place, classes) = (r.place, r.classes);
+        let (lv, rv, d, z, se, margin) = r.test;
+        let ((half, seen), (n_tr, look_text, line)) = (r.halves, r.look);
+        let (in_class, split, of_class) = match classes {
+            Some(count) => (
+                ", in that class".to_string(),
+                format!(", the refutation probability split over the {count} position classes"),
+                format!(" in that position class of {count} (elements the structure of the program makes alike;"),
+            ),
+            None => (String::new(), String::new(), " (".to_string()),
+        };
+        let mut w = crate::sym::Witness::of_run(
+            &self.run_values(),
+            place,
+            self.seed,
+            format!("≈ {lv:.6}"),
+            format!("≈ {rv:.6}"),
+            format!(
+                "each half of the trials ({half} independent trials) on its own{in_class}: left − right = {}",
+                seen.join(" and ")
+            ),
+        );
+        w.estimate = Some(format!(
+            "left − right = {d:.6}, interval [{:.6}, {:.6}] (z = {z:.2} standard errors of {se:.2e}{split}; {n_tr} trials, {look_text}sequential test)",
+            d - margin,
+            d + margin
+        ));
+        let tol = match self.rel {
+            RelOp::Approx => format!(" plus the tolerance {}", self.tol),
+            _ => String::new(),
+        };
+        let sep = if classes.is_some() { " " } else { "" };
+        let mut o = Outcome::new(
+            Verdict::Refuted,
+            Method::MonteCarlo,
+            format!(
+                "{line}; left − right = {d:.4} lies beyond {z:.2} standard errors{tol}{of_class}{sep}{n_tr} independent trials, {look_text}weights resampled each trial)"
+            ),
+        );
+        o.witness = Some(w);
+        o
+    }
     /// The run's values of the sizes and symbols, for a witness.
     pub(super) fn run_values(&self) -> BTreeMap<String, f64> {
         self.consts
@@ -488,37 +568,18 @@ impl ClaimTest<'_> {
                     tested.push(line);
                     continue;
                 }
-                let values = self.run_values();
-                let mut w = crate::sym::Witness::of_run(
-                    &values,
-                    if at_text.is_empty() {
-                        "the whole tensors".to_string()
-                    } else {
-                        at_text.join(", ")
-                    },
-                    self.seed,
-                    format!("≈ {lv:.6}"),
-                    format!("≈ {rv:.6}"),
-                    format!(
-                        "each half of the trials ({half} independent trials) on its own: left − right = {}",
-                        seen.join(" and ")
-                    ),
-                );
-                w.estimate = Some(format!(
-                    "left − right = {d:.6}, interval [{:.6}, {:.6}] (z = {z:.2} standard errors of {se:.2e}; {n_tr} trials, {look_text}sequential test)",
-                    d - margin,
-                    d + margin
-                ));
-                let mut o = Outcome::new(
-                    Verdict::Refuted,
-                    Method::MonteCarlo,
-                    format!(
-                        "{line}; left − right = {d:.4} lies beyond {z:.2} standard errors{} ({n_tr} independent trials, {look_text}weights resampled each trial)",
-                        if matches!(rel, RelOp::Approx) { format!(" plus the tolerance {tol}") } else { String::new() },
-                    ),
-                );
-                o.witness = Some(w);
-                return Look::Refuted(o);
+                let place = if at_text.is_empty() {
+                    "the whole tensors".to_string()
+                } else {
+                    at_text.join(", ")
+                };
+                return Look::Refuted(self.refutation(Refutation {
+                    place,
+                    test: (lv, rv, d, z, se, margin),
+                    halves: (half, &seen),
+                    look: (n_tr, look_text, &line),
+                    classes: None,
+                }));
             }
             // Confirmation needs power: the test must resolve 5% of the values compared.
             // Nor can it resolve beyond the rounding of the values: a difference of
@@ -527,19 +588,7 @@ impl ClaimTest<'_> {
             // A strict relation is confirmed only by an interval that excludes equality:
             // resolving 5% of the values says nothing of `<` against `==` (`Var(s) > 8`
             // and `Var(s) < 8` were both confirmed where Var(s) is exactly 8).
-            let decisive = match rel {
-                RelOp::Le => d + margin <= 0.0 || margin <= RESOLUTION * scale,
-                RelOp::Ge => d - margin >= 0.0 || margin <= RESOLUTION * scale,
-                RelOp::Lt => d + margin < 0.0,
-                RelOp::Gt => d - margin > 0.0,
-                // An explicit tolerance is the resolution asked for: the whole interval
-                // must lie within it. Resolving 5% is not enough: `Var(L_L) ~= 2 tol
-                // 0.01` at a true 1.955 must not be confirmed by an interval of ±0.04
-                // around 1.96.
-                RelOp::Approx if self.explicit_tol => d.abs() + margin <= tol,
-                RelOp::Approx => margin <= (RESOLUTION * scale).max(tol),
-                RelOp::Eq => margin <= RESOLUTION * scale,
-            };
+            let decisive = self.decisive(d, margin, scale);
             if let Some(why) = &unreached_why {
                 if decisive {
                     return Look::Fails(why.clone());

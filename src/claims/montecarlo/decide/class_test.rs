@@ -226,43 +226,16 @@ impl ClaimTest<'_> {
                 } else {
                     format!("{}, {label}", at_text.join(", "))
                 };
-                let mut w = crate::sym::Witness::of_run(
-                    &self.run_values(),
+                return ClassLook::Refuted(self.refutation(Refutation {
                     place,
-                    self.seed,
-                    format!("≈ {lv:.6}"),
-                    format!("≈ {rv:.6}"),
-                    format!(
-                        "each half of the trials ({half} independent trials) on its own, in that class: left − right = {}",
-                        seen.join(" and ")
-                    ),
-                );
-                w.estimate = Some(format!(
-                    "left − right = {d:.6}, interval [{:.6}, {:.6}] (z = {z:.2} standard errors of {se:.2e}, the refutation probability split over the {count} position classes; {n_tr} trials, {look_text}sequential test)",
-                    d - margin,
-                    d + margin
-                ));
-                let mut o = Outcome::new(
-                    Verdict::Refuted,
-                    Method::MonteCarlo,
-                    format!(
-                        "{line}; left − right = {d:.4} lies beyond {z:.2} standard errors{} in that position class of {count} (elements the structure of the program makes alike; {n_tr} independent trials, {look_text}weights resampled each trial)",
-                        if matches!(rel, RelOp::Approx) { format!(" plus the tolerance {tol}") } else { String::new() },
-                    ),
-                );
-                o.witness = Some(w);
-                return ClassLook::Refuted(o);
+                    test: (lv, rv, d, z, se, margin),
+                    halves: (half, &seen),
+                    look: (n_tr, look_text, &line),
+                    classes: Some(count),
+                }));
             }
             let margin = z_confirm * se + accuracy;
-            let decisive = match rel {
-                RelOp::Le => d + margin <= 0.0 || margin <= RESOLUTION * scale,
-                RelOp::Ge => d - margin >= 0.0 || margin <= RESOLUTION * scale,
-                RelOp::Lt => d + margin < 0.0,
-                RelOp::Gt => d - margin > 0.0,
-                RelOp::Approx if self.explicit_tol => d.abs() + margin <= tol,
-                RelOp::Approx => margin <= (RESOLUTION * scale).max(tol),
-                RelOp::Eq => margin <= RESOLUTION * scale,
-            };
+            let decisive = self.decisive(d, margin, scale);
             if !decisive {
                 open.get_or_insert(format!(
                     "{line} (z × standard error = {:.3}, more than 5% of the values)",
