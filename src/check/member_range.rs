@@ -6,6 +6,7 @@
 //! defining range is a constant of the wrong sign (an affine form in the same sizes), and
 //! that is no constant start, is reported; a subscript tq cannot place is left alone.
 
+use super::member_sizes as sizes;
 use super::members::Form;
 use super::Env;
 use crate::diag::Diagnostic;
@@ -32,13 +33,16 @@ fn shifted(f: &Form, v: &str, lo: &Form, hi: &Form) -> Option<(Form, Form)> {
 /// Where a family's members are defined: ranges `lo..=hi` and constant starts. `None`
 /// when a definition is of a shape this check does not place.
 #[derive(Default)]
-struct Members {
-    ranges: Vec<(Form, Form)>,
+pub(super) struct Members {
+    pub(super) ranges: Vec<(Form, Form)>,
     /// The ranges that declarations give (`param W_l ... for l in 1..L`): the members a
     /// write (`+=`) may add to.
     declared: Vec<(Form, Form)>,
-    starts: Vec<Form>,
-    unplaced: bool,
+    pub(super) starts: Vec<Form>,
+    /// Starts named by a size (`input g_L` before `for l in 1..L-1 reversed`): placed
+    /// only by the check at the claim's sizes ([`missing_at_claim_sizes`]).
+    pub(super) sized_starts: Vec<Form>,
+    pub(super) unplaced: bool,
 }
 
 fn collect(
@@ -67,6 +71,7 @@ fn collect(
                 None => m.unplaced = true,
             },
             _ if f.is_constant() => m.starts.push(f),
+            None => m.sized_starts.push(f),
             _ => m.unplaced = true,
         }
     };
@@ -134,6 +139,7 @@ pub fn check(program: &Program, env: &Env, diags: &mut Vec<Diagnostic>) {
     collect(&program.items, None, &mut families);
     loop_reads(&program.items, None, &families, env, diags);
     writes_past_use(&program.items, &families, env, diags);
+    let sample = sizes::sample_values(program, env);
     for item in &program.items {
         let ItemKind::Claim(c) = &item.kind else {
             continue;
@@ -141,6 +147,10 @@ pub fn check(program: &Program, env: &Env, diags: &mut Vec<Diagnostic>) {
         let mut refs = Vec::new();
         crate::syntax::visit::walk_refs(&c.body, &mut |r| refs.push(r));
         for r in refs {
+            if let Some(d) = sizes::missing_at_claim_sizes(r, c, &families, &sample, env) {
+                diags.push(d);
+                continue;
+            }
             let Some((key, m, f)) = placed(r, &families, env) else {
                 continue;
             };
@@ -182,6 +192,7 @@ pub fn spans(program: &Program, env: &Env) -> BTreeMap<String, super::FamilySpan
         .into_iter()
         .filter(|(key, m)| {
             !m.unplaced
+                && m.sized_starts.is_empty()
                 && (!m.ranges.is_empty() || !m.starts.is_empty())
                 && env.tensors.get(key).is_some_and(|t| t.family_arity == 1)
         })
@@ -248,7 +259,7 @@ fn placed<'m>(
 ) -> Option<(String, &'m Members, Form)> {
     let key = super::family_key(&r.name);
     let m = families.get(&key)?;
-    if m.unplaced || (m.ranges.is_empty() && m.starts.is_empty()) {
+    if m.unplaced || !m.sized_starts.is_empty() || (m.ranges.is_empty() && m.starts.is_empty()) {
         return None;
     }
     if env.tensors.get(&key).is_none_or(|t| t.family_arity != 1) {
@@ -365,6 +376,7 @@ fn outside_member(
             ranges: all.declared.clone(),
             declared: all.declared.clone(),
             starts: all.starts.clone(),
+            sized_starts: vec![],
             unplaced: false,
         };
         &declared
@@ -432,15 +444,18 @@ fn outside_member(
 }
 
 /// The members of a family as a hint lists them: `h_0 and h_1 to h_L`.
-fn members_text(key: &str, m: &Members) -> String {
+pub(super) fn members_text(key: &str, m: &Members) -> String {
     m.starts
         .iter()
-        .map(|s| format!("{}_{}", key, s.constant))
-        .chain(
-            m.ranges
-                .iter()
-                .map(|(lo, hi)| format!("{}_{} to {}_{}", key, show(lo), key, show(hi))),
-        )
+        .chain(&m.sized_starts)
+        .map(|s| format!("{}_{}", key, show(s)))
+        .chain(m.ranges.iter().map(|(lo, hi)| {
+            if constant_gap(hi, lo) == Some(0) {
+                format!("{}_{}", key, show(lo))
+            } else {
+                format!("{}_{} to {}_{}", key, show(lo), key, show(hi))
+            }
+        }))
         .collect::<Vec<_>>()
         .join(" and ")
 }

@@ -40,6 +40,7 @@ mod indices;
 pub mod loop_extents;
 mod member_order;
 mod member_range;
+mod member_sizes;
 pub mod members;
 pub mod numbers;
 pub mod outputs;

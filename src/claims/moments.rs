@@ -723,6 +723,7 @@ pub fn decide_by_position<'e>(
     // Givens on a loop variable select the bindings (as in Monte Carlo).
     bindings.retain(|b| super::montecarlo::binding_holds(claim, env, &run_consts, b));
     let mut read = None;
+    let mut near = None;
     for b in &bindings {
         let (lv, rv) = match (m.eval(&l2, b), m.eval(&r2, b)) {
             (Ok(a), Ok(v)) => (a, v),
@@ -741,6 +742,25 @@ pub fn decide_by_position<'e>(
         read = Some((b.clone(), lv, rv));
         if fails {
             break;
+        }
+        // An equation that holds only within the comparison's slack (relative 1e-9),
+        // by more than the run's rounding: a float decides nothing exactly, so the
+        // claim is neither confirmed nor refuted here (fixd33 m106: `Var(y[0,1]) ==
+        // 0.0666666667`, exactly 1/15 on the left, was confirmed).
+        if *op == RelOp::Eq && near_miss(lv, rv) {
+            near = Some((b.clone(), lv, rv));
+        }
+    }
+    if let (Some((bind, lv, rv)), Some((_, l0, r0))) = (&near, &read) {
+        if relation_holds(claim, *op, *l0, *r0) {
+            let at = bind
+                .iter()
+                .map(|(k, v)| format!(" at {k} = {v}"))
+                .collect::<String>();
+            return und(format!(
+                "position by position{at}: left {lv:.15e}, right {rv:.15e} agree to 9 digits but differ by {:.3e}, more than the floating-point run's rounding (relative {NEAR_MISS:e}); a float decides nothing exactly, so the claim is not confirmed",
+                (lv - rv).abs()
+            ));
         }
     }
     let Some((bind, lv, rv)) = read else {
@@ -837,6 +857,18 @@ pub fn decide_by_position<'e>(
     );
     o.witness = witness;
     Some(o)
+}
+
+/// The relative difference beyond which two floating-point sides are not one value
+/// rounded twice: the second-moment program's runs are sums of products of a few thousand
+/// terms at most, each rounding at 2^-53 relative.
+const NEAR_MISS: f64 = 1e-12;
+
+/// Whether `lv` and `rv` differ by more than rounding (see [`NEAR_MISS`]); sides below
+/// 1e-9 (a cancellation's residue beside 0) are left to the comparison's slack.
+fn near_miss(lv: f64, rv: f64) -> bool {
+    let scale = lv.abs().max(rv.abs());
+    scale >= 1e-9 && (lv - rv).abs() > NEAR_MISS * scale
 }
 
 /// Whether `lv op rv` holds, within the claim's tolerance and a relative 1e-9.
