@@ -174,9 +174,21 @@ pub fn check_bytes(path: &str, bytes: &[u8], opts: &Options) -> FileReport {
 /// that runs the pipeline (the interpreter's walks recurse over expressions).
 const GRADCHECK_STACK_BYTES: usize = 64 << 20;
 
-/// Runs the pipeline on one file's text.
-pub fn check_source(path: &str, source: &str, opts: &Options) -> FileReport {
-    let source = &*crate::span::normalize_line_ends(source);
+/// A file's text checked: the program as every later stage reads it (members and
+/// derived sizes expanded, index capitals resolved to their sizes), its environment
+/// and its diagnostics, sorted.
+pub struct Checked {
+    pub program: Program,
+    pub env: check::Env,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// The front end every reader of a file shares: `tq check` ([`check_source`]) and the
+/// language server (`lsp::document::quick_report`) build the program and environment
+/// here, so that an editor's verdicts are `tq check`'s (the server once skipped the
+/// index capitals' resolution: `DX` stayed a free symbol in its claims). `source` has
+/// its line ends normalized already.
+pub fn check_front(source: &str) -> Checked {
     let mut parsed = parser::parse(source);
     let mut diagnostics = std::mem::take(&mut parsed.diagnostics);
     let (member_diags, derived_sizes) =
@@ -191,6 +203,21 @@ pub fn check_source(path: &str, source: &str, opts: &Options) -> FileReport {
         diagnostics.extend(check::outputs::check(&parsed.program, &env, &derived_sizes));
     }
     diagnostics.sort_by_key(|d| (d.span.start, d.code));
+    Checked {
+        program: parsed.program,
+        env,
+        diagnostics,
+    }
+}
+
+/// Runs the pipeline on one file's text.
+pub fn check_source(path: &str, source: &str, opts: &Options) -> FileReport {
+    let source = &*crate::span::normalize_line_ends(source);
+    let Checked {
+        program,
+        env,
+        mut diagnostics,
+    } = check_front(source);
     let has_errors = diagnostics.iter().any(|d| d.severity == Severity::Error);
     // The file's exact work budget, or its share when several checks share one file's
     // budgets (`tq variants --count K`: 1/K each, docs/cli.md).
@@ -198,8 +225,7 @@ pub fn check_source(path: &str, source: &str, opts: &Options) -> FileReport {
     // Every `expect error CODE` line is checked: one that is not reported is E0503 at its
     // own line (a second line was dropped silently: fixd33_open/two_expect_errors.tq).
     // The report keeps the codes together, reported only when every one of them is.
-    let expects: Vec<(String, Span)> = parsed
-        .program
+    let expects: Vec<(String, Span)> = program
         .items
         .iter()
         .filter_map(|i| match &i.kind {
@@ -245,7 +271,7 @@ pub fn check_source(path: &str, source: &str, opts: &Options) -> FileReport {
     // other: the gradient check runs on a thread of its own beside the claims (the
     // derived programs are computed once, by whichever asks first).
     let (claims, gradcheck) = {
-        let a = Analysis::new(&parsed.program, &env, &derived);
+        let a = Analysis::new(&program, &env, &derived);
         let decide = || {
             if has_errors || opts.no_claims {
                 Vec::new()
@@ -286,7 +312,7 @@ pub fn check_source(path: &str, source: &str, opts: &Options) -> FileReport {
     let mut report = FileReport {
         path: path.to_string(),
         source: source.to_string(),
-        program: parsed.program,
+        program,
         env,
         diagnostics,
         claims,

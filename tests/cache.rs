@@ -499,3 +499,55 @@ fn a_full_cache_is_trimmed_by_the_run_that_writes_to_it() {
     assert_eq!(entries(&dir), before, "read back, nothing written");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Probe 35, a16: a claim's verdict reads what the file as a whole says of its symbols,
+/// and other claims contribute to it (a symbol read in an exponent, in a claim or in a
+/// claim's given, is a whole number >= 1 in every claim). Editing one claim so that the
+/// fact changes must decide the other claims again: after each edit, the cached run's
+/// verdicts are `--no-cache`'s. Both directions (a stale proof, a stale refutation), and
+/// the fact coming from a relation and from a given.
+#[test]
+fn an_edit_of_one_claim_that_changes_a_symbols_domain_decides_the_others_again() {
+    let pairs: [(&str, &str); 4] = [
+        (
+            "symbol s\nclaim 2^s >= 2\nclaim s >= 1\n",
+            "symbol s\nclaim 1 >= 0\nclaim s >= 1\n",
+        ),
+        (
+            "symbol s\nclaim 1 >= 0\nclaim s >= 1\n",
+            "symbol s\nclaim 2^s >= 2\nclaim s >= 1\n",
+        ),
+        (
+            "symbol k\nclaim 1 >= 0 given 2^k >= 4\nclaim k^2 >= k\n",
+            "symbol k\nclaim 1 >= 0 given k >= 1/4\nclaim k^2 >= k\n",
+        ),
+        (
+            "symbol n\nclaim 2^n >= 2\nclaim n^3 >= n\n",
+            "symbol n\nclaim n >= 0\nclaim n^3 >= n\n",
+        ),
+    ];
+    for (k, (before, after)) in pairs.iter().enumerate() {
+        let dir =
+            std::env::temp_dir().join(format!("tq-cache-test-facts{k}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("facts.tq");
+        std::fs::write(&file, before).unwrap();
+        let _ = check(&file, &[]);
+        std::fs::write(&file, after).unwrap();
+        let cached = check(&file, &[]);
+        let fresh = check(&file, &["--no-cache"]);
+        let verdicts = |v: &serde_json::Value| -> Vec<String> {
+            claims(v)
+                .iter()
+                .map(|c| c["verdict"].as_str().unwrap_or("?").to_string())
+                .collect()
+        };
+        assert_eq!(verdicts(&cached), verdicts(&fresh), "{before}→\n{after}");
+        // The edit did change the other claim's verdict: the test can fail.
+        std::fs::write(&file, before).unwrap();
+        let old = check(&file, &["--no-cache"]);
+        assert_ne!(verdicts(&old)[1], verdicts(&fresh)[1], "{before}→\n{after}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

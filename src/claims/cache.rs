@@ -5,7 +5,8 @@
 //! The key of a claim hashes: the cache format, the identity of the tq build (the
 //! caller's `tool` string), the file's text with every `claim` item blanked (its
 //! newlines kept, so the positions of the statements are part of it) and without its
-//! comments (which nothing but `tq fmt` reads), the claim's own
+//! comments (which nothing but `tq fmt` reads), what the file says of its symbols as
+//! the check computed it ([`file_facts`]: other claims contribute to it), the claim's own
 //! text and the point in force, the seed and the options that change verdicts, the
 //! symbolic work budget left to it, and what the file's moment claims ask of the Monte
 //! Carlo trials (the tensors they pool, which set the cost of a trial and so the
@@ -64,6 +65,26 @@ pub fn context(source: &str, claims: &[(usize, usize)]) -> String {
         out.push_str(line.split('#').next().unwrap_or(""));
     }
     out
+}
+
+/// What the file as a whole says of its symbols, as the check computed it ([`Env`]'s
+/// domains, fractional and signed symbols, leaf supports, derived sizes): part of every
+/// claim's key beside the [`context`]. A claim's verdict reads these facts, and other
+/// claims contribute to them (a symbol read in an exponent in one claim is a count in
+/// every claim; a claim's fractional `at` value), so the blanked text alone left a
+/// stale verdict after an edit of another claim (probe 35, a16).
+///
+/// [`Env`]: crate::check::Env
+pub fn file_facts(env: &crate::check::Env) -> String {
+    let derived: Vec<String> = env
+        .derived_sizes
+        .iter()
+        .map(|(n, e)| format!("{n}={}", crate::syntax::printer::print_expr(e)))
+        .collect();
+    format!(
+        "{:?}\u{0}{:?}\u{0}{:?}\u{0}{:?}\u{0}{:?}\u{0}{:?}",
+        env.domains, env.fractional, env.signed, env.leaf_domains, env.leaf_values, derived
+    )
 }
 
 /// The file's text with the given byte ranges blanked, their line breaks kept.

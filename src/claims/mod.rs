@@ -250,8 +250,9 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
         let mut spans = Vec::new();
         claim_items(&program.items, &mut spans);
         let text = format!(
-            "{}\u{0}{} {} {} {} {} {}",
+            "{}\u{0}{}\u{0}{} {} {} {} {} {}",
             cache::context(source, &spans),
+            cache::file_facts(env),
             opts.precision.name(),
             opts.seed,
             opts.no_numeric,

@@ -5,9 +5,7 @@
 use super::text::LineMap;
 use super::worker::{Derived, Verdicts};
 use crate::analysis;
-use crate::check;
 use crate::report::FileReport;
-use crate::syntax::parser;
 use lsp_types::{TextDocumentContentChangeEvent, Uri};
 use std::collections::HashMap;
 
@@ -69,25 +67,21 @@ impl Document {
     }
 }
 
-/// The parse and check of a text: a [`FileReport`] without claims or gradient checks.
+/// The parse and check of a text (`tq check`'s front end, [`crate::report::check_front`]):
+/// a [`FileReport`] without claims or gradient checks.
 pub fn quick_report(path: &str, text: &str) -> FileReport {
     let text = &*crate::span::normalize_line_ends(text);
-    let mut parsed = parser::parse(text);
-    let mut diagnostics = parsed.diagnostics;
-    let (member_diags, derived_sizes) =
-        check::members::expand_derived(&mut parsed.program, &mut parsed.unparsed);
-    diagnostics.extend(member_diags);
-    let (env, check_diags) =
-        check::check_expanded(&parsed.program, &parsed.unparsed, &derived_sizes);
-    diagnostics.extend(check_diags);
-    if !diagnostics.iter().any(|d| d.is_error()) {
-        diagnostics.extend(check::outputs::check(&parsed.program, &env, &derived_sizes));
-    }
-    diagnostics.sort_by_key(|d| (d.span.start, d.code));
+    // `tq check`'s own front end: the same program (index capitals resolved, derived
+    // sizes expanded), environment and diagnostics.
+    let crate::report::Checked {
+        program,
+        env,
+        diagnostics,
+    } = crate::report::check_front(text);
     FileReport {
         path: path.to_string(),
         source: text.to_string(),
-        program: parsed.program,
+        program,
         env,
         diagnostics,
         claims: Vec::new(),

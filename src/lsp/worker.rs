@@ -432,7 +432,7 @@ fn short(text: &str, n: usize) -> String {
     }
 }
 
-fn decide(
+pub fn decide(
     r: &FileReport,
     version: i32,
     opts: &Options,
