@@ -262,3 +262,127 @@ pub(super) fn sampled_givens(claim: &Claim, env: &Env) -> (Vec<(String, Expr)>, 
     sets.sort_by_key(|(_, v)| !v.free_symbols().is_empty());
     (sets, residual)
 }
+
+/// An `includes` block confirmed on the sampled run at the `sample` values, decided again
+/// on a sampled run at each of the other points of [`with_moments::other_points`] (the
+/// least sizes, the sizes moved apart, every size one larger, the symbols moved), as
+/// element claims are ([`elements_elsewhere`]): under circular padding a gather in the
+/// wrong direction, `y.grad[b,x+DX]` for `y.grad[b,x-DX]`, equals the derived one at
+/// X = 2 only (probe34/p p30). A point whose block is refuted against the derived
+/// program's statements is re-checked against the gather form's statements (another
+/// derivation of the same gradients) on the same run; a refutation stands only when both
+/// refute. A point whose run cannot be made, or which tests nothing, decides nothing.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn includes_elsewhere(
+    claim: &Claim,
+    program: &ast::Program,
+    env: &Env,
+    (scatter, gather): (&[Item], &[Item]),
+    loss: Option<&str>,
+    seed: u64,
+    block: &[Item],
+    steps: &includes::StepBudget,
+    first: Outcome,
+) -> Outcome {
+    let (sets, _) = sampled_givens(claim, env);
+    let mut held = Vec::new();
+    let budget = steps.part(includes::ELSEWHERE_STEPS);
+    let mut skipped = 0;
+    for (point, _) in with_moments::other_points(claim, program, env) {
+        if budget.left() == 0 {
+            skipped += 1;
+            continue;
+        }
+        let shown: Vec<String> = point.iter().map(|(n, v)| format!("{n} = {v}")).collect();
+        let shown = shown.join(", ");
+        let values: Vec<(String, f64)> = point
+            .iter()
+            .filter_map(|(n, v)| Some((n.clone(), num_traits::ToPrimitive::to_f64(v)?)))
+            .collect();
+        let setup = |m: &mut crate::num::Machine| {
+            for (n, v) in &values {
+                m.consts.insert(n.clone(), *v);
+            }
+            montecarlo::apply_givens(m, program, env, &sets, None)?;
+            m.arbitrary_inputs = true;
+            m.max_steps = m.max_steps.min(budget.left());
+            Ok(())
+        };
+        let run = match crate::num::gradcheck::run_model_with(
+            program, env, scatter, loss, seed, &setup,
+        ) {
+            Ok(run) => run,
+            // A run past the budget ends the points; one that cannot be made skips this one.
+            Err(e) if e.too_large => {
+                budget.charge(u64::MAX);
+                skipped += 1;
+                continue;
+            }
+            Err(_) => continue,
+        };
+        budget.charge(run.machine.steps());
+        let decide_with = |items: &[Item], found: &mut Option<includes::Found>| {
+            let mut untested = false;
+            let o = match includes::Derived::new(items, program, &run, budget.share()) {
+                Ok(d) => includes::decide_found(block, &d, seed, found, &mut untested),
+                Err(e) => undecided(e),
+            };
+            (o, untested)
+        };
+        let mut found = None;
+        let (o, untested) = decide_with(scatter, &mut found);
+        match (o.verdict, found) {
+            (Verdict::Refuted, Some(f)) => {
+                let mut again = None;
+                let (second, _) = decide_with(gather, &mut again);
+                if second.verdict != Verdict::Refuted {
+                    held.push(format!(
+                        "at {shown} not refuted (against the gather form's statements: {})",
+                        second.verdict.as_str()
+                    ));
+                    continue;
+                }
+                let mut out = Outcome::new(
+                    Verdict::Refuted,
+                    Method::Numeric,
+                    format!(
+                        "at {shown} (it held at the sample values: {}): {}",
+                        first.evidence, o.evidence
+                    ),
+                );
+                out.witness = Some(sym::Witness::of_run(
+                    &run_values(&run.machine.consts, env),
+                    match &f.element {
+                        Some(e) => format!("{} (`{}`)", e, f.statement),
+                        None => format!("`{}`", f.statement),
+                    },
+                    seed,
+                    format!("≈ {}", crate::verdict::distinct_pair(f.left, f.right, 10).0),
+                    format!("≈ {}", crate::verdict::distinct_pair(f.left, f.right, 10).1),
+                    format!(
+                        "the gather form's statements (another derivation of the same gradients) on the same run: {}",
+                        second.evidence
+                    ),
+                ));
+                return out;
+            }
+            (Verdict::Confirmed, _) if !untested => held.push(format!("holds at {shown}")),
+            _ if budget.left() == 0 => skipped += 1,
+            _ => {}
+        }
+    }
+    if skipped > 0 {
+        held.push(format!(
+            "not tried at {skipped} other point{}: the runs of one block at other points have a budget of {} element evaluations (claims::includes::ELSEWHERE_STEPS)",
+            if skipped == 1 { "" } else { "s" },
+            budget.size()
+        ));
+    }
+    if held.is_empty() {
+        return first;
+    }
+    Outcome {
+        evidence: format!("{}; {}", first.evidence, held.join("; ")),
+        ..first
+    }
+}

@@ -723,18 +723,78 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
                             },
                         )
                     });
+                    let seed_used = opts.seed.wrapping_add(tried as u64);
                     if let (Verdict::Refuted, Some(f)) = (o.verdict, found) {
-                        o.witness = Some(sym::Witness::of_run(
-                            &run_values(&m.machine.consts, env),
-                            match &f.element {
-                                Some(e) => format!("{} (`{}`)", e, f.statement),
-                                None => format!("`{}`", f.statement),
+                        // Re-checked against the gather form's statements (another
+                        // derivation of the same gradients) on the run that refuted it.
+                        let gather_items = a.gather_items();
+                        let own_retry;
+                        let again = if tried == 0 {
+                            Ok(&*m)
+                        } else {
+                            match crate::num::gradcheck::run_model(
+                                program,
+                                env,
+                                &back.items,
+                                loss,
+                                seed_used,
+                            ) {
+                                Ok(r) => {
+                                    own_retry = r;
+                                    Ok(&own_retry)
+                                }
+                                Err(e) => Err(e.message),
+                            }
+                        };
+                        let second = match again {
+                            Ok(run) => match includes::Derived::new(
+                                &gather_items,
+                                program,
+                                run,
+                                steps.again(),
+                            ) {
+                                Ok(d) => includes::decide(block, &d, seed_used),
+                                Err(e) => undecided(e),
                             },
-                            opts.seed.wrapping_add(tried as u64),
-                            format!("≈ {}", crate::verdict::distinct_pair(f.left, f.right, 10).0),
-                            format!("≈ {}", crate::verdict::distinct_pair(f.left, f.right, 10).1),
-                            "none independent: the statement's and the derived statements' contributions on one sampled run".into(),
-                        ));
+                            Err(e) => undecided(e),
+                        };
+                        if second.verdict == Verdict::Refuted {
+                            o.witness = Some(sym::Witness::of_run(
+                                &run_values(&m.machine.consts, env),
+                                match &f.element {
+                                    Some(e) => format!("{} (`{}`)", e, f.statement),
+                                    None => format!("`{}`", f.statement),
+                                },
+                                seed_used,
+                                format!("≈ {}", crate::verdict::distinct_pair(f.left, f.right, 10).0),
+                                format!("≈ {}", crate::verdict::distinct_pair(f.left, f.right, 10).1),
+                                format!(
+                                    "the gather form's statements (another derivation of the same gradients) on the same run: {}",
+                                    second.evidence
+                                ),
+                            ));
+                        } else {
+                            o = undecided(format!(
+                                "{}; not counted as a refutation: against the gather form's statements on the same run the block is {} ({})",
+                                o.evidence,
+                                second.verdict.as_str(),
+                                second.evidence
+                            ));
+                        }
+                    } else if o.verdict == Verdict::Confirmed {
+                        // One run at the sample values is evidence about those sizes only:
+                        // the block is decided again at the points element claims are.
+                        o = includes_elsewhere(
+                            claim,
+                            program,
+                            env,
+                            (&back.items, &a.gather_items()),
+                            loss,
+                            seed_used,
+                            block,
+                            &steps,
+                            o,
+                        );
                     }
                 }
                 // Equations and inequalities (`~=` with its `tol` is not read here).

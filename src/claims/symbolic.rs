@@ -72,6 +72,20 @@ pub(super) fn decide(
             }
         }
     }
+    // A point where a derived size is not a whole number of at least 1 is no point of
+    // the model (its relation among the givens was met with a fraction: probe35/p a08).
+    if o.verdict == Verdict::Refuted {
+        if let Some((name, v)) = o
+            .witness
+            .as_ref()
+            .and_then(|w| crate::check::outputs::derived_size_off(&w.point, env))
+        {
+            return undecided(format!(
+                "fails only at a point where the size `{name}` would be {v}, not a whole number of at least 1 (no point of the model); no point where every size is whole was found: {}",
+                o.evidence
+            ));
+        }
+    }
     if let (Verdict::Refuted, Some((name, why))) = (o.verdict, opaque.first()) {
         return Outcome {
             on_elements: true,

@@ -20,13 +20,39 @@ impl Expander {
             }
         }
         for item in items.iter_mut() {
-            if let ItemKind::Claim(c) = &mut item.kind {
+            // A derivation's steps are claims under its givens (docs/derivations.md): they
+            // take the derived sizes' givens as a claim does (probe35/p a13: `= B Y D` at
+            // X = 9, D = 3 was refuted "at Y = 1", `2 Y >= X - D + 1` at a point where Y is
+            // not its value, and `D^2 = 9` with `size D = 3` at D = 1).
+            match &mut item.kind {
+                ItemKind::Claim(c) => self.derived_givens_of(&mut c.given, &mut c.at, &capitals),
+                ItemKind::Derivation(d) => {
+                    self.derived_givens_of(&mut d.given, &mut Vec::new(), &capitals)
+                }
+                _ => {}
+            }
+        }
+        self.varied_derived(items);
+        self.derived_samples(items, &capitals);
+    }
+
+    /// The derived sizes' givens added to one claim's (or derivation's) givens: the exact
+    /// value where the givens and `at` fix the sizes it reads, else its relation; E0512
+    /// where they fix them to values at which it is no size.
+    fn derived_givens_of(
+        &mut self,
+        given: &mut Vec<Expr>,
+        at: &mut Vec<Binding>,
+        capitals: &BTreeMap<String, String>,
+    ) {
+        {
+            {
                 // Givens that fix sizes to whole numbers (`given X = 9, D = 3`): a
                 // derived size they determine is given its exact value.
                 let mut vals = BTreeMap::new();
                 // Where each size was set (a given, or the claim's own `at`).
                 let mut set_at: BTreeMap<String, Span> = BTreeMap::new();
-                for g in &c.given {
+                for g in given.iter() {
                     if let Expr::Rel(RelOp::Eq, l, r, sp) = g {
                         if let (Expr::Ref(rf), Some(Exact::Int(v))) = (&**l, eval_const(r)) {
                             if rf.indices.is_none() && rf.name.sub.is_empty() {
@@ -36,14 +62,14 @@ impl Expander {
                         }
                     }
                 }
-                for b in &c.at {
+                for b in at.iter() {
                     // (Only the sizes a derived size reads matter below.)
                     if let Some(Exact::Int(v)) = eval_const(&b.value) {
                         vals.entry(b.name.name.clone()).or_insert(v);
                         set_at.entry(b.name.name.clone()).or_insert(b.value.span());
                     }
                 }
-                for (cap, size) in &capitals {
+                for (cap, size) in capitals {
                     if let Some(v) = vals.get(size).copied() {
                         vals.entry(cap.clone()).or_insert(v);
                     }
@@ -112,12 +138,12 @@ impl Expander {
                     {
                         if *v != w {
                             let d =
-                                self.contradicting_given(name, value, *v, w, sp, &vals, &capitals);
+                                self.contradicting_given(name, value, *v, w, sp, &vals, capitals);
                             self.diags.push(d);
-                            c.given.retain(
+                            given.retain(
                                 |g| !matches!(g, Expr::Rel(RelOp::Eq, _, _, s) if *s == sp),
                             );
-                            c.at.retain(|b| b.value.span() != sp);
+                            at.retain(|b| b.value.span() != sp);
                             continue;
                         }
                     }
@@ -136,25 +162,29 @@ impl Expander {
                             vals.insert(name.name.clone(), v);
                             // Its index capitals too (`DX` of `size D = 3`), read by the
                             // derived sizes after it.
-                            for (cap, size) in &capitals {
+                            for (cap, size) in capitals {
                                 if *size == name.name {
                                     vals.entry(cap.clone()).or_insert(v);
                                 }
                             }
                             let y = Expr::Ref(Ref::plain(&name.name, name.span));
-                            c.given.push(Expr::Rel(
+                            given.push(Expr::Rel(
                                 RelOp::Eq,
                                 Box::new(y),
                                 Box::new(Expr::Num(v.to_string(), value.span())),
                                 value.span(),
                             ));
                         }
-                        _ => c.given.extend(givens.iter().cloned()),
+                        _ => given.extend(givens.iter().cloned()),
                     }
                 }
             }
         }
-        self.varied_derived(items);
+    }
+
+    /// The derived sizes' sample values, computed from the sample line (E0412 when they
+    /// cannot be, or when one is given).
+    fn derived_samples(&mut self, items: &mut [Item], capitals: &BTreeMap<String, String>) {
         let Some(first) = items
             .iter()
             .position(|i| matches!(i.kind, ItemKind::Sample(_)))
@@ -171,7 +201,7 @@ impl Expander {
                 }
             }
         }
-        for (cap, size) in &capitals {
+        for (cap, size) in capitals {
             if let Some(v) = vals.get(size).copied() {
                 vals.entry(cap.clone()).or_insert(v);
             }
@@ -207,7 +237,7 @@ impl Expander {
                     // A fixed size's index capitals (`DX` of `size D = 3` / `index dx :
                     // D`) take its value for the derived sizes after it (red33: `size U =
                     // floor((X - DX)/2) + 1` was E0412, "cannot be computed").
-                    for (cap, size) in &capitals {
+                    for (cap, size) in capitals {
                         if *size == name.name {
                             vals.entry(cap.clone()).or_insert(v);
                         }
@@ -288,7 +318,7 @@ impl Expander {
                         );
                         continue;
                     }
-                    let fix = self.sample_fix(&sampled, &capitals, &missing, &reads);
+                    let fix = self.sample_fix(&sampled, capitals, &missing, &reads);
                     let too_large = matches!(got, Some(Exact::Int(v)) if v > 1_000_000);
                     let hint = match fix {
                         // Over the limit, not under it (probe33/b b01): smaller values.
@@ -779,4 +809,77 @@ pub(super) fn size_cycles(items: &[Item], diags: &mut Vec<Diagnostic>) -> BTreeS
         );
     }
     cyclic
+}
+
+impl Expander {
+    /// A size set by an `at` (the claim's own, or an `at` line before the claim) is a
+    /// given of the claim (`at X = 7` → `given X == 7`): a point of sizes is what a given
+    /// that sets them says, and givens are what every check of sizes reads (E0512 for a
+    /// size that is not a whole number of at least 1, the derived sizes' exact values,
+    /// the extents, the witnesses). Before, the `at` path was checked apart and missed
+    /// them: `claim Var(y) < 0 at X = -3` was proved, `mults(y) == 30 at X = 7` met an
+    /// E0303 that mixed the claim's X with the sample's, and its witness printed X = 1
+    /// (probe35/p a21, a11). A size the claim's `given` sets keeps the given's value, as
+    /// for any name; a claim that sets one in both is left for E0512. Derived and fixed
+    /// sizes take no value and are left as written.
+    pub(super) fn at_sizes_as_givens(&mut self, items: &mut [Item]) {
+        let sizes: BTreeSet<String> = items
+            .iter()
+            .filter_map(|i| match &i.kind {
+                ItemKind::Size(ns) => Some(ns),
+                _ => None,
+            })
+            .flatten()
+            .map(|n| n.name.clone())
+            .filter(|n| !self.derived.iter().any(|(d, _, _)| d.name == *n))
+            .collect();
+        if sizes.is_empty() {
+            return;
+        }
+        let sets = |given: &[Expr], name: &str| {
+            given.iter().any(|g| {
+                matches!(g, Expr::Rel(RelOp::Eq, l, _, _)
+                    if matches!(&**l, Expr::Ref(r) if r.indices.is_none()
+                        && r.name.sub.is_empty() && r.name.base == name))
+            })
+        };
+        let mut at: Vec<Binding> = Vec::new();
+        for item in items.iter_mut() {
+            match &mut item.kind {
+                ItemKind::At(bs) => {
+                    at.retain(|b| !bs.iter().any(|n| n.name.name == b.name.name));
+                    at.extend(bs.iter().filter(|b| sizes.contains(&b.name.name)).cloned());
+                }
+                ItemKind::Claim(c) => {
+                    let own: Vec<Binding> =
+                        c.at.iter()
+                            .filter(|b| sizes.contains(&b.name.name))
+                            .cloned()
+                            .collect();
+                    if own.iter().any(|b| sets(&c.given, &b.name.name)) {
+                        continue;
+                    }
+                    c.at.retain(|b| !sizes.contains(&b.name.name));
+                    let point: Vec<Binding> = at
+                        .iter()
+                        .filter(|b| !own.iter().any(|o| o.name.name == b.name.name))
+                        .chain(own.iter())
+                        .cloned()
+                        .collect();
+                    for b in point {
+                        if sets(&c.given, &b.name.name) {
+                            continue;
+                        }
+                        c.given.push(Expr::Rel(
+                            RelOp::Eq,
+                            Box::new(Expr::Ref(Ref::plain(&b.name.name, b.name.span))),
+                            Box::new(b.value.clone()),
+                            b.value.span(),
+                        ));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
 }

@@ -107,6 +107,7 @@ pub fn expand_derived(
     if !uses {
         let mut diags = Vec::new();
         nested_sizes(&program.items, false, &mut diags);
+        Expander::default().at_sizes_as_givens(&mut program.items);
         return (diags, Vec::new());
     }
     let mut x = Expander::default();
@@ -276,6 +277,7 @@ pub fn expand_derived(
     for item in items {
         x.claim_members(item, &members, &mut expanded);
     }
+    x.at_sizes_as_givens(&mut expanded);
     x.derived_sizes(&mut expanded);
     x.check_members(&expanded);
     x.check_samples(&expanded);

@@ -282,6 +282,47 @@ pub fn derive_sizes_or_why(vals: &mut BTreeMap<String, i64>, env: &Env) -> Resul
     Ok(())
 }
 
+/// A derived size that is not a whole number of at least 1 at a point of the other
+/// sizes (`point`, exact values; a size it reads that the point leaves out, or a value
+/// the point gives that is not whole, makes it unknown there): its name and value, for
+/// the engines to say that the point is no point of the model (probe35/p a08: a claim was
+/// refuted "at D = 1, X = 2" where `size H = (X - DX)/2 + 1` is 3/2). `None` when every
+/// derived size it can compute is whole and at least 1.
+pub fn derived_size_off(
+    point: &BTreeMap<String, num_rational::BigRational>,
+    env: &Env,
+) -> Option<(String, String)> {
+    let caps = capitals(env);
+    let mut vals: BTreeMap<String, i64> = BTreeMap::new();
+    for (n, v) in point {
+        if env.sizes.contains_key(n) && v.is_integer() {
+            if let Some(k) = num_traits::ToPrimitive::to_i64(&v.to_integer()) {
+                vals.insert(n.clone(), k);
+            }
+        }
+    }
+    for (name, value) in &env.derived_sizes {
+        let given = point.get(name);
+        let got = members::eval_with(value, &with_caps(&vals, &caps));
+        let shown = match (&got, given) {
+            (Some(members::Exact::Int(v)), _) if *v >= 1 => {
+                vals.insert(name.clone(), *v);
+                continue;
+            }
+            (Some(members::Exact::Int(v)), _) => v.to_string(),
+            (Some(members::Exact::Frac(n, d)), _) => format!("{n}/{d}"),
+            (None, Some(v))
+                if !v.is_integer() || *v < num_rational::BigRational::from_integer(1.into()) =>
+            {
+                v.to_string()
+            }
+            (None, _) => continue,
+        };
+        return Some((name.clone(), shown));
+    }
+    None
+}
+
 /// The output axes of every statement, with their moving reads.
 fn collect(items: &[Item], env: &Env, loop_vars: &BTreeSet<String>, out: &mut Vec<Axis>) {
     for item in items {
