@@ -43,7 +43,10 @@ fn reads_capitals(src: &str) -> bool {
 
 /// `(line, label)` of each claim: the server's view of `tq check`'s reports, and the
 /// server's own.
-fn both(name: &str, src: &str, opts: &Options) -> (Vec<(usize, String)>, Vec<(usize, String)>) {
+/// Each claim's line and verdict label.
+type Labels = Vec<(usize, String)>;
+
+fn both(name: &str, src: &str, opts: &Options) -> (Labels, Labels) {
     let cli = tq::report::check_source(name, src, opts);
     let cli_views = tq::lsp::worker::claim_views(&cli, &cli.claims, &HashMap::new());
     let quick = tq::lsp::document::quick_report(name, src);
@@ -79,7 +82,7 @@ fn the_server_decides_every_claim_as_tq_check_does() {
     let mut claims = 0;
     for p in &files {
         let src = std::fs::read_to_string(p).unwrap();
-        let name = p.strip_prefix(&root).unwrap().display().to_string();
+        let name = p.strip_prefix(root).unwrap().display().to_string();
         let (cli, lsp) = both(&name, &src, &opts);
         claims += cli.len();
         if cli != lsp {
