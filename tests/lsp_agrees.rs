@@ -3,8 +3,8 @@
 //! resolution of index capitals (`DX` for `index dx : D`, `J` for `index j : N`), so a
 //! true claim about `DX` was refuted in the editor and proved by `tq check`. Now both
 //! read `report::check_front`; this test holds them together: every file of problems/
-//! and a sample of tests/cases/ (every file that writes an index capital or a derived
-//! size, and every fifth other file) goes through `tq check`'s pipeline
+//! and a sample of tests/cases/ (every fifth file that writes an index capital or a
+//! derived size, and one in forty of the others) goes through `tq check`'s pipeline
 //! (`report::check_source`) and through the server's (`lsp::document::quick_report`,
 //! then the worker's `decide`), and the editor's label of each claim line must be the
 //! same.
@@ -69,7 +69,10 @@ fn the_server_decides_every_claim_as_tq_check_does() {
     cases.sort();
     for (k, p) in cases.into_iter().enumerate() {
         let src = std::fs::read_to_string(&p).unwrap_or_default();
-        if reads_capitals(&src) || k % 5 == 0 {
+        // A fifth of the files that write an index capital or a derived size, and one in
+        // forty of the others: about 60 files (both pipelines check each, so the whole set
+        // took 8 minutes, too long for every push; the problems files are all taken).
+        if (reads_capitals(&src) && k % 5 == 0) || k % 40 == 0 {
             files.push(p);
         }
     }
