@@ -350,19 +350,12 @@ pub(super) fn includes_elsewhere(
                         first.evidence, o.evidence
                     ),
                 );
-                out.witness = Some(sym::Witness::of_run(
-                    &run_values(&run.machine.consts, env),
-                    match &f.element {
-                        Some(e) => format!("{} (`{}`)", e, f.statement),
-                        None => format!("`{}`", f.statement),
-                    },
+                out.witness = Some(includes_witness(
+                    &run.machine.consts,
+                    env,
+                    &f,
                     seed,
-                    format!("≈ {}", crate::verdict::distinct_pair(f.left, f.right, 10).0),
-                    format!("≈ {}", crate::verdict::distinct_pair(f.left, f.right, 10).1),
-                    format!(
-                        "the gather form's statements (another derivation of the same gradients) on the same run: {}",
-                        second.evidence
-                    ),
+                    &second.evidence,
                 ));
                 return out;
             }
@@ -385,4 +378,30 @@ pub(super) fn includes_elsewhere(
         evidence: format!("{}; {}", first.evidence, held.join("; ")),
         ..first
     }
+}
+
+/// The witness of an `includes` block refuted on a sampled run at `f` (the run's sizes
+/// and symbols, the element and statement, both contributions), re-checked against the
+/// gather form's statements on the same run (`again`: that decision's evidence).
+pub(super) fn includes_witness(
+    consts: &BTreeMap<String, f64>,
+    env: &Env,
+    f: &includes::Found,
+    seed: u64,
+    again: &str,
+) -> sym::Witness {
+    let (left, right) = crate::verdict::distinct_pair(f.left, f.right, 10);
+    sym::Witness::of_run(
+        &run_values(consts, env),
+        match &f.element {
+            Some(e) => format!("{} (`{}`)", e, f.statement),
+            None => format!("`{}`", f.statement),
+        },
+        seed,
+        format!("≈ {left}"),
+        format!("≈ {right}"),
+        format!(
+            "the gather form's statements (another derivation of the same gradients) on the same run: {again}"
+        ),
+    )
 }

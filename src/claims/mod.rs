@@ -762,19 +762,12 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
                             Err(e) => undecided(e),
                         };
                         if second.verdict == Verdict::Refuted {
-                            o.witness = Some(sym::Witness::of_run(
-                                &run_values(&m.machine.consts, env),
-                                match &f.element {
-                                    Some(e) => format!("{} (`{}`)", e, f.statement),
-                                    None => format!("`{}`", f.statement),
-                                },
+                            o.witness = Some(includes_witness(
+                                &m.machine.consts,
+                                env,
+                                &f,
                                 seed_used,
-                                format!("≈ {}", crate::verdict::distinct_pair(f.left, f.right, 10).0),
-                                format!("≈ {}", crate::verdict::distinct_pair(f.left, f.right, 10).1),
-                                format!(
-                                    "the gather form's statements (another derivation of the same gradients) on the same run: {}",
-                                    second.evidence
-                                ),
+                                &second.evidence,
                             ));
                         } else {
                             o = undecided(format!(
