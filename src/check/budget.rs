@@ -173,14 +173,21 @@ impl Budget<'_> {
                     if d.family.is_some() {
                         self.loops.pop();
                     }
-                    self.add_total(mul(members, per), d.target.span);
+                    self.add_total(mul(members, per), d.target.span, None);
                     self.check_rank(&d.target);
                 }
                 ItemKind::Equation(eq) => {
                     self.check_rank(&eq.lhs);
                     let members = self.members();
                     let per = self.tensor_elements(&eq.lhs);
-                    self.add_total(mul(members, per), eq.lhs.span);
+                    // A statement inside loops is counted once per run (probe35/p a18:
+                    // 20 nested two-trip loops around `z[i] += h_0[i]` were refused as
+                    // "the tensors hold more than 2000000 values", tensors of 4 values).
+                    let runs = match (members, per) {
+                        (Some(m), Some(p)) if m > 1 => Some((m, p, self.loops.len())),
+                        _ => None,
+                    };
+                    self.add_total(mul(members, per), eq.lhs.span, runs);
                     self.add_backward(&eq.rhs);
                     self.add_work(mul(members, Some(self.statement_work(eq))), eq);
                 }
@@ -245,11 +252,43 @@ impl Budget<'_> {
         Some(n)
     }
 
-    fn add_total(&mut self, n: Option<i128>, span: crate::syntax::span::Span) {
+    /// Adds `n` stored values; `runs` is (runs, values a run writes, loops around it) for
+    /// a statement inside loops, named in the message when it is what crosses the limit.
+    fn add_total(
+        &mut self,
+        n: Option<i128>,
+        span: crate::syntax::span::Span,
+        runs: Option<(i128, i128, usize)>,
+    ) {
         let Some(n) = n else { return };
+        let before = self.total;
         self.total = self.total.saturating_add(n);
         if self.total > MAX_TOTAL_ELEMENTS && !self.reported_total {
             self.reported_total = true;
+            if let Some((runs, per, depth)) =
+                runs.filter(|(runs, per, _)| runs > per || before <= MAX_TOTAL_ELEMENTS / 2)
+            {
+                let loops = if depth == 1 {
+                    "the loop around this statement runs it".to_string()
+                } else {
+                    format!("the {depth} nested loops around this statement run it")
+                };
+                self.diags.push(
+                    Diagnostic::error(
+                        "E0302",
+                        span,
+                        format!(
+                            "at {} {loops} {runs} times, and each run keeps the {per} values it writes: more than {MAX_TOTAL_ELEMENTS} values with the tensors before it",
+                            self.place
+                        ),
+                    )
+                    .with_label(format!("run {runs} times"))
+                    .with_hint(
+                        "tq unrolls loops and keeps every run's values for the numeric engines; use fewer or shorter loops (a range read at the `sample` sizes counts those values)",
+                    ),
+                );
+                return;
+            }
             self.diags.push(
                 Diagnostic::error(
                     "E0302",

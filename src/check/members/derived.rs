@@ -1,6 +1,7 @@
 //! Derived sizes (`size Y = floor((X - D)/2) + 1`): their givens added to every claim and
 //! their sample values computed from the sample line.
 
+use super::derived_alone::{own_setting, states_equal};
 use super::*;
 
 impl Expander {
@@ -34,6 +35,7 @@ impl Expander {
         }
         self.varied_derived(items);
         self.derived_samples(items, &capitals);
+        self.varied_values_derived(items, &capitals);
     }
 
     /// The derived sizes' givens added to one claim's (or derivation's) givens: the exact
@@ -127,6 +129,22 @@ impl Expander {
                             )),
                         );
                         continue;
+                    }
+                    // The claim sets the size itself while the sizes it is computed from
+                    // stay free (`given Y = 1` with `size Y = X - DX + 1`): the relation
+                    // added as a given set it a second time (E0512 "`Y` is set twice" at
+                    // the `size` line, hinting at an `at` the claim did not have; probe35/p
+                    // a17). E0512 at the claim's setting, naming what to give instead.
+                    if got.is_none() && states_equal(givens, &name.name) {
+                        if let Some((sp, w)) = own_setting(given, at, &name.name) {
+                            let d = self.derived_set_alone(name, value, w, sp, &vals, capitals);
+                            self.diags.push(d);
+                            given.retain(
+                                |g| !matches!(g, Expr::Rel(RelOp::Eq, _, _, s) if *s == sp),
+                            );
+                            at.retain(|b| b.value.span() != sp);
+                            continue;
+                        }
                     }
                     // The claim gives the size itself a value its relation does not give
                     // at the claim's values (probe34 p07: `given Y = 5, X = 9` with `size

@@ -404,3 +404,78 @@ mod tests {
         assert_eq!(v("J + 1"), None);
     }
 }
+
+/// The first decimal number written in a size's value (`0.5` of `size L = 0.5 * 4`,
+/// `2.0` of `size K = 2.0`): E0412 at it, naming the whole number or fraction it stands
+/// for. A size is computed exactly from whole numbers and fractions, and a decimal was
+/// reported as a value that "divides by zero or is too large" (probe35/p a19).
+pub(super) fn decimal_in_size(name: &Ident, value: &Expr) -> Option<Diagnostic> {
+    let mut found: Option<(String, Span)> = None;
+    crate::syntax::visit::walk_expr(value, |x| {
+        if found.is_some() {
+            return false;
+        }
+        if let Expr::Num(s, sp) = x {
+            if s.parse::<i64>().is_err() {
+                found = Some((s.clone(), *sp));
+            }
+        }
+        true
+    });
+    let (text, span) = found?;
+    let exact = decimal_as_fraction(&text);
+    let mut d = Diagnostic::error(
+        "E0412",
+        span,
+        format!(
+            "`{text}` in the value of `{}` is a decimal: a size is a whole number, computed exactly from whole numbers and fractions",
+            name.name
+        ),
+    )
+    .with_label("a decimal");
+    d = match exact {
+        Some(w) => d.with_hint(format!(
+            "did you mean `{w}`? (sizes are whole: write the number as a whole number or a fraction, and round a quotient with `floor(...)` or `ceil(...)`)"
+        )),
+        None => d.with_hint(
+            "write the number as a whole number or a fraction (`1/2` for `0.5`); a size is a whole number from 1 to 1,000,000",
+        ),
+    };
+    Some(d)
+}
+
+/// `2.0` as `2`, `0.5` as `(1/2)`, `1.25` as `(5/4)`, `1e3` as `1000`: the exact value of
+/// a decimal written with at most 12 digits after the point; `None` otherwise.
+fn decimal_as_fraction(s: &str) -> Option<String> {
+    let (mant, exp) = match s.split_once(['e', 'E']) {
+        Some((m, e)) => (m, e.parse::<i32>().ok()?),
+        None => (s, 0),
+    };
+    let (int, frac) = mant.split_once('.').unwrap_or((mant, ""));
+    if frac.len() > 12 || int.len() > 12 || !(-12..=12).contains(&exp) {
+        return None;
+    }
+    let digits = format!("{int}{frac}");
+    let mut num: i128 = digits.parse().ok()?;
+    let mut den: i128 = 10i128.pow(frac.len() as u32);
+    if exp >= 0 {
+        num = num.checked_mul(10i128.pow(exp as u32))?;
+    } else {
+        den = den.checked_mul(10i128.pow((-exp) as u32))?;
+    }
+    let g = gcd128(num.abs(), den);
+    let (n, d) = (num / g.max(1), den / g.max(1));
+    Some(if d == 1 {
+        n.to_string()
+    } else {
+        format!("({n}/{d})")
+    })
+}
+
+fn gcd128(a: i128, b: i128) -> i128 {
+    if b == 0 {
+        a
+    } else {
+        gcd128(b, a % b)
+    }
+}

@@ -28,9 +28,11 @@ use crate::syntax::visit::children_mut;
 use std::collections::{BTreeMap, BTreeSet};
 
 mod derived;
+mod derived_alone;
 mod exact;
 mod names;
 mod subst;
+mod vary_derived;
 
 use derived::derived_givens;
 pub(crate) use exact::Form;
@@ -57,6 +59,8 @@ pub const MAX_EXPANDED_WEIGHT: u64 = 200_000;
 struct Expander {
     /// Sizes fixed by a value (`size L = 3`) and the unrolled loop variables in scope.
     consts: BTreeMap<String, i64>,
+    /// Where each fixed size's value is written (`3` of `size L = 3`).
+    fixed_at: BTreeMap<String, Span>,
     /// Per-member sizes: base (`N`) to the first and last member and the declaration.
     families: BTreeMap<String, (i64, i64, Span)>,
     /// The unrolled loops' variables and their ranges (the first loop of each name).
@@ -140,6 +144,10 @@ pub fn expand_derived(
             }
             ItemKind::SizeValue { name, value } => {
                 x.suppress.insert(name.name.clone());
+                if let Some(d) = exact::decimal_in_size(&name, &value) {
+                    x.diags.push(d);
+                    continue;
+                }
                 let mut value = value;
                 x.subst_expr(&mut value);
                 match eval_const(&value) {
@@ -167,6 +175,7 @@ pub fn expand_derived(
                     Some(Exact::Int(v)) if (1..=1_000_000).contains(&v) => {
                         x.suppress.remove(&name.name);
                         x.consts.insert(name.name.clone(), v);
+                        x.fixed_at.insert(name.name.clone(), value.span());
                     }
                     Some(Exact::Int(v)) => x.diags.push(
                         Diagnostic::error(

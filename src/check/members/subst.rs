@@ -30,7 +30,10 @@ impl Expander {
             }
             ItemKind::ForIndices(f) => f.body.iter_mut().for_each(|b| self.subst_item(b)),
             ItemKind::Rule(r) => r.body.iter_mut().for_each(|b| self.subst_item(b)),
-            ItemKind::At(bs) => bs.iter_mut().for_each(|b| self.subst_expr(&mut b.value)),
+            ItemKind::At(bs) => {
+                self.fixed_in_point(&mut Vec::new(), bs);
+                bs.iter_mut().for_each(|b| self.subst_expr(&mut b.value))
+            }
             ItemKind::Sample(bs) => {
                 let consts = &self.consts;
                 let mut fixed = Vec::new();
@@ -76,6 +79,7 @@ impl Expander {
                 }
             }
             ItemKind::Claim(c) => {
+                self.fixed_in_point(&mut c.given, &mut c.at);
                 self.subst_expr(&mut c.body);
                 if let Some(t) = &mut c.tol {
                     self.subst_expr(t);
@@ -87,6 +91,7 @@ impl Expander {
                 }
             }
             ItemKind::Derivation(d) => {
+                self.fixed_in_point(&mut d.given, &mut Vec::new());
                 d.given.iter_mut().for_each(|g| self.subst_expr(g));
                 self.subst_expr(&mut d.start);
                 d.steps
@@ -95,6 +100,88 @@ impl Expander {
             }
             _ => {}
         }
+    }
+
+    /// A claim's `at` value or `given` setting of a size its `size` line fixes (`at L = 5`
+    /// of `size L = 3`): E0512 at the value, naming the declaration, and the setting
+    /// dropped; one that agrees (`at L = 3`) is dropped silently. The size was written in
+    /// as a number first, so the `at` name read as undeclared (E0101 "nothing in the file
+    /// reads `L`") and the given as "`3 == 5` is false" (probe35/p a22).
+    fn fixed_in_point(&mut self, given: &mut Vec<Expr>, at: &mut Vec<Binding>) {
+        let mut diags = Vec::new();
+        let consts = &self.consts;
+        let fixed_at = &self.fixed_at;
+        let mut clash = |name: &str, v: i64, shown: String, span: Span, what: &str| {
+            let mut d = Diagnostic::error(
+                "E0512",
+                span,
+                format!(
+                    "`{name}` is fixed at {v} by its `size` line and takes no other value: {what} sets it to {shown}"
+                ),
+            )
+            .with_label("a fixed size set again");
+            if let Some(decl) = fixed_at.get(name) {
+                d = d.with_related(*decl, format!("`{name}` is fixed at {v} here"));
+            }
+            diags.push(d.with_hint(format!(
+                "drop `{name} = {shown}` (`{name}` is {v} everywhere), or declare `size {name}` without a value to give it other values"
+            )));
+        };
+        at.retain(|b| {
+            let Some(&v) = consts
+                .get(&b.name.name)
+                .filter(|_| fixed_at.contains_key(&b.name.name))
+            else {
+                return true;
+            };
+            let mut value = b.value.clone();
+            subst_consts(&mut value, consts);
+            match eval_const(&value) {
+                Some(Exact::Int(w)) if w == v => {}
+                _ => clash(
+                    &b.name.name,
+                    v,
+                    crate::syntax::printer::print_expr(&b.value),
+                    b.value.span(),
+                    "the `at` line",
+                ),
+            }
+            false
+        });
+        given.retain(|g| {
+            let Expr::Rel(RelOp::Eq, l, r, sp) = g else {
+                return true;
+            };
+            let Expr::Ref(rf) = &**l else {
+                return true;
+            };
+            if rf.indices.is_some() || !rf.name.sub.is_empty() || rf.name.primes != 0 {
+                return true;
+            }
+            let Some(&v) = consts
+                .get(&rf.name.base)
+                .filter(|_| fixed_at.contains_key(&rf.name.base))
+            else {
+                return true;
+            };
+            let mut value = (**r).clone();
+            subst_consts(&mut value, consts);
+            match eval_const(&value) {
+                Some(Exact::Int(w)) if w == v => true,
+                Some(_) => {
+                    clash(
+                        &rf.name.base,
+                        v,
+                        crate::syntax::printer::print_expr(r),
+                        *sp,
+                        "the claim's `given`",
+                    );
+                    false
+                }
+                None => true,
+            }
+        });
+        self.diags.extend(diags);
     }
 
     pub(super) fn subst_expr(&mut self, e: &mut Expr) {
@@ -177,4 +264,13 @@ impl Expander {
             f.name = format!("{base}_{v}{primes}");
         }
     }
+}
+
+/// The fixed sizes written into an expression (a copy's, for a value compared above).
+fn subst_consts(e: &mut Expr, consts: &BTreeMap<String, i64>) {
+    let mut x = Expander {
+        consts: consts.clone(),
+        ..Expander::default()
+    };
+    x.subst_expr(e);
 }

@@ -137,16 +137,32 @@ pub(in crate::claims) fn confirm_elsewhere(
             }
             // Not decided at the least sizes: the claim is not confirmed, but a later
             // point may still refute it.
-            least_open = Some(format!(
-                "held at the sample sizes ({}), but at the least sizes the claim names ({shown}) Monte Carlo decides nothing ({}) and no exact engine decided the claim, so the claim over every size is not confirmed; a given on the sizes (`given {}`) says which sizes it is about",
-                first.evidence,
-                o.as_ref().map_or("the trials cannot be run there".to_string(), |o| o.evidence.clone()),
-                point
-                    .keys()
-                    .map(|n| format!("{n} >= 2"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
+            // The hint to restrict the sizes only where the trials there show the claim
+            // fails (every trial the same values, at which the relation fails); an
+            // imprecise run is no evidence against it (probe35/p a10: a true claim was
+            // restricted to B >= 2 on that hint).
+            let fails_there = o.as_ref().is_some_and(|o| o.open_at_values);
+            let ran = o
+                .as_ref()
+                .map_or("the trials cannot be run there".to_string(), |o| {
+                    o.evidence.clone()
+                });
+            least_open = Some(if fails_there {
+                format!(
+                    "held at the sample sizes ({}), but at the least sizes the claim names ({shown}) every trial gives values at which the relation fails ({ran}) and no exact engine decided the claim, so the claim over every size is not confirmed; if it is not meant for those sizes, a given on the sizes (`given {}`) says which sizes it is about",
+                    first.evidence,
+                    point
+                        .keys()
+                        .map(|n| format!("{n} >= 2"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            } else {
+                format!(
+                    "held at the sample sizes ({}), but at the least sizes the claim names ({shown}) Monte Carlo decides nothing ({ran}) and no exact engine decided the claim there, so the claim over every size is not confirmed; the run there was imprecise, which is no evidence against the claim: it stays undecided unless an exact engine decides it (the moments engine decides a claim about one element or a mean over the elements its closed forms reach)",
+                    first.evidence
+                )
+            });
             continue;
         }
         match o {
