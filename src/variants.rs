@@ -450,17 +450,45 @@ fn prepare_within(
     }
     let invalid = derived_at_variant(&mut p, env).err();
     // The values every answer is evaluated at: the `sample` and `at` lines.
-    let mut consts: BTreeMap<String, sym::Expr> = BTreeMap::new();
+    // A value may read the point's other names, in any order (`at a = 1, b = 2 a`, docs/
+    // language.md): those are resolved with the values found, until none is added
+    // (probe35/p a09: `b = 2 a` was left out, so no stated number of the scalar program
+    // was restated and every variant but the file's own failed).
+    let mut written: BTreeMap<String, sym::Expr> = BTreeMap::new();
     for item in &p.items {
         if let ItemKind::Sample(bs) | ItemKind::At(bs) = &item.kind {
             for b in bs {
                 if let Ok(v) = lower(&b.value, &Scope::default()) {
-                    let v = sym::simplify(&v);
-                    if v.free_symbols().is_empty() {
-                        consts.insert(b.name.name.clone(), v);
-                    }
+                    written.insert(b.name.name.clone(), sym::simplify(&v));
                 }
             }
+        }
+    }
+    let mut consts: BTreeMap<String, sym::Expr> = BTreeMap::new();
+    for _ in 0..=written.len() {
+        let mut added = false;
+        for (n, v) in &written {
+            if consts.contains_key(n) {
+                continue;
+            }
+            let mut v = v.clone();
+            let free = v.free_symbols();
+            if free.contains(n) {
+                continue;
+            }
+            for m in &free {
+                if let Some(x) = consts.get(m) {
+                    v = sym::subs(&v, m, x);
+                }
+            }
+            let v = sym::simplify(&v);
+            if v.free_symbols().is_empty() {
+                consts.insert(n.clone(), v);
+                added = true;
+            }
+        }
+        if !added {
+            break;
         }
     }
     let subs_all = |e: &sym::Expr| {
