@@ -35,6 +35,10 @@ pub enum Support {
 pub struct LeafSupport {
     pub support: Support,
     pub why: String,
+    /// The ends of a `uniform(lo, hi)` support as written, whether numbers or not: a
+    /// symbolic value, or ends read under the symbols' domains and a claim's givens,
+    /// are decided with them (`claims::supports`).
+    pub ends: Option<(Expr, Expr)>,
 }
 
 /// Whether a value is in a support.
@@ -168,7 +172,13 @@ pub fn of(program: &Program, env: &Env) -> BTreeMap<String, LeafSupport> {
             // (problems/batchnorm.tq: `BN == a given beta[j] = sigma_B[j], ...`).
             Some(Init::Value(_)) | None => continue,
         };
-        out.insert(key, LeafSupport { support, why });
+        let ends = match &d.init {
+            Some(Init::Dist(c)) if c.func.name == "uniform" && c.args.len() == 2 => {
+                Some((c.args[0].clone(), c.args[1].clone()))
+            }
+            _ => None,
+        };
+        out.insert(key, LeafSupport { support, why, ends });
     }
     out
 }

@@ -31,6 +31,7 @@ pub use options::{Cancel, MemoryGate, MemoryTicket, Options, Progress, FULL_WORK
 pub use outcome::Outcome;
 pub use route::Route;
 
+mod near_miss;
 mod supports;
 mod symbolic;
 mod with_moments;
@@ -613,6 +614,12 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
                     "Monte Carlo agrees where the formula is defined ({}), but {why}",
                     o.evidence
                 ));
+            }
+        }
+        // Trials never tell a long decimal from the fraction beside it (`<= 0.6666666666`).
+        if o.verdict == Verdict::Confirmed && o.method == Method::MonteCarlo {
+            if let Some(why) = near_miss::decimal_beside_fraction(claim) {
+                o = undecided(format!("Monte Carlo agrees ({}), but {why}", o.evidence));
             }
         }
         // A refutation by quadrature rests on floating point: it stands only when

@@ -723,7 +723,7 @@ pub fn decide_by_position<'e>(
     // Givens on a loop variable select the bindings (as in Monte Carlo).
     bindings.retain(|b| super::montecarlo::binding_holds(claim, env, &run_consts, b));
     let mut read = None;
-    let mut near = None;
+    let mut near: Option<String> = None;
     for b in &bindings {
         let (lv, rv) = match (m.eval(&l2, b), m.eval(&r2, b)) {
             (Ok(a), Ok(v)) => (a, v),
@@ -743,24 +743,19 @@ pub fn decide_by_position<'e>(
         if fails {
             break;
         }
-        // An equation that holds only within the comparison's slack (relative 1e-9),
-        // by more than the run's rounding: a float decides nothing exactly, so the
-        // claim is neither confirmed nor refuted here (fixd33 m106: `Var(y[0,1]) ==
-        // 0.0666666667`, exactly 1/15 on the left, was confirmed).
-        if *op == RelOp::Eq && near_miss(lv, rv) {
-            near = Some((b.clone(), lv, rv));
+        // Holding only within the slack (relative 1e-9), by more than rounding, decides
+        // nothing (fixd33 m106: `== 0.0666666667`, exactly 1/15 on the left, confirmed).
+        if near.is_none() && by_slack(*op, lv, rv) {
+            near = Some(format!("left {lv:.15e}, right {rv:.15e}"));
         }
     }
-    if let (Some((bind, lv, rv)), Some((_, l0, r0))) = (&near, &read) {
+    if let (Some(sides), Some((_, l0, r0))) = (near, &read) {
         if relation_holds(claim, *op, *l0, *r0) {
-            let at = bind
-                .iter()
-                .map(|(k, v)| format!(" at {k} = {v}"))
-                .collect::<String>();
-            return und(format!(
-                "position by position{at}: left {lv:.15e}, right {rv:.15e} agree to 9 digits but differ by {:.3e}, more than the floating-point run's rounding (relative {NEAR_MISS:e}); a float decides nothing exactly, so the claim is not confirmed",
-                (lv - rv).abs()
-            ));
+            // `border_pool`: Monte Carlo's trials cannot resolve it either.
+            return Some(Outcome {
+                border_pool: Some(format!("position by position the sides differ beyond floating-point rounding ({sides}), which no number of trials resolves")),
+                ..Outcome::undecided(format!("position by position: {sides} agree within the comparison's slack but differ by more than the floating-point run's rounding (relative {NEAR_MISS:e}); a float decides nothing exactly, so the claim is not confirmed"))
+            });
         }
     }
     let Some((bind, lv, rv)) = read else {
@@ -859,16 +854,21 @@ pub fn decide_by_position<'e>(
     Some(o)
 }
 
-/// The relative difference beyond which two floating-point sides are not one value
-/// rounded twice: the second-moment program's runs are sums of products of a few thousand
-/// terms at most, each rounding at 2^-53 relative.
+/// The relative difference beyond which two floating-point sides are not one value rounded
+/// twice: the runs sum a few thousand products at most, each rounding at 2^-53 relative.
 const NEAR_MISS: f64 = 1e-12;
 
-/// Whether `lv` and `rv` differ by more than rounding (see [`NEAR_MISS`]); sides below
-/// 1e-9 (a cancellation's residue beside 0) are left to the comparison's slack.
-fn near_miss(lv: f64, rv: f64) -> bool {
+/// Whether `lv op rv` holds only through the comparison's slack, the sides differing by
+/// more than rounding (see [`NEAR_MISS`]); sides below 1e-9 are left to the slack.
+fn by_slack(op: RelOp, lv: f64, rv: f64) -> bool {
     let scale = lv.abs().max(rv.abs());
-    scale >= 1e-9 && (lv - rv).abs() > NEAR_MISS * scale
+    let wrong = match op {
+        RelOp::Eq => lv != rv,
+        RelOp::Le | RelOp::Lt => lv > rv,
+        RelOp::Ge | RelOp::Gt => lv < rv,
+        RelOp::Approx => false,
+    };
+    wrong && scale >= 1e-9 && (lv - rv).abs() > NEAR_MISS * scale
 }
 
 /// Whether `lv op rv` holds, within the claim's tolerance and a relative 1e-9.

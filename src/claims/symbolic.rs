@@ -459,7 +459,7 @@ pub const MAX_CLAIM_NODES: usize = 10_000;
 /// included), symbols read as a location (a mean: `normal(mu, v)`), and scalar leaves
 /// (`input a`, `param w`), the last within their supports (`Env::leaf_domains`). Every
 /// other declared symbol without an inferred domain is a positive real.
-fn signed_symbols(env: &Env) -> std::collections::BTreeSet<String> {
+pub(super) fn signed_symbols(env: &Env) -> std::collections::BTreeSet<String> {
     env.scalars
         .keys()
         .chain(env.signed.iter())

@@ -445,6 +445,13 @@ impl Compiler<'_, '_> {
                 .get(&(printed.as_str(), false) as &dyn MemberKey)
                 .is_some_and(|m| m.contains_key(&[][..]));
             let env = self.m.env;
+            // A scalar input with no value: the interpreter's error too (never 0).
+            if !stored
+                && env.scalars.contains_key(&printed)
+                && !env.computed_scalars.contains(&printed)
+            {
+                return None;
+            }
             if env.symbols.contains_key(&printed) || env.sizes.contains_key(&printed) {
                 if !stored {
                     // The interpreter's error, on the slow path.

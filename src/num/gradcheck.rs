@@ -172,7 +172,8 @@ fn prepare<'a>(
                     let z: f64 = if base.small_integers {
                         rng.random_range(-2i64..=2) as f64
                     } else {
-                        StandardNormal.sample(&mut rng)
+                        let z: f64 = StandardNormal.sample(&mut rng);
+                        super::leaves::free_scalar_value(env, &n.name, z)
                     };
                     base.vals.entry(key).or_default().insert(vec![], z);
                 }

@@ -308,9 +308,12 @@ impl Machine<'_> {
                 // leaf not drawn yet, waits: read now, its value would be 0 (probe32/a
                 // w46: `x[b,k] ~ normal(0, g[k])` with `g[k] = 2` was drawn with
                 // variance 0).
+                // So does one that reads a scalar input with no value yet (the gradient
+                // check gives those a random value after this first part).
                 if tensor_reads(self.env, init, &key)
                     .iter()
                     .any(|r| !drawn.contains(r))
+                    || self.reads_unset_scalar(init)
                 {
                     waiting.push(d.clone());
                     continue;
@@ -436,6 +439,60 @@ pub fn tensor_reads(env: &crate::check::Env, init: &Init, own: &str) -> BTreeSet
         });
     }
     out
+}
+
+/// The value of a scalar input the file gives none (the gradient check's and the trials'
+/// random draw), from a standard normal `z`: `z` itself when the symbol's domain is every
+/// real, else moved inside its domain, away from its ends (issue 14: a parameter of
+/// `bernoulli(p)` is in (0, 1], so `p` is drawn in [1/4, 3/4]; a positive one is
+/// 1/2 + |z| above its lower end). One normal per scalar either way: the draws of every
+/// other value are unchanged.
+pub fn free_scalar_value(env: &crate::check::Env, name: &str, z: f64) -> f64 {
+    use num_traits::ToPrimitive;
+    let Some(d) = env.domains.get(name).or_else(|| env.leaf_domains.get(name)) else {
+        return z;
+    };
+    let end = |b: &Option<(num_rational::BigRational, bool)>| {
+        b.as_ref()
+            .and_then(|(v, _)| v.to_f64())
+            .filter(|v| v.is_finite())
+    };
+    match (end(&d.lo), end(&d.hi)) {
+        (Some(lo), Some(hi)) if lo < hi => lo + (hi - lo) * (0.5 + 0.25 * z.tanh()),
+        (Some(lo), Some(_)) => lo,
+        (Some(lo), None) => lo + 0.5 + z.abs(),
+        (None, Some(hi)) => hi - 0.5 - z.abs(),
+        (None, None) => z,
+    }
+}
+
+impl Machine<'_> {
+    /// Whether a declaration's distribution or value reads a scalar input (no equation
+    /// defines it) that has no value yet.
+    fn reads_unset_scalar(&self, init: &Init) -> bool {
+        let args: &[Expr] = match init {
+            Init::Value(e) => std::slice::from_ref(e),
+            Init::Dist(c) => &c.args,
+        };
+        let mut found = false;
+        for a in args {
+            crate::syntax::visit::walk_refs(a, &mut |r| {
+                let n = &r.name.base;
+                if r.indices.is_none()
+                    && r.name.sub.is_empty()
+                    && self.env.scalars.contains_key(n)
+                    && !self.env.computed_scalars.contains(n)
+                    && !self
+                        .vals
+                        .get(&(n.as_str(), false) as &dyn super::hash::MemberKey)
+                        .is_some_and(|m| m.contains_key(&[][..]))
+                {
+                    found = true;
+                }
+            });
+        }
+        found
+    }
 }
 
 /// For every tensor a statement writes, the tensors its statements read.

@@ -672,7 +672,14 @@ impl<'a> Machine<'a> {
                 .vals
                 .get(&(name, false) as &dyn MemberKey)
                 .is_some_and(|m| m.contains_key(&[][..]));
-            if !stored && (self.env.symbols.contains_key(name) || self.env.sizes.contains_key(name))
+            // A scalar input (no equation defines it) with no value is not 0 either
+            // (edit35 a15: `scalar p`, `m ~ bernoulli(p)`, Monte Carlo ran at p = 0).
+            let unset_input =
+                self.env.scalars.contains_key(name) && !self.env.computed_scalars.contains(name);
+            if !stored
+                && (unset_input
+                    || self.env.symbols.contains_key(name)
+                    || self.env.sizes.contains_key(name))
             {
                 return err(format!(
                     "`{name}` has no value to run the model with: give it one on the `sample` line (`sample {name} = ...`) or in the claim's givens"

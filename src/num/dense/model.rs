@@ -43,7 +43,8 @@ pub struct DenseModel<'a> {
     template: Vec<Arr>,
     leaves: Vec<LeafPlan>,
     /// Scalar inputs drawn at random (no `at` value): key index.
-    scalar_draws: Vec<usize>,
+    /// Scalar inputs with no value, drawn in each trial (inside their domains).
+    scalar_draws: Vec<(usize, String)>,
     seeds: Vec<LeafPlan>,
     seed_keys: BTreeSet<usize>,
     /// The equations of the statements kept (a bound on the members a run adds).
@@ -297,7 +298,7 @@ impl<'a> DenseModel<'a> {
                     let k = (n.name.clone(), false);
                     if !base.vals.get(&k).is_some_and(|t| t.contains_key(&vec![])) {
                         let i = key_of(k, &mut keys);
-                        scalar_draws.push(i);
+                        scalar_draws.push((i, n.name.clone()));
                     }
                 }
             }
@@ -350,7 +351,7 @@ impl<'a> DenseModel<'a> {
                 widen(*i, &lo, &hi);
             }
         }
-        for i in &scalar_draws {
+        for (i, _) in &scalar_draws {
             widen(*i, &[], &[]);
         }
         if ranks_differ {
@@ -489,8 +490,9 @@ impl<'a> DenseModel<'a> {
             }
         };
         fill(&self.leaves, &mut arrays, &mut rng, &mut ops);
-        for i in &self.scalar_draws {
+        for (i, name) in &self.scalar_draws {
             let z: f64 = StandardNormal.sample(&mut rng);
+            let z = crate::num::leaves::free_scalar_value(self.base.env, name, z);
             arrays[*i].data.as_slice_mut().expect("standard layout")[0] = z;
             arrays[*i].mask.as_slice_mut().expect("standard layout")[0] = true;
         }
