@@ -893,24 +893,13 @@ sample M = 3, L = 3, s = 2
 /// fractional number of outputs (probe34 p09: server.py held "a1": 15.0 for X = 6).
 #[test]
 fn a_variant_with_a_derived_size_not_whole_is_left_out_of_the_question() {
-    let src = "size B, X
-size D = 3
-index dx : D
-size Y = (X - DX)/2 + 1
-boundary valid
-input x[B, X] ~ normal(0, 1)
-param W[D] ~ normal(0, 1/D)
-y[b,y] = W[DX] x[b, 2y+DX]
-claim mults(y) == B Y D
-sample B = 2, X = 9
-vary X in 5..8
-";
+    let src = common::strided_window("(X - DX)/2 + 1", "vary X in 5..8\n");
     let fast = Options {
         no_numeric: true,
         no_monte_carlo: true,
         ..Options::default()
     };
-    let q = question_of("h09.tq", src, &fast, 4).expect("X = 5 and 7 have answers");
+    let q = question_of("h09.tq", &src, &fast, 4).expect("X = 5 and 7 have answers");
     assert_eq!(q.variants.len(), 2, "{:?}", q.notes);
     let left: Vec<&String> = q.notes.iter().filter(|n| n.contains("no model")).collect();
     assert_eq!(left.len(), 2, "{:?}", q.notes);

@@ -1,6 +1,8 @@
 //! `tq variants`: distinct variants, identical for an identical seed, answers computed
 //! for each variant and checked.
 
+mod common;
+
 use tq::report::{check_source, Options};
 use tq::variants::{markdown, plan, prepare, Plan, Variant};
 
@@ -723,19 +725,8 @@ fn all_variants(src: &str, count: usize) -> (Plan, Vec<Variant>) {
 /// answer to `mults(y) == B Y D` was 15 = 2 (5/2) 3); X = 5 and 7 are answered.
 #[test]
 fn a_variant_with_a_derived_size_not_whole_is_left_out_with_the_reason() {
-    let src = "size B, X
-size D = 3
-index dx : D
-size Y = (X - DX)/2 + 1
-boundary valid
-input x[B, X] ~ normal(0, 1)
-param W[D] ~ normal(0, 1/D)
-y[b,y] = W[DX] x[b, 2y+DX]
-claim mults(y) == B Y D
-sample B = 2, X = 9
-vary X in 5..8
-";
-    let (p, vs) = all_variants(src, 4);
+    let src = common::strided_window("(X - DX)/2 + 1", "vary X in 5..8\n");
+    let (p, vs) = all_variants(&src, 4);
     assert_eq!(vs.len(), 4);
     for v in &vs {
         let x: i64 = v.prepared.values[0].1.parse().unwrap();
@@ -842,17 +833,7 @@ vary T in {4, 6, 8}
 /// h28): the variants were headed "D = 5" and answered with D = 3.
 #[test]
 fn a_vary_of_a_fixed_or_derived_size_is_an_error() {
-    let model = "size B, X
-size D = 3
-index dx : D
-size Y = floor((X - DX)/2) + 1
-boundary valid
-input x[B, X] ~ normal(0, 1)
-param W[D] ~ normal(0, 1/D)
-y[b,y] = W[DX] x[b, 2y+DX]
-claim mults(y) == B Y D
-sample B = 2, X = 9
-";
+    let model = common::strided_window("floor((X - DX)/2) + 1", "");
     for (line, name) in [
         ("vary D in {2, 5}, X in {9, 4}\n", "D"),
         ("vary Y in {3, 4}\n", "Y"),

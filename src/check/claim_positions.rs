@@ -23,35 +23,24 @@ use std::collections::BTreeMap;
 /// (docs/language.md), a claim was silently refuted (probe34 p08). A plain capital
 /// (`y[b,X]`, a sum as intended) and an index's capital (`x-DX`) are not reported.
 fn capital_positions(program: &Program, env: &Env, diags: &mut Vec<Diagnostic>) {
-    for item in &program.items {
-        let ItemKind::Claim(c) = &item.kind else {
-            continue;
-        };
-        let mut exprs: Vec<&Expr> = vec![&c.body];
-        exprs.extend(c.given.iter());
-        for e in exprs {
-            walk_refs(e, &mut |r| {
-                for ix in r.indices.iter().flatten() {
-                    let IndexExpr::Affine(a) = ix else { continue };
-                    let plain = a.terms.len() == 1
-                        && a.terms[0].coef == 1
-                        && a.terms[0].factors.len() == 1
-                        && a.constant == 0;
-                    if plain {
-                        continue;
-                    }
-                    let Some(cap) = a
-                        .terms
-                        .iter()
-                        .flat_map(|t| t.factors.iter())
-                        .map(|f| f.name.as_str())
-                        .find(|n| is_summed_index(n) && env.sizes.contains_key(*n))
-                    else {
-                        continue;
-                    };
-                    let text = crate::syntax::printer::print_affine(a);
-                    let small = cap.to_lowercase();
-                    diags.push(
+    each_claim_ref(program, |r| {
+        for ix in r.indices.iter().flatten() {
+            let IndexExpr::Affine(a) = ix else { continue };
+            if a.plain_var().is_some() {
+                continue;
+            }
+            let Some(cap) = a
+                .terms
+                .iter()
+                .flat_map(|t| t.factors.iter())
+                .map(|f| f.name.as_str())
+                .find(|n| is_summed_index(n) && env.sizes.contains_key(*n))
+            else {
+                continue;
+            };
+            let text = crate::syntax::printer::print_affine(a);
+            let small = cap.to_lowercase();
+            diags.push(
                         Diagnostic::warning(
                             "E0301",
                             a.span,
@@ -64,10 +53,8 @@ fn capital_positions(program: &Program, env: &Env, diags: &mut Vec<Diagnostic>) 
                             "tq has no positions counted from the end: to name the last position, give the size a value (`given {cap} = 5`) and write the position (`4`); to mean the sum, this is it"
                         )),
                     );
-                }
-            });
         }
-    }
+    });
 }
 
 /// E0214 for each fixed negative position a claim reads on a dimension from 0.
@@ -75,40 +62,33 @@ pub fn check(program: &Program, env: &Env, diags: &mut Vec<Diagnostic>) {
     capital_positions(program, env, diags);
     let mut centred: BTreeMap<(String, usize), bool> = BTreeMap::new();
     shapes(&program.items, env, &mut centred);
-    for item in &program.items {
-        let ItemKind::Claim(c) = &item.kind else {
-            continue;
+    each_claim_ref(program, |r| {
+        if r.name.base.contains('.') {
+            return;
+        }
+        let key = env.key_of(&r.name);
+        let Some(t) = env.tensors.get(&key) else {
+            return;
         };
-        let mut exprs: Vec<&Expr> = vec![&c.body];
-        exprs.extend(c.given.iter());
-        for e in exprs {
-            walk_refs(e, &mut |r| {
-                if r.name.base.contains('.') {
-                    return;
-                }
-                let key = env.key_of(&r.name);
-                let Some(t) = env.tensors.get(&key) else {
-                    return;
-                };
-                for (pos, ix) in r.indices.iter().flatten().enumerate() {
-                    let IndexExpr::Affine(a) = ix else { continue };
-                    if !a.terms.is_empty() || a.constant >= 0 {
-                        continue;
-                    }
-                    let Some(dim) = t.dims.get(pos) else { continue };
-                    // Only a dimension over a declared size, whose first declaration
-                    // or statement reads it with an index from 0.
-                    if !env.sizes.contains_key(dim.as_str())
-                        || centred.get(&(key.clone(), pos)).copied().unwrap_or(true)
-                    {
-                        continue;
-                    }
-                    let what = if r.grad {
-                        format!("`{key}.grad`")
-                    } else {
-                        format!("`{key}`")
-                    };
-                    diags.push(
+        for (pos, ix) in r.indices.iter().flatten().enumerate() {
+            let IndexExpr::Affine(a) = ix else { continue };
+            if !a.terms.is_empty() || a.constant >= 0 {
+                continue;
+            }
+            let Some(dim) = t.dims.get(pos) else { continue };
+            // Only a dimension over a declared size, whose first declaration
+            // or statement reads it with an index from 0.
+            if !env.sizes.contains_key(dim.as_str())
+                || centred.get(&(key.clone(), pos)).copied().unwrap_or(true)
+            {
+                continue;
+            }
+            let what = if r.grad {
+                format!("`{key}.grad`")
+            } else {
+                format!("`{key}`")
+            };
+            diags.push(
                         Diagnostic::error(
                             "E0214",
                             a.span,
@@ -124,8 +104,18 @@ pub fn check(program: &Program, env: &Env, diags: &mut Vec<Diagnostic>) {
                             "positions count from 0 (the first element is at 0, the last at `{dim}` - 1; tq has no positions counted from the end): name the element by its position from 0"
                         )),
                     );
-                }
-            });
+        }
+    });
+}
+
+/// Every reference the claims of `program` make, in their bodies and givens.
+fn each_claim_ref<'p>(program: &'p Program, mut f: impl FnMut(&'p Ref)) {
+    for item in &program.items {
+        let ItemKind::Claim(c) = &item.kind else {
+            continue;
+        };
+        for e in std::iter::once(&c.body).chain(c.given.iter()) {
+            walk_refs(e, &mut f);
         }
     }
 }

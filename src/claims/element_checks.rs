@@ -2,6 +2,19 @@
 
 use super::*;
 
+/// What the runs of a claim at the other points read ([`elements_elsewhere`],
+/// [`includes_elsewhere`]): the claim, the model, its derived backward program in scatter
+/// and gather form, the loss and the seed.
+pub(super) struct Elsewhere<'a> {
+    pub claim: &'a Claim,
+    pub program: &'a ast::Program,
+    pub env: &'a Env,
+    pub scatter: &'a [Item],
+    pub gather: &'a [Item],
+    pub loss: Option<&'a str>,
+    pub seed: u64,
+}
+
 /// An element claim confirmed on the sampled run at the `sample` values, run again at
 /// the other points of [`with_moments::other_points`] (every size one larger; every
 /// symbol 8 times and 1/8 of its value, inside its domain), at the same seed: the first
@@ -9,17 +22,20 @@ use super::*;
 /// that point, refutes the claim (`y0^2 + y1^2 == x0^2 + x1^2` of a rotation by `c`, `s`
 /// holds at the sample values c = 0.6, s = 0.8 only). A point whose run cannot be made
 /// or tests nothing, or whose values are not finite, decides nothing.
-#[allow(clippy::too_many_arguments)]
 pub(super) fn elements_elsewhere(
-    claim: &Claim,
-    program: &ast::Program,
-    env: &Env,
-    (scatter, gather): (&[Item], &[Item]),
-    loss: Option<&str>,
-    seed: u64,
+    at: &Elsewhere,
     (op, l, r): (RelOp, &ast::Expr, &ast::Expr),
     first: Outcome,
 ) -> Outcome {
+    let &Elsewhere {
+        claim,
+        program,
+        env,
+        scatter,
+        gather,
+        loss,
+        seed,
+    } = at;
     let mut held = Vec::new();
     let (sets, residual) = sampled_givens(claim, env);
     // The other points, then runs at the sample values with every element drawn as a
@@ -29,12 +45,8 @@ pub(super) fn elements_elsewhere(
     #[allow(clippy::type_complexity)]
     let mut runs: Vec<(String, Vec<(String, f64)>, bool, u64)> = Vec::new();
     for (point, _) in with_moments::other_points(claim, program, env) {
-        let shown: Vec<String> = point.iter().map(|(n, v)| format!("{n} = {v}")).collect();
-        let values: Vec<(String, f64)> = point
-            .iter()
-            .filter_map(|(n, v)| Some((n.clone(), num_traits::ToPrimitive::to_f64(v)?)))
-            .collect();
-        runs.push((shown.join(", "), values, false, seed));
+        let (shown, values) = point_values(&point);
+        runs.push((shown, values, false, seed));
     }
     for k in 0..SMALL_INTEGER_RUNS {
         runs.push((
@@ -49,12 +61,7 @@ pub(super) fn elements_elsewhere(
     }
     for (shown, values, small, seed) in runs {
         let setup = |m: &mut crate::num::Machine| {
-            for (n, v) in &values {
-                m.consts.insert(n.clone(), *v);
-            }
-            montecarlo::apply_givens(m, program, env, &sets, None)?;
-            // Inputs without a distribution are any value here, as on the first run.
-            m.arbitrary_inputs = true;
+            at_point(m, (program, env), &values, &sets)?;
             m.small_integers = small;
             Ok(())
         };
@@ -263,6 +270,35 @@ pub(super) fn sampled_givens(claim: &Claim, env: &Env) -> (Vec<(String, Expr)>, 
     (sets, residual)
 }
 
+/// A point of [`with_moments::other_points`] as its runs read it: its text for the
+/// report (`N = 3, c = 1/2`) and its values.
+fn point_values(
+    point: &BTreeMap<String, num_rational::BigRational>,
+) -> (String, Vec<(String, f64)>) {
+    let shown: Vec<String> = point.iter().map(|(n, v)| format!("{n} = {v}")).collect();
+    let values = point
+        .iter()
+        .filter_map(|(n, v)| Some((n.clone(), num_traits::ToPrimitive::to_f64(v)?)))
+        .collect();
+    (shown.join(", "), values)
+}
+
+/// Sets a run's machine at a point: its values, then the claim's givens that set values
+/// (`sets`); inputs without a distribution are any value there, as on the first run.
+fn at_point(
+    m: &mut crate::num::Machine,
+    (program, env): (&ast::Program, &Env),
+    values: &[(String, f64)],
+    sets: &[(String, crate::sym::Expr)],
+) -> Result<(), crate::num::NumError> {
+    for (n, v) in values {
+        m.consts.insert(n.clone(), *v);
+    }
+    montecarlo::apply_givens(m, program, env, sets, None)?;
+    m.arbitrary_inputs = true;
+    Ok(())
+}
+
 /// An `includes` block confirmed on the sampled run at the `sample` values, decided again
 /// on a sampled run at each of the other points of [`with_moments::other_points`] (the
 /// least sizes, the sizes moved apart, every size one larger, the symbols moved), as
@@ -272,18 +308,21 @@ pub(super) fn sampled_givens(claim: &Claim, env: &Env) -> (Vec<(String, Expr)>, 
 /// program's statements is re-checked against the gather form's statements (another
 /// derivation of the same gradients) on the same run; a refutation stands only when both
 /// refute. A point whose run cannot be made, or which tests nothing, decides nothing.
-#[allow(clippy::too_many_arguments)]
 pub(super) fn includes_elsewhere(
-    claim: &Claim,
-    program: &ast::Program,
-    env: &Env,
-    (scatter, gather): (&[Item], &[Item]),
-    loss: Option<&str>,
-    seed: u64,
+    at: &Elsewhere,
     block: &[Item],
     steps: &includes::StepBudget,
     first: Outcome,
 ) -> Outcome {
+    let &Elsewhere {
+        claim,
+        program,
+        env,
+        scatter,
+        gather,
+        loss,
+        seed,
+    } = at;
     let (sets, _) = sampled_givens(claim, env);
     let mut held = Vec::new();
     let budget = steps.part(includes::ELSEWHERE_STEPS);
@@ -293,18 +332,9 @@ pub(super) fn includes_elsewhere(
             skipped += 1;
             continue;
         }
-        let shown: Vec<String> = point.iter().map(|(n, v)| format!("{n} = {v}")).collect();
-        let shown = shown.join(", ");
-        let values: Vec<(String, f64)> = point
-            .iter()
-            .filter_map(|(n, v)| Some((n.clone(), num_traits::ToPrimitive::to_f64(v)?)))
-            .collect();
+        let (shown, values) = point_values(&point);
         let setup = |m: &mut crate::num::Machine| {
-            for (n, v) in &values {
-                m.consts.insert(n.clone(), *v);
-            }
-            montecarlo::apply_givens(m, program, env, &sets, None)?;
-            m.arbitrary_inputs = true;
+            at_point(m, (program, env), &values, &sets)?;
             m.max_steps = m.max_steps.min(budget.left());
             Ok(())
         };

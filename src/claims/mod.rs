@@ -173,6 +173,10 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
     // under a counter of its own, added to the file's after it.
     // And the interior runs of its claims, one budget (`montecarlo::interior`).
     let within = || montecarlo::with_interior_runs(|| decide_all_within(a, source, opts));
+    // And the sampled runs of the model its claims make, one budget (`num::gradcheck::
+    // FILE_RUNS_BUDGET`; a variant's share of it).
+    let runs = opts.work_share(crate::num::gradcheck::FILE_RUNS_BUDGET);
+    let within = || crate::num::gradcheck::with_file_runs(runs, within);
     sym::with_exact_work(a.exact_work(), within)
 }
 
@@ -673,6 +677,17 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
         } else if sampled {
             // The runs read the claim's point from its givens, no `at` line of the file.
             let (claim, program) = (with_point, &mc_program);
+            // What the runs at the other points read (the gather form written once).
+            let gather_all = std::cell::OnceCell::new();
+            let elsewhere = |seed| element_checks::Elsewhere {
+                claim,
+                program,
+                env,
+                scatter: &back.items,
+                gather: gather_all.get_or_init(|| a.gather_items()),
+                loss,
+                seed,
+            };
             // The givens that set values (`c = 2`, `sigma^2 = 1/4`, read by the one reader
             // of givens) are the run's values, as on every other path; the others
             // restrict the elements the run tests.
@@ -787,17 +802,7 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
                     } else if o.verdict == Verdict::Confirmed {
                         // One run at the sample values is evidence about those sizes only:
                         // the block is decided again at the points element claims are.
-                        o = includes_elsewhere(
-                            claim,
-                            program,
-                            env,
-                            (&back.items, &a.gather_items()),
-                            loss,
-                            seed_used,
-                            block,
-                            &steps,
-                            o,
-                        );
+                        o = includes_elsewhere(&elsewhere(seed_used), block, &steps, o);
                     }
                 }
                 // Equations and inequalities (`~=` with its `tol` is not read here).
@@ -883,16 +888,7 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
                         // element: `u.grad[b,7] == 0` of a pool that reads u[7] only at
                         // X >= 9, probe31/d e10b): a refutation elsewhere decides it, an
                         // agreement there leaves it undecided.
-                        o = elements_elsewhere(
-                            claim,
-                            program,
-                            env,
-                            (&back.items, &a.gather_items()),
-                            loss,
-                            seed_used,
-                            (op, l, r),
-                            o,
-                        );
+                        o = elements_elsewhere(&elsewhere(seed_used), (op, l, r), o);
                     }
                 }
                 _ => {}

@@ -106,7 +106,10 @@ pub(super) fn family_leaf_lines(
         let IndexExpr::Affine(a) = ix else { continue };
         for t in &a.terms {
             for f in &t.factors {
-                if Some(f.name.as_str()) == family {
+                // The family variable, and a size written for every position (`W_l[N, N]
+                // ~ normal(0, 1/N)`: the arguments read the size's value, the same at
+                // every element; the listing below held 600 MB for 780 such members).
+                if Some(f.name.as_str()) == family || m.env.sizes.contains_key(&f.name) {
                     continue;
                 }
                 for arg in &c.args {

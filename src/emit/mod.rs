@@ -447,37 +447,105 @@ fn program_reads(items: &[Item], out: &mut BTreeSet<String>) {
 /// statement on the generic runtime) and its header names this budget.
 pub const EXTENTS_STEPS: u64 = 4_000_000;
 
-/// Values the run for the extents may store (each of its runs): the interpreter keeps
-/// about 150 bytes a value, and a model of 1,950,000 declared elements (780 layers of
-/// 50 × 50 weights, under the checker's budget) and as many gradients held 600 MB
-/// (session 35). Past it the run is refused like one past [`EXTENTS_STEPS`].
-pub const EXTENTS_ELEMENTS: usize = 1_000_000;
+/// Values the run for the extents may store (each of its runs; fewer for members of many
+/// indices: [`EXTENTS_BYTES`]). A model of 1,950,000 declared elements (780 layers of
+/// 50 × 50 weights) held 600 MB at 1,000,000 (session 35); every file of problems/ stores
+/// far fewer. Past it the run is refused like one past [`EXTENTS_STEPS`].
+pub const EXTENTS_ELEMENTS: usize = 250_000;
+
+/// Bytes the run for the extents may hold, counted as [`value_bytes`] per stored value
+/// at the model's largest rank: a run holds its leaves, the forward values and the
+/// values after the backward program at once (three stores), each value a hash entry
+/// and a position vector of 8 bytes an index. A family of 16-index tensors held 1 GB
+/// under the value cap alone (session 36).
+pub const EXTENTS_BYTES: usize = 128 << 20;
+
+/// The bytes one stored value of `rank` indices costs the run for the extents (three
+/// stores of a hash entry, a vector header and the positions).
+fn value_bytes(rank: usize) -> usize {
+    3 * (64 + 8 * rank)
+}
+
+/// The values each run for the extents may store: [`EXTENTS_ELEMENTS`], fewer when the
+/// model's members have so many indices that [`EXTENTS_BYTES`] binds first.
+fn extents_elements(env: &Env) -> usize {
+    let rank = env
+        .tensors
+        .values()
+        .map(|t| t.rank + t.family_arity)
+        .max()
+        .unwrap_or(0);
+    EXTENTS_ELEMENTS.min(EXTENTS_BYTES / value_bytes(rank))
+}
+
+/// Each member's positions in a run, sorted and laid end to end (each after its length):
+/// what two runs with arbitrary values must agree on, without keeping either run's store.
+type Positions = BTreeMap<(String, bool), Vec<i64>>;
+
+fn positions(store: &crate::num::Store) -> Positions {
+    store
+        .iter()
+        .map(|(k, e)| {
+            let mut pos: Vec<&Vec<i64>> = e.keys().collect();
+            pos.sort_unstable();
+            let flat = pos
+                .into_iter()
+                .flat_map(|p| std::iter::once(p.len() as i64).chain(p.iter().copied()));
+            (k.clone(), flat.collect())
+        })
+        .collect()
+}
+
+/// Per member: the lowest and highest position of each dimension in a run's store.
+fn store_extents(store: &crate::num::Store) -> Extents {
+    let mut ext: Extents = BTreeMap::new();
+    for (k, elems) in store {
+        let mut e: Option<Vec<(i64, i64)>> = None;
+        for pos in elems.keys() {
+            match &mut e {
+                None => e = Some(pos.iter().map(|p| (*p, *p)).collect()),
+                Some(e) => {
+                    for (d, p) in e.iter_mut().zip(pos) {
+                        d.0 = d.0.min(*p);
+                        d.1 = d.1.max(*p);
+                    }
+                }
+            }
+        }
+        if let Some(e) = e {
+            ext.insert(k.clone(), e);
+        }
+    }
+    ext
+}
 
 /// tq's own run of the model for the extents of its arrays. A model with inputs declared
 /// without a distribution, or symbols without a `sample` value, is run with arbitrary
 /// values for them (standard normals, symbols 1) twice, with two seeds: the extents are
 /// taken only where both runs agree on them (positions read through a value, `P[t, w[t]]`
-/// with `w` an arbitrary input, would not). `Err` with the reason when no run gave them
-/// (`Some` when a run was refused for its size: [`EXTENTS_STEPS`]).
-fn extents_run<'a>(
-    r: &'a FileReport,
+/// with `w` an arbitrary input, would not). Only the first run's positions are kept while
+/// the second runs (its store is dropped). `Err` with the reason when no run gave them
+/// (`Some` when a run was refused for its size: [`EXTENTS_STEPS`], [`EXTENTS_ELEMENTS`]).
+fn extents_run(
+    r: &FileReport,
     scatter: &[Item],
     loss: Option<&str>,
-) -> Result<crate::num::gradcheck::ModelRun<'a>, Option<String>> {
+) -> Result<Extents, Option<String>> {
     use crate::num::gradcheck::run_model_with;
+    let max_elements = extents_elements(&r.env);
     let own = |m: &mut Machine| {
         m.max_steps = EXTENTS_STEPS;
-        m.max_elements = EXTENTS_ELEMENTS;
+        m.max_elements = max_elements;
         Ok(())
     };
     match run_model_with(&r.program, &r.env, scatter, loss, 0, &own) {
-        Ok(run) => return Ok(run),
+        Ok(run) => return Ok(store_extents(&run.machine.vals)),
         Err(e) if e.too_large => return Err(Some(e.message)),
         Err(_) => {}
     }
     let arbitrary = |m: &mut Machine| {
         m.max_steps = EXTENTS_STEPS / 2;
-        m.max_elements = EXTENTS_ELEMENTS;
+        m.max_elements = max_elements;
         m.arbitrary_inputs = true;
         // A symbol without a value is read as a value of the program, as in the module.
         for s in r.env.symbols.keys() {
@@ -491,17 +559,14 @@ fn extents_run<'a>(
         Ok(())
     };
     let refused = |e: crate::num::NumError| e.too_large.then_some(e.message);
-    let a = run_model_with(&r.program, &r.env, scatter, loss, 0, &arbitrary).map_err(refused)?;
-    let b = run_model_with(&r.program, &r.env, scatter, loss, 1, &arbitrary).map_err(refused)?;
-    let positions = |run: &crate::num::gradcheck::ModelRun| {
-        run.machine
-            .vals
-            .iter()
-            .map(|(k, e)| (k.clone(), e.keys().cloned().collect::<BTreeSet<Vec<i64>>>()))
-            .collect::<BTreeMap<_, _>>()
+    let (first, ext) = {
+        let a =
+            run_model_with(&r.program, &r.env, scatter, loss, 0, &arbitrary).map_err(refused)?;
+        (positions(&a.machine.vals), store_extents(&a.machine.vals))
     };
-    if positions(&a) == positions(&b) {
-        Ok(a)
+    let b = run_model_with(&r.program, &r.env, scatter, loss, 1, &arbitrary).map_err(refused)?;
+    if first == positions(&b.machine.vals) {
+        Ok(ext)
     } else {
         Err(None)
     }
@@ -525,25 +590,7 @@ pub fn numpy(r: &FileReport) -> Result<String, String> {
     let loss = back.seeds.first().map(String::as_str);
     let run = extents_run(r, &back.items, loss);
     let refused = run.as_ref().err().cloned().flatten();
-    let extents = run.ok().map(|run| {
-        let mut ext: Extents = BTreeMap::new();
-        for (k, elems) in &run.machine.vals {
-            let mut e: Option<Vec<(i64, i64)>> = None;
-            for pos in elems.keys() {
-                match &mut e {
-                    None => e = Some(pos.iter().map(|p| (*p, *p)).collect()),
-                    Some(e) => {
-                        for (d, p) in e.iter_mut().zip(pos) {
-                            d.0 = d.0.min(*p);
-                            d.1 = d.1.max(*p);
-                        }
-                    }
-                }
-            }
-            if let Some(e) = e {
-                ext.insert(k.clone(), e);
-            }
-        }
+    let extents = run.ok().map(|mut ext| {
         // Arrays start at position 0 (a centered index below it), and a gradient
         // has at least its tensor's extent: `h.grad[t]` is `h_grad[t]`.
         let values: Extents = ext.clone();
@@ -654,7 +701,7 @@ pub fn numpy(r: &FileReport) -> Result<String, String> {
     out.push_str("import json\nimport sys\n\nimport numpy as np\n\n");
     if let (None, Some(why)) = (&g.extents, &refused) {
         out.push_str(&format!(
-            "# tq's run of this model for its array extents was refused by its budget (emit::EXTENTS_STEPS:\n# {EXTENTS_STEPS} element evaluations with the file's values, half of it for each run with\n# arbitrary values; emit::EXTENTS_ELEMENTS: {EXTENTS_ELEMENTS} stored values; smaller sizes on the\n# `sample` line let it run): {}\n# so no array extents are known: every statement uses the generic runtime.\n\n",
+            "# tq's run of this model for its array extents was refused by its budget (emit::EXTENTS_STEPS:\n# {EXTENTS_STEPS} element evaluations with the file's values, half of it for each run with\n# arbitrary values; emit::EXTENTS_ELEMENTS: {EXTENTS_ELEMENTS} stored values,\n# fewer for members of many indices under emit::EXTENTS_BYTES: {EXTENTS_BYTES} bytes; smaller\n# sizes on the `sample` line let it run): {}\n# so no array extents are known: every statement uses the generic runtime.\n\n",
             why.replace('\n', " ")
         ));
     } else if g.extents.is_none() {

@@ -20,6 +20,48 @@ pub const FLOOR: f64 = 1e-4;
 /// Element evaluations allowed for all the runs of one file's gradient check
 /// (about a second); larger `sample` sizes are refused before the first run.
 pub const BUDGET: u64 = 8_000_000;
+/// Element evaluations the sampled runs of the model made for one file's claims may
+/// spend together (element claims the engines left undecided, `includes` blocks, claims
+/// with givens that set values or whole tensors, their re-checks and retries): two runs
+/// at [`BUDGET`]. Each such claim ran the model once at the full budget, charged to
+/// nothing: 30 claims at distinct givens on a model past the budget took 46 s of
+/// `tq check` (session 36). The scope is the thread's ([`with_file_runs`], set by
+/// `claims::decide_all`); outside one each run has [`BUDGET`] alone.
+pub const FILE_RUNS_BUDGET: u64 = 2 * BUDGET;
+
+thread_local! {
+    /// What the file's model runs have left, inside a [`with_file_runs`] scope.
+    static RUNS_LEFT: std::cell::Cell<Option<u64>> = const { std::cell::Cell::new(None) };
+}
+
+/// Runs `f` with `budget` element evaluations for all the model runs made on this
+/// thread (scopes nest: the inner one replaces the outer for its duration).
+pub fn with_file_runs<R>(budget: u64, f: impl FnOnce() -> R) -> R {
+    let outer = RUNS_LEFT.with(|r| r.replace(Some(budget)));
+    let out = f();
+    RUNS_LEFT.with(|r| r.set(outer));
+    out
+}
+
+/// Charges a run's element evaluations to the scope's budget (nothing outside one).
+fn charge(steps: u64) {
+    RUNS_LEFT.with(|r| {
+        if let Some(left) = r.get() {
+            r.set(Some(left.saturating_sub(steps.max(1))));
+        }
+    });
+}
+
+/// The refusal of a run when the file's model runs have spent their budget.
+fn runs_spent() -> NumError {
+    NumError {
+        too_large: true,
+        message: format!(
+            "the sampled runs of this file's claims have spent their budget of {FILE_RUNS_BUDGET} element evaluations (num::gradcheck::FILE_RUNS_BUDGET); use smaller sizes on the `sample` line or fewer claims that need a run"
+        ),
+    }
+}
+
 /// Random directions per tensor.
 pub const DIRECTIONS: usize = 2;
 /// Directions whose finite difference straddles a kink (relu or abs at 0) are drawn
@@ -138,6 +180,8 @@ struct Prepared<'a> {
     base: Machine<'a>,
     objective: Objective,
     rng: ChaCha8Rng,
+    /// The run's budget is what the file's model runs had left ([`with_file_runs`]).
+    capped: bool,
 }
 
 /// Changes a machine before anything is sampled (sizes, symbols, boundary, stand-ins).
@@ -158,8 +202,20 @@ fn prepare<'a>(
     base.arbitrary_inputs = any_inputs;
     base.max_steps = BUDGET;
     setup(&mut base)?;
+    // Within the file's budget for model runs, when a scope sets one.
+    let mut capped = false;
+    if let Some(left) = RUNS_LEFT.with(|r| r.get()) {
+        if left == 0 {
+            return Err(runs_spent());
+        }
+        capped = left < base.max_steps;
+        base.max_steps = base.max_steps.min(left);
+    }
     base.require_sizes()?;
-    base.sample_ready_leaves(program, &mut rng)?;
+    if let Err(e) = base.sample_ready_leaves(program, &mut rng) {
+        charge(base.steps());
+        return Err(e);
+    }
     if let Some(after) = after {
         after(&mut base)?;
     }
@@ -208,6 +264,7 @@ fn prepare<'a>(
         base,
         objective,
         rng,
+        capped,
     })
 }
 
@@ -217,14 +274,19 @@ fn run_backward<'a>(
     items: &[Item],
 ) -> Result<Machine<'a>, NumError> {
     let mut m = fwd.clone();
+    backward_on(&mut m, objective, items)?;
+    Ok(m)
+}
+
+/// The backward program on a machine holding the forward values.
+fn backward_on(m: &mut Machine, objective: &Objective, items: &[Item]) -> Result<(), NumError> {
     for ((member, pos), g) in &objective.weighted {
         m.vals
             .entry((member.clone(), true))
             .or_default()
             .insert(pos.clone(), *g);
     }
-    m.run_items(items, &mut Vec::new())?;
-    Ok(m)
+    m.run_items(items, &mut Vec::new())
 }
 
 /// A sampled run of a model and its derived backward program.
@@ -274,8 +336,26 @@ fn run_prepared<'a>(
     program: &Program,
     scatter: &[Item],
 ) -> Result<ModelRun<'a>, NumError> {
-    let fwd = forward(&p.base, program)?;
-    let machine = run_backward(&fwd, &p.objective, scatter)?;
+    let capped = p.capped;
+    // A run stopped by what the file's runs had left, not by its own budget.
+    let spent = |m: &Machine, e: NumError| {
+        if capped && e.too_large && m.steps() >= m.max_steps {
+            runs_spent()
+        } else {
+            e
+        }
+    };
+    let mut fwd = p.base;
+    if let Err(e) = fwd.run_items(&program.items, &mut Vec::new()) {
+        charge(fwd.steps());
+        return Err(spent(&fwd, e));
+    }
+    let mut machine = fwd.clone();
+    let ran = backward_on(&mut machine, &p.objective, scatter);
+    charge(machine.steps());
+    if let Err(e) = ran {
+        return Err(spent(&machine, e));
+    }
     Ok(ModelRun {
         machine,
         forward: fwd,
@@ -333,10 +413,12 @@ pub fn run_forward_split<'a>(
     let p = prepare(program, env, None, seed, &|_| Ok(()), None, true)?;
     let mut m = p.base;
     let split = split.min(program.items.len());
-    m.run_items(&program.items[..split], &mut Vec::new())?;
-    between(&mut m)?;
-    m.run_items(&program.items[split..], &mut Vec::new())?;
-    Ok(m)
+    let ran = m
+        .run_items(&program.items[..split], &mut Vec::new())
+        .and_then(|()| between(&mut m))
+        .and_then(|()| m.run_items(&program.items[split..], &mut Vec::new()));
+    charge(m.steps());
+    ran.map(|()| m)
 }
 
 /// Runs the gradient checks of one file. `scatter` and `gather` are the derived
@@ -371,6 +453,7 @@ pub fn gradcheck_within(
         mut base,
         objective,
         mut rng,
+        ..
     } = prepare(program, env, loss, seed, &|_| Ok(()), None, true)?;
     if objective.weighted.is_empty() && objective.loss.is_none() {
         return Ok(vec![]);

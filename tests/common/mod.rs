@@ -190,3 +190,22 @@ pub fn each_in_parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Syn
         .map(|r| r.expect("every item was run"))
         .collect()
 }
+
+/// A stride-2 valid window whose output size is derived (`size Y = {y_size}`) and whose
+/// answer counts its outputs (`mults(y) == B Y D`), followed by `tail` (a `vary` line or
+/// nothing): the model of probe34 p09/p31, where a variant's Y may be no whole number.
+pub fn strided_window(y_size: &str, tail: &str) -> String {
+    format!(
+        "size B, X
+size D = 3
+index dx : D
+size Y = {y_size}
+boundary valid
+input x[B, X] ~ normal(0, 1)
+param W[D] ~ normal(0, 1/D)
+y[b,y] = W[DX] x[b, 2y+DX]
+claim mults(y) == B Y D
+sample B = 2, X = 9
+{tail}"
+    )
+}

@@ -393,11 +393,7 @@ fn reads_of(r: &Ref, u: &str, env: &Env, loop_vars: &BTreeSet<String>, out: &mut
         if extent.starts_with(['@', '~', '?']) || !env.sizes.contains_key(extent) {
             continue;
         }
-        let plain = a.terms.len() == 1
-            && a.terms[0].coef == 1
-            && a.terms[0].factors.len() == 1
-            && a.constant == 0;
-        if plain {
+        if a.plain_var().is_some() {
             continue;
         }
         let mut read = Read {

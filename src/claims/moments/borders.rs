@@ -154,28 +154,25 @@ pub fn wrap_unmet(
 }
 
 /// The tensors a claim's moments read whose value holds away from the border only (zero
-/// padding), each once, handed to `visit` with the set-up of a run at the sizes the claim
-/// is decided at (the file's `sample` values and the claim's givens, under the claim's
-/// boundary rule or the file's); the first reason `visit` gives. `Err` when the claim's
-/// sizes cannot be set. The one set-up of [`border_pool`] and [`no_interior`].
+/// padding), each once, handed to `visit` with how many of its elements are away from
+/// the border and how many are not at the sizes the claim is decided at (the file's
+/// `sample` values and the claim's givens, under the claim's boundary rule or the
+/// file's): the interior run charged to the file's interior runs
+/// (`montecarlo::interior::split`; `Err(Spent)` past their budget). The first reason
+/// `visit` gives; `Err` when the claim's sizes cannot be set. The one set-up of
+/// [`border_pool`] and [`no_interior`].
 pub(super) fn first_border_ref(
     claim: &ast::Claim,
     program: &ast::Program,
     env: &Env,
     a: &Analysis,
-    mut visit: impl FnMut(
-        &ast::Ref,
-        String,
-        &dyn Fn(&mut crate::num::Machine) -> Result<(), crate::num::NumError>,
-    ) -> Option<String>,
+    mut visit: impl FnMut(&ast::Ref, String, BorderSplit) -> Option<String>,
 ) -> Result<Option<String>, String> {
+    use super::super::montecarlo::interior;
     let mut refs = Vec::new();
     moment_refs(&claim.body, &mut refs);
     let sets = super::super::montecarlo::given_values(claim, env)?;
     let boundary = claim.boundary.or(env.boundary);
-    let setup = |m: &mut crate::num::Machine| {
-        super::super::montecarlo::apply_givens(m, program, env, &sets, boundary)
-    };
     let mut seen = BTreeSet::new();
     for r in refs {
         let text = crate::syntax::printer::print_ref(r);
@@ -188,11 +185,27 @@ pub(super) fn first_border_ref(
         if !border {
             continue;
         }
-        if let Some(why) = visit(r, text, &setup) {
+        let split = interior::split(program, env, r, &Vec::new(), &sets, boundary, false);
+        if let Some(why) = visit(r, text, split) {
             return Ok(Some(why));
         }
     }
     Ok(None)
+}
+
+/// A tensor's elements away from the border and at it (`None`: the member does not
+/// exist at these sizes), why the interior run failed, or `Spent`: the file's interior
+/// runs are past their budget.
+pub(super) type BorderSplit =
+    Result<Result<Option<(usize, usize)>, String>, super::super::montecarlo::interior::Spent>;
+
+/// Why a claim resting on whether `text` has elements `which` is not decided: the
+/// file's interior runs are past their budget.
+fn split_spent(text: &str, which: &str) -> String {
+    format!(
+        "whether {text} has elements {which} is not known: {}",
+        super::super::montecarlo::interior::spent_reason()
+    )
 }
 
 /// Where the claim's value holds away from the border only (zero padding) and a tensor
@@ -204,21 +217,12 @@ pub fn border_pool(
     env: &Env,
     a: &Analysis,
 ) -> Option<String> {
-    // The same set-up as `first_border_ref`'s, charged to the file's interior runs.
-    let sets = super::super::montecarlo::given_values(claim, env).ok()?;
-    let boundary = claim.boundary.or(env.boundary);
-    first_border_ref(claim, program, env, a, |r, text, _| {
-        use super::super::montecarlo::interior;
-        match interior::split(program, env, r, &Vec::new(), &sets, boundary, false) {
-            Ok(Ok(Some((inside, outside)))) if inside > 0 && outside > 0 => Some(format!(
-                "{text} has {inside} elements away from the border and {outside} at it at the sizes the claim is decided at, with different moments under zero padding; the claim's value is the one away from the border, and a pool of all the elements is no element's"
-            )),
-            Err(interior::Spent) => Some(format!(
-                "whether {text} has elements both away from the border and at it is not known: {}",
-                interior::spent_reason()
-            )),
-            _ => None,
-        }
+    first_border_ref(claim, program, env, a, |_, text, split| match split {
+        Ok(Ok(Some((inside, outside)))) if inside > 0 && outside > 0 => Some(format!(
+            "{text} has {inside} elements away from the border and {outside} at it at the sizes the claim is decided at, with different moments under zero padding; the claim's value is the one away from the border, and a pool of all the elements is no element's"
+        )),
+        Err(_) => Some(split_spent(&text, "both away from the border and at it")),
+        _ => None,
     })
     .ok()
     .flatten()
@@ -226,24 +230,25 @@ pub fn border_pool(
 
 /// Moments that hold away from the border are no element's when no element is away
 /// from the border: then why (a claim resting on them is `undecided`). Checked with the
-/// interior program (`crate::moments::position::interior_exists`) at the sizes the claim
-/// is decided at: the file's `sample` values and the claim's givens.
+/// interior program at the sizes the claim is decided at (the file's `sample` values and
+/// the claim's givens), charged to the file's interior runs like [`border_pool`]'s (it
+/// ran uncharged, once per claim, until session 36).
 pub fn no_interior(
     claim: &ast::Claim,
     program: &ast::Program,
     env: &Env,
     a: &Analysis,
 ) -> Option<String> {
-    first_border_ref(claim, program, env, a, |r, text, setup| {
-        match crate::moments::position::interior_exists(program, env, r, setup) {
-            Ok(Some(true)) | Ok(None) => None,
-            Ok(Some(false)) => Some(format!(
-                "no element of {text} is away from the border at the sizes the claim is decided at (the `sample` values and the givens): every element reads outside the range, or reads an element that does; the moments engine's value holds away from the border only, so it is no element's value here"
-            )),
-            Err(e) => Some(format!(
-                "the moments of {text} hold away from the border only, and tq could not establish that an element is away from the border: {e}"
-            )),
-        }
+    first_border_ref(claim, program, env, a, |_, text, split| match split {
+        Ok(Ok(Some((inside, _)))) if inside > 0 => None,
+        Ok(Ok(None)) => None,
+        Ok(Ok(Some(_))) => Some(format!(
+            "no element of {text} is away from the border at the sizes the claim is decided at (the `sample` values and the givens): every element reads outside the range, or reads an element that does; the moments engine's value holds away from the border only, so it is no element's value here"
+        )),
+        Ok(Err(e)) => Some(format!(
+            "the moments of {text} hold away from the border only, and tq could not establish that an element is away from the border: {e}"
+        )),
+        Err(_) => Some(split_spent(&text, "away from the border")),
     })
     .unwrap_or_else(|e| {
         Some(format!(

@@ -215,9 +215,36 @@ impl Arr {
         // Every trial asks this of every member: a flat loop over the two buffers (a
         // NaN's |value| is not below infinity, so `a < INFINITY` is `is_finite`).
         if let (Some(data), Some(mask)) = (self.data.as_slice(), self.mask.as_slice()) {
-            for (v, w) in data.iter().zip(mask) {
+            // Eight running maxima without a branch (the compiler makes it vector code;
+            // session 36: a third of `tq export`'s time on a variant of 10^6 values was
+            // this loop). An element not written, or not finite, counts as 0, which no
+            // maximum is below: the same value as one running maximum.
+            const LANES: usize = 8;
+            let keep = |v: f64, w: bool| {
                 let a = v.abs();
-                if *w && a < f64::INFINITY && a > m {
+                if w && a < f64::INFINITY {
+                    a
+                } else {
+                    0.0
+                }
+            };
+            let mut lanes = [0.0f64; LANES];
+            let (d8, w8) = (data.chunks_exact(LANES), mask.chunks_exact(LANES));
+            let (d_rest, w_rest) = (d8.remainder(), w8.remainder());
+            for (d, w) in d8.zip(w8) {
+                for k in 0..LANES {
+                    let a = keep(d[k], w[k]);
+                    lanes[k] = if a > lanes[k] { a } else { lanes[k] };
+                }
+            }
+            for (v, w) in d_rest.iter().zip(w_rest) {
+                let a = keep(*v, *w);
+                if a > m {
+                    m = a;
+                }
+            }
+            for a in lanes {
+                if a > m {
                     m = a;
                 }
             }
@@ -500,6 +527,49 @@ impl<'a> Dense<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `largest` (eight lanes) against one running maximum, on generated members of
+    /// every length around the lane count, with elements not written, infinite, NaN,
+    /// negative and -0.
+    #[test]
+    fn largest_is_the_largest_finite_written_magnitude() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for n in 0..70usize {
+            for round in 0..6 {
+                let mut a = Arr::new(vec![0], &[n]);
+                let data = a.data.as_slice_mut().expect("standard layout");
+                let mask = a.mask.as_slice_mut().expect("standard layout");
+                for i in 0..n {
+                    let r = next();
+                    data[i] = match r % 11 {
+                        0 => f64::INFINITY,
+                        1 => f64::NEG_INFINITY,
+                        2 => f64::NAN,
+                        3 => -0.0,
+                        _ => ((r >> 8) % 100_000) as f64 / 97.0 - 500.0,
+                    };
+                    mask[i] = round == 0 || (r >> 40) % 3 != 0;
+                }
+                let mut want: f64 = 0.0;
+                for (v, w) in data.iter().zip(mask.iter()) {
+                    if *w && v.is_finite() {
+                        want = want.max(v.abs());
+                    }
+                }
+                assert_eq!(
+                    a.largest().to_bits(),
+                    want.to_bits(),
+                    "n = {n}, round {round}"
+                );
+            }
+        }
+    }
 
     /// The slice statistics of a member, by their definition: every written element
     /// matching `fixed`, added to the slice of each free dimension at its position.
