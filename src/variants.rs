@@ -804,7 +804,7 @@ fn prepare_within(
         claim_texts,
         derivations,
         values: names.iter().cloned().zip(values.iter().cloned()).collect(),
-        source: print_program(&p),
+        source: print_program(&with_derived_lines(&p, env)),
         answers,
         values_exact,
         per_moment,

@@ -920,6 +920,41 @@ fn response_with_id(c: &mut Client, id: &Value) -> Value {
     }
 }
 
+/// A request whose `id` is a number the protocol's request ids cannot hold (they are
+/// 32-bit integers) gets -32600 with that id (docs/editors.md), and the server goes on:
+/// it was read as a notification and never answered, so a client's `shutdown` with id
+/// 1.5 waited forever (probe36 h02).
+#[test]
+fn a_number_id_outside_32_bits_gets_invalid_request_with_its_id() {
+    let mut c = Client::start();
+    c.initialize();
+    for id in [
+        json!(1.5),
+        json!(18446744073709551615u64),
+        json!(2147483648i64),
+        json!(-2147483649i64),
+        json!(-0.5),
+    ] {
+        send_raw(
+            &mut c,
+            &format!("{{\"jsonrpc\": \"2.0\", \"id\": {id}, \"method\": \"shutdown\"}}"),
+        );
+        let e = response_with_id(&mut c, &id);
+        assert_eq!(e["error"]["code"], -32600, "{id}: {e}");
+    }
+    // The largest id the protocol holds is answered as a request (no error).
+    let id = json!(2147483647i64);
+    send_raw(
+        &mut c,
+        &format!("{{\"jsonrpc\": \"2.0\", \"id\": {id}, \"method\": \"textDocument/hover\", \"params\": {{\"textDocument\": {{\"uri\": \"file:///tmp/tq-none.tq\"}}, \"position\": {{\"line\": 0, \"character\": 0}}}}}}"),
+    );
+    let r = response_with_id(&mut c, &id);
+    assert!(
+        r.get("error").is_none() || r["error"]["code"] != -32600,
+        "{r}"
+    );
+}
+
 /// Garbage on the wire and protocol mistakes are answered with JSON-RPC errors and the
 /// server goes on (it used to exit 1 on each: the `lsp-server` handshake and a body
 /// that was not JSON ended it).

@@ -908,3 +908,112 @@ vary a in {2, 5}
         "{out}"
     );
 }
+
+/// A file with a size derived from sizes that vary (`size U = ceil(X/2)`) is checked in
+/// each variant as `tq check` checks it: its border claims refuted at the least sizes
+/// (probe36 b09: the variant's source had the derived size expanded, a plain `size U`
+/// tied by givens, so no least sizes were tried and an `expect refuted` claim was
+/// confirmed; `tq export` left the file out "because a claim was refuted").
+#[test]
+fn variants_of_a_file_with_a_derived_size_refute_its_border_claims() {
+    // A centred zero-padded window (D = 3): y[b,0] reads positions -1, 0, 1, so its
+    // variance is 2/3 only for X >= 2 (1/3 at X = 1).
+    let centred = "size B, X
+size D = 3
+index d : D
+size U = ceil(X/2)
+boundary zero
+input a[B, X] ~ normal(0, 1)
+param W[D] ~ normal(0, 1/3)
+grad y ~ normal(0, 1)
+y[b,x] = W[D] a[b, x + D - 1]
+expect refuted
+claim Var(y[b,0]) == 2/3
+claim Var(y[b,0]) == 2/3 given X >= 2
+sample B = 2, X = 7
+vary B in {2, 3}
+";
+    // A forward window read by a strided output U = floor((X - 1)/2) + 1, which the
+    // model reads: y[b,0] reads 0, 1, 2, variance 1 only for X >= 3.
+    let forward = "size B, X
+size D = 3
+index d : D
+size U = floor((X - 1)/2) + 1
+boundary zero
+input a[B, X] ~ normal(0, 1)
+param W[D] ~ normal(0, 1/3)
+param V ~ normal(0, 1)
+grad y ~ normal(0, 1)
+grad z ~ normal(0, 1)
+y[b,x] = W[D] a[b, x + D]
+z[b,u] = V a[b, 2u]
+expect refuted
+claim Var(y[b,0]) == 1
+claim Var(y[b,0]) == 1 given X >= 3
+claim mults(z) == B U
+sample B = 2, X = 9
+vary B in {2, 4}
+";
+    // Two derived sizes, one from the other, the window over the second size's index
+    // range (`size P = X + 2`, `size Q = P - 1`): y[b,1] reads 0, 1, 2, for X >= 3.
+    let chained = "size B, X
+size D = 3
+index d : D
+size P = X + 2
+size Q = P - 1
+boundary zero
+input a[B, X] ~ normal(0, 1)
+param W[D] ~ normal(0, 1/3)
+grad y ~ normal(0, 1)
+y[b,x] = W[D] a[b, x + D - 1]
+expect refuted
+claim Var(y[b,1]) == 1
+claim Var(y[b,1]) == 1 given X >= 3
+claim Q == X + 1
+sample B = 2, X = 6
+vary B in {2, 3}
+";
+    for (name, src) in [
+        ("centred", centred),
+        ("forward", forward),
+        ("chained", chained),
+    ] {
+        let base = check_source(name, src, &Options::default());
+        assert!(
+            base.passed(&Options::default()),
+            "{name}: tq check fails: {:?}",
+            base.claims
+        );
+        let p = plan(&base.program, 2, 0).unwrap();
+        for vals in &p.chosen {
+            let prepared = prepare(&base.program, &base.env, &p.names, vals);
+            let report = check_source("variant.tq", &prepared.source, &Options::default());
+            let v = Variant::new(prepared, report);
+            assert!(
+                v.passed(),
+                "{name} at {vals:?}: {}\n{}",
+                v.why_failed(),
+                v.prepared.source
+            );
+        }
+    }
+}
+
+/// A variant that does not pass says which claim did what (`tq export`'s note): an
+/// `expect refuted` claim that holds is named with "holds", not "a claim refuted".
+#[test]
+fn a_failed_variant_names_the_claim_and_what_it_came_out_as() {
+    let src = "scalar a
+x = a^2
+at a = 2
+expect refuted
+claim x == a a
+vary a in {2, 3}
+";
+    let (_, vs) = planned("held.tq", src, 1, &Options::default());
+    let why = vs[0].why_failed();
+    assert!(
+        why.contains("x == a a") && why.contains("expected refuted, but holds"),
+        "{why}"
+    );
+}

@@ -19,6 +19,7 @@
 //!   budgets, `domains.rs`: value domains, `givens.rs`: givens as a system, `vary.rs`:
 //!   what a claim varies.
 
+mod at_cycles;
 mod boundary_use;
 mod brackets;
 pub mod budget;
@@ -111,6 +112,8 @@ pub fn check_expanded(
     fixed_reads::check(program, &c.env, &mut c.diags);
     vary::check(&program.items, &c.env, &mut c.diags, &mut c.suggestions);
     vary::check_values(&program.items, &c.env, &mut c.diags);
+    // `at` values that set their names in a cycle (E0511).
+    at_cycles::check(&program.items, &mut c.diags);
     vary::check_value_names(&program.items, &c.env, &mut c.diags);
     // Numbers written with an exponent tq does not read, wherever they are (E0904).
     numbers::check(&program.items, &mut c.diags);

@@ -402,7 +402,10 @@ pub fn cost_calls(
                     "backward" => mults(backward, env, None),
                     other => Err(format!("`order` is of `forward` or `backward`, not `{other}`")),
                 };
-                cost.map(|c| order(&c, &crate::syntax::printer::print_name(&var.name)))
+                cost.and_then(|c| {
+                    let var = crate::syntax::printer::print_name(&var.name);
+                    order(&with_derived_sizes(&c, &var, env)?, &var)
+                })
             }
             (f, _) => Err(format!("`{f}(...)` takes a tensor (`mults(R)`) or a pass and a size (`order(backward, T)`)")),
         };
@@ -424,28 +427,109 @@ fn find_calls<'a>(e: &'a ast::Expr, out: &mut Vec<&'a ast::Call>) {
     }
 }
 
-/// The highest power of `var` in a polynomial cost, as `var^k`.
-pub fn order(cost: &Expr, var: &str) -> Expr {
+/// The cost with every derived size but `var` written as its formula
+/// (`size U = X - D + 1`): the order of a valid convolution's backward pass in its input
+/// size X is X, its cost `2 B D U` read with U free of X had order 1 (probe36 b13). A
+/// `floor` or `ceil` (`size U = floor((X - D)/2) + 1`) is read as its argument: they
+/// differ by less than 1, and a cost counts multiplications, a sum of products of sizes
+/// with positive coefficients, so the leading power in `var` is the same.
+fn with_derived_sizes(cost: &Expr, var: &str, env: &Env) -> Result<Expr, String> {
+    fn unfloored(e: &ast::Expr) -> ast::Expr {
+        match e {
+            ast::Expr::Call(c)
+                if matches!(c.func.name.as_str(), "floor" | "ceil") && c.args.len() == 1 =>
+            {
+                unfloored(&c.args[0])
+            }
+            e => crate::syntax::visit::map_children(e, unfloored),
+        }
+    }
+    // An index capital (`DX` of `index dx : D`) in a formula is its size.
+    let capital = |name: &str| -> String {
+        env.indices
+            .iter()
+            .find(|(i, info)| i.trim_end_matches('\'').to_uppercase() == name && info.size != name)
+            .filter(|_| !env.sizes.contains_key(name))
+            .map(|(_, info)| info.size.clone())
+            .unwrap_or_else(|| name.to_string())
+    };
+    let mut out = cost.clone();
+    // A derived size may be written with another (`size V = U + 1`): a few rounds, as
+    // many as there are derived sizes.
+    for _ in 0..=env.derived_sizes.len() {
+        let mut changed = false;
+        for (name, value) in &env.derived_sizes {
+            if name == var || !out.free_symbols().contains(name) {
+                continue;
+            }
+            let formula = crate::lower::lower_refs(&unfloored(value), &mut |r: &ast::Ref| {
+                if r.indices.is_some() || !r.name.sub.is_empty() {
+                    return Err(format!(
+                        "the derived size `{name}` is not a formula of the sizes"
+                    ));
+                }
+                Ok(Expr::sym(&capital(&r.name.base)))
+            })
+            .map_err(|why| format!("the order in `{var}` needs the derived size `{name}` as a formula of the sizes: {why}"))?;
+            out = out.subs(name, &formula);
+            changed = true;
+        }
+        if !changed {
+            return Ok(out);
+        }
+    }
+    Err(format!(
+        "the order in `{var}` needs the derived sizes as formulas of the sizes, and they are written with each other in a cycle"
+    ))
+}
+
+/// The highest power of `var` in a polynomial cost, as `var^k`; an error when `var`
+/// occurs other than in a whole power (under a function, a root, a divisor).
+pub fn order(cost: &Expr, var: &str) -> Result<Expr, String> {
     let expanded = crate::sym::expand(cost);
     let terms = match &expanded {
         Expr::Add(ts) => ts.clone(),
         other => vec![other.clone()],
     };
     let mut best = 0i64;
-    for t in terms {
-        let factors = match &t {
+    // Each term's power of `var` and its sign.
+    let mut powers = Vec::with_capacity(terms.len());
+    for t in &terms {
+        let factors = match t {
             Expr::Mul(fs) => fs.clone(),
             other => vec![other.clone()],
         };
+        let mut k = 0i64;
         for f in factors {
             match &f {
-                Expr::Sym(s) if s == var => best = best.max(1),
+                Expr::Sym(s) if s == var => k += 1,
                 Expr::Pow(b, e) if matches!(&**b, Expr::Sym(s) if s == var) => {
-                    best = best.max(e.as_int().unwrap_or(0))
+                    match e.as_int().filter(|k| *k > 0) {
+                        Some(e) => k += e,
+                        None => return Err(not_polynomial(var, cost)),
+                    }
                 }
+                f if f.free_symbols().contains(var) => return Err(not_polynomial(var, cost)),
                 _ => {}
             }
         }
+        best = best.max(k);
+        powers.push((k, t.split_coef().0.is_negative()));
     }
-    Expr::pow(Expr::sym(var), Expr::int(best))
+    // A leading term with a negative coefficient (`B D X - B D^2` in D, with a derived
+    // `U = floor((X - D)/2) + 1` written in: U shrinks as D grows) is no growth rate.
+    if best > 0 && powers.iter().any(|&(k, neg)| k == best && neg) {
+        return Err(format!(
+            "the cost `{}` has a negative leading term in `{var}` (a derived size shrinks as `{var}` grows), so its order in `{var}` is no growth rate tq can state",
+            crate::sym::to_text(&expanded)
+        ));
+    }
+    Ok(Expr::pow(Expr::sym(var), Expr::int(best)))
+}
+
+fn not_polynomial(var: &str, cost: &Expr) -> String {
+    format!(
+        "the cost `{}` is not a polynomial in `{var}`, so tq takes no order of it",
+        crate::sym::to_text(cost)
+    )
 }

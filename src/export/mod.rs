@@ -315,17 +315,18 @@ pub fn question(
                     .map(|(n, x)| format!("{n} = {x}"))
                     .collect::<Vec<_>>()
                     .join(", "),
-                match &v.prepared.invalid {
-                    Some(why) => format!("it is no model ({why})"),
-                    None => "it did not pass tq's check".to_string(),
-                }
+                v.why_failed()
             ));
         }
     }
     if kept.is_empty() {
-        return Err(
-            "no variant passed tq's check (a claim refuted or a gradient check failed)".into(),
-        );
+        // What failed, named: the first variant's reason (probe36 b09: "a claim refuted
+        // or a gradient check failed" when an `expect refuted` claim held).
+        let first = variants
+            .first()
+            .map(|v| format!(": in variant 1, {}", v.why_failed()))
+            .unwrap_or_default();
+        return Err(format!("no variant passed tq's check{first}"));
     }
     let base_claims = render::claims_with_reports(base);
     let per_variant: Vec<Vec<(Claim, Option<&ClaimReport>)>> = kept

@@ -147,7 +147,7 @@ pub fn document(r: &FileReport, audience: Audience) -> Document {
                     }
                     Question {
                         number,
-                        math: math::claim(c),
+                        math: math::claim(&as_asked(c, r)),
                         lines,
                         group: groups.get(number.wrapping_sub(1)).copied().flatten(),
                     }
@@ -540,4 +540,31 @@ fn member_groups(claims: &[(Claim, Option<&crate::claims::ClaimReport>)]) -> Vec
                 .filter(|l| count.get(l).is_some_and(|n| *n > 1))
         })
         .collect()
+}
+
+/// A claim as its author asked it: without the givens the expansion of fixed and derived
+/// sizes added (their relation `X/2 <= U, U - 1 < X/2`, or their value `U == 3` where the
+/// claim's givens fix the sizes they read), which carry the span of the size's own line.
+/// Printed, they gave the answer of a question about the size away on the student page
+/// (probe36 b11: "U = 3 given X = 9, D = 3, U = 3"); the sizes' values and formulas are
+/// listed under *Given*.
+fn as_asked(c: &Claim, r: &FileReport) -> Claim {
+    let lines: Vec<crate::span::Span> = r
+        .program
+        .items
+        .iter()
+        .filter(|i| match &i.kind {
+            ItemKind::Size(ids) => ids
+                .iter()
+                .any(|id| r.env.derived_sizes.iter().any(|(n, _)| *n == id.name)),
+            _ => false,
+        })
+        .map(|i| i.span)
+        .collect();
+    let mut c = c.clone();
+    c.given.retain(|g| {
+        let s = g.span();
+        !lines.iter().any(|l| l.start <= s.start && s.end <= l.end)
+    });
+    c
 }

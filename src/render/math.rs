@@ -157,6 +157,9 @@ pub fn call(c: &Call) -> String {
     }
     match f {
         "sqrt" if c.args.len() == 1 => format!("\\sqrt{{{args}}}"),
+        // A derived size's formula (`size U = floor((X - D)/2) + 1`) as typeset.
+        "floor" if c.args.len() == 1 => format!("\\left\\lfloor {args} \\right\\rfloor"),
+        "ceil" if c.args.len() == 1 => format!("\\left\\lceil {args} \\right\\rceil"),
         "min" | "max" => {
             format!("\\{f}\\left({args}\\right)")
         }

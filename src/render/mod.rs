@@ -222,11 +222,46 @@ fn description(source: &str) -> Option<String> {
                 d.push_str(text);
             }
         }
-        if out.as_ref().is_some_and(|d| d.ends_with('.')) {
+        if out
+            .as_ref()
+            .is_some_and(|d| d.ends_with('.') || first_sentence_end(d).is_some())
+        {
             break;
         }
     }
-    out
+    // The first sentence only: a second sentence on its line (the solution, probe36 b07:
+    // "A layer with weights W. The answer is Var = 2/3 at the border.") is no part of it
+    // and was printed on the student page.
+    out.map(|d| match first_sentence_end(&d) {
+        Some(k) => d[..k].to_string(),
+        None => d,
+    })
+}
+
+/// The end (past its period) of the first sentence of `d` that another follows: a period
+/// then a space and a capital, a digit or a bracket, not after an abbreviation (`e.g.`,
+/// `i.e.`, `cf.`, `vs.`, `etc.`, `Fig.`; the word before the period is read whole).
+fn first_sentence_end(d: &str) -> Option<usize> {
+    const ABBREVIATIONS: &[&str] = &[
+        "e.g", "i.e", "cf", "vs", "etc", "fig", "eq", "resp", "approx", "no",
+    ];
+    let bytes = d.as_bytes();
+    for (k, _) in d.match_indices(". ") {
+        let word = d[..k]
+            .rsplit(|c: char| c.is_whitespace() || c == '(')
+            .next()
+            .unwrap_or("");
+        let lower = word.to_ascii_lowercase();
+        if ABBREVIATIONS.contains(&lower.as_str()) {
+            continue;
+        }
+        // The next sentence starts with a capital, a digit or a formula's opening.
+        let next = bytes.get(k + 2).copied().unwrap_or(b' ');
+        if next.is_ascii_uppercase() || next.is_ascii_digit() || next == b'(' || next == b'$' {
+            return Some(k + 1);
+        }
+    }
+    None
 }
 
 /// Text (not math) escaped for LaTeX; the Unicode the reports use becomes math.
@@ -307,8 +342,21 @@ fn declarations(p: &Program, env: &crate::check::Env) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for item in &p.items {
         match &item.kind {
+            // A fixed or derived size with its value or formula (`D = 3`, `U = \lceil X/2
+            // \rceil`): listed by name alone, the output size a convolution exercise is
+            // about was on no page (probe36 b08).
             ItemKind::Size(ids) => {
-                let ids: Vec<String> = ids.iter().map(|i| math::ident(&i.name)).collect();
+                let ids: Vec<String> = ids
+                    .iter()
+                    .map(
+                        |i| match env.derived_sizes.iter().find(|(n, _)| *n == i.name) {
+                            Some((_, value)) => {
+                                format!("{} = {}", math::ident(&i.name), math::expr(value))
+                            }
+                            None => math::ident(&i.name),
+                        },
+                    )
+                    .collect();
                 out.push(("sizes".into(), ids.join(", ")));
             }
             ItemKind::Index {

@@ -206,3 +206,65 @@ pub(super) fn with_members(v: &sym::Expr, members: &BTreeMap<String, (i64, i64)>
     }
     format!("{formula} \\quad ({})", cells.join(",\\ "))
 }
+
+/// The variant's program as the source its check reads: each size derived from sizes
+/// that vary written again with its formula (`size U = ceil(X/2)`), its relation given
+/// on no claim and its value on no `sample` line, as the file has them. The program the
+/// answers are computed from has the derived sizes expanded (a plain `size U`, the
+/// relation `X/2 <= U, U - 1 < X/2` among each claim's givens, the value on the sample
+/// line); printed so, the variant's check read `U` as a size of its own tied by a given,
+/// took no least sizes, and confirmed an `expect refuted` border claim that `tq check`
+/// refutes there (probe36 b09: a file with a derived size anywhere was left out of
+/// `tq export`). A size fixed by a number (`size D = 3`) stays as expanded: its given
+/// sets it, which the least sizes read.
+pub(super) fn with_derived_lines(p: &Program, env: &Env) -> Program {
+    let derived: Vec<&(String, Expr)> = env
+        .derived_sizes
+        .iter()
+        .filter(|(_, v)| crate::check::members::eval_const(v).is_none())
+        .collect();
+    let mut q = p.clone();
+    let mut lines: Vec<Span> = Vec::new();
+    let mut names: BTreeSet<String> = BTreeSet::new();
+    for item in q.items.iter_mut() {
+        let ItemKind::Size(declared) = &item.kind else {
+            continue;
+        };
+        let [name] = declared.as_slice() else {
+            continue;
+        };
+        if let Some((_, value)) = derived.iter().find(|(n, _)| *n == name.name) {
+            lines.push(item.span);
+            names.insert(name.name.clone());
+            item.kind = ItemKind::SizeValue {
+                name: name.clone(),
+                value: value.clone(),
+            };
+        }
+    }
+    if lines.is_empty() {
+        return q;
+    }
+    // The givens the expansion added carry the span of the size's own line.
+    let added = |g: &Expr| {
+        let s = g.span();
+        lines.iter().any(|l| l.start <= s.start && s.end <= l.end)
+    };
+    fn strip(items: &mut [Item], added: &dyn Fn(&Expr) -> bool, names: &BTreeSet<String>) {
+        for item in items {
+            match &mut item.kind {
+                ItemKind::Claim(c) => c.given.retain(|g| !added(g)),
+                ItemKind::Derivation(d) => d.given.retain(|g| !added(g)),
+                ItemKind::Sample(bs) => bs.retain(|b| !names.contains(&b.name.name)),
+                ItemKind::Loop(l) => strip(&mut l.body, added, names),
+                ItemKind::ForIndices(f) => strip(&mut f.body, added, names),
+                ItemKind::Rule(r) => strip(&mut r.body, added, names),
+                _ => {}
+            }
+        }
+    }
+    strip(&mut q.items, &added, &names);
+    q.items
+        .retain(|i| !matches!(&i.kind, ItemKind::Sample(bs) if bs.is_empty()));
+    q
+}

@@ -92,6 +92,54 @@ impl Variant {
     pub fn passed(&self) -> bool {
         self.report.passed(&crate::report::Options::default())
     }
+
+    /// Why the variant did not pass, in words (`tq export`'s note when it is left out):
+    /// what it is not, the first claim that did not come out as expected and what it came
+    /// out as, or the gradient that failed its check. The note said "a claim refuted or a
+    /// gradient check failed" when an `expect refuted` claim held (probe36 b09).
+    pub fn why_failed(&self) -> String {
+        if let Some(why) = &self.prepared.invalid {
+            return format!("it is no model ({why})");
+        }
+        if let Some(d) = self.report.diagnostics.iter().find(|d| d.is_error()) {
+            return format!("its check reports {}: {}", d.code, d.message);
+        }
+        let opts = crate::report::Options::default();
+        if let Some(c) = self
+            .report
+            .claims
+            .iter()
+            .find(|c| !c.acceptable(opts.strict))
+        {
+            let got = verdict_word(c.verdict);
+            let what = match c.expect {
+                Some(Expectation::Refuted) if c.verdict == Verdict::Undecided => {
+                    "is expected refuted, but is undecided at this variant's values".to_string()
+                }
+                Some(Expectation::Refuted) => {
+                    format!("is expected refuted, but holds at this variant's values ({got})")
+                }
+                Some(Expectation::Undecided) => {
+                    format!("is expected undecided, but is {got} at this variant's values")
+                }
+                None => format!("is {got} at this variant's values"),
+            };
+            return format!("the claim `{}` {what}", c.source);
+        }
+        if let Some(g) = self.report.gradcheck.iter().find(|g| !g.passed) {
+            return format!("the gradient check of `{}` failed", g.tensor);
+        }
+        "it did not pass tq's check".to_string()
+    }
+}
+
+fn verdict_word(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Proved => "proved",
+        Verdict::Confirmed => "confirmed",
+        Verdict::Refuted => "refuted",
+        Verdict::Undecided => "undecided",
+    }
 }
 
 /// The variant's values as math for its heading. A whole number past the lexer's 40

@@ -129,15 +129,37 @@ impl Ctx<'_> {
             } else {
                 ""
             };
+            // `expect refuted` at column 0 above an indented derivation step: the fix is
+            // to indent the `expect` line like the step (probe36 b06: the hint said to
+            // dedent the step, which ends the derivation there).
+            let logical_first = self.ascii.text[line.start..phys]
+                .split_whitespace()
+                .next()
+                .unwrap_or("");
+            let hint = if logical_first == "expect"
+                && tok.starts_with('=')
+                && !tok.starts_with("==")
+            {
+                let spaces = if lead == 1 {
+                    "1 space".to_string()
+                } else {
+                    format!("{lead} spaces")
+                };
+                format!(
+                    "this step is indented further than the `expect` line before it{tabs}, so it was read as that line's continuation: indent the `expect` line like the step ({spaces}) to mark the step"
+                )
+            } else {
+                format!(
+                    "this line is indented further than the statement before it{tabs}, so it was read as that statement's continuation: indent it like the line before to make it a statement of its own"
+                )
+            };
             return Diagnostic::error(
                 "E0001",
                 self.ascii.span(at, at + tok.len().max(1)),
                 format!("unexpected `{tok}` after the end of the statement"),
             )
             .with_label("not expected here")
-            .with_hint(format!(
-                "this line is indented further than the statement before it{tabs}, so it was read as that statement's continuation: indent it like the line before to make it a statement of its own"
-            ));
+            .with_hint(hint);
         }
         let hint = match first {
             _ if tok.starts_with('@') => "`@` is not an operator in .tq: a matrix product is written with the summed index as a capital, factors side by side: `W[j,I] x[b,I]`".to_string(),
