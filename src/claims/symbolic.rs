@@ -75,11 +75,9 @@ pub(super) fn decide(
     // A point where a derived size is not a whole number of at least 1 is no point of
     // the model (its relation among the givens was met with a fraction: probe35/p a08).
     if o.verdict == Verdict::Refuted {
-        if let Some((name, v)) = o
-            .witness
-            .as_ref()
-            .and_then(|w| crate::check::outputs::derived_size_off(&w.point, env))
-        {
+        if let Some((name, v)) = o.witness.as_ref().and_then(|w| {
+            crate::check::outputs::derived_size_off(&with_given_sizes(claim, &w.point, env), env)
+        }) {
             return undecided(format!(
                 "fails only at a point where the size `{name}` would be {v}, not a whole number of at least 1 (no point of the model); no point where every size is whole was found: {}",
                 o.evidence
@@ -96,6 +94,39 @@ pub(super) fn decide(
         };
     }
     o
+}
+
+/// A witness's point with the sizes the claim's givens compute from it (`given X = 2 D
+/// + 2` at D = 1: X = 4), exactly, in a few rounds (a given may read another's size), so
+/// that a derived size reading them is judged there too (snd36, probe35/p a08: `mults(y)
+/// == 7 given X = 2 D + 2` was refuted at D = 1, where `H = (X - DX)/2 + 1` is 5/2).
+fn with_given_sizes(
+    claim: &Claim,
+    point: &BTreeMap<String, num_rational::BigRational>,
+    env: &Env,
+) -> BTreeMap<String, num_rational::BigRational> {
+    let mut out = point.clone();
+    for _ in 0..4 {
+        for g in &claim.given {
+            let ast::Expr::Rel(RelOp::Eq, l, r, _) = g else {
+                continue;
+            };
+            let ast::Expr::Ref(rf) = &**l else {
+                continue;
+            };
+            let name = crate::syntax::printer::print_name(&rf.name);
+            if rf.indices.is_some() || !env.sizes.contains_key(&name) || out.contains_key(&name) {
+                continue;
+            }
+            let Ok(x) = scalar::lower(r, &scalar::Scope::default()) else {
+                continue;
+            };
+            if let Ok(v) = x.eval_exact(&out) {
+                out.insert(name, v);
+            }
+        }
+    }
+    out
 }
 
 /// Whether a claim that sampling decided (Monte Carlo on the model) is defined on the

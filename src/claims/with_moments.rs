@@ -463,7 +463,9 @@ fn analyze_defined(
 /// read again at the least sizes the claim names (docs/language.md, "What a claim over
 /// sizes means"): `Var(y[b,0]) == v` of `y[b,x] = x[b,x+1]` holds at X = 5 and fails at
 /// X = 1, where y[b,0] reads the padding (probe 29). A refutation there is the claim's;
-/// a reading that decides nothing leaves the claim undecided.
+/// a reading that decides nothing leaves the claim undecided. Then at the other points of
+/// [`other_points`] that move sizes only (moved apart, one larger): a refutation there is
+/// the claim's too; a reading that decides nothing there is noted, as Monte Carlo's are.
 fn by_position_at_least(
     claim: &Claim,
     program: &ast::Program,
@@ -474,32 +476,57 @@ fn by_position_at_least(
     if first.verdict != Verdict::Confirmed {
         return first;
     }
-    let Some((point, _)) = other_points(claim, program, env)
+    // The least sizes, then every other point that moves sizes only: the sizes moved
+    // apart (a window wider than the input: `Var(y[b,0]) == 1` of a zero-padded
+    // convolution held at the sample and at D = X = 1, and fails at X = 1, D = 2; snd36,
+    // probe35/p a03) and each size one larger.
+    let points: Vec<_> = other_points(claim, program, env)
         .into_iter()
-        .find(|(_, least)| *least)
-    else {
+        .filter(|(p, least)| *least || p.keys().all(|n| env.sizes.contains_key(n)))
+        .collect();
+    let mut held: Vec<String> = Vec::new();
+    for (point, least) in points {
+        let Some((c, shown)) = claim_at_point(claim, &point, env) else {
+            continue;
+        };
+        let what = if least {
+            "the least sizes the claim names"
+        } else {
+            "sizes moved from the sample's"
+        };
+        match again(&c) {
+            Some(o) if o.verdict == Verdict::Refuted => {
+                return Outcome {
+                    evidence: format!(
+                        "at {what} ({shown}; it held at the sample sizes: {}): {}",
+                        first.evidence, o.evidence
+                    ),
+                    ..o
+                };
+            }
+            Some(o) if o.verdict == Verdict::Confirmed => {
+                if least {
+                    held.push(format!("at {shown}: {}", o.evidence));
+                } else {
+                    held.push(format!("held at {shown}"));
+                }
+            }
+            other if least => {
+                return undecided(format!(
+                    "position by position at the sample sizes: {}; at the least sizes the claim names ({shown}) not decided ({}), so the claim over every size is not confirmed",
+                    first.evidence,
+                    other.map_or("the second-moment program does not apply there".to_string(), |o| o.evidence)
+                ));
+            }
+            _ => held.push(format!("at {shown} not decided")),
+        }
+    }
+    if held.is_empty() {
         return first;
-    };
-    let Some((c, shown)) = claim_at_point(claim, &point, env) else {
-        return first;
-    };
-    match again(&c) {
-        Some(o) if o.verdict == Verdict::Refuted => Outcome {
-            evidence: format!(
-                "at the least sizes the claim names ({shown}; it held at the sample sizes: {}): {}",
-                first.evidence, o.evidence
-            ),
-            ..o
-        },
-        Some(o) if o.verdict == Verdict::Confirmed => Outcome {
-            evidence: format!("{}; at {shown}: {}", first.evidence, o.evidence),
-            ..first
-        },
-        other => undecided(format!(
-            "position by position at the sample sizes: {}; at the least sizes the claim names ({shown}) not decided ({}), so the claim over every size is not confirmed",
-            first.evidence,
-            other.map_or("the second-moment program does not apply there".to_string(), |o| o.evidence)
-        )),
+    }
+    Outcome {
+        evidence: format!("{}; {}", first.evidence, held.join("; ")),
+        ..first
     }
 }
 

@@ -88,6 +88,33 @@ impl Expander {
                         Some(Exact::Frac(..)) => true,
                         None => false,
                     };
+                    // A symbolic given of a size it reads (`given X = D + 3` with `size H
+                    // = (X - DX)/2 + 1`) that makes it a number at which it is no size
+                    // (5/2 for every D): E0512 at that given, as a numeric one is (snd36,
+                    // probe35/p a08: `H == 5/2` was proved, vacuously).
+                    if got.is_none() && !vals.contains_key(&name.name) {
+                        if let Some((shown, sp)) =
+                            exact::symbolic_no_size(value, given, &vals, capitals)
+                        {
+                            self.diags.push(
+                                Diagnostic::error(
+                                    "E0512",
+                                    sp,
+                                    format!(
+                                        "under this claim's givens the size `{}` = {} is {shown} whatever the other sizes are, not a whole number from 1 to 1,000,000",
+                                        name.name,
+                                        crate::syntax::printer::print_expr(value)
+                                    ),
+                                )
+                                .with_label("no size satisfies this")
+                                .with_hint(format!(
+                                    "a claim here would hold vacuously: write a given at which `{}` is a whole number of at least 1, or drop the given",
+                                    name.name
+                                )),
+                            );
+                            continue;
+                        }
+                    }
                     if bad && !vals.contains_key(&name.name) {
                         let shown = match got {
                             Some(Exact::Int(v)) => v.to_string(),

@@ -343,6 +343,97 @@ pub(super) fn constant_given_fails(g: &Expr) -> bool {
     }
 }
 
+/// A derived size's `value` with the claim's settings put in: the whole-number ones
+/// (`vals`) and the symbolic ones (`X = D + 3`, a size on the left, a value that is no
+/// number on the right), index capitals read as their sizes; when what remains is a
+/// number that is no size (not whole, or below 1), that number as text and the span of
+/// the first symbolic given put in. `None` when no symbolic given applies or the value
+/// still reads a size (a value at some sizes only is left to the points' wholeness test).
+pub(super) fn symbolic_no_size(
+    value: &Expr,
+    given: &[Expr],
+    vals: &BTreeMap<String, i64>,
+    capitals: &BTreeMap<String, String>,
+) -> Option<(String, Span)> {
+    let mut symbolic: BTreeMap<String, (Expr, Span)> = BTreeMap::new();
+    for g in given {
+        if let Expr::Rel(RelOp::Eq, l, r, sp) = g {
+            if let Expr::Ref(rf) = &**l {
+                if rf.indices.is_none() && rf.name.sub.is_empty() && eval_const(r).is_none() {
+                    symbolic
+                        .entry(rf.name.base.clone())
+                        .or_insert(((**r).clone(), *sp));
+                }
+            }
+        }
+    }
+    if symbolic.is_empty() {
+        return None;
+    }
+    let mut first: Option<Span> = None;
+    fn put(
+        e: &Expr,
+        vals: &BTreeMap<String, i64>,
+        capitals: &BTreeMap<String, String>,
+        symbolic: &BTreeMap<String, (Expr, Span)>,
+        first: &mut Option<Span>,
+    ) -> Expr {
+        match e {
+            Expr::Ref(r) if r.indices.is_none() && r.name.sub.is_empty() => {
+                let n = capitals.get(&r.name.base).unwrap_or(&r.name.base);
+                if let Some(v) = vals.get(n).or_else(|| vals.get(&r.name.base)) {
+                    return Expr::Num(v.to_string(), r.span);
+                }
+                if let Some((x, sp)) = symbolic.get(n) {
+                    first.get_or_insert(*sp);
+                    return x.clone();
+                }
+                // An index capital as its size (`DX` as `D`), so that it cancels.
+                let mut r = r.clone();
+                r.name.base = n.clone();
+                Expr::Ref(r)
+            }
+            e => crate::syntax::visit::map_children(e, |x| put(x, vals, capitals, symbolic, first)),
+        }
+    }
+    // Settings may read each other (`X = Z + 1`, `Z = D + 2`): a few rounds.
+    let mut e = value.clone();
+    for _ in 0..4 {
+        e = put(&e, vals, capitals, &symbolic, &mut first);
+    }
+    let sp = first?;
+    // The same value at four points of the names left (whole numbers apart from each
+    // other): a constant there (the sizes' values are whole, and these values are the
+    // arithmetic of sizes, affine in practice).
+    let mut names: Vec<String> = Vec::new();
+    crate::syntax::visit::walk_refs(&e, &mut |r| {
+        let n = crate::syntax::printer::print_name(&r.name);
+        if !names.contains(&n) {
+            names.push(n);
+        }
+    });
+    let mut got: Option<Exact> = None;
+    for k in 0..4i64 {
+        let at: BTreeMap<String, i64> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.clone(), 2 + 3 * k + 5 * i as i64 + k * k * i as i64))
+            .collect();
+        let v = eval_with(&e, &at)?;
+        match &got {
+            None => got = Some(v),
+            Some(g) if *g == v => {}
+            Some(_) => return None,
+        }
+    }
+    let shown = match got? {
+        Exact::Int(v) if (1..=1_000_000).contains(&v) => return None,
+        Exact::Int(v) => v.to_string(),
+        Exact::Frac(n, d) => format!("{n}/{d}"),
+    };
+    Some((shown, sp))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -689,7 +689,44 @@ pub(super) fn set_by_givens(claim: &Claim, env: &Env) -> Option<Vec<(String, sym
     };
     let mut c = claim.clone();
     c.given.retain(|g| !own_relation(g));
-    montecarlo::given_values(&c, env).ok()
+    let mut out = montecarlo::given_values(&c, env).ok()?;
+    // A derived size whose setting is still its own relation with the numeric settings put
+    // in (`Y = 8 - D` from `Y == X - D + 1` and `given X = 7`): not set either, but computed
+    // again at each point (snd36, probe35/p a02c, a02f: with `given X = 7` or `given D = 3`
+    // the relation was read as setting Y, so no least, apart or larger point was made and a
+    // claim false at D = 1 was confirmed at the sample point alone). Compared at three
+    // points of the other sizes, exactly.
+    let nums: BTreeMap<String, num_rational::BigRational> = out
+        .iter()
+        .filter_map(|(n, e)| Some((n.clone(), e.as_num()?.clone())))
+        .collect();
+    out.retain(|(n, e)| {
+        let Some((_, value)) = env.derived_sizes.iter().find(|(d, _)| d == n) else {
+            return true;
+        };
+        if e.free_symbols().is_empty() {
+            return true;
+        }
+        let Ok(own) = sym::parse_ascii(&text(value)) else {
+            return true;
+        };
+        let names: std::collections::BTreeSet<String> = own
+            .free_symbols()
+            .union(&e.free_symbols())
+            .cloned()
+            .collect();
+        let same = (0..3i64).all(|k| {
+            let mut at = nums.clone();
+            for (i, s) in names.iter().enumerate() {
+                at.entry(s.clone()).or_insert_with(|| {
+                    num_rational::BigRational::from_integer((5 + 3 * k + 7 * i as i64).into())
+                });
+            }
+            matches!((own.eval_exact(&at), e.eval_exact(&at)), (Ok(a), Ok(b)) if a == b)
+        });
+        !same
+    });
+    Some(out)
 }
 
 /// The sizes whose value changes the distribution of no element the claim reads: every

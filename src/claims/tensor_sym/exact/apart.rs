@@ -49,6 +49,29 @@ pub(crate) fn apart_points(
         steps.push((0..k).map(|j| if j == i { GAP } else { 0 }).collect());
         steps.push((0..k).map(|j| if j == i { 0 } else { GAP }).collect());
     }
+    // The sizes a given sets to a whole number (`given X = 7`), which the derived sizes
+    // read: put in to compute them, and left out of the point (snd36, probe35/p a02c:
+    // with `given X = 7` no derived size could be computed, and no point was made).
+    let held: BTreeMap<String, i64> = claim
+        .given
+        .iter()
+        .filter_map(|g| match g {
+            crate::syntax::ast::Expr::Rel(crate::syntax::ast::RelOp::Eq, l, r, _) => {
+                match (&**l, &**r) {
+                    (crate::syntax::ast::Expr::Ref(rf), crate::syntax::ast::Expr::Num(v, _))
+                        if rf.indices.is_none() =>
+                    {
+                        let n = crate::syntax::printer::print_name(&rf.name);
+                        (env.sizes.contains_key(&n) && !least.contains_key(&n))
+                            .then(|| Some((n, v.parse::<i64>().ok()?)))
+                            .flatten()
+                    }
+                    _ => None,
+                }
+            }
+            _ => None,
+        })
+        .collect();
     let mut out = Vec::new();
     for step in steps {
         let mut p: BTreeMap<String, i64> = least
@@ -61,13 +84,13 @@ pub(crate) fn apart_points(
                 *v += step[i];
             }
         }
-        if crate::check::outputs::derive_sizes_at(&mut p, env)
+        p.extend(held.iter().map(|(n, v)| (n.clone(), *v)));
+        let fits = crate::check::outputs::derive_sizes_at(&mut p, env)
             && read
                 .iter()
-                .all(|g| crate::check::outputs::relation_holds_at(g, &p, env) == Some(true))
-            && !out.contains(&p)
-            && p != *least
-        {
+                .all(|g| crate::check::outputs::relation_holds_at(g, &p, env) == Some(true));
+        p.retain(|n, _| !held.contains_key(n));
+        if fits && !out.contains(&p) && p != *least {
             out.push(p);
         }
     }
