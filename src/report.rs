@@ -397,6 +397,7 @@ fn gradcheck_to_json(r: &Result<Vec<GradCheck>, String>) -> serde_json::Value {
             "tensor": g.tensor,
             "max_rel_error": format!("{:?}", g.max_rel_error),
             "passed": g.passed,
+            "at_kink": g.at_kink,
         })).collect::<Vec<_>>() }),
         Err(e) => json!({ "skipped": e }),
     }
@@ -416,6 +417,7 @@ fn gradcheck_from_json(v: &serde_json::Value) -> Option<Result<Vec<GradCheck>, S
                 tensor: g["tensor"].as_str()?.to_string(),
                 max_rel_error: g["max_rel_error"].as_str()?.parse().ok()?,
                 passed: g["passed"].as_bool()?,
+                at_kink: usize::try_from(g["at_kink"].as_u64()?).ok()?,
             })
         })
         .collect::<Option<Vec<_>>>()?))
@@ -542,6 +544,12 @@ pub fn text_report(
                 "  gradcheck  passed  {} checks, max relative error {worst:.1e}\n",
                 r.gradcheck.len()
             ));
+            for g in r.gradcheck.iter().filter(|g| g.at_kink > 0) {
+                out.push_str(&format!(
+                    "  gradcheck  note    {}: elements on a kink at the sampled point (relu or abs at 0: a step of that element alone crosses it), left out of the directions checked: {}\n",
+                    g.tensor, g.at_kink
+                ));
+            }
         } else {
             for g in r.gradcheck.iter().filter(|g| !g.passed) {
                 // An infinite error is no measured error: every direction drawn crossed a

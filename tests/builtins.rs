@@ -165,6 +165,47 @@ fn a_finite_difference_across_a_kink_does_not_pass() {
     assert!(r.gradcheck.iter().all(|g| g.passed), "{:?}", r.gradcheck);
 }
 
+/// Inverted dropout before a relu (probe36 b02): a Bernoulli mask drawn 0 puts that
+/// element's relu argument on its kink whichever way x moves, and every step of the mask
+/// there crosses it, so every direction drawn for `m` crossed the kink and the file failed
+/// for most seeds. The elements whose own step crosses a kink are left out of the
+/// directions (the report says how many); the others are checked. A wrong derivative
+/// still fails (the planted models of `a_dropped_term_fails_gradcheck` and the kink test
+/// above, where every element sits on the kink, still fail).
+#[test]
+fn a_mask_drawn_zero_before_a_relu_is_checked_on_the_other_elements() {
+    for (p, i) in [("4/5", 4), ("1/2", 6), ("9/10", 12)] {
+        let src = format!(
+            "size I\n\
+             symbol p\n\
+             input x[I] ~ normal(0, 1)\n\
+             input m[I] ~ bernoulli(p)\n\
+             param w[I] ~ normal(0, 1)\n\
+             y[i] = relu(m[i] x[i] / p)\n\
+             loss = w[I] y[I]\n\
+             sample I = {i}, p = {p}\n"
+        );
+        let mut left_out = 0;
+        for seed in 0..10 {
+            let o = Options { seed, ..opts() };
+            let r = check_source("dropout.tq", &src, &o);
+            if r.gradcheck_skipped.is_some() {
+                continue;
+            }
+            assert!(
+                r.gradcheck.iter().all(|g| g.passed),
+                "p = {p}, I = {i}, seed {seed}: {:?}",
+                r.gradcheck
+            );
+            left_out += r.gradcheck.iter().map(|g| g.at_kink).sum::<usize>();
+        }
+        assert!(
+            left_out > 0,
+            "p = {p}, I = {i}: no mask drawn 0 in 10 seeds"
+        );
+    }
+}
+
 /// sym folds, differentiates and evaluates through the table.
 #[test]
 fn sym_reads_the_table() {

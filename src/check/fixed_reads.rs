@@ -17,10 +17,13 @@ use crate::syntax::ast::*;
 use crate::syntax::visit::walk_refs;
 use std::collections::BTreeSet;
 
+mod computed;
+
 /// E0215 for each read at a fixed position a declared, never-written tensor lacks.
 pub fn check(program: &Program, env: &Env, diags: &mut Vec<Diagnostic>) {
     let mut written = BTreeSet::new();
     writes(&program.items, env, &mut written);
+    computed::check(program, env, diags);
     let mut reported = BTreeSet::new();
     let mut exprs = Vec::new();
     reads(&program.items, &mut exprs);

@@ -151,6 +151,81 @@ fn unreached(program: &Program, env: &Env, starts: &[String], diags: &mut Vec<Di
     }
 }
 
+/// `grad h ~ normal(0, 1)` on a tensor declared by its start (`input h[B, 0, J]`) and
+/// computed past it by a loop (`for t in 1..T-1: h[b,t,j] = ...`): the declaration's
+/// extent is the start's, so the gradient would arrive at the start alone, an input, and
+/// reach nothing (probe36 b10: every gradient claim read 0, and the gradient check
+/// passed vacuously). E0805 at the `grad` line, with the line that seeds the computed
+/// steps.
+fn start_only(program: &Program, grad: &Decl, member: &str, diags: &mut Vec<Diagnostic>) {
+    let start = program.items.iter().find_map(|item| match &item.kind {
+        ItemKind::Decl(d) if d.kind != DeclKind::Grad && print_name(&d.target.name) == member => {
+            let idx = d.target.indices.as_ref()?;
+            let fixed = idx
+                .iter()
+                .position(|ix| matches!(ix, IndexExpr::Affine(a) if a.terms.is_empty()))?;
+            Some((d, idx, fixed))
+        }
+        _ => None,
+    });
+    let Some((d, idx, fixed)) = start else {
+        return;
+    };
+    let written = crate::syntax::printer::print_ref(&d.target);
+    // The line that seeds the steps a loop computes: the loop's variable in place of the
+    // fixed position, and the loop's range.
+    let looped = program.items.iter().find_map(|item| match &item.kind {
+        ItemKind::Loop(l) if wrote(&l.body, member) => Some(l),
+        _ => None,
+    });
+    let suggestion = looped.map(|l| {
+        let dims: Vec<String> = idx
+            .iter()
+            .enumerate()
+            .map(|(k, ix)| {
+                if k == fixed {
+                    l.range.var.name.clone()
+                } else {
+                    crate::syntax::printer::print_index(ix)
+                }
+            })
+            .collect();
+        format!(
+            "`grad {member}[{}] ~ normal(0, 1) for {}`",
+            dims.join(", "),
+            crate::syntax::printer::print_range(&l.range)
+        )
+    });
+    diags.push(
+        Diagnostic::error(
+            "E0805",
+            grad.target.span,
+            format!(
+                "`grad {member}` takes the extent of `{written}`, the declared start of `{member}`: the gradient would arrive at the start alone, an input, and reach nothing"
+            ),
+        )
+        .with_label("only the declared start")
+        .with_hint(match suggestion {
+            Some(line) => format!(
+                "state the gradient arriving at the steps the loop computes: {line}"
+            ),
+            None => format!(
+                "state the gradient arriving at the positions of `{member}` that statements compute, with their indices and the loop's range"
+            ),
+        }),
+    );
+}
+
+/// Whether a statement of `items` (through blocks) writes `member`.
+fn wrote(items: &[Item], member: &str) -> bool {
+    items.iter().any(|item| match &item.kind {
+        ItemKind::Equation(eq) => !eq.lhs.grad && print_name(&eq.lhs.name) == member,
+        ItemKind::Loop(l) => wrote(&l.body, member),
+        ItemKind::ForIndices(f) => wrote(&f.body, member),
+        _ => false,
+    })
+}
+
 /// `failed`: a line failed to parse (it may have been the loss): the backward pass's
 /// start is then not looked for.
 pub fn check(program: &Program, env: &Env, diags: &mut Vec<Diagnostic>, failed: bool) {
@@ -186,6 +261,9 @@ pub fn check(program: &Program, env: &Env, diags: &mut Vec<Diagnostic>, failed: 
         let leaf =
             (declared.contains(&member) && !computed.contains(&member)) || !computed.contains(&key);
         if !leaf {
+            if d.target.indices.is_none() {
+                start_only(program, d, &member, diags);
+            }
             continue;
         }
         let hint = match (&loss, &output) {

@@ -35,6 +35,7 @@ pub mod domains;
 mod env;
 mod fixed_reads;
 mod functions;
+mod given_cycles;
 pub mod givens;
 mod gradients;
 mod indices;
@@ -45,6 +46,7 @@ mod member_sizes;
 pub mod members;
 pub mod numbers;
 pub mod outputs;
+mod repeated;
 mod rule_reads;
 mod sample_sizes;
 mod statements;
@@ -52,6 +54,7 @@ pub mod supports;
 mod terms;
 pub mod vary;
 mod walk;
+mod whole_claims;
 mod write_extents;
 
 pub use claims::resolve_index_capitals;
@@ -124,6 +127,12 @@ pub fn check_expanded(
         boundary_use::check(program, &mut c.diags);
     }
     brackets::check(&program.items, &mut c.diags);
+    // An index named twice in a left side, a `for` list or a sum's list (E0216).
+    repeated::check(&program.items, &c.env, &mut c.diags);
+    // A tensor named without its indices in a claim's relation (E0507).
+    whole_claims::check(&program.items, &c.env, &mut c.diags);
+    // A given that sets a tensor from a value that reads it (E0511).
+    given_cycles::check(program, &c.env, &mut c.diags);
     rule_reads::check(program, &mut c.diags);
     sample_sizes::check(program, &c.env, &mut c.diags);
     member_range::check(program, &c.env, &mut c.diags);
@@ -635,6 +644,73 @@ fn real_symbols(items: &[crate::syntax::ast::Item], env: &mut Env) {
 /// file, written into [`Env::domains`]. Before (session 33), the exponent was read claim
 /// by claim: `s >= 1` was refuted at s = 1/2 beside `2^s >= 2`, confirmed with s whole,
 /// in the same file (docs/language.md, domains).
+/// The symbols that multiply an index in a position of any reference (`s` in
+/// `x[b, s*u + DX]`), in statements, declarations, claims (their `includes` blocks too),
+/// rules and derivations.
+fn position_symbols(
+    items: &[crate::syntax::ast::Item],
+    env: &Env,
+    out: &mut std::collections::BTreeSet<String>,
+) {
+    use crate::syntax::ast::{Expr, IndexExpr, Init, Ref};
+    let mut see = |r: &Ref| {
+        for ix in r.indices.iter().flatten() {
+            let IndexExpr::Affine(a) = ix else { continue };
+            for t in a.terms.iter().filter(|t| t.factors.len() > 1) {
+                for f in &t.factors {
+                    if env.symbols.contains_key(&f.name) {
+                        out.insert(f.name.clone());
+                    }
+                }
+            }
+        }
+    };
+    let mut exprs: Vec<&Expr> = Vec::new();
+    fn collect<'a>(
+        items: &'a [crate::syntax::ast::Item],
+        exprs: &mut Vec<&'a Expr>,
+        lhs: &mut Vec<&'a Ref>,
+    ) {
+        for item in items {
+            match &item.kind {
+                ItemKind::Equation(eq) => {
+                    lhs.push(&eq.lhs);
+                    exprs.push(&eq.rhs);
+                }
+                ItemKind::Decl(d) => match &d.init {
+                    Some(Init::Dist(c)) => exprs.extend(c.args.iter()),
+                    Some(Init::Value(v)) => exprs.push(v),
+                    None => {}
+                },
+                ItemKind::Loop(l) => collect(&l.body, exprs, lhs),
+                ItemKind::ForIndices(f) => collect(&f.body, exprs, lhs),
+                ItemKind::Rule(r) => collect(&r.body, exprs, lhs),
+                ItemKind::Claim(c) => {
+                    exprs.push(&c.body);
+                    exprs.extend(c.given.iter());
+                    if let Some(block) = &c.includes {
+                        collect(block, exprs, lhs);
+                    }
+                }
+                ItemKind::Derivation(d) => {
+                    exprs.extend(d.given.iter());
+                    exprs.push(&d.start);
+                    exprs.extend(d.steps.iter().map(|s| &s.expr));
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut lhs: Vec<&Ref> = Vec::new();
+    collect(items, &mut exprs, &mut lhs);
+    for r in lhs {
+        crate::syntax::visit::walk_ref(r, &mut see);
+    }
+    for e in exprs {
+        crate::syntax::visit::walk_refs(e, &mut see);
+    }
+}
+
 fn exponent_counts(items: &[crate::syntax::ast::Item], env: &mut Env) {
     use crate::syntax::ast::{BinOp, Expr, Init};
     use std::collections::BTreeSet;
@@ -683,6 +759,35 @@ fn exponent_counts(items: &[crate::syntax::ast::Item], env: &mut Env) {
     }
     let mut found = BTreeSet::new();
     items_walk(items, env, &mut found);
+    // A symbol that multiplies an index in a position (`x[b, s*u + DX]`: a stride or a
+    // dilation) is a whole number >= 1 as well: a position is an affine form with whole
+    // coefficients (docs/language.md), and at s = 1/2 no such model exists (probe36 b14:
+    // `U <= X` after a strided convolution was refuted at s = 5/6144).
+    let mut strides = BTreeSet::new();
+    position_symbols(items, env, &mut strides);
+    for name in &strides {
+        if env.fractional.contains(name)
+            || env.signed.contains(name)
+            || env.scalars.contains_key(name)
+            || env.computed_scalars.contains(name)
+        {
+            continue;
+        }
+        if env
+            .domains
+            .get(name)
+            .is_some_and(|d| !d.integer && (d.lo.is_some() || d.hi.is_some()))
+        {
+            continue;
+        }
+        let count = crate::sym::Domain::size(
+            "read as a coefficient of an index in a position (a stride or a dilation): a whole number >= 1 in every claim",
+        );
+        env.domains
+            .entry(name.clone())
+            .and_modify(|d| d.meet(&count))
+            .or_insert(count);
+    }
     for name in found {
         if env.fractional.contains(&name)
             || env.signed.contains(&name)

@@ -23,6 +23,20 @@ pub(super) fn decide_with_moments<'e>(
     opts: &Options,
     positions: &moments::PositionRuns<'e>,
 ) -> Outcome {
+    // A given that sets a whole tensor (`given U = W`) is put in by the element engine
+    // and Monte Carlo (on the sampled values); the moments engine reads the model's
+    // distributions (W and U independent) and the scalar engines read the tensors as
+    // free symbols: `Var(y) == 4 given U = W` of `y[i] = W[i] + U[i]` was refuted with
+    // Var(W) + Var(U) = 2 "at U = 1, W = 1" (probe36 h20).
+    if crate::analysis::givens::Givens::read(&claim.given, env)
+        .all
+        .iter()
+        .any(|g| matches!(g, crate::analysis::givens::Given::Tensor { .. }))
+    {
+        return undecided(
+            "a given sets a whole tensor: the moments engine reads the model's own distributions and does not put such a given in",
+        );
+    }
     let lowering = symbolic::Lowering {
         at,
         base,

@@ -536,7 +536,7 @@ fn check_at(
     // Elements are drawn inside their distribution's support: a Bernoulli mask is 0 or 1
     // (`u[i]^2 == u[i]` was refuted at u[0] = 16), a uniform element lies between its
     // ends, a categorical one is a class.
-    let supports = supports(program, &sizes);
+    let supports = supports(program, &sizes, &g.syms);
     // A scalar leaf (`input m ~ bernoulli(p)`, no brackets) too: `m^2 x[n] == m x[n]`
     // was refuted at m = 160 (session 22). Only declarations with a distribution are
     // keys, so no symbol is found here.

@@ -73,22 +73,23 @@ pub(crate) fn least_search(
         .iter()
         .any(|n| set.contains(*n) && really_set.contains(*n))
         || program.items.iter().any(|i| {
-            !matches!(
-                i.kind,
-                ast::ItemKind::Size(_)
-                    | ast::ItemKind::Index { .. }
-                    | ast::ItemKind::Symbol(_)
-                    | ast::ItemKind::Scalar(_)
-                    | ast::ItemKind::Boundary(_)
-                    | ast::ItemKind::Decl(_)
-                    | ast::ItemKind::Equation(_)
-                    | ast::ItemKind::Claim(_)
-                    | ast::ItemKind::Sample(_)
-                    | ast::ItemKind::At(_)
-                    | ast::ItemKind::Vary(_)
-                    | ast::ItemKind::Derivation(_)
-                    | ast::ItemKind::ExpectError(_)
-            )
+            !element_loop(i)
+                && !matches!(
+                    i.kind,
+                    ast::ItemKind::Size(_)
+                        | ast::ItemKind::Index { .. }
+                        | ast::ItemKind::Symbol(_)
+                        | ast::ItemKind::Scalar(_)
+                        | ast::ItemKind::Boundary(_)
+                        | ast::ItemKind::Decl(_)
+                        | ast::ItemKind::Equation(_)
+                        | ast::ItemKind::Claim(_)
+                        | ast::ItemKind::Sample(_)
+                        | ast::ItemKind::At(_)
+                        | ast::ItemKind::Vary(_)
+                        | ast::ItemKind::Derivation(_)
+                        | ast::ItemKind::ExpectError(_)
+                )
         })
     {
         return na;
@@ -108,12 +109,7 @@ pub(crate) fn least_search(
         .map(|k| (k.clone(), 1))
         .collect();
     let mut needed = named_extents(claim, env);
-    for item in &program.items {
-        if let ast::ItemKind::Equation(eq) = &item.kind {
-            note_fixed(&eq.lhs, env, &mut needed);
-            crate::syntax::visit::walk_refs(&eq.rhs, &mut |r| note_fixed(r, env, &mut needed));
-        }
-    }
+    note_fixed_in(&program.items, env, &mut needed);
     // What a derived size needs is tested at each candidate point (`y[b,2]`: Y >= 3).
     let mut derived_needs: Vec<(String, RelOp, i64)> = Vec::new();
     let mut relations: Vec<&ast::Expr> = Vec::new();
@@ -326,6 +322,36 @@ pub(crate) fn named_extents(claim: &Claim, env: &Env) -> BTreeMap<String, i64> {
 }
 
 /// [`named_extents`] of one reference, added to `out`.
+/// The seeds' loop form (`for b,x,d: y[b,x] += W[d] a[b,x+d]`): its indices range over
+/// their sizes as an equation's free and summed indices do, so it ties no size and moves to
+/// its least sizes as the one-equation form of the same model does (probe36 b03: the loop
+/// form of a zero-padded convolution was confirmed at the sample sizes only, its equation
+/// form refuted at X = 2). Family loops (`for l in 0..L`) still tie sizes.
+fn element_loop(item: &ast::Item) -> bool {
+    match &item.kind {
+        ast::ItemKind::ForIndices(f) => f
+            .body
+            .iter()
+            .all(|i| matches!(i.kind, ast::ItemKind::Equation(_)) || element_loop(i)),
+        _ => false,
+    }
+}
+
+/// [`note_fixed`] for every reference of the equations among `items`, the bodies of the
+/// seeds' loop form included.
+fn note_fixed_in(items: &[ast::Item], env: &Env, out: &mut BTreeMap<String, i64>) {
+    for item in items {
+        match &item.kind {
+            ast::ItemKind::Equation(eq) => {
+                note_fixed(&eq.lhs, env, out);
+                crate::syntax::visit::walk_refs(&eq.rhs, &mut |r| note_fixed(r, env, out));
+            }
+            ast::ItemKind::ForIndices(f) => note_fixed_in(&f.body, env, out),
+            _ => {}
+        }
+    }
+}
+
 fn note_fixed(r: &ast::Ref, env: &Env, out: &mut BTreeMap<String, i64>) {
     let Some(dims) = env.tensor_of(&r.name).map(|t| &t.dims) else {
         return;

@@ -802,6 +802,19 @@ pub(super) fn copy_sizes(
     };
     let mut exprs: Vec<&ast::Expr> = vec![&claim.body];
     exprs.extend(claim.given.iter());
+    // The seeds' loop form: its equations read as the others, and a loop index that is
+    // not a position of what the body writes is summed (`for b,x,d: y[b,x] += ...`: d).
+    let mut looped: Vec<&ast::Equation> = Vec::new();
+    loop_equations(
+        &program.items,
+        &mut Vec::new(),
+        &mut looped,
+        &mut |summed| drop(summed),
+    );
+    for eq in looped {
+        check_ref(&eq.lhs);
+        exprs.push(&eq.rhs);
+    }
     for item in &program.items {
         match &item.kind {
             ast::ItemKind::Equation(eq) => {
@@ -831,4 +844,39 @@ pub(super) fn copy_sizes(
         return std::collections::BTreeSet::new();
     }
     out.into_inner()
+}
+
+/// The equations inside the seeds' loop form (`for b,x,d: ...`), each loop index that is not
+/// a plain position of the tensor an equation writes passed to `summed`.
+fn loop_equations<'p>(
+    items: &'p [ast::Item],
+    indices: &mut Vec<&'p ast::Ident>,
+    out: &mut Vec<&'p ast::Equation>,
+    summed: &mut dyn FnMut(&str),
+) {
+    for item in items {
+        match &item.kind {
+            ast::ItemKind::ForIndices(f) => {
+                let n = indices.len();
+                indices.extend(f.indices.iter());
+                loop_equations(&f.body, indices, out, summed);
+                indices.truncate(n);
+            }
+            ast::ItemKind::Equation(eq) if !indices.is_empty() => {
+                for i in indices.iter() {
+                    let written = eq
+                        .lhs
+                        .indices
+                        .iter()
+                        .flatten()
+                        .any(|ix| ix.plain_var().is_some_and(|v| v.name == i.name));
+                    if !written {
+                        summed(&i.name);
+                    }
+                }
+                out.push(eq);
+            }
+            _ => {}
+        }
+    }
 }

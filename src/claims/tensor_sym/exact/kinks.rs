@@ -45,16 +45,28 @@ pub(super) enum Support {
     Unknown,
 }
 
-/// The supports of the tensors declared with a distribution, at the sample sizes.
+/// The supports of the tensors declared with a distribution, at the sample sizes and
+/// under the claim's settings (`settings`: `given p = 1` makes a `bernoulli(p)` mask 1
+/// everywhere, a closed end of its domain: probe36 b20, where `y[n] == x[n] given p = 1`
+/// of inverted dropout was refuted at a mask drawn 0).
 pub(super) fn supports(
     program: &Program,
     sizes: &BTreeMap<String, i64>,
+    settings: &[(String, ast::Expr, Option<i64>)],
 ) -> BTreeMap<String, Support> {
     let number = |e: &ast::Expr| -> Option<BigRational> {
         let t = crate::syntax::printer::print_expr(e);
         let t = t.trim();
         if let Some(n) = sizes.get(t) {
             return Some(rat(*n, 1));
+        }
+        if let Some((_, v, None)) = settings.iter().find(|(n, _, _)| n == t) {
+            let v = crate::syntax::printer::print_expr(v);
+            let v = v.trim();
+            return match v.strip_prefix('-') {
+                Some(r) => sym::parse_number(r.trim()).map(|x| -x),
+                None => sym::parse_number(v),
+            };
         }
         match t.strip_prefix('-') {
             Some(r) => sym::parse_number(r.trim()).map(|x| -x),
