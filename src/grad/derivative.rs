@@ -121,6 +121,7 @@ impl DerivCtx<'_> {
     /// indices replace renamed everywhere in it, inside calls and brackets too (a bound
     /// capital means the enclosing term's index wherever it is read).
     fn scoped(&self, x: &Expr, bound: &[String]) -> Expr {
+        let x = &self.grouped(x, bound);
         let map: BTreeMap<String, String> = self
             .rename
             .iter()
@@ -128,6 +129,110 @@ impl DerivCtx<'_> {
             .map(|(c, n)| (c.clone(), n.clone()))
             .collect();
         rename_deep(x, &map)
+    }
+
+    /// A copy of the factor `x` (a part of a term whose capitals `bound` are bound) in
+    /// which each capital of the target that a parenthesized sum inside `x` sums by
+    /// itself (`(w[I] x[b,I] - t[b])^2`: I is summed inside the parentheses) becomes an
+    /// explicit sum under a fresh name. The caller renames the target's capitals to its
+    /// loop indices outside calls and explicit sums; without this, the copy of the group
+    /// in the outer factor of a power, product or quotient read the free index in place
+    /// of the group's sum (probe36 b25/b26: `2 (w[i] x[b,i] - t[b]) x[b,i]`). A call's
+    /// argument does the same in [`explicit_capitals`].
+    fn grouped(&self, x: &Expr, bound: &[String]) -> Expr {
+        let targets: Vec<&String> = self.rename.keys().filter(|c| !bound.contains(c)).collect();
+        if targets.is_empty() {
+            return x.clone();
+        }
+        let mut used = BTreeSet::new();
+        let mut note = |e: &Expr| {
+            crate::syntax::visit::walk_refs(e, &mut |r| {
+                for ix in r.indices.iter().flatten() {
+                    used.extend(index_vars(ix).into_iter().map(|v| v.to_lowercase()));
+                }
+            })
+        };
+        note(self.whole);
+        note(&Expr::Ref(self.lhs.clone()));
+        used.extend(self.rename.values().cloned());
+        self.group_factor(x, bound, &targets, &mut used)
+    }
+
+    /// [`Self::grouped`] on a factor of a term (the interpreter's `term_summed`): a
+    /// parenthesized sum starts new terms, other products and powers keep the term.
+    fn group_factor(
+        &self,
+        x: &Expr,
+        bound: &[String],
+        targets: &[&String],
+        used: &mut BTreeSet<String>,
+    ) -> Expr {
+        match x {
+            Expr::Binary(BinOp::Add | BinOp::Sub, ..) => self.group_terms(x, bound, targets, used),
+            Expr::Binary(op @ (BinOp::Mul | BinOp::Jux | BinOp::Div | BinOp::Pow), l, r, s) => {
+                Expr::Binary(
+                    *op,
+                    Box::new(self.group_factor(l, bound, targets, used)),
+                    Box::new(self.group_factor(r, bound, targets, used)),
+                    *s,
+                )
+            }
+            Expr::Unary(UnOp::Neg, y, s) => Expr::Unary(
+                UnOp::Neg,
+                Box::new(self.group_terms(y, bound, targets, used)),
+                *s,
+            ),
+            _ => x.clone(),
+        }
+    }
+
+    /// [`Self::grouped`] on an expression whose additive terms are terms (the
+    /// interpreter's `eval`): each term sums the capitals `check::capitals` gives it, and
+    /// those of the target's become an explicit sum around the term.
+    fn group_terms(
+        &self,
+        x: &Expr,
+        bound: &[String],
+        targets: &[&String],
+        used: &mut BTreeSet<String>,
+    ) -> Expr {
+        if let Expr::Binary(op @ (BinOp::Add | BinOp::Sub), l, r, s) = x {
+            return Expr::Binary(
+                *op,
+                Box::new(self.group_terms(l, bound, targets, used)),
+                Box::new(self.group_terms(r, bound, targets, used)),
+                *s,
+            );
+        }
+        let is_bound = |n: &str| bound.iter().any(|b| b == n);
+        let caps = crate::check::capitals::Capitals {
+            env: self.env,
+            bound: &is_bound,
+        }
+        .of_term(x);
+        let inner: Vec<String> = bound.iter().cloned().chain(caps.iter().cloned()).collect();
+        let body = self.group_factor(x, &inner, targets, used);
+        let own: Vec<&String> = caps.iter().filter(|c| targets.contains(c)).collect();
+        if own.is_empty() {
+            return body;
+        }
+        let mut map = BTreeMap::new();
+        for cap in own {
+            let mut fresh = format!("{}'''", cap.to_lowercase());
+            while used.contains(&fresh) {
+                fresh.push('\'');
+            }
+            used.insert(fresh.clone());
+            map.insert(cap.clone(), fresh);
+        }
+        let ids = map
+            .values()
+            .map(|n| Ident {
+                name: n.clone(),
+                span: Span::default(),
+            })
+            .collect();
+        Expr::Sum(ids, Box::new(rename_deep(&body, &map)), x.span())
     }
 
     /// [`Self::d`] at a node under which the capitals `bound` are bound by enclosing
