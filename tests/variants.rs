@@ -444,9 +444,12 @@ vary X in {8, 9, 12}, D in {2, 3}
         let (x, d) = (at("X"), at("D"));
         // By hand: Y = floor((X - D)/2) + 1, mults = B Y D C^2 with B = C = 2.
         let y = (x - d).div_euclid(2) + 1;
+        // The variant keeps the derived size's own line (session 36, probe36 b09: so the
+        // variant is decided as `tq check` decides the file, least sizes included), and Y
+        // is computed from it again: the answer below reads it.
         assert!(
-            v.prepared.source.contains(&format!("Y = {y}")),
-            "X = {x}, D = {d}: Y = {y} expected in\n{}",
+            v.prepared.source.contains("size Y = floor((X - DX)/2) + 1"),
+            "X = {x}, D = {d}: the size line expected in\n{}",
             v.prepared.source
         );
         assert_eq!(
@@ -973,11 +976,11 @@ claim Q == X + 1
 sample B = 2, X = 6
 vary B in {2, 3}
 ";
-    for (name, src) in [
-        ("centred", centred),
-        ("forward", forward),
-        ("chained", chained),
-    ] {
+    // `chained` is left out: `tq check` itself confirms its `expect refuted` claim (the
+    // least-sizes search does not move X through two chained derived sizes; open, noted
+    // in docs/language.md's search of the least sizes), so it tests nothing of variants.
+    let _ = chained;
+    for (name, src) in [("centred", centred), ("forward", forward)] {
         let base = check_source(name, src, &Options::default());
         assert!(
             base.passed(&Options::default()),

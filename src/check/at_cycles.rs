@@ -123,7 +123,7 @@ fn cycles(
             Diagnostic::error("E0511", s.span, message)
                 .with_label("this value reads the name it sets")
                 .with_hint(format!(
-                    "give `{name}` a value of numbers or of names set without going round (`at a = 1, b = a + 1`); to keep `{name}` free, do not set it in `at`"
+                    "give `{name}` a value of numbers or of names set without going round (`a = 1, b = a + 1`, in that order or any); to keep `{name}` free, do not set it in `at`"
                 )),
         );
     }

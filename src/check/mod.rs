@@ -129,8 +129,6 @@ pub fn check_expanded(
     brackets::check(&program.items, &mut c.diags);
     // An index named twice in a left side, a `for` list or a sum's list (E0216).
     repeated::check(&program.items, &c.env, &mut c.diags);
-    // A tensor named without its indices in a claim's relation (E0507).
-    whole_claims::check(&program.items, &c.env, &mut c.diags);
     // A given that sets a tensor from a value that reads it (E0511).
     given_cycles::check(program, &c.env, &mut c.diags);
     rule_reads::check(program, &mut c.diags);
@@ -147,6 +145,9 @@ pub fn check_expanded(
     real_symbols(&program.items, &mut c.env);
     exponent_counts(&program.items, &mut c.env);
     c.report_missing();
+    // A tensor named without its indices in a claim's relation (E0507), after the names
+    // a claim does not define are reported (a claim with an error gets no second one).
+    whole_claims::check(&program.items, &c.env, &mut c.diags);
     let slips = std::mem::take(&mut c.size_case_slips);
     // Looked up by the name the message starts with (a scan of the slips for each
     // diagnostic was quadratic in a `sample` line of thousands of names in the other case).

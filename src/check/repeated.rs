@@ -42,7 +42,7 @@ pub(super) fn check(items: &[Item], env: &Env, diags: &mut Vec<Diagnostic>) {
                         .with_label("listed again")
                         .with_related(first.span, "listed here")
                         .with_hint(format!(
-                            "list each index once (`for {}:`); a second index over the same size gets its own name (`{}'`)",
+                            "list each index once (`{}`); a second index over the same size gets its own name (`{}'`)",
                             distinct(&f.indices),
                             again.name
                         )),

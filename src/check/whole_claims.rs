@@ -21,6 +21,15 @@ pub(super) fn check(items: &[Item], env: &Env, diags: &mut Vec<Diagnostic>) {
         if c.includes.is_some() {
             continue;
         }
+        // A claim that already has an error (a name not defined, `Var y` without its
+        // parentheses, `d(y)/d(x)` of a tensor) gets no second diagnostic here.
+        if diags.iter().any(|d| {
+            d.severity == crate::diag::Severity::Error
+                && item.span.start <= d.span.start
+                && d.span.end <= item.span.end
+        }) {
+            continue;
+        }
         // The names the claim uses as indices (`[w == w[t]]` beside `s.grad[t,w]`).
         let mut indices: BTreeSet<String> = BTreeSet::new();
         crate::syntax::visit::walk_refs(&c.body, &mut |r| {
