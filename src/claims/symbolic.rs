@@ -96,10 +96,11 @@ pub(super) fn decide(
     o
 }
 
-/// A witness's point with the sizes the claim's givens compute from it (`given X = 2 D
-/// + 2` at D = 1: X = 4), exactly, in a few rounds (a given may read another's size), so
-/// that a derived size reading them is judged there too (snd36, probe35/p a08: `mults(y)
-/// == 7 given X = 2 D + 2` was refuted at D = 1, where `H = (X - DX)/2 + 1` is 5/2).
+/// A witness's point with the sizes the claim's givens compute from it (`given X = 2 D +
+/// 2` at D = 1: X = 4), exactly, in a few rounds (a given may read another's size), so
+/// that a derived size reading them is judged there too (snd36, probe35/p a08: the claim
+/// `mults(y) == 7 given X = 2 D + 2` was refuted at D = 1, where `H = (X - DX)/2 + 1` is
+/// 5/2).
 fn with_given_sizes(
     claim: &Claim,
     point: &BTreeMap<String, num_rational::BigRational>,

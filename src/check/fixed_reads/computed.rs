@@ -47,29 +47,11 @@ fn note(items: &[Item], env: &Env, out: &mut Written) {
     }
 }
 
-/// Every expression that reads values of the forward program: right sides, claims and
-/// their givens, `includes` blocks.
-fn reads<'p>(items: &'p [Item], out: &mut Vec<&'p Expr>) {
-    for item in items {
-        match &item.kind {
-            ItemKind::Equation(eq) => out.push(&eq.rhs),
-            ItemKind::Loop(l) => reads(&l.body, out),
-            ItemKind::ForIndices(f) => reads(&f.body, out),
-            ItemKind::Claim(c) => {
-                out.push(&c.body);
-                out.extend(c.given.iter());
-                reads(c.includes.as_deref().unwrap_or(&[]), out);
-            }
-            _ => {}
-        }
-    }
-}
-
 pub(super) fn check(program: &Program, env: &Env, diags: &mut Vec<Diagnostic>) {
     let mut written = Written::new();
     note(&program.items, env, &mut written);
     let mut exprs = Vec::new();
-    reads(&program.items, &mut exprs);
+    super::reads(&program.items, &mut exprs);
     let mut reported = BTreeSet::new();
     for e in exprs {
         walk_refs(e, &mut |r| {

@@ -434,68 +434,6 @@ pub(super) fn symbolic_no_size(
     Some((shown, sp))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn member_names_split_into_base_subscript_and_primes() {
-        assert_eq!(split_member("N_{l-1}"), Some(("N", "l-1", "")));
-        assert_eq!(split_member("n_l'"), Some(("n", "l", "'")));
-        assert_eq!(split_member("N_0"), Some(("N", "0", "")));
-        assert_eq!(split_member("N"), None);
-        assert_eq!(split_member("_x"), None);
-    }
-
-    #[test]
-    fn subscripts_evaluate_with_the_values_in_scope() {
-        let vals: BTreeMap<String, i64> = [("l".to_string(), 2), ("L".to_string(), 3)].into();
-        assert_eq!(eval_subscript("l-1", &vals), Some(1));
-        assert_eq!(eval_subscript("2l+1", &vals), Some(5));
-        assert_eq!(eval_subscript("2*l - L", &vals), Some(1));
-        assert_eq!(eval_subscript("L", &vals), Some(3));
-        assert_eq!(eval_subscript("k", &vals), None);
-        assert_eq!(eval_subscript("l,1", &vals), None);
-        assert_eq!(eval_subscript("l+", &vals), None);
-        assert_eq!(eval_subscript("l*L - 2", &vals), Some(4));
-    }
-
-    #[test]
-    fn the_tree_and_the_text_read_the_same_form() {
-        let p = crate::syntax::parser::parse("y[2l+1, L-l-1] = 1\n").program;
-        let ItemKind::Equation(eq) = &p.items[0].kind else {
-            panic!("{:?}", p.items[0].kind)
-        };
-        let ix = eq.lhs.indices.as_ref().unwrap();
-        for (ix, text) in ix.iter().zip(["2l+1", "L-l-1"]) {
-            let IndexExpr::Affine(a) = ix else { panic!() };
-            assert_eq!(Form::of_affine(a), Form::of_text(text), "{text}");
-        }
-        let f = Form::of_text("L-l-1").unwrap();
-        assert_eq!((f.coef("l"), f.coef("L"), f.constant), (-1, 1, -1));
-        assert!(Form::of_text("-3").unwrap().is_constant());
-    }
-
-    #[test]
-    fn constant_values_are_exact_and_round_only_by_floor_and_ceil() {
-        let v = |src: &str| {
-            let p = crate::syntax::parser::parse(&format!("size X = {src}\n")).program;
-            match &p.items[0].kind {
-                ItemKind::SizeValue { value, .. } => eval_const(value),
-                k => panic!("{k:?}"),
-            }
-        };
-        assert_eq!(v("floor((32 - 3)/2) + 1"), Some(Exact::Int(15)));
-        assert_eq!(v("ceil(29/2)"), Some(Exact::Int(15)));
-        assert_eq!(v("ceil(28/2)"), Some(Exact::Int(14)));
-        assert_eq!(v("floor(-1/2)"), Some(Exact::Int(-1)));
-        assert_eq!(v("7/2"), Some(Exact::Frac(7, 2)));
-        assert_eq!(v("2^10"), Some(Exact::Int(1024)));
-        assert_eq!(v("1/0"), None);
-        assert_eq!(v("J + 1"), None);
-    }
-}
-
 /// The first decimal number written in a size's value (`0.5` of `size L = 0.5 * 4`,
 /// `2.0` of `size K = 2.0`): E0412 at it, naming the whole number or fraction it stands
 /// for. A size is computed exactly from whole numbers and fractions, and a decimal was
@@ -568,5 +506,67 @@ fn gcd128(a: i128, b: i128) -> i128 {
         a
     } else {
         gcd128(b, a % b)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn member_names_split_into_base_subscript_and_primes() {
+        assert_eq!(split_member("N_{l-1}"), Some(("N", "l-1", "")));
+        assert_eq!(split_member("n_l'"), Some(("n", "l", "'")));
+        assert_eq!(split_member("N_0"), Some(("N", "0", "")));
+        assert_eq!(split_member("N"), None);
+        assert_eq!(split_member("_x"), None);
+    }
+
+    #[test]
+    fn subscripts_evaluate_with_the_values_in_scope() {
+        let vals: BTreeMap<String, i64> = [("l".to_string(), 2), ("L".to_string(), 3)].into();
+        assert_eq!(eval_subscript("l-1", &vals), Some(1));
+        assert_eq!(eval_subscript("2l+1", &vals), Some(5));
+        assert_eq!(eval_subscript("2*l - L", &vals), Some(1));
+        assert_eq!(eval_subscript("L", &vals), Some(3));
+        assert_eq!(eval_subscript("k", &vals), None);
+        assert_eq!(eval_subscript("l,1", &vals), None);
+        assert_eq!(eval_subscript("l+", &vals), None);
+        assert_eq!(eval_subscript("l*L - 2", &vals), Some(4));
+    }
+
+    #[test]
+    fn the_tree_and_the_text_read_the_same_form() {
+        let p = crate::syntax::parser::parse("y[2l+1, L-l-1] = 1\n").program;
+        let ItemKind::Equation(eq) = &p.items[0].kind else {
+            panic!("{:?}", p.items[0].kind)
+        };
+        let ix = eq.lhs.indices.as_ref().unwrap();
+        for (ix, text) in ix.iter().zip(["2l+1", "L-l-1"]) {
+            let IndexExpr::Affine(a) = ix else { panic!() };
+            assert_eq!(Form::of_affine(a), Form::of_text(text), "{text}");
+        }
+        let f = Form::of_text("L-l-1").unwrap();
+        assert_eq!((f.coef("l"), f.coef("L"), f.constant), (-1, 1, -1));
+        assert!(Form::of_text("-3").unwrap().is_constant());
+    }
+
+    #[test]
+    fn constant_values_are_exact_and_round_only_by_floor_and_ceil() {
+        let v = |src: &str| {
+            let p = crate::syntax::parser::parse(&format!("size X = {src}\n")).program;
+            match &p.items[0].kind {
+                ItemKind::SizeValue { value, .. } => eval_const(value),
+                k => panic!("{k:?}"),
+            }
+        };
+        assert_eq!(v("floor((32 - 3)/2) + 1"), Some(Exact::Int(15)));
+        assert_eq!(v("ceil(29/2)"), Some(Exact::Int(15)));
+        assert_eq!(v("ceil(28/2)"), Some(Exact::Int(14)));
+        assert_eq!(v("floor(-1/2)"), Some(Exact::Int(-1)));
+        assert_eq!(v("7/2"), Some(Exact::Frac(7, 2)));
+        assert_eq!(v("2^10"), Some(Exact::Int(1024)));
+        assert_eq!(v("1/0"), None);
+        assert_eq!(v("J + 1"), None);
     }
 }
