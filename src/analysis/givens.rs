@@ -304,9 +304,10 @@ fn plain_scalar(r: &crate::syntax::ast::Ref, env: &Env) -> bool {
         && !r.grad
         && (env.sizes.contains_key(&name)
             || env.symbols.contains_key(&name)
-            || env
-                .tensor_of(&r.name)
-                .is_none_or(|t| t.rank == 0 && t.kind != crate::check::TensorKind::Computed))
+            || (!env.computed_scalars.contains(&name)
+                && env
+                    .tensor_of(&r.name)
+                    .is_none_or(|t| t.rank == 0 && t.kind != crate::check::TensorKind::Computed)))
 }
 
 /// The positions of `all` with the element givens in dependency order (each after the

@@ -632,7 +632,9 @@ fn settable(e: &Expr, env: &Env) -> Option<(String, Option<i64>, Expr)> {
             let name = print_name(&r.name);
             // A size or symbol is set by name, even where a family shares its letter
             // (`L` the depth beside the family `L_l`).
-            (!env.tensors.contains_key(&name)
+            // A computed scalar is no name to set: a given on it constrains what the
+            // program computes it from (`claims::collect` reads it on the inputs).
+            ((!env.tensors.contains_key(&name) && !env.computed_scalars.contains(&name))
                 || env.sizes.contains_key(&name)
                 || env.symbols.contains_key(&name))
             .then(|| (name, None, e.clone()))

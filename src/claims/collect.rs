@@ -34,9 +34,22 @@ pub(super) fn collect(
     at: &mut Vec<Binding>,
     out: &mut Vec<(crate::syntax::span::Span, Claim, Vec<Binding>, String)>,
 ) {
+    let defs = computed_definitions(items, env);
+    collect_in(items, &defs, env, at, out)
+}
+
+#[allow(clippy::type_complexity)]
+fn collect_in(
+    items: &[Item],
+    defs: &BTreeMap<String, ast::Expr>,
+    env: &Env,
+    at: &mut Vec<Binding>,
+    out: &mut Vec<(crate::syntax::span::Span, Claim, Vec<Binding>, String)>,
+) {
     let scoped = |c: &Claim, at: &[Binding]| -> (Claim, Vec<Binding>) {
         let mut c = c.clone();
-        c.given = crate::check::givens::resolved(&c.given, &c.at, env);
+        let given: Vec<ast::Expr> = c.given.iter().map(|g| on_inputs(g, defs, env)).collect();
+        c.given = crate::check::givens::resolved(&given, &c.at, env);
         let set = |name: &str| {
             c.at.iter().any(|b| b.name.name == name)
                 || c.given.iter().any(|g| match g {
@@ -74,8 +87,106 @@ pub(super) fn collect(
                     out.push((span, c, here, tail));
                 }
             }
-            ItemKind::Loop(l) => collect(&l.body, env, &mut at.clone(), out),
+            ItemKind::Loop(l) => collect_in(&l.body, defs, env, &mut at.clone(), out),
             _ => {}
         }
     }
+}
+
+/// The most syntax nodes a computed scalar's definition may have written out in the
+/// inputs for a given on it to be read as a constraint on them ([`on_inputs`]).
+const MAX_DEFINITION_NODES: usize = 400;
+
+/// The file's computed scalars (`x = a^2`, each set once by `=` at the top level) written
+/// out in the scalar inputs, symbols and sizes (`w = x + y` is `a^2 + b^2`), when that
+/// reads no tensor, sum, moment or other computed value and stays within
+/// [`MAX_DEFINITION_NODES`]: what a given on a computed value constrains.
+fn computed_definitions(items: &[Item], env: &Env) -> BTreeMap<String, ast::Expr> {
+    use crate::syntax::printer::print_name;
+    let mut written: BTreeMap<String, usize> = BTreeMap::new();
+    for item in items {
+        if let ItemKind::Equation(eq) = &item.kind {
+            *written.entry(print_name(&eq.lhs.name)).or_default() += 1;
+        }
+    }
+    let mut defs: BTreeMap<String, ast::Expr> = BTreeMap::new();
+    for item in items {
+        let ItemKind::Equation(eq) = &item.kind else {
+            continue;
+        };
+        let name = print_name(&eq.lhs.name);
+        if eq.lhs.indices.is_some()
+            || eq.lhs.grad
+            || eq.op != ast::AssignOp::Set
+            || written.get(&name) != Some(&1)
+            || !env.computed_scalars.contains(&name)
+        {
+            continue;
+        }
+        // Read in program order: the values it reads are written out already.
+        let value = substitute(&eq.rhs, &defs, env);
+        let mut nodes = 0usize;
+        crate::syntax::visit::walk_expr(&value, |_| {
+            nodes += 1;
+            true
+        });
+        let mut pure = nodes <= MAX_DEFINITION_NODES;
+        crate::syntax::visit::walk_refs(&value, &mut |r| {
+            let n = print_name(&r.name);
+            pure &= r.indices.is_none()
+                && !r.grad
+                && !env.computed_scalars.contains(&n)
+                && (env.sizes.contains_key(&n)
+                    || env.symbols.contains_key(&n)
+                    || env.scalars.contains_key(&n));
+        });
+        pure &= crate::lower::lower(&value, &crate::lower::Scope::default()).is_ok();
+        if pure {
+            defs.insert(name, value);
+        }
+    }
+    defs
+}
+
+/// `e` with each computed scalar that [`computed_definitions`] wrote out replaced by its
+/// value in the inputs.
+fn substitute(e: &ast::Expr, defs: &BTreeMap<String, ast::Expr>, env: &Env) -> ast::Expr {
+    match e {
+        ast::Expr::Ref(r) if r.indices.is_none() && !r.grad => {
+            let n = crate::syntax::printer::print_name(&r.name);
+            match defs.get(&n) {
+                Some(v) if env.computed_scalars.contains(&n) => v.clone(),
+                _ => e.clone(),
+            }
+        }
+        _ => crate::syntax::visit::map_children(e, |c| substitute(c, defs, env)),
+    }
+}
+
+/// A given `x = v` on a computed scalar read as the constraint it is on the inputs the
+/// program computes `x` from (`x = a^2`: `a^2 = v`), so that every engine solves it as a
+/// given on them (a power of a scalar input at both roots, a symbol set) and no point or
+/// witness breaks it (probe36 h21: `claim x == 3 given x = 3` was refuted at a = 0, the
+/// given dropped). Another given, and one on a value not written out, is kept as written.
+fn on_inputs(g: &ast::Expr, defs: &BTreeMap<String, ast::Expr>, env: &Env) -> ast::Expr {
+    let ast::Expr::Rel(RelOp::Eq, l, r, span) = g else {
+        return g.clone();
+    };
+    let mut reads = false;
+    for side in [l, r] {
+        crate::syntax::visit::walk_refs(side, &mut |x| {
+            reads |= x.indices.is_none()
+                && !x.grad
+                && defs.contains_key(&crate::syntax::printer::print_name(&x.name));
+        });
+    }
+    if !reads {
+        return g.clone();
+    }
+    ast::Expr::Rel(
+        RelOp::Eq,
+        Box::new(substitute(l, defs, env)),
+        Box::new(substitute(r, defs, env)),
+        *span,
+    )
 }

@@ -134,6 +134,7 @@ impl ClaimReport {
 
 pub use crate::syntax::visit::program_loops;
 mod collect;
+mod exact_vs_mc;
 pub use collect::claim_items;
 use collect::collect;
 mod element_checks;
@@ -563,7 +564,15 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
                         (Verdict::Proved | Verdict::Confirmed, Verdict::Refuted)
                             | (Verdict::Refuted, Verdict::Confirmed)
                     );
-                    if disagree {
+                    // Monte Carlo's 5% confirmation never vetoes an exact refutation.
+                    let w = at_witness.as_ref().map(|(c, _)| c);
+                    let need = montecarlo::Need::Recheck;
+                    let stands = exact_vs_mc::refutation_stands(&o, &mc, w, |c| {
+                        montecarlo::decide(c, &mc_ctx, &mut trials, &mut mc_budget, need)
+                    });
+                    if let Some(why) = stands {
+                        mc.evidence = format!("{}; {why}", mc.evidence);
+                    } else if disagree {
                         o.evidence = format!(
                             "the moments engine and Monte Carlo disagree — moments: {} ({}); Monte Carlo: {} ({})",
                             o.verdict.as_str(),

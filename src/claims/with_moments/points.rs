@@ -309,6 +309,20 @@ pub(in crate::claims) fn confirm_elsewhere(
             format!("{why}; {}", held.join("; "))
         });
     }
+    // A model the least sizes are not read for says so (docs/language.md, "What a claim
+    // over sizes means"; probe36 b19): the claim held where it was tried, not at the
+    // smaller sizes it is also about.
+    let set: Vec<String> = montecarlo::given_values(claim, env)
+        .map(|s| s.into_iter().map(|(n, _)| n).collect())
+        .unwrap_or_default();
+    if let (Some(why), true) = (
+        super::least::form_not_moved(program),
+        env.sizes.keys().any(|n| !set.contains(n)),
+    ) {
+        held.push(format!(
+            "the least sizes were not tried ({why}, whose ranges tie the sizes in ways the search for them does not read): the claim is confirmed at the sizes tried only, not at smaller ones; a given on the sizes (`given J >= 4`) says which sizes it is about"
+        ));
+    }
     if held.is_empty() {
         return first;
     }
@@ -707,9 +721,33 @@ pub(super) fn set_by_givens(claim: &Claim, env: &Env) -> Option<Vec<(String, sym
         if e.free_symbols().is_empty() {
             return true;
         }
-        let Ok(own) = sym::parse_ascii(&text(value)) else {
+        // Read as the exact engines read it (`2 X`, juxtaposed, is no ASCII product).
+        let read = |v: &ast::Expr| {
+            sym::parse_ascii(&text(v))
+                .ok()
+                .or_else(|| crate::lower::lower(&sized(v, &caps), &Default::default()).ok())
+        };
+        let Some(mut own) = read(value) else {
             return true;
         };
+        // A derived size read from another (`size P = X + 2`, `size Q = P - 1`) is its
+        // relation in the sizes that move, the chain written out (`Q = X + 1`): the
+        // resolved givens carry it so (snd37: `Q == P - 1` was read as setting Q, and no
+        // least sizes were tried).
+        for _ in 0..8 {
+            let chained: Vec<(String, sym::Expr)> = env
+                .derived_sizes
+                .iter()
+                .filter(|(d, v)| own.free_symbols().contains(d) && !matches!(v, ast::Expr::Num(..)))
+                .filter_map(|(d, v)| Some((d.clone(), read(v)?)))
+                .collect();
+            if chained.is_empty() {
+                break;
+            }
+            for (d, v) in chained {
+                own = own.subs(&d, &v);
+            }
+        }
         let names: std::collections::BTreeSet<String> = own
             .free_symbols()
             .union(&e.free_symbols())

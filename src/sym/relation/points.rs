@@ -125,6 +125,35 @@ impl Problem<'_> {
             };
             at.insert(s.clone(), value);
         }
+        // A real symbol that an equation among the assumptions holds linearly with a
+        // number for its coefficient (`2 a = 3`, `a + b = 3`: a given on a computed value
+        // read on the inputs, probe36 h21) set to the value the equation gives it at the
+        // others' values, one symbol an equation; the caller checks every assumption
+        // again at the point.
+        let mut fixed: BTreeSet<String> = BTreeSet::new();
+        for (a, r, b) in &self.opts.assumptions {
+            if *r != Rel::Eq {
+                continue;
+            }
+            let d = crate::sym::expand(&(a.clone() - b.clone()));
+            for s in d.free_symbols() {
+                if self.dom.integers.contains(&s) || fixed.contains(&s) || !at.contains_key(&s) {
+                    continue;
+                }
+                let Some(c) = crate::sym::expand(&d.diff(&s)).as_num().cloned() else {
+                    continue;
+                };
+                if c.is_zero() {
+                    continue;
+                }
+                let Ok(v) = d.subs(&s, &Expr::zero()).eval_exact(&at) else {
+                    continue;
+                };
+                at.insert(s.clone(), -v / c);
+                fixed.insert(s);
+                break;
+            }
+        }
         Some(at)
     }
 
