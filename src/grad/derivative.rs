@@ -132,29 +132,30 @@ impl DerivCtx<'_> {
     }
 
     /// A copy of the factor `x` (a part of a term whose capitals `bound` are bound) in
-    /// which each capital of the target that a parenthesized sum inside `x` sums by
-    /// itself (`(w[I] x[b,I] - t[b])^2`: I is summed inside the parentheses) becomes an
+    /// which each capital (the target's or another) that a parenthesized sum inside `x`
+    /// sums by itself (`(w[I] x[b,I] - t[b])^2`: I is summed inside the parentheses) becomes an
     /// explicit sum under a fresh name. The caller renames the target's capitals to its
     /// loop indices outside calls and explicit sums; without this, the copy of the group
     /// in the outer factor of a power, product or quotient read the free index in place
     /// of the group's sum (probe36 b25/b26: `2 (w[i] x[b,i] - t[b]) x[b,i]`). A call's
     /// argument does the same in [`explicit_capitals`].
     fn grouped(&self, x: &Expr, bound: &[String]) -> Expr {
-        let targets: Vec<&String> = self.rename.keys().filter(|c| !bound.contains(c)).collect();
+        // Every capital a group sums by itself, the target's or not: a copy of the group
+        // beside another copy reading the same capital would otherwise sum it over both
+        // (`2 ((a[J] - m)^2 + 1) 2 (a[J] - m)`: J in two groups is summed over the
+        // product, not inside each; grad37).
+        let is_bound = |n: &str| bound.iter().any(|b| b == n);
+        let mut all = Vec::new();
+        crate::check::capitals::Capitals {
+            env: self.env,
+            bound: &is_bound,
+        }
+        .deep(x, &mut all);
+        let targets: Vec<&String> = all.iter().collect();
         if targets.is_empty() {
             return x.clone();
         }
-        let mut used = BTreeSet::new();
-        let mut note = |e: &Expr| {
-            crate::syntax::visit::walk_refs(e, &mut |r| {
-                for ix in r.indices.iter().flatten() {
-                    used.extend(index_vars(ix).into_iter().map(|v| v.to_lowercase()));
-                }
-            })
-        };
-        note(self.whole);
-        note(&Expr::Ref(self.lhs.clone()));
-        used.extend(self.rename.values().cloned());
+        let mut used = self.used_names();
         self.group_factor(x, bound, &targets, &mut used)
     }
 
@@ -259,6 +260,8 @@ impl DerivCtx<'_> {
         }
         let is_sum = |x: &Expr| matches!(x, Expr::Binary(BinOp::Add | BinOp::Sub, ..));
         let own: Vec<String>;
+        let outer = bound;
+        let mut others: Vec<String> = Vec::new();
         let bound: &[String] = if term && !is_sum(e) {
             let is_bound = |n: &str| bound.iter().any(|b| b == n);
             let caps = crate::check::capitals::Capitals {
@@ -266,6 +269,11 @@ impl DerivCtx<'_> {
                 bound: &is_bound,
             }
             .of_term(e);
+            others = caps
+                .iter()
+                .filter(|c| !self.rename.contains_key(*c))
+                .cloned()
+                .collect();
             own = bound.iter().cloned().chain(caps).collect();
             &own
         } else {
@@ -273,7 +281,7 @@ impl DerivCtx<'_> {
         };
         // A factor of a product continues its term, unless it is a parenthesized sum.
         let factor = |x: &Expr| self.d_in(x, bound, false);
-        Some(match e {
+        let d = match e {
             Expr::Ref(_) => num("1"),
             Expr::Unary(UnOp::Neg, x, _) => neg(factor(x)?),
             Expr::Binary(op, l, r, _) => {
@@ -356,7 +364,67 @@ impl DerivCtx<'_> {
             }
             Expr::Sum(_, x, _) => self.d_in(x, bound, true)?,
             _ => return None,
-        })
+        };
+        Some(self.keep_sums(d, outer, &others))
+    }
+
+    /// The derivative `d` of a term that sums the capitals `others` (not the target's):
+    /// d/dθ Σ_K f = Σ_K df/dθ, so each of them must still be summed over the whole of
+    /// `d`. Where `d` no longer reads it outside a parenthesized sum (the derivative of
+    /// `(a[J] - m) (a[J] - m)` by m is `-(a[J] - m)`, which sums J inside the parentheses
+    /// only), `d` becomes an explicit sum over it under a fresh name (probe36 b25).
+    fn keep_sums(&self, d: Expr, outer: &[String], others: &[String]) -> Expr {
+        if others.is_empty() {
+            return d;
+        }
+        let is_bound = |n: &str| outer.iter().any(|b| b == n) || self.rename.contains_key(n);
+        let summed = crate::check::capitals::Capitals {
+            env: self.env,
+            bound: &is_bound,
+        }
+        .of_term(&d);
+        let missing: Vec<&String> = others.iter().filter(|k| !summed.contains(k)).collect();
+        if missing.is_empty() {
+            return d;
+        }
+        // The target's capitals become the caller's loop indices, which it renames
+        // outside explicit sums only: inside the new sum they are renamed here.
+        let d = super::build::rename_expr(&d, self.rename);
+        let mut used = self.used_names();
+        let mut map = BTreeMap::new();
+        for cap in missing {
+            let mut fresh = format!("{}'''", cap.to_lowercase());
+            while used.contains(&fresh) {
+                fresh.push('\'');
+            }
+            used.insert(fresh.clone());
+            map.insert(cap.clone(), fresh);
+        }
+        let ids = map
+            .values()
+            .map(|n| Ident {
+                name: n.clone(),
+                span: Span::default(),
+            })
+            .collect();
+        Expr::Sum(ids, Box::new(rename_deep(&d, &map)), Span::default())
+    }
+
+    /// The lower-case index names of the equation and the target's loop indices, which
+    /// a fresh summed name must not meet.
+    fn used_names(&self) -> BTreeSet<String> {
+        let mut used = BTreeSet::new();
+        let mut note = |e: &Expr| {
+            crate::syntax::visit::walk_refs(e, &mut |r| {
+                for ix in r.indices.iter().flatten() {
+                    used.extend(index_vars(ix).into_iter().map(|v| v.to_lowercase()));
+                }
+            })
+        };
+        note(self.whole);
+        note(&Expr::Ref(self.lhs.clone()));
+        used.extend(self.rename.values().cloned());
+        used
     }
 }
 

@@ -162,6 +162,9 @@ fn solve(eq: &Equation, loop_idx: &[Ident], original: &Item, env: &Env) -> Gathe
     let mut outputs: Vec<String> = Vec::new();
     let mut shifted: Vec<String> = Vec::new();
     let mut consts: BTreeMap<String, i64> = BTreeMap::new();
+    // Statement indices written at `t-c`: the old t (the new t + c) runs over its own
+    // range only, so the new t stops c short of the end.
+    let mut ranged: Vec<(String, i64, String)> = Vec::new();
     for (k, ix) in new_lhs.indices.iter_mut().flatten().enumerate() {
         let IndexExpr::Affine(a) = ix else {
             return keep(format!("`{name}` is written through a lookup; it stays a scatter (rows of the lookup table accumulate)"));
@@ -184,6 +187,11 @@ fn solve(eq: &Equation, loop_idx: &[Ident], original: &Item, env: &Env) -> Gathe
         {
             // `t-1`: the old t is the new t shifted back.
             let v = a.terms[0].factors[0].name.clone();
+            if is_loop(&v) {
+                if let Some(size) = env.index_size(&v) {
+                    ranged.push((v.clone(), -a.constant, size));
+                }
+            }
             consts.insert(v.clone(), -a.constant);
             subst.insert(
                 v.clone(),
@@ -316,6 +324,16 @@ fn solve(eq: &Equation, loop_idx: &[Ident], original: &Item, env: &Env) -> Gathe
         .map(|i| (i.name.clone(), i.name.to_uppercase()))
         .collect();
     let mut rhs = rewrite_expr(&eq.rhs, &subst, &summed, &consts);
+    for (v, c, size) in &ranged {
+        if *c > 0 && !border_read(&eq.rhs, v, size, env) {
+            rhs = Expr::Binary(
+                BinOp::Jux,
+                Box::new(rhs),
+                Box::new(upper_bracket(v, size, *c)),
+                eq.rhs.span(),
+            );
+        }
+    }
     if !explicit.is_empty() {
         rhs = Expr::Sum(
             explicit.into_iter().cloned().collect(),
@@ -331,11 +349,21 @@ fn solve(eq: &Equation, loop_idx: &[Ident], original: &Item, env: &Env) -> Gathe
     };
     let mut notes = Vec::new();
     for (v, c) in &consts {
-        notes.push(format!(
-            "`{}`: the recurrence index is shifted ({v} here stands for {v}{:+} of the scatter form, so it runs one step earlier)",
-            crate::syntax::printer::print_ref(&new_eq.lhs),
-            -c
-        ));
+        let target = crate::syntax::printer::print_ref(&new_eq.lhs);
+        if let Some((_, _, size)) = ranged.iter().find(|r| r.0 == *v) {
+            // A statement index, not a loop's: no iteration runs earlier; the positions
+            // past the last one the scatter form wrote get nothing.
+            notes.push(format!(
+                "`{target}`: the statement index is shifted ({v} here stands for {v}{:+} of the scatter form); the scatter form writes no position above {size} - {}, so the gather form adds nothing there",
+                -c,
+                c + 1
+            ));
+        } else {
+            notes.push(format!(
+                "`{target}`: the recurrence index is shifted ({v} here stands for {v}{:+} of the scatter form, so it runs one step earlier)",
+                -c
+            ));
+        }
     }
     if !shifted.is_empty() {
         let rule = match boundary {
@@ -364,7 +392,10 @@ fn solve(eq: &Equation, loop_idx: &[Ident], original: &Item, env: &Env) -> Gathe
             span: original.span,
         },
         notes,
-        recurrence: consts.iter().next().map(|(v, c)| (v.clone(), *c)),
+        recurrence: consts
+            .iter()
+            .find(|(v, _)| !ranged.iter().any(|r| r.0 == **v))
+            .map(|(v, c)| (v.clone(), *c)),
     }
 }
 
@@ -711,5 +742,58 @@ fn unbound(
             .filter(|(k, _)| free(k))
             .map(|(k, v)| (k.clone(), *v))
             .collect(),
+    )
+}
+
+/// Whether a factor of the product `e` reads the statement index `v` alone, at an
+/// offset `d >= 0`, in a dimension of its own extent `size`, under zero padding or valid
+/// ranges: rewritten to `v + c + d`, that read falls outside wherever the old index
+/// `v + c` does, so it is zero there and the gather form needs no range of its own.
+fn border_read(e: &Expr, v: &str, size: &str, env: &Env) -> bool {
+    if !matches!(env.boundary, Some(Boundary::Zero | Boundary::Valid)) {
+        return false;
+    }
+    match e {
+        Expr::Ref(r) => {
+            let dims = env
+                .tensor_of(&r.name)
+                .map(|t| t.dims.clone())
+                .unwrap_or_default();
+            r.indices.iter().flatten().enumerate().any(|(k, ix)| {
+                matches!(ix, IndexExpr::Affine(a)
+                    if a.terms.len() == 1
+                        && a.terms[0].coef == 1
+                        && a.terms[0].factors.len() == 1
+                        && a.terms[0].factors[0].name == v
+                        && a.constant >= 0
+                        && dims.get(k).is_some_and(|d| d == size))
+            })
+        }
+        Expr::Binary(BinOp::Mul | BinOp::Jux, l, r, _) => {
+            border_read(l, v, size, env) || border_read(r, v, size, env)
+        }
+        Expr::Binary(BinOp::Div, l, _, _) => border_read(l, v, size, env),
+        Expr::Unary(UnOp::Neg, x, _) => border_read(x, v, size, env),
+        _ => false,
+    }
+}
+
+/// `[v <= SIZE - 1 - c]`: the positions at which the old index `v + c` is inside.
+fn upper_bracket(v: &str, size: &str, c: i64) -> Expr {
+    let sp = crate::syntax::span::Span::default();
+    let var = |n: &str| Expr::Ref(Ref::plain(n, sp));
+    Expr::Iverson(
+        Box::new(Expr::Rel(
+            RelOp::Le,
+            Box::new(var(v)),
+            Box::new(Expr::Binary(
+                BinOp::Sub,
+                Box::new(var(size)),
+                Box::new(Expr::Num((c + 1).to_string(), sp)),
+                sp,
+            )),
+            sp,
+        )),
+        sp,
     )
 }

@@ -220,3 +220,57 @@ sample B = 2, T = 4, C = 1, D = 1, L = 3, V = 3, sigma_W = 1/2
         }
     }
 }
+
+/// An objective identically 0 up to rounding (the sum of layer-norm outputs, probe36 b21):
+/// every gradient is exactly 0, and the finite differences are F's rounding noise over the
+/// step. The check's floor scales with the terms that cancel (the sum of |z ∂F/∂z| over the
+/// computed values), so it passes at every seed; a gradient planted wrong by 1e-6 or 1e-7
+/// of x still fails (the floor is about 3e-9 here, the planted directional error 1e-7).
+#[test]
+fn a_cancelling_objective_passes_and_a_small_planted_error_fails() {
+    let src = "size B, J
+symbol eps
+input x[B, J] ~ normal(0, 1)
+m[b] = x[b,J] / J
+v[b] = (x[b,J] - m[b])^2 / J
+n[b,j] = (x[b,j] - m[b]) / sqrt(v[b] + eps)
+loss = sum_{b}(sum_{j}(n[b,j]))
+sample B = 4, J = 8, eps = 0.01
+";
+    for seed in 0..12 {
+        let opts = Options {
+            no_monte_carlo: true,
+            seed,
+            ..Options::default()
+        };
+        let r = check_source("ln_zero.tq", src, &opts);
+        assert!(
+            !r.gradcheck.is_empty(),
+            "seed {seed}: {:?}",
+            r.gradcheck_skipped
+        );
+        for g in &r.gradcheck {
+            assert!(
+                g.passed,
+                "seed {seed}: {} relative error {}",
+                g.tensor, g.max_rel_error
+            );
+        }
+        let d = tq::derive::derivation(&r).expect("derivable");
+        let gather: Vec<Item> = d.gather.iter().map(|g| g.item.clone()).collect();
+        let loss = d.backward.seeds.first().map(String::as_str);
+        for wrong in ["1000000", "10000000"] {
+            let mut planted = d.backward.items.clone();
+            let extra = parser::parse(&format!("for b,j: x.grad[b,j] += x[b,j] / {wrong}\n"));
+            assert!(extra.diagnostics.is_empty(), "{:?}", extra.diagnostics);
+            planted.extend(extra.program.items);
+            let checks =
+                tq::num::gradcheck::gradcheck(&r.program, &r.env, &planted, &gather, loss, seed)
+                    .unwrap();
+            assert!(
+                checks.iter().any(|g| g.tensor == "x" && !g.passed),
+                "seed {seed}: x.grad planted wrong by x/{wrong} passed: {checks:?}"
+            );
+        }
+    }
+}
