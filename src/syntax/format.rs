@@ -275,12 +275,13 @@ impl Formatter {
         let inside = to - from;
         // A claim's `expect` line is printed before it: a comment at the end of the
         // claim's one line stays there (it moved before the `expect` line).
-        let one_line = text
-            .trim_end_matches('\n')
-            .lines()
-            .filter(|l| !l.trim_start().starts_with("expect "))
-            .count()
-            == 1;
+        let lines: Vec<&str> = text.trim_end_matches('\n').lines().collect();
+        let one_line = lines.len() == 1
+            || lines
+                .iter()
+                .filter(|l| !l.trim_start().starts_with("expect "))
+                .count()
+                == 1;
         if inside == 1 && one_line && self.comments[from].trailing {
             let c = std::mem::take(&mut self.comments[from].text);
             self.out.push_str(text.trim_end_matches('\n'));
