@@ -918,3 +918,44 @@ fn a_variant_with_a_derived_size_not_whole_is_left_out_of_the_question() {
         }
     }
 }
+
+/// A formula answer under a given that restricts its own variable (`given l <= 2`) is
+/// not asked: the symbolic input grades a formula as a function of `l` at points of its
+/// own choosing, where the given may not hold (probe36 b18). A given on another name
+/// keeps the answer.
+#[test]
+fn a_formula_under_a_given_on_its_own_variable_is_not_asked() {
+    let fast = Options {
+        no_numeric: true,
+        no_monte_carlo: true,
+        ..Options::default()
+    };
+    for given in ["l <= 2", "l >= 1", "l < 3, s > 0", "2 l <= 5"] {
+        let src = format!(
+            "size M, L
+index i, j : M
+symbol s
+param W_l[M,M] ~ normal(0, s/M) for l in 1..L
+input h_0[M] ~ normal(0, 1)
+for l in 1..L:
+  h_l[j] = W_l[j,I] h_{{l-1}}[I]
+claim Var(h_l) == s^l
+claim Var(h_l) == s^l given {given}
+claim Var(h_l) == s^l given s > 0
+vary s in {{2, 3}}
+sample M = 3, L = 3, s = 2
+"
+        );
+        let q = question_of("gain.tq", &src, &fast, 2)
+            .unwrap_or_else(|e| panic!("{given}: no question: {e}"));
+        let claims: Vec<usize> = q.answers.iter().map(|a| a.claim).collect();
+        assert_eq!(claims, vec![1, 3], "{given}: {:?}", q.notes);
+        assert!(
+            q.notes
+                .iter()
+                .any(|n| n.contains("claim 2 not asked: its givens restrict `l`")),
+            "{given}: {:?}",
+            q.notes
+        );
+    }
+}

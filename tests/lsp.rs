@@ -1174,3 +1174,61 @@ fn a_leading_byte_order_mark_is_no_text_in_the_editor() {
     }
     assert!(c.finish().success());
 }
+
+/// The cap on published diagnostics counts the refuted claims' warnings too (session 36,
+/// h05: they were appended past it, 3,000 warnings on every edit): a file with more
+/// refuted claims than the cap gets the cap and one note naming how many more.
+#[test]
+fn refuted_claim_warnings_count_against_the_cap() {
+    let n = 1_010;
+    let mut text = String::from("scalar a, b\nx = a^2 + b\nat a = 2, b = 1\n");
+    for _ in 0..n {
+        text.push_str("claim x == 6\n");
+    }
+    let uri = "file:///tmp/tq-lsp-cap-claims.tq";
+    let mut c = Client::start();
+    c.initialize();
+    c.open(uri, &text, 1);
+    c.diagnostics(uri, 1, Duration::from_secs(20));
+    let hints = settled_hints(&mut c, uri, n + 4, Duration::from_secs(300));
+    assert_eq!(hints.len(), n);
+    let d = c.diagnostics(uri, 1, Duration::from_secs(20));
+    let all = d["diagnostics"].as_array().unwrap();
+    assert_eq!(all.len(), 1_001, "the cap and one note");
+    let warnings = all.iter().filter(|w| w["source"] == "tq claims").count();
+    assert_eq!(warnings, 1_000);
+    let note = all.last().unwrap()["message"].as_str().unwrap();
+    assert!(note.starts_with("10 more diagnostics"), "{note}");
+}
+
+/// Hover quotes a declaration in a code block whose fence no run of backticks in the
+/// line can close (session 36, h16: a comment with three backticks ended the block and
+/// the rest was rendered as Markdown).
+#[test]
+fn hover_quotes_a_line_with_backticks_inside_its_block() {
+    for comment in [
+        "# ``` **bold** <img src=x>",
+        "# ```` four",
+        "# `one` and ``two``",
+    ] {
+        let text = format!("scalar a  {comment}\nx = a^2\nclaim x == a^2\n");
+        let uri = "file:///tmp/tq-lsp-hover-fence.tq";
+        let mut c = Client::start();
+        c.initialize();
+        c.open(uri, &text, 1);
+        c.diagnostics(uri, 1, Duration::from_secs(20));
+        let h = hover_text(&mut c, uri, pos_of(&text, "a^2", 0));
+        let line = format!("scalar a  {comment}");
+        let at = h.find(&line).unwrap_or_else(|| panic!("{h}"));
+        // The fence before the line is longer than any run of backticks in it.
+        let before = h[..at].trim_end_matches("tq\n");
+        let fence = before.len() - before.trim_end_matches('`').len();
+        let longest = comment.split(|ch| ch != '`').map(str::len).max().unwrap();
+        assert!(fence > longest && fence >= 3, "{h}");
+        let after = &h[at + line.len()..];
+        assert!(
+            after.starts_with(&format!("\n{}\n", "`".repeat(fence))),
+            "{h}"
+        );
+    }
+}

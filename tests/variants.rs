@@ -1020,3 +1020,52 @@ vary a in {2, 3}
         "{why}"
     );
 }
+
+/// A derivation whose chain has a refuted step (a planted `expect refuted` step, last or
+/// in the middle) has no answer in the key: its row says **false** with how tq refuted
+/// the step, never the chain's last value (probe36 b22: the planted wrong `= 1` was the
+/// "answer"); a chain whose steps all hold keeps its value.
+#[test]
+fn a_refuted_derivation_row_gives_no_value_as_its_answer() {
+    let src = "scalar a
+symbol c
+x = c a^2
+derivation good:
+  x
+  = c a a    by definition
+derivation wrong_end:
+  x
+  expect refuted
+  = c a    by definition
+derivation wrong_middle:
+  x
+  expect refuted
+  = 2 c a a    by definition
+  = 2 c a^2    by definition
+at a = 3
+sample c = 1
+vary c in {2, 5, 7}
+";
+    let (p, vs) = planned("d.tq", src, 2, &quick());
+    let md = markdown("d.tq", &p, 0, &vs);
+    let rows: Vec<&str> = md
+        .lines()
+        .filter(|l| l.starts_with('|') && l.contains("derivation "))
+        .collect();
+    assert_eq!(rows.len(), 6, "{md}");
+    for row in rows {
+        if row.contains("derivation good") {
+            assert!(!row.contains("false") && !row.contains("— ("), "{row}");
+        } else {
+            assert!(row.contains("**false**"), "{row}");
+        }
+    }
+    let json = tq::variants::to_json("d.tq", &p, 0, &vs);
+    for v in json["variants"].as_array().unwrap() {
+        for d in v["derivations"].as_array().unwrap() {
+            let good = d["derivation"] == "derivation good";
+            assert_eq!(d["answer_latex"].is_null(), !good, "{d}");
+            assert_eq!(d["no_answer"].is_null(), good, "{d}");
+        }
+    }
+}

@@ -250,6 +250,18 @@ fn fixed_by_equation(c: &Claim, rhs: &Expr) -> Option<String> {
     })
 }
 
+/// A variable of a formula answer that one of the claim's givens reads (`given l <= 2`):
+/// the symbolic input compares formulas at points of its own choosing, so a formula
+/// asked under a restriction of its own variable grades a right answer wrong (probe36
+/// b18: `(3/2)^l` against `1 + l s + l (l - 1) s^2 / 2 given l <= 2`).
+fn restricted_variable(c: &Claim, variables: &[String]) -> Option<String> {
+    c.given.iter().find_map(|g| {
+        names_in(g)
+            .into_iter()
+            .find(|n| variables.iter().any(|v| v == n))
+    })
+}
+
 /// The claim's givens, point and boundary rule as LaTeX math.
 fn conditions(c: &Claim) -> Option<String> {
     let mut given: Vec<String> = Vec::new();
@@ -407,6 +419,15 @@ pub fn question(
             Some(variables) => Kind::Symbolic { variables },
             None => tolerance(c, *op),
         };
+        if let Kind::Symbolic { variables } = &kind {
+            if let Some(name) = restricted_variable(c, variables) {
+                notes.push(format!(
+                    "claim {} not asked: its givens restrict `{name}`, and a formula is graded as a function of `{name}` at points the givens may exclude (an answer right only where the givens hold would be graded wrong)",
+                    j + 1
+                ));
+                continue;
+            }
+        }
         let symbolic = matches!(kind, Kind::Symbolic { .. });
         // A relation between moments asks for the factor of the right side's moment:
         // the ratio of the left side to it.

@@ -26,7 +26,22 @@ fn dim_text(d: &str) -> String {
 }
 
 fn code_block(lines: &[String]) -> String {
-    format!("```tq\n{}\n```\n", lines.join("\n"))
+    fenced("tq", &lines.join("\n"))
+}
+
+/// A Markdown code block holding `body` verbatim: its fence is one backtick longer than
+/// the longest run of backticks in the body, at least three (CommonMark), so a comment
+/// with ```` ``` ```` in a quoted line cannot end the block early and have the rest
+/// rendered as Markdown (session 36, h16).
+pub fn fenced(lang: &str, body: &str) -> String {
+    let mut longest = 0;
+    let mut run = 0;
+    for c in body.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    let fence = "`".repeat((longest + 1).max(3));
+    format!("{fence}{lang}\n{body}\n{fence}\n")
 }
 
 /// The hover at a byte offset, if the word there names something.
@@ -91,10 +106,8 @@ pub fn hover(doc: &Document, offset: usize) -> Option<Hover> {
                         if f.moments.is_empty() {
                             md.push_str("\nno moments derived for this tensor\n");
                         } else {
-                            md.push_str(&format!(
-                                "\n**moments** (moments engine):\n```\n{}\n```\n",
-                                f.moments.join("\n")
-                            ));
+                            md.push_str("\n**moments** (moments engine):\n");
+                            md.push_str(&fenced("", &f.moments.join("\n")));
                         }
                     }
                 },

@@ -10,14 +10,16 @@
 //!
 //! Where a comment goes: a comment on a line of its own stays on a line of its own,
 //! before the statement that followed it; a comment at the end of a one-line statement
-//! stays at the end of that statement's printed line; any other comment inside a
-//! statement written over several lines (a `derivation`, a claim continued with `given`)
-//! moves to a line of its own just before that statement. A file with a syntax error is
+//! stays at the end of that statement's printed line; inside a block (a loop, a rule,
+//! an `includes` block, a `derivation`: its start and each step) the same holds line by
+//! line; any other comment inside a statement written over several lines (a claim
+//! continued with `given`) moves to a line of its own just before that statement. A file with a syntax error is
 //! not formatted (the diagnostics are returned instead).
 
-use super::ast::{Item, ItemKind};
+use super::ast::{Derivation, Item, ItemKind};
 use super::parser::parse;
-use super::printer::{print_item, without_spans};
+use super::printer::{derivation_header, derivation_step, print_item, print_value, without_spans};
+use super::span::Span;
 use crate::diag::Diagnostic;
 
 /// One comment of the source: the line it is on (0-based), its text from `#` to the
@@ -76,6 +78,8 @@ struct Formatter {
     blank: Vec<bool>,
     /// Per source line: its code (the part before a comment) ends with `:`.
     ends_block: Vec<bool>,
+    /// Per source line: it has code (something before its comment, if any).
+    code: Vec<bool>,
     comments: Vec<Comment>,
     /// The first comment not yet written.
     next: usize,
@@ -94,6 +98,10 @@ impl Formatter {
             ends_block: src
                 .lines()
                 .map(|l| l.split('#').next().unwrap_or("").trim_end().ends_with(':'))
+                .collect(),
+            code: src
+                .lines()
+                .map(|l| !l.split('#').next().unwrap_or("").trim().is_empty())
                 .collect(),
             comments: comments(src),
             next: 0,
@@ -178,6 +186,10 @@ impl Formatter {
         let first = self.line(item.span.start);
         self.comments_before(first, indent);
         self.paragraph(first);
+        if let ItemKind::Derivation(d) = &item.kind {
+            self.derivation(d, first, indent);
+            return;
+        }
         if let Some((head, body)) = Self::header(item) {
             // The header is the first line of the item (a claim's `expect` line may
             // precede it: the header's own line is where its `:` ends).
@@ -205,6 +217,52 @@ impl Formatter {
         self.push_with_trailing(&text, first, end, indent);
     }
 
+    /// A derivation line by line, so that each comment stays by its line: before the
+    /// start or step it preceded, or at the end of the step it ends (session 36, h04:
+    /// every comment inside a derivation moved after the whole block).
+    fn derivation(&mut self, d: &Derivation, first: usize, indent: usize) {
+        let start_line = self.line(d.start.span().start);
+        let header_line = (first..start_line.max(first + 1))
+            .find(|&l| self.ends_block.get(l).copied().unwrap_or(false))
+            .unwrap_or(first);
+        self.comments_before(header_line, indent);
+        let mut header = "  ".repeat(indent);
+        header.push_str(&derivation_header(d));
+        header.push('\n');
+        self.push_with_trailing(&header, first, header_line, indent);
+        let inner = indent + 1;
+        self.comments_before(start_line, inner);
+        let mut text = "  ".repeat(inner);
+        text.push_str(&print_value(&d.start));
+        text.push('\n');
+        let end = self.end_line(d.start.span()).max(start_line);
+        self.push_with_trailing(&text, start_line, end, inner);
+        for st in &d.steps {
+            let line = self.line(st.span.start);
+            let end = self.end_line(st.span).max(line);
+            let mut text = derivation_step(st, inner);
+            if st.expect.is_some() {
+                // The `expect refuted` line (the last line with code before the step)
+                // keeps its own comment; comments between it and the step follow it.
+                let expect = (first..line).rev().find(|&l| self.code[l]).unwrap_or(line);
+                let split = text.find('\n').map_or(0, |i| i + 1);
+                let step = text.split_off(split);
+                self.comments_before(expect, inner);
+                self.push_with_trailing(&text, expect, expect, inner);
+                self.comments_before(line, inner);
+                self.push_with_trailing(&step, line, end, inner);
+                continue;
+            }
+            self.comments_before(line, inner);
+            self.push_with_trailing(&text, line, end, inner);
+        }
+    }
+
+    /// The line of the last byte of a span.
+    fn end_line(&self, span: Span) -> usize {
+        self.line(span.end.max(span.start + 1) - 1)
+    }
+
     /// Writes printed text for source lines `first..=end`: the comments on those lines
     /// go at the end of the printed line when there is exactly one and the text is one
     /// line, else on lines of their own before it.
@@ -215,7 +273,15 @@ impl Formatter {
             to += 1;
         }
         let inside = to - from;
-        let one_line = text.trim_end_matches('\n').lines().count() == 1;
+        // A claim's `expect` line is printed before it: a comment at the end of the
+        // claim's one line stays there (it moved before the `expect` line).
+        let lines: Vec<&str> = text.trim_end_matches('\n').lines().collect();
+        let one_line = lines.len() == 1
+            || lines
+                .iter()
+                .filter(|l| !l.trim_start().starts_with("expect "))
+                .count()
+                == 1;
         if inside == 1 && one_line && self.comments[from].trailing {
             let c = std::mem::take(&mut self.comments[from].text);
             self.out.push_str(text.trim_end_matches('\n'));

@@ -32,7 +32,7 @@ fn idents(ids: &[Ident]) -> String {
 
 fn bindings(bs: &[Binding]) -> String {
     bs.iter()
-        .map(|b| format!("{} = {}", b.name.name, print_expr(&b.value)))
+        .map(|b| format!("{} = {}", b.name.name, print_value(&b.value)))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -54,7 +54,7 @@ pub fn print_item(item: &Item, indent: usize, out: &mut String) {
             ))
         }
         ItemKind::SizeValue { name, value } => {
-            out.push_str(&format!("size {} = {}\n", name.name, print_expr(value)))
+            out.push_str(&format!("size {} = {}\n", name.name, print_value(value)))
         }
         ItemKind::Index {
             names,
@@ -84,7 +84,7 @@ pub fn print_item(item: &Item, indent: usize, out: &mut String) {
                 }
                 Some(Init::Value(e)) => {
                     out.push_str(" = ");
-                    out.push_str(&print_expr(e));
+                    out.push_str(&print_value(e));
                 }
                 None => {}
             }
@@ -145,31 +145,13 @@ pub fn print_item(item: &Item, indent: usize, out: &mut String) {
         }
         ItemKind::ExpectError(code) => out.push_str(&format!("expect error {}\n", code.name)),
         ItemKind::Derivation(d) => {
-            out.push_str(&format!("derivation {}", d.name.name));
-            if !d.given.is_empty() {
-                let g: Vec<String> = d.given.iter().map(print_expr).collect();
-                out.push_str(&format!(" given {}", g.join(", ")));
-            }
-            out.push_str(":\n");
+            out.push_str(&derivation_header(d));
+            out.push('\n');
             pad(indent + 1, out);
-            out.push_str(&print_expr(&d.start));
+            out.push_str(&print_value(&d.start));
             out.push('\n');
             for st in &d.steps {
-                if st.expect == Some(Expectation::Refuted) {
-                    pad(indent + 1, out);
-                    out.push_str("expect refuted\n");
-                }
-                pad(indent + 1, out);
-                // A step of a derivation chain writes equality as `=`.
-                let op = match st.op {
-                    RelOp::Eq => "=",
-                    op => op.symbol(),
-                };
-                out.push_str(&format!("{op} {}", print_expr(&st.expr)));
-                if let Some(r) = &st.rule {
-                    out.push_str(&format!("    by {}", r.name));
-                }
-                out.push('\n');
+                out.push_str(&derivation_step(st, indent + 1));
             }
         }
         ItemKind::Vary(ps) => {
@@ -179,16 +161,49 @@ pub fn print_item(item: &Item, indent: usize, out: &mut String) {
     }
 }
 
+/// A derivation's first line: `derivation NAME given ...:`.
+pub fn derivation_header(d: &Derivation) -> String {
+    let mut out = format!("derivation {}", d.name.name);
+    if !d.given.is_empty() {
+        let g: Vec<String> = d.given.iter().map(print_expr).collect();
+        out.push_str(&format!(" given {}", g.join(", ")));
+    }
+    out.push(':');
+    out
+}
+
+/// One step of a derivation at the given indentation, its `expect refuted` line first
+/// when it has one; each line ends with a newline.
+pub fn derivation_step(st: &Step, indent: usize) -> String {
+    let mut out = String::new();
+    if st.expect == Some(Expectation::Refuted) {
+        pad(indent, &mut out);
+        out.push_str("expect refuted\n");
+    }
+    pad(indent, &mut out);
+    // A step of a derivation chain writes equality as `=`.
+    let op = match st.op {
+        RelOp::Eq => "=",
+        op => op.symbol(),
+    };
+    out.push_str(&format!("{op} {}", print_value(&st.expr)));
+    if let Some(r) = &st.rule {
+        out.push_str(&format!("    by {}", r.name));
+    }
+    out.push('\n');
+    out
+}
+
 /// One parameter of a `vary` line: `L in 2..12`, `J in {16, 32}`.
 pub fn print_vary(p: &VaryParam) -> String {
     match &p.domain {
         VaryDomain::Range(a, b) => {
-            format!("{} in {}..{}", p.name.name, print_expr(a), print_expr(b))
+            format!("{} in {}..{}", p.name.name, print_value(a), print_value(b))
         }
         VaryDomain::Set(xs) => format!(
             "{} in {{{}}}",
             p.name.name,
-            xs.iter().map(print_expr).collect::<Vec<_>>().join(", ")
+            xs.iter().map(print_value).collect::<Vec<_>>().join(", ")
         ),
     }
 }
@@ -206,7 +221,7 @@ pub fn print_claim_tail(c: &Claim) -> String {
     let mut out = String::new();
     if let Some(t) = &c.tol {
         out.push_str(" tol ");
-        out.push_str(&print_expr(t));
+        out.push_str(&print_value(t));
     }
     let mut given: Vec<String> = Vec::new();
     if let Some(b) = c.boundary {
@@ -236,8 +251,8 @@ pub fn print_range(r: &Range) -> String {
     format!(
         "{} in {}..{}",
         r.var.name,
-        print_expr(&r.from),
-        print_expr(&r.to)
+        print_value(&r.from),
+        print_value(&r.to)
     )
 }
 
@@ -247,7 +262,7 @@ pub fn print_equation(eq: &Equation) -> String {
         AssignOp::AddAssign => "+=",
         AssignOp::SubAssign => "-=",
     };
-    format!("{} {} {}", print_ref(&eq.lhs), op, print_expr(&eq.rhs))
+    format!("{} {} {}", print_ref(&eq.lhs), op, print_value(&eq.rhs))
 }
 
 /// A name with its primes, superscript labels and subscripts.
@@ -388,7 +403,16 @@ fn wrap(e: &Expr, min: u8) -> String {
     }
 }
 
-/// Prints an expression with the fewest parentheses that parse back to it.
+/// Prints an expression where the grammar reads a value, not a relation (a right side,
+/// a `sample`/`at` value, a function's argument, a sum's body, a derivation's line): a
+/// relation there is parenthesized (`a.grad = (a > 1)`), since `a.grad = a > 1` does not
+/// parse (session 36, h13: `tq derive` and the editor's inserted program broke the file).
+pub fn print_value(e: &Expr) -> String {
+    wrap(e, 1)
+}
+
+/// Prints an expression with the fewest parentheses that parse back to it, where the
+/// grammar reads a relation (a claim's body, a given, inside `[...]` or parentheses).
 pub fn print_expr(e: &Expr) -> String {
     match e {
         Expr::Num(t, _) if long_numeral(t) => crate::sym::integer_source(&parse_int(t)).0,
@@ -423,8 +447,8 @@ pub fn print_expr(e: &Expr) -> String {
             format!("{} {} {}", wrap(l, 1), op.symbol(), wrap(r, 1))
         }
         Expr::Call(c) => print_call(c),
-        Expr::Sum(ids, x, _) => format!("sum_{{{}}}({})", idents_compact(ids), print_expr(x)),
-        Expr::Softmax(id, x, _) => format!("softmax_{{{}}}({})", id.name, print_expr(x)),
+        Expr::Sum(ids, x, _) => format!("sum_{{{}}}({})", idents_compact(ids), print_value(x)),
+        Expr::Softmax(id, x, _) => format!("softmax_{{{}}}({})", id.name, print_value(x)),
         Expr::Deriv(n, d, _) => format!("d({})/d({})", print_ref(n), print_ref(d)),
         Expr::Iverson(x, _) => format!("[{}]", print_expr(x)),
     }

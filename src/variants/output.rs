@@ -339,6 +339,44 @@ pub(super) fn answer(
     }
 }
 
+/// The answer cell of a derivation row: its last line at the variant's values when every
+/// step held; when a step was refuted, "false" (a planted wrong step, `expect refuted`)
+/// or "not an answer", with how tq refuted it; else why there is none (probe36 b22: the
+/// planted wrong value of a refuted chain was shown as the answer).
+pub(super) fn derivation_answer(
+    a: Result<&String, &String>,
+    rep: Option<&ClaimReport>,
+) -> Result<Vec<Inline>, String> {
+    let a = a.map_err(|why| why.clone())?;
+    let Some(rep) = rep else {
+        return Err("the derivation was not checked in this variant".into());
+    };
+    match rep.verdict {
+        Verdict::Proved | Verdict::Confirmed => Ok(vec![Inline::Math(a.clone())]),
+        Verdict::Refuted => {
+            let head = if rep.expect == Some(Expectation::Refuted) {
+                "false"
+            } else {
+                "not an answer"
+            };
+            let mut runs = vec![Inline::Strong(head.into())];
+            runs.push(Inline::Text(format!(
+                " ({} is false at this variant's values; {}: ",
+                rep.source,
+                rep.method.as_str()
+            )));
+            runs.extend(crate::render::prose::prose(&rep.evidence));
+            runs.push(Inline::Text(")".into()));
+            Ok(runs)
+        }
+        _ => Err(format!(
+            "a step is {} at this variant's values: {}",
+            rep.verdict.as_str(),
+            rep.source
+        )),
+    }
+}
+
 /// A blank answer with its reason, as a page shows it.
 pub(super) fn blank(why: &str) -> Vec<Inline> {
     vec![Inline::Text(format!("— ({why})"))]
@@ -380,10 +418,8 @@ pub fn markdown(path: &str, plan: &Plan, seed: u64, variants: &[Variant]) -> Str
                 n + j + 1,
                 crate::render::markdown::esc_md(&name),
                 math::claim(c).replace('|', "\\vert "),
-                match a {
-                    Ok(a) => format!("${}$", a.replace('|', "\\vert ")),
-                    Err(why) => inlines(&blank(why)).replace('|', "\\vert "),
-                },
+                inlines(&derivation_answer(a, rep).unwrap_or_else(|why| blank(&why)))
+                    .replace('|', "\\vert "),
                 verdict_of(rep)
             ));
         }
@@ -454,10 +490,7 @@ pub fn latex(path: &str, plan: &Plan, seed: u64, variants: &[Variant]) -> String
                 n + j + 1,
                 esc(&name),
                 math::breakable(&math::claim(c)),
-                match a {
-                    Ok(a) => format!("${a}$"),
-                    Err(why) => inlines(&blank(why)),
-                },
+                inlines(&derivation_answer(a, rep).unwrap_or_else(|why| blank(&why))),
                 esc(&verdict_of(rep))
             ));
         }
@@ -503,8 +536,16 @@ pub fn to_json(path: &str, plan: &Plan, seed: u64, variants: &[Variant]) -> serd
             "derivations": v.derivation_rows().into_iter().map(|(name, c, a, rep)| json!({
                 "derivation": name,
                 "claim": crate::syntax::printer::print_claim_body(c),
-                "answer_latex": a.ok(),
-                "no_answer": a.err(),
+                // The last line's value only when every step held (probe36 b22).
+                "answer_latex": rep
+                    .filter(|r| matches!(r.verdict, Verdict::Proved | Verdict::Confirmed))
+                    .and(a.ok()),
+                "no_answer": match derivation_answer(a, rep) {
+                    Ok(_) if rep.is_some_and(|r| r.verdict == Verdict::Refuted) =>
+                        Some(format!("{} is false at this variant's values", rep.map_or("", |r| r.source.as_str()))),
+                    Ok(_) => None,
+                    Err(why) => Some(why),
+                },
                 "verdict": rep.map(|r| r.verdict.as_str()),
             })).collect::<Vec<_>>(),
             "gradcheck": v.report.gradcheck.iter().map(|g| g.to_json()).collect::<Vec<_>>(),

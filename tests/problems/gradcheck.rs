@@ -274,3 +274,56 @@ sample B = 4, J = 8, eps = 0.01
         }
     }
 }
+
+/// Every derived program of problems/ and tests/cases/, both forms, printed as `.tq` and
+/// parsed back is the same program (spans aside): the printer writes nothing the parser
+/// reads otherwise (session 36, h13: a relation that was a whole right side lost its
+/// parentheses, `a.grad = a > 1`, and `tq derive` and the editor's inserted program did
+/// not parse).
+#[test]
+#[ignore = "open (out37): the derived program of a file with per-member sizes prints the expanded index names (`for b,n_3,n_2:` in tests/cases/mlp_widths.tq), which do not parse; see /work/reports/out37.md"]
+fn every_printed_derived_program_reads_back_the_same() {
+    let opts = Options {
+        no_claims: true,
+        no_numeric: true,
+        ..Options::default()
+    };
+    let mut n = 0;
+    for dir in ["problems", "tests/cases"] {
+        for path in common::tq_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join(dir)) {
+            let src = std::fs::read_to_string(&path).unwrap();
+            let r = check_source(&common::rel(&path), &src, &opts);
+            if r.diagnostics.iter().any(|d| d.is_error()) {
+                continue;
+            }
+            let Some(d) = tq::derive::derivation(&r) else {
+                continue;
+            };
+            for items in [
+                d.backward.items.clone(),
+                d.gather.iter().map(|g| g.item.clone()).collect::<Vec<_>>(),
+            ] {
+                if items.is_empty() {
+                    continue;
+                }
+                let program = Program { items };
+                let text = printer::print_program(&program);
+                let back = parser::parse(&text);
+                assert!(
+                    back.diagnostics.is_empty(),
+                    "{}: the printed derived program does not parse: {:?}\n{text}",
+                    path.display(),
+                    back.diagnostics
+                );
+                assert_eq!(
+                    printer::without_spans(&back.program),
+                    printer::without_spans(&program),
+                    "{}: the printed derived program reads back otherwise\n{text}",
+                    path.display()
+                );
+                n += 1;
+            }
+        }
+    }
+    assert!(n >= 100, "only {n} derived programs");
+}

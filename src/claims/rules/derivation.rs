@@ -155,10 +155,18 @@ fn derive_within(program: &Program) -> Option<RuleDerivation> {
         ));
         return Some(out);
     }
-    if a.states.len() != b.states.len() || a.var != b.var {
+    if a.states.len() != b.states.len() {
         out.failure = Some("the rules have different numbers of state sequences".into());
         return Some(out);
     }
+    let renamed = match b.over(&a.var) {
+        Ok(r) => r,
+        Err(e) => {
+            out.failure = Some(e);
+            return Some(out);
+        }
+    };
+    let b = &renamed;
     let t = a.var.clone();
     let sa: BTreeSet<String> =
         a.m.iter()

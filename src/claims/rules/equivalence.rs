@@ -56,12 +56,30 @@ pub(super) fn compared(
         }
     }
     if out.is_empty() {
+        // The hint names the sequences the two rules share (session 36, h06: it named
+        // `theta` and `x` whatever the rules' states were).
+        let shared: Vec<&String> = a.states.iter().filter(|x| b.states.contains(x)).collect();
+        let Some(first) = shared.first() else {
+            return Err(format!(
+                "`{}` and `{}` share no sequence to compare",
+                a.name, b.name
+            ));
+        };
+        let names: Vec<&str> = shared.iter().map(|x| x.as_str()).collect();
         return Err(format!(
-            "say which sequences to compare: `equivalent({}, {}, theta)`, or give equal starts such as `{}.x[0] = {}.x[0]`",
-            a.name, b.name, b.name, a.name
+            "say which sequences to compare: `equivalent({}, {}, {})`, or give equal starts such as `{}`",
+            a.name,
+            b.name,
+            names.join(", "),
+            at_eq(b, a, first)
         ));
     }
     Ok(out)
+}
+
+/// `B.v[0] = A.v[0]`.
+fn at_eq(b: &LinearRule, a: &LinearRule, x: &str) -> String {
+    format!("{} = {}", at_0(&b.name, x), at_0(&a.name, x))
 }
 
 pub(super) fn equivalence(

@@ -24,6 +24,36 @@ pub struct LinearRule {
 }
 
 impl LinearRule {
+    /// The same rule stepping over `var`: the step variable is bound by
+    /// `rule A over t:`, so renaming it changes nothing (session 36, h24: two rules
+    /// differing only in its name were never compared). Refused when `var` is also a
+    /// symbol the rule's coefficients read.
+    pub fn over(&self, var: &str) -> Result<LinearRule, String> {
+        if self.var == var {
+            return Ok(self.clone());
+        }
+        let all = || self.m.iter().chain(&self.n).flatten().chain(&self.c);
+        if all().any(|e| e.free_symbols().contains(var)) {
+            return Err(format!(
+                "the rules compared step over different variables, and `{var}` is also a symbol of rule `{}`",
+                self.name
+            ));
+        }
+        let v = Expr::sym(var);
+        let r = |rows: &[Vec<Expr>]| -> Vec<Vec<Expr>> {
+            rows.iter()
+                .map(|row| row.iter().map(|e| e.subs(&self.var, &v)).collect())
+                .collect()
+        };
+        Ok(LinearRule {
+            var: var.to_string(),
+            m: r(&self.m),
+            n: r(&self.n),
+            c: self.c.iter().map(|e| e.subs(&self.var, &v)).collect(),
+            ..self.clone()
+        })
+    }
+
     /// Whether an update has a constant term.
     pub fn has_constant(&self) -> bool {
         self.c.iter().any(|c| !c.is_zero())

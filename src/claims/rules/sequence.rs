@@ -29,9 +29,12 @@ pub(super) struct System {
 
 pub(super) fn system(rules: &[&LinearRule]) -> Result<System, String> {
     let var = rules[0].var.clone();
-    if rules.iter().any(|r| r.var != var) {
-        return Err("the rules compared step over different variables".into());
-    }
+    // Each rule read over the first's step variable (alpha-renaming).
+    let renamed = rules
+        .iter()
+        .map(|r| r.over(&var))
+        .collect::<Result<Vec<_>, String>>()?;
+    let rules: Vec<&LinearRule> = renamed.iter().collect();
     let mut gs: Vec<String> = rules
         .iter()
         .flat_map(|r| r.inputs.iter().map(|g| input_sym(g, &var)))
@@ -52,7 +55,7 @@ pub(super) fn system(rules: &[&LinearRule]) -> Result<System, String> {
     let mut m = vec![vec![Expr::zero(); total]; total];
     let mut n = vec![vec![Expr::zero(); gs.len()]; total];
     let mut base = 0;
-    for r in rules {
+    for r in &rules {
         let rg: Vec<String> = r.inputs.iter().map(|g| input_sym(g, &var)).collect();
         for (i, x) in r.states.iter().enumerate() {
             xs.push((at_t(&r.name, x, &var), r.name.clone(), x.clone()));
