@@ -226,7 +226,8 @@ fn inside(a: &Form, (lo, hi): &(Form, Form)) -> bool {
 }
 
 /// [`sure`], with the family members loops write compared as ranges: a constant member
-/// inside a loop's members (`h_1` beside `for l in 0..L-1: h_{l+1}`), or two loops'
+/// inside a loop's members (`h_1` beside `for l in 0..L-1: h_{l+1}`), or past its first
+/// member when its last grows with the sizes (`h_2` beside `for l in 1..L: h_l`), or two loops'
 /// members one of which starts inside the other or lies within it (`for l in 0..K-1`
 /// and `for l in 0..L-1`, or `1..L-1` inside `0..L-1`, both writing `h_{l+1}`). A loop
 /// range is never empty (E0410), so its first member is always written.
@@ -570,6 +571,14 @@ impl Checker {
                     .iter()
                     .any(|&k| may(&writes[k].region, &region))
                 {
+                    // A declared tensor updated in place (`W += ...` after the forward
+                    // pass read it) is read at its declared value: not reported.
+                    let declared = same
+                        .iter()
+                        .any(|&k| matches!(writes[k].kind, WriteKind::Declared(_)));
+                    if declared {
+                        continue;
+                    }
                     if let Some(d) = self.added_after_read(writes, &same[split..], r, &region, w) {
                         self.err(d);
                     }
@@ -626,7 +635,7 @@ impl Checker {
     /// adds to at the same elements (`z[b] = y[b]` before `y[b] += 1`): the reader sees
     /// the value before the contribution, and an author who meant the total got no word
     /// (probe36 h18). A running sum inside one loop (`s[b] += x[b,t]` read in the same
-    /// loop) is not reported.
+    /// loop) is not reported, nor is a declared tensor updated in place.
     fn added_after_read(
         &self,
         writes: &[Write],
