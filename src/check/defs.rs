@@ -14,6 +14,7 @@
 //! (`h_0`, `h_{l+1}`), parts over different fixed positions, and accumulations (`=`
 //! followed by `+=`/`-=`, or `+=` alone).
 
+use super::members::Form;
 use super::Checker;
 use crate::diag::Diagnostic;
 use crate::syntax::ast::*;
@@ -173,8 +174,10 @@ enum Slot {
     Const(i64),
     /// A position along loop variables (or another index form), as text with the
     /// ranges of the loops it uses, and its smallest value when that is known (`t` in
-    /// `for t in 1..T` is at least 1, `l+1` in `for l in 0..L-1` at least 1).
-    Text(String, Option<i64>),
+    /// `for t in 1..T` is at least 1, `l+1` in `for l in 0..L-1` at least 1), and for a
+    /// family subscript `v + c` along one loop whose ends are forms in the sizes, the
+    /// members it writes (`l+1` in `for l in 0..L-1`: 1 to L).
+    Text(String, Option<i64>, Option<Box<(Form, Form)>>),
 }
 
 /// A loop around a statement: its variable, its range as text, its first value when it
@@ -186,11 +189,17 @@ struct LoopCtx {
     from: Option<i64>,
     /// A loop that runs backwards (`reversed`), where a later step is computed first.
     reverse: bool,
+    /// The ends as forms, when they are forms in the sizes (`0`, `L-1`).
+    ends: Option<(Form, Form)>,
 }
 
-fn loop_ctx(r: &Range, reverse: bool) -> LoopCtx {
+fn loop_ctx(r: &Range, reverse: bool, is_size: impl Fn(&str) -> bool) -> LoopCtx {
+    let sized = |f: &Form| f.terms.keys().flatten().all(|n| is_size(n));
     LoopCtx {
         reverse,
+        ends: Form::of_expr(&r.from)
+            .zip(Form::of_expr(&r.to))
+            .filter(|(a, b)| sized(a) && sized(b)),
         var: r.var.name.clone(),
         range: format!("{}..{}", print_expr(&r.from), print_expr(&r.to)),
         from: match &r.from {
@@ -205,8 +214,48 @@ fn sure(a: &[Slot], b: &[Slot]) -> bool {
         && a.iter().zip(b).all(|(x, y)| match (x, y) {
             (Slot::Full, _) | (_, Slot::Full) => true,
             (Slot::Const(p), Slot::Const(q)) => p == q,
-            (Slot::Text(p, _), Slot::Text(q, _)) => p == q,
+            (Slot::Text(p, ..), Slot::Text(q, ..)) => p == q,
             _ => false,
+        })
+}
+
+/// Whether the member `a` lies in `lo..=hi` at every size.
+fn inside(a: &Form, (lo, hi): &(Form, Form)) -> bool {
+    let at_least = |x: Option<Form>| x.and_then(|f| f.least()).is_some_and(|v| v >= 0);
+    at_least(a.minus(lo)) && at_least(hi.minus(a))
+}
+
+/// [`sure`], with the family members loops write compared as ranges: a constant member
+/// inside a loop's members (`h_1` beside `for l in 0..L-1: h_{l+1}`), or past its first
+/// member when its last grows with the sizes (`h_2` beside `for l in 1..L: h_l`), or two loops'
+/// members one of which starts inside the other or lies within it (`for l in 0..K-1`
+/// and `for l in 0..L-1`, or `1..L-1` inside `0..L-1`, both writing `h_{l+1}`). A loop
+/// range is never empty (E0410), so its first member is always written.
+fn sure_members(a: &[Slot], b: &[Slot]) -> bool {
+    let at_least = |x: Option<Form>| x.and_then(|f| f.least()).is_some_and(|v| v >= 0);
+    a.len() == b.len()
+        && a.iter().zip(b).all(|(x, y)| match (x, y) {
+            (Slot::Const(k), Slot::Text(_, _, Some(r)))
+            | (Slot::Text(_, _, Some(r)), Slot::Const(k)) => {
+                // Inside the members at every size, or past the first member of a
+                // loop whose last member grows with the sizes (`h_2` beside `for l in
+                // 1..L: h_l`: the same member wherever L >= 2).
+                let k = Form {
+                    constant: *k,
+                    ..Form::default()
+                };
+                inside(&k, r)
+                    || (at_least(k.minus(&r.0))
+                        && !r.1.terms.is_empty()
+                        && r.1.terms.values().all(|c| *c >= 0))
+            }
+            (Slot::Text(_, _, Some(r1)), Slot::Text(_, _, Some(r2))) => {
+                inside(&r2.0, r1)
+                    || inside(&r1.0, r2)
+                    || (at_least(r2.0.minus(&r1.0)) && at_least(r1.1.minus(&r2.1)))
+                    || (at_least(r1.0.minus(&r2.0)) && at_least(r2.1.minus(&r1.1)))
+            }
+            _ => sure(std::slice::from_ref(x), std::slice::from_ref(y)),
         })
 }
 
@@ -214,8 +263,8 @@ fn may(a: &[Slot], b: &[Slot]) -> bool {
     a.len() != b.len()
         || a.iter().zip(b).all(|(x, y)| match (x, y) {
             (Slot::Const(p), Slot::Const(q)) => p == q,
-            (Slot::Const(k), Slot::Text(_, Some(min)))
-            | (Slot::Text(_, Some(min)), Slot::Const(k)) => k >= min,
+            (Slot::Const(k), Slot::Text(_, Some(min), _))
+            | (Slot::Text(_, Some(min), _), Slot::Const(k)) => k >= min,
             _ => true,
         })
 }
@@ -258,7 +307,7 @@ impl Checker {
     /// size there, `h_L`, is one member, not every member).
     fn slot(&self, ix: &IndexExpr, loops: &[LoopCtx], subscript: bool) -> Slot {
         let IndexExpr::Affine(a) = ix else {
-            return Slot::Text(print_index(ix), None);
+            return Slot::Text(print_index(ix), None, None);
         };
         if a.terms.is_empty() {
             return Slot::Const(a.constant);
@@ -279,7 +328,7 @@ impl Checker {
             && a.constant == 0;
         if plain && in_loop.is_empty() && !self.loop_vars.contains(vars[0]) {
             if subscript {
-                return Slot::Text(print_index(ix), None);
+                return Slot::Text(print_index(ix), None, None);
             }
             return Slot::Full;
         }
@@ -290,11 +339,31 @@ impl Checker {
             }
             _ => None,
         };
+        // A family subscript `v + c` along one loop with ends in the sizes: its members.
+        let members = match (a.terms.as_slice(), in_loop.as_slice()) {
+            ([t], [l])
+                if subscript
+                    && t.coef == 1
+                    && t.factors.len() == 1
+                    && t.factors[0].name == l.var =>
+            {
+                l.ends.as_ref().and_then(|(lo, hi)| {
+                    let shift = |f: &Form| {
+                        Some(Form {
+                            terms: f.terms.clone(),
+                            constant: f.constant.checked_add(a.constant)?,
+                        })
+                    };
+                    Some(Box::new((shift(lo)?, shift(hi)?)))
+                })
+            }
+            _ => None,
+        };
         let mut text = print_index(ix);
         for l in in_loop {
             text.push_str(&format!(" {}∈{}", l.var, l.range));
         }
-        Slot::Text(text, min)
+        Slot::Text(text, min, members)
     }
 
     fn region(&self, r: &Ref, loops: &[LoopCtx], family: bool) -> Vec<Slot> {
@@ -347,7 +416,7 @@ impl Checker {
                     let key = self.key_of(&d.target.name);
                     let mut inner = loops.clone();
                     if let Some(r) = &d.family {
-                        inner.push(loop_ctx(r, false));
+                        inner.push(loop_ctx(r, false, |n| self.env.sizes.contains_key(n)));
                     }
                     let region = self.region(&d.target, &inner, self.is_family(&key));
                     let what = if d.kind == DeclKind::Param {
@@ -381,7 +450,9 @@ impl Checker {
                     });
                 }
                 ItemKind::Loop(l) => {
-                    loops.push(loop_ctx(&l.range, l.reverse));
+                    loops.push(loop_ctx(&l.range, l.reverse, |n| {
+                        self.env.sizes.contains_key(n)
+                    }));
                     self.collect_writes(&l.body, loops, out);
                     loops.pop();
                 }
@@ -398,7 +469,7 @@ impl Checker {
         for (i, w) in writes.iter().enumerate() {
             let same = keys.get(w.key.as_str()).map_or(&[][..], |v| &v[..]);
             for p in same.iter().take_while(|&&k| k < i).map(|&k| &writes[k]) {
-                if !sure(&p.region, &w.region) {
+                if !sure_members(&p.region, &w.region) {
                     continue;
                 }
                 let key = &w.key;
@@ -442,6 +513,24 @@ impl Checker {
                     .with_label("set again here")
                     .with_related(p.span, "contributions added here")
                     .with_hint("the `=` would discard what `+=` added: start with `=`, then add with `+=`"),
+                    // Family members written by a loop and by another statement or
+                    // loop (`h_1` beside `for l in 0..L-1: h_{l+1}`; probe36 h17: the
+                    // later definition won silently).
+                    (WriteKind::Set, WriteKind::Set) if !sure(&p.region, &w.region) => {
+                        let name = |x: &Write| x.eq.map_or(key.clone(), |eq| print_name(&eq.lhs.name));
+                        Diagnostic::error(
+                            "E0104",
+                            w.span,
+                            format!(
+                                "a member of `{key}` is defined twice: `{}` writes a member that `{}` already defines",
+                                name(w),
+                                name(p)
+                            ),
+                        )
+                        .with_label("defined again here")
+                        .with_related(p.span, "first defined here")
+                        .with_hint("define each member once: start the loop after the members defined before it, or keep one of the two definitions")
+                    }
                     (WriteKind::Set, WriteKind::Set) => Diagnostic::error(
                         "E0104",
                         w.span,
@@ -482,6 +571,17 @@ impl Checker {
                     .iter()
                     .any(|&k| may(&writes[k].region, &region))
                 {
+                    // A declared tensor updated in place (`W += ...` after the forward
+                    // pass read it) is read at its declared value: not reported.
+                    let declared = same
+                        .iter()
+                        .any(|&k| matches!(writes[k].kind, WriteKind::Declared(_)));
+                    if declared {
+                        continue;
+                    }
+                    if let Some(d) = self.added_after_read(writes, &same[split..], r, &region, w) {
+                        self.err(d);
+                    }
                     continue;
                 }
                 let Some((j, later)) = same[split..]
@@ -529,6 +629,44 @@ impl Checker {
                 self.err(diag);
             }
         }
+    }
+
+    /// E0105 for a read of a value that a later `+=`/`-=` outside the reader's loops
+    /// adds to at the same elements (`z[b] = y[b]` before `y[b] += 1`): the reader sees
+    /// the value before the contribution, and an author who meant the total got no word
+    /// (probe36 h18). A running sum inside one loop (`s[b] += x[b,t]` read in the same
+    /// loop) is not reported, nor is a declared tensor updated in place.
+    fn added_after_read(
+        &self,
+        writes: &[Write],
+        later: &[usize],
+        r: &Ref,
+        region: &[Slot],
+        w: &Write,
+    ) -> Option<Diagnostic> {
+        let same_loop = |a: &[LoopCtx], b: &[LoopCtx]| {
+            a.iter()
+                .any(|x| b.iter().any(|y| x.var == y.var && x.range == y.range))
+        };
+        let add = later.iter().map(|&k| &writes[k]).find(|x| {
+            x.kind == WriteKind::Accumulate
+                && !std::ptr::eq(*x, w)
+                && sure_members(&x.region, region)
+                && !same_loop(&x.loops, &w.loops)
+        })?;
+        let shown = print_name(&r.name);
+        Some(
+            Diagnostic::error(
+                "E0105",
+                r.span,
+                format!("`{shown}` is read before a later statement adds to it"),
+            )
+            .with_label(format!("reads `{shown}` without what is added below"))
+            .with_related(add.span, "added here, after the read")
+            .with_hint(format!(
+                "statements run in order, so this read misses the addition: move the `+=` above the read, or give the value after the addition a name of its own (`{shown}' = ...`)"
+            )),
+        )
     }
 
     /// Whether the statement `j` reads `key`, directly or through the values it reads

@@ -75,11 +75,11 @@ pub fn resolve(given: &[Expr], at: &[Binding], env: &Env) -> Result<Vec<Expr>, D
             }
             Some(s) => {
                 if let Some(first) = first_set.get(&s.name) {
-                    return Err(twice(&s.name, s.span, *first));
+                    return Err(twice(&s.name, s.span, *first, true));
                 }
                 first_set.insert(s.name.clone(), s.span);
                 if let Some(b) = at.iter().find(|b| b.name.name == s.name) {
-                    return Err(twice(&s.name, s.span, b.name.span));
+                    return Err(twice(&s.name, s.span, b.name.span, false));
                 }
                 settings.push(s);
             }
@@ -485,13 +485,22 @@ fn relation_outside(resolved: &[Setting], env: &Env) -> Option<Diagnostic> {
     None
 }
 
-fn twice(name: &str, span: Span, first: Span) -> Diagnostic {
-    let _ = first;
-    Diagnostic::error("E0512", span, format!("`{name}` is set twice"))
-        .with_label("set again here")
-        .with_hint(format!(
-            "set `{name}` once, in the claim's `given` or in its `at`, not both"
+/// E0512 for a name set twice: by two of the claim's givens (`given a == 1, a == 2`:
+/// no point satisfies both; probe36 h07 got the hint for a `given` beside an `at`), or
+/// by a given and the claim's own `at`.
+fn twice(name: &str, span: Span, first: Span, both_givens: bool) -> Diagnostic {
+    let d = Diagnostic::error("E0512", span, format!("`{name}` is set twice"))
+        .with_label("set again here");
+    if both_givens {
+        d.with_related(first, "first set here").with_hint(format!(
+            "the claim's givens set `{name}` twice (two different values hold at no point): keep one of the two settings"
         ))
+    } else {
+        d.with_related(first, "set by the claim's `at` here")
+            .with_hint(format!(
+                "set `{name}` once, in the claim's `given` or in its `at`, not both"
+            ))
+    }
 }
 
 /// The name a given sets, if it sets one.

@@ -39,6 +39,7 @@ mod given_cycles;
 pub mod givens;
 mod gradients;
 mod indices;
+mod leaf_cycles;
 pub mod loop_extents;
 mod member_order;
 mod member_range;
@@ -46,6 +47,7 @@ mod member_sizes;
 pub mod members;
 pub mod numbers;
 pub mod outputs;
+mod range_reads;
 mod repeated;
 mod rule_reads;
 mod sample_sizes;
@@ -131,6 +133,10 @@ pub fn check_expanded(
     repeated::check(&program.items, &c.env, &mut c.diags);
     // A given that sets a tensor from a value that reads it (E0511).
     given_cycles::check(program, &c.env, &mut c.diags);
+    // A leaf whose distribution or value reads the leaf itself (E0105).
+    leaf_cycles::check(program, &c.env, &mut c.diags);
+    // A loop's or family's range that reads a value of the model (E0410).
+    range_reads::check(&program.items, &c.env, &mut c.diags);
     rule_reads::check(program, &mut c.diags);
     sample_sizes::check(program, &c.env, &mut c.diags);
     member_range::check(program, &c.env, &mut c.diags);

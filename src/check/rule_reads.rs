@@ -1,4 +1,5 @@
-//! E0808: a rule that reads a step other than the one it updates from.
+//! E0808: a rule that reads a step other than the one it updates from (and E0813, a
+//! rule that reads a rule's state by its qualified name, [`qualified`]).
 //!
 //! An update rule (`rule A over t:`) maps the states at step `t` to step `t+1`: each
 //! update `x[t+1] = ...` reads the states at `t`, the states the rule has already
@@ -38,10 +39,71 @@ fn step(var: &str, k: i64) -> String {
 
 /// Reports the reads of every rule of a program that are not at the step it reads.
 pub fn check(program: &Program, diags: &mut Vec<Diagnostic>) {
+    let rules: Vec<&str> = program
+        .items
+        .iter()
+        .filter_map(|i| match &i.kind {
+            ItemKind::Rule(r) => Some(r.name.name.as_str()),
+            _ => None,
+        })
+        .collect();
     for item in &program.items {
         if let ItemKind::Rule(r) = &item.kind {
+            qualified(r, &rules, diags);
             rule(r, diags);
         }
+    }
+}
+
+/// E0813: a rule that reads a rule's state by its qualified name (`B.w` inside `rule
+/// A`). Inside a rule the names it reads are its states and its inputs; `B.w` there was
+/// a free input of A, while the claims read it as B's state: a true claim was refuted
+/// with a witness that broke rule B (probe36 h12). Rules are unrolled one by one, so a
+/// rule cannot read another's state; its own state is read by its plain name.
+fn qualified(r: &Rule, rules: &[&str], diags: &mut Vec<Diagnostic>) {
+    for item in &r.body {
+        let ItemKind::Equation(eq) = &item.kind else {
+            continue;
+        };
+        let mut found: Option<Diagnostic> = None;
+        walk_refs(&eq.rhs, &mut |rf| {
+            if found.is_some() {
+                return;
+            }
+            let Some((owner, state)) = rf.name.base.split_once('.') else {
+                return;
+            };
+            if !rules.contains(&owner) {
+                return;
+            }
+            let me = r.name.name.as_str();
+            let d = if owner == me {
+                Diagnostic::error(
+                    "E0813",
+                    rf.name.span,
+                    format!("rule `{me}` names its own state `{state}` as `{owner}.{state}`"),
+                )
+                .with_label("a rule's own state")
+                .with_hint(format!(
+                    "inside its rule a state is read by its plain name: write `{state}` (`{owner}.{state}` names it outside the rule, in claims)"
+                ))
+            } else {
+                Diagnostic::error(
+                    "E0813",
+                    rf.name.span,
+                    format!(
+                        "rule `{me}` reads `{owner}.{state}`, a state of rule `{owner}`: a rule reads only its own states and its inputs"
+                    ),
+                )
+                .with_label("another rule's state")
+                .with_hint(format!(
+                    "rules are unrolled one by one: update `{state}` in rule `{me}` as well (one rule with both states), or read an input of its own (`g[{}]`) in its place",
+                    r.var.name
+                ))
+            };
+            found = Some(d);
+        });
+        diags.extend(found);
     }
 }
 

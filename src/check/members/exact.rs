@@ -14,6 +14,16 @@ pub(crate) fn eval_with(e: &Expr, vals: &BTreeMap<String, i64>) -> Option<Exact>
     eval_const(&e)
 }
 
+/// The name of member `k` of the per-member size `base`: `N_1`, and `N_{-1}` for a
+/// negative member, as an author writes it (`N_-1` read as no name: probe36 h26).
+pub(super) fn member_name(base: &str, k: i64) -> String {
+    if k < 0 {
+        format!("{base}_{{{k}}}")
+    } else {
+        format!("{base}_{k}")
+    }
+}
+
 /// `N_{l-1}'` as (`N`, `l-1`, `'`); `n_0` as (`n`, `0`, ``).
 pub(super) fn split_member(name: &str) -> Option<(&str, &str, &str)> {
     let (base, rest) = name.split_once('_')?;
@@ -76,6 +86,20 @@ impl Form {
         }
         self.add_term(Vec::new(), other.constant.checked_mul(sign)?)?;
         Some(self)
+    }
+
+    /// `self - other`, in checked arithmetic.
+    pub fn minus(&self, other: &Form) -> Option<Form> {
+        self.clone().plus(other.clone(), -1)
+    }
+
+    /// The least value when every name is a size (at least 1): the constant plus the
+    /// coefficients, when none is negative (each monomial is least at 1); `None` when
+    /// some coefficient is negative (no least value in the sizes).
+    pub fn least(&self) -> Option<i64> {
+        self.terms.values().try_fold(self.constant, |acc, c| {
+            (*c >= 0).then(|| acc.checked_add(*c))?
+        })
     }
 
     /// The coefficient of a name alone (`2` in `2l + 1` for `l`).

@@ -264,7 +264,7 @@ pub fn expand_derived(
             for n in names.iter() {
                 x.families.insert(n.name.clone(), (a, b, n.span));
                 ids.extend((a..=b).map(|k| Ident {
-                    name: format!("{}_{k}", n.name),
+                    name: exact::member_name(&n.name, k),
                     span: n.span,
                 }));
             }
@@ -845,7 +845,7 @@ impl Expander {
         }
         for (base, (a, b, span)) in &self.families {
             let missing: Vec<String> = (*a..=*b)
-                .map(|k| format!("{base}_{k}"))
+                .map(|k| exact::member_name(base, k))
                 .filter(|n| !sampled.contains(n))
                 .collect();
             if !missing.is_empty() {
@@ -862,7 +862,7 @@ impl Expander {
                     .with_hint(format!(
                         "give every member a value on the `sample` line: `{}`",
                         (*a..=*b)
-                            .map(|k| format!("{base}_{k} = 4"))
+                            .map(|k| format!("{} = 4", exact::member_name(base, k)))
                             .collect::<Vec<_>>()
                             .join(", ")
                     )),

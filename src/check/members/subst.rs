@@ -261,7 +261,7 @@ impl Expander {
             return;
         }
         if let Some(v) = eval_subscript(sub, &self.consts) {
-            f.name = format!("{base}_{v}{primes}");
+            f.name = format!("{}{primes}", super::exact::member_name(base, v));
         }
     }
 }

@@ -265,7 +265,15 @@ impl Ctx<'_> {
             "at" | "sample" | "claim" if tok.trim() == "=" => {
                 "the setting has no value: write it after `=` (`given a = 1`), or remove the setting".to_string()
             }
-            "at" | "sample" | "claim" if tok.starts_with('=') => {
+            // A claim's `==` after its relation is a chain (`claim x == 4 == 4`, below),
+            // not a setting; a claim's settings are after `given` or `at`.
+            "at" | "sample" | "claim"
+                if tok.starts_with('=')
+                    && !(first == "claim" && tok.starts_with("=="))
+                    && (first != "claim"
+                        || statement.contains(" given ")
+                        || statement.contains(" at ")) =>
+            {
                 "separate the settings with commas: `name = value, name = value`".to_string()
             }
             _ if tok == "," && stray == "," => {
@@ -377,6 +385,17 @@ impl Ctx<'_> {
                 let rel2 = ops.iter().find(|r| tok.starts_with(**r)).copied().unwrap_or("<=");
                 let right = stray[rel2.len()..].split('#').next().unwrap_or("").trim();
                 match split {
+                    // `x == 4 == 5`: the same value equal to both, one claim each.
+                    Some((k, rel1))
+                        if !right.is_empty()
+                            && matches!(rel1, "==" | "~=")
+                            && matches!(rel2, "==" | "~=") =>
+                    {
+                        let (left, mid) = (body[..k].trim(), body[k + rel1.len() + 2..].trim());
+                        format!(
+                            "a claim states one relation, not a chain: write one claim per relation, `claim {left} {rel1} {mid}`, then `claim {left} {rel2} {right}`"
+                        )
+                    }
                     Some((k, rel1)) if !right.is_empty() => {
                         let (left, mid) = (body[..k].trim(), body[k + rel1.len() + 2..].trim());
                         let flipped = match rel1 {
