@@ -589,3 +589,96 @@ fn an_undeclared_index_named_e_is_the_index_in_the_emitted_module() {
     let n = compare_path("tests/cases/lead32/index_e_without_its_declaration.tq");
     assert!(n >= 6, "only {n} elements compared");
 }
+
+/// The names an emitted module defines at its top level: assignments, functions,
+/// classes and imports (`import numpy as np` defines `np`).
+fn top_level_names(module: &str) -> Vec<String> {
+    let ident = |s: &str| -> String {
+        s.chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect()
+    };
+    let mut names = std::collections::BTreeSet::new();
+    for line in module.lines() {
+        if line.starts_with(|c: char| c.is_whitespace() || c == '#') {
+            continue;
+        }
+        let name = if let Some(rest) = line
+            .strip_prefix("def ")
+            .or_else(|| line.strip_prefix("class "))
+        {
+            ident(rest)
+        } else if let Some(rest) = line.strip_prefix("import ") {
+            ident(rest.rsplit(" as ").next().unwrap_or(rest))
+        } else {
+            let n = ident(line);
+            if !line[n.len()..].starts_with(" = ") {
+                continue;
+            }
+            n
+        };
+        if !name.is_empty() {
+            names.insert(name);
+        }
+    }
+    names.into_iter().collect()
+}
+
+/// A model that uses `name` as a size (capitalized names) or as a symbol (others), so
+/// the module must keep it apart from its own `name` (probe37 p04: a size `P` was
+/// shadowed by the module's `P = dict(C)` and `python3 module.py` died).
+fn model_naming(name: &str) -> String {
+    if name.starts_with(|c: char| c.is_ascii_uppercase()) {
+        format!(
+            "size B, {name}\nindex q : {name}\ninput x[B,{name}] ~ normal(0, 1)\n\
+             y[b] = sum_{{q}}(x[b,q]) / {name}\nloss = sum_{{b}}(y[b]^2)\n\
+             sample B = 2, {name} = 3\n"
+        )
+    } else {
+        format!(
+            "size B\nsymbol {name}\ninput x[B] ~ normal(0, 1)\ny[b] = {name} x[b]\n\
+             loss = sum_{{b}}(y[b]^2)\nsample B = 2, {name} = 0.5\n"
+        )
+    }
+}
+
+/// Generator (probe37 p04): every name the emitted module defines at its top level —
+/// read off emitted modules, not a list kept by hand — used as a size or a symbol of a
+/// model; each such model's module runs and agrees with tq element by element.
+#[test]
+fn no_name_the_module_defines_shadows_a_size_or_symbol() {
+    if !numpy_available() {
+        return;
+    }
+    let mut names = std::collections::BTreeSet::new();
+    for file in ["gru", "sgd_l2_momentum", "batchnorm"] {
+        names.extend(top_level_names(&emitted(file)));
+    }
+    for must in ["P", "FREE", "RULES", "C", "INDEX", "forward", "read_json"] {
+        assert!(names.contains(must), "{must} not found among {names:?}");
+    }
+    let dir = std::env::temp_dir().join(format!("tq-emit-names-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut tried = Vec::new();
+    for name in &names {
+        let src = model_naming(name);
+        let path = dir.join(format!("n_{name}.tq"));
+        std::fs::write(&path, &src).unwrap();
+        let path = path.display().to_string();
+        let r = check_source(&path, &src, &quick());
+        if r.unexpected_errors() > 0 {
+            // Not a name a size or symbol can have (a keyword of tq, `x`, `y`, `loss`).
+            continue;
+        }
+        let n = compare_path(&path);
+        assert!(n >= 2, "{name}: only {n} elements compared");
+        tried.push(name.clone());
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    for must in ["P", "FREE", "RULES", "C", "read_json", "run_rules"] {
+        assert!(
+            tried.iter().any(|t| t == must),
+            "{must} was not tried: {tried:?}"
+        );
+    }
+}

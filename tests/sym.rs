@@ -406,9 +406,9 @@ fn orderings_and_approximations() {
     // Constants: 1/3 ≈ 0.333 within 1e-3 exactly; not within 1e-4.
     let third = Expr::rat(1, 3);
     let approx = Expr::rat(333, 1000);
-    let d = sym::check_relation(&third, &sym::Rel::Approx(1e-3), &approx, &opts);
+    let d = sym::check_relation(&third, &sym::Rel::Approx(1e-3, None), &approx, &opts);
     assert_eq!(d.verdict, Verdict::Proved, "{d:?}");
-    let d = sym::check_relation(&third, &sym::Rel::Approx(1e-4), &approx, &opts);
+    let d = sym::check_relation(&third, &sym::Rel::Approx(1e-4, None), &approx, &opts);
     assert_eq!(d.verdict, Verdict::Refuted, "{d:?}");
     let d = sym::check_relation(&third, &sym::Rel::ApproxRel(1e-2), &approx, &opts);
     assert_eq!(d.verdict, Verdict::Proved, "{d:?}");
@@ -418,7 +418,7 @@ fn orderings_and_approximations() {
     let e = Expr::exp(Expr::int(1));
     let d = sym::check_relation(
         &e,
-        &sym::Rel::Approx(1e-6),
+        &sym::Rel::Approx(1e-6, None),
         &Expr::rat(2718281, 1000000),
         &opts,
     );
@@ -426,7 +426,7 @@ fn orderings_and_approximations() {
     assert_eq!(d.method, tq::verdict::Method::Range);
     let d = sym::check_relation(
         &e,
-        &sym::Rel::Approx(1e-7),
+        &sym::Rel::Approx(1e-7, None),
         &Expr::rat(2718281, 1000000),
         &opts,
     );
@@ -549,7 +549,7 @@ fn relations_parse() {
         "an operator inside parentheses is not the relation"
     );
     assert_eq!(p("x=0.25").map(|x| x.2), Ok("1/4".to_string()));
-    assert_eq!(p("x ~= 1").map(|x| x.1), Ok(sym::Rel::Approx(1e-6)));
+    assert_eq!(p("x ~= 1").map(|x| x.1), Ok(sym::Rel::Approx(1e-6, None)));
     let e = sym::parse_relation("x > 1 +").unwrap_err();
     assert_eq!(e.offset, 7);
     assert!(sym::parse_relation("x + 1").is_err());

@@ -32,6 +32,11 @@ pub struct Outcome {
     /// of its domain is not confirmed (`confirm_elsewhere`; docs/soundness.md,
     /// "Definedness").
     pub not_finite: bool,
+    /// Monte Carlo pooled only the elements of a gradient that the backward program
+    /// writes, and some are reached by no statement (their gradient is 0): the pool's
+    /// moment is no element's. Like [`Outcome::open_at_values`], such a point of the
+    /// other sizes keeps the claim from being confirmed (probe37 p02).
+    pub unreached: bool,
 }
 
 impl Outcome {
@@ -48,6 +53,7 @@ impl Outcome {
             border_pool: None,
             open_at_values: false,
             not_finite: false,
+            unreached: false,
         }
     }
 
@@ -63,6 +69,7 @@ impl Outcome {
             border_pool: None,
             open_at_values: false,
             not_finite: false,
+            unreached: false,
         }
     }
 
@@ -95,6 +102,7 @@ impl Outcome {
             border_pool: None,
             open_at_values: false,
             not_finite: false,
+            unreached: false,
         }
     }
 }

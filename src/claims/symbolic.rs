@@ -335,14 +335,14 @@ fn prepare(
     let rel = match scalar::relation(*op) {
         Some(rel) => rel,
         None => {
-            let tol = match &claim.tol {
+            let (tol, exact) = match &claim.tol {
                 Some(t) => match lower(t).ok().and_then(|t| t.as_num().cloned()) {
-                    Some(t) => num_traits::ToPrimitive::to_f64(&t).unwrap_or(0.0),
+                    Some(t) => (num_traits::ToPrimitive::to_f64(&t).unwrap_or(0.0), Some(t)),
                     None => return Err(Box::new(undecided("the tolerance is not a number"))),
                 },
-                None => 1e-6,
+                None => (1e-6, None),
             };
-            Rel::Approx(tol)
+            Rel::Approx(tol, exact)
         }
     };
     // Givens (read once, typed: `crate::analysis::givens`): a setting substitutes its
@@ -387,7 +387,7 @@ fn prepare(
             (Ok(a), Ok(b)) => (a, b),
             (Err(e), _) | (_, Err(e)) => return Err(Box::new(unlowered(e, "given: "))),
         };
-        let r = scalar::relation(*gop).unwrap_or(Rel::Approx(1e-6));
+        let r = scalar::relation(*gop).unwrap_or(Rel::Approx(1e-6, None));
         assumptions.push((a, r, b));
     }
     // A condition reads the values the settings give, whichever order they were
@@ -776,6 +776,7 @@ fn at_both_roots(
             ),
             on_elements: pos.on_elements || neg.on_elements,
             border_pool: None,
+            unreached: false,
             open_at_values: false,
             not_finite: false,
         },

@@ -63,7 +63,7 @@ pub fn parse_relation(s: &str) -> Result<(Expr, super::Rel, Expr), ParseError> {
                     (b'<', Some(b'=')) => (i, 2, Rel::Le),
                     (b'>', Some(b'=')) => (i, 2, Rel::Ge),
                     (b'=', Some(b'=')) => (i, 2, Rel::Eq),
-                    (b'~', Some(b'=')) => (i, 2, Rel::Approx(1e-6)),
+                    (b'~', Some(b'=')) => (i, 2, Rel::Approx(1e-6, None)),
                     (b'<', _) => (i, 1, Rel::Lt),
                     (b'>', _) => (i, 1, Rel::Gt),
                     (b'=', _) => (i, 1, Rel::Eq),

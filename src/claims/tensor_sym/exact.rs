@@ -571,6 +571,8 @@ fn check_at(
     // Points where the givens held but a side could not be valued (an irrational value
     // under a step, a value out of range), while no point has agreed yet.
     let mut unvalued = 0;
+    // The first floating-point agreement no enclosure carried (why).
+    let mut no_enclosure: Option<String> = None;
     // Points that agreed, not counting the simple ones (every element 0, then 1).
     let mut good_random = 0;
     for round in 0..POINTS * 500 + kink_rounds {
@@ -852,7 +854,19 @@ fn check_at(
                                 RelOp::Le | RelOp::Lt => x <= y + tol,
                                 RelOp::Ge | RelOp::Gt => x + tol >= y,
                             };
-                            if !fine && !matches!(bad, Some(Ok(_))) {
+                            // An agreement in floating point counts only where an
+                            // interval enclosure of both sides carries it (probe37 p16:
+                            // `A[0,1] == 0` of a softmax with `- 1000 [t' > t]` held
+                            // at every point once exp underflowed to 0).
+                            if fine && !enclosed_holds(op, a, b, &pt) {
+                                no_enclosure.get_or_insert_with(|| {
+                                    format!(
+                                        "at {}: left ≈ {x:.12e}, right ≈ {y:.12e} agree in floating point, but an interval enclosure of the sides does not carry the agreement (a value under- or overflows, or the enclosures are too wide), so it is no evidence",
+                                        point_text(&pt, env, &sizes, at, label)
+                                    )
+                                });
+                                ok = false;
+                            } else if !fine && !matches!(bad, Some(Ok(_))) {
                                 // A floating-point failure is confirmed by an interval
                                 // enclosure of both sides (every operation widened
                                 // outward); one that cannot be confirmed decides nothing.
@@ -940,6 +954,9 @@ fn check_at(
         return Ok(Exact::Unconfirmed(why));
     }
     if good < POINTS {
+        if let Some(why) = no_enclosure {
+            return Ok(Exact::Unconfirmed(why));
+        }
         return Err(format!("only {good} random points satisfied the givens"));
     }
     let sizes = format!("{label} ({})", listed(&sizes));

@@ -199,6 +199,23 @@ pub(in crate::claims) fn confirm_elsewhere(
                         });
                 }
             },
+            // Elements reached by no statement left out of the pool there (an odd X under
+            // a stride-2 pool: the last element's gradient is 0): the trials decide
+            // nothing about every element, so where no exact engine decides the claim
+            // there, the claim over every size is not confirmed (probe37 p02: it was,
+            // with the point "not refuted").
+            Some(o) if o.unreached => match decided_at(exact(&c), &shown, &shown, &first) {
+                Err(refuted) => return *refuted,
+                Ok(Some(h)) => held.push(h),
+                Ok(None) => {
+                    least_open.get_or_insert_with(|| {
+                        format!(
+                            "held at the sample values ({}), but at {shown} the trials decide nothing ({}) and no exact engine decided the claim there, so the claim over every size is not confirmed",
+                            first.evidence, o.evidence
+                        )
+                    });
+                }
+            },
             Some(o) => held.push(format!("at {shown} not refuted ({})", o.evidence)),
             None => {}
         }

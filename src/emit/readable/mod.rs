@@ -45,8 +45,10 @@ enum Pos {
     Gather(String, i64, i64, bool),
 }
 
-/// Names the module already uses: Python's keywords and builtins it calls, and the
-/// runtime's functions (those of the built-in functions are [`reserved`]'s too).
+/// Names the module already uses: Python's keywords and builtins it calls, every name
+/// the module defines at its top level (tests/emit.rs derives those from an emitted
+/// module and emits a model with a size or symbol named like each), and the runtime's
+/// functions (those of the built-in functions are [`reserved`]'s too).
 pub(in crate::emit) const PY_RESERVED: &[&str] = &[
     "False",
     "None",
@@ -154,6 +156,13 @@ pub(in crate::emit) const PY_RESERVED: &[&str] = &[
     "rules",
     "v",
     "seq",
+    "P",
+    "FREE",
+    "RULES",
+    "softmax_grid",
+    "read_json",
+    "run_rules",
+    "copy",
 ];
 
 /// Whether a name is taken by Python or the module's runtime: [`PY_RESERVED`], and the

@@ -43,8 +43,10 @@ pub enum Rel {
     Lt,
     /// `>`
     Gt,
-    /// `|l − r| ≤ tol` (absolute tolerance).
-    Approx(f64),
+    /// `|l − r| ≤ tol` (absolute tolerance), and the tolerance as the exact rational
+    /// the file wrote (`tol 0.1`, `tol 1/10`: 1/10) where it is one, so that exact sides
+    /// are compared with it exactly (probe37 p14: `4 ~= 3.9 tol 0.1` was undecided).
+    Approx(f64, Option<BigRational>),
     /// `|l − r| ≤ tol · max(|l|, |r|)` (relative tolerance).
     ApproxRel(f64),
 }
@@ -58,7 +60,7 @@ impl Rel {
             Rel::Ge => ">=",
             Rel::Lt => "<",
             Rel::Gt => ">",
-            Rel::Approx(_) | Rel::ApproxRel(_) => "~=",
+            Rel::Approx(..) | Rel::ApproxRel(_) => "~=",
         }
     }
 
@@ -199,7 +201,7 @@ fn holds(l: f64, rel: &Rel, r: f64) -> bool {
         Rel::Ge => l + tol >= r,
         Rel::Lt => l < r,
         Rel::Gt => l > r,
-        Rel::Approx(t) => (l - r).abs() <= *t,
+        Rel::Approx(t, _) => (l - r).abs() <= *t,
         Rel::ApproxRel(t) => (l - r).abs() <= *t * l.abs().max(r.abs()),
     }
 }
@@ -217,7 +219,7 @@ fn holds_enclosed(l: (f64, f64), rel: &Rel, r: (f64, f64)) -> bool {
         Rel::Ge => l.0 >= r.1 || tie,
         Rel::Lt => l.1 < r.0,
         Rel::Gt => l.0 > r.1,
-        Rel::Approx(t) => l.1 - r.0 <= *t && r.1 - l.0 <= *t,
+        Rel::Approx(t, _) => l.1 - r.0 <= *t && r.1 - l.0 <= *t,
         Rel::ApproxRel(t) => {
             let least = |e: (f64, f64)| {
                 if e.0 <= 0.0 && e.1 >= 0.0 {
@@ -240,7 +242,7 @@ fn fails_enclosed(l: (f64, f64), rel: &Rel, r: (f64, f64)) -> bool {
         Rel::Lt => l.0 >= r.1,
         Rel::Ge => l.1 < r.0,
         Rel::Gt => l.1 <= r.0,
-        Rel::Approx(t) => l.0 - r.1 > *t || r.0 - l.1 > *t,
+        Rel::Approx(t, _) => l.0 - r.1 > *t || r.0 - l.1 > *t,
         Rel::ApproxRel(_) => false,
     }
 }
@@ -254,7 +256,8 @@ pub fn holds_exact(l: &BigRational, rel: &Rel, r: &BigRational) -> Option<bool> 
         Rel::Ge => l >= r,
         Rel::Lt => l < r,
         Rel::Gt => l > r,
-        Rel::Approx(t) => {
+        Rel::Approx(_, Some(t)) => (l - r).abs() <= *t,
+        Rel::Approx(t, None) => {
             let d = (l - r).abs().to_f64()?;
             // Decide exactly unless within rounding of the tolerance.
             if (d - t).abs() <= 1e-12 * t.abs().max(1e-300) {
@@ -344,7 +347,7 @@ pub fn fails_by_range(lhs: &Expr, rel: &Rel, rhs: &Expr, dom: &Domains) -> bool 
         Rel::Gt => dl.hi_below_zero(false),
         Rel::Le => dl.lo_above_zero(true),
         Rel::Lt => dl.lo_above_zero(false),
-        Rel::Approx(t) => points::approx_by_interval(*t, &dl) == Some(false),
+        Rel::Approx(t, _) => points::approx_by_interval(*t, &dl) == Some(false),
         _ => false,
     }
 }
@@ -872,7 +875,8 @@ pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) ->
             Rel::Lt => c.is_negative(),
             Rel::Gt => c.is_positive(),
             Rel::Eq => c.is_zero(),
-            Rel::Approx(t) => BigRational::from_float(*t).is_some_and(|t| c.abs() <= t),
+            Rel::Approx(_, Some(t)) => c.abs() <= *t,
+            Rel::Approx(t, None) => BigRational::from_float(*t).is_some_and(|t| c.abs() <= t),
             // A relative tolerance depends on the values, not only on the difference.
             Rel::ApproxRel(_) => false,
         };

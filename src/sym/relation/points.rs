@@ -412,8 +412,8 @@ impl Problem<'_> {
                 return PointResult::Holds { exact: false };
             }
             return PointResult::Skip(format!(
-                "at {}: left ≈ {l:.10}, right ≈ {r:.10} agree in floating point, but their interval enclosures (left in [{:.10e}, {:.10e}], right in [{:.10e}, {:.10e}]) are too wide to show it",
-                show(at),
+                "{}: left ≈ {l:.10}, right ≈ {r:.10} agree in floating point, but their interval enclosures (left in [{:.10e}, {:.10e}], right in [{:.10e}, {:.10e}]) are too wide to show it",
+                at_text(at),
                 le.0,
                 le.1,
                 re.0,
@@ -443,8 +443,8 @@ impl Problem<'_> {
             })
         } else {
             PointResult::Skip(format!(
-                "at {}: left ≈ {l:.10}, right ≈ {r:.10} differ in floating point, but interval bounds cannot confirm it",
-                show(at)
+                "{}: left ≈ {l:.10}, right ≈ {r:.10} differ in floating point, but interval bounds cannot confirm it",
+                at_text(at)
             ))
         }
     }
@@ -560,7 +560,7 @@ impl Problem<'_> {
         let d = self.lhs.clone() - self.rhs.clone();
         let i = range(&d, &self.dom);
         let verdict = self.by_interval(&i);
-        if verdict.is_some() || matches!(self.rel, Rel::Eq | Rel::Approx(_)) {
+        if verdict.is_some() || matches!(self.rel, Rel::Eq | Rel::Approx(..)) {
             return (i, verdict);
         }
         // The difference over one denominator, both expanded (`(x^2 + y)/(1 + x^2) −
@@ -584,7 +584,7 @@ impl Problem<'_> {
 
     /// What an interval of `lhs − rhs` decides of the relation.
     fn by_interval(&self, i: &Interval) -> Option<bool> {
-        if let Rel::Approx(t) = self.rel {
+        if let Rel::Approx(t, _) = self.rel {
             return approx_by_interval(*t, i);
         }
         match self.rel {
@@ -702,4 +702,14 @@ fn tuples_by_total(lens: &[usize], cap: usize) -> Vec<Vec<usize>> {
 /// `a - b`, simplified.
 fn sym_diff(a: &Expr, b: &Expr) -> Expr {
     crate::sym::simplify(&(a.clone() - b.clone()))
+}
+
+/// Where a point's comparison was made, for a reason: `at a = 1, b = 2`, or, for a claim
+/// without symbols (an empty point), `at the sample point` (probe37 p14: "at : ").
+fn at_text(at: &BTreeMap<String, BigRational>) -> String {
+    if at.is_empty() {
+        "at the sample point".into()
+    } else {
+        format!("at {}", show(at))
+    }
 }

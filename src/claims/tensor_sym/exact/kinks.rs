@@ -20,6 +20,30 @@ pub(super) fn enclosed_fails(
     })
 }
 
+/// Whether an interval enclosure of both sides at the point carries a floating-point
+/// agreement: the relation holds for every pair of values in them, or it is one a tie
+/// satisfies and both enclosures are narrow (a relative width of at most 1e-9, the
+/// tolerance of the comparison). No enclosure (an underflow to 0, an overflow): false.
+pub(super) fn enclosed_holds(
+    op: RelOp,
+    a: &sym::Expr,
+    b: &sym::Expr,
+    pt: &BTreeMap<String, BigRational>,
+) -> bool {
+    let (Some(l), Some(r)) = (sym::defined::enclose(a, pt), sym::defined::enclose(b, pt)) else {
+        return false;
+    };
+    let narrow = |e: (f64, f64)| e.1 - e.0 <= 1e-9 * e.0.abs().max(e.1.abs()).max(1.0);
+    let tie = narrow(l) && narrow(r);
+    match op {
+        RelOp::Eq | RelOp::Approx => tie,
+        RelOp::Le => l.1 <= r.0 || tie,
+        RelOp::Ge => l.0 >= r.1 || tie,
+        RelOp::Lt => l.1 < r.0,
+        RelOp::Gt => l.0 > r.1,
+    }
+}
+
 /// Whether the range facts of both sides at the point (exact rational bounds,
 /// `sym::fails_by_range_at`) show the relation failing: the second path of an exact
 /// failure that an enclosure in floating point cannot separate.
