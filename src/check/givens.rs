@@ -255,6 +255,11 @@ pub fn resolve(given: &[Expr], at: &[Binding], env: &Env) -> Result<Vec<Expr>, D
             Expr::Rel(RelOp::Eq, Box::new(lhs), Box::new(s.value.clone()), s.span)
         })
         .collect();
+    // A setting by an expression carries the domain of the name it sets: `given a = b - 1`
+    // of a positive symbol a holds only where b - 1 > 0, so every engine reads that
+    // condition as one more given (probe37 p13: `a > 0 given a = b - 1` was refuted at
+    // b = 1, `Var(c) >= 0 given sb = sw^2 - 1` at sw = 0 with a variance of -1).
+    let implied: Vec<Expr> = resolved.iter().flat_map(|s| implied_by(s, env)).collect();
     for g in others {
         out.push(match &g {
             // An element or whole-tensor given keeps its left side.
@@ -272,7 +277,57 @@ pub fn resolve(given: &[Expr], at: &[Binding], env: &Env) -> Result<Vec<Expr>, D
             return Err(d);
         }
     }
+    out.extend(implied);
     Ok(out)
+}
+
+/// The conditions a setting's value must meet to lie in the domain of the name it sets
+/// (docs/soundness.md, domains): `value >= 1` for a size, the ends of a symbol's or
+/// scalar input's declared interval (`value >= 0` for a variance, `0 < value <= 1` for a
+/// probability), `value > 0` for a symbol no declaration bounds and whose sign is not
+/// open. None for a number (checked at once: E0512), a power setting (its positive
+/// root), or a name that takes every real.
+fn implied_by(s: &Setting, env: &Env) -> Vec<Expr> {
+    use num_traits::{Signed, Zero};
+    if s.power.is_some() || constant(&s.value).is_some() {
+        return Vec::new();
+    }
+    let span = s.span;
+    let num = |r: &num_rational::BigRational| -> Expr {
+        let lit = |n: &num_bigint::BigInt| Expr::Num(n.abs().to_string(), span);
+        let e = if r.is_integer() {
+            lit(r.numer())
+        } else {
+            Expr::Binary(
+                BinOp::Div,
+                Box::new(lit(r.numer())),
+                Box::new(lit(r.denom())),
+                span,
+            )
+        };
+        if r.is_negative() {
+            Expr::Unary(crate::syntax::ast::UnOp::Neg, Box::new(e), span)
+        } else {
+            e
+        }
+    };
+    let rel =
+        |op: RelOp, bound: Expr| Expr::Rel(op, Box::new(s.value.clone()), Box::new(bound), span);
+    let (lo, hi) = match env.domains.get(&s.name) {
+        Some(d) => (d.lo.clone(), d.hi.clone()),
+        None if env.symbols.contains_key(&s.name) && !sign_open(&s.name, env) => {
+            (Some((num_rational::BigRational::zero(), true)), None)
+        }
+        None => return Vec::new(),
+    };
+    let mut out = Vec::new();
+    if let Some((b, open)) = lo {
+        out.push(rel(if open { RelOp::Gt } else { RelOp::Ge }, num(&b)));
+    }
+    if let Some((b, open)) = hi {
+        out.push(rel(if open { RelOp::Lt } else { RelOp::Le }, num(&b)));
+    }
+    out
 }
 
 /// E0512 for a given that sets an element of a leaf (`m[b,i] = 2`), or the whole leaf,
