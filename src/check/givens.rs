@@ -289,7 +289,9 @@ pub fn resolve(given: &[Expr], at: &[Binding], env: &Env) -> Result<Vec<Expr>, D
 /// root), or a name that takes every real.
 fn implied_by(s: &Setting, env: &Env) -> Vec<Expr> {
     use num_traits::{Signed, Zero};
-    if s.power.is_some() || constant(&s.value).is_some() {
+    let mut read = BTreeSet::new();
+    names(&s.value, &mut read);
+    if s.power.is_some() || constant(&s.value).is_some() || read.is_empty() {
         return Vec::new();
     }
     let span = s.span;
@@ -322,12 +324,59 @@ fn implied_by(s: &Setting, env: &Env) -> Vec<Expr> {
     };
     let mut out = Vec::new();
     if let Some((b, open)) = lo {
-        out.push(rel(if open { RelOp::Gt } else { RelOp::Ge }, num(&b)));
+        // A lower end the value meets by its form is not repeated (`J = 2 I` of a size,
+        // `s = a b` of a positive symbol): an engine that takes no conditions keeps it.
+        let shown = (b.is_zero() && positive_form(&s.value, env))
+            || (b == num_rational::BigRational::from_integer(1.into())
+                && !open
+                && at_least_one(&s.value, env));
+        if !shown {
+            out.push(rel(if open { RelOp::Gt } else { RelOp::Ge }, num(&b)));
+        }
     }
     if let Some((b, open)) = hi {
         out.push(rel(if open { RelOp::Lt } else { RelOp::Le }, num(&b)));
     }
     out
+}
+
+/// Whether `e` is positive by its form: positive numbers, sizes and positive symbols
+/// (no declared end below 0, sign not open) combined by `+`, `*`, `/`, and powers of a
+/// positive base.
+fn positive_form(e: &Expr, env: &Env) -> bool {
+    match e {
+        Expr::Num(_, _) => constant(e).is_some_and(|v| v > 0.0),
+        Expr::Ref(r) if r.indices.is_none() && !r.grad => {
+            let n = print_name(&r.name);
+            env.sizes.contains_key(&n)
+                || (env.symbols.contains_key(&n)
+                    && !sign_open(&n, env)
+                    && env.domains.get(&n).is_none_or(|d| d.positive()))
+        }
+        Expr::Binary(BinOp::Add | BinOp::Mul | BinOp::Div, a, b, _) => {
+            positive_form(a, env) && positive_form(b, env)
+        }
+        Expr::Binary(BinOp::Pow, a, _, _) => positive_form(a, env),
+        _ => false,
+    }
+}
+
+/// Whether `e` is at least 1 by its form: numbers from 1, sizes, sums and products of
+/// such, and powers of such with a positive exponent.
+fn at_least_one(e: &Expr, env: &Env) -> bool {
+    match e {
+        Expr::Num(_, _) => constant(e).is_some_and(|v| v >= 1.0),
+        Expr::Ref(r) if r.indices.is_none() && !r.grad => {
+            env.sizes.contains_key(&print_name(&r.name))
+        }
+        Expr::Binary(BinOp::Mul, a, b, _) => at_least_one(a, env) && at_least_one(b, env),
+        Expr::Binary(BinOp::Add, a, b, _) => {
+            (at_least_one(a, env) && positive_form(b, env))
+                || (positive_form(a, env) && at_least_one(b, env))
+        }
+        Expr::Binary(BinOp::Pow, a, x, _) => at_least_one(a, env) && positive_form(x, env),
+        _ => false,
+    }
 }
 
 /// E0512 for a given that sets an element of a leaf (`m[b,i] = 2`), or the whole leaf,
