@@ -255,6 +255,11 @@ pub fn resolve(given: &[Expr], at: &[Binding], env: &Env) -> Result<Vec<Expr>, D
             Expr::Rel(RelOp::Eq, Box::new(lhs), Box::new(s.value.clone()), s.span)
         })
         .collect();
+    // A setting by an expression carries the domain of the name it sets: `given a = b - 1`
+    // of a positive symbol a holds only where b - 1 > 0, so every engine reads that
+    // condition as one more given (probe37 p13: `a > 0 given a = b - 1` was refuted at
+    // b = 1, `Var(c) >= 0 given sb = sw^2 - 1` at sw = 0 with a variance of -1).
+    let implied: Vec<Expr> = resolved.iter().flat_map(|s| implied_by(s, env)).collect();
     for g in others {
         out.push(match &g {
             // An element or whole-tensor given keeps its left side.
@@ -272,7 +277,106 @@ pub fn resolve(given: &[Expr], at: &[Binding], env: &Env) -> Result<Vec<Expr>, D
             return Err(d);
         }
     }
+    out.extend(implied);
     Ok(out)
+}
+
+/// The conditions a setting's value must meet to lie in the domain of the name it sets
+/// (docs/soundness.md, domains): `value >= 1` for a size, the ends of a symbol's or
+/// scalar input's declared interval (`value >= 0` for a variance, `0 < value <= 1` for a
+/// probability), `value > 0` for a symbol no declaration bounds and whose sign is not
+/// open. None for a number (checked at once: E0512), a power setting (its positive
+/// root), or a name that takes every real.
+fn implied_by(s: &Setting, env: &Env) -> Vec<Expr> {
+    use num_traits::{Signed, Zero};
+    let mut read = BTreeSet::new();
+    names(&s.value, &mut read);
+    if s.power.is_some() || constant(&s.value).is_some() || read.is_empty() {
+        return Vec::new();
+    }
+    let span = s.span;
+    let num = |r: &num_rational::BigRational| -> Expr {
+        let lit = |n: &num_bigint::BigInt| Expr::Num(n.abs().to_string(), span);
+        let e = if r.is_integer() {
+            lit(r.numer())
+        } else {
+            Expr::Binary(
+                BinOp::Div,
+                Box::new(lit(r.numer())),
+                Box::new(lit(r.denom())),
+                span,
+            )
+        };
+        if r.is_negative() {
+            Expr::Unary(crate::syntax::ast::UnOp::Neg, Box::new(e), span)
+        } else {
+            e
+        }
+    };
+    let rel =
+        |op: RelOp, bound: Expr| Expr::Rel(op, Box::new(s.value.clone()), Box::new(bound), span);
+    let (lo, hi) = match env.domains.get(&s.name) {
+        Some(d) => (d.lo.clone(), d.hi.clone()),
+        None if env.symbols.contains_key(&s.name) && !sign_open(&s.name, env) => {
+            (Some((num_rational::BigRational::zero(), true)), None)
+        }
+        None => return Vec::new(),
+    };
+    let mut out = Vec::new();
+    if let Some((b, open)) = lo {
+        // A lower end the value meets by its form is not repeated (`J = 2 I` of a size,
+        // `s = a b` of a positive symbol): an engine that takes no conditions keeps it.
+        let shown = (b.is_zero() && positive_form(&s.value, env))
+            || (b == num_rational::BigRational::from_integer(1.into())
+                && !open
+                && at_least_one(&s.value, env));
+        if !shown {
+            out.push(rel(if open { RelOp::Gt } else { RelOp::Ge }, num(&b)));
+        }
+    }
+    if let Some((b, open)) = hi {
+        out.push(rel(if open { RelOp::Lt } else { RelOp::Le }, num(&b)));
+    }
+    out
+}
+
+/// Whether `e` is positive by its form: positive numbers, sizes and positive symbols
+/// (no declared end below 0, sign not open) combined by `+`, `*`, `/`, and powers of a
+/// positive base.
+fn positive_form(e: &Expr, env: &Env) -> bool {
+    match e {
+        Expr::Num(_, _) => constant(e).is_some_and(|v| v > 0.0),
+        Expr::Ref(r) if r.indices.is_none() && !r.grad => {
+            let n = print_name(&r.name);
+            env.sizes.contains_key(&n)
+                || (env.symbols.contains_key(&n)
+                    && !sign_open(&n, env)
+                    && env.domains.get(&n).is_none_or(|d| d.positive()))
+        }
+        Expr::Binary(BinOp::Add | BinOp::Mul | BinOp::Div, a, b, _) => {
+            positive_form(a, env) && positive_form(b, env)
+        }
+        Expr::Binary(BinOp::Pow, a, _, _) => positive_form(a, env),
+        _ => false,
+    }
+}
+
+/// Whether `e` is at least 1 by its form: numbers from 1, sizes, sums and products of
+/// such, and powers of such with a positive exponent.
+fn at_least_one(e: &Expr, env: &Env) -> bool {
+    match e {
+        Expr::Num(_, _) => constant(e).is_some_and(|v| v >= 1.0),
+        Expr::Ref(r) if r.indices.is_none() && !r.grad => {
+            env.sizes.contains_key(&print_name(&r.name))
+        }
+        Expr::Binary(BinOp::Mul, a, b, _) => at_least_one(a, env) && at_least_one(b, env),
+        Expr::Binary(BinOp::Add, a, b, _) => {
+            (at_least_one(a, env) && positive_form(b, env))
+                || (positive_form(a, env) && at_least_one(b, env))
+        }
+        Expr::Binary(BinOp::Pow, a, x, _) => at_least_one(a, env) && positive_form(x, env),
+        _ => false,
+    }
 }
 
 /// E0512 for a given that sets an element of a leaf (`m[b,i] = 2`), or the whole leaf,

@@ -145,6 +145,62 @@ fn leaves(program: &Program, env: &Env, m: &mut Machine) -> Result<Vec<Leaf>, Nu
     Ok(out)
 }
 
+/// The gradient check's runs times its leaves' elements, counted from the sizes
+/// ([`Machine::decl_members`], never enumerated), refused when over `budget` with the
+/// same message as a forward run over it. A declaration whose members cannot be counted
+/// here is left to the run, which reports it.
+fn leaf_elements_within(
+    program: &Program,
+    env: &Env,
+    m: &mut Machine,
+    budget: u64,
+    why: &str,
+    share_out: &std::cell::Cell<Option<u64>>,
+) -> Result<(), NumError> {
+    let mut leaves = 0u64;
+    let mut elements = 0u64;
+    for item in &program.items {
+        match &item.kind {
+            ItemKind::Decl(d) if d.kind != DeclKind::Grad => {
+                let key = env.key_of(&d.target.name);
+                if env.tensors.get(&key).is_some_and(|t| t.is_int) {
+                    continue;
+                }
+                leaves += 1;
+                let Ok(members) = m.decl_members(d) else {
+                    return Ok(());
+                };
+                for member in &members {
+                    elements = elements.saturating_add(member.elements() as u64);
+                }
+            }
+            ItemKind::Scalar(names) => {
+                leaves += names.len() as u64;
+                elements = elements.saturating_add(names.len() as u64);
+            }
+            _ => {}
+        }
+    }
+    let runs = 2 * DIRECTIONS as u64 * leaves + 3;
+    let need = elements.saturating_mul(runs);
+    // Sampling stops at the share of one run too (its steps count toward the first
+    // run), so a check refused here never stores more than the share's elements.
+    let share = budget / runs;
+    if m.max_steps > share {
+        m.max_steps = share;
+        share_out.set(Some(share));
+    }
+    if need > budget {
+        return Err(NumError {
+            too_large: true,
+            message: format!(
+                "a gradient check needs at least {need} element evaluations here (its {elements} leaf elements in each of {runs} runs, counted from the sizes), more than {budget}{why}; use smaller sizes on the `sample` line"
+            ),
+        });
+    }
+    Ok(())
+}
+
 /// The objective: the seeded tensors weighted by their incoming gradients, plus the loss.
 struct Objective {
     weighted: Vec<(Element, f64)>,
@@ -478,19 +534,70 @@ pub fn gradcheck_within(
     why: &str,
 ) -> Result<Vec<GradCheck>, NumError> {
     let budget = budget.min(BUDGET);
+    // Every run writes each leaf element at least once (a direction perturbs them all):
+    // counted from the sizes, before anything is sampled, so a check that cannot fit is
+    // refused without storing its leaves (probe36 h01: 2^20 elements held 0.9 GB and
+    // took seconds to sample before the forward run's count refused the check).
+    let capped_at = std::cell::Cell::new(None);
+    let guard = |m: &mut Machine| leaf_elements_within(program, env, m, budget, why, &capped_at);
+    let over = |steps: String| {
+        NumError {
+        too_large: true,
+        message: format!(
+            "a gradient check needs {steps} element evaluations here, more than {budget}{why}; use smaller sizes on the `sample` line"
+        ),
+    }
+    };
+    // A run stopped at the share the guard set is the check's budget, not the run's.
+    let past_share = |e: &NumError| {
+        capped_at
+            .get()
+            .is_some_and(|share| e.too_large && e.message == super::steps_exceeded(share).message)
+    };
+    // What a run may spend outside the guard's share (the file's runs may have left less).
+    let saved = BUDGET.min(RUNS_LEFT.with(|r| r.get()).unwrap_or(u64::MAX));
     let Prepared {
         mut base,
         objective,
         mut rng,
         ..
-    } = prepare(program, env, loss, seed, &|_| Ok(()), None, true)?;
+    } = match prepare(program, env, loss, seed, &guard, None, true) {
+        Err(e) if past_share(&e) => {
+            return Err(NumError {
+                too_large: true,
+                message: format!(
+                    "a gradient check needs more than {budget} element evaluations here{why}: sampling its leaves alone passed the share of one of its runs ({}); use smaller sizes on the `sample` line",
+                    capped_at.get().unwrap_or(0)
+                ),
+            });
+        }
+        r => r?,
+    };
     if objective.weighted.is_empty() && objective.loss.is_none() {
+        base.max_steps = saved;
         return Ok(vec![]);
     }
     let leaves = leaves(program, env, &mut base)?;
-    let fwd = forward(&base, program)?;
     // Forward runs: two per direction and leaf; backward runs cost about as much.
     let runs = (2 * DIRECTIONS * leaves.len() + 3) as u64;
+    // The forward run stops as soon as it passes its share of the budget (it ran to its
+    // end before, however far past the share: probe36 h01, 3,000,000 steps for a share
+    // of 1,142,857).
+    let share = budget / runs;
+    if base.steps() > share {
+        return Err(over(format!("about {}", base.steps().saturating_mul(runs))));
+    }
+    base.max_steps = saved.min(share);
+    capped_at.set(Some(base.max_steps));
+    let fwd = forward(&base, program);
+    base.max_steps = saved;
+    let mut fwd = match fwd {
+        Err(e) if past_share(&e) && saved > share => {
+            return Err(over(format!("more than {}", share.saturating_mul(runs))));
+        }
+        r => r?,
+    };
+    fwd.max_steps = saved;
     if fwd.steps().saturating_mul(runs) > budget {
         return Err(NumError {
             too_large: true,

@@ -230,6 +230,16 @@ fn short_eq(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }
 
+/// Whether `pi` or `e` names the constant in this file: not when the file declares the
+/// name as an index, a tensor (a scalar `param e`, a computed `e`) or a scalar input
+/// (probe37 j06: a scalar `param e ~ normal(0, 1)` was read as Euler's e by Monte
+/// Carlo, the sampled runs and the gradient check, which failed correct programs).
+pub fn is_named_constant(env: &Env, name: &str) -> bool {
+    !env.indices.contains_key(name)
+        && !env.tensors.contains_key(name)
+        && !env.scalars.contains_key(name)
+}
+
 impl<'a> Machine<'a> {
     /// A machine with the file's `sample` values (and `at` points for scalar inputs).
     pub fn new(program: &Program, env: &'a Env) -> Result<Self, NumError> {
@@ -317,7 +327,7 @@ impl<'a> Machine<'a> {
         // An index of that name (`index e : E`) is the index, never the constant: read
         // as Euler's e, a softmax over `e` found its own index unbound (probe 27).
         for (name, v) in [("pi", std::f64::consts::PI), ("e", std::f64::consts::E)] {
-            if !env.indices.contains_key(name) {
+            if is_named_constant(env, name) {
                 m.consts.entry(name.into()).or_insert(v);
             }
         }

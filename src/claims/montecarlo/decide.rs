@@ -272,8 +272,11 @@ fn decide_in<'a>(
     let mut consts = m0.consts.clone();
     // The named constants a formula may read (`sqrt(v/(2 pi))`), unless the file
     // gives the name a value of its own.
-    consts.entry("pi".into()).or_insert(std::f64::consts::PI);
-    consts.entry("e".into()).or_insert(std::f64::consts::E);
+    for (name, v) in [("pi", std::f64::consts::PI), ("e", std::f64::consts::E)] {
+        if crate::num::is_named_constant(env, name) {
+            consts.entry(name.into()).or_insert(v);
+        }
+    }
     let stood_in = depends_on_stand_in(program, env, back, &mine);
     // Every combination of the used loops' values.
     let mut bindings: Vec<Bind> = vec![vec![]];

@@ -337,9 +337,25 @@ pub(super) fn read_givens(
     var: &str,
 ) -> Result<Givens, String> {
     let mut g = Givens::default();
+    // The conditions a setting carries from the domain of the name it sets
+    // (`check::givens::implied_by`: `eta' = eta (1 - beta)` carries
+    // `eta (1 - beta) > 0`) share the setting's span. The rule engine decides over the
+    // hyperparameters' positive reals without them: a proof over more points holds on
+    // fewer (a refutation's point may still lie outside: docs/soundness.md, open).
+    let setting_spans: Vec<_> = given
+        .iter()
+        .filter_map(|e| match e {
+            ast::Expr::Rel(RelOp::Eq, _, _, span) => Some(*span),
+            _ => None,
+        })
+        .collect();
     for e in given {
         if let Some(b) = bound_given(e) {
             g.bounds.push(b);
+            continue;
+        }
+        if matches!(e, ast::Expr::Rel(op, _, _, span) if *op != RelOp::Eq && setting_spans.contains(span))
+        {
             continue;
         }
         let ast::Expr::Rel(RelOp::Eq, l, r, _) = e else {
