@@ -286,13 +286,16 @@ struct Write<'a> {
     eq: Option<&'a Equation>,
     /// The loops around it.
     loops: Vec<LoopCtx>,
+    /// The `for b,j:` block around it, by its span: its statements run element by
+    /// element together.
+    block: Option<Span>,
 }
 
 impl Checker {
     /// E0104 and E0105 over the whole program (claims and rules aside).
     pub(super) fn definitions(&mut self, items: &[Item]) {
         let mut writes: Vec<Write> = Vec::new();
-        self.collect_writes(items, &mut Vec::new(), &mut writes);
+        self.collect_writes(items, &mut Vec::new(), None, &mut writes);
         self.defined_twice(&writes);
         self.read_before_computed(&writes);
         self.reads_ahead(&writes);
@@ -391,6 +394,7 @@ impl Checker {
         &self,
         items: &'a [Item],
         loops: &mut Vec<LoopCtx>,
+        block: Option<Span>,
         out: &mut Vec<Write<'a>>,
     ) {
         for item in items {
@@ -409,6 +413,7 @@ impl Checker {
                             span: id.span,
                             eq: None,
                             loops: loops.clone(),
+                            block,
                         });
                     }
                 }
@@ -431,6 +436,7 @@ impl Checker {
                         span: d.target.span,
                         eq: None,
                         loops: inner,
+                        block,
                     });
                 }
                 ItemKind::Equation(eq) if !eq.lhs.grad => {
@@ -447,16 +453,19 @@ impl Checker {
                         span: eq.lhs.span,
                         eq: Some(eq),
                         loops: loops.clone(),
+                        block,
                     });
                 }
                 ItemKind::Loop(l) => {
                     loops.push(loop_ctx(&l.range, l.reverse, |n| {
                         self.env.sizes.contains_key(n)
                     }));
-                    self.collect_writes(&l.body, loops, out);
+                    self.collect_writes(&l.body, loops, block, out);
                     loops.pop();
                 }
-                ItemKind::ForIndices(f) => self.collect_writes(&f.body, loops, out),
+                ItemKind::ForIndices(f) => {
+                    self.collect_writes(&f.body, loops, Some(item.span), out)
+                }
                 _ => {}
             }
         }
@@ -635,7 +644,8 @@ impl Checker {
     /// adds to at the same elements (`z[b] = y[b]` before `y[b] += 1`): the reader sees
     /// the value before the contribution, and an author who meant the total got no word
     /// (probe36 h18). A running sum inside one loop (`s[b] += x[b,t]` read in the same
-    /// loop) is not reported, nor is a declared tensor updated in place.
+    /// loop, or a statement of the same `for b,j:` block, run element by element with it)
+    /// is not reported, nor is a declared tensor updated in place.
     fn added_after_read(
         &self,
         writes: &[Write],
@@ -653,6 +663,7 @@ impl Checker {
                 && !std::ptr::eq(*x, w)
                 && sure_members(&x.region, region)
                 && !same_loop(&x.loops, &w.loops)
+                && !(x.block.is_some() && x.block == w.block)
         })?;
         let shown = print_name(&r.name);
         Some(
