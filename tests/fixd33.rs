@@ -519,16 +519,22 @@ fn an_empty_domain_is_named() {
 /// backward pass written `reversed` is accepted.
 #[test]
 fn a_forward_loop_written_reversed_is_refused() {
-    for (body, claim) in [
-        ("for b: h_{l+1}[b] = 2 h_l[b]", "claim Var(h_L) == 4^L"),
+    // A recurrence of one step starts at h_0 alone: a declared h_1 would be written by
+    // the loop too (E0104 since session 37, front37).
+    for (starts, body, claim) in [
+        (1, "for b: h_{l+1}[b] = 2 h_l[b]", "claim Var(h_L) == 4^L"),
         (
+            2,
             "for b: h_{l+2}[b] = h_l[b] + h_{l+1}[b]",
             "claim E(h_L) == 0",
         ),
-        ("h_{l+1}[b] = 3 h_l[b]", "claim Var(h_L) == 9^L"),
+        (1, "h_{l+1}[b] = 3 h_l[b]", "claim Var(h_L) == 9^L"),
     ] {
+        let inputs: String = (0..starts)
+            .map(|k| format!("input h_{k}[B] ~ normal(0,1)\n"))
+            .collect();
         let src = format!(
-            "size B, L\ninput h_0[B] ~ normal(0,1)\ninput h_1[B] ~ normal(0,1)\nfor l in 0..L-1 reversed:\n  {body}\n{claim}\nsample B = 2, L = 3\n"
+            "size B, L\n{inputs}for l in 0..L-1 reversed:\n  {body}\n{claim}\nsample B = 2, L = 3\n"
         );
         let e = errors(&check(&src));
         let (_, _, hint) = e
