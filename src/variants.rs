@@ -640,6 +640,18 @@ fn prepare_within(
             continue;
         }
         let claim = c.clone();
+        // A claim whose condition given fails at the variant's values (`given L <= 2` at
+        // L = 4) is about no point there: it has no answer (probe37 p03: the claimed
+        // formula, true at L <= 2 only, was the graded answer at L = 3, 4 and 5).
+        if let Some(g) = fails_at_variant(&claim, &subs_all) {
+            answers.push(None);
+            values_exact.push(None);
+            per_moment.push(None);
+            budget_spent.push(Some(format!(
+                "its given `{g}` does not hold at this variant's values: the claim is about no point here"
+            )));
+            continue;
+        }
         let mut moment = None;
         if let Expr::Rel(op, lhs, rhs, _) = &mut c.body {
             // A stated number for a value the program defines: computed again (not under

@@ -148,6 +148,34 @@ fn a_stated_number_under_a_given_is_kept() {
     assert!(!out.contains("refuted"), "{out}");
 }
 
+/// A claim whose condition given fails at a variant's values is about no point there:
+/// no answer, and the reason names the given (probe37 p03: `Var(h_L) == ... given L <= 2`,
+/// true at L <= 2 only, was answered at L = 3, 4 and 5 with the claimed formula's value,
+/// and `tq export` graded the true value wrong). At L = 2 the answer is given.
+#[test]
+fn a_claim_whose_given_fails_at_the_variant_has_no_answer() {
+    let src = "size B, J, L
+symbol alpha
+input x[B, J] ~ normal(0, 1)
+h_0[b,j] = x[b,j]
+for l in 0..L-1:
+  h_{l+1}[b,j] = h_l[b,j] + alpha/sqrt(L) x[b,j]
+claim Var(h_L) == 1 + 2 alpha sqrt(L) + alpha^2 L given L <= 2
+sample B = 2, J = 2, L = 2, alpha = 1
+vary L in {2, 3, 4}
+";
+    let out = variants(src, 3, 0).unwrap();
+    assert_eq!(
+        out.matches("its given `L <= 2` does not hold at this variant's values")
+            .count()
+            + out
+                .matches("its given \\`L \\<= 2\\` does not hold at this variant's values")
+                .count(),
+        2,
+        "{out}"
+    );
+}
+
 /// A variant that can be handed out (issue 17): the problem with the variant's values
 /// stated, and an answer for every claim that has one: a value computed for the variant,
 /// a stated constant the variant proved, a formula in what is left free, and for a

@@ -1,5 +1,6 @@
 //! The members of the families a variant's claims range over, and an answer's value at
-//! each of them (`l = 0 \mapsto 1, l = 1 \mapsto 1.52, ...`).
+//! each of them (`l = 0 \mapsto 1, l = 1 \mapsto 1.52, ...`); whether a claim's condition
+//! given fails at a variant.
 
 use super::*;
 
@@ -267,4 +268,39 @@ pub(super) fn with_derived_lines(p: &Program, env: &Env) -> Program {
     q.items
         .retain(|i| !matches!(&i.kind, ItemKind::Sample(bs) if bs.is_empty()));
     q
+}
+
+/// The first of the claim's condition givens (`L <= 2`, `a > b`) that is false once the
+/// variant's values are put in (both sides numbers), as written.
+pub(super) fn fails_at_variant(
+    c: &Claim,
+    subs_all: &dyn Fn(&sym::Expr) -> sym::Expr,
+) -> Option<String> {
+    c.given
+        .iter()
+        .find(|g| {
+            let Expr::Rel(op, l, r, _) = g else {
+                return false;
+            };
+            if matches!(op, RelOp::Eq | RelOp::Approx) {
+                return false;
+            }
+            let value = |e: &Expr| {
+                lower(e, &Scope::default())
+                    .ok()
+                    .map(|v| subs_all(&v))
+                    .and_then(|v| v.as_num().cloned())
+            };
+            let (Some(a), Some(b)) = (value(l), value(r)) else {
+                return false;
+            };
+            !match op {
+                RelOp::Le => a <= b,
+                RelOp::Ge => a >= b,
+                RelOp::Lt => a < b,
+                RelOp::Gt => a > b,
+                _ => true,
+            }
+        })
+        .map(crate::syntax::printer::print_expr)
 }
