@@ -114,33 +114,47 @@ struct Leaf {
     elements: Vec<Element>,
 }
 
+/// A leaf the gradient check perturbs: a declared tensor that is not an integer index
+/// table, or a scalar input.
+enum LeafItem<'p> {
+    Decl(&'p Decl),
+    Scalar(&'p Ident),
+}
+
+/// The program's leaves in order: the one list [`leaves`] and [`leaf_elements_within`]
+/// both read.
+fn leaf_items<'p>(program: &'p Program, env: &'p Env) -> impl Iterator<Item = LeafItem<'p>> + 'p {
+    program.items.iter().flat_map(move |item| match &item.kind {
+        ItemKind::Decl(d)
+            if d.kind != DeclKind::Grad
+                && !env
+                    .tensors
+                    .get(&env.key_of(&d.target.name))
+                    .is_some_and(|t| t.is_int) =>
+        {
+            vec![LeafItem::Decl(d)]
+        }
+        ItemKind::Scalar(names) => names.iter().map(LeafItem::Scalar).collect(),
+        _ => Vec::new(),
+    })
+}
+
 fn leaves(program: &Program, env: &Env, m: &mut Machine) -> Result<Vec<Leaf>, NumError> {
     let mut out = Vec::new();
-    for item in &program.items {
-        match &item.kind {
-            ItemKind::Decl(d) if d.kind != DeclKind::Grad => {
-                let key = env.key_of(&d.target.name);
-                if env.tensors.get(&key).is_some_and(|t| t.is_int) {
-                    continue;
-                }
-                out.push(Leaf {
-                    name: print_ref(&Ref {
-                        indices: None,
-                        ..d.target.clone()
-                    }),
-                    elements: m.decl_elements(d)?,
-                });
-            }
-            ItemKind::Scalar(names) => {
-                for n in names {
-                    out.push(Leaf {
-                        name: n.name.clone(),
-                        elements: vec![(n.name.clone(), vec![])],
-                    });
-                }
-            }
-            _ => {}
-        }
+    for leaf in leaf_items(program, env) {
+        out.push(match leaf {
+            LeafItem::Decl(d) => Leaf {
+                name: print_ref(&Ref {
+                    indices: None,
+                    ..d.target.clone()
+                }),
+                elements: m.decl_elements(d)?,
+            },
+            LeafItem::Scalar(n) => Leaf {
+                name: n.name.clone(),
+                elements: vec![(n.name.clone(), vec![])],
+            },
+        });
     }
     Ok(out)
 }
@@ -159,14 +173,10 @@ fn leaf_elements_within(
 ) -> Result<(), NumError> {
     let mut leaves = 0u64;
     let mut elements = 0u64;
-    for item in &program.items {
-        match &item.kind {
-            ItemKind::Decl(d) if d.kind != DeclKind::Grad => {
-                let key = env.key_of(&d.target.name);
-                if env.tensors.get(&key).is_some_and(|t| t.is_int) {
-                    continue;
-                }
-                leaves += 1;
+    for leaf in leaf_items(program, env) {
+        leaves += 1;
+        match leaf {
+            LeafItem::Decl(d) => {
                 let Ok(members) = m.decl_members(d) else {
                     return Ok(());
                 };
@@ -174,11 +184,7 @@ fn leaf_elements_within(
                     elements = elements.saturating_add(member.elements() as u64);
                 }
             }
-            ItemKind::Scalar(names) => {
-                leaves += names.len() as u64;
-                elements = elements.saturating_add(names.len() as u64);
-            }
-            _ => {}
+            LeafItem::Scalar(_) => elements = elements.saturating_add(1),
         }
     }
     let runs = 2 * DIRECTIONS as u64 * leaves + 3;
