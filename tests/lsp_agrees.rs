@@ -128,3 +128,38 @@ fn index_capitals_are_their_sizes_in_the_editor() {
         }
     }
 }
+
+/// probe38 k05: a claim under `expect refuted` (an exam's planted error) is labelled as
+/// `tq check` says it, "(expected)", and is offered no replacement of its right side:
+/// the replacement would turn the planted error into a true claim and fail the file. An
+/// unexpected refutation of the same claim keeps its replacement.
+#[test]
+fn a_planted_error_is_labelled_expected_and_not_replaced() {
+    let mut values = HashMap::new();
+    for (planted, u) in [(true, "a^2"), (false, "a^2"), (true, "a b"), (false, "a b")] {
+        let src = format!(
+            "scalar a, b\nu = {u}\nat a = 2, b = 2\n{}claim u == 5\n",
+            if planted { "expect refuted\n" } else { "" }
+        );
+        let r = tq::report::check_source("k05.tq", &src, &tq::report::Options::default());
+        let views = tq::lsp::worker::claim_views(&r, &r.claims, &{
+            values.insert("u".to_string(), u.to_string());
+            values.clone()
+        });
+        assert_eq!(views.len(), 1, "{src}");
+        let v = &views[0];
+        assert!(v.label.starts_with("refuted"), "{src}: {}", v.label);
+        assert_eq!(
+            v.label.ends_with("(expected)"),
+            planted,
+            "{src}: {}",
+            v.label
+        );
+        assert_eq!(
+            v.replacement.is_none(),
+            planted,
+            "{src}: {:?}",
+            v.replacement
+        );
+    }
+}

@@ -26,7 +26,8 @@ pub enum Target {
 }
 
 fn is_name_char(c: char) -> bool {
-    c.is_alphanumeric() || c == '_' || c == '\''
+    // `′` (U+2032) is the prime `'` (docs/language.md; probe38 k06).
+    c.is_alphanumeric() || c == '_' || c == '\'' || c == '\u{2032}'
 }
 
 /// The word around a byte offset, with its byte range; `None` in a comment or between
@@ -385,5 +386,32 @@ mod tests {
         let c = doc("size B  # B here\n");
         assert_eq!(resolve(&c, 12), None);
         assert_eq!(resolve(&c, 5).map(|r| r.2), Some(Target::Size("B".into())));
+    }
+
+    /// probe38 k06: the Unicode prime `′` is `'`, in the word under the cursor as in the
+    /// checker: `J′` is the summed capital of `index j' : J`, not the size `J`.
+    #[test]
+    fn a_unicode_prime_is_part_of_the_name() {
+        for prime in ["'", "′"] {
+            let text = format!(
+                "size B, J\nindex j' : J\nparam W[J, J] ~ normal(0, 1)\ninput x[B, J] ~ normal(0, 1)\ny[b,j] = W[j,J{prime}] x[b,J{prime}]\n"
+            );
+            let d = doc(&text);
+            assert!(
+                d.report.diagnostics.is_empty(),
+                "{:?}",
+                d.report.diagnostics
+            );
+            let at = text.rfind(&format!("J{prime}")).unwrap();
+            let Some((s, e, Target::Index(name, span))) = resolve(&d, at) else {
+                panic!(
+                    "J{prime} does not resolve to an index: {:?}",
+                    resolve(&d, at)
+                );
+            };
+            assert_eq!(&text[s..e], format!("J{prime}"));
+            assert_eq!(name, "J'");
+            assert_eq!(span.start as usize, text.find("j'").unwrap());
+        }
     }
 }

@@ -483,7 +483,16 @@ pub fn claim_views(
             },
             Verdict::Undecided => format!("undecided: {}", short(&c.evidence, 100)),
         };
-        let replacement = (c.verdict == Verdict::Refuted)
+        // The expectation met, said as the command line says it.
+        let label = if c.expect.is_some() && c.acceptable(false) {
+            format!("{label} (expected)")
+        } else {
+            label
+        };
+        // A claim the file expects to be refuted (`expect refuted`: an exam's planted
+        // error) is answered as written: replacing its right side would remove the error
+        // and fail the file (probe38 k05).
+        let replacement = (c.verdict == Verdict::Refuted && c.expect.is_none())
             .then(|| {
                 let item = *by_line.get(&c.line)?;
                 let ItemKind::Claim(claim) = &item.kind else {
