@@ -121,7 +121,13 @@ impl DerivCtx<'_> {
     /// indices replace renamed everywhere in it, inside calls and brackets too (a bound
     /// capital means the enclosing term's index wherever it is read).
     fn scoped(&self, x: &Expr, bound: &[String]) -> Expr {
-        let x = &self.grouped(x, bound);
+        self.scoped_as(x, bound, false)
+    }
+
+    /// [`Self::scoped`] of a factor (`term` false) or of an expression that starts terms
+    /// (`term` true: a call's argument, whose additive terms sum their own capitals).
+    fn scoped_as(&self, x: &Expr, bound: &[String], term: bool) -> Expr {
+        let x = &self.grouped(x, bound, term);
         let map: BTreeMap<String, String> = self
             .rename
             .iter()
@@ -137,9 +143,10 @@ impl DerivCtx<'_> {
     /// explicit sum under a fresh name. The caller renames the target's capitals to its
     /// loop indices outside calls and explicit sums; without this, the copy of the group
     /// in the outer factor of a power, product or quotient read the free index in place
-    /// of the group's sum (probe36 b25/b26: `2 (w[i] x[b,i] - t[b]) x[b,i]`). A call's
-    /// argument does the same in [`explicit_capitals`].
-    fn grouped(&self, x: &Expr, bound: &[String]) -> Expr {
+    /// of the group's sum (probe36 b25/b26: `2 (w[i] x[b,i] - t[b]) x[b,i]`). With `term`,
+    /// `x` starts terms (a call's argument put into a derivative template): each of its
+    /// additive terms sums its own capitals ([`Self::group_terms`]).
+    fn grouped(&self, x: &Expr, bound: &[String], term: bool) -> Expr {
         // Every capital a group sums by itself, the target's or not: a copy of the group
         // beside another copy reading the same capital would otherwise sum it over both
         // (`2 ((a[J] - m)^2 + 1) 2 (a[J] - m)`: J in two groups is summed over the
@@ -156,7 +163,11 @@ impl DerivCtx<'_> {
             return x.clone();
         }
         let mut used = self.used_names();
-        self.group_factor(x, bound, &targets, &mut used)
+        if term {
+            self.group_terms(x, bound, &targets, &mut used)
+        } else {
+            self.group_factor(x, bound, &targets, &mut used)
+        }
     }
 
     /// [`Self::grouped`] on a factor of a term (the interpreter's `term_summed`): a
@@ -183,6 +194,24 @@ impl DerivCtx<'_> {
                 Box::new(self.group_terms(y, bound, targets, used)),
                 *s,
             ),
+            // A call's argument and an explicit sum's body sum their own capitals: in a
+            // copy beside a factor that reads the same capital they would become the
+            // term's (`exp(a[b,J] e[b,K] m[b]) (a[b,J] e[b,K])` summed J and K over the
+            // product, inside the copied call too; grad37 open, grad38).
+            Expr::Sum(ids, body, s) => Expr::Sum(
+                ids.clone(),
+                Box::new(self.group_terms(body, bound, targets, used)),
+                *s,
+            ),
+            Expr::Call(c) => {
+                let mut c = c.clone();
+                c.args = c
+                    .args
+                    .iter()
+                    .map(|a| self.group_terms(a, bound, targets, used))
+                    .collect();
+                Expr::Call(c)
+            }
             _ => x.clone(),
         }
     }
@@ -217,23 +246,7 @@ impl DerivCtx<'_> {
         if own.is_empty() {
             return body;
         }
-        let mut map = BTreeMap::new();
-        for cap in own {
-            let mut fresh = format!("{}'''", cap.to_lowercase());
-            while used.contains(&fresh) {
-                fresh.push('\'');
-            }
-            used.insert(fresh.clone());
-            map.insert(cap.clone(), fresh);
-        }
-        let ids = map
-            .values()
-            .map(|n| Ident {
-                name: n.clone(),
-                span: Span::default(),
-            })
-            .collect();
-        Expr::Sum(ids, Box::new(rename_deep(&body, &map)), x.span())
+        fresh_sum(&own, &body, used, x.span())
     }
 
     /// [`Self::d`] at a node under which the capitals `bound` are bound by enclosing
@@ -353,12 +366,13 @@ impl DerivCtx<'_> {
                 let b = crate::sym::func::model_function(&c.func.name)?;
                 // The template may put the argument outside the call (`[x > 0]`,
                 // `x exp(-x^2/2)`), where its capitals would be summed over the whole
-                // term instead of inside the argument: they become explicit sums. A
-                // capital an enclosing term binds (`Y[T,K] ln(P[T,K])`) is that term's
-                // index inside the call too, and stays as it is.
-                let lhs = Expr::Ref(self.lhs.clone());
-                let arg = explicit_capitals(arg, &[self.whole, &lhs], bound);
-                let arg = self.scoped(&arg, bound);
+                // term instead of inside the argument: they become explicit sums, each
+                // over the additive term (or the parenthesized sum inside it) that sums it
+                // (`softplus((a[b,J] - 1) e[b,K])`: k over the term, j inside the
+                // parentheses; grad38). A capital an enclosing term binds
+                // (`Y[T,K] ln(P[T,K])`) is that term's index inside the call too, and
+                // stays as it is.
+                let arg = self.scoped_as(arg, bound, true);
                 let outer = template(b.derivative, &arg, &value);
                 jux(outer, inner)
             }
@@ -390,24 +404,7 @@ impl DerivCtx<'_> {
         // The target's capitals become the caller's loop indices, which it renames
         // outside explicit sums only: inside the new sum they are renamed here.
         let d = super::build::rename_expr(&d, self.rename);
-        let mut used = self.used_names();
-        let mut map = BTreeMap::new();
-        for cap in missing {
-            let mut fresh = format!("{}'''", cap.to_lowercase());
-            while used.contains(&fresh) {
-                fresh.push('\'');
-            }
-            used.insert(fresh.clone());
-            map.insert(cap.clone(), fresh);
-        }
-        let ids = map
-            .values()
-            .map(|n| Ident {
-                name: n.clone(),
-                span: Span::default(),
-            })
-            .collect();
-        Expr::Sum(ids, Box::new(rename_deep(&d, &map)), Span::default())
+        fresh_sum(&missing, &d, &mut self.used_names(), Span::default())
     }
 
     /// The lower-case index names of the equation and the target's loop indices, which
@@ -428,124 +425,28 @@ impl DerivCtx<'_> {
     }
 }
 
-/// `x` with its summed capitals (those outside nested calls, which scope their own)
-/// written as explicit sums, one per additive term, under fresh lower-case names:
-/// `W[i,I] h[I] - 1` becomes `sum_{i'''}(W[i,i'''] h[i''']) - 1`, which means the same
-/// wherever it is placed.
-pub(super) fn explicit_capitals(x: &Expr, context: &[&Expr], keep: &[String]) -> Expr {
-    fn caps(e: &Expr, out: &mut Vec<String>, used: &mut BTreeSet<String>) {
-        match e {
-            Expr::Ref(r) => {
-                for ix in r.indices.iter().flatten() {
-                    for v in index_vars(ix) {
-                        if is_summed_index(&v) {
-                            if !out.contains(&v) {
-                                out.push(v);
-                            }
-                        } else {
-                            used.insert(v);
-                        }
-                    }
-                }
-            }
-            // A call's argument sums its own capitals; only its lower-case names count.
-            Expr::Call(c) => {
-                let mut inner = Vec::new();
-                for a in &c.args {
-                    caps(a, &mut inner, used);
-                }
-                used.extend(inner.iter().map(|v| v.to_lowercase()));
-            }
-            Expr::Sum(ids, ..) => used.extend(ids.iter().map(|i| i.name.clone())),
-            Expr::Softmax(id, ..) => {
-                used.insert(id.name.clone());
-            }
-            _ => {}
-        }
-        if !matches!(e, Expr::Call(_)) {
-            children(e).for_each(|x| caps(x, out, used));
-        }
-    }
-    fn rename(e: &Expr, map: &BTreeMap<String, String>) -> Expr {
-        let ix = |ix: &IndexExpr| match ix {
-            IndexExpr::Affine(a) => {
-                let mut a = a.clone();
-                for t in &mut a.terms {
-                    for f in &mut t.factors {
-                        if let Some(n) = map.get(&f.name) {
-                            f.name = n.clone();
-                        }
-                    }
-                }
-                IndexExpr::Affine(a)
-            }
-            other => other.clone(),
-        };
-        match e {
-            Expr::Ref(r) => {
-                let mut r = r.clone();
-                if let Some(list) = &mut r.indices {
-                    *list = list.iter().map(ix).collect();
-                }
-                Expr::Ref(r)
-            }
-            // A call's arguments keep their own capitals.
-            Expr::Call(_) => e.clone(),
-            _ => map_children(e, |x| rename(x, map)),
-        }
-    }
-    // A capital is summed over the additive term of the argument it occurs in
-    // (`W[i,I] x[I] - 1` sums the product only): each term becomes its own sum.
-    match x {
-        Expr::Binary(op @ (BinOp::Add | BinOp::Sub), l, r, s) => {
-            return Expr::Binary(
-                *op,
-                Box::new(explicit_capitals(l, context, keep)),
-                Box::new(explicit_capitals(r, context, keep)),
-                *s,
-            );
-        }
-        Expr::Unary(UnOp::Neg, inner, s) => {
-            return Expr::Unary(
-                UnOp::Neg,
-                Box::new(explicit_capitals(inner, context, keep)),
-                *s,
-            );
-        }
-        _ => {}
-    }
-    let mut found = Vec::new();
-    let mut used = BTreeSet::new();
-    caps(x, &mut found, &mut used);
-    found.retain(|c| !keep.contains(c));
-    if found.is_empty() {
-        return x.clone();
-    }
-    // Every lower-case name of the statement is taken, and so is each capital's own
-    // lower case (the seeds' `h[i] = W[i,I] h[I]` uses both).
-    for c in context {
-        let mut ignored = Vec::new();
-        caps(c, &mut ignored, &mut used);
-    }
+/// `sum_{j''',...}(body)`: an explicit sum over the capitals `caps` of `body`, each
+/// renamed (everywhere in `body`, inside calls too) to a fresh lower-case name with three
+/// or more primes that is not in `used` (which then holds it). The derived statement
+/// names its own copies of a summed index with one or two primes (`W.grad[i,i']`).
+fn fresh_sum(caps: &[&String], body: &Expr, used: &mut BTreeSet<String>, span: Span) -> Expr {
     let mut map = BTreeMap::new();
-    for cap in &found {
-        // Three primes: the derived statement names its own copies of a summed index
-        // with one or two (`W.grad[i,i']`), and a fresh name must not meet them.
+    for cap in caps {
         let mut fresh = format!("{}'''", cap.to_lowercase());
         while used.contains(&fresh) {
             fresh.push('\'');
         }
         used.insert(fresh.clone());
-        map.insert(cap.clone(), fresh);
+        map.insert((*cap).clone(), fresh);
     }
-    let ids = found
-        .iter()
-        .map(|c| Ident {
-            name: map[c].clone(),
+    let ids = map
+        .values()
+        .map(|n| Ident {
+            name: n.clone(),
             span: Span::default(),
         })
         .collect();
-    Expr::Sum(ids, Box::new(rename(x, &map)), x.span())
+    Expr::Sum(ids, Box::new(rename_deep(body, &map)), span)
 }
 
 /// `e` with the capitals of `map` renamed everywhere, inside calls, brackets, relations

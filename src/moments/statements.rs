@@ -75,6 +75,7 @@ impl Walker<'_> {
             self.value_with(&eq.rhs, &extra)
         };
         let result = result.and_then(|rhs| {
+            let rhs = super::walker::compact(rhs);
             moments_within_budget(&member, &rhs)?;
             let rhs = if eq.op == AssignOp::SubAssign {
                 rhs.scale(&Expr::int(-1))
@@ -87,7 +88,10 @@ impl Walker<'_> {
                 self.lookup(&key, &subs)?.add_owned(&rhs)
             }
         });
-        let result = result.and_then(|rv| moments_within_budget(&member, &rv).map(|()| rv));
+        let result = result.and_then(|rv| {
+            let rv = super::walker::compact(rv);
+            moments_within_budget(&member, &rv).map(|()| rv)
+        });
         let iid_out = eq.op == AssignOp::Set && extra.is_empty() && self.iid_output(eq);
         self.written.insert(member);
         match result {
