@@ -196,6 +196,23 @@ fn decide_found_in(
     // silently, probe30/d d03d).
     let mut absent = 0usize;
     let mut first_absent: Option<Bind> = None;
+    // Elements where the sides agree only within rounding while a value they read (or
+    // compute) lost its exact value to rounding at an asymptote (`exp(x - 1000)` is 0.0,
+    // `sigmoid(40)` is 1.0): floating point cannot tell the claim from one whose exact
+    // sides differ there (probe37 p16: `y == x` of `y = exp(-x^2 - 1000) + x` was
+    // confirmed), so such an agreement confirms nothing.
+    let mut read_tainted: Vec<String> = Vec::new();
+    for e in [lhs, rhs] {
+        crate::check::walk_refs(e, &mut |r| {
+            let key = (crate::num::taint_key(&r.name), r.grad);
+            let shown = format!("{}{}", key.0, if r.grad { ".grad" } else { "" });
+            if m.tainted.contains(&key) && !read_tainted.contains(&shown) {
+                read_tainted.push(shown);
+            }
+        });
+    }
+    let mut cannot_tell = 0usize;
+    let mut first_cannot_tell: Option<(Bind, f64, f64, bool)> = None;
     let mut pos: Vec<i64> = ranges.iter().map(|r| r.0).collect();
     if ranges.iter().any(|(lo, hi)| hi < lo) {
         return und("an empty range".into());
@@ -223,10 +240,12 @@ fn decide_found_in(
             first_absent.get_or_insert_with(|| b.clone());
         }
         if exist {
+            let saturated_before = m.saturated;
             let (l, r) = match (m.eval(lhs, &b), m.eval(rhs, &b)) {
                 (Ok(l), Ok(r)) => (l, r),
                 (Err(e), _) | (_, Err(e)) => return und(format!("cannot evaluate: {e}")),
             };
+            let saturated_here = m.saturated > saturated_before;
             // A side that is not finite (a division by 0, `log(0)`, an overflow) is
             // undefined there, or no number the run can compare: it agrees with nothing
             // and refutes nothing (a relative tolerance of an infinite side took every
@@ -274,6 +293,10 @@ fn decide_found_in(
             if !finite {
                 // Nothing to count: the element tested nothing.
             } else {
+                if (saturated_here || !read_tainted.is_empty()) && within_rounding(l, r) {
+                    cannot_tell += 1;
+                    first_cannot_tell.get_or_insert_with(|| (b.clone(), l, r, saturated_here));
+                }
                 checked += 1;
                 if l != 0.0 || r != 0.0 {
                     informative += 1;
@@ -326,6 +349,22 @@ fn decide_found_in(
         let at: Vec<String> = b.iter().map(|(n, v)| format!("{n} = {v}")).collect();
         return und(format!(
             "the strict relation's sides agree within rounding at {} ({ties} of {checked} elements; left {l:.10}, right {r:.10}) on the sampled run (seed {seed}), where floating point cannot tell `<` from `==`",
+            if at.is_empty() { "the claim's one value".to_string() } else { at.join(", ") }
+        ));
+    }
+    if let Some((b, l, r, here)) = &first_cannot_tell {
+        let at: Vec<String> = b.iter().map(|(n, v)| format!("{n} = {v}")).collect();
+        let what = if *here || read_tainted.is_empty() {
+            "the sides themselves".to_string()
+        } else {
+            read_tainted
+                .iter()
+                .map(|t| format!("`{t}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        return und(format!(
+            "floating point cannot tell: the sides agree within rounding at {} ({cannot_tell} of {checked} elements; left {l:.10}, right {r:.10}) on the sampled run (seed {seed}), but a value read by {what} lost its exact value to rounding there (an exp or a softmax term that underflowed, a sigmoid or tanh rounded to its limit), so the agreement may hide an exact difference",
             if at.is_empty() { "the claim's one value".to_string() } else { at.join(", ") }
         ));
     }
@@ -445,6 +484,12 @@ pub fn compare(op: RelOp, l: f64, r: f64) -> Compared {
             }
         }
     }
+}
+
+/// Whether two finite values agree within the relative 1e-9 of [`compare`] (an `==`
+/// that holds, or an inequality decided only up to rounding).
+fn within_rounding(l: f64, r: f64) -> bool {
+    (l - r).abs() <= 1e-9 * l.abs().max(r.abs()).max(1.0)
 }
 
 /// The terms of a sum as written (`a + b - c`: a, b, c; a negation is its operand).

@@ -115,6 +115,7 @@ enum Node {
     Truth(Box<Truth>),
     Func {
         f: fn(f64) -> f64,
+        func: crate::sym::func::Func,
         kinks: &'static [i64],
         arg: Box<Node>,
     },
@@ -388,6 +389,7 @@ impl Compiler<'_, '_> {
                     };
                     Node::Func {
                         f: b.f64,
+                        func: b.func,
                         kinks: b.kinks,
                         arg: self.boxed(arg, Self::eval)?,
                     }
@@ -630,6 +632,7 @@ impl Machine<'_> {
             steps: self.steps,
             max_steps: self.max_steps,
             kink_sides: self.kink_sides,
+            saturated: self.saturated,
             elements: self.elements,
             max_elements: self.max_elements.min(super::MAX_ELEMENTS),
             circular: self.boundary == Some(Boundary::Circular),
@@ -640,6 +643,7 @@ impl Machine<'_> {
         let r = run.block(c, 0);
         self.steps = run.steps;
         self.kink_sides = run.kink_sides;
+        self.saturated = run.saturated;
         self.elements = run.elements;
         self.pos_buf = run.pos;
         self.compiled.slots = run.slots;

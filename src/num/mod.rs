@@ -27,6 +27,7 @@ mod hash;
 mod leaves;
 mod pool;
 mod run;
+pub(crate) use run::taint_key;
 pub(crate) use run::RunItems;
 pub mod seed;
 pub mod trials;
@@ -182,6 +183,14 @@ pub struct Machine<'a> {
     /// with different fingerprints lie on different sides of some kink, so a finite
     /// difference between them is not a derivative (gradcheck.rs).
     pub kink_sides: u64,
+    /// How many function values of the run lost the exact value to rounding at an
+    /// asymptote: an `exp` that underflowed, a sigmoid or tanh rounded to its limit
+    /// (`run::saturates`; session 38, probe37 p16). With [`Self::tainted`] it tells a
+    /// claim that its sides' floating-point agreement may hide an exact difference.
+    pub saturated: u64,
+    /// The tensors (name, gradient or not) a statement of the run wrote while a value
+    /// saturated, or that read such a tensor ([`Self::saturated`]).
+    pub tainted: std::collections::BTreeSet<(String, bool)>,
     steps: u64,
     elements: usize,
     /// A position buffer reused by every element read and written (taken out while a
@@ -287,6 +296,8 @@ impl<'a> Machine<'a> {
             loop_ranges: BTreeMap::new(),
             shadow: None,
             kink_sides: 0,
+            saturated: 0,
+            tainted: Default::default(),
             steps: 0,
             elements: 0,
             pos_buf: Vec::new(),
@@ -886,6 +897,14 @@ impl<'a> Machine<'a> {
                 };
                 let mx = xs.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
                 let z: f64 = xs.iter().map(|x| (x - mx).exp()).sum();
+                // A term that underflowed (an additive mask `- 2000 [t' > t]`) is 0.0
+                // here, not its exact value.
+                if xs.iter().any(|x| {
+                    let e = (x - mx).exp();
+                    x.is_finite() && e < f64::MIN_POSITIVE
+                }) {
+                    self.saturated += 1;
+                }
                 let k = (me - lo) as usize;
                 Ok(xs.get(k).map_or(0.0, |x| (x - mx).exp() / z))
             }
@@ -922,7 +941,11 @@ impl<'a> Machine<'a> {
             for &k in b.kinks {
                 self.kink_sides = kink_side(self.kink_sides, x, k);
             }
-            return Ok((b.f64)(x));
+            let y = (b.f64)(x);
+            if run::saturates(b.func, x, y) {
+                self.saturated += 1;
+            }
+            return Ok(y);
         }
         Ok(match f {
             "min" if !args.is_empty() => args.iter().cloned().fold(f64::INFINITY, f64::min),

@@ -47,21 +47,92 @@ pub(crate) trait RunItems {
     }
 }
 
+/// Whether `y = f(x)` lost its exact value to rounding at an asymptote or below the
+/// smallest normal number: `exp` and the sigmoid are never 0, the sigmoid, tanh and erf
+/// never reach ±1, softplus and gelu never equal 0 or `x` (for x ≠ 0), yet in floating
+/// point they do far enough out (`exp(x - 1000)` is 0.0); a subnormal result has lost
+/// digits. A value that is not finite is judged elsewhere (it decides nothing).
+pub(crate) fn saturates(f: crate::sym::func::Func, x: f64, y: f64) -> bool {
+    use crate::sym::func::Func;
+    if !x.is_finite() || !y.is_finite() {
+        return false;
+    }
+    let tiny = y != 0.0 && y.abs() < f64::MIN_POSITIVE;
+    match f {
+        Func::Exp | Func::Sigmoid => y == 0.0 || tiny || (f == Func::Sigmoid && y == 1.0),
+        Func::Tanh | Func::Erf => y.abs() == 1.0,
+        Func::Softplus | Func::Gelu => x != 0.0 && (y == 0.0 || tiny || y == x),
+        _ => false,
+    }
+}
+
+/// The key of a tensor in [`Machine::tainted`]: its name without subscripts (a family's
+/// members share one key: `h_1` and `h_{t-1}` are `h`).
+pub(crate) fn taint_key(n: &crate::syntax::ast::Name) -> String {
+    let mut k = n.base.clone();
+    k.extend(std::iter::repeat_n('\'', n.primes as usize));
+    if !n.sup.is_empty() {
+        k.push('^');
+        k.push_str(&n.sup.join(","));
+    }
+    k
+}
+
+/// The tensors (name, gradient or not) an expression reads.
+fn reads(e: &Expr, out: &mut Vec<(String, bool)>) {
+    crate::check::walk_refs(e, &mut |r| out.push((taint_key(&r.name), r.grad)));
+}
+
+impl Machine<'_> {
+    /// After statements writing `targets` and reading `read` ran: the targets are
+    /// tainted when a value saturated while they ran (`saturated_before`) or they read
+    /// a tainted tensor ([`Machine::tainted`]).
+    fn taint(&mut self, saturated_before: u64, targets: &[&Ref], read: &[&Expr]) {
+        let mut hit = self.saturated > saturated_before;
+        if !hit && !self.tainted.is_empty() {
+            let mut names = Vec::new();
+            for e in read {
+                reads(e, &mut names);
+            }
+            hit = names.iter().any(|n| self.tainted.contains(n));
+        }
+        if hit {
+            for t in targets {
+                self.tainted.insert((taint_key(&t.name), t.grad));
+            }
+        }
+    }
+}
+
+/// The equations of a block's items, nested `for` blocks and loops included.
+fn block_equations<'i>(items: &'i [Item], out: &mut Vec<&'i Equation>) {
+    for it in items {
+        match &it.kind {
+            ItemKind::Equation(eq) => out.push(eq),
+            ItemKind::ForIndices(f) => block_equations(&f.body, out),
+            ItemKind::Loop(l) => block_equations(&l.body, out),
+            _ => {}
+        }
+    }
+}
+
 impl RunItems for Machine<'_> {
     type Error = NumError;
     fn run_equation(&mut self, eq: &Equation, b: &mut Bind) -> Result<(), NumError> {
-        self.equation(eq, b)
+        let before = self.saturated;
+        let r = self.equation(eq, b);
+        self.taint(before, &[&eq.lhs], &[&eq.rhs]);
+        r
     }
     fn run_for(&mut self, f: &ForIndices, b: &mut Bind) -> Result<(), NumError> {
-        if !self.slow_path {
-            // A block of equations resolved once (src/num/compiled.rs), when it can be.
-            let site = Site::For(f as *const ForIndices as usize);
-            let compile = |m: &mut Self| compiled::compile_for(m, &f.indices, &f.body, b);
-            if let Some(r) = self.run_cached(site, b, true, compile) {
-                return r;
-            }
-        }
-        self.for_indices(&f.indices, 0, &f.body, b)
+        let before = self.saturated;
+        let r = self.run_for_block(f, b);
+        let mut eqs = Vec::new();
+        block_equations(&f.body, &mut eqs);
+        let targets: Vec<&Ref> = eqs.iter().map(|eq| &eq.lhs).collect();
+        let read: Vec<&Expr> = eqs.iter().map(|eq| &eq.rhs).collect();
+        self.taint(before, &targets, &read);
+        r
     }
     fn loop_ends(&mut self, range: &Range, b: &Bind) -> Result<(f64, f64), NumError> {
         Ok((self.eval(&range.from, b)?, self.eval(&range.to, b)?))
@@ -76,6 +147,18 @@ impl RunItems for Machine<'_> {
 }
 
 impl Machine<'_> {
+    fn run_for_block(&mut self, f: &ForIndices, b: &mut Bind) -> Result<(), NumError> {
+        if !self.slow_path {
+            // A block of equations resolved once (src/num/compiled.rs), when it can be.
+            let site = Site::For(f as *const ForIndices as usize);
+            let compile = |m: &mut Self| compiled::compile_for(m, &f.indices, &f.body, b);
+            if let Some(r) = self.run_cached(site, b, true, compile) {
+                return r;
+            }
+        }
+        self.for_indices(&f.indices, 0, &f.body, b)
+    }
+
     /// Whether a lone equation over the free indices `free` has elements enough to pay
     /// for resolving it once (about the cost of one element on the slow path): two or more.
     /// (A `for` block's body is resolved once for the whole block, in `run_for`; during a

@@ -158,15 +158,32 @@ pub(super) fn invariant(
         .join(",");
     let (numeric, runs) = match (&symbolic, numeric) {
         (Ok(true), numeric) => (numeric, format!("one sampled run, seed {}", opts.seed)),
-        (_, Ok(_)) => (
-            numeric_with(SHIFTS),
-            format!(
-                "{} shifts of both signs, 0.5 to 20 in size, on 3 sampled runs, seeds {} to {}",
-                SHIFTS.len(),
-                opts.seed,
-                opts.seed + 2
-            ),
-        ),
+        (_, Ok(_)) => {
+            let shifted = numeric_with(SHIFTS);
+            // Then x set on both sides of the program's thresholds and of 0 (a
+            // threshold beyond the shifts' reach, a sign the shifts did not cross).
+            let set = match &shifted {
+                Ok(_) => set_runs(program, env, (&tk, &xk, x_computed), opts.seed),
+                Err(_) => Ok(0),
+            };
+            match set {
+                Err(changed) => (Err(changed), String::new()),
+                Ok(k) => (
+                    shifted,
+                    format!(
+                        "{} shifts of both signs, 0.5 to 20 in size, on 3 sampled runs, seeds {} to {}{}",
+                        SHIFTS.len(),
+                        opts.seed,
+                        opts.seed + 2,
+                        if k > 0 {
+                            format!(", and {k} pairs of runs with `{xk}` set near two values (on both sides of the program's numbers and of 0, or at its support's ends and middle)")
+                        } else {
+                            String::new()
+                        }
+                    ),
+                ),
+            }
+        }
         (_, numeric) => (numeric, format!("one sampled run, seed {}", opts.seed)),
     };
     if let Err(NumOutcome::Changed(w, witness)) = numeric {
@@ -367,7 +384,14 @@ fn perturbed_runs(
 ) -> Result<usize, NumOutcome> {
     let mut n = 0;
     for (i, &(run, size)) in rounds.iter().enumerate() {
-        let k = perturbed_run(program, env, t, x, x_computed, seed + run, i as u64, size)?;
+        let k = perturbed_run(
+            program,
+            env,
+            (t, x, x_computed),
+            seed + run,
+            i as u64,
+            Move::Shift(size),
+        )?;
         if i == 0 {
             n = k;
         }
@@ -375,16 +399,139 @@ fn perturbed_runs(
     Ok(n)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// How the second run of [`perturbed_run`] changes x: every element shifted by a random
+/// 0.5 to 2 times the size, or both runs with x set near two values (each element
+/// `v + 0.01 × its sampled value`, so that the elements still differ), across a
+/// threshold of the program or a sign change (session 38, issue 14 p10: `relu(x - 100)`
+/// of a standard normal x moves under no shift up to 20).
+#[derive(Clone, Copy, Debug)]
+enum Move {
+    Shift(f64),
+    /// Near v0, then near v1: each element `v + k (e - c)` (e its sampled value) with
+    /// c the middle of a bounded support and k = 0.001 (on the real line c = 0 and
+    /// k = 0.01), so that it stays inside.
+    Set(f64, f64, f64, f64),
+}
+
+/// Every element e of x's values in the run set to `v + k (e - c)` ([`Move::Set`]).
+fn set_all(m: &mut Machine, x: &str, v: f64, c: f64, k: f64) -> Result<(), NumError> {
+    let Some(store) = m.vals.get_mut(&(x.to_string(), false)) else {
+        return Err(NumError {
+            too_large: false,
+            message: format!("`{x}` has no values in the run"),
+        });
+    };
+    for e in store.values_mut() {
+        *e = v + k * (*e - c);
+    }
+    Ok(())
+}
+
+/// The pairs of values [`Move::Set`] tries: for each magnitude of the program's numbers
+/// (and 1), a value just above and just below it, the same at its negative, and the
+/// magnitude against its negative; on a `uniform(a, b)` support its two ends and its
+/// middle (values outside a support are no counterexample).
+fn settings(program: &Program, support: Option<&Support>) -> Vec<(f64, f64)> {
+    match support {
+        Some(Support::Interval(a, b)) => {
+            let (lo, hi, mid) = (a + 0.001 * (b - a), b - 0.001 * (b - a), (a + b) / 2.0);
+            return vec![(lo, hi), (lo, mid), (mid, hi)];
+        }
+        Some(_) => return Vec::new(),
+        None => {}
+    }
+    let mut mags: Vec<f64> = vec![1.0];
+    let mut visit = |e: &ast::Expr| {
+        crate::syntax::visit::walk_expr(e, |x| {
+            if let ast::Expr::Num(t, _) = x {
+                if let Ok(v) = t.parse::<f64>() {
+                    let v = v.abs();
+                    if v.is_finite() && v > 0.0 && v < 1e6 && !mags.contains(&v) {
+                        mags.push(v);
+                    }
+                }
+            }
+            true
+        });
+    };
+    fn equations<'p>(items: &'p [ast::Item], out: &mut Vec<&'p ast::Equation>) {
+        for it in items {
+            match &it.kind {
+                ItemKind::Equation(eq) => out.push(eq),
+                ItemKind::Loop(l) => equations(&l.body, out),
+                ItemKind::ForIndices(f) => equations(&f.body, out),
+                _ => {}
+            }
+        }
+    }
+    let mut eqs = Vec::new();
+    equations(&program.items, &mut eqs);
+    for eq in eqs {
+        visit(&eq.rhs);
+    }
+    // The largest magnitudes first (a threshold far out is what the shifts miss).
+    mags.sort_by(|a, b| b.total_cmp(a));
+    mags.truncate(MAX_MAGNITUDES);
+    let mut out = Vec::new();
+    for l in mags {
+        let d = (l / 10.0).max(0.5);
+        out.extend([(l + d, l - d), (-l + d, -l - d), (l, -l)]);
+    }
+    out
+}
+
+/// The program's numbers [`settings`] takes magnitudes from, at most.
+const MAX_MAGNITUDES: usize = 6;
+
+/// [`perturbed_run`] with x set near each pair of [`settings`]: the first change found,
+/// or how many pairs were compared. A pair whose runs fail (a value undefined there:
+/// the log of a negative number, a row of equal values under a standard deviation) is
+/// skipped: these runs can only refute, the shifts are the evidence.
+fn set_runs(
+    program: &Program,
+    env: &Env,
+    (t, x, x_computed): (&str, &str, bool),
+    seed: u64,
+) -> Result<usize, NumOutcome> {
+    let support = if x_computed {
+        None
+    } else {
+        let mut m = Machine::new(program, env).map_err(|e| NumOutcome::Failed(e.message))?;
+        match leaf_support(program, env, x, &mut m) {
+            Ok(s) => s,
+            Err(_) => return Ok(0),
+        }
+    };
+    let (c, k) = match &support {
+        Some(Support::Interval(a, b)) => ((a + b) / 2.0, 0.001),
+        _ => (0.0, 0.01),
+    };
+    let mut n = 0;
+    for (i, (v0, v1)) in settings(program, support.as_ref()).into_iter().enumerate() {
+        let round = SHIFTS.len() as u64 + i as u64;
+        match perturbed_run(
+            program,
+            env,
+            (t, x, x_computed),
+            seed,
+            round,
+            Move::Set(v0, v1, c, k),
+        ) {
+            Ok(_) => n += 1,
+            Err(NumOutcome::Failed(_)) => {}
+            Err(changed) => return Err(changed),
+        }
+    }
+    Ok(n)
+}
+
 fn perturbed_run(
     program: &Program,
     env: &Env,
-    t: &str,
-    x: &str,
-    x_computed: bool,
+    (t, x, x_computed): (&str, &str, bool),
     seed: u64,
     round: u64,
-    size: f64,
+    mv: Move,
 ) -> Result<usize, NumOutcome> {
     let fail = |e: NumError| NumOutcome::Failed(e.message);
     let split = if x_computed {
@@ -406,7 +553,14 @@ fn perturbed_run(
         0
     };
     let key = x.to_string();
-    let mut base = run_forward_split(program, env, seed, split, &|_| Ok(())).map_err(fail)?;
+    let set_key = x.to_string();
+    // Both runs of a `Move::Set` have x set (near v0, then near v1); a shift leaves the
+    // first run as drawn.
+    let set_base = |m: &mut Machine| match mv {
+        Move::Set(v0, _, c, k) => set_all(m, &set_key, v0, c, k),
+        Move::Shift(_) => Ok(()),
+    };
+    let mut base = run_forward_split(program, env, seed, split, &set_base).map_err(fail)?;
     // A leaf drawn from a distribution with a bounded support is moved inside it
     // (probe31/d e34: `m ~ bernoulli(1/2)` shifted to 1.5 refuted a true
     // `invariant(y, m)` where y = x (m^2 - m)).
@@ -415,7 +569,14 @@ fn perturbed_run(
     } else {
         leaf_support(program, env, x, &mut base).map_err(NumOutcome::Failed)?
     };
+    let size = match mv {
+        Move::Shift(size) => size,
+        Move::Set(..) => 0.0,
+    };
     let shift = move |m: &mut Machine| -> Result<(), NumError> {
+        if let Move::Set(_, v1, c, k) = mv {
+            return set_all(m, &key, v1, c, k);
+        }
         let mut rng = ChaCha8Rng::seed_from_u64(crate::num::seed::trial_seed(
             seed,
             crate::num::seed::Domain::Perturbation,
@@ -475,7 +636,7 @@ fn perturbed_run(
                     .and_then(|m| m.vals.get(&(t.to_string(), false))?.get(k).copied())
             };
             let (ra, rb) = (
-                again(run_forward_split(program, env, seed, split, &|_| Ok(()))),
+                again(run_forward_split(program, env, seed, split, &set_base)),
                 again(run_forward_split(program, env, seed, split, &shift)),
             );
             let checked_by = match (ra, rb) {
@@ -499,18 +660,28 @@ fn perturbed_run(
                     .collect::<Vec<_>>()
                     .join(", ")
             );
+            let how = match mv {
+                Move::Shift(_) => format!("before and after shifting every element of `{x}`"),
+                Move::Set(v0, v1, ..) => format!(
+                    "with every element of `{x}` set near {v0} (a small multiple of its sampled value added), then near {v1}"
+                ),
+            };
             let witness = sym::Witness::of_run(
                 &crate::claims::run_values(&base.consts, env),
-                format!("{element}, before and after shifting every element of `{x}`"),
+                format!("{element}, {how}"),
                 seed,
                 format!("≈ {va:.10} (before the shift)"),
                 format!("≈ {vb:.10} (after)"),
                 checked_by,
             );
-            return Err(NumOutcome::Changed(
-                format!(
-                    "at {t}{k:?}: {va:.10} before, {vb:.10} after (one sampled run, seed {seed})"
+            let runs = match mv {
+                Move::Shift(_) => format!("one sampled run, seed {seed}"),
+                Move::Set(v0, v1, ..) => format!(
+                    "one sampled run, seed {seed}, with `{x}` set near {v0}, then near {v1}"
                 ),
+            };
+            return Err(NumOutcome::Changed(
+                format!("at {t}{k:?}: {va:.10} before, {vb:.10} after ({runs})"),
                 Box::new(witness),
             ));
         }

@@ -59,6 +59,8 @@ pub(super) struct Run<M: Members> {
     pub(super) steps: u64,
     pub(super) max_steps: u64,
     pub(super) kink_sides: u64,
+    /// [`crate::num::Machine::saturated`] during the run.
+    pub(super) saturated: u64,
     pub(super) elements: usize,
     pub(super) max_elements: usize,
     pub(super) circular: bool,
@@ -180,13 +182,22 @@ impl<M: Members> Run<M> {
                     0.0
                 }
             }
-            Node::Func { f, kinks, arg } => {
+            Node::Func {
+                f,
+                func,
+                kinks,
+                arg,
+            } => {
                 self.tick()?;
                 let x = self.eval(arg)?;
                 for &k in *kinks {
                     self.kink_sides = super::super::kink_side(self.kink_sides, x, k);
                 }
-                f(x)
+                let y = f(x);
+                if super::super::run::saturates(*func, x, y) {
+                    self.saturated += 1;
+                }
+                y
             }
             Node::MinMax { max, args } => {
                 self.tick()?;

@@ -316,8 +316,23 @@ impl ClaimTest<'_> {
                     super::class_test::ClassLook::Refuted(o) => return Look::Refuted(o),
                     super::class_test::ClassLook::Open {
                         line,
+                        resolved: true,
+                        ..
+                    } if unreached_why.is_some() => {
+                        // The classes resolved the claim, but they are of the elements
+                        // some statement reaches: the others (gradient 0 in every trial)
+                        // are a class of their own that no pool holds, so the claim about
+                        // every element is not decided here, and a point of the other
+                        // sizes marked so is not counted as agreeing (fix37 p02's second
+                        // path: this was a weak line, counted "not refuted").
+                        let why = unreached_why.clone().unwrap_or_default();
+                        return Look::Fails(format!("{why}; {line}"));
+                    }
+                    super::class_test::ClassLook::Open {
+                        line,
                         weak: w,
                         worst: k,
+                        ..
                     } => {
                         worst = worst.max(k);
                         weak.extend(w);

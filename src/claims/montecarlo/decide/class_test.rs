@@ -23,6 +23,8 @@ pub(super) enum ClassLook {
         line: String,
         weak: Option<String>,
         worst: f64,
+        /// Every class resolved the claim (none is open at this look).
+        resolved: bool,
     },
     /// No class refutes the claim, and in one of them every trial gave the same values,
     /// at which the relation fails (a strict one tied): as `Look::FrozenFails`, where the
@@ -258,6 +260,7 @@ impl ClaimTest<'_> {
         if let Some(why) = frozen_fails {
             return ClassLook::FrozenFails(why);
         }
+        let resolved = open.is_none();
         let weak = match open {
             Some(o) => Some(format!("{line}; not resolved in every class: {o}")),
             None if !confirmable => Some(format!(
@@ -265,7 +268,12 @@ impl ClaimTest<'_> {
             )),
             None => None,
         };
-        ClassLook::Open { line, weak, worst }
+        ClassLook::Open {
+            line,
+            weak,
+            worst,
+            resolved,
+        }
     }
 
     /// A class in words: the index names of the target at the class's dimensions and
