@@ -220,8 +220,13 @@ impl Formatter {
             // are the block's last lines: they stay in it (probe37 j13: a comment at the
             // end of a loop's body was dedented out of the loop).
             let header_indent = self.indents.get(header_line).copied().unwrap_or(0);
+            let after = self.last.map_or(header_line, |l| l.max(header_line)) + 1;
+            let next_code = (after..self.code.len())
+                .find(|&l| self.code[l])
+                .unwrap_or(usize::MAX);
             while self.next < self.comments.len()
                 && !self.comments[self.next].trailing
+                && self.comments[self.next].line < next_code
                 && self.comments[self.next].column > header_indent
             {
                 let c = self.next;
