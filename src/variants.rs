@@ -23,9 +23,11 @@ use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
 mod members;
 mod output;
+mod values;
 use members::*;
 #[allow(unused_imports)]
 pub use output::*;
+use values::*;
 
 /// The most variants one run makes.
 pub const MAX_VARIANTS: usize = 100;
@@ -406,7 +408,11 @@ fn prepare_within(
         let mut done = false;
         for item in p.items.iter_mut() {
             match &mut item.kind {
-                ItemKind::At(bs) if kind_at => {
+                // The file's first `at` line is its point: a later `at` line that sets
+                // the name again keeps its value for the claims after it, as a claim's
+                // own `at` does (probe37 j05: every `at` line got the variant's value,
+                // so the claims the author pinned to a = 1 were asked at the variant's).
+                ItemKind::At(bs) if kind_at && !done => {
                     set_binding(bs, n, v);
                     done = true;
                 }
@@ -449,55 +455,35 @@ fn prepare_within(
         }
     }
     let invalid = derived_at_variant(&mut p, env).err();
-    // The values every answer is evaluated at: the `sample` and `at` lines.
-    // A value may read the point's other names, in any order (`at a = 1, b = 2 a`, docs/
-    // language.md): those are resolved with the values found, until none is added
-    // (probe35/p a09: `b = 2 a` was left out, so no stated number of the scalar program
-    // was restated and every variant but the file's own failed).
-    let mut written: BTreeMap<String, sym::Expr> = BTreeMap::new();
-    for item in &p.items {
-        if let ItemKind::Sample(bs) | ItemKind::At(bs) = &item.kind {
-            for b in bs {
-                if let Ok(v) = lower(&b.value, &Scope::default()) {
-                    written.insert(b.name.name.clone(), sym::simplify(&v));
-                }
-            }
-        }
-    }
-    let mut consts: BTreeMap<String, sym::Expr> = BTreeMap::new();
-    for _ in 0..=written.len() {
-        let mut added = false;
-        for (n, v) in &written {
-            if consts.contains_key(n) {
-                continue;
-            }
-            let mut v = v.clone();
-            let free = v.free_symbols();
-            if free.contains(n) {
-                continue;
-            }
-            for m in &free {
-                if let Some(x) = consts.get(m) {
-                    v = sym::subs(&v, m, x);
-                }
-            }
-            let v = sym::simplify(&v);
-            if v.free_symbols().is_empty() {
-                consts.insert(n.clone(), v);
-                added = true;
-            }
-        }
-        if !added {
-            break;
-        }
-    }
-    let subs_all = |e: &sym::Expr| {
-        let mut e = e.clone();
-        for (n, v) in &consts {
-            e = sym::subs(&e, n, v);
-        }
-        sym::simplify(&e)
+    // The values every answer is evaluated at: the `sample` lines and the `at` lines in
+    // force where the claim stands, with the claim's own `at` (docs/language.md, the
+    // scoping rule `tq check` follows): each claim's own point (probe37 j01: a claim's
+    // own `at b = 2` was not applied, so its answer kept the file's number and was
+    // refuted in every other variant).
+    let samples: Vec<Binding> = p
+        .items
+        .iter()
+        .filter_map(|i| match &i.kind {
+            ItemKind::Sample(bs) => Some(bs.iter().cloned()),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    let points = crate::render::points::points(&p.items);
+    let point_consts = |at: &[Binding]| -> BTreeMap<String, sym::Expr> {
+        point_values(samples.iter().chain(at.iter()))
     };
+    let first_at: Vec<Binding> = p
+        .items
+        .iter()
+        .find_map(|i| match &i.kind {
+            ItemKind::At(bs) => Some(bs.clone()),
+            _ => None,
+        })
+        .unwrap_or_default();
+    // The file's point: the ranges of loops and families are read at it.
+    let consts = point_consts(&first_at);
+    let subs_all = |e: &sym::Expr| subs_in(e, &consts);
     // The values each family index takes at the variant (`for l in 0..L-1` at L = 3).
     let mut members = BTreeMap::new();
     let value = |e: &Expr| lower(e, &Scope::default()).ok().map(|v| subs_all(&v));
@@ -534,16 +520,16 @@ fn prepare_within(
     // expression it simplifies to (`(3001/3000)^3000`): the claim is restated with that,
     // never left with the file's number, which it was refuted for at the variant and
     // which failed the variant (probe33/b b12).
-    let restate = |c: &Claim| -> Option<(sym::Expr, Expr)> {
+    let restate = |c: &Claim, at: &BTreeMap<String, sym::Expr>| -> Option<(sym::Expr, Expr)> {
         let Expr::Rel(RelOp::Eq, lhs, rhs, _) = &c.body else {
             return None;
         };
-        // Under the claim's own givens and `at` when each sets a size, symbol or scalar
-        // input to a value (`given b = a`, `at a = 1`): the value there, the variant's
-        // values after (probe34 p20: `u == 8 given b = a` kept the file's 8 and was
-        // refuted in every other variant). A given of anything else (a value the
+        // Under the claim's own givens when each sets a size, symbol or scalar input to
+        // a value (`given b = a`): the value there, then the claim's point (`at`, its
+        // own `at` applied) (probe34 p20: `u == 8 given b = a` kept the file's 8 and
+        // was refuted in every other variant). A given of anything else (a value the
         // program computes, a condition) keeps the claim as written.
-        let own = if c.at.is_empty() && c.given.is_empty() {
+        let own = if c.given.is_empty() {
             Vec::new()
         } else {
             let g = crate::analysis::givens::Givens::resolve_and_read(&c.given, &c.at, env);
@@ -565,7 +551,7 @@ fn prepare_within(
                 for (name, x) in &own {
                     v = sym::subs(&v, name, x);
                 }
-                subs_all(&v)
+                subs_in(&v, at)
             })?;
         match v.as_num() {
             Some(r) => Some((v.clone(), rational_expr(r))),
@@ -580,9 +566,11 @@ fn prepare_within(
     // refuted `u == 4` in every variant, and `tq export` exported nothing).
     let restate_exact = sym::ExactWork::new(PREPARE_EXACT_WORK / shares.max(1) as u64);
     let restate_work = std::cell::Cell::new((sym::FILE_WORK / shares.max(1)).max(MIN_SHARE_WORK));
-    let restate_in_pool = |c: &Claim| -> Option<(sym::Expr, Expr)> {
+    let restate_in_pool = |c: &Claim, at: &BTreeMap<String, sym::Expr>| {
         let ((r, exact_spent), work) = sym::with_exact_work(&restate_exact, || {
-            sym::with_work_budget(restate_work.get(), || (restate(c), sym::exact_work_spent()))
+            sym::with_work_budget(restate_work.get(), || {
+                (restate(c, at), sym::exact_work_spent())
+            })
         });
         restate_work.set(restate_work.get().saturating_sub(work.used));
         r.filter(|_| !exact_spent && !work.exhausted)
@@ -590,9 +578,24 @@ fn prepare_within(
     let mut claims = Vec::new();
     let read = p.clone();
     claims_mut(&mut p.items, &mut claims);
-    for c in claims {
+    for (j, c) in claims.into_iter().enumerate() {
         let mut answer = None;
         let mut exact_value = None;
+        // The claim's point: the `at` lines in force where it stands, then its own. A
+        // claim before the first `at` line (a formula claimed for every value, as
+        // comp_graph's `u == a^2/(a^2 + b^2 + 1)`) is answered at the file's point, the
+        // values the page states.
+        let at: Vec<Binding> = points
+            .claims
+            .get(j)
+            .map(|pt| pt.in_force.clone())
+            .filter(|f| !f.is_empty())
+            .unwrap_or_else(|| first_at.clone())
+            .into_iter()
+            .chain(c.at.iter().cloned())
+            .collect();
+        let here = point_consts(&at);
+        let subs_here = |e: &sym::Expr| subs_in(e, &here);
         // A claim stated to be false is decided again at the variant's values: each
         // varied size or symbol the claim's givens leave free is given its value
         // (`given m = 0`), so a page never calls a claim false where it holds at the
@@ -622,7 +625,7 @@ fn prepare_within(
             || sym::work_exhausted()
         {
             if c.expect != Some(Expectation::Refuted) {
-                if let Some((v, e)) = restate_in_pool(c) {
+                if let Some((v, e)) = restate_in_pool(c, &here) {
                     if let Expr::Rel(_, _, rhs, _) = &mut c.body {
                         **rhs = e;
                     }
@@ -643,7 +646,7 @@ fn prepare_within(
         // A claim whose condition given fails at the variant's values (`given L <= 2` at
         // L = 4) is about no point there: it has no answer (probe37 p03: the claimed
         // formula, true at L <= 2 only, was the graded answer at L = 3, 4 and 5).
-        if let Some(g) = fails_at_variant(&claim, &subs_all) {
+        if let Some(g) = fails_at_variant(&claim, &subs_here) {
             answers.push(None);
             values_exact.push(None);
             per_moment.push(None);
@@ -656,7 +659,7 @@ fn prepare_within(
         if let Expr::Rel(op, lhs, rhs, _) = &mut c.body {
             // A stated number for a value the program defines: computed again (not under
             // givens, which set values the variant's point does not have).
-            let exact = restate(&claim);
+            let exact = restate(&claim, &here);
             // A side's value at the variant: the claim's own `given name = value` (and
             // `given name^2 = value`) first, then the variant's values.
             let side = |e: &Expr| -> Option<sym::Expr> {
@@ -664,7 +667,7 @@ fn prepare_within(
                 let v = claim_givens(v, &claim, env);
                 // A formula undefined at the variant (`(s^l - 1)/(s - 1)` at s = 1, where
                 // folding would read 0 · 0^-1 as 0) has no value there: no answer.
-                defined_at(&v, &subs_all).then(|| subs_all(&v))
+                defined_at(&v, &subs_here).then(|| subs_here(&v))
             };
             if let Some((v, e)) = exact {
                 **rhs = e;
@@ -714,7 +717,7 @@ fn prepare_within(
                         };
                         if let (Some(n), Some(d)) = (lowered(&num), lowered(&den)) {
                             let c = sym::Expr::mul(vec![n, sym::Expr::pow(d, sym::Expr::int(-1))]);
-                            let c = subs_all(&claim_givens(c, &claim, env));
+                            let c = subs_here(&claim_givens(c, &claim, env));
                             // A factor in a family index left free (`2^l`) is a formula
                             // in it; `tq export` decides how it is asked.
                             exact_value = Some(c);
@@ -749,10 +752,19 @@ fn prepare_within(
     }
     // Each derivation's result: its last step's value at the variant's values.
     let mut derivations = Vec::new();
+    let derivation_points = crate::render::points::points(&read.items).derivations;
+    let mut k = 0usize;
     for item in &read.items {
         let ItemKind::Derivation(d) = &item.kind else {
             continue;
         };
+        // At the `at` lines in force where it stands.
+        let here = derivation_points
+            .get(k)
+            .filter(|pt| !pt.in_force.is_empty())
+            .map(|pt| point_consts(&pt.in_force))
+            .unwrap_or_else(|| consts.clone());
+        k += 1;
         let Some(last) = d.steps.last() else {
             continue;
         };
@@ -787,7 +799,7 @@ fn prepare_within(
             &read,
             &backward,
         )
-        .map(|v| shown(&subs_all(&claim_givens(v, &claim, env))))
+        .map(|v| shown(&subs_in(&claim_givens(v, &claim, env), &here)))
         .ok_or_else(|| {
             spent(shares).unwrap_or_else(|| {
                 "tq has no exact value of its last step at this variant's values".to_string()
@@ -838,136 +850,5 @@ fn read_back(c: &Claim) -> String {
             crate::syntax::printer::print_claim_body(back)
         }
         _ => text,
-    }
-}
-
-/// Whether an expression reads a moment (`E`, `Var`, `Cov`, `Std`).
-fn has_moment(e: &Expr) -> bool {
-    let mut found = false;
-    crate::syntax::visit::walk_expr(e, |x| {
-        if let Expr::Call(c) = x {
-            found |= matches!(c.func.name.as_str(), "E" | "Var" | "Cov" | "Std");
-        }
-        !found
-    });
-    found
-}
-
-/// A right side `c M` (or `c M / d`, `M`) with `M` its one factor that reads a moment:
-/// the factors of `c`'s numerator, those of its denominator, and `M`. `None` when no
-/// factor or more than one reads a moment, or when a divisor does.
-fn moment_factor(e: &Expr) -> Option<(Vec<&Expr>, Vec<&Expr>, &Expr)> {
-    fn factors<'a>(e: &'a Expr, num: &mut Vec<&'a Expr>, den: &mut Vec<&'a Expr>) {
-        match e {
-            Expr::Binary(BinOp::Mul | BinOp::Jux, a, b, _) => {
-                factors(a, num, den);
-                factors(b, num, den);
-            }
-            Expr::Binary(BinOp::Div, a, b, _) => {
-                factors(a, num, den);
-                den.push(b);
-            }
-            _ => num.push(e),
-        }
-    }
-    let (mut num, mut den) = (Vec::new(), Vec::new());
-    factors(e, &mut num, &mut den);
-    if den.iter().any(|d| has_moment(d)) {
-        return None;
-    }
-    let mut moments = num.iter().filter(|f| has_moment(f));
-    let m = *moments.next()?;
-    if moments.next().is_some() {
-        return None;
-    }
-    // The moment factor is a moment, not a sum that reads one: `s Var(h_l) + sb` is no
-    // factor times a moment (`tq export` asked `Var(h_{l+1}) / (s Var(h_l) + sb)`, whose
-    // answer is 1 in every variant, and so showed its own answer: a probe's finding).
-    if matches!(m, Expr::Binary(BinOp::Add | BinOp::Sub, ..)) {
-        return None;
-    }
-    num.retain(|f| !std::ptr::eq(*f, m));
-    Some((num, den, m))
-}
-
-/// A value as an answer shows it: exact where it is a number or a formula in what is left
-/// free (a layer index `l`), else exact with four significant digits.
-fn shown(v: &sym::Expr) -> String {
-    if !v.free_symbols().is_empty() {
-        return sym::to_latex(v);
-    }
-    match v.as_num() {
-        Some(r) => sym::to_latex(&sym::Expr::num(r.clone())),
-        None => match v.eval_f64(&BTreeMap::new()) {
-            Ok(x) if x.is_finite() => format!("{} \\approx {}", sym::to_latex(v), sig(x)),
-            _ => sym::to_latex(v),
-        },
-    }
-}
-
-/// A claim's side as a symbolic value: written in the sizes and symbols, or through the
-/// moments engine's exact values of the moments it names (`Var(R_{l+1})`, `solve(...)`);
-/// `None` when a moment has no exact closed form (an approximation, a bound, quadrature).
-fn side_value(
-    e: &Expr,
-    claim: &Claim,
-    env: &Env,
-    base: &Scope,
-    moments: &std::cell::OnceCell<crate::moments::Analysis>,
-    p: &Program,
-    backward: &crate::grad::Backward,
-) -> Option<sym::Expr> {
-    // The file's scope first: a value a scalar program computes (`x` of `claim x > a`) is
-    // written out by its definition, so an inequality's answer relates the two values
-    // (fixd33_open/var_ineq.tq: the answer was `x > 3`, the left side unevaluated).
-    if let Ok(v) = lower(e, base).or_else(|_| lower(e, &Scope::default())) {
-        return Some(v);
-    }
-    let a = moments.get_or_init(|| {
-        sym::with_work_budget(sym::FILE_WORK, || {
-            crate::moments::analyze(p, env, &backward.items)
-        })
-        .0
-    });
-    let mc = crate::claims::moments::calls(claim, a, env, base);
-    if !mc.approx.is_empty() || !mc.opaque.is_empty() || !mc.bounds.is_empty() {
-        return None;
-    }
-    let mut scope = base.clone();
-    scope.calls.extend(mc.calls);
-    lower(e, &scope).ok()
-}
-
-/// A value under the claim's own givens: each setting's value (`name^n = value`: the
-/// positive root), as the one reader of givens reads them
-/// ([`crate::analysis::givens::Givens`]).
-fn claim_givens(mut v: sym::Expr, c: &Claim, env: &Env) -> sym::Expr {
-    let givens = crate::analysis::givens::Givens::resolve_and_read(&c.given, &c.at, env);
-    for (name, x) in givens.values(false).unwrap_or_default() {
-        v = sym::subs(&v, &name, &x);
-    }
-    sym::simplify(&v)
-}
-
-/// Four significant digits.
-fn sig(x: f64) -> String {
-    if x == 0.0 {
-        return "0".into();
-    }
-    let mag = x.abs().log10().floor() as i32;
-    if (-3..6).contains(&mag) {
-        let places = (3 - mag).max(0) as usize;
-        let s = format!("{x:.places$}");
-        if s.contains('.') {
-            s.trim_end_matches('0').trim_end_matches('.').to_string()
-        } else {
-            s
-        }
-    } else {
-        let s = format!("{x:.3e}");
-        match s.split_once('e') {
-            Some((m, e)) => format!("{m} \\cdot 10^{{{e}}}"),
-            None => s,
-        }
     }
 }

@@ -959,3 +959,173 @@ sample M = 3, L = 3, s = 2
         );
     }
 }
+
+/// A formula in a name PrairieLearn's symbolic input cannot read (`lambda`, a Python
+/// keyword: SymPy's code `lambda*4**k` is a syntax error; `e`, its Euler's number; `is`)
+/// is asked with the name renamed (`lamda`, `e_`, `is_`), the renaming stated before the
+/// input; names SymPy knows but a declared variable shadows (`gamma`, `N`, `E`) keep
+/// their names. Every formula answer parses as PrairieLearn parses it (probe37 j11).
+#[test]
+fn formula_answers_in_names_prairielearn_cannot_read_are_renamed_and_stated() {
+    let fast = Options {
+        no_numeric: true,
+        no_monte_carlo: true,
+        ..Options::default()
+    };
+    // (the symbol, the name the answer must use)
+    let cases = [
+        ("lambda", "lamda"),
+        ("e", "e_"),
+        ("is", "is_"),
+        ("gamma", "gamma"),
+        ("N", "N"),
+        ("E", "E"),
+    ];
+    for (name, pl) in cases {
+        let src = format!(
+            "size M, K
+index i, j : M
+symbol s, {name}
+param W_k[M,M] ~ normal(0, s^2) for k in 1..K
+input y_0[M] ~ normal(0, 1)
+for k in 1..K:
+  y_k[j] = W_k[j,I] y_{{k-1}}[I]
+claim {name} Var(y_k) == {name} (M s^2)^k
+sample M = 4, K = 3, s = 0.5
+vary s in {{0.5, 1}}
+"
+        );
+        let q = question_of("names.tq", &src, &fast, 2)
+            .unwrap_or_else(|e| panic!("{name}: no question: {e}"));
+        let a = q
+            .answers
+            .first()
+            .unwrap_or_else(|| panic!("{name}: {:?}", q.notes));
+        match &a.kind {
+            Kind::Symbolic { variables } => {
+                assert!(variables.contains(&pl.to_string()), "{name}: {variables:?}");
+                assert!(
+                    pl == name || !variables.contains(&name.to_string()),
+                    "{name}: {variables:?}"
+                );
+            }
+            k => panic!("{name}: asked as {k:?}"),
+        }
+        let html = tq::export::prairielearn::question_html(&q);
+        let server = tq::export::prairielearn::server_py(&q);
+        if pl != name {
+            assert_eq!(a.renamed, vec![(name.to_string(), pl.to_string())]);
+            assert!(
+                html.contains(&format!("as <code>{pl}</code>")),
+                "{name}: the renaming is not stated\n{html}"
+            );
+            assert!(
+                !server.contains(&format!("\"{name}*")) && server.contains(pl),
+                "{name}: {server}"
+            );
+        } else {
+            assert!(a.renamed.is_empty(), "{name}: {:?}", a.renamed);
+        }
+        if tool_available("python3", &["-c", "import sympy"]) {
+            let dir = temp_dir(&format!("names-{pl}"));
+            write_question(&q, &dir);
+            let out = Command::new("python3")
+                .arg(root().join("tests/data/prairielearn/parse_symbolic.py"))
+                .arg(dir.join(&q.qid))
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{name}: PrairieLearn's parser rejects the answer: {}\n{server}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+    }
+}
+
+/// Every formula answer of the problem files parses as PrairieLearn's symbolic input
+/// parses it.
+#[test]
+fn formula_answers_of_the_problem_files_parse_as_prairielearn_parses_them() {
+    if !tool_available("python3", &["-c", "import sympy"]) {
+        return;
+    }
+    let mut parsed = 0;
+    for file in ["resnet", "deep_linear"] {
+        let q = if file == "resnet" {
+            resnet()
+        } else {
+            &question(file, 2)
+        };
+        let dir = temp_dir(&format!("parse-{file}"));
+        write_question(q, &dir);
+        let out = Command::new("python3")
+            .arg(root().join("tests/data/prairielearn/parse_symbolic.py"))
+            .arg(dir.join(&q.qid))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{file}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let seen: Value = serde_json::from_slice(&out.stdout).unwrap();
+        parsed += seen["parsed"].as_u64().unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    assert!(parsed > 0, "no formula answer parsed");
+}
+
+/// A number answer that does not fit a double is not asked, with the reason: below
+/// double precision (`2^(-2000)` was exported as 0, probe37 j12; `10^(-400)`; the
+/// subnormal `2^(-1060)`) or above it (`2^2000`, which is finite); `2^(-1000)` fits.
+#[test]
+fn an_answer_outside_double_precision_is_not_asked() {
+    let fast = Options {
+        no_numeric: true,
+        no_monte_carlo: true,
+        ..Options::default()
+    };
+    let src = "scalar a
+u = a^2000
+v = a^(-2000)
+w = 1/(a + 1)
+x = (5 a)^(-400)
+y = a^(-1060)
+z = a^(-1000)
+at a = 2
+claim u == 2^2000
+claim v == 2^(-2000)
+claim w == 1/3
+claim x == 10^(-400)
+claim y == 2^(-1060)
+claim z == 2^(-1000)
+";
+    let q = question_of("tiny.tq", src, &fast, 1).unwrap();
+    let asked: Vec<usize> = q.answers.iter().map(|a| a.claim).collect();
+    assert_eq!(asked, vec![3, 6], "{:?}", q.notes);
+    for (claim, why) in [
+        (1, "too large for a number input"),
+        (2, "below double precision"),
+        (4, "below double precision"),
+        (5, "below double precision"),
+    ] {
+        assert!(
+            q.notes
+                .iter()
+                .any(|n| n.starts_with(&format!("claim {claim} not asked")) && n.contains(why)),
+            "claim {claim}: {:?}",
+            q.notes
+        );
+    }
+    for v in &q.variants {
+        for a in &v.answers {
+            if let tq::export::Value::Number { value, .. } = a {
+                assert!(*value != 0.0, "{:?}", v.answers);
+            }
+        }
+    }
+    let xml = tq::export::moodle::quiz(&[&q]);
+    assert!(!xml.contains("<text>0</text>"), "{xml}");
+}

@@ -1097,3 +1097,273 @@ vary c in {2, 5, 7}
         }
     }
 }
+
+// ---- every variant's key is what `tq check` says of the file with its values written in
+// (probe37 j01, j05) ----
+
+/// The file with a variant's values written in by hand: the `vary` line removed, each
+/// varied value put in the binding of the file's first `at` line (or its `sample` line)
+/// that sets it, and each claim's right side replaced by the variant's key — all by
+/// splicing the original text at the spans of the original parse, independently of how
+/// `tq variants` writes its variant. `bump` adds 1 to the key of that claim (a wrong key).
+fn written_in(
+    src: &str,
+    names: &[String],
+    values: &[String],
+    keys: &[String],
+    bump: Option<usize>,
+) -> String {
+    use tq::syntax::ast::{Expr, ItemKind};
+    let parsed = tq::syntax::parser::parse(src);
+    assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
+    let mut edits: Vec<(usize, usize, String)> = Vec::new();
+    let mut first_at = true;
+    let mut claim = 0;
+    for item in &parsed.program.items {
+        match &item.kind {
+            ItemKind::Vary(_) => edits.push((
+                item.span.start as usize,
+                item.span.end as usize,
+                String::new(),
+            )),
+            ItemKind::At(bs) | ItemKind::Sample(bs) => {
+                let is_at = matches!(item.kind, ItemKind::At(_));
+                if is_at && !std::mem::take(&mut first_at) {
+                    continue;
+                }
+                for b in bs {
+                    if let Some(k) = names.iter().position(|n| *n == b.name.name) {
+                        let s = b.value.span();
+                        edits.push((s.start as usize, s.end as usize, values[k].clone()));
+                    }
+                }
+            }
+            ItemKind::Claim(c) => {
+                if let Expr::Rel(_, _, rhs, _) = &c.body {
+                    let s = rhs.span();
+                    let key = if bump == Some(claim) {
+                        format!("({}) + 1", keys[claim])
+                    } else {
+                        format!("({})", keys[claim])
+                    };
+                    edits.push((s.start as usize, s.end as usize, key));
+                }
+                claim += 1;
+            }
+            _ => {}
+        }
+    }
+    edits.sort_by_key(|e| std::cmp::Reverse(e.0));
+    let mut out = src.to_string();
+    for (a, b, t) in edits {
+        out.replace_range(a..b, &t);
+    }
+    out
+}
+
+/// The variants' keys checked against `tq check` of the file with the variant's values
+/// written in: every key is proved there (exactly: these are scalar programs), and a key
+/// off by one is refuted — over files with a claim's own partial `at`, a later `at` line
+/// that sets a varied name, an `at` value that reads another name, and two varied names.
+#[test]
+fn every_variants_key_is_what_check_says_of_the_file_with_its_values_written_in() {
+    let files = [
+        // probe37 j01: `at b = 2` leaves a to the variant (2 a^2); `at a = 1` pins it.
+        "scalar a, b
+u = a^2 b
+at a = 2, b = 3
+claim u == 12
+claim u == 3 at a = 1
+claim u == 8 at b = 2
+claim d(u)/d(a) == 4 at b = 1
+vary a in {1, 2, 3}
+",
+        // probe37 j05: the second `at` line keeps a = 1 for the claims after it; b varies
+        // too, and the claims after the line read the variant's b.
+        "scalar a, b
+u = a^2 b
+at a = 2, b = 3
+claim u == 12
+at a = 1
+claim u == 3
+claim d(u)/d(a) == 6
+claim u == 27 at a = 3
+vary a in {2, 5}, b in {3, 4}
+",
+        // Two names, a later line re-setting the other name, and a claim's own `at`
+        // after it.
+        "scalar x, y
+u = x y + y^2
+at x = 1, y = 2
+claim u == 6
+claim u == 12 at y = 3
+claim d(u)/d(y) == 7 at y = 3
+at y = 5
+claim u == 30
+claim u == 35 at x = 2
+vary x in {1, 2, 3, 4}
+",
+        // A point whose value reads another name (`b = 2 a`), and a claim's own `at`
+        // of the name it reads.
+        "scalar a, b
+u = a^2 b + b
+at a = 1, b = 2 a
+claim u == 4
+claim u == 20 at a = 2
+claim u == 10 at b = 5
+vary a in {1, 3, 4}
+",
+    ];
+    for src in files {
+        let (p, vs) = planned("keys.tq", src, 4, &quick());
+        assert!(vs.len() >= 2, "{src}");
+        for v in &vs {
+            let values: Vec<String> = v.prepared.values.iter().map(|(_, x)| x.clone()).collect();
+            assert!(
+                v.passed(),
+                "{values:?}: {}\n{}",
+                v.why_failed(),
+                v.prepared.source
+            );
+            let keys: Vec<String> = v
+                .prepared
+                .values_exact
+                .iter()
+                .enumerate()
+                .map(|(k, e)| {
+                    tq::sym::to_ascii(e.as_ref().unwrap_or_else(|| {
+                        panic!("{values:?}: claim {k} has no key\n{}", v.prepared.source)
+                    }))
+                })
+                .collect();
+            let text = written_in(src, &p.names, &values, &keys, None);
+            let r = check_source("written.tq", &text, &quick());
+            assert_eq!(r.unexpected_errors(), 0, "{text}\n{:?}", r.diagnostics);
+            for c in &r.claims {
+                assert_eq!(
+                    c.verdict,
+                    tq::claims::Verdict::Proved,
+                    "{values:?}: {}\n{text}",
+                    c.source
+                );
+            }
+            for k in 0..keys.len() {
+                let text = written_in(src, &p.names, &values, &keys, Some(k));
+                let r = check_source("wrong.tq", &text, &quick());
+                assert_eq!(
+                    r.claims[k].verdict,
+                    tq::claims::Verdict::Refuted,
+                    "{values:?}: the key + 1 of claim {k} is not refuted\n{text}"
+                );
+            }
+        }
+    }
+}
+
+/// A page states the point of a claim after a later `at` line: its question carries the
+/// line's setting (`at a = 1`) and the Values line the file's first point.
+#[test]
+fn a_later_at_line_is_stated_with_the_claims_after_it() {
+    let src = "scalar a, b
+u = a^2 b
+at a = 2, b = 3
+claim u == 12
+at a = 1
+claim u == 3
+vary a in {2, 5}
+";
+    let (p, vs) = planned("later.tq", src, 2, &quick());
+    let out = markdown("later.tq", &p, 0, &vs);
+    let five = out
+        .split("## Variant")
+        .find(|s| s.contains("$a = 5$"))
+        .unwrap();
+    assert!(five.contains("**Values.** $a = 5,\\ b = 3$"), "{five}");
+    assert!(five.contains("$u = 75$"), "{five}");
+    assert!(five.contains("$u = 3 \\quad \\text{at } a = 1$"), "{five}");
+}
+
+/// The same check over generated files (seeded): a scalar program in a, b, c, the file's
+/// point, claims with their own `at` on random names, later `at` lines re-setting random
+/// names between them, one or two names varied. Every key is proved in the file with the
+/// variant's values written in, and the key + 1 refuted.
+#[test]
+fn generated_files_keys_agree_with_check() {
+    use rand::{Rng, SeedableRng};
+    let names = ["a", "b", "c"];
+    for seed in 0..10u64 {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let p = rng.random_range(1..=3);
+        let q = rng.random_range(1..=2);
+        let mut src =
+            format!("scalar a, b, c\nu = a^{p} b + c b^{q} + a c\nat a = 2, b = 3, c = 1\n");
+        let settings = |rng: &mut rand_chacha::ChaCha8Rng| -> String {
+            let mut set: Vec<String> = Vec::new();
+            for n in names {
+                if rng.random_bool(0.4) {
+                    set.push(format!("{n} = {}", rng.random_range(1..=4)));
+                }
+            }
+            set.join(", ")
+        };
+        let claims = rng.random_range(2..=5);
+        for _ in 0..claims {
+            if rng.random_bool(0.3) {
+                let s = settings(&mut rng);
+                if !s.is_empty() {
+                    src.push_str(&format!("at {s}\n"));
+                }
+            }
+            let lhs = if rng.random_bool(0.25) {
+                "d(u)/d(a)"
+            } else {
+                "u"
+            };
+            let own = settings(&mut rng);
+            if own.is_empty() {
+                src.push_str(&format!("claim {lhs} == 1\n"));
+            } else {
+                src.push_str(&format!("claim {lhs} == 1 at {own}\n"));
+            }
+        }
+        let varied = if rng.random_bool(0.5) {
+            "vary a in {1, 2, 5}\n"
+        } else {
+            "vary a in {2, 3}, c in {1, 4}\n"
+        };
+        src.push_str(varied);
+        let (plan, vs) = planned("gen.tq", &src, 3, &quick());
+        for v in &vs {
+            let values: Vec<String> = v.prepared.values.iter().map(|(_, x)| x.clone()).collect();
+            assert!(
+                v.passed(),
+                "seed {seed} {values:?}: {}\n{src}",
+                v.why_failed()
+            );
+            let keys: Vec<String> = v
+                .prepared
+                .values_exact
+                .iter()
+                .map(|e| tq::sym::to_ascii(e.as_ref().expect("a key")))
+                .collect();
+            let text = written_in(&src, &plan.names, &values, &keys, None);
+            let r = check_source("written.tq", &text, &quick());
+            for c in &r.claims {
+                assert_eq!(
+                    c.verdict,
+                    tq::claims::Verdict::Proved,
+                    "seed {seed}: {}\n{text}",
+                    c.source
+                );
+            }
+            let k = (seed as usize) % keys.len();
+            let text = written_in(&src, &plan.names, &values, &keys, Some(k));
+            let r = check_source("wrong.tq", &text, &quick());
+            assert_eq!(
+                r.claims[k].verdict,
+                tq::claims::Verdict::Refuted,
+                "seed {seed}\n{text}"
+            );
+        }
+    }
+}

@@ -37,8 +37,118 @@ pub const TOPIC: &str = "Mathematics of deep learning";
 const SYMBOLIC_FUNCTIONS: &[&str] = &[
     "exp", "log", "ln", "sqrt", "abs", "sin", "cos", "tan", "sinh", "cosh", "tanh",
 ];
-/// Names PrairieLearn's symbolic input reserves (constants and the imaginary unit).
-const SYMBOLIC_RESERVED: &[&str] = &["e", "pi", "infty", "i", "j", "E", "I", "oo"];
+/// Names a variable of PrairieLearn's symbolic input cannot have: its built-in constants
+/// and functions (`prairielearn.sympy_utils`: a variable by such a name is a "question
+/// configuration error", or reads as the constant), the names SymPy's parser writes
+/// into the code it evaluates (`Integer(2)`, `Symbol('x')`: a variable `Integer` turned
+/// every number into it), and Python's keywords (the expression is parsed by Python:
+/// `lambda*4**k` is a syntax error; probe37 j11). Such a name is renamed in the answer
+/// ([`pl_name`]) and the question says how to write it. Other names SymPy knows
+/// (`E`, `I`, `S`, `N`, `Q`, `O`, `beta`, `gamma`) are plain symbols once declared in
+/// `variables`, which PrairieLearn puts before SymPy's own names.
+const SYMBOLIC_RESERVED: &[&str] = &[
+    "e",
+    "pi",
+    "infty",
+    "i",
+    "j",
+    "oo",
+    "exp",
+    "log",
+    "ln",
+    "sqrt",
+    "factorial",
+    "abs",
+    "sgn",
+    "max",
+    "min",
+    "sign",
+    "Abs",
+    "Max",
+    "Min",
+    "Number",
+    "cos",
+    "sin",
+    "tan",
+    "sec",
+    "cot",
+    "csc",
+    "cosh",
+    "sinh",
+    "tanh",
+    "arccos",
+    "arcsin",
+    "arctan",
+    "acos",
+    "asin",
+    "atan",
+    "arctan2",
+    "atan2",
+    "atanh",
+    "acosh",
+    "asinh",
+    "Interval",
+    "FiniteSet",
+    "Union",
+    "Intersection",
+    "U",
+    "cup",
+    "cap",
+    "Integer",
+    "Float",
+    "Rational",
+    "Symbol",
+    "Function",
+    "Lambda",
+    "False",
+    "None",
+    "True",
+    "and",
+    "as",
+    "assert",
+    "async",
+    "await",
+    "break",
+    "class",
+    "continue",
+    "def",
+    "del",
+    "elif",
+    "else",
+    "except",
+    "finally",
+    "for",
+    "from",
+    "global",
+    "if",
+    "import",
+    "in",
+    "is",
+    "lambda",
+    "nonlocal",
+    "not",
+    "or",
+    "pass",
+    "raise",
+    "return",
+    "try",
+    "while",
+    "with",
+    "yield",
+];
+
+/// The name a variable has in a PrairieLearn formula: its own, or for a name in
+/// [`SYMBOLIC_RESERVED`] SymPy's spelling (`lambda` → `lamda`, which SymPy prints as
+/// λ) or the name with `_` after it (`e` → `e_`, `pi` → `pi_`, `is` → `is_`).
+pub fn pl_name(name: &str) -> String {
+    if !SYMBOLIC_RESERVED.contains(&name) {
+        name.to_string()
+    } else if name == "lambda" {
+        "lamda".to_string()
+    } else {
+        format!("{name}_")
+    }
+}
 
 /// The name sym gives the constant π.
 const PI: &str = "pi";
@@ -64,6 +174,9 @@ pub struct Answer {
     /// The claim's givens, point and boundary rule as LaTeX math, if any.
     pub conditions: Option<String>,
     pub kind: Kind,
+    /// A formula's variables that PrairieLearn cannot read by their own names, with the
+    /// name the answer uses instead (`lambda` → `lamda`): the question states each.
+    pub renamed: Vec<(String, String)>,
 }
 
 /// One variant's correct answer to one [`Answer`].
@@ -178,13 +291,23 @@ fn functions_in(ascii: &str) -> Vec<String> {
     out
 }
 
-/// A variant's value of one claim as an answer, or why it is none.
+/// A variant's value of one claim as an answer, or why it is none: a number, or a
+/// formula with its variables under the names PrairieLearn reads ([`pl_name`]).
 fn value_of(e: &sym::Expr) -> Result<(Value, Option<Vec<String>>), String> {
     // `pi` is the constant (the function table's π), for tq and for PrairieLearn alike.
     let free: Vec<String> = e.free_symbols().into_iter().filter(|s| s != PI).collect();
     if free.is_empty() {
         let at = BTreeMap::from([(PI.to_string(), std::f64::consts::PI)]);
+        let exact_zero = e
+            .as_num()
+            .is_some_and(|r| r == &num_rational::BigRational::from_integer(0.into()));
         return match e.eval_f64(&at) {
+            // Below double precision (`2^(-2000)`): the number input would hold 0, or a
+            // subnormal number with fewer digits than the grading asks for (probe37
+            // j12: the key said v = 0).
+            Ok(x) if x.is_finite() && x.abs() < f64::MIN_POSITIVE && !exact_zero => Err(
+                "its value is nonzero but below double precision (smaller in size than 2.2e-308), so a number input cannot hold it".into(),
+            ),
             Ok(x) if x.is_finite() => Ok((
                 Value::Number {
                     value: x,
@@ -192,10 +315,35 @@ fn value_of(e: &sym::Expr) -> Result<(Value, Option<Vec<String>>), String> {
                 },
                 None,
             )),
+            Ok(x) if x.is_infinite() => Err(
+                "its value is too large for a number input (beyond double precision, about 1.8e308)".into(),
+            ),
             _ => Err("its value is not a finite number".into()),
         };
     }
-    let ascii = sym::to_ascii(e).replace('^', "**");
+    if let Some(v) = free.iter().find(|v| {
+        !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            || v.starts_with(|c: char| c.is_ascii_digit() || c == '_')
+    }) {
+        return Err(format!(
+            "its formula is in `{v}`, a name PrairieLearn's symbolic input cannot read"
+        ));
+    }
+    // Renamed where PrairieLearn cannot read the name, unless the new name is taken.
+    let latex = sym::to_latex(e);
+    let mut e = e.clone();
+    for v in &free {
+        let n = pl_name(v);
+        if n != *v {
+            if free.contains(&n) {
+                return Err(format!(
+                    "its formula is in `{v}`, a name PrairieLearn's symbolic input reserves, and in `{n}`, the name it would be written as"
+                ));
+            }
+            e = sym::subs(&e, v, &sym::Expr::sym(&n));
+        }
+    }
+    let ascii = sym::to_ascii(&e).replace('^', "**");
     if let Some(f) = functions_in(&ascii)
         .into_iter()
         .find(|f| !SYMBOLIC_FUNCTIONS.contains(&f.as_str()))
@@ -204,23 +352,7 @@ fn value_of(e: &sym::Expr) -> Result<(Value, Option<Vec<String>>), String> {
             "its formula applies `{f}`, which PrairieLearn's symbolic input does not know"
         ));
     }
-    if let Some(v) = free.iter().find(|v| {
-        SYMBOLIC_RESERVED.contains(&v.as_str())
-            || SYMBOLIC_FUNCTIONS.contains(&v.as_str())
-            || !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-            || v.starts_with(|c: char| c.is_ascii_digit())
-    }) {
-        return Err(format!(
-            "its formula is in `{v}`, a name PrairieLearn's symbolic input reserves or cannot read"
-        ));
-    }
-    Ok((
-        Value::Formula {
-            expr: ascii,
-            latex: sym::to_latex(e),
-        },
-        Some(free),
-    ))
+    Ok((Value::Formula { expr: ascii, latex }, Some(free)))
 }
 
 /// The plain names (no indices) an expression reads.
@@ -262,8 +394,14 @@ fn restricted_variable(c: &Claim, variables: &[String]) -> Option<String> {
     })
 }
 
-/// The claim's givens, point and boundary rule as LaTeX math.
-fn conditions(c: &Claim) -> Option<String> {
+/// The claim's givens, point and boundary rule as LaTeX math: its own `at` and the
+/// settings of a later `at` line in force where it stands (the file's first `at` line is
+/// the problem's values; probe37 j05).
+fn conditions(c: &Claim, point: Option<&render::points::Point>) -> Option<String> {
+    let c = &match point {
+        Some(p) => render::points::with_point(c, p),
+        None => c.clone(),
+    };
     let mut given: Vec<String> = Vec::new();
     if let Some(b) = c.boundary {
         given.push(format!(
@@ -341,6 +479,7 @@ pub fn question(
         return Err(format!("no variant passed tq's check{first}"));
     }
     let base_claims = render::claims_with_reports(base);
+    let points = render::points::points(&base.program.items);
     let per_variant: Vec<Vec<(Claim, Option<&ClaimReport>)>> = kept
         .iter()
         .map(|v| render::claims_with_reports(&v.report))
@@ -415,11 +554,8 @@ pub fn question(
             }
             continue;
         }
-        let kind = match variables.flatten() {
-            Some(variables) => Kind::Symbolic { variables },
-            None => tolerance(c, *op),
-        };
-        if let Kind::Symbolic { variables } = &kind {
+        let variables = variables.flatten();
+        if let Some(variables) = &variables {
             if let Some(name) = restricted_variable(c, variables) {
                 notes.push(format!(
                     "claim {} not asked: its givens restrict `{name}`, and a formula is graded as a function of `{name}` at points the givens may exclude (an answer right only where the givens hold would be graded wrong)",
@@ -428,6 +564,19 @@ pub fn question(
                 continue;
             }
         }
+        // Asked in the names PrairieLearn reads; a renamed one is stated.
+        let renamed: Vec<(String, String)> = variables
+            .iter()
+            .flatten()
+            .filter(|v| pl_name(v) != **v)
+            .map(|v| (v.clone(), pl_name(v)))
+            .collect();
+        let kind = match variables {
+            Some(variables) => Kind::Symbolic {
+                variables: variables.iter().map(|v| pl_name(v)).collect(),
+            },
+            None => tolerance(c, *op),
+        };
         let symbolic = matches!(kind, Kind::Symbolic { .. });
         // A relation between moments asks for the factor of the right side's moment:
         // the ratio of the left side to it.
@@ -441,8 +590,9 @@ pub fn question(
             name: format!("a{}", answers.len() + 1),
             claim: j + 1,
             label,
-            conditions: conditions(c),
+            conditions: conditions(c, points.claims.get(j)),
             kind,
+            renamed,
         });
         for (slot, (v, e)) in values.iter_mut().zip(these) {
             slot.push(match v {
@@ -466,8 +616,16 @@ pub fn question(
         return Err(why);
     }
     let mut constants = Vec::new();
+    let mut first_at = true;
     for item in &base.program.items {
-        if let ItemKind::Sample(bs) | ItemKind::At(bs) = &item.kind {
+        // The `sample` lines and the first `at` line: a later `at` line's settings are
+        // in the conditions of the claims after it.
+        let bs = match &item.kind {
+            ItemKind::Sample(bs) => Some(bs),
+            ItemKind::At(bs) if std::mem::take(&mut first_at) => Some(bs),
+            _ => None,
+        };
+        if let Some(bs) = bs {
             for b in bs {
                 if !varied.contains(&b.name.name) {
                     constants.push((math::ident(&b.name.name), math::expr(&b.value)));

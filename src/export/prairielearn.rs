@@ -69,11 +69,28 @@ pub fn question_html(q: &Question) -> String {
                 number(*rtol),
                 number(*atol)
             )),
-            Kind::Symbolic { variables } => out.push_str(&format!(
+            Kind::Symbolic { variables } => {
+                // A variable PrairieLearn cannot read by its own name is written as the
+                // name the answer uses (`lambda` → `lamda`): said before the input.
+                if !a.renamed.is_empty() {
+                    let each: Vec<String> = a
+                        .renamed
+                        .iter()
+                        .map(|(v, n)| {
+                            format!("{} as <code>{}</code>", inline(&esc_html(&crate::render::math::ident(v))), esc_html(n))
+                        })
+                        .collect();
+                    out.push_str(&format!(
+                        "<p>In your answer write {}.</p>\n",
+                        each.join(", ")
+                    ));
+                }
+                out.push_str(&format!(
                 "<pl-symbolic-input answers-name=\"{}\" variables=\"{}\" label=\"{label}\"></pl-symbolic-input>\n\n",
                 a.name,
                 esc_html(&variables.join(", "))
-            )),
+            ))
+            }
         }
     }
     out

@@ -135,6 +135,7 @@ pub fn document(r: &FileReport, audience: Audience) -> Document {
     }
     let claims = claims_with_reports(r);
     let groups = member_groups(&claims);
+    let points = super::points::points(&r.program.items);
     for (heading, listed) in questions(&claims) {
         blocks.push(lead(heading));
         blocks.push(Block::Questions(
@@ -147,7 +148,10 @@ pub fn document(r: &FileReport, audience: Audience) -> Document {
                     }
                     Question {
                         number,
-                        math: math::claim(&as_asked(c, r)),
+                        math: math::claim(&match points.claims.get(number.wrapping_sub(1)) {
+                            Some(p) => super::points::with_point(&as_asked(c, r), p),
+                            None => as_asked(c, r),
+                        }),
                         lines,
                         group: groups.get(number.wrapping_sub(1)).copied().flatten(),
                     }

@@ -24,7 +24,15 @@ pub fn label(w: &str) -> String {
 
 /// A name with primes, superscript labels and subscripts: `W^{h,R}_{l+1}`.
 pub fn name(n: &Name) -> String {
-    let mut s = word(&n.base);
+    // A rule's sequence named from outside the rule (`A.theta`): the rule's name, a
+    // point, and the sequence's name by the one rule for names (`A.\theta`; probe37
+    // p08: `\mathrm{A.theta}`).
+    let mut s = match n.base.split_once('.') {
+        Some((rule, seq)) if !rule.is_empty() && !seq.is_empty() => {
+            format!("{}.{}", word(rule), word(seq))
+        }
+        _ => word(&n.base),
+    };
     for _ in 0..n.primes {
         s.push('\'');
     }
@@ -237,6 +245,16 @@ mod tests {
         assert_eq!(ident("yhat"), "\\mathit{yhat}");
         assert_eq!(ident("G1"), "G_{1}");
         assert_eq!(ident("lambda"), "\\lambda");
+        let rule_seq = |base: &str| Name {
+            base: base.into(),
+            primes: 0,
+            sup: vec![],
+            sub: vec![],
+            span: Default::default(),
+        };
+        assert_eq!(name(&rule_seq("A.theta")), "A.\\theta");
+        assert_eq!(name(&rule_seq("B.v")), "B.v");
+        assert_eq!(name(&rule_seq("Adam.m1")), "\\mathit{Adam}.m_{1}");
         assert_eq!(label("relu"), "\\mathrm{relu}");
         assert_eq!(label("R"), "R");
         assert_eq!(label("sigma"), "\\sigma");

@@ -19,6 +19,7 @@ pub mod doc;
 pub mod latex;
 pub mod markdown;
 pub mod math;
+pub mod points;
 pub mod prose;
 
 use crate::claims::{ClaimReport, Verdict};
@@ -552,21 +553,28 @@ pub fn variant_problem(r: &FileReport) -> Vec<doc::Block> {
     out
 }
 
-/// The values of a program's `sample` and `at` lines, in order, as LaTeX `name = value`
-/// (a name given twice keeps its last value, at its first place).
+/// The values of a program's `sample` lines and of its first `at` line (the file's
+/// point), in order, as LaTeX `name = value` (a name given twice keeps its last value,
+/// at its first place). A later `at` line sets its names for the claims after it, and
+/// their questions state it ([`points`]): the line showed the later line's value as the
+/// point of every question (probe37 j05).
 fn point_values(p: &Program) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
     let mut values: Vec<String> = Vec::new();
+    let mut first_at = true;
     for item in &p.items {
-        if let ItemKind::Sample(bs) | ItemKind::At(bs) = &item.kind {
-            for b in bs {
-                let v = format!("{} = {}", math::ident(&b.name.name), math::expr(&b.value));
-                match names.iter().position(|n| *n == b.name.name) {
-                    Some(k) => values[k] = v,
-                    None => {
-                        names.push(b.name.name.clone());
-                        values.push(v);
-                    }
+        let bs = match &item.kind {
+            ItemKind::Sample(bs) => bs,
+            ItemKind::At(bs) if std::mem::take(&mut first_at) => bs,
+            _ => continue,
+        };
+        for b in bs {
+            let v = format!("{} = {}", math::ident(&b.name.name), math::expr(&b.value));
+            match names.iter().position(|n| *n == b.name.name) {
+                Some(k) => values[k] = v,
+                None => {
+                    names.push(b.name.name.clone());
+                    values.push(v);
                 }
             }
         }

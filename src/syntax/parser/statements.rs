@@ -587,7 +587,10 @@ impl Ctx<'_> {
                         })),
                     ));
                 }
-                let (i, indices) = self.ident_list(i)?;
+                // An index may carry a subscript: the members of a family of sizes
+                // (`size N_l for l in 0..L`) have the indices `n_1`, `n_2`, which the
+                // derived program iterates (`for b,n_3,n_2: ...` did not parse back).
+                let (i, indices) = self.name_list(i)?;
                 let (i, _) = match sym(":")(i) {
                     Ok(r) => r,
                     Err(_) => self.missing_colon(i, line, diags, "`:` after the indices")?,
