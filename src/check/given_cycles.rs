@@ -108,6 +108,13 @@ fn through_leaves(
         else {
             continue;
         };
+        // `given m[b,i] = p`: a tensor (or element) by itself on the other side is the
+        // name set, to the symbol's value (an element's setting, E0512's business).
+        if let Expr::Ref(t) = value {
+            if env.tensors.contains_key(&family_key(&t.name)) {
+                continue;
+            }
+        }
         // The tensors the value reads, and what they are computed or drawn from.
         let mut seen: BTreeSet<String> = BTreeSet::new();
         let mut frontier: Vec<String> = Vec::new();
