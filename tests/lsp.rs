@@ -507,6 +507,40 @@ fn the_editor_reads_and_writes_the_verdict_cache() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A document whose folder does not exist (a buffer for a path not saved yet, `:e
+/// newdir/deeper/x.tq`) is decided without the verdict cache, and the server makes no
+/// folder for it (probe37 j08: `newdir/deeper/.tq-cache/` was created). The same
+/// session's document in an existing folder still gets its cache.
+#[test]
+fn an_unsaved_document_in_a_missing_folder_makes_no_folder() {
+    let dir = std::env::temp_dir().join(format!("tq lsp nofolder {}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let missing = dir.join("newdir").join("deeper");
+    let text = "scalar a\nu = 2 a\nat a = 1\nclaim u == 2\n";
+    let uri = format!("file://{}", missing.join("x.tq").display()).replace(' ', "%20");
+    let saved = format!("file://{}", dir.join("y.tq").display()).replace(' ', "%20");
+    let mut c = Client::start_with(&[]);
+    c.initialize();
+    c.open(&uri, text, 1);
+    let hints = settled_hints(&mut c, &uri, 10, Duration::from_secs(300));
+    assert_eq!(hints.len(), 1, "{hints:?}");
+    assert!(hints[0].to_string().contains("proved"), "{hints:?}");
+    c.open(&saved, text, 1);
+    let hints = settled_hints(&mut c, &saved, 10, Duration::from_secs(300));
+    assert_eq!(hints.len(), 1, "{hints:?}");
+    assert!(c.finish().success());
+    assert!(
+        !dir.join("newdir").exists(),
+        "a folder was made for an unsaved buffer"
+    );
+    assert!(
+        dir.join(".tq-cache").is_dir(),
+        "the saved file's cache is beside it"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// The protocol's exit status: 0 after `shutdown` then `exit` (the other tests), 1 for
 /// an `exit` without `shutdown`, and 1 when the editor closes the connection without
 /// either.

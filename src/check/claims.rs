@@ -335,7 +335,9 @@ impl Checker {
             return;
         }
         if let Some(t) = &c.tol {
-            if let Some(d) = tolerance_out_of_range(t) {
+            if let Some(d) = tolerance_names(t, &self.env) {
+                self.err(d);
+            } else if let Some(d) = tolerance_out_of_range(t) {
                 self.err(d);
             } else if let Some(d) = tolerance_without_approx(c, t) {
                 self.err(d);
@@ -406,6 +408,10 @@ impl Checker {
                     let d = Diagnostic::error("E0501", span, message)
                         .with_label("not tq's notation")
                         .with_hint(hint);
+                    self.missing(&key, d);
+                    continue;
+                }
+                if let Some(d) = self.bare_function("E0501", r, &key) {
                     self.missing(&key, d);
                     continue;
                 }
@@ -710,7 +716,7 @@ impl Checker {
     }
 
     /// Family members read at a lower offset than the one the loop defines need a start.
-    pub(super) fn check_starts(&mut self, body: &[Item], var: &str, from: &Expr) {
+    pub(super) fn check_starts(&mut self, body: &[Item], var: &str, from: &Expr, to: &Expr) {
         let from_value = match from {
             Expr::Num(t, _) => t.parse::<i64>().ok(),
             _ => None,
@@ -743,6 +749,22 @@ impl Checker {
                 }
             });
         }
+        // The members this loop writes, for the loops after it (`loop_writes`).
+        let to_value = match to {
+            Expr::Num(t, _) => t.parse::<i64>().ok(),
+            _ => None,
+        };
+        let written: Vec<(String, i64, Option<i64>)> = defined
+            .iter()
+            .filter(|((_, pos), _)| pos.is_none())
+            .filter_map(|((k, _), off)| {
+                Some((
+                    k.clone(),
+                    from_value?.checked_add(*off)?,
+                    to_value.and_then(|t| t.checked_add(*off)),
+                ))
+            })
+            .collect();
         // One diagnostic per missing start, however many reads need it.
         let mut reported = std::collections::BTreeSet::new();
         for (key, pos, off, span) in reads {
@@ -789,7 +811,14 @@ impl Checker {
                 }
                 continue;
             }
-            if !has_start && reported.insert((key.clone(), pos, needed)) {
+            // A member an earlier loop writes (`for l in 0..L-1: h_{l+1} = ...`, then a
+            // loop from 1 reading `h_1`): started by that loop (front37 open, f1.tq: two
+            // overlapping loops got E0104 and this E0401 as its consequence).
+            let by_earlier_loop = pos.is_none()
+                && self.loop_writes.iter().any(|(k, first, last)| {
+                    *k == key && *first <= needed && last.is_none_or(|l| needed <= l)
+                });
+            if !has_start && !by_earlier_loop && reported.insert((key.clone(), pos, needed)) {
                 let example = match pos {
                     None if !t.dims.is_empty() => {
                         let dims: Vec<&str> =
@@ -836,6 +865,7 @@ impl Checker {
                 );
             }
         }
+        self.loop_writes.extend(written);
     }
 }
 

@@ -126,7 +126,19 @@ impl Env {
         if self.sizes.contains_key(&up) {
             return Some(up);
         }
-        None
+        // A size whose name is not all capitals (`D_k`, `Dk`, `N_a`): its index is the name
+        // in lower case (`d_k`) and its capital the name itself, when exactly one size
+        // reads so in lower case (probe37 p07: `D_k` was a size no index could range
+        // over, and every hint led to another error).
+        let low = base.to_lowercase();
+        let mut mixed = self
+            .sizes
+            .keys()
+            .filter(|s| s.to_lowercase() == low && s.as_str() != low);
+        match (mixed.next(), mixed.next()) {
+            (Some(s), None) => Some(s.clone()),
+            _ => None,
+        }
     }
 
     /// The size an index's capital stands for where a size is expected (in a claim):

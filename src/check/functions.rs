@@ -215,6 +215,81 @@ pub(super) fn foreign_name(
     None
 }
 
+/// `exp x[b,j]`: a built-in function written without its parentheses reads as a
+/// product of an undeclared name and the factor after it (probe37 p15: the hint said to
+/// declare `symbol exp`, which made `exp` a number multiplying `x[b,j]`). By the place
+/// of each such function name, where the factor it stands before ends and the factor
+/// printed (`x[b,j]`).
+pub(super) fn operands_without_parentheses(
+    items: &[crate::syntax::ast::Item],
+) -> std::collections::BTreeMap<u32, (u32, String)> {
+    use crate::syntax::ast::{BinOp, Expr};
+    fn rightmost(e: &Expr) -> Option<&crate::syntax::ast::Ref> {
+        match e {
+            Expr::Ref(r) => Some(r),
+            Expr::Binary(BinOp::Jux | BinOp::Mul, _, b, _) => rightmost(b),
+            _ => None,
+        }
+    }
+    let mut out = std::collections::BTreeMap::new();
+    for item in items {
+        super::numbers::item_exprs(item, &mut |e| {
+            crate::syntax::visit::walk_expr(e, |x| {
+                if let Expr::Binary(BinOp::Jux, a, b, _) = x {
+                    if let Some(r) = rightmost(a).filter(|r| {
+                        r.indices.is_none()
+                            && !r.grad
+                            && r.name.sub.is_empty()
+                            && r.name.sup.is_empty()
+                            && r.name.primes == 0
+                            && crate::sym::func::model_function(&r.name.base).is_some()
+                    }) {
+                        out.entry(r.name.span.start).or_insert_with(|| {
+                            (b.span().end, crate::syntax::printer::print_expr(b))
+                        });
+                    }
+                }
+                true
+            });
+        });
+    }
+    out
+}
+
+/// The message and hint of a built-in function written without parentheses (see
+/// [`operands_without_parentheses`]): `exp` before `operand`.
+pub(super) fn function_without_parentheses(name: &str, operand: &str) -> (String, String) {
+    (
+        format!("`{name}` is a function: its argument is written in parentheses"),
+        format!(
+            "did you mean `{name}({operand})`? without parentheses `{name} {operand}` reads as a product of a name `{name}` and `{operand}`"
+        ),
+    )
+}
+
+impl super::Checker {
+    /// The diagnostic (with `code`) of a built-in function written without parentheses
+    /// at `r` (see [`operands_without_parentheses`]), spanning the name and its operand.
+    pub(super) fn bare_function(
+        &self,
+        code: &'static str,
+        r: &crate::syntax::ast::Ref,
+        key: &str,
+    ) -> Option<crate::diag::Diagnostic> {
+        let (end, operand) = self.bare_functions.get(&r.name.span.start)?;
+        let (message, hint) = function_without_parentheses(key, operand);
+        Some(
+            crate::diag::Diagnostic::error(
+                code,
+                crate::span::Span::new(r.name.span.start as usize, *end as usize),
+                message,
+            )
+            .with_label("a function applied without parentheses")
+            .with_hint(hint),
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::lower_in_brackets;

@@ -40,8 +40,115 @@ pub(super) fn check(program: &Program, env: &Env, diags: &mut Vec<Diagnostic>) {
             .collect();
         if let Some(d) = cycle(&settings) {
             diags.push(d);
+            continue;
+        }
+        if let Some(d) = through_leaves(given, env, &program.items, &reads) {
+            diags.push(d);
         }
     }
+}
+
+/// `given s = x[0]^2 + 1` with `x ~ normal(0, s)`: a given that sets a symbol, size or
+/// scalar from a tensor whose distribution (or the statements computing it) reads that
+/// name. The setting reads itself through the model; it was left undecided ("the given
+/// cannot be read", front37 open) where the other cycles are E0511.
+fn through_leaves(
+    given: &[Expr],
+    env: &Env,
+    items: &[Item],
+    reads: &BTreeMap<String, BTreeSet<String>>,
+) -> Option<Diagnostic> {
+    fn decls(items: &[Item], out: &mut BTreeMap<String, BTreeSet<String>>) {
+        for item in items {
+            match &item.kind {
+                ItemKind::Decl(d) => {
+                    let set = out.entry(family_key(&d.target.name)).or_default();
+                    let mut add = |e: &Expr| {
+                        crate::syntax::visit::walk_refs(e, &mut |r| {
+                            set.insert(family_key(&r.name));
+                        })
+                    };
+                    match &d.init {
+                        Some(Init::Dist(c)) => c.args.iter().for_each(&mut add),
+                        Some(Init::Value(e)) => add(e),
+                        None => {}
+                    }
+                }
+                ItemKind::Loop(l) => decls(&l.body, out),
+                _ => {}
+            }
+        }
+    }
+    let mut graph = reads.clone();
+    decls(items, &mut graph);
+    for g in given {
+        let Expr::Rel(RelOp::Eq, l, r, span) = g else {
+            continue;
+        };
+        let plain = |e: &Expr| match e {
+            Expr::Ref(x)
+                if x.indices.is_none()
+                    && !x.grad
+                    && !env
+                        .tensors
+                        .get(&family_key(&x.name))
+                        .is_some_and(|t| t.rank > 0) =>
+            {
+                let k = print_name(&x.name);
+                (env.symbols.contains_key(&k)
+                    || env.sizes.contains_key(&k)
+                    || env.scalars.contains_key(&k))
+                .then_some(k)
+            }
+            _ => None,
+        };
+        let Some((name, value)) = plain(l)
+            .map(|n| (n, &**r))
+            .or_else(|| plain(r).map(|n| (n, &**l)))
+        else {
+            continue;
+        };
+        // `given m[b,i] = p`: a tensor (or element) by itself on the other side is the
+        // name set, to the symbol's value (an element's setting, E0512's business).
+        if let Expr::Ref(t) = value {
+            if env.tensors.contains_key(&family_key(&t.name)) {
+                continue;
+            }
+        }
+        // The tensors the value reads, and what they are computed or drawn from.
+        let mut seen: BTreeSet<String> = BTreeSet::new();
+        let mut frontier: Vec<String> = Vec::new();
+        crate::syntax::visit::walk_refs(value, &mut |x| {
+            let k = family_key(&x.name);
+            if env.tensors.contains_key(&k) && seen.insert(k.clone()) {
+                frontier.push(k);
+            }
+        });
+        let mut through = None;
+        while let Some(t) = frontier.pop() {
+            for x in graph.get(&t).into_iter().flatten() {
+                if *x == name && through.is_none() {
+                    through = Some(t.clone());
+                }
+                if seen.insert(x.clone()) {
+                    frontier.push(x.clone());
+                }
+            }
+        }
+        let Some(t) = through else {
+            continue;
+        };
+        return Some(
+            Diagnostic::error(
+                "E0511",
+                *span,
+                format!("the given sets `{name}` from a value that reads `{t}`, which is drawn or computed from `{name}` itself"),
+            )
+            .with_label("this given reads what it sets")
+            .with_hint(format!("set `{name}` to a number, or to values that do not depend on it (`given {name} = 2`); a relation between `{name}` and a sample of the model is a claim of its own")),
+        );
+    }
+    None
 }
 
 /// The given as a setting of a tensor (`W = ...`, `W[j] = ...`, or `... = W`).

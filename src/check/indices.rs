@@ -269,6 +269,9 @@ impl Checker {
     }
 
     pub(super) fn undeclared(&mut self, r: &Ref, key: &str) {
+        if let Some(d) = self.bare_function("E0101", r, key) {
+            return self.missing(key, d);
+        }
         if let Some((span, message, hint)) = super::functions::foreign_name(r, key, &self.env) {
             let d = Diagnostic::error("E0101", span, message)
                 .with_label("not tq's notation")

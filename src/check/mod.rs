@@ -95,6 +95,7 @@ pub fn check_expanded(
         ..Checker::default()
     };
     c.env.derived_sizes = derived.to_vec();
+    c.bare_functions = functions::operands_without_parentheses(&program.items);
     c.collect_loop_vars(&program.items);
     c.collect_family_keys(&program.items);
     c.declare(&program.items);
@@ -263,6 +264,12 @@ type MemberDecl = (Vec<(usize, i64)>, Span, DeclKind);
 #[derive(Default)]
 struct Checker {
     env: Env,
+    /// Built-in functions written without parentheses (`exp x[b,j]`), by the place of
+    /// the name: where the factor after it ends, and that factor printed.
+    bare_functions: BTreeMap<u32, (u32, String)>,
+    /// The family members each loop checked so far writes (by subscript, not position):
+    /// the family, the first member and the last when the range's end is a number.
+    loop_writes: Vec<(String, i64, Option<i64>)>,
     diags: Vec<Diagnostic>,
     /// The code and place of `diags[..seen_upto]`, for [`Checker::err`].
     seen: std::collections::HashSet<(&'static str, u32, u32)>,

@@ -68,7 +68,7 @@ fn numbers(e: &Expr, out: &mut Vec<(String, crate::syntax::span::Span)>) {
 }
 
 /// Calls `f` on every expression an item holds (its blocks' items included).
-fn item_exprs(item: &Item, f: &mut dyn FnMut(&Expr)) {
+pub(super) fn item_exprs(item: &Item, f: &mut dyn FnMut(&Expr)) {
     let range = |r: &Range, f: &mut dyn FnMut(&Expr)| {
         f(&r.from);
         f(&r.to);

@@ -179,7 +179,7 @@ impl Checker {
                     // A loop that runs backwards has no first iteration to start from:
                     // its E0410 is the cause, the missing start a consequence.
                     if !backwards {
-                        self.check_starts(&l.body, &l.range.var.name, &l.range.from);
+                        self.check_starts(&l.body, &l.range.var.name, &l.range.from, &l.range.to);
                     }
                     scope.loops.pop();
                 }

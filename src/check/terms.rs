@@ -380,6 +380,9 @@ impl Checker {
             && !self.is_scalar_name(&key, scope)
         {
             let code = if in_claim { "E0501" } else { "E0101" };
+            if let Some(d) = self.bare_function(code, r, &key) {
+                return self.missing(&key, d);
+            }
             if let Some((span, message, hint)) = super::functions::foreign_name(r, &key, &self.env)
             {
                 let d = Diagnostic::error(code, span, message)

@@ -199,9 +199,14 @@ fn run(shared: Arc<(Mutex<Queue>, Condvar)>, out: Sender<Output>, opts: Options)
             claims::Cancel(Arc::new(move || !current(&shared, &uri, version)))
         };
         let opts = Options {
-            cache: tool
-                .as_deref()
-                .and_then(|t| file_path(&uri).map(|p| VerdictCache::beside(&p, t))),
+            // Only beside a file whose folder exists: a buffer for a path not yet saved
+            // (`:e newdir/x.tq`) is decided without the cache, and no folder is made for
+            // it (probe37 j08: the server created the missing folders).
+            cache: tool.as_deref().and_then(|t| {
+                file_path(&uri)
+                    .filter(|p| p.parent().is_some_and(|d| d.is_dir()))
+                    .map(|p| VerdictCache::beside(&p, t))
+            }),
             cancel: Some(stale.clone()),
             ..opts.clone()
         };
@@ -451,6 +456,29 @@ pub fn decide(
     v
 }
 
+/// The label of a Monte Carlo refutation: the estimates with their standard error and
+/// the number of trials, as `tq check` words them (probe37 j07: the hint printed the
+/// 160-trial estimate as "left ≈ 0.618741", six digits that read as a computed value).
+fn monte_carlo_label(w: &crate::sym::Witness, evidence: &str) -> String {
+    let described = w.describe();
+    let at = described
+        .strip_prefix("at ")
+        .and_then(|d| d.split_once(": left"))
+        .map(|(p, _)| format!("at {p}: "))
+        .unwrap_or_default();
+    let first = evidence.split(';').next().unwrap_or("").trim();
+    let trials = w.estimate.as_deref().and_then(|e| {
+        let k = e.find(" trials")?;
+        let n = e[..k].rsplit(|c: char| !c.is_ascii_digit()).next()?;
+        (!n.is_empty()).then(|| n.to_string())
+    });
+    if !first.contains("standard error") {
+        return format!("refuted: {}", short(&described, 100));
+    }
+    let trials = trials.map_or(String::new(), |n| format!(" ({n} trials)"));
+    format!("refuted: {at}Monte Carlo {}{trials}", short(first, 100))
+}
+
 /// The editor's view of decided claims: labels, details, and the replacement of a
 /// refuted claim's right side by a value of `values` (from [`derive_facts`]).
 pub fn claim_views(
@@ -478,6 +506,7 @@ pub fn claim_views(
             },
             Verdict::Confirmed => format!("confirmed ({})", c.method),
             Verdict::Refuted => match &c.witness {
+                Some(w) if w.estimate.is_some() => monte_carlo_label(w, &c.evidence),
                 Some(w) => format!("refuted: {}", short(&w.describe(), 100)),
                 None => format!("refuted: {}", short(&c.evidence, 100)),
             },
@@ -519,4 +548,30 @@ pub fn claim_views(
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    /// A Monte Carlo refutation's label gives the estimates as `tq check` words them,
+    /// with the standard error and the number of trials, not six digits (probe37 j07).
+    #[test]
+    fn a_monte_carlo_label_carries_its_standard_error_and_trials() {
+        let values: std::collections::BTreeMap<String, f64> = [("N".to_string(), 3.0)].into();
+        let mut w = crate::sym::Witness::of_run(
+            &values,
+            String::new(),
+            0,
+            "≈ 0.618741".into(),
+            "≈ 0.394000".into(),
+            "halves".into(),
+        );
+        w.estimate = Some("left − right = 0.224741, interval [0.1, 0.3] (z = 6.37 standard errors of 1.63e-2; 160 trials, look 3 of 11, sequential test)".into());
+        let evidence = "left 0.6187, right 0.3940, standard error 1.63e-2; left − right = 0.2247 lies beyond 6.37 standard errors";
+        let label = super::monte_carlo_label(&w, evidence);
+        assert!(label.contains("standard error 1.63e-2"), "{label}");
+        assert!(label.contains("(160 trials)"), "{label}");
+        assert!(label.contains("left 0.6187"), "{label}");
+        assert!(!label.contains("0.618741"), "{label}");
+        assert!(label.starts_with("refuted: at N = 3"), "{label}");
+    }
 }

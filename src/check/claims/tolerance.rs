@@ -76,6 +76,59 @@ pub(crate) fn tolerance_out_of_range(t: &Expr) -> Option<Diagnostic> {
     )
 }
 
+/// E0901: a tolerance that names a value (`tol foo`, `tol a`, `tol inf`, `tol nan`).
+/// No engine reads a tolerance but as a number, so such a claim was left undecided with
+/// no diagnostic and the file passed (probe37 j09). `e` and `pi` are numbers when the
+/// file declares no value of that name.
+pub(crate) fn tolerance_names(t: &Expr, env: &crate::check::Env) -> Option<Diagnostic> {
+    let mut first: Option<&Ref> = None;
+    crate::syntax::visit::walk_refs(t, &mut |r| {
+        let plain = r.indices.is_none() && !r.grad && r.name.sub.is_empty();
+        let constant = plain
+            && matches!(r.name.base.as_str(), "e" | "pi")
+            && r.name.primes == 0
+            && r.name.sup.is_empty()
+            && !env.scalars.contains_key(&r.name.base)
+            && !env.symbols.contains_key(&r.name.base)
+            && !env.tensors.contains_key(&r.name.base)
+            && !env.computed_scalars.contains(&r.name.base);
+        if !constant && first.is_none() {
+            first = Some(r);
+        }
+    });
+    let r = first?;
+    let key = crate::syntax::printer::print_name(&r.name);
+    let what = if matches!(
+        key.to_ascii_lowercase().as_str(),
+        "inf" | "infinity" | "nan"
+    ) {
+        "is not a number tq reads (tq has no infinity and no NaN)".to_string()
+    } else if env.tensors.contains_key(&key)
+        || env.scalars.contains_key(&key)
+        || env.symbols.contains_key(&key)
+        || env.sizes.contains_key(&key)
+        || env.computed_scalars.contains(&key)
+    {
+        "names a value of the model: a tolerance is a fixed positive number".to_string()
+    } else {
+        if crate::syntax::printer::print_expr(t) == key {
+            "is a name, and nothing of that name is declared: a tolerance is a positive number"
+                .to_string()
+        } else {
+            format!("names `{key}`, which is not declared: a tolerance is a positive number")
+        }
+    };
+    Some(
+        Diagnostic::error(
+            "E0901",
+            r.span,
+            format!("the tolerance `{}` {what}", crate::syntax::printer::print_expr(t)),
+        )
+        .with_label("not a number")
+        .with_hint("write the tolerance as a number from 1e-300 to 1e300 (`tol 0.01`, `tol 1e-3`, `tol 1/100`); no engine reads a tolerance that names a value"),
+    )
+}
+
 /// E0803 (a warning): a `tol` on a claim whose relation is not `~=`. Every engine
 /// decides `==`, `<=`, `<`, `>=` and `>` exactly (Monte Carlo at its own resolution),
 /// so the tolerance changed nothing and the author who wrote it meant `~=` or nothing.

@@ -197,6 +197,20 @@ impl Expander {
                     return;
                 }
             }
+            // A size whose name has a subscript as part of it (`D_k`, `X_1`), by its whole
+            // spelling (probe37 p07: `size D = D_k` was E0412, "cannot be computed").
+            if r.indices.is_none()
+                && !r.grad
+                && !r.name.sub.is_empty()
+                && r.name.sup.is_empty()
+                && r.name.primes == 0
+            {
+                let whole = crate::syntax::printer::print_name(&r.name);
+                if let Some(v) = self.consts.get(&whole) {
+                    *e = Expr::Num(v.to_string(), r.span);
+                    return;
+                }
+            }
             self.subst_ref(r);
             return;
         }

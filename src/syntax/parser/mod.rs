@@ -99,6 +99,7 @@ pub fn parse(src: &str) -> Parsed {
         steps_limit: std::cell::Cell::new(PARSE_STEPS_MIN),
         subscripts: Default::default(),
         unparsed: Default::default(),
+        keyword_names: Default::default(),
     };
     let mut diagnostics = Vec::new();
     let items = ctx.block(&lines, &mut diagnostics, BlockKind::Top);

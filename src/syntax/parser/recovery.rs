@@ -180,6 +180,26 @@ impl Ctx<'_> {
                 }
             }
         }
+        // An indented line read as this one's continuation (`  y[b] = 2 x[b]` under a
+        // declaration): what it would have defined is left out with it.
+        for (k, _) in fragment.match_indices('\n') {
+            let rest = &fragment[k + 1..];
+            let lead = rest.len() - rest.trim_start().len();
+            let at = In::new_extra(&rest[lead..], line.start + k + 1 + lead);
+            if let Ok((after, n)) = self.name(at) {
+                let tail = after.fragment().trim_start();
+                let tail = tail
+                    .strip_prefix('[')
+                    .and_then(|t| t.split_once(']'))
+                    .map_or(tail, |(_, t)| t.trim_start());
+                if tail.starts_with("+=")
+                    || tail.starts_with("-=")
+                    || (tail.starts_with('=') && !tail.starts_with("=="))
+                {
+                    names.push(n);
+                }
+            }
+        }
         let mut out = self.unparsed.borrow_mut();
         for n in &names {
             out.push(crate::syntax::printer::print_name(n));
@@ -288,6 +308,10 @@ impl Ctx<'_> {
             Ok((rest, result)) => {
                 let (rest, _) = ws(rest).unwrap_or((rest, rest));
                 if !rest.fragment().is_empty() {
+                    if let Some(d) = self.keyword_as_name(line, kind) {
+                        diags.extend(d);
+                        return None;
+                    }
                     if let Some(d) = self.notation_slip(line) {
                         diags.push(d);
                         return None;
@@ -402,6 +426,10 @@ impl Ctx<'_> {
                 }
                 if e.expected == NESTED_DERIV {
                     diags.push(self.nested_deriv(line.start, off, line.end));
+                    return None;
+                }
+                if let Some(d) = self.keyword_as_name(line, kind) {
+                    diags.extend(d);
                     return None;
                 }
                 if let Some(d) = self.notation_slip(line) {

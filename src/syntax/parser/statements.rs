@@ -362,12 +362,20 @@ impl Ctx<'_> {
             }
             "index" => {
                 let (i, _) = keyword("index")(i)?;
-                let (i, names) = self.ident_list(i)?;
+                // Names with a subscript (`d_k : D_k`) as a `size` line declares them.
+                let (i, names) = self.name_list(i)?;
                 let (i, _) = match sym(":")(i) {
                     Ok(r) => r,
                     Err(_) => return failure(i, "`:` and the size"),
                 };
-                let (i, size) = self.ident(i)?;
+                let (i, size) = {
+                    let (i, n) = self.name(i)?;
+                    let size = Ident {
+                        name: crate::syntax::printer::print_name(&n),
+                        span: n.span,
+                    };
+                    (i, size)
+                };
                 let (i, centered) = opt(keyword("centered")).parse(i)?;
                 Ok((
                     i,

@@ -124,6 +124,8 @@ pub(super) struct Ctx<'s> {
     pub(super) subscripts: std::cell::RefCell<std::collections::HashMap<usize, SubscriptMemo>>,
     /// Names that lines which failed to parse would have defined.
     pub(super) unparsed: std::cell::RefCell<Vec<String>>,
+    /// Keywords already reported as written for a name (one diagnostic for one cause).
+    pub(super) keyword_names: std::cell::RefCell<Vec<String>>,
 }
 
 /// What reading a braced subscript at an offset gave.

@@ -2,7 +2,137 @@
 
 use super::*;
 
+/// Where each keyword of tq is used, for the hint of a keyword written as a name.
+fn keyword_use(w: &str) -> &'static str {
+    match w {
+        "given" => "a claim's condition: `claim ... given a = 1`",
+        "at" => "a point: `at a = 1`",
+        "tol" => "a claim's tolerance: `claim u ~= 2 tol 0.01`",
+        "for" | "in" => "a loop: `for l in 1..L:`",
+        "over" => "a rule: `rule A over t:`",
+        "reversed" => "a loop run backward: `for l in 1..L reversed:`",
+        "includes" => {
+            "a block of statements the backward program must contain: `claim W.grad includes:`"
+        }
+        "by" => "a derivation step's rule: `= ... by rule`",
+        _ => "a line of its own: `expect refuted`",
+    }
+}
+
 impl Ctx<'_> {
+    /// `scalar a, in`, `u = 2 * tol + a`, `at a = 1, in = 3`: a keyword of tq written
+    /// as a name (probe37 j04: reported at the comma before it, with a hint about
+    /// products). A keyword is reported when the line parses whole with that word
+    /// replaced by a plain name of the same length, and the word stands where only a
+    /// name can: in a declaration's list, before `=` or an operator, or after an
+    /// operator. The first line that uses a keyword so is reported; later lines with the
+    /// same keyword are consequences (`Some(None)`: left out without a diagnostic).
+    pub(super) fn keyword_as_name(
+        &self,
+        line: &Line,
+        kind: BlockKind,
+    ) -> Option<Option<Diagnostic>> {
+        if !line.children.is_empty() || line.end.saturating_sub(line.start) > 2_000 {
+            return None;
+        }
+        let fragment = self.ascii.text.get(line.start..line.end)?;
+        let first = fragment.split_whitespace().next().unwrap_or("");
+        let declaration = matches!(
+            first,
+            "size" | "symbol" | "scalar" | "index" | "param" | "input" | "grad"
+        );
+        let b = fragment.as_bytes();
+        let mut k = 0;
+        let mut tried = 0;
+        while k < b.len() {
+            let starts = b[k].is_ascii_alphabetic()
+                && (k == 0
+                    || !(b[k - 1].is_ascii_alphanumeric()
+                        || matches!(b[k - 1], b'_' | b'.' | b'\'')));
+            if !starts {
+                k += 1;
+                continue;
+            }
+            let mut end = k;
+            while end < b.len() && b[end].is_ascii_alphanumeric() {
+                end += 1;
+            }
+            let w = &fragment[k..end];
+            let at = k;
+            k = end;
+            if !RESERVED.contains(&w) {
+                continue;
+            }
+            let before = fragment[..at].trim_end();
+            let after = fragment[end..].trim_start();
+            let listed = declaration
+                && (before.ends_with(',') || before == first)
+                && (after.is_empty() || after.starts_with([',', '[', '~', '=']));
+            let operand_after = after
+                .starts_with(['=', '+', '*', '/', '^', ')', ']', ',', '[', '\''])
+                || after.starts_with(".grad");
+            let operand_before = before
+                .ends_with(['=', '+', '-', '*', '/', '^', '(', ',', '<', '>', '['])
+                && !before.ends_with("->");
+            if !(listed || operand_after || operand_before) {
+                continue;
+            }
+            tried += 1;
+            if tried > 8 {
+                break;
+            }
+            let mut changed = fragment.to_string();
+            changed.replace_range(at..end, &"q".repeat(end - at));
+            if !self.parses_whole(&changed, line, kind) {
+                continue;
+            }
+            let mut seen = self.keyword_names.borrow_mut();
+            if seen.iter().any(|s| s == w) {
+                drop(seen);
+                // No diagnostic: what the line would have defined is noted here.
+                self.note_unparsed(line);
+                return Some(None);
+            }
+            seen.push(w.to_string());
+            let start = line.start + at;
+            return Some(Some(
+                Diagnostic::error(
+                    "E0001",
+                    self.ascii.span(start, line.start + end),
+                    format!("`{w}` is a keyword of tq, not a name"),
+                )
+                .with_label("a keyword")
+                .with_hint(format!(
+                    "`{w}` is kept for {}; name the value otherwise (`{w}1`, say) here and wherever it is used; docs/language.md (Names) lists the keywords",
+                    keyword_use(w)
+                )),
+            ));
+        }
+        None
+    }
+
+    /// Whether `text` (a line's text changed in place, the same length) parses as one
+    /// whole statement. The parser's per-line state is reset before and after.
+    fn parses_whole(&self, text: &str, line: &Line, kind: BlockKind) -> bool {
+        let reset = || {
+            self.depth.set(0);
+            self.operators.set(0);
+            self.steps.set(0);
+            self.subscripts.borrow_mut().clear();
+        };
+        reset();
+        let mut scratch = Vec::new();
+        let unparsed = self.unparsed.borrow().len();
+        let input = In::new_extra(text, line.start);
+        let whole = match self.statement(input, line, &mut scratch, kind) {
+            Ok((rest, Some(_))) => rest.fragment().trim().is_empty(),
+            _ => false,
+        };
+        self.unparsed.borrow_mut().truncate(unparsed);
+        reset();
+        whole && scratch.is_empty()
+    }
+
     /// Words left after a statement parsed whole (`rest`): E0801 for an `expect` line
     /// run into the statement before it (`claim ... expect refuted`), else E0001 with a
     /// hint for the kind of statement (a list of names, a declaration, an expression).
@@ -117,7 +247,11 @@ impl Ctx<'_> {
                 .unwrap_or("");
             KEYWORDS.contains(&first) || first == "expect"
         });
-        if let (Some(phys), true) = (continued, assigns || keyword_line) {
+        // `  y[b] = 2 x[b]` under `input x[B] ~ normal(0, 1)`: the statement ended with
+        // the line before, and the whole indented line is left over (probe37 p06: the
+        // hint said to delete `y[b]`).
+        let whole_line = continued.is_some_and(|phys| self.ascii.text[phys..at].trim().is_empty());
+        if let (Some(phys), true) = (continued, assigns || keyword_line || whole_line) {
             // A tab is read as four spaces: fewer source bytes than columns.
             let lead = self.ascii.text[phys..at]
                 .bytes()
