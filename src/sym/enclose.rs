@@ -24,6 +24,19 @@ fn widen(lo: f64, hi: f64) -> Option<Enclosure> {
     Some((lo - lo.abs() * REL - ABS, hi + hi.abs() * REL + ABS))
 }
 
+/// Whether `y = f(x)` lies within a relative 1e-9 (the tie tolerance of the exact
+/// checks) of a limit `f` approaches but never reaches: ±1 for the sigmoid's upper end,
+/// tanh and erf, `x` for softplus at large x.
+fn near_limit(f: Func, x: f64, y: f64) -> bool {
+    const TIE: f64 = 1e-9;
+    match f {
+        Func::Sigmoid => 1.0 - y <= TIE,
+        Func::Tanh | Func::Erf => 1.0 - y.abs() <= TIE,
+        Func::Softplus => x > 0.0 && y - x <= TIE * y,
+        _ => false,
+    }
+}
+
 /// A floating-point enclosure of the value of `e` at the point, widened outward at
 /// every operation; `None` when it overflows or leaves the domain of a function.
 pub fn enclose(e: &Expr, at: &BTreeMap<String, BigRational>) -> Option<Enclosure> {
@@ -118,11 +131,16 @@ pub fn enclose(e: &Expr, at: &BTreeMap<String, BigRational>) -> Option<Enclosure
         Expr::Func(f, x) => {
             let (l, h) = enclose(x, at)?;
             // A monotone function; a result that underflowed to 0 (exp(−10⁵)) is no
-            // enclosure.
+            // enclosure, nor is one within the comparison's tolerance of a limit the
+            // function never reaches (`sigmoid(x + 60)` is 1 − 9·10⁻²⁷, which no
+            // floating-point enclosure tells from 1; `softplus(x + 50)` from x + 50):
+            // such a value would make a tie of two exactly different sides (session 38,
+            // issue 14 p16).
             let mono = |g: fn(f64) -> f64| {
                 let (a, b) = (g(l), g(h));
-                let lost = |_: f64, y: f64| {
-                    y == 0.0 && matches!(f, Func::Exp | Func::Sigmoid | Func::Softplus)
+                let lost = |x: f64, y: f64| {
+                    (y == 0.0 && matches!(f, Func::Exp | Func::Sigmoid | Func::Softplus))
+                        || near_limit(*f, x, y)
                 };
                 if lost(l, a) || lost(h, b) {
                     return None;

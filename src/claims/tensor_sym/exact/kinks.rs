@@ -34,7 +34,12 @@ pub(super) fn enclosed_holds(
         return false;
     };
     let narrow = |e: (f64, f64)| e.1 - e.0 <= 1e-9 * e.0.abs().max(e.1.abs()).max(1.0);
-    let tie = narrow(l) && narrow(r);
+    // A tie only where the enclosures meet: two narrow enclosures apart (`exp(x - 30)`
+    // against 0, 10⁻¹³ apart, within the absolute 1e-9 of the floating-point
+    // comparison) show the sides exactly different, so their agreement within the
+    // tolerance is no evidence (session 38, issue 14 p16).
+    let meet = l.0 <= r.1 && r.0 <= l.1;
+    let tie = narrow(l) && narrow(r) && meet;
     match op {
         RelOp::Eq | RelOp::Approx => tie,
         RelOp::Le => l.1 <= r.0 || tie,
