@@ -126,6 +126,10 @@ pub struct CheckOptions {
     /// never taken as whole numbers in an exponent (`2^s >= 2` is false at s = 1/2);
     /// they keep their other domain.
     pub fractional_symbols: BTreeSet<String>,
+    /// Expressions that are whole numbers at every point of the claim: the value of a
+    /// size a given sets by an expression (`given J = I/2`: I/2 is whole, so I is even).
+    /// A point where one is not a whole number satisfies no given (session 38).
+    pub whole: Vec<Expr>,
 }
 
 impl Default for CheckOptions {
@@ -140,6 +144,7 @@ impl Default for CheckOptions {
             domains: BTreeMap::new(),
             conditions: Vec::new(),
             fractional_symbols: BTreeSet::new(),
+            whole: Vec::new(),
         }
     }
 }
@@ -373,6 +378,9 @@ pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) ->
     for (a, _, b) in &opts.assumptions {
         syms.extend(a.free_symbols());
         syms.extend(b.free_symbols());
+    }
+    for w in &opts.whole {
+        syms.extend(w.free_symbols());
     }
     let mut ints = opts.integer_symbols.clone();
     lhs.exponent_symbols(&mut ints);
