@@ -326,7 +326,12 @@ fn implied_by(s: &Setting, env: &Env) -> Vec<Expr> {
     if let Some((b, open)) = lo {
         // A lower end the value meets by its form is not repeated (`J = 2 I` of a size,
         // `s = a b` of a positive symbol): an engine that takes no conditions keeps it.
-        let shown = (b.is_zero() && positive_form(&s.value, env))
+        let shown = (b.is_zero()
+            && match sign_form(&s.value, env) {
+                Some(true) => true,
+                Some(false) => !open,
+                None => false,
+            })
             || (b == num_rational::BigRational::from_integer(1.into())
                 && !open
                 && at_least_one(&s.value, env));
@@ -342,22 +347,64 @@ fn implied_by(s: &Setting, env: &Env) -> Vec<Expr> {
 
 /// Whether `e` is positive by its form: positive numbers, sizes and positive symbols
 /// (no declared end below 0, sign not open) combined by `+`, `*`, `/`, and powers of a
-/// positive base.
+/// positive base; a sum with one positive term and the others non-negative (`1 + mu^2`).
 fn positive_form(e: &Expr, env: &Env) -> bool {
+    sign_form(e, env) == Some(true)
+}
+
+/// The sign `e` has by its form: `Some(true)` positive, `Some(false)` non-negative (an
+/// even power of any real, `mu^2`; session 38: `given chi = 1 + mu^2` of a second moment
+/// carried the needless condition `1 + mu^2 >= 0`), `None` unknown.
+fn sign_form(e: &Expr, env: &Env) -> Option<bool> {
     match e {
-        Expr::Num(_, _) => constant(e).is_some_and(|v| v > 0.0),
+        Expr::Num(_, _) => match constant(e) {
+            Some(v) if v > 0.0 => Some(true),
+            Some(v) if v == 0.0 => Some(false),
+            _ => None,
+        },
         Expr::Ref(r) if r.indices.is_none() && !r.grad => {
             let n = print_name(&r.name);
-            env.sizes.contains_key(&n)
+            let positive = env.sizes.contains_key(&n)
                 || (env.symbols.contains_key(&n)
                     && !sign_open(&n, env)
-                    && env.domains.get(&n).is_none_or(|d| d.positive()))
+                    && env.domains.get(&n).is_none_or(|d| d.positive()));
+            let nonnegative = env
+                .domains
+                .get(&n)
+                .and_then(|d| d.lo.as_ref())
+                .is_some_and(|(lo, _)| !num_traits::Signed::is_negative(lo));
+            match (positive, nonnegative) {
+                (true, _) => Some(true),
+                (false, true) => Some(false),
+                _ => None,
+            }
         }
-        Expr::Binary(BinOp::Add | BinOp::Mul | BinOp::Div, a, b, _) => {
-            positive_form(a, env) && positive_form(b, env)
+        Expr::Binary(BinOp::Add, a, b, _) => {
+            let (a, b) = (sign_form(a, env)?, sign_form(b, env)?);
+            Some(a || b)
         }
-        Expr::Binary(BinOp::Pow, a, _, _) => positive_form(a, env),
-        _ => false,
+        Expr::Binary(BinOp::Mul, a, b, _) => {
+            let (a, b) = (sign_form(a, env)?, sign_form(b, env)?);
+            Some(a && b)
+        }
+        // A denominator that may be 0 leaves the quotient undefined there: positive only.
+        Expr::Binary(BinOp::Div, a, b, _) => match (sign_form(a, env)?, sign_form(b, env)?) {
+            (a, true) => Some(a),
+            _ => None,
+        },
+        Expr::Binary(BinOp::Pow, a, x, _) => match sign_form(a, env) {
+            Some(true) => Some(true),
+            base => {
+                let k = constant(x)?;
+                let whole = k.fract() == 0.0;
+                if whole && k > 0.0 && (k % 2.0 == 0.0 || base == Some(false)) {
+                    Some(false)
+                } else {
+                    None
+                }
+            }
+        },
+        _ => None,
     }
 }
 

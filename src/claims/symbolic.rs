@@ -354,6 +354,7 @@ fn prepare(
     // the settings and the point below are put into as the sides are.
     let (family_domains, mut family_bounds) = family_variables(claim, env);
     let mut set: Vec<(String, Expr)> = Vec::new();
+    let mut whole_sizes: Vec<Expr> = Vec::new();
     let givens = Givens::read(&claim.given, env);
     for (g, written) in givens.all.iter().zip(&givens.written) {
         let substitution = match g {
@@ -367,6 +368,10 @@ fn prepare(
                 Err(e) => return Err(Box::new(unlowered(e, "given: "))),
             };
             let v = Setting::root_of(v, power);
+            // A size set by an expression is a whole number there (`J = I/2`: I even).
+            if power.is_none() && env.sizes.contains_key(&name) && v.as_num().is_none() {
+                whole_sizes.push(v.clone());
+            }
             set.push((name.clone(), v.clone()));
             lhs = lhs.subs(&name, &v);
             rhs = rhs.subs(&name, &v);
@@ -399,11 +404,18 @@ fn prepare(
         }
     }
     // Relations between symbols from the declarations (`uniform(a, b)`: a < b): every
-    // point satisfies them too.
+    // point satisfies them too, with the settings' values put in (session 38: `given a =
+    // c - 1` of `normal(0, a - c)` left a free, so a point met `a >= c` at an a the
+    // sides no longer read).
     for d in env.domains.values() {
         for rel in &d.relations {
-            if !assumptions.contains(rel) {
-                assumptions.push(rel.clone());
+            let mut rel = rel.clone();
+            for (name, v) in &set {
+                rel.0 = rel.0.subs(name, v);
+                rel.2 = rel.2.subs(name, v);
+            }
+            if !assumptions.contains(&rel) {
+                assumptions.push(rel);
             }
         }
     }
@@ -421,6 +433,9 @@ fn prepare(
         for (a, _, b) in &mut family_bounds {
             *a = scalar::at(a, &pt);
             *b = scalar::at(b, &pt);
+        }
+        for w in &mut whole_sizes {
+            *w = scalar::at(w, &pt);
         }
     }
     for bound in family_bounds {
@@ -458,6 +473,7 @@ fn prepare(
             .collect(),
         conditions,
         fractional_symbols: env.fractional.clone(),
+        whole: whole_sizes,
         ..Default::default()
     };
     // A claim whose sides (with the values and derivatives written out) are too large

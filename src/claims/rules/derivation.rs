@@ -272,6 +272,7 @@ fn derive_within(program: &Program) -> Option<RuleDerivation> {
             .map(|x| (at_0(&b.name, x), Expr::sym(&at_0(&a.name, x))))
             .collect(),
         bounds: vec![],
+        implied: vec![],
         conds: vec![],
         inputs: vec![],
     };

@@ -210,6 +210,7 @@ fn transient(sc: &SeqClaim) -> Option<String> {
         f: f.clone(),
         label: String::new(),
         bounds: sc.bounds.clone(),
+        implied: sc.implied.clone(),
         conds: sc.conds.clone(),
         sides: None,
     };

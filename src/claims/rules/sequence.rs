@@ -93,6 +93,9 @@ pub(super) fn system(rules: &[&LinearRule]) -> Result<System, String> {
 const CONSTANT_RULE: &str = "#";
 const CONSTANT_STATE: &str = "one";
 
+/// A condition `left rel right` of the givens, lowered.
+pub(super) type Implied = (Expr, sym::Rel, Expr);
+
 /// What the givens of a claim set: hyperparameters and start values.
 #[derive(Default, Clone)]
 pub(super) struct Givens {
@@ -101,6 +104,10 @@ pub(super) struct Givens {
     /// Bounds on hyperparameters (`beta < 1`, `eta > 0`): every simulated point
     /// satisfies them, and the definedness of the sides is judged under them.
     pub(super) bounds: Vec<(String, sym::Rel, BigRational)>,
+    /// The conditions a setting carries from the domain of the name it sets
+    /// (`eta = mu - 1` of a positive eta: `mu - 1 > 0`, `check::givens::implied_by`):
+    /// every point a refutation rests on satisfies them, exactly.
+    pub(super) implied: Vec<Implied>,
     /// Definedness conditions met while the claim's sides were lowered, before folding
     /// (`(a - 1)/(a - 1)` is 1 only where a != 1).
     pub(super) conds: Vec<sym::Condition>,
@@ -251,17 +258,22 @@ pub(super) fn decide_fixed(
         });
     }
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    for _ in 0..64 {
+    for k in 0..64 {
         let mut pt: BTreeMap<String, BigRational> = BTreeMap::new();
         for p in &free {
             let v = match domains.get(p).and_then(|d| d.sample(&mut rng)) {
                 Some(v) => v,
                 None if p.contains('[') => rat(rng.random_range(-20..=20), rng.random_range(1..=8)),
+                // After half the tries, hyperparameters past 1 too: a setting's
+                // condition (`eta = mu - 1`: mu > 1) may need them.
+                None if k >= 32 && !g.implied.is_empty() => {
+                    rat(rng.random_range(1..=40), rng.random_range(1..=12))
+                }
                 None => rat(rng.random_range(1..=9), rng.random_range(10..=12)),
             };
             pt.insert(p.clone(), v);
         }
-        if !within_bounds(&pt, &g.bounds) {
+        if !within_bounds(&pt, &g.bounds) || !within_implied(&pt, &g.implied) {
             continue;
         }
         if let (Ok(a), Ok(b)) = (sym::eval_exact(&l, &pt), sym::eval_exact(&r, &pt)) {
@@ -340,8 +352,9 @@ pub(super) fn read_givens(
     // The conditions a setting carries from the domain of the name it sets
     // (`check::givens::implied_by`: `eta' = eta (1 - beta)` carries
     // `eta (1 - beta) > 0`) share the setting's span. The rule engine decides over the
-    // hyperparameters' positive reals without them: a proof over more points holds on
-    // fewer (a refutation's point may still lie outside: docs/soundness.md, open).
+    // hyperparameters' positive reals without them (a proof over more points holds on
+    // fewer), but every point a refutation rests on satisfies them (`within_implied`;
+    // session 38: `eta = mu - 1` was refuted at mu = 7/10, an eta of -3/10).
     let setting_spans: Vec<_> = given
         .iter()
         .filter_map(|e| match e {
@@ -354,9 +367,17 @@ pub(super) fn read_givens(
             g.bounds.push(b);
             continue;
         }
-        if matches!(e, ast::Expr::Rel(op, _, _, span) if *op != RelOp::Eq && setting_spans.contains(span))
-        {
-            continue;
+        if let ast::Expr::Rel(op, l, r, span) = e {
+            if *op != RelOp::Eq && setting_spans.contains(span) {
+                let rel = crate::lower::relation(*op)
+                    .ok_or_else(|| format!("the given `{}` is not a relation", print_expr(e)))?;
+                let (l, r) = (
+                    lower_claim(l, rule_names, var)?,
+                    lower_claim(r, rule_names, var)?,
+                );
+                g.implied.push((l, rel, r));
+                continue;
+            }
         }
         let ast::Expr::Rel(RelOp::Eq, l, r, _) = e else {
             return Err(format!(
@@ -422,6 +443,18 @@ fn bound_given(e: &ast::Expr) -> Option<(String, sym::Rel, BigRational)> {
         crate::claims::scalar::lower(x, &Default::default())
     })
     .filter(|(n, _, _)| !n.contains('.'))
+}
+
+/// Whether a point satisfies the conditions the givens' settings carry, exactly: a
+/// condition that cannot be evaluated exactly there (a symbol the point leaves out, an
+/// irrational value) keeps the point from being a witness.
+pub(super) fn within_implied(pt: &BTreeMap<String, BigRational>, implied: &[Implied]) -> bool {
+    implied.iter().all(
+        |(l, rel, r)| match (sym::eval_exact(l, pt), sym::eval_exact(r, pt)) {
+            (Ok(a), Ok(b)) => sym::holds_exact(&a, rel, &b) == Some(true),
+            _ => false,
+        },
+    )
 }
 
 /// Whether a point satisfies the bounds of the givens.
@@ -566,6 +599,8 @@ pub(super) struct SeqClaim {
     pub(super) label: String,
     /// The givens' bounds on hyperparameters.
     pub(super) bounds: Vec<(String, sym::Rel, BigRational)>,
+    /// The conditions the givens' settings carry ([`Givens::implied`]).
+    pub(super) implied: Vec<Implied>,
     /// Definedness conditions the normal forms may have folded away.
     pub(super) conds: Vec<sym::Condition>,
     /// Each side of the claim as `coefficients · states + rest(t)`, to show both sides'
@@ -636,6 +671,7 @@ pub(super) fn seq_claim(
         f,
         label,
         bounds: g.bounds.clone(),
+        implied: g.implied.clone(),
         conds,
         sides,
     })
@@ -718,12 +754,16 @@ fn simulate(
                 // A symbol with a domain is drawn inside it (docs/symbolic.md).
                 _ if inside.is_some() => inside.unwrap_or_else(|| rat(1, 2)),
                 _ if p.ends_with("[0]") => rat(rng.random_range(-20..=20), rng.random_range(1..=8)),
+                // After half the tries, hyperparameters past 1 too (as in `decide_fixed`).
+                _ if k >= SEQUENCES * 2 && !sc.implied.is_empty() => {
+                    rat(rng.random_range(1..=40), rng.random_range(1..=12))
+                }
                 _ => rat(rng.random_range(1..=9), rng.random_range(10..=12)),
             };
             pt.insert(p.clone(), v);
         }
         // A point outside the givens' bounds is none of the claim's.
-        if !within_bounds(&pt, &sc.bounds) {
+        if !within_bounds(&pt, &sc.bounds) || !within_implied(&pt, &sc.implied) {
             continue;
         }
         let ev = |e: &Expr, pt: &BTreeMap<String, BigRational>| sym::eval_exact(e, pt);

@@ -126,6 +126,10 @@ pub struct CheckOptions {
     /// never taken as whole numbers in an exponent (`2^s >= 2` is false at s = 1/2);
     /// they keep their other domain.
     pub fractional_symbols: BTreeSet<String>,
+    /// Expressions that are whole numbers at every point of the claim: the value of a
+    /// size a given sets by an expression (`given J = I/2`: I/2 is whole, so I is even).
+    /// A point where one is not a whole number satisfies no given (session 38).
+    pub whole: Vec<Expr>,
 }
 
 impl Default for CheckOptions {
@@ -140,6 +144,7 @@ impl Default for CheckOptions {
             domains: BTreeMap::new(),
             conditions: Vec::new(),
             fractional_symbols: BTreeSet::new(),
+            whole: Vec::new(),
         }
     }
 }
@@ -373,6 +378,9 @@ pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) ->
     for (a, _, b) in &opts.assumptions {
         syms.extend(a.free_symbols());
         syms.extend(b.free_symbols());
+    }
+    for w in &opts.whole {
+        syms.extend(w.free_symbols());
     }
     let mut ints = opts.integer_symbols.clone();
     lhs.exponent_symbols(&mut ints);
@@ -843,6 +851,16 @@ pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) ->
     if agreed < points {
         if let Some(d) = range_proof(agreed) {
             return d;
+        }
+        // Too few random points satisfy the givens (a thin region): the sections through
+        // the points found may still meet a failure between a root and a given's boundary
+        // (session 38: `m (1/2 - m) >= 0 given m <= 51/100` of m = 4 q x^2).
+        if !bases.is_empty() && by_range != Some(true) {
+            if let SectionResult::Fails(w) = pb.sections_along_each_variable(&bases) {
+                let mut d = decision(Verdict::Refuted, Method::ExactEval, w.describe());
+                d.witness = Some(w);
+                return d.with_points(agreed + 1);
+            }
         }
         return decision(
             Verdict::Undecided,

@@ -16,15 +16,15 @@ impl Problem<'_> {
 
     pub(super) fn assumptions_hold(&self, at: &BTreeMap<String, BigRational>) -> bool {
         let atf = self.f64_point(at);
-        self.opts
-            .assumptions
-            .iter()
-            .all(|(a, r, b)| match (a.eval_exact(at), b.eval_exact(at)) {
-                (Ok(x), Ok(y)) => holds_exact(&x, r, &y).unwrap_or(false),
-                _ => match (a.eval_f64(&atf), b.eval_f64(&atf)) {
-                    (Ok(x), Ok(y)) => holds(x, r, y),
-                    _ => false,
-                },
+        self.whole_at(at)
+            && self.opts.assumptions.iter().all(|(a, r, b)| {
+                match (a.eval_exact(at), b.eval_exact(at)) {
+                    (Ok(x), Ok(y)) => holds_exact(&x, r, &y).unwrap_or(false),
+                    _ => match (a.eval_f64(&atf), b.eval_f64(&atf)) {
+                        (Ok(x), Ok(y)) => holds(x, r, y),
+                        _ => false,
+                    },
+                }
             })
     }
 
@@ -323,9 +323,51 @@ impl Problem<'_> {
         out
     }
 
+    /// Whether every expression that must be a whole number ([`CheckOptions::whole`]) is
+    /// one at the point, exactly.
+    fn whole_at(&self, at: &BTreeMap<String, BigRational>) -> bool {
+        self.opts
+            .whole
+            .iter()
+            .all(|e| eval_exact(e, at).is_ok_and(|v| v.is_integer()))
+    }
+
+    /// Whether every assumption certainly holds at the point: exactly, or where a side
+    /// is irrational by the interval enclosures of both sides (an equation only
+    /// exactly). [`Problem::assumptions_hold`] also accepts a floating-point agreement;
+    /// a witness needs this (session 38: a refutation's point satisfies every given).
+    pub(super) fn assumptions_certain(&self, at: &BTreeMap<String, BigRational>) -> bool {
+        self.whole_at(at)
+            && self.opts.assumptions.iter().all(|(a, r, b)| {
+                if let (Ok(x), Ok(y)) = (eval_exact(a, at), eval_exact(b, at)) {
+                    return holds_exact(&x, r, &y) == Some(true);
+                }
+                let (Some(l), Some(h)) = (enclose(a, at), enclose(b, at)) else {
+                    return false;
+                };
+                match r {
+                    Rel::Le => l.1 <= h.0,
+                    Rel::Lt => l.1 < h.0,
+                    Rel::Ge => l.0 >= h.1,
+                    Rel::Gt => l.0 > h.1,
+                    _ => false,
+                }
+            })
+    }
+
     /// The verdict at one point: `Ok(true)` holds, `Err(witness)` fails (re-checked),
-    /// `Ok(false)` cannot tell there.
+    /// `Ok(false)` cannot tell there. A failure counts only where every assumption
+    /// certainly holds ([`Problem::assumptions_certain`]).
     pub(super) fn at_point(&self, at: &BTreeMap<String, BigRational>) -> PointResult {
+        match self.at_point_unchecked(at) {
+            PointResult::Fails(_) if !self.assumptions_certain(at) => {
+                PointResult::Skip("the givens hold here only in floating point: no witness".into())
+            }
+            r => r,
+        }
+    }
+
+    fn at_point_unchecked(&self, at: &BTreeMap<String, BigRational>) -> PointResult {
         // A point outside the domains is no point of the claim, whichever search made it
         // (session 28: the sections' simplification moved a positive symbol to 0, and
         // `q >= 1/3 given a > -1` was refuted "at a = 0, q = 0").
@@ -605,7 +647,7 @@ impl Problem<'_> {
     /// two sides (the point substituted) separate.
     pub(super) fn range_witness(&self, i: &Interval) -> Option<Witness> {
         for p in self.small_points(256) {
-            if !self.assumptions_hold(&p) || self.defined_at(&p) != Some(true) {
+            if !self.assumptions_certain(&p) || self.defined_at(&p) != Some(true) {
                 continue;
             }
             let (l, r) = (subs_point(self.lhs, &p), subs_point(self.rhs, &p));
