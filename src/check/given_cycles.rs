@@ -89,10 +89,10 @@ fn through_leaves(
             Expr::Ref(x)
                 if x.indices.is_none()
                     && !x.grad
-                    && !env
+                    && env
                         .tensors
                         .get(&family_key(&x.name))
-                        .is_some_and(|t| t.rank > 0) =>
+                        .is_none_or(|t| t.rank == 0) =>
             {
                 let k = print_name(&x.name);
                 (env.symbols.contains_key(&k)
