@@ -388,3 +388,136 @@ fn reads_random(e: &ast::Expr, env: &Env) -> bool {
     });
     any
 }
+
+/// The sizes that are the extent of a dimension some statement reads at a shifted or
+/// combined position (`h[b, x+DX]`: `X`): the padded extents, whose growth moves the
+/// border of a tensor whose moments hold away from it.
+fn padded_extents(items: &[ast::Item], env: &Env, out: &mut BTreeSet<String>) {
+    let visit = |r: &ast::Ref, out: &mut BTreeSet<String>| {
+        let Some(ix) = &r.indices else { return };
+        let Some(t) = env.tensors.get(&env.key_of(&r.name)) else {
+            return;
+        };
+        for (i, p) in ix.iter().enumerate() {
+            let ast::IndexExpr::Affine(a) = p else {
+                continue;
+            };
+            if a.terms.is_empty() || a.plain_var().is_some() {
+                continue;
+            }
+            if let Some(d) = t.dims.get(i).filter(|d| env.sizes.contains_key(*d)) {
+                out.insert(d.clone());
+            }
+        }
+    };
+    for it in items {
+        match &it.kind {
+            ast::ItemKind::Equation(eq) => {
+                crate::syntax::visit::walk_refs(&eq.rhs, &mut |r| visit(r, out));
+            }
+            ast::ItemKind::Loop(l) => padded_extents(&l.body, env, out),
+            ast::ItemKind::ForIndices(f) => padded_extents(&f.body, env, out),
+            _ => {}
+        }
+    }
+}
+
+/// The away-from-the-border convention (docs/moments.md) gives the value of a *generic*
+/// element: one whose reads all fall inside, which is every element but a band at the
+/// edges once the padded extents are large. It is no such value when the elements at the
+/// border are not a band at the edges: a reduction over the padded dimension at a shifted
+/// read (a convolution's weight gradient `W.grad[dx,c,j] = sum_{b,x} y.grad h[b,x+dx,c]`,
+/// a correlation at lag k `c[b,k] = u[b,X] v[b,X+k]`) sums over the border at every
+/// element with a non-zero shift, at every size, and its "interior" is the one shift 0
+/// (probe38/p a02: `Var(W.grad) == B X v` was proved, true for the tap dx = 0 only).
+/// Decided by the interior program at two settings: every padded extent `P` (the extent
+/// of a dimension read at a shifted position) at `2 P + 2` and then at `4 P + 4`, every
+/// other size the claim's givens leave free one larger than its `sample` value. The
+/// share of the elements away from the border must grow with the padded extents; when
+/// it does not, why (the claim is `undecided`).
+pub fn border_not_thin(
+    claim: &ast::Claim,
+    program: &ast::Program,
+    env: &Env,
+    a: &Analysis,
+) -> Option<String> {
+    let mut padded = BTreeSet::new();
+    padded_extents(&program.items, env, &mut padded);
+    let sets = match super::super::montecarlo::given_values(claim, env) {
+        Ok(s) => s,
+        Err(_) => return None,
+    };
+    let fixed: BTreeSet<&String> = sets.iter().map(|(n, _)| n).collect();
+    let derived: BTreeSet<&String> = env.derived_sizes.iter().map(|(n, _)| n).collect();
+    let grown = |k: i64| -> Vec<(String, crate::sym::Expr)> {
+        let mut out: Vec<(String, crate::sym::Expr)> = env
+            .sizes
+            .keys()
+            .filter(|n| !fixed.contains(n) && !derived.contains(n))
+            .map(|n| {
+                let s = crate::sym::Expr::sym(n);
+                let v = if padded.contains(n) {
+                    crate::sym::Expr::add(vec![
+                        crate::sym::Expr::mul(vec![crate::sym::Expr::int(k), s]),
+                        crate::sym::Expr::int(k),
+                    ])
+                } else {
+                    crate::sym::Expr::add(vec![s, crate::sym::Expr::int(1)])
+                };
+                (n.clone(), v)
+            })
+            .collect();
+        out.extend(sets.iter().cloned());
+        out
+    };
+    if padded.is_empty() {
+        return None;
+    }
+    let (s1, s2) = (grown(2), grown(4));
+    let boundary = claim.boundary.or(env.boundary);
+    let mut refs = Vec::new();
+    moment_refs(&claim.body, &mut refs);
+    let mut seen = BTreeSet::new();
+    let shown: Vec<String> = padded.iter().cloned().collect();
+    for r in refs {
+        let text = crate::syntax::printer::print_ref(r);
+        if !seen.insert(text.clone()) {
+            continue;
+        }
+        let border = a
+            .element(env, &ast::Expr::Ref(r.clone()))
+            .is_ok_and(|rv| rv.approx.contains(&Approximation::Border));
+        if !border {
+            continue;
+        }
+        use super::super::montecarlo::interior;
+        let split = |s: &[(String, crate::sym::Expr)]| {
+            interior::split(program, env, r, &Vec::new(), s, boundary, true)
+        };
+        let (one, two) = match (split(&s1), split(&s2)) {
+            (Ok(Ok(Some(x))), Ok(Ok(Some(y)))) => (x, y),
+            (Err(_), _) | (_, Err(_)) => {
+                return Some(split_spent(
+                    &text,
+                    "away from the border in a band at the edges",
+                ))
+            }
+            // The member does not exist there, or the run failed: the checks at the
+            // claim's own sizes decide.
+            _ => continue,
+        };
+        let share = |(i, o): (usize, usize)| (i as f64) / ((i + o).max(1) as f64);
+        if two.1 > 0 && share(two) <= share(one) {
+            return Some(format!(
+                "the elements of {text} at the border are not a band at the edges: with the padded extent{} {} grown (each P to 2 P + 2, then 4 P + 4), {} of {} and then {} of {} elements are away from the border, a share that does not grow; a read sums over the padded dimension at a shifted position (a weight gradient, a correlation at a lag), so the value away from the border is that of a fixed set of elements (the shift 0), not of a generic element; claim an element (its moments by position are exact) or `given` the sizes at which the claim is meant",
+                if shown.len() == 1 { "" } else { "s" },
+                shown.join(", "),
+                one.0,
+                one.0 + one.1,
+                two.0,
+                two.0 + two.1,
+            ));
+        }
+    }
+    None
+}
