@@ -110,9 +110,6 @@ pub(super) fn decide_with_moments<'e>(
             if let Some(why) = moments::no_interior(&at_point, whole, env, analysis) {
                 return undecided(why);
             }
-            if let Some(why) = moments::border_not_thin(&at_point, whole, env, analysis) {
-                return undecided(why);
-            }
         }
         let wrap = approx.remove(&crate::moments::Approximation::Wrap);
         // Means of linear maps of the reads are exact whatever the wrap (session 34).
