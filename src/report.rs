@@ -337,7 +337,13 @@ fn file_gradcheck(
     opts: &Options,
 ) -> Option<Result<Vec<GradCheck>, String>> {
     if a.backward().items.is_empty() {
-        return None;
+        // No program, with a reason (a value that is a derivative): not run, and why.
+        return a
+            .backward()
+            .notes
+            .first()
+            .filter(|n| n.starts_with("no backpropagation program"))
+            .map(|n| Err(n.clone()));
     }
     // The verdict cache holds the gradient check too, under the program without its
     // claims (which the check does not read) and the seed.

@@ -579,6 +579,10 @@ pub fn derive_text(r: &FileReport, theme: Option<miette::GraphicalTheme>) -> Str
         for n in &d.backward.notes {
             out.push_str(&format!("# note: {n}\n"));
         }
+    } else {
+        for n in &d.backward.notes {
+            out.push_str(&format!("\n# note: {n}\n"));
+        }
     }
     if let Some(sc) = &d.scalar {
         let pt: Vec<String> = sc

@@ -100,6 +100,20 @@ pub fn backward(program: &Program, env: &Env) -> Backward {
             break;
         }
     }
+    // A value the seeds need that is itself a derivative (`du = d(u)/d(a)`, the form
+    // E0001's help gives for a derivative of a derivative): the deriver has no rule for
+    // its derivative, and the program it printed read `u.grad`, which nothing wrote, and
+    // dropped the path through `du` (probe38/p a08). No program, and the reason the
+    // interpreter, the dense executor and `tq emit` give.
+    if let Some(line) = derivative_value(&program.items, &d.needs) {
+        return Backward {
+            items: Vec::new(),
+            seeds: seed_names,
+            notes: vec![format!(
+                "no backpropagation program: `{line}` reads a derivative, and d(u)/d(a) is a claim form, not a program value (the claims `d(L)/d(a)` differentiate the whole program symbolically)"
+            )],
+        };
+    }
     // Count contributions per gradient tensor first (to choose `=` or `+=`).
     let mut probe = d.items(&program.items, &[]);
     d.counts = BTreeMap::new();
@@ -134,6 +148,37 @@ pub fn backward(program: &Program, env: &Env) -> Backward {
         seeds: seed_names,
         notes: d.notes,
     }
+}
+
+/// The first statement the seeds need whose right side reads a derivative `d(u)/d(a)`,
+/// as printed.
+fn derivative_value(items: &[Item], needs: &BTreeSet<String>) -> Option<String> {
+    for item in items {
+        match &item.kind {
+            ItemKind::Equation(eq) if needs.contains(&family_key(&eq.lhs.name)) => {
+                let mut found = false;
+                crate::syntax::visit::walk_expr(&eq.rhs, |e| {
+                    found |= matches!(e, Expr::Deriv(..));
+                    !found
+                });
+                if found {
+                    return Some(crate::syntax::printer::print_equation(eq));
+                }
+            }
+            ItemKind::Loop(l) => {
+                if let Some(x) = derivative_value(&l.body, needs) {
+                    return Some(x);
+                }
+            }
+            ItemKind::ForIndices(f) => {
+                if let Some(x) = derivative_value(&f.body, needs) {
+                    return Some(x);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// The loss: the last scalar defined (at the top level or accumulated in a loop).

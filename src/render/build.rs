@@ -306,6 +306,11 @@ fn solution(r: &FileReport, d: &Derivation, blocks: &mut Vec<Block>) {
                 .map(|n| prose(n))
                 .collect(),
         ));
+    } else if !d.backward.notes.is_empty() {
+        // No program, and why (a value that is a derivative: probe38/p a08).
+        blocks.push(Block::Notes(
+            d.backward.notes.iter().map(|n| prose(n)).collect(),
+        ));
     }
     if let Some(sc) = &d.scalar {
         blocks.push(Block::Subsection("The scalar program, exactly".into()));

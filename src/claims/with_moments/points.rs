@@ -98,11 +98,34 @@ pub(in crate::claims) fn confirm_elsewhere(
             .collect::<Vec<_>>()
             .join(", ")
     };
+    // The sizes the claim's relation reads whose sample value is 1, and those of them a
+    // point that did run moved off 1: at 1 every power of a size is 1, so the trials
+    // there cannot tell `T^3` from `T^40` (probe38/h k10: confirmed from T = 1 alone,
+    // the point T = 2 could not be run and was said "not refuted").
+    let set_now: Vec<String> = montecarlo::given_values(claim, env)
+        .map(|s| s.into_iter().map(|(n, _)| n).collect())
+        .unwrap_or_default();
+    let ones = sizes_at_one(claim, env, &sample_values(&set_now, program, env).1);
+    let mut moved: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    let mut note_run =
+        |o: &Option<Outcome>, point: &BTreeMap<String, num_rational::BigRational>| {
+            if o.as_ref().is_some_and(|o| !not_run(o)) {
+                for n in &ones {
+                    if point
+                        .get(n)
+                        .is_some_and(|v| *v != num_rational::BigRational::from_integer(1.into()))
+                    {
+                        moved.insert(n.clone());
+                    }
+                }
+            }
+        };
     for (point, least) in other_points(claim, program, env) {
         let Some((c, shown)) = claim_at_point(claim, &point, env) else {
             continue;
         };
         let o = run(&c);
+        note_run(&o, &point);
         // The least sizes are part of what the claim says (docs/language.md, "What a
         // claim over sizes means"): where the trials there decide nothing (too heavy-tailed,
         // too few elements to resolve 5%), the sample sizes alone do not confirm it
@@ -216,6 +239,7 @@ pub(in crate::claims) fn confirm_elsewhere(
                     });
                 }
             },
+            Some(o) if not_run(&o) => held.push(format!("at {shown} not run ({})", o.evidence)),
             Some(o) => held.push(format!("at {shown} not refuted ({})", o.evidence)),
             None => {}
         }
@@ -245,7 +269,9 @@ pub(in crate::claims) fn confirm_elsewhere(
             let Some((c, shown)) = claim_at_point(claim, &point, env) else {
                 continue;
             };
-            match run(&c) {
+            let o = run(&c);
+            note_run(&o, &point);
+            match o {
                 Some(mut o) if o.verdict == Verdict::Refuted => {
                     o.evidence = format!(
                         "at {shown}, {what} (it held at the sample values: {}): {}",
@@ -298,6 +324,9 @@ pub(in crate::claims) fn confirm_elsewhere(
                         }
                     }
                 }
+                Some(o) if not_run(&o) => {
+                    held.push(format!("at {shown} ({what}) not run ({})", o.evidence))
+                }
                 Some(o) => held.push(format!("at {shown} ({what}) not refuted ({})", o.evidence)),
                 None => {}
             }
@@ -318,7 +347,17 @@ pub(in crate::claims) fn confirm_elsewhere(
             first.evidence
         )
     });
-    let least_open = least_open.or(end_open).or(undefined);
+    let stuck: Vec<&String> = ones.iter().filter(|n| !moved.contains(*n)).collect();
+    let at_one = (!stuck.is_empty()).then(|| {
+        let names: Vec<String> = stuck.iter().map(|n| n.to_string()).collect();
+        format!(
+            "held at the sample values ({}), but {} = 1 there and at every other point the trials ran, where every power of {} is 1: the trials cannot tell the claim from one with another power, so it is not confirmed; a `sample` value of at least 2 (at sizes the run can afford) tests it",
+            first.evidence,
+            names.join(" = "),
+            names.join(" or ")
+        )
+    });
+    let least_open = least_open.or(end_open).or(undefined).or(at_one);
     if let Some(why) = least_open {
         return undecided(if held.is_empty() {
             why
@@ -347,6 +386,30 @@ pub(in crate::claims) fn confirm_elsewhere(
         evidence: format!("{}; {}", first.evidence, held.join("; ")),
         ..first
     }
+}
+
+/// Whether a point's outcome is a run that did not happen (the model cannot be run
+/// there: a budget of E0302 at the point's sizes), which is no evidence either way.
+fn not_run(o: &Outcome) -> bool {
+    o.verdict == Verdict::Undecided && o.evidence.starts_with("the model cannot be run")
+}
+
+/// The sizes the claim's relation reads (outside its element positions) whose sample
+/// value is 1.
+fn sizes_at_one(
+    claim: &Claim,
+    env: &Env,
+    sample: &BTreeMap<String, num_rational::BigRational>,
+) -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    crate::syntax::visit::walk_refs(&claim.body, &mut |r| {
+        let n = crate::syntax::printer::print_name(&r.name);
+        let one = num_rational::BigRational::from_integer(1.into());
+        if r.indices.is_none() && env.sizes.contains_key(&n) && sample.get(&n) == Some(&one) {
+            out.insert(n);
+        }
+    });
+    out
 }
 
 /// What an exact engine decided at a point where the trials could not (`e`): a

@@ -290,6 +290,58 @@ pub(super) enum Special {
     /// 2 x[i] y.grad[i] given x[i] < 1/1000` of `y = relu(x) + x^2` fails only for x[i]
     /// in (0, 1/1000), which no random point reached, and was confirmed.
     Between(sym::Expr, sym::Expr),
+    /// The claim's two sides' difference at one element, a function of that element
+    /// alone once the sizes are set (`(x[b] + 1)^2 - 1/100`): the one-variable search
+    /// the scalar engine gives the same inequality (probe38/p a03: the element claim
+    /// was confirmed by random points, the scalar twin refuted). Part `k` of the
+    /// candidates ([`one_variable_points`]), [`KINK_TRIES`] of them per part.
+    OneVar(sym::Expr, usize),
+}
+
+/// Parts of [`Special::OneVar`] per difference: `ONE_VAR_PARTS * KINK_TRIES` candidates.
+pub(super) const ONE_VAR_PARTS: usize = 2;
+/// Differences searched along their one element (the elements' differences have one
+/// shape; the first few are enough).
+const MAX_ONE_VAR: usize = 2;
+/// The largest difference (in expression nodes) searched along its one element.
+const MAX_ONE_VAR_NODES: usize = 200;
+
+/// Candidate values of `s` for a difference `d` of one variable (every other symbol
+/// already set): for a polynomial, one point in every interval of constant sign between
+/// its real roots (Sturm sections, `sym::sturm`, as the scalar engine's); then the least
+/// and the greatest value of `d` on a grid of [-8, 8] in steps of 1/16 (floating point
+/// picks the point; the claim is decided there exactly, as at every point).
+pub(super) fn one_variable_points(d: &sym::Expr, s: &str) -> Vec<BigRational> {
+    let mut out = Vec::new();
+    if let Some(p) = crate::sym::sturm::poly_of(&crate::sym::expand(d), s) {
+        if let Some(sec) = crate::sym::sturm::sections(&p, &None, &None, false) {
+            for v in sec.points {
+                let simple = crate::sym::sturm::simpler(&v, |w| {
+                    crate::sym::sturm::sign_at(&p, w) == crate::sym::sturm::sign_at(&p, &v)
+                });
+                out.push(simple);
+            }
+        }
+    }
+    let mut least: Option<(f64, i64)> = None;
+    let mut most: Option<(f64, i64)> = None;
+    for k in -128..=128i64 {
+        let at: BTreeMap<String, f64> = [(s.to_string(), k as f64 / 16.0)].into();
+        let Ok(y) = d.eval_f64(&at) else { continue };
+        if !y.is_finite() {
+            continue;
+        }
+        if least.is_none_or(|(m, _)| y < m) {
+            least = Some((y, k));
+        }
+        if most.is_none_or(|(m, _)| y > m) {
+            most = Some((y, k));
+        }
+    }
+    for (_, k) in least.into_iter().chain(most) {
+        out.push(rat(k, 16));
+    }
+    out
 }
 
 impl Special {
@@ -305,6 +357,10 @@ impl Special {
                 " (a point between the edge of a given, `{}` = 0, and `{}` = 0)",
                 sym::to_ascii(d),
                 sym::to_ascii(k)
+            ),
+            Special::OneVar(d, _) => format!(
+                " (a point of the one-variable search of `{}`: a section between its real roots, or its least or greatest value on a grid)",
+                sym::to_ascii(d)
             ),
         }
     }
@@ -337,6 +393,18 @@ pub(super) fn special_points(sides: &[Side]) -> Vec<Special> {
     }
     edges.truncate(MAX_EDGES);
     let mut out: Vec<Special> = kinks.iter().cloned().map(Special::Kink).collect();
+    // A difference of many nodes (a softmax's, written out) reads many elements: it is
+    // never of one variable, and its points spent the exact-work budget of claims the
+    // random points prove (lead19/scaled_attention_grad.tq line 16 went undecided).
+    for d in diffs
+        .iter()
+        .filter(|d| d.node_count() <= MAX_ONE_VAR_NODES)
+        .take(MAX_ONE_VAR)
+    {
+        for k in 0..ONE_VAR_PARTS {
+            out.push(Special::OneVar(d.clone(), k));
+        }
+    }
     if edges.is_empty() {
         return out;
     }
@@ -406,6 +474,17 @@ pub(super) fn special_point(
         }
     };
     let (d, k) = match special {
+        Special::OneVar(d, part) => {
+            return one_variable_point(
+                d,
+                *part * KINK_TRIES + try_no,
+                draw_syms,
+                sizes,
+                free,
+                rng,
+                draw,
+            )
+        }
         Special::Kink(a) | Special::Edge(a) if !positive => {
             return kink_point(a, draw_syms, sizes, free, rng, draw)
         }
@@ -515,4 +594,42 @@ pub(super) fn undefined_at_sizes(
         });
     }
     undefined.map(|why| Ok(Exact::Undefined(why)))
+}
+
+/// A point for [`Special::OneVar`]: every symbol drawn as [`kink_point`] draws them,
+/// then, when the difference `d` reads one free element once the sizes are set, that
+/// element at its `n`-th candidate ([`one_variable_points`]); `None` otherwise.
+fn one_variable_point(
+    d: &sym::Expr,
+    n: usize,
+    draw_syms: &[String],
+    sizes: &BTreeMap<String, i64>,
+    free: &dyn Fn(&str) -> bool,
+    rng: &mut ChaCha8Rng,
+    draw: impl Fn(&str, &mut ChaCha8Rng) -> Option<BigRational>,
+) -> Option<BTreeMap<String, BigRational>> {
+    let mut d = d.clone();
+    for (s, v) in sizes {
+        d = d.subs(s, &sym::Expr::int(*v));
+    }
+    let vars: Vec<String> = d.free_symbols().into_iter().collect();
+    let [s] = vars.as_slice() else { return None };
+    if !draw_syms.contains(s) || !free(s) {
+        return None;
+    }
+    let v = one_variable_points(&d, s).into_iter().nth(n)?;
+    let mut pt: BTreeMap<String, BigRational> = BTreeMap::new();
+    for x in draw_syms {
+        let w = if free(x) {
+            rat(rng.random_range(-2..=2), 1)
+        } else {
+            draw(x, rng).unwrap_or_else(|| rat(rng.random_range(1..=2), 1))
+        };
+        pt.insert(x.clone(), w);
+    }
+    for (x, w) in sizes {
+        pt.insert(x.clone(), rat(*w, 1));
+    }
+    pt.insert(s.clone(), v);
+    Some(pt)
 }
