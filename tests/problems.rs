@@ -15,6 +15,8 @@ mod errata;
 mod gradcheck;
 #[path = "problems/render.rs"]
 mod render;
+#[path = "problems/scripts.rs"]
+mod scripts;
 
 use std::path::Path;
 use tq::report::{text_report, Options};

@@ -51,6 +51,7 @@ mod range_reads;
 mod repeated;
 mod rule_reads;
 mod sample_sizes;
+mod shadowing;
 mod statements;
 pub mod supports;
 mod terms;
@@ -132,6 +133,9 @@ pub fn check_expanded(
     brackets::check(&program.items, &mut c.diags);
     // An index named twice in a left side, a `for` list or a sum's list (E0216).
     repeated::check(&program.items, &c.env, &mut c.diags);
+    // A computed tensor named like a moment (`Var[b] = ...`), a loop, family or rule
+    // variable named like an index, a symbol, a scalar or a size (E0102).
+    shadowing::check(&program.items, &c.env, &mut c.diags);
     // A given that sets a tensor from a value that reads it (E0511).
     given_cycles::check(program, &c.env, &mut c.diags);
     // A leaf whose distribution or value reads the leaf itself (E0105).

@@ -383,7 +383,12 @@ fn raw(e: &Expr, style: Style) -> String {
                         None => format!("{base}^{}", p(ex, style, 4)),
                     }
                 }
-                Style::Latex => format!("{base}^{{{}}}", raw(ex, style)),
+                // `\eta^{\mathrm{lr}}` or `s'_{0}` raised: braced (probe38/h k17).
+                Style::Latex => format!(
+                    "{}^{{{}}}",
+                    super::typeset::power_base(&base),
+                    raw(ex, style)
+                ),
             }
         }
         Expr::Mul(fs) => {

@@ -235,3 +235,88 @@ mod tests {
         assert_eq!(name_latex("a{b"), "\\mathrm{a\\{b}");
     }
 }
+
+/// A base about to be raised to a power: braced when it already carries a superscript
+/// or a prime outside any group (`\eta^{\mathrm{lr}}`, `s'_{0}`), where a second `^`
+/// is TeX's "Double superscript" and no page is built (probe38/h k17); left as it is
+/// otherwise (`x_{l}^{2}`, `\left(a + b\right)^{2}`, `{u}`).
+pub fn power_base(base: &str) -> String {
+    if has_top_superscript(base) {
+        format!("{{{base}}}")
+    } else {
+        base.to_string()
+    }
+}
+
+/// A base about to take a subscript: braced when it already carries one outside any
+/// group (a second `_` is TeX's "Double subscript").
+pub fn subscript_base(base: &str) -> String {
+    if top_level(base).any(|c| c == '_') {
+        format!("{{{base}}}")
+    } else {
+        base.to_string()
+    }
+}
+
+/// Whether `^` or a prime stands outside every group of `s` (braces, and the
+/// `\left ... \right` pairs, which TeX sets as one group).
+pub fn has_top_superscript(s: &str) -> bool {
+    top_level(s).any(|c| c == '^' || c == '\'')
+}
+
+/// The characters of `s` outside braces and `\left ... \right` pairs.
+fn top_level(s: &str) -> impl Iterator<Item = char> + '_ {
+    let mut depth = 0usize;
+    let mut rest = s;
+    std::iter::from_fn(move || loop {
+        if let Some(after) = rest.strip_prefix("\\left") {
+            depth += 1;
+            rest = after;
+            continue;
+        }
+        if let Some(after) = rest.strip_prefix("\\right") {
+            depth = depth.saturating_sub(1);
+            rest = after;
+            continue;
+        }
+        let mut chars = rest.chars();
+        let c = chars.next()?;
+        rest = chars.as_str();
+        match c {
+            '\\' => {
+                // A command's name (or an escaped character) is no script.
+                let letters = rest
+                    .find(|c: char| !c.is_ascii_alphabetic())
+                    .unwrap_or(rest.len());
+                let n = match rest.chars().next() {
+                    Some(c) if letters == 0 => c.len_utf8(),
+                    _ => letters,
+                };
+                rest = &rest[n..];
+            }
+            '{' => depth += 1,
+            '}' => depth = depth.saturating_sub(1),
+            c if depth == 0 => return Some(c),
+            _ => {}
+        }
+    })
+}
+
+#[cfg(test)]
+mod script_tests {
+    use super::*;
+
+    #[test]
+    fn a_base_with_a_superscript_or_prime_is_braced() {
+        assert_eq!(power_base("\\eta^{\\mathrm{lr}}"), "{\\eta^{\\mathrm{lr}}}");
+        assert_eq!(power_base("s'_{0}"), "{s'_{0}}");
+        assert_eq!(power_base("x_{l}"), "x_{l}");
+        assert_eq!(
+            power_base("\\left(a^{2} + b\\right)"),
+            "\\left(a^{2} + b\\right)"
+        );
+        assert_eq!(power_base("{a^{2}}"), "{a^{2}}");
+        assert_eq!(subscript_base("W_{l}"), "{W_{l}}");
+        assert_eq!(subscript_base("\\sigma"), "\\sigma");
+    }
+}
