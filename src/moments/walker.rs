@@ -126,11 +126,30 @@ pub(super) const COMPACT_NODES: usize = 2_000;
 /// the moments keep the form the rules wrote (as `tq derive` prints them); the budget
 /// ([`super::statements::MAX_MOMENT_NODES`]) stays the guard for what no normal form
 /// shrinks.
-pub(super) fn compact(mut rv: Rv) -> Rv {
+pub(super) fn compact(rv: Rv) -> Rv {
     if rv_nodes(&rv) <= COMPACT_NODES {
         return rv;
     }
+    // One budget for all the expansions of one value (each `sym::expand` alone may spend
+    // MAX_EXPAND_WORK): 20 nested tanh in a scalar program spent more than a minute here,
+    // in the editor's derivation (the bounded fuzz run's deadline, session 38). Past it the
+    // value keeps the form the rules wrote.
+    let (out, work) = sym::with_work_budget(COMPACT_WORK, || compact_within(rv.clone()));
+    if work.exhausted {
+        rv
+    } else {
+        out
+    }
+}
+
+/// The expansion work (units of `sym::algebra::product_weight`) one [`compact`] may spend.
+const COMPACT_WORK: usize = 200_000;
+
+fn compact_within(mut rv: Rv) -> Rv {
     let norm = |e: &mut Expr| {
+        if sym::work_exhausted() {
+            return;
+        }
         let x = sym::expand(e);
         if x.node_count() < e.node_count() {
             *e = x;

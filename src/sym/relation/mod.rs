@@ -852,14 +852,10 @@ pub fn check_relation(lhs: &Expr, rel: &Rel, rhs: &Expr, opts: &CheckOptions) ->
         if let Some(d) = range_proof(agreed) {
             return d;
         }
-        // Too few random points satisfy the givens (a thin region): the sections through
-        // the points found may still meet a failure between a root and a given's boundary
-        // (session 38: `m (1/2 - m) >= 0 given m <= 51/100` of m = 4 q x^2).
+        // A thin region: sections may still fail between a root and a given's bound (s38).
         if !bases.is_empty() && by_range != Some(true) {
-            if let SectionResult::Fails(w) = pb.sections_along_each_variable(&bases) {
-                let mut d = decision(Verdict::Refuted, Method::ExactEval, w.describe());
-                d.witness = Some(w);
-                return d.with_points(agreed + 1);
+            if let Some(d) = pb.refuted_on_sections(&bases, agreed) {
+                return d;
             }
         }
         return decision(

@@ -174,6 +174,23 @@ impl Problem<'_> {
         )
     }
 
+    /// The refutation at the first failing point of [`Self::sections_along_each_variable`]
+    /// through `bases` (after `agreed` points held), if any.
+    pub(super) fn refuted_on_sections(
+        &self,
+        bases: &[BTreeMap<String, BigRational>],
+        agreed: usize,
+    ) -> Option<super::Decision> {
+        match self.sections_along_each_variable(bases) {
+            SectionResult::Fails(w) => {
+                let mut d = super::decision(Verdict::Refuted, Method::ExactEval, w.describe());
+                d.witness = Some(w);
+                Some(d.with_points(agreed + 1))
+            }
+            _ => None,
+        }
+    }
+
     /// Several variables: along each variable, with the others fixed at each base
     /// point, the test points between and around that section's real roots.
     pub(super) fn sections_along_each_variable(
