@@ -359,7 +359,7 @@ fn sign_form(e: &Expr, env: &Env) -> Option<bool> {
     match e {
         Expr::Num(_, _) => match constant(e) {
             Some(v) if v > 0.0 => Some(true),
-            Some(v) if v == 0.0 => Some(false),
+            Some(0.0) => Some(false),
             _ => None,
         },
         Expr::Ref(r) if r.indices.is_none() && !r.grad => {
