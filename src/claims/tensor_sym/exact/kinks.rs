@@ -221,18 +221,7 @@ pub(super) fn kink_point(
     rng: &mut ChaCha8Rng,
     draw: impl Fn(&str, &mut ChaCha8Rng) -> Option<BigRational>,
 ) -> Option<BTreeMap<String, BigRational>> {
-    let mut pt: BTreeMap<String, BigRational> = BTreeMap::new();
-    for s in draw_syms {
-        let v = if free(s) {
-            rat(rng.random_range(-2..=2), 1)
-        } else {
-            draw(s, rng).unwrap_or_else(|| rat(rng.random_range(1..=2), 1))
-        };
-        pt.insert(s.clone(), v);
-    }
-    for (s, v) in sizes {
-        pt.insert(s.clone(), rat(*v, 1));
-    }
+    let pt = base_point(draw_syms, sizes, free, rng, &draw);
     let mut candidates: Vec<&String> = arg
         .free_symbols()
         .into_iter()
@@ -618,18 +607,32 @@ fn one_variable_point(
         return None;
     }
     let v = one_variable_points(&d, s).into_iter().nth(n)?;
-    let mut pt: BTreeMap<String, BigRational> = BTreeMap::new();
-    for x in draw_syms {
-        let w = if free(x) {
-            rat(rng.random_range(-2..=2), 1)
-        } else {
-            draw(x, rng).unwrap_or_else(|| rat(rng.random_range(1..=2), 1))
-        };
-        pt.insert(x.clone(), w);
-    }
-    for (x, w) in sizes {
-        pt.insert(x.clone(), rat(*w, 1));
-    }
+    let mut pt = base_point(draw_syms, sizes, free, rng, &draw);
     pt.insert(s.clone(), v);
     Some(pt)
+}
+
+/// The point a special point starts from: each free symbol a small whole number in
+/// [-2, 2], every other symbol drawn from its domain (1 or 2 where it has none), the sizes
+/// at their values. Shared by [`kink_point`] and [`one_variable_point`].
+fn base_point(
+    draw_syms: &[String],
+    sizes: &BTreeMap<String, i64>,
+    free: &dyn Fn(&str) -> bool,
+    rng: &mut ChaCha8Rng,
+    draw: &impl Fn(&str, &mut ChaCha8Rng) -> Option<BigRational>,
+) -> BTreeMap<String, BigRational> {
+    let mut pt: BTreeMap<String, BigRational> = BTreeMap::new();
+    for s in draw_syms {
+        let v = if free(s) {
+            rat(rng.random_range(-2..=2), 1)
+        } else {
+            draw(s, rng).unwrap_or_else(|| rat(rng.random_range(1..=2), 1))
+        };
+        pt.insert(s.clone(), v);
+    }
+    for (s, v) in sizes {
+        pt.insert(s.clone(), rat(*v, 1));
+    }
+    pt
 }
