@@ -3,6 +3,7 @@
 
 use super::*;
 mod degenerate;
+mod ends;
 mod least;
 mod points;
 pub(crate) use least::{least_sizes, named_extents};

@@ -30,6 +30,7 @@ mod run;
 pub(crate) use run::taint_key;
 pub(crate) use run::RunItems;
 pub mod seed;
+pub mod sig;
 pub mod trials;
 
 use crate::check::Env;

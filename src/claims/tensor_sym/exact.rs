@@ -858,7 +858,24 @@ fn check_at(
                             // interval enclosure of both sides carries it (probe37 p16:
                             // `A[0,1] == 0` of a softmax with `- 1000 [t' > t]` held
                             // at every point once exp underflowed to 0).
-                            if fine && !enclosed_holds(op, a, b, &pt) {
+                            // Sides that agree only within the tolerance while an
+                            // interval enclosure of both shows them apart (`sigmoid(x -
+                            // 60) == 0`: 10⁻²⁶ against 0, within the absolute 1e-9) are
+                            // exactly different: the enclosure is the second path of
+                            // the failure (session 39; the sampled run confirmed it).
+                            let apart = fine
+                                && matches!(op, RelOp::Eq | RelOp::Le | RelOp::Ge)
+                                && enclosed_fails(op, a, b, &pt) == Some(true);
+                            if apart {
+                                if !matches!(bad, Some(Ok(_))) {
+                                    bad = Some(Ok((
+                                    at.clone(),
+                                    format!("≈ {x:.12e}"),
+                                    format!("≈ {y:.12e}"),
+                                    "floating-point evaluation, whose agreement is only within its tolerance (1e-9, absolute near 0), and an interval enclosure of both sides at the same point, which shows them apart".to_string(),
+                                )));
+                                }
+                            } else if fine && !enclosed_holds(op, a, b, &pt) {
                                 no_enclosure.get_or_insert_with(|| {
                                     format!(
                                         "at {}: left ≈ {x:.12e}, right ≈ {y:.12e} agree in floating point, but an interval enclosure of the sides does not carry the agreement (a value under- or overflows, or the enclosures are too wide), so it is no evidence",

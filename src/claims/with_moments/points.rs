@@ -257,14 +257,17 @@ pub(in crate::claims) fn confirm_elsewhere(
             }
             Err(_) => Vec::new(),
         };
-        let ends = closed_end_points(claim, program, env)
+        let ends = super::ends::closed_end_points(claim, program, env)
             .into_iter()
-            .map(|p| (p, "a closed end of the domain"))
             .chain(
                 specials
                     .into_iter()
                     .map(|p| (p, "a special value of a free scalar")),
             );
+        // A strict relation can fail at an end only by its two sides meeting there, which
+        // trials that do not confirm it never exclude: anything short of a confirmation
+        // there goes to the exact engines (session 39, probe38/p a12).
+        let strict = matches!(&claim.body, ast::Expr::Rel(RelOp::Lt | RelOp::Gt, ..));
         for (point, what) in ends {
             let Some((c, shown)) = claim_at_point(claim, &point, env) else {
                 continue;
@@ -286,7 +289,7 @@ pub(in crate::claims) fn confirm_elsewhere(
                     undefined_at
                         .get_or_insert_with(|| (format!("{shown} ({what})"), point_given(&point)));
                 }
-                Some(o) if o.open_at_values => {
+                Some(o) if o.open_at_values || (strict && o.verdict == Verdict::Undecided) => {
                     match decided_at(
                         exact(&c),
                         &format!("{shown}, {what}"),
@@ -521,92 +524,6 @@ pub(super) fn sample_values(
     }
     (sample, sizes)
 }
-
-/// The closed ends of the symbols' domains (session 32): for each symbol with a `sample`
-/// value that the claim's givens do not set, and each end of its declared domain that
-/// the domain includes (a variance's 0, a probability's 1), the point with that symbol at
-/// the end and every other at its sample value, as text too (`v = 0`). A point where a
-/// relation of the declarations between symbols fails (`uniform(a, b)`: a < b) or where
-/// the claim's own conditions fail (`given v > 0`) is left out. Monte Carlo's other
-/// points never reach an end (they move by factors and reflections), so a claim false
-/// only there (`Var(relu(z)) < v`, 0 < 0 at v = 0) was confirmed.
-pub(super) fn closed_end_points(
-    claim: &Claim,
-    program: &ast::Program,
-    env: &Env,
-) -> Vec<BTreeMap<String, num_rational::BigRational>> {
-    let Ok(set) = montecarlo::given_values(claim, env) else {
-        return Vec::new();
-    };
-    let set: Vec<String> = set.into_iter().map(|(n, _)| n).collect();
-    let (sample, _) = sample_values(&set, program, env);
-    // Whether a point (the sample values with some symbols moved to their ends) meets
-    // every relation of the declarations that reads a moved symbol (exactly; one that
-    // cannot be evaluated leaves the point out) and the claim's givens.
-    let fits = |moved: &BTreeMap<String, num_rational::BigRational>| {
-        let mut point = sample.clone();
-        point.extend(moved.iter().map(|(n, v)| (n.clone(), v.clone())));
-        moved
-            .keys()
-            .all(|n| montecarlo::spread::admissible(claim, env, &point, n))
-    };
-    let mut singles: Vec<(String, num_rational::BigRational)> = Vec::new();
-    for (name, x) in &sample {
-        let Some(d) = env.domains.get(name) else {
-            continue;
-        };
-        let ends = [&d.lo, &d.hi]
-            .into_iter()
-            .filter_map(|e| e.as_ref().filter(|(_, open)| !open).map(|(v, _)| v.clone()));
-        for end in ends {
-            if &end == x || !d.contains(&end) {
-                continue;
-            }
-            singles.push((name.clone(), end));
-        }
-    }
-    let mut out: Vec<BTreeMap<String, num_rational::BigRational>> = Vec::new();
-    let mut push = |p: BTreeMap<String, num_rational::BigRational>| {
-        if !out.contains(&p) && fits(&p) {
-            out.push(p);
-        }
-    };
-    for (n, v) in &singles {
-        push(BTreeMap::from([(n.clone(), v.clone())]));
-    }
-    // Then the corners: two symbols at closed ends at once, and every symbol at the
-    // first of its closed ends (probe34 p27: `E(z) + Var(m) > 0`, false only at p = 1
-    // and v = 0 together, was confirmed, each end being tried alone). At most
-    // [`MAX_CORNER_SYMBOLS`] symbols are paired.
-    let names: Vec<&String> = {
-        let mut v: Vec<&String> = singles.iter().map(|(n, _)| n).collect();
-        v.dedup();
-        v
-    };
-    if names.len() >= 2 && names.len() <= MAX_CORNER_SYMBOLS {
-        for (i, (a, va)) in singles.iter().enumerate() {
-            for (b, vb) in &singles[i + 1..] {
-                if a != b {
-                    push(BTreeMap::from([
-                        (a.clone(), va.clone()),
-                        (b.clone(), vb.clone()),
-                    ]));
-                }
-            }
-        }
-    }
-    if names.len() >= 3 {
-        let mut all = BTreeMap::new();
-        for (n, v) in &singles {
-            all.entry(n.clone()).or_insert_with(|| v.clone());
-        }
-        push(all);
-    }
-    out
-}
-
-/// The most symbols whose closed ends [`closed_end_points`] pairs.
-const MAX_CORNER_SYMBOLS: usize = 6;
 
 /// The points `s = c` where a closed form of the claim's moments divides by zero: a
 /// denominator that is a polynomial in one symbol of the file (`p - 1`, `1 - beta`,

@@ -1,6 +1,7 @@
 //! One claim's test over the trials: looks, pooled moments and the decision at each look.
 
 use super::*;
+use crate::num::sig::fixed;
 
 /// A claim's test, applied at each look.
 pub(super) struct ClaimTest<'c> {
@@ -175,17 +176,18 @@ impl ClaimTest<'_> {
             &self.run_values(),
             place,
             self.seed,
-            format!("≈ {lv:.6}"),
-            format!("≈ {rv:.6}"),
+            format!("≈ {}", fixed(lv, 6)),
+            format!("≈ {}", fixed(rv, 6)),
             format!(
                 "each half of the trials ({half} independent trials) on its own{in_class}: left − right = {}",
                 seen.join(" and ")
             ),
         );
         w.estimate = Some(format!(
-            "left − right = {d:.6}, interval [{:.6}, {:.6}] (z = {z:.2} standard errors of {se:.2e}{split}; {n_tr} trials, {look_text}sequential test)",
-            d - margin,
-            d + margin
+            "left − right = {}, interval [{}, {}] (z = {z:.2} standard errors of {se:.2e}{split}; {n_tr} trials, {look_text}sequential test)",
+            fixed(d, 6),
+            fixed(d - margin, 6),
+            fixed(d + margin, 6)
         ));
         let tol = match self.rel {
             RelOp::Approx => format!(" plus the tolerance {}", self.tol),
@@ -196,7 +198,8 @@ impl ClaimTest<'_> {
             Verdict::Refuted,
             Method::MonteCarlo,
             format!(
-                "{line}; left − right = {d:.4} lies beyond {z:.2} standard errors{tol}{of_class}{sep}{n_tr} independent trials, {look_text}weights resampled each trial)"
+                "{line}; left − right = {} lies beyond {z:.2} standard errors{tol}{of_class}{sep}{n_tr} independent trials, {look_text}weights resampled each trial)",
+                fixed(d, 4)
             ),
         );
         o.witness = Some(w);
@@ -404,7 +407,11 @@ impl ClaimTest<'_> {
             } else {
                 format!("at {}: ", at_text.join(", "))
             };
-            let line = format!("{where_}left {lv:.4}, right {rv:.4}, standard error {se:.2e}");
+            let line = format!(
+                "{where_}left {}, right {}, standard error {se:.2e}",
+                fixed(lv, 4),
+                fixed(rv, 4)
+            );
             // No spread at all: every trial gave the same value. For a random quantity that
             // is no measure of precision (14 layers of relu and dropout at p = 1/2 give 0 in
             // every trial; the mean is 1, carried by the rare surviving paths), so it
@@ -574,7 +581,7 @@ impl ClaimTest<'_> {
                     if !ok || !hd.is_finite() {
                         break;
                     }
-                    seen.push(format!("{hd:.4} ± {m:.2e}"));
+                    seen.push(format!("{} ± {m:.2e}", fixed(hd, 4)));
                 }
                 if seen.len() < 2 {
                     weak.push(format!(
@@ -621,19 +628,21 @@ impl ClaimTest<'_> {
             } else if !decisive {
                 weak.push(if matches!(rel, RelOp::Approx) && self.explicit_tol {
                     format!(
-                        "{line} (|left − right| + z × standard error = {:.3}{}, more than the tolerance {tol})",
-                        d.abs() + z_confirm * se,
+                        "{line} (|left − right| + z × standard error = {}{}, more than the tolerance {tol})",
+                        fixed(d.abs() + z_confirm * se, 3),
                         rounding_text(accuracy, z_confirm * se)
                     )
                 } else if matches!(rel, RelOp::Lt | RelOp::Gt) {
                     strict_open = true;
                     format!(
-                        "{line} (left − right = {d:.4} ± {margin:.3}: the interval does not exclude equality, which a strict relation needs)"
+                        "{line} (left − right = {} ± {}: the interval does not exclude equality, which a strict relation needs)",
+                        fixed(d, 4),
+                        fixed(margin, 3)
                     )
                 } else {
                     format!(
-                        "{line} (z × standard error = {:.3}{}, more than 5% of the values{})",
-                        z_confirm * se,
+                        "{line} (z × standard error = {}{}, more than 5% of the values{})",
+                        fixed(z_confirm * se, 3),
                         rounding_text(accuracy, z_confirm * se),
                         if self.decides && rv == 0.0 && matches!(rel, RelOp::Eq | RelOp::Approx) {
                             "; a claim that a value is 0 is resolved only by an absolute \

@@ -10,6 +10,7 @@
 use super::*;
 use crate::claims::montecarlo::extract::Pattern;
 use crate::claims::montecarlo::trials::{class_key, MAX_CLASSES};
+use crate::num::sig::fixed;
 
 /// What comparing the claim class by class found at one binding.
 pub(super) enum ClassLook {
@@ -144,7 +145,11 @@ impl ClaimTest<'_> {
                 continue;
             };
             let d = lv - rv;
-            let line = format!("{label}: left {lv:.4}, right {rv:.4}, standard error {se:.2e}");
+            let line = format!(
+                "{label}: left {}, right {}, standard error {se:.2e}",
+                fixed(lv, 4),
+                fixed(rv, 4)
+            );
             if !d.is_finite() || !se.is_finite() {
                 open.get_or_insert(format!("{line} (not finite)"));
                 continue;
@@ -214,7 +219,7 @@ impl ClaimTest<'_> {
                     if !(hl - hr).is_finite() || !fails(hl - hr, m) {
                         break;
                     }
-                    seen.push(format!("{:.4} ± {m:.2e}", hl - hr));
+                    seen.push(format!("{} ± {m:.2e}", fixed(hl - hr, 4)));
                 }
                 if seen.len() < 2 {
                     open.get_or_insert(format!(
@@ -240,8 +245,8 @@ impl ClaimTest<'_> {
             let decisive = self.decisive(d, margin, scale);
             if !decisive {
                 open.get_or_insert(format!(
-                    "{line} (z × standard error = {:.3}, more than 5% of the values)",
-                    z_confirm * se
+                    "{line} (z × standard error = {}, more than 5% of the values)",
+                    fixed(z_confirm * se, 3)
                 ));
             }
             shown.get_or_insert(line);
