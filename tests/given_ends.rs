@@ -9,7 +9,8 @@
 //! the slope above (`given a <= c`, written also as `c >= a` or `2 a <= 2 c`) or below
 //! (`a >= c`); the claim is strict against the moment's value at the bound:
 //!
-//! - a tie: `E(y^2) < k v` (above) or `E(y^2) > k v` (below) with k = (1 + c^2)/2, false at
+//! - a tie: `E(y^2) < k v` (above) or `E(y^2) > k v` (below) with k = (1 + s_c^2)/2 for the
+//!   slope's bound s_c (c, or c + d), false at
 //!   the given's end alone: never `confirmed` or `proved` (undecided or refuted);
 //! - with room: the same with k moved by 1/4 the claim's way, true on the whole given:
 //!   never `refuted`.
@@ -71,7 +72,8 @@ fn file(rng: &mut ChaCha8Rng) -> (String, Vec<bool>) {
     } else {
         &c * rat(2, 1)
     };
-    let k = (rat(1, 1) + &c * &c) / rat(2, 1);
+    // The moment at the slope's bound (c, or c + d for the slope a + d).
+    let k = (rat(1, 1) + &bound * &bound) / rat(2, 1);
     let room = if upper {
         &k + rat(1, 4)
     } else {

@@ -213,12 +213,6 @@ fn decide_found_in(
     }
     let mut cannot_tell = 0usize;
     let mut first_cannot_tell: Option<(Bind, f64, f64, bool)> = None;
-    // Elements where the relation holds only by the tolerance's absolute floor near 0:
-    // the sides differ by more than a relative 1e-9 but by less than 1e-9 (`exp(x - 40)
-    // == 0`: 4e-18 against 0). Floating point cannot tell an exact difference that small
-    // from a rounding residue, so such an agreement confirms nothing (session 39).
-    let mut below = 0usize;
-    let mut first_below: Option<(Bind, f64, f64)> = None;
     let mut pos: Vec<i64> = ranges.iter().map(|r| r.0).collect();
     if ranges.iter().any(|(lo, hi)| hi < lo) {
         return und("an empty range".into());
@@ -302,9 +296,6 @@ fn decide_found_in(
                 if (saturated_here || !read_tainted.is_empty()) && within_rounding(l, r) {
                     cannot_tell += 1;
                     first_cannot_tell.get_or_insert_with(|| (b.clone(), l, r, saturated_here));
-                } else if below_tolerance(op, l, r) {
-                    below += 1;
-                    first_below.get_or_insert_with(|| (b.clone(), l, r));
                 }
                 checked += 1;
                 if l != 0.0 || r != 0.0 {
@@ -375,15 +366,6 @@ fn decide_found_in(
         return und(format!(
             "floating point cannot tell: the sides agree within rounding at {} ({cannot_tell} of {checked} elements; left {l:.10}, right {r:.10}) on the sampled run (seed {seed}), but a value read by {what} lost its exact value to rounding there (an exp or a softmax term that underflowed, a sigmoid or tanh rounded to its limit), so the agreement may hide an exact difference",
             if at.is_empty() { "the claim's one value".to_string() } else { at.join(", ") }
-        ));
-    }
-    if let Some((b, l, r)) = &first_below {
-        let at: Vec<String> = b.iter().map(|(n, v)| format!("{n} = {v}")).collect();
-        return und(format!(
-            "below the tolerance: at {} ({below} of {checked} elements) the sides differ, left {}, right {}, by less than the absolute tolerance 1e-9 of the sampled run (seed {seed}) near 0 and by more than its relative 1e-9, so floating point cannot tell an exact difference this small from a rounding residue; no exact engine decided the claim",
-            if at.is_empty() { "the claim's one value".to_string() } else { at.join(", ") },
-            crate::num::sig::sig(*l, 4),
-            crate::num::sig::sig(*r, 4)
         ));
     }
     if checked == 0 && excluded > 0 {
@@ -502,21 +484,6 @@ pub fn compare(op: RelOp, l: f64, r: f64) -> Compared {
             }
         }
     }
-}
-
-/// Whether `l op r` (`==`, `<=`, `>=`) holds on finite values of a run only by the
-/// absolute floor of [`compare`]'s tolerance: the sides differ by more than a relative
-/// 1e-9 of the larger one (so both are below 1e-9 in size, or their difference is) and the
-/// relation needs them closer.
-pub fn below_tolerance(op: RelOp, l: f64, r: f64) -> bool {
-    let rel = 1e-9 * l.abs().max(r.abs());
-    compare(op, l, r) == Compared::Holds
-        && match op {
-            RelOp::Eq => (l - r).abs() > rel,
-            RelOp::Le => l - r > rel,
-            RelOp::Ge => r - l > rel,
-            _ => false,
-        }
 }
 
 /// Whether two finite values agree within the relative 1e-9 of [`compare`] (an `==`

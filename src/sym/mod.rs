@@ -48,8 +48,8 @@ pub use func::Func;
 pub use parse::{parse_ascii, parse_number, parse_relation, ParseError};
 pub use radical::identical_in_radical_form;
 pub use relation::{
-    check_relation, empty_setting, fails_by_range_at, holds_exact, Assumption, CheckOptions,
-    Decision, ProofRule, Rel, Witness,
+    abbreviated, check_relation, empty_setting, fails_by_range_at, holds_exact, Assumption,
+    CheckOptions, Decision, ProofRule, Rel, Witness,
 };
 pub use solve::{
     approx_one_plus_pow, solve, solve_linear, solve_one_plus_pow, solve_pow, ApproxStep,

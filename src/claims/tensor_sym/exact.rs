@@ -870,8 +870,8 @@ fn check_at(
                                 if !matches!(bad, Some(Ok(_))) {
                                     bad = Some(Ok((
                                     at.clone(),
-                                    format!("≈ {x:.12e}"),
-                                    format!("≈ {y:.12e}"),
+                                    format!("≈ {}", crate::num::sig::sig(x, 13)),
+                                    format!("≈ {}", crate::num::sig::sig(y, 13)),
                                     "floating-point evaluation, whose agreement is only within its tolerance (1e-9, absolute near 0), and an interval enclosure of both sides at the same point, which shows them apart".to_string(),
                                 )));
                                 }

@@ -25,7 +25,7 @@ mod witness;
 pub use feasible::empty_setting;
 pub use rule::ProofRule;
 use sections::{SectionResult, SECTION_BASES};
-pub use witness::Witness;
+pub use witness::{abbreviated, Witness};
 mod constants;
 #[allow(unused_imports)]
 pub use constants::*;

@@ -32,7 +32,11 @@ pub struct Witness {
 impl Witness {
     /// `at a = 2, b = 1: left 2/9, right 1/9` (`left …, right …` for constants).
     pub fn describe(&self) -> String {
-        let values = format!("left {}, right {}", self.left, self.right);
+        let values = format!(
+            "left {}, right {}",
+            abbreviated(&self.left),
+            abbreviated(&self.right)
+        );
         if self.point.is_empty() {
             values
         } else {
@@ -96,5 +100,46 @@ impl Witness {
             }
         }
         out
+    }
+}
+
+/// The most digits a whole number of a witness is printed with in the evidence text.
+const SHOWN_DIGITS: usize = 40;
+
+/// A value of a witness as the evidence text shows it: an exact rational whose numerator
+/// or denominator has more than [`SHOWN_DIGITS`] digits with its leading digits and its
+/// power of ten (`4e400 (401 digits)` for 4·10⁴⁰⁰), so a line stays readable (probe38/h
+/// k19: a 401-digit integer was printed whole); the witness itself (JSON) keeps the exact
+/// value. Anything else (an expression, a float) as it is.
+pub fn abbreviated(v: &str) -> String {
+    fn whole(t: &str) -> Option<String> {
+        let (sign, digits) = match t.strip_prefix('-') {
+            Some(d) => ("-", d),
+            None => ("", t),
+        };
+        if digits.len() <= SHOWN_DIGITS || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let lead = digits[1..7].trim_end_matches('0');
+        let mantissa = if lead.is_empty() {
+            digits[..1].to_string()
+        } else {
+            format!("{}.{lead}", &digits[..1])
+        };
+        Some(format!(
+            "{sign}{mantissa}e{} ({} digits)",
+            digits.len() - 1,
+            digits.len()
+        ))
+    }
+    let t = v.trim();
+    match t.split_once('/') {
+        Some((n, d)) if whole(n).is_some() || whole(d).is_some() => format!(
+            "{}/{}",
+            whole(n).unwrap_or_else(|| n.to_string()),
+            whole(d).unwrap_or_else(|| d.to_string())
+        ),
+        Some(_) => v.to_string(),
+        None => whole(t).unwrap_or_else(|| v.to_string()),
     }
 }
