@@ -145,3 +145,45 @@ fn contraction_cost_table() {
         );
     }
 }
+
+/// A trial whose statements' plans an earlier trial made is charged what it does
+/// (session 39, probe38/h k21): a scalar recurrence of T steps was charged 10,000
+/// operations a step in every trial (a 1,000-step random walk: 190 Monte Carlo trials, a
+/// claim 50% off not refuted). The first run makes the plans and is charged
+/// `STATEMENT_COST` for each, counted in `plan_ops`; the next run reads them and is
+/// charged `PLANNED_STATEMENT_COST` a statement, plus its elements.
+#[test]
+fn a_planned_step_is_charged_its_own_work() {
+    use tq::num::dense::{PLANNED_STATEMENT_COST, STATEMENT_COST};
+    for t in [10u64, 100, 400] {
+        let src = format!(
+            "size B, T\ninput h[B, 0] ~ normal(0, 1)\ninput x[B, T] ~ normal(0, 1)\n\
+             for t in 1..T-1:\n  h[b,t] = h[b,t-1] + x[b,t]\nsample B = 1, T = {t}\n"
+        );
+        let r = report(&src);
+        let setup = |_: &mut tq::num::Machine| Ok(());
+        let model = DenseModel::new(&r.program, &r.env, &[], None, &setup, None).expect("lowers");
+        let first = model.run(1).expect("runs");
+        let (ops1, plan1) = (first.machine.ops, first.machine.plan_ops);
+        drop(first);
+        let second = model.run(2).expect("runs");
+        let (ops2, plan2) = (second.machine.ops, second.machine.plan_ops);
+        let steps = t - 1;
+        // The first run made a plan per step; the second made none.
+        assert_eq!(
+            plan1,
+            steps * (STATEMENT_COST - PLANNED_STATEMENT_COST),
+            "T = {t}"
+        );
+        assert_eq!(plan2, 0, "T = {t}");
+        // What the second run is charged is the first's without its plans.
+        assert_eq!(ops2, ops1 - plan1, "T = {t}");
+        // A step: its fixed cost and a few operations an element (and the box of h
+        // growing as it is written), far under the 10,000 of a statement analysed.
+        let per_step = ops2 / steps;
+        assert!(
+            (PLANNED_STATEMENT_COST..PLANNED_STATEMENT_COST + 1_000).contains(&per_step),
+            "T = {t}: {per_step} operations a step"
+        );
+    }
+}

@@ -2,6 +2,7 @@
 //! other points at which a claim Monte Carlo confirmed is tested again.
 
 use super::*;
+mod copies;
 mod degenerate;
 mod ends;
 mod least;

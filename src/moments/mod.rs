@@ -26,6 +26,7 @@ pub mod quadrature;
 mod query;
 mod recurrence;
 pub use recurrence::whole_exponents;
+pub mod partial;
 mod refs;
 pub mod rule;
 pub mod rv;
@@ -150,6 +151,10 @@ pub struct Analysis {
     /// a claim about the tensor's moments is given them back ([`Analysis::conditions_of`]):
     /// a claim whose givens break one is about an undefined value.
     pub conditions: BTreeMap<Key, BTreeSet<crate::sym::Condition>>,
+    /// The dimensions of each tensor a loop writes only in part ([`partial::Partial`]):
+    /// its moments are the written elements', read only where a read provably falls on
+    /// them (session 39).
+    pub partial: BTreeMap<Key, Vec<partial::Partial>>,
 }
 
 /// A window read under circular padding: the summed index d in 0..D at coefficient c of
@@ -279,13 +284,21 @@ pub fn analyze_with(
         outer: Default::default(),
         wraps: Default::default(),
         accumulated: BTreeMap::new(),
+        ranges: BTreeMap::new(),
+        claim: false,
+        plain_reads: BTreeMap::new(),
     };
-    w.items(&program.items, &[]);
-    if !backward.is_empty() {
-        let gathered: Vec<Item> = crate::grad::gather_form(backward, env)
+    let gathered: Vec<Item> = if backward.is_empty() {
+        Vec::new()
+    } else {
+        crate::grad::gather_form(backward, env)
             .into_iter()
             .map(|g| g.item)
-            .collect();
+            .collect()
+    };
+    w.plain_reads = partial::plain_reads(env, &[&program.items, &gathered]);
+    w.items(&program.items, &[]);
+    if !gathered.is_empty() {
         w.backward = true;
         w.items(&gathered, &[]);
     }

@@ -112,6 +112,9 @@ impl Analysis {
             outer: Default::default(),
             wraps: Default::default(),
             accumulated: BTreeMap::new(),
+            ranges: BTreeMap::new(),
+            claim: true,
+            plain_reads: BTreeMap::new(),
         };
         let rv = w.value(e)?;
         // A window summed in the claim itself: its conditions are not among the

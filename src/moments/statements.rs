@@ -573,6 +573,9 @@ impl Walker<'_> {
             }
             return;
         }
+        // The dimensions this loop writes only in part, before the body reads them.
+        self.note_partial_writes(lp, &lo, &hi);
+        let saved_range = self.ranges.insert(var.clone(), (lo.clone(), hi.clone()));
         if moves {
             self.bind.insert(var.clone(), first.clone());
             self.written.clear();
@@ -642,6 +645,10 @@ impl Walker<'_> {
         self.symbolic = saved_sym;
         self.fresh = saved_fresh;
         self.bind = saved_bind;
+        match saved_range {
+            Some(r) => self.ranges.insert(var.clone(), r),
+            None => self.ranges.remove(&var),
+        };
         // Read off and solve the recurrences.
         let mut closed: BTreeMap<String, Expr> = BTreeMap::new();
         let mut closed_by_key: BTreeMap<Key, (Expr, Expr)> = BTreeMap::new();

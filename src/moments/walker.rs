@@ -57,6 +57,14 @@ pub(super) struct Walker<'a> {
     /// the sum of its iterations, so their moments are not known (probe 30b: `for l in
     /// 1..L: y[b] += x[b]` was walked as `y = x`, and `Var(y) == 1` proved).
     pub(super) accumulated: BTreeMap<Key, String>,
+    /// The ranges (first and last value) of the loops around the statement walked, by
+    /// variable: where a read of a tensor written in part falls ([`super::partial`]).
+    pub(super) ranges: BTreeMap<String, (Expr, Expr)>,
+    /// Reading a claim's expression (its loop variables range over their loops).
+    pub(super) claim: bool,
+    /// The sizes of the plain indices reading each tensor's dimension
+    /// ([`super::partial::plain_reads`]).
+    pub(super) plain_reads: BTreeMap<(Key, usize), BTreeSet<String>>,
 }
 
 /// The work the moments engine may do on one file (one [`super::analyze`] call or one
@@ -451,6 +459,7 @@ impl<'a> Walker<'a> {
     /// The distribution of one read element.
     pub(super) fn read(&self, r: &Ref) -> Result<Rv, String> {
         let key = self.key(r);
+        self.partial_read(r, &key)?;
         let subs = self.subs(r)?;
         let member = member_text(&key, &subs);
         let mut rv = self.lookup(&key, &subs)?;

@@ -105,7 +105,9 @@ impl<'a> TrialRun<'a> {
     /// interpreter (docs/numeric.md).
     pub fn work(&self) -> u64 {
         let own = match self {
-            TrialRun::Dense(r) => r.machine.ops,
+            // The plans the trial made are the model's, read by every later trial: a
+            // trial costs what it does without them (session 39, probe38/h k21).
+            TrialRun::Dense(r) => r.machine.ops.saturating_sub(r.machine.plan_ops),
             TrialRun::Interpreter(r) => r.machine.steps(),
         };
         own.saturating_add(constants_cost(self.machine().consts.len()))

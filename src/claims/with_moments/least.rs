@@ -10,7 +10,7 @@ use super::*;
 /// or where the least sizes are the sample's. The claim's meaning (docs/language.md): a
 /// claim with no size given holds at every size at which every element it names exists.
 /// With `keep_copies` (Monte Carlo and the sampled runs), a size that only counts copies
-/// ([`points::copy_sizes`]) keeps its sample value.
+/// ([`super::copies::copy_sizes`]) keeps its sample value.
 pub(crate) fn least_sizes(
     claim: &Claim,
     program: &ast::Program,
@@ -71,6 +71,93 @@ pub(crate) fn form_not_moved(program: &ast::Program) -> Option<&'static str> {
     })
 }
 
+/// The sizes a model whose only tie is loops over layers or steps keeps at their sample
+/// values at its least sizes: the sizes its loop ranges and its family declarations'
+/// ranges read, and those of every dimension a loop variable indexes (`h[b,t,j]` in
+/// `for t in 1..T-1`: T). `None` where the model has another form [`form_not_moved`]
+/// names (per-member sizes, update rules, loops that tie the sizes otherwise).
+pub(crate) fn loop_pins(program: &ast::Program, env: &Env) -> Option<Vec<String>> {
+    fn sizes_in(e: &ast::Expr, env: &Env, out: &mut Vec<String>) {
+        crate::syntax::visit::walk_refs(e, &mut |r| {
+            let n = crate::syntax::printer::print_name(&r.name);
+            if r.indices.is_none() && env.sizes.contains_key(&n) && !out.contains(&n) {
+                out.push(n);
+            }
+        });
+    }
+    fn range(r: &ast::Range, env: &Env, out: &mut Vec<String>) {
+        sizes_in(&r.from, env, out);
+        sizes_in(&r.to, env, out);
+    }
+    fn indexed(r: &ast::Ref, vars: &[String], env: &Env, out: &mut Vec<String>) {
+        let Some(dims) = env.tensor_of(&r.name).map(|t| &t.dims) else {
+            return;
+        };
+        for (k, ix) in r.indices.iter().flatten().enumerate() {
+            let ast::IndexExpr::Affine(a) = ix else {
+                continue;
+            };
+            let reads = a
+                .terms
+                .iter()
+                .flat_map(|t| t.factors.iter())
+                .any(|f| vars.contains(&f.name));
+            if let (true, Some(d)) = (reads, dims.get(k)) {
+                if env.sizes.contains_key(d.as_str()) && !out.contains(d) {
+                    out.push(d.clone());
+                }
+            }
+        }
+    }
+    fn walk(
+        items: &[ast::Item],
+        vars: &mut Vec<String>,
+        env: &Env,
+        out: &mut Vec<String>,
+    ) -> Option<()> {
+        for item in items {
+            match &item.kind {
+                ast::ItemKind::Loop(l) => {
+                    range(&l.range, env, out);
+                    vars.push(l.range.var.name.clone());
+                    walk(&l.body, vars, env, out)?;
+                    vars.pop();
+                }
+                ast::ItemKind::Equation(eq) => {
+                    indexed(&eq.lhs, vars, env, out);
+                    crate::syntax::visit::walk_refs(&eq.rhs, &mut |r| indexed(r, vars, env, out));
+                }
+                ast::ItemKind::Decl(d) => {
+                    if let Some(r) = &d.family {
+                        range(r, env, out);
+                        vars.push(r.var.name.clone());
+                        indexed(&d.target, vars, env, out);
+                        vars.pop();
+                    }
+                }
+                ast::ItemKind::ForIndices(_) if element_loop(item) => {
+                    if !vars.is_empty() {
+                        // Element loops inside a step loop: their equations too.
+                        let ast::ItemKind::ForIndices(f) = &item.kind else {
+                            unreachable!()
+                        };
+                        walk(&f.body, vars, env, out)?;
+                    }
+                }
+                ast::ItemKind::SizeMembers { .. }
+                | ast::ItemKind::Rule(_)
+                | ast::ItemKind::ForIndices(_)
+                | ast::ItemKind::SizeValue { .. } => return None,
+                _ => {}
+            }
+        }
+        Some(())
+    }
+    let mut out = Vec::new();
+    walk(&program.items, &mut Vec::new(), env, &mut out)?;
+    Some(out)
+}
+
 /// [`least_sizes`], telling a search that found nothing from one that does not apply.
 pub(crate) fn least_search(
     claim: &Claim,
@@ -103,10 +190,21 @@ pub(crate) fn least_search(
     let really_set: Vec<String> = points::set_by_givens(claim, env)
         .map(|g| g.into_iter().map(|(n, _)| n).collect())
         .unwrap_or_else(|| set.to_vec());
+    // A model whose only tie is a loop over layers or steps (session 38, probe36 b19)
+    // moves the sizes its loops do not read: those of the loop ranges, of the family
+    // declarations' ranges and of every dimension a loop variable indexes keep their
+    // sample values ([`loop_pins`]).
+    let pinned: Vec<String> = match form_not_moved(program) {
+        None => Vec::new(),
+        Some(_) if !tied.is_empty() => return na,
+        Some(_) => match loop_pins(program, env) {
+            Some(p) => p,
+            None => return na,
+        },
+    };
     if tied
         .iter()
         .any(|n| set.contains(*n) && really_set.contains(*n))
-        || form_not_moved(program).is_some()
     {
         return na;
     }
@@ -115,13 +213,15 @@ pub(crate) fn least_search(
     // distribution: it keeps its sample value, where the trials pool more elements
     // (session 28: moving the batch to B = 1 left 40 true claims unresolved).
     let copies = if keep_copies {
-        points::copy_sizes(claim, program, env)
+        super::copies::copy_sizes(claim, program, env)
     } else {
         Default::default()
     };
     let mut least: BTreeMap<String, i64> = sample
         .keys()
-        .filter(|k| !set.contains(k) && !copies.contains(*k) && !tied.contains(k))
+        .filter(|k| {
+            !set.contains(k) && !copies.contains(*k) && !tied.contains(k) && !pinned.contains(k)
+        })
         .map(|k| (k.clone(), 1))
         .collect();
     let mut needed = named_extents(claim, env);

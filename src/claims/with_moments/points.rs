@@ -72,6 +72,8 @@ pub(in crate::claims) fn confirm_elsewhere(
 ) -> Outcome {
     let mut held = Vec::new();
     let mut least_open: Option<String> = None;
+    // Loops over layers or steps: the least point, if any, is refute-only.
+    let loop_model = super::least::form_not_moved(program).is_some();
     // A point of the domain where the trials' estimate is not finite (a side undefined
     // there, or overflowing), and the given that would leave it out: the claim is not
     // confirmed (docs/soundness.md, "Definedness"), but a later point may refute it.
@@ -126,6 +128,43 @@ pub(in crate::claims) fn confirm_elsewhere(
         };
         let o = run(&c);
         note_run(&o, &point);
+        // A model with loops over layers or steps is tried at its least sizes with the
+        // sizes its loops read kept (session 38, probe36 b19), for refutation only
+        // (session 39, the lead's decision): a refutation there, by the trials or an
+        // exact engine, is the claim's, with its witness; agreement there is not required
+        // for a confirmation, and a run there that decides nothing (imprecise at width 1,
+        // every trial the same values) leaves the confirmation as it was, with a note.
+        if least && loop_model {
+            match o {
+                Some(mut o) if o.verdict == Verdict::Refuted => {
+                    o.evidence = format!(
+                        "at the least sizes the claim names ({shown}; it held at the sample values: {}): {}",
+                        first.evidence, o.evidence
+                    );
+                    return o;
+                }
+                Some(o) if o.verdict == Verdict::Confirmed => {
+                    held.push(format!("confirmed at the least sizes {shown}"))
+                }
+                o => {
+                    let e = exact(&c);
+                    if e.verdict == Verdict::Refuted {
+                        return Outcome {
+                            evidence: format!(
+                                "at the least sizes the claim names ({shown}; it held at the sample values: {}): {}",
+                                first.evidence, e.evidence
+                            ),
+                            ..e
+                        };
+                    }
+                    held.push(format!(
+                        "at the least sizes {shown} not refuted (a loop model's least sizes are tried for refutation only: {})",
+                        o.map_or("the trials cannot be run there".to_string(), |o| o.evidence)
+                    ));
+                }
+            }
+            continue;
+        }
         // The least sizes are part of what the claim says (docs/language.md, "What a
         // claim over sizes means"): where the trials there decide nothing (too heavy-tailed,
         // too few elements to resolve 5%), the sample sizes alone do not confirm it
@@ -374,13 +413,29 @@ pub(in crate::claims) fn confirm_elsewhere(
     let set: Vec<String> = montecarlo::given_values(claim, env)
         .map(|s| s.into_iter().map(|(n, _)| n).collect())
         .unwrap_or_default();
-    if let (Some(why), true) = (
+    let free = |n: &String| !set.contains(n);
+    match (
         super::least::form_not_moved(program),
-        env.sizes.keys().any(|n| !set.contains(n)),
+        super::least::loop_pins(program, env),
     ) {
-        held.push(format!(
-            "the least sizes were not tried ({why}, whose ranges tie the sizes in ways the search for them does not read): the claim is confirmed at the sizes tried only, not at smaller ones; a given on the sizes (`given J >= 4`) says which sizes it is about"
-        ));
+        // Loops alone: the least sizes were tried with the sizes the loops read kept
+        // (session 38, b19); the evidence names those.
+        (Some(why), Some(pins)) if env.derived_sizes.is_empty() => {
+            let kept: Vec<&String> = pins.iter().filter(|n| free(n)).collect();
+            if !kept.is_empty() {
+                held.push(format!(
+                    "at the least sizes tried, {} kept {} tried values ({why}: the sizes the loop ranges and loop-indexed dimensions read are not moved); a given on the sizes (`given T >= 4`) says which sizes the claim is about",
+                    kept.iter().map(|n| n.as_str()).collect::<Vec<_>>().join(", "),
+                    if kept.len() == 1 { "its" } else { "their" }
+                ));
+            }
+        }
+        (Some(why), _) if env.sizes.keys().any(free) => {
+            held.push(format!(
+                "the least sizes were not tried ({why}, whose ranges tie the sizes in ways the search for them does not read): the claim is confirmed at the sizes tried only, not at smaller ones; a given on the sizes (`given J >= 4`) says which sizes it is about"
+            ));
+        }
+        _ => {}
     }
     if held.is_empty() {
         return first;
@@ -762,156 +817,4 @@ pub(super) fn set_by_givens(claim: &Claim, env: &Env) -> Option<Vec<(String, sym
         !same
     });
     Some(out)
-}
-
-/// The sizes whose value changes the distribution of no element the claim reads: every
-/// index over them, in the model's statements, its declarations and the claim, is a plain
-/// lower-case position (`x[b,i]`), never a capital, a sum's or a softmax's index, a
-/// shifted, strided or looked-up position or a value, and the size itself is read nowhere
-/// as a value. Elements at different positions along such a size are copies with one
-/// distribution (independent, or sharing the same weights), so a moment of one element
-/// is the same at every value of it. None when the claim reads a gradient (a weight's
-/// gradient sums over the batch).
-pub(super) fn copy_sizes(
-    claim: &Claim,
-    program: &ast::Program,
-    env: &Env,
-) -> std::collections::BTreeSet<String> {
-    use std::cell::RefCell;
-    let out: RefCell<std::collections::BTreeSet<String>> =
-        RefCell::new(env.sizes.keys().cloned().collect());
-    let size_of = |name: &str| -> Option<String> {
-        if env.sizes.contains_key(name) {
-            return Some(name.to_string());
-        }
-        let base = name.trim_end_matches('\'').to_lowercase();
-        env.indices.get(&base).map(|i| i.size.clone()).or_else(|| {
-            // An undeclared lower-case index names its size in capitals (`b`: `B`).
-            let up = base.to_uppercase();
-            env.sizes.contains_key(&up).then_some(up)
-        })
-    };
-    let drop = |name: &str| {
-        if let Some(s) = size_of(name) {
-            out.borrow_mut().remove(&s);
-        }
-    };
-    let mut grad = false;
-    let mut check_ref = |r: &ast::Ref| {
-        grad |= r.grad;
-        let dims = env
-            .tensors
-            .get(&env.key_of(&r.name))
-            .map(|t| t.dims.clone());
-        if r.indices.is_none() {
-            if !env.tensors.contains_key(&env.key_of(&r.name)) {
-                drop(&crate::syntax::printer::print_name(&r.name));
-            }
-            return;
-        }
-        for (k, ix) in r
-            .indices
-            .iter()
-            .flatten()
-            .chain(r.name.sub.iter())
-            .enumerate()
-        {
-            match ix {
-                ast::IndexExpr::Affine(a) => {
-                    let plain = a
-                        .plain_var()
-                        .is_some_and(|v| !ast::is_summed_index(&v.name));
-                    if !plain {
-                        for f in a.terms.iter().flat_map(|t| t.factors.iter()) {
-                            drop(&f.name);
-                        }
-                    }
-                }
-                ast::IndexExpr::Lookup(_) => {
-                    if let Some(d) = dims.as_ref().and_then(|d| d.get(k)) {
-                        out.borrow_mut().remove(d);
-                    }
-                }
-            }
-        }
-    };
-    let mut exprs: Vec<&ast::Expr> = vec![&claim.body];
-    exprs.extend(claim.given.iter());
-    // The seeds' loop form: its equations read as the others, and a loop index that is
-    // not a position of what the body writes is summed (`for b,x,d: y[b,x] += ...`: d).
-    let mut looped: Vec<&ast::Equation> = Vec::new();
-    loop_equations(
-        &program.items,
-        &mut Vec::new(),
-        &mut looped,
-        &mut |summed| drop(summed),
-    );
-    for eq in looped {
-        check_ref(&eq.lhs);
-        exprs.push(&eq.rhs);
-    }
-    for item in &program.items {
-        match &item.kind {
-            ast::ItemKind::Equation(eq) => {
-                check_ref(&eq.lhs);
-                exprs.push(&eq.rhs);
-            }
-            ast::ItemKind::Decl(d) => match &d.init {
-                Some(ast::Init::Dist(c)) => exprs.extend(c.args.iter()),
-                Some(ast::Init::Value(v)) => exprs.push(v),
-                None => {}
-            },
-            _ => {}
-        }
-    }
-    for e in &exprs {
-        crate::syntax::visit::walk_refs(e, &mut check_ref);
-        crate::syntax::visit::walk_expr(e, |x| {
-            match x {
-                ast::Expr::Sum(ids, ..) => ids.iter().for_each(|i| drop(&i.name)),
-                ast::Expr::Softmax(i, ..) => drop(&i.name),
-                _ => {}
-            }
-            true
-        });
-    }
-    if grad {
-        return std::collections::BTreeSet::new();
-    }
-    out.into_inner()
-}
-
-/// The equations inside the seeds' loop form (`for b,x,d: ...`), each loop index that is not
-/// a plain position of the tensor an equation writes passed to `summed`.
-fn loop_equations<'p>(
-    items: &'p [ast::Item],
-    indices: &mut Vec<&'p ast::Ident>,
-    out: &mut Vec<&'p ast::Equation>,
-    summed: &mut dyn FnMut(&str),
-) {
-    for item in items {
-        match &item.kind {
-            ast::ItemKind::ForIndices(f) => {
-                let n = indices.len();
-                indices.extend(f.indices.iter());
-                loop_equations(&f.body, indices, out, summed);
-                indices.truncate(n);
-            }
-            ast::ItemKind::Equation(eq) if !indices.is_empty() => {
-                for i in indices.iter() {
-                    let written = eq
-                        .lhs
-                        .indices
-                        .iter()
-                        .flatten()
-                        .any(|ix| ix.plain_var().is_some_and(|v| v.name == i.name));
-                    if !written {
-                        summed(&i.name);
-                    }
-                }
-                out.push(eq);
-            }
-            _ => {}
-        }
-    }
 }

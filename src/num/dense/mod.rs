@@ -26,7 +26,8 @@
 //!
 //! Work is counted in operations: one per multiply-add of a contraction, one per element
 //! of every other array operation and of every sampled value, [`STATEMENT_COST`] per
-//! statement executed and [`ARRAY_OP_COST`] per array operation past the first
+//! statement executed ([`PLANNED_STATEMENT_COST`] where an earlier trial made its plan)
+//! and [`ARRAY_OP_COST`] per array operation past the first
 //! [`STATEMENT_ARRAY_OPS`] of a statement (their fixed costs);
 //! [`GATHER_COST`] per element gathered or scattered
 //! through shifted positions, and [`PAIR_SEARCH_COST`] per pair of factors the order search
@@ -85,6 +86,16 @@ pub const MAX_OPS: u64 = 50_000_000_000;
 /// Operations counted for each statement executed (its fixed cost: name resolution,
 /// index bookkeeping, small allocations; measured at 5–15 µs).
 pub const STATEMENT_COST: u64 = 10_000;
+/// Operations counted for each statement executed whose plan an earlier trial of the
+/// model made ([`Plans`]): no analysis, one map read for the plan. Measured on a
+/// 1,000-step scalar recurrence (probe38/h k21, `h[b,t] = h[b,t-1] + x[b,t]`), every
+/// trial's work included: 1.1 µs a statement when every step was charged
+/// [`STATEMENT_COST`] (190 trials, 0.3 s of CPU), 1.5 to 2 µs under load with this
+/// charge; 2,000 keeps the budgets' time honest. A plan made for the later trials is
+/// charged the difference once, in the trial that makes it ([`Dense::plan_ops`]); a
+/// statement past [`statement::MAX_PLANS`] plans is analysed, and charged in full, in
+/// every trial.
+pub const PLANNED_STATEMENT_COST: u64 = 2_000;
 /// Operations counted for each array operation (a factor read or computed, an
 /// element-wise map or combination, a matrix product, an accumulation) past the first
 /// [`STATEMENT_ARRAY_OPS`] of its statement, on top of its elements: its fixed cost

@@ -522,6 +522,7 @@ impl<'a> DenseModel<'a> {
             m: self.base.clone(),
             arrays: map,
             ops,
+            plan_ops: 0,
             max_ops,
             stored,
             statement_ops: 0,

@@ -77,11 +77,14 @@ impl Plans {
             .cloned()
     }
 
-    fn put(&self, key: PlanKey, plan: std::sync::Arc<StatementPlan>) {
+    /// Keeps a plan, if there is room; whether it was kept.
+    fn put(&self, key: PlanKey, plan: std::sync::Arc<StatementPlan>) -> bool {
         let mut m = self.map.lock().unwrap_or_else(|e| e.into_inner());
-        if m.len() < MAX_PLANS {
+        let room = m.len() < MAX_PLANS;
+        if room {
             m.insert(key, plan);
         }
+        room
     }
 }
 
@@ -167,8 +170,8 @@ impl<'a> Dense<'a> {
 
     /// One equation, for every value of the block's indices and its free indices.
     pub(super) fn statement(&mut self, eq: &Equation, for_vars: &[String], b: &Bind) -> R<()> {
-        self.statement_start()?;
-        let plan = self.statement_plan(eq, for_vars, b)?;
+        let (plan, made) = self.statement_plan(eq, for_vars, b)?;
+        self.statement_start(made)?;
         let lhs_ix: &[IndexExpr] = eq.lhs.indices.as_deref().unwrap_or_default();
         let p = &*plan;
         let (key, extra, en, lhs2, ranges) = (&p.key, &p.extra, &p.en, &p.lhs2, &p.ranges);
@@ -179,7 +182,8 @@ impl<'a> Dense<'a> {
         let combos: usize = sprod(ranges.iter().map(|r| r.1));
         for c in 0..combos {
             if c > 0 {
-                self.statement_start()?;
+                // The same plan: a statement's planned cost.
+                self.statement_start(None)?;
             }
             b2.truncate(b.len());
             for (k, v) in en.iter().enumerate() {
@@ -196,15 +200,18 @@ impl<'a> Dense<'a> {
     /// The analysis of one equation at binding `b` ([`StatementPlan`]): read from the
     /// model's plans when an earlier trial made it (it depends on the statement, the
     /// binding, the sizes and the symbols, all fixed for a model, and on no value), else
-    /// made and kept.
+    /// made and kept; and whether it was made here, and then whether it was kept for the later
+    /// trials (`None`: read from the plans), which sets the statement's fixed cost.
     fn statement_plan(
         &mut self,
         eq: &Equation,
         for_vars: &[String],
         b: &Bind,
-    ) -> R<std::sync::Arc<StatementPlan>> {
+    ) -> R<(std::sync::Arc<StatementPlan>, Option<bool>)> {
         let Some(plans) = self.plans.clone() else {
-            return self.analyse(eq, for_vars, b).map(std::sync::Arc::new);
+            return self
+                .analyse(eq, for_vars, b)
+                .map(|p| (std::sync::Arc::new(p), Some(false)));
         };
         let key: PlanKey = (
             eq as *const Equation as usize,
@@ -216,12 +223,12 @@ impl<'a> Dense<'a> {
         };
         if let Some(p) = plans.get(&key) {
             if same_names(&p) {
-                return Ok(p);
+                return Ok((p, None));
             }
         }
         let p = std::sync::Arc::new(self.analyse(eq, for_vars, b)?);
-        plans.put(key, p.clone());
-        Ok(p)
+        let kept = plans.put(key, p.clone());
+        Ok((p, Some(kept)))
     }
 
     /// The checks and the bookkeeping of one equation before any value is computed.

@@ -387,6 +387,11 @@ pub struct Dense<'a> {
     pub arrays: FastMap<(String, bool), Arr>,
     /// Operations so far.
     pub ops: u64,
+    /// The part of [`Dense::ops`] spent making statement plans that this run keeps for
+    /// the later trials of its model ([`super::Plans`]): those trials read the plans and
+    /// do not pay it again (session 39, probe38/h k21), so a trial's steady cost is
+    /// `ops - plan_ops`.
+    pub plan_ops: u64,
     pub max_ops: u64,
     pub(super) stored: usize,
     /// Array operations of the statement being executed (the first
@@ -423,10 +428,20 @@ impl<'a> Dense<'a> {
         self.tick(n.saturating_add(fixed))
     }
 
-    /// A statement starts: its fixed cost.
-    pub(super) fn statement_start(&mut self) -> R<()> {
+    /// A statement starts: its fixed cost, [`super::PLANNED_STATEMENT_COST`] where its
+    /// plan was read from the model's plans (`made` is `None`), [`super::STATEMENT_COST`]
+    /// where it was made here; a plan made and kept for the later trials (`Some(true)`)
+    /// is counted in [`Dense::plan_ops`] beyond the planned cost.
+    pub(super) fn statement_start(&mut self, made: Option<bool>) -> R<()> {
         self.statement_ops = 0;
-        self.tick(super::STATEMENT_COST)
+        if let Some(kept) = made {
+            let extra = super::STATEMENT_COST - super::PLANNED_STATEMENT_COST;
+            if kept {
+                self.plan_ops = self.plan_ops.saturating_add(extra);
+            }
+            self.tick(extra)?;
+        }
+        self.tick(super::PLANNED_STATEMENT_COST)
     }
 
     pub(super) fn check_alloc(&self, n: usize) -> R<()> {
