@@ -189,3 +189,61 @@ fn no_shifted_reduction_is_proved_unless_true_at_every_shift() {
     assert!(proved > 3 && true_circular > 3, "{proved} {true_circular}");
     assert!(refused_false > 10, "{refused_false}");
 }
+
+/// probe38/p a04: im2col, `cols[b,x,dx,c] = h[b,x+dx,c]`: the position `x + dx` has two of
+/// the left side's own indices, and the boundary checks took the tap axis `dx` for an
+/// output axis (E0304 "the output axis `dx` has 3 positions, smaller than the same size
+/// X", and under `valid` E0303 with the hint `size D = X - X + 1`). The position belongs
+/// to the index whose size is the read dimension's extent (`x` over `X`).
+#[test]
+fn im2col_taps_are_not_output_axes() {
+    let model = |boundary: &str, cols: &str, read: &str, sizes: &str, extra: &str| {
+        format!(
+            "size B, X, Y, C, D\nindex dx, dy : D\n{extra}boundary {boundary}\ninput h[B, Y, X, C] ~ normal(0, 1)\ncols[{cols}] = h[{read}]\nclaim mults(cols) == 0\nsample {sizes}\n"
+        )
+    };
+    let sizes = "B = 2, X = 5, Y = 4, C = 2, D = 3";
+    let clean = [
+        // 1-D (on the x axis), 2-D, dilated, reversed, under zero and circular padding.
+        ("zero", "b,y,x,dx,c", "b,y,x+dx,c"),
+        ("circular", "b,y,x,dx,c", "b,y,x+dx,c"),
+        ("zero", "b,y,x,dy,dx,c", "b,y+dy-1,x+dx-1,c"),
+        ("circular", "b,y,x,dy,dx,c", "b,y+dy,x+dx,c"),
+        ("zero", "b,y,x,dx,c", "b,y,x+2dx,c"),
+        ("zero", "b,y,x,dx,c", "b,y,x-dx,c"),
+    ];
+    for (boundary, cols, read) in clean {
+        let src = model(boundary, cols, read, sizes, "");
+        let r = check_source("i.tq", &src, &common::fast());
+        let codes: Vec<_> = r.diagnostics.iter().map(|d| d.code).collect();
+        assert!(codes.is_empty(), "{src}\n{:?}", r.diagnostics);
+    }
+    // Under `valid` the x axis keeps X positions: its last reads fall outside (E0304 on
+    // the axis over `X`), and the hint sizes the x axis, never the taps from `X - X`.
+    for (cols, read) in [("b,y,x,dx,c", "b,y,x+dx,c"), ("b,y,x,dx,c", "b,y,x+2dx,c")] {
+        let src = model("valid", cols, read, sizes, "");
+        let r = check_source("i.tq", &src, &common::fast());
+        assert!(
+            r.diagnostics
+                .iter()
+                .any(|d| matches!(d.code, "E0303" | "E0304") && d.message.contains("extent `X`")),
+            "{src}\n{:?}",
+            r.diagnostics
+        );
+        for d in &r.diagnostics {
+            let text = format!("{} {:?} {:?}", d.message, d.hint, d.label);
+            assert!(!text.contains("X - X"), "{src}\n{text}");
+            assert!(!text.contains("over `D`"), "{src}\n{text}");
+        }
+    }
+    // The working valid form: an output size for the x axis.
+    let src = model(
+        "valid",
+        "b,y,p,dx,c",
+        "b,y,p+dx,c",
+        sizes,
+        "size P = X - D + 1\n",
+    );
+    let r = check_source("i.tq", &src, &common::fast());
+    assert!(r.diagnostics.is_empty(), "{src}\n{:?}", r.diagnostics);
+}
