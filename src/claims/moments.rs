@@ -664,7 +664,7 @@ pub fn decide_by_position<'e>(
         let approx: Vec<&Approximation> = rv
             .approx
             .iter()
-            .filter(|x| **x != Approximation::Border)
+            .filter(|x| !matches!(x, Approximation::Border | Approximation::ShiftedSum))
             .collect();
         // The second moment known away from the border: the moments engine has shown
         // the sums' terms uncorrelated there. Without it (`h_{l+1}[t] = h_l[t] +

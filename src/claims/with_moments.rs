@@ -103,6 +103,13 @@ pub(super) fn decide_with_moments<'e>(
         let fixed = claim.text.contains('[');
         let mut approx = mc.approx.clone();
         let border = approx.remove(&crate::moments::Approximation::Border);
+        // A sum over the whole padded extent at a shift by an own index (a weight
+        // gradient, a correlation at a lag): the value away from the border is the shift
+        // 0's, no generic element's, at every size (probe38/p a02: `Var(W.grad) == B X v`
+        // was proved; the taps dx >= 1 have B (X - dx) v).
+        if approx.remove(&crate::moments::Approximation::ShiftedSum) && !fixed {
+            return undecided(moments::shifted_sum_reason());
+        }
         if border && fixed {
             return undecided(
             "the moments depend on the position under zero padding (the moments engine derives them away from the border)",

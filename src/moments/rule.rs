@@ -131,6 +131,12 @@ pub enum Approximation {
     /// Circular padding: a window's reads are distinct elements only where it fits in
     /// the extent it wraps around ([`super::Analysis::wraps`]).
     Wrap,
+    /// Zero padding, a sum over the whole extent of a padded dimension read at a shift by
+    /// the element's own index (`W.grad[dx] = sum_x y.grad[x] h[x+dx]`, a correlation at
+    /// lag k `u[X] v[X+k]`): every element with a non-zero shift sums over the border at
+    /// every size, so the value "away from the border" is that of the shift 0 only, no
+    /// generic element's (probe38/p a02). Always beside [`Approximation::Border`].
+    ShiftedSum,
 }
 
 impl Approximation {
@@ -139,6 +145,7 @@ impl Approximation {
             Approximation::GradientIndependence => "the gradients are taken independent of the forward values they are multiplied by (the usual assumption of Glorot & Bengio)",
             Approximation::Border => "zero padding: holds away from the border",
             Approximation::Wrap => "circular padding: holds where every window fits in the extent it wraps around (its reads distinct)",
+            Approximation::ShiftedSum => "zero padding: a sum over the whole padded extent read at a shift by the element's own index holds at the shift 0 only (every other element sums over the border at every size)",
         }
     }
 }

@@ -89,7 +89,11 @@ impl Walker<'_> {
             }
         });
         let result = result.and_then(|rv| {
-            let rv = super::walker::compact(rv);
+            let mut rv = super::walker::compact(rv);
+            // A sum over a padded extent at a shift by an own index (probe38/p a02).
+            if self.shifted_sum(eq).is_some() {
+                rv.approx.insert(super::rule::Approximation::ShiftedSum);
+            }
             moments_within_budget(&member, &rv).map(|()| rv)
         });
         let iid_out = eq.op == AssignOp::Set && extra.is_empty() && self.iid_output(eq);

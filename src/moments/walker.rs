@@ -524,6 +524,72 @@ impl<'a> Walker<'a> {
         Ok(rv)
     }
 
+    /// The first read of an equation's right side that sums over the whole extent of a
+    /// padded dimension at a shift by one of the left side's own indices (printed), where
+    /// the read crosses the border ([`Self::edge_dependent`]): a position `i + f` along a
+    /// dimension of extent `N` whose `i` is summed (not a left-side index, not a loop
+    /// variable) with range `N` or a size computed from `N` (`size Y = ceil(X / 2)` read at
+    /// `2y + dx`: a strided convolution's weight gradient) and whose other terms name a
+    /// left-side index
+    /// (`W.grad[dx,c,j] += y.grad[B,X,j] h[B,X+dx,c]`, the gather form of a convolution's
+    /// weight gradient; a correlation at lag k `c[b,k] = u[b,X] v[b,X+k]`). Every element
+    /// with a non-zero shift then sums over the border at every size (Var(W.grad[dx]) =
+    /// B (X - dx) v), so the moments away from the border are the shift 0's only
+    /// ([`Approximation::ShiftedSum`], probe38/p a02). A summed tap over its own range
+    /// (`x + DX`, DX over D) is a band at the edges of the element's own positions and is
+    /// not this.
+    pub(super) fn shifted_sum(&self, eq: &ast::Equation) -> Option<String> {
+        let lhs = super::refs::refs_vars(&eq.lhs);
+        super::refs::refs_in(&eq.rhs).into_iter().find_map(|r| {
+            if !self.edge_dependent(r) {
+                return None;
+            }
+            let dims = self.env.tensor_of(&r.name)?.dims.clone();
+            let range = |name: &str| {
+                self.env
+                    .index_size(&name.to_lowercase())
+                    .or_else(|| self.env.index_size(name))
+            };
+            r.indices
+                .iter()
+                .flatten()
+                .enumerate()
+                .any(|(k, ix)| {
+                    let IndexExpr::Affine(a) = ix else {
+                        return false;
+                    };
+                    let Some(extent) = dims.get(k) else {
+                        return false;
+                    };
+                    // The summed index spans the dimension: its range is the extent,
+                    // or a size computed from it (`size Y = ceil(X / 2)` read at `2y`).
+                    let spans = |size: &str| {
+                        size == extent
+                            || self.env.derived_sizes.iter().any(|(n, e)| {
+                                let mut reads = false;
+                                crate::syntax::visit::walk_refs(e, &mut |r| {
+                                    reads |= r.indices.is_none()
+                                        && crate::syntax::printer::print_name(&r.name) == *extent;
+                                });
+                                n == size && reads
+                            })
+                    };
+                    let whole = a.terms.iter().any(|t| {
+                        matches!(t.factors.as_slice(), [f] if t.coef != 0
+                            && !lhs.contains(&f.name)
+                            && !self.bind.contains_key(&f.name)
+                            && range(&f.name).is_some_and(|s| spans(&s)))
+                    });
+                    let shifted = a
+                        .terms
+                        .iter()
+                        .any(|t| t.factors.iter().any(|f| lhs.contains(&f.name)));
+                    whole && shifted
+                })
+                .then(|| crate::syntax::printer::print_ref(r))
+        })
+    }
+
     /// Whether the element a read gives depends on where the reading element is:
     /// positions that follow the boundary rule (two indices, a stride, a sign or a
     /// symbol factor: `x+dx`, `t-2dt`, `2x+1`, `-x`) read zeros outside the extent

@@ -364,7 +364,7 @@ fn axes_of(eq: &Equation, env: &Env, loop_vars: &BTreeSet<String>, out: &mut Vec
         };
         let mut reads = Vec::new();
         crate::syntax::visit::walk_refs(&eq.rhs, &mut |r| {
-            reads_of(r, &u.name, env, loop_vars, &mut reads);
+            reads_of(r, &u.name, lhs, env, loop_vars, &mut reads);
         });
         if !reads.is_empty() {
             out.push(Axis {
@@ -378,8 +378,27 @@ fn axes_of(eq: &Equation, env: &Env, loop_vars: &BTreeSet<String>, out: &mut Vec
     }
 }
 
-/// The positions of `r` that move with the output index `u`.
-fn reads_of(r: &Ref, u: &str, env: &Env, loop_vars: &BTreeSet<String>, out: &mut Vec<Read>) {
+/// The positions of `r` that move with the output index `u`. A position with two of the
+/// left side's own indices (im2col, `cols[b,x,dx,c] = h[b,x+dx,c]`) belongs to the one
+/// whose size is the read dimension's extent (`x` over `X`): for the other (`dx`, the tap
+/// axis, D positions by design) it is not an output position, and was checked as one
+/// (E0304 "the output axis `dx` ... smaller than the same size X", and under `valid` an
+/// E0303 hint `size D = X - X + 1`; probe38/p a04).
+fn reads_of(
+    r: &Ref,
+    u: &str,
+    lhs: &[IndexExpr],
+    env: &Env,
+    loop_vars: &BTreeSet<String>,
+    out: &mut Vec<Read>,
+) {
+    let own = |name: &str| {
+        !is_summed_index(name)
+            && lhs.iter().any(|ix| {
+                matches!(ix, IndexExpr::Affine(a) if a.terms.iter().any(|t| t.factors.iter().any(|f| f.name == name)))
+            })
+    };
+    let u_size = env.index_size(u);
     let Some(idx) = &r.indices else { return };
     let key = env.key_of(&r.name);
     let Some(t) = env.tensors.get(&key) else {
@@ -443,6 +462,10 @@ fn reads_of(r: &Ref, u: &str, env: &Env, loop_vars: &BTreeSet<String>, out: &mut
             let Some(size) = env.index_size(&low) else {
                 continue 'pos;
             };
+            // Another own index that spans the read dimension owns the position.
+            if own(&index) && &size == extent && u_size.as_ref() != Some(extent) {
+                continue 'pos;
+            }
             read.windows.push(Window {
                 coef: term.coef,
                 syms,

@@ -257,6 +257,16 @@ pub fn no_interior(
     })
 }
 
+/// Why a claim about a whole tensor whose moments rest on a sum over the whole extent of
+/// a padded dimension at a shift by the element's own index
+/// ([`Approximation::ShiftedSum`]) is not decided by the moments engine.
+pub fn shifted_sum_reason() -> String {
+    format!(
+        "the moments engine's value holds at the shift 0 only ({}): a weight gradient `W.grad[dx] = sum_x y.grad[x] h[x+dx]` or a correlation at a lag `u[b,X] v[b,X+k]` sums over the border at every other shift, at every size, so the value away from the border is no generic element's; claim an element (`Var(W.grad[1,0,0])`), decided position by position",
+        Approximation::ShiftedSum.text()
+    )
+}
+
 /// Whether every moment a claim takes is a mean (`E(...)`) of a value that is a linear
 /// map of the random leaves (sums, differences, scalings by constants, products of
 /// values reading disjoint sets of leaf tensors, sums over indices): such a mean is the
