@@ -824,6 +824,22 @@ fn every_call_spelling_gets_one_unknown_function_with_a_hint_that_applies() {
             _ => failures.push(format!("{src:?}: want one E0103 at 3:5, got {d:?}")),
         }
     }
+    // A name with primes only, not a built-in function's, called in a statement
+    // (`g'(a)`): the same E0103, never "declare it".
+    for n in ["g'", "act''", "h2'"] {
+        for (src, _, line, col) in places(n).into_iter().take(3) {
+            let d = diags(&src);
+            match d.as_slice() {
+                [(code, l, c, _, hint)]
+                    if code == "E0103"
+                        && (*l, *c) == (line, col)
+                        && !hint.contains("declare it") => {}
+                _ => failures.push(format!(
+                    "{src:?}: want one E0103 at {line}:{col}, got {d:?}"
+                )),
+            }
+        }
+    }
     assert!(spelled >= 30, "only {spelled} spelled hints");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -705,7 +705,10 @@ impl Checker {
         // `mean_{i}(x[b,i])`: a reduction tq does not have, read as an undeclared
         // family member times its argument; one diagnostic for it, not also E0203 for
         // the index it would reduce (probe 30b n06).
-        if let Some(d) = self.reduction_slip(&eq.rhs) {
+        if let Some(d) = self
+            .reduction_slip(&eq.rhs)
+            .or_else(|| self.primed_call(&eq.rhs, scope))
+        {
             self.err(d);
             return;
         }

@@ -161,4 +161,56 @@ impl Checker {
             crate::syntax::printer::print_ref(&lhs)
         )
     }
+
+    /// E0103 for a name with primes only directly followed by a parenthesised argument
+    /// (`g'(a)`, no space): a call as on paper, of a function tq does not have. Read as
+    /// the name times the argument, its hint was to declare `symbol g'`, which made the
+    /// "function" a constant factor (the class of probe38 a10). A built-in function's
+    /// name with a prime (`relu'(a)`) keeps its own diagnostic (the derivative).
+    pub(super) fn primed_call(
+        &self,
+        rhs: &Expr,
+        scope: &super::super::Scope,
+    ) -> Option<Diagnostic> {
+        let mut found = None;
+        crate::syntax::visit::walk_expr(rhs, |e| {
+            if let Expr::Binary(BinOp::Jux, a, b, span) = e {
+                if let Expr::Ref(r) = &**a {
+                    let n = &r.name;
+                    let primed = n.primes > 0
+                        && n.sub.is_empty()
+                        && n.sup.is_empty()
+                        && r.indices.is_none()
+                        && !r.grad;
+                    // Parenthesised: the product's span ends past its factor's (at the
+                    // `)`); directly after the name: one character (the `(`) between.
+                    let called = b.span().start == r.span.end + 1 && span.end > b.span().end;
+                    let function = crate::sym::func::model_names().contains(&n.base.as_str());
+                    if found.is_none() && primed && called && !function {
+                        let name = crate::syntax::printer::print_name(n);
+                        let declared = self.is_scalar_name(&name, scope)
+                            || self.env.tensors.contains_key(&name);
+                        let product = if declared {
+                            format!("; for a product write `{name} (...)` with a space")
+                        } else {
+                            String::new()
+                        };
+                        found = Some(
+                            Diagnostic::error(
+                                "E0103",
+                                r.name.span,
+                                format!("unknown function `{name}`"),
+                            )
+                            .with_hint(format!(
+                                "a name directly followed by `(` is a call, and tq has no function `{name}`: a derivative is derived by tq (`tq derive`) or claimed as `d(u)/d(a)`; known functions: {}{product}",
+                                crate::sym::func::model_names().join(", ")
+                            )),
+                        );
+                    }
+                }
+            }
+            found.is_none()
+        });
+        found
+    }
 }
