@@ -1,6 +1,6 @@
 //! Claims and their `at`/`sample` bindings, and family starts.
 
-use super::functions::known_functions_hint;
+use super::functions::claim_functions_hint;
 use super::walk::{collect_calls, collect_claim_refs};
 use super::{
     collect_equations, function_arity, givens, single_offset_sub, var_offset, walk_refs, Checker,
@@ -440,6 +440,15 @@ impl Checker {
                         hint
                     } else if let Some(hint) = operator_without_parentheses(&key, r, &c.body) {
                         hint
+                    } else if let Some(g) = c.given.iter().find(|g| {
+                        let (s, index) = (g.span(), super::terms::is_bare_index(&key));
+                        index && self.env.index_size(&key).is_some() && s.start <= r.span.start && r.span.end <= s.end
+                    }) {
+                        // `given sum_{j}(W[j,i] W[j,i']) = [i == i']` (probe38 a05).
+                        format!(
+                            "`{key}` is an index the claim's relation does not range over, read as a value in the given `{}`: a condition for every `{key}` on a whole tensor (orthonormal columns, W^T W = I) is not a given tq can decide a claim under (the runs draw the tensor from its distribution, where it never holds); state the claim without it, or set elements (`given W[0,1] = 0`)",
+                            crate::syntax::printer::print_expr(g)
+                        )
                     } else if super::terms::is_bare_index(&key)
                         && self.env.index_size(&key).is_some()
                     {
@@ -506,7 +515,7 @@ impl Checker {
                     .with_hint(
                         super::terms::softmax_without_index(call)
                             .filter(|_| name == "softmax")
-                            .unwrap_or_else(|| known_functions_hint(name, true)),
+                            .unwrap_or_else(|| claim_functions_hint(name, &call.args)),
                     ),
                 ),
                 Some((_, n)) if n != usize::MAX && n != call.args.len() => {

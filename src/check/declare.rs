@@ -117,6 +117,32 @@ impl Checker {
             );
             // Declared all the same: its uses are not reported again as undeclared.
         }
+        // `size N^{in}`: a label in a superscript is part of a symbol's or a tensor's
+        // name, but a size is read in shapes and index positions, where `^` is a power
+        // (`param W[J, N^{in}]` failed to parse, and the hint that followed read the
+        // label as a power of an undeclared `N`: probe38 k20). A subscript label is
+        // read there (`N_in`).
+        if what == "size" && id.name.contains("^{") {
+            let (base, rest) = id.name.split_once("^{").unwrap_or((&id.name, ""));
+            let (labels, after) = rest.split_once('}').unwrap_or((rest, ""));
+            let label: String = labels.split(',').collect::<Vec<_>>().join("");
+            let plain = if after.is_empty() {
+                format!("{base}_{label}")
+            } else {
+                format!("{base}{after}")
+            };
+            self.err(
+                Diagnostic::error(
+                    "E0108",
+                    id.span,
+                    format!("the size `{}` has a superscript label", id.name),
+                )
+                .with_label("a size is read in shapes and index positions")
+                .with_hint(format!(
+                    "a size's name has no superscript label: in a shape or an index position `^` is a power; write `{plain}` (a subscript label: `size {plain}`, `x[{plain}]`, `index k : {plain}`) wherever the size is named"
+                )),
+            );
+        }
         if let Some(prev) = self.env.kind_of(&id.name) {
             self.err(
                 Diagnostic::error(

@@ -9,6 +9,131 @@ pub fn function_arity(name: &str) -> Option<usize> {
 
 /// "known functions: …", with "did you mean" when a known name is close.
 pub(super) fn known_functions_hint(name: &str, with_claims: bool) -> String {
+    functions_hint(name, with_claims, true, true)
+}
+
+/// An argument as a factor: a name, a number or a call as written, anything else in
+/// parentheses.
+fn factor(e: &crate::syntax::ast::Expr) -> String {
+    let text = crate::syntax::printer::print_expr(e);
+    use crate::syntax::ast::Expr;
+    match e {
+        Expr::Ref(_) | Expr::Num(..) | Expr::Call(_) => text,
+        _ => format!("({text})"),
+    }
+}
+
+/// Its negation as an argument: `-x[b]`, `-(a + b)`.
+fn negated(e: &crate::syntax::ast::Expr) -> String {
+    format!("-{}", factor(e))
+}
+
+/// An activation (or other function) tq has no entry for, written with the functions it
+/// has: `leaky_relu(x[b])` is `relu(x[b]) - alpha relu(-x[b])`. `name` is read without
+/// case, `_`, braces and trailing digits (`Leaky_ReLU`, `silu_2`); `free` is a name for
+/// a new symbol (a slope) the file does not use. None for a name not in the table.
+pub(super) fn spelled_function(
+    name: &str,
+    args: &[crate::syntax::ast::Expr],
+    free: &str,
+) -> Option<String> {
+    let key: String = name
+        .chars()
+        .filter(|c| !matches!(c, '_' | '{' | '}' | '\''))
+        .collect::<String>()
+        .to_lowercase();
+    let key = key.trim_end_matches(|c: char| c.is_ascii_digit());
+    let (x, xs) = match args {
+        [a] => (crate::syntax::printer::print_expr(a), factor(a)),
+        [a, b] if matches!(key, "max" | "maximum" | "min" | "minimum") => {
+            let (u, v) = (factor(a), factor(b));
+            let sign = if key.starts_with("max") { '+' } else { '-' };
+            let what = if key.starts_with("max") {
+                "maximum"
+            } else {
+                "minimum"
+            };
+            return Some(format!(
+                "an element-wise {what} of two values is written with `abs`: `({u} + {v})/2 {sign} abs({u} - {v})/2`"
+            ));
+        }
+        _ => return None,
+    };
+    let neg = match args {
+        [a] => negated(a),
+        _ => unreachable!(),
+    };
+    let slope = format!("(declare the slope, `symbol {free}`)");
+    let (what, formula) = match key {
+        "leakyrelu" | "lrelu" | "prelu" | "leaky" => (
+            "a leaky ReLU",
+            format!("`relu({x}) - {free} relu({neg})` {slope}"),
+        ),
+        "swish" | "silu" => ("a swish (SiLU)", format!("`{xs} sigmoid({x})`")),
+        "mish" => ("a mish", format!("`{xs} tanh(softplus({x}))`")),
+        "elu" => (
+            "an ELU",
+            format!("`relu({x}) + {free} (exp(-relu({neg})) - 1)` {slope}"),
+        ),
+        "softsign" => ("a softsign", format!("`{xs} / (1 + abs({x}))`")),
+        "hardtanh" => (
+            "a hard tanh",
+            format!("`relu({x} + 1) - relu({x} - 1) - 1`"),
+        ),
+        "relu" => ("a ReLU capped at 6", format!("`relu({x}) - relu({x} - 6)`")),
+        "logsigmoid" => ("a log-sigmoid", format!("`-softplus({neg})`")),
+        "sinh" => ("sinh", format!("`(exp({x}) - exp({neg}))/2`")),
+        "cosh" => ("cosh", format!("`(exp({x}) + exp({neg}))/2`")),
+        "square" | "sq" => ("a square", format!("`{xs}^2`")),
+        "log" => (
+            "a logarithm to another base",
+            format!("`ln({x}) / ln(2)` (base 2)"),
+        ),
+        _ => return None,
+    };
+    // `relu6` is the only "relu" with digits in the table's reading; `relu` itself is
+    // known and never reaches here, nor `log`: only `log2`, `log10`.
+    let digits = name.trim_end_matches(|c: char| c.is_ascii_digit()).len() < name.len();
+    match key {
+        "relu" if !name.ends_with('6') => return None,
+        "log" if !digits => return None,
+        "log" => {
+            let base = &name[name.trim_end_matches(|c: char| c.is_ascii_digit()).len()..];
+            return Some(format!(
+                "tq has no `{name}`: a logarithm to base {base} is written with the functions it has: `ln({x}) / ln({base})`"
+            ));
+        }
+        _ => {}
+    }
+    Some(format!(
+        "tq has no `{name}`: {what} is written with the functions it has: {formula}"
+    ))
+}
+
+/// The hint of an unknown function in a claim: the spelling of a common activation
+/// (`swish(x)` is `x sigmoid(x)`), else the claim functions and the functions.
+pub(super) fn claim_functions_hint(name: &str, args: &[crate::syntax::ast::Expr]) -> String {
+    match spelled_function(name, args, "a") {
+        Some(h) => format!(
+            "{h}; functions: {}",
+            crate::sym::func::model_names().join(", ")
+        ),
+        None => known_functions_hint(name, true),
+    }
+}
+
+/// The hint of an unknown function; `product`: the product it may have meant (`a (b +
+/// 1)`, with a space) is named too; `suggest`: a close function's name is ("did you
+/// mean"), which a declared value's name directly followed by `(` does not get (it is
+/// most likely a product without its space: `sigma_W(b + 1)`, not `sigma`). Written for an
+/// undeclared name, that product sent the author to declare it as a symbol, and the
+/// "function" became a constant factor (probe38 a10).
+pub(super) fn functions_hint(
+    name: &str,
+    with_claims: bool,
+    product: bool,
+    suggest: bool,
+) -> String {
     // Reductions that name the index they run over, written without it.
     match name {
         "softmax" => {
@@ -30,7 +155,8 @@ pub(super) fn known_functions_hint(name: &str, with_claims: bool) -> String {
     if with_claims {
         all.extend(CLAIM_FUNCTIONS.iter().map(|(n, _)| *n));
     }
-    let mut hint = match crate::diag::suggest(name, all.iter().copied()) {
+    let close = crate::diag::suggest(name, all.iter().copied()).filter(|_| suggest);
+    let mut hint = match close {
         Some(s) => format!("did you mean `{s}`? "),
         None => String::new(),
     };
@@ -42,10 +168,12 @@ pub(super) fn known_functions_hint(name: &str, with_claims: bool) -> String {
             names.join(", ")
         ));
     } else {
-        hint.push_str(&format!(
-            "known functions: {}; for a product write `{name} (...)` with a space",
-            names.join(", ")
-        ));
+        hint.push_str(&format!("known functions: {}", names.join(", ")));
+        if product {
+            hint.push_str(&format!(
+                "; for a product write `{name} (...)` with a space"
+            ));
+        }
     }
     hint
 }

@@ -150,13 +150,32 @@ impl Checker {
                                     "each term of an index expression needs exactly one index, this one has {n_index}"
                                 ),
                             )
-                            .with_hint("write strides as `s*x` with `s` a declared symbol, offsets as `x+dx`"),
+                            .with_hint(self.no_index_hint(term)),
                         );
                     }
                 }
             }
         }
         out
+    }
+
+    /// E0208's hint. A term that is one symbol named like the index a size implies
+    /// (`symbol n` beside `size N`, `y[n]`): the symbol hides the index, and the hint
+    /// names that (name38_open: the hint was about strides).
+    fn no_index_hint(&self, term: &AffineTerm) -> String {
+        if let [f] = term.factors.as_slice() {
+            let upper = f.name.to_uppercase();
+            if self.env.symbols.contains_key(&f.name)
+                && f.name != upper
+                && self.env.sizes.contains_key(&upper)
+            {
+                let n = &f.name;
+                return format!(
+                    "`{n}` is the symbol declared `symbol {n}`, a number here, so it is not the index over `{upper}` that the size implies: rename the symbol wherever it is a number (`symbol {n}0`), or index with another name (`index i : {upper}`, then `i`)"
+                );
+            }
+        }
+        "write strides as `s*x` with `s` a declared symbol, offsets as `x+dx`".to_string()
     }
 
     /// The size declared in lower case (`size n`) that `name` in an index position is

@@ -1,12 +1,14 @@
 //! The third pass: every statement in order with what is in scope (bindings, rules,
 //! equations, family subscripts and family starts).
 
-use super::{affine_vars, family_key, lower, walk_refs, Checker, Kind, Scope, MAX_SAMPLE_SIZE};
+use super::{affine_vars, family_key, walk_refs, Checker, Kind, Scope, MAX_SAMPLE_SIZE};
 use crate::diag::Diagnostic;
 use crate::syntax::ast::*;
 use crate::syntax::printer::{print_name, print_ref};
 use crate::syntax::span::Span;
 use std::collections::BTreeMap;
+
+mod slips;
 
 impl Checker {
     /// E0410 for a loop whose range runs backwards: its last value minus its first is
@@ -592,7 +594,7 @@ impl Checker {
                         )
                         .with_label("the step read as a value")
                         .with_hint(format!(
-                            "a rule's coefficients are symbols fixed over the steps (tq's rules are linear recurrences with constant coefficients); a coefficient that changes with `{key}` is not supported: keep a running sum as a state instead (`s[{key}+1] = s[{key}] + ...`) and state the claim about it"
+                            "a rule's coefficients are symbols fixed over the steps (tq's rules are linear recurrences with constant coefficients); a coefficient that changes with `{key}` is not supported. A term that adds a multiple of the step alone can read a counter kept as a state (`n[{key}+1] = n[{key}] + 1`); a factor of a state or an input that changes with the step (a warm-up `eta {key} g[{key}]`) is not linear in the states, and no rule states it: write the few steps out as a scalar program instead (`scalar theta0, g0, g1, eta`, `theta1 = theta0 - eta 0 g0`, `theta2 = theta1 - eta 1 g1`) and claim about its values"
                         )),
                     );
                 } else if !self.env.symbols.contains_key(&key) && !self.env.sizes.contains_key(&key)
@@ -675,10 +677,7 @@ impl Checker {
                                 print_ref(&eq.lhs)
                             ),
                         )
-                        .with_hint(format!(
-                            "the left side names one element: write `{}`",
-                            lower(name)
-                        )),
+                        .with_hint(self.summed_on_left_hint(eq, pos, ix, name, &ti)),
                     );
                 }
                 lhs_free.extend(ti.free);
@@ -706,7 +705,10 @@ impl Checker {
         // `mean_{i}(x[b,i])`: a reduction tq does not have, read as an undeclared
         // family member times its argument; one diagnostic for it, not also E0203 for
         // the index it would reduce (probe 30b n06).
-        if let Some(d) = self.reduction_slip(&eq.rhs) {
+        if let Some(d) = self
+            .reduction_slip(&eq.rhs)
+            .or_else(|| self.primed_call(&eq.rhs, scope))
+        {
             self.err(d);
             return;
         }
@@ -751,57 +753,6 @@ impl Checker {
         if scope.for_indices.is_some() && eq.op == AssignOp::Set {
             // `=` in the loop form: every listed index must be on the left.
         }
-    }
-
-    /// E0101 for `mean_{i}(...)` (also `avg_`, `average_`) in a right side when no
-    /// tensor of that name is declared: tq writes a mean as a sum over the index
-    /// divided by its size.
-    fn reduction_slip(&self, rhs: &Expr) -> Option<Diagnostic> {
-        let mut found = None;
-        crate::syntax::visit::walk_expr(rhs, |e| {
-            if let Expr::Binary(BinOp::Jux | BinOp::Mul, a, b, _) = e {
-                if let Expr::Ref(r) = &**a {
-                    let n = &r.name;
-                    let index = match n.sub.as_slice() {
-                        [ix] => ix.plain_var().map(|v| v.name.clone()),
-                        _ => None,
-                    };
-                    if found.is_none()
-                        && matches!(n.base.as_str(), "mean" | "avg" | "average")
-                        && r.indices.is_none()
-                        && !self
-                            .env
-                            .tensors
-                            .keys()
-                            .any(|k| k.starts_with(&format!("{}_", n.base)))
-                    {
-                        if let Some(i) = index {
-                            let arg = crate::syntax::printer::print_expr(b);
-                            let arg = arg
-                                .strip_prefix('(')
-                                .and_then(|x| x.strip_suffix(')'))
-                                .unwrap_or(&arg)
-                                .to_string();
-                            let size = self.env.index_size(&i).unwrap_or_else(|| i.to_uppercase());
-                            found = Some(
-                                Diagnostic::error(
-                                    "E0101",
-                                    n.span,
-                                    format!("`{}_{{{i}}}` is not a function in .tq", n.base),
-                                )
-                                .with_label("read as an undeclared name")
-                                .with_hint(format!(
-                                    "tq has no `{}`: write the mean as a sum over the index divided by its size, `sum_{{{i}}}({arg}) / {size}`",
-                                    n.base
-                                )),
-                            );
-                        }
-                    }
-                }
-            }
-            found.is_none()
-        });
-        found
     }
 
     pub(super) fn rank_error(&mut self, key: &str, declared: usize, used: usize, span: Span) {

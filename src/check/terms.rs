@@ -1,7 +1,7 @@
 //! Expressions as sums of terms: the indices of each product term, function
 //! arguments as their own scopes, and scalar expressions.
 
-use super::functions::{known_functions_hint, softmax_fix};
+use super::functions::{functions_hint, known_functions_hint, softmax_fix, spelled_function};
 use super::{function_arity, walk_refs, Checker, Kind, Scope, TermIndices, CLAIM_FUNCTIONS};
 use crate::diag::Diagnostic;
 use crate::syntax::ast::*;
@@ -238,6 +238,26 @@ impl Checker {
         }
     }
 
+    /// The hint of a function tq does not know, applied in a statement: how it is written
+    /// with tq's functions when it is a common activation (`leaky_relu`, `swish`), else
+    /// the known functions; a product (`a (b + 1)`) only for a declared value's name.
+    fn unknown_function_hint(&self, c: &Call, scope: &Scope) -> String {
+        let name = c.func.name.as_str();
+        let taken = |n: &str| self.is_scalar_name(n, scope) || self.env.tensors.contains_key(n);
+        let free = ["alpha", "a", "slope", "alpha_1", "alpha_2"]
+            .into_iter()
+            .find(|n| !taken(n))
+            .unwrap_or("alpha_3");
+        let product = taken(name);
+        match spelled_function(name, &c.args, free) {
+            Some(h) => {
+                let known = crate::sym::func::model_names().join(", ");
+                format!("{h}; known functions: {known}")
+            }
+            None => functions_hint(name, false, product, !product),
+        }
+    }
+
     /// An activation or other function in a model equation: its argument is a scope.
     pub(super) fn function(
         &mut self,
@@ -277,11 +297,14 @@ impl Checker {
                         crate::syntax::printer::print_expr(x)
                     )
                 } else if CLAIM_FUNCTIONS.iter().any(|(n, _)| *n == name) {
-                    format!("`{name}` may only be used in claims")
+                    match spelled_function(name, &c.args, "a") {
+                        Some(h) => format!("`{name}` may only be used in claims; {h}"),
+                        None => format!("`{name}` may only be used in claims"),
+                    }
                 } else if let (Some(h), "softmax") = (softmax_without_index(c), name) {
                     h
                 } else {
-                    known_functions_hint(name, false)
+                    self.unknown_function_hint(c, scope)
                 };
                 self.err(
                     Diagnostic::error("E0103", c.func.span, format!("unknown function `{name}`"))

@@ -145,8 +145,27 @@ pub fn domain(p: &VaryParam) -> Result<Domain, (Span, String, String)> {
                 .ok_or_else(|| bad(b))?;
             let scale = dl.max(dh);
             let up = |v: i64, d: u32| v.checked_mul(10i64.pow(scale - d));
+            // Each end within the digits allowed, the pair out of range: the range
+            // counted in steps of its finest decimal place (probe38 k04: the message
+            // blamed the start, `0.000000001`, for the digits of the end).
             let (Some(lo), Some(hi)) = (up(lo, dl), up(hi, dh)) else {
-                return Err(bad(a));
+                let (ta, tb) = (
+                    range_end(a).unwrap_or_default(),
+                    range_end(b).unwrap_or_default(),
+                );
+                let step = if scale == 0 {
+                    "1".to_string()
+                } else {
+                    format!("0.{}1", "0".repeat(scale as usize - 1))
+                };
+                return Err((
+                    p.span,
+                    format!(
+                        "the range {ta}..{tb} of `{}` has too many steps of its finest decimal place ({step}): tq counts a range's values as whole numbers of that step, at most about 9.2·10^18 of them",
+                        p.name.name
+                    ),
+                    "write the ends with fewer decimal places or make the range narrower (`0.001..9999`, `1..1000000`), or list the values as a set (`{0.000000001, 9999999999}`)".to_string(),
+                ));
             };
             if lo > hi {
                 return Err((

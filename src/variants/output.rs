@@ -174,7 +174,13 @@ pub(super) fn heading(path: &str, plan: &Plan, seed: u64) -> Vec<Inline> {
         "{} variant{} of {path} (seed {seed}; {} distinct combination{} of ",
         plan.chosen.len(),
         if plan.chosen.len() == 1 { "" } else { "s" },
-        plan.available,
+        // The count saturates: past 2^64 - 1 it is "more than" (probe38 k04 printed
+        // 18446744073709551615 for 10^144 combinations).
+        if plan.available == u64::MAX {
+            "more than 10^19".to_string()
+        } else {
+            plan.available.to_string()
+        },
         if plan.available == 1 { "" } else { "s" },
     ))];
     for (k, n) in plan.names.iter().enumerate() {

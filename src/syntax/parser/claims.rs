@@ -85,9 +85,15 @@ impl Ctx<'_> {
                 break;
             }
         }
-        let text = self.ascii.text[off(&start)..off(&body_end)]
-            .trim()
-            .to_string();
+        let text = self.ascii.text[off(&start)..off(&body_end)].trim();
+        // A claim over several lines is shown on one (its comments are blanked to
+        // spaces): printed raw, the continuation stood at column 2 of the report and a
+        // comment as trailing spaces (probe38 k15). A tab or a form feed is a space.
+        let text = if text.chars().any(|c| c.is_whitespace() && c != ' ') {
+            text.split_whitespace().collect::<Vec<_>>().join(" ")
+        } else {
+            text.to_string()
+        };
         Ok((
             i,
             (

@@ -377,6 +377,31 @@ impl Ctx<'_> {
             }
         }
         let (r, reference) = self.reference(i)?;
+        // A name with a subscript or a superscript label directly followed by `(`
+        // (`leaky_relu(x[b])`, `silu_2(x)`, `W^{in}(a)`) is a call, as a plain word
+        // directly followed by `(` is: the checker reports the function it does not
+        // know. Read as a product, `symbol leaky_relu` made the "function" a constant
+        // factor without a word (probe38 a10). A name with primes only (`relu'(a)`)
+        // keeps its reading: the checker names the derivative it stands for.
+        let decorated = !reference.name.sub.is_empty() || !reference.name.sup.is_empty();
+        if decorated && reference.indices.is_none() && !reference.grad {
+            if let Ok((r2, _)) = char::<_, PErr>('(').parse(r) {
+                let func = Ident {
+                    name: crate::syntax::printer::print_name(&reference.name),
+                    span: reference.span,
+                };
+                let (r2, args) = self.args(r2, ')')?;
+                return Ok((
+                    r2,
+                    Expr::Call(Call {
+                        func,
+                        args,
+                        brackets: false,
+                        span: self.span(start, r2),
+                    }),
+                ));
+            }
+        }
         // `W[j][I]`: a second index list right after the first (the Iverson bracket
         // `[I]` it would otherwise be read as holds no relation).
         if reference.indices.is_some() && r.fragment().starts_with('[') {

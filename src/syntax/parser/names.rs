@@ -172,7 +172,8 @@ impl Ctx<'_> {
             }
             // A nesting level like a bracket (`h_{h_{…}}`), under the same depth limit.
             let r = self.deeper(i2, |i2| {
-                let (i2, items) = separated_list1(sym(","), |i| self.index_expr(i)).parse(i2)?;
+                let (i2, items) =
+                    separated_list1(sym(","), |i| self.subscript_item(i)).parse(i2)?;
                 let (i2, _) = sym("}")(i2)?;
                 Ok((i2, items))
             });
@@ -217,6 +218,37 @@ impl Ctx<'_> {
             }
         };
         Ok((i, vec![IndexExpr::Affine(item)]))
+    }
+
+    /// One item of a `_{...}` subscript: an index position, or a label that is one of
+    /// tq's keywords (`W_{in}`, `h_{at}`, `W_{in,out}`): inside the braces it cannot
+    /// start the next part of a statement, so it is a label like any other word (it was
+    /// reported as "unexpected `_{in}[J,` after the end of the statement", probe38 k02).
+    fn subscript_item<'a>(&self, i: In<'a>) -> PResult<'a, IndexExpr> {
+        let (i, _) = ws(i)?;
+        let start = i;
+        if let Ok((rest, w)) = word(i) {
+            let (after, _) = ws(rest)?;
+            let ends = after.fragment().starts_with([',', '}']);
+            if RESERVED.contains(w.fragment()) && ends {
+                let span = self.span(start, rest);
+                return Ok((
+                    rest,
+                    IndexExpr::Affine(Affine {
+                        terms: vec![AffineTerm {
+                            coef: 1,
+                            factors: vec![Ident {
+                                name: w.fragment().to_string(),
+                                span,
+                            }],
+                        }],
+                        constant: 0,
+                        span,
+                    }),
+                ));
+            }
+        }
+        self.index_expr(start)
     }
 
     pub(super) fn integer<'a>(&self, i: In<'a>) -> PResult<'a, i64> {

@@ -158,8 +158,11 @@ impl Ctx<'_> {
     }
 }
 
+/// White space: spaces, tabs, line ends, and a form feed (read as a space inside a line
+/// as at its start; it was reported as "unexpected `` after the end of the statement",
+/// the character printed raw: probe38 k25).
 pub(super) fn ws(i: In<'_>) -> PResult<'_, In<'_>> {
-    take_while(|c: char| c == ' ' || c == '\n' || c == '\r' || c == '\t').parse(i)
+    take_while(|c: char| matches!(c, ' ' | '\n' | '\r' | '\t' | '\x0c')).parse(i)
 }
 
 pub(super) fn sym<'a>(s: &'static str) -> impl FnMut(In<'a>) -> PResult<'a, In<'a>> {

@@ -455,6 +455,24 @@ impl Ctx<'_> {
                     "a `{first}` takes no range: declare `{first} {name}`; its domain comes from how the model reads it (`bernoulli({name})`: {name} in (0, 1], `normal(0, {name})`: {name} >= 0; docs/language.md, \"Symbols have domains\"), and a claim narrows it with givens (`claim ... given {name} >= 0, {name} <= 1`); to give it values for `tq variants`, write `vary {name} in 0.1..0.9`"
                 )
             }
+            // `size M_l = N0 + (l - 1) K for l in 1..L`: a per-member size by a formula,
+            // which tq does not have (probe38 a06: the hint was `..., for`, itself an
+            // error). Per-member sizes take their values from the `sample` line.
+            "size" if tok == "for" && statement.contains('=') => {
+                let whole = self.ascii.text[line.start..line.end].trim();
+                let whole = whole.split('#').next().unwrap_or(whole).trim();
+                let name = statement
+                    .trim_start_matches("size")
+                    .split('=')
+                    .next()
+                    .unwrap_or("M_l")
+                    .trim();
+                let range = whole.split_once(" for ").map_or("l in 1..L", |(_, r)| r.trim());
+                let base = name.split('_').next().unwrap_or("M");
+                format!(
+                    "a per-member size has no formula in .tq: declare `size {name} for {range}` and give each member its value on the `sample` line (`sample {base}_1 = ..., {base}_2 = ...`) or in a claim's givens; a claim then states the widths by the members"
+                )
+            }
             "size" | "symbol" | "scalar" if word_like => {
                 format!("`{first}` declares a list of names separated by commas: `{statement}, {tok}`")
             }
