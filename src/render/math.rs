@@ -8,9 +8,17 @@ use crate::sym::typeset::{escape_math_text, ident_latex, label_latex, word_latex
 
 /// One identifier: Greek words become letters, `dx`/`DX` become `\Delta x`/`\Delta X`,
 /// longer words are one italic word, a trailing `_W` becomes a subscript; the rule the
-/// symbolic printer shares (`sym::typeset`).
+/// symbolic printer shares (`sym::typeset`). A name written with a superscript label
+/// (`eta^{lr}`, `W^{h,G1}`, `theta^{max}_2`: a `sample` or `vary` line's name, a
+/// declaration list's) is set as the model's lines set it, the label upright
+/// (`\eta^{\mathrm{lr}}`), not as one word with its `^` and braces escaped (probe38 k16:
+/// `\mathrm{eta\wedge \{lr\}}`).
 pub fn ident(name: &str) -> String {
-    ident_latex(name)
+    if name.contains("^{") {
+        crate::sym::typeset::name_latex(name)
+    } else {
+        ident_latex(name)
+    }
 }
 
 fn word(w: &str) -> String {
