@@ -69,7 +69,7 @@ fn layers(n: usize) -> String {
     let mut s = String::from("size B, J\ninput h0[B, J] ~ normal(0, 1)\n");
     for k in 1..=n {
         s.push_str(&format!(
-            "param W{k}[J, J] ~ normal(0, 1/J)\nh{k}[b,j] = h{}[b,j] + W{k}[j,I] h{}[b,I] / 2\n",
+            "param W{k}[J, J] ~ normal(0, 1/J)\nh{k}[b,j] = h{}[b,j] + W{k}[j,J] h{}[b,J] / 2\n",
             k - 1,
             k - 1
         ));

@@ -89,7 +89,10 @@ pub fn word_at(text: &str, offset: usize) -> Option<(usize, usize, &str)> {
 /// variable). probe38 k18: `h` of `W^{h,G1}` hovered as the input `h`, `B` of `B^{G1}`
 /// as the size `B`, and `W` itself as nothing.
 fn labelled_at(text: &str, offset: usize) -> Option<(usize, usize, Vec<String>, bool)> {
-    let offset = offset.min(text.len());
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
     let b = text.as_bytes();
     let mut line_start = offset;
     while line_start > 0 && b[line_start - 1] != b'\n' {
@@ -99,7 +102,11 @@ fn labelled_at(text: &str, offset: usize) -> Option<(usize, usize, Vec<String>, 
         }
     }
     let line_end = text[offset..].find('\n').map_or(text.len(), |k| offset + k);
-    let line = &text[line_start..line_end.min(line_start + 2 * MAX_LINE)];
+    let mut line_end = line_end.min(line_start + 2 * MAX_LINE);
+    while !text.is_char_boundary(line_end) {
+        line_end -= 1;
+    }
+    let line = &text[line_start..line_end];
     let at = offset - line_start;
     // Tokens of the line from its start, so that a label's letters never start a word.
     let mut i = 0;
@@ -558,7 +565,7 @@ mod tests {
         let text = "size B, J, K\nsymbol eta^{lr}, s'_{0}, theta^{max}_{2}, V'^{gate}_{x}\n\
                     param W^{h,G1}[J, J] ~ normal(0, 1)\nparam B^{G1}[J] = 0\n\
                     input h[B, J] ~ normal(0, 1)\ninput x[B, K] ~ normal(0, 1)\n\
-                    y[b,j] = eta^{lr} W^{h,G1}[j,I] h[b,I] - B^{G1}[j] + theta^{max}_{2} V'^{gate}_{x} x[b,0]\n";
+                    y[b,j] = eta^{lr} W^{h,G1}[j,J] h[b,J] - B^{G1}[j] + theta^{max}_{2} V'^{gate}_{x} x[b,0]\n";
         let d = doc(text);
         assert!(
             d.report.diagnostics.is_empty(),
@@ -620,10 +627,13 @@ mod tests {
         }
         // Definition of W^{h,G1} is its `param` line, not `input h`.
         let def = definition(&d, &Target::Tensor("W^{h,G1}".into())).unwrap();
-        assert_eq!(def.start as usize, text.find("param W^{h,G1}").unwrap());
+        assert_eq!(
+            def.start as usize,
+            text.find("param W^{h,G1}").unwrap() + "param ".len()
+        );
         // The plain names still resolve as before.
         assert_eq!(
-            resolve(&d, at("h[b,I]", 0)).map(|r| r.2),
+            resolve(&d, at("h[b,J]", 0)).map(|r| r.2),
             Some(Target::Tensor("h".into()))
         );
         assert_eq!(
