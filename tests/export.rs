@@ -1129,3 +1129,148 @@ claim z == 2^(-1000)
     let xml = tq::export::moodle::quiz(&[&q]);
     assert!(!xml.contains("<text>0</text>"), "{xml}");
 }
+
+/// Replaces each mustache tag `{{params.KEY}}` as PrairieLearn's templates do: the tag
+/// ends at the first `}}`, and a key that is not in `params` renders as nothing.
+fn mustache(html: &str, params: &serde_json::Map<String, Value>) -> String {
+    let mut out = String::new();
+    let mut rest = html;
+    while let Some(k) = rest.find("{{") {
+        out.push_str(&rest[..k]);
+        let after = &rest[k + 2..];
+        let Some(end) = after.find("}}") else {
+            out.push_str(&rest[k..]);
+            return out;
+        };
+        let tag = after[..end].trim();
+        if let Some(key) = tag.strip_prefix("params.") {
+            match params.get(key) {
+                Some(Value::String(s)) => out.push_str(s),
+                Some(v) => out.push_str(&v.to_string()),
+                None => {}
+            }
+        }
+        rest = &after[end + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// probe38 k16: a varied symbol with a superscript label (`eta^{lr}`) was written as
+/// `{{params.eta^{lr}}}`, which the template ends at the first `}}`: the page showed
+/// "= }" without the value; and the name was typeset `\mathrm{eta\wedge \{lr\}}`. Each
+/// varied name now has a key of letters, digits and `_` (`eta_lr`), the same in
+/// question.html and in server.py's params, two names that would share one get
+/// distinct keys, and the name is typeset as the model's lines set it.
+#[test]
+fn varied_labelled_names_have_safe_keys_and_the_models_typesetting() {
+    let fast = Options {
+        no_numeric: true,
+        no_monte_carlo: true,
+        ..Options::default()
+    };
+    // (the varied names, their values, their keys, their LaTeX)
+    let cases: [(&[&str], &[&str], &[&str], &[&str]); 4] = [
+        (
+            &["eta^{lr}"],
+            &["0.1, 0.5"],
+            &["eta_lr"],
+            &["\\eta^{\\mathrm{lr}}"],
+        ),
+        (&["s^{a,b}"], &["2, 3"], &["s_a_b"], &["s^{a,b}"]),
+        (
+            &["theta^{max}_{2}"],
+            &["1, 4"],
+            &["theta_max_2"],
+            &["\\theta^{\\mathrm{max}}_{2}"],
+        ),
+        (
+            &["eta^{lr}", "eta_lr"],
+            &["0.1, 0.5", "2, 3"],
+            &["eta_lr", "eta_lr_2"],
+            &["\\eta^{\\mathrm{lr}}", "\\eta_{\\mathit{lr}}"],
+        ),
+    ];
+    for (names, sets, keys, latex) in cases {
+        let decl = names.join(", ");
+        let sum = names.join(" + ");
+        let samples: Vec<String> = names
+            .iter()
+            .zip(sets)
+            .map(|(n, s)| format!("{n} = {}", s.split(',').next().unwrap()))
+            .collect();
+        let varies: Vec<String> = names
+            .iter()
+            .zip(sets)
+            .map(|(n, s)| format!("vary {n} in {{{s}}}\n"))
+            .collect();
+        let src = format!(
+            "scalar w\nsymbol {decl}\nw1 = w - ({sum}) w\nat w = 1\nclaim w1 == 1 - ({sum})\nsample {}\n{}",
+            samples.join(", "),
+            varies.concat()
+        );
+        let q = question_of("labels.tq", &src, &fast, 2)
+            .unwrap_or_else(|e| panic!("{names:?}: no question: {e}\n{src}"));
+        let html = tq::export::prairielearn::question_html(&q);
+        let server = tq::export::prairielearn::server_py(&q);
+        // The LaTeX with the template's brace pairs split (`} }`) joined again.
+        let mut tex = html.clone();
+        while tex.contains("} }") {
+            tex = tex.replace("} }", "}}");
+        }
+        for (k, key) in keys.iter().enumerate() {
+            assert!(
+                html.contains(&format!("{{{{params.{key}}}}}")),
+                "{names:?}: no tag for {key}\n{html}"
+            );
+            assert!(
+                server.contains(&format!("\"{key}\": ")),
+                "{names:?}: {server}"
+            );
+            assert!(
+                html.contains(latex[k]),
+                "{names:?}: {} not typeset\n{html}",
+                latex[k]
+            );
+        }
+        assert!(!html.contains("\\wedge"), "{names:?}: {html}");
+        // Every variant's page, rendered as the platform renders it, shows each value
+        // and no stray brace pair.
+        let literal = server
+            .split("VARIANTS = ")
+            .nth(1)
+            .and_then(|r| r.split("\n\n\ndef generate").next())
+            .unwrap();
+        let variants: Value = serde_json::from_str(literal).unwrap();
+        for v in variants.as_array().unwrap() {
+            let params = v["params"].as_object().unwrap();
+            let page = mustache(&html, params);
+            let values_line = page
+                .lines()
+                .find(|l| l.contains("<strong>Values.</strong>"))
+                .unwrap();
+            for key in keys {
+                let x = params[*key]
+                    .as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| params[*key].to_string());
+                assert!(
+                    values_line.contains(&format!("= {x}"))
+                        || values_line.contains(&format!("=$ {x}")),
+                    "{names:?}: {key} = {x} missing: {values_line}"
+                );
+            }
+            assert!(
+                !values_line.contains("=$ }") && !values_line.contains("= }"),
+                "{values_line}"
+            );
+        }
+        // The render's list of symbols: the model's typesetting too.
+        let path = common::temp_file("export", "labels.tq", &src);
+        let out = common::tq_bin(&["render", &path]);
+        let tex = String::from_utf8_lossy(&out.stdout);
+        assert!(!tex.contains("\\wedge"), "{names:?}: {tex}");
+        let symbols = tex.lines().find(|l| l.contains("symbols:")).unwrap_or("");
+        assert!(symbols.contains(latex[0]), "{names:?}: {symbols}");
+    }
+}

@@ -819,3 +819,59 @@ sample B = 2, J = 3, L = 5, s = 1, sb = 3/2, v0 = 2
         plot.notes
     );
 }
+
+/// probe38 k23 / probe38 a07: a file with no backward program (no scalar loss, no `grad`
+/// declaration) had a "sampled Var(tensor.grad)" series of zeros drawn, which reads as
+/// vanishing gradients. No gradient series, and the caption says why; the same for a
+/// family over layers and for a file drawn tensor by tensor. A file with a loss keeps
+/// its gradient series (the test can fail both ways).
+#[test]
+fn a_file_without_a_backward_program_draws_no_gradient() {
+    let no_loss = [
+        (
+            "two_tensors.tq",
+            "size B, J\ninput x[B, J] ~ normal(0, 1)\ny[b,j] = 2 x[b,j]\nsample B = 4, J = 3\n",
+        ),
+        (
+            "chain.tq",
+            "size B, J, L\ninput h_0[B, J] ~ normal(0, 1)\nparam W_l[J, J] ~ normal(0, 1/J) for l in 1..L\nfor l in 0..L-1:\n  h_{l+1}[b,j] = h_l[b,j] + W_{l+1}[j,I] h_l[b,I] / 2\nsample B = 2, J = 3, L = 4\n",
+        ),
+        (
+            "mix.tq",
+            "size B, K\nsymbol lam\ninput x1[B, K] ~ normal(0, 1)\ninput x2[B, K] ~ normal(0, 1)\nz[b,k] = lam x1[b,k] + (1 - lam) x2[b,k]\nzp[b,k] = tanh(z[b,k])\nsample B = 3, K = 2, lam = 1/3\n",
+        ),
+    ];
+    for (name, src) in no_loss {
+        let r = checked(name, src);
+        assert!(r.unexpected_errors() == 0, "{name}: {:?}", r.diagnostics);
+        let plot = tq::plot::series(&r, 20, 0).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(!plot.series.is_empty(), "{name}");
+        let grads: Vec<&str> = plot
+            .series
+            .iter()
+            .filter(|s| s.grad)
+            .map(|s| s.label.as_str())
+            .collect();
+        assert!(grads.is_empty(), "{name}: gradient series {grads:?}");
+        assert!(
+            plot.backward_note.contains("no backward program"),
+            "{name}: {}",
+            plot.backward_note
+        );
+        let path = temp(name, src);
+        let out = tq(&["plot", &path, "--trials", "20"]);
+        assert_eq!(out.status.code(), Some(0), "{name}");
+        let svg = String::from_utf8_lossy(&out.stdout);
+        assert!(!svg.contains(".grad)"), "{name}: the SVG names a gradient");
+        assert!(svg.contains("no backward program"), "{name}");
+    }
+    // With an incoming gradient: the gradients are drawn.
+    let r = checked(
+        "with_grad.tq",
+        "size B, J\ninput x[B, J] ~ normal(0, 1)\ny[b,j] = 2 x[b,j]\ngrad y ~ normal(0, 1)\nsample B = 4, J = 3\n",
+    );
+    assert!(r.unexpected_errors() == 0, "{:?}", r.diagnostics);
+    let plot = tq::plot::series(&r, 20, 0).unwrap();
+    assert!(plot.series.iter().any(|s| s.grad), "{:?}", plot.series);
+    assert!(plot.backward_note.is_empty(), "{}", plot.backward_note);
+}

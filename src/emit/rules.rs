@@ -6,7 +6,7 @@
 //! `sample` values, with those of `--inputs` on top), so a rule whose symbols have no
 //! value (`mu'`) asks for them by name instead of running.
 
-use super::{py_str, readable::PY_RESERVED};
+use super::{py_str, readable::py_reserved};
 use crate::span::LineIndex;
 use crate::syntax::ast::*;
 use crate::syntax::printer::print_equation;
@@ -32,9 +32,7 @@ fn ident(name: &str) -> String {
     if s.is_empty() || s.starts_with(|c: char| c.is_ascii_digit()) {
         s = format!("s_{s}");
     }
-    while PY_RESERVED.contains(&s.as_str())
-        || ["np", "P", "t", "steps", "inputs", "start"].contains(&s.as_str())
-    {
+    while py_reserved(&s) || ["np", "P", "t", "steps", "inputs", "start"].contains(&s.as_str()) {
         s.push('_');
     }
     s

@@ -41,8 +41,9 @@ const SYMBOLIC_FUNCTIONS: &[&str] = &[
 /// and functions (`prairielearn.sympy_utils`: a variable by such a name is a "question
 /// configuration error", or reads as the constant), the names SymPy's parser writes
 /// into the code it evaluates (`Integer(2)`, `Symbol('x')`: a variable `Integer` turned
-/// every number into it), and Python's keywords (the expression is parsed by Python:
-/// `lambda*4**k` is a syntax error; probe37 j11). Such a name is renamed in the answer
+/// every number into it); and Python's keywords, which are not repeated here
+/// ([`sym::func::PYTHON_KEYWORDS`], the list `tq emit` reads too: the expression is
+/// parsed by Python, `lambda*4**k` is a syntax error; probe37 j11). Such a name is renamed in the answer
 /// ([`pl_name`]) and the question says how to write it. Other names SymPy knows
 /// (`E`, `I`, `S`, `N`, `Q`, `O`, `beta`, `gamma`) are plain symbols once declared in
 /// `variables`, which PrairieLearn puts before SymPy's own names.
@@ -100,48 +101,13 @@ const SYMBOLIC_RESERVED: &[&str] = &[
     "Symbol",
     "Function",
     "Lambda",
-    "False",
-    "None",
-    "True",
-    "and",
-    "as",
-    "assert",
-    "async",
-    "await",
-    "break",
-    "class",
-    "continue",
-    "def",
-    "del",
-    "elif",
-    "else",
-    "except",
-    "finally",
-    "for",
-    "from",
-    "global",
-    "if",
-    "import",
-    "in",
-    "is",
-    "lambda",
-    "nonlocal",
-    "not",
-    "or",
-    "pass",
-    "raise",
-    "return",
-    "try",
-    "while",
-    "with",
-    "yield",
 ];
 
 /// The name a variable has in a PrairieLearn formula: its own, or for a name in
 /// [`SYMBOLIC_RESERVED`] SymPy's spelling (`lambda` → `lamda`, which SymPy prints as
 /// λ) or the name with `_` after it (`e` → `e_`, `pi` → `pi_`, `is` → `is_`).
 pub fn pl_name(name: &str) -> String {
-    if !SYMBOLIC_RESERVED.contains(&name) {
+    if !SYMBOLIC_RESERVED.contains(&name) && !sym::func::PYTHON_KEYWORDS.contains(&name) {
         name.to_string()
     } else if name == "lambda" {
         "lamda".to_string()

@@ -22,6 +22,51 @@ fn unbrace(s: &str) -> String {
     s
 }
 
+/// The key of each varied parameter in `data["params"]`, by its name: the name with
+/// every character other than an ASCII letter, digit or `_` written as `_` (a prime as
+/// `p`), runs of `_` made one: `eta^{lr}` → `eta_lr`, `s^{a,b}` → `s_a_b`. The mustache
+/// templates of question.html end a tag at the first `}}`, so a key written as the name
+/// (`{{params.eta^{lr}}}`) read as `params.eta^{lr` and the value was missing from the
+/// page (probe38 k16). Two names that would share a key (or take `tq_variant`) get
+/// `_2`, `_3`, ... after it.
+pub fn param_keys(varied: &[String]) -> Vec<(String, String)> {
+    let mut taken: Vec<String> = vec!["tq_variant".to_string()];
+    let mut out = Vec::new();
+    for n in varied {
+        let mut k = String::new();
+        for c in n.chars() {
+            let c = match c {
+                '\'' => 'p',
+                c if c.is_ascii_alphanumeric() => c,
+                _ => '_',
+            };
+            if !(c == '_' && k.ends_with('_')) {
+                k.push(c);
+            }
+        }
+        let mut k = k.trim_matches('_').to_string();
+        if k.is_empty() || k.starts_with(|c: char| c.is_ascii_digit()) {
+            k = format!("v_{k}");
+        }
+        let mut key = k.clone();
+        let mut m = 2;
+        while taken.contains(&key) {
+            key = format!("{k}_{m}");
+            m += 1;
+        }
+        taken.push(key.clone());
+        out.push((n.clone(), key));
+    }
+    out
+}
+
+fn key_of(keys: &[(String, String)], name: &str) -> String {
+    keys.iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, k)| k.clone())
+        .unwrap_or_else(|| name.to_string())
+}
+
 /// `info.json`.
 pub fn info_json(q: &Question) -> String {
     let doc = json!({
@@ -42,7 +87,10 @@ pub fn info_json(q: &Question) -> String {
 pub fn question_html(q: &Question) -> String {
     let style = Style {
         inline,
-        value: Box::new(|n: &str| format!(" {{{{params.{n}}}}}")),
+        value: {
+            let keys = param_keys(&q.varied);
+            Box::new(move |n: &str| format!(" {{{{params.{}}}}}", key_of(&keys, n)))
+        },
     };
     let mut out = format!(
         "<!-- Exported by tq from {} ({} variant{} checked by tq); export again instead of editing. -->\n",
@@ -98,6 +146,7 @@ pub fn question_html(q: &Question) -> String {
 
 /// `server.py`.
 pub fn server_py(q: &Question) -> String {
+    let keys = param_keys(&q.varied);
     let variants: Vec<serde_json::Value> = q
         .variants
         .iter()
@@ -106,7 +155,7 @@ pub fn server_py(q: &Question) -> String {
             let mut params = serde_json::Map::new();
             params.insert("tq_variant".into(), json!(k + 1));
             for (n, x) in &v.values {
-                params.insert(n.clone(), json!(x));
+                params.insert(key_of(&keys, n), json!(x));
             }
             let mut correct = serde_json::Map::new();
             for (a, value) in q.answers.iter().zip(&v.answers) {

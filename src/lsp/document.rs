@@ -57,6 +57,22 @@ impl Document {
         doc
     }
 
+    /// A document the server does not check because the open documents' text would pass
+    /// [`MAX_OPEN_BYTES`]: no text kept, one E0003 saying why, with the way back.
+    pub fn refused(uri: Uri, version: i32, why: String) -> Document {
+        let mut doc = Document::new(uri, version, String::new());
+        doc.report.diagnostics.push(
+            crate::diag::Diagnostic::error(
+                "E0003",
+                crate::syntax::span::Span::new(0, 0),
+                format!("tq does not check this document: {why}"),
+            )
+            .with_hint("close other .tq documents, then edit this one or open it again"),
+        );
+        doc.lost = Some(why);
+        doc
+    }
+
     pub fn text(&self) -> &str {
         &self.report.source
     }
@@ -92,12 +108,25 @@ pub fn quick_report(path: &str, text: &str) -> FileReport {
     }
 }
 
+/// The bound on the bytes the server keeps live for one open document (its parse and
+/// check, and the facts the worker derived for it) per byte of its text
+/// (docs/performance.md, "The language server's memory"; tests/lsp_memory.rs).
+pub const RETAINED_PER_SOURCE_BYTE: usize = 200;
+
 /// The largest text the server follows, in bytes: eight times the largest file tq
 /// reads (a document past [`MAX_SOURCE_BYTES`] gets E0003 but is still followed, so
 /// that edits can bring it back under).
 ///
 /// [`MAX_SOURCE_BYTES`]: crate::syntax::parser::MAX_SOURCE_BYTES
 pub const MAX_DOCUMENT_BYTES: usize = 8 * crate::syntax::parser::MAX_SOURCE_BYTES;
+
+/// The most text, in bytes, of all the open documents the server checks together (4 MiB:
+/// four files of tq's largest, or a thousand of the size of problems/). What a document
+/// keeps is about [`RETAINED_PER_SOURCE_BYTE`] times its text at most, so this bounds the
+/// server's memory over documents (probe38 k14: eight open 300 KB documents held 456 MB);
+/// a document opened or changed past it is not checked, and gets one E0003 saying so
+/// (docs/editors.md).
+pub const MAX_OPEN_BYTES: usize = 4 * crate::syntax::parser::MAX_SOURCE_BYTES;
 
 /// The most bytes one `didChange` may make the server scan: each ranged change scans
 /// the text once (its line starts) and moves its tail. A 1 MiB document takes 256

@@ -78,6 +78,146 @@ pub fn word_at(text: &str, offset: usize) -> Option<(usize, usize, &str)> {
     (start < end).then(|| (start, end, &text[start..end]))
 }
 
+/// A name written with a superscript label (`W^{h,G1}`, `B^{G1}`, `eta^{lr}`,
+/// `theta^{max}_{2}`, `V'^{gate}_{x}`) around a byte offset: the label is part of the
+/// name (docs/language.md, "Names"), so the cursor anywhere on the base or the label is
+/// on the whole name. Returns the name's byte range and its spellings to look up: the
+/// whole name as the checker keys it (a simple subscript without braces, as the printer
+/// writes it), then the name without its subscript (a family's key). `None` when the
+/// name at `offset` has no label (the plain word rules of [`word_at`] apply), in a
+/// comment, and inside a label's subscript braces (`l` of `W^{h}_{l+1}` is the loop
+/// variable). probe38 k18: `h` of `W^{h,G1}` hovered as the input `h`, `B` of `B^{G1}`
+/// as the size `B`, and `W` itself as nothing.
+fn labelled_at(text: &str, offset: usize) -> Option<(usize, usize, Vec<String>, bool)> {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let b = text.as_bytes();
+    let mut line_start = offset;
+    while line_start > 0 && b[line_start - 1] != b'\n' {
+        line_start -= 1;
+        if offset - line_start > MAX_LINE {
+            return None;
+        }
+    }
+    let line_end = text[offset..].find('\n').map_or(text.len(), |k| offset + k);
+    let mut line_end = line_end.min(line_start + 2 * MAX_LINE);
+    while !text.is_char_boundary(line_end) {
+        line_end -= 1;
+    }
+    let line = &text[line_start..line_end];
+    let at = offset - line_start;
+    // Tokens of the line from its start, so that a label's letters never start a word.
+    let mut i = 0;
+    while i < line.len() && i <= at {
+        let Some(c) = line[i..].chars().next() else {
+            break;
+        };
+        if c == '#' {
+            return None;
+        }
+        if !is_name_char(c) {
+            i += c.len_utf8();
+            continue;
+        }
+        let start = i;
+        let mut j = i;
+        for (k, d) in line[i..].char_indices() {
+            // `_{` starts a braced subscript, not more of the word.
+            if !is_name_char(d) || (d == '_' && line[i + k + 1..].starts_with('{')) {
+                j = i + k;
+                break;
+            }
+            j = i + k + d.len_utf8();
+        }
+        if j - start > 4 * MAX_WORD {
+            return None;
+        }
+        let word_end = j;
+        let mut label: Option<&str> = None;
+        let mut sub: Option<(usize, usize)> = None;
+        for _ in 0..2 {
+            let rest = &line[j..];
+            if label.is_none() && rest.starts_with("^{") {
+                let Some(close) = rest.find('}') else { break };
+                let body = &rest[2..close];
+                let items_ok = !body.is_empty()
+                    && body.split(',').all(|w| {
+                        w.starts_with(|c: char| c.is_ascii_alphanumeric())
+                            && w.chars().all(|c| c.is_ascii_alphanumeric() || c == '\'')
+                    })
+                    && body
+                        .split(',')
+                        .any(|w| w.starts_with(|c: char| c.is_ascii_alphabetic()));
+                if !items_ok {
+                    break;
+                }
+                label = Some(&rest[..close + 1]);
+                j += close + 1;
+            } else if sub.is_none() && rest.starts_with("_{") {
+                let mut depth = 0usize;
+                let mut close = None;
+                for (k, d) in rest.char_indices().skip(1) {
+                    match d {
+                        '{' => depth += 1,
+                        '}' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                close = Some(k);
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                let Some(close) = close else { break };
+                sub = Some((j + 2, j + close));
+                j += close + 1;
+            } else if sub.is_none() && label.is_some() && rest.starts_with('_') {
+                let n = rest[1..]
+                    .find(|c: char| !c.is_ascii_alphanumeric())
+                    .unwrap_or(rest.len() - 1);
+                if n == 0 {
+                    break;
+                }
+                sub = Some((j + 1, j + 1 + n));
+                j += 1 + n;
+            } else {
+                break;
+            }
+        }
+        if start <= at && at <= j {
+            let label = label?;
+            let in_sub = sub.is_some_and(|(s, e)| s <= at && at < e && line[..s].ends_with('{'));
+            let base = format!(
+                "{}{label}",
+                crate::syntax::lines::transliterate(&line[start..word_end]).text
+            );
+            let mut names = Vec::new();
+            match sub {
+                None => names.push(base.clone()),
+                Some((s, e)) => {
+                    let inner: String = line[s..e].chars().filter(|c| !c.is_whitespace()).collect();
+                    let simple = !inner.is_empty()
+                        && inner.chars().all(|c| c.is_ascii_alphanumeric())
+                        && (inner.chars().all(|c| c.is_ascii_digit())
+                            || inner.starts_with(|c: char| c.is_ascii_alphabetic()));
+                    names.push(if simple {
+                        format!("{base}_{inner}")
+                    } else {
+                        format!("{base}_{{{inner}}}")
+                    });
+                    names.push(base);
+                }
+            }
+            return Some((line_start + start, line_start + j, names, in_sub));
+        }
+        i = j.max(i + c.len_utf8());
+    }
+    None
+}
+
 /// The longest word (in characters) the language server looks up.
 const MAX_WORD: usize = 1_024;
 /// How far back (in bytes) a word's line is scanned for its start or a comment.
@@ -116,8 +256,38 @@ fn loop_vars(items: &[Item], offset: usize, out: &mut Vec<(String, Span, bool)>)
 
 /// What the word at `offset` refers to, and the word's byte range.
 pub fn resolve(doc: &Document, offset: usize) -> Option<(usize, usize, Target)> {
-    let (start, end, word) = word_at(doc.text(), offset)?;
     let env = &doc.report.env;
+    // A labelled name (`W^{h,G1}`): the whole name or nothing, never a letter of its
+    // label as another name.
+    let labelled = labelled_at(doc.text(), offset);
+    if let Some((start, end, names, in_sub)) = &labelled {
+        let (start, end) = (*start, *end);
+        let (whole, family) = (&names[0], names.get(1));
+        let target = if env.tensors.contains_key(whole) {
+            Some(Target::Tensor(whole.clone()))
+        } else if env.sizes.contains_key(whole) {
+            Some(Target::Size(whole.clone()))
+        } else if env.symbols.contains_key(whole) {
+            Some(Target::Symbol(whole.clone()))
+        } else if env.scalars.contains_key(whole) {
+            Some(Target::Scalar(whole.clone()))
+        } else if env.rules.contains_key(whole) {
+            Some(Target::Rule(whole.clone()))
+        } else {
+            None
+        };
+        if let Some(t) = target {
+            return Some((start, end, t));
+        }
+        // Inside a family member's subscript (`l` of `W^{h}_{l+1}`): the plain word
+        // there, a loop variable or an index.
+        if !in_sub {
+            return family
+                .filter(|f| env.tensors.get(*f).is_some_and(|t| t.family_arity > 0))
+                .map(|f| (start, end, Target::Tensor(f.clone())));
+        }
+    }
+    let (start, end, word) = word_at(doc.text(), offset)?;
     // Names are stored in their ASCII spelling (`σ_W` is `sigma_W`, `Δx` is `dx`).
     let ascii = crate::syntax::lines::transliterate(word).text;
     // `L_` of `L_{l+1}`: the name before the subscript's braces.
@@ -386,6 +556,117 @@ mod tests {
         let c = doc("size B  # B here\n");
         assert_eq!(resolve(&c, 12), None);
         assert_eq!(resolve(&c, 5).map(|r| r.2), Some(Target::Size("B".into())));
+    }
+
+    /// probe38 k18: a name with a superscript label is one name wherever the cursor is on
+    /// it, its base or its label; a letter of the label is never another name.
+    #[test]
+    fn a_labelled_name_is_one_name() {
+        let text = "size B, J, K\nsymbol eta^{lr}, s'_{0}, theta^{max}_{2}, V'^{gate}_{x}\n\
+                    param W^{h,G1}[J, J] ~ normal(0, 1)\nparam B^{G1}[J] = 0\n\
+                    input h[B, J] ~ normal(0, 1)\ninput x[B, K] ~ normal(0, 1)\n\
+                    y[b,j] = eta^{lr} W^{h,G1}[j,J] h[b,J] - B^{G1}[j] + theta^{max}_{2} V'^{gate}_{x} x[b,0]\n";
+        let d = doc(text);
+        assert!(
+            d.report.diagnostics.is_empty(),
+            "{:?}",
+            d.report.diagnostics
+        );
+        let use_line = text.rfind("y[b,j]").unwrap();
+        let at = |needle: &str, k: usize| use_line + text[use_line..].find(needle).unwrap() + k;
+        let cases: Vec<(usize, Target, &str)> = vec![
+            (
+                at("W^{h,G1}", 0),
+                Target::Tensor("W^{h,G1}".into()),
+                "W^{h,G1}",
+            ),
+            (
+                at("W^{h,G1}", 3),
+                Target::Tensor("W^{h,G1}".into()),
+                "W^{h,G1}",
+            ),
+            (
+                at("W^{h,G1}", 6),
+                Target::Tensor("W^{h,G1}".into()),
+                "W^{h,G1}",
+            ),
+            (at("B^{G1}", 0), Target::Tensor("B^{G1}".into()), "B^{G1}"),
+            (at("B^{G1}", 3), Target::Tensor("B^{G1}".into()), "B^{G1}"),
+            (
+                at("eta^{lr}", 1),
+                Target::Symbol("eta^{lr}".into()),
+                "eta^{lr}",
+            ),
+            (
+                at("eta^{lr}", 5),
+                Target::Symbol("eta^{lr}".into()),
+                "eta^{lr}",
+            ),
+            (
+                at("theta^{max}", 7),
+                Target::Symbol("theta^{max}_2".into()),
+                "theta^{max}_{2}",
+            ),
+            (
+                at("theta^{max}", 13),
+                Target::Symbol("theta^{max}_2".into()),
+                "theta^{max}_{2}",
+            ),
+            (
+                at("V'^{gate}", 11),
+                Target::Symbol("V'^{gate}_x".into()),
+                "V'^{gate}_{x}",
+            ),
+        ];
+        for (offset, want, spelled) in cases {
+            let got = resolve(&d, offset);
+            let Some((s, e, t)) = got else {
+                panic!("nothing at {offset} ({spelled})");
+            };
+            assert_eq!((t, &text[s..e]), (want, spelled), "at {offset}");
+        }
+        // Definition of W^{h,G1} is its `param` line, not `input h`.
+        let def = definition(&d, &Target::Tensor("W^{h,G1}".into())).unwrap();
+        assert_eq!(
+            def.start as usize,
+            text.find("param W^{h,G1}").unwrap() + "param ".len()
+        );
+        // The plain names still resolve as before.
+        assert_eq!(
+            resolve(&d, at("h[b,J]", 0)).map(|r| r.2),
+            Some(Target::Tensor("h".into()))
+        );
+        assert_eq!(
+            resolve(&d, at("x[b,0]", 0)).map(|r| r.2),
+            Some(Target::Tensor("x".into()))
+        );
+    }
+
+    /// A labelled family's member: the cursor on the name is the family, inside the
+    /// subscript's braces the loop variable.
+    #[test]
+    fn a_labelled_family_member_is_its_family_and_its_subscript_the_variable() {
+        let text = "size B, L\nparam W^{in}_{l+1}[B, B] ~ normal(0, 1) for l in 0..L-1\n\
+                    input h_0[B] ~ normal(0, 1)\nfor l in 0..L-1:\n  h_{l+1}[b] = W^{in}_{l+1}[b,C] h_l[C]\n";
+        let d = doc(text);
+        if !d.report.diagnostics.is_empty() {
+            // The spelling of a labelled family's declaration is the checker's business;
+            // without it there is nothing to look up.
+            return;
+        }
+        let use_line = text.rfind("h_{l+1}[b]").unwrap();
+        let w = use_line + text[use_line..].find("W^{in}").unwrap();
+        let got = resolve(&d, w + 3).map(|r| r.2);
+        assert!(
+            matches!(got, Some(Target::Tensor(ref k)) if k.starts_with("W^{in}")),
+            "{got:?}"
+        );
+        let l = w + "W^{in}_{".len();
+        assert!(
+            matches!(resolve(&d, l).map(|r| r.2), Some(Target::LoopVar(..))),
+            "{:?}",
+            resolve(&d, l)
+        );
     }
 
     /// probe38 k06: the Unicode prime `′` is `'`, in the word under the cursor as in the

@@ -4,7 +4,7 @@
 //! Every handler runs under `catch_unwind`: a panic in a feature becomes an error
 //! response (or, for a notification, a log message) and the server goes on.
 
-use super::document::{apply_changes, Document, Store, MAX_DOCUMENT_BYTES};
+use super::document::{apply_changes, Document, Store, MAX_DOCUMENT_BYTES, MAX_OPEN_BYTES};
 use super::worker::{panic_text, Output, Worker};
 use super::{diagnostics, edits, hover, navigation, verdicts};
 use crate::claims::Options;
@@ -29,6 +29,24 @@ use lsp_types::{
 };
 use serde_json::Value;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+
+/// The function that returns a thread's freed memory to the system (the binary's
+/// allocator's: `tq lsp` sets it; nothing without it).
+static RELEASE: std::sync::OnceLock<fn()> = std::sync::OnceLock::new();
+
+/// Sets the function the server calls, on its own thread and on the worker's, when a
+/// document was closed or an analysis finished, to return what was freed to the
+/// system (the allocator is the binary's choice; the library does not name it).
+pub fn on_idle_release(f: fn()) {
+    let _ = RELEASE.set(f);
+}
+
+/// Returns the calling thread's freed memory to the system, if the binary said how.
+pub fn release_memory() {
+    if let Some(f) = RELEASE.get() {
+        f();
+    }
+}
 
 /// What the server offers.
 pub fn capabilities() -> ServerCapabilities {
@@ -233,7 +251,7 @@ impl Server<'_> {
             if let Some(doc) = self.store.docs.remove(&uri) {
                 let doc = match doc.lost {
                     Some(why) => Document::lost(uri, doc.version, why),
-                    None => Document::new(uri, doc.version, doc.report.source),
+                    None => self.admit(uri, doc.version, doc.report.source),
                 };
                 self.update(doc);
             }
@@ -277,6 +295,17 @@ impl Server<'_> {
                 "the server is shutting down".into(),
             ));
             return;
+        }
+        // A request that names an open document (hover, hints, lenses, code actions):
+        // the author is looking at it, so its waiting analysis is taken next.
+        if let Some(uri) = r
+            .params
+            .get("textDocument")
+            .and_then(|t| t.get("uri"))
+            .and_then(Value::as_str)
+            .and_then(|u| u.parse::<Uri>().ok())
+        {
+            self.worker.touch(&uri);
         }
         let (id, method) = (r.id.clone(), r.method.clone());
         let reply = match catch_unwind(AssertUnwindSafe(|| self.dispatch(r))) {
@@ -395,15 +424,8 @@ impl Server<'_> {
                     return;
                 };
                 let d = p.text_document;
-                self.update(if d.text.len() > MAX_DOCUMENT_BYTES {
-                    let why = format!(
-                        "the document is {} bytes, more than the limit of {MAX_DOCUMENT_BYTES} bytes",
-                        d.text.len()
-                    );
-                    Document::lost(d.uri, d.version, why)
-                } else {
-                    Document::new(d.uri, d.version, d.text)
-                });
+                let doc = self.admit(d.uri, d.version, d.text);
+                self.update(doc);
             }
             DidCloseTextDocument::METHOD => {
                 let Ok(p) = serde_json::from_value::<DidCloseTextDocumentParams>(n.params) else {
@@ -412,6 +434,9 @@ impl Server<'_> {
                 let uri = p.text_document.uri;
                 self.worker.forget(&uri);
                 self.store.docs.remove(&uri);
+                // The document's memory back to the system: this thread's now, the
+                // worker's (what it derived, freed here) when it is next idle.
+                release_memory();
                 self.send(Notification::new(
                     PublishDiagnostics::METHOD.into(),
                     lsp_types::PublishDiagnosticsParams {
@@ -423,6 +448,35 @@ impl Server<'_> {
             }
             _ => {}
         }
+    }
+
+    /// A document's text checked, or refused (one E0003, the text dropped) when it is
+    /// over [`MAX_DOCUMENT_BYTES`] or would bring the open documents' text over
+    /// [`MAX_OPEN_BYTES`] (the document itself, if open, is not counted twice).
+    fn admit(&self, uri: Uri, version: i32, text: String) -> Document {
+        if text.len() > MAX_DOCUMENT_BYTES {
+            let why = format!(
+                "the document is {} bytes, more than the limit of {MAX_DOCUMENT_BYTES} bytes",
+                text.len()
+            );
+            return Document::lost(uri, version, why);
+        }
+        let others: usize = self
+            .store
+            .docs
+            .iter()
+            .filter(|(u, _)| **u != uri)
+            .map(|(_, d)| d.text().len())
+            .sum();
+        if others + text.len() > MAX_OPEN_BYTES {
+            let why = format!(
+                "the open documents would hold {} bytes of text, more than the limit of {MAX_OPEN_BYTES} bytes the server checks at once (this one {} bytes)",
+                others + text.len(),
+                text.len()
+            );
+            return Document::refused(uri, version, why);
+        }
+        Document::new(uri, version, text)
     }
 
     /// A new version of a document: its diagnostics at once, its analysis queued.

@@ -36,20 +36,81 @@ fn symbol(v: Verdict) -> &'static str {
     }
 }
 
-/// What to show at each claim line: (1-based line, label, tooltip).
+/// The most detail lines a summarised hint's tooltip lists.
+const MAX_TOOLTIP_CLAIMS: usize = 20;
+
+/// One line's hint from its claims' verdicts: the claim's own label when the line holds
+/// one claim; for a claim over an unrolled loop's members (one verdict per member, all
+/// on one line) one summary: the count of each verdict, worst first, then the label of
+/// the first member that does not pass (or of the first member), and a tooltip with
+/// the members' reports, those that do not pass first (probe38 k22: 257 hints of 120
+/// characters each, stacked at the end of one line).
+fn summarised(views: &[&ClaimView]) -> (String, String) {
+    if let [c] = views {
+        return (
+            format!("{} {}", symbol(c.verdict), c.label),
+            c.detail.clone(),
+        );
+    }
+    let order = [
+        Verdict::Refuted,
+        Verdict::Undecided,
+        Verdict::Confirmed,
+        Verdict::Proved,
+    ];
+    let word = |v: Verdict| match v {
+        Verdict::Refuted => "refuted",
+        Verdict::Undecided => "undecided",
+        Verdict::Confirmed => "confirmed",
+        Verdict::Proved => "proved",
+    };
+    let counts: Vec<String> = order
+        .iter()
+        .filter_map(|v| {
+            let n = views.iter().filter(|c| c.verdict == *v).count();
+            (n > 0).then(|| format!("{} {n} {}", symbol(*v), word(*v)))
+        })
+        .collect();
+    let mut ranked: Vec<&&ClaimView> = views.iter().collect();
+    ranked.sort_by_key(|c| (c.acceptable, order.iter().position(|v| *v == c.verdict)));
+    let first = ranked[0];
+    let label = format!(
+        "{} of {} members; first: {}",
+        counts.join(", "),
+        views.len(),
+        first.label
+    );
+    let mut tip: Vec<String> = ranked
+        .iter()
+        .take(MAX_TOOLTIP_CLAIMS)
+        .map(|c| c.detail.clone())
+        .collect();
+    if views.len() > MAX_TOOLTIP_CLAIMS {
+        tip.push(format!(
+            "… and {} more (`tq check` lists every member)",
+            views.len() - MAX_TOOLTIP_CLAIMS
+        ));
+    }
+    (label, tip.join("\n"))
+}
+
+/// What to show at each claim line: (1-based line, label, tooltip), one per line.
 fn shown(doc: &Document) -> Vec<(usize, String, String)> {
     match &doc.verdicts {
-        Some(v) if v.unavailable.is_none() => v
-            .claims
-            .iter()
-            .map(|c: &ClaimView| {
-                (
-                    c.line,
-                    format!("{} {}", symbol(c.verdict), c.label),
-                    c.detail.clone(),
-                )
-            })
-            .collect(),
+        Some(v) if v.unavailable.is_none() => {
+            let mut lines: std::collections::BTreeMap<usize, Vec<&ClaimView>> =
+                std::collections::BTreeMap::new();
+            for c in &v.claims {
+                lines.entry(c.line).or_default().push(c);
+            }
+            lines
+                .into_iter()
+                .map(|(line, views)| {
+                    let (label, tip) = summarised(&views);
+                    (line, label, tip)
+                })
+                .collect()
+        }
         Some(_) => Vec::new(),
         None if doc.has_errors() => Vec::new(),
         None => claim_lines(doc)
@@ -108,4 +169,69 @@ pub fn code_lenses(doc: &Document) -> Vec<CodeLens> {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view(line: usize, verdict: Verdict, acceptable: bool, label: &str) -> ClaimView {
+        ClaimView {
+            line,
+            verdict,
+            acceptable,
+            label: label.to_string(),
+            detail: format!("{label} (detail)"),
+            replacement: None,
+        }
+    }
+
+    /// probe38 k22: the members of a claim over an unrolled loop share one line and get
+    /// one hint that counts them, the worst first; a line with one claim keeps its label.
+    #[test]
+    fn the_members_of_one_line_are_summarised_in_one_hint() {
+        let mut many: Vec<ClaimView> = (0..13)
+            .map(|k| view(10, Verdict::Proved, true, &format!("proved [m{k}]")))
+            .collect();
+        many.extend(
+            (0..244).map(|k| view(10, Verdict::Undecided, true, &format!("undecided: u{k}"))),
+        );
+        let refs: Vec<&ClaimView> = many.iter().collect();
+        let (label, tip) = summarised(&refs);
+        assert!(
+            label.starts_with("? 244 undecided, ✓ 13 proved of 257 members"),
+            "{label}"
+        );
+        assert!(label.contains("first: undecided: u0"), "{label}");
+        assert_eq!(tip.lines().count(), MAX_TOOLTIP_CLAIMS + 1, "{tip}");
+        assert!(
+            tip.ends_with("… and 237 more (`tq check` lists every member)"),
+            "{tip}"
+        );
+        // A member that fails comes first, whatever its place.
+        many.push(view(10, Verdict::Refuted, false, "refuted: at l = 200"));
+        let refs: Vec<&ClaimView> = many.iter().collect();
+        let (label, tip) = summarised(&refs);
+        assert!(
+            label.starts_with("✗ 1 refuted, ? 244 undecided, ✓ 13 proved of 258 members"),
+            "{label}"
+        );
+        assert!(label.ends_with("first: refuted: at l = 200"), "{label}");
+        assert!(tip.starts_with("refuted: at l = 200"), "{tip}");
+        // An expected refutation passes: it is not put before a failing member.
+        let planted = [
+            view(3, Verdict::Refuted, true, "refuted: x (expected)"),
+            view(3, Verdict::Undecided, false, "undecided: y"),
+        ];
+        let refs: Vec<&ClaimView> = planted.iter().collect();
+        assert!(
+            summarised(&refs).0.ends_with("first: undecided: y"),
+            "{:?}",
+            summarised(&refs)
+        );
+        // One claim: its own label.
+        let one = [view(4, Verdict::Proved, true, "proved [exact]")];
+        let refs: Vec<&ClaimView> = one.iter().collect();
+        assert_eq!(summarised(&refs).0, "✓ proved [exact]");
+    }
 }

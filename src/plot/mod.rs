@@ -544,6 +544,15 @@ pub fn series_on(
         );
     }
     wanted.sort_by(|a, b| a.grad.cmp(&b.grad).then(a.key.cmp(&b.key)));
+    let has_back = !back.items.is_empty();
+    let mut backward_note = String::new();
+    if !has_back {
+        // No backward program (no scalar loss, no `grad` declaration): there is no
+        // gradient to sample, and a series of zeros would read as vanishing gradients
+        // (probe38 k23, a07).
+        wanted.retain(|w| !w.grad);
+        backward_note = "no backward program (the file has no scalar loss and no `grad` declaration): no gradient is drawn".into();
+    }
     let loss = back.seeds.first().map(String::as_str);
     let all: Needed = wanted.iter().map(|w| (w.key.clone(), w.grad)).collect();
     let forward: Needed = wanted
@@ -552,8 +561,6 @@ pub fn series_on(
         .map(|w| (w.key.clone(), false))
         .collect();
     let setup = |_: &mut crate::num::Machine| Ok(());
-    let has_back = !back.items.is_empty();
-    let mut backward_note = String::new();
     let (model, first) = match first_trial(
         &r.program,
         env,

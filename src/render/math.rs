@@ -8,9 +8,56 @@ use crate::sym::typeset::{escape_math_text, ident_latex, label_latex, word_latex
 
 /// One identifier: Greek words become letters, `dx`/`DX` become `\Delta x`/`\Delta X`,
 /// longer words are one italic word, a trailing `_W` becomes a subscript; the rule the
-/// symbolic printer shares (`sym::typeset`).
+/// symbolic printer shares (`sym::typeset`). A name written with a superscript label
+/// (`eta^{lr}`, `W^{h,G1}`, `theta^{max}_2`: a `sample` or `vary` line's name, a
+/// declaration list's) is set as the model's lines set it, the label upright
+/// (`\eta^{\mathrm{lr}}`), not as one word with its `^` and braces escaped (probe38 k16:
+/// `\mathrm{eta\wedge \{lr\}}`).
 pub fn ident(name: &str) -> String {
-    ident_latex(name)
+    if name.contains("^{") {
+        labelled(name).unwrap_or_else(|| crate::sym::typeset::name_latex(name))
+    } else {
+        ident_latex(name)
+    }
+}
+
+/// A labelled name as printed (`theta^{max}_2`, `W'^{h,G1}`, `s^{a}_{b,c}`) set as
+/// [`name`] sets the parsed name: the base, its primes, the labels upright, the
+/// subscript's items braced; `None` for anything else.
+fn labelled(printed: &str) -> Option<String> {
+    let (head, rest) = printed.split_once("^{")?;
+    let (labels, tail) = rest.split_once('}')?;
+    let base = head.trim_end_matches('\'');
+    let is_word = |w: &str| !w.is_empty() && w.chars().all(|c| c.is_ascii_alphanumeric());
+    if !is_word(base) || !labels.split(',').all(is_word) {
+        return None;
+    }
+    let mut s = word(base);
+    s.push_str(&"'".repeat(head.len() - base.len()));
+    let labels: Vec<String> = labels.split(',').map(label).collect();
+    s = format!("{s}^{{{}}}", labels.join(","));
+    if tail.is_empty() {
+        return Some(s);
+    }
+    let sub = tail.strip_prefix('_')?;
+    let sub = sub
+        .strip_prefix('{')
+        .and_then(|x| x.strip_suffix('}'))
+        .unwrap_or(sub);
+    if !sub.split(',').all(is_word) {
+        return None;
+    }
+    let items: Vec<String> = sub
+        .split(',')
+        .map(|i| {
+            if i.chars().all(|c| c.is_ascii_digit()) {
+                i.to_string()
+            } else {
+                ident_latex(i)
+            }
+        })
+        .collect();
+    Some(format!("{s}_{{{}}}", items.join(",")))
 }
 
 fn word(w: &str) -> String {
@@ -258,6 +305,38 @@ mod tests {
         assert_eq!(label("relu"), "\\mathrm{relu}");
         assert_eq!(label("R"), "R");
         assert_eq!(label("sigma"), "\\sigma");
+    }
+
+    /// probe38 k16: a labelled name given as its printed text (a `sample`, `vary` or
+    /// declaration list's name) is set as the model's lines set the parsed name, never
+    /// as one escaped word (`\mathrm{eta\wedge \{lr\}}`).
+    #[test]
+    fn a_labelled_name_as_text_is_set_as_the_parsed_name() {
+        for written in [
+            "eta^{lr}",
+            "W^{h,G1}",
+            "B^{G1}",
+            "s^{a,b}",
+            "theta^{max}_{2}",
+            "theta^{max}_ab",
+            "V'^{gate}_{x}",
+            "sigma^{out}_{W,2}",
+        ] {
+            let parsed = crate::syntax::parser::parse(&format!("u = {written}\n"));
+            let Some(ItemKind::Equation(eq)) = parsed.program.items.first().map(|i| &i.kind) else {
+                panic!("{written}: {:?}", parsed.diagnostics);
+            };
+            let Expr::Ref(r) = &eq.rhs else {
+                panic!("{written}: {:?}", eq.rhs);
+            };
+            let printed = crate::syntax::printer::print_name(&r.name);
+            assert_eq!(
+                ident(&printed),
+                name(&r.name),
+                "{written} (printed {printed})"
+            );
+            assert!(!ident(&printed).contains("\\wedge"), "{written}");
+        }
     }
 }
 

@@ -568,6 +568,17 @@ fn erfc_cf(x: f64) -> f64 {
     (-x * x).exp() / (std::f64::consts::PI.sqrt() * t)
 }
 
+/// Python's keywords (Python 3.12's `keyword.kwlist`): names a generated Python text
+/// cannot use as a variable. One list for the two outputs that write Python or what
+/// Python parses: `tq emit` (its NumPy module's names, `emit::readable`) and `tq export`
+/// (PrairieLearn's symbolic input, whose formulas SymPy's parser hands to Python).
+pub const PYTHON_KEYWORDS: &[&str] = &[
+    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue",
+    "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import",
+    "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while",
+    "with", "yield",
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;

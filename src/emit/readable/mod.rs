@@ -45,46 +45,17 @@ enum Pos {
     Gather(String, i64, i64, bool),
 }
 
-/// Names the module already uses: Python's keywords and builtins it calls, every name
+/// Whether Python or the module takes a name: one of Python's keywords (the one list,
+/// [`crate::sym::func::PYTHON_KEYWORDS`], `tq export` reads too) or of [`PY_RESERVED`].
+pub(in crate::emit) fn py_reserved(name: &str) -> bool {
+    crate::sym::func::PYTHON_KEYWORDS.contains(&name) || PY_RESERVED.contains(&name)
+}
+
+/// Names the module already uses besides Python's keywords: the builtins it calls, every name
 /// the module defines at its top level (tests/emit.rs derives those from an emitted
 /// module and emits a model with a size or symbol named like each), and the runtime's
 /// functions (those of the built-in functions are [`reserved`]'s too).
 pub(in crate::emit) const PY_RESERVED: &[&str] = &[
-    "False",
-    "None",
-    "True",
-    "and",
-    "as",
-    "assert",
-    "async",
-    "await",
-    "break",
-    "class",
-    "continue",
-    "def",
-    "del",
-    "elif",
-    "else",
-    "except",
-    "finally",
-    "for",
-    "from",
-    "global",
-    "if",
-    "import",
-    "in",
-    "is",
-    "lambda",
-    "nonlocal",
-    "not",
-    "or",
-    "pass",
-    "raise",
-    "return",
-    "try",
-    "while",
-    "with",
-    "yield",
     "np",
     "st",
     "C",
@@ -169,7 +140,7 @@ pub(in crate::emit) const PY_RESERVED: &[&str] = &[
 /// runtime's function of each built-in function without a NumPy one (the table's
 /// `numpy` name: `sigmoid`, `relu`, `gelu`, ...).
 fn reserved(name: &str) -> bool {
-    PY_RESERVED.contains(&name) || crate::sym::Func::all().any(|f| f.entry().numpy == name)
+    py_reserved(name) || crate::sym::Func::all().any(|f| f.entry().numpy == name)
 }
 
 impl Gen<'_> {
