@@ -75,7 +75,7 @@ pub fn backward(program: &Program, env: &Env) -> Backward {
     let mut seed_names: Vec<String> = env.grad_seeds.iter().map(|(_, n)| n.clone()).collect();
     if seeds.is_empty() {
         // A scalar program or a model with a scalar loss: the last scalar defined.
-        if let Some(loss) = last_scalar_definition(&program.items) {
+        if let Some(loss) = crate::check::loss_of(&program.items, env).map(|n| env.key_of(&n)) {
             seed_names.push(loss.clone());
             seeds.push(loss);
         }
@@ -179,25 +179,6 @@ fn derivative_value(items: &[Item], needs: &BTreeSet<String>) -> Option<String> 
         }
     }
     None
-}
-
-/// The loss: the last scalar defined (at the top level or accumulated in a loop).
-fn last_scalar_definition(items: &[Item]) -> Option<String> {
-    let mut last = None;
-    for item in items {
-        match &item.kind {
-            ItemKind::Equation(eq) if eq.lhs.indices.is_none() && eq.lhs.name.sub.is_empty() => {
-                last = Some(eq.lhs.name.base.clone());
-            }
-            ItemKind::Loop(l) => {
-                if let Some(name) = last_scalar_definition(&l.body) {
-                    last = Some(name);
-                }
-            }
-            _ => {}
-        }
-    }
-    last
 }
 
 fn count_targets(items: &[Item], counts: &mut BTreeMap<String, usize>) {
