@@ -14,23 +14,56 @@ use crate::syntax::ast::*;
 use crate::syntax::printer::print_name;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// The family keys and printed names that equations of the forward program write, and
-/// the last scalar an equation defines (the loss), recursively through blocks.
-pub(super) fn written(items: &[Item], out: &mut BTreeSet<String>, scalar: &mut Option<String>) {
+/// The family keys and printed names that equations of the forward program write,
+/// recursively through blocks.
+pub(super) fn written(items: &[Item], out: &mut BTreeSet<String>) {
     for item in items {
         match &item.kind {
             ItemKind::Equation(eq) => {
                 out.insert(family_key(&eq.lhs.name));
                 out.insert(print_name(&eq.lhs.name));
-                if eq.lhs.indices.is_none() && eq.lhs.name.sub.is_empty() && !eq.lhs.grad {
-                    *scalar = Some(eq.lhs.name.base.clone());
-                }
             }
-            ItemKind::Loop(l) => written(&l.body, out, scalar),
-            ItemKind::ForIndices(f) => written(&f.body, out, scalar),
+            ItemKind::Loop(l) => written(&l.body, out),
+            ItemKind::ForIndices(f) => written(&f.body, out),
             _ => {}
         }
     }
+}
+
+/// The loss: the key of the last scalar an equation defines (at the top level or in a
+/// block), the start of the backward pass when the file has no `grad` line. The whole
+/// name is the value's: `loss'`, `loss_2`, `loss_{reg}` and `L^{tot}` are values of
+/// their own, not `loss` or `L` (probe39/h l07: the base letters alone were taken, and
+/// the regularized loss's gradient was proved to be the unregularized one). A member of
+/// a family (`s_{t+1}` in a loop) is not a loss. The backward program keys it by
+/// [`Env::key_of`], the checks' read graphs by [`family_key`].
+pub(crate) fn loss_of(items: &[Item], env: &Env) -> Option<Name> {
+    let mut last = None;
+    for item in items {
+        match &item.kind {
+            ItemKind::Equation(eq)
+                if eq.lhs.indices.is_none()
+                    && !eq.lhs.grad
+                    && env
+                        .tensor_of(&eq.lhs.name)
+                        .is_none_or(|t| t.family_arity == 0) =>
+            {
+                last = Some(eq.lhs.name.clone());
+            }
+            ItemKind::Loop(l) => {
+                if let Some(name) = loss_of(&l.body, env) {
+                    last = Some(name);
+                }
+            }
+            ItemKind::ForIndices(f) => {
+                if let Some(name) = loss_of(&f.body, env) {
+                    last = Some(name);
+                }
+            }
+            _ => {}
+        }
+    }
+    last
 }
 
 /// The last tensor the forward program writes at the top level or in a loop (the
@@ -95,7 +128,14 @@ pub(super) fn reads(items: &[Item], out: &mut BTreeMap<String, BTreeSet<String>>
 /// loss, or the output a `grad` line names, does not read it, directly or through the
 /// values it reads): that gradient is 0 everywhere and tq derives no statement for it,
 /// so the claim was left undecided without a word.
-fn unreached(program: &Program, env: &Env, starts: &[String], diags: &mut Vec<Diagnostic>) {
+/// `shown`: the starts as the messages name them (`loss_2`, whose graph key is `loss`).
+fn unreached(
+    program: &Program,
+    env: &Env,
+    starts: &[String],
+    shown: &[String],
+    diags: &mut Vec<Diagnostic>,
+) {
     let mut graph = BTreeMap::new();
     reads(&program.items, &mut graph);
     let mut reached: BTreeSet<String> = starts.iter().cloned().collect();
@@ -107,7 +147,7 @@ fn unreached(program: &Program, env: &Env, starts: &[String], diags: &mut Vec<Di
             }
         }
     }
-    let start_text = starts
+    let start_text = shown
         .iter()
         .map(|s| format!("`{s}`"))
         .collect::<Vec<_>>()
@@ -230,8 +270,10 @@ fn wrote(items: &[Item], member: &str) -> bool {
 /// start is then not looked for.
 pub fn check(program: &Program, env: &Env, diags: &mut Vec<Diagnostic>, failed: bool) {
     let mut computed = BTreeSet::new();
-    let mut loss = None;
-    written(&program.items, &mut computed, &mut loss);
+    written(&program.items, &mut computed);
+    let loss_name = loss_of(&program.items, env);
+    let loss = loss_name.as_ref().map(family_key);
+    let loss_shown = loss_name.as_ref().map(print_name);
     let output = last_output(&program.items);
     let declared: BTreeSet<String> = program
         .items
@@ -266,7 +308,7 @@ pub fn check(program: &Program, env: &Env, diags: &mut Vec<Diagnostic>, failed: 
             }
             continue;
         }
-        let hint = match (&loss, &output) {
+        let hint = match (&loss_shown, &output) {
             (Some(loss), _) => format!(
                 "the backward pass starts at the loss `{loss}` (the last scalar defined) and derives `{member}.grad` from it: delete this line and write claims about `{member}.grad`"
             ),
@@ -301,10 +343,12 @@ pub fn check(program: &Program, env: &Env, diags: &mut Vec<Diagnostic>, failed: 
                 _ => None,
             })
             .collect();
+        let mut shown = starts.clone();
         if seeds == 0 {
             starts.extend(loss.clone());
+            shown.extend(loss_shown.clone());
         }
-        unreached(program, env, &starts, diags);
+        unreached(program, env, &starts, &shown, diags);
         return;
     }
     // No start for the backward pass: the first claim that reads a gradient.

@@ -284,7 +284,11 @@ impl Checker {
             || self.env.scalars.contains_key(key)
             || scope.is_loop_var(key)
             || self.loop_vars.contains(key)
-            || matches!(key, "pi" | "e")
+            // The constants, unless the file declares an index of that name (then the
+            // name is the index everywhere: a claim reading it as a number names an
+            // index it does not bind, E0501 as for `j`; probe39/h l18, where
+            // `E(y[b,0]) == e` was proved equal to the index atom of E(y[b,e]) = e).
+            || (matches!(key, "pi" | "e") && !self.env.indices.contains_key(key))
     }
 
     pub(super) fn undeclared(&mut self, r: &Ref, key: &str) {

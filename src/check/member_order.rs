@@ -18,7 +18,7 @@
 //! as `M` whose value tq does not know is reported). Members of other forms (`F_{2v}`,
 //! two subscripts) are not placed and left alone.
 
-use super::gradients::{reads, written};
+use super::gradients::{loss_of, reads};
 use super::member_range::{constant_gap, text};
 use super::members::Form;
 use super::{family_key, Env};
@@ -72,10 +72,7 @@ pub fn check(program: &Program, env: &Env, diags: &mut Vec<Diagnostic>) {
     // Only where tq derives a backward program: from the `grad` lines, else the loss.
     let mut starts: Vec<String> = env.grad_seeds.iter().map(|(k, _)| k.clone()).collect();
     if starts.is_empty() {
-        let mut computed = BTreeSet::new();
-        let mut loss = None;
-        written(&program.items, &mut computed, &mut loss);
-        starts.extend(loss);
+        starts.extend(loss_of(&program.items, env).map(|n| family_key(&n)));
     }
     // Without a backward program a forward loop may read ahead (0 until written); a loop
     // that runs `reversed` is checked in every model (probe33/b b22: a forward recurrence

@@ -38,6 +38,7 @@ mod functions;
 mod given_cycles;
 pub mod givens;
 mod gradients;
+pub(crate) use gradients::loss_of;
 mod indices;
 mod leaf_cycles;
 pub mod loop_extents;

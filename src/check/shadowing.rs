@@ -135,6 +135,12 @@ fn shadowed(var: &Ident, what: &str, env: &Env, loops: &[String]) -> Option<Diag
     let name = var.name.as_str();
     let (is, first) = if let Some(info) = env.indices.get(name) {
         (format!("an index over `{}`", info.size), Some(info.span))
+    } else if let Some(is) = builtin(name) {
+        // `for pi in 0..L-1:` / `for e in ...`: the subscripts read the loop's value and
+        // the statements' values the constant (probe39/h l01: `h_{pi+1} = h_pi + pi`
+        // added 3.14159... at every step); `for E in ...`: a claim's `E(h_2)` was read
+        // as a claim over the loop variable.
+        (is.to_string(), None)
     } else {
         let kind = env.kind_of(name)?;
         let first = match kind {
@@ -158,6 +164,18 @@ fn shadowed(var: &Ident, what: &str, env: &Env, loops: &[String]) -> Option<Diag
         d = d.with_related(sp, "declared here");
     }
     Some(d)
+}
+
+/// What a built-in name is, for a variable that would shadow it.
+fn builtin(name: &str) -> Option<&'static str> {
+    match name {
+        "pi" => Some("the constant π"),
+        "e" => Some("Euler's number e"),
+        "E" => Some("the mean operator `E`"),
+        "Var" => Some("the variance operator `Var`"),
+        "Cov" => Some("the covariance operator `Cov`"),
+        _ => None,
+    }
 }
 
 /// `for j in 0..L-1:` beside `size J`: `j` also names the index over `J`. Reported
@@ -245,7 +263,12 @@ fn rename_hint(name: &str, what: &str, env: &Env, loops: &[String]) -> String {
                 && !loops.contains(c)
         })
         .unwrap_or_else(|| format!("{name}2"));
-    format!(
-        "rename the {what} and its uses inside (`{free}` is free), or rename the other `{name}`; a name is one thing in a file"
-    )
+    match builtin(name) {
+        Some(is) => format!(
+            "rename the {what} and its uses inside (`{free}` is free): `{name}` is {is} wherever a value reads it"
+        ),
+        None => format!(
+            "rename the {what} and its uses inside (`{free}` is free), or rename the other `{name}`; a name is one thing in a file"
+        ),
+    }
 }

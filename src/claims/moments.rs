@@ -84,9 +84,9 @@ pub fn calls(claim: &ast::Claim, a: &Analysis, env: &Env, base: &Scope) -> Momen
                 // positive real: `Var(y) <= 2` was proved although Var(y[b,0]) = 4, and
                 // `Var(y[b,0]) == 4` refuted "at k = 1" (exact32's repro). Monte Carlo
                 // decides such claims, position by position.
-                Ok(m) if position_names(&m.value, env, claim).next().is_some() => Err(format!(
+                Ok(m) if position_names(&m.value, env, &text).next().is_some() => Err(format!(
                     "{text} depends on the position ({}): the elements have different moments, which the moments engine does not tell apart",
-                    position_names(&m.value, env, claim)
+                    position_names(&m.value, env, &text)
                         .map(|k| format!("`{k}`"))
                         .collect::<Vec<_>>()
                         .join(", ")
@@ -112,19 +112,20 @@ pub fn calls(claim: &ast::Claim, a: &Analysis, env: &Env, base: &Scope) -> Momen
     out
 }
 
-/// The indices a moment's value reads as values that the claim does not name: names
-/// with an index size (`k` over `K`) that are not sizes, symbols or scalars.
+/// The indices (`k` over `K`, not sizes, symbols or scalars) a moment's value reads as
+/// atoms that the call does not name: only the call binds one (`Var(w[b,k])`); probe39/h
+/// l18: `E(y[b,0]) == e` was proved, the right side's `e` taken for E(y[b,e])'s atom.
 fn position_names<'v>(
     value: &'v Expr,
     env: &'v Env,
-    claim: &'v ast::Claim,
+    call: &'v str,
 ) -> impl Iterator<Item = String> + 'v {
     value.free_symbols().into_iter().filter(move |s| {
         env.index_size(s).is_some()
             && !env.sizes.contains_key(s)
             && !env.symbols.contains_key(s)
             && !env.scalars.contains_key(s)
-            && !crate::claims::mentions(&claim.text, s)
+            && !crate::claims::mentions(call, s)
     })
 }
 

@@ -36,7 +36,7 @@ pub use gather::{gather_form, Gathered};
 use crate::check::Env;
 use crate::syntax::ast::*;
 use crate::syntax::span::Span;
-use build::{item, num, scalar_ref};
+use build::{item, num};
 use deriver::{family_key, Deriver};
 use loss::log_loss_softmax;
 use std::collections::{BTreeMap, BTreeSet};
@@ -73,9 +73,10 @@ pub fn backward(program: &Program, env: &Env) -> Backward {
     };
     let mut seeds: Vec<String> = env.grad_seeds.iter().map(|(k, _)| k.clone()).collect();
     let mut seed_names: Vec<String> = env.grad_seeds.iter().map(|(_, n)| n.clone()).collect();
+    let loss_name = crate::check::loss_of(&program.items, env);
     if seeds.is_empty() {
         // A scalar program or a model with a scalar loss: the last scalar defined.
-        if let Some(loss) = last_scalar_definition(&program.items) {
+        if let Some(loss) = loss_name.as_ref().map(|n| env.key_of(n)) {
             seed_names.push(loss.clone());
             seeds.push(loss);
         }
@@ -133,9 +134,20 @@ pub fn backward(program: &Program, env: &Env) -> Backward {
     let mut items = Vec::new();
     // A scalar loss starts the backward pass at 1.
     if env.grad_seeds.is_empty() {
-        if let Some(loss) = seeds.first() {
+        if let Some(loss) = &loss_name {
+            // The loss's own name (`y'`, `L^{tot}`, `v_3`): a name built from its printed
+            // text would read back as another (`y'` as a base with the prime in it).
+            let lhs = Ref {
+                name: Name {
+                    span: Span::default(),
+                    ..loss.clone()
+                },
+                grad: true,
+                indices: None,
+                span: Span::default(),
+            };
             items.push(item(ItemKind::Equation(Equation {
-                lhs: scalar_ref(loss, true),
+                lhs,
                 op: AssignOp::Set,
                 rhs: num("1"),
                 span: Span::default(),
@@ -179,25 +191,6 @@ fn derivative_value(items: &[Item], needs: &BTreeSet<String>) -> Option<String> 
         }
     }
     None
-}
-
-/// The loss: the last scalar defined (at the top level or accumulated in a loop).
-fn last_scalar_definition(items: &[Item]) -> Option<String> {
-    let mut last = None;
-    for item in items {
-        match &item.kind {
-            ItemKind::Equation(eq) if eq.lhs.indices.is_none() && eq.lhs.name.sub.is_empty() => {
-                last = Some(eq.lhs.name.base.clone());
-            }
-            ItemKind::Loop(l) => {
-                if let Some(name) = last_scalar_definition(&l.body) {
-                    last = Some(name);
-                }
-            }
-            _ => {}
-        }
-    }
-    last
 }
 
 fn count_targets(items: &[Item], counts: &mut BTreeMap<String, usize>) {

@@ -227,6 +227,18 @@ impl Walker<'_> {
         if summed.is_empty() {
             return Ok(t);
         }
+        // A summand whose moments read a summed index as a number (`y[b,j] = x[b,j] + j`,
+        // E(y) = j): its terms have different moments, and the count times one term's
+        // (`E(z) = J*j` for `z[b] = y[b,J]`, probe39/h l18) is no value of the sum.
+        if let Some(k) = summed
+            .iter()
+            .map(|s| s.to_lowercase())
+            .find(|k| rv_reads_atom(&t, k))
+        {
+            return Err(format!(
+                "the summands depend on the position `{k}` (a value reads the index as a number): their moments differ, and the sum's are not the count times one term's"
+            ));
+        }
         let mut n = Expr::one();
         for s in summed {
             n = n * self.summed_size(s)?;
@@ -643,4 +655,16 @@ fn forget_summand_facts(out: &mut Rv) {
     out.var_bounds.clear();
     out.quad = None;
     out.approx_mean = None;
+}
+
+/// Whether any of a value's known moments reads the symbol `name`.
+fn rv_reads_atom(t: &Rv, name: &str) -> bool {
+    let has = |e: &Expr| sym::free_symbols(e).contains(name);
+    t.mean.as_ref().is_some_and(has)
+        || t.m2.as_ref().is_some_and(has)
+        || t.approx_mean.as_ref().is_some_and(|(e, _)| has(e))
+        || t.positive_mean.as_ref().is_some_and(has)
+        || t.var_bounds.iter().any(|(e, _)| has(e))
+        || t.uniform.as_ref().is_some_and(|(a, b)| has(a) || has(b))
+        || t.finite.iter().flatten().any(|(v, p)| has(v) || has(p))
 }
