@@ -777,7 +777,7 @@ fn one_variable_point(
     n: usize,
     draw_syms: &[String],
     sizes: &BTreeMap<String, i64>,
-    (free, along): (&dyn Fn(&str) -> bool, &dyn Fn(&str) -> Option<Along>),
+    (free, along): Moves<'_>,
     rng: &mut ChaCha8Rng,
     draw: impl Fn(&str, &mut ChaCha8Rng) -> Option<BigRational>,
 ) -> Option<BTreeMap<String, BigRational>> {
@@ -803,7 +803,12 @@ fn one_variable_point(
         if matches!(a, Along::Real) && !free(s) {
             return None;
         }
-        let v = one_variable_points_along(&d, s, &a).into_iter().nth(n)?;
+        // Along every real as in session 38; inside a support by rank.
+        let cands = one_variable_points_along(&d, s, &a);
+        let v = match a {
+            Along::Real => cands.into_iter().nth(n)?,
+            _ => ranked(&d, s, cands, n)?,
+        };
         let mut pt = base_point(draw_syms, sizes, free, rng, &draw);
         pt.insert(s.clone(), v);
         return Some(pt);
@@ -818,27 +823,36 @@ fn one_variable_point(
     for other in vars.iter().filter(|o| o != s) {
         along_s = along_s.subs(other, &sym::Expr::num(pt.get(other)?.clone()));
     }
-    // The candidates by the value of the difference there, alternately the least and the
-    // greatest (a relation fails where the difference is least or greatest): the few
-    // tries each variable gets reach the section between two close roots first.
-    let mut cands: Vec<(f64, BigRational)> = one_variable_points_along(&along_s, s, a)
+    let v = ranked(&along_s, s, one_variable_points_along(&along_s, s, a), k)?;
+    pt.insert((*s).clone(), v);
+    Some(pt)
+}
+
+/// The `k`-th of the candidates `cands` of `s` ranked by the value of `d` there,
+/// alternately the least and the greatest (a relation fails where the difference is least
+/// or greatest): the few tries reach the section between two close roots first, however
+/// many points the bisection left between them and the ends (uniform(2, 6) with roots
+/// 597/100 and 599/100: the section between them was the 10th point of 12).
+fn ranked(d: &sym::Expr, s: &str, cands: Vec<BigRational>, k: usize) -> Option<BigRational> {
+    let mut cands: Vec<(f64, BigRational)> = cands
         .into_iter()
         .filter_map(|v| {
-            let at = [((*s).clone(), num_traits::ToPrimitive::to_f64(&v)?)].into();
-            let y = along_s.eval_f64(&at).ok().filter(|y| y.is_finite())?;
+            let at = [(s.to_string(), num_traits::ToPrimitive::to_f64(&v)?)].into();
+            let y = d.eval_f64(&at).ok().filter(|y| y.is_finite())?;
             Some((y, v))
         })
         .collect();
     cands.sort_by(|x, y| x.0.total_cmp(&y.0));
-    let i = if k % 2 == 0 {
+    let i = if k.is_multiple_of(2) {
         k / 2
     } else {
         cands.len().checked_sub(1 + k / 2)?
     };
-    let v = cands.get(i)?.1.clone();
-    pt.insert((*s).clone(), v);
-    Some(pt)
+    cands.get(i).map(|x| x.1.clone())
 }
+
+/// Whether a symbol is free (every real) and where it may move ([`Along`]).
+type Moves<'a> = (&'a dyn Fn(&str) -> bool, &'a dyn Fn(&str) -> Option<Along>);
 
 /// The most elements a difference searched along one of them may read.
 const MAX_ONE_VAR_ELEMENTS: usize = 4;
