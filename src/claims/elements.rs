@@ -193,17 +193,6 @@ fn level_of(s: &str) -> usize {
     best
 }
 
-/// Whether the symbol names an element of tensor `t` (`b[j]`, also inside sum atoms).
-pub fn mentions_tensor(sym_name: &str, t: &str) -> bool {
-    let pat = format!("{t}[");
-    sym_name.match_indices(&pat).any(|(k, _)| {
-        !sym_name[..k]
-            .chars()
-            .last()
-            .is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '\'' || c == '}' || c == '^')
-    })
-}
-
 impl<'a> Lowerer<'a> {
     pub fn new(program: &'a Program, env: &'a Env) -> Self {
         let mut eqs = BTreeMap::new();
@@ -864,12 +853,34 @@ impl<'a> Lowerer<'a> {
         Expr::mul(outside)
     }
 
-    /// The exact expectation over the Bernoulli elements in `v`.
+    /// Whether `key` is a random leaf declared without indices (a scalar input).
+    fn scalar_leaf(&self, key: &str) -> bool {
+        self.env.tensors.get(key).is_none_or(|t| t.rank == 0)
+    }
+
+    /// The exact expectation over the Bernoulli elements in `v`. A scalar random input
+    /// (`input mk ~ bernoulli(p)`, no indices) is a Bernoulli element with no index; one
+    /// of another distribution is random like a tensor's elements (probe39/p p03).
     fn expect(&mut self, v: &Expr) -> Result<Expr, String> {
         for s in v.free_symbols() {
-            if let Some(t) = self.other_random.iter().find(|t| mentions_tensor(&s, t)) {
+            if let Some(t) = self
+                .other_random
+                .iter()
+                .find(|t| mentions_leaf(&s, t, self.scalar_leaf(t)))
+            {
                 return Err(format!(
                     "`{t}` is random with a distribution other than Bernoulli; its moments are not computed here"
+                ));
+            }
+            // A scalar mask read inside an atom (a sum written as one symbol) is not
+            // taken apart: its expectation is not computed here.
+            if let Some(k) = self
+                .bernoulli
+                .keys()
+                .find(|k| self.scalar_leaf(k) && s != **k && mentions_scalar(&s, k))
+            {
+                return Err(format!(
+                    "the scalar mask `{k}` inside `{s}`: expectations of sums of random elements are not computed"
                 ));
             }
         }
@@ -878,14 +889,24 @@ impl<'a> Lowerer<'a> {
         loop {
             let next = out.free_symbols().into_iter().find(|s| {
                 !done.contains(s)
-                    && self
-                        .bernoulli
-                        .keys()
-                        .any(|k| s.starts_with(&format!("{k}[")) && s.ends_with(']'))
+                    && self.bernoulli.iter().any(|(k, (names, _))| {
+                        (s.starts_with(&format!("{k}[")) && s.ends_with(']'))
+                            || (names.is_empty() && s == k && self.scalar_leaf(k))
+                    })
             });
             let Some(s) = next else { break };
             if s.starts_with("sum_") {
                 return Err("expectations of sums of random elements are not computed".into());
+            }
+            if self.bernoulli.get(&s).is_some_and(|(n, _)| n.is_empty()) {
+                // The scalar mask: E f = p f|₁ + (1 − p) f|₀.
+                let p = self.bernoulli[&s].1;
+                let p = self.lower_terms(p, &BTreeMap::new())?;
+                let one = out.subs(&s, &Expr::one());
+                let zero = out.subs(&s, &Expr::zero());
+                out = sym::expand(&(p.clone() * one + (Expr::one() - p) * zero));
+                done.insert(s);
+                continue;
             }
             let key = s.split('[').next().unwrap_or("").to_string();
             let same_tensor: Vec<&String> = done

@@ -17,8 +17,9 @@ pub enum Route {
     /// `invariant(T, x)` without a boundary rule or a point of its own
     /// (`tensor_sym/invariant.rs`).
     Invariant,
-    /// A relation that reads tensor elements or explicit sums, without a boundary rule or
-    /// a point of its own: the symbolic engine at a generic index (`tensor_sym/`) first;
+    /// A relation that reads tensor elements or explicit sums (also through a scalar
+    /// value written out from them, not in a moment), without a boundary rule or a point
+    /// of its own: the symbolic engine at a generic index (`tensor_sym/`) first;
     /// what it leaves goes the general way.
     Elements,
     /// Everything else: the moments engine and the exact engine (`sym`), Monte Carlo as
@@ -39,7 +40,11 @@ impl Route {
         let own_point = claim.boundary.is_some() || !claim.at.is_empty();
         match &claim.body {
             ast::Expr::Call(c) if c.func.name == "invariant" && !own_point => Route::Invariant,
-            ast::Expr::Rel(..) if !own_point && tensor_sym::about_elements(&claim.body) => {
+            ast::Expr::Rel(..)
+                if !own_point
+                    && (tensor_sym::about_elements(&claim.body)
+                        || tensor_sym::reads_element_values(&claim.body, program, env)) =>
+            {
                 Route::Elements
             }
             _ => Route::General,
@@ -94,7 +99,9 @@ mod tests {
                 Route::Elements,
                 Route::Elements,
                 Route::General,
-                Route::General
+                // A scalar written out from elements is an element with no index
+                // (probe39/h l14).
+                Route::Elements
             ]
         );
     }

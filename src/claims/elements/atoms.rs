@@ -71,3 +71,38 @@ impl scalar::Atoms for Elements<'_, '_> {
         })())
     }
 }
+
+/// Whether the symbol names an element of tensor `t` (`b[j]`, also inside sum atoms).
+pub fn mentions_tensor(sym_name: &str, t: &str) -> bool {
+    let pat = format!("{t}[");
+    sym_name.match_indices(&pat).any(|(k, _)| {
+        !sym_name[..k]
+            .chars()
+            .last()
+            .is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '\'' || c == '}' || c == '^')
+    })
+}
+
+/// Whether the symbol is the scalar `t` or reads it inside an atom (a sum written as one
+/// symbol): `t` as a whole name, not a part of a longer one (`z` in `z` and in
+/// `sum_{·1}(relu(z x[·1]))`, not in `z_2` nor in `zz`).
+pub fn mentions_scalar(sym_name: &str, t: &str) -> bool {
+    if t.is_empty() {
+        return false;
+    }
+    let ident = |c: char| c.is_alphanumeric() || c == '_' || c == '\'' || c == '^';
+    sym_name.match_indices(t).any(|(k, _)| {
+        let before = sym_name[..k].chars().last();
+        let after = sym_name[k + t.len()..].chars().next();
+        !before.is_some_and(|c| ident(c) || c == '}' || c == '.')
+            && !after.is_some_and(|c| ident(c) || c == '{' || c == '[' || c == '.')
+    })
+}
+
+/// Whether the symbol reads the random leaf `t`: an element of the tensor `t`, or the
+/// scalar `t` itself when `scalar` (an input declared without indices, `input z ~
+/// normal(0, 1)`: probe39/p p03, where it was a free symbol, so `Var(z x[0])` was 0 and
+/// the true `Var(z x[0]) == x[0]^2` refuted).
+pub fn mentions_leaf(sym_name: &str, t: &str, scalar: bool) -> bool {
+    mentions_tensor(sym_name, t) || (scalar && mentions_scalar(sym_name, t))
+}

@@ -16,137 +16,17 @@ use rand_chacha::ChaCha8Rng;
 use std::collections::{BTreeMap, BTreeSet};
 pub(crate) mod apart;
 mod kinks;
+mod shared;
 mod sizes;
 #[allow(unused_imports)]
 pub use kinks::*;
+pub use shared::SharedSides;
+use shared::*;
 use sizes::*;
 
 /// Random points at which the sides of a claim may fail to be valued before any agrees:
 /// past it the search stops (the claim is not decided by exact evaluation).
 const MAX_UNVALUED: usize = 64;
-
-/// The most written-out sides [`SharedSides`] keeps, and the most expression nodes they
-/// hold together (their sides and lowering states).
-const MAX_SHARED_SIDES: usize = 4_096;
-const MAX_SHARED_NODES: usize = 2_000_000;
-
-/// The left sides of a file's element claims written out at the sample sizes, each with
-/// the state of the fresh lowerer after it and the work it cost, shared by the claims of
-/// the file (`claims::decide_all_within` holds one). A flood of claims over the same
-/// tensors (`sum_{k'}(J[t,k,k']) == j - j`, 3,000 times) wrote the same left side out
-/// again for every claim and every element, each time from a fresh lowerer: 0.65-1.3 ms a
-/// claim. The exact check of a claim without givens that change the lowering starts from
-/// the stored state instead, which is what its own fresh lowerer would have reached, and
-/// charges the recorded work to its budgets, so every verdict and every budget runs out
-/// where it did without the store (a claim whose budgets cannot take the recorded work
-/// lowers the side itself, as before).
-#[derive(Default)]
-pub struct SharedSides {
-    entries: std::collections::HashMap<SideKey, Shared>,
-    nodes: usize,
-}
-
-/// A left side's text, the binding of the free indices, whether gradients are written
-/// out from the backward program.
-type SideKey = (String, Vec<(String, String)>, bool);
-
-struct Shared {
-    side: Result<sym::Expr, String>,
-    /// The definedness conditions noted while the side was written out (a reuse notes
-    /// them again: without them `A[0,1] == 5`, 0 times a sum of 1/0, was refuted "left
-    /// 0" at the sample sizes, where the store was used and no condition collected).
-    conds: Vec<sym::Condition>,
-    state: crate::claims::elements::LoweringState,
-    /// The exact work (`sym::ExactWork` units) and symbolic work (`sym::CLAIM_WORK`
-    /// units) writing the side out cost.
-    exact: u64,
-    work: usize,
-}
-
-/// Whether the givens leave the lowerer as [`lowerer`] makes it without any: only then
-/// is a stored state what the claim's own lowerer would have reached.
-fn shareable(g: &Givens) -> bool {
-    g.tensor.is_empty() && g.elems.is_empty() && g.syms.is_empty() && g.positive.is_empty()
-}
-
-/// Charges recorded work to the current budgets when both can take it; `false` (nothing
-/// charged) otherwise.
-fn replay(exact: u64, work: usize) -> bool {
-    let exact_fits = sym::current_exact_work().is_none_or(|w| !w.spent() && w.left() >= exact);
-    let work_fits = sym::work_left().is_none_or(|left| left >= work) && !sym::work_exhausted();
-    if !(exact_fits && work_fits) {
-        return false;
-    }
-    sym::charge_exact(exact) && sym::charge_work(work)
-}
-
-/// The claim's left side written out in `lw` (fresh from [`lowerer`]), from `shared` when
-/// it holds it (see [`SharedSides`]), stored there when it does not.
-fn left_side(
-    shared: Option<&std::cell::RefCell<SharedSides>>,
-    lw: &mut crate::claims::elements::Lowerer,
-    l: &ast::Expr,
-    bind: &BTreeMap<String, String>,
-    gathered: bool,
-) -> Result<sym::Expr, String> {
-    let Some(shared) = shared else {
-        return lower_side(lw, l, bind, &[]);
-    };
-    let key: SideKey = (
-        crate::syntax::printer::print_expr(l),
-        bind.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-        gathered,
-    );
-    if let Some(s) = shared.borrow().entries.get(&key) {
-        if replay(s.exact, s.work) {
-            lw.resume(s.state.clone());
-            // The conditions the lowering noted (what it divided by, also inside the
-            // lowerer's cache that the state carries on), noted again in the open scope.
-            s.conds
-                .iter()
-                .cloned()
-                .for_each(sym::defined::note_condition);
-            return s.side.clone();
-        }
-    }
-    let exact_before = sym::current_exact_work().map(|w| w.used());
-    let work_before = sym::work_left();
-    let hit_before = sym::exact_budget_hit();
-    let (side, conds) = sym::collecting(|| lower_side(lw, l, bind, &[]));
-    // Stored only when no budget ran out or was hit meanwhile (the side is then what
-    // any claim with room for its work would write out).
-    let clean = !sym::exact_work_spent()
-        && !sym::work_exhausted()
-        && !hit_before
-        && !sym::exact_budget_hit();
-    let mut sh = shared.borrow_mut();
-    if clean && sh.entries.len() < MAX_SHARED_SIDES && !sh.entries.contains_key(&key) {
-        let state = lw.snapshot();
-        let nodes = state.nodes() + side.as_ref().map_or(0, crate::claims::elements::node_count);
-        if sh.nodes + nodes <= MAX_SHARED_NODES {
-            let exact = match (exact_before, sym::current_exact_work()) {
-                (Some(b), Some(w)) => w.used().saturating_sub(b),
-                _ => 0,
-            };
-            let work = match (work_before, sym::work_left()) {
-                (Some(b), Some(a)) => b.saturating_sub(a),
-                _ => 0,
-            };
-            sh.nodes += nodes;
-            sh.entries.insert(
-                key,
-                Shared {
-                    side: side.clone(),
-                    conds,
-                    state,
-                    exact,
-                    work,
-                },
-            );
-        }
-    }
-    side
-}
 
 /// What the exact check found.
 pub(super) enum Exact {
@@ -483,12 +363,24 @@ fn check_at(
     }
     // The symbols to draw: leaf elements, parameters; min/max atoms are computed.
     let mut syms_all: BTreeSet<String> = BTreeSet::new();
-    for (_, a, b, fs, _) in &sides {
+    for (_, a, b, fs, conds) in &sides {
         syms_all.extend(a.free_symbols());
         syms_all.extend(b.free_symbols());
         for (x, _, y) in fs {
             syms_all.extend(x.free_symbols());
             syms_all.extend(y.free_symbols());
+        }
+        // The elements only a definedness condition reads (the sides cancelled them:
+        // `m^2 / m^2` is 1, undefined where m = x[0,0]/J - x[0,0] is 0, every x at
+        // J = 1): drawn too, so that the condition is judged at the point and not passed
+        // for lack of a value (probe39/p p02: refuted "left 1" where every point is
+        // undefined).
+        for c in conds {
+            syms_all.extend(
+                c.expr().free_symbols().into_iter().filter(|x| {
+                    !x.starts_with("sum_") && !x.contains('#') && !sizes.contains_key(x)
+                }),
+            );
         }
     }
     // Every element of a tensor under min/max.
@@ -571,6 +463,8 @@ fn check_at(
     // Points where the givens held but a side could not be valued (an irrational value
     // under a step, a value out of range), while no point has agreed yet.
     let mut unvalued = 0;
+    // Random points where a definedness condition failed, and the first such condition.
+    let mut undefined: (usize, Option<String>) = (0, None);
     // The first floating-point agreement no enclosure carried (why).
     let mut no_enclosure: Option<String> = None;
     // Points that agreed, not counting the simple ones (every element 0, then 1).
@@ -597,6 +491,11 @@ fn check_at(
         // and one of them agreeing kept the search drawing all 4,000 points (400 such
         // claims: 0.16 s -> 4.9 s after the simple points were added, session 28).
         if good_random == 0 && unvalued >= MAX_UNVALUED {
+            if let (n, Some(c)) = &undefined {
+                if *n >= unvalued {
+                    return Err(format!("the claim is undefined at every one of the {n} random points drawn: `{c}` fails there (undefined is never refuted nor confirmed)"));
+                }
+            }
             return Err(format!(
                 "the sides could not be valued exactly at {unvalued} random points where the givens hold (an irrational value under a step or a bracket, or a value out of range){}",
                 if good > 0 {
@@ -615,12 +514,18 @@ fn check_at(
                     && !env.sizes.contains_key(s)
                     && !env.symbols.contains_key(s)
             };
+            // Where the one-variable search and the kink points may move a symbol, and
+            // whether a solved value lies in its support or domain (`kinks.rs`).
+            let along = |s: &str| along_of(free(s), support_of(s));
+            let admits = |s: &str, v: &BigRational| admits(s, v, support_of(s), env, &g.positive);
             match special_point(
                 special,
                 try_no,
                 &draw_syms,
                 &sizes,
                 &free,
+                &along,
+                &admits,
                 &mut kink_rng,
                 |s, rng| match support_of(s) {
                     Some(Support::Values(vs)) => Some(rat(vs[rng.random_range(0..vs.len())], 1)),
@@ -745,7 +650,11 @@ fn check_at(
         // each of its values.
         let mut excluded: BTreeSet<&str> = BTreeSet::new();
         for ((_, _, _, facts, conds), group) in sides.iter().zip(&groups) {
-            if conds.iter().any(|c| fails_at(c, &pt)) {
+            if let Some(c) = conds.iter().find(|c| fails_at(c, &pt)) {
+                if kink.is_none() {
+                    undefined.0 += 1;
+                    undefined.1.get_or_insert_with(|| c.to_string());
+                }
                 ok = false;
                 break;
             }

@@ -9,7 +9,7 @@ use super::scaling::gradient_scaling;
 use super::{has_moment, non_bernoulli_random, und};
 use crate::analysis::Analysis;
 use crate::check::Env;
-use crate::claims::elements::{extreme_facts, mentions_tensor, nonneg_certificate, Fact};
+use crate::claims::elements::{extreme_facts, nonneg_certificate, Fact};
 use crate::claims::Options;
 use crate::claims::Verdict;
 use crate::claims::{Method, Outcome, ProofRule};
@@ -204,10 +204,12 @@ pub(super) fn relation(
     };
     if moment {
         let syms: BTreeSet<String> = a.free_symbols().union(&b.free_symbols()).cloned().collect();
-        if syms
-            .iter()
-            .any(|s| random.iter().any(|t| mentions_tensor(s, t)))
-        {
+        if syms.iter().any(|s| {
+            random.iter().any(|t| {
+                let scalar = env.tensors.get(t).is_none_or(|x| x.rank == 0);
+                crate::claims::elements::mentions_leaf(s, t, scalar)
+            })
+        }) {
             return None;
         }
     }
@@ -650,10 +652,13 @@ pub(super) fn holds(op: RelOp, a: &BigRational, b: &BigRational) -> bool {
 /// `e` with every positive whole power of an element of a Bernoulli tensor (`u[i]^2`)
 /// replaced by the element: true on the mask's values 0 and 1.
 fn idempotent(e: &Expr, masks: &[String]) -> Expr {
+    // A scalar mask (`input mk ~ bernoulli(p)`) is its own symbol.
     let is_mask = |x: &Expr| match x {
         Expr::Sym(n) => n
             .split_once('[')
-            .is_some_and(|(t, _)| masks.iter().any(|m| m == t)),
+            .map_or(masks.iter().any(|m| m == n), |(t, _)| {
+                masks.iter().any(|m| m == t)
+            }),
         _ => false,
     };
     match e {
