@@ -1228,7 +1228,7 @@ fn varied_labelled_names_have_safe_keys_and_the_models_typesetting() {
                 "{names:?}: {server}"
             );
             assert!(
-                html.contains(latex[k]),
+                tex.contains(latex[k]),
                 "{names:?}: {} not typeset\n{html}",
                 latex[k]
             );

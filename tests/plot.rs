@@ -834,7 +834,7 @@ fn a_file_without_a_backward_program_draws_no_gradient() {
         ),
         (
             "chain.tq",
-            "size B, J, L\ninput h_0[B, J] ~ normal(0, 1)\nparam W_l[J, J] ~ normal(0, 1/J) for l in 1..L\nfor l in 0..L-1:\n  h_{l+1}[b,j] = h_l[b,j] + W_{l+1}[j,I] h_l[b,I] / 2\nsample B = 2, J = 3, L = 4\n",
+            "size B, J, L\ninput h_0[B, J] ~ normal(0, 1)\nparam W_l[J, J] ~ normal(0, 1/J) for l in 1..L\nfor l in 0..L-1:\n  h_{l+1}[b,j] = h_l[b,j] + W_{l+1}[j,J] h_l[b,J] / 2\nsample B = 2, J = 3, L = 4\n",
         ),
         (
             "mix.tq",
