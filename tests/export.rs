@@ -1170,7 +1170,8 @@ fn varied_labelled_names_have_safe_keys_and_the_models_typesetting() {
         ..Options::default()
     };
     // (the varied names, their values, their keys, their LaTeX)
-    let cases: [(&[&str], &[&str], &[&str], &[&str]); 4] = [
+    type Case<'a> = (&'a [&'a str], &'a [&'a str], &'a [&'a str], &'a [&'a str]);
+    let cases: [Case; 4] = [
         (
             &["eta^{lr}"],
             &["0.1, 0.5"],

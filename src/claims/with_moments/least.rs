@@ -135,15 +135,11 @@ pub(crate) fn loop_pins(program: &ast::Program, env: &Env) -> Option<Vec<String>
                         vars.pop();
                     }
                 }
-                ast::ItemKind::ForIndices(_) if element_loop(item) => {
-                    if !vars.is_empty() {
-                        // Element loops inside a step loop: their equations too.
-                        let ast::ItemKind::ForIndices(f) = &item.kind else {
-                            unreachable!()
-                        };
-                        walk(&f.body, vars, env, out)?;
-                    }
+                // Element loops inside a step loop: their equations too.
+                ast::ItemKind::ForIndices(f) if element_loop(item) && !vars.is_empty() => {
+                    walk(&f.body, vars, env, out)?;
                 }
+                ast::ItemKind::ForIndices(_) if element_loop(item) => {}
                 ast::ItemKind::SizeMembers { .. }
                 | ast::ItemKind::Rule(_)
                 | ast::ItemKind::ForIndices(_)
