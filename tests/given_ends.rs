@@ -20,22 +20,14 @@
 //! runs 16 files (fixed seeds); the long run: `TQ_GIVEN_ENDS_CASES=400 cargo test
 //! --release --test given_ends -- --ignored --nocapture`.
 
+mod common;
+
 use num_rational::BigRational;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use tq::report::{check_source, Options};
 
-fn rat(n: i64, d: i64) -> BigRational {
-    BigRational::new(n.into(), d.into())
-}
-
-fn text(v: &BigRational) -> String {
-    if v.is_integer() {
-        v.numer().to_string()
-    } else {
-        format!("{}/{}", v.numer(), v.denom())
-    }
-}
+use common::rational::{rat, text};
 
 /// One generated file: its source, and per claim whether it is the tie (false).
 fn file(rng: &mut ChaCha8Rng) -> (String, Vec<bool>) {

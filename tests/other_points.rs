@@ -4,22 +4,14 @@
 //! inside every symbol's domain, put a location on both sides of 0 and a positive symbol
 //! on both sides of 1 (with the sample value itself counted as one side).
 
+mod common;
+
 use num_rational::BigRational;
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 use tq::syntax::ast::ItemKind;
 
-fn rat(n: i64, d: i64) -> BigRational {
-    BigRational::new(n.into(), d.into())
-}
-
-fn text(v: &BigRational) -> String {
-    if v.is_integer() {
-        v.numer().to_string()
-    } else {
-        format!("{}/{}", v.numer(), v.denom())
-    }
-}
+use common::rational::{rat, text};
 
 fn points(sample: &BTreeMap<&str, BigRational>) -> Vec<BTreeMap<String, BigRational>> {
     let src = format!(

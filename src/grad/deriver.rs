@@ -10,7 +10,7 @@ use super::occurrences::{
     plain_vars,
 };
 use super::Contribution;
-use crate::check::Env;
+use crate::check::{family_key, Env};
 use crate::syntax::ast::*;
 use crate::syntax::span::Span;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -30,18 +30,6 @@ pub(super) struct Deriver<'e> {
     /// gradient is folded into the softmax input's (`P - onehot`), keyed by the
     /// softmax output with the lookup that selects the target class.
     pub(super) folded: BTreeMap<String, IndexExpr>,
-}
-
-/// The key of a name without family subscripts (as the checker stores families).
-pub(super) fn family_key(n: &Name) -> String {
-    let mut s = n.base.clone();
-    for _ in 0..n.primes {
-        s.push('\'');
-    }
-    if !n.sup.is_empty() {
-        s.push_str(&format!("^{{{}}}", n.sup.join(",")));
-    }
-    s
 }
 
 impl Deriver<'_> {

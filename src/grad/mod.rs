@@ -33,11 +33,12 @@ mod occurrences;
 
 pub use gather::{gather_form, Gathered};
 
+use crate::check::family_key;
 use crate::check::Env;
 use crate::syntax::ast::*;
 use crate::syntax::span::Span;
 use build::{item, num};
-use deriver::{family_key, Deriver};
+use deriver::Deriver;
 use loss::log_loss_softmax;
 use std::collections::{BTreeMap, BTreeSet};
 

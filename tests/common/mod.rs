@@ -2,7 +2,9 @@
 //! problem files, and the options the tests run with.
 #![allow(dead_code)]
 
+pub mod counting;
 pub mod new_author;
+pub mod rational;
 
 use std::path::{Path, PathBuf};
 use tq::report::{check_source, FileReport, Options};
