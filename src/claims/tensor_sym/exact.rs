@@ -141,9 +141,43 @@ pub(super) fn exact_check(
         // -0.25` at B = J = 8, false at a[b,j] = -7/5, was left undecided): the least
         // sizes may still be written out, and a refutation there is the claim's; anything
         // else leaves the claim to the sampled run.
+        // The same holds for the small sizes above the least (probe40/p p24: a softmax
+        // claim false at K = 2 was confirmed from one draw at `sample K = 10`).
         Err(why) => {
-            if let Some(found) = least.as_ref().and_then(refuted_at_least) {
-                return Ok(found);
+            if let Some(least) = &least {
+                if let Some(found) = refuted_at_least(least) {
+                    return Ok(found);
+                }
+                let small = apart::apart_points(claim, least, &set, env)
+                    .into_iter()
+                    .chain(apart::raised_points(claim, least, &set, env));
+                for (k, p) in small.enumerate() {
+                    let run = || {
+                        check_at(
+                            op,
+                            claim,
+                            (program, env),
+                            g,
+                            (seed ^ (0xa9a7 + k as u64), gather, None),
+                            &p,
+                            "small sizes above the least",
+                        )
+                    };
+                    let got = match crate::sym::work_left() {
+                        Some(left) => {
+                            let (got, work) = crate::sym::with_work_budget(left, run);
+                            if work.exhausted {
+                                break;
+                            }
+                            crate::sym::charge_work(work.used.min(left));
+                            got
+                        }
+                        None => run(),
+                    };
+                    if let Ok(found @ Exact::Refuted(..)) = got {
+                        return Ok(found);
+                    }
+                }
             }
             return Err(why);
         }
@@ -207,12 +241,18 @@ pub(super) fn exact_check(
     // Then the sizes moved apart from each other ([`apart::apart_points`]): a claim that
     // holds only where two sizes are equal is refuted there.
     let (mut points, mut floating, mut tested) = (points, floating, tested);
-    for (k, apart) in apart::apart_points(claim, &least, &set, env)
+    // And the small sizes above the least ([`apart::raised_points`]): a claim false only
+    // at K = 2 is refuted there (probe40/p p24).
+    let apart_then_raised = apart::apart_points(claim, &least, &set, env)
         .into_iter()
-        .enumerate()
-    {
+        .map(|p| (p, "sizes moved apart from each other"))
+        .chain(
+            apart::raised_points(claim, &least, &set, env)
+                .into_iter()
+                .map(|p| (p, "small sizes above the least")),
+        );
+    for (k, (apart, label)) in apart_then_raised.enumerate() {
         let shown = listed(&apart);
-        let label = "sizes moved apart from each other";
         let run = || {
             check_at(
                 op,
