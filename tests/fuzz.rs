@@ -22,7 +22,7 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 
 // The test binary's allocator counts the bytes live and their peak, so that the long
 // run can flag an input that needs more than 1 GB.

@@ -22,7 +22,6 @@
 
 mod common;
 
-use num_rational::BigRational;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use tq::report::{check_source, Options};

@@ -37,7 +37,10 @@ fn file(rng: &mut ChaCha8Rng) -> String {
         )
     } else {
         let r = rng.random_range(2..=3);
-        let (i, j) = (rng.random_range(r + 1..=r + 3), rng.random_range(r + 1..=r + 3));
+        let (i, j) = (
+            rng.random_range(r + 1..=r + 3),
+            rng.random_range(r + 1..=r + 3),
+        );
         format!(
             "size I, J\ninput w[I, J] ~ normal(0, 1)\ny[i,j] = ((I - {r})^2 + (J - {r})^2) {}\nexpect refuted\nclaim y[i,j] > 0\nclaim y[i,j] >= 0\nsample I = {i}, J = {j}\n",
             factor(rng, "w[i,j]")
@@ -55,7 +58,9 @@ fn run(cases: usize, seed: u64) {
         assert_eq!(r.claims.len(), 2, "{src}");
         let strict = r.claims[0].verdict.as_str();
         if strict == "confirmed" || strict == "proved" {
-            bad.push(format!("{src}  the strict claim (false at a small size): {strict}"));
+            bad.push(format!(
+                "{src}  the strict claim (false at a small size): {strict}"
+            ));
         }
         let loose = r.claims[1].verdict.as_str();
         if loose == "refuted" {

@@ -4,6 +4,7 @@
 //! allocator, so the count is of the whole process.
 
 /// Installs the counting allocator in the calling test binary (see the module's text).
+#[allow(unused_macros)]
 macro_rules! counting_allocator {
     () => {
         struct Counting;
@@ -62,4 +63,5 @@ macro_rules! counting_allocator {
         static ALLOCATOR: Counting = Counting;
     };
 }
+#[allow(unused_imports)]
 pub(crate) use counting_allocator;
