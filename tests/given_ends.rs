@@ -24,7 +24,6 @@ mod common;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use tq::report::{check_source, Options};
 
 use common::rational::{rat, text};
 
@@ -122,28 +121,8 @@ fn run(cases: usize, seed: u64) {
     let mut bad = Vec::new();
     for i in 0..cases {
         let (src, ties) = file(&mut rng);
-        let r = check_source(&format!("given_ends_{i}.tq"), &src, &Options::default());
-        assert_eq!(r.unexpected_errors(), 0, "{src}\n{:?}", r.diagnostics);
-        assert_eq!(r.claims.len(), ties.len(), "{src}");
-        for (c, tie) in r.claims.iter().zip(&ties) {
-            let v = c.verdict.as_str();
-            let wrong = if *tie {
-                v == "confirmed" || v == "proved"
-            } else {
-                v == "refuted"
-            };
-            if wrong {
-                bad.push(format!(
-                    "{src}\n  line {}: {v} ({})",
-                    c.line,
-                    if *tie {
-                        "false at the given's end"
-                    } else {
-                        "true"
-                    }
-                ));
-            }
-        }
+        let name = format!("given_ends_{i}.tq");
+        common::generated::judge(&name, &src, &ties, "false at the given's end", &mut bad);
     }
     assert!(bad.is_empty(), "{} wrong:\n{}", bad.len(), bad.join("\n\n"));
 }
@@ -156,9 +135,8 @@ fn strict_claims_at_given_ends() {
 #[test]
 #[ignore]
 fn strict_claims_at_given_ends_long() {
-    let cases = std::env::var("TQ_GIVEN_ENDS_CASES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(400);
-    run(cases, 3939);
+    run(
+        common::generated::long_cases("TQ_GIVEN_ENDS_CASES", 400),
+        3939,
+    );
 }

@@ -12,9 +12,10 @@
 //! the long run: `TQ_SMALL_SIZES_CASES=200 cargo test --release --test small_sizes --
 //! --ignored --nocapture`.
 
+mod common;
+
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use tq::report::{check_source, Options};
 
 /// One generated file's source.
 fn file(rng: &mut ChaCha8Rng) -> String {
@@ -53,19 +54,15 @@ fn run(cases: usize, seed: u64) {
     let mut bad = Vec::new();
     for n in 0..cases {
         let src = file(&mut rng);
-        let r = check_source(&format!("small_sizes_{n}.tq"), &src, &Options::default());
-        assert_eq!(r.unexpected_errors(), 0, "{src}\n{:?}", r.diagnostics);
-        assert_eq!(r.claims.len(), 2, "{src}");
-        let strict = r.claims[0].verdict.as_str();
-        if strict == "confirmed" || strict == "proved" {
-            bad.push(format!(
-                "{src}  the strict claim (false at a small size): {strict}"
-            ));
-        }
-        let loose = r.claims[1].verdict.as_str();
-        if loose == "refuted" {
-            bad.push(format!("{src}  the non-strict claim (true): refuted"));
-        }
+        let name = format!("small_sizes_{n}.tq");
+        // The strict claim is false at a small size; the non-strict one is true.
+        common::generated::judge(
+            &name,
+            &src,
+            &[true, false],
+            "false at a small size",
+            &mut bad,
+        );
     }
     assert!(bad.is_empty(), "{} wrong:\n{}", bad.len(), bad.join("\n\n"));
 }
@@ -78,9 +75,8 @@ fn claims_false_at_one_small_size() {
 #[test]
 #[ignore]
 fn claims_false_at_one_small_size_long() {
-    let cases = std::env::var("TQ_SMALL_SIZES_CASES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(200);
-    run(cases, 4040);
+    run(
+        common::generated::long_cases("TQ_SMALL_SIZES_CASES", 200),
+        4040,
+    );
 }

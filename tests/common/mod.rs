@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod counting;
+pub mod generated;
 pub mod new_author;
 pub mod rational;
 
