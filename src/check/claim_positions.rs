@@ -60,6 +60,7 @@ fn capital_positions(program: &Program, env: &Env, diags: &mut Vec<Diagnostic>) 
 /// E0214 for each fixed negative position a claim reads on a dimension from 0.
 pub fn check(program: &Program, env: &Env, diags: &mut Vec<Diagnostic>) {
     capital_positions(program, env, diags);
+    past_the_end(program, env, diags);
     let mut centred: BTreeMap<(String, usize), bool> = BTreeMap::new();
     shapes(&program.items, env, &mut centred);
     each_claim_ref(program, |r| {
@@ -106,6 +107,91 @@ pub fn check(program: &Program, env: &Env, diags: &mut Vec<Diagnostic>) {
                     );
         }
     });
+}
+
+/// E0214 for a fixed position past the end of a dimension whose size the claim's own
+/// givens or `at` set to a whole number (probe41 q07: `claim x[3] == 5 given D == 2` was
+/// refuted "at x[3] = 0 (D = 2)", an element the model at D = 2 does not have, and
+/// `Var(x[3]) == 1 given D == 2` was proved): the claim is about no element at all.
+fn past_the_end(program: &Program, env: &Env, diags: &mut Vec<Diagnostic>) {
+    let mut centred: BTreeMap<(String, usize), bool> = BTreeMap::new();
+    for item in &program.items {
+        let ItemKind::Claim(c) = &item.kind else {
+            continue;
+        };
+        let mut set: BTreeMap<String, i64> = BTreeMap::new();
+        for g in &c.given {
+            if let Expr::Rel(RelOp::Eq, l, r, _) = g {
+                for (a, b) in [(l, r), (r, l)] {
+                    if let (Expr::Ref(rf), Expr::Num(v, _)) = (&**a, &**b) {
+                        let n = crate::syntax::printer::print_name(&rf.name);
+                        if rf.indices.is_none() && env.sizes.contains_key(&n) {
+                            if let Ok(v) = v.parse::<i64>() {
+                                set.insert(n, v);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for b in &c.at {
+            if let Expr::Num(v, _) = &b.value {
+                if env.sizes.contains_key(&b.name.name) {
+                    if let Ok(v) = v.parse::<i64>() {
+                        set.insert(b.name.name.clone(), v);
+                    }
+                }
+            }
+        }
+        if set.is_empty() {
+            continue;
+        }
+        if centred.is_empty() {
+            shapes(&program.items, env, &mut centred);
+        }
+        for e in std::iter::once(&c.body).chain(c.given.iter()) {
+            walk_refs(e, &mut |r: &Ref| {
+                if r.name.base.contains('.') {
+                    return;
+                }
+                let key = env.key_of(&r.name);
+                let Some(t) = env.tensors.get(&key) else {
+                    return;
+                };
+                for (pos, ix) in r.indices.iter().flatten().enumerate() {
+                    let IndexExpr::Affine(a) = ix else { continue };
+                    let Some(dim) = t.dims.get(pos) else { continue };
+                    let Some(size) = set.get(dim.as_str()) else {
+                        continue;
+                    };
+                    if !a.terms.is_empty()
+                        || a.constant < *size
+                        || centred.get(&(key.clone(), pos)).copied().unwrap_or(true)
+                    {
+                        continue;
+                    }
+                    diags.push(
+                        Diagnostic::error(
+                            "E0214",
+                            a.span,
+                            format!(
+                                "position {} of dimension {} of `{key}` does not exist when `{dim}` = {size}, as this claim sets it: its positions run from 0 to {}",
+                                a.constant,
+                                pos + 1,
+                                size - 1
+                            ),
+                        )
+                        .with_label("no such element at this size")
+                        .with_related(t.span, format!("dimension {} runs over `{dim}` from 0", pos + 1))
+                        .with_hint(format!(
+                            "a claim under this given is about no element: set `{dim}` to at least {} or name a position below {size}",
+                            a.constant + 1
+                        )),
+                    );
+                }
+            });
+        }
+    }
 }
 
 /// Every reference the claims of `program` make, in their bodies and givens.

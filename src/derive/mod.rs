@@ -7,6 +7,7 @@ use crate::syntax::ast::{Item, ItemKind, Program};
 use crate::syntax::printer::print_program;
 use serde_json::json;
 
+mod closed;
 pub mod steps;
 
 /// The parts of a derivation that tq does not produce yet, named in the output so
@@ -135,54 +136,6 @@ fn readable_states(
     (!e.free_symbols().iter().any(|s| s.contains('#'))).then_some(e)
 }
 
-/// Where a recurrence's closed form `value` is defined, when a geometric sum in it
-/// divides by zero at a point of its symbol's domain (`m (mu^l - 1)/(mu - 1)` at mu = 1,
-/// session 32: printed as exact with no condition), with the closed form there, from the
-/// recurrence with the value put into the model (`l m`): `, where mu != 1 (at mu = 1: l
-/// m)`. `closed` picks the same closed form of the recurrence there; empty when the value
-/// has no such point.
-fn where_defined(
-    r: &FileReport,
-    rec: &crate::moments::Recurrence,
-    value: &sym::Expr,
-    closed: impl Fn(&crate::moments::Recurrence) -> Option<&sym::Expr>,
-) -> String {
-    let Some((name, roots)) = crate::claims::ratio_roots(&[value], &r.env) else {
-        return String::new();
-    };
-    let n = sym::Expr::sym(&rec.var);
-    let mut parts = Vec::new();
-    let mut at = Vec::new();
-    for c in &roots {
-        let shown = sym::to_ascii(&sym::Expr::num(c.clone()));
-        parts.push(format!("{name} != {shown}"));
-        let settings = vec![(name.clone(), sym::Expr::num(c.clone()))];
-        let (set, conditions) = sym::collecting(|| {
-            crate::moments::analyze_with(
-                &r.program,
-                &r.env,
-                &r.analysis().backward().items,
-                settings,
-            )
-        });
-        let defined = conditions
-            .iter()
-            .all(|k| k.expr().as_num().is_none_or(|v| k.holds_at(v)));
-        let there = set
-            .recurrences
-            .iter()
-            .find(|o| o.tensor == rec.tensor && o.grad == rec.grad && o.var == rec.var)
-            .and_then(&closed)
-            .map(|e| sym::simplify(&e.subs("#n", &n)))
-            .filter(|_| defined);
-        at.push(match there {
-            Some(e) => format!("at {name} = {shown}: {}", sym::to_ascii(&e)),
-            None => format!("at {name} = {shown}: not derived"),
-        });
-    }
-    format!(", where {} ({})", parts.join(", "), at.join("; "))
-}
-
 fn moment_lines(r: &FileReport) -> Vec<MomentLine> {
     use crate::moments::{self, Entry};
     let a = r.analysis().moments();
@@ -245,7 +198,7 @@ fn moment_lines(r: &FileReport) -> Vec<MomentLine> {
                 at_n(m),
                 format!(
                     "closed form{}",
-                    where_defined(r, rec, &at_n(m), |o| o.mean_closed.as_ref())
+                    closed::where_defined(r, rec, &at_n(m), |o| o.mean_closed.as_ref())
                 ),
             ));
         }
@@ -256,7 +209,7 @@ fn moment_lines(r: &FileReport) -> Vec<MomentLine> {
                 at_n(v),
                 format!(
                     "closed form{}, from Var({}) = {}",
-                    where_defined(r, rec, &at_n(v), |o| o.var_closed.as_ref()),
+                    closed::where_defined(r, rec, &at_n(v), |o| o.var_closed.as_ref()),
                     member(&rec.start),
                     {
                         let start = a

@@ -706,7 +706,7 @@ pub(super) const WHOLE_SPAN: usize = 32;
 
 /// Tuples of indices `idx[k] < lens[k]` by increasing sum (the simplest values first),
 /// at most `cap`.
-fn tuples_by_total(lens: &[usize], cap: usize) -> Vec<Vec<usize>> {
+pub(super) fn tuples_by_total(lens: &[usize], cap: usize) -> Vec<Vec<usize>> {
     fn fill(
         k: usize,
         left: usize,
