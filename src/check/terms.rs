@@ -249,6 +249,17 @@ impl Checker {
             .find(|n| !taken(n))
             .unwrap_or("alpha_3");
         let product = taken(name);
+        if let Some(t) = self.env.tensors.get(name) {
+            // front41 (issue #18, l05): `W(x)` of a declared tensor `W`.
+            let example = match t.rank {
+                0 => format!("`{name}` needs no index"),
+                2 => format!("`{name}[i, I'] x[I']` is a matrix-vector product"),
+                r => format!("one index per dimension, {r} in all"),
+            };
+            return format!(
+                "`{name}` is a tensor; index it with [..] ({example}), or for a product write `{name} (...)` with a space"
+            );
+        }
         match spelled_function(name, &c.args, free) {
             Some(h) => {
                 let known = crate::sym::func::model_names().join(", ");

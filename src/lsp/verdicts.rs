@@ -131,7 +131,16 @@ fn end_of_line(doc: &Document, line: usize) -> Position {
     doc.lines.position(doc.text(), end)
 }
 
-/// Inlay hints for the claims whose lines fall in `range`.
+/// front41 (issue #18, m08): the most inlay hints, and the most code lenses, one
+/// answer of the server carries. A file of 80,000 claims answered a request for the
+/// whole document with 80,000 hints (megabytes of JSON, on every refresh); an editor
+/// asks for the visible range, so the first ones in it are the ones seen. The code
+/// lenses past the cap are summarised by one more lens at the last one shown
+/// (docs/editors.md).
+pub const MAX_VERDICTS_SHOWN: usize = 2_000;
+
+/// Inlay hints for the claims whose lines fall in `range` (the first
+/// [`MAX_VERDICTS_SHOWN`] of them).
 pub fn inlay_hints(doc: &Document, range: Range) -> Vec<InlayHint> {
     shown(doc)
         .into_iter()
@@ -139,6 +148,7 @@ pub fn inlay_hints(doc: &Document, range: Range) -> Vec<InlayHint> {
             let l0 = (*l as u32).saturating_sub(1);
             range.start.line <= l0 && l0 <= range.end.line
         })
+        .take(MAX_VERDICTS_SHOWN)
         .map(|(l, label, tip)| InlayHint {
             position: end_of_line(doc, l),
             label: InlayHintLabel::String(label),
@@ -152,10 +162,14 @@ pub fn inlay_hints(doc: &Document, range: Range) -> Vec<InlayHint> {
         .collect()
 }
 
-/// A code lens above each claim with its verdict (a title only: no command runs).
+/// A code lens above each claim with its verdict (a title only: no command runs): the
+/// first [`MAX_VERDICTS_SHOWN`] claims' lines, then one lens that counts the others.
 pub fn code_lenses(doc: &Document) -> Vec<CodeLens> {
-    shown(doc)
+    let all = shown(doc);
+    let total = all.len();
+    let mut out: Vec<CodeLens> = all
         .into_iter()
+        .take(MAX_VERDICTS_SHOWN)
         .map(|(l, label, _)| {
             let start = Position::new((l as u32).saturating_sub(1), 0);
             CodeLens {
@@ -168,7 +182,23 @@ pub fn code_lenses(doc: &Document) -> Vec<CodeLens> {
                 data: None,
             }
         })
-        .collect()
+        .collect();
+    if total > MAX_VERDICTS_SHOWN {
+        let range = out.last().map(|c| c.range).unwrap_or_default();
+        out.push(CodeLens {
+            range,
+            command: Some(Command {
+                title: format!(
+                    "{} more claims' verdicts are not shown (the editor gets the first {MAX_VERDICTS_SHOWN}); `tq check` lists them all",
+                    total - MAX_VERDICTS_SHOWN
+                ),
+                command: String::new(),
+                arguments: None,
+            }),
+            data: None,
+        });
+    }
+    out
 }
 
 #[cfg(test)]

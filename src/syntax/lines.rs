@@ -357,3 +357,42 @@ fn nest(
     }
     out
 }
+
+/// front41 (issue #18, l15): the first line whose indentation, against the line before
+/// it, says "deeper", "the same" or "shallower" differently as a tab is read as 1, 4
+/// (tq's reading, [`transliterate`]) or 8 spaces: a file that mixes tabs and spaces so
+/// that its blocks depend on the tab width (four spaces, then a tab: siblings for tq, a
+/// deeper line in an editor showing tabs as eight). Blank and comment-only lines are
+/// skipped. The answer is the byte range of that line's indentation in `src`.
+pub fn tab_width_dependent(src: &str) -> Option<(usize, usize)> {
+    let widths = |indent: &str| {
+        let mut w = [0usize; 3];
+        for ch in indent.chars() {
+            for (k, tab) in [1usize, 4, 8].into_iter().enumerate() {
+                w[k] += if ch == '\t' { tab } else { 1 };
+            }
+        }
+        w
+    };
+    let mut previous: Option<[usize; 3]> = None;
+    let mut start = 0;
+    for line in src.split_inclusive('\n') {
+        let here = start;
+        start += line.len();
+        let body = line.trim_start_matches([' ', '\t']);
+        let rest = body.trim();
+        if rest.is_empty() || rest.starts_with('#') {
+            continue;
+        }
+        let indent = &line[..line.len() - body.len()];
+        let w = widths(indent);
+        if let Some(p) = previous {
+            let signs: Vec<std::cmp::Ordering> = (0..3).map(|k| w[k].cmp(&p[k])).collect();
+            if signs.iter().any(|s| *s != signs[0]) {
+                return Some((here, here + indent.len()));
+            }
+        }
+        previous = Some(w);
+    }
+    None
+}

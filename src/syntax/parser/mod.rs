@@ -103,6 +103,19 @@ pub fn parse(src: &str) -> Parsed {
     };
     let mut diagnostics = Vec::new();
     let items = ctx.block(&lines, &mut diagnostics, BlockKind::Top);
+    if let Some((start, end)) = super::lines::tab_width_dependent(src) {
+        // front41 (issue #18, l15): once, at the first line whose depth depends on the
+        // tab width (docs/diagnostics.md, E0804).
+        diagnostics.push(
+            Diagnostic::error(
+                "E0804",
+                Span::new(start, end),
+                "this line's indentation mixes tabs and spaces: whether it is deeper than the line above depends on the width of a tab",
+            )
+            .with_label("tabs and spaces")
+            .with_hint("indent with spaces only (tq reads a tab as four spaces; an editor may show it as eight)"),
+        );
+    }
     Parsed {
         program: Program { items },
         diagnostics,
