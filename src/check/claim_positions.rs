@@ -115,11 +115,31 @@ pub fn check(program: &Program, env: &Env, diags: &mut Vec<Diagnostic>) {
 /// `Var(x[3]) == 1 given D == 2` was proved): the claim is about no element at all.
 fn past_the_end(program: &Program, env: &Env, diags: &mut Vec<Diagnostic>) {
     let mut centred: BTreeMap<(String, usize), bool> = BTreeMap::new();
+    // The sizes the `at` lines before a claim set (front41: `at J = 3` then a claim on
+    // `y[0,3]` was refuted with a witness at an element that does not exist).
+    let mut in_force: BTreeMap<String, i64> = BTreeMap::new();
     for item in &program.items {
-        let ItemKind::Claim(c) = &item.kind else {
-            continue;
+        let c = match &item.kind {
+            ItemKind::At(bs) => {
+                for b in bs {
+                    match &b.value {
+                        Expr::Num(v, _) if env.sizes.contains_key(&b.name.name) => {
+                            match v.parse::<i64>() {
+                                Ok(v) => in_force.insert(b.name.name.clone(), v),
+                                Err(_) => in_force.remove(&b.name.name),
+                            };
+                        }
+                        _ => {
+                            in_force.remove(&b.name.name);
+                        }
+                    }
+                }
+                continue;
+            }
+            ItemKind::Claim(c) => c,
+            _ => continue,
         };
-        let mut set: BTreeMap<String, i64> = BTreeMap::new();
+        let mut set: BTreeMap<String, i64> = in_force.clone();
         for g in &c.given {
             if let Expr::Rel(RelOp::Eq, l, r, _) = g {
                 for (a, b) in [(l, r), (r, l)] {
