@@ -13,6 +13,7 @@
 //! certificate (`certificate.rs`).
 
 mod certificate;
+pub(crate) mod extremes;
 mod grads;
 mod kron;
 
@@ -798,11 +799,9 @@ impl<'a> Lowerer<'a> {
                 let s = self.expect(&sym::expand(&(a * b)))?;
                 Ok(sym::expand(&(s - ma * mb)))
             })(),
-            ("min" | "max", [ast::Expr::Ref(r)]) if r.indices.is_none() => {
-                // An atom; the exact check fills in the concrete extreme.
-                let key = self.env.key_of(&r.name);
-                Ok(Expr::sym(&format!("{f}({key})")))
-            }
+            // An atom of a leaf (the exact check fills in the concrete extreme), or
+            // written out over the elements (`extremes.rs`).
+            ("min" | "max", [ast::Expr::Ref(r)]) if r.indices.is_none() => self.extreme(f, r),
             _ => return None,
         })
     }

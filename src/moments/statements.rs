@@ -441,10 +441,18 @@ impl Walker<'_> {
             if !rv.is_constant() {
                 rv.sources = [Source::member(&leaf_name(&key), Some(Expr::sym(&var)))].into();
             }
+            // Members declared before the family (`param W_0 ~ normal(0, 4)` above
+            // `param W_l ~ normal(0, 1/J) for l in 1..L`) keep their own distribution:
+            // the family's entry replaced them, and W_0 was read with the family's
+            // (wrong41, issue #14 item 5: the true `Var(h_0) == 4 J` was refuted).
+            let members = match self.a.to_mut().entries.remove(&key) {
+                Some(Entry::Family { members, .. }) => members,
+                _ => vec![],
+            };
             self.a.to_mut().entries.insert(
                 key,
                 Entry::Family {
-                    members: vec![],
+                    members,
                     templates: vec![Template {
                         var,
                         offset: Expr::zero(),

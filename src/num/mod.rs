@@ -559,9 +559,24 @@ impl<'a> Machine<'a> {
             let Ok(m) = self.member_key(&r.name, b) else {
                 return false;
             };
-            if r.grad || r.indices.is_none() {
-                // Gradients are accumulators: an element never written is 0.
+            if r.indices.is_none() {
                 return self.vals.contains_key(&(&*m, r.grad) as &dyn MemberKey);
+            }
+            // Gradients are accumulators: an element never written is 0, but only where
+            // its value exists (wrong41, issue #14 item 3: `a.grad[0,0] == 1` of an `a`
+            // the loop `for t in 1..T-1` writes was refuted at t = 0, where a has no
+            // element).
+            // A read with a summed capital (`y.grad[b,X-1]`) is bound at its first value
+            // only here and reads 0 past the end: kept as an accumulator's read.
+            if r.grad {
+                let summed = r.indices.iter().flatten().any(|i| {
+                    crate::syntax::printer::print_index(i)
+                        .chars()
+                        .any(|c| c.is_uppercase())
+                });
+                if summed || !self.vals.contains_key(&(&*m, true) as &dyn MemberKey) {
+                    return summed && self.vals.contains_key(&(&*m, true) as &dyn MemberKey);
+                }
             }
             // A value must have been computed at this element.
             let mut pos = std::mem::take(&mut self.pos_buf);

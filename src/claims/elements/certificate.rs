@@ -123,6 +123,11 @@ pub fn extreme_facts(exprs: &[&Expr]) -> Vec<Fact> {
                 let (a, b) = (Expr::sym(el), Expr::sym(s));
                 out.push(if lo { a - b } else { b - a });
             }
+            // max(T) − min(T) ≥ 0, for any T (wrong41).
+            let hi = format!("max({t})");
+            if lo && syms.contains(&hi) {
+                out.push(Expr::sym(&hi) - Expr::sym(s));
+            }
         }
     }
     out

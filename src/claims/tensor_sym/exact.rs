@@ -428,16 +428,9 @@ fn check_at(
             .get(t)
             .map(|x| x.dims.clone())
             .unwrap_or_default();
-        let mut count = 1i64;
-        for d in &dims {
-            count *= sizes.get(d).copied().unwrap_or(0);
-        }
-        if dims.len() == 1 {
-            for k in 0..count {
-                extra.insert(format!("{t}[{k}]"));
-            }
-        } else {
-            return Err("min and max are written out for vectors only".into());
+        // Every element, of any rank (wrong41: rank 2 was "vectors only").
+        for p in crate::claims::elements::extremes::positions(&dims, &sizes)? {
+            extra.insert(format!("{t}[{p}]"));
         }
     }
     let draw_syms: Vec<String> = syms_all

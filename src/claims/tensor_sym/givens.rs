@@ -36,6 +36,17 @@ pub(super) fn read_givens(given: &[ast::Expr], env: &Env) -> Result<Givens, Stri
         match given {
             Given::Set(s) => g.syms.push((s.name, s.value, s.power)),
             Given::Tensor { name, value } => g.tensor.push((name, value)),
+            // An element the model computes (`h[0] = 1` of `h[j] = 2 x[j]`) is not set:
+            // set, it gave witnesses off the model (`y[0] == 2 x[0] + 1 given h[0] = 1`
+            // of `y = h + 1` was refuted at x[0] = 0, where h[0] is 0; wrong41, issue #14
+            // item 2). It is a relation its written-out value must satisfy at every point
+            // (no proof reads an equality fact).
+            Given::Element { key, value } if computed_element(&key, env) => {
+                let ast::Expr::Rel(_, l, _, _) = e else {
+                    return Err(format!("the given `{}` is not read", print_expr(e)));
+                };
+                g.facts.push(((**l).clone(), RelOp::Eq, value));
+            }
             Given::Element { key, value } => g.elems.push((key, value)),
             Given::Condition(c) if c.op == RelOp::Approx => {
                 return Err(format!("the given `{}` is approximate", print_expr(e)))
@@ -59,6 +70,25 @@ pub(super) fn read_givens(given: &[ast::Expr], env: &Env) -> Result<Givens, Stri
         }
     }
     Ok(g)
+}
+
+/// Whether an element given's tensor is one the model computes (not a leaf).
+fn computed_element(key: &str, env: &Env) -> bool {
+    let (t, rest) = key.split_once('[').unwrap_or((key, ""));
+    let Some(info) = env.tensors.get(t) else {
+        return false;
+    };
+    if info.kind == crate::check::TensorKind::Computed {
+        return true;
+    }
+    // A recurrence's declared start (`input h[B, 0]`) is a leaf at its start position
+    // only; the loop computes the others (`h[0,1]`).
+    let ix: Vec<&str> = rest.trim_end_matches(']').split(',').collect();
+    !info.start_positions.is_empty()
+        && !info
+            .start_positions
+            .iter()
+            .any(|(d, c)| ix.get(*d).is_some_and(|i| i.trim() == c.to_string()))
 }
 
 /// A lowerer with the givens applied.

@@ -49,6 +49,11 @@ pub(in crate::claims) fn about_elements(e: &ast::Expr) -> bool {
     });
     crate::syntax::visit::walk_expr(e, |x| {
         found |= matches!(x, ast::Expr::Sum(..));
+        // `min(T)` / `max(T)` of a whole tensor reads its elements (wrong41: `min(h) >= -1`
+        // of a computed tanh layer was left to the general engines, which decide none).
+        found |= matches!(x, ast::Expr::Call(c)
+            if matches!(c.func.name.as_str(), "min" | "max")
+                && matches!(c.args.as_slice(), [ast::Expr::Ref(r)] if r.indices.is_none()));
         !found
     });
     found
