@@ -8,12 +8,14 @@
 use super::scalar::{self, Scope};
 use crate::check::Env;
 use crate::claims::{Method, Outcome};
-use crate::moments::{Analysis, Applied, Approximation, Opaque};
+use crate::moments::{Analysis, Opaque};
 use crate::sym::{self, Expr};
 use crate::syntax::ast::{self as ast, BinOp, RelOp};
 use crate::syntax::printer::print_expr;
 use num_rational::BigRational;
 use std::collections::{BTreeMap, BTreeSet};
+
+use crate::moments::{Applied, Approximation};
 mod borders;
 #[allow(unused_imports)]
 pub use borders::*;
@@ -899,7 +901,8 @@ fn loop_bindings(
     let mut bindings: Vec<crate::num::Bind> = vec![vec![]];
     let loops = super::program_loops(&program.items);
     // A free lower-case index in a moment's position (`Var(y[b,0])`: every b) is read at
-    // every value of its range, like a loop's variable (probe 29: "`b` is not bound").
+    // every value of its range, like a loop's variable (probe 29: "index `b` is not
+    // bound").
     let mut free: Vec<String> = Vec::new();
     let mut refs = Vec::new();
     moment_refs(&claim.body, &mut refs);
@@ -934,9 +937,9 @@ fn loop_bindings(
             return Err(format!("the range of `{}` is not a constant", r.var.name));
         };
         let (mut lo, mut hi) = (lo.round() as i64, hi.round() as i64);
-        // A family variable stands for every member of its family (`for l in 0..L-1` writes
-        // h_1 to h_L), as Monte Carlo reads it; a member that does not exist is left out
-        // below (probe33/a a16: h_L was never read).
+        // A family variable stands for every member of its family (`for l in 0..L-1`
+        // writes h_1 to h_L), as Monte Carlo reads it; values where a member the claim
+        // names does not exist are left out below (probe33/a a16: h_L was never read).
         if super::montecarlo::only_in_subscripts(&refs, &r.var.name) {
             for o in super::montecarlo::member_ranges(&program.items, &r.var.name) {
                 if let (Ok(a), Ok(b)) = (m.const_expr(&o.from), m.const_expr(&o.to)) {
@@ -945,9 +948,6 @@ fn loop_bindings(
             }
             lo = lo.saturating_sub(super::montecarlo::MEMBER_MARGIN);
             hi = hi.saturating_add(super::montecarlo::MEMBER_MARGIN);
-        } else if let Ok((a, b)) = m.index_range(&r.var.name) {
-            // Named like an index: every position too (snd41, #14 p10; as Monte Carlo).
-            (lo, hi) = (lo.min(a), hi.max(b));
         }
         ranges.push((r.var.name.clone(), lo, hi));
     }

@@ -136,8 +136,6 @@ fn decide_found_in(
     for (n, r) in &sums {
         m.loop_ranges.insert(n.clone(), *r);
     }
-    // The variables whose range was widened past their loop's (snd41), with the loop's.
-    let mut widened: Vec<(usize, (i64, i64))> = Vec::new();
     for v in &vars {
         // A loop variable ranges over its loop's own range (`for t in 1..T`: 1..T, never
         // t = 0 where the loop never wrote), even when it also indexes a dimension of
@@ -148,24 +146,10 @@ fn decide_found_in(
             let hi = m.const_expr(&r.to).ok()?.round() as i64;
             Some((lo, hi))
         });
-        // snd41 (issue #14, p10/p06): a loop variable that also names an index (`t` of
-        // `size T`) ranges over both, the loop's range and every position of the
-        // dimension: the claim is about every element (renamed `k`, it was), and an
-        // element no statement wrote is not checked (below). Over the loop's range alone,
-        // `x[b,t]^2 > 0` beside `for t in 1..T-1` was never tried at t = 0.
-        let index = if m.env.index_size(v).is_some() {
-            m.index_range(v).ok()
-        } else {
-            None
-        };
-        if let (Some(l), Some(_)) = (loop_range, index) {
-            widened.push((ranges.len(), l));
-        }
-        let r = match (loop_range, index) {
-            (Some((a, b)), Some((c, d))) => Some((a.min(c), b.max(d))),
-            (Some(r), None) => Some(r),
-            (None, _) if of_loop.is_some() && m.env.index_size(v).is_none() => None,
-            (None, _) => m.index_range(v).ok(),
+        let r = match loop_range {
+            Some(r) => Some(r),
+            None if of_loop.is_some() && m.env.index_size(v).is_none() => None,
+            None => m.index_range(v).ok(),
         };
         match r {
             Some(r) => ranges.push(r),
@@ -229,7 +213,6 @@ fn decide_found_in(
     }
     let mut cannot_tell = 0usize;
     let mut first_cannot_tell: Option<(Bind, f64, f64, bool)> = None;
-    let (primal_l, primal_r) = (primal(lhs), primal(rhs));
     let mut pos: Vec<i64> = ranges.iter().map(|r| r.0).collect();
     if ranges.iter().any(|(lo, hi)| hi < lo) {
         return und("an empty range".into());
@@ -251,15 +234,7 @@ fn decide_found_in(
         if !applies {
             excluded += 1;
         }
-        // Outside the loop's own range a gradient is read only where its value exists
-        // (`x.grad[0]` of `input x[t] ... for t in 1..T` reads 0 on the run, but no x[0]).
-        let outside = widened
-            .iter()
-            .any(|(k, (lo, hi))| pos[*k] < *lo || pos[*k] > *hi);
-        let exist = applies
-            && m.all_exist(lhs, &b)
-            && m.all_exist(rhs, &b)
-            && (!outside || (m.all_exist(&primal_l, &b) && m.all_exist(&primal_r, &b)));
+        let exist = applies && m.all_exist(lhs, &b) && m.all_exist(rhs, &b);
         if applies && !exist {
             absent += 1;
             first_absent.get_or_insert_with(|| b.clone());
@@ -429,81 +404,11 @@ fn decide_found_in(
         }
         None => String::new(),
     };
-    // snd41 (issue #14, m03): an inequality that reads an element of a leaf drawn from a
-    // distribution whose support is every real (`w_1[0] > 0` of `param w_l[J] ~ normal(0,
-    // 1) for l ...`, which the exact engines do not write out) held on one draw: the claim
-    // is about every value of the support, which the draws near the mean do not cover.
-    if matches!(op, RelOp::Lt | RelOp::Le | RelOp::Gt | RelOp::Ge) {
-        if let Some((leaf, dist)) = unbounded_leaf_read(lhs, rhs, program, m.env) {
-            return und(format!(
-                "the inequality reads `{leaf}`, drawn from {dist} (every real), and {where_} of one sampled run (seed {seed}) only: a draw is not the whole support, and no exact engine wrote the claim out{skipped}"
-            ));
-        }
-    }
     Outcome::new(
         Verdict::Confirmed,
         Method::Numeric,
         format!("{where_} of one sampled run (seed {seed}), relative tolerance 1e-9{skipped}"),
     )
-}
-
-/// The first element the sides read directly of a leaf whose distribution takes every
-/// real (`normal`, `moments`, `symmetric`), with the distribution as written.
-fn unbounded_leaf_read(
-    lhs: &ast::Expr,
-    rhs: &ast::Expr,
-    program: &Program,
-    env: &crate::check::Env,
-) -> Option<(String, String)> {
-    let mut dists: std::collections::BTreeMap<String, String> = Default::default();
-    for it in &program.items {
-        let ast::ItemKind::Decl(d) = &it.kind else {
-            continue;
-        };
-        if let Some(ast::Init::Dist(c)) = &d.init {
-            if matches!(c.func.name.as_str(), "normal" | "moments" | "symmetric") {
-                dists.insert(
-                    env.key_of(&d.target.name),
-                    crate::syntax::printer::print_expr(&ast::Expr::Call(c.clone())),
-                );
-            }
-        }
-    }
-    // A declared start of a tensor the model computes further (`input h[B, 0]`, the loop
-    // writing h[b,t]) is not a leaf at the other positions.
-    fn written(items: &[ast::Item], env: &crate::check::Env, out: &mut Vec<String>) {
-        for it in items {
-            match &it.kind {
-                ast::ItemKind::Equation(eq) => out.push(env.key_of(&eq.lhs.name)),
-                ast::ItemKind::Loop(l) => written(&l.body, env, out),
-                ast::ItemKind::ForIndices(l) => written(&l.body, env, out),
-                _ => {}
-            }
-        }
-    }
-    let mut computed_keys = Vec::new();
-    written(&program.items, env, &mut computed_keys);
-    dists.retain(|k, _| !computed_keys.contains(k));
-    let mut found = None;
-    for e in [lhs, rhs] {
-        crate::check::walk_refs(e, &mut |r| {
-            if found.is_some() || r.grad {
-                return;
-            }
-            let key = env.key_of(&r.name);
-            let computed = env
-                .tensors
-                .get(&key)
-                .is_some_and(|t| t.kind == crate::check::TensorKind::Computed);
-            if let (Some(dist), false) = (dists.get(&key), computed) {
-                found = Some((
-                    crate::syntax::printer::print_expr(&ast::Expr::Ref(r.clone())),
-                    dist.clone(),
-                ));
-            }
-        });
-    }
-    found
 }
 
 /// Why a run refutes no claim that reads a gradient: a forward value of the run that is
@@ -604,17 +509,5 @@ fn additive_terms<'e>(e: &'e ast::Expr, out: &mut Vec<&'e ast::Expr>) {
                 out.push(other);
             }
         }
-    }
-}
-
-/// The expression with every gradient read as its value (`x.grad[t]` as `x[t]`): where
-/// the values exist.
-fn primal(e: &ast::Expr) -> ast::Expr {
-    match e {
-        ast::Expr::Ref(r) if r.grad => ast::Expr::Ref(ast::Ref {
-            grad: false,
-            ..r.clone()
-        }),
-        _ => crate::syntax::visit::map_children(e, primal),
     }
 }

@@ -303,14 +303,6 @@ fn decide_in<'a>(
             }
             lo = lo.saturating_sub(MEMBER_MARGIN);
             hi = hi.saturating_add(MEMBER_MARGIN);
-        } else if let Ok((a, b)) = m0.index_range(&r.var.name) {
-            // A loop variable named like an index (`t` of `size T` beside `for t in
-            // 1..T-1`) read at a position: every position of the dimension, not the
-            // loop's range alone (snd41, issue #14 p10: `E(y[b,t]^2) == 1` with y 0 at
-            // t = 0 was confirmed at t = 1..3; renamed `k` it was refuted). Positions
-            // where an element does not exist are left out below.
-            lo = lo.min(a);
-            hi = hi.max(b);
         }
         bindings = super::targets::each_value(bindings, &r.var.name, lo, hi);
     }
