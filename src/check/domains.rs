@@ -581,6 +581,9 @@ pub fn signed(program: &Program, env: &Env) -> std::collections::BTreeSet<String
     }
     let mut out = std::collections::BTreeSet::new();
     walk(&program.items, env, &mut out);
+    // The members of a scalar leaf family range over every real, within their
+    // declaration's support (`member_names`; snd41, issue #14 m01).
+    out.extend(member_names(program, env).iter().map(print_name));
     out
 }
 
@@ -598,6 +601,129 @@ pub fn leaves(
 ) -> (BTreeMap<String, Domain>, BTreeMap<String, Option<Vec<i64>>>) {
     let mut domains = BTreeMap::new();
     let mut values = BTreeMap::new();
+    // snd41 (issue #14, m01): a scalar family's members (`input c_l ~ normal(0, 1) for l
+    // in 1..L`, read as `c_1`, `c_l`, `c_{l+1}`, `c_L`) have their declaration's support
+    // as a plain scalar leaf has, keyed by each member's name as written.
+    let mut families: BTreeMap<String, (Option<Domain>, Option<Option<Vec<i64>>>)> =
+        BTreeMap::new();
+    for it in &program.items {
+        let ItemKind::Decl(d) = &it.kind else {
+            continue;
+        };
+        if d.kind == crate::syntax::ast::DeclKind::Grad || d.target.indices.is_some() {
+            continue;
+        }
+        let key = env.key_of(&d.target.name);
+        let Some(t) = env.tensors.get(&key) else {
+            continue;
+        };
+        if t.rank != 0 || t.kind == super::TensorKind::Computed {
+            continue;
+        }
+        let family = t.family_arity > 0;
+        if family && (d.family.is_none() || written(&program.items, &key, env)) {
+            // A declared start of a family the model computes (`input h_0`, the loop
+            // writing `h_{l+1}`): its members are computed values, not leaves.
+            continue;
+        }
+        let (domain, vals) = match &d.init {
+            Some(Init::Dist(c)) => support(c),
+            // A member with a declared value (`param c_l = 0 for l ...`) is every real,
+            // as a plain `param c = 0` is (a parameter's value is its initial one).
+            _ if family => (None, None),
+            _ => continue,
+        };
+        if family {
+            families.insert(key, (domain, vals));
+            continue;
+        }
+        if let Some(dm) = domain {
+            domains.insert(key.clone(), dm);
+        }
+        if let Some(v) = vals {
+            values.insert(key, v);
+        }
+    }
+    if !families.is_empty() {
+        for name in member_names(program, env) {
+            let Some((domain, vals)) = families.get(&super::family_key(&name)) else {
+                continue;
+            };
+            let n = print_name(&name);
+            if let Some(dm) = domain {
+                domains.insert(n.clone(), dm.clone());
+            }
+            if let Some(v) = vals {
+                values.insert(n, v.clone());
+            }
+        }
+    }
+    (domains, values)
+}
+
+/// Whether a statement writes the tensor or family `key` (its left side).
+fn written(items: &[Item], key: &str, env: &Env) -> bool {
+    items.iter().any(|it| match &it.kind {
+        ItemKind::Equation(eq) => env.key_of(&eq.lhs.name) == key,
+        ItemKind::Loop(l) => written(&l.body, key, env),
+        ItemKind::ForIndices(l) => written(&l.body, key, env),
+        ItemKind::Rule(r) => written(&r.body, key, env),
+        _ => false,
+    })
+}
+
+/// The members of the file's scalar leaf families as written anywhere in it (`c_1`,
+/// `c_l`, `c_{l+1}` of `input c_l ~ normal(0, 1) for l in 1..L`): each one is an atom
+/// of the claim engines, a real within its declaration's support, never a positive
+/// symbol by the convention for symbols (snd41, issue #14 m01: `sqrt(c_1^2) == c_1` was
+/// proved).
+pub fn member_names(program: &Program, env: &Env) -> Vec<crate::syntax::ast::Name> {
+    let families: std::collections::BTreeSet<String> = program
+        .items
+        .iter()
+        .filter_map(|it| match &it.kind {
+            ItemKind::Decl(d)
+                if d.family.is_some()
+                    && d.target.indices.is_none()
+                    && d.kind != crate::syntax::ast::DeclKind::Grad =>
+            {
+                Some(env.key_of(&d.target.name))
+            }
+            _ => None,
+        })
+        .filter(|key| {
+            env.tensors.get(key).is_some_and(|t| {
+                t.rank == 0 && t.family_arity > 0 && t.kind != super::TensorKind::Computed
+            }) && !written(&program.items, key, env)
+        })
+        .collect();
+    let mut out: Vec<crate::syntax::ast::Name> = Vec::new();
+    if families.is_empty() {
+        return out;
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for it in &program.items {
+        super::numbers::item_exprs(it, &mut |e| {
+            crate::syntax::visit::walk_refs(e, &mut |r| {
+                if r.indices.is_some() || r.grad || r.name.sub.is_empty() {
+                    return;
+                }
+                if families.contains(&super::family_key(&r.name))
+                    && seen.insert(print_name(&r.name))
+                {
+                    out.push(r.name.clone());
+                }
+            });
+        });
+    }
+    out
+}
+
+/// The support of one scalar leaf's distribution as [`leaves`] reads it: the interval
+/// when its ends are numbers, and the whole numbers it takes (`Some(None)`: narrower than
+/// the interval, not known; `None`: the interval is all).
+#[allow(clippy::type_complexity)]
+fn support(c: &crate::syntax::ast::Call) -> (Option<Domain>, Option<Option<Vec<i64>>>) {
     let number = |e: &Expr| -> Option<BigRational> {
         let t = print_expr(e);
         let t = t.trim();
@@ -613,79 +739,43 @@ pub fn leaves(
         why: vec![why],
         relations: Vec::new(),
     };
-    for it in &program.items {
-        let ItemKind::Decl(d) = &it.kind else {
-            continue;
-        };
-        if d.kind == crate::syntax::ast::DeclKind::Grad
-            || d.family.is_some()
-            || d.target.indices.is_some()
-        {
-            continue;
+    let why = format!(
+        "{}({})",
+        c.func.name,
+        c.args.iter().map(print_expr).collect::<Vec<_>>().join(", ")
+    );
+    match (c.func.name.as_str(), c.args.as_slice()) {
+        ("normal" | "moments", _) => (None, None),
+        ("bernoulli", [p]) => {
+            let one = BigRational::one();
+            let zero = BigRational::zero();
+            let vals = match number(p) {
+                Some(p) if p == one => vec![1],
+                Some(p) if p.is_zero() => vec![0],
+                _ => vec![0, 1],
+            };
+            (Some(closed(zero, one, why)), Some(Some(vals)))
         }
-        let key = env.key_of(&d.target.name);
-        let leaf = env
-            .tensors
-            .get(&key)
-            .is_some_and(|t| t.rank == 0 && t.family_arity == 0);
-        if !leaf {
-            continue;
-        }
-        let Some(Init::Dist(c)) = &d.init else {
-            continue;
-        };
-        let why = format!(
-            "{}({})",
-            c.func.name,
-            c.args.iter().map(print_expr).collect::<Vec<_>>().join(", ")
-        );
-        match (c.func.name.as_str(), c.args.as_slice()) {
-            ("normal" | "moments", _) => {}
-            ("bernoulli", [p]) => {
-                let one = BigRational::one();
-                let zero = BigRational::zero();
-                let vals = match number(p) {
-                    Some(p) if p == one => vec![1],
-                    Some(p) if p.is_zero() => vec![0],
-                    _ => vec![0, 1],
-                };
-                domains.insert(key.clone(), closed(zero, one, why));
-                values.insert(key, Some(vals));
-            }
-            ("uniform", [lo, hi]) => match (number(lo), number(hi)) {
-                (Some(lo), Some(hi)) if lo <= hi => {
-                    domains.insert(key, closed(lo, hi, why));
-                }
-                _ => {
-                    values.insert(key, None);
-                }
-            },
-            ("categorical", [n]) => {
-                let k = number(n).and_then(|n| {
-                    num_traits::ToPrimitive::to_i64(&n.to_integer())
-                        .filter(|k| (1..=64).contains(k))
-                });
-                match k {
-                    Some(k) => {
-                        domains.insert(
-                            key.clone(),
-                            closed(
-                                BigRational::zero(),
-                                BigRational::from_integer((k - 1).into()),
-                                why,
-                            ),
-                        );
-                        values.insert(key, Some((0..k).collect()));
-                    }
-                    None => {
-                        values.insert(key, None);
-                    }
-                }
-            }
-            _ => {
-                values.insert(key, None);
+        ("uniform", [lo, hi]) => match (number(lo), number(hi)) {
+            (Some(lo), Some(hi)) if lo <= hi => (Some(closed(lo, hi, why)), None),
+            _ => (None, Some(None)),
+        },
+        ("categorical", [n]) => {
+            let k = number(n).and_then(|n| {
+                num_traits::ToPrimitive::to_i64(&n.to_integer()).filter(|k| (1..=64).contains(k))
+            });
+            match k {
+                Some(k) => (
+                    Some(closed(
+                        BigRational::zero(),
+                        BigRational::from_integer((k - 1).into()),
+                        why,
+                    )),
+                    Some(Some((0..k).collect())),
+                ),
+                None => (None, Some(None)),
             }
         }
+        _ => (None, Some(None)),
     }
-    (domains, values)
 }

@@ -45,6 +45,18 @@ pub(super) fn decide(
         Err(o) => return *o,
     };
     let o = Outcome::from_decision(sym::check_relation(&lhs, &rel, &rhs, &opts));
+    // snd41 (issue #14, snd40): a given with a closed end that is an irrational constant
+    // (`given a >= sqrt(2)`, `s <= pi/2`, `x >= log(3)`): the points drawn approximate
+    // the end, so a claim false exactly there (`a^2 > 2`) was confirmed. Only a proof
+    // decides it; agreement at the points is undecided.
+    if o.verdict == Verdict::Confirmed {
+        if let Some(end) = irrational_closed_end(&opts, env, &[&lhs, &rhs]) {
+            return undecided(format!(
+                "a given's closed end, {end}, is irrational: the points tried only approximate it, and the claim at the end itself is not decided exactly ({})",
+                o.evidence
+            ));
+        }
+    }
     // A scalar leaf whose support is narrower than its interval (a mask is 0 or 1): a
     // point where it takes another value is no counterexample.
     if o.verdict == Verdict::Refuted {
@@ -94,6 +106,31 @@ pub(super) fn decide(
         };
     }
     o
+}
+
+/// The first closed end of a given that is an irrational constant (`sqrt(2)` of `given a
+/// >= sqrt(2)`, `pi/2`, `log(3)`): a constant side of a `<=` or `>=` assumption that is
+/// no rational number ([`decide`]).
+fn irrational_closed_end(opts: &sym::CheckOptions, env: &Env, sides: &[&Expr]) -> Option<String> {
+    let read: std::collections::BTreeSet<String> =
+        sides.iter().flat_map(|e| e.free_symbols()).collect();
+    let constant = |e: &Expr| {
+        e.as_num().is_none()
+            && e.free_symbols().iter().all(|s| {
+                matches!(s.as_str(), "pi" | "e")
+                    && !env.symbols.contains_key(s)
+                    && !env.scalars.contains_key(s)
+                    && !env.sizes.contains_key(s)
+            })
+    };
+    opts.assumptions.iter().find_map(|(a, r, b)| {
+        if !matches!(r, Rel::Le | Rel::Ge) {
+            return None;
+        }
+        let (end, other) = if constant(a) { (a, b) } else { (b, a) };
+        (constant(end) && other.free_symbols().iter().any(|s| read.contains(s)))
+            .then(|| format!("`{}`", sym::to_text(end)))
+    })
 }
 
 /// A witness's point with the sizes the claim's givens compute from it (`given X = 2 D +
