@@ -446,7 +446,7 @@ fn point_agreement_is_confirmed_with_a_count() {
     // 1/8 and 7 powers of two; docs/soundness.md).
     assert_eq!(
         d.evidence,
-        "holds at 8 random points (exactly), at 103 points of a grid of the domain of x and at 8 points of larger magnitude"
+        "holds at 8 random points (exactly), at 103 points of a grid of the domain of x, at 23 points the claim singles out (centres of its functions' arguments, the domain's ends, large powers of two) and at 8 points of larger magnitude"
     );
     // Once x may be negative, relu(x) = x is refuted.
     let signed = sym::CheckOptions {
@@ -508,15 +508,17 @@ fn assumptions_restrict_points_or_leave_it_undecided() {
         &opts,
     );
     assert_eq!(d.verdict, Verdict::Confirmed, "{d:?}");
-    // An assumption no sampled point satisfies: undecided, with the reason. (Above
-    // 1000 the grid of the domain now has 1024, where x == 2000 fails: refuted.)
+    // An assumption no random point satisfies: the points the claim singles out
+    // (session 41: the domain's end from inside, x = 1000000 + 1/100) still find the
+    // failure of x == 2000 there, exactly. (Above 1000 the grid of the domain has 1024,
+    // where x == 2000 fails: refuted.)
     let opts = sym::CheckOptions {
         assumptions: vec![sym::parse_relation("x > 1000000").unwrap()],
         ..Default::default()
     };
     let d = sym::check_relation(&x, &sym::Rel::Eq, &Expr::int(2000), &opts);
-    assert_eq!(d.verdict, Verdict::Undecided, "{d:?}");
-    assert!(d.evidence.contains("assumptions"), "{}", d.evidence);
+    assert_eq!(d.verdict, Verdict::Refuted, "{d:?}");
+    assert!(d.evidence.contains("at x = 100000001/100"), "{}", d.evidence);
     let opts = sym::CheckOptions {
         assumptions: vec![sym::parse_relation("x > 1000").unwrap()],
         ..Default::default()
