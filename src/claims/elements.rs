@@ -202,7 +202,9 @@ impl<'a> Lowerer<'a> {
         let mut other_random = BTreeSet::new();
         let mut grad_leaves = BTreeSet::new();
         let mut partial_grad_leaves = BTreeSet::new();
-        for item in &program.items {
+        // perf41: claims are skipped here; the model's items alone (listed once a file).
+        let model = || crate::syntax::model_items::model_items(program);
+        for item in model() {
             match &item.kind {
                 ItemKind::Equation(eq) if eq.op == ast::AssignOp::Set && !eq.lhs.grad => {
                     let key = env.key_of(&eq.lhs.name);
@@ -247,7 +249,10 @@ impl<'a> Lowerer<'a> {
         for k in defined_twice {
             eqs.remove(&k);
         }
-        fn all_eqs<'b>(items: &'b [ast::Item], out: &mut Vec<&'b Equation>) {
+        fn all_eqs<'b>(
+            items: impl IntoIterator<Item = &'b ast::Item>,
+            out: &mut Vec<&'b Equation>,
+        ) {
             for item in items {
                 match &item.kind {
                     ItemKind::Equation(eq) if !eq.lhs.grad => out.push(eq),
@@ -258,7 +263,7 @@ impl<'a> Lowerer<'a> {
             }
         }
         let mut every = Vec::new();
-        all_eqs(&program.items, &mut every);
+        all_eqs(model(), &mut every);
         // A value set by one top-level `=` and added to by a `+=`/`-=` (or set again) in a
         // `for` block or a loop is not that `=`'s right side: `y[b,i] = 0` then
         // `for b,i: y[b,i] += x[b,i]` was written out as 0, and the true

@@ -174,6 +174,9 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
     // under a counter of its own, added to the file's after it.
     // And the interior runs of its claims, one budget (`montecarlo::interior`).
     let within = || montecarlo::with_interior_runs(|| decide_all_within(a, source, opts));
+    // perf41 (#16): the model's items listed once, not re-scanned past every claim by
+    // each claim's engines (`syntax::model_items`).
+    let within = || crate::syntax::model_items::with_model_items(a.program, within);
     // And the sampled runs of the model its claims make, one budget (`num::gradcheck::
     // FILE_RUNS_BUDGET`; a variant's share of it).
     let runs = opts.work_share(crate::num::gradcheck::FILE_RUNS_BUDGET);

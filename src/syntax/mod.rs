@@ -5,6 +5,7 @@
 pub mod ast;
 pub mod format;
 pub mod lines;
+pub mod model_items;
 pub mod parser;
 pub mod printer;
 pub mod visit;

@@ -1,0 +1,72 @@
+//! perf41 (issues #15/#16): the model items of the program whose claims are being
+//! decided, found once per file.
+//!
+//! The engines that decide one claim read the model (its declarations, equations and
+//! loops) from `program.items`, which also holds every claim of the file: each claim
+//! re-scanned every other claim, and `tq check` of N claims took time in N².
+//! [`with_model_items`] lists, once, the top-level items that are not claims, for the
+//! time its closure runs; [`model_items`] of that same program then walks only them.
+//! Any other program (a copy with a claim's point put in, a variant) is walked whole.
+//! Only walks that skip top-level claims (and do not look inside them) may use it.
+
+use super::ast::{Item, ItemKind, Program};
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+thread_local! {
+    /// The program in scope (its address) and the indices of its non-claim items.
+    static SCOPE: RefCell<Option<(usize, Rc<Vec<usize>>)>> = const { RefCell::new(None) };
+    /// Items handed out by [`model_items`], for tests ([`items_walked`]).
+    static WALKED: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Runs `f` with the model items of `program` listed once. The program must not change
+/// while `f` runs (it is borrowed for it).
+pub fn with_model_items<R>(program: &Program, f: impl FnOnce() -> R) -> R {
+    let indices: Vec<usize> = program
+        .items
+        .iter()
+        .enumerate()
+        .filter(|(_, it)| !matches!(it.kind, ItemKind::Claim(_)))
+        .map(|(i, _)| i)
+        .collect();
+    let key = program as *const Program as usize;
+    let before = SCOPE.with(|s| s.replace(Some((key, Rc::new(indices)))));
+    struct Restore(Option<Option<(usize, Rc<Vec<usize>>)>>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let before = self.0.take().flatten();
+            SCOPE.with(|s| *s.borrow_mut() = before);
+        }
+    }
+    let _restore = Restore(Some(before));
+    f()
+}
+
+/// The top-level items of `program` that a walk skipping claims must see: within
+/// [`with_model_items`] of this program, its non-claim items only; otherwise all.
+pub fn model_items(program: &Program) -> impl Iterator<Item = &Item> + '_ {
+    let key = program as *const Program as usize;
+    let listed = SCOPE.with(|s| {
+        s.borrow()
+            .as_ref()
+            .filter(|(k, _)| *k == key)
+            .map(|(_, ix)| ix.clone())
+    });
+    let n = listed.as_ref().map_or(program.items.len(), |ix| ix.len());
+    WALKED.with(|w| w.set(w.get() + n as u64));
+    let (all, some) = match listed {
+        Some(ix) => (
+            None,
+            Some((0..ix.len()).map(move |k| &program.items[ix[k]])),
+        ),
+        None => (Some(program.items.iter()), None),
+    };
+    all.into_iter().flatten().chain(some.into_iter().flatten())
+}
+
+/// How many items [`model_items`] has handed out on this thread (a test reads it: the
+/// count grows linearly in the number of claims).
+pub fn items_walked() -> u64 {
+    WALKED.with(|w| w.get())
+}
