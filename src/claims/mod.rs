@@ -859,7 +859,13 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
                         last_untested.set(*untested);
                         Some(next)
                     });
-                    let seed_used = opts.seed.wrapping_add(tried as u64);
+                    let mut seed_used = opts.seed.wrapping_add(tried as u64);
+                    more_draws(op, &mut o, &mut found, &mut seed_used, |s, f| {
+                        let (m, no) = (&mut run_at(&back.items, s).ok()?.machine, &mut false);
+                        Some(numeric::decide_found(
+                            op, l, r, &residual, program, m, s, f, no,
+                        ))
+                    });
                     if let (Verdict::Refuted, Some(f)) = (o.verdict, found) {
                         // Re-checked on a second run whose backward program is the
                         // gather form (other statements computing the same gradients),

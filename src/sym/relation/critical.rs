@@ -78,6 +78,8 @@ impl Problem<'_> {
 
     /// The claim at its [`Problem::critical_points`]: the refutation at the first that
     /// fails, else the note for the evidence (empty when none held).
+    // The refutation is the one large value this returns, once per claim.
+    #[allow(clippy::result_large_err)]
     pub(super) fn at_critical_points(&self, syms: &BTreeSet<String>) -> Result<String, Decision> {
         let mut held = 0;
         for p in self.critical_points(CRITICAL_POINTS) {
