@@ -518,7 +518,11 @@ fn assumptions_restrict_points_or_leave_it_undecided() {
     };
     let d = sym::check_relation(&x, &sym::Rel::Eq, &Expr::int(2000), &opts);
     assert_eq!(d.verdict, Verdict::Refuted, "{d:?}");
-    assert!(d.evidence.contains("at x = 100000001/100"), "{}", d.evidence);
+    assert!(
+        d.evidence.contains("at x = 100000001/100"),
+        "{}",
+        d.evidence
+    );
     let opts = sym::CheckOptions {
         assumptions: vec![sym::parse_relation("x > 1000").unwrap()],
         ..Default::default()

@@ -174,8 +174,7 @@ pub fn decide_all(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport
     // under a counter of its own, added to the file's after it.
     // And the interior runs of its claims, one budget (`montecarlo::interior`).
     let within = || montecarlo::with_interior_runs(|| decide_all_within(a, source, opts));
-    // perf41 (#16): the model's items listed once, not re-scanned past every claim by
-    // each claim's engines (`syntax::model_items`).
+    // The model's items listed once (perf41, `syntax::model_items`).
     let within = || crate::syntax::model_items::with_model_items(a.program, within);
     // And the sampled runs of the model its claims make, one budget (`num::gradcheck::
     // FILE_RUNS_BUDGET`; a variant's share of it).
@@ -861,9 +860,9 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
                     });
                     let mut seed_used = opts.seed.wrapping_add(tried as u64);
                     more_draws(op, &mut o, &mut found, &mut seed_used, |s, f| {
-                        let (m, no) = (&mut run_at(&back.items, s).ok()?.machine, &mut false);
+                        let (m, n) = (&mut run_at(&back.items, s).ok()?.machine, &mut false);
                         Some(numeric::decide_found(
-                            op, l, r, &residual, program, m, s, f, no,
+                            op, l, r, &residual, program, m, s, f, n,
                         ))
                     });
                     if let (Verdict::Refuted, Some(f)) = (o.verdict, found) {
@@ -912,9 +911,7 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
                 _ => {}
             }
         }
-        // A witness names the point its claim is about: the engines put the `at` values
-        // in (as constants or givens), so the point they report left them out (probe33/a
-        // a22: a refutation's witness did not say at which alpha it failed).
+        // A witness names the point its claim is about, `at` values included (probe33/a a22).
         if let (Some(w), Ok(pt)) = (o.witness.as_mut(), scalar::point(&at)) {
             for (n, v) in pt {
                 if let Some(r) = v.as_num() {

@@ -20,31 +20,12 @@ pub(super) fn where_defined(
     let Some((name, roots)) = crate::claims::ratio_roots(&[value], &r.env) else {
         return where_defined_several(r, rec, value, &closed);
     };
-    let n = sym::Expr::sym(&rec.var);
     let mut parts = Vec::new();
     let mut at = Vec::new();
     for c in &roots {
         let shown = sym::to_ascii(&sym::Expr::num(c.clone()));
         parts.push(format!("{name} != {shown}"));
-        let settings = vec![(name.clone(), sym::Expr::num(c.clone()))];
-        let (set, conditions) = sym::collecting(|| {
-            crate::moments::analyze_with(
-                &r.program,
-                &r.env,
-                &r.analysis().backward().items,
-                settings,
-            )
-        });
-        let defined = conditions
-            .iter()
-            .all(|k| k.expr().as_num().is_none_or(|v| k.holds_at(v)));
-        let there = set
-            .recurrences
-            .iter()
-            .find(|o| o.tensor == rec.tensor && o.grad == rec.grad && o.var == rec.var)
-            .and_then(&closed)
-            .map(|e| sym::simplify(&e.subs("#n", &n)))
-            .filter(|_| defined);
+        let there = form_at(r, rec, &closed, (name.clone(), sym::Expr::num(c.clone())));
         at.push(match there {
             Some(e) => format!("at {name} = {shown}: {}", sym::to_ascii(&e)),
             None => format!("at {name} = {shown}: not derived"),
@@ -67,7 +48,6 @@ fn where_defined_several(
 ) -> String {
     let mut conds = std::collections::BTreeSet::new();
     sym::defined::conditions_of(value, &mut conds);
-    let n = sym::Expr::sym(&rec.var);
     let mut parts = Vec::new();
     for c in conds {
         let sym::Condition::NonZero(d) = c else {
@@ -111,25 +91,7 @@ fn where_defined_several(
             continue;
         };
         let shown = sym::to_ascii(&root);
-        let settings = vec![(name.clone(), root)];
-        let (set, conditions) = sym::collecting(|| {
-            crate::moments::analyze_with(
-                &r.program,
-                &r.env,
-                &r.analysis().backward().items,
-                settings,
-            )
-        });
-        let defined = conditions
-            .iter()
-            .all(|k| k.expr().as_num().is_none_or(|v| k.holds_at(v)));
-        let there = set
-            .recurrences
-            .iter()
-            .find(|o| o.tensor == rec.tensor && o.grad == rec.grad && o.var == rec.var)
-            .and_then(closed)
-            .map(|e| sym::simplify(&e.subs("#n", &n)))
-            .filter(|e| defined && !e.free_symbols().iter().any(|s| s.contains('#')));
+        let there = form_at(r, rec, closed, (name.clone(), root));
         parts.push(match there {
             Some(e) => format!("{condition} (at {name} = {shown}: {})", sym::to_ascii(&e)),
             None => format!("{condition} (at {name} = {shown}: not derived)"),
@@ -155,4 +117,33 @@ fn stepped(e: &sym::Expr, names: &std::collections::BTreeSet<String>) -> bool {
         sym::Expr::Func(_, x) => stepped(x, names),
         sym::Expr::Num(_) | sym::Expr::Sym(_) => false,
     }
+}
+
+/// The closed form `closed` picks of the recurrence `rec`, from the moments analysed
+/// again with `setting` put into the model (a geometric sum's ratio at 1, the linear form
+/// there); `None` when it is not derived there or a condition of that analysis fails.
+fn form_at(
+    r: &FileReport,
+    rec: &crate::moments::Recurrence,
+    closed: &impl Fn(&crate::moments::Recurrence) -> Option<&sym::Expr>,
+    setting: (String, sym::Expr),
+) -> Option<sym::Expr> {
+    let (set, conditions) = sym::collecting(|| {
+        crate::moments::analyze_with(
+            &r.program,
+            &r.env,
+            &r.analysis().backward().items,
+            vec![setting],
+        )
+    });
+    let defined = conditions
+        .iter()
+        .all(|k| k.expr().as_num().is_none_or(|v| k.holds_at(v)));
+    let n = sym::Expr::sym(&rec.var);
+    set.recurrences
+        .iter()
+        .find(|o| o.tensor == rec.tensor && o.grad == rec.grad && o.var == rec.var)
+        .and_then(closed)
+        .map(|e| sym::simplify(&e.subs("#n", &n)))
+        .filter(|e| defined && !e.free_symbols().iter().any(|s| s.contains('#')))
 }
