@@ -11,9 +11,11 @@
 //! `cargo test --release --test wrong41_extremes` runs 10 files (fixed seed); the long run:
 //! `TQ_W41_CASES=200 cargo test --release --test wrong41_extremes -- --ignored`.
 
+mod common;
+
+use common::generated::{judge, long_cases};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use tq::report::{check_source, Options};
 
 /// One generated file's source and the number of its true claims (stated first).
 fn file(rng: &mut ChaCha8Rng) -> (String, usize) {
@@ -62,17 +64,9 @@ fn run(cases: usize, seed: u64) {
     let mut bad = Vec::new();
     for n in 0..cases {
         let (src, trues) = file(&mut rng);
-        let r = check_source(&format!("w41_extremes_{n}.tq"), &src, &Options::default());
-        assert_eq!(r.unexpected_errors(), 0, "{src}\n{:?}", r.diagnostics);
-        for (i, c) in r.claims.iter().enumerate() {
-            let v = c.verdict.as_str();
-            if i < trues && v == "refuted" {
-                bad.push(format!("{src}  claim {i} (true): refuted"));
-            }
-            if i >= trues && (v == "proved" || v == "confirmed") {
-                bad.push(format!("{src}  claim {i} (false): {v}"));
-            }
-        }
+        let false_claims: Vec<bool> = (0..trues + 2).map(|i| i >= trues).collect();
+        let name = format!("w41_extremes_{n}.tq");
+        judge(&name, &src, &false_claims, "false extreme", &mut bad);
     }
     assert!(bad.is_empty(), "{} wrong:\n{}", bad.len(), bad.join("\n\n"));
 }
@@ -85,9 +79,5 @@ fn extremes_of_computed_values() {
 #[test]
 #[ignore]
 fn extremes_of_computed_values_long() {
-    let n = std::env::var("TQ_W41_CASES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(200);
-    run(n, 4141);
+    run(long_cases("TQ_W41_CASES", 200), 4141);
 }

@@ -13,6 +13,7 @@
 
 use super::env::Env;
 use crate::diag::Diagnostic;
+use crate::span::Span;
 use crate::syntax::ast::*;
 use crate::syntax::visit::walk_refs;
 use std::collections::BTreeMap;
@@ -89,22 +90,19 @@ pub fn check(program: &Program, env: &Env, diags: &mut Vec<Diagnostic>) {
             } else {
                 format!("`{key}`")
             };
-            diags.push(
-                        Diagnostic::error(
-                            "E0214",
-                            a.span,
-                            format!(
-                                "position {} of dimension {} of {what} exists at no size: its positions run from 0 to `{dim}` - 1",
-                                a.constant,
-                                pos + 1
-                            ),
-                        )
-                        .with_label("no such element")
-                        .with_related(t.span, format!("dimension {} runs over `{dim}` from 0", pos + 1))
-                        .with_hint(format!(
-                            "positions count from 0 (the first element is at 0, the last at `{dim}` - 1; tq has no positions counted from the end): name the element by its position from 0"
-                        )),
-                    );
+            diags.push(no_such_element(
+                a.span,
+                format!(
+                    "position {} of dimension {} of {what} exists at no size: its positions run from 0 to `{dim}` - 1",
+                    a.constant,
+                    pos + 1
+                ),
+                "no such element",
+                (t.span, pos, dim),
+                format!(
+                    "positions count from 0 (the first element is at 0, the last at `{dim}` - 1; tq has no positions counted from the end): name the element by its position from 0"
+                ),
+            ));
         }
     });
 }
@@ -190,28 +188,45 @@ fn past_the_end(program: &Program, env: &Env, diags: &mut Vec<Diagnostic>) {
                     {
                         continue;
                     }
-                    diags.push(
-                        Diagnostic::error(
-                            "E0214",
-                            a.span,
-                            format!(
-                                "position {} of dimension {} of `{key}` does not exist when `{dim}` = {size}, as this claim sets it: its positions run from 0 to {}",
-                                a.constant,
-                                pos + 1,
-                                size - 1
-                            ),
-                        )
-                        .with_label("no such element at this size")
-                        .with_related(t.span, format!("dimension {} runs over `{dim}` from 0", pos + 1))
-                        .with_hint(format!(
+                    diags.push(no_such_element(
+                        a.span,
+                        format!(
+                            "position {} of dimension {} of `{key}` does not exist when `{dim}` = {size}, as this claim sets it: its positions run from 0 to {}",
+                            a.constant,
+                            pos + 1,
+                            size - 1
+                        ),
+                        "no such element at this size",
+                        (t.span, pos, dim),
+                        format!(
                             "a claim under this given is about no element: set `{dim}` to at least {} or name a position below {size}",
                             a.constant + 1
-                        )),
-                    );
+                        ),
+                    ));
                 }
             });
         }
     }
+}
+
+/// The E0214 diagnostic of a fixed position a dimension does not have: `at` is the
+/// position's span, `dimension` the tensor's declaration span, the dimension's place and
+/// its size's name.
+fn no_such_element(
+    at: Span,
+    message: String,
+    label: &str,
+    dimension: (Span, usize, &str),
+    hint: String,
+) -> Diagnostic {
+    let (declared, pos, dim) = dimension;
+    Diagnostic::error("E0214", at, message)
+        .with_label(label)
+        .with_related(
+            declared,
+            format!("dimension {} runs over `{dim}` from 0", pos + 1),
+        )
+        .with_hint(hint)
 }
 
 /// Every reference the claims of `program` make, in their bodies and givens.
