@@ -531,6 +531,10 @@ impl Expr {
             (Func::Sqrt, _) => return Expr::sqrt(x),
             (Func::Exp, Expr::Func(Func::Ln, a)) => return (**a).clone(),
             (Func::Ln, Expr::Func(Func::Exp, a)) => return (**a).clone(),
+            // softplus(0) = ln(2): the one rational point where softplus is the logarithm
+            // of a rational, so that a tie there is an identity (probe42 r11:
+            // `[softplus(x) >= ln(2)] == [x > 0]` was confirmed, false at x = 0).
+            (Func::Softplus, Expr::Num(r)) if r.is_zero() => return Expr::ln(Expr::int(2)),
             (_, Expr::Num(r)) => {
                 if let Some(v) = (f.entry().exact)(r) {
                     return Expr::Num(v);

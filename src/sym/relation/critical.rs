@@ -20,6 +20,7 @@
 
 use super::*;
 use crate::sym::interval::End;
+use crate::sym::Func;
 
 /// At most this many points are tried ([`Problem::critical_points`]).
 pub(super) const CRITICAL_POINTS: usize = 256;
@@ -130,6 +131,107 @@ impl Problem<'_> {
             })
             .collect()
     }
+}
+
+impl Problem<'_> {
+    /// Why points cannot confirm the claim when a step in it (`[a^2 > 2]`, `[a >= sqrt(2)]`)
+    /// switches at an irrational point: there the step takes its value by its own
+    /// convention, no rational test point reaches it, and floating point rounds it away
+    /// (probe42 r11: `[a^2 > 2] == [a >= sqrt(2)] + [a <= -sqrt(2)]`, false at a = √2,
+    /// was confirmed). The step's argument must be a polynomial of degree 1 or 2 in one
+    /// symbol whose root is irrational: a rational polynomial with a positive
+    /// discriminant that is not a square, or a linear one whose root is not rational.
+    pub(super) fn irrational_switch(&self) -> Option<String> {
+        let mut found = None;
+        for side in [self.lhs, self.rhs] {
+            steps(side, &mut |arg| {
+                if found.is_none() {
+                    found = irrational_root(arg);
+                }
+            });
+        }
+        let (s, approx) = found?;
+        Some(format!(
+            "not refuted at any point tried, but a step of the claim switches at {s} ≈ {approx:.10}, an irrational point that no test point reaches exactly; there the step takes its value by its own convention (`[x > 0]` is 0 at 0), which floating point cannot see, so the claim is not confirmed"
+        ))
+    }
+}
+
+/// Calls `f` on the argument of every step (`[x > 0]`, as sym writes a bracket) in `e`.
+fn steps(e: &Expr, f: &mut impl FnMut(&Expr)) {
+    match e {
+        Expr::Num(_) | Expr::Sym(_) => {}
+        Expr::Add(v) | Expr::Mul(v) => v.iter().for_each(|x| steps(x, f)),
+        Expr::Pow(b, x) => {
+            steps(b, f);
+            steps(x, f);
+        }
+        Expr::Func(g, x) => {
+            if *g == Func::Step {
+                f(x);
+            }
+            steps(x, f);
+        }
+    }
+}
+
+/// `(s, root)` when `arg`, in the one symbol `s`, is zero at an irrational point (one
+/// such root, approximately): a rational quadratic with a positive discriminant that is
+/// not the square of a rational, or `c1 s + c0` with constants whose ratio exact
+/// evaluation cannot give.
+fn irrational_root(arg: &Expr) -> Option<(String, f64)> {
+    let syms = arg.free_symbols();
+    let mut it = syms.iter();
+    let s = it.next()?.clone();
+    if it.next().is_some() || arg.node_count() > 64 {
+        return None;
+    }
+    if !small(arg, &mut 64) {
+        // Not a polynomial to expand (an irrational constant such as `sqrt(2)`): only
+        // the linear form below.
+    } else if let Some(p) = sturm::poly_of(&crate::sym::expand(arg), &s) {
+        if p.len() != 3 || p[2].is_zero() {
+            return None;
+        }
+        let four = BigRational::from_integer(BigInt::from(4));
+        let disc = &p[1] * &p[1] - four * &p[0] * &p[2];
+        if disc <= BigRational::zero() || is_rational_square(&disc) {
+            return None;
+        }
+        let (a, b, d) = (p[2].to_f64()?, p[1].to_f64()?, disc.to_f64()?);
+        return Some((s, (-b + d.sqrt()) / (2.0 * a)));
+    }
+    // c1 s + c0 with irrational constants (`a - sqrt(2)`).
+    let zero: BTreeMap<String, BigRational> = [(s.clone(), BigRational::zero())].into();
+    let one: BTreeMap<String, BigRational> = [(s.clone(), BigRational::one())].into();
+    let c0 = arg.subs(&s, &Expr::int(0));
+    let c1 = Expr::add(vec![
+        arg.subs(&s, &Expr::int(1)),
+        Expr::mul(vec![Expr::int(-1), c0.clone()]),
+    ]);
+    let linear = Expr::add(vec![
+        Expr::mul(vec![c1.clone(), Expr::sym(&s)]),
+        c0.clone(),
+        Expr::mul(vec![Expr::int(-1), arg.clone()]),
+    ]);
+    if !crate::sym::algebra::identical(&linear, &Expr::int(0)) || c1.is_zero() {
+        return None;
+    }
+    let root = Expr::mul(vec![Expr::int(-1), c0, Expr::pow(c1, Expr::int(-1))]);
+    if eval_exact(&root, &zero).is_ok() {
+        return None;
+    }
+    let approx = root.eval_f64(&to_f64_point(&one)).ok()?;
+    approx.is_finite().then_some((s, approx))
+}
+
+/// Whether the positive rational `q` is the square of a rational.
+fn is_rational_square(q: &BigRational) -> bool {
+    let sq = |n: &BigInt| {
+        let r = n.sqrt();
+        &r * &r == *n
+    };
+    sq(q.numer()) && sq(q.denom())
 }
 
 /// Calls `f` on the argument of every function application and the base of every
