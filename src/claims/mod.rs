@@ -654,8 +654,7 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
             ));
         }
         // A refutation by quadrature that Monte Carlo refuted too carries Monte Carlo's
-        // witness (the run's sizes and symbols, both estimates, the interval): the
-        // quadrature found it, the trials on the model re-checked it.
+        // witness (sizes, symbols, estimates): the quadrature found it, the trials re-checked it.
         if o.method == Method::Quadrature && o.verdict == Verdict::Refuted && o.witness.is_none() {
             if let Some(mut w) = numeric.as_ref().and_then(|n| n.witness.clone()) {
                 w.checked_by = format!(
@@ -665,6 +664,7 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
                 o.witness = Some(w);
             }
         }
+        o = symbolic::confirmed_at_irrational_end(claim, env, o); // snd40, wrong42
         if o.verdict != Verdict::Proved {
             o.rule = None;
         }

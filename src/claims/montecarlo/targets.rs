@@ -144,9 +144,14 @@ fn position_bindings(
     };
     let mut binds: Vec<Bind> = vec![vec![]];
     for r in used {
-        let (Some(lo), Some(hi)) = (value(&r.from), value(&r.to)) else {
+        let (Some(mut lo), Some(hi)) = (value(&r.from), value(&r.to)) else {
             return Vec::new();
         };
+        // A loop variable named like an index (`t` of `size T`): its positions from the
+        // dimension's first (snd41, issue #14 p10; `decide` reads them all).
+        if env.index_size(&r.var.name).is_some() {
+            lo = lo.min(0);
+        }
         let hi = hi + POSITION_MARGIN;
         if hi < lo || (hi - lo + 1) as usize * binds.len() > MAX_POSITION_BINDINGS {
             return Vec::new();
