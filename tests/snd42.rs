@@ -10,10 +10,10 @@
 //!   near a centre far from the origin (`exp(-(u[b] - c)^2) < 1/2`, `sigmoid(u[b] - c)`
 //!   slope, `relu(u[b] - c) == 0`, c from 13 to 10^5): confirmed before.
 //!
-//! - Two-variable Lipschitz bounds just below the function's largest slope (`abs(gelu(a)
-//!   - gelu(b)) <= 1.128 abs(a - b)`, probe41 q05), shifted by halves, and a size beside a
-//!   real symbol (`D tanh(a)^2 <= k`): confirmed before; their true twins must not be
-//!   refuted.
+//! - Two-variable Lipschitz bounds just below the function's largest slope
+//!   (`abs(gelu(a) - gelu(b)) <= 1.128 abs(a - b)`, probe41 q05), shifted by halves, and a
+//!   size beside a real symbol (`D tanh(a)^2 <= k`): confirmed before; their true twins
+//!   must not be refuted.
 //!
 //! `TQ_SND42_CASES=200 cargo test --release --test snd42 -- --ignored` runs the long
 //! version; `TQ_SND42_DUMP=dir` writes every generated file there (to run another
