@@ -213,8 +213,7 @@ pub fn shared_includes(a: &Analysis, source: &str, opts: &Options, into: &mut in
 fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport> {
     let (program, env) = (a.program, a.env);
     let file_exact = a.exact_work();
-    let mut out = Vec::new();
-    let mut claims = Vec::new();
+    let (mut out, mut claims) = (Vec::new(), Vec::new());
     collect(&program.items, env, &mut Vec::new(), &mut claims);
     let scalar = a.scalar();
     let base_scope = scalar::claim_scope(program, scalar);
@@ -226,15 +225,16 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
     // A second run whose backward program is the gather form: the independent path
     // that re-checks a refutation by the sampled run.
     let mut gather_run: Option<Result<crate::num::gradcheck::ModelRun, String>> = None;
-    let back = a.backward();
-    let loss = a.loss();
+    let (back, loss) = (a.backward(), a.loss());
     let moment_keys = montecarlo::moment_keys(program, env, &back.items);
     // The settings whose trials the claim being decided read (for the verdict cache).
     let used_settings = std::cell::RefCell::new(std::collections::BTreeSet::new());
-    // Monte Carlo's runs read no `at` line: each claim's point reaches them as givens.
+    // Monte Carlo's runs read no `at` line (a claim's point reaches them as givens), nor claims.
     let mc_program = without_at(program);
+    let mc_model = with_moments::without_claims(&mc_program);
+    let _listed = crate::syntax::model_items::listed(&mc_program); // perf42
     let mc_ctx = montecarlo::Ctx {
-        program: &mc_program,
+        program: &mc_model,
         env,
         back: &back.items,
         loss,

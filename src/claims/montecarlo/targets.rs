@@ -42,7 +42,10 @@ pub fn moment_keys(program: &Program, env: &Env, back: &[Item]) -> Targets {
         .filter_map(|(k, v)| Some((k, num_traits::ToPrimitive::to_f64(&v)?)))
         .collect();
     let cx = (env, &loops[..], &sample);
-    let parts = (&program.items[..], back);
+    // The position classes read the model only: its claims left out once (perf42: each
+    // moment claim's classes walked every other claim).
+    let model = crate::claims::with_moments::without_claims(program);
+    let parts = (&model.items[..], back);
     type Cx<'x> = (&'x Env, &'x [ast::Range], &'x BTreeMap<String, f64>);
     fn add(c: &Claim, cx: Cx<'_>, parts: (&[Item], &[Item]), out: &mut Targets) {
         let env = cx.0;
