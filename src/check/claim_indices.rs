@@ -82,7 +82,7 @@ impl Checker {
                 Some(size) => {
                     let primed = self.primed_index_of(size);
                     format!(
-                        "{mean}declare `size {cause}` or `index {base} : {size}` (it indexes a dimension of extent `{size}`), or use a primed index of that dimension (`{primed}`)"
+                        "{mean}declare `index {base} : {size}` (it indexes a dimension of extent `{size}`, so a `size {cause}` of its own would not fit it), or use a primed index of that dimension (`{primed}`)"
                     )
                 }
                 None => {

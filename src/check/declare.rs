@@ -17,6 +17,11 @@ impl Checker {
             match &item.kind {
                 ItemKind::Loop(l) => {
                     self.loop_vars.insert(l.range.var.name.clone());
+                    self.env
+                        .loop_ranges
+                        .entry(l.range.var.name.clone())
+                        .or_default()
+                        .push((l.range.from.clone(), l.range.to.clone()));
                     let print = |e: &Expr| print_expr(e).replace(" - ", "-").replace(" + ", "+");
                     self.family_ranges
                         .entry(l.range.var.name.clone())
@@ -806,17 +811,29 @@ impl Checker {
 
     /// Second pass: tensors defined by equations get their rank and family arity.
     pub(super) fn families_from_defs(&mut self, items: &[Item]) {
+        self.families_in(items, &mut Vec::new());
+    }
+
+    /// `loops`: the variables of the loops around `items`.
+    fn families_in(&mut self, items: &[Item], loops: &mut Vec<String>) {
         for item in items {
             match &item.kind {
-                ItemKind::Equation(eq) => self.define_from(eq),
-                ItemKind::Loop(l) => self.families_from_defs(&l.body),
-                ItemKind::ForIndices(f) => self.families_from_defs(&f.body),
+                ItemKind::Equation(eq) => self.define_from(eq, loops),
+                ItemKind::Loop(l) => {
+                    loops.push(l.range.var.name.clone());
+                    self.families_in(&l.body, loops);
+                    loops.pop();
+                }
+                ItemKind::ForIndices(f) => self.families_in(&f.body, loops),
                 _ => {}
             }
         }
     }
 
-    pub(super) fn define_from(&mut self, eq: &Equation) {
+    /// wrong42 (issue #14): a dimension is along a loop variable (`~t`) only where a loop
+    /// over it encloses the statement; `y[b,t] = [t >= 1] x[b,t]` written before `for t in
+    /// 1..T-1` is over `T` (it was `~t`, so a claim's `t` was drawn as a real there).
+    fn define_from(&mut self, eq: &Equation, loops: &[String]) {
         let n = &eq.lhs.name;
         let family = self.is_family_ref(n);
         let key = self.key_of(n);
@@ -851,7 +868,7 @@ impl Checker {
             let dim = match ix {
                 IndexExpr::Affine(a) if a.terms.len() == 1 && a.terms[0].factors.len() == 1 => {
                     let f = &a.terms[0].factors[0].name;
-                    if self.loop_vars.contains(f) {
+                    if loops.contains(f) {
                         format!("~{f}")
                     } else if a.terms[0].coef == 1 {
                         // A plain index, or one shifted by a constant (`h[b,h+1]`, the

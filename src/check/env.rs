@@ -109,6 +109,8 @@ pub struct Env {
     /// distribution narrower than the reals or with a value), by key
     /// ([`super::supports::of`]): what an element given may set them to (E0512).
     pub elem_supports: BTreeMap<String, super::supports::LeafSupport>,
+    /// The ranges (from, to) of the `for v in from..to` loops over each variable.
+    pub loop_ranges: BTreeMap<String, Vec<(crate::syntax::ast::Expr, crate::syntax::ast::Expr)>>,
 }
 
 impl Env {

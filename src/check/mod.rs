@@ -299,6 +299,9 @@ struct Checker {
     /// diagnostic of its first use and the number of later uses (one diagnostic for one
     /// cause, [`Checker::missing`]).
     missing: BTreeMap<String, (Diagnostic, usize)>,
+    /// The names written at the uses of each missing cause (`n`, `n'` for `N`), for the
+    /// count of later uses (wrong42, probe41 q10: it named `N`, absent from the file).
+    missing_names: BTreeMap<String, BTreeSet<String>>,
     /// The size of the dimension a reference position indexes, while [`Checker::access`]
     /// reads that position; and, by the index a missing size is for, the first such size
     /// seen at any of its uses (E0201's hint names it: `index k : M`).
@@ -459,6 +462,13 @@ impl Checker {
         if self.unparsed.contains(cause) || member_of_unparsed || family_unparsed || rule_unparsed {
             return;
         }
+        // The name the diagnostic is about: its first quoted name.
+        if let Some(name) = d.message.split('`').nth(1) {
+            self.missing_names
+                .entry(cause.to_string())
+                .or_default()
+                .insert(name.to_string());
+        }
         match self.missing.get_mut(cause) {
             Some((first, later)) => {
                 *later += 1;
@@ -487,11 +497,15 @@ impl Checker {
                 continue;
             }
             // An index without a size that indexes a dimension of known extent somewhere.
+            // Only `index n : B` fits it: a `size N` of its own would index a dimension of
+            // extent `B` with `n` over `N` (E0210; probe41 q10 suggested it first).
             if let (Some(size), Some(h)) = (self.index_extents.get(&cause), d.hint.as_mut()) {
-                if d.code == "E0201" && h.ends_with(" : N`") {
+                let own = format!("declare `size {cause}` or `index ");
+                if d.code == "E0201" && h.ends_with(" : N`") && h.contains(&own) {
                     h.truncate(h.len() - " : N`".len());
+                    *h = h.replacen(&own, "declare `index ", 1);
                     h.push_str(&format!(
-                        " : {size}` (it indexes a dimension of extent `{size}`)"
+                        " : {size}` (it indexes a dimension of extent `{size}`, so a `size {cause}` of its own would not fit it)"
                     ));
                 }
             }
@@ -509,8 +523,17 @@ impl Checker {
                 }
             }
             if later > 0 {
+                let names = self.missing_names.get(&cause).filter(|n| !n.is_empty());
+                let shown = match names {
+                    Some(n) if d.code == "E0201" => n
+                        .iter()
+                        .map(|n| format!("`{n}`"))
+                        .collect::<Vec<_>>()
+                        .join(" or "),
+                    _ => format!("`{cause}`"),
+                };
                 let more = format!(
-                    "`{cause}` is used {later} more time{} below; those uses are not reported again",
+                    "{shown} is used {later} more time{} below; those uses are not reported again",
                     if later == 1 { "" } else { "s" }
                 );
                 d.hint = Some(match d.hint.take() {

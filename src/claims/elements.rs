@@ -145,6 +145,9 @@ pub struct Lowerer<'a> {
     pub used_grads: bool,
     /// The size each bound index variable runs over.
     var_sizes: BTreeMap<String, String>,
+    /// snd42: every element of a leaf tensor is one symbol, `x[*]` (the equal-elements
+    /// point: sums over a size collapse to the size times the summand).
+    pub equal: bool,
 }
 
 /// The state of a [`Lowerer`] that lowering changes ([`Lowerer::snapshot`]).
@@ -300,6 +303,7 @@ impl<'a> Lowerer<'a> {
             partial_grad_leaves,
             used_grads: false,
             var_sizes: BTreeMap::new(),
+            equal: false,
         }
     }
 
@@ -635,6 +639,9 @@ impl<'a> Lowerer<'a> {
             return Err(format!(
                 "`{key}` is computed in a loop or by several statements; tq writes out single definitions only"
             ));
+        }
+        if self.equal {
+            return Ok(Expr::sym(&format!("{key}[*]")));
         }
         Ok(Expr::sym(&text))
     }

@@ -213,8 +213,7 @@ pub fn shared_includes(a: &Analysis, source: &str, opts: &Options, into: &mut in
 fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimReport> {
     let (program, env) = (a.program, a.env);
     let file_exact = a.exact_work();
-    let mut out = Vec::new();
-    let mut claims = Vec::new();
+    let (mut out, mut claims) = (Vec::new(), Vec::new());
     collect(&program.items, env, &mut Vec::new(), &mut claims);
     let scalar = a.scalar();
     let base_scope = scalar::claim_scope(program, scalar);
@@ -226,15 +225,16 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
     // A second run whose backward program is the gather form: the independent path
     // that re-checks a refutation by the sampled run.
     let mut gather_run: Option<Result<crate::num::gradcheck::ModelRun, String>> = None;
-    let back = a.backward();
-    let loss = a.loss();
+    let (back, loss) = (a.backward(), a.loss());
     let moment_keys = montecarlo::moment_keys(program, env, &back.items);
     // The settings whose trials the claim being decided read (for the verdict cache).
     let used_settings = std::cell::RefCell::new(std::collections::BTreeSet::new());
-    // Monte Carlo's runs read no `at` line: each claim's point reaches them as givens.
+    // Monte Carlo's runs read no `at` line (a claim's point reaches them as givens), nor claims.
     let mc_program = without_at(program);
+    let mc_model = with_moments::without_claims(&mc_program);
+    let _listed = crate::syntax::model_items::listed(&mc_program); // perf42
     let mc_ctx = montecarlo::Ctx {
-        program: &mc_program,
+        program: &mc_model,
         env,
         back: &back.items,
         loss,
@@ -654,8 +654,7 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
             ));
         }
         // A refutation by quadrature that Monte Carlo refuted too carries Monte Carlo's
-        // witness (the run's sizes and symbols, both estimates, the interval): the
-        // quadrature found it, the trials on the model re-checked it.
+        // witness (sizes, symbols, estimates): the quadrature found it, the trials re-checked it.
         if o.method == Method::Quadrature && o.verdict == Verdict::Refuted && o.witness.is_none() {
             if let Some(mut w) = numeric.as_ref().and_then(|n| n.witness.clone()) {
                 w.checked_by = format!(
@@ -665,6 +664,7 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
                 o.witness = Some(w);
             }
         }
+        o = symbolic::confirmed_at_irrational_end(claim, env, o); // snd40, wrong42
         if o.verdict != Verdict::Proved {
             o.rule = None;
         }

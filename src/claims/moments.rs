@@ -8,14 +8,12 @@
 use super::scalar::{self, Scope};
 use crate::check::Env;
 use crate::claims::{Method, Outcome};
-use crate::moments::{Analysis, Opaque};
+use crate::moments::{Analysis, Applied, Approximation, Opaque};
 use crate::sym::{self, Expr};
 use crate::syntax::ast::{self as ast, BinOp, RelOp};
 use crate::syntax::printer::print_expr;
 use num_rational::BigRational;
 use std::collections::{BTreeMap, BTreeSet};
-
-use crate::moments::{Applied, Approximation};
 mod borders;
 #[allow(unused_imports)]
 pub use borders::*;
@@ -211,8 +209,7 @@ fn solve_call(
     }
     let mut sols = sym::solve(&lhs, &rhs, x);
     if sols.is_err() && !rhs.is_zero() {
-        // Consecutive members of a recurrence: Var(a_k) == Var(a_{k-1}) is the step
-        // factor equal to 1.
+        // Consecutive members of a recurrence: Var(a_k) == Var(a_{k-1}) is the step factor 1.
         let ratio = sym::simplify(&(lhs.clone() / rhs.clone()));
         sols = sym::solve(&ratio, &Expr::one(), x);
         if sols.is_ok() {
@@ -588,8 +585,7 @@ pub struct PositionRuns<'e> {
 }
 
 /// The element evaluations all the position-by-position runs of one file's claims may
-/// spend together: three runs at the budget of one
-/// (`crate::moments::position::BUDGET`).
+/// spend together: three runs at the budget of one (`crate::moments::position::BUDGET`).
 pub const FILE_POSITION_BUDGET: u64 = 3 * crate::moments::position::BUDGET;
 
 impl<'e> PositionRuns<'e> {
@@ -647,8 +643,7 @@ pub fn decide_by_position<'e>(
         return None;
     }
     let und = |why: String| Some(Outcome::undecided(why));
-    // Only where positions differ: the claim asks for zero padding in a circular
-    // model, or the model's reads cross the border.
+    // Only where positions differ: zero padding asked in a circular model, or reads cross the border.
     let border = targets.iter().any(|t| {
         a.element(env, t)
             .is_ok_and(|rv| rv.approx.contains(&Approximation::Border))
@@ -724,7 +719,7 @@ pub fn decide_by_position<'e>(
     // Givens on a loop variable select the bindings (as in Monte Carlo).
     bindings.retain(|b| super::montecarlo::binding_holds(claim, env, &run_consts, b));
     let mut read = None;
-    let mut near: Option<String> = None;
+    let (mut near, mut not_finite): (Option<String>, Option<String>) = (None, None);
     for b in &bindings {
         let (lv, rv) = match (m.eval(&l2, b), m.eval(&r2, b)) {
             (Ok(a), Ok(v)) => (a, v),
@@ -732,12 +727,10 @@ pub fn decide_by_position<'e>(
                 return und(format!("position by position: {}", e.message))
             }
         };
-        // A side that is not finite (an overflow of the second moments, a division by
-        // 0) agrees with nothing and refutes nothing.
+        // A side not finite (an overflow, a division by 0) decides nothing; another binding may refute.
         if !lv.is_finite() || !rv.is_finite() {
-            return und(format!(
-                "position by position: a side is not finite (left {lv}, right {rv}); a value that is undefined or overflows decides nothing"
-            ));
+            not_finite.get_or_insert(format!("position by position: a side is not finite (left {lv}, right {rv}); a value that is undefined or overflows decides nothing"));
+            continue;
         }
         let fails = !relation_holds(claim, *op, lv, rv);
         read = Some((b.clone(), lv, rv));
@@ -758,6 +751,12 @@ pub fn decide_by_position<'e>(
                 ..Outcome::undecided(format!("position by position: {sides} agree within the comparison's slack but differ by more than the floating-point run's rounding (relative {NEAR_MISS:e}); a float decides nothing exactly, so the claim is not confirmed"))
             });
         }
+    }
+    let refutes = read
+        .as_ref()
+        .is_some_and(|r| !relation_holds(claim, *op, r.1, r.2));
+    if let (Some(why), false) = (not_finite, refutes) {
+        return und(why);
     }
     let Some((bind, lv, rv)) = read else {
         return und("position by position: the loop the claim names has no steps".into());
@@ -872,25 +871,6 @@ fn by_slack(op: RelOp, lv: f64, rv: f64) -> bool {
     wrong && scale >= 1e-9 && (lv - rv).abs() > NEAR_MISS * scale
 }
 
-/// Whether `lv op rv` holds, within the claim's tolerance and a relative 1e-9.
-fn relation_holds(claim: &ast::Claim, op: RelOp, lv: f64, rv: f64) -> bool {
-    let tol = claim
-        .tol
-        .as_ref()
-        .and_then(|t| scalar::lower(t, &Scope::default()).ok())
-        .and_then(|t| t.eval_f64(&BTreeMap::new()).ok())
-        .unwrap_or(1e-6);
-    let slack = 1e-9 * lv.abs().max(rv.abs()).max(1.0);
-    match op {
-        RelOp::Eq => (lv - rv).abs() <= slack,
-        RelOp::Approx => (lv - rv).abs() <= tol + slack,
-        RelOp::Le => lv <= rv + slack,
-        RelOp::Lt => lv < rv + slack,
-        RelOp::Ge => lv + slack >= rv,
-        RelOp::Gt => lv + slack > rv,
-    }
-}
-
 /// Every combination of the values of the program's loops the claim names (one empty
 /// binding when it names none), at most 4,096.
 fn loop_bindings(
@@ -901,8 +881,7 @@ fn loop_bindings(
     let mut bindings: Vec<crate::num::Bind> = vec![vec![]];
     let loops = super::program_loops(&program.items);
     // A free lower-case index in a moment's position (`Var(y[b,0])`: every b) is read at
-    // every value of its range, like a loop's variable (probe 29: "index `b` is not
-    // bound").
+    // every value of its range, like a loop's variable (probe 29: "`b` is not bound").
     let mut free: Vec<String> = Vec::new();
     let mut refs = Vec::new();
     moment_refs(&claim.body, &mut refs);
@@ -922,6 +901,8 @@ fn loop_bindings(
             }
         }
     }
+    let env = m.env;
+    let own = |v: &str| super::montecarlo::reads_loop_values(&[&claim.body], program, env, v);
     let mut ranges: Vec<(String, i64, i64)> = Vec::new();
     for n in free {
         let (lo, hi) = m
@@ -948,6 +929,8 @@ fn loop_bindings(
             }
             lo = lo.saturating_sub(super::montecarlo::MEMBER_MARGIN);
             hi = hi.saturating_add(super::montecarlo::MEMBER_MARGIN);
+        } else if let (Ok((a, b)), false) = (m.index_range(&r.var.name), own(&r.var.name)) {
+            (lo, hi) = (lo.min(a), hi.max(b)); // named like an index: every position (#14 p10)
         }
         ranges.push((r.var.name.clone(), lo, hi));
     }

@@ -136,6 +136,8 @@ fn decide_found_in(
     for (n, r) in &sums {
         m.loop_ranges.insert(n.clone(), *r);
     }
+    // The variables whose range was widened past their loop's, with the loop's.
+    let mut widened: Vec<(usize, (i64, i64))> = Vec::new();
     for v in &vars {
         // A loop variable ranges over its loop's own range (`for t in 1..T`: 1..T, never
         // t = 0 where the loop never wrote), even when it also indexes a dimension of
@@ -146,10 +148,27 @@ fn decide_found_in(
             let hi = m.const_expr(&r.to).ok()?.round() as i64;
             Some((lo, hi))
         });
-        let r = match loop_range {
-            Some(r) => Some(r),
-            None if of_loop.is_some() && m.env.index_size(v).is_none() => None,
-            None => m.index_range(v).ok(),
+        // wrong42 (issue #14, snd41 p10/p06): a loop variable that also names an index
+        // (`t` of `size T`) ranges over both, the loop's range and every position of the
+        // dimension, unless the claim reads what the loop computes: the claim is about
+        // every element (renamed `k`, it was), and an element no statement wrote is not
+        // checked (below). Over the loop's range alone, `x[b,t]^2 > 0` beside `for t in
+        // 1..T-1` was never tried at t = 0.
+        let index = if m.env.index_size(v).is_some()
+            && !super::montecarlo::reads_loop_values(&[lhs, rhs], program, m.env, v)
+        {
+            m.index_range(v).ok()
+        } else {
+            None
+        };
+        if let (Some(l), Some(_)) = (loop_range, index) {
+            widened.push((ranges.len(), l));
+        }
+        let r = match (loop_range, index) {
+            (Some((a, b)), Some((c, d))) => Some((a.min(c), b.max(d))),
+            (Some(r), None) => Some(r),
+            (None, _) if of_loop.is_some() && m.env.index_size(v).is_none() => None,
+            (None, _) => m.index_range(v).ok(),
         };
         match r {
             Some(r) => ranges.push(r),
@@ -213,6 +232,7 @@ fn decide_found_in(
     }
     let mut cannot_tell = 0usize;
     let mut first_cannot_tell: Option<(Bind, f64, f64, bool)> = None;
+    let (primal_l, primal_r) = (primal(lhs), primal(rhs));
     let mut pos: Vec<i64> = ranges.iter().map(|r| r.0).collect();
     if ranges.iter().any(|(lo, hi)| hi < lo) {
         return und("an empty range".into());
@@ -234,7 +254,15 @@ fn decide_found_in(
         if !applies {
             excluded += 1;
         }
-        let exist = applies && m.all_exist(lhs, &b) && m.all_exist(rhs, &b);
+        // Outside the loop's own range a gradient is read only where its value exists
+        // (`x.grad[0]` of `input x[t] ... for t in 1..T` reads 0 on the run, but no x[0]).
+        let outside = widened
+            .iter()
+            .any(|(k, (lo, hi))| pos[*k] < *lo || pos[*k] > *hi);
+        let exist = applies
+            && m.all_exist(lhs, &b)
+            && m.all_exist(rhs, &b)
+            && (!outside || (m.all_exist(&primal_l, &b) && m.all_exist(&primal_r, &b)));
         if applies && !exist {
             absent += 1;
             first_absent.get_or_insert_with(|| b.clone());
@@ -509,5 +537,17 @@ fn additive_terms<'e>(e: &'e ast::Expr, out: &mut Vec<&'e ast::Expr>) {
                 out.push(other);
             }
         }
+    }
+}
+
+/// The expression with every gradient read as its value (`x.grad[t]` as `x[t]`): where
+/// the values exist.
+fn primal(e: &ast::Expr) -> ast::Expr {
+    match e {
+        ast::Expr::Ref(r) if r.grad => ast::Expr::Ref(ast::Ref {
+            grad: false,
+            ..r.clone()
+        }),
+        _ => crate::syntax::visit::map_children(e, primal),
     }
 }

@@ -133,6 +133,43 @@ fn irrational_closed_end(opts: &sym::CheckOptions, env: &Env, sides: &[&Expr]) -
     })
 }
 
+/// wrong42 (snd40, the engines other than the scalar one): a claim `confirmed` at points
+/// or by trials under a given with a closed end that is an irrational constant, on a
+/// declared name (`Var(y[b]) < pi^2/4 given s <= pi/2`, false exactly at s = pi/2, was
+/// confirmed by Monte Carlo at s = 1 and 1/8): no point tried is the end, so agreement
+/// there is `undecided`, naming the end. Other verdicts are returned as they are.
+pub(super) fn confirmed_at_irrational_end(claim: &Claim, env: &Env, o: Outcome) -> Outcome {
+    if o.verdict != Verdict::Confirmed {
+        return o;
+    }
+    let declared = |s: &String| {
+        env.symbols.contains_key(s) || env.scalars.contains_key(s) || env.sizes.contains_key(s)
+    };
+    let constant = |e: &Expr| {
+        e.as_num().is_none()
+            && e.free_symbols()
+                .iter()
+                .all(|s| matches!(s.as_str(), "pi" | "e") && !declared(s))
+    };
+    let end = claim.given.iter().find_map(|g| {
+        let ast::Expr::Rel(RelOp::Le | RelOp::Ge, l, r, _) = g else {
+            return None;
+        };
+        let lower = |e: &ast::Expr| scalar::lower(e, &scalar::Scope::default()).ok();
+        let (l, r) = (lower(l)?, lower(r)?);
+        let (end, other) = if constant(&l) { (l, r) } else { (r, l) };
+        (constant(&end) && other.free_symbols().iter().any(declared))
+            .then(|| format!("`{}`", sym::to_text(&end)))
+    });
+    match end {
+        Some(end) => undecided(format!(
+            "a given's closed end, {end}, is irrational: the points and trials tried only approximate it, and the claim at the end itself is not decided exactly ({})",
+            o.evidence
+        )),
+        None => o,
+    }
+}
+
 /// A witness's point with the sizes the claim's givens compute from it (`given X = 2 D +
 /// 2` at D = 1: X = 4), exactly, in a few rounds (a given may read another's size), so
 /// that a derived size reading them is judged there too (snd36, probe35/p a08: the claim
@@ -661,6 +698,10 @@ fn index_domains(
         let Some(v) = i.plain_var().map(|v| v.name.clone()) else {
             continue;
         };
+        if *dim == format!("~{v}") || dim.starts_with('@') {
+            loop_position_domain(&v, env, domains, bounds);
+            continue;
+        }
         if !env.sizes.contains_key(dim)
             || env.sizes.contains_key(&v)
             || env.symbols.contains_key(&v)
@@ -682,6 +723,63 @@ fn index_domains(
             .and_modify(|d| d.meet(&first))
             .or_insert(first);
         let bound = (Expr::sym(&v), Rel::Le, Expr::sym(dim) - Expr::int(1));
+        if !bounds.contains(&bound) {
+            bounds.push(bound);
+        }
+    }
+}
+
+/// wrong42 (issue #14): a claim's index at a dimension along a loop variable (`t` of
+/// `Var(h[b,t])`, h written in `for t in 1..T-1`, also when declared with a start `input
+/// h[B, 0]`): a whole number over the loop's range, from its first value to its last. It
+/// was drawn as a positive real, and `Var(h[b,t]) >= 1` of `h[b,t] = t x[b,t]` was
+/// refuted at t = 1/2, no position of the model.
+fn loop_position_domain(
+    v: &str,
+    env: &Env,
+    domains: &mut BTreeMap<String, sym::Domain>,
+    bounds: &mut Vec<sym::Assumption>,
+) {
+    let Some(ranges) = env.loop_ranges.get(v) else {
+        return;
+    };
+    let value = |e: &ast::Expr| scalar::lower(e, &scalar::Scope::default()).ok();
+    let number = |e: &Expr| {
+        e.as_num()
+            .filter(|n| n.is_integer())
+            .and_then(|n| num_traits::ToPrimitive::to_i64(&n.to_integer()))
+    };
+    // The first value: the least of the loops' first (0, the first position, where one is
+    // not a number). Not a start's position: the moments found along the loop are the
+    // loop's (a start `input h[B, 0] ~ normal(0, 5)` is not `t x[b,t]` at t = 0), and a
+    // claim that reads what the loop computes is about the loop's range (docs/language.md).
+    let mut lo: Option<i64> = None;
+    let mut his = Vec::new();
+    for (from, to) in ranges {
+        let (Some(f), Some(t)) = (value(from), value(to)) else {
+            return;
+        };
+        let f = number(&f).unwrap_or(0).max(0);
+        lo = Some(lo.map_or(f, |l| l.min(f)));
+        his.push(t);
+    }
+    let d = sym::Domain {
+        lo: Some((
+            num_rational::BigRational::from_integer(lo.unwrap_or(0).into()),
+            false,
+        )),
+        hi: None,
+        integer: true,
+        why: vec![format!("a position along the loop variable `{v}`")],
+        relations: Vec::new(),
+    };
+    domains
+        .entry(v.to_string())
+        .and_modify(|o| o.meet(&d))
+        .or_insert(d);
+    // The last value, where every loop over `v` ends at the same one.
+    if let Some(hi) = his.first().filter(|h| his.iter().all(|x| x == *h)) {
+        let bound = (Expr::sym(v), Rel::Le, hi.clone());
         if !bounds.contains(&bound) {
             bounds.push(bound);
         }

@@ -314,7 +314,9 @@ impl<'a> Machine<'a> {
             compiled: Box::default(),
             pending: None,
         };
-        for item in &program.items {
+        // Top-level `sample` and `at` lines: the model's items, listed once per file
+        // (perf42: a claim's exact check made a machine, and walked every claim).
+        for item in crate::syntax::model_items::model_items(program) {
             if let ItemKind::Sample(bs) = &item.kind {
                 for b in bs {
                     let v = m.const_expr(&b.value)?;
@@ -322,7 +324,7 @@ impl<'a> Machine<'a> {
                 }
             }
         }
-        for item in &program.items {
+        for item in crate::syntax::model_items::model_items(program) {
             if let ItemKind::At(bs) = &item.kind {
                 for b in bs {
                     let v = m.const_expr(&b.value)?;

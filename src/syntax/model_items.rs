@@ -14,8 +14,9 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 thread_local! {
-    /// The program in scope (its address) and the indices of its non-claim items.
-    static SCOPE: RefCell<Option<(usize, Rc<Vec<usize>>)>> = const { RefCell::new(None) };
+    /// The programs in scope (their addresses) and the indices of their non-claim items,
+    /// innermost last.
+    static SCOPE: RefCell<Vec<(usize, Rc<Vec<usize>>)>> = const { RefCell::new(Vec::new()) };
     /// Items handed out by [`model_items`], for tests ([`items_walked`]).
     static WALKED: Cell<u64> = const { Cell::new(0) };
 }
@@ -23,6 +24,15 @@ thread_local! {
 /// Runs `f` with the model items of `program` listed once. The program must not change
 /// while `f` runs (it is borrowed for it).
 pub fn with_model_items<R>(program: &Program, f: impl FnOnce() -> R) -> R {
+    let _listed = listed(program);
+    f()
+}
+
+/// The model items of `program` listed once, for as long as the guard lives (perf42: a
+/// second program in scope beside the file's, such as the copy without `at` lines that
+/// the sampled runs and the moments engine read). The program is borrowed for as long as
+/// the guard lives, so no other program can take its address meanwhile.
+pub fn listed(program: &Program) -> Listed<'_> {
     let indices: Vec<usize> = program
         .items
         .iter()
@@ -31,26 +41,40 @@ pub fn with_model_items<R>(program: &Program, f: impl FnOnce() -> R) -> R {
         .map(|(i, _)| i)
         .collect();
     let key = program as *const Program as usize;
-    let before = SCOPE.with(|s| s.replace(Some((key, Rc::new(indices)))));
-    struct Restore(Option<Option<(usize, Rc<Vec<usize>>)>>);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            let before = self.0.take().flatten();
-            SCOPE.with(|s| *s.borrow_mut() = before);
-        }
+    SCOPE.with(|s| s.borrow_mut().push((key, Rc::new(indices))));
+    Listed {
+        key,
+        _program: std::marker::PhantomData,
     }
-    let _restore = Restore(Some(before));
-    f()
+}
+
+/// The guard of [`listed`]: takes its program out of scope when dropped.
+pub struct Listed<'p> {
+    key: usize,
+    _program: std::marker::PhantomData<&'p Program>,
+}
+
+impl Drop for Listed<'_> {
+    fn drop(&mut self) {
+        SCOPE.with(|s| {
+            let mut s = s.borrow_mut();
+            if let Some(k) = s.iter().rposition(|(k, _)| *k == self.key) {
+                s.remove(k);
+            }
+        });
+    }
 }
 
 /// The top-level items of `program` that a walk skipping claims must see: within
-/// [`with_model_items`] of this program, its non-claim items only; otherwise all.
+/// [`with_model_items`] (or [`listed`]) of this program, its non-claim items only;
+/// otherwise all.
 pub fn model_items(program: &Program) -> impl Iterator<Item = &Item> + '_ {
     let key = program as *const Program as usize;
     let listed = SCOPE.with(|s| {
         s.borrow()
-            .as_ref()
-            .filter(|(k, _)| *k == key)
+            .iter()
+            .rev()
+            .find(|(k, _)| *k == key)
             .map(|(_, ix)| ix.clone())
     });
     let n = listed.as_ref().map_or(program.items.len(), |ix| ix.len());

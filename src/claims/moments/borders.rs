@@ -398,3 +398,27 @@ fn reads_random(e: &ast::Expr, env: &Env) -> bool {
     });
     any
 }
+
+/// Whether `lv op rv` holds, within the claim's tolerance and a relative 1e-9.
+pub(super) fn relation_holds(
+    claim: &crate::syntax::ast::Claim,
+    op: crate::syntax::ast::RelOp,
+    lv: f64,
+    rv: f64,
+) -> bool {
+    let tol = claim
+        .tol
+        .as_ref()
+        .and_then(|t| scalar::lower(t, &Scope::default()).ok())
+        .and_then(|t| t.eval_f64(&BTreeMap::new()).ok())
+        .unwrap_or(1e-6);
+    let slack = 1e-9 * lv.abs().max(rv.abs()).max(1.0);
+    match op {
+        RelOp::Eq => (lv - rv).abs() <= slack,
+        RelOp::Approx => (lv - rv).abs() <= tol + slack,
+        RelOp::Le => lv <= rv + slack,
+        RelOp::Lt => lv < rv + slack,
+        RelOp::Ge => lv + slack >= rv,
+        RelOp::Gt => lv + slack > rv,
+    }
+}

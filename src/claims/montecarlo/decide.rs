@@ -60,6 +60,8 @@ pub const RESOLUTION: f64 = 0.05;
 /// (kept equal to its `Look::Fails` text; tests/cases/sound34/rms_zero_variance_end.tq
 /// fails when they part).
 const NOT_FINITE: &str = "the estimate is not finite";
+/// Not finite at some of the claim's bindings (`1 / t` at t = 0), finite at others.
+const NOT_FINITE_SOME: &str = "the estimate is not finite at some of the positions";
 /// A sanity run stops once its refutation threshold (z × standard error) is within 10% of
 /// the values: an error of 20% or more then lies at least as far again beyond it, and is
 /// refuted unless the estimate falls z standard errors short of the truth.
@@ -303,6 +305,18 @@ fn decide_in<'a>(
             }
             lo = lo.saturating_sub(MEMBER_MARGIN);
             hi = hi.saturating_add(MEMBER_MARGIN);
+        } else if let (Ok((a, b)), false) = (
+            m0.index_range(&r.var.name),
+            super::reads_loop_values(&[&claim.body], program, env, &r.var.name),
+        ) {
+            // A loop variable named like an index (`t` of `size T` beside `for t in
+            // 1..T-1`) read at a position, of a tensor the loop does not compute: every
+            // position of the dimension, not the loop's range alone (snd41, wrong42,
+            // issue #14 p10: `E(y[b,t]^2) == 1` with y 0 at t = 0 was confirmed at t =
+            // 1..3; renamed `k` it was refuted). Positions where an element does not
+            // exist are left out below.
+            lo = lo.min(a);
+            hi = hi.max(b);
         }
         bindings = super::targets::each_value(bindings, &r.var.name, lo, hi);
     }
@@ -488,7 +502,9 @@ fn decide_in<'a>(
             // The estimate not finite (`Look::Fails` of `claim_test`'s trial comparison):
             // a side undefined or overflowing at these values, marked so that a claim
             // tried here is not confirmed (docs/soundness.md, "Definedness").
-            Look::Fails(e) if e == NOT_FINITE => {
+            // Finite at other bindings (wrong42): the next look may refute there.
+            Look::Fails(e) if e == NOT_FINITE_SOME && !last => continue,
+            Look::Fails(e) if e == NOT_FINITE || e == NOT_FINITE_SOME => {
                 return Some(Outcome {
                     not_finite: true,
                     ..und(e)

@@ -54,3 +54,65 @@ pub const FALSE_REFUTATION: f64 = 1e-6;
 fn und(why: impl Into<String>) -> Outcome {
     Outcome::undecided(why)
 }
+
+/// wrong42 (issue #14): whether the expressions read what a loop over `var` computes: a
+/// tensor it writes, or the gradient of a tensor it reads or writes. The claim's `var` is
+/// then that loop's variable, over its range (`x.grad[b,t,j] == h.grad[b,t,j] (1 -
+/// h[b,t,j]^2)` beside `for t in 2..T-1`); otherwise an index named like it ranges over
+/// its dimension too (snd41 p10: `E(y[b,t]^2) == 1` of a y written outside the loop was
+/// tried at the loop's steps only, and confirmed, false at t = 0).
+pub(crate) fn reads_loop_values(
+    exprs: &[&crate::syntax::ast::Expr],
+    program: &crate::syntax::ast::Program,
+    env: &crate::check::Env,
+    var: &str,
+) -> bool {
+    use crate::syntax::ast::{Item, ItemKind};
+    use std::collections::BTreeSet;
+    fn body(
+        items: &[Item],
+        env: &crate::check::Env,
+        w: &mut BTreeSet<String>,
+        r: &mut BTreeSet<String>,
+    ) {
+        for it in items {
+            match &it.kind {
+                ItemKind::Equation(eq) => {
+                    w.insert(env.key_of(&eq.lhs.name));
+                    crate::syntax::visit::walk_refs(&eq.rhs, &mut |x| {
+                        r.insert(env.key_of(&x.name));
+                    });
+                }
+                ItemKind::Loop(l) => body(&l.body, env, w, r),
+                ItemKind::ForIndices(f) => body(&f.body, env, w, r),
+                _ => {}
+            }
+        }
+    }
+    fn find(
+        items: &[Item],
+        env: &crate::check::Env,
+        var: &str,
+        w: &mut BTreeSet<String>,
+        r: &mut BTreeSet<String>,
+    ) {
+        for it in items {
+            match &it.kind {
+                ItemKind::Loop(l) if l.range.var.name == var => body(&l.body, env, w, r),
+                ItemKind::Loop(l) => find(&l.body, env, var, w, r),
+                ItemKind::ForIndices(f) => find(&f.body, env, var, w, r),
+                _ => {}
+            }
+        }
+    }
+    let (mut written, mut read) = (BTreeSet::new(), BTreeSet::new());
+    find(&program.items, env, var, &mut written, &mut read);
+    let mut hit = false;
+    for e in exprs {
+        crate::syntax::visit::walk_refs(e, &mut |x| {
+            let key = env.key_of(&x.name);
+            hit |= written.contains(&key) || (x.grad && read.contains(&key));
+        });
+    }
+    hit
+}

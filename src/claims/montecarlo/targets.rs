@@ -42,7 +42,10 @@ pub fn moment_keys(program: &Program, env: &Env, back: &[Item]) -> Targets {
         .filter_map(|(k, v)| Some((k, num_traits::ToPrimitive::to_f64(&v)?)))
         .collect();
     let cx = (env, &loops[..], &sample);
-    let parts = (&program.items[..], back);
+    // The position classes read the model only: its claims left out once (perf42: each
+    // moment claim's classes walked every other claim).
+    let model = crate::claims::with_moments::without_claims(program);
+    let parts = (&model.items[..], back);
     type Cx<'x> = (&'x Env, &'x [ast::Range], &'x BTreeMap<String, f64>);
     fn add(c: &Claim, cx: Cx<'_>, parts: (&[Item], &[Item]), out: &mut Targets) {
         let env = cx.0;
@@ -144,9 +147,14 @@ fn position_bindings(
     };
     let mut binds: Vec<Bind> = vec![vec![]];
     for r in used {
-        let (Some(lo), Some(hi)) = (value(&r.from), value(&r.to)) else {
+        let (Some(mut lo), Some(hi)) = (value(&r.from), value(&r.to)) else {
             return Vec::new();
         };
+        // A loop variable named like an index (`t` of `size T`): its positions from the
+        // dimension's first (snd41, issue #14 p10; `decide` reads them all).
+        if env.index_size(&r.var.name).is_some() {
+            lo = lo.min(0);
+        }
         let hi = hi + POSITION_MARGIN;
         if hi < lo || (hi - lo + 1) as usize * binds.len() > MAX_POSITION_BINDINGS {
             return Vec::new();

@@ -133,8 +133,12 @@ pub fn owns(claim: &ast::Claim, program: &Program, env: &Env) -> bool {
 /// n rules read all n again (n lowerings per claim, quadratic over a file of rule
 /// claims).
 pub struct Read {
-    /// The rules as linear systems, or the first rule that is not one, with why.
-    rules: Result<Vec<LinearRule>, (String, String)>,
+    /// The rules read as linear systems.
+    rules: Vec<LinearRule>,
+    /// The rules that are not linear systems, each with why: a claim naming one of them is
+    /// undecided for that reason, a claim about the others is decided without them
+    /// (wrong42, probe41 q09: one Adam rule left every rule claim of its file undecided).
+    bad: Vec<(String, String)>,
     names: BTreeSet<String>,
     sample: BTreeMap<String, BigRational>,
 }
@@ -142,12 +146,16 @@ pub struct Read {
 /// Reads a program's rules and `sample` values for [`decide_read`].
 pub fn read(program: &Program) -> Read {
     let (all, names) = read_rules(program);
-    let rules = match all.iter().find_map(|r| r.as_ref().err()) {
-        Some(bad) => Err(bad.clone()),
-        None => Ok(all.into_iter().filter_map(Result::ok).collect()),
-    };
+    let (mut rules, mut bad) = (Vec::new(), Vec::new());
+    for r in all {
+        match r {
+            Ok(r) => rules.push(r),
+            Err(e) => bad.push(e),
+        }
+    }
     Read {
         rules,
+        bad,
         names,
         sample: sample_point(program),
     }
@@ -160,10 +168,16 @@ pub fn decide(claim: &ast::Claim, program: &Program, env: &Env, seed: u64) -> Ou
 
 /// [`decide`] with the program's rules already [`read`].
 pub fn decide_read(claim: &ast::Claim, read: &Read, env: &Env, seed: u64) -> Outcome {
-    let rules = match &read.rules {
-        Ok(r) => r,
-        Err(bad) => return und(format!("rule `{}`: {}", bad.0, bad.1)),
+    let rules = &read.rules;
+    let named = |n: &str| {
+        let arg = |a: &ast::Expr| matches!(a, ast::Expr::Ref(r) if print_name(&r.name) == n);
+        mentions_rule_named(&claim.body, n)
+            || claim.given.iter().any(|g| mentions_rule_named(g, n))
+            || matches!(&claim.body, ast::Expr::Call(c) if c.args.iter().any(arg))
     };
+    if let Some((n, why)) = read.bad.iter().find(|(n, _)| named(n)) {
+        return und(format!("rule `{n}`: {why}"));
+    }
     let (names, sample) = (&read.names, &read.sample);
     match &claim.body {
         ast::Expr::Call(c) => equivalence(c, claim, rules, names, sample, &env.domains, seed),

@@ -15,6 +15,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::collections::{BTreeMap, BTreeSet};
 pub(crate) mod apart;
+pub(crate) mod equal;
 mod kinks;
 mod shared;
 mod sizes;

@@ -72,7 +72,7 @@ pub(in crate::claims) fn reads_element_values(e: &ast::Expr, program: &Program, 
     // Each scalar value's right sides (top level; a value also written in a loop or by
     // several statements is not written out, and the engine leaves it).
     let mut defs: std::collections::BTreeMap<String, Vec<&ast::Expr>> = Default::default();
-    for it in &program.items {
+    for it in crate::syntax::model_items::model_items(program) {
         if let ItemKind::Equation(eq) = &it.kind {
             if eq.lhs.indices.is_none() && !eq.lhs.grad {
                 defs.entry(env.key_of(&eq.lhs.name))
@@ -109,7 +109,8 @@ pub(in crate::claims) fn reads_element_values(e: &ast::Expr, program: &Program, 
 /// moments are the Monte Carlo and moments engines' business).
 fn non_bernoulli_random(program: &Program, env: &Env) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
-    for it in &program.items {
+    // Top-level declarations only: the model's items, listed once per file (perf42).
+    for it in crate::syntax::model_items::model_items(program) {
         if let ItemKind::Decl(d) = &it.kind {
             if d.kind == DeclKind::Grad {
                 continue;

@@ -89,7 +89,7 @@ pub(super) fn copy_sizes(
         check_ref(&eq.lhs);
         exprs.push(&eq.rhs);
     }
-    for item in &program.items {
+    for item in crate::syntax::model_items::model_items(program) {
         match &item.kind {
             ast::ItemKind::Equation(eq) => {
                 check_ref(&eq.lhs);

@@ -43,7 +43,8 @@ pub(crate) enum Search {
 /// its evidence (snd37, probe36 b19: a tied-weight RNN's claim, false at J = 1 and 2, was
 /// confirmed at J = 6 and 7 with nothing saying that smaller sizes were not tried).
 pub(crate) fn form_not_moved(program: &ast::Program) -> Option<&'static str> {
-    program.items.iter().find_map(|i| {
+    // The model's items, listed once per file (perf42): every claim's search read them.
+    crate::syntax::model_items::model_items(program).find_map(|i| {
         if element_loop(i) {
             return None;
         }
@@ -221,7 +222,11 @@ pub(crate) fn least_search(
         .map(|k| (k.clone(), 1))
         .collect();
     let mut needed = named_extents(claim, env);
-    note_fixed_in(&program.items, env, &mut needed);
+    note_fixed_in(
+        crate::syntax::model_items::model_items(program),
+        env,
+        &mut needed,
+    );
     // What a derived size needs is tested at each candidate point (`y[b,2]`: Y >= 3).
     let mut derived_needs: Vec<(String, RelOp, i64)> = Vec::new();
     let mut relations: Vec<&ast::Expr> = Vec::new();
@@ -451,7 +456,11 @@ fn element_loop(item: &ast::Item) -> bool {
 
 /// [`note_fixed`] for every reference of the equations among `items`, the bodies of the
 /// seeds' loop form included.
-fn note_fixed_in(items: &[ast::Item], env: &Env, out: &mut BTreeMap<String, i64>) {
+fn note_fixed_in<'i>(
+    items: impl IntoIterator<Item = &'i ast::Item>,
+    env: &Env,
+    out: &mut BTreeMap<String, i64>,
+) {
     for item in items {
         match &item.kind {
             ast::ItemKind::Equation(eq) => {

@@ -30,6 +30,9 @@ impl Problem<'_> {
     /// are tried: centres with their steps, the domain's ends from inside, large powers
     /// of two; each inside the domain and once.
     fn critical_values(&self, s: &str) -> Vec<BigRational> {
+        if self.dom.integers.contains(s) {
+            return self.whole_critical_values(s);
+        }
         let r = |n: i64, d: i64| BigRational::new(BigInt::from(n), BigInt::from(d));
         let mut centres = Vec::new();
         for side in [self.lhs, self.rhs] {
@@ -50,23 +53,62 @@ impl Problem<'_> {
             }
         }
         let dom = self.dom.of(s);
-        let inward = [r(1, 100), r(1, 8), r(1, 2)];
-        if let End::At(a, open) = &dom.lo {
-            if !open {
+        // The closed ends, then both ends approached from inside, nearest first (snd42:
+        // with several symbols the near ends come early, `D W x < 20` for W, x in [0, 1)
+        // needs W = x = 99/100 beside a large D).
+        for end in [&dom.lo, &dom.hi] {
+            if let End::At(a, false) = end {
                 out.push(a.clone());
             }
-            out.extend(inward.iter().map(|d| a + d));
         }
-        if let End::At(b, open) = &dom.hi {
-            if !open {
-                out.push(b.clone());
+        for d in [r(1, 100), r(1, 8), r(1, 2)] {
+            if let End::At(a, _) = &dom.lo {
+                out.push(a + &d);
             }
-            out.extend(inward.iter().map(|d| b - d));
+            if let End::At(b, _) = &dom.hi {
+                out.push(b - &d);
+            }
         }
         for j in (11..=64).step_by(3) {
             let p = BigRational::from_integer(BigInt::from(1u8) << j);
             out.push(p.clone());
             out.push(-p);
+        }
+        let mut kept: Vec<BigRational> = Vec::new();
+        for v in out {
+            if dom.contains(&v) && !kept.contains(&v) {
+                kept.push(v);
+            }
+        }
+        kept
+    }
+
+    /// The values of the whole-number symbol `s` (a size) that are tried with the other
+    /// symbols' critical values (snd42, probe41 q04): its least value and the two above,
+    /// then the powers of four from 16 to 65,536, so that a claim false
+    /// only at a large size and an extreme value of another symbol (`D tanh(u)^2 <= 10`:
+    /// D = 16, u = 2048) is met. A symbol in an exponent keeps its small values (`a^N`
+    /// at N = 2^16 is a number of 65,536 digits).
+    fn whole_critical_values(&self, s: &str) -> Vec<BigRational> {
+        let dom = self.dom.of(s);
+        let first = match &dom.lo {
+            End::At(v, _) => v.ceil(),
+            End::Unbounded => BigRational::one(),
+        };
+        let mut out: Vec<BigRational> = (0..3)
+            .map(|k| &first + BigRational::from_integer(BigInt::from(k)))
+            .collect();
+        let mut exponents = BTreeSet::new();
+        self.lhs.exponent_symbols(&mut exponents);
+        self.rhs.exponent_symbols(&mut exponents);
+        if !exponents.contains(s) {
+            let large: Vec<i64> = (2..=8).map(|j| 1i64 << (2 * j)).collect();
+            out.extend(
+                large
+                    .into_iter()
+                    .map(|v| BigRational::from_integer(BigInt::from(v)))
+                    .filter(|v| *v > first),
+            );
         }
         let mut kept: Vec<BigRational> = Vec::new();
         for v in out {
@@ -83,7 +125,12 @@ impl Problem<'_> {
     #[allow(clippy::result_large_err)]
     pub(super) fn at_critical_points(&self, syms: &BTreeSet<String>) -> Result<String, Decision> {
         let mut held = 0;
-        for p in self.critical_points(CRITICAL_POINTS) {
+        let lines = self.line_points();
+        for p in self
+            .critical_points(CRITICAL_POINTS)
+            .into_iter()
+            .chain(lines)
+        {
             match self.at_point(&p) {
                 PointResult::Holds { .. } => held += 1,
                 PointResult::Fails(w) => {
@@ -103,15 +150,59 @@ impl Problem<'_> {
         })
     }
 
+    /// Points next to the line where an argument affine in the claim's two real symbols
+    /// is zero (snd42, probe41 q05: `abs(gelu(a) - gelu(b)) <= 1.128 abs(a - b)` is
+    /// false only for b near a, with a where gelu's slope exceeds 1.128, about [1.35,
+    /// 1.48]): the first symbol on the grid of its domain (multiples of 1/8 in [−12,
+    /// 12], powers of two), the second on the line moved by ±1/64. Empty unless the claim
+    /// has exactly two symbols, both real.
+    fn line_points(&self) -> Vec<BTreeMap<String, BigRational>> {
+        let syms: Vec<&String> = self.syms.iter().collect();
+        let [s, t] = syms.as_slice() else {
+            return Vec::new();
+        };
+        if self.dom.integers.contains(*s)
+            || self.dom.integers.contains(*t)
+            || !self.consts.is_empty()
+        {
+            return Vec::new();
+        }
+        let mut lines: Vec<[BigRational; 3]> = Vec::new();
+        for side in [self.lhs, self.rhs] {
+            arguments(side, &mut |arg| {
+                if let Some(l) = affine_in_two(arg, s, t) {
+                    if !lines.contains(&l) {
+                        lines.push(l);
+                    }
+                }
+            });
+        }
+        let r = |n: i64, d: i64| BigRational::new(BigInt::from(n), BigInt::from(d));
+        let mut out = Vec::new();
+        for [c, p, q] in lines.iter().take(2) {
+            for v in self.dom.grid(s) {
+                let on = (-c - p * &v) / q;
+                for d in [r(1, 64), r(-1, 64)] {
+                    out.push(BTreeMap::from([
+                        ((*s).clone(), v.clone()),
+                        ((*t).clone(), &on + &d),
+                    ]));
+                }
+            }
+        }
+        out
+    }
+
     /// The points made of [`Problem::critical_values`], simplest first, at most `cap`;
-    /// empty when a whole-number symbol or a named constant is among the claim's
-    /// symbols (their own points cover them) or no symbol has a value.
+    /// empty when a named constant is among the claim's symbols, when every symbol is a
+    /// whole number (their own points cover them: small points, whole points, the
+    /// univariate search) or no symbol has a value. Whole-number symbols beside real
+    /// ones take [`Problem::whole_critical_values`] (snd42: they emptied the points).
     pub(super) fn critical_points(&self, cap: usize) -> Vec<BTreeMap<String, BigRational>> {
         let syms: Vec<&String> = self.syms.iter().collect();
         if syms.is_empty()
-            || syms
-                .iter()
-                .any(|s| self.dom.integers.contains(*s) || self.consts.contains_key(*s))
+            || syms.iter().any(|s| self.consts.contains_key(*s))
+            || syms.iter().all(|s| self.dom.integers.contains(*s))
         {
             return Vec::new();
         }
@@ -252,6 +343,36 @@ fn arguments(e: &Expr, f: &mut impl FnMut(&Expr)) {
             arguments(x, f);
         }
     }
+}
+
+/// `[c, p, q]` with `arg = c + p s + q t` for every s, t (p, q non-zero), when `arg` reads
+/// both and nothing else and is affine in them (checked exactly at three further points;
+/// a wrong guess only costs points, never a verdict).
+fn affine_in_two(arg: &Expr, s: &str, t: &str) -> Option<[BigRational; 3]> {
+    let free = arg.free_symbols();
+    if free.len() != 2 || !free.contains(s) || !free.contains(t) || !small(arg, &mut 64) {
+        return None;
+    }
+    let r = |n: i64| BigRational::from_integer(BigInt::from(n));
+    let at = |x: BigRational, y: BigRational| {
+        eval_exact(
+            arg,
+            &BTreeMap::from([(s.to_string(), x), (t.to_string(), y)]),
+        )
+        .ok()
+    };
+    let c = at(r(0), r(0))?;
+    let p = at(r(1), r(0))? - &c;
+    let q = at(r(0), r(1))? - &c;
+    if p.is_zero() || q.is_zero() {
+        return None;
+    }
+    for (x, y) in [(2, 3), (-5, 7), (11, -13)] {
+        if at(r(x), r(y))? != &c + &p * r(x) + &q * r(y) {
+            return None;
+        }
+    }
+    Some([c, p, q])
 }
 
 /// Where `arg`, a polynomial of degree 1 or 2 in `s` alone, is zero (degree 1) or at

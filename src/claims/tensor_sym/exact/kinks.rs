@@ -103,7 +103,8 @@ pub(super) fn supports(
         }
     };
     let mut out = BTreeMap::new();
-    for item in &program.items {
+    // Top-level declarations only: the model's items, listed once per file (perf42).
+    for item in crate::syntax::model_items::model_items(program) {
         let ast::ItemKind::Decl(d) = &item.kind else {
             continue;
         };
