@@ -87,6 +87,39 @@ pub fn file_facts(env: &crate::check::Env) -> String {
     )
 }
 
+/// What identifies one claim in its key beside the file's [`context`] (fix42, probe42
+/// r05): its line (two claims written alike at different lines are two claims), its
+/// `expect` marker (part of its report), its text, the claim as the engines read it
+/// (resolved givens, `tol`, boundary) with the point in force, and, for `claim backprop
+/// includes:`, every statement of its block. The item's span covers only the block's
+/// header and the `expect` line stands before it, so two `includes` blocks with as many
+/// statements shared one entry: the second read the first's verdict, evidence and
+/// `expect` marker; so did a derivation's steps under another `given`.
+pub fn claim_identity(
+    shown: &crate::syntax::ast::Claim,
+    read: &crate::syntax::ast::Claim,
+    at: &[crate::syntax::ast::Binding],
+    line: usize,
+) -> String {
+    use crate::syntax::printer::{print_claim_body, print_expr, print_item};
+    let at_text: Vec<String> = at
+        .iter()
+        .map(|b| format!("{}={}", b.name.name, print_expr(&b.value)))
+        .collect();
+    let mut block = String::new();
+    for it in shown.includes.iter().flatten() {
+        print_item(it, 1, &mut block);
+    }
+    format!(
+        "{line}\u{0}{:?}\u{0}{}\u{0}{}\u{0}{}\u{0}{}",
+        shown.expect,
+        shown.text,
+        print_claim_body(read),
+        at_text.join(","),
+        block
+    )
+}
+
 /// The file's text with the given byte ranges blanked, their line breaks kept.
 fn blank_claims(source: &str, claims: &[(usize, usize)]) -> String {
     let mut out = String::with_capacity(source.len());

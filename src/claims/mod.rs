@@ -321,24 +321,15 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
         let exact_limit = sym::EXACT_CLAIM_WORK.min(file_exact.left());
         let key = match (&opts.cache, &shared) {
             (Some(c), Some(shared)) => {
-                let at_text: Vec<String> = at
-                    .iter()
-                    .map(|b| {
-                        format!(
-                            "{}={}",
-                            b.name.name,
-                            crate::syntax::printer::print_expr(&b.value)
-                        )
-                    })
-                    .collect();
                 Some(
                     c.key(&[
                         shared,
                         source
                             .get(span.start as usize..span.end as usize)
                             .unwrap_or(""),
-                        &claim.text,
-                        &at_text.join(","),
+                        // The claim's identity (fix42, probe42 r05): its line, `expect`
+                        // marker, resolved givens, point and `includes` block.
+                        &cache::claim_identity(shown, claim, &at, line),
                         &limit.to_string(),
                         &exact_limit.to_string(),
                         // A moment claim: what its trials' budget reads of the other
@@ -399,7 +390,7 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
                         Some(rules::decide_read(claim, read, env, opts.seed))
                     }
                     (Route::Invariant, ast::Expr::Call(c)) => {
-                        Some(tensor_sym::decide_invariant(c, claim, a, opts))
+                        Some(tensor_sym::decide_invariant(c, claim, &at, a, opts))
                     }
                     (Route::Elements, _) => {
                         tensor_sym::decide_relation(with_point, a, opts, &shared_sides)

@@ -14,7 +14,7 @@ pub enum Route {
     /// `equivalent(A, B)`, or a claim that names an update rule's sequence, in a file with
     /// rules (`rules/`).
     UpdateRules,
-    /// `invariant(T, x)` without a boundary rule or a point of its own
+    /// `invariant(T, x)` without a boundary rule; its point is read as givens
     /// (`tensor_sym/invariant.rs`).
     Invariant,
     /// A relation that reads tensor elements or explicit sums (also through a scalar
@@ -39,7 +39,10 @@ impl Route {
         }
         let own_point = claim.boundary.is_some() || !claim.at.is_empty();
         match &claim.body {
-            ast::Expr::Call(c) if c.func.name == "invariant" && !own_point => Route::Invariant,
+            // Its own point too (fix42, probe42 r07): the engine reads it as givens.
+            ast::Expr::Call(c) if c.func.name == "invariant" && claim.boundary.is_none() => {
+                Route::Invariant
+            }
             ast::Expr::Rel(..)
                 if !own_point
                     && (tensor_sym::about_elements(&claim.body)
@@ -109,7 +112,8 @@ mod tests {
     #[test]
     fn a_point_or_boundary_of_its_own_leaves_the_general_engines() {
         let src = "size d\nindex i : d\nparam b[d]\ninput x[d]\ny[i] = x[i] + b[i]\nclaim invariant(y, b) at d = 2\nclaim y[i] == x[i] + b[i] at d = 2\n";
-        assert_eq!(routes(src), [Route::General, Route::General]);
+        // fix42: `invariant` reads its own point as givens (probe42 r07).
+        assert_eq!(routes(src), [Route::Invariant, Route::General]);
     }
 
     #[test]

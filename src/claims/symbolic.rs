@@ -511,6 +511,15 @@ fn prepare(
         for w in &mut whole_sizes {
             *w = scalar::at(w, &pt);
         }
+        // The givens' conditions at the point too (fix42, probe42 r08): a given on a
+        // computed value, read as a relation on its inputs (`x == 0` of `x = a b` is
+        // `a b == 0`), kept the inputs the point sets free, so a witness met it at
+        // a = 0, b = 1 while the sides were read at the point's a = 2 ("left 2" of
+        // `x == 0 given x == 0`). The point and the condition together: a = 2, b = 0.
+        for (a, _, b) in &mut assumptions {
+            *a = scalar::at(a, &pt);
+            *b = scalar::at(b, &pt);
+        }
     }
     for bound in family_bounds {
         if !assumptions.contains(&bound) {

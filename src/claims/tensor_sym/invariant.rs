@@ -67,6 +67,26 @@ pub(super) fn invariant(
         }
         Err(e) => return und(e),
     };
+    // A given that names x: shifting x would break it, and what the claim asks is not
+    // defined (fix42).
+    if let Some(gv) = claim.given.iter().find(|gv| {
+        let mut names = false;
+        crate::syntax::visit::walk_refs(gv, &mut |r| names |= env.key_of(&r.name) == xk);
+        names
+    }) {
+        return und(format!(
+            "the given `{}` names `{xk}`: `invariant(T, x)` shifts x to every value, so a given on x is not read",
+            crate::syntax::printer::print_expr(gv)
+        ));
+    }
+    // The runs read the claim's givens and point (fix42, probe42 r07): the program without
+    // its `at` lines, with the names the givens set to numbers; a given that is not such
+    // a setting leaves the runs out (they would run off the claim's condition).
+    let run_program = given_program(program, &g, &claim.given);
+    let program_for_runs = match &run_program {
+        Ok(p) => p,
+        Err(_) => program,
+    };
     let depends = tk == xk || depends_on(program, env, &claim.given, &tk, &xk);
     // The numeric check of a claim that a dependency or an identity proves is one
     // shifted run (a sanity check); otherwise it is the only evidence, and one random
@@ -77,8 +97,18 @@ pub(super) fn invariant(
     let numeric_with = |rounds: &[(u64, f64)]| {
         if opts.no_numeric {
             Err(NumOutcome::Failed("numeric runs are turned off".into()))
+        } else if let Err(e) = &run_program {
+            Err(NumOutcome::Failed(e.clone()))
         } else {
-            perturbed_runs(program, env, &tk, &xk, x_computed, opts.seed, rounds)
+            perturbed_runs(
+                program_for_runs,
+                env,
+                &tk,
+                &xk,
+                x_computed,
+                opts.seed,
+                rounds,
+            )
         }
     };
     let numeric = numeric_with(&SHIFTS[..1]);
@@ -163,7 +193,7 @@ pub(super) fn invariant(
             // Then x set on both sides of the program's thresholds and of 0 (a
             // threshold beyond the shifts' reach, a sign the shifts did not cross).
             let set = match &shifted {
-                Ok(_) => set_runs(program, env, (&tk, &xk, x_computed), opts.seed),
+                Ok(_) => set_runs(program_for_runs, env, (&tk, &xk, x_computed), opts.seed),
                 Err(_) => Ok(0),
             };
             match set {
@@ -224,6 +254,62 @@ pub(super) fn invariant(
             "`{tk}` depends on `{xk}` through the program, written out it still contains `{xk}` or cannot be written out, and the numeric check failed: {e}"
         )),
     }
+}
+
+/// The program the invariance runs read under the claim's givens (its point among
+/// them, [`super::decide_invariant`]): without its `at` lines (the interpreter applies
+/// every one, the last winning, whatever the claim), with one `at` line at its end that
+/// sets each name a given sets to a number. A given of another form (a relation, a
+/// tensor or an element, a root) cannot be put into a run: the reason (fix42).
+fn given_program(
+    program: &Program,
+    g: &super::givens::Givens,
+    given: &[ast::Expr],
+) -> Result<Program, String> {
+    let unread = g
+        .syms
+        .iter()
+        .any(|(_, v, power)| power.is_some() || !is_number(v));
+    if unread || !g.tensor.is_empty() || !g.elems.is_empty() || !g.facts.is_empty() {
+        let shown: Vec<String> = given
+            .iter()
+            .map(crate::syntax::printer::print_expr)
+            .collect();
+        return Err(format!(
+            "the runs cannot apply the givens `{}` (a run applies a given that sets a scalar or a symbol to a number only)",
+            shown.join(", ")
+        ));
+    }
+    let mut p = crate::claims::with_moments::without_at(program);
+    if !g.syms.is_empty() {
+        let span = crate::syntax::span::Span::default();
+        let bs = g
+            .syms
+            .iter()
+            .map(|(n, v, _)| ast::Binding {
+                name: ast::Ident {
+                    name: n.clone(),
+                    span,
+                },
+                value: v.clone(),
+            })
+            .collect();
+        p.items.push(ast::Item {
+            kind: ItemKind::At(bs),
+            span,
+        });
+    }
+    Ok(p)
+}
+
+/// Whether `e` is a number (`2`, `-1/2`, `0.5`): what an `at` line of a run holds.
+fn is_number(e: &ast::Expr) -> bool {
+    let mut only = true;
+    crate::syntax::visit::walk_expr(e, |x| {
+        only &= !matches!(x, ast::Expr::Ref(_) | ast::Expr::Call(_));
+        true
+    });
+    only
 }
 
 /// Whether `word` occurs in `s` as a whole name (not part of a longer name).

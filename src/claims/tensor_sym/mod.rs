@@ -131,14 +131,31 @@ fn has_moment(e: &ast::Expr) -> bool {
 }
 
 /// Decides `invariant(T, x)` (the claim router gives this engine every such claim
-/// without a boundary rule or a point of its own).
+/// without a boundary rule). The point in force (`at`: the file's `at` lines before it
+/// and its own) reaches it as givens, as for the element engines, except a value of x
+/// itself: the claim is about every value of x (fix42, probe42 r07: the givens and
+/// the point were ignored, and `invariant(out, W) given alpha == 0` of
+/// `out = x + alpha relu(W x)` was refuted at the sampled alpha).
 pub fn decide_invariant(
     call: &ast::Call,
     claim: &ast::Claim,
+    at: &[ast::Binding],
     a: &Analysis,
     opts: &Options,
 ) -> Outcome {
-    invariant(call, claim, a.program, a.env, opts)
+    let x = match call.args.get(1) {
+        Some(ast::Expr::Ref(x)) => a.env.key_of(&x.name),
+        _ => String::new(),
+    };
+    let point: Vec<ast::Binding> = at.iter().filter(|b| b.name.name != x).cloned().collect();
+    let pointed = super::with_moments::claim_with_point(claim, &point, a.env);
+    invariant(
+        call,
+        pointed.as_ref().unwrap_or(claim),
+        a.program,
+        a.env,
+        opts,
+    )
 }
 
 /// Decides a relation between tensor elements (or explicit sums) when this engine can
