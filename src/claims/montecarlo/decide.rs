@@ -552,7 +552,7 @@ fn decide_in<'a>(
             // What a confirmation establishes, said where it is given (probe41 q06:
             // `E(S[0,0]) == 1.04 D`, exactly D, was confirmed with nothing saying that an
             // error under 5% is not excluded).
-            let resolution = if explicit_tol {
+            let resolution = if explicit_tol || !matches!(rel, ast::RelOp::Eq) {
                 ""
             } else {
                 "; agrees to the test's 5% resolution: an error under about 5% is not excluded"
