@@ -418,6 +418,61 @@ impl super::Checker {
     }
 }
 
+/// E0815 (a warning; fix42, probe42 r19): a built-in function called by the name of a
+/// declared symbol, scalar or size (`symbol sigma`, then `sigma(x + 1)`): the call is the
+/// function (`sigma` is the sigmoid), not the product the author most likely meant, and
+/// the claims were decided on the sigmoid without a word (a subscripted name,
+/// `sigma_W(x + 1)`, is E0103 with the product's spelling).
+pub(super) fn check_declared_names(
+    items: &[crate::syntax::ast::Item],
+    env: &super::Env,
+    diags: &mut Vec<crate::diag::Diagnostic>,
+) {
+    use crate::diag::Diagnostic;
+    use crate::syntax::ast::Expr;
+    let mut found = Vec::new();
+    for item in items {
+        super::numbers::item_exprs(item, &mut |e| {
+            crate::syntax::visit::walk_expr(e, |x| {
+                if let Expr::Call(c) = x {
+                    let name = c.func.name.as_str();
+                    let declared = if env.symbols.contains_key(name) {
+                        Some("a symbol")
+                    } else if env.scalars.contains_key(name) {
+                        Some("a scalar")
+                    } else if env.sizes.contains_key(name) {
+                        Some("a size")
+                    } else {
+                        None
+                    };
+                    if let Some(what) =
+                        declared.filter(|_| crate::sym::func::lookup(name).is_some())
+                    {
+                        found.push((name.to_string(), what, c.func.span));
+                    }
+                }
+                true
+            })
+        });
+    }
+    for (name, what, span) in found {
+        let function = crate::sym::func::lookup(&name).map_or(name.clone(), |b| b.name.to_string());
+        diags.push(
+            Diagnostic::warning(
+                "E0815",
+                span,
+                format!(
+                    "`{name}` is declared as {what}, but `{name}(...)` directly followed by `(` is the function `{function}`, not {what} times a value"
+                ),
+            )
+            .with_label("read as a function")
+            .with_hint(format!(
+                "for a product write `{name} (...)` with a space; for the function write `{function}(...)`"
+            )),
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::lower_in_brackets;

@@ -347,6 +347,7 @@ pub fn check(program: &Program, env: &Env, diags: &mut Vec<Diagnostic>, failed: 
         if seeds == 0 {
             starts.extend(loss.clone());
             shown.extend(loss_shown.clone());
+            shadowed_loss(program, env, diags);
         }
         unreached(program, env, &starts, &shown, diags);
         return;
@@ -378,4 +379,72 @@ pub fn check(program: &Program, env: &Env, diags: &mut Vec<Diagnostic>, failed: 
         );
         return;
     }
+}
+
+/// The scalars equations define where [`loss_of`] looks, in order.
+fn scalar_defs(items: &[Item], env: &Env, out: &mut Vec<Name>) {
+    for item in items {
+        match &item.kind {
+            ItemKind::Equation(eq)
+                if eq.lhs.indices.is_none()
+                    && !eq.lhs.grad
+                    && env
+                        .tensor_of(&eq.lhs.name)
+                        .is_none_or(|t| t.family_arity == 0) =>
+            {
+                out.push(eq.lhs.name.clone())
+            }
+            ItemKind::Loop(l) => scalar_defs(&l.body, env, out),
+            ItemKind::ForIndices(f) => scalar_defs(&f.body, env, out),
+            _ => {}
+        }
+    }
+}
+
+/// E0814 (fix42, probe42 r16): the last scalar defined is the loss, so a helper value
+/// defined after `Loss` for another claim (`nrm = sum_{b}(w[b]^2)`) silently became the
+/// start of the backward pass, and a true claim about the gradient of `Loss` was refuted
+/// with no word. Warned when a scalar named as a loss (`loss`, `Loss`, `L`, ...) is
+/// defined, a later scalar whose name is not a loss's is the start, and a claim reads a
+/// gradient.
+fn shadowed_loss(program: &Program, env: &Env, diags: &mut Vec<Diagnostic>) {
+    let loss_like = |n: &Name| {
+        let b = n.base.to_lowercase();
+        b.starts_with("loss") || n.base == "L"
+    };
+    if !program.items.iter().any(|item| match &item.kind {
+        ItemKind::Claim(c) => first_grad(c).is_some(),
+        _ => false,
+    }) {
+        return;
+    }
+    let mut defs = Vec::new();
+    scalar_defs(&program.items, env, &mut defs);
+    let Some(start) = defs.last() else {
+        return;
+    };
+    if loss_like(start) {
+        return;
+    }
+    let Some(named) = defs.iter().rev().find(|n| loss_like(n)) else {
+        return;
+    };
+    let (start_shown, named_shown) = (print_name(start), print_name(named));
+    if start_shown == named_shown {
+        return;
+    }
+    diags.push(
+        Diagnostic::warning(
+            "E0814",
+            start.span,
+            format!(
+                "`{start_shown}` is the last scalar defined, so the backward pass starts at `{start_shown}`, not at `{named_shown}`: every `.grad` is a gradient of `{start_shown}`"
+            ),
+        )
+        .with_label("the start of the backward pass")
+        .with_related(named.span, "defined here, before it")
+        .with_hint(format!(
+            "the loss is the last scalar defined: move `{start_shown}` above `{named_shown}`, or, if `{start_shown}` is the loss, name it so"
+        )),
+    );
 }

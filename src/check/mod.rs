@@ -134,6 +134,8 @@ pub fn check_expanded(
     brackets::check(&program.items, &mut c.diags);
     // An index named twice in a left side, a `for` list or a sum's list (E0216).
     repeated::check(&program.items, &c.env, &mut c.diags);
+    // A function called by a declared name (`symbol sigma`, `sigma(x + 1)`: E0815).
+    functions::check_declared_names(&program.items, &c.env, &mut c.diags);
     // A computed tensor named like a moment (`Var[b] = ...`), a loop, family or rule
     // variable named like an index, a symbol, a scalar or a size (E0102).
     shadowing::check(&program.items, &c.env, &mut c.diags);

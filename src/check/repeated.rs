@@ -16,6 +16,13 @@ use std::collections::BTreeMap;
 /// Adds an E0216 for every left side, `for` list and sum list that names an index twice,
 /// in statements, claims (their `backprop includes` blocks too), rules and derivations.
 pub(super) fn check(items: &[Item], env: &Env, diags: &mut Vec<Diagnostic>) {
+    check_in(items, env, diags, &[])
+}
+
+/// [`check`] inside the `for` blocks that bind `bound` (fix42, probe42 r17: a `for n:`
+/// nested in a `for n:` was accepted; the sampled run ran the inner block N times for
+/// each outer n and `tq emit` wrote it once, as `for n,n:`, which is this error).
+fn check_in(items: &[Item], env: &Env, diags: &mut Vec<Diagnostic>, bound: &[Ident]) {
     for item in items {
         match &item.kind {
             ItemKind::Equation(eq) => {
@@ -27,8 +34,30 @@ pub(super) fn check(items: &[Item], env: &Env, diags: &mut Vec<Diagnostic>) {
                 Some(Init::Dist(c)) => c.args.iter().for_each(|a| sums(a, diags)),
                 None => {}
             },
-            ItemKind::Loop(l) => check(&l.body, env, diags),
+            ItemKind::Loop(l) => check_in(&l.body, env, diags, bound),
             ItemKind::ForIndices(f) => {
+                if let Some((first, again)) = f
+                    .indices
+                    .iter()
+                    .find_map(|i| bound.iter().find(|b| b.name == i.name).map(|b| (b, i)))
+                {
+                    diags.push(
+                        Diagnostic::error(
+                            "E0216",
+                            again.span,
+                            format!(
+                                "`{}` is already listed by an enclosing `for`: each listed index runs over its size once",
+                                again.name
+                            ),
+                        )
+                        .with_label("listed again")
+                        .with_related(first.span, "listed here")
+                        .with_hint(format!(
+                            "the inner block already runs at each `{0}` of the outer `for`: drop `{0}` from the inner list (or the inner `for`), or give a second index over the same size its own name (`{0}'`)",
+                            again.name
+                        )),
+                    );
+                }
                 if let Some((first, again)) = twice(&f.indices) {
                     diags.push(
                         Diagnostic::error(
@@ -48,9 +77,11 @@ pub(super) fn check(items: &[Item], env: &Env, diags: &mut Vec<Diagnostic>) {
                         )),
                     );
                 }
-                check(&f.body, env, diags);
+                let mut inner = bound.to_vec();
+                inner.extend(f.indices.iter().cloned());
+                check_in(&f.body, env, diags, &inner);
             }
-            ItemKind::Rule(r) => check(&r.body, env, diags),
+            ItemKind::Rule(r) => check_in(&r.body, env, diags, bound),
             ItemKind::Claim(c) => {
                 sums(&c.body, diags);
                 c.given.iter().for_each(|g| sums(g, diags));
