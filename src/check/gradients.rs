@@ -38,32 +38,9 @@ pub(super) fn written(items: &[Item], out: &mut BTreeSet<String>) {
 /// a family (`s_{t+1}` in a loop) is not a loss. The backward program keys it by
 /// [`Env::key_of`], the checks' read graphs by [`family_key`].
 pub(crate) fn loss_of(items: &[Item], env: &Env) -> Option<Name> {
-    let mut last = None;
-    for item in items {
-        match &item.kind {
-            ItemKind::Equation(eq)
-                if eq.lhs.indices.is_none()
-                    && !eq.lhs.grad
-                    && env
-                        .tensor_of(&eq.lhs.name)
-                        .is_none_or(|t| t.family_arity == 0) =>
-            {
-                last = Some(eq.lhs.name.clone());
-            }
-            ItemKind::Loop(l) => {
-                if let Some(name) = loss_of(&l.body, env) {
-                    last = Some(name);
-                }
-            }
-            ItemKind::ForIndices(f) => {
-                if let Some(name) = loss_of(&f.body, env) {
-                    last = Some(name);
-                }
-            }
-            _ => {}
-        }
-    }
-    last
+    let mut defs = Vec::new();
+    scalar_defs(items, env, &mut defs);
+    defs.pop()
 }
 
 /// The last tensor the forward program writes at the top level or in a loop (the
