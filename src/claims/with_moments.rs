@@ -7,7 +7,7 @@ mod degenerate;
 mod ends;
 mod least;
 mod points;
-pub(crate) use least::{least_sizes, named_extents};
+pub(crate) use least::{least_search, least_sizes, named_extents, Search};
 #[allow(unused_imports)]
 pub use points::*;
 

@@ -592,8 +592,22 @@ fn set_runs(
         Some(Support::Interval(a, b)) => ((a + b) / 2.0, 0.001),
         _ => (0.0, 0.01),
     };
+    // given43 (probe42 r01): first the pairs across the program's thresholds in x
+    // ([`super::thresholds`]: `[c c > 1000]` switches at |c| = 31.6, which no number of
+    // the program names), on the real line only.
+    let mut pairs = Vec::new();
+    if support.is_none() {
+        if let Ok(m) = Machine::new(program, env) {
+            pairs = super::thresholds::crossing_pairs(program, env, &m.consts, x);
+        }
+    }
+    for p in settings(program, support.as_ref()) {
+        if !pairs.contains(&p) {
+            pairs.push(p);
+        }
+    }
     let mut n = 0;
-    for (i, (v0, v1)) in settings(program, support.as_ref()).into_iter().enumerate() {
+    for (i, (v0, v1)) in pairs.into_iter().enumerate() {
         let round = SHIFTS.len() as u64 + i as u64;
         match perturbed_run(
             program,

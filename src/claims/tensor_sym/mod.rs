@@ -11,8 +11,9 @@
 //! `givens.rs` the givens and the lowering at a generic index; `relation.rs` relations
 //! between elements (proof, certificate, cross-checks); `exact.rs` exact evaluation at
 //! random rational points; `invariant.rs` `invariant(T, x)` and the perturbed run;
-//! `sampled.rs` the sampled run with tensor givens; `scaling.rs` gradients under a
-//! scaling given.
+//! `sampled.rs` the sampled run with tensor givens, at several points; `scaling.rs`
+//! gradients under a scaling given; `thresholds.rs` values of a name on both sides of
+//! the program's steps and kinks (given43).
 
 pub(crate) mod exact;
 mod givens;
@@ -20,6 +21,7 @@ mod invariant;
 mod relation;
 mod sampled;
 mod scaling;
+mod thresholds;
 
 use crate::analysis::Analysis;
 use crate::check::Env;

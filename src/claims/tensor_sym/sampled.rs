@@ -7,14 +7,28 @@ use crate::analysis::Analysis;
 use crate::check::Env;
 use crate::claims::Options;
 use crate::claims::Outcome;
-use crate::num::gradcheck::run_model_after;
+use crate::num::gradcheck::run_model_at;
 use crate::num::{Machine, NumError};
 use crate::syntax::ast::{self as ast, IndexExpr, RelOp};
 use crate::syntax::printer::print_expr;
+use num_rational::BigRational;
+use std::collections::BTreeMap;
 
 /// A claim about tensor elements with givens that set whole tensors (`U = c W`): the
 /// model is run with those tensors set from the givens, then the claim is evaluated
 /// element by element (confirmed at best).
+///
+/// given43 (issue #14, probe42 r04): not at the `sample` point alone. Such a claim holds
+/// for every value of the symbols (inside their domains and the claim's givens) and every
+/// size, and one run at `sample c = 1` confirmed `U.grad[j] == W.grad[j]/c given U == c W`
+/// (true only at c = 1). The runs are made at the sample point, then with each symbol the
+/// givens do not set moved to other values of its domain (simple values of both signs
+/// where it is real, and the values on both sides of the program's thresholds in it,
+/// [`super::thresholds`]), then at other sizes (the least sizes, sizes moved apart, small
+/// sizes above the least; for a model with loops, each size at 1, 2 and one above its
+/// sample value), each with the tensor givens imposed on the run. A difference at any of
+/// them is re-checked on the gather form's run at the same point; the claim is confirmed
+/// only when it held at the sample point and at one other point at least.
 pub(super) fn sampled_with_tensor_givens(
     claim: &ast::Claim,
     a: &Analysis,
@@ -25,17 +39,263 @@ pub(super) fn sampled_with_tensor_givens(
     let ast::Expr::Rel(RelOp::Eq, l, r, _) = &claim.body else {
         return und(format!("not proved symbolically ({why_not_symbolic}); only equations are evaluated on a sampled run"));
     };
+    let env = a.env;
+    let rest: Vec<ast::Expr> = claim
+        .given
+        .iter()
+        .filter(|e| !matches!(e, ast::Expr::Rel(RelOp::Eq, l, _, _) if matches!(&**l, ast::Expr::Ref(r) if r.indices.is_none() && env.tensor_of(&r.name).is_some_and(|t| t.rank > 0))))
+        .cloned()
+        .collect();
+    let sets: Vec<String> = g
+        .tensor
+        .iter()
+        .map(|(k, e)| format!("{k} = {}", print_expr(e)))
+        .collect();
+    let sets = sets.join(", ");
+    let first = at_point(a, g, opts, (l, r, &rest), &Point::default());
+    if first.verdict != crate::verdict::Verdict::Confirmed {
+        return Outcome {
+            evidence: format!(
+                "{}, with {sets} set in the run; not proved symbolically: {why_not_symbolic}",
+                first.evidence
+            ),
+            ..first
+        };
+    }
+    let mut held: Vec<String> = Vec::new();
+    let mut skipped: Option<String> = None;
+    for p in other_points(claim, a, g, opts) {
+        let o = at_point(a, g, opts, (l, r, &rest), &p);
+        match o.verdict {
+            crate::verdict::Verdict::Confirmed => held.push(p.shown.clone()),
+            crate::verdict::Verdict::Refuted => {
+                return Outcome {
+                    evidence: format!(
+                        "{} (at {}), with {sets} set in the run; it held at the sample point{}",
+                        o.evidence,
+                        p.shown,
+                        if held.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" and at {}", held.join("; "))
+                        }
+                    ),
+                    ..o
+                };
+            }
+            _ => {
+                skipped.get_or_insert_with(|| format!("at {}: {}", p.shown, o.evidence));
+            }
+        }
+    }
+    if held.is_empty() {
+        return und(format!(
+            "{} with {sets} set in the run, but at no other point of the symbols and sizes: a claim with a whole-tensor given is not confirmed from one point{}; not proved symbolically: {why_not_symbolic}",
+            first.evidence.replacen("holds", "held", 1),
+            match &skipped {
+                Some(why) => format!(" (the first other point tried: {why})"),
+                None => " (the model has no symbol or size to move, and no other seed ran)".into(),
+            }
+        ));
+    }
+    Outcome {
+        evidence: format!(
+            "{}, with {sets} set in the run, and at {} other point(s) of the symbols and sizes ({}); not proved symbolically: {why_not_symbolic}",
+            first.evidence,
+            held.len(),
+            held.join("; ")
+        ),
+        ..first
+    }
+}
+
+/// A point of the runs: sizes and symbols set before the leaves are drawn (empty: the
+/// sample point), the seed's offset, and how the evidence names it.
+#[derive(Default, Clone)]
+struct Point {
+    consts: Vec<(String, f64)>,
+    seed_offset: u64,
+    shown: String,
+}
+
+/// At most this many points besides the sample point.
+const MAX_POINTS: usize = 16;
+
+/// The points [`sampled_with_tensor_givens`] tries after the sample point.
+fn other_points(claim: &ast::Claim, a: &Analysis, g: &Givens, opts: &Options) -> Vec<Point> {
+    let (program, env) = (a.program, a.env);
+    let seeds = || -> Vec<Point> {
+        (1..=2)
+            .map(|k| Point {
+                consts: Vec::new(),
+                seed_offset: k,
+                shown: format!("seed {}", opts.seed.wrapping_add(k)),
+            })
+            .collect()
+    };
+    let Ok(m) = Machine::new(program, env) else {
+        return seeds();
+    };
+    let set: Vec<String> = g.syms.iter().map(|(n, _, _)| n.clone()).collect();
+    let mut out: Vec<Point> = Vec::new();
+    // Symbols, one at a time.
+    let mut symbols: Vec<&String> = env
+        .symbols
+        .keys()
+        .filter(|s| !set.contains(s) && m.consts.contains_key(*s))
+        .collect();
+    symbols.sort();
+    let mut per_symbol: Vec<Vec<Point>> = Vec::new();
+    for s in symbols {
+        let sample = m.consts[s];
+        let admits = |v: f64| -> bool {
+            let Some(q) = BigRational::from_float(v) else {
+                return false;
+            };
+            if g.positive.contains(s) && v <= 0.0 {
+                return false;
+            }
+            match env.domains.get(s) {
+                Some(d) => d.contains(&q),
+                None => env.signed.contains(s) || v > 0.0,
+            }
+        };
+        let simple = [2.0, -1.0, 0.5, 0.0, 3.0, -2.5, 7.0];
+        let crossing = super::thresholds::crossing_values(program, env, &m.consts, s);
+        let mut vals: Vec<f64> = Vec::new();
+        for v in simple.iter().copied().chain(crossing) {
+            if v != sample && admits(v) && !vals.contains(&v) {
+                vals.push(v);
+            }
+        }
+        vals.truncate(8);
+        per_symbol.push(
+            vals.into_iter()
+                .map(|v| Point {
+                    consts: vec![(s.clone(), v)],
+                    seed_offset: 0,
+                    shown: format!("{s} = {v}"),
+                })
+                .collect(),
+        );
+    }
+    // Interleaved, so that every symbol is moved before the cap.
+    let longest = per_symbol.iter().map(Vec::len).max().unwrap_or(0);
+    for k in 0..longest {
+        for ps in &per_symbol {
+            if let Some(p) = ps.get(k) {
+                out.push(p.clone());
+            }
+        }
+    }
+    out.truncate(MAX_POINTS / 2 + 2);
+    // Sizes.
+    let sample: BTreeMap<String, i64> = env
+        .sizes
+        .keys()
+        .filter_map(|s| m.consts.get(s).map(|v| (s.clone(), *v as i64)))
+        .collect();
+    let mut sizes: Vec<BTreeMap<String, i64>> = Vec::new();
+    match crate::claims::with_moments::least_search(claim, program, env, &set, &sample, true) {
+        crate::claims::with_moments::Search::Found(least) => {
+            sizes.push(least.clone());
+            use super::exact::apart;
+            sizes.extend(apart::apart_points(claim, &least, &set, env));
+            sizes.extend(apart::raised_points(claim, &least, &set, env));
+        }
+        _ if env.derived_sizes.is_empty() => {
+            for (s, v) in &sample {
+                if set.contains(s) {
+                    continue;
+                }
+                for w in [1, 2, v + 1] {
+                    let mut p = sample.clone();
+                    p.insert(s.clone(), w);
+                    sizes.push(p);
+                }
+            }
+        }
+        _ => {}
+    }
+    let mut seen = vec![sample.clone()];
+    for p in sizes {
+        if seen.contains(&p) || out.len() >= MAX_POINTS {
+            continue;
+        }
+        seen.push(p.clone());
+        let moved: Vec<String> = p
+            .iter()
+            .filter(|(k, v)| sample.get(*k) != Some(*v))
+            .map(|(k, v)| format!("{k} = {v}"))
+            .collect();
+        out.push(Point {
+            shown: moved.join(", "),
+            consts: p.into_iter().map(|(k, v)| (k, v as f64)).collect(),
+            seed_offset: 0,
+        });
+    }
+    // Nothing to move: other seeds.
+    if out.is_empty() {
+        out = seeds();
+    }
+    out
+}
+
+/// The claim on the run at `p` with the tensor givens imposed (and the symbols and sizes
+/// the givens set to a value): confirmed, refuted with a witness re-checked on the
+/// gather form's run at the same point, or undecided (the run cannot be made there,
+/// or the givens hold at none of its elements).
+fn at_point(
+    a: &Analysis,
+    g: &Givens,
+    opts: &Options,
+    (l, r, rest): (&ast::Expr, &ast::Expr, &[ast::Expr]),
+    p: &Point,
+) -> Outcome {
     let (program, env) = (a.program, a.env);
     let back = a.backward();
     let loss = a.loss();
+    let seed = opts.seed.wrapping_add(p.seed_offset);
     let tensor = g.tensor.clone();
-    let setup = |m: &mut Machine| -> Result<(), NumError> {
+    let before = |m: &mut Machine| -> Result<(), NumError> {
+        for (k, v) in &p.consts {
+            m.consts.insert(k.clone(), *v);
+        }
+        // The symbols and sizes the givens set (`given c == 2`, a point's `at`): at
+        // their values, in two passes (a value may read another's).
+        for _ in 0..2 {
+            for (n, v, power) in &g.syms {
+                if !(env.symbols.contains_key(n) || env.sizes.contains_key(n)) {
+                    continue;
+                }
+                if let Ok(x) = m.const_expr(v) {
+                    let x = match power {
+                        Some(k) if *k > 0 && x >= 0.0 => x.powf(1.0 / *k as f64),
+                        Some(_) => continue,
+                        None => x,
+                    };
+                    m.consts.insert(n.clone(), x);
+                }
+            }
+        }
+        Ok(())
+    };
+    let after = |m: &mut Machine| -> Result<(), NumError> {
         for (key, e) in &tensor {
             set_tensor(m, key, e)?;
         }
         Ok(())
     };
-    let run = match run_model_after(program, env, &back.items, loss, opts.seed, &setup) {
+    let no_seed = |_: &str, _: &[i64]| None;
+    let run = match run_model_at(
+        program,
+        env,
+        &back.items,
+        loss,
+        seed,
+        (&before, &after),
+        &no_seed,
+    ) {
         Ok(m) => m,
         Err(e) => {
             return und(format!(
@@ -45,34 +305,37 @@ pub(super) fn sampled_with_tensor_givens(
         }
     };
     let mut machine = run.machine;
-    let rest: Vec<ast::Expr> = claim
-        .given
-        .iter()
-        .filter(|e| !matches!(e, ast::Expr::Rel(RelOp::Eq, l, _, _) if matches!(&**l, ast::Expr::Ref(r) if r.indices.is_none() && env.tensor_of(&r.name).is_some_and(|t| t.rank > 0))))
-        .cloned()
-        .collect();
     let mut found = None;
     let mut o = crate::claims::numeric::decide_found(
         RelOp::Eq,
         l,
         r,
-        &rest,
+        rest,
         program,
         &mut machine,
-        opts.seed,
+        seed,
         &mut found,
         &mut false,
     );
     // A refutation carries a witness re-checked by a second path: the run of the gather
-    // form of the derived program with the same tensors set (docs/soundness.md).
+    // form of the derived program at the same point with the same tensors set
+    // (docs/soundness.md).
     if o.verdict == crate::verdict::Verdict::Refuted {
         let gather = a.gather_items();
         let rechecked = found
             .as_ref()
             .filter(|f| f.left.is_finite() && f.right.is_finite())
             .and_then(|f| {
-                let mut second = run_model_after(program, env, &gather, loss, opts.seed, &setup)
-                    .map_err(|e| e.message);
+                let mut second = run_model_at(
+                    program,
+                    env,
+                    &gather,
+                    loss,
+                    seed,
+                    (&before, &after),
+                    &no_seed,
+                )
+                .map_err(|e| e.message);
                 crate::claims::element_checks::recheck_element(&mut second, RelOp::Eq, l, r, f)
                     .ok()
                     .map(|checked_by| {
@@ -80,7 +343,7 @@ pub(super) fn sampled_with_tensor_givens(
                             &machine.consts,
                             env,
                             f,
-                            opts.seed,
+                            seed,
                             checked_by,
                         )
                     })
@@ -95,19 +358,7 @@ pub(super) fn sampled_with_tensor_givens(
             }
         }
     }
-    let sets: Vec<String> = g
-        .tensor
-        .iter()
-        .map(|(k, e)| format!("{k} = {}", print_expr(e)))
-        .collect();
-    Outcome {
-        evidence: format!(
-            "{}, with {} set in the run; not proved symbolically: {why_not_symbolic}",
-            o.evidence,
-            sets.join(", ")
-        ),
-        ..o
-    }
+    o
 }
 
 /// Sets every element of `key` from a whole-tensor expression (`c W`).
