@@ -3,6 +3,7 @@
 
 use super::*;
 mod copies;
+pub(crate) mod critical;
 mod degenerate;
 mod ends;
 mod least;
@@ -503,10 +504,18 @@ fn by_position_at_least(
     // apart (a window wider than the input: `Var(y[b,0]) == 1` of a zero-padded
     // convolution held at the sample and at D = X = 1, and fails at X = 1, D = 2; snd36,
     // probe35/p a03) and each size one larger.
-    let points: Vec<_> = other_points(claim, program, env)
+    let mut points: Vec<_> = other_points(claim, program, env)
         .into_iter()
         .filter(|(p, least)| *least || p.keys().all(|n| env.sizes.contains_key(n)))
         .collect();
+    // size43 (probe42 r18): then the small sizes above the least and the sizes the
+    // givens' boundaries and the program's cut-offs name (`critical`): a centred window
+    // as wide as the input, false from X = 3, was read at X = 1 and 2 only.
+    for p in critical::more_size_points(claim, program, env) {
+        if !points.iter().any(|(q, _)| *q == p) {
+            points.push((p, false));
+        }
+    }
     let mut held: Vec<String> = Vec::new();
     for (point, least) in points {
         let Some((c, shown)) = claim_at_point(claim, &point, env) else {
@@ -724,6 +733,14 @@ pub fn other_points(
                 .into_iter()
                 .map(|p| (p, false)),
         );
+        // size43: then the boundary of each given that relates sizes and the sizes that
+        // cross a cut-off on an index value ([`critical`]; probe42 r12, r03, r18).
+        let more = critical::critical_size_points(claim, program, env, set_all, &sizes, &sample);
+        for p in more {
+            if !out.iter().any(|(q, _)| *q == p) {
+                out.push((p, false));
+            }
+        }
     }
     // A derived size (`size Y = floor(X / 2)`, on the expanded sample line) is not moved
     // with the others: it is computed again from their new values, and a point where it

@@ -151,7 +151,8 @@ pub(super) fn exact_check(
                 }
                 let small = apart::apart_points(claim, least, &set, env)
                     .into_iter()
-                    .chain(apart::raised_points(claim, least, &set, env));
+                    .chain(apart::raised_points(claim, least, &set, env))
+                    .chain(critical(claim, program, env, least, &set).map(|(p, _)| p));
                 for (k, p) in small.enumerate() {
                     let run = || {
                         check_at(
@@ -243,9 +244,25 @@ pub(super) fn exact_check(
             apart::raised_points(claim, &least, &set, env)
                 .into_iter()
                 .map(|p| (p, "small sizes above the least")),
-        );
+        )
+        .chain(critical(claim, program, env, &least, &set));
+    // size43: a critical point (a given's boundary, a size past a cut-off) the sums cannot
+    // be written out at is not passed over: the claim goes to the sampled runs, which
+    // try it there (`claims::other_points`).
+    let mut unwritten: Vec<String> = Vec::new();
+    let is_critical = |label: &str| {
+        use crate::claims::with_moments::critical as c;
+        label == c::BOUNDARY || label == c::CUT_OFF
+    };
+    let mut out_of_work = false;
     for (k, (apart, label)) in apart_then_raised.enumerate() {
         let shown = listed(&apart);
+        if out_of_work {
+            if is_critical(label) {
+                unwritten.push(shown);
+            }
+            continue;
+        }
         let run = || {
             check_at(
                 op,
@@ -265,7 +282,11 @@ pub(super) fn exact_check(
             tested = format!(
                 "{tested} (the other sizes moved apart not tested: the symbolic work ran out)"
             );
-            break;
+            out_of_work = true;
+            if is_critical(label) {
+                unwritten.push(shown);
+            }
+            continue;
         };
         match got {
             Ok(Exact::Agrees {
@@ -278,14 +299,36 @@ pub(super) fn exact_check(
                 tested = format!("{tested}, and at {label} ({shown})");
             }
             Ok(found) => return Ok(found),
+            Err(_) if is_critical(label) => unwritten.push(shown),
             Err(_) => {}
         }
+    }
+    if !unwritten.is_empty() {
+        return Err(format!(
+            "the sides agree at {points} random points at {tested}, but the sums are not written out at the sizes the claim's givens or the program's cut-offs name ({})",
+            unwritten.join("; ")
+        ));
     }
     Ok(Exact::Agrees {
         points,
         floating,
         sizes: tested,
     })
+}
+
+/// size43: the critical points of the claim from its least sizes (the boundary of each
+/// given that relates sizes, the sizes that cross a cut-off on an index value;
+/// [`crate::claims::with_moments::critical`]).
+fn critical<'c>(
+    claim: &'c ast::Claim,
+    program: &'c Program,
+    env: &'c Env,
+    least: &BTreeMap<String, i64>,
+    set: &[String],
+) -> impl Iterator<Item = (BTreeMap<String, i64>, &'static str)> + 'c {
+    use crate::claims::with_moments::critical as c;
+    let syms = c::sample_syms(program, env);
+    c::critical_points(claim, program, env, least, set, &syms).into_iter()
 }
 
 /// How the least sizes are named in the evidence.

@@ -268,7 +268,11 @@ pub(crate) fn least_search(
             (size(l), whole(r), whole(l), size(r)),
             (Some(_), Some(_), _, _) | (_, _, Some(_), Some(_))
         );
-        if !simple && !tied.is_empty() {
+        // size43 (probe42 r12): without derived sizes too, a given that relates sizes
+        // (`X >= D - 1`, `K <= T`) or a size and a symbol (`s2 <= 1/(10 I)`, the symbol
+        // at its sample value) is tested at each candidate point: such a given used to
+        // turn the least sizes off, and false claims were confirmed at the sample sizes.
+        if !simple {
             relations.push(e);
             continue;
         }
@@ -302,16 +306,39 @@ pub(crate) fn least_search(
             _ => return na,
         }
     }
-    if !tied.is_empty() {
+    // The symbols' sample values, at which a given that reads one is tested.
+    let syms: BTreeMap<String, f64> = if relations.is_empty() {
+        BTreeMap::new()
+    } else {
+        points::sample_values(&[], program, env)
+            .0
+            .into_iter()
+            .filter_map(|(n, v)| Some((n, num_traits::ToPrimitive::to_f64(&v)?)))
+            .collect()
+    };
+    if tied.is_empty() && !relations.is_empty() {
+        // Each relation holds at the sample point, where it can be evaluated (else the
+        // claim is about other sizes than its sample's, which is not read here).
+        if relations
+            .iter()
+            .any(|e| super::critical::given_holds(e, sample, &syms, env) != Some(true))
+        {
+            return na;
+        }
+    }
+    if !tied.is_empty() || !relations.is_empty() {
         least = match tied_least(
             claim,
             env,
             sample,
             least,
             &tied,
-            (&derived_needs, &relations),
+            (&derived_needs, &relations, &syms),
         ) {
             Search::Found(l) => l,
+            // Without derived sizes, a search that found nothing leaves the claim as a
+            // given that ties the sizes did before (no least sizes read).
+            Search::Unfound(_) if tied.is_empty() => return na,
             other => return other,
         };
     }
@@ -336,7 +363,11 @@ fn tied_least(
     sample: &BTreeMap<String, i64>,
     least: BTreeMap<String, i64>,
     tied: &[&String],
-    (needs, relations): (&[(String, RelOp, i64)], &[&ast::Expr]),
+    (needs, relations, syms): (
+        &[(String, RelOp, i64)],
+        &[&ast::Expr],
+        &BTreeMap<String, f64>,
+    ),
 ) -> Search {
     // The sizes the claim's givens set to a number (a fixed `size D = 3`), which the
     // derived sizes read.
@@ -373,7 +404,7 @@ fn tied_least(
                 .all(|(n, op, c)| vals.get(n).is_some_and(|v| holds(*v, *op, *c)))
             && relations
                 .iter()
-                .all(|e| crate::check::outputs::relation_holds_at(e, &vals, env) == Some(true));
+                .all(|e| super::critical::given_holds(e, &vals, syms, env) == Some(true));
         if !fits {
             return None;
         }
