@@ -28,9 +28,9 @@ use rand_chacha::ChaCha8Rng;
 fn names(rng: &mut ChaCha8Rng) -> (&'static str, &'static str, &'static str) {
     let sizes = [("D", "i"), ("N", "n"), ("K", "k"), ("T", "t"), ("H", "h")];
     let (s, i) = sizes[rng.random_range(0..sizes.len())];
-    // A name with an underscore (`w_in`) is left out: the equal-elements point does not
-    // refute its claims (open, /work/reports/snd42_open/underscore_name.tq).
-    let t = ["x", "u", "act", "win", "z2"][rng.random_range(0..5)];
+    // Names with a letter subscript (`w_in`, `x_a`) among them: the sampled run once read
+    // `in` as an index and never re-checked their refutations (session 43).
+    let t = ["x", "u", "act", "win", "z2", "w_in", "x_a", "h_out"][rng.random_range(0..8)];
     (s, i, t)
 }
 

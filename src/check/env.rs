@@ -178,6 +178,26 @@ impl Env {
         }
     }
 
+    /// The subscripts of a name that select a member of a family (`W_l`: `l`); none for a
+    /// name whose subscript is part of its own name (`input w_in[H]` declares the tensor
+    /// `w_in`, whose `in` is no index: read as one, a sampled run looked for the range of
+    /// `in` and never tested the claim, snd42_open).
+    pub fn member_subscripts<'n>(
+        &self,
+        n: &'n crate::syntax::ast::Name,
+    ) -> &'n [crate::syntax::ast::IndexExpr] {
+        let own = crate::syntax::printer::print_name(n);
+        let family = self
+            .tensors
+            .get(&super::family_key(n))
+            .is_some_and(|t| t.family_arity > 0);
+        if !family && (self.tensors.contains_key(&own) || self.scalars.contains_key(&own)) {
+            &[]
+        } else {
+            &n.sub
+        }
+    }
+
     /// The declaration of the tensor a name refers to (a family member's is its family's:
     /// [`Env::key_of`]).
     pub fn tensor_of(&self, n: &crate::syntax::ast::Name) -> Option<&TensorInfo> {

@@ -14,7 +14,12 @@ const MAX_ELEMENTS: usize = 200_000;
 
 fn free_vars(e: &ast::Expr, m: &Machine, out: &mut Vec<String>) {
     crate::check::walk_refs(e, &mut |r| {
-        for ix in r.indices.iter().flatten().chain(r.name.sub.iter()) {
+        for ix in r
+            .indices
+            .iter()
+            .flatten()
+            .chain(m.env.member_subscripts(&r.name))
+        {
             if let IndexExpr::Affine(a) = ix {
                 for f in a.terms.iter().flat_map(|t| t.factors.iter()) {
                     let n = &f.name;
