@@ -16,59 +16,225 @@ fn size_of(env: &Env, index: &str) -> Result<Expr, String> {
         .ok_or_else(|| format!("the size of index `{index}` is not known"))
 }
 
-/// Multiplications in an expression evaluated once per point of `space`; `bound` are the
-/// capitals an enclosing term or sum already sums (they do not widen the space again).
-/// A term sums the capitals [`Capitals::of_term`] names, the same reading as the
+/// Multiplications in an expression evaluated at every point of the index space
+/// `space` (the names of the indices in scope: the statement's point, the capitals an
+/// enclosing term sums, explicit sums' indices), `trips` times (the loops around it);
+/// `bound` are the capitals an enclosing term already sums (they do not widen the space
+/// again). A term sums the capitals [`Capitals::of_term`] names, the same reading as the
 /// interpreter's: a capital inside one parenthesized sum only is summed there, so
 /// `2 (W[j,I] x[b,I] - z[b,j])` is B J I + B J, not B J I + B J I².
-fn count(e: &ast::Expr, space: &Expr, bound: &[String], env: &Env) -> Result<Expr, String> {
+///
+/// order43 (#14, probe42 r14): each product and each softmax's normalisation is counted
+/// once per point of the indices in scope that it reads ([`reads`]), not at every point
+/// of the space: a value that does not depend on an index is computed once and
+/// broadcast along it (loop-invariant code motion). The row sum of the softmax
+/// derivative `P[b,k] (P.grad[b,k] - sum_{k'}(P.grad[b,k'] P[b,k']))` is B K, not B K²,
+/// and the quotient rule through a sum, `e.grad[b,k'] -= P.grad[b,K] (e[b,K]/S[b]^2)`,
+/// reads no k': B K, not B K².
+///
+/// `summed` are the indices the value is summed over on its way into the left side (a
+/// `for` index the left side does not name: the scatter of the loop-and-scatter form),
+/// which a product term may pull its other factors out of ([`eliminated`]).
+fn count(
+    e: &ast::Expr,
+    space: &[String],
+    trips: &Expr,
+    bound: &[String],
+    summed: &[String],
+    env: &Env,
+) -> Result<Expr, String> {
     Ok(match e {
         ast::Expr::Binary(BinOp::Add | BinOp::Sub, l, r, _) => {
-            count(l, space, bound, env)? + count(r, space, bound, env)?
+            count(l, space, trips, bound, summed, env)?
+                + count(r, space, trips, bound, summed, env)?
         }
         ast::Expr::Call(c) => {
             let mut total = Expr::zero();
             for a in &c.args {
-                total = total + count(a, space, bound, env)?;
+                total = total + count(a, space, trips, bound, &[], env)?;
             }
             total
         }
         ast::Expr::Sum(ids, body, _) => {
-            let mut sp = space.clone();
+            let mut sp = space.to_vec();
             let mut inner = bound.to_vec();
+            let mut over = summed.to_vec();
             for i in ids {
-                sp = sp * size_of(env, &i.name)?;
+                size_of(env, &i.name)?;
+                sp.retain(|n| *n != i.name);
+                sp.push(i.name.clone());
                 inner.push(i.name.clone());
+                over.push(i.name.clone());
             }
-            count(body, &sp, &inner, env)?
+            count(body, &sp, trips, &inner, &over, env)?
         }
         // `softmax_{k}(e)`: k is an index of the point already; the argument's
-        // multiplications at every point (its normalisation, like a function's work, is
-        // not counted).
-        ast::Expr::Softmax(_, body, _) => count(body, space, bound, env)?,
+        // multiplications at every point, and the normalisation, exp(e) divided by the
+        // row's sum of exponentials (a function and additions, not counted), one division
+        // per point of the result (order43: before, the normalisation was not counted,
+        // while the derivative's products were, so the backward pass of a softmax over K
+        // had a higher order in K than its forward pass by the counting rule alone).
+        ast::Expr::Softmax(w, body, _) => {
+            let mut r = reads(body);
+            r.insert(w.name.clone());
+            count(body, space, trips, bound, &[], env)? + at(space, &r, trips, env)?
+        }
         term => {
             // A product term: its summed capitals widen the space; each `*`, juxtaposition
-            // or `/` is one multiplication per point.
+            // or `/` is one multiplication per point it reads.
             let is_bound = |n: &str| bound.iter().any(|b| b == n);
             let caps = Capitals {
                 env,
                 bound: &is_bound,
             }
             .of_term(term);
-            let mut sp = space.clone();
+            let mut sp = space.to_vec();
             let mut inner_bound = bound.to_vec();
+            let mut over = summed.to_vec();
             for c in &caps {
-                sp = sp * size_of(env, c)?;
+                size_of(env, c)?;
+                sp.push(c.clone());
                 inner_bound.push(c.clone());
+                over.push(c.clone());
             }
             let (mults, inner) = products(term);
-            let mut total = Expr::int(mults as i64) * sp.clone();
+            let mut total = match eliminated(term, &sp, &over) {
+                Some((plan, chained)) => {
+                    let mut t = Expr::zero();
+                    for (n, r) in &plan {
+                        t = t + Expr::int(*n as i64) * at(&sp, r, trips, env)?;
+                    }
+                    // Products nested in the factors (a power's base) as before.
+                    t + Expr::int((mults - chained) as i64) * at(&sp, &reads(term), trips, env)?
+                }
+                None if mults > 0 => Expr::int(mults as i64) * at(&sp, &reads(term), trips, env)?,
+                None => Expr::zero(),
+            };
             for x in inner {
-                total = total + count(x, &sp, &inner_bound, env)?;
+                total = total + count(x, &sp, trips, &inner_bound, &[], env)?;
             }
             total
         }
     })
+}
+
+/// order43 (#14, probe42 r14): distributivity, Σ_j f[j] g = g Σ_j f[j]. A product term
+/// summed over `summed` (its capitals, an explicit sum's index, or the scatter of a `for`
+/// index the left side does not name) is evaluated by eliminating one summed index at a
+/// time: the factors that read it are multiplied at the points they read and summed over
+/// it, and the sum is one factor of the rest (the contraction order of an einsum). The
+/// plan's products, each with the indices it is computed at, and how many of the chain's
+/// products it accounts for; `None` (every product at the term's points, as before) when
+/// some product of the plan is still at every index the term reads, so that nothing is
+/// gained: `2 W[j,I] x[b,I]` stays 2 B J I. The RMS-norm derivative
+/// `n.grad[b,j] (h[b,j]/...) (h[b,j']/J)` scattered over j into `h.grad[b,j']` is a
+/// vector-Jacobian product, B J, not the Jacobian's B J²; the layer-norm mean's
+/// `m.grad[b] += f[b,j] g[b,j']` over j and j' is B J. A number among the factors is
+/// multiplied with the first group.
+type Plan = Vec<(usize, std::collections::BTreeSet<String>)>;
+
+fn eliminated(term: &ast::Expr, space: &[String], summed: &[String]) -> Option<(Plan, usize)> {
+    use std::collections::BTreeSet;
+    if summed.is_empty()
+        || !matches!(
+            term,
+            ast::Expr::Binary(BinOp::Mul | BinOp::Jux | BinOp::Div, ..)
+        )
+    {
+        return None;
+    }
+    let mut factors = Vec::new();
+    chain(term, &mut factors);
+    let mut number = factors.iter().any(|f| literal(f));
+    let mut groups: Vec<BTreeSet<String>> = factors
+        .iter()
+        .filter(|f| !literal(f))
+        .map(|f| reads(f))
+        .collect();
+    let chained = groups.len() + usize::from(number) - 1;
+    let in_space = |r: &BTreeSet<String>| -> BTreeSet<String> {
+        r.iter().filter(|n| space.contains(n)).cloned().collect()
+    };
+    let full = in_space(&groups.iter().flatten().cloned().collect());
+    let mut plan: Plan = Vec::new();
+    for s in summed {
+        let (with, without): (Vec<_>, Vec<_>) = groups.into_iter().partition(|g| g.contains(s));
+        groups = without;
+        if with.is_empty() {
+            continue;
+        }
+        let k = with.len() + usize::from(number);
+        number = false;
+        let mut u: BTreeSet<String> = with.into_iter().flatten().collect();
+        if k >= 2 {
+            plan.push((k - 1, in_space(&u)));
+        }
+        u.remove(s);
+        groups.push(u);
+    }
+    let k = groups.len() + usize::from(number);
+    if k >= 2 {
+        plan.push((k - 1, in_space(&groups.into_iter().flatten().collect())));
+    }
+    if plan.is_empty() || plan.iter().any(|(_, r)| *r == full) {
+        return None;
+    }
+    Some((plan, chained))
+}
+
+/// The points of `space` a value that reads `read` is computed at: the product of the
+/// sizes of the indices in scope it reads, `trips` times.
+fn at(
+    space: &[String],
+    read: &std::collections::BTreeSet<String>,
+    trips: &Expr,
+    env: &Env,
+) -> Result<Expr, String> {
+    let mut n = trips.clone();
+    for i in space.iter().filter(|i| read.contains(*i)) {
+        n = n * size_of(env, i)?;
+    }
+    Ok(n)
+}
+
+/// The index names an expression's value depends on: the indices at its tensors'
+/// positions (lookups' too), names read as values (`[k == lab[b]]` reads k), minus
+/// those its explicit sums bind. A capital a term sums is read like any index; the
+/// caller keeps only the names in scope.
+fn reads(e: &ast::Expr) -> std::collections::BTreeSet<String> {
+    fn ix(i: &IndexExpr, out: &mut std::collections::BTreeSet<String>) {
+        match i {
+            IndexExpr::Affine(a) => {
+                for t in &a.terms {
+                    out.extend(t.factors.iter().map(|f| f.name.clone()));
+                }
+            }
+            IndexExpr::Lookup(r) => reference(r, out),
+        }
+    }
+    fn reference(r: &ast::Ref, out: &mut std::collections::BTreeSet<String>) {
+        if r.indices.is_none() && r.name.sub.is_empty() {
+            out.insert(crate::syntax::printer::print_name(&r.name));
+        }
+        r.name.sub.iter().for_each(|i| ix(i, out));
+        r.indices.iter().flatten().for_each(|i| ix(i, out));
+    }
+    let mut out = std::collections::BTreeSet::new();
+    match e {
+        ast::Expr::Ref(r) => reference(r, &mut out),
+        ast::Expr::Sum(ids, body, _) => {
+            out = reads(body);
+            for i in ids {
+                out.remove(&i.name);
+            }
+        }
+        _ => {
+            for c in crate::syntax::visit::children(e) {
+                out.extend(reads(c));
+            }
+        }
+    }
+    out
 }
 
 /// Multiplication nodes of a product term, and the sub-expressions (sums in
@@ -216,13 +382,12 @@ fn walk(
                 total = total + inner?;
             }
             ItemKind::ForIndices(f) => {
-                let mut sp = outer.clone();
                 let mut names = listed.to_vec();
                 for i in &f.indices {
-                    sp = sp * size_of(env, &i.name)?;
+                    size_of(env, &i.name)?;
                     names.push(i.name.clone());
                 }
-                total = total + walk(&f.body, env, target, member, &sp, &names, loops)?;
+                total = total + walk(&f.body, env, target, member, outer, &names, loops)?;
             }
             ItemKind::Equation(eq) => {
                 if target.is_some_and(|t| env.key_of(&eq.lhs.name) != t) {
@@ -232,7 +397,8 @@ fn walk(
                     continue;
                 };
                 // The left side's free indices (not the loop variables, not listed).
-                let mut sp = outer.clone() * trips;
+                let runs = outer.clone() * trips;
+                let mut sp = listed.to_vec();
                 if listed.is_empty() {
                     for ix in eq.lhs.indices.iter().flatten() {
                         if let IndexExpr::Affine(a) = ix {
@@ -241,14 +407,26 @@ fn walk(
                                     if !loops.iter().any(|l| l.var == f.name)
                                         && env.index_size(&f.name).is_some()
                                     {
-                                        sp = sp * size_of(env, &f.name)?;
+                                        size_of(env, &f.name)?;
+                                        sp.push(f.name.clone());
                                     }
                                 }
                             }
                         }
                     }
                 }
-                total = total + count(&eq.rhs, &sp, &[], env)?;
+                let scatter: Vec<String> =
+                    if matches!(eq.op, ast::AssignOp::AddAssign | ast::AssignOp::SubAssign) {
+                        let written = reads(&ast::Expr::Ref(eq.lhs.clone()));
+                        listed
+                            .iter()
+                            .filter(|n| !written.contains(*n))
+                            .cloned()
+                            .collect()
+                    } else {
+                        Vec::new()
+                    };
+                total = total + count(&eq.rhs, &sp, &runs, &[], &scatter, env)?;
             }
             _ => {}
         }
@@ -453,13 +631,29 @@ fn with_derived_sizes(cost: &Expr, var: &str, env: &Env) -> Result<Expr, String>
             .map(|(_, info)| info.size.clone())
             .unwrap_or_else(|| name.to_string())
     };
+    // order43: only the derived sizes that grow with `var` (their formula reads it, or
+    // reads a derived size that does) are written out. A valid convolution's cost
+    // `2 B U J I D` in J has U = X - D + 1 as a positive factor; written out, its terms
+    // `-2 B D² I J` had a negative sign and the order in J was refused (undecided).
+    let mut grows: std::collections::BTreeSet<String> = [var.to_string()].into();
+    for _ in 0..=env.derived_sizes.len() {
+        for (name, value) in &env.derived_sizes {
+            let mut reads_growing = false;
+            crate::syntax::visit::walk_refs(value, &mut |r: &ast::Ref| {
+                reads_growing |= grows.contains(&capital(&r.name.base));
+            });
+            if reads_growing {
+                grows.insert(name.clone());
+            }
+        }
+    }
     let mut out = cost.clone();
     // A derived size may be written with another (`size V = U + 1`): a few rounds, as
     // many as there are derived sizes.
     for _ in 0..=env.derived_sizes.len() {
         let mut changed = false;
         for (name, value) in &env.derived_sizes {
-            if name == var || !out.free_symbols().contains(name) {
+            if name == var || !out.free_symbols().contains(name) || !grows.contains(name) {
                 continue;
             }
             let formula = crate::lower::lower_refs(&unfloored(value), &mut |r: &ast::Ref| {

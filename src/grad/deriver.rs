@@ -296,7 +296,7 @@ impl Deriver<'_> {
         out
     }
 
-    /// `P[..,w,..] = softmax_{w}(s[..,w,..])`: `s.grad += P.grad P - P Σ_W P.grad P`, or
+    /// `P[..,w,..] = softmax_{w}(s[..,w,..])`: `s.grad += P (P.grad - Σ_w' P.grad P)`, or
     /// with the log-loss folded, `s.grad += P - [w == target]`.
     pub(super) fn softmax(
         &mut self,
@@ -326,27 +326,12 @@ impl Deriver<'_> {
                 indices,
             }];
         }
-        let mut pg = eq.lhs.clone();
-        pg.grad = true;
-        let cap: BTreeMap<String, String> = [(w.name.clone(), w.name.to_uppercase())].into();
-        let mut p_cap = eq.lhs.clone();
-        rename_ref(&mut p_cap, &cap);
-        let mut pg_cap = pg.clone();
-        rename_ref(&mut pg_cap, &cap);
-        vec![
-            Contribution {
-                target: target.clone(),
-                op: AssignOp::AddAssign,
-                rhs: jux(Expr::Ref(pg), p.clone()),
-                indices: indices.clone(),
-            },
-            Contribution {
-                target,
-                op: AssignOp::SubAssign,
-                rhs: jux(jux(p, Expr::Ref(pg_cap)), Expr::Ref(p_cap)),
-                indices,
-            },
-        ]
+        // order43 (#14, probe42 r14): the standard form, `s.grad += P (P.grad -
+        // sum_{w'}(P.grad P))`, one statement whose row sum reads no w (computed once per
+        // row and broadcast). Before, `s.grad -= P P.grad[.., W, ..] P[.., W, ..]` summed
+        // the capital over the whole product, P[.., w, ..] included: a sum per element,
+        // K² per row by the counting rule (backward 2B K² against a forward linear in K).
+        self.softmax_of_expression(eq, w, arg, indices)
     }
 
     /// `P = softmax_{w}(z)` with z an expression (`s[t,w] / tau`): by the chain rule

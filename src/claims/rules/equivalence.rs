@@ -229,8 +229,98 @@ fn transient(sc: &SeqClaim) -> Option<String> {
         .collect();
     let rs: Vec<String> = roots.iter().map(|r| sym::to_ascii(&present(r))).collect();
     Some(format!(
-        "the difference is the transient {} (proved from the recurrence), decaying like the powers of the roots {} of the rules' characteristic polynomial",
+        "the difference is {} (proved from the recurrence{}), {}",
         shown.join(" + "),
-        rs.join(", ")
+        distinct_roots(&roots),
+        decay(&alpha, &roots, &rs)
     ))
+}
+
+/// order43 (#14, probe42 r15): what the powers of the roots do, said only as far as it is
+/// known. Before, every difference was "the transient ..., decaying like the powers of the
+/// roots", also for the root 1 (a permanent offset) and for a symbol's root whose modulus
+/// may be 1 or more.
+fn decay(alpha: &[Expr], roots: &[Expr], shown: &[String]) -> String {
+    use num_traits::{One, Signed};
+    let used: Vec<(&Expr, &String)> = alpha
+        .iter()
+        .zip(roots.iter().zip(shown))
+        .filter(|(al, _)| !al.is_zero())
+        .map(|(_, r)| r)
+        .collect();
+    let list = shown.join(", ");
+    let modulus = |r: &Expr| r.as_num().map(|q| q.abs());
+    let unit: Vec<&String> = used
+        .iter()
+        .filter(|(r, _)| r.as_num().is_some_and(|q| q.is_one()))
+        .map(|(_, s)| *s)
+        .collect();
+    let lasting: Vec<&String> = used
+        .iter()
+        .filter(|(r, _)| {
+            modulus(r).is_some_and(|m| m >= BigRational::one())
+                && !r.as_num().is_some_and(|q| q.is_one())
+        })
+        .map(|(_, s)| *s)
+        .collect();
+    let symbolic = used.iter().any(|(r, _)| r.as_num().is_none());
+    let roots_of = format!("the roots {list} of the rules' characteristic polynomial");
+    if unit.is_empty() && lasting.is_empty() && !symbolic {
+        return format!("a transient decaying like the powers of {roots_of}");
+    }
+    let mut out = format!("a combination of the powers of {roots_of}");
+    if !unit.is_empty() {
+        out.push_str(": the root 1 leaves a permanent offset (its term does not decay)");
+    }
+    if !lasting.is_empty() {
+        out.push_str(&format!(
+            "{} the root{} {} of modulus 1 or more do{} not decay",
+            if unit.is_empty() { ":" } else { ";" },
+            if lasting.len() > 1 { "s" } else { "" },
+            lasting
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            if lasting.len() > 1 { "" } else { "es" },
+        ));
+    }
+    if symbolic {
+        out.push_str(&format!(
+            "{} a term decays only where its root has modulus below 1",
+            if unit.is_empty() && lasting.is_empty() {
+                ":"
+            } else {
+                ";"
+            }
+        ));
+    }
+    out
+}
+
+/// The condition under which the fitted closed form holds: the roots it separates are
+/// distinct (at mu = 1 the roots mu and 1 meet, the fit divides by 1 − mu, and the
+/// difference there has another form). Empty when every pair differs by a nonzero number.
+fn distinct_roots(roots: &[Expr]) -> String {
+    let mut conds = Vec::new();
+    for (i, a) in roots.iter().enumerate() {
+        for b in &roots[i + 1..] {
+            let d = sym::simplify(&(a.clone() - b.clone()));
+            if d.as_num().is_none() {
+                conds.push(format!(
+                    "{} ≠ {}",
+                    sym::to_ascii(&present(a)),
+                    sym::to_ascii(&present(b))
+                ));
+            }
+        }
+    }
+    if conds.is_empty() {
+        String::new()
+    } else {
+        format!(
+            ", where the roots are distinct: {}; where they meet the form has a power of t times the root's",
+            conds.join(", ")
+        )
+    }
 }
