@@ -718,7 +718,13 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
                 own_run = run_at(&back.items, opts.seed);
                 &mut own_run
             };
-            match (m, &claim.includes, &claim.body) {
+            // crit43: `l ~= r tol t` is run as `abs(l - r) <= t` (it was not run at all).
+            let bound = tensor_sym::approx_as_bound(claim);
+            match (
+                m,
+                &claim.includes,
+                bound.as_ref().map_or(&claim.body, |c| &c.body),
+            ) {
                 (Err(e), _, _) => {
                     o.evidence = format!("{}; the model cannot be run: {e}", o.evidence)
                 }
@@ -807,7 +813,7 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
                         o = includes_elsewhere(&elsewhere(seed_used), block, &steps, o);
                     }
                 }
-                // Equations and inequalities (`~=` with its `tol` is not read here).
+                // Equations and inequalities.
                 (
                     Ok(m),
                     None,

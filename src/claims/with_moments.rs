@@ -6,6 +6,7 @@ mod copies;
 pub(crate) mod critical;
 mod degenerate;
 mod ends;
+mod leaf_givens;
 mod least;
 mod points;
 pub(crate) use least::{least_search, least_sizes, named_extents, Search};
@@ -40,6 +41,17 @@ pub(super) fn decide_with_moments<'e>(
             "a given sets a whole tensor: the moments engine reads the model's own distributions and does not put such a given in",
         );
     }
+    // crit43 (probe43 r22): a given that sets a scalar leaf is put into the model's
+    // moments; any other given on a random or computed value leaves the moments engine
+    // out (it would read the model's own distributions under it).
+    let leaf_set = if leaf_givens::has_moments(claim) {
+        match leaf_givens::leaf_settings(claim, env) {
+            Ok(s) => s,
+            Err(why) => return undecided(why),
+        }
+    } else {
+        Vec::new()
+    };
     let lowering = symbolic::Lowering {
         at,
         base,
@@ -296,6 +308,20 @@ pub(super) fn decide_with_moments<'e>(
         }
         first
     };
+    // A scalar leaf set by a given: the model's moments with the leaf (and the symbols
+    // the givens set) put in, and no other analysis (the file's reads the leaf's law).
+    if !leaf_set.is_empty() {
+        let mut settings: Vec<(String, Expr)> = montecarlo::givens::given_values(claim, env)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(n, _)| env.symbols.contains_key(n))
+            .collect();
+        settings.extend(leaf_set);
+        return match analyze_defined(whole, env, &a.backward().items, settings) {
+            Ok(set) => with_analysis(claim, &set, calls),
+            Err(why) => undecided(why),
+        };
+    }
     let first = with_analysis(claim, a.moments(), calls.clone());
     if matches!(first.verdict, Verdict::Proved | Verdict::Refuted) {
         return first;

@@ -418,6 +418,21 @@ impl Walker<'_> {
             Some(Init::Value(v)) => self.lower_scalar(v).map(Rv::constant),
             None => Err("declared without a distribution".into()),
         };
+        // A scalar leaf a claim's given sets (`given a == 2`): that constant, whatever
+        // its declaration (crit43, probe43 r22).
+        let set = (!fam && d.target.indices.is_none())
+            .then(|| {
+                let name = crate::syntax::printer::print_name(&d.target.name);
+                self.settings
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, v)| v.clone())
+            })
+            .flatten();
+        let rv = match set {
+            Some(v) => Ok(Rv::constant(v)),
+            None => rv,
+        };
         let rv = match rv {
             Ok(rv) => rv,
             Err(e) => {

@@ -339,6 +339,15 @@ impl Machine<'_> {
             Init::Value(e) => std::slice::from_ref(e),
             Init::Dist(c) => &c.args,
         };
+        // A scalar leaf a claim's given sets (`given a == 2`, a value of the run's
+        // constants): that value, drawn from nothing (crit43, probe43 r22: the
+        // statements read the constant and a moment of the leaf itself its draw).
+        if let Some(v) = self.set_scalar_leaf(d) {
+            for (member, pos, _) in self.decl_elements_in(d)? {
+                self.set((member, false), pos, v)?;
+            }
+            return Ok(());
+        }
         let element_wise = self.element_wise(d, args);
         for (member, pos, fam) in self.decl_elements_in(d)? {
             let v = if element_wise {
@@ -350,6 +359,18 @@ impl Machine<'_> {
             self.set((member, false), pos, v)?;
         }
         Ok(())
+    }
+
+    /// The value the run's constants give a scalar leaf (no indices, no family
+    /// variable): a claim's given that sets it (`given a == 2`); the interpreter and the
+    /// dense executor both read it in place of a draw.
+    pub(crate) fn set_scalar_leaf(&self, d: &Decl) -> Option<f64> {
+        if d.target.indices.is_some() || d.family.is_some() || d.kind == DeclKind::Grad {
+            return None;
+        }
+        self.consts
+            .get(&crate::syntax::printer::print_name(&d.target.name))
+            .copied()
     }
 
     /// Draws the leaves [`Machine::sample_ready_leaves`] left waiting, in rounds: in each,

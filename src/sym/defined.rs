@@ -245,6 +245,18 @@ pub(super) fn note_power_fold(base: &Expr, exps: &[Expr]) {
     }
 }
 
+/// Called by [`Expr::pow`] when it folds a power of a power at a whole exponent,
+/// `(x^e)^n` to `x^(e n)`: the inner power at an exponent that is not a number needs what
+/// [`Condition::Power`] says, which the product of the exponents no longer shows
+/// (`(a^b)^2` is `a^(2 b)`, -1 at a = -1, b = 1/2, where a^b is undefined; crit43,
+/// probe43 r17).
+pub(super) fn note_power_of_power(base: &Expr, exp: &Expr) {
+    if !active() || exp.as_num().is_some() || base.as_num().is_some_and(|b| b.is_positive()) {
+        return;
+    }
+    note(Condition::Power(base.clone(), exp.clone()));
+}
+
 /// The conditions that normalising the exponent `e` again would record (only while a
 /// [`collecting`] scope is open): every power reached through its sums, products and
 /// the exponents of its powers, as [`Expr::mul`] reaches them. A product takes a lone

@@ -507,6 +507,9 @@ impl Expr {
         if let Some(n) = exp.as_int() {
             match &base {
                 Expr::Pow(b, e) => {
+                    // The inner power's definedness, before the fold hides it (crit43,
+                    // probe43 r17: `(a^b)^2` became `a^(2 b)`, -1 at a = -1, b = 1/2).
+                    defined::note_power_of_power(b, e);
                     return Expr::pow((**b).clone(), Expr::mul(vec![(**e).clone(), Expr::int(n)]));
                 }
                 Expr::Mul(fs) => {

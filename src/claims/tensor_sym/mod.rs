@@ -170,8 +170,57 @@ pub fn decide_relation(
     opts: &Options,
     shared: &std::cell::RefCell<SharedSides>,
 ) -> Option<Outcome> {
+    // crit43 (probe43 r13): `l ~= r tol t` is `|l - r| <= t` (1e-6 without `tol`), as
+    // the scalar and moment engines read it; every element engine below (the proof, the
+    // exact check, the equal-elements point, the sampled re-checks) compared `==`.
+    if let Some(c) = approx_as_bound(claim) {
+        let ast::Expr::Rel(op, l, r, _) = &c.body else {
+            return None;
+        };
+        return relation(*op, l, r, &c, a, opts, shared).map(|o| Outcome {
+            evidence: format!("{APPROX_READ}{}", o.evidence),
+            ..o
+        });
+    }
     match &claim.body {
         ast::Expr::Rel(op, l, r, _) => relation(*op, l, r, claim, a, opts, shared),
         _ => None,
     }
+}
+
+/// How an element engine's evidence introduces a `~=` claim read as a bound.
+pub(crate) const APPROX_READ: &str = "`~=` read as abs(left - right) <= tol: ";
+
+/// `l ~= r tol t` as the bound `abs(l - r) <= t` (t = 1/1000000 without `tol`: the
+/// default of docs/language.md, "Relations"), for the engines that compare exactly or
+/// with `==`; `None` for another relation.
+pub(crate) fn approx_as_bound(claim: &ast::Claim) -> Option<ast::Claim> {
+    let ast::Expr::Rel(ast::RelOp::Approx, l, r, span) = &claim.body else {
+        return None;
+    };
+    let span = *span;
+    let num = |n: &str| ast::Expr::Num(n.to_string(), span);
+    let tol = claim.tol.clone().unwrap_or_else(|| {
+        ast::Expr::Binary(
+            ast::BinOp::Div,
+            Box::new(num("1")),
+            Box::new(num("1000000")),
+            span,
+        )
+    });
+    let diff = ast::Expr::Binary(ast::BinOp::Sub, l.clone(), r.clone(), span);
+    let abs = ast::Expr::Call(ast::Call {
+        func: ast::Ident {
+            name: "abs".to_string(),
+            span,
+        },
+        args: vec![diff],
+        brackets: false,
+        span,
+    });
+    Some(ast::Claim {
+        body: ast::Expr::Rel(ast::RelOp::Le, Box::new(abs), Box::new(tol), span),
+        tol: None,
+        ..claim.clone()
+    })
 }

@@ -279,7 +279,12 @@ impl<'a> DenseModel<'a> {
                     }
                     continue;
                 }
-                let draw = draw_of(&mut base, init, &Vec::new())?;
+                // A scalar leaf a claim's given sets: that value (as the interpreter's
+                // `Machine::set_scalar_leaf`; crit43).
+                let draw = match base.set_scalar_leaf(d) {
+                    Some(v) if !grad => Draw::Value(v),
+                    _ => draw_of(&mut base, init, &Vec::new())?,
+                };
                 let mut els = Vec::new();
                 for m in base.decl_members(d).map_err(lower_err)? {
                     if m.elements() == 0 {
