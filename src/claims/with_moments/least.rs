@@ -363,11 +363,7 @@ fn tied_least(
     sample: &BTreeMap<String, i64>,
     least: BTreeMap<String, i64>,
     tied: &[&String],
-    (needs, relations, syms): (
-        &[(String, RelOp, i64)],
-        &[&ast::Expr],
-        &BTreeMap<String, f64>,
-    ),
+    (needs, relations, syms): Constraints,
 ) -> Search {
     // The sizes the claim's givens set to a number (a fixed `size D = 3`), which the
     // derived sizes read.
@@ -453,6 +449,14 @@ fn tied_least(
     }
     Search::Unfound(tried)
 }
+
+/// What each candidate of [`tied_least`] must meet: the bounds on single sizes, the
+/// relations among the givens, and the symbols' sample values those relations read.
+type Constraints<'a> = (
+    &'a [(String, RelOp, i64)],
+    &'a [&'a ast::Expr],
+    &'a BTreeMap<String, f64>,
+);
 
 /// The most candidate points [`tied_least`] tries.
 const MAX_POINTS: usize = 200_000;
