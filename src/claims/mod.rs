@@ -387,7 +387,7 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
                 let owned = match (route, &claim.body) {
                     (Route::UpdateRules, _) => {
                         let read = rules_read.get_or_insert_with(|| rules::read(program));
-                        Some(rules::decide_read(claim, read, env, opts.seed))
+                        Some(rules::decide_read(claim, &at, read, env, opts.seed))
                     }
                     (Route::Invariant, ast::Expr::Call(c)) => {
                         Some(tensor_sym::decide_invariant(c, claim, &at, a, opts))
@@ -709,7 +709,10 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
                 .map_err(|e| e.message)
             };
             let mut own_run;
-            let m = if sets.is_empty() || claim.includes.is_some() {
+            // An `includes` block under a point (`at c = 3` before it) or a given that
+            // sets a value runs at that point, as element claims do (rule43, probe43
+            // r16: the block was decided at the `sample` values whatever the `at` said).
+            let m = if sets.is_empty() {
                 model.get_or_insert_with(|| {
                     crate::num::gradcheck::run_model(program, env, &back.items, loss, opts.seed)
                         .map_err(|e| e.message)
@@ -733,9 +736,18 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
                         opts.work_share(includes::INCLUDES_STEPS),
                         opts.share_note(),
                     );
-                    let d = derived.get_or_insert_with(|| {
-                        includes::Derived::new(&back.items, program, m, steps.again())
-                    });
+                    // The file's shared derivation belongs to the run at the sample
+                    // values; a block at its own point derives on its own run.
+                    let own_derived;
+                    let d = if sets.is_empty() {
+                        derived.get_or_insert_with(|| {
+                            includes::Derived::new(&back.items, program, m, steps.again())
+                        })
+                    } else {
+                        own_derived =
+                            includes::Derived::new(&back.items, program, m, steps.again());
+                        &own_derived
+                    };
                     let mut found = None;
                     let mut untested = false;
                     o = match d {
@@ -745,9 +757,7 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
                         Err(e) => undecided(e.clone()),
                     };
                     let tried = retry_seeds(&mut o, untested, opts.seed, |s, untested| {
-                        let run =
-                            crate::num::gradcheck::run_model(program, env, &back.items, loss, s)
-                                .ok()?;
+                        let run = run_at(&back.items, s).ok()?;
                         Some(
                             match includes::Derived::new(&back.items, program, &run, steps.again())
                             {
@@ -765,18 +775,12 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
                         let again = if tried == 0 {
                             Ok(&*m)
                         } else {
-                            match crate::num::gradcheck::run_model(
-                                program,
-                                env,
-                                &back.items,
-                                loss,
-                                seed_used,
-                            ) {
+                            match run_at(&back.items, seed_used) {
                                 Ok(r) => {
                                     own_retry = r;
                                     Ok(&own_retry)
                                 }
-                                Err(e) => Err(e.message),
+                                Err(e) => Err(e),
                             }
                         };
                         let second = match again {

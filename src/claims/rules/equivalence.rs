@@ -85,6 +85,7 @@ fn at_eq(b: &LinearRule, a: &LinearRule, x: &str) -> String {
 pub(super) fn equivalence(
     c: &ast::Call,
     claim: &ast::Claim,
+    given: &[ast::Expr],
     rules: &[LinearRule],
     names: &BTreeSet<String>,
     sample: &BTreeMap<String, BigRational>,
@@ -102,7 +103,7 @@ pub(super) fn equivalence(
     };
     let run = || -> Result<Outcome, String> {
         let xs = compared(c, claim, a, b)?;
-        let g = read_givens(&claim.given, names, &a.var)?.for_every_step()?;
+        let g = read_givens(given, names, &a.var)?.for_every_step()?;
         let mut parts = Vec::new();
         for x in &xs {
             let sys = system(&[a, b])?;
@@ -213,6 +214,7 @@ fn transient(sc: &SeqClaim) -> Option<String> {
         implied: sc.implied.clone(),
         conds: sc.conds.clone(),
         sides: None,
+        settings: sc.settings.clone(),
     };
     prove(&check).ok()?;
     let shown: Vec<String> = alpha

@@ -161,13 +161,64 @@ pub fn read(program: &Program) -> Read {
     }
 }
 
-/// Decides a claim about update rules (one [`owns`]).
-pub fn decide(claim: &ast::Claim, program: &Program, env: &Env, seed: u64) -> Outcome {
-    decide_read(claim, &read(program), env, seed)
+/// Decides a claim about update rules (one [`owns`]) at the point in force where it
+/// stands (`at`: the file's `at` lines before it and its own, [`crate::claims`]'s
+/// scoping rule).
+pub fn decide(
+    claim: &ast::Claim,
+    at: &[ast::Binding],
+    program: &Program,
+    env: &Env,
+    seed: u64,
+) -> Outcome {
+    decide_read(claim, at, &read(program), env, seed)
+}
+
+/// The claim's givens with the point in force put in as settings (`at eta = 1/10` is
+/// `given eta == 1/10`), for each name of the point that no given sets (the scoping rule
+/// of docs/language.md: a name the claim's `given` sets takes the given's value). rule43,
+/// probe43 r16: the rules engine read no `at`, and a claim true at its point was refuted
+/// at eta = 8/11.
+fn givens_at_point(claim: &ast::Claim, at: &[ast::Binding]) -> Vec<ast::Expr> {
+    let sets = |name: &str| {
+        claim.given.iter().any(|g| {
+            matches!(g, ast::Expr::Rel(RelOp::Eq, l, _, _)
+                if matches!(&**l, ast::Expr::Ref(r) if r.indices.is_none()
+                    && print_name(&r.name) == name))
+        })
+    };
+    let mut given = claim.given.clone();
+    // `at` is the point in force, the claim's own `at` already put over the file's.
+    for b in at {
+        let n = &b.name.name;
+        if sets(n)
+            || given[claim.given.len()..].iter().any(|g| {
+                matches!(g, ast::Expr::Rel(RelOp::Eq, l, _, _)
+                if matches!(&**l, ast::Expr::Ref(r) if print_name(&r.name) == *n))
+            })
+        {
+            continue;
+        }
+        let span = b.name.span;
+        given.push(ast::Expr::Rel(
+            RelOp::Eq,
+            Box::new(ast::Expr::Ref(ast::Ref::plain(n, span))),
+            Box::new(b.value.clone()),
+            span,
+        ));
+    }
+    given
 }
 
 /// [`decide`] with the program's rules already [`read`].
-pub fn decide_read(claim: &ast::Claim, read: &Read, env: &Env, seed: u64) -> Outcome {
+pub fn decide_read(
+    claim: &ast::Claim,
+    at: &[ast::Binding],
+    read: &Read,
+    env: &Env,
+    seed: u64,
+) -> Outcome {
+    let given = givens_at_point(claim, at);
     let rules = &read.rules;
     let named = |n: &str| {
         let arg = |a: &ast::Expr| matches!(a, ast::Expr::Ref(r) if print_name(&r.name) == n);
@@ -180,7 +231,9 @@ pub fn decide_read(claim: &ast::Claim, read: &Read, env: &Env, seed: u64) -> Out
     }
     let (names, sample) = (&read.names, &read.sample);
     match &claim.body {
-        ast::Expr::Call(c) => equivalence(c, claim, rules, names, sample, &env.domains, seed),
+        ast::Expr::Call(c) => {
+            equivalence(c, claim, &given, rules, names, sample, &env.domains, seed)
+        }
         ast::Expr::Rel(RelOp::Eq, l, r, _) => {
             let used: Vec<&LinearRule> = rules
                 .iter()
@@ -195,7 +248,7 @@ pub fn decide_read(claim: &ast::Claim, read: &Read, env: &Env, seed: u64) -> Out
             let var = used[0].var.clone();
             let run = || -> Result<Outcome, String> {
                 let sys = system(&used)?;
-                let mut g = read_givens(&claim.given, names, &var)?;
+                let mut g = read_givens(&given, names, &var)?;
                 let ((a, b), conds) =
                     sym::collecting(|| (lower_claim(l, names, &var), lower_claim(r, names, &var)));
                 let (a, b) = (a?, b?);

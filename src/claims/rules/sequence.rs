@@ -117,6 +117,33 @@ pub(super) struct Givens {
 }
 
 impl Givens {
+    /// A side of the claim with the givens' starts and then their hyperparameters put
+    /// in: the same substitution the rules' starts get ([`starts`]), so that the claim's
+    /// text and the unrolled rules are read at one point (rule43, probe43 r01).
+    pub(super) fn on_claim(&self, e: &Expr) -> Expr {
+        apply(&apply(e, &self.starts), &self.params)
+    }
+
+    /// The names the givens set (starts and hyperparameters) with their values at a
+    /// point of the names left free, for a witness: the point it shows satisfies every
+    /// setting (rule43, probe43 r01: the witness showed `M.v[0] = 8` under
+    /// `given M.v[0] == 0`).
+    pub(super) fn settings_at(
+        &self,
+        pt: &BTreeMap<String, BigRational>,
+    ) -> BTreeMap<String, BigRational> {
+        let mut out = pt.clone();
+        for (n, v) in self.starts.iter().chain(&self.params) {
+            if out.contains_key(n) {
+                continue;
+            }
+            if let Ok(x) = sym::eval_exact(&self.on_claim(v), pt) {
+                out.insert(n.clone(), x);
+            }
+        }
+        out
+    }
+
     /// Refuses givens that set inputs at fixed steps for a claim about every step or
     /// `equivalent`: those hold for every input sequence, and deciding them over all
     /// sequences while the claim restricts some would refute a true claim.
@@ -227,7 +254,10 @@ pub(super) fn decide_fixed(
         }
         e
     };
-    let side = |e: &Expr| sym::expand(&inputs(apply(&apply(e, &g.params), &subs)));
+    // The starts the givens set (`M.v[0] = 0`) replace their symbols in the claim's own
+    // text too, the one substitution the unrolled rules got (rule43, probe43 r01:
+    // `M.v[0] == 0 given M.v[0] == 0` was refuted at M.v[0] = 8).
+    let side = |e: &Expr| sym::expand(&inputs(apply(&g.on_claim(e), &subs)));
     let (l, r) = (side(lhs), side(rhs));
     let free: BTreeSet<String> = l.free_symbols().union(&r.free_symbols()).cloned().collect();
     if free.contains(&sys.var) || sys.xs.iter().any(|(x, _, _)| free.contains(x)) {
@@ -289,6 +319,7 @@ pub(super) fn decide_fixed(
                 if !separated {
                     continue;
                 }
+                let pt = g.settings_at(&pt);
                 let shown: Vec<String> = pt.iter().map(|(k, v)| format!("{k} = {v}")).collect();
                 let mut o = Outcome::new(
                     Verdict::Refuted,
@@ -606,6 +637,8 @@ pub(super) struct SeqClaim {
     /// Each side of the claim as `coefficients · states + rest(t)`, to show both sides'
     /// values in a refutation (None: the claim is a difference, as `equivalent` states).
     pub(super) sides: Option<[(Vec<Expr>, Expr); 2]>,
+    /// The givens, whose settings a witness shows ([`Givens::settings_at`]).
+    pub(super) settings: Givens,
 }
 
 /// A side of a sequence claim as `Σ c_s · state_s + rest`, the rest free of the states.
@@ -639,7 +672,9 @@ pub(super) fn seq_claim(
     rhs: &Expr,
     label: String,
 ) -> Result<SeqClaim, String> {
-    let d = sym::expand(&apply(&(lhs.clone() - rhs.clone()), &g.params));
+    // The givens' starts and hyperparameters put into the claim's own sides, as into the
+    // rules ([`Givens::on_claim`]; rule43, probe43 r01).
+    let d = sym::expand(&g.on_claim(&(lhs.clone() - rhs.clone())));
     let mut conds: Vec<sym::Condition> = Vec::new();
     // The claim's own sides as written: a point where a given is undefined satisfies no
     // given, and the claim says nothing there (as for scalar claims); a side undefined
@@ -653,8 +688,8 @@ pub(super) fn seq_claim(
     let (c, rest) = split_linear(&d, &sys)?;
     let f = -rest;
     let sides = match (
-        split_linear(&sym::expand(&apply(lhs, &g.params)), &sys),
-        split_linear(&sym::expand(&apply(rhs, &g.params)), &sys),
+        split_linear(&sym::expand(&g.on_claim(lhs)), &sys),
+        split_linear(&sym::expand(&g.on_claim(rhs)), &sys),
     ) {
         (Ok(l), Ok(r)) => Some([l, r]),
         _ => None,
@@ -674,6 +709,7 @@ pub(super) fn seq_claim(
         implied: g.implied.clone(),
         conds,
         sides,
+        settings: g.clone(),
     })
 }
 
@@ -807,6 +843,7 @@ fn simulate(
                 break;
             };
             if y != f {
+                let pt = sc.settings.settings_at(&pt);
                 let shown: Vec<String> = pt.iter().map(|(n, v)| format!("{n} = {v}")).collect();
                 // Both sides' own values where the claim's sides split so; else the
                 // difference of the sides against 0.
