@@ -709,9 +709,8 @@ fn decide_all_within(a: &Analysis, source: &str, opts: &Options) -> Vec<ClaimRep
                 .map_err(|e| e.message)
             };
             let mut own_run;
-            // An `includes` block under a point (`at c = 3` before it) or a given that
-            // sets a value runs at that point, as element claims do (rule43, probe43
-            // r16: the block was decided at the `sample` values whatever the `at` said).
+            // An `includes` block under a point (`at c = 3`) or a setting given runs at that
+            // point, as element claims do (rule43, probe43 r16: it ran at the `sample` values).
             let m = if sets.is_empty() {
                 model.get_or_insert_with(|| {
                     crate::num::gradcheck::run_model(program, env, &back.items, loss, opts.seed)
