@@ -82,6 +82,7 @@ fn at_eq(b: &LinearRule, a: &LinearRule, x: &str) -> String {
     format!("{} = {}", at_0(&b.name, x), at_0(&a.name, x))
 }
 
+#[allow(clippy::too_many_arguments)]
 pub(super) fn equivalence(
     c: &ast::Call,
     claim: &ast::Claim,
