@@ -247,7 +247,9 @@ fn sgd_momentum_rules_are_decided() {
         r.claims
     );
     assert!(r.passed(&fast()));
-    // The refutation carries exact values and the derived transient.
+    // The refutation carries exact values and the derived difference, a combination of
+    // the powers of the roots (order43, probe42 r15: called a decaying transient only when
+    // every root is a number of modulus below 1; here the roots are symbols).
     let refuted = &r.claims[2];
     assert!(
         refuted.evidence.contains("exactly at"),
@@ -255,7 +257,10 @@ fn sgd_momentum_rules_are_decided() {
         refuted.evidence
     );
     assert!(
-        refuted.evidence.contains("transient"),
+        refuted
+            .evidence
+            .contains("a combination of the powers of the roots mu, 1 - eta*lambda")
+            && !refuted.evidence.contains("transient"),
         "{}",
         refuted.evidence
     );

@@ -4,6 +4,7 @@
 //! claim shares.
 
 use super::*;
+use std::collections::BTreeSet;
 
 /// The byte ranges of the `claim` items of a program (in loops too): what the verdict
 /// cache leaves out of the context every claim's key shares.
@@ -48,6 +49,7 @@ fn collect_in(
 ) {
     let scoped = |c: &Claim, at: &[Binding]| -> (Claim, Vec<Binding>) {
         let mut c = c.clone();
+        rename_shadowing_sums(&mut c);
         let given: Vec<ast::Expr> = c.given.iter().map(|g| on_inputs(g, defs, env)).collect();
         c.given = crate::check::givens::resolved(&given, &c.at, env);
         let set = |name: &str| {
@@ -189,4 +191,121 @@ fn on_inputs(g: &ast::Expr, defs: &BTreeMap<String, ast::Expr>, env: &Env) -> as
         Box::new(substitute(r, defs, env)),
         *span,
     )
+}
+
+/// A sum whose index is also a free index of the claim outside it (`sum_{i}(x[b,i]) >=
+/// x[b,i]`) gets a fresh name for it (`i'`, as an author would write): the sum's `i` is
+/// its own, as in the model's statements. Every engine reads the claim once renamed
+/// (probe43 r08: the outer `i` was read as bound everywhere, a true claim refuted with a
+/// witness at `x[0,i]`, an element that does not exist).
+fn rename_shadowing_sums(c: &mut Claim) {
+    let (mut free, mut all) = (BTreeSet::new(), BTreeSet::new());
+    free_indices(&c.body, &mut Vec::new(), &mut free, &mut all);
+    for g in &c.given {
+        free_indices(g, &mut Vec::new(), &mut free, &mut all);
+    }
+    rename_in(&mut c.body, &free, &mut all);
+    for g in &mut c.given {
+        rename_in(g, &free, &mut all);
+    }
+}
+
+/// The names a reference reads as indices: its positions, lookups and member subscripts.
+fn ref_index_names(r: &ast::Ref, out: &mut Vec<String>) {
+    for ix in r.indices.iter().flatten().chain(r.name.sub.iter()) {
+        match ix {
+            ast::IndexExpr::Affine(a) => out.extend(
+                a.terms
+                    .iter()
+                    .flat_map(|t| t.factors.iter().map(|f| f.name.clone())),
+            ),
+            ast::IndexExpr::Lookup(l) => ref_index_names(l, out),
+        }
+    }
+}
+
+fn free_indices(
+    e: &ast::Expr,
+    bound: &mut Vec<String>,
+    free: &mut BTreeSet<String>,
+    all: &mut BTreeSet<String>,
+) {
+    match e {
+        ast::Expr::Sum(ids, x, _) => {
+            let n = bound.len();
+            bound.extend(ids.iter().map(|i| i.name.clone()));
+            all.extend(ids.iter().map(|i| i.name.clone()));
+            free_indices(x, bound, free, all);
+            bound.truncate(n);
+        }
+        ast::Expr::Ref(r) => {
+            let mut names = Vec::new();
+            ref_index_names(r, &mut names);
+            for n in names {
+                if !bound.contains(&n) {
+                    free.insert(n.clone());
+                }
+                all.insert(n);
+            }
+        }
+        _ => {
+            for x in crate::syntax::visit::children(e) {
+                free_indices(x, bound, free, all);
+            }
+        }
+    }
+}
+
+fn rename_in(e: &mut ast::Expr, free: &BTreeSet<String>, all: &mut BTreeSet<String>) {
+    if let ast::Expr::Sum(ids, x, _) = e {
+        let mut map = BTreeMap::new();
+        for i in ids.iter_mut().filter(|i| free.contains(&i.name)) {
+            let mut n = format!("{}'", i.name);
+            while all.contains(&n) {
+                n.push('\'');
+            }
+            all.insert(n.clone());
+            map.insert(std::mem::replace(&mut i.name, n.clone()), n);
+        }
+        if !map.is_empty() {
+            rename_bound(x, &map);
+        }
+    }
+    for x in crate::syntax::visit::children_mut(e) {
+        rename_in(x, free, all);
+    }
+}
+
+/// `map`'s names renamed in `e`, except under a sum that binds them again.
+fn rename_bound(e: &mut ast::Expr, map: &BTreeMap<String, String>) {
+    match e {
+        ast::Expr::Sum(ids, x, _) => {
+            let mut inner = map.clone();
+            inner.retain(|k, _| !ids.iter().any(|i| i.name == *k));
+            if !inner.is_empty() {
+                rename_bound(x, &inner);
+            }
+        }
+        ast::Expr::Ref(r) => rename_ref(r, map),
+        _ => {
+            for x in crate::syntax::visit::children_mut(e) {
+                rename_bound(x, map);
+            }
+        }
+    }
+}
+
+fn rename_ref(r: &mut ast::Ref, map: &BTreeMap<String, String>) {
+    for ix in r.indices.iter_mut().flatten().chain(r.name.sub.iter_mut()) {
+        match ix {
+            ast::IndexExpr::Affine(a) => {
+                for f in a.terms.iter_mut().flat_map(|t| &mut t.factors) {
+                    if let Some(n) = map.get(&f.name) {
+                        f.name = n.clone();
+                    }
+                }
+            }
+            ast::IndexExpr::Lookup(l) => rename_ref(l, map),
+        }
+    }
 }
